@@ -1,0 +1,36 @@
+# Two commands do all setup: `make test` and `make reproduce` (each creates .venv and installs).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    ?= figures
+PYTEST_ARGS ?=
+
+.PHONY: test reproduce reproduce-fast bench lint env clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+reproduce: $(STAMP)
+	$(VENV)/bin/dssl reproduce --out $(OUT)
+
+reproduce-fast: $(STAMP)
+	$(VENV)/bin/dssl reproduce --fast --out $(OUT)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check theory sims tests benchmarks
+	$(VENV)/bin/ruff format --check theory sims tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

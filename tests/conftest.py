@@ -1,0 +1,85 @@
+"""Shared test configuration.
+
+* float64 on (theory is double precision) and strict dtype promotion, so that an accidental
+  float32/float64 or int/float mix is an error rather than a silent cast;
+* ``TOL``: one dtype-keyed tolerance table;
+* ``count_compiles``: counts XLA backend compilations inside a ``with`` block, so tests can
+  assert that a batch or a sweep compiles once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+settings.load_profile("ci")
+
+# rtol/atol per dtype, for comparisons against an independent oracle.
+TOL = {
+    np.dtype(np.float64): {"rtol": 1e-10, "atol": 1e-12},
+    np.dtype(np.float32): {"rtol": 1e-4, "atol": 1e-5},
+}
+
+
+def tol(dtype) -> dict:
+    """Tolerance keywords for ``np.testing.assert_allclose`` at ``dtype``."""
+    return TOL[np.dtype(dtype)]
+
+
+class _CompileCounter:
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        self.names: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+    def __call__(self, event: str, duration: float, **kwargs) -> None:
+        if event != "/jax/core/compile/backend_compile_duration":
+            return
+        fun_name = str(kwargs.get("fun_name", ""))
+        if self.name is None or self.name in fun_name:
+            self.names.append(fun_name)
+
+
+@contextlib.contextmanager
+def count_compiles(name: str | None = None):
+    """Context manager yielding a counter of XLA compilations performed inside the block.
+
+    With ``name``, only compilations of functions whose name contains ``name`` are counted
+    (helper ops such as ``jnp.ones`` compile too). ``counter.names`` lists what compiled.
+    """
+    counter = _CompileCounter(name)
+    jax.monitoring.register_event_duration_secs_listener(counter)
+    try:
+        yield counter
+    finally:
+        jax.monitoring.unregister_event_duration_listener(counter)
+
+
+@pytest.fixture
+def compile_counter():
+    """Fixture form of :func:`count_compiles`."""
+    return count_compiles
+
+
+__all__ = ["TOL", "tol", "count_compiles", "jnp"]

@@ -1,0 +1,117 @@
+"""Argument validation shared by every public entry point.
+
+Each check raises ``ValueError`` with one line that names the field, the allowed range and the
+value received, e.g. ``"p: must be in (0, 1), got 1.5"``. The CLI turns that line into exit
+status 2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def fail(field: str, allowed: str, value: Any) -> None:
+    """Raise the project's one-line ValueError."""
+    raise ValueError(f"{field}: must be {allowed}, got {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def integer(value: Any, field: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` as int if it is an integer in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            fail(field, _range_text("an integer", lo, hi), value)
+    value = int(value)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        fail(field, _range_text("an integer", lo, hi), value)
+    return value
+
+
+def real(
+    value: Any,
+    field: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float in the given (open or closed) interval."""
+    allowed = _interval_text(lo, hi, lo_open, hi_open)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        fail(field, allowed, value)
+    if not math.isfinite(x):
+        fail(field, allowed, value)
+    if lo is not None and (x < lo or (lo_open and x == lo)):
+        fail(field, allowed, value)
+    if hi is not None and (x > hi or (hi_open and x == hi)):
+        fail(field, allowed, value)
+    return x
+
+
+def choice(value: Any, field: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    options = tuple(choices)
+    if value not in options:
+        fail(field, "one of " + ", ".join(map(str, options)), value)
+    return value
+
+
+def array(
+    value: Any,
+    field: str,
+    *,
+    ndim: int | None = None,
+    shape: Sequence[int | None] | None = None,
+    finite: bool = True,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """Return ``value`` as a NumPy array with the given rank / shape, all entries finite."""
+    try:
+        a = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        fail(field, "a numeric array", value)
+    if ndim is not None and a.ndim != ndim:
+        fail(field, f"an array of rank {ndim}", f"shape {a.shape}")
+    if shape is not None:
+        if a.ndim != len(shape) or any(s is not None and s != t for s, t in zip(shape, a.shape)):
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            fail(field, f"an array of shape {want}", f"shape {a.shape}")
+    if finite and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+        fail(field, "finite (no NaN or inf)", "an array with NaN/inf entries")
+    return a
+
+
+def _range_text(kind: str, lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"{kind} in [{lo}, {hi}]"
+    if lo is not None:
+        return f"{kind} >= {lo}"
+    if hi is not None:
+        return f"{kind} <= {hi}"
+    return kind
+
+
+def _interval_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> str:
+    if lo is None and hi is None:
+        return "a finite number"
+    if hi is None:
+        return f"a finite number {'>' if lo_open else '>='} {lo}"
+    if lo is None:
+        return f"a finite number {'<' if hi_open else '<='} {hi}"
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    return f"in {left}{lo}, {hi}{right}"

@@ -1,0 +1,175 @@
+"""The paper's non-IID data model (Section 3.2, Figure 1 of arXiv 2607.02447).
+
+Client ``i`` (1-based in the paper, 0-based here) holds three classes:
+
+* frequent class 2i−1:  x = +e_i − Σ_{k∈[N]∖i} q_k τ e_k + μ ξ,
+* frequent class 2i:    x = −e_i − Σ_{k∈[N]∖i} q_k τ e_k + μ ξ,
+* rare class h_i:       x = e_{h_i} + μ ξ,
+
+with q_k ~ Bernoulli(1/2) independently per coordinate (camera-ready reading), ξ ~ N(0, I_d).
+The two frequent classes have weight (1 − ρ)/2 each and the rare class weight ρ
+(``rare_fraction``). Defaults follow the theorems: τ = d^{1/5}, μ = d^{−1/5}; the embedding
+width defaults to c = 2N.
+
+Where the rare class lives is ambiguous in the paper (h_i is a *class* index in [2N]∖{2i−1, 2i}
+but is used as a *coordinate*); ``rare_axis`` exposes the readings:
+
+* ``"class-index"`` (default, literal): h_i = 2·((i mod N) + 1) − 1, the first frequent class
+  of the next client, used as the coordinate e_{h_i}. Some of these axes are other clients'
+  own axes (h_i ≤ N), the others lie in e_{N+1..2N}.
+* ``"next-client"``: the axis is e_{(i mod N)+1}, the next client's own axis — the analogue of
+  Liu et al. (2022), whose rare class lives on the offset axis.
+* ``"extra"``: a dedicated axis e_{N+i} per client.
+* a tuple of N 1-based coordinates, one per client.
+
+In every reading the rare class's *label* is the class index h_i = 2·((i mod N)+1) − 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Union
+
+import numpy as np
+
+from theory import _validate as v
+
+RareAxis = Union[str, tuple]
+RARE_AXIS_MODES = ("class-index", "next-client", "extra")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataModel:
+    """Parameters of the paper's data model (Section 3.2).
+
+    Args:
+      d: input dimension, at least 2N (rare axes may use e_{N+1..2N}).
+      n_clients: N ≥ 2.
+      tau: offset scale τ > 0; ``None`` means d^{1/5}.
+      mu: noise scale μ > 0; ``None`` means d^{−1/5}.
+      rare_fraction: weight ρ ∈ [0, 1) of the rare class on each client.
+      rare_axis: one of ``RARE_AXIS_MODES`` or a tuple of N 1-based coordinates.
+      c: embedding width, 1 ≤ c ≤ d; ``None`` means 2N (the paper's c ≥ 2N).
+
+    Example:
+      >>> m = DataModel(d=400, n_clients=4)
+      >>> round(m.tau, 4), round(m.mu, 4), m.c
+      (3.3145, 0.3017, 8)
+    """
+
+    d: int
+    n_clients: int
+    tau: float | None = None
+    mu: float | None = None
+    rare_fraction: float = 0.05
+    rare_axis: RareAxis = "class-index"
+    c: int | None = None
+
+    def __post_init__(self) -> None:
+        n = v.integer(self.n_clients, "n_clients", lo=2)
+        d = v.integer(self.d, "d", lo=2 * n)
+        tau = d ** 0.2 if self.tau is None else v.real(self.tau, "tau", lo=0.0, lo_open=True)
+        mu = d ** -0.2 if self.mu is None else v.real(self.mu, "mu", lo=0.0, lo_open=True)
+        rho = v.real(self.rare_fraction, "rare_fraction", lo=0.0, hi=1.0, hi_open=True)
+        c = 2 * n if self.c is None else v.integer(self.c, "c", lo=1, hi=d)
+        if c > d:
+            v.fail("c", f"an integer in [1, d={d}]", c)
+        axis = self.rare_axis
+        if isinstance(axis, str):
+            v.choice(axis, "rare_axis", RARE_AXIS_MODES)
+        else:
+            axis = tuple(v.integer(a, "rare_axis", lo=1, hi=d) for a in axis)
+            if len(axis) != n:
+                v.fail("rare_axis", f"a mode or a tuple of n_clients={n} coordinates", axis)
+        for name, value in (("d", d), ("n_clients", n), ("tau", float(tau)), ("mu", float(mu)),
+                            ("rare_fraction", rho), ("c", c), ("rare_axis", axis)):
+            object.__setattr__(self, name, value)
+
+
+def rare_labels(model: DataModel) -> np.ndarray:
+    """0-based label of each client's rare class: h_i − 1 with h_i = 2((i mod N)+1) − 1."""
+    n = model.n_clients
+    return np.array([2 * ((i + 1) % n) for i in range(n)], dtype=np.int64)
+
+
+def rare_axes(model: DataModel) -> np.ndarray:
+    """0-based coordinate of each client's rare-class axis e_{h_i}, shape (N,)."""
+    n = model.n_clients
+    if model.rare_axis == "class-index":
+        return rare_labels(model).copy()
+    if model.rare_axis == "next-client":
+        return np.array([(i + 1) % n for i in range(n)], dtype=np.int64)
+    if model.rare_axis == "extra":
+        return np.arange(n, 2 * n, dtype=np.int64)
+    return np.asarray(model.rare_axis, dtype=np.int64) - 1
+
+
+def class_labels(model: DataModel) -> np.ndarray:
+    """0-based labels (N, 3) of each client's components: (2i, 2i+1, rare)."""
+    n = model.n_clients
+    own = np.arange(n, dtype=np.int64)
+    return np.stack([2 * own, 2 * own + 1, rare_labels(model)], axis=1)
+
+
+def class_weights(model: DataModel) -> np.ndarray:
+    """Mixture weights (3,) of (class 2i−1, class 2i, rare class) on every client."""
+    rho = model.rare_fraction
+    return np.array([(1 - rho) / 2, (1 - rho) / 2, rho])
+
+
+def class_means(model: DataModel) -> np.ndarray:
+    """Mean of each component, shape (N, 3, d): ±e_i − (τ/2)Σ_{k≠i} e_k, and e_{h_i}."""
+    n, d, tau = model.n_clients, model.d, model.tau
+    out = np.zeros((n, 3, d))
+    h = rare_axes(model)
+    for i in range(n):
+        offset = np.zeros(d)
+        offset[:n] = -tau / 2
+        offset[i] = 0.0
+        out[i, 0] = offset
+        out[i, 0, i] += 1.0
+        out[i, 1] = offset
+        out[i, 1, i] -= 1.0
+        out[i, 2, h[i]] = 1.0
+    return out
+
+
+def class_second_moments(model: DataModel) -> np.ndarray:
+    """E[x xᵀ] of each component, shape (N, 3, d, d).
+
+    Frequent classes: e_i e_iᵀ ∓ (τ/2)(e_i oᵀ + o e_iᵀ) + τ²·E[q qᵀ] on the offset block + μ² I,
+    where o = Σ_{k≠i} e_k and E[q_k q_l] = 1/4 + δ_kl/4. Rare class: e_h e_hᵀ + μ² I.
+    """
+    n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
+    out = np.zeros((n, 3, d, d))
+    h = rare_axes(model)
+    eye = np.eye(d)
+    for i in range(n):
+        offsets = [k for k in range(n) if k != i]
+        block = np.zeros((d, d))
+        block[np.ix_(offsets, offsets)] = tau**2 / 4
+        block[offsets, offsets] = tau**2 / 2
+        for s, sign in ((0, 1.0), (1, -1.0)):
+            m = block.copy()
+            m[i, i] += 1.0
+            m[i, offsets] += -sign * tau / 2
+            m[offsets, i] += -sign * tau / 2
+            out[i, s] = m + mu**2 * eye
+        out[i, 2] = mu**2 * eye
+        out[i, 2, h[i], h[i]] += 1.0
+    return out
+
+
+def client_mean(model: DataModel) -> np.ndarray:
+    """E[x] on each client, shape (N, d)."""
+    return np.einsum("s,nsd->nd", class_weights(model), class_means(model))
+
+
+def client_second_moment(model: DataModel) -> np.ndarray:
+    """E[x xᵀ] on each client (the population CL target of Eq. 2), shape (N, d, d)."""
+    return np.einsum("s,nsde->nde", class_weights(model), class_second_moments(model))
+
+
+def client_diag_second_moment(model: DataModel) -> np.ndarray:
+    """E[x ∘ x] on each client (the diagonal used by the paper's Eq. 17), shape (N, d)."""
+    return np.diagonal(client_second_moment(model), axis1=1, axis2=2).copy()
