@@ -1,0 +1,143 @@
+"""``dssl topology`` (in-process, plus one subprocess run)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sims.cli import main
+
+KEYS = {
+    "n",
+    "lambda2",
+    "lambda",
+    "spectral_gap",
+    "p",
+    "avg_connectivity",
+    "row_stochastic",
+    "doubly_stochastic",
+    "objective_weights",
+    "stationary_weights",
+    "effective_neighbours",
+}
+
+
+def _json(capsys, *argv):
+    assert main(["topology", *argv, "--json"]) == 0
+    out = capsys.readouterr()
+    assert out.out.count("\n") == 1
+    return json.loads(out.out)
+
+
+def test_ring_json(capsys):
+    r = _json(capsys, "--graph", "ring", "--n", "20", "--mixing", "uniform")
+    assert KEYS <= r.keys()
+    assert r["n"] == 20
+    lam = (1 + 2 * math.cos(2 * math.pi / 20)) / 3
+    assert r["lambda"] == pytest.approx(lam, rel=1e-10)
+    assert r["lambda2"] == pytest.approx(lam, rel=1e-10)
+    assert r["spectral_gap"] == pytest.approx(1 - lam, rel=1e-10)
+    assert r["p"] == pytest.approx(1 - lam**2, rel=1e-10)
+    assert r["avg_connectivity"] == 3.0
+    assert r["row_stochastic"] is True and r["doubly_stochastic"] is True
+    np.testing.assert_allclose(r["objective_weights"], 1 / 20, rtol=1e-12)
+    np.testing.assert_allclose(r["stationary_weights"], 1 / 20, rtol=1e-10)
+
+
+def test_star_weights_and_text(capsys):
+    r = _json(capsys, "--graph", "star", "--n", "4")
+    np.testing.assert_allclose(r["objective_weights"], [0.4375, 0.1875, 0.1875, 0.1875])
+    np.testing.assert_allclose(r["stationary_weights"], [0.4, 0.2, 0.2, 0.2], rtol=1e-10)
+    assert r["doubly_stochastic"] is False and r["row_stochastic"] is True
+    assert main(["topology", "--graph", "star", "--n", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "lambda2" in text and "stationary_weights" in text and "{" not in text
+
+
+def test_paper_code_seeded_and_reports_excess(capsys):
+    argv = ["--graph", "paper_code", "--n", "20", "--avg-degree", "4", "--seed", "3"]
+    # same n as test_ring_json: no new compilation
+    r1, r2 = _json(capsys, *argv), _json(capsys, *argv)
+    assert r1 == r2
+    assert r1["nominal_degree"] == 4 and r1["degree_excess"] >= 0
+    assert r1["mean_degree"] == pytest.approx(4 + r1["degree_excess"])
+    r3 = _json(capsys, *argv[:-1], "4")
+    assert r3["degrees"] != r1["degrees"] or r3["lambda"] != r1["lambda"]
+
+
+def test_other_options(capsys):
+    # one size (n = 16) for all, so the summary compiles once
+    r = _json(capsys, "--graph", "torus", "--n", "16", "--rows", "4", "--cols", "4")
+    assert r["avg_connectivity"] == 5.0 and r["lambda"] == pytest.approx(0.6, rel=1e-10)
+    r = _json(capsys, "--graph", "random_regular", "--n", "16", "--degree", "3", "--seed", "1")
+    assert r["avg_connectivity"] == 4.0
+    r = _json(capsys, "--graph", "erdos_renyi", "--n", "16", "--prob", "0.5", "--gamma", "0.5")
+    assert r["gamma"] == 0.5
+    sizes = ",".join(str(i) for i in range(1, 17))
+    r = _json(capsys, "--graph", "ring", "--n", "16", "--mixing", "data_size", "--sizes", sizes)
+    assert r["row_stochastic"] is True and r["doubly_stochastic"] is False
+    r = _json(capsys, "--graph", "hypercube", "--n", "16", "--mixing", "metropolis")
+    assert r["lambda"] == pytest.approx(0.6, rel=1e-10)
+    r = _json(capsys, "--graph", "erdos_renyi", "--n", "16", "--avg-degree", "4", "--seed", "2")
+    assert r["seed"] == 2 and r["avg_connectivity"] >= 2
+
+
+def test_ying_exponential_lambda_is_meaningful(capsys):
+    r = _json(capsys, "--graph", "exponential", "--n", "16", "--mixing", "ying")
+    assert r["lambda2"] is None and r["reversible"] is False
+    assert r["lambda"] == pytest.approx(0.6, rel=1e-10)  # ‖W − J‖₂ = (τ−1)/(τ+1), τ = 4
+    assert r["doubly_stochastic"] is True and r["avg_connectivity"] == 5.0
+    assert sorted(r["eigenvalue_moduli"], reverse=True)[1] == pytest.approx(0.6, rel=1e-10)
+    assert "W - J" in r["lambda_definition"]
+
+
+@pytest.mark.parametrize(
+    "argv,field",
+    [
+        (["--n", "2"], "n"),
+        (["--graph", "hypercube", "--n", "12"], "n"),
+        (["--graph", "torus", "--n", "16", "--rows", "3"], "rows"),
+        (["--graph", "random_regular", "--n", "10"], "degree"),
+        (["--graph", "paper_code", "--n", "10"], "avg_degree"),
+        (["--graph", "paper_code", "--n", "10", "--avg-degree", "12"], "avg_degree"),
+        (["--graph", "erdos_renyi", "--n", "10", "--prob", "2"], "prob"),
+        (["--mixing", "data_size", "--n", "5"], "sizes"),
+        (["--mixing", "data_size", "--n", "5", "--sizes", "1,2,x,4,5"], "sizes"),
+        (["--mixing", "data_size", "--n", "5", "--sizes", "1,2,0,4,5"], "sizes"),
+        (["--mixing", "data_size", "--n", "5", "--sizes", "1,2"], "sizes"),
+        (["--gamma", "1"], "gamma"),
+        (["--seed", "-1", "--graph", "paper_code", "--avg-degree", "3"], "seed"),
+        (["--mixing", "ying", "--graph", "ring"], "mixing"),
+    ],
+)
+def test_bad_values_exit_2_with_one_line(capsys, argv, field):
+    assert main(["topology", *argv, "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.count("\n") == 1 and f"error: {field}: must be" in out.err
+
+
+@pytest.mark.parametrize("argv", [["--graph", "nope"], ["--mixing", "nope"], ["--n", "x"]])
+def test_bad_arguments_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as err:
+        main(["topology", *argv])
+    assert err.value.code == 2
+    e = capsys.readouterr().err
+    assert e.count("\n") == 1 and argv[0] in e
+
+
+def test_subprocess_json():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sims.cli", "topology", "--graph", "star", "--n", "5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert KEYS <= r.keys() and r["lambda"] == pytest.approx(0.5, rel=1e-10)
