@@ -28,13 +28,12 @@ In every reading the rare class's *label* is the class index h_i = 2·((i mod N)
 from __future__ import annotations
 
 import dataclasses
-from typing import Union
 
 import numpy as np
 
 from theory import _validate as v
 
-RareAxis = Union[str, tuple]
+RareAxis = str | tuple
 RARE_AXIS_MODES = ("class-index", "next-client", "extra")
 
 
@@ -68,8 +67,8 @@ class DataModel:
     def __post_init__(self) -> None:
         n = v.integer(self.n_clients, "n_clients", lo=2)
         d = v.integer(self.d, "d", lo=2 * n)
-        tau = d ** 0.2 if self.tau is None else v.real(self.tau, "tau", lo=0.0, lo_open=True)
-        mu = d ** -0.2 if self.mu is None else v.real(self.mu, "mu", lo=0.0, lo_open=True)
+        tau = d**0.2 if self.tau is None else v.real(self.tau, "tau", lo=0.0, lo_open=True)
+        mu = d**-0.2 if self.mu is None else v.real(self.mu, "mu", lo=0.0, lo_open=True)
         rho = v.real(self.rare_fraction, "rare_fraction", lo=0.0, hi=1.0, hi_open=True)
         c = 2 * n if self.c is None else v.integer(self.c, "c", lo=1, hi=d)
         if c > d:
@@ -81,8 +80,15 @@ class DataModel:
             axis = tuple(v.integer(a, "rare_axis", lo=1, hi=d) for a in axis)
             if len(axis) != n:
                 v.fail("rare_axis", f"a mode or a tuple of n_clients={n} coordinates", axis)
-        for name, value in (("d", d), ("n_clients", n), ("tau", float(tau)), ("mu", float(mu)),
-                            ("rare_fraction", rho), ("c", c), ("rare_axis", axis)):
+        for name, value in (
+            ("d", d),
+            ("n_clients", n),
+            ("tau", float(tau)),
+            ("mu", float(mu)),
+            ("rare_fraction", rho),
+            ("c", c),
+            ("rare_axis", axis),
+        ):
             object.__setattr__(self, name, value)
 
 
@@ -173,3 +179,69 @@ def client_second_moment(model: DataModel) -> np.ndarray:
 def client_diag_second_moment(model: DataModel) -> np.ndarray:
     """E[x ∘ x] on each client (the diagonal used by the paper's Eq. 17), shape (N, d)."""
     return np.diagonal(client_second_moment(model), axis1=1, axis2=2).copy()
+
+
+def second_moment_symbolic(d: int, n_clients: int, client: int, rare_axis: int):
+    """sympy derivation of E[x] and E[x xᵀ] on one client, in the symbols τ, μ, ρ.
+
+    Builds x of each component symbolically — q_k ~ Bernoulli(1/2) and ξ_k ~ N(0, 1) as
+    independent symbols — expands x xᵀ and applies E[q_k^a] = 1/2 (a ≥ 1), E[ξ_k] = 0,
+    E[ξ_k²] = 1 monomial by monomial, then mixes the components with weights
+    ((1 − ρ)/2, (1 − ρ)/2, ρ). Independent of :func:`class_second_moments` (an oracle for it).
+
+    Args:
+      d: dimension (small: the matrix is built entry by entry).
+      n_clients: N.
+      client: 0-based client index i.
+      rare_axis: 0-based coordinate of the rare-class axis e_{h_i}.
+
+    Returns:
+      ``(mean, second, (tau, mu, rho))``: sympy Matrices (d, 1) and (d, d) and the symbols.
+    """
+    import sympy as sp
+
+    n = v.integer(n_clients, "n_clients", lo=2)
+    d = v.integer(d, "d", lo=2 * n)
+    i = v.integer(client, "client", lo=0, hi=n - 1)
+    h = v.integer(rare_axis, "rare_axis", lo=0, hi=d - 1)
+    tau, mu, rho = sp.symbols("tau mu rho", positive=True)
+    q = sp.symbols(f"q0:{n}")
+    xi = sp.symbols(f"xi0:{d}")
+
+    def expect(expr):
+        poly = sp.Poly(sp.expand(expr), *q, *xi)
+        total = sp.Integer(0)
+        for monom, coeff in poly.terms():
+            factor = sp.Integer(1)
+            for a in monom[:n]:
+                factor *= sp.Rational(1, 2) if a > 0 else 1
+            for a in monom[n:]:
+                factor *= (1, 0, 1)[a]  # E[ξ⁰], E[ξ¹], E[ξ²]; degree ≤ 2 here
+            total += coeff * factor
+        return sp.simplify(total)
+
+    comps = []
+    for sign in (1, -1):
+        x = [mu * xi[k] for k in range(d)]
+        x[i] += sign
+        for k in range(n):
+            if k != i:
+                x[k] -= q[k] * tau
+        comps.append(x)
+    rare = [mu * xi[k] for k in range(d)]
+    rare[h] += 1
+    comps.append(rare)
+    weights = ((1 - rho) / 2, (1 - rho) / 2, rho)
+    mean = sp.zeros(d, 1)
+    second = sp.zeros(d, d)
+    for w, x in zip(weights, comps, strict=True):
+        for k in range(d):
+            mean[k] += w * expect(x[k])
+            for l in range(k, d):
+                second[k, l] += w * expect(x[k] * x[l])
+    for k in range(d):
+        mean[k] = sp.simplify(mean[k])
+        for l in range(k, d):
+            second[k, l] = sp.simplify(second[k, l])
+            second[l, k] = second[k, l]
+    return mean, second, (tau, mu, rho)

@@ -1,0 +1,108 @@
+"""`dssl exact`: keys, shapes, facts of the exact computation, and bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sims.cli import main
+from theory import datamodel as dm
+from theory import objectives as ob
+from theory import solve as so
+
+
+def _run(capsys, *argv):
+    code = main(["exact", "--json", *argv])
+    out = capsys.readouterr()
+    return code, (json.loads(out.out) if code == 0 else None), out.err
+
+
+def test_mim_population_keys_and_values(capsys):
+    code, res, _ = _run(capsys, "--method", "mim", "--d", "40", "--n-clients", "4", "--c", "8")
+    assert code == 0
+    for key in (
+        "local_rv",
+        "fl_rv",
+        "rv_coords",
+        "sensitivity_N",
+        "sensitivity_c",
+        "eigenvalues",
+        "paper_decl",
+    ):
+        assert key in res
+    assert len(res["local_rv"]) == 4 and all(len(r) == 8 for r in res["local_rv"])
+    # the exact hollow target of our model has rank 1 on every client (a fact of OUR matrices)
+    assert res["rank"]["local"] == [1, 1, 1, 1]
+    model = dm.DataModel(d=40, n_clients=4, c=8)
+    X = ob.population_targets(model, "mim")
+    want = so.representability_vector(so.eckart_young(X.mean(0), 8))[:8]
+    np.testing.assert_allclose(res["fl_rv"], want, atol=1e-12)
+    assert len(res["sensitivity_N"]["local"]) == 4
+
+
+def test_decl_and_paper_variant(capsys):
+    pytest.importorskip("theory.topology")
+    code, res, _ = _run(
+        capsys, "--method", "mim-paper", "--d", "24", "--n-clients", "4", "--graph", "star"
+    )
+    assert code == 0 and res["decl_rv"] is not None and res["paper_decl"] is not None
+    np.testing.assert_allclose(res["graph"]["decl_weights"], [0.4375, 0.1875, 0.1875, 0.1875])
+    assert "decl" in res["sensitivity_N"] and "decl_stationary" in res["sensitivity_c"]
+
+
+@pytest.mark.parametrize("method", ["cl", "cl-dissimilar", "mim-independent", "mim-recon"])
+def test_other_methods_run(capsys, method):
+    code, res, _ = _run(
+        capsys, "--method", method, "--d", "16", "--n-clients", "3", "--transform", "rotation"
+    )
+    assert code == 0 and len(res["fl_rv"]) == 6
+
+
+def test_finite_sample(capsys):
+    pytest.importorskip("sims.data")
+    code, res, _ = _run(
+        capsys, "--method", "mim", "--d", "12", "--n-clients", "3", "--samples", "50", "--seed", "1"
+    )
+    assert code == 0 and res["samples"] == 50
+
+
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["--d", "5", "--n-clients", "3"], "d"),
+        (["--c", "0"], "c"),
+        (["--d", "10", "--c", "11"], "c"),
+        (["--p", "1.0"], "p"),
+        (["--p", "0"], "p"),
+        (["--tau", "0"], "tau"),
+        (["--mu", "-1"], "mu"),
+        (["--n-clients", "1"], "n_clients"),
+        (["--method", "pca"], "method"),
+    ],
+)
+def test_bad_input_exit_2(capsys, argv, field):
+    code = main(
+        ["exact", "--json", "--d", "20", *argv] if "--d" not in argv else ["exact", "--json", *argv]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and field in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_disconnected_graph_exit_2(capsys, monkeypatch):
+    topology = pytest.importorskip("theory.topology")
+    monkeypatch.setattr(topology, "make_graph", lambda *a, **k: np.zeros((4, 4)))
+    code = main(["exact", "--json", "--d", "20"])
+    err = capsys.readouterr().err
+    assert code == 2 and "graph" in err and err.count("\n") == 1
+
+
+def test_subprocess_text_output():
+    out = subprocess.run(
+        [sys.executable, "-m", "sims.cli", "exact", "--d", "16", "--n-clients", "3"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "fl" in out.stdout and "eigenvalues" in out.stdout

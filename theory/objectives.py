@@ -1,0 +1,224 @@
+"""Target matrices X_i of the linear SSL objectives (Eqs. 2–4, 14, 16–17 of arXiv 2607.02447).
+
+For every method except ``"mim-recon"`` the local loss has the form (paper.md §2.3)
+
+    L_i(W) = −E[aᵀ WᵀW b] + ½‖WᵀW‖_F² = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F²,
+    X_i    = ½ E[b aᵀ + a bᵀ]  (symmetric, d×d),
+
+so that L_i(W) = ½‖X_i − WᵀW‖_F² − ½‖X_i‖_F² and the minimisers are Eckart–Young factors of
+X_i (see :mod:`theory.solve`). With S = E[x xᵀ] (population, :mod:`theory.datamodel`) or
+S = (1/M) Σ_m x_m x_mᵀ (finite sample) and κ = p(1 − p):
+
+==================  ============================  =========================================
+method              views (a, b)                  X
+==================  ============================  =========================================
+``cl``              x + ξ, x + ξ′                 S
+``cl-dissimilar``   x + ξ, H x                    ½(H S + S Hᵀ)
+``mim``             x ⊙ m, x ⊙ (1 − m)            κ (S − diag(S))  — hollow, exact
+``mim-paper``       (the paper's Eq. 17)          2κ · diag(S)     — the paper's surrogate
+``mim-independent`` x ⊙ m, x ⊙ (1 − m′)           κ S
+==================  ============================  =========================================
+
+Mask convention (paper §3.2): m_k = 1 means *visible*, P(m_k = 1) = 1 − p, p is the mask ratio,
+entries independent. The noise ξ, ξ′ ~ N(0, I) and the masks are always integrated out exactly;
+only the data expectation becomes an empirical average in :func:`empirical_target`.
+
+``"mim-recon"`` (Eq. 3, linear encoder–decoder reconstruction) is not of this form; its
+sufficient statistics are :func:`recon_moments` and its exact optimum is
+:func:`theory.solve.recon_optimum`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theory import _validate as v
+from theory.datamodel import DataModel, client_second_moment
+
+METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
+TARGET_METHODS = METHODS[:5]
+TRANSFORMS = ("identity", "permutation", "sign-flip", "rotation")
+
+
+def _check_p(p) -> float:
+    return v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+
+
+def _check_h(H, d: int) -> np.ndarray:
+    if H is None:
+        return np.eye(d)
+    return v.array(H, "H", shape=(d, d))
+
+
+def _target_from_second_moment(S: np.ndarray, method: str, p: float, H: np.ndarray) -> np.ndarray:
+    """X for a batch of second-moment matrices S (..., d, d); exact mask/noise expectation."""
+    kappa = p * (1.0 - p)
+    diag = np.eye(S.shape[-1]) * np.diagonal(S, axis1=-2, axis2=-1)[..., None, :]
+    if method == "cl":
+        # E[(x+ξ)(x+ξ′)ᵀ] = E[xxᵀ]: ξ, ξ′ independent, zero mean, independent of x.
+        return S.copy()
+    if method == "cl-dissimilar":
+        # E[(Hx)(x+ξ)ᵀ] = H S; symmetrised.
+        return 0.5 * (H @ S + S @ H.T)
+    if method == "mim":
+        # E_m[(1−m_k) m_l] = κ for k ≠ l and 0 for k = l (m_k(1−m_k) = 0): a hollow matrix.
+        return kappa * (S - diag)
+    if method == "mim-paper":
+        # DEVIATION (the paper's, labelled): Eq. 17 of the paper writes 2p(1−p)·diag(E[x∘x]),
+        # which is not the mask expectation of Eq. 4 (that is the hollow matrix above).
+        return 2.0 * kappa * diag
+    if method == "mim-independent":
+        # Two independent masks m, m′: E[(1−m′_k) m_l] = κ for every k, l (diagonal included).
+        return kappa * S
+    v.fail(
+        "method", "one of " + ", ".join(TARGET_METHODS) + " (mim-recon: see recon_moments)", method
+    )
+    raise AssertionError  # unreachable
+
+
+def population_targets(model: DataModel, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
+    """Population target X_i = ½E[b aᵀ + a bᵀ] of every client, shape (N, d, d).
+
+    Eq. (16) of arXiv 2607.02447 with the exact mask / noise expectation (see the module table;
+    ``"mim-paper"`` is the paper's Eq. (17) surrogate, kept as a labelled deviation).
+
+    Args:
+      model: the data model (supplies S_i = E[x xᵀ] per client).
+      method: one of ``TARGET_METHODS`` (``"mim-recon"`` has no X_i: use :func:`recon_moments`).
+      p: mask ratio in (0, 1) (MIM methods; ignored for CL).
+      H: (d, d) transform for ``"cl-dissimilar"``; ``None`` means the identity.
+
+    Returns:
+      (N, d, d) symmetric matrices.
+
+    Example:
+      >>> X = population_targets(DataModel(d=8, n_clients=2), "mim")
+      >>> float(abs(np.diagonal(X, axis1=1, axis2=2)).max())
+      0.0
+    """
+    if not isinstance(model, DataModel):
+        v.fail("model", "a DataModel", model)
+    v.choice(method, "method", TARGET_METHODS)
+    p = _check_p(p)
+    H = _check_h(H, model.d)
+    return _target_from_second_moment(client_second_moment(model), method, p, H)
+
+
+def empirical_target(x, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
+    """Finite-sample target: X with E_x replaced by the average over ``x`` (mask/noise exact).
+
+    Args:
+      x: (M, d) sample of one client, or (N, M, d) for N clients at once.
+      method, p, H: as in :func:`population_targets`.
+
+    Returns:
+      (d, d) (or (N, d, d)) symmetric matrix; Eq. (17)'s empirical covariance form.
+    """
+    x = v.array(x, "x")
+    if x.ndim not in (2, 3) or x.shape[-2] < 1:
+        v.fail("x", "an array of shape (M, d) or (N, M, d) with M >= 1", f"shape {x.shape}")
+    v.choice(method, "method", TARGET_METHODS)
+    p = _check_p(p)
+    H = _check_h(H, x.shape[-1])
+    S = np.einsum("...md,...me->...de", x, x) / x.shape[-2]
+    return _target_from_second_moment(S, method, p, H)
+
+
+def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
+    """A linear image transform H (d, d) for ``"cl-dissimilar"`` (Eq. 2, Assumption A.9).
+
+    * ``"identity"``: I (then ``cl-dissimilar`` equals ``cl`` in population);
+    * ``"permutation"``: a uniformly random permutation matrix;
+    * ``"sign-flip"``: diag(±1) with independent fair signs;
+    * ``"rotation"``: a Haar-random rotation (orthogonal, det = +1).
+
+    Randomness comes from ``numpy.random.default_rng(seed)``.
+    """
+    v.choice(name, "transform", TRANSFORMS)
+    d = v.integer(d, "d", lo=1)
+    seed = v.integer(seed, "seed", lo=0)
+    rng = np.random.default_rng(seed)
+    if name == "identity":
+        return np.eye(d)
+    if name == "permutation":
+        return np.eye(d)[rng.permutation(d)]
+    if name == "sign-flip":
+        return np.diag(rng.choice(np.array([-1.0, 1.0]), size=d))
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    q = q * np.sign(np.diagonal(r))[None, :]
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q
+
+
+@jax.jit
+def loss(W: jax.Array, X: jax.Array) -> jax.Array:
+    """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d), X (d, d) symmetric (paper.md §2.3).
+
+    ‖WᵀW‖_F = ‖WWᵀ‖_F is used (c×c instead of d×d).
+    """
+    gram = W @ W.T
+    return -jnp.sum((W @ X) * W) + 0.5 * jnp.sum(gram * gram)
+
+
+@jax.jit
+def grad(W: jax.Array, X: jax.Array) -> jax.Array:
+    """∇L(W) = −2 W X + 2 W WᵀW for symmetric X (Eq. 14 of arXiv 2607.02447)."""
+    return -2.0 * (W @ X) + 2.0 * (W @ W.T) @ W
+
+
+def _second_moments(model_or_x) -> np.ndarray:
+    if isinstance(model_or_x, DataModel):
+        return client_second_moment(model_or_x)
+    x = v.array(model_or_x, "x")
+    if x.ndim not in (2, 3) or x.shape[-2] < 1:
+        v.fail("x", "a DataModel or an array of shape (M, d) or (N, M, d)", f"shape {x.shape}")
+    return np.einsum("...md,...me->...de", x, x) / x.shape[-2]
+
+
+def recon_moments(model_or_x, *, p: float = 0.75, with_vv: bool = False):
+    """Sufficient statistics of the reconstruction loss Eq. (3): Σ_uu = E[u uᵀ], Σ_vu = E[v uᵀ].
+
+    u = x ⊙ m (visible), v = x ⊙ (1 − m) (masked), P(m_k = 1) = 1 − p. With S = E[x xᵀ]:
+
+        E_m[m_k m_l]           = (1−p)² (k ≠ l),  1 − p (k = l)
+        ⇒ Σ_uu = (1−p)² S + p(1−p) diag(S)
+        E_m[(1−m_k) m_l]       = p(1−p) (k ≠ l),  0 (k = l)
+        ⇒ Σ_vu = p(1−p) (S − diag(S))      (= the exact ``"mim"`` target)
+        E_m[(1−m_k)(1−m_l)]    = p² (k ≠ l),  p (k = l)
+        ⇒ Σ_vv = p² S + p(1−p) diag(S)
+
+    and E‖B u − v‖² = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv) + tr(Σ_vv) for B = W_d W_e.
+    The exact rank-c optimum is :func:`theory.solve.recon_optimum`.
+
+    Args:
+      model_or_x: a :class:`DataModel` (population, per client) or a sample (M, d) / (N, M, d)
+        (finite sample: E_x becomes the sample average, the mask expectation stays exact).
+      p: mask ratio in (0, 1).
+      with_vv: also return Σ_vv.
+
+    Returns:
+      ``(sigma_uu, sigma_vu)`` (or with ``sigma_vv``), each (..., d, d).
+    """
+    p = _check_p(p)
+    S = _second_moments(model_or_x)
+    diag = np.eye(S.shape[-1]) * np.diagonal(S, axis1=-2, axis2=-1)[..., None, :]
+    kappa = p * (1.0 - p)
+    uu = (1.0 - p) ** 2 * S + kappa * diag
+    vu = kappa * (S - diag)
+    if with_vv:
+        return uu, vu, p**2 * S + kappa * diag
+    return uu, vu
+
+
+@jax.jit
+def recon_loss(W_e: jax.Array, W_d: jax.Array, sigma_uu: jax.Array, sigma_vu: jax.Array):
+    """E‖W_d W_e u − v‖² − E‖v‖² = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv), B = W_d W_e (Eq. 3).
+
+    The constant E‖v‖² = tr(Σ_vv) is dropped (it does not depend on the weights).
+    W_e is (c, d), W_d is (d, c).
+    """
+    B = W_d @ W_e
+    return jnp.sum((B @ sigma_uu) * B) - 2.0 * jnp.sum(B * sigma_vu)
