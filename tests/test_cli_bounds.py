@@ -1,0 +1,137 @@
+"""``dssl bounds``: JSON shape, agreement with theory.bounds, bad input → exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sims.cli import main
+from theory import bounds as B
+
+EXAMPLE = ["bounds", "--d", "100000", "--p", "0.75", "--abar", "5"]
+
+
+def _run_json(capsys, argv):
+    assert main(argv + ["--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_issue_example_json(capsys):
+    out = _run_json(capsys, EXAMPLE)
+    for key in ("mim", "cl_similar", "cl_dissimilar"):
+        assert set(out[key]) == {"local", "decl", "fl"}
+    for key in ("lower_bounds", "vacuous", "undefined", "inputs", "warnings"):
+        assert key in out
+    want = B.sensitivities(d=1e5, p=0.75, abar=5.0)
+    for m, fws in want.items():
+        for fw, val in fws.items():
+            assert out[m][fw] == pytest.approx(float(val), rel=1e-14)
+            assert out["lower_bounds"][m][fw] == pytest.approx(1 - float(val), rel=1e-14)
+            assert out["vacuous"][m][fw] is False
+    inputs = out["inputs"]
+    assert inputs["n"] == pytest.approx(1e5**0.05, rel=1e-12)
+    assert inputs["n_source"] == "C_N*d^(1/20)"
+    assert inputs["kappa"] == pytest.approx(0.375)
+    # N ≈ 1.78 < |Ā| = 5: outside the paper's 2 <= |Ā| <= N, reported, not rejected
+    assert any("abar" in w and "N =" in w for w in out["warnings"])
+
+
+def test_options_are_passed_through(capsys):
+    argv = EXAMPLE + [
+        "--n",
+        "8",
+        "--trH",
+        "2.5",
+        "--c-num",
+        "2",
+        "--c-den",
+        "0.5",
+        "--c-f",
+        "0.3",
+        "--c-n",
+        "3",
+        "--sign",
+        "-",
+        "--fl-term",
+        "theta",
+    ]
+    out = _run_json(capsys, argv)
+    consts = {"c_num": 2.0, "c_den": 0.5, "c_f": 0.3, "c_n": 3.0}
+    for m in B.METHODS:
+        for fw in B.FRAMEWORKS:
+            want = B.sensitivity(
+                m,
+                fw,
+                d=1e5,
+                p=0.75,
+                abar=5.0,
+                n=8.0,
+                trH=2.5,
+                constants=consts,
+                sign="-",
+                fl_term="theta",
+            )
+            assert out[m][fw] == pytest.approx(float(want), rel=1e-14)
+    assert out["inputs"]["n"] == 8.0 and out["inputs"]["n_source"] == "given"
+    assert out["warnings"] == []
+
+
+def test_undefined_bounds_are_null_free_and_flagged(capsys):
+    out = _run_json(capsys, ["bounds", "--d", "1e4", "--p", "0.5", "--abar", "1", "--sign", "-"])
+    assert out["undefined"]["cl_similar"]["decl"] is True
+    assert out["vacuous"]["cl_similar"]["decl"] is True
+    assert any("cl_similar/decl" in w for w in out["warnings"])
+    assert np.isfinite(out["cl_similar"]["local"])
+
+
+def test_text_table(capsys):
+    assert main(EXAMPLE) == 0
+    text = capsys.readouterr().out
+    assert "sensitivity" in text and "lower bound" in text
+    assert text.count("informative") == 9
+    assert "warning:" in text
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        (["--p", "1.5"], "p"),
+        (["--p", "0"], "p"),
+        (["--n", "1"], "n"),
+        (["--trH", "0"], "trH"),
+        (["--d", "0"], "d"),
+        (["--d", "-3"], "d"),
+        (["--abar", "0.5"], "abar"),
+        (["--c-num", "0"], "c_num"),
+        (["--c-n", "-1"], "c_n"),
+    ],
+)
+def test_bad_input_exit_2(capsys, extra, field):
+    assert main(EXAMPLE + extra) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"error: {field}:" in err
+
+
+@pytest.mark.parametrize("extra", [["--sign", "x"], ["--fl-term", "exact"], ["--p", "abc"]])
+def test_argparse_errors_exit_2(capsys, extra):
+    with pytest.raises(SystemExit) as exc:
+        main(EXAMPLE + extra)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_subprocess_json():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sims.cli", *EXAMPLE, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["mim"]["local"] == pytest.approx(2.6660e-4, rel=5e-4)
