@@ -1,0 +1,199 @@
+"""Metrics of trained encoders (Track C of arXiv 2607.02447).
+
+Representability (Definition 4.1): the row space of a trained W is scale-blind, so residual
+directions of negligible size would count fully. ``representability_vector`` therefore uses the
+right singular directions whose singular value exceeds ``rel_tol``·σ_max (default 1e-2), and
+``energy_rv`` weights every direction by its energy σ_j²/σ_max², i.e. r_k = ‖W e_k‖²/‖W‖₂².
+Both are jittable (fixed shapes; the threshold is a mask).
+
+Also here: sensitivity (Theorem 4.4), principal angle to the Track B optimum, consensus distance
+Ξ (consensus.md §0, D7), ζ²(W) (paper.md §4.10), the population loss, a closed-form ridge linear
+probe, uniformity and alignment (ssd.md §1) and weight distances (paper Table 5).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theory import _validate as v
+
+Array = jax.Array
+
+#: Relative singular-value threshold defining the "significant" row space of a trained W.
+RV_REL_TOL = 1e-2
+
+
+def representability_vector(W: Array, rel_tol: float = RV_REL_TOL) -> Array:
+    """r_k = Σ_{j: σ_j > rel_tol·σ_1} (v_jᵀe_k)², RV of Definition 4.1 on the significant row space.
+
+    Args:
+      W: (c, d) encoder.
+      rel_tol: relative singular-value threshold.
+
+    Returns:
+      (d,) vector with entries in [0, 1].
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> representability_vector(jnp.array([[1.0, 0.0, 0.0], [0.0, 1e-6, 0.0]])).tolist()
+      [1.0, 0.0, 0.0]
+    """
+    _, s, vt = jnp.linalg.svd(W, full_matrices=False)
+    keep = (s > rel_tol * s[0]).astype(W.dtype)
+    return jnp.einsum("j,jk->k", keep, vt**2)
+
+
+def energy_rv(W: Array) -> Array:
+    """Energy-weighted RV r_k = Σ_j σ_j²(v_jᵀe_k)² / Σ_j σ_j² = ‖W e_k‖² / ‖W‖_F², shape (d,).
+
+    Not in the paper (an extension, threshold-free); same normalisation as Track B's
+    ``theory.solve.energy_weighted_rv`` (sums to 1 over k)."""
+    col = jnp.sum(W * W, axis=0)
+    return col / jnp.sum(col)
+
+
+def sensitivity(r: Array, k: int) -> Array:
+    """s = max_{j<k} r_j − min_{j<k} r_j over the leading k coordinates (Thm 4.4 uses k = c; the
+    theorems bound only k = N, paper.md §4.8(e))."""
+    return jnp.max(r[:k]) - jnp.min(r[:k])
+
+
+def consensus_distance(W: Array, pi: Array | None = None) -> Array:
+    """Ξ = (1/n)Σ‖W_i − W̄‖², or with ``pi`` Σπ_i‖W_i − W̄_π‖², W̄_π = Σπ_iW_i (consensus.md D7).
+
+    Args:
+      W: (n, ...) stacked client parameters.
+      pi: (n,) non-negative weights summing to 1, or None (uniform).
+    """
+    n = W.shape[0]
+    w = jnp.full((n,), 1.0 / n, W.dtype) if pi is None else pi
+    mean = jnp.tensordot(w, W, axes=(0, 0))
+    dev = (W - mean).reshape(n, -1)
+    return jnp.sum(w * jnp.sum(dev**2, axis=1))
+
+
+def zeta_sq(W: Array, targets: Array) -> Array:
+    """ζ²(W) = (4/N)Σ_i‖W(X_i − X̄)‖_F² (paper.md §4.10). W (c, d), targets (N, d, d)."""
+    dev = targets - jnp.mean(targets, 0)
+    return 4.0 * jnp.mean(jnp.sum(jnp.einsum("cd,nde->nce", W, dev) ** 2, axis=(1, 2)))
+
+
+def global_loss(W: Array, targets: Array, weights: Array | None = None) -> Array:
+    """Σ_i w_i f_i(W), f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖² (uniform w by default)."""
+    n = targets.shape[0]
+    w = jnp.full((n,), 1.0 / n, W.dtype) if weights is None else weights
+    xbar = jnp.tensordot(w, targets, axes=(0, 0))
+    gram = W @ W.T
+    return -jnp.sum((W @ xbar) * W) + 0.5 * jnp.sum(gram * gram)
+
+
+def identifiable_rank(X, c: int, gap_rtol: float = 1e-2) -> int:
+    """Largest r ≤ c with λ_r > gap_rtol·λ_1 and λ_r − λ_{r+1} ≥ gap_rtol·λ_1 (eigenvalues of X,
+    descending).
+
+    The optimum of −tr(WXWᵀ) + ½‖WᵀW‖² is WᵀW = Σ_{j≤c}(λ_j)_+ v_jv_jᵀ (Eckart–Young); its
+    top-r eigenspace is uniquely defined (and recoverable by training in finite time) only where
+    an eigengap separates it. Returns 0 if no such r exists.
+    """
+    lam = np.linalg.eigvalsh(np.asarray(X, dtype=np.float64))[::-1]
+    if lam[0] <= 0:
+        return 0
+    lam_ext = np.append(lam, -np.inf)
+    for r in range(min(c, lam.size), 0, -1):
+        if lam[r - 1] > gap_rtol * lam[0] and lam_ext[r - 1] - lam_ext[r] >= gap_rtol * lam[0]:
+            return r
+    return 0
+
+
+def principal_angle_to_optimum(W, X, c: int, *, gap_rtol: float = 1e-2) -> tuple[float, int]:
+    """Largest principal angle (rad) between the top-r right singular space of W and the top-r
+    eigenspace of X, r = ``identifiable_rank(X, c, gap_rtol)``; returns ``(angle, r)``.
+
+    Computed as arcsin ‖(I − U Uᵀ) V_r‖₂ (stable for small angles). X is the target whose
+    optimum is compared (Track B's population X̄ = Σπ_jX_j, or an empirical target).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    W = np.asarray(W, dtype=np.float64)
+    r = identifiable_rank(X, c, gap_rtol)
+    if r == 0:
+        return float("nan"), 0
+    _, vecs = np.linalg.eigh(X)
+    V = vecs[:, ::-1][:, :r]
+    U = np.linalg.svd(W, full_matrices=False)[2][:r].T
+    resid = V - U @ (U.T @ V)
+    s = np.linalg.norm(resid, 2)
+    return float(np.arcsin(min(1.0, s))), r
+
+
+def probe_accuracy(W, x_train, y_train, x_test, y_test, *, n_classes: int, ridge: float = 1e-3):
+    """Held-out accuracy of a closed-form ridge linear probe on features z = Wx (+ bias).
+
+    β = (ZᵀZ + ρ·(tr(ZᵀZ)/c')·I)⁻¹ Zᵀ Y with one-hot Y; prediction argmax Zβ.
+
+    Args:
+      W: (c, d) encoder.
+      x_train, x_test: (m, d) samples; y_train, y_test: (m,) int labels in [0, n_classes).
+      n_classes: number of labels (2N for the paper's model).
+      ridge: relative ridge ρ.
+    """
+    v.integer(n_classes, "n_classes", lo=2)
+    v.real(ridge, "ridge", lo=0.0, lo_open=True)
+    W = np.asarray(W, dtype=np.float64)
+
+    def feats(x):
+        z = np.asarray(x, dtype=np.float64) @ W.T
+        return np.concatenate([z, np.ones((z.shape[0], 1))], axis=1)
+
+    z_tr, z_te = feats(x_train), feats(x_test)
+    y_tr = np.eye(n_classes)[np.asarray(y_train)]
+    gram = z_tr.T @ z_tr
+    lam = ridge * np.trace(gram) / gram.shape[0]
+    beta = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), z_tr.T @ y_tr)
+    pred = np.argmax(z_te @ beta, axis=1)
+    return float(np.mean(pred == np.asarray(y_test)))
+
+
+def _normalise(z: Array) -> Array:
+    """Rows scaled to unit norm; an all-zero row (e.g. a fully masked view) stays zero."""
+    norm = jnp.linalg.norm(z, axis=-1, keepdims=True)
+    return z / jnp.maximum(norm, jnp.finfo(z.dtype).tiny)
+
+
+def uniformity(z: Array, t: float = 2.0) -> Array:
+    """U = −log E_{a<b} exp(−t‖ẑ_a − ẑ_b‖²), rows L2-normalised, self-pairs excluded (ssd.md §1;
+    higher = more uniform, U ∈ [0, 4] for t = 2). z (m, c)."""
+    zn = _normalise(z)
+    m = zn.shape[0]
+    sq = jnp.maximum(2.0 - 2.0 * zn @ zn.T, 0.0)
+    off = 1.0 - jnp.eye(m, dtype=z.dtype)
+    return -jnp.log(jnp.sum(jnp.exp(-t * sq) * off) / (m * (m - 1)))
+
+
+def cross_uniformity(z1: Array, z2: Array, t: float = 2.0) -> Array:
+    """Inter-client uniformity U_ij = −log E_{z∼p_i, z′∼p_j} exp(−t‖ẑ − ẑ′‖²) (ssd.md §1.2)."""
+    a, b = _normalise(z1), _normalise(z2)
+    sq = jnp.maximum(2.0 - 2.0 * a @ b.T, 0.0)
+    return -jnp.log(jnp.mean(jnp.exp(-t * sq)))
+
+
+def client_uniformity(z: Array, t: float = 2.0) -> tuple[Array, Array]:
+    """Intra-client U_k (N,) and inter-client U_ij (N, N) (diagonal: intra) of embeddings
+    z (N, m, c) of each client's data under one model."""
+    intra = jax.vmap(lambda a: uniformity(a, t))(z)
+    inter = jax.vmap(lambda a: jax.vmap(lambda b: cross_uniformity(a, b, t))(z))(z)
+    n = z.shape[0]
+    eye = jnp.eye(n, dtype=bool)
+    return intra, jnp.where(eye, intra[:, None] * jnp.ones((1, n), z.dtype), inter)
+
+
+def alignment(z: Array, z_pos: Array) -> Array:
+    """L_align = E‖ẑ − ẑ⁺‖² of normalised positive pairs (ssd.md §1.1, α = 2). z, z_pos (m, c)."""
+    return jnp.mean(jnp.sum((_normalise(z) - _normalise(z_pos)) ** 2, axis=-1))
+
+
+def weight_distance(W_local: Array, W_global: Array) -> Array:
+    """‖W_i − W_global‖_F per client (paper Table 5's weight distance), shape (N,)."""
+    n = W_local.shape[0]
+    return jnp.linalg.norm((W_local - W_global[None]).reshape(n, -1), axis=1)

@@ -1,0 +1,341 @@
+"""The vmapped engine against a plain Python loop over clients (the oracle), determinism,
+compile counts, sweeps, population gradients, MAR and validation."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+from sims import losses
+from sims.config import EngineConfig, key_tree, split_streams
+from sims.engine import make_engine, make_problem, make_round, population_loss, sweep
+from tests.conftest import count_compiles
+from theory import objectives, topology
+from theory.datamodel import DataModel
+
+N, D, C = 4, 8, 2
+
+
+def _ring_mixing(n):
+    return topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+
+
+def _star_mixing(n):
+    return topology.mixing_matrix("uniform", topology.make_graph("star", n))
+
+
+def _data(n=N, d=D, m=12, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, m, d))
+    x[:, :, :n] += 2.0 * np.eye(n)[:, None, :]  # a little client structure
+    return x
+
+
+def _targets(x, p=0.75, method="mim"):
+    return np.stack([objectives.empirical_target(xi, method, p=p) for xi in x])
+
+
+# ---------------------------------------------------------------------------------------------
+# the oracle: one client at a time, Python loops, numpy mixing
+
+
+def _oracle(config: EngineConfig, x, sizes, mixing, agg, *, seed):
+    """Plain Python loop over rounds, clients and local steps with the engine's key scheme."""
+    n, c, d, E, b, p = (
+        config.n_clients,
+        config.c,
+        config.d,
+        config.local_steps,
+        config.batch,
+        config.p,
+    )
+    root = key_tree(seed)["root"]
+    streams = split_streams(root)
+    W0 = config.init_scale * jr.normal(jr.fold_in(streams["init"], 0), (c, d)) / np.sqrt(d)
+    Ws = [np.asarray(W0) for _ in range(n)]
+
+    def loss(W, batch, key):
+        return losses.mim(W, batch, p, key=key)
+
+    g = jax.jit(jax.grad(loss))
+    history = []
+    for t in range(config.rounds):
+        k_round = jr.fold_in(streams["sampling"], t)
+        k_mask = jr.fold_in(streams["masks"], t)
+        if config.framework == "fl":
+            chosen = np.asarray(
+                jr.choice(jr.fold_in(k_round, 0), n, (config.n_sampled,), replace=False)
+            )
+            s = np.zeros(n)
+            s[chosen] = np.asarray(agg)[chosen]
+            s /= s.sum()
+            M = np.outer(np.ones(n), s)
+        else:
+            M = np.asarray(mixing)
+        new = []
+        for i in range(n):
+            W = jnp.asarray(Ws[i])
+            k_idx = jr.fold_in(jr.fold_in(k_round, 1), i)
+            k_loss = jr.fold_in(k_mask, i)
+            for k in range(E):
+                u = jr.uniform(jr.fold_in(k_idx, k), (b,), jnp.float64)
+                idx = np.minimum(np.floor(np.asarray(u) * sizes[i]).astype(int), sizes[i] - 1)
+                batch = jnp.asarray(x[i][idx])
+                W = W - config.lr * g(W, batch, jr.fold_in(k_loss, k))
+            new.append(np.asarray(W))
+        stacked = np.stack(new)
+        Ws = list(np.einsum("ij,jcd->icd", M, stacked))
+        history.append(np.stack(Ws))
+    return np.stack(history)
+
+
+@pytest.mark.parametrize("framework", ["fl", "decl"])
+def test_engine_equals_python_loop_oracle(framework):
+    x = _data()
+    sizes = np.array([12, 9, 12, 7])  # ragged clients: padded rows must never be drawn
+    config = EngineConfig(
+        method="mim",
+        framework=framework,
+        n_clients=N,
+        d=D,
+        c=C,
+        lr=0.05,
+        local_steps=3,
+        batch=5,
+        rounds=4,
+        clients_per_round=2,
+    )
+    agg = np.array([1.0, 2.0, 3.0, 4.0])
+    prob = make_problem(config, _targets(x), x=x, sizes=sizes, mixing=_star_mixing(N), agg=agg)
+    init, round_step = make_round(config)
+    state = init(prob, key=key_tree(3)["root"])
+    step = jax.jit(round_step)
+    got = []
+    for t in range(config.rounds):
+        if t == 0 and framework == "decl":
+            unjitted, _ = round_step(state, prob)  # the un-jitted path, once
+        state, _ = step(state, prob)
+        if t == 0 and framework == "decl":
+            np.testing.assert_allclose(
+                np.asarray(unjitted.params), np.asarray(state.params), rtol=1e-12, atol=1e-14
+            )
+        got.append(np.asarray(state.params))
+    want = _oracle(config, x, sizes, _star_mixing(N), agg, seed=3)
+    np.testing.assert_allclose(np.stack(got), want, rtol=1e-6, atol=1e-9)
+
+
+def test_fl_rows_equal_server_model_and_counts():
+    x = _data()
+    config = EngineConfig(
+        method="mim", framework="fl", n_clients=N, d=D, c=C, rounds=5, clients_per_round=2, batch=4
+    )
+    prob = make_problem(config, _targets(x), x=x)
+    state, trace = make_engine(config).run(prob, key=key_tree(0)["root"])
+    params = np.asarray(state.params)
+    np.testing.assert_array_equal(params, np.broadcast_to(params[0], params.shape))
+    assert int(state.counts.sum()) == 2 * 5
+    np.testing.assert_array_equal(np.asarray(trace["consensus_distance"]), 0.0)
+
+
+def test_same_seed_bit_identical_and_seeds_differ():
+    x = _data()
+    config = EngineConfig(method="cl", framework="decl", n_clients=N, d=D, c=C, rounds=3, batch=4)
+    prob = make_problem(config, _targets(x, method="cl"), x=x, mixing=_ring_mixing(N))
+    engine = make_engine(config)
+    a, ta = engine.run(prob, key=key_tree(7)["root"])
+    b, tb = engine.run(prob, key=key_tree(7)["root"])
+    c, _ = engine.run(prob, key=key_tree(8)["root"])
+    assert np.array_equal(np.asarray(a.params), np.asarray(b.params))
+    assert np.array_equal(np.asarray(ta["loss"]), np.asarray(tb["loss"]))
+    assert not np.array_equal(np.asarray(a.params), np.asarray(c.params))
+
+
+def test_key_tree_streams_distinct():
+    keys = key_tree(0)
+    raw = {k: tuple(np.asarray(v).tolist()) for k, v in keys.items()}
+    assert len(set(raw.values())) == len(raw)
+    with pytest.raises(ValueError, match="seed"):
+        key_tree(-1)
+
+
+def test_population_step_is_gradient_descent_on_closed_form():
+    """One FL round, E = 1, full participation, population mode: W⁺ = W − η·(1/N)Σ∇f_i(W)."""
+    model = DataModel(d=D, n_clients=N)
+    X = objectives.population_targets(model, "cl")
+    config = EngineConfig(
+        method="cl", framework="fl", n_clients=N, d=D, c=C, rounds=1, population=True, lr=0.1
+    )
+    prob = make_problem(config, X)
+    init, round_step = make_round(config)
+    state = init(prob, key=key_tree(0)["root"])
+    W = state.params[0]
+    new, _ = jax.jit(round_step)(state, prob)
+    want = W - 0.1 * np.mean([np.asarray(objectives.grad(W, Xi)) for Xi in X], axis=0)
+    np.testing.assert_allclose(np.asarray(new.params[1]), want, rtol=1e-12, atol=1e-14)
+    # closed-form loss matches theory.objectives.loss
+    np.testing.assert_allclose(population_loss(W, X[0]), objectives.loss(W, X[0]), rtol=1e-12)
+
+
+def test_run_compiles_once_and_sweep_compiles_once():
+    x = _data()
+    config = EngineConfig(method="mim", framework="decl", n_clients=N, d=D, c=C, rounds=2, batch=4)
+    prob = make_problem(config, _targets(x), x=x, mixing=_ring_mixing(N))
+    engine = make_engine(config)
+    with count_compiles("_engine_run") as cnt:
+        engine.run(prob, key=key_tree(0)["root"])
+        engine.run(prob, key=key_tree(1)["root"])
+    assert cnt.count == 1
+    # sweep: 3 seeds × 2 graphs (ring, star) in one vmap, then chunked with lax.map
+    seeds = np.repeat(np.arange(3), 2)
+    mixings = np.stack([_ring_mixing(N), _star_mixing(N)] * 3)
+    probs = prob._replace(mixing=jnp.asarray(mixings))
+    axes = jax.tree.map(lambda _: None, prob)._replace(mixing=0)
+    keys = jax.vmap(jr.PRNGKey)(jnp.asarray(seeds))
+    with count_compiles("_engine_sweep") as cnt:
+        states, traces = sweep(config, probs, keys, axes=axes)
+    assert cnt.count == 1
+    assert states.params.shape == (6, N, C, D)
+    with count_compiles("_engine_sweep") as cnt:
+        chunked, _ = sweep(config, probs, keys, axes=axes, batch_size=4)
+    assert cnt.count == 1
+    np.testing.assert_allclose(
+        np.asarray(chunked.params), np.asarray(states.params), rtol=1e-12, atol=1e-14
+    )
+    # each sweep point equals its own single run
+    single, _ = engine.run(
+        prob._replace(mixing=jnp.asarray(mixings[3])), key=jr.PRNGKey(int(seeds[3]))
+    )
+    np.testing.assert_allclose(
+        np.asarray(states.params[3]), np.asarray(single.params), rtol=1e-12, atol=1e-14
+    )
+
+
+def test_record_local_iterates_consistent():
+    x = _data()
+    config = EngineConfig(
+        method="cl",
+        framework="decl",
+        n_clients=N,
+        d=D,
+        c=C,
+        rounds=3,
+        local_steps=2,
+        batch=4,
+        record_local=True,
+        lr=0.05,
+    )
+    mixing = _ring_mixing(N)
+    prob = make_problem(config, _targets(x, method="cl"), x=x, mixing=mixing)
+    state, trace = make_engine(config).run(prob, key=key_tree(0)["root"])
+    it = np.asarray(trace["local_iterates"])  # (T, N, E+1, c, d)
+    gr = np.asarray(trace["local_grads"])  # (T, N, E, c, d)
+    assert it.shape == (3, N, 3, C, D) and gr.shape == (3, N, 2, C, D)
+    np.testing.assert_allclose(it[:, :, 1:], it[:, :, :-1] - 0.05 * gr, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        np.einsum("ij,tjcd->ticd", mixing, it[:, :, -1])[:-1], it[1:, :, 0], rtol=1e-12, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        np.einsum("ij,jcd->icd", mixing, it[-1, :, -1]),
+        np.asarray(state.params),
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+def test_mar_gamma_schedule_and_recon_run():
+    x = _data()
+    config = EngineConfig(
+        method="mar",
+        framework="fl",
+        n_clients=N,
+        d=D,
+        c=C,
+        rounds=6,
+        batch=4,
+        clients_per_round=4,
+        optimizer="adam",
+        lr=1e-2,
+        persist_opt_state=True,
+    )
+    prob = make_problem(config, _targets(x), x=x, gamma_max=0.1, gamma_min=0.001)
+    state, trace = make_engine(config).run(prob, key=key_tree(0)["root"])
+    g = np.asarray(trace["gamma_mean"])
+    omega = config.gamma_omega  # = S·T/N = 6
+    want = [0.0] + [
+        0.001 + 0.099 * 0.5 * (1 + np.cos(np.pi * min(1, t / omega))) for t in range(1, 6)
+    ]
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+    assert np.all(np.isfinite(np.asarray(trace["loss"])))
+    assert np.abs(np.asarray(state.z_bar)).sum() > 0
+    rc = EngineConfig(
+        method="mim-recon",
+        framework="decl",
+        n_clients=N,
+        d=D,
+        c=C,
+        rounds=30,
+        batch=8,
+        lr=0.02,
+        lr_schedule="cosine",
+    )
+    prob = make_problem(rc, _targets(x), x=x, mixing=_ring_mixing(N))
+    st, tr = make_engine(rc).run(prob, key=key_tree(0)["root"])
+    loss = np.asarray(tr["loss"])
+    assert st.params[0].shape == (N, C, D) and st.params[1].shape == (N, D, C)
+    assert loss[-5:].mean() < loss[:5].mean()
+
+
+def test_float32_path():
+    x = _data().astype(np.float32)
+    config = EngineConfig(
+        method="mim",
+        framework="decl",
+        n_clients=N,
+        d=D,
+        c=C,
+        rounds=3,
+        batch=4,
+        dtype="float32",
+        optimizer="momentum",
+        lr=1e-2,
+    )
+    prob = make_problem(config, _targets(x), x=x, mixing=_ring_mixing(N))
+    state, trace = make_engine(config).run(prob, key=key_tree(0)["root"])
+    assert state.params.dtype == jnp.float32
+    assert np.all(np.isfinite(np.asarray(trace["loss"])))
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(method="nope"), "method"),
+        (dict(framework="gossip"), "framework"),
+        (dict(c=99), "c"),
+        (dict(p=1.0), "p"),
+        (dict(lr=0.0), "lr"),
+        (dict(clients_per_round=9), "clients_per_round"),
+        (dict(method="mar", population=True), "method"),
+    ],
+)
+def test_config_validation(kwargs, field):
+    base = dict(n_clients=N, d=D, c=C)
+    with pytest.raises(ValueError, match=f"^{field}:"):
+        EngineConfig(**(base | kwargs))
+
+
+def test_problem_validation():
+    x = _data()
+    config = EngineConfig(method="mim", framework="decl", n_clients=N, d=D, c=C)
+    with pytest.raises(ValueError, match="^mixing:"):
+        make_problem(config, _targets(x), x=x)
+    with pytest.raises(ValueError, match="^mixing:"):
+        make_problem(config, _targets(x), x=x, mixing=np.full((N, N), 0.5))
+    with pytest.raises(ValueError, match="^x:"):
+        make_problem(config, _targets(x))
+    with pytest.raises(ValueError, match="^sizes:"):
+        make_problem(config, _targets(x), x=x, sizes=[0, 1, 2, 3], mixing=_ring_mixing(N))
+    with pytest.raises(ValueError, match="^targets:"):
+        make_problem(config, np.zeros((N, D, D + 1)), x=x, mixing=_ring_mixing(N))
