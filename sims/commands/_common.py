@@ -56,7 +56,7 @@ def model_from_args(args) -> DataModel:
 
 
 def add_graph_arguments(parser: argparse.ArgumentParser, *, graph: str = "ring") -> None:
-    """--graph, --rows/--cols, --degree, --avg-degree, --prob, --graph-seed."""
+    """--graph, --rows/--cols, --degree, --avg-degree, --prob, --seed."""
     from theory.topology import GRAPHS
 
     parser.add_argument("--graph", default=graph, choices=GRAPHS, help=f"graph ({graph})")
@@ -67,7 +67,7 @@ def add_graph_arguments(parser: argparse.ArgumentParser, *, graph: str = "ring")
         "--avg-degree", type=float, default=None, help="erdos_renyi / paper_code average degree"
     )
     parser.add_argument("--prob", type=float, default=None, help="erdos_renyi edge probability")
-    parser.add_argument("--graph-seed", type=int, default=0, help="seed of a random graph")
+    parser.add_argument("--seed", type=int, default=0, help="seed (random graph, samples)")
 
 
 def graph_kwargs(args) -> dict:
@@ -78,5 +78,5 @@ def graph_kwargs(args) -> dict:
         degree=args.degree,
         avg_degree=args.avg_degree,
         prob=args.prob,
-        seed=args.graph_seed,
+        seed=args.seed,
     )

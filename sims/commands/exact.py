@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from sims.commands import _common
 from theory import _validate as v
 from theory import objectives as ob
 from theory import solve as so
-from theory.datamodel import RARE_AXIS_MODES, DataModel
+from theory import spectral, topology
 
 NAME = "exact"
 HELP = "exact linear-model optima (local / FL / DecL) and their representability vectors"
@@ -22,30 +23,13 @@ N_EIGENVALUES = 10
 
 def add_arguments(parser) -> None:
     parser.add_argument("--method", default="mim", help="one of " + ", ".join(ob.METHODS))
-    parser.add_argument("--d", type=int, default=400, help="input dimension (>= 2N)")
-    parser.add_argument("--n-clients", type=int, default=4, help="number of clients N >= 2")
-    parser.add_argument("--p", type=float, default=0.75, help="mask ratio in (0, 1)")
-    parser.add_argument("--c", type=int, default=None, help="embedding width (default 2N)")
-    parser.add_argument("--tau", type=float, default=None, help="offset scale (default d^{1/5})")
-    parser.add_argument("--mu", type=float, default=None, help="noise scale (default d^{-1/5})")
-    parser.add_argument("--rare-fraction", type=float, default=0.05, help="rare-class weight")
-    parser.add_argument(
-        "--rare-axis",
-        default="class-index",
-        help="one of " + ", ".join(RARE_AXIS_MODES) + ", or N comma-separated 1-based axes",
-    )
+    _common.add_model_arguments(parser)
     parser.add_argument(
         "--transform", default="identity", help="H for cl-dissimilar: " + ", ".join(ob.TRANSFORMS)
     )
     parser.add_argument("--transform-seed", type=int, default=0, help="seed of a random H")
-    parser.add_argument("--graph", default="ring", help="DecL graph (as in `dssl topology`)")
+    _common.add_graph_arguments(parser, graph="ring")
     parser.add_argument("--mixing", default="uniform", help="DecL mixing rule")
-    parser.add_argument("--rows", type=int, default=None, help="torus rows")
-    parser.add_argument("--cols", type=int, default=None, help="torus columns")
-    parser.add_argument("--degree", type=int, default=None, help="random_regular degree")
-    parser.add_argument("--avg-degree", type=float, default=None, help="average degree")
-    parser.add_argument("--prob", type=float, default=None, help="erdos_renyi edge probability")
-    parser.add_argument("--seed", type=int, default=0, help="seed (random graph and samples)")
     parser.add_argument(
         "--samples",
         type=int,
@@ -54,50 +38,18 @@ def add_arguments(parser) -> None:
     )
 
 
-def _rare_axis(text: str):
-    if text in RARE_AXIS_MODES:
-        return text
-    try:
-        return tuple(int(t) for t in text.split(","))
-    except ValueError:
-        v.fail(
-            "rare-axis",
-            "one of " + ", ".join(RARE_AXIS_MODES) + " or comma-separated integers",
-            text,
-        )
-
-
 def _graph_weights(args, n: int) -> dict:
     """π (Eq. 1 column sums / N), stationary π and |Ā| of the requested graph and mixing."""
-    from theory import topology
-
-    adjacency = topology.make_graph(
-        args.graph,
-        n,
-        rows=args.rows,
-        cols=args.cols,
-        degree=args.degree,
-        avg_degree=args.avg_degree,
-        prob=args.prob,
-        seed=args.seed,
-    )
+    adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args))
     if not topology.is_connected(adjacency):
         v.fail("graph", "connected (DecL needs a connected graph)", args.graph)
     sizes = np.ones(n) if args.mixing == "data_size" else None  # equal |D_i| (paper §3.2)
     W = topology.mixing_matrix(args.mixing, adjacency, sizes=sizes)
-    try:
-        from theory import spectral
-
-        pi = np.asarray(spectral.objective_weights(W))
-        stat = np.asarray(spectral.stationary_weights(W))
-        abar = float(spectral.avg_connectivity(adjacency))
-    except ImportError:  # the spectral module is optional here; same formulas
-        pi = W.sum(axis=0) / n
-        vals, vecs = np.linalg.eig(W.T)
-        stat = np.real(vecs[:, np.argmin(np.abs(vals - 1.0))])
-        stat = stat / stat.sum()
-        abar = float(np.mean(adjacency.sum(axis=1) + 1.0))
-    return {"pi": pi, "stationary": stat, "abar": abar}
+    return {
+        "pi": np.asarray(spectral.objective_weights(W)),
+        "stationary": np.asarray(spectral.stationary_weights(W)),
+        "abar": float(spectral.avg_connectivity(adjacency)),
+    }
 
 
 def _degenerate(eigenvalues: np.ndarray, c: int) -> bool:
@@ -111,15 +63,7 @@ def _degenerate(eigenvalues: np.ndarray, c: int) -> bool:
 
 def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
-    model = DataModel(
-        d=args.d,
-        n_clients=args.n_clients,
-        tau=args.tau,
-        mu=args.mu,
-        rare_fraction=args.rare_fraction,
-        rare_axis=_rare_axis(args.rare_axis),
-        c=args.c,
-    )
+    model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
     p = v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     H = ob.transform(args.transform, d, seed=args.transform_seed)
@@ -134,15 +78,10 @@ def run(args) -> dict:
     else:
         data = None
     notes = []
-    try:
-        graph = _graph_weights(args, n)
-    except ImportError:
-        graph = None
-        notes.append("theory.topology is not available: DecL was not computed")
+    graph = _graph_weights(args, n)
 
     k = min(d, max(c, 2 * n))
-    w_decl = None if graph is None else graph["pi"]
-    w_stat = None if graph is None else graph["stationary"]
+    w_decl, w_stat = graph["pi"], graph["stationary"]
     if method == "mim-recon":
         uu, vu = ob.recon_moments(model if data is None else data, p=p)
         opt = so.recon_optima(uu, vu, c, decl_weights=w_decl, stationary_weights=w_stat)
@@ -165,21 +104,20 @@ def run(args) -> dict:
         eig = full[:N_EIGENVALUES]
         degenerate = _degenerate(full, c)
         paper = None
-        if graph is not None:
-            if method == "mim":
-                notes.append(
-                    "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
-                    "do); for the hollow mim target it is zero: compare mim-paper"
-                )
-            Xp = so.paper_decl_target(targets, graph["abar"])
-            Wp = np.asarray(so.eckart_young(Xp, c))
-            rp = so.representability_vector(Wp)
-            paper = {
-                "rv": rp[:k],
-                "sensitivity_N": so.sensitivity_N(rp, n),
-                "sensitivity_c": so.sensitivity_c(rp, c),
-                "eigenvalues": np.sort(np.diagonal(Xp))[::-1][:N_EIGENVALUES],
-            }
+        if method == "mim":
+            notes.append(
+                "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
+                "do); for the hollow mim target it is zero: compare mim-paper"
+            )
+        Xp = so.paper_decl_target(targets, graph["abar"])
+        Wp = np.asarray(so.eckart_young(Xp, c))
+        rp = so.representability_vector(Wp)
+        paper = {
+            "rv": rp[:k],
+            "sensitivity_N": so.sensitivity_N(rp, n),
+            "sensitivity_c": so.sensitivity_c(rp, c),
+            "eigenvalues": np.sort(np.diagonal(Xp))[::-1][:N_EIGENVALUES],
+        }
 
     local = [so.representability_vector(W) for W in opt["local"]]
     result = {
@@ -204,9 +142,7 @@ def run(args) -> dict:
         "eigenvalues": eig,
         "fl_degenerate_at_c": degenerate,
         "paper_decl": paper,
-        "graph": None
-        if graph is None
-        else {
+        "graph": {
             "name": args.graph,
             "mixing": args.mixing,
             "abar": graph["abar"],

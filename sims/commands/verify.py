@@ -58,7 +58,7 @@ def config_from_args(args) -> cl.VerifyConfig:
         prob=args.prob,
         rows=args.rows,
         cols=args.cols,
-        graph_seed=args.graph_seed,
+        graph_seed=args.seed,
         transform=args.transform,
         transform_seed=args.transform_seed,
         d_sweep=_ints(args.d_sweep, "d-sweep"),
