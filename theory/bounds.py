@@ -195,6 +195,18 @@ def _inputs(d, p, abar, n, trH, constants, sign, fl_term, *, need_abar: bool = F
 
 
 # --- validated entry points --------------------------------------------------------------------
+def _evaluate(kind, method, framework, d, p, abar, n, trH, constants, sign, fl_term, overrides):
+    """Validate the inputs and evaluate the jitted ``kind`` kernel (shared by the entry points)."""
+    v.choice(method, "method", METHODS)
+    v.choice(framework, "framework", FRAMEWORKS)
+    constants = _merge_constants(constants, **overrides)
+    args, n_given = _inputs(
+        d, p, abar, n, trH, constants, sign, fl_term, need_abar=framework == "decl"
+    )
+    f = bound_function(method, framework, kind=kind, sign=sign, fl_term=fl_term, n_given=n_given)
+    return f(*args)
+
+
 def sensitivity(
     method: str,
     framework: str,
@@ -234,14 +246,20 @@ def sensitivity(
       >>> round(float(sensitivity("mim", "decl", d=1e5, p=0.75, abar=5)), 9)
       0.000333222
     """
-    v.choice(method, "method", METHODS)
-    v.choice(framework, "framework", FRAMEWORKS)
-    constants = _merge_constants(constants, c_num=c_num, c_den=c_den, c_f=c_f, c_n=c_n)
-    args, n_given = _inputs(
-        d, p, abar, n, trH, constants, sign, fl_term, need_abar=framework == "decl"
+    return _evaluate(
+        "sensitivity",
+        method,
+        framework,
+        d,
+        p,
+        abar,
+        n,
+        trH,
+        constants,
+        sign,
+        fl_term,
+        dict(c_num=c_num, c_den=c_den, c_f=c_f, c_n=c_n),
     )
-    f = bound_function(method, framework, sign=sign, fl_term=fl_term, n_given=n_given)
-    return f(*args)
 
 
 def lower_bound(
@@ -267,16 +285,20 @@ def lower_bound(
       >>> round(float(lower_bound("cl_similar", "local", d=1e5, p=0.75)), 6)
       0.999001
     """
-    v.choice(method, "method", METHODS)
-    v.choice(framework, "framework", FRAMEWORKS)
-    constants = _merge_constants(constants, c_num=c_num, c_den=c_den, c_f=c_f, c_n=c_n)
-    args, n_given = _inputs(
-        d, p, abar, n, trH, constants, sign, fl_term, need_abar=framework == "decl"
+    return _evaluate(
+        "lower_bound",
+        method,
+        framework,
+        d,
+        p,
+        abar,
+        n,
+        trH,
+        constants,
+        sign,
+        fl_term,
+        dict(c_num=c_num, c_den=c_den, c_f=c_f, c_n=c_n),
     )
-    f = bound_function(
-        method, framework, kind="lower_bound", sign=sign, fl_term=fl_term, n_given=n_given
-    )
-    return f(*args)
 
 
 def resolve_n(d, n=None, c_n: float = 1.0) -> np.ndarray:
