@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 env: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --doctest-modules theory sims tests $(PYTEST_ARGS)
 
 reproduce: $(STAMP)
 	$(VENV)/bin/dssl reproduce --out $(OUT)
