@@ -81,6 +81,9 @@ class EngineConfig:
       record_local: also record every local iterate and applied gradient (small sizes only).
       init_scale: initial weights are ``init_scale · N(0, 1/d)`` entries, shared by all clients.
       dtype: ``"float32"`` or ``"float64"``.
+      client_chunk: clients processed at once inside a round (``lax.map`` over chunks, each a
+        ``vmap``); ``None`` chooses it from a memory estimate (``sims.engine.auto_client_chunk``).
+        Results do not depend on it (up to the batching of floating-point kernels).
     """
 
     method: str = "mim"
@@ -102,6 +105,7 @@ class EngineConfig:
     record_local: bool = False
     init_scale: float = 0.1
     dtype: str = "float64"
+    client_chunk: int | None = None
 
     def __post_init__(self) -> None:
         v.choice(self.method, "method", METHODS)
@@ -122,6 +126,8 @@ class EngineConfig:
             v.real(self.omega, "omega", lo=0.0, lo_open=True)
         v.real(self.init_scale, "init_scale", lo=0.0, lo_open=True)
         v.choice(self.dtype, "dtype", DTYPES)
+        if self.client_chunk is not None:
+            v.integer(self.client_chunk, "client_chunk", lo=1)
         if self.population and self.method in ("mim-recon", "mar"):
             v.fail(
                 "method", "cl, cl-dissimilar, mim or mim-independent with population", self.method
@@ -142,3 +148,132 @@ class EngineConfig:
         if self.framework == "decl":
             return float(self.rounds)
         return max(1.0, self.n_sampled * self.rounds / self.n_clients)
+
+
+# ---------------------------------------------------------------------------------------------
+# presets of the paper's experiments redone in the linear setting (``sims.experiments``); one
+# frozen dataclass per figure, the ``*_FAST`` instances are the ``dssl reproduce --fast`` sizes
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig2aPreset:
+    """Fig. 2a: DecL MIM with N clients on graphs of average connectivity |Ā| ∈ ``abars``,
+    "general" (Erdős–Rényi, uneven degrees) vs "uniform" (random regular); FL reference = the
+    complete graph (FedAvg with all N clients); data from the paper's model (c = 2N)."""
+
+    n_clients: int = 20
+    d: int = 64
+    p: float = 0.75
+    abars: tuple = (3, 5, 10, 20)
+    rounds: int = 60
+    local_steps: int = 5
+    batch: int = 32
+    lr: float = 0.02
+    samples_per_client: int = 400
+    test_per_client: int = 100
+    seeds: int = 2
+    gamma: float = 0.9
+    graph_seed: int = 0
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Table6Preset:
+    """Table 6: DecL MIM with uniform, data-size, Metropolis and max-degree mixing on the
+    official code's graph at |Ā| ≈ 5 and ≈ 10 (``avg_degrees`` = |Ā| − 1), clients from a
+    Dirichlet(``alpha``) label-skew partition (Hsu form) of a pooled paper-model sample."""
+
+    n_clients: int = 20
+    d: int = 64
+    p: float = 0.75
+    avg_degrees: tuple = (4, 9)
+    mixings: tuple = ("uniform", "data_size", "metropolis", "max_degree")
+    alpha: float = 0.1
+    rounds: int = 60
+    local_steps: int = 5
+    batch: int = 32
+    lr: float = 0.02
+    samples_per_client: int = 400
+    test_per_client: int = 100
+    seeds: int = 2
+    graph_seed: int = 0
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig2bPreset:
+    """Fig. 2b: MAR (cosine γ schedule, Eq. 5–7) vs MIM over Dirichlet α of the 2N classes of
+    the paper's model, FL (all N clients per round) and DecL (official code's graph)."""
+
+    n_clients: int = 10
+    d: int = 48
+    p: float = 0.75
+    alphas: tuple = (1.0, 0.1, 0.01, 0.001)
+    methods: tuple = ("mim", "mar")
+    avg_degree: float = 4.0
+    gamma_max: float = 0.1
+    gamma_min: float = 1e-3
+    rounds: int = 60
+    local_steps: int = 5
+    batch: int = 32
+    lr: float = 0.02
+    samples_per_client: int = 400
+    test_per_client: int = 100
+    seeds: int = 2
+    graph_seed: int = 0
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class MimVsClPreset:
+    """MIM vs CL: FL on the paper's model across ``ds`` (N = ``n_clients``, c = 2N; the
+    theorems' d-scaling, Thm 4.4) and FL on scikit-learn digits across Dirichlet ``alphas``
+    (``digits_lr`` is smaller: a single-class client's target has λ_max ≈ 46 on standardised
+    digits, and plain SGD on −tr(WXWᵀ) + ½‖WᵀW‖² needs lr·4λ_max < 2)."""
+
+    n_clients: int = 4
+    ds: tuple = (64, 128, 256)
+    methods: tuple = ("mim", "cl")
+    p: float = 0.75
+    rounds: int = 100
+    local_steps: int = 5
+    batch: int = 64
+    lr: float = 0.02
+    samples_per_client: int = 2000
+    seeds: int = 2
+    digits_clients: int = 10
+    digits_c: int = 16
+    digits_alphas: tuple = (1e5, 1.0, 0.1, 0.01, 0.001)
+    digits_rounds: int = 60
+    digits_lr: float = 0.005
+    seed: int = 0
+
+
+FIG2A = Fig2aPreset()
+FIG2A_FAST = Fig2aPreset(
+    d=48, rounds=25, samples_per_client=150, test_per_client=40, seeds=1, local_steps=3
+)
+TABLE6 = Table6Preset()
+TABLE6_FAST = Table6Preset(
+    d=48, rounds=25, samples_per_client=150, test_per_client=40, seeds=1, local_steps=3
+)
+FIG2B = Fig2bPreset()
+FIG2B_FAST = Fig2bPreset(
+    n_clients=6,
+    d=24,
+    rounds=20,
+    samples_per_client=120,
+    test_per_client=40,
+    seeds=1,
+    local_steps=3,
+    alphas=(1.0, 0.01),
+)
+MIM_VS_CL = MimVsClPreset()
+MIM_VS_CL_FAST = MimVsClPreset(
+    ds=(48, 96),
+    rounds=40,
+    samples_per_client=600,
+    seeds=1,
+    digits_alphas=(1e5, 0.1, 0.001),
+    digits_rounds=25,
+)

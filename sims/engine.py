@@ -93,6 +93,8 @@ class State(NamedTuple):
       counts: (N,) int32 participation counts ω (Eq. 7).
       z_bar: (N, B, c) global representation z̄ seen by each client (MAR).
       key: the run's root PRNG key.
+      diverged: bool scalar, set once a client's loss or parameters became NaN/inf; from then
+        on the state is frozen at the last finite round (see :func:`divergence`).
     """
 
     params: Any
@@ -101,6 +103,7 @@ class State(NamedTuple):
     counts: Array
     z_bar: Array
     key: Array
+    diverged: Array | None = None
 
 
 class Engine(NamedTuple):
@@ -168,6 +171,10 @@ def make_problem(
                 "row-stochastic (non-negative, rows sum to 1)",
                 "rows " + str(mixing.sum(1)[:4]),
             )
+        from scipy.sparse.csgraph import connected_components
+
+        if connected_components(mixing > 0, directed=True, connection="strong")[0] > 1:
+            v.fail("mixing", "irreducible (a connected communication graph)", "disconnected")
         if pi is None:
             from theory.spectral import stationary_weights
 
@@ -186,6 +193,9 @@ def make_problem(
         H = jnp.asarray(v.array(H, "H", shape=(d, d)), dtype=dt)
     else:
         H = None
+    if x_arr is not None and config.batch > x_arr.shape[1]:
+        m = x_arr.shape[1]
+        v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)
     return Problem(
         targets=jnp.asarray(targets, dtype=dt),
         x=x_arr,
@@ -253,6 +263,66 @@ def _client_loss(config: EngineConfig) -> Callable:
     return loss
 
 
+#: Methods whose loss is the alignment form −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖², for which the
+#: engine uses the closed-form gradient (:func:`_align_value_and_grad`) instead of autodiff.
+_ALIGN_METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent")
+
+
+def _mask_threshold(p: float) -> int:
+    """Integer T with ``bernoulli(key, 1 − p, shape) == (bits(key, shape, uint64) >> 12) < T``.
+
+    ``jax.random.bernoulli`` with a float64 probability q (a Python float under x64) compares a
+    uniform u = k·2⁻⁵² (k = the 64-bit draw shifted right by 12) with q, i.e. k < q·2⁵² ⟺
+    k < ⌈q·2⁵²⌉. Comparing the integers skips the float conversion and gives the SAME mask (the
+    masks of :mod:`sims.losses`, so the engine equals the loss functions bit for bit).
+    """
+    import math
+    from fractions import Fraction
+
+    return math.ceil(Fraction(1.0 - p) * 2**52)
+
+
+def _views(config: EngineConfig) -> Callable:
+    """views(batch (B, d), H, *, key) -> (a, b): the two views of the alignment losses, drawn
+    exactly as :mod:`sims.losses` draws them (same key splits, same random numbers)."""
+    method = config.method
+    if method in ("mim", "mim-independent"):
+        thr = _mask_threshold(config.p)
+
+        def visible(k, shape):
+            bits = jr.bits(k, shape, jnp.uint64)
+            return (bits >> jnp.uint64(12)) < jnp.uint64(thr)
+
+    def views(x, H, *, key):
+        k1, k2 = jr.split(key)
+        zero = jnp.zeros((), x.dtype)
+        if method == "cl":
+            return (
+                x + jr.normal(k1, x.shape, dtype=x.dtype),
+                x + jr.normal(k2, x.shape, dtype=x.dtype),
+            )
+        if method == "cl-dissimilar":
+            return x + jr.normal(k1, x.shape, dtype=x.dtype), x @ H.T
+        m = visible(k1, x.shape)
+        if method == "mim":
+            return jnp.where(m, x, zero), jnp.where(m, zero, x)
+        m2 = visible(k2, x.shape)
+        return jnp.where(m, x, zero), jnp.where(m2, zero, x)
+
+    return views
+
+
+def _align_value_and_grad(W: Array, a: Array, b: Array) -> tuple[Array, Array]:
+    """ℓ = −(1/B)Σ_b (W a_b)ᵀ(W b_b) + ½‖WWᵀ‖² and ∇ℓ = −(1/B)(z_bᵀa + z_aᵀb) + 2(WWᵀ)W,
+    z_a = aWᵀ, z_b = bWᵀ (closed form of the gradient of ``sims.losses._align``)."""
+    za, zb = a @ W.T, b @ W.T
+    gram = W @ W.T
+    nb = a.shape[0]
+    val = -jnp.sum(za * zb) / nb + 0.5 * jnp.sum(gram * gram)
+    grad = -(zb.T @ a + za.T @ b) / nb + 2.0 * (gram @ W)
+    return val, grad
+
+
 def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
     lr = config.lr
     if config.optimizer == "sgd":
@@ -273,8 +343,51 @@ def _mix(M: Array, tree):
     return jax.tree.map(lambda a: jnp.tensordot(M, a, axes=(1, 0)), tree)
 
 
+def _average(s: Array, tree, n: int):
+    """FedAvg mixing M = 1 sᵀ without forming M: every row becomes Σ_j s_j x_j (O(N) work, not
+    the O(N²) of a dense product)."""
+    return jax.tree.map(
+        lambda a: jnp.broadcast_to(jnp.tensordot(s, a, axes=(0, 0)), (n,) + a.shape[1:]), tree
+    )
+
+
+_SQUARINGS = 12
+
+
 def _spectral_norm(W: Array) -> Array:
-    return jnp.sqrt(jnp.maximum(jnp.linalg.eigvalsh(W @ W.T)[-1], 0.0))
+    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), by 12 normalised squarings of G (power 4096) and the
+    Rayleigh quotient of the largest column of G^4096 (matmuls only: a batched ``eigvalsh``
+    cost more than the whole local update at small d).
+
+    Exact (to rounding) when λ_max is separated or repeated; otherwise a lower estimate with
+    relative error at most max_r r^8192(1 − r)/2 ≤ 1/(2·8192·e) ≈ 2.3e-5 in ‖W‖₂ (r = λ_j/λ_max,
+    contamination of the iterate ∝ r^4096)."""
+    G = W @ W.T
+
+    def sq(P, _):
+        P = P @ P
+        return P / jnp.maximum(jnp.max(jnp.abs(P)), jnp.finfo(P.dtype).tiny), None
+
+    P, _ = lax.scan(
+        sq, G / jnp.maximum(jnp.max(jnp.abs(G)), jnp.finfo(G.dtype).tiny), None, length=_SQUARINGS
+    )
+    col = P[:, jnp.argmax(jnp.sum(P * P, axis=0))]
+    lam = (col @ G @ col) / jnp.maximum(col @ col, jnp.finfo(G.dtype).tiny)
+    return jnp.sqrt(jnp.maximum(lam, 0.0))
+
+
+def _batch_indices(k_idx: Array, n_i: Array, steps: int, b: int) -> Array:
+    """(E, B) int32 minibatch rows: u ~ U[0, 1) from ``fold_in(k_idx, step)`` and ⌊u·n_i⌋.
+
+    u is drawn in float64 whatever the run's dtype, so that float32 and float64 runs of the same
+    seed see the same minibatches (and the same masks): they differ by rounding only."""
+
+    def one(k):
+        u = jr.uniform(jr.fold_in(k_idx, k), (b,), jnp.float64)
+        n = n_i.astype(jnp.float64)
+        return jnp.minimum(jnp.floor(u * n).astype(jnp.int32), n_i - 1)
+
+    return jax.vmap(one)(jnp.arange(steps))
 
 
 def make_local_update(config: EngineConfig) -> Callable:
@@ -285,29 +398,42 @@ def make_local_update(config: EngineConfig) -> Callable:
     on minibatches of B rows drawn uniformly with replacement from the first ``n_i`` rows of
     ``x_i`` (M, d) with keys ``fold_in(k_idx, step)``; loss randomness (noise, masks) from
     ``fold_in(k_loss, step)``; ``scale`` multiplies the updates (learning-rate schedule).
+
+    The E minibatches are gathered once, before the step loop (one gather of E·B rows instead of
+    E gathers). For the alignment losses (cl, cl-dissimilar, mim, mim-independent) the gradient
+    is the closed form of :func:`_align_value_and_grad` (no autodiff), with views drawn exactly
+    as in :mod:`sims.losses`; the other losses use ``jax.value_and_grad`` of :mod:`sims.losses`.
     """
     d, E, b = config.d, config.local_steps, config.batch
     dt = _dtype(config)
     opt = _optimizer(config)
     loss_fn = _client_loss(config)
+    closed = config.method in _ALIGN_METHODS and not config.population
+    views = _views(config) if closed else None
+    zeros_z = jnp.zeros((b, config.c), dt)
 
     def local_update(params, opt_state, x_i, n_i, X_i, H, z_bar_i, gamma_i, k_idx, k_loss, scale):
         """E local optimiser steps of ONE client (unbatched): minibatch indices from ``k_idx``,
         augmentation noise / masks from ``k_loss``, one ``fold_in`` per step."""
         if not config.persist_opt_state:
             opt_state = opt.init(params)
+        if config.population:
+            batches = jnp.zeros((E, 1, d), dt)  # unused
+        else:
+            batches = x_i[_batch_indices(k_idx, n_i, E, b)]
 
-        def step(carry, k):
+        def step(carry, inp):
             params, opt_state = carry
-            if config.population:
-                batch = jnp.zeros((b, d), dt)
+            k, batch = inp
+            key = jr.fold_in(k_loss, k)
+            if closed:
+                a, bv = views(batch, H, key=key)
+                val, grads = _align_value_and_grad(params, a, bv)
+                z = zeros_z
             else:
-                u = jr.uniform(jr.fold_in(k_idx, k), (b,), dt)
-                idx = jnp.minimum(jnp.floor(u * n_i.astype(dt)).astype(jnp.int32), n_i - 1)
-                batch = x_i[idx]
-            (val, z), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-                params, batch, X_i, H, z_bar_i, gamma_i, key=jr.fold_in(k_loss, k)
-            )
+                (val, z), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                    params, batch, X_i, H, z_bar_i, gamma_i, key=key
+                )
             # optax's Adam bias correction mixes int and float: allow standard promotion here
             with jax.numpy_dtype_promotion("standard"):
                 updates, opt_state = opt.update(grads, opt_state, params)
@@ -317,10 +443,67 @@ def make_local_update(config: EngineConfig) -> Callable:
             rec = (encoder(params), encoder(grads)) if config.record_local else None
             return (new, opt_state), (val, z, rec)
 
-        (params, opt_state), (vals, zs, rec) = lax.scan(step, (params, opt_state), jnp.arange(E))
+        (params, opt_state), (vals, zs, rec) = lax.scan(
+            step, (params, opt_state), (jnp.arange(E), batches)
+        )
         return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
 
     return local_update
+
+
+def client_bytes(config: EngineConfig) -> int:
+    """Estimated peak bytes of ONE client's local update inside a round (the working set that
+    grows with the number of clients processed at once).
+
+    Counts, in the run's dtype: the E gathered minibatches (E·B·d), the two views and the mask
+    of a step (3·B·d, plus 2·B·d 64-bit mask draws), parameters, gradients, optimiser state and
+    the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
+    ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
+    is what :func:`auto_client_chunk` divides the memory budget by.
+    """
+    isz = 8 if config.dtype == "float64" else 4
+    d, c, E, b = config.d, config.c, config.local_steps, config.batch
+    p = c * d * (2 if config.method == "mim-recon" else 1)
+    work = 8 * p
+    if config.population:
+        work += 3 * d * d + 2 * c * d
+    else:
+        work += E * b * d + 3 * b * d + 4 * b * d  # batches, views, 64-bit mask draws
+        if config.method == "mar":
+            work += 4 * b * b + 4 * b * config.c
+    if config.record_local:
+        work += 2 * (E + 1) * c * d
+    return int(isz * work)
+
+
+#: Default memory budget (bytes) of the clients processed at once; see :func:`auto_client_chunk`.
+CLIENT_MEMORY_BUDGET = 1 << 30
+
+
+def auto_client_chunk(config: EngineConfig, budget_bytes: int | None = None) -> int:
+    """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
+    k·``client_bytes(config)`` ≤ budget (default :data:`CLIENT_MEMORY_BUDGET`, 1 GiB).
+
+    Example:
+      >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
+      10000
+    """
+    n = config.n_clients
+    if config.client_chunk is not None:
+        return min(n, config.client_chunk)
+    budget = CLIENT_MEMORY_BUDGET if budget_bytes is None else budget_bytes
+    budget = v.integer(budget, "budget_bytes", lo=1)
+    return int(max(1, min(n, budget // max(1, client_bytes(config)))))
+
+
+def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
+    """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
+    clients (each chunk one ``vmap``) when chunk < N, bounding the working set to ``chunk``
+    clients. Per-client results are the same either way (each client's computation is
+    independent); only the batching of the XLA kernels differs."""
+    if chunk >= n:
+        return jax.vmap(fn)(*args)
+    return lax.map(lambda a: fn(*a), args, batch_size=chunk)
 
 
 def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
@@ -331,8 +514,10 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
 
     ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
     round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
-    every client (vmapped), then x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲 (DecL) or 1 s_tᵀ (FL).
-    ``metrics`` holds the cheap per-round quantities, all after mixing unless named otherwise:
+    every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
+    clients do not fit the memory budget at once), then x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲
+    (DecL) or 1 s_tᵀ (FL). ``metrics`` holds the cheap per-round quantities, all after mixing
+    unless named otherwise:
 
     * ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
       Σπ_i‖W_i − W̄_π‖² (consensus.md §0, D7);
@@ -343,6 +528,10 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
       (1/N)Σ_i f_i(W̄) with the population X_i, ``zeta_sq`` ζ²(W̄) = (4/N)Σ‖W̄(X_i − X̄)‖²;
     * ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models;
     * ``gamma_mean`` mean γ of the participants (MAR);
+    * ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
+      a client's local loss or parameters became NaN/inf this round, the first such client and
+      its loss. A diverged round is not applied: the state stays at the last finite round (and
+      stays there, ``State.diverged``); see :func:`divergence`;
     * with ``record_local``: ``local_iterates`` (N, E+1, c, d) and ``local_grads`` (N, E, c, d).
     """
     n, c, d, b = config.n_clients, config.c, config.d, config.batch
@@ -352,6 +541,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     fl = config.framework == "fl"
     s_count = config.n_sampled
     omega = config.gamma_omega
+    chunk = auto_client_chunk(config)
 
     def lr_scale(t):
         if config.lr_schedule == "cosine":
@@ -361,10 +551,13 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
 
     def init(problem: Problem, *, key) -> State:
         k = split_streams(key)["init"]
-        W = config.init_scale * jr.normal(jr.fold_in(k, 0), (c, d), dt) / float(np.sqrt(d))
+        # drawn in float64 and cast, so float32 and float64 runs start from the same encoder
+        f64 = jnp.float64
+        W = (config.init_scale * jr.normal(jr.fold_in(k, 0), (c, d), f64) / np.sqrt(d)).astype(dt)
         params = W
         if recon:
-            Wd = config.init_scale * jr.normal(jr.fold_in(k, 1), (d, c), dt) / float(np.sqrt(c))
+            Wd = config.init_scale * jr.normal(jr.fold_in(k, 1), (d, c), f64) / np.sqrt(c)
+            Wd = Wd.astype(dt)
             params = (W, Wd)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
@@ -375,6 +568,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
             counts=jnp.zeros((n,), jnp.int32),
             z_bar=jnp.zeros((n, b, c), dt),
             key=key,
+            diverged=jnp.zeros((), bool),
         )
 
     local_update = make_local_update(config)
@@ -389,10 +583,8 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
             active = jnp.zeros((n,), dt).at[chosen].set(1.0)
             s = active * problem.agg
             s = s / jnp.sum(s)
-            M = jnp.broadcast_to(s[None, :], (n, n))
         else:
             active = jnp.ones((n,), dt)
-            M = problem.mixing
         gamma = _gamma_schedule(
             state.counts.astype(dt), omega, problem.gamma_max, problem.gamma_min
         )
@@ -402,23 +594,19 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         loss_keys = jax.vmap(lambda i: jr.fold_in(k_mask, i))(clients)
         x = problem.x if problem.x is not None else jnp.zeros((n, 1, d), dt)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
-        local, opt_state, vals, zs, rec = jax.vmap(
-            local_update, in_axes=(0, 0, 0, 0, 0, None, 0, 0, 0, 0, None)
-        )(
-            state.params,
-            state.opt_state,
-            x,
-            sizes,
-            problem.targets,
-            problem.H,
-            state.z_bar,
-            gamma,
-            idx_keys,
-            loss_keys,
-            lr_scale(t),
-        )
-        new_params = _mix(M, local)
-        z_bar = _mix(M, zs) if config.method == "mar" else state.z_bar
+        H, scale = problem.H, lr_scale(t)
+
+        def one(p, o, xi, ni, Xi, zb, g, ki, kl):
+            return local_update(p, o, xi, ni, Xi, H, zb, g, ki, kl, scale)
+
+        args = (state.params, state.opt_state, x, sizes, problem.targets, state.z_bar, gamma)
+        local, opt_state, vals, zs, rec = _map_clients(one, args + (idx_keys, loss_keys), n, chunk)
+        if fl:
+            new_params = _average(s, local, n)
+            z_bar = _average(s, zs, n) if config.method == "mar" else state.z_bar
+        else:
+            new_params = _mix(problem.mixing, local)
+            z_bar = _mix(problem.mixing, zs) if config.method == "mar" else state.z_bar
         if config.persist_opt_state and fl:
             opt_state = jax.tree.map(
                 lambda new, old: jnp.where(
@@ -428,17 +616,76 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
                 state.opt_state,
             )
         counts = state.counts + (active > 0).astype(jnp.int32)
-        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key)
-        if stats is None:
-            stats = target_stats(problem.targets)
+        # divergence: a participating client whose loss or parameters are NaN/inf
+        bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
+        bad = bad & (active > 0)
+        now_bad = jnp.any(bad)
+        first = jnp.argmax(bad).astype(jnp.int32)
+        stop = state.diverged | now_bad
+        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, stop)
+        frozen = state._replace(diverged=stop)
+        new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
         if stats is None:
             stats = target_stats(problem.targets)
         metrics = _round_metrics(
             state.params, local, new_params, problem, vals, active, gamma, rec, stats
         )
+        metrics["diverged"] = now_bad
+        metrics["diverged_client"] = jnp.where(now_bad, first, -1)
+        metrics["diverged_loss"] = vals[first]
         return new_state, metrics
 
     return init, round_step
+
+
+def _all_finite(tree) -> Array:
+    leaves = jax.tree.leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
+
+
+class DivergenceError(ValueError):
+    """Training produced NaN/inf. ``info``: ``{"round", "client", "loss"}``; ``state`` and
+    ``trace``: what was computed before (the state of the last finite round, the trace of the
+    rounds before the divergent one)."""
+
+    def __init__(self, info: dict, state=None, trace=None):
+        self.info, self.state, self.trace = info, state, trace
+        super().__init__(
+            f"training: diverged at round {info['round']} (0-based), client {info['client']}: "
+            f"local loss {info['loss']}; results kept up to round {info['round'] - 1}"
+        )
+
+
+def divergence(trace) -> dict | None:
+    """First divergent round of a trace: ``{"round", "client", "loss"}`` or ``None``.
+
+    Example:
+      >>> divergence({"diverged": np.array([False, True]), "diverged_client": np.array([-1, 3]),
+      ...             "diverged_loss": np.array([0.5, np.inf])})
+      {'round': 1, 'client': 3, 'loss': inf}
+    """
+    flags = np.asarray(trace["diverged"])
+    if flags.ndim != 1:
+        v.fail("trace", "the trace of ONE run (leading axis = rounds)", f"shape {flags.shape}")
+    if not flags.any():
+        return None
+    t = int(np.argmax(flags))
+    return {
+        "round": t,
+        "client": int(np.asarray(trace["diverged_client"])[t]),
+        "loss": float(np.asarray(trace["diverged_loss"])[t]),
+    }
+
+
+def check_finite(state: State, trace) -> tuple[State, dict]:
+    """Raise :class:`DivergenceError` (carrying the state of the last finite round and the trace
+    cut before the divergent round) if the run diverged; otherwise return ``(state, trace)``."""
+    info = divergence(trace)
+    if info is None:
+        return state, trace
+    t = info["round"]
+    cut = {k: np.asarray(a)[:t] for k, a in trace.items()}
+    raise DivergenceError(info, state=state, trace=cut)
 
 
 def target_stats(targets: Array) -> tuple[Array, Array]:
@@ -537,6 +784,9 @@ def sweep(
       ``(states, traces)`` with a leading axis K.
     """
     init, round_step = make_round(config)
+    keys = jnp.asarray(keys)
+    if keys.ndim != 2 or keys.shape[-1] != 2 or keys.dtype != jnp.uint32:
+        v.fail("keys", "a (K, 2) uint32 array of raw PRNG keys", f"shape {keys.shape}")
     if axes is None:
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])

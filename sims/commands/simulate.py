@@ -22,7 +22,7 @@ import numpy as np
 
 from sims import metrics as mt
 from sims.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
-from sims.engine import encoder, make_engine, make_problem, target_stats
+from sims.engine import divergence, encoder, make_engine, make_problem, target_stats
 from theory import _validate as v
 
 NAME = "simulate"
@@ -170,6 +170,18 @@ def run(args) -> dict:
     )
     engine = make_engine(config)
     state, trace = _run_with_progress(engine, problem, keys["root"], quiet=args.json)
+    diverged = divergence(trace)
+    if diverged is not None:
+        # the state is that of the last finite round; keep the trace up to it
+        t_bad = diverged["round"]
+        sys.stderr.write(
+            f"dssl simulate: warning: diverged at round {t_bad} (0-based), client "
+            f"{diverged['client']}: local loss {diverged['loss']}; results are those of the "
+            f"last finite round ({t_bad - 1})\n"
+        )
+        if t_bad == 0:
+            v.fail("lr", "a learning rate for which the first round stays finite", args.lr)
+        trace = {k: val[:t_bad] for k, val in trace.items()}
 
     W_local = np.asarray(encoder(state.params), dtype=np.float64)
     W_bar = W_local.mean(0)
@@ -245,6 +257,7 @@ def run(args) -> dict:
         "alignment_per_client": align.tolist(),
         "alignment": float(align.mean()),
         "uniformity_inter_mean": float(np.asarray(inter)[~np.eye(n, dtype=bool)].mean()),
+        "diverged": diverged,
         "weight_distance": np.asarray(
             mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))
         ).tolist(),

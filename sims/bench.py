@@ -1,0 +1,380 @@
+"""Benchmarks of the training engine against the alternatives (library behind ``dssl bench``).
+
+Measured side by side, same configuration (linear MIM, Eq. 4 of arXiv 2607.02447, SGD):
+
+* ``engine``: the vmapped engine (:func:`sims.engine.make_engine`), rounds in one ``lax.scan``;
+* ``loop``: a Python loop over clients calling ONE jitted single-client update per client and
+  round (E local steps inside, keys derived inside the jit, data pre-sliced), then a jitted
+  mixing step: how a per-client jit backend organises work. It runs the engine's own
+  ``make_local_update``, so every speed-up of the local update speeds it up too;
+* ``per_step_loop``: a Python loop over clients AND local steps calling a jitted per-step function
+  (the organisation of fedjax's jit backend, anchors.md §2.1);
+* ``numpy``: plain numpy, clients stacked (batched ``matmul``), numpy's own RNG (a different
+  random stream: timings comparable, trajectories only statistically).
+
+All timings exclude compilation (a warm-up call first) and are the best of ``repeats``.
+Achieved FLOP/s counts the matmul flops of the local updates and the mixing
+(:func:`round_flops`) and is compared with a measured float32 matmul peak (:func:`matmul_peak`).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+
+from sims.config import EngineConfig, key_tree, split_streams
+from sims.engine import (
+    _align_value_and_grad,
+    _views,
+    make_engine,
+    make_local_update,
+    make_problem,
+    make_round,
+    target_stats,
+)
+from theory import _validate as v
+from theory import topology
+
+__all__ = [
+    "bench_config",
+    "round_flops",
+    "matmul_peak",
+    "compare",
+    "scale_case",
+    "peak_rss_bytes",
+]
+
+#: The issue-4 setting: N = 100, d = 64, c = 16, B = 32, E = 5, T = 20, float32.
+QUICK = dict(n_clients=100, d=64, c=16, batch=32, local_steps=5, rounds=20)
+SAMPLES_PER_CLIENT = 256
+
+
+def bench_config(
+    n_clients=100, d=64, c=16, batch=32, local_steps=5, rounds=20, framework="decl", **kw
+):
+    """The benchmark's :class:`EngineConfig` (MIM, SGD lr 0.01, float32 unless given)."""
+    kw.setdefault("dtype", "float32")
+    return EngineConfig(
+        method="mim",
+        framework=framework,
+        n_clients=n_clients,
+        d=d,
+        c=c,
+        batch=batch,
+        local_steps=local_steps,
+        rounds=rounds,
+        lr=0.01,
+        **kw,
+    )
+
+
+def _problem(config: EngineConfig, m: int = SAMPLES_PER_CLIENT, seed: int = 0):
+    """Gaussian client data with a little client structure; DecL on a ring (uniform weights).
+
+    The targets (needed only by the ζ² / global-loss metrics) are the identity: O(N d²) memory
+    without the O(N·M·d²) cost of empirical targets."""
+    n, d = config.n_clients, config.d
+    rng = np.random.default_rng(seed)
+    dt = np.float32 if config.dtype == "float32" else np.float64
+    x = (rng.standard_normal((n, m, d), dtype=np.float32) * 0.5).astype(dt)
+    k = min(n, d)
+    x[np.arange(k), :, np.arange(k)] += 2.0
+    targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
+    mixing = None
+    if config.framework == "decl":
+        mixing = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+    return make_problem(config, targets, x=x, mixing=mixing)
+
+
+def round_flops(config: EngineConfig) -> int:
+    """Matmul flops of one round: per client-step 8·B·c·d (views → embeddings, gradient) +
+    4·c²·d (WWᵀ and (WWᵀ)W), times N·E; plus the mixing (2N²cd dense DecL, 2Ncd FedAvg)."""
+    n, d, c, b, e = config.n_clients, config.d, config.c, config.batch, config.local_steps
+    local = n * e * (8 * b * c * d + 4 * c * c * d)
+    mix = 2 * n * n * c * d if config.framework == "decl" else 2 * n * c * d
+    return int(local + mix)
+
+
+def matmul_peak(n: int = 1024, repeats: int = 10) -> float:
+    """Measured float32 matmul throughput (flop/s) of an n×n product under ``jit``: the peak the
+    achieved FLOP/s are compared with."""
+    a = jnp.ones((n, n), jnp.float32)
+    f = jax.jit(lambda a: a @ a)
+    f(a).block_until_ready()
+    best = _best(lambda: f(a).block_until_ready(), repeats)
+    return 2.0 * n**3 / best
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process (``getrusage``; Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+# ---------------------------------------------------------------------------------------------
+# the alternatives
+
+
+def _loop_runner(config: EngineConfig, problem):
+    """Python loop over rounds and clients, ONE jitted call per client and round."""
+    n = config.n_clients
+    local = make_local_update(config)
+    dt = problem.x.dtype
+
+    @jax.jit
+    def client(params, x_i, n_i, root, t, i):
+        s = split_streams(root)
+        k_idx = jr.fold_in(jr.fold_in(jr.fold_in(s["sampling"], t), 1), i)
+        k_loss = jr.fold_in(jr.fold_in(s["masks"], t), i)
+        z_bar = jnp.zeros((config.batch, config.c), dt)
+        one, zero = jnp.ones((), dt), jnp.zeros((), dt)
+        return local(params, (), x_i, n_i, None, None, z_bar, zero, k_idx, k_loss, one)[0]
+
+    mix = jax.jit(lambda M, *ws: jnp.tensordot(M, jnp.stack(ws), axes=(1, 0)))
+    xs = [problem.x[i] for i in range(n)]
+    sizes = [problem.sizes[i] for i in range(n)]
+    ts = [jnp.asarray(t, jnp.int32) for t in range(config.rounds)]
+    idx = [jnp.asarray(i, jnp.int32) for i in range(n)]
+
+    def run(params0, root):
+        params = [params0[i] for i in range(n)]
+        for t in range(config.rounds):
+            new = [client(params[i], xs[i], sizes[i], root, ts[t], idx[i]) for i in range(n)]
+            stacked = mix(problem.mixing, *new)
+            params = [stacked[i] for i in range(n)]
+        return jax.block_until_ready(jnp.stack(params))
+
+    return run
+
+
+def _per_step_runner(config: EngineConfig, problem):
+    """Python loop over rounds, clients and local steps; one jitted call per local step (the
+    step derives its keys and gathers its minibatch inside the jit)."""
+    n, e, b = config.n_clients, config.local_steps, config.batch
+    views = _views(config)
+    lr = config.lr
+
+    @jax.jit
+    def step(W, x_i, n_i, root, t, i, k):
+        s = split_streams(root)
+        k_idx = jr.fold_in(jr.fold_in(jr.fold_in(s["sampling"], t), 1), i)
+        k_loss = jr.fold_in(jr.fold_in(s["masks"], t), i)
+        u = jr.uniform(jr.fold_in(k_idx, k), (b,), jnp.float64)
+        rows = jnp.minimum(jnp.floor(u * n_i.astype(jnp.float64)).astype(jnp.int32), n_i - 1)
+        a, bv = views(x_i[rows], None, key=jr.fold_in(k_loss, k))
+        _, g = _align_value_and_grad(W, a, bv)
+        return W - lr * g
+
+    mix = jax.jit(lambda M, *ws: jnp.tensordot(M, jnp.stack(ws), axes=(1, 0)))
+    xs = [problem.x[i] for i in range(n)]
+    sizes = [problem.sizes[i] for i in range(n)]
+    ts = [jnp.asarray(t, jnp.int32) for t in range(config.rounds)]
+    idx = [jnp.asarray(i, jnp.int32) for i in range(n)]
+    ks = [jnp.asarray(k, jnp.int32) for k in range(e)]
+
+    def run(params0, root):
+        params = [params0[i] for i in range(n)]
+        for t in range(config.rounds):
+            new = []
+            for i in range(n):
+                W = params[i]
+                for k in range(e):
+                    W = step(W, xs[i], sizes[i], root, ts[t], idx[i], ks[k])
+                new.append(W)
+            stacked = mix(problem.mixing, *new)
+            params = [stacked[i] for i in range(n)]
+        return jax.block_until_ready(jnp.stack(params))
+
+    return run
+
+
+def _numpy_runner(config: EngineConfig, problem):
+    """Plain numpy D-PSGD / FedAvg: clients stacked, batched ``matmul``; numpy RNG."""
+    n, e, b, d, p, lr = (
+        config.n_clients,
+        config.local_steps,
+        config.batch,
+        config.d,
+        config.p,
+        config.lr,
+    )
+    x = np.asarray(problem.x)
+    sizes = np.asarray(problem.sizes)
+    M = np.asarray(problem.mixing)
+    rows = np.arange(n)[:, None]
+
+    def run(params0, seed: int):
+        rng = np.random.default_rng(seed)
+        W = np.array(params0)
+        for _ in range(config.rounds):
+            for _ in range(e):
+                idx = (rng.random((n, b)) * sizes[:, None]).astype(np.int64)
+                xb = x[rows, idx]  # (N, B, d)
+                m = rng.random((n, b, d), dtype=np.float32) >= p
+                a = np.where(m, xb, 0).astype(xb.dtype)
+                bv = xb - a
+                Wt = W.transpose(0, 2, 1)
+                za, zb = a @ Wt, bv @ Wt
+                gram = W @ W.transpose(0, 2, 1)
+                g = -(zb.transpose(0, 2, 1) @ a + za.transpose(0, 2, 1) @ bv) / b + 2.0 * (gram @ W)
+                W = W - lr * g
+            W = np.einsum("ij,jcd->icd", M, W) if M is not None else W
+        return W
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# the comparison and the scale table
+
+
+def compare(config: EngineConfig | None = None, *, repeats: int = 3, per_step: bool = True):
+    """Engine vs loop vs per-step loop vs numpy on one configuration (default: the issue-4 one).
+
+    Returns a dict with ``seconds_per_round`` (engine), ``compile_seconds``, the best run time of
+    each implementation, ``speedup_vs_loop``, ``speedup_vs_per_step_loop``, ``speedup_vs_numpy``,
+    achieved FLOP/s and ``max_abs_diff_engine_vs_loop`` (same keys, same numbers expected).
+    """
+    config = bench_config(**QUICK) if config is None else config
+    repeats = v.integer(repeats, "repeats", lo=1)
+    problem = _problem(config)
+    engine = make_engine(config)
+    root = key_tree(0)["root"]
+    t0 = time.perf_counter()
+    state, _ = engine.run(problem, key=root)
+    jax.block_until_ready(state.params)
+    first = time.perf_counter() - t0
+    t_engine = _best(
+        lambda: jax.block_until_ready(engine.run(problem, key=root)[0].params), repeats
+    )
+    params0 = np.asarray(engine.init(problem, key=root).params)
+    loop = _loop_runner(config, problem)
+    out = loop(params0, root)
+    t_loop = _best(lambda: loop(params0, root), repeats)
+    res = {
+        "setting": {k: getattr(config, k) for k in QUICK}
+        | {
+            "method": config.method,
+            "framework": config.framework
+            + (" (ring, uniform)" if config.framework == "decl" else ""),
+            "dtype": config.dtype,
+            "samples_per_client": SAMPLES_PER_CLIENT,
+        },
+        "engine_seconds": t_engine,
+        "seconds_per_round": t_engine / config.rounds,
+        "compile_seconds": max(0.0, first - t_engine),
+        "loop_seconds": t_loop,
+        "speedup_vs_loop": t_loop / t_engine,
+        "max_abs_diff_engine_vs_loop": float(
+            np.max(np.abs(np.asarray(out) - np.asarray(state.params)))
+        ),
+    }
+    if per_step:
+        ps = _per_step_runner(config, problem)
+        out_ps = ps(params0, root)
+        t_ps = _best(lambda: ps(params0, root), max(1, repeats - 1))
+        res["per_step_loop_seconds"] = t_ps
+        res["speedup_vs_per_step_loop"] = t_ps / t_engine
+        res["max_abs_diff_engine_vs_per_step_loop"] = float(
+            np.max(np.abs(np.asarray(out_ps) - np.asarray(state.params)))
+        )
+    npr = _numpy_runner(config, problem)
+    npr(params0, 0)
+    t_np = _best(lambda: npr(params0, 0), repeats)
+    flops = round_flops(config) * config.rounds
+    peak = matmul_peak()
+    res |= {
+        "numpy_seconds": t_np,
+        "speedup_vs_numpy": t_np / t_engine,
+        "flops_per_run": flops,
+        "engine_flop_per_s": flops / t_engine,
+        "loop_flop_per_s": flops / t_loop,
+        "matmul_peak_flop_per_s": peak,
+        "engine_fraction_of_peak": flops / t_engine / peak,
+        "best_possible_speedup_vs_loop_at_peak": t_loop / (flops / peak),
+        "machine": machine(),
+    }
+    return res
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "load_average": list(os.getloadavg()),
+    }
+
+
+def scale_case(
+    n_clients: int,
+    d: int,
+    *,
+    rounds: int = 3,
+    m: int = 64,
+    loop: bool = False,
+    framework: str = "fl",
+    client_chunk: int | None = None,
+) -> dict:
+    """One cell of the scale table: seconds per round after compile (jitted ``round_step``),
+    compile seconds, peak RSS of the process, achieved FLOP/s. Run it in a fresh process for a
+    meaningful peak RSS (``benchmarks/run_all.py`` does)."""
+    config = bench_config(
+        n_clients=n_clients, d=d, rounds=rounds, framework=framework, client_chunk=client_chunk
+    )
+    problem = _problem(config, m=m)
+    init, round_step = make_round(config)
+    stats = jax.jit(target_stats)(problem.targets)
+    step = jax.jit(round_step)
+    state = init(problem, key=key_tree(0)["root"])
+    t0 = time.perf_counter()
+    state, _ = step(state, problem, stats)
+    jax.block_until_ready(state.params)
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        state, _ = step(state, problem, stats)
+        jax.block_until_ready(state.params)
+        times.append(time.perf_counter() - t0)
+    per_round = min(times)
+    from sims.engine import auto_client_chunk, client_bytes
+
+    res = {
+        "n_clients": n_clients,
+        "d": d,
+        "framework": framework,
+        "samples_per_client": m,
+        "client_chunk": auto_client_chunk(config),
+        "client_bytes_estimate": client_bytes(config),
+        "seconds_per_round": per_round,
+        "compile_seconds": max(0.0, first - per_round),
+        "flops_per_round": round_flops(config),
+        "flop_per_s": round_flops(config) / per_round,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+    if loop:
+        lr = _loop_runner(
+            bench_config(n_clients=n_clients, d=d, rounds=1, framework="decl"),
+            _problem(bench_config(n_clients=n_clients, d=d, rounds=1, framework="decl"), m=m),
+        )
+        p0 = np.asarray(state.params)
+        lr(p0, key_tree(0)["root"])
+        res["loop_seconds_per_round"] = _best(lambda: lr(p0, key_tree(0)["root"]), 2)
+    return res

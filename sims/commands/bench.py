@@ -1,0 +1,63 @@
+"""``dssl bench``: the vmapped engine against a Python loop over clients, a per-step loop and
+plain numpy on the issue-4 setting (N = 100, d = 64, c = 16, B = 32, E = 5, T = 20, float32).
+
+The full table over N and d is ``make bench`` (``benchmarks/run_all.py``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from theory import _validate as v
+
+NAME = "bench"
+HELP = "time the vmapped engine against a Python loop over clients and plain numpy"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="N=100, d=64 comparison only (< 60 s)")
+    p.add_argument("--n-clients", type=int, default=100)
+    p.add_argument("--d", type=int, default=64)
+    p.add_argument("--c", type=int, default=16)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--local-steps", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+
+
+def run(args) -> dict:
+    from sims import bench
+
+    n = v.integer(args.n_clients, "n_clients", lo=2, hi=2000)
+    d = v.integer(args.d, "d", lo=1, hi=4096)
+    c = v.integer(args.c, "c", lo=1, hi=d)
+    b = v.integer(args.batch, "batch", lo=2)
+    e = v.integer(args.local_steps, "local_steps", lo=1)
+    t = v.integer(args.rounds, "rounds", lo=1)
+    r = v.integer(args.repeats, "repeats", lo=1, hi=20)
+    if b > bench.SAMPLES_PER_CLIENT:
+        v.fail("batch", f"at most the {bench.SAMPLES_PER_CLIENT} samples per client", b)
+    config = bench.bench_config(
+        n_clients=n, d=d, c=c, batch=b, local_steps=e, rounds=t, dtype=args.dtype
+    )
+    # the per-step loop makes N·E·T Python calls: skip it in quick mode
+    return bench.compare(config, repeats=2 if args.quick else r, per_step=not args.quick)
+
+
+def format_text(result: dict) -> str:
+    keys = (
+        "seconds_per_round",
+        "compile_seconds",
+        "engine_seconds",
+        "loop_seconds",
+        "speedup_vs_loop",
+        "per_step_loop_seconds",
+        "speedup_vs_per_step_loop",
+        "numpy_seconds",
+        "speedup_vs_numpy",
+        "engine_flop_per_s",
+        "matmul_peak_flop_per_s",
+        "engine_fraction_of_peak",
+        "max_abs_diff_engine_vs_loop",
+    )
+    return "\n".join(f"{k:30s} {result[k]:.4g}" for k in keys if k in result)

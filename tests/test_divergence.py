@@ -1,0 +1,75 @@
+"""Divergence: NaN/inf stops the run at the last finite round and names round, client, loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sims.cli import main
+from sims.config import EngineConfig, key_tree
+from sims.engine import DivergenceError, check_finite, divergence, make_engine, make_problem
+from theory import topology
+
+N, D, C = 4, 8, 2
+
+
+def _setup(lr, rounds=12):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(N, 12, D)) * 3.0
+    targets = np.einsum("nmd,nme->nde", x, x) / 12
+    mix = topology.mixing_matrix("uniform", topology.make_graph("ring", N))
+    cfg = EngineConfig(
+        method="mim", framework="decl", n_clients=N, d=D, c=C, rounds=rounds, batch=4, lr=lr
+    )
+    return cfg, make_problem(cfg, targets, x=x, mixing=mix)
+
+
+def test_huge_lr_stops_at_last_finite_round_and_names_it():
+    cfg, prob = _setup(0.5)
+    state, trace = make_engine(cfg).run(prob, key=key_tree(0)["root"])
+    info = divergence(trace)
+    assert info is not None and info["round"] == 9 and info["client"] in range(N)
+    assert not np.isfinite(info["loss"])
+    assert bool(state.diverged) and int(state.round) == info["round"]
+    # the kept state is exactly the state after the last finite round
+    cfg9, prob9 = _setup(0.5, rounds=info["round"])
+    ref, ref_trace = make_engine(cfg9).run(prob9, key=key_tree(0)["root"])
+    assert divergence(ref_trace) is None
+    np.testing.assert_array_equal(np.asarray(state.params), np.asarray(ref.params))
+    with pytest.raises(DivergenceError, match=r"round 9 .*client \d+: local loss inf") as err:
+        check_finite(state, trace)
+    assert len(err.value.trace["loss"]) == 9
+    assert np.all(np.isfinite(err.value.trace["loss"]))
+
+
+def test_finite_run_passes_check():
+    cfg, prob = _setup(0.05, rounds=3)
+    state, trace = make_engine(cfg).run(prob, key=key_tree(0)["root"])
+    assert divergence(trace) is None
+    assert check_finite(state, trace)[0] is state
+    assert np.all(np.asarray(trace["diverged_client"]) == -1)
+
+
+def test_cli_simulate_divergence_is_reported(capsys):
+    rc = main(
+        [
+            "simulate",
+            "--n-clients",
+            "4",
+            "--d",
+            "16",
+            "--rounds",
+            "4",
+            "--lr",
+            "1e6",
+            "--samples-per-client",
+            "64",
+            "--batch",
+            "8",
+            "--json",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "diverged at round 0" in err and "client" in err and "loss" in err
+    assert err.strip().splitlines()[-1].startswith("dssl simulate: error: lr:")

@@ -1,0 +1,69 @@
+"""Client-axis and sweep-axis sharding over 8 simulated CPU devices equals one device.
+
+XLA_FLAGS must be set before jax is imported, so the check runs in a subprocess. Tolerance:
+1e-12 absolute in float64 (cross-device sums may be reassociated; measured: exactly equal)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_SCRIPT = """
+import jax, jax.numpy as jnp, jax.random as jr, numpy as np
+jax.config.update("jax_enable_x64", True)
+from sims.config import EngineConfig, key_tree
+from sims.engine import make_engine, make_problem, sweep
+from sims.sharding import client_mesh, shard_clients, shard_sweep
+from theory import topology
+assert len(jax.devices()) == 8
+n, d, c = 8, 6, 2
+x = np.random.default_rng(0).normal(size=(n, 10, d))
+t = np.einsum("nmd,nme->nde", x, x) / 10
+mix = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,
+                   local_steps=2)
+prob = make_problem(cfg, t, x=x, mixing=mix)
+eng = make_engine(cfg)
+a, ta = eng.run(prob, key=key_tree(0)["root"])
+b, tb = eng.run(shard_clients(prob, client_mesh()), key=key_tree(0)["root"])
+assert len(b.params.sharding.device_set) == 8
+err = np.max(np.abs(np.asarray(a.params) - np.asarray(b.params)))
+err = max(err, np.max(np.abs(np.asarray(ta["loss"]) - np.asarray(tb["loss"]))))
+keys = jax.vmap(jr.PRNGKey)(jnp.arange(8))
+probs = prob._replace(mixing=jnp.stack([jnp.asarray(mix)] * 8))
+axes = jax.tree.map(lambda _: None, prob)._replace(mixing=0)
+s1, _ = sweep(cfg, probs, keys, axes=axes)
+sp, sk = shard_sweep(probs, keys, client_mesh(axis="sweep"), axes=axes)
+s2, _ = sweep(cfg, sp, sk, axes=axes)
+assert len(s2.params.sharding.device_set) == 8
+err = max(err, np.max(np.abs(np.asarray(s1.params) - np.asarray(s2.params))))
+try:
+    shard_clients(make_problem(cfg.__class__(**{**cfg.__dict__, "n_clients": 6}),
+                  t[:6], x=x[:6], mixing=topology.mixing_matrix(
+                  "uniform", topology.make_graph("ring", 6))), client_mesh())
+    raise SystemExit("no error for N not divisible by the device count")
+except ValueError as e:
+    assert str(e).startswith("n_clients:"), e
+print("max_err", err)
+"""
+
+
+def test_sharded_equals_single_device():
+    env = dict(
+        os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=8"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    err = float(out.stdout.strip().splitlines()[-1].split()[1])
+    assert err <= 1e-12
