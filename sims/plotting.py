@@ -199,3 +199,384 @@ def make_paper_settings_figure(results: dict):
 
 def _num(value, default=np.nan) -> float:
     return default if value is None else float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Theorem figures (stage ``track_a``): Track A bands and lines, Track B exact markers
+# ---------------------------------------------------------------------------------------------
+
+#: exact zeros are drawn at this floor on log axes (marked in the legend)
+FLOOR = 1e-12
+#: a ratio that is exactly 0 is drawn at this floor of the Thm 4.4 figure
+RATIO_FLOOR = 1e-3
+_FW_COLOURS = {"local": "#2ca02c", "decl": "#1f77b4", "fl": "#d62728"}
+_FW_LABELS = {"local": "local", "decl": "DecL", "fl": "FL"}
+_METHOD_TITLES = {
+    "mim": "MIM (Thm 4.2)",
+    "cl_similar": "CL, similar augmentations (Thm 4.3, Lemma A.11)",
+    "cl_dissimilar": "CL, dissimilar augmentations (Thm 4.3)",
+}
+_EXACT_STYLE = {
+    "mim": ("o", "exact Eq. (4) MIM (hollow target)"),
+    "mim-paper": ("D", "paper's Eq. (17) target"),
+    "mim-independent": ("^", "independent masks"),
+    "cl": ("s", "exact CL"),
+    "cl-dissimilar": ("P", "exact CL, dissimilar (random rotation H)"),
+}
+_EXACT_TO_BOUND = {
+    "mim": "mim",
+    "mim-paper": "mim",
+    "mim-independent": "mim",
+    "cl": "cl_similar",
+    "cl-dissimilar": "cl_dissimilar",
+}
+_TRACK_NOTE = (
+    "Track A: the paper's bound s = 1 − LB (line: all hidden constants = 1; band: constants "
+    "in [{lo:g}, {hi:g}]).  Track B: exact population optimum (markers; N = {n}, {graph} graph)."
+)
+
+
+def _floored(values) -> tuple[np.ndarray, np.ndarray]:
+    y = np.array([np.nan if v is None else float(v) for v in values])
+    zero = y < FLOOR
+    return np.where(zero, FLOOR, y), zero
+
+
+def _band_line(ax, x, bound: dict, colour: str, label: str | None) -> None:
+    x = np.asarray(x, dtype=float)
+    ax.fill_between(
+        x, np.asarray(bound["lo"], float), np.asarray(bound["hi"], float), color=colour, alpha=0.18
+    )
+    ax.plot(x, np.asarray(bound["central"], float), color=colour, lw=1.8, label=label)
+
+
+def make_sensitivity_figure(results: dict):
+    """Thms 4.2 / 4.3: the paper's sensitivity bound vs d for local, DecL and FL (3×3 grid).
+
+    Rows: MIM, CL similar, CL dissimilar; columns: local, DecL, FL. Track A: line (constants
+    = 1) and band (constants swept). Track B (exact model at the d where it is computable):
+    filled markers 1 − min_{k∈[N]} r_k (what the lower bound controls), hollow markers the
+    spread max − min over [N]. Exact zeros are drawn at :data:`FLOOR`. ``results`` is the
+    ``track_a`` stage result.
+    """
+    d = np.asarray(results["d"], dtype=float)
+    cfg = results["config"]
+    exact = results["exact"]
+    methods = list(results["bounds"])
+    fig, axes = plt.subplots(len(methods), 3, figsize=(15, 4.0 * len(methods)), sharex=True)
+    axes = np.atleast_2d(axes)
+    any_zero = False
+    for row, method in enumerate(methods):
+        for col, fw in enumerate(("local", "decl", "fl")):
+            ax = axes[row, col]
+            colour = _FW_COLOURS[fw]
+            _band_line(ax, d, results["bounds"][method][fw], colour, "Track A bound 1 − LB")
+            for em, (marker, label) in _EXACT_STYLE.items():
+                if _EXACT_TO_BOUND[em] != method:
+                    continue
+                recs = [r for r in exact["records"] if em in r["methods"]]
+                if not recs:
+                    continue
+                xs = np.array([r["d"] for r in recs], dtype=float)
+                gap, z1 = _floored([r["methods"][em][fw]["gap_N"] for r in recs])
+                spread, z2 = _floored([r["methods"][em][fw]["spread_N"] for r in recs])
+                any_zero |= bool(z1.any() or z2.any())
+                ax.plot(xs, gap, marker, color="k", ms=6, ls="none", label=f"{label}: 1 − min r")
+                ax.plot(
+                    xs,
+                    spread,
+                    marker,
+                    mfc="none",
+                    color="0.35",
+                    ms=8,
+                    ls="none",
+                    label=f"{label}: spread over [N]",
+                )
+            ax.axhline(1.0, color="0.5", ls=":", lw=1)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_ylim(FLOOR / 3, 3.0)
+            ax.grid(alpha=0.3, which="major")
+            ax.set_title(f"{_METHOD_TITLES[method]} — {_FW_LABELS[fw]}", fontsize=10)
+            if row == len(methods) - 1:
+                ax.set_xlabel("input dimension d")
+            if col == 0:
+                ax.set_ylabel("sensitivity s (log)")
+            ax.legend(fontsize=7, loc="upper right")
+    note = _TRACK_NOTE.format(
+        lo=cfg["constants_range"][0],
+        hi=cfg["constants_range"][1],
+        n=exact["n_clients"],
+        graph=exact["graph"],
+    )
+    if any_zero:
+        note += f"\nExact zeros are drawn at {FLOOR:g}. Dotted line: s = 1 (a vacuous bound)."
+    note += (
+        f"  DecL: |Ā| = {results['abar']:g}. Exact sensitivities over [N] plotted; over [c] in"
+        " track_a.json. Track C (simulations): see report.md."
+    )
+    fig.suptitle("Theorems 4.2 and 4.3: the paper's sensitivity bounds vs the exact linear model")
+    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8, wrap=True)
+    fig.tight_layout(rect=(0, 0.045, 1, 0.98))
+    return fig
+
+
+def make_ratio_figure(results: dict):
+    """Thm 4.4: s^C / s^M vs d (Track A, line + band, with the predicted slope 1/5) and the
+    exact-model ratio of the gaps 1 − min_{k∈[N]} r_k (Track B). ``results``: ``track_a``."""
+    d = np.asarray(results["d"], dtype=float)
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for fw in ("local", "decl", "fl"):
+        r = results["ratio"][fw]
+        label = f"Track A {_FW_LABELS[fw]} (fitted slope {r['fitted_slope']:.3f})"
+        if fw == "fl":
+            _band_line(ax, d, r, _FW_COLOURS[fw], label + ", band")
+        else:
+            ax.plot(
+                d,
+                r["central"],
+                color=_FW_COLOURS[fw],
+                lw=1.8,
+                ls="--" if fw == "local" else "-.",
+                label=label,
+            )
+    central = np.asarray(results["ratio"]["fl"]["central"], dtype=float)
+    ref = central[-1] * (d / d[-1]) ** 0.2
+    ax.plot(d, ref, "k--", lw=1.2, label=r"predicted slope: $\propto d^{1/5}$")
+    ax.axhline(1.0, color="0.3", ls=":", lw=1.2, label="s^C = s^M (below: CL more robust)")
+    exact = results["exact"]["records"]
+    markers = {"local": "o", "decl": "s", "fl": "D"}
+    zero_drawn = False
+    for fw in ("local", "decl", "fl"):
+        for mim_key, fill in (("mim", True), ("mim-paper", False)):
+            xs, ys, zs = [], [], []
+            for rec in exact:
+                m = rec["methods"]
+                if mim_key not in m or "cl" not in m:
+                    continue
+                num, den = m["cl"][fw]["gap_N"], m[mim_key][fw]["gap_N"]
+                if den is None or num is None or den <= FLOOR:
+                    continue  # 0/0 or x/0: no ratio
+                (zs if num <= FLOOR else xs).append(rec["d"])
+                if num > FLOOR:
+                    ys.append(num / den)
+            name = "exact MIM" if fill else "Eq. 17 MIM"
+            style = dict(color=_FW_COLOURS[fw], ms=7, ls="none")
+            if xs:
+                ax.plot(
+                    xs,
+                    ys,
+                    markers[fw],
+                    mfc=_FW_COLOURS[fw] if fill else "none",
+                    label=f"Track B {_FW_LABELS[fw]}: CL / {name} (1 − min r)",
+                    **style,
+                )
+            if zs:
+                zero_drawn = True
+                ax.plot(
+                    zs,
+                    [RATIO_FLOOR] * len(zs),
+                    "v",
+                    label=f"Track B {_FW_LABELS[fw]}: CL / {name} = 0 (exact CL RV = 1)",
+                    **style,
+                )
+    if zero_drawn:
+        ax.axhline(RATIO_FLOOR, color="0.6", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("input dimension d")
+    ax.set_ylabel(r"ratio $s^{C}/s^{M}$ (log)")
+    ax.set_ylim(RATIO_FLOOR / 2, None)
+    ax.set_title("Theorem 4.4: MIM is more robust than CL iff the ratio exceeds 1")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    fig.text(
+        0.5,
+        0.0,
+        "Track A band: constants chosen independently per method in "
+        f"[{results['config']['constants_range'][0]:g}, "
+        f"{results['config']['constants_range'][1]:g}]. Track B: exact optimum, N = "
+        f"{results['exact']['n_clients']}. Track C: see report.md.",
+        ha="center",
+        va="top",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def make_connectivity_figure(results: dict):
+    """Cor 4.5: DecL sensitivity vs |Ā|. Track A bound at each d of ``bound_d`` (line + band),
+    FL bound (dotted); Track B exact Eq. (1) DecL optimum on graphs of increasing |Ā| (gap and
+    spread over [N]) with the exact FL value (dashed). ``results``: ``track_a``."""
+    conn = results["connectivity"]
+    ex = conn["exact"]
+    abar = np.asarray(conn["abar_grid"], dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+    colours = ["#1f77b4", "#9467bd", "#8c564b"]
+    graph_markers = {"paper_code": "o", "star": "*", "ring": "s", "complete": "D"}
+    for ax, (m, em) in zip(axes, (("mim", "mim"), ("cl_similar", "cl")), strict=True):
+        for (dv, by_method), colour in zip(conn["bounds"].items(), colours, strict=False):
+            b = by_method[m]
+            _band_line(ax, abar, b, colour, f"Track A DecL bound, d = {dv}")
+            ax.axhline(b["fl_central"], color=colour, ls=":", lw=1, label=f"Track A FL, d = {dv}")
+        for g, marker in graph_markers.items():
+            recs = [r for r in ex["records"] if r["graph"] == g]
+            if not recs:
+                continue
+            xs = [r["abar"] for r in recs]
+            gap, _ = _floored([r[em]["gap_N"] for r in recs])
+            spread, _ = _floored([r[em]["spread_N"] for r in recs])
+            ax.plot(xs, gap, marker, color="k", ls="none", ms=7, label=f"Track B {g}: 1 − min r")
+            ax.plot(
+                xs,
+                spread,
+                marker,
+                color="0.4",
+                mfc="none",
+                ls="none",
+                ms=9,
+                label=f"Track B {g}: spread [N]",
+            )
+        ax.axhline(
+            max(ex["fl"][em]["gap_N"], FLOOR),
+            color="k",
+            ls="--",
+            lw=1,
+            label="Track B FL: 1 − min r",
+        )
+        ax.set_yscale("log")
+        ax.set_ylim(FLOOR / 3, 3.0)
+        ax.set_xlabel(r"average connectivity $|\bar A|$ (self counted)")
+        ax.set_ylabel("sensitivity s (log)")
+        ax.set_title(
+            f"{'MIM' if m == 'mim' else 'CL (similar)'}: N = {ex['n_clients']}, exact d = {ex['d']}"
+        )
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    fig.suptitle(
+        "Corollary 4.5: does DecL robustness improve with |Ā|?  (Track A bound vs Track B exact "
+        "optimum of Eq. (1); exact zeros at 1e-12)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def make_decl_vs_fl_figure(results: dict):
+    """Thm 4.6: left, Track A s_Dec / s_Fed vs d at several |Ā| (≥ 1 is the claim); right,
+    Track B exact (1 − min r)_Dec − (1 − min r)_FL over graphs vs |Ā|. ``results``: ``track_a``."""
+    d = np.asarray(results["d"], dtype=float)
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(14, 5.2))
+    cmap = plt.get_cmap("viridis")
+    items = list(results["thm46_ratio"].items())
+    for idx, (a, by_method) in enumerate(items):
+        colour = cmap(idx / max(1, len(items) - 1))
+        ax0.plot(d, by_method["mim"], color=colour, lw=1.8, label=f"MIM, |Ā| = {a}")
+        ax0.plot(d, by_method["cl_similar"], color=colour, lw=1.2, ls="--", label=f"CL, |Ā| = {a}")
+    ax0.axhline(1.0, color="k", ls=":", lw=1)
+    ax0.set_xscale("log")
+    ax0.set_xlabel("input dimension d")
+    ax0.set_ylabel(r"$s_{Dec}/s_{Fed}$ (Track A, constants = 1)")
+    ax0.set_title(f"Track A: ratio of the paper's bounds, N = {results['config']['n_clients']}")
+    ax0.grid(alpha=0.3)
+    ax0.legend(fontsize=7, ncol=2)
+    ex = results["connectivity"]["exact"]
+    for em, marker, colour in (("mim", "o", "#1f77b4"), ("cl", "s", "#ff7f0e")):
+        xs = [r["abar"] for r in ex["records"]]
+        gap = [r[em]["gap_N"] - ex["fl"][em]["gap_N"] for r in ex["records"]]
+        spr = [r[em]["spread_N"] - ex["fl"][em]["spread_N"] for r in ex["records"]]
+        ax1.plot(xs, gap, marker, color=colour, ls="none", ms=7, label=f"{em}: Δ(1 − min r)")
+        ax1.plot(
+            xs,
+            spr,
+            marker,
+            color=colour,
+            mfc="none",
+            ls="none",
+            ms=9,
+            label=f"{em}: Δ spread over [N]",
+        )
+    ax1.axhline(0.0, color="k", ls=":", lw=1)
+    ax1.set_yscale("symlog", linthresh=1e-6)
+    ax1.set_xlabel(r"average connectivity $|\bar A|$")
+    ax1.set_ylabel("DecL − FL (Track B; ≥ 0 is the claim)")
+    ax1.set_title(f"Track B: exact Eq. (1) optimum, N = {ex['n_clients']}, d = {ex['d']}")
+    ax1.grid(alpha=0.3)
+    ax1.legend(fontsize=7)
+    fig.suptitle("Theorem 4.6: FL is no less robust than DecL (s_Dec ≥ s_Fed)")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Mask expectation figures (stage ``mask``)
+# ---------------------------------------------------------------------------------------------
+
+_MASK_TITLES = {
+    "mim": "exact E_m of Eq. (4): hollow",
+    "mim-paper": "paper's Eq. (17): diagonal",
+    "mim-independent": "independent masks: κ·E[xxᵀ]",
+    "cl": "CL: E[xxᵀ]",
+}
+
+
+def make_mask_expectation_figure(results: dict):
+    """Heat maps of one client's target X_i: exact mask expectation (hollow) vs Eq. (17)
+    (diagonal), independent masks and CL. ``results`` is the ``mask`` stage result."""
+    heat = results["heatmap"]
+    items = list(heat["targets"].items())
+    fig, axes = plt.subplots(1, len(items), figsize=(4.3 * len(items), 4.2))
+    for ax, (m, mat) in zip(np.atleast_1d(axes), items, strict=True):
+        a = np.asarray(mat, dtype=float)
+        vmax = float(np.max(np.abs(a))) or 1.0
+        im = ax.imshow(a, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_title(_MASK_TITLES.get(m, m), fontsize=10)
+        ticks = np.arange(a.shape[0])
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([str(t + 1) for t in ticks], fontsize=7)
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([str(t + 1) for t in ticks], fontsize=7)
+        ax.set_xlabel("coordinate l")
+        ax.set_ylabel("coordinate k")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.suptitle(
+        f"Target X_i of client {heat['client'] + 1} (d = {heat['d']}, N = {heat['n_clients']}, "
+        f"p = {results['config']['p']}): Track B exact expectation vs the paper's Eq. (17)"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def make_mask_rv_figure(results: dict):
+    """Representability vectors r_k, k ∈ [c], of the exact FL and local (client 1) optima for
+    each target (exact hollow / Eq. 17 / independent masks / CL). ``results``: ``mask``."""
+    rv = results["rv"]
+    methods = list(rv["methods"])
+    n, c = rv["n_clients"], rv["c"]
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.8), sharey=True)
+    width = 0.8 / len(methods)
+    x = np.arange(1, c + 1)
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+    for ax, key, title in zip(
+        axes, ("fl", "local_client1"), ("FL optimum", "local optimum of client 1"), strict=True
+    ):
+        for idx, m in enumerate(methods):
+            ax.bar(
+                x + (idx - (len(methods) - 1) / 2) * width,
+                rv["methods"][m][key],
+                width,
+                label=_MASK_TITLES.get(m, m),
+                color=colours[idx % len(colours)],
+            )
+        ax.axvline(n + 0.5, color="k", ls="--", lw=1)
+        ax.text(n + 0.6, 1.02, "k > N: rare / noise axes", fontsize=8, va="bottom")
+        ax.text(0.6, 1.02, "k ∈ [N]: client axes", fontsize=8, va="bottom")
+        ax.set_xticks(x)
+        ax.set_xlabel("coordinate k")
+        ax.set_title(f"{title} (Track B, d = {rv['d']}, N = {n}, c = {c})")
+        ax.set_ylim(0, 1.12)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel(r"RV $r_k = \|\Pi_{row(W)} e_k\|^2$")
+    axes[1].legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    return fig

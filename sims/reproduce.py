@@ -6,12 +6,22 @@ wrote (relative to ``out``) under ``"files"``. Each finished stage is cached at
 ``<out>/.cache/<stage>-<confighash>.json``; a rerun with the same config (and all files still
 present) loads the cache instead of recomputing, so an interrupted run resumes where it
 stopped. Extend the job by appending a :class:`Stage` to :data:`STAGES` (or :func:`register`).
+
+Order of a default run: the built-in stages (``track_a``, ``mask``, ``topology_audit``,
+``verify``), then stages registered by other modules (``sims.experiments`` is imported if it
+exists and registers its own with :func:`register`), then ``track_c`` and ``report``
+(``Stage.order``). A stage result may carry ``"figures"`` (files to link in the report) and
+``"summary"`` (a small JSON-able dict the report prints). A stage with ``final=True`` also
+receives ``previous=`` (the rows of every stage run before it, results included).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import importlib
+import importlib.util
 import json
 import sys
 import time
@@ -24,7 +34,7 @@ import numpy as np
 from tqdm import tqdm
 
 CACHE_DIR = ".cache"
-CACHE_VERSION = 1  # bump to invalidate every cached stage result
+CACHE_VERSION = 2  # bump to invalidate every cached stage result
 
 
 def freeze(obj: Any) -> Any:
@@ -45,11 +55,13 @@ def thaw(obj: Any) -> Any:
     return obj
 
 
-def config_hash(name: str, config: Mapping) -> str:
-    """12 hex digits of SHA-256 over the stage name, cache version and canonical config JSON."""
-    text = json.dumps(
-        {"stage": name, "version": CACHE_VERSION, "config": thaw(config)}, sort_keys=True
-    )
+def config_hash(name: str, config: Mapping, fingerprint: Callable[[], str] | None = None) -> str:
+    """12 hex digits of SHA-256 over the stage name, cache version and canonical config JSON
+    (and ``fingerprint()`` when given)."""
+    payload = {"stage": name, "version": CACHE_VERSION, "config": thaw(config)}
+    if fingerprint is not None:
+        payload["fingerprint"] = fingerprint()
+    text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -58,15 +70,46 @@ class Stage:
     """One named step of the job, with its default and ``--fast`` configs."""
 
     name: str
-    run: Callable[[Mapping, Path], dict]
+    run: Callable[..., dict]
     config: Mapping
     fast_config: Mapping
+    #: stages run in ascending ``order`` (stable: registration order within an order)
+    order: int = 0
+    #: cache the result on disk (the report is cheap and depends on every other stage: no)
+    cache: bool = True
+    #: called as ``run(config, out, previous=rows)`` with the rows of the earlier stages
+    final: bool = False
+    #: optional ``() -> str`` mixed into the config hash (e.g. the source of a plug-in module)
+    fingerprint: Callable[[], str] | None = None
 
     def config_for(self, fast: bool) -> Mapping:
         return freeze(self.fast_config if fast else self.config)
 
 
 STAGES: list[Stage] = []
+#: modules imported (if they exist) before a default run; they register their own stages
+PLUGINS = ("sims.experiments",)
+_plugins_loaded = False
+
+
+def load_plugins() -> list[str]:
+    """Import every module of :data:`PLUGINS` that exists (once); return the names imported.
+
+    A plug-in that exists but fails to import raises: its stages must not vanish silently.
+    """
+    global _plugins_loaded
+    found = [m for m in PLUGINS if importlib.util.find_spec(m) is not None]
+    if not _plugins_loaded:
+        for module in found:
+            importlib.import_module(module)
+        _plugins_loaded = True
+    return found
+
+
+def default_stages() -> list[Stage]:
+    """The stages of ``dssl reproduce`` in run order (plug-ins loaded first)."""
+    load_plugins()
+    return sorted(STAGES, key=lambda s: s.order)
 
 
 def register(stage: Stage) -> Stage:
@@ -101,45 +144,83 @@ def run_stages(
     progress: bool = True,
     stages: list[Stage] | None = None,
     force: bool = False,
+    blas_threads: int | None = None,
 ) -> dict:
     """Run (or resume) every stage; return the JSON summary.
 
-    Summary keys: out, fast, config_hash (over all stages' hashes), seconds, files (all files
+    ``blas_threads``: cap the BLAS/LAPACK threads of NumPy/SciPy while the stages run
+    (``threadpoolctl``; ``None`` leaves the library default). On small shared CPUs one thread
+    avoids the oversubscription that makes multi-threaded ``eigh`` erratic; JAX is unaffected.
+
+    Summary keys: out, fast, config_hash (over all cached stages' hashes), seconds, files (all files
     written, relative to ``out``), stages (per stage: name, config_hash, cached, seconds,
-    files, cache_file).
+    files, cache_file, and ``summary`` when the stage returned one). ``stages=None`` runs
+    :func:`default_stages`.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / CACHE_DIR).mkdir(exist_ok=True)
-    stages = STAGES if stages is None else stages
+    stages = default_stages() if stages is None else sorted(stages, key=lambda s: s.order)
     t_start = time.perf_counter()
-    rows = []
+    with contextlib.ExitStack() as stack:
+        if blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=int(blas_threads), user_api="blas"))
+        rows = _run_rows(stages, fast=fast, out=out, progress=progress, force=force)
+    # uncached stages (the report) have no results of their own to identify
+    overall = hashlib.sha256(
+        "".join(r["config_hash"] for r in rows if r["cache"]).encode()
+    ).hexdigest()[:12]
+    summary_rows = []
+    for r in rows:
+        row = {k: r[k] for k in ("name", "config_hash", "cached", "seconds", "files", "cache_file")}
+        if "summary" in r["result"]:
+            row["summary"] = r["result"]["summary"]
+        summary_rows.append(row)
+    return {
+        "out": str(out),
+        "fast": fast,
+        "config_hash": overall,
+        "seconds": round(time.perf_counter() - t_start, 3),
+        "files": [f for r in rows for f in r["files"]],
+        "stages": summary_rows,
+    }
+
+
+def _run_rows(stages: list[Stage], *, fast: bool, out: Path, progress: bool, force: bool):
+    rows: list[dict] = []
     bar = tqdm(stages, desc="reproduce", unit="stage", file=sys.stderr, disable=not progress)
     for stage in bar:
         bar.set_postfix_str(stage.name)
         config = stage.config_for(fast)
-        digest = config_hash(stage.name, config)
+        digest = config_hash(stage.name, config, stage.fingerprint)
         cache_path = out / CACHE_DIR / f"{stage.name}-{digest}.json"
-        cached = None if force else _load_cache(cache_path, out)
+        cached = None if (force or not stage.cache) else _load_cache(cache_path, out)
         if cached is not None:
             result, seconds, was_cached = cached["result"], cached["seconds"], True
         else:
             t0 = time.perf_counter()
-            result = _to_json(stage.run(config, out))
+            if stage.final:
+                raw = stage.run(config, out, previous=rows)
+            else:
+                raw = stage.run(config, out)
+            result = _to_json(raw)
             seconds = time.perf_counter() - t0
             was_cached = False
-            cache_path.write_text(
-                json.dumps(
-                    {
-                        "stage": stage.name,
-                        "config_hash": digest,
-                        "config": thaw(config),
-                        "seconds": seconds,
-                        "result": result,
-                    },
-                    indent=1,
+            if stage.cache:
+                cache_path.write_text(
+                    json.dumps(
+                        {
+                            "stage": stage.name,
+                            "config_hash": digest,
+                            "config": thaw(config),
+                            "seconds": seconds,
+                            "result": result,
+                        },
+                        indent=1,
+                    )
                 )
-            )
         rows.append(
             {
                 "name": stage.name,
@@ -147,19 +228,14 @@ def run_stages(
                 "cached": was_cached,
                 "seconds": round(seconds, 3),
                 "files": list(result.get("files", [])),
-                "cache_file": str(cache_path.relative_to(out)),
+                "cache_file": str(cache_path.relative_to(out)) if stage.cache else None,
+                "config": thaw(config),
+                "result": result,
+                "cache": stage.cache,
             }
         )
     bar.close()
-    overall = hashlib.sha256("".join(r["config_hash"] for r in rows).encode()).hexdigest()[:12]
-    return {
-        "out": str(out),
-        "fast": fast,
-        "config_hash": overall,
-        "seconds": round(time.perf_counter() - t_start, 3),
-        "files": [f for r in rows for f in r["files"]],
-        "stages": rows,
-    }
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,4 +493,505 @@ def topology_audit(config: Mapping, out: Path) -> dict:
     return {"files": files, "paper_code_mean_degree": headline}
 
 
+# --------------------------------------------------------------------------------------------
+# stage: Track A bounds vs d, with Track B exact sensitivities overlaid
+# --------------------------------------------------------------------------------------------
+
+TRACK_A_CONFIG = {
+    "p": 0.75,
+    # N is given (not C_N d^{1/20}), equal to the exact model's N, so the three tracks compare
+    # the same configuration; the DecL graph is the irregular star (on regular graphs the exact
+    # Eq. (1) objective equals FL, paper.md §4.8(c)).
+    "n_clients": 4,
+    "graph": "star",
+    # d grid of the bounds: 10^lo .. 10^hi, `num` points (log-spaced).
+    "d_log10": [2.0, 12.0, 61],
+    # hidden constants C_num, C_den (and tr(H) for CL with dissimilar augmentations) swept over
+    # `points` log-spaced values in [lo, hi]; the band is min..max over the product grid.
+    "constants_range": [0.1, 10.0],
+    "constants_points": 5,
+    "sign": "+",
+    "fl_term": "eq37",
+    # slope of log(s^C/s^M) vs log d is fitted on d >= 10^fit_from_log10 (Thm 4.4: 1/5).
+    "fit_from_log10": 8.0,
+    # Track B: exact optima (population targets, Eckart-Young) at these d.
+    "exact_d": [100, 200, 400, 800],
+    "exact_methods": ["mim", "mim-paper", "cl", "cl-dissimilar"],
+    "transform": "rotation",
+    "transform_seed": 0,
+    # Cor 4.5 / Thm 4.6: N clients, graphs of increasing |Ā| (the paper's generator at each
+    # degree and seed, plus star, ring and complete) at one d.
+    "connectivity": {
+        "n_clients": 10,
+        "d": 200,
+        "paper_code_seeds": 2,
+        "bound_d": [200, 1e6],
+        "abar_points": 41,
+    },
+    "thm46_abar": [2.0, 2.5, 3.0, 3.5, 4.0],
+}
+
+TRACK_A_FAST = {
+    **TRACK_A_CONFIG,
+    "d_log10": [2.0, 12.0, 31],
+    "constants_points": 3,
+    "exact_d": [100, 200],
+    "connectivity": {
+        "n_clients": 6,
+        "d": 100,
+        "paper_code_seeds": 1,
+        "bound_d": [100, 1e6],
+        "abar_points": 21,
+    },
+}
+
+_FRAMEWORKS = ("local", "decl", "fl")
+_BOUND_METHODS = ("mim", "cl_similar", "cl_dissimilar")
+#: exact-model method -> the Track A bound it is compared with
+EXACT_TO_BOUND = {
+    "mim": "mim",
+    "mim-paper": "mim",
+    "mim-independent": "mim",
+    "cl": "cl_similar",
+    "cl-dissimilar": "cl_dissimilar",
+}
+
+
+def _constant_grid(config) -> tuple[np.ndarray, int]:
+    """(K, 3) grid of (c_num, c_den, trH) and the index of the all-ones point."""
+    lo, hi = config["constants_range"]
+    vals = np.geomspace(lo, hi, int(config["constants_points"]))
+    grid = np.array([(a, b, t) for a in vals for b in vals for t in vals], dtype=float)
+    centre = int(np.argmin(np.abs(np.log(grid)).sum(axis=1)))
+    return grid, centre
+
+
+def _bound_table(config, d: np.ndarray, abar) -> dict:
+    """Sensitivities s = 1 − LB over the constant grid: {method: {framework: (K, D)}}.
+
+    One jitted call for the whole (K, D) grid (theory.bounds.evaluate, one compile per shape).
+    Where a bound is vacuous (undefined or LB <= 0) s is set to 1: the RV is in [0, 1] anyway.
+    """
+    from theory import bounds
+
+    grid, _ = _constant_grid(config)
+    d, abar = np.broadcast_arrays(np.asarray(d, dtype=float), np.asarray(abar, dtype=float))
+    lead = (slice(None),) + (None,) * d.ndim  # constants on a new leading axis: (K, *shape)
+    ev = bounds.evaluate(
+        d=d[None],
+        p=config["p"],
+        abar=abar[None],
+        n=float(config["n_clients"]),
+        trH=grid[:, 2][lead],
+        c_num=grid[:, 0][lead],
+        c_den=grid[:, 1][lead],
+        sign=config["sign"],
+        fl_term=config["fl_term"],
+    )
+    table = {}
+    for m in _BOUND_METHODS:
+        table[m] = {}
+        for f in _FRAMEWORKS:
+            s = np.asarray(ev["sensitivity"][m][f], dtype=float)
+            vac = np.asarray(ev["vacuous"][m][f], dtype=bool)
+            table[m][f] = {"s": np.where(vac, 1.0, s), "vacuous": vac}
+    return table
+
+
+def _exact_row(model, method: str, H, pi_obj, p: float) -> dict:
+    """Exact local / FL / DecL optima of one method: gaps 1 − min r and spreads over [N], [c]."""
+    from theory import objectives, solve
+
+    n, c = model.n_clients, model.c
+    targets = objectives.population_targets(model, method, p=p, H=H)
+    opt = solve.optima(targets, c, decl_weights=pi_obj)
+    row = {}
+    for f in ("fl", "decl"):
+        r = solve.representability_vector(opt[f])
+        row[f] = {
+            "rv_N": r[:n].tolist(),
+            "gap_N": float(1.0 - r[:n].min()),
+            "spread_N": float(solve.sensitivity_N(r, n)),
+            "spread_c": float(solve.sensitivity_c(r, c)),
+        }
+    gaps, spreads_n, spreads_c = [], [], []
+    for i in range(n):
+        r = solve.representability_vector(opt["local"][i])
+        others = [k for k in range(n) if k != i]  # Thm 4.2/4.3 item 1: k in [N] \ {i}
+        gaps.append(1.0 - float(r[others].min()))
+        spreads_n.append(solve.sensitivity_N(r, n))
+        spreads_c.append(solve.sensitivity_c(r, c))
+    row["local"] = {
+        "gap_N": float(max(gaps)),
+        "spread_N": float(max(spreads_n)),
+        "spread_c": float(max(spreads_c)),
+        "note": "worst client (max over i)",
+    }
+    return row
+
+
+def _graph(name: str, n: int, **kw):
+    from theory import topology
+
+    return topology.make_graph(name, n, **kw)
+
+
+def _weights_of(adjacency) -> tuple[float, np.ndarray]:
+    from theory import spectral, topology
+
+    w = topology.mixing_matrix("uniform", adjacency)
+    return float(spectral.avg_connectivity(adjacency)), np.asarray(spectral.objective_weights(w))
+
+
+def exact_vs_d(config) -> dict:
+    from theory import objectives
+    from theory.datamodel import DataModel
+
+    n = int(config["n_clients"])
+    abar, pi_obj = _weights_of(_graph(config["graph"], n, seed=0))
+    records = []
+    for d in config["exact_d"]:
+        model = DataModel(d=int(d), n_clients=n)
+        H = objectives.transform(config["transform"], model.d, seed=config["transform_seed"])
+        rec = {"d": int(d), "c": model.c, "trH": float(np.trace(H)), "methods": {}}
+        for method in config["exact_methods"]:
+            rec["methods"][method] = _exact_row(
+                model, method, H if method == "cl-dissimilar" else None, pi_obj, config["p"]
+            )
+        records.append(rec)
+    return {"n_clients": n, "graph": config["graph"], "abar": abar, "records": records}
+
+
+def connectivity_sweep(config) -> dict:
+    """Exact DecL optima (Eq. 1 weights) over graphs of increasing |Ā| (Cor 4.5, Thm 4.6)."""
+    from theory import objectives, solve
+    from theory.datamodel import DataModel
+
+    cc = config["connectivity"]
+    n, d = int(cc["n_clients"]), int(cc["d"])
+    model = DataModel(d=d, n_clients=n)
+    targets = {m: objectives.population_targets(model, m, p=config["p"]) for m in ("mim", "cl")}
+    graphs = [("star", {}), ("ring", {}), ("complete", {})]
+    for k in range(1, n - 1):
+        for s in range(int(cc["paper_code_seeds"])):
+            graphs.append(("paper_code", {"avg_degree": float(k), "seed": s}))
+    fl = {}
+    for m, x in targets.items():
+        r = solve.representability_vector(solve.eckart_young_np(x.mean(0), model.c))
+        fl[m] = {
+            "gap_N": float(1 - r[:n].min()),
+            "spread_N": float(solve.sensitivity_N(r, n)),
+            "spread_c": float(solve.sensitivity_c(r, model.c)),
+        }
+    records = []
+    for name, kw in graphs:
+        abar, pi_obj = _weights_of(_graph(name, n, **kw))
+        rec = {"graph": name, "params": kw, "abar": abar, "pi_spread": float(np.ptp(pi_obj))}
+        for m, x in targets.items():
+            r = solve.representability_vector(
+                solve.eckart_young_np(solve.global_target(x, pi_obj), model.c)
+            )
+            rec[m] = {
+                "gap_N": float(1 - r[:n].min()),
+                "spread_N": float(solve.sensitivity_N(r, n)),
+                "spread_c": float(solve.sensitivity_c(r, model.c)),
+            }
+        records.append(rec)
+    records.sort(key=lambda r: r["abar"])
+    return {"n_clients": n, "d": d, "c": model.c, "fl": fl, "records": records}
+
+
+def _band(s: np.ndarray) -> dict:
+    return {"lo": np.min(s, axis=0), "hi": np.max(s, axis=0)}
+
+
+def track_a(config: Mapping, out: Path) -> dict:
+    """Stage ``track_a``: Thms 4.2–4.6 bounds vs d and |Ā| (Track A) with exact Track B points.
+
+    Writes ``track_a.json`` and five figures: ``thm42_43_sensitivity.png``, ``thm44_ratio.png``,
+    ``cor45_connectivity.png``, ``thm46_decl_vs_fl.png`` (see :mod:`sims.plotting`).
+    Sensitivities of the exact model are reported over [N] (plotted) and over [c] (JSON).
+    """
+    from sims import plotting
+
+    out = Path(out)
+    lo, hi, num = config["d_log10"]
+    d = np.logspace(float(lo), float(hi), int(num))
+    grid, centre = _constant_grid(config)
+    n = int(config["n_clients"])
+    abar, _ = _weights_of(_graph(config["graph"], n, seed=0))
+    table = _bound_table(config, d, abar)
+    bounds_out = {
+        m: {
+            f: {
+                "central": table[m][f]["s"][centre],
+                **_band(table[m][f]["s"]),
+                "vacuous_fraction": table[m][f]["vacuous"].mean(axis=0),
+            }
+            for f in _FRAMEWORKS
+        }
+        for m in _BOUND_METHODS
+    }
+    # Thm 4.4: s^C / s^M, constants chosen independently per method.
+    ratio = {}
+    fit_mask = d >= 10.0 ** float(config["fit_from_log10"])
+    for f in _FRAMEWORKS:
+        s_c, s_m = table["cl_similar"][f]["s"], table["mim"][f]["s"]
+        central = s_c[centre] / s_m[centre]
+        slope = float(np.polyfit(np.log(d[fit_mask]), np.log(central[fit_mask]), 1)[0])
+        ratio[f] = {
+            "central": central,
+            "lo": s_c.min(0) / s_m.max(0),
+            "hi": s_c.max(0) / s_m.min(0),
+            "fitted_slope": slope,
+        }
+    # Thm 4.6: s_Dec / s_Fed at several |Ā| (central constants).
+    thm46 = {}
+    for a in config["thm46_abar"]:
+        tab = _bound_table(config, d, np.full(d.shape, float(a)))
+        thm46[str(a)] = {
+            m: tab[m]["decl"]["s"][centre] / tab[m]["fl"]["s"][centre]
+            for m in ("mim", "cl_similar")
+        }
+    # Cor 4.5: DecL bound vs |Ā| at fixed d.
+    cc = config["connectivity"]
+    abar_grid = np.linspace(2.0, float(cc["n_clients"]), int(cc["abar_points"]))
+    cor45_bounds = {}
+    for dv in cc["bound_d"]:
+        sub = {**config, "n_clients": cc["n_clients"]}
+        tab = _bound_table(sub, np.full(abar_grid.shape, float(dv)), abar_grid)
+        cor45_bounds[f"{float(dv):g}"] = {
+            m: {
+                "central": tab[m]["decl"]["s"][centre],
+                "lo": tab[m]["decl"]["s"].min(0),
+                "hi": tab[m]["decl"]["s"].max(0),
+                "fl_central": tab[m]["fl"]["s"][centre, 0],
+            }
+            for m in ("mim", "cl_similar")
+        }
+    results = _to_json(
+        {
+            "config": thaw(config),
+            "d": d,
+            "abar": abar,
+            "constants_grid_size": len(grid),
+            "bounds": bounds_out,
+            "ratio": ratio,
+            "thm46_ratio": thm46,
+            "exact": exact_vs_d(config),
+            "connectivity": {
+                "abar_grid": abar_grid,
+                "bounds": cor45_bounds,
+                "exact": connectivity_sweep(config),
+            },
+        }
+    )
+    (out / "track_a.json").write_text(json.dumps(results, indent=1, allow_nan=False))
+    figures = []
+    for name, maker in (
+        ("thm42_43_sensitivity.png", plotting.make_sensitivity_figure),
+        ("thm44_ratio.png", plotting.make_ratio_figure),
+        ("cor45_connectivity.png", plotting.make_connectivity_figure),
+        ("thm46_decl_vs_fl.png", plotting.make_decl_vs_fl_figure),
+    ):
+        plotting.savefig(maker(results), out / name)
+        figures.append(name)
+    summary = {
+        f"thm4.4 fitted slope ({f})": round(ratio[f]["fitted_slope"], 4) for f in _FRAMEWORKS
+    }
+    last = results["exact"]["records"][-1]
+    for m in ("mim", "mim-paper", "cl"):
+        if m in last["methods"]:
+            # + 0.0 turns a rounded -0.0 (1 - r with r = 1 + ε) into 0.0
+            summary[f"exact FL gap 1-min r [N], {m}, d={last['d']}"] = (
+                round(last["methods"][m]["fl"]["gap_N"], 4) + 0.0
+            )
+    summary[f"paper FL bound 1-LB, mim, d={last['d']}"] = round(
+        float(np.interp(np.log(last["d"]), np.log(d), bounds_out["mim"]["fl"]["central"])), 6
+    )
+    return {"files": ["track_a.json", *figures], "figures": figures, "summary": summary}
+
+
+# --------------------------------------------------------------------------------------------
+# stage: the mask expectation of Eq. (4) vs the paper's Eq. (17)
+# --------------------------------------------------------------------------------------------
+
+MASK_CONFIG = {
+    "p": 0.75,
+    # heat maps: one client of a small model
+    "heatmap_d": 10,
+    "heatmap_n_clients": 3,
+    "heatmap_client": 0,
+    # RVs: the default verification model
+    "d": 400,
+    "n_clients": 4,
+    "methods": ["mim", "mim-paper", "mim-independent", "cl"],
+}
+MASK_FAST = {**MASK_CONFIG, "d": 100}
+
+
+def mask(config: Mapping, out: Path) -> dict:
+    """Stage ``mask``: exact E_m of Eq. (4) (hollow) vs Eq. (17) (diagonal), and their RVs.
+
+    Writes ``mask.json`` and ``mask_expectation.png`` (heat maps) and ``mask_rv.png`` (RVs of
+    the exact local and FL optima for exact / paper / independent masks / CL).
+    """
+    from sims import plotting
+    from theory import objectives, solve, symbolic
+    from theory.datamodel import DataModel
+
+    out = Path(out)
+    small = DataModel(d=int(config["heatmap_d"]), n_clients=int(config["heatmap_n_clients"]))
+    i = int(config["heatmap_client"])
+    heat = {m: objectives.population_targets(small, m, p=config["p"])[i] for m in config["methods"]}
+    sym = symbolic.check_eq17(3)
+    model = DataModel(d=int(config["d"]), n_clients=int(config["n_clients"]))
+    n, c = model.n_clients, model.c
+    rvs = {}
+    for m in config["methods"]:
+        opt = solve.optima(objectives.population_targets(model, m, p=config["p"]), c)
+        r_fl = solve.representability_vector(opt["fl"])
+        r_loc = solve.representability_vector(opt["local"][0])
+        rvs[m] = {
+            "fl": r_fl[:c],
+            "local_client1": r_loc[:c],
+            "fl_spread_N": solve.sensitivity_N(r_fl, n),
+            "fl_spread_c": solve.sensitivity_c(r_fl, c),
+            "fl_min_N": float(r_fl[:n].min()),
+        }
+    results = _to_json(
+        {
+            "config": thaw(config),
+            "heatmap": {"d": small.d, "n_clients": small.n_clients, "client": i, "targets": heat},
+            "symbolic": {k: str(v) for k, v in sym.items()},
+            "rv": {"d": model.d, "n_clients": n, "c": c, "methods": rvs},
+        }
+    )
+    (out / "mask.json").write_text(json.dumps(results, indent=1, allow_nan=False))
+    figures = ["mask_expectation.png", "mask_rv.png"]
+    plotting.savefig(plotting.make_mask_expectation_figure(results), out / figures[0])
+    plotting.savefig(plotting.make_mask_rv_figure(results), out / figures[1])
+    summary = {f"FL min r over [N], {m}": round(rvs[m]["fl_min_N"], 4) for m in rvs}
+    return {"files": ["mask.json", *figures], "figures": figures, "summary": summary}
+
+
+# --------------------------------------------------------------------------------------------
+# stage: the claims registry (Tracks A and B)
+# --------------------------------------------------------------------------------------------
+
+VERIFY_CONFIG: dict = {}  # theory.claims.VerifyConfig defaults
+VERIFY_FAST = {"d": 200, "d_sweep": [100, 200]}
+
+
+def _verify_config(config: Mapping):
+    from theory.claims import VerifyConfig
+
+    kw = thaw(config)
+    if "d_sweep" in kw:
+        kw["d_sweep"] = tuple(kw["d_sweep"])
+    return VerifyConfig(**kw)
+
+
+def verify(config: Mapping, out: Path) -> dict:
+    """Stage ``verify``: ``theory.claims.evaluate`` (Tracks A and B) → ``verify.json``."""
+    from theory import claims
+
+    cfg = _verify_config(config)
+    rows = claims.evaluate(cfg)
+    payload = _to_json({"config": claims.config_dict(cfg), "claims": rows})
+    (Path(out) / "verify.json").write_text(json.dumps(payload, indent=1, allow_nan=False))
+    counts: dict = {}
+    for r in rows:
+        for track in ("track_a", "track_b"):
+            counts[f"{track} {r[track]}"] = counts.get(f"{track} {r[track]}", 0) + 1
+    return {
+        "files": ["verify.json"],
+        "config": payload["config"],
+        "claims": payload["claims"],
+        "summary": counts,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# stage: Track C evidence from the simulations (sims.evidence, when it exists)
+# --------------------------------------------------------------------------------------------
+
+TRACK_C_MODULE = "sims.evidence"
+
+
+def _track_c_fingerprint() -> str:
+    spec = importlib.util.find_spec(TRACK_C_MODULE)
+    if spec is None or spec.origin is None:
+        return "absent"
+    return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:16]
+
+
+def track_c(config: Mapping, out: Path) -> dict:
+    """Stage ``track_c``: ``sims.evidence.track_c_evidence(cfg)`` if that module exists.
+
+    ``cfg`` is the ``theory.claims.VerifyConfig`` of the verify stage (same configuration as
+    Tracks A and B); ``fast=`` is passed too when the function accepts it. Without the module
+    every claim's Track C is ``not-run``. An exception raised by the module is not caught.
+    """
+    import inspect
+
+    from theory.claims import VERDICTS, Evidence
+
+    if importlib.util.find_spec(TRACK_C_MODULE) is None:
+        return {
+            "files": [],
+            "available": False,
+            "evidence": {},
+            "summary": {"track C": f"not-run ({TRACK_C_MODULE} not available)"},
+        }
+    module = importlib.import_module(TRACK_C_MODULE)
+    fn = module.track_c_evidence
+    cfg = _verify_config(config["verify"])
+    kwargs = {"fast": bool(config["fast"])} if "fast" in inspect.signature(fn).parameters else {}
+    evidence = fn(cfg, **kwargs)
+    rows = {}
+    for cid, ev in dict(evidence).items():
+        if not isinstance(ev, Evidence):
+            raise TypeError(f"track_c_evidence: {cid!r} must map to theory.claims.Evidence")
+        assert ev.verdict in VERDICTS
+        rows[str(cid)] = ev.to_dict()
+    counts: dict = {}
+    for ev in rows.values():
+        counts[ev["verdict"]] = counts.get(ev["verdict"], 0) + 1
+    return {
+        "files": [],
+        "available": True,
+        "evidence": rows,
+        "summary": {f"track C {k}": v for k, v in counts.items()},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# stage: the report (last; never cached)
+# --------------------------------------------------------------------------------------------
+
+
+def report(config: Mapping, out: Path, *, previous: list[dict]) -> dict:
+    """Stage ``report``: ``report.md`` and ``report.json`` from the results of every stage."""
+    from sims import report as report_mod
+
+    return report_mod.write_report(out, previous, fast=bool(config["fast"]))
+
+
+register(Stage("track_a", track_a, TRACK_A_CONFIG, TRACK_A_FAST))
+register(Stage("mask", mask, MASK_CONFIG, MASK_FAST))
 register(Stage("topology_audit", topology_audit, TOPOLOGY_AUDIT_CONFIG, TOPOLOGY_AUDIT_FAST))
+register(Stage("verify", verify, VERIFY_CONFIG, VERIFY_FAST))
+register(
+    Stage(
+        "track_c",
+        track_c,
+        {"verify": VERIFY_CONFIG, "fast": False},
+        {"verify": VERIFY_FAST, "fast": True},
+        order=50,
+        fingerprint=_track_c_fingerprint,
+    )
+)
+register(
+    Stage("report", report, {"fast": False}, {"fast": True}, order=100, cache=False, final=True)
+)

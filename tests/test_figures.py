@@ -1,0 +1,121 @@
+"""Figure functions: what they draw (axes, labels, lines, collections), not pixels."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from sims import plotting  # noqa: E402
+from sims import reproduce as R  # noqa: E402
+
+TINY_TRACK_A = {
+    **R.TRACK_A_FAST,
+    "d_log10": [2.0, 12.0, 11],
+    "constants_points": 3,
+    "exact_d": [40, 60],
+    "connectivity": {
+        "n_clients": 5,
+        "d": 40,
+        "paper_code_seeds": 1,
+        "bound_d": [40, 1e6],
+        "abar_points": 5,
+    },
+    "thm46_abar": [2.0, 4.0],
+}
+TINY_MASK = {**R.MASK_FAST, "heatmap_d": 6, "d": 40}
+
+
+@pytest.fixture(scope="module")
+def track_a_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("track_a")
+    res = R.track_a(R.freeze(TINY_TRACK_A), out)
+    assert set(res["figures"]) <= set(res["files"])
+    return json.loads((out / "track_a.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def mask_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mask")
+    R.mask(R.freeze(TINY_MASK), out)
+    return json.loads((out / "mask.json").read_text())
+
+
+def _close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_sensitivity_figure(track_a_results):
+    fig = plotting.make_sensitivity_figure(track_a_results)
+    axes = fig.axes
+    assert len(axes) == 9
+    for ax in axes:
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        assert len(ax.collections) >= 1  # the constants band
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert "Track A bound 1 − LB" in labels
+    assert axes[0].get_ylabel().startswith("sensitivity")
+    assert axes[-1].get_xlabel() == "input dimension d"
+    # MIM row: exact hollow and Eq. 17 markers, gap and spread each
+    mim_labels = [line.get_label() for line in axes[0].get_lines()]
+    assert sum("Eq. (4)" in lab for lab in mim_labels) == 2
+    assert sum("Eq. (17)" in lab for lab in mim_labels) == 2
+    assert "Thm 4.2" in axes[0].get_title() and "Thm 4.3" in axes[3].get_title()
+    _close(fig)
+
+
+def test_ratio_figure(track_a_results):
+    fig = plotting.make_ratio_figure(track_a_results)
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert sum(lab.startswith("Track A") for lab in labels) == 3
+    assert any("d^{1/5}" in lab for lab in labels)
+    assert any(lab.startswith("Track B") for lab in labels)
+    assert ax.get_yscale() == "log" and "s^{C}/s^{M}" in ax.get_ylabel()
+    assert len(ax.collections) == 1  # one band (FL)
+    _close(fig)
+
+
+def test_connectivity_and_decl_vs_fl_figures(track_a_results):
+    fig = plotting.make_connectivity_figure(track_a_results)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert "|\\bar A|" in ax.get_xlabel()
+        assert len(ax.collections) == 2  # one band per d of bound_d
+        assert any(lab.startswith("Track B") for lab in (x.get_label() for x in ax.get_lines()))
+    _close(fig)
+    fig = plotting.make_decl_vs_fl_figure(track_a_results)
+    ax0, ax1 = fig.axes
+    assert len([ln for ln in ax0.get_lines() if ln.get_label().startswith("MIM")]) == 2
+    assert ax1.get_yscale() == "symlog"
+    _close(fig)
+
+
+def test_mask_figures(mask_results):
+    fig = plotting.make_mask_expectation_figure(mask_results)
+    heat_axes = [ax for ax in fig.axes if ax.images]
+    assert len(heat_axes) == 4
+    assert "hollow" in heat_axes[0].get_title() and "diagonal" in heat_axes[1].get_title()
+    assert heat_axes[0].get_xlabel() == "coordinate l"
+    _close(fig)
+    fig = plotting.make_mask_rv_figure(mask_results)
+    ax0, ax1 = fig.axes
+    c = mask_results["rv"]["c"]
+    assert len(ax0.patches) == 4 * c  # one bar per method and coordinate
+    assert "RV" in ax0.get_ylabel()
+    _close(fig)
+
+
+def test_savefig_writes_and_closes(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    path = plotting.savefig(fig, tmp_path / "sub" / "x.png")
+    assert path.exists() and path.stat().st_size > 0
+    assert not plt.fignum_exists(fig.number)
