@@ -27,6 +27,7 @@ X_i of Track B (paper.md §2.3), i.e. full-batch gradients with no sampling nois
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -783,13 +784,23 @@ def sweep(
     Returns:
       ``(states, traces)`` with a leading axis K.
     """
-    init, round_step = make_round(config)
     keys = jnp.asarray(keys)
     if keys.ndim != 2 or keys.shape[-1] != 2 or keys.dtype != jnp.uint32:
         v.fail("keys", "a (K, 2) uint32 array of raw PRNG keys", f"shape {keys.shape}")
     if axes is None:
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])
+    bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
+    swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
+    shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
+    return _sweep_function(config, bs)(swept, shared, keys)
+
+
+@functools.lru_cache(maxsize=32)
+def _sweep_function(config: EngineConfig, batch_size: int | None) -> Callable:
+    """The jitted sweep of one configuration, built once and reused across calls (so repeated
+    sweeps of equal shapes do not recompile)."""
+    init, round_step = make_round(config)
 
     def one(problem, key):
         state = init(problem, key=key)
@@ -797,9 +808,6 @@ def sweep(
         return lax.scan(
             lambda s, _: round_step(s, problem, stats), state, None, length=config.rounds
         )
-
-    swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
-    shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
 
     def combine(sw, sh):
         return Problem(*[a if a is not None else b for a, b in zip(sw, sh, strict=True)])
@@ -810,9 +818,8 @@ def sweep(
             return jax.vmap(lambda p, k: one(combine(p, sh), k))(sw, ks)
 
     else:
-        bs = v.integer(batch_size, "batch_size", lo=1)
 
         def _engine_sweep(sw, sh, ks):
-            return lax.map(lambda a: one(combine(a[0], sh), a[1]), (sw, ks), batch_size=bs)
+            return lax.map(lambda a: one(combine(a[0], sh), a[1]), (sw, ks), batch_size=batch_size)
 
-    return jax.jit(_engine_sweep)(swept, shared, keys)
+    return jax.jit(_engine_sweep)
