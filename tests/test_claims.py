@@ -137,3 +137,26 @@ def test_cli_verify_bad_input(capsys, argv, field):
     err = capsys.readouterr().err
     assert rc == 2
     assert len(err.strip().splitlines()) == 1 and field in err
+
+
+def test_cli_verify_with_simulations_fills_track_c(capsys):
+    """`--simulate fast` runs sims.evidence and its verdicts reach the table (words only)."""
+    rc = main(
+        [
+            "verify",
+            "--d",
+            "16",
+            "--d-sweep",
+            "16",
+            "--claims",
+            "eq17",
+            "--simulate",
+            "fast",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    row = out["claims"][0]
+    assert row["track_c"] in cl.VERDICTS and row["track_c"] != "not-run"
+    assert row["evidence"]["track_c"]["numbers"]

@@ -1,8 +1,8 @@
 """``dssl verify``: the claims table — each claim of arXiv 2607.02447 with a verdict per track.
 
-Track A evaluates the paper's formulas, Track B the exact linear model; Track C (simulation)
-is ``not-run`` unless ``--simulate`` is given. Verdict words: holds, violated, vacuous,
-mismatch, not-run (see :mod:`theory.claims`).
+Track A evaluates the paper's formulas, Track B the exact linear model; Track C (simulation,
+:mod:`sims.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given. Verdict words:
+holds, violated, vacuous, mismatch, not-run (see :mod:`theory.claims`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--c-n", type=float, default=1.0, help="N = C_N d^(1/20) constant")
     parser.add_argument("--sign", default="+", choices=("+", "-"), help="± O in Eqs. 63-64")
     parser.add_argument("--fl-term", default="eq37", choices=("eq37", "theta"))
+    parser.add_argument(
+        "--simulate",
+        choices=("off", "fast", "full"),
+        default="off",
+        help="Track C: train the linear models (sims.evidence); 'fast' takes ~1 min on 2 cores",
+    )
+    parser.add_argument("--sim-seed", type=int, default=0, help="seed of the Track C runs")
 
 
 def _ints(text: str, field: str) -> tuple:
@@ -74,7 +81,12 @@ def config_from_args(args) -> cl.VerifyConfig:
 def run(args) -> dict:
     cfg = config_from_args(args)
     ids = tuple(t.strip() for t in args.claims.split(",") if t.strip())
-    rows = cl.evaluate(cfg, claims=ids)
+    track_c = None
+    if args.simulate != "off":
+        from sims.evidence import track_c_evidence
+
+        track_c = track_c_evidence(cfg, fast=args.simulate == "fast", seed=args.sim_seed)
+    rows = cl.evaluate(cfg, claims=ids, track_c=track_c)
     return {"config": cl.config_dict(cfg), "claims": rows}
 
 
