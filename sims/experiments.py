@@ -620,3 +620,170 @@ def _register() -> None:
 
 
 _register()
+
+
+# ---------------------------------------------------------------------------------------------
+# consensus distance over rounds against its derived bounds (an EXTENSION: consensus.md §3;
+# the paper's theory uses neither λ nor ζ²)
+
+#: (graph, mixing rule) pairs of the ``consensus`` stage; the uniform-weight star is
+#: row-stochastic but not doubly stochastic: its distances and bounds are the π-forms of D7
+CONSENSUS_GRAPHS = (
+    ("ring", "metropolis"),
+    ("torus", "metropolis"),
+    ("star", "metropolis"),
+    ("star", "uniform"),
+    ("erdos_renyi", "metropolis"),
+)
+CONSENSUS_CONFIG = {
+    "n_clients": 9,
+    "d": 18,
+    "c": 3,
+    "methods": ("mim", "cl"),
+    "p": 0.75,
+    "lr": 0.001,
+    "local_steps": 2,
+    "rounds": 80,
+    "init_scale": 1.0,
+    "avg_degree": 3.0,
+    "graph_seed": 5,
+    "seed": 0,
+}
+CONSENSUS_FAST = {**CONSENSUS_CONFIG, "rounds": 30}
+
+
+def consensus(config: Mapping = CONSENSUS_CONFIG) -> dict:
+    """DecL on the paper's data model (population MIM and CL targets, full-batch local
+    gradients) on ring, torus, star and Erdős–Rényi graphs: the measured consensus distance
+    e_t over rounds against its derived bounds (``sims.consensus``; consensus.md §3 D2–D5, D7).
+
+    One compiled sweep (methods × graphs). Metropolis weights are doubly stochastic (uniform π);
+    the uniform-weight star (the paper's 1/|A_i|) uses its stationary π (D7).
+
+    Returns:
+      dict with ``config`` and ``runs``: one per (method, graph) with ``method``, ``graph``,
+      ``mixing``, ``label``, ``pi_weighted``, ``lam``, ``R``, ``L``, ``rho`` (λ(1+ηL)^E),
+      ``closed_form_valid``, ``e`` (T+1 measured e_0..e_T, π-form), ``e_uniform`` (√Ξ_t with
+      1/N weights), ``d2``, ``stepwise``, ``closed_form`` (bounds on e_1..e_T; ``closed_form``
+      NaN where ρ ≥ 1) and ``ratio`` (max measured/bound per bound); ``max_ratio`` (per bound,
+      over the runs).
+    """
+    from sims import consensus as cb
+
+    n, d, c = int(config["n_clients"]), int(config["d"]), int(config["c"])
+    methods = tuple(config["methods"])
+    eng = EngineConfig(
+        method="cl",  # population mode: the loss is −tr(W X_i Wᵀ) + ½‖WᵀW‖² for the X_i given
+        framework="decl",
+        n_clients=n,
+        d=d,
+        c=c,
+        lr=float(config["lr"]),
+        local_steps=int(config["local_steps"]),
+        rounds=int(config["rounds"]),
+        population=True,
+        record_local=True,
+        init_scale=float(config["init_scale"]),
+    )
+    model = DataModel(d=d, n_clients=n)
+    targets = {m: objectives.population_targets(model, m, p=float(config["p"])) for m in methods}
+    mixings = []
+    for graph, rule in CONSENSUS_GRAPHS:
+        kw = {}
+        if graph == "erdos_renyi":
+            kw = {"avg_degree": float(config["avg_degree"]), "seed": int(config["graph_seed"])}
+        mixings.append(topology.mixing_matrix(rule, topology.make_graph(graph, n, **kw)))
+    pis = [_stationary(m) for m in mixings]
+    pairs = [(m, g) for m in methods for g in range(len(mixings))]
+    prob = make_problem(eng, targets[methods[0]], mixing=mixings[0])
+    axes = jax.tree.map(lambda _: None, prob)._replace(targets=0, mixing=0, pi=0)
+    probs = prob._replace(
+        targets=jnp.asarray(np.stack([targets[m] for m, _ in pairs])),
+        mixing=jnp.asarray(np.stack([mixings[g] for _, g in pairs])),
+        pi=jnp.asarray(np.stack([pis[g] for _, g in pairs])),
+    )
+    keys = jnp.stack([key_tree(int(config["seed"]))["root"]] * len(pairs))
+    _, traces = sweep(eng, probs, keys, axes=axes)
+    iterates = np.asarray(traces["local_iterates"])
+    xi = np.asarray(traces["consensus_distance"])
+    runs = []
+    for k, (method, g) in enumerate(pairs):
+        graph, rule = CONSENSUS_GRAPHS[g]
+        res = cb.decl_bounds(iterates[k], mixings[g], targets[method], lr=eng.lr, pi=pis[g])
+        e0_uniform = float(cb.consensus_distance(iterates[k, 0, :, 0]))
+        runs.append(
+            {
+                "method": method,
+                "graph": graph,
+                "mixing": rule,
+                "label": f"{graph} ({rule})",
+                "pi_weighted": bool(not np.allclose(pis[g], 1.0 / n, atol=1e-12)),
+                "lam": res["lam"],
+                "R": res["R"],
+                "L": res["L"],
+                "rho": res["rho"],
+                "closed_form_valid": res["closed_form_valid"],
+                "e": res["e"].tolist(),
+                "e_uniform": [e0_uniform] + np.sqrt(xi[k]).tolist(),
+                "d2": res["d2"].tolist(),
+                "stepwise": res["stepwise"].tolist(),
+                "closed_form": res["closed_form"].tolist(),
+                "ratio": res["ratio"],
+            }
+        )
+    worst = {
+        b: float(np.nanmax([r["ratio"][b] for r in runs]))
+        if any(np.isfinite(r["ratio"][b]) for r in runs)
+        else float("nan")
+        for b in ("d2", "stepwise", "closed_form")
+    }
+    return {
+        "config": {**{k: val for k, val in config.items()}, "graphs": CONSENSUS_GRAPHS},
+        "runs": runs,
+        "max_ratio": worst,
+    }
+
+
+def _consensus_summary(res: dict) -> dict:
+    out = {}
+    for r in res["runs"]:
+        ratios = "/".join(
+            "n/a" if r["ratio"][b] is None else f"{r['ratio'][b]:.3f}"
+            for b in ("d2", "stepwise", "closed_form")
+        )
+        out[f"{r['method']} {r['label']} max e/bound D2/D3-D5/D4-D5"] = ratios
+    return out
+
+
+def _run_consensus(config: Mapping, out) -> dict:
+    from sims import plotting_experiments as pe
+    from sims.plotting import savefig
+
+    results = _finite_json(consensus(config))
+    out = Path(out)
+    (out / "consensus.json").write_text(json.dumps(results, indent=1, allow_nan=False))
+    savefig(pe.make_consensus_figure(results), out / "consensus.png")
+    return {
+        "files": ["consensus.json", "consensus.png"],
+        "figures": ["consensus.png"],
+        "summary": _consensus_summary(results),
+        "results": results,
+    }
+
+
+def _register_consensus() -> None:
+    from sims.reproduce import STAGES, Stage, register
+
+    if not any(s.name == "consensus" for s in STAGES):
+        register(
+            Stage(
+                name="consensus",
+                run=_run_consensus,
+                config=CONSENSUS_CONFIG,
+                fast_config=CONSENSUS_FAST,
+                order=25,
+            )
+        )
+
+
+_register_consensus()

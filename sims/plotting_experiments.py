@@ -203,3 +203,65 @@ def make_mim_vs_cl_figure(results: dict):
     fig.suptitle("MIM vs CL (linear encoders)")
     fig.tight_layout()
     return fig
+
+
+#: bound key -> (label, line style) of the consensus figure (consensus.md §3)
+_CONSENSUS_BOUNDS = (
+    ("d2", "D2 λ(e_t + u_t)", "--"),
+    ("stepwise", "D3/D5 stepwise", ":"),
+    ("closed_form", "D4/D5 closed form", "-."),
+)
+
+
+def make_consensus_figure(results: dict):
+    """Consensus distance over rounds against its derived bounds (an extension, consensus.md
+    §3): one panel per (method, graph), the measured e_t (π-weighted for the uniform-weight
+    star, D7) as a solid line and one line per bound (D2, D3/D5 stepwise, D4/D5 closed form;
+    the closed form is left out where λ(1+ηL)^E ≥ 1), log y; the legend carries each bound's
+    max measured/bound ratio. e_0 = 0 (all clients start equal) is not drawn."""
+    runs = results["runs"]
+    methods = list(dict.fromkeys(r["method"] for r in runs))
+    labels = list(dict.fromkeys(r["label"] for r in runs))
+    fig, axes = plt.subplots(
+        len(methods),
+        len(labels),
+        figsize=(3.4 * len(labels), 3.0 * len(methods)),
+        squeeze=False,
+        sharex=True,
+    )
+    for i, method in enumerate(methods):
+        for j, label in enumerate(labels):
+            ax = axes[i][j]
+            run = next((r for r in runs if r["method"] == method and r["label"] == label), None)
+            if run is None:
+                ax.set_visible(False)
+                continue
+            e = np.array(run["e"], float)
+            t = np.arange(1, e.size)
+            ax.plot(t, e[1:], "-", color="k", lw=1.6, label="measured e_t")
+            for key, name, style in _CONSENSUS_BOUNDS:
+                bound = np.array([np.nan if b is None else b for b in run[key]], float)
+                ratio = run["ratio"][key]
+                if not np.any(np.isfinite(bound)):
+                    continue
+                ax.plot(t, bound, style, lw=1.2, label=f"{name} (max ratio {ratio:.3f})")
+            ax.set_yscale("log")
+            weighted = " π-form" if run["pi_weighted"] else ""
+            ax.set_title(
+                f"{method.upper()}, {label}{weighted}\nλ={run['lam']:.3f}, ρ={run['rho']:.3f}",
+                fontsize=9,
+            )
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize=6, loc="lower right")
+            if i == len(methods) - 1:
+                ax.set_xlabel("round t")
+            if j == 0:
+                ax.set_ylabel("consensus distance e_t")
+    cfg = results.get("config", {})
+    fig.suptitle(
+        "DecL consensus distance vs derived bounds (extension; consensus.md §3), "
+        f"N={cfg.get('n_clients')}, η={cfg.get('lr')}, E={cfg.get('local_steps')}, "
+        "population gradients of the paper's model"
+    )
+    fig.tight_layout()
+    return fig

@@ -5,7 +5,10 @@ tuples), ``out`` the output folder, and the returned JSON-able dict must list th
 wrote (relative to ``out``) under ``"files"``. Each finished stage is cached at
 ``<out>/.cache/<stage>-<confighash>.json``; a rerun with the same config (and all files still
 present) loads the cache instead of recomputing, so an interrupted run resumes where it
-stopped. Extend the job by appending a :class:`Stage` to :data:`STAGES` (or :func:`register`).
+stopped. A cache file is written to a temporary file and moved into place (``os.replace``),
+so a killed run never leaves a half-written one; a cache file that does not parse or does not
+belong to its stage and configuration is ignored and the stage recomputed. Extend the job by
+appending a :class:`Stage` to :data:`STAGES` (or :func:`register`).
 
 Order of a default run: the built-in stages (``track_a``, ``mask``, ``topology_audit``,
 ``verify``), then stages registered by other modules (``sims.experiments`` is imported if it
@@ -23,7 +26,9 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -81,6 +86,8 @@ class Stage:
     final: bool = False
     #: optional ``() -> str`` mixed into the config hash (e.g. the source of a plug-in module)
     fingerprint: Callable[[], str] | None = None
+    #: stages that must run before this one when a subset is selected (:func:`select_stages`)
+    requires: tuple[str, ...] = ()
 
     def config_for(self, fast: bool) -> Mapping:
         return freeze(self.fast_config if fast else self.config)
@@ -120,21 +127,79 @@ def register(stage: Stage) -> Stage:
     return stage
 
 
+def select_stages(names) -> list[Stage]:
+    """The stages named in ``names`` (a list, or one comma-separated string), in run order.
+
+    Raises ValueError (one line) for an unknown or repeated name, an empty selection, or a stage
+    selected without a stage it requires (``Stage.requires``; e.g. ``report`` needs ``verify``).
+
+    Example:
+      >>> [s.name for s in select_stages("verify,mask")]
+      ['mask', 'verify']
+    """
+    from theory import _validate as v
+
+    known = {s.name: s for s in default_stages()}
+    allowed = "a comma-separated list of " + ", ".join(known)
+    if isinstance(names, str):
+        names = names.split(",")
+    names = [str(n).strip() for n in names]
+    if not names or any(not n for n in names):
+        v.fail("stages", allowed, ",".join(names))
+    for n in names:
+        if n not in known:
+            v.fail("stages", allowed, n)
+    if len(set(names)) != len(names):
+        v.fail("stages", allowed + " (each once)", ",".join(names))
+    for n in names:
+        missing = [r for r in known[n].requires if r not in names]
+        if missing:
+            v.fail("stages", f"a list that includes {', '.join(missing)} (needed by {n})", n)
+    return [s for s in known.values() if s.name in names]  # the default run order
+
+
 def _to_json(obj):
     from sims.cli import to_jsonable
 
     return to_jsonable(obj)
 
 
-def _load_cache(path: Path, out: Path) -> dict | None:
+def _load_cache(path: Path, out: Path, *, name: str, digest: str) -> dict | None:
+    """The cached entry of stage ``name`` at ``digest``, or ``None`` (absent, unreadable,
+    truncated, not this stage's or configuration's, or one of its files missing)."""
     try:
         cached = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    files = cached.get("result", {}).get("files", [])
-    if not all((out / f).exists() for f in files):
+    if not isinstance(cached, dict) or (cached.get("stage"), cached.get("config_hash")) != (
+        name,
+        digest,
+    ):
+        return None
+    result, seconds = cached.get("result"), cached.get("seconds")
+    if not isinstance(result, dict) or not isinstance(seconds, (int, float)):
+        return None
+    files = result.get("files", [])
+    if not isinstance(files, list) or not all((out / f).is_file() for f in files):
         return None
     return cached
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that ``path`` is never seen half-written: a temporary file
+    in the same folder, flushed and fsynced, then ``os.replace`` (atomic on POSIX and Windows)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def run_stages(
@@ -196,7 +261,9 @@ def _run_rows(stages: list[Stage], *, fast: bool, out: Path, progress: bool, for
         config = stage.config_for(fast)
         digest = config_hash(stage.name, config, stage.fingerprint)
         cache_path = out / CACHE_DIR / f"{stage.name}-{digest}.json"
-        cached = None if (force or not stage.cache) else _load_cache(cache_path, out)
+        cached = None
+        if stage.cache and not force:
+            cached = _load_cache(cache_path, out, name=stage.name, digest=digest)
         if cached is not None:
             result, seconds, was_cached = cached["result"], cached["seconds"], True
         else:
@@ -209,7 +276,8 @@ def _run_rows(stages: list[Stage], *, fast: bool, out: Path, progress: bool, for
             seconds = time.perf_counter() - t0
             was_cached = False
             if stage.cache:
-                cache_path.write_text(
+                write_atomic(
+                    cache_path,
                     json.dumps(
                         {
                             "stage": stage.name,
@@ -219,7 +287,7 @@ def _run_rows(stages: list[Stage], *, fast: bool, out: Path, progress: bool, for
                             "result": result,
                         },
                         indent=1,
-                    )
+                    ),
                 )
         rows.append(
             {
@@ -926,40 +994,151 @@ def _track_c_fingerprint() -> str:
     return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:16]
 
 
+#: claim id of each (bound method, framework) cell of the overlay, and the method whose numbers
+#: the Track C evidence of that claim carries
+_OVERLAY_CLAIMS = {("mim", fw): (f"thm4.2.{fw}", "mim") for fw in _FRAMEWORKS} | {
+    ("cl_similar", fw): (f"thm4.3.{fw}", "cl") for fw in _FRAMEWORKS
+}
+#: exact-model methods drawn in the overlay (Track B)
+_OVERLAY_EXACT = ("mim", "mim-paper", "cl")
+
+
+def _overlay_track_a_config(track_a_config: Mapping, cfg) -> dict:
+    """The ``track_a`` configuration at the Track C configuration (N, graph, p, sign, FL term of
+    ``cfg``, a ``theory.claims.VerifyConfig``), restricted to the overlay's exact methods."""
+    return {
+        **thaw(track_a_config),
+        "n_clients": int(cfg.n_clients),
+        "graph": cfg.graph,
+        "p": float(cfg.p),
+        "sign": cfg.sign,
+        "fl_term": cfg.fl_term,
+        "exact_methods": [m for m in _OVERLAY_EXACT if m in track_a_config["exact_methods"]],
+    }
+
+
+def _overlay_exact(sub: dict, out: Path) -> dict:
+    """Track B vs d: the ``exact`` section of ``out/track_a.json`` when that file was written
+    with the same N, graph, p, d grid and transform; otherwise :func:`exact_vs_d` recomputed."""
+    keys = ("n_clients", "graph", "p", "exact_d", "transform", "transform_seed")
+    path = Path(out) / "track_a.json"
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        saved = json.loads(path.read_text())
+        same = all(saved["config"][k] == json.loads(json.dumps(sub[k])) for k in keys)
+        have = set(saved["exact"]["records"][0]["methods"])
+        if same and set(sub["exact_methods"]) <= have:
+            return {**saved["exact"], "source": "track_a.json"}
+    return {**_to_json(exact_vs_d(sub)), "source": "recomputed"}
+
+
+def tracks_overlay(track_a_config: Mapping, cfg, evidence: Mapping, out: Path) -> dict:
+    """Thms 4.2 (MIM) and 4.3 (CL similar) × local / DecL / FL: the three tracks side by side.
+
+    Track A: the bound s = 1 − LB vs d on the ``track_a`` grid (line: constants 1; band:
+    constants swept), computed by :func:`_bound_table` at the Track C configuration's N, |Ā|
+    (of ``cfg.adjacency()``), p, sign and FL term. Track B: the exact gaps 1 − min_{k∈[N]} r_k
+    vs d (:func:`exact_vs_d`, reused from ``track_a.json`` when it matches). Track C: the trained
+    1 − min r at ``cfg.d`` with ±2 standard errors over seeds (``slack_2se`` of the evidence) and
+    the paper's LB there, from ``evidence`` (claim id → ``Evidence.to_dict()``; cells without
+    evidence are absent). Returns the JSON-able input of
+    :func:`sims.plotting.make_tracks_overlay_figure`.
+    """
+    sub = _overlay_track_a_config(track_a_config, cfg)
+    lo, hi, num = sub["d_log10"]
+    d = np.logspace(float(lo), float(hi), int(num))
+    _, centre = _constant_grid(sub)
+    abar, _ = _weights_of(cfg.adjacency())
+    table = _bound_table(sub, d, abar)
+    bounds_out = {
+        m: {
+            f: {"central": table[m][f]["s"][centre], **_band(table[m][f]["s"])} for f in _FRAMEWORKS
+        }
+        for m in ("mim", "cl_similar")
+    }
+    track_c_rows: dict = {m: {} for m in ("mim", "cl_similar")}
+    for (bound, fw), (cid, method) in _OVERLAY_CLAIMS.items():
+        ev = evidence.get(cid)
+        nums = (ev or {}).get("numbers", {})
+        if method not in nums:
+            continue
+        cell = nums[method]
+        track_c_rows[bound][fw] = {
+            "claim": cid,
+            "d": nums.get("d", cfg.d),
+            "gap": 1.0 - float(cell["min_rv"]),
+            "err_2se": float(cell.get("slack_2se", 0.0)),
+            "one_minus_lb": 1.0 - float(cell["lower_bound"]),
+            "verdict": cell.get("verdict", ev["verdict"]),
+            "seeds": nums.get("training", {}).get("seeds"),
+        }
+    return _to_json(
+        {
+            "config": {
+                "d": int(cfg.d),
+                "n_clients": int(cfg.n_clients),
+                "graph": cfg.graph,
+                "p": float(cfg.p),
+                "constants_range": sub["constants_range"],
+                "constants_points": sub["constants_points"],
+            },
+            "d": d,
+            "abar": abar,
+            "bounds": bounds_out,
+            "exact": _overlay_exact(sub, out),
+            "track_c": track_c_rows,
+        }
+    )
+
+
 def track_c(config: Mapping, out: Path) -> dict:
-    """Stage ``track_c``: ``sims.evidence.track_c_evidence(cfg)`` if that module exists.
+    """Stage ``track_c``: ``sims.evidence.track_c_evidence(cfg)`` if that module exists, and
+    the three-track overlay figure.
 
     ``cfg`` is the ``theory.claims.VerifyConfig`` of the verify stage (same configuration as
     Tracks A and B); ``fast=`` is passed too when the function accepts it. Without the module
     every claim's Track C is ``not-run``. An exception raised by the module is not caught.
+    Writes ``tracks_overlay.json`` and ``tracks_overlay.png`` (:func:`tracks_overlay`, with
+    ``config["track_a"]``; Track C markers only when the module exists).
     """
     import inspect
 
+    from sims import plotting
     from theory.claims import VERDICTS, Evidence
 
-    if importlib.util.find_spec(TRACK_C_MODULE) is None:
+    out = Path(out)
+    cfg = _verify_config(config["verify"])
+    rows: dict = {}
+    available = importlib.util.find_spec(TRACK_C_MODULE) is not None
+    if available:
+        module = importlib.import_module(TRACK_C_MODULE)
+        fn = module.track_c_evidence
+        kwargs = (
+            {"fast": bool(config["fast"])} if "fast" in inspect.signature(fn).parameters else {}
+        )
+        evidence = fn(cfg, **kwargs)
+        for cid, ev in dict(evidence).items():
+            if not isinstance(ev, Evidence):
+                raise TypeError(f"track_c_evidence: {cid!r} must map to theory.claims.Evidence")
+            assert ev.verdict in VERDICTS
+            rows[str(cid)] = ev.to_dict()
+    overlay = tracks_overlay(config["track_a"], cfg, rows, out)
+    (out / "tracks_overlay.json").write_text(json.dumps(overlay, indent=1, allow_nan=False))
+    plotting.savefig(plotting.make_tracks_overlay_figure(overlay), out / "tracks_overlay.png")
+    files = ["tracks_overlay.json", "tracks_overlay.png"]
+    if not available:
         return {
-            "files": [],
+            "files": files,
+            "figures": ["tracks_overlay.png"],
             "available": False,
             "evidence": {},
             "summary": {"track C": f"not-run ({TRACK_C_MODULE} not available)"},
         }
-    module = importlib.import_module(TRACK_C_MODULE)
-    fn = module.track_c_evidence
-    cfg = _verify_config(config["verify"])
-    kwargs = {"fast": bool(config["fast"])} if "fast" in inspect.signature(fn).parameters else {}
-    evidence = fn(cfg, **kwargs)
-    rows = {}
-    for cid, ev in dict(evidence).items():
-        if not isinstance(ev, Evidence):
-            raise TypeError(f"track_c_evidence: {cid!r} must map to theory.claims.Evidence")
-        assert ev.verdict in VERDICTS
-        rows[str(cid)] = ev.to_dict()
     counts: dict = {}
     for ev in rows.values():
         counts[ev["verdict"]] = counts.get(ev["verdict"], 0) + 1
     return {
-        "files": [],
+        "files": files,
+        "figures": ["tracks_overlay.png"],
         "available": True,
         "evidence": rows,
         "summary": {f"track C {k}": v for k, v in counts.items()},
@@ -986,12 +1165,21 @@ register(
     Stage(
         "track_c",
         track_c,
-        {"verify": VERIFY_CONFIG, "fast": False},
-        {"verify": VERIFY_FAST, "fast": True},
+        {"verify": VERIFY_CONFIG, "fast": False, "track_a": TRACK_A_CONFIG},
+        {"verify": VERIFY_FAST, "fast": True, "track_a": TRACK_A_FAST},
         order=50,
         fingerprint=_track_c_fingerprint,
     )
 )
 register(
-    Stage("report", report, {"fast": False}, {"fast": True}, order=100, cache=False, final=True)
+    Stage(
+        "report",
+        report,
+        {"fast": False},
+        {"fast": True},
+        order=100,
+        cache=False,
+        final=True,
+        requires=("verify",),
+    )
 )

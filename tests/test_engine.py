@@ -12,26 +12,16 @@ import pytest
 from sims import losses
 from sims.config import EngineConfig, key_tree, split_streams
 from sims.engine import make_engine, make_problem, make_round, population_loss, sweep
+from tests._helpers import mixing, structured_samples, swept
 from tests.conftest import count_compiles
-from theory import objectives, topology
+from theory import objectives
 from theory.datamodel import DataModel
 
 N, D, C = 4, 8, 2
 
 
-def _ring_mixing(n):
-    return topology.mixing_matrix("uniform", topology.make_graph("ring", n))
-
-
-def _star_mixing(n):
-    return topology.mixing_matrix("uniform", topology.make_graph("star", n))
-
-
 def _data(n=N, d=D, m=12, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, m, d))
-    x[:, :, :n] += 2.0 * np.eye(n)[:, None, :]  # a little client structure
-    return x
+    return structured_samples(n, m, d, seed=seed)  # a little client structure
 
 
 def _targets(x, p=0.75, method="mim"):
@@ -109,7 +99,7 @@ def test_engine_equals_python_loop_oracle(framework):
         clients_per_round=2,
     )
     agg = np.array([1.0, 2.0, 3.0, 4.0])
-    prob = make_problem(config, _targets(x), x=x, sizes=sizes, mixing=_star_mixing(N), agg=agg)
+    prob = make_problem(config, _targets(x), x=x, sizes=sizes, mixing=mixing("star", N), agg=agg)
     init, round_step = make_round(config)
     state = init(prob, key=key_tree(3)["root"])
     step = jax.jit(round_step)
@@ -123,7 +113,7 @@ def test_engine_equals_python_loop_oracle(framework):
                 np.asarray(unjitted.params), np.asarray(state.params), rtol=1e-12, atol=1e-14
             )
         got.append(np.asarray(state.params))
-    want = _oracle(config, x, sizes, _star_mixing(N), agg, seed=3)
+    want = _oracle(config, x, sizes, mixing("star", N), agg, seed=3)
     np.testing.assert_allclose(np.stack(got), want, rtol=1e-6, atol=1e-9)
 
 
@@ -143,7 +133,7 @@ def test_fl_rows_equal_server_model_and_counts():
 def test_same_seed_bit_identical_and_seeds_differ():
     x = _data()
     config = EngineConfig(method="cl", framework="decl", n_clients=N, d=D, c=C, rounds=3, batch=4)
-    prob = make_problem(config, _targets(x, method="cl"), x=x, mixing=_ring_mixing(N))
+    prob = make_problem(config, _targets(x, method="cl"), x=x, mixing=mixing("ring", N))
     engine = make_engine(config)
     a, ta = engine.run(prob, key=key_tree(7)["root"])
     b, tb = engine.run(prob, key=key_tree(7)["root"])
@@ -182,7 +172,7 @@ def test_population_step_is_gradient_descent_on_closed_form():
 def test_run_compiles_once_and_sweep_compiles_once():
     x = _data()
     config = EngineConfig(method="mim", framework="decl", n_clients=N, d=D, c=C, rounds=2, batch=4)
-    prob = make_problem(config, _targets(x), x=x, mixing=_ring_mixing(N))
+    prob = make_problem(config, _targets(x), x=x, mixing=mixing("ring", N))
     engine = make_engine(config)
     with count_compiles("_engine_run") as cnt:
         engine.run(prob, key=key_tree(0)["root"])
@@ -190,9 +180,8 @@ def test_run_compiles_once_and_sweep_compiles_once():
     assert cnt.count == 1
     # sweep: 3 seeds × 2 graphs (ring, star) in one vmap, then chunked with lax.map
     seeds = np.repeat(np.arange(3), 2)
-    mixings = np.stack([_ring_mixing(N), _star_mixing(N)] * 3)
-    probs = prob._replace(mixing=jnp.asarray(mixings))
-    axes = jax.tree.map(lambda _: None, prob)._replace(mixing=0)
+    mixings = np.stack([mixing("ring", N), mixing("star", N)] * 3)
+    probs, axes = swept(prob, mixing=mixings)
     keys = jax.vmap(jr.PRNGKey)(jnp.asarray(seeds))
     with count_compiles("_engine_sweep") as cnt:
         states, traces = sweep(config, probs, keys, axes=axes)
@@ -227,18 +216,18 @@ def test_record_local_iterates_consistent():
         record_local=True,
         lr=0.05,
     )
-    mixing = _ring_mixing(N)
-    prob = make_problem(config, _targets(x, method="cl"), x=x, mixing=mixing)
+    ring = mixing("ring", N)
+    prob = make_problem(config, _targets(x, method="cl"), x=x, mixing=ring)
     state, trace = make_engine(config).run(prob, key=key_tree(0)["root"])
     it = np.asarray(trace["local_iterates"])  # (T, N, E+1, c, d)
     gr = np.asarray(trace["local_grads"])  # (T, N, E, c, d)
     assert it.shape == (3, N, 3, C, D) and gr.shape == (3, N, 2, C, D)
     np.testing.assert_allclose(it[:, :, 1:], it[:, :, :-1] - 0.05 * gr, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(
-        np.einsum("ij,tjcd->ticd", mixing, it[:, :, -1])[:-1], it[1:, :, 0], rtol=1e-12, atol=1e-14
+        np.einsum("ij,tjcd->ticd", ring, it[:, :, -1])[:-1], it[1:, :, 0], rtol=1e-12, atol=1e-14
     )
     np.testing.assert_allclose(
-        np.einsum("ij,jcd->icd", mixing, it[-1, :, -1]),
+        np.einsum("ij,jcd->icd", ring, it[-1, :, -1]),
         np.asarray(state.params),
         rtol=1e-12,
         atol=1e-14,
@@ -281,7 +270,7 @@ def test_mar_gamma_schedule_and_recon_run():
         lr=0.02,
         lr_schedule="cosine",
     )
-    prob = make_problem(rc, _targets(x), x=x, mixing=_ring_mixing(N))
+    prob = make_problem(rc, _targets(x), x=x, mixing=mixing("ring", N))
     st, tr = make_engine(rc).run(prob, key=key_tree(0)["root"])
     loss = np.asarray(tr["loss"])
     assert st.params[0].shape == (N, C, D) and st.params[1].shape == (N, D, C)
@@ -302,7 +291,7 @@ def test_float32_path():
         optimizer="momentum",
         lr=1e-2,
     )
-    prob = make_problem(config, _targets(x), x=x, mixing=_ring_mixing(N))
+    prob = make_problem(config, _targets(x), x=x, mixing=mixing("ring", N))
     state, trace = make_engine(config).run(prob, key=key_tree(0)["root"])
     assert state.params.dtype == jnp.float32
     assert np.all(np.isfinite(np.asarray(trace["loss"])))
@@ -336,6 +325,6 @@ def test_problem_validation():
     with pytest.raises(ValueError, match="^x:"):
         make_problem(config, _targets(x))
     with pytest.raises(ValueError, match="^sizes:"):
-        make_problem(config, _targets(x), x=x, sizes=[0, 1, 2, 3], mixing=_ring_mixing(N))
+        make_problem(config, _targets(x), x=x, sizes=[0, 1, 2, 3], mixing=mixing("ring", N))
     with pytest.raises(ValueError, match="^targets:"):
-        make_problem(config, np.zeros((N, D, D + 1)), x=x, mixing=_ring_mixing(N))
+        make_problem(config, np.zeros((N, D, D + 1)), x=x, mixing=mixing("ring", N))

@@ -119,3 +119,82 @@ def test_savefig_writes_and_closes(tmp_path):
     path = plotting.savefig(fig, tmp_path / "sub" / "x.png")
     assert path.exists() and path.stat().st_size > 0
     assert not plt.fignum_exists(fig.number)
+
+
+def _overlay_evidence(cfg):
+    """Track C evidence in the shape of ``sims.evidence`` for the six overlay cells (numbers
+    made up except the lower bounds, which are the paper's at the configuration)."""
+    from sims.evidence import paper_lower_bound
+
+    evidence = {}
+    for thm, method in (("4.2", "mim"), ("4.3", "cl")):
+        for fw in ("local", "decl", "fl"):
+            abar = 2.5 if fw == "decl" else None
+            cell = {
+                "lower_bound": paper_lower_bound(cfg, method, fw, abar),
+                "min_rv": 0.4 if method == "mim" else 1.0,  # CL: an exact 0 gap
+                "slack_2se": 0.02,
+                "verdict": "violated" if method == "mim" else "holds",
+            }
+            evidence[f"thm{thm}.{fw}"] = {
+                "verdict": cell["verdict"],
+                "note": "",
+                "numbers": {"d": cfg.d, method: cell, "training": {"seeds": 2}},
+            }
+    return evidence
+
+
+@pytest.fixture(scope="module")
+def overlay_results(tmp_path_factory):
+    from theory.claims import VerifyConfig
+
+    cfg = VerifyConfig(d=100)  # the first d of the Track A grid (10^2)
+    out = tmp_path_factory.mktemp("overlay")
+    return R.tracks_overlay(R.freeze(TINY_TRACK_A), cfg, _overlay_evidence(cfg), out)
+
+
+def test_tracks_overlay_numbers(overlay_results):
+    import numpy as np
+
+    res = overlay_results
+    assert res["exact"]["source"] == "recomputed"  # no track_a.json in the folder
+    assert res["abar"] == pytest.approx(2.5)  # star graph, N = 4
+    assert res["d"][0] == pytest.approx(100.0)
+    for method, fws in res["track_c"].items():
+        assert set(fws) == {"local", "decl", "fl"}
+        for fw, cell in fws.items():
+            # the paper's 1 - LB at Track C's d (its constants = 1) is the band's central line
+            assert cell["one_minus_lb"] == pytest.approx(
+                res["bounds"][method][fw]["central"][0], rel=1e-10
+            )
+            lo, hi = res["bounds"][method][fw]["lo"], res["bounds"][method][fw]["hi"]
+            assert np.all(np.asarray(lo) <= np.asarray(hi))
+    assert res["track_c"]["mim"]["fl"]["gap"] == pytest.approx(0.6)
+    assert [r["d"] for r in res["exact"]["records"]] == TINY_TRACK_A["exact_d"]
+    assert set(res["exact"]["records"][0]["methods"]) == {"mim", "mim-paper", "cl"}
+
+
+def test_tracks_overlay_figure(overlay_results):
+    fig = plotting.make_tracks_overlay_figure(overlay_results)
+    assert len(fig.axes) == 6
+    for k, ax in enumerate(fig.axes):
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        assert len(ax.collections) >= 1  # the constants band
+        _, labels = ax.get_legend_handles_labels()
+        assert labels.count("Track A: 1 − LB") == 1
+        assert labels.count(plotting.TRACK_C_LABEL) == 1 and len(ax.containers) == 1
+        track_b = [lab for lab in labels if lab.startswith("Track B")]
+        assert len(track_b) == (2 if k < 3 else 1)  # MIM: Eq. (4) and Eq. (17); CL: exact CL
+    assert "Thm 4.2" in fig.axes[0].get_title() and "Thm 4.3" in fig.axes[3].get_title()
+    assert fig.axes[0].get_ylabel().startswith("sensitivity")
+    assert fig.axes[-1].get_xlabel() == "input dimension d"
+    # CL's exact and trained gaps are 0 here: drawn on the zero line, which is labelled
+    assert plotting.ZERO_LABEL in fig.axes[3].get_legend_handles_labels()[1]
+    assert len(fig.legends) == 1
+    _close(fig)
+    # without Track C: no star, and the note says so
+    bare = {**overlay_results, "track_c": {"mim": {}, "cl_similar": {}}}
+    fig = plotting.make_tracks_overlay_figure(bare)
+    assert all(not ax.containers for ax in fig.axes)
+    assert any("Track C not run" in t.get_text() for t in fig.texts)
+    _close(fig)

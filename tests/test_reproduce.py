@@ -142,6 +142,8 @@ EXPECTED_FILES = {
     "paper_code_degree.png",
     "paper_settings.png",
     "verify.json",
+    "tracks_overlay.json",
+    "tracks_overlay.png",
     "report.md",
     "report.json",
 }
@@ -184,6 +186,10 @@ def test_fast_run_writes_every_file(fast_run):
     names = [s["name"] for s in first["stages"]]
     assert names[:4] == ["track_a", "mask", "topology_audit", "verify"]
     assert names[-2:] == ["track_c", "report"]
+    # the overlay reuses the exact Track B numbers track_a wrote in the same folder
+    overlay = json.loads((out / "tracks_overlay.json").read_text())
+    assert overlay["exact"]["source"] == "track_a.json"
+    assert "tracks_overlay.png" in json.loads((out / "report.json").read_text())["figures"]
 
 
 def test_report_json_has_every_claim_and_verdict(fast_run):
@@ -265,6 +271,19 @@ def test_plugin_stage_runs_before_report_and_is_linked(tmp_path):
     assert any("contradicts thm4.4" in s for s in rep["summary"])
 
 
+#: the ``track_c`` stage's fast configuration with a tiny Track A part (the overlay figure)
+TINY_TRACK_C = {
+    "verify": R.VERIFY_FAST,
+    "fast": True,
+    "track_a": {
+        **R.TRACK_A_FAST,
+        "d_log10": [2.0, 6.0, 5],
+        "constants_points": 2,
+        "exact_d": [40],
+    },
+}
+
+
 def _fake_evidence_module(monkeypatch, fn):
     import importlib.machinery
     import sys
@@ -279,8 +298,13 @@ def _fake_evidence_module(monkeypatch, fn):
 
 def test_track_c_absent_is_not_run(monkeypatch, tmp_path):
     monkeypatch.setattr(R, "TRACK_C_MODULE", "sims._no_such_module_here")
-    res = R.track_c(R.freeze({"verify": R.VERIFY_FAST, "fast": True}), tmp_path)
+    res = R.track_c(R.freeze(TINY_TRACK_C), tmp_path)
     assert res["available"] is False and res["evidence"] == {}
+    assert res["figures"] == ["tracks_overlay.png"]  # Tracks A and B are drawn anyway
+    for f in res["files"]:
+        assert (tmp_path / f).stat().st_size > 0
+    overlay = json.loads((tmp_path / "tracks_overlay.json").read_text())
+    assert overlay["track_c"] == {"mim": {}, "cl_similar": {}}
 
 
 def test_track_c_module_is_called_and_errors_are_loud(monkeypatch, tmp_path):
@@ -293,7 +317,7 @@ def test_track_c_module_is_called_and_errors_are_loud(monkeypatch, tmp_path):
         return {"thm4.4": Evidence("violated", {"s_cl": 0.1, "s_mim": 0.3}, "simulated")}
 
     _fake_evidence_module(monkeypatch, good)
-    res = R.track_c(R.freeze({"verify": R.VERIFY_FAST, "fast": True}), tmp_path)
+    res = R.track_c(R.freeze(TINY_TRACK_C), tmp_path)
     assert isinstance(seen["cfg"], VerifyConfig) and seen["cfg"].d == R.VERIFY_FAST["d"]
     assert seen["fast"] is True
     assert res["available"] and res["evidence"]["thm4.4"]["verdict"] == "violated"
@@ -303,7 +327,7 @@ def test_track_c_module_is_called_and_errors_are_loud(monkeypatch, tmp_path):
 
     _fake_evidence_module(monkeypatch, bad)
     with pytest.raises(RuntimeError, match="exploded"):
-        R.track_c(R.freeze({"verify": R.VERIFY_FAST, "fast": True}), tmp_path)
+        R.track_c(R.freeze(TINY_TRACK_C), tmp_path)
 
 
 def test_merge_track_c_and_summary_follow_the_verdicts():

@@ -17,7 +17,7 @@ import pytest
 from sims import metrics as mt
 from sims.config import EngineConfig, key_tree
 from sims.engine import _client_loss, make_engine, make_problem, sweep
-from theory import topology
+from tests._helpers import mixing, swept
 from theory.datamodel import DataModel
 from theory.objectives import empirical_target, population_targets
 from theory.solve import eckart_young
@@ -25,10 +25,6 @@ from theory.solve import eckart_young
 N, D = 4, 12
 MODEL = DataModel(d=D, n_clients=N)
 CASES = (("cl", 4), ("mim", 2))  # (method, c): CL's top-4 and MIM's top-1 are gap-separated
-
-
-def _ring():
-    return topology.mixing_matrix("uniform", topology.make_graph("ring", N))
 
 
 @pytest.mark.parametrize("framework", ["fl", "decl"])
@@ -51,9 +47,8 @@ def test_population_training_reaches_track_b_optimum(framework):
         population=True,
     )
     targets = np.stack([population_targets(MODEL, m) for m, _ in CASES])
-    prob = make_problem(config, targets[0], mixing=_ring())
-    probs = prob._replace(targets=jnp.asarray(targets))
-    axes = jax.tree.map(lambda _: None, prob)._replace(targets=0)
+    prob = make_problem(config, targets[0], mixing=mixing("ring", N))
+    probs, axes = swept(prob, targets=targets)
     keys = jnp.stack([key_tree(0)["root"]] * len(CASES))
     states, traces = sweep(config, probs, keys, axes=axes)
     for j, (method, _) in enumerate(CASES):
@@ -98,7 +93,7 @@ def test_heterogeneous_targets_fl_exact_decl_bias_linear_in_step():
             population=True,
         )
         state, _ = make_engine(config).run(
-            make_problem(config, X, mixing=_ring()), key=key_tree(0)["root"]
+            make_problem(config, X, mixing=mixing("ring", N)), key=key_tree(0)["root"]
         )
         angles[(framework, lr)], r = mt.principal_angle_to_optimum(
             np.asarray(state.params).mean(0), X.mean(0), c
@@ -171,7 +166,7 @@ def test_sgd_on_samples_within_derived_tolerance(method, c, framework):
         rounds=300,
     )
     X = population_targets(MODEL, method)
-    prob = make_problem(config, X, x=x, mixing=_ring())
+    prob = make_problem(config, X, x=x, mixing=mixing("ring", N))
     state, _ = make_engine(config).run(prob, key=keys["root"])
     W = np.asarray(state.params).mean(0)
     angle, r = mt.principal_angle_to_optimum(W, X.mean(0), c)

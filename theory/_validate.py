@@ -87,7 +87,10 @@ def array(
     if ndim is not None and a.ndim != ndim:
         fail(field, f"an array of rank {ndim}", f"shape {a.shape}")
     if shape is not None:
-        if a.ndim != len(shape) or any(s is not None and s != t for s, t in zip(shape, a.shape)):
+        mismatch = a.ndim != len(shape) or any(
+            s is not None and s != t for s, t in zip(shape, a.shape, strict=False)
+        )
+        if mismatch:
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
             fail(field, f"an array of shape {want}", f"shape {a.shape}")
     if finite and a.dtype.kind in "fc" and not np.all(np.isfinite(a)):

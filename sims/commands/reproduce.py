@@ -17,6 +17,11 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="recompute every stage, ignoring the cache"
     )
+    parser.add_argument(
+        "--stages",
+        default=None,
+        help="comma-separated stages to run (default: all; see --list), e.g. mask,verify",
+    )
     parser.add_argument("--list", action="store_true", help="list the stages in run order and exit")
     parser.add_argument(
         "--blas-threads",
@@ -28,7 +33,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> dict:
-    from sims.reproduce import default_stages, run_stages
+    from sims.reproduce import default_stages, run_stages, select_stages
 
     if args.list:
         return {
@@ -40,7 +45,9 @@ def run(args) -> dict:
         from theory import _validate as v
 
         v.fail("blas-threads", "an integer >= 0", args.blas_threads)
+    stages = None if args.stages is None else select_stages(args.stages)
     return run_stages(
+        stages=stages,
         fast=args.fast,
         out=args.out,
         progress=not args.json,

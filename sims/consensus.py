@@ -1,0 +1,410 @@
+"""Consensus distance and client drift along a recorded trajectory, with their derived bounds.
+
+An EXTENSION of arXiv 2607.02447: the paper's theory uses neither the contraction factor λ of
+the mixing matrix nor the gradient dissimilarity ζ² (paper.md §1 item 1). Every bound here is
+derived in consensus.md ([D]) for exactly the engine's order of operations (E local gradient
+steps, then one mixing step) and holds pathwise, so a measured/bound ratio above 1 (beyond
+floating-point tolerance) is a bug in the engine or in this bookkeeping, not a finding.
+
+Inputs come from an engine trace recorded with ``EngineConfig(record_local=True)`` for one run
+(leading axis T = rounds): ``local_iterates`` (T, N, E+1, c, d), the models at the start of
+each round (after the previous mixing) followed by every local step, and ``local_grads``
+(T, N, E, c, d), the gradients actually applied. The loss is the linear encoder's
+f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² with ∇f_i(W) = −2 W X_i + 2 W WᵀW (paper.md §2.3).
+
+Quantities (consensus.md §0, §3, §5.1, §7):
+
+* e_t = √Ξ_t, Ξ_t = Σ_i π_i ‖x_i^t − x̄_π^t‖² (π uniform: Koloskova's (1/n)Σ‖x_i − x̄‖²;
+  π the stationary weights of a row-stochastic reversible 𝒲: the D7 form);
+* λ = :func:`theory.spectral.contraction` (‖W − J‖₂ for doubly-stochastic W, the π-form
+  otherwise), L = :func:`theory.dissimilarity.local_smoothness` on the ball of radius
+  R_T = max ‖W‖₂ over every recorded iterate (§7: legitimate for these per-step inequalities),
+  ζ(x̄) = √:func:`theory.dissimilarity.zeta_sq` with weights π;
+* D2: e_{t+1} ≤ λ(e_t + u_t), u_t the π-RMS spread of the round's summed update (= ηg_t, E = 1);
+* D3 / D5 stepwise: e_{t+1} ≤ λ·b_{t,E}, b_{t,0} = e_t, b_{t,k+1} = (1+ηL)b_{t,k} + ηζ(x̄_{t,k});
+  for E = 1 this is D3, e_{t+1} ≤ λ((1+ηL)e_t + ηζ(x̄_t));
+* D4 / D5 closed form: with a = 1+ηL, ρ = λa^E < 1 and ζ̄_t = max ζ over the local averages of
+  rounds < t, e_t ≤ ρ^t e_0 + λζ̄_t (a^E − 1)/L · (1 − ρ^t)/(1 − ρ) (E = 1: D4,
+  q^t e_0 + ληζ̄(1 − q^t)/(1 − q)); NaN where ρ ≥ 1 (vacuous);
+* T9 (FedAvg drift, §5.1): ‖D_{i,k}‖ ≤ c_k‖∇f_i(x)‖ with c_k = ((1+ηL)^k − 1)/L (equality at
+  k = 1), E_r ≤ ((1/K)Σ_k c_k²)(‖∇f(x)‖² + ζ²(x)), and pathwise with noise
+  ‖D_{i,k+1}‖ ≤ (1+ηL)‖D_{i,k}‖ + η(‖∇f_i(x)‖ + ‖ν_{i,k}‖).
+
+All functions are NumPy float64 (the theory calls are float64 JAX) and pure.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theory import _validate as v
+from theory import dissimilarity, spectral
+
+__all__ = [
+    "consensus_distance",
+    "weighted_average",
+    "round_starts",
+    "update_spread",
+    "local_gradients",
+    "zeta",
+    "trajectory_radius",
+    "contraction",
+    "smoothness",
+    "d2_bound",
+    "stepwise_bound",
+    "closed_form_bound",
+    "decl_bounds",
+    "fedavg_drift",
+    "max_ratio",
+]
+
+
+def _weights(pi, n: int) -> np.ndarray:
+    if pi is None:
+        return np.full(n, 1.0 / n)
+    pi = v.array(pi, "pi", ndim=1, shape=(n,))
+    if np.any(pi < 0) or not np.isclose(pi.sum(), 1.0, atol=1e-10):
+        v.fail("pi", "non-negative weights summing to 1", pi)
+    return pi
+
+
+def _clients(W, field: str) -> np.ndarray:
+    W = v.array(W, field, finite=True)
+    if W.ndim < 3:
+        v.fail(field, "an array (..., N, c, d) with the clients on axis -3", f"shape {W.shape}")
+    return np.asarray(W, dtype=np.float64)
+
+
+def weighted_average(W, pi=None) -> np.ndarray:
+    """x̄_π = Σ_i π_i W_i over the client axis −3 (consensus.md §0, D7).
+
+    Args:
+      W: (..., N, c, d) client models.
+      pi: (N,) weights summing to 1; ``None`` means 1/N.
+
+    Returns:
+      (..., c, d).
+    """
+    W = _clients(W, "W")
+    pi = _weights(pi, W.shape[-3])
+    return np.einsum("n,...ncd->...cd", pi, W)
+
+
+def consensus_distance(W, pi=None) -> np.ndarray:
+    """e = √(Σ_i π_i ‖W_i − W̄_π‖_F²), the RMS consensus distance √Ξ (consensus.md §0, D7).
+
+    Args:
+      W: (..., N, c, d) client models (clients on axis −3).
+      pi: (N,) weights summing to 1; ``None`` means 1/N (Koloskova's Ξ = (1/n)Σ‖x_i − x̄‖²).
+
+    Returns:
+      (...) float64 array (a 0-d array for one set of models).
+
+    Example:
+      >>> W = np.zeros((2, 1, 1)); W[1] = 2.0
+      >>> float(consensus_distance(W))
+      1.0
+    """
+    W = _clients(W, "W")
+    pi = _weights(pi, W.shape[-3])
+    dev = W - np.einsum("n,...ncd->...cd", pi, W)[..., None, :, :]
+    return np.sqrt(np.einsum("n,...n->...", pi, np.sum(dev**2, axis=(-2, -1))))
+
+
+def _iterates(local_iterates) -> np.ndarray:
+    it = v.array(local_iterates, "local_iterates", ndim=5)
+    if it.shape[2] < 2:
+        v.fail("local_iterates", "(T, N, E+1, c, d) with E >= 1", f"shape {it.shape}")
+    return np.asarray(it, dtype=np.float64)
+
+
+def round_starts(local_iterates, mixing) -> np.ndarray:
+    """Models at the start of every round and after the last mixing: (T+1, N, c, d).
+
+    Entry t < T is ``local_iterates[t, :, 0]``; entry T is 𝒲 · (last local iterates), the
+    final state of the run.
+
+    Args:
+      local_iterates: (T, N, E+1, c, d) from a ``record_local`` trace.
+      mixing: (N, N) row-stochastic matrix of the run.
+    """
+    it = _iterates(local_iterates)
+    n = it.shape[1]
+    M = v.array(mixing, "mixing", shape=(n, n))
+    last = np.einsum("ij,jcd->icd", M, it[-1, :, -1])
+    return np.concatenate([it[:, :, 0], last[None]], axis=0)
+
+
+def update_spread(local_iterates, pi=None) -> np.ndarray:
+    """u_t = π-RMS spread of the round's summed update Δ_i = x_{i,E} − x_{i,0}: (T,) (D2/D5).
+
+    For E = 1 and plain SGD, u_t = η g_t with g_t the spread of the applied gradients.
+    """
+    it = _iterates(local_iterates)
+    return consensus_distance(it[:, :, -1] - it[:, :, 0], pi)
+
+
+def local_gradients(W, targets) -> np.ndarray:
+    """∇f_i(W_i) = −2 W_i X_i + 2 W_i W_iᵀW_i for every client (paper.md §2.3): (..., N, c, d).
+
+    Args:
+      W: (..., N, c, d) one model per client (clients on axis −3; broadcast a shared model).
+      targets: (N, d, d) symmetric X_i.
+    """
+    W = _clients(W, "W")
+    X = np.asarray(v.array(targets, "targets", ndim=3), dtype=np.float64)
+    if W.shape[-3:] != (X.shape[0], W.shape[-2], X.shape[-1]):
+        v.fail("W", f"an array (..., N={X.shape[0]}, c, d={X.shape[-1]})", f"shape {W.shape}")
+    cubic = W @ np.swapaxes(W, -1, -2) @ W
+    return -2.0 * np.einsum("...ncd,nde->...nce", W, X) + 2.0 * cubic
+
+
+def _zeta_one(W, X, pi):
+    return jnp.sqrt(dissimilarity.zeta_sq(W, X, pi))
+
+
+_zeta_batch = jax.jit(jax.vmap(_zeta_one, in_axes=(0, None, None)))
+
+
+def zeta(W, targets, pi=None) -> np.ndarray:
+    """ζ(W) = √(Σ_i π_i ‖∇f_i(W) − Σ_j π_j ∇f_j(W)‖²) = √(Σ_i π_i 4‖W(X_i − X̄_π)‖_F²)
+    (consensus.md §0, D7), via :func:`theory.dissimilarity.zeta_sq`.
+
+    Args:
+      W: (..., c, d) models (e.g. the π-averages x̄_π of a trajectory).
+      targets: (N, d, d) X_i.
+      pi: (N,) weights summing to 1; ``None`` means 1/N.
+
+    Returns:
+      (...) float64.
+    """
+    W = np.asarray(v.array(W, "W", finite=True), dtype=np.float64)
+    X = np.asarray(v.array(targets, "targets", ndim=3), dtype=np.float64)
+    if W.ndim < 2 or W.shape[-1] != X.shape[-1]:
+        v.fail("W", f"an array (..., c, d={X.shape[-1]})", f"shape {W.shape}")
+    pi = _weights(pi, X.shape[0])
+    flat = W.reshape((-1,) + W.shape[-2:])
+    out = _zeta_batch(jnp.asarray(flat), jnp.asarray(X), jnp.asarray(pi))
+    return np.asarray(out, dtype=np.float64).reshape(W.shape[:-2])
+
+
+def trajectory_radius(*models) -> float:
+    """R_T = max ‖W‖₂ over every (c, d) matrix in ``models`` (arrays (..., c, d)) (§7)."""
+    if not models:
+        v.fail("models", "at least one array (..., c, d)", None)
+    return float(
+        max(np.max(np.linalg.norm(np.asarray(m, np.float64), ord=2, axis=(-2, -1))) for m in models)
+    )
+
+
+def contraction(mixing) -> float:
+    """λ = ‖D_π^{1/2}(𝒲 − 1πᵀ)D_π^{−1/2}‖₂ (= ‖W − J‖₂ when doubly stochastic), consensus.md §0,
+    D7; :func:`theory.spectral.contraction`."""
+    M = v.array(mixing, "mixing", ndim=2)
+    with jax.numpy_dtype_promotion("standard"):
+        return float(spectral.contraction(jnp.asarray(M, dtype=jnp.float64)))
+
+
+def smoothness(targets, R) -> float:
+    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on {‖W‖₂ ≤ R} (consensus.md §7)."""
+    X = v.array(targets, "targets", ndim=3)
+    R = v.real(R, "R", lo=0.0)
+    return float(dissimilarity.local_smoothness(jnp.asarray(X, dtype=jnp.float64), R))
+
+
+def d2_bound(e, spread, lam) -> np.ndarray:
+    """D2: the bound λ(e_t + u_t) on e_{t+1}, for t = 0..T−1 (consensus.md §3 D2, T4).
+
+    Args:
+      e: (T+1,) or (T,) consensus distances e_0..e_T (only e_0..e_{T−1} are used).
+      spread: (T,) update spreads u_t (:func:`update_spread`).
+      lam: contraction factor λ.
+
+    Returns:
+      (T,) bounds on e_1..e_T.
+    """
+    u = np.asarray(v.array(spread, "spread", ndim=1), dtype=np.float64)
+    e = np.asarray(v.array(e, "e", ndim=1), dtype=np.float64)
+    if e.shape[0] < u.shape[0]:
+        v.fail("e", f"at least T={u.shape[0]} distances", f"shape {e.shape}")
+    lam = v.real(lam, "lam", lo=0.0)
+    return lam * (e[: u.shape[0]] + u)
+
+
+def stepwise_bound(e, zeta_local, lam, lr, L) -> np.ndarray:
+    """D3 (E = 1) / D5 per-step: the bound λ·b_{t,E} on e_{t+1} with b_{t,0} = e_t and
+    b_{t,k+1} = (1+ηL) b_{t,k} + η ζ(x̄_{t,k}) (consensus.md §3 D3, D5; T5).
+
+    Args:
+      e: (T+1,) or (T,) consensus distances at the round starts.
+      zeta_local: (T, E) ζ at the π-average of every local iterate before each step
+        (E = 1: ζ(x̄_t)).
+      lam: contraction factor λ. lr: step η. L: smoothness constant on the trajectory's ball.
+
+    Returns:
+      (T,) bounds on e_1..e_T.
+    """
+    z = np.asarray(v.array(zeta_local, "zeta_local", ndim=2), dtype=np.float64)
+    e = np.asarray(v.array(e, "e", ndim=1), dtype=np.float64)
+    if e.shape[0] < z.shape[0]:
+        v.fail("e", f"at least T={z.shape[0]} distances", f"shape {e.shape}")
+    lam = v.real(lam, "lam", lo=0.0)
+    eta = v.real(lr, "lr", lo=0.0, lo_open=True)
+    L = v.real(L, "L", lo=0.0)
+    b = e[: z.shape[0]].copy()
+    for k in range(z.shape[1]):
+        b = (1.0 + eta * L) * b + eta * z[:, k]
+    return lam * b
+
+
+def closed_form_bound(e0, zeta_local, lam, lr, L) -> tuple[np.ndarray, float, bool]:
+    """D4 (E = 1) / D5 unrolled: e_t ≤ ρ^t e_0 + λζ̄_t (a^E − 1)/L · (1 − ρ^t)/(1 − ρ) for
+    t = 1..T, a = 1+ηL, ρ = λa^E, ζ̄_t = max of ``zeta_local`` over rounds < t
+    (consensus.md §3 D4, D5; T6). For E = 1: q^t e_0 + ληζ̄_t(1 − q^t)/(1 − q), q = λ(1+ηL).
+
+    Args:
+      e0: e at the start of round 0.
+      zeta_local: (T, E) as in :func:`stepwise_bound`.
+      lam, lr, L: λ, η, L.
+
+    Returns:
+      ``(bounds (T,), rho, valid)``; where ρ ≥ 1 the bound is vacuous: ``valid`` is False and
+      the bounds are NaN.
+    """
+    z = np.asarray(v.array(zeta_local, "zeta_local", ndim=2), dtype=np.float64)
+    e0 = v.real(e0, "e0", lo=0.0)
+    lam = v.real(lam, "lam", lo=0.0)
+    eta = v.real(lr, "lr", lo=0.0, lo_open=True)
+    L = v.real(L, "L", lo=0.0)
+    steps = z.shape[1]
+    rho = lam * (1.0 + eta * L) ** steps
+    if rho >= 1.0:
+        return np.full(z.shape[0], np.nan), float(rho), False
+    # (a^E − 1)/L, written so that L → 0 gives E·η
+    growth = np.expm1(steps * np.log1p(eta * L)) / L if L > 0 else steps * eta
+    zbar = np.maximum.accumulate(z.max(axis=1))
+    t = np.arange(1, z.shape[0] + 1)
+    bounds = rho**t * e0 + lam * zbar * growth * (1.0 - rho**t) / (1.0 - rho)
+    return bounds, float(rho), True
+
+
+def max_ratio(measured, bound) -> float:
+    """max_t measured_t / bound_t over finite bounds > 0 (NaN if there is none)."""
+    m = np.asarray(measured, np.float64)
+    b = np.asarray(bound, np.float64)
+    ok = np.isfinite(b) & (b > 0)
+    return float(np.max(m[ok] / b[ok])) if np.any(ok) else float("nan")
+
+
+def decl_bounds(local_iterates, mixing, targets, *, lr, pi=None) -> dict:
+    """Measured consensus distance of a DecL run and its derived bounds (D2, D3/D5, D4/D5).
+
+    The stepwise and closed-form bounds need full-batch local gradients (``population=True``);
+    D2 holds for any applied gradients.
+
+    Args:
+      local_iterates: (T, N, E+1, c, d) of a ``record_local`` trace of one run.
+      mixing: (N, N) the run's row-stochastic 𝒲.
+      targets: (N, d, d) the population X_i.
+      lr: the constant step η.
+      pi: (N,) consensus weights; ``None`` means the stationary weights of ``mixing`` (uniform
+        for doubly-stochastic 𝒲; the D7 π-form otherwise).
+
+    Returns:
+      dict with ``e`` (T+1,) e_0..e_T; ``spread`` (T,); ``zeta_local`` (T, E); ``lam``, ``R``,
+      ``L``, ``rho`` (ρ = λ(1+ηL)^E; q for E = 1); ``closed_form_valid``; ``d2``, ``stepwise``,
+      ``closed_form`` (T,) bounds on e_1..e_T (``closed_form`` NaN when not valid); ``ratio``
+      dict of max measured/bound per bound (``closed_form`` NaN when not valid).
+    """
+    it = _iterates(local_iterates)
+    n = it.shape[1]
+    M = v.array(mixing, "mixing", shape=(n, n))
+    if pi is None:
+        with jax.numpy_dtype_promotion("standard"):
+            pi = np.asarray(spectral.stationary_weights(jnp.asarray(M)), dtype=np.float64)
+    pi = _weights(pi, n)
+    eta = v.real(lr, "lr", lo=0.0, lo_open=True)
+    starts = round_starts(it, M)
+    e = consensus_distance(starts, pi)
+    spread = update_spread(it, pi)
+    local_avg = weighted_average(np.swapaxes(it[:, :, :-1], 1, 2), pi)  # (T, E, c, d)
+    zeta_local = zeta(local_avg, targets, pi)
+    lam = contraction(M)
+    R = trajectory_radius(it, starts)
+    L = smoothness(targets, R)
+    d2 = d2_bound(e, spread, lam)
+    step = stepwise_bound(e, zeta_local, lam, eta, L)
+    closed, rho, valid = closed_form_bound(float(e[0]), zeta_local, lam, eta, L)
+    return {
+        "e": e,
+        "spread": spread,
+        "zeta_local": zeta_local,
+        "pi": pi,
+        "lam": lam,
+        "R": R,
+        "L": L,
+        "rho": rho,
+        "closed_form_valid": valid,
+        "d2": d2,
+        "stepwise": step,
+        "closed_form": closed,
+        "ratio": {
+            "d2": max_ratio(e[1:], d2),
+            "stepwise": max_ratio(e[1:], step),
+            "closed_form": max_ratio(e[1:], closed),
+        },
+    }
+
+
+def fedavg_drift(local_iterates, targets, *, lr, L=None, local_grads=None) -> dict:
+    """Client drift D_{i,k} = y_{i,k} − x of FedAvg and its bounds (consensus.md §5.1, T9).
+
+    Every client's round starts from the server model x = ``local_iterates[t, i, 0]``.
+
+    Args:
+      local_iterates: (T, N, K+1, c, d) of a ``record_local`` FL trace.
+      targets: (N, d, d) population X_i.
+      lr: the constant step η.
+      L: smoothness constant; ``None`` means L on the ball of the trajectory's radius R_T.
+      local_grads: (T, N, K, c, d) applied gradients, for the noisy pathwise form (optional).
+
+    Returns:
+      dict with ``L``; ``drift`` (T, N, K+1) ‖D_{i,k}‖; ``grad_norm`` (T, N) ‖∇f_i(x)‖; ``c_k``
+      (K+1,); ``deterministic`` (T, N, K+1) c_k‖∇f_i(x)‖ (full-batch gradients only; equality at
+      k = 1); ``averaged`` (T,) E_r = (1/(NK))Σ_{i,k≥1}‖D_{i,k}‖² and ``averaged_bound`` (T,)
+      ((1/K)Σ_k c_k²)(‖∇f(x)‖² + ζ²(x)); with ``local_grads``: ``noisy_lhs`` (T, N, K)
+      ‖D_{i,k+1}‖ and ``noisy`` (T, N, K) (1+ηL)‖D_{i,k}‖ + η(‖∇f_i(x)‖ + ‖ν_{i,k}‖), ν the
+      applied minus the full gradient at y_{i,k}.
+    """
+    it = _iterates(local_iterates)
+    T, n, kp1 = it.shape[:3]
+    eta = v.real(lr, "lr", lo=0.0, lo_open=True)
+    L = smoothness(targets, trajectory_radius(it)) if L is None else v.real(L, "L", lo=0.0)
+    x0 = it[:, :, 0]  # (T, N, c, d): the server model, one copy per client
+    drift = np.linalg.norm((it - x0[:, :, None]).reshape(T, n, kp1, -1), axis=-1)
+    g = local_gradients(x0, targets)  # (T, N, c, d): ∇f_i at the server model
+    gnorm = np.linalg.norm(g.reshape(T, n, -1), axis=-1)
+    k = np.arange(kp1)
+    ck = np.expm1(k * np.log1p(eta * L)) / L if L > 0 else k * eta
+    gbar = g.mean(axis=1)
+    mean_sq = np.sum(gbar**2, axis=(-2, -1)) + np.mean(
+        np.sum((g - gbar[:, None]) ** 2, axis=(-2, -1)), axis=1
+    )
+    out = {
+        "L": L,
+        "drift": drift,
+        "grad_norm": gnorm,
+        "c_k": ck,
+        "deterministic": ck[None, None, :] * gnorm[:, :, None],
+        "averaged": np.mean(drift[:, :, 1:] ** 2, axis=(1, 2)),
+        "averaged_bound": np.mean(ck[1:] ** 2) * mean_sq,
+    }
+    if local_grads is not None:
+        gr = v.array(local_grads, "local_grads", shape=(T, n, kp1 - 1) + it.shape[3:])
+        full = np.swapaxes(local_gradients(np.swapaxes(it[:, :, :-1], 1, 2), targets), 1, 2)
+        nu = np.linalg.norm((np.asarray(gr, np.float64) - full).reshape(T, n, kp1 - 1, -1), axis=-1)
+        out["noisy_lhs"] = drift[:, :, 1:]
+        out["noisy"] = (1.0 + eta * L) * drift[:, :, :-1] + eta * (gnorm[:, :, None] + nu)
+    return out
