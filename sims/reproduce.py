@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from theory.topology import GRAPHS
+
 CACHE_DIR = ".cache"
 CACHE_VERSION = 2  # bump to invalidate every cached stage result
 
@@ -325,17 +327,7 @@ TOPOLOGY_AUDIT_CONFIG = {
     "sizes_seed": 0,
     # Topology zoo.
     "zoo_n": 16,
-    "zoo_graphs": [
-        "complete",
-        "ring",
-        "torus",
-        "star",
-        "hypercube",
-        "exponential",
-        "erdos_renyi",
-        "random_regular",
-        "paper_code",
-    ],
+    "zoo_graphs": list(GRAPHS),
     "zoo_degree": 4,
     "zoo_seeds": 10,
     "gamma": 0.9,

@@ -24,22 +24,12 @@ from sims import metrics as mt
 from sims.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
 from sims.engine import divergence, encoder, make_engine, make_problem, target_stats
 from theory import _validate as v
+from theory.topology import GRAPHS, MIXINGS
 
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
 
-GRAPHS = (
-    "complete",
-    "ring",
-    "torus",
-    "star",
-    "hypercube",
-    "exponential",
-    "erdos_renyi",
-    "random_regular",
-    "paper_code",
-)
-MIXINGS = ("uniform", "metropolis", "max_degree", "data_size")
+MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --framework fl
 
 # Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
