@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -62,10 +63,32 @@ def thaw(obj: Any) -> Any:
     return obj
 
 
+@functools.lru_cache(maxsize=1)
+def source_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of the toolkit's source (every ``.py`` file of ``theory`` and
+    ``sims``): part of every stage's cache key, so a cached result never outlives the code that
+    computed it."""
+    import sims
+    import theory
+
+    digest = hashlib.sha256()
+    for package in (theory, sims):
+        root = Path(package.__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def config_hash(name: str, config: Mapping, fingerprint: Callable[[], str] | None = None) -> str:
-    """12 hex digits of SHA-256 over the stage name, cache version and canonical config JSON
-    (and ``fingerprint()`` when given)."""
-    payload = {"stage": name, "version": CACHE_VERSION, "config": thaw(config)}
+    """12 hex digits of SHA-256 over the stage name, cache version, the toolkit's source
+    fingerprint and canonical config JSON (and ``fingerprint()`` when given)."""
+    payload = {
+        "stage": name,
+        "version": CACHE_VERSION,
+        "source": source_fingerprint(),
+        "config": thaw(config),
+    }
     if fingerprint is not None:
         payload["fingerprint"] = fingerprint()
     text = json.dumps(payload, sort_keys=True)

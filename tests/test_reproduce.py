@@ -402,3 +402,15 @@ def test_exact_rows_match_a_numpy_oracle():
         assert rec["methods"][method]["fl"]["gap_N"] == pytest.approx(1 - r[:4].min(), abs=1e-8)
         assert rec["methods"][method]["fl"]["spread_N"] == pytest.approx(np.ptp(r[:4]), abs=1e-8)
     assert objectives.population_targets(model, "mim").shape == (4, 40, 40)
+
+
+def test_cache_key_changes_with_the_source(monkeypatch):
+    """A cached stage never outlives the code that computed it: the source fingerprint is part
+    of every stage's hash."""
+    from sims import reproduce as rp
+
+    config = {"a": 1}
+    monkeypatch.setattr(rp, "source_fingerprint", lambda: "0" * 16)
+    before = rp.config_hash("x", config)
+    monkeypatch.setattr(rp, "source_fingerprint", lambda: "1" * 16)
+    assert rp.config_hash("x", config) != before
