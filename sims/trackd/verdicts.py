@@ -1,0 +1,203 @@
+"""Track D verdicts: the decision rule for the paper's empirical claims, fixed before any run.
+
+Every claim is read as a signed, per-seed paired difference Δ_s (s = 1..S seeds; each seed
+shares its data split, partition and initialisation across the compared arms), oriented so
+that Δ > 0 is the direction the paper reports:
+
+=================  ====================================================================
+claim              Δ_s (per seed)
+=================  ====================================================================
+``mim_vs_cl``      drop_CL − drop_MIM, drop = acc(IID) − acc(skew), probe accuracy,
+                   averaged over the skews and encoders of the run (Table 1's measure)
+``connectivity``   OLS slope of accuracy against |Ā| over the DecL points of one seed
+                   (Cor 4.5, Fig 2a; per 1 unit of |Ā|)
+``fl_vs_decl``     acc(FL) − acc(DecL at the smallest |Ā|)  (Thm 4.6, Fig 2a)
+``mar_vs_mim``     acc(MAR) − acc(MIM), averaged over the α values of the run (Fig 2b)
+=================  ====================================================================
+
+Rule (margin m = 2 standard errors of the mean of Δ over seeds, SE = sd(Δ, ddof=1)/√S):
+
+* ``holds``      if mean(Δ) − m·SE > 0   (the paper's direction, beyond noise);
+* ``violated``   if mean(Δ) + m·SE < 0   (the opposite direction, beyond noise);
+* ``degenerate`` otherwise, or if S < 2, or if the reference arm is not above chance
+  (its mean accuracy − m·SE ≤ the chance rate): the runs cannot tell.
+
+A tie inside the margin is ``degenerate``, not ``holds``: the runs are read as evidence only
+when they separate. Written and committed before the Track D runs (docs/track_d.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from theory import _validate as v
+
+__all__ = [
+    "MARGIN",
+    "CLAIMS",
+    "PAPER_DIRECTION",
+    "mean_se",
+    "decide",
+    "drop_differences",
+    "connectivity_slopes",
+    "verdict_table",
+]
+
+MARGIN = 2.0
+
+CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
+
+# The paper's reported direction of each effect (paper.md §6; arXiv 2607.02447 Tables 1, 6,
+# Figs 2a, 2b) and the scale it was measured at.
+PAPER_DIRECTION = {
+    "mim_vs_cl": (
+        "MIM drop <= CL drop in 11 of 12 Table 1 cells (MAE+CNN F on C10: 1.11 vs 1.41; "
+        "MAE+ViT L on C10: 1.70 vs 2.82)",
+        "Mini-ImageNet pre-training, fine-tuned on CIFAR-10/100 and ImageNet; FL 100 clients",
+    ),
+    "connectivity": (
+        "fine-tuning accuracy rises with |A| from 3 to 20 (Fig 2a, CIFAR-100)",
+        "DecL, 20 clients, 25 rounds, 1 local epoch",
+    ),
+    "fl_vs_decl": (
+        "FL at or above every DecL point (Fig 2a; Table 6: 52.72 vs 45.2-46.6 at |A|~5)",
+        "20 clients, CIFAR-100",
+    ),
+    "mar_vs_mim": (
+        "MAR above MIM at every alpha from 1 to 0.001, FL and DecL (Fig 2b)",
+        "100 clients FL / 20 clients DecL, CIFAR-100",
+    ),
+}
+
+
+def mean_se(values: Any) -> tuple[float, float, int]:
+    """Mean, standard error sd(ddof=1)/√S and count S of per-seed values (SE nan if S < 2).
+
+    Example:
+      >>> mean_se([1.0, 2.0, 3.0])
+      (2.0, 0.5773502691896258, 3)
+    """
+    x = v.array(values, "values", ndim=1)
+    s = x.size
+    if s == 0:
+        v.fail("values", "a non-empty 1-D array", "an empty array")
+    se = float(np.std(x, ddof=1) / np.sqrt(s)) if s >= 2 else float("nan")
+    return float(np.mean(x)), se, int(s)
+
+
+def decide(
+    deltas: Any,
+    *,
+    reference: Any = None,
+    chance: float | None = None,
+    margin: float = MARGIN,
+) -> dict:
+    """Verdict of one claim from per-seed signed differences Δ_s (Δ > 0: the paper's direction).
+
+    ``holds`` if mean − m·SE > 0, ``violated`` if mean + m·SE < 0, else ``degenerate``; also
+    ``degenerate`` when S < 2 or when the reference accuracies are not above ``chance`` by m·SE.
+
+    Args:
+      deltas: (S,) per-seed differences.
+      reference: optional (S,) accuracies of the reference arm (e.g. IID, FL).
+      chance: chance accuracy (1/#classes), needed with ``reference``.
+      margin: m ≥ 0 (default 2).
+
+    Returns:
+      dict with ``verdict``, ``mean``, ``se``, ``n_seeds``, ``margin``, ``reason``.
+
+    Example:
+      >>> decide([0.05, 0.06, 0.04])["verdict"]
+      'holds'
+      >>> decide([0.05, -0.06, 0.01])["verdict"]
+      'degenerate'
+    """
+    m = v.real(margin, "margin", lo=0.0)
+    mean, se, s = mean_se(deltas)
+    out = {"mean": mean, "se": se, "n_seeds": s, "margin": m}
+    if s < 2:
+        return {**out, "verdict": "degenerate", "reason": "fewer than 2 seeds"}
+    if reference is not None:
+        if chance is None:
+            v.fail("chance", "given together with reference", chance)
+        r_mean, r_se, _ = mean_se(reference)
+        if not r_mean - m * r_se > chance:
+            return {
+                **out,
+                "verdict": "degenerate",
+                "reason": f"reference accuracy {r_mean:.3f} not above chance {chance:.3f}",
+            }
+    if mean - m * se > 0:
+        return {**out, "verdict": "holds", "reason": f"mean - {m:g} SE > 0"}
+    if mean + m * se < 0:
+        return {**out, "verdict": "violated", "reason": f"mean + {m:g} SE < 0"}
+    return {**out, "verdict": "degenerate", "reason": f"|mean| within {m:g} SE"}
+
+
+def drop_differences(iid_a: Any, skew_a: Any, iid_b: Any, skew_b: Any) -> np.ndarray:
+    """Per-seed (acc_IID_b − acc_skew_b) − (acc_IID_a − acc_skew_a): drop of b minus drop of a.
+
+    With a = MIM and b = CL this is the ``mim_vs_cl`` Δ. Arrays (S,) or (S, cells); cells are
+    averaged.
+
+    Example:
+      >>> drop_differences([0.9], [0.8], [0.9], [0.6]).round(6).tolist()
+      [0.2]
+    """
+    arrs = [np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (iid_a, skew_a, iid_b, skew_b)]
+    shape = arrs[0].shape
+    for name, a in zip(("iid_a", "skew_a", "iid_b", "skew_b"), arrs, strict=True):
+        if a.shape != shape:
+            v.fail(name, f"an array of shape {shape}", f"shape {a.shape}")
+    d = (arrs[2] - arrs[3]) - (arrs[0] - arrs[1])
+    return d.reshape(d.shape[0], -1).mean(axis=1)
+
+
+def connectivity_slopes(abar: Any, acc: Any) -> np.ndarray:
+    """Per-seed OLS slope of accuracy on |Ā|: acc (S, P) at the P connectivities abar (P,).
+
+    Example:
+      >>> connectivity_slopes([3, 5], [[0.5, 0.7]]).round(6).tolist()
+      [0.1]
+    """
+    a = v.array(abar, "abar", ndim=1)
+    y = v.array(acc, "acc", ndim=2)
+    if y.shape[1] != a.size or a.size < 2:
+        v.fail("acc", f"an array of shape (S, {a.size}) with at least 2 points", y.shape)
+    ac = a - a.mean()
+    if not np.any(ac != 0):
+        v.fail("abar", "at least two distinct values", a.tolist())
+    return (y - y.mean(axis=1, keepdims=True)) @ ac / np.sum(ac * ac)
+
+
+def verdict_table(decisions: dict) -> list[dict]:
+    """Rows claim / Track D verdict / mean ± SE / paper direction / paper scale, in CLAIMS order.
+
+    Args:
+      decisions: {claim: dict from :func:`decide`} (missing claims are reported ``not-run``).
+    """
+    rows = []
+    for claim in CLAIMS:
+        direction, scale = PAPER_DIRECTION[claim]
+        d = decisions.get(claim)
+        if d is None:
+            rows.append(
+                {"claim": claim, "track_d": "not-run", "paper": direction, "paper_scale": scale}
+            )
+            continue
+        rows.append(
+            {
+                "claim": claim,
+                "track_d": d["verdict"],
+                "mean": d["mean"],
+                "se": d["se"],
+                "n_seeds": d["n_seeds"],
+                "reason": d["reason"],
+                "paper": direction,
+                "paper_scale": scale,
+                "agrees_with_paper": {"holds": True, "violated": False}.get(d["verdict"]),
+            }
+        )
+    return rows
