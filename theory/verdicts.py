@@ -1,0 +1,501 @@
+"""Verdict vocabulary and tolerances: computed numbers → verdict words (docs/verdict_rules.md).
+
+Track A (the paper's formulas) says ``informative`` / ``vacuous`` / ``invalid``; Tracks B and C
+(exact model, simulations) say ``holds`` / ``violated`` / ``degenerate`` / ``not-unique``.
+Every tolerance is derived from the floating-point error of the computation (rules T1–T6);
+values equal within tolerance are never ordered by a strict comparison (rule R1).
+
+* :func:`solve_target`: the Eckart–Young optimum of a symmetric target with its eigen-solver
+  tolerance, tie detection and, when tied, RVs over a set of points of the optimal set (T1–T3,
+  R4). :func:`solve_recon` does the same for the Eq. (3) reconstruction optimum.
+* :class:`Value`: a computed quantity with its attained range over the optimal set, an outer
+  interval and its numerical tolerance; :func:`spread`, :func:`gap`, :func:`min_rv` build it.
+* :func:`compare` (R1, R4), :func:`bound_check` (R2), :func:`track_a` (R3), :func:`combine`
+  (R5), :func:`trend` (R6), :func:`collapse_guard` (R7).
+
+Rule ids refer to docs/verdict_rules.md; :data:`RULE_CHANGES` records every rule changed after
+its output was seen, with the old rule's function (:func:`old_trend_rule`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.linalg
+
+from theory import _validate as v
+from theory.solve import EY_REL_TOL
+
+EPS = float(np.finfo(np.float64).eps)
+TRACK_A = ("informative", "vacuous", "invalid")
+TRACK_BC = ("holds", "violated", "degenerate", "not-unique")
+NOT_RUN = "not-run"
+WORDS = TRACK_A + TRACK_BC + (NOT_RUN,)
+RELATIONS = (">", ">=", "<", "<=", "==")
+#: number of random points of a tied optimal set (rule R4)
+TIE_SAMPLES = 32
+#: T4: a closed-form bound is within BOUND_ULPS · ε · max(1, |LB|)
+BOUND_ULPS = 64
+#: T5: two targets are equal within TARGET_ULPS · ε · max|X|
+TARGET_ULPS = 64
+#: T6 floor for Track C (one seed; equals sims.evidence.SENS_TOL)
+TRACK_C_FLOOR = 0.02
+
+#: Rules changed after their output was seen (docs/verdict_rules.md, "changes"). Each entry
+#: names the claim, the old and new rule, and the function computing the old answer.
+RULE_CHANGES = (
+    {
+        "claim": "cor4.5",
+        "old_rule": "holds iff every method's series is non-increasing (1e-9) and at least one "
+        "decreases (the first registry; chosen after its output was seen)",
+        "new_rule": "R6 per method (flat within tolerance -> degenerate) combined with R5",
+        "old_function": "theory.verdicts.old_trend_rule",
+    },
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# tolerances (T1–T5)
+# ----------------------------------------------------------------------------------------------
+def eig_tolerance(norm2: float, d: int) -> float:
+    """T1: δλ = d · ε · ‖X‖₂, the backward error bound of a float64 symmetric eigen-solve.
+
+    >>> eig_tolerance(1.0, 100) == 100 * EPS
+    True
+    """
+    return float(d) * EPS * float(norm2)
+
+
+def bound_tolerance(lb: float) -> float:
+    """T4: δLB = 64 · ε · max(1, |LB|) for a closed-form bound evaluated in float64."""
+    return BOUND_ULPS * EPS * max(1.0, abs(float(lb)))
+
+
+def targets_equal(X1, X2) -> tuple[bool, float, float]:
+    """T5: ``(equal, max|X1 − X2|, tolerance)`` with tolerance 64 · ε · max(max|X1|, max|X2|)."""
+    X1, X2 = np.asarray(X1, float), np.asarray(X2, float)
+    diff = float(np.max(np.abs(X1 - X2)))
+    tol = TARGET_ULPS * EPS * max(float(np.max(np.abs(X1))), float(np.max(np.abs(X2))), 1e-300)
+    return diff <= tol, diff, tol
+
+
+def track_c_tolerance(*standard_errors: float) -> float:
+    """T6: 2·√(Σ SE²), floored at :data:`TRACK_C_FLOOR`.
+
+    >>> track_c_tolerance(0.0), round(track_c_tolerance(0.03, 0.04), 6)
+    (0.02, 0.1)
+    """
+    se = float(np.sqrt(np.sum(np.square(np.asarray(standard_errors, float)))))
+    return max(TRACK_C_FLOOR, 2.0 * se)
+
+
+# ----------------------------------------------------------------------------------------------
+# values over the optimal set
+# ----------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """A computed quantity: its value at the solver's pick, attained values over the optimal set
+    (``samples``, the pick included), an outer interval ``[lo, hi]`` containing every optimal
+    value (``lo = hi = point`` when unique) and its numerical tolerance ``tol``."""
+
+    point: float
+    samples: tuple
+    lo: float
+    hi: float
+    tol: float
+
+    @staticmethod
+    def exact(x: float, tol: float = 0.0) -> Value:
+        x = float(x)
+        return Value(x, (x,), x, x, float(tol))
+
+    @property
+    def unique(self) -> bool:
+        return self.lo == self.hi and len(set(self.samples)) == 1
+
+    def to_dict(self) -> dict:
+        out = {"value": self.point, "tol": self.tol}
+        if not self.unique:
+            out.update(
+                attained_min=min(self.samples),
+                attained_max=max(self.samples),
+                outer=[self.lo, self.hi],
+            )
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+    """An optimum of a linear SSL objective with what the verdicts need.
+
+    ``rv`` (d,) at the solver's pick; ``samples`` (S, m) RVs of the first m coordinates at S
+    points of the optimal set (row 0: the pick); ``lo``, ``hi`` (m,) exact per-coordinate range
+    over the optimal set (``None`` if unknown: recon ties); ``rank``; ``tied`` (T2);
+    ``delta_lambda`` (T1), ``delta_r`` (T3); ``eigenvalues`` (top c + 1, descending).
+    """
+
+    rv: np.ndarray
+    samples: np.ndarray
+    lo: np.ndarray | None
+    hi: np.ndarray | None
+    rank: int
+    tied: bool
+    delta_lambda: float
+    delta_r: float
+    eigenvalues: np.ndarray
+
+    def summary(self) -> dict:
+        return {
+            "rank": self.rank,
+            "tied": self.tied,
+            "delta_lambda": self.delta_lambda,
+            "delta_r": self.delta_r,
+        }
+
+
+def _random_frame(rng, basis: np.ndarray, k: int) -> np.ndarray:
+    """k orthonormal columns uniformly at random in span(basis) (basis orthonormal, (m, q))."""
+    g = rng.standard_normal((basis.shape[1], k))
+    q, _ = np.linalg.qr(g)
+    return basis @ q
+
+
+def _frames(T_m: np.ndarray, k: int, coords: int, rng) -> list[np.ndarray]:
+    """Cluster frames K (q, k) (coordinates of the cluster basis): for each coordinate j the
+    frame containing t_j = T[j] and one orthogonal to it, then TIE_SAMPLES random ones."""
+    q = T_m.shape[1]
+    eye = np.eye(q)
+    out = []
+    for j in range(coords):
+        t = T_m[j]
+        nt = np.linalg.norm(t)
+        if nt == 0.0:
+            continue
+        t = t / nt
+        perp = scipy.linalg.null_space(t[None, :])  # (q, q-1)
+        if k >= 1:
+            rest = _random_frame(rng, perp, k - 1) if k > 1 else np.zeros((q, 0))
+            out.append(np.column_stack([t, rest]))
+        if k <= q - 1:
+            out.append(_random_frame(rng, perp, k))
+    out += [_random_frame(rng, eye, k) for _ in range(TIE_SAMPLES)]
+    return out
+
+
+def solve_target(X, c: int, *, coords: int | None = None, seed: int = 0) -> Solution:
+    """Eckart–Young optimum of a symmetric target X with tolerance and tie handling (T1–T3, R4).
+
+    WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (paper.md §2.3); eigenvalues ≤ ``EY_REL_TOL``·‖X‖₂ count as
+    non-positive, as in :func:`theory.solve.eckart_young`.
+
+    Args:
+      X: (d, d) symmetric target (symmetrised).
+      c: embedding width, 1 ≤ c ≤ d.
+      coords: RVs of the first ``coords`` coordinates are sampled over the optimal set
+        (default c).
+      seed: seed of the random points of a tied optimal set.
+
+    Returns:
+      :class:`Solution`.
+
+    Example:
+      >>> s = solve_target(np.diag([3.0, 1.0, 1.0]), 2)
+      >>> s.tied, s.rank, float(s.rv[0].round(6)), float(s.lo[1]), float(s.hi[1])
+      (True, 2, 1.0, 0.0, 1.0)
+    """
+    X = v.array(X, "X", ndim=2)
+    if X.shape[0] != X.shape[1]:
+        v.fail("X", "a square matrix", f"shape {X.shape}")
+    d = X.shape[0]
+    c = v.integer(c, "c", lo=1, hi=d)
+    m = c if coords is None else v.integer(coords, "coords", lo=1, hi=d)
+    X = 0.5 * (X + X.T)
+    lam, vec = np.linalg.eigh(X)
+    lam, vec = lam[::-1], vec[:, ::-1]
+    norm2 = float(max(abs(lam[0]), abs(lam[-1])))
+    dl = eig_tolerance(norm2, d)
+    thr = EY_REL_TOL * norm2
+    pos = lam > thr
+    keep = np.arange(d) < c
+    kept = keep & pos
+    rank = int(kept.sum())
+    rv = np.sum(vec[:, kept] ** 2, axis=1)
+    floor = 16.0 * c * EPS
+    tied = False
+    lo = hi = None
+    if rank == c and c < d and lam[c - 1] - lam[c] <= 2.0 * dl:
+        tied = True
+    if not tied:
+        below = lam[rank] if rank < d else -np.inf
+        above = lam[rank - 1] if rank > 0 else np.inf
+        g = above - max(below, thr) if rank > 0 else np.inf
+        dr = min(1.0, dl / g) if g > 0 else 1.0
+        dr += floor
+        samples = rv[None, :m].copy()
+        lo, hi = rv[:m].copy(), rv[:m].copy()
+        return Solution(rv, samples, lo, hi, rank, False, dl, dr, lam[: c + 1].copy())
+    lc = lam[c - 1]
+    in_cluster = np.abs(lam - lc) <= 2.0 * dl
+    strict = lam > lc + 2.0 * dl
+    S, T = vec[:, strict], vec[:, in_cluster]
+    k = c - int(strict.sum())
+    g_above = lam[strict].min() - lam[in_cluster].max() if strict.any() else np.inf
+    rest = ~(strict | in_cluster)
+    g_below = lam[in_cluster].min() - max(lam[rest].max(), thr) if rest.any() else np.inf
+    g = min(g_above, g_below)
+    dr = (min(1.0, dl / g) if g > 0 else 1.0) + floor
+    rS = np.sum(S[:m] ** 2, axis=1)
+    T_m = T[:m]
+    lo = rS.copy()
+    hi = rS + np.sum(T_m**2, axis=1)
+    rng = np.random.default_rng(seed)
+    rows = [rv[:m]]
+    for K in _frames(T_m, k, m, rng):
+        rows.append(rS + np.sum((T_m @ K) ** 2, axis=1))
+    samples = np.stack(rows)
+    return Solution(rv, samples, lo, hi, rank, True, dl, dr, lam[: c + 1].copy())
+
+
+def solve_recon(sigma_uu, sigma_vu, c: int, *, coords: int | None = None, seed: int = 0):
+    """Encoder row space of the Eq. (3) reduced-rank-regression optimum with tolerance and ties.
+
+    The encoder rows span S⁺ Σ_uv U_c, U_c the top-c eigenvectors of G Gᵀ = Σ_vu S⁺ Σ_uv with
+    S = Σ_uu (:func:`theory.solve.recon_optimum`). T1 is applied to G Gᵀ and δr is multiplied by
+    cond(S) (the encoder map S⁺ Σ_uv amplifies the subspace error by at most that). When σ_c is
+    tied, RVs are sampled over random cluster frames (no exact per-coordinate range: lo = hi =
+    ``None``).
+    """
+    S = 0.5 * (np.asarray(sigma_uu, float) + np.asarray(sigma_uu, float).T)
+    M = np.asarray(sigma_vu, float)
+    d = S.shape[0]
+    c = v.integer(c, "c", lo=1, hi=d)
+    m = c if coords is None else v.integer(coords, "coords", lo=1, hi=d)
+    ls, Q = np.linalg.eigh(S)
+    keep = ls > 1e-12 * ls.max()
+    S_pinv = (Q[:, keep] / ls[keep]) @ Q[:, keep].T
+    cond = float(ls.max() / ls[keep].min())
+    A = S_pinv @ M.T  # encoder map: row space = span(A U_c)
+    GG = M @ S_pinv @ M.T
+    sol = solve_target(GG, c, coords=m, seed=seed)
+
+    def rv_of(U: np.ndarray) -> np.ndarray:
+        B = A @ U
+        if B.size == 0 or not np.any(B):
+            return np.zeros(d)
+        u, s, _ = np.linalg.svd(B, full_matrices=False)
+        u = u[:, s > 1e-9 * s[0]]
+        return np.sum(u**2, axis=1)
+
+    lam, vec = np.linalg.eigh(0.5 * (GG + GG.T))
+    lam, vec = lam[::-1], vec[:, ::-1]
+    thr = EY_REL_TOL * max(abs(lam[0]), abs(lam[-1]))
+    kept = (np.arange(d) < c) & (lam > thr)
+    rv = rv_of(vec[:, kept])
+    dr = min(1.0, (sol.delta_r - 16.0 * c * EPS) * cond) + 16.0 * c * EPS
+    if not sol.tied:
+        return dataclasses.replace(
+            sol, rv=rv, samples=rv[None, :m], lo=rv[:m], hi=rv[:m], delta_r=dr
+        )
+    lc = lam[c - 1]
+    strict = lam > lc + 2.0 * sol.delta_lambda
+    in_cluster = np.abs(lam - lc) <= 2.0 * sol.delta_lambda
+    k = c - int(strict.sum())
+    rng = np.random.default_rng(seed)
+    rows = [rv[:m]]
+    for _ in range(TIE_SAMPLES):
+        K = _random_frame(rng, vec[:, in_cluster], k)
+        rows.append(rv_of(np.column_stack([vec[:, strict], K]))[:m])
+    return dataclasses.replace(
+        sol, rv=rv, samples=np.stack(rows), lo=None, hi=None, delta_r=dr, tied=True
+    )
+
+
+def _coords(coords: Iterable[int], m: int) -> np.ndarray:
+    idx = np.asarray(list(coords), dtype=np.int64)
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= m:
+        v.fail("coords", f"a non-empty set of indices in [0, {m - 1}]", list(idx))
+    return idx
+
+
+def spread(sol: Solution, coords: Iterable[int]) -> Value:
+    """Spread max_k r_k − min_k r_k over ``coords`` (Thm 4.4's s) on the optimal set; tol 2δr."""
+    idx = _coords(coords, sol.samples.shape[1])
+    sub = sol.samples[:, idx]
+    vals = sub.max(1) - sub.min(1)
+    if sol.lo is None:
+        lo_o, hi_o = -np.inf, np.inf
+    else:
+        lo, hi = sol.lo[idx], sol.hi[idx]
+        lo_o, hi_o = max(0.0, lo.max() - hi.min()), hi.max() - lo.min()
+    if not sol.tied:
+        lo_o = hi_o = float(vals[0])
+    return Value(float(vals[0]), tuple(vals.tolist()), float(lo_o), float(hi_o), 2 * sol.delta_r)
+
+
+def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
+    """min_k r_k over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol δr."""
+    idx = _coords(coords, sol.samples.shape[1])
+    vals = sol.samples[:, idx].min(1)
+    if not sol.tied:
+        lo_o = hi_o = float(vals[0])
+    elif sol.lo is None:
+        lo_o, hi_o = -np.inf, np.inf
+    else:
+        lo_o, hi_o = float(sol.lo[idx].min()), float(sol.hi[idx].min())
+    return Value(float(vals[0]), tuple(vals.tolist()), lo_o, hi_o, sol.delta_r)
+
+
+def gap(sol: Solution, coords: Iterable[int]) -> Value:
+    """Sensitivity read as the bound gap 1 − min_k r_k over ``coords`` (the proofs' s); tol δr."""
+    m = min_rv(sol, coords)
+    return Value(1 - m.point, tuple(1 - x for x in m.samples), 1 - m.hi, 1 - m.lo, m.tol)
+
+
+# ----------------------------------------------------------------------------------------------
+# rules
+# ----------------------------------------------------------------------------------------------
+def _r1(a: float, b: float, relation: str, tol: float) -> str:
+    diff = a - b
+    if relation == "==":
+        return "holds" if abs(diff) <= tol else "violated"
+    if abs(diff) <= tol:
+        return "degenerate"
+    ok = diff > 0 if relation in (">", ">=") else diff < 0
+    return "holds" if ok else "violated"
+
+
+def compare(a, b, relation: str, tol: float | None = None) -> str:
+    """R1 + R4: verdict of the claim ``a relation b``.
+
+    ``a``, ``b``: floats or :class:`Value`; ``tol`` defaults to the sum of the two sides' tol.
+    Equal within tolerance → ``degenerate`` (``holds`` for ``==``); a verdict that differs over
+    the optimal set (attained points, or the outer interval) → ``not-unique``.
+
+    Example:
+      >>> compare(3.3e-16, 0.0, ">", 1e-13), compare(0.5, 0.1, ">", 1e-9)
+      ('degenerate', 'holds')
+    """
+    v.choice(relation, "relation", RELATIONS)
+    va = a if isinstance(a, Value) else Value.exact(a)
+    vb = b if isinstance(b, Value) else Value.exact(b)
+    t = va.tol + vb.tol if tol is None else float(tol)
+    words = {_r1(x, y, relation, t) for x in set(va.samples) for y in set(vb.samples)}
+    if len(words) > 1:
+        return "not-unique"
+    word = words.pop()
+    # outer interval (R4); skipped where none is known (recon ties: attained points only)
+    for x, y in ((va.lo, vb.hi), (va.hi, vb.lo), (va.lo, vb.lo), (va.hi, vb.hi)):
+        if np.isfinite(x) and np.isfinite(y) and _r1(x, y, relation, t) != word:
+            return "not-unique"
+    return word
+
+
+def track_a(lb: float, denominator: float | None = None) -> str:
+    """R3: ``invalid`` (denominator ≤ 0, non-finite, LB ∉ [0, 1]), ``vacuous`` (LB ≤ δLB),
+    else ``informative``.
+
+    >>> track_a(0.97, 2.0), track_a(1.023, -0.5), track_a(0.0, 1.0)
+    ('informative', 'invalid', 'vacuous')
+    """
+    lb = float(lb)
+    if denominator is not None and (not np.isfinite(denominator) or denominator <= 0):
+        return "invalid"
+    if not np.isfinite(lb) or lb < 0.0 or lb > 1.0:
+        return "invalid"
+    if lb <= bound_tolerance(lb):
+        return "vacuous"
+    return "informative"
+
+
+def bound_check(rv_min, lb: float, track_a_word: str, tol: float | None = None) -> str:
+    """R2: the claim r ≥ LB; tolerance δr + δLB; a trivial bound (Track A ``invalid`` or
+    ``vacuous``) makes the check ``degenerate``.
+
+    >>> bound_check(0.25, 0.97, "informative"), bound_check(0.99, -1.0, "invalid")
+    ('violated', 'degenerate')
+    """
+    v.choice(track_a_word, "track_a_word", TRACK_A)
+    if track_a_word != "informative":
+        return "degenerate"
+    va = rv_min if isinstance(rv_min, Value) else Value.exact(rv_min)
+    t = va.tol + bound_tolerance(lb) if tol is None else float(tol)
+    return compare(va, Value.exact(lb), ">=", t)
+
+
+def combine(words: Iterable[str]) -> str:
+    """R5: violated > not-unique > degenerate > holds (``not-run`` if nothing was checked).
+
+    >>> combine(["holds", "degenerate"]), combine(["holds", "violated", "not-unique"])
+    ('degenerate', 'violated')
+    """
+    words = [w for w in words if w != NOT_RUN]
+    for w in words:
+        v.choice(w, "verdict", TRACK_BC)
+    for w in ("violated", "not-unique", "degenerate", "holds"):
+        if w in words:
+            return w
+    return NOT_RUN
+
+
+def trend(abar: Sequence[float], s: Sequence, tol: float | None = None) -> tuple[str, list]:
+    """R6: a sensitivity series over graphs of increasing |Ā| (``s`` floats or :class:`Value`).
+
+    Returns ``(word, violations)`` with violations ``[(i, j, s_j − s_i)]``: i < j in |Ā| order,
+    |Ā|_i < |Ā|_j and s_j > s_i + tol (a better-connected graph less robust), worst first.
+
+    >>> trend([2, 3, 4], [0.0, 0.0, 0.0], 1e-12)[0], trend([2, 3, 4], [0.3, 0.2, 0.1], 1e-12)[0]
+    ('degenerate', 'holds')
+    >>> trend([2, 3, 4], [0.1, 0.3, 0.0], 1e-12)
+    ('violated', [(0, 1, 0.19999999999999998)])
+    """
+    a = np.asarray(abar, float)
+    vals = [x if isinstance(x, Value) else Value.exact(x) for x in s]
+    if len(vals) != a.size or a.size < 2:
+        v.fail("s", "a series of at least two values, one per graph", len(vals))
+    order = np.argsort(a, kind="stable")
+    a, vals = a[order], [vals[i] for i in order]
+    viol, words = [], set()
+    for i in range(a.size):
+        for j in range(i + 1, a.size):
+            if a[j] <= a[i] + 1e-12:
+                continue
+            t = vals[i].tol + vals[j].tol if tol is None else float(tol)
+            w = compare(vals[j], vals[i], "<=", t)  # later graph at least as robust
+            words.add(w)
+            if w == "violated":
+                viol.append((int(order[i]), int(order[j]), vals[j].point - vals[i].point))
+    if viol:
+        return "violated", sorted(viol, key=lambda r: -r[2])
+    if "not-unique" in words:
+        return "not-unique", []
+    hi, lo = max(vals, key=lambda x: x.point), min(vals, key=lambda x: x.point)
+    t_flat = hi.tol + lo.tol if tol is None else float(tol)
+    if hi.point - lo.point <= t_flat:
+        return "degenerate", []
+    return "holds", []
+
+
+def old_trend_rule(series: dict) -> str:
+    """The first registry's Cor 4.5 rule, kept to report its answer beside R6 (RULE_CHANGES):
+    ``holds`` iff every series is non-increasing within 1e-9 and one decreases by > 1e-9."""
+    ok = True
+    dec = False
+    for s in series.values():
+        s = np.asarray(s, float)
+        ok = ok and bool(np.all(np.diff(s) <= 1e-9))
+        dec = dec or bool(s[-1] < s[0] - 1e-9)
+    return "holds" if ok and dec else "violated"
+
+
+def collapse_guard(word: str, robust_rank: int, n_signal: int, reading: str) -> str:
+    """R7: a ``holds`` of "s_X > s_Y" (or ≥) resting on Y, whose optimum has rank < N, is
+    ``degenerate`` under the spread readings (a collapsed optimum spreads its RV evenly).
+
+    >>> collapse_guard("holds", 1, 4, "spread-N"), collapse_guard("holds", 1, 4, "gap")
+    ('degenerate', 'holds')
+    """
+    if word == "holds" and reading != "gap" and int(robust_rank) < int(n_signal):
+        return "degenerate"
+    return word
