@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= figures
 PYTEST_ARGS ?=
 
-.PHONY: test reproduce reproduce-fast bench lint env clean
+.PHONY: test reproduce reproduce-fast bench lint env clean docs notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ reproduce-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+notebooks: $(STAMP)
+	$(PY) notebooks/render_html.py --out build/notebooks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check theory sims tests benchmarks

@@ -1,0 +1,269 @@
+"""MkDocs hook: pages generated from the code at every build, so that they cannot go stale.
+
+* ``cli.md``: the reference of every ``dssl`` subcommand, read from the argparse parsers that
+  ``sims.cli.build_parser`` builds (options, defaults, choices, help texts, epilogs).
+* ``api/*.md``: one mkdocstrings page per public module of ``theory`` and ``sims``, discovered
+  with ``pkgutil`` (a module or package whose name starts with ``_`` is private).
+* ``figures/*``: the files of the repository's ``figures/`` folder (the figures and
+  ``report.md``), copied into the site unchanged, so that the report's relative links work.
+* ``gallery.md``: every ``figures/*.png`` with its caption.
+* Pages that other parts of the project ship (``verdict_rules.md``, ``track_d.md``) are added to
+  the navigation when they exist.
+
+Run ``python docs/gen_pages.py cli`` to print the CLI reference without building the site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+API_PACKAGES = ("theory", "sims")
+# The CLI has its own reference page; its modules only parse options and print.
+API_SKIP = ("sims.commands", "sims.cli")
+FIGURE_SUFFIXES = (".png", ".svg", ".md", ".json", ".html", ".csv")
+OPTIONAL_PAGES = (
+    ("Verdict rules", "verdict_rules.md"),
+    ("Track D", "track_d.md"),
+)
+
+# Captions of the gallery, keyed by file stem. A figure without an entry still appears, with
+# its file name as caption, so that the gallery always lists every figure the run wrote.
+CAPTIONS = {
+    "thm42_43_sensitivity": (
+        "Theorems 4.2 (MIM) and 4.3 (CL): the paper's sensitivity bounds s = 1 − LB (lines; "
+        "bands over the hidden constants) against the exact linear model (markers)."
+    ),
+    "thm44_ratio": (
+        "Theorem 4.4: the ratio s^C / s^M of the paper's bounds against d (predicted slope 1/5) "
+        "and the exact model's ratio where it is defined."
+    ),
+    "mask_expectation": (
+        "The exact mask expectation of Eq. (4), a hollow matrix, next to the paper's "
+        "Eq. (17), a diagonal one (see Theory → The exact mask expectation)."
+    ),
+    "mask_rv": "Representability vectors of the optima of the two mask targets.",
+    "cor45_connectivity": (
+        "Corollary 4.5: DecL sensitivity against the average neighbourhood size |Ā|."
+    ),
+    "thm46_decl_vs_fl": "Theorem 4.6: DecL against FL sensitivity.",
+    "topology_zoo": (
+        "λ₂, spectral gap, |Ā| and effective number of neighbours across the graph families."
+    ),
+    "paper_code_degree": (
+        "The official code's graph generator: realised against nominal average degree."
+    ),
+    "paper_settings": "The paper's experimental settings placed on the toolkit's axes.",
+    "fig2a": "Figure 2a of the paper redone with linear encoders: DecL against |Ā|.",
+    "table6": "Table 6 of the paper redone with linear encoders: mixing rules.",
+    "fig2b": "Figure 2b of the paper redone with linear encoders: MAR against MIM over α.",
+    "mim_vs_cl": "MIM against CL in the linear model, on the paper's data and on digits.",
+    "consensus": (
+        "Consensus distance of trained DecL runs against the pathwise bounds of "
+        "Theory → Consensus and drift bounds."
+    ),
+    "tracks_overlay": (
+        "Theorems 4.2 and 4.3, the three tracks together: the paper's bound (line, band), the "
+        "exact model (markers) and trained encoders (stars, ±2 SE over seeds)."
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI reference
+
+
+def _option_row(action: argparse.Action) -> str | None:
+    if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+        return None
+    names = ", ".join(f"`{s}`" for s in action.option_strings) or f"`{action.dest}`"
+    if action.nargs == 0:
+        default = "off"
+    elif action.required:
+        default = "**required**"
+    elif action.default is None:
+        default = "—"
+    else:
+        default = f"`{action.default}`"
+    text = (action.help or "").replace("|", "\\|").replace("\n", " ")
+    if action.choices:
+        text += " One of: " + ", ".join(f"`{c}`" for c in action.choices) + "."
+    return f"| {names} | {default} | {text} |"
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def cli_markdown() -> str:
+    """The CLI reference page, built from ``sims.cli.build_parser()``."""
+    os.environ["COLUMNS"] = "100"  # deterministic usage lines
+    from sims import cli
+
+    parser = cli.build_parser()
+    subs = _subparsers(parser)
+    lines = [
+        "# Command line reference",
+        "",
+        "Generated from the argparse parsers of `dssl` at every build of this site, so it lists",
+        "exactly the options of the installed version. Every subcommand prints one JSON object",
+        "with `--json`; bad arguments exit with status 2 and one line on stderr naming the field",
+        "and the allowed values. `dssl <subcommand> --help` prints the same information.",
+        "",
+        "| subcommand | what it does |",
+        "|---|---|",
+    ]
+    for name, sub in subs.items():
+        lines.append(f"| [`{name}`](#dssl-{name}) | {(sub.description or '').strip()} |")
+    for name, sub in subs.items():
+        lines += ["", f"## `dssl {name}` {{#dssl-{name}}}", ""]
+        if sub.description:
+            lines += [sub.description.strip(), ""]
+        lines += ["```text", sub.format_usage().strip(), "```", ""]
+        rows = [r for r in map(_option_row, sub._actions) if r]
+        if rows:
+            lines += ["| option | default | meaning |", "|---|---|---|", *rows, ""]
+        if sub.epilog:
+            lines += ["```text", sub.epilog.strip(), "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# API reference
+
+
+def _modules_from_tree() -> list[str]:
+    """Dotted names of the public modules and packages of theory/ and sims/ (no imports)."""
+    names = []
+    for pkg_name in API_PACKAGES:
+        base = ROOT / pkg_name
+        for path in sorted(base.rglob("*.py")):
+            rel = path.relative_to(ROOT).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if any(p.startswith("_") for p in parts):
+                continue
+            if not (path.parent / "__init__.py").exists():
+                continue
+            name = ".".join(parts)
+            if any(name == s or name.startswith(s + ".") for s in API_SKIP):
+                continue
+            names.append(name)
+    return sorted(set(names))
+
+
+def api_pages() -> dict[str, str]:
+    """{src_uri: markdown} of the API reference: an index and one page per module."""
+    modules = _modules_from_tree()
+    pages = {}
+    index = [
+        "# API reference",
+        "",
+        "Generated from the docstrings by mkdocstrings, one page per public module.",
+        "`theory` is the pure mathematics (float64, no training loops, no file I/O); `sims`",
+        "samples, trains, measures and reports, and uses `theory` for every closed form it",
+        "checks against.",
+        "",
+    ]
+    for pkg in API_PACKAGES:
+        index += [f"## `{pkg}`", ""]
+        for name in modules:
+            if name == pkg or name.startswith(pkg + "."):
+                index.append(f"- [`{name}`]({name}.md)")
+                pages[f"api/{name}.md"] = f"# `{name}`\n\n::: {name}\n    options:\n" + (
+                    "      show_root_heading: false\n      members: true\n"
+                )
+        index.append("")
+    pages["api/index.md"] = "\n".join(index) + "\n"
+    return pages
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures, gallery, report
+
+
+def figure_files() -> list[Path]:
+    folder = ROOT / "figures"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in FIGURE_SUFFIXES)
+
+
+def gallery_markdown(pngs: list[Path]) -> str:
+    lines = [
+        "# Gallery",
+        "",
+        "Every figure that `make reproduce` (the default run) wrote to `figures/`. Track A is",
+        "the paper's formula with its hidden constants exposed, Track B the exact linear model,",
+        "Track C the simulations. The numbers behind each figure are in the",
+        "[verification report](figures/report.md).",
+        "",
+    ]
+    if not pngs:
+        lines.append("No figures yet: run `make reproduce`.")
+    for png in pngs:
+        caption = CAPTIONS.get(png.stem, f"`{png.name}`")
+        lines += [
+            f"## {png.stem.replace('_', ' ')}",
+            "",
+            f"![{png.stem}](figures/{png.name})",
+            "",
+            f"*{caption}* (`figures/{png.name}`)",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# MkDocs events
+
+
+def on_files(files, config):
+    from mkdocs.structure.files import File
+
+    def add(src_uri: str, *, content=None, abs_src_path=None):
+        old = files.get_file_from_path(src_uri)
+        if old is not None:
+            files.remove(old)
+        files.append(File.generated(config, src_uri, content=content, abs_src_path=abs_src_path))
+
+    add("cli.md", content=cli_markdown())
+    for uri, text in api_pages().items():
+        add(uri, content=text)
+    figs = figure_files()
+    for path in figs:
+        add(f"figures/{path.name}", abs_src_path=str(path))
+    if not any(p.name == "report.md" for p in figs):
+        add("figures/report.md", content="# Verification report\n\nRun `make reproduce`.\n")
+    add("gallery.md", content=gallery_markdown([p for p in figs if p.suffix == ".png"]))
+
+    nav = config["nav"]
+    for item in nav:
+        if "API reference" in item:
+            item["API reference"] = ["api/index.md"] + sorted(
+                uri for uri in api_pages() if uri != "api/index.md"
+            )
+    listed = {str(v) for item in nav for v in item.values()}
+    for title, uri in OPTIONAL_PAGES:
+        if files.get_file_from_path(uri) is not None and uri not in listed:
+            nav.insert(len(nav) - 1, {title: uri})
+    return files
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["cli"]:
+        sys.stdout.write(cli_markdown())
+    elif sys.argv[1:] == ["modules"]:
+        print("\n".join(_modules_from_tree()))
+    else:
+        raise SystemExit("usage: python docs/gen_pages.py cli|modules")
