@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import jax.random as jr
 import numpy as np
+from jax import lax
 
 from theory import _validate as v
 
@@ -161,31 +163,177 @@ def _normalise(z: Array) -> Array:
     return z / jnp.maximum(norm, jnp.finfo(z.dtype).tiny)
 
 
-def uniformity(z: Array, t: float = 2.0) -> Array:
-    """U = −log E_{a<b} exp(−t‖ẑ_a − ẑ_b‖²), rows L2-normalised, self-pairs excluded (ssd.md §1;
-    higher = more uniform, U ∈ [0, 4] for t = 2). z (m, c)."""
+#: Elements of the largest pairwise block a uniformity metric holds at once (2^21 ≈ 2.1e6,
+#: about 17 MB in float64): memory is O(this + N·m·c), never O(N²m²).
+PAIR_BLOCK_ELEMENTS = 1 << 21
+
+
+def _check_t(t) -> None:
+    if not isinstance(t, jax.core.Tracer):
+        v.real(t, "t", lo=0.0, lo_open=True)
+
+
+def _log_pair_sum(a: Array, b: Array, t, exclude_diagonal, block_elements: int) -> Array:
+    """log Σ_{r, s} exp(−t‖â_r − b̂_s‖²) over rows of a (m_a, c) and b (m_b, c) (pairs r = s
+    left out where ``exclude_diagonal``), by a ``lax.scan`` over blocks of rows of a with a
+    running log-sum-exp: O(block·m_b) memory instead of O(m_a·m_b)."""
+    ma, mb = a.shape[0], b.shape[0]
+    rows = int(max(1, min(ma, block_elements // max(1, mb))))
+    nb = -(-ma // rows)
+    ap = jnp.pad(a, ((0, nb * rows - ma), (0, 0))).reshape(nb, rows, a.shape[1])
+    cols = jnp.arange(mb)
+
+    def body(acc, inp):
+        blk, start = inp
+        r = start + jnp.arange(rows)
+        sq = jnp.maximum(2.0 - 2.0 * blk @ b.T, 0.0)
+        keep = (r < ma)[:, None] & ~(exclude_diagonal & (r[:, None] == cols[None, :]))
+        logk = jnp.where(keep, -t * sq, -jnp.inf)
+        return jnp.logaddexp(acc, jax.nn.logsumexp(logk)), None
+
+    acc0 = jnp.full((), -jnp.inf, dtype=a.dtype)
+    out, _ = lax.scan(body, acc0, (ap, jnp.arange(nb) * rows))
+    return out
+
+
+def uniformity(z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS) -> Array:
+    """U = −log E_{a≠b} exp(−t‖ẑ_a − ẑ_b‖²), rows L2-normalised, self-pairs excluded (ssd.md §1;
+    higher = more uniform, U ∈ [0, 4] for t = 2).
+
+    Computed blockwise (running log-sum-exp over blocks of rows), so memory is
+    O(``block_elements`` + m·c), not O(m²).
+
+    Args:
+      z: (m, c) embeddings, m ≥ 2.
+      t: kernel scale t > 0.
+      block_elements: largest number of pair terms held at once.
+
+    Returns:
+      scalar U.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> round(float(uniformity(jnp.array([[1.0, 0.0], [-1.0, 0.0]]))), 6)
+      8.0
+    """
+    _check_t(t)
+    if z.ndim != 2 or z.shape[0] < 2:
+        v.fail("z", "an (m, c) array with m >= 2", f"shape {z.shape}")
     zn = _normalise(z)
     m = zn.shape[0]
-    sq = jnp.maximum(2.0 - 2.0 * zn @ zn.T, 0.0)
-    off = 1.0 - jnp.eye(m, dtype=z.dtype)
-    return -jnp.log(jnp.sum(jnp.exp(-t * sq) * off) / (m * (m - 1)))
+    log_sum = _log_pair_sum(zn, zn, t, True, block_elements)
+    return -(log_sum - jnp.log(float(m) * (m - 1)))
 
 
-def cross_uniformity(z1: Array, z2: Array, t: float = 2.0) -> Array:
-    """Inter-client uniformity U_ij = −log E_{z∼p_i, z′∼p_j} exp(−t‖ẑ − ẑ′‖²) (ssd.md §1.2)."""
-    a, b = _normalise(z1), _normalise(z2)
-    sq = jnp.maximum(2.0 - 2.0 * a @ b.T, 0.0)
-    return -jnp.log(jnp.mean(jnp.exp(-t * sq)))
+def cross_uniformity(
+    z1: Array, z2: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS
+) -> Array:
+    """Inter-client uniformity U_ij = −log E_{z∼p_i, z′∼p_j} exp(−t‖ẑ − ẑ′‖²) (ssd.md §1.2),
+    blockwise as :func:`uniformity`. z1 (m1, c), z2 (m2, c); returns a scalar."""
+    _check_t(t)
+    if z1.ndim != 2 or z2.ndim != 2 or z1.shape[1] != z2.shape[1]:
+        v.fail("z2", "an (m2, c) array with the c of z1", f"shapes {z1.shape}, {z2.shape}")
+    log_sum = _log_pair_sum(_normalise(z1), _normalise(z2), t, False, block_elements)
+    return -(log_sum - jnp.log(float(z1.shape[0]) * z2.shape[0]))
 
 
-def client_uniformity(z: Array, t: float = 2.0) -> tuple[Array, Array]:
+def client_uniformity(
+    z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS
+) -> tuple[Array, Array]:
     """Intra-client U_k (N,) and inter-client U_ij (N, N) (diagonal: intra) of embeddings
-    z (N, m, c) of each client's data under one model."""
-    intra = jax.vmap(lambda a: uniformity(a, t))(z)
-    inter = jax.vmap(lambda a: jax.vmap(lambda b: cross_uniformity(a, b, t))(z))(z)
-    n = z.shape[0]
+    z (N, m, c) of each client's data under one model (ssd.md §1.2).
+
+    Exact, and blockwise: a ``lax.map`` over clients i, ``vmap`` over j, and a scan over blocks
+    of client i's rows with a running log-sum-exp, so memory is O(``block_elements``·N + N·m·c)
+    rather than the O(N²m²) of materialising every pair. Compute is still O(N²m²c): for large
+    N·m use :func:`client_uniformity_mc`.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> intra, inter = client_uniformity(jnp.array([[[1.0, 0.0], [0.0, 1.0]]] * 2))
+      >>> inter.shape, round(float(intra[0]), 6)
+      ((2, 2), 4.0)
+    """
+    _check_t(t)
+    if z.ndim != 3 or z.shape[1] < 2:
+        v.fail("z", "an (N, m, c) array with m >= 2", f"shape {z.shape}")
+    n, m = z.shape[0], z.shape[1]
+    zn = _normalise(z)
+    per_pair = max(1, block_elements // max(1, n))
+
+    def row(i):
+        return jax.vmap(lambda b, j: _log_pair_sum(zn[i], b, t, i == j, per_pair))(
+            zn, jnp.arange(n)
+        )
+
+    logs = lax.map(row, jnp.arange(n))
     eye = jnp.eye(n, dtype=bool)
-    return intra, jnp.where(eye, intra[:, None] * jnp.ones((1, n), z.dtype), inter)
+    norm = jnp.where(eye, jnp.log(float(m) * (m - 1)), jnp.log(float(m) * m))
+    inter = -(logs - norm.astype(logs.dtype))
+    return jnp.diagonal(inter), inter
+
+
+def client_uniformity_mc(
+    z: Array, t: float = 2.0, *, key, pairs: int = 1024, block_elements: int = PAIR_BLOCK_ELEMENTS
+) -> dict:
+    """Monte Carlo estimate of :func:`client_uniformity` with its standard error, in
+    O(N²·pairs·c) time and O(``block_elements`` + N·m·c) memory.
+
+    For every (i, j), ``pairs`` index pairs (a, b) are drawn independently and uniformly (a from
+    client i, b from client j; for i = j, b ≠ a), k = exp(−t‖ẑ_a − ẑ_b‖²), and
+    Û_ij = −log k̄ with the delta-method standard error se(Û_ij) = s_k / (√pairs · k̄) (s_k the
+    sample standard deviation of k). This is the sampling error over pairs, given the
+    embeddings z (not over fresh data).
+
+    Args:
+      z: (N, m, c) embeddings, m ≥ 2.
+      t: kernel scale t > 0.
+      key: JAX PRNG key of the pair draws.
+      pairs: pairs per (i, j), ≥ 2.
+      block_elements: largest number of gathered embedding entries held at once.
+
+    Returns:
+      ``{"intra": (N,), "inter": (N, N), "intra_se": (N,), "inter_se": (N, N)}`` (diagonal of
+      ``inter`` = ``intra``).
+
+    Example:
+      >>> import jax.numpy as jnp, jax.random as jr
+      >>> z = jnp.array([[[1.0, 0.0], [0.0, 1.0]]] * 2)
+      >>> out = client_uniformity_mc(z, key=jr.PRNGKey(0), pairs=64)
+      >>> round(float(out["intra"][0]), 6), round(float(out["intra_se"][0]), 6)
+      (4.0, 0.0)
+    """
+    _check_t(t)
+    pairs = v.integer(pairs, "pairs", lo=2)
+    v.integer(block_elements, "block_elements", lo=1)
+    if z.ndim != 3 or z.shape[1] < 2:
+        v.fail("z", "an (N, m, c) array with m >= 2", f"shape {z.shape}")
+    n, m, c = z.shape
+    zn = _normalise(z)
+
+    def one(ij):
+        i, j = ij // n, ij % n
+        k = jr.fold_in(key, ij)
+        ka, kb = jr.split(k)
+        a = jr.randint(ka, (pairs,), 0, m)
+        b_other = jr.randint(kb, (pairs,), 0, m)
+        b_same = (a + 1 + jr.randint(kb, (pairs,), 0, m - 1)) % m
+        b = jnp.where(i == j, b_same, b_other)
+        sq = jnp.maximum(2.0 - 2.0 * jnp.sum(zn[i][a] * zn[j][b], axis=-1), 0.0)
+        kern = jnp.exp(-t * sq)
+        mean = jnp.mean(kern)
+        sd = jnp.std(kern, ddof=1)
+        return -jnp.log(mean), sd / (jnp.sqrt(float(pairs)) * mean)
+
+    batch = int(max(1, min(n * n, block_elements // (2 * pairs * c))))
+    est, se = lax.map(one, jnp.arange(n * n), batch_size=batch)
+    inter, inter_se = est.reshape(n, n), se.reshape(n, n)
+    return {
+        "intra": jnp.diagonal(inter),
+        "inter": inter,
+        "intra_se": jnp.diagonal(inter_se),
+        "inter_se": inter_se,
+    }
 
 
 def alignment(z: Array, z_pos: Array) -> Array:

@@ -146,3 +146,76 @@ def test_uniformity_range_and_rv_bounds(seed, c):
     assert np.all(r >= -1e-12) and np.all(r <= 1 + 1e-12)
     np.testing.assert_allclose(r.sum(), c, rtol=1e-9)
     np.testing.assert_allclose(np.asarray(mt.energy_rv(W)).sum(), 1.0, rtol=1e-12)
+
+
+def _unchunked_client_uniformity(z, t=2.0):
+    """All N×N×m×m pair potentials at once (the O(N²m²) form), in numpy."""
+    zn = z / np.linalg.norm(z, axis=-1, keepdims=True)
+    n, m, _ = zn.shape
+    sq = np.maximum(2.0 - 2.0 * np.einsum("iac,jbc->ijab", zn, zn), 0.0)
+    k = np.exp(-t * sq)
+    off = 1.0 - np.eye(m)
+    inter = -np.log(k.mean(axis=(2, 3)))
+    intra = np.array([-np.log(np.sum(k[i, i] * off) / (m * (m - 1))) for i in range(n)])
+    inter[np.diag_indices(n)] = intra
+    return intra, inter
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("block", [1, 7, 50, 1 << 21])
+def test_client_uniformity_chunked_equals_unchunked(jit, block):
+    z = _rng(11).normal(size=(3, 9, 4))
+    f = lambda a: mt.client_uniformity(a, 1.5, block_elements=block)  # noqa: E731
+    intra, inter = (jax.jit(f) if jit else f)(jnp.asarray(z))
+    want_intra, want_inter = _unchunked_client_uniformity(z, 1.5)
+    np.testing.assert_allclose(intra, want_intra, rtol=1e-12)
+    np.testing.assert_allclose(inter, want_inter, rtol=1e-12)
+    u = mt.uniformity(jnp.asarray(z[1]), 1.5, block_elements=block)
+    np.testing.assert_allclose(u, want_intra[1], rtol=1e-12)
+    cu = mt.cross_uniformity(jnp.asarray(z[0]), jnp.asarray(z[2][:5]), 1.5, block_elements=block)
+    a = z[0] / np.linalg.norm(z[0], axis=1, keepdims=True)
+    b = z[2][:5] / np.linalg.norm(z[2][:5], axis=1, keepdims=True)
+    want = -np.log(np.mean(np.exp(-1.5 * np.sum((a[:, None] - b[None]) ** 2, -1))))
+    np.testing.assert_allclose(cu, want, rtol=1e-12)
+
+
+def test_client_uniformity_mc_within_standard_errors():
+    import jax.random as jr
+
+    z = _rng(12).normal(size=(3, 40, 3))
+    want_intra, want_inter = _unchunked_client_uniformity(z)
+    out = mt.client_uniformity_mc(jnp.asarray(z), key=jr.PRNGKey(3), pairs=4000)
+    se = np.asarray(out["inter_se"])
+    assert np.all(se > 0) and np.all(se < 0.05)
+    # 5 standard errors: a failure has probability < 1e-5 per entry under the normal limit
+    assert np.all(np.abs(np.asarray(out["inter"]) - want_inter) < 5 * se)
+    np.testing.assert_allclose(out["intra"], np.diag(np.asarray(out["inter"])))
+    small = mt.client_uniformity_mc(jnp.asarray(z), key=jr.PRNGKey(3), pairs=4000, block_elements=1)
+    np.testing.assert_allclose(small["inter"], out["inter"], rtol=1e-12)
+
+
+def test_uniformity_memory_is_blockwise():
+    """The compiled uniformity of N·m = 20·2000 points holds no N²m² buffer (12.8 GB in
+    float64): its temporaries are a few pair blocks of PAIR_BLOCK_ELEMENTS entries."""
+    z = jax.ShapeDtypeStruct((20, 2000, 40), jnp.float64)
+    compiled = jax.jit(mt.client_uniformity).lower(z).compile()
+    mem = compiled.memory_analysis()
+    if mem is None:
+        pytest.skip("backend gives no memory analysis")
+    assert mem.temp_size_in_bytes < 4 * mt.PAIR_BLOCK_ELEMENTS * 8, mem.temp_size_in_bytes
+
+
+@pytest.mark.parametrize(
+    "fn, field",
+    [
+        (lambda: mt.uniformity(jnp.ones((1, 3))), "z"),
+        (lambda: mt.uniformity(jnp.ones((4, 3)), t=float("nan")), "t"),
+        (lambda: mt.uniformity(jnp.ones((4, 3)), t=-1.0), "t"),
+        (lambda: mt.client_uniformity(jnp.ones((2, 1, 3))), "z"),
+        (lambda: mt.cross_uniformity(jnp.ones((3, 2)), jnp.ones((3, 4))), "z2"),
+        (lambda: mt.client_uniformity_mc(jnp.ones((2, 3, 3)), key=None, pairs=1), "pairs"),
+    ],
+)
+def test_uniformity_bad_inputs(fn, field):
+    with pytest.raises(ValueError, match=f"^{field}:"):
+        fn()
