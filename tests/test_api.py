@@ -1,0 +1,310 @@
+"""sims.run (the plug-in API) against hand-written FedAvg, gossip and push-sum loops in float64
+(NumPy, closed-form least-squares gradients), jitted and un-jitted; ragged data; validation."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+import pytest
+
+import sims
+from sims.api import batch_indices, check_mixing, loss_key, participation
+from theory import topology
+
+N, D = 4, 3
+W_TRUE = np.array([1.0, -2.0, 0.5])
+NOISE = 0.1  # input noise drawn from the loss key (exercises the per-step keys)
+
+
+def _data(sizes=(12, 12, 12, 12), seed=0):
+    rng = np.random.default_rng(seed)
+    xs = [rng.standard_normal((m, D)) + 0.3 * k for k, m in enumerate(sizes)]
+    ys = [x @ W_TRUE + 0.05 * rng.standard_normal(len(x)) for x in xs]
+    return xs, ys
+
+
+def _loss(w, batch, *, key):
+    x, y = batch
+    x = x + NOISE * jr.normal(key, x.shape, x.dtype)
+    return 0.5 * jnp.mean((x @ w - y) ** 2)
+
+
+def _local(w, x, y, key, t, i, steps, b, lr):
+    """E SGD steps of client i in NumPy with the closed-form gradient xᵀ(xw − y)/B."""
+    for s in range(steps):
+        rows = np.asarray(batch_indices(key, t, i, s, len(x), b))
+        xb = x[rows] + NOISE * np.asarray(jr.normal(loss_key(key, t, i, s), (b, D), jnp.float64))
+        g = xb.T @ (xb @ w - y[rows]) / b
+        w = w - lr * g
+    return w
+
+
+def _oracle(xs, ys, rule, M, *, rounds, steps, b, lr, key, sampled=None, agg=None):
+    n = len(xs)
+    ws = [np.zeros(D) for _ in range(n)]
+    weights = np.ones(n)
+    for t in range(rounds):
+        new = [_local(ws[i], xs[i], ys[i], key, t, i, steps, b, lr) for i in range(n)]
+        if rule == "fedavg":
+            act = np.ones(n)
+            if sampled is not None:
+                act = np.asarray(participation(key, t, n, sampled, jnp.float64))
+            s = act * (np.ones(n) if agg is None else agg)
+            s = s / s.sum()
+            server = sum(s[j] * new[j] for j in range(n))
+            ws = [server.copy() for _ in range(n)]
+        elif rule == "gossip":
+            ws = [sum(M[i, j] * new[j] for j in range(n)) for i in range(n)]
+        else:
+            num = [sum(M[i, j] * weights[j] * new[j] for j in range(n)) for i in range(n)]
+            weights = M @ weights
+            ws = [num[i] / weights[i] for i in range(n)]
+    return np.stack(ws), weights
+
+
+def _run(xs, ys, mixing, **kw):
+    kw.setdefault("rounds", 6)
+    kw.setdefault("local_steps", 3)
+    kw.setdefault("batch_size", 5)
+    kw.setdefault("lr", 0.05)
+    kw.setdefault("key", jr.key(3))
+    return sims.run(_loss, jnp.zeros(D), (xs, ys), mixing=mixing, **kw)
+
+
+def _directed_mixing(n):
+    """Column-stochastic A of a directed ring with self-loops and one chord (not row-stochastic)."""
+    A = np.zeros((n, n))
+    for j in range(n):
+        A[j, j] += 0.5
+        A[(j + 1) % n, j] += 0.5
+    A[:, 0] = 0
+    A[0, 0], A[1, 0], A[2, 0] = 0.2, 0.3, 0.5
+    return A
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_fedavg_equals_hand_written_fedavg(jit):
+    xs, ys = _data()
+    key = jr.key(3)
+    want, _ = _oracle(xs, ys, "fedavg", None, rounds=6, steps=3, b=5, lr=0.05, key=key)
+    if jit:
+        res = _run(np.stack(xs), np.stack(ys), "fedavg")
+    else:
+        with jax.disable_jit():
+            res = _run(np.stack(xs), np.stack(ys), "fedavg")
+    np.testing.assert_allclose(np.asarray(res.params), want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(res.global_params), want[0], rtol=0, atol=1e-12)
+    assert res.trace["loss"].shape == (6,) and res.trace["client_loss"].shape == (6, N)
+    assert res.params.dtype == jnp.float64
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_gossip_equals_hand_written_gossip_ragged(jit):
+    xs, ys = _data(sizes=(7, 12, 3, 9))
+    M = topology.mixing_matrix("metropolis", topology.make_graph("ring", N))
+    want, _ = _oracle(xs, ys, "gossip", M, rounds=6, steps=3, b=5, lr=0.05, key=jr.key(3))
+    if jit:
+        res = _run(xs, ys, M)
+    else:
+        with jax.disable_jit():
+            res = _run(xs, ys, M)
+    np.testing.assert_allclose(np.asarray(res.params), want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(res.global_params), want.mean(0), rtol=0, atol=1e-12)
+    cd = np.mean(np.sum((want - want.mean(0)) ** 2, axis=1))
+    np.testing.assert_allclose(float(res.trace["consensus_distance"][-1]), cd, rtol=1e-10)
+
+
+def test_push_sum_equals_hand_written_push_sum():
+    xs, ys = _data(sizes=(7, 12, 3, 9))
+    A = _directed_mixing(N)
+    assert not np.allclose(A.sum(1), 1)  # not row-stochastic: plain gossip would be biased
+    want, w = _oracle(xs, ys, "push-sum", A, rounds=6, steps=3, b=5, lr=0.05, key=jr.key(3))
+    res = _run(xs, ys, ("push-sum", A))
+    np.testing.assert_allclose(np.asarray(res.params), want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(res.weights), w, rtol=0, atol=1e-12)
+    glob = (w[:, None] * want).sum(0) / w.sum()
+    np.testing.assert_allclose(np.asarray(res.global_params), glob, rtol=0, atol=1e-12)
+
+
+def test_push_sum_reaches_the_average_on_a_directed_graph():
+    """Pure averaging (lr → no local progress): push-sum's de-biased models all converge to the
+    plain average of the initial models, which gossip with the same matrix would miss."""
+    A = _directed_mixing(N)
+    x0 = np.arange(N, dtype=np.float64)[:, None] * np.ones((N, 2))
+    state = x0.copy()
+    w = np.ones(N)
+    for _ in range(200):
+        state = (A @ (w[:, None] * state)) / (A @ w)[:, None]
+        w = A @ w
+    np.testing.assert_allclose(state, np.full((N, 2), x0.mean()), atol=1e-10)
+
+
+def test_fedavg_partial_participation_and_size_weights():
+    xs, ys = _data(sizes=(7, 12, 3, 9))
+    agg = np.array([7.0, 12, 3, 9])
+    want, _ = _oracle(
+        xs, ys, "fedavg", None, rounds=5, steps=2, b=4, lr=0.05, key=jr.key(3), sampled=2, agg=agg
+    )
+    res = _run(
+        xs, ys, "fedavg", rounds=5, local_steps=2, batch_size=4, clients_per_round=2, weights="size"
+    )
+    np.testing.assert_allclose(np.asarray(res.params), want, rtol=0, atol=1e-12)
+
+
+def test_raw_and_new_keys_agree_and_chunking_is_bit_identical():
+    xs, ys = _data()
+    a = _run(xs, ys, "fedavg", rounds=7, key=jr.key(5))
+    b = _run(xs, ys, "fedavg", rounds=7, key=jr.PRNGKey(5))
+    np.testing.assert_array_equal(np.asarray(a.params), np.asarray(b.params))
+    calls = []
+    c = _run(
+        xs,
+        ys,
+        "fedavg",
+        rounds=7,
+        key=jr.key(5),
+        rounds_per_call=3,
+        on_chunk=lambda done, r: calls.append(done),
+    )
+    assert calls == [3, 6]
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(c), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    # client chunks (lax.map): same per-client results up to the batching of reductions
+    d = _run(xs, ys, "fedavg", rounds=7, key=jr.key(5), chunk=3)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(d), strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-14, atol=1e-15)
+
+
+def test_on_chunk_can_stop_and_record_runs_per_round():
+    xs, ys = _data()
+    res = _run(
+        xs,
+        ys,
+        "fedavg",
+        rounds=9,
+        rounds_per_call=2,
+        on_chunk=lambda done, r: done >= 4,
+        record=lambda w: {"err": jnp.sum((w - jnp.asarray(W_TRUE)) ** 2)},
+    )
+    assert res.trace["loss"].shape == (4,)
+    full = _run(xs, ys, "fedavg", rounds=4)
+    np.testing.assert_array_equal(np.asarray(res.params), np.asarray(full.params))
+    err = np.sum((np.asarray(full.global_params) - W_TRUE) ** 2)
+    np.testing.assert_allclose(float(res.trace["record"]["err"][-1]), err, rtol=1e-12)
+
+
+def test_pytree_params_and_optax_optimizer_float32():
+    xs, ys = _data()
+    x32 = jnp.asarray(np.stack(xs), jnp.float32)
+    y32 = jnp.asarray(np.stack(ys), jnp.float32)
+
+    def loss(p, batch, *, key):
+        x, y = batch
+        return 0.5 * jnp.mean((x @ p["w"] + p["b"] - y) ** 2)
+
+    p0 = {"w": jnp.zeros(D, jnp.float32), "b": jnp.zeros((), jnp.float32)}
+    res = sims.run(
+        loss,
+        p0,
+        (x32, y32),
+        rounds=40,
+        local_steps=2,
+        batch_size=6,
+        optimizer=optax.adam(0.05),
+        key=jr.key(0),
+    )
+    assert res.params["w"].shape == (N, D) and res.params["w"].dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(res.global_params["w"]), W_TRUE, atol=0.1)
+
+
+def test_partition_calls_the_dirichlet_partitioner():
+    from sims.data import dirichlet_partition
+
+    y = np.repeat(np.arange(5), 20)
+    x = np.arange(100.0)[:, None] * np.ones((1, 2))
+    xs, ys = sims.partition(x, y, 4, alpha=0.3, key=jr.key(2))
+    parts = dirichlet_partition(y, 4, 0.3, key=jr.key(2))
+    for xk, yk, p in zip(xs, ys, parts, strict=True):
+        np.testing.assert_array_equal(xk[:, 0], p.astype(float))
+        np.testing.assert_array_equal(yk, y[p])
+    res = sims.run(
+        _loss_2d,
+        jnp.zeros(2),
+        (xs, [yk.astype(float) for yk in ys]),
+        rounds=1,
+        batch_size=2,
+        lr=1e-6,
+        key=jr.key(0),
+    )
+    assert res.params.shape == (4, 2)
+
+
+def _loss_2d(w, batch, *, key):
+    x, y = batch
+    return jnp.mean((x @ w - y) ** 2)
+
+
+@pytest.mark.parametrize(
+    "mixing, match",
+    [
+        (np.ones((3, 4)) / 4, "mixing: must be a square"),
+        (np.ones((3, 3)) / 3, r"mixing: must be an \(4, 4\)"),
+        (np.full((4, 4), 0.3), "mixing: must be row-stochastic"),
+        (np.eye(4), "mixing: must be irreducible"),
+        (np.full((4, 4), np.nan), "mixing: must be finite"),
+        (-np.eye(4) + 0.5, "mixing: must be entrywise >= 0"),
+        ("ring", "mixing: must be one of"),
+        (("push-sum", np.full((4, 4), 0.3)), "mixing: must be column-stochastic"),
+        (("gossip", np.full((4, 4), 0.25)), "mixing: must be one of"),
+    ],
+)
+def test_bad_mixing_one_line(mixing, match):
+    xs, ys = _data()
+    with pytest.raises(ValueError, match=match) as err:
+        _run(xs, ys, mixing)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"rounds": 0}, "rounds"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"local_steps": 1.5}, "local_steps"),
+        ({"lr": -1.0}, "lr"),
+        ({"optimizer": optax.sgd(0.1)}, "optimizer"),  # both lr and optimizer
+        ({"clients_per_round": 5}, "clients_per_round"),
+        ({"key": 3}, "key"),
+        ({"weights": np.array([1.0, 0, 1, 1])}, "weights"),
+        ({"chunk": 0}, "chunk"),
+    ],
+)
+def test_bad_arguments_name_the_field(kw, field):
+    xs, ys = _data()
+    with pytest.raises(ValueError, match=f"^{field}: must be"):
+        _run(xs, ys, "fedavg", **kw)
+
+
+def test_bad_data_and_params():
+    with pytest.raises(ValueError, match="^data: must be"):
+        sims.run(_loss, jnp.zeros(D), np.ones(3), rounds=1, batch_size=1, lr=0.1, key=jr.key(0))
+    xs, ys = _data(sizes=(3, 4, 5, 6))
+    with pytest.raises(ValueError, match="^data: must be leaves with the same clients"):
+        _run(xs, ys[:3], "fedavg")
+    with pytest.raises(ValueError, match="^params: must be a pytree of float"):
+        sims.run(
+            _loss, jnp.zeros(D, jnp.int32), (xs, ys), rounds=1, batch_size=1, lr=0.1, key=jr.key(0)
+        )
+    with pytest.raises(ValueError, match="^weights: must be None unless"):
+        _run(xs, ys, np.full((4, 4), 0.25), weights="size")
+
+
+def test_check_mixing_accepts_paper_mixings():
+    for rule in ("uniform", "metropolis", "max_degree"):
+        W = topology.mixing_matrix(rule, topology.make_graph("star", 5))
+        np.testing.assert_array_equal(check_mixing(W, 5), W)
+    with pytest.raises(ValueError, match="^W: must be column-stochastic"):
+        check_mixing(np.array([[0.5, 0.5], [0.9, 0.1]]), stochastic="column", field="W")
