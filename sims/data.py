@@ -29,6 +29,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory import datamodel as dm
+from theory._precision import x64
 
 __all__ = [
     "Partition",
@@ -106,14 +107,15 @@ def sample_paper_model(
       model: a :class:`theory.datamodel.DataModel`.
       n_per_client: M ≥ 1 samples per client.
       key: JAX PRNG key.
-      dtype: float dtype of ``x`` (float64 or float32).
+      dtype: float dtype of ``x`` (float64 or float32). The draws are made in float64 and cast,
+        so both dtypes see the same data (float32 = the float64 sample rounded to nearest).
       stratified: if True the component counts are fixed (round(ρM) rare samples, the rest split
         evenly, the odd one to class 2i−1) and only their order is random; if False (default)
         components are i.i.d. draws from the mixture.
 
     Returns:
-      ``(x, y)``: x of shape (N, M, d), y (N, M) int64 labels in [0, 2N) (0-based class
-      indices from ``theory.datamodel.class_labels``).
+      ``(x, y)``: x of shape (N, M, d), y (N, M) integer labels in [0, 2N) (0-based class
+      indices from ``theory.datamodel.class_labels``; int64 under x64, else int32).
 
     Jittable for fixed shapes: ``jax.jit(sample_paper_model, static_argnums=(0, 1))``.
 
@@ -129,20 +131,26 @@ def sample_paper_model(
     dtype = jnp.dtype(dtype)
     if dtype not in (jnp.dtype(jnp.float64), jnp.dtype(jnp.float32)):
         v.fail("dtype", "float64 or float32", dtype)
-    return _sample_core(
-        key,
-        n=model.n_clients,
-        d=model.d,
-        m=m,
-        tau=model.tau,
-        mu=model.mu,
-        rare=tuple(int(a) for a in dm.rare_axes(model)),
-        labels=tuple(tuple(int(c) for c in row) for row in dm.class_labels(model)),
-        weights=tuple(float(w) for w in dm.class_weights(model)),
-        rare_fraction=model.rare_fraction,
-        stratified=bool(stratified),
-        dtype=dtype,
-    )
+    # Every random number is drawn in float64 (inside a scoped x64 block, whatever the caller's
+    # jax_enable_x64) and only then cast to ``dtype``: float32 and float64 runs of the same key
+    # see the same samples, up to the final rounding (relative 2^-24 per entry).
+    with x64():
+        x, y = _sample_core(
+            key,
+            n=model.n_clients,
+            d=model.d,
+            m=m,
+            tau=model.tau,
+            mu=model.mu,
+            rare=tuple(int(a) for a in dm.rare_axes(model)),
+            labels=tuple(tuple(int(c) for c in row) for row in dm.class_labels(model)),
+            weights=tuple(float(w) for w in dm.class_weights(model)),
+            rare_fraction=model.rare_fraction,
+            stratified=bool(stratified),
+            dtype=jnp.dtype(jnp.float64),
+        )
+        x = x.astype(dtype)
+    return x, y.astype(jax.dtypes.canonicalize_dtype(jnp.int64))
 
 
 @partial(
@@ -677,10 +685,11 @@ def minibatch(
     elif not replace and b > jnp.shape(mask)[0]:
         v.fail("batch_size", f"an integer in [1, {jnp.shape(mask)[0]}]", b)
     mask = jnp.asarray(mask, dtype=bool)
-    if replace:
-        logits = jnp.where(mask, 0.0, -jnp.inf)
-        idx = jr.categorical(key, logits, shape=(b,))
-    else:
-        scores = jnp.where(mask, jr.gumbel(key, mask.shape, dtype=jnp.float64), -jnp.inf)
-        idx = jax.lax.top_k(scores, b)[1]
+    with x64():  # float64 draws whatever the caller's x64 setting (same rows for any dtype)
+        if replace:
+            logits = jnp.where(mask, 0.0, -jnp.inf)
+            idx = jr.categorical(key, logits, shape=(b,)).astype(jnp.int32)
+        else:
+            scores = jnp.where(mask, jr.gumbel(key, mask.shape, dtype=jnp.float64), -jnp.inf)
+            idx = jax.lax.top_k(scores, b)[1].astype(jnp.int32)
     return jnp.asarray(x)[idx], idx
