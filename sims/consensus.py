@@ -41,6 +41,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory import dissimilarity, spectral
+from theory._precision import x64
 
 __all__ = [
     "consensus_distance",
@@ -186,7 +187,8 @@ def zeta(W, targets, pi=None) -> np.ndarray:
         v.fail("W", f"an array (..., c, d={X.shape[-1]})", f"shape {W.shape}")
     pi = _weights(pi, X.shape[0])
     flat = W.reshape((-1,) + W.shape[-2:])
-    out = _zeta_batch(jnp.asarray(flat), jnp.asarray(X), jnp.asarray(pi))
+    with x64():
+        out = _zeta_batch(jnp.asarray(flat), jnp.asarray(X), jnp.asarray(pi))
     return np.asarray(out, dtype=np.float64).reshape(W.shape[:-2])
 
 
@@ -203,15 +205,14 @@ def contraction(mixing) -> float:
     """λ = ‖D_π^{1/2}(𝒲 − 1πᵀ)D_π^{−1/2}‖₂ (= ‖W − J‖₂ when doubly stochastic), consensus.md §0,
     D7; :func:`theory.spectral.contraction`."""
     M = v.array(mixing, "mixing", ndim=2)
-    with jax.numpy_dtype_promotion("standard"):
-        return float(spectral.contraction(jnp.asarray(M, dtype=jnp.float64)))
+    return float(spectral.contraction(np.asarray(M, dtype=np.float64)))
 
 
 def smoothness(targets, R) -> float:
     """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on {‖W‖₂ ≤ R} (consensus.md §7)."""
     X = v.array(targets, "targets", ndim=3)
     R = v.real(R, "R", lo=0.0)
-    return float(dissimilarity.local_smoothness(jnp.asarray(X, dtype=jnp.float64), R))
+    return float(dissimilarity.local_smoothness(np.asarray(X, dtype=np.float64), R))
 
 
 def d2_bound(e, spread, lam) -> np.ndarray:
@@ -322,8 +323,7 @@ def decl_bounds(local_iterates, mixing, targets, *, lr, pi=None) -> dict:
     n = it.shape[1]
     M = v.array(mixing, "mixing", shape=(n, n))
     if pi is None:
-        with jax.numpy_dtype_promotion("standard"):
-            pi = np.asarray(spectral.stationary_weights(jnp.asarray(M)), dtype=np.float64)
+        pi = np.asarray(spectral.stationary_weights(np.asarray(M, np.float64)), dtype=np.float64)
     pi = _weights(pi, n)
     eta = v.real(lr, "lr", lo=0.0, lo_open=True)
     starts = round_starts(it, M)

@@ -173,20 +173,21 @@ def _client_targets(xs, sizes, method: str, p: float) -> np.ndarray:
 
 
 def _spectral_row(mixing, adj, gamma: float) -> dict:
-    with jax.numpy_dtype_promotion("standard"):  # theory.spectral mixes integer widths
-        return {
-            "abar": float(spectral.avg_connectivity(adj)),
-            "lambda2": float(spectral.lambda2(mixing)),
-            "contraction": float(spectral.contraction(mixing)),
-            "effective_neighbours": float(spectral.effective_neighbours(mixing, gamma)),
-            "degree_min": int(adj.sum(1).min()),
-            "degree_max": int(adj.sum(1).max()),
-        }
+    mixing = np.asarray(mixing, dtype=np.float64)
+    adj = np.asarray(adj, dtype=np.float64)
+    return {
+        "abar": float(spectral.avg_connectivity(adj)),
+        "lambda2": float(spectral.lambda2(mixing)),
+        "contraction": float(spectral.contraction(mixing)),
+        "effective_neighbours": float(spectral.effective_neighbours(mixing, gamma)),
+        "degree_min": int(adj.sum(1).min()),
+        "degree_max": int(adj.sum(1).max()),
+    }
 
 
 def _stationary(mixing) -> np.ndarray:
-    with jax.numpy_dtype_promotion("standard"):
-        return np.asarray(spectral.stationary_weights(mixing), dtype=np.float64)
+    mixing = np.asarray(mixing, dtype=np.float64)
+    return np.asarray(spectral.stationary_weights(mixing), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -253,6 +253,10 @@ def run_stages(
     stages = default_stages() if stages is None else sorted(stages, key=lambda s: s.order)
     t_start = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        # the stages compute theory in float64 (scoped: the caller's JAX setting is restored)
+        from theory._precision import x64
+
+        stack.enter_context(x64())
         if blas_threads is not None:
             from threadpoolctl import threadpool_limits
 

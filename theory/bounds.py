@@ -30,6 +30,7 @@ import sympy as sp
 
 from theory import _validate as v
 from theory import symbolic as S
+from theory._precision import float64
 
 #: Recorded argument order of every lambdified bound.
 ARGS = ("d", "p", "abar", "n", "trH", "c_num", "c_den", "c_f", "c_n")
@@ -207,6 +208,7 @@ def _evaluate(kind, method, framework, d, p, abar, n, trH, constants, sign, fl_t
     return f(*args)
 
 
+@float64
 def sensitivity(
     method: str,
     framework: str,
@@ -262,6 +264,7 @@ def sensitivity(
     )
 
 
+@float64
 def lower_bound(
     method: str,
     framework: str,
@@ -310,6 +313,7 @@ def resolve_n(d, n=None, c_n: float = 1.0) -> np.ndarray:
     return c_n * d ** (1.0 / 20.0)
 
 
+@float64
 def evaluate(
     *,
     d,

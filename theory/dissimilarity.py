@@ -16,6 +16,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from theory._precision import float64
+
 
 def _weights(targets: jax.Array, weights) -> jax.Array:
     n = targets.shape[0]
@@ -24,6 +26,7 @@ def _weights(targets: jax.Array, weights) -> jax.Array:
     return jnp.asarray(weights, dtype=targets.dtype)
 
 
+@float64
 @jax.jit
 def zeta_sq(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     """ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (consensus.md §0).
@@ -42,6 +45,7 @@ def zeta_sq(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) 
     return 4.0 * jnp.sum(w * per)
 
 
+@float64
 @jax.jit
 def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     """δ = max_i 2‖X_i − X̄_w‖₂ (spectral norm; X_i symmetric) (consensus.md §7)."""
@@ -51,6 +55,7 @@ def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> ja
     return 2.0 * jnp.max(jnp.abs(jnp.linalg.eigvalsh(dev)))
 
 
+@float64
 @jax.jit
 def local_smoothness(targets: jax.Array, R) -> jax.Array:
     """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on the ball ‖W‖₂ ≤ R (consensus.md §7).

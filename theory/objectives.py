@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from theory import _validate as v
+from theory._precision import float64
 from theory.datamodel import DataModel, client_second_moment
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
@@ -153,6 +154,7 @@ def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
     return q
 
 
+@float64
 @jax.jit
 def loss(W: jax.Array, X: jax.Array) -> jax.Array:
     """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d), X (d, d) symmetric (paper.md §2.3).
@@ -163,6 +165,7 @@ def loss(W: jax.Array, X: jax.Array) -> jax.Array:
     return -jnp.sum((W @ X) * W) + 0.5 * jnp.sum(gram * gram)
 
 
+@float64
 @jax.jit
 def grad(W: jax.Array, X: jax.Array) -> jax.Array:
     """∇L(W) = −2 W X + 2 W WᵀW for symmetric X (Eq. 14 of arXiv 2607.02447)."""
@@ -213,6 +216,7 @@ def recon_moments(model_or_x, *, p: float = 0.75, with_vv: bool = False):
     return uu, vu
 
 
+@float64
 @jax.jit
 def recon_loss(W_e: jax.Array, W_d: jax.Array, sigma_uu: jax.Array, sigma_vu: jax.Array):
     """E‖W_d W_e u − v‖² − E‖v‖² = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv), B = W_d W_e (Eq. 3).

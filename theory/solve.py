@@ -22,6 +22,7 @@ import numpy as np
 import scipy.linalg
 
 from theory import _validate as v
+from theory._precision import float64
 
 #: Eigenvalues of X at most ``EY_REL_TOL · ‖X‖₂`` count as non-positive in :func:`eckart_young`.
 #: float64 ``eigh`` rounding is ≈ d·ε·‖X‖₂ (≈ 1e-13 relative for d = 400), far below this; the
@@ -60,6 +61,7 @@ def _eckart_young(X: jax.Array, c: int, tol) -> jax.Array:
     return root[:, None] * v_top.T
 
 
+@float64
 def eckart_young(X, c: int, *, tol: float | None = None) -> jax.Array:
     """Best PSD rank-c factor W (c, d): WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ.
 
@@ -133,6 +135,7 @@ def representability_vector(W, *, rel_tol: float = ROW_SPACE_REL_TOL) -> np.ndar
     return np.sum(basis**2, axis=1)
 
 
+@float64
 @jax.jit
 def energy_weighted_rv(W: jax.Array) -> jax.Array:
     """Energy-weighted RV: Σ_j σ_j² (v_jᵀ e_k)² / Σ_j σ_j² = diag(WᵀW)_k / ‖W‖_F², shape (d,).

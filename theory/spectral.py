@@ -34,6 +34,7 @@ import numpy as np
 import sympy as sp
 
 from theory import _validate as v
+from theory._precision import float64
 
 _REV_TOL = 1e-9  # tolerance of the reversibility / stochasticity tests (float64)
 _SMITH_STEPS = 64  # doubling steps for the Lyapunov sum: covers 2**64 terms of the series
@@ -222,6 +223,7 @@ def _stochasticity(W):
 # --------------------------------------------------------------------------------------------
 
 
+@float64
 @jax.jit
 def stationary_weights(W):
     """Stationary weights π: left Perron vector of W, πᵀW = πᵀ, Σ_i π_i = 1.
@@ -238,6 +240,7 @@ def stationary_weights(W):
     return _batch(_stationary, _matrix(W))
 
 
+@float64
 @jax.jit
 def objective_weights(W):
     """Eq. (1) weights π^obj_j = (1/N) Σ_i W_ij (column sums / N) of arXiv 2607.02447.
@@ -255,6 +258,7 @@ def objective_weights(W):
     return W.sum(axis=-2) / W.shape[-1]
 
 
+@float64
 @jax.jit
 def eigenvalues(W):
     """Real eigenvalues of a reversible W, descending (λ₁ = 1 >= λ₂ >= ... >= λ_N).
@@ -278,6 +282,7 @@ def eigenvalues_complex(W) -> np.ndarray:
     return ev[np.argsort(-np.abs(ev), kind="stable")]
 
 
+@float64
 @jax.jit
 def lambda2(W):
     """Second-largest eigenvalue λ₂ of a reversible W (NaN if W is not reversible).
@@ -287,12 +292,14 @@ def lambda2(W):
     return eigenvalues(W)[..., 1]
 
 
+@float64
 @jax.jit
 def lambda_min(W):
     """Smallest eigenvalue λ_N of a reversible W (NaN if W is not reversible)."""
     return eigenvalues(W)[..., -1]
 
 
+@float64
 @jax.jit
 def contraction(W):
     """Contraction factor λ = ‖D_π^{1/2}(W − 1πᵀ)D_π^{-1/2}‖₂ ∈ [0, 1].
@@ -310,18 +317,21 @@ def contraction(W):
     return _batch(_contraction, _matrix(W))
 
 
+@float64
 @jax.jit
 def spectral_gap(W):
     """Spectral gap δ = 1 − λ with λ = :func:`contraction`. Returns () or (b,)."""
     return _batch(lambda w: 1.0 - _contraction(w), _matrix(W))
 
 
+@float64
 @jax.jit
 def koloskova_p(W):
     """Koloskova et al.'s consensus rate p = 1 − λ² for a fixed W (τ = 1; consensus.md §1.2)."""
     return _batch(lambda w: 1.0 - _contraction(w) ** 2, _matrix(W))
 
 
+@float64
 @jax.jit
 def connectivity(adjacency):
     """|A_i| = deg_i + 1: neighbourhood size counting the client itself (Section 3.1).
@@ -332,6 +342,7 @@ def connectivity(adjacency):
     return a.sum(axis=-1) + 1.0
 
 
+@float64
 @jax.jit
 def avg_connectivity(adjacency):
     """Average connectivity |Ā| = (1/N) Σ_i |A_i| (Assumption A.1). Returns () or (b,)."""
@@ -343,6 +354,7 @@ def _effective_neighbours_jit(W, gamma):
     return _batch(_effective_neighbours, _matrix(W), jnp.asarray(gamma, dtype=jnp.float64))
 
 
+@float64
 def effective_neighbours(W, gamma):
     """Effective number of neighbours n_W(γ) of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
 
@@ -357,6 +369,7 @@ def effective_neighbours(W, gamma):
     return _effective_neighbours_jit(W, gamma)
 
 
+@float64
 @jax.jit
 def stochasticity(W):
     """Boolean properties of W: row / column / doubly stochastic, symmetric, nonnegative,
@@ -410,6 +423,7 @@ def _summary_jit(W, adjacency, gamma):
     return out
 
 
+@float64
 def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
     """All quantities of this module for W (and its graph, if ``adjacency`` is given).
 
@@ -434,6 +448,7 @@ def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
     return out
 
 
+@float64
 @jax.jit
 def lambda_gap_pi(W):
     """(λ, δ = 1 − λ, π) in one pass: the stationary solve is shared. Batched like the rest."""
