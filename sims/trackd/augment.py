@@ -1,0 +1,134 @@
+"""Keyed image augmentations in JAX for Track D, one image (H, W, C) at a time (vmap for batches).
+
+* :func:`shift` — random crop after zero padding by ``s`` pixels (a random translation by
+  (dy, dx) ∈ [−s, s]²), the small-image form of RandomResizedCrop;
+* :func:`flip` — horizontal flip with probability ½;
+* :func:`noise` — additive Gaussian noise N(0, σ²);
+* :func:`view` — the composition shift → flip → noise used for SimSiam's two views;
+* :func:`client_style` / :func:`style_params` — the paper's feature skew (paper.md §5.2
+  "feature_skew": a per-client ColorJitter brightness, a blur and a flip), here a fixed
+  per-client gain, offset and blur strength drawn once per client and applied to all its data.
+
+Every random function takes ``*, key``; the same key gives the same output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+
+from theory import _validate as v
+
+__all__ = [
+    "shift",
+    "flip",
+    "noise",
+    "view",
+    "view_batch",
+    "style_params",
+    "client_style",
+    "patchify",
+]
+
+
+def _img(x: Any) -> jax.Array:
+    x = jnp.asarray(x)
+    if x.ndim != 3:
+        v.fail("x", "one image of shape (H, W, C)", f"shape {tuple(x.shape)}")
+    return x
+
+
+def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
+    """Random translation by (dy, dx) ~ U{−s..s}², zero fill: crop of the s-padded image.
+
+    Example:
+      >>> import jax.random as jr
+      >>> shift(jnp.ones((4, 4, 1)), 0, key=jr.key(0)).sum().item()
+      16.0
+    """
+    x = _img(x)
+    s = v.integer(s, "s", lo=0)
+    if s == 0:
+        return x
+    h, w, c = x.shape
+    padded = jnp.pad(x, ((s, s), (s, s), (0, 0)))
+    off = jr.randint(key, (2,), 0, 2 * s + 1)
+    return jax.lax.dynamic_slice(padded, (off[0], off[1], 0), (h, w, c))
+
+
+def flip(x: Any, *, key: jax.Array) -> jax.Array:
+    """Horizontal flip x[:, ::-1] with probability ½."""
+    x = _img(x)
+    return jnp.where(jr.bernoulli(key), x[:, ::-1, :], x)
+
+
+def noise(x: Any, sigma: float, *, key: jax.Array) -> jax.Array:
+    """x + σ·ξ, ξ ~ N(0, I), in the dtype of x."""
+    x = _img(x)
+    return x + sigma * jr.normal(key, x.shape, x.dtype)
+
+
+def view(x: Any, *, key: jax.Array, s: int = 1, sigma: float = 0.1, do_flip: bool = True):
+    """One augmented view: noise(flip(shift(x))) with independent sub-keys of ``key``."""
+    k1, k2, k3 = jr.split(key, 3)
+    y = shift(x, s, key=k1)
+    if do_flip:
+        y = flip(y, key=k2)
+    return noise(y, sigma, key=k3) if sigma > 0 else y
+
+
+def view_batch(x: Any, *, key: jax.Array, s: int = 1, sigma: float = 0.1, do_flip: bool = True):
+    """:func:`view` of each image of a batch (B, H, W, C), one sub-key per image."""
+    x = jnp.asarray(x)
+    if x.ndim != 4:
+        v.fail("x", "a batch of shape (B, H, W, C)", f"shape {tuple(x.shape)}")
+    keys = jr.split(key, x.shape[0])
+    return jax.vmap(lambda im, k: view(im, key=k, s=s, sigma=sigma, do_flip=do_flip))(x, keys)
+
+
+def style_params(n_clients: int, *, key: jax.Array, strength: float = 1.0) -> jax.Array:
+    """Per-client feature-skew parameters (N, 4): gain ∈ 1 ± ½s, offset ∈ ±½s, blur ∈ [0, s],
+    flip ∈ {0, 1} with P(1) = s/2 (the paper's per-client ColorJitter(brightness
+    0.5·U(0,1)), blur and flip).
+
+    Args:
+      n_clients: N ≥ 1. key: PRNG key. strength: s ∈ [0, 1] (0: no skew).
+    """
+    n = v.integer(n_clients, "n_clients", lo=1)
+    st = v.real(strength, "strength", lo=0.0, hi=1.0)
+    u = jr.uniform(key, (n, 4))
+    gain = 1.0 + st * (u[:, 0] - 0.5)
+    offset = st * (u[:, 1] - 0.5)
+    blur = st * u[:, 2]
+    flp = (u[:, 3] < 0.5 * st).astype(u.dtype)
+    return jnp.stack([gain, offset, blur, flp], axis=1)
+
+
+def client_style(x: Any, style: Any) -> jax.Array:
+    """Apply one client's fixed style (4,) to its images (M, H, W, C): 3×3 box blur mixed in
+    with weight ``blur``, then gain·x + offset, then a flip if ``flip`` = 1. Deterministic."""
+    x = jnp.asarray(x)
+    if x.ndim != 4:
+        v.fail("x", "images of shape (M, H, W, C)", f"shape {tuple(x.shape)}")
+    style = jnp.asarray(style, x.dtype)
+    gain, offset, blur, flp = style[0], style[1], style[2], style[3]
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+    h, w = x.shape[1], x.shape[2]
+    box = sum(padded[:, i : i + h, j : j + w, :] for i in range(3) for j in range(3)) / 9.0
+    y = (1.0 - blur) * x + blur * box
+    y = gain * y + offset
+    return jnp.where(flp > 0.5, y[:, :, ::-1, :], y)
+
+
+def patchify(x: Any, patch: int) -> jax.Array:
+    """(..., H, W, C) → (..., P, q) patches in JAX (the traced twin of models.patchify)."""
+    x = jnp.asarray(x)
+    *lead, h, w, c = x.shape
+    s = patch
+    y = x.reshape(*lead, h // s, s, w // s, s, c)
+    nd = len(lead)
+    perm = tuple(range(nd)) + (nd, nd + 2, nd + 1, nd + 3, nd + 4)
+    return y.transpose(perm).reshape(*lead, (h // s) * (w // s), s * s * c)

@@ -1,0 +1,214 @@
+"""Track D per-client losses ``loss(params, batch, *, key) -> scalar`` for the plug-in engine.
+
+A batch is images (B, H, W, C). Three objectives (arXiv 2607.02447 §3.1, §5):
+
+* **MAE** (Eq. 3, nonlinear form): patches x (B, P, q); a random visibility mask m (B, P)
+  with exactly K = max(1, round((1−p)P)) visible patches per sample (``mode="count"``, MAE's
+  shuffle) or i.i.d. m ~ Bernoulli(1 − p) (``mode="bernoulli"``, the linear tracks' mask);
+
+    ``target="masked"`` (MAE): ℓ = mean_b Σ_k (1 − m_bk)‖x̂_bk − x_bk‖² / max(1, Σ_k (1 − m_bk))
+    ``target="eq3"``:          ℓ = mean_b ‖x̂_b − x_b ⊙ (1 − m_b)‖²   (Eq. 3 exactly)
+
+  with x̂ = f_d(f_e(x ⊙ m)). For the linear MLP (no hidden layer, no bias, no activation),
+  patch size 1 and ``mode="bernoulli"``, ``target="eq3"``, this is ``sims.losses.mim_recon``
+  with W_e = kernelᵀ, W_d = decoder kernelᵀ and the same key.
+* **SimSiam**: views x₁, x₂ = view(x) (``augment.view``); z = proj(f(x)), p = pred(z);
+  ℓ = −½[cos(p₁, sg(z₂)) + cos(p₂, sg(z₁))].
+* **MAR** (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)) with ``sims.losses.ammd`` (Eq. 6), z the pooled
+  embedding of the masked view under the client's model and z̄ the same masked view under the
+  anchor (the last aggregated model; γ from ``sims.losses.gamma_schedule``, Eq. 7). MAR
+  parameters are ``{"net": θ, "anchor": θ̄, "gamma": γ}``; anchor and γ get zero gradient.
+  Deviation from the paper/code: z̄ is the anchor model's embedding of the same batch rather
+  than a slot-wise average of other clients' latents of different images (paper.md §5.2).
+
+Key use (MAE, MAR): ``k_mask, k_aug = jr.split(key)``, as ``sims.losses``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+
+from sims import losses as base_losses
+from sims.trackd import augment
+from sims.trackd.models import NetConfig, make_net
+from theory import _validate as v
+
+__all__ = [
+    "OBJECTIVES",
+    "LossConfig",
+    "patch_mask",
+    "mae_loss",
+    "simsiam_loss",
+    "mar_loss",
+    "make_loss",
+    "negative_cosine",
+]
+
+OBJECTIVES = ("mae", "simsiam", "mar")
+MASK_MODES = ("count", "bernoulli")
+TARGETS = ("masked", "eq3")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """One Track D objective (frozen; hashable).
+
+    Args:
+      objective: ``"mae"``, ``"simsiam"`` or ``"mar"``.
+      patch: patch side s (pixels). p: mask ratio in (0, 1).
+      mask_mode: ``"count"`` or ``"bernoulli"``. target: ``"masked"`` or ``"eq3"``.
+      shift: augmentation shift s (pixels). sigma: augmentation noise σ. flip: random flips.
+      mae_augment: augment MAE inputs (shift + flip, as MAE's crop + flip) before masking.
+    """
+
+    objective: str = "mae"
+    patch: int = 2
+    p: float = 0.75
+    mask_mode: str = "count"
+    target: str = "masked"
+    shift: int = 1
+    sigma: float = 0.1
+    flip: bool = True
+    mae_augment: bool = True
+
+    def __post_init__(self) -> None:
+        v.choice(self.objective, "objective", OBJECTIVES)
+        v.integer(self.patch, "patch", lo=1)
+        v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        v.choice(self.mask_mode, "mask_mode", MASK_MODES)
+        v.choice(self.target, "target", TARGETS)
+        v.integer(self.shift, "shift", lo=0)
+        v.real(self.sigma, "sigma", lo=0.0)
+
+
+def patch_mask(key: jax.Array, batch: int, n_patches: int, p: float, mode: str = "count"):
+    """Visibility mask (B, P) in {0, 1} (1 = visible) and the kept indices (B, K).
+
+    ``count``: K = max(1, round((1 − p)P)) patches per sample, uniformly at random (the
+    indices of the K smallest of P uniforms, sorted). ``bernoulli``: m ~ Bernoulli(1 − p)
+    i.i.d. with the key used directly (as ``sims.losses``); ``keep`` is then None.
+
+    Example:
+      >>> import jax.random as jr
+      >>> m, keep = patch_mask(jr.key(0), 3, 8, 0.75)
+      >>> m.sum(axis=1).tolist(), keep.shape
+      ([2, 2, 2], (3, 2))
+    """
+    v.choice(mode, "mask_mode", MASK_MODES)
+    if mode == "bernoulli":
+        return jr.bernoulli(key, 1.0 - p, (batch, n_patches)), None
+    k = max(1, int(round((1.0 - p) * n_patches)))
+    u = jr.uniform(key, (batch, n_patches))
+    keep = jnp.sort(jnp.argsort(u, axis=1)[:, :k], axis=1)
+    vis = jnp.zeros((batch, n_patches), bool).at[jnp.arange(batch)[:, None], keep].set(True)
+    return vis, keep
+
+
+def _images(batch: Any, dtype) -> jax.Array:
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    x = jnp.asarray(x)
+    if x.ndim != 4:
+        v.fail("batch", "images of shape (B, H, W, C)", f"shape {tuple(x.shape)}")
+    return x.astype(dtype)
+
+
+def _mae_parts(net_cfg: NetConfig, cfg: LossConfig, params, batch, key, anchor=None):
+    dt = jnp.dtype(net_cfg.dtype)
+    net = make_net(net_cfg)
+    x = _images(batch, dt)
+    k_mask, k_aug = jr.split(key)
+    if cfg.mae_augment and (cfg.shift > 0 or cfg.flip):
+        x = augment.view_batch(x, key=k_aug, s=cfg.shift, sigma=0.0, do_flip=cfg.flip)
+    xp = augment.patchify(x, cfg.patch)
+    b, n_p = xp.shape[0], xp.shape[1]
+    if n_p != net_cfg.n_patches or xp.shape[2] != net_cfg.patch_dim:
+        v.fail(
+            "batch", f"images giving ({net_cfg.n_patches}, {net_cfg.patch_dim}) patches", xp.shape
+        )
+    vis, keep = patch_mask(k_mask, b, n_p, cfg.p, cfg.mask_mode)
+    if keep is None and net_cfg.arch == "vit":
+        v.fail("mask_mode", "'count' for the ViT (it gathers visible patches)", cfg.mask_mode)
+    visf = vis.astype(dt)
+    rec, z = net.apply(params, xp, visf, keep, method="mae")
+    hid = 1.0 - visf
+    if cfg.target == "masked":
+        per = jnp.sum(hid[..., None] * (rec - xp) ** 2, axis=(1, 2))
+        loss = jnp.mean(per / jnp.maximum(jnp.sum(hid, axis=1), 1.0))
+    else:
+        loss = jnp.mean(jnp.sum((rec - xp * hid[..., None]) ** 2, axis=(1, 2)))
+    z_bar = None
+    if anchor is not None:
+        _, z_bar = net.apply(anchor, xp, visf, keep, method="mae")
+    return loss, z, z_bar
+
+
+def mae_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key: jax.Array):
+    """MAE reconstruction loss of one client batch (module docstring for the formula)."""
+    return _mae_parts(net_cfg, cfg, params, batch, key)[0]
+
+
+def negative_cosine(p: jax.Array, z: jax.Array) -> jax.Array:
+    """−mean_b cos(p_b, sg(z_b)) (the target branch z is stop-gradient)."""
+    z = jax.lax.stop_gradient(z)
+    pn = p / jnp.maximum(jnp.linalg.norm(p, axis=-1, keepdims=True), 1e-12)
+    zn = z / jnp.maximum(jnp.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
+    return -jnp.mean(jnp.sum(pn * zn, axis=-1))
+
+
+def simsiam_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
+    """SimSiam loss −½[cos(p₁, sg(z₂)) + cos(p₂, sg(z₁))] of one client batch."""
+    dt = jnp.dtype(net_cfg.dtype)
+    net = make_net(net_cfg)
+    x = _images(batch, dt)
+    k1, k2 = jr.split(key)
+    views = [
+        augment.patchify(
+            augment.view_batch(x, key=k, s=cfg.shift, sigma=cfg.sigma, do_flip=cfg.flip),
+            cfg.patch,
+        )
+        for k in (k1, k2)
+    ]
+    (z1, p1), (z2, p2) = (net.apply(params, xv, method="siam") for xv in views)
+    return 0.5 * (negative_cosine(p1, z2) + negative_cosine(p2, z1))
+
+
+def mar_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
+    """MAR loss (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)); params ``{"net", "anchor", "gamma"}``."""
+    if not isinstance(params, dict) or set(params) != {"net", "anchor", "gamma"}:
+        v.fail("params", 'a dict with keys "net", "anchor", "gamma"', type(params).__name__)
+    anchor = jax.lax.stop_gradient(params["anchor"])
+    gamma = jax.lax.stop_gradient(params["gamma"])
+    loss, z, z_bar = _mae_parts(net_cfg, cfg, params["net"], batch, key, anchor=anchor)
+    reg = base_losses.ammd(z, jax.lax.stop_gradient(z_bar))
+    return loss + jnp.asarray(gamma, loss.dtype) * reg
+
+
+def make_loss(net_cfg: NetConfig, cfg: LossConfig):
+    """The plug-in loss ``loss(params, batch, *, key) -> scalar`` of ``cfg.objective``.
+
+    Example:
+      >>> import jax.random as jr
+      >>> from sims.trackd.models import init_params
+      >>> nc = NetConfig(arch="mlp", head="mae", n_patches=16, patch_dim=4, width=8, embed=4)
+      >>> loss = make_loss(nc, LossConfig("mae"))
+      >>> float(loss(init_params(nc, key=jr.key(0)), jnp.ones((2, 8, 8, 1)), key=jr.key(1))) > 0
+      True
+    """
+    if not isinstance(net_cfg, NetConfig):
+        v.fail("net_cfg", "a sims.trackd.models.NetConfig", type(net_cfg).__name__)
+    if not isinstance(cfg, LossConfig):
+        v.fail("cfg", "a sims.trackd.losses.LossConfig", type(cfg).__name__)
+    want = "simsiam" if cfg.objective == "simsiam" else "mae"
+    if net_cfg.head != want:
+        v.fail("net_cfg.head", f"{want!r} for objective {cfg.objective!r}", net_cfg.head)
+    fn = {"mae": mae_loss, "simsiam": simsiam_loss, "mar": mar_loss}[cfg.objective]
+
+    def loss(params, batch, *, key):
+        return fn(net_cfg, cfg, params, batch, key=key)
+
+    return loss

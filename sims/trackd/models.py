@@ -1,0 +1,269 @@
+"""Small nonlinear encoders for Track D (flax.linen): an MLP and a patch ViT, with MAE and
+SimSiam heads.
+
+Inputs are images cut into patches: one sample is x (P, q) (P patches of q = s·s·channels
+pixels; :func:`patchify`), a batch is (B, P, q). Every network is a pure ``init``/``apply``
+pair of flax.linen, so a client's parameters are a pytree and clients stack on a leading axis
+under ``jax.vmap``.
+
+* **MLP** (``arch="mlp"``): the flattened image through Dense layers; with ``act=None``, no
+  hidden layers and no bias the encoder is the linear map z = W_e x of Tracks B/C.
+* **ViT** (``arch="vit"``): a linear patch embedding plus learned positions, pre-norm
+  transformer blocks (width ≤ 128), mean pooling. MAE-style it encodes only the visible
+  patches (gathered by index) and a light one-block decoder fills in mask tokens.
+
+Heads (one network per objective; :class:`SSLNet`):
+
+* ``"mae"``: encoder on the masked image, decoder back to all P patches (Eq. 3's nonlinear
+  form, arXiv 2607.02447 §3.1; He et al.'s MAE);
+* ``"simsiam"``: encoder → projector (2 layers, LayerNorm) → predictor (bottleneck 2 layers).
+  Deviation from SimSiam/the official code: LayerNorm in place of BatchNorm, so a client's
+  forward pass has no batch statistics state (pure functions under vmap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theory import _validate as v
+
+__all__ = ["ARCHS", "HEADS", "NetConfig", "SSLNet", "make_net", "patchify", "init_params"]
+
+ARCHS = ("mlp", "vit")
+HEADS = ("mae", "simsiam")
+_ACTS = {"gelu": nn.gelu, "relu": nn.relu, "none": None}
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Sizes of one Track D network (frozen, hashable: it is a static argument of jitted code).
+
+    Args:
+      arch: ``"mlp"`` or ``"vit"``. head: ``"mae"`` or ``"simsiam"``.
+      n_patches: P. patch_dim: q (pixels per patch).
+      width: ViT token width / MLP hidden width (≤ 128). depth: ViT blocks / MLP hidden layers.
+      heads: attention heads. embed: representation width c (MLP output; ViT uses ``width``).
+      dec_width: MAE decoder width. proj: SimSiam projector width. pred: predictor bottleneck.
+      act: ``"gelu"``, ``"relu"`` or ``"none"`` (linear MLP). bias: Dense biases (MLP).
+      dtype: parameter and compute dtype name (``"float32"`` or ``"float64"``).
+    """
+
+    arch: str = "mlp"
+    head: str = "mae"
+    n_patches: int = 16
+    patch_dim: int = 4
+    width: int = 64
+    depth: int = 2
+    heads: int = 4
+    embed: int = 32
+    dec_width: int = 32
+    proj: int = 64
+    pred: int = 16
+    act: str = "gelu"
+    bias: bool = True
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        v.choice(self.arch, "arch", ARCHS)
+        v.choice(self.head, "head", HEADS)
+        v.choice(self.act, "act", tuple(_ACTS))
+        v.choice(self.dtype, "dtype", ("float32", "float64"))
+        v.integer(self.n_patches, "n_patches", lo=1)
+        v.integer(self.patch_dim, "patch_dim", lo=1)
+        v.integer(self.width, "width", lo=1, hi=128)
+        v.integer(self.depth, "depth", lo=0 if self.arch == "mlp" else 1, hi=12)
+        v.integer(self.heads, "heads", lo=1)
+        if self.arch == "vit" and self.width % self.heads:
+            v.fail("heads", f"a divisor of width={self.width}", self.heads)
+        for name in ("embed", "dec_width", "proj", "pred"):
+            v.integer(getattr(self, name), name, lo=1, hi=512)
+
+    @property
+    def rep_dim(self) -> int:
+        """Width of the pooled representation the probes read."""
+        return self.embed if self.arch == "mlp" else self.width
+
+
+def patchify(images: Any, patch: int) -> np.ndarray:
+    """(n, H, W, C) images → (n, P, q) patches, P = (H/s)(W/s), q = s·s·C, row-major patches.
+
+    Example:
+      >>> patchify(np.arange(16.0).reshape(1, 4, 4, 1), 2)[0, 1].tolist()
+      [2.0, 3.0, 6.0, 7.0]
+    """
+    x = np.asarray(images)
+    if x.ndim != 4:
+        v.fail("images", "an array of shape (n, H, W, C)", f"shape {x.shape}")
+    n, h, w, c = x.shape
+    s = v.integer(patch, "patch", lo=1)
+    if h % s or w % s:
+        v.fail("patch", f"a divisor of H={h} and W={w}", s)
+    x = x.reshape(n, h // s, s, w // s, s, c).transpose(0, 1, 3, 2, 4, 5)
+    return x.reshape(n, (h // s) * (w // s), s * s * c)
+
+
+class _MLP(nn.Module):
+    widths: tuple
+    act: Callable | None
+    bias: bool
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, h):
+        for k, w in enumerate(self.widths):
+            h = nn.Dense(w, use_bias=self.bias, dtype=self.dtype, param_dtype=self.dtype)(h)
+            if k < len(self.widths) - 1 and self.act is not None:
+                h = self.act(h)
+        return h
+
+
+class _Block(nn.Module):
+    width: int
+    heads: int
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, h):
+        kw = dict(dtype=self.dtype, param_dtype=self.dtype)
+        a = nn.LayerNorm(force_float32_reductions=False, **kw)(h)
+        a = nn.MultiHeadDotProductAttention(num_heads=self.heads, **kw)(a, a)
+        h = h + a
+        m = nn.LayerNorm(force_float32_reductions=False, **kw)(h)
+        m = nn.Dense(2 * self.width, **kw)(m)
+        m = nn.Dense(self.width, **kw)(nn.gelu(m))
+        return h + m
+
+
+class SSLNet(nn.Module):
+    """Encoder + MAE decoder or SimSiam projector/predictor, configured by :class:`NetConfig`.
+
+    Methods (``apply(params, ..., method=...)``):
+
+    * ``represent(x)``: pooled representation of unmasked x (B, P, q) → (B, rep_dim);
+    * ``mae(x, visible, keep)``: reconstruction (B, P, q) and pooled visible embedding
+      (B, rep_dim); ``visible`` (B, P) in {0, 1} (MLP), ``keep`` (B, K) indices (ViT);
+    * ``siam(x)``: projections z (B, proj) and predictions p (B, proj).
+    """
+
+    cfg: NetConfig
+
+    def setup(self) -> None:
+        c = self.cfg
+        dt = jnp.dtype(c.dtype)
+        kw = dict(dtype=dt, param_dtype=dt)
+        act = _ACTS[c.act]
+        if c.arch == "mlp":
+            self.encoder = _MLP((c.width,) * c.depth + (c.embed,), act, c.bias, dt)
+        else:
+            self.embed_patch = nn.Dense(c.width, **kw)
+            self.pos = self.param(
+                "pos", nn.initializers.normal(0.02, dt), (c.n_patches, c.width), dt
+            )
+            self.blocks = [_Block(c.width, c.heads, dt) for _ in range(c.depth)]
+            self.norm = nn.LayerNorm(force_float32_reductions=False, **kw)
+        if c.head == "mae":
+            if c.arch == "mlp":
+                self.decoder = _MLP(
+                    (c.width,) * min(c.depth, 1) + (c.n_patches * c.patch_dim,), act, c.bias, dt
+                )
+            else:
+                self.dec_in = nn.Dense(c.dec_width, **kw)
+                self.mask_token = self.param(
+                    "mask_token", nn.initializers.normal(0.02, dt), (c.dec_width,), dt
+                )
+                self.dec_pos = self.param(
+                    "dec_pos", nn.initializers.normal(0.02, dt), (c.n_patches, c.dec_width), dt
+                )
+                self.dec_block = _Block(c.dec_width, 1, dt)
+                self.dec_out = nn.Dense(c.patch_dim, **kw)
+        else:
+            self.projector = [
+                nn.Dense(c.proj, **kw),
+                nn.LayerNorm(force_float32_reductions=False, **kw),
+                nn.Dense(c.proj, **kw),
+            ]
+            self.predictor = [
+                nn.Dense(c.pred, **kw),
+                nn.LayerNorm(force_float32_reductions=False, **kw),
+                nn.Dense(c.proj, **kw),
+            ]
+
+    # -- encoders -------------------------------------------------------------------------
+
+    def _vit_tokens(self, x, keep=None):
+        h = self.embed_patch(x) + self.pos
+        if keep is not None:
+            h = jnp.take_along_axis(h, keep[..., None], axis=-2)
+        for blk in self.blocks:
+            h = blk(h)
+        return self.norm(h)
+
+    def represent(self, x):
+        if self.cfg.arch == "mlp":
+            return self.encoder(x.reshape(x.shape[:-2] + (-1,)))
+        return jnp.mean(self._vit_tokens(x), axis=-2)
+
+    # -- MAE -------------------------------------------------------------------------------
+
+    def mae(self, x, visible, keep):
+        c = self.cfg
+        if c.arch == "mlp":
+            xm = x * visible[..., None].astype(x.dtype)
+            z = self.encoder(xm.reshape(xm.shape[:-2] + (-1,)))
+            rec = self.decoder(z).reshape(x.shape)
+            return rec, z
+        tok = self._vit_tokens(x, keep)
+        z = jnp.mean(tok, axis=-2)
+        d = self.dec_in(tok)
+        full = jnp.broadcast_to(self.mask_token, x.shape[:-1] + (c.dec_width,))
+        batch_idx = jnp.arange(x.shape[0])[:, None]
+        full = full.at[batch_idx, keep].set(d)
+        rec = self.dec_out(self.dec_block(full + self.dec_pos))
+        return rec, z
+
+    # -- SimSiam ---------------------------------------------------------------------------
+
+    def siam(self, x):
+        h = self.represent(x)
+        l1, n1, l2 = self.projector
+        z = l2(nn.gelu(n1(l1(h))))
+        q1, m1, q2 = self.predictor
+        p = q2(nn.gelu(m1(q1(z))))
+        return z, p
+
+    def __call__(self, x):
+        if self.cfg.head == "mae":
+            k = max(1, self.cfg.n_patches // 4)
+            keep = jnp.broadcast_to(jnp.arange(k), (x.shape[0], k))
+            vis = jnp.ones(x.shape[:-1], x.dtype)
+            return self.mae(x, vis, keep)
+        return self.siam(x)
+
+
+def make_net(cfg: NetConfig) -> SSLNet:
+    """The flax module of ``cfg`` (validates ``cfg``)."""
+    if not isinstance(cfg, NetConfig):
+        v.fail("cfg", "a sims.trackd.models.NetConfig", type(cfg).__name__)
+    return SSLNet(cfg)
+
+
+def init_params(cfg: NetConfig, *, key: jax.Array) -> Any:
+    """Initial parameters of one client's network (a pytree, dtype ``cfg.dtype``).
+
+    Example:
+      >>> import jax.random as jr
+      >>> p = init_params(NetConfig(arch="mlp", head="mae", depth=0, act="none", bias=False,
+      ...     n_patches=4, patch_dim=1, embed=2), key=jr.key(0))
+      >>> p["params"]["encoder"]["Dense_0"]["kernel"].shape
+      (4, 2)
+    """
+    net = make_net(cfg)
+    x = jnp.zeros((2, cfg.n_patches, cfg.patch_dim), jnp.dtype(cfg.dtype))
+    return net.init(key, x)

@@ -1,0 +1,277 @@
+"""Track D training through the plug-in engine ``sims.api.run`` (thin).
+
+The network, its loss and the optimiser are built once per configuration (cached), so a sweep
+over seeds, partitions, graphs and mixing matrices reuses one compiled engine: the mixing
+matrix, the data and the initial parameters are runtime arguments of the engine.
+
+Data layout: every client's images are tiled to one fixed length ``rows`` (the client's rows
+in a random order, repeated cyclically), so partitions of different sizes have one shape and
+compile once. Deviation: a row then has sampling weight ⌈rows/n_i⌉ or ⌊rows/n_i⌋ out of rows
+(uniform to within 1/⌊rows/n_i⌋); the engine draws with replacement in any case.
+
+MAR in one engine call: the parameters are ``{"net": θ, "anchor": θ̄, "gamma": γ, "round": t}``.
+:func:`mar_optimizer` steps θ with the inner optimiser and, at the last local step of a round,
+sets anchor ← θ (the local model), γ ← γ(t + 1) (``sims.losses.gamma_schedule``, Ω = T) and
+t ← t + 1; the engine's mixing then turns the anchors into the mixed (FedAvg: global) model,
+which is the z̄ model of the next round. Deviations (paper.md §5): Ω = T and the count ω = t
+for every client in FL too (the expected count under uniform sampling is tS/N, Ω = TS/N: the
+same ratio); the anchor is mixed alongside θ (twice the traffic in the simulation).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+
+from sims import api
+from sims.losses import gamma_schedule
+from sims.trackd.losses import LossConfig, make_loss
+from sims.trackd.models import NetConfig, init_params
+from theory import _validate as v
+
+__all__ = [
+    "TrainConfig",
+    "engine_run",
+    "make_optimizer",
+    "mar_optimizer",
+    "mar_params",
+    "tile_clients",
+    "train",
+    "global_net",
+    "client_nets",
+    "client_update",
+]
+
+
+def engine_run(loss, params, data, **kwargs) -> api.Result:
+    """The one call into the engine: ``sims.api.run`` (the same path as the linear tracks)."""
+    return api.run(loss, params, data, **kwargs)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training schedule of one Track D run.
+
+    Args:
+      rounds: T ≥ 1. local_steps: E ≥ 1. batch_size: B ≥ 2. lr: Adam learning rate > 0.
+      clients_per_round: FedAvg participants per round (None: all).
+      gamma_max, gamma_min: MAR's cosine schedule (Eq. 7; paper defaults 1e−1, 1e−3).
+    """
+
+    rounds: int = 20
+    local_steps: int = 5
+    batch_size: int = 32
+    lr: float = 1e-3
+    clients_per_round: int | None = None
+    gamma_max: float = 1e-1
+    gamma_min: float = 1e-3
+
+    def __post_init__(self) -> None:
+        v.integer(self.rounds, "rounds", lo=1)
+        v.integer(self.local_steps, "local_steps", lo=1)
+        v.integer(self.batch_size, "batch_size", lo=2)
+        v.real(self.lr, "lr", lo=0.0, lo_open=True)
+        if self.clients_per_round is not None:
+            v.integer(self.clients_per_round, "clients_per_round", lo=1)
+        v.real(self.gamma_min, "gamma_min", lo=0.0)
+        v.real(self.gamma_max, "gamma_max", lo=self.gamma_min)
+
+
+class _MarState(NamedTuple):
+    inner: Any
+    count: jax.Array
+
+
+def mar_optimizer(
+    inner: optax.GradientTransformation,
+    local_steps: int,
+    rounds: int,
+    gamma_max: float = 1e-1,
+    gamma_min: float = 1e-3,
+) -> optax.GradientTransformation:
+    """Optimiser of MAR's ``{"net", "anchor", "gamma", "round"}`` parameters (module docstring).
+
+    ``inner`` steps "net"; at local step E − 1 of a round (the engine re-initialises the
+    optimiser every round) anchor ← net after the step, γ ← γ(t+1), round ← t + 1.
+    """
+
+    def init(params):
+        return _MarState(inner.init(params["net"]), jnp.zeros((), jnp.int32))
+
+    def update(grads, state, params):
+        u_net, s_net = inner.update(grads["net"], state.inner, params["net"])
+        last = state.count == local_steps - 1
+        new_net = optax.apply_updates(params["net"], u_net)
+        u_anchor = jax.tree.map(
+            lambda new, a: jnp.where(last, new - a, jnp.zeros_like(a)), new_net, params["anchor"]
+        )
+        t = params["round"]
+        g_next = gamma_schedule(t + 1, rounds, gamma_max, gamma_min).astype(t.dtype)
+        u_gamma = jnp.where(last, g_next - params["gamma"], jnp.zeros_like(t))
+        u_round = jnp.where(last, jnp.ones_like(t), jnp.zeros_like(t))
+        updates = {"net": u_net, "anchor": u_anchor, "gamma": u_gamma, "round": u_round}
+        return updates, _MarState(s_net, state.count + 1)
+
+    return optax.GradientTransformation(init, update)
+
+
+def mar_params(net_params: Any, cfg: TrainConfig) -> dict:
+    """Initial MAR parameters: anchor = net, γ = γ_max (γ(0)), round = 0, in the net's dtype."""
+    dt = jax.tree.leaves(net_params)[0].dtype
+    return {
+        "net": net_params,
+        "anchor": net_params,
+        "gamma": jnp.asarray(cfg.gamma_max, dt),
+        "round": jnp.zeros((), dt),
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def make_optimizer(objective: str, cfg: TrainConfig) -> optax.GradientTransformation:
+    """Adam(lr) (SimSiam, MAE) or :func:`mar_optimizer` around it (MAR); cached per config."""
+    inner = optax.adam(cfg.lr)
+    if objective != "mar":
+        return inner
+    return mar_optimizer(inner, cfg.local_steps, cfg.rounds, cfg.gamma_max, cfg.gamma_min)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_loss(net_cfg: NetConfig, loss_cfg: LossConfig):
+    loss = make_loss(net_cfg, loss_cfg)
+    if loss_cfg.objective != "mar":
+        return loss
+
+    def mar(params, batch, *, key):  # the engine's pytree includes the round counter
+        return loss({k: params[k] for k in ("net", "anchor", "gamma")}, batch, key=key)
+
+    return mar
+
+
+def tile_clients(images: list, rows: int, *, key: jax.Array) -> np.ndarray:
+    """Stack K clients' images (n_k, H, W, C) to (K, rows, H, W, C): each client's rows in a
+    random order, repeated cyclically (module docstring)."""
+    if not images:
+        v.fail("images", "a non-empty list of per-client arrays", images)
+    rows = v.integer(rows, "rows", lo=1)
+    out = []
+    for k, x in enumerate(images):
+        x = np.asarray(x)
+        if x.shape[0] < 1:
+            v.fail("images", "clients with at least one image", f"client {k} is empty")
+        perm = np.asarray(jr.permutation(jr.fold_in(key, k), x.shape[0]))
+        idx = np.resize(perm, rows)
+        out.append(x[idx])
+    return np.stack(out)
+
+
+def train(
+    net_cfg: NetConfig,
+    loss_cfg: LossConfig,
+    cfg: TrainConfig,
+    data: Any,
+    *,
+    mixing: Any = "fedavg",
+    key: jax.Array,
+) -> api.Result:
+    """Train one Track D network on every client through ``sims.api.run``.
+
+    Args:
+      net_cfg, loss_cfg, cfg: network, objective and schedule.
+      data: (N, M, H, W, C) client images (e.g. from :func:`tile_clients`).
+      mixing: ``"fedavg"``, an (N, N) row-stochastic W, or ``("push-sum", A)``.
+      key: PRNG key; ``fold_in(key, 0)`` initialises the network, ``fold_in(key, 1)`` drives
+        the engine (minibatches, masks, augmentations, participation).
+
+    Returns:
+      ``sims.api.Result``; for MAR the parameters are the dict of :func:`mar_params`.
+    """
+    key = api.as_key(key)
+    params = init_params(net_cfg, key=jr.fold_in(key, 0))
+    if loss_cfg.objective == "mar":
+        params = mar_params(params, cfg)
+    n = int(np.shape(data)[0])
+    cpr = cfg.clients_per_round
+    if cpr is not None and not (isinstance(mixing, str) and mixing == "fedavg"):
+        cpr = None
+    return engine_run(
+        _cached_loss(net_cfg, loss_cfg),
+        params,
+        jnp.asarray(data, jnp.dtype(net_cfg.dtype)),
+        mixing=mixing,
+        rounds=cfg.rounds,
+        local_steps=cfg.local_steps,
+        batch_size=cfg.batch_size,
+        optimizer=make_optimizer(loss_cfg.objective, cfg),
+        clients_per_round=None if cpr is None else min(cpr, n),
+        key=jr.fold_in(key, 1),
+    )
+
+
+def global_net(result: api.Result, objective: str) -> Any:
+    """The global network parameters of a run (the "net" part for MAR)."""
+    return result.global_params["net"] if objective == "mar" else result.global_params
+
+
+def client_nets(result: api.Result, objective: str) -> Any:
+    """Per-client network parameters (leading axis N; the "net" part for MAR)."""
+    return result.params["net"] if objective == "mar" else result.params
+
+
+@functools.lru_cache(maxsize=64)
+def _client_update_fn(net_cfg: NetConfig, loss_cfg: LossConfig, cfg: TrainConfig):
+    loss = _cached_loss(net_cfg, loss_cfg)
+    opt = make_optimizer(loss_cfg.objective, cfg)
+    vg = jax.value_and_grad(loss)
+
+    def update(params, data_i, n_i, i, key, t):
+        def step(carry, s):
+            p, o = carry
+            rows = api.batch_indices(key, t, i, s, n_i, cfg.batch_size)
+            val, g = vg(p, data_i[rows], key=api.loss_key(key, t, i, s))
+            with jax.numpy_dtype_promotion("standard"):
+                upd, o = opt.update(g, o, p)
+            return (optax.apply_updates(p, upd), o), val
+
+        (p, _), vals = jax.lax.scan(step, (params, opt.init(params)), jnp.arange(cfg.local_steps))
+        return p, jnp.mean(vals)
+
+    return jax.jit(update)
+
+
+def client_update(
+    net_cfg: NetConfig,
+    loss_cfg: LossConfig,
+    cfg: TrainConfig,
+    params: Any,
+    data_i: Any,
+    *,
+    key: jax.Array,
+    t: int = 0,
+    i: int = 0,
+) -> tuple[Any, jax.Array]:
+    """One client's local round, unbatched and jitted: E optimiser steps on its rows with the
+    engine's minibatch rows and loss keys for (key, round t, client i) (``sims.api``).
+
+    The same update the engine vmaps; used for the per-client-loop oracle, the benchmark's
+    Python loop and the local models of Table 5.
+
+    Args:
+      params: one client's parameters (the MAR dict for MAR). data_i: (M, H, W, C).
+      key: the engine key (``fold_in(train_key, 1)`` of :func:`train`). t, i: round, client.
+
+    Returns:
+      ``(params, mean loss over the local steps)``.
+    """
+    data_i = jnp.asarray(data_i, jnp.dtype(net_cfg.dtype))
+    fn = _client_update_fn(net_cfg, loss_cfg, cfg)
+    n_i = jnp.asarray(data_i.shape[0], jnp.int32)
+    return fn(
+        params, data_i, n_i, jnp.asarray(i, jnp.int32), api.as_key(key), jnp.asarray(t, jnp.int32)
+    )

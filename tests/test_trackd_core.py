@@ -1,0 +1,177 @@
+"""Track D: models, losses and augmentations against hand-written references and Track C's
+linear model (tiny sizes; float64 where an exact oracle exists)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+from sims import losses as linear_losses
+from sims.data import sample_paper_model
+from sims.trackd import augment, models
+from sims.trackd.losses import (
+    LossConfig,
+    make_loss,
+    negative_cosine,
+    patch_mask,
+    simsiam_loss,
+)
+from sims.trackd.models import NetConfig, init_params, make_net
+from theory import datamodel as dm
+
+
+def _relu(a):
+    return np.maximum(a, 0.0)
+
+
+def test_mae_loss_equals_hand_written_reference():
+    # MLP MAE with ReLU, one hidden layer each side, on a 4x4 image with 2x2 patches.
+    nc = NetConfig(
+        arch="mlp", head="mae", n_patches=4, patch_dim=4, width=3, depth=1, embed=2,
+        act="relu", dtype="float64",
+    )  # fmt: skip
+    cfg = LossConfig("mae", patch=2, p=0.5, mae_augment=False)
+    params = init_params(nc, key=jr.key(0))
+    x = np.asarray(jr.normal(jr.key(1), (3, 4, 4, 1), jnp.float64))
+    key = jr.key(2)
+    got = float(make_loss(nc, cfg)(params, jnp.asarray(x), key=key))
+
+    # reference, by hand: mask from split(key)[0], visible patches zeroed, loss on hidden ones
+    vis, _ = patch_mask(jr.split(key)[0], 3, 4, 0.5, "count")
+    vis = np.asarray(vis, np.float64)
+    xp = models.patchify(x, 2)  # (3, 4, 4)
+    pe = params["params"]
+    e0, e1 = pe["encoder"]["Dense_0"], pe["encoder"]["Dense_1"]
+    d0, d1 = pe["decoder"]["Dense_0"], pe["decoder"]["Dense_1"]
+    ref = 0.0
+    for b in range(3):
+        inp = (xp[b] * vis[b][:, None]).reshape(-1)
+        z = _relu(inp @ np.asarray(e0["kernel"]) + np.asarray(e0["bias"]))
+        z = z @ np.asarray(e1["kernel"]) + np.asarray(e1["bias"])
+        h = _relu(z @ np.asarray(d0["kernel"]) + np.asarray(d0["bias"]))
+        rec = (h @ np.asarray(d1["kernel"]) + np.asarray(d1["bias"])).reshape(4, 4)
+        hidden = 1.0 - vis[b]
+        ref += np.sum(hidden[:, None] * (rec - xp[b]) ** 2) / hidden.sum()
+    ref /= 3
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_linear_mlp_mae_is_track_c_recon_loss(jit):
+    # No hidden layer, no bias, no activation, patch 1, Bernoulli masks, Eq. 3 target:
+    # the network is (W_e, W_d) and its loss and gradient are sims.losses.mim_recon's.
+    model = dm.DataModel(d=16, n_clients=2)
+    x, _ = sample_paper_model(model, 5, key=jr.key(0))
+    xb = x.reshape(-1, 16)  # (10, 16) float64, the paper's data
+    nc = NetConfig(
+        arch="mlp", head="mae", n_patches=16, patch_dim=1, depth=0, embed=4, act="none",
+        bias=False, dtype="float64",
+    )  # fmt: skip
+    cfg = LossConfig("mae", patch=1, p=0.75, mask_mode="bernoulli", target="eq3", mae_augment=False)
+    params = init_params(nc, key=jr.key(1))
+    W_e = params["params"]["encoder"]["Dense_0"]["kernel"].T
+    W_d = params["params"]["decoder"]["Dense_0"]["kernel"].T
+    key = jr.key(3)
+    loss = make_loss(nc, cfg)
+    images = xb.reshape(10, 4, 4, 1)
+
+    def ours(p):
+        return loss(p, images, key=key)
+
+    def theirs(we, wd):
+        return linear_losses.mim_recon((we, wd), xb, 0.75, key=key)
+
+    f, g = (jax.jit(ours), jax.jit(theirs)) if jit else (ours, theirs)
+    np.testing.assert_allclose(float(f(params)), float(g(W_e, W_d)), rtol=1e-12)
+    g_ours = jax.grad(ours)(params)["params"]
+    g_we, g_wd = jax.grad(theirs, argnums=(0, 1))(W_e, W_d)
+    np.testing.assert_allclose(g_ours["encoder"]["Dense_0"]["kernel"].T, g_we, rtol=1e-10)
+    np.testing.assert_allclose(g_ours["decoder"]["Dense_0"]["kernel"].T, g_wd, rtol=1e-10)
+
+
+def test_negative_cosine_has_no_gradient_through_target():
+    p = jr.normal(jr.key(0), (4, 3), jnp.float64)
+    z = jr.normal(jr.key(1), (4, 3), jnp.float64)
+    gz = jax.grad(lambda zz: negative_cosine(p, zz))(z)
+    gp = jax.grad(lambda pp: negative_cosine(pp, z))(p)
+    assert np.all(np.asarray(gz) == 0.0)
+    assert np.linalg.norm(np.asarray(gp)) > 0
+
+
+def test_simsiam_gradient_is_the_stop_gradient_one():
+    # The full loss's gradient equals that of a hand-built loss whose target branch runs on
+    # stop_gradient(params): nothing flows through z.
+    nc = NetConfig(arch="mlp", head="simsiam", n_patches=4, patch_dim=4, width=4, depth=1,
+                   embed=3, proj=4, pred=2, dtype="float64")  # fmt: skip
+    cfg = LossConfig("simsiam", patch=2, shift=1, sigma=0.1)
+    params = init_params(nc, key=jr.key(0))
+    x = jr.normal(jr.key(1), (5, 4, 4, 1), jnp.float64)
+    key = jr.key(2)
+    net = make_net(nc)
+
+    def reference(pp):
+        k1, k2 = jr.split(key)
+        v1, v2 = (
+            augment.patchify(augment.view_batch(x, key=k, s=1, sigma=0.1), 2) for k in (k1, k2)
+        )
+        frozen = jax.lax.stop_gradient(pp)
+        _, p1 = net.apply(pp, v1, method="siam")
+        _, p2 = net.apply(pp, v2, method="siam")
+        z1, _ = net.apply(frozen, v1, method="siam")
+        z2, _ = net.apply(frozen, v2, method="siam")
+
+        def cos(a, b):
+            return jnp.sum(a * b, -1) / (jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1))
+
+        return -0.5 * (jnp.mean(cos(p1, z2)) + jnp.mean(cos(p2, z1)))
+
+    got_v, got_g = jax.value_and_grad(lambda pp: simsiam_loss(nc, cfg, pp, x, key=key))(params)
+    ref_v, ref_g = jax.value_and_grad(reference)(params)
+    np.testing.assert_allclose(float(got_v), float(ref_v), rtol=1e-10)
+    for a, b in zip(jax.tree.leaves(got_g), jax.tree.leaves(ref_g), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-8, atol=1e-12)
+
+
+def test_vit_mae_and_mar_losses_are_finite_and_mar_reduces_to_mae_at_gamma_zero():
+    nc = NetConfig(arch="vit", head="mae", n_patches=16, patch_dim=4, width=8, depth=1, heads=2,
+                   dec_width=8, dtype="float64")  # fmt: skip
+    params = init_params(nc, key=jr.key(0))
+    x = jr.uniform(jr.key(1), (4, 8, 8, 1), jnp.float64)
+    mae = make_loss(nc, LossConfig("mae"))(params, x, key=jr.key(2))
+    mar0 = make_loss(nc, LossConfig("mar"))(
+        {"net": params, "anchor": params, "gamma": jnp.float64(0.0)}, x, key=jr.key(2)
+    )
+    assert np.isfinite(float(mae))
+    np.testing.assert_allclose(float(mar0), float(mae), rtol=1e-12)
+
+
+def test_patch_mask_counts_and_patchify_twins():
+    vis, keep = patch_mask(jr.key(0), 5, 16, 0.75)
+    assert np.all(np.asarray(vis).sum(axis=1) == 4)
+    assert np.all(np.take_along_axis(np.asarray(vis), np.asarray(keep), 1))
+    img = np.arange(2 * 4 * 4 * 3, dtype=np.float64).reshape(2, 4, 4, 3)
+    np.testing.assert_array_equal(np.asarray(augment.patchify(img, 2)), models.patchify(img, 2))
+
+
+def test_augmentations_keyed_and_style_identity():
+    img = jr.uniform(jr.key(0), (4, 4, 1), jnp.float64)
+    a = augment.view(img, key=jr.key(1))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(augment.view(img, key=jr.key(1))))
+    flipped = augment.flip(img, key=jr.key(3))
+    assert np.allclose(flipped, img) or np.allclose(flipped, img[:, ::-1])
+    st = augment.style_params(3, key=jr.key(0), strength=0.0)
+    np.testing.assert_allclose(np.asarray(st), [[1.0, 0.0, 0.0, 0.0]] * 3)
+    batch = jr.uniform(jr.key(2), (2, 4, 4, 1), jnp.float64)
+    np.testing.assert_allclose(np.asarray(augment.client_style(batch, st[0])), np.asarray(batch))
+
+
+def test_bad_arguments_fail_with_one_line():
+    with pytest.raises(ValueError, match="^width: "):
+        NetConfig(width=256)
+    with pytest.raises(ValueError, match="^objective: "):
+        LossConfig("byol")
+    with pytest.raises(ValueError, match="^net_cfg.head: "):
+        make_loss(NetConfig(head="mae"), LossConfig("simsiam"))
