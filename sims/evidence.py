@@ -28,8 +28,10 @@ Measured on the consensus model W̄ = (1/N)Σ_i W_i (local runs: on each W_i):
   eigenspace) to Track B optima: exact hollow MIM target, the paper's diagonal Eq. 17 target,
   π-weighted DecL optima, the paper's |Ā| construction (``theory.solve.paper_decl_target``).
 
-Seed noise: with S ≥ 2 seeds every compared quantity carries a standard error and comparisons
-allow 2·SE (never less than ``SENS_TOL`` for sensitivities); one seed uses ``SENS_TOL`` only.
+Verdict words and tolerances follow docs/verdict_rules.md (``theory.verdicts``): ``holds`` /
+``violated`` / ``degenerate`` (equal within tolerance) / ``not-run``. Seed noise (rule T6): with
+S ≥ 2 seeds every compared quantity carries a standard error SE and two quantities are compared
+with tolerance 2·√(SE_a² + SE_b²), never less than ``SENS_TOL``; one seed uses ``SENS_TOL``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from sims.config import EngineConfig, key_tree
 from sims.engine import make_problem, sweep
 from theory import _validate as v
 from theory import objectives, solve, spectral, topology
+from theory import verdicts as vd
 from theory.claims import CLAIM_IDS, Evidence, VerifyConfig
 
 __all__ = [
@@ -109,57 +112,62 @@ _BOUND_METHOD = {"mim": "mim", "cl": "cl_similar", "cl-dissimilar": "cl_dissimil
 # verdict logic: pure functions of numbers
 
 
-def bound_verdict(min_rv: float, lower_bound: float, slack: float = 0.0) -> str:
-    """``vacuous`` if the bound is undefined or ≤ 0, ``violated`` if min_rv + slack < bound,
-    else ``holds`` (Thm 4.2 / 4.3: r_k ≥ LB for k ∈ [N]).
+def bound_verdict(min_rv: float, lower_bound: float, slack: float = SENS_TOL) -> str:
+    """Rule R2 (docs/verdict_rules.md) for Track C: r ≥ LB with tolerance ``slack`` (T6:
+    2·SE floored at ``SENS_TOL``) plus δLB; a bound that Track A calls ``invalid`` or
+    ``vacuous`` (undefined, ≤ 0, > 1) makes the check ``degenerate``.
 
     Example:
-      >>> bound_verdict(0.25, 0.97), bound_verdict(0.99, 0.97), bound_verdict(0.5, -1.0)
-      ('violated', 'holds', 'vacuous')
+      >>> bound_verdict(0.25, 0.97), bound_verdict(0.999, 0.97), bound_verdict(0.5, -1.0)
+      ('violated', 'holds', 'degenerate')
+      >>> bound_verdict(0.96, 0.97)  # within the one-seed tolerance SENS_TOL
+      'degenerate'
     """
-    if not np.isfinite(lower_bound) or lower_bound <= 0.0:
-        return "vacuous"
-    return "violated" if min_rv + slack < lower_bound else "holds"
+    word_a = vd.track_a(lower_bound)
+    tol = max(float(slack), 0.0) + vd.bound_tolerance(
+        lower_bound if np.isfinite(lower_bound) else 0
+    )
+    return vd.bound_check(min_rv, lower_bound, word_a, tol=tol)
 
 
-def order_verdict(pairs, tol: float = 0.0, strict: bool = True) -> str:
-    """``holds`` if every (small, large) pair satisfies small < large − tol (``strict``) or
-    small ≤ large + tol (not strict), else ``violated``.
+def order_verdict(pairs, tol: float = SENS_TOL, strict: bool = True) -> str:
+    """Rule R1 + R5 on (small, large) pairs: the claim small < large (``strict``) or
+    small ≤ large; a pair equal within ``tol`` is ``degenerate`` either way.
 
     Example:
-      >>> order_verdict([(0.01, 0.1)]), order_verdict([(0.1, 0.01)])
-      ('holds', 'violated')
+      >>> order_verdict([(0.01, 0.1)]), order_verdict([(0.1, 0.01)]), order_verdict([(0.1, 0.1)])
+      ('holds', 'violated', 'degenerate')
     """
-    for small, large in pairs:
-        ok = small < large - tol if strict else small <= large + tol
-        if not ok:
-            return "violated"
-    return "holds"
+    rel = "<" if strict else "<="
+    return vd.combine([vd.compare(float(a), float(b), rel, float(tol)) for a, b in pairs])
 
 
 def subspace_verdict(angle_paper: float, angle_exact: float, tol: float = ANGLE_TOL) -> str:
     """Which target a trained subspace lands on: ``holds`` if within ``tol`` of the paper's
-    target, ``mismatch`` otherwise (whether or not it lands on the exact one; see notes)."""
+    target, ``violated`` otherwise (whether or not it lands on the exact one; see notes)."""
     if np.isfinite(angle_paper) and angle_paper <= tol:
         return "holds"
-    return "mismatch"
+    return "violated"
 
 
-def trend_verdict(series: dict, tol: float) -> tuple[str, dict]:
-    """Cor 4.5 logic on sensitivities ordered by increasing |Ā|: ``holds`` if no series rises
-    by more than ``tol`` between consecutive graphs and at least one falls by more than ``tol``
-    from first to last; else ``violated``. Returns (verdict, per-series flags)."""
+def trend_verdict(series: dict, tol: float, abar=None) -> tuple[str, dict]:
+    """Cor 4.5, rule R6 per series (sensitivities on graphs ordered by |Ā|, ``abar`` defaults
+    to 0, 1, 2, ...) combined with R5; flags carry each series' word, its violations and the
+    old rule's answer (``theory.verdicts.old_trend_rule``, RULE_CHANGES)."""
     flags = {}
     for name, s in series.items():
         s = np.asarray(s, dtype=float)
+        a = np.arange(s.size, dtype=float) if abar is None else np.asarray(abar, float)
+        word, viol = vd.trend(a, s.tolist(), tol)
         flags[name] = {
+            "verdict": word,
+            "violations": [list(x) for x in viol],
             "non_increasing": bool(np.all(np.diff(s) <= tol)),
             "decreases": bool(s[-1] < s[0] - tol),
         }
-    ok = all(f["non_increasing"] for f in flags.values()) and any(
-        f["decreases"] for f in flags.values()
-    )
-    return ("holds" if ok else "violated"), flags
+    word = vd.combine([f["verdict"] for f in flags.values()])
+    flags["old_rule_verdict"] = vd.old_trend_rule(series)
+    return word, flags
 
 
 def paper_lower_bound(cfg: VerifyConfig, method: str, framework: str, abar=None) -> float:
@@ -507,26 +515,21 @@ def _bound(runs: dict, methods: tuple, framework: str) -> Evidence:
             if framework == "local"
             else _global_measure(runs, method, framework)
         )
-        slack = 2.0 * m["min_rv_se"]
+        slack = vd.track_c_tolerance(m["min_rv_se"])  # T6
         verdicts[method] = bound_verdict(m["min_rv"], lb, slack)
         numbers[method] = {
             "lower_bound": lb,
+            "track_a": vd.track_a(lb),
             "min_rv": m["min_rv"],
-            "slack_2se": slack,
+            "tol_T6": slack,
             "rv_N": m["rv_N"],
             "verdict": verdicts[method],
         }
         if framework != "local":
             numbers[method]["rv_energy_N"] = m["rv_energy_N"]
-    if "violated" in verdicts.values():
-        bad = [k for k, val in verdicts.items() if val == "violated"]
-        return Evidence(
-            "violated", numbers, "trained RV below the paper's bound: " + ", ".join(bad)
-        )
-    if all(val == "vacuous" for val in verdicts.values()):
-        return Evidence("vacuous", numbers, "the paper's bound is <= 0 or undefined here")
+    word = vd.combine(verdicts.values())
     what = "k in [N]\\{i} of every local model" if framework == "local" else "e_1..e_N"
-    return Evidence("holds", numbers, f"trained RV of {what} >= the paper's lower bound")
+    return Evidence(word, numbers, f"trained RV of {what} vs the paper's lower bound (R2, T6)")
 
 
 def _thm44(runs: dict) -> Evidence:
@@ -544,11 +547,12 @@ def _thm44(runs: dict) -> Evidence:
         key = "s_N_max" if fw == "local" else "s_N"
         for cl in ("cl", "cl-dissimilar"):
             if cl in row:
-                pairs.append((row["mim"][key], row[cl][key]))
+                tol = vd.track_c_tolerance(row["mim"]["se"], row[cl]["se"])  # T6
+                pairs.append(vd.compare(row["mim"][key], row[cl][key], "<", tol))
         numbers[fw] = row
-    verdict = order_verdict(pairs, tol=0.0, strict=True)
+    verdict = vd.combine(pairs)
     return Evidence(
-        verdict, numbers, "trained s^C > s^M at the configuration's d (local, DecL, FL)"
+        verdict, numbers, "trained s^C > s^M at the configuration's d (local, DecL, FL; R1, T6)"
     )
 
 
@@ -572,9 +576,9 @@ def _cor45(runs: dict) -> Evidence:
     if len(rows) < 2:
         return Evidence("not-run", {"sweep": rows}, "fewer than two graphs (N < 3)")
     se = max(r[f"{m}_s_N_se"] for r in rows for m in runs["models"])
-    tol = max(SENS_TOL, 2.0 * se)
+    tol = vd.track_c_tolerance(se, se)  # T6 for the difference of two measured values
     series = {m: [r[f"{m}_s_N"] for r in rows] for m in runs["models"]}
-    verdict, flags = trend_verdict(series, tol)
+    verdict, flags = trend_verdict(series, tol, abar=[r["abar"] for r in rows])
     return Evidence(
         verdict,
         {"sweep": rows, "trend": flags, "tol": tol},
@@ -582,25 +586,34 @@ def _cor45(runs: dict) -> Evidence:
     )
 
 
-def _thm46(runs: dict) -> Evidence:
-    numbers: dict = {"graph": runs["config"].graph, "abar": runs["graphs"]["decl"]["abar"]}
-    pairs = []
-    tols = []
+def _thm46(runs: dict, which: str = "thm4.6") -> Evidence:
+    """Thm 4.6 (s_Dec >= s_Fed), Eq. 87 (strict on the configuration's graph when |Ā| < N)
+    and Eq. 89 (equality on the complete graph); R1 with the T6 tolerance."""
+    name = "sweep-complete" if which == "eq89" else "decl"
+    abar = runs["graphs"][name]["abar"]
+    n = runs["config"].n_clients
+    numbers: dict = {"graph": "complete" if which == "eq89" else runs["config"].graph, "abar": abar}
+    if which == "eq87" and abar >= n:
+        return Evidence("not-run", numbers, "Eq. 87 needs |Ā| < N")
+    rel = {"thm4.6": ">=", "eq87": ">", "eq89": "=="}[which]
+    words = []
     for method in runs["models"]:
-        dec = _global_measure(runs, method, "decl")
+        dec = _global_measure(runs, method, name)
         fed = _global_measure(runs, method, "fl")
+        tol = vd.track_c_tolerance(dec["s_N_se"], fed["s_N_se"])  # T6
+        word = vd.compare(dec["s_N"], fed["s_N"], rel, tol)
+        words.append(word)
         numbers[method] = {
             "s_dec_N": dec["s_N"],
             "s_fed_N": fed["s_N"],
             "s_dec_c": dec["s_c"],
             "s_fed_c": fed["s_c"],
+            "tol": tol,
+            "verdict": word,
         }
-        pairs.append((fed["s_N"], dec["s_N"]))
-        tols.append(2.0 * max(dec["s_N_se"], fed["s_N_se"]))
-    tol = max(SENS_TOL, *tols)
-    numbers["tol"] = tol
-    verdict = order_verdict(pairs, tol=tol, strict=False)
-    return Evidence(verdict, numbers, "trained s_Fed <= s_Dec (+ tol) over [N] for every method")
+    return Evidence(
+        vd.combine(words), numbers, f"trained s_Dec {rel} s_Fed over [N] for every method (R1, T6)"
+    )
 
 
 def evidence_from_runs(runs: dict) -> dict[str, Evidence]:
@@ -618,6 +631,8 @@ def evidence_from_runs(runs: dict) -> dict[str, Evidence]:
         "thm4.4": _thm44(runs),
         "cor4.5": _cor45(runs),
         "thm4.6": _thm46(runs),
+        "thm4.6.eq87": _thm46(runs, "eq87"),
+        "thm4.6.eq89": _thm46(runs, "eq89"),
     }
     s = runs["settings"]
     common = {

@@ -153,23 +153,27 @@ def test_fl_run_equals_engine_fedavg_with_all_clients(runs):
 def test_bound_verdict_follows_numbers():
     assert ev.bound_verdict(0.5, 0.9) == "violated"
     assert ev.bound_verdict(0.95, 0.9) == "holds"
-    assert ev.bound_verdict(0.88, 0.9, slack=0.05) == "holds"
-    assert ev.bound_verdict(0.5, -0.1) == "vacuous"
-    assert ev.bound_verdict(0.5, float("nan")) == "vacuous"
+    assert ev.bound_verdict(0.88, 0.9, slack=0.05) == "degenerate"  # equal within tolerance
+    assert ev.bound_verdict(0.5, -0.1) == "degenerate"  # invalid bound (R2)
+    assert ev.bound_verdict(0.5, float("nan")) == "degenerate"
+    assert ev.bound_verdict(0.5, 0.0) == "degenerate"  # vacuous bound
 
 
 def test_order_subspace_and_trend_verdicts_follow_numbers():
-    assert ev.order_verdict([(0.1, 0.2)], strict=True) == "holds"
-    assert ev.order_verdict([(0.1, 0.2), (0.3, 0.2)], strict=True) == "violated"
-    assert ev.order_verdict([(0.21, 0.2)], tol=0.02, strict=False) == "holds"
+    assert ev.order_verdict([(0.1, 0.2)], tol=0.02, strict=True) == "holds"
+    assert ev.order_verdict([(0.1, 0.2), (0.3, 0.2)], tol=0.02, strict=True) == "violated"
+    assert ev.order_verdict([(0.21, 0.2)], tol=0.02, strict=False) == "degenerate"
     assert ev.order_verdict([(0.21, 0.2)], tol=0.0, strict=False) == "violated"
+    assert ev.order_verdict([(0.2, 0.2)], tol=0.0, strict=True) == "degenerate"  # 0 vs 0 alike
     assert ev.subspace_verdict(0.01, 1.5) == "holds"
-    assert ev.subspace_verdict(1.5, 0.01) == "mismatch"
-    assert ev.subspace_verdict(float("nan"), 0.01) == "mismatch"
+    assert ev.subspace_verdict(1.5, 0.01) == "violated"
+    assert ev.subspace_verdict(float("nan"), 0.01) == "violated"
     verdict, flags = ev.trend_verdict({"a": [0.3, 0.2, 0.1], "b": [0.1, 0.1, 0.1]}, tol=0.01)
-    assert verdict == "holds" and flags["a"]["decreases"] and not flags["b"]["decreases"]
+    # "b" is flat within tolerance: the pair is degenerate (R6 + R5); the old rule said holds
+    assert verdict == "degenerate" and flags["a"]["verdict"] == "holds"
+    assert flags["b"]["verdict"] == "degenerate" and flags["old_rule_verdict"] == "holds"
     assert ev.trend_verdict({"a": [0.1, 0.3, 0.05]}, tol=0.01)[0] == "violated"
-    assert ev.trend_verdict({"a": [0.1, 0.1]}, tol=0.01)[0] == "violated"
+    assert ev.trend_verdict({"a": [0.1, 0.1]}, tol=0.01)[0] == "degenerate"
 
 
 def _with_models(runs, method, name, W):
@@ -194,7 +198,7 @@ def test_injected_models_flip_the_verdicts(runs):
     on_exact = ev.evidence_from_runs(
         _with_models(runs, "mim", "fl", solve.eckart_young_np(exact, model.c))
     )
-    assert on_exact["eq17"].verdict == "mismatch"
+    assert on_exact["eq17"].verdict == "violated"
     assert on_exact["eq17"].numbers["angle_to_exact_hollow"] < 1e-6
     # an encoder whose row space contains e_1..e_N has RV 1 there: the bound verdict is "holds"
     W = np.zeros((model.c, CFG.d))
