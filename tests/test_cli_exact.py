@@ -21,43 +21,91 @@ def _run(capsys, *argv):
 
 def test_mim_population_keys_and_values(capsys):
     code, res, _ = _run(capsys, "--method", "mim", "--d", "40", "--n-clients", "4", "--c", "8")
-    assert code == 0
-    for key in (
-        "local_rv",
-        "fl_rv",
-        "rv_coords",
-        "sensitivity_N",
-        "sensitivity_c",
-        "eigenvalues",
-        "paper_decl",
-    ):
+    assert code == 0 and res["path"] == "structured"
+    for key in ("local", "fl", "decl", "decl_stationary", "paper_decl", "rv_coords", "graph"):
         assert key in res
-    assert len(res["local_rv"]) == 4 and all(len(r) == 8 for r in res["local_rv"])
+    for key in ("rv_min", "rv_max", "rv_rest", "s_N", "s_c", "gap", "rank", "tied", "exact"):
+        assert key in res["fl"]
+    assert len(res["local"]) == 4 and all(len(o["rv_min"]) == 8 for o in res["local"])
     # the exact hollow target of our model has rank 1 on every client (a fact of OUR matrices)
     assert res["rank"]["local"] == [1, 1, 1, 1]
     model = dm.DataModel(d=40, n_clients=4, c=8)
     X = ob.population_targets(model, "mim")
     want = so.representability_vector(so.eckart_young(X.mean(0), 8))[:8]
-    np.testing.assert_allclose(res["fl_rv"], want, atol=1e-12)
+    np.testing.assert_allclose(res["fl"]["rv_min"], want, atol=1e-12)
+    np.testing.assert_allclose(res["fl"]["rv_max"], want, atol=1e-12)
     assert len(res["sensitivity_N"]["local"]) == 4
 
 
+def test_dense_path_keeps_the_old_output(capsys):
+    code, res, _ = _run(capsys, "--method", "mim", "--d", "40", "--n-clients", "4", "--dense")
+    assert code == 0 and res["path"] == "dense"
+    for key in ("local_rv", "fl_rv", "sensitivity_N", "sensitivity_c", "eigenvalues"):
+        assert key in res
+    code, res2, _ = _run(capsys, "--method", "mim", "--d", "40", "--n-clients", "4")
+    np.testing.assert_allclose(res["fl_rv"], res2["fl"]["rv_min"], atol=1e-10)
+
+
 def test_decl_and_paper_variant(capsys):
-    pytest.importorskip("theory.topology")
     code, res, _ = _run(
         capsys, "--method", "mim-paper", "--d", "24", "--n-clients", "4", "--graph", "star"
     )
-    assert code == 0 and res["decl_rv"] is not None and res["paper_decl"] is not None
+    assert code == 0 and res["decl"] is not None and res["paper_decl"] is not None
     np.testing.assert_allclose(res["graph"]["decl_weights"], [0.4375, 0.1875, 0.1875, 0.1875])
     assert "decl" in res["sensitivity_N"] and "decl_stationary" in res["sensitivity_c"]
+    Xp = so.paper_decl_target(
+        ob.population_targets(dm.DataModel(d=24, n_clients=4), "mim-paper"), res["graph"]["abar"]
+    )
+    rp = so.representability_vector(so.eckart_young(Xp, 8))[:8]
+    assert np.all(np.asarray(res["paper_decl"]["rv_min"]) <= rp + 1e-10)
+    assert np.all(rp <= np.asarray(res["paper_decl"]["rv_max"]) + 1e-10)
 
 
 @pytest.mark.parametrize("method", ["cl", "cl-dissimilar", "mim-independent", "mim-recon"])
 def test_other_methods_run(capsys, method):
     code, res, _ = _run(
-        capsys, "--method", method, "--d", "16", "--n-clients", "3", "--transform", "rotation"
+        capsys,
+        "--method",
+        method,
+        "--d",
+        "16",
+        "--n-clients",
+        "3",
+        "--transform",
+        "rotation",
+        "--dense",
     )
     assert code == 0 and len(res["fl_rv"]) == 6
+    code, res, _ = _run(
+        capsys, "--method", method, "--d", "16", "--n-clients", "3", "--transform", "block-rotation"
+    )
+    assert code == 0 and len(res["fl"]["rv_min"]) == 6
+
+
+@pytest.mark.parametrize("d", ["1e12", "1e20", "1000000000000"])
+def test_any_d(capsys, d):
+    code, res, _ = _run(capsys, "--method", "cl", "--d", d)
+    assert code == 0 and res["d"] == int(float(d)) and res["seconds"] < 10
+    assert sum(res["fl"]["multiplicities"]) <= res["d"]
+    assert res["fl"]["rank"] == 8 and res["fl"]["tied"] is True
+
+
+@pytest.mark.parametrize(
+    "argv, text",
+    [
+        (["--d", "1e12.5"], "d: must be an integer-valued"),
+        (["--d", "400.5"], "d: must be an integer-valued"),
+        (["--d", "1e31"], "d: must be an integer-valued"),
+        (["--d", "abc"], "d: must be an integer-valued"),
+        (["--d", "1e6", "--dense"], "d: must be <= 4000"),
+        (["--d", "40", "--transform", "rotation"], "transform: "),
+        (["--d", "40", "--transform", "block-rotation", "--dense"], "transform: "),
+    ],
+)
+def test_bad_d_and_transform_one_line(capsys, argv, text):
+    code = main(["exact", "--json", "--method", "cl-dissimilar", *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and text in err and err.count("\n") == 1
 
 
 def test_finite_sample(capsys):
@@ -87,7 +135,8 @@ def test_bad_input_exit_2(capsys, argv, field):
         ["exact", "--json", "--d", "20", *argv] if "--d" not in argv else ["exact", "--json", *argv]
     )
     err = capsys.readouterr().err
-    assert code == 2 and field in err and err.count("\n") == 1 and "Traceback" not in err
+    named = field in err or field.replace("_", "-") in err  # API field or CLI flag
+    assert code == 2 and named and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_disconnected_graph_exit_2(capsys, monkeypatch):
