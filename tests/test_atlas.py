@@ -1,0 +1,118 @@
+"""The graph atlas study (theory.atlas): enumeration against known counts, π / |Ā| / λ₂ on
+hand-built graphs, Eq. 87's comparison recomputed on the dense model, the vectorised R6 against
+the reference rule. Tests the computation, never that Cor 4.5 or Thm 4.6 holds."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from theory import atlas, objectives, topology
+from theory import claims as cl
+from theory import verdicts as vd
+
+# connected graphs on n = 1..7 unlabeled nodes (OEIS A001349)
+CONNECTED = {1: 1, 2: 1, 3: 2, 4: 6, 5: 21, 6: 112, 7: 853}
+
+
+def test_enumeration_count_matches_known_and_networkx():
+    graphs = atlas.connected_graphs(7)
+    assert len(graphs) == sum(CONNECTED[n] for n in range(2, 8)) == 995
+    for n in range(2, 8):
+        assert sum(1 for _, a in graphs if a.shape[0] == n) == CONNECTED[n]
+    # every graph is connected, simple, and is the atlas graph of its index
+    for idx, a in graphs[:50]:
+        assert nx.is_isomorphic(nx.from_numpy_array(a), nx.graph_atlas(idx))
+        assert np.all(np.diag(a) == 0) and np.array_equal(a, a.T)
+
+
+def _path3():
+    return np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], float)
+
+
+def test_features_on_hand_built_graphs():
+    f = atlas.graph_features(_path3()[None], "uniform")
+    # |A| = (2, 3, 2): |Ā| = 7/3; π = column sums of W / 3 = (5/6, 4/3, 5/6)/3
+    assert f["abar"][0] == pytest.approx(7 / 3)
+    np.testing.assert_allclose(f["pi"][0], [5 / 18, 8 / 18, 5 / 18])
+    assert f["pi_spread"][0] == pytest.approx(3 / 18)
+    # W = [[1/2,1/2,0],[1/3,1/3,1/3],[0,1/2,1/2]]: eigenvalues 1, 1/2, -1/6
+    assert f["lambda2"][0] == pytest.approx(0.5)
+    star = topology.star(4)[None].astype(float)
+    np.testing.assert_allclose(
+        atlas.graph_features(star, "uniform")["pi"][0], [0.4375, 0.1875, 0.1875, 0.1875]
+    )
+    # Metropolis is doubly stochastic: π = 1/N on every graph
+    np.testing.assert_allclose(atlas.graph_features(star, "metropolis")["pi"][0], 0.25)
+
+
+def _dense_spread(cfg: cl.VerifyConfig, method: str, pi) -> float:
+    """Oracle: the dense d × d π-weighted target, numpy eigh, spread of the RV over [N]."""
+    model = cfg.model()
+    X = np.einsum(
+        "n,nde->de", np.asarray(pi), objectives.population_targets(model, method, p=cfg.p)
+    )
+    lam, vec = np.linalg.eigh(X)
+    order = np.argsort(lam)[::-1][: model.c]
+    keep = order[lam[order] > 1e-9 * np.abs(lam).max()]
+    r = np.sum(vec[:, keep] ** 2, axis=1)[: model.n_clients]
+    return float(r.max() - r.min())
+
+
+@pytest.mark.parametrize("adj", [_path3(), topology.star(4).astype(float)])
+def test_eq87_comparison_recomputed_on_the_dense_model(adj):
+    """|Ā| < N is computed exactly and the strict comparison s_Dec > s_Fed is R1 applied to
+    the sensitivities of the dense model (oracle), for MIM (Eq. 4) and CL."""
+    n = adj.shape[0]
+    f = atlas.graph_features(adj[None], "uniform")
+    assert f["abar"][0] < n
+    cfg = cl.VerifyConfig(d=60, n_clients=n, graph="complete")
+    for reading, method in (("eq4-complementary", "mim"), ("similar", "cl")):
+        dec = atlas._values(cfg, reading, f["pi"], "spread-N")[0]
+        fed = atlas._values(cfg, reading, np.full((1, n), 1.0 / n), "spread-N")[0]
+        assert dec.point == pytest.approx(_dense_spread(cfg, method, f["pi"][0]), abs=1e-9)
+        assert fed.point == pytest.approx(_dense_spread(cfg, method, np.full(n, 1 / n)), abs=1e-9)
+        assert vd.compare(dec, fed, ">") == vd.compare(dec.point, fed.point, ">", dec.tol + fed.tol)
+
+
+def test_complete_graph_shares_the_fl_solution():
+    """Eq. 89: on the complete graph π = 1/N, the same key as FL: one solve, equal values."""
+    n = 5
+    f = atlas.graph_features(topology.complete(n)[None].astype(float), "uniform")
+    cfg = cl.VerifyConfig(d=100, n_clients=n, graph="complete")
+    dec = atlas._values(cfg, "similar", f["pi"], "gap")[0]
+    fed = atlas._values(cfg, "similar", np.full((1, n), 1.0 / n), "gap")[0]
+    assert dec == fed
+
+
+def test_trend_arrays_agrees_with_reference_rule():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        k = 6
+        abar = rng.integers(2, 6, size=k).astype(float)
+        s = rng.random(k) * rng.choice([0.0, 1.0])
+        tol = np.full(k, 1e-9)
+        word, viol = atlas.trend_arrays(abar, s, s, tol)
+        ref_word, ref_viol = vd.trend(abar, [vd.Value.exact(x, 1e-9) for x in s])
+        assert word == ref_word
+        assert {(i, j) for i, j, _ in viol} == {(i, j) for i, j, _ in ref_viol}
+
+
+def test_small_study_structure():
+    cfg = atlas.AtlasConfig(
+        d=200, max_n=4, methods=("similar",), sensitivities=("gap",), families=False
+    )
+    out = atlas.atlas_study(cfg)
+    assert out["counts"] == {"2": 1, "3": 2, "4": 6}
+    cell = out["atlas"]["4"]["mixings"]["uniform"]["methods"]["similar"]["gap"]
+    assert len(cell["s"]) == 6 and cell["cor45"] in vd.TRACK_BC
+    assert sum(cell["thm46"].values()) == 6
+    assert sum(cell["eq87"].values()) == 5  # every graph but K4 has |Ā| < N
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="^max_n"):
+        atlas.AtlasConfig(max_n=8)
+    with pytest.raises(ValueError, match="^mixings"):
+        atlas.AtlasConfig(mixings=("push_sum",))

@@ -1,0 +1,296 @@
+"""Cor 4.5 and Thm 4.6 over every connected graph with N ≤ 7 and over named graph families.
+
+The exact DecL optimum of Eq. (1) depends on the graph only through the objective weights
+π_j = (1/N) Σ_i W_ij (paper.md §3.4): π is computed for all graphs of a size at once (batched
+column sums of the mixing matrices) and one eigen-solve is done per distinct π (rounded to
+1e-12) and method, shared by every graph and mixing rule with that π (``theory.claims``'s
+solution cache). Doubly-stochastic rules (Metropolis, max-degree) give π = 1/N, the FL optimum.
+
+Per graph and mixing rule: |Ā| (Assumption A.1, self included), λ₂ of the mixing matrix (an
+extension, not in the paper), the spread max π − min π, and per method and sensitivity reading
+the exact DecL sensitivity with its tolerance (docs/verdict_rules.md T3). Per graph size and
+rule: the rank correlation of the sensitivity with |Ā|, λ₂ and the spread of π, the
+monotonicity violations of Cor 4.5 (pairs of graphs where the better-connected one is less
+robust, rule R6) with the graphs that cause them, and the Thm 4.6 / Eq. 87 verdict counts.
+
+Graphs come from ``networkx.graph_atlas_g()`` (all graphs up to 7 nodes, Read & Wilson's
+atlas); :func:`connected_graphs` keeps the connected ones with N ≥ 2 (995 graphs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+import scipy.stats
+
+from theory import _validate as v
+from theory import claims as cl
+from theory import topology
+from theory import verdicts as vd
+
+#: mixing rules of ``theory.topology`` applied to each graph; ``data_size`` uses equal client
+#: sizes (the paper's |D_1| = … = |D_N|), so it equals ``uniform`` and is not repeated;
+#: ``fedavg`` ignores the graph (it is FL).
+MIXING_RULES = ("uniform", "metropolis", "max_degree")
+#: named families at N = 20 and 100: (name, make_graph keyword arguments)
+FAMILIES = (
+    ("ring", {}),
+    ("star", {}),
+    ("complete", {}),
+    ("torus", {}),
+    ("exponential", {}),
+    ("random_regular", {"degree": 3}),
+    ("random_regular", {"degree": 6}),
+    ("erdos_renyi", {"avg_degree": 4.0}),
+    ("paper_code", {"avg_degree": 2.0}),
+    ("paper_code", {"avg_degree": 5.0}),
+    ("paper_code", {"avg_degree": 10.0}),
+)
+FAMILY_SIZES = (20, 100)
+ATLAS_METHODS = ("eq4-complementary", "similar")
+
+
+@dataclasses.dataclass(frozen=True)
+class AtlasConfig:
+    """Settings of the graph atlas study.
+
+    Args:
+      d, p, rare_fraction, rare_axis: the data model (``theory.claims.VerifyConfig``); the
+        block reduction makes any d cheap.
+      max_n: largest atlas graph size, 2 ≤ max_n ≤ 7.
+      methods: reading values of ``theory.claims.READINGS["method"]``.
+      sensitivities: sensitivity readings.
+      mixings: mixing rules (``MIXING_RULES``).
+      families: include the named families at N = 20 and 100.
+      seed: seed of the random families.
+    """
+
+    d: int = 10**6
+    p: float = 0.75
+    rare_fraction: float = 0.05
+    rare_axis: str = "class-index"
+    max_n: int = 7
+    methods: tuple = ATLAS_METHODS
+    sensitivities: tuple = cl.SENSITIVITIES
+    mixings: tuple = MIXING_RULES
+    families: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        v.integer(self.max_n, "max_n", lo=2, hi=7)
+        for m in self.methods:
+            v.choice(m, "methods", cl.READINGS["method"])
+        for s in self.sensitivities:
+            v.choice(s, "sensitivities", cl.SENSITIVITIES)
+        for m in self.mixings:
+            v.choice(m, "mixings", MIXING_RULES)
+        v.integer(self.seed, "seed", lo=0)
+        self.verify_config(20 if self.families else self.max_n)  # validates the model
+
+    def verify_config(self, n: int) -> cl.VerifyConfig:
+        return cl.VerifyConfig(
+            d=max(self.d, 4 * n),
+            n_clients=n,
+            p=self.p,
+            rare_fraction=self.rare_fraction,
+            rare_axis=self.rare_axis,
+            graph="complete",
+            d_sweep=(),
+        )
+
+
+def connected_graphs(max_n: int = 7, min_n: int = 2) -> list[tuple[int, np.ndarray]]:
+    """Every connected graph of ``networkx.graph_atlas_g()`` with min_n ≤ N ≤ max_n.
+
+    Returns ``[(atlas index, adjacency (N, N) float)]`` in atlas order (by N, then edges).
+
+    >>> len(connected_graphs(4))
+    9
+    """
+    max_n = v.integer(max_n, "max_n", lo=1, hi=7)
+    min_n = v.integer(min_n, "min_n", lo=1, hi=max_n)
+    out = []
+    for idx, g in enumerate(nx.graph_atlas_g()):
+        n = g.number_of_nodes()
+        if min_n <= n <= max_n and nx.is_connected(g):
+            out.append((idx, nx.to_numpy_array(g, nodelist=range(n), dtype=float)))
+    return out
+
+
+def graph_features(adjacency: np.ndarray, mixing: str) -> dict:
+    """|Ā|, π (Eq. 1 weights), spread of π and λ₂ for a batch of graphs of one size.
+
+    Args:
+      adjacency: (B, N, N) symmetric 0/1 adjacency matrices, connected.
+      mixing: one of ``MIXING_RULES``.
+
+    Returns:
+      dict of arrays: ``abar`` (B,), ``pi`` (B, N), ``pi_spread`` (B,), ``lambda2`` (B,)
+      (second-largest eigenvalue of the mixing matrix; real for these reversible rules).
+    """
+    A = np.asarray(adjacency, float)
+    if A.ndim != 3 or A.shape[1] != A.shape[2]:
+        v.fail("adjacency", "an array of shape (B, N, N)", f"shape {A.shape}")
+    v.choice(mixing, "mixing", MIXING_RULES)
+    W = np.stack([topology.mixing_matrix(mixing, a) for a in A])
+    n = A.shape[1]
+    pi = W.sum(axis=1) / n  # column sums / N, batched
+    ev = np.sort(np.linalg.eigvals(W).real, axis=1)
+    return {
+        "abar": A.sum(axis=2).mean(axis=1) + 1.0,
+        "pi": pi,
+        "pi_spread": pi.max(1) - pi.min(1),
+        "lambda2": ev[:, -2] if n > 1 else np.zeros(A.shape[0]),
+    }
+
+
+def _key(pi_row: np.ndarray) -> tuple:
+    return tuple(np.round(pi_row, 12).tolist())
+
+
+def _values(cfg: cl.VerifyConfig, method: str, pis: np.ndarray, sens: str) -> list[vd.Value]:
+    """Exact DecL sensitivity per graph (one solve per distinct π, shared via the cache)."""
+    ex = cl._exact(cfg)
+    mth, tr, _ = cl._method_of({"method": method}, "method")
+    out = []
+    for row in pis:
+        sol = ex.solution(mth, tr, _key(row))
+        out.append(cl._sens(sol, sens, ex.n, ex.c))
+    return out
+
+
+def trend_arrays(abar, lo, hi, tol) -> tuple[str, list]:
+    """Rule R6 vectorised over many graphs: ``lo``/``hi`` the attained range of each graph's
+    sensitivity, ``tol`` per graph (T3). A certain violation is a pair with |Ā|_i < |Ā|_j and
+    lo_j − hi_i > tol_i + tol_j. Returns ``(word, [(i, j, increase)])`` worst first; the word as
+    :func:`theory.verdicts.trend` (``not-unique`` when a violation is possible but not certain).
+    """
+    a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
+    later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
+    tt = t[:, None] + t[None, :]
+    certain = later & (lo[None, :] - hi[:, None] > tt)
+    possible = later & (hi[None, :] - lo[:, None] > tt)
+    if certain.any():
+        i, j = np.nonzero(certain)
+        inc = lo[j] - hi[i]
+        order = np.argsort(-inc, kind="stable")
+        return "violated", [(int(i[k]), int(j[k]), float(inc[k])) for k in order]
+    if possible.any():
+        return "not-unique", []
+    if hi.max() - lo.min() <= tt.max():
+        return "degenerate", []
+    return "holds", []
+
+
+def _correlations(s: np.ndarray, feats: dict) -> dict:
+    out = {}
+    for name in ("abar", "lambda2", "pi_spread"):
+        x = feats[name]
+        if s.size < 3 or np.ptp(x) == 0 or np.ptp(s) == 0:
+            out[name] = None
+        else:
+            out[name] = float(scipy.stats.spearmanr(x, s).statistic)
+    return out
+
+
+def _study(
+    cfg: AtlasConfig, n: int, ids: list, adjs: np.ndarray, names: list | None = None
+) -> dict:
+    """All graphs of one size: features, sensitivities, R6 trend, Thm 4.6 / Eq. 87 words."""
+    vcfg = cfg.verify_config(n)
+    ex = cl._exact(vcfg)
+    fl = cl._fl_weights(n)
+    out: dict = {"n": n, "graphs": ids if names is None else names, "mixings": {}}
+    for mixing in cfg.mixings:
+        feats = graph_features(adjs, mixing)
+        res: dict = {
+            "abar": feats["abar"].tolist(),
+            "lambda2": feats["lambda2"].tolist(),
+            "pi_spread": feats["pi_spread"].tolist(),
+            "distinct_pi": len({_key(r) for r in feats["pi"]}),
+            "methods": {},
+        }
+        for method in cfg.methods:
+            mth, tr, _ = cl._method_of({"method": method}, "method")
+            sol_fl = ex.solution(mth, tr, fl)
+            res["methods"][method] = {}
+            for sens in cfg.sensitivities:
+                vals = _values(vcfg, method, feats["pi"], sens)
+                vfed = cl._sens(sol_fl, sens, n, ex.c)
+                s = np.array([x.point for x in vals])
+                lo = np.array([min(x.samples) for x in vals])
+                hi = np.array([max(x.samples) for x in vals])
+                tol = np.array([x.tol for x in vals])
+                word, viol = trend_arrays(feats["abar"], lo, hi, tol)
+                thm46, eq87 = Counter(), Counter()
+                for k, x in enumerate(vals):
+                    w = vd.collapse_guard(vd.compare(x, vfed, ">="), sol_fl.rank, n, sens)
+                    thm46[w] += 1
+                    if feats["abar"][k] < n - 1e-12:
+                        w87 = vd.collapse_guard(vd.compare(x, vfed, ">"), sol_fl.rank, n, sens)
+                        eq87[w87] += 1
+                label = out["graphs"]
+                res["methods"][method][sens] = {
+                    "s": s.tolist(),
+                    "tol": tol.tolist(),
+                    "s_fed": vfed.point,
+                    "cor45": word,
+                    "violations": len(viol),
+                    "worst": [
+                        {
+                            "from": label[i],
+                            "to": label[j],
+                            "abar": [float(feats["abar"][i]), float(feats["abar"][j])],
+                            "s": [float(s[i]), float(s[j])],
+                            "increase": x,
+                        }
+                        for i, j, x in viol[:5]
+                    ],
+                    "spearman": _correlations(s, feats),
+                    "thm46": dict(thm46),
+                    "eq87": dict(eq87),
+                }
+        out["mixings"][mixing] = res
+    return out
+
+
+def atlas_study(cfg: AtlasConfig | None = None) -> dict:
+    """Cor 4.5 and Thm 4.6 over every connected graph with 2 ≤ N ≤ ``max_n`` and every mixing
+    rule (plus the named families at N = 20 and 100). Returns a JSON-ready dict:
+    ``{"config", "atlas": {N: study}, "families": {N: study}, "counts": {N: #graphs}}``.
+    """
+    cfg = AtlasConfig() if cfg is None else cfg
+    if not isinstance(cfg, AtlasConfig):
+        v.fail("cfg", "an AtlasConfig", cfg)
+    graphs = connected_graphs(cfg.max_n)
+    by_n: dict = {}
+    for idx, a in graphs:
+        by_n.setdefault(a.shape[0], []).append((idx, a))
+    out = {"config": dataclasses.asdict(cfg), "atlas": {}, "families": {}, "counts": {}}
+    for n, items in sorted(by_n.items()):
+        ids = [i for i, _ in items]
+        adjs = np.stack([a for _, a in items])
+        out["atlas"][str(n)] = _study(cfg, n, ids, adjs)
+        out["counts"][str(n)] = len(items)
+    if cfg.families:
+        for n in FAMILY_SIZES:
+            names, adjs = [], []
+            for name, kw in FAMILIES:
+                try:
+                    a = topology.make_graph(name, n, seed=cfg.seed, **kw)
+                except ValueError:
+                    continue  # the family is not defined at this N (e.g. torus shape)
+                if topology.is_connected(a):
+                    names.append(name + "".join(f"-{k}={x:g}" for k, x in kw.items()))
+                    adjs.append(a)
+            out["families"][str(n)] = _study(cfg, n, names, np.stack(adjs), names)
+    return out
+
+
+def adjacency_of(index: int) -> np.ndarray:
+    """Adjacency (N, N) of ``networkx.graph_atlas(index)`` (for figures of the worst pair)."""
+    g = nx.graph_atlas(v.integer(index, "index", lo=0, hi=1252))
+    return nx.to_numpy_array(g, nodelist=range(g.number_of_nodes()), dtype=float)
