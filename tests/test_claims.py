@@ -203,3 +203,18 @@ def test_large_d_runs_on_the_block():
     out = cl.evaluate(cfg, claims=("thm4.2.fl",), all_readings=False)
     assert out[0]["track_b"] in vd.TRACK_BC
     assert cl._exact(cfg).m == 16
+
+
+@pytest.mark.parametrize("method", ["cl", "mim", "mim-independent", "mim-paper", "mim-recon"])
+def test_block_reduction_agrees_with_theory_structured_at_large_d(method):
+    """Two independent exact paths at d = 1e12: this module's block reduction and
+    theory.structured (eigenvalues with multiplicities). Same rank; every attained RV of the
+    signal coordinates lies in structured's (min, max) over the optimal set."""
+    structured = pytest.importorskip("theory.structured")
+    cfg = cl.VerifyConfig(d=10**12, n_clients=4)
+    sol = cl._exact(cfg).solution(method, "identity", cl._fl_weights(4))
+    ref = structured.solve(cfg.model(), method, weights="fl", p=cfg.p)
+    assert sol.rank == ref.rank
+    lo, hi = ref.rv_range(range(4))
+    assert np.all(sol.samples[:, :4] >= np.asarray(lo) - 1e-9)
+    assert np.all(sol.samples[:, :4] <= np.asarray(hi) + 1e-9)

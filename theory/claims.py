@@ -29,6 +29,7 @@ structure; tr(H) = tr(H_m) + d − m.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -222,6 +223,20 @@ class Claim:
 _DENSE_MAX = 4000
 _SOLUTIONS: dict = {}  # (model key, p or None, method, transform, weights) -> Solution
 _SOLUTIONS_MAX = 50_000
+_POSITIVITY = ["eigen-error"]  # rule T2 in force (theory.verdicts.RULE_CHANGES)
+
+
+@contextlib.contextmanager
+def positivity_rule(rule: str):
+    """Evaluate under another T2 positivity threshold (``"relative"``: the first rule), to
+    report the old rule's answer beside the new one (docs/verdict_rules.md, changes)."""
+    v.choice(rule, "positivity", vd.POSITIVITY)
+    old = _POSITIVITY[0]
+    _POSITIVITY[0] = rule
+    try:
+        yield
+    finally:
+        _POSITIVITY[0] = old
 
 
 def _rare_max(model: DataModel) -> int:
@@ -276,7 +291,8 @@ class _Exact:
     def solution(self, method: str, transform: str, weights) -> vd.Solution:
         """Optimum of Σ_j w_j L_j (``weights``: (N,) tuple, or an int i: client i alone)."""
         p = None if method.startswith("cl") else self.cfg.p
-        key = (self._key, p, method, transform, weights)
+        pos = _POSITIVITY[0]
+        key = (self._key, p, method, transform, weights, pos)
         if key not in _SOLUTIONS:
             if len(_SOLUTIONS) > _SOLUTIONS_MAX:
                 _SOLUTIONS.clear()
@@ -287,9 +303,10 @@ class _Exact:
                 w = np.asarray(weights, float)
             if method == "mim-recon":
                 uu, vu = (np.einsum("n,nde->de", w, t) for t in tg)
-                sol = vd.solve_recon(uu, vu, self.c, coords=self.coords)
+                sol = vd.solve_recon(uu, vu, self.c, coords=self.coords, positivity=pos)
             else:
-                sol = vd.solve_target(np.einsum("n,nde->de", w, tg), self.c, coords=self.coords)
+                X = np.einsum("n,nde->de", w, tg)
+                sol = vd.solve_target(X, self.c, coords=self.coords, positivity=pos)
             _SOLUTIONS[key] = sol
         return _SOLUTIONS[key]
 
