@@ -218,3 +218,28 @@ def test_block_reduction_agrees_with_theory_structured_at_large_d(method):
     lo, hi = ref.rv_range(range(4))
     assert np.all(sol.samples[:, :4] >= np.asarray(lo) - 1e-9)
     assert np.all(sol.samples[:, :4] <= np.asarray(hi) + 1e-9)
+
+
+def test_assumption_checks_match_independent_computations():
+    """theory.assumptions: A.5 ranks against numpy matrix_rank of the dense optimum, A.9
+    against the trace of the transform, N-scaling against the formula, A.1 against the graph."""
+    from theory import assumptions
+
+    cfg = cl.VerifyConfig(d=40, n_clients=4)
+    rows = assumptions.check(cfg, methods=("eq4-complementary", "similar", "dissimilar-sign-flip"))
+    model = cfg.model()
+    by = {(r["assumption"], str(r["detail"])): r for r in rows}
+    for reading, method in (("eq4-complementary", "mim"), ("similar", "cl")):
+        X = objectives.population_targets(model, method, p=cfg.p).mean(0)
+        W = solve.eckart_young_np(X, model.c)
+        r = by[("A.5", f"rank W = c = {model.c} ({reading})")]
+        assert r["value"]["fl"] == np.linalg.matrix_rank(W, tol=1e-6)
+    H = objectives.transform("sign-flip", cl._exact(cfg).m, seed=0)
+    a9 = [r for r in rows if r["assumption"] == "A.9"][0]
+    assert a9["value"] == pytest.approx(np.trace(H[:8, :8]))
+    assert a9["met"] == (np.trace(H[:8, :8]) > 0)
+    ns = [r for r in rows if r["assumption"] == "N-scaling"][0]
+    assert ns["value"] == pytest.approx(4 / 40**0.05)
+    a1 = [r for r in rows if r["assumption"] == "A.1"][0]
+    assert a1["value"]["abar"] == pytest.approx(2.5) and a1["met"]  # star(4): |A| = 4,2,2,2
+    assert assumptions.summary(rows)["A.1"] == "met"
