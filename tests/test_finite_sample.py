@@ -1,0 +1,109 @@
+"""theory.finite_sample: exact-in-law statistics, the Krylov solver against dense eigh, seeds."""
+
+import numpy as np
+import pytest
+
+from theory import finite_sample as fs
+from theory import structured as st
+from theory.datamodel import DataModel, client_second_moment
+
+KAPPA = 0.75 * 0.25
+
+
+def _dense_target(S: np.ndarray, method: str, model: DataModel, H=None) -> np.ndarray:
+    if method == "cl":
+        return S
+    if method == "mim":
+        return KAPPA * (S - np.diag(np.diag(S)))
+    if method == "mim-independent":
+        return KAPPA * S
+    if method == "mim-paper":
+        return 2 * KAPPA * np.diag(np.diag(S))
+    Hd = st.structured_transform(H, model).to_dense(model.d)
+    return 0.5 * (Hd @ S + S @ Hd.T)
+
+
+@pytest.mark.parametrize("method", fs.METHODS)
+def test_krylov_matches_dense_eigh(method):
+    """RVs of the matrix-free optimum == dense eigh of the same statistics (float32 products)."""
+    model = DataModel(d=48, n_clients=4)
+    H = "block-rotation" if method == "cl-dissimilar" else None
+    star = np.array([0.4375, 0.1875, 0.1875, 0.1875])
+    out = fs.track_b_samples(
+        model, method, m=120, seeds=[5], H=H, steps=6, decl={"star": star}, abar={"star": 2.5}
+    )
+    S = [fs.client_statistic(model, i, 120, 5).to_dense() for i in range(4)]
+    for name, w in (("fl", np.full(4, 0.25)), ("local2", np.eye(4)[2]), ("star", star)):
+        X = sum(wi * _dense_target(Si, method, model, H) for wi, Si in zip(w, S, strict=True))
+        ref = st.solve_matrix(X, model.c, 4)
+        assert not ref.tied
+        lo, _ = ref.rv_range(range(48))
+        np.testing.assert_allclose(out[name]["rv"][0], lo[:8], atol=1e-5)
+        assert out[name]["subspace_bound"][0] < 1e-3
+        assert out[name]["rank"][0] == ref.rank
+
+
+def test_statistic_apply_is_its_dense_matrix():
+    model = DataModel(d=20, n_clients=3)
+    stat = fs.client_statistic(model, 1, 40, 0)
+    S = stat.to_dense()
+    np.testing.assert_allclose(S, S.T, atol=1e-6)
+    np.testing.assert_allclose(np.diag(S), stat.diagonal(), rtol=1e-5)
+    assert np.linalg.eigvalsh(S).min() > -1e-6  # a second moment is PSD
+
+
+def test_bartlett_moments():
+    """L Lᵀ has the Wishart_d(n, I) mean n·I and entry variances n (off) and 2n (diagonal)."""
+    rng = np.random.default_rng(0)
+    d, n, reps = 4, 7, 6000
+    W = np.stack([(L := fs.bartlett_factor(d, n, rng, np.float64)) @ L.T for _ in range(reps)])
+    np.testing.assert_allclose(W.mean(0), n * np.eye(d), atol=0.25)
+    var = W.var(0)
+    np.testing.assert_allclose(np.diag(var), 2 * n, rtol=0.1)
+    off = var[~np.eye(d, dtype=bool)]
+    np.testing.assert_allclose(off, n, rtol=0.1)
+    # singular case n < d: rank n
+    L = fs.bartlett_factor(6, 3, rng, np.float64)
+    assert L.shape == (6, 3) and np.linalg.matrix_rank(L @ L.T) == 3
+
+
+def test_statistic_mean_is_population_moment():
+    """E[S] over seeds equals the population E[x xᵀ] (theory.datamodel, independent)."""
+    model = DataModel(d=10, n_clients=3, tau=1.5, mu=0.5, rare_fraction=0.2)
+    S = np.mean([fs.client_statistic(model, 0, 60, s).to_dense() for s in range(400)], axis=0)
+    pop = client_second_moment(model)[0]
+    np.testing.assert_allclose(S, pop, atol=0.06)
+
+
+def test_seeds_deterministic_and_distinct():
+    model = DataModel(d=30, n_clients=2)
+    a = fs.track_b_samples(model, "cl", m=40, seeds=[1, 2])
+    b = fs.track_b_samples(model, "cl", m=40, seeds=[1, 2])
+    np.testing.assert_array_equal(a["fl"]["rv"], b["fl"]["rv"])
+    assert not np.array_equal(a["fl"]["rv"][0], a["fl"]["rv"][1])
+
+
+def test_output_shapes_and_bound_fraction():
+    model = DataModel(d=40, n_clients=3)
+    out = fs.track_b_samples(model, "mim", beta=1.0, seeds=3)
+    assert out["config"]["m"] == 40 and out["local"]["min_rv"].shape == (3, 3)
+    for key in ("fl", "local"):
+        frac = out[key]["fraction_meeting_bound"]
+        assert 0.0 <= frac <= 1.0 and 0.0 < out[key]["bound"] <= 1.0
+        assert frac == np.mean(np.asarray(out[key]["min_rv"]) >= out[key]["bound"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"method": "mim-recon"}, "method"),
+        ({"method": "mim", "beta": 0.5}, "beta"),
+        ({"method": "mim", "m": 3}, "m"),
+        ({"method": "mim", "seeds": 0}, "seeds"),
+        ({"method": "mim", "decl": {"g": [1.0, 0.0]}}, "decl"),
+        ({"method": "mim", "p": 0.0}, "p"),
+    ],
+)
+def test_bad_arguments(kwargs, field):
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        fs.track_b_samples(DataModel(d=20, n_clients=3), **kwargs)
