@@ -1,0 +1,358 @@
+"""The verdict map: every claim × every reading × every configuration, each cell a verdict.
+
+Cells come from ``theory.claims.evaluate_reading`` (Track A and Track B, exact model at any d;
+rules in docs/verdict_rules.md). Configurations sweep the readings that are parameters of the
+model: the mask ratio p, the number of clients N and where the rare class lives (rare axis),
+at one dimension d. The headline of each claim is computed from its row (:func:`headline`,
+rule R8) and README's finding paragraph from the same data (:func:`finding_paragraph`), so
+the two can never disagree.
+
+Also recorded: the assumptions (``theory.assumptions``) at every configuration, and the rule
+changes of ``theory.verdicts.RULE_CHANGES`` with the cells whose word the old rule changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections import Counter
+
+import numpy as np
+
+from theory import _validate as v
+from theory import assumptions as asm
+from theory import claims as cl
+from theory import verdicts as vd
+
+P_VALUES = (0.15, 0.5, 0.75, 0.9)
+N_VALUES = tuple(range(2, 21))
+RARE_AXES = ("class-index", "extra")
+#: the order of words in figures and summaries
+WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "not-run")
+
+
+@dataclasses.dataclass(frozen=True)
+class MapConfig:
+    """Configurations of the verdict map.
+
+    Args:
+      d: input dimension (any size: the exact model runs on the leading block).
+      p_values, n_values, rare_axes: the configuration readings swept.
+      claims: claim ids (``theory.claims.CLAIM_IDS``).
+      rule_change_n: N of the configurations re-evaluated under the old T2 rule (empty: skip).
+      c_num, c_den, c_f, c_n, sign, fl_term: Track A constants (``VerifyConfig``).
+    """
+
+    d: int = 10**6
+    p_values: tuple = P_VALUES
+    n_values: tuple = N_VALUES
+    rare_axes: tuple = RARE_AXES
+    claims: tuple = cl.CLAIM_IDS
+    rule_change_n: tuple = (4,)
+    c_num: float = 1.0
+    c_den: float = 1.0
+    c_f: float = 1.0
+    c_n: float = 1.0
+    sign: str = "+"
+    fl_term: str = "eq37"
+
+    def __post_init__(self) -> None:
+        for p in self.p_values:
+            v.real(p, "p_values", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        for n in self.n_values + self.rule_change_n:
+            v.integer(n, "n_values", lo=2, hi=200)
+        for r in self.rare_axes:
+            v.choice(r, "rare_axes", ("class-index", "next-client", "extra"))
+        for c in self.claims:
+            v.choice(c, "claims", cl.CLAIM_IDS)
+        if not (self.p_values and self.n_values and self.rare_axes and self.claims):
+            v.fail("p_values", "non-empty p_values, n_values, rare_axes and claims", self)
+        v.integer(self.d, "d", lo=4 * max(self.n_values + self.rule_change_n))
+        for n in self.n_values:
+            self.verify_config(n, self.p_values[0], self.rare_axes[0])
+
+    def verify_config(self, n: int, p: float, rare_axis: str) -> cl.VerifyConfig:
+        """The ``VerifyConfig`` of one configuration: star graph (complete at N = 2)."""
+        return cl.VerifyConfig(
+            d=self.d,
+            n_clients=n,
+            p=p,
+            rare_axis=rare_axis,
+            graph="star" if n >= 3 else "complete",
+            d_sweep=(),
+            c_num=self.c_num,
+            c_den=self.c_den,
+            c_f=self.c_f,
+            c_n=self.c_n,
+            sign=self.sign,
+            fl_term=self.fl_term,
+        )
+
+
+DEFAULT = MapConfig()
+FAST = MapConfig(p_values=(0.5, 0.75), n_values=(2, 3, 4, 6), rule_change_n=(4,))
+
+
+def _compact(x, depth: int = 0):
+    """Numbers of a cell, kept small: long lists become {n, min, max}, floats 6 significant."""
+    if isinstance(x, dict):
+        return {str(k): _compact(val, depth + 1) for k, val in x.items() if depth < 3}
+    if isinstance(x, (list, tuple)):
+        if len(x) > 4:
+            flat = [y for y in x if isinstance(y, (int, float)) and not isinstance(y, bool)]
+            if len(flat) == len(x):
+                return {"n": len(x), "min": _compact(min(flat)), "max": _compact(max(flat))}
+            return {"n": len(x), "first": [_compact(y, depth + 1) for y in x[:3]]}
+        return [_compact(y, depth + 1) for y in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        f = float(x)
+        if not np.isfinite(f):
+            return str(f)
+        return float(f"{f:.6g}")
+    return x if isinstance(x, str) or x is None else str(x)
+
+
+def _configs(cfg: MapConfig) -> list[tuple[float, int, str]]:
+    return list(itertools.product(cfg.p_values, cfg.n_values, cfg.rare_axes))
+
+
+def _cells_at(cfg: MapConfig, p: float, n: int, rare: str, claims: tuple) -> list[dict]:
+    vcfg = cfg.verify_config(n, p, rare)
+    out = []
+    for cid in claims:
+        for reading in cl.readings_of(cid):
+            cell = cl.evaluate_reading(vcfg, cid, reading)
+            a, b = cell["track_a"], cell["track_b"]
+            out.append(
+                {
+                    "claim": cid,
+                    "reading": reading,
+                    "config": {"p": p, "N": n, "rare_axis": rare, "d": cfg.d},
+                    "track_a": a.verdict,
+                    "track_b": b.verdict,
+                    "note": b.note,
+                    "numbers": _compact(b.numbers),
+                }
+            )
+    return out
+
+
+def _keys(cell: dict) -> dict:
+    """The dimension values of a cell: its reading plus the configuration readings."""
+    c = cell["config"]
+    return {**cell["reading"], "rare_axis": c["rare_axis"], "p": c["p"], "N": c["N"]}
+
+
+def _fmt(dim: str, vals) -> str:
+    vals = sorted(vals, key=lambda x: (isinstance(x, str), x))
+    return f"{dim}={'/'.join(str(x) for x in vals)}"
+
+
+def _describe(cells: list[dict], word: str) -> str:
+    """Where ``word`` occurs in a row, in the fewest reading values (rule R8)."""
+    hit = [c for c in cells if c["track_b"] == word]
+    best = None
+    for dim in {k for c in cells for k in _keys(c)}:
+        all_vals = {_keys(c).get(dim) for c in cells}
+        vals = {_keys(c).get(dim) for c in hit}
+        if None in vals or len(vals) >= len(all_vals):
+            continue
+        inside = [c for c in cells if _keys(c).get(dim) in vals]
+        exact = len(inside) == len(hit)
+        score = (not exact, len(vals), -len(hit))
+        text = (
+            f"only under {_fmt(dim, vals)}"
+            if exact
+            else f"in {len(hit)} of the {len(inside)} cells under {_fmt(dim, vals)}, nowhere else"
+        )
+        if best is None or score < best[0]:
+            best = (score, text)
+    if best is not None:
+        return best[1]
+    return f"in {len(hit)} of {len(cells)} cells"
+
+
+def headline(cells: list[dict]) -> str:
+    """The headline of one claim, computed from its row of the map (Track B; rule R8).
+
+    Example:
+      >>> cells = [{"track_b": w, "reading": {"objective": o}, "config": {"p": 0.5, "N": 4,
+      ...          "rare_axis": "extra"}} for w, o in (("violated", "eq4"), ("holds", "eq3"))]
+      >>> headline(cells)
+      'violated only under objective=eq4; holds only under objective=eq3'
+    """
+    run = [c for c in cells if c["track_b"] != "not-run"]
+    if not run:
+        return "not run under any reading"
+    counts = Counter(c["track_b"] for c in run)
+    if len(counts) == 1:
+        return f"{run[0]['track_b']} under every reading"
+    parts = []
+    for word, _ in counts.most_common():
+        parts.append(f"{word} {_describe(run, word)}")
+    return "; ".join(parts)
+
+
+def _columns(cells: list[dict]) -> dict:
+    """Per claim, per dimension value: the count of each Track B word (the figure's cells)."""
+    out: dict = {}
+    for c in cells:
+        row = out.setdefault(c["claim"], {})
+        for dim, val in _keys(c).items():
+            col = row.setdefault(f"{dim}={val}", Counter())
+            col[c["track_b"]] += 1
+    return {k: {col: dict(cnt) for col, cnt in row.items()} for k, row in out.items()}
+
+
+def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
+    """Cells whose Track B word changes under the old T2 rule (re-evaluated at rule_change_n),
+    and the old Cor 4.5 rule's answers (carried in each cell's numbers)."""
+    out = []
+    index = {
+        (
+            c["claim"],
+            cl.reading_name(c["reading"]),
+            c["config"]["p"],
+            c["config"]["N"],
+            c["config"]["rare_axis"],
+        ): c["track_b"]
+        for c in cells
+    }
+    changed = []
+    with cl.positivity_rule("relative"):
+        for p, n, rare in itertools.product(cfg.p_values, cfg.rule_change_n, cfg.rare_axes):
+            for old in _cells_at(cfg, p, n, rare, cfg.claims):
+                key = (old["claim"], cl.reading_name(old["reading"]), p, n, rare)
+                new = index.get(key)
+                if new is None:
+                    new = next(
+                        c["track_b"]
+                        for c in _cells_at(cfg, p, n, rare, (old["claim"],))
+                        if c["reading"] == old["reading"]
+                    )
+                if new != old["track_b"]:
+                    changed.append(
+                        {
+                            "claim": old["claim"],
+                            "reading": old["reading"],
+                            "config": old["config"],
+                            "old": old["track_b"],
+                            "new": new,
+                        }
+                    )
+    out.append(
+        {**vd.RULE_CHANGES[1], "evaluated_at_N": list(cfg.rule_change_n), "changed_cells": changed}
+    )
+    cor = [c for c in cells if c["claim"] == "cor4.5" and "old_rule_verdict" in c["numbers"]]
+    diff = [
+        {
+            "reading": c["reading"],
+            "config": c["config"],
+            "old": c["numbers"]["old_rule_verdict"],
+            "new": c["track_b"],
+        }
+        for c in cor
+        if c["numbers"]["old_rule_verdict"] != c["track_b"]
+    ]
+    out.append({**vd.RULE_CHANGES[0], "cells": len(cor), "changed_cells": diff})
+    return out
+
+
+def _hidden_constants(cfg: MapConfig) -> dict:
+    """Break-even hidden constants from ``theory.constants`` when that module exists."""
+    try:
+        from theory import constants  # noqa: F401
+    except ImportError:
+        return {"status": "not-run", "reason": "theory.constants is not available"}
+    fn = getattr(constants, "verdicts", None) or getattr(constants, "summary", None)
+    if fn is None:
+        return {"status": "not-run", "reason": "theory.constants has no verdicts()/summary()"}
+    try:
+        return {"status": "run", "result": _compact(fn())}
+    except (TypeError, ValueError) as err:
+        return {"status": "not-run", "reason": f"theory.constants: {err}"}
+
+
+def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True) -> dict:
+    """The verdict map (JSON-ready).
+
+    Returns:
+      dict with ``config``, ``dimensions`` (reading and configuration values), ``cells``
+      (one per claim × reading × configuration: Track A and B words, note, compact numbers),
+      ``rows`` ({claim: {"headline", "counts", "columns", "reference", "statement"}}),
+      ``assumptions`` ({"p=…,N=…,rare_axis=…": {assumption: met / not met}}),
+      ``rule_changes``, ``hidden_constants``, ``finding`` (README's paragraph), ``seconds``.
+    """
+    if not isinstance(cfg, MapConfig):
+        v.fail("cfg", "a MapConfig", cfg)
+    t0 = time.perf_counter()
+    cells, assumptions = [], {}
+    for p, n, rare in _configs(cfg):
+        cells += _cells_at(cfg, p, n, rare, cfg.claims)
+        rows = asm.check(cfg.verify_config(n, p, rare))
+        assumptions[f"p={p},N={n},rare_axis={rare}"] = asm.summary(rows)
+    by_claim: dict = {}
+    for c in cells:
+        by_claim.setdefault(c["claim"], []).append(c)
+    columns = _columns(cells)
+    rows_out = {
+        cid: {
+            "reference": cl.REGISTRY[cid].reference,
+            "statement": cl.REGISTRY[cid].statement,
+            "notes": sorted({c.pop("note", "") for c in by_claim[cid]} - {""}),
+            "headline": headline(by_claim[cid]),
+            "counts": dict(Counter(c["track_b"] for c in by_claim[cid])),
+            "track_a_counts": dict(Counter(c["track_a"] for c in by_claim[cid])),
+            "columns": columns[cid],
+        }
+        for cid in cfg.claims
+    }
+    result = {
+        "config": dataclasses.asdict(cfg),
+        "dimensions": {
+            **{k: list(vals) for k, vals in cl.READINGS.items()},
+            "rare_axis": list(cfg.rare_axes),
+            "p": list(cfg.p_values),
+            "N": list(cfg.n_values),
+        },
+        "claim_readings": {cid: list(cl.CLAIM_READINGS[cid]) for cid in cfg.claims},
+        "cells": cells,
+        "rows": rows_out,
+        "assumptions": assumptions,
+        "rule_changes": _rule_changes(cfg, cells) if rule_changes else [],
+        "hidden_constants": _hidden_constants(cfg),
+    }
+    result["finding"] = finding_paragraph(result)
+    result["seconds"] = time.perf_counter() - t0
+    return result
+
+
+def finding_paragraph(result: dict) -> str:
+    """README's finding paragraph, generated from the map (the same data as the report)."""
+    rows = result["rows"]
+    n_cells = sum(sum(r["counts"].values()) for r in rows.values())
+    dims = result["dimensions"]
+    lines = [
+        f"Every claim was evaluated under every reading ({n_cells} verdicts: MIM objective × "
+        f"CL augmentation × sensitivity reading × rare axis × p ∈ {dims['p']} × "
+        f"N ∈ {min(dims['N'])}..{max(dims['N'])}, exact model at d = {result['config']['d']:g}; "
+        "rules in docs/verdict_rules.md). Track B (exact model) per claim:"
+    ]
+    for cid, r in rows.items():
+        lines.append(f"{cid} ({r['reference']}): {r['headline']}.")
+    return " ".join(lines)
+
+
+def summarize(result: dict) -> str:
+    """A plain-text summary: one line per claim with its counts and headline."""
+    out = []
+    for cid, r in result["rows"].items():
+        counts = ", ".join(f"{w} {r['counts'][w]}" for w in WORD_ORDER if w in r["counts"])
+        out.append(f"{cid:<13}{counts}\n{'':<13}{r['headline']}")
+    out.append(f"({len(result['cells'])} cells in {result['seconds']:.1f} s)")
+    return "\n".join(out)
