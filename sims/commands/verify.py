@@ -1,8 +1,13 @@
 """``dssl verify``: the claims table — each claim of arXiv 2607.02447 with a verdict per track.
 
-Track A evaluates the paper's formulas, Track B the exact linear model; Track C (simulation,
-:mod:`sims.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given. Verdict words:
-holds, violated, vacuous, mismatch, not-run (see :mod:`theory.claims`).
+Track A evaluates the paper's formulas (informative / vacuous / invalid), Track B the exact
+linear model (holds / violated / degenerate / not-unique, under every reading); Track C
+(simulation, :mod:`sims.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given.
+Rules: docs/verdict_rules.md.
+
+``--map`` writes the verdict map instead (:mod:`sims.verdict_map`: every claim × reading ×
+configuration, ``verdict_map.json`` and ``verdict_map.png`` under ``--out``); ``--atlas`` adds
+the graph atlas study (:mod:`theory.atlas`, ``atlas.json`` and ``verdict_worst_pair.png``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,19 @@ def add_arguments(parser) -> None:
         help="Track C: train the linear models (sims.evidence); 'fast' takes ~1 min on 2 cores",
     )
     parser.add_argument("--sim-seed", type=int, default=0, help="seed of the Track C runs")
+    parser.add_argument(
+        "--map",
+        action="store_true",
+        help="write the verdict map (every claim x reading x configuration) to --out",
+    )
+    parser.add_argument(
+        "--map-preset",
+        choices=("default", "fast"),
+        default="default",
+        help="configurations of the map: default (p in 4 values, N = 2..20, 2 rare axes) or fast",
+    )
+    parser.add_argument("--atlas", action="store_true", help="with --map: also the graph atlas")
+    parser.add_argument("--out", default=".", help="folder of the --map files (default .)")
 
 
 def _ints(text: str, field: str) -> tuple:
@@ -78,7 +96,50 @@ def config_from_args(args) -> cl.VerifyConfig:
     )
 
 
+def _run_map(args) -> dict:
+    from pathlib import Path
+
+    from sims import verdict_map as vm
+    from sims.figures import verdicts as fv
+    from sims.pipeline.jsonio import savefig, write_json, write_text
+
+    cfg = vm.FAST if args.map_preset == "fast" else vm.DEFAULT
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        from theory import _validate as v
+
+        v.fail("out", "a folder", str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    result = vm.compute_map(cfg)
+    files = [
+        write_json(out / "verdict_map.json", result),
+        savefig(fv.make_verdict_map_figure(result), out / "verdict_map.png"),
+        write_text(out / "verdict_finding.md", result["finding"] + "\n"),
+    ]
+    if args.atlas:
+        from theory.atlas import AtlasConfig, atlas_study
+
+        acfg = AtlasConfig(max_n=5, families=False) if args.map_preset == "fast" else AtlasConfig()
+        atlas = atlas_study(acfg)
+        files.append(write_json(out / "atlas.json", atlas))
+        fig = fv.make_worst_pair_figure(atlas, n=str(acfg.max_n))
+        files.append(savefig(fig, out / "verdict_worst_pair.png"))
+    rows = {
+        cid: {"headline": r["headline"], "counts": r["counts"]} for cid, r in result["rows"].items()
+    }
+    return {
+        "map": True,
+        "files": [str(f) for f in files],
+        "rows": rows,
+        "finding": result["finding"],
+        "cells": len(result["cells"]),
+        "seconds": result["seconds"],
+    }
+
+
 def run(args) -> dict:
+    if args.map:
+        return _run_map(args)
     cfg = config_from_args(args)
     ids = tuple(t.strip() for t in args.claims.split(",") if t.strip())
     track_c = None
@@ -91,4 +152,9 @@ def run(args) -> dict:
 
 
 def format_text(result: dict) -> str:
+    if result.get("map"):
+        lines = [f"{cid:<13}{r['headline']}" for cid, r in result["rows"].items()]
+        lines.append(f"({result['cells']} cells in {result['seconds']:.1f} s) -> ")
+        lines[-1] += ", ".join(result["files"])
+        return "\n".join(lines)
     return cl.format_table(result["claims"])

@@ -1,0 +1,54 @@
+"""Stage ``verdict_map``: every claim × reading × configuration as a verdict
+(:func:`sims.verdict_map.compute_map`) and the graph atlas of Cor 4.5 / Thm 4.6
+(:func:`theory.atlas.atlas_study`); writes ``verdict_map.json``, ``atlas.json``, the README
+finding paragraph ``verdict_finding.md`` and the figures of :mod:`sims.figures.verdicts`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sims import verdict_map as vm
+from sims.figures import verdicts as fv
+from sims.pipeline import Stage, StageConfig
+from theory.atlas import AtlasConfig, atlas_study
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(StageConfig):
+    """``map``: the verdict map's configurations; ``atlas``: the graph atlas study."""
+
+    map: vm.MapConfig = vm.DEFAULT
+    atlas: AtlasConfig = AtlasConfig()
+
+
+Config.DEFAULT = Config()
+Config.FAST = Config(map=vm.FAST, atlas=AtlasConfig(max_n=5, families=False))
+
+
+def compute(cfg: Config) -> dict:
+    """``{"map": the verdict map, "atlas": the atlas study}`` (JSON-able)."""
+    return {"map": vm.compute_map(cfg.map), "atlas": atlas_study(cfg.atlas)}
+
+
+def summarize(results: dict) -> dict:
+    """The computed headline of every claim (Track B under every reading)."""
+    return {cid: r["headline"] for cid, r in results["map"]["rows"].items()}
+
+
+def _worst_pair(results: dict):
+    n = str(results["atlas"]["config"]["max_n"])
+    return fv.make_worst_pair_figure(results["atlas"], n=n)
+
+
+STAGE = Stage(
+    "verdict_map",
+    Config,
+    compute,
+    figures={
+        "verdict_map.png": lambda r: fv.make_verdict_map_figure(r["map"]),
+        "verdict_worst_pair.png": _worst_pair,
+    },
+    summarize=summarize,
+    json_files={"verdict_map.json": lambda r: r["map"], "atlas.json": lambda r: r["atlas"]},
+    texts={"verdict_finding.md": lambda r: r["map"]["finding"] + "\n"},
+)

@@ -1,0 +1,149 @@
+"""The verdict map (sims.verdict_map): cells reproducible and equal to the per-cell evaluation,
+counts consistent, headlines computed by rule R8 on constructed rows, README's paragraph from
+the same data, figures and the stage build. Never asserts a claim of the paper."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sims import verdict_map as vm
+from theory import claims as cl
+
+TINY = vm.MapConfig(
+    d=10**4,
+    p_values=(0.5,),
+    n_values=(2, 3),
+    rare_axes=("extra",),
+    claims=("thm4.2.fl", "cor4.5", "thm4.6"),
+    rule_change_n=(3,),
+)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return vm.compute_map(TINY)
+
+
+def test_cells_cover_claims_readings_configurations(result):
+    want = sum(len(cl.readings_of(c)) for c in TINY.claims) * 2  # two N values
+    assert len(result["cells"]) == want
+    for c in result["cells"]:
+        assert c["track_b"] in vm.WORD_ORDER
+        assert c["track_a"] in ("informative", "vacuous", "invalid", "not-run")
+    json.dumps(result, allow_nan=False)
+
+
+def test_cells_are_reproducible_and_equal_the_direct_evaluation(result):
+    again = vm.compute_map(TINY, rule_changes=False)
+    strip = [
+        {k: c[k] for k in ("claim", "reading", "config", "track_a", "track_b", "numbers")}
+        for c in result["cells"]
+    ]
+    strip2 = [
+        {k: c[k] for k in ("claim", "reading", "config", "track_a", "track_b", "numbers")}
+        for c in again["cells"]
+    ]
+    assert strip == strip2
+    for c in result["cells"][::7]:
+        cfg = TINY.verify_config(c["config"]["N"], c["config"]["p"], c["config"]["rare_axis"])
+        direct = cl.evaluate_reading(cfg, c["claim"], c["reading"])
+        assert direct["track_b"].verdict == c["track_b"]
+        assert direct["track_a"].verdict == c["track_a"]
+
+
+def test_row_counts_and_columns_are_consistent(result):
+    for cid, row in result["rows"].items():
+        cells = [c for c in result["cells"] if c["claim"] == cid]
+        assert sum(row["counts"].values()) == len(cells)
+        for key, counts in row["columns"].items():
+            dim, val = key.split("=", 1)
+            n = sum(1 for c in cells if str(vm._keys(c).get(dim)) == val)
+            assert sum(counts.values()) == n
+
+
+def test_finding_paragraph_is_built_from_the_rows(result):
+    text = vm.finding_paragraph(result)
+    assert text == result["finding"]
+    for cid, row in result["rows"].items():
+        assert f"{cid} ({row['reference']}): {row['headline']}." in text
+
+
+def _cell(word, **keys):
+    conf = {"p": keys.pop("p", 0.5), "N": keys.pop("N", 4), "rare_axis": keys.pop("rare", "x")}
+    return {"track_b": word, "reading": keys, "config": conf}
+
+
+def test_headline_rules_on_constructed_rows():
+    same = [_cell("violated", objective=o) for o in ("a", "b", "c")]
+    assert vm.headline(same) == "violated under every reading"
+    only = [
+        _cell("violated", objective="a"),
+        _cell("violated", objective="b"),
+        _cell("holds", objective="c"),
+    ]
+    assert vm.headline(only) == "violated only under objective=a/b; holds only under objective=c"
+    part = [
+        _cell("degenerate", sensitivity="c", N=3),
+        _cell("holds", sensitivity="c", N=4),
+        _cell("holds", sensitivity="n", N=3),
+        _cell("holds", sensitivity="n", N=4),
+    ]
+    text = vm.headline(part)
+    assert text.startswith("holds ")
+    assert "degenerate in 1 of the 2 cells under" in text or "degenerate only under" in text
+    assert vm.headline([_cell("not-run")]) == "not run under any reading"
+
+
+def test_rule_changes_recorded(result):
+    names = [r.get("rule", r["claim"]) for r in result["rule_changes"]]
+    assert "T2" in names and "cor4.5" in names
+    cor = [r for r in result["rule_changes"] if r["claim"] == "cor4.5"][0]
+    for ch in cor["changed_cells"]:
+        assert ch["old"] != ch["new"]
+
+
+def test_figures_build(result):
+    from sims.figures import verdicts as fv
+
+    fig = fv.make_verdict_map_figure(result)
+    assert fig.axes
+
+
+def test_bad_map_config():
+    with pytest.raises(ValueError, match="^p_values"):
+        vm.MapConfig(p_values=(1.5,))
+    with pytest.raises(ValueError, match="^claims"):
+        vm.MapConfig(claims=("thm9",))
+
+
+def test_stage_contract():
+    from sims.stages import verdict_map as stage
+
+    s = stage.STAGE
+    assert s.name == "verdict_map"
+    assert set(s.files) >= {"verdict_map.json", "atlas.json", "verdict_map.png"}
+    assert stage.Config.from_json(stage.Config.FAST.to_json()) == stage.Config.FAST
+
+
+def test_cli_map_writes_files(tmp_path, capsys, monkeypatch):
+    from sims.cli import main
+
+    monkeypatch.setattr(vm, "FAST", TINY)
+    rc = main(["verify", "--map", "--map-preset", "fast", "--out", str(tmp_path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["map"]
+    data = json.loads((tmp_path / "verdict_map.json").read_text())
+    assert data["finding"] == out["finding"]
+    assert (tmp_path / "verdict_map.png").stat().st_size > 0
+    assert (tmp_path / "verdict_finding.md").read_text().strip() == out["finding"]
+
+
+def test_cli_map_bad_out(tmp_path, capsys):
+    from sims.cli import main
+
+    f = tmp_path / "file"
+    f.write_text("x")
+    rc = main(["verify", "--map", "--out", str(f), "--json"])
+    assert rc == 2 and "out" in capsys.readouterr().err
