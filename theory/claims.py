@@ -458,15 +458,16 @@ def _eq17_b(cfg: VerifyConfig, reading: dict) -> Evidence:
 
 
 @functools.lru_cache(maxsize=256)
-def _eq2930_symbolic(adj_key: bytes, n: int, p: float, d: int) -> dict:
+def _eq2930_symbolic(adj_key: bytes, n: int, d: int) -> dict:
+    # p is kept symbolic: the comparison does not depend on it (κ factors out), one call per graph
     adj = np.frombuffer(adj_key, dtype=np.float64).reshape(n, n)
-    return symbolic.check_eq29_30(adj, p_value=p, d_value=d)
+    return symbolic.check_eq29_30(adj, p_value=None, d_value=d)
 
 
 def _eq2930_a(cfg: VerifyConfig, reading: dict) -> Evidence:
     info = _graph_info(cfg)
     a = np.ascontiguousarray(info["adjacency"], dtype=np.float64)
-    r = _eq2930_symbolic(a.tobytes(), a.shape[0], cfg.p, cfg.d)
+    r = _eq2930_symbolic(a.tobytes(), a.shape[0], cfg.d)
     numbers = {
         "graph": cfg.graph,
         "abar": r["abar"],

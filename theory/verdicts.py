@@ -406,6 +406,8 @@ def compare(a, b, relation: str, tol: float | None = None) -> str:
     va = a if isinstance(a, Value) else Value.exact(a)
     vb = b if isinstance(b, Value) else Value.exact(b)
     t = va.tol + vb.tol if tol is None else float(tol)
+    if len(va.samples) == 1 and len(vb.samples) == 1 and va.lo == va.hi and vb.lo == vb.hi:
+        return _r1(va.point, vb.point, relation, t)  # unique optimum on both sides
     a_s, b_s = np.unique(va.samples), np.unique(vb.samples)
     if relation == "==":
         inside = np.abs(a_s[:, None] - b_s[None, :]) <= t
