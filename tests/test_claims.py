@@ -243,3 +243,28 @@ def test_assumption_checks_match_independent_computations():
     a1 = [r for r in rows if r["assumption"] == "A.1"][0]
     assert a1["value"]["abar"] == pytest.approx(2.5) and a1["met"]  # star(4): |A| = 4,2,2,2
     assert assumptions.summary(rows)["A.1"] == "met"
+
+
+def test_bounds_are_float64_even_when_jax_defaults_to_float32():
+    """The Track A numbers must not depend on the global x64 switch (T4 assumes float64)."""
+    import jax
+
+    cl._bound_values.cache_clear()
+    with jax.enable_x64(False):
+        lb, den = cl._paper_bound(cl.VerifyConfig(fl_term="theta"), "mim", "fl", None)
+    cl._bound_values.cache_clear()
+    expr = symbolic.lower_bound("mim", "fl", "+", "theta", "given")
+    want = float(
+        expr.subs(
+            {
+                symbolic.d: 400,
+                symbolic.p: sp.Rational(3, 4),
+                symbolic.N: 4,
+                symbolic.C_num: 1,
+                symbolic.C_den: 1,
+                symbolic.C_F: 1,
+            }
+        ).evalf(30)
+    )
+    assert lb == pytest.approx(want, rel=1e-13)
+    assert den < 0

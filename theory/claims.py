@@ -361,15 +361,20 @@ def _lst(x, digits: int = 9) -> list:
 # ----------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=8192)
 def _bound_values(method, framework, d, p, abar, n, trh, c_num, c_den, c_f, c_n, sign, fl_term):
-    from theory import bounds
+    import jax.numpy as jnp
 
-    args = (float(d), p, np.nan if abar is None else abar, float(n), trh, c_num, c_den, c_f, c_n)
+    from theory import bounds
+    from theory._precision import x64
+
+    raw = (float(d), p, np.nan if abar is None else abar, float(n), trh, c_num, c_den, c_f, c_n)
     out = []
-    for kind in ("lower_bound", "denominator"):
-        f = bounds.bound_function(
-            method, framework, kind=kind, sign=sign, fl_term=fl_term, n_given=True
-        )
-        out.append(float(f(*args)))
+    with x64():  # the bounds are evaluated in float64 (T4), never in JAX's default float32
+        args = tuple(jnp.asarray(x, dtype=jnp.float64) for x in raw)
+        for kind in ("lower_bound", "denominator"):
+            f = bounds.bound_function(
+                method, framework, kind=kind, sign=sign, fl_term=fl_term, n_given=True
+            )
+            out.append(float(f(*args)))
     return tuple(out)
 
 
