@@ -970,6 +970,15 @@ def evaluate(
                 name = reading_name(r)
                 cell = cells.get(name) or evaluate_reading(cfg, cid, r)
                 readings[name] = cell["track_b"].verdict
+        if cid == "thm4.4" and cfg.d_sweep:
+            # the claim is a limit d -> oo: the primary readings' word at every d of d_sweep
+            b_numbers["d_sweep"] = {
+                str(d): vd.combine(
+                    evaluate_reading(dataclasses.replace(cfg, d=d), cid, r)["track_b"].verdict
+                    for r in prim
+                )
+                for d in cfg.d_sweep
+            }
         b = Evidence(b_word, {**b_numbers, "primary_readings": list(cells)}, b_note)
         c = track_c.get(cid, NOT_RUN)
         out.append(
