@@ -12,6 +12,7 @@ import dataclasses
 
 import jax.random as jr
 
+from sims.pipeline.config import StageConfig
 from theory import _validate as v
 
 #: Named PRNG streams, in a fixed order: the integer folded in is the position in this tuple.
@@ -152,11 +153,12 @@ class EngineConfig:
 
 # ---------------------------------------------------------------------------------------------
 # presets of the paper's experiments redone in the linear setting (``sims.experiments``); one
-# frozen dataclass per figure, the ``*_FAST`` instances are the ``dssl reproduce --fast`` sizes
+# frozen dataclass per figure (a stage config: validated, JSON round trip), ``Preset.DEFAULT``
+# and ``Preset.FAST`` are the ``dssl reproduce`` and ``dssl reproduce --fast`` sizes
 
 
 @dataclasses.dataclass(frozen=True)
-class Fig2aPreset:
+class Fig2aPreset(StageConfig):
     """Fig. 2a: DecL MIM with N clients on graphs of average connectivity |Ā| ∈ ``abars``,
     "general" (Erdős–Rényi, uneven degrees) vs "uniform" (random regular); FL reference = the
     complete graph (FedAvg with all N clients); data from the paper's model (c = 2N)."""
@@ -178,7 +180,7 @@ class Fig2aPreset:
 
 
 @dataclasses.dataclass(frozen=True)
-class Table6Preset:
+class Table6Preset(StageConfig):
     """Table 6: DecL MIM with uniform, data-size, Metropolis and max-degree mixing on the
     official code's graph at |Ā| ≈ 5 and ≈ 10 (``avg_degrees`` = |Ā| − 1), clients from a
     Dirichlet(``alpha``) label-skew partition (Hsu form) of a pooled paper-model sample."""
@@ -201,7 +203,7 @@ class Table6Preset:
 
 
 @dataclasses.dataclass(frozen=True)
-class Fig2bPreset:
+class Fig2bPreset(StageConfig):
     """Fig. 2b: MAR (cosine γ schedule, Eq. 5–7) vs MIM over Dirichlet α of the 2N classes of
     the paper's model, FL (all N clients per round) and DecL (official code's graph)."""
 
@@ -225,7 +227,7 @@ class Fig2bPreset:
 
 
 @dataclasses.dataclass(frozen=True)
-class MimVsClPreset:
+class MimVsClPreset(StageConfig):
     """MIM vs CL: FL on the paper's model across ``ds`` (N = ``n_clients``, c = 2N; the
     theorems' d-scaling, Thm 4.4) and FL on scikit-learn digits across Dirichlet ``alphas``
     (``digits_lr`` is smaller: a single-class client's target has λ_max ≈ 46 on standardised
@@ -277,3 +279,37 @@ MIM_VS_CL_FAST = MimVsClPreset(
     digits_alphas=(1e5, 0.1, 0.001),
     digits_rounds=25,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsensusPreset(StageConfig):
+    """Consensus distance over rounds against its derived bounds (an EXTENSION: consensus.md
+    §3; the paper's theory uses neither λ nor ζ²): DecL with population MIM/CL targets,
+    full-batch local gradients, on the graphs of ``sims.experiments.CONSENSUS_GRAPHS``
+    (``avg_degree`` and ``graph_seed`` for the Erdős–Rényi graph)."""
+
+    n_clients: int = 9
+    d: int = 18
+    c: int = 3
+    methods: tuple = ("mim", "cl")
+    p: float = 0.75
+    lr: float = 0.001
+    local_steps: int = 2
+    rounds: int = 80
+    init_scale: float = 1.0
+    avg_degree: float = 3.0
+    graph_seed: int = 5
+    seed: int = 0
+
+
+CONSENSUS = ConsensusPreset()
+CONSENSUS_FAST = ConsensusPreset(rounds=30)
+
+for _cls, _default, _fast in (
+    (Fig2aPreset, FIG2A, FIG2A_FAST),
+    (Table6Preset, TABLE6, TABLE6_FAST),
+    (Fig2bPreset, FIG2B, FIG2B_FAST),
+    (MimVsClPreset, MIM_VS_CL, MIM_VS_CL_FAST),
+    (ConsensusPreset, CONSENSUS, CONSENSUS_FAST),
+):
+    _cls.DEFAULT, _cls.FAST = _default, _fast

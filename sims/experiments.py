@@ -1,8 +1,8 @@
 """The paper's experiments redone with linear encoders (Section 6 of arXiv 2607.02447).
 
 Each experiment is a preset in :mod:`sims.config` (one frozen dataclass per figure), a function
-returning a JSON-ready dict, a figure in :mod:`sims.plotting_experiments`, and a stage of
-``dssl reproduce`` (registered below at import time; ``sims.reproduce`` imports this module).
+returning a JSON-ready dict, a figure in :mod:`sims.figures.experiments`, and a stage of
+``dssl reproduce`` (one module each in :mod:`sims.stages`).
 
 * :func:`fig2a` — DecL MIM on 20 clients over |Ā| ∈ {3, 5, 10, 20}, "general" (Erdős–Rényi,
   uneven degrees) vs "uniform" (random regular) graphs, FL reference = |Ā| = 20 (all clients):
@@ -32,10 +32,7 @@ graph are drawn once per experiment.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from collections.abc import Mapping
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -48,26 +45,15 @@ from sims.config import EngineConfig, key_tree
 from sims.engine import make_problem, sweep
 from theory import objectives, solve, spectral, topology
 from theory.datamodel import DataModel
+from theory.sweeps import seed_grid
 
-__all__ = ["fig2a", "table6", "fig2b", "mim_vs_cl", "EXPERIMENTS"]
+__all__ = ["fig2a", "table6", "fig2b", "mim_vs_cl", "consensus"]
 
 _DT = jnp.float32  # training dtype of the experiments (metrics in float64 afterwards)
 
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers
-
-
-def _preset(cls, config):
-    """A preset from a (possibly frozen) mapping or a preset instance."""
-    if isinstance(config, cls):
-        return config
-    kw = {}
-    for f in dataclasses.fields(cls):
-        if f.name in config:
-            val = config[f.name]
-            kw[f.name] = tuple(val) if isinstance(val, (list, tuple)) else val
-    return cls(**kw)
 
 
 def _mean_se(values) -> tuple[float, float]:
@@ -97,7 +83,7 @@ def _engine_config(method, framework, n, d, c, pr, **kw) -> EngineConfig:
 
 def _keys(seed: int, seeds: int, repeat: int = 1):
     """(repeat·seeds, 2) root keys: outer loop over configurations, inner over seeds."""
-    return jnp.stack([key_tree(seed + s)["root"] for _ in range(repeat) for s in range(seeds)])
+    return jnp.stack([key_tree(s)["root"] for s in seed_grid(seed, seeds, repeat)])
 
 
 def _swept(problem, **fields):
@@ -510,120 +496,6 @@ def _digits(pr: presets.MimVsClPreset) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-# reproduce stages
-
-
-def _stage(name: str, fn, cls, figure_fn_name: str):
-    def run(config: Mapping, out) -> dict:
-        from sims import plotting_experiments as pe
-        from sims.plotting import savefig
-
-        pr = _preset(cls, config)
-        results = _finite_json(fn(pr))
-        out = Path(out)
-        (out / f"{name}.json").write_text(json.dumps(results, indent=1, allow_nan=False))
-        fig = getattr(pe, figure_fn_name)(results)
-        savefig(fig, out / f"{name}.png")
-        return {
-            "files": [f"{name}.json", f"{name}.png"],
-            "figures": [f"{name}.png"],
-            "summary": _summary(name, results),
-            "results": results,
-        }
-
-    run.__name__ = f"run_{name}"
-    return run
-
-
-def _finite_json(obj):
-    """JSON-safe copy: tuples to lists, NaN / inf (a diverged run) to None."""
-    if isinstance(obj, dict):
-        return {k: _finite_json(val) for k, val in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_json(val) for val in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
-def _summary(name: str, res: dict) -> dict:
-    """A small JSON-able digest of an experiment for the report."""
-
-    def r4(x):
-        return None if x is None else round(float(x), 4)
-
-    if name == "fig2a":
-        out = {
-            f"{r['family']} |A|={r['abar']:.2f} s_N/probe": f"{r4(r['s_N'])}/{r4(r['probe'])}"
-            for r in res["rows"]
-        }
-        out["FL s_N/probe"] = f"{r4(res['fl']['s_N'])}/{r4(res['fl']['probe'])}"
-        return out
-    if name == "table6":
-        out = {
-            f"deg {r['avg_degree']} {r['mixing']} s_N/probe": f"{r4(r['s_N'])}/{r4(r['probe'])}"
-            for r in res["rows"]
-        }
-        out["FL s_N/probe"] = f"{r4(res['fl']['s_N'])}/{r4(res['fl']['probe'])}"
-        return out
-    if name == "fig2b":
-        return {
-            f"{r['framework']} {r['method']} a={r['alpha']} probe": r4(r["probe"])
-            for r in res["rows"]
-        }
-    return {
-        **{
-            f"d={r['d']} {r['method']} s_N (exact)": f"{r4(r['s_N'])} ({r4(r['exact_s_N'])})"
-            for r in res["model_rows"]
-        },
-        **{
-            f"digits a={r['alpha']} {r['method']} probe": r4(r["probe"]) for r in res["digits_rows"]
-        },
-    }
-
-
-#: name -> (experiment function, preset class, default preset, fast preset, figure function)
-EXPERIMENTS = {
-    "fig2a": (fig2a, presets.Fig2aPreset, presets.FIG2A, presets.FIG2A_FAST, "make_fig2a_figure"),
-    "table6": (
-        table6,
-        presets.Table6Preset,
-        presets.TABLE6,
-        presets.TABLE6_FAST,
-        "make_table6_figure",
-    ),
-    "fig2b": (fig2b, presets.Fig2bPreset, presets.FIG2B, presets.FIG2B_FAST, "make_fig2b_figure"),
-    "mim_vs_cl": (
-        mim_vs_cl,
-        presets.MimVsClPreset,
-        presets.MIM_VS_CL,
-        presets.MIM_VS_CL_FAST,
-        "make_mim_vs_cl_figure",
-    ),
-}
-
-
-def _register() -> None:
-    from sims.reproduce import STAGES, Stage, register
-
-    for name, (fn, cls, default, fast, fig_name) in EXPERIMENTS.items():
-        if any(s.name == name for s in STAGES):
-            continue
-        register(
-            Stage(
-                name,
-                _stage(name, fn, cls, fig_name),
-                dataclasses.asdict(default),
-                dataclasses.asdict(fast),
-                order=20,
-            )
-        )
-
-
-_register()
-
-
-# ---------------------------------------------------------------------------------------------
 # consensus distance over rounds against its derived bounds (an EXTENSION: consensus.md §3;
 # the paper's theory uses neither λ nor ζ²)
 
@@ -636,24 +508,9 @@ CONSENSUS_GRAPHS = (
     ("star", "uniform"),
     ("erdos_renyi", "metropolis"),
 )
-CONSENSUS_CONFIG = {
-    "n_clients": 9,
-    "d": 18,
-    "c": 3,
-    "methods": ("mim", "cl"),
-    "p": 0.75,
-    "lr": 0.001,
-    "local_steps": 2,
-    "rounds": 80,
-    "init_scale": 1.0,
-    "avg_degree": 3.0,
-    "graph_seed": 5,
-    "seed": 0,
-}
-CONSENSUS_FAST = {**CONSENSUS_CONFIG, "rounds": 30}
 
 
-def consensus(config: Mapping = CONSENSUS_CONFIG) -> dict:
+def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
     """DecL on the paper's data model (population MIM and CL targets, full-batch local
     gradients) on ring, torus, star and Erdős–Rényi graphs: the measured consensus distance
     e_t over rounds against its derived bounds (``sims.consensus``; consensus.md §3 D2–D5, D7).
@@ -671,28 +528,28 @@ def consensus(config: Mapping = CONSENSUS_CONFIG) -> dict:
     """
     from sims import consensus as cb
 
-    n, d, c = int(config["n_clients"]), int(config["d"]), int(config["c"])
-    methods = tuple(config["methods"])
+    n, d, c = int(preset.n_clients), int(preset.d), int(preset.c)
+    methods = tuple(preset.methods)
     eng = EngineConfig(
         method="cl",  # population mode: the loss is −tr(W X_i Wᵀ) + ½‖WᵀW‖² for the X_i given
         framework="decl",
         n_clients=n,
         d=d,
         c=c,
-        lr=float(config["lr"]),
-        local_steps=int(config["local_steps"]),
-        rounds=int(config["rounds"]),
+        lr=float(preset.lr),
+        local_steps=int(preset.local_steps),
+        rounds=int(preset.rounds),
         population=True,
         record_local=True,
-        init_scale=float(config["init_scale"]),
+        init_scale=float(preset.init_scale),
     )
     model = DataModel(d=d, n_clients=n)
-    targets = {m: objectives.population_targets(model, m, p=float(config["p"])) for m in methods}
+    targets = {m: objectives.population_targets(model, m, p=float(preset.p)) for m in methods}
     mixings = []
     for graph, rule in CONSENSUS_GRAPHS:
         kw = {}
         if graph == "erdos_renyi":
-            kw = {"avg_degree": float(config["avg_degree"]), "seed": int(config["graph_seed"])}
+            kw = {"avg_degree": float(preset.avg_degree), "seed": int(preset.graph_seed)}
         mixings.append(topology.mixing_matrix(rule, topology.make_graph(graph, n, **kw)))
     pis = [_stationary(m) for m in mixings]
     pairs = [(m, g) for m in methods for g in range(len(mixings))]
@@ -703,7 +560,7 @@ def consensus(config: Mapping = CONSENSUS_CONFIG) -> dict:
         mixing=jnp.asarray(np.stack([mixings[g] for _, g in pairs])),
         pi=jnp.asarray(np.stack([pis[g] for _, g in pairs])),
     )
-    keys = jnp.stack([key_tree(int(config["seed"]))["root"]] * len(pairs))
+    keys = jnp.stack([key_tree(int(preset.seed))["root"]] * len(pairs))
     _, traces = sweep(eng, probs, keys, axes=axes)
     iterates = np.asarray(traces["local_iterates"])
     xi = np.asarray(traces["consensus_distance"])
@@ -739,52 +596,7 @@ def consensus(config: Mapping = CONSENSUS_CONFIG) -> dict:
         for b in ("d2", "stepwise", "closed_form")
     }
     return {
-        "config": {**{k: val for k, val in config.items()}, "graphs": CONSENSUS_GRAPHS},
+        "config": {**preset.to_json(), "graphs": CONSENSUS_GRAPHS},
         "runs": runs,
         "max_ratio": worst,
     }
-
-
-def _consensus_summary(res: dict) -> dict:
-    out = {}
-    for r in res["runs"]:
-        ratios = "/".join(
-            "n/a" if r["ratio"][b] is None else f"{r['ratio'][b]:.3f}"
-            for b in ("d2", "stepwise", "closed_form")
-        )
-        out[f"{r['method']} {r['label']} max e/bound D2/D3-D5/D4-D5"] = ratios
-    return out
-
-
-def _run_consensus(config: Mapping, out) -> dict:
-    from sims import plotting_experiments as pe
-    from sims.plotting import savefig
-
-    results = _finite_json(consensus(config))
-    out = Path(out)
-    (out / "consensus.json").write_text(json.dumps(results, indent=1, allow_nan=False))
-    savefig(pe.make_consensus_figure(results), out / "consensus.png")
-    return {
-        "files": ["consensus.json", "consensus.png"],
-        "figures": ["consensus.png"],
-        "summary": _consensus_summary(results),
-        "results": results,
-    }
-
-
-def _register_consensus() -> None:
-    from sims.reproduce import STAGES, Stage, register
-
-    if not any(s.name == "consensus" for s in STAGES):
-        register(
-            Stage(
-                name="consensus",
-                run=_run_consensus,
-                config=CONSENSUS_CONFIG,
-                fast_config=CONSENSUS_FAST,
-                order=25,
-            )
-        )
-
-
-_register_consensus()

@@ -9,11 +9,9 @@ its hash, the software versions and the run time per stage.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import platform
 from collections.abc import Mapping
-from pathlib import Path
 
 TRACKS = ("track_a", "track_b", "track_c")
 TRACK_NAMES = {
@@ -132,29 +130,21 @@ def plain_summary(claims: list[dict], *, track_c_available: bool) -> list[str]:
     return lines
 
 
-def _stage(previous: list[dict], name: str) -> dict | None:
-    return next((r for r in previous if r["name"] == name), None)
+def build_report(runs: list[dict], *, fast: bool, track_c: Mapping | None = None) -> dict:
+    """The content of ``report.json`` (and, through :func:`render_markdown`, ``report.md``).
 
-
-def write_report(out, previous: list[dict], *, fast: bool) -> dict:
-    """Write ``report.md`` and ``report.json`` under ``out`` from the earlier stages' rows.
-
-    ``previous``: the runner's rows (name, config_hash, cached, seconds, files, config,
-    result). Needs the ``verify`` stage; uses ``track_c`` when present.
+    ``runs``: the runner's rows of every earlier stage (name, config_hash, cached, seconds,
+    files, figures, summary, config, result); needs the ``verify`` row, uses ``track_c``'s.
     """
-    out = Path(out)
-    verify = _stage(previous, "verify")
+    verify = next((r for r in runs if r["name"] == "verify"), None)
     if verify is None:
         raise ValueError("report: needs the verify stage to have run before it")
-    tc = _stage(previous, "track_c")
-    tc_result = tc["result"] if tc else {"available": False, "evidence": {}}
+    tc_result = track_c["result"] if track_c else {"available": False, "evidence": {}}
     claims = merge_track_c(verify["result"]["claims"], tc_result.get("evidence", {}))
     summary = plain_summary(claims, track_c_available=bool(tc_result.get("available")))
     # the same hash as the runner's summary: over every cached stage's config hash
-    cached_rows = [r for r in previous if r.get("cache", True)]
-    config_hash = hashlib.sha256(
-        "".join(r["config_hash"] for r in cached_rows).encode()
-    ).hexdigest()[:12]
+    from sims.pipeline.runner import overall_hash
+
     stages = [
         {
             "name": r["name"],
@@ -162,33 +152,26 @@ def write_report(out, previous: list[dict], *, fast: bool) -> dict:
             "cached": r["cached"],
             "seconds": r["seconds"],
             "files": r["files"],
-            "figures": list(r["result"].get("figures", [])),
-            "summary": r["result"].get("summary", {}),
+            "figures": list(r.get("figures", [])),
+            "summary": r.get("summary", {}),
         }
-        for r in previous
+        for r in runs
     ]
-    figures = [f for s in stages for f in s["figures"]]
-    payload = {
+    return {
         "title": "Verification of arXiv 2607.02447",
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "fast": fast,
-        "config_hash": config_hash,
+        "config_hash": overall_hash(runs),
         "summary": summary,
         "verdict_words": ["holds", "violated", "vacuous", "mismatch", "not-run"],
         "track_c_available": bool(tc_result.get("available")),
         "claims": claims,
-        "figures": figures,
+        "figures": [f for s in stages for f in s["figures"]],
         "stages": stages,
-        "configuration": {r["name"]: r["config"] for r in previous},
+        "configuration": {r["name"]: r["config"] for r in runs},
         "verify_config": verify["result"].get("config", {}),
         "software": software_versions(),
-        "compute_seconds": round(sum(r["seconds"] for r in previous), 3),
-    }
-    (out / "report.json").write_text(json.dumps(payload, indent=1, allow_nan=False))
-    (out / "report.md").write_text(render_markdown(payload))
-    return {
-        "files": ["report.md", "report.json"],
-        "summary": {"sentences": len(summary), "claims": len(claims)},
+        "compute_seconds": round(sum(r["seconds"] for r in runs), 3),
     }
 
 

@@ -10,12 +10,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from sims import config as presets
 from sims import experiments as ex
-from sims import plotting_experiments as pe
-from sims.reproduce import default_stages
+from sims.figures import experiments as pe
+from sims.stages import STAGES
+from tests._pipeline_helpers import run_stage
 
 RTOL = 1e-4  # consensus.md §8 T4–T6
-TINY = {**ex.CONSENSUS_FAST, "rounds": 12, "local_steps": 2}
+TINY = presets.CONSENSUS_FAST.replace(rounds=12, local_steps=2)
 RUN_KEYS = {
     "method",
     "graph",
@@ -38,15 +40,15 @@ RUN_KEYS = {
 
 @pytest.fixture(scope="module")
 def stage_result(tmp_path_factory):
-    stage = next(s for s in default_stages() if s.name == "consensus")
-    assert stage.order == 25 and stage.cache
+    stage = next(s for s in STAGES if s.name == "consensus")
+    assert stage.cache and stage.Config is presets.ConsensusPreset
     out = tmp_path_factory.mktemp("consensus")
-    return stage.run(TINY, out), out
+    return run_stage(stage, TINY, out), out
 
 
 def test_stage_keys_and_files(stage_result):
     result, out = stage_result
-    assert set(result) == {"files", "figures", "summary", "results"}
+    assert result["files"] == ["consensus.json", "consensus.png"]
     assert result["figures"] == ["consensus.png"]
     for name in result["files"]:
         assert (out / name).stat().st_size > 0
@@ -54,8 +56,8 @@ def test_stage_keys_and_files(stage_result):
     assert set(saved) == {"config", "runs", "max_ratio"}
     runs = saved["runs"]
     n_graphs = len(ex.CONSENSUS_GRAPHS)
-    assert len(runs) == len(TINY["methods"]) * n_graphs
-    T = TINY["rounds"]
+    assert len(runs) == len(TINY.methods) * n_graphs
+    T = TINY.rounds
     for r in runs:
         assert set(r) == RUN_KEYS
         assert len(r["e"]) == len(r["e_uniform"]) == T + 1
@@ -70,7 +72,7 @@ def test_stage_keys_and_files(stage_result):
 def test_pathwise_bounds_hold(stage_result):
     """D2 and D3/D5 stepwise at every round, D4/D5 closed form where λ(1+ηL)^E < 1."""
     result, _ = stage_result
-    runs = result["results"]["runs"]
+    runs = result["result"]["runs"]
     for r in runs:
         e = np.array(r["e"][1:])
         for key in ("d2", "stepwise"):
@@ -83,14 +85,14 @@ def test_pathwise_bounds_hold(stage_result):
             assert r["rho"] >= 1 and all(b is None for b in r["closed_form"])
     assert any(r["closed_form_valid"] for r in runs)  # the closed form is exercised
     for key in ("d2", "stepwise"):
-        assert result["results"]["max_ratio"][key] <= 1 + RTOL
+        assert result["result"]["max_ratio"][key] <= 1 + RTOL
 
 
 def test_figure_lines(stage_result):
     """One panel per (method, graph): one measured line (the data e_1..e_T) and one line per
     non-vacuous bound, log y, ratios in the legend."""
     result, _ = stage_result
-    res = result["results"]
+    res = result["result"]
     fig = pe.make_consensus_figure(res)
     try:
         axes = [ax for ax in fig.axes if ax.get_visible()]

@@ -3,7 +3,6 @@ what the figure functions draw. No test asserts a result of the paper."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import matplotlib
@@ -12,8 +11,9 @@ import pytest
 
 from sims import config as presets
 from sims import experiments as ex
-from sims import plotting_experiments as pe
-from sims import reproduce
+from sims.figures import experiments as pe
+from sims.stages import STAGES
+from tests._pipeline_helpers import run_stage
 
 matplotlib.use("Agg")
 
@@ -41,38 +41,40 @@ MIM_VS_CL = presets.MimVsClPreset(
 METRIC_KEYS = ("s_N", "s_N_se", "rv_mean_N", "probe", "probe_se")
 
 
-def test_stages_are_registered_with_default_and_fast_presets():
-    names = {s.name: s for s in reproduce.STAGES}
-    for name, (_, cls, default, fast, fig) in ex.EXPERIMENTS.items():
-        assert name in names
-        assert (
-            cls(
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in names[name].config.items()}
-            )
-            == default
-        )
-        assert names[name].fast_config == dataclasses.asdict(fast)
-        assert callable(getattr(pe, fig))
+def test_stages_use_the_presets_and_their_figures():
+    names = {s.name: s for s in STAGES}
+    for name, cls, default, fast in (
+        ("fig2a", presets.Fig2aPreset, presets.FIG2A, presets.FIG2A_FAST),
+        ("table6", presets.Table6Preset, presets.TABLE6, presets.TABLE6_FAST),
+        ("fig2b", presets.Fig2bPreset, presets.FIG2B, presets.FIG2B_FAST),
+        ("mim_vs_cl", presets.MimVsClPreset, presets.MIM_VS_CL, presets.MIM_VS_CL_FAST),
+        ("consensus", presets.ConsensusPreset, presets.CONSENSUS, presets.CONSENSUS_FAST),
+    ):
+        stage = names[name]
+        assert stage.Config is cls and stage.config() == default and stage.config(True) == fast
+        assert cls.from_json(json.loads(json.dumps(fast.to_json()))) == fast
+        assert stage.files == (f"{name}.json", f"{name}.png")
+        assert stage.figures[f"{name}.png"] is getattr(pe, f"make_{name}_figure")
 
 
 @pytest.fixture(scope="module")
 def fig2a_stage(tmp_path_factory):
     out = tmp_path_factory.mktemp("fig2a")
-    stage = next(s for s in reproduce.STAGES if s.name == "fig2a")
-    config = reproduce.freeze(dataclasses.asdict(FIG2A))
-    return stage.run(config, out), out
+    stage = next(s for s in STAGES if s.name == "fig2a")
+    return run_stage(stage, FIG2A, out), out
 
 
 def test_fig2a_stage_writes_files_and_keys(fig2a_stage):
     result, out = fig2a_stage
     assert result["files"] == ["fig2a.json", "fig2a.png"]
     assert result["figures"] == ["fig2a.png"]
+    assert result["config"] == FIG2A.to_json()
     for f in result["files"]:
         assert (out / f).stat().st_size > 0
     saved = json.loads((out / "fig2a.json").read_text())
     assert saved["config"]["abars"] == [3, 4]
     assert isinstance(result["summary"], dict) and result["summary"]
-    res = result["results"]
+    res = result["result"]
     assert {"config", "rows", "fl", "seconds"} <= set(res)
     families = [r["family"] for r in res["rows"]]
     assert families == ["general", "uniform", "complete"]

@@ -9,39 +9,40 @@ import pytest
 
 matplotlib.use("Agg")
 
-from sims import plotting  # noqa: E402
-from sims import reproduce as R  # noqa: E402
+from sims.figures import mask as mask_figs  # noqa: E402
+from sims.figures import theorems  # noqa: E402
+from sims.pipeline import jsonio  # noqa: E402
+from sims.stages import mask, track_a, track_c  # noqa: E402
 
-TINY_TRACK_A = {
-    **R.TRACK_A_FAST,
-    "d_log10": [2.0, 12.0, 11],
-    "constants_points": 3,
-    "exact_d": [40, 60],
-    "connectivity": {
+TINY_TRACK_A = track_a.Config.FAST.replace(
+    d_log10=(2.0, 12.0, 11),
+    constants_points=3,
+    exact_d=(40, 60),
+    connectivity={
         "n_clients": 5,
         "d": 40,
         "paper_code_seeds": 1,
-        "bound_d": [40, 1e6],
+        "bound_d": (40, 1e6),
         "abar_points": 5,
     },
-    "thm46_abar": [2.0, 4.0],
-}
-TINY_MASK = {**R.MASK_FAST, "heatmap_d": 6, "d": 40}
+    thm46_abar=(2.0, 4.0),
+)
+TINY_MASK = mask.Config.FAST.replace(heatmap_d=6, d=40)
+
+
+def _json(results):
+    """What the figure functions receive: the stage's results after a JSON round trip."""
+    return json.loads(jsonio.dumps(results))
 
 
 @pytest.fixture(scope="module")
-def track_a_results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("track_a")
-    res = R.track_a(R.freeze(TINY_TRACK_A), out)
-    assert set(res["figures"]) <= set(res["files"])
-    return json.loads((out / "track_a.json").read_text())
+def track_a_results():
+    return _json(track_a.compute(TINY_TRACK_A))
 
 
 @pytest.fixture(scope="module")
-def mask_results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("mask")
-    R.mask(R.freeze(TINY_MASK), out)
-    return json.loads((out / "mask.json").read_text())
+def mask_results():
+    return _json(mask.compute(TINY_MASK))
 
 
 def _close(fig):
@@ -51,7 +52,7 @@ def _close(fig):
 
 
 def test_sensitivity_figure(track_a_results):
-    fig = plotting.make_sensitivity_figure(track_a_results)
+    fig = theorems.make_sensitivity_figure(track_a_results)
     axes = fig.axes
     assert len(axes) == 9
     for ax in axes:
@@ -70,7 +71,7 @@ def test_sensitivity_figure(track_a_results):
 
 
 def test_ratio_figure(track_a_results):
-    fig = plotting.make_ratio_figure(track_a_results)
+    fig = theorems.make_ratio_figure(track_a_results)
     (ax,) = fig.axes
     labels = [line.get_label() for line in ax.get_lines()]
     assert sum(lab.startswith("Track A") for lab in labels) == 3
@@ -82,14 +83,14 @@ def test_ratio_figure(track_a_results):
 
 
 def test_connectivity_and_decl_vs_fl_figures(track_a_results):
-    fig = plotting.make_connectivity_figure(track_a_results)
+    fig = theorems.make_connectivity_figure(track_a_results)
     assert len(fig.axes) == 2
     for ax in fig.axes:
         assert "|\\bar A|" in ax.get_xlabel()
         assert len(ax.collections) == 2  # one band per d of bound_d
         assert any(lab.startswith("Track B") for lab in (x.get_label() for x in ax.get_lines()))
     _close(fig)
-    fig = plotting.make_decl_vs_fl_figure(track_a_results)
+    fig = theorems.make_decl_vs_fl_figure(track_a_results)
     ax0, ax1 = fig.axes
     assert len([ln for ln in ax0.get_lines() if ln.get_label().startswith("MIM")]) == 2
     assert ax1.get_yscale() == "symlog"
@@ -97,13 +98,13 @@ def test_connectivity_and_decl_vs_fl_figures(track_a_results):
 
 
 def test_mask_figures(mask_results):
-    fig = plotting.make_mask_expectation_figure(mask_results)
+    fig = mask_figs.make_mask_expectation_figure(mask_results)
     heat_axes = [ax for ax in fig.axes if ax.images]
     assert len(heat_axes) == 4
     assert "hollow" in heat_axes[0].get_title() and "diagonal" in heat_axes[1].get_title()
     assert heat_axes[0].get_xlabel() == "coordinate l"
     _close(fig)
-    fig = plotting.make_mask_rv_figure(mask_results)
+    fig = mask_figs.make_mask_rv_figure(mask_results)
     ax0, ax1 = fig.axes
     c = mask_results["rv"]["c"]
     assert len(ax0.patches) == 4 * c  # one bar per method and coordinate
@@ -116,7 +117,7 @@ def test_savefig_writes_and_closes(tmp_path):
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    path = plotting.savefig(fig, tmp_path / "sub" / "x.png")
+    path = jsonio.savefig(fig, tmp_path / "sub" / "x.png")
     assert path.exists() and path.stat().st_size > 0
     assert not plt.fignum_exists(fig.number)
 
@@ -145,19 +146,18 @@ def _overlay_evidence(cfg):
 
 
 @pytest.fixture(scope="module")
-def overlay_results(tmp_path_factory):
+def overlay_results():
     from theory.claims import VerifyConfig
 
     cfg = VerifyConfig(d=100)  # the first d of the Track A grid (10^2)
-    out = tmp_path_factory.mktemp("overlay")
-    return R.tracks_overlay(R.freeze(TINY_TRACK_A), cfg, _overlay_evidence(cfg), out)
+    return _json(track_c.tracks_overlay(TINY_TRACK_A, cfg, _overlay_evidence(cfg)))
 
 
 def test_tracks_overlay_numbers(overlay_results):
     import numpy as np
 
     res = overlay_results
-    assert res["exact"]["source"] == "recomputed"  # no track_a.json in the folder
+    assert res["exact"]["source"] == "recomputed"  # track_a did not run first
     assert res["abar"] == pytest.approx(2.5)  # star graph, N = 4
     assert res["d"][0] == pytest.approx(100.0)
     for method, fws in res["track_c"].items():
@@ -170,31 +170,31 @@ def test_tracks_overlay_numbers(overlay_results):
             lo, hi = res["bounds"][method][fw]["lo"], res["bounds"][method][fw]["hi"]
             assert np.all(np.asarray(lo) <= np.asarray(hi))
     assert res["track_c"]["mim"]["fl"]["gap"] == pytest.approx(0.6)
-    assert [r["d"] for r in res["exact"]["records"]] == TINY_TRACK_A["exact_d"]
+    assert [r["d"] for r in res["exact"]["records"]] == list(TINY_TRACK_A.exact_d)
     assert set(res["exact"]["records"][0]["methods"]) == {"mim", "mim-paper", "cl"}
 
 
 def test_tracks_overlay_figure(overlay_results):
-    fig = plotting.make_tracks_overlay_figure(overlay_results)
+    fig = theorems.make_tracks_overlay_figure(overlay_results)
     assert len(fig.axes) == 6
     for k, ax in enumerate(fig.axes):
         assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
         assert len(ax.collections) >= 1  # the constants band
         _, labels = ax.get_legend_handles_labels()
         assert labels.count("Track A: 1 − LB") == 1
-        assert labels.count(plotting.TRACK_C_LABEL) == 1 and len(ax.containers) == 1
+        assert labels.count(theorems.TRACK_C_LABEL) == 1 and len(ax.containers) == 1
         track_b = [lab for lab in labels if lab.startswith("Track B")]
         assert len(track_b) == (2 if k < 3 else 1)  # MIM: Eq. (4) and Eq. (17); CL: exact CL
     assert "Thm 4.2" in fig.axes[0].get_title() and "Thm 4.3" in fig.axes[3].get_title()
     assert fig.axes[0].get_ylabel().startswith("sensitivity")
     assert fig.axes[-1].get_xlabel() == "input dimension d"
     # CL's exact and trained gaps are 0 here: drawn on the zero line, which is labelled
-    assert plotting.ZERO_LABEL in fig.axes[3].get_legend_handles_labels()[1]
+    assert theorems.ZERO_LABEL in fig.axes[3].get_legend_handles_labels()[1]
     assert len(fig.legends) == 1
     _close(fig)
     # without Track C: no star, and the note says so
     bare = {**overlay_results, "track_c": {"mim": {}, "cl_similar": {}}}
-    fig = plotting.make_tracks_overlay_figure(bare)
+    fig = theorems.make_tracks_overlay_figure(bare)
     assert all(not ax.containers for ax in fig.axes)
     assert any("Track C not run" in t.get_text() for t in fig.texts)
     _close(fig)

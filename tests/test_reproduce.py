@@ -1,101 +1,236 @@
-"""The ``reproduce`` job: stage caching / resume, the topology audit stage, the CLI."""
+"""The ``reproduce`` job: typed stage configs, stage caching / resume, the stage list, the
+topology audit stage, Track C wiring, the report and the CLI."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
 import json
 
+import numpy as np
 import pytest
 
-from sims import reproduce as R
 from sims.cli import main
+from sims.pipeline import Interrupted, Stage, StageConfig, field, run_stages, select_stages
+from sims.pipeline import runner as R
+from sims.stages import STAGES, topology_audit, track_a, track_c, verify
+from tests._pipeline_helpers import CountConfig, counting_stage, with_presets
+from theory import sweeps
 
-TINY_AUDIT = {
-    **R.TOPOLOGY_AUDIT_FAST,
-    "n_clients": 8,
-    "connectivities": [3, 8],
-    "seeds": 2,
-    "zoo_n": 8,
-    "zoo_graphs": ["complete", "ring", "star", "exponential", "paper_code"],
-    "zoo_seeds": 2,
-    "gammas": [0.5],
-    "degree_sweep": {"8": [2, 4]},
-    "degree_seeds": 3,
-}
+TINY_AUDIT = topology_audit.Config.FAST.replace(
+    n_clients=8,
+    connectivities=(3, 8),
+    seeds=2,
+    zoo_n=8,
+    zoo_graphs=("complete", "ring", "star", "exponential", "paper_code"),
+    zoo_seeds=2,
+    gammas=(0.5,),
+    degree_sweep={"8": (2, 4)},
+    degree_seeds=3,
+)
 
 
-def _counting_stage(calls, name="count", config=None):
-    def run(config, out):
-        calls.append(dict(config))
-        with pytest.raises(TypeError):
-            config["x"] = 2  # configs are frozen
-        (out / f"{name}.txt").write_text(str(config["x"]))
-        return {"files": [f"{name}.txt"], "x": config["x"]}
+# ---------------------------------------------------------------------------------------------
+# configs
 
-    config = config or {"x": 1}
-    return R.Stage(name, run, config, {**config, "x": config["x"] + 100})
+
+def test_configs_round_trip_through_json_and_are_frozen():
+    for stage in STAGES:
+        for cfg in (stage.Config.DEFAULT, stage.Config.FAST):
+            text = json.dumps(cfg.to_json())
+            back = stage.Config.from_json(json.loads(text))
+            assert back == cfg and back.to_json() == cfg.to_json(), stage.name
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                cfg.x = 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "kwargs, field_name",
+    [
+        ({"x": -1}, "x"),
+        ({"x": 1.5}, "x"),
+        ({"x": "1"}, "x"),
+        ({"x": True}, "x"),
+    ],
+)
+def test_config_validation_names_the_field(kwargs, field_name):
+    with pytest.raises(ValueError, match=f"^{field_name}") as err:
+        CountConfig(**kwargs)
+    assert "\n" not in str(err.value)
+
+
+def test_config_from_json_rejects_unknown_fields_and_checks_nested_limits():
+    with pytest.raises(ValueError, match="^y"):
+        CountConfig.from_json({"x": 1, "y": 2})
+    with pytest.raises(ValueError, match="^sign"):
+        track_a.Config.DEFAULT.replace(sign="*")
+    with pytest.raises(ValueError, match="^generators"):
+        topology_audit.Config.DEFAULT.replace(generators=("paper_code", "nope"))
+    with pytest.raises(ValueError, match="^heatmap_client"):
+        from sims.stages import mask
+
+        mask.Config.DEFAULT.replace(heatmap_client=5)
+
+
+def test_config_hash_is_the_hash_of_the_json_form(monkeypatch):
+    monkeypatch.setattr(R, "source_fingerprint", lambda: "0" * 16)
+    calls: list = []
+    stage = counting_stage(calls)
+    h = R.config_hash(stage)
+    assert len(h) == 12 and h == R.config_hash(counting_stage([]))
+    assert R.config_hash(stage, fast=True) != h
+    monkeypatch.setattr(R, "source_fingerprint", lambda: "1" * 16)
+    assert R.config_hash(stage) != h  # a cached stage never outlives its code
+
+
+def test_stage_rejects_configs_without_default_and_fast():
+    @dataclasses.dataclass(frozen=True)
+    class NoPresets(StageConfig):
+        a: int = field(1)
+
+    with pytest.raises(TypeError, match="DEFAULT"):
+        Stage("x", NoPresets, lambda cfg: {})
+
+
+# ---------------------------------------------------------------------------------------------
+# the runner
 
 
 def test_cache_resume_and_invalidation(tmp_path):
-    calls = []
-    stages = [_counting_stage(calls)]
-    s1 = R.run_stages(out=tmp_path, stages=stages, progress=False)
+    calls: list = []
+    stages = [counting_stage(calls)]
+    s1 = run_stages(stages, out=tmp_path, progress=False)
     assert len(calls) == 1 and s1["stages"][0]["cached"] is False
-    assert s1["files"] == ["count.txt"]
+    assert s1["files"] == ["count.json"]
+    assert json.loads((tmp_path / "count.json").read_text()) == {"x": 1}
     cache = tmp_path / s1["stages"][0]["cache_file"]
     assert cache.exists() and cache.parent.name == ".cache"
     assert cache.name == f"count-{s1['stages'][0]['config_hash']}.json"
-    s2 = R.run_stages(out=tmp_path, stages=stages, progress=False)
+    s2 = run_stages(stages, out=tmp_path, progress=False)
     assert len(calls) == 1 and s2["stages"][0]["cached"] is True
     assert s2["config_hash"] == s1["config_hash"]
-    (tmp_path / "count.txt").unlink()  # a missing output forces a rerun
-    R.run_stages(out=tmp_path, stages=stages, progress=False)
+    assert s2["stages"][0]["summary"] == {"x": 1}
+    (tmp_path / "count.json").unlink()  # a missing output forces a rerun
+    run_stages(stages, out=tmp_path, progress=False)
     assert len(calls) == 2
-    s3 = R.run_stages(out=tmp_path, stages=stages, progress=False, fast=True)
-    assert len(calls) == 3 and calls[-1]["x"] == 101
+    s3 = run_stages(stages, out=tmp_path, progress=False, fast=True)
+    assert len(calls) == 3 and calls[-1].x == 101
     assert s3["config_hash"] != s1["config_hash"]
-    R.run_stages(out=tmp_path, stages=stages, progress=False, force=True)
+    run_stages(stages, out=tmp_path, progress=False, force=True)
     assert len(calls) == 4
 
 
-def test_interrupted_run_resumes(tmp_path):
-    calls = []
-    ok = _counting_stage(calls, "first")
+def test_interrupted_run_keeps_finished_stages(tmp_path):
+    calls: list = []
 
-    def boom(config, out):
+    def boom(cfg):
         raise KeyboardInterrupt
 
-    stages = [ok, R.Stage("second", boom, {"y": 1}, {"y": 1})]
-    with pytest.raises(KeyboardInterrupt):
-        R.run_stages(out=tmp_path, stages=stages, progress=False)
-    stages[1] = _counting_stage(calls, "second", {"x": 5})
-    summary = R.run_stages(out=tmp_path, stages=stages, progress=False)
+    stages = [counting_stage(calls, "first"), Stage("second", CountConfig, boom)]
+    with pytest.raises(Interrupted) as err:
+        run_stages(stages, out=tmp_path, progress=False)
+    assert err.value.finished == 1
+    stages[1] = counting_stage(calls, "second")
+    summary = run_stages(stages, out=tmp_path, progress=False)
     assert [s["cached"] for s in summary["stages"]] == [True, False]
     assert len(calls) == 2
 
 
-def test_config_hash_is_canonical():
-    a = R.config_hash("s", R.freeze({"a": [1, 2], "b": {"c": 1}}))
-    b = R.config_hash("s", {"b": {"c": 1}, "a": (1, 2)})
-    assert a == b and len(a) == 12
-    assert R.config_hash("t", {"a": [1, 2], "b": {"c": 1}}) != a
+def test_stages_receive_the_rows_they_need(tmp_path):
+    seen = {}
+
+    def reader(cfg, first, runs, absent=None):
+        seen.update(first=first["result"], runs=[r["name"] for r in runs], absent=absent)
+        return {"y": first["result"]["x"] + 1}
+
+    stages = [
+        counting_stage([], "first"),
+        Stage("reader", CountConfig, reader, needs=("first", "runs"), uses=("absent",)),
+    ]
+    run_stages(stages, out=tmp_path, progress=False)
+    assert seen == {"first": {"x": 1}, "runs": ["first"], "absent": None}
+    with pytest.raises(ValueError, match="needed by reader"):
+        select_stages("reader", stages)
 
 
-def test_register_rejects_duplicates():
-    with pytest.raises(ValueError, match="^stage"):
-        R.register(R.STAGES[0])
+def test_the_stage_list_is_a_visible_tuple_in_run_order():
+    assert isinstance(STAGES, tuple)
+    assert [s.name for s in STAGES] == [
+        "track_a",
+        "mask",
+        "topology_audit",
+        "verify",
+        "fig2a",
+        "table6",
+        "fig2b",
+        "mim_vs_cl",
+        "consensus",
+        "track_c",
+        "report",
+    ]
+    files = [f for s in STAGES for f in s.files]
+    assert len(files) == len(set(files))  # no two stages write the same file
+
+
+def test_select_stages_validates_names():
+    assert [s.name for s in select_stages("verify, mask", STAGES)] == ["mask", "verify"]
+    assert [s.name for s in select_stages(["verify", "report"], STAGES)] == ["verify", "report"]
+    for bad, word in (
+        ("mask,nope", "nope"),
+        ("", "stages"),
+        ("mask,,verify", "stages"),
+        ("mask,mask", "each once"),
+        ("report", "needed by report"),
+    ):
+        with pytest.raises(ValueError, match="^stages") as err:
+            select_stages(bad, STAGES)
+        assert "\n" not in str(err.value) and word in str(err.value)
+
+
+def test_cli_reproduce_json_and_stages_option(tmp_path, capsys, monkeypatch):
+    import sims.stages
+
+    calls: list = []
+    monkeypatch.setattr(sims.stages, "STAGES", (counting_stage(calls),))
+    assert main(["reproduce", "--fast", "--out", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr()
+    summary = json.loads(out.out)
+    assert out.err == ""  # no progress bar with --json
+    assert summary["fast"] is True and summary["files"] == ["count.json"]
+    assert main(["reproduce", "--fast", "--out", str(tmp_path)]) == 0
+    assert "cached" in capsys.readouterr().out
+    assert len(calls) == 1
+    assert main(["reproduce", "--out", str(tmp_path), "--json", "--stages", "count"]) == 0
+    assert len(calls) == 2
+    capsys.readouterr()
+    assert main(["reproduce", "--out", str(tmp_path), "--stages", "count,nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "stages" in err and "nope" in err
+    assert main(["reproduce", "--list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["stages"] == [{"name": "count", "cached": True, "files": ["count.json"]}]
+
+
+# ---------------------------------------------------------------------------------------------
+# stages
 
 
 def test_topology_audit_stage(tmp_path):
-    result = R.topology_audit(R.freeze(TINY_AUDIT), tmp_path)
-    assert set(result["files"]) == {
+    stage = dataclasses.replace(
+        topology_audit.STAGE, Config=with_presets(topology_audit.Config, TINY_AUDIT)
+    )
+    summary = run_stages([stage], out=tmp_path, progress=False)
+    assert summary["files"] == [
         "topology_audit.json",
         "topology_zoo.png",
         "paper_code_degree.png",
         "paper_settings.png",
-    }
-    for f in result["files"]:
+    ]
+    for f in summary["files"]:
         assert (tmp_path / f).stat().st_size > 0
     audit = json.loads((tmp_path / "topology_audit.json").read_text())
+    assert audit["config"] == TINY_AUDIT.to_json()
     paper = audit["paper_settings"]["records"]
     assert len(paper) == 2 * 2 * 5
     for rec in paper:
@@ -110,204 +245,48 @@ def test_topology_audit_stage(tmp_path):
     assert zoo[("ring", "uniform")]["avg_connectivity"] == 3.0
 
 
-def test_cli_reproduce_json(tmp_path, capsys, monkeypatch):
-    calls = []
-    R.load_plugins()  # plug-ins register into the real list, not the patched one
-    monkeypatch.setattr(R, "STAGES", [_counting_stage(calls)])
-    assert main(["reproduce", "--fast", "--out", str(tmp_path), "--json"]) == 0
-    out = capsys.readouterr()
-    summary = json.loads(out.out)
-    assert out.err == ""  # no progress bar with --json
-    assert summary["fast"] is True and summary["files"] == ["count.txt"]
-    assert main(["reproduce", "--fast", "--out", str(tmp_path)]) == 0
-    assert "cached" in capsys.readouterr().out
-    assert len(calls) == 1
+_CLAIMS = [
+    {
+        "id": "thm4.4",
+        "reference": "Thm 4.4",
+        "statement": "s^C > s^M",
+        "track_a": "holds",
+        "track_b": "violated",
+        "track_c": "not-run",
+        "evidence": {
+            "track_a": {"verdict": "holds", "note": "", "numbers": {"x": 1.0}},
+            "track_b": {"verdict": "violated", "note": "", "numbers": {"y": 2}},
+            "track_c": {"verdict": "not-run", "note": "", "numbers": {}},
+        },
+    }
+]
 
 
-# ---------------------------------------------------------------------------------------------
-# the full job (fast), stage ordering, plug-ins, Track C and the report
-# ---------------------------------------------------------------------------------------------
+def test_report_links_every_stage_and_follows_the_verdicts(tmp_path):
+    from sims.stages import report
 
-EXPECTED_FILES = {
-    "track_a.json",
-    "thm42_43_sensitivity.png",
-    "thm44_ratio.png",
-    "cor45_connectivity.png",
-    "thm46_decl_vs_fl.png",
-    "mask.json",
-    "mask_expectation.png",
-    "mask_rv.png",
-    "topology_audit.json",
-    "topology_zoo.png",
-    "paper_code_degree.png",
-    "paper_settings.png",
-    "verify.json",
-    "tracks_overlay.json",
-    "tracks_overlay.png",
-    "report.md",
-    "report.json",
-}
-
-
-@pytest.fixture(scope="module")
-def fast_run(tmp_path_factory):
-    """``dssl reproduce --fast`` (in-process) twice on one folder, with the stages of this
-    module; plug-in experiment stages and the simulations of Track C have their own tests and
-    are left out here to keep the suite fast (``make reproduce-fast`` runs everything)."""
-    import contextlib
-    import io
-
-    out = tmp_path_factory.mktemp("reproduce")
-    R.load_plugins()
-    own = [s for s in R.STAGES if s.run.__module__ == R.__name__]
-    runs = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(R, "STAGES", own)
-        mp.setattr(R, "TRACK_C_MODULE", "sims._absent_track_c_module")
-        for _ in range(2):
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf):
-                assert main(["reproduce", "--fast", "--out", str(out), "--json"]) == 0
-            runs.append(json.loads(buf.getvalue()))
-    return out, runs[0], runs[1]
-
-
-def test_default_stage_order():
-    names = [s.name for s in R.default_stages()]
-    assert names[:4] == ["track_a", "mask", "topology_audit", "verify"]
-    assert names[-2:] == ["track_c", "report"]  # plug-ins (order 0..99) run in between
-
-
-def test_fast_run_writes_every_file(fast_run):
-    out, first, _ = fast_run
-    assert EXPECTED_FILES <= set(first["files"])
-    for f in first["files"]:
-        assert (out / f).stat().st_size > 0, f
-    names = [s["name"] for s in first["stages"]]
-    assert names[:4] == ["track_a", "mask", "topology_audit", "verify"]
-    assert names[-2:] == ["track_c", "report"]
-    # the overlay reuses the exact Track B numbers track_a wrote in the same folder
-    overlay = json.loads((out / "tracks_overlay.json").read_text())
-    assert overlay["exact"]["source"] == "track_a.json"
-    assert "tracks_overlay.png" in json.loads((out / "report.json").read_text())["figures"]
-
-
-def test_report_json_has_every_claim_and_verdict(fast_run):
-    from theory.claims import CLAIM_IDS, VERDICTS
-
-    out, first, _ = fast_run
-    rep = json.loads((out / "report.json").read_text())
-    assert [c["id"] for c in rep["claims"]] == list(CLAIM_IDS)
-    for c in rep["claims"]:
-        for track in ("track_a", "track_b", "track_c"):
-            assert c[track] in VERDICTS
-            assert c["evidence"][track]["verdict"] == c[track]
-    assert rep["config_hash"] == first["config_hash"]
-    assert rep["fast"] is True
-    for key in ("python", "jax", "jaxlib", "numpy", "scipy", "sympy"):
-        assert rep["software"][key]
-    assert {s["name"] for s in rep["stages"]} >= {"track_a", "mask", "verify"}
-    assert all(s["seconds"] >= 0 for s in rep["stages"])
-    md = (out / "report.md").read_text()
-    for section in ("## Summary", "## Claims", "## Figures", "## Configuration", "## Software"):
-        assert section in md
-    for f in rep["figures"]:
-        assert f"]({f})" in md and (out / f).exists()
-    # the summary is computed from the verdicts: its first lines count them per track
-    for track_line, track in zip(
-        rep["summary"][:3], ("track_a", "track_b", "track_c"), strict=True
-    ):
-        counts = {}
-        for c in rep["claims"]:
-            counts[c[track]] = counts.get(c[track], 0) + 1
-        for verdict, k in counts.items():
-            assert f"{verdict} {k}" in track_line
-
-
-def test_second_run_reuses_the_cache(fast_run):
-    _, first, second = fast_run
-    assert not any(s["cached"] for s in first["stages"])
-    for s in second["stages"]:
-        assert s["cached"] is (s["name"] != "report"), s["name"]
-    assert second["config_hash"] == first["config_hash"]
-
-
-def test_plugin_stage_runs_before_report_and_is_linked(tmp_path):
-    claims = [
-        {
-            "id": "thm4.4",
-            "reference": "Thm 4.4",
-            "statement": "s^C > s^M",
-            "track_a": "holds",
-            "track_b": "violated",
-            "track_c": "not-run",
-            "evidence": {
-                "track_a": {"verdict": "holds", "note": "", "numbers": {"x": 1.0}},
-                "track_b": {"verdict": "violated", "note": "", "numbers": {"y": 2}},
-                "track_c": {"verdict": "not-run", "note": "", "numbers": {}},
-            },
-        }
-    ]
-
-    def fake_verify(config, out):
-        return {"files": [], "claims": claims, "config": {"d": 1}}
-
-    def experiment(config, out):
-        (out / "exp.png").write_bytes(b"png")
-        return {"files": ["exp.png"], "figures": ["exp.png"], "summary": {"acc": 0.5}}
-
-    report = next(s for s in R.STAGES if s.name == "report")
-    stages = [
-        report,
-        R.Stage("verify", fake_verify, {}, {}),
-        R.Stage("fig2a", experiment, {"a": 1}, {"a": 1}),
-    ]
-    summary = R.run_stages(out=tmp_path, stages=stages, progress=False)
+    fake_verify = Stage("verify", CountConfig, lambda cfg: {"claims": _CLAIMS, "config": {}})
+    experiment = counting_stage([], "fig2a", figure=True)
+    summary = run_stages([fake_verify, experiment, report.STAGE], out=tmp_path, progress=False)
     assert [s["name"] for s in summary["stages"]] == ["verify", "fig2a", "report"]
     md = (tmp_path / "report.md").read_text()
-    assert "[exp.png](exp.png)" in md and "acc=0.5" in md
+    assert "[fig2a.png](fig2a.png)" in md and "x=1" in md
     rep = json.loads((tmp_path / "report.json").read_text())
     assert rep["claims"][0]["track_b"] == "violated"
     assert any("contradicts thm4.4" in s for s in rep["summary"])
+    assert rep["config_hash"] == summary["config_hash"]
+    for section in ("## Summary", "## Claims", "## Figures", "## Configuration", "## Software"):
+        assert section in md
 
 
 #: the ``track_c`` stage's fast configuration with a tiny Track A part (the overlay figure)
-TINY_TRACK_C = {
-    "verify": R.VERIFY_FAST,
-    "fast": True,
-    "track_a": {
-        **R.TRACK_A_FAST,
-        "d_log10": [2.0, 6.0, 5],
-        "constants_points": 2,
-        "exact_d": [40],
-    },
-}
+TINY_TRACK_C = track_c.Config.FAST.replace(
+    track_a=track_a.Config.FAST.replace(d_log10=(2.0, 6.0, 5), constants_points=2, exact_d=(40,))
+)
 
 
-def _fake_evidence_module(monkeypatch, fn):
-    import importlib.machinery
-    import sys
-    import types
-
-    mod = types.ModuleType("sims._fake_evidence")
-    mod.__spec__ = importlib.machinery.ModuleSpec("sims._fake_evidence", None)
-    mod.track_c_evidence = fn
-    monkeypatch.setitem(sys.modules, "sims._fake_evidence", mod)
-    monkeypatch.setattr(R, "TRACK_C_MODULE", "sims._fake_evidence")
-
-
-def test_track_c_absent_is_not_run(monkeypatch, tmp_path):
-    monkeypatch.setattr(R, "TRACK_C_MODULE", "sims._no_such_module_here")
-    res = R.track_c(R.freeze(TINY_TRACK_C), tmp_path)
-    assert res["available"] is False and res["evidence"] == {}
-    assert res["figures"] == ["tracks_overlay.png"]  # Tracks A and B are drawn anyway
-    for f in res["files"]:
-        assert (tmp_path / f).stat().st_size > 0
-    overlay = json.loads((tmp_path / "tracks_overlay.json").read_text())
-    assert overlay["track_c"] == {"mim": {}, "cl_similar": {}}
-
-
-def test_track_c_module_is_called_and_errors_are_loud(monkeypatch, tmp_path):
+def test_track_c_calls_the_evidence_and_draws_the_overlay(monkeypatch, tmp_path):
+    from sims import evidence
     from theory.claims import Evidence, VerifyConfig
 
     seen = {}
@@ -316,18 +295,22 @@ def test_track_c_module_is_called_and_errors_are_loud(monkeypatch, tmp_path):
         seen["cfg"], seen["fast"] = cfg, fast
         return {"thm4.4": Evidence("violated", {"s_cl": 0.1, "s_mim": 0.3}, "simulated")}
 
-    _fake_evidence_module(monkeypatch, good)
-    res = R.track_c(R.freeze(TINY_TRACK_C), tmp_path)
-    assert isinstance(seen["cfg"], VerifyConfig) and seen["cfg"].d == R.VERIFY_FAST["d"]
-    assert seen["fast"] is True
-    assert res["available"] and res["evidence"]["thm4.4"]["verdict"] == "violated"
+    monkeypatch.setattr(evidence, "track_c_evidence", good)
+    stage = dataclasses.replace(track_c.STAGE, Config=with_presets(track_c.Config, TINY_TRACK_C))
+    summary = run_stages([stage], out=tmp_path, progress=False)
+    assert isinstance(seen["cfg"], VerifyConfig) and seen["cfg"].d == 200 and seen["fast"]
+    assert summary["stages"][0]["summary"] == {"track C violated": 1}
+    assert summary["files"] == ["tracks_overlay.json", "tracks_overlay.png"]
+    overlay = json.loads((tmp_path / "tracks_overlay.json").read_text())
+    assert overlay["track_c"] == {"mim": {}, "cl_similar": {}}  # no thm4.2/4.3 evidence
+    assert overlay["exact"]["source"] == "recomputed"  # track_a did not run first
 
-    def bad(cfg):
+    def bad(cfg, fast=False):
         raise RuntimeError("simulation exploded")
 
-    _fake_evidence_module(monkeypatch, bad)
+    monkeypatch.setattr(evidence, "track_c_evidence", bad)
     with pytest.raises(RuntimeError, match="exploded"):
-        R.track_c(R.freeze(TINY_TRACK_C), tmp_path)
+        run_stages([stage], out=tmp_path, progress=False, force=True)
 
 
 def test_merge_track_c_and_summary_follow_the_verdicts():
@@ -353,20 +336,22 @@ def test_merge_track_c_and_summary_follow_the_verdicts():
     assert any("not run" in line for line in lines)
 
 
+def test_verify_stage_fast_config_is_the_small_model():
+    assert verify.Config.FAST.claims.d == 200 and verify.Config.FAST.claims.d_sweep == (100, 200)
+    assert verify.Config.DEFAULT.to_json()["claims"]["d"] == 400
+
+
 # ---------------------------------------------------------------------------------------------
 # the numbers of the theorem stage against independent oracles
-# ---------------------------------------------------------------------------------------------
 
 
 def test_bound_table_matches_scalar_bounds():
-    import numpy as np
-
     from theory import bounds
 
-    cfg = R.freeze({**R.TRACK_A_FAST, "constants_points": 3})
+    cfg = track_a.Config.FAST.replace(constants_points=3)
     d = np.array([1e2, 1e6])
-    table = R._bound_table(cfg, d, np.full(2, 2.5))
-    grid, centre = R._constant_grid(cfg)
+    table = sweeps.bound_table(cfg, d, np.full(2, 2.5))
+    grid, centre = sweeps.constant_grid(cfg.constants_range, cfg.constants_points)
     assert np.allclose(grid[centre], 1.0)
     for k in (0, centre, len(grid) - 1):
         c_num, c_den, trh = grid[k]
@@ -381,14 +366,11 @@ def test_bound_table_matches_scalar_bounds():
 
 
 def test_exact_rows_match_a_numpy_oracle():
-    import numpy as np
-
     from theory import objectives
     from theory.datamodel import DataModel, client_second_moment
 
-    cfg = {**R.TRACK_A_FAST, "exact_d": [40], "exact_methods": ["mim", "cl"]}
-    res = R.exact_vs_d(cfg)
-    rec = res["records"][0]
+    cfg = track_a.Config.FAST.replace(exact_d=(40,), exact_methods=("mim", "cl"))
+    rec = sweeps.exact_vs_d(cfg)["records"][0]
     model = DataModel(d=40, n_clients=4)
     S = client_second_moment(model).mean(0)
     for method, X in (
@@ -404,13 +386,77 @@ def test_exact_rows_match_a_numpy_oracle():
     assert objectives.population_targets(model, "mim").shape == (4, 40, 40)
 
 
-def test_cache_key_changes_with_the_source(monkeypatch):
-    """A cached stage never outlives the code that computed it: the source fingerprint is part
-    of every stage's hash."""
-    from sims import reproduce as rp
+def test_sweeps_graphs_and_seeds():
+    assert sweeps.seed_grid(3, 2, repeat=2) == [3, 4, 3, 4]
+    graphs = sweeps.degree_sweep(6, seeds=(0, 1))
+    assert graphs[-1] == ("complete", {})
+    assert [g[1]["avg_degree"] for g in graphs[:-1]] == [1, 1, 2, 2, 3, 3, 4, 4]
+    with pytest.raises(ValueError, match="^seeds"):
+        sweeps.seed_grid(0, 0)
 
-    config = {"a": 1}
-    monkeypatch.setattr(rp, "source_fingerprint", lambda: "0" * 16)
-    before = rp.config_hash("x", config)
-    monkeypatch.setattr(rp, "source_fingerprint", lambda: "1" * 16)
-    assert rp.config_hash("x", config) != before
+
+def test_paper_lower_bound_matches_the_bound_function():
+    from theory import bounds
+    from theory.claims import VerifyConfig
+
+    cfg = VerifyConfig(d=300)
+    want = bounds.lower_bound("mim", "decl", d=300, p=0.75, abar=2.5, n=4)
+    assert sweeps.paper_lower_bound(cfg, "mim", "decl", abar=2.5) == pytest.approx(
+        float(want), rel=1e-14
+    )
+    with pytest.raises(ValueError, match="^method"):
+        sweeps.paper_lower_bound(cfg, "nope", "fl")
+
+
+# ---------------------------------------------------------------------------------------------
+# the job itself (fast), without the simulation stages (they have their own tests)
+
+
+@pytest.fixture(scope="module")
+def fast_run(tmp_path_factory):
+    """``dssl reproduce --fast`` (in-process) twice on one folder with the maths stages and
+    the report; Track C's simulations are replaced by an empty evidence table."""
+    from sims import evidence
+
+    out = tmp_path_factory.mktemp("reproduce")
+    keep = ("track_a", "mask", "topology_audit", "verify", "track_c", "report")
+    runs = []
+    with pytest.MonkeyPatch.context() as mp:
+        import sims.stages
+
+        mp.setattr(sims.stages, "STAGES", tuple(s for s in STAGES if s.name in keep))
+        mp.setattr(evidence, "track_c_evidence", lambda cfg, fast=False: {})
+        for _ in range(2):
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                assert main(["reproduce", "--fast", "--out", str(out), "--json"]) == 0
+            runs.append(json.loads(buf.getvalue()))
+    return out, runs[0], runs[1]
+
+
+def test_fast_run_writes_every_file_and_reuses_the_cache(fast_run):
+    from theory.claims import CLAIM_IDS, VERDICTS
+
+    out, first, second = fast_run
+    want = {f for s in STAGES if s.name not in ("fig2a", "table6", "fig2b") for f in s.files}
+    want -= {"mim_vs_cl.json", "mim_vs_cl.png", "consensus.json", "consensus.png"}
+    assert set(first["files"]) == want
+    for f in first["files"]:
+        assert (out / f).stat().st_size > 0, f
+    # the overlay reuses the exact Track B numbers of track_a in the same run
+    overlay = json.loads((out / "tracks_overlay.json").read_text())
+    assert overlay["exact"]["source"] == "track_a.json"
+    rep = json.loads((out / "report.json").read_text())
+    assert [c["id"] for c in rep["claims"]] == list(CLAIM_IDS)
+    for c in rep["claims"]:
+        for track in ("track_a", "track_b", "track_c"):
+            assert c[track] in VERDICTS and c["evidence"][track]["verdict"] == c[track]
+    verified = json.loads((out / "verify.json").read_text())["claims"]
+    assert [(c["track_a"], c["track_b"]) for c in verified] == [
+        (c["track_a"], c["track_b"]) for c in rep["claims"]
+    ]
+    assert rep["config_hash"] == first["config_hash"] and rep["fast"] is True
+    assert not any(s["cached"] for s in first["stages"])
+    for s in second["stages"]:
+        assert s["cached"] is (s["name"] != "report"), s["name"]
+    assert second["config_hash"] == first["config_hash"]

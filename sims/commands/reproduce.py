@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
 NAME = "reproduce"
 HELP = (
     "Run the main job (theorem plots, mask expectation, topology audit, claims, simulations "
@@ -33,27 +37,61 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> dict:
-    from sims.reproduce import default_stages, run_stages, select_stages
+    from sims.pipeline import run_stages, select_stages
+    from sims.stages import STAGES
 
     if args.list:
         return {
-            "stages": [
-                {"name": s.name, "order": s.order, "cached": s.cache} for s in default_stages()
-            ]
+            "stages": [{"name": s.name, "cached": s.cache, "files": list(s.files)} for s in STAGES]
         }
     if args.blas_threads < 0:
         from theory import _validate as v
 
         v.fail("blas-threads", "an integer >= 0", args.blas_threads)
-    stages = None if args.stages is None else select_stages(args.stages)
-    return run_stages(
-        stages=stages,
-        fast=args.fast,
-        out=args.out,
-        progress=not args.json,
-        force=args.force,
-        blas_threads=args.blas_threads or None,
-    )
+    stages = STAGES if args.stages is None else select_stages(args.stages, STAGES)
+    finished: list[str] = []
+
+    def job() -> dict:
+        return run_stages(
+            stages,
+            fast=args.fast,
+            out=args.out,
+            progress=not args.json,
+            force=args.force,
+            blas_threads=args.blas_threads or None,
+            on_stage=lambda row: finished.append(row["name"]),
+        )
+
+    return _interruptible(job, finished, args.out)
+
+
+def _interruptible(job, finished: list, out) -> dict:
+    """Run ``job`` in a worker thread so that Ctrl-C is seen at once, even while a stage is
+    inside a long NumPy/XLA call: then print one line and exit 130. Every finished stage is
+    already written and cached (files and cache entries are replaced atomically, so a write
+    cut short leaves only a hidden temporary file); a rerun resumes from them."""
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = job()
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread below
+            box["error"] = err
+
+    worker = threading.Thread(target=work, name="dssl-reproduce", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"interrupted: {len(finished)} stages finished and kept under {out}; rerun to resume\n"
+        )
+        sys.stderr.flush()
+        os._exit(130)  # the worker cannot be stopped mid-call; nothing unfinished is kept
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def format_text(result: dict) -> str:

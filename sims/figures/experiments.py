@@ -1,8 +1,5 @@
-"""Figures of the experiments in :mod:`sims.experiments` (one ``make_<name>_figure`` each).
-
-Every function takes the JSON-ready result of the experiment and returns a Matplotlib figure
-(Agg backend); write it with ``sims.plotting.savefig``.
-"""
+"""Figures of the experiment stages (``fig2a``, ``table6``, ``fig2b``, ``mim_vs_cl``,
+``consensus``; :mod:`sims.experiments`), one ``make_<name>_figure(results) -> Figure`` each."""
 
 from __future__ import annotations
 

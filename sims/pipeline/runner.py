@@ -1,0 +1,271 @@
+"""Run stages in the order given: hash each configuration, serve verified cache entries,
+compute the rest, write every file atomically.
+
+The cache entry of a stage is ``<out>/.cache/<stage>-<hash>.json``, where the hash covers the
+stage name, :data:`CACHE_VERSION`, a fingerprint of the toolkit's source and the JSON form of
+the configuration. The entry stores the results, a SHA-256 of the results, and a SHA-256 of
+every file the stage wrote. It is served only when all of these still match (every file
+present, non-empty and with its recorded content); anything else (a 0-byte PNG left by a
+killed write, an emptied or edited JSON, an edited cache entry) recomputes the stage. Files
+are written before their cache entry, each atomically (:mod:`sims.pipeline.jsonio`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from sims.pipeline import jsonio
+from sims.pipeline.stage import Stage
+
+CACHE_DIR = ".cache"
+CACHE_VERSION = 3  # bump to invalidate every cached stage result
+RUNS = "runs"  # the ``needs`` entry that passes every earlier row to ``compute``
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_stages`; ``finished`` stages are complete and cached."""
+
+    def __init__(self, finished: int, out: Path) -> None:
+        super().__init__(f"{finished} stages finished")
+        self.finished = finished
+        self.out = out
+
+
+@functools.lru_cache(maxsize=1)
+def source_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of every ``.py`` file of ``theory`` and ``sims``: part of each
+    stage's cache key, so a cached result never outlives the code that computed it.
+
+    The environment variable ``DSSL_SOURCE_FINGERPRINT`` replaces it (e.g. to keep a cache
+    while editing comments; the content hashes of the outputs are still checked)."""
+    pinned = os.environ.get("DSSL_SOURCE_FINGERPRINT")
+    if pinned:
+        return pinned
+    import sims
+    import theory
+
+    digest = hashlib.sha256()
+    for package in (theory, sims):
+        root = Path(package.__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def config_hash(stage: Stage, fast: bool = False) -> str:
+    """12 hex digits of SHA-256 over the stage name, cache version, source fingerprint and the
+    JSON form of the stage's configuration."""
+    payload = {
+        "stage": stage.name,
+        "version": CACHE_VERSION,
+        "source": source_fingerprint(),
+        "config": stage.config(fast).to_json(),
+    }
+    return hashlib.sha256(jsonio.canonical(payload).encode()).hexdigest()[:12]
+
+
+def _needed(stage: Stage) -> list[str]:
+    return [n for n in stage.needs if n != RUNS]
+
+
+def select_stages(names: str | Iterable[str], stages: Sequence[Stage]) -> list[Stage]:
+    """The stages named in ``names`` (a list, or one comma-separated string), in the order of
+    ``stages``.
+
+    Raises ValueError (one line) for an unknown or repeated name, an empty selection, or a stage
+    selected without a stage it needs (``Stage.needs``; e.g. ``report`` needs ``verify``).
+
+    Example:
+      >>> from sims.stages import STAGES
+      >>> [s.name for s in select_stages("verify,mask", STAGES)]
+      ['mask', 'verify']
+    """
+    from theory import _validate as v
+
+    known = {s.name: s for s in stages}
+    allowed = "a comma-separated list of " + ", ".join(known)
+    if isinstance(names, str):
+        names = names.split(",")
+    names = [str(n).strip() for n in names]
+    if not names or any(not n for n in names):
+        v.fail("stages", allowed, ",".join(names))
+    for n in names:
+        if n not in known:
+            v.fail("stages", allowed, n)
+    if len(set(names)) != len(names):
+        v.fail("stages", allowed + " (each once)", ",".join(names))
+    for n in names:
+        missing = [r for r in _needed(known[n]) if r not in names]
+        if missing:
+            v.fail("stages", f"a list that includes {', '.join(missing)} (needed by {n})", n)
+    return [s for s in stages if s.name in names]
+
+
+def _result_hash(result) -> str:
+    return jsonio.sha256_bytes(jsonio.canonical(result).encode())
+
+
+def load_cache(path: Path, out: Path, stage: Stage, digest: str) -> dict | None:
+    """The verified cache entry of ``stage`` at ``digest``, or ``None``: absent, unreadable,
+    another stage's or configuration's, results edited, or any of its files missing, empty or
+    changed since it was written."""
+    try:
+        entry = jsonio.read_json(path)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict):
+        return None
+    if (entry.get("stage"), entry.get("config_hash"), entry.get("version")) != (
+        stage.name,
+        digest,
+        CACHE_VERSION,
+    ):
+        return None
+    result, seconds, files = entry.get("result"), entry.get("seconds"), entry.get("files")
+    if not isinstance(result, dict) or not isinstance(seconds, (int, float)):
+        return None
+    if entry.get("result_sha256") != _result_hash(result):
+        return None
+    if not isinstance(files, dict) or sorted(files) != sorted(stage.files):
+        return None
+    for name, recorded in files.items():
+        path_f = out / name
+        try:
+            if path_f.stat().st_size == 0 or jsonio.sha256_file(path_f) != recorded:
+                return None
+        except OSError:
+            return None
+    return entry
+
+
+def _compute(stage: Stage, cfg, rows: list[dict], out: Path) -> tuple[dict, list[str]]:
+    by_name = {r["name"]: r for r in rows}
+    kwargs = {}
+    for need in stage.needs:
+        kwargs[need] = list(rows) if need == RUNS else by_name[need]
+    for use in stage.uses:
+        kwargs[use] = by_name.get(use)
+    result = jsonio.to_jsonable(stage.compute(cfg, **kwargs))
+    if not isinstance(result, dict):
+        raise TypeError(f"{stage.name}: compute must return a dict, got {type(result).__name__}")
+    files = jsonio.write_outputs(
+        out, result, json_files=stage.json_files, texts=stage.texts, figures=stage.figures
+    )
+    return result, files
+
+
+def _run_one(stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bool) -> dict:
+    cfg = stage.config(fast)
+    digest = config_hash(stage, fast)
+    cache_path = out / CACHE_DIR / f"{stage.name}-{digest}.json"
+    entry = None
+    if stage.cache and not force:
+        entry = load_cache(cache_path, out, stage, digest)
+    if entry is not None:
+        result, seconds, cached = entry["result"], float(entry["seconds"]), True
+        files = list(stage.files)
+    else:
+        t0 = time.perf_counter()
+        result, files = _compute(stage, cfg, rows, out)
+        seconds, cached = time.perf_counter() - t0, False
+        if stage.cache:
+            jsonio.write_json(
+                cache_path,
+                {
+                    "stage": stage.name,
+                    "config_hash": digest,
+                    "version": CACHE_VERSION,
+                    "config": cfg.to_json(),
+                    "seconds": seconds,
+                    "files": {f: jsonio.sha256_file(out / f) for f in files},
+                    "result_sha256": _result_hash(result),
+                    "result": result,
+                },
+            )
+    summary = jsonio.to_jsonable(stage.summarize(result)) if stage.summarize else {}
+    return {
+        "name": stage.name,
+        "config_hash": digest,
+        "cached": cached,
+        "seconds": round(seconds, 3),
+        "files": files,
+        "figures": list(stage.figures),
+        "summary": summary,
+        "cache_file": str(cache_path.relative_to(out)) if stage.cache else None,
+        "config": cfg.to_json(),
+        "result": result,
+        "cache": stage.cache,
+    }
+
+
+def overall_hash(rows: Iterable[dict]) -> str:
+    """12 hex digits of SHA-256 over the config hashes of the cached stages (the report's
+    stage has no results of its own to identify)."""
+    text = "".join(r["config_hash"] for r in rows if r["cache"])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_stages(
+    stages: Sequence[Stage],
+    *,
+    fast: bool = False,
+    out: str | Path = "figures",
+    progress: bool = True,
+    force: bool = False,
+    blas_threads: int | None = None,
+    on_stage: Callable[[dict], None] | None = None,
+) -> dict:
+    """Run (or resume) ``stages`` in the order given; return the JSON summary.
+
+    Every stage computes inside ``theory._precision.x64()`` (float64 where a computation does
+    not choose its dtype; the caller's JAX setting is restored afterwards). ``blas_threads``
+    caps NumPy/SciPy's BLAS threads (``threadpoolctl``; ``None``: library default).
+    Ctrl-C raises :class:`Interrupted` (a ``KeyboardInterrupt``) after the finished stages are
+    written and cached. ``on_stage(row)`` is called after each stage is written and cached.
+
+    Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
+    relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
+    cache_file, summary).
+    """
+    from tqdm import tqdm
+
+    from theory._precision import x64
+
+    out = Path(out)
+    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    rows: list[dict] = []
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(x64())
+        if blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=int(blas_threads), user_api="blas"))
+        bar = tqdm(stages, desc="reproduce", unit="stage", file=sys.stderr, disable=not progress)
+        try:
+            for stage in bar:
+                bar.set_postfix_str(stage.name)
+                rows.append(_run_one(stage, rows, fast=fast, out=out, force=force))
+                if on_stage is not None:
+                    on_stage(rows[-1])
+        except KeyboardInterrupt as err:
+            raise Interrupted(sum(r["cache"] for r in rows), out) from err
+        finally:
+            bar.close()
+    keep = ("name", "config_hash", "cached", "seconds", "files", "cache_file", "summary")
+    return {
+        "out": str(out),
+        "fast": fast,
+        "config_hash": overall_hash(rows),
+        "seconds": round(time.perf_counter() - t_start, 3),
+        "files": [f for r in rows for f in r["files"]],
+        "stages": [{k: r[k] for k in keep} for r in rows],
+    }

@@ -1,0 +1,33 @@
+"""Stage ``consensus``: the measured consensus distance over rounds against its derived
+bounds (an extension: consensus.md §3 D2–D5, D7; :func:`sims.experiments.consensus`). Writes
+``consensus.json`` and ``consensus.png``."""
+
+from __future__ import annotations
+
+from sims import experiments
+from sims.config import ConsensusPreset as Config
+from sims.figures.experiments import make_consensus_figure
+from sims.pipeline import Stage
+
+__all__ = ["Config", "STAGE"]
+
+
+def summarize(results: dict) -> dict:
+    """Max measured/bound per run for the D2, D3–D5 and D4–D5 bounds."""
+    out = {}
+    for r in results["runs"]:
+        ratios = "/".join(
+            "n/a" if r["ratio"][b] is None else f"{r['ratio'][b]:.3f}"
+            for b in ("d2", "stepwise", "closed_form")
+        )
+        out[f"{r['method']} {r['label']} max e/bound D2/D3-D5/D4-D5"] = ratios
+    return out
+
+
+STAGE = Stage(
+    "consensus",
+    Config,
+    experiments.consensus,
+    figures={"consensus.png": make_consensus_figure},
+    summarize=summarize,
+)

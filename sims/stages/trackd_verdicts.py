@@ -1,0 +1,62 @@
+"""Stage ``trackd_verdicts``: the Track D column of the claims table — each empirical claim's
+verdict from the Track D runs with the rule fixed before them (:mod:`sims.trackd.verdicts`),
+beside the paper's reported direction and scale. Writes ``trackd_verdicts.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from sims.pipeline import Stage, StageConfig, field
+from sims.trackd import experiments, verdicts
+
+__all__ = ["Config", "STAGE"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(StageConfig):
+    """The margin m of the rule (2 standard errors; fixed before the runs)."""
+
+    margin: float = field(verdicts.MARGIN, lo=0.0)
+
+
+Config.DEFAULT = Config()
+Config.FAST = Config()
+
+_SOURCES = {"trackd_table1": "table1", "trackd_fig2a": "fig2a", "trackd_fig2b": "fig2b"}
+
+
+def compute(
+    cfg: Config,
+    trackd_table1: Mapping | None = None,
+    trackd_fig2a: Mapping | None = None,
+    trackd_fig2b: Mapping | None = None,
+) -> dict:
+    """Verdict rows (claim, Track D verdict, mean ± SE, paper direction and scale); a claim
+    whose stage did not run is ``not-run``."""
+    rows = {"trackd_table1": trackd_table1, "trackd_fig2a": trackd_fig2a,
+            "trackd_fig2b": trackd_fig2b}  # fmt: skip
+    results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
+    dec = experiments.decisions(results, margin=cfg.margin)
+    scale = {k: r["meta"] for k, r in results.items()}
+    return {"rows": verdicts.verdict_table(dec), "scale": scale, "margin": cfg.margin}
+
+
+def summarize(results: dict) -> dict:
+    """Track D verdict and mean ± SE per claim."""
+    out = {}
+    for r in results["rows"]:
+        if r["track_d"] == "not-run":
+            out[f"track D {r['claim']}"] = "not-run"
+        else:
+            out[f"track D {r['claim']}"] = f"{r['track_d']} ({r['mean']:+.4f} ± {r['se']:.4f})"
+    return out
+
+
+STAGE = Stage(
+    "trackd_verdicts",
+    Config,
+    compute,
+    summarize=summarize,
+    uses=("trackd_table1", "trackd_fig2a", "trackd_fig2b"),
+)
