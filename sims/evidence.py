@@ -522,6 +522,7 @@ def _bound(runs: dict, methods: tuple, framework: str) -> Evidence:
             "track_a": vd.track_a(lb),
             "min_rv": m["min_rv"],
             "tol_T6": slack,
+            "slack_2se": 2.0 * m["min_rv_se"],  # the error bar of the overlay figure
             "rv_N": m["rv_N"],
             "verdict": verdicts[method],
         }
