@@ -54,6 +54,7 @@ __all__ = [
     "batch_indices",
     "loss_key",
     "map_clients",
+    "local_train",
     "mix_gossip",
     "mix_average",
     "participation",
@@ -293,6 +294,58 @@ def mix_average(s: Float[Array, " N"], tree: Any) -> Any:
     return jax.tree.map(one, tree)
 
 
+def local_train(
+    value_and_grad: Callable,
+    optimizer: optax.GradientTransformation,
+    params: Any,
+    opt_state: Any,
+    data_i: Any,
+    n_i: Int[Array, ""],
+    keys: tuple[Array, Array],
+    t: Int[Array, ""],
+    i: Int[Array, ""],
+    *,
+    steps: int,
+    batch_size: int,
+    scale: Any = None,
+    record: bool = False,
+):
+    """E optimiser steps of ONE client (unbatched; ``vmap`` it over clients).
+
+    The E minibatches (rows from :func:`batch_indices` with ``keys[0]``) are gathered once,
+    before a ``lax.scan`` over the steps; step s calls ``value_and_grad(params, batch,
+    key=loss_key(keys[1], t, i, s)) -> (loss, grads, aux)``. ``scale`` multiplies the updates
+    (learning-rate schedule). ``data_i`` None: no minibatches (full-batch losses).
+
+    Returns:
+      ``(params, opt_state, losses (E,), aux (E, ...), record)`` with ``record`` the pair
+      (iterates (E, ...), gradients (E, ...)) if ``record`` else None.
+    """
+    key_b, key_l = keys
+    ss = jnp.arange(steps)
+    if data_i is None:
+        batches = jnp.zeros((steps,), jnp.int32)
+    else:
+        rows = jax.vmap(lambda s: batch_indices(key_b, t, i, s, n_i, batch_size))(ss)
+        batches = jax.tree.map(lambda a: a[rows], data_i)
+
+    def step(carry, inp):
+        p, o = carry
+        s, batch = inp
+        val, g, aux = value_and_grad(
+            p, None if data_i is None else batch, key=loss_key(key_l, t, i, s)
+        )
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
+            upd, o = optimizer.update(g, o, p)
+        if scale is not None:
+            upd = jax.tree.map(lambda u: scale * u, upd)
+        rec = (p, g) if record else None
+        return (optax.apply_updates(p, upd), o), (val, aux, rec)
+
+    (params, opt_state), (vals, aux, rec) = lax.scan(step, (params, opt_state), (ss, batches))
+    return params, opt_state, vals, aux, rec
+
+
 def _consensus_distance(tree: Any) -> Array:
     """(1/N)Σ_i‖θ_i − θ̄‖² summed over the leaves."""
     leaves = jax.tree.leaves(tree)
@@ -320,19 +373,15 @@ def _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk
     configuration (cached, so repeated calls of equal shapes compile once)."""
     vg = jax.value_and_grad(loss)
 
+    def vga(p, batch, *, key):
+        val, g = vg(p, batch, key=key)
+        return val, g, None
+
     def client(p, data_i, n_i, i, key, t):
-        opt_state = optimizer.init(p)
-
-        def step(carry, s):
-            p, o = carry
-            rows = batch_indices(key, t, i, s, n_i, batch_size)
-            batch = jax.tree.map(lambda a: a[rows], data_i)
-            val, g = vg(p, batch, key=loss_key(key, t, i, s))
-            with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
-                upd, o = optimizer.update(g, o, p)
-            return (optax.apply_updates(p, upd), o), val
-
-        (p, _), vals = lax.scan(step, (p, opt_state), jnp.arange(local_steps))
+        p, _, vals, _, _ = local_train(
+            vga, optimizer, p, optimizer.init(p), data_i, n_i, (key, key), t, i,
+            steps=local_steps, batch_size=batch_size,
+        )  # fmt: skip
         return p, jnp.mean(vals)
 
     def round_step(state: _State, data, sizes, M, agg):

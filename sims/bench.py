@@ -26,13 +26,13 @@ import time
 
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 
+from sims import api, methods
 from sims.config import EngineConfig, key_tree, split_streams
 from sims.engine import (
-    _align_value_and_grad,
-    _views,
+    ClientInput,
+    RoundInput,
     make_engine,
     make_local_update,
     make_problem,
@@ -139,11 +139,10 @@ def _loop_runner(config: EngineConfig, problem):
     @jax.jit
     def client(params, x_i, n_i, root, t, i):
         s = split_streams(root)
-        k_idx = jr.fold_in(jr.fold_in(jr.fold_in(s["sampling"], t), 1), i)
-        k_loss = jr.fold_in(jr.fold_in(s["masks"], t), i)
         z_bar = jnp.zeros((config.batch, config.c), dt)
         one, zero = jnp.ones((), dt), jnp.zeros((), dt)
-        return local(params, (), x_i, n_i, None, None, z_bar, zero, k_idx, k_loss, one)[0]
+        shared = RoundInput(t, s["sampling"], s["masks"], None, one)
+        return local(ClientInput(params, (), x_i, n_i, None, z_bar, zero, i), shared)[0]
 
     mix = jax.jit(lambda M, *ws: jnp.tensordot(M, jnp.stack(ws), axes=(1, 0)))
     xs = [problem.x[i] for i in range(n)]
@@ -166,18 +165,14 @@ def _per_step_runner(config: EngineConfig, problem):
     """Python loop over rounds, clients and local steps; one jitted call per local step (the
     step derives its keys and gathers its minibatch inside the jit)."""
     n, e, b = config.n_clients, config.local_steps, config.batch
-    views = _views(config)
+    method, ctx = methods.get(config.method), methods.Context(p=config.p)
     lr = config.lr
 
     @jax.jit
     def step(W, x_i, n_i, root, t, i, k):
         s = split_streams(root)
-        k_idx = jr.fold_in(jr.fold_in(jr.fold_in(s["sampling"], t), 1), i)
-        k_loss = jr.fold_in(jr.fold_in(s["masks"], t), i)
-        u = jr.uniform(jr.fold_in(k_idx, k), (b,), jnp.float64)
-        rows = jnp.minimum(jnp.floor(u * n_i.astype(jnp.float64)).astype(jnp.int32), n_i - 1)
-        a, bv = views(x_i[rows], None, key=jr.fold_in(k_loss, k))
-        _, g = _align_value_and_grad(W, a, bv)
+        rows = api.batch_indices(s["sampling"], t, i, k, n_i, b)
+        _, g, _ = method.value_and_grad(W, x_i[rows], ctx, key=api.loss_key(s["masks"], t, i, k))
         return W - lr * g
 
     mix = jax.jit(lambda M, *ws: jnp.tensordot(M, jnp.stack(ws), axes=(1, 0)))

@@ -38,7 +38,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from sims import losses
+from sims import api, losses, methods
 from sims.config import EngineConfig, split_streams
 from theory import _validate as v
 
@@ -108,12 +108,22 @@ class State(NamedTuple):
 
 
 class Engine(NamedTuple):
-    """Pure functions of one configuration: ``init``, ``round_step``, ``run``."""
+    """Pure functions of one configuration: ``init``, ``round_step``, ``run``, ``scan``,
+    ``chunks`` (see :func:`make_engine`)."""
 
     config: EngineConfig
     init: Callable
     round_step: Callable
     run: Callable
+    scan: Callable
+    chunks: Callable
+
+
+def _raw_key(key) -> Array:
+    """A raw uint32 key (..., 2) from a new-style (``jr.key``) or raw (``jr.PRNGKey``) key."""
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return jr.key_data(key)
+    return key
 
 
 def _dtype(config: EngineConfig):
@@ -188,7 +198,7 @@ def make_problem(
     if np.any(agg <= 0):
         v.fail("agg", "positive weights", agg)
     pi = v.array(pi, "pi", shape=(n,))
-    if config.method == "cl-dissimilar":
+    if methods.get(config.method).needs_H:
         if H is None:
             v.fail("H", "a (d, d) transform for method cl-dissimilar", None)
         H = jnp.asarray(v.array(H, "H", shape=(d, d)), dtype=dt)
@@ -225,131 +235,22 @@ def encoder(params) -> Array:
     return params[0] if isinstance(params, tuple) else params
 
 
-def _gamma_schedule(count, omega, gamma_max, gamma_min):
-    """γ = γ_min + (γ_max − γ_min)·½(1 + cos(π·min(1, ω/Ω))) (Eq. 7; the cap at 1 is the code's).
-
-    Same formula as ``sims.losses.gamma_schedule``, written here so that γ_max and γ_min may be
-    traced (swept) arrays."""
-    frac = jnp.minimum(count / omega, 1.0)
-    return gamma_min + (gamma_max - gamma_min) * 0.5 * (1.0 + jnp.cos(jnp.pi * frac))
-
-
-def _client_loss(config: EngineConfig) -> Callable:
-    """loss(params, batch, X_i, H, z_bar_i, gamma_i, *, key) -> (loss, z (B, c))."""
-    method, p = config.method, config.p
-    b = config.batch
-
-    if config.population:
-
-        def loss(params, batch, X, H, z_bar, gamma, *, key):
-            return population_loss(params, X), jnp.zeros((b, config.c), X.dtype)
-
-        return loss
-
-    zeros = jnp.zeros((b, config.c), _dtype(config))
-
-    def loss(params, batch, X, H, z_bar, gamma, *, key):
-        if method == "cl":
-            return losses.cl_similar(params, batch, key=key), zeros
-        if method == "cl-dissimilar":
-            return losses.cl_dissimilar(params, batch, H, key=key), zeros
-        if method == "mim":
-            return losses.mim(params, batch, p, key=key), zeros
-        if method == "mim-independent":
-            return losses.mim_independent(params, batch, p, key=key), zeros
-        if method == "mim-recon":
-            return losses.mim_recon(params, batch, p, key=key), zeros
-        return losses.mar(params, batch, z_bar, gamma, p, key=key, return_embeddings=True)
-
-    return loss
-
-
-#: Methods whose loss is the alignment form −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖², for which the
-#: engine uses the closed-form gradient (:func:`_align_value_and_grad`) instead of autodiff.
-_ALIGN_METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent")
-
-
-def _mask_threshold(p: float) -> int:
-    """Integer T with ``bernoulli(key, 1 − p, shape) == (bits(key, shape, uint64) >> 12) < T``.
-
-    ``jax.random.bernoulli`` with a float64 probability q (a Python float under x64) compares a
-    uniform u = k·2⁻⁵² (k = the 64-bit draw shifted right by 12) with q, i.e. k < q·2⁵² ⟺
-    k < ⌈q·2⁵²⌉. Comparing the integers skips the float conversion and gives the SAME mask (the
-    masks of :mod:`sims.losses`, so the engine equals the loss functions bit for bit).
-    """
-    import math
-    from fractions import Fraction
-
-    return math.ceil(Fraction(1.0 - p) * 2**52)
-
-
-def _views(config: EngineConfig) -> Callable:
-    """views(batch (B, d), H, *, key) -> (a, b): the two views of the alignment losses, drawn
-    exactly as :mod:`sims.losses` draws them (same key splits, same random numbers)."""
-    method = config.method
-    if method in ("mim", "mim-independent"):
-        thr = _mask_threshold(config.p)
-
-        def visible(k, shape):
-            bits = jr.bits(k, shape, jnp.uint64)
-            return (bits >> jnp.uint64(12)) < jnp.uint64(thr)
-
-    def views(x, H, *, key):
-        k1, k2 = jr.split(key)
-        zero = jnp.zeros((), x.dtype)
-        if method == "cl":
-            return (
-                x + jr.normal(k1, x.shape, dtype=x.dtype),
-                x + jr.normal(k2, x.shape, dtype=x.dtype),
-            )
-        if method == "cl-dissimilar":
-            return x + jr.normal(k1, x.shape, dtype=x.dtype), x @ H.T
-        m = visible(k1, x.shape)
-        if method == "mim":
-            return jnp.where(m, x, zero), jnp.where(m, zero, x)
-        m2 = visible(k2, x.shape)
-        return jnp.where(m, x, zero), jnp.where(m2, zero, x)
-
-    return views
-
-
-def _align_value_and_grad(W: Array, a: Array, b: Array) -> tuple[Array, Array]:
-    """ℓ = −(1/B)Σ_b (W a_b)ᵀ(W b_b) + ½‖WWᵀ‖² and ∇ℓ = −(1/B)(z_bᵀa + z_aᵀb) + 2(WWᵀ)W,
-    z_a = aWᵀ, z_b = bWᵀ (closed form of the gradient of ``sims.losses._align``)."""
-    za, zb = a @ W.T, b @ W.T
-    gram = W @ W.T
-    nb = a.shape[0]
-    val = -jnp.sum(za * zb) / nb + 0.5 * jnp.sum(gram * gram)
-    grad = -(zb.T @ a + za.T @ b) / nb + 2.0 * (gram @ W)
-    return val, grad
+#: Optimisers by name: one factory each (``"momentum"`` is SGD with momentum 0.9).
+OPTIMIZERS: dict[str, Callable[[float], optax.GradientTransformation]] = {
+    "sgd": optax.sgd,
+    "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
+    "adam": optax.adam,
+    "adamw": optax.adamw,
+}
 
 
 def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
-    lr = config.lr
-    if config.optimizer == "sgd":
-        return optax.sgd(lr)
-    if config.optimizer == "momentum":
-        return optax.sgd(lr, momentum=0.9)
-    if config.optimizer == "adam":
-        return optax.adam(lr)
-    return optax.adamw(lr)
+    """The local optimiser of ``config``; an unknown name is an error (never a silent default)."""
+    return OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))](config.lr)
 
 
 # ---------------------------------------------------------------------------------------------
 # the engine
-
-
-def _mix(M: Array, tree):
-    """Apply the mixing matrix along the client axis: x_i ← Σ_j M_ij x_j."""
-    return jax.tree.map(lambda a: jnp.tensordot(M, a, axes=(1, 0)), tree)
-
-
-def _average(s: Array, tree, n: int):
-    """FedAvg mixing M = 1 sᵀ without forming M: every row becomes Σ_j s_j x_j (O(N) work, not
-    the O(N²) of a dense product)."""
-    return jax.tree.map(
-        lambda a: jnp.broadcast_to(jnp.tensordot(s, a, axes=(0, 0)), (n,) + a.shape[1:]), tree
-    )
 
 
 _SQUARINGS = 12
@@ -377,76 +278,82 @@ def _spectral_norm(W: Array) -> Array:
     return jnp.sqrt(jnp.maximum(lam, 0.0))
 
 
-def _batch_indices(k_idx: Array, n_i: Array, steps: int, b: int) -> Array:
-    """(E, B) int32 minibatch rows: u ~ U[0, 1) from ``fold_in(k_idx, step)`` and ⌊u·n_i⌋.
+class ClientInput(NamedTuple):
+    """One client's inputs to a round (the engine ``vmap``s over the leading client axis).
 
-    u is drawn in float64 whatever the run's dtype, so that float32 and float64 runs of the same
-    seed see the same minibatches (and the same masks): they differ by rounding only."""
+    Attributes:
+      params, opt_state: the client's parameters and optimiser state.
+      x: (M, d) its samples (valid rows first), or None in population mode. n: int32 valid rows.
+      X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
+      gamma: its MAR weight γ_i this round. index: int32 client id i.
+    """
 
-    def one(k):
-        u = jr.uniform(jr.fold_in(k_idx, k), (b,), jnp.float64)
-        n = n_i.astype(jnp.float64)
-        return jnp.minimum(jnp.floor(u * n).astype(jnp.int32), n_i - 1)
+    params: Any
+    opt_state: Any
+    x: Any
+    n: Array
+    X: Array
+    z_bar: Array
+    gamma: Array
+    index: Array
 
-    return jax.vmap(one)(jnp.arange(steps))
+
+class RoundInput(NamedTuple):
+    """What every client shares in a round: t (int32), the streams of the minibatch rows and of
+    the loss randomness (keys), the transform H (or None) and the learning-rate scale."""
+
+    t: Array
+    k_rows: Array
+    k_loss: Array
+    H: Any
+    scale: Array
 
 
 def make_local_update(config: EngineConfig) -> Callable:
     """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
-    ``local_update(params, opt_state, x_i, n_i, X_i, H, z_bar_i, gamma_i, k_idx, k_loss, scale)
-    -> (params, opt_state, mean_loss, z_mean (B, c), record)``: E optimiser steps (``lax.scan``)
-    on minibatches of B rows drawn uniformly with replacement from the first ``n_i`` rows of
-    ``x_i`` (M, d) with keys ``fold_in(k_idx, step)``; loss randomness (noise, masks) from
-    ``fold_in(k_loss, step)``; ``scale`` multiplies the updates (learning-rate schedule).
+    ``local_update(client: ClientInput, shared: RoundInput) -> (params, opt_state, mean_loss,
+    z_mean (B, c), record)``: E optimiser steps (:func:`sims.api.local_train`, a ``lax.scan``)
+    on minibatches of B rows drawn uniformly with replacement from the first n rows of x, rows
+    from :func:`sims.api.batch_indices` (``k_rows``, t, i, step) and loss randomness from
+    :func:`sims.api.loss_key` (``k_loss``, t, i, step); ``scale`` multiplies the updates.
 
-    The E minibatches are gathered once, before the step loop (one gather of E·B rows instead of
-    E gathers). For the alignment losses (cl, cl-dissimilar, mim, mim-independent) the gradient
-    is the closed form of :func:`_align_value_and_grad` (no autodiff), with views drawn exactly
-    as in :mod:`sims.losses`; the other losses use ``jax.value_and_grad`` of :mod:`sims.losses`.
+    The loss, its views and its gradient are the :class:`sims.methods.Method` of
+    ``config.method``: the closed form of the alignment methods (no autodiff) or
+    ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
+    :func:`population_loss` with the client's X_i.
     """
-    d, E, b = config.d, config.local_steps, config.batch
+    E, b = config.local_steps, config.batch
     dt = _dtype(config)
     opt = _optimizer(config)
-    loss_fn = _client_loss(config)
-    closed = config.method in _ALIGN_METHODS and not config.population
-    views = _views(config) if closed else None
+    method = methods.get(config.method)
     zeros_z = jnp.zeros((b, config.c), dt)
 
-    def local_update(params, opt_state, x_i, n_i, X_i, H, z_bar_i, gamma_i, k_idx, k_loss, scale):
-        """E local optimiser steps of ONE client (unbatched): minibatch indices from ``k_idx``,
-        augmentation noise / masks from ``k_loss``, one ``fold_in`` per step."""
+    def local_update(client: ClientInput, shared: RoundInput):
+        params, opt_state = client.params, client.opt_state
         if not config.persist_opt_state:
             opt_state = opt.init(params)
         if config.population:
-            batches = jnp.zeros((E, 1, d), dt)  # unused
+
+            def vg(p, batch, *, key):
+                val, g = jax.value_and_grad(population_loss)(p, client.X)
+                return val, g, zeros_z
+
         else:
-            batches = x_i[_batch_indices(k_idx, n_i, E, b)]
+            ctx = methods.Context(config.p, shared.H, client.z_bar, client.gamma)
 
-        def step(carry, inp):
-            params, opt_state = carry
-            k, batch = inp
-            key = jr.fold_in(k_loss, k)
-            if closed:
-                a, bv = views(batch, H, key=key)
-                val, grads = _align_value_and_grad(params, a, bv)
-                z = zeros_z
-            else:
-                (val, z), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-                    params, batch, X_i, H, z_bar_i, gamma_i, key=key
-                )
-            # optax's Adam bias correction mixes int and float: allow standard promotion here
-            with jax.numpy_dtype_promotion("standard"):
-                updates, opt_state = opt.update(grads, opt_state, params)
-            if config.lr_schedule != "constant":
-                updates = jax.tree.map(lambda u: scale * u, updates)
-            new = optax.apply_updates(params, updates)
-            rec = (encoder(params), encoder(grads)) if config.record_local else None
-            return (new, opt_state), (val, z, rec)
+            def vg(p, batch, *, key):
+                val, g, z = method.value_and_grad(p, batch, ctx, key=key)
+                return val, g, zeros_z if z is None else z
 
-        (params, opt_state), (vals, zs, rec) = lax.scan(
-            step, (params, opt_state), (jnp.arange(E), batches)
-        )
+        scale = None if config.lr_schedule == "constant" else shared.scale
+        params, opt_state, vals, zs, rec = api.local_train(
+            vg, opt, params, opt_state, None if config.population else client.x, client.n,
+            (shared.k_rows, shared.k_loss), shared.t, client.index,
+            steps=E, batch_size=b, scale=scale, record=config.record_local,
+        )  # fmt: skip
+        if rec is not None:
+            rec = (encoder(rec[0]), encoder(rec[1]))
         return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
 
     return local_update
@@ -464,13 +371,14 @@ def client_bytes(config: EngineConfig) -> int:
     """
     isz = 8 if config.dtype == "float64" else 4
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
-    p = c * d * (2 if config.method == "mim-recon" else 1)
+    method = methods.get(config.method)
+    p = c * d * (2 if method.decoder else 1)
     work = 8 * p
     if config.population:
         work += 3 * d * d + 2 * c * d
     else:
         work += E * b * d + 3 * b * d + 4 * b * d  # batches, views, 64-bit mask draws
-        if config.method == "mar":
+        if method.embeddings:
             work += 4 * b * b + 4 * b * config.c
     if config.record_local:
         work += 2 * (E + 1) * c * d
@@ -538,7 +446,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     n, c, d, b = config.n_clients, config.c, config.d, config.batch
     dt = _dtype(config)
     opt = _optimizer(config)
-    recon = config.method == "mim-recon"
+    method = methods.get(config.method)
     fl = config.framework == "fl"
     s_count = config.n_sampled
     omega = config.gamma_omega
@@ -551,15 +459,8 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         return jnp.ones((), dt)
 
     def init(problem: Problem, *, key) -> State:
-        k = split_streams(key)["init"]
-        # drawn in float64 and cast, so float32 and float64 runs start from the same encoder
-        f64 = jnp.float64
-        W = (config.init_scale * jr.normal(jr.fold_in(k, 0), (c, d), f64) / np.sqrt(d)).astype(dt)
-        params = W
-        if recon:
-            Wd = config.init_scale * jr.normal(jr.fold_in(k, 1), (d, c), f64) / np.sqrt(c)
-            Wd = Wd.astype(dt)
-            params = (W, Wd)
+        key = _raw_key(key)
+        params = method.init(split_streams(key)["init"], c, d, config.init_scale, dt)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
         return State(
@@ -577,37 +478,31 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     def round_step(state: State, problem: Problem, stats=None):
         t = state.round
         streams = split_streams(state.key)
-        k_round = jr.fold_in(streams["sampling"], t)
-        k_mask = jr.fold_in(streams["masks"], t)
-        if fl:
-            chosen = jr.choice(jr.fold_in(k_round, 0), n, (s_count,), replace=False)
-            active = jnp.zeros((n,), dt).at[chosen].set(1.0)
-            s = active * problem.agg
-            s = s / jnp.sum(s)
-        else:
-            active = jnp.ones((n,), dt)
-        gamma = _gamma_schedule(
+        k_rows, k_loss = streams["sampling"], streams["masks"]
+        # FedAvg = gossip with 1 sᵀ, s the weights of this round's participants
+        active = api.participation(k_rows, t, n, s_count if fl else n, dt)
+        gamma = losses.gamma_cosine(
             state.counts.astype(dt), omega, problem.gamma_max, problem.gamma_min
         )
         gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
-        clients = jnp.arange(n)
-        idx_keys = jax.vmap(lambda i: jr.fold_in(jr.fold_in(k_round, 1), i))(clients)
-        loss_keys = jax.vmap(lambda i: jr.fold_in(k_mask, i))(clients)
         x = problem.x if problem.x is not None else jnp.zeros((n, 1, d), dt)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
-        H, scale = problem.H, lr_scale(t)
-
-        def one(p, o, xi, ni, Xi, zb, g, ki, kl):
-            return local_update(p, o, xi, ni, Xi, H, zb, g, ki, kl, scale)
-
-        args = (state.params, state.opt_state, x, sizes, problem.targets, state.z_bar, gamma)
-        local, opt_state, vals, zs, rec = _map_clients(one, args + (idx_keys, loss_keys), n, chunk)
+        shared = RoundInput(t, k_rows, k_loss, problem.H, lr_scale(t))
+        clients = ClientInput(
+            state.params, state.opt_state, x, sizes, problem.targets, state.z_bar, gamma,
+            jnp.arange(n, dtype=jnp.int32),
+        )  # fmt: skip
+        local, opt_state, vals, zs, rec = api.map_clients(
+            lambda cl: local_update(cl, shared), (clients,), n, chunk
+        )
         if fl:
-            new_params = _average(s, local, n)
-            z_bar = _average(s, zs, n) if config.method == "mar" else state.z_bar
+            s = active * problem.agg
+            s = s / jnp.sum(s)
+            new_params = api.mix_average(s, local)
+            z_bar = api.mix_average(s, zs) if method.embeddings else state.z_bar
         else:
-            new_params = _mix(problem.mixing, local)
-            z_bar = _mix(problem.mixing, zs) if config.method == "mar" else state.z_bar
+            new_params = api.mix_gossip(problem.mixing, local)
+            z_bar = api.mix_gossip(problem.mixing, zs) if method.embeddings else state.z_bar
         if config.persist_opt_state and fl:
             opt_state = jax.tree.map(
                 lambda new, old: jnp.where(
@@ -733,33 +628,68 @@ def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, 
 
 
 def make_engine(config: EngineConfig) -> Engine:
-    """``Engine(config, init, round_step, run)``; ``run(problem, *, key) -> (state, trace)``
-    scans ``config.rounds`` rounds (jitted; ``trace`` has a leading axis of length T).
+    """``Engine(config, init, round_step, run, scan, chunks)`` of one configuration.
+
+    * ``run(problem, *, key, chunk=None, on_chunk=None) -> (state, trace)``: all
+      ``config.rounds`` rounds (``trace`` has a leading axis of length T). With ``chunk=k`` the
+      rounds run as jitted scans of k rounds and ``on_chunk(state, trace_so_far)`` is called
+      after each; a truthy return value stops there (the state and trace of the rounds done
+      are returned). The result does not depend on ``chunk``: every key depends only on (seed,
+      round, client, step), and each round is the same compiled computation.
+    * ``chunks(problem, *, key, chunk)``: a generator of ``(state, trace_of_the_chunk)``, for
+      callers that stop between chunks (Ctrl-C, a progress bar).
+    * ``scan(state, problem, stats, length) -> (state, trace)``: ``length`` rounds from
+      ``state`` (jitted; ``stats = target_stats(problem.targets)``).
 
     Example:
       >>> import numpy as np, jax.random as jr
       >>> cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1,
       ...                    population=True, rounds=2)
       >>> prob = make_problem(cfg, np.stack([np.eye(3)] * 2))
-      >>> state, trace = make_engine(cfg).run(prob, key=jr.PRNGKey(0))
+      >>> state, trace = make_engine(cfg).run(prob, key=jr.key(0))
       >>> trace["loss"].shape
       (2,)
     """
     init, round_step = make_round(config)
+    init_j = jax.jit(lambda problem, key: init(problem, key=key))
+    stats_j = jax.jit(target_stats)
 
-    def _engine_run(problem: Problem, key):
-        state = init(problem, key=key)
-        stats = target_stats(problem.targets)
-        return lax.scan(
-            lambda s, _: round_step(s, problem, stats), state, None, length=config.rounds
-        )
+    def _engine_scan(state, problem, stats, length):
+        return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
 
-    jitted = jax.jit(_engine_run)
+    scan = jax.jit(_engine_scan, static_argnums=3)
 
-    def run(problem: Problem, *, key):
-        return jitted(problem, key)
+    def chunks(problem: Problem, *, key, chunk: int | None = None):
+        k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
+        state = init_j(problem, _raw_key(api.as_key(key)))
+        stats = stats_j(problem.targets)
+        done = 0
+        while done < config.rounds:
+            length = min(k, config.rounds - done)
+            state, trace = scan(state, problem, stats, length)
+            done += length
+            yield state, trace
 
-    return Engine(config, init, round_step, run)
+    def run(problem: Problem, *, key, chunk: int | None = None, on_chunk=None):
+        if on_chunk is not None and not callable(on_chunk):
+            v.fail("on_chunk", "a function on_chunk(state, trace), or None", on_chunk)
+        traces, state = [], None
+        for state, tr in chunks(problem, key=key, chunk=chunk):
+            traces.append(tr)
+            if on_chunk is not None:
+                so_far = _concat(traces)
+                traces = [so_far]
+                if on_chunk(state, so_far):
+                    break
+        return state, _concat(traces)
+
+    return Engine(config, init, round_step, run, scan, chunks)
+
+
+def _concat(traces: list):
+    if len(traces) == 1:
+        return traces[0]
+    return jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
 
 
 def sweep(
@@ -775,7 +705,8 @@ def sweep(
     Args:
       config: the shared static configuration.
       problems: a :class:`Problem` whose swept fields carry a leading batch axis of size K.
-      keys: (K, 2) root keys, one per configuration (e.g. ``vmap(PRNGKey)(seeds)``).
+      keys: K root keys, one per configuration: new-style (K,) (e.g. ``vmap(jr.key)(seeds)``)
+        or raw (K, 2) uint32 (``vmap(jr.PRNGKey)(seeds)``); equal data, equal results.
       axes: a :class:`Problem` of ``0`` (swept) / ``None`` (shared) per field; default: every
         array field swept.
       batch_size: if given, ``lax.map`` over the configurations in chunks of this size (one
@@ -784,9 +715,13 @@ def sweep(
     Returns:
       ``(states, traces)`` with a leading axis K.
     """
+    if hasattr(keys, "dtype") and jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        if keys.ndim != 1:
+            v.fail("keys", "(K,) new-style keys or a (K, 2) uint32 array", f"shape {keys.shape}")
+        keys = jr.key_data(keys)
     keys = jnp.asarray(keys)
     if keys.ndim != 2 or keys.shape[-1] != 2 or keys.dtype != jnp.uint32:
-        v.fail("keys", "a (K, 2) uint32 array of raw PRNG keys", f"shape {keys.shape}")
+        v.fail("keys", "(K,) new-style keys or a (K, 2) uint32 array", f"shape {keys.shape}")
     if axes is None:
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sims import losses
+from sims.api import batch_indices, loss_key, participation
 from sims.config import EngineConfig, key_tree, split_streams
 from sims.engine import make_engine, make_problem, make_round, population_loss, sweep
 from tests._helpers import mixing, structured_samples, swept
@@ -53,14 +54,11 @@ def _oracle(config: EngineConfig, x, sizes, mixing, agg, *, seed):
     g = jax.jit(jax.grad(loss))
     history = []
     for t in range(config.rounds):
-        k_round = jr.fold_in(streams["sampling"], t)
-        k_mask = jr.fold_in(streams["masks"], t)
         if config.framework == "fl":
-            chosen = np.asarray(
-                jr.choice(jr.fold_in(k_round, 0), n, (config.n_sampled,), replace=False)
+            act = np.asarray(
+                participation(streams["sampling"], t, n, config.n_sampled, jnp.float64)
             )
-            s = np.zeros(n)
-            s[chosen] = np.asarray(agg)[chosen]
+            s = act * np.asarray(agg)
             s /= s.sum()
             M = np.outer(np.ones(n), s)
         else:
@@ -68,13 +66,10 @@ def _oracle(config: EngineConfig, x, sizes, mixing, agg, *, seed):
         new = []
         for i in range(n):
             W = jnp.asarray(Ws[i])
-            k_idx = jr.fold_in(jr.fold_in(k_round, 1), i)
-            k_loss = jr.fold_in(k_mask, i)
             for k in range(E):
-                u = jr.uniform(jr.fold_in(k_idx, k), (b,), jnp.float64)
-                idx = np.minimum(np.floor(np.asarray(u) * sizes[i]).astype(int), sizes[i] - 1)
+                idx = np.asarray(batch_indices(streams["sampling"], t, i, k, int(sizes[i]), b))
                 batch = jnp.asarray(x[i][idx])
-                W = W - config.lr * g(W, batch, jr.fold_in(k_loss, k))
+                W = W - config.lr * g(W, batch, loss_key(streams["masks"], t, i, k))
             new.append(np.asarray(W))
         stacked = np.stack(new)
         Ws = list(np.einsum("ij,jcd->icd", M, stacked))
@@ -174,7 +169,7 @@ def test_run_compiles_once_and_sweep_compiles_once():
     config = EngineConfig(method="mim", framework="decl", n_clients=N, d=D, c=C, rounds=2, batch=4)
     prob = make_problem(config, _targets(x), x=x, mixing=mixing("ring", N))
     engine = make_engine(config)
-    with count_compiles("_engine_run") as cnt:
+    with count_compiles("_engine_scan") as cnt:
         engine.run(prob, key=key_tree(0)["root"])
         engine.run(prob, key=key_tree(1)["root"])
     assert cnt.count == 1

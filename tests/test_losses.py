@@ -108,11 +108,57 @@ def test_population_loss_matches_numpy(wx):
     np.testing.assert_allclose(float(L.population_loss(W, jnp.asarray(X))), want, **tol(np.float64))
 
 
+def _np_lowbias32(h):
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x7FEB352D)
+    h = h ^ (h >> np.uint32(15))
+    h = h * np.uint32(0x846CA68B)
+    return h ^ (h >> np.uint32(16))
+
+
+def _np_bits32(key, shape):
+    """NumPy oracle of sims.losses.random_bits32 (uint32 arithmetic wraps modulo 2**32)."""
+    k0, k1 = (np.uint32(w) for w in np.asarray(jr.key_data(key)).ravel()[:2])
+    j = np.arange(int(np.prod(shape)), dtype=np.uint32).reshape(shape)
+    with np.errstate(over="ignore"):
+        return _np_lowbias32((_np_lowbias32(_np_lowbias32(j ^ k0) + k1)) ^ k0)
+
+
+def _np_threshold(p):
+    import math
+    from fractions import Fraction
+
+    return np.uint32(min(math.ceil(Fraction(1 - p) * 2**32), 2**32 - 1))
+
+
+def test_mask_bits_equal_numpy_oracle_and_frequency(compile_counter):
+    key = jr.key(11)
+    bits = np.asarray(L.random_bits32(key, (50, 40)))
+    np.testing.assert_array_equal(bits, _np_bits32(key, (50, 40)))
+    np.testing.assert_array_equal(
+        np.asarray(jax.jit(lambda k: L.random_bits32(k, (50, 40)))(key)), bits
+    )
+    raw = jr.PRNGKey(11)  # raw and new-style keys with the same data: the same words
+    np.testing.assert_array_equal(np.asarray(L.random_bits32(raw, (50, 40))), bits)
+    assert L.mask_threshold(0.75) == 2**30 and L.mask_threshold(0.5) == 2**31
+    for p in (0.1, 0.75, 0.9):
+        m = np.asarray(L.mask(jr.key(3), p, (400, 500)))
+        se = np.sqrt(p * (1 - p) / m.size)
+        assert abs(m.mean() - (1 - p)) < 5 * se, p
+        # the traced-p path compares the top 24 bits: equal except within 2**-24 of T
+        mt = np.asarray(jax.jit(lambda k, q: L.mask(k, q, (400, 500)))(jr.key(3), p))
+        assert np.mean(mt != m) < 1e-4
+    # neighbouring keys give uncorrelated masks
+    m1 = np.asarray(L.mask(jr.fold_in(key, 0), 0.5, (200_000,)), float)
+    m2 = np.asarray(L.mask(jr.fold_in(key, 1), 0.5, (200_000,)), float)
+    assert abs(np.corrcoef(m1, m2)[0, 1]) < 5 / np.sqrt(m1.size)
+
+
 def test_single_draw_matches_numpy_oracle(wx):
     """One mask draw, recomputed in numpy from the same mask."""
     W, x = wx
     key = jr.key(5)
-    m = np.asarray(jr.bernoulli(jr.split(key)[0], 1 - P, x.shape), dtype=np.float64)
+    m = (_np_bits32(jr.split(key)[0], x.shape) < _np_threshold(P)).astype(np.float64)
     Wn, xn = np.asarray(W), np.asarray(x)
     a, b = xn * m, xn * (1 - m)
     want = -np.mean([(Wn @ a[i]) @ (Wn @ b[i]) for i in range(B)])
@@ -221,11 +267,12 @@ def test_mar_is_base_plus_gamma_ammd(wx):
     W, x = wx
     key, gamma = jr.key(9), 0.05
     zb = jr.normal(jr.key(1), (B, C), dtype=jnp.float64)
-    z = L.masked_embeddings(W, x, P, key=key)
-    for base, params, base_loss in (
-        ("mim", W, L.mim(W, x, P, key=key)),
-        ("mim-independent", W, L.mim_independent(W, x, P, key=key)),
-        ("recon", (W, W.T), L.mim_recon((W, W.T), x, P, key=key)),
+    z_hash = L.masked_embeddings(W, x, P, key=key)
+    z_exact = L.masked_embeddings(W, x, P, key=key, exact=True)  # mim_recon's mask stream
+    for base, params, base_loss, z in (
+        ("mim", W, L.mim(W, x, P, key=key), z_hash),
+        ("mim-independent", W, L.mim_independent(W, x, P, key=key), z_hash),
+        ("recon", (W, W.T), L.mim_recon((W, W.T), x, P, key=key), z_exact),
     ):
         total, z_out = L.mar(params, x, zb, gamma, P, key=key, base=base, return_embeddings=True)
         want = float(base_loss) + gamma * float(L.ammd(z, zb))

@@ -14,9 +14,10 @@ import jax.random as jr
 import numpy as np
 import pytest
 
+from sims import methods
 from sims import metrics as mt
 from sims.config import EngineConfig, key_tree
-from sims.engine import _client_loss, make_engine, make_problem, sweep
+from sims.engine import make_engine, make_problem, sweep
 from tests._helpers import mixing, swept
 from theory.datamodel import DataModel
 from theory.objectives import empirical_target, population_targets
@@ -110,8 +111,8 @@ def test_heterogeneous_targets_fl_exact_decl_bias_linear_in_step():
 
 def _sgd_noise(config, W, x, *, key, draws=64):
     """tr Cov of one client's minibatch gradient at W, averaged over clients (measured)."""
-    loss = _client_loss(config)
-    g = jax.grad(lambda W, xb, k: loss(W, xb, None, None, None, 0.0, key=k)[0])
+    method, ctx = methods.get(config.method), methods.Context(p=config.p)
+    g = jax.grad(lambda W, xb, k: method.loss(W, xb, ctx, key=k)[0])
 
     def client(xi, k):
         def one(kk):
