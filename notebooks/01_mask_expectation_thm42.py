@@ -33,11 +33,11 @@ from _interactive import TRACK_A, TRACK_B, TRACK_C, choice, footer, integer, int
 
 import sims
 from sims import data, losses, metrics
-from theory import bounds, objectives, solve, symbolic
+from theory import bounds, objectives, structured, symbolic
 from theory.datamodel import DataModel
 
 FAST = os.environ.get("DSSL_FAST") == "1"
-DIMS = [100, 200] if FAST else [100, 200, 400, 800]
+D_GRID = structured.d_grid(1e2, 1e12, 6 if FAST else 11)
 
 # %% [markdown]
 # ## 1. Every mask enumerated (sympy)
@@ -114,20 +114,20 @@ print(f"trained FL encoder, RV on e_1..e_N: {np.round(trained_rv[:N], 3)}")
 #
 # Lines: the paper's lower bound on r_k (k ∈ [N]) for local training, DecL and FL, with the
 # hidden constants C_num, C_den of its O(d^{−2/5}) terms on sliders. Markers: the smallest RV on
-# the client axes of the exact FL optimum, for the exact (hollow) target and for Eq. (17).
+# the client axes of the exact FL optimum, for the exact (hollow) target and for Eq. (17),
+# computed at every d of the axis by `theory.structured` (the targets are a multiple of the
+# identity plus a small block, so no d × d matrix is ever formed).
 
 
 # %%
 def exact_fl_min_rv(n_clients):
-    rows = []
-    for d in DIMS:
-        model = DataModel(d=d, n_clients=n_clients)
-        row = []
-        for method in ("mim", "mim-paper"):
-            opt = solve.optima(objectives.population_targets(model, method), model.c, local=False)
-            row.append(solve.representability_vector(opt["fl"])[:n_clients].min())
-        rows.append(row)
-    return np.array(rows)
+    """min_k r_k over the client axes of the exact FL optimum, per d (worst case over ties)."""
+    return {
+        method: np.array(
+            [1 - g[1] for g in structured.d_sweep(method, D_GRID, n_clients=n_clients)["gap"]]
+        )
+        for method in ("mim", "mim-paper")
+    }
 
 
 def draw_thm42(p=0.75, n_clients=4, abar=2.5, c_num=1.0, c_den=1.0, framework="all"):
@@ -149,9 +149,12 @@ def draw_thm42(p=0.75, n_clients=4, abar=2.5, c_num=1.0, c_den=1.0, framework="a
         )
         ax.plot(d, np.asarray(lb), ls=ls, label=f"Track A: Thm 4.2 LB, {fw}", **TRACK_A)
     rv = exact_fl_min_rv(n_clients)
-    ax.plot(DIMS, rv[:, 0], label="Track B: exact target, FL min r_k", **TRACK_B)
+    ax.plot(D_GRID, rv["mim"], label="Track B: exact target, FL min r_k", **TRACK_B)
     ax.plot(
-        DIMS, rv[:, 1], label="Track B: Eq. (17) target, FL min r_k", **{**TRACK_B, "mfc": "white"}
+        D_GRID,
+        rv["mim-paper"],
+        label="Track B: Eq. (17) target, FL min r_k",
+        **{**TRACK_B, "mfc": "white"},
     )
     if n_clients == N:
         ax.plot([D_TRAIN], [trained_rv[:N].min()], label="Track C: trained FL, min r_k", **TRACK_C)
