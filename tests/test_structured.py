@@ -342,3 +342,53 @@ def test_weights_combination_is_linear():
         assert X.entry(i, j) == pytest.approx(
             sum(wi * P.entry(i, j) for wi, P in zip(w, parts, strict=True))
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps and the matrix-free dense rotation
+# ---------------------------------------------------------------------------------------------
+
+
+def test_d_grid_and_n_of_d():
+    g = st.d_grid(1e2, 1e20, 19)
+    assert g[0] == 100 and g[-1] == 10**20 and all(isinstance(x, int) for x in g)
+    assert all(b > a for a, b in zip(g, g[1:], strict=False))
+    assert st.n_of_d(10**20, 1.0) == 10 and st.n_of_d(10**4, 1.0) == 2
+    assert st.n_of_d(10**20, 0.1) == 2  # never below 2
+
+
+def test_d_sweep_matches_pointwise_solve():
+    ds = [10**4, 10**9, 10**20]
+    out = st.d_sweep("cl", ds, framework="decl", c_n=1.5, graph="star")
+    for i, d in enumerate(ds):
+        n = max(2, round(1.5 * d**0.05))
+        assert out["n"][i] == n
+        model = DataModel(d=d, n_clients=n)
+        r = st.solve(model, "cl", weights=st.decl_weights("star", n))
+        assert out["s_N"][i] == r.s_N and out["gap"][i] == r.gap and out["rank"][i] == r.rank
+
+
+def test_d_sweep_is_fast():
+    out = st.d_sweep("mim", framework="fl", c_n=1.0)
+    assert out["d"][-1] == 10**20 and out["seconds"] < 10
+
+
+def test_implicit_orthogonal_is_orthogonal_and_dense():
+    H = st.ImplicitOrthogonal(64, 5)
+    Hd = H.to_dense()
+    np.testing.assert_allclose(Hd @ Hd.T, np.eye(64), atol=1e-13)
+    np.testing.assert_allclose(H.apply(np.eye(64), transpose=True), Hd.T, atol=1e-13)
+    assert np.all(np.abs(Hd) > 0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"client": 2}, {"weights": [0.4375, 0.1875, 0.1875, 0.1875]}])
+def test_rotation_matrix_free_equals_dense(kw):
+    model = DataModel(d=150, n_clients=4)
+    H = st.ImplicitOrthogonal(150, 1)
+    r = st.solve_rotation(model, rotation=H, steps=20, **kw)
+    ref = st.solve_dense(model, "cl-dissimilar", H=H.to_dense(), **kw)
+    assert not ref.tied and r["converged"] and r["rank"] == ref.rank
+    np.testing.assert_allclose(r["rv"], ref.rv_range(range(8))[0], atol=1e-9)
+    assert r["gap"] == pytest.approx(ref.gap[0], abs=1e-9)
+    np.testing.assert_allclose(r["eigenvalues"][:8], ref.eigenvalues[:8], atol=1e-9)
+    assert r["trH"] == pytest.approx(np.trace(H.to_dense()[:8, :8]), abs=1e-12)

@@ -1,0 +1,346 @@
+"""Break-even hidden constants of the Track A bounds against the exact model at any d.
+
+Every bound of Thms 4.2 / 4.3 of arXiv 2607.02447 (``theory.symbolic.lower_bound``) reads
+
+    LB = 1 − C_num d^{−e} / (Den ± C_den d^{−e}),   Den = g d^{2/5}, g(1 − 1/|Ā|) d^{2/5},
+                                                    or g d^{2/5} − Θ(d^{7/20})   (FL),
+
+with Θ(d^{7/20}) = g d^{2/5}/N, N = C_N d^{1/20} (``fl_term="eq37"``) or C_F d^{7/20}
+(``"theta"``). For one hidden constant at a time (the others at 1) the break-even value C*(d)
+solves LB(C) = r(d) in closed form (sympy ``solve``; LB is a linear-fractional function of each
+constant), where r(d) is the exact RV of the bound's coordinates from :mod:`theory.structured`
+(min over k ∈ [N] ∖ {i} locally, over k ∈ [N] globally; over the optimal set the smallest
+("worst") or largest ("best") value).
+
+Readings of the constants (which one is varied):
+
+* ``c_num`` — the numerator O(d^{−e}); LB decreases in it: the bound holds iff C_num ≥ C*.
+* ``c_den`` — the denominator O(d^{−e}); with "+O" LB increases in it: holds iff C_den ≤ C*
+  (with the "−O" of Eqs. 63–64 it decreases).
+* ``c_f`` — FL with Θ(d^{7/20}) = C_F d^{7/20}; LB decreases in it: holds iff C_F ≥ C* (and
+  the denominator stays positive).
+* ``c_n`` — FL with Θ = g d^{2/5}/(C_N d^{1/20}); LB increases in it: holds iff C_N ≤ C*.
+
+Growth: the exponent is the least-squares slope of log C* against log d over d ∈ [10⁴, 10²⁰].
+A reading *degenerates* when the constant that would rescue the bound escapes every fixed
+value as d → ∞: for a constant the bound needs large (LB decreasing) when C* → ∞ (exponent >
+``SLOPE_TOL``); for a constant the bound needs small (LB increasing) when C* ≤ 0 at the large-d
+end (no positive value works) or C* → 0 (exponent < −``SLOPE_TOL``). The claim is labelled
+``"violated (asymptotically)"`` when every applicable reading degenerates, and
+``"not violated asymptotically"`` otherwise; ``"holds for every constant"`` readings
+(r = 1 within tolerance, so any constant works) never degenerate.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+import sympy as sp
+
+from theory import _validate as v
+from theory import structured as st
+from theory import symbolic as S
+from theory.datamodel import DataModel
+
+READINGS = ("c_num", "c_den", "c_f", "c_n")
+#: |slope| of log C* vs log d below this counts as bounded (no growth).
+SLOPE_TOL = 0.01
+#: 1 − r below this (the exact RV equals 1 to rounding) means any constant works.
+ONE_TOL = 1e-12
+#: exact readings of each Track A bound
+EXACT_METHODS = {
+    "mim": ("mim", "mim-independent", "mim-recon", "mim-paper"),
+    "cl_similar": ("cl",),
+    "cl_dissimilar": ("cl-dissimilar",),
+}
+_SYMBOL = {"c_num": S.C_num, "c_den": S.C_den, "c_f": S.C_F, "c_n": S.C_N}
+_ARGS = (S.d, S.p, S.abar, S.N, S.trH, S.C_num, S.C_den, S.C_F, S.C_N)
+_R = sp.Symbol("r", real=True)
+
+
+def _setting(framework: str, reading: str) -> tuple[str, str] | None:
+    """(fl_term, n_mode) under which ``reading`` appears in the bound; None if it does not."""
+    if reading in ("c_num", "c_den"):
+        return "eq37", "given"
+    if framework != "fl":
+        return None
+    return ("theta", "given") if reading == "c_f" else ("eq37", "default")
+
+
+@functools.cache
+def breakeven_expression(method: str, framework: str, reading: str, sign: str = "+"):
+    """Closed form of C* solving LB(C) = r (sympy), or None when the constant does not enter.
+
+    Args:
+      method: bound method ``"mim"``, ``"cl_similar"``, ``"cl_dissimilar"``.
+      framework: ``"local"``, ``"decl"``, ``"fl"``.
+      reading: one of ``READINGS``.
+      sign: ``"+"`` or ``"-"`` (the "−O" of Eqs. 63–64, CL under DecL).
+
+    Returns:
+      ``(expr, direction)`` with ``expr`` in the symbols of :mod:`theory.symbolic` and r, and
+      ``direction`` −1 when LB decreases in the constant (the bound needs C ≥ C*), +1 when it
+      increases (needs C ≤ C*).
+
+    Example:
+      >>> expr, direction = breakeven_expression("mim", "local", "c_num")
+      >>> want = (1 - _R) * (2 * S.p * (1 - S.p) * S.d ** sp.Rational(4, 5) + S.C_den)
+      >>> sp.simplify(expr - want), direction
+      (0, -1)
+    """
+    v.choice(method, "method", S.METHODS)
+    v.choice(framework, "framework", S.FRAMEWORKS)
+    v.choice(reading, "reading", READINGS)
+    setting = _setting(framework, reading)
+    if setting is None:
+        return None
+    fl_term, n_mode = setting
+    lb = S.lower_bound(method, framework, sign, fl_term, n_mode)
+    sym = _SYMBOL[reading]
+    if sym not in lb.free_symbols:
+        return None
+    y = sp.Symbol("y", real=True)
+    sols = sp.solve(sp.Eq(lb.subs(sym, y), _R), y)
+    if len(sols) != 1:
+        raise AssertionError(f"expected one break-even solution, got {sols}")
+    deriv = sp.diff(lb, sym)
+    # sign of ∂LB/∂C at a generic admissible point (d large, p = 3/4, |Ā| = 2, N = 3, constants 1)
+    point = {S.d: 10**8, S.p: sp.Rational(3, 4), S.abar: 2, S.N: 3, S.trH: 1}
+    point.update({s: 1 for s in _SYMBOL.values()})
+    direction = -1 if float(deriv.subs(point)) < 0 else 1
+    return sp.simplify(sols[0]), direction
+
+
+@functools.cache
+def _numeric(method: str, framework: str, reading: str, sign: str):
+    found = breakeven_expression(method, framework, reading, sign)
+    if found is None:
+        return None
+    expr, direction = found
+    fn = sp.lambdify((*_ARGS, _R), expr, modules="numpy")
+    return fn, direction
+
+
+def breakeven(
+    method: str,
+    framework: str,
+    reading: str,
+    *,
+    d,
+    r,
+    p: float = 0.75,
+    abar: float = 2.0,
+    n: float = 4.0,
+    trH: float = 1.0,
+    sign: str = "+",
+) -> np.ndarray:
+    """C*(d) for arrays d and exact values r (NaN where the reading does not apply).
+
+    Other constants are 1. ``n`` is the N of the FL term when it is given (readings c_num,
+    c_den); for ``c_n`` the bound uses N = C_N d^{1/20}.
+
+    Example:
+      >>> float(breakeven("mim", "local", "c_num", d=1e10, r=1/3, p=0.75)[()]) > 1e7
+      True
+    """
+    got = _numeric(method, framework, reading, sign)
+    d = np.asarray(d, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    if got is None:
+        return np.full(np.broadcast(d, r).shape, np.nan)
+    fn, _ = got
+    with np.errstate(all="ignore"):
+        return np.asarray(
+            fn(d, p, abar, n, trH, 1.0, 1.0, 1.0, 1.0, r) + 0.0 * d + 0.0 * r, dtype=np.float64
+        )
+
+
+def growth_exponent(ds: Sequence[float], values: Sequence[float]) -> float:
+    """Least-squares slope of log C* against log d over the points where C* > 0 is finite.
+
+    Example:
+      >>> round(growth_exponent([1e4, 1e8, 1e12], [1e1, 1e3, 1e5]), 6)
+      0.5
+    """
+    x = np.log(np.asarray(ds, dtype=np.float64))
+    y = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(y) & (y > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(x[ok], np.log(y[ok]), 1)[0])
+
+
+def _status(cstar: np.ndarray, direction: int, one: np.ndarray, exponent: float) -> str:
+    if np.all(one):
+        return "holds for every constant"
+    tail = cstar[-3:]
+    if direction < 0:  # the bound needs C >= C*
+        if np.all(~np.isfinite(tail)):
+            return "invalid"
+        if np.all(tail <= 0):
+            return "holds for every constant"
+        return "degenerates (C* -> inf)" if exponent > SLOPE_TOL else "bounded"
+    if np.all(~(tail > 0)):  # needs C <= C* but C* <= 0 (or undefined): no positive constant
+        return "degenerates (no positive constant)"
+    return "degenerates (C* -> 0)" if exponent < -SLOPE_TOL else "bounded"
+
+
+def exact_values(
+    exact_method: str,
+    framework: str,
+    ds: Sequence[int],
+    *,
+    n_clients: int = 4,
+    c_n: float | None = None,
+    graph: str = "star",
+    p: float = 0.75,
+    H=None,
+    rare_axis="class-index",
+) -> dict:
+    """Exact r(d) for a bound: min RV over its coordinates, worst and best over the optimal set.
+
+    Local: min over clients i of min_{k ∈ [N]∖{i}} r_{i,k}; global: min_{k ∈ [N]} r_k. Also the
+    N and |Ā| of each d (N = max(2, round(C_N d^{1/20})) when ``c_n`` is given).
+    """
+    worst, best, ns, abars = [], [], [], []
+    for d in ds:
+        n = st.n_of_d(d, c_n) if c_n is not None else n_clients
+        model = DataModel(d=d, n_clients=n, rare_axis=rare_axis)
+        if framework == "local":
+            res = [st.solve(model, exact_method, client=i, H=H, p=p) for i in range(n)]
+        else:
+            res = [st.solve_framework(model, exact_method, framework, graph=graph, H=H, p=p)]
+        worst.append(min(1.0 - r.gap[1] for r in res))
+        best.append(min(1.0 - r.gap[0] for r in res))
+        ns.append(n)
+        abars.append(st.decl_abar(graph, n) if framework == "decl" else float(n))
+    return {"worst": np.array(worst), "best": np.array(best), "n": ns, "abar": abars}
+
+
+def _trh(model_n: int, H) -> float:
+    """tr(P_c H_sym P_c) over e_1..e_c (Assumption A.9) of a structured transform."""
+    model = DataModel(d=10**6, n_clients=model_n)
+    t = st.structured_transform(H, model)
+    c = model.c
+    pos = {cc: j for j, cc in enumerate(t.coords)}
+    return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
+
+
+def asymptotic_verdict(
+    method: str,
+    framework: str,
+    *,
+    exact_method: str | None = None,
+    ds: Sequence[int] | None = None,
+    n_clients: int = 4,
+    c_n: float | None = None,
+    graph: str = "star",
+    p: float = 0.75,
+    H=None,
+    rare_axis="class-index",
+    sign: str = "+",
+    optimum: str = "worst",
+) -> dict:
+    """Break-even constants of one bound against one exact reading, their growth and the label.
+
+    Args:
+      method: bound method ``"mim"``, ``"cl_similar"``, ``"cl_dissimilar"``.
+      framework: ``"local"``, ``"decl"``, ``"fl"``.
+      exact_method: exact model method (default: the first of ``EXACT_METHODS[method]``).
+      ds: d grid (default 17 points over [10⁴, 10²⁰]).
+      n_clients / c_n: N fixed, or N = max(2, round(C_N d^{1/20})).
+      graph: DecL graph (π of Eq. 1 and |Ā|); p, H, rare_axis: the exact model.
+      sign: "±O" of the CL DecL denominator; optimum: ``"worst"`` or ``"best"`` over the
+        optimal set.
+
+    Returns:
+      dict: ``label`` ("violated (asymptotically)" or "not violated asymptotically"), ``d``,
+      ``r`` (exact values), ``readings``: {reading: {``cstar`` (per d), ``exponent``,
+      ``direction``, ``status``}} for the applicable readings, and the configuration.
+
+    Example:
+      >>> out = asymptotic_verdict("mim", "local", ds=[10**4, 10**12, 10**20])
+      >>> sorted(out["readings"]), out["readings"]["c_num"]["direction"]
+      (['c_den', 'c_num'], 'bound holds iff C >= C*')
+    """
+    v.choice(method, "method", S.METHODS)
+    v.choice(framework, "framework", S.FRAMEWORKS)
+    v.choice(optimum, "optimum", ("worst", "best"))
+    exact_method = EXACT_METHODS[method][0] if exact_method is None else exact_method
+    v.choice(exact_method, "exact_method", EXACT_METHODS[method])
+    if method == "cl_dissimilar" and H is None:
+        H = "identity"
+    ds = st.d_grid(1e4, 1e20, 17) if ds is None else [v.integer(x, "ds", lo=1) for x in ds]
+    ex = exact_values(
+        exact_method,
+        framework,
+        ds,
+        n_clients=n_clients,
+        c_n=c_n,
+        graph=graph,
+        p=p,
+        H=H if exact_method == "cl-dissimilar" else None,
+        rare_axis=rare_axis,
+    )
+    r = ex[optimum]
+    one = (1.0 - r) <= ONE_TOL
+    trh = _trh(ex["n"][0], H) if method == "cl_dissimilar" else 1.0
+    dsf = np.asarray([float(x) for x in ds])
+    readings = {}
+    for reading in READINGS:
+        got = _numeric(method, framework, reading, sign)
+        if got is None:
+            continue
+        _, direction = got
+        cstar = breakeven(
+            method,
+            framework,
+            reading,
+            d=dsf,
+            r=np.where(one, 1.0, r),
+            p=p,
+            abar=np.asarray(ex["abar"], dtype=np.float64),
+            n=np.asarray(ex["n"], dtype=np.float64),
+            trH=trh,
+            sign=sign,
+        )
+        expo = growth_exponent(dsf, cstar)
+        readings[reading] = {
+            "cstar": cstar,
+            "exponent": expo,
+            "direction": "bound holds iff C >= C*" if direction < 0 else "bound holds iff C <= C*",
+            "status": _status(cstar, direction, one, expo),
+        }
+    degenerate = all(x["status"].startswith("degenerates") for x in readings.values())
+    return {
+        "label": "violated (asymptotically)" if degenerate else "not violated asymptotically",
+        "method": method,
+        "framework": framework,
+        "exact_method": exact_method,
+        "optimum": optimum,
+        "d": list(ds),
+        "r": r,
+        "n": ex["n"],
+        "abar": ex["abar"],
+        "trH": trh,
+        "sign": sign,
+        "readings": readings,
+        "rule": (
+            "violated (asymptotically) iff every applicable reading degenerates: the constant "
+            f"that rescues the bound grows as d^x with x > {SLOPE_TOL} (bound needs C >= C*), "
+            f"or shrinks as d^x with x < -{SLOPE_TOL} or has no positive value at the largest "
+            "d (bound needs C <= C*)"
+        ),
+    }
+
+
+def all_verdicts(**kwargs) -> list[dict]:
+    """:func:`asymptotic_verdict` for every bound × framework × exact reading (same kwargs)."""
+    out = []
+    for method, exacts in EXACT_METHODS.items():
+        for framework in S.FRAMEWORKS:
+            for exact in exacts:
+                out.append(asymptotic_verdict(method, framework, exact_method=exact, **kwargs))
+    return out
