@@ -269,7 +269,7 @@ def solve_target(
     hi = rS + np.sum(T_m**2, axis=1)
     rng = np.random.default_rng(seed)
     K = _frames(T_m, k, m, rng)  # (F, q, k)
-    cl_part = np.sum(np.einsum("jq,fqk->fjk", T_m, K) ** 2, axis=2)  # (F, m)
+    cl_part = np.sum(np.matmul(T_m[None], K) ** 2, axis=2)  # (F, m)
     samples = np.concatenate([rv[None, :m], rS[None, :] + cl_part], axis=0)
     return Solution(rv, samples, lo, hi, rank, True, dl, dr, lam[: c + 1].copy())
 
