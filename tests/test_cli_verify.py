@@ -31,6 +31,7 @@ def test_cli_verify_json(capsys):
         (["--c-den", "-1"], "c_den"),
         (["--graph", "random_regular"], "degree"),  # under-specified graph
         (["--graph", "erdos_renyi"], "prob"),
+        (["--n-clients", "2"], "graph"),  # star needs N >= 3
     ],
 )
 def test_cli_verify_bad_input(capsys, argv, field):

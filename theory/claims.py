@@ -177,7 +177,13 @@ class VerifyConfig:
         sweep = tuple(v.integer(x, "d_sweep", lo=2 * self.n_clients) for x in self.d_sweep)
         object.__setattr__(self, "d_sweep", sweep)
         self.model()  # validates d, n_clients, c, τ, μ, rare options
-        a = self.adjacency()  # validates the graph: fully specified, connected
+        try:  # validates the graph: defined at this N, fully specified, connected
+            a = self.adjacency()
+        except ValueError as err:
+            msg = " ".join(str(err).split())
+            if msg.startswith("n:"):  # the graph is not defined at this N: name the graph
+                v.fail("graph", f"a graph defined on n_clients={self.n_clients} nodes", self.graph)
+            raise
         if not topology.is_connected(a):
             v.fail("graph", "a connected graph", f"{self.graph} (disconnected)")
 
