@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 
 from theory import _validate as v
 
@@ -44,10 +45,11 @@ def _img(x: Any) -> jax.Array:
 def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
     """Random translation by (dy, dx) ~ U{−s..s}², zero fill: crop of the s-padded image.
 
-    Example:
-      >>> import jax.random as jr
-      >>> shift(jnp.ones((4, 4, 1)), 0, key=jr.key(0)).sum().item()
-      16.0
+        Example:
+          >>> import jax.random as jr
+    import numpy as np
+          >>> shift(jnp.ones((4, 4, 1)), 0, key=jr.key(0)).sum().item()
+          16.0
     """
     x = _img(x)
     s = v.integer(s, "s", lo=0)
@@ -107,20 +109,22 @@ def style_params(n_clients: int, *, key: jax.Array, strength: float = 1.0) -> ja
     return jnp.stack([gain, offset, blur, flp], axis=1)
 
 
-def client_style(x: Any, style: Any) -> jax.Array:
+def client_style(x: Any, style: Any) -> Any:
     """Apply one client's fixed style (4,) to its images (M, H, W, C): 3×3 box blur mixed in
-    with weight ``blur``, then gain·x + offset, then a flip if ``flip`` = 1. Deterministic."""
-    x = jnp.asarray(x)
+    with weight ``blur``, then gain·x + offset, then a flip if ``flip`` = 1. Deterministic;
+    NumPy in, NumPy out (data preparation), JAX in, JAX out."""
+    xp = np if isinstance(x, np.ndarray) else jnp
+    x = xp.asarray(x)
     if x.ndim != 4:
         v.fail("x", "images of shape (M, H, W, C)", f"shape {tuple(x.shape)}")
-    style = jnp.asarray(style, x.dtype)
+    style = xp.asarray(style).astype(x.dtype)
     gain, offset, blur, flp = style[0], style[1], style[2], style[3]
-    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+    padded = xp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
     h, w = x.shape[1], x.shape[2]
     box = sum(padded[:, i : i + h, j : j + w, :] for i in range(3) for j in range(3)) / 9.0
     y = (1.0 - blur) * x + blur * box
     y = gain * y + offset
-    return jnp.where(flp > 0.5, y[:, :, ::-1, :], y)
+    return xp.where(flp > 0.5, y[:, :, ::-1, :], y).astype(x.dtype)
 
 
 def patchify(x: Any, patch: int) -> jax.Array:

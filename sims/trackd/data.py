@@ -119,6 +119,6 @@ def split_clients(
         styles = np.asarray(
             augment.style_params(n_clients, key=jr.fold_in(key, 1), strength=strength)
         )
-        xs = [np.asarray(augment.client_style(x, st)) for x, st in zip(xs, styles, strict=True)]
+        xs = [augment.client_style(x, st) for x, st in zip(xs, styles, strict=True)]
         report["styles"] = styles.tolist()
     return xs, ys, report

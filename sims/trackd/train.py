@@ -165,7 +165,8 @@ def tile_clients(images: list, rows: int, *, key: jax.Array) -> np.ndarray:
         x = np.asarray(x)
         if x.shape[0] < 1:
             v.fail("images", "clients with at least one image", f"client {k} is empty")
-        perm = np.asarray(jr.permutation(jr.fold_in(key, k), x.shape[0]))
+        rng = np.random.default_rng(np.asarray(jr.key_data(jr.fold_in(key, k))).ravel())
+        perm = rng.permutation(x.shape[0])
         idx = np.resize(perm, rows)
         out.append(x[idx])
     return np.stack(out)

@@ -1,0 +1,119 @@
+"""``dssl trackd``: Track D — the paper's experiments with small nonlinear encoders (flax MLP
+and patch ViT; MAE, SimSiam, MAR) in vmapped FL and DecL on real images, with the Track D
+verdicts (rule fixed in ``sims.trackd.verdicts``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from sims.commands import _common as cm
+
+NAME = "trackd"
+HELP = "Track D: nonlinear encoders (MLP/ViT; MAE, SimSiam, MAR) in FL/DecL on real images"
+
+EXPERIMENTS = ("table1", "fig2a", "table6", "fig2b", "table5")
+PRESETS = ("fast", "default", "paper-scale")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--experiment", default="all", choices=EXPERIMENTS + ("all",))
+    p.add_argument("--preset", default="fast", choices=PRESETS)
+    p.add_argument("--dataset", default=None, choices=("digits", "cifar10"),
+                   help="override the preset's dataset (cifar10 needs --data-path)")  # fmt: skip
+    p.add_argument("--data-path", default=None, help="CIFAR-10 directory (python format)")
+    p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
+    p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
+    p.add_argument("--out", default=None, help="write <experiment>.json and figures here")
+
+
+def _override(cfg, args):
+    common = cfg.common
+    changes = {}
+    if args.dataset is not None:
+        changes["dataset"] = args.dataset
+    if args.data_path is not None:
+        if not os.path.isdir(args.data_path):
+            from theory import _validate as v
+
+            v.fail("data-path", "an existing directory", args.data_path)
+        changes["data_path"] = args.data_path
+    if args.seeds is not None:
+        changes["seeds"] = args.seeds
+    if args.rounds is not None:
+        changes["rounds"] = args.rounds
+    if (changes.get("dataset", common.dataset) == "cifar10") and (
+        changes.get("data_path", common.data_path) is None
+    ):
+        from theory import _validate as v
+
+        v.fail("data-path", "a CIFAR-10 directory when the dataset is cifar10", None)
+    return dataclasses.replace(cfg, common=dataclasses.replace(common, **changes))
+
+
+def run(args) -> dict:
+    """Run the selected experiments; return their headline numbers and the verdicts."""
+    from sims.trackd import experiments, presets, verdicts
+
+    names = EXPERIMENTS if args.experiment == "all" else (args.experiment,)
+    cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
+    out_dir = cm.check_out_dir(args.out) if args.out else None
+    results = {}
+    for n in names:
+        results[n] = experiments.EXPERIMENTS[n](cfgs[n])
+        if out_dir is not None:
+            _write(out_dir, n, results[n])
+    dec = experiments.decisions(results)
+    return {
+        "preset": args.preset,
+        "experiments": {n: _headline(n, r) for n, r in results.items()},
+        "verdicts": verdicts.verdict_table(dec),
+    }
+
+
+def _write(out_dir: str, name: str, result: dict) -> None:
+    from sims import figures as _figs  # noqa: F401 - sets the Agg backend
+    from sims.figures import trackd as figs
+    from sims.pipeline import jsonio
+
+    os.makedirs(out_dir, exist_ok=True)
+    jsonio.write_json(os.path.join(out_dir, f"trackd_{name}.json"), result)
+    fig = getattr(figs, f"make_trackd_{name}_figure")(result)
+    jsonio.savefig(fig, os.path.join(out_dir, f"trackd_{name}.png"))
+
+
+def _headline(name: str, r: dict) -> dict:
+    if name == "table1":
+        return {f"{c['method']}+{c['arch']} {c['skew']}": c["probe"] for c in r["cells"]}
+    if name == "table5":
+        return r["summary"]
+    out = dict(r["summary"])
+    if "fl_summary" in r:
+        out["fl"] = r["fl_summary"]
+    return out
+
+
+def format_text(result: dict) -> str:
+    """Verdict lines, then the headline accuracies."""
+    lines = [f"Track D ({result['preset']} preset)"]
+    for row in result["verdicts"]:
+        if row["track_d"] == "not-run":
+            lines.append(f"  {row['claim']:<13} not-run")
+        else:
+            lines.append(
+                f"  {row['claim']:<13} {row['track_d']:<10} Δ = {row['mean']:+.4f} ± "
+                f"{row['se']:.4f} (SE, {row['n_seeds']} seeds); paper: {row['paper']}"
+            )
+    for name, head in result["experiments"].items():
+        lines.append(f"{name}:")
+        for k, s in _flat(head):
+            lines.append(f"  {k:<40} {s['mean']:.3f} ± {s['se']:.3f}")
+    return "\n".join(lines)
+
+
+def _flat(d: dict, prefix: str = ""):
+    for k, val in d.items():
+        if isinstance(val, dict) and "mean" in val and "se" in val:
+            yield prefix + str(k), val
+        elif isinstance(val, dict):
+            yield from _flat(val, prefix + str(k) + " ")

@@ -1,0 +1,563 @@
+"""Track D experiments: pure ``compute(cfg) -> dict`` functions, one per paper table/figure.
+
+Every experiment runs S seeds; within a seed the compared arms share the data split, the
+client partition, the tiling and the initial parameters (seed key ``jr.key(1000 + s)``:
+``fold_in(·, 1)`` partition, ``fold_in(·, 2)`` tiling, ``fold_in(·, 3)`` graphs,
+``fold_in(·, 4)`` network init and engine), so per-seed differences are paired. Accuracy is
+the held-out ridge linear-probe accuracy of the global encoder's features, fitted on the
+(unstyled) training images; k-NN accuracy and the effective rank are reported alongside.
+
+Results are JSON-serialisable dicts; :func:`decisions` turns them into the Track D verdicts
+with the rule of :mod:`sims.trackd.verdicts` (written before the runs).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import jax
+import jax.random as jr
+import numpy as np
+
+from sims.trackd import data as tdata
+from sims.trackd import evaluate as ev
+from sims.trackd import verdicts as vd
+from sims.trackd.losses import LossConfig
+from sims.trackd.models import NetConfig, init_params
+from sims.trackd.presets import Common, Fig2a, Fig2b, Table1, Table5, Table6
+from sims.trackd.train import (
+    TrainConfig,
+    client_update,
+    global_net,
+    tile_clients,
+    train,
+)
+from theory import topology
+
+__all__ = [
+    "net_config",
+    "run_arm",
+    "table1",
+    "fig2a",
+    "table6",
+    "fig2b",
+    "table5",
+    "decisions",
+    "EXPERIMENTS",
+]
+
+
+def _seed_key(s: int) -> jax.Array:
+    return jr.key(1000 + s)
+
+
+@functools.lru_cache(maxsize=4)
+def _images(common: Common) -> tdata.Images:
+    return tdata.load_images(
+        common.dataset,
+        key=jr.key(0),
+        path=common.data_path,
+        max_train=common.max_train,
+        max_test=common.max_test,
+    )
+
+
+def net_config(common: Common, arch: str, objective: str, image_shape: tuple) -> NetConfig:
+    """The :class:`NetConfig` of an arm: patches from the image shape, sizes from ``common``."""
+    h, w, c = image_shape
+    s = common.patch
+    return NetConfig(
+        arch=arch,
+        head="simsiam" if objective == "simsiam" else "mae",
+        n_patches=(h // s) * (w // s),
+        patch_dim=s * s * c,
+        width=common.width,
+        depth=common.depth,
+        heads=common.heads,
+        embed=common.embed,
+    )
+
+
+def _train_cfg(common: Common, clients_per_round: int | None) -> TrainConfig:
+    return TrainConfig(
+        rounds=common.rounds,
+        local_steps=common.local_steps,
+        batch_size=common.batch_size,
+        lr=common.lr,
+        clients_per_round=clients_per_round,
+    )
+
+
+def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) -> dict:
+    z_tr = ev.features(nc, params, images.x_train, common.patch)
+    z_te = ev.features(nc, params, images.x_test, common.patch)
+    out = {
+        "probe": ev.probe(
+            z_tr,
+            images.y_train,
+            z_te,
+            images.y_test,
+            n_classes=images.n_classes,
+            ridge=common.ridge,
+        ),
+        "knn": ev.knn(
+            z_tr, images.y_train, z_te, images.y_test, k=common.knn_k, n_classes=images.n_classes
+        ),
+    }
+    out.update(ev.effective_rank(z_te))
+    return out
+
+
+def run_arm(
+    common: Common,
+    arch: str,
+    objective: str,
+    data: np.ndarray,
+    *,
+    mixing: Any,
+    clients_per_round: int | None,
+    key: jax.Array,
+) -> tuple[Any, dict]:
+    """Train one arm through the engine and evaluate its global encoder.
+
+    Returns ``(result, metrics)`` with metrics probe / knn / erank / rank / seconds /
+    final_loss / untrained_probe (the same encoder at initialisation).
+    """
+    images = _images(common)
+    nc = net_config(common, arch, objective, images.x_train.shape[1:])
+    lc = LossConfig(objective, patch=common.patch, p=common.p)
+    t0 = time.perf_counter()
+    res = train(nc, lc, _train_cfg(common, clients_per_round), data, mixing=mixing, key=key)
+    metrics = _evaluate(common, nc, global_net(res, objective), images)
+    metrics["seconds"] = time.perf_counter() - t0
+    # the same encoder before training (train() initialises from fold_in(key, 0)): the floor
+    # that tells whether pre-training moved the probe at all
+    metrics["untrained_probe"] = _evaluate(
+        common, nc, init_params(nc, key=jr.fold_in(key, 0)), images
+    )["probe"]
+    metrics["final_loss"] = float(np.asarray(res.trace["loss"])[-1])
+    return res, metrics
+
+
+def _split(common: Common, n: int, skew: str, alpha: float, key: jax.Array):
+    images = _images(common)
+    xs, ys, rep = tdata.split_clients(images, n, skew, key=jr.fold_in(key, 1), alpha=alpha)
+    data = tile_clients(xs, common.rows, key=jr.fold_in(key, 2))
+    return data, xs, ys, rep
+
+
+def _chance(common: Common) -> float:
+    return 1.0 / _images(common).n_classes
+
+
+def _meta(common: Common, **extra) -> dict:
+    images = _images(common)
+    return {
+        "dataset": common.dataset,
+        "n_train": int(images.x_train.shape[0]),
+        "n_test": int(images.x_test.shape[0]),
+        "image_shape": list(images.x_train.shape[1:]),
+        "seeds": common.seeds,
+        "rounds": common.rounds,
+        "local_steps": common.local_steps,
+        "batch_size": common.batch_size,
+        "width": common.width,
+        "depth": common.depth,
+        "chance": _chance(common),
+        **extra,
+    }
+
+
+def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:
+    """Undirected graph with mean neighbourhood size |Ā| = abar (degree abar − 1): random
+    regular (``uniform``: every |A_i| = abar) or Erdős–Rényi (``general``); complete at N."""
+    if abar >= n:
+        return topology.complete(n)
+    seed = int(jr.randint(key, (), 0, 2**31 - 1))
+    if kind == "uniform":
+        return topology.random_regular(n, abar - 1, seed=seed)
+    return topology.erdos_renyi(n, avg_degree=abar - 1, seed=seed)
+
+
+def _abar(adj: np.ndarray) -> float:
+    return float(np.mean(adj.sum(axis=1) + 1.0))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def table1(cfg: Table1) -> dict:
+    """Table 1 analogue: probe accuracy and drop from IID for MAE vs SimSiam × arch × skew (FL)."""
+    c = cfg.common
+    acc = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+    knn = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+    erank = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+    untrained = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+    reports = {}
+    for s in range(c.seeds):
+        key = _seed_key(s)
+        for skew in cfg.skews:
+            data, _, _, rep = _split(c, cfg.n_clients, skew, cfg.alpha, key)
+            reports.setdefault(skew, []).append({"tv_mean": rep["tv_mean"], "sizes": rep["sizes"]})
+            for arch in cfg.archs:
+                for m in cfg.methods:
+                    _, met = run_arm(
+                        c,
+                        arch,
+                        m,
+                        data,
+                        mixing="fedavg",
+                        clients_per_round=cfg.clients_per_round,
+                        key=jr.fold_in(key, 4),
+                    )
+                    acc[m][arch][skew].append(met["probe"])
+                    knn[m][arch][skew].append(met["knn"])
+                    erank[m][arch][skew].append(met["erank"])
+                    untrained[m][arch][skew].append(met["untrained_probe"])
+    chance = _chance(c)
+    cells, drops = [], {}
+    for m in cfg.methods:
+        for arch in cfg.archs:
+            for skew in cfg.skews:
+                row = {"method": m, "arch": arch, "skew": skew}
+                row["probe"] = ev.summarize_seeds(acc[m][arch][skew], chance=chance)
+                row["knn"] = ev.summarize_seeds(knn[m][arch][skew], chance=chance)
+                row["erank"] = ev.summarize_seeds(erank[m][arch][skew])
+                row["untrained"] = ev.summarize_seeds(untrained[m][arch][skew], chance=chance)
+                if skew != "iid" and "iid" in cfg.skews:
+                    d = np.asarray(acc[m][arch]["iid"]) - np.asarray(acc[m][arch][skew])
+                    row["drop"] = ev.summarize_seeds(d)
+                    drops[(m, arch, skew)] = d
+                cells.append(row)
+    return {
+        "meta": _meta(
+            c,
+            n_clients=cfg.n_clients,
+            clients_per_round=cfg.clients_per_round,
+            alpha=cfg.alpha,
+            framework="fl",
+        ),
+        "cells": cells,
+        "acc": acc,
+        "partitions": reports,
+    }
+
+
+def fig2a(cfg: Fig2a) -> dict:
+    """Fig 2a analogue: DecL MAE accuracy vs |Ā| (general / uniform graphs) and FL reference."""
+    c = cfg.common
+    acc = {k: {str(a): [] for a in cfg.abars} for k in cfg.kinds}
+    realised = {k: {str(a): [] for a in cfg.abars} for k in cfg.kinds}
+    fl, untrained = [], []
+    for s in range(c.seeds):
+        key = _seed_key(s)
+        data, _, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
+        _, met = run_arm(
+            c,
+            cfg.arch,
+            "mae",
+            data,
+            mixing="fedavg",
+            clients_per_round=None,
+            key=jr.fold_in(key, 4),
+        )
+        fl.append(met["probe"])
+        untrained.append(met["untrained_probe"])
+        for kind in cfg.kinds:
+            for a in cfg.abars:
+                adj = _graph(kind, cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
+                W = topology.uniform_mixing(adj)
+                _, met = run_arm(
+                    c,
+                    cfg.arch,
+                    "mae",
+                    data,
+                    mixing=W,
+                    clients_per_round=None,
+                    key=jr.fold_in(key, 4),
+                )
+                acc[kind][str(a)].append(met["probe"])
+                realised[kind][str(a)].append(_abar(adj))
+    chance = _chance(c)
+    return {
+        "meta": _meta(
+            c,
+            n_clients=cfg.n_clients,
+            alpha=cfg.alpha,
+            arch=cfg.arch,
+            method="mae",
+            mixing="uniform 1/|A_i|",
+        ),
+        "abars": list(cfg.abars),
+        "acc": acc,
+        "realised_abar": realised,
+        "fl": fl,
+        "summary": {
+            k: {a: ev.summarize_seeds(acc[k][a], chance=chance) for a in acc[k]} for k in acc
+        },
+        "fl_summary": ev.summarize_seeds(fl, chance=chance),
+        "untrained_summary": ev.summarize_seeds(untrained, chance=chance),
+    }
+
+
+def _push_sum(adj: np.ndarray) -> np.ndarray:
+    """Column-stochastic push-sum weights on an undirected graph: node j sends 1/|A_j| to each
+    i ∈ A_j (the transpose of the uniform rule)."""
+    return topology.uniform_mixing(adj).T
+
+
+def table6(cfg: Table6) -> dict:
+    """Table 6 analogue: DecL MAE accuracy per mixing rule at each |Ā|, FL reference."""
+    c = cfg.common
+    acc = {r: {str(a): [] for a in cfg.abars} for r in cfg.rules}
+    fl, untrained = [], []
+    for s in range(c.seeds):
+        key = _seed_key(s)
+        data, xs, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
+        sizes = np.asarray([len(x) for x in xs], np.float64)
+        _, met = run_arm(
+            c,
+            cfg.arch,
+            "mae",
+            data,
+            mixing="fedavg",
+            clients_per_round=None,
+            key=jr.fold_in(key, 4),
+        )
+        fl.append(met["probe"])
+        untrained.append(met["untrained_probe"])
+        for a in cfg.abars:
+            adj = _graph("general", cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
+            for rule in cfg.rules:
+                if rule == "push-sum":
+                    mixing = ("push-sum", _push_sum(adj))
+                else:
+                    mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
+                _, met = run_arm(
+                    c,
+                    cfg.arch,
+                    "mae",
+                    data,
+                    mixing=mixing,
+                    clients_per_round=None,
+                    key=jr.fold_in(key, 4),
+                )
+                acc[rule][str(a)].append(met["probe"])
+    chance = _chance(c)
+    return {
+        "meta": _meta(c, n_clients=cfg.n_clients, alpha=cfg.alpha, arch=cfg.arch, method="mae"),
+        "abars": list(cfg.abars),
+        "acc": acc,
+        "fl": fl,
+        "summary": {
+            r: {a: ev.summarize_seeds(acc[r][a], chance=chance) for a in acc[r]} for r in acc
+        },
+        "fl_summary": ev.summarize_seeds(fl, chance=chance),
+        "untrained_summary": ev.summarize_seeds(untrained, chance=chance),
+    }
+
+
+def fig2b(cfg: Fig2b) -> dict:
+    """Fig 2b analogue: MAR vs MAE accuracy over α in FL and DecL."""
+    c = cfg.common
+    methods = ("mae", "mar")
+    acc = {f: {m: {str(a): [] for a in cfg.alphas} for m in methods} for f in cfg.frameworks}
+    untrained = []
+    for s in range(c.seeds):
+        key = _seed_key(s)
+        for a in cfg.alphas:
+            data, _, _, _ = _split(c, cfg.n_clients, "label", a, key)
+            for f in cfg.frameworks:
+                if f == "fl":
+                    mixing, cpr = "fedavg", cfg.clients_per_round
+                else:
+                    adj = _graph("general", cfg.n_clients, cfg.decl_abar, jr.fold_in(key, 3))
+                    mixing, cpr = topology.uniform_mixing(adj), None
+                for m in methods:
+                    _, met = run_arm(
+                        c,
+                        cfg.arch,
+                        m,
+                        data,
+                        mixing=mixing,
+                        clients_per_round=cpr,
+                        key=jr.fold_in(key, 4),
+                    )
+                    acc[f][m][str(a)].append(met["probe"])
+                    untrained.append(met["untrained_probe"])
+    chance = _chance(c)
+    return {
+        "meta": _meta(
+            c,
+            n_clients=cfg.n_clients,
+            clients_per_round=cfg.clients_per_round,
+            arch=cfg.arch,
+            decl_abar=cfg.decl_abar,
+        ),
+        "alphas": list(cfg.alphas),
+        "acc": acc,
+        "summary": {
+            f: {
+                m: {a: ev.summarize_seeds(acc[f][m][a], chance=chance) for a in acc[f][m]}
+                for m in acc[f]
+            }
+            for f in acc
+        },
+        "untrained_summary": ev.summarize_seeds(untrained, chance=chance),
+    }
+
+
+_ENCODER_KEYS = ("encoder", "embed_patch", "pos", "norm")
+
+
+def _encoder_part(params: Any) -> dict:
+    inner = params["params"]
+    return {k: val for k, val in inner.items() if k in _ENCODER_KEYS or k.startswith("blocks")}
+
+
+def table5(cfg: Table5) -> dict:
+    """Table 5 analogue: layer-wise distances local 1 / local N / global after one more local
+    round from the final global model, per-client vs global probe, uniformity, rank."""
+    c = cfg.common
+    images = _images(c)
+    n = cfg.n_clients
+    rows = {m: [] for m in cfg.methods}
+    for s in range(c.seeds):
+        key = _seed_key(s)
+        data, xs, _, _ = _split(c, n, "label", cfg.alpha, key)
+        for m in cfg.methods:
+            res, met = run_arm(
+                c,
+                cfg.arch,
+                m,
+                data,
+                mixing="fedavg",
+                clients_per_round=cfg.clients_per_round,
+                key=jr.fold_in(key, 4),
+            )
+            nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
+            lc = LossConfig(m, patch=c.patch, p=c.p)
+            tc = _train_cfg(c, cfg.clients_per_round)
+            start = jax.tree.map(lambda a: a[0], res.params)
+            engine_key = jr.fold_in(jr.fold_in(key, 4), 1)
+            local = {}
+            for i in (0, n - 1):
+                p_i, _ = client_update(nc, lc, tc, start, data[i], key=engine_key, t=c.rounds, i=i)
+                local[i] = p_i["net"] if m == "mar" else p_i
+            glob = global_net(res, m)
+            enc = {k: _encoder_part(p) for k, p in (("1", local[0]), ("N", local[n - 1]))}
+            enc_g = _encoder_part(glob)
+            dist = {
+                "local1_vs_localN": ev.layer_distances(enc["1"], enc["N"])["sum"],
+                "local1_vs_global": ev.layer_distances(enc["1"], enc_g)["sum"],
+                "localN_vs_global": ev.layer_distances(enc["N"], enc_g)["sum"],
+            }
+            per_client = {
+                "local1": _evaluate(c, nc, local[0], images)["probe"],
+                "localN": _evaluate(c, nc, local[n - 1], images)["probe"],
+                "global": met["probe"],
+                "untrained": met["untrained_probe"],
+            }
+            m_per = min(64, min(len(x) for x in xs))
+            z = np.stack([ev.features(nc, glob, x[:m_per], c.patch) for x in xs])
+            uni = ev.uniformity(z)
+            rows[m].append(
+                {
+                    "distances": dist,
+                    "probe": per_client,
+                    "knn": met["knn"],
+                    "erank": met["erank"],
+                    "rank": met["rank"],
+                    "uniformity_intra": uni["intra_mean"],
+                    "uniformity_inter": uni["inter_mean"],
+                }
+            )
+    chance = _chance(c)
+    summary = {}
+    for m in cfg.methods:
+        r = rows[m]
+        summary[m] = {
+            **{k: ev.summarize_seeds([x["distances"][k] for x in r]) for k in r[0]["distances"]},
+            **{
+                f"probe_{k}": ev.summarize_seeds([x["probe"][k] for x in r], chance=chance)
+                for k in r[0]["probe"]
+            },
+            "uniformity_intra": ev.summarize_seeds([x["uniformity_intra"] for x in r]),
+            "uniformity_inter": ev.summarize_seeds([x["uniformity_inter"] for x in r]),
+            "erank": ev.summarize_seeds([x["erank"] for x in r]),
+        }
+    return {
+        "meta": _meta(
+            c,
+            n_clients=n,
+            clients_per_round=cfg.clients_per_round,
+            alpha=cfg.alpha,
+            arch=cfg.arch,
+            framework="fl",
+        ),
+        "rows": rows,
+        "summary": summary,
+    }
+
+
+EXPERIMENTS = {"table1": table1, "fig2a": fig2a, "table6": table6, "fig2b": fig2b, "table5": table5}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
+    """Track D verdicts from experiment results ``{"table1": ..., "fig2a": ..., "fig2b": ...}``
+    with :func:`sims.trackd.verdicts.decide` (Δ definitions in that module) at ``margin``."""
+    out = {}
+    t1 = results.get("table1")
+    if t1 is not None:
+        acc = t1["acc"]
+        chance = t1["meta"]["chance"]
+        archs = list(next(iter(acc.values())).keys())
+        skews = [s for s in next(iter(next(iter(acc.values())).values())) if s != "iid"]
+        if "mae" in acc and "simsiam" in acc and skews:
+            d = []
+            for a in archs:
+                for s in skews:
+                    d.append(
+                        vd.drop_differences(
+                            acc["mae"][a]["iid"],
+                            acc["mae"][a][s],
+                            acc["simsiam"][a]["iid"],
+                            acc["simsiam"][a][s],
+                        )
+                    )
+            ref = np.mean([acc["mae"][a]["iid"] for a in archs], axis=0)
+            out["mim_vs_cl"] = vd.decide(
+                np.mean(d, axis=0), reference=ref, chance=chance, margin=margin
+            )
+    f2a = results.get("fig2a")
+    if f2a is not None:
+        chance = f2a["meta"]["chance"]
+        abars = list(f2a["abars"])
+        slopes, gaps = [], []
+        for per in f2a["acc"].values():
+            y = np.asarray([per[str(a)] for a in abars]).T  # (S, P)
+            slopes.append(vd.connectivity_slopes(abars, y))
+            gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
+        out["connectivity"] = vd.decide(
+            np.mean(slopes, axis=0), reference=f2a["fl"], chance=chance, margin=margin
+        )
+        out["fl_vs_decl"] = vd.decide(
+            np.mean(gaps, axis=0), reference=f2a["fl"], chance=chance, margin=margin
+        )
+    f2b = results.get("fig2b")
+    if f2b is not None:
+        chance = f2b["meta"]["chance"]
+        diffs, refs = [], []
+        for per in f2b["acc"].values():
+            for a in per["mae"]:
+                diffs.append(np.asarray(per["mar"][a]) - np.asarray(per["mae"][a]))
+                refs.append(np.asarray(per["mae"][a]))
+        out["mar_vs_mim"] = vd.decide(
+            np.mean(diffs, axis=0), reference=np.mean(refs, axis=0), chance=chance, margin=margin
+        )
+    return out
