@@ -129,32 +129,72 @@ def principal_angle_to_optimum(W, X, c: int, *, gap_rtol: float = 1e-2) -> tuple
     return float(np.arcsin(min(1.0, s))), r
 
 
-def probe_accuracy(W, x_train, y_train, x_test, y_test, *, n_classes: int, ridge: float = 1e-3):
+def probe_accuracy(
+    W, x_train, y_train, x_test, y_test, *, n_classes: int, ridge: float = 1e-3, block: int = 65536
+):
     """Held-out accuracy of a closed-form ridge linear probe on features z = Wx (+ bias).
 
-    β = (ZᵀZ + ρ·(tr(ZᵀZ)/c')·I)⁻¹ Zᵀ Y with one-hot Y; prediction argmax Zβ.
+    β = (ZᵀZ + ρ·(tr(ZᵀZ)/c')·I)⁻¹ Zᵀ Y with one-hot Y; prediction argmax Zβ. ZᵀZ and ZᵀY are
+    accumulated over blocks of ``block`` rows, so memory is O(block·(c + K) + c²), not
+    O(m·c).
 
     Args:
       W: (c, d) encoder.
       x_train, x_test: (m, d) samples; y_train, y_test: (m,) int labels in [0, n_classes).
       n_classes: number of labels (2N for the paper's model).
-      ridge: relative ridge ρ.
+      ridge: relative ridge ρ > 0.
+      block: rows per block.
+
+    Returns:
+      accuracy in [0, 1].
+
+    Example:
+      >>> import numpy as np
+      >>> x = np.array([[1.0, 0.0], [-1.0, 0.0], [2.0, 0.0], [-2.0, 0.0]])
+      >>> probe_accuracy(np.eye(2), x, [0, 1, 0, 1], x, [0, 1, 0, 1], n_classes=2)
+      1.0
     """
-    v.integer(n_classes, "n_classes", lo=2)
+    n_classes = v.integer(n_classes, "n_classes", lo=2)
     v.real(ridge, "ridge", lo=0.0, lo_open=True)
-    W = np.asarray(W, dtype=np.float64)
+    block = v.integer(block, "block", lo=1)
+    W = v.array(W, "W", ndim=2)
+    c, d = W.shape
+    x_train = v.array(x_train, "x_train", shape=(None, d))
+    x_test = v.array(x_test, "x_test", shape=(None, d))
+    y_train = _int_labels(y_train, "y_train", x_train.shape[0], n_classes)
+    y_test = _int_labels(y_test, "y_test", x_test.shape[0], n_classes)
 
     def feats(x):
-        z = np.asarray(x, dtype=np.float64) @ W.T
+        z = x @ W.T
         return np.concatenate([z, np.ones((z.shape[0], 1))], axis=1)
 
-    z_tr, z_te = feats(x_train), feats(x_test)
-    y_tr = np.eye(n_classes)[np.asarray(y_train)]
-    gram = z_tr.T @ z_tr
+    gram = np.zeros((c + 1, c + 1))
+    zty = np.zeros((c + 1, n_classes))
+    for s in range(0, x_train.shape[0], block):
+        z = feats(x_train[s : s + block])
+        gram += z.T @ z
+        np.add.at(zty.T, y_train[s : s + block], z)
     lam = ridge * np.trace(gram) / gram.shape[0]
-    beta = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), z_tr.T @ y_tr)
-    pred = np.argmax(z_te @ beta, axis=1)
-    return float(np.mean(pred == np.asarray(y_test)))
+    beta = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), zty)
+    hits = 0
+    for s in range(0, x_test.shape[0], block):
+        pred = np.argmax(feats(x_test[s : s + block]) @ beta, axis=1)
+        hits += int(np.sum(pred == y_test[s : s + block]))
+    return hits / x_test.shape[0]
+
+
+def _int_labels(y, field: str, m: int, n_classes: int) -> np.ndarray:
+    a = np.asarray(y)
+    if a.shape != (m,):
+        v.fail(field, f"an ({m},) array of labels", f"shape {a.shape}")
+    if a.dtype.kind not in "iu":
+        if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+            a = a.astype(np.int64)
+        else:
+            v.fail(field, f"integer labels in [0, {n_classes})", "non-integer entries")
+    if m and (a.min() < 0 or a.max() >= n_classes):
+        v.fail(field, f"integer labels in [0, {n_classes})", f"range [{a.min()}, {a.max()}]")
+    return a.astype(np.int64)
 
 
 def _normalise(z: Array) -> Array:

@@ -90,7 +90,7 @@ def test_fl_population_text_output_and_progress_bar(capsys):
 @pytest.mark.parametrize(
     "argv, field",
     [
-        (["--n-clients", "1"], "n_clients"),
+        (["--n-clients", "1"], "n-clients"),
         (["--c", "99"], "c"),
         (["--lr", "-1"], "lr"),
         (["--clients-per-round", "9", "--framework", "fl"], "clients_per_round"),

@@ -119,14 +119,12 @@ def test_bad_values_exit_2_with_one_line(capsys, argv, field):
     assert main(["topology", *argv, "--json"]) == 2
     out = capsys.readouterr()
     assert out.out == ""
-    assert out.err.count("\n") == 1 and f"error: {field}: must be" in out.err
+    assert out.err.count("\n") == 1 and f"{field}: must be" in out.err
 
 
 @pytest.mark.parametrize("argv", [["--graph", "nope"], ["--mixing", "nope"], ["--n", "x"]])
 def test_bad_arguments_exit_2(capsys, argv):
-    with pytest.raises(SystemExit) as err:
-        main(["topology", *argv])
-    assert err.value.code == 2
+    assert main(["topology", *argv]) == 2
     e = capsys.readouterr().err
     assert e.count("\n") == 1 and argv[0] in e
 

@@ -1,8 +1,10 @@
 """Argument validation shared by every public entry point.
 
 Each check raises ``ValueError`` with one line that names the field, the allowed range and the
-value received, e.g. ``"p: must be in (0, 1), got 1.5"``. The CLI turns that line into exit
-status 2.
+value received, e.g. ``"p: must be in (0, 1), got 1.5"``. A value of the wrong type (a string
+where a number is expected, None, a dict for an array) raises :class:`FieldTypeError`, which is
+both a ``TypeError`` and a ``ValueError`` with the same one-line message. The CLI turns either
+into exit status 2.
 """
 
 from __future__ import annotations
@@ -14,9 +16,37 @@ from typing import Any
 import numpy as np
 
 
+class FieldTypeError(TypeError, ValueError):
+    """A wrong-type argument. Also a ValueError, so code that catches the project's one-line
+    ValueError (the CLI) handles it the same way."""
+
+
 def fail(field: str, allowed: str, value: Any) -> None:
     """Raise the project's one-line ValueError."""
     raise ValueError(f"{field}: must be {allowed}, got {_short(value)}")
+
+
+def fail_type(field: str, allowed: str, value: Any) -> None:
+    """Raise the one-line :class:`FieldTypeError` (a TypeError and a ValueError)."""
+    raise FieldTypeError(
+        f"{field}: must be {allowed}, got {_short(value)} ({type(value).__name__})"
+    )
+
+
+def _is_number(value: Any) -> bool:
+    """A real scalar of any numeric type (Python, NumPy, 0-d JAX/NumPy array, sympy/Fraction
+    numbers); not str, bytes, bool, None or containers."""
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_, dict, list, tuple, set)):
+        return False
+    if hasattr(value, "shape") and np.ndim(value) != 0:
+        return False
+    if np.ndim(value) == 0 and getattr(getattr(value, "dtype", None), "kind", "f") == "b":
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _short(value: Any) -> str:
@@ -27,6 +57,10 @@ def _short(value: Any) -> str:
 
 def integer(value: Any, field: str, *, lo: int | None = None, hi: int | None = None) -> int:
     """Return ``value`` as int if it is an integer in [lo, hi]."""
+    if not _is_number(value):
+        fail_type(field, _range_text("an integer", lo, hi), value)
+    if not isinstance(value, (int, np.integer)) and np.ndim(value) == 0:
+        value = np.asarray(value).item()
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
@@ -49,6 +83,8 @@ def real(
 ) -> float:
     """Return ``value`` as a finite float in the given (open or closed) interval."""
     allowed = _interval_text(lo, hi, lo_open, hi_open)
+    if not _is_number(value):
+        fail_type(field, allowed, value)
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -65,6 +101,8 @@ def real(
 def choice(value: Any, field: str, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``."""
     options = tuple(choices)
+    if all(isinstance(o, str) for o in options) and not isinstance(value, str):
+        fail_type(field, "one of " + ", ".join(map(str, options)), value)
     if value not in options:
         fail(field, "one of " + ", ".join(map(str, options)), value)
     return value
@@ -80,10 +118,12 @@ def array(
     dtype: Any = np.float64,
 ) -> np.ndarray:
     """Return ``value`` as a NumPy array with the given rank / shape, all entries finite."""
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        fail_type(field, "a numeric array", value)
     try:
         a = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError):
-        fail(field, "a numeric array", value)
+        fail_type(field, "a numeric array", value)
     if ndim is not None and a.ndim != ndim:
         fail(field, f"an array of rank {ndim}", f"shape {a.shape}")
     if shape is not None:

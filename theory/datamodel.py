@@ -37,6 +37,17 @@ RareAxis = str | tuple
 RARE_AXIS_MODES = ("class-index", "next-client", "extra")
 
 
+#: Largest τ and μ accepted: the fourth moments (∝ τ⁴N², μ⁴d²) of the MIM targets must stay
+#: finite in float64 (≤ 1e308), which 1e50 guarantees for any N, d below 1e100.
+MAX_SCALE = 1e50
+
+
+def _model(model) -> "DataModel":
+    if not isinstance(model, DataModel):
+        v.fail_type("model", "a theory.datamodel.DataModel", model)
+    return model
+
+
 @dataclasses.dataclass(frozen=True)
 class DataModel:
     """Parameters of the paper's data model (Section 3.2).
@@ -67,8 +78,9 @@ class DataModel:
     def __post_init__(self) -> None:
         n = v.integer(self.n_clients, "n_clients", lo=2)
         d = v.integer(self.d, "d", lo=2 * n)
-        tau = d**0.2 if self.tau is None else v.real(self.tau, "tau", lo=0.0, lo_open=True)
-        mu = d**-0.2 if self.mu is None else v.real(self.mu, "mu", lo=0.0, lo_open=True)
+        big = MAX_SCALE
+        tau = d**0.2 if self.tau is None else v.real(self.tau, "tau", lo=0.0, hi=big, lo_open=True)
+        mu = d**-0.2 if self.mu is None else v.real(self.mu, "mu", lo=0.0, hi=big, lo_open=True)
         rho = v.real(self.rare_fraction, "rare_fraction", lo=0.0, hi=1.0, hi_open=True)
         c = 2 * n if self.c is None else v.integer(self.c, "c", lo=1, hi=d)
         if c > d:
@@ -77,6 +89,10 @@ class DataModel:
         if isinstance(axis, str):
             v.choice(axis, "rare_axis", RARE_AXIS_MODES)
         else:
+            try:
+                axis = tuple(axis)
+            except TypeError:
+                v.fail_type("rare_axis", "a mode name or a tuple of 1-based coordinates", axis)
             axis = tuple(v.integer(a, "rare_axis", lo=1, hi=d) for a in axis)
             if len(axis) != n:
                 v.fail("rare_axis", f"a mode or a tuple of n_clients={n} coordinates", axis)
@@ -94,12 +110,14 @@ class DataModel:
 
 def rare_labels(model: DataModel) -> np.ndarray:
     """0-based label of each client's rare class: h_i − 1 with h_i = 2((i mod N)+1) − 1."""
+    _model(model)
     n = model.n_clients
     return np.array([2 * ((i + 1) % n) for i in range(n)], dtype=np.int64)
 
 
 def rare_axes(model: DataModel) -> np.ndarray:
     """0-based coordinate of each client's rare-class axis e_{h_i}, shape (N,)."""
+    _model(model)
     n = model.n_clients
     if model.rare_axis == "class-index":
         return rare_labels(model).copy()
@@ -112,6 +130,7 @@ def rare_axes(model: DataModel) -> np.ndarray:
 
 def class_labels(model: DataModel) -> np.ndarray:
     """0-based labels (N, 3) of each client's components: (2i, 2i+1, rare)."""
+    _model(model)
     n = model.n_clients
     own = np.arange(n, dtype=np.int64)
     return np.stack([2 * own, 2 * own + 1, rare_labels(model)], axis=1)
@@ -119,12 +138,14 @@ def class_labels(model: DataModel) -> np.ndarray:
 
 def class_weights(model: DataModel) -> np.ndarray:
     """Mixture weights (3,) of (class 2i−1, class 2i, rare class) on every client."""
+    _model(model)
     rho = model.rare_fraction
     return np.array([(1 - rho) / 2, (1 - rho) / 2, rho])
 
 
 def class_means(model: DataModel) -> np.ndarray:
     """Mean of each component, shape (N, 3, d): ±e_i − (τ/2)Σ_{k≠i} e_k, and e_{h_i}."""
+    _model(model)
     n, d, tau = model.n_clients, model.d, model.tau
     out = np.zeros((n, 3, d))
     h = rare_axes(model)
@@ -146,6 +167,7 @@ def class_second_moments(model: DataModel) -> np.ndarray:
     Frequent classes: e_i e_iᵀ ∓ (τ/2)(e_i oᵀ + o e_iᵀ) + τ²·E[q qᵀ] on the offset block + μ² I,
     where o = Σ_{k≠i} e_k and E[q_k q_l] = 1/4 + δ_kl/4. Rare class: e_h e_hᵀ + μ² I.
     """
+    _model(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
     out = np.zeros((n, 3, d, d))
     h = rare_axes(model)
@@ -168,16 +190,19 @@ def class_second_moments(model: DataModel) -> np.ndarray:
 
 def client_mean(model: DataModel) -> np.ndarray:
     """E[x] on each client, shape (N, d)."""
+    _model(model)
     return np.einsum("s,nsd->nd", class_weights(model), class_means(model))
 
 
 def client_second_moment(model: DataModel) -> np.ndarray:
     """E[x xᵀ] on each client (the population CL target of Eq. 2), shape (N, d, d)."""
+    _model(model)
     return np.einsum("s,nsde->nde", class_weights(model), class_second_moments(model))
 
 
 def client_diag_second_moment(model: DataModel) -> np.ndarray:
     """E[x ∘ x] on each client (the diagonal used by the paper's Eq. 17), shape (N, d)."""
+    _model(model)
     return np.diagonal(client_second_moment(model), axis1=1, axis2=2).copy()
 
 

@@ -1,26 +1,211 @@
-"""Options shared by several subcommands: the data model and the communication graph."""
+"""Options and checks shared by the subcommands: number parsing, the data model, the graph, a
+mixing matrix from a file, flags that do not apply, output folders and memory estimates.
+
+Every number on the command line is parsed here (``integer`` / ``real`` / ``reals`` /
+``integers``): NaN, ±inf, out-of-range and non-integral values are argparse errors, i.e. exit
+status 2 and ONE stderr line that names the flag and the allowed range.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+
+import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import RARE_AXIS_MODES, DataModel
+
+# ---------------------------------------------------------------------------------------------
+# number parsing (argparse ``type=`` callables)
+
+
+def _range(kind: str, lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
+    if lo is not None and hi is not None:
+        left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
+        return f"{kind} in {left}{lo}, {hi}{right}"
+    if lo is not None:
+        return f"{kind} {'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f"{kind} {'<' if hi_open else '<='} {hi}"
+    return kind
+
+
+def _parse_int(text: str, lo, hi) -> int:
+    allowed = _range("an integer", lo, hi)
+    s = str(text).strip()
+    try:
+        value = int(s)
+    except ValueError:
+        try:
+            x = float(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+        if not math.isfinite(x) or not x.is_integer():
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+        value = int(x)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
+    return value
+
+
+def _parse_real(text: str, lo, hi, lo_open: bool, hi_open: bool) -> float:
+    allowed = _range("a finite number", lo, hi, lo_open, hi_open)
+    try:
+        x = float(str(text).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+    bad = not math.isfinite(x)
+    bad = bad or (lo is not None and (x < lo or (lo_open and x == lo)))
+    bad = bad or (hi is not None and (x > hi or (hi_open and x == hi)))
+    if bad:
+        raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
+    return x
+
+
+def integer(lo: int | None = None, hi: int | None = None):
+    """argparse type: an integer in [lo, hi] ("8", "1e3"; not "1.5", "nan", "inf").
+
+    >>> integer(lo=2)("1e1")
+    10
+    """
+
+    def parse(text: str) -> int:
+        return _parse_int(text, lo, hi)
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def real(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+):
+    """argparse type: a finite float in the given interval (never NaN or ±inf).
+
+    >>> real(lo=0.0, lo_open=True)("0.5")
+    0.5
+    """
+
+    def parse(text: str) -> float:
+        return _parse_real(text, lo, hi, lo_open, hi_open)
+
+    parse.__name__ = "real"
+    return parse
+
+
+def integers(lo: int | None = None, hi: int | None = None):
+    """argparse type: a non-empty comma-separated list of integers in [lo, hi]."""
+
+    def parse(text: str) -> tuple:
+        items = [t for t in str(text).split(",")]
+        if not items or any(not t.strip() for t in items):
+            raise argparse.ArgumentTypeError(
+                f"must be comma-separated {_range('integers', lo, hi)}, got {text!r}"
+            )
+        return tuple(_parse_int(t, lo, hi) for t in items)
+
+    parse.__name__ = "integers"
+    return parse
+
+
+def reals(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    max_sum: float | None = None,
+):
+    """argparse type: a non-empty comma-separated list of finite floats in the interval (and,
+    with ``max_sum``, a finite total at most ``max_sum``)."""
+
+    def parse(text: str) -> tuple:
+        items = [t for t in str(text).split(",")]
+        if not items or any(not t.strip() for t in items):
+            raise argparse.ArgumentTypeError(
+                f"must be comma-separated {_range('numbers', lo, hi, lo_open, hi_open)}, "
+                f"got {text!r}"
+            )
+        vals = tuple(_parse_real(t, lo, hi, lo_open, hi_open) for t in items)
+        if max_sum is not None and not math.fsum(vals) <= max_sum:
+            raise argparse.ArgumentTypeError(f"must sum to at most {max_sum:g}, got {text!r}")
+        return vals
+
+    parse.__name__ = "reals"
+    return parse
+
+
+# ---------------------------------------------------------------------------------------------
+# flags that do not apply
+
+
+def not_applicable(flag: str, reason: str, value) -> None:
+    """Raise the one-line error for a flag given where it has no effect."""
+    v.fail(flag, f"omitted {reason}", value)
+
+
+#: Graph parameters and the graphs that use them.
+GRAPH_PARAMETERS = {
+    "rows": ("torus",),
+    "cols": ("torus",),
+    "degree": ("random_regular",),
+    "avg_degree": ("erdos_renyi", "paper_code"),
+    "prob": ("erdos_renyi",),
+}
+
+
+def check_graph_flags(args, graph: str | None) -> None:
+    """Every graph parameter that was given must apply to ``graph`` (``None``: no graph is
+    used, e.g. FL or a mixing file, so none may be given)."""
+    for dest, graphs in GRAPH_PARAMETERS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        flag = "--" + dest.replace("_", "-")
+        if graph is None:
+            not_applicable(flag, "when no graph is built", value)
+        if graph not in graphs:
+            not_applicable(flag, f"with --graph {graph} (it applies to {', '.join(graphs)})", value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the data model
 
 
 def add_model_arguments(
     parser: argparse.ArgumentParser, *, d: int = 400, n_clients: int = 4
 ) -> None:
     """--d, --n-clients, --p, --c, --tau, --mu, --rare-fraction, --rare-axis."""
-    parser.add_argument("--d", type=int, default=d, help=f"input dimension >= 2N (default {d})")
     parser.add_argument(
-        "--n-clients", type=int, default=n_clients, help=f"number of clients N >= 2 ({n_clients})"
+        "--d", type=integer(lo=2), default=d, help=f"input dimension >= 2N (default {d})"
     )
-    parser.add_argument("--p", type=float, default=0.75, help="mask ratio in (0, 1)")
-    parser.add_argument("--c", type=int, default=None, help="embedding width (default 2N)")
-    parser.add_argument("--tau", type=float, default=None, help="offset scale (default d^{1/5})")
-    parser.add_argument("--mu", type=float, default=None, help="noise scale (default d^{-1/5})")
-    parser.add_argument("--rare-fraction", type=float, default=0.05, help="rare-class weight")
+    parser.add_argument(
+        "--n-clients",
+        type=integer(lo=2),
+        default=n_clients,
+        help=f"number of clients N >= 2 ({n_clients})",
+    )
+    parser.add_argument(
+        "--p", type=real(0.0, 1.0, lo_open=True, hi_open=True), default=0.75, help="mask ratio"
+    )
+    parser.add_argument("--c", type=integer(lo=1), default=None, help="embedding width (2N)")
+    parser.add_argument(
+        "--tau", type=real(0.0, 1e50, lo_open=True), default=None, help="offset (d^{1/5})"
+    )
+    parser.add_argument(
+        "--mu", type=real(0.0, 1e50, lo_open=True), default=None, help="noise (d^{-1/5})"
+    )
+    parser.add_argument(
+        "--rare-fraction",
+        type=real(0.0, 1.0, lo_open=True, hi_open=True),
+        default=0.05,
+        help="rare-class weight in (0, 1)",
+    )
     parser.add_argument(
         "--rare-axis",
         default="class-index",
@@ -33,11 +218,11 @@ def rare_axis(text: str):
     if text in RARE_AXIS_MODES:
         return text
     try:
-        return tuple(int(t) for t in text.split(","))
-    except ValueError:
+        return integers(lo=1)(text)
+    except argparse.ArgumentTypeError:
         v.fail(
             "rare-axis",
-            "one of " + ", ".join(RARE_AXIS_MODES) + " or comma-separated integers",
+            "one of " + ", ".join(RARE_AXIS_MODES) + " or comma-separated integers >= 1",
             text,
         )
 
@@ -55,23 +240,39 @@ def model_from_args(args) -> DataModel:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# the graph and the mixing matrix
+
+
 def add_graph_arguments(parser: argparse.ArgumentParser, *, graph: str = "ring") -> None:
     """--graph, --rows/--cols, --degree, --avg-degree, --prob, --seed."""
     from theory.topology import GRAPHS
 
     parser.add_argument("--graph", default=graph, choices=GRAPHS, help=f"graph ({graph})")
-    parser.add_argument("--rows", type=int, default=None, help="torus rows")
-    parser.add_argument("--cols", type=int, default=None, help="torus columns")
-    parser.add_argument("--degree", type=int, default=None, help="random_regular degree")
+    parser.add_argument("--rows", type=integer(lo=3), default=None, help="torus rows")
+    parser.add_argument("--cols", type=integer(lo=3), default=None, help="torus columns")
+    parser.add_argument("--degree", type=integer(lo=2), default=None, help="random_regular degree")
     parser.add_argument(
-        "--avg-degree", type=float, default=None, help="erdos_renyi / paper_code average degree"
+        "--avg-degree",
+        type=real(0.0, lo_open=True),
+        default=None,
+        help="erdos_renyi / paper_code average degree",
     )
-    parser.add_argument("--prob", type=float, default=None, help="erdos_renyi edge probability")
-    parser.add_argument("--seed", type=int, default=0, help="seed (random graph, samples)")
+    parser.add_argument(
+        "--prob",
+        type=real(0.0, 1.0, lo_open=True),
+        default=None,
+        help="erdos_renyi edge probability",
+    )
+    parser.add_argument(
+        "--seed", type=integer(0, 2**32 - 1), default=0, help="seed (random graph, samples)"
+    )
 
 
 def graph_kwargs(args) -> dict:
-    """Keyword arguments of ``theory.topology.make_graph`` from the parsed graph options."""
+    """Keyword arguments of ``theory.topology.make_graph`` from the parsed graph options (also
+    checks that every given graph parameter applies to ``args.graph``)."""
+    check_graph_flags(args, args.graph)
     return dict(
         rows=args.rows,
         cols=args.cols,
@@ -80,3 +281,154 @@ def graph_kwargs(args) -> dict:
         prob=args.prob,
         seed=args.seed,
     )
+
+
+def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
+    """--mixing-file W.npy|W.csv: a given (N, N) mixing matrix instead of --graph/--mixing."""
+    parser.add_argument(
+        "--mixing-file",
+        default=None,
+        metavar="W.npy|W.csv",
+        help="mixing matrix from a file (.npy, or .csv with comma-separated rows): square, "
+        "finite, non-negative, row-stochastic, irreducible; replaces --graph and --mixing",
+    )
+
+
+def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") -> np.ndarray:
+    """Read and validate a mixing matrix W from ``.npy`` or ``.csv``: (n, n), finite,
+    non-negative, rows summing to 1 (to 1e-10·n), irreducible (strongly connected support).
+
+    Args:
+      path: file path (``.npy`` or ``.csv``).
+      n: required size N, or None.
+      field: the name used in error messages.
+
+    Returns:
+      (n, n) float64 W.
+    """
+    from theory.topology import validate_mixing
+
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        v.fail(field, "a path to a .npy or .csv file", path)
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".npy", ".csv"):
+        v.fail(field, "a .npy or .csv file", path)
+    if not os.path.isfile(path):
+        v.fail(field, "an existing readable file", path)
+    try:
+        if ext == ".npy":
+            W = np.load(path, allow_pickle=False)
+        else:
+            W = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+    except (OSError, ValueError, EOFError) as err:
+        msg = " ".join(str(err).split())[:60]
+        v.fail(field, "a readable numeric matrix", f"{path} ({type(err).__name__}: {msg})")
+    if W.dtype.kind not in "fiu":
+        v.fail(field, "a numeric matrix", f"dtype {W.dtype}")
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] < 2:
+        v.fail(field, "a square (N, N) matrix with N >= 2", f"shape {W.shape}")
+    if n is not None and W.shape[0] != n:
+        v.fail(field, f"an (N, N) matrix with N = --n-clients = {n}", f"shape {W.shape}")
+    if not np.all(np.isfinite(W)):
+        v.fail(field, "finite (no NaN or inf)", "a matrix with NaN/inf entries")
+    return validate_mixing(W, field=field)
+
+
+def mixing_from_args(args, n: int | None = None) -> np.ndarray | None:
+    """The validated matrix of ``--mixing-file`` (None if not given). One call for any
+    subcommand that added :func:`add_mixing_file_argument`."""
+    path = getattr(args, "mixing_file", None)
+    if path is None:
+        return None
+    return load_mixing_file(path, n)
+
+
+# ---------------------------------------------------------------------------------------------
+# output folders
+
+
+def check_out_dir(path, field: str = "out") -> str:
+    """An output folder that can be created or written, whose ``.cache`` (if any) is a folder.
+
+    Rejects: an empty path, /dev/null (or any non-folder), a path below a file, a folder
+    without write permission, and a ``.cache`` entry that is not a folder.
+    """
+    if path is None or not str(path).strip():
+        v.fail(field, "a non-empty folder path", path)
+    p = os.path.abspath(os.fspath(path))
+    if os.path.exists(p):
+        if not os.path.isdir(p):
+            v.fail(field, "a folder (it is a file or a device)", path)
+        if not os.access(p, os.W_OK | os.X_OK):
+            v.fail(field, "a writable folder", path)
+        cache = os.path.join(p, ".cache")
+        if os.path.lexists(cache) and not os.path.isdir(cache):
+            v.fail(field, "a folder whose .cache is a folder (it is a file)", path)
+        return p
+    parent = p
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        v.fail(field, "a path whose existing parent is a folder (it is a file)", path)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        v.fail(field, f"creatable (no write permission in {parent})", path)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# memory
+
+
+def memory_limit_bytes() -> int:
+    """Bytes this process may use: the smallest of physical memory, the address-space rlimit
+    and the cgroup limit (``memory.max``), whichever are known."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
+            limits.append(int(soft))
+    except (ImportError, ValueError, OSError):
+        pass
+    for cg in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(cg) as fh:
+                text = fh.read().strip()
+            if text.isdigit() and int(text) < 1 << 60:
+                limits.append(int(text))
+        except OSError:
+            pass
+    return min(limits) if limits else 1 << 62
+
+
+def format_bytes(n: float) -> str:
+    """'1.5 GiB'-style size.
+
+    >>> format_bytes(3 * 2**30)
+    '3.0 GiB'
+    """
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024.0
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def check_fits(field: str, value, estimated_bytes: float, *, what: str = "the run") -> None:
+    """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_limit_bytes`:
+    one line naming ``field``, the estimate and the limit."""
+    limit = memory_limit_bytes()
+    if estimated_bytes > limit:
+        v.fail(
+            field,
+            f"small enough for {what} to fit in memory (estimated "
+            f"{format_bytes(estimated_bytes)}, limit {format_bytes(limit)})",
+            value,
+        )

@@ -11,6 +11,7 @@ import argparse
 
 import numpy as np
 
+from sims.commands import _common
 from theory import bounds
 
 NAME = "bounds"
@@ -18,17 +19,30 @@ HELP = "Track A: the paper's representability bounds (Thms 4.2/4.3) and sensitiv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--d", type=float, required=True, help="input dimension d >= 1")
-    parser.add_argument("--p", type=float, required=True, help="mask ratio p in (0, 1)")
+    parser.add_argument("--d", type=_common.real(), required=True, help="input dimension d >= 1")
+    parser.add_argument("--p", type=_common.real(), required=True, help="mask ratio p in (0, 1)")
     parser.add_argument(
-        "--abar", type=float, required=True, help="average neighbourhood size |A| (incl. self)"
+        "--abar",
+        type=_common.real(),
+        required=True,
+        help="average neighbourhood size |A| (incl. self)",
     )
-    parser.add_argument("--n", type=float, default=None, help="N >= 2 (default C_N d^(1/20))")
-    parser.add_argument("--trH", "--trh", dest="trH", type=float, default=1.0, help="tr(H) > 0")
-    parser.add_argument("--c-num", type=float, default=1.0, help="constant of the numerator O")
-    parser.add_argument("--c-den", type=float, default=1.0, help="constant of the denominator O")
-    parser.add_argument("--c-f", type=float, default=1.0, help="constant of Theta(d^(7/20))")
-    parser.add_argument("--c-n", type=float, default=1.0, help="N = C_N d^(1/20)")
+    parser.add_argument(
+        "--n", type=_common.real(), default=None, help="N >= 2 (default C_N d^(1/20))"
+    )
+    parser.add_argument(
+        "--trH", "--trh", dest="trH", type=_common.real(), default=1.0, help="tr(H) > 0"
+    )
+    parser.add_argument(
+        "--c-num", type=_common.real(), default=1.0, help="constant of the numerator O"
+    )
+    parser.add_argument(
+        "--c-den", type=_common.real(), default=1.0, help="constant of the denominator O"
+    )
+    parser.add_argument(
+        "--c-f", type=_common.real(), default=1.0, help="constant of Theta(d^(7/20))"
+    )
+    parser.add_argument("--c-n", type=_common.real(), default=1.0, help="N = C_N d^(1/20)")
     parser.add_argument(
         "--sign",
         choices=bounds.SIGNS,

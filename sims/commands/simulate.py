@@ -21,6 +21,7 @@ import jax.random as jr
 import numpy as np
 
 from sims import metrics as mt
+from sims.commands import _common
 from sims.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
 from sims.engine import divergence, encoder, make_engine, make_problem, target_stats
 from theory import _validate as v
@@ -35,33 +36,64 @@ MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --fra
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
 DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
 
+#: Pairs per client pair of the Monte Carlo uniformity estimate (``client_uniformity_mc``).
+UNIFORMITY_PAIRS = 1024
+
+#: Target floating-point work of one chunk of rounds: rounds run in jitted chunks of about this
+#: many flops (the same chunks in text and --json mode), and Ctrl-C stops between chunks.
+CHUNK_FLOPS = 4e9
+
+#: Fixed cost of one client's local step, in flop equivalents (dispatch inside the scan).
+STEP_OVERHEAD_FLOPS = 2e5
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    pos_int = _common.integer(lo=1)
     p.add_argument("--method", default="mim", choices=METHODS)
     p.add_argument("--framework", default="decl", choices=("fl", "decl"))
-    p.add_argument("--graph", default="ring", choices=GRAPHS, help="DecL communication graph")
-    p.add_argument("--mixing", default="uniform", choices=MIXINGS, help="DecL mixing rule")
-    p.add_argument("--degree", type=int, default=None, help="random_regular degree")
-    p.add_argument("--avg-degree", type=float, default=None, help="erdos_renyi / paper_code")
-    p.add_argument("--prob", type=float, default=None, help="erdos_renyi edge probability")
-    p.add_argument("--rows", type=int, default=None, help="torus rows")
-    p.add_argument("--cols", type=int, default=None, help="torus columns")
-    p.add_argument("--n-clients", type=int, default=4)
-    p.add_argument("--d", type=int, default=64)
-    p.add_argument("--c", type=int, default=None, help="embedding width (default 2N)")
-    p.add_argument("--p", type=float, default=0.75, help="mask ratio")
-    p.add_argument("--rare-fraction", type=float, default=0.05)
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
+    p.add_argument("--graph", default=None, choices=GRAPHS, help="DecL communication graph (ring)")
+    p.add_argument("--mixing", default=None, choices=MIXINGS, help="DecL mixing rule (uniform)")
+    _common.add_mixing_file_argument(p)
+    p.add_argument("--degree", type=_common.integer(lo=2), default=None, help="random_regular")
+    p.add_argument(
+        "--avg-degree",
+        type=_common.real(0.0, lo_open=True),
+        default=None,
+        help="erdos_renyi / paper_code average degree",
+    )
+    p.add_argument(
+        "--prob", type=_common.real(0.0, 1.0, lo_open=True), default=None, help="erdos_renyi"
+    )
+    p.add_argument("--rows", type=_common.integer(lo=3), default=None, help="torus rows")
+    p.add_argument("--cols", type=_common.integer(lo=3), default=None, help="torus columns")
+    p.add_argument("--n-clients", type=_common.integer(lo=2), default=4)
+    p.add_argument("--d", type=_common.integer(lo=2), default=64)
+    p.add_argument("--c", type=pos_int, default=None, help="embedding width (default 2N)")
+    p.add_argument(
+        "--p", type=_common.real(0.0, 1.0, lo_open=True, hi_open=True), default=0.75, help="mask"
+    )
+    p.add_argument(
+        "--rare-fraction", type=_common.real(0.0, 1.0, lo_open=True, hi_open=True), default=0.05
+    )
+    p.add_argument(
+        "--lr", type=_common.real(0.0, 1e6, lo_open=True), default=DEFAULTS["lr"], help="> 0"
+    )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
-    p.add_argument("--local-steps", type=int, default=DEFAULTS["local_steps"])
-    p.add_argument("--batch", type=int, default=DEFAULTS["batch"])
-    p.add_argument("--rounds", type=int, default=DEFAULTS["rounds"])
-    p.add_argument("--samples-per-client", type=int, default=DEFAULTS["samples_per_client"])
-    p.add_argument("--clients-per-round", type=int, default=None, help="FL: S (default N)")
-    p.add_argument("--aggregation", default="uniform", choices=AGGREGATIONS)
-    p.add_argument("--gamma-max", type=float, default=0.1)
-    p.add_argument("--gamma-min", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
+    p.add_argument("--batch", type=_common.integer(lo=2), default=DEFAULTS["batch"])
+    p.add_argument("--rounds", type=pos_int, default=DEFAULTS["rounds"])
+    p.add_argument(
+        "--samples-per-client", type=_common.integer(lo=2), default=DEFAULTS["samples_per_client"]
+    )
+    p.add_argument("--clients-per-round", type=pos_int, default=None, help="FL: S (default N)")
+    p.add_argument("--aggregation", default=None, choices=AGGREGATIONS, help="FL (uniform)")
+    p.add_argument(
+        "--gamma-max", type=_common.real(0.0, 1e6), default=None, help="MAR: γ_max (0.1)"
+    )
+    p.add_argument(
+        "--gamma-min", type=_common.real(0.0, 1e6), default=None, help="MAR: γ_min (1e-3)"
+    )
+    p.add_argument("--seed", type=_common.integer(0, 2**32 - 1), default=0)
     p.add_argument("--dtype", default="float64", choices=DTYPES)
     p.add_argument(
         "--population",
@@ -69,6 +101,92 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="full-batch population gradients (exact X_i, no sampling noise)",
     )
     p.add_argument("--trace", action="store_true", help="also print per-round metrics")
+
+
+def _check_flags(args) -> tuple[str | None, str | None]:
+    """Reject flags that do not apply; return the resolved (graph, mixing) of DecL."""
+    na = _common.not_applicable
+    if args.framework == "fl":
+        for flag, value in (
+            ("--graph", args.graph),
+            ("--mixing", args.mixing),
+            ("--mixing-file", args.mixing_file),
+        ):
+            if value is not None:
+                na(flag, "with --framework fl (it applies to decl)", value)
+        _common.check_graph_flags(args, None)
+        graph = mixing = None
+    else:
+        for flag, value in (
+            ("--clients-per-round", args.clients_per_round),
+            ("--aggregation", args.aggregation),
+        ):
+            if value is not None:
+                na(flag, "with --framework decl (it applies to fl)", value)
+        if args.mixing_file is not None:
+            for flag, value in (("--graph", args.graph), ("--mixing", args.mixing)):
+                if value is not None:
+                    na(flag, "with --mixing-file (the file gives the mixing matrix)", value)
+            _common.check_graph_flags(args, None)
+            graph = mixing = None
+        else:
+            graph = args.graph or "ring"
+            mixing = args.mixing or "uniform"
+            _common.check_graph_flags(args, graph)
+    if args.method != "mar":
+        for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
+            if value is not None:
+                na(flag, f"with --method {args.method} (it applies to mar)", value)
+    return graph, mixing
+
+
+def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, config=None) -> dict:
+    """Estimated peak bytes of a ``dssl simulate`` run, by the field that drives each term.
+
+    ``samples_per_client``: the samples x (N, M, d) in the run's dtype, the engine's copy, and
+    float64 copies for validation and the probe; the held-out set and its embeddings.
+    ``d``: the (N, d, d) population and empirical targets (five copies).
+    ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
+    (about twelve), plus the engine's per-round working set (``sims.engine.client_bytes`` × the
+    clients processed at once).
+
+    Example:
+      >>> est = estimate_bytes(n=4, d=64, c=8, m=100, m_test=50, dtype="float64")
+      >>> sorted(est)
+      ['d', 'n_clients', 'samples_per_client', 'total']
+    """
+    isz = 8 if dtype == "float64" else 4
+    data = n * m * d * (2 * isz + 16) + n * m_test * (d * (isz + 16) + 8 * c)
+    targets = 5 * 8 * n * d * d
+    params = 12 * max(isz, 4) * n * c * d
+    if config is not None:
+        from sims.engine import auto_client_chunk, client_bytes
+
+        params += client_bytes(config) * auto_client_chunk(config)
+    out = {"samples_per_client": data, "d": targets, "n_clients": params}
+    out["total"] = data + targets + params
+    return out
+
+
+def rounds_per_chunk(config) -> int:
+    """Rounds per jitted chunk: about :data:`CHUNK_FLOPS` of work per chunk, counting
+    8·N·E·B·c·d flops per round (4·N·E·c·d² with population gradients) plus a fixed
+    :data:`STEP_OVERHEAD_FLOPS` per client step; at least 1, at most T, and balanced so that
+    every chunk but the last has the same length. A function of the configuration only, so
+    text and --json runs use the same chunks.
+
+    Example:
+      >>> from sims.config import EngineConfig
+      >>> rounds_per_chunk(EngineConfig(n_clients=4, d=64, c=8, batch=256, local_steps=5,
+      ...                               rounds=300))
+      150
+    """
+    n, e, c, d = config.n_clients, config.local_steps, config.c, config.d
+    per_round = 4.0 * n * e * c * d * d if config.population else 8.0 * n * e * config.batch * c * d
+    per_round += STEP_OVERHEAD_FLOPS * n * e
+    cap = int(max(1, min(config.rounds, CHUNK_FLOPS // per_round)))
+    chunks = -(-config.rounds // cap)
+    return -(-config.rounds // chunks)
 
 
 def _targets(model, method: str, p: float, H):
@@ -84,6 +202,16 @@ def _empirical(x_pooled, method: str, p: float, H):
 
 
 def run(args) -> dict:
+    """The command: parse-checked ``args`` -> result dict. Runs under a scoped x64 (the engine
+    draws 64-bit mask bits and float64 minibatch indices for either --dtype; the caller's JAX
+    setting is restored afterwards)."""
+    from theory._precision import x64
+
+    with x64():
+        return _run(args)
+
+
+def _run(args) -> dict:
     from sims.data import sample_paper_model
     from theory import spectral, topology
     from theory.datamodel import DataModel
@@ -92,15 +220,16 @@ def run(args) -> dict:
     d = v.integer(args.d, "d", lo=2 * n)
     c = 2 * n if args.c is None else v.integer(args.c, "c", lo=1, hi=d)
     m = v.integer(args.samples_per_client, "samples_per_client", lo=2)
+    graph, mixing_rule = _check_flags(args)
+    gamma_max = 0.1 if args.gamma_max is None else args.gamma_max
+    gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
+    if args.method == "mar" and gamma_min > gamma_max:
+        v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
+    aggregation = args.aggregation or "uniform"
     keys = key_tree(args.seed)
     model = DataModel(d=d, n_clients=n, rare_fraction=args.rare_fraction, c=c)
     method = args.method
     target_method = {"mar": "mim", "mim-recon": "mim"}.get(method, method)
-    H = None
-    if method == "cl-dissimilar":
-        from theory.objectives import transform
-
-        H = transform("rotation", d, seed=args.seed)
     config = EngineConfig(
         method=method,
         framework=args.framework,
@@ -117,87 +246,114 @@ def run(args) -> dict:
         population=args.population,
         dtype=args.dtype,
     )
+    if not args.population and args.batch > m:
+        v.fail("batch", f"at most --samples-per-client = {m}", args.batch)
+    m_test = max(m // 4, 50)
+    est = estimate_bytes(n=n, d=d, c=c, m=m, m_test=m_test, dtype=args.dtype, config=config)
+    field = max(("samples_per_client", "d", "n_clients"), key=lambda k: est[k])
+    _common.check_fits(field, getattr(args, field), est["total"])
+    mixing_file = _common.mixing_from_args(args, n) if args.framework == "decl" else None
+    H = None
+    if method == "cl-dissimilar":
+        from theory.objectives import transform
+
+        H = transform("rotation", d, seed=args.seed)
     dt = jnp.float64 if args.dtype == "float64" else jnp.float32
     targets = _targets(model, target_method, args.p, H)
-    sampler = jax.jit(sample_paper_model, static_argnums=(0, 1), static_argnames=("dtype",))
-    x, y = sampler(model, m, key=keys["data"], dtype=dt)
+    x, y = sample_paper_model(model, m, key=keys["data"], dtype=dt)
     sizes = np.full(n, m)
     mixing = None
     graph_info = {}
     if args.framework == "decl":
-        gseed = int(jr.randint(keys["graph"], (), 0, 2**31 - 1))
-        adj = topology.make_graph(
-            args.graph,
-            n,
-            rows=args.rows,
-            cols=args.cols,
-            degree=args.degree,
-            avg_degree=args.avg_degree,
-            prob=args.prob,
-            seed=gseed,
-        )
-        mixing = topology.mixing_matrix(args.mixing, adj, sizes=sizes)
+        if mixing_file is not None:
+            mixing = mixing_file
+            adj = ((mixing + mixing.T) > 0).astype(np.float64)
+            np.fill_diagonal(adj, 0.0)
+            graph_info = {"graph": None, "mixing": "file", "mixing_file": args.mixing_file}
+        else:
+            gseed = int(jr.randint(keys["graph"], (), 0, 2**31 - 1))
+            adj = topology.make_graph(
+                graph,
+                n,
+                rows=args.rows,
+                cols=args.cols,
+                degree=args.degree,
+                avg_degree=args.avg_degree,
+                prob=args.prob,
+                seed=gseed,
+            )
+            mixing = topology.mixing_matrix(mixing_rule, adj, sizes=sizes)
+            graph_info = {"graph": graph, "mixing": mixing_rule}
         with jax.numpy_dtype_promotion("standard"):  # theory.spectral mixes int widths
             lam, gap, _ = spectral.lambda_gap_pi(mixing)
             abar = float(spectral.avg_connectivity(adj))
-        graph_info = {
-            "graph": args.graph,
-            "mixing": args.mixing,
+        graph_info |= {
             "contraction": float(lam),
             "spectral_gap": float(gap),
             "avg_connectivity": abar,
         }
-    agg = sizes.astype(np.float64) if args.aggregation == "data-size" else None
+    agg = sizes.astype(np.float64) if aggregation == "data-size" else None
     problem = make_problem(
         config,
         targets,
         x=None if args.population else x,
         mixing=mixing,
         agg=agg,
-        gamma_max=args.gamma_max,
-        gamma_min=args.gamma_min,
+        gamma_max=gamma_max,
+        gamma_min=gamma_min,
         H=H,
     )
     engine = make_engine(config)
-    state, trace = _run_with_progress(engine, problem, keys["root"], quiet=args.json)
+    state, trace, interrupted = run_rounds(engine, problem, keys["root"], progress=not args.json)
+    done = int(np.asarray(trace["loss"]).shape[0]) if trace else 0
+    if interrupted and done == 0:
+        raise KeyboardInterrupt
     diverged = divergence(trace)
     if diverged is not None:
         # the state is that of the last finite round; keep the trace up to it
         t_bad = diverged["round"]
+        if t_bad == 0:
+            v.fail("lr", "a learning rate for which the first round stays finite", args.lr)
         sys.stderr.write(
             f"dssl simulate: warning: diverged at round {t_bad} (0-based), client "
             f"{diverged['client']}: local loss {diverged['loss']}; results are those of the "
             f"last finite round ({t_bad - 1})\n"
         )
-        if t_bad == 0:
-            v.fail("lr", "a learning rate for which the first round stays finite", args.lr)
         trace = {k: val[:t_bad] for k, val in trace.items()}
+    if interrupted:
+        sys.stderr.write(
+            f"dssl simulate: interrupted: results up to round {done} of {config.rounds} "
+            '(marked "interrupted": true)\n'
+        )
 
     W_local = np.asarray(encoder(state.params), dtype=np.float64)
     W_bar = W_local.mean(0)
     pi = np.asarray(problem.pi, dtype=np.float64)
     X_pi = np.einsum("n,nde->de", pi, np.asarray(targets, dtype=np.float64))
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
-    x_np = np.asarray(x, dtype=np.float64)
-    emp = np.einsum(
-        "n,nde->de", pi, np.stack([_empirical(x_np[i], target_method, args.p, H) for i in range(n)])
+    emp = sum(
+        pi[i] * _empirical(np.asarray(x[i], dtype=np.float64), target_method, args.p, H)
+        for i in range(n)
     )
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
-    x_te, y_te = sampler(model, max(m // 4, 50), key=keys["probe"], dtype=dt)
+    x_te, y_te = sample_paper_model(model, m_test, key=keys["probe"], dtype=dt)
     probe = mt.probe_accuracy(
         W_bar,
-        x_np.reshape(-1, d),
+        np.asarray(x).reshape(-1, d),
         np.asarray(y).reshape(-1),
         np.asarray(x_te).reshape(-1, d),
         np.asarray(y_te).reshape(-1),
         n_classes=2 * n,
     )
+    del x
     rv = np.asarray(mt.representability_vector(jnp.asarray(W_bar)))
     erv = np.asarray(mt.energy_rv(jnp.asarray(W_bar)))
     local_rv = np.stack([np.asarray(mt.representability_vector(jnp.asarray(w))) for w in W_local])
     x_te64 = np.asarray(x_te, dtype=np.float64)
     z_te = jnp.asarray(x_te64 @ W_bar.T)
-    intra, inter = mt.client_uniformity(z_te)
+    unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["probe"], 1), pairs=UNIFORMITY_PAIRS)
+    inter, inter_se = np.asarray(unif["inter"]), np.asarray(unif["inter_se"])
+    off = ~np.eye(n, dtype=bool)
     align = _alignment(W_bar, x_te64, target_method, args.p, H, key=keys["probe"])
     result = {
         "config": {
@@ -222,9 +378,13 @@ def run(args) -> dict:
             "samples_per_client": m,
             "seed": args.seed,
             "clients_per_round": config.n_sampled,
-            "aggregation": args.aggregation,
+            "aggregation": aggregation,
+            "rounds_per_chunk": rounds_per_chunk(config),
         }
+        | ({"gamma_max": gamma_max, "gamma_min": gamma_min} if method == "mar" else {})
         | graph_info,
+        "rounds_done": done,
+        "interrupted": bool(interrupted),
         "global_rv": rv[:c].tolist(),
         "global_rv_energy": erv[:c].tolist(),
         "local_rv": local_rv[:, :c].tolist(),
@@ -243,10 +403,16 @@ def run(args) -> dict:
             mt.global_loss(jnp.asarray(_optimum(X_pi, c)), jnp.asarray(targets, dtype=jnp.float64))
         ),
         "probe_accuracy": probe,
-        "uniformity_intra": np.asarray(intra).tolist(),
+        "uniformity_intra": np.asarray(unif["intra"]).tolist(),
+        "uniformity_intra_se": np.asarray(unif["intra_se"]).tolist(),
         "alignment_per_client": align.tolist(),
         "alignment": float(align.mean()),
-        "uniformity_inter_mean": float(np.asarray(inter)[~np.eye(n, dtype=bool)].mean()),
+        "uniformity_inter_mean": float(inter[off].mean()),
+        "uniformity_inter_mean_se": float(np.sqrt(np.sum(inter_se[off] ** 2)) / off.sum()),
+        "uniformity_estimator": (
+            f"Monte Carlo over {UNIFORMITY_PAIRS} random pairs per client pair of the held-out "
+            "embeddings (sims.metrics.client_uniformity_mc); *_se: its standard error"
+        ),
         "diverged": diverged,
         "weight_distance": np.asarray(
             mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))
@@ -282,37 +448,90 @@ def _optimum(X, c):
     return np.asarray(eckart_young(X, c))
 
 
-def _run_with_progress(engine, problem, key, *, quiet: bool):
-    """Run in chunks of rounds so a tqdm bar (stderr) can advance; one chunk when quiet."""
-    if quiet:
-        return engine.run(problem, key=key)
-    from tqdm import tqdm
+class _StopFlag:
+    """SIGINT handler for the duration of the rounds: the first Ctrl-C asks to stop after the
+    current chunk; a second one raises KeyboardInterrupt at once."""
 
+    def __init__(self):
+        self.stop = False
+        self._old = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.stop:
+            raise KeyboardInterrupt
+        self.stop = True
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
+def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
+    """Run ``engine.config.rounds`` rounds in jitted chunks of :func:`rounds_per_chunk` rounds
+    (the same chunks whether or not a progress bar is shown), stopping early between chunks
+    on Ctrl-C (or when ``stop()`` returns True).
+
+    Returns:
+      ``(state, trace, interrupted)``: the state after the last finished chunk, the trace of
+      the finished rounds (leading axis = rounds; ``{}`` if none finished) and whether the run
+      stopped early.
+    """
     config = engine.config
-    chunk = max(1, config.rounds // 20)
-    step = jax.jit(
-        lambda s, p: jax.lax.scan(
-            lambda st, _: engine.round_step(st, p, target_stats(p.targets)), s, None, length=chunk
-        )
-    )
-    last = jax.jit(
-        lambda s, p, k: jax.lax.scan(
-            lambda st, _: engine.round_step(st, p, target_stats(p.targets)), s, None, length=k
-        ),
-        static_argnums=2,
-    )
-    state = engine.init(problem, key=key)
+    chunk = rounds_per_chunk(config)
+    stats = jax.jit(target_stats)(problem.targets)
+    compiled: dict = {}
+
+    def scan_fn(k):
+        if k not in compiled:
+            compiled[k] = jax.jit(
+                lambda s, p, st: jax.lax.scan(
+                    lambda carry, _: engine.round_step(carry, p, st), s, None, length=k
+                )
+            )
+        return compiled[k]
+
+    state = jax.jit(lambda p, k: engine.init(p, key=k))(problem, key)
     traces = []
     done = 0
-    with tqdm(total=config.rounds, file=sys.stderr, desc="rounds") as bar:
-        while done < config.rounds:
-            k = min(chunk, config.rounds - done)
-            state, tr = step(state, problem) if k == chunk else last(state, problem, k)
-            traces.append(tr)
-            done += k
-            bar.update(k)
-    trace = jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
-    return state, trace
+    interrupted = False
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
+    try:
+        with _StopFlag() as flag:
+            while done < config.rounds:
+                if flag.stop or (stop is not None and stop()):
+                    interrupted = True
+                    break
+                k = min(chunk, config.rounds - done)
+                new_state, tr = scan_fn(k)(state, problem, stats)
+                jax.block_until_ready(new_state)
+                state = new_state
+                traces.append(tr)
+                done += k
+                if bar is not None:
+                    bar.update(k)
+                if bool(np.asarray(tr["diverged"]).any()):
+                    break  # the state is frozen at the last finite round from here on
+            interrupted = interrupted or (flag.stop and done < config.rounds)
+    finally:
+        if bar is not None:
+            bar.close()
+    trace = jax.tree.map(lambda *a: jnp.concatenate(a), *traces) if traces else {}
+    return state, trace, interrupted
 
 
 def format_text(result: dict) -> str:
@@ -331,5 +550,8 @@ def format_text(result: dict) -> str:
         "uniformity_inter_mean",
     )
     lines = [f"{k:28s} {result[k]}" for k in keys]
+    if result.get("interrupted"):
+        done, total = result.get("rounds_done"), result["config"]["rounds"]
+        lines.insert(0, f"{'interrupted':28s} True (results after round {done} of {total})")
     lines.append(f"{'global_rv[:c]':28s} " + " ".join(f"{r:.3f}" for r in result["global_rv"]))
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sims.commands import _common
 from theory import _validate as v
 
 NAME = "topology"
@@ -20,76 +21,134 @@ def add_arguments(parser) -> None:
     from theory.topology import GRAPHS, MIXINGS
 
     parser.add_argument("--graph", default="ring", choices=GRAPHS, help="graph family")
-    parser.add_argument("--n", type=int, default=20, help="number of clients N")
+    parser.add_argument(
+        "--n", type=_common.integer(lo=2), default=None, help="number of clients N (default 20)"
+    )
     parser.add_argument(
         "--mixing",
         default="uniform",
         choices=MIXINGS + ("ying",),
         help="mixing rule ('ying': Ying et al.'s directed W, only with --graph exponential)",
     )
-    parser.add_argument("--rows", type=int, default=None, help="torus rows")
-    parser.add_argument("--cols", type=int, default=None, help="torus columns")
-    parser.add_argument("--degree", type=int, default=None, help="random_regular degree")
+    _common.add_mixing_file_argument(parser)
+    parser.add_argument("--rows", type=_common.integer(lo=3), default=None, help="torus rows")
+    parser.add_argument("--cols", type=_common.integer(lo=3), default=None, help="torus columns")
+    parser.add_argument(
+        "--degree", type=_common.integer(lo=2), default=None, help="random_regular degree"
+    )
     parser.add_argument(
         "--avg-degree",
-        type=float,
+        type=_common.real(0.0, lo_open=True),
         default=None,
         help="paper_code nominal average degree (code's avg_connectivity; |A| = degree + 1),"
         " or erdos_renyi target average degree",
     )
-    parser.add_argument("--prob", type=float, default=None, help="erdos_renyi edge probability")
-    parser.add_argument("--seed", type=int, default=0, help="seed of random graphs")
     parser.add_argument(
-        "--sizes", default=None, help="comma-separated client data sizes (data_size mixing)"
+        "--prob",
+        type=_common.real(0.0, 1.0, lo_open=True),
+        default=None,
+        help="erdos_renyi edge probability",
     )
     parser.add_argument(
-        "--gamma", type=float, default=0.9, help="decay of the effective-neighbours walk, [0, 1)"
+        "--seed", type=_common.integer(0, 2**32 - 1), default=None, help="seed of random graphs"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_common.reals(0.0, lo_open=True, max_sum=1e300),
+        default=None,
+        help="comma-separated client data sizes > 0 (data_size mixing)",
+    )
+    parser.add_argument(
+        "--gamma",
+        type=_common.real(0.0, 1.0, hi_open=True),
+        default=0.9,
+        help="decay of the effective-neighbours walk, [0, 1)",
     )
 
 
-def _parse_sizes(text):
-    if text is None:
-        return None
-    try:
-        return [float(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        v.fail("sizes", "comma-separated numbers > 0", text)
+#: Dense (N, N) float64 matrices alive at once in a topology summary (adjacency, W, its
+#: eigen-decomposition and spectral work arrays): the memory estimate is this × 8·N² bytes.
+DENSE_COPIES = 12
+
+RANDOM_GRAPHS = ("erdos_renyi", "random_regular", "paper_code")
+
+
+def estimate_bytes(n: int) -> int:
+    """Estimated peak bytes of ``dssl topology`` on N clients (dense N×N matrices).
+
+    >>> estimate_bytes(10_000_000) > 2**50
+    True
+    """
+    return int(DENSE_COPIES * 8 * n * n)
+
+
+def _check_flags(args) -> None:
+    """Reject flags that have no effect with the given graph / mixing / mixing file."""
+    na = _common.not_applicable
+    if args.mixing_file is not None:
+        for flag, value, default in (
+            ("--graph", args.graph, "ring"),
+            ("--mixing", args.mixing, "uniform"),
+        ):
+            if value != default:
+                na(flag, "with --mixing-file (the file gives the mixing matrix)", value)
+        for flag, value in (("--n", args.n), ("--sizes", args.sizes), ("--seed", args.seed)):
+            if value is not None:
+                na(flag, "with --mixing-file (N is the size of the file's matrix)", value)
+        _common.check_graph_flags(args, None)
+        return
+    _common.check_graph_flags(args, args.graph)
+    if args.sizes is not None and args.mixing != "data_size":
+        na("--sizes", f"with --mixing {args.mixing} (it applies to data_size)", args.sizes)
+    if args.seed is not None and args.graph not in RANDOM_GRAPHS:
+        na("--seed", f"with --graph {args.graph} (it applies to random graphs)", args.seed)
 
 
 def run(args) -> dict:
     from theory import spectral, topology
 
-    seed = v.integer(args.seed, "seed", lo=0)
+    _check_flags(args)
+    seed = 0 if args.seed is None else v.integer(args.seed, "seed", lo=0)
     gamma = v.real(args.gamma, "gamma", lo=0.0, hi=1.0, hi_open=True)
-    if args.mixing == "ying":
-        if args.graph != "exponential":
-            v.fail("mixing", "'ying' only with --graph exponential", args.mixing)
-        n = v.integer(args.n, "n", lo=3)
-        W = topology.exponential_mixing(n)
-        adjacency = (W > 0).astype(float) - np.eye(n)  # out-neighbours: |A_i| = τ + 1
-        topology.validate_mixing(W, doubly=True, positive_diagonal=True)
+    n_req = 20 if args.n is None else args.n
+    if args.mixing_file is not None:
+        W = _common.mixing_from_args(args)
+        adjacency = ((W + W.T) > 0).astype(float)
+        np.fill_diagonal(adjacency, 0.0)
     else:
-        adjacency = topology.make_graph(
-            args.graph,
-            args.n,
-            rows=args.rows,
-            cols=args.cols,
-            degree=args.degree,
-            avg_degree=args.avg_degree,
-            prob=args.prob,
-            seed=seed,
-        )
-        W = topology.mixing_matrix(args.mixing, adjacency, sizes=_parse_sizes(args.sizes))
-        topology.validate_mixing(W, adjacency=adjacency)
+        _common.check_fits("n", n_req, estimate_bytes(n_req), what="the dense N×N matrices")
+        if args.mixing == "ying":
+            if args.graph != "exponential":
+                v.fail("mixing", "'ying' only with --graph exponential", args.mixing)
+            n = v.integer(n_req, "n", lo=3)
+            W = topology.exponential_mixing(n)
+            adjacency = (W > 0).astype(float) - np.eye(n)  # out-neighbours: |A_i| = τ + 1
+            topology.validate_mixing(W, doubly=True, positive_diagonal=True)
+        else:
+            adjacency = topology.make_graph(
+                args.graph,
+                n_req,
+                rows=args.rows,
+                cols=args.cols,
+                degree=args.degree,
+                avg_degree=args.avg_degree,
+                prob=args.prob,
+                seed=seed,
+            )
+            W = topology.mixing_matrix(args.mixing, adjacency, sizes=args.sizes)
+            topology.validate_mixing(W, adjacency=adjacency)
     out = spectral.summary(W, adjacency, gamma=gamma)
+    from_file = args.mixing_file is not None
     result = {
-        "graph": args.graph,
-        "mixing": args.mixing,
+        "graph": None if from_file else args.graph,
+        "mixing": "file" if from_file else args.mixing,
         "n": out.pop("n"),
-        "seed": seed if args.graph in topology.RANDOM_GRAPHS else None,
+        "seed": seed if (args.graph in RANDOM_GRAPHS and not from_file) else None,
     }
+    if from_file:
+        result["mixing_file"] = args.mixing_file
     result.update(out)
-    if args.graph == "paper_code":
+    if args.graph == "paper_code" and not from_file:
         result["nominal_degree"] = int(args.avg_degree)
         result["degree_excess"] = float(result["mean_degree"]) - int(args.avg_degree)
     if not bool(result["reversible"]):
