@@ -33,7 +33,8 @@ OPTIONAL_PAGES = (
     ("Track D", "track_d.md"),
 )
 
-# Captions of the gallery, keyed by file stem. A figure without an entry still appears, with
+# Captions of the gallery, keyed by file stem, used when the figure's make function (found
+# through ``sims.stages.STAGES``) has no docstring. A figure without either still appears, with
 # its file name as caption, so that the gallery always lists every figure the run wrote.
 CAPTIONS = {
     "thm42_43_sensitivity": (
@@ -199,6 +200,24 @@ def figure_files() -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in FIGURE_SUFFIXES)
 
 
+def stage_captions() -> dict[str, tuple[str, str]]:
+    """{file stem: (caption, stage name)} from the docstrings of the stages' figure functions."""
+    import inspect
+    import re
+
+    try:
+        from sims.stages import STAGES
+    except Exception:  # noqa: BLE001 - the gallery falls back to CAPTIONS
+        return {}
+    out = {}
+    for stage in STAGES:
+        for name, make in dict(getattr(stage, "figures", {}) or {}).items():
+            doc = " ".join((inspect.getdoc(make) or "").split())
+            doc = re.sub(r"\s*``results``[^.]*\.", "", doc).replace("``", "`").strip()
+            out[Path(name).stem] = (doc, stage.name)
+    return out
+
+
 def gallery_markdown(pngs: list[Path]) -> str:
     lines = [
         "# Gallery",
@@ -211,14 +230,17 @@ def gallery_markdown(pngs: list[Path]) -> str:
     ]
     if not pngs:
         lines.append("No figures yet: run `make reproduce`.")
+    from_stages = stage_captions()
     for png in pngs:
-        caption = CAPTIONS.get(png.stem, f"`{png.name}`")
+        doc, stage = from_stages.get(png.stem, ("", ""))
+        caption = doc or CAPTIONS.get(png.stem, f"`{png.name}`")
+        where = f"`figures/{png.name}`" + (f", stage `{stage}`" if stage else "")
         lines += [
             f"## {png.stem.replace('_', ' ')}",
             "",
             f"![{png.stem}](figures/{png.name})",
             "",
-            f"*{caption}* (`figures/{png.name}`)",
+            f"{caption} ({where})",
             "",
         ]
     return "\n".join(lines) + "\n"
