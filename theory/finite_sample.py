@@ -76,13 +76,16 @@ BOUND_METHOD = {
 
 @dataclasses.dataclass(frozen=True)
 class ClientStatistic:
-    """Sufficient statistic of one client's M samples: M·S = E R ᵀR Eᵀ + μ(E RᵀG₁ + G₁ᵀR Eᵀ)
-    + μ²(G₁ᵀG₁ + L Lᵀ) (module docstring). ``R`` (r, |K|), ``G1`` (r, d) float64, ``L`` (d, n)
-    float32, ``coords`` the signal coordinates K, ``m`` = M."""
+    """Sufficient statistic of one client's M samples: M·S = E RᵀR Eᵀ + μ(E RᵀG₁ + G₁ᵀR Eᵀ)
+    + μ²(G₁ᵀG₁ + L Lᵀ) (module docstring). ``R`` (r, |K|), ``G1`` (r, d) float64; the Bartlett
+    factor L is stored as row chunks ``(a, block)`` with block = L[a:a+h, :w] (float32, only
+    the lower part); ``l_rows`` = diag(L Lᵀ) in float64; ``coords`` = K; ``m`` = M."""
 
     R: np.ndarray
     G1: np.ndarray
-    L: np.ndarray
+    chunks: tuple
+    l_rows: np.ndarray
+    n_cols: int
     coords: tuple
     mu: float
     m: int
@@ -91,14 +94,23 @@ class ClientStatistic:
     def d(self) -> int:
         return self.G1.shape[1]
 
+    def wishart_apply(self, V: np.ndarray) -> np.ndarray:
+        """L Lᵀ V (float32 products, float64 result) using only the lower part of L."""
+        V32 = V.astype(np.float32)
+        Y = np.zeros((self.n_cols, V.shape[1]), dtype=np.float32)
+        for a, block in self.chunks:
+            Y[: block.shape[1]] += block.T @ V32[a : a + block.shape[0]]
+        out = np.empty(V.shape, dtype=np.float64)
+        for a, block in self.chunks:
+            out[a : a + block.shape[0]] = block @ Y[: block.shape[1]]
+        return out
+
     def apply(self, V: np.ndarray) -> np.ndarray:
         """S V for V (d, b) (float64 result)."""
         K = list(self.coords)
         VK = V[K]
         G1V = self.G1 @ V  # (r, b)
-        out = self.mu**2 * (self.G1.T @ G1V)
-        Lf = self.L
-        out += self.mu**2 * (Lf @ (Lf.T @ V.astype(np.float32))).astype(np.float64)
+        out = self.mu**2 * (self.G1.T @ G1V + self.wishart_apply(V))
         out += self.mu * (self.G1.T @ (self.R @ VK))
         out[K] += self.R.T @ (self.R @ VK) + self.mu * (self.R.T @ G1V)
         return out / self.m
@@ -106,13 +118,7 @@ class ClientStatistic:
     def diagonal(self) -> np.ndarray:
         """diag(S), shape (d,)."""
         K = list(self.coords)
-        rows = np.concatenate(
-            [
-                np.sum(self.L[a : a + 2048].astype(np.float64) ** 2, axis=1)
-                for a in range(0, self.d, 2048)
-            ]
-        )
-        dg = self.mu**2 * (np.sum(self.G1**2, axis=0) + rows)
+        dg = self.mu**2 * (np.sum(self.G1**2, axis=0) + self.l_rows)
         dg[K] += np.sum(self.R**2, axis=0) + 2.0 * self.mu * np.sum(self.R * self.G1[:, K], 0)
         return dg / self.m
 
@@ -147,6 +153,29 @@ def signal_samples(model: DataModel, client: int, m: int, rng) -> np.ndarray:
     return s
 
 
+CHUNK = 1024
+
+
+def _bartlett_chunks(d: int, dof: int, rng, dtype=np.float32):
+    """Row chunks of the Bartlett factor (see :func:`bartlett_factor`) and diag(L Lᵀ)."""
+    n = min(d, dof)
+    chunks, rows = [], np.zeros(d)
+    diag = np.sqrt(rng.chisquare(dof - np.arange(n)))
+    h = min(CHUNK, d)
+    mask = np.tril(np.ones((h, h), dtype=dtype))
+    for a in range(0, d, CHUNK):
+        b = min(d, a + CHUNK)
+        w = min(n, b)
+        block = rng.standard_normal((b - a, w), dtype=dtype)
+        if w > a:  # the square part crossing the diagonal: keep its lower triangle
+            block[:, a:w] *= mask[: b - a, : w - a]
+        j = np.arange(a, min(b, n))
+        block[j - a, j] = diag[j].astype(dtype)
+        rows[a:b] = np.add.reduce(block * block, axis=1, dtype=np.float64)
+        chunks.append((a, block))
+    return tuple(chunks), rows, n
+
+
 def bartlett_factor(d: int, dof: int, rng, dtype=np.float32) -> np.ndarray:
     """L with L Lᵀ ~ Wishart_d(dof, I): lower trapezoidal (d, min(d, dof)), L_jj ~ χ_{dof−j}
     (0-based j), L_jk ~ N(0, 1) below the diagonal (Bartlett decomposition).
@@ -158,16 +187,11 @@ def bartlett_factor(d: int, dof: int, rng, dtype=np.float32) -> np.ndarray:
     """
     d = v.integer(d, "d", lo=1)
     dof = v.integer(dof, "dof", lo=1)
-    n = min(d, dof)
-    draw = np.float32 if dtype == np.float32 else np.float64
-    L = np.zeros((d, n), dtype=draw)
-    for a in range(0, d, 1024):  # draw only the lower part, one row chunk at a time
-        b = min(d, a + 1024)
-        w = min(n, b)
-        L[a:b, :w] = np.tril(rng.standard_normal((b - a, w), dtype=draw), k=a)
-    idx = np.arange(n)
-    L[idx, idx] = np.sqrt(rng.chisquare(dof - idx))
-    return L.astype(dtype, copy=False)
+    chunks, _, n = _bartlett_chunks(d, dof, rng, dtype)
+    L = np.zeros((d, n), dtype=dtype)
+    for a, block in chunks:
+        L[a : a + block.shape[0], : block.shape[1]] = block
+    return L
 
 
 def client_statistic(model: DataModel, client: int, m: int, seed: int) -> ClientStatistic:
@@ -178,8 +202,8 @@ def client_statistic(model: DataModel, client: int, m: int, seed: int) -> Client
     R = np.linalg.qr(sig, mode="r")
     r = R.shape[0]
     G1 = rng.standard_normal((r, model.d))
-    L = bartlett_factor(model.d, m - r, rng)
-    return ClientStatistic(R, G1, L, signal_coords(model), float(model.mu), m)
+    chunks, rows, n_cols = _bartlett_chunks(model.d, m - r, rng)
+    return ClientStatistic(R, G1, chunks, rows, n_cols, signal_coords(model), float(model.mu), m)
 
 
 def _transform(model: DataModel, H) -> StructuredTransform:
@@ -319,7 +343,7 @@ def track_b_samples(
     H=None,
     decl: Mapping[str, Sequence[float]] | None = None,
     abar: Mapping[str, float] | None = None,
-    steps: int = 4,
+    steps: int = 3,
     oversample: int = 2,
     constants: Mapping[str, float] | None = None,
 ) -> dict:
