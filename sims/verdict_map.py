@@ -278,8 +278,32 @@ def _hidden_constants(cfg: MapConfig) -> dict:
         return {"status": "not-run", "reason": f"theory.constants: {err}"}
 
 
-def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True) -> dict:
+def _cells_for(cfg: MapConfig, rare_axes: tuple) -> tuple[list, dict]:
+    """Cells and assumption summaries of every configuration with a rare axis in
+    ``rare_axes`` (one worker's share; p varies innermost so CL optima are reused)."""
+    cells, assumptions = [], {}
+    for rare, n, p in itertools.product(rare_axes, cfg.n_values, cfg.p_values):
+        cells += _cells_at(cfg, p, n, rare, cfg.claims)
+        rows = asm.check(cfg.verify_config(n, p, rare))
+        assumptions[f"p={p},N={n},rare_axis={rare}"] = asm.summary(rows)
+    return cells, assumptions
+
+
+def _order(cfg: MapConfig, cells: list) -> list:
+    rank = {(p, n, r): i for i, (p, n, r) in enumerate(_configs(cfg))}
+    return sorted(
+        cells, key=lambda c: rank[(c["config"]["p"], c["config"]["N"], c["config"]["rare_axis"])]
+    )
+
+
+def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True, workers: int = 1) -> dict:
     """The verdict map (JSON-ready).
+
+    Args:
+      cfg: the configurations.
+      rule_changes: re-evaluate the configurations at ``cfg.rule_change_n`` under the old T2
+        rule and list the cells whose word changes.
+      workers: processes (the rare axes are split between them; results are identical).
 
     Returns:
       dict with ``config``, ``dimensions`` (reading and configuration values), ``cells``
@@ -290,12 +314,23 @@ def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True) -> dict:
     """
     if not isinstance(cfg, MapConfig):
         v.fail("cfg", "a MapConfig", cfg)
+    workers = v.integer(workers, "workers", lo=1, hi=64)
     t0 = time.perf_counter()
-    cells, assumptions = [], {}
+    groups = [cfg.rare_axes[i::workers] for i in range(workers) if cfg.rare_axes[i::workers]]
+    if len(groups) > 1:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        # spawn (not fork): JAX is initialised in this process; each worker imports afresh
+        with cf.ProcessPoolExecutor(len(groups), mp_context=mp.get_context("spawn")) as pool:
+            parts = list(pool.map(_cells_for, [cfg] * len(groups), groups))
+    else:
+        parts = [_cells_for(cfg, cfg.rare_axes)]
+    cells = _order(cfg, [c for part in parts for c in part[0]])
+    assumptions = {}
     for p, n, rare in _configs(cfg):
-        cells += _cells_at(cfg, p, n, rare, cfg.claims)
-        rows = asm.check(cfg.verify_config(n, p, rare))
-        assumptions[f"p={p},N={n},rare_axis={rare}"] = asm.summary(rows)
+        key = f"p={p},N={n},rare_axis={rare}"
+        assumptions[key] = next(part[1][key] for part in parts if key in part[1])
     by_claim: dict = {}
     for c in cells:
         by_claim.setdefault(c["claim"], []).append(c)

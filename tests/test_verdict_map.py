@@ -147,3 +147,17 @@ def test_cli_map_bad_out(tmp_path, capsys):
     f.write_text("x")
     rc = main(["verify", "--map", "--out", str(f), "--json"])
     assert rc == 2 and "out" in capsys.readouterr().err
+
+
+def test_workers_give_the_same_cells():
+    cfg = vm.MapConfig(
+        d=10**4,
+        p_values=(0.5,),
+        n_values=(3,),
+        rare_axes=("class-index", "extra"),
+        claims=("thm4.6",),
+        rule_change_n=(),
+    )
+    one = vm.compute_map(cfg, rule_changes=False, workers=1)
+    two = vm.compute_map(cfg, rule_changes=False, workers=2)
+    assert one["cells"] == two["cells"] and one["rows"] == two["rows"]

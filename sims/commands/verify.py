@@ -58,6 +58,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--atlas", action="store_true", help="with --map: also the graph atlas")
     parser.add_argument("--out", default=".", help="folder of the --map files (default .)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for --map (default 2)")
 
 
 def _ints(text: str, field: str) -> tuple:
@@ -112,7 +113,7 @@ def _run_map(args) -> dict:
 
         v.fail("out", "a folder", str(out))
     out.mkdir(parents=True, exist_ok=True)
-    result = vm.compute_map(cfg)
+    result = vm.compute_map(cfg, workers=args.workers)
     files = [
         write_json(out / "verdict_map.json", result),
         savefig(fv.make_verdict_map_figure(result), out / "verdict_map.png"),

@@ -27,7 +27,7 @@ Config.FAST = Config(map=vm.FAST, atlas=AtlasConfig(max_n=5, families=False))
 
 def compute(cfg: Config) -> dict:
     """``{"map": the verdict map, "atlas": the atlas study}`` (JSON-able)."""
-    return {"map": vm.compute_map(cfg.map), "atlas": atlas_study(cfg.atlas)}
+    return {"map": vm.compute_map(cfg.map, workers=2), "atlas": atlas_study(cfg.atlas)}
 
 
 def summarize(results: dict) -> dict:
