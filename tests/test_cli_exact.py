@@ -155,3 +155,50 @@ def test_subprocess_text_output():
         check=True,
     )
     assert "fl" in out.stdout and "eigenvalues" in out.stdout
+
+
+def test_matrix_free_rotation_path(capsys):
+    code, res, _ = _run(
+        capsys,
+        "--method",
+        "cl-dissimilar",
+        "--transform",
+        "dct-rotation",
+        "--d",
+        "120",
+        "--n-clients",
+        "3",
+    )
+    assert code == 0 and res["path"] == "matrix-free rotation"
+    from theory import structured as st
+
+    model = dm.DataModel(d=120, n_clients=3)
+    H = st.ImplicitOrthogonal(120, 0)
+    ref = st.solve_dense(model, "cl-dissimilar", H=H.to_dense())
+    np.testing.assert_allclose(res["optima"]["fl"]["rv"], ref.rv_range(range(6))[0], atol=1e-8)
+    code = main(["exact", "--json", "--method", "cl", "--transform", "dct-rotation"])
+    assert code == 2 and "transform" in capsys.readouterr().err
+
+
+def test_finite_sample_seeds_path(capsys):
+    code, res, _ = _run(
+        capsys,
+        "--method",
+        "mim",
+        "--d",
+        "60",
+        "--n-clients",
+        "3",
+        "--samples",
+        "80",
+        "--sample-seeds",
+        "3",
+        "--graph",
+        "star",
+    )
+    assert code == 0 and res["path"] == "finite-sample matrix-free"
+    assert res["config"]["seeds"] == [0, 1, 2] and res["config"]["m"] == 80
+    for key in ("fl", "decl", "local"):
+        assert 0.0 <= res[key]["fraction_meeting_bound"] <= 1.0
+    code = main(["exact", "--json", "--sample-seeds", "2"])
+    assert code == 2 and "samples" in capsys.readouterr().err

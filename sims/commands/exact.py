@@ -30,7 +30,14 @@ N_EIGENVALUES = 10
 DENSE_MAX_D = 4000
 #: Largest d accepted (τ = d^{1/5} and μ = d^{-1/5} stay far from float64 over/underflow).
 MAX_D = 10**30
-TRANSFORMS = tuple(dict.fromkeys(ob.TRANSFORMS + structured.STRUCTURED_TRANSFORMS))
+#: a dense seeded DCT-based orthogonal, solved matrix-free (theory.structured.solve_rotation)
+MATRIX_FREE_ROTATION = "dct-rotation"
+TRANSFORMS = tuple(
+    dict.fromkeys(ob.TRANSFORMS + structured.STRUCTURED_TRANSFORMS + (MATRIX_FREE_ROTATION,))
+)
+#: Largest d of the matrix-free paths (finite samples: O(N d²) float32 memory).
+FINITE_MAX_D = 20_000
+ROTATION_MAX_D = 10**6
 
 
 def add_arguments(parser) -> None:
@@ -61,6 +68,13 @@ def add_arguments(parser) -> None:
         type=int,
         default=None,
         help="finite sample: M samples per client (default: population)",
+    )
+    parser.add_argument(
+        "--sample-seeds",
+        type=int,
+        default=None,
+        help="with --samples: matrix-free finite-sample Track B over this many seeds "
+        f"(d <= {FINITE_MAX_D}); without it --samples uses one dense sample",
     )
 
 
@@ -103,6 +117,12 @@ def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
     args.d = parse_d(args.d)
     v.choice(args.transform, "transform", TRANSFORMS)
+    if args.sample_seeds is not None:
+        return _run_finite(args, method)
+    if args.transform == MATRIX_FREE_ROTATION:
+        if method != "cl-dissimilar" or args.dense or args.samples is not None:
+            v.fail("transform", "dct-rotation only with --method cl-dissimilar (population)", "")
+        return _run_rotation(args)
     if args.samples is not None or args.dense:
         if args.d > DENSE_MAX_D:
             v.fail("d", f"<= {DENSE_MAX_D} with --dense or --samples (drop them for any d)", args.d)
@@ -120,6 +140,80 @@ def run(args) -> dict:
             args.transform,
         )
     return _run_structured(args, method)
+
+
+def _run_rotation(args) -> dict:
+    """cl-dissimilar with a dense DCT-based rotation, matrix-free (block Krylov)."""
+    start = time.perf_counter()
+    if args.d > ROTATION_MAX_D:
+        v.fail("d", f"<= {ROTATION_MAX_D} with --transform {MATRIX_FREE_ROTATION}", args.d)
+    model = _common.model_from_args(args)
+    n = model.n_clients
+    graph = _graph_weights(args, n)
+    H = structured.ImplicitOrthogonal(
+        model.d, v.integer(args.transform_seed, "transform-seed", lo=0)
+    )
+    runs = {f"local{i + 1}": {"client": i} for i in range(n)}
+    runs["fl"] = {"weights": "fl"}
+    runs["decl"] = {"weights": graph["pi"]}
+    out = {key: structured.solve_rotation(model, rotation=H, **kw) for key, kw in runs.items()}
+    return {
+        "path": "matrix-free rotation",
+        "method": "cl-dissimilar",
+        "transform": MATRIX_FREE_ROTATION,
+        "d": model.d,
+        "n_clients": n,
+        "c": model.c,
+        "optima": out,
+        "graph": {"name": args.graph, "abar": graph["abar"], "decl_weights": graph["pi"]},
+        "notes": [
+            "H = signs * DCT-II * signs (dense, seeded); block Krylov + Rayleigh-Ritz; "
+            "'converged' is False when slots come from the bulk edge of mu^2 H_sym",
+        ],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _run_finite(args, method: str) -> dict:
+    """Matrix-free finite-sample Track B over seeds (theory.finite_sample)."""
+    from theory import finite_sample as fs
+
+    if args.samples is None:
+        v.fail("samples", "given (M samples per client) with --sample-seeds", None)
+    if args.d > FINITE_MAX_D:
+        v.fail("d", f"<= {FINITE_MAX_D} with --sample-seeds", args.d)
+    v.choice(method, "method", fs.METHODS)
+    seeds = v.integer(args.sample_seeds, "sample-seeds", lo=1, hi=10_000)
+    model = _common.model_from_args(args)
+    graph = _graph_weights(args, model.n_clients)
+    H = args.transform if method == "cl-dissimilar" else None
+    res = fs.track_b_samples(
+        model,
+        method,
+        m=args.samples,
+        seeds=[args.seed + s for s in range(seeds)],
+        p=args.p,
+        H=H,
+        decl={"decl": graph["pi"]},
+        abar={"decl": graph["abar"]},
+    )
+    keys = ("fl", "decl", "local")
+    return {
+        "path": "finite-sample matrix-free",
+        "method": method,
+        "config": res["config"],
+        **{
+            key: {
+                "summary": res[key]["summary"],
+                "bound": res[key]["bound"],
+                "fraction_meeting_bound": res[key]["fraction_meeting_bound"],
+                "max_subspace_bound": float(np.max(res[key]["subspace_bound"])),
+            }
+            for key in keys
+        },
+        "graph": {"name": args.graph, "abar": graph["abar"], "decl_weights": graph["pi"]},
+        "seconds": res["seconds"],
+    }
 
 
 def _optimum_json(r: structured.StructuredOptimum, k: int) -> dict:
@@ -320,6 +414,12 @@ def _run_dense(args, method: str) -> dict:
 
 
 def format_text(result: dict) -> str:
+    if result.get("path") in ("matrix-free rotation", "finite-sample matrix-free"):
+        import json
+
+        from sims.cli import to_jsonable
+
+        return json.dumps(to_jsonable(result), indent=1)
     if result.get("path") == "structured":
         return _format_structured(result)
     return _format_dense(result)
