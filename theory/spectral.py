@@ -26,6 +26,7 @@ Definitions (toolkit convention x <- W x, rows of W sum to 1; spec consensus.md 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -218,11 +219,53 @@ def _stochasticity(W):
     }
 
 
+def _checked(kind: str, field: str = "W"):
+    """Decorator: validate the first argument when it is concrete (not traced) — finite, and
+    for ``kind="stochastic"`` non-negative and row-stochastic (to 1e-8·n), for ``"mixing"``
+    also irreducible (π unique), for ``"adjacency"`` a 0/1 matrix. One-line ValueError naming
+    ``field`` otherwise."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def checked(W, *args, **kwargs):
+            if not _is_tracer(W):
+                _check_matrix(W, field, kind)
+            return fn(W, *args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+def _check_matrix(W, field: str, kind: str) -> None:
+    a = v.array(W, field)
+    if a.ndim not in (2, 3) or a.shape[-1] != a.shape[-2] or a.shape[-1] < 1:
+        v.fail(field, "a square matrix (n, n) or a batch (b, n, n)", f"shape {a.shape}")
+    n = a.shape[-1]
+    if kind == "adjacency":
+        if not np.all((a == 0) | (a == 1)):
+            v.fail(field, "a 0/1 adjacency matrix", "other entries")
+        return
+    if np.any(a < -1e-12):
+        v.fail(field, "entrywise >= 0 (a mixing matrix)", f"min entry {a.min():.3g}")
+    rows = a.sum(axis=-1)
+    if np.max(np.abs(rows - 1.0)) > 1e-8 * max(1, n):
+        v.fail(field, "row-stochastic (rows sum to 1)", f"row sums in [{rows.min()}, {rows.max()}]")
+    if kind != "mixing":
+        return
+    from scipy.sparse.csgraph import connected_components
+
+    for w in a.reshape(-1, n, n):
+        if n > 1 and connected_components(w > 0, directed=True, connection="strong")[0] > 1:
+            v.fail(field, "irreducible (a strongly connected support)", "a reducible matrix")
+
+
 # --------------------------------------------------------------------------------------------
 # public, jitted
 # --------------------------------------------------------------------------------------------
 
 
+@_checked("mixing")
 @float64
 @jax.jit
 def stationary_weights(W):
@@ -240,6 +283,7 @@ def stationary_weights(W):
     return _batch(_stationary, _matrix(W))
 
 
+@_checked("mixing")
 @float64
 @jax.jit
 def objective_weights(W):
@@ -258,6 +302,7 @@ def objective_weights(W):
     return W.sum(axis=-2) / W.shape[-1]
 
 
+@_checked("stochastic")
 @float64
 @jax.jit
 def eigenvalues(W):
@@ -282,6 +327,7 @@ def eigenvalues_complex(W) -> np.ndarray:
     return ev[np.argsort(-np.abs(ev), kind="stable")]
 
 
+@_checked("stochastic")
 @float64
 @jax.jit
 def lambda2(W):
@@ -292,6 +338,7 @@ def lambda2(W):
     return eigenvalues(W)[..., 1]
 
 
+@_checked("stochastic")
 @float64
 @jax.jit
 def lambda_min(W):
@@ -299,6 +346,7 @@ def lambda_min(W):
     return eigenvalues(W)[..., -1]
 
 
+@_checked("mixing")
 @float64
 @jax.jit
 def contraction(W):
@@ -317,6 +365,7 @@ def contraction(W):
     return _batch(_contraction, _matrix(W))
 
 
+@_checked("mixing")
 @float64
 @jax.jit
 def spectral_gap(W):
@@ -324,6 +373,7 @@ def spectral_gap(W):
     return _batch(lambda w: 1.0 - _contraction(w), _matrix(W))
 
 
+@_checked("mixing")
 @float64
 @jax.jit
 def koloskova_p(W):
@@ -331,6 +381,7 @@ def koloskova_p(W):
     return _batch(lambda w: 1.0 - _contraction(w) ** 2, _matrix(W))
 
 
+@_checked("adjacency", "adjacency")
 @float64
 @jax.jit
 def connectivity(adjacency):
@@ -342,6 +393,7 @@ def connectivity(adjacency):
     return a.sum(axis=-1) + 1.0
 
 
+@_checked("adjacency", "adjacency")
 @float64
 @jax.jit
 def avg_connectivity(adjacency):
@@ -354,6 +406,7 @@ def _effective_neighbours_jit(W, gamma):
     return _batch(_effective_neighbours, _matrix(W), jnp.asarray(gamma, dtype=jnp.float64))
 
 
+@_checked("stochastic")
 @float64
 def effective_neighbours(W, gamma):
     """Effective number of neighbours n_W(γ) of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
@@ -423,6 +476,7 @@ def _summary_jit(W, adjacency, gamma):
     return out
 
 
+@_checked("mixing")
 @float64
 def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
     """All quantities of this module for W (and its graph, if ``adjacency`` is given).
@@ -448,6 +502,7 @@ def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
     return out
 
 
+@_checked("mixing")
 @float64
 @jax.jit
 def lambda_gap_pi(W):
