@@ -7,6 +7,8 @@
 * ``figures/*``: the files of the repository's ``figures/`` folder (the figures and
   ``report.md``), copied into the site unchanged, so that the report's relative links work.
 * ``gallery.md``: every ``figures/*.png`` with its caption.
+* ``stages.md``: the stages of ``dssl reproduce`` (``sims.stages.STAGES``) with their files and
+  configurations.
 * Pages that other parts of the project ship (``verdict_rules.md``, ``track_d.md``) are added to
   the navigation when they exist.
 
@@ -247,6 +249,59 @@ def gallery_markdown(pngs: list[Path]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# The stages of dssl reproduce
+
+
+def _rst_to_md(text: str) -> str:
+    import re
+
+    text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text)
+    return text.replace("``", "`")
+
+
+def stages_markdown() -> str:
+    """The stages of ``dssl reproduce`` in run order: what each computes, its files, its config."""
+    import dataclasses
+    import inspect
+
+    lines = [
+        "# The stages of `dssl reproduce`",
+        "",
+        "Generated from `sims.stages.STAGES` at every build: the run order, what each stage",
+        "computes (its module docstring), the files it writes and its configuration, with the",
+        "values of the default run and of `--fast`. `dssl reproduce --list` prints the same order;",
+        "`--stages a,b` runs a subset (see the [command line](cli.md#dssl-reproduce)).",
+        "",
+    ]
+    try:
+        from sims.stages import STAGES
+    except Exception as err:  # noqa: BLE001 - the page says why it is empty
+        return "\n".join(lines + [f"The stage package could not be imported ({err!r}).", ""])
+    lines += ["| # | stage | figures |", "|---|---|---|"]
+    for k, stage in enumerate(STAGES, 1):
+        figs = ", ".join(f"`{f}`" for f in dict(stage.figures or {})) or "—"
+        lines.append(f"| {k} | [`{stage.name}`](#{stage.name}) | {figs} |")
+    for stage in STAGES:
+        module = inspect.getmodule(stage.compute)
+        doc = _rst_to_md(inspect.getdoc(module) or "") if module else ""
+        lines += ["", f"## `{stage.name}` {{#{stage.name}}}", "", doc, ""]
+        cfg = stage.Config
+        default, fast = getattr(cfg, "DEFAULT", None), getattr(cfg, "FAST", None)
+        if dataclasses.is_dataclass(cfg) and default is not None:
+            lines += ["| field | default run | `--fast` |", "|---|---|---|"]
+            for f in dataclasses.fields(cfg):
+                a = getattr(default, f.name)
+                b = getattr(fast, f.name) if fast is not None else a
+                cell = [str(x).replace("|", "\\|") for x in (a, b)]
+                if len(cell[0]) > 60:
+                    cell = [c[:57] + "…" for c in cell]
+                lines.append(f"| `{f.name}` | `{cell[0]}` | `{cell[1]}` |")
+        if module is not None:
+            lines += ["", f"Module: `{module.__name__}`."]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # MkDocs events
 
 
@@ -268,6 +323,7 @@ def on_files(files, config):
     if not any(p.name == "report.md" for p in figs):
         add("figures/report.md", content="# Verification report\n\nRun `make reproduce`.\n")
     add("gallery.md", content=gallery_markdown([p for p in figs if p.suffix == ".png"]))
+    add("stages.md", content=stages_markdown())
 
     nav = config["nav"]
     for item in nav:

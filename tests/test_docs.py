@@ -41,7 +41,7 @@ def test_site_builds_strict(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    for page in ("index", "quickstart", "cli", "gallery", "notebooks", "api/index"):
+    for page in ("index", "quickstart", "cli", "stages", "gallery", "notebooks", "api/index"):
         assert (site / f"{page}.html").is_file(), page
     for page in sorted((DOCS / "theory").glob("*.md")):
         assert (site / "theory" / f"{page.stem}.html").is_file(), page.name
