@@ -512,16 +512,14 @@ class _OptSet:
         """Fixed values f_J, the Gram matrix of q_j = P_T e_j over J, and which j are rest."""
         pos = {c: i for i, c in enumerate(self.coords)}
         nJ = len(J)
+        idx = np.array([pos.get(j, -1) for j in J], dtype=np.int64)
+        rest = idx < 0
+        inside = idx[~rest]
         f = np.zeros(nJ)
         Q = np.zeros((nJ, self.Tb.shape[1]))
-        rest = np.zeros(nJ, dtype=bool)
-        for a, j in enumerate(J):
-            if j in pos:
-                f[a] = float(np.sum(self.F[pos[j]] ** 2))
-                Q[a] = self.Tb[pos[j]]
-            else:
-                rest[a] = True
-                f[a] = 1.0 if self.rest_fixed else 0.0
+        f[~rest] = np.sum(self.F[inside] ** 2, axis=1) if self.F.shape[1] else 0.0
+        f[rest] = 1.0 if self.rest_fixed else 0.0
+        Q[~rest] = self.Tb[inside]
         gram = Q @ Q.T
         if self.rest_tied:
             gram[rest, rest] = 1.0  # distinct rest coordinates: orthonormal, ⊥ block

@@ -4,7 +4,10 @@ Default path (``structured``): the targets are a scalar times I plus a block on 
 coordinates (``theory.structured``), so any d works, e.g. ``--d 1e12`` or ``--d 1e20``; each
 optimum is reported as (min, max) over the whole optimal set when eigenvalues tie at position c.
 ``--dense`` (or ``--samples``, a finite sample) builds the d×d matrices instead (the oracle;
-small d only). Representability vectors follow Def. 4.1 of arXiv 2607.02447.
+small d only). ``--transform dct-rotation`` (dissimilar CL with a dense seeded orthogonal) and
+``--samples M --sample-seeds K`` (finite-sample Track B over K seeds) are matrix-free
+(``theory.structured.solve_rotation``, ``theory.finite_sample``). Representability vectors
+follow Def. 4.1 of arXiv 2607.02447.
 """
 
 from __future__ import annotations
