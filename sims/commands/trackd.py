@@ -24,7 +24,9 @@ def add_arguments(p) -> None:
     p.add_argument("--data-path", default=None, help="CIFAR-10 directory (python format)")
     p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
     p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
-    p.add_argument("--out", default=None, help="write <experiment>.json and figures here")
+    p.add_argument(
+        "--save", default=None, metavar="DIR", help="write trackd_<experiment>.json/.png here"
+    )
 
 
 def _override(cfg, args):
@@ -57,7 +59,7 @@ def run(args) -> dict:
 
     names = EXPERIMENTS if args.experiment == "all" else (args.experiment,)
     cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
-    out_dir = cm.check_out_dir(args.out) if args.out else None
+    out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
     for n in names:
         results[n] = experiments.EXPERIMENTS[n](cfgs[n])

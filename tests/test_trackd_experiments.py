@@ -1,0 +1,175 @@
+"""Track D experiments, verdicts, figures, stages and CLI on tiny configurations.
+
+The verdict rule is checked against hand-made inputs (never against the paper's claims), the
+CIFAR-10 path against a small file the test writes, and every experiment/stage/figure runs
+end to end on a tiny configuration (2 seeds, 1 round)."""
+
+from __future__ import annotations
+
+import pickle
+
+import jax.random as jr
+import matplotlib
+import numpy as np
+import pytest
+
+from sims.trackd import data as tdata
+from sims.trackd import experiments, presets, verdicts
+
+matplotlib.use("Agg")
+
+
+# ---------------------------------------------------------------------------------------------
+# the verdict rule
+
+
+def test_decide_rule_on_hand_made_differences():
+    assert verdicts.decide([0.05, 0.06, 0.04])["verdict"] == "holds"
+    assert verdicts.decide([-0.05, -0.06, -0.04])["verdict"] == "violated"
+    assert verdicts.decide([0.05, -0.05, 0.01])["verdict"] == "degenerate"
+    assert verdicts.decide([0.05])["verdict"] == "degenerate"  # one seed: no SE
+    # a reference arm at chance makes any difference unreadable
+    d = verdicts.decide([0.05, 0.06, 0.04], reference=[0.1, 0.1, 0.1], chance=0.1)
+    assert d["verdict"] == "degenerate" and "chance" in d["reason"]
+    m, se, s = verdicts.mean_se([1.0, 2.0, 4.0])
+    assert s == 3 and m == pytest.approx(7 / 3)
+    assert se == pytest.approx(np.std([1.0, 2.0, 4.0], ddof=1) / np.sqrt(3))
+
+
+def test_connectivity_slope_is_ols_and_drop_difference_is_signed():
+    rng = np.random.default_rng(0)
+    x = np.array([3.0, 5.0, 10.0, 20.0])
+    y = rng.normal(size=(4, 4))
+    want = [np.polyfit(x, row, 1)[0] for row in y]
+    np.testing.assert_allclose(verdicts.connectivity_slopes(x, y), want, rtol=1e-12)
+    d = verdicts.drop_differences([0.9, 0.8], [0.85, 0.8], [0.9, 0.8], [0.7, 0.75])
+    np.testing.assert_allclose(d, [0.15, 0.05], atol=1e-12)
+
+
+def test_verdict_table_marks_missing_claims_not_run():
+    rows = verdicts.verdict_table({"mim_vs_cl": verdicts.decide([0.1, 0.2, 0.15])})
+    by = {r["claim"]: r for r in rows}
+    assert by["mim_vs_cl"]["track_d"] == "holds" and by["mim_vs_cl"]["agrees_with_paper"]
+    assert by["mar_vs_mim"]["track_d"] == "not-run"
+    assert [r["claim"] for r in rows] == list(verdicts.CLAIMS)
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+def test_cifar10_from_a_small_local_file(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {
+            b"data": rng.integers(0, 256, size=(3, 3072), dtype=np.uint8),
+            b"labels": [0, 1, 2],
+        }
+        with open(tmp_path / name, "wb") as fh:
+            pickle.dump(batch, fh)
+    im = tdata.load_images("cifar10", key=jr.key(0), path=str(tmp_path))
+    assert im.x_train.shape == (15, 32, 32, 3) and im.x_test.shape == (3, 32, 32, 3)
+    with open(tmp_path / "data_batch_1", "rb") as fh:
+        raw = pickle.load(fh)[b"data"]
+    # channel-major rows -> (H, W, C) pixels in [0, 1]
+    np.testing.assert_allclose(im.x_train[0, 0, 1, 2], raw[0, 2 * 1024 + 1] / 255.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="^path: "):
+        tdata.load_images("cifar10", key=jr.key(0))
+
+
+def test_split_clients_skews():
+    im = tdata.load_images("digits", key=jr.key(0), max_train=200, max_test=50)
+    xs, ys, rep = tdata.split_clients(im, 4, "label", key=jr.key(1), alpha=0.01)
+    assert sum(len(x) for x in xs) <= 200 and rep["tv_mean"] > 0.3
+    xs_f, _, rep_f = tdata.split_clients(im, 4, "feature", key=jr.key(1))
+    assert len(rep_f["styles"]) == 4 and xs_f[0].dtype == np.float32
+    with pytest.raises(ValueError, match="^skew: "):
+        tdata.split_clients(im, 4, "quantity", key=jr.key(1))
+
+
+# ---------------------------------------------------------------------------------------------
+# experiments, figures, stages (tiny)
+
+TINY = presets.Common(
+    width=8, depth=1, heads=2, embed=4, rounds=1, local_steps=1, batch_size=4, rows=8, seeds=2,
+    max_train=120, max_test=40,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_results():
+    return {
+        "table1": experiments.table1(
+            presets.Table1(
+                TINY, archs=("mlp",), skews=("iid", "feature"), n_clients=3, clients_per_round=None
+            )  # fmt: skip
+        ),
+        "fig2a": experiments.fig2a(
+            presets.Fig2a(TINY, n_clients=3, abars=(2, 3), kinds=("general",))
+        ),
+        "table6": experiments.table6(
+            presets.Table6(TINY, n_clients=3, abars=(2,), rules=("uniform", "push-sum"))
+        ),
+        "fig2b": experiments.fig2b(
+            presets.Fig2b(TINY, n_clients=3, clients_per_round=None, alphas=(1.0,), decl_abar=2)
+        ),
+        "table5": experiments.table5(
+            presets.Table5(TINY, n_clients=3, clients_per_round=None, methods=("mae",), arch="mlp")
+        ),
+    }
+
+
+def test_experiments_report_every_arm_with_seeds(tiny_results):
+    t1 = tiny_results["table1"]
+    assert {(c["method"], c["skew"]) for c in t1["cells"]} == {
+        (m, s) for m in ("mae", "simsiam") for s in ("iid", "feature")
+    }
+    for c in t1["cells"]:
+        assert c["probe"]["n"] == 2 and 0.0 <= c["probe"]["mean"] <= 1.0
+        assert c["probe"]["chance"] == pytest.approx(0.1)
+    assert set(tiny_results["table6"]["summary"]) == {"uniform", "push-sum"}
+    t5 = tiny_results["table5"]["summary"]["mae"]
+    assert t5["local1_vs_global"]["mean"] > 0.0
+    dec = experiments.decisions(tiny_results)
+    assert set(dec) == {"mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim"}
+    assert all(d["verdict"] in ("holds", "violated", "degenerate") for d in dec.values())
+
+
+def test_figures_render(tiny_results):
+    from sims.figures import trackd as figs
+
+    for name, res in tiny_results.items():
+        fig = getattr(figs, f"make_trackd_{name}_figure")(res)
+        assert fig.axes and fig.axes[0].get_ylabel()
+        matplotlib.pyplot.close(fig)
+
+
+def test_stages_contract_and_verdict_stage(tiny_results):
+    pytest.importorskip("sims.pipeline")
+    from sims.stages import (
+        trackd_fig2a,
+        trackd_fig2b,
+        trackd_table1,
+        trackd_table5,
+        trackd_table6,
+        trackd_verdicts,
+    )
+
+    for mod in (trackd_table1, trackd_fig2a, trackd_table6, trackd_fig2b, trackd_table5):
+        cfg = mod.Config.FAST
+        assert mod.Config.from_json(cfg.to_json()) == cfg
+        name = mod.STAGE.name.removeprefix("trackd_")
+        assert mod.STAGE.summarize(tiny_results[name])
+    rows = {f"trackd_{k}": {"result": tiny_results[k]} for k in ("table1", "fig2a", "fig2b")}
+    out = trackd_verdicts.compute(trackd_verdicts.Config.DEFAULT, **rows)
+    assert [r["claim"] for r in out["rows"]] == list(verdicts.CLAIMS)
+    assert trackd_verdicts.STAGE.summarize(out)
+
+
+def test_cli_rejects_bad_arguments(capsys):
+    from sims.cli import main
+
+    assert main(["trackd", "--preset", "huge"]) == 2
+    assert main(["trackd", "--dataset", "cifar10", "--experiment", "table1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "data-path" in err[-1]
