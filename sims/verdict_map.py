@@ -41,6 +41,7 @@ class MapConfig:
       p_values, n_values, rare_axes: the configuration readings swept.
       claims: claim ids (``theory.claims.CLAIM_IDS``).
       rule_change_n: N of the configurations re-evaluated under the old T2 rule (empty: skip).
+      hidden_constants: add the break-even constant verdicts of ``theory.constants``.
       c_num, c_den, c_f, c_n, sign, fl_term: Track A constants (``VerifyConfig``).
     """
 
@@ -50,6 +51,7 @@ class MapConfig:
     rare_axes: tuple = RARE_AXES
     claims: tuple = cl.CLAIM_IDS
     rule_change_n: tuple = (4,)
+    hidden_constants: bool = True
     c_num: float = 1.0
     c_den: float = 1.0
     c_f: float = 1.0
@@ -91,7 +93,9 @@ class MapConfig:
 
 
 DEFAULT = MapConfig()
-FAST = MapConfig(p_values=(0.5, 0.75), n_values=(2, 3, 4, 6), rule_change_n=(4,))
+FAST = MapConfig(
+    p_values=(0.5, 0.75), n_values=(2, 3, 4, 6), rule_change_n=(4,), hidden_constants=False
+)
 
 
 def _compact(x, depth: int = 0):
@@ -263,19 +267,64 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
     return out
 
 
+_EXACT_READING = {
+    "mim": "eq4-complementary",
+    "mim-independent": "eq4-independent",
+    "mim-recon": "eq3-reconstruction",
+    "mim-paper": "eq17-surrogate",
+    "cl": "similar",
+    "cl-dissimilar": "dissimilar-identity",
+}
+
+
 def _hidden_constants(cfg: MapConfig) -> dict:
-    """Break-even hidden constants from ``theory.constants`` when that module exists."""
+    """Break-even hidden constants (``theory.constants.all_verdicts``): per bound claim and
+    exact reading, the label ("violated (asymptotically)" or not) with each constant's growth
+    exponent of C*(d) over d ∈ [1e4, 1e20]."""
+    if not cfg.hidden_constants:
+        return {"status": "not-run", "reason": "hidden_constants=False"}
     try:
-        from theory import constants  # noqa: F401
+        from theory import constants
     except ImportError:
         return {"status": "not-run", "reason": "theory.constants is not available"}
-    fn = getattr(constants, "verdicts", None) or getattr(constants, "summary", None)
-    if fn is None:
-        return {"status": "not-run", "reason": "theory.constants has no verdicts()/summary()"}
-    try:
-        return {"status": "run", "result": _compact(fn())}
-    except (TypeError, ValueError) as err:
-        return {"status": "not-run", "reason": f"theory.constants: {err}"}
+    cells = []
+    for o in constants.all_verdicts(sign=cfg.sign):
+        claim = ("thm4.2." if o["method"] == "mim" else "thm4.3.") + o["framework"]
+        reading = _EXACT_READING[o["exact_method"]]
+        consts = {
+            k: {"exponent": _compact(x["exponent"]), "status": x["status"]}
+            for k, x in o["readings"].items()
+        }
+        cells.append(
+            {
+                "claim": claim,
+                "bound": o["method"],
+                "reading": reading,
+                "label": o["label"],
+                "constants": consts,
+            }
+        )
+    summary: dict = {}
+    for c in cells:
+        if c["label"].startswith("violated"):
+            grow = ", ".join(
+                f"{k}* ~ d^{x['exponent']}"
+                if isinstance(x["exponent"], float)
+                else f"{k}: " + x["status"]
+                for k, x in c["constants"].items()
+            )
+            summary.setdefault(c["claim"], []).append(
+                f"violated (asymptotically) under {c['reading']} ({c['bound']}; {grow})"
+            )
+    for c in cells:
+        if c["claim"] not in summary:
+            summary[c["claim"]] = ["not violated asymptotically under any exact reading"]
+    return {
+        "status": "run",
+        "d_range": [1e4, 1e20],
+        "cells": cells,
+        "summary": {k: "; ".join(sorted(set(v_))) for k, v_ in summary.items()},
+    }
 
 
 def _cells_for(cfg: MapConfig, rare_axes: tuple) -> tuple[list, dict]:
@@ -362,6 +411,11 @@ def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True, workers:
         "rule_changes": _rule_changes(cfg, cells) if rule_changes else [],
         "hidden_constants": _hidden_constants(cfg),
     }
+    hc = result["hidden_constants"]
+    if hc.get("status") == "run":
+        for cid, text in hc["summary"].items():
+            if cid in rows_out:
+                rows_out[cid]["hidden_constants"] = text
     result["finding"] = finding_paragraph(result)
     result["seconds"] = time.perf_counter() - t0
     return result
@@ -379,7 +433,8 @@ def finding_paragraph(result: dict) -> str:
         "rules in docs/verdict_rules.md). Track B (exact model) per claim:"
     ]
     for cid, r in rows.items():
-        lines.append(f"{cid} ({r['reference']}): {r['headline']}.")
+        extra = f" Hidden constants: {r['hidden_constants']}." if "hidden_constants" in r else ""
+        lines.append(f"{cid} ({r['reference']}): {r['headline']}.{extra}")
     return " ".join(lines)
 
 

@@ -18,6 +18,7 @@ TINY = vm.MapConfig(
     rare_axes=("extra",),
     claims=("thm4.2.fl", "cor4.5", "thm4.6"),
     rule_change_n=(3,),
+    hidden_constants=False,
 )
 
 
@@ -161,3 +162,38 @@ def test_workers_give_the_same_cells():
     one = vm.compute_map(cfg, rule_changes=False, workers=1)
     two = vm.compute_map(cfg, rule_changes=False, workers=2)
     assert one["cells"] == two["cells"] and one["rows"] == two["rows"]
+
+
+def test_hidden_constants_are_summarised_per_claim(monkeypatch):
+    """The map's hidden-constant section is a function of theory.constants' verdicts."""
+    constants = pytest.importorskip("theory.constants")
+    fake = [
+        {
+            "method": "mim",
+            "framework": "fl",
+            "exact_method": "mim",
+            "label": "violated (asymptotically)",
+            "readings": {"c_num": {"exponent": 0.8, "status": "degenerates (C* -> inf)"}},
+        },
+        {
+            "method": "mim",
+            "framework": "fl",
+            "exact_method": "mim-recon",
+            "label": "not violated asymptotically",
+            "readings": {"c_num": {"exponent": float("nan"), "status": "holds for every constant"}},
+        },
+        {
+            "method": "cl_similar",
+            "framework": "local",
+            "exact_method": "cl",
+            "label": "not violated asymptotically",
+            "readings": {},
+        },
+    ]
+    monkeypatch.setattr(constants, "all_verdicts", lambda **k: fake)
+    out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
+    assert out["summary"]["thm4.2.fl"].startswith(
+        "violated (asymptotically) under eq4-complementary (mim; c_num* ~ d^0.8)"
+    )
+    assert out["summary"]["thm4.3.local"] == "not violated asymptotically under any exact reading"
+    assert vm._hidden_constants(TINY)["status"] == "not-run"
