@@ -1380,6 +1380,7 @@ def solve_rotation(
         v.fail("rotation", f"an ImplicitOrthogonal of dimension d={d}", rotation)
     S = combined_target(model, "cl", weights=weights, client=client)
     K = list(S.coords)
+
     def s_apply(W):
         out = S.a * W
         out[K] += S.B @ W[K]
