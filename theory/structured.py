@@ -587,7 +587,8 @@ class _OptSet:
                 else:
                     smin = fmax - fmin
             return (smin, smax), True, None
-        upper = float(rep_r.max() - rep_r.min())
+        cand = np.vstack([rep_r[None, :], self.candidates(J)])
+        upper = float(np.min(cand.max(axis=1) - cand.min(axis=1)))
         lower = max(low, 0.0)
         exact = upper - lower <= 1e-12
         return (lower, smax), exact, (lower, upper)
@@ -610,9 +611,33 @@ class _OptSet:
                 mm = min(float(fixed.min()), t_hi) if fixed.size else t_hi
             return (1.0 - mm, gap_max), True, None
         upper_mm = float(hi_r.min())
-        lower_mm = float(rep_r.min())
+        cand = np.vstack([rep_r[None, :], self.candidates(J)])
+        lower_mm = float(np.max(cand.min(axis=1)))
         exact = upper_mm - lower_mm <= 1e-12
         return (1.0 - upper_mm, gap_max), exact, (1.0 - upper_mm, 1.0 - lower_mm)
+
+    def candidates(self, J: Sequence[int], count: int = 256, seed: int = 0) -> np.ndarray:
+        """r_J of ``count`` random members of the optimal set, shape (count, |J|).
+
+        A member is span(F) ⊕ V with V = span(B Y), Y (m_eff, k) Gaussian, B an orthonormal
+        basis of T's part seen by J (q_j coordinates), plus a random number of directions of T
+        that J does not see (they add nothing to r_J). Used for the upper end of a bracket.
+        """
+        f, gram, _ = self.entries(J)
+        lam, vec = np.linalg.eigh(gram)
+        keep = lam > 1e-12
+        Qc = vec[:, keep] * np.sqrt(lam[keep])  # rows: coordinates of q_j in a basis of span q
+        u = Qc.shape[1]
+        k = self.k
+        free = min(k, max(self.m - u, 0))
+        rng = np.random.default_rng(seed)
+        out = np.empty((count, len(J)))
+        for t in range(count):
+            extra = int(rng.integers(0, free + 1))
+            Y = rng.standard_normal((u + extra, k))
+            Y = np.linalg.qr(Y)[0][:u, : min(k, u + extra)]
+            out[t] = f + np.sum((Qc @ Y) ** 2, axis=1)
+        return out
 
     def representative(self) -> tuple[np.ndarray, int]:
         """Basis (nk, ·) of one optimum on K and the number of rest coordinates it takes."""
