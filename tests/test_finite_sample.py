@@ -107,3 +107,19 @@ def test_output_shapes_and_bound_fraction():
 def test_bad_arguments(kwargs, field):
     with pytest.raises(ValueError, match=f"^{field}: "):
         fs.track_b_samples(DataModel(d=20, n_clients=3), **kwargs)
+
+
+def test_beta_sets_m_and_cost_does_not_grow_with_m():
+    """M = round(d^β); the statistic has O(d²) entries whatever M (Bartlett factor)."""
+    model = DataModel(d=50, n_clients=2)
+    out = fs.track_b_samples(model, "cl", beta=1.2, seeds=1)
+    assert out["config"]["m"] == round(50**1.2)
+    small = fs.client_statistic(model, 0, 60, 0)
+    large = fs.client_statistic(model, 0, 60_000, 0)
+    size = lambda s: sum(b.size for _, b in s.chunks)  # noqa: E731
+    assert size(large) <= 50 * 50 and size(small) <= 50 * 50
+    # a large M concentrates S around the population moment
+    pop = client_second_moment(model)[0]
+    err_small = np.abs(small.to_dense() - pop).max()
+    err_large = np.abs(large.to_dense() - pop).max()
+    assert err_large < err_small
