@@ -27,6 +27,22 @@ Array = jax.Array
 RV_REL_TOL = 1e-2
 
 
+def _concrete(x) -> bool:
+    return not isinstance(x, jax.core.Tracer)
+
+
+def _shape(x, field: str, ndim: int) -> tuple:
+    """Static rank check (works under jit); values are checked only when concrete."""
+    if isinstance(x, (str, bytes)) or x is None:
+        v.fail_type(field, f"an array of rank {ndim}", x)
+    shape = jnp.shape(x)
+    if len(shape) != ndim:
+        v.fail(field, f"an array of rank {ndim}", f"shape {shape}")
+    if _concrete(x) and not np.all(np.isfinite(np.asarray(x))):
+        v.fail(field, "finite (no NaN or inf)", "an array with NaN/inf entries")
+    return shape
+
+
 def representability_vector(W: Array, rel_tol: float = RV_REL_TOL) -> Array:
     """r_k = Σ_{j: σ_j > rel_tol·σ_1} (v_jᵀe_k)², RV of Definition 4.1 on the significant row space.
 
@@ -42,6 +58,9 @@ def representability_vector(W: Array, rel_tol: float = RV_REL_TOL) -> Array:
       >>> representability_vector(jnp.array([[1.0, 0.0, 0.0], [0.0, 1e-6, 0.0]])).tolist()
       [1.0, 0.0, 0.0]
     """
+    _shape(W, "W", 2)
+    if _concrete(rel_tol):
+        v.real(rel_tol, "rel_tol", lo=0.0, hi=1.0, hi_open=True)
     _, s, vt = jnp.linalg.svd(W, full_matrices=False)
     keep = (s > rel_tol * s[0]).astype(W.dtype)
     return jnp.einsum("j,jk->k", keep, vt**2)
@@ -51,14 +70,19 @@ def energy_rv(W: Array) -> Array:
     """Energy-weighted RV r_k = Σ_j σ_j²(v_jᵀe_k)² / Σ_j σ_j² = ‖W e_k‖² / ‖W‖_F², shape (d,).
 
     Not in the paper (an extension, threshold-free); same normalisation as Track B's
-    ``theory.solve.energy_weighted_rv`` (sums to 1 over k)."""
+    ``theory.solve.energy_weighted_rv`` (sums to 1 over k). W (c, d), W ≠ 0."""
+    _shape(W, "W", 2)
+    if _concrete(W) and not np.any(np.asarray(W)):
+        v.fail("W", "nonzero (the energy RV of W = 0 is undefined)", "an all-zero matrix")
     col = jnp.sum(W * W, axis=0)
     return col / jnp.sum(col)
 
 
 def sensitivity(r: Array, k: int) -> Array:
     """s = max_{j<k} r_j − min_{j<k} r_j over the leading k coordinates (Thm 4.4 uses k = c; the
-    theorems bound only k = N, paper.md §4.8(e))."""
+    theorems bound only k = N, paper.md §4.8(e)). r (d,), k in [1, d]."""
+    (d,) = _shape(r, "r", 1)
+    k = v.integer(k, "k", lo=1, hi=d)
     return jnp.max(r[:k]) - jnp.min(r[:k])
 
 
@@ -69,7 +93,17 @@ def consensus_distance(W: Array, pi: Array | None = None) -> Array:
       W: (n, ...) stacked client parameters.
       pi: (n,) non-negative weights summing to 1, or None (uniform).
     """
+    if isinstance(W, (str, bytes)) or W is None or jnp.ndim(W) < 1:
+        v.fail("W", "an (n, ...) array of stacked parameters", W)
     n = W.shape[0]
+    if pi is not None:
+        _shape(pi, "pi", 1)
+        if jnp.shape(pi) != (n,):
+            v.fail("pi", f"an ({n},) weight vector", f"shape {jnp.shape(pi)}")
+        if _concrete(pi):
+            p = np.asarray(pi, dtype=np.float64)
+            if np.any(p < 0) or abs(p.sum() - 1.0) > 1e-8:
+                v.fail("pi", "non-negative weights summing to 1", f"sum {p.sum():.6g}")
     w = jnp.full((n,), 1.0 / n, W.dtype) if pi is None else pi
     mean = jnp.tensordot(w, W, axes=(0, 0))
     dev = (W - mean).reshape(n, -1)
@@ -78,13 +112,27 @@ def consensus_distance(W: Array, pi: Array | None = None) -> Array:
 
 def zeta_sq(W: Array, targets: Array) -> Array:
     """ζ²(W) = (4/N)Σ_i‖W(X_i − X̄)‖_F² (paper.md §4.10). W (c, d), targets (N, d, d)."""
+    _check_targets(W, targets)
     dev = targets - jnp.mean(targets, 0)
     return 4.0 * jnp.mean(jnp.sum(jnp.einsum("cd,nde->nce", W, dev) ** 2, axis=(1, 2)))
 
 
+def _check_targets(W, targets) -> None:
+    _, d = _shape(W, "W", 2)
+    n, d1, d2 = _shape(targets, "targets", 3)
+    if (d1, d2) != (d, d):
+        v.fail("targets", f"an (N, d, d) array with d = {d} (from W)", f"shape {(n, d1, d2)}")
+
+
 def global_loss(W: Array, targets: Array, weights: Array | None = None) -> Array:
-    """Σ_i w_i f_i(W), f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖² (uniform w by default)."""
+    """Σ_i w_i f_i(W), f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖² (uniform w by default).
+    W (c, d), targets (N, d, d), weights (N,) non-negative summing to 1."""
+    _check_targets(W, targets)
     n = targets.shape[0]
+    if weights is not None:
+        _shape(weights, "weights", 1)
+        if jnp.shape(weights) != (n,):
+            v.fail("weights", f"an ({n},) weight vector", f"shape {jnp.shape(weights)}")
     w = jnp.full((n,), 1.0 / n, W.dtype) if weights is None else weights
     xbar = jnp.tensordot(w, targets, axes=(0, 0))
     gram = W @ W.T
@@ -99,7 +147,12 @@ def identifiable_rank(X, c: int, gap_rtol: float = 1e-2) -> int:
     top-r eigenspace is uniquely defined (and recoverable by training in finite time) only where
     an eigengap separates it. Returns 0 if no such r exists.
     """
-    lam = np.linalg.eigvalsh(np.asarray(X, dtype=np.float64))[::-1]
+    X = v.array(X, "X", ndim=2)
+    if X.shape[0] != X.shape[1] or X.shape[0] < 1:
+        v.fail("X", "a square (d, d) matrix", f"shape {X.shape}")
+    c = v.integer(c, "c", lo=1)
+    gap_rtol = v.real(gap_rtol, "gap_rtol", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    lam = np.linalg.eigvalsh(X)[::-1]
     if lam[0] <= 0:
         return 0
     lam_ext = np.append(lam, -np.inf)
@@ -116,8 +169,10 @@ def principal_angle_to_optimum(W, X, c: int, *, gap_rtol: float = 1e-2) -> tuple
     Computed as arcsin ‖(I − U Uᵀ) V_r‖₂ (stable for small angles). X is the target whose
     optimum is compared (Track B's population X̄ = Σπ_jX_j, or an empirical target).
     """
-    X = np.asarray(X, dtype=np.float64)
-    W = np.asarray(W, dtype=np.float64)
+    X = v.array(X, "X", ndim=2)
+    W = v.array(W, "W", ndim=2)
+    if W.shape[1] != X.shape[0]:
+        v.fail("W", f"a (c, d) encoder with d = {X.shape[0]} (from X)", f"shape {W.shape}")
     r = identifiable_rank(X, c, gap_rtol)
     if r == 0:
         return float("nan"), 0
@@ -378,10 +433,21 @@ def client_uniformity_mc(
 
 def alignment(z: Array, z_pos: Array) -> Array:
     """L_align = E‖ẑ − ẑ⁺‖² of normalised positive pairs (ssd.md §1.1, α = 2). z, z_pos (m, c)."""
+    _shape(z, "z", 2)
+    _shape(z_pos, "z_pos", 2)
+    if jnp.shape(z) != jnp.shape(z_pos):
+        v.fail("z_pos", f"of the shape of z {jnp.shape(z)}", f"shape {jnp.shape(z_pos)}")
     return jnp.mean(jnp.sum((_normalise(z) - _normalise(z_pos)) ** 2, axis=-1))
 
 
 def weight_distance(W_local: Array, W_global: Array) -> Array:
-    """‖W_i − W_global‖_F per client (paper Table 5's weight distance), shape (N,)."""
+    """‖W_i − W_global‖_F per client (paper Table 5's weight distance), shape (N,).
+    W_local (N, ...), W_global (...)."""
+    if jnp.shape(W_local)[1:] != jnp.shape(W_global):
+        v.fail(
+            "W_global",
+            f"of the shape of one client's parameters {jnp.shape(W_local)[1:]}",
+            f"shape {jnp.shape(W_global)}",
+        )
     n = W_local.shape[0]
     return jnp.linalg.norm((W_local - W_global[None]).reshape(n, -1), axis=1)

@@ -439,6 +439,8 @@ def validate_sizes(sizes, n: int, *, field: str = "sizes") -> np.ndarray:
         v.fail(field, f"of length n={n}", f"length {s.shape[0]}")
     if np.any(s <= 0):
         v.fail(field, "all > 0", sizes)
+    if not np.isfinite(s.sum()):
+        v.fail(field, "sizes whose total is finite", "a total that overflows")
     return s
 
 

@@ -132,7 +132,11 @@ def reals(
                 f"got {text!r}"
             )
         vals = tuple(_parse_real(t, lo, hi, lo_open, hi_open) for t in items)
-        if max_sum is not None and not math.fsum(vals) <= max_sum:
+        try:
+            total = math.fsum(vals)
+        except OverflowError:
+            total = math.inf
+        if max_sum is not None and not total <= max_sum:
             raise argparse.ArgumentTypeError(f"must sum to at most {max_sum:g}, got {text!r}")
         return vals
 

@@ -1,0 +1,87 @@
+"""Memory at the paper's sizes (issue 11 item 1).
+
+``dssl simulate`` at N = 20 (DecL, ring) and N = 100 (FL) with the default data sizes
+(8000 samples per client, batch 256, held-out 2000 per client) runs in a child process whose
+peak resident set (``ru_maxrss`` of the child) must stay under a cap. The uniformity metrics used
+to materialise N×N×m×m pair potentials (24 GB at N = 20); they are now blockwise / Monte Carlo
+(``sims.metrics``), so the peak is the data itself, which ``estimate_bytes`` predicts.
+
+One round only (memory does not grow with rounds: the trace is a few scalars per round), and
+d = 2N, the smallest the model allows, to keep the CPU time short. Requests that cannot fit fail
+before allocating, with one line naming the field and the estimated size.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from sims.cli import main
+from sims.commands.simulate import estimate_bytes
+
+GIB = 2**30
+
+# (argv, cap in bytes): cap = estimate_bytes total + 1.5 GiB (interpreter, JAX, XLA buffers)
+CASES = {
+    "decl-N20": ["--framework", "decl", "--graph", "ring", "--n-clients", "20", "--d", "64"],
+    "fl-N100": ["--framework", "fl", "--n-clients", "100", "--d", "200", "--local-steps", "1"],
+}
+
+
+def _child_peak_rss(argv: list[str]) -> tuple[int, int, str]:
+    """Run ``dssl simulate argv --rounds 1 --json`` in a fresh child; (rc, peak RSS bytes of
+    that child, stderr)."""
+    code = (
+        "import resource, sys\n"
+        "from sims.cli import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "sys.stderr.write('PEAK %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "sys.exit(rc)\n"
+    )
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "simulate", *argv, "--rounds", "1", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1200,
+    )
+    peak = [ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK ")]
+    kib = int(peak[-1].split()[1]) if peak else 0
+    return proc.returncode, kib * 1024, proc.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_simulate_paper_sizes_under_memory_cap(name):
+    argv = CASES[name]
+    n = int(argv[argv.index("--n-clients") + 1])
+    d = int(argv[argv.index("--d") + 1])
+    est = estimate_bytes(n=n, d=d, c=2 * n, m=8000, m_test=2000, dtype="float64")["total"]
+    cap = est + 1.5 * GIB
+    rc, peak, err = _child_peak_rss(argv)
+    assert rc == 0, err[-2000:]
+    assert peak < cap, f"peak RSS {peak / GIB:.2f} GiB >= cap {cap / GIB:.2f} GiB"
+    assert peak < 8 * GIB  # far below the 24 GB the N×N×m×m uniformity needed at N = 20
+
+
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["--n-clients", "2000", "--d", "4000"], "n_clients"),
+        (["--samples-per-client", "1000000000"], "samples_per_client"),
+        (["--n-clients", "4", "--d", "300000"], "d"),
+    ],
+)
+def test_too_big_fails_before_allocating(argv, field, capsys):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert main(["simulate", *argv, "--rounds", "1", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"dssl simulate: error: {field}:"), err
+    assert "estimated" in err[0] and "fit in memory" in err[0]
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown * 1024 < 1 * GIB  # nothing of the estimated size was allocated
