@@ -161,3 +161,10 @@ def test_atomic_write_replaces_whole_file_and_cleans_up(tmp_path, monkeypatch):
         jsonio.write_text(path, "partial")
     assert path.read_text() == "new"  # the old file is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json"]  # no temporary left
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    mask = os.umask(0)
+    os.umask(mask)
+    path = jsonio.write_json(tmp_path / "x.json", {"a": 1})
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

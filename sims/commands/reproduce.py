@@ -62,14 +62,15 @@ def run(args) -> dict:
             on_stage=lambda row: finished.append(row["name"]),
         )
 
-    return _interruptible(job, finished, args.out)
+    return _interruptible(job, finished, args.out, fresh_line=not args.json)
 
 
-def _interruptible(job, finished: list, out) -> dict:
+def _interruptible(job, finished: list, out, *, fresh_line: bool = False) -> dict:
     """Run ``job`` in a worker thread so that Ctrl-C is seen at once, even while a stage is
     inside a long NumPy/XLA call: then print one line and exit 130. Every finished stage is
     already written and cached (files and cache entries are replaced atomically, so a write
-    cut short leaves only a hidden temporary file); a rerun resumes from them."""
+    cut short leaves only a hidden temporary file); a rerun resumes from them. ``fresh_line``:
+    start the message on a new line (after a progress bar)."""
     box: dict = {}
 
     def work() -> None:
@@ -84,9 +85,8 @@ def _interruptible(job, finished: list, out) -> dict:
         while worker.is_alive():
             worker.join(0.1)
     except KeyboardInterrupt:
-        sys.stderr.write(
-            f"interrupted: {len(finished)} stages finished and kept under {out}; rerun to resume\n"
-        )
+        line = f"interrupted: {len(finished)} stages finished and kept under {out}; "
+        sys.stderr.write(("\n" if fresh_line else "") + line + "rerun to resume\n")
         sys.stderr.flush()
         os._exit(130)  # the worker cannot be stopped mid-call; nothing unfinished is kept
     if "error" in box:

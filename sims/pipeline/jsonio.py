@@ -90,6 +90,16 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: files are created with the permissions ``open`` would give them (``mkstemp`` uses 0600)
+_FILE_MODE = 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def _atomic_path(path: Path):
     """Yield a temporary path next to ``path``; on success fsync it and move it into place."""
@@ -98,6 +108,7 @@ def _atomic_path(path: Path):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        os.chmod(tmp, _FILE_MODE)
         yield Path(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
