@@ -99,15 +99,29 @@ FAST = MapConfig(
 
 
 def _compact(x, depth: int = 0):
-    """Numbers of a cell, kept small: long lists become {n, min, max}, floats 6 significant."""
+    """Numbers of a cell, kept small: long lists become {n, min, max} (numbers), {n, verdicts}
+    (per-client / per-graph records with a verdict) or {n, first}; floats 6 significant."""
     if isinstance(x, dict):
-        return {str(k): _compact(val, depth + 1) for k, val in x.items() if depth < 3}
+        if depth >= 5:
+            return "..."
+        return {str(k): _compact(val, depth + 1) for k, val in x.items()}
     if isinstance(x, (list, tuple)):
         if len(x) > 4:
             flat = [y for y in x if isinstance(y, (int, float)) and not isinstance(y, bool)]
             if len(flat) == len(x):
                 return {"n": len(x), "min": _compact(min(flat)), "max": _compact(max(flat))}
-            return {"n": len(x), "first": [_compact(y, depth + 1) for y in x[:3]]}
+            if all(isinstance(y, dict) and "abar" in y and "s" in y for y in x):
+                # a graph sweep: keep the series (|Ā|, s), the point of Cor 4.5
+                return {
+                    "abar": [_compact(y["abar"]) for y in x],
+                    "s": [
+                        _compact(y["s"].get("value") if isinstance(y["s"], dict) else y["s"])
+                        for y in x
+                    ],
+                }
+            if all(isinstance(y, dict) and "verdict" in y for y in x):
+                return {"n": len(x), "verdicts": dict(Counter(y["verdict"] for y in x))}
+            return {"n": len(x), "first": _compact(x[0], depth + 1)}
         return [_compact(y, depth + 1) for y in x]
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
