@@ -130,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parser.error(f"--only: must be items from {', '.join(ITEMS)}, got {item!r}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
+    merged = {}
+    if RESULTS.exists():  # keep the items not rerun this time
+        merged = {row["item"]: row for row in json.loads(RESULTS.read_text())}
+    merged.update({row["item"]: row for row in rows})
+    RESULTS.write_text(json.dumps([merged[k] for k in ITEMS if k in merged], indent=2) + "\n")
     return 0
 
 
