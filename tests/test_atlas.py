@@ -116,3 +116,24 @@ def test_bad_config():
         atlas.AtlasConfig(max_n=8)
     with pytest.raises(ValueError, match="^mixings"):
         atlas.AtlasConfig(mixings=("push_sum",))
+
+
+def test_worst_pair_figure_draws_the_reported_pair():
+    from sims.figures import verdicts as fv
+
+    cfg = atlas.AtlasConfig(
+        d=10**4,
+        max_n=5,
+        methods=("eq4-complementary",),
+        sensitivities=("spread-N",),
+        mixings=("uniform",),
+        families=False,
+    )
+    out = atlas.atlas_study(cfg)
+    cell = out["atlas"]["5"]["mixings"]["uniform"]["methods"]["eq4-complementary"]["spread-N"]
+    fig = fv.make_worst_pair_figure(out, n="5")
+    assert len(fig.axes) == 2
+    if cell["worst"]:
+        w = cell["worst"][0]
+        assert w["abar"][0] < w["abar"][1] and w["s"][1] > w["s"][0]
+        assert f"G{w['from']}" in fig.axes[0].get_title()
