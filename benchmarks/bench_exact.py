@@ -41,7 +41,10 @@ def _line(name: str, seconds: float, **extra) -> dict:
 
 
 def bench_exact() -> dict:
+    import resource
+
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [sys.executable, "-m", "sims.cli", "exact", "--d", "1e12", "--method", "cl", "--json"],
         capture_output=True,
@@ -49,9 +52,12 @@ def bench_exact() -> dict:
         check=True,
     )
     res = json.loads(out.stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return _line(
         "exact_1e12",
         time.perf_counter() - t0,
+        child_cpu_seconds=round(child_cpu, 2),
         inner_seconds=round(res["seconds"], 3),
         fl_rank=res["fl"]["rank"],
         fl_tied=res["fl"]["tied"],
