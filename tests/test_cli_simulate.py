@@ -148,3 +148,18 @@ def test_defaults_land_near_optimum(capsys):
     assert code == 0
     result = json.loads(out.out)
     assert result["principal_angle_to_exact"] < 0.05
+
+
+@pytest.mark.parametrize("method", ["mim", "cl", "mim-independent"])
+def test_moment_root_gives_the_same_empirical_target(method):
+    """simulate computes the empirical target from a (d, d) root of xᵀx/M (one BLAS product)
+    instead of the (M, d) sample; the target depends on x only through that moment."""
+    import numpy as np
+
+    from sims.commands.simulate import _moment_root
+    from theory.objectives import empirical_target
+
+    x = np.random.default_rng(1).normal(size=(300, 9)) + 0.2
+    want = empirical_target(x, method, p=0.75)
+    got = empirical_target(_moment_root(x), method, p=0.75)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)

@@ -1,0 +1,59 @@
+"""Paths and environment (issue 11 item 8), as a user meets them: a fresh ``dssl`` process with
+an unusable ``JAX_PLATFORMS`` or ``XLA_FLAGS`` prints one line naming the variable and exits 2
+(a bad XLA flag would otherwise abort the process inside XLA), and ``--out`` checks run for
+every command that writes (in-process rows: tests/test_bad_inputs_table.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from sims.commands._common import check_out_dir
+
+BOUNDS = ["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--json"]
+
+
+def _dssl(env_updates: dict) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)
+    env.update(env_updates)
+    return subprocess.run(
+        [sys.executable, "-m", "sims.cli", *BOUNDS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    "var, value",
+    [
+        ("XLA_FLAGS", "--xla_no_such_flag_anywhere=1"),
+        ("XLA_FLAGS", "no_dashes"),
+        ("JAX_PLATFORMS", "abacus"),
+    ],
+)
+def test_bad_environment_one_line_exit_2(var, value):
+    proc = _dssl(
+        {var: value, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")} | {var: value}
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(lines) == 1 and var in lines[0], lines
+    assert proc.stdout == ""
+
+
+def test_good_environment_runs():
+    proc = _dssl({"JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_out_dir_accepts_new_and_existing_folders(tmp_path):
+    assert check_out_dir(str(tmp_path)) == str(tmp_path)
+    assert check_out_dir(str(tmp_path / "a" / "b")).endswith("b")
+    (tmp_path / ".cache").mkdir()
+    assert check_out_dir(str(tmp_path)) == str(tmp_path)
