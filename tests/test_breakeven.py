@@ -127,3 +127,15 @@ def test_joint_scaling_and_bad_input():
         C.asymptotic_verdict("mim", "local", exact_method="cl")
     with pytest.raises(ValueError, match="^reading: "):
         C.breakeven_expression("mim", "local", "c_x")
+
+
+def test_all_verdicts_transforms():
+    ds = [10**4, 10**20]
+    out = C.all_verdicts(transforms=("identity", "block-rotation"), ds=ds)
+    diss = [o for o in out if o["method"] == "cl_dissimilar"]
+    assert len(out) == 21 and len(diss) == 6
+    assert {o["transform"] for o in diss} == {"identity", "block-rotation"}
+    assert all(o["transform"] is None for o in out if o["method"] != "cl_dissimilar")
+    rot = next(o for o in diss if o["transform"] == "block-rotation" and o["framework"] == "fl")
+    r = st.solve(DataModel(d=10**20, n_clients=4), "cl-dissimilar", H="block-rotation")
+    assert rot["r"][-1] == pytest.approx(1.0 - r.gap[1], abs=1e-15)

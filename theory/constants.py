@@ -336,11 +336,23 @@ def asymptotic_verdict(
     }
 
 
-def all_verdicts(**kwargs) -> list[dict]:
-    """:func:`asymptotic_verdict` for every bound × framework × exact reading (same kwargs)."""
+def all_verdicts(transforms: Sequence[str] = ("identity",), **kwargs) -> list[dict]:
+    """:func:`asymptotic_verdict` for every bound × framework × exact reading (same kwargs).
+
+    ``transforms``: the structure-keeping H of the dissimilar-CL readings (one verdict each;
+    e.g. ``theory.structured.STRUCTURED_TRANSFORMS``); every result carries ``"transform"``
+    (None for the other bounds).
+    """
     out = []
     for method, exacts in EXACT_METHODS.items():
         for framework in S.FRAMEWORKS:
             for exact in exacts:
-                out.append(asymptotic_verdict(method, framework, exact_method=exact, **kwargs))
+                hs = list(transforms) if method == "cl_dissimilar" else [None]
+                for h in hs:
+                    kw = dict(kwargs)
+                    if h is not None:
+                        kw["H"] = h
+                    res = asymptotic_verdict(method, framework, exact_method=exact, **kw)
+                    res["transform"] = h
+                    out.append(res)
     return out
