@@ -217,6 +217,12 @@ def _methods(cfg: VerifyConfig) -> tuple[str, ...]:
 
 
 def _spectral(mixing: np.ndarray) -> dict:
+    n = mixing.shape[0]
+    if np.array_equal(mixing, np.eye(n)):
+        # the local runs (no communication): reducible, no stationary distribution; the
+        # consensus model is the plain client average
+        uniform = np.full(n, 1.0 / n)
+        return {"contraction": 1.0, "pi_stationary": uniform, "pi_objective": uniform}
     with jax.numpy_dtype_promotion("standard"):  # theory.spectral mixes integer widths
         lam, gap, pi = spectral.lambda_gap_pi(mixing)
         return {
