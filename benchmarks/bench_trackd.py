@@ -8,7 +8,8 @@ clients, float32, CPU. The engine is ``sims.api.run`` (one jitted ``lax.scan`` o
 Compile time is excluded (each path is run once before timing); the final parameters of the
 two paths are compared.
 
-Usage: ``python benchmarks/bench_trackd.py [--rounds 3] [--repeats 3] [--clients 20]``;
+Usage: ``python benchmarks/bench_trackd.py [--rounds 3] [--repeats 3] [--clients 20]
+[--arch vit|mlp]``;
 writes ``benchmarks/results/trackd.json`` and prints one summary line.
 """
 
@@ -35,11 +36,11 @@ from sims.trackd.train import TrainConfig, client_update, tile_clients, train  #
 OUT = Path(__file__).resolve().parent / "results" / "trackd.json"
 
 
-def _setup(n_clients: int, rounds: int):
+def _setup(n_clients: int, rounds: int, arch: str = "vit"):
     images = tdata.load_images("digits", key=jr.key(0))
     xs, _, _ = tdata.split_clients(images, n_clients, "iid", key=jr.key(1))
     data = tile_clients(xs, 256, key=jr.key(2))
-    nc = NetConfig(arch="vit", head="mae", n_patches=16, patch_dim=4, width=64, depth=2, heads=4)
+    nc = NetConfig(arch=arch, head="mae", n_patches=16, patch_dim=4, width=64, depth=2, heads=4)
     lc = LossConfig("mae", patch=2)
     tc = TrainConfig(rounds=rounds, local_steps=5, batch_size=64, lr=1e-3)
     return nc, lc, tc, data
@@ -77,9 +78,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--arch", default="vit", choices=("vit", "mlp"))
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
-    nc, lc, tc, data = _setup(args.clients, args.rounds)
+    nc, lc, tc, data = _setup(args.clients, args.rounds, args.arch)
     key = jr.key(3)
     load_before = os.getloadavg()
     t0 = time.perf_counter()
@@ -102,7 +104,11 @@ def main(argv=None) -> dict:
     out = {
         "setting": {
             "clients": args.clients,
-            "model": "ViT width 64, 2 blocks, 4 heads, 16 tokens of 4 pixels (8x8 digits)",
+            "model": (
+                "ViT width 64, 2 blocks, 4 heads, 16 tokens of 4 pixels (8x8 digits)"
+                if args.arch == "vit"
+                else "MLP 64-64-32 on 8x8 digits"
+            ),
             "objective": "MAE, mask ratio 0.75",
             "batch_size": tc.batch_size,
             "local_steps": tc.local_steps,
