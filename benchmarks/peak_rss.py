@@ -113,6 +113,21 @@ def measure(args: list[str], timeout: float) -> dict:
     }
 
 
+def _write(path: str, results: dict) -> None:
+    doc = {
+        "description": "peak RSS (ru_maxrss of the child) of dssl subcommands",
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cases": results,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(doc, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=None, help="run the cases whose name contains this")
@@ -132,16 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         res["load_average_1min_before"] = round(load, 2)
         results[name] = res
         print(f"{name:58s} {res.get('peak_rss_mib', '-'):>9} MiB  {res['status']}", flush=True)
-    doc = {
-        "description": "peak RSS (ru_maxrss of the child) of dssl subcommands",
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "cases": results,
-    }
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as fh:
-        json.dump(doc, fh, indent=2)
-        fh.write("\n")
+        _write(a.out, results)  # after every case, so a long run keeps what it measured
+    _write(a.out, results)
     return 0
 
 
