@@ -45,11 +45,10 @@ def _img(x: Any) -> jax.Array:
 def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
     """Random translation by (dy, dx) ~ U{−s..s}², zero fill: crop of the s-padded image.
 
-        Example:
-          >>> import jax.random as jr
-    import numpy as np
-          >>> shift(jnp.ones((4, 4, 1)), 0, key=jr.key(0)).sum().item()
-          16.0
+    Example:
+      >>> import jax.random as jr
+      >>> shift(jnp.ones((4, 4, 1)), 0, key=jr.key(0)).sum().item()
+      16.0
     """
     x = _img(x)
     s = v.integer(s, "s", lo=0)
