@@ -9,6 +9,12 @@ the two can never disagree.
 
 Also recorded: the assumptions (``theory.assumptions``) at every configuration, and the rule
 changes of ``theory.verdicts.RULE_CHANGES`` with the cells whose word the old rule changes.
+
+Files (small enough to commit): :func:`compact_map` is ``verdict_map.json`` (per claim × reading
+the verdict counts over configurations, a headline and the numbers of a representative cell;
+rows, assumptions, rule changes, hidden constants, the finding) and :func:`encode_cells` is
+``verdict_cells.json``, every cell's Track A and B word as one letter (:data:`CODES`), decoded
+by :func:`decode_cells`. The per-cell numbers stay in the stage cache.
 """
 
 from __future__ import annotations
@@ -30,6 +36,19 @@ N_VALUES = tuple(range(2, 21))
 RARE_AXES = ("class-index", "extra")
 #: the order of words in figures and summaries
 WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "not-run")
+#: one letter per verdict word in ``verdict_cells.json``
+CODES = {
+    "holds": "h",
+    "violated": "v",
+    "degenerate": "d",
+    "not-unique": "u",
+    "not-run": "-",
+    "informative": "i",
+    "vacuous": "a",
+    "invalid": "x",
+}
+#: the representative configuration of a reading: p and N nearest these, first rare axis
+REPRESENTATIVE = {"p": 0.75, "N": 4}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -372,6 +391,8 @@ def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True, workers:
       dict with ``config``, ``dimensions`` (reading and configuration values), ``cells``
       (one per claim × reading × configuration: Track A and B words, note, compact numbers),
       ``rows`` ({claim: {"headline", "counts", "columns", "reference", "statement"}}),
+      ``readings`` ({claim: {reading name: {"counts", "track_a_counts", "headline",
+      "representative"}}}),
       ``assumptions`` ({"p=…,N=…,rare_axis=…": {assumption: met / not met}}),
       ``rule_changes``, ``hidden_constants``, ``finding`` (README's paragraph), ``seconds``.
     """
@@ -397,6 +418,7 @@ def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True, workers:
     by_claim: dict = {}
     for c in cells:
         by_claim.setdefault(c["claim"], []).append(c)
+    readings = _reading_rows(cfg, by_claim)
     columns = _columns(cells)
     rows_out = {
         cid: {
@@ -421,6 +443,7 @@ def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True, workers:
         "claim_readings": {cid: list(cl.CLAIM_READINGS[cid]) for cid in cfg.claims},
         "cells": cells,
         "rows": rows_out,
+        "readings": readings,
         "assumptions": assumptions,
         "rule_changes": _rule_changes(cfg, cells) if rule_changes else [],
         "hidden_constants": _hidden_constants(cfg),
@@ -433,6 +456,115 @@ def compute_map(cfg: MapConfig = DEFAULT, *, rule_changes: bool = True, workers:
     result["finding"] = finding_paragraph(result)
     result["seconds"] = time.perf_counter() - t0
     return result
+
+
+def _representative(cfg: MapConfig) -> tuple[float, int, str]:
+    """(p, N, rare axis) of the representative cell: p and N nearest :data:`REPRESENTATIVE`."""
+    p = min(cfg.p_values, key=lambda x: (abs(x - REPRESENTATIVE["p"]), x))
+    n = min(cfg.n_values, key=lambda x: (abs(x - REPRESENTATIVE["N"]), x))
+    return p, n, cfg.rare_axes[0]
+
+
+def _reading_rows(cfg: MapConfig, by_claim: dict) -> dict:
+    """Per claim × reading: verdict counts over the configurations, the headline of that
+    reading's cells (rule R8) and the representative cell with its numbers."""
+    rep = _representative(cfg)
+    out: dict = {}
+    for cid, cells in by_claim.items():
+        groups: dict = {}
+        for c in cells:
+            groups.setdefault(cl.reading_name(c["reading"]), []).append(c)
+        row = out.setdefault(cid, {})
+        for name, group in groups.items():
+            pick = next(
+                (
+                    c
+                    for c in group
+                    if (c["config"]["p"], c["config"]["N"], c["config"]["rare_axis"]) == rep
+                ),
+                group[0],
+            )
+            row[name] = {
+                "reading": group[0]["reading"],
+                "counts": dict(Counter(c["track_b"] for c in group)),
+                "track_a_counts": dict(Counter(c["track_a"] for c in group)),
+                "headline": headline(group),
+                "representative": {
+                    k: pick[k] for k in ("config", "track_a", "track_b", "note", "numbers")
+                },
+            }
+    return out
+
+
+def compact_map(result: dict) -> dict:
+    """``verdict_map.json``: the map without its per-cell list (``n_cells`` instead); every
+    count, headline and the finding are kept, and :func:`finding_paragraph` of it gives the
+    same paragraph."""
+    out = {k: val for k, val in result.items() if k != "cells"}
+    out["n_cells"] = len(result["cells"])
+    out["cells_file"] = "verdict_cells.json"
+    return out
+
+
+def encode_cells(result: dict) -> dict:
+    """``verdict_cells.json``: every cell's Track A and Track B word, one letter each
+    (:data:`CODES`), as one string per claim × reading over the configurations.
+
+    Returns:
+      dict with ``codes``, ``d``, ``configs`` ([[p, N, rare axis], …] in map order) and
+      ``claims`` ({claim: {reading name: {"reading", "track_a", "track_b"}}}); each string has
+      one letter per configuration.
+    """
+    configs = [list(k) for k in _configs_of(result)]
+    index = {tuple(k): i for i, k in enumerate(configs)}
+    claims: dict = {}
+    for c in result["cells"]:
+        conf = c["config"]
+        i = index[(conf["p"], conf["N"], conf["rare_axis"])]
+        row = claims.setdefault(c["claim"], {})
+        entry = row.setdefault(
+            cl.reading_name(c["reading"]),
+            {
+                "reading": c["reading"],
+                "track_a": ["?"] * len(configs),
+                "track_b": ["?"] * len(configs),
+            },
+        )
+        entry["track_a"][i] = CODES[c["track_a"]]
+        entry["track_b"][i] = CODES[c["track_b"]]
+    for row in claims.values():
+        for entry in row.values():
+            entry["track_a"] = "".join(entry["track_a"])
+            entry["track_b"] = "".join(entry["track_b"])
+    return {"codes": CODES, "d": result["config"]["d"], "configs": configs, "claims": claims}
+
+
+def _configs_of(result: dict) -> list[tuple]:
+    dims = result["dimensions"]
+    return list(itertools.product(dims["p"], dims["N"], dims["rare_axis"]))
+
+
+def decode_cells(table: dict) -> list[dict]:
+    """The cells of :func:`encode_cells` as ``{"claim", "reading", "config", "track_a",
+    "track_b"}`` dicts, in map order (configuration, then claim, then reading)."""
+    words = {code: word for word, code in table["codes"].items()}
+    out = []
+    for i, (p, n, rare) in enumerate(table["configs"]):
+        conf = {"p": p, "N": n, "rare_axis": rare, "d": table["d"]}
+        for cid, row in table["claims"].items():
+            for entry in row.values():
+                if entry["track_b"][i] == "?":
+                    continue
+                out.append(
+                    {
+                        "claim": cid,
+                        "reading": entry["reading"],
+                        "config": conf,
+                        "track_a": words[entry["track_a"][i]],
+                        "track_b": words[entry["track_b"][i]],
+                    }
+                )
+    return out
 
 
 def finding_paragraph(result: dict) -> str:
@@ -458,5 +590,6 @@ def summarize(result: dict) -> str:
     for cid, r in result["rows"].items():
         counts = ", ".join(f"{w} {r['counts'][w]}" for w in WORD_ORDER if w in r["counts"])
         out.append(f"{cid:<13}{counts}\n{'':<13}{r['headline']}")
-    out.append(f"({len(result['cells'])} cells in {result['seconds']:.1f} s)")
+    n_cells = result["n_cells"] if "n_cells" in result else len(result["cells"])
+    out.append(f"({n_cells} cells in {result['seconds']:.1f} s)")
     return "\n".join(out)

@@ -5,6 +5,7 @@ the same data, figures and the stage build. Never asserts a claim of the paper."
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -97,6 +98,47 @@ def test_headline_rules_on_constructed_rows():
     assert vm.headline([_cell("not-run")]) == "not run under any reading"
 
 
+def test_compact_map_counts_equal_the_full_cells(result):
+    """verdict_map.json keeps per claim × reading the counts of the full per-cell table."""
+    compact = vm.compact_map(result)
+    assert "cells" not in compact and compact["n_cells"] == len(result["cells"])
+    want: dict = {}
+    for c in result["cells"]:
+        key = (c["claim"], cl.reading_name(c["reading"]))
+        want.setdefault(key, Counter())[c["track_b"]] += 1
+    got = {
+        (cid, name): Counter(r["counts"])
+        for cid, row in compact["readings"].items()
+        for name, r in row.items()
+    }
+    assert got == want
+    for cid, row in compact["rows"].items():
+        assert Counter(row["counts"]) == sum(
+            (Counter(r["counts"]) for r in compact["readings"][cid].values()), Counter()
+        )
+    assert vm.finding_paragraph(compact) == result["finding"]
+    json.dumps(compact, allow_nan=False)
+
+
+def test_representative_cell_is_the_direct_evaluation(result):
+    compact = vm.compact_map(result)
+    for cid, row in compact["readings"].items():
+        for r in row.values():
+            rep = r["representative"]
+            conf = rep["config"]
+            cfg = TINY.verify_config(conf["N"], conf["p"], conf["rare_axis"])
+            direct = cl.evaluate_reading(cfg, cid, r["reading"])
+            assert direct["track_b"].verdict == rep["track_b"]
+            assert rep["numbers"] == vm._compact(direct["track_b"].numbers)
+
+
+def test_cell_table_round_trips(result):
+    table = json.loads(json.dumps(vm.encode_cells(result)))
+    decoded = vm.decode_cells(table)
+    keys = ("claim", "reading", "config", "track_a", "track_b")
+    assert decoded == [{k: c[k] for k in keys} for c in result["cells"]]
+
+
 def test_rule_changes_recorded(result):
     names = [r.get("rule", r["claim"]) for r in result["rule_changes"]]
     assert "T2" in names and "cor4.5" in names
@@ -109,6 +151,8 @@ def test_figures_build(result):
     from sims.figures import verdicts as fv
 
     fig = fv.make_verdict_map_figure(result)
+    assert fig.axes
+    fig = fv.make_verdict_map_figure(vm.compact_map(result))
     assert fig.axes
 
 
@@ -124,7 +168,12 @@ def test_stage_contract():
 
     s = stage.STAGE
     assert s.name == "verdict_map"
-    assert set(s.files) >= {"verdict_map.json", "atlas.json", "verdict_map.png"}
+    assert set(s.files) >= {
+        "verdict_map.json",
+        "verdict_cells.json",
+        "atlas.json",
+        "verdict_map.png",
+    }
     assert stage.Config.from_json(stage.Config.FAST.to_json()) == stage.Config.FAST
 
 

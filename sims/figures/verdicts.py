@@ -49,7 +49,8 @@ def make_verdict_map_figure(result: dict):
     """The verdict map as a grid: one row per claim, one column per reading value.
 
     Args:
-      result: the output of :func:`sims.verdict_map.compute_map`.
+      result: the output of :func:`sims.verdict_map.compute_map` or its compact form
+        (:func:`sims.verdict_map.compact_map`, ``verdict_map.json``).
 
     Returns:
       a Matplotlib Figure.
@@ -124,7 +125,7 @@ def make_verdict_map_figure(result: dict):
         frameon=False,
         fontsize=9,
     )
-    n_cells = len(result.get("cells", []))
+    n_cells = result["n_cells"] if "n_cells" in result else len(result.get("cells", []))
     ax.set_title(
         f"Verdict map, Track B (exact model, d = {result['config']['d']:g}; {n_cells} cells): "
         "share of each verdict among the cells with that reading value",

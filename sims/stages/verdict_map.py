@@ -1,7 +1,10 @@
 """Stage ``verdict_map``: every claim × reading × configuration as a verdict
 (:func:`sims.verdict_map.compute_map`) and the graph atlas of Cor 4.5 / Thm 4.6
-(:func:`theory.atlas.atlas_study`); writes ``verdict_map.json``, ``atlas.json``, the README
-finding paragraph ``verdict_finding.md`` and the figures of :mod:`sims.figures.verdicts`."""
+(:func:`theory.atlas.atlas_study`); writes the compact ``verdict_map.json``
+(:func:`sims.verdict_map.compact_map`), every cell's words in ``verdict_cells.json``
+(:func:`sims.verdict_map.encode_cells`), ``atlas.json``, the README finding paragraph
+``verdict_finding.md`` and the figures of :mod:`sims.figures.verdicts`, each drawn from what is
+written. The per-cell numbers stay in the stage cache."""
 
 from __future__ import annotations
 
@@ -32,7 +35,11 @@ def compute(cfg: Config) -> dict:
 
 def summarize(results: dict) -> dict:
     """The computed headline of every claim (Track B under every reading)."""
-    return {cid: r["headline"] for cid, r in results["map"]["rows"].items()}
+    return {cid: r["headline"] for cid, r in vm.compact_map(results["map"])["rows"].items()}
+
+
+def _finding(results: dict) -> str:
+    return vm.finding_paragraph(vm.compact_map(results["map"])) + "\n"
 
 
 def _worst_pair(results: dict):
@@ -45,10 +52,14 @@ STAGE = Stage(
     Config,
     compute,
     figures={
-        "verdict_map.png": lambda r: fv.make_verdict_map_figure(r["map"]),
+        "verdict_map.png": lambda r: fv.make_verdict_map_figure(vm.compact_map(r["map"])),
         "verdict_worst_pair.png": _worst_pair,
     },
     summarize=summarize,
-    json_files={"verdict_map.json": lambda r: r["map"], "atlas.json": lambda r: r["atlas"]},
-    texts={"verdict_finding.md": lambda r: r["map"]["finding"] + "\n"},
+    json_files={
+        "verdict_map.json": lambda r: vm.compact_map(r["map"]),
+        "verdict_cells.json": lambda r: vm.encode_cells(r["map"]),
+        "atlas.json": lambda r: r["atlas"],
+    },
+    texts={"verdict_finding.md": _finding},
 )
