@@ -1,0 +1,156 @@
+"""Graph claims for :mod:`theory.claims`: Cor 4.5 (DecL robustness improves with |Ā|) and
+Thm 4.6 (s_Dec >= s_Fed; Eq. (87) strict when |Ā| < N, Eq. (89) equality on the complete graph)
+of arXiv 2607.02447. Rules: docs/verdict_rules.md.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from theory import symbolic
+from theory import verdicts as vd
+from theory.claims_model import (
+    Evidence,
+    NotApplicable,
+    VerifyConfig,
+    _bound_entry,
+    _exact,
+    _fl_weights,
+    _graph_info,
+    _method_of,
+    _sens,
+    _worst_a,
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Corollary 4.5: DecL robustness improves with |Ā|
+# ----------------------------------------------------------------------------------------------
+def _graph_sweep(cfg: VerifyConfig) -> list[tuple[str, tuple]]:
+    """Graphs of increasing connectivity on n_clients nodes: paper_code at every degree."""
+    n = cfg.n_clients
+    sweep = [
+        ("paper_code", (("avg_degree", float(k)), ("seed", cfg.graph_seed)))
+        for k in range(1, n - 1)
+    ]
+    sweep.append(("complete", ()))
+    return sweep
+
+
+@functools.lru_cache(maxsize=8)
+def _cor45_symbolic(method: str, sign: str) -> dict:
+    return symbolic.check_cor45(method, sign)
+
+
+def _cor45_a(cfg: VerifyConfig, reading: dict) -> Evidence:
+    ex = _exact(cfg)
+    _, transform, bm = _method_of(reading, "method")
+    words, rows = [], []
+    for graph, key in _graph_sweep(cfg):
+        info = _graph_info(cfg, graph, key)
+        e = _bound_entry(cfg, ex, bm, "decl", info["abar"], transform)
+        words.append(e["track_a"])
+        rows.append({"graph": graph, "params": dict(key), "abar": info["abar"], **e})
+    r = _cor45_symbolic("mim" if bm == "mim" else "cl_similar", cfg.sign)
+    numbers = {"sweep": rows, "derivative_sign": r["derivative_sign_paper_range"]}
+    return Evidence(_worst_a(words), numbers, "the paper's DecL bound over the graph sweep (R3)")
+
+
+def _cor45_series(cfg: VerifyConfig, reading: dict) -> tuple[list, list, list]:
+    ex = _exact(cfg)
+    method, transform, _ = _method_of(reading, "method")
+    rows, vals, abars = [], [], []
+    for graph, key in _graph_sweep(cfg):
+        info = _graph_info(cfg, graph, key)
+        sol = ex.solution(method, transform, info["weights"])
+        val = _sens(sol, reading["sensitivity"], ex.n, ex.c)
+        rows.append(
+            {
+                "graph": graph,
+                "params": dict(key),
+                "abar": info["abar"],
+                "s": val.to_dict(),
+                "rank": sol.rank,
+            }
+        )
+        vals.append(val)
+        abars.append(info["abar"])
+    return rows, vals, abars
+
+
+def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
+    rows, vals, abars = _cor45_series(cfg, reading)
+    if len(rows) < 2:
+        raise NotApplicable("fewer than two graphs at this N (Cor 4.5 needs N >= 3)")
+    word, viol = vd.trend(abars, vals)
+    order = np.argsort(abars, kind="stable")
+    old = vd.old_trend_rule({"s": [vals[i].point for i in order]})
+    numbers = {
+        "sweep": rows,
+        "violations": [
+            {"from": rows[i]["params"], "to": rows[j]["params"], "increase": x} for i, j, x in viol
+        ],
+        "old_rule_verdict": old,
+    }
+    return Evidence(word, numbers, "exact DecL sensitivity over graphs of increasing |Ā| (R6)")
+
+
+# ----------------------------------------------------------------------------------------------
+# Theorem 4.6: FL is no less robust than DecL (s_Dec >= s_Fed); Eq. 87 (strict), Eq. 89 (=)
+# ----------------------------------------------------------------------------------------------
+def _thm46_graph(cfg: VerifyConfig, which: str) -> dict:
+    if which == "eq89":
+        return _graph_info(cfg, "complete", ())
+    info = _graph_info(cfg)
+    if which == "eq87" and info["abar"] >= cfg.n_clients:
+        raise NotApplicable(f"Eq. 87 needs |Ā| < N; the graph has |Ā| = {info['abar']:g}")
+    return info
+
+
+def _thm46_a(which: str):
+    def check(cfg: VerifyConfig, reading: dict) -> Evidence:
+        ex = _exact(cfg)
+        info = _thm46_graph(cfg, which)
+        _, transform, bm = _method_of(reading, "method")
+        ed = _bound_entry(cfg, ex, bm, "decl", info["abar"], transform)
+        ef = _bound_entry(cfg, ex, bm, "fl", None, transform)
+        numbers = {
+            "abar": info["abar"],
+            "n_clients": cfg.n_clients,
+            "s_dec": 1.0 - ed["lower_bound"],
+            "s_fed": 1.0 - ef["lower_bound"],
+            "track_a": [ed["track_a"], ef["track_a"]],
+        }
+        return Evidence(_worst_a(numbers["track_a"]), numbers, "the paper's s_Dec and s_Fed")
+
+    return check
+
+
+def _thm46_b(which: str):
+    relation = {"thm4.6": ">=", "eq87": ">", "eq89": "=="}[which]
+
+    def check(cfg: VerifyConfig, reading: dict) -> Evidence:
+        ex = _exact(cfg)
+        info = _thm46_graph(cfg, which)
+        method, transform, _ = _method_of(reading, "method")
+        sens = reading["sensitivity"]
+        sd = ex.solution(method, transform, info["weights"])
+        sf = ex.solution(method, transform, _fl_weights(ex.n))
+        vdec, vfed = _sens(sd, sens, ex.n, ex.c), _sens(sf, sens, ex.n, ex.c)
+        word = vd.compare(vdec, vfed, relation)
+        if relation != "==":
+            word = vd.collapse_guard(word, sf.rank, ex.n, sens)
+        numbers = {
+            "graph": "complete" if which == "eq89" else cfg.graph,
+            "abar": info["abar"],
+            "s_dec": vdec.to_dict(),
+            "s_fed": vfed.to_dict(),
+            "rank_dec": sd.rank,
+            "rank_fed": sf.rank,
+            "relation": f"s_Dec {relation} s_Fed",
+        }
+        return Evidence(word, numbers, f"exact s_Dec {relation} s_Fed ({sens}) (R1, R7)")
+
+    return check
