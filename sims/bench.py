@@ -8,7 +8,7 @@ Measured side by side, same configuration (linear MIM, Eq. 4 of arXiv 2607.02447
   mixing step: how a per-client jit backend organises work. It runs the engine's own
   ``make_local_update``, so every speed-up of the local update speeds it up too;
 * ``per_step_loop``: a Python loop over clients AND local steps calling a jitted per-step function
-  (the organisation of fedjax's jit backend, anchors.md §2.1);
+  (the organisation of fedjax's jit backend);
 * ``numpy``: plain numpy, clients stacked (batched ``matmul``), numpy's own RNG (a different
   random stream: timings comparable, trajectories only statistically).
 
