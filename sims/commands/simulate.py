@@ -4,7 +4,8 @@ paper's data model, with the final metrics (and per-round metrics with ``--trace
 "Optimum" here is Track B's exact optimum of the *population* objective: the top-c PSD part of
 X_π = Σ_j π_j X_j with the population targets of ``theory.objectives.population_targets``
 (π uniform for FL and for doubly-stochastic mixing; the stationary weights of the mixing matrix
-otherwise, consensus.md D7). ``principal_angle_to_exact`` is the largest principal angle between
+otherwise, docs/theory/consensus.md §3 D7). ``principal_angle_to_exact`` is the largest principal
+angle between
 the top-r singular space of the averaged model and the top-r eigenspace of X_π, where r is the
 identifiable rank (``sims.metrics.identifiable_rank``: the eigenspace separated by a gap).
 ``principal_angle_to_empirical`` compares with the optimum of the pooled samples' own target.
@@ -439,7 +440,8 @@ def _run(args) -> dict:
 
 
 def _alignment(W, x, method: str, p: float, H, *, key) -> np.ndarray:
-    """Per-client alignment E‖ẑ − ẑ⁺‖² (ssd.md §1) of the averaged model on held-out data, with
+    """Per-client alignment E‖ẑ − ẑ⁺‖² (docs/theory/ssd.md §1) of the averaged model on held-out
+    data, with
     the method's own positive pair: complementary masked views (MIM) or two noisy views (CL;
     x + ξ and Hx for dissimilar augmentations)."""
     rng = np.random.default_rng(np.asarray(jr.key_data(key)).ravel().tolist())
