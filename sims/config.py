@@ -143,7 +143,7 @@ class EngineConfig:
 
     @property
     def gamma_omega(self) -> float:
-        """Ω of the γ schedule (paper.md §5.1)."""
+        """Ω of the γ schedule (docs/theory/mar.md §1)."""
         if self.omega is not None:
             return float(self.omega)
         if self.framework == "decl":
@@ -283,7 +283,8 @@ MIM_VS_CL_FAST = MimVsClPreset(
 
 @dataclasses.dataclass(frozen=True)
 class ConsensusPreset(StageConfig):
-    """Consensus distance over rounds against its derived bounds (an EXTENSION: consensus.md
+    """Consensus distance over rounds against its derived bounds (an EXTENSION:
+    docs/theory/consensus.md
     §3; the paper's theory uses neither λ nor ζ²): DecL with population MIM/CL targets,
     full-batch local gradients, on the graphs of ``sims.experiments.CONSENSUS_GRAPHS``
     (``avg_degree`` and ``graph_seed`` for the Erdős–Rényi graph)."""
