@@ -1,8 +1,9 @@
 """Consensus distance and client drift along a recorded trajectory, with their derived bounds.
 
 An EXTENSION of arXiv 2607.02447: the paper's theory uses neither the contraction factor λ of
-the mixing matrix nor the gradient dissimilarity ζ² (paper.md §1 item 1). Every bound here is
-derived in consensus.md ([D]) for exactly the engine's order of operations (E local gradient
+the mixing matrix nor the gradient dissimilarity ζ² (docs/theory/consensus.md, note at the top).
+Every bound here is
+derived in docs/theory/consensus.md for exactly the engine's order of operations (E local gradient
 steps, then one mixing step) and holds pathwise, so a measured/bound ratio above 1 (beyond
 floating-point tolerance) is a bug in the engine or in this bookkeeping, not a finding.
 
@@ -10,9 +11,9 @@ Inputs come from an engine trace recorded with ``EngineConfig(record_local=True)
 (leading axis T = rounds): ``local_iterates`` (T, N, E+1, c, d), the models at the start of
 each round (after the previous mixing) followed by every local step, and ``local_grads``
 (T, N, E, c, d), the gradients actually applied. The loss is the linear encoder's
-f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² with ∇f_i(W) = −2 W X_i + 2 W WᵀW (paper.md §2.3).
+f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² with ∇f_i(W) = −2 W X_i + 2 W WᵀW (docs/theory/optimum.md §1).
 
-Quantities (consensus.md §0, §3, §5.1, §7):
+Quantities (docs/theory/consensus.md §0, §3, §5.1, §7):
 
 * e_t = √Ξ_t, Ξ_t = Σ_i π_i ‖x_i^t − x̄_π^t‖² (π uniform: Koloskova's (1/n)Σ‖x_i − x̄‖²;
   π the stationary weights of a row-stochastic reversible 𝒲: the D7 form);
@@ -79,7 +80,7 @@ def _clients(W, field: str) -> np.ndarray:
 
 
 def weighted_average(W, pi=None) -> np.ndarray:
-    """x̄_π = Σ_i π_i W_i over the client axis −3 (consensus.md §0, D7).
+    """x̄_π = Σ_i π_i W_i over the client axis −3 (docs/theory/consensus.md §0, D7).
 
     Args:
       W: (..., N, c, d) client models.
@@ -94,7 +95,8 @@ def weighted_average(W, pi=None) -> np.ndarray:
 
 
 def consensus_distance(W, pi=None) -> np.ndarray:
-    """e = √(Σ_i π_i ‖W_i − W̄_π‖_F²), the RMS consensus distance √Ξ (consensus.md §0, D7).
+    """e = √(Σ_i π_i ‖W_i − W̄_π‖_F²), the RMS consensus distance √Ξ
+    (docs/theory/consensus.md §0, D7).
 
     Args:
       W: (..., N, c, d) client models (clients on axis −3).
@@ -148,7 +150,8 @@ def update_spread(local_iterates, pi=None) -> np.ndarray:
 
 
 def local_gradients(W, targets) -> np.ndarray:
-    """∇f_i(W_i) = −2 W_i X_i + 2 W_i W_iᵀW_i for every client (paper.md §2.3): (..., N, c, d).
+    """∇f_i(W_i) = −2 W_i X_i + 2 W_i W_iᵀW_i for every client (docs/theory/optimum.md §1): (..., N,
+    c, d).
 
     Args:
       W: (..., N, c, d) one model per client (clients on axis −3; broadcast a shared model).
@@ -171,7 +174,7 @@ _zeta_batch = jax.jit(jax.vmap(_zeta_one, in_axes=(0, None, None)))
 
 def zeta(W, targets, pi=None) -> np.ndarray:
     """ζ(W) = √(Σ_i π_i ‖∇f_i(W) − Σ_j π_j ∇f_j(W)‖²) = √(Σ_i π_i 4‖W(X_i − X̄_π)‖_F²)
-    (consensus.md §0, D7), via :func:`theory.dissimilarity.zeta_sq`.
+    (docs/theory/consensus.md §0, D7), via :func:`theory.dissimilarity.zeta_sq`.
 
     Args:
       W: (..., c, d) models (e.g. the π-averages x̄_π of a trajectory).
@@ -202,21 +205,22 @@ def trajectory_radius(*models) -> float:
 
 
 def contraction(mixing) -> float:
-    """λ = ‖D_π^{1/2}(𝒲 − 1πᵀ)D_π^{−1/2}‖₂ (= ‖W − J‖₂ when doubly stochastic), consensus.md §0,
-    D7; :func:`theory.spectral.contraction`."""
+    """λ = ‖D_π^{1/2}(𝒲 − 1πᵀ)D_π^{−1/2}‖₂ (= ‖W − J‖₂ when doubly stochastic),
+    docs/theory/consensus.md §0, D7; :func:`theory.spectral.contraction`."""
     M = v.array(mixing, "mixing", ndim=2)
     return float(spectral.contraction(np.asarray(M, dtype=np.float64)))
 
 
 def smoothness(targets, R) -> float:
-    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on {‖W‖₂ ≤ R} (consensus.md §7)."""
+    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on {‖W‖₂ ≤ R}
+    (docs/theory/consensus.md §7)."""
     X = v.array(targets, "targets", ndim=3)
     R = v.real(R, "R", lo=0.0)
     return float(dissimilarity.local_smoothness(np.asarray(X, dtype=np.float64), R))
 
 
 def d2_bound(e, spread, lam) -> np.ndarray:
-    """D2: the bound λ(e_t + u_t) on e_{t+1}, for t = 0..T−1 (consensus.md §3 D2, T4).
+    """D2: the bound λ(e_t + u_t) on e_{t+1}, for t = 0..T−1 (docs/theory/consensus.md §3 D2, T4).
 
     Args:
       e: (T+1,) or (T,) consensus distances e_0..e_T (only e_0..e_{T−1} are used).
@@ -236,7 +240,7 @@ def d2_bound(e, spread, lam) -> np.ndarray:
 
 def stepwise_bound(e, zeta_local, lam, lr, L) -> np.ndarray:
     """D3 (E = 1) / D5 per-step: the bound λ·b_{t,E} on e_{t+1} with b_{t,0} = e_t and
-    b_{t,k+1} = (1+ηL) b_{t,k} + η ζ(x̄_{t,k}) (consensus.md §3 D3, D5; T5).
+    b_{t,k+1} = (1+ηL) b_{t,k} + η ζ(x̄_{t,k}) (docs/theory/consensus.md §3 D3, D5; T5).
 
     Args:
       e: (T+1,) or (T,) consensus distances at the round starts.
@@ -263,7 +267,8 @@ def stepwise_bound(e, zeta_local, lam, lr, L) -> np.ndarray:
 def closed_form_bound(e0, zeta_local, lam, lr, L) -> tuple[np.ndarray, float, bool]:
     """D4 (E = 1) / D5 unrolled: e_t ≤ ρ^t e_0 + λζ̄_t (a^E − 1)/L · (1 − ρ^t)/(1 − ρ) for
     t = 1..T, a = 1+ηL, ρ = λa^E, ζ̄_t = max of ``zeta_local`` over rounds < t
-    (consensus.md §3 D4, D5; T6). For E = 1: q^t e_0 + ληζ̄_t(1 − q^t)/(1 − q), q = λ(1+ηL).
+    (docs/theory/consensus.md §3 D4, D5; T6). For E = 1: q^t e_0 + ληζ̄_t(1 − q^t)/(1 − q), q =
+    λ(1+ηL).
 
     Args:
       e0: e at the start of round 0.
@@ -359,7 +364,8 @@ def decl_bounds(local_iterates, mixing, targets, *, lr, pi=None) -> dict:
 
 
 def fedavg_drift(local_iterates, targets, *, lr, L=None, local_grads=None) -> dict:
-    """Client drift D_{i,k} = y_{i,k} − x of FedAvg and its bounds (consensus.md §5.1, T9).
+    """Client drift D_{i,k} = y_{i,k} − x of FedAvg and its bounds
+    (docs/theory/consensus.md §5.1, T9).
 
     Every client's round starts from the server model x = ``local_iterates[t, i, 0]``.
 
