@@ -299,9 +299,9 @@ def dirichlet_partition(
     p_c ~ Dir(α·1_K); the shuffled indices of class c are cut into consecutive chunks of
     largest-remainder-rounded sizes p_c·n_c, so every sample is assigned exactly once.
 
-    Balanced form (``balanced=True``; the official code's ``dir`` partition, spec
-    paper.md §5.2): a K×C matrix with Dir(α·1_K) columns is scaled ``sinkhorn_iters`` times to
-    row sums 1/K and column sums n_c/n; client k receives floor(P_kc·n) samples of class c.
+    Balanced form (``balanced=True``; the official code's ``dir`` partition,
+    docs/theory/paper_code.md §3): a K×C matrix with Dir(α·1_K) columns is scaled ``sinkhorn_iters``
+    times to row sums 1/K and column sums n_c/n; client k receives floor(P_kc·n) samples of class c.
     Deviations from the code (comments in the body): Dirichlet draws and the Sinkhorn scaling
     run in log space (the code's linear-space version yields NaN when α is tiny and rows
     underflow to 0), the scaling alternates columns then rows (standard Sinkhorn), and the
