@@ -2,7 +2,7 @@
 
 One engine, two mixing rules. A round is: every client runs E local steps of an optax optimiser
 (written for ONE client, then ``jax.vmap`` over clients), then the stacked client parameters are
-mixed with a per-round N×N matrix M_t (adapt-then-combine, paper.md §3.5):
+mixed with a per-round N×N matrix M_t (adapt-then-combine, docs/theory/consensus.md §3):
 
 * DecL (Algorithm 2): M_t = 𝒲, any row-stochastic mixing matrix (uniform 1/|A_i|, Metropolis,
   data-size, ...). The downstream model is the uniform average of the local models.
@@ -22,7 +22,7 @@ Local losses (per client, on a minibatch of the client's samples; from :mod:`sim
   mim-recon   mean ‖W_d W_e (x⊙m) − x⊙(1−m)‖²               (Eq. 3)
   mar         mim + γ_t^{(i)} · A-MMD(z_i, z̄_i)              (Eq. 5–7)
 With ``population=True`` the loss is the population form −tr(W X_i Wᵀ) + ½‖WᵀW‖² with the exact
-X_i of Track B (paper.md §2.3), i.e. full-batch gradients with no sampling noise.
+X_i of Track B (docs/theory/optimum.md §1), i.e. full-batch gradients with no sampling noise.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def make_problem(
 
 
 def population_loss(W: Array, X: Array) -> Array:
-    """f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² (paper.md §2.3). W (c, d), X (d, d)."""
+    """f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² (docs/theory/optimum.md §1). W (c, d), X (d, d)."""
     gram = W @ W.T
     return -jnp.sum((W @ X) * W) + 0.5 * jnp.sum(gram * gram)
 
@@ -429,7 +429,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     unless named otherwise:
 
     * ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
-      Σπ_i‖W_i − W̄_π‖² (consensus.md §0, D7);
+      Σπ_i‖W_i − W̄_π‖² (docs/theory/consensus.md §0, D7);
     * ``consensus_distance_local``: the π-form of the local iterates before mixing;
     * ``update_spread``: √(Σπ_i‖Δ_i − Δ̄_π‖²) with Δ_i the round's local update (the summed
       applied gradients of D2/D5);
