@@ -22,8 +22,8 @@ Measured on the consensus model W̄ = (1/N)Σ_i W_i (local runs: on each W_i):
 * RV (Def. 4.1) on the significant row space, singular values > ``RV_REL_TOL``·σ_max
   (``sims.metrics.representability_vector``; equals ``theory.solve.representability_vector``
   with that threshold), and the threshold-free energy RV;
-* sensitivity over [N] (the coordinates the proofs bound, paper.md §4.8(e); used for verdicts)
-  and over [c] (Thm 4.4's literal wording, reported);
+* sensitivity over [N] (the coordinates the proofs bound, docs/theory/errata.md (e); used for
+  verdicts) and over [c] (Thm 4.4's literal wording, reported);
 * principal angles (``sims.metrics.principal_angle_to_optimum``, identifiable top-r
   eigenspace) to Track B optima: exact hollow MIM target, the paper's diagonal Eq. 17 target,
   π-weighted DecL optima, the paper's |Ā| construction (``theory.solve.paper_decl_target``).
