@@ -496,8 +496,8 @@ def _digits(pr: presets.MimVsClPreset) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-# consensus distance over rounds against its derived bounds (an EXTENSION: consensus.md §3;
-# the paper's theory uses neither λ nor ζ²)
+# consensus distance over rounds against its derived bounds (an EXTENSION:
+# docs/theory/consensus.md §3; the paper's theory uses neither λ nor ζ²)
 
 #: (graph, mixing rule) pairs of the ``consensus`` stage; the uniform-weight star is
 #: row-stochastic but not doubly stochastic: its distances and bounds are the π-forms of D7
@@ -513,7 +513,8 @@ CONSENSUS_GRAPHS = (
 def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
     """DecL on the paper's data model (population MIM and CL targets, full-batch local
     gradients) on ring, torus, star and Erdős–Rényi graphs: the measured consensus distance
-    e_t over rounds against its derived bounds (``sims.consensus``; consensus.md §3 D2–D5, D7).
+    e_t over rounds against its derived bounds (``sims.consensus``;
+    docs/theory/consensus.md §3 D2–D5, D7).
 
     One compiled sweep (methods × graphs). Metropolis weights are doubly stochastic (uniform π);
     the uniform-weight star (the paper's 1/|A_i|) uses its stationary π (D7).
