@@ -202,7 +202,7 @@ def make_mim_vs_cl_figure(results: dict):
     return fig
 
 
-#: bound key -> (label, line style) of the consensus figure (consensus.md §3)
+#: bound key -> (label, line style) of the consensus figure (docs/theory/consensus.md §3)
 _CONSENSUS_BOUNDS = (
     ("d2", "D2 λ(e_t + u_t)", "--"),
     ("stepwise", "D3/D5 stepwise", ":"),
@@ -211,7 +211,8 @@ _CONSENSUS_BOUNDS = (
 
 
 def make_consensus_figure(results: dict):
-    """Consensus distance over rounds against its derived bounds (an extension, consensus.md
+    """Consensus distance over rounds against its derived bounds (an extension,
+    docs/theory/consensus.md
     §3): one panel per (method, graph), the measured e_t (π-weighted for the uniform-weight
     star, D7) as a solid line and one line per bound (D2, D3/D5 stepwise, D4/D5 closed form;
     the closed form is left out where λ(1+ηL)^E ≥ 1), log y; the legend carries each bound's
@@ -256,7 +257,7 @@ def make_consensus_figure(results: dict):
                 ax.set_ylabel("consensus distance e_t")
     cfg = results.get("config", {})
     fig.suptitle(
-        "DecL consensus distance vs derived bounds (extension; consensus.md §3), "
+        "DecL consensus distance vs derived bounds (extension; docs/theory/consensus.md §3), "
         f"N={cfg.get('n_clients')}, η={cfg.get('lr')}, E={cfg.get('local_steps')}, "
         "population gradients of the paper's model"
     )
