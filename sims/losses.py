@@ -1,6 +1,7 @@
 """Stochastic losses on samples: one client's minibatch, unbatched and jittable.
 
-Every alignment loss has the generic form of paper.md §2.3 (arXiv 2607.02447, Eqs. 2 and 4),
+Every alignment loss has the generic form of docs/theory/optimum.md §1 (arXiv 2607.02447, Eqs. 2 and
+4),
 
     ℓ(W; x, ω) = −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖_F²,
 
@@ -18,8 +19,8 @@ loss                   (a, b)                       X̂  (S = mean_b x_b x_bᵀ,
 =====================  ===========================  =========================================
 
 Also: the reconstruction loss (Eq. 3), the MAR regulariser A-MMD with its adaptive kernel and
-cosine γ schedule (Eqs. 5–7, paper.md §5), and the SSD soft-separation regulariser DSR
-(ssd.md §2, §8). Masks: m_k = 1 means visible, P(m_k = 1) = 1 − p (p = mask ratio).
+cosine γ schedule (Eqs. 5–7, docs/theory/mar.md), and the SSD soft-separation regulariser DSR
+(docs/theory/ssd.md §2, §3). Masks: m_k = 1 means visible, P(m_k = 1) = 1 − p (p = mask ratio).
 
 Key use (so that the engine can reproduce the embeddings a loss saw): ``k_mask, k_other =
 jr.split(key)``; the first mask is ``mask(k_mask, p, x.shape)`` (:func:`mask`, a counter-based
@@ -214,8 +215,8 @@ def _mask(key: jax.Array, p: Any, shape: tuple, dtype: Any, exact: bool = False)
 def population_loss(W: Any, X: Any) -> jax.Array:
     """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d) and a symmetric target X (d, d).
 
-    The exact-expectation counterpart of every alignment loss here (paper.md §2.3); evaluates
-    ``theory.objectives.loss``.
+    The exact-expectation counterpart of every alignment loss here (docs/theory/optimum.md §1);
+    evaluates ``theory.objectives.loss``.
     """
     W = _arr(W, "W", 2)
     X = _arr(X, "X", 2, (W.shape[1], W.shape[1]))
@@ -382,10 +383,11 @@ def ammd(z: Any, z_bar: Any, *, bandwidth: Any = "mean", squared: bool = True) -
     * a positive number: a fixed σ (then the estimator is unbiased for MMD² with that kernel).
 
     Why squared by default: the unsquared numerator makes k non-Gaussian and the σ² in the
-    denominator dimensionally inconsistent (a distance over a squared distance); paper.md §5.1
-    flags it as a probable typo and the released code squares it (§5.2). Both are kept.
-    Deviation from the code (paper.md §5.2): the within-set sums exclude a = b here (the code
-    keeps the diagonal, adding a constant), and only pooled 2-D embeddings are accepted (the
+    denominator dimensionally inconsistent (a distance over a squared distance);
+    docs/theory/mar.md §1
+    flags it as a probable typo and the released code squares it (§2). Both are kept.
+    Deviation from the code (docs/theory/mar.md §2): the within-set sums exclude a = b here (the
+    code keeps the diagonal, adding a constant), and only pooled 2-D embeddings are accepted (the
     code's 3-D token tensors mis-scale the cross term). If all local embeddings coincide
     (σ = 0), σ = 1 is used; the kernel values are then exact anyway for identical points.
 
@@ -550,7 +552,7 @@ def _check_dsr(z: Any, Q: Any, scale: Any, field: str = "z") -> tuple:
 
 
 def dsr(z: Any, Q: Any, scale: Any, *, form: str = "paper", normalize: bool = True) -> jax.Array:
-    """SSD's soft-separation regulariser (DSR; ssd.md §2) for one client's embeddings.
+    """SSD's soft-separation regulariser (DSR; docs/theory/ssd.md §2) for one client's embeddings.
 
       T = normalize_rows(stop_gradient(Q diag(d_k) Qᵀ z_b)),
       ``form="paper"``: mean_b ‖z_b − T_b‖²   (the project page's squared expectation),
@@ -577,7 +579,7 @@ def dsr(z: Any, Q: Any, scale: Any, *, form: str = "paper", normalize: bool = Tr
 def dsr_scales(
     n_clients: int, dim: int, *, key: jax.Array, weight: float = 10.0, dtype: Any = jnp.float64
 ) -> tuple[jax.Array, jax.Array]:
-    """Shared rotation Q and per-client scalings d_k of SSD's DSR (ssd.md §2.2, §8).
+    """Shared rotation Q and per-client scalings d_k of SSD's DSR (docs/theory/ssd.md §2.2, §3).
 
     Q is Haar-random orthogonal (QR of a Gaussian matrix, signs fixed by diag R). A random
     permutation of the dim coordinates is cut into disjoint blocks S_k of m = dim // K
@@ -614,7 +616,7 @@ def dsr_linear(
     """Projector-free DSR for a linear encoder: the regulariser applied to z = W x directly.
 
     A linear encoder has no projector, so there is nothing for Projector Distillation to do and
-    DSR acts on the representation itself (ssd.md §3, §8). Default (``normalize=False``):
+    DSR acts on the representation itself (docs/theory/ssd.md §3). Default (``normalize=False``):
     ℓ = mean_b ‖z_b − stop_gradient(M z_b)‖², M = Q diag(d_k) Qᵀ, without the row
     normalisation. Chosen because its gradient is exactly
 
