@@ -7,8 +7,9 @@ right singular directions whose singular value exceeds ``rel_tol``·σ_max (defa
 Both are jittable (fixed shapes; the threshold is a mask).
 
 Also here: sensitivity (Theorem 4.4), principal angle to the Track B optimum, consensus distance
-Ξ (consensus.md §0, D7), ζ²(W) (paper.md §4.10), the population loss, a closed-form ridge linear
-probe, uniformity and alignment (ssd.md §1) and weight distances (paper Table 5).
+Ξ (docs/theory/consensus.md §0, D7), ζ²(W) (docs/theory/consensus.md §0), the population loss, a
+closed-form ridge linear
+probe, uniformity and alignment (docs/theory/ssd.md §1) and weight distances (paper Table 5).
 """
 
 from __future__ import annotations
@@ -80,14 +81,15 @@ def energy_rv(W: Array) -> Array:
 
 def sensitivity(r: Array, k: int) -> Array:
     """s = max_{j<k} r_j − min_{j<k} r_j over the leading k coordinates (Thm 4.4 uses k = c; the
-    theorems bound only k = N, paper.md §4.8(e)). r (d,), k in [1, d]."""
+    theorems bound only k = N, docs/theory/errata.md (e)). r (d,), k in [1, d]."""
     (d,) = _shape(r, "r", 1)
     k = v.integer(k, "k", lo=1, hi=d)
     return jnp.max(r[:k]) - jnp.min(r[:k])
 
 
 def consensus_distance(W: Array, pi: Array | None = None) -> Array:
-    """Ξ = (1/n)Σ‖W_i − W̄‖², or with ``pi`` Σπ_i‖W_i − W̄_π‖², W̄_π = Σπ_iW_i (consensus.md D7).
+    """Ξ = (1/n)Σ‖W_i − W̄‖², or with ``pi`` Σπ_i‖W_i − W̄_π‖², W̄_π = Σπ_iW_i
+    (docs/theory/consensus.md §3 D7).
 
     Args:
       W: (n, ...) stacked client parameters.
@@ -111,7 +113,8 @@ def consensus_distance(W: Array, pi: Array | None = None) -> Array:
 
 
 def zeta_sq(W: Array, targets: Array) -> Array:
-    """ζ²(W) = (4/N)Σ_i‖W(X_i − X̄)‖_F² (paper.md §4.10). W (c, d), targets (N, d, d)."""
+    """ζ²(W) = (4/N)Σ_i‖W(X_i − X̄)‖_F² (docs/theory/consensus.md §0). W (c, d), targets (N, d,
+    d)."""
     _check_targets(W, targets)
     dev = targets - jnp.mean(targets, 0)
     return 4.0 * jnp.mean(jnp.sum(jnp.einsum("cd,nde->nce", W, dev) ** 2, axis=(1, 2)))
@@ -292,8 +295,8 @@ def _log_pair_sum(a: Array, b: Array, t, exclude_diagonal, block_elements: int) 
 
 
 def uniformity(z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS) -> Array:
-    """U = −log E_{a≠b} exp(−t‖ẑ_a − ẑ_b‖²), rows L2-normalised, self-pairs excluded (ssd.md §1;
-    higher = more uniform, U ∈ [0, 4] for t = 2).
+    """U = −log E_{a≠b} exp(−t‖ẑ_a − ẑ_b‖²), rows L2-normalised, self-pairs excluded
+    (docs/theory/ssd.md §1; higher = more uniform, U ∈ [0, 4] for t = 2).
 
     Computed blockwise (running log-sum-exp over blocks of rows), so memory is
     O(``block_elements`` + m·c), not O(m²).
@@ -323,7 +326,8 @@ def uniformity(z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELE
 def cross_uniformity(
     z1: Array, z2: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS
 ) -> Array:
-    """Inter-client uniformity U_ij = −log E_{z∼p_i, z′∼p_j} exp(−t‖ẑ − ẑ′‖²) (ssd.md §1.2),
+    """Inter-client uniformity U_ij = −log E_{z∼p_i, z′∼p_j} exp(−t‖ẑ − ẑ′‖²)
+    (docs/theory/ssd.md §1.2),
     blockwise as :func:`uniformity`. z1 (m1, c), z2 (m2, c); returns a scalar."""
     _check_t(t)
     if z1.ndim != 2 or z2.ndim != 2 or z1.shape[1] != z2.shape[1]:
@@ -336,7 +340,7 @@ def client_uniformity(
     z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS
 ) -> tuple[Array, Array]:
     """Intra-client U_k (N,) and inter-client U_ij (N, N) (diagonal: intra) of embeddings
-    z (N, m, c) of each client's data under one model (ssd.md §1.2).
+    z (N, m, c) of each client's data under one model (docs/theory/ssd.md §1.2).
 
     Exact, and blockwise: a ``lax.map`` over clients i, ``vmap`` over j, and a scan over blocks
     of client i's rows with a running log-sum-exp, so memory is O(``block_elements``·N + N·m·c)
@@ -432,7 +436,8 @@ def client_uniformity_mc(
 
 
 def alignment(z: Array, z_pos: Array) -> Array:
-    """L_align = E‖ẑ − ẑ⁺‖² of normalised positive pairs (ssd.md §1.1, α = 2). z, z_pos (m, c)."""
+    """L_align = E‖ẑ − ẑ⁺‖² of normalised positive pairs (docs/theory/ssd.md §1.1, α = 2). z, z_pos
+    (m, c)."""
     _shape(z, "z", 2)
     _shape(z_pos, "z_pos", 2)
     if jnp.shape(z) != jnp.shape(z_pos):
