@@ -1,6 +1,6 @@
 """Stage ``consensus``: the measured consensus distance over rounds against its derived
-bounds (an extension: consensus.md §3 D2–D5, D7; :func:`sims.experiments.consensus`). Writes
-``consensus.json`` and ``consensus.png``."""
+bounds (an extension: docs/theory/consensus.md §3 D2–D5, D7; :func:`sims.experiments.consensus`).
+Writes ``consensus.json`` and ``consensus.png``."""
 
 from __future__ import annotations
 
