@@ -3,7 +3,7 @@
 Writes ``topology_audit.json`` and three figures (``topology_zoo.png``,
 ``paper_code_degree.png``, ``paper_settings.png``). All spectral quantities (λ, λ₂, the
 effective number of neighbours, the stationary weights) are an extension of the paper, whose
-theory uses only |Ā| (paper.md §1 item 1).
+theory uses only |Ā| (docs/theory/consensus.md, note at the top).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from theory.topology import GRAPHS, MIXINGS
 @dataclasses.dataclass(frozen=True)
 class Config(StageConfig):
     """Paper's DecL setting (Table 6, Figure 2): ``n_clients`` clients at |Ā| ∈
-    ``connectivities`` (the official code's degree is k = |Ā| − 1, paper.md §3.1), each
-    generator × mixing rule over ``seeds`` graphs. ``sizes_range`` (× 1000, drawn once with
+    ``connectivities`` (the official code's degree is k = |Ā| − 1, docs/theory/decl_weights.md §1),
+    each generator × mixing rule over ``seeds`` graphs. ``sizes_range`` (× 1000, drawn once with
     ``sizes_seed``): client sizes of the data_size rule (the official Dirichlet partition is
     balanced, where data_size = uniform; unequal sizes show how far the rule moves λ and π).
     ``zoo_*``: every named graph on ``zoo_n`` nodes. ``degree_sweep``: the official
