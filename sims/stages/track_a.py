@@ -22,8 +22,8 @@ from theory.sweeps import BOUND_METHODS, FRAMEWORKS, band, bound_table, constant
 class Config(StageConfig):
     """N = ``n_clients`` is given (not C_N d^{1/20}) and equals the exact model's N, so the
     tracks compare one configuration; the DecL graph is the irregular star (on regular graphs
-    the exact Eq. (1) objective equals FL, paper.md §4.8(c)). ``d_log10`` = (lo, hi, points)
-    of the log-spaced d grid; the hidden constants C_num, C_den (and tr H) take
+    the exact Eq. (1) objective equals FL, docs/theory/errata.md (c)). ``d_log10`` = (lo, hi,
+    points) of the log-spaced d grid; the hidden constants C_num, C_den (and tr H) take
     ``constants_points`` log-spaced values in ``constants_range`` (band = min..max).
     ``fit_from_log10``: the slope of log(s^C/s^M) vs log d is fitted on d ≥ 10^that (Thm 4.4:
     1/5). ``exact_*``: Track B optima at these d. ``connectivity``: Cor 4.5 / Thm 4.6 graphs
