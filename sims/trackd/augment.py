@@ -5,7 +5,8 @@
 * :func:`flip` — horizontal flip with probability ½;
 * :func:`noise` — additive Gaussian noise N(0, σ²);
 * :func:`view` — the composition shift → flip → noise used for SimSiam's two views;
-* :func:`client_style` / :func:`style_params` — the paper's feature skew (paper.md §5.2
+* :func:`client_style` / :func:`style_params` — the paper's feature skew
+  (docs/theory/paper_code.md §3
   "feature_skew": a per-client ColorJitter brightness, a blur and a flip), here a fixed
   per-client gain, offset and blur strength drawn once per client and applied to all its data.
 
