@@ -7,7 +7,7 @@
   ``"iid"`` (Dirichlet α = 1e5, the paper's IID), ``"label"`` (Dirichlet α label skew,
   ``sims.data.dirichlet_partition``, Hsu form or the official balanced form) and
   ``"feature"`` (an IID split, then a fixed per-client style ``augment.client_style``: the
-  paper's F/non-IID, paper.md §5.2).
+  paper's F/non-IID, docs/theory/paper_code.md §3).
 """
 
 from __future__ import annotations
