@@ -19,7 +19,7 @@ A batch is images (B, H, W, C). Three objectives (arXiv 2607.02447 §3.1, §5):
   anchor (the last aggregated model; γ from ``sims.losses.gamma_schedule``, Eq. 7). MAR
   parameters are ``{"net": θ, "anchor": θ̄, "gamma": γ}``; anchor and γ get zero gradient.
   Deviation from the paper/code: z̄ is the anchor model's embedding of the same batch rather
-  than a slot-wise average of other clients' latents of different images (paper.md §5.2).
+  than a slot-wise average of other clients' latents of different images (docs/theory/mar.md §2).
 
 Key use (MAE, MAR): ``k_mask, k_aug = jr.split(key)``, as ``sims.losses``.
 """
