@@ -13,7 +13,7 @@ MAR in one engine call: the parameters are ``{"net": θ, "anchor": θ̄, "gamma"
 :func:`mar_optimizer` steps θ with the inner optimiser and, at the last local step of a round,
 sets anchor ← θ (the local model), γ ← γ(t + 1) (``sims.losses.gamma_schedule``, Ω = T) and
 t ← t + 1; the engine's mixing then turns the anchors into the mixed (FedAvg: global) model,
-which is the z̄ model of the next round. Deviations (paper.md §5): Ω = T and the count ω = t
+which is the z̄ model of the next round. Deviations (docs/theory/mar.md): Ω = T and the count ω = t
 for every client in FL too (the expected count under uniform sampling is tS/N, Ω = TS/N: the
 same ratio); the anchor is mixed alongside θ (twice the traffic in the simulation).
 """
