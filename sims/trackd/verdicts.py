@@ -49,8 +49,8 @@ MARGIN = 2.0
 
 CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 
-# The paper's reported direction of each effect (paper.md §6; arXiv 2607.02447 Tables 1, 6,
-# Figs 2a, 2b) and the scale it was measured at.
+# The paper's reported direction of each effect (docs/theory/paper_code.md §4; arXiv 2607.02447
+# Tables 1, 6, Figs 2a, 2b) and the scale it was measured at.
 PAPER_DIRECTION = {
     "mim_vs_cl": (
         "MIM drop <= CL drop in 11 of 12 Table 1 cells (MAE+CNN F on C10: 1.11 vs 1.41; "
