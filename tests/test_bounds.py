@@ -131,7 +131,8 @@ def test_spec_fixture_table():
     ratio = float(B.sensitivity("cl_similar", "local", d=1e10, p=0.75)) / float(
         B.sensitivity("mim", "local", d=1e10, p=0.75)
     )
-    assert ratio == pytest.approx(37.5, rel=1e-3)  # κ d^{1/5} of the formula (spec §4.9)
+    assert ratio == pytest.approx(37.5, rel=1e-3)  # κ d^{1/5} of the formula
+    # (docs/theory/track_a.md §1)
 
 
 def test_sensitivities_structure_and_lower_bound():
