@@ -1,5 +1,5 @@
-"""Pathwise consensus and drift inequalities of consensus.md §3, §5.1 (derived, [D]) along
-simulated trajectories — T4, T5, T6 (D2, D3, D4/D5) for DecL on ring, torus, star and
+"""Pathwise consensus and drift inequalities of docs/theory/consensus.md §3, §5.1 (derived, [D])
+along simulated trajectories — T4, T5, T6 (D2, D3, D4/D5) for DecL on ring, torus, star and
 Erdős–Rényi graphs, and T9 (deterministic and noisy FedAvg drift).
 
 These inequalities are proven in the spec for exactly the implemented order of operations
@@ -9,7 +9,7 @@ not the paper. The bookkeeping is checked against a plain Python loop over clien
 row-stochastic reversible 𝒲 (the uniform-weight star) the π-weighted forms of D7 are used:
 e = √(Σπ_i‖x_i − x̄_π‖²), λ = ‖D_π^{1/2}(𝒲 − 1πᵀ)D_π^{−1/2}‖₂, ζ_π at x̄_π. L is the local
 smoothness constant on the spectral ball of radius R_T = max ‖W‖₂ over every recorded iterate
-(consensus.md §7: legitimate for these per-step inequalities).
+(docs/theory/consensus.md §7: legitimate for these per-step inequalities).
 
 The max measured/bound ratio of each check is printed and recorded as a test property.
 """
@@ -30,7 +30,7 @@ from theory.datamodel import DataModel
 from theory.objectives import population_targets
 
 N, D, C = 9, 18, 3
-RTOL = 1e-4  # consensus.md §8 T4–T6
+RTOL = 1e-4  # docs/theory/consensus.md §8 T4–T6
 GRAPHS = [
     ("ring", "metropolis", {}),
     ("torus", "metropolis", {"rows": 3, "cols": 3}),
@@ -227,7 +227,7 @@ def test_t9_fedavg_drift(record_property):
     """T9: deterministic drift ‖D_{i,k}‖ ≤ c_k‖∇f_i(x)‖ (equality at k = 1, rtol 1e-6), the
     averaged-drift bound E_r ≤ (1/K)Σc_k² (‖∇f(x)‖² + ζ²(x)), and the noisy pathwise form
     ‖D_{k+1}‖ ≤ (1+ηL)‖D_k‖ + η(‖∇f_i(x)‖ + ‖ν_k‖) along minibatch MIM with partial
-    participation (consensus.md §5.1)."""
+    participation (docs/theory/consensus.md §5.1)."""
     X = _targets()
     K, eta = 6, 0.01
     config = EngineConfig(
@@ -282,5 +282,6 @@ def test_t9_fedavg_drift(record_property):
         "averaged_drift": float(worst_avg),
         "noisy_pathwise": float(worst_noisy),
     }
-    assert worst_det == pytest.approx(1.0, abs=1e-6)  # equality at k = 1 (consensus.md T9)
+    assert worst_det == pytest.approx(1.0, abs=1e-6)  # equality at k = 1
+    # (docs/theory/consensus.md §8 T9)
     assert _report(record_property, "T9_drift", ratios) <= 1 + 1e-6
