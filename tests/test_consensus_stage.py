@@ -1,6 +1,6 @@
 """The ``consensus`` reproduce stage: documented keys, the derived pathwise bounds of
-consensus.md §3 (D2, D3/D5 stepwise, D4/D5 closed form; [D], so asserted: they test the engine
-and ``sims.consensus``, not the paper) and its figure's lines (axes and data, not pixels)."""
+docs/theory/consensus.md §3 (D2, D3/D5 stepwise, D4/D5 closed form; [D], so asserted: they test the
+engine and ``sims.consensus``, not the paper) and its figure's lines (axes and data, not pixels)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sims.figures import experiments as pe
 from sims.stages import STAGES
 from tests._pipeline_helpers import run_stage
 
-RTOL = 1e-4  # consensus.md §8 T4–T6
+RTOL = 1e-4  # docs/theory/consensus.md §8 T4–T6
 TINY = presets.CONSENSUS_FAST.replace(rounds=12, local_steps=2)
 RUN_KEYS = {
     "method",
