@@ -62,7 +62,8 @@ def test_local_smoothness_formula_and_finite_differences():
     np.testing.assert_allclose(L, want, rtol=1e-12)
     with jax.disable_jit():
         np.testing.assert_allclose(ds.local_smoothness(X, R), want, rtol=1e-12)
-    # [D] consensus.md §7: ‖∇f_i(A) − ∇f_i(B)‖ ≤ L_R ‖A − B‖ for A, B in the ball ‖W‖₂ ≤ R.
+    # [D] docs/theory/consensus.md §7: ‖∇f_i(A) − ∇f_i(B)‖ ≤ L_R ‖A − B‖ for A, B in the ball ‖W‖₂ ≤
+    # R.
     rng = np.random.default_rng(4)
     worst = 0.0
     for _ in range(100):
