@@ -144,7 +144,7 @@ def test_decl_weights_from_topology():
     topology = pytest.importorskip("theory.topology")
     star = topology.make_graph("star", 4)
     W = topology.mixing_matrix("uniform", star)
-    pi = W.sum(axis=0) / 4  # Eq. (1) weights, paper.md §3.4
+    pi = W.sum(axis=0) / 4  # Eq. (1) weights, docs/theory/decl_weights.md §2
     np.testing.assert_allclose(pi, [0.4375, 0.1875, 0.1875, 0.1875])
     ring = topology.mixing_matrix("uniform", topology.make_graph("ring", 4))
     X = ob.population_targets(dm.DataModel(d=12, n_clients=4), "mim-paper")
