@@ -102,7 +102,7 @@ def test_spectrum_and_weights_against_numpy(graph, mixing, a, w):
     if flags["doubly"]:
         np.testing.assert_allclose(S.contraction(w), np.linalg.norm(w - 1 / 16, 2), **LOOSE)
         np.testing.assert_allclose(pi, 1 / 16, **LOOSE)
-    if mixing == "uniform":  # π ∝ |A_i| (consensus.md §3 D7)
+    if mixing == "uniform":  # π ∝ |A_i| (docs/theory/consensus.md §3 D7)
         np.testing.assert_allclose(pi, conn / conn.sum(), **LOOSE)
 
 
@@ -244,7 +244,8 @@ def test_effective_neighbours_properties():
 
 
 def test_effective_neighbours_monte_carlo():
-    # x <- W(√γ x + ξ): 4000 parallel walks, 150 steps, ring-16, γ = 0.9 (consensus.md §6)
+    # x <- W(√γ x + ξ): 4000 parallel walks, 150 steps, ring-16, γ = 0.9
+    # (docs/theory/consensus.md §6)
     w = T.mixing_matrix("uniform", T.ring(16))
     gamma, walks = 0.9, 4000
     rng = np.random.default_rng(0)
