@@ -2,8 +2,8 @@
 
 Oracles: brute-force enumeration of masks in numpy, a direct numpy average over
 neighbourhoods, ``sympy.limit``, finite differences, plain-Python re-implementations of the
-spec §4.9 table, and the committed golden file. No test asserts that a claim of the paper
-holds: the checks' *outputs* are compared with what an independent computation says.
+docs/theory/track_a.md §1 table, and the committed golden file. No test asserts that a claim of the
+paper holds: the checks' *outputs* are compared with what an independent computation says.
 """
 
 from __future__ import annotations
@@ -200,7 +200,8 @@ def test_argument_validation():
 
 # --- Thm 4.2 / 4.3 expressions -------------------------------------------------------------------
 def _spec_table(method, framework, sign, fl_term, n_given, v):
-    """Plain-Python re-implementation of the spec §4.9 table (independent of the module)."""
+    """Plain-Python re-implementation of the docs/theory/track_a.md §1 table (independent of the
+    module)."""
     d, p, abar, n, trh = v["d"], v["p"], v["abar"], v["n"], v["trH"]
     c_num, c_den, c_f, c_n = v["c_num"], v["c_den"], v["c_f"], v["c_n"]
     e = 0.4 if method == "mim" else 0.2
