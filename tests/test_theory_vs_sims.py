@@ -1,7 +1,7 @@
 """Theory-vs-simulation layer: trained FL / DecL encoders against Track B's exact optimum.
 
-"Optimum" is the top-c PSD part of X̄ = Σ_j π_j X_j (Eckart–Young, paper.md §2.3) with Track
-B's targets; π uniform (FL; DecL on a regular graph with uniform = doubly-stochastic mixing).
+"Optimum" is the top-c PSD part of X̄ = Σ_j π_j X_j (Eckart–Young, docs/theory/optimum.md §1) with
+Track B's targets; π uniform (FL; DecL on a regular graph with uniform = doubly-stochastic mixing).
 The angle is the largest principal angle on the identifiable top-r eigenspace
 (``sims.metrics.principal_angle_to_optimum``).
 """
@@ -73,9 +73,10 @@ def test_heterogeneous_targets_fl_exact_decl_bias_linear_in_step():
     """Random heterogeneous PSD targets (distinct eigenbases per client). FedAvg with E = 1 and
     full participation is gradient descent on the mean objective: angle < 1e-6. Constant-step
     D-SGD has a fixed point off the optimum at distance O(η) (local models disagree by
-    O(ηζ/(1−λ)), consensus.md D4, and the average is stationary only for Σ∇f_i(x_i) = 0): the
+    O(ηζ/(1−λ)), docs/theory/consensus.md §3 D4, and the average is stationary only for Σ∇f_i(x_i) =
+    0): the
     measured log-log slope of the angle against η is asserted in [0.7, 1.3] (a scaling check,
-    consensus.md §8)."""
+    docs/theory/consensus.md §8)."""
     rng = np.random.default_rng(0)
     A = rng.normal(size=(N, D, D)) * np.linspace(1.0, 0.2, D)
     X = np.einsum("nij,nkj->nik", A, A) / D
