@@ -152,7 +152,7 @@ def test_every_generator_times_mixing_conforms(name, kw, mixing):
     if promised_symmetric:
         T.validate_mixing(w, symmetric=True, doubly=True)
     if mixing == "uniform":
-        # doubly stochastic iff the graph is regular (paper.md §3.4)
+        # doubly stochastic iff the graph is regular (docs/theory/decl_weights.md §2)
         assert np.allclose(w.sum(axis=0), 1.0) == regular
         if regular:
             np.testing.assert_allclose(w, w.T)
