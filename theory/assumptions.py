@@ -6,7 +6,7 @@ Checked at a configuration (``theory.claims.VerifyConfig``) on the exact model:
   (Assumption A.5, Remark A.6). The exact optimum's rank is that of the positive part of the
   top-c eigen-space (rule T2 of docs/verdict_rules.md).
 * ``eq17-diagonal`` / ``eq44-diagonal`` — the proofs replace the exact targets by diagonal ones
-  (Eq. 17 for MIM, Eq. 44 for CL; paper.md §4.8 (a), (b)). Met when the exact target's
+  (Eq. 17 for MIM, Eq. 44 for CL; docs/theory/errata.md (a), (b)). Met when the exact target's
   off-diagonal part is zero within T5; the relative size ‖offdiag‖_F / ‖X‖_F is reported.
 * ``N-scaling`` — N = Θ(d^{1/20}) with the constant C_N of Track A: the implied constant
   N / d^{1/20} is reported; met when it lies within a factor 4 of ``c_n`` (a stated choice: a
