@@ -1,7 +1,8 @@
 """Cor 4.5 and Thm 4.6 over every connected graph with N ≤ 7 and over named graph families.
 
 The exact DecL optimum of Eq. (1) depends on the graph only through the objective weights
-π_j = (1/N) Σ_i W_ij (paper.md §3.4): π is computed for all graphs of a size at once (batched
+π_j = (1/N) Σ_i W_ij (docs/theory/decl_weights.md §2): π is computed for all graphs of a size at
+once (batched
 column sums of the mixing matrices) and one eigen-solve is done per distinct π (rounded to
 1e-12) and method, shared by every graph and mixing rule with that π (``theory.claims``'s
 solution cache). Doubly-stochastic rules (Metropolis, max-degree) give π = 1/N, the FL optimum.
