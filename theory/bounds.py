@@ -1,4 +1,5 @@
-"""Track A bounds of arXiv 2607.02447 as jitted JAX functions (Thms 4.2, 4.3; spec §4.9).
+"""Track A bounds of arXiv 2607.02447 as jitted JAX functions (Thms 4.2, 4.3;
+docs/theory/track_a.md §1).
 
 The sympy expressions of :mod:`theory.symbolic` are turned into JAX code with
 ``sympy.lambdify(..., modules="jax")`` and ``jax.jit``. Every lambdified function takes the
@@ -226,7 +227,8 @@ def sensitivity(
     c_f=None,
     c_n=None,
 ) -> jax.Array:
-    """s = C_num d^{−e} / (Den ± C_den d^{−e}) = 1 − LB (Eqs. 62–64, 71–73; spec §4.9).
+    """s = C_num d^{−e} / (Den ± C_den d^{−e}) = 1 − LB (Eqs. 62–64, 71–73;
+    docs/theory/track_a.md §1).
 
     Args:
       method: ``"mim"``, ``"cl_similar"`` or ``"cl_dissimilar"``.
