@@ -130,8 +130,8 @@ class VerifyConfig:
         (``theory.datamodel.DataModel``; c defaults to 2N). d may be astronomically large.
       graph, degree, avg_degree, prob, rows, cols, graph_seed: the DecL graph
         (``theory.topology.make_graph``); ``star`` by default, an irregular graph, because on
-        regular graphs the exact Eq. (1) objective equals FL (paper.md §3.4). It must be
-        connected and fully specified (ValueError otherwise).
+        regular graphs the exact Eq. (1) objective equals FL (docs/theory/decl_weights.md §2). It
+        must be connected and fully specified (ValueError otherwise).
       transform, transform_seed: H of CL with dissimilar augmentations in the primary reading.
       d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit d → ∞).
       c_num, c_den, c_f, c_n, sign, fl_term: Track A hidden constants and variants
