@@ -1,6 +1,7 @@
 """Heterogeneity constants of the linear SSL losses f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F².
 
-An EXTENSION (consensus.md §0, §7; not in the paper's theory, paper.md §1 item 1):
+An EXTENSION (docs/theory/consensus.md §0, §7; not in the paper's theory, docs/theory/consensus.md,
+note at the top):
 
 * ζ²(W) = Σ_i w_i ‖∇f_i(W) − ∇f_w(W)‖² = Σ_i w_i · 4‖W(X_i − X̄_w)‖_F²
   (uniform w = 1/N gives (4/N) Σ_i ‖W(X_i − X̄)‖_F²), since ∇f_i = −2 W X_i + 2 W WᵀW;
@@ -29,7 +30,7 @@ def _weights(targets: jax.Array, weights) -> jax.Array:
 @float64
 @jax.jit
 def zeta_sq(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    """ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (consensus.md §0).
+    """ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (docs/theory/consensus.md §0).
 
     Args:
       W: (c, d) encoder.
@@ -48,7 +49,7 @@ def zeta_sq(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) 
 @float64
 @jax.jit
 def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    """δ = max_i 2‖X_i − X̄_w‖₂ (spectral norm; X_i symmetric) (consensus.md §7)."""
+    """δ = max_i 2‖X_i − X̄_w‖₂ (spectral norm; X_i symmetric) (docs/theory/consensus.md §7)."""
     w = _weights(targets, weights)
     dev = targets - jnp.einsum("n,nde->de", w, targets)[None]
     dev = 0.5 * (dev + jnp.swapaxes(dev, 1, 2))
@@ -58,7 +59,8 @@ def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> ja
 @float64
 @jax.jit
 def local_smoothness(targets: jax.Array, R) -> jax.Array:
-    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on the ball ‖W‖₂ ≤ R (consensus.md §7).
+    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on the ball ‖W‖₂ ≤ R
+    (docs/theory/consensus.md §7).
 
     Args:
       targets: (N, d, d) symmetric X_i (a single (d, d) matrix is also accepted).
