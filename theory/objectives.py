@@ -1,6 +1,6 @@
 """Target matrices X_i of the linear SSL objectives (Eqs. 2–4, 14, 16–17 of arXiv 2607.02447).
 
-For every method except ``"mim-recon"`` the local loss has the form (paper.md §2.3)
+For every method except ``"mim-recon"`` the local loss has the form (docs/theory/optimum.md §1)
 
     L_i(W) = −E[aᵀ WᵀW b] + ½‖WᵀW‖_F² = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F²,
     X_i    = ½ E[b aᵀ + a bᵀ]  (symmetric, d×d),
@@ -157,7 +157,7 @@ def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
 @float64
 @jax.jit
 def loss(W: jax.Array, X: jax.Array) -> jax.Array:
-    """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d), X (d, d) symmetric (paper.md §2.3).
+    """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d), X (d, d) symmetric (docs/theory/optimum.md §1).
 
     ‖WᵀW‖_F = ‖WWᵀ‖_F is used (c×c instead of d×d).
     """
