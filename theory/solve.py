@@ -1,10 +1,12 @@
 """Exact optima of the linear SSL objectives and the paper's representability measures.
 
 * :func:`eckart_young`: the minimiser of L(W) = ½‖X − WᵀW‖_F² − ½‖X‖_F² over W (c, d) is a
-  best PSD rank-c factor, WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (paper.md §2.3).
+  best PSD rank-c factor, WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (docs/theory/optimum.md §1).
 * :func:`optima`: local, FL (uniform weights) and DecL (π-weighted) optima; the π of Eq. (1)
-  are column sums of the uniform mixing matrix divided by N (paper.md §3.4), the D-SGD fixed
-  point uses the stationary distribution instead (consensus.md D7). Weights are plain arrays.
+  are column sums of the uniform mixing matrix divided by N (docs/theory/decl_weights.md §2), the
+  D-SGD fixed
+  point uses the stationary distribution instead (docs/theory/consensus.md §3 D7). Weights are plain
+  arrays.
 * :func:`paper_decl_target`: the DecL target as the paper's Eqs. (27)–(30) build it (labelled).
 * :func:`recon_optimum`: the exact rank-c optimum of the Eq. (3) reconstruction loss
   (reduced-rank regression over the mask distribution).
@@ -65,8 +67,8 @@ def _eckart_young(X: jax.Array, c: int, tol) -> jax.Array:
 def eckart_young(X, c: int, *, tol: float | None = None) -> jax.Array:
     """Best PSD rank-c factor W (c, d): WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ.
 
-    Minimises ½‖X − WᵀW‖_F² (≡ −tr(W X Wᵀ) + ½‖WᵀW‖_F², paper.md §2.3; the paper's Eq. (16)
-    stationary condition with Eckart–Young, A.6.2). Row j is √λ_j v_jᵀ for the j-th largest
+    Minimises ½‖X − WᵀW‖_F² (≡ −tr(W X Wᵀ) + ½‖WᵀW‖_F², docs/theory/optimum.md §1; the paper's Eq.
+    (16) stationary condition with Eckart–Young, A.6.2). Row j is √λ_j v_jᵀ for the j-th largest
     eigenpair when λ_j > tol, else zero — rounding noise never adds a spurious direction.
     Ties at the c-th eigenvalue make the optimum non-unique; ``eigh`` picks one.
 
@@ -160,7 +162,8 @@ def sensitivity(r, coords) -> float:
 def sensitivity_N(r, n_clients: int) -> float:
     """Spread over k ∈ [N] (e_1..e_N): the coordinates the paper's proofs actually bound.
 
-    Theorems 4.2/4.3 bound r_k only for k ∈ [N] (paper.md §4.8(e)); this is the proof's reading.
+    Theorems 4.2/4.3 bound r_k only for k ∈ [N] (docs/theory/errata.md (e)); this is the proof's
+    reading.
     """
     n = v.integer(n_clients, "n_clients", lo=1)
     return sensitivity(r, range(n))
@@ -169,7 +172,7 @@ def sensitivity_N(r, n_clients: int) -> float:
 def sensitivity_c(r, c: int) -> float:
     """Spread over the leading c coordinates: the literal definition in Thm 4.4 / Def. 4.1.
 
-    With c ≥ 2N this includes the rare / noise axes e_{N+1..c} (paper.md §4.8(e)).
+    With c ≥ 2N this includes the rare / noise axes e_{N+1..c} (docs/theory/errata.md (e)).
     """
     c = v.integer(c, "c", lo=1)
     return sensitivity(r, range(c))
@@ -225,7 +228,8 @@ def global_target(targets, weights) -> np.ndarray:
 
     Args:
       targets: (N, d, d) per-client targets.
-      weights: (N,) non-negative, summing to 1 (1/N for FL; π for DecL, paper.md §3.4).
+      weights: (N,) non-negative, summing to 1 (1/N for FL; π for DecL,
+      docs/theory/decl_weights.md §2).
     """
     X = _targets(targets)
     w = _weights(weights, X.shape[0], "weights")
@@ -247,9 +251,11 @@ def optima(
       targets: (N, d, d) per-client targets X_i.
       c: embedding width.
       decl_weights: π_j = (column j sum of the uniform mixing matrix)/N, the weights Eq. (1)
-        induces (paper.md §3.4); e.g. ``theory.spectral.objective_weights``. Optional.
+        induces (docs/theory/decl_weights.md §2); e.g. ``theory.spectral.objective_weights``.
+        Optional.
       stationary_weights: the stationary distribution of the mixing matrix, the objective D-SGD
-        converges to (consensus.md D7); e.g. ``theory.spectral.stationary_weights``. Optional.
+        converges to (docs/theory/consensus.md §3 D7); e.g. ``theory.spectral.stationary_weights``.
+        Optional.
       tol: passed to :func:`eckart_young`.
       local: also compute the N local optima (skip them when only global optima are needed).
 
@@ -279,7 +285,7 @@ def paper_decl_target(targets, abar: float) -> np.ndarray:
     The paper works with diagonal targets and, in Eq. (30), gives *every* coordinate
     k ∈ [N] the neighbourhood-averaged value (1 − 1/|Ā|)·(value on a client that does not own
     e_k) + (1/|Ā|)·(value on the owner, client k), as if every client's neighbourhood contained
-    the owner with weight 1/|Ā| (paper.md §4.8(c)). Generalised to any targets:
+    the owner with weight 1/|Ā| (docs/theory/errata.md (c)). Generalised to any targets:
 
         X_paper = diag(t),  t_k = (1/|Ā|) X_{k,kk} + (1 − 1/|Ā|) mean_{j≠k} X_{j,kk}  (k < N),
                             t_k = mean_j X_{j,kk}                                 (k ≥ N).
