@@ -5,7 +5,8 @@ Every numeric function here is ``jax.jit``-compiled, float64, and accepts one ma
 ``jax.vmap``\\ ped by the caller. Shapes are checked at trace time; *values* are not checked
 inside ``jit`` — run :func:`theory.topology.validate_mixing` first on untrusted input.
 
-Definitions (toolkit convention x <- W x, rows of W sum to 1; spec consensus.md §0, §3 D7):
+Definitions (toolkit convention x <- W x, rows of W sum to 1; spec
+docs/theory/consensus.md §0, §3 D7):
 
 * π — stationary weights: the left Perron vector, πᵀW = πᵀ, Σπ = 1.
 * S = D_π^{1/2} W D_π^{-1/2} — the π-symmetrised similar matrix. W is *reversible*
@@ -19,8 +20,8 @@ Definitions (toolkit convention x <- W x, rows of W sum to 1; spec consensus.md 
 * spectral gap δ = 1 − λ; Koloskova et al.'s p = 1 − λ² (tight for a fixed W, τ = 1).
 * |A_i| = deg_i + 1 (the client counts itself) and |Ā| = mean_i |A_i| (Section 3.1).
 * Eq. (1) objective weights π^obj_j = (column sum j of W)/N; with the paper's uniform W these
-  are the weights the DecL objective puts on L_j (paper.md §3.4). They differ from the
-  stationary π on irregular graphs.
+  are the weights the DecL objective puts on L_j (docs/theory/decl_weights.md §2). They differ from
+  the stationary π on irregular graphs.
 * n_W(γ) — effective number of neighbours of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
 """
 
@@ -271,7 +272,8 @@ def _check_matrix(W, field: str, kind: str) -> None:
 def stationary_weights(W):
     """Stationary weights π: left Perron vector of W, πᵀW = πᵀ, Σ_i π_i = 1.
 
-    This is the weighting D-SGD with W actually optimises at consensus (consensus.md §3 D7);
+    This is the weighting D-SGD with W actually optimises at consensus
+    (docs/theory/consensus.md §3 D7);
     for the paper's uniform W, π_i ∝ |A_i|. Needs W irreducible (connected graph).
 
     Args: W (n, n) or (b, n, n), row-stochastic. Returns (n,) or (b, n).
@@ -290,7 +292,7 @@ def objective_weights(W):
     """Eq. (1) weights π^obj_j = (1/N) Σ_i W_ij (column sums / N) of arXiv 2607.02447.
 
     With the paper's uniform W (w_ij = 1/|A_i|), Σ_i (1/N)(1/|A_i|) Σ_{j∈A_i} L_j = Σ_j π^obj_j L_j
-    (paper.md §3.4). Equals 1/N for every doubly-stochastic W.
+    (docs/theory/decl_weights.md §2). Equals 1/N for every doubly-stochastic W.
 
     Args: W (n, n) or (b, n, n). Returns (n,) or (b, n).
 
@@ -354,7 +356,8 @@ def contraction(W):
 
     = max(|λ₂|, |λ_N|) for reversible W (all rules in MIXINGS), and = ‖W − J‖₂ for
     doubly-stochastic W, including the non-reversible directed exponential graph
-    (consensus.md §0). Not in the paper's theory: an extension (paper.md §1 item 1).
+    (docs/theory/consensus.md §0). Not in the paper's theory: an extension
+    (docs/theory/consensus.md, note at the top).
 
     Args: W (n, n) or (b, n, n), row-stochastic, irreducible. Returns () or (b,).
 
@@ -377,7 +380,8 @@ def spectral_gap(W):
 @float64
 @jax.jit
 def koloskova_p(W):
-    """Koloskova et al.'s consensus rate p = 1 − λ² for a fixed W (τ = 1; consensus.md §1.2)."""
+    """Koloskova et al.'s consensus rate p = 1 − λ² for a fixed W (τ = 1;
+    docs/theory/consensus.md §1)."""
     return _batch(lambda w: 1.0 - _contraction(w) ** 2, _matrix(W))
 
 
@@ -412,7 +416,7 @@ def effective_neighbours(W, gamma):
     """Effective number of neighbours n_W(γ) of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
 
     n_W(γ) = 1 / ((1 − γ) · (1/n) tr C), C = Σ_{t>=0} γ^t W^{t+1}(W^{t+1})ᵀ the stationary
-    covariance of the random walk x <- W(√γ x + ξ), ξ ~ N(0, I) (consensus.md §6, "mean"
+    covariance of the random walk x <- W(√γ x + ξ), ξ ~ N(0, I) (docs/theory/consensus.md §6, "mean"
     mode). For symmetric W: n_W = (1/(1−γ)) / ((1/n) Σ_k λ_k²/(1 − γλ_k²)). n_W(0) = n/‖W‖_F².
 
     Args: W (n, n) or (b, n, n); gamma in [0, 1). Returns () or (b,).
@@ -517,7 +521,7 @@ def lambda_gap_pi(W):
 
 
 # --------------------------------------------------------------------------------------------
-# closed forms (sympy) — consensus.md §4 table, §3 D7 (uniform star), §6 (n_W)
+# closed forms (sympy) — docs/theory/consensus.md §4 table, §3 D7 (uniform star), §6 (n_W)
 # --------------------------------------------------------------------------------------------
 
 CLOSED_FORM_GRAPHS = ("complete", "ring", "torus", "star", "hypercube", "exponential")
@@ -548,7 +552,7 @@ def closed_form_eigenvalues(
     * ``ring`` (weights 1/3): (1 + 2cos(2πk/n))/3, k = 0..n−1.
     * ``torus`` rows×cols (weights 1/5): (1 + 2cos(2πk/rows) + 2cos(2πl/cols))/5.
     * ``star``, mixing ``metropolis``/``max_degree``: 1, (1 − 1/n)^(n−2), 0; mixing ``uniform``:
-      1, (1/2)^(n−2), 1/n − 1/2 (consensus.md §3 D7).
+      1, (1/2)^(n−2), 1/n − 1/2 (docs/theory/consensus.md §3 D7).
     * ``hypercube`` n = 2^d (weights 1/(d+1)): 1 − 2k/(d+1) with multiplicity C(d, k).
     * ``exponential``: Ying et al.'s directed W (mixing ``ying``, :func:`exponential_mixing`),
       circulant, so eig_k = (1 + Σ_{ℓ<τ} e^{2πi k 2^ℓ/n})/(τ+1), τ = ⌈log₂ n⌉ (complex).
@@ -609,7 +613,7 @@ def closed_form_lambda(
     cols: int | None = None,
     mixing: str | None = None,
 ) -> sp.Expr:
-    """Exact contraction factor λ of a named gossip matrix (consensus.md §4 table).
+    """Exact contraction factor λ of a named gossip matrix (docs/theory/consensus.md §4 table).
 
     With ``n=None`` (ring, star, complete) the result is symbolic in ``N_SYM``:
     ring (1 + 2cos(2π/n))/3 (n >= 3); torus (3 + 2cos(2π/m))/5, m = max(rows, cols);
@@ -650,7 +654,7 @@ def closed_form_lambda(
 
 def closed_form_effective_neighbours(eigs, gamma) -> sp.Expr:
     """n_W(γ) = (1/(1−γ)) / ((1/n) Σ_k λ_k²/(1 − γλ_k²)) for a symmetric W with eigenvalues
-    ``eigs`` (consensus.md §6). ``gamma`` may be a number or a sympy symbol."""
+    ``eigs`` (docs/theory/consensus.md §6). ``gamma`` may be a number or a sympy symbol."""
     eigs = [sp.sympify(e) for e in eigs]
     g = sp.sympify(gamma)
     n = len(eigs)
