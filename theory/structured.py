@@ -172,7 +172,7 @@ def client_block(model: DataModel, coords: Sequence[int] | None = None) -> np.nd
 
     D_i = (1 − ρ)[e_i e_iᵀ + (τ²/4)(1_o 1_oᵀ + I_o)] + ρ e_h e_hᵀ, o = [N] ∖ {i}, h = h_i:
     the two frequent classes' cross terms ∓(τ/2)(e_i 1_oᵀ + 1_o e_iᵀ) cancel (equal weights),
-    E[q_k q_l] = 1/4 + δ_kl/4 (paper.md §1).
+    E[q_k q_l] = 1/4 + δ_kl/4 (docs/theory/data_model.md §2).
 
     Args:
       model: the data model.
@@ -885,7 +885,8 @@ def solve(
 
     The target Σ_j π_j X_j = a I + E_K B E_Kᵀ is split into its rest eigenvalue a
     (multiplicity d − |K|) and the eigen-pairs of B; the rank-c Eckart–Young positive part
-    (paper.md §2.3) or, for ``"mim-recon"``, the reduced-rank regression of Eq. (3) is formed,
+    (docs/theory/optimum.md §1) or, for ``"mim-recon"``, the reduced-rank regression of Eq. (3) is
+    formed,
     and the RVs (Def. 4.1), sensitivities and rank are reported as (min, max) over the optimal
     set (see the module docstring for ties).
 
@@ -944,8 +945,8 @@ def solve_block(
 ) -> StructuredOptimum:
     """Exact rank-c Eckart–Young optimum set of any structured target X = a I + E_K B E_Kᵀ.
 
-    Same analysis as :func:`solve` (paper.md §2.3); ``n_clients`` fixes the coordinates [N] of
-    ``s_N`` and ``gap``, ``client`` drops its own axis from ``gap``.
+    Same analysis as :func:`solve` (docs/theory/optimum.md §1); ``n_clients`` fixes the coordinates
+    [N] of ``s_N`` and ``gap``, ``client`` drops its own axis from ``gap``.
 
     Example:
       >>> X = BlockMatrix(10**15, 0.5, (0, 1), np.diag([2.0, 1.0]))
@@ -983,7 +984,7 @@ def paper_decl_block(
 
     Diagonal target t_k = (1/|Ā|) X_{k,kk} + (1 − 1/|Ā|) mean_{j≠k} X_{j,kk} for k < N and
     mean_j X_{j,kk} otherwise; off-diagonals dropped as in the paper. DEVIATION from Eq. (1)
-    on purpose (paper.md §4.8(c)). Not defined for ``"mim-recon"``.
+    on purpose (docs/theory/errata.md (c)). Not defined for ``"mim-recon"``.
     """
     if method == "mim-recon":
         v.fail("method", "an Eckart–Young method (not mim-recon)", method)
