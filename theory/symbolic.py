@@ -122,7 +122,7 @@ def fl_theta_term(method: str, fl_term: str = "eq37", n_mode: str = "default") -
 def signal_denominator(
     method: str, framework: str, fl_term: str = "eq37", n_mode: str = "default"
 ) -> sp.Expr:
-    """Den, the leading part of the denominator (spec §4.9 table).
+    """Den, the leading part of the denominator (docs/theory/track_a.md §1 table).
 
     local: g d^{2/5}; DecL: g (1 − 1/|Ā|) d^{2/5}; FL: g d^{2/5} − Θ(d^{7/20}).
     """
@@ -387,7 +387,7 @@ def decl_average(adjacency) -> list[sp.Expr]:
 
 
 def objective_weights(adjacency) -> list[sp.Rational]:
-    """π_k = (1/N) Σ_{i: k∈A_i} 1/|A_i| (spec §3.4), exact Rationals."""
+    """π_k = (1/N) Σ_{i: k∈A_i} 1/|A_i| (docs/theory/decl_weights.md §2), exact Rationals."""
     a = _check_adjacency(adjacency)
     n = a.shape[0]
     size = a.sum(axis=1) + 1
@@ -611,7 +611,7 @@ def check_thm46(
     ``gap_slope_in_abar``), s_Dec ≥ s_Fed ⇔ |Ā| ≤ |Ā|*, the root of gap = 0 (``condition``;
     ``None`` when the slope is not negative). Returns the gap, |Ā|*, the value of gap at
     |Ā| = N (Eq. 89's equality case), and the leading term of s_Dec − s_Fed as d → ∞.
-    In ``"eq37"`` mode FL equals DecL with |Ā| = N (spec §4.7).
+    In ``"eq37"`` mode FL equals DecL with |Ā| = N (docs/theory/track_a.md §2).
     """
     s_dec = sensitivity(method, "decl", sign, fl_term, n_mode)
     s_fed = sensitivity(method, "fl", sign, fl_term, n_mode)
@@ -660,7 +660,7 @@ FIXTURE_DS = (10**5, 10**10)
 FIXTURE_ABAR = 5
 FIXTURE_P = sp.Rational(3, 4)
 
-#: fixture columns of spec §4.9: (name, method, framework, sign)
+#: fixture columns of docs/theory/track_a.md §1: (name, method, framework, sign)
 FIXTURE_COLUMNS = (
     ("mim_local", "mim", "local", "+"),
     ("mim_decl", "mim", "decl", "+"),
