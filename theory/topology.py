@@ -162,7 +162,7 @@ def ring(n: int) -> np.ndarray:
 def torus(rows: int, cols: int) -> np.ndarray:
     """2-D torus C_rows × C_cols, node (r, c) has index r*cols + c; degree 4.
 
-    Both sides must be >= 3 (a side of 2 would double edges; consensus.md §4).
+    Both sides must be >= 3 (a side of 2 would double edges; docs/theory/consensus.md §4).
     """
     rows = v.integer(rows, "rows", lo=3)
     cols = v.integer(cols, "cols", lo=3)
@@ -282,7 +282,7 @@ def random_regular(n: int, degree: int, *, seed: Any) -> np.ndarray:
 
 
 def paper_code(n: int, avg_degree: float, *, seed: Any) -> np.ndarray:
-    """The official code's generator (``generate_adj_matrix_avg``; paper.md §5.2, anchors §1.1).
+    """The official code's generator (``generate_adj_matrix_avg``; docs/theory/paper_code.md §2).
 
     1. random spanning tree: node i = 1..n−1 attaches to a parent drawn uniformly from 0..i−1;
     2. visiting nodes in index order, while node i has degree < k = int(avg_degree), add an
