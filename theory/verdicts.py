@@ -199,7 +199,7 @@ def solve_target(
 ) -> Solution:
     """Eckart–Young optimum of a symmetric target X with tolerance and tie handling (T1–T3, R4).
 
-    WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (paper.md §2.3). Eigenvalues ≤ 2δλ (T1) count as
+    WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (docs/theory/optimum.md §1). Eigenvalues ≤ 2δλ (T1) count as
     non-positive (``positivity="eigen-error"``, rule T2 as changed, see ``RULE_CHANGES``);
     ``positivity="relative"`` is the first rule, ``EY_REL_TOL``·‖X‖₂ as in
     :func:`theory.solve.eckart_young`, which drops genuine eigenvalues μ² ≈ d^{-2/5} once
