@@ -12,7 +12,7 @@ method                 Track B target X_i    paper bound    Track C loss (per mi
 ``mim-independent``    κS                    none           as mim, independent second mask
 ``mim-recon``          Eq. 3 moments         none           mean ‖W_d W_e(x⊙m) − x⊙(1−m)‖²
 ``mar``                none                  none           mim + γ·A-MMD(z, z̄)  (Eqs. 5–7)
-``ssd``                none                  none           mim + λ·DSR(Wx) (linear DSR, ssd.md §8)
+``ssd``                none                  none           mim + λ·DSR (docs/theory/ssd.md §3)
 =====================  ====================  =============  =====================================
 
 (κ = p(1 − p), S the client's second moment; Eqs. 2–7 of arXiv 2607.02447; the targets are
@@ -266,7 +266,7 @@ METHODS: dict[str, Method] = {
         ),
         Method("mim-recon", "recon", None, loss_fn=_loss_recon, decoder=True, reference="Eq. 3"),
         Method("mar", None, None, loss_fn=_loss_mar, embeddings=True, reference="Eqs. 5-7"),
-        Method("ssd", None, None, loss_fn=_loss_ssd, reference="ssd.md §2, §8 (linear DSR)"),
+        Method("ssd", None, None, loss_fn=_loss_ssd, reference="docs/theory/ssd.md §3"),
     )
 }
 NAMES = tuple(METHODS)
