@@ -18,6 +18,9 @@ kind                source                                                 one r
 ``verdict_map``     ``sims.verdict_map.compute_map`` (its ``cells``)       claim × reading ×
                                                                            configuration
 ``map_rows``        ``dssl verify --map`` output                           claim
+``map_readings``    ``sims.verdict_map.compact_map`` (verdict_map.json)    claim × reading
+``verdict_cells``   ``sims.verdict_map.encode_cells`` (verdict_cells.json) claim × reading ×
+                                                                           configuration
 ``atlas``           ``theory.atlas.atlas_study``                           N × mixing × method ×
                                                                            sensitivity × graph
 ``topology``        ``dssl topology`` / ``theory.spectral.summary``        client
@@ -43,7 +46,7 @@ import numpy as np
 
 from theory import _validate as v
 
-__all__ = ["KINDS", "kind_of", "to_dataframe", "write_csv", "flatten"]
+__all__ = ["KINDS", "kind_of", "to_dataframe", "write_csv", "check_csv_path", "flatten"]
 
 KINDS = (
     "d_sweep",
@@ -54,6 +57,8 @@ KINDS = (
     "claims",
     "verdict_map",
     "map_rows",
+    "map_readings",
+    "verdict_cells",
     "atlas",
     "topology",
     "bounds",
@@ -150,6 +155,10 @@ def kind_of(obj) -> str:
         return "verdict_map"
     if obj.get("map") is True and "rows" in keys:
         return "map_rows"
+    if {"codes", "configs", "claims"} <= keys:
+        return "verdict_cells"
+    if "readings" in keys and "n_cells" in keys:
+        return "map_readings"
     if "atlas" in keys and isinstance(obj["atlas"], Mapping):
         return "atlas"
     if "claims" in keys and isinstance(obj["claims"], list):
@@ -318,6 +327,26 @@ def _map_rows(obj) -> list[dict]:
     return [{"claim": cid, **flatten(r)} for cid, r in obj["rows"].items()]
 
 
+def _map_readings(obj) -> list[dict]:
+    rows = []
+    for cid, readings in obj["readings"].items():
+        for name, r in readings.items():
+            rows.append({"claim": cid, "reading": name, **flatten(r)})
+    return rows
+
+
+def _verdict_cells(obj) -> list[dict]:
+    from sims.verdict_map import decode_cells
+
+    rows = []
+    for c in decode_cells(obj):
+        row = {"claim": c["claim"], "reading": _reading_label(c["reading"])}
+        row.update(flatten(c["config"]))
+        row["track_a"], row["track_b"] = c["track_a"], c["track_b"]
+        rows.append(row)
+    return rows
+
+
 def _atlas(obj) -> list[dict]:
     rows = []
     for n_key, block in obj["atlas"].items():
@@ -474,6 +503,8 @@ def to_dataframe(obj, kind: str | None = None):
             "claims": _claims,
             "verdict_map": _verdict_map,
             "map_rows": _map_rows,
+            "map_readings": _map_readings,
+            "verdict_cells": _verdict_cells,
             "atlas": _atlas,
             "topology": _topology,
             "bounds": _bounds,
@@ -494,9 +525,31 @@ def to_dataframe(obj, kind: str | None = None):
     return df
 
 
+def check_csv_path(path, field: str = "csv") -> str:
+    """The absolute path of a CSV file that can be written: not empty, not a folder, in a
+    folder that exists or can be created and is writable; a one-line ValueError naming
+    ``field`` otherwise (checked before a long run starts)."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        v.fail(field, "a file path", path)
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        v.fail(field, "a file path (it is a folder)", path)
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        v.fail(field, "a path whose existing parent is a folder (it is a file)", path)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        v.fail(field, f"a file in a writable folder (no write permission in {parent})", path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        v.fail(field, "a writable file", path)
+    return path
+
+
 def write_csv(obj, path, kind: str | None = None) -> str:
-    """Write :func:`to_dataframe` of ``obj`` to ``path`` as CSV (no index column); returns the
-    absolute path. ``path`` must be a file whose folder exists (or can be created).
+    """Write :func:`to_dataframe` of ``obj`` (or ``obj`` itself, if it is a DataFrame) to
+    ``path`` as CSV (no index column); returns the absolute path. ``path`` must be a file whose
+    folder exists or can be created (:func:`check_csv_path`).
 
     Example:
       >>> import tempfile, pathlib
@@ -505,17 +558,9 @@ def write_csv(obj, path, kind: str | None = None) -> str:
       >>> p.read_text().splitlines()
       ['round,loss', '0,1.0', '1,0.5']
     """
-    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
-        v.fail("csv", "a file path", path)
-    path = os.path.abspath(os.fspath(path))
-    if os.path.isdir(path):
-        v.fail("csv", "a file path (it is a folder)", path)
-    folder = os.path.dirname(path)
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        v.fail("csv", "a path whose folder is a folder", path)
-    df = to_dataframe(obj, kind)
-    os.makedirs(folder, exist_ok=True)
-    if not os.access(folder, os.W_OK):
-        v.fail("csv", "a file in a writable folder", path)
+    path = check_csv_path(path)
+    pd = _pd()
+    df = obj if isinstance(obj, pd.DataFrame) else to_dataframe(obj, kind)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     df.to_csv(path, index=False)
     return path

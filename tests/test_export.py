@@ -224,6 +224,37 @@ def test_map_rows_of_the_cli_output(verdict_map):
     assert df["headline"].tolist() == [r["headline"] for r in verdict_map["rows"].values()]
 
 
+def test_compact_map_and_cell_table(verdict_map):
+    from sims import verdict_map as vm
+
+    compact = vm.compact_map(verdict_map)
+    df = ex.to_dataframe(compact)
+    assert df.attrs["kind"] == "map_readings"
+    want = [(cid, name) for cid, rs in compact["readings"].items() for name in rs]
+    assert list(zip(df["claim"], df["reading"], strict=True)) == want
+    cid, name = want[0]
+    assert df["headline"][0] == compact["readings"][cid][name]["headline"]
+
+    table = vm.encode_cells(verdict_map)
+    df = ex.to_dataframe(table)
+    assert df.attrs["kind"] == "verdict_cells"
+    assert len(df) == len(verdict_map["cells"])
+    got = sorted(
+        zip(df["claim"], df["reading"], df["N"], df["track_a"], df["track_b"], strict=True)
+    )
+    ref = sorted(
+        (
+            c["claim"],
+            ",".join(f"{k}={w}" for k, w in c["reading"].items()) or "-",
+            c["config"]["N"],
+            c["track_a"],
+            c["track_b"],
+        )
+        for c in verdict_map["cells"]
+    )
+    assert got == ref
+
+
 def test_atlas_one_row_per_graph_and_reading():
     from theory.atlas import AtlasConfig, atlas_study
 
@@ -303,5 +334,10 @@ def test_one_line_errors(tmp_path):
         ex.to_dataframe({"loss": [1.0]}, kind="nope")
     with pytest.raises(ValueError, match="csv"):
         ex.write_csv({"loss": [1.0]}, tmp_path)
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="csv: must be a path whose existing parent is a folder"):
+        ex.check_csv_path(tmp_path / "f" / "t.csv")
+    with pytest.raises(ValueError, match="csv"):
+        ex.check_csv_path("  ")
     with pytest.raises(ValueError, match="obj"):
         ex.to_dataframe({"records": [{"x": 1}]}, kind="exact_vs_d")
