@@ -496,11 +496,31 @@ def _reading_rows(cfg: MapConfig, by_claim: dict) -> dict:
     return out
 
 
+def _group_changes(change: dict) -> dict:
+    """A rule change with its changed cells grouped by (reading, old word, new word): one
+    entry per group with the number of configurations in ``cells``."""
+    groups: Counter = Counter()
+    readings = {}
+    for ch in change.get("changed_cells", []):
+        key = (cl.reading_name(ch["reading"]), ch["old"], ch["new"])
+        groups[key] += 1
+        readings[key[0]] = ch["reading"]
+    out = dict(change)
+    if "changed_cells" in change:
+        out["changed_cells"] = [
+            {"reading": readings[name], "old": old, "new": new, "cells": k}
+            for (name, old, new), k in sorted(groups.items())
+        ]
+    return out
+
+
 def compact_map(result: dict) -> dict:
-    """``verdict_map.json``: the map without its per-cell list (``n_cells`` instead); every
-    count, headline and the finding are kept, and :func:`finding_paragraph` of it gives the
-    same paragraph."""
+    """``verdict_map.json``: the map without its per-cell list (``n_cells`` instead) and with
+    the cells a rule change affects grouped by reading (:func:`_group_changes`); every count,
+    headline and the finding are kept, and :func:`finding_paragraph` of it gives the same
+    paragraph."""
     out = {k: val for k, val in result.items() if k != "cells"}
+    out["rule_changes"] = [_group_changes(r) for r in result["rule_changes"]]
     out["n_cells"] = len(result["cells"])
     out["cells_file"] = "verdict_cells.json"
     return out

@@ -145,6 +145,15 @@ def test_rule_changes_recorded(result):
     cor = [r for r in result["rule_changes"] if r["claim"] == "cor4.5"][0]
     for ch in cor["changed_cells"]:
         assert ch["old"] != ch["new"]
+    grouped = [r for r in vm.compact_map(result)["rule_changes"] if r["claim"] == "cor4.5"][0]
+    assert sum(g["cells"] for g in grouped["changed_cells"]) == len(cor["changed_cells"])
+    for g in grouped["changed_cells"]:
+        n = sum(
+            1
+            for ch in cor["changed_cells"]
+            if (ch["reading"], ch["old"], ch["new"]) == (g["reading"], g["old"], g["new"])
+        )
+        assert n == g["cells"]
 
 
 def test_figures_build(result):
