@@ -17,6 +17,13 @@ from sims.stages import (
     topology_audit,
     track_a,
     track_c,
+    trackd_fig2a,
+    trackd_fig2b,
+    trackd_table1,
+    trackd_table5,
+    trackd_table6,
+    trackd_verdicts,
+    verdict_map,
     verify,
 )
 
@@ -28,12 +35,19 @@ STAGES = tuple(
         mask,
         topology_audit,
         verify,
+        verdict_map,
         fig2a,
         table6,
         fig2b,
         mim_vs_cl,
         consensus,
         track_c,
+        trackd_table1,
+        trackd_fig2a,
+        trackd_table6,
+        trackd_fig2b,
+        trackd_table5,
+        trackd_verdicts,
         report,
     )
 )
