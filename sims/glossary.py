@@ -1187,6 +1187,21 @@ GLOSSARY.update(
         "max_abs_diff_engine_vs_per_step_loop": _t(
             "largest |engine − per-step loop| parameter difference", ">= 0", EXT, "bench"
         ),
+        "N-scaling": _t(
+            "assumption check: N = Θ(d^(1/20)) as the theorems need (met / not met)",
+            "text",
+            "Thm 4.2",
+            "map",
+        ),
+        # CSV columns (sims.export) that are not JSON keys
+        "client": _t("client index (0-based) of a per-client CSV row", "integer", EXT, "topology"),
+        "optimum": _t(
+            "which optimum a CSV row is: local1..localN, fl, decl, decl_stationary, paper_decl",
+            "name",
+            "Def. 4.1",
+            "exact",
+        ),
+        "point": _t("index of the (d, |Ā|) point of a bound table row", "integer", EXT, "report"),
         # the compact verdict map (verdict_map.json) and its cell table (verdict_cells.json)
         "representative": _t(
             "the representative cell of a reading (p and N nearest the defaults, first rare "
@@ -1405,16 +1420,40 @@ PATTERNS: tuple[tuple[str, str, str, str, tuple], ...] = (
         EXT,
         ("verify", "map"),
     ),
+    (
+        r"(.+)_min",
+        "smallest value of {0} (the min of a (min, max) pair, as a CSV column)",
+        "as {0}",
+        EXT,
+        ("exact",),
+    ),
+    (
+        r"(.+)_max",
+        "largest value of {0} (the max of a (min, max) pair, as a CSV column)",
+        "as {0}",
+        EXT,
+        ("exact",),
+    ),
+    (
+        r"(.+)\[([0-9,]+)\]",
+        "entry {1} (0-based) of the list {0} (a CSV column)",
+        "as {0}",
+        EXT,
+        ("exact", "simulate", "topology"),
+    ),
     (r"-", "the only reading of a claim with one reading", "label", EXT, ("verify", "map")),
     (r"A\.(\d+)", "Assumption A.{0} of the paper (met / not met)", "text", "Appendix A", ("map",)),
     (
-        r"([A-Za-z0-9-]+)-(diagonal|scaling)",
-        "assumption check {0}-{1} (met / not met)",
+        r"([A-Za-z0-9-]+)-diagonal",
+        "assumption check: the target of {0} is diagonal (met / not met)",
         "text",
         PAPER,
         ("map",),
     ),
 )
+
+#: the families whose first group must itself be an explained key
+_NEEDS_BASE = {r"(.+)_se", r"(.+)_min", r"(.+)_max", r"(.+)\[([0-9,]+)\]"}
 
 #: Keys whose children are names (claim ids, labels, values), not output keys; the number is
 #: how many levels below are names (None: every level down to the records that carry a
@@ -1464,8 +1503,11 @@ def describe(key: str, command: str | None = None) -> Term | None:
         return GLOSSARY[key]
     for pattern, meaning, unit, source, groups in PATTERNS:
         m = re.fullmatch(pattern, key)
-        if m is not None:
-            return Term(meaning.format(*m.groups()), unit, source, groups)
+        if m is None:
+            continue
+        if pattern in _NEEDS_BASE and describe(m.group(1), command) is None:
+            continue  # "x_se" is explained only where x is
+        return Term(meaning.format(*m.groups()), unit.format(*m.groups()), source, groups)
     return None
 
 
@@ -1596,7 +1638,7 @@ def markdown() -> str:
     for pattern, meaning, unit, source, _ in PATTERNS:
         lines.append(
             f"| `{_md(pattern)}` | {_md(meaning.replace('{0}', '…').replace('{1}', '…'))} "
-            f"| {_md(unit)} | {_md(source)} |"
+            f"| {_md(unit.replace('{0}', '…'))} | {_md(source)} |"
         )
     lines += [
         "",
