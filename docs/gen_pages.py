@@ -9,8 +9,8 @@
 * ``gallery.md``: every ``figures/*.png`` with its caption.
 * ``stages.md``: the stages of ``dssl reproduce`` (``sims.stages.STAGES``) with their files and
   configurations.
-* Pages that other parts of the project ship (``verdict_rules.md``, ``track_d.md``) are added to
-  the navigation when they exist.
+* Pages that other parts of the project ship (``verdict_rules.md``, ``track_d.md``,
+  ``glossary.md``) are added to the navigation when they exist.
 
 Run ``python docs/gen_pages.py cli`` to print the CLI reference without building the site.
 """
@@ -33,6 +33,7 @@ FIGURE_SUFFIXES = (".png", ".svg", ".md", ".json", ".html", ".csv")
 OPTIONAL_PAGES = (
     ("Verdict rules", "verdict_rules.md"),
     ("Track D", "track_d.md"),
+    ("Glossary of output keys", "glossary.md"),
 )
 
 # Captions of the gallery, keyed by file stem, used when the figure's make function (found
