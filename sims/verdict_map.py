@@ -52,7 +52,7 @@ REPRESENTATIVE = {"p": 0.75, "N": 4}
 
 
 @dataclasses.dataclass(frozen=True)
-class MapConfig:
+class MapConfig(cl.TrackAConstants):
     """Configurations of the verdict map.
 
     Args:
@@ -61,7 +61,7 @@ class MapConfig:
       claims: claim ids (``theory.claims.CLAIM_IDS``).
       rule_change_n: N of the configurations re-evaluated under the old T2 rule (empty: skip).
       hidden_constants: add the break-even constant verdicts of ``theory.constants``.
-      c_num, c_den, c_f, c_n, sign, fl_term: Track A constants (``VerifyConfig``).
+      c_num, c_den, c_f, c_n, sign, fl_term: Track A constants (``TrackAConstants``).
     """
 
     d: int = 10**6
@@ -71,12 +71,6 @@ class MapConfig:
     claims: tuple = cl.CLAIM_IDS
     rule_change_n: tuple = (4,)
     hidden_constants: bool = True
-    c_num: float = 1.0
-    c_den: float = 1.0
-    c_f: float = 1.0
-    c_n: float = 1.0
-    sign: str = "+"
-    fl_term: str = "eq37"
 
     def __post_init__(self) -> None:
         for p in self.p_values:
@@ -102,12 +96,7 @@ class MapConfig:
             rare_axis=rare_axis,
             graph="star" if n >= 3 else "complete",
             d_sweep=(),
-            c_num=self.c_num,
-            c_den=self.c_den,
-            c_f=self.c_f,
-            c_n=self.c_n,
-            sign=self.sign,
-            fl_term=self.fl_term,
+            **self.constants(),
         )
 
 

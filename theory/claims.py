@@ -56,6 +56,7 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
     Claim,
     Evidence,
     NotApplicable,
+    TrackAConstants,
     VerifyConfig,
     _bound_values,
     _Exact,

@@ -122,7 +122,31 @@ NOT_RUN = Evidence("not-run", {}, "no evidence computed for this track")
 
 
 @dataclasses.dataclass(frozen=True)
-class VerifyConfig:
+class TrackAConstants:
+    """Track A hidden constants and variants of the paper's bounds (``theory.bounds``): the
+    O(·) constants c_num, c_den, c_f, c_n (> 0), the sign of the denominator's O(·) term and
+    the FL term (``theory.symbolic.SIGNS``, ``FL_TERMS``); Thm 4.2/4.3 of arXiv 2607.02447."""
+
+    c_num: float = 1.0
+    c_den: float = 1.0
+    c_f: float = 1.0
+    c_n: float = 1.0
+    sign: str = "+"
+    fl_term: str = "eq37"
+
+    def constants(self) -> dict:
+        """The six fields as keyword arguments (to pass them on)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(TrackAConstants)}
+
+    def _check_constants(self) -> None:
+        v.choice(self.sign, "sign", symbolic.SIGNS)
+        v.choice(self.fl_term, "fl_term", symbolic.FL_TERMS)
+        for name in ("c_num", "c_den", "c_f", "c_n"):
+            v.real(getattr(self, name), name, lo=0.0, lo_open=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyConfig(TrackAConstants):
     """Configuration of the Track A/B checks.
 
     Args:
@@ -156,21 +180,12 @@ class VerifyConfig:
     transform: str = "identity"
     transform_seed: int = 0
     d_sweep: tuple = (100, 200, 400)
-    c_num: float = 1.0
-    c_den: float = 1.0
-    c_f: float = 1.0
-    c_n: float = 1.0
-    sign: str = "+"
-    fl_term: str = "eq37"
 
     def __post_init__(self) -> None:
         v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
         v.choice(self.graph, "graph", topology.GRAPHS)
         v.choice(self.transform, "transform", objectives.TRANSFORMS)
-        v.choice(self.sign, "sign", symbolic.SIGNS)
-        v.choice(self.fl_term, "fl_term", symbolic.FL_TERMS)
-        for name in ("c_num", "c_den", "c_f", "c_n"):
-            v.real(getattr(self, name), name, lo=0.0, lo_open=True)
+        self._check_constants()
         sweep = tuple(v.integer(x, "d_sweep", lo=2 * self.n_clients) for x in self.d_sweep)
         object.__setattr__(self, "d_sweep", sweep)
         self.model()  # validates d, n_clients, c, τ, μ, rare options
