@@ -1,7 +1,8 @@
 """Benchmark: the whole verdict map without Track C (``sims.verdict_map.compute_map``).
 
 Target (issue 10): ≤ 2 min on 2 cores. Prints wall time, process CPU time (all threads), the
-number of cells and the load average before and after (the machine may be shared).
+number of cells, the load average before and after (the machine may be shared) and the sizes of
+the files the stage writes (``verdict_map.json``, ``verdict_cells.json``; target < 1 MB each).
 
 Usage: ``python benchmarks/bench_verdict_map.py [--fast] [--threads K]``
 """
@@ -34,11 +35,18 @@ def main() -> None:
     child = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0 + child
     load1 = os.getloadavg()
+    from sims.pipeline.jsonio import dumps
+
+    sizes = {
+        "verdict_map.json": len(dumps(vm.compact_map(result)).encode()),
+        "verdict_cells.json": len(dumps(vm.encode_cells(result)).encode()),
+    }
     print(
         f"verdict map ({'fast' if args.fast else 'default'}): {len(result['cells'])} cells, "
         f"workers {args.workers}, wall {wall:.1f} s, cpu (all processes) {cpu:.1f} s, "
         f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, "
-        f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}, cores {os.cpu_count()}"
+        f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}, cores {os.cpu_count()}; "
+        + ", ".join(f"{k} {b / 1024:.0f} KiB" for k, b in sizes.items())
     )
 
 
