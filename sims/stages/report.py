@@ -1,6 +1,6 @@
-"""Stage ``report`` (last; never cached): ``report.md`` and ``report.json`` from the rows of
-every earlier stage; the plain-language summary is assembled from the verdicts
-(:mod:`sims.report`)."""
+"""Stage ``report`` (last; never cached): ``report.md``, ``report.html`` and ``report.json``
+from the rows of every earlier stage (:mod:`sims.report`), and ``README_finding.md``, README's
+finding paragraph generated from the same verdict map."""
 
 from __future__ import annotations
 
@@ -29,8 +29,18 @@ def compute(cfg: Config, verify: Mapping, runs: list[dict], track_c: Mapping | N
 
 
 def summarize(results: dict) -> dict:
-    """Number of summary sentences and of claims."""
-    return {"sentences": len(results["summary"]), "claims": len(results["claims"])}
+    """Number of claims, verdict-map rows and figures (produced / listed)."""
+    figs = results["figures"]
+    return {
+        "claims": len(results["claims"]),
+        "map rows": len(results["readings"]),
+        "figures": f"{sum(f['produced'] for f in figs)} of {len(figs)}",
+    }
+
+
+def _finding(results: Mapping) -> str:
+    text = results.get("finding")
+    return (text or "The verdict_map stage did not run: no finding paragraph.") + "\n"
 
 
 STAGE = Stage(
@@ -39,7 +49,11 @@ STAGE = Stage(
     compute,
     summarize=summarize,
     json_files={"report.json": lambda r: r},
-    texts={"report.md": report.render_markdown},
+    texts={
+        "report.md": report.render_markdown,
+        "report.html": report.render_html,
+        "README_finding.md": _finding,
+    },
     needs=("verify", "runs"),
     uses=("track_c",),
     cache=False,
