@@ -109,6 +109,15 @@ def test_small_study_structure():
     assert len(cell["s"]) == 6 and cell["cor45"] in vd.TRACK_BC
     assert sum(cell["thm46"].values()) == 6
     assert sum(cell["eq87"].values()) == 5  # every graph but K4 has |Ā| < N
+    # the written per-graph numbers are the computed ones to 7 significant digits
+    adjs = np.stack([a for _, a in atlas.connected_graphs(4) if a.shape[0] == 4])
+    feats = atlas.graph_features(adjs, "uniform")
+    written = out["atlas"]["4"]["mixings"]["uniform"]
+    for key in ("abar", "lambda2", "pi_spread"):
+        np.testing.assert_allclose(written[key], feats[key], rtol=1e-6, atol=1e-12)
+    vcfg = cfg.verify_config(4)
+    direct = [x.point for x in atlas._values(vcfg, "similar", feats["pi"], "gap")]
+    np.testing.assert_allclose(cell["s"], direct, rtol=1e-6, atol=1e-12)
 
 
 def test_bad_config():

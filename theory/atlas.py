@@ -197,6 +197,16 @@ def _correlations(s: np.ndarray, feats: dict) -> dict:
     return out
 
 
+#: significant digits of the per-graph numbers written to atlas.json (the verdicts use the
+#: unrounded values): features and sensitivities, and tolerances
+DIGITS, TOL_DIGITS = 7, 2
+
+
+def _rounded(x, digits: int = DIGITS) -> list:
+    """``x`` as a list of floats with ``digits`` significant digits (keeps atlas.json < 1 MB)."""
+    return [float(f"{float(y):.{digits}g}") for y in np.asarray(x).ravel()]
+
+
 def _study(
     cfg: AtlasConfig, n: int, ids: list, adjs: np.ndarray, names: list | None = None
 ) -> dict:
@@ -208,9 +218,9 @@ def _study(
     for mixing in cfg.mixings:
         feats = graph_features(adjs, mixing)
         res: dict = {
-            "abar": feats["abar"].tolist(),
-            "lambda2": feats["lambda2"].tolist(),
-            "pi_spread": feats["pi_spread"].tolist(),
+            "abar": _rounded(feats["abar"]),
+            "lambda2": _rounded(feats["lambda2"]),
+            "pi_spread": _rounded(feats["pi_spread"]),
             "distinct_pi": len({_key(r) for r in feats["pi"]}),
             "methods": {},
         }
@@ -235,8 +245,8 @@ def _study(
                         eq87[w87] += 1
                 label = out["graphs"]
                 res["methods"][method][sens] = {
-                    "s": s.tolist(),
-                    "tol": tol.tolist(),
+                    "s": _rounded(s),
+                    "tol": _rounded(tol, TOL_DIGITS),
                     "s_fed": vfed.point,
                     "cor45": word,
                     "violations": len(viol),
