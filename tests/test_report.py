@@ -313,3 +313,21 @@ def test_the_stage_writes_report_html_and_the_finding(tmp_path):
     payload = stage.compute(stage.Config.FAST, verify=_runs()[1], runs=_runs())
     assert stage.STAGE.texts["README_finding.md"](payload) == VMAP["finding"] + "\n"
     assert stage.summarize(payload)["figures"].startswith("3 of ")
+
+
+def test_main_regenerates_readme_from_a_verdict_map_file(tmp_path, capsys):
+    import json
+
+    s, e = report.FINDING_MARKERS
+    gs, ge = report.GALLERY_MARKERS
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{s}\nold\n{e}\nb\n{gs}\nold\n{ge}\nc\n")
+    vm = tmp_path / "verdict_map.json"
+    vm.write_text(json.dumps(VMAP))
+    assert report.main([str(vm), str(readme)]) == 0
+    text = readme.read_text()
+    assert report.marked(text, report.FINDING_MARKERS) == VMAP["finding"]
+    assert report.marked(text, report.GALLERY_MARKERS) == report.gallery_markdown()
+    assert report.main([str(tmp_path / "missing.json"), str(readme)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("verdict_map: file not found")
