@@ -1,15 +1,21 @@
 """``make bench``: the engine comparison and the scale table, written to benchmarks/results/.
 
-1. ``sims.bench.compare`` on the issue-4 setting (engine vs loop over clients vs per-step loop
-   vs numpy), in this process.
-2. The scale table over N ∈ {10, 100, 1000, 10000} and d ∈ {64, 512, 4096} (FedAvg, all clients,
-   64 samples per client, float32): each cell in a FRESH process (so its peak RSS is its own):
-   seconds per round after compile, compile seconds, peak RSS, achieved FLOP/s against the
-   measured matmul peak. Cells whose data alone (samples N·64·d plus the (N, d, d) targets)
-   would exceed ``--max-gb`` (default 6 GiB) are skipped and listed as such.
+1. ``sims.bench.compare`` on the quick setting (N = 100, d = 64, c = 16, B = 32, E = 5,
+   T = 20, float32): engine vs loop over clients vs per-step loop vs stacked numpy vs the
+   PyTorch per-client loop of ``benchmarks/torch_loop.py`` (the official code's organisation),
+   side by side in this process.
+2. The efficiency cell N = 100, d = 512, c = 64, B = 128 (fraction of the measured float32
+   matmul peak), in a fresh process.
+3. The scale table over N ∈ {10, 100, 1000, 10000, 100000} and d ∈ {64, 512, 4096} (FedAvg,
+   all clients, 64 samples per client, float32): each cell in a FRESH process (so its peak RSS
+   is its own): seconds per round after compile, compile seconds, peak RSS, achieved FLOP/s
+   against the measured matmul peak, load average. Cells whose data alone (samples N·64·d plus
+   the (N, d, d) targets, float32) would exceed ``--max-gb`` (default 6 GiB) are skipped.
+4. The 1000-configuration sweep of ``benchmarks/bench_engine.py``: compilations and
+   configurations per second (after compilation).
 
-Usage: ``python benchmarks/run_all.py [--quick] [--max-gb 6]``; writes
-``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.
+Usage: ``python benchmarks/run_all.py [--quick] [--max-gb 6] [--parts compare,peak,scale,sweep]``;
+writes ``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -25,21 +32,17 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
-NS = (10, 100, 1000, 10000)
+NS = (10, 100, 1000, 10000, 100000)
 DS = (64, 512, 4096)
 M = 64
+PARTS = ("compare", "peak", "scale", "sweep")
 
 
 def _data_bytes(n: int, d: int) -> int:
     return 4 * (n * M * d + n * d * d)
 
 
-def _cell(n: int, d: int, timeout: int) -> dict:
-    code = (
-        "import json, jax; jax.config.update('jax_enable_x64', True);"
-        "from sims import bench;"
-        f"print(json.dumps(bench.scale_case({n}, {d}, m={M}, loop={n <= 100 and d <= 512})))"
-    )
+def _subprocess(code: str, timeout: int) -> dict:
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     try:
         out = subprocess.run(
@@ -51,98 +54,206 @@ def _cell(n: int, d: int, timeout: int) -> dict:
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return {"n_clients": n, "d": d, "skipped": f"over the {timeout} s time limit"}
+        return {"skipped": f"over the {timeout} s time limit"}
     if out.returncode != 0:
-        tail = out.stderr.strip().splitlines()[-1:] or ["?"]
-        return {"n_clients": n, "d": d, "skipped": f"failed: {tail[0]}"}
+        tail = out.stderr.strip().splitlines()[-1:] or [f"exit {out.returncode}"]
+        return {"skipped": f"failed: {tail[0]}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _cell(n: int, d: int, timeout: int, **kw) -> dict:
+    rounds = 2 if n >= 10000 else 3
+    m = kw.pop("m", M)
+    args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    code = (
+        "import json, jax; jax.config.update('jax_enable_x64', True);"
+        "from sims import bench;"
+        f"print(json.dumps(bench.scale_case({n}, {d}, m={m}, rounds={rounds}, "
+        f"loop={n <= 100 and d <= 512}{', ' + args if args else ''})))"
+    )
+    return {"n_clients": n, "d": d} | _subprocess(code, timeout)
+
+
+def _sweep(timeout: int, quick: bool) -> dict:
+    seeds, bs = (10, 40) if quick else (250, 100)
+    code = (
+        "import json, sys; sys.path.insert(0, 'benchmarks');"
+        "import bench_engine as be; from sims.bench import peak_rss_bytes;"
+        f"r = be.bench_sweep({seeds}, {bs}); r['peak_rss_bytes'] = peak_rss_bytes();"
+        "print(json.dumps(r))"
+    )
+    return _subprocess(code, timeout)
+
+
+def machine_text(m: dict) -> str:
+    return (
+        f"{m['cpus']} CPUs ({m['processor'] or m['platform']}), jax {m['jax']} on {m['backend']}, "
+        "no GPU (none is available to this run; GPU rows of issue 13 not measured)"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="d = 64 row of the table only")
+    ap.add_argument("--quick", action="store_true", help="d = 64 rows up to N = 10000 only")
     ap.add_argument("--max-gb", type=float, default=6.0)
-    ap.add_argument("--timeout", type=int, default=300, help="seconds per table cell")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per table cell")
+    ap.add_argument(
+        "--parts", default=",".join(PARTS), help="comma-separated subset of " + ",".join(PARTS)
+    )
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    parts = [p for p in args.parts.split(",") if p]
+    for p in parts:
+        if p not in PARTS:
+            ap.error(f"--parts: must be a subset of {','.join(PARTS)}, got {p}")
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     import jax
 
     jax.config.update("jax_enable_x64", True)
     from sims import bench
 
-    res = {"machine": bench.machine(), "compare": bench.compare(repeats=3)}
-    peak = res["compare"]["matmul_peak_flop_per_s"]
-    cells = []
-    for d in (64,) if args.quick else DS:
-        for n in NS:
-            need = _data_bytes(n, d)
-            if need > args.max_gb * 2**30:
-                cells.append(
-                    {
-                        "n_clients": n,
-                        "d": d,
-                        "skipped": f"data alone {need / 2**30:.1f} GiB > {args.max_gb} GiB",
-                    }
+    path = OUT / "bench.json"
+    res = json.loads(path.read_text()) if path.exists() else {}
+    res["machine"] = bench.machine() | {"processor": platform.processor()}
+    if "compare" in parts:
+        from torch_loop import torch_runner
+
+        res["compare"] = bench.compare(
+            repeats=args.repeats, extra={"torch": lambda c, p: torch_runner(c, p)}
+        )
+        print(json.dumps(res["compare"]), flush=True)
+    if "peak" in parts:
+        res["peak_cell"] = _cell(100, 512, args.timeout, c=64, batch=128, m=256)
+        print(json.dumps(res["peak_cell"]), flush=True)
+    if "scale" in parts:
+        cells = []
+        for d in (64,) if args.quick else DS:
+            for n in NS:
+                if args.quick and n > 10000:
+                    continue
+                need = _data_bytes(n, d)
+                if need > args.max_gb * 2**30:
+                    gb = need / 2**30
+                    cells.append(
+                        {
+                            "n_clients": n,
+                            "d": d,
+                            "skipped": f"data alone {gb:.1f} GiB > {args.max_gb} GiB",
+                        }
+                    )
+                    continue
+                cells.append(_cell(n, d, args.timeout))
+                print(json.dumps(cells[-1]), flush=True)
+        res["scale"] = cells
+    if "sweep" in parts:
+        res["sweep"] = _sweep(args.timeout, args.quick)
+        print(json.dumps(res["sweep"]), flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2) + "\n")
+    (OUT / "bench.md").write_text(report(res))
+    print(report(res))
+
+
+def _mib(b) -> str:
+    return f"{b / 2**20:.0f}" if b else ""
+
+
+def report(res: dict) -> str:
+    """bench.md from bench.json."""
+    lines = ["# Engine benchmark", "", f"Machine: {machine_text(res['machine'])}.", ""]
+    c = res.get("compare")
+    if c:
+        peak = c["matmul_peak_flop_per_s"]
+        la, lb = c["load_average_before"], c["machine"]["load_average"]
+        lines += [
+            "## Quick setting (N=100, d=64, c=16, B=32, E=5, T=20, float32, DecL ring), one run",
+            "",
+            f"Load average (1, 5, 15 min) {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f} before and "
+            f"{lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f} after; measured float32 matmul peak "
+            f"{peak / 1e9:.1f} GFLOP/s; peak RSS {_mib(c['peak_rss_bytes'])} MiB.",
+            "",
+            "| implementation | seconds (20 rounds) | engine speed-up |",
+            "|---|---|---|",
+            f"| vmapped engine | {c['engine_seconds']:.3f} | 1 |",
+            f"| stacked numpy | {c['numpy_seconds']:.3f} | {c['speedup_vs_numpy']:.1f}x |",
+            f"| loop over clients, jitted client update | {c['loop_seconds']:.3f} | "
+            f"{c['speedup_vs_loop']:.1f}x |",
+        ]
+        if "per_step_loop_seconds" in c:
+            lines.append(
+                f"| loop over clients and steps, jitted step (fedjax-style) | "
+                f"{c['per_step_loop_seconds']:.3f} | {c['speedup_vs_per_step_loop']:.1f}x |"
+            )
+        if "torch_seconds" in c:
+            lines.append(
+                f"| PyTorch loop over clients (official code's organisation) | "
+                f"{c['torch_seconds']:.3f} | {c['speedup_vs_torch']:.1f}x |"
+            )
+        lines += [
+            "",
+            f"Engine compile {c['compile_seconds']:.1f} s; engine "
+            f"{c['engine_flop_per_s'] / 1e9:.1f} GFLOP/s ({100 * c['engine_fraction_of_peak']:.0f}%"
+            f" of peak); max |engine − loop| {c['max_abs_diff_engine_vs_loop']:.1e}.",
+            "",
+        ]
+    p = res.get("peak_cell")
+    if p and "seconds_per_round" in p:
+        peak = (c or {}).get("matmul_peak_flop_per_s")
+        frac = (
+            f"{100 * p['flop_per_s'] / peak:.0f}% of the quick run's measured peak" if peak else ""
+        )
+        la = p["load_average"]
+        lines += [
+            "## Efficiency cell (N=100, d=512, c=64, B=128, E=5, FedAvg, float32)",
+            "",
+            f"{p['seconds_per_round']:.3f} s per round, "
+            f"{p['flop_per_s'] / 1e9:.1f} GFLOP/s, {frac}; "
+            f"peak RSS {_mib(p['peak_rss_bytes'])} MiB; load average {la[0]:.2f}.",
+            "",
+        ]
+    cells = res.get("scale")
+    if cells:
+        peak = (c or {}).get("matmul_peak_flop_per_s")
+        lines += [
+            "## Scale (FedAvg, all clients, 64 samples/client, c=16, B=32, E=5, float32)",
+            "",
+            "| N | d | s/round | compile s | peak RSS MiB | GFLOP/s | % peak | chunk | load 1 min "
+            "| note |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for cell in cells:
+            if "skipped" in cell:
+                lines.append(
+                    f"| {cell['n_clients']} | {cell['d']} | | | | | | | | "
+                    f"skipped: {cell['skipped']} |"
                 )
                 continue
-            cell = _cell(n, d, args.timeout)
-            if "flop_per_s" in cell:
-                cell["fraction_of_peak"] = cell["flop_per_s"] / peak
-            cells.append(cell)
-            print(json.dumps(cell), flush=True)
-    res["scale"] = cells
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench.json").write_text(json.dumps(res, indent=2) + "\n")
-    c = res["compare"]
-    lines = [
-        "# Engine benchmark",
-        "",
-        f"Machine: {res['machine']['cpus']} CPUs, jax {res['machine']['jax']}, "
-        f"load average {res['machine']['load_average'][0]:.2f}; "
-        f"measured float32 matmul peak {peak / 1e9:.1f} GFLOP/s.",
-        "",
-        "## Issue-4 setting (N=100, d=64, c=16, B=32, E=5, T=20, float32, DecL ring)",
-        "",
-        "| implementation | seconds (20 rounds) | engine speed-up |",
-        "|---|---|---|",
-        f"| vmapped engine | {c['engine_seconds']:.3f} | 1 |",
-        f"| loop over clients, jitted client update | {c['loop_seconds']:.3f} | "
-        f"{c['speedup_vs_loop']:.1f}x |",
-    ]
-    if "per_step_loop_seconds" in c:
-        lines.append(
-            f"| loop over clients and steps, jitted step (fedjax-style) | "
-            f"{c['per_step_loop_seconds']:.3f} | {c['speedup_vs_per_step_loop']:.1f}x |"
-        )
-    lines += [
-        f"| numpy, clients stacked | {c['numpy_seconds']:.3f} | {c['speedup_vs_numpy']:.1f}x |",
-        "",
-        f"Engine compile: {c['compile_seconds']:.1f} s. Engine achieved "
-        f"{c['engine_flop_per_s'] / 1e9:.1f} GFLOP/s ({100 * c['engine_fraction_of_peak']:.0f}%"
-        " of peak).",
-        "",
-        "## Scale (FedAvg, all clients, 64 samples/client, float32)",
-        "",
-        "| N | d | s/round | compile s | peak RSS MiB | GFLOP/s | % peak | chunk | note |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for cell in cells:
-        if "skipped" in cell:
+            note = ""
+            if "loop_seconds_per_round" in cell:
+                note = f"loop {cell['loop_seconds_per_round']:.3f} s/round"
+            pct = f"{100 * cell['flop_per_s'] / peak:.0f}" if peak else ""
             lines.append(
-                f"| {cell['n_clients']} | {cell['d']} | | | | | | | skipped: {cell['skipped']} |"
+                f"| {cell['n_clients']} | {cell['d']} | {cell['seconds_per_round']:.4f} | "
+                f"{cell['compile_seconds']:.1f} | {_mib(cell['peak_rss_bytes'])} | "
+                f"{cell['flop_per_s'] / 1e9:.1f} | {pct} | {cell['client_chunk']} | "
+                f"{cell['load_average'][0]:.2f} | {note} |"
             )
-            continue
-        note = ""
-        if "loop_seconds_per_round" in cell:
-            note = f"loop {cell['loop_seconds_per_round']:.3f} s/round"
-        lines.append(
-            f"| {cell['n_clients']} | {cell['d']} | {cell['seconds_per_round']:.4f} | "
-            f"{cell['compile_seconds']:.1f} | {cell['peak_rss_bytes'] / 2**20:.0f} | "
-            f"{cell['flop_per_s'] / 1e9:.1f} | {100 * cell['fraction_of_peak']:.0f} | "
-            f"{cell['client_chunk']} | {note} |"
-        )
-    (OUT / "bench.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        lines.append("")
+    sw = res.get("sweep")
+    if sw and "configurations" in sw:
+        lines += [
+            "## Sweep",
+            "",
+            f"{sw['configurations']} configurations (N=16, d=16, 10 rounds): "
+            f"{sw['compiles_of_sweep_function']} compilation(s); "
+            f"{sw['wall_s_incl_compile']:.1f} s including compilation, "
+            f"{sw.get('wall_s_after_compile', float('nan')):.1f} s after "
+            f"({sw.get('configurations_per_second', float('nan')):.1f} configurations/s); "
+            f"peak RSS {_mib(sw.get('peak_rss_bytes'))} MiB.",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -113,7 +113,16 @@ def matmul_peak(n: int = 1024, repeats: int = 10) -> float:
 
 
 def peak_rss_bytes() -> int:
-    """Peak resident set size of this process (``getrusage``; Linux reports KiB)."""
+    """Peak resident set size of this process: ``VmHWM`` of /proc/self/status where there is
+    one (it restarts at ``exec``, unlike ``getrusage``'s ru_maxrss, which a child started by
+    fork + exec inherits from its parent), else ``getrusage`` (Linux reports KiB)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
@@ -238,13 +247,26 @@ def _numpy_runner(config: EngineConfig, problem):
 # the comparison and the scale table
 
 
-def compare(config: EngineConfig | None = None, *, repeats: int = 3, per_step: bool = True):
+def compare(
+    config: EngineConfig | None = None,
+    *,
+    repeats: int = 3,
+    per_step: bool = True,
+    extra: dict | None = None,
+):
     """Engine vs loop vs per-step loop vs numpy on one configuration (default: the issue-4 one).
+
+    ``extra``: more implementations timed side by side, ``{name: factory}`` with
+    ``factory(config, problem) -> run(params0 (N, c, d), seed) -> (N, c, d)`` (e.g. the PyTorch
+    loop of ``benchmarks/torch_loop.py``, kept out of this package); each adds
+    ``<name>_seconds`` and ``speedup_vs_<name>``.
 
     Returns a dict with ``seconds_per_round`` (engine), ``compile_seconds``, the best run time of
     each implementation, ``speedup_vs_loop``, ``speedup_vs_per_step_loop``, ``speedup_vs_numpy``,
-    achieved FLOP/s and ``max_abs_diff_engine_vs_loop`` (same keys, same numbers expected).
+    achieved FLOP/s, ``max_abs_diff_engine_vs_loop`` (same keys, same numbers expected), the
+    peak RSS of the process and the load average before and after.
     """
+    load_before = list(os.getloadavg())
     config = bench_config(**QUICK) if config is None else config
     repeats = v.integer(repeats, "repeats", lo=1)
     problem = _problem(config)
@@ -291,6 +313,12 @@ def compare(config: EngineConfig | None = None, *, repeats: int = 3, per_step: b
     npr = _numpy_runner(config, problem)
     npr(params0, 0)
     t_np = _best(lambda: npr(params0, 0), repeats)
+    for name, factory in (extra or {}).items():
+        other = factory(config, problem)
+        other(params0, 0)
+        t_other = _best(lambda other=other: other(params0, 0), max(1, repeats - 1))
+        res[f"{name}_seconds"] = t_other
+        res[f"speedup_vs_{name}"] = t_other / t_engine
     flops = round_flops(config) * config.rounds
     peak = matmul_peak()
     res |= {
@@ -302,6 +330,8 @@ def compare(config: EngineConfig | None = None, *, repeats: int = 3, per_step: b
         "matmul_peak_flop_per_s": peak,
         "engine_fraction_of_peak": flops / t_engine / peak,
         "best_possible_speedup_vs_loop_at_peak": t_loop / (flops / peak),
+        "peak_rss_bytes": peak_rss_bytes(),
+        "load_average_before": load_before,
         "machine": machine(),
     }
     return res
@@ -326,12 +356,22 @@ def scale_case(
     loop: bool = False,
     framework: str = "fl",
     client_chunk: int | None = None,
+    c: int = 16,
+    batch: int = 32,
+    local_steps: int = 5,
 ) -> dict:
     """One cell of the scale table: seconds per round after compile (jitted ``round_step``),
-    compile seconds, peak RSS of the process, achieved FLOP/s. Run it in a fresh process for a
-    meaningful peak RSS (``benchmarks/run_all.py`` does)."""
+    compile seconds, peak RSS of the process, achieved FLOP/s, load average. Run it in a fresh
+    process for a meaningful peak RSS (``benchmarks/run_all.py`` does)."""
     config = bench_config(
-        n_clients=n_clients, d=d, rounds=rounds, framework=framework, client_chunk=client_chunk
+        n_clients=n_clients,
+        d=d,
+        c=c,
+        batch=batch,
+        local_steps=local_steps,
+        rounds=rounds,
+        framework=framework,
+        client_chunk=client_chunk,
     )
     problem = _problem(config, m=m)
     init, round_step = make_round(config)
@@ -354,6 +394,10 @@ def scale_case(
     res = {
         "n_clients": n_clients,
         "d": d,
+        "c": c,
+        "batch": batch,
+        "local_steps": local_steps,
+        "load_average": list(os.getloadavg()),
         "framework": framework,
         "samples_per_client": m,
         "client_chunk": auto_client_chunk(config),

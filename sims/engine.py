@@ -37,6 +37,7 @@ import jax.random as jr
 import numpy as np
 import optax
 from jax import lax
+from jaxtyping import Float
 
 from sims import api, losses, methods
 from sims.config import EngineConfig, split_streams
@@ -55,6 +56,8 @@ __all__ = [
     "sweep",
     "population_loss",
     "target_stats",
+    "seed_keys",
+    "config_from",
     "encoder",
 ]
 
@@ -66,7 +69,7 @@ class Problem(NamedTuple):
       targets: (N, d, d) population targets X_i (population gradients and the ζ², loss metrics).
       x: (N, M, d) client samples, valid rows first, or ``None`` in population mode.
       sizes: (N,) int32 number of valid rows of each client (ragged clients are padded).
-      mixing: (N, N) row-stochastic DecL mixing matrix (FL: unused, any (N, N) array).
+      mixing: (N, N) row-stochastic DecL mixing matrix (FL: unused; (N, 0) unless given).
       agg: (N,) FL aggregation weights (uniform or data sizes; normalised over the sampled set).
       pi: (N,) weights of the π-weighted consensus distance (stationary weights of ``mixing``).
       gamma_max, gamma_min: scalars of the MAR γ schedule (Eq. 7).
@@ -126,6 +129,13 @@ def _raw_key(key) -> Array:
     return key
 
 
+def _numeric(value, field: str, **kw) -> np.ndarray:
+    """``v.array`` keeping a float input's own dtype (ints become float64)."""
+    dtype = getattr(value, "dtype", None)
+    keep = dtype is not None and np.dtype(dtype).kind == "f"
+    return v.array(value, field, dtype=np.dtype(dtype) if keep else np.float64, **kw)
+
+
 def _dtype(config: EngineConfig):
     return jnp.float64 if config.dtype == "float64" else jnp.float32
 
@@ -159,13 +169,14 @@ def make_problem(
     """
     dt = _dtype(config)
     n, d = config.n_clients, config.d
-    targets = v.array(targets, "targets", ndim=3, shape=(n, d, d))
+    # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
+    targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
     if config.population:
         x_arr, sizes_arr = None, None
     else:
         if x is None:
             v.fail("x", "an (N, M, d) array of samples (or population=True)", None)
-        x_arr = v.array(x, "x", ndim=3, shape=(n, None, d))
+        x_arr = _numeric(x, "x", ndim=3, shape=(n, None, d))
         m = x_arr.shape[1]
         sizes = np.full(n, m) if sizes is None else np.asarray(sizes)
         if sizes.shape != (n,) or np.any(sizes < 1) or np.any(sizes > m):
@@ -191,7 +202,8 @@ def make_problem(
 
             pi = np.asarray(stationary_weights(mixing), dtype=np.float64)
     else:
-        mixing = np.eye(n) if mixing is None else v.array(mixing, "mixing", shape=(n, n))
+        # FedAvg does not use a matrix: an (N, 0) placeholder, not an O(N²) identity
+        mixing = np.zeros((n, 0)) if mixing is None else v.array(mixing, "mixing", shape=(n, n))
         if pi is None:
             pi = np.full(n, 1.0 / n)
     agg = np.full(n, 1.0) if agg is None else v.array(agg, "agg", shape=(n,))
@@ -224,7 +236,7 @@ def make_problem(
 # losses of one client
 
 
-def population_loss(W: Array, X: Array) -> Array:
+def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Array, ""]:
     """f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² (docs/theory/optimum.md §1). W (c, d), X (d, d)."""
     gram = W @ W.T
     return -jnp.sum((W @ X) * W) + 0.5 * jnp.sum(gram * gram)
@@ -270,8 +282,14 @@ def _spectral_norm(W: Array) -> Array:
         P = P @ P
         return P / jnp.maximum(jnp.max(jnp.abs(P)), jnp.finfo(P.dtype).tiny), None
 
+    # unrolled: twelve c×c products in one straight-line program (a while loop of tiny
+    # iterations cost more than the local update at the benchmark sizes)
     P, _ = lax.scan(
-        sq, G / jnp.maximum(jnp.max(jnp.abs(G)), jnp.finfo(G.dtype).tiny), None, length=_SQUARINGS
+        sq,
+        G / jnp.maximum(jnp.max(jnp.abs(G)), jnp.finfo(G.dtype).tiny),
+        None,
+        length=_SQUARINGS,
+        unroll=True,
     )
     col = P[:, jnp.argmax(jnp.sum(P * P, axis=0))]
     lam = (col @ G @ col) / jnp.maximum(col @ col, jnp.finfo(G.dtype).tiny)
@@ -389,20 +407,32 @@ def client_bytes(config: EngineConfig) -> int:
 CLIENT_MEMORY_BUDGET = 1 << 30
 
 
-def auto_client_chunk(config: EngineConfig, budget_bytes: int | None = None) -> int:
+#: Working-set target (bytes) of the clients processed at once: a vmapped step runs each
+#: operation over all clients of a chunk before the next, so a chunk that fits the CPU caches
+#: avoids streaming every intermediate through memory (measured: N = 1000, d = 64: 1.44 s →
+#: 0.33 s per round with 50-client chunks; N = 100, d = 512: 1.15 s → 0.064 s with 8).
+CLIENT_CACHE_BUDGET = 8 << 20
+
+
+def auto_client_chunk(
+    config: EngineConfig, budget_bytes: int | None = None, cache_bytes: int | None = None
+) -> int:
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
-    k·``client_bytes(config)`` ≤ budget (default :data:`CLIENT_MEMORY_BUDGET`, 1 GiB).
+    k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults
+    :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB), at least 1.
 
     Example:
       >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
-      10000
+      85
     """
     n = config.n_clients
     if config.client_chunk is not None:
         return min(n, config.client_chunk)
     budget = CLIENT_MEMORY_BUDGET if budget_bytes is None else budget_bytes
     budget = v.integer(budget, "budget_bytes", lo=1)
-    return int(max(1, min(n, budget // max(1, client_bytes(config)))))
+    cache = CLIENT_CACHE_BUDGET if cache_bytes is None else cache_bytes
+    cache = v.integer(cache, "cache_bytes", lo=1)
+    return int(max(1, min(n, min(budget, cache) // max(1, client_bytes(config)))))
 
 
 def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
@@ -584,7 +614,7 @@ def check_finite(state: State, trace) -> tuple[State, dict]:
     raise DivergenceError(info, state=state, trace=cut)
 
 
-def target_stats(targets: Array) -> tuple[Array, Array]:
+def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
     """(X̄, Q) with X̄ = (1/N)Σ X_i and Q = (1/N)Σ (X_i − X̄)², so that for any W
     ζ²(W) = (4/N)Σ‖W(X_i − X̄)‖² = 4 tr(W Q Wᵀ) and (1/N)Σ f_i(W) = f(W; X̄) (X_i symmetric)."""
     Xbar = jnp.mean(targets, 0)
@@ -690,6 +720,38 @@ def _concat(traces: list):
     if len(traces) == 1:
         return traces[0]
     return jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
+
+
+def seed_keys(seeds) -> Array:
+    """(K, 2) raw root keys ``key_tree(s)["root"]`` of the seeds s of a sweep, in order (e.g.
+    ``seed_keys(theory.sweeps.seed_grid(seed, n_seeds, repeat=n_configs))``): the one place
+    a sweep's per-configuration keys are tiled.
+
+    >>> seed_keys([0, 1, 0]).shape
+    (3, 2)
+    """
+    from sims.config import key_tree
+
+    seeds = [v.integer(s, "seeds", lo=0, hi=2**32 - 1) for s in seeds]
+    if not seeds:
+        v.fail("seeds", "a non-empty sequence of seeds", seeds)
+    return jnp.stack([key_tree(s)["root"] for s in seeds])
+
+
+def config_from(preset, **fields) -> EngineConfig:
+    """An :class:`EngineConfig` whose fields are taken from ``preset`` (any object with
+    attributes of the same names, e.g. a frozen preset dataclass: p, lr, local_steps, batch,
+    rounds, ...), then overridden by ``fields``: the one EngineConfig builder.
+
+    >>> from sims.config import FIG2A
+    >>> config_from(FIG2A, method="mim", framework="decl", c=4).local_steps == FIG2A.local_steps
+    True
+    """
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(EngineConfig)}
+    base = {k: getattr(preset, k) for k in names if hasattr(preset, k)}
+    return EngineConfig(**(base | fields))
 
 
 def sweep(

@@ -40,6 +40,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from jaxtyping import Bool, UInt32
 
 from theory import _validate as v
 from theory import objectives as _objectives
@@ -154,7 +155,7 @@ def _key_words(key: jax.Array) -> tuple[jax.Array, jax.Array]:
     return data[..., 0].astype(jnp.uint32), data[..., 1].astype(jnp.uint32)
 
 
-def random_bits32(key: jax.Array, shape: tuple) -> jax.Array:
+def random_bits32(key: jax.Array, shape: tuple) -> UInt32[jax.Array, "..."]:
     """uint32 random words of ``shape`` from a counter-based hash of the element index keyed by
     the two words of ``key``: h_j = H(H(H(j ⊕ k₀) + k₁) ⊕ k₀) with H = lowbias32.
 
@@ -181,7 +182,7 @@ def mask_threshold(p: float) -> int:
     return min(math.ceil(Fraction(1.0 - float(p)) * 2**32), 2**32 - 1)
 
 
-def mask(key: jax.Array, p: Any, shape: tuple) -> jax.Array:
+def mask(key: jax.Array, p: Any, shape: tuple) -> Bool[jax.Array, "..."]:
     """Visibility mask m (bool, True = visible), P(m_k = 1) = 1 − p, i.i.d. over entries.
 
     m = :func:`random_bits32` < :func:`mask_threshold` (p) for a concrete p; for a traced p the

@@ -49,7 +49,9 @@ def test_auto_chunk_from_memory_estimate():
     cfg = EngineConfig(n_clients=10_000, d=64, c=16, batch=32, local_steps=5, dtype="float32")
     per = client_bytes(cfg)
     assert per > 0
-    assert auto_client_chunk(cfg, budget_bytes=per * 123) == 123
+    assert auto_client_chunk(cfg, budget_bytes=per * 123, cache_bytes=per * 1000) == 123
+    assert auto_client_chunk(cfg, budget_bytes=per * 1000, cache_bytes=per * 45) == 45
+    assert auto_client_chunk(cfg) == (8 << 20) // per  # the cache budget binds by default
     assert auto_client_chunk(cfg, budget_bytes=1) == 1
     assert auto_client_chunk(dataclasses.replace(cfg, client_chunk=50)) == 50
     with pytest.raises(ValueError, match="^client_chunk:"):
