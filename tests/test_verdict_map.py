@@ -186,6 +186,50 @@ def test_stage_contract():
     assert stage.Config.from_json(stage.Config.FAST.to_json()) == stage.Config.FAST
 
 
+def _counts_from_cells(cells) -> dict:
+    out: dict = {}
+    for c in cells:
+        key = (c["claim"], cl.reading_name(c["reading"]))
+        out.setdefault(key, Counter())[c["track_b"]] += 1
+    return out
+
+
+def _counts_from_map(data) -> dict:
+    return {
+        (cid, name): Counter(r["counts"])
+        for cid, row in data["readings"].items()
+        for name, r in row.items()
+    }
+
+
+def test_stage_files_are_written_from_the_compact_map(result, tmp_path):
+    """The stage's files: verdict_map.json without the per-cell list, verdict_cells.json whose
+    counts equal the map's, the finding regenerated from the written map."""
+    from sims.pipeline.jsonio import write_outputs
+    from sims.stages import verdict_map as stage
+
+    s = stage.STAGE
+    results = {"map": result, "atlas": {}}
+    write_outputs(
+        tmp_path,
+        results,
+        json_files={
+            "verdict_map.json": s.json_files["verdict_map.json"],
+            "verdict_cells.json": s.json_files["verdict_cells.json"],
+        },
+        texts=s.texts,
+    )
+    data = json.loads((tmp_path / "verdict_map.json").read_text())
+    cells = vm.decode_cells(json.loads((tmp_path / "verdict_cells.json").read_text()))
+    assert "cells" not in data and data["n_cells"] == len(cells) == len(result["cells"])
+    assert (
+        _counts_from_cells(cells) == _counts_from_map(data) == _counts_from_cells(result["cells"])
+    )
+    text = (tmp_path / "verdict_finding.md").read_text().strip()
+    assert text == vm.finding_paragraph(data) == result["finding"]
+    assert stage.summarize(results) == {cid: r["headline"] for cid, r in data["rows"].items()}
+
+
 def test_cli_map_writes_files(tmp_path, capsys, monkeypatch):
     from sims.cli import main
 
