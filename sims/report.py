@@ -348,18 +348,17 @@ def rule_change_rows(vmap: Mapping | None) -> list[dict]:
             groups.append(
                 {"reading": name, "old": c["old"], "new": c["new"], "cells": c.get("cells", 1)}
             )
-        rows.append(
-            {
-                "claim": ch.get("claim", ""),
-                "rule": ch.get("rule", ""),
-                "old_rule": ch.get("old_rule", ""),
-                "new_rule": ch.get("new_rule", ""),
-                "why": ch.get("why", ""),
-                "evaluated": ch.get("cells", ch.get("evaluated_at_N")),
-                "changed": groups,
-                "computed": "changed_cells" in ch,
-            }
-        )
+        row = {
+            "claim": ch.get("claim", ""),
+            "rule": ch.get("rule", ""),
+            "old_rule": ch.get("old_rule", ""),
+            "new_rule": ch.get("new_rule", ""),
+            "why": ch.get("why", ""),
+            # None: the old rule's answers were not computed
+            "changed_cells": groups if "changed_cells" in ch else None,
+        }
+        row.update({k: ch[k] for k in ("cells", "evaluated_at_N") if k in ch})
+        rows.append(row)
     return rows
 
 
@@ -419,18 +418,23 @@ def build_report(
 
     listed = stage_figures(stages)
     captions = {f["file"]: f["caption"] for f in listed}
+    # keys explained by sims.glossary: path (file), name (stage), note (caption), status
     figures = [
         {
-            "file": name,
-            "stage": r["name"],
-            "caption": captions.get(name) or f"Figure of stage `{r['name']}`.",
-            "produced": True,
+            "path": name,
+            "name": r["name"],
+            "note": captions.get(name) or f"Figure of stage `{r['name']}`.",
+            "status": "written",
         }
         for r in runs
         for name in r.get("figures", [])
     ]
-    made = {f["file"] for f in figures}
-    figures += [{**f, "produced": False} for f in listed if f["file"] not in made]
+    made = {f["path"] for f in figures}
+    figures += [
+        {"path": f["file"], "name": f["stage"], "note": f["caption"], "status": "not-run"}
+        for f in listed
+        if f["file"] not in made
+    ]
 
     from sims.pipeline.runner import overall_hash
 
@@ -455,10 +459,9 @@ def build_report(
         "fast": fast,
         "config_hash": overall_hash(runs),
         "verify_config": vcfg,
-        "map_config": (
+        "dimensions": (
             {"d": vmap["config"].get("d"), **vmap.get("dimensions", {})} if vmap else None
         ),
-        "seeds": _seeds(configs),
         "finding": finding_text(vmap) if vmap else None,
         "summary": plain_summary(claims, track_c_available=bool(tc_result.get("available"))),
         "readings": claim_readings(vmap) if vmap else [],
@@ -466,7 +469,6 @@ def build_report(
         "assumptions": assumption_table(vmap.get("assumptions", {})) if vmap else [],
         "rule_changes": rule_change_rows(vmap),
         "track_d": list(td_row["result"]["rows"]) if td_row else [],
-        "track_d_margin": td_row["result"].get("margin") if td_row else None,
         "verdict_words": [w for _, w, _ in VOCABULARY],
         "track_c_available": bool(tc_result.get("available")),
         "claims": claims,
@@ -533,7 +535,7 @@ def _md_configuration(payload: dict) -> list[str]:
             "Track A",
         ),
     ]
-    m = payload.get("map_config")
+    m = payload.get("dimensions")
     if m:
         rows += [
             ("d", m.get("d"), "verdict map (exact model)"),
@@ -547,7 +549,7 @@ def _md_configuration(payload: dict) -> list[str]:
     hc = payload.get("hidden_constants") or {}
     if hc.get("d_range"):
         rows.append(("d-range of C*(d)", hc["d_range"], "hidden constants"))
-    for key, val in payload.get("seeds", {}).items():
+    for key, val in _seeds(payload.get("configuration", {})).items():
         rows.append((f"seed `{key}`", val, "stage configuration"))
     for name, val, where in rows:
         if isinstance(val, list):
@@ -649,11 +651,12 @@ def _md_assumptions(payload: dict) -> list[str]:
 def _md_track_d(payload: dict) -> list[str]:
     lines = ["## Track D beside the paper's reported direction", ""]
     rows = payload.get("track_d") or []
+    margin = payload.get("configuration", {}).get("trackd_verdicts", {}).get("margin")
     if not rows:
         return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
     lines += [
         "Verdicts of the paper's empirical claims from the Track D runs, with the rule fixed "
-        f"before them (margin {_fmt(payload.get('track_d_margin'))} standard errors; "
+        f"before them (margin {_fmt(margin)} standard errors; "
         "`docs/track_d.md`).",
         "",
         "| claim | Track D | mean ± SE | seeds | paper's direction | paper's scale |",
@@ -684,13 +687,13 @@ def _md_rule_changes(payload: dict) -> list[str]:
         if r["why"]:
             lines[-1] += f" Why: {r['why']}."
         lines.append("")
-        if not r["computed"]:
+        if r["changed_cells"] is None:
             lines += ["The old rule's answers were not computed in this run.", ""]
-        elif not r["changed"]:
+        elif not r["changed_cells"]:
             lines += ["The old rule gives the same word in every cell evaluated.", ""]
         else:
             lines += ["| reading | old word | new word | cells |", "|---|---|---|---|"]
-            for g in r["changed"]:
+            for g in r["changed_cells"]:
                 lines.append(f"| {_cell(g['reading'])} | {g['old']} | {g['new']} | {g['cells']} |")
             lines.append("")
     return lines
@@ -726,20 +729,20 @@ def _md_claims(payload: dict) -> list[str]:
 
 def _md_figures(payload: dict) -> list[str]:
     lines = ["## Figures", ""]
-    missing = [f for f in payload["figures"] if not f["produced"]]
-    made = [f for f in payload["figures"] if f["produced"]]
+    missing = [f for f in payload["figures"] if f["status"] != "written"]
+    made = [f for f in payload["figures"] if f["status"] == "written"]
     for i, f in enumerate(made, 1):
         lines += [
-            f"**Figure {i}** (`{f['file']}`, stage `{f['stage']}`).",
+            f"**Figure {i}** (`{f['path']}`, stage `{f['name']}`).",
             "",
-            f"![{f['file']}]({f['file']})",
+            f"![{f['path']}]({f['path']})",
             "",
-            f"*{f['caption']}*",
+            f"*{f['note']}*",
             "",
         ]
     if missing:
         lines += ["Not produced in this run (their stages were not selected):", ""]
-        lines += [f"- `{f['file']}` (stage `{f['stage']}`): {f['caption']}" for f in missing]
+        lines += [f"- `{f['path']}` (stage `{f['name']}`): {f['note']}" for f in missing]
         lines.append("")
     return lines
 

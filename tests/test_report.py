@@ -241,7 +241,7 @@ def test_configuration_and_run_times(md):
 
 def test_every_figure_is_referenced_with_its_docstring_caption(payload, md):
     files = [f for s in _stages() for f in s.figures]
-    assert sorted(f["file"] for f in payload["figures"]) == sorted(files)
+    assert sorted(f["path"] for f in payload["figures"]) == sorted(files)
     for f in ("alpha.png", "beta.png", "gamma.png"):
         assert f"![{f}]({f})" in md
     assert "*Alpha panel: sensitivity against d (log-log).*" in md

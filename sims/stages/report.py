@@ -34,7 +34,7 @@ def summarize(results: dict) -> dict:
     return {
         "claims": len(results["claims"]),
         "map rows": len(results["readings"]),
-        "figures": f"{sum(f['produced'] for f in figs)} of {len(figs)}",
+        "figures": f"{sum(f['status'] == 'written' for f in figs)} of {len(figs)}",
     }
 
 
