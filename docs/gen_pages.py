@@ -200,7 +200,13 @@ def figure_files() -> list[Path]:
     folder = ROOT / "figures"
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in FIGURE_SUFFIXES)
+    # report.html is the stand-alone HTML twin of report.md, which mkdocs renders to the same
+    # URL itself: copying it too would make two files target one page.
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix in FIGURE_SUFFIXES and p.name != "report.html"
+    )
 
 
 def stage_captions() -> dict[str, tuple[str, str]]:
