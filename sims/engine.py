@@ -137,6 +137,13 @@ def _numeric(value, field: str, **kw) -> np.ndarray:
 
 
 def _dtype(config: EngineConfig):
+    """The run's float dtype; float64 needs JAX's x64 mode, which this package never switches on
+    globally: without it JAX would silently compute in float32."""
+    if config.dtype == "float64" and not jax.config.jax_enable_x64:
+        raise ValueError(
+            "dtype: float64 needs JAX's x64 mode; run inside `with theory._precision.x64():` "
+            "(or jax.enable_x64(True)), or use dtype='float32'"
+        )
     return jnp.float64 if config.dtype == "float64" else jnp.float32
 
 

@@ -323,3 +323,18 @@ def test_problem_validation():
         make_problem(config, _targets(x), x=x, sizes=[0, 1, 2, 3], mixing=mixing("ring", N))
     with pytest.raises(ValueError, match="^targets:"):
         make_problem(config, np.zeros((N, D, D + 1)), x=x, mixing=mixing("ring", N))
+
+
+def test_float64_without_x64_is_an_error_not_a_silent_float32():
+    """The package never switches x64 on globally: a float64 run outside x64 mode must say so."""
+    import jax
+
+    from sims import engine as eng
+    from sims.config import EngineConfig
+
+    cfg = EngineConfig(method="mim", framework="fl", n_clients=4, d=16, c=4)
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match="^dtype: float64 needs"):
+            eng._dtype(cfg)
+    with jax.enable_x64(True):
+        assert eng._dtype(cfg) == jax.numpy.float64
