@@ -50,6 +50,7 @@ from theory import _validate as v
 from theory import objectives, solve, spectral, topology
 from theory import verdicts as vd
 from theory.claims import CLAIM_IDS, Evidence, VerifyConfig
+from theory.sweeps import paper_lower_bound
 
 __all__ = [
     "EvidenceSettings",
@@ -104,8 +105,6 @@ class EvidenceSettings:
 
 DEFAULT_SETTINGS = EvidenceSettings()
 FAST_SETTINGS = EvidenceSettings(rounds=100, batch=64, samples_per_client=1500, seeds=1)
-
-_BOUND_METHOD = {"mim": "mim", "cl": "cl_similar", "cl-dissimilar": "cl_dissimilar"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,32 +167,6 @@ def trend_verdict(series: dict, tol: float, abar=None) -> tuple[str, dict]:
     word = vd.combine([f["verdict"] for f in flags.values()])
     flags["old_rule_verdict"] = vd.old_trend_rule(series)
     return word, flags
-
-
-def paper_lower_bound(cfg: VerifyConfig, method: str, framework: str, abar=None) -> float:
-    """The paper's lower bound (``theory.bounds.lower_bound``) at the configuration, N given."""
-    from theory import bounds
-
-    trh = 1.0
-    if method == "cl-dissimilar":
-        trh = float(np.trace(objectives.transform(cfg.transform, cfg.d, seed=cfg.transform_seed)))
-    return float(
-        bounds.lower_bound(
-            _BOUND_METHOD[method],
-            framework,
-            d=cfg.d,
-            p=cfg.p,
-            abar=abar,
-            n=cfg.n_clients,
-            trH=trh,
-            c_num=cfg.c_num,
-            c_den=cfg.c_den,
-            c_f=cfg.c_f,
-            c_n=cfg.c_n,
-            sign=cfg.sign,
-            fl_term=cfg.fl_term,
-        )
-    )
 
 
 # ---------------------------------------------------------------------------------------------
