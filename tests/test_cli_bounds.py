@@ -22,16 +22,17 @@ def _run_json(capsys, argv):
 
 def test_issue_example_json(capsys):
     out = _run_json(capsys, EXAMPLE)
+    assert set(out) == {"mim", "cl_similar", "cl_dissimilar", "inputs", "warnings"}
     for key in ("mim", "cl_similar", "cl_dissimilar"):
         assert set(out[key]) == {"local", "decl", "fl"}
-    for key in ("lower_bounds", "vacuous", "undefined", "inputs", "warnings"):
-        assert key in out
+        for fw in out[key].values():
+            assert set(fw) == {"lb", "s", "vacuous", "undefined"}
     want = B.sensitivities(d=1e5, p=0.75, abar=5.0)
     for m, fws in want.items():
         for fw, val in fws.items():
-            assert out[m][fw] == pytest.approx(float(val), rel=1e-14)
-            assert out["lower_bounds"][m][fw] == pytest.approx(1 - float(val), rel=1e-14)
-            assert out["vacuous"][m][fw] is False
+            assert out[m][fw]["s"] == pytest.approx(float(val), rel=1e-14)
+            assert out[m][fw]["lb"] == pytest.approx(1 - float(val), rel=1e-14)
+            assert out[m][fw]["vacuous"] is False and out[m][fw]["undefined"] is False
     inputs = out["inputs"]
     assert inputs["n"] == pytest.approx(1e5**0.05, rel=1e-12)
     assert inputs["n_source"] == "C_N*d^(1/20)"
@@ -75,17 +76,51 @@ def test_options_are_passed_through(capsys):
                 sign="-",
                 fl_term="theta",
             )
-            assert out[m][fw] == pytest.approx(float(want), rel=1e-14)
+            assert out[m][fw]["s"] == pytest.approx(float(want), rel=1e-14)
     assert out["inputs"]["n"] == 8.0 and out["inputs"]["n_source"] == "given"
     assert out["warnings"] == []
 
 
 def test_undefined_bounds_are_null_free_and_flagged(capsys):
     out = _run_json(capsys, ["bounds", "--d", "1e4", "--p", "0.5", "--abar", "1", "--sign", "-"])
-    assert out["undefined"]["cl_similar"]["decl"] is True
-    assert out["vacuous"]["cl_similar"]["decl"] is True
+    assert out["cl_similar"]["decl"]["undefined"] is True
+    assert out["cl_similar"]["decl"]["vacuous"] is True
     assert any("cl_similar/decl" in w for w in out["warnings"])
-    assert np.isfinite(out["cl_similar"]["local"])
+    assert np.isfinite(out["cl_similar"]["local"]["s"])
+
+
+def test_abar_only_with_the_decl_bound(capsys):
+    out = _run_json(capsys, ["bounds", "--d", "1e5", "--p", "0.75"])
+    for m in B.METHODS:
+        assert set(out[m]) == {"local", "fl"}
+        assert out[m]["fl"]["s"] == pytest.approx(
+            float(B.sensitivity(m, "fl", d=1e5, p=0.75)), rel=1e-14
+        )
+    assert out["inputs"]["abar"] is None and out["inputs"]["frameworks"] == ["local", "fl"]
+    out = _run_json(
+        capsys, ["bounds", "--d", "1e5", "--p", "0.75", "--abar", "3", "--frameworks", "decl"]
+    )
+    assert all(set(out[m]) == {"decl"} for m in B.METHODS)
+    for argv, field in (
+        (["--frameworks", "decl"], "abar"),
+        (["--abar", "3", "--frameworks", "local,fl"], "abar"),
+        (["--frameworks", "local,dec"], "frameworks"),
+    ):
+        assert main(["bounds", "--d", "1e5", "--p", "0.75", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"error: {field}:" in err
+
+
+def test_csv_one_row_per_method_and_framework(capsys, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "bounds.csv"
+    out = _run_json(capsys, EXAMPLE + ["--csv", str(path)])
+    df = pd.read_csv(path)
+    assert len(df) == 9
+    row = df[(df.method == "mim") & (df.framework == "decl")]
+    assert row["s"].item() == pytest.approx(out["mim"]["decl"]["s"], rel=1e-15)
+    assert row["lb"].item() == pytest.approx(out["mim"]["decl"]["lb"], rel=1e-15)
 
 
 def test_text_table(capsys):
@@ -132,4 +167,4 @@ def test_subprocess_json():
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["mim"]["local"] == pytest.approx(2.6660e-4, rel=5e-4)
+    assert out["mim"]["local"]["s"] == pytest.approx(2.6660e-4, rel=5e-4)

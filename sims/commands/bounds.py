@@ -1,8 +1,12 @@
 """``dssl bounds``: the paper's Track A bounds (Thms 4.2, 4.3 of arXiv 2607.02447) at one point.
 
-Prints the sensitivities s = 1 − LB for MIM, CL similar and CL dissimilar under local training,
-DecL and FL, the lower bounds, which bounds are vacuous or undefined, the resolved inputs and
-warnings when the point lies outside the paper's setting (2 ≤ |Ā| ≤ N).
+Prints, for MIM, CL similar and CL dissimilar under each asked framework (``--frameworks``;
+local and FL by default, DecL too when ``--abar`` is given), the lower bound LB and the
+sensitivity s = 1 − LB and whether the bound is vacuous or undefined, keyed by what it holds:
+``{"mim": {"local": {"lb", "s", "vacuous", "undefined"}, "decl": {...}, "fl": {...}}, ...}``,
+then the resolved inputs and warnings when the point lies outside the paper's setting
+(2 ≤ |Ā| ≤ N). ``--abar`` (|Ā|) enters only the DecL bound: it is required with DecL and
+rejected without it.
 """
 
 from __future__ import annotations
@@ -24,8 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--abar",
         type=_common.real(),
-        required=True,
-        help="average neighbourhood size |A| (incl. self)",
+        default=None,
+        help="average neighbourhood size |A-bar| incl. self (= average degree + 1); only for "
+        "the DecL bound, required when --frameworks includes decl",
+    )
+    parser.add_argument(
+        "--frameworks",
+        default=None,
+        help="comma-separated frameworks among local, decl, fl (default: local,fl, plus decl "
+        "when --abar is given)",
     )
     parser.add_argument(
         "--n", type=_common.real(), default=None, help="N >= 2 (default C_N d^(1/20))"
@@ -57,7 +68,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _frameworks(args) -> tuple:
+    """The asked frameworks; --abar exactly when DecL is asked for."""
+    from theory import _validate as v
+
+    if args.frameworks is None:
+        asked = bounds.FRAMEWORKS if args.abar is not None else ("local", "fl")
+    else:
+        items = [t.strip() for t in str(args.frameworks).split(",")]
+        if not items or any(t not in bounds.FRAMEWORKS for t in items):
+            v.fail(
+                "frameworks",
+                "comma-separated names among " + ", ".join(bounds.FRAMEWORKS),
+                args.frameworks,
+            )
+        asked = tuple(f for f in bounds.FRAMEWORKS if f in items)
+    if "decl" in asked and args.abar is None:
+        v.fail("abar", "given (|A-bar| of the DecL bound) when --frameworks includes decl", None)
+    if "decl" not in asked and args.abar is not None:
+        v.fail(
+            "abar",
+            "omitted unless --frameworks includes decl (only the DecL bound uses it)",
+            args.abar,
+        )
+    return asked
+
+
 def run(args: argparse.Namespace) -> dict:
+    asked = _frameworks(args)
     constants = {"c_num": args.c_num, "c_den": args.c_den, "c_f": args.c_f, "c_n": args.c_n}
     res = bounds.evaluate(
         d=args.d,
@@ -70,25 +108,28 @@ def run(args: argparse.Namespace) -> dict:
         fl_term=args.fl_term,
     )
 
-    def plain(tree, cast):
-        return {m: {f: cast(np.asarray(x)) for f, x in fw.items()} for m, fw in tree.items()}
-
     warnings = bounds.configuration_warnings(d=args.d, abar=args.abar, n=args.n, c_n=args.c_n)
-    for m, fw in res["undefined"].items():
-        for f, flag in fw.items():
-            if bool(flag):
+    out: dict = {}
+    for m in bounds.METHODS:
+        out[m] = {}
+        for f in asked:
+            undefined = bool(np.asarray(res["undefined"][m][f]))
+            if undefined:
                 warnings.append(f"{m}/{f}: bound undefined (denominator <= 0)")
+            out[m][f] = {
+                "lb": float(np.asarray(res["lower_bound"][m][f])),
+                "s": float(np.asarray(res["sensitivity"][m][f])),
+                "vacuous": bool(np.asarray(res["vacuous"][m][f])),
+                "undefined": undefined,
+            }
     n_val = float(res["n"])
-    out: dict = plain(res["sensitivity"], float)
-    out["lower_bounds"] = plain(res["lower_bound"], float)
-    out["vacuous"] = plain(res["vacuous"], bool)
-    out["undefined"] = plain(res["undefined"], bool)
     out["inputs"] = {
         "d": args.d,
         "p": args.p,
         "abar": args.abar,
         "n": n_val,
         "n_source": "given" if args.n is not None else "C_N*d^(1/20)",
+        "frameworks": list(asked),
         "trH": args.trH,
         "constants": constants,
         "sign": args.sign,
@@ -103,18 +144,19 @@ def run(args: argparse.Namespace) -> dict:
 
 def format_text(result: dict) -> str:
     inp = result["inputs"]
+    abar = "n/a" if inp["abar"] is None else f"{inp['abar']:g}"
     lines = [
-        f"Track A bounds (paper as written): d={inp['d']:g} p={inp['p']:g} |A|={inp['abar']:g} "
+        f"Track A bounds (paper as written): d={inp['d']:g} p={inp['p']:g} |A|={abar} "
         f"N={inp['n']:.4g} ({inp['n_source']}) trH={inp['trH']:g} sign={inp['sign']} "
         f"fl_term={inp['fl_term']}",
         f"{'method':<15}{'framework':<10}{'sensitivity':>14}{'lower bound':>14}  status",
     ]
     for m in bounds.METHODS:
-        for f in bounds.FRAMEWORKS:
-            s, lb = result[m][f], result["lower_bounds"][m][f]
-            if result["undefined"][m][f]:
+        for f, b in result[m].items():
+            s, lb = b["s"], b["lb"]
+            if b["undefined"]:
                 status = "undefined"
-            elif result["vacuous"][m][f]:
+            elif b["vacuous"]:
                 status = "vacuous"
             else:
                 status = "informative"
