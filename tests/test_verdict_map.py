@@ -238,7 +238,11 @@ def test_cli_map_writes_files(tmp_path, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["map"]
     data = json.loads((tmp_path / "verdict_map.json").read_text())
-    assert data["finding"] == out["finding"]
+    assert data["finding"] == out["finding"] == vm.finding_paragraph(data)
+    assert "cells" not in data and out["cells"] == data["n_cells"]
+    cells = vm.decode_cells(json.loads((tmp_path / "verdict_cells.json").read_text()))
+    assert len(cells) == data["n_cells"]
+    assert _counts_from_cells(cells) == _counts_from_map(data)
     assert (tmp_path / "verdict_map.png").stat().st_size > 0
     assert (tmp_path / "verdict_finding.md").read_text().strip() == out["finding"]
 

@@ -6,7 +6,9 @@ linear model (holds / violated / degenerate / not-unique, under every reading); 
 Rules: docs/verdict_rules.md.
 
 ``--map`` writes the verdict map instead (:mod:`sims.verdict_map`: every claim × reading ×
-configuration, ``verdict_map.json`` and ``verdict_map.png`` under ``--out``); ``--atlas`` adds
+configuration; under ``--out`` the compact ``verdict_map.json``, every cell's words in
+``verdict_cells.json``, ``verdict_map.png`` and ``verdict_finding.md``, each drawn from the
+compact map); ``--atlas`` adds
 the graph atlas study (:mod:`theory.atlas`, ``atlas.json`` and ``verdict_worst_pair.png``).
 """
 
@@ -113,11 +115,13 @@ def _run_map(args) -> dict:
 
         v.fail("out", "a folder", str(out))
     out.mkdir(parents=True, exist_ok=True)
-    result = vm.compute_map(cfg, workers=args.workers)
+    full = vm.compute_map(cfg, workers=args.workers)
+    result = vm.compact_map(full)
     files = [
         write_json(out / "verdict_map.json", result),
+        write_json(out / "verdict_cells.json", vm.encode_cells(full)),
         savefig(fv.make_verdict_map_figure(result), out / "verdict_map.png"),
-        write_text(out / "verdict_finding.md", result["finding"] + "\n"),
+        write_text(out / "verdict_finding.md", vm.finding_paragraph(result) + "\n"),
     ]
     if args.atlas:
         from theory.atlas import AtlasConfig, atlas_study
@@ -135,7 +139,7 @@ def _run_map(args) -> dict:
         "files": [str(f) for f in files],
         "rows": rows,
         "finding": result["finding"],
-        "cells": len(result["cells"]),
+        "cells": result["n_cells"],
         "seconds": result["seconds"],
     }
 
