@@ -412,9 +412,9 @@ GLOSSARY: dict[str, Term] = {
         "bounds",
     ),
     "lower_bound": _t("the paper's lower bound LB on min RV", "<= 1", "Thms 4.2/4.3", _EVIDENCE),
-    "lower_bounds": _t(
-        "the paper's lower bounds LB, by method and framework (old layout)",
-        "object",
+    "frameworks": _t(
+        "the frameworks whose bounds were asked for (--frameworks; decl needs --abar)",
+        "list of local, decl, fl",
         "Thms 4.2/4.3",
         "bounds",
     ),
