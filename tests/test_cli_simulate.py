@@ -62,7 +62,9 @@ def test_json_keys_and_trace(capsys):
     assert len(result["global_rv"]) == 8  # c = 2N
     assert len(result["trace"]["consensus_distance"]) == 3
     assert result["config"]["graph"] == "ring" and 0 <= result["probe_accuracy"] <= 1
-    assert out.err == ""  # no progress bar with --json
+    # no progress bar with --json; 3 rounds do not converge: one warning line naming both checks
+    assert out.err.startswith("dssl simulate: warning: not converged: ")
+    assert out.err.count("\n") == 1 and "\r" not in out.err
 
 
 def test_fl_population_text_output_and_progress_bar(capsys):
@@ -85,6 +87,42 @@ def test_fl_population_text_output_and_progress_bar(capsys):
     assert code == 0
     assert "principal_angle_to_exact" in out.out
     assert "rounds" in out.err  # tqdm on stderr
+    # the whole configuration comes first in text mode
+    head = out.out.splitlines()[0]
+    assert head.startswith("config.method") and "cl" in head
+    for key in ("config.framework", "config.d", "config.lr", "config.rounds", "config.seed"):
+        assert key in out.out
+
+
+def test_not_converged_warning_thresholds(capsys):
+    from sims.commands.simulate import _warn_not_converged
+    from sims.glossary import ANGLE_WARN_RAD, LOSS_GAP_WARN
+
+    ok = {"principal_angle_to_exact": ANGLE_WARN_RAD / 2, "loss": -0.99, "optimal_loss": -1.0}
+    _warn_not_converged(ok)
+    assert capsys.readouterr().err == ""
+    bad = dict(ok, principal_angle_to_exact=ANGLE_WARN_RAD * 2)
+    _warn_not_converged(bad)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "principal angle" in err and "loss gap" not in err
+    bad = dict(ok, loss=-1.0 + 2 * LOSS_GAP_WARN)
+    _warn_not_converged(bad)
+    err = capsys.readouterr().err
+    assert "loss gap" in err and "principal angle" not in err
+
+
+def test_csv_writes_the_per_round_trace(capsys, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "trace.csv"
+    code, out = _run(capsys, ["simulate", "--json", "--csv", str(path)] + SMALL)
+    assert code == 0
+    result = json.loads(out.out)
+    df = pd.read_csv(path)
+    assert df["round"].tolist() == [0, 1, 2]
+    assert df["consensus_distance"].tolist() == pytest.approx(
+        result["trace"]["consensus_distance"], rel=1e-15
+    )
 
 
 @pytest.mark.parametrize(

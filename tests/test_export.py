@@ -341,3 +341,38 @@ def test_one_line_errors(tmp_path):
         ex.check_csv_path("  ")
     with pytest.raises(ValueError, match="obj"):
         ex.to_dataframe({"records": [{"x": 1}]}, kind="exact_vs_d")
+
+
+def test_cli_csv_of_topology_exact_and_verify(capsys, tmp_path):
+    from sims import glossary as g
+
+    path = tmp_path / "topology.csv"
+    topo = _cli(capsys, ["topology", "--json", "--graph", "star", "--n", "5", "--csv", str(path)])
+    df = pd.read_csv(path)
+    assert len(df) == 5
+    assert df["objective_weights"].tolist() == pytest.approx(topo["objective_weights"], rel=1e-15)
+    assert all(g.describe(col, "topology") is not None for col in df.columns)
+
+    path = tmp_path / "exact.csv"
+    exa = _cli(capsys, ["exact", "--json", "--d", "40", "--csv", str(path)])
+    df = pd.read_csv(path)
+    assert df["optimum"].tolist()[0] == "local1" and len(df) == 8
+    assert df["s_c_max"][4] == pytest.approx(exa["fl"]["s_c"][1], rel=1e-15)
+    assert all(g.describe(col, "exact") is not None for col in df.columns)
+
+    path = tmp_path / "claims.csv"
+    argv = ["verify", "--json", "--d", "400", "--d-sweep", "400", "--claims", "eq17,thm4.2.fl"]
+    ver = _cli(capsys, argv + ["--csv", str(path)])
+    df = pd.read_csv(path)
+    assert df["id"].tolist() == ["eq17", "thm4.2.fl"]
+    assert df["track_b"].tolist() == [r["track_b"] for r in ver["claims"]]
+
+
+def test_cli_csv_bad_path_is_one_line_exit_2(capsys, tmp_path):
+    from sims.cli import main
+
+    (tmp_path / "f").write_text("x")
+    for bad in (tmp_path / "f" / "t.csv", tmp_path):
+        assert main(["topology", "--n", "4", "--csv", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "error: csv: must be" in err

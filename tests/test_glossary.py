@@ -206,3 +206,21 @@ def test_bad_arguments_are_one_line_errors():
     with pytest.raises(ValueError, match="key"):
         g.describe(3)
     assert g.unknown_keys([{"p": np.float64(1.0)}]) == []
+
+
+@pytest.mark.parametrize("command", sorted(g.HELP_GROUPS))
+def test_help_ends_with_the_glossary(capsys, command):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "output keys (--json" in out
+
+
+def test_help_states_the_defaults_and_why(capsys):
+    assert main(["simulate", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "d = 64" in text and "d = 400 of exact/verify" in text
+    assert f"{g.ANGLE_WARN_RAD} rad" in text and f"{g.LOSS_GAP_WARN} x |optimal_loss|" in text
+    assert "--rounds ROUNDS default: 300" in text
+    for command in ("exact", "verify"):
+        assert main([command, "--help"]) == 0
+        assert "d = 400" in " ".join(capsys.readouterr().out.split())

@@ -430,13 +430,39 @@ def _run(args) -> dict:
             mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))
         ).tolist(),
     }
-    if args.trace:
+    if not interrupted:  # an interrupted run is partial by choice: no convergence verdict
+        _warn_not_converged(result)
+    if args.trace or getattr(args, "csv", None) is not None:
         result["trace"] = {
             k: np.asarray(val).tolist()
             for k, val in trace.items()
             if k not in ("local_iterates", "local_grads")
         }
     return result
+
+
+def _warn_not_converged(result: dict) -> None:
+    """One stderr line when training has not converged: principal angle to the Track B
+    optimum above ``sims.glossary.ANGLE_WARN_RAD`` or loss gap above
+    ``LOSS_GAP_WARN``·|optimal_loss|."""
+    import math
+
+    from sims.glossary import ANGLE_WARN_RAD, LOSS_GAP_WARN
+
+    angle = float(result["principal_angle_to_exact"])
+    gap = float(result["loss"]) - float(result["optimal_loss"])
+    gap_tol = LOSS_GAP_WARN * abs(float(result["optimal_loss"]))
+    reasons = []
+    if math.isfinite(angle) and angle > ANGLE_WARN_RAD:
+        reasons.append(f"principal angle to the exact optimum {angle:.3g} rad > {ANGLE_WARN_RAD}")
+    if math.isfinite(gap) and gap > gap_tol:
+        reasons.append(f"loss gap {gap:.3g} > {LOSS_GAP_WARN} x |optimal_loss| = {gap_tol:.3g}")
+    if reasons:
+        sys.stderr.write(
+            "dssl simulate: warning: not converged: "
+            + "; ".join(reasons)
+            + " (more --rounds or a larger --lr may help)\n"
+        )
 
 
 def _alignment(W, x, method: str, p: float, H, *, key) -> np.ndarray:
@@ -505,11 +531,26 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
     stats = jax.jit(target_stats)(problem.targets)
     compiled: dict = {}
 
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
+
+    def tick():
+        bar.update(1)
+
+    def one_round(carry, p, st):
+        out = engine.round_step(carry, p, st)
+        if bar is not None:  # the bar advances per round, from inside the jitted chunk
+            jax.debug.callback(tick)
+        return out
+
     def scan_fn(k):
         if k not in compiled:
             compiled[k] = jax.jit(
                 lambda s, p, st: jax.lax.scan(
-                    lambda carry, _: engine.round_step(carry, p, st), s, None, length=k
+                    lambda carry, _: one_round(carry, p, st), s, None, length=k
                 )
             )
         return compiled[k]
@@ -518,11 +559,6 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
     traces = []
     done = 0
     interrupted = False
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
     try:
         with _StopFlag() as flag:
             while done < config.rounds:
@@ -535,8 +571,9 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
                 state = new_state
                 traces.append(tr)
                 done += k
-                if bar is not None:
-                    bar.update(k)
+                if bar is not None:  # every tick of the chunk has run: show the exact count
+                    bar.n = done
+                    bar.refresh()
                 if bool(np.asarray(tr["diverged"]).any()):
                     break  # the state is frozen at the last finite round from here on
             interrupted = interrupted or (flag.stop and done < config.rounds)
@@ -562,7 +599,8 @@ def format_text(result: dict) -> str:
         "alignment",
         "uniformity_inter_mean",
     )
-    lines = [f"{k:28s} {result[k]}" for k in keys]
+    lines = [f"{'config.' + k:28s} {val}" for k, val in result["config"].items()]
+    lines += [f"{k:28s} {result[k]}" for k in keys]
     if result.get("interrupted"):
         done, total = result.get("rounds_done"), result["config"]["rounds"]
         lines.insert(0, f"{'interrupted':28s} True (results after round {done} of {total})")
