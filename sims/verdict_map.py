@@ -183,7 +183,7 @@ def _describe(cells: list[dict], word: str) -> str:
     """Where ``word`` occurs in a row, in the fewest reading values (rule R8)."""
     hit = [c for c in cells if c["track_b"] == word]
     best = None
-    for dim in {k for c in cells for k in _keys(c)}:
+    for dim in sorted({k for c in cells for k in _keys(c)}):
         all_vals = {_keys(c).get(dim) for c in cells}
         vals = {_keys(c).get(dim) for c in hit}
         if None in vals or len(vals) >= len(all_vals):

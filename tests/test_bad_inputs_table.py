@@ -182,6 +182,11 @@ CLI = [
     (["bounds", "--p", "0.75", "--abar", "4"], "--d"),
     # exact (sims/commands/exact.py)
     (["exact", "--method", "nope"], "method"),
+    (["exact", "--mixing-file", "{mix:nonsquare}"], "mixing-file"),
+    (["exact", "--mixing-file", "{mix:notstochastic}"], "mixing-file"),
+    (["exact", "--mixing-file", "{mix:disconnected}"], "mixing-file"),
+    (["exact", "--mixing-file", "{mix:n5}"], "mixing-file"),
+    (["exact", "--mixing-file", "{mix:good}", "--rows", "3"], "rows"),
     (["exact", "--d", "4", "--n-clients", "4"], "d"),
     (["exact", "--c", "0"], "c"),
     (["exact", "--p", "0"], "p"),
@@ -229,11 +234,7 @@ CLI = [
 ]
 
 #: Rows of commands owned elsewhere that fail today (reported to the integrator), by argv.
-XFAIL = {
-    ("verify", "--claims", ",,,"): "verify.py: an empty claim list must be an error",
-    ("verify", "--c-num", "nan"): "verify.py parses floats with type=float (NaN accepted)",
-    ("verify", "--graph", "ring", "--rows", "3"): "verify.py: call _common.graph_kwargs",
-}
+XFAIL: dict = {}  # every row behaves
 
 
 def _mixing_files(tmp) -> dict:

@@ -202,3 +202,19 @@ def test_finite_sample_seeds_path(capsys):
         assert 0.0 <= res[key]["fraction_meeting_bound"] <= 1.0
     code = main(["exact", "--json", "--sample-seeds", "2"])
     assert code == 2 and "samples" in capsys.readouterr().err
+
+
+def test_mixing_file_gives_the_same_optimum_as_the_graph_it_encodes(capsys, tmp_path):
+    """--mixing-file with the uniform ring matrix equals --graph ring --mixing uniform."""
+    from theory import topology
+
+    W = topology.mixing_matrix("uniform", topology.make_graph("ring", 4))
+    path = tmp_path / "w.npy"
+    np.save(path, np.asarray(W))
+    code_g, from_graph, err_g = _run(capsys, "--method", "mim", "--d", "400", "--graph", "ring")
+    code_f, from_file, err_f = _run(
+        capsys, "--method", "mim", "--d", "400", "--mixing-file", str(path)
+    )
+    assert (code_g, code_f) == (0, 0), (err_g, err_f)
+    assert from_file["decl"] == from_graph["decl"]
+    assert from_file["fl"] == from_graph["fl"]

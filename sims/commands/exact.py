@@ -66,6 +66,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--transform-seed", type=int, default=0, help="seed of a random H")
     _common.add_graph_arguments(parser, graph="ring")
     parser.add_argument("--mixing", default="uniform", help="DecL mixing rule")
+    _common.add_mixing_file_argument(parser)
     parser.add_argument(
         "--samples",
         type=int,
@@ -82,12 +83,20 @@ def add_arguments(parser) -> None:
 
 
 def _graph_weights(args, n: int) -> dict:
-    """π (Eq. 1 column sums / N), stationary π and |Ā| of the requested graph and mixing."""
-    adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args))
-    if not topology.is_connected(adjacency):
-        v.fail("graph", "connected (DecL needs a connected graph)", args.graph)
-    sizes = np.ones(n) if args.mixing == "data_size" else None  # equal |D_i| (paper §3.2)
-    W = topology.mixing_matrix(args.mixing, adjacency, sizes=sizes)
+    """π (Eq. 1 column sums / N), stationary π and |Ā| of the requested graph and mixing, or of
+    the matrix of ``--mixing-file`` (its support is the graph: A_i = {j : W_ij > 0} ∪ {i})."""
+    W = _common.mixing_from_args(args, n)
+    if W is not None:
+        _common.check_graph_flags(args, None)
+        adjacency = (W > 0).astype(np.float64)
+        adjacency = np.maximum(adjacency, adjacency.T)  # |A_i| counts neighbours either way
+        np.fill_diagonal(adjacency, 0.0)
+    else:
+        adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args))
+        if not topology.is_connected(adjacency):
+            v.fail("graph", "connected (DecL needs a connected graph)", args.graph)
+        sizes = np.ones(n) if args.mixing == "data_size" else None  # equal |D_i| (paper §3.2)
+        W = topology.mixing_matrix(args.mixing, adjacency, sizes=sizes)
     return {
         "pi": np.asarray(spectral.objective_weights(W)),
         "stationary": np.asarray(spectral.stationary_weights(W)),

@@ -34,10 +34,24 @@ def add_arguments(parser) -> None:
         default="400,1000000,1000000000000",
         help="dimensions at which Thm 4.4 is also reported (a limit d -> oo; any d is cheap)",
     )
-    parser.add_argument("--c-num", type=float, default=1.0, help="numerator O(.) constant")
-    parser.add_argument("--c-den", type=float, default=1.0, help="denominator O(.) constant")
-    parser.add_argument("--c-f", type=float, default=1.0, help="Θ(d^7/20) constant (theta mode)")
-    parser.add_argument("--c-n", type=float, default=1.0, help="N = C_N d^(1/20) constant")
+    parser.add_argument(
+        "--c-num", type=_common.real(0.0, lo_open=True), default=1.0, help="numerator O(.) constant"
+    )
+    parser.add_argument(
+        "--c-den",
+        type=_common.real(0.0, lo_open=True),
+        default=1.0,
+        help="denominator O(.) constant",
+    )
+    parser.add_argument(
+        "--c-f",
+        type=_common.real(0.0, lo_open=True),
+        default=1.0,
+        help="Θ(d^7/20) constant (theta mode)",
+    )
+    parser.add_argument(
+        "--c-n", type=_common.real(0.0, lo_open=True), default=1.0, help="N = C_N d^(1/20) constant"
+    )
     parser.add_argument("--sign", default="+", choices=("+", "-"), help="± O in Eqs. 63-64")
     parser.add_argument("--fl-term", default="eq37", choices=("eq37", "theta"))
     parser.add_argument(
@@ -73,6 +87,7 @@ def _ints(text: str, field: str) -> tuple:
 
 
 def config_from_args(args) -> cl.VerifyConfig:
+    _common.check_graph_flags(args, args.graph)
     return cl.VerifyConfig(
         d=args.d,
         n_clients=args.n_clients,
@@ -148,7 +163,11 @@ def run(args) -> dict:
     if args.map:
         return _run_map(args)
     cfg = config_from_args(args)
-    ids = tuple(t.strip() for t in args.claims.split(",") if t.strip())
+    ids = tuple(t.strip() for t in args.claims.split(","))
+    if not ids or any(not t for t in ids):
+        from theory import _validate as v
+
+        v.fail("claims", "comma-separated claim ids: " + ", ".join(cl.CLAIM_IDS), args.claims)
     track_c = None
     if args.simulate != "off":
         from sims.evidence import track_c_evidence
