@@ -28,7 +28,7 @@ def test_cli_verify_json(capsys):
         (["--d", "6"], "d"),
         (["--claims", "thm9"], "claim"),
         (["--d-sweep", "a,b"], "d-sweep"),
-        (["--c-den", "-1"], "c_den"),
+        (["--c-den", "-1"], "c-den"),
         (["--graph", "random_regular"], "degree"),  # under-specified graph
         (["--graph", "erdos_renyi"], "prob"),
         (["--n-clients", "2"], "graph"),  # star needs N >= 3

@@ -69,7 +69,10 @@ def test_simulate_paper_sizes_under_memory_cap(name):
     n = int(argv[argv.index("--n-clients") + 1])
     d = int(argv[argv.index("--d") + 1])
     est = estimate_bytes(n=n, d=d, c=2 * n, m=8000, m_test=2000, dtype="float64")["total"]
-    cap = est + 1.5 * GIB
+    # JAX/XLA's own baseline (runtime, compiled executables, thread arenas) varies by
+    # environment: 0.8 GiB measured standalone, 1.9-2.2 GiB inside the parallel test suite.
+    # The allowance keeps that apart from the data: the N×N×m×m blow-up needed 24 GB.
+    cap = est + 3.0 * GIB
     rc, peak, err = _child_peak_rss(argv)
     assert rc == 0, err[-2000:]
     assert peak < cap, f"peak RSS {peak / GIB:.2f} GiB >= cap {cap / GIB:.2f} GiB"
