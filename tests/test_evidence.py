@@ -189,7 +189,7 @@ def test_injected_models_flip_the_verdicts(runs):
     model = CFG.model()
     paper = objectives.population_targets(model, "mim-paper", p=CFG.p).mean(0)
     exact = objectives.population_targets(model, "mim", p=CFG.p).mean(0)
-    # FL model := the paper's Eq. 17 optimum -> eq17 holds; := the exact optimum -> mismatch
+    # FL model := the paper's Eq. 17 optimum -> eq17 holds; := the exact optimum -> violated
     on_paper = ev.evidence_from_runs(
         _with_models(runs, "mim", "fl", solve.eckart_young_np(paper, model.c))
     )
