@@ -132,3 +132,27 @@ def test_a_savefig_killed_midway_leaves_no_file_under_the_final_name(tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         jsonio.savefig(fig, tmp_path / "f.png")
     assert list(tmp_path.iterdir()) == []  # neither f.png nor a temporary file
+
+
+def test_new_drawing_code_redraws_figures_from_the_cached_results(done, monkeypatch):
+    """A change under sims/figures/ keeps the computed results (no recompute) but draws the
+    figures again; the entry then records the new drawing code and the new file hashes."""
+    out, stages, calls = done
+    before = (out / "count.png").stat().st_mtime_ns
+    (out / "count.png").write_bytes(b"drawn by older drawing code")
+    monkeypatch.setattr(R, "figures_fingerprint", lambda: "another-drawing")
+    assert _cached(out, stages) == {"count": True, "verify": True, "report": False}
+    assert len(calls) == 2  # nothing recomputed
+    png = (out / "count.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and (out / "count.png").stat().st_mtime_ns >= before
+    entry = json.loads(_entry(out, "count").read_text())
+    assert entry["figures_source"] == "another-drawing"
+    assert entry["files"]["count.png"] == jsonio.sha256_file(out / "count.png")
+    assert _cached(out, stages) == {"count": True, "verify": True, "report": False}
+
+
+def test_drawing_code_is_outside_the_compute_fingerprint():
+    rows = R._sources()
+    drawing = {str(rel) for _, rel, is_drawing in rows if is_drawing}
+    assert "sims/figures/style.py" in drawing and "sims/figures/theorems.py" in drawing
+    assert not any(d.startswith(("theory", "sims/stages", "sims/pipeline")) for d in drawing)

@@ -2,12 +2,15 @@
 compute the rest, write every file atomically.
 
 The cache entry of a stage is ``<out>/.cache/<stage>-<hash>.json``, where the hash covers the
-stage name, :data:`CACHE_VERSION`, a fingerprint of the toolkit's source and the JSON form of
-the configuration. The entry stores the results, a SHA-256 of the results, and a SHA-256 of
-every file the stage wrote. It is served only when all of these still match (every file
+stage name, :data:`CACHE_VERSION`, a fingerprint of the toolkit's computing source (everything
+but the drawing code in ``sims/figures/``) and the JSON form of the configuration. The entry
+stores the results, a SHA-256 of the results, a fingerprint of the drawing code, and a SHA-256
+of every file the stage wrote. It is served only when all of these still match (every file
 present, non-empty and with its recorded content); anything else (a 0-byte PNG left by a
-killed write, an emptied or edited JSON, an edited cache entry) recomputes the stage. Files
-are written before their cache entry, each atomically (:mod:`sims.pipeline.jsonio`).
+killed write, an emptied or edited JSON, an edited cache entry) recomputes the stage. When
+only the drawing code changed, the verified results are kept and the figures are drawn again
+from them (a figure is a function of the results alone). Files are written before their cache
+entry, each atomically (:mod:`sims.pipeline.jsonio`).
 """
 
 from __future__ import annotations
@@ -38,26 +41,51 @@ class Interrupted(KeyboardInterrupt):
         self.out = out
 
 
+#: the drawing code, relative to the folder that holds ``sims``: outside the compute fingerprint
+FIGURES_DIR = Path("sims") / "figures"
+
+
+def _digest(paths: Iterable[tuple[Path, Path]]) -> str:
+    digest = hashlib.sha256()
+    for path, rel in paths:
+        digest.update(str(rel).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _sources() -> list[tuple[Path, Path, bool]]:
+    """(path, path relative to the source root, is drawing code) for every ``.py`` file."""
+    import sims
+    import theory
+
+    rows = []
+    for package in (theory, sims):
+        root = Path(package.__file__).resolve().parent
+        for path in sorted(root.rglob("*.py")):
+            rel = path.relative_to(root.parent)
+            rows.append((path, rel, rel.parts[:2] == FIGURES_DIR.parts))
+    return rows
+
+
 @functools.lru_cache(maxsize=1)
 def source_fingerprint() -> str:
-    """SHA-256 (16 hex digits) of every ``.py`` file of ``theory`` and ``sims``: part of each
-    stage's cache key, so a cached result never outlives the code that computed it.
+    """SHA-256 (16 hex digits) of every ``.py`` file of ``theory`` and ``sims`` except the drawing
+    code (``sims/figures/``): part of each stage's cache key, so a cached result never outlives
+    the code that computed it.
 
     The environment variable ``DSSL_SOURCE_FINGERPRINT`` replaces it (e.g. to keep a cache
     while editing comments; the content hashes of the outputs are still checked)."""
     pinned = os.environ.get("DSSL_SOURCE_FINGERPRINT")
     if pinned:
         return pinned
-    import sims
-    import theory
+    return _digest((p, r) for p, r, drawing in _sources() if not drawing)
 
-    digest = hashlib.sha256()
-    for package in (theory, sims):
-        root = Path(package.__file__).resolve().parent
-        for path in sorted(root.rglob("*.py")):
-            digest.update(str(path.relative_to(root.parent)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+
+@functools.lru_cache(maxsize=1)
+def figures_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of the drawing code (``sims/figures/*.py``); a cache entry whose
+    figures were drawn by other drawing code has its figures drawn again from its results."""
+    return _digest((p, r) for p, r, drawing in _sources() if drawing)
 
 
 def config_hash(stage: Stage, fast: bool = False) -> str:
@@ -136,14 +164,17 @@ def load_cache(path: Path, out: Path, stage: Stage, digest: str) -> dict | None:
         return None
     if not isinstance(files, dict) or sorted(files) != sorted(stage.files):
         return None
+    redraw = entry.get("figures_source") != figures_fingerprint()
     for name, recorded in files.items():
+        if redraw and name in stage.figures:
+            continue
         path_f = out / name
         try:
             if path_f.stat().st_size == 0 or jsonio.sha256_file(path_f) != recorded:
                 return None
         except OSError:
             return None
-    return entry
+    return {**entry, "redraw": redraw}
 
 
 def _compute(stage: Stage, cfg, rows: list[dict], out: Path) -> tuple[dict, list[str]]:
@@ -162,6 +193,25 @@ def _compute(stage: Stage, cfg, rows: list[dict], out: Path) -> tuple[dict, list
     return result, files
 
 
+def _write_entry(
+    path: Path, stage: Stage, digest: str, cfg, seconds: float, files, result, out: Path
+) -> None:
+    jsonio.write_json(
+        path,
+        {
+            "stage": stage.name,
+            "config_hash": digest,
+            "version": CACHE_VERSION,
+            "config": cfg.to_json(),
+            "seconds": seconds,
+            "figures_source": figures_fingerprint(),
+            "files": {f: jsonio.sha256_file(out / f) for f in files},
+            "result_sha256": _result_hash(result),
+            "result": result,
+        },
+    )
+
+
 def _run_one(stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bool) -> dict:
     cfg = stage.config(fast)
     digest = config_hash(stage, fast)
@@ -172,24 +222,16 @@ def _run_one(stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bo
     if entry is not None:
         result, seconds, cached = entry["result"], float(entry["seconds"]), True
         files = list(stage.files)
+        if entry["redraw"] and stage.figures:
+            jsonio.write_outputs(out, result, figures=stage.figures)
+        if entry["redraw"]:
+            _write_entry(cache_path, stage, digest, cfg, seconds, files, result, out)
     else:
         t0 = time.perf_counter()
         result, files = _compute(stage, cfg, rows, out)
         seconds, cached = time.perf_counter() - t0, False
         if stage.cache:
-            jsonio.write_json(
-                cache_path,
-                {
-                    "stage": stage.name,
-                    "config_hash": digest,
-                    "version": CACHE_VERSION,
-                    "config": cfg.to_json(),
-                    "seconds": seconds,
-                    "files": {f: jsonio.sha256_file(out / f) for f in files},
-                    "result_sha256": _result_hash(result),
-                    "result": result,
-                },
-            )
+            _write_entry(cache_path, stage, digest, cfg, seconds, files, result, out)
     summary = jsonio.to_jsonable(stage.summarize(result)) if stage.summarize else {}
     return {
         "name": stage.name,

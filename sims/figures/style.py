@@ -1,0 +1,151 @@
+"""One look for every figure: the Okabe–Ito palette, fixed colours per framework and method,
+a configuration footer, legends outside the data, and how exact zeros are drawn.
+
+Every ``make_<name>_figure`` starts with :func:`new_figure` (which applies :data:`RC` for that
+figure only) and ends with :func:`footer`. Colours are keyed by meaning, not by plot order, so
+"FL" is the same colour in every figure:
+
+>>> COLOURS["fl"] == FRAMEWORK_COLOURS["fl"]
+True
+>>> footer_text({"N": 20, "d": 400, "p": 0.5, "seeds": 3})
+'N = 20, d = 400, p = 0.5, seeds = 3'
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
+#: deficiencies; black, orange, sky blue, bluish green, yellow, blue, vermillion, reddish purple
+OKABE_ITO = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+)
+#: the palette for series without a fixed meaning (yellow left out: it is unreadable on white)
+CYCLE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+LINESTYLES = ("-", "--", "-.", ":")
+
+FRAMEWORK_COLOURS = {"local": "#009E73", "decl": "#0072B2", "fl": "#D55E00"}
+METHOD_COLOURS = {
+    "mim": "#0072B2",
+    "mim-paper": "#56B4E9",
+    "mim-independent": "#000000",
+    "mim-recon": "#CC79A7",
+    "cl": "#E69F00",
+    "cl-dissimilar": "#D55E00",
+    "mar": "#009E73",
+    "ssd": "#CC79A7",
+}
+#: one lookup for both (framework and method names do not collide)
+COLOURS = {**METHOD_COLOURS, **FRAMEWORK_COLOURS}
+FRAMEWORK_LABELS = {"local": "local", "decl": "DecL", "fl": "FL"}
+
+#: the per-figure style (applied by :func:`new_figure` through ``plt.rc_context``)
+RC = {
+    "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "figure.titlesize": 11,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "font.family": "DejaVu Sans",
+}
+
+
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float = 6.4,
+    height: float = 4.0,
+    title: str | None = None,
+    **subplots_kw,
+):
+    """``(fig, axes)`` in the house style, with ``title`` (what the figure shows) as suptitle.
+
+    ``width``/``height`` are per panel, in inches. Room is left at the bottom for the footer.
+    """
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(
+            nrows,
+            ncols,
+            figsize=(width * ncols, height * nrows + 0.35),
+            squeeze=False,
+            **subplots_kw,
+        )
+        for ax in axes.flat:
+            ax.set_prop_cycle(RC["axes.prop_cycle"])
+            ax.grid(True, alpha=RC["grid.alpha"], lw=RC["grid.linewidth"])
+            ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=RC["figure.titlesize"])
+    axes = axes[0, 0] if nrows == ncols == 1 else (axes[0] if nrows == 1 else axes)
+    return fig, axes
+
+
+def footer_text(config: dict) -> str:
+    """``"key = value, ..."`` for the footer, in the order given (``None`` values left out)."""
+    return ", ".join(
+        f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+        for k, v in config.items()
+        if v is not None
+    )
+
+
+def footer(fig, config: dict | str, note: str = "") -> None:
+    """Write the configuration (``dict`` or preformatted text) and an optional note in small grey
+    type at the bottom left, and lay the figure out around it."""
+    text = config if isinstance(config, str) else footer_text(config)
+    if note:
+        text = f"{text}\n{note}" if text else note
+    lines = text.count("\n") + 1
+    fig.text(0.01, 0.005, text, fontsize=7, color="#444444", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.025 + 0.022 * lines, 1, 1))
+
+
+def legend_outside(ax, *, loc: str = "right", **kw):
+    """A legend beside (``"right"``) or below (``"below"``) the axes, never over the data."""
+    if loc == "below":
+        return ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=kw.pop("ncol", 3), **kw
+        )
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
+
+
+def mark_zero(ax, x, *, floor: float, colour: str = "#444444", label: str | None = None):
+    """Draw exact zeros (values that are 0 to the computation's tolerance) on a log axis as
+    open triangles pointing down, on the axis floor, so they read as "0", not as a small value.
+    """
+    if len(x) == 0:
+        return None
+    return ax.scatter(
+        x,
+        [floor] * len(x),
+        marker="v",
+        facecolors="none",
+        edgecolors=colour,
+        s=28,
+        zorder=3,
+        clip_on=False,
+        label=label,
+    )
