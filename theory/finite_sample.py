@@ -30,10 +30,16 @@ For every weighting (each local client, FL, each DecL π) the top-c eigenpairs o
 are found from the block Krylov space span{Q₀, TQ₀, …, T^q Q₀}, Q₀ = [E_K, Gaussian columns]
 (b = |K| + ``oversample`` columns), with full re-orthogonalisation and a Rayleigh–Ritz step;
 the Krylov space is shift invariant, so the top *algebraic* eigenvalues come out directly
-(the hollow MIM target has large negative eigenvalues). The residual R = TV − VΘ of the Ritz
-pairs is computed from the stored products (no extra pass); ``subspace_bound`` = ‖R‖_F /
-(θ_c − θ_{c+1}) bounds sin∠ between the computed and the exact top-c space (Davis–Kahan,
-with the Ritz gap) and each RV is then accurate to 2·subspace_bound.
+(the hollow MIM target has large negative eigenvalues). Dissimilar CL under a dense rotation of
+all d axes (``H="rotation-full"``: ``theory.structured.ImplicitOrthogonal``, a DCT with random
+signs, O(d log d) per column, never formed) uses the same solver with H E_K added to the start
+block. Eq. (3) (``"mim-recon"``) is reduced-rank regression: Krylov on Σ_vu Σ_uu⁻¹ Σ_uv with
+every Σ_uu⁻¹ by preconditioned conjugate gradients (:func:`_recon_optima`).
+
+The residual R = TV − VΘ of the Ritz pairs is computed from the stored products (no extra
+pass); ``subspace_bound`` = ‖R‖_F / (θ_c − θ_{c+1}) bounds sin∠ between the computed and the
+exact top-c space (Davis–Kahan, with the Ritz gap) and each RV is then accurate to
+2·subspace_bound.
 
 Seeds
 -----
@@ -57,12 +63,18 @@ from theory.datamodel import DataModel, rare_axes
 from theory.structured import (
     EPS,
     TIE_K,
+    ImplicitOrthogonal,
     StructuredTransform,
     signal_coords,
     structured_transform,
 )
 
-METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent")
+METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
+#: ``H`` of ``"cl-dissimilar"`` that rotates all d coordinates (matrix-free, never formed)
+FULL_ROTATION = "rotation-full"
+#: relative residual at which the conjugate-gradient solves with Σ_uu stop (``"mim-recon"``)
+CG_TOL = 1e-8
+CG_MAX_ITER = 400
 DATA_STREAM = 0
 PROBE_STREAM = 6
 BOUND_METHOD = {
@@ -71,6 +83,7 @@ BOUND_METHOD = {
     "mim": "mim",
     "mim-paper": "mim",
     "mim-independent": "mim",
+    "mim-recon": "mim",
 }
 
 
@@ -206,9 +219,28 @@ def client_statistic(model: DataModel, client: int, m: int, seed: int) -> Client
     return ClientStatistic(R, G1, chunks, rows, n_cols, signal_coords(model), float(model.mu), m)
 
 
-def _transform(model: DataModel, H) -> StructuredTransform:
-    t = structured_transform(H, model)
-    return t
+def _transform(model: DataModel, H) -> StructuredTransform | ImplicitOrthogonal:
+    """The transform of ``"cl-dissimilar"``: a structure-keeping block transform
+    (``theory.structured.structured_transform``), or a dense rotation of all d coordinates
+    (``FULL_ROTATION`` or an :class:`~theory.structured.ImplicitOrthogonal` of dimension d),
+    applied matrix-free in O(d log d) per column."""
+    if isinstance(H, ImplicitOrthogonal):
+        if H.d != model.d:
+            v.fail("H", f"an ImplicitOrthogonal of dimension d={model.d}", f"d={H.d}")
+        return H
+    if isinstance(H, str) and H == FULL_ROTATION:
+        return ImplicitOrthogonal(model.d, 0)
+    return structured_transform(H, model)
+
+
+def _trace_h(t, c: int) -> float:
+    """tr(P_c H_sym P_c) over e_1..e_c (the tr(H) of Assumption A.9's reading)."""
+    if isinstance(t, ImplicitOrthogonal):
+        Ec = np.zeros((t.d, c))
+        Ec[np.arange(c), np.arange(c)] = 1.0
+        return float(np.trace(Ec.T @ t.apply(Ec)))
+    pos = {cc: j for j, cc in enumerate(t.coords)}
+    return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
 
 
 def _apply_target(stat: ClientStatistic, V, method: str, p: float, t, diag) -> np.ndarray:
@@ -221,6 +253,8 @@ def _apply_target(stat: ClientStatistic, V, method: str, p: float, t, diag) -> n
         return kappa * stat.apply(V)
     if method == "mim-paper":
         return 2.0 * kappa * diag[:, None] * V
+    if isinstance(t, ImplicitOrthogonal):  # dense rotation of all d axes, matrix-free
+        return 0.5 * (t.apply(stat.apply(V)) + stat.apply(t.apply(V, transpose=True)))
     # cl-dissimilar: ½(H S V + S Hᵀ V), H = αI + E G Eᵀ
     K = list(t.coords)
 
@@ -305,6 +339,98 @@ def _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags):
     return out
 
 
+def _cg_solve(apply_b, Y: np.ndarray, precond: np.ndarray) -> tuple[np.ndarray, int]:
+    """B⁻¹ Y column by column (vectorised conjugate gradients, Jacobi preconditioner), B
+    symmetric positive definite; stops at ‖r_j‖ ≤ CG_TOL·‖y_j‖ for every column."""
+    X = np.zeros_like(Y)
+    R = Y.copy()
+    target = CG_TOL * np.linalg.norm(Y, axis=0)
+    Z = R / precond[:, None]
+    P = Z.copy()
+    rz = np.sum(R * Z, axis=0)
+    for it in range(1, CG_MAX_ITER + 1):
+        BP = apply_b(P)
+        den = np.sum(P * BP, axis=0)
+        alpha = np.divide(rz, den, out=np.zeros_like(rz), where=den > 0)
+        X += alpha * P
+        R -= alpha * BP
+        if np.all(np.linalg.norm(R, axis=0) <= target):
+            return X, it
+        Z = R / precond[:, None]
+        rz_new = np.sum(R * Z, axis=0)
+        beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
+        P = Z + beta * P
+        rz = rz_new
+    return X, CG_MAX_ITER
+
+
+def _recon_optima(stats, weight_sets, p, c, steps, start, diags):
+    """Eq. (3) reduced-rank regression on the finite sample, matrix-free, per weighting w.
+
+    With S_w = Σ_i w_i S_i and its diagonal D_w: Σ_uu = (1−p)² S_w + κ D_w (positive definite:
+    ≥ κ D_w), Σ_vu = κ (S_w − D_w) (``theory.objectives.recon_moments``; the mask expectation
+    is exact). The encoder row space is span(Σ_uu⁻¹ Σ_uv U_c), U_c the top-c eigenvectors of
+    T = Σ_vu Σ_uu⁻¹ Σ_uv (``theory.solve.recon_optimum``): block Krylov with Rayleigh–Ritz on T
+    (T is PSD, its top eigenvalues are the largest in magnitude), every Σ_uu⁻¹ by conjugate
+    gradients (:func:`_cg_solve`, preconditioner (1−p)·D_w)."""
+    kappa = p * (1.0 - p)
+    out = {}
+    for name, w in weight_sets.items():
+        users = [i for i in range(len(stats)) if w[i] != 0.0]
+        dw = sum(w[i] * diags[i] for i in users)
+
+        def s_apply(V, users=users, w=w):
+            return sum(w[i] * stats[i].apply(V) for i in users)
+
+        def b_apply(V, dw=dw):
+            return (1.0 - p) ** 2 * s_apply(V) + kappa * dw[:, None] * V
+
+        def a_apply(V, dw=dw):
+            return kappa * (s_apply(V) - dw[:, None] * V)
+
+        precond = (1.0 - p) * dw
+        cg_iters = [0]
+
+        def t_apply(V, precond=precond, cg_iters=cg_iters):
+            Y, it = _cg_solve(b_apply, a_apply(V), precond)
+            cg_iters[0] = max(cg_iters[0], it)
+            return a_apply(Y)
+
+        blocks, products = [start], []
+        for step in range(steps + 1):
+            products.append(t_apply(blocks[step]))
+            if step < steps:
+                nxt = _orth_against(products[step], blocks)
+                if nxt.shape[1] == 0:
+                    break
+                blocks.append(nxt)
+        Q = np.concatenate(blocks[: len(products)], axis=1)
+        TQ = np.concatenate(products, axis=1)
+        Hm = Q.T @ TQ
+        theta, U = np.linalg.eigh(0.5 * (Hm + Hm.T))
+        theta, U = theta[::-1], U[:, ::-1]
+        Vr = Q @ U[:, :c]
+        Res = TQ @ U[:, :c] - Vr * theta[:c]
+        scale = float(np.max(np.abs(theta)))
+        tol = TIE_K * Q.shape[0] * EPS * scale + np.linalg.norm(Res, axis=0)
+        keep = theta[:c] > tol
+        Z, it = _cg_solve(b_apply, a_apply(Vr[:, keep]), precond)  # Σ_uu⁻¹ Σ_uv U_c
+        cg_iters[0] = max(cg_iters[0], it)
+        if Z.shape[1]:
+            u, sv, _ = np.linalg.svd(Z, full_matrices=False)
+            Z = u[:, sv > 1e-9 * sv[0]] if sv[0] > 0 else u[:, :0]
+        gap = theta[c - 1] - theta[c] if theta.size > c else np.inf
+        out[name] = {
+            "ritz": theta[: c + 1],
+            "vectors": Z,
+            "rank": int(keep.sum()),
+            "residual": float(np.linalg.norm(Res) / max(scale, 1e-300)),
+            "subspace_bound": float(np.linalg.norm(Res) / gap) if gap > 0 else np.inf,
+            "cg_iterations": cg_iters[0],
+        }
+    return out
+
+
 def _diagonal_optima(diags, weight_sets, p, c):
     """Exact optima of the diagonal Eq. (17) target 2κ Σ_i w_i diag(S_i): the top-c axes."""
     out = {}
@@ -356,10 +482,12 @@ def track_b_samples(
 
     Args:
       model: data model (d up to ~1e4: O(N d²) memory in float32).
-      method: one of ``METHODS`` (``"mim-recon"`` is not available on finite samples here).
+      method: one of ``METHODS``; ``"mim-recon"`` is Eq. (3) (:func:`_recon_optima`).
       beta: M = round(d^β) (β ≥ 1 in the paper); m: explicit M (overrides β).
       seeds: a number of seeds (0..n−1) or the list of seeds.
-      p: mask ratio; H: structured transform for ``"cl-dissimilar"``.
+      p: mask ratio; H: transform of ``"cl-dissimilar"``: a structured block transform
+        (``theory.structured.STRUCTURED_TRANSFORMS``) or ``"rotation-full"`` /
+        an ``ImplicitOrthogonal`` (a dense rotation of all d axes, matrix-free).
       decl: name → π (N weights) of the DecL objectives to solve (e.g. Eq. 1 weights).
       abar: name → |Ā| of those graphs (for the DecL bound); missing → bound not evaluated.
       steps, oversample: Krylov steps q and extra start columns.
@@ -369,7 +497,9 @@ def track_b_samples(
       dict with ``config`` and, per framework key (``local`` stacked over clients, ``fl``,
       every DecL name): per-seed arrays ``rv`` (seeds, [clients,] k), ``s_N``, ``s_c``,
       ``gap``, ``min_rv``, ``rank``, ``subspace_bound``; ``summary`` quantiles; ``bound``
-      (LB) and ``fraction_meeting_bound``; plus ``seconds``.
+      (LB) and ``fraction_meeting_bound`` (both ``None`` where the bound is not evaluated: a
+      DecL graph without |Ā|, or tr(P_c H_sym P_c) ≤ 0, where Thm 4.3's dissimilar bound is
+      undefined; ``config["bound_defined"]``); plus ``seconds``.
     """
     from theory import bounds
 
@@ -421,9 +551,13 @@ def track_b_samples(
         start = np.zeros((d, b))
         start[K, np.arange(len(K))] = 1.0
         start[:, len(K) :] = rng.standard_normal((d, b - len(K)))
+        if isinstance(t, ImplicitOrthogonal):  # the low-rank part lives in span(E_K, H E_K)
+            start = np.concatenate([start, t.apply(start[:, : len(K)])], axis=1)
         start, _ = np.linalg.qr(start)
         if method == "mim-paper":  # a diagonal target: its optimum is the top-c diagonal axes
             res = _diagonal_optima(diags, weight_sets, p, c)
+        elif method == "mim-recon":
+            res = _recon_optima(stats, weight_sets, p, c, steps, start, diags)
         else:
             res = _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags)
         for name, r in res.items():
@@ -440,10 +574,7 @@ def track_b_samples(
         del stats
     consts = dict(constants or {})
     bmethod = BOUND_METHOD[method]
-    trh = 1.0
-    if t is not None:
-        pos = {cc: j for j, cc in enumerate(t.coords)}
-        trh = float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
+    trh = 1.0 if t is None else _trace_h(t, c)
     out = {
         "config": {
             "method": method,
@@ -457,7 +588,11 @@ def track_b_samples(
             "steps": steps,
             "oversample": oversample,
             "trH": trh,
+            "transform": None
+            if t is None
+            else ("rotation-full" if isinstance(t, ImplicitOrthogonal) else "block"),
             "trH_reading": "tr(P_c H_sym P_c) over e_1..e_c (Assumption A.9)",
+            "bound_defined": trh > 0,
             "rv_coords": f"e_1..e_{k_show}",
         }
     }
@@ -465,7 +600,7 @@ def track_b_samples(
         arrs = {key: np.asarray(val) for key, val in acc.items()}
         framework = "local" if name.startswith("local") else ("fl" if name == "fl" else "decl")
         lb = None
-        if framework != "decl" or (abar and name in abar):
+        if trh > 0 and (framework != "decl" or (abar and name in abar)):
             kw = dict(d=float(d), p=p, n=float(n), trH=trh, constants=consts)
             if framework == "decl":
                 kw["abar"] = float(abar[name])
