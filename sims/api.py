@@ -45,6 +45,7 @@ from jax import lax
 from jaxtyping import Array, Float, Int
 
 from theory import _validate as v
+from theory import dissimilarity
 
 __all__ = [
     "Result",
@@ -347,9 +348,8 @@ def local_train(
 
 
 def _consensus_distance(tree: Any) -> Array:
-    """(1/N)Σ_i‖θ_i − θ̄‖² summed over the leaves."""
-    leaves = jax.tree.leaves(tree)
-    total = [jnp.sum(jnp.mean((a - jnp.mean(a, 0)) ** 2, 0)) for a in leaves]
+    """(1/N)Σ_i‖θ_i − θ̄‖² summed over the leaves (:func:`theory.dissimilarity.consensus_sq_jnp`)."""
+    total = [dissimilarity.consensus_sq_jnp(a) for a in jax.tree.leaves(tree)]
     out = total[0]
     for x in total[1:]:
         out = out + x.astype(out.dtype)

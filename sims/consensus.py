@@ -94,9 +94,16 @@ def weighted_average(W, pi=None) -> np.ndarray:
     return np.einsum("n,...ncd->...cd", pi, W)
 
 
+def _consensus_one(W, pi):
+    return jnp.sqrt(dissimilarity.consensus_sq_jnp(W, pi))
+
+
+_consensus_batch = jax.jit(jax.vmap(_consensus_one, in_axes=(0, None)))
+
+
 def consensus_distance(W, pi=None) -> np.ndarray:
     """e = √(Σ_i π_i ‖W_i − W̄_π‖_F²), the RMS consensus distance √Ξ
-    (docs/theory/consensus.md §0, D7).
+    (docs/theory/consensus.md §0, D7), via :func:`theory.dissimilarity.consensus_sq_jnp`.
 
     Args:
       W: (..., N, c, d) client models (clients on axis −3).
@@ -112,8 +119,10 @@ def consensus_distance(W, pi=None) -> np.ndarray:
     """
     W = _clients(W, "W")
     pi = _weights(pi, W.shape[-3])
-    dev = W - np.einsum("n,...ncd->...cd", pi, W)[..., None, :, :]
-    return np.sqrt(np.einsum("n,...n->...", pi, np.sum(dev**2, axis=(-2, -1))))
+    flat = W.reshape((-1,) + W.shape[-3:])
+    with x64():
+        out = _consensus_batch(jnp.asarray(flat), jnp.asarray(pi))
+    return np.asarray(out, dtype=np.float64).reshape(W.shape[:-3])
 
 
 def _iterates(local_iterates) -> np.ndarray:
@@ -166,7 +175,7 @@ def local_gradients(W, targets) -> np.ndarray:
 
 
 def _zeta_one(W, X, pi):
-    return jnp.sqrt(dissimilarity.zeta_sq(W, X, pi))
+    return jnp.sqrt(dissimilarity.zeta_sq_jnp(W, X, pi))
 
 
 _zeta_batch = jax.jit(jax.vmap(_zeta_one, in_axes=(0, None, None)))

@@ -7,7 +7,9 @@ right singular directions whose singular value exceeds ``rel_tol``·σ_max (defa
 Both are jittable (fixed shapes; the threshold is a mask).
 
 Also here: sensitivity (Theorem 4.4), principal angle to the Track B optimum, consensus distance
-Ξ (docs/theory/consensus.md §0, D7), ζ²(W) (docs/theory/consensus.md §0), the population loss, a
+Ξ (docs/theory/consensus.md §0, D7), ζ²(W) (docs/theory/consensus.md §0), the population loss
+(these three validate their arguments and call the one implementation in
+:mod:`theory.dissimilarity`; the dtype follows the inputs, so they work under ``jit``), a
 closed-form ridge linear
 probe, uniformity and alignment (docs/theory/ssd.md §1) and weight distances (paper Table 5).
 """
@@ -21,6 +23,7 @@ import numpy as np
 from jax import lax
 
 from theory import _validate as v
+from theory import dissimilarity
 
 Array = jax.Array
 
@@ -106,18 +109,14 @@ def consensus_distance(W: Array, pi: Array | None = None) -> Array:
             p = np.asarray(pi, dtype=np.float64)
             if np.any(p < 0) or abs(p.sum() - 1.0) > 1e-8:
                 v.fail("pi", "non-negative weights summing to 1", f"sum {p.sum():.6g}")
-    w = jnp.full((n,), 1.0 / n, W.dtype) if pi is None else pi
-    mean = jnp.tensordot(w, W, axes=(0, 0))
-    dev = (W - mean).reshape(n, -1)
-    return jnp.sum(w * jnp.sum(dev**2, axis=1))
+    return dissimilarity.consensus_sq_jnp(W, pi)
 
 
 def zeta_sq(W: Array, targets: Array) -> Array:
     """ζ²(W) = (4/N)Σ_i‖W(X_i − X̄)‖_F² (docs/theory/consensus.md §0). W (c, d), targets (N, d,
     d)."""
     _check_targets(W, targets)
-    dev = targets - jnp.mean(targets, 0)
-    return 4.0 * jnp.mean(jnp.sum(jnp.einsum("cd,nde->nce", W, dev) ** 2, axis=(1, 2)))
+    return dissimilarity.zeta_sq_jnp(W, targets)
 
 
 def _check_targets(W, targets) -> None:
@@ -136,10 +135,7 @@ def global_loss(W: Array, targets: Array, weights: Array | None = None) -> Array
         _shape(weights, "weights", 1)
         if jnp.shape(weights) != (n,):
             v.fail("weights", f"an ({n},) weight vector", f"shape {jnp.shape(weights)}")
-    w = jnp.full((n,), 1.0 / n, W.dtype) if weights is None else weights
-    xbar = jnp.tensordot(w, targets, axes=(0, 0))
-    gram = W @ W.T
-    return -jnp.sum((W @ xbar) * W) + 0.5 * jnp.sum(gram * gram)
+    return dissimilarity.global_loss_jnp(W, targets, weights)
 
 
 def identifiable_rank(X, c: int, gap_rtol: float = 1e-2) -> int:

@@ -79,3 +79,66 @@ def test_local_smoothness_formula_and_finite_differences():
     W0 = jnp.asarray(R * np.eye(2, 4))
     hess = jax.hessian(ob.loss)(W0, X[0]).reshape(8, 8)
     assert np.max(np.abs(np.linalg.eigvalsh(np.asarray(hess)))) <= L * (1 + 1e-9)
+
+
+def _oracle_loss(W, X, w):
+    """Σ_i w_i [−tr(W X_i Wᵀ) + ½‖WᵀW‖_F²] as a plain loop over clients."""
+    return sum(
+        wi * (-np.trace(W @ Xi @ W.T) + 0.5 * np.sum((W.T @ W) ** 2))
+        for wi, Xi in zip(w, X, strict=True)
+    )
+
+
+def _oracle_zeta(W, X, w):
+    Xbar = sum(wi * Xi for wi, Xi in zip(w, X, strict=True))
+    return sum(4.0 * wi * np.sum((W @ (Xi - Xbar)) ** 2) for wi, Xi in zip(w, X, strict=True))
+
+
+def _oracle_xi(Ws, w):
+    mean = sum(wi * Wi for wi, Wi in zip(w, Ws, strict=True))
+    return sum(wi * np.sum((Wi - mean) ** 2) for wi, Wi in zip(w, Ws, strict=True))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_single_implementations_vs_numpy_oracle(weighted):
+    """global loss, ζ² and Ξ: the float64 entry points, the jnp forms (jitted and not, in
+    float64) and the sims wrappers all equal a hand-written loop to 1e-12."""
+    from sims import consensus as cb
+    from sims import metrics as mt
+    from theory._precision import x64
+
+    rng = np.random.default_rng(7)
+    X = np.asarray(_targets(8, n=4, d=5))
+    W = rng.standard_normal((3, 5))
+    Ws = rng.standard_normal((4, 3, 5))
+    w = rng.uniform(0.1, 1.0, 4) if weighted else np.full(4, 0.25)
+    w = w / w.sum()
+    arg = w if weighted else None
+    want = {
+        "loss": _oracle_loss(W, X, w),
+        "zeta": _oracle_zeta(W, X, w),
+        "xi": _oracle_xi(Ws, w),
+    }
+    got = {
+        "loss": ds.global_loss(W, X, arg),
+        "zeta": ds.zeta_sq(W, X, arg),
+        "xi": ds.consensus_sq(Ws, arg),
+    }
+    with x64():
+        Wj, Xj, Wsj = jnp.asarray(W), jnp.asarray(X), jnp.asarray(Ws)
+        aj = None if arg is None else jnp.asarray(arg)
+        for jit in (False, True):
+            f = jax.jit if jit else (lambda g: g)
+            got[f"loss_jnp_{jit}"] = f(ds.global_loss_jnp)(Wj, Xj, aj)
+            got[f"zeta_jnp_{jit}"] = f(ds.zeta_sq_jnp)(Wj, Xj, aj)
+            got[f"xi_jnp_{jit}"] = f(ds.consensus_sq_jnp)(Wsj, aj)
+            got[f"xi_mt_{jit}"] = f(mt.consensus_distance)(Wsj, aj)
+            if not weighted:
+                got[f"loss_mt_{jit}"] = f(mt.global_loss)(Wj, Xj)
+                got[f"zeta_mt_{jit}"] = f(mt.zeta_sq)(Wj, Xj)
+    got["xi_cb"] = cb.consensus_distance(Ws, arg) ** 2
+    got["zeta_cb"] = cb.zeta(W, X, arg) ** 2
+    for name, value in got.items():
+        assert np.asarray(value).dtype == np.float64, name
+        key = name.split("_")[0]
+        np.testing.assert_allclose(float(value), want[key], rtol=1e-12, atol=0, err_msg=name)

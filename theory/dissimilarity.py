@@ -9,7 +9,16 @@ note at the top):
 * curvature spread δ = max_i 2‖X_i − X̄_w‖₂ (Hessian dissimilarity; the quartic term cancels).
 * local smoothness on 𝔅_R = {‖W‖₂ ≤ R}: L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)).
 
-All functions are jittable (``jax.jit``); inputs are float arrays.
+* the global loss f_w(W) = Σ_i w_i f_i(W) = −tr(W X̄_w Wᵀ) + ½‖WᵀW‖_F², X̄_w = Σ_i w_i X_i
+  (Eq. 1 with π = w, Eq. 16 of arXiv 2607.02447).
+* the consensus distance Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md
+  §0, D7; uniform w gives Koloskova's Ξ = (1/n) Σ_i ‖W_i − W̄‖²).
+
+These three quantities have one implementation each, here. ``global_loss_jnp``, ``zeta_sq_jnp``
+and ``consensus_sq_jnp`` are the plain ``jax.numpy`` forms: their dtype follows the inputs and
+they can be called inside jitted or vmapped code (the engine, ``sims.metrics``,
+``sims.consensus``, ``sims.api``). ``global_loss``, ``zeta_sq`` and ``consensus_sq`` are the
+same functions jitted and run in float64 (``theory._precision.float64``).
 """
 
 from __future__ import annotations
@@ -27,9 +36,25 @@ def _weights(targets: jax.Array, weights) -> jax.Array:
     return jnp.asarray(weights, dtype=targets.dtype)
 
 
-@float64
-@jax.jit
-def zeta_sq(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+def global_loss_jnp(
+    W: jax.Array, targets: jax.Array, weights: jax.Array | None = None
+) -> jax.Array:
+    """f_w(W) = Σ_i w_i [−tr(W X_i Wᵀ) + ½‖WᵀW‖_F²] = −tr(W X̄_w Wᵀ) + ½‖WWᵀ‖_F² (Eq. 16).
+
+    Args:
+      W: (c, d) encoder.
+      targets: (N, d, d) per-client X_i.
+      weights: (N,) summing to 1; ``None`` means 1/N.
+
+    Returns:
+      scalar, in the dtype of the inputs (jittable; see :func:`global_loss` for float64).
+    """
+    xbar = jnp.tensordot(_weights(targets, weights), targets, axes=(0, 0))
+    gram = W @ W.T
+    return -jnp.sum((W @ xbar) * W) + 0.5 * jnp.sum(gram * gram)
+
+
+def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     """ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (docs/theory/consensus.md §0).
 
     Args:
@@ -38,12 +63,42 @@ def zeta_sq(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) 
       weights: (N,) summing to 1; ``None`` means 1/N (then ζ² = (4/N) Σ‖W(X_i − X̄)‖_F²).
 
     Returns:
-      scalar ζ²(W).
+      scalar, in the dtype of the inputs (jittable; see :func:`zeta_sq` for float64).
     """
     w = _weights(targets, weights)
     dev = targets - jnp.einsum("n,nde->de", w, targets)[None]
     per = jnp.sum(jnp.einsum("cd,nde->nce", W, dev) ** 2, axis=(1, 2))
     return 4.0 * jnp.sum(w * per)
+
+
+def consensus_sq_jnp(W: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+    """Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md §0, D7).
+
+    Args:
+      W: (N, ...) stacked client parameters (any trailing shape).
+      weights: (N,) summing to 1; ``None`` means 1/N (Ξ = (1/N) Σ_i ‖W_i − W̄‖²).
+
+    Returns:
+      scalar, in the dtype of ``W`` (jittable; see :func:`consensus_sq` for float64).
+    """
+    w = _weights(W, weights)
+    dev = (W - jnp.tensordot(w, W, axes=(0, 0))[None]).reshape(W.shape[0], -1)
+    return jnp.sum(w * jnp.sum(dev**2, axis=1))
+
+
+global_loss = float64(jax.jit(global_loss_jnp))
+global_loss.__doc__ = "Float64, jitted :func:`global_loss_jnp` (Eq. 16)."
+zeta_sq = float64(jax.jit(zeta_sq_jnp))
+zeta_sq.__doc__ = """Float64, jitted :func:`zeta_sq_jnp`: ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F².
+
+Example:
+  >>> import numpy as np
+  >>> X = np.stack([np.eye(2), -np.eye(2)])
+  >>> float(zeta_sq(np.eye(2), X))
+  8.0
+"""
+consensus_sq = float64(jax.jit(consensus_sq_jnp))
+consensus_sq.__doc__ = "Float64, jitted :func:`consensus_sq_jnp`: Ξ_w = Σ_i w_i ‖W_i − W̄_w‖²."
 
 
 @float64
