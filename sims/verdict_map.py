@@ -349,13 +349,27 @@ def _hidden_constants(cfg: MapConfig) -> dict:
     }
 
 
+def _assumption_methods(d: int) -> tuple:
+    """Readings whose optima the assumption checks can compute at d (a full-space reading only
+    for d <= ``theory.claims_model.FULL_SPACE_MAX_D``)."""
+    from theory.claims_model import FULL_SPACE_MAX_D, FULL_SPACE_TRANSFORMS
+
+    return tuple(
+        m
+        for m in cl.READINGS["method"]
+        if d <= FULL_SPACE_MAX_D
+        or m not in cl.CL_READINGS
+        or cl.CL_READINGS[m][1] not in FULL_SPACE_TRANSFORMS
+    )
+
+
 def _cells_for(cfg: MapConfig, rare_axes: tuple) -> tuple[list, dict]:
     """Cells and assumption summaries of every configuration with a rare axis in
     ``rare_axes`` (one worker's share; p varies innermost so CL optima are reused)."""
     cells, assumptions = [], {}
     for rare, n, p in itertools.product(rare_axes, cfg.n_values, cfg.p_values):
         cells += _cells_at(cfg, p, n, rare, cfg.claims)
-        rows = asm.check(cfg.verify_config(n, p, rare))
+        rows = asm.check(cfg.verify_config(n, p, rare), methods=_assumption_methods(cfg.d))
         assumptions[f"p={p},N={n},rare_axis={rare}"] = asm.summary(rows)
     return cells, assumptions
 
