@@ -303,3 +303,70 @@ def test_hidden_constants_are_summarised_per_claim(monkeypatch):
     )
     assert out["summary"]["thm4.3.local"] == "not violated asymptotically under any exact reading"
     assert vm._hidden_constants(TINY)["status"] == "not-run"
+
+
+def _tc_row(seeds: int = 2) -> dict:
+    """A hand-built ``track_c`` stage row: the numbers decide every word (rule R10)."""
+    training = {"seeds": seeds}
+    bound = lambda m, lb, se: {"min_rv": m, "lower_bound": lb, "slack_2se": 2 * se}  # noqa: E731
+    ev = {
+        "eq17": {"verdict": "violated", "numbers": {"training": training}},
+        # 0.5 vs LB 0.9: violated by far more than t = 2·0.01
+        "thm4.2.fl": {"verdict": "violated", "numbers": {"mim": bound(0.5, 0.9, 0.01)}},
+        # 0.89 vs 0.9 with SE 0.02: |diff| 0.01 <= t = 0.04 -> degenerate
+        "thm4.3.fl": {"verdict": "degenerate", "numbers": {"cl": bound(0.89, 0.9, 0.02)}},
+        "thm4.4": {
+            "verdict": "violated",
+            "numbers": {
+                "local": {"mim": {"s_N_max": 0.3, "se": 0.01}, "cl": {"s_N_max": 0.02, "se": 0.0}},
+                "fl": {"mim": {"s_N": 0.1, "se": 0.0}, "cl": {"s_N": 0.4, "se": 0.0}},
+            },
+        },
+        "cor4.5": {
+            "verdict": "holds",
+            "numbers": {
+                "sweep": [
+                    {"abar": 2.0, "mim_s_N": 0.3, "mim_s_N_se": 0.01, "cl_s_N": 0.001},
+                    {"abar": 3.0, "mim_s_N": 0.1, "mim_s_N_se": 0.01, "cl_s_N": 0.002},
+                ]
+            },
+        },
+        "thm4.6.eq89": {
+            "verdict": "holds",
+            "numbers": {"mim": {"s_dec_N": 0.1, "s_fed_N": 0.1, "tol": 0.02}},
+        },
+    }
+    return {"config": {"verify": {"d": 60, "n_clients": 3, "p": 0.75}}, "result": {"evidence": ev}}
+
+
+def test_track_c_cells_follow_rule_r10():
+    out = vm.track_c_cells(_tc_row())
+    assert out["status"] == "run" and out["config"]["seeds"] == 2  # from the training record
+    words = {(c["claim"], cl.reading_name(c["reading"])): c["track_c"] for c in out["cells"]}
+    assert words[("eq17", "-")] == "violated"  # no SE: the stage's word
+    assert words[("thm4.2.fl", "objective=eq4-complementary")] == "violated"
+    assert words[("thm4.3.fl", "cl=similar")] == "degenerate"
+    # local: s_cl 0.02 < s_mim 0.3 (violated); FL: 0.4 > 0.1 (holds); R5 -> violated
+    key = ("thm4.4", "objective=eq4-complementary,cl=similar,sensitivity=spread-N")
+    assert words[key] == "violated"
+    # MIM series decreases by 0.2 > t = 2·√2·0.01; CL is flat within the floor 0.02
+    assert words[("cor4.5", "method=eq4-complementary,sensitivity=spread-N")] == "holds"
+    assert words[("cor4.5", "method=similar,sensitivity=spread-N")] == "degenerate"
+    assert words[("thm4.6.eq89", "method=eq4-complementary,sensitivity=spread-N")] == "holds"
+    tol = next(c for c in out["cells"] if c["claim"] == "thm4.3.fl")["numbers"]["tolerance"]
+    assert tol == pytest.approx(0.04, abs=1e-12)
+    cor = [c for c in out["cells"] if c["claim"] == "cor4.5"]
+    assert {c["agrees"] for c in cor} == {True, False}  # the stage's word is kept beside
+    assert out["rows"]["cor4.5"]["headline"].startswith(("holds only", "degenerate only"))
+    json.dumps(out, allow_nan=False)
+
+
+def test_track_c_cells_not_run_without_the_stage():
+    out = vm.track_c_cells(None)
+    assert out == {
+        "status": "not-run",
+        "reason": "the track_c stage did not run before verdict_map",
+    }
+    from sims.stages import verdict_map as stage
+
+    assert stage.STAGE.uses == ("track_c",)

@@ -4,7 +4,8 @@
 (:func:`sims.verdict_map.compact_map`), every cell's words in ``verdict_cells.json``
 (:func:`sims.verdict_map.encode_cells`), ``atlas.json``, the README finding paragraph
 ``verdict_finding.md`` and the figures of :mod:`sims.figures.verdicts`, each drawn from what is
-written. The per-cell numbers stay in the stage cache."""
+written. The per-cell numbers stay in the stage cache. When the ``track_c`` stage ran before it,
+the map also holds the Track C cells (rule R10; ``verdict_map.json``'s ``track_c``)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,13 @@ Config.DEFAULT = Config()
 Config.FAST = Config(map=vm.FAST, atlas=AtlasConfig(max_n=5, families=False))
 
 
-def compute(cfg: Config) -> dict:
-    """``{"map": the verdict map, "atlas": the atlas study}`` (JSON-able)."""
-    return {"map": vm.compute_map(cfg.map, workers=2), "atlas": atlas_study(cfg.atlas)}
+def compute(cfg: Config, track_c: dict | None = None) -> dict:
+    """``{"map": the verdict map, "atlas": the atlas study}`` (JSON-able); ``track_c``: the
+    ``track_c`` stage's row when it ran first (the map's Track C cells, rule R10)."""
+    return {
+        "map": vm.compute_map(cfg.map, workers=2, track_c=track_c),
+        "atlas": atlas_study(cfg.atlas),
+    }
 
 
 def summarize(results: dict) -> dict:
@@ -62,4 +67,5 @@ STAGE = Stage(
         "atlas.json": lambda r: r["atlas"],
     },
     texts={"verdict_finding.md": _finding},
+    uses=("track_c",),
 )
