@@ -331,3 +331,35 @@ def test_main_regenerates_readme_from_a_verdict_map_file(tmp_path, capsys):
     assert report.main([str(tmp_path / "missing.json"), str(readme)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("verdict_map: file not found")
+
+
+def test_every_png_a_stage_writes_is_in_the_report_and_the_readme_gallery():
+    from sims.stages import STAGES
+
+    pngs = sorted({f for s in STAGES for f in s.figures if f.endswith(".png")})
+    assert pngs
+    runs = _runs()
+    for made in (False, True):  # listed as "not produced" and as written figures
+        if made:
+            runs = [*runs, {**runs[-1], "name": "all", "figures": pngs}]
+        text = report.render_markdown(report.build_report(runs, fast=True), glossary=False)
+        assert [p for p in pngs if f"`{p}`" not in text] == []
+    s, e = report.FINDING_MARKERS
+    gs, ge = report.GALLERY_MARKERS
+    readme = report.update_readme(f"{s}\n{e}\n{gs}\n{ge}\n", VMAP, gallery=True)
+    gallery = report.marked(readme, report.GALLERY_MARKERS)
+    assert [p for p in pngs if f"(figures/{p})" not in gallery] == []
+    captions = {f["file"]: f["caption"] for f in report.stage_figures()}
+    assert all(captions[p] for p in pngs)
+
+
+def test_python_m_sims_report_runs_the_readme_update(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "sims.report", str(tmp_path / "missing.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "file not found" in out.stderr

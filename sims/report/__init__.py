@@ -1,0 +1,72 @@
+"""The verification report of ``dssl reproduce``: ``report.md``, ``report.html``, ``report.json``.
+
+Everything in the report is computed from the stage results: the verdict map's headline of
+each claim (:func:`sims.verdict_map.headline`, rule R8 of docs/verdict_rules.md), the counts
+behind it, the break-even hidden constants, the assumptions, the Track D column, the rule
+changes with the old rule's answer, the claims table at one configuration, every figure of
+every stage with the caption of its figure function, the run time and software versions.
+The derivations of the errata are stated in plain mathematics and cite the docs pages
+(docs/theory/). README's finding paragraph is generated from the same verdict map
+(:func:`finding_text`, :func:`update_readme`), so README and report cannot disagree.
+
+The package: :mod:`sims.report.content` gathers the payload (``report.json``),
+:mod:`sims.report.render` writes it as Markdown and HTML, :mod:`sims.report.readme` regenerates
+README's finding paragraph and gallery (``python -m sims.report``).
+"""
+
+from __future__ import annotations
+
+from sims.report.content import (
+    SOFTWARE,
+    TRACK_NAMES,
+    TRACKS,
+    VOCABULARY,
+    assumption_table,
+    build_report,
+    caption_of,
+    claim_readings,
+    compact_numbers,
+    finding_text,
+    merge_track_c,
+    plain_summary,
+    rule_change_rows,
+    software_versions,
+    stage_figures,
+)
+from sims.report.readme import (
+    FINDING_MARKERS,
+    GALLERY_MARKERS,
+    gallery_markdown,
+    main,
+    marked,
+    update_readme,
+)
+from sims.report.render import CSS, ERRATA, render_html, render_markdown
+
+__all__ = [
+    "CSS",
+    "ERRATA",
+    "FINDING_MARKERS",
+    "GALLERY_MARKERS",
+    "SOFTWARE",
+    "TRACKS",
+    "TRACK_NAMES",
+    "VOCABULARY",
+    "assumption_table",
+    "build_report",
+    "caption_of",
+    "claim_readings",
+    "compact_numbers",
+    "finding_text",
+    "gallery_markdown",
+    "main",
+    "marked",
+    "merge_track_c",
+    "plain_summary",
+    "render_html",
+    "render_markdown",
+    "rule_change_rows",
+    "software_versions",
+    "stage_figures",
+    "update_readme",
+]
