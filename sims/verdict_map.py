@@ -783,6 +783,12 @@ def summarize(result: dict) -> str:
     for cid, r in result["rows"].items():
         counts = ", ".join(f"{w} {r['counts'][w]}" for w in WORD_ORDER if w in r["counts"])
         out.append(f"{cid:<13}{counts}\n{'':<13}{r['headline']}")
+    tc = result.get("track_c") or {}
+    if tc.get("status") == "run":
+        conf = tc["config"]
+        out.append(f"Track C (d={conf['d']}, N={conf['N']}, p={conf['p']}, seeds={conf['seeds']}):")
+        for cid, r in tc["rows"].items():
+            out.append(f"{cid:<13}{r['headline']} (stage: {r['stage_word']})")
     n_cells = result["n_cells"] if "n_cells" in result else len(result["cells"])
     out.append(f"({n_cells} cells in {result['seconds']:.1f} s)")
     return "\n".join(out)

@@ -370,3 +370,15 @@ def test_track_c_cells_not_run_without_the_stage():
     from sims.stages import verdict_map as stage
 
     assert stage.STAGE.uses == ("track_c",)
+
+
+def test_track_c_rows_in_the_summaries():
+    from sims.stages import verdict_map as stage
+
+    tc = vm.track_c_cells(_tc_row())
+    fake = {"rows": {}, "track_c": tc, "n_cells": 0, "seconds": 0.0}
+    text = vm.summarize(fake)
+    assert "Track C (d=60, N=3, p=0.75, seeds=2):" in text and "thm4.2.fl" in text
+    results = {"map": {"rows": {}, "cells": [], "rule_changes": [], "track_c": tc}}
+    summary = stage.summarize(results)
+    assert summary["track C thm4.2.fl"] == tc["rows"]["thm4.2.fl"]["headline"]

@@ -39,8 +39,14 @@ def compute(cfg: Config, track_c: dict | None = None) -> dict:
 
 
 def summarize(results: dict) -> dict:
-    """The computed headline of every claim (Track B under every reading)."""
-    return {cid: r["headline"] for cid, r in vm.compact_map(results["map"])["rows"].items()}
+    """The computed headline of every claim (Track B under every reading; Track C's, keyed
+    ``"track C <claim>"``, when the track_c stage ran first)."""
+    data = vm.compact_map(results["map"])
+    out = {cid: r["headline"] for cid, r in data["rows"].items()}
+    tc = data.get("track_c") or {}
+    if tc.get("status") == "run":
+        out.update({f"track C {cid}": r["headline"] for cid, r in tc["rows"].items()})
+    return out
 
 
 def _finding(results: dict) -> str:
