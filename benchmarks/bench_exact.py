@@ -8,6 +8,9 @@ Items (one JSON line each on stdout, with seconds and the 1/5/15-minute load ave
   N = round(d^{1/20}) (joint scaling), target < 10 s;
 * ``finite_samples``: ``theory.finite_sample.track_b_samples`` at d = 1e4, M = 1e4, N = 4,
   20 seeds (local, FL and DecL on a star), target < 5 min;
+* ``finite_readings``: the Eq. 3 reconstruction objective (``"mim-recon"``) and dissimilar CL
+  under the full-space rotation (``H="rotation-full"``) on finite samples at d = M = 1000,
+  N = 4, 3 seeds (no target; they cost more per seed than Eq. 4: CG solves / DCTs);
 * ``breakeven``: ``theory.constants.all_verdicts`` (every bound × framework × exact reading).
 
 Run: ``.venv/bin/python benchmarks/bench_exact.py [--only exact_1e12,sweep_1e20]
@@ -25,7 +28,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "exact.json"
-ITEMS = ("exact_1e12", "sweep_1e20", "finite_samples", "breakeven")
+ITEMS = ("exact_1e12", "sweep_1e20", "finite_samples", "finite_readings", "breakeven")
 
 
 def _line(name: str, seconds: float, **extra) -> dict:
@@ -109,6 +112,30 @@ def bench_finite(d: int, seeds: int) -> dict:
     )
 
 
+def bench_finite_readings(d: int = 1000, seeds: int = 3) -> dict:
+    """Seconds per reading (all seeds), FL median min r and the fraction meeting the bound."""
+    import numpy as np
+
+    from theory import finite_sample as fs
+    from theory.datamodel import DataModel
+
+    model = DataModel(d=d, n_clients=4)
+    t0 = time.perf_counter()
+    per = {}
+    for method, H in (("mim-recon", None), ("cl-dissimilar", fs.FULL_ROTATION)):
+        t1 = time.perf_counter()
+        out = fs.track_b_samples(model, method, m=d, seeds=seeds, H=H)
+        name = method if H is None else f"{method}/{H}"
+        per[name] = {
+            "seconds": round(time.perf_counter() - t1, 2),
+            "fl_min_rv_median": float(np.median(out["fl"]["min_rv"])),
+            "fl_bound": out["fl"]["bound"],
+            "fl_fraction_meeting_bound": out["fl"]["fraction_meeting_bound"],
+        }
+        print(json.dumps({name: per[name]}), file=sys.stderr, flush=True)
+    return _line("finite_readings", time.perf_counter() - t0, d=d, m=d, seeds=seeds, **per)
+
+
 def bench_breakeven() -> dict:
     from theory import constants as C
 
@@ -131,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(bench_sweep())
         elif item == "finite_samples":
             rows.append(bench_finite(args.d, args.seeds))
+        elif item == "finite_readings":
+            rows.append(bench_finite_readings())
         elif item == "breakeven":
             rows.append(bench_breakeven())
         else:
