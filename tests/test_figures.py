@@ -18,6 +18,7 @@ TINY_TRACK_A = track_a.Config.FAST.replace(
     d_log10=(2.0, 12.0, 11),
     constants_points=3,
     exact_d=(40, 60),
+    exact_all_d_log10=(2.0, 12.0, 3),
     connectivity={
         "n_clients": 5,
         "d": 40,
@@ -27,7 +28,7 @@ TINY_TRACK_A = track_a.Config.FAST.replace(
     },
     thm46_abar=(2.0, 4.0),
 )
-TINY_MASK = mask.Config.FAST.replace(heatmap_d=6, d=40)
+TINY_MASK = mask.Config.FAST.replace(heatmap_d=8, d=40)
 
 
 def _json(results):
@@ -51,6 +52,14 @@ def _close(fig):
     plt.close(fig)
 
 
+def _labels(ax) -> list[str]:
+    return ax.get_legend_handles_labels()[1]
+
+
+def _figure_labels(fig) -> list[str]:
+    return [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+
+
 def test_sensitivity_figure(track_a_results):
     fig = theorems.make_sensitivity_figure(track_a_results)
     axes = fig.axes
@@ -58,42 +67,58 @@ def test_sensitivity_figure(track_a_results):
     for ax in axes:
         assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
         assert len(ax.collections) >= 1  # the constants band
-        labels = [line.get_label() for line in ax.get_lines()]
-        assert "Track A bound 1 − LB" in labels
+        assert any(lab.startswith("Track A") and "1 − LB" in lab for lab in _labels(ax))
     assert axes[0].get_ylabel().startswith("sensitivity")
-    assert axes[-1].get_xlabel() == "input dimension d"
-    # MIM row: exact hollow and Eq. 17 markers, gap and spread each
-    mim_labels = [line.get_label() for line in axes[0].get_lines()]
-    assert sum("Eq. (4)" in lab for lab in mim_labels) == 2
-    assert sum("Eq. (17)" in lab for lab in mim_labels) == 2
+    assert axes[-1].get_xlabel().startswith("input dimension d")
+    # MIM row: the exact Eq. (4) gap (positive) and the Eq. (17) gap (an exact 0) at every d
+    mim = _labels(axes[0])
+    assert sum("Eq. (4)" in lab for lab in mim) == 1
+    assert sum("Eq. (17)" in lab and lab.endswith("= 0") for lab in mim) == 1
+    n_d = len(track_a_results["exact_all_d"]["d"])
+    line = next(ln for ln in axes[0].get_lines() if "Eq. (4)" in ln.get_label())
+    assert len(line.get_xdata()) == n_d and max(line.get_xdata()) >= 1e12
     assert "Thm 4.2" in axes[0].get_title() and "Thm 4.3" in axes[3].get_title()
+    assert len(fig.legends) == 1
     _close(fig)
 
 
 def test_ratio_figure(track_a_results):
     fig = theorems.make_ratio_figure(track_a_results)
-    (ax,) = fig.axes
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert sum(lab.startswith("Track A") for lab in labels) == 3
-    assert any("d^{1/5}" in lab for lab in labels)
-    assert any(lab.startswith("Track B") for lab in labels)
-    assert ax.get_yscale() == "log" and "s^{C}/s^{M}" in ax.get_ylabel()
-    assert len(ax.collections) == 1  # one band (FL)
+    assert len(fig.axes) == 3  # local, DecL, FL
+    for ax in fig.axes:
+        labels = _labels(ax)
+        assert sum(lab.startswith("Track A") for lab in labels) == 2  # line and band
+        assert any("d^{1/5}" in lab for lab in labels)
+        assert ax.get_yscale() == "log"
+        assert len(ax.collections) >= 1  # the band
+        # exact CL's gap is 0 and Eq. (4) MIM's is not: the ratio is an exact 0, drawn
+        assert any(lab.startswith("Track B") and lab.endswith("= 0") for lab in labels)
+        # CL / Eq. (17) MIM is 0/0: not drawn, and the panel says so
+        assert any("0/0" in t.get_text() for t in ax.texts)
+    assert "s^{C}/s^{M}" in fig.axes[0].get_ylabel()
     _close(fig)
 
 
 def test_connectivity_and_decl_vs_fl_figures(track_a_results):
     fig = theorems.make_connectivity_figure(track_a_results)
-    assert len(fig.axes) == 2
-    for ax in fig.axes:
+    assert len(fig.axes) == 4
+    for ax in fig.axes[2:]:
         assert "|\\bar A|" in ax.get_xlabel()
-        assert len(ax.collections) == 2  # one band per d of bound_d
-        assert any(lab.startswith("Track B") for lab in (x.get_label() for x in ax.get_lines()))
+    left = [ax for k, ax in enumerate(fig.axes) if k % 2 == 0]
+    right = [ax for k, ax in enumerate(fig.axes) if k % 2 == 1]
+    for ax in left:
+        assert len(ax.collections) >= 2  # one band per d of bound_d
+    for ax in right:
+        assert any(lab.startswith("Track B") for lab in _labels(ax))
+    assert len(_figure_labels(fig)) <= 12
+    assert any("1 − min r stays" in t.get_text() for t in fig.texts)
     _close(fig)
     fig = theorems.make_decl_vs_fl_figure(track_a_results)
     ax0, ax1 = fig.axes
-    assert len([ln for ln in ax0.get_lines() if ln.get_label().startswith("MIM")]) == 2
-    assert ax1.get_yscale() == "symlog"
+    assert len([ln for ln in ax0.get_lines() if ln.get_label().startswith("Track A MIM")]) == 2
+    assert ax1.get_yscale() == "linear"
+    n = track_a_results["connectivity"]["exact"]["n_clients"]
+    assert f"N = {n}" in fig._suptitle.get_text()
     _close(fig)
 
 
@@ -102,7 +127,7 @@ def test_mask_figures(mask_results):
     heat_axes = [ax for ax in fig.axes if ax.images]
     assert len(heat_axes) == 4
     assert "hollow" in heat_axes[0].get_title() and "diagonal" in heat_axes[1].get_title()
-    assert heat_axes[0].get_xlabel() == "coordinate l"
+    assert heat_axes[0].get_xlabel().startswith("coordinate l")
     _close(fig)
     fig = mask_figs.make_mask_rv_figure(mask_results)
     ax0, ax1 = fig.axes
@@ -180,16 +205,18 @@ def test_tracks_overlay_figure(overlay_results):
     for k, ax in enumerate(fig.axes):
         assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
         assert len(ax.collections) >= 1  # the constants band
-        _, labels = ax.get_legend_handles_labels()
-        assert labels.count("Track A: 1 − LB") == 1
-        assert labels.count(theorems.TRACK_C_LABEL) == 1 and len(ax.containers) == 1
+        labels = _labels(ax)
+        assert sum(lab.startswith("Track A") and lab.endswith("1 − LB") for lab in labels) == 1
+        assert sum(lab.startswith(theorems.TRACK_C_LABEL) for lab in labels) == 1
         track_b = [lab for lab in labels if lab.startswith("Track B")]
         assert len(track_b) == (2 if k < 3 else 1)  # MIM: Eq. (4) and Eq. (17); CL: exact CL
     assert "Thm 4.2" in fig.axes[0].get_title() and "Thm 4.3" in fig.axes[3].get_title()
     assert fig.axes[0].get_ylabel().startswith("sensitivity")
-    assert fig.axes[-1].get_xlabel() == "input dimension d"
-    # CL's exact and trained gaps are 0 here: drawn on the zero line, which is labelled
-    assert theorems.ZERO_LABEL in fig.axes[3].get_legend_handles_labels()[1]
+    assert fig.axes[-1].get_xlabel().startswith("input dimension d")
+    # CL's exact and trained gaps are 0 here: triangles on the floor, labelled "= 0"
+    cl = _labels(fig.axes[3])
+    assert f"{theorems.TRACK_C_LABEL} = 0" in cl
+    assert any(lab.startswith("Track B") and lab.endswith("= 0") for lab in cl)
     assert len(fig.legends) == 1
     _close(fig)
     # without Track C: no star, and the note says so

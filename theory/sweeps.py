@@ -180,10 +180,66 @@ def exact_vs_d(config: Mapping) -> dict:
     return {"n_clients": n, "graph": config["graph"], "abar": abar, "records": records}
 
 
+def exact_all_d(config: Mapping) -> dict:
+    """Exact optima at every d of a log-spaced grid up to 10¹² and beyond (Track B of Thms
+    4.2–4.4), through the structured solver :func:`theory.structured.solve` (no d-sized array).
+
+    ``config`` keys: n_clients, graph, p, exact_methods, ``exact_all_d_log10`` = (lo, hi,
+    points) and ``structured_transform`` (the structure-keeping H of ``cl-dissimilar``,
+    Assumption A.9; a rotation of all d axes is not structured). Per method and framework, lists
+    over the grid of (min, max) pairs over the optimal set: ``gap_N`` = 1 − min_{k∈[N]} r_k
+    (Thms 4.2/4.3 bound it; local: the worst client, k ∈ [N] ∖ {i}), ``spread_N`` and
+    ``spread_c`` (max − min of r over [N] and over the leading c coordinates), and ``rank``.
+
+    >>> out = exact_all_d({"n_clients": 4, "graph": "complete", "p": 0.75,
+    ...     "exact_methods": ("mim",), "exact_all_d_log10": (2, 12, 2),
+    ...     "structured_transform": "block-rotation"})
+    >>> out["d"], [round(g[1], 12) for g in out["methods"]["mim"]["fl"]["gap_N"]]
+    ([100, 1000000000000], [0.75, 0.75])
+    """
+    from theory import structured, topology
+    from theory.datamodel import DataModel
+
+    n = v.integer(config["n_clients"], "n_clients", lo=2)
+    lo, hi, num = config["exact_all_d_log10"]
+    ds = structured.d_grid(10.0 ** float(lo), 10.0 ** float(hi), int(num))
+    abar, pi_obj = weights_of(topology.make_graph(config["graph"], n, seed=0))
+    h_name = config["structured_transform"]
+    keys = ("gap_N", "spread_N", "spread_c", "rank")
+    methods = {m: {f: {k: [] for k in keys} for f in FRAMEWORKS} for m in config["exact_methods"]}
+
+    def pair(x) -> list:
+        return [float(x[0]), float(x[1])]
+
+    for d in ds:
+        model = DataModel(d=int(d), n_clients=n)
+        for m, by_fw in methods.items():
+            kw = {"H": h_name if m == "cl-dissimilar" else None, "p": float(config["p"])}
+            for f, w in (("fl", "fl"), ("decl", pi_obj)):
+                r = structured.solve(model, m, weights=w, **kw)
+                for k, val in (("gap_N", r.gap), ("spread_N", r.s_N), ("spread_c", r.s_c)):
+                    by_fw[f][k].append(pair(val))
+                by_fw[f]["rank"].append(int(r.rank))
+            local = [structured.solve(model, m, client=i, **kw) for i in range(n)]
+            for k, attr in (("gap_N", "gap"), ("spread_N", "s_N"), ("spread_c", "s_c")):
+                vals = [getattr(r, attr) for r in local]
+                by_fw["local"][k].append([max(x[0] for x in vals), max(x[1] for x in vals)])
+            by_fw["local"]["rank"].append(int(max(r.rank for r in local)))
+    return {
+        "n_clients": n,
+        "graph": config["graph"],
+        "abar": abar,
+        "structured_transform": h_name,
+        "d": [int(d) for d in ds],
+        "methods": methods,
+    }
+
+
 def connectivity_sweep(config: Mapping) -> dict:
     """Exact DecL optima (Eq. 1 weights) over graphs of increasing |Ā| (Cor 4.5, Thm 4.6):
     star, ring and :func:`degree_sweep`. ``config`` keys: p and ``connectivity`` (n_clients, d,
-    paper_code_seeds). Records are sorted by |Ā|; ``fl`` is the FL optimum for reference."""
+    paper_code_seeds). Records are sorted by |Ā|; ``fl`` is the FL optimum for reference. Each
+    method's row also has ``rank``, the rank of the optimal W (at most c)."""
     from theory import objectives, solve, topology
     from theory.datamodel import DataModel
 
@@ -195,8 +251,9 @@ def connectivity_sweep(config: Mapping) -> dict:
     graphs = [("star", {}), ("ring", {}), sweep[-1], *sweep[:-1]]  # complete first: stable sort
     fl = {}
     for m, x in targets.items():
-        r = solve.representability_vector(solve.eckart_young_np(x.mean(0), model.c))
-        fl[m] = _rv_row(solve, r, n, model.c)
+        w = solve.eckart_young_np(x.mean(0), model.c)
+        fl[m] = _rv_row(solve, solve.representability_vector(w), n, model.c)
+        fl[m]["rank"] = int(np.linalg.matrix_rank(w))
     records = []
     for name, kw in graphs:
         abar, pi_obj = weights_of(topology.make_graph(name, n, **kw))
@@ -204,6 +261,7 @@ def connectivity_sweep(config: Mapping) -> dict:
         for m, x in targets.items():
             w = solve.eckart_young_np(solve.global_target(x, pi_obj), model.c)
             rec[m] = _rv_row(solve, solve.representability_vector(w), n, model.c)
+            rec[m]["rank"] = int(np.linalg.matrix_rank(w))
         records.append(rec)
     records.sort(key=lambda r: r["abar"])
     return {"n_clients": n, "d": d, "c": model.c, "fl": fl, "records": records}

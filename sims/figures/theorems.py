@@ -1,5 +1,11 @@
 """Figures of the ``track_a`` and ``track_c`` stages: Track A bands and lines (Thms 4.2–4.6),
-Track B exact markers, and the three tracks side by side."""
+Track B exact optima, and the three tracks side by side.
+
+All figures use the house style of :mod:`sims.figures.style`: Track A in the colour of its
+framework (local, DecL, FL), Track B in black and grey with one marker shape per target, exact
+zeros as open triangles on the axis floor (:func:`~sims.figures.style.mark_zero`, "= 0" in the
+legend), one legend beside the panels and the configuration in the footer.
+"""
 
 from __future__ import annotations
 
@@ -7,313 +13,614 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import functools  # noqa: E402
+import textwrap  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sims.figures import style  # noqa: E402
 from theory.sweeps import EXACT_TO_BOUND  # noqa: E402
 
-
-def _num(value, default=np.nan) -> float:
-    return default if value is None else float(value)
-
-
-# ---------------------------------------------------------------------------------------------
-# Theorem figures (stage ``track_a``): Track A bands and lines, Track B exact markers
-# ---------------------------------------------------------------------------------------------
-
-#: exact zeros are drawn at this floor on log axes (marked in the legend)
-FLOOR = 1e-12
-#: a ratio that is exactly 0 is drawn at this floor of the Thm 4.4 figure
-RATIO_FLOOR = 1e-3
-_FW_COLOURS = {"local": "#2ca02c", "decl": "#1f77b4", "fl": "#d62728"}
-_FW_LABELS = {"local": "local", "decl": "DecL", "fl": "FL"}
+#: a value of the exact model with |value| below this is an exact 0 (rounding of sums of
+#: O(1) terms in float64 leaves ~1e-16)
+ZERO_TOL = 1e-12
+_FW = ("local", "decl", "fl")
 _METHOD_TITLES = {
     "mim": "MIM (Thm 4.2)",
-    "cl_similar": "CL, similar augmentations (Thm 4.3, Lemma A.11)",
-    "cl_dissimilar": "CL, dissimilar augmentations (Thm 4.3)",
+    "cl_similar": "CL similar (Thm 4.3)",
+    "cl_dissimilar": "CL dissimilar (Thm 4.3)",
 }
+#: Track B targets: (marker, colour, name)
 _EXACT_STYLE = {
-    "mim": ("o", "exact Eq. (4) MIM (hollow target)"),
-    "mim-paper": ("D", "paper's Eq. (17) target"),
-    "mim-independent": ("^", "independent masks"),
-    "cl": ("s", "exact CL"),
-    "cl-dissimilar": ("P", "exact CL, dissimilar (random rotation H)"),
+    "mim": ("o", "#000000", "exact MIM, Eq. (4) (hollow target)"),
+    "mim-paper": ("D", "#777777", "paper's Eq. (17) target"),
+    "mim-independent": ("^", "#777777", "independent masks"),
+    "cl": ("s", "#000000", "exact CL"),
+    "cl-dissimilar": ("P", "#000000", "exact CL, dissimilar"),
 }
-_TRACK_NOTE = (
-    "Track A: the paper's bound s = 1 − LB (line: all hidden constants = 1; band: constants "
-    "in [{lo:g}, {hi:g}]).  Track B: exact population optimum (markers; N = {n}, {graph} graph)."
-)
+S_LABEL = "sensitivity s (dimensionless)"
+D_LABEL = "input dimension d (log scale)"
+ABAR_LABEL = r"average connectivity $|\bar A|$ (self counted; dimensionless)"
 
 
-def _floored(values) -> tuple[np.ndarray, np.ndarray]:
-    y = np.array([np.nan if v is None else float(v) for v in values])
-    zero = y < FLOOR
-    return np.where(zero, FLOOR, y), zero
+def _styled(make):
+    """Run a figure function inside the house style's rc settings (font sizes of titles, labels
+    and legends are fixed when the artists are made)."""
+
+    @functools.wraps(make)
+    def wrapper(results: dict):
+        with plt.rc_context(style.RC):
+            return make(results)
+
+    return wrapper
 
 
-def _band_line(ax, x, bound: dict, colour: str, label: str | None) -> None:
+def _arr(values) -> np.ndarray:
+    return np.array([np.nan if x is None else float(x) for x in values], dtype=float)
+
+
+def _upper(pairs) -> np.ndarray:
+    """The max over the optimal set of (min, max) pairs (a plain list of floats passes)."""
+    return _arr([p[1] if isinstance(p, (list, tuple)) else p for p in pairs])
+
+
+def _is_zero(y: np.ndarray) -> np.ndarray:
+    return np.isfinite(y) & (np.abs(y) < ZERO_TOL)
+
+
+def _fmt(x: float) -> str:
+    """A value for prose: ``0`` for an exact zero, else 2 significant digits."""
+    return "0" if abs(x) < ZERO_TOL else f"{x:.2g}"
+
+
+def _log_floor(*arrays) -> float:
+    """A power of ten at least a decade below the smallest non-zero value (the axis floor on
+    which exact zeros are drawn)."""
+    vals = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays] or [[1.0]])
+    vals = vals[np.isfinite(vals) & (vals >= ZERO_TOL)]
+    low = float(vals.min()) if vals.size else 1e-3
+    return 10.0 ** (np.floor(np.log10(low)) - 1)
+
+
+def _band_line(ax, x, bound: dict, colour: str, label: str | None, band_label=None) -> None:
     x = np.asarray(x, dtype=float)
     ax.fill_between(
-        x, np.asarray(bound["lo"], float), np.asarray(bound["hi"], float), color=colour, alpha=0.18
+        x,
+        np.asarray(bound["lo"], float),
+        np.asarray(bound["hi"], float),
+        color=colour,
+        alpha=0.18,
+        lw=0,
+        label=band_label,
     )
     ax.plot(x, np.asarray(bound["central"], float), color=colour, lw=1.8, label=label)
 
 
-def make_sensitivity_figure(results: dict):
-    """Thms 4.2 / 4.3: the paper's sensitivity bound vs d for local, DecL and FL (3×3 grid).
+def _exact_series(
+    ax, x, y, *, marker, colour, label, floor, hollow=False, ms=5, join=True, zero_size=None
+) -> bool:
+    """Non-zero values as markers joined by a thin line; exact zeros with
+    :func:`style.mark_zero` on ``floor``. Returns whether a zero was drawn."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    zero = _is_zero(y)
+    shown = np.where(zero, np.nan, y)
+    if np.isfinite(shown).any():
+        ax.plot(
+            x,
+            shown,
+            marker=marker,
+            ms=ms,
+            lw=0.8 if join else 0.0,
+            color=colour,
+            mfc="none" if hollow else colour,
+            label=label,
+            zorder=4,
+        )
+    if zero.any():
+        pts = style.mark_zero(ax, x[zero], floor=floor, colour=colour, label=f"{label} = 0")
+        if zero_size:
+            pts.set_sizes([zero_size])
+        return True
+    return False
 
-    Rows: MIM, CL similar, CL dissimilar; columns: local, DecL, FL. Track A: line (constants
-    = 1) and band (constants swept). Track B (exact model at the d where it is computable):
-    filled markers 1 − min_{k∈[N]} r_k (what the lower bound controls), hollow markers the
-    spread max − min over [N]. Exact zeros are drawn at :data:`FLOOR`. ``results`` is the
+
+def _handles(fig) -> dict:
+    """Label -> handle over every axes of ``fig``, each label once, in drawing order."""
+    seen: dict = {}
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if not lab.startswith("_"):
+                seen.setdefault(lab, h)
+    return seen
+
+
+def wrap_note(fig, note: str) -> str:
+    """``note`` wrapped to the figure's width (7 pt footer type), paragraph by paragraph."""
+    width = int(fig.get_size_inches()[0] * 17)
+    return "\n".join(textwrap.fill(par, width) for par in note.split("\n")) if note else note
+
+
+def relayout(fig, footer_lines: int, *, bottom_in: float = 0.0, top_in: float = 0.0) -> float:
+    """Lay the panels out under the suptitle (and ``top_in`` more inches) and above the footer
+    (``footer_lines`` lines of 7 pt type) plus ``bottom_in`` inches (a legend); returns the
+    height of the footer as a figure fraction. Sizes in inches, so short figures get the
+    same room as tall ones."""
+    height = fig.get_size_inches()[1]
+    foot = (0.06 + 0.12 * footer_lines) / height
+    fig.tight_layout(rect=(0, foot + bottom_in / height, 1, 1 - top_in / height))
+    return foot
+
+
+def _finish(fig, config: dict, note: str = "", *, ncol: int = 3):
+    """Footer, then one legend for the whole figure below the panels (above the footer, outside
+    every data area); each label once."""
+    seen = _handles(fig)
+    note = wrap_note(fig, note)
+    style.footer(fig, config, note)
+    text = config if isinstance(config, str) else style.footer_text(config)
+    lines = (f"{text}\n{note}" if note else text).count("\n") + 1
+    rows = -(-len(seen) // ncol)
+    leg_in = 0.19 * rows + 0.12
+    foot = relayout(fig, lines, bottom_in=leg_in)
+    fig.legend(
+        list(seen.values()),
+        list(seen),
+        loc="lower center",
+        bbox_to_anchor=(0.5, foot),
+        ncol=ncol,
+        frameon=False,
+        fontsize=style.RC["legend.fontsize"],
+    )
+
+
+def _constants_text(cfg: dict) -> str:
+    lo, hi = cfg["constants_range"]
+    return f"hidden constants in [{lo:g}, {hi:g}]"
+
+
+# ---------------------------------------------------------------------------------------------
+# Thms 4.2 / 4.3: sensitivity vs d
+# ---------------------------------------------------------------------------------------------
+
+
+@_styled
+def make_sensitivity_figure(results: dict):
+    """Thms 4.2 / 4.3: the paper's sensitivity bound vs the exact model over d = 10² … 10¹².
+
+    Rows: MIM, CL similar, CL dissimilar; columns: local, DecL, FL. Track A, the bound
+    s = 1 − LB: line (hidden constants = 1) and band (constants swept). Track B, the exact
+    optimum's gap 1 − min_{k∈[N]} r_k (what the bound controls: r_k ≥ LB) at every d of the
+    structured grid (``exact_all_d``); dissimilar CL also at the dense ``exact`` points with a
+    rotation of all d axes. Exact zeros: open triangles on the axis floor. ``results``: the
     ``track_a`` stage result.
     """
     d = np.asarray(results["d"], dtype=float)
     cfg = results["config"]
-    exact = results["exact"]
+    ex = results["exact_all_d"]
+    dense = results["exact"]
     methods = list(results["bounds"])
-    fig, axes = plt.subplots(len(methods), 3, figsize=(15, 4.0 * len(methods)), sharex=True)
+    xs = np.asarray(ex["d"], dtype=float)
+    series = {m: {} for m in methods}  # bound method -> {exact method: {fw: gap array}}
+    for em, by_fw in ex["methods"].items():
+        bm = EXACT_TO_BOUND[em]
+        if bm in series:
+            series[bm][em] = {f: _upper(by_fw[f]["gap_N"]) for f in _FW}
+    dense_dis = [r for r in dense["records"] if "cl-dissimilar" in r["methods"]]
+    every = [results["bounds"][m][f]["lo"] for m in methods for f in _FW]
+    every += [y for by in series.values() for s in by.values() for y in s.values()]
+    floor = _log_floor(*every)
+    fig, axes = style.new_figure(
+        len(methods),
+        3,
+        width=4.0,
+        height=2.9,
+        sharex=True,
+        sharey=True,
+        title="Thms 4.2 and 4.3: the paper's sensitivity bound (Track A) vs the exact linear "
+        "model (Track B), d = 10² … 10¹²",
+    )
     axes = np.atleast_2d(axes)
-    any_zero = False
     for row, method in enumerate(methods):
-        for col, fw in enumerate(("local", "decl", "fl")):
+        for col, fw in enumerate(_FW):
             ax = axes[row, col]
-            colour = _FW_COLOURS[fw]
-            _band_line(ax, d, results["bounds"][method][fw], colour, "Track A bound 1 − LB")
-            for em, (marker, label) in _EXACT_STYLE.items():
-                if EXACT_TO_BOUND[em] != method:
-                    continue
-                recs = [r for r in exact["records"] if em in r["methods"]]
-                if not recs:
-                    continue
-                xs = np.array([r["d"] for r in recs], dtype=float)
-                gap, z1 = _floored([r["methods"][em][fw]["gap_N"] for r in recs])
-                spread, z2 = _floored([r["methods"][em][fw]["spread_N"] for r in recs])
-                any_zero |= bool(z1.any() or z2.any())
-                ax.plot(xs, gap, marker, color="k", ms=6, ls="none", label=f"{label}: 1 − min r")
-                ax.plot(
+            colour = style.COLOURS[fw]
+            _band_line(
+                ax,
+                d,
+                results["bounds"][method][fw],
+                colour,
+                f"Track A {style.FRAMEWORK_LABELS[fw]}: 1 − LB (constants = 1)",
+                f"Track A band: {_constants_text(cfg)}",
+            )
+            for em, by_fw in series[method].items():
+                marker, ecol, name = _EXACT_STYLE[em]
+                if em == "cl-dissimilar":
+                    name += f" ({ex['structured_transform']} H)"
+                _exact_series(
+                    ax,
                     xs,
-                    spread,
-                    marker,
-                    mfc="none",
-                    color="0.35",
-                    ms=8,
-                    ls="none",
-                    label=f"{label}: spread over [N]",
+                    by_fw[fw],
+                    marker=marker,
+                    colour=ecol,
+                    label=f"Track B {name}: 1 − min r",
+                    floor=floor,
                 )
-            ax.axhline(1.0, color="0.5", ls=":", lw=1)
+            if method == "cl_dissimilar" and dense_dis:
+                _exact_series(
+                    ax,
+                    [r["d"] for r in dense_dis],
+                    _arr([r["methods"]["cl-dissimilar"][fw]["gap_N"] for r in dense_dis]),
+                    marker="X",
+                    colour="#777777",
+                    label="Track B exact CL, dissimilar (dense rotation of all d axes): 1 − min r",
+                    floor=floor,
+                    hollow=True,
+                    ms=7,
+                )
+            ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_ylim(FLOOR / 3, 3.0)
-            ax.grid(alpha=0.3, which="major")
-            ax.set_title(f"{_METHOD_TITLES[method]} — {_FW_LABELS[fw]}", fontsize=10)
+            ax.set_ylim(floor, 3.0)
+            ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
             if row == len(methods) - 1:
-                ax.set_xlabel("input dimension d")
+                ax.set_xlabel(D_LABEL)
             if col == 0:
-                ax.set_ylabel("sensitivity s (log)")
-            ax.legend(fontsize=7, loc="upper right")
-    note = _TRACK_NOTE.format(
-        lo=cfg["constants_range"][0],
-        hi=cfg["constants_range"][1],
-        n=exact["n_clients"],
-        graph=exact["graph"],
+                ax.set_ylabel(S_LABEL)
+    _finish(
+        fig,
+        {
+            "N": ex["n_clients"],
+            "p": float(cfg["p"]),
+            "DecL graph": f"{ex['graph']} (|Ā| = {float(results['abar']):.3g})",
+            "d (Track A)": f"{len(d)} points",
+            "d (Track B)": f"{len(xs)} points",
+        },
+        note="Track B: exact population optimum (gap 1 − min over k ∈ [N] of r_k; local: the "
+        "worst client, k ≠ i); |value| < 1e-12 is an exact 0, drawn as ▽ on the axis floor. "
+        "A Track B marker above the line violates the bound at constants = 1.",
     )
-    if any_zero:
-        note += f"\nExact zeros are drawn at {FLOOR:g}. Dotted line: s = 1 (a vacuous bound)."
-    note += (
-        f"  DecL: |Ā| = {results['abar']:g}. Exact sensitivities over [N] plotted; over [c] in"
-        " track_a.json. Track C (simulations): see report.md."
-    )
-    fig.suptitle("Theorems 4.2 and 4.3: the paper's sensitivity bounds vs the exact linear model")
-    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.045, 1, 0.98))
     return fig
 
 
+# ---------------------------------------------------------------------------------------------
+# Thm 4.4: s^C / s^M
+# ---------------------------------------------------------------------------------------------
+
+
+def ratio_cases(num: np.ndarray, den: np.ndarray) -> dict:
+    """Classify num / den elementwise: ``"defined"`` (both > 0), ``"zero"`` (0 / positive),
+    ``"undefined"`` (0 / 0) and ``"infinite"`` (positive / 0); exact zeros below ZERO_TOL.
+
+    >>> {k: v.tolist() for k, v in ratio_cases(np.array([0.0, 1.0, 0.0, 2.0]),
+    ...                                         np.array([0.5, 0.0, 0.0, 4.0])).items()}
+    {'defined': [False, False, False, True], 'zero': [True, False, False, False], 'undefined': [False, False, True, False], 'infinite': [False, True, False, False]}
+    """  # noqa: E501
+    zn, zd = _is_zero(num), _is_zero(den)
+    ok = np.isfinite(num) & np.isfinite(den)
+    return {
+        "defined": ok & ~zn & ~zd,
+        "zero": ok & zn & ~zd,
+        "undefined": ok & zn & zd,
+        "infinite": ok & ~zn & zd,
+    }
+
+
+def _where_text(d: np.ndarray, mask: np.ndarray) -> str:
+    if mask.all():
+        return f"at all {mask.size} d"
+    vals = d[mask]
+    return f"at {mask.sum()} of {mask.size} d ({vals.min():.0e} … {vals.max():.0e})"
+
+
+@_styled
 def make_ratio_figure(results: dict):
-    """Thm 4.4: s^C / s^M vs d (Track A, line + band, with the predicted slope 1/5) and the
-    exact-model ratio of the gaps 1 − min_{k∈[N]} r_k (Track B). ``results``: ``track_a``."""
+    """Thm 4.4: the ratio s^C / s^M of CL's to MIM's sensitivity vs d, one panel per framework.
+
+    Track A: the ratio of the paper's bounds (line: constants = 1, with its fitted slope and
+    the predicted d^{1/5}; band: constants chosen independently per method). Track B: the ratio
+    of the exact gaps 1 − min r (CL over exact Eq. (4) MIM, and over the paper's Eq. (17) MIM)
+    where it is defined; an exact 0 (CL's gap is 0, MIM's is not) is a triangle on the axis
+    floor; where it is not defined (0/0, or x/0) the panel says so under its axis.
+    ``results``: the ``track_a`` stage result.
+    """
     d = np.asarray(results["d"], dtype=float)
-    fig, ax = plt.subplots(figsize=(9, 6))
-    for fw in ("local", "decl", "fl"):
-        r = results["ratio"][fw]
-        label = f"Track A {_FW_LABELS[fw]} (fitted slope {r['fitted_slope']:.3f})"
-        if fw == "fl":
-            _band_line(ax, d, r, _FW_COLOURS[fw], label + ", band")
-        else:
-            ax.plot(
-                d,
-                r["central"],
-                color=_FW_COLOURS[fw],
-                lw=1.8,
-                ls="--" if fw == "local" else "-.",
-                label=label,
-            )
-    central = np.asarray(results["ratio"]["fl"]["central"], dtype=float)
-    ref = central[-1] * (d / d[-1]) ** 0.2
-    ax.plot(d, ref, "k--", lw=1.2, label=r"predicted slope: $\propto d^{1/5}$")
-    ax.axhline(1.0, color="0.3", ls=":", lw=1.2, label="s^C = s^M (below: CL more robust)")
-    exact = results["exact"]["records"]
-    markers = {"local": "o", "decl": "s", "fl": "D"}
-    zero_drawn = False
-    for fw in ("local", "decl", "fl"):
-        for mim_key, fill in (("mim", True), ("mim-paper", False)):
-            xs, ys, zs = [], [], []
-            for rec in exact:
-                m = rec["methods"]
-                if mim_key not in m or "cl" not in m:
-                    continue
-                num, den = m["cl"][fw]["gap_N"], m[mim_key][fw]["gap_N"]
-                if den is None or num is None or den <= FLOOR:
-                    continue  # 0/0 or x/0: no ratio
-                (zs if num <= FLOOR else xs).append(rec["d"])
-                if num > FLOOR:
-                    ys.append(num / den)
-            name = "exact MIM" if fill else "Eq. 17 MIM"
-            style = dict(color=_FW_COLOURS[fw], ms=7, ls="none")
-            if xs:
-                ax.plot(
-                    xs,
-                    ys,
-                    markers[fw],
-                    mfc=_FW_COLOURS[fw] if fill else "none",
-                    label=f"Track B {_FW_LABELS[fw]}: CL / {name} (1 − min r)",
-                    **style,
-                )
-            if zs:
-                zero_drawn = True
-                ax.plot(
-                    zs,
-                    [RATIO_FLOOR] * len(zs),
-                    "v",
-                    label=f"Track B {_FW_LABELS[fw]}: CL / {name} = 0 (exact CL RV = 1)",
-                    **style,
-                )
-    if zero_drawn:
-        ax.axhline(RATIO_FLOOR, color="0.6", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("input dimension d")
-    ax.set_ylabel(r"ratio $s^{C}/s^{M}$ (log)")
-    ax.set_ylim(RATIO_FLOOR / 2, None)
-    ax.set_title("Theorem 4.4: MIM is more robust than CL iff the ratio exceeds 1")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
-    fig.text(
-        0.5,
-        0.0,
-        "Track A band: constants chosen independently per method in "
-        f"[{results['config']['constants_range'][0]:g}, "
-        f"{results['config']['constants_range'][1]:g}]. Track B: exact optimum, N = "
-        f"{results['exact']['n_clients']}. Track C: see report.md.",
-        ha="center",
-        va="top",
-        fontsize=8,
+    cfg = results["config"]
+    ex = results["exact_all_d"]
+    xs = np.asarray(ex["d"], dtype=float)
+    m = ex["methods"]
+    pairs = [(k, name) for k, name in (("mim", "Eq. (4) MIM"), ("mim-paper", "Eq. (17) MIM"))]
+    pairs = [(k, name) for k, name in pairs if k in m and "cl" in m]
+    floor = _log_floor(*[results["ratio"][f]["lo"] for f in _FW])
+    fig, axes = style.new_figure(
+        1,
+        3,
+        width=4.0,
+        height=3.6,
+        sharey=True,
+        title=r"Thm 4.4: the ratio $s^C/s^M$ of CL's to MIM's sensitivity vs d (MIM is more "
+        "robust where it exceeds 1)",
     )
-    fig.tight_layout()
+    central_fl = np.asarray(results["ratio"]["fl"]["central"], dtype=float)
+    spread = max(
+        float(np.max(np.abs(np.asarray(results["ratio"][f]["central"], float) / central_fl - 1)))
+        for f in _FW
+    )
+    for ax, fw in zip(axes, _FW, strict=True):
+        r = results["ratio"][fw]
+        central = np.asarray(r["central"], dtype=float)
+        _band_line(
+            ax,
+            d,
+            r,
+            style.COLOURS[fw],
+            f"Track A {style.FRAMEWORK_LABELS[fw]}: constants = 1 (fitted slope "
+            f"{r['fitted_slope']:.3f})",
+            f"Track A band: constants per method in [{cfg['constants_range'][0]:g}, "
+            f"{cfg['constants_range'][1]:g}]",
+        )
+        ax.plot(
+            d,
+            4.0 * central[-1] * (d / d[-1]) ** 0.2,
+            color="#000000",
+            ls="--",
+            lw=1.0,
+            label=r"reference $\propto d^{1/5}$ (predicted slope; drawn ×4 above the line)",
+        )
+        ax.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1")
+        notes = []
+        for k, name in pairs:
+            num = _upper(m["cl"][fw]["gap_N"])
+            den = _upper(m[k][fw]["gap_N"])
+            cases = ratio_cases(num, den)
+            marker, colour, _ = _EXACT_STYLE[k]
+            label = f"Track B: exact CL / {name} (gaps 1 − min r)"
+            if cases["defined"].any():
+                ax.plot(
+                    xs[cases["defined"]],
+                    num[cases["defined"]] / den[cases["defined"]],
+                    marker=marker,
+                    color=colour,
+                    ls="none",
+                    ms=5,
+                    label=label,
+                )
+            if cases["zero"].any():
+                style.mark_zero(
+                    ax, xs[cases["zero"]], floor=floor, colour=colour, label=f"{label} = 0"
+                )
+            for case, why in (
+                ("undefined", "0/0, both gaps 0"),
+                ("infinite", "x/0, MIM's gap 0"),
+            ):
+                if cases[case].any():
+                    notes.append(f"CL / {name} not defined {_where_text(xs, cases[case])} ({why})")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(floor, None)
+        ax.set_xlabel(D_LABEL)
+        ax.set_title(f"{style.FRAMEWORK_LABELS[fw]}: Track A bound ratio, Track B exact ratio")
+        if notes:
+            ax.text(
+                0.0,
+                -0.3,
+                "Not drawn:\n" + "\n".join(notes),
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=7,
+                color="#444444",
+            )
+    axes[0].set_ylabel(r"ratio $s^{C}/s^{M}$ (dimensionless, log scale)")
+    _finish(
+        fig,
+        {
+            "N": ex["n_clients"],
+            "p": float(cfg["p"]),
+            "DecL graph": f"{ex['graph']} (|Ā| = {float(results['abar']):.3g})",
+            "slope fitted on d ≥": f"1e{float(cfg['fit_from_log10']):g}",
+        },
+        note=f"Track A's central ratios of the three frameworks differ by at most "
+        f"{100 * spread:.2g} % (relative to FL). Track B: exact population optimum; a ratio "
+        f"of exact 0 is drawn as ▽ on the axis floor.",
+    )
     return fig
 
 
+# ---------------------------------------------------------------------------------------------
+# Cor 4.5 and Thm 4.6: against the connectivity |Ā|
+# ---------------------------------------------------------------------------------------------
+
+_D_STYLES = ("-", "--", "-.", ":")
+
+
+def _flat_gap_note(ex: dict, em: str, name: str) -> str:
+    """One sentence on the gap 1 − min r over graphs, from the numbers (and rank) themselves."""
+    recs = ex["records"]
+    gaps = _arr([r[em]["gap_N"] for r in recs])
+    spreads = _arr([r[em]["spread_N"] for r in recs])
+    fl = ex["fl"][em]
+    n = int(ex["n_clients"])
+    if _is_zero(gaps).all() and _is_zero(spreads).all():
+        return f"{name}: 1 − min r and the spread are exact 0 on every graph (r_k = 1, k ∈ [N])."
+    text = (
+        f"{name}: 1 − min r stays in [{np.nanmin(gaps):.3f}, {np.nanmax(gaps):.3f}] on every "
+        f"graph (FL: {float(fl['gap_N']):.3f}) while the spread over [N] goes from "
+        f"{_fmt(spreads[0])} at |Ā| = {float(recs[0]['abar']):.3g} to {_fmt(spreads[-1])} at "
+        f"|Ā| = {float(recs[-1]['abar']):.3g}."
+    )
+    ranks = {r[em].get("rank") for r in recs} | {fl.get("rank")}
+    if ranks == {1}:
+        text += (
+            f" The optimum has rank 1 on every graph: one direction shared by the N client "
+            f"axes, r_k ≈ 1/N = {1 / n:.3f}, so 1 − min r ≈ 1 − 1/N; connectivity only evens "
+            "out the weights π (Eq. 1), which shrinks the spread, not the gap."
+        )
+    return text
+
+
+@_styled
 def make_connectivity_figure(results: dict):
-    """Cor 4.5: DecL sensitivity vs |Ā|. Track A bound at each d of ``bound_d`` (line + band),
-    FL bound (dotted); Track B exact Eq. (1) DecL optimum on graphs of increasing |Ā| (gap and
-    spread over [N]) with the exact FL value (dashed). ``results``: ``track_a``."""
+    """Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N.
+
+    Rows: MIM, CL (similar). Left: Track A, the DecL bound 1 − LB vs |Ā| at each d of
+    ``connectivity.bound_d`` (line: constants = 1; band: constants swept) with the FL bound at
+    that d. Right: Track B, the exact Eq. (1) DecL optimum on graphs of increasing |Ā|: gap
+    1 − min r (filled) and spread max − min r over [N] (hollow), with the FL values; exact
+    zeros on the axis floor. The footer says why the gap is flat where it is. ``results``:
+    ``track_a``.
+    """
     conn = results["connectivity"]
     ex = conn["exact"]
+    cfg = results["config"]
     abar = np.asarray(conn["abar_grid"], dtype=float)
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
-    colours = ["#1f77b4", "#9467bd", "#8c564b"]
-    graph_markers = {"paper_code": "o", "star": "*", "ring": "s", "complete": "D"}
-    for ax, (m, em) in zip(axes, (("mim", "mim"), ("cl_similar", "cl")), strict=True):
-        for (dv, by_method), colour in zip(conn["bounds"].items(), colours, strict=False):
-            b = by_method[m]
-            _band_line(ax, abar, b, colour, f"Track A DecL bound, d = {dv}")
-            ax.axhline(b["fl_central"], color=colour, ls=":", lw=1, label=f"Track A FL, d = {dv}")
-        for g, marker in graph_markers.items():
-            recs = [r for r in ex["records"] if r["graph"] == g]
-            if not recs:
-                continue
-            xs = [r["abar"] for r in recs]
-            gap, _ = _floored([r[em]["gap_N"] for r in recs])
-            spread, _ = _floored([r[em]["spread_N"] for r in recs])
-            ax.plot(xs, gap, marker, color="k", ls="none", ms=7, label=f"Track B {g}: 1 − min r")
-            ax.plot(
-                xs,
-                spread,
-                marker,
-                color="0.4",
-                mfc="none",
-                ls="none",
-                ms=9,
-                label=f"Track B {g}: spread [N]",
-            )
-        ax.axhline(
-            max(ex["fl"][em]["gap_N"], FLOOR),
-            color="k",
-            ls="--",
-            lw=1,
-            label="Track B FL: 1 − min r",
-        )
-        ax.set_yscale("log")
-        ax.set_ylim(FLOOR / 3, 3.0)
-        ax.set_xlabel(r"average connectivity $|\bar A|$ (self counted)")
-        ax.set_ylabel("sensitivity s (log)")
-        ax.set_title(
-            f"{'MIM' if m == 'mim' else 'CL (similar)'}: N = {ex['n_clients']}, exact d = {ex['d']}"
-        )
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
-    fig.suptitle(
-        "Corollary 4.5: does DecL robustness improve with |Ā|?  (Track A bound vs Track B exact "
-        "optimum of Eq. (1); exact zeros at 1e-12)"
+    rows = (("mim", "mim", "MIM (Thm 4.2)"), ("cl_similar", "cl", "CL, similar (Thm 4.3)"))
+    fig, axes = style.new_figure(
+        2,
+        2,
+        width=4.6,
+        height=3.0,
+        sharex=True,
+        title=f"Cor 4.5: DecL sensitivity vs connectivity |Ā| at N = {ex['n_clients']}: "
+        "the paper's bound (left) and the exact optimum (right)",
     )
-    fig.tight_layout()
+    recs = ex["records"]
+    xa = np.asarray([r["abar"] for r in recs], dtype=float)
+    floor_b = _log_floor(
+        *[_arr([r[em][k] for r in recs]) for _, em, _ in rows for k in ("gap_N", "spread_N")],
+        *[[ex["fl"][em][k]] for _, em, _ in rows for k in ("gap_N", "spread_N")],
+    )
+    floor_a = _log_floor(*[b[m]["lo"] for b in conn["bounds"].values() for m, _, _ in rows])
+    for row, (m, em, name) in enumerate(rows):
+        ax = axes[row, 0]
+        for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
+            b = by_method[m]
+            ax.fill_between(abar, b["lo"], b["hi"], color=style.COLOURS["decl"], alpha=0.12, lw=0)
+            ax.plot(abar, b["central"], color=style.COLOURS["decl"], ls=ls, lw=1.8,
+                    label=f"Track A DecL bound, d = {float(dv):g}")  # fmt: skip
+            ax.axhline(b["fl_central"], color=style.COLOURS["fl"], ls=ls, lw=1.2,
+                       label=f"Track A FL bound, d = {float(dv):g}")  # fmt: skip
+        ax.fill_between([], [], [], color=style.COLOURS["decl"], alpha=0.12, lw=0,
+                        label=f"Track A band: {_constants_text(cfg)}")  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_ylim(floor_a, 3.0)
+        ax.set_ylabel(S_LABEL)
+        ax.set_title(f"{name}: Track A bound")
+        ax = axes[row, 1]
+        gap = _arr([r[em]["gap_N"] for r in recs])
+        spr = _arr([r[em]["spread_N"] for r in recs])
+        both = _is_zero(gap) & _is_zero(spr)
+        if both.any():
+            style.mark_zero(ax, xa[both], floor=floor_b, colour="#000000",
+                            label="Track B DecL: 1 − min r = spread = 0")  # fmt: skip
+        for y, hollow, what in ((gap, False, "1 − min r"), (spr, True, "spread over [N]")):
+            y = np.where(both, np.nan, y)
+            _exact_series(ax, xa, y, marker="o", colour="#000000" if not hollow else "#555555",
+                          label=f"Track B DecL: {what}", floor=floor_b, hollow=hollow,
+                          join=False, ms=6)  # fmt: skip
+        for k, ls, what in (("gap_N", "-.", "1 − min r"), ("spread_N", ":", "spread over [N]")):
+            val = float(ex["fl"][em][k])
+            if not _is_zero(np.array([val]))[0]:
+                ax.axhline(val, color=style.COLOURS["fl"], ls=ls, lw=1.2,
+                           label=f"Track B FL: {what}")  # fmt: skip
+        for r in recs:
+            if r["graph"] in ("star", "ring", "complete"):
+                y = r[em]["gap_N"]
+                y = floor_b if abs(y) < ZERO_TOL else y
+                ax.annotate(r["graph"], (r["abar"], y), textcoords="offset points",
+                            xytext=(0, 7), ha="center", fontsize=6, color="#444444")  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_ylim(floor_b, 3.0)
+        ax.set_title(f"{name}: Track B exact optimum (d = {ex['d']})")
+    for ax in axes[-1]:
+        ax.set_xlabel(ABAR_LABEL)
+    _finish(
+        fig,
+        {
+            "N": ex["n_clients"],
+            "d (Track B)": ex["d"],
+            "p": float(cfg["p"]),
+            "graphs": "star, ring, official generator (degrees 1 … N − 2), complete",
+            "generator seeds": _conn_seeds(cfg),
+        },
+        note="\n".join(_flat_gap_note(ex, em, name.split(" (")[0]) for _, em, name in rows),
+    )
     return fig
 
 
+def _conn_seeds(cfg: dict):
+    """Seeds of the official code's graph generator in the connectivity sweep."""
+    return (cfg.get("connectivity") or {}).get("paper_code_seeds")
+
+
+@_styled
 def make_decl_vs_fl_figure(results: dict):
-    """Thm 4.6: left, Track A s_Dec / s_Fed vs d at several |Ā| (≥ 1 is the claim); right,
-    Track B exact (1 − min r)_Dec − (1 − min r)_FL over graphs vs |Ā|. ``results``: ``track_a``."""
-    d = np.asarray(results["d"], dtype=float)
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(14, 5.2))
-    cmap = plt.get_cmap("viridis")
-    items = list(results["thm46_ratio"].items())
-    for idx, (a, by_method) in enumerate(items):
-        colour = cmap(idx / max(1, len(items) - 1))
-        ax0.plot(d, by_method["mim"], color=colour, lw=1.8, label=f"MIM, |Ā| = {a}")
-        ax0.plot(d, by_method["cl_similar"], color=colour, lw=1.2, ls="--", label=f"CL, |Ā| = {a}")
-    ax0.axhline(1.0, color="k", ls=":", lw=1)
-    ax0.set_xscale("log")
-    ax0.set_xlabel("input dimension d")
-    ax0.set_ylabel(r"$s_{Dec}/s_{Fed}$ (Track A, constants = 1)")
-    ax0.set_title(f"Track A: ratio of the paper's bounds, N = {results['config']['n_clients']}")
-    ax0.grid(alpha=0.3)
-    ax0.legend(fontsize=7, ncol=2)
-    ex = results["connectivity"]["exact"]
-    for em, marker, colour in (("mim", "o", "#1f77b4"), ("cl", "s", "#ff7f0e")):
-        xs = [r["abar"] for r in ex["records"]]
-        gap = [r[em]["gap_N"] - ex["fl"][em]["gap_N"] for r in ex["records"]]
-        spr = [r[em]["spread_N"] - ex["fl"][em]["spread_N"] for r in ex["records"]]
-        ax1.plot(xs, gap, marker, color=colour, ls="none", ms=7, label=f"{em}: Δ(1 − min r)")
-        ax1.plot(
-            xs,
-            spr,
-            marker,
-            color=colour,
-            mfc="none",
-            ls="none",
-            ms=9,
-            label=f"{em}: Δ spread over [N]",
-        )
-    ax1.axhline(0.0, color="k", ls=":", lw=1)
-    ax1.set_yscale("symlog", linthresh=1e-6)
-    ax1.set_xlabel(r"average connectivity $|\bar A|$")
-    ax1.set_ylabel("DecL − FL (Track B; ≥ 0 is the claim)")
-    ax1.set_title(f"Track B: exact Eq. (1) optimum, N = {ex['n_clients']}, d = {ex['d']}")
-    ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=7)
-    fig.suptitle("Theorem 4.6: FL is no less robust than DecL (s_Dec ≥ s_Fed)")
-    fig.tight_layout()
+    """Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? Both panels at one N.
+
+    Left: Track A, the ratio s_Dec / s_Fed of the paper's bounds (constants = 1) against |Ā|
+    at each d of ``connectivity.bound_d`` (≥ 1 is the claim). Right: Track B, the exact
+    differences DecL − FL of 1 − min r (filled) and of the spread over [N] (hollow) on graphs
+    of increasing |Ā| (≥ 0 is the claim), on a linear axis; exact zeros are triangles on 0.
+    ``results``: ``track_a``.
+    """
+    conn = results["connectivity"]
+    ex = conn["exact"]
+    cfg = results["config"]
+    abar = np.asarray(conn["abar_grid"], dtype=float)
+    fig, (ax0, ax1) = style.new_figure(
+        1,
+        2,
+        width=4.8,
+        height=3.8,
+        title=f"Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? N = {ex['n_clients']} "
+        "in both panels",
+    )
+    meths = (("mim", "mim", "MIM"), ("cl_similar", "cl", "CL"))
+    for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
+        for m, em, name in meths:
+            b = by_method[m]
+            ax0.plot(abar, np.asarray(b["central"], float) / float(b["fl_central"]),
+                     color=style.COLOURS[em], ls=ls, lw=3.2 if em == "mim" else 1.4,
+                     label=f"Track A {name}, d = {float(dv):g}")  # fmt: skip
+    ax0.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1 (DecL bound = FL bound)")
+    ax0.set_xlabel(ABAR_LABEL)
+    ax0.set_ylabel(r"$s_{Dec}/s_{Fed}$ of the bounds (dimensionless)")
+    ax0.set_title("Track A: ratio of the paper's bounds (constants = 1)")
+    recs = ex["records"]
+    xa = np.asarray([r["abar"] for r in recs], dtype=float)
+    for _, em, name in meths:
+        gap = _arr([r[em]["gap_N"] for r in recs]) - float(ex["fl"][em]["gap_N"])
+        spr = _arr([r[em]["spread_N"] for r in recs]) - float(ex["fl"][em]["spread_N"])
+        both = _is_zero(gap) & _is_zero(spr)
+        marker = "o" if em == "mim" else "s"
+        size = 70 if em == "mim" else 28  # MIM's triangles around CL's where both are 0
+        if both.any():
+            pts = style.mark_zero(ax1, xa[both], floor=0.0, colour=style.COLOURS[em],
+                                  label=f"Track B {name}: both differences = 0")  # fmt: skip
+            pts.set_sizes([size])
+        for y, hollow, what in ((gap, False, "Δ(1 − min r)"), (spr, True, "Δ spread over [N]")):
+            _exact_series(ax1, xa, np.where(both, np.nan, y), marker=marker,
+                          colour=style.COLOURS[em], label=f"Track B {name}: {what}",
+                          floor=0.0, hollow=hollow, ms=6, join=False,
+                          zero_size=size)  # fmt: skip
+    ax1.axhline(0.0, color="#777777", ls=":", lw=1.2, label="difference = 0")
+    ax1.set_xlabel(ABAR_LABEL)
+    ax1.set_ylabel("DecL − FL (dimensionless)")
+    ax1.set_title(f"Track B: exact Eq. (1) optimum, d = {ex['d']}")
+    _finish(
+        fig,
+        {
+            "N": ex["n_clients"],
+            "d (Track A)": ", ".join(f"{float(x):g}" for x in conn["bounds"]),
+            "d (Track B)": ex["d"],
+            "p": float(cfg["p"]),
+            "generator seeds": _conn_seeds(cfg),
+        },
+        note="Claim: left ≥ 1 and right ≥ 0. Graphs: star, ring, the official generator "
+        "(degrees 1 … N − 2) and complete. The ratio vs d at the stage's N is in track_a.json "
+        "(thm46_ratio).",
+    )
     return fig
 
 
@@ -323,28 +630,23 @@ def make_decl_vs_fl_figure(results: dict):
 
 _OVERLAY_ROWS = {"mim": ("mim", "mim-paper"), "cl_similar": ("cl",)}
 TRACK_C_LABEL = "Track C trained: 1 − min r (±2 SE over seeds)"
-ZERO_LABEL = "exact 0 (drawn on the dashed line)"
+ZERO_LABEL = "= 0"
+TRACK_C_COLOUR = "#CC79A7"
 
 
-def _zero_level(values) -> float:
-    """A y just below the smallest positive value (a decade under, on a power of ten)."""
-    v = np.concatenate([np.ravel(np.asarray(x, dtype=float)) for x in values])
-    v = v[np.isfinite(v) & (v >= FLOOR)]
-    low = float(v.min()) if v.size else 1e-3
-    return 10.0 ** (np.floor(np.log10(low)) - 1)
-
-
+@_styled
 def make_tracks_overlay_figure(results: dict):
     """Thms 4.2 (MIM) and 4.3 (CL, similar) × local / DecL / FL: Tracks A, B and C together.
 
     Each panel, log–log against d (up to a decade past the largest d of Tracks B and C):
     Track A, the paper's bound s = 1 − LB (line: hidden constants = 1; band: constants swept);
-    Track B, the exact population optimum's gap 1 − min_{k∈[N]} r_k (black markers, one per d
-    where it is computed); Track C, the trained encoders' 1 − min r at the configuration's d
-    (red star, error bar ±2 standard errors over seeds when there are at least two) and, as a
-    cross, the paper's 1 − LB at that point with the configuration's constants. A marker above
-    the line is a violated bound; s = 1 (dotted) a vacuous one. Exact zeros are drawn on a
-    dashed line below the data. ``results``: the output of ``sims.stages.track_c.tracks_overlay``.
+    Track B, the exact population optimum's gap 1 − min_{k∈[N]} r_k (black and grey markers,
+    one per d where it is computed); Track C, the trained encoders' 1 − min r at the
+    configuration's d (star, error bar ±2 standard errors over seeds when there are at least
+    two) and, as a cross, the paper's 1 − LB at that point with the configuration's constants.
+    A marker above the line is a violated bound; s = 1 (dotted) a vacuous one. Exact zeros are
+    triangles on the axis floor. ``results``: the output of
+    ``sims.stages.track_c.tracks_overlay``.
     """
     d_all = np.asarray(results["d"], dtype=float)
     cfg = results["config"]
@@ -356,112 +658,109 @@ def make_tracks_overlay_figure(results: dict):
     top = 10.0 ** (np.ceil(np.log10(max(point_d))) + 1) if point_d else d_all.max()
     keep = d_all <= top * (1 + 1e-9)
     d = d_all[keep]
-    fig, axes = plt.subplots(len(methods), 3, figsize=(15, 4.2 * len(methods)), sharex=True)
+    values = []
+    for method in methods:
+        for fw in _FW:
+            values.append(np.asarray(results["bounds"][method][fw]["lo"], float)[keep])
+            for em in _OVERLAY_ROWS[method]:
+                values.append(
+                    _arr(
+                        [
+                            r["methods"][em][fw]["gap_N"]
+                            for r in exact["records"]
+                            if em in r["methods"]
+                        ]
+                    )  # fmt: skip
+                )
+            cell = tc.get(method, {}).get(fw)
+            if cell is not None:
+                values.append(np.array([cell["gap"], cell["one_minus_lb"]], dtype=float))
+    floor = _log_floor(*values)
+    fig, axes = style.new_figure(
+        len(methods),
+        3,
+        width=4.0,
+        height=2.9,
+        sharex=True,
+        sharey=True,
+        title="Thms 4.2 and 4.3: the paper's bound (Track A), the exact model (Track B) and "
+        "the trained encoders (Track C)",
+    )
     axes = np.atleast_2d(axes)
     any_c = False
     for row, method in enumerate(methods):
-        for col, fw in enumerate(("local", "decl", "fl")):
+        for col, fw in enumerate(_FW):
             ax = axes[row, col]
             bound = {
                 k: np.asarray(v, dtype=float)[keep]
                 for k, v in results["bounds"][method][fw].items()
             }
-            _band_line(ax, d, bound, _FW_COLOURS[fw], "Track A: 1 − LB")
-            series = []  # (x, y, kind, label) drawn after the zero level is known
+            _band_line(
+                ax,
+                d,
+                bound,
+                style.COLOURS[fw],
+                f"Track A {style.FRAMEWORK_LABELS[fw]}: 1 − LB",
+                f"Track A band: {_constants_text(cfg)}",
+            )
             for em in _OVERLAY_ROWS[method]:
                 recs = [r for r in exact["records"] if em in r["methods"]]
                 if recs:
-                    series.append(
-                        (
-                            [r["d"] for r in recs],
-                            [r["methods"][em][fw]["gap_N"] for r in recs],
-                            em,
-                            f"Track B {_EXACT_STYLE[em][1]}: 1 − min r",
-                        )
+                    marker, colour, name = _EXACT_STYLE[em]
+                    _exact_series(
+                        ax,
+                        [r["d"] for r in recs],
+                        _arr([r["methods"][em][fw]["gap_N"] for r in recs]),
+                        marker=marker,
+                        colour=colour,
+                        label=f"Track B {name}: 1 − min r",
+                        floor=floor,
                     )
             cell = tc.get(method, {}).get(fw)
-            values = [bound["lo"], bound["central"]] + [np.asarray(s[1], float) for s in series]
-            if cell is not None:
-                values.append(np.array([cell["gap"], cell["one_minus_lb"]], dtype=float))
-            zero = _zero_level(values)
-            drew_zero = False
-            for xs, ys, em, label in series:
-                y = np.asarray(ys, dtype=float)
-                is_zero = y < FLOOR
-                drew_zero |= bool(is_zero.any())
-                ax.plot(
-                    np.asarray(xs, dtype=float),
-                    np.where(is_zero, zero, y),
-                    _EXACT_STYLE[em][0],
-                    color="k",
-                    ms=6,
-                    ls="none",
-                    label=label,
-                )
             if cell is not None:
                 any_c = True
                 x = float(cell["d"])
-                y = max(float(cell["gap"]), zero)
-                drew_zero |= float(cell["gap"]) < FLOOR
+                gap = float(cell["gap"])
                 err = float(cell.get("err_2se") or 0.0)
-                lower = min(err, y - zero / 2)  # a log axis cannot show y − err <= 0
-                ax.errorbar(
-                    [x],
-                    [y],
-                    yerr=[[max(lower, 0.0)], [err]],
-                    fmt="*",
-                    color="#d62728",
-                    mec="k",
-                    ms=13,
-                    capsize=4,
-                    zorder=5,
-                    label=TRACK_C_LABEL,
-                )
-                ax.plot(
-                    [x],
-                    [max(float(cell["one_minus_lb"]), zero)],
-                    "x",
-                    color="k",
-                    ms=9,
-                    mew=2,
-                    ls="none",
-                    label="Track A at Track C's d and constants",
-                )
-            if drew_zero:
-                ax.axhline(zero, color="0.4", ls="--", lw=0.8, label=ZERO_LABEL)
-            ax.axhline(1.0, color="0.5", ls=":", lw=1)
+                if abs(gap) < ZERO_TOL:
+                    style.mark_zero(ax, [x], floor=floor, colour=TRACK_C_COLOUR,
+                                    label=f"{TRACK_C_LABEL} = 0")  # fmt: skip
+                    if err > 0:
+                        ax.errorbar([x], [floor], yerr=[[0.0], [err]], fmt="none",
+                                    color=TRACK_C_COLOUR, capsize=4)  # fmt: skip
+                else:
+                    lower = min(err, gap - floor / 2)  # a log axis cannot show y − err <= 0
+                    ax.errorbar([x], [gap], yerr=[[max(lower, 0.0)], [err]], fmt="*",
+                                color=TRACK_C_COLOUR, mec="#000000", ms=12, capsize=4, zorder=5,
+                                label=TRACK_C_LABEL)  # fmt: skip
+                ax.plot([x], [max(float(cell["one_minus_lb"]), floor)], "x", color="#000000",
+                        ms=8, mew=2, ls="none",
+                        label="Track A at Track C's d and constants")  # fmt: skip
+            ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_ylim(zero / 3, 3.0)
-            ax.grid(alpha=0.3, which="major")
-            ax.set_title(f"{_METHOD_TITLES[method]} — {_FW_LABELS[fw]}", fontsize=10)
+            ax.set_ylim(floor, 3.0)
+            ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
             if row == len(methods) - 1:
-                ax.set_xlabel("input dimension d")
+                ax.set_xlabel(D_LABEL)
             if col == 0:
-                ax.set_ylabel("sensitivity s = 1 − min r (log)")
-    seen: dict = {}
-    for ax in axes.ravel():
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            seen.setdefault(lab, h)
-    fig.legend(
-        list(seen.values()),
-        list(seen),
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.045),
-        ncol=4,
-        fontsize=8,
-        frameon=False,
-    )
+                ax.set_ylabel(S_LABEL)
+    seeds = {c.get("seeds") for m in tc.values() for c in m.values()} - {None}
     note = (
-        f"Track A: the paper's bound 1 − LB (line: hidden constants = 1; band: constants in "
-        f"[{cfg['constants_range'][0]:g}, {cfg['constants_range'][1]:g}]).  Track B: exact "
-        f"population optimum.  Track C: trained linear encoders at d = {cfg['d']}.  "
-        f"N = {cfg['n_clients']}, p = {cfg['p']:g}, DecL on the {cfg['graph']} graph "
-        f"(|Ā| = {results['abar']:g}).  A marker above the line violates the bound; dotted: s = 1."
+        "A marker above the line violates the bound; |value| < 1e-12 is an exact 0, drawn as ▽ "
+        "on the axis floor."
     )
     if not any_c:
         note += "  Track C not run (no simulation evidence)."
-    fig.suptitle("Theorems 4.2 and 4.3: the paper's bound, the exact model and the simulations")
-    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.13, 1, 0.98))
+    _finish(
+        fig,
+        {
+            "N": cfg["n_clients"],
+            "d (Track C)": cfg["d"],
+            "p": float(cfg["p"]),
+            "DecL graph": f"{cfg['graph']} (|Ā| = {float(results['abar']):.3g})",
+            "seeds": ", ".join(str(s) for s in sorted(seeds)) if seeds else None,
+        },
+        note=note,
+    )
     return fig

@@ -17,12 +17,14 @@ from theory.datamodel import DataModel
 
 @dataclasses.dataclass(frozen=True)
 class Config(StageConfig):
-    """``heatmap_*``: one client of a small model for the heat maps; ``d``, ``n_clients``: the
-    verification model for the RVs; ``methods``: exact-model targets compared."""
+    """``heatmap_*``: one client of a small model for the heat maps (N as in the other figures;
+    d small because a d × d matrix is readable only at small d: 2N = 8 signal coordinates and
+    4 noise coordinates); ``d``, ``n_clients``: the verification model for the RVs;
+    ``methods``: exact-model targets compared."""
 
     p: float = field(0.75, lo=0.0, hi=1.0)
-    heatmap_d: int = field(10, lo=2)
-    heatmap_n_clients: int = field(3, lo=1)
+    heatmap_d: int = field(12, lo=2)
+    heatmap_n_clients: int = field(4, lo=1)
     heatmap_client: int = field(0, lo=0)
     d: int = field(400, lo=2)
     n_clients: int = field(4, lo=1)

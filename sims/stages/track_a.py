@@ -15,6 +15,7 @@ import numpy as np
 from sims.figures import theorems as figs
 from sims.pipeline import Stage, StageConfig, field
 from theory import sweeps, topology
+from theory.structured import STRUCTURED_TRANSFORMS
 from theory.sweeps import BOUND_METHODS, FRAMEWORKS, band, bound_table, constant_grid
 
 
@@ -26,7 +27,10 @@ class Config(StageConfig):
     points) of the log-spaced d grid; the hidden constants C_num, C_den (and tr H) take
     ``constants_points`` log-spaced values in ``constants_range`` (band = min..max).
     ``fit_from_log10``: the slope of log(s^C/s^M) vs log d is fitted on d ≥ 10^that (Thm 4.4:
-    1/5). ``exact_*``: Track B optima at these d. ``connectivity``: Cor 4.5 / Thm 4.6 graphs
+    1/5). ``exact_*``: Track B optima at these d (dense; dissimilar CL with a rotation of all d
+    axes). ``exact_all_d_log10``: (lo, hi, points) of the d grid of the structured Track B
+    optima drawn across the whole d axis (:func:`theory.sweeps.exact_all_d`; dissimilar CL with
+    the structure-keeping ``structured_transform``). ``connectivity``: Cor 4.5 / Thm 4.6 graphs
     of increasing |Ā| (n_clients, d, paper_code_seeds, bound_d, abar_points)."""
 
     p: float = field(0.75, lo=0.0, hi=1.0)
@@ -39,6 +43,8 @@ class Config(StageConfig):
     fl_term: str = "eq37"
     fit_from_log10: float = 8.0
     exact_d: tuple = field((100, 200, 400, 800), lo=2)
+    exact_all_d_log10: tuple = (2.0, 12.0, 21)
+    structured_transform: str = field("block-rotation", choices=STRUCTURED_TRANSFORMS)
     exact_methods: tuple = field(
         ("mim", "mim-paper", "cl", "cl-dissimilar"), choices=tuple(sweeps.EXACT_TO_BOUND)
     )
@@ -60,6 +66,7 @@ Config.FAST = Config(
     d_log10=(2.0, 12.0, 31),
     constants_points=3,
     exact_d=(100, 200),
+    exact_all_d_log10=(2.0, 12.0, 11),
     connectivity={
         "n_clients": 6,
         "d": 100,
@@ -111,7 +118,8 @@ def _cor45(cfg: Config, centre: int) -> tuple[np.ndarray, dict]:
 
 def compute(cfg: Config) -> dict:
     """Bound bands vs d, the Thm 4.4 ratio, Thm 4.6 DecL/FL ratios, Cor 4.5 bounds vs |Ā|, and
-    the exact optima vs d and over graphs."""
+    the exact optima vs d (dense at ``exact_d``; structured on the whole d axis) and over
+    graphs."""
     d = cfg.d_grid()
     grid, centre = constant_grid(cfg.constants_range, cfg.constants_points)
     abar, _ = sweeps.weights_of(topology.make_graph(cfg.graph, cfg.n_clients, seed=0))
@@ -144,6 +152,7 @@ def compute(cfg: Config) -> dict:
         "ratio": _ratio(cfg, d, table, centre),
         "thm46_ratio": thm46,
         "exact": sweeps.exact_vs_d(cfg),
+        "exact_all_d": sweeps.exact_all_d(cfg),
         "connectivity": {
             "abar_grid": abar_grid,
             "bounds": cor45,
