@@ -26,13 +26,24 @@
 # %%
 import os
 
-import jax.random as jr
 import matplotlib.pyplot as plt
 import numpy as np
-from _interactive import TRACK_A, TRACK_B, TRACK_C, choice, footer, integer, interact, linear, log
+from _interactive import (
+    TRACK_A,
+    TRACK_B,
+    TRACK_C,
+    bound_controls,
+    choice,
+    clip_abar,
+    exact_gap,
+    footer,
+    integer,
+    interact,
+    linear,
+    note,
+    train_paper_model,
+)
 
-import sims
-from sims import data, losses, metrics
 from theory import bounds, objectives, structured, symbolic
 from theory.datamodel import DataModel
 
@@ -89,25 +100,29 @@ interact(
 # %% [markdown]
 # ## 3. Track C: FedAvg on Eq. (4) with sampled masks
 #
-# Four clients train a linear encoder on samples of the paper's model with the MIM loss of
-# `sims.losses` (one mask per sample, drawn from the key `sims.run` hands to the loss).
+# N clients train a linear encoder on samples of the paper's model with the MIM loss of
+# `sims.losses` (one mask per sample, drawn from the key `sims.run` hands to the loss). One run
+# per (N, p) of the sliders below, cached: moving a slider back is instant.
 
 # %%
-N, P, D_TRAIN = 4, 0.75, 100
-train_model = DataModel(d=D_TRAIN, n_clients=N)
-x, _ = data.sample_paper_model(train_model, 512 if FAST else 2000, key=jr.PRNGKey(0))
-result = sims.run(
-    lambda W, batch, *, key: losses.mim(W, batch, P, key=key),
-    0.1 * jr.normal(jr.PRNGKey(1), (train_model.c, D_TRAIN)),
-    np.asarray(x, np.float32),
-    rounds=60 if FAST else 300,
-    local_steps=2,
-    batch_size=64,
-    lr=0.05,
-    key=jr.PRNGKey(2),
-)
-trained_rv = np.asarray(metrics.representability_vector(np.asarray(result.global_params)))
-print(f"trained FL encoder, RV on e_1..e_N: {np.round(trained_rv[:N], 3)}")
+D_TRAIN = 100
+
+
+def trained_min_rv(n_clients, p):
+    """min_k r_k on the client axes of the FedAvg-trained encoder (Track C)."""
+    run = train_paper_model(
+        "mim",
+        n_clients,
+        D_TRAIN,
+        p=p,
+        samples=512 if FAST else 2000,
+        rounds=60 if FAST else 300,
+        lr=0.05,
+    )
+    return float(run.rv[:n_clients].min())
+
+
+print(f"trained FL encoder (N = 4, p = 0.75): min r_k = {trained_min_rv(4, 0.75):.3f}")
 
 # %% [markdown]
 # ## 4. Theorem 4.2's bound against the exact and trained RVs
@@ -122,16 +137,13 @@ print(f"trained FL encoder, RV on e_1..e_N: {np.round(trained_rv[:N], 3)}")
 # %%
 def exact_fl_min_rv(n_clients):
     """min_k r_k over the client axes of the exact FL optimum, per d (worst case over ties)."""
-    return {
-        method: np.array(
-            [1 - g[1] for g in structured.d_sweep(method, D_GRID, n_clients=n_clients)["gap"]]
-        )
-        for method in ("mim", "mim-paper")
-    }
+    ds = tuple(D_GRID)
+    return {m: 1 - exact_gap(m, ds, n_clients=n_clients) for m in ("mim", "mim-paper")}
 
 
 def draw_thm42(p=0.75, n_clients=4, abar=2.5, c_num=1.0, c_den=1.0, framework="all"):
     d = np.logspace(2, 12, 200)
+    abar, clipped = clip_abar(abar, n_clients)
     fig, ax = plt.subplots(constrained_layout=True)
     frameworks = ("local", "decl", "fl") if framework == "all" else (framework,)
     for fw, ls in zip(("local", "decl", "fl"), ("-", "--", ":"), strict=True):
@@ -156,8 +168,9 @@ def draw_thm42(p=0.75, n_clients=4, abar=2.5, c_num=1.0, c_den=1.0, framework="a
         label="Track B: Eq. (17) target, FL min r_k",
         **{**TRACK_B, "mfc": "white"},
     )
-    if n_clients == N:
-        ax.plot([D_TRAIN], [trained_rv[:N].min()], label="Track C: trained FL, min r_k", **TRACK_C)
+    ax.plot(
+        [D_TRAIN], [trained_min_rv(n_clients, p)], label="Track C: trained FL, min r_k", **TRACK_C
+    )
     ax.axhline(1.0 / n_clients, color="0.5", lw=0.8, ls="-.")
     ax.annotate("1/N", (3e11, 1.0 / n_clients), va="bottom", ha="right", color="0.4")
     ax.set_xscale("log")
@@ -166,20 +179,18 @@ def draw_thm42(p=0.75, n_clients=4, abar=2.5, c_num=1.0, c_den=1.0, framework="a
     ax.set_ylabel("representability r_k on the client axes")
     ax.set_title("Theorem 4.2: the paper's lower bound vs the exact optimum of Eq. (4)")
     ax.legend(loc="center right")
+    note(ax, clipped if "decl" in frameworks else "")
     footer(
         fig,
         f"N = {n_clients}, p = {p}, |Ā| = {abar} (DecL), C_num = {c_num:.3g}, "
-        f"C_den = {c_den:.3g}, τ = d^(1/5), μ = d^(-1/5), c = 2N",
+        f"C_den = {c_den:.3g}, τ = d^(1/5), μ = d^(-1/5), c = 2N, "
+        f"Track C: d = {D_TRAIN}, FedAvg, one seed",
     )
 
 
 interact(
     draw_thm42,
-    p=linear(0.75, 0.05, 0.95, 0.05, "mask ratio p"),
-    n_clients=integer(4, 2, 8, "N"),
-    abar=linear(2.5, 2.0, 8.0, 0.5, "|Ā| (DecL)"),
-    c_num=log(1.0, 1e-2, 1e2, "C_num"),
-    c_den=log(1.0, 1e-2, 1e2, "C_den"),
+    **bound_controls(),
     framework=choice("all", ("all", "local", "decl", "fl"), "framework"),
 )
 

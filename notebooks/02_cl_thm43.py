@@ -25,23 +25,25 @@
 # %%
 import os
 
-import jax.random as jr
 import matplotlib.pyplot as plt
 import numpy as np
 from _interactive import (
     FLOOR,
     TRACK_A,
-    TRACK_B,
     TRACK_C,
+    bound_controls,
     choice,
+    clip_abar,
+    exact_gap,
     floor_zeros,
     footer,
+    integer,
     interact,
-    log,
+    note,
+    plot_gap,
+    train_paper_model,
 )
 
-import sims
-from sims import data, losses, metrics
 from theory import bounds, spectral, structured, topology
 from theory.datamodel import DataModel
 
@@ -52,68 +54,82 @@ D_GRID = structured.d_grid(1e2, 1e12, 6 if FAST else 11)
 # ## 1. The graph: a star on N clients
 #
 # DecL uses the paper's uniform weights 1/|A_i|; the exact DecL objective of Eq. (1) weights
-# client j by π_j = (column sum j)/N (docs/theory/decl_weights.md §2).
+# client j by π_j = (column sum j)/N (docs/theory/decl_weights.md §2). The bound of Theorem 4.3
+# sees the graph only through |Ā|, which has its own slider below (the star's own |Ā| is
+# (3N − 2)/N, 2.5 for N = 4).
+
 
 # %%
-N = 4
-graph = topology.star(N)
-W = topology.mixing_matrix("uniform", graph)
-ABAR = float(spectral.avg_connectivity(graph))
-PI = np.asarray(spectral.objective_weights(W))
-print(f"star on {N} clients: |Ā| = {ABAR}, Eq. (1) weights π = {np.round(PI, 4)}")
+def star_graph(n_clients):
+    """(|Ā|, Eq. (1) weights π) of the star on ``n_clients`` with uniform weights 1/|A_i|."""
+    graph = topology.star(n_clients)
+    W = topology.mixing_matrix("uniform", graph)
+    return float(spectral.avg_connectivity(graph)), np.asarray(spectral.objective_weights(W))
+
+
+abar4, pi4 = star_graph(4)
+print(f"star on 4 clients: |Ā| = {abar4}, Eq. (1) weights π = {np.round(pi4, 4)}")
 
 # %% [markdown]
 # ## 2. Track C: FedAvg on the CL loss with sampled augmentations
+#
+# One run per N of the sliders below (cached: moving the slider back is instant).
 
 # %%
 D_TRAIN = 100
-train_model = DataModel(d=D_TRAIN, n_clients=N)
-x, _ = data.sample_paper_model(train_model, 512 if FAST else 2000, key=jr.PRNGKey(0))
-result = sims.run(
-    lambda w, batch, *, key: losses.cl_similar(w, batch, key=key),
-    0.1 * jr.normal(jr.PRNGKey(1), (train_model.c, D_TRAIN)),
-    np.asarray(x, np.float32),
-    rounds=60 if FAST else 300,
-    local_steps=2,
-    batch_size=64,
-    lr=0.01,
-    key=jr.PRNGKey(2),
-)
-trained_gap = 1.0 - np.asarray(metrics.representability_vector(result.global_params))[:N].min()
-print(f"trained FL encoder: 1 - min r_k on the client axes = {trained_gap:.3g}")
+
+
+def trained_gap(n_clients):
+    """1 − min_k r_k on the client axes of the FedAvg-trained CL encoder (Track C)."""
+    run = train_paper_model(
+        "cl",
+        n_clients,
+        D_TRAIN,
+        samples=512 if FAST else 2000,
+        rounds=60 if FAST else 300,
+        lr=0.01,
+    )
+    return 1.0 - float(run.rv[:n_clients].min())
+
+
+print(f"trained FL encoder (N = 4): 1 - min r_k on the client axes = {trained_gap(4):.3g}")
 
 # %% [markdown]
 # ## 3. Theorem 4.3's gap against the exact and trained gaps
 
 
 # %%
-def exact_gaps(augmentation):
+def exact_gaps(augmentation, n_clients):
     """1 − min_k r_k over the client axes of the exact local, DecL (star) and FL optima, per d
     of D_GRID (``theory.structured``; worst case over ties), and tr(H) as a function of d."""
     method = "cl" if augmentation == "similar" else "cl-dissimilar"
     H = None if augmentation == "similar" else augmentation
+    ds = tuple(D_GRID)
     out = {
-        fw: np.array(
-            [
-                g[1]
-                for g in structured.d_sweep(
-                    method, D_GRID, framework=fw, n_clients=N, graph="star", H=H
-                )["gap"]
-            ]
-        )
+        fw: exact_gap(method, ds, fw, n_clients, graph="star", H=H)
         for fw in ("local", "decl", "fl")
     }
     if H is None:
         out["trH"] = lambda d: np.ones_like(d)
     else:
-        T = structured.structured_transform(H, DataModel(d=4 * N, n_clients=N))
+        T = structured.structured_transform(H, DataModel(d=4 * n_clients, n_clients=n_clients))
         out["trH"] = lambda d: T.alpha * d + float(np.trace(T.G))  # tr(αI + E_K G E_Kᵀ)
     return out
 
 
-def draw_thm43(augmentation="similar", framework="fl", c_num=1.0, c_den=1.0, sign="+"):
+def draw_thm43(
+    augmentation="similar",
+    framework="fl",
+    n_clients=4,
+    abar=2.5,
+    c_num=1.0,
+    c_den=1.0,
+    sign="+",
+):
     d = np.logspace(2, 12, 200)
-    gaps = exact_gaps(augmentation)
+    abar, clipped = clip_abar(abar, n_clients)
+    star_abar, _ = star_graph(n_clients)
+    gaps = exact_gaps(augmentation, n_clients)
     trh = gaps["trH"](d)
     bound = "cl_similar" if augmentation == "similar" else "cl_dissimilar"
     fig, ax = plt.subplots(layout="constrained")
@@ -123,12 +139,12 @@ def draw_thm43(augmentation="similar", framework="fl", c_num=1.0, c_den=1.0, sig
             framework,
             d=d,
             p=0.75,
-            n=N,
+            n=n_clients,
             trH=trh,
             c_num=c_num,
             c_den=c_den,
             sign=sign,
-            abar=ABAR if framework == "decl" else None,
+            abar=abar if framework == "decl" else None,
         )
         ax.plot(d, np.asarray(s), label=f"Track A: Thm 4.3 gap 1 − LB, {framework}", **TRACK_A)
     else:
@@ -140,19 +156,9 @@ def draw_thm43(augmentation="similar", framework="fl", c_num=1.0, c_den=1.0, sig
             ha="center",
             color=TRACK_A["color"],
         )
-    y, zero = floor_zeros(gaps[framework])
-    dims = np.asarray(D_GRID, dtype=float)
-    if (~zero).any():
-        ax.plot(dims[~zero], y[~zero], label=f"Track B: exact optimum, {framework}", **TRACK_B)
-    if zero.any():
-        ax.plot(
-            dims[zero],
-            y[zero],
-            label="Track B: exact gap = 0 (to rounding)",
-            **{**TRACK_B, "marker": "v"},
-        )
+    plot_gap(ax, D_GRID, gaps[framework], f"exact gap, {framework}")
     if augmentation == "similar" and framework == "fl":
-        yc, _ = floor_zeros([trained_gap])
+        yc, _ = floor_zeros([trained_gap(n_clients)])
         ax.plot([D_TRAIN], yc, label="Track C: trained FL", **TRACK_C)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -161,10 +167,12 @@ def draw_thm43(augmentation="similar", framework="fl", c_num=1.0, c_den=1.0, sig
     ax.set_ylabel("gap 1 − r_k on the client axes")
     ax.set_title(f"Theorem 4.3 (CL, {augmentation} augmentations): bound gap vs exact gap")
     ax.legend(loc="upper right")
+    note(ax, clipped if framework == "decl" else "")
     footer(
         fig,
-        f"N = {N}, star graph (|Ā| = {ABAR}), tr(H) at d = 100: {trh[0]:.4g}, C_num = {c_num:.3g}, "
-        f"C_den = {c_den:.3g}, sign = {sign}, τ = d^(1/5), μ = d^(-1/5), c = 2N",
+        f"N = {n_clients}, bound |Ā| = {abar:g}, exact DecL on the star (|Ā| = {star_abar:g}), "
+        f"tr(H) at d = 100: {trh[0]:.4g}, C_num = {c_num:.3g}, C_den = {c_den:.3g}, "
+        f"sign = {sign}, τ = d^(1/5), μ = d^(-1/5), c = 2N, Track C: d = {D_TRAIN}, one seed",
     )
 
 
@@ -172,8 +180,8 @@ interact(
     draw_thm43,
     augmentation=choice("similar", ("similar", *structured.STRUCTURED_TRANSFORMS), "augmentation"),
     framework=choice("fl", ("local", "decl", "fl"), "framework"),
-    c_num=log(1.0, 1e-2, 1e2, "C_num"),
-    c_den=log(1.0, 1e-2, 1e2, "C_den"),
+    n_clients=integer(4, 3, 8, "N (a star needs N ≥ 3)"),
+    **bound_controls("abar", "c_num", "c_den"),
     sign=choice("+", ("+", "-"), "sign of the denominator O (Eqs. 63–64)"),
 )
 

@@ -30,14 +30,15 @@ from _interactive import (
     FLOOR,
     PALETTE,
     TRACK_A,
-    TRACK_B,
+    bound_controls,
     choice,
-    floor_zeros,
+    clip_abar,
+    exact_gap,
     footer,
-    integer,
     interact,
-    linear,
     log,
+    note,
+    plot_gap,
 )
 
 from theory import bounds, structured
@@ -55,12 +56,7 @@ D_GRID = structured.d_grid(1e2, 1e12, 6 if FAST else 11)
 # %%
 def exact_fl_gap(n_clients):
     """1 − min_k r_k of the exact FL optimum per d of D_GRID (worst case over ties)."""
-    return {
-        method: np.array(
-            [g[1] for g in structured.d_sweep(method, D_GRID, n_clients=n_clients)["gap"]]
-        )
-        for method in ("mim", "cl")
-    }
+    return {m: exact_gap(m, tuple(D_GRID), n_clients=n_clients) for m in ("mim", "cl")}
 
 
 for method, gap in exact_fl_gap(4).items():
@@ -73,6 +69,7 @@ for method, gap in exact_fl_gap(4).items():
 # %%
 def draw_thm44(p=0.75, n_clients=4, abar=2.5, framework="fl", c_num_mim=1.0, c_num_cl=1.0):
     d = np.logspace(2, 12, 200)
+    abar, clipped = clip_abar(abar, n_clients)
     extra = {"abar": abar} if framework == "decl" else {}
     s_m = np.asarray(
         bounds.sensitivity("mim", framework, d=d, p=p, n=n_clients, c_num=c_num_mim, **extra)
@@ -85,18 +82,7 @@ def draw_thm44(p=0.75, n_clients=4, abar=2.5, framework="fl", c_num_mim=1.0, c_n
     ax.plot(d, s_m, label="Track A: s^M = 1 − LB (Thm 4.2)", **TRACK_A)
     ax.plot(d, s_c, label="Track A: s^C = 1 − LB (Thm 4.3)", **{**TRACK_A, "color": PALETTE[1]})
     for method, color in (("mim", TRACK_A["color"]), ("cl", PALETTE[1])):
-        y, zero = floor_zeros(gaps[method])
-        dims = np.asarray(D_GRID, dtype=float)
-        style = {**TRACK_B, "mec": color}
-        if (~zero).any():
-            ax.plot(dims[~zero], y[~zero], label=f"Track B: exact FL gap, {method}", **style)
-        if zero.any():
-            ax.plot(
-                dims[zero],
-                y[zero],
-                label=f"Track B: exact FL gap = 0, {method}",
-                **{**style, "marker": "v"},
-            )
+        plot_gap(ax, D_GRID, gaps[method], f"exact FL gap, {method}", mec=color)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(FLOOR / 3, 3.0)
@@ -104,6 +90,7 @@ def draw_thm44(p=0.75, n_clients=4, abar=2.5, framework="fl", c_num_mim=1.0, c_n
     ax.set_ylabel("gap 1 − r_k on the client axes")
     ax.set_title(f"sensitivities, {framework}")
     ax.legend(loc="lower left", fontsize=8)
+    note(ax, clipped if framework == "decl" else "")
 
     ratio = s_c / s_m
     big = d >= 1e8
@@ -139,9 +126,7 @@ def draw_thm44(p=0.75, n_clients=4, abar=2.5, framework="fl", c_num_mim=1.0, c_n
 
 interact(
     draw_thm44,
-    p=linear(0.75, 0.05, 0.95, 0.05, "mask ratio p"),
-    n_clients=integer(4, 2, 8, "N"),
-    abar=linear(2.5, 2.0, 8.0, 0.5, "|Ā| (DecL)"),
+    **bound_controls("p", "n_clients", "abar"),
     framework=choice("fl", ("local", "decl", "fl"), "framework"),
     c_num_mim=log(1.0, 1e-3, 1e3, "C_num of MIM"),
     c_num_cl=log(1.0, 1e-3, 1e3, "C_num of CL"),

@@ -9,6 +9,14 @@ notebook runs top to bottom without a browser.
 The track style is shared by every notebook: Track A (the paper's formula) is a line, Track B
 (the exact model) black markers, Track C (trained encoders) red-orange stars; the colours are the
 Okabe–Ito colour-blind-safe palette.
+
+The blocks the notebooks share live here too: the sliders of the bounds' parameters
+(:func:`bound_controls`), |Ā| kept in the paper's range 2 ≤ |Ā| ≤ N (:func:`clip_abar`), the
+exact optimum's gap over a d grid (:func:`exact_gap`, :func:`plot_gap`) and small FedAvg runs
+on the paper's data model (:func:`train_paper_model`), cached per slider value so that moving a
+slider back is instant and equal shapes compile once. Every call of :func:`interact` is recorded
+in :data:`REGISTRY` (the draw function and its controls), which the tests use to move each
+slider and compare the figures.
 """
 
 from __future__ import annotations
@@ -132,8 +140,13 @@ def _widget(name: str, c: Control):
     )
 
 
+#: Every ``(draw, controls)`` passed to :func:`interact`, in order.
+REGISTRY: list[tuple[Callable, dict[str, Control]]] = []
+
+
 def interact(draw: Callable, **controls: Control):
     """Sliders that redraw ``draw(**values)``; headless, one call with the defaults."""
+    REGISTRY.append((draw, dict(controls)))
 
     @functools.wraps(draw)
     def redraw(**values):
@@ -171,3 +184,168 @@ def floor_zeros(values):
     v = np.asarray(values, dtype=float)
     zero = v <= FLOOR
     return np.where(zero, FLOOR, v), zero
+
+
+def note(ax, text: str) -> None:
+    """A visible note in the top-left corner of ``ax`` (nothing when ``text`` is empty)."""
+    if text:
+        ax.text(
+            0.02,
+            0.97,
+            text,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8,
+            color=PALETTE[5],
+            bbox={"fc": "white", "ec": PALETTE[5], "alpha": 0.9},
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# the blocks the bound notebooks share
+
+
+def bound_controls(*names: str) -> dict[str, Control]:
+    """The sliders of the bounds' parameters, those ``names`` (all five when none is given).
+
+    ``p`` (mask ratio), ``n_clients`` (N), ``abar`` (|Ā| of a DecL bound, kept ≤ N by
+    :func:`clip_abar`) and the hidden constants ``c_num``, ``c_den`` of the O(·) terms of
+    Theorems 4.2 and 4.3.
+    """
+    table = {
+        "p": linear(0.75, 0.05, 0.95, 0.05, "mask ratio p"),
+        "n_clients": integer(4, 2, 8, "N"),
+        "abar": linear(2.5, 2.0, 8.0, 0.5, "|Ā| (DecL, ≤ N)"),
+        "c_num": log(1.0, 1e-2, 1e2, "C_num"),
+        "c_den": log(1.0, 1e-2, 1e2, "C_den"),
+    }
+    unknown = set(names) - set(table)
+    if unknown:
+        raise ValueError(f"names must be among {sorted(table)}, got {sorted(unknown)}")
+    return {name: table[name] for name in (names or table)}
+
+
+def clip_abar(abar: float, n_clients: int) -> tuple[float, str]:
+    """(|Ā| clipped to the paper's range [2, N], a note saying so when it was clipped)."""
+    value = min(max(float(abar), 2.0), float(n_clients))
+    if value == float(abar):
+        return value, ""
+    return value, f"|Ā| = {float(abar):g} is outside [2, N = {n_clients}]: drawn at |Ā| = {value:g}"
+
+
+@functools.lru_cache(maxsize=128)
+def exact_gap(method: str, ds: tuple, framework: str = "fl", n_clients: int = 4, **kw):
+    """1 − min_k r_k over the client axes of the exact optimum, at every d of ``ds``.
+
+    From ``theory.structured.d_sweep`` (the targets are a multiple of the identity plus a small
+    block, so no d × d matrix is formed); the worst case over tied optima. ``kw`` (``graph``,
+    ``H``, ...) goes to ``d_sweep``. Cached: the same arguments are computed once.
+    """
+    import numpy as np
+
+    from theory import structured
+
+    out = structured.d_sweep(method, list(ds), framework=framework, n_clients=n_clients, **kw)
+    return np.array([g[1] for g in out["gap"]])
+
+
+def plot_gap(ax, ds, gaps, label: str, **style) -> None:
+    """Track B markers of exact gaps on a log axis; exact zeros as triangles on the floor."""
+    import numpy as np
+
+    y, zero = floor_zeros(gaps)
+    dims = np.asarray(ds, dtype=float)
+    style = {**TRACK_B, **style}
+    if (~zero).any():
+        ax.plot(dims[~zero], y[~zero], label=f"Track B: {label}", **style)
+    if zero.any():
+        ax.plot(
+            dims[zero],
+            y[zero],
+            label=f"Track B: {label} = 0 (to rounding)",
+            **{**style, "marker": "v"},
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    """A FedAvg run on the paper's data model: the server encoder and the clients' samples."""
+
+    W: object  # (c, d) numpy array
+    x: object  # (N, M, d) numpy array
+    rv: object  # (c-or-d,) representability vector of W
+
+
+@functools.cache
+def _loss(method: str, p: float):
+    from sims import losses
+
+    if method == "mim":
+        return lambda w, batch, *, key: losses.mim(w, batch, p, key=key)
+    if method == "cl":
+        return lambda w, batch, *, key: losses.cl_similar(w, batch, key=key)
+    raise ValueError(f"method must be one of ['cl', 'mim'], got {method!r}")
+
+
+@functools.cache
+def _sgd(lr: float):
+    import optax
+
+    return optax.sgd(lr)
+
+
+@functools.lru_cache(maxsize=64)
+def train_paper_model(
+    method: str,
+    n_clients: int,
+    d: int,
+    *,
+    p: float = 0.75,
+    c: int | None = None,
+    samples: int,
+    rounds: int,
+    lr: float,
+    batch: int = 64,
+    local_steps: int = 2,
+    init_scale: float = 0.1,
+    seed: int = 0,
+) -> Trained:
+    """FedAvg with the MIM (Eq. 4, sampled masks) or CL (Eq. 2, similar augmentations) loss of
+    ``sims.losses`` on ``samples`` draws per client of the paper's data model (``sims.run``).
+
+    Cached per argument tuple; the loss and the optimiser are the same objects for equal
+    ``(method, p)`` and ``lr``, so runs of equal shapes reuse one compilation.
+    """
+    import jax.random as jr
+    import numpy as np
+
+    import sims
+    from sims import data, metrics
+    from theory.datamodel import DataModel
+
+    model = DataModel(d=d, n_clients=n_clients, **({} if c is None else {"c": c}))
+    k_data, k_init, k_run = jr.split(jr.PRNGKey(seed), 3)
+    x, _ = data.sample_paper_model(model, samples, key=k_data)
+    x = np.asarray(x, np.float32)
+    result = sims.run(
+        _loss(method, float(p)),
+        init_scale * jr.normal(k_init, (model.c, d)),
+        x,
+        rounds=rounds,
+        local_steps=local_steps,
+        batch_size=batch,
+        optimizer=_sgd(float(lr)),
+        key=k_run,
+    )
+    W = np.asarray(result.global_params)
+    return Trained(W, x, np.asarray(metrics.representability_vector(W)))
+
+
+@functools.lru_cache(maxsize=8)
+def engine(config):
+    """``sims.engine.make_engine(config)``, built once per configuration (its jitted scan is
+    reused for every problem of equal shapes)."""
+    from sims.engine import make_engine
+
+    return make_engine(config)
