@@ -22,6 +22,7 @@
 # the exact optimum of the MIM objective (Track B) and Theorem 4.2's bound (Track A).
 
 # %%
+import functools
 import os
 
 import jax
@@ -34,16 +35,16 @@ from _interactive import (
     TRACK_B,
     TRACK_C,
     choice,
+    engine,
     footer,
     interact,
     linear,
     log,
-    style,
 )
 
 from sims import data, losses, metrics
 from sims.config import EngineConfig
-from sims.engine import make_engine, make_problem
+from sims.engine import make_problem
 from theory import bounds, objectives, solve
 from theory.datamodel import DataModel
 
@@ -119,46 +120,65 @@ interact(
 # ## 3. Track C: FedAvg with MIM and with MAR
 #
 # The engine computes in float64 (its `dtype` default), which JAX grants inside
-# `jax.enable_x64(True)`; outside the block the session keeps its own setting.
+# `jax.enable_x64(True)`; outside the block the session keeps its own setting. The sliders move
+# the mask ratio p and the ends of MAR's γ schedule; one run per slider value, cached (moving a
+# slider back is instant). γ_max and γ_min are data of the run, not shapes, so changing them
+# does not compile again; p does, once per value.
 
 # %%
-N, D, C, P = 4, 32, 8, 0.75
+N, D, C = 4, 32, 8
 model = DataModel(d=D, n_clients=N, c=C)
 x, _ = data.sample_paper_model(model, 256 if FAST else 1024, key=jr.PRNGKey(1))
-targets = objectives.population_targets(model, "mim", p=P)
 ROUNDS = 30 if FAST else 300
-runs = {}
-with jax.enable_x64(True):
-    for method in ("mim", "mar"):
-        cfg = EngineConfig(
-            method=method,
-            framework="fl",
-            n_clients=N,
-            d=D,
-            c=C,
-            p=P,
-            rounds=ROUNDS,
-            batch=32,
-            local_steps=2,
-            lr=0.2,
-            init_scale=1.0,
+
+
+@functools.lru_cache(maxsize=64)
+def train(method, p, gamma_max=0.1, gamma_min=1e-3):
+    """RV on the client axes and the population-loss trace of the server model (Track C)."""
+    cfg = EngineConfig(
+        method=method,
+        framework="fl",
+        n_clients=N,
+        d=D,
+        c=C,
+        p=p,
+        rounds=ROUNDS,
+        batch=32,
+        local_steps=2,
+        lr=0.2,
+        init_scale=1.0,
+    )
+    targets = objectives.population_targets(model, "mim", p=p)
+    with jax.enable_x64(True):
+        problem = make_problem(
+            cfg, targets, x=np.asarray(x), gamma_max=gamma_max, gamma_min=min(gamma_min, gamma_max)
         )
-        problem = make_problem(cfg, targets, x=np.asarray(x))
-        state, trace = make_engine(cfg).run(problem, key=jr.PRNGKey(2))
+        state, trace = engine(cfg).run(problem, key=jr.PRNGKey(2))
         W = np.asarray(state.params).mean(0)
-        runs[method] = {
-            "rv": np.asarray(metrics.representability_vector(W))[:N],
-            "loss": np.asarray(trace["loss_global"]),
-        }
-        print(f"{method}: RV on e_1..e_N = {np.round(runs[method]['rv'], 3)}")
-opt = solve.optima(targets, C, local=False)["fl"]
-with jax.enable_x64(True):
-    best_loss = float(metrics.global_loss(opt, targets))
-exact_rv = solve.representability_vector(opt)[:N]
-lower = float(bounds.lower_bound("mim", "fl", d=D, p=P, n=N))
+        rv = np.asarray(metrics.representability_vector(W))[:N]
+    return {"rv": rv, "loss": np.asarray(trace["loss_global"])}
+
+
+@functools.lru_cache(maxsize=16)
+def exact(p):
+    """(loss, RV on the client axes) of the exact FL optimum of the MIM objective, and
+    Theorem 4.2's FL lower bound at d = D."""
+    targets = objectives.population_targets(model, "mim", p=p)
+    opt = solve.optima(targets, C, local=False)["fl"]
+    with jax.enable_x64(True):
+        best_loss = float(metrics.global_loss(opt, targets))
+    rv = solve.representability_vector(opt)[:N]
+    return best_loss, rv, float(bounds.lower_bound("mim", "fl", d=D, p=p, n=N))
+
+
+for method in ("mim", "mar"):
+    print(f"{method} (p = 0.75): RV on e_1..e_N = {np.round(train(method, 0.75)['rv'], 3)}")
+
 
 # %%
-with style():
+def draw_training(p=0.75, gamma_max=0.1, gamma_min=1e-3):
+    runs = {"mim": train("mim", p), "mar": train("mar", p, gamma_max, gamma_min)}
+    best_loss, exact_rv, lower = exact(p)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     for (method, run), color in zip(runs.items(), (PALETTE[5], PALETTE[3]), strict=True):
         ax.plot(np.arange(1, ROUNDS + 1), run["loss"], color=color, label=f"Track C: {method}")
@@ -183,10 +203,17 @@ with style():
     fig.suptitle("MIM and MAR under FedAvg against the exact optimum and Theorem 4.2")
     footer(
         fig,
-        f"N = {N}, d = {D}, c = {C}, p = {P}, {ROUNDS} rounds × 2 local steps, batch 32, "
-        "lr 0.2, init scale 1, γ 0.1 → 0.001, one seed",
+        f"N = {N}, d = {D}, c = {C}, p = {p:g}, {ROUNDS} rounds × 2 local steps, batch 32, "
+        f"lr 0.2, init scale 1, γ {gamma_max:.3g} → {min(gamma_min, gamma_max):.3g}, one seed",
     )
-    plt.show()
+
+
+interact(
+    draw_training,
+    p=linear(0.75, 0.05, 0.95, 0.05, "mask ratio p"),
+    gamma_max=log(0.1, 1e-3, 1.0, "γ_max"),
+    gamma_min=log(1e-3, 1e-5, 1e-1, "γ_min"),
+)
 
 # %% [markdown]
 # MAR pulls each client's embeddings towards the global ones. In the linear model both runs

@@ -23,15 +23,24 @@
 # with the temperature t on a slider.
 
 # %%
+import functools
 import os
 
 import jax.random as jr
 import matplotlib.pyplot as plt
 import numpy as np
-from _interactive import PALETTE, choice, footer, interact, linear
+from _interactive import (
+    PALETTE,
+    TRACK_B,
+    TRACK_C,
+    choice,
+    footer,
+    interact,
+    linear,
+    train_paper_model,
+)
 
-import sims
-from sims import data, losses, metrics
+from sims import losses, metrics
 from theory import objectives, solve
 from theory.datamodel import DataModel
 
@@ -53,32 +62,38 @@ for k in range(4):
 
 # %% [markdown]
 # ## 2. Encoders: the exact optimum (Track B) and FedAvg training (Track C)
+#
+# The mask ratio p of MIM is a slider below: one training run per value, cached (moving the
+# slider back is instant). CL does not depend on p.
 
 # %%
 N, D, C = 4, 24, 8
 model = DataModel(d=D, n_clients=N, c=C)
-x, _ = data.sample_paper_model(model, 128 if FAST else 512, key=jr.PRNGKey(1))
-x = np.asarray(x, np.float32)
-LOSSES = {
-    "mim": lambda w, batch, *, key: losses.mim(w, batch, 0.75, key=key),
-    "cl": lambda w, batch, *, key: losses.cl_similar(w, batch, key=key),
+TRAIN = {
+    "samples": 128 if FAST else 512,
+    "rounds": 40 if FAST else 300,
+    "batch": 32,
+    "init_scale": 1.0 / np.sqrt(D),
 }
-encoders = {}
-for method, loss in LOSSES.items():
-    X = objectives.population_targets(model, method)
-    encoders[("exact", method)] = solve.optima(X, C, local=False)["fl"]
-    result = sims.run(
-        loss,
-        jr.normal(jr.PRNGKey(2), (C, D)) / np.sqrt(D),
-        x,
-        rounds=40 if FAST else 300,
-        local_steps=2,
-        batch_size=32,
-        lr=0.1 if method == "mim" else 0.02,
-        key=jr.PRNGKey(3),
-    )
-    encoders[("trained", method)] = np.asarray(result.global_params)
-for (track, method), W in encoders.items():
+LR = {"mim": 0.1, "cl": 0.02}
+
+
+@functools.lru_cache(maxsize=32)
+def encoders(p):
+    """{(track, method): (c, d) encoder} for the exact FL optimum and the FedAvg-trained one,
+    with the samples the trained ones saw (the same for every run)."""
+    out = {}
+    for method in ("mim", "cl"):
+        X = objectives.population_targets(model, method, **({"p": p} if method == "mim" else {}))
+        out[("exact", method)] = solve.optima(X, C, local=False)["fl"]
+        run = train_paper_model(
+            method, N, D, c=C, p=p if method == "mim" else 0.75, lr=LR[method], **TRAIN
+        )
+        out[("trained", method)] = run.W
+    return out, run.x
+
+
+for (track, method), W in encoders(0.75)[0].items():
     r = np.asarray(metrics.representability_vector(W))[:N]
     print(f"{track:7s} {method:3s}: RV on e_1..e_N = {np.round(r, 3)}")
 
@@ -90,17 +105,18 @@ for (track, method), W in encoders.items():
 
 
 # %%
-def uniformity_of(W, t):
+def uniformity_of(W, x, t):
     emb = np.einsum("cd,nmd->nmc", W, x)
     intra, inter = metrics.client_uniformity(emb, t)
     inter = np.asarray(inter)
     return np.asarray(intra), inter, inter[~np.eye(N, dtype=bool)].mean()
 
 
-def draw_uniformity(t=2.0, encoder="trained mim"):
+def draw_uniformity(t=2.0, encoder="trained mim", p=0.75):
     track, method = encoder.split()
+    encs, x = encoders(p)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
-    _, U, _ = uniformity_of(encoders[(track, method)], t)
+    _, U, _ = uniformity_of(encs[(track, method)], x, t)
     im = ax.imshow(U, cmap="viridis", vmin=0.0, vmax=2.0 * t)
     ax.grid(False)
     ax.set_xticks(range(N))
@@ -109,24 +125,35 @@ def draw_uniformity(t=2.0, encoder="trained mim"):
     ax.set_ylabel("client i")
     ax.set_title(f"U_ij of the {encoder} encoder (diagonal: intra)")
     fig.colorbar(im, ax=ax, label="uniformity (upper bound 2t)")
-    names = [f"{tr} {m}" for tr, m in encoders]
-    stats = [uniformity_of(W, t) for W in encoders.values()]
-    pos = np.arange(len(names))
-    ax2.bar(pos - 0.2, [s[0].mean() for s in stats], 0.4, color=PALETTE[0], label="mean intra U_k")
-    ax2.bar(pos + 0.2, [s[2] for s in stats], 0.4, color=PALETTE[1], label="mean inter U_ij")
-    ax2.set_xticks(pos)
-    ax2.set_xticklabels(names)
-    ax2.set_ylabel("uniformity")
+    styles = {
+        ("exact", "mim"): TRACK_B,
+        ("exact", "cl"): {**TRACK_B, "mfc": "white"},
+        ("trained", "mim"): TRACK_C,
+        ("trained", "cl"): {**TRACK_C, "color": PALETTE[3]},
+    }
+    for (tr, m), W in encs.items():
+        intra, _, inter = uniformity_of(W, x, t)
+        track = "Track B" if tr == "exact" else "Track C"
+        ax2.plot([intra.mean()], [inter], label=f"{track}: {tr} {m}", **styles[(tr, m)])
+    ax2.set_xlim(0.0, 2.0 * t)
+    ax2.set_ylim(0.0, 2.0 * t)
+    ax2.set_xlabel("mean intra-client uniformity U_k")
+    ax2.set_ylabel("mean inter-client uniformity U_ij (i ≠ j)")
     ax2.set_title("exact (Track B) and trained (Track C) encoders")
-    ax2.legend()
+    ax2.legend(loc="upper left")
     fig.suptitle(f"Uniformity of the clients' representations, temperature t = {t:g}")
-    footer(fig, f"N = {N}, d = {D}, c = {C}, {x.shape[1]} samples per client, FedAvg, one seed")
+    footer(
+        fig,
+        f"N = {N}, d = {D}, c = {C}, MIM mask ratio p = {p:g}, {x.shape[1]} samples per client, "
+        f"FedAvg {TRAIN['rounds']} rounds × 2 local steps, one seed",
+    )
 
 
 interact(
     draw_uniformity,
     t=linear(2.0, 0.5, 8.0, 0.5, "temperature t"),
-    encoder=choice("trained mim", [f"{tr} {m}" for tr, m in encoders], "encoder"),
+    encoder=choice("trained mim", [f"{tr} {m}" for tr, m in encoders(0.75)[0]], "encoder"),
+    p=linear(0.75, 0.05, 0.95, 0.05, "mask ratio p (MIM)"),
 )
 
 # %% [markdown]
