@@ -63,15 +63,25 @@ def _kernel_environment(extra_env: dict[str, str] | None = None):
             os.environ.update(saved)
 
 
-def execute(path: Path, *, timeout: int = 600, extra_env: dict[str, str] | None = None):
+def execute(
+    path: Path,
+    *,
+    timeout: int = 600,
+    extra_env: dict[str, str] | None = None,
+    append: tuple[str, ...] = (),
+):
     """Execute one jupytext notebook headless; returns the executed ``nbformat`` notebook.
 
-    Raises ``nbclient.exceptions.CellExecutionError`` on the first failing cell.
+    ``append``: sources of code cells run after the notebook's own, in the same kernel (they
+    end the returned notebook). Raises ``nbclient.exceptions.CellExecutionError`` on the first
+    failing cell.
     """
     import jupytext
+    import nbformat
     from nbclient import NotebookClient
 
     nb = jupytext.read(path)
+    nb.cells.extend(nbformat.v4.new_code_cell(src) for src in append)
     with _kernel_environment(extra_env):
         client = NotebookClient(
             nb,

@@ -1,14 +1,18 @@
-"""The notebooks execute headless through nbclient in fast mode, draw figures, and only import.
+"""The notebooks execute headless through nbclient in fast mode, draw figures, and only import;
+their sliders redraw.
 
 Each jupytext notebook is executed top to bottom by ``notebooks/render_html.execute`` (jupytext
 -> nbformat -> nbclient, in a kernel that runs this interpreter), with ``DSSL_FAST=1``; a failing
-cell fails the test with its traceback.
+cell fails the test with its traceback. In the same kernel one more cell (``SLIDER_CHECK``, added
+by the test, not part of the notebook) then moves every slider that ``_interactive.interact``
+recorded to another value, draws again and compares the figure's data with the default one.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -26,7 +30,98 @@ EXPECTED = {
     "06_ssd_uniformity",
 }
 # What a notebook may import: the toolkit, the slider helper, and the usual numerical stack.
-ALLOWED_IMPORTS = {"os", "jax", "numpy", "matplotlib", "optax", "_interactive", "sims", "theory"}
+ALLOWED_IMPORTS = {"os", "functools", "jax", "numpy", "matplotlib", "optax", "_interactive"}
+ALLOWED_IMPORTS |= {"sims", "theory"}
+
+
+# The sliders each notebook must have (the issue's d, p, N, |Ā| and hidden constants, where they
+# apply: a notebook whose x axis is d or |Ā| has no slider for it). Each of them must move the
+# plotted data (not only the footer) for some choice of the dropdowns.
+REQUIRED_SLIDERS = {
+    "01_mask_expectation_thm42": {"p", "n_clients", "abar", "c_num", "c_den"},
+    "02_cl_thm43": {"n_clients", "abar", "c_num", "c_den"},
+    "03_mim_vs_cl_thm44": {"p", "n_clients", "abar", "c_num_mim", "c_num_cl"},
+    "04_connectivity_cor45_thm46": {"n_clients", "d", "p", "c_num"},
+    "05_mar": {"p", "gamma_max", "gamma_min"},
+    "06_ssd_uniformity": {"p", "t"},
+}
+
+# Run in the notebook's kernel after its last cell: for every recorded (draw, controls), draw
+# with the defaults and with each control moved (to its low end, or its high end when the
+# default is the low end; another option of a dropdown), under the default dropdowns and then
+# under each other option of each dropdown until the plotted data differ. Prints one JSON line.
+SLIDER_CHECK = r"""
+import json as _json
+import matplotlib.pyplot as _plt
+import numpy as _np
+import _interactive as _ui
+
+
+def _fingerprint(fig, prefix=None):
+    out = []
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if prefix is None or str(line.get_label()).startswith(prefix):
+                out.append(_np.round(_np.asarray(line.get_xydata(), float), 10).tolist())
+        if prefix is None:
+            out += [_np.round(_np.asarray(im.get_array(), float), 10).tolist()
+                    for im in ax.get_images()]
+            out += [round(float(p.get_height()), 10) for p in ax.patches
+                    if hasattr(p, "get_height")]
+    return out
+
+
+def _texts(fig):
+    return [t.get_text() for t in fig.texts] + [
+        t.get_text() for ax in fig.axes for t in ax.texts + [ax.title]]
+
+
+def _draw(draw, values):
+    _plt.close("all")
+    with _ui.style():
+        draw(**values)
+    fig = _plt.gcf()
+    out = (_fingerprint(fig), _fingerprint(fig, "Track C"), _texts(fig))
+    _plt.close("all")
+    return out
+
+
+def _other(c):
+    if c.kind == "choice":
+        return next(o for o in c.options if o != c.value)
+    return c.hi if c.value == c.lo else c.lo
+
+
+_report = []
+for _draw_fn, _controls in _ui.REGISTRY:
+    _defaults = {k: c.value for k, c in _controls.items()}
+    _contexts = [{}] + [{k: o} for k, c in _controls.items() if c.kind == "choice"
+                        for o in c.options if o != c.value]
+    _entry = {"draw": _draw_fn.__name__, "controls": {}, "track_c": False, "track_c_moves": []}
+    _cache = {}
+    for _name, _c in _controls.items():
+        _result = "none"
+        for _ctx in _contexts:
+            if _name in _ctx:
+                continue
+            _base_values = {**_defaults, **_ctx}
+            _key = tuple(sorted(_ctx.items()))
+            if _key not in _cache:
+                _cache[_key] = _draw(_draw_fn, _base_values)
+            _base = _cache[_key]
+            _entry["track_c"] = _entry["track_c"] or bool(_base[1])
+            _moved = _draw(_draw_fn, {**_base_values, _name: _other(_c)})
+            if _moved[1] != _base[1] and _name not in _entry["track_c_moves"]:
+                _entry["track_c_moves"].append(_name)
+            if _moved[0] != _base[0]:
+                _result = "data"
+                break
+            if _moved[2] != _base[2]:
+                _result = "text"
+        _entry["controls"][_name] = _result
+    _report.append(_entry)
+print("SLIDER-CHECK " + _json.dumps(_report))
+"""
 
 
 def _load(name: str):
@@ -58,7 +153,9 @@ def test_notebook_executes_headless_in_fast_mode(path):
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     render = _load("render_html")
-    nb = render.execute(path, timeout=600, extra_env={"DSSL_FAST": "1", "JAX_PLATFORMS": "cpu"})
+    env = {"DSSL_FAST": "1", "JAX_PLATFORMS": "cpu"}
+    nb = render.execute(path, timeout=600, extra_env=env, append=(SLIDER_CHECK,))
+    check = nb.cells.pop()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
@@ -67,6 +164,27 @@ def test_notebook_executes_headless_in_fast_mode(path):
     assert notes, "the sliders fall back to one draw with their defaults"
     html = render.to_html(nb, path.stem)
     assert html.count("data:image/png;base64,") == len(figures)
+
+    # the sliders: every control redraws, the required ones move the data, Track C responds
+    errors = [o for o in check.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, "\n".join(errors[0].get("traceback", [])) if errors else ""
+    text = "".join(o.get("text", "") for o in check.get("outputs", []) if o.get("name") == "stdout")
+    line = next(ln for ln in text.splitlines() if ln.startswith("SLIDER-CHECK "))
+    report = json.loads(line.removeprefix("SLIDER-CHECK "))
+    print(path.stem, json.dumps(report))  # shown on failure (or with -s)
+    assert report, "the notebook has sliders"
+    moved = {}
+    for entry in report:
+        for name, result in entry["controls"].items():
+            assert result != "none", f"{entry['draw']}: slider {name} changes nothing"
+            moved[name] = "data" if "data" in (moved.get(name), result) else result
+        if entry["track_c"]:
+            assert entry["track_c_moves"], f"{entry['draw']}: Track C ignores every slider"
+    required = REQUIRED_SLIDERS[path.stem]
+    assert required <= set(moved), f"missing sliders: {sorted(required - set(moved))}"
+    frozen = sorted(n for n in required if moved[n] != "data")
+    assert not frozen, f"sliders that move only the text, not the plotted data: {frozen}"
+    assert any(e["track_c"] for e in report) == (path.stem != "03_mim_vs_cl_thm44")
 
 
 def test_controls_draw_once_with_defaults_when_headless(monkeypatch):
