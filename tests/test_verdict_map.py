@@ -163,6 +163,11 @@ def test_figures_build(result):
     assert fig.axes
     fig = fv.make_verdict_map_figure(vm.compact_map(result))
     assert fig.axes
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "trained" not in labels  # no Track C column without the track_c stage
+    with_c = {**vm.compact_map(result), "track_c": vm.track_c_cells(_tc_row())}
+    labels_c = [t.get_text() for t in fv.make_verdict_map_figure(with_c).axes[0].get_xticklabels()]
+    assert labels_c == labels + ["trained"]
 
 
 def test_bad_map_config():

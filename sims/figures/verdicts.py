@@ -2,7 +2,8 @@
 
 * :func:`make_verdict_map_figure`: claims × reading values; each cell is a stacked bar of the
   fractions of Track B words over every cell of the map with that reading value (Okabe–Ito
-  colours plus hatching, readable in grey scale and by colour-blind readers).
+  colours plus hatching, readable in grey scale and by colour-blind readers); when the map
+  holds Track C cells (rule R10) a last column "Track C / trained" shows their words.
 * :func:`make_worst_pair_figure`: the two graphs of the largest Cor 4.5 monotonicity violation
   (the better-connected graph less robust), drawn side by side with their |Ā| and sensitivity.
 """
@@ -27,6 +28,8 @@ STYLE = {
 }
 WORDS = tuple(STYLE)
 _METHOD_DIMS = ("objective", "cl", "method")
+#: column key of the Track C cells (rule R10), drawn when the track_c stage ran first
+_TRACK_C = "track_c"
 
 
 def _column_groups(result: dict) -> list[tuple[str, list[tuple[str, list[str]]]]]:
@@ -42,7 +45,11 @@ def _column_groups(result: dict) -> list[tuple[str, list[tuple[str, list[str]]]]
         ("rare axis", [(r, [f"rare_axis={r}"]) for r in dims["rare_axis"]]),
         ("p", [(f"{p:g}", [f"p={p}"]) for p in dims["p"]]),
         ("N", [(str(n), [f"N={n}"]) for n in dims["N"]]),
-    ]
+    ] + (
+        [("Track C", [("trained", [_TRACK_C])])]
+        if (result.get("track_c") or {}).get("status") == "run"
+        else []
+    )
 
 
 def make_verdict_map_figure(result: dict):
@@ -76,7 +83,10 @@ def make_verdict_map_figure(result: dict):
         for xpos, (_, _, keys) in zip(xs, cols, strict=True):
             counts = {}
             for k in keys:
-                for w, n in colmap.get(k, {}).items():
+                col = colmap.get(k, {})
+                if k == _TRACK_C:
+                    col = result["track_c"]["rows"].get(cid, {}).get("counts", {})
+                for w, n in col.items():
                     counts[w] = counts.get(w, 0) + n
             total = sum(counts.values())
             if total == 0:
