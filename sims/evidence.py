@@ -44,11 +44,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims import metrics as mt
-from sims.config import EngineConfig, key_tree
+from sims.config import LR_SCHEDULES, EngineConfig, key_tree
 from sims.engine import make_problem, sweep
 from theory import _validate as v
 from theory import objectives, solve, spectral, topology
 from theory import verdicts as vd
+from theory._config import JsonConfig, field
 from theory.claims import CLAIM_IDS, Evidence, VerifyConfig
 from theory.sweeps import paper_lower_bound
 
@@ -78,7 +79,7 @@ SENS_TOL = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
-class EvidenceSettings:
+class EvidenceSettings(JsonConfig):
     """Training settings of the Track C runs (shared by every claim).
 
     Args:
@@ -90,17 +91,20 @@ class EvidenceSettings:
       lr_schedule: ``"cosine"`` (default) anneals the step to 0 over the rounds, so the final
         models are free of the O(η) SGD / D-SGD fixed-point spread; ``"constant"`` keeps it.
       dtype: training dtype (metrics are computed in float64 afterwards).
+
+    Validated on construction (the limits of each field); ``to_json()`` /
+    ``EvidenceSettings.from_json`` round-trip it (:class:`theory._config.JsonConfig`).
     """
 
-    rounds: int = 200
-    local_steps: int = 5
-    batch: int = 128
-    lr: float = 0.02
-    samples_per_client: int = 4000
-    seeds: int = 2
-    init_scale: float = 1e-3
-    lr_schedule: str = "cosine"
-    dtype: str = "float32"
+    rounds: int = field(200, lo=1)
+    local_steps: int = field(5, lo=1)
+    batch: int = field(128, lo=1)
+    lr: float = field(0.02, lo=0.0)
+    samples_per_client: int = field(4000, lo=1)
+    seeds: int = field(2, lo=1)
+    init_scale: float = field(1e-3, lo=0.0)
+    lr_schedule: str = field("cosine", choices=LR_SCHEDULES)
+    dtype: str = field("float32", choices=("float32", "float64"))
 
 
 DEFAULT_SETTINGS = EvidenceSettings()

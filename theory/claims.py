@@ -31,6 +31,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 
+from theory import _config
 from theory import _validate as v
 from theory import verdicts as vd
 from theory.claims_bounds import (
@@ -316,8 +317,22 @@ def evaluate(
 
 
 def config_dict(cfg: VerifyConfig) -> dict:
-    """The configuration as a plain dict (for reports and hashing)."""
-    return dataclasses.asdict(cfg)
+    """The configuration as plain JSON (for reports and hashing; :func:`theory._config.to_json`)."""
+    if not isinstance(cfg, VerifyConfig):
+        v.fail("cfg", "a VerifyConfig", type(cfg).__name__)
+    return _config.to_json(cfg)
+
+
+def config_from_json(data: Mapping) -> VerifyConfig:
+    """The :class:`VerifyConfig` whose :func:`config_dict` is ``data``: every field checked
+    against its annotation (unknown keys are an error), then by ``VerifyConfig`` itself.
+
+    Example:
+      >>> cfg = VerifyConfig(d=200, graph="ring")
+      >>> config_from_json(config_dict(cfg)) == cfg
+      True
+    """
+    return _config.from_json(VerifyConfig, data)
 
 
 def _reading_summary(readings: dict) -> str:
