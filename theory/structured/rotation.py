@@ -54,7 +54,17 @@ class ImplicitOrthogonal:
         return self.apply(np.eye(self.d))
 
 
-def _orth_block(Y: np.ndarray, basis: list, scale: float) -> np.ndarray:
+def orth_against(Y: np.ndarray, basis: list) -> np.ndarray:
+    """Orthonormal basis of the part of span(Y) orthogonal to the blocks in ``basis`` (each with
+    orthonormal columns; two passes of block Gram–Schmidt); directions below 1e-10·‖Y‖₂ (an
+    exhausted Krylov space) are dropped. The block Krylov step of :func:`solve_rotation`.
+
+    Example:
+      >>> Y = np.array([[1.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+      >>> np.abs(orth_against(Y, [np.eye(3)[:, :1]])).round(12).tolist()
+      [[0.0], [1.0], [0.0]]
+    """
+    scale = float(np.linalg.norm(Y, 2)) if Y.size else 0.0
     for _ in range(2):
         for B in basis:
             Y = Y - B @ (B.T @ Y)
@@ -134,7 +144,7 @@ def solve_rotation(
         Y = apply(blocks[step])
         prods.append(Y)
         if step < steps:
-            nxt = _orth_block(Y, blocks, float(np.linalg.norm(Y, 2)))
+            nxt = orth_against(Y, blocks)
             if nxt.shape[1] == 0:
                 break
             blocks.append(nxt)
