@@ -43,7 +43,7 @@ from sims import config as presets
 from sims import metrics as mt
 from sims.config import EngineConfig, key_tree
 from sims.engine import make_problem, sweep
-from theory import objectives, solve, spectral, topology
+from theory import dissimilarity, objectives, solve, spectral, topology
 from theory.datamodel import DataModel
 from theory.sweeps import seed_grid
 
@@ -100,21 +100,68 @@ def _consensus(params) -> np.ndarray:
     return np.asarray(params, dtype=np.float64).mean(axis=1)
 
 
-def _measure(W: np.ndarray, n: int, probe: tuple, n_classes: int) -> dict:
-    """RV sensitivity and mean over [N] of the thresholded RV, and the ridge-probe accuracy."""
+def _measure(W: np.ndarray, n: int, probe: tuple, n_classes: int, target_fl=None) -> dict:
+    """RV sensitivity and mean over [N] of the thresholded RV, the ridge-probe accuracy and,
+    with ``target_fl``, the largest principal angle (rad) to the FL optimum's row space."""
     if not np.all(np.isfinite(W)):  # a diverged run is reported, never silently probed
-        return {
-            "s_N": float("nan"),
-            "rv_mean_N": float("nan"),
-            "probe": float("nan"),
-            "finite": 0.0,
-        }
+        out = {"s_N": float("nan"), "rv_mean_N": float("nan"), "probe": float("nan")}
+        if target_fl is not None:
+            out["angle_to_fl"] = float("nan")
+        return {**out, "finite": 0.0}
     r = np.asarray(mt.representability_vector(jnp.asarray(W)))
-    return {
+    out = {
         "s_N": float(r[:n].max() - r[:n].min()),
         "rv_mean_N": float(r[:n].mean()),
         "probe": mt.probe_accuracy(W, *probe, n_classes=n_classes),
-        "finite": 1.0,
+    }
+    if target_fl is not None:
+        out["angle_to_fl"] = mt.principal_angle_to_optimum(W, target_fl, W.shape[0])[0]
+    return {**out, "finite": 1.0}
+
+
+def _exact_row(targets, c: int, mixing, fl_weights=None, probe: tuple | None = None) -> dict:
+    """Track B at the stage's own targets: what the mixing rule changes in the exact model.
+
+    D-SGD with mixing matrix W converges (at consensus) to the optimum of Σ_j π_j L_j with π
+    the stationary distribution of W (docs/theory/consensus.md §3 D7); FL with aggregation
+    weights s optimises Σ_j s_j L_j. For the linear loss both optima are Eckart–Young optima of
+    the weighted targets (Eq. 1 of arXiv 2607.02447 with exact weights; ``theory.solve.optima``).
+
+    Returns:
+      ``pi_spread`` (max π − min π), ``exact_s_N_decl`` (sensitivity over [N] of the exact DecL
+      optimum), ``exact_angle_to_fl`` (largest principal angle, rad, between the row spaces of
+      the exact DecL and FL optima), ``zeta_sq`` (ζ² of the exact FL optimum under π,
+      docs/theory/consensus.md §0) and, with ``probe``, ``exact_probe`` (ridge-probe accuracy of
+      the exact DecL optimum).
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    n = targets.shape[0]
+    pi = _stationary(mixing)
+    w_fl = np.full(n, 1.0 / n) if fl_weights is None else np.asarray(fl_weights, np.float64)
+    opt = solve.optima(targets, c, stationary_weights=pi, local=False)
+    fl = solve.eckart_young_np(solve.global_target(targets, w_fl / w_fl.sum()), c)
+    decl = opt["decl_stationary"]
+    angles = solve.principal_angles(decl.T, fl.T)
+    out = {
+        "pi_spread": float(pi.max() - pi.min()),
+        "exact_s_N_decl": solve.sensitivity_N(solve.representability_vector(decl), n),
+        "exact_angle_to_fl": float(angles.max()) if angles.size else 0.0,
+        "zeta_sq": float(dissimilarity.zeta_sq(fl, targets, pi)),
+    }
+    if probe is not None:
+        out["exact_probe"] = mt.probe_accuracy(decl, *probe, n_classes=2 * n)
+    return out
+
+
+def _probe_references(probe: tuple, n_classes: int) -> dict:
+    """What a probe accuracy is read against: chance 1/K, the majority-class share of the test
+    labels, and the same ridge probe on the raw input x (identity encoder)."""
+    y_test = np.asarray(probe[3])
+    d = np.asarray(probe[0]).shape[1]
+    return {
+        "probe_chance": 1.0 / n_classes,
+        "probe_majority": float(np.bincount(y_test, minlength=n_classes).max() / y_test.size),
+        "probe_raw_input": mt.probe_accuracy(np.eye(d), *probe, n_classes=n_classes),
     }
 
 
@@ -176,6 +223,17 @@ def _stationary(mixing) -> np.ndarray:
     return np.asarray(spectral.stationary_weights(mixing), dtype=np.float64)
 
 
+def _sweep_mixings(ec: EngineConfig, prob, mixings: list, pr):
+    """One compiled sweep of ``prob`` over (mixing matrix, seed), mixing-major; each run uses its
+    matrix's stationary π. Returns the engine's ``(states, traces)``."""
+    n = ec.n_clients
+    mix = np.repeat(np.stack(mixings)[:, None], pr.seeds, 1).reshape(-1, n, n)
+    pis = np.stack([_stationary(w) for w in mixings])
+    pis = np.repeat(pis[:, None], pr.seeds, 1).reshape(-1, n)
+    probs, axes = _swept(prob, mixing=mix, pi=pis)
+    return sweep(ec, probs, _keys(pr.seed, pr.seeds, len(mixings)), axes=axes)
+
+
 # ---------------------------------------------------------------------------------------------
 # Fig. 2a
 
@@ -186,8 +244,10 @@ def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
     Returns:
       dict with ``config``; ``rows`` (one per graph: family ∈ {general, uniform, complete},
       abar_nominal, abar (realised), lambda2, contraction, effective_neighbours, degree_min/max,
-      and seed means ± SE of s_N, rv_mean_N, probe, consensus_distance); ``fl`` (s_N,
-      rv_mean_N, probe with SEs, clients_per_round; the complete-graph row); ``seconds``.
+      the Track B keys of :func:`_exact_row` (pi_spread, exact_s_N_decl, exact_angle_to_fl,
+      zeta_sq, exact_probe), and seed means ± SE of s_N, rv_mean_N, probe, angle_to_fl,
+      consensus_distance); ``fl`` (s_N, rv_mean_N, probe with SEs, clients_per_round; the
+      complete-graph row); ``probe_reference`` (:func:`_probe_references`); ``seconds``.
     """
     t0 = time.perf_counter()
     pr = preset
@@ -208,20 +268,18 @@ def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
     mixings = [topology.mixing_matrix("uniform", adj) for _, _, adj in graphs]
     ec = _engine_config("mim", "decl", n, pr.d, c, pr)
     prob = make_problem(ec, targets, x=x, mixing=mixings[0])
-    rep = np.repeat
-    mix = rep(np.stack(mixings)[:, None], pr.seeds, 1).reshape(-1, n, n)
-    pis = rep(np.stack([_stationary(w) for w in mixings])[:, None], pr.seeds, 1).reshape(-1, n)
-    probs, axes = _swept(prob, mixing=mix, pi=pis)
-    states, traces = sweep(ec, probs, _keys(pr.seed, pr.seeds, len(graphs)), axes=axes)
+    states, traces = _sweep_mixings(ec, prob, mixings, pr)
     Wbar = _consensus(states.params).reshape(len(graphs), pr.seeds, c, pr.d)
     xi = np.asarray(traces["consensus_distance"])[:, -1].reshape(len(graphs), pr.seeds)
+    target_fl = np.asarray(targets, np.float64).mean(0)
     rows = []
     for g, (family, a, adj) in enumerate(graphs):
-        per_seed = [_measure(W, n, probe, 2 * n) for W in Wbar[g]]
+        per_seed = [_measure(W, n, probe, 2 * n, target_fl) for W in Wbar[g]]
         for s, m in enumerate(per_seed):
             m["consensus_distance"] = float(xi[g, s])
         row = {"family": family, "abar_nominal": a}
         row.update(_spectral_row(mixings[g], adj, pr.gamma))
+        row.update(_exact_row(targets, c, mixings[g], probe=probe))
         row.update(_aggregate(per_seed))
         rows.append(row)
     fl = {k: val for k, val in rows[-1].items() if k.startswith(("s_N", "rv_mean", "probe"))}
@@ -230,6 +288,7 @@ def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
         "config": dataclasses.asdict(pr),
         "rows": rows,
         "fl": fl,
+        "probe_reference": _probe_references(probe, 2 * n),
         "seconds": time.perf_counter() - t0,
     }
 
@@ -243,9 +302,10 @@ def table6(preset: presets.Table6Preset = presets.TABLE6) -> dict:
 
     Returns:
       dict with ``config``; ``rows`` (avg_degree, mixing, abar, lambda2, contraction,
-      effective_neighbours, seed means ± SE of s_N, rv_mean_N, probe); ``fl`` (data-size
-      weighted FedAvg with all N clients per round); ``sizes`` (client data sizes);
-      ``seconds``.
+      effective_neighbours, the Track B keys of :func:`_exact_row` on the clients' empirical
+      targets with the data-size FL weights, seed means ± SE of s_N, rv_mean_N, probe,
+      angle_to_fl, consensus_distance); ``fl`` (data-size weighted FedAvg with all N clients
+      per round); ``sizes`` (client data sizes); ``probe_reference``; ``seconds``.
     """
     t0 = time.perf_counter()
     pr = preset
@@ -269,17 +329,19 @@ def table6(preset: presets.Table6Preset = presets.TABLE6) -> dict:
     mixings.append(np.tile(share, (n, 1)))
     ec = _engine_config("mim", "decl", n, pr.d, c, pr)
     prob = make_problem(ec, targets, x=xs, sizes=sizes, mixing=mixings[0])
-    rep = np.repeat
-    mix = rep(np.stack(mixings)[:, None], pr.seeds, 1).reshape(-1, n, n)
-    pis = rep(np.stack([_stationary(w) for w in mixings])[:, None], pr.seeds, 1).reshape(-1, n)
-    probs, axes = _swept(prob, mixing=mix, pi=pis)
-    states, _ = sweep(ec, probs, _keys(pr.seed, pr.seeds, len(configs)), axes=axes)
+    states, traces = _sweep_mixings(ec, prob, mixings, pr)
     Wbar = _consensus(states.params).reshape(len(configs), pr.seeds, c, pr.d)
+    xi = np.asarray(traces["consensus_distance"])[:, -1].reshape(len(configs), pr.seeds)
+    target_fl = solve.global_target(targets, share)
     rows = []
     for j, (k, name, adj) in enumerate(configs):
+        per_seed = [_measure(W, n, probe, 2 * n, target_fl) for W in Wbar[j]]
+        for s, m in enumerate(per_seed):
+            m["consensus_distance"] = float(xi[j, s])
         row = {"avg_degree": k, "mixing": name}
         row.update(_spectral_row(mixings[j], adj, 0.9))
-        row.update(_aggregate([_measure(W, n, probe, 2 * n) for W in Wbar[j]]))
+        row.update(_exact_row(targets, c, mixings[j], fl_weights=share, probe=probe))
+        row.update(_aggregate(per_seed))
         rows.append(row)
     fl = rows.pop()
     fl["clients_per_round"] = n
@@ -288,6 +350,7 @@ def table6(preset: presets.Table6Preset = presets.TABLE6) -> dict:
         "rows": rows,
         "fl": fl,
         "sizes": sizes.tolist(),
+        "probe_reference": _probe_references(probe, 2 * n),
         "seconds": time.perf_counter() - t0,
     }
 
@@ -302,8 +365,9 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
     Returns:
       dict with ``config``; ``rows`` (framework ∈ {fl, decl}, method ∈ {mim, mar}, alpha, seed
       means ± SE of s_N, rv_mean_N, probe, consensus_distance, and for MAR gamma_last, the mean
-      γ of the last round); ``graph`` (abar,
-      lambda2 of the DecL graph); ``seconds``.
+      γ of the last round; MIM rows also carry the Track B keys of :func:`_exact_row` for that
+      α's empirical targets and the framework's mixing matrix); ``graph`` (abar, lambda2 of the
+      DecL graph); ``probe_reference``; ``seconds``.
     """
     t0 = time.perf_counter()
     pr = preset
@@ -345,6 +409,11 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
             [np.broadcast_to(_stationary(m), (A * S, n)) for m in frameworks.values()]
         ),
     )
+    exact = {
+        (framework, j): _exact_row(targets[j], c, m, probe=probe)
+        for framework, m in frameworks.items()
+        for j in range(A)
+    }
     rows = []
     for method in pr.methods:
         ec = _engine_config(method, "decl", n, pr.d, c, pr)
@@ -370,6 +439,8 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
                     if method == "mar":  # γ of the last round (MIM ignores the schedule)
                         m["gamma_last"] = float(gam[f, j, s])
                 row = {"framework": framework, "method": method, "alpha": a}
+                if method == "mim":  # MAR has no closed-form target (Track B: MIM only)
+                    row.update(exact[framework, j])
                 row.update(_aggregate(per_seed))
                 rows.append(row)
     info = _spectral_row(w, adj, 0.9)
@@ -378,6 +449,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
         "rows": rows,
         "graph": {"abar": info["abar"], "lambda2": info["lambda2"]},
         "sizes": sizes.tolist(),
+        "probe_reference": _probe_references(probe, 2 * n),
         "seconds": time.perf_counter() - t0,
     }
 
@@ -399,7 +471,9 @@ def mim_vs_cl(preset: presets.MimVsClPreset = presets.MIM_VS_CL) -> dict:
       dict with ``config``; ``model_rows`` (d, method, trained s_N ± SE, rv_mean_N, probe,
       exact_s_N = Track B's FL optimum's sensitivity over [N]); ``digits_rows`` (alpha, method,
       probe ± SE, angle_to_pooled = principal angle to the optimum of the pooled training
-      data's target, rv_spread = RV max − min over the non-constant pixels); ``seconds``.
+      data's target, rv_spread = RV max − min over the non-constant pixels);
+      ``digits_probe_reference`` (:func:`_probe_references` of the digits probe, 10 classes);
+      ``seconds``.
     """
     t0 = time.perf_counter()
     pr = preset
@@ -418,16 +492,17 @@ def mim_vs_cl(preset: presets.MimVsClPreset = presets.MIM_VS_CL) -> dict:
             row = {"d": d, "method": method, "exact_s_N": _exact_s_n(model, method, pr.p)}
             row.update(agg)
             model_rows.append(row)
-    digits_rows = _digits(pr)
+    digits_rows, digits_reference = _digits(pr)
     return {
         "config": dataclasses.asdict(pr),
         "model_rows": model_rows,
         "digits_rows": digits_rows,
+        "digits_probe_reference": digits_reference,
         "seconds": time.perf_counter() - t0,
     }
 
 
-def _digits(pr: presets.MimVsClPreset) -> list[dict]:
+def _digits(pr: presets.MimVsClPreset) -> tuple[list[dict], dict]:
     from sims.data import load_digits_split
 
     keys = key_tree(pr.seed)
@@ -492,7 +567,7 @@ def _digits(pr: presets.MimVsClPreset) -> list[dict]:
             row = {"alpha": a, "method": method}
             row.update(_aggregate(per_seed))
             rows.append(row)
-    return rows
+    return rows, _probe_references(probe, 10)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ MIM_VS_CL = presets.MimVsClPreset(
     digits_rounds=3,
 )
 METRIC_KEYS = ("s_N", "s_N_se", "rv_mean_N", "probe", "probe_se")
+EXACT_KEYS = ("pi_spread", "exact_s_N_decl", "exact_angle_to_fl", "zeta_sq", "exact_probe")
 
 
 def test_stages_use_the_presets_and_their_figures():
@@ -81,10 +82,18 @@ def test_fig2a_stage_writes_files_and_keys(fig2a_stage):
     for r in res["rows"]:
         for k in METRIC_KEYS + ("abar", "lambda2", "effective_neighbours", "consensus_distance"):
             assert k in r
+        for k in EXACT_KEYS + ("angle_to_fl", "angle_to_fl_se"):
+            assert k in r
         assert 0.0 <= r["probe"] <= 1.0 and 0.0 <= r["s_N"] <= 1.0
+        assert 0.0 <= r["exact_angle_to_fl"] <= np.pi / 2 + 1e-12
+    assert res["probe_reference"]["probe_chance"] == pytest.approx(1 / 8)  # K = 2N classes
+    assert 0.0 <= res["probe_reference"]["probe_raw_input"] <= 1.0
     uniform = res["rows"][1]
     assert uniform["abar"] == pytest.approx(3.0)  # random 2-regular graph: |A_i| = 3
     assert uniform["degree_min"] == uniform["degree_max"] == 2
+    # uniform weights on a regular graph are doubly stochastic: π = 1/N, the FL optimum
+    assert uniform["pi_spread"] == pytest.approx(0.0, abs=1e-12)
+    assert uniform["exact_angle_to_fl"] == pytest.approx(0.0, abs=1e-7)
     complete = res["rows"][-1]
     assert complete["abar"] == pytest.approx(4.0) and complete["lambda2"] == pytest.approx(0.0)
     assert res["fl"]["s_N"] == complete["s_N"] and res["fl"]["clients_per_round"] == 4
@@ -98,16 +107,14 @@ def test_table6_keys():
     ]
     assert sum(res["sizes"]) <= TABLE6.n_clients * TABLE6.samples_per_client
     for r in res["rows"] + [res["fl"]]:
-        for k in METRIC_KEYS:
+        for k in METRIC_KEYS + EXACT_KEYS + ("consensus_distance", "angle_to_fl"):
             assert k in r
+    assert res["probe_reference"]["probe_chance"] == pytest.approx(1 / 8)
+    for r in res["rows"]:
+        if r["mixing"] in ("metropolis", "max_degree"):  # doubly stochastic: π uniform
+            assert r["pi_spread"] == pytest.approx(0.0, abs=1e-12)
     fig = pe.make_table6_figure(res)
-    axes = fig.axes
-    assert len(axes) == 2
-    assert axes[0].get_ylabel() == "probe accuracy"
-    assert axes[1].get_ylabel() == "sensitivity over [N]"
-    for ax in axes:
-        assert len(ax.patches) == len(TABLE6.mixings) * 2  # one bar per mixing and degree
-        assert [ln.get_label() for ln in ax.lines if not ln.get_label().startswith("_")] == ["FL"]
+    assert fig._suptitle.get_text().startswith("Table 6")
 
 
 def test_fig2b_keys():
@@ -124,6 +131,8 @@ def test_fig2b_keys():
             assert "gamma_last" not in r
         if r["framework"] == "fl":
             assert r["consensus_distance"] == pytest.approx(0.0, abs=1e-10)  # J: one model
+        assert "zeta_sq" not in r  # MAR: no closed-form target, no Track B keys
+    assert res["probe_reference"]["probe_chance"] == pytest.approx(1 / 8)
     np.testing.assert_array_equal(np.asarray(res["sizes"]).shape, (2, FIG2B.n_clients))
 
 
@@ -137,87 +146,71 @@ def test_mim_vs_cl_keys():
     assert [(r["alpha"], r["method"]) for r in res["digits_rows"]] == [
         (a, "cl") for a in (1e5, 0.1)
     ]
+    assert res["digits_probe_reference"]["probe_chance"] == pytest.approx(0.1)
     for r in res["digits_rows"]:
         assert {"probe", "angle_to_pooled", "rv_spread", "finite"} <= set(r)
         assert 0.0 <= r["angle_to_pooled"] <= np.pi / 2 + 1e-12
 
 
 # ---------------------------------------------------------------------------------------------
-# figures from synthetic results (what is drawn, not what is computed)
+# the Track B quantities added to the rows, against independent oracles
 
 
-def _fig2a_results():
-    rows = []
-    for family, abars in (("general", (3.2, 5.1)), ("uniform", (3.0, 5.0)), ("complete", (20.0,))):
-        for a in abars:
-            rows.append(
-                {
-                    "family": family,
-                    "abar": a,
-                    "lambda2": 1.0 / a,
-                    "effective_neighbours": a,
-                    **{k: 0.1 for k in METRIC_KEYS},
-                }
-            )
-    return {"rows": rows, "fl": {k: 0.1 for k in METRIC_KEYS}}
+def _eig_rowspace(X, c):
+    """(eigenvalues, eigenvectors) of the top-c strictly positive part of X (plain numpy)."""
+    vals, vecs = np.linalg.eigh(X)
+    vals, vecs = vals[::-1][:c], vecs[:, ::-1][:, :c]
+    keep = vals > 1e-10 * np.abs(vals).max()
+    return vals[keep], vecs[:, keep]
 
 
-def test_fig2a_figure_draws_families_against_three_axes():
-    fig = pe.make_fig2a_figure(_fig2a_results())
-    assert len(fig.axes) == 9
-    xlabels = [ax.get_xlabel() for ax in fig.axes]
-    assert xlabels[:3] == ["average connectivity |Ā|"] * 3
-    assert xlabels[3:6] == ["λ₂ of the mixing matrix"] * 3
-    assert xlabels[6:] == ["effective neighbours n_W(γ)"] * 3
-    assert [ax.get_ylabel() for ax in fig.axes[:3]] == [
-        "sensitivity over [N]",
-        "mean RV over [N]",
-        "probe accuracy",
-    ]
-    for ax in fig.axes:
-        assert len(ax.containers) == 2  # DecL general, DecL uniform (error bars)
-        labels = ax.get_legend_handles_labels()[1]
-        assert sorted(labels) == ["DecL general", "DecL uniform", "FL"]
-        # each family line ends at the complete graph: 3 points
-        for container in ax.containers:
-            assert len(container.lines[0].get_xdata()) == 3
+def test_exact_row_against_numpy_oracles():
+    from theory import topology
+    from theory.datamodel import DataModel
+    from theory.objectives import population_targets
+
+    model = DataModel(d=10, n_clients=4)
+    targets = np.asarray(population_targets(model, "cl", p=0.5), dtype=np.float64)
+    c = 4  # the CL target's spectrum has a clear gap after the 4th eigenvalue here
+    star = topology.mixing_matrix("uniform", topology.star(4))
+    row = ex._exact_row(targets, c, star)
+    # uniform weights on a star: π ∝ |A_i| = (4, 2, 2, 2) / 10
+    assert row["pi_spread"] == pytest.approx(0.2, abs=1e-12)
+    pi = np.array([0.4, 0.2, 0.2, 0.2])
+    xbar = np.einsum("n,nde->de", pi, targets)
+    fl_target = targets.mean(0)
+    vals, V_fl = _eig_rowspace(fl_target, c)
+    W_fl = np.sqrt(vals)[:, None] * V_fl.T  # Eckart–Young: √λ_k v_kᵀ over λ_k > 0
+    zeta = sum(4 * pi[i] * np.linalg.norm(W_fl @ (targets[i] - xbar)) ** 2 for i in range(4))
+    assert row["zeta_sq"] == pytest.approx(zeta, rel=1e-8)
+    _, V_decl = _eig_rowspace(xbar, c)
+    r = np.sum(V_decl**2, axis=1)  # RV of the exact DecL optimum's row space
+    assert row["exact_s_N_decl"] == pytest.approx(r[:4].max() - r[:4].min(), abs=1e-9)
+    cosines = np.linalg.svd(V_decl.T @ V_fl, compute_uv=False)
+    assert row["exact_angle_to_fl"] == pytest.approx(
+        float(np.arccos(np.clip(cosines.min(), -1, 1))), abs=1e-6
+    )
 
 
-def test_fig2b_figure_draws_mim_and_mar_per_framework():
-    rows = [
-        {"framework": f, "method": m, "alpha": a, **{k: 0.5 for k in METRIC_KEYS}}
-        for f in ("fl", "decl")
-        for m in ("mim", "mar")
-        for a in (1.0, 0.1, 0.01, 0.001)
-    ]
-    fig = pe.make_fig2b_figure({"rows": rows})
-    assert len(fig.axes) == 4
-    assert [ax.get_title() for ax in fig.axes] == ["FL", "DecL", "FL", "DecL"]
-    for ax in fig.axes:
-        assert ax.get_xscale() == "log" and ax.get_xlabel() == "Dirichlet α"
-        assert ax.get_legend_handles_labels()[1] == ["MIM", "MAR"]
-        assert all(len(c.lines[0].get_xdata()) == 4 for c in ax.containers)
+def test_exact_row_doubly_stochastic_mixing_is_fl():
+    from theory import topology
+    from theory.datamodel import DataModel
+    from theory.objectives import population_targets
+
+    model = DataModel(d=10, n_clients=4)
+    targets = np.asarray(population_targets(model, "mim", p=0.5), dtype=np.float64)
+    ring = topology.mixing_matrix("metropolis", topology.ring(4))
+    row = ex._exact_row(targets, model.c, ring)
+    assert row["pi_spread"] == pytest.approx(0.0, abs=1e-12)
+    assert row["exact_angle_to_fl"] == pytest.approx(0.0, abs=1e-7)
+    fl = ex._exact_row(targets, model.c, np.full((4, 4), 0.25))
+    assert row["exact_s_N_decl"] == pytest.approx(fl["exact_s_N_decl"], abs=1e-12)
 
 
-def test_mim_vs_cl_figure_draws_trained_and_exact_lines():
-    model_rows = [
-        {"d": d, "method": m, "s_N": 0.1, "s_N_se": 0.0, "exact_s_N": 0.05}
-        for d in (64, 128, 256)
-        for m in ("mim", "cl")
-    ]
-    digits_rows = [
-        {"alpha": a, "method": m, "probe": 0.5, "probe_se": 0.0}
-        for a in (1e5, 0.1)
-        for m in ("mim", "cl")
-    ]
-    fig = pe.make_mim_vs_cl_figure({"model_rows": model_rows, "digits_rows": digits_rows})
-    left, right = fig.axes
-    assert left.get_xlabel() == "d" and left.get_yscale() == "log"
-    assert sorted(left.get_legend_handles_labels()[1]) == [
-        "CL exact (Track B)",
-        "CL trained",
-        "MIM exact (Track B)",
-        "MIM trained",
-    ]
-    assert right.get_ylabel() == "probe accuracy (digits)"
-    assert len(right.containers) == 2
+def test_probe_references():
+    x = np.array([[1.0, 0.0], [-1.0, 0.0], [2.0, 0.0], [-2.0, 0.0]])
+    y = np.array([0, 1, 0, 0])
+    ref = ex._probe_references((x, y, x, y), 4)
+    assert ref["probe_chance"] == 0.25
+    assert ref["probe_majority"] == 0.75
+    assert 0.0 <= ref["probe_raw_input"] <= 1.0

@@ -7,13 +7,14 @@ from __future__ import annotations
 from sims import experiments
 from sims.config import ConsensusPreset as Config
 from sims.figures.experiments import make_consensus_figure
-from sims.pipeline import Stage
+from sims.stages._experiment import experiment_stage
 
 __all__ = ["Config", "STAGE"]
 
 
 def summarize(results: dict) -> dict:
-    """Max measured/bound per run for the D2, D3–D5 and D4–D5 bounds."""
+    """Max measured/bound per run for the one-step (D2), stepwise (D3/D5) and closed-form
+    (D4/D5) bounds of docs/theory/consensus.md §3."""
     out = {}
     for r in results["runs"]:
         ratios = "/".join(
@@ -24,10 +25,6 @@ def summarize(results: dict) -> dict:
     return out
 
 
-STAGE = Stage(
-    "consensus",
-    Config,
-    experiments.consensus,
-    figures={"consensus.png": make_consensus_figure},
-    summarize=summarize,
+STAGE = experiment_stage(
+    "consensus", Config, experiments.consensus, make_consensus_figure, summarize
 )

@@ -6,27 +6,17 @@ from __future__ import annotations
 from sims import experiments
 from sims.config import Fig2bPreset as Config
 from sims.figures.experiments import make_fig2b_figure
-from sims.pipeline import Stage
+from sims.stages._experiment import experiment_stage, r4
 
 __all__ = ["Config", "STAGE"]
 
 
-def _r4(x):
-    return None if x is None else round(float(x), 4)
-
-
 def summarize(results: dict) -> dict:
-    """Headline numbers for the report."""
+    """Headline numbers for the report: probe accuracy per (framework, method, α)."""
     return {
-        f"{r['framework']} {r['method']} a={r['alpha']} probe": _r4(r["probe"])
+        f"{r['framework']} {r['method']} a={r['alpha']} probe": r4(r["probe"])
         for r in results["rows"]
     }
 
 
-STAGE = Stage(
-    "fig2b",
-    Config,
-    experiments.fig2b,
-    figures={"fig2b.png": make_fig2b_figure},
-    summarize=summarize,
-)
+STAGE = experiment_stage("fig2b", Config, experiments.fig2b, make_fig2b_figure, summarize)
