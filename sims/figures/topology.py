@@ -3,22 +3,32 @@ realised vs nominal degree, and the paper's DecL settings under each mixing rule
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
+from sims.figures import style
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-_MIXING_COLOURS = {
-    "uniform": "#1f77b4",
-    "metropolis": "#ff7f0e",
-    "max_degree": "#2ca02c",
-    "data_size": "#d62728",
-    "fedavg": "#9467bd",
-    "ying": "#8c564b",
-}
+#: one colour per mixing rule, from the colour-blind-safe cycle, the same in every figure
+_MIXING_COLOURS = dict(
+    zip(
+        ("uniform", "metropolis", "max_degree", "data_size", "fedavg", "ying"),
+        style.CYCLE,
+        strict=False,
+    )
+)
 _GENERATOR_MARKERS = {"paper_code": "o", "random_regular": "s"}
+_GENERATOR_LINES = {"paper_code": "-", "random_regular": ":"}
+
+
+def _title(ax, text: str) -> None:
+    ax.set_title(text, fontsize=style.RC["axes.titlesize"])
+
+
+def _labels(ax, xlabel: str | None = None, ylabel: str | None = None) -> None:
+    size = style.RC["axes.labelsize"]
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, fontsize=size)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=size)
 
 
 def _num(value, default=np.nan) -> float:
@@ -47,7 +57,6 @@ def _grouped_bars(ax, graphs, mixings, values, *, log=False, errors=None):
     ax.set_xticklabels(graphs, rotation=30, ha="right")
     if log:
         ax.set_yscale("log")
-    ax.grid(axis="y", alpha=0.3)
 
 
 def make_topology_zoo_figure(results: dict):
@@ -66,23 +75,42 @@ def make_topology_zoo_figure(results: dict):
         errs = {(r["graph"], r["mixing"]): _num(r.get(key + "_std"), 0.0) for r in records}
         return vals, errs
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5))
+    fig, axes = style.new_figure(
+        2,
+        2,
+        width=6.0,
+        height=3.6,
+        title=f"Topology zoo on n = {results['n']} nodes: spectrum and connectivity of each "
+        "graph under each mixing rule",
+    )
     panels = [
-        ("lambda2", r"$\lambda_2$ (reversible W; Ying's directed W: n/a)", False),
-        ("spectral_gap", r"spectral gap $1-\lambda$ (log scale)", True),
-        ("avg_connectivity", r"average connectivity $|\bar A|$ (self counted)", False),
-        ("effective_neighbours", rf"effective neighbours $n_W(\gamma={results['gamma']})$", False),
+        ("lambda2", "second eigenvalue λ₂ (Ying's directed W: n/a)", "λ₂ (dimensionless)", False),
+        ("spectral_gap", "spectral gap 1 − λ (log scale)", "1 − λ (dimensionless)", True),
+        (
+            "avg_connectivity",
+            "average connectivity |Ā| (self counted)",
+            "|Ā| (clients per neighbourhood)",
+            False,
+        ),
+        (
+            "effective_neighbours",
+            f"effective number of neighbours n_W(γ = {results['gamma']})",
+            "n_W(γ) (clients)",
+            False,
+        ),
     ]
-    for ax, (key, title, log) in zip(axes.ravel(), panels, strict=True):
+    for ax, (key, title, ylabel, log) in zip(axes.ravel(), panels, strict=True):
         vals, errs = table(key)
         _grouped_bars(ax, graphs, mixings, vals, log=log, errors=errs)
-        ax.set_title(title)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, title="mixing", loc="lower center", ncol=len(labels))
-    fig.suptitle(
-        f"Topology zoo, n = {results['n']} (random graphs: mean ± sd over {results['seeds']} seeds)"
+        _title(ax, title)
+        _labels(ax, xlabel=f"graph on n = {results['n']} nodes", ylabel=ylabel)
+    style.legend_outside(axes[0, 1], loc="right", title="mixing rule", fontsize=8)
+    style.footer(
+        fig,
+        {"n": results["n"], "seeds": results.get("seeds"), "γ": results.get("gamma")},
+        note="bars: mean over the seeds of random graphs, error bars: standard deviation "
+        "(deterministic graphs: one graph); λ: contraction of W in the π-weighted norm",
     )
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -93,32 +121,54 @@ def make_paper_code_degree_figure(results: dict):
     "mean", "min", "max"}]}`` (over seeds). Left: realised vs nominal with y = x; right: excess.
     """
     records = results["records"]
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.8))
-    for n in sorted({r["n"] for r in records}):
+    fig, (ax0, ax1) = style.new_figure(
+        1,
+        2,
+        width=5.4,
+        height=3.8,
+        title="The official code's graph generator: realised vs nominal mean degree",
+    )
+    for idx, n in enumerate(sorted({r["n"] for r in records})):
+        colour = style.CYCLE[idx % len(style.CYCLE)]
         rs = sorted((r for r in records if r["n"] == n), key=lambda r: r["nominal"])
         k = np.array([r["nominal"] for r in rs], dtype=float)
         mean = np.array([r["mean"] for r in rs])
         lo = np.array([r["min"] for r in rs])
         hi = np.array([r["max"] for r in rs])
-        (line,) = ax0.plot(k, mean, "o-", ms=3, label=f"n = {n}")
-        ax0.fill_between(k, lo, hi, color=line.get_color(), alpha=0.2)
-        ax1.plot(k, mean - k, "o-", ms=3, color=line.get_color(), label=f"n = {n}")
-        ax1.fill_between(k, lo - k, hi - k, color=line.get_color(), alpha=0.2)
+        ax0.plot(k, mean, "o-", ms=3, color=colour, label=f"n = {n} clients")
+        ax0.fill_between(k, lo, hi, color=colour, alpha=0.2)
+        ax1.plot(k, mean - k, "o-", ms=3, color=colour, label=f"n = {n} clients")
+        ax1.fill_between(k, lo - k, hi - k, color=colour, alpha=0.2)
     top = max(r["nominal"] for r in records)
-    ax0.plot([0, top], [0, top], "k--", lw=1, label="realised = nominal")
-    ax0.set_xlabel("nominal average degree k (code's avg_connectivity; paper |Ā| = k + 1)")
-    ax0.set_ylabel("realised mean degree")
-    ax0.set_title("paper_code generator: realised vs nominal (band: min–max over seeds)")
-    ax0.legend()
-    ax1.axhline(0.0, color="k", lw=1, ls="--")
+    ax0.plot([0, top], [0, top], "--", color="#000000", lw=1, label="realised = nominal")
+    _labels(
+        ax0,
+        "nominal mean degree k (code's avg_connectivity; |Ā| = k + 1)",
+        "realised mean degree (neighbours per client)",
+    )
+    _title(ax0, "realised vs nominal (band: min–max over seeds)")
+    ax1.axhline(0.0, color="#000000", lw=1, ls="--")
     ax1.set_xscale("log")
-    ax1.set_xlabel("nominal average degree k (log scale)")
-    ax1.set_ylabel("excess: realised mean degree − k")
-    ax1.set_title("excess degree")
-    ax1.legend()
-    for ax in (ax0, ax1):
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
+    _labels(ax1, "nominal mean degree k (log scale)", "realised − nominal (neighbours per client)")
+    _title(ax1, "excess degree of the generator")
+    handles, labels = ax1.get_legend_handles_labels()
+    h0, l0 = ax0.get_legend_handles_labels()
+    ax1.legend(
+        handles + h0[len(handles) :],
+        labels + l0[len(labels) :],
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        fontsize=8,
+    )
+    style.footer(
+        fig,
+        {
+            "n": ", ".join(str(n) for n in sorted({r["n"] for r in records})),
+            "seeds": results.get("seeds"),
+        },
+        note="line: mean over seeds of the realised mean degree; band: its min–max over seeds",
+    )
     return fig
 
 
@@ -130,7 +180,14 @@ def make_paper_settings_figure(results: dict):
     "weights_gap"}]}``.
     """
     records = results["records"]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig, axes = style.new_figure(
+        1,
+        3,
+        width=4.4,
+        height=3.8,
+        title=f"The paper's DecL settings on N = {results['n']} clients: contraction, realised "
+        "|Ā| and objective vs stationary weights",
+    )
     generators = list(dict.fromkeys(r["generator"] for r in records))
     mixings = list(dict.fromkeys(r["mixing"] for r in records))
     for gen in generators:
@@ -142,10 +199,10 @@ def make_paper_settings_figure(results: dict):
             if not rs:
                 continue
             x = np.array([r["nominal_connectivity"] for r in rs], dtype=float)
-            style = dict(
+            kw = dict(
                 marker=_GENERATOR_MARKERS.get(gen, "^"),
                 color=_MIXING_COLOURS.get(mixing),
-                ls="-" if gen == "paper_code" else ":",
+                ls=_GENERATOR_LINES.get(gen, "-."),
                 ms=5,
             )
             axes[0].errorbar(
@@ -154,9 +211,9 @@ def make_paper_settings_figure(results: dict):
                 yerr=[_num(r.get("lambda_std"), 0.0) for r in rs],
                 label=f"{gen} / {mixing}",
                 capsize=2,
-                **style,
+                **kw,
             )
-            axes[2].plot(x, [_num(r["weights_gap"]) for r in rs], **style)
+            axes[2].plot(x, [_num(r["weights_gap"]) for r in rs], **kw)
         rs = sorted(
             (r for r in records if r["generator"] == gen and r["mixing"] == mixings[0]),
             key=lambda r: r["nominal_connectivity"],
@@ -165,21 +222,36 @@ def make_paper_settings_figure(results: dict):
             [r["nominal_connectivity"] for r in rs],
             [r["avg_connectivity"] for r in rs],
             marker=_GENERATOR_MARKERS.get(gen, "^"),
-            label=gen,
+            ls=_GENERATOR_LINES.get(gen, "-."),
+            color="#000000",
+            label=f"{gen} (realised)",
         )
     top = max(r["nominal_connectivity"] for r in records)
-    axes[1].plot([0, top], [0, top], "k--", lw=1, label="realised = nominal")
-    axes[0].set_title(r"contraction $\lambda$ (mean ± sd over seeds)")
-    axes[0].set_ylabel(r"$\lambda$")
-    axes[0].legend(fontsize=7, ncol=2)
-    axes[1].set_title(r"realised $|\bar A|$ vs the paper's nominal $|\bar A|$")
-    axes[1].set_ylabel(r"realised $|\bar A|$")
-    axes[1].legend(fontsize=8)
-    axes[2].set_title(r"$\max_j |\pi^{obj}_j - \pi^{stat}_j|$ (Eq. (1) vs stationary)")
-    axes[2].set_ylabel("max abs difference")
+    axes[1].plot([0, top], [0, top], "--", color=style.CYCLE[3], lw=1, label="realised = nominal")
+    _title(axes[0], "contraction λ (mean ± sd over seeds)")
+    _labels(axes[0], ylabel="λ (dimensionless)")
+    axes[0].set_ylim(0.0, 1.05)
+    _title(axes[1], "realised |Ā| vs the paper's nominal |Ā|")
+    _labels(axes[1], ylabel="realised |Ā| (clients per neighbourhood)")
+    _title(axes[2], "max_j |π_obj_j − π_stat_j|: Eq. (1) vs stationary")
+    _labels(axes[2], ylabel="largest weight difference (dimensionless)")
     for ax in axes:
-        ax.set_xlabel(r"nominal $|\bar A|$ (code degree $k = |\bar A| - 1$)")
-        ax.grid(alpha=0.3)
-    fig.suptitle(f"Paper's decentralized settings: N = {results['n']} clients")
-    fig.tight_layout()
+        _labels(ax, xlabel="nominal |Ā| (code degree k = |Ā| − 1)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    h1, l1 = axes[1].get_legend_handles_labels()
+    axes[2].legend(
+        handles + h1,
+        labels + l1,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        fontsize=7,
+        title="generator / mixing rule",
+    )
+    style.footer(
+        fig,
+        {"N": results["n"], "seeds": results.get("seeds")},
+        note="colour: mixing rule; line style and marker: generator (solid ○ paper_code, dotted "
+        "□ random_regular); data_size weights use fixed unequal client sizes",
+    )
     return fig
