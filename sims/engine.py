@@ -185,6 +185,8 @@ def make_problem(
             v.fail("x", "an (N, M, d) array of samples (or population=True)", None)
         x_arr = _numeric(x, "x", ndim=3, shape=(n, None, d))
         m = x_arr.shape[1]
+        if n * m >= 2**31:  # the engine numbers the rows of all clients with int32
+            v.fail("x", "fewer than 2**31 rows in all (N·M)", f"shape {x_arr.shape}")
         sizes = np.full(n, m) if sizes is None else np.asarray(sizes)
         if sizes.shape != (n,) or np.any(sizes < 1) or np.any(sizes > m):
             v.fail("sizes", f"(N,) integers in [1, M={m}]", sizes)
@@ -311,6 +313,8 @@ class ClientInput(NamedTuple):
       x: (M, d) its samples (valid rows first), or None in population mode. n: int32 valid rows.
       X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
       gamma: its MAR weight γ_i this round. index: int32 client id i.
+      rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
+        drawn by :func:`step_streams`; None: drawn inside the update (the same numbers).
     """
 
     params: Any
@@ -321,6 +325,8 @@ class ClientInput(NamedTuple):
     z_bar: Array
     gamma: Array
     index: Array
+    rows: Any = None
+    keys: Any = None
 
 
 class RoundInput(NamedTuple):
@@ -334,14 +340,46 @@ class RoundInput(NamedTuple):
     scale: Array
 
 
+def step_streams(
+    k_rows: Array, k_loss: Array, t, index, sizes, *, steps: int, batch: int | None
+) -> tuple[Any, Array]:
+    """Minibatch rows and loss keys of clients ``index`` at local steps 0..E−1 of round t:
+    ``rows[i, s]`` = :func:`sims.api.batch_indices` (k_rows, t, i, s, sizes[i], B) (None when
+    ``batch`` is None: population mode) and ``keys[i, s]`` = :func:`sims.api.loss_key`
+    (k_loss, t, i, s), as raw uint32 keys; leading axes those of ``index``.
+
+    Drawn for all clients of a round at once, outside the per-client computation: one
+    vectorised threefry pass instead of a few tiny ones per client chunk and step (the same
+    numbers either way: every key depends only on (seed, round, client, step)).
+    """
+    ss = jnp.arange(steps, dtype=jnp.int32)
+
+    def one(i, n_i):
+        keys = jax.vmap(lambda s: _raw_key(api.loss_key(k_loss, t, i, s)))(ss)
+        if batch is None:
+            return None, keys
+        rows = jax.vmap(lambda s: api.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
+        return rows, keys
+
+    index, sizes = jnp.asarray(index), jnp.asarray(sizes)
+    fn = one
+    for _ in range(index.ndim):
+        fn = jax.vmap(fn)
+    return fn(index, sizes)
+
+
 def make_local_update(config: EngineConfig) -> Callable:
     """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
-    ``local_update(client: ClientInput, shared: RoundInput) -> (params, opt_state, mean_loss,
-    z_mean (B, c), record)``: E optimiser steps (:func:`sims.api.local_train`, a ``lax.scan``)
-    on minibatches of B rows drawn uniformly with replacement from the first n rows of x, rows
-    from :func:`sims.api.batch_indices` (``k_rows``, t, i, step) and loss randomness from
-    :func:`sims.api.loss_key` (``k_loss``, t, i, step); ``scale`` multiplies the updates.
+    ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
+    mean_loss, z_mean (B, c), record)``: E optimiser steps (a ``lax.scan``) on minibatches of
+    B rows drawn uniformly with replacement from the first n rows of x, rows from
+    :func:`sims.api.batch_indices` (``k_rows``, t, i, step) and loss randomness from
+    :func:`sims.api.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
+    ``client.keys`` by the engine, see :func:`step_streams`); ``scale`` multiplies the updates.
+    Each step gathers its own minibatch: rows of ``client.x``, or with ``data`` (the samples of
+    all clients as (N·M, d) rows, shared by the vmapped clients) the rows ``client.rows``
+    of ``data`` (the engine passes i·M + row).
 
     The loss, its views and its gradient are the :class:`sims.methods.Method` of
     ``config.method``: the closed form of the alignment methods (no autodiff) or
@@ -353,32 +391,51 @@ def make_local_update(config: EngineConfig) -> Callable:
     opt = _optimizer(config)
     method = methods.get(config.method)
     zeros_z = jnp.zeros((b, config.c), dt)
+    record = config.record_local
 
-    def local_update(client: ClientInput, shared: RoundInput):
+    def local_update(client: ClientInput, shared: RoundInput, data=None):
         params, opt_state = client.params, client.opt_state
         if not config.persist_opt_state:
             opt_state = opt.init(params)
+        rows, keys = client.rows, client.keys
+        if keys is None:
+            rows, keys = step_streams(
+                shared.k_rows, shared.k_loss, shared.t, client.index, client.n,
+                steps=E, batch=None if config.population else b,
+            )  # fmt: skip
         if config.population:
+            rows = jnp.zeros((E,), jnp.int32)
 
-            def vg(p, batch, *, key):
+            def vg(p, r, key):
                 val, g = jax.value_and_grad(population_loss)(p, client.X)
                 return val, g, zeros_z
 
         else:
             ctx = methods.Context(config.p, shared.H, client.z_bar, client.gamma)
 
-            def vg(p, batch, *, key):
+            def vg(p, r, key):
+                # the step's minibatch gathered inside the step: gathering all E batches
+                # first made XLA transpose them to step-major order (measured: a quarter of
+                # the quick setting's round); from the shared (N·M, d) rows when given: a
+                # plain row gather, not a per-client one
+                batch = client.x[r] if data is None else data[r]
                 val, g, z = method.value_and_grad(p, batch, ctx, key=key)
                 return val, g, zeros_z if z is None else z
 
         scale = None if config.lr_schedule == "constant" else shared.scale
-        params, opt_state, vals, zs, rec = api.local_train(
-            vg, opt, params, opt_state, None if config.population else client.x, client.n,
-            (shared.k_rows, shared.k_loss), shared.t, client.index,
-            steps=E, batch_size=b, scale=scale, record=config.record_local,
-        )  # fmt: skip
-        if rec is not None:
-            rec = (encoder(rec[0]), encoder(rec[1]))
+
+        def step(carry, inp):
+            p, o = carry
+            r, key = inp
+            val, g, z = vg(p, r, key)
+            with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
+                upd, o = opt.update(g, o, p)
+            if scale is not None:
+                upd = jax.tree.map(lambda u: scale * u, upd)
+            rec = (encoder(p), encoder(g)) if record else None
+            return (optax.apply_updates(p, upd), o), (val, z, rec)
+
+        (params, opt_state), (vals, zs, rec) = lax.scan(step, (params, opt_state), (rows, keys))
         return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
 
     return local_update
@@ -522,15 +579,27 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
             state.counts.astype(dt), omega, problem.gamma_max, problem.gamma_min
         )
         gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
-        x = problem.x if problem.x is not None else jnp.zeros((n, 1, d), dt)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
         shared = RoundInput(t, k_rows, k_loss, problem.H, lr_scale(t))
+        index = jnp.arange(n, dtype=jnp.int32)
+        rows, keys = step_streams(
+            k_rows, k_loss, t, index, sizes, steps=config.local_steps,
+            batch=None if config.population else b,
+        )  # fmt: skip
+        data = None
+        if problem.x is not None:
+            m = problem.x.shape[1]
+            # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch rows
+            # as global row numbers i·M + r
+            data = problem.x.reshape(n * m, d)
+            rows = rows + (index * m)[:, None, None]
         clients = ClientInput(
-            state.params, state.opt_state, x, sizes, problem.targets, state.z_bar, gamma,
-            jnp.arange(n, dtype=jnp.int32),
+            state.params, state.opt_state, None, sizes,
+            problem.targets if config.population else None, state.z_bar, gamma, index, rows,
+            keys,
         )  # fmt: skip
         local, opt_state, vals, zs, rec = api.map_clients(
-            lambda cl: local_update(cl, shared), (clients,), n, chunk
+            lambda cl: local_update(cl, shared, data), (clients,), n, chunk
         )
         if fl:
             s = active * problem.agg
