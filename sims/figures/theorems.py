@@ -497,12 +497,30 @@ def make_connectivity_figure(results: dict):
         for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
             b = by_method[m]
             ax.fill_between(abar, b["lo"], b["hi"], color=style.COLOURS["decl"], alpha=0.12, lw=0)
-            ax.plot(abar, b["central"], color=style.COLOURS["decl"], ls=ls, lw=1.8,
-                    label=f"Track A DecL bound, d = {float(dv):g}")  # fmt: skip
-            ax.axhline(b["fl_central"], color=style.COLOURS["fl"], ls=ls, lw=1.2,
-                       label=f"Track A FL bound, d = {float(dv):g}")  # fmt: skip
-        ax.fill_between([], [], [], color=style.COLOURS["decl"], alpha=0.12, lw=0,
-                        label=f"Track A band: {_constants_text(cfg)}")  # fmt: skip
+            ax.plot(
+                abar,
+                b["central"],
+                color=style.COLOURS["decl"],
+                ls=ls,
+                lw=1.8,
+                label=f"Track A DecL bound, d = {float(dv):g}",
+            )
+            ax.axhline(
+                b["fl_central"],
+                color=style.COLOURS["fl"],
+                ls=ls,
+                lw=1.2,
+                label=f"Track A FL bound, d = {float(dv):g}",
+            )
+        ax.fill_between(
+            [],
+            [],
+            [],
+            color=style.COLOURS["decl"],
+            alpha=0.12,
+            lw=0,
+            label=f"Track A band: {_constants_text(cfg)}",
+        )
         ax.set_yscale("log")
         ax.set_ylim(floor_a, 3.0)
         ax.set_ylabel(S_LABEL)
@@ -512,24 +530,48 @@ def make_connectivity_figure(results: dict):
         spr = _arr([r[em]["spread_N"] for r in recs])
         both = _is_zero(gap) & _is_zero(spr)
         if both.any():
-            style.mark_zero(ax, xa[both], floor=floor_b, colour="#000000",
-                            label="Track B DecL: 1 − min r = spread = 0")  # fmt: skip
+            style.mark_zero(
+                ax,
+                xa[both],
+                floor=floor_b,
+                colour="#000000",
+                label="Track B DecL: 1 − min r = spread = 0",
+            )
         for y, hollow, what in ((gap, False, "1 − min r"), (spr, True, "spread over [N]")):
             y = np.where(both, np.nan, y)
-            _exact_series(ax, xa, y, marker="o", colour="#000000" if not hollow else "#555555",
-                          label=f"Track B DecL: {what}", floor=floor_b, hollow=hollow,
-                          join=False, ms=6)  # fmt: skip
+            _exact_series(
+                ax,
+                xa,
+                y,
+                marker="o",
+                colour="#000000" if not hollow else "#555555",
+                label=f"Track B DecL: {what}",
+                floor=floor_b,
+                hollow=hollow,
+                join=False,
+                ms=6,
+            )
         for k, ls, what in (("gap_N", "-.", "1 − min r"), ("spread_N", ":", "spread over [N]")):
             val = float(ex["fl"][em][k])
             if not _is_zero(np.array([val]))[0]:
-                ax.axhline(val, color=style.COLOURS["fl"], ls=ls, lw=1.2,
-                           label=f"Track B FL: {what}")  # fmt: skip
+                ax.axhline(
+                    val, color=style.COLOURS["fl"], ls=ls, lw=1.2, label=f"Track B FL: {what}"
+                )
+        named = {"star": (-3, "right"), "ring": (3, "left"), "complete": (0, "center")}
         for r in recs:
-            if r["graph"] in ("star", "ring", "complete"):
+            if r["graph"] in named:
                 y = r[em]["gap_N"]
                 y = floor_b if abs(y) < ZERO_TOL else y
-                ax.annotate(r["graph"], (r["abar"], y), textcoords="offset points",
-                            xytext=(0, 7), ha="center", fontsize=6, color="#444444")  # fmt: skip
+                dx, ha = named[r["graph"]]
+                ax.annotate(
+                    r["graph"],
+                    (r["abar"], y),
+                    textcoords="offset points",
+                    xytext=(dx, 7),
+                    ha=ha,
+                    fontsize=6,
+                    color="#444444",
+                )
         ax.set_yscale("log")
         ax.set_ylim(floor_b, 3.0)
         ax.set_title(f"{name}: Track B exact optimum (d = {ex['d']})")
@@ -580,9 +622,14 @@ def make_decl_vs_fl_figure(results: dict):
     for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
         for m, em, name in meths:
             b = by_method[m]
-            ax0.plot(abar, np.asarray(b["central"], float) / float(b["fl_central"]),
-                     color=style.COLOURS[em], ls=ls, lw=3.2 if em == "mim" else 1.4,
-                     label=f"Track A {name}, d = {float(dv):g}")  # fmt: skip
+            ax0.plot(
+                abar,
+                np.asarray(b["central"], float) / float(b["fl_central"]),
+                color=style.COLOURS[em],
+                ls=ls,
+                lw=3.2 if em == "mim" else 1.4,
+                label=f"Track A {name}, d = {float(dv):g}",
+            )
     ax0.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1 (DecL bound = FL bound)")
     ax0.set_xlabel(ABAR_LABEL)
     ax0.set_ylabel(r"$s_{Dec}/s_{Fed}$ of the bounds (dimensionless)")
@@ -596,14 +643,28 @@ def make_decl_vs_fl_figure(results: dict):
         marker = "o" if em == "mim" else "s"
         size = 70 if em == "mim" else 28  # MIM's triangles around CL's where both are 0
         if both.any():
-            pts = style.mark_zero(ax1, xa[both], floor=0.0, colour=style.COLOURS[em],
-                                  label=f"Track B {name}: both differences = 0")  # fmt: skip
+            pts = style.mark_zero(
+                ax1,
+                xa[both],
+                floor=0.0,
+                colour=style.COLOURS[em],
+                label=f"Track B {name}: both differences = 0",
+            )
             pts.set_sizes([size])
         for y, hollow, what in ((gap, False, "Δ(1 − min r)"), (spr, True, "Δ spread over [N]")):
-            _exact_series(ax1, xa, np.where(both, np.nan, y), marker=marker,
-                          colour=style.COLOURS[em], label=f"Track B {name}: {what}",
-                          floor=0.0, hollow=hollow, ms=6, join=False,
-                          zero_size=size)  # fmt: skip
+            _exact_series(
+                ax1,
+                xa,
+                np.where(both, np.nan, y),
+                marker=marker,
+                colour=style.COLOURS[em],
+                label=f"Track B {name}: {what}",
+                floor=0.0,
+                hollow=hollow,
+                ms=6,
+                join=False,
+                zero_size=size,
+            )
     ax1.axhline(0.0, color="#777777", ls=":", lw=1.2, label="difference = 0")
     ax1.set_xlabel(ABAR_LABEL)
     ax1.set_ylabel("DecL − FL (dimensionless)")
@@ -670,7 +731,7 @@ def make_tracks_overlay_figure(results: dict):
                             for r in exact["records"]
                             if em in r["methods"]
                         ]
-                    )  # fmt: skip
+                    )
                 )
             cell = tc.get(method, {}).get(fw)
             if cell is not None:
@@ -723,19 +784,42 @@ def make_tracks_overlay_figure(results: dict):
                 gap = float(cell["gap"])
                 err = float(cell.get("err_2se") or 0.0)
                 if abs(gap) < ZERO_TOL:
-                    style.mark_zero(ax, [x], floor=floor, colour=TRACK_C_COLOUR,
-                                    label=f"{TRACK_C_LABEL} = 0")  # fmt: skip
+                    style.mark_zero(
+                        ax, [x], floor=floor, colour=TRACK_C_COLOUR, label=f"{TRACK_C_LABEL} = 0"
+                    )
                     if err > 0:
-                        ax.errorbar([x], [floor], yerr=[[0.0], [err]], fmt="none",
-                                    color=TRACK_C_COLOUR, capsize=4)  # fmt: skip
+                        ax.errorbar(
+                            [x],
+                            [floor],
+                            yerr=[[0.0], [err]],
+                            fmt="none",
+                            color=TRACK_C_COLOUR,
+                            capsize=4,
+                        )
                 else:
                     lower = min(err, gap - floor / 2)  # a log axis cannot show y − err <= 0
-                    ax.errorbar([x], [gap], yerr=[[max(lower, 0.0)], [err]], fmt="*",
-                                color=TRACK_C_COLOUR, mec="#000000", ms=12, capsize=4, zorder=5,
-                                label=TRACK_C_LABEL)  # fmt: skip
-                ax.plot([x], [max(float(cell["one_minus_lb"]), floor)], "x", color="#000000",
-                        ms=8, mew=2, ls="none",
-                        label="Track A at Track C's d and constants")  # fmt: skip
+                    ax.errorbar(
+                        [x],
+                        [gap],
+                        yerr=[[max(lower, 0.0)], [err]],
+                        fmt="*",
+                        color=TRACK_C_COLOUR,
+                        mec="#000000",
+                        ms=12,
+                        capsize=4,
+                        zorder=5,
+                        label=TRACK_C_LABEL,
+                    )
+                ax.plot(
+                    [x],
+                    [max(float(cell["one_minus_lb"]), floor)],
+                    "x",
+                    color="#000000",
+                    ms=8,
+                    mew=2,
+                    ls="none",
+                    label="Track A at Track C's d and constants",
+                )
             ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
             ax.set_xscale("log")
             ax.set_yscale("log")
