@@ -199,6 +199,18 @@ def _partition(x_pool, y_pool, n, alpha, *, key, pad_to=None):
     return np.asarray(xs, np.float64), sizes, parts
 
 
+def _partitions(x_pool, y_pool, n, alphas, *, key) -> list:
+    """One Dirichlet(α) partition per α (key ``fold_in(key, j)``), all padded to the largest
+    client, so the α grid is one compiled sweep: ``[(xs, sizes, parts), ...]``."""
+    keys = [jr.fold_in(key, j) for j in range(len(alphas))]
+    parts = [_partition(x_pool, y_pool, n, a, key=k) for a, k in zip(alphas, keys, strict=True)]
+    m_max = max(int(s.max()) for _, s, _ in parts)
+    return [
+        _partition(x_pool, y_pool, n, a, key=k, pad_to=m_max)
+        for a, k in zip(alphas, keys, strict=True)
+    ]
+
+
 def _client_targets(xs, sizes, method: str, p: float) -> np.ndarray:
     return np.stack(
         [objectives.empirical_target(xs[i, : sizes[i]], method, p=p) for i in range(len(sizes))]
@@ -375,16 +387,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
     model = DataModel(d=pr.d, n_clients=n)
     c = model.c
     _, _, probe = _paper_data(model, pr.samples_per_client, pr.test_per_client, pr.seed)
-    k_part = key_tree(pr.seed)["partition"]
-    parts = [
-        _partition(probe[0], probe[1], n, a, key=jr.fold_in(k_part, j))
-        for j, a in enumerate(pr.alphas)
-    ]
-    m_max = max(int(s.max()) for _, s, _ in parts)
-    parts = [
-        _partition(probe[0], probe[1], n, a, key=jr.fold_in(k_part, j), pad_to=m_max)
-        for j, a in enumerate(pr.alphas)
-    ]
+    parts = _partitions(probe[0], probe[1], n, pr.alphas, key=key_tree(pr.seed)["partition"])
     xs = np.stack([p[0] for p in parts])
     sizes = np.stack([p[1] for p in parts])
     targets = np.stack([_client_targets(p[0], p[1], "mim", pr.p) for p in parts])
@@ -509,22 +512,9 @@ def _digits(pr: presets.MimVsClPreset) -> tuple[list[dict], dict]:
     split = load_digits_split(key=keys["data"])
     k_clients, c = pr.digits_clients, pr.digits_c
     d = split.x_train.shape[1]
-    parts = [
-        _partition(split.x_train, split.y_train, k_clients, a, key=jr.fold_in(keys["partition"], j))
-        for j, a in enumerate(pr.digits_alphas)
-    ]
-    m_max = max(int(s.max()) for _, s, _ in parts)
-    parts = [
-        _partition(
-            split.x_train,
-            split.y_train,
-            k_clients,
-            a,
-            key=jr.fold_in(keys["partition"], j),
-            pad_to=m_max,
-        )
-        for j, a in enumerate(pr.digits_alphas)
-    ]
+    parts = _partitions(
+        split.x_train, split.y_train, k_clients, pr.digits_alphas, key=keys["partition"]
+    )
     informative = split.x_train.std(0) > 0
     probe = (split.x_train, split.y_train, split.x_test, split.y_test)
     S, A = pr.seeds, len(pr.digits_alphas)
