@@ -45,3 +45,182 @@ def test_cli_verify_text_table(capsys):
     rc = main(["verify", "--d", "40", "--claims", "thm4.2.fl"])
     out = capsys.readouterr().out
     assert rc == 0 and "thm4.2.fl" in out and "readings" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# Track D column (--trackd-results) and --mixing-file
+
+_FAST = ["verify", "--d", "40", "--d-sweep", "20,40", "--json"]
+
+
+def _trackd_file(folder, **overrides):
+    """A small hand-written trackd_verdicts.json in the stage's format."""
+    rows = [
+        {"claim": "mim_vs_cl", "track_d": "violated", "mean": -0.02, "se": 0.005, "n_seeds": 3,
+         "reason": "mean + 2 SE < 0", "paper": "p1", "paper_scale": "s1"},
+        {"claim": "connectivity", "track_d": "degenerate", "mean": 0.001, "se": 0.002,
+         "n_seeds": 3, "reason": "|mean| within 2 SE", "paper": "p2", "paper_scale": "s2"},
+        {"claim": "fl_vs_decl", "track_d": "holds", "mean": 0.03, "se": 0.01, "n_seeds": 3,
+         "reason": "mean - 2 SE > 0", "paper": "p3", "paper_scale": "s3"},
+        {"claim": "mar_vs_mim", "track_d": "not-run", "paper": "p4", "paper_scale": "s4"},
+    ]  # fmt: skip
+    data = {
+        "rows": rows,
+        "scale": {"table1": {"dataset": "digits", "seeds": 3, "rounds": 15},
+                  "fig2a": {"dataset": "digits", "n_clients": 20, "seeds": 3}},
+        "margin": 2.0,
+    }  # fmt: skip
+    data.update(overrides)
+    (folder / "trackd_verdicts.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_cli_verify_trackd_column_json(capsys, tmp_path):
+    folder = _trackd_file(tmp_path)
+    argv = [*_FAST, "--claims", "eq17,thm4.4,cor4.5,thm4.6", "--trackd-results", str(folder)]
+    rc = main(argv)
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    td = {c["id"]: c["track_d"] for c in out["claims"]}
+    assert td["eq17"] == {"verdict": "n/a"}
+    assert td["thm4.4"]["claim"] == "mim_vs_cl" and td["thm4.4"]["verdict"] == "violated"
+    assert td["thm4.4"]["mean"] == -0.02 and td["thm4.4"]["se"] == 0.005
+    assert td["thm4.4"]["scale"]["rounds"] == 15
+    assert td["cor4.5"]["verdict"] == "degenerate" and td["thm4.6"]["verdict"] == "holds"
+    assert td["thm4.6"]["scale"]["n_clients"] == 20  # fl_vs_decl reads Fig 2a's runs
+    mar = out["track_d_only"]["mar_vs_mim"]
+    assert mar["verdict"] == "not-run" and "trackd_verdicts" in mar["command"]
+
+
+def test_cli_verify_trackd_text(capsys, tmp_path):
+    folder = _trackd_file(tmp_path)
+    rc = main(["verify", "--d", "40", "--claims", "thm4.6", "--trackd-results", str(folder)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "Track D" in out
+    line = next(s for s in out.splitlines() if "fl_vs_decl" in s)
+    assert "holds" in line and "+0.0300 ± 0.0100" in line and "n_clients 20" in line
+
+
+def test_cli_verify_trackd_not_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no figures/trackd_verdicts.json here
+    rc = main([*_FAST, "--claims", "thm4.4"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    e = out["claims"][0]["track_d"]
+    assert e["verdict"] == "not-run" and "dssl reproduce" in e["command"]
+
+
+def test_cli_verify_trackd_default_folder(capsys, tmp_path, monkeypatch):
+    (tmp_path / "figures").mkdir()
+    _trackd_file(tmp_path / "figures")
+    monkeypatch.chdir(tmp_path)
+    rc = main([*_FAST, "--claims", "cor4.5"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["claims"][0]["track_d"]["verdict"] == "degenerate"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        json.dumps({"scale": {}}),  # no rows
+        json.dumps({"rows": [{"claim": "mim_vs_cl", "track_d": "holds"}]}),  # no paper keys
+        json.dumps(
+            {"rows": [{"claim": "mim_vs_cl", "track_d": "holds", "paper": "p", "paper_scale": "s"}]}
+        ),  # fmt: skip  # no numbers
+        json.dumps(
+            {"rows": [{"claim": "thm9", "track_d": "holds", "paper": "p", "paper_scale": "s"}]}
+        ),  # fmt: skip
+    ],
+)
+def test_cli_verify_trackd_bad_file(capsys, tmp_path, content):
+    (tmp_path / "trackd_verdicts.json").write_text(content)
+    rc = main([*_FAST, "--claims", "thm4.4", "--trackd-results", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1 and "trackd-results" in err
+
+
+def test_cli_verify_trackd_missing_folder(capsys, tmp_path):
+    rc = main([*_FAST, "--trackd-results", str(tmp_path)])  # folder without the file
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "trackd-results" in err
+
+
+def _star_uniform(n: int):
+    import numpy as np
+
+    a = np.zeros((n, n))
+    a[0, 1:] = a[1:, 0] = 1
+    a += np.eye(n)
+    return a / a.sum(axis=1, keepdims=True)
+
+
+def test_cli_verify_mixing_file_equals_graph(capsys, tmp_path):
+    """The paper's mixing on a star, given as a file, gives the same claims as --graph star."""
+    import numpy as np
+
+    path = tmp_path / "W.npy"
+    np.save(path, _star_uniform(4))
+    argv = [*_FAST, "--claims", "thm4.2.decl,thm4.6"]
+    assert main(argv) == 0
+    ref = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--mixing-file", str(path)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["config"]["graph"] == "mixing-file"
+    assert got["config"]["mixing_file"]["uniform_rule"] is True
+    assert got["config"]["mixing_file"]["abar"] == 2.5  # (4 + 2 + 2 + 2) / 4
+    for a, b in zip(ref["claims"], got["claims"], strict=True):
+        assert (a["track_a"], a["track_b"]) == (b["track_a"], b["track_b"])
+        assert a["readings"] == b["readings"]
+
+
+def test_cli_verify_mixing_file_changes_graph(capsys, tmp_path):
+    """A ring's mixing matrix as the file: the DecL weights are the ring's (uniform π), not the
+    star's, so Thm 4.2's DecL evidence differs from the default star."""
+    import numpy as np
+
+    n = 4
+    W = np.zeros((n, n))
+    for i in range(n):
+        W[i, i] = W[i, (i + 1) % n] = W[i, (i - 1) % n] = 1 / 3
+    path = tmp_path / "W.csv"
+    np.savetxt(path, W, delimiter=",")
+    argv = [*_FAST, "--claims", "thm4.2.decl", "--mixing-file", str(path)]
+    assert main(argv) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert main([*_FAST, "--claims", "thm4.2.decl", "--graph", "ring"]) == 0
+    ring = json.loads(capsys.readouterr().out)
+    assert got["claims"][0]["readings"] == ring["claims"][0]["readings"]
+    assert got["config"]["mixing_file"]["abar"] == 3.0
+
+
+@pytest.mark.parametrize(
+    "matrix, extra",
+    [
+        ([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], []),  # not square
+        ([[0.6, 0.6], [0.5, 0.5]], ["--n-clients", "2"]),  # rows do not sum to 1
+        ([[1.0, 0.0], [0.0, 1.0]], ["--n-clients", "2"]),  # reducible
+        ([[float("nan"), 1.0], [0.5, 0.5]], ["--n-clients", "2"]),  # non-finite
+        ([[0.5, 0.5], [0.5, 0.5]], []),  # N = 2 but --n-clients 4
+    ],
+)
+def test_cli_verify_mixing_file_bad(capsys, tmp_path, matrix, extra):
+    import numpy as np
+
+    path = tmp_path / "W.npy"
+    np.save(path, np.asarray(matrix, dtype=float))
+    rc = main([*_FAST, "--claims", "thm4.6", *extra, "--mixing-file", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1 and "mixing-file" in err
+
+
+def test_cli_verify_mixing_file_with_graph_flag(capsys, tmp_path):
+    import numpy as np
+
+    path = tmp_path / "W.npy"
+    np.save(path, _star_uniform(4))
+    rc = main([*_FAST, "--graph", "ring", "--mixing-file", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "--graph" in err

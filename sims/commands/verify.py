@@ -5,6 +5,18 @@ linear model (holds / violated / degenerate / not-unique, under every reading); 
 (simulation, :mod:`sims.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given.
 Rules: docs/verdict_rules.md.
 
+Track D (nonlinear encoders, :mod:`sims.trackd`) is read from a reproduce output folder
+(``--trackd-results DIR``; by default ``figures/`` when ``figures/trackd_verdicts.json``
+exists): for the claims with an empirical reading (Thm 4.4: MIM drop ≤ CL drop; Cor 4.5:
+accuracy rises with |Ā|; Thm 4.6: FL ≥ DecL; and MAR ≥ MIM of §5, which has no row of its own)
+the Track D verdict with its numbers and scale is shown beside the paper's reported direction;
+``not-run`` with the command that produces the file otherwise.
+
+``--mixing-file W.npy|W.csv`` replaces ``--graph``: the support of W (A_i = {j : W_ij > 0}) is
+the DecL graph of the claims that take one (Thm 4.2/4.4 DecL weights, Thm 4.6), with the paper's
+mixing 1/|A_i| on it (the claims are stated for that rule; whether W itself is that rule is
+reported). The graph sweeps of Cor 4.5 are unchanged.
+
 ``--map`` writes the verdict map instead (:mod:`sims.verdict_map`: every claim × reading ×
 configuration; under ``--out`` the compact ``verdict_map.json``, every cell's words in
 ``verdict_cells.json``, ``verdict_map.png`` and ``verdict_finding.md``, each drawn from the
@@ -14,16 +26,42 @@ the graph atlas study (:mod:`theory.atlas`, ``atlas.json`` and ``verdict_worst_p
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+
+import numpy as np
+
 from sims.commands import _common
+from theory import _validate as v
 from theory import claims as cl
 
 NAME = "verify"
 HELP = "verdict on every claim of the paper from Track A (formulas) and Track B (exact model)"
 
+#: the Track D results file (stage ``trackd_verdicts`` of ``dssl reproduce``, or ``dssl trackd
+#: --save DIR``) and the folder read when ``--trackd-results`` is not given
+TRACKD_FILE = "trackd_verdicts.json"
+TRACKD_DEFAULT_DIR = "figures"
+TRACKD_COMMAND = (
+    "dssl reproduce --out DIR --stages trackd_table1,trackd_fig2a,trackd_fig2b,trackd_verdicts"
+)
+#: claims-table id -> Track D claim (sims.trackd.verdicts.CLAIMS); mar_vs_mim (§5) has no row
+TRACKD_OF_CLAIM = {"thm4.4": "mim_vs_cl", "cor4.5": "connectivity", "thm4.6": "fl_vs_decl"}
+_TRACKD_ROW_KEYS = ("claim", "track_d", "paper", "paper_scale")
+_TRACKD_NUMBER_KEYS = ("mean", "se", "n_seeds")
+
 
 def add_arguments(parser) -> None:
     _common.add_model_arguments(parser)
     _common.add_graph_arguments(parser, graph="star")
+    _common.add_mixing_file_argument(parser)
+    parser.add_argument(
+        "--trackd-results",
+        default=None,
+        metavar="DIR",
+        help=f"folder with {TRACKD_FILE} (Track D column; default figures/ if the file is there)",
+    )
     parser.add_argument(
         "--claims", default=",".join(cl.CLAIM_IDS), help="comma-separated claim ids (default all)"
     )
@@ -86,9 +124,41 @@ def _ints(text: str, field: str) -> tuple:
         v.fail(field, "comma-separated integers", text)
 
 
+@dataclasses.dataclass(frozen=True)
+class _SupportConfig(cl.VerifyConfig):
+    """A :class:`theory.claims.VerifyConfig` whose DecL graph is the support of a mixing
+    matrix (``support``: rows of the 0/1 adjacency, no self loops) instead of ``graph``."""
+
+    support: tuple = ()
+
+    def adjacency(self, graph: str | None = None, **overrides) -> np.ndarray:
+        if graph is None and self.support:
+            return np.asarray(self.support, dtype=np.float64)
+        return super().adjacency(graph, **overrides)
+
+
+def _support(W: np.ndarray) -> tuple:
+    a = (np.asarray(W) > 0).astype(int)
+    np.fill_diagonal(a, 0)
+    return tuple(tuple(int(x) for x in row) for row in a)
+
+
+def _is_uniform_rule(W: np.ndarray) -> bool:
+    """W = 1/|A_i| on A_i = {j : W_ij > 0} ∪ {i} (the paper's mixing on W's support)."""
+    a = np.asarray(_support(W), dtype=np.float64) + np.eye(W.shape[0])
+    return bool(np.allclose(W, a / a.sum(axis=1, keepdims=True), atol=1e-12))
+
+
 def config_from_args(args) -> cl.VerifyConfig:
-    _common.check_graph_flags(args, args.graph)
-    return cl.VerifyConfig(
+    W = _common.mixing_from_args(args, args.n_clients)
+    if W is not None:
+        if args.graph != "star":
+            _common.not_applicable("--graph", "with --mixing-file (its support is the graph)",
+                                   args.graph)  # fmt: skip
+        _common.check_graph_flags(args, None)
+    else:
+        _common.check_graph_flags(args, args.graph)
+    kwargs = dict(
         d=args.d,
         n_clients=args.n_clients,
         p=args.p,
@@ -114,6 +184,114 @@ def config_from_args(args) -> cl.VerifyConfig:
         sign=args.sign,
         fl_term=args.fl_term,
     )
+    if W is None:
+        return cl.VerifyConfig(**kwargs)
+    return _SupportConfig(**kwargs, support=_support(W))
+
+
+def _config_dict(cfg: cl.VerifyConfig, args) -> dict:
+    if not isinstance(cfg, _SupportConfig):
+        return cl.config_dict(cfg)
+    base = cl.config_dict(dataclasses.replace(cfg, support=()))
+    W = _common.mixing_from_args(args, args.n_clients)
+    base["graph"] = "mixing-file"
+    base["mixing_file"] = {
+        "path": str(args.mixing_file),
+        "n": int(W.shape[0]),
+        "abar": float(np.asarray(cfg.support).sum(axis=1).mean() + 1.0),
+        "uniform_rule": _is_uniform_rule(W),
+    }
+    return base
+
+
+# ---------------------------------------------------------------------------------------------
+# Track D
+
+
+def _trackd_dir(args) -> str | None:
+    """The folder to read Track D from: ``--trackd-results`` (must hold the file), else
+    ``figures/`` if the file is there, else None (not run)."""
+    given = getattr(args, "trackd_results", None)
+    if given is None:
+        default = os.path.join(TRACKD_DEFAULT_DIR, TRACKD_FILE)
+        return TRACKD_DEFAULT_DIR if os.path.isfile(default) else None
+    if not os.path.isdir(given):
+        v.fail("trackd-results", "an existing folder", given)
+    if not os.path.isfile(os.path.join(given, TRACKD_FILE)):
+        v.fail("trackd-results", f"a folder containing {TRACKD_FILE}", given)
+    return given
+
+
+def load_trackd(folder: str) -> dict:
+    """Read and check ``folder/trackd_verdicts.json`` (the ``trackd_verdicts`` stage's result:
+    ``rows`` of claim / track_d / mean / se / n_seeds / paper / paper_scale, ``scale`` per
+    experiment); one-line error naming ``trackd-results`` when it does not parse or lacks keys.
+
+    Returns:
+      ``{"path", "rows": {claim: row}, "scale": {experiment: meta}, "margin"}``.
+    """
+    from sims.trackd import verdicts as vd
+
+    path = os.path.join(folder, TRACKD_FILE)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as err:
+        v.fail("trackd-results", f"a readable JSON {TRACKD_FILE}", f"{path} ({type(err).__name__})")
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        v.fail("trackd-results", f"{TRACKD_FILE} with a list 'rows'", path)
+    rows = {}
+    for r in data["rows"]:
+        missing = [k for k in _TRACKD_ROW_KEYS if not isinstance(r, dict) or k not in r]
+        if missing:
+            v.fail("trackd-results", f"rows with keys {', '.join(_TRACKD_ROW_KEYS)}",
+                   f"{path}: a row lacks {', '.join(missing)}")  # fmt: skip
+        if r["claim"] not in vd.CLAIMS:
+            v.fail("trackd-results", f"claims among {', '.join(vd.CLAIMS)}", r["claim"])
+        if r["track_d"] not in ("holds", "violated", "degenerate", "not-run"):
+            v.fail("trackd-results", "verdicts holds/violated/degenerate/not-run", r["track_d"])
+        if r["track_d"] != "not-run":
+            bad = [k for k in _TRACKD_NUMBER_KEYS if not isinstance(r.get(k), (int, float))]
+            if bad:
+                v.fail("trackd-results", f"numbers {', '.join(_TRACKD_NUMBER_KEYS)} in each "
+                       "row that ran", f"{path}: {r['claim']} lacks {', '.join(bad)}")  # fmt: skip
+        rows[r["claim"]] = r
+    scale = data.get("scale", {})
+    if not isinstance(scale, dict):
+        v.fail("trackd-results", f"{TRACKD_FILE} with a dict 'scale'", path)
+    return {"path": path, "rows": rows, "scale": scale, "margin": data.get("margin")}
+
+
+_SOURCE = {"mim_vs_cl": "table1", "connectivity": "fig2a", "fl_vs_decl": "fig2a",
+           "mar_vs_mim": "fig2b"}  # fmt: skip
+
+
+def _scale_text(meta: dict | None) -> str:
+    if not meta:
+        return "scale not recorded"
+    keys = ("dataset", "n_clients", "arch", "seeds", "rounds", "local_steps")
+    return ", ".join(f"{k} {meta[k]}" for k in keys if k in meta)
+
+
+def trackd_entry(trackd: dict | None, claim: str) -> dict:
+    """The ``track_d`` entry of one Track D claim: verdict, numbers, scale, paper direction."""
+    from sims.trackd import verdicts as vd
+
+    direction, paper_scale = vd.PAPER_DIRECTION[claim]
+    base = {"claim": claim, "paper": direction, "paper_scale": paper_scale}
+    row = None if trackd is None else trackd["rows"].get(claim)
+    if row is None or row["track_d"] == "not-run":
+        return {**base, "verdict": "not-run", "command": TRACKD_COMMAND}
+    meta = trackd["scale"].get(_SOURCE[claim])
+    return {
+        **base,
+        "verdict": row["track_d"],
+        **{k: row[k] for k in _TRACKD_NUMBER_KEYS},
+        "reason": row.get("reason"),
+        "scale": meta,
+        "scale_text": _scale_text(meta),
+        "source": trackd["path"],
+    }
 
 
 def _run_map(args) -> dict:
@@ -173,8 +351,14 @@ def run(args) -> dict:
         from sims.evidence import track_c_evidence
 
         track_c = track_c_evidence(cfg, fast=args.simulate == "fast", seed=args.sim_seed)
+    trackd_dir = _trackd_dir(args)
+    trackd = None if trackd_dir is None else load_trackd(trackd_dir)
     rows = cl.evaluate(cfg, claims=ids, track_c=track_c)
-    return {"config": cl.config_dict(cfg), "claims": rows}
+    for r in rows:
+        claim = TRACKD_OF_CLAIM.get(r["id"])
+        r["track_d"] = trackd_entry(trackd, claim) if claim else {"verdict": "n/a"}
+    extra = {"mar_vs_mim": trackd_entry(trackd, "mar_vs_mim")}
+    return {"config": _config_dict(cfg, args), "claims": rows, "track_d_only": extra}
 
 
 def format_text(result: dict) -> str:
@@ -183,4 +367,18 @@ def format_text(result: dict) -> str:
         lines.append(f"({result['cells']} cells in {result['seconds']:.1f} s) -> ")
         lines[-1] += ", ".join(result["files"])
         return "\n".join(lines)
-    return cl.format_table(result["claims"])
+    lines = [cl.format_table(result["claims"]), "", "Track D (nonlinear encoders):"]
+    entries = [
+        (r["id"], r["track_d"]) for r in result["claims"] if r["track_d"]["verdict"] != "n/a"
+    ]
+    entries += [("§5 MAR", e) for e in result.get("track_d_only", {}).values()]
+    for cid, e in entries:
+        if e["verdict"] == "not-run":
+            lines.append(f"  {cid:<9}{e['claim']:<13}not-run (run: {e['command']})")
+            continue
+        lines.append(
+            f"  {cid:<9}{e['claim']:<13}{e['verdict']:<11}Δ = {e['mean']:+.4f} ± {e['se']:.4f} "
+            f"(SE, {e['n_seeds']} seeds; {e['scale_text']})"
+        )
+        lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
+    return "\n".join(lines)
