@@ -4,6 +4,7 @@ realised vs nominal degree, and the paper's DecL settings under each mixing rule
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from sims.figures import style
 
@@ -149,6 +150,10 @@ def make_paper_code_degree_figure(results: dict):
     _title(ax0, "realised vs nominal (band: min–max over seeds)")
     ax1.axhline(0.0, color="#000000", lw=1, ls="--")
     ax1.set_xscale("log")
+    kmin = min(r["nominal"] for r in records)
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if kmin <= t <= top]
+    ax1.set_xticks(ticks, [str(t) for t in ticks])  # plain numbers, not 2x10^0, 3x10^0 ...
+    ax1.xaxis.set_minor_formatter(NullFormatter())
     _labels(ax1, "nominal mean degree k (log scale)", "realised − nominal (neighbours per client)")
     _title(ax1, "excess degree of the generator")
     handles, labels = ax1.get_legend_handles_labels()
@@ -227,7 +232,7 @@ def make_paper_settings_figure(results: dict):
             label=f"{gen} (realised)",
         )
     top = max(r["nominal_connectivity"] for r in records)
-    axes[1].plot([0, top], [0, top], "--", color=style.CYCLE[3], lw=1, label="realised = nominal")
+    axes[1].plot([0, top], [0, top], "--", color="#777777", lw=1, label="realised = nominal")
     _title(axes[0], "contraction λ (mean ± sd over seeds)")
     _labels(axes[0], ylabel="λ (dimensionless)")
     axes[0].set_ylim(0.0, 1.05)
