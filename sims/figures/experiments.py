@@ -1,12 +1,12 @@
 """Figures of the experiment stages (``fig2a``, ``table6``, ``fig2b``, ``mim_vs_cl``,
 ``consensus``; :mod:`sims.experiments`), one ``make_<name>_figure(results) -> Figure`` each.
 
-In the linear setting the probe accuracy of Section 6 hardly moves (the exact optima of every
-mixing rule share a row space, and a linear probe is blind to an invertible map of the
-features), so the Section 6 figures plot what does move with |Ā|, the mixing rule and α — the
-mixing matrix's λ₂, the spread of its stationary distribution π, the trained consensus
-distance, ζ², the exact (Track B) sensitivity — and show accuracy on a fixed [0, 1] axis with
-its chance level, each figure saying in a text box what does not move and why.
+In the linear setting the probe accuracy of Section 6 barely moves with |Ā| or the mixing rule,
+so the Section 6 figures plot what does move — the mixing matrix's λ₂, the spread of its
+stationary distribution π, the trained consensus distance, ζ², the exact (Track B) and trained
+sensitivity — and show accuracy on a fixed [0, 1] axis with its chance level. A text box, worded
+from the results (principal angles between the exact DecL and FL optima, the probe of the exact
+optima against chance), says what does not move and why.
 """
 
 from __future__ import annotations
@@ -198,8 +198,8 @@ def _angle_sentence(angles: np.ndarray, what: str) -> str:
         return (
             f"Every exact (Track B) optimum of {what} spans the FL optimum's row space "
             f"(largest principal angle {amax:.0e} rad). A linear probe is blind to an invertible "
-            "map of the features, so it reads the same features everywhere: probe accuracy "
-            "cannot move."
+            "map of the features (up to its small ridge term), so it reads the same features "
+            "everywhere: probe accuracy cannot move."
         )
     return (
         f"The exact (Track B) optima of {what} turn the FL optimum's row space by at most "
