@@ -232,6 +232,10 @@ def test_fig2a_text_box_says_when_row_spaces_coincide():
     for r in res["rows"]:
         r["exact_probe"] = 0.125  # at chance
     assert "at chance themselves" in _text_box(pe.make_fig2a_figure(res))
+    res = _fig2a()
+    res["rows"][2].update(exact_s_N_decl=0.0, s_N=0.004)  # a regular graph: π uniform
+    box = _text_box(pe.make_fig2a_figure(res))
+    assert "trained s_N is 0.004–0.004, not 0" in box
 
 
 def test_table6_figure_groups_by_degree():
