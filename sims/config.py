@@ -158,7 +158,30 @@ class EngineConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class Fig2aPreset(StageConfig):
+class _Section6Run(StageConfig):
+    """Training settings shared by the Section 6 presets (Fig. 2a, Table 6, Fig. 2b): rounds,
+    local SGD steps, minibatch, step size, train/test rows per client, training seeds, and the
+    graph and data seeds. Their own fields follow these in ``to_json()``."""
+
+    rounds: int = 60
+    local_steps: int = 5
+    batch: int = 32
+    lr: float = 0.02
+    samples_per_client: int = 400
+    test_per_client: int = 100
+    seeds: int = 2
+    graph_seed: int = 0
+    seed: int = 0
+
+
+#: the ``--fast`` changes shared by Fig. 2a and Table 6
+_SECTION6_FAST = dict(
+    d=48, rounds=25, samples_per_client=150, test_per_client=40, seeds=1, local_steps=3
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig2aPreset(_Section6Run):
     """Fig. 2a: DecL MIM with N clients on graphs of average connectivity |Ā| ∈ ``abars``,
     "general" (Erdős–Rényi, uneven degrees) vs "uniform" (random regular); FL reference = the
     complete graph (FedAvg with all N clients); data from the paper's model (c = 2N)."""
@@ -167,20 +190,11 @@ class Fig2aPreset(StageConfig):
     d: int = 64
     p: float = 0.75
     abars: tuple = (3, 5, 10, 20)
-    rounds: int = 60
-    local_steps: int = 5
-    batch: int = 32
-    lr: float = 0.02
-    samples_per_client: int = 400
-    test_per_client: int = 100
-    seeds: int = 2
     gamma: float = 0.9
-    graph_seed: int = 0
-    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
-class Table6Preset(StageConfig):
+class Table6Preset(_Section6Run):
     """Table 6: DecL MIM with uniform, data-size, Metropolis and max-degree mixing on the
     official code's graph at |Ā| ≈ 5 and ≈ 10 (``avg_degrees`` = |Ā| − 1), clients from a
     Dirichlet(``alpha``) label-skew partition (Hsu form) of a pooled paper-model sample."""
@@ -191,19 +205,10 @@ class Table6Preset(StageConfig):
     avg_degrees: tuple = (4, 9)
     mixings: tuple = ("uniform", "data_size", "metropolis", "max_degree")
     alpha: float = 0.1
-    rounds: int = 60
-    local_steps: int = 5
-    batch: int = 32
-    lr: float = 0.02
-    samples_per_client: int = 400
-    test_per_client: int = 100
-    seeds: int = 2
-    graph_seed: int = 0
-    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
-class Fig2bPreset(StageConfig):
+class Fig2bPreset(_Section6Run):
     """Fig. 2b: MAR (cosine γ schedule, Eq. 5–7) vs MIM over Dirichlet α of the 2N classes of
     the paper's model, FL (all N clients per round) and DecL (official code's graph)."""
 
@@ -215,15 +220,6 @@ class Fig2bPreset(StageConfig):
     avg_degree: float = 4.0
     gamma_max: float = 0.1
     gamma_min: float = 1e-3
-    rounds: int = 60
-    local_steps: int = 5
-    batch: int = 32
-    lr: float = 0.02
-    samples_per_client: int = 400
-    test_per_client: int = 100
-    seeds: int = 2
-    graph_seed: int = 0
-    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,13 +248,9 @@ class MimVsClPreset(StageConfig):
 
 
 FIG2A = Fig2aPreset()
-FIG2A_FAST = Fig2aPreset(
-    d=48, rounds=25, samples_per_client=150, test_per_client=40, seeds=1, local_steps=3
-)
+FIG2A_FAST = Fig2aPreset(**_SECTION6_FAST)
 TABLE6 = Table6Preset()
-TABLE6_FAST = Table6Preset(
-    d=48, rounds=25, samples_per_client=150, test_per_client=40, seeds=1, local_steps=3
-)
+TABLE6_FAST = Table6Preset(**_SECTION6_FAST)
 FIG2B = Fig2bPreset()
 FIG2B_FAST = Fig2bPreset(
     n_clients=6,
