@@ -24,8 +24,6 @@
 # (Track C, star). Set `DSSL_FAST=1` for a quick run.
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 from _interactive import (
@@ -36,6 +34,7 @@ from _interactive import (
     choice,
     clip_abar,
     exact_gap,
+    fast_mode,
     footer,
     integer,
     interact,
@@ -47,7 +46,7 @@ from _interactive import (
 from theory import bounds, objectives, structured, symbolic
 from theory.datamodel import DataModel
 
-FAST = os.environ.get("DSSL_FAST") == "1"
+FAST = fast_mode()
 D_GRID = structured.d_grid(1e2, 1e12, 6 if FAST else 11)
 
 # %% [markdown]
@@ -131,7 +130,9 @@ print(f"trained FL encoder (N = 4, p = 0.75): min r_k = {trained_min_rv(4, 0.75)
 # hidden constants C_num, C_den of its O(d^{−2/5}) terms on sliders. Markers: the smallest RV on
 # the client axes of the exact FL optimum, for the exact (hollow) target and for Eq. (17),
 # computed at every d of the axis by `theory.structured` (the targets are a multiple of the
-# identity plus a small block, so no d × d matrix is ever formed).
+# identity plus a small block, so no d × d matrix is ever formed). Star: the encoder trained at
+# the slider's N and p (section 3). |Ā| enters only the DecL bound and is kept in the paper's
+# range 2 ≤ |Ā| ≤ N; a note on the plot says when the slider was clipped.
 
 
 # %%

@@ -22,8 +22,6 @@
 # constants of the O(·) terms, one pair per method.
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 from _interactive import (
@@ -34,6 +32,7 @@ from _interactive import (
     choice,
     clip_abar,
     exact_gap,
+    fast_mode,
     footer,
     interact,
     log,
@@ -43,7 +42,7 @@ from _interactive import (
 
 from theory import bounds, structured
 
-FAST = os.environ.get("DSSL_FAST") == "1"
+FAST = fast_mode()
 D_GRID = structured.d_grid(1e2, 1e12, 6 if FAST else 11)
 
 # %% [markdown]

@@ -26,7 +26,6 @@
 
 # %%
 import functools
-import os
 
 import jax
 import jax.random as jr
@@ -39,6 +38,7 @@ from _interactive import (
     TRACK_C,
     choice,
     engine,
+    fast_mode,
     footer,
     integer,
     interact,
@@ -52,7 +52,7 @@ from sims.engine import make_problem
 from theory import bounds, objectives, solve, spectral, topology
 from theory.datamodel import DataModel
 
-FAST = os.environ.get("DSSL_FAST") == "1"
+FAST = fast_mode()
 D_EXACT = 100 if FAST else 200
 ROUNDS = 40 if FAST else 400
 
@@ -136,7 +136,7 @@ def trained_gaps(n_clients, mixing):
         with jax.enable_x64(True):  # the engine computes in float64 (its dtype default)
             problem = make_problem(cfg, targets, x=np.asarray(x), mixing=W)
             state, _ = engine(cfg).run(problem, key=jr.PRNGKey(1))
-        r = np.asarray(metrics.representability_vector(np.asarray(state.params).mean(0)))
+            r = np.asarray(metrics.representability_vector(np.asarray(state.params).mean(0)))
         gaps.append(1.0 - float(r[:n_clients].min()))
     return np.array(gaps)
 

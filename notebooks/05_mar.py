@@ -23,7 +23,6 @@
 
 # %%
 import functools
-import os
 
 import jax
 import jax.random as jr
@@ -36,6 +35,7 @@ from _interactive import (
     TRACK_C,
     choice,
     engine,
+    fast_mode,
     footer,
     interact,
     linear,
@@ -48,7 +48,7 @@ from sims.engine import make_problem
 from theory import bounds, objectives, solve
 from theory.datamodel import DataModel
 
-FAST = os.environ.get("DSSL_FAST") == "1"
+FAST = fast_mode()
 
 # %% [markdown]
 # ## 1. The γ schedule (Eq. 7)

@@ -24,7 +24,6 @@
 
 # %%
 import functools
-import os
 
 import jax.random as jr
 import matplotlib.pyplot as plt
@@ -34,6 +33,7 @@ from _interactive import (
     TRACK_B,
     TRACK_C,
     choice,
+    fast_mode,
     footer,
     interact,
     linear,
@@ -44,7 +44,7 @@ from sims import losses, metrics
 from theory import objectives, solve
 from theory.datamodel import DataModel
 
-FAST = os.environ.get("DSSL_FAST") == "1"
+FAST = fast_mode()
 
 # %% [markdown]
 # ## 1. DSR on random embeddings

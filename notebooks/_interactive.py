@@ -84,6 +84,23 @@ def choice(value, options, description: str = "") -> Control:
     return Control(value, "choice", options=tuple(options), description=description)
 
 
+def fast_mode() -> bool:
+    """True when ``DSSL_FAST=1``: the notebooks then use their small sizes.
+
+    In fast mode XLA also compiles without its backend optimisation passes
+    (``--xla_backend_optimization_level=0`` added to ``XLA_FLAGS`` unless that sets the level
+    already): every training run is then a few hundred small steps, compiling is most of its
+    time and the unoptimised code runs about as fast. The backend reads ``XLA_FLAGS`` once, at
+    the first JAX computation, so a notebook calls this right after its imports.
+    """
+    if os.environ.get("DSSL_FAST") != "1":
+        return False
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_optimization_level" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_backend_optimization_level=0".strip()
+    return True
+
+
 def headless() -> bool:
     """True unless an IPython kernel is running and ``DSSL_HEADLESS`` is not ``1``."""
     if os.environ.get("DSSL_HEADLESS") == "1":
