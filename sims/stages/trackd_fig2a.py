@@ -5,50 +5,21 @@ graphs with an FL reference (:func:`sims.trackd.experiments.fig2a`). Writes
 
 from __future__ import annotations
 
-import dataclasses
-
-from sims.figures.trackd import make_trackd_fig2a_figure
-from sims.pipeline import Stage, StageConfig
-from sims.trackd import experiments, presets
+from sims.stages.trackd_common import experiment_stage, mean_se_text
 
 __all__ = ["Config", "STAGE"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Config(StageConfig):
-    """The experiment preset (:class:`sims.trackd.presets.Fig2a`)."""
-
-    experiment: presets.Fig2a = presets.preset("default", "fig2a")
-
-
-# `make reproduce` runs the Track D experiments at the FAST preset: the DEFAULT preset takes
-# several minutes per experiment on 2 CPU cores (run it with
-# `dssl trackd --experiment fig2a --preset default`; docs/track_d.md has its results).
-Config.DEFAULT = Config(presets.preset("fast", "fig2a"))
-Config.FAST = Config(presets.preset("fast", "fig2a"))
-
-
-def compute(cfg: Config) -> dict:
-    """Run the experiment (pure; seeds inside)."""
-    return experiments.fig2a(cfg.experiment)
 
 
 def summarize(results: dict) -> dict:
     """Probe accuracy (mean ± SE) per graph kind and |Ā|, and FL."""
     out = {
-        f"DecL {k} |A|={a}": f"{s['mean']:.3f} ± {s['se']:.3f}"
+        f"DecL {k} |A|={a}": mean_se_text(s)
         for k, per in results["summary"].items()
         for a, s in per.items()
     }
     fl = results["fl_summary"]
-    out["FL"] = f"{fl['mean']:.3f} ± {fl['se']:.3f}"
+    out["FL"] = mean_se_text(fl)
     return out
 
 
-STAGE = Stage(
-    "trackd_fig2a",
-    Config,
-    compute,
-    figures={"trackd_fig2a.png": make_trackd_fig2a_figure},
-    summarize=summarize,
-)
+Config, compute, STAGE = experiment_stage("fig2a", summarize, __name__)

@@ -6,32 +6,9 @@ global, per-client vs global probes and uniformity for SimSiam, MAE and MAR
 
 from __future__ import annotations
 
-import dataclasses
-
-from sims.figures.trackd import make_trackd_table5_figure
-from sims.pipeline import Stage, StageConfig
-from sims.trackd import experiments, presets
+from sims.stages.trackd_common import experiment_stage
 
 __all__ = ["Config", "STAGE"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Config(StageConfig):
-    """The experiment preset (:class:`sims.trackd.presets.Table5`)."""
-
-    experiment: presets.Table5 = presets.preset("default", "table5")
-
-
-# `make reproduce` runs the Track D experiments at the FAST preset: the DEFAULT preset takes
-# several minutes per experiment on 2 CPU cores (run it with
-# `dssl trackd --experiment table5 --preset default`; docs/track_d.md has its results).
-Config.DEFAULT = Config(presets.preset("fast", "table5"))
-Config.FAST = Config(presets.preset("fast", "table5"))
-
-
-def compute(cfg: Config) -> dict:
-    """Run the experiment (pure; seeds inside)."""
-    return experiments.table5(cfg.experiment)
 
 
 def summarize(results: dict) -> dict:
@@ -43,10 +20,4 @@ def summarize(results: dict) -> dict:
     }
 
 
-STAGE = Stage(
-    "trackd_table5",
-    Config,
-    compute,
-    figures={"trackd_table5.png": make_trackd_table5_figure},
-    summarize=summarize,
-)
+Config, compute, STAGE = experiment_stage("table5", summarize, __name__)

@@ -1,0 +1,65 @@
+"""One factory for the Track D experiment stages (``trackd_table1`` … ``trackd_table5``): each
+runs one experiment of :mod:`sims.trackd.experiments` at a preset of
+:mod:`sims.trackd.presets` and writes ``trackd_<name>.json`` and ``trackd_<name>.png``.
+
+Presets: ``--fast`` (CI, ``Config.FAST``) runs the FAST preset; ``make reproduce``
+(``Config.DEFAULT``) runs :data:`REPRODUCE_PRESET` (budgets in :mod:`sims.trackd.presets`;
+``dssl trackd --preset default`` runs the DEFAULT preset of one experiment).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from sims.figures import trackd as figs
+from sims.pipeline import Stage, StageConfig
+from sims.trackd import experiments, presets
+
+__all__ = ["REPRODUCE_PRESET", "experiment_stage", "mean_se_text"]
+
+#: the preset ``make reproduce`` runs the Track D stages at
+REPRODUCE_PRESET = "fast"
+
+
+def mean_se_text(s: dict) -> str:
+    """``"0.912 ± 0.004"`` of a ``{"mean", "se"}`` summary."""
+    return f"{s['mean']:.3f} ± {s['se']:.3f}"
+
+
+def experiment_stage(name: str, summarize: Callable[[dict], dict], module: str):
+    """``(Config, compute, STAGE)`` of the stage ``trackd_<name>``.
+
+    ``Config`` is a frozen :class:`sims.pipeline.StageConfig` with one field ``experiment``
+    (the preset dataclass of ``name``), ``DEFAULT`` = the :data:`REPRODUCE_PRESET` preset,
+    ``FAST`` = the FAST preset; ``compute(cfg)`` runs ``experiments.<name>`` (pure; seeds inside).
+    """
+    default = presets.preset("default", name)
+    kind = type(default)
+    config = dataclasses.make_dataclass(
+        "Config",
+        [("experiment", kind, dataclasses.field(default=default))],
+        bases=(StageConfig,),
+        frozen=True,
+        namespace={
+            "__doc__": f"The experiment preset (:class:`sims.trackd.presets.{kind.__name__}`).",
+            "__module__": module,
+        },
+    )
+    config.DEFAULT = config(presets.preset(REPRODUCE_PRESET, name))
+    config.FAST = config(presets.preset("fast", name))
+    run = experiments.EXPERIMENTS[name]
+
+    def compute(cfg) -> dict:
+        """Run the experiment (pure; seeds inside)."""
+        return run(cfg.experiment)
+
+    compute.__module__ = module
+    stage = Stage(
+        f"trackd_{name}",
+        config,
+        compute,
+        figures={f"trackd_{name}.png": getattr(figs, f"make_trackd_{name}_figure")},
+        summarize=summarize,
+    )
+    return config, compute, stage
