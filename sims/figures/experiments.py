@@ -323,7 +323,7 @@ def make_fig2a_figure(results: dict):
         _no_offset(ax)
     _text_panel(
         ax_txt,
-        "What does not move with |Ā|, and why",
+        "What moves with |Ā|, what does not, and why",
         [
             "• " + _angle_sentence(_col(rows, "exact_angle_to_fl"), "every graph"),
             "• " + _probe_sentence(rows, ref),
@@ -488,10 +488,11 @@ def make_table6_figure(results: dict):
     _title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
     _text_panel(
         ax_txt,
-        "What does not move with the mixing rule, and why",
+        "What moves with the mixing rule, what does not, and why",
         [
             "• " + _angle_sentence(_col(rows, "exact_angle_to_fl"), "every mixing rule"),
             "• " + _probe_sentence(rows, ref),
+            "• " + _trained_floor_sentence(rows),
             "• What moves is the weighting: D-SGD converges to the optimum of Σ π_j L_j with π "
             "the stationary distribution of the mixing rule; doubly stochastic rules "
             "(Metropolis, max-degree) keep π uniform.",
