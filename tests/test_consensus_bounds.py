@@ -26,6 +26,7 @@ from sims import consensus as cb
 from sims.config import EngineConfig
 from sims.engine import make_problem, sweep
 from tests._helpers import mixing, structured_samples, sweep_mixings
+from theory import dissimilarity
 from theory.datamodel import DataModel
 from theory.objectives import population_targets
 
@@ -139,6 +140,18 @@ def test_library_matches_plain_loop(population_decl):
                 np.sqrt(trace["consensus_distance"][g]), e[1:], rtol=1e-9, atol=1e-13
             )
             np.testing.assert_allclose(np.sqrt(trace["zeta_sq"][g]), z[1:], rtol=1e-9, atol=1e-13)
+            # the engine's global loss f(W̄_t) = (1/N)Σ_i f_i(W̄_t): a plain loop, and the one
+            # implementation in theory.dissimilarity
+            means = [W.mean(axis=0) for W in states[1:]]
+            loop = [
+                np.mean(
+                    [-np.trace(m @ X[i] @ m.T) + 0.5 * np.sum((m.T @ m) ** 2) for i in range(n)]
+                )
+                for m in means
+            ]
+            np.testing.assert_allclose(trace["loss_global"][g], loop, rtol=1e-9, atol=1e-13)
+            single = [float(dissimilarity.global_loss(m, X)) for m in means]
+            np.testing.assert_allclose(single, loop, rtol=1e-12, atol=1e-14)
 
 
 def test_t4_d2_pathwise_every_graph(population_decl, record_property):
