@@ -37,6 +37,7 @@ import numpy as np
 from theory import _validate as v
 from theory._precision import float64
 from theory.datamodel import DataModel, client_second_moment
+from theory.dissimilarity import global_loss_jnp
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
 TARGET_METHODS = METHODS[:5]
@@ -159,10 +160,10 @@ def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
 def loss(W: jax.Array, X: jax.Array) -> jax.Array:
     """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d), X (d, d) symmetric (docs/theory/optimum.md §1).
 
-    ‖WᵀW‖_F = ‖WWᵀ‖_F is used (c×c instead of d×d).
+    ‖WᵀW‖_F = ‖WWᵀ‖_F is used (c×c instead of d×d); the one implementation is
+    :func:`theory.dissimilarity.global_loss_jnp` with a single target.
     """
-    gram = W @ W.T
-    return -jnp.sum((W @ X) * W) + 0.5 * jnp.sum(gram * gram)
+    return global_loss_jnp(W, X[None])
 
 
 @float64
