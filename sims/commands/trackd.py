@@ -25,7 +25,11 @@ def add_arguments(p) -> None:
     p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
     p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
     p.add_argument(
-        "--save", default=None, metavar="DIR", help="write trackd_<experiment>.json/.png here"
+        "--save",
+        default=None,
+        metavar="DIR",
+        help="write trackd_<experiment>.json/.png and trackd_verdicts.json (read by "
+        "`dssl verify --trackd-results DIR`) here",
     )
 
 
@@ -66,10 +70,17 @@ def run(args) -> dict:
         if out_dir is not None:
             _write(out_dir, n, results[n])
     dec = experiments.decisions(results)
+    table = verdicts.verdict_table(dec)
+    if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
+        from sims.pipeline import jsonio
+
+        scale = {n: r["meta"] for n, r in results.items() if n in ("table1", "fig2a", "fig2b")}
+        doc = {"rows": table, "scale": scale, "margin": verdicts.MARGIN}
+        jsonio.write_json(os.path.join(out_dir, "trackd_verdicts.json"), doc)
     return {
         "preset": args.preset,
         "experiments": {n: _headline(n, r) for n, r in results.items()},
-        "verdicts": verdicts.verdict_table(dec),
+        "verdicts": table,
     }
 
 

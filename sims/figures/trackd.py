@@ -106,9 +106,21 @@ def make_trackd_table1_figure(results: dict):
     return fig
 
 
+def _finish_decl(fig, ax, results: dict, xlabel: str, legend_size: int, title: str):
+    """Chance line, labels, legend, title and footer of the DecL probe-accuracy figures."""
+    meta = results["meta"]
+    _chance(ax, meta, results.get("untrained_summary"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("linear-probe accuracy (held out)")
+    ax.legend(fontsize=legend_size)
+    ax.set_title(title)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    _footer(fig, meta, f"alpha = {meta.get('alpha')}, {meta.get('arch')}")
+    return fig
+
+
 def make_trackd_fig2a_figure(results: dict):
     """Fig 2a analogue: DecL probe accuracy vs |Ā| per graph kind, FL dashed, chance dotted."""
-    meta = results["meta"]
     fig, ax = plt.subplots(figsize=(6, 4.2))
     abars = results["abars"]
     for k, (kind, per) in enumerate(results["summary"].items()):
@@ -124,19 +136,12 @@ def make_trackd_fig2a_figure(results: dict):
     fl = results["fl_summary"]
     ax.axhline(fl["mean"], color=PALETTE[3], ls="--", label="FL (all clients)")
     ax.axhspan(fl["mean"] - fl["se"], fl["mean"] + fl["se"], color=PALETTE[3], alpha=0.15)
-    _chance(ax, meta, results.get("untrained_summary"))
-    ax.set_xlabel("average connectivity |Ā|")
-    ax.set_ylabel("linear-probe accuracy (held out)")
-    ax.legend(fontsize=8)
-    ax.set_title("Track D, Fig. 2a analogue: MAE in DecL vs connectivity")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    _footer(fig, meta, f"alpha = {meta.get('alpha')}, {meta.get('arch')}")
-    return fig
+    return _finish_decl(fig, ax, results, "average connectivity |Ā|", 8,
+                        "Track D, Fig. 2a analogue: MAE in DecL vs connectivity")  # fmt: skip
 
 
 def make_trackd_table6_figure(results: dict):
     """Table 6 analogue: probe accuracy per mixing rule (bars) at each |Ā|, FL dashed."""
-    meta = results["meta"]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     abars = results["abars"]
     rules = list(results["summary"])
@@ -154,15 +159,9 @@ def make_trackd_table6_figure(results: dict):
             label=r,
         )
     ax.axhline(results["fl_summary"]["mean"], color="black", ls="--", label="FL")
-    _chance(ax, meta, results.get("untrained_summary"))
     ax.set_xticks(range(len(abars)), [f"|Ā| ≈ {a}" for a in abars])
-    ax.set_xlabel("connectivity")
-    ax.set_ylabel("linear-probe accuracy (held out)")
-    ax.legend(fontsize=7)
-    ax.set_title("Track D, Table 6 analogue: DecL MAE under mixing rules")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    _footer(fig, meta, f"alpha = {meta.get('alpha')}, {meta.get('arch')}")
-    return fig
+    return _finish_decl(fig, ax, results, "connectivity", 7,
+                        "Track D, Table 6 analogue: DecL MAE under mixing rules")  # fmt: skip
 
 
 def make_trackd_fig2b_figure(results: dict):

@@ -113,18 +113,23 @@ def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) 
 def run_arm(
     common: Common,
     arch: str,
-    objective: str,
     data: np.ndarray,
     *,
-    mixing: Any,
-    clients_per_round: int | None,
-    key: jax.Array,
+    seed_key: jax.Array,
+    objective: str = "mae",
+    mixing: Any = "fedavg",
+    clients_per_round: int | None = None,
 ) -> tuple[Any, dict]:
     """Train one arm through the engine and evaluate its global encoder.
+
+    The arm's key is ``fold_in(seed_key, 4)`` for every arm of a seed (the arms of one seed
+    share initialisation, minibatches and masks; ``fold_in(seed_key, 1..3)`` split the data
+    and draw graphs).
 
     Returns ``(result, metrics)`` with metrics probe / knn / erank / rank / seconds /
     final_loss / untrained_probe (the same encoder at initialisation).
     """
+    key = jr.fold_in(seed_key, 4)
     images = _images(common)
     nc = net_config(common, arch, objective, images.x_train.shape[1:])
     lc = LossConfig(objective, patch=common.patch, p=common.p)
@@ -206,11 +211,10 @@ def table1(cfg: Table1) -> dict:
                     _, met = run_arm(
                         c,
                         arch,
-                        m,
                         data,
-                        mixing="fedavg",
+                        seed_key=key,
+                        objective=m,
                         clients_per_round=cfg.clients_per_round,
-                        key=jr.fold_in(key, 4),
                     )
                     acc[m][arch][skew].append(met["probe"])
                     knn[m][arch][skew].append(met["knn"])
@@ -254,30 +258,14 @@ def fig2a(cfg: Fig2a) -> dict:
     for s in range(c.seeds):
         key = _seed_key(s)
         data, _, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
-        _, met = run_arm(
-            c,
-            cfg.arch,
-            "mae",
-            data,
-            mixing="fedavg",
-            clients_per_round=None,
-            key=jr.fold_in(key, 4),
-        )
+        _, met = run_arm(c, cfg.arch, data, seed_key=key)
         fl.append(met["probe"])
         untrained.append(met["untrained_probe"])
         for kind in cfg.kinds:
             for a in cfg.abars:
                 adj = _graph(kind, cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
                 W = topology.uniform_mixing(adj)
-                _, met = run_arm(
-                    c,
-                    cfg.arch,
-                    "mae",
-                    data,
-                    mixing=W,
-                    clients_per_round=None,
-                    key=jr.fold_in(key, 4),
-                )
+                _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=W)
                 acc[kind][str(a)].append(met["probe"])
                 realised[kind][str(a)].append(_abar(adj))
     chance = _chance(c)
@@ -317,15 +305,7 @@ def table6(cfg: Table6) -> dict:
         key = _seed_key(s)
         data, xs, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
         sizes = np.asarray([len(x) for x in xs], np.float64)
-        _, met = run_arm(
-            c,
-            cfg.arch,
-            "mae",
-            data,
-            mixing="fedavg",
-            clients_per_round=None,
-            key=jr.fold_in(key, 4),
-        )
+        _, met = run_arm(c, cfg.arch, data, seed_key=key)
         fl.append(met["probe"])
         untrained.append(met["untrained_probe"])
         for a in cfg.abars:
@@ -335,15 +315,7 @@ def table6(cfg: Table6) -> dict:
                     mixing = ("push-sum", _push_sum(adj))
                 else:
                     mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
-                _, met = run_arm(
-                    c,
-                    cfg.arch,
-                    "mae",
-                    data,
-                    mixing=mixing,
-                    clients_per_round=None,
-                    key=jr.fold_in(key, 4),
-                )
+                _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=mixing)
                 acc[rule][str(a)].append(met["probe"])
     chance = _chance(c)
     return {
@@ -379,11 +351,11 @@ def fig2b(cfg: Fig2b) -> dict:
                     _, met = run_arm(
                         c,
                         cfg.arch,
-                        m,
                         data,
+                        seed_key=key,
+                        objective=m,
                         mixing=mixing,
                         clients_per_round=cpr,
-                        key=jr.fold_in(key, 4),
                     )
                     acc[f][m][str(a)].append(met["probe"])
                     untrained.append(met["untrained_probe"])
@@ -431,11 +403,10 @@ def table5(cfg: Table5) -> dict:
             res, met = run_arm(
                 c,
                 cfg.arch,
-                m,
                 data,
-                mixing="fedavg",
+                seed_key=key,
+                objective=m,
                 clients_per_round=cfg.clients_per_round,
-                key=jr.fold_in(key, 4),
             )
             nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
             lc = LossConfig(m, patch=c.patch, p=c.p)
