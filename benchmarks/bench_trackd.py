@@ -1,16 +1,24 @@
 """Track D benchmark: the vmapped nonlinear engine against a Python loop over clients.
 
 Setting (issue 14): 20 clients, the small patch ViT (width 64, 2 blocks, 4 heads; 8×8 digits in
-2×2 patches = 16 tokens), MAE with mask ratio 0.75, batch 64, 5 local steps, FedAvg with all
-clients, float32, CPU. The engine is ``sims.api.run`` (one jitted ``lax.scan`` over rounds of a
-``vmap`` over clients); the loop calls the same jitted single-client update
-(``sims.trackd.train.client_update``) for each client in Python and averages the results.
-Compile time is excluded (each path is run once before timing); the final parameters of the
-two paths are compared.
+2×2 patches = 16 tokens) or the MLP, MAE with mask ratio 0.75, batch 64, 5 local steps, FedAvg
+with all clients, float32, CPU. Three paths, measured in the same run:
 
-Usage: ``python benchmarks/bench_trackd.py [--rounds 3] [--repeats 3] [--clients 20]
-[--arch vit|mlp]``;
-writes ``benchmarks/results/trackd.json`` and prints one summary line.
+* ``engine``: ``sims.api.run`` (one jitted ``lax.scan`` over rounds of a ``vmap`` over clients);
+* ``engine_chunk1``: the same engine with ``chunk=1`` (``lax.map`` over clients inside the one
+  jit: no batched dots, no Python between clients);
+* ``loop``: the same jitted single-client update (``sims.trackd.train.client_update``) called
+  for each client from Python, results averaged.
+
+Compile time is excluded (each path runs once before timing; best of ``repeats``); the final
+parameters of the engine and the loop are compared. The loop's achieved FLOP/s (XLA's cost
+analysis of one local step, forward and backward, times the steps) is set against a float32
+matmul peak measured in the same run (:func:`sims.bench.matmul_peak`): a speed-up of the
+engine over the loop is bounded by how far below that peak the loop runs.
+
+Usage: ``python benchmarks/bench_trackd.py [--rounds 2] [--repeats 2] [--clients 20]
+[--arch vit|mlp] [--out FILE]``; writes ``benchmarks/results/trackd.json`` (ViT) or
+``trackd_mlp.json`` (MLP) and prints one summary line.
 """
 
 from __future__ import annotations
@@ -18,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -28,26 +35,27 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 
+from sims.bench import _best, machine, matmul_peak  # noqa: E402
 from sims.trackd import data as tdata  # noqa: E402
-from sims.trackd.losses import LossConfig  # noqa: E402
+from sims.trackd import train as tt  # noqa: E402
+from sims.trackd.losses import LossConfig, make_loss  # noqa: E402
 from sims.trackd.models import NetConfig, init_params  # noqa: E402
-from sims.trackd.train import TrainConfig, client_update, tile_clients, train  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "trackd.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _setup(n_clients: int, rounds: int, arch: str = "vit"):
     images = tdata.load_images("digits", key=jr.key(0))
     xs, _, _ = tdata.split_clients(images, n_clients, "iid", key=jr.key(1))
-    data = tile_clients(xs, 256, key=jr.key(2))
+    data = tt.tile_clients(xs, 256, key=jr.key(2))
     nc = NetConfig(arch=arch, head="mae", n_patches=16, patch_dim=4, width=64, depth=2, heads=4)
     lc = LossConfig("mae", patch=2)
-    tc = TrainConfig(rounds=rounds, local_steps=5, batch_size=64, lr=1e-3)
+    tc = tt.TrainConfig(rounds=rounds, local_steps=5, batch_size=64, lr=1e-3)
     return nc, lc, tc, data
 
 
-def _engine(nc, lc, tc, data, key):
-    res = train(nc, lc, tc, data, mixing="fedavg", key=key)
+def _engine(nc, lc, tc, data, key, chunk=None):
+    res = tt.train(nc, lc, tc, data, mixing="fedavg", key=key, chunk=chunk)
     jax.block_until_ready(res.global_params)
     return res.global_params
 
@@ -58,49 +66,64 @@ def _loop(nc, lc, tc, data, key):
     n = data.shape[0]
     xs = [jnp.asarray(data[i]) for i in range(n)]
     for t in range(tc.rounds):
-        local = [client_update(nc, lc, tc, params, xs[i], key=ek, t=t, i=i)[0] for i in range(n)]
+        local = [tt.client_update(nc, lc, tc, params, xs[i], key=ek, t=t, i=i)[0] for i in range(n)]
         params = jax.tree.map(lambda *a: sum(a[1:], a[0]) / n, *local)
     jax.block_until_ready(params)
     return params
 
 
-def _best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def step_flops(nc, lc, tc, data) -> float:
+    """XLA's flop count of one local step (loss, forward and backward) of one client."""
+    loss = make_loss(nc, lc)
+    vg = jax.jit(jax.value_and_grad(lambda p, x, k: loss(p, x, key=k)))
+    batch = jnp.asarray(data[0, : tc.batch_size])
+    cost = vg.lower(init_params(nc, key=jr.key(0)), batch, jr.key(1)).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return float(cost.get("flops", float("nan")))
+
+
+def _timed(fn, repeats: int) -> tuple[float, float, object]:
+    t0 = time.perf_counter()
+    out = fn()
+    first = time.perf_counter() - t0
+    return first, _best(fn, repeats), out
+
+
+def _rel_distance(a, b) -> float:
+    # relative Frobenius distance over all parameters (float32; Adam turns rounding-level
+    # gradient differences of near-zero entries into O(lr) steps, so per-leaf maxima mislead)
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    num = sum(float(jnp.sum((x - y) ** 2)) for x, y in zip(la, lb, strict=True))
+    return (num / sum(float(jnp.sum(y**2)) for y in lb)) ** 0.5
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--arch", default="vit", choices=("vit", "mlp"))
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
+    out_path = Path(
+        args.out or RESULTS / ("trackd.json" if args.arch == "vit" else "trackd_mlp.json")
+    )
     nc, lc, tc, data = _setup(args.clients, args.rounds, args.arch)
     key = jr.key(3)
     load_before = os.getloadavg()
-    t0 = time.perf_counter()
-    p_engine = _engine(nc, lc, tc, data, key)
-    engine_first = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    p_loop = _loop(nc, lc, tc, data, key)
-    loop_first = time.perf_counter() - t0
-    engine_s = _best(lambda: _engine(nc, lc, tc, data, key), args.repeats)
-    loop_s = _best(lambda: _loop(nc, lc, tc, data, key), args.repeats)
+    peak_before = matmul_peak()
+    paths = {
+        "engine": lambda: _engine(nc, lc, tc, data, key),
+        "engine_chunk1": lambda: _engine(nc, lc, tc, data, key, chunk=1),
+        "loop": lambda: _loop(nc, lc, tc, data, key),
+    }
+    first, best, params = {}, {}, {}
+    for name, fn in paths.items():
+        first[name], best[name], params[name] = _timed(fn, args.repeats)
+    peak = max(peak_before, matmul_peak())
     load_after = os.getloadavg()
-    # relative Frobenius distance over all parameters (float32; Adam turns rounding-level
-    # gradient differences of near-zero entries into O(lr) steps, so per-leaf maxima mislead)
-    num = sum(
-        float(jnp.sum((a - b) ** 2))
-        for a, b in zip(jax.tree.leaves(p_engine), jax.tree.leaves(p_loop), strict=True)
-    )
-    den = sum(float(jnp.sum(b**2)) for b in jax.tree.leaves(p_loop))
-    diff = (num / den) ** 0.5
+    flops_round = step_flops(nc, lc, tc, data) * tc.local_steps * args.clients
+    per_round = {k: s / tc.rounds for k, s in best.items()}
     out = {
         "setting": {
             "clients": args.clients,
@@ -116,28 +139,29 @@ def main(argv=None) -> dict:
             "dtype": "float32",
             "mixing": "fedavg, all clients",
         },
-        "engine_s_per_round": engine_s / tc.rounds,
-        "loop_s_per_round": loop_s / tc.rounds,
-        "speedup": loop_s / engine_s,
-        "engine_first_call_s": engine_first,
-        "loop_first_call_s": loop_first,
-        "rel_param_distance": diff,
+        "s_per_round": per_round,
+        "first_call_s": first,
+        "speedup_engine_vs_loop": best["loop"] / best["engine"],
+        "speedup_chunk1_vs_loop": best["loop"] / best["engine_chunk1"],
+        "flops_per_round": flops_round,
+        "gflops": {k: flops_round / s / 1e9 for k, s in per_round.items()},
+        "matmul_peak_gflops": peak / 1e9,
+        "loop_fraction_of_peak": flops_round / per_round["loop"] / peak,
+        "rel_param_distance_engine_loop": _rel_distance(params["engine"], params["loop"]),
         "loadavg_before": list(load_before),
         "loadavg_after": list(load_after),
-        "cpu_count": os.cpu_count(),
-        "device": str(jax.devices()[0]),
-        "platform": platform.platform(),
-        "jax": jax.__version__,
+        "machine": machine(),
         "gpu": "not run: no GPU was available for this benchmark",
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(out, indent=1))
+    g = out["gflops"]
     print(
-        f"trackd engine {out['engine_s_per_round'] * 1e3:.1f} ms/round, loop "
-        f"{out['loop_s_per_round'] * 1e3:.1f} ms/round, speed-up {out['speedup']:.1f}x "
-        f"(relative parameter distance {diff:.1e}; "
-        f"load {load_before[0]:.1f} -> {load_after[0]:.1f}, "
-        f"{os.cpu_count()} CPUs)"
+        f"trackd {args.arch}: engine {per_round['engine'] * 1e3:.0f} ms/round "
+        f"({g['engine']:.1f} GFLOP/s), chunk=1 {per_round['engine_chunk1'] * 1e3:.0f}, loop "
+        f"{per_round['loop'] * 1e3:.0f} ({g['loop']:.1f} GFLOP/s; matmul peak "
+        f"{peak / 1e9:.1f}); engine/loop speed-up {out['speedup_engine_vs_loop']:.2f}x; "
+        f"load {load_before[0]:.1f} -> {load_after[0]:.1f}, {os.cpu_count()} CPUs"
     )
     return out
 

@@ -180,6 +180,7 @@ def train(
     *,
     mixing: Any = "fedavg",
     key: jax.Array,
+    chunk: int | None = None,
 ) -> api.Result:
     """Train one Track D network on every client through ``sims.api.run``.
 
@@ -189,6 +190,8 @@ def train(
       mixing: ``"fedavg"``, an (N, N) row-stochastic W, or ``("push-sum", A)``.
       key: PRNG key; ``fold_in(key, 0)`` initialises the network, ``fold_in(key, 1)`` drives
         the engine (minibatches, masks, augmentations, participation).
+      chunk: clients trained at once (``sims.api.run``'s ``chunk``; None: all in one ``vmap``).
+        Results do not depend on it.
 
     Returns:
       ``sims.api.Result``; for MAR the parameters are the dict of :func:`mar_params`.
@@ -212,6 +215,7 @@ def train(
         optimizer=make_optimizer(loss_cfg.objective, cfg),
         clients_per_round=None if cpr is None else min(cpr, n),
         key=jr.fold_in(key, 1),
+        chunk=chunk,
     )
 
 
