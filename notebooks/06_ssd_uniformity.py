@@ -125,9 +125,9 @@ def draw_uniformity(t=2.0, encoder="trained mim", p=0.75):
     ax.set_ylabel("client i")
     ax.set_title(f"U_ij of the {encoder} encoder (diagonal: intra)")
     fig.colorbar(im, ax=ax, label="uniformity (upper bound 2t)")
-    styles = {
-        ("exact", "mim"): TRACK_B,
-        ("exact", "cl"): {**TRACK_B, "mfc": "white"},
+    styles = {  # Track B over Track C where they meet
+        ("exact", "mim"): {**TRACK_B, "zorder": 4},
+        ("exact", "cl"): {**TRACK_B, "mfc": "white", "zorder": 4},
         ("trained", "mim"): TRACK_C,
         ("trained", "cl"): {**TRACK_C, "color": PALETTE[3]},
     }
