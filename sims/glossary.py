@@ -1288,6 +1288,109 @@ GLOSSARY.update(
         "heatmap_d": _t("d of the mask-expectation heat map", "integer", "Eq. (4)", _STAGE),
         "heatmap_n_clients": _t("N of the heat map", "integer", "Eq. (4)", _STAGE),
         "heatmap_client": _t("client of the heat map", "integer", "Eq. (4)", _STAGE),
+        # track_a: the exact model across the whole d axis (theory.structured)
+        "exact_all_d": _t(
+            "exact optima of the structured model at every d of exact_all_d_log10, per method "
+            "and framework",
+            "object",
+            "Def. 4.1",
+            _STAGE,
+        ),
+        "exact_all_d_log10": _t(
+            "(lo, hi, points): the log10 grid of d of exact_all_d", "list", EXT, _STAGE
+        ),
+        "structured_transform": _t(
+            "the structure-keeping H of dissimilar CL in exact_all_d: identity, block-sign-flip, "
+            "block-permutation or block-rotation",
+            "name",
+            "Assumption A.9",
+            _STAGE,
+        ),
+        "gap_N": _t(
+            "(min, max) over the optimal set of the gap 1 − min_k r_k over [N] (local: the worst "
+            "client, k ≠ i)",
+            "pairs in [0, 1]",
+            "Def. 4.1",
+            _STAGE,
+        ),
+        "spread_N": _t(
+            "(min, max) over the optimal set of the spread max r − min r over [N] (the proofs' "
+            "coordinates; local: the worst client)",
+            "pairs in [0, 1]",
+            "Def. 4.1",
+            _STAGE,
+        ),
+        "spread_c": _t(
+            "(min, max) over the optimal set of the spread over [c] (the definition's coordinates)",
+            "pairs in [0, 1]",
+            "Def. 4.1",
+            _STAGE,
+        ),
+        "thm46_ratio": _t(
+            "s_Dec / s_Fed of the bounds against d at the Track A configuration (kept from the "
+            "earlier figure; the figure now draws it against |Ā|)",
+            "object",
+            "Thm 4.6",
+            _STAGE,
+        ),
+        # fig2a / table6 / fig2b / mim_vs_cl: what moves with the mixing
+        "exact_s_N_decl": _t(
+            "sensitivity over [N] of the exact optimum of Σ_j π_j L_j at the stage's targets (FL "
+            "rows: the FL optimum)",
+            "in [0, 1]",
+            "Def. 4.1",
+            _STAGE,
+        ),
+        "exact_angle_to_fl": _t(
+            "largest principal angle between the row spaces of the exact DecL optimum and the "
+            "exact FL optimum (FL weights 1/N, or the data-size shares in table6)",
+            "rad, in [0, π/2]",
+            EXT,
+            _STAGE,
+        ),
+        "exact_probe": _t(
+            "the ridge-probe accuracy of the exact DecL optimum (the same probe as probe_accuracy)",
+            "fraction in [0, 1]",
+            EXT,
+            _STAGE,
+        ),
+        "angle_to_fl": _t(
+            "largest principal angle between the trained consensus W̄ and the FL target's top-c "
+            "eigenspace (mean over seeds; _se: standard error)",
+            "rad, in [0, π/2]",
+            EXT,
+            _STAGE,
+        ),
+        "probe_reference": _t(
+            "reference accuracies of the probe: probe_chance, probe_majority, probe_raw_input",
+            "object",
+            EXT,
+            _STAGE,
+        ),
+        "probe_chance": _t(
+            "1/K: the accuracy of guessing with K = 2N classes (K = 10 for digits)",
+            "fraction in [0, 1]",
+            EXT,
+            _STAGE,
+        ),
+        "probe_majority": _t(
+            "share of the most frequent test class (always guessing it)",
+            "fraction in [0, 1]",
+            EXT,
+            _STAGE,
+        ),
+        "probe_raw_input": _t(
+            "the same ridge probe fitted on the raw input x (no encoder)",
+            "fraction in [0, 1]",
+            EXT,
+            _STAGE,
+        ),
+        "digits_probe_reference": _t(
+            "probe_chance, probe_majority and probe_raw_input of the digits probe (K = 10)",
+            "object",
+            EXT,
+            _STAGE,
+        ),
         "abars": _t("|Ā| values of an experiment", "list", "Fig 2a", _STAGE),
         "alphas": _t("Dirichlet α values (label skew)", "list", "Fig 2b", _STAGE),
         "alpha": _t("Dirichlet α of the label skew", "> 0", "§6", _STAGE),
