@@ -191,11 +191,12 @@ def exact_all_d(config: Mapping) -> dict:
     (Thms 4.2/4.3 bound it; local: the worst client, k ∈ [N] ∖ {i}), ``spread_N`` and
     ``spread_c`` (max − min of r over [N] and over the leading c coordinates), and ``rank``.
 
-    >>> out = exact_all_d({"n_clients": 4, "graph": "complete", "p": 0.75,
-    ...     "exact_methods": ("mim",), "exact_all_d_log10": (2, 12, 2),
-    ...     "structured_transform": "block-rotation"})
-    >>> out["d"], [round(g[1], 12) for g in out["methods"]["mim"]["fl"]["gap_N"]]
-    ([100, 1000000000000], [0.75, 0.75])
+    Example:
+      >>> out = exact_all_d({"n_clients": 4, "graph": "complete", "p": 0.75,
+      ...     "exact_methods": ("mim",), "exact_all_d_log10": (2, 12, 2),
+      ...     "structured_transform": "block-rotation"})
+      >>> out["d"], [round(g[1], 12) for g in out["methods"]["mim"]["fl"]["gap_N"]]
+      ([100, 1000000000000], [0.75, 0.75])
     """
     from theory import structured, topology
     from theory.datamodel import DataModel
