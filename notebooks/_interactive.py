@@ -294,15 +294,23 @@ class Trained:
     rv: object  # (c-or-d,) representability vector of W
 
 
-@functools.cache
-def _loss(method: str, p: float):
+def _mim_loss(w, batch, *, key):
+    """Eq. (4) with a sampled mask; the mask ratio rides along with the rows (``batch[1]``), so
+    runs at any p share one compilation."""
     from sims import losses
 
-    if method == "mim":
-        return lambda w, batch, *, key: losses.mim(w, batch, p, key=key)
-    if method == "cl":
-        return lambda w, batch, *, key: losses.cl_similar(w, batch, key=key)
-    raise ValueError(f"method must be one of ['cl', 'mim'], got {method!r}")
+    x, p = batch
+    return losses.mim(w, x, p[0], key=key)
+
+
+def _cl_loss(w, batch, *, key):
+    """Eq. (2) with similar augmentations (``batch[1]``, the mask ratio, is not used)."""
+    from sims import losses
+
+    return losses.cl_similar(w, batch[0], key=key)
+
+
+_LOSSES = {"mim": _mim_loss, "cl": _cl_loss}
 
 
 @functools.cache
@@ -331,8 +339,9 @@ def train_paper_model(
     """FedAvg with the MIM (Eq. 4, sampled masks) or CL (Eq. 2, similar augmentations) loss of
     ``sims.losses`` on ``samples`` draws per client of the paper's data model (``sims.run``).
 
-    Cached per argument tuple; the loss and the optimiser are the same objects for equal
-    ``(method, p)`` and ``lr``, so runs of equal shapes reuse one compilation.
+    Cached per argument tuple. The loss and the optimiser are the same objects for equal
+    ``method`` and ``lr`` and p is data, not a constant of the loss, so runs of equal shapes
+    (N, d, c, samples, batch, rounds) reuse one compilation whatever p is.
     """
     import jax.random as jr
     import numpy as np
@@ -344,11 +353,15 @@ def train_paper_model(
     model = DataModel(d=d, n_clients=n_clients, **({} if c is None else {"c": c}))
     k_data, k_init, k_run = jr.split(jr.PRNGKey(seed), 3)
     x, _ = data.sample_paper_model(model, samples, key=k_data)
+    if method not in _LOSSES:
+        raise ValueError(f"method must be one of {sorted(_LOSSES)}, got {method!r}")
+    if not 0.0 < float(p) < 1.0:
+        raise ValueError(f"p must be in (0, 1), got {p!r}")
     x = np.asarray(x, np.float32)
     result = sims.run(
-        _loss(method, float(p)),
+        _LOSSES[method],
         init_scale * jr.normal(k_init, (model.c, d)),
-        x,
+        (x, np.full(x.shape[:2], p, np.float32)),
         rounds=rounds,
         local_steps=local_steps,
         batch_size=batch,
