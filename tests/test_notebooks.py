@@ -223,3 +223,30 @@ def test_notebook_converts_to_ipynb(tmp_path):
     jupytext.write(nb, out, fmt="ipynb")
     back = jupytext.read(out)
     assert [c.source for c in back.cells] == [c.source for c in nb.cells]
+
+
+def test_abar_is_kept_in_the_papers_range_with_a_note():
+    ui = _load("_interactive")
+    assert ui.clip_abar(3.0, 4) == (3.0, "")
+    value, note = ui.clip_abar(6.0, 4)
+    assert value == 4.0 and "N = 4" in note and "6" in note
+    value, note = ui.clip_abar(1.5, 4)
+    assert value == 2.0 and note
+    assert set(ui.bound_controls()) == {"p", "n_clients", "abar", "c_num", "c_den"}
+    assert list(ui.bound_controls("abar", "p")) == ["abar", "p"]
+    with pytest.raises(ValueError, match="names must be among"):
+        ui.bound_controls("d")
+
+
+def test_fast_mode_sets_the_xla_level_only_when_fast(monkeypatch):
+    ui = _load("_interactive")
+    monkeypatch.delenv("DSSL_FAST", raising=False)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_foo=1")
+    assert ui.fast_mode() is False
+    assert ui.os.environ["XLA_FLAGS"] == "--xla_foo=1"
+    monkeypatch.setenv("DSSL_FAST", "1")
+    assert ui.fast_mode() is True
+    assert ui.os.environ["XLA_FLAGS"] == "--xla_foo=1 --xla_backend_optimization_level=0"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=2")
+    assert ui.fast_mode() is True
+    assert ui.os.environ["XLA_FLAGS"] == "--xla_backend_optimization_level=2"
