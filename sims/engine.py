@@ -519,7 +519,9 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
     every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
     clients do not fit the memory budget at once), then x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲
-    (DecL) or 1 s_tᵀ (FL). ``metrics`` holds the cheap per-round quantities, all after mixing
+    (DecL) or 1 s_tᵀ (FL). FedAvg with S < N clients per round trains only the S sampled
+    clients (Algorithm 1); the local iterates of the others (in the ``*_local`` metrics,
+    ``update_spread`` and ``spectral_norm_max``) are their round-start models. ``metrics`` holds the cheap per-round quantities, all after mixing
     unless named otherwise:
 
     * ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
@@ -543,6 +545,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     method = methods.get(config.method)
     fl = config.framework == "fl"
     s_count = config.n_sampled
+    partial = fl and s_count < n
     omega = config.gamma_omega
     chunk = auto_client_chunk(config)
 
@@ -581,26 +584,50 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
         shared = RoundInput(t, k_rows, k_loss, problem.H, lr_scale(t))
-        index = jnp.arange(n, dtype=jnp.int32)
+        # FedAvg with S < N (Algorithm 1): only the S sampled clients train this round; the
+        # others keep their round-start model (Δ_i = 0). DecL and S = N: every client.
+        k = s_count if partial else n
+        who = (
+            jnp.nonzero(active > 0, size=k)[0].astype(jnp.int32)
+            if partial
+            else jnp.arange(n, dtype=jnp.int32)
+        )
+
+        def take(a):
+            return a[who] if partial else a
+
         rows, keys = step_streams(
-            k_rows, k_loss, t, index, sizes, steps=config.local_steps,
+            k_rows, k_loss, t, who, take(sizes), steps=config.local_steps,
             batch=None if config.population else b,
         )  # fmt: skip
         data = None
         if problem.x is not None:
             m = problem.x.shape[1]
             # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch rows
-            # as global row numbers i·M + r
+            # as global row numbers i·M + r: no per-round copy of any client's data
             data = problem.x.reshape(n * m, d)
-            rows = rows + (index * m)[:, None, None]
+            rows = rows + (who * m)[:, None, None]
         clients = ClientInput(
-            state.params, state.opt_state, None, sizes,
-            problem.targets if config.population else None, state.z_bar, gamma, index, rows,
-            keys,
+            jax.tree.map(take, state.params), jax.tree.map(take, state.opt_state), None,
+            take(sizes), take(problem.targets) if config.population else None,
+            take(state.z_bar), take(gamma), who, rows, keys,
         )  # fmt: skip
         local, opt_state, vals, zs, rec = api.map_clients(
-            lambda cl: local_update(cl, shared, data), (clients,), n, chunk
+            lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
         )
+        if partial:
+
+            def put(full, sub):
+                return full.at[who].set(sub)
+
+            local = jax.tree.map(put, state.params, local)
+            opt_state = jax.tree.map(put, state.opt_state, opt_state)
+            vals = put(jnp.zeros((n,), vals.dtype), vals)
+            zs = put(jnp.zeros((n,) + zs.shape[1:], zs.dtype), zs)
+            if rec is not None:
+                W0 = encoder(state.params)
+                its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
+                rec = (put(its, rec[0]), put(jnp.zeros_like(its), rec[1]))
         if fl:
             s = active * problem.agg
             s = s / jnp.sum(s)
@@ -609,7 +636,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         else:
             new_params = api.mix_gossip(problem.mixing, local)
             z_bar = api.mix_gossip(problem.mixing, zs) if method.embeddings else state.z_bar
-        if config.persist_opt_state and fl:
+        if config.persist_opt_state and fl and not partial:
             opt_state = jax.tree.map(
                 lambda new, old: jnp.where(
                     active.reshape((n,) + (1,) * (new.ndim - 1)) > 0, new, old
