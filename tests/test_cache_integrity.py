@@ -4,6 +4,7 @@ stage wrote and of its results; anything that no longer matches is recomputed (i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -156,3 +157,24 @@ def test_drawing_code_is_outside_the_compute_fingerprint():
     drawing = {str(rel) for _, rel, is_drawing in rows if is_drawing}
     assert "sims/figures/style.py" in drawing and "sims/figures/theorems.py" in drawing
     assert not any(d.startswith(("theory", "sims/stages", "sims/pipeline")) for d in drawing)
+
+
+def test_a_stage_is_recomputed_when_a_stage_it_reads_changed(tmp_path):
+    """The cache key covers the hash and results of every stage a stage reads (``uses``)."""
+    from tests._pipeline_helpers import with_presets
+
+    calls: list = []
+    upstream = counting_stage(calls, "count")
+    seen = []
+
+    def reader(cfg, count=None):
+        seen.append(None if count is None else count["result"]["x"])
+        return {"x": cfg.x}
+
+    downstream = Stage("reader", CountConfig, reader, uses=("count",))
+    run_stages([upstream, downstream], out=tmp_path, progress=False)
+    assert _cached(tmp_path, [upstream, downstream]) == {"count": True, "reader": True}
+    other = dataclasses.replace(upstream, Config=with_presets(CountConfig, CountConfig(x=7)))
+    assert _cached(tmp_path, [other, downstream]) == {"count": False, "reader": False}
+    assert _cached(tmp_path, [downstream]) == {"reader": False}  # the used stage did not run
+    assert seen == [1, 7, None]

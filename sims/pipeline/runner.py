@@ -88,16 +88,33 @@ def figures_fingerprint() -> str:
     return _digest((p, r) for p, r, drawing in _sources() if drawing)
 
 
-def config_hash(stage: Stage, fast: bool = False) -> str:
-    """12 hex digits of SHA-256 over the stage name, cache version, source fingerprint and the
-    JSON form of the stage's configuration."""
+def config_hash(stage: Stage, fast: bool = False, rows: Sequence[dict] = ()) -> str:
+    """12 hex digits of SHA-256 over the stage name, cache version, source fingerprint, the
+    JSON form of the stage's configuration and, for each earlier stage it reads (``needs`` and
+    ``uses``; ``runs``: every earlier row), that stage's own hash and result hash (``None`` when
+    a used stage did not run), so a cached result never outlives the inputs it was computed
+    from."""
     payload = {
         "stage": stage.name,
         "version": CACHE_VERSION,
         "source": source_fingerprint(),
         "config": stage.config(fast).to_json(),
     }
+    upstream = _upstream(stage, rows)
+    if upstream:
+        payload["upstream"] = upstream
     return hashlib.sha256(jsonio.canonical(payload).encode()).hexdigest()[:12]
+
+
+def _upstream(stage: Stage, rows: Sequence[dict]) -> dict:
+    by_name = {r["name"]: r for r in rows}
+    names = [r["name"] for r in rows] if RUNS in stage.needs else []
+    names += [n for n in (*stage.needs, *stage.uses) if n != RUNS and n not in names]
+    out = {}
+    for name in names:
+        row = by_name.get(name)
+        out[name] = None if row is None else [row["config_hash"], _result_hash(row["result"])]
+    return out
 
 
 def _needed(stage: Stage) -> list[str]:
@@ -214,7 +231,7 @@ def _write_entry(
 
 def _run_one(stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bool) -> dict:
     cfg = stage.config(fast)
-    digest = config_hash(stage, fast)
+    digest = config_hash(stage, fast, rows)
     cache_path = out / CACHE_DIR / f"{stage.name}-{digest}.json"
     entry = None
     if stage.cache and not force:
