@@ -1041,6 +1041,30 @@ GLOSSARY: dict[str, Term] = {
     ),
     "headline": _t("the claim's verdict in one line, over every reading", "text", EXT, "map"),
     "counts": _t("number of cells per verdict word", "{word: count}", EXT, "map"),
+    # Track C cells of the map (rule R10 of docs/verdict_rules.md)
+    "stage_word": _t(
+        "the track_c stage's own word for the claim (it combines MIM and CL in one word)",
+        "verdict word",
+        EXT,
+        "map",
+    ),
+    "agrees": _t("whether the R10 word equals the stage's own word", "bool", EXT, "map"),
+    "se_min_rv": _t("standard error over seeds of min r (Track C)", ">= 0", "Def. 4.1", "map"),
+    "tolerance": _t(
+        "the T6 tolerance of a Track C cell, from the seeds' standard errors",
+        ">= 0",
+        "rule T6 (docs/verdict_rules.md)",
+        "map",
+    ),
+    "collapse_rule_R7": _t(
+        "why the collapse rule R7 was or was not applied to a Track C cell", "text", EXT, "map"
+    ),
+    "bound_defined": _t(
+        "whether tr(P_c H_sym P_c) > 0, so Thm 4.3's dissimilar bound can be evaluated",
+        "bool",
+        "Assumption A.9",
+        "map",
+    ),
     "track_a_counts": _t("number of cells per Track A word", "{word: count}", EXT, "map"),
     "columns": _t("verdict counts per configuration value", "object", EXT, "map"),
     "finding": _t("the paragraph the README quotes, computed from the map", "text", EXT, "map"),
@@ -1457,7 +1481,9 @@ READING_VALUES: dict[str, str] = {
     "eq17-surrogate": "the paper's Eq. (17) surrogate target (diagonal)",
     "similar": "CL with similar augmentations",
     "dissimilar-identity": "dissimilar CL with H = I",
-    "dissimilar-rotation": "dissimilar CL with a random rotation H",
+    "dissimilar-rotation": "dissimilar CL with a random rotation H of the leading block",
+    "dissimilar-rotation-full": "dissimilar CL with a rotation H of all d coordinates (the "
+    "DCT-based matrix-free operator; exact Track B only for d <= 2000, not-run above)",
     "dissimilar-permutation": "dissimilar CL with a random permutation H",
     "dissimilar-sign-flip": "dissimilar CL with random sign flips H",
     "spread-N": "sensitivity s_N = max − min RV over the client axes [N]",
@@ -1545,6 +1571,13 @@ PATTERNS: tuple[tuple[str, str, str, str, tuple], ...] = (
         ("exact", "simulate", "topology"),
     ),
     (r"-", "the only reading of a claim with one reading", "label", EXT, ("verify", "map")),
+    (
+        r"track C (.+)",
+        "the Track C headline of claim {0} (stage summary of the verdict map)",
+        "text",
+        EXT,
+        ("map", "report"),
+    ),
     (r"A\.(\d+)", "Assumption A.{0} of the paper (met / not met)", "text", "Appendix A", ("map",)),
     (
         r"([A-Za-z0-9-]+)-diagonal",
