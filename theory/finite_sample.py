@@ -68,6 +68,7 @@ from theory.structured import (
     signal_coords,
     structured_transform,
 )
+from theory.structured.rotation import orth_against
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
 #: ``H`` of ``"cl-dissimilar"`` that rotates all d coordinates (matrix-free, never formed)
@@ -274,23 +275,6 @@ class _Krylov:
     products: list
 
 
-def _orth_against(Y: np.ndarray, basis: list) -> np.ndarray:
-    """Orthonormal basis of the part of span(Y) orthogonal to the blocks in ``basis``; directions
-    below 1e-10 of ‖Y‖ (an exhausted Krylov space) are dropped."""
-    scale = float(np.linalg.norm(Y, 2)) if Y.size else 0.0
-    for _ in range(2):
-        for B in basis:
-            Y = Y - B @ (B.T @ Y)
-    if Y.shape[1] == 0 or scale == 0.0:
-        return Y[:, :0]
-    u, sv, _ = np.linalg.svd(Y, full_matrices=False)
-    u = u[:, sv > 1e-10 * scale]
-    for B in basis:
-        u = u - B @ (B.T @ u)
-    q, _ = np.linalg.qr(u)
-    return q
-
-
 def _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags):
     """Top-c Ritz pairs for every weighting; one pass over every client per Krylov step."""
     runs = {name: _Krylov(w, [start], []) for name, w in weight_sets.items()}
@@ -312,7 +296,7 @@ def _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags):
                     runs[name].products[step] += part
         if step < steps:
             for run in runs.values():
-                nxt = _orth_against(run.products[step], run.blocks)
+                nxt = orth_against(run.products[step], run.blocks)
                 run.blocks.append(nxt)
     out = {}
     for name, run in runs.items():
@@ -400,7 +384,7 @@ def _recon_optima(stats, weight_sets, p, c, steps, start, diags):
         for step in range(steps + 1):
             products.append(t_apply(blocks[step]))
             if step < steps:
-                nxt = _orth_against(products[step], blocks)
+                nxt = orth_against(products[step], blocks)
                 if nxt.shape[1] == 0:
                     break
                 blocks.append(nxt)
