@@ -60,7 +60,9 @@ FAST = fast_mode()
 # %%
 def draw_schedule(gamma_max=0.1, gamma_min=1e-3, omega=10.0):
     counts = np.arange(0, int(2 * omega) + 1)
-    gamma = np.asarray(losses.gamma_schedule(counts, omega, gamma_max, min(gamma_min, gamma_max)))
+    with jax.enable_x64(True):  # the schedule is computed in float64
+        gamma = losses.gamma_schedule(counts, omega, gamma_max, min(gamma_min, gamma_max))
+        gamma = np.asarray(gamma)
     fig, ax = plt.subplots(layout="constrained")
     ax.plot(counts, gamma, "o-", color=PALETTE[0], label="γ (clipped at ω = Ω)")
     ax.axvline(omega, color="0.5", ls=":", label="Ω")

@@ -25,6 +25,7 @@
 # %%
 import functools
 
+import jax
 import jax.random as jr
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,7 +54,7 @@ FAST = fast_mode()
 # §2.2); the penalty is the squared distance of each normalised embedding to its scaled copy.
 
 # %%
-Q, scales = losses.dsr_scales(4, 8, key=jr.PRNGKey(0))
+Q, scales = losses.dsr_scales(4, 8, key=jr.PRNGKey(0), dtype=np.float32)  # z's dtype
 z = jr.normal(jr.PRNGKey(1), (32, 8))
 for k in range(4):
     paper = float(losses.dsr(z, Q, scales[k]))
@@ -94,7 +95,8 @@ def encoders(p):
 
 
 for (track, method), W in encoders(0.75)[0].items():
-    r = np.asarray(metrics.representability_vector(W))[:N]
+    with jax.enable_x64(True):  # the exact optima are float64
+        r = np.asarray(metrics.representability_vector(W))[:N]
     print(f"{track:7s} {method:3s}: RV on e_1..e_N = {np.round(r, 3)}")
 
 # %% [markdown]
