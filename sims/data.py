@@ -203,7 +203,31 @@ def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction,
         x = jnp.where((s == 2)[:, None], rare_x, freq) + mu * xi
         return x, label_arr[i][s]
 
-    return jax.vmap(one_client)(jnp.arange(n), jr.split(key, n))
+    # clients in chunks (lax.map; each chunk one vmap) that divide N, so that the sampling
+    # temporaries (threefry bits, the (M, N) offsets) stay near SAMPLE_CHUNK_BYTES instead of a
+    # few copies of the whole (N, M, d) sample; the same numbers as one vmap over all clients
+    chunk = _sample_chunk(n, m, d)
+    if chunk >= n:
+        return jax.vmap(one_client)(jnp.arange(n), jr.split(key, n))
+    return jax.lax.map(
+        lambda a: one_client(*a), (jnp.arange(n), jr.split(key, n)), batch_size=chunk
+    )
+
+
+#: Bytes of sampling temporaries per chunk of clients (see :func:`_sample_chunk`).
+SAMPLE_CHUNK_BYTES = 256 << 20
+
+
+def _sample_chunk(n: int, m: int, d: int) -> int:
+    """Clients sampled at once: the largest divisor of N whose temporaries (about
+    8·M·(4d + 2N) bytes per client, float64) fit :data:`SAMPLE_CHUNK_BYTES` (at least 1). A
+    divisor, so that the chunks' outputs stack into (N, M, d) without a remainder copy.
+
+    >>> _sample_chunk(100, 8000, 256), _sample_chunk(4, 10, 8)
+    (2, 4)
+    """
+    cap = max(1, SAMPLE_CHUNK_BYTES // max(1, 8 * m * (4 * d + 2 * n)))
+    return max(k for k in range(1, min(n, cap) + 1) if n % k == 0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,3 +95,47 @@ def test_too_big_fails_before_allocating(argv, field, capsys):
     assert "estimated" in err[0] and "fit in memory" in err[0]
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown * 1024 < 1 * GIB  # nothing of the estimated size was allocated
+
+
+#: The paper's FL size under a 6 GB address-space cap (``ulimit -v 6000000``, KiB).
+FL_PAPER = [
+    "--method", "cl", "--framework", "fl", "--n-clients", "100", "--clients-per-round", "5",
+    "--d", "256", "--rounds", "2", "--json",
+]  # fmt: skip
+AS_CAP_KIB = 6_000_000
+
+
+def _capped(argv: list[str]) -> subprocess.CompletedProcess:
+    """``dssl simulate argv`` in a child whose address space is capped (RLIMIT_AS, like
+    ``ulimit -v``); it prints its peak RSS (VmHWM) on stderr."""
+    code = (
+        "import sys\n"
+        "from sims.cli import main\n"
+        "from sims.bench import peak_rss_bytes\n"
+        "rc = main(sys.argv[1:])\n"
+        "sys.stderr.write('PEAK %d\\n' % peak_rss_bytes())\n"
+        "sys.exit(rc)\n"
+    )
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    cap = AS_CAP_KIB * 1024
+    return subprocess.run(
+        [sys.executable, "-c", code, "simulate", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)),
+    )
+
+
+@pytest.mark.slow  # a few minutes of CPU: 100 clients x 8000 samples x d = 256, float64
+def test_fl_paper_size_runs_under_6gb_address_space_cap():
+    """One copy of the samples, only the sampled clients train, metrics client by client: the
+    FL run at the paper's size fits a 6 GB virtual-memory cap, and its peak RSS stays under
+    the command's own estimate plus the JAX/XLA baseline allowance."""
+    proc = _capped(FL_PAPER)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    peak = int([ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK ")][-1].split()[1])
+    est = estimate_bytes(n=100, d=256, c=200, m=8000, m_test=2000, dtype="float64")["total"]
+    assert peak < est + 3.0 * GIB, f"peak RSS {peak / GIB:.2f} GiB, estimate {est / GIB:.2f} GiB"

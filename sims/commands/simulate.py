@@ -144,8 +144,11 @@ def _check_flags(args) -> tuple[str | None, str | None]:
 def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, config=None) -> dict:
     """Estimated peak bytes of a ``dssl simulate`` run, by the field that drives each term.
 
-    ``samples_per_client``: the samples x (N, M, d) in the run's dtype, the engine's copy, and
-    float64 copies for validation and the probe; the held-out set and its embeddings.
+    ``samples_per_client``: ONE copy of the samples x (N, M, d) in the run's dtype (the engine
+    reads it in place; FedAvg trains only the sampled clients), plus a float64 copy for a
+    float32 run (the draw before the cast, the probe's features), the labels, the sampling
+    temporaries (``sims.data.SAMPLE_CHUNK_BYTES``), the held-out set (run dtype and float64)
+    and its embeddings.
     ``d``: the (N, d, d) population and empirical targets (five copies).
     ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
     (about twelve), plus the engine's per-round working set (``sims.engine.client_bytes`` × the
@@ -157,7 +160,10 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
       ['d', 'n_clients', 'samples_per_client', 'total']
     """
     isz = 8 if dtype == "float64" else 4
-    data = n * m * d * (2 * isz + 16) + n * m_test * (d * (isz + 16) + 8 * c)
+    from sims.data import SAMPLE_CHUNK_BYTES
+
+    per_sample = d * (isz + (8 if isz == 4 else 0)) + 8  # x (+ float64 copy), int64 label
+    data = n * m * per_sample + SAMPLE_CHUNK_BYTES + n * m_test * (d * (isz + 8) + 8 + 8 * c)
     targets = 5 * 8 * n * d * d
     params = 12 * max(isz, 4) * n * c * d
     if config is not None:
@@ -471,14 +477,16 @@ def _alignment(W, x, method: str, p: float, H, *, key) -> np.ndarray:
     the method's own positive pair: complementary masked views (MIM) or two noisy views (CL;
     x + ξ and Hx for dissimilar augmentations)."""
     rng = np.random.default_rng(np.asarray(jr.key_data(key)).ravel().tolist())
-    if method.startswith("mim"):
-        m = rng.random(x.shape) >= p
-        a, b = x * m, x * ~m
-    else:
-        a = x + rng.standard_normal(x.shape)
-        b = x @ H.T if method == "cl-dissimilar" else x + rng.standard_normal(x.shape)
-    za, zb = jnp.asarray(a @ W.T), jnp.asarray(b @ W.T)
-    return np.asarray(jax.vmap(mt.alignment)(za, zb))
+    out = []
+    for xi in x:  # one client at a time: views and embeddings of one client in memory
+        if method.startswith("mim"):
+            m = rng.random(xi.shape) >= p
+            a, b = xi * m, xi * ~m
+        else:
+            a = xi + rng.standard_normal(xi.shape)
+            b = xi @ H.T if method == "cl-dissimilar" else xi + rng.standard_normal(xi.shape)
+        out.append(float(mt.alignment(jnp.asarray(a @ W.T), jnp.asarray(b @ W.T))))
+    return np.asarray(out)
 
 
 def _optimum(X, c):
