@@ -409,10 +409,14 @@ def scale_case(
         "peak_rss_bytes": peak_rss_bytes(),
     }
     if loop:
-        lr = _loop_runner(
-            bench_config(n_clients=n_clients, d=d, rounds=1, framework="decl"),
-            _problem(bench_config(n_clients=n_clients, d=d, rounds=1, framework="decl"), m=m),
-        )
+        # the loop at the cell's own c, B and E (it used the quick setting's c = 16, B = 32:
+        # 16x fewer flops than the efficiency cell, which made the loop look faster there);
+        # DecL mixing, since the loop mixes with a dense matrix (O(N^2 c d), small at N <= 100)
+        lc = bench_config(
+            n_clients=n_clients, d=d, c=c, batch=batch, local_steps=local_steps, rounds=1,
+            framework="decl",
+        )  # fmt: skip
+        lr = _loop_runner(lc, _problem(lc, m=m))
         p0 = np.asarray(state.params)
         lr(p0, key_tree(0)["root"])
         res["loop_seconds_per_round"] = _best(lambda: lr(p0, key_tree(0)["root"]), 2)
