@@ -16,7 +16,7 @@ from sims.figures import trackd as figs
 from sims.pipeline import Stage, StageConfig
 from sims.trackd import experiments, presets
 
-__all__ = ["REPRODUCE_PRESET", "experiment_stage", "mean_se_text"]
+__all__ = ["REPRODUCE_PRESET", "decl_summary", "experiment_stage", "mean_se_text"]
 
 #: the preset ``make reproduce`` runs the Track D stages at
 REPRODUCE_PRESET = "fast"
@@ -25,6 +25,18 @@ REPRODUCE_PRESET = "fast"
 def mean_se_text(s: dict) -> str:
     """``"0.912 ± 0.004"`` of a ``{"mean", "se"}`` summary."""
     return f"{s['mean']:.3f} ± {s['se']:.3f}"
+
+
+def decl_summary(results: dict, label: str) -> dict:
+    """``{label.format(arm, |Ā|): "mean ± SE"}`` over ``results["summary"]`` plus ``"FL"``
+    (the DecL experiments' summaries)."""
+    out = {
+        label.format(arm, a): mean_se_text(s)
+        for arm, per in results["summary"].items()
+        for a, s in per.items()
+    }
+    out["FL"] = mean_se_text(results["fl_summary"])
+    return out
 
 
 def experiment_stage(name: str, summarize: Callable[[dict], dict], module: str):

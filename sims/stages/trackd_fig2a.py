@@ -5,21 +5,14 @@ graphs with an FL reference (:func:`sims.trackd.experiments.fig2a`). Writes
 
 from __future__ import annotations
 
-from sims.stages.trackd_common import experiment_stage, mean_se_text
+from sims.stages.trackd_common import decl_summary, experiment_stage
 
 __all__ = ["Config", "STAGE"]
 
 
 def summarize(results: dict) -> dict:
     """Probe accuracy (mean ± SE) per graph kind and |Ā|, and FL."""
-    out = {
-        f"DecL {k} |A|={a}": mean_se_text(s)
-        for k, per in results["summary"].items()
-        for a, s in per.items()
-    }
-    fl = results["fl_summary"]
-    out["FL"] = mean_se_text(fl)
-    return out
+    return decl_summary(results, "DecL {} |A|={}")
 
 
 Config, compute, STAGE = experiment_stage("fig2a", summarize, __name__)
