@@ -731,9 +731,31 @@ def check_finite(state: State, trace) -> tuple[State, dict]:
 def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
     """(X̄, Q) with X̄ = (1/N)Σ X_i and Q = (1/N)Σ (X_i − X̄)², so that for any W
     ζ²(W) = (4/N)Σ‖W(X_i − X̄)‖² = 4 tr(W Q Wᵀ) and (1/N)Σ f_i(W) = f(W; X̄) (X_i symmetric)."""
+    n, d = targets.shape[0], targets.shape[-1]
     Xbar = jnp.mean(targets, 0)
-    dev = targets - Xbar
-    return Xbar, jnp.einsum("nde,nef->df", dev, dev) / targets.shape[0]
+
+    def block(X):
+        dev = X - Xbar
+        return jnp.einsum("nde,nef->df", dev, dev)
+
+    # summed over blocks of clients (about STATS_BLOCK_BYTES each): the deviations of all
+    # clients at once were an (N, d, d) temporary (3 GiB of temporaries at N = 100000, d = 64)
+    k = max(1, min(n, STATS_BLOCK_BYTES // (targets.dtype.itemsize * d * d)))
+    q, r = divmod(n, k)
+    if q <= 1:
+        return Xbar, block(targets) / n
+    total, _ = lax.scan(
+        lambda acc, j: (acc + block(lax.dynamic_slice_in_dim(targets, j * k, k)), None),
+        jnp.zeros((d, d), targets.dtype),
+        jnp.arange(q),
+    )
+    if r:
+        total = total + block(targets[q * k :])
+    return Xbar, total / n
+
+
+#: Bytes of targets per block in :func:`target_stats`.
+STATS_BLOCK_BYTES = 16 << 20
 
 
 def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, rec, stats):
