@@ -105,6 +105,12 @@ def main() -> None:
     ap.add_argument(
         "--ds", default=",".join(map(str, DS)), help="comma-separated d of the scale table"
     )
+    ap.add_argument(
+        "--ns",
+        default=",".join(map(str, NS)),
+        help="comma-separated N of the scale table (cells of other N already in bench.json "
+        "are kept)",
+    )
     args = ap.parse_args()
     parts = [p for p in args.parts.split(",") if p]
     for p in parts:
@@ -134,7 +140,7 @@ def main() -> None:
         cells = []
         ds = [int(s) for s in args.ds.split(",") if s]
         for d in (64,) if args.quick else ds:
-            for n in NS:
+            for n in [int(s) for s in args.ns.split(",") if s]:
                 need = _data_bytes(n, d)
                 if need > args.max_gb * 2**30:
                     gb = need / 2**30
@@ -148,7 +154,9 @@ def main() -> None:
                     continue
                 cells.append(_cell(n, d, args.timeout))
                 print(json.dumps(cells[-1]), flush=True)
-        res["scale"] = cells
+        new = {(cl["n_clients"], cl["d"]) for cl in cells}
+        kept = [cl for cl in res.get("scale", []) if (cl["n_clients"], cl["d"]) not in new]
+        res["scale"] = sorted(kept + cells, key=lambda cl: (cl["d"], cl["n_clients"]))
     if "sweep" in parts:
         res["sweep"] = _sweep(args.timeout, args.quick)
         print(json.dumps(res["sweep"]), flush=True)
