@@ -81,18 +81,6 @@ def _accuracy_axis(ax, reference: dict | None, *, n_classes: int | None = None) 
     _no_offset(ax)
 
 
-def _title(ax, text: str, **kw) -> None:
-    ax.set_title(text, fontsize=kw.pop("fontsize", style.RC["axes.titlesize"]), **kw)
-
-
-def _labels(ax, xlabel: str | None = None, ylabel: str | None = None) -> None:
-    size = style.RC["axes.labelsize"]
-    if xlabel is not None:
-        ax.set_xlabel(xlabel, fontsize=size)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel, fontsize=size)
-
-
 def _unique_handles(*axes) -> tuple[list, list]:
     """The legend entries of ``axes``, each label once, in order of appearance."""
     handles, labels = [], []
@@ -258,6 +246,24 @@ def _family_rows(rows, family):
     return sorted(sel, key=lambda r: r["abar"])
 
 
+def _mixing_axes(ax_l2, ax_pi, ax_xi, ax_sn, ax_acc, l2_title: str) -> None:
+    """Limits, labels and titles of the five panels of what moves with the mixing (fig2a,
+    table6): λ₂, the spread of π, the consensus distance, s_N and the probe accuracy."""
+    ax_l2.set_ylim(0.0, 1.0)
+    style.labels(ax_l2, ylabel="λ₂ (dimensionless)")
+    style.title(ax_l2, l2_title)
+    ax_pi.set_ylim(bottom=0.0)
+    style.labels(ax_pi, ylabel="max π − min π (dimensionless)")
+    style.title(ax_pi, "spread of the stationary distribution π")
+    ax_xi.set_yscale("log")
+    style.labels(ax_xi, ylabel="consensus distance (dimensionless)")
+    style.title(ax_xi, "trained consensus distance, last round (▽ = 0)")
+    ax_sn.set_ylim(bottom=0.0)
+    style.labels(ax_sn, ylabel=_SN_LABEL)
+    style.title(ax_sn, "sensitivity over [N]: exact vs trained")
+    style.title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
+
+
 def make_fig2a_figure(results: dict):
     """Fig. 2a (linear MIM, DecL vs |Ā|): what moves with the connectivity — λ₂ of the mixing
     matrix, the spread of its stationary distribution π, the trained consensus distance, the
@@ -305,21 +311,11 @@ def make_fig2a_figure(results: dict):
         ax_sn.axhline(fl["s_N"], color=_FL, ls=":", lw=1.2, label="FL (all clients), trained")
     n = cfg.get("n_clients")
     _accuracy_axis(ax_acc, ref, n_classes=2 * n if n else None)
-    ax_l2.set_ylim(0.0, 1.0)
-    _labels(ax_l2, ylabel="λ₂ (dimensionless)")
-    _title(ax_l2, "λ₂ of the mixing matrix (0: one step averages)")
-    ax_pi.set_ylim(bottom=0.0)
-    _labels(ax_pi, ylabel="max π − min π (dimensionless)")
-    _title(ax_pi, "spread of the stationary distribution π")
-    ax_xi.set_yscale("log")
-    _labels(ax_xi, ylabel="consensus distance (dimensionless)")
-    _title(ax_xi, "trained consensus distance, last round (▽ = 0)")
-    ax_sn.set_ylim(bottom=0.0)
-    _labels(ax_sn, ylabel=_SN_LABEL)
-    _title(ax_sn, "sensitivity over [N]: exact vs trained")
-    _title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
+    _mixing_axes(
+        ax_l2, ax_pi, ax_xi, ax_sn, ax_acc, "λ₂ of the mixing matrix (0: one step averages)"
+    )
     for ax in (ax_l2, ax_pi, ax_xi, ax_sn, ax_acc):
-        _labels(ax, xlabel=_ABAR_LABEL)
+        style.labels(ax, xlabel=_ABAR_LABEL)
         _no_offset(ax)
     _text_panel(
         ax_txt,
@@ -471,21 +467,9 @@ def make_table6_figure(results: dict):
     for ax in (ax_l2, ax_pi, ax_xi, ax_sn, ax_acc):
         ax.set_xticks(ticks)
         ax.set_xticklabels(labels)
-        _labels(ax, xlabel="nominal degree (official generator)")
+        style.labels(ax, xlabel="nominal degree (official generator)")
         _no_offset(ax)
-    ax_l2.set_ylim(0.0, 1.0)
-    _labels(ax_l2, ylabel="λ₂ (dimensionless)")
-    _title(ax_l2, "λ₂ of the mixing matrix")
-    ax_pi.set_ylim(bottom=0.0)
-    _labels(ax_pi, ylabel="max π − min π (dimensionless)")
-    _title(ax_pi, "spread of the stationary distribution π")
-    ax_xi.set_yscale("log")
-    _labels(ax_xi, ylabel="consensus distance (dimensionless)")
-    _title(ax_xi, "trained consensus distance, last round (▽ = 0)")
-    ax_sn.set_ylim(bottom=0.0)
-    _labels(ax_sn, ylabel=_SN_LABEL)
-    _title(ax_sn, "sensitivity over [N]: exact vs trained")
-    _title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
+    _mixing_axes(ax_l2, ax_pi, ax_xi, ax_sn, ax_acc, "λ₂ of the mixing matrix")
     _text_panel(
         ax_txt,
         "What moves with the mixing rule, what does not, and why",
@@ -585,14 +569,14 @@ def make_fig2b_figure(results: dict):
     _accuracy_axis(ax_acc, ref, n_classes=2 * n if n else None)
     for ax in (ax_z, ax_sn, ax_acc):
         ax.set_xscale("log")
-        _labels(ax, xlabel="Dirichlet α (small = strong label skew)")
+        style.labels(ax, xlabel="Dirichlet α (small = strong label skew)")
     ax_z.set_yscale("log")
-    _labels(ax_z, ylabel="ζ² at the exact FL optimum (dimensionless)")
-    _title(ax_z, "heterogeneity ζ² of the clients' MIM targets")
+    style.labels(ax_z, ylabel="ζ² at the exact FL optimum (dimensionless)")
+    style.title(ax_z, "heterogeneity ζ² of the clients' MIM targets")
     ax_sn.set_ylim(0.0, 1.0)
-    _labels(ax_sn, ylabel=_SN_LABEL)
-    _title(ax_sn, "sensitivity over [N]: exact MIM optimum (open) vs trained")
-    _title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
+    style.labels(ax_sn, ylabel=_SN_LABEL)
+    style.title(ax_sn, "sensitivity over [N]: exact MIM optimum (open) vs trained")
+    style.title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
     _no_offset(ax_sn)
     handles, labels = _unique_handles(ax_z, ax_sn, ax_acc)
     _legend_panel(ax_leg, handles, labels)
@@ -682,8 +666,8 @@ def make_mim_vs_cl_figure(results: dict):
     ds = sorted({int(r["d"]) for r in model_rows})
     ax.set_xticks(ds, [str(v) for v in ds])
     ax.set_xticks([], minor=True)
-    _labels(ax, "input dimension d (log scale)", _SN_LABEL)
-    _title(ax, "paper's data model: s_N against d")
+    style.labels(ax, "input dimension d (log scale)", _SN_LABEL)
+    style.title(ax, "paper's data model: s_N against d")
     style.legend_outside(ax, loc="below", ncol=2, fontsize=7)
     digits = results["digits_rows"]
     for method in list(dict.fromkeys(r["method"] for r in digits)):
@@ -699,8 +683,8 @@ def make_mim_vs_cl_figure(results: dict):
         )
     _accuracy_axis(ax_d, results.get("digits_probe_reference"), n_classes=10)
     ax_d.set_xscale("log")
-    _labels(ax_d, "Dirichlet α (small = strong label skew; 1e5 ≈ IID)")
-    _title(ax_d, "scikit-learn digits (10 classes): probe accuracy")
+    style.labels(ax_d, "Dirichlet α (small = strong label skew; 1e5 ≈ IID)")
+    style.title(ax_d, "scikit-learn digits (10 classes): probe accuracy")
     style.legend_outside(ax_d, loc="below", ncol=2, fontsize=7)
     note = (
         "exact s_N = 0 at every d for " + ", ".join(zero_notes) + " (▽ on the floor)"
@@ -798,16 +782,16 @@ def make_consensus_figure(results: dict):
                 ax.plot(t, bound, ls, color=colour, lw=1.3, label=name)
             ax.set_yscale("log")
             weighted = ", π-weighted" if run["pi_weighted"] else ""
-            _title(
+            style.title(
                 ax,
                 f"{method.upper()}, {label}{weighted}\nλ = {run['lam']:.3f}, ρ = {run['rho']:.3f}\n"
                 f"max e/bound: {' / '.join(ratios)}",
                 fontsize=8,
             )
             if i == len(methods) - 1:
-                _labels(ax, xlabel="round t")
+                style.labels(ax, xlabel="round t")
             if j == 0:
-                _labels(ax, ylabel="consensus distance e_t\n(dimensionless)")
+                style.labels(ax, ylabel="consensus distance e_t\n(dimensionless)")
     handles, names = [], []
     for ax in np.ravel(axes):
         h, n = ax.get_legend_handles_labels()

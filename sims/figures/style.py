@@ -149,3 +149,17 @@ def mark_zero(ax, x, *, floor: float, colour: str = "#444444", label: str | None
         clip_on=False,
         label=label,
     )
+
+
+def title(ax, text: str, **kw) -> None:
+    """An axes title at the house size (``fontsize`` and other ``set_title`` options may be
+    given)."""
+    ax.set_title(text, fontsize=kw.pop("fontsize", RC["axes.titlesize"]), **kw)
+
+
+def labels(ax, xlabel: str | None = None, ylabel: str | None = None) -> None:
+    """Axis labels at the house size; ``None`` leaves a label as it is."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, fontsize=RC["axes.labelsize"])
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=RC["axes.labelsize"])

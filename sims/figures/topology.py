@@ -20,18 +20,6 @@ _GENERATOR_MARKERS = {"paper_code": "o", "random_regular": "s"}
 _GENERATOR_LINES = {"paper_code": "-", "random_regular": ":"}
 
 
-def _title(ax, text: str) -> None:
-    ax.set_title(text, fontsize=style.RC["axes.titlesize"])
-
-
-def _labels(ax, xlabel: str | None = None, ylabel: str | None = None) -> None:
-    size = style.RC["axes.labelsize"]
-    if xlabel is not None:
-        ax.set_xlabel(xlabel, fontsize=size)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel, fontsize=size)
-
-
 def _num(value, default=np.nan) -> float:
     """``value`` as float; ``None`` (a JSON null, i.e. NaN/inf) becomes ``default``."""
     return default if value is None else float(value)
@@ -103,8 +91,8 @@ def make_topology_zoo_figure(results: dict):
     for ax, (key, title, ylabel, log) in zip(axes.ravel(), panels, strict=True):
         vals, errs = table(key)
         _grouped_bars(ax, graphs, mixings, vals, log=log, errors=errs)
-        _title(ax, title)
-        _labels(ax, xlabel=f"graph on n = {results['n']} nodes", ylabel=ylabel)
+        style.title(ax, title)
+        style.labels(ax, xlabel=f"graph on n = {results['n']} nodes", ylabel=ylabel)
     style.legend_outside(axes[0, 1], loc="right", title="mixing rule", fontsize=8)
     style.footer(
         fig,
@@ -142,20 +130,22 @@ def make_paper_code_degree_figure(results: dict):
         ax1.fill_between(k, lo - k, hi - k, color=colour, alpha=0.2)
     top = max(r["nominal"] for r in records)
     ax0.plot([0, top], [0, top], "--", color="#000000", lw=1, label="realised = nominal")
-    _labels(
+    style.labels(
         ax0,
         "nominal mean degree k (code's avg_connectivity; |Ā| = k + 1)",
         "realised mean degree (neighbours per client)",
     )
-    _title(ax0, "realised vs nominal (band: min–max over seeds)")
+    style.title(ax0, "realised vs nominal (band: min–max over seeds)")
     ax1.axhline(0.0, color="#000000", lw=1, ls="--")
     ax1.set_xscale("log")
     kmin = min(r["nominal"] for r in records)
     ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if kmin <= t <= top]
     ax1.set_xticks(ticks, [str(t) for t in ticks])  # plain numbers, not 2x10^0, 3x10^0 ...
     ax1.xaxis.set_minor_formatter(NullFormatter())
-    _labels(ax1, "nominal mean degree k (log scale)", "realised − nominal (neighbours per client)")
-    _title(ax1, "excess degree of the generator")
+    style.labels(
+        ax1, "nominal mean degree k (log scale)", "realised − nominal (neighbours per client)"
+    )
+    style.title(ax1, "excess degree of the generator")
     handles, labels = ax1.get_legend_handles_labels()
     h0, l0 = ax0.get_legend_handles_labels()
     ax1.legend(
@@ -233,15 +223,15 @@ def make_paper_settings_figure(results: dict):
         )
     top = max(r["nominal_connectivity"] for r in records)
     axes[1].plot([0, top], [0, top], "--", color="#777777", lw=1, label="realised = nominal")
-    _title(axes[0], "contraction λ (mean ± sd over seeds)")
-    _labels(axes[0], ylabel="λ (dimensionless)")
+    style.title(axes[0], "contraction λ (mean ± sd over seeds)")
+    style.labels(axes[0], ylabel="λ (dimensionless)")
     axes[0].set_ylim(0.0, 1.05)
-    _title(axes[1], "realised |Ā| vs the paper's nominal |Ā|")
-    _labels(axes[1], ylabel="realised |Ā| (clients per neighbourhood)")
-    _title(axes[2], "max_j |π_obj_j − π_stat_j|: Eq. (1) vs stationary")
-    _labels(axes[2], ylabel="largest weight difference (dimensionless)")
+    style.title(axes[1], "realised |Ā| vs the paper's nominal |Ā|")
+    style.labels(axes[1], ylabel="realised |Ā| (clients per neighbourhood)")
+    style.title(axes[2], "max_j |π_obj_j − π_stat_j|: Eq. (1) vs stationary")
+    style.labels(axes[2], ylabel="largest weight difference (dimensionless)")
     for ax in axes:
-        _labels(ax, xlabel="nominal |Ā| (code degree k = |Ā| − 1)")
+        style.labels(ax, xlabel="nominal |Ā| (code degree k = |Ā| − 1)")
     handles, labels = axes[0].get_legend_handles_labels()
     h1, l1 = axes[1].get_legend_handles_labels()
     axes[2].legend(
