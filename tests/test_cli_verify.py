@@ -193,6 +193,9 @@ def test_cli_verify_mixing_file_changes_graph(capsys, tmp_path):
     ring = json.loads(capsys.readouterr().out)
     assert got["claims"][0]["readings"] == ring["claims"][0]["readings"]
     assert got["config"]["mixing_file"]["abar"] == 3.0
+    # the evidence names the graph it used: the file's support, not the default star
+    assert got["claims"][0]["evidence"]["track_b"]["numbers"]["graph"] == "mixing-file"
+    assert ring["claims"][0]["evidence"]["track_b"]["numbers"]["graph"] == "ring"
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ def _eq2930_a(cfg: VerifyConfig, reading: dict) -> Evidence:
     a = np.ascontiguousarray(info["adjacency"], dtype=np.float64)
     r = _eq2930_symbolic(a.tobytes(), a.shape[0], cfg.d)
     numbers = {
-        "graph": cfg.graph,
+        "graph": cfg.graph_label,
         "abar": r["abar"],
         "mean_inv_size": r["mean_inv_size"],
         "inv_abar": r["inv_abar"],
@@ -106,7 +106,7 @@ def _eq2930_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     return Evidence(
         "holds" if equal else "violated",
         {
-            "graph": cfg.graph,
+            "graph": cfg.graph_label,
             "abar": info["abar"],
             "pi_objective": _lst(info["pi_objective"]),
             "exact_target_diag_N": _lst(e_diag),
@@ -166,7 +166,7 @@ def _bound_b(dim: str, framework: str):
             word = vd.bound_check(val, lb, a_word)
             numbers.update(rv_N=_lst(sol.rv[:n]), min_rv=val.to_dict(), **sol.summary())
             if abar is not None:
-                numbers.update(abar=abar, graph=cfg.graph)
+                numbers.update(abar=abar, graph=cfg.graph_label)
         return Evidence(word, numbers, "exact RV of e_1..e_N vs the paper's lower bound (R2)")
 
     return check

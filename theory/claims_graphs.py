@@ -143,7 +143,7 @@ def _thm46_b(which: str):
         if relation != "==":
             word = vd.collapse_guard(word, sf.rank, ex.n, sens)
         numbers = {
-            "graph": "complete" if which == "eq89" else cfg.graph,
+            "graph": "complete" if which == "eq89" else cfg.graph_label,
             "abar": info["abar"],
             "s_dec": vdec.to_dict(),
             "s_fed": vfed.to_dict(),

@@ -234,6 +234,12 @@ class VerifyConfig(TrackAConstants):
             c=self.c,
         )
 
+    @property
+    def graph_label(self) -> str:
+        """The name of the DecL graph in evidence rows (a subclass that takes its graph from
+        elsewhere, e.g. a mixing file's support, names it here)."""
+        return self.graph
+
     def adjacency(self, graph: str | None = None, **overrides) -> np.ndarray:
         params = dict(
             rows=self.rows,

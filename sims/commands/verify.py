@@ -131,6 +131,10 @@ class _SupportConfig(cl.VerifyConfig):
 
     support: tuple = ()
 
+    @property
+    def graph_label(self) -> str:
+        return "mixing-file" if self.support else self.graph
+
     def adjacency(self, graph: str | None = None, **overrides) -> np.ndarray:
         if graph is None and self.support:
             return np.asarray(self.support, dtype=np.float64)
