@@ -790,6 +790,36 @@ GLOSSARY: dict[str, Term] = {
         "sims.trackd.verdicts",
         "trackd",
     ),
+    "verify:track_d": _t(
+        "the claim's Track D entry: verdict (n/a for claims without an empirical reading, "
+        "not-run without results), mean ± se of the compared difference over n_seeds, the rule's "
+        "reason, the scale it ran at and the paper's reported direction",
+        "object",
+        "sims.trackd.verdicts",
+        "verify",
+    ),
+    "track_d_only": _t(
+        "Track D rows of empirical claims with no row in the claims table (MAR ≥ MIM, §5)",
+        "object",
+        "Fig 2b",
+        "verify",
+    ),
+    "mar_vs_mim": _t(
+        "the Track D comparison MAR ≥ MIM (accuracy over α; Fig 2b)", "object", "Fig 2b", "verify"
+    ),
+    "verify:paper": _t("what the paper reports for the claim", "text", "§6", "verify"),
+    "verify:paper_scale": _t(
+        "the scale of the paper's own experiment (clients, data set)", "text", "§6", "verify"
+    ),
+    "command": _t("the command that produces the missing Track D results", "text", EXT, "verify"),
+    "scale": _t(
+        "the scale our Track D run used (dataset, clients, seeds, rounds)", "object", EXT, "verify"
+    ),
+    "scale_text": _t("the scale as one line of text", "text", EXT, "verify"),
+    "dataset": _t("the image data set of the Track D run", "name", EXT, "verify trackd"),
+    "source": _t(
+        "the trackd_verdicts.json file the Track D entries were read from", "path", EXT, "verify"
+    ),
     "readings": _t(
         "verdict per reading of an ambiguous claim; a label is comma-separated "
         "dimension=value pairs (objective, cl, method, sensitivity), '-' if the "
