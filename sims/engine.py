@@ -545,8 +545,9 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     * ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models;
     * ``gamma_mean`` mean γ of the participants (MAR);
     * ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
-      a client's local loss or parameters became NaN/inf this round, the first such client and
-      its loss. A diverged round is not applied: the state stays at the last finite round (and
+      a client's local loss or parameters became NaN/inf this round, or the averaged model's
+      global loss did; the first such client (−1 for the averaged model) and its loss. A
+      diverged round is not applied: the state stays at the last finite round (and
       stays there, ``State.diverged``); see :func:`divergence`;
     * with ``record_local``: ``local_iterates`` (N, E+1, c, d) and ``local_grads`` (N, E, c, d).
     """
@@ -656,23 +657,26 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
                 state.opt_state,
             )
         counts = state.counts + (active > 0).astype(jnp.int32)
-        # divergence: a participating client whose loss or parameters are NaN/inf
-        bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
-        bad = bad & (active > 0)
-        now_bad = jnp.any(bad)
-        first = jnp.argmax(bad).astype(jnp.int32)
-        stop = state.diverged | now_bad
-        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, stop)
-        frozen = state._replace(diverged=stop)
-        new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
         if stats is None:
             stats = target_stats(problem.targets)
         metrics = _round_metrics(
             state.params, local, new_params, problem, vals, active, gamma, rec, stats
         )
+        # divergence: a participating client whose loss or parameters are NaN/inf, or an
+        # average whose global loss (Eq. 16) is no longer finite (parameters so large that
+        # ‖WWᵀ‖² overflows while every entry is still finite)
+        bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
+        bad = bad & (active > 0)
+        blown = ~jnp.isfinite(metrics["loss_global"])
+        now_bad = jnp.any(bad) | blown
+        first = jnp.where(jnp.any(bad), jnp.argmax(bad), 0).astype(jnp.int32)
+        stop = state.diverged | now_bad
+        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, stop)
+        frozen = state._replace(diverged=stop)
+        new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
         metrics["diverged"] = now_bad
-        metrics["diverged_client"] = jnp.where(now_bad, first, -1)
-        metrics["diverged_loss"] = vals[first]
+        metrics["diverged_client"] = jnp.where(jnp.any(bad), first, -1)
+        metrics["diverged_loss"] = jnp.where(jnp.any(bad), vals[first], metrics["loss_global"])
         return new_state, metrics
 
     return init, round_step
@@ -690,9 +694,14 @@ class DivergenceError(ValueError):
 
     def __init__(self, info: dict, state=None, trace=None):
         self.info, self.state, self.trace = info, state, trace
+        where = (
+            f"client {info['client']}: local loss {info['loss']}"
+            if info["client"] >= 0
+            else f"the averaged model: global loss {info['loss']}"
+        )
         super().__init__(
-            f"training: diverged at round {info['round']} (0-based), client {info['client']}: "
-            f"local loss {info['loss']}; results kept up to round {info['round'] - 1}"
+            f"training: diverged at round {info['round']} (0-based), {where}; results kept up "
+            f"to round {info['round'] - 1}"
         )
 
 

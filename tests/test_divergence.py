@@ -29,7 +29,8 @@ def test_huge_lr_stops_at_last_finite_round_and_names_it():
     state, trace = make_engine(cfg).run(prob, key=key_tree(0)["root"])
     info = divergence(trace)
     # the round depends on the random stream; it must be a later round, not the first
-    assert info is not None and 1 <= info["round"] < 12 and info["client"] in range(N)
+    # a client (0..N-1) or the averaged model (-1, its global loss overflowed first)
+    assert info is not None and 1 <= info["round"] < 12 and info["client"] in range(-1, N)
     assert not np.isfinite(info["loss"])
     assert bool(state.diverged) and int(state.round) == info["round"]
     # the kept state is exactly the state after the last finite round
@@ -38,7 +39,8 @@ def test_huge_lr_stops_at_last_finite_round_and_names_it():
     assert divergence(ref_trace) is None
     np.testing.assert_array_equal(np.asarray(state.params), np.asarray(ref.params))
     t = info["round"]
-    with pytest.raises(DivergenceError, match=rf"round {t} .*client \d+: local loss inf") as err:
+    where = r"(client \d+: local|the averaged model: global) loss inf"
+    with pytest.raises(DivergenceError, match=rf"round {t} .*{where}") as err:
         check_finite(state, trace)
     assert len(err.value.trace["loss"]) == t
     assert np.all(np.isfinite(err.value.trace["loss"]))
@@ -79,3 +81,30 @@ def test_cli_simulate_divergence_is_reported(capsys):
         "lr: must be" in err
     )
     assert err.strip().splitlines()[-1].startswith("dssl simulate: error: lr:")
+
+
+def test_an_average_whose_global_loss_overflows_is_a_divergence():
+    """One local step from W = 1e30 (local loss ~1e121, finite) lands at W ~ 1e91: every client's
+    loss and parameters are finite, but the averaged model's global loss (Eq. 16, quartic in W)
+    overflows float64. The round is flagged, named as the averaged model (client −1) and not
+    applied."""
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    from theory._precision import x64
+
+    cfg, prob = _setup(0.5, rounds=1)
+    cfg = dataclasses.replace(cfg, local_steps=1)
+    with x64():
+        engine = make_engine(cfg)
+        state = engine.init(prob, key=key_tree(0)["root"])
+        big = state._replace(params=jnp.full_like(state.params, 1e30))
+        new, metrics = jax.jit(engine.round_step)(big, prob)
+        assert bool(metrics["diverged"]) and int(metrics["diverged_client"]) == -1
+        assert not np.isfinite(float(metrics["diverged_loss"]))
+        np.testing.assert_array_equal(np.asarray(new.params), np.asarray(big.params))
+    trace = {k: np.asarray(v)[None] for k, v in metrics.items()}
+    with pytest.raises(DivergenceError, match="the averaged model: global loss"):
+        check_finite(new, trace)

@@ -332,10 +332,14 @@ def _run(args) -> dict:
         t_bad = diverged["round"]
         if t_bad == 0:
             v.fail("lr", "a learning rate for which the first round stays finite", args.lr)
+        where = (
+            f"client {diverged['client']}: local loss {diverged['loss']}"
+            if diverged["client"] >= 0
+            else f"the averaged model: global loss {diverged['loss']}"
+        )
         sys.stderr.write(
-            f"dssl simulate: warning: diverged at round {t_bad} (0-based), client "
-            f"{diverged['client']}: local loss {diverged['loss']}; results are those of the "
-            f"last finite round ({t_bad - 1})\n"
+            f"dssl simulate: warning: diverged at round {t_bad} (0-based), {where}; results are "
+            f"those of the last finite round ({t_bad - 1}); a smaller --lr may help\n"
         )
         trace = {k: val[:t_bad] for k, val in trace.items()}
     if interrupted:
@@ -436,7 +440,8 @@ def _run(args) -> dict:
             mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))
         ).tolist(),
     }
-    if not interrupted:  # an interrupted run is partial by choice: no convergence verdict
+    # an interrupted run is partial by choice, a diverged one has its own warning
+    if not interrupted and diverged is None:
         _warn_not_converged(result)
     if args.trace or getattr(args, "csv", None) is not None:
         result["trace"] = {
