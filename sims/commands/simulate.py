@@ -14,6 +14,7 @@ identifiable rank (``sims.metrics.identifiable_rank``: the eigenspace separated 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 import jax
@@ -36,6 +37,26 @@ MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --fra
 # Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
 DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
+
+#: Without --lr the step is min(DEFAULTS["lr"], LR_STABLE_FRACTION / λ_max), λ_max the largest
+#: eigenvalue of any client's target X_i: near the optimum the Hessian of
+#: −tr(W X Wᵀ) + ½‖WWᵀ‖² has eigenvalues up to about 4·λ_max, so gradient steps are stable below
+#: 1/(2·λ_max); a quarter of λ_max⁻¹ leaves room for minibatch noise. At the default sizes
+#: (λ_max ≤ 5) this is DEFAULTS["lr"]; at the paper's FL size (CL, N = 100, d = 256,
+#: λ_max ≈ 218) it is 1.1e-3, where 0.01 diverges in the first rounds.
+LR_STABLE_FRACTION = 0.25
+
+
+def default_lr(targets) -> tuple[float, float]:
+    """``(lr, λ_max)``: the step used when --lr is not given (see :data:`LR_STABLE_FRACTION`).
+
+    Example:
+      >>> default_lr(np.stack([np.eye(3), 400.0 * np.eye(3)]))
+      (0.000625, 400.0)
+    """
+    lam = float(max(np.linalg.eigvalsh(np.asarray(x, dtype=np.float64)).max() for x in targets))
+    return min(DEFAULTS["lr"], LR_STABLE_FRACTION / lam) if lam > 0 else DEFAULTS["lr"], lam
+
 
 #: Pairs per client pair of the Monte Carlo uniformity estimate (``client_uniformity_mc``).
 UNIFORMITY_PAIRS = 1024
@@ -77,7 +98,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--rare-fraction", type=_common.real(0.0, 1.0, lo_open=True, hi_open=True), default=0.05
     )
     p.add_argument(
-        "--lr", type=_common.real(0.0, 1e6, lo_open=True), default=DEFAULTS["lr"], help="> 0"
+        "--lr",
+        type=_common.real(0.0, 1e6, lo_open=True),
+        default=None,
+        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max), λ_max the largest "
+        "eigenvalue of the clients' targets: a stable gradient step)",
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
@@ -255,7 +280,7 @@ def _run(args) -> dict:
         d=d,
         c=c,
         p=args.p,
-        lr=args.lr,
+        lr=DEFAULTS["lr"] if args.lr is None else args.lr,
         optimizer=args.optimizer,
         local_steps=args.local_steps,
         batch=args.batch,
@@ -278,6 +303,10 @@ def _run(args) -> dict:
         H = transform("rotation", d, seed=args.seed)
     dt = jnp.float64 if args.dtype == "float64" else jnp.float32
     targets = _targets(model, target_method, args.p, H)
+    if args.lr is None:
+        lr, _ = default_lr(targets)
+        config = dataclasses.replace(config, lr=lr)
+        args.lr = lr
     x, y = sample_paper_model(model, m, key=keys["data"], dtype=dt)
     sizes = np.full(n, m)
     mixing = None
