@@ -35,12 +35,38 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-import optax
 from jax import lax
-from jaxtyping import Float
 
 from sims import api, losses, methods
 from sims.config import EngineConfig, split_streams
+from sims.engine_client import (  # noqa: F401  (re-exported: sims.engine is the public module)
+    CLIENT_CACHE_BUDGET,
+    CLIENT_MEMORY_BUDGET,
+    MIN_BATCHED_CHUNK,
+    OPTIMIZERS,
+    ClientInput,
+    RoundInput,
+    _dtype,
+    _map_clients,
+    _optimizer,
+    _raw_key,
+    auto_client_chunk,
+    client_bytes,
+    encoder,
+    make_local_update,
+    population_loss,
+    step_streams,
+)
+from sims.engine_metrics import (  # noqa: F401  (re-exported)
+    STATS_BLOCK_BYTES,
+    DivergenceError,
+    _all_finite,
+    _round_metrics,
+    _spectral_norm,
+    check_finite,
+    divergence,
+    target_stats,
+)
 from theory import _validate as v
 
 Array = jax.Array
@@ -122,29 +148,11 @@ class Engine(NamedTuple):
     chunks: Callable
 
 
-def _raw_key(key) -> Array:
-    """A raw uint32 key (..., 2) from a new-style (``jr.key``) or raw (``jr.PRNGKey``) key."""
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return jr.key_data(key)
-    return key
-
-
 def _numeric(value, field: str, **kw) -> np.ndarray:
     """``v.array`` keeping a float input's own dtype (ints become float64)."""
     dtype = getattr(value, "dtype", None)
     keep = dtype is not None and np.dtype(dtype).kind == "f"
     return v.array(value, field, dtype=np.dtype(dtype) if keep else np.float64, **kw)
-
-
-def _dtype(config: EngineConfig):
-    """The run's float dtype; float64 needs JAX's x64 mode, which this package never switches on
-    globally: without it JAX would silently compute in float32."""
-    if config.dtype == "float64" and not jax.config.jax_enable_x64:
-        raise ValueError(
-            "dtype: float64 needs JAX's x64 mode; run inside `with theory._precision.x64():` "
-            "(or jax.enable_x64(True)), or use dtype='float32'"
-        )
-    return jnp.float64 if config.dtype == "float64" else jnp.float32
 
 
 def make_problem(
@@ -242,282 +250,7 @@ def make_problem(
 
 
 # ---------------------------------------------------------------------------------------------
-# losses of one client
-
-
-def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Array, ""]:
-    """f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² (docs/theory/optimum.md §1). W (c, d), X (d, d)."""
-    gram = W @ W.T
-    return -jnp.sum((W @ X) * W) + 0.5 * jnp.sum(gram * gram)
-
-
-def encoder(params) -> Array:
-    """The encoder W (or W_e of mim-recon) of one client's parameters."""
-    return params[0] if isinstance(params, tuple) else params
-
-
-#: Optimisers by name: one factory each (``"momentum"`` is SGD with momentum 0.9).
-OPTIMIZERS: dict[str, Callable[[float], optax.GradientTransformation]] = {
-    "sgd": optax.sgd,
-    "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
-    "adam": optax.adam,
-    "adamw": optax.adamw,
-}
-
-
-def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
-    """The local optimiser of ``config``; an unknown name is an error (never a silent default)."""
-    return OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))](config.lr)
-
-
-# ---------------------------------------------------------------------------------------------
-# the engine
-
-
-_SQUARINGS = 12
-
-
-def _spectral_norm(W: Array) -> Array:
-    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), by 12 normalised squarings of G (power 4096) and the
-    Rayleigh quotient of the largest column of G^4096 (matmuls only: a batched ``eigvalsh``
-    cost more than the whole local update at small d).
-
-    Exact (to rounding) when λ_max is separated or repeated; otherwise a lower estimate with
-    relative error at most max_r r^8192(1 − r)/2 ≤ 1/(2·8192·e) ≈ 2.3e-5 in ‖W‖₂ (r = λ_j/λ_max,
-    contamination of the iterate ∝ r^4096)."""
-    G = W @ W.T
-
-    def sq(P, _):
-        P = P @ P
-        return P / jnp.maximum(jnp.max(jnp.abs(P)), jnp.finfo(P.dtype).tiny), None
-
-    # unrolled: twelve c×c products in one straight-line program (a while loop of tiny
-    # iterations cost more than the local update at the benchmark sizes)
-    P, _ = lax.scan(
-        sq,
-        G / jnp.maximum(jnp.max(jnp.abs(G)), jnp.finfo(G.dtype).tiny),
-        None,
-        length=_SQUARINGS,
-        unroll=True,
-    )
-    col = P[:, jnp.argmax(jnp.sum(P * P, axis=0))]
-    lam = (col @ G @ col) / jnp.maximum(col @ col, jnp.finfo(G.dtype).tiny)
-    return jnp.sqrt(jnp.maximum(lam, 0.0))
-
-
-class ClientInput(NamedTuple):
-    """One client's inputs to a round (the engine ``vmap``s over the leading client axis).
-
-    Attributes:
-      params, opt_state: the client's parameters and optimiser state.
-      x: (M, d) its samples (valid rows first), or None in population mode. n: int32 valid rows.
-      X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
-      gamma: its MAR weight γ_i this round. index: int32 client id i.
-      rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
-        drawn by :func:`step_streams`; None: drawn inside the update (the same numbers).
-    """
-
-    params: Any
-    opt_state: Any
-    x: Any
-    n: Array
-    X: Array
-    z_bar: Array
-    gamma: Array
-    index: Array
-    rows: Any = None
-    keys: Any = None
-
-
-class RoundInput(NamedTuple):
-    """What every client shares in a round: t (int32), the streams of the minibatch rows and of
-    the loss randomness (keys), the transform H (or None) and the learning-rate scale."""
-
-    t: Array
-    k_rows: Array
-    k_loss: Array
-    H: Any
-    scale: Array
-
-
-def step_streams(
-    k_rows: Array, k_loss: Array, t, index, sizes, *, steps: int, batch: int | None
-) -> tuple[Any, Array]:
-    """Minibatch rows and loss keys of clients ``index`` at local steps 0..E−1 of round t:
-    ``rows[i, s]`` = :func:`sims.api.batch_indices` (k_rows, t, i, s, sizes[i], B) (None when
-    ``batch`` is None: population mode) and ``keys[i, s]`` = :func:`sims.api.loss_key`
-    (k_loss, t, i, s), as raw uint32 keys; leading axes those of ``index``.
-
-    Drawn for all clients of a round at once, outside the per-client computation: one
-    vectorised threefry pass instead of a few tiny ones per client chunk and step (the same
-    numbers either way: every key depends only on (seed, round, client, step)).
-    """
-    ss = jnp.arange(steps, dtype=jnp.int32)
-
-    def one(i, n_i):
-        keys = jax.vmap(lambda s: _raw_key(api.loss_key(k_loss, t, i, s)))(ss)
-        if batch is None:
-            return None, keys
-        rows = jax.vmap(lambda s: api.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
-        return rows, keys
-
-    index, sizes = jnp.asarray(index), jnp.asarray(sizes)
-    fn = one
-    for _ in range(index.ndim):
-        fn = jax.vmap(fn)
-    return fn(index, sizes)
-
-
-def make_local_update(config: EngineConfig) -> Callable:
-    """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
-
-    ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
-    mean_loss, z_mean (B, c), record)``: E optimiser steps (a ``lax.scan``) on minibatches of
-    B rows drawn uniformly with replacement from the first n rows of x, rows from
-    :func:`sims.api.batch_indices` (``k_rows``, t, i, step) and loss randomness from
-    :func:`sims.api.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
-    ``client.keys`` by the engine, see :func:`step_streams`); ``scale`` multiplies the updates.
-    Each step gathers its own minibatch: rows of ``client.x``, or with ``data`` (the samples of
-    all clients as (N·M, d) rows, shared by the vmapped clients) the rows ``client.rows``
-    of ``data`` (the engine passes i·M + row).
-
-    The loss, its views and its gradient are the :class:`sims.methods.Method` of
-    ``config.method``: the closed form of the alignment methods (no autodiff) or
-    ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
-    :func:`population_loss` with the client's X_i.
-    """
-    E, b = config.local_steps, config.batch
-    dt = _dtype(config)
-    opt = _optimizer(config)
-    method = methods.get(config.method)
-    zeros_z = jnp.zeros((b, config.c), dt)
-    record = config.record_local
-
-    def local_update(client: ClientInput, shared: RoundInput, data=None):
-        params, opt_state = client.params, client.opt_state
-        if not config.persist_opt_state:
-            opt_state = opt.init(params)
-        rows, keys = client.rows, client.keys
-        if keys is None:
-            rows, keys = step_streams(
-                shared.k_rows, shared.k_loss, shared.t, client.index, client.n,
-                steps=E, batch=None if config.population else b,
-            )  # fmt: skip
-        if config.population:
-            rows = jnp.zeros((E,), jnp.int32)
-
-            def vg(p, r, key):
-                val, g = jax.value_and_grad(population_loss)(p, client.X)
-                return val, g, zeros_z
-
-        else:
-            ctx = methods.Context(config.p, shared.H, client.z_bar, client.gamma)
-
-            def vg(p, r, key):
-                # the step's minibatch gathered inside the step: gathering all E batches
-                # first made XLA transpose them to step-major order (measured: a quarter of
-                # the quick setting's round); from the shared (N·M, d) rows when given: a
-                # plain row gather, not a per-client one
-                batch = client.x[r] if data is None else data[r]
-                val, g, z = method.value_and_grad(p, batch, ctx, key=key)
-                return val, g, zeros_z if z is None else z
-
-        scale = None if config.lr_schedule == "constant" else shared.scale
-
-        def step(carry, inp):
-            p, o = carry
-            r, key = inp
-            val, g, z = vg(p, r, key)
-            with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
-                upd, o = opt.update(g, o, p)
-            if scale is not None:
-                upd = jax.tree.map(lambda u: scale * u, upd)
-            rec = (encoder(p), encoder(g)) if record else None
-            return (optax.apply_updates(p, upd), o), (val, z, rec)
-
-        (params, opt_state), (vals, zs, rec) = lax.scan(step, (params, opt_state), (rows, keys))
-        return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
-
-    return local_update
-
-
-def client_bytes(config: EngineConfig) -> int:
-    """Estimated peak bytes of ONE client's local update inside a round (the working set that
-    grows with the number of clients processed at once).
-
-    Counts, in the run's dtype: the E gathered minibatches (E·B·d), the two views and the mask
-    of a step (3·B·d, plus 2·B·d 64-bit mask draws), parameters, gradients, optimiser state and
-    the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
-    ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
-    is what :func:`auto_client_chunk` divides the memory budget by.
-    """
-    isz = 8 if config.dtype == "float64" else 4
-    d, c, E, b = config.d, config.c, config.local_steps, config.batch
-    method = methods.get(config.method)
-    p = c * d * (2 if method.decoder else 1)
-    work = 8 * p
-    if config.population:
-        work += 3 * d * d + 2 * c * d
-    else:
-        work += E * b * d + 3 * b * d + 4 * b * d  # batches, views, 64-bit mask draws
-        if method.embeddings:
-            work += 4 * b * b + 4 * b * config.c
-    if config.record_local:
-        work += 2 * (E + 1) * c * d
-    return int(isz * work)
-
-
-#: Default memory budget (bytes) of the clients processed at once; see :func:`auto_client_chunk`.
-CLIENT_MEMORY_BUDGET = 1 << 30
-
-
-#: Working-set target (bytes) of the clients processed at once: a vmapped step runs each
-#: operation over all clients of a chunk before the next, so a chunk that fits the CPU caches
-#: avoids streaming every intermediate through memory (measured: N = 1000, d = 64: 1.44 s →
-#: 0.33 s per round with 50-client chunks; N = 100, d = 512: 1.15 s → 0.064 s with 8).
-CLIENT_CACHE_BUDGET = 8 << 20
-
-
-def auto_client_chunk(
-    config: EngineConfig, budget_bytes: int | None = None, cache_bytes: int | None = None
-) -> int:
-    """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
-    k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults
-    :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB), at least 1.
-
-    Example:
-      >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
-      85
-    """
-    n = config.n_clients
-    if config.client_chunk is not None:
-        return min(n, config.client_chunk)
-    budget = CLIENT_MEMORY_BUDGET if budget_bytes is None else budget_bytes
-    budget = v.integer(budget, "budget_bytes", lo=1)
-    cache = CLIENT_CACHE_BUDGET if cache_bytes is None else cache_bytes
-    cache = v.integer(cache, "cache_bytes", lo=1)
-    k = min(budget, cache) // max(1, client_bytes(config))
-    # a chunk of 2 or 3 large clients is the worst of both: batched small-batch dots that XLA
-    # CPU lowers to its slow batched path; one client per chunk runs plain GEMMs (measured,
-    # N = 100, d = 512, c = 64, B = 128, FedAvg, one process: 2 per chunk 0.66 s per round,
-    # 1 per chunk 0.42 s, 10 per chunk 0.44 s)
-    if k < MIN_BATCHED_CHUNK:
-        k = 1
-    return int(max(1, min(n, k)))
-
-
-#: Chunks smaller than this (when the budgets allow no more) become chunks of one client.
-MIN_BATCHED_CHUNK = 4
-
-
-def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
-    """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
-    clients (each chunk one ``vmap``) when chunk < N, bounding the working set to ``chunk``
-    clients. Per-client results are the same either way (each client's computation is
-    independent); only the batching of the XLA kernels differs."""
-    if chunk >= n:
-        return jax.vmap(fn)(*args)
-    return lax.map(lambda a: fn(*a), args, batch_size=chunk)
+# the engine (one client: sims.engine_client; round metrics and divergence: sims.engine_metrics)
 
 
 def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
@@ -680,126 +413,6 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         return new_state, metrics
 
     return init, round_step
-
-
-def _all_finite(tree) -> Array:
-    leaves = jax.tree.leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
-
-
-class DivergenceError(ValueError):
-    """Training produced NaN/inf. ``info``: ``{"round", "client", "loss"}``; ``state`` and
-    ``trace``: what was computed before (the state of the last finite round, the trace of the
-    rounds before the divergent one)."""
-
-    def __init__(self, info: dict, state=None, trace=None):
-        self.info, self.state, self.trace = info, state, trace
-        where = (
-            f"client {info['client']}: local loss {info['loss']}"
-            if info["client"] >= 0
-            else f"the averaged model: global loss {info['loss']}"
-        )
-        super().__init__(
-            f"training: diverged at round {info['round']} (0-based), {where}; results kept up "
-            f"to round {info['round'] - 1}"
-        )
-
-
-def divergence(trace) -> dict | None:
-    """First divergent round of a trace: ``{"round", "client", "loss"}`` or ``None``.
-
-    Example:
-      >>> divergence({"diverged": np.array([False, True]), "diverged_client": np.array([-1, 3]),
-      ...             "diverged_loss": np.array([0.5, np.inf])})
-      {'round': 1, 'client': 3, 'loss': inf}
-    """
-    flags = np.asarray(trace["diverged"])
-    if flags.ndim != 1:
-        v.fail("trace", "the trace of ONE run (leading axis = rounds)", f"shape {flags.shape}")
-    if not flags.any():
-        return None
-    t = int(np.argmax(flags))
-    return {
-        "round": t,
-        "client": int(np.asarray(trace["diverged_client"])[t]),
-        "loss": float(np.asarray(trace["diverged_loss"])[t]),
-    }
-
-
-def check_finite(state: State, trace) -> tuple[State, dict]:
-    """Raise :class:`DivergenceError` (carrying the state of the last finite round and the trace
-    cut before the divergent round) if the run diverged; otherwise return ``(state, trace)``."""
-    info = divergence(trace)
-    if info is None:
-        return state, trace
-    t = info["round"]
-    cut = {k: np.asarray(a)[:t] for k, a in trace.items()}
-    raise DivergenceError(info, state=state, trace=cut)
-
-
-def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
-    """(X̄, Q) with X̄ = (1/N)Σ X_i and Q = (1/N)Σ (X_i − X̄)², so that for any W
-    ζ²(W) = (4/N)Σ‖W(X_i − X̄)‖² = 4 tr(W Q Wᵀ) and (1/N)Σ f_i(W) = f(W; X̄) (X_i symmetric)."""
-    n, d = targets.shape[0], targets.shape[-1]
-    Xbar = jnp.mean(targets, 0)
-
-    def block(X):
-        dev = X - Xbar
-        return jnp.einsum("nde,nef->df", dev, dev)
-
-    # summed over blocks of clients (about STATS_BLOCK_BYTES each): the deviations of all
-    # clients at once were an (N, d, d) temporary (3 GiB of temporaries at N = 100000, d = 64)
-    k = max(1, min(n, STATS_BLOCK_BYTES // (targets.dtype.itemsize * d * d)))
-    q, r = divmod(n, k)
-    if q <= 1:
-        return Xbar, block(targets) / n
-    total, _ = lax.scan(
-        lambda acc, j: (acc + block(lax.dynamic_slice_in_dim(targets, j * k, k)), None),
-        jnp.zeros((d, d), targets.dtype),
-        jnp.arange(q),
-    )
-    if r:
-        total = total + block(targets[q * k :])
-    return Xbar, total / n
-
-
-#: Bytes of targets per block in :func:`target_stats`.
-STATS_BLOCK_BYTES = 16 << 20
-
-
-def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, rec, stats):
-    pi = problem.pi
-    W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
-    n = W1.shape[0]
-
-    def xi_pi(W):
-        mean = jnp.tensordot(pi, W, axes=(0, 0))
-        return jnp.sum(pi * jnp.sum((W - mean) ** 2, axis=(1, 2)))
-
-    Wbar = jnp.mean(W1, 0)
-    xi = jnp.mean(jnp.sum((W1 - Wbar) ** 2, axis=(1, 2)))
-    Xbar, Q = stats
-    zeta_sq = 4.0 * jnp.sum((Wbar @ Q) * Wbar)
-    gram = Wbar @ Wbar.T
-    loss_global = -jnp.sum((Wbar @ Xbar) * Wbar) + 0.5 * jnp.sum(gram * gram)
-    norms = jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
-    out = {
-        "consensus_distance": xi,
-        "consensus_distance_pi": xi_pi(W1),
-        "consensus_distance_local": xi_pi(Wl),
-        "update_spread": jnp.sqrt(xi_pi(Wl - W0)),
-        "loss": jnp.sum(vals * active) / jnp.sum(active),
-        "loss_global": loss_global,
-        "zeta_sq": zeta_sq,
-        "spectral_norm_max": jnp.max(norms),
-        "gamma_mean": jnp.sum(gamma * active) / jnp.sum(active),
-    }
-    del n
-    if rec is not None:
-        iterates, grads = rec
-        out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)
-        out["local_grads"] = grads
-    return out
 
 
 def make_engine(config: EngineConfig) -> Engine:

@@ -1,0 +1,178 @@
+"""What the engine (:mod:`sims.engine`) records each round and how it detects divergence:
+consensus distances, ζ² and the global loss (the one implementation in
+:mod:`theory.dissimilarity`), spectral norms, and the divergence report.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jaxtyping import Float
+
+from sims.engine_client import encoder
+from theory import _validate as v
+from theory.dissimilarity import consensus_sq_jnp, global_loss_jnp
+
+if TYPE_CHECKING:
+    from sims.engine import Problem, State
+
+Array = jax.Array
+
+
+# ---------------------------------------------------------------------------------------------
+# spectral norms
+
+
+_SQUARINGS = 12
+
+
+def _spectral_norm(W: Array) -> Array:
+    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), by 12 normalised squarings of G (power 4096) and the
+    Rayleigh quotient of the largest column of G^4096 (matmuls only: a batched ``eigvalsh``
+    cost more than the whole local update at small d).
+
+    Exact (to rounding) when λ_max is separated or repeated; otherwise a lower estimate with
+    relative error at most max_r r^8192(1 − r)/2 ≤ 1/(2·8192·e) ≈ 2.3e-5 in ‖W‖₂ (r = λ_j/λ_max,
+    contamination of the iterate ∝ r^4096)."""
+    G = W @ W.T
+
+    def sq(P, _):
+        P = P @ P
+        return P / jnp.maximum(jnp.max(jnp.abs(P)), jnp.finfo(P.dtype).tiny), None
+
+    # unrolled: twelve c×c products in one straight-line program (a while loop of tiny
+    # iterations cost more than the local update at the benchmark sizes)
+    P, _ = lax.scan(
+        sq,
+        G / jnp.maximum(jnp.max(jnp.abs(G)), jnp.finfo(G.dtype).tiny),
+        None,
+        length=_SQUARINGS,
+        unroll=True,
+    )
+    col = P[:, jnp.argmax(jnp.sum(P * P, axis=0))]
+    lam = (col @ G @ col) / jnp.maximum(col @ col, jnp.finfo(G.dtype).tiny)
+    return jnp.sqrt(jnp.maximum(lam, 0.0))
+
+
+def _all_finite(tree) -> Array:
+    leaves = jax.tree.leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
+
+
+class DivergenceError(ValueError):
+    """Training produced NaN/inf. ``info``: ``{"round", "client", "loss"}``; ``state`` and
+    ``trace``: what was computed before (the state of the last finite round, the trace of the
+    rounds before the divergent one)."""
+
+    def __init__(self, info: dict, state=None, trace=None):
+        self.info, self.state, self.trace = info, state, trace
+        where = (
+            f"client {info['client']}: local loss {info['loss']}"
+            if info["client"] >= 0
+            else f"the averaged model: global loss {info['loss']}"
+        )
+        super().__init__(
+            f"training: diverged at round {info['round']} (0-based), {where}; results kept up "
+            f"to round {info['round'] - 1}"
+        )
+
+
+def divergence(trace) -> dict | None:
+    """First divergent round of a trace: ``{"round", "client", "loss"}`` or ``None``.
+
+    Example:
+      >>> divergence({"diverged": np.array([False, True]), "diverged_client": np.array([-1, 3]),
+      ...             "diverged_loss": np.array([0.5, np.inf])})
+      {'round': 1, 'client': 3, 'loss': inf}
+    """
+    flags = np.asarray(trace["diverged"])
+    if flags.ndim != 1:
+        v.fail("trace", "the trace of ONE run (leading axis = rounds)", f"shape {flags.shape}")
+    if not flags.any():
+        return None
+    t = int(np.argmax(flags))
+    return {
+        "round": t,
+        "client": int(np.asarray(trace["diverged_client"])[t]),
+        "loss": float(np.asarray(trace["diverged_loss"])[t]),
+    }
+
+
+def check_finite(state: State, trace) -> tuple[State, dict]:
+    """Raise :class:`DivergenceError` (carrying the state of the last finite round and the trace
+    cut before the divergent round) if the run diverged; otherwise return ``(state, trace)``."""
+    info = divergence(trace)
+    if info is None:
+        return state, trace
+    t = info["round"]
+    cut = {k: np.asarray(a)[:t] for k, a in trace.items()}
+    raise DivergenceError(info, state=state, trace=cut)
+
+
+def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
+    """(X̄, Q) with X̄ = (1/N)Σ X_i and Q = (1/N)Σ (X_i − X̄)², so that for any W
+    ζ²(W) = (4/N)Σ‖W(X_i − X̄)‖² = 4 tr(W Q Wᵀ) and (1/N)Σ f_i(W) = f(W; X̄) (X_i symmetric)."""
+    n, d = targets.shape[0], targets.shape[-1]
+    Xbar = jnp.mean(targets, 0)
+
+    def block(X):
+        dev = X - Xbar
+        return jnp.einsum("nde,nef->df", dev, dev)
+
+    # summed over blocks of clients (about STATS_BLOCK_BYTES each): the deviations of all
+    # clients at once were an (N, d, d) temporary (3 GiB of temporaries at N = 100000, d = 64)
+    k = max(1, min(n, STATS_BLOCK_BYTES // (targets.dtype.itemsize * d * d)))
+    q, r = divmod(n, k)
+    if q <= 1:
+        return Xbar, block(targets) / n
+    total, _ = lax.scan(
+        lambda acc, j: (acc + block(lax.dynamic_slice_in_dim(targets, j * k, k)), None),
+        jnp.zeros((d, d), targets.dtype),
+        jnp.arange(q),
+    )
+    if r:
+        total = total + block(targets[q * k :])
+    return Xbar, total / n
+
+
+#: Bytes of targets per block in :func:`target_stats`.
+STATS_BLOCK_BYTES = 16 << 20
+
+
+def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, rec, stats):
+    pi = problem.pi
+    W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
+    n = W1.shape[0]
+
+    def xi_pi(W):
+        return consensus_sq_jnp(W, pi)
+
+    Wbar = jnp.mean(W1, 0)
+    xi = consensus_sq_jnp(W1)
+    Xbar, Q = stats
+    # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product
+    # instead of N; equal to theory.dissimilarity.zeta_sq_jnp, tests/test_consensus_bounds.py)
+    zeta_sq = 4.0 * jnp.sum((Wbar @ Q) * Wbar)
+    loss_global = global_loss_jnp(Wbar, Xbar[None])
+    norms = jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
+    out = {
+        "consensus_distance": xi,
+        "consensus_distance_pi": xi_pi(W1),
+        "consensus_distance_local": xi_pi(Wl),
+        "update_spread": jnp.sqrt(xi_pi(Wl - W0)),
+        "loss": jnp.sum(vals * active) / jnp.sum(active),
+        "loss_global": loss_global,
+        "zeta_sq": zeta_sq,
+        "spectral_norm_max": jnp.max(norms),
+        "gamma_mean": jnp.sum(gamma * active) / jnp.sum(active),
+    }
+    del n
+    if rec is not None:
+        iterates, grads = rec
+        out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)
+        out["local_grads"] = grads
+    return out
