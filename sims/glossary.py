@@ -1189,6 +1189,95 @@ GLOSSARY: dict[str, Term] = {
     "figures": _t("figure files", "list", EXT, "report reproduce"),
     # --- trackd ------------------------------------------------------------------------------
     "preset": _t("Track D preset: fast, default or paper-scale", "name", EXT, "trackd"),
+    "arch": _t(
+        "encoder architecture of a Track D run: mlp or vit", "name", EXT, "trackd report verify"
+    ),
+    "archs": _t(
+        "encoder architectures of an experiment (mlp, vit)", "list", EXT, "trackd report verify"
+    ),
+    "balanced": _t(
+        "Dirichlet label skew in the official balanced form (true) or Hsu et al.'s (false)",
+        "bool",
+        EXT,
+        "trackd report verify",
+    ),
+    "batch_size": _t(
+        "minibatch size per local step (Track D)", "integer", EXT, "trackd report verify"
+    ),
+    "common": _t(
+        "the data, network and schedule shared by the Track D experiments",
+        "object",
+        EXT,
+        "trackd report verify",
+    ),
+    "data_path": _t(
+        "CIFAR-10 folder (python format); null for scikit-learn digits",
+        "path or null",
+        EXT,
+        "trackd report verify",
+    ),
+    "decl_abar": _t(
+        "|Ā| of the DecL runs of a Track D experiment", "real", EXT, "trackd report verify"
+    ),
+    "depth": _t(
+        "encoder depth: ViT blocks or MLP hidden layers", "integer", EXT, "trackd report verify"
+    ),
+    "embed": _t("output width of the MLP encoder", "integer", EXT, "trackd report verify"),
+    "experiment": _t(
+        "Track D experiment name (table1, fig2a, table6, fig2b, table5)",
+        "name",
+        EXT,
+        "trackd report verify",
+    ),
+    "heads": _t("attention heads of the ViT encoder", "integer", EXT, "trackd report verify"),
+    "kinds": _t(
+        "graph kinds of the Fig 2a analogue (general, uniform)", "list", EXT, "trackd report verify"
+    ),
+    "knn_k": _t("k of the k-NN probe", "integer", EXT, "trackd report verify"),
+    "margin": _t(
+        "m of the Track D rule: a difference is decided when |mean| > m·SE (default 2)",
+        ">= 0",
+        EXT,
+        "trackd report verify",
+    ),
+    "max_test": _t(
+        "cap on held-out images (null: all)", "integer or null", EXT, "trackd report verify"
+    ),
+    "max_train": _t(
+        "cap on training images (null: all)", "integer or null", EXT, "trackd report verify"
+    ),
+    "patch": _t(
+        "patch side of the ViT and of MAE's masking (pixels)",
+        "integer",
+        EXT,
+        "trackd report verify",
+    ),
+    "ridge": _t("ridge λ of the closed-form linear probe", "> 0", EXT, "trackd report verify"),
+    "rules": _t("mixing rules of the Table 6 analogue", "list", EXT, "trackd report verify"),
+    "skews": _t(
+        "partitions of the Table 1 analogue: iid, label (Dirichlet α), feature (per-client "
+        "augmentation)",
+        "list",
+        EXT,
+        "trackd report verify",
+    ),
+    "width": _t(
+        "encoder width (ViT embedding / MLP hidden units, ≤ 128)",
+        "integer",
+        EXT,
+        "trackd report verify",
+    ),
+    "image_shape": _t(
+        "shape of one image (height, width, channels)", "list", EXT, "trackd report verify"
+    ),
+    "n_test": _t("held-out images used by the probes", "integer", EXT, "trackd report verify"),
+    "n_train": _t("training images split over the clients", "integer", EXT, "trackd report verify"),
+    "tol_T6": _t(
+        "the Track C tolerance of rule T6 for this comparison (from the seeds' standard errors)",
+        ">= 0",
+        "rule T6 (docs/verdict_rules.md)",
+        "report verify",
+    ),
     "experiments": _t("headline numbers per experiment", "object", "§6", "trackd"),
     "verdicts": _t(
         "Track D verdict rows; in the map: {verdict: count} of compacted records",
