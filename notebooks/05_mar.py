@@ -123,25 +123,34 @@ interact(
 #
 # The engine computes in float64 (its `dtype` default), which JAX grants inside
 # `jax.enable_x64(True)`; outside the block the session keeps its own setting. The sliders move
-# the mask ratio p and the ends of MAR's γ schedule; one run per slider value, cached (moving a
-# slider back is instant). γ_max and γ_min are data of the run, not shapes, so changing them
-# does not compile again; p does, once per value.
+# the mask ratio p, the dimension d (the bound of Theorem 4.2 depends on it) and the ends of
+# MAR's γ schedule; one run per slider value, cached (moving a slider back is instant). γ_max
+# and γ_min are data of the run, not shapes, so changing them does not compile again; p and d
+# do, once per value.
 
 # %%
 N, D, C = 4, 32, 8
-model = DataModel(d=D, n_clients=N, c=C)
-x, _ = data.sample_paper_model(model, 256 if FAST else 1024, key=jr.PRNGKey(1))
+D_CHOICES = (16, 32, 64)
 ROUNDS = 30 if FAST else 300
 
 
+@functools.lru_cache(maxsize=8)
+def sample(d):
+    """The paper's model at dimension d and its samples (the same key at every d)."""
+    model = DataModel(d=d, n_clients=N, c=C)
+    x, _ = data.sample_paper_model(model, 256 if FAST else 1024, key=jr.PRNGKey(1))
+    return model, x
+
+
 @functools.lru_cache(maxsize=64)
-def train(method, p, gamma_max=0.1, gamma_min=1e-3):
+def train(method, p, gamma_max=0.1, gamma_min=1e-3, d=D):
     """RV on the client axes and the population-loss trace of the server model (Track C)."""
+    model, x = sample(d)
     cfg = EngineConfig(
         method=method,
         framework="fl",
         n_clients=N,
-        d=D,
+        d=d,
         c=C,
         p=p,
         rounds=ROUNDS,
@@ -162,15 +171,16 @@ def train(method, p, gamma_max=0.1, gamma_min=1e-3):
 
 
 @functools.lru_cache(maxsize=16)
-def exact(p):
+def exact(p, d=D):
     """(loss, RV on the client axes) of the exact FL optimum of the MIM objective, and
-    Theorem 4.2's FL lower bound at d = D."""
+    Theorem 4.2's FL lower bound at dimension d."""
+    model, _ = sample(d)
     targets = objectives.population_targets(model, "mim", p=p)
     opt = solve.optima(targets, C, local=False)["fl"]
     with jax.enable_x64(True):
         best_loss = float(metrics.global_loss(opt, targets))
     rv = solve.representability_vector(opt)[:N]
-    return best_loss, rv, float(bounds.lower_bound("mim", "fl", d=D, p=p, n=N))
+    return best_loss, rv, float(bounds.lower_bound("mim", "fl", d=d, p=p, n=N))
 
 
 for method in ("mim", "mar"):
@@ -178,9 +188,9 @@ for method in ("mim", "mar"):
 
 
 # %%
-def draw_training(p=0.75, gamma_max=0.1, gamma_min=1e-3):
-    runs = {"mim": train("mim", p), "mar": train("mar", p, gamma_max, gamma_min)}
-    best_loss, exact_rv, lower = exact(p)
+def draw_training(p=0.75, gamma_max=0.1, gamma_min=1e-3, d=D):
+    runs = {"mim": train("mim", p, d=d), "mar": train("mar", p, gamma_max, gamma_min, d=d)}
+    best_loss, exact_rv, lower = exact(p, d)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     for (method, run), color in zip(runs.items(), (PALETTE[5], PALETTE[3]), strict=True):
         ax.plot(np.arange(1, ROUNDS + 1), run["loss"], color=color, label=f"Track C: {method}")
@@ -205,7 +215,7 @@ def draw_training(p=0.75, gamma_max=0.1, gamma_min=1e-3):
     fig.suptitle("MIM and MAR under FedAvg against the exact optimum and Theorem 4.2")
     footer(
         fig,
-        f"N = {N}, d = {D}, c = {C}, p = {p:g}, {ROUNDS} rounds × 2 local steps, batch 32, "
+        f"N = {N}, d = {d}, c = {C}, p = {p:g}, {ROUNDS} rounds × 2 local steps, batch 32, "
         f"lr 0.2, init scale 1, γ {gamma_max:.3g} → {min(gamma_min, gamma_max):.3g}, one seed",
     )
 
@@ -215,6 +225,7 @@ interact(
     p=linear(0.75, 0.05, 0.95, 0.05, "mask ratio p"),
     gamma_max=log(0.1, 1e-3, 1.0, "γ_max"),
     gamma_min=log(1e-3, 1e-5, 1e-1, "γ_min"),
+    d=choice(D, D_CHOICES, "dimension d"),
 )
 
 # %% [markdown]

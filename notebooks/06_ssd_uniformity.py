@@ -64,31 +64,38 @@ for k in range(4):
 # %% [markdown]
 # ## 2. Encoders: the exact optimum (Track B) and FedAvg training (Track C)
 #
-# The mask ratio p of MIM is a slider below: one training run per value, cached (moving the
-# slider back is instant). CL does not depend on p.
+# The mask ratio p of MIM and the dimension d are sliders below: one training run per value,
+# cached (moving a slider back is instant). CL does not depend on p.
 
 # %%
 N, D, C = 4, 24, 8
-model = DataModel(d=D, n_clients=N, c=C)
+D_CHOICES = (16, 24, 48)
 TRAIN = {
     "samples": 128 if FAST else 512,
     "rounds": 40 if FAST else 300,
     "batch": 32,
-    "init_scale": 1.0 / np.sqrt(D),
 }
 LR = {"mim": 0.1, "cl": 0.02}
 
 
 @functools.lru_cache(maxsize=32)
-def encoders(p):
+def encoders(p, d=D):
     """{(track, method): (c, d) encoder} for the exact FL optimum and the FedAvg-trained one,
-    with the samples the trained ones saw (the same for every run)."""
+    with the samples the trained ones saw (the same for every run at one d)."""
+    model = DataModel(d=d, n_clients=N, c=C)
     out = {}
     for method in ("mim", "cl"):
         X = objectives.population_targets(model, method, **({"p": p} if method == "mim" else {}))
         out[("exact", method)] = solve.optima(X, C, local=False)["fl"]
         run = train_paper_model(
-            method, N, D, c=C, p=p if method == "mim" else 0.75, lr=LR[method], **TRAIN
+            method,
+            N,
+            d,
+            c=C,
+            p=p if method == "mim" else 0.75,
+            lr=LR[method],
+            init_scale=1.0 / np.sqrt(d),
+            **TRAIN,
         )
         out[("trained", method)] = run.W
     return out, run.x
@@ -114,9 +121,9 @@ def uniformity_of(W, x, t):
     return np.asarray(intra), inter, inter[~np.eye(N, dtype=bool)].mean()
 
 
-def draw_uniformity(t=2.0, encoder="trained mim", p=0.75):
+def draw_uniformity(t=2.0, encoder="trained mim", p=0.75, d=D):
     track, method = encoder.split()
-    encs, x = encoders(p)
+    encs, x = encoders(p, d)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     _, U, _ = uniformity_of(encs[(track, method)], x, t)
     im = ax.imshow(U, cmap="viridis", vmin=0.0, vmax=2.0 * t)
@@ -146,7 +153,7 @@ def draw_uniformity(t=2.0, encoder="trained mim", p=0.75):
     fig.suptitle(f"Uniformity of the clients' representations, temperature t = {t:g}")
     footer(
         fig,
-        f"N = {N}, d = {D}, c = {C}, MIM mask ratio p = {p:g}, {x.shape[1]} samples per client, "
+        f"N = {N}, d = {d}, c = {C}, MIM mask ratio p = {p:g}, {x.shape[1]} samples per client, "
         f"FedAvg {TRAIN['rounds']} rounds × 2 local steps, one seed",
     )
 
@@ -156,6 +163,7 @@ interact(
     t=linear(2.0, 0.5, 8.0, 0.5, "temperature t"),
     encoder=choice("trained mim", [f"{tr} {m}" for tr, m in encoders(0.75)[0]], "encoder"),
     p=linear(0.75, 0.05, 0.95, 0.05, "mask ratio p (MIM)"),
+    d=choice(D, D_CHOICES, "dimension d"),
 )
 
 # %% [markdown]

@@ -42,8 +42,8 @@ REQUIRED_SLIDERS = {
     "02_cl_thm43": {"n_clients", "abar", "c_num", "c_den"},
     "03_mim_vs_cl_thm44": {"p", "n_clients", "abar", "c_num_mim", "c_num_cl"},
     "04_connectivity_cor45_thm46": {"n_clients", "d", "p", "c_num"},
-    "05_mar": {"p", "gamma_max", "gamma_min"},
-    "06_ssd_uniformity": {"p", "t"},
+    "05_mar": {"p", "gamma_max", "gamma_min", "d"},
+    "06_ssd_uniformity": {"p", "t", "d"},
 }
 
 # Run in the notebook's kernel after its last cell: for every recorded (draw, controls), draw
