@@ -66,6 +66,7 @@ from sims.engine_metrics import (  # noqa: F401  (re-exported)
     check_finite,
     divergence,
     target_stats,
+    where_diverged,
 )
 from theory import _validate as v
 

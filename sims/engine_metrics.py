@@ -63,6 +63,19 @@ def _all_finite(tree) -> Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
 
 
+def where_diverged(info: dict) -> str:
+    """Where a divergence (:func:`divergence`) happened, in words: a client and its local loss,
+    or the averaged model (client −1) and its global loss.
+
+    Example:
+      >>> where_diverged({"round": 2, "client": -1, "loss": float("inf")})
+      'the averaged model: global loss inf'
+    """
+    if info["client"] >= 0:
+        return f"client {info['client']}: local loss {info['loss']}"
+    return f"the averaged model: global loss {info['loss']}"
+
+
 class DivergenceError(ValueError):
     """Training produced NaN/inf. ``info``: ``{"round", "client", "loss"}``; ``state`` and
     ``trace``: what was computed before (the state of the last finite round, the trace of the
@@ -70,13 +83,9 @@ class DivergenceError(ValueError):
 
     def __init__(self, info: dict, state=None, trace=None):
         self.info, self.state, self.trace = info, state, trace
-        where = (
-            f"client {info['client']}: local loss {info['loss']}"
-            if info["client"] >= 0
-            else f"the averaged model: global loss {info['loss']}"
-        )
         super().__init__(
-            f"training: diverged at round {info['round']} (0-based), {where}; results kept up "
+            f"training: diverged at round {info['round']} (0-based), {where_diverged(info)}; "
+            "results kept up "
             f"to round {info['round'] - 1}"
         )
 
@@ -146,11 +155,6 @@ STATS_BLOCK_BYTES = 16 << 20
 def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, rec, stats):
     pi = problem.pi
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
-    n = W1.shape[0]
-
-    def xi_pi(W):
-        return consensus_sq_jnp(W, pi)
-
     Wbar = jnp.mean(W1, 0)
     xi = consensus_sq_jnp(W1)
     Xbar, Q = stats
@@ -161,16 +165,15 @@ def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, 
     norms = jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
     out = {
         "consensus_distance": xi,
-        "consensus_distance_pi": xi_pi(W1),
-        "consensus_distance_local": xi_pi(Wl),
-        "update_spread": jnp.sqrt(xi_pi(Wl - W0)),
+        "consensus_distance_pi": consensus_sq_jnp(W1, pi),
+        "consensus_distance_local": consensus_sq_jnp(Wl, pi),
+        "update_spread": jnp.sqrt(consensus_sq_jnp(Wl - W0, pi)),
         "loss": jnp.sum(vals * active) / jnp.sum(active),
         "loss_global": loss_global,
         "zeta_sq": zeta_sq,
         "spectral_norm_max": jnp.max(norms),
         "gamma_mean": jnp.sum(gamma * active) / jnp.sum(active),
     }
-    del n
     if rec is not None:
         iterates, grads = rec
         out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)

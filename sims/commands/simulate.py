@@ -25,7 +25,7 @@ import numpy as np
 from sims import metrics as mt
 from sims.commands import _common
 from sims.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
-from sims.engine import divergence, encoder, make_engine, make_problem, target_stats
+from sims.engine import divergence, encoder, make_engine, make_problem, target_stats, where_diverged
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS
 
@@ -361,13 +361,9 @@ def _run(args) -> dict:
         t_bad = diverged["round"]
         if t_bad == 0:
             v.fail("lr", "a learning rate for which the first round stays finite", args.lr)
-        where = (
-            f"client {diverged['client']}: local loss {diverged['loss']}"
-            if diverged["client"] >= 0
-            else f"the averaged model: global loss {diverged['loss']}"
-        )
         sys.stderr.write(
-            f"dssl simulate: warning: diverged at round {t_bad} (0-based), {where}; results are "
+            f"dssl simulate: warning: diverged at round {t_bad} (0-based), "
+            f"{where_diverged(diverged)}; results are "
             f"those of the last finite round ({t_bad - 1}); a smaller --lr may help\n"
         )
         trace = {k: val[:t_bad] for k, val in trace.items()}
