@@ -4,6 +4,11 @@ Every random draw of a run comes from one seed. ``key_tree(seed)`` derives one n
 source of randomness by ``fold_in`` with a fixed integer per name; the engine then derives one
 key per round and per client from a stream, again by ``fold_in``. Same seed, same results
 (bit-identical on CPU).
+
+The random graphs (Erdős–Rényi, random regular, the official code's ``paper_code``) are the one
+exception: ``theory.topology`` draws them with numpy from the integer seed itself, in every
+command (``dssl topology``, ``exact``, ``verify`` and ``simulate`` all pass ``--seed`` as the
+graph seed), so one ``--seed`` names one graph everywhere.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import jax.random as jr
 from sims.pipeline.config import StageConfig
 from theory import _validate as v
 
-#: Named PRNG streams, in a fixed order: the integer folded in is the position in this tuple.
-STREAMS = ("data", "partition", "graph", "init", "sampling", "masks", "probe")
+#: Named PRNG streams and the integer each folds in. 2 is not used: graphs are drawn from the
+#: integer seed (module docstring), and the other streams keep their integers.
+STREAMS = {"data": 0, "partition": 1, "init": 3, "sampling": 4, "masks": 5, "probe": 6}
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent", "mim-recon", "mar")
 FRAMEWORKS = ("fl", "decl")
@@ -35,18 +41,18 @@ def split_streams(key) -> dict:
     Returns:
       dict from stream name to key.
     """
-    return {name: jr.fold_in(key, i) for i, name in enumerate(STREAMS)}
+    return {name: jr.fold_in(key, i) for name, i in STREAMS.items()}
 
 
 def key_tree(seed: int) -> dict:
     """The run's key tree: ``{"root": PRNGKey(seed), "data": ..., "partition": ..., ...}``.
 
-    Streams are ``fold_in(PRNGKey(seed), i)`` with i the position of the name in ``STREAMS``;
+    Streams are ``fold_in(PRNGKey(seed), i)`` with i the integer of the name in ``STREAMS``;
     per-round and per-client keys are derived from a stream by further ``fold_in``.
 
     Example:
       >>> keys = key_tree(0)
-      >>> sorted(keys) == sorted(("root",) + STREAMS)
+      >>> sorted(keys) == sorted(("root", *STREAMS))
       True
     """
     seed = v.integer(seed, "seed", lo=0, hi=2**32 - 1)

@@ -119,7 +119,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--gamma-min", type=_common.real(0.0, 1e6), default=None, help="MAR: γ_min (1e-3)"
     )
-    p.add_argument("--seed", type=_common.integer(0, 2**32 - 1), default=0)
+    p.add_argument(
+        "--seed",
+        type=_common.integer(0, 2**32 - 1),
+        default=0,
+        help="seed of the run's key tree (data, init, sampling, masks) and of a random graph "
+        "(the graph dssl topology, exact and verify draw with the same --seed)",
+    )
     p.add_argument("--dtype", default="float64", choices=DTYPES)
     p.add_argument(
         "--population",
@@ -318,7 +324,6 @@ def _run(args) -> dict:
             np.fill_diagonal(adj, 0.0)
             graph_info = {"graph": None, "mixing": "file", "mixing_file": args.mixing_file}
         else:
-            gseed = int(jr.randint(keys["graph"], (), 0, 2**31 - 1))
             adj = topology.make_graph(
                 graph,
                 n,
@@ -327,7 +332,7 @@ def _run(args) -> dict:
                 degree=args.degree,
                 avg_degree=args.avg_degree,
                 prob=args.prob,
-                seed=gseed,
+                seed=args.seed,  # the graph seed of every command (sims.config)
             )
             mixing = topology.mixing_matrix(mixing_rule, adj, sizes=sizes)
             graph_info = {"graph": graph, "mixing": mixing_rule}
