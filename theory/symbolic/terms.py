@@ -1,0 +1,157 @@
+"""Track A's symbols and one sympy function per term of the bounds of Thms 4.2 and 4.3.
+
+LB = 1 − C_num·d^{−e} / (Den ± C_den·d^{−e}) (Thm 4.2, MIM; Thm 4.3, CL; arXiv 2607.02447),
+with Den the local, DecL or FL leading denominator (docs/theory/track_a.md §1 table) and every
+hidden O/Θ constant exposed as a positive symbol (see :mod:`theory.symbolic`); s = 1 − LB is the
+sensitivity the proofs of Thms 4.4 and 4.6 use (Eqs. 62–64, 71–73). Everything is exact (sympy
+Rationals and symbols).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory import _validate as v
+
+# --- symbols, declared once ----------------------------------------------------------------
+d = sp.Symbol("d", positive=True)  # input dimension
+p = sp.Symbol("p", positive=True)  # mask ratio, P(m_j = 0) = p; 0 < p < 1 is imposed where used
+abar = sp.Symbol("abar", positive=True)  # average neighbourhood size |Ā| (includes self)
+N = sp.Symbol("N", positive=True)  # number of clients
+trH = sp.Symbol("trH", positive=True)  # tr(H) of the dissimilar augmentation (Assumption A.9)
+tau = sp.Symbol("tau", positive=True)  # offset scale τ (paper: τ = d^{1/5})
+C_num = sp.Symbol("C_num", positive=True)  # constant of the numerator O(d^{-e})
+C_den = sp.Symbol("C_den", positive=True)  # constant of the denominator O(d^{-e})
+C_F = sp.Symbol("C_F", positive=True)  # constant of Θ(d^{7/20}) (fl_term="theta")
+C_N = sp.Symbol("C_N", positive=True)  # N = C_N d^{1/20}
+
+METHODS = ("mim", "cl_similar", "cl_dissimilar")
+FRAMEWORKS = ("local", "decl", "fl")
+SIGNS = ("+", "-")
+FL_TERMS = ("eq37", "theta")
+N_MODES = ("default", "given")
+
+#: exponent of τ² = d^{2/5} (τ = d^{1/5})
+SIGNAL_EXPONENT = sp.Rational(2, 5)
+#: exponent of the FL correction Θ(d^{7/20}) (Thm 4.2/4.3)
+THETA_EXPONENT = sp.Rational(7, 20)
+#: N = Θ(d^{1/20})
+N_EXPONENT = sp.Rational(1, 20)
+
+
+# --- one function per theorem term ---------------------------------------------------------
+def kappa() -> sp.Expr:
+    """κ = 2p(1 − p), the mask factor of Eq. (17) and Thm 4.2 of arXiv 2607.02447."""
+    return 2 * p * (1 - p)
+
+
+def error_exponent(method: str) -> sp.Rational:
+    """e in the O(d^{−e}) terms: 2/5 for MIM (Thm 4.2), 1/5 for CL (Thm 4.3)."""
+    v.choice(method, "method", METHODS)
+    return sp.Rational(2, 5) if method == "mim" else sp.Rational(1, 5)
+
+
+def signal_coefficient(method: str) -> sp.Expr:
+    """g, the factor of d^{2/5} in the local denominator: κ (MIM), 1 (CL similar), tr(H)."""
+    v.choice(method, "method", METHODS)
+    return {"mim": kappa(), "cl_similar": sp.Integer(1), "cl_dissimilar": trH}[method]
+
+
+def n_clients(n_mode: str = "default") -> sp.Expr:
+    """N: the free symbol ``N`` (``n_mode="given"``) or C_N·d^{1/20} (N = Θ(d^{1/20}))."""
+    v.choice(n_mode, "n_mode", N_MODES)
+    return N if n_mode == "given" else C_N * d**N_EXPONENT
+
+
+def numerator_term(method: str) -> sp.Expr:
+    """The numerator O(d^{−e}) of every bound, C_num·d^{−e} (Thms 4.2, 4.3)."""
+    return C_num * d ** (-error_exponent(method))
+
+
+def denominator_error_term(method: str) -> sp.Expr:
+    """The denominator O(d^{−e}), C_den·d^{−e} (Thms 4.2, 4.3)."""
+    return C_den * d ** (-error_exponent(method))
+
+
+def fl_theta_term(method: str, fl_term: str = "eq37", n_mode: str = "default") -> sp.Expr:
+    """The Θ(d^{7/20}) subtracted in the FL denominators (Thm 4.2 item 2, Thm 4.3 item 3).
+
+    ``"theta"``: C_F·d^{7/20}. ``"eq37"``: g·d^{2/5}/N, the leading part of Eq. (37)
+    (κ τ² − FL average); the O(d^{−1/20}) remainder g/N of Eq. (37) is dropped, as in the paper
+    (see :func:`derive_fl_theta`).
+    """
+    v.choice(fl_term, "fl_term", FL_TERMS)
+    if fl_term == "theta":
+        return C_F * d**THETA_EXPONENT
+    return signal_coefficient(method) * d**SIGNAL_EXPONENT / n_clients(n_mode)
+
+
+def signal_denominator(
+    method: str, framework: str, fl_term: str = "eq37", n_mode: str = "default"
+) -> sp.Expr:
+    """Den, the leading part of the denominator (docs/theory/track_a.md §1 table).
+
+    local: g d^{2/5}; DecL: g (1 − 1/|Ā|) d^{2/5}; FL: g d^{2/5} − Θ(d^{7/20}).
+    """
+    v.choice(framework, "framework", FRAMEWORKS)
+    g = signal_coefficient(method)
+    if framework == "local":
+        return g * d**SIGNAL_EXPONENT
+    if framework == "decl":
+        return g * (1 - 1 / abar) * d**SIGNAL_EXPONENT
+    return g * d**SIGNAL_EXPONENT - fl_theta_term(method, fl_term, n_mode)
+
+
+def denominator_sign(method: str, framework: str, sign: str = "+") -> int:
+    """±1 in front of the denominator O(d^{−e}).
+
+    The theorems write "+O" everywhere; the proof of Thm 4.4 writes "−O" for CL under DecL
+    (Eqs. 63–64, also Eqs. 82–83). ``sign="-"`` selects that variant for (CL, DecL) only; MIM
+    (Eq. 62) and FL (Eqs. 71–73) keep "+O" as printed.
+    """
+    v.choice(sign, "sign", SIGNS)
+    v.choice(method, "method", METHODS)
+    v.choice(framework, "framework", FRAMEWORKS)
+    if sign == "-" and method != "mim" and framework == "decl":
+        return -1
+    return 1
+
+
+def denominator(
+    method: str,
+    framework: str,
+    sign: str = "+",
+    fl_term: str = "eq37",
+    n_mode: str = "default",
+) -> sp.Expr:
+    """Full denominator Den ± C_den d^{−e} of the lower bound; it must be > 0 to be defined."""
+    return signal_denominator(method, framework, fl_term, n_mode) + denominator_sign(
+        method, framework, sign
+    ) * denominator_error_term(method)
+
+
+def lower_bound(
+    method: str,
+    framework: str,
+    sign: str = "+",
+    fl_term: str = "eq37",
+    n_mode: str = "default",
+) -> sp.Expr:
+    """LB = 1 − C_num d^{−e} / (Den ± C_den d^{−e}), Thm 4.2 (MIM) / Thm 4.3 (CL).
+
+    Example:
+      >>> lower_bound("mim", "local").subs({d: 10**5, p: sp.Rational(3, 4), C_num: 1, C_den: 1})
+      3750/3751
+    """
+    return 1 - numerator_term(method) / denominator(method, framework, sign, fl_term, n_mode)
+
+
+def sensitivity(
+    method: str,
+    framework: str,
+    sign: str = "+",
+    fl_term: str = "eq37",
+    n_mode: str = "default",
+) -> sp.Expr:
+    """s = 1 − LB, the sensitivity the proofs use (Eqs. 62–64, 71–73 of arXiv 2607.02447)."""
+    return sp.expand(1 - lower_bound(method, framework, sign, fl_term, n_mode), deep=False)
