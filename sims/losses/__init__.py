@@ -1,0 +1,83 @@
+"""Stochastic losses on samples: one client's minibatch, unbatched and jittable.
+
+Every alignment loss has the generic form of docs/theory/optimum.md §1 (arXiv 2607.02447, Eqs. 2 and
+4),
+
+    ℓ(W; x, ω) = −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖_F²,
+
+with views (a, b) drawn from the randomness ω (augmentation noise or masks). Its expectation
+over ω for a FIXED batch x is −tr(W X̂ Wᵀ) + ½‖WᵀW‖_F² with X̂ =
+``theory.objectives.empirical_target(x, method)``:
+
+=====================  ===========================  =========================================
+loss                   (a, b)                       X̂  (S = mean_b x_b x_bᵀ, κ = p(1−p))
+=====================  ===========================  =========================================
+``cl_similar``         x + ξ, x + ξ′                S
+``cl_dissimilar``      x + ξ, H x                   ½(H S + S Hᵀ)
+``mim``                x ⊙ m, x ⊙ (1 − m)           κ (S − diag S)
+``mim_independent``    x ⊙ m, x ⊙ (1 − m′)          κ S
+=====================  ===========================  =========================================
+
+Also: the reconstruction loss (Eq. 3), the MAR regulariser A-MMD with its adaptive kernel and
+cosine γ schedule (Eqs. 5–7, docs/theory/mar.md), and the SSD soft-separation regulariser DSR
+(docs/theory/ssd.md §2, §3). Masks: m_k = 1 means visible, P(m_k = 1) = 1 − p (p = mask ratio).
+
+Key use (so that the engine can reproduce the embeddings a loss saw): ``k_mask, k_other =
+jr.split(key)``; the first mask is ``mask(k_mask, p, x.shape)`` (:func:`mask`, a counter-based
+hash keyed by ``k_mask``) in :func:`mim`, :func:`mim_independent`, :func:`mar` and
+:func:`masked_embeddings`; :func:`mim_recon` (and MAR on it) keeps
+``bernoulli(k_mask, 1 − p, x.shape)``, the stream Track D's Bernoulli patch masks reproduce.
+
+Validation: shapes are always checked; values (finiteness, p ∈ (0, 1), γ ≥ 0, …) are checked
+when they are concrete, i.e. outside ``jit``/``vmap`` tracing.
+
+The code lives in four modules, all re-exported here: :mod:`sims.losses.alignment` (the table
+above, the reconstruction loss and the masked embeddings), :mod:`sims.losses.masks` (the
+visibility masks), :mod:`sims.losses.regularisers` (MAR and SSD) and the private argument
+checks.
+"""
+
+from __future__ import annotations
+
+from sims.losses.alignment import (
+    cl_dissimilar,
+    cl_similar,
+    masked_embeddings,
+    mim,
+    mim_independent,
+    mim_recon,
+    population_loss,
+)
+from sims.losses.masks import mask, mask_threshold, random_bits32
+from sims.losses.regularisers import (  # noqa: F401  (the constants are re-exported too)
+    BANDWIDTHS,
+    DSR_FORMS,
+    MAR_BASES,
+    ammd,
+    dsr,
+    dsr_linear,
+    dsr_scales,
+    gamma_cosine,
+    gamma_schedule,
+    mar,
+)
+
+__all__ = [
+    "population_loss",
+    "cl_similar",
+    "cl_dissimilar",
+    "mim",
+    "mim_independent",
+    "mim_recon",
+    "masked_embeddings",
+    "ammd",
+    "mar",
+    "gamma_schedule",
+    "gamma_cosine",
+    "mask",
+    "mask_threshold",
+    "random_bits32",
+    "dsr",
+    "dsr_scales",
+    "dsr_linear",
+]

@@ -1,0 +1,181 @@
+"""Population and alignment losses of one client's minibatch: CL (Eq. 2), MIM (Eqs. 3–4).
+
+Every alignment loss has the generic form of docs/theory/optimum.md §1 (arXiv 2607.02447,
+Eqs. 2 and 4), ℓ(W; x, ω) = −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖_F², with views (a, b) drawn from
+the randomness ω (augmentation noise or masks); :func:`population_loss` is its exact
+expectation. :func:`mim_recon` is the reconstruction loss (Eq. 3) and
+:func:`masked_embeddings` the embeddings z = W(x ⊙ m) a MAR client sends. The table of the
+losses and their expected targets is in :mod:`sims.losses`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+
+from sims.losses._checks import _arr, _encoder_and_batch, _key, _prob
+from sims.losses.masks import _mask
+from theory import _validate as v
+from theory import objectives as _objectives
+
+__all__ = [
+    "population_loss",
+    "cl_similar",
+    "cl_dissimilar",
+    "mim",
+    "mim_independent",
+    "mim_recon",
+    "masked_embeddings",
+]
+
+
+def _reg(W: jax.Array) -> jax.Array:
+    """½‖WᵀW‖_F² computed as ½‖WWᵀ‖_F² (c×c)."""
+    gram = W @ W.T
+    return 0.5 * jnp.sum(gram * gram)
+
+
+def _align(W: jax.Array, a: jax.Array, b: jax.Array) -> jax.Array:
+    """−mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖_F²."""
+    return -jnp.mean(jnp.sum((a @ W.T) * (b @ W.T), axis=-1)) + _reg(W)
+
+
+def population_loss(W: Any, X: Any) -> jax.Array:
+    """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d) and a symmetric target X (d, d).
+
+    The exact-expectation counterpart of every alignment loss here (docs/theory/optimum.md §1);
+    evaluates ``theory.objectives.loss``.
+    """
+    W = _arr(W, "W", 2)
+    X = _arr(X, "X", 2, (W.shape[1], W.shape[1]))
+    if X.dtype != W.dtype:
+        v.fail("X", f"the dtype of W ({W.dtype})", f"dtype {X.dtype}")
+    return _objectives.loss(W, X)
+
+
+def cl_similar(W: Any, x: Any, *, key: jax.Array) -> jax.Array:
+    """Linear CL with similar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
+
+    ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W(x_b + ξ′_b)) + ½‖WᵀW‖_F²,  ξ, ξ′ ~ N(0, I) i.i.d. (unit
+    variance, not scaled by μ). E_ξ[ℓ] = −tr(W S Wᵀ) + ½‖WᵀW‖², S = mean_b x_b x_bᵀ.
+
+    Args:
+      W: (c, d) encoder. x: (B, d) batch. key: PRNG key for ξ, ξ′.
+
+    Returns:
+      scalar loss.
+    """
+    W, x = _encoder_and_batch(W, x)
+    _key(key)
+    k1, k2 = jr.split(key)
+    a = x + jr.normal(k1, x.shape, dtype=x.dtype)
+    b = x + jr.normal(k2, x.shape, dtype=x.dtype)
+    return _align(W, a, b)
+
+
+def cl_dissimilar(W: Any, x: Any, H: Any, *, key: jax.Array) -> jax.Array:
+    """Linear CL with dissimilar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
+
+    ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W H x_b) + ½‖WᵀW‖_F², ξ ~ N(0, I).
+    E_ξ[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = ½(H S + S Hᵀ).
+
+    Args:
+      W: (c, d). x: (B, d). H: (d, d) linear transform. key: PRNG key for ξ.
+    """
+    W, x = _encoder_and_batch(W, x)
+    H = _arr(H, "H", 2, (W.shape[1], W.shape[1]))
+    if H.dtype != W.dtype:
+        v.fail("H", f"the dtype of W ({W.dtype})", f"dtype {H.dtype}")
+    _key(key)
+    k1, _ = jr.split(key)
+    a = x + jr.normal(k1, x.shape, dtype=x.dtype)
+    return _align(W, a, x @ H.T)
+
+
+def mim(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
+    """Linear MIM alignment surrogate (Eq. 4 of arXiv 2607.02447) with a sampled mask.
+
+    ℓ = −mean_b (W(x_b ⊙ m_b))ᵀ(W(x_b ⊙ (1 − m_b))) + ½‖WᵀW‖_F², m_bk ~ Bernoulli(1 − p)
+    i.i.d. (1 = visible). E_m[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = p(1−p)(S − diag S).
+
+    Args:
+      W: (c, d). x: (B, d). p: mask ratio in (0, 1). key: PRNG key (mask from ``split(key)[0]``).
+
+    Example:
+      >>> W = jnp.eye(2, 3); x = jnp.ones((4, 3))
+      >>> float(mim(W, x, 0.5, key=jr.key(0))) <= 1.0
+      True
+    """
+    W, x = _encoder_and_batch(W, x)
+    _prob(p)
+    _key(key)
+    k_mask, _ = jr.split(key)
+    m = _mask(k_mask, p, x.shape, x.dtype)
+    return _align(W, x * m, x * (1 - m))
+
+
+def mim_independent(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
+    """MIM surrogate with independent masks: b = x ⊙ (1 − m′), m′ independent of m.
+
+    Not in the paper (a control): E[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = p(1−p) S (the
+    diagonal is kept, unlike the hollow target of complementary masks).
+
+    Args:
+      W: (c, d). x: (B, d). p: mask ratio in (0, 1). key: PRNG key (m from ``split(key)[0]``,
+        m′ from ``split(key)[1]``).
+    """
+    W, x = _encoder_and_batch(W, x)
+    _prob(p)
+    _key(key)
+    k_mask, k_other = jr.split(key)
+    m = _mask(k_mask, p, x.shape, x.dtype)
+    m2 = _mask(k_other, p, x.shape, x.dtype)
+    return _align(W, x * m, x * (1 - m2))
+
+
+def mim_recon(params: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
+    """Linear MIM reconstruction loss (Eq. 3 of arXiv 2607.02447) on one minibatch.
+
+    ℓ = mean_b ‖W_d W_e (x_b ⊙ m_b) − x_b ⊙ (1 − m_b)‖², m_bk ~ Bernoulli(1 − p), 1 = visible.
+    E_m[ℓ] = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv) + tr(Σ_vv), B = W_d W_e, with the batch moments of
+    ``theory.objectives.recon_moments(x, p=p, with_vv=True)``.
+
+    Args:
+      params: ``(W_e, W_d)`` with W_e (c, d) and W_d (d, c).
+      x: (B, d). p: mask ratio in (0, 1). key: PRNG key (mask from ``split(key)[0]``).
+    """
+    try:
+        W_e, W_d = params
+    except (TypeError, ValueError):
+        v.fail("params", "a pair (W_e (c, d), W_d (d, c))", type(params).__name__)
+    W_e, x = _encoder_and_batch(W_e, x)
+    W_d = _arr(W_d, "W_d", 2, (W_e.shape[1], W_e.shape[0]))
+    if W_d.dtype != W_e.dtype:
+        v.fail("W_d", f"the dtype of W_e ({W_e.dtype})", f"dtype {W_d.dtype}")
+    _prob(p)
+    _key(key)
+    k_mask, _ = jr.split(key)
+    m = _mask(k_mask, p, x.shape, x.dtype, exact=True)
+    recon = (x * m) @ W_e.T @ W_d.T
+    return jnp.mean(jnp.sum((recon - x * (1 - m)) ** 2, axis=-1))
+
+
+def masked_embeddings(W: Any, x: Any, p: Any, *, key: jax.Array, exact: bool = False) -> jax.Array:
+    """Local masked embeddings z = W(x ⊙ m), shape (B, c), with the same mask as the MIM losses.
+
+    The z_i a client sends for MAR (Alg. 1–2 of arXiv 2607.02447). With the same key this is
+    the z used inside :func:`mar` and the visible view inside :func:`mim`; with ``exact=True``
+    the mask of :func:`mim_recon` (``jax.random.bernoulli``).
+
+    Args:
+      W: (c, d) encoder (W_e). x: (B, d). p: mask ratio in (0, 1). key: PRNG key.
+      exact: use :func:`mim_recon`'s mask stream.
+    """
+    W, x = _encoder_and_batch(W, x)
+    _prob(p)
+    _key(key)
+    k_mask, _ = jr.split(key)
+    return (x * _mask(k_mask, p, x.shape, x.dtype, exact)) @ W.T
