@@ -1,0 +1,152 @@
+"""Exact spectra of named gossip matrices in sympy (extension: the paper's theory uses only |Ā|).
+
+Eigenvalues with multiplicity, the contraction factor λ and the effective number of neighbours
+n_W(γ) of the complete graph, ring, torus, star, hypercube and Ying et al.'s exponential graph
+(docs/theory/consensus.md §4 table, §3 D7 for the uniform star, §6 for n_W), the closed forms
+that the numeric routines of :mod:`theory.spectral` are tested against.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from theory import _validate as v
+
+CLOSED_FORM_GRAPHS = ("complete", "ring", "torus", "star", "hypercube", "exponential")
+N_SYM = sp.Symbol("n", integer=True, positive=True)
+
+
+def _default_mixing(graph: str, mixing: str | None) -> str:
+    if mixing is None:
+        return "ying" if graph == "exponential" else "metropolis"
+    return mixing
+
+
+def _int(value, field: str, lo: int) -> int:
+    return v.integer(value, field, lo=lo)
+
+
+def closed_form_eigenvalues(
+    graph: str,
+    *,
+    n: int | None = None,
+    rows: int | None = None,
+    cols: int | None = None,
+    mixing: str | None = None,
+) -> list[sp.Expr]:
+    """Exact eigenvalues (with multiplicity, as sympy expressions) of a named gossip matrix.
+
+    * ``complete`` (any of uniform / metropolis / max_degree / fedavg: all give J): 1, 0^(n−1).
+    * ``ring`` (weights 1/3): (1 + 2cos(2πk/n))/3, k = 0..n−1.
+    * ``torus`` rows×cols (weights 1/5): (1 + 2cos(2πk/rows) + 2cos(2πl/cols))/5.
+    * ``star``, mixing ``metropolis``/``max_degree``: 1, (1 − 1/n)^(n−2), 0; mixing ``uniform``:
+      1, (1/2)^(n−2), 1/n − 1/2 (docs/theory/consensus.md §3 D7).
+    * ``hypercube`` n = 2^d (weights 1/(d+1)): 1 − 2k/(d+1) with multiplicity C(d, k).
+    * ``exponential``: Ying et al.'s directed W (mixing ``ying``, :func:`exponential_mixing`),
+      circulant, so eig_k = (1 + Σ_{ℓ<τ} e^{2πi k 2^ℓ/n})/(τ+1), τ = ⌈log₂ n⌉ (complex).
+
+    For the regular graphs (complete, ring, torus, hypercube) the uniform, Metropolis and
+    max-degree rules coincide. ``mixing=None`` picks the default (``ying`` for exponential,
+    ``metropolis`` otherwise). Returns a list of n expressions (unsorted).
+    """
+    graph = v.choice(graph, "graph", CLOSED_FORM_GRAPHS)
+    mixing = _default_mixing(graph, mixing)
+    if graph == "torus":
+        rows, cols = _int(rows, "rows", 3), _int(cols, "cols", 3)
+        return [
+            (1 + 2 * sp.cos(2 * sp.pi * k / rows) + 2 * sp.cos(2 * sp.pi * l / cols)) / 5
+            for k in range(rows)
+            for l in range(cols)
+        ]
+    if graph == "exponential":
+        v.choice(mixing, "mixing", ("ying",))
+        n = _int(n, "n", 3)
+        tau = math.ceil(math.log2(n))
+        return [
+            (1 + sum(sp.exp(2 * sp.pi * sp.I * k * 2**ell / n) for ell in range(tau))) / (tau + 1)
+            for k in range(n)
+        ]
+    if graph == "star":
+        mixing = v.choice(mixing, "mixing", ("metropolis", "max_degree", "uniform"))
+        n = _int(n, "n", 3)
+        if mixing == "uniform":
+            return (
+                [sp.Integer(1)]
+                + [sp.Rational(1, 2)] * (n - 2)
+                + [sp.Rational(1, n) - sp.Rational(1, 2)]
+            )
+        return [sp.Integer(1)] + [1 - sp.Rational(1, n)] * (n - 2) + [sp.Integer(0)]
+    v.choice(mixing, "mixing", ("uniform", "metropolis", "max_degree", "fedavg"))
+    if graph == "complete":
+        n = _int(n, "n", 2)
+        return [sp.Integer(1)] + [sp.Integer(0)] * (n - 1)
+    if graph == "ring":
+        n = _int(n, "n", 3)
+        return [(1 + 2 * sp.cos(2 * sp.pi * k / n)) / 3 for k in range(n)]
+    n = _int(n, "n", 2)
+    if n & (n - 1):
+        v.fail("n", "a power of 2 for the hypercube", n)
+    d = n.bit_length() - 1
+    out: list[sp.Expr] = []
+    for k in range(d + 1):
+        out += [1 - sp.Rational(2 * k, d + 1)] * math.comb(d, k)
+    return out
+
+
+def closed_form_lambda(
+    graph: str,
+    *,
+    n: int | None = None,
+    rows: int | None = None,
+    cols: int | None = None,
+    mixing: str | None = None,
+) -> sp.Expr:
+    """Exact contraction factor λ of a named gossip matrix (docs/theory/consensus.md §4 table).
+
+    With ``n=None`` (ring, star, complete) the result is symbolic in ``N_SYM``:
+    ring (1 + 2cos(2π/n))/3 (n >= 3); torus (3 + 2cos(2π/m))/5, m = max(rows, cols);
+    star Metropolis 1 − 1/n, star uniform 1/2; hypercube (d−1)/(d+1); complete 0;
+    exponential (Ying, n >= 3): max_{k≠0} |eig_k|, which is (τ−1)/(τ+1) for even n.
+    """
+    graph = v.choice(graph, "graph", CLOSED_FORM_GRAPHS)
+    mixing = _default_mixing(graph, mixing)
+    n_ = N_SYM if n is None else n
+    if graph == "complete":
+        return sp.Integer(0)
+    if graph == "ring":
+        return (1 + 2 * sp.cos(2 * sp.pi / n_)) / 3
+    if graph == "star":
+        mixing = v.choice(mixing, "mixing", ("metropolis", "max_degree", "uniform"))
+        return sp.Rational(1, 2) if mixing == "uniform" else 1 - 1 / sp.sympify(n_)
+    if graph == "torus":
+        m = max(_int(rows, "rows", 3), _int(cols, "cols", 3))
+        return (3 + 2 * sp.cos(2 * sp.pi / m)) / 5
+    if graph == "hypercube":
+        n = _int(n, "n", 2)
+        if n & (n - 1):
+            v.fail("n", "a power of 2 for the hypercube", n)
+        d = n.bit_length() - 1
+        return sp.Rational(d - 1, d + 1)
+    v.choice(mixing, "mixing", ("ying",))
+    n = _int(n, "n", 3)
+    tau = math.ceil(math.log2(n))
+    moduli = []
+    for k in range(1, n):
+        angles = [2 * sp.pi * k * 2**ell / n for ell in range(tau)]
+        re = 1 + sum(sp.cos(a) for a in angles)
+        im = sum(sp.sin(a) for a in angles)
+        moduli.append(sp.sqrt(re**2 + im**2) / (tau + 1))
+    # the exact modulus that is largest (chosen by 30-digit evaluation)
+    return max(moduli, key=lambda e: sp.N(e, 30))
+
+
+def closed_form_effective_neighbours(eigs, gamma) -> sp.Expr:
+    """n_W(γ) = (1/(1−γ)) / ((1/n) Σ_k λ_k²/(1 − γλ_k²)) for a symmetric W with eigenvalues
+    ``eigs`` (docs/theory/consensus.md §6). ``gamma`` may be a number or a sympy symbol."""
+    eigs = [sp.sympify(e) for e in eigs]
+    g = sp.sympify(gamma)
+    n = len(eigs)
+    mean_var = sum(e**2 / (1 - g * e**2) for e in eigs) / n
+    return 1 / ((1 - g) * mean_var)
