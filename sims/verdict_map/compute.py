@@ -1,0 +1,237 @@
+"""The verdict map itself: :func:`compute_map` evaluates every cell and assembles the map.
+
+Besides the cells (:mod:`sims.verdict_map.cells`), their rows and headlines
+(:mod:`sims.verdict_map.rows`, rule R8) and the Track C section
+(:mod:`sims.verdict_map.track_c`, rule R10), the map records the assumptions
+(``theory.assumptions``) at every configuration, the rule changes of
+``theory.verdicts.RULE_CHANGES`` with the cells whose word the old rule changes (the T2
+positivity rule; Cor 4.5's old trend rule) and the break-even hidden constants of the bounds
+of Thms 4.2 and 4.3 (``theory.constants``). Importable from :mod:`sims.verdict_map`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections import Counter
+
+from sims.verdict_map.cells import (
+    DEFAULT,
+    MapConfig,
+    _cells_at,
+    _cells_for,
+    _compact,
+    _configs,
+    _order,
+)
+from sims.verdict_map.files import finding_paragraph
+from sims.verdict_map.rows import _columns, _reading_rows, headline
+from sims.verdict_map.track_c import track_c_cells
+from theory import _validate as v
+from theory import claims as cl
+from theory import verdicts as vd
+
+
+def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
+    """Cells whose Track B word changes under the old T2 rule (re-evaluated at rule_change_n),
+    and the old Cor 4.5 rule's answers (carried in each cell's numbers)."""
+    out = []
+    index = {
+        (
+            c["claim"],
+            cl.reading_name(c["reading"]),
+            c["config"]["p"],
+            c["config"]["N"],
+            c["config"]["rare_axis"],
+        ): c["track_b"]
+        for c in cells
+    }
+    changed = []
+    with cl.positivity_rule("relative"):
+        for p, n, rare in itertools.product(cfg.p_values, cfg.rule_change_n, cfg.rare_axes):
+            for old in _cells_at(cfg, p, n, rare, cfg.claims):
+                key = (old["claim"], cl.reading_name(old["reading"]), p, n, rare)
+                new = index.get(key)
+                if new is None:
+                    new = next(
+                        c["track_b"]
+                        for c in _cells_at(cfg, p, n, rare, (old["claim"],))
+                        if c["reading"] == old["reading"]
+                    )
+                if new != old["track_b"]:
+                    changed.append(
+                        {
+                            "claim": old["claim"],
+                            "reading": old["reading"],
+                            "config": old["config"],
+                            "old": old["track_b"],
+                            "new": new,
+                        }
+                    )
+    out.append(
+        {**vd.RULE_CHANGES[1], "evaluated_at_N": list(cfg.rule_change_n), "changed_cells": changed}
+    )
+    cor = [c for c in cells if c["claim"] == "cor4.5" and "old_rule_verdict" in c["numbers"]]
+    diff = [
+        {
+            "reading": c["reading"],
+            "config": c["config"],
+            "old": c["numbers"]["old_rule_verdict"],
+            "new": c["track_b"],
+        }
+        for c in cor
+        if c["numbers"]["old_rule_verdict"] != c["track_b"]
+    ]
+    out.append({**vd.RULE_CHANGES[0], "cells": len(cor), "changed_cells": diff})
+    return out
+
+
+_EXACT_READING = {
+    "mim": "eq4-complementary",
+    "mim-independent": "eq4-independent",
+    "mim-recon": "eq3-reconstruction",
+    "mim-paper": "eq17-surrogate",
+    "cl": "similar",
+    "cl-dissimilar": "dissimilar-identity",
+}
+
+
+def _hidden_constants(cfg: MapConfig) -> dict:
+    """Break-even hidden constants (``theory.constants.all_verdicts``): per bound claim and
+    exact reading, the label ("violated (asymptotically)" or not) with each constant's growth
+    exponent of C*(d) over d ∈ [1e4, 1e20]."""
+    if not cfg.hidden_constants:
+        return {"status": "not-run", "reason": "hidden_constants=False"}
+    try:
+        from theory import constants
+    except ImportError:
+        return {"status": "not-run", "reason": "theory.constants is not available"}
+    cells = []
+    for o in constants.all_verdicts(sign=cfg.sign):
+        claim = ("thm4.2." if o["method"] == "mim" else "thm4.3.") + o["framework"]
+        reading = _EXACT_READING[o["exact_method"]]
+        consts = {
+            k: {"exponent": _compact(x["exponent"]), "status": x["status"]}
+            for k, x in o["readings"].items()
+        }
+        cells.append(
+            {
+                "claim": claim,
+                "bound": o["method"],
+                "reading": reading,
+                "label": o["label"],
+                "constants": consts,
+            }
+        )
+    summary: dict = {}
+    for c in cells:
+        if c["label"].startswith("violated"):
+            grow = ", ".join(
+                f"{k}* ~ d^{x['exponent']}"
+                if isinstance(x["exponent"], float)
+                else f"{k}: " + x["status"]
+                for k, x in c["constants"].items()
+            )
+            summary.setdefault(c["claim"], []).append(
+                f"violated (asymptotically) under {c['reading']} ({c['bound']}; {grow})"
+            )
+    for c in cells:
+        if c["claim"] not in summary:
+            summary[c["claim"]] = ["not violated asymptotically under any exact reading"]
+    return {
+        "status": "run",
+        "d_range": [1e4, 1e20],
+        "cells": cells,
+        "summary": {k: "; ".join(sorted(set(v_))) for k, v_ in summary.items()},
+    }
+
+
+def compute_map(
+    cfg: MapConfig = DEFAULT,
+    *,
+    rule_changes: bool = True,
+    workers: int = 1,
+    track_c: dict | None = None,
+) -> dict:
+    """The verdict map (JSON-ready).
+
+    Args:
+      cfg: the configurations.
+      rule_changes: re-evaluate the configurations at ``cfg.rule_change_n`` under the old T2
+        rule and list the cells whose word changes.
+      workers: processes (the rare axes are split between them; results are identical).
+      track_c: the ``track_c`` stage's row when it ran first (:func:`track_c_cells`, rule R10).
+
+    Returns:
+      dict with ``config``, ``dimensions`` (reading and configuration values), ``cells``
+      (one per claim × reading × configuration: Track A and B words, note, compact numbers),
+      ``rows`` ({claim: {"headline", "counts", "columns", "reference", "statement"}}),
+      ``readings`` ({claim: {reading name: {"counts", "track_a_counts", "headline",
+      "representative"}}}),
+      ``assumptions`` ({"p=…,N=…,rare_axis=…": {assumption: met / not met}}),
+      ``rule_changes``, ``hidden_constants``, ``track_c`` (:func:`track_c_cells`; Track C
+      never enters the Track B counts, headlines or the finding), ``finding`` (README's
+      paragraph), ``seconds``.
+    """
+    if not isinstance(cfg, MapConfig):
+        v.fail("cfg", "a MapConfig", cfg)
+    workers = v.integer(workers, "workers", lo=1, hi=64)
+    t0 = time.perf_counter()
+    groups = [cfg.rare_axes[i::workers] for i in range(workers) if cfg.rare_axes[i::workers]]
+    if len(groups) > 1:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        # spawn (not fork): JAX is initialised in this process; each worker imports afresh
+        with cf.ProcessPoolExecutor(len(groups), mp_context=mp.get_context("spawn")) as pool:
+            parts = list(pool.map(_cells_for, [cfg] * len(groups), groups))
+    else:
+        parts = [_cells_for(cfg, cfg.rare_axes)]
+    cells = _order(cfg, [c for part in parts for c in part[0]])
+    assumptions = {}
+    for p, n, rare in _configs(cfg):
+        key = f"p={p},N={n},rare_axis={rare}"
+        assumptions[key] = next(part[1][key] for part in parts if key in part[1])
+    by_claim: dict = {}
+    for c in cells:
+        by_claim.setdefault(c["claim"], []).append(c)
+    readings = _reading_rows(cfg, by_claim)
+    columns = _columns(cells)
+    rows_out = {
+        cid: {
+            "reference": cl.REGISTRY[cid].reference,
+            "statement": cl.REGISTRY[cid].statement,
+            "notes": sorted({c.pop("note", "") for c in by_claim[cid]} - {""}),
+            "headline": headline(by_claim[cid]),
+            "counts": dict(Counter(c["track_b"] for c in by_claim[cid])),
+            "track_a_counts": dict(Counter(c["track_a"] for c in by_claim[cid])),
+            "columns": columns[cid],
+        }
+        for cid in cfg.claims
+    }
+    result = {
+        "config": dataclasses.asdict(cfg),
+        "dimensions": {
+            **{k: list(vals) for k, vals in cl.READINGS.items()},
+            "rare_axis": list(cfg.rare_axes),
+            "p": list(cfg.p_values),
+            "N": list(cfg.n_values),
+        },
+        "claim_readings": {cid: list(cl.CLAIM_READINGS[cid]) for cid in cfg.claims},
+        "cells": cells,
+        "rows": rows_out,
+        "readings": readings,
+        "assumptions": assumptions,
+        "rule_changes": _rule_changes(cfg, cells) if rule_changes else [],
+        "hidden_constants": _hidden_constants(cfg),
+        "track_c": track_c_cells(track_c, cfg.claims),
+    }
+    hc = result["hidden_constants"]
+    if hc.get("status") == "run":
+        for cid, text in hc["summary"].items():
+            if cid in rows_out:
+                rows_out[cid]["hidden_constants"] = text
+    result["finding"] = finding_paragraph(result)
+    result["seconds"] = time.perf_counter() - t0
+    return result
