@@ -53,4 +53,4 @@ def run_stage(stage: Stage, cfg: StageConfig, out) -> dict:
 
     (Path(out) / runner.CACHE_DIR).mkdir(parents=True, exist_ok=True)
     tiny = dataclasses.replace(stage, Config=with_presets(stage.Config, cfg))
-    return runner._run_one(tiny, [], fast=False, out=Path(out), force=True)
+    return runner.run_one(tiny, [], fast=False, out=Path(out), force=True)

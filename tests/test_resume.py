@@ -30,9 +30,9 @@ def _env() -> dict:
     return {**os.environ, "JAX_PLATFORMS": "cpu", "DSSL_SOURCE_FINGERPRINT": "test-resume"}
 
 
-def _command(out: Path, stages: str = STAGES) -> list[str]:
+def _command(out: Path, stages: str = STAGES, jobs: int = 1) -> list[str]:
     return [sys.executable, "-m", "sims.cli", "reproduce", "--fast", "--out", str(out),
-            "--json", "--stages", stages]  # fmt: skip
+            "--json", "--stages", stages, "--jobs", str(jobs)]  # fmt: skip
 
 
 def _run(out: Path) -> dict:
@@ -88,10 +88,11 @@ def test_sigkill_mid_run_then_rerun_matches_a_clean_run(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs POSIX signals")
-def test_sigint_stops_fast_with_one_line_and_keeps_finished_stages(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigint_stops_fast_with_one_line_and_keeps_finished_stages(tmp_path, jobs):
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        _command(out, "mask,verify,topology_audit"),
+        _command(out, "mask,verify,topology_audit", jobs),
         cwd=ROOT,
         env=_env(),
         stdout=subprocess.PIPE,

@@ -28,6 +28,13 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--list", action="store_true", help="list the stages in run order and exit")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="stages run side by side in this many worker processes once their inputs are "
+        "ready (default: 2, or 1 on a 1-core machine); the results do not depend on it",
+    )
+    parser.add_argument(
         "--blas-threads",
         type=int,
         default=1,
@@ -38,6 +45,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> dict:
     from sims.pipeline import run_stages, select_stages
+    from sims.pipeline.runner import v_jobs
     from sims.stages import STAGES
 
     if args.list:
@@ -48,6 +56,7 @@ def run(args) -> dict:
         from theory import _validate as v
 
         v.fail("blas-threads", "an integer >= 0", args.blas_threads)
+    v_jobs(args.jobs, len(STAGES))
     stages = STAGES if args.stages is None else select_stages(args.stages, STAGES)
     finished: list[str] = []
 
@@ -60,6 +69,7 @@ def run(args) -> dict:
             force=args.force,
             blas_threads=args.blas_threads or None,
             on_stage=lambda row: finished.append(row["name"]),
+            jobs=args.jobs,
         )
 
     return _interruptible(job, finished, args.out, fresh_line=not args.json)

@@ -117,6 +117,13 @@ def _upstream(stage: Stage, rows: Sequence[dict]) -> dict:
     return out
 
 
+def v_jobs(jobs, n_stages: int) -> int:
+    """``jobs`` checked (an integer >= 1), capped at the number of stages."""
+    from theory import _validate as v
+
+    return min(v.integer(jobs, "jobs", lo=1, hi=64), max(n_stages, 1))
+
+
 def _needed(stage: Stage) -> list[str]:
     return [n for n in stage.needs if n != RUNS]
 
@@ -229,13 +236,20 @@ def _write_entry(
     )
 
 
-def _run_one(stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bool) -> dict:
+def run_one(
+    stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bool, cached_only=False
+) -> dict | None:
+    """The row of ``stage`` (served from its verified cache entry, or computed, written and
+    cached); ``rows`` are the rows of the earlier stages it reads (at least those). With
+    ``cached_only``: ``None`` instead of computing."""
     cfg = stage.config(fast)
     digest = config_hash(stage, fast, rows)
     cache_path = out / CACHE_DIR / f"{stage.name}-{digest}.json"
     entry = None
     if stage.cache and not force:
         entry = load_cache(cache_path, out, stage, digest)
+    if entry is None and cached_only:
+        return None
     if entry is not None:
         result, seconds, cached = entry["result"], float(entry["seconds"]), True
         files = list(stage.files)
@@ -265,6 +279,22 @@ def _run_one(stage: Stage, rows: list[dict], *, fast: bool, out: Path, force: bo
     }
 
 
+@contextlib.contextmanager
+def stage_context(blas_threads: int | None = None):
+    """What every stage computes inside: ``theory._precision.x64()`` (float64 where a
+    computation does not choose its dtype; the caller's JAX setting is restored afterwards)
+    and, with ``blas_threads``, that many NumPy/SciPy BLAS threads (``threadpoolctl``)."""
+    from theory._precision import x64
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(x64())
+        if blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=int(blas_threads), user_api="blas"))
+        yield
+
+
 def overall_hash(rows: Iterable[dict]) -> str:
     """12 hex digits of SHA-256 over the config hashes of the cached stages (the report's
     stage has no results of its own to identify)."""
@@ -281,14 +311,18 @@ def run_stages(
     force: bool = False,
     blas_threads: int | None = None,
     on_stage: Callable[[dict], None] | None = None,
+    jobs: int = 1,
 ) -> dict:
     """Run (or resume) ``stages`` in the order given; return the JSON summary.
 
-    Every stage computes inside ``theory._precision.x64()`` (float64 where a computation does
-    not choose its dtype; the caller's JAX setting is restored afterwards). ``blas_threads``
-    caps NumPy/SciPy's BLAS threads (``threadpoolctl``; ``None``: library default).
+    Every stage computes inside :func:`stage_context` (float64 where a computation does not
+    choose its dtype; ``blas_threads`` caps NumPy/SciPy's BLAS threads, ``None``: library
+    default). ``jobs`` > 1 runs stages whose inputs are ready side by side in that many worker
+    processes (:mod:`sims.pipeline.parallel`; only the stages of :data:`sims.stages.STAGES`,
+    any other sequence runs one stage at a time); the results and files are the same.
     Ctrl-C raises :class:`Interrupted` (a ``KeyboardInterrupt``) after the finished stages are
-    written and cached. ``on_stage(row)`` is called after each stage is written and cached.
+    written and cached. ``on_stage(row)`` is called after each stage is written and cached
+    (in finishing order).
 
     Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
     relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
@@ -296,29 +330,46 @@ def run_stages(
     """
     from tqdm import tqdm
 
-    from theory._precision import x64
+    from sims.pipeline import parallel
 
+    jobs = v_jobs(jobs, len(stages))
     out = Path(out)
     (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     rows: list[dict] = []
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(x64())
-        if blas_threads is not None:
-            from threadpoolctl import threadpool_limits
+    bar = tqdm(
+        total=len(stages), desc="reproduce", unit="stage", file=sys.stderr, disable=not progress
+    )
 
-            stack.enter_context(threadpool_limits(limits=int(blas_threads), user_api="blas"))
-        bar = tqdm(stages, desc="reproduce", unit="stage", file=sys.stderr, disable=not progress)
-        try:
-            for stage in bar:
-                bar.set_postfix_str(stage.name)
-                rows.append(_run_one(stage, rows, fast=fast, out=out, force=force))
-                if on_stage is not None:
-                    on_stage(rows[-1])
-        except KeyboardInterrupt as err:
-            raise Interrupted(sum(r["cache"] for r in rows), out) from err
-        finally:
-            bar.close()
+    def finished(row: dict) -> None:
+        rows.append(row)
+        bar.update(1)
+        if on_stage is not None:
+            on_stage(row)
+
+    try:
+        if jobs > 1 and parallel.registered(stages):
+            done = parallel.run_parallel(
+                stages,
+                jobs=jobs,
+                runs=RUNS,
+                fast=fast,
+                out=out,
+                force=force,
+                blas_threads=blas_threads,
+                on_row=finished,
+                on_running=lambda names: bar.set_postfix_str(",".join(names)),
+            )
+            rows[:] = done
+        else:
+            with stage_context(blas_threads):
+                for stage in stages:
+                    bar.set_postfix_str(stage.name)
+                    finished(run_one(stage, rows, fast=fast, out=out, force=force))
+    except KeyboardInterrupt as err:
+        raise Interrupted(sum(r["cache"] for r in rows), out) from err
+    finally:
+        bar.close()
     keep = ("name", "config_hash", "cached", "seconds", "files", "cache_file", "summary")
     return {
         "out": str(out),

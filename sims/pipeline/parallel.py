@@ -1,0 +1,176 @@
+"""Run independent stages side by side in worker processes (``dssl reproduce --jobs N``).
+
+A stage may start once every stage it reads has finished: the stages named in its ``needs``
+and ``uses`` that come earlier in the run order (``runs``: every earlier stage). Among the
+stages that may start, the one with the longest chain of stages waiting on it goes first (so
+that ``track_a → track_c → verdict_map`` is not left to the end), then run order. Each stage
+runs exactly as :func:`sims.pipeline.runner.run_stages` runs it one after another (same
+configuration hash, same cache entry, same files), in a worker started with ``spawn`` (a
+fresh interpreter: JAX is not safe to fork); the results do not depend on the number of jobs.
+
+Workers look a stage up by name in :data:`sims.stages.STAGES`, so only those stages can run
+here; :func:`run_stages` runs any other sequence one stage at a time.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sims.pipeline.stage import Stage
+
+_QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
+
+
+def dependencies(stages: Sequence[Stage], runs: str) -> list[set[int]]:
+    """For each stage, the positions of the earlier stages it reads (``needs``/``uses``;
+    ``runs`` in ``needs``: all earlier ones).
+
+    Example:
+      >>> from sims.stages import STAGES
+      >>> deps = dependencies(STAGES, "runs")
+      >>> names = [s.name for s in STAGES]
+      >>> [names[j] for j in sorted(deps[names.index("verdict_map")])]
+      ['track_c']
+    """
+    pos = {s.name: i for i, s in enumerate(stages)}
+    deps = []
+    for i, stage in enumerate(stages):
+        if runs in stage.needs:
+            deps.append(set(range(i)))
+            continue
+        deps.append({pos[n] for n in (*stage.needs, *stage.uses) if pos.get(n, i) < i})
+    return deps
+
+
+def heights(deps: Sequence[set[int]]) -> list[int]:
+    """Length of the longest chain of stages that wait (directly or not) on each stage."""
+    h = [0] * len(deps)
+    for i in reversed(range(len(deps))):  # dependants come later in the run order
+        for j in deps[i]:
+            h[j] = max(h[j], h[i] + 1)
+    return h
+
+
+def registered(stages: Sequence[Stage]) -> bool:
+    """Whether every stage is the one :data:`sims.stages.STAGES` holds under its name."""
+    from sims.stages import STAGES
+
+    known = {s.name: s for s in STAGES}
+    return all(known.get(s.name) is s for s in stages)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the parent (which reports it in one line), and exit as
+    soon as the parent is gone (killed, or exited after Ctrl-C) instead of computing on for
+    nobody; an unfinished stage leaves at most a hidden temporary file (atomic writes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _work(name: str, rows: list[dict], fast: bool, out: str, force: bool, blas: int | None):
+    """One stage in a worker: the same context and call as the serial runner."""
+    from sims.pipeline import runner
+    from sims.stages import STAGES
+
+    stage = {s.name: s for s in STAGES}[name]
+    with runner.stage_context(blas):
+        return runner.run_one(stage, rows, fast=fast, out=Path(out), force=force)
+
+
+def run_parallel(
+    stages: Sequence[Stage],
+    *,
+    jobs: int,
+    runs: str,
+    fast: bool,
+    out: Path,
+    force: bool,
+    blas_threads: int | None,
+    on_row: Callable[[dict], None],
+    on_running: Callable[[list[str]], None] = lambda names: None,
+) -> list[dict]:
+    """Rows of ``stages`` (in the given order), computed by ``jobs`` worker processes.
+
+    ``on_row(row)`` is called in this process as each stage finishes (in finishing order);
+    ``on_running(names)`` whenever the set of running stages changes. A stage that raises
+    stops the run: the stages still running finish (and are cached), none is started, and
+    the error is raised here. Ctrl-C cancels the stages not started.
+    """
+    import multiprocessing as mp
+
+    from sims.pipeline import runner
+
+    deps = dependencies(stages, runs)
+    prio = heights(deps)
+    rows: dict[int, dict] = {}
+    waiting = list(range(len(stages)))
+    running: dict[cf.Future, int] = {}
+    error: BaseException | None = None
+    with contextlib.ExitStack() as stack:
+        pool = None
+        while waiting or running:
+            ready = [i for i in waiting if deps[i] <= rows.keys()]
+            ready.sort(key=lambda i: (-prio[i], i))
+            while error is None and ready and len(running) < jobs:
+                i = ready.pop(0)
+                waiting.remove(i)
+                given = [rows[j] for j in sorted(deps[i])]
+                with runner.stage_context(blas_threads):  # a verified cache entry: served here
+                    row = runner.run_one(
+                        stages[i], given, fast=fast, out=out, force=force, cached_only=True
+                    )
+                if row is not None:
+                    rows[i] = row
+                    on_row(row)
+                    ready = [j for j in waiting if deps[j] <= rows.keys()]
+                    ready.sort(key=lambda j: (-prio[j], j))
+                    continue
+                if pool is None:
+                    # After Ctrl-C ``dssl reproduce`` exits at once (os._exit), and the
+                    # semaphores of the pool are then removed by multiprocessing's resource
+                    # tracker, which would add a warning to the one-line report; the flag
+                    # reaches only the processes started from here (the tracker, the workers).
+                    if _QUIET_TRACKER not in sys.warnoptions:
+                        sys.warnoptions.append(_QUIET_TRACKER)
+                    pool = stack.enter_context(
+                        cf.ProcessPoolExecutor(
+                            jobs,
+                            mp_context=mp.get_context("spawn"),
+                            initializer=_worker_init,
+                            initargs=(os.getpid(),),
+                        )
+                    )
+                    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+                args = (stages[i].name, given, fast, str(out), force, blas_threads)
+                running[pool.submit(_work, *args)] = i
+            if not running:
+                if error is None and waiting:
+                    continue  # served from the cache; more stages are ready now
+                break
+            on_running([stages[i].name for i in sorted(running.values())])
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                i = running.pop(future)
+                try:
+                    rows[i] = future.result()
+                except BaseException as err:  # noqa: BLE001 - re-raised once the rest finish
+                    error = error or err
+                    continue
+                on_row(rows[i])
+    if error is not None:
+        raise error
+    return [rows[i] for i in range(len(stages))]

@@ -1,0 +1,71 @@
+"""``run_stages(jobs=2)`` (``dssl reproduce --jobs``): the same rows and files as one stage at
+a time, stages start only after what they read, and the order logic on its own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sims.pipeline import parallel, run_stages
+from sims.pipeline.runner import RUNS
+from sims.stages import STAGES
+
+CHEAP = ("mask", "verify", "report")
+
+
+def _stages(names):
+    return [s for s in STAGES if s.name in names]
+
+
+def test_two_jobs_write_what_one_job_writes(tmp_path):
+    stages = _stages(CHEAP)
+    one = run_stages(stages, out=tmp_path / "one", progress=False, fast=True, jobs=1)
+    two = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2)
+    assert [s["name"] for s in two["stages"]] == list(CHEAP)  # rows in run order
+    assert two["config_hash"] == one["config_hash"]
+    assert not any(s["cached"] for s in two["stages"])
+    for name in ("mask.json", "verify.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    a = json.loads((tmp_path / "one" / "report.json").read_text())
+    b = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert a["claims"] == b["claims"] and a["summary"] == b["summary"]
+    # a rerun is served from the cache without starting a worker
+    again = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2)
+    assert [s["cached"] for s in again["stages"]] == [True, True, False]
+
+
+def test_dependencies_and_priorities_of_the_run_order():
+    names = [s.name for s in STAGES]
+    deps = parallel.dependencies(STAGES, RUNS)
+    for i, stage in enumerate(STAGES):
+        assert all(j < i for j in deps[i])
+        for n in (*stage.needs, *stage.uses):
+            if n != RUNS and n in names[:i]:
+                assert names.index(n) in deps[i]
+    assert deps[names.index("report")] == set(range(names.index("report")))
+    h = parallel.heights(deps)
+    assert h[names.index("report")] == 0
+    # track_a -> track_c -> verdict_map -> report is the longest chain
+    assert h[names.index("track_a")] == max(h) == 3
+
+
+def test_heights_of_a_small_graph():
+    # 0 <- 1 <- 3, 0 <- 2: stage 0 has the chain 1 -> 3 waiting on it
+    assert parallel.heights([set(), {0}, {0}, {1}]) == [2, 1, 0, 0]
+
+
+def test_unregistered_stages_run_one_at_a_time(tmp_path):
+    from tests._pipeline_helpers import counting_stage
+
+    calls: list = []
+    stages = [counting_stage(calls, "a"), counting_stage(calls, "b")]
+    summary = run_stages(stages, out=tmp_path, progress=False, jobs=2)
+    assert [s["name"] for s in summary["stages"]] == ["a", "b"]
+    assert len(calls) == 2  # computed here: a worker process would not append to ``calls``
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 2.5, "two"])
+def test_bad_jobs_is_one_clear_line(tmp_path, jobs):
+    with pytest.raises(ValueError, match="jobs"):
+        run_stages(_stages(("mask",)), out=tmp_path, progress=False, jobs=jobs)
