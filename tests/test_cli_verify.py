@@ -198,6 +198,35 @@ def test_cli_verify_mixing_file_changes_graph(capsys, tmp_path):
     assert ring["claims"][0]["evidence"]["track_b"]["numbers"]["graph"] == "ring"
 
 
+def test_cli_verify_mixing_file_weights_are_used(capsys, tmp_path):
+    """The file's own weights, not the 1/|A_i| rule on its support: Metropolis weights on a
+    star are doubly stochastic, so the exact DecL objective weighs the clients uniformly
+    (Eq. 1 column sums / N = 1/N) and Thm 4.2's DecL RVs are FL's, while the paper's rule on
+    the same star (--graph star) weighs the centre less."""
+    import numpy as np
+
+    from theory import topology
+
+    a = np.zeros((4, 4))
+    a[0, 1:] = a[1:, 0] = 1
+    W = topology.mixing_matrix("metropolis", a)
+    np.testing.assert_allclose(W.sum(axis=0), 1.0)  # the oracle: doubly stochastic
+    path = tmp_path / "W.npy"
+    np.save(path, W)
+
+    def rv(*extra):
+        assert main([*_FAST, *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        return out, out["claims"][0]["evidence"]["track_b"]["numbers"]["rv_N"]
+
+    got, rv_file = rv("--claims", "thm4.2.decl", "--mixing-file", str(path))
+    _, rv_fl = rv("--claims", "thm4.2.fl")
+    _, rv_star = rv("--claims", "thm4.2.decl", "--graph", "star")
+    assert got["config"]["mixing_file"]["uniform_rule"] is False
+    np.testing.assert_allclose(rv_file, rv_fl, atol=1e-12)
+    assert abs(rv_star[0] - rv_file[0]) > 0.05  # the uniform rule would have given this
+
+
 @pytest.mark.parametrize(
     "matrix, extra",
     [

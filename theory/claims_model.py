@@ -252,6 +252,12 @@ class VerifyConfig(TrackAConstants):
         params.update(overrides)
         return topology.make_graph(graph or self.graph, self.n_clients, **params)
 
+    def mixing(self, graph: str | None = None, **overrides) -> np.ndarray:
+        """The DecL mixing matrix W on :meth:`adjacency`: the paper's rule w_ij = 1/|A_i|
+        (§3.3; a subclass that is given W itself, e.g. from a mixing file, returns it here).
+        Its Eq. (1) column sums give the objective weights π of the exact DecL objective."""
+        return topology.mixing_matrix("uniform", self.adjacency(graph, **overrides))
+
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
@@ -444,7 +450,7 @@ def _fl_weights(n: int) -> tuple:
 @functools.lru_cache(maxsize=1024)
 def _graph_info(cfg: VerifyConfig, graph: str | None = None, key: tuple = ()) -> dict:
     a = cfg.adjacency(graph, **dict(key))
-    w = topology.mixing_matrix("uniform", a)
+    w = cfg.mixing(graph, **dict(key))
     pi = np.asarray(spectral.objective_weights(w), dtype=np.float64)
     return {
         "adjacency": a,

@@ -12,9 +12,10 @@ accuracy rises with |Ā|; Thm 4.6: FL ≥ DecL; and MAR ≥ MIM of §5, which ha
 the Track D verdict with its numbers and scale is shown beside the paper's reported direction;
 ``not-run`` with the command that produces the file otherwise.
 
-``--mixing-file W.npy|W.csv`` replaces ``--graph``: the support of W (A_i = {j : W_ij > 0}) is
-the DecL graph of the claims that take one (Thm 4.2/4.4 DecL weights, Thm 4.6), with the paper's
-mixing 1/|A_i| on it (the claims are stated for that rule; whether W itself is that rule is
+``--mixing-file W.npy|W.csv`` replaces ``--graph``: W is the DecL mixing matrix of the claims
+that take one (Thm 4.2/4.4 DecL weights, Thm 4.6): the graph is its support
+(A_i = {j : W_ij > 0}) and the exact DecL objective weighs client j by W's Eq. (1) column sum
+(the claims are stated for the paper's rule w_ij = 1/|A_i|; whether W is that rule is
 reported). The graph sweeps of Cor 4.5 are unchanged.
 
 ``--map`` writes the verdict map instead (:mod:`sims.verdict_map`: every claim × reading ×
@@ -125,31 +126,38 @@ def _ints(text: str, field: str) -> tuple:
 
 
 @dataclasses.dataclass(frozen=True)
-class _SupportConfig(cl.VerifyConfig):
-    """A :class:`theory.claims.VerifyConfig` whose DecL graph is the support of a mixing
-    matrix (``support``: rows of the 0/1 adjacency, no self loops) instead of ``graph``."""
+class _MixingFileConfig(cl.VerifyConfig):
+    """A :class:`theory.claims.VerifyConfig` whose DecL mixing matrix is a file's W
+    (``weights``: its rows): the graph is W's support (no self loops) and the exact DecL
+    objective weighs the clients by W's own Eq. (1) column sums, not by the 1/|A_i| rule."""
 
-    support: tuple = ()
+    weights: tuple = ()
 
     @property
     def graph_label(self) -> str:
-        return "mixing-file" if self.support else self.graph
+        return "mixing-file" if self.weights else self.graph
 
     def adjacency(self, graph: str | None = None, **overrides) -> np.ndarray:
-        if graph is None and self.support:
-            return np.asarray(self.support, dtype=np.float64)
+        if graph is None and self.weights:
+            return _support(np.asarray(self.weights, dtype=np.float64))
         return super().adjacency(graph, **overrides)
 
+    def mixing(self, graph: str | None = None, **overrides) -> np.ndarray:
+        if graph is None and self.weights:
+            return np.asarray(self.weights, dtype=np.float64)
+        return super().mixing(graph, **overrides)
 
-def _support(W: np.ndarray) -> tuple:
-    a = (np.asarray(W) > 0).astype(int)
-    np.fill_diagonal(a, 0)
-    return tuple(tuple(int(x) for x in row) for row in a)
+
+def _support(W: np.ndarray) -> np.ndarray:
+    """The 0/1 adjacency of W's support, without self loops."""
+    a = (np.asarray(W) > 0).astype(np.float64)
+    np.fill_diagonal(a, 0.0)
+    return a
 
 
 def _is_uniform_rule(W: np.ndarray) -> bool:
     """W = 1/|A_i| on A_i = {j : W_ij > 0} ∪ {i} (the paper's mixing on W's support)."""
-    a = np.asarray(_support(W), dtype=np.float64) + np.eye(W.shape[0])
+    a = _support(W) + np.eye(W.shape[0])
     return bool(np.allclose(W, a / a.sum(axis=1, keepdims=True), atol=1e-12))
 
 
@@ -190,20 +198,21 @@ def config_from_args(args) -> cl.VerifyConfig:
     )
     if W is None:
         return cl.VerifyConfig(**kwargs)
-    return _SupportConfig(**kwargs, support=_support(W))
+    return _MixingFileConfig(**kwargs, weights=tuple(map(tuple, np.asarray(W, float).tolist())))
 
 
 def _config_dict(cfg: cl.VerifyConfig, args) -> dict:
-    if not isinstance(cfg, _SupportConfig):
+    if not isinstance(cfg, _MixingFileConfig):
         return cl.config_dict(cfg)
-    base = cl.config_dict(dataclasses.replace(cfg, support=()))
-    W = _common.mixing_from_args(args, args.n_clients)
+    base = cl.config_dict(dataclasses.replace(cfg, weights=()))
+    W = cfg.mixing()
     base["graph"] = "mixing-file"
     base["mixing_file"] = {
         "path": str(args.mixing_file),
         "n": int(W.shape[0]),
-        "abar": float(np.asarray(cfg.support).sum(axis=1).mean() + 1.0),
+        "abar": float(cfg.adjacency().sum(axis=1).mean() + 1.0),
         "uniform_rule": _is_uniform_rule(W),
+        "objective_weights": "Eq. (1) column sums of the file's W",
     }
     return base
 
