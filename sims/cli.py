@@ -322,7 +322,7 @@ def _main(argv: list[str] | None) -> int:
     sys.stdout.flush()
     if isinstance(result, dict) and result.get("interrupted") is True:
         return 130
-    return 0
+    return int(getattr(args, "exit_code", 0))  # e.g. 1 from ``dssl compare``: they differ
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ COMMANDS = (
     "trackd",
     "report",
     "evidence",
+    "compare",
 )
 
 #: the groups whose keys each subcommand's ``--help`` explains
@@ -61,6 +62,7 @@ HELP_GROUPS = {
     "bench": ("bench",),
     "reproduce": ("reproduce", "report"),
     "trackd": ("trackd",),
+    "compare": ("compare",),
 }
 
 #: Thresholds of the non-convergence warning of ``dssl simulate`` (stated in its help and here).
@@ -1299,8 +1301,60 @@ GLOSSARY: dict[str, Term] = {
 }
 
 _STAGE = "report"
+_CMP = "compare"
 GLOSSARY.update(
     {
+        # compare: two output folders of dssl reproduce, leaf by leaf
+        "compare:same": _t("whether no compared value differs", "boolean", EXT, _CMP),
+        "compare:old": _t(
+            "the reference folder; in a difference, its value there (lists and objects as "
+            "JSON text, at most 200 characters)",
+            "path or value",
+            EXT,
+            _CMP,
+        ),
+        "compare:new": _t(
+            "the folder checked; in a difference, its value there", "path or value", EXT, _CMP
+        ),
+        "compare:rtol": _t(
+            "relative tolerance: numbers agree when |new − old| <= atol + rtol·|old|",
+            ">= 0",
+            EXT,
+            _CMP,
+        ),
+        "compare:atol": _t("absolute tolerance (see rtol)", ">= 0", EXT, _CMP),
+        "compare:ignored": _t(
+            "keys skipped wherever they occur (timings, timestamps, versions, hashes)",
+            "list of names",
+            EXT,
+            _CMP,
+        ),
+        "compare:files": _t(
+            "per JSON file of either folder: values compared and differences found",
+            "object by file name",
+            EXT,
+            _CMP,
+        ),
+        "compare:compared": _t("values (leaves) compared in the file", "count", EXT, _CMP),
+        "compare:differences": _t(
+            "in files: the count; at the top: the differences, each with file, path, old, "
+            "new and why (at most 200 listed)",
+            "count or list",
+            EXT,
+            _CMP,
+        ),
+        "compare:n_differences": _t("all differences found", "count", EXT, _CMP),
+        "compare:file": _t("the JSON file of a difference", "file name", EXT, _CMP),
+        "compare:path": _t(
+            "where in the file: keys joined by '.', list positions in [ ]", "text", EXT, _CMP
+        ),
+        "compare:why": _t(
+            "kind of difference: number (beyond tolerance), value, list length, only in "
+            "old/new (a key), file only in old/new",
+            "text",
+            EXT,
+            _CMP,
+        ),
         "d_sweep": _t(
             "dimensions at which Thm 4.4 is also evaluated (config); in the evidence: {d: verdict}",
             "list of integers or object",
@@ -1714,6 +1768,7 @@ _NEEDS_BASE = {r"(.+)_se", r"(.+)_min", r"(.+)_max", r"(.+)\[([0-9,]+)\]"}
 #: how many levels below are names (None: every level down to the records that carry a
 #: ``mean``). Their children's names are not looked up.
 NAME_CONTAINERS = {
+    "files": 1,  # compare: per file name
     "readings": 1,
     "d_sweep": 1,
     "rows": 1,

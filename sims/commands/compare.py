@@ -1,0 +1,187 @@
+"""``dssl compare OLD NEW``: do two output folders of ``dssl reproduce`` hold the same numbers?
+
+Every ``*.json`` file of OLD is read with its namesake in NEW and walked leaf by leaf: numbers
+must agree to ``|new − old| ≤ atol + rtol·|old|`` (NaN equals NaN), strings, booleans and
+``null`` exactly (verdict words are strings: a changed verdict is always a difference), and both
+sides must have the same keys and list lengths. Keys that record when, where, how fast or under
+which source a result was made (``IGNORED``: timings, timestamps, versions, config hashes) are
+skipped. A file in only one folder is a difference. Exit status 1 when anything differs (so
+CI can regress the derived constants against a committed ``figures/``), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+from theory import _validate as v
+
+NAME = "compare"
+HELP = "compare the JSON results of two dssl reproduce output folders (numbers and verdicts)"
+
+#: keys skipped wherever they occur: they change from run to run, not with the results
+IGNORED = (
+    "seconds",
+    "compute_seconds",
+    "compile_seconds",
+    "wall_seconds",
+    "generated",
+    "software",
+    "config_hash",
+    "cache_file",
+    "cached",
+    "machine",
+    "load_average",
+    "peak_rss_bytes",
+)
+#: at most this many differences are listed (all are counted)
+MAX_LISTED = 200
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("old", help="folder of the reference run (e.g. a checkout's figures/)")
+    parser.add_argument("new", help="folder of the run to check")
+    parser.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (1e-9)")
+    parser.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    parser.add_argument(
+        "--ignore",
+        default="",
+        help="more comma-separated keys to skip, besides " + ", ".join(IGNORED),
+    )
+
+
+def _shown(x):
+    """A value as listed in a difference: numbers, strings, booleans and null as they are;
+    lists and objects as (at most 200 characters of) their JSON text."""
+    if isinstance(x, (dict, list)):
+        text = json.dumps(x, sort_keys=True)
+        return text if len(text) <= 200 else text[:197] + "..."
+    return x
+
+
+def _same_number(a: float, b: float, rtol: float, atol: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(b - a) <= atol + rtol * abs(a)
+
+
+def _walk(old, new, path: str, ignored: frozenset, tol: tuple, out: list) -> int:
+    """Number of leaves compared under ``path``; differences appended to ``out``."""
+    number = (int, float)
+    if isinstance(old, dict) and isinstance(new, dict):
+        n = 0
+        for key in sorted(set(old) | set(new)):
+            if key in ignored:
+                continue
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                side = "new" if key not in old else "old"
+                out.append({"path": sub, "old": old.get(key), "new": new.get(key),
+                            "why": f"only in {side}"})  # fmt: skip
+                n += 1
+                continue
+            n += _walk(old[key], new[key], sub, ignored, tol, out)
+        return n
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            out.append({"path": path, "old": len(old), "new": len(new), "why": "list length"})
+            return 1
+        return sum(
+            _walk(a, b, f"{path}[{i}]", ignored, tol, out)
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+        )
+    both_numbers = (
+        isinstance(old, number)
+        and isinstance(new, number)
+        and not isinstance(old, bool)
+        and not isinstance(new, bool)
+    )
+    if both_numbers:
+        if not _same_number(float(old), float(new), *tol):
+            out.append({"path": path, "old": old, "new": new, "why": "number"})
+    elif old != new or type(old) is not type(new):
+        out.append({"path": path, "old": old, "new": new, "why": "value"})
+    return 1
+
+
+def compare_folders(
+    old: str | Path, new: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12, ignore=()
+) -> dict:
+    """The comparison of the ``*.json`` files of two output folders (see the module docstring).
+
+    Returns ``{"same", "files": {name: {"compared", "differences"}}, "differences": [{file,
+    path, old, new, why}] (at most MAX_LISTED), "n_differences", "ignored", "rtol", "atol"}``.
+
+    Example:
+      >>> import tempfile, pathlib
+      >>> a, b = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
+      >>> _ = (a / "x.json").write_text('{"s": 1.0, "verdict": "holds", "seconds": 3}')
+      >>> _ = (b / "x.json").write_text('{"s": 1.0, "verdict": "violated", "seconds": 9}')
+      >>> r = compare_folders(a, b)
+      >>> r["same"], [(d["path"], d["new"]) for d in r["differences"]]
+      (False, [('verdict', 'violated')])
+    """
+    rtol = v.real(rtol, "rtol", lo=0.0)
+    atol = v.real(atol, "atol", lo=0.0)
+    old, new = Path(old), Path(new)
+    for name, folder in (("old", old), ("new", new)):
+        if not folder.is_dir():
+            v.fail(name, "an existing folder", str(folder))
+    ignored = frozenset((*IGNORED, *ignore))
+    names = sorted({p.name for p in old.glob("*.json")} | {p.name for p in new.glob("*.json")})
+    if not names:
+        v.fail("old", "a folder with JSON results (dssl reproduce --out)", str(old))
+    files, diffs = {}, []
+    for name in names:
+        found = []
+        if not (old / name).is_file() or not (new / name).is_file():
+            side = "new" if not (old / name).is_file() else "old"
+            found.append({"path": "", "old": None, "new": None, "why": f"file only in {side}"})
+            n = 0
+        else:
+            a = json.loads((old / name).read_text())
+            b = json.loads((new / name).read_text())
+            n = _walk(a, b, "", ignored, (rtol, atol), found)
+        files[name] = {"compared": n, "differences": len(found)}
+        diffs += [
+            {"file": name, **d, "old": _shown(d["old"]), "new": _shown(d["new"])} for d in found
+        ]
+    return {
+        "same": not diffs,
+        "old": str(old),
+        "new": str(new),
+        "rtol": rtol,
+        "atol": atol,
+        "ignored": sorted(ignored),
+        "files": files,
+        "n_differences": len(diffs),
+        "differences": diffs[:MAX_LISTED],
+    }
+
+
+def run(args) -> dict:
+    extra = [k.strip() for k in args.ignore.split(",") if k.strip()]
+    result = compare_folders(args.old, args.new, rtol=args.rtol, atol=args.atol, ignore=extra)
+    args.exit_code = 0 if result["same"] else 1
+    return result
+
+
+def format_text(result: dict) -> str:
+    lines = [f"compare {result['old']} -> {result['new']} (rtol {result['rtol']:g}, "
+             f"atol {result['atol']:g})"]  # fmt: skip
+    for name, f in result["files"].items():
+        state = "same" if not f["differences"] else f"{f['differences']} differ"
+        lines.append(f"  {name:<28} {f['compared']:>7} values  {state}")
+    for d in result["differences"]:
+        where = f"{d['file']}:{d['path']}" if d["path"] else d["file"]
+        lines.append(f"  {where}: {d['why']}: {d['old']!r} -> {d['new']!r}")
+    if result["n_differences"] > len(result["differences"]):
+        lines.append(f"  ... {result['n_differences'] - len(result['differences'])} more")
+    total = sum(f["compared"] for f in result["files"].values())
+    verdict = "same" if result["same"] else f"{result['n_differences']} differences"
+    lines.append(f"{total} values in {len(result['files'])} files: {verdict}")
+    return os.linesep.join(lines)

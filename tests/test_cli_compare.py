@@ -1,0 +1,117 @@
+"""``dssl compare OLD NEW``: leaf-by-leaf comparison of two reproduce output folders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sims.cli import main
+from sims.commands.compare import compare_folders
+
+BASE = {
+    "claims": [{"id": "thm4.2.fl", "track_b": "violated", "numbers": {"min_rv": 0.25}}],
+    "seconds": 12.5,
+    "generated": "2026-01-01T00:00:00",
+    "rows": [{"s_N": 0.0049, "probe": 0.0235}],
+}
+
+
+def _folder(tmp_path, name, content=BASE, files=("verify.json",)):
+    folder = tmp_path / name
+    folder.mkdir()
+    for f in files:
+        (folder / f).write_text(json.dumps(content))
+    return folder
+
+
+def _changed(**edits):
+    content = json.loads(json.dumps(BASE))
+    for path, value in edits.items():
+        *keys, last = path.split("/")
+        node = content
+        for k in keys:
+            node = node[int(k)] if k.isdigit() else node[k]
+        node[int(last) if last.isdigit() else last] = value
+    return content
+
+
+def test_same_numbers_and_words_with_other_timings_are_the_same(tmp_path, capsys):
+    old = _folder(tmp_path, "old")
+    new = _folder(tmp_path, "new", _changed(seconds=99.0, generated="2027-01-01"))
+    assert main(["compare", str(old), str(new), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["same"] is True and out["n_differences"] == 0
+    # the leaves id, track_b, min_rv, s_N, probe (seconds and generated are skipped)
+    assert out["files"]["verify.json"] == {"compared": 5, "differences": 0}
+
+
+def test_a_changed_verdict_is_a_difference_and_exit_1(tmp_path, capsys):
+    old = _folder(tmp_path, "old")
+    new = _folder(tmp_path, "new", _changed(**{"claims/0/track_b": "holds"}))
+    assert main(["compare", str(old), str(new)]) == 1
+    text = capsys.readouterr().out
+    assert "verify.json:claims[0].track_b: value: 'violated' -> 'holds'" in text
+
+
+@pytest.mark.parametrize(
+    "value, rtol, same",
+    [
+        (0.0049 * (1 + 1e-12), "1e-9", True),
+        (0.0049 * (1 + 1e-6), "1e-9", False),
+        (0.0049 * (1 + 1e-6), "1e-5", True),
+    ],  # fmt: skip
+)
+def test_numbers_compare_within_the_tolerance(tmp_path, value, rtol, same):
+    old = _folder(tmp_path, "old")
+    new = _folder(tmp_path, "new", _changed(**{"rows/0/s_N": value}))
+    result = compare_folders(old, new, rtol=float(rtol))
+    assert result["same"] is same
+    if not same:
+        (d,) = result["differences"]
+        assert (d["path"], d["why"], d["old"], d["new"]) == ("rows[0].s_N", "number", 0.0049, value)
+
+
+def test_missing_keys_lengths_and_files_are_differences(tmp_path):
+    content = _changed(extra={"a": 1})
+    content["rows"].append({"s_N": 1.0})
+    old = _folder(tmp_path, "old", files=("verify.json", "mask.json"))
+    new = _folder(tmp_path, "new", content)
+    result = compare_folders(old, new)
+    why = {(d["file"], d["path"]): d["why"] for d in result["differences"]}
+    assert why == {
+        ("mask.json", ""): "file only in old",
+        ("verify.json", "extra"): "only in new",
+        ("verify.json", "rows"): "list length",
+    }
+    assert result["differences"][1]["new"] == '{"a": 1}'  # objects shown as JSON text
+
+
+def test_bool_is_not_a_number_and_nan_equals_nan(tmp_path):
+    old = _folder(tmp_path, "old", {"x": True, "y": float("nan")})
+    new = _folder(tmp_path, "new", {"x": 1, "y": float("nan")})
+    result = compare_folders(old, new)
+    assert [d["path"] for d in result["differences"]] == ["x"]
+
+
+def test_extra_ignored_keys(tmp_path):
+    old = _folder(tmp_path, "old")
+    new = _folder(tmp_path, "new", _changed(**{"rows/0/probe": 0.5}))
+    assert not compare_folders(old, new)["same"]
+    assert compare_folders(old, new, ignore=("probe",))["same"]
+
+
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["/no/such/folder", "."], "old"),
+        ([".", "/no/such/folder"], "new"),
+        (["OLD", "OLD", "--rtol", "-1"], "rtol"),
+    ],  # fmt: skip
+)
+def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, field):
+    old = _folder(tmp_path, "OLD")
+    argv = [str(old) if a == "OLD" else a for a in argv]
+    assert main(["compare", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"error: {field}" in err[0]
