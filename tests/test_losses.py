@@ -1,4 +1,4 @@
-"""Stochastic losses (sims/losses.py) against exact expectations and plain-numpy oracles.
+"""Stochastic losses (the package sims/losses/) against exact expectations and plain-numpy oracles.
 
 Monte Carlo tolerances: for R i.i.d. draws of the loss with sample standard deviation s, the
 mean must lie within 4.5 · s/√R of the exact expectation (a false alarm has probability

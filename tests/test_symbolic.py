@@ -1,4 +1,4 @@
-"""Track A sympy derivations (theory/symbolic.py) against independent computations.
+"""Track A sympy derivations (the package theory/symbolic/) against independent computations.
 
 Oracles: brute-force enumeration of masks in numpy, a direct numpy average over
 neighbourhoods, ``sympy.limit``, finite differences, plain-Python re-implementations of the
