@@ -228,6 +228,22 @@ def _run_finite(args, method: str) -> dict:
     }
 
 
+def _header(path: str, method: str, model, p: float, rare_axis) -> dict:
+    """The keys every exact result starts with: how it was computed and the data model."""
+    return {
+        "path": path,
+        "method": method,
+        "d": model.d,
+        "n_clients": model.n_clients,
+        "c": model.c,
+        "p": p,
+        "tau": model.tau,
+        "mu": model.mu,
+        "rare_fraction": model.rare_fraction,
+        "rare_axis": rare_axis,
+    }
+
+
 def _optimum_json(r: structured.StructuredOptimum, k: int) -> dict:
     lo, hi = r.rv_range(range(min(k, r.d)))
     return {
@@ -283,16 +299,7 @@ def _run_structured(args, method: str) -> dict:
             "eigenvalues are those of Σ_vu Σ_uu⁺ Σ_uv; paper_decl does not apply"
         )
     result = {
-        "path": "structured",
-        "method": method,
-        "d": d,
-        "n_clients": n,
-        "c": c,
-        "p": p,
-        "tau": model.tau,
-        "mu": model.mu,
-        "rare_fraction": model.rare_fraction,
-        "rare_axis": args.rare_axis,
+        **_header("structured", method, model, p, args.rare_axis),
         "transform": args.transform if method == "cl-dissimilar" else None,
         "samples": None,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
@@ -384,16 +391,7 @@ def _run_dense(args, method: str) -> dict:
 
     local = [so.representability_vector(W) for W in opt["local"]]
     result = {
-        "path": "dense",
-        "method": method,
-        "d": d,
-        "n_clients": n,
-        "c": c,
-        "p": p,
-        "tau": model.tau,
-        "mu": model.mu,
-        "rare_fraction": model.rare_fraction,
-        "rare_axis": args.rare_axis,
+        **_header("dense", method, model, p, args.rare_axis),
         "samples": args.samples,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
         "local_rv": [r[:k] for r in local],
