@@ -125,6 +125,29 @@ def test_fl_rows_equal_server_model_and_counts():
     np.testing.assert_array_equal(np.asarray(trace["consensus_distance"]), 0.0)
 
 
+@pytest.mark.parametrize("method", ["mim", "mar"])
+def test_fedavg_of_all_clients_is_gossip_with_j(method):
+    """FedAvg with S = N and uniform weights (framework "fl") and DecL with the mixing matrix
+    J = 11ᵀ/N (framework "decl") are one computation: the same rows, masks and keys, then the
+    same average. The experiments and the Track C evidence run their FL rows as DecL with J
+    so that FL and DecL share one vmapped sweep; this is the check that they are FL."""
+    from theory._precision import x64
+
+    x = _data()
+    with x64():
+        kw = dict(method=method, n_clients=N, d=D, c=C, rounds=4, batch=4, dtype="float64")
+        fl = EngineConfig(framework="fl", **kw)
+        decl = EngineConfig(framework="decl", **kw)
+        key = key_tree(5)["root"]
+        a, ta = make_engine(fl).run(make_problem(fl, _targets(x), x=x), key=key)
+        J = np.full((N, N), 1.0 / N)
+        b, tb = make_engine(decl).run(make_problem(decl, _targets(x), x=x, mixing=J), key=key)
+        np.testing.assert_allclose(np.asarray(a.params), np.asarray(b.params), atol=1e-13)
+        np.testing.assert_allclose(np.asarray(ta["loss"]), np.asarray(tb["loss"]), atol=1e-13)
+        loss = np.asarray(ta["loss"])
+        assert abs(loss[-1] - loss[0]) > 1e-8  # it trained: the comparison is not of two inits
+
+
 def test_same_seed_bit_identical_and_seeds_differ():
     x = _data()
     config = EngineConfig(method="cl", framework="decl", n_clients=N, d=D, c=C, rounds=3, batch=4)
