@@ -91,13 +91,12 @@ def _spectral(mixing: np.ndarray) -> dict:
         # consensus model is the plain client average
         uniform = np.full(n, 1.0 / n)
         return {"contraction": 1.0, "pi_stationary": uniform, "pi_objective": uniform}
-    with jax.numpy_dtype_promotion("standard"):  # theory.spectral mixes integer widths
-        lam, gap, pi = spectral.lambda_gap_pi(mixing)
-        return {
-            "contraction": float(lam),
-            "pi_stationary": np.asarray(pi, dtype=np.float64),
-            "pi_objective": np.asarray(spectral.objective_weights(mixing), dtype=np.float64),
-        }
+    lam, gap, pi = spectral.lambda_gap_pi(mixing)
+    return {
+        "contraction": float(lam),
+        "pi_stationary": np.asarray(pi, dtype=np.float64),
+        "pi_objective": np.asarray(spectral.objective_weights(mixing), dtype=np.float64),
+    }
 
 
 def track_c_runs(
@@ -144,8 +143,7 @@ def track_c_runs(
     for name, adj in graph_list:
         w = topology.mixing_matrix("uniform", adj)
         mixings.append(w)
-        with jax.numpy_dtype_promotion("standard"):
-            abar = float(spectral.avg_connectivity(adj))
+        abar = float(spectral.avg_connectivity(adj))
         graphs[name] = {"abar": abar, "adjacency": adj}
     for name, w in zip(names, mixings, strict=True):
         graphs[name].update(_spectral(w))

@@ -336,9 +336,8 @@ def _run(args) -> dict:
             )
             mixing = topology.mixing_matrix(mixing_rule, adj, sizes=sizes)
             graph_info = {"graph": graph, "mixing": mixing_rule}
-        with jax.numpy_dtype_promotion("standard"):  # theory.spectral mixes int widths
-            lam, gap, _ = spectral.lambda_gap_pi(mixing)
-            abar = float(spectral.avg_connectivity(adj))
+        lam, gap, _ = spectral.lambda_gap_pi(mixing)
+        abar = float(spectral.avg_connectivity(adj))
         graph_info |= {
             "contraction": float(lam),
             "spectral_gap": float(gap),
