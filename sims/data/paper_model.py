@@ -1,0 +1,170 @@
+"""Samples of the paper's data model (Section 3.2, Figure 1 of arXiv 2607.02447).
+
+:func:`sample_paper_model` draws M samples on each of the N clients of a
+:class:`theory.datamodel.DataModel`: frequent components ±e_i − Σ_{k≠i} q_k τ e_k + μξ and the
+rare component e_{h_i} + μξ, with the class weights ((1−ρ)/2, (1−ρ)/2, ρ). The draws are made
+in float64 and cast, so float32 and float64 runs of one key see the same data.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+
+from sims.data._checks import _check_key
+from theory import _validate as v
+from theory import datamodel as dm
+from theory._precision import x64
+
+__all__ = ["sample_paper_model", "SAMPLE_CHUNK_BYTES"]
+
+
+def sample_paper_model(
+    model: dm.DataModel,
+    n_per_client: int,
+    *,
+    key: jax.Array,
+    dtype: Any = jnp.float64,
+    stratified: bool = False,
+) -> tuple[jax.Array, jax.Array]:
+    """Draw ``n_per_client`` samples on each client of the paper's data model.
+
+    Client i (0-based) draws a component s ∈ {2i−1, 2i, h_i} with weights
+    ``theory.datamodel.class_weights`` ((1−ρ)/2, (1−ρ)/2, ρ) and then
+
+      frequent: x = ±e_i − Σ_{k∈[N]∖i} q_k τ e_k + μ ξ,   q_k ~ Bernoulli(1/2) i.i.d. per k,
+      rare:     x = e_{h_i} + μ ξ,                          ξ ~ N(0, I_d),
+
+    with h_i from ``theory.datamodel.rare_axes`` (Section 3.2, Figure 1 of arXiv 2607.02447).
+    So E[x] = ``client_mean(model)[i]`` and E[xxᵀ] = ``client_second_moment(model)[i]``.
+
+    Args:
+      model: a :class:`theory.datamodel.DataModel`.
+      n_per_client: M ≥ 1 samples per client.
+      key: JAX PRNG key.
+      dtype: float dtype of ``x`` (float64 or float32). The draws are made in float64 and cast,
+        so both dtypes see the same data (float32 = the float64 sample rounded to nearest).
+      stratified: if True the component counts are fixed (round(ρM) rare samples, the rest split
+        evenly, the odd one to class 2i−1) and only their order is random; if False (default)
+        components are i.i.d. draws from the mixture.
+
+    Returns:
+      ``(x, y)``: x of shape (N, M, d), y (N, M) integer labels in [0, 2N) (0-based class
+      indices from ``theory.datamodel.class_labels``; int64 under x64, else int32).
+
+    Jittable for fixed shapes: ``jax.jit(sample_paper_model, static_argnums=(0, 1))``.
+
+    Example:
+      >>> x, y = sample_paper_model(dm.DataModel(d=8, n_clients=3), 5, key=jr.key(0))
+      >>> x.shape, y.shape
+      ((3, 5, 8), (3, 5))
+    """
+    if not isinstance(model, dm.DataModel):
+        v.fail("model", "a theory.datamodel.DataModel", model)
+    m = v.integer(n_per_client, "n_per_client", lo=1)
+    _check_key(key)
+    dtype = jnp.dtype(dtype)
+    if dtype not in (jnp.dtype(jnp.float64), jnp.dtype(jnp.float32)):
+        v.fail("dtype", "float64 or float32", dtype)
+    # Every random number is drawn in float64 (inside a scoped x64 block, whatever the caller's
+    # jax_enable_x64) and only then cast to ``dtype``: float32 and float64 runs of the same key
+    # see the same samples, up to the final rounding (relative 2^-24 per entry).
+    with x64():
+        x, y = _sample_core(
+            key,
+            n=model.n_clients,
+            d=model.d,
+            m=m,
+            tau=model.tau,
+            mu=model.mu,
+            rare=tuple(int(a) for a in dm.rare_axes(model)),
+            labels=tuple(tuple(int(c) for c in row) for row in dm.class_labels(model)),
+            weights=tuple(float(w) for w in dm.class_weights(model)),
+            rare_fraction=model.rare_fraction,
+            stratified=bool(stratified),
+            dtype=jnp.dtype(jnp.float64),
+        )
+        x = x.astype(dtype)
+    return x, y.astype(jax.dtypes.canonicalize_dtype(jnp.int64))
+
+
+@partial(
+    jax.jit,
+    static_argnames=(
+        "n",
+        "d",
+        "m",
+        "tau",
+        "mu",
+        "rare",
+        "labels",
+        "weights",
+        "rare_fraction",
+        "stratified",
+        "dtype",
+    ),
+)
+def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction, stratified, dtype):
+    rare_arr = jnp.asarray(rare)
+    label_arr = jnp.asarray(labels)
+    if stratified:
+        n_rare = int(round(rare_fraction * m))
+        n_second = (m - n_rare) // 2
+        comp = np.concatenate(
+            [
+                np.zeros(m - n_rare - n_second, np.int64),
+                np.ones(n_second, np.int64),
+                np.full(n_rare, 2, np.int64),
+            ]
+        )
+        base = jnp.asarray(comp)
+    logits = jnp.log(jnp.asarray(weights, dtype=jnp.float64))
+
+    def one_client(i, k):
+        k_comp, k_q, k_xi = jr.split(k, 3)
+        s = (
+            jr.permutation(k_comp, base)
+            if stratified
+            else jr.categorical(k_comp, logits, shape=(m,))
+        )
+        q = jr.bernoulli(k_q, 0.5, (m, n)).astype(dtype)
+        own = jax.nn.one_hot(i, n, dtype=dtype)
+        offset = -tau * q * (1 - own)  # zero on the client's own axis i
+        sign = jnp.where(s == 0, 1.0, -1.0).astype(dtype)
+        freq = sign[:, None] * own[None, :] + offset  # (M, N) on coordinates e_1..e_N
+        freq = jnp.pad(freq, ((0, 0), (0, d - n)))
+        rare_x = jnp.broadcast_to(jax.nn.one_hot(rare_arr[i], d, dtype=dtype), (m, d))
+        xi = jr.normal(k_xi, (m, d), dtype=dtype)
+        x = jnp.where((s == 2)[:, None], rare_x, freq) + mu * xi
+        return x, label_arr[i][s]
+
+    # clients in chunks (lax.map; each chunk one vmap) that divide N, so that the sampling
+    # temporaries (threefry bits, the (M, N) offsets) stay near SAMPLE_CHUNK_BYTES instead of a
+    # few copies of the whole (N, M, d) sample; the same numbers as one vmap over all clients
+    chunk = _sample_chunk(n, m, d)
+    if chunk >= n:
+        return jax.vmap(one_client)(jnp.arange(n), jr.split(key, n))
+    return jax.lax.map(
+        lambda a: one_client(*a), (jnp.arange(n), jr.split(key, n)), batch_size=chunk
+    )
+
+
+#: Bytes of sampling temporaries per chunk of clients (see :func:`_sample_chunk`).
+SAMPLE_CHUNK_BYTES = 256 << 20
+
+
+def _sample_chunk(n: int, m: int, d: int) -> int:
+    """Clients sampled at once: the largest divisor of N whose temporaries (about
+    8·M·(4d + 2N) bytes per client, float64) fit :data:`SAMPLE_CHUNK_BYTES` (at least 1). A
+    divisor, so that the chunks' outputs stack into (N, M, d) without a remainder copy.
+
+    >>> _sample_chunk(100, 8000, 256), _sample_chunk(4, 10, 8)
+    (2, 4)
+    """
+    cap = max(1, SAMPLE_CHUNK_BYTES // max(1, 8 * m * (4 * d + 2 * n)))
+    return max(k for k in range(1, min(n, cap) + 1) if n % k == 0)
