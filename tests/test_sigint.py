@@ -99,9 +99,9 @@ def test_interrupt_json_in_process(monkeypatch, capsys):
     """--json: a Ctrl-C that arrives during the second chunk (simulated by the stop flag) gives
     exit 130, one stderr line and a JSON object of the finished rounds marked interrupted."""
     from sims.cli import main
-    from sims.commands import simulate
+    from sims.commands import _simulate_rounds as rounds
 
-    class Flag(simulate._StopFlag):
+    class Flag(rounds._StopFlag):
         reads = 0
 
         @property
@@ -113,8 +113,8 @@ def test_interrupt_json_in_process(monkeypatch, capsys):
         def stop(self, value):
             pass
 
-    monkeypatch.setattr(simulate, "_StopFlag", Flag)
-    monkeypatch.setattr(simulate, "CHUNK_FLOPS", 1.0)  # one round per chunk
+    monkeypatch.setattr(rounds, "_StopFlag", Flag)
+    monkeypatch.setattr(rounds, "CHUNK_FLOPS", 1.0)  # one round per chunk
     argv = ["simulate", "--n-clients", "4", "--d", "8", "--samples-per-client", "40"]
     argv += ["--batch", "8", "--local-steps", "1", "--rounds", "50", "--json", "--trace"]
     assert main(argv) == 130
@@ -133,7 +133,7 @@ def test_stop_between_chunks_in_process():
 
     import jax.random as jr
 
-    from sims.commands import simulate
+    from sims.commands import _simulate_rounds as simulate
     from sims.config import EngineConfig
     from sims.engine import make_engine, make_problem
 
