@@ -99,6 +99,13 @@ def test_cli_verify_trackd_text(capsys, tmp_path):
     assert rc == 0 and "Track D" in out
     line = next(s for s in out.splitlines() if "fl_vs_decl" in s)
     assert "holds" in line and "+0.0300 ± 0.0100" in line and "n_clients 20" in line
+    # a true column of the claims table: its header, thm4.6's cell, and §5's MAR row
+    lines = out.splitlines()
+    col = lines[0].index("track D")
+    row = next(s for s in lines if s.startswith("thm4.6 "))
+    assert row[col:].split()[0] == "holds"
+    mar = next(s for s in lines if s.startswith("mar(§5)"))
+    assert mar[col:].split()[0] == "not-run"
 
 
 def test_cli_verify_trackd_not_run(capsys, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Data layer (sims/data.py): sampler moments, partitions, real-data loaders, padding.
+"""Data layer (the package sims/data/): sampler moments, partitions, real-data loaders, padding.
 
 Sampler tolerance: every entry of an empirical mean / second moment over n samples must lie
 within 5 standard errors (s/√n, s the sample's own standard deviation of that entry) of the

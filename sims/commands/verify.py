@@ -34,6 +34,7 @@ import os
 import numpy as np
 
 from sims.commands import _common
+from sims.trackd import verdicts as _td_verdicts
 from theory import _validate as v
 from theory import claims as cl
 
@@ -48,7 +49,7 @@ TRACKD_COMMAND = (
     "dssl reproduce --out DIR --stages trackd_table1,trackd_fig2a,trackd_fig2b,trackd_verdicts"
 )
 #: claims-table id -> Track D claim (sims.trackd.verdicts.CLAIMS); mar_vs_mim (§5) has no row
-TRACKD_OF_CLAIM = {"thm4.4": "mim_vs_cl", "cor4.5": "connectivity", "thm4.6": "fl_vs_decl"}
+TRACKD_OF_CLAIM = {claim: name for name, claim in _td_verdicts.CLAIM_OF.items()}
 _TRACKD_ROW_KEYS = ("claim", "track_d", "paper", "paper_scale")
 _TRACKD_NUMBER_KEYS = ("mean", "se", "n_seeds")
 
@@ -380,7 +381,13 @@ def format_text(result: dict) -> str:
         lines.append(f"({result['cells']} cells in {result['seconds']:.1f} s) -> ")
         lines[-1] += ", ".join(result["files"])
         return "\n".join(lines)
-    lines = [cl.format_table(result["claims"]), "", "Track D (nonlinear encoders):"]
+    # §5's MAR >= MIM has no claim row of its own (no Track A/B statement): a row for Track D
+    extra = [
+        {"id": "mar(§5)", "track_a": "n/a", "track_b": "n/a", "track_c": "n/a",
+         "reference": "§5, Fig 2b", "track_d": e}
+        for e in result.get("track_d_only", {}).values()
+    ]  # fmt: skip
+    lines = [cl.format_table(result["claims"] + extra), "", "Track D (nonlinear encoders):"]
     entries = [
         (r["id"], r["track_d"]) for r in result["claims"] if r["track_d"]["verdict"] != "n/a"
     ]

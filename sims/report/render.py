@@ -256,13 +256,17 @@ def _md_claims(payload: dict) -> list[str]:
         "",
         "The claims table of `dssl verify` at the configuration above (primary readings combined).",
         "",
-        "| claim | reference | Track A | Track B | Track C | statement |",
-        "|---|---|---|---|---|---|",
+        "| claim | reference | Track A | Track B | Track C | Track D | statement |",
+        "|---|---|---|---|---|---|---|",
     ]
+    from sims.trackd.verdicts import CLAIM_OF
+
+    track_d = {CLAIM_OF.get(r["claim"], r["claim"]): r for r in payload.get("track_d") or []}
     for c in payload["claims"]:
+        d = track_d.get(c["id"], {}).get("track_d", "n/a" if track_d else "not-run")
         lines.append(
             f"| `{c['id']}` | {_cell(c['reference'])} | {c['track_a']} | {c['track_b']} | "
-            f"{c['track_c']} | {_cell(c['statement'])} |"
+            f"{c['track_c']} | {d} | {_cell(c['statement'])} |"
         )
     lines += ["", "### The numbers behind each verdict", ""]
     for c in payload["claims"]:

@@ -48,6 +48,9 @@ __all__ = [
 MARGIN = 2.0
 
 CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
+#: the claim of the claims table (``theory.claims``) each Track D verdict reads empirically;
+#: ``mar_vs_mim`` (§5) has no row of its own
+CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
 
 # The paper's reported direction of each effect (docs/theory/paper_code.md §4; arXiv 2607.02447
 # Tables 1, 6, Figs 2a, 2b) and the scale it was measured at.
