@@ -1324,7 +1324,8 @@ GLOSSARY.update(
         ),
         "compare:atol": _t("absolute tolerance (see rtol)", ">= 0", EXT, _CMP),
         "compare:ignored": _t(
-            "keys skipped wherever they occur (timings, timestamps, versions, hashes)",
+            "keys skipped wherever they occur (timings, timestamps, versions, hashes; also every "
+            "key ending in _seconds)",
             "list of names",
             EXT,
             _CMP,

@@ -12,6 +12,7 @@ from sims.commands.compare import compare_folders
 BASE = {
     "claims": [{"id": "thm4.2.fl", "track_b": "violated", "numbers": {"min_rv": 0.25}}],
     "seconds": 12.5,
+    "train_seconds": 3.0,
     "generated": "2026-01-01T00:00:00",
     "rows": [{"s_N": 0.0049, "probe": 0.0235}],
 }
@@ -38,7 +39,9 @@ def _changed(**edits):
 
 def test_same_numbers_and_words_with_other_timings_are_the_same(tmp_path, capsys):
     old = _folder(tmp_path, "old")
-    new = _folder(tmp_path, "new", _changed(seconds=99.0, generated="2027-01-01"))
+    new = _folder(
+        tmp_path, "new", _changed(seconds=99.0, train_seconds=4.0, generated="2027-01-01")
+    )
     assert main(["compare", str(old), str(new), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["same"] is True and out["n_differences"] == 0

@@ -30,9 +30,11 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=min(2, os.cpu_count() or 1),
-        help="stages run side by side in this many worker processes once their inputs are "
-        "ready (default: 2, or 1 on a 1-core machine); the results do not depend on it",
+        default=1,
+        help="stages run side by side in this many worker processes (XLA on one thread each) "
+        "once their inputs are ready; the results do not depend on it. Default 1: on a 2-core "
+        "machine two jobs were slower than one (7:07 vs 6:51 for the default run); use it "
+        "where there are more cores than one stage keeps busy",
     )
     parser.add_argument(
         "--blas-threads",

@@ -67,10 +67,26 @@ def registered(stages: Sequence[Stage]) -> bool:
     return all(known.get(s.name) is s for s in stages)
 
 
+#: set in the environment of a worker process (its children see it too)
+WORKER_ENV = "DSSL_STAGE_WORKER"
+#: XLA on one thread per worker: two workers with XLA's default thread pool each (its threads
+#: spin while they wait) on the same cores ran several times slower than one after another
+WORKER_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def in_worker() -> bool:
+    """Whether this process is a worker of :func:`run_parallel` (a stage may then use fewer
+    processes of its own)."""
+    return os.environ.get(WORKER_ENV) == "1"
+
+
 def _worker_init(parent: int) -> None:
-    """In each worker: leave Ctrl-C to the parent (which reports it in one line), and exit as
-    soon as the parent is gone (killed, or exited after Ctrl-C) instead of computing on for
-    nobody; an unfinished stage leaves at most a hidden temporary file (atomic writes)."""
+    """In each worker (before JAX is imported there): XLA on one thread, Ctrl-C left to the
+    parent (which reports it in one line), and exit as soon as the parent is gone (killed, or
+    exited after Ctrl-C) instead of computing on for nobody; an unfinished stage leaves at
+    most a hidden temporary file (atomic writes)."""
+    os.environ[WORKER_ENV] = "1"
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + WORKER_XLA_FLAGS).strip()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:

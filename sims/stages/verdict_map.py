@@ -14,6 +14,7 @@ import dataclasses
 from sims import verdict_map as vm
 from sims.figures import verdicts as fv
 from sims.pipeline import Stage, StageConfig
+from sims.pipeline.parallel import in_worker
 from theory.atlas import AtlasConfig, atlas_study
 
 
@@ -33,7 +34,9 @@ def compute(cfg: Config, track_c: dict | None = None) -> dict:
     """``{"map": the verdict map, "atlas": the atlas study}`` (JSON-able); ``track_c``: the
     ``track_c`` stage's row when it ran first (the map's Track C cells, rule R10)."""
     return {
-        "map": vm.compute_map(cfg.map, workers=2, track_c=track_c),
+        # 2 worker processes of its own, or 1 when the stage itself runs in a worker of
+        # ``dssl reproduce --jobs`` (the other job already uses the second core)
+        "map": vm.compute_map(cfg.map, workers=1 if in_worker() else 2, track_c=track_c),
         "atlas": atlas_study(cfg.atlas),
     }
 
