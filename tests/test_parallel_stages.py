@@ -69,3 +69,29 @@ def test_unregistered_stages_run_one_at_a_time(tmp_path):
 def test_bad_jobs_is_one_clear_line(tmp_path, jobs):
     with pytest.raises(ValueError, match="jobs"):
         run_stages(_stages(("mask",)), out=tmp_path, progress=False, jobs=jobs)
+
+
+@pytest.mark.parametrize(
+    ("argv", "cores", "expected"),
+    [
+        (["--fast"], 2, 2),  # compile-bound: two stages compile side by side
+        (["--fast"], 1, 1),
+        ([], 16, 1),  # compute-bound: XLA already uses the cores
+        (["--fast", "--jobs", "1"], 2, 1),  # an explicit --jobs wins
+        (["--jobs", "3"], 2, 3),
+    ],
+)
+def test_reproduce_default_jobs(tmp_path, monkeypatch, argv, cores, expected):
+    import sims.pipeline
+    from sims.cli import main
+
+    seen: list = []
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr(
+        sims.pipeline, "run_stages", lambda stages, **kw: seen.append(kw["jobs"]) or _EMPTY
+    )
+    assert main(["reproduce", "--out", str(tmp_path), "--json", *argv]) == 0
+    assert seen == [expected]
+
+
+_EMPTY = {"out": "", "fast": False, "config_hash": "", "seconds": 0.0, "files": [], "stages": []}

@@ -439,7 +439,9 @@ def fast_run(tmp_path_factory):
         for _ in range(2):
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf):
-                assert main(["reproduce", "--fast", "--out", str(out), "--json"]) == 0
+                assert (
+                    main(["reproduce", "--fast", "--out", str(out), "--json", "--jobs", "1"]) == 0
+                )
             runs.append(json.loads(buf.getvalue()))
     return out, runs[0], runs[1]
 
