@@ -135,6 +135,37 @@ def test_experiments_report_every_arm_with_seeds(tiny_results):
     assert all(d["verdict"] in ("holds", "violated", "degenerate") for d in dec.values())
 
 
+def _no_seconds(tree):
+    if isinstance(tree, dict):
+        return {k: _no_seconds(v) for k, v in tree.items() if "seconds" not in k}
+    if isinstance(tree, list | tuple):
+        return [_no_seconds(v) for v in tree]
+    return tree
+
+
+@pytest.mark.parametrize("name", ["table1", "fig2a"])
+def test_experiments_do_not_depend_on_the_callers_x64_mode(name):
+    """Track D is a float32 simulation: the same numbers whether the caller (e.g. the reproduce
+    stage, which runs under x64) has JAX's x64 mode on or off. Before the experiments pinned
+    x64 off, masks drawn with a Python-float p, the augmentation draws and the graph seeds
+    came from other streams under x64 and every accuracy moved."""
+    import jax
+
+    from sims.pipeline import jsonio
+
+    cfg = {
+        "table1": presets.Table1(
+            TINY, archs=("mlp",), skews=("iid", "feature"), n_clients=3, clients_per_round=None
+        ),
+        "fig2a": presets.Fig2a(TINY, n_clients=4, abars=(2, 3), kinds=("general",)),
+    }[name]
+    runs = []
+    for mode in (False, True):
+        with jax.enable_x64(mode):
+            runs.append(_no_seconds(jsonio.to_jsonable(getattr(experiments, name)(cfg))))
+    assert runs[0] == runs[1]
+
+
 def test_figures_render(tiny_results):
     from sims.figures import trackd as figs
 

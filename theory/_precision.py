@@ -37,3 +37,23 @@ def float64(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def float32(fn: F) -> F:
+    """Decorator: run ``fn`` with JAX's x64 mode off (the caller's setting after it), for
+    float32 simulations whose results must not depend on whether the caller switched x64 on:
+    under x64, Python scalars and NumPy float64 arrays would enter the computation as float64
+    and change its rounding.
+
+    >>> import jax.numpy as jnp
+    >>> with x64():
+    ...     print(float32(lambda: jnp.ones(1).dtype)())
+    float32
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with jax.enable_x64(False):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

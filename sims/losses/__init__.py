@@ -26,7 +26,8 @@ Key use (so that the engine can reproduce the embeddings a loss saw): ``k_mask, 
 jr.split(key)``; the first mask is ``mask(k_mask, p, x.shape)`` (:func:`mask`, a counter-based
 hash keyed by ``k_mask``) in :func:`mim`, :func:`mim_independent`, :func:`mar` and
 :func:`masked_embeddings`; :func:`mim_recon` (and MAR on it) keeps
-``bernoulli(k_mask, 1 − p, x.shape)``, the stream Track D's Bernoulli patch masks reproduce.
+``bernoulli(k_mask, float32(1 − p), x.shape)`` (float32 draws in either x64 mode), the stream
+Track D's Bernoulli patch masks reproduce.
 
 Validation: shapes are always checked; values (finiteness, p ∈ (0, 1), γ ≥ 0, …) are checked
 when they are concrete, i.e. outside ``jit``/``vmap`` tracing.

@@ -87,7 +87,9 @@ def mask(key: jax.Array, p: Any, shape: tuple) -> Bool[jax.Array, "..."]:
 
 def _mask(key: jax.Array, p: Any, shape: tuple, dtype: Any, exact: bool = False) -> jax.Array:
     """Float mask of ``dtype``: :func:`mask`, or with ``exact`` the ``jax.random.bernoulli``
-    stream (kept by :func:`mim_recon`, whose masks other code reproduces)."""
+    stream with float32 draws (kept by :func:`mim_recon`, whose masks Track D's Bernoulli patch
+    masks reproduce). The probability is a float32 array, whatever ``dtype`` and JAX's x64
+    mode: a Python-float p would make JAX draw 64-bit uniforms under x64, another stream."""
     if exact:
-        return jr.bernoulli(key, 1.0 - p, shape).astype(dtype)
+        return jr.bernoulli(key, jnp.asarray(1.0 - p, jnp.float32), shape).astype(dtype)
     return mask(key, p, shape).astype(dtype)

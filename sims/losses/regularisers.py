@@ -186,7 +186,8 @@ def gamma_schedule(
       gamma_max, gamma_min: 0 ≤ γ_min ≤ γ_max (paper defaults 1e−1 and 1e−3).
 
     Returns:
-      float64 array of the shape of ``count``.
+      array of the shape of ``count``: float64 in JAX's x64 mode, else float32 (what JAX
+      would truncate a float64 request to, asked for directly so that no warning is raised).
 
     Example:
       >>> [round(float(gamma_schedule(c, 4)), 4) for c in (0, 2, 4, 9)]
@@ -200,8 +201,8 @@ def gamma_schedule(
         c_np = np.asarray(count, dtype=np.float64)
         if not np.all(np.isfinite(c_np)) or np.any(c_np < 0):
             v.fail("count", "participation counts >= 0", count)
-    f64 = jnp.float64
-    return gamma_cosine(jnp.asarray(count, f64), jnp.asarray(omega, f64), gmax, gmin)
+    dt = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    return gamma_cosine(jnp.asarray(count, dt), jnp.asarray(omega, dt), gmax, gmin)
 
 
 def gamma_cosine(count: Any, omega: Any, gamma_max: Any, gamma_min: Any) -> jax.Array:

@@ -57,14 +57,14 @@ def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
         return x
     h, w, c = x.shape
     padded = jnp.pad(x, ((s, s), (s, s), (0, 0)))
-    off = jr.randint(key, (2,), 0, 2 * s + 1)
-    return jax.lax.dynamic_slice(padded, (off[0], off[1], 0), (h, w, c))
+    off = jr.randint(key, (2,), 0, 2 * s + 1, dtype=jnp.int32)
+    return jax.lax.dynamic_slice(padded, (off[0], off[1], jnp.int32(0)), (h, w, c))
 
 
 def flip(x: Any, *, key: jax.Array) -> jax.Array:
     """Horizontal flip x[:, ::-1] with probability ½."""
     x = _img(x)
-    return jnp.where(jr.bernoulli(key), x[:, ::-1, :], x)
+    return jnp.where(jr.bernoulli(key, jnp.float32(0.5)), x[:, ::-1, :], x)
 
 
 def noise(x: Any, sigma: float, *, key: jax.Array) -> jax.Array:
@@ -101,7 +101,7 @@ def style_params(n_clients: int, *, key: jax.Array, strength: float = 1.0) -> ja
     """
     n = v.integer(n_clients, "n_clients", lo=1)
     st = v.real(strength, "strength", lo=0.0, hi=1.0)
-    u = jr.uniform(key, (n, 4))
+    u = jr.uniform(key, (n, 4), jnp.float32)
     gain = 1.0 + st * (u[:, 0] - 0.5)
     offset = st * (u[:, 1] - 0.5)
     blur = st * u[:, 2]

@@ -35,6 +35,7 @@ from sims.trackd.train import (
     train,
 )
 from theory import topology
+from theory._precision import float32
 
 __all__ = [
     "net_config",
@@ -110,6 +111,7 @@ def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) 
     return out
 
 
+@float32
 def run_arm(
     common: Common,
     arch: str,
@@ -180,7 +182,7 @@ def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:
     regular (``uniform``: every |A_i| = abar) or Erdős–Rényi (``general``); complete at N."""
     if abar >= n:
         return topology.complete(n)
-    seed = int(jr.randint(key, (), 0, 2**31 - 1))
+    seed = int(jr.randint(key, (), 0, 2**31 - 1, dtype=np.int32))
     if kind == "uniform":
         return topology.random_regular(n, abar - 1, seed=seed)
     return topology.erdos_renyi(n, avg_degree=abar - 1, seed=seed)
@@ -193,6 +195,7 @@ def _abar(adj: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
+@float32
 def table1(cfg: Table1) -> dict:
     """Table 1 analogue: probe accuracy and drop from IID for MAE vs SimSiam × arch × skew (FL)."""
     c = cfg.common
@@ -249,6 +252,7 @@ def table1(cfg: Table1) -> dict:
     }
 
 
+@float32
 def fig2a(cfg: Fig2a) -> dict:
     """Fig 2a analogue: DecL MAE accuracy vs |Ā| (general / uniform graphs) and FL reference."""
     c = cfg.common
@@ -296,6 +300,7 @@ def _push_sum(adj: np.ndarray) -> np.ndarray:
     return topology.uniform_mixing(adj).T
 
 
+@float32
 def table6(cfg: Table6) -> dict:
     """Table 6 analogue: DecL MAE accuracy per mixing rule at each |Ā|, FL reference."""
     c = cfg.common
@@ -331,6 +336,7 @@ def table6(cfg: Table6) -> dict:
     }
 
 
+@float32
 def fig2b(cfg: Fig2b) -> dict:
     """Fig 2b analogue: MAR vs MAE accuracy over α in FL and DecL."""
     c = cfg.common
@@ -389,6 +395,7 @@ def _encoder_part(params: Any) -> dict:
     return {k: val for k, val in inner.items() if k in _ENCODER_KEYS or k.startswith("blocks")}
 
 
+@float32
 def table5(cfg: Table5) -> dict:
     """Table 5 analogue: layer-wise distances local 1 / local N / global after one more local
     round from the final global model, per-client vs global probe, uniformity, rank."""

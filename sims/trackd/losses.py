@@ -101,9 +101,9 @@ def patch_mask(key: jax.Array, batch: int, n_patches: int, p: float, mode: str =
     """
     v.choice(mode, "mask_mode", MASK_MODES)
     if mode == "bernoulli":
-        return jr.bernoulli(key, 1.0 - p, (batch, n_patches)), None
+        return jr.bernoulli(key, jnp.asarray(1.0 - p, jnp.float32), (batch, n_patches)), None
     k = max(1, int(round((1.0 - p) * n_patches)))
-    u = jr.uniform(key, (batch, n_patches))
+    u = jr.uniform(key, (batch, n_patches), jnp.float32)
     keep = jnp.sort(jnp.argsort(u, axis=1)[:, :k], axis=1)
     vis = jnp.zeros((batch, n_patches), bool).at[jnp.arange(batch)[:, None], keep].set(True)
     return vis, keep
