@@ -123,11 +123,12 @@ def footer(fig, config: dict | str, note: str = "") -> None:
     fig.tight_layout(rect=(0, 0.025 + 0.022 * lines, 1, 1))
 
 
-def legend_outside(ax, *, loc: str = "right", **kw):
-    """A legend beside (``"right"``) or below (``"below"``) the axes, never over the data."""
+def legend_outside(ax, *, loc: str = "right", below: float = 0.18, **kw):
+    """A legend beside (``"right"``) or below (``"below"``, its top ``below`` axes heights
+    under the axes: more where the x axis has tall tick labels) the axes, never over the data."""
     if loc == "below":
         return ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=kw.pop("ncol", 3), **kw
+            loc="upper center", bbox_to_anchor=(0.5, -below), ncol=kw.pop("ncol", 3), **kw
         )
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
 

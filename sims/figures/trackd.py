@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sims.figures.style import legend_outside  # noqa: E402
+
 __all__ = [
     "make_trackd_table1_figure",
     "make_trackd_fig2a_figure",
@@ -38,11 +40,23 @@ def _footer(fig, meta: dict, extra: str = "") -> None:
     fig.text(0.01, 0.005, text, fontsize=7, color="#444444", ha="left", va="bottom")
 
 
-def _chance(ax, meta: dict, untrained: dict | None = None) -> None:
-    if "chance" in meta:
-        ax.axhline(meta["chance"], color="#999999", ls=":", lw=1, label="chance")
+def _chance(ax, meta: dict, untrained: dict | None = None, *, zoom: bool = False) -> None:
+    """The chance line and the untrained encoder's line. With ``zoom`` (line plots, called
+    after the data are drawn) the y axis keeps the data's range: a chance level far below it
+    is written as a note instead of stretching the axis until the differences vanish (bar
+    plots keep their zero baseline and the line)."""
     if untrained is not None:
         ax.axhline(untrained["mean"], color="#555555", ls="-.", lw=1, label="untrained encoder")
+    if "chance" not in meta:
+        return
+    lo, hi = ax.get_ylim()
+    if zoom and meta["chance"] < lo - 0.5 * (hi - lo):
+        ax.text(
+            0.01, 0.02, f"chance {meta['chance']:.2f}: below the axis", transform=ax.transAxes,
+            fontsize=7, color="#777777", ha="left", va="bottom",
+        )  # fmt: skip
+        return
+    ax.axhline(meta["chance"], color="#999999", ls=":", lw=1, label="chance")
 
 
 def make_trackd_table1_figure(results: dict):
@@ -94,7 +108,7 @@ def make_trackd_table1_figure(results: dict):
     ax.set_xticks(range(len(skews)), skews)
     ax.set_xlabel("client data")
     ax.set_ylabel("linear-probe accuracy (held out)")
-    ax.legend(fontsize=7)
+    legend_outside(ax, loc="below", below=0.26, fontsize=7)
     non_iid = [s for s in skews if s != "iid"]
     ax2.set_xticks(range(len(non_iid)), non_iid)
     ax2.axhline(0.0, color="black", lw=0.8)
@@ -109,10 +123,10 @@ def make_trackd_table1_figure(results: dict):
 def _finish_decl(fig, ax, results: dict, xlabel: str, legend_size: int, title: str):
     """Chance line, labels, legend, title and footer of the DecL probe-accuracy figures."""
     meta = results["meta"]
-    _chance(ax, meta, results.get("untrained_summary"))
+    _chance(ax, meta, results.get("untrained_summary"), zoom=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("linear-probe accuracy (held out)")
-    ax.legend(fontsize=legend_size)
+    legend_outside(ax, loc="below", below=0.26, fontsize=legend_size)
     ax.set_title(title)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _footer(fig, meta, f"alpha = {meta.get('alpha')}, {meta.get('arch')}")
@@ -120,7 +134,8 @@ def _finish_decl(fig, ax, results: dict, xlabel: str, legend_size: int, title: s
 
 
 def make_trackd_fig2a_figure(results: dict):
-    """Fig 2a analogue: DecL probe accuracy vs |Ā| per graph kind, FL dashed, chance dotted."""
+    """Fig 2a analogue: DecL probe accuracy vs |Ā| per graph kind, FL dashed, the untrained
+    encoder dash-dotted; chance dotted, or noted when it lies far below the data."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
     abars = results["abars"]
     for k, (kind, per) in enumerate(results["summary"].items()):
@@ -141,21 +156,24 @@ def make_trackd_fig2a_figure(results: dict):
 
 
 def make_trackd_table6_figure(results: dict):
-    """Table 6 analogue: probe accuracy per mixing rule (bars) at each |Ā|, FL dashed."""
+    """Table 6 analogue: probe accuracy per mixing rule (points, ±1 SE, side by side) at each
+    |Ā|, FL dashed; the y axis keeps the data's range (bars would need a zero baseline that
+    hides differences of a point)."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     abars = results["abars"]
     rules = list(results["summary"])
-    width = 0.8 / max(1, len(rules))
+    width = 0.6 / max(1, len(rules))
     for k, r in enumerate(rules):
         per = results["summary"][r]
         xs = np.arange(len(abars)) + (k - (len(rules) - 1) / 2) * width
-        ax.bar(
+        ax.errorbar(
             xs,
             [per[str(a)]["mean"] for a in abars],
-            width,
             yerr=[per[str(a)]["se"] for a in abars],
             capsize=2,
             color=PALETTE[k % 7],
+            marker=MARKERS[k % len(MARKERS)],
+            ls="none",
             label=r,
         )
     ax.axhline(results["fl_summary"]["mean"], color="black", ls="--", label="FL")
@@ -182,13 +200,13 @@ def make_trackd_fig2b_figure(results: dict):
                 capsize=2,
                 label="MIM (MAE)" if m == "mae" else "MAR",
             )
-        _chance(ax, meta, results.get("untrained_summary"))
+        _chance(ax, meta, results.get("untrained_summary"), zoom=True)
         ax.set_xscale("log")
         ax.invert_xaxis()
         ax.set_xlabel("Dirichlet α (more skew →)")
         ax.set_ylabel("linear-probe accuracy (held out)")
         ax.set_title(fw.upper())
-        ax.legend(fontsize=8)
+        legend_outside(ax, loc="below", below=0.26, fontsize=8)
     fig.suptitle("Track D, Fig. 2b analogue: MAR vs MIM over label skew")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _footer(fig, meta, f"{meta.get('arch')}, DecL |Ā| = {meta.get('decl_abar')}")
@@ -227,7 +245,7 @@ def make_trackd_table5_figure(results: dict):
         )
     ax.set_xticks(range(len(pairs)), ["local 1 vs N", "local 1 vs global", "local N vs global"])
     ax.set_ylabel("summed layer-wise ℓ2 distance (encoder)")
-    ax.legend(fontsize=8)
+    legend_outside(ax, loc="below", below=0.26, fontsize=8)
     _chance(ax2, meta)
     ax2.set_xticks(range(len(probes)), ["local 1", "local N", "global"])
     ax2.set_ylabel("linear-probe accuracy (held out)")

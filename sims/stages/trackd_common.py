@@ -18,8 +18,10 @@ from sims.trackd import experiments, presets
 
 __all__ = ["REPRODUCE_PRESET", "decl_summary", "experiment_stage", "mean_se_text"]
 
-#: the preset ``make reproduce`` runs the Track D stages at
-REPRODUCE_PRESET = "fast"
+#: the preset ``make reproduce`` runs the Track D stages at: DEFAULT (all five experiments
+#: 252 s in one ``dssl trackd --preset default`` process on 2 cores at load 1.0-1.7, inside
+#: the 300 s budget of sims.trackd.presets)
+REPRODUCE_PRESET = "default"
 
 
 def mean_se_text(s: dict) -> str:
