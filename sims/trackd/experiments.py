@@ -9,6 +9,11 @@ the held-out ridge linear-probe accuracy of the global encoder's features, fitte
 
 Results are JSON-serialisable dicts; :func:`decisions` turns them into the Track D verdicts
 with the rule of :mod:`sims.trackd.verdicts` (written before the runs).
+
+Precision: the experiments are float32 simulations and run with JAX's x64 mode off whatever
+the caller's setting (:func:`theory._precision.float32`), so the reproduce stage (which
+computes under x64) and ``dssl trackd`` give the same numbers; every random draw names its
+dtype.
 """
 
 from __future__ import annotations
