@@ -76,7 +76,7 @@ def test_bad_jobs_is_one_clear_line(tmp_path, jobs):
     [
         (["--fast"], 2, 2),  # compile-bound: two stages compile side by side
         (["--fast"], 1, 1),
-        ([], 16, 1),  # compute-bound: XLA already uses the cores
+        ([], 16, 1),  # the default run: XLA's thread pool, as the single commands
         (["--fast", "--jobs", "1"], 2, 1),  # an explicit --jobs wins
         (["--jobs", "3"], 2, 3),
     ],

@@ -32,11 +32,12 @@ def add_arguments(parser) -> None:
         type=int,
         default=None,
         help="stages run side by side in this many worker processes (XLA on one thread each) "
-        "once their inputs are ready; the results do not depend on it. Default: 2 with --fast "
-        "on a machine with 2 or more cores (the fast run is mostly XLA compilation, one core "
-        "per program: 3:05 one stage at a time, 2:19 with two jobs, on 2 cores at load < 1.5), "
-        "else 1 (the default run is mostly computation that XLA already spreads over the "
-        "cores: 7:07 with two jobs vs 6:51 with one)",
+        "once their inputs are ready; float32 results then equal a one-job run's only to "
+        "rounding (single-threaded XLA sums in another order). Default: 2 with --fast on a "
+        "machine with 2 or more cores (the fast run is mostly XLA compilation, one core per "
+        "program: 3:05 one stage at a time, 2:19 with two jobs, on 2 cores), else 1, so that "
+        "the default run equals what the single commands compute (with 2 jobs it took 5:39 "
+        "against 8:32)",
     )
     parser.add_argument(
         "--blas-threads",

@@ -6,7 +6,9 @@ stages that may start, the one with the longest chain of stages waiting on it go
 that ``track_a → track_c → verdict_map`` is not left to the end), then run order. Each stage
 runs exactly as :func:`sims.pipeline.runner.run_stages` runs it one after another (same
 configuration hash, same cache entry, same files), in a worker started with ``spawn`` (a
-fresh interpreter: JAX is not safe to fork); the results do not depend on the number of jobs.
+fresh interpreter: JAX is not safe to fork). Workers run XLA on one thread, which sums float32
+products in another order than XLA's thread pool in a one-job run: results equal those of one
+job to float32 rounding (bitwise for the float64 maths stages), not bit for bit.
 
 Workers look a stage up by name in :data:`sims.stages.STAGES`, so only those stages can run
 here; :func:`run_stages` runs any other sequence one stage at a time.

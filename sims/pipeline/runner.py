@@ -121,8 +121,10 @@ def default_jobs(fast: bool, cores: int | None = None) -> int:
     """Worker processes of ``dssl reproduce`` when ``--jobs`` is not given: 2 for the fast run
     where there are 2 or more cores (``cores``, default ``os.cpu_count()``), else 1. The fast
     run is mostly XLA compilation, which uses one core per program, so two stages compiling
-    side by side keep 2 cores busy (measured, 2 cores: 3:05 with one job, 2:19 with two);
-    the default run is mostly computation that XLA already spreads over the cores.
+    side by side keep 2 cores busy (measured, 2 cores: 3:05 with one job, 2:19 with two).
+    The default run stays at one job although two were faster (5:39 against 8:32): workers run
+    XLA on one thread, whose float32 rounding differs from the thread pool's, and one job keeps
+    the committed results equal to what the single commands (``dssl trackd``, ...) compute.
 
     >>> default_jobs(True, cores=2), default_jobs(True, cores=1), default_jobs(False, cores=8)
     (2, 1, 1)
@@ -329,18 +331,19 @@ def run_stages(
 ) -> dict:
     """Run (or resume) ``stages`` in the order given; return the JSON summary.
 
-    Every stage computes inside :func:`stage_context` (float64 where a computation does not
-    choose its dtype; ``blas_threads`` caps NumPy/SciPy's BLAS threads, ``None``: library
-    default). ``jobs`` > 1 runs stages whose inputs are ready side by side in that many worker
-    processes (:mod:`sims.pipeline.parallel`; only the stages of :data:`sims.stages.STAGES`,
-    any other sequence runs one stage at a time); the results and files are the same.
-    Ctrl-C raises :class:`Interrupted` (a ``KeyboardInterrupt``) after the finished stages are
-    written and cached. ``on_stage(row)`` is called after each stage is written and cached
-    (in finishing order).
+        Every stage computes inside :func:`stage_context` (float64 where a computation does not
+        choose its dtype; ``blas_threads`` caps NumPy/SciPy's BLAS threads, ``None``: library
+        default). ``jobs`` > 1 runs stages whose inputs are ready side by side in that many worker
+        processes (:mod:`sims.pipeline.parallel`; only the stages of :data:`sims.stages.STAGES`,
+        any other sequence runs one stage at a time); the results equal those of one job to float32
+    rounding (see :mod:`sims.pipeline.parallel`), the files and cache entries are the same.
+        Ctrl-C raises :class:`Interrupted` (a ``KeyboardInterrupt``) after the finished stages are
+        written and cached. ``on_stage(row)`` is called after each stage is written and cached
+        (in finishing order).
 
-    Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
-    relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
-    cache_file, summary).
+        Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
+        relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
+        cache_file, summary).
     """
     from tqdm import tqdm
 
