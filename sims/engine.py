@@ -69,6 +69,7 @@ from sims.engine_metrics import (  # noqa: F401  (re-exported)
     where_diverged,
 )
 from theory import _validate as v
+from theory._precision import x64
 
 Array = jax.Array
 
@@ -77,6 +78,7 @@ __all__ = [
     "State",
     "Engine",
     "make_problem",
+    "initial_params",
     "make_engine",
     "make_round",
     "make_local_update",
@@ -254,11 +256,49 @@ def make_problem(
 # the engine (one client: sims.engine_client; round metrics and divergence: sims.engine_metrics)
 
 
+def _draw_init(config: EngineConfig, key) -> Any:
+    """:meth:`sims.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
+    method = methods.get(config.method)
+    return method.init(split_streams(key)["init"], config.c, config.d, config.init_scale,
+                       _dtype(config))  # fmt: skip
+
+
+def initial_params(config: EngineConfig, key) -> Any:
+    """The initial encoder every client of a run starts from (``init_scale·N(0, 1/d)`` from
+    the ``init`` stream of the root ``key``), drawn in float64 and cast to the run's dtype,
+    whatever the caller's x64 mode: a float32 run started with x64 off gets the encoder of the
+    same run with x64 on (JAX cannot draw float64 without x64, and inside a ``jit`` traced
+    with x64 off cannot switch it on, so the draw is a small jitted program of its own).
+
+    Args:
+      config: the run's configuration. key: a root key (new-style or raw), or (K,) / (K, 2)
+        root keys of a sweep (leading axis K in the result).
+
+    Returns:
+      the parameters (W (c, d), or (W_e, W_d) for mim-recon), or ``None`` when ``key`` is
+      traced (inside a caller's ``jit``): the engine then draws in the trace's own x64 mode.
+    """
+    key = _raw_key(key)
+    if isinstance(key, jax.core.Tracer):
+        return None
+    fn = _init_function(config, key.ndim == 2)
+    with x64():
+        return fn(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _init_function(config: EngineConfig, batched: bool) -> Callable:
+    one = functools.partial(_draw_init, config)
+    return jax.jit(jax.vmap(one) if batched else one)
+
+
 def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     """Factory of the pure pair ``(init, round_step)`` for one configuration.
 
-    ``init(problem, *, key) -> State``: all clients start from the same encoder
-    ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``.
+    ``init(problem, *, key, params=None) -> State``: all clients start from the same encoder
+    ``params``, by default ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``
+    in the caller's x64 mode; :func:`initial_params` draws it in float64 whatever that mode
+    (what :func:`make_engine` and :func:`sweep` pass).
 
     ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
     round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
@@ -301,9 +341,10 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
             return (0.5 * (1.0 + jnp.cos(jnp.pi * frac))).astype(dt)
         return jnp.ones((), dt)
 
-    def init(problem: Problem, *, key) -> State:
+    def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
-        params = method.init(split_streams(key)["init"], c, d, config.init_scale, dt)
+        if params is None:
+            params = _draw_init(config, key)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
         return State(
@@ -440,7 +481,7 @@ def make_engine(config: EngineConfig) -> Engine:
       (2,)
     """
     init, round_step = make_round(config)
-    init_j = jax.jit(lambda problem, key: init(problem, key=key))
+    init_j = jax.jit(lambda problem, key, params: init(problem, key=key, params=params))
     stats_j = jax.jit(target_stats)
 
     def _engine_scan(state, problem, stats, length):
@@ -450,7 +491,8 @@ def make_engine(config: EngineConfig) -> Engine:
 
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
-        state = init_j(problem, _raw_key(api.as_key(key)))
+        root = _raw_key(api.as_key(key))
+        state = init_j(problem, root, initial_params(config, root))
         stats = stats_j(problem.targets)
         done = 0
         while done < config.rounds:
@@ -549,7 +591,7 @@ def sweep(
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
-    return _sweep_function(config, bs)(swept, shared, keys)
+    return _sweep_function(config, bs)(swept, shared, keys, initial_params(config, keys))
 
 
 @functools.lru_cache(maxsize=32)
@@ -558,8 +600,8 @@ def _sweep_function(config: EngineConfig, batch_size: int | None) -> Callable:
     sweeps of equal shapes do not recompile)."""
     init, round_step = make_round(config)
 
-    def one(problem, key):
-        state = init(problem, key=key)
+    def one(problem, key, params):
+        state = init(problem, key=key, params=params)
         stats = target_stats(problem.targets)
         return lax.scan(
             lambda s, _: round_step(s, problem, stats), state, None, length=config.rounds
@@ -570,12 +612,14 @@ def _sweep_function(config: EngineConfig, batch_size: int | None) -> Callable:
 
     if batch_size is None:
 
-        def _engine_sweep(sw, sh, ks):
-            return jax.vmap(lambda p, k: one(combine(p, sh), k))(sw, ks)
+        def _engine_sweep(sw, sh, ks, p0):
+            return jax.vmap(lambda p, k, w: one(combine(p, sh), k, w))(sw, ks, p0)
 
     else:
 
-        def _engine_sweep(sw, sh, ks):
-            return lax.map(lambda a: one(combine(a[0], sh), a[1]), (sw, ks), batch_size=batch_size)
+        def _engine_sweep(sw, sh, ks, p0):
+            return lax.map(
+                lambda a: one(combine(a[0], sh), a[1], a[2]), (sw, ks, p0), batch_size=batch_size
+            )
 
     return jax.jit(_engine_sweep)

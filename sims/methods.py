@@ -196,12 +196,14 @@ class Method:
 
     def init(self, key, c: int, d: int, scale: float, dtype) -> Any:
         """Initial parameters ``scale·N(0, 1/d)`` (W_d: ``scale·N(0, 1/c)``), drawn in float64
-        (when x64 is on) whatever ``dtype``, so float32 and float64 runs start from the same
-        encoder. Traceable (the engine calls it under ``jit``)."""
-        W = (scale * jr.normal(jr.fold_in(key, 0), (c, d), jnp.float64) / np.sqrt(d)).astype(dtype)
+        whatever ``dtype`` when x64 is on, so float32 and float64 runs start from the same
+        encoder (with x64 off: in float32, another stream; :func:`sims.engine.initial_params`
+        switches x64 on for the draw). Traceable (the engine calls it under ``jit``)."""
+        wide = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        W = (scale * jr.normal(jr.fold_in(key, 0), (c, d), wide) / np.sqrt(d)).astype(dtype)
         if not self.decoder:
             return W
-        Wd = scale * jr.normal(jr.fold_in(key, 1), (d, c), jnp.float64) / np.sqrt(c)
+        Wd = scale * jr.normal(jr.fold_in(key, 1), (d, c), wide) / np.sqrt(c)
         return W, Wd.astype(dtype)
 
     def target(self, source: Any, *, p: float = 0.75, H: Any = None) -> Any:

@@ -56,3 +56,38 @@ def test_float32_tracks_float64(method):
         return
     rel = np.linalg.norm(w32 - w64) / np.linalg.norm(w64)
     assert rel < tol(np.float32)["rtol"], rel
+
+
+@pytest.mark.parametrize("method", ["mim", "mim-recon"])
+def test_float32_run_does_not_depend_on_the_callers_x64_mode(method):
+    """The initial encoder is drawn in float64 whatever the caller's x64 mode
+    (``sims.engine.initial_params``): with x64 off it used to be drawn in float32, another
+    random stream, so the Python API and ``dssl simulate`` (x64 on) started the same seed from
+    different encoders. Whole runs and sweeps must now be equal bit for bit."""
+    import jax
+
+    from sims.engine import sweep
+
+    n, d = 4, 8
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 16, d))
+    targets = np.einsum("nmd,nme->nde", x, x) / 16
+    cfg = EngineConfig(
+        method=method, framework="fl", n_clients=n, d=d, c=3, batch=4, local_steps=2,
+        rounds=3, lr=0.01, dtype="float32",
+    )  # fmt: skip
+    out = {}
+    for mode in (True, False):
+        with jax.enable_x64(mode):
+            prob = make_problem(cfg, targets, x=x)
+            state, trace = make_engine(cfg).run(prob, key=key_tree(5)["root"])
+            keys = np.stack([np.asarray(key_tree(s)["root"]) for s in (5, 6)])
+            probs = prob._replace(agg=np.ones((2, n), np.float32))
+            axes = jax.tree.map(lambda _: None, prob)._replace(agg=0)
+            s_sw, _ = sweep(cfg, probs, keys, axes=axes)
+            out[mode] = (state.params, trace["loss"], s_sw.params)
+    for a, b in zip(jax.tree.leaves(out[True]), jax.tree.leaves(out[False]), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # the sweep's first configuration is the single run
+    for a, b in zip(jax.tree.leaves(out[False][0]), jax.tree.leaves(out[False][2]), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[0])
