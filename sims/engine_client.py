@@ -56,18 +56,29 @@ def encoder(params) -> Array:
     return params[0] if isinstance(params, tuple) else params
 
 
-#: Optimisers by name: one factory each (``"momentum"`` is SGD with momentum 0.9).
-OPTIMIZERS: dict[str, Callable[[float], optax.GradientTransformation]] = {
-    "sgd": optax.sgd,
-    "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
-    "adam": optax.adam,
-    "adamw": optax.adamw,
+def _adam(lr: float, dtype: Any, *, decoupled: bool = False) -> optax.GradientTransformation:
+    """optax's Adam / AdamW with the decay rates (0.9, 0.999) as scalars of the run's dtype:
+    as Python floats, ``decay ** count`` (an int32 step count) is computed in float64 under
+    x64 and in float32 without, so a float32 run's bias correction, and its numbers, would
+    depend on the caller's x64 mode."""
+    b1, b2 = jnp.asarray(0.9, dtype), jnp.asarray(0.999, dtype)
+    return (optax.adamw if decoupled else optax.adam)(lr, b1=b1, b2=b2)
+
+
+#: Optimisers by name: ``factory(lr, dtype)`` each (``"momentum"`` is SGD with momentum 0.9);
+#: ``dtype`` is the run's float dtype.
+OPTIMIZERS: dict[str, Callable[[float, Any], optax.GradientTransformation]] = {
+    "sgd": lambda lr, dtype: optax.sgd(lr),
+    "momentum": lambda lr, dtype: optax.sgd(lr, momentum=0.9),
+    "adam": _adam,
+    "adamw": lambda lr, dtype: _adam(lr, dtype, decoupled=True),
 }
 
 
 def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
     """The local optimiser of ``config``; an unknown name is an error (never a silent default)."""
-    return OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))](config.lr)
+    factory = OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))]
+    return factory(config.lr, _dtype(config))
 
 
 class ClientInput(NamedTuple):
