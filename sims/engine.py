@@ -281,14 +281,29 @@ def initial_params(config: EngineConfig, key) -> Any:
     key = _raw_key(key)
     if isinstance(key, jax.core.Tracer):
         return None
-    fn = _init_function(config, key.ndim == 2)
+    m = methods.get(config.method)
+    fn = _init_function(m.name, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2)
     with x64():
         return fn(key)
 
 
+def _given_init(config: EngineConfig, key) -> Any:
+    """What the engine passes to ``init``: None (draw inside the engine's own program, no
+    extra compilation) when x64 is on, where that draw already is float64, else
+    :func:`initial_params`."""
+    return None if jax.config.jax_enable_x64 else initial_params(config, key)
+
+
 @functools.lru_cache(maxsize=64)
-def _init_function(config: EngineConfig, batched: bool) -> Callable:
-    one = functools.partial(_draw_init, config)
+def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
+    """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
+    configuration: one compilation serves every run of equal shapes)."""
+    m = methods.get(method)
+    dt = jnp.float64 if dtype == "float64" else jnp.float32
+
+    def one(key):
+        return m.init(split_streams(key)["init"], c, d, scale, dt)
+
     return jax.jit(jax.vmap(one) if batched else one)
 
 
@@ -298,7 +313,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     ``init(problem, *, key, params=None) -> State``: all clients start from the same encoder
     ``params``, by default ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``
     in the caller's x64 mode; :func:`initial_params` draws it in float64 whatever that mode
-    (what :func:`make_engine` and :func:`sweep` pass).
+    (what :func:`make_engine` and :func:`sweep` pass when x64 is off).
 
     ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
     round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
@@ -492,7 +507,7 @@ def make_engine(config: EngineConfig) -> Engine:
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
         root = _raw_key(api.as_key(key))
-        state = init_j(problem, root, initial_params(config, root))
+        state = init_j(problem, root, _given_init(config, root))
         stats = stats_j(problem.targets)
         done = 0
         while done < config.rounds:
@@ -591,7 +606,7 @@ def sweep(
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
-    return _sweep_function(config, bs)(swept, shared, keys, initial_params(config, keys))
+    return _sweep_function(config, bs)(swept, shared, keys, _given_init(config, keys))
 
 
 @functools.lru_cache(maxsize=32)

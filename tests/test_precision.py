@@ -95,3 +95,31 @@ def test_float32_run_does_not_depend_on_the_callers_x64_mode(method, optimizer):
     # the sweep's first configuration is the single run
     for a, b in zip(jax.tree.leaves(out[False][0]), jax.tree.leaves(out[False][2]), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[0])
+
+
+def test_initial_params_is_the_engines_float64_draw():
+    """``initial_params`` (x64 off) gives the encoder the engine draws in its own program under
+    x64, for one key and for a batch of sweep keys."""
+    import jax
+
+    from sims.engine import initial_params
+
+    cfg = EngineConfig(
+        method="mim-recon", framework="fl", n_clients=3, d=6, c=2, batch=4, rounds=1,
+        dtype="float32",
+    )  # fmt: skip
+    targets = np.stack([np.eye(6)] * 3)
+    x = np.random.default_rng(0).normal(size=(3, 8, 6))
+    keys = np.stack([np.asarray(key_tree(s)["root"]) for s in (1, 2)])
+    with jax.enable_x64(True):
+        init = make_engine(cfg).init
+        prob = make_problem(cfg, targets, x=x)
+        ref = [jax.jit(lambda p, k: init(p, key=k).params)(prob, k) for k in keys]
+    with jax.enable_x64(False):
+        one = initial_params(cfg, keys[0])
+        both = initial_params(cfg, keys)
+    for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(ref[0]), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[0])
+    for i in range(2):
+        for a, b in zip(jax.tree.leaves(both), jax.tree.leaves(ref[i]), strict=True):
+            np.testing.assert_array_equal(np.asarray(a)[i], np.asarray(b)[0])

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.engine import initial_params, target_stats
+from sims.engine import _given_init, target_stats
 
 #: Target floating-point work of one chunk of rounds: rounds run in jitted chunks of about this
 #: many flops (the same chunks in text and --json mode), and Ctrl-C stops between chunks.
@@ -144,7 +144,7 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
             )
         return compiled[k]
 
-    params0 = initial_params(config, key)  # float64 draw whatever the x64 mode
+    params0 = _given_init(config, key)  # float64 draw whatever the x64 mode
     state = jax.jit(lambda p, k, w: engine.init(p, key=k, params=w))(problem, key, params0)
     traces = []
     done = 0
