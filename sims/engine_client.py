@@ -221,11 +221,13 @@ def client_bytes(config: EngineConfig) -> int:
     """Estimated peak bytes of ONE client's local update inside a round (the working set that
     grows with the number of clients processed at once).
 
-    Counts, in the run's dtype: the E gathered minibatches (E·B·d), the two views and the mask
-    of a step (3·B·d, plus 2·B·d 64-bit mask draws), parameters, gradients, optimiser state and
+    Counts, in the run's dtype: the minibatch a step gathers (B·d; each step gathers its own),
+    the two views and the mask of a step (3·B·d, plus B·d 32-bit mask words), parameters,
+    gradients, optimiser state and
     the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
     ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
-    is what :func:`auto_client_chunk` divides the memory budget by.
+    is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
+    chunk size of large runs and with it their float32 rounding (see :func:`_map_clients`).
     """
     isz = 8 if config.dtype == "float64" else 4
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
@@ -235,7 +237,7 @@ def client_bytes(config: EngineConfig) -> int:
     if config.population:
         work += 3 * d * d + 2 * c * d
     else:
-        work += E * b * d + 3 * b * d + 4 * b * d  # batches, views, 64-bit mask draws
+        work += b * d + 3 * b * d + b * d  # the step's batch, views and mask, mask words
         if method.embeddings:
             work += 4 * b * b + 4 * b * config.c
     if config.record_local:
@@ -263,7 +265,7 @@ def auto_client_chunk(
 
     Example:
       >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
-      85
+      113
     """
     n = config.n_clients
     if config.client_chunk is not None:
@@ -289,8 +291,10 @@ MIN_BATCHED_CHUNK = 4
 def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
     """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
     clients (each chunk one ``vmap``) when chunk < N, bounding the working set to ``chunk``
-    clients. Per-client results are the same either way (each client's computation is
-    independent); only the batching of the XLA kernels differs."""
+    clients. Each client's computation is independent of the others', so chunking changes only
+    how XLA batches the kernels, which can change rounding: results agree to rounding
+    (tests/test_chunking.py: 1e-12 in float64), not always bit for bit in float32 (a run's
+    chunk size is therefore part of what fixes its float32 numbers, see :func:`client_bytes`)."""
     if chunk >= n:
         return jax.vmap(fn)(*args)
     return lax.map(lambda a: fn(*a), args, batch_size=chunk)
