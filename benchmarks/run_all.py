@@ -63,7 +63,9 @@ def _subprocess(code: str, timeout: int) -> dict:
 
 
 def _cell(n: int, d: int, timeout: int, **kw) -> dict:
-    rounds = 2 if n >= 10000 else 3
+    # seconds per round is the best of the timed rounds: more rounds where they are cheap, so
+    # that one slow round on a shared machine does not decide a cell (3 were used before)
+    rounds = 2 if n >= 100000 else 5 if n >= 10000 else 10
     m = kw.pop("m", M)
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
     code = (
@@ -101,7 +103,7 @@ def main() -> None:
     ap.add_argument(
         "--parts", default=",".join(PARTS), help="comma-separated subset of " + ",".join(PARTS)
     )
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument(
         "--ds", default=",".join(map(str, DS)), help="comma-separated d of the scale table"
     )
