@@ -1179,6 +1179,9 @@ GLOSSARY: dict[str, Term] = {
     "cached": _t("the stage was loaded from the cache", "bool", EXT, "reproduce report"),
     "cache": _t("the stage is cached", "bool", EXT, "reproduce"),
     "cache_file": _t("the stage's cache file under --out", "path", EXT, "reproduce report"),
+    "compile_cache": _t(
+        "folder of the persistent XLA compilation cache (null: off)", "path", EXT, "reproduce"
+    ),
     "title": _t("report title", "text", EXT, "report"),
     "generated": _t("UTC time the report was written", "ISO 8601", EXT, "report"),
     "verdict_words": _t(

@@ -3,6 +3,7 @@
 * float64 on (theory is double precision) and strict dtype promotion, so that an accidental
   float32/float64 or int/float mix is an error rather than a silent cast;
 * ``TOL``: one dtype-keyed tolerance table;
+* ``DSSL_COMPILE_CACHE=none``: no persistent compilation cache in the tests;
 * ``count_compiles``: counts XLA backend compilations inside a ``with`` block, so tests can
   assert that a batch or a sweep compiles once.
 """
@@ -13,6 +14,10 @@ import contextlib
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# `dssl reproduce` run by the tests (in process or as a subprocess) keeps no compiled programs:
+# a cache hit would skip the compilations that tests count (tests/test_compile_cache.py
+# covers the cache itself)
+os.environ["DSSL_COMPILE_CACHE"] = "none"
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -220,6 +220,9 @@ CLI = [
     (["reproduce", "--out", "{tmp}/cachefile"], "out"),
     (["reproduce", "--out", "{tmp}/readonly"], "out"),
     (["reproduce", "--out", "{tmp}/readonly/new"], "out"),
+    (["reproduce", "--compile-cache", ""], "compile-cache"),
+    (["reproduce", "--compile-cache", "{tmp}/afile"], "compile-cache"),
+    (["reproduce", "--compile-cache", "{tmp}/afile/sub"], "compile-cache"),
     # bench (sims/commands/bench.py)
     (["bench", "--n-clients", "1"], "n_clients"),
     (["bench", "--d", "0"], "d"),

@@ -205,6 +205,7 @@ def test_cli_reproduce_json_and_stages_option(tmp_path, capsys, monkeypatch):
     summary = json.loads(out.out)
     assert out.err == ""  # no progress bar with --json
     assert summary["fast"] is True and summary["files"] == ["count.json"]
+    assert summary["compile_cache"] is None  # DSSL_COMPILE_CACHE=none (tests/conftest.py)
     assert main(["reproduce", "--fast", "--out", str(tmp_path)]) == 0
     assert "cached" in capsys.readouterr().out
     assert len(calls) == 1
@@ -214,6 +215,11 @@ def test_cli_reproduce_json_and_stages_option(tmp_path, capsys, monkeypatch):
     assert main(["reproduce", "--out", str(tmp_path), "--stages", "count,nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "stages" in err and "nope" in err
+    cache = tmp_path / "xla"
+    assert main(["reproduce", "--out", str(tmp_path), "--stages", "count",
+                 "--compile-cache", str(cache), "--force"]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert f"compiled programs kept in {cache}" in text and cache.is_dir()
     assert main(["reproduce", "--list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["stages"] == [{"name": "count", "cached": True, "files": ["count.json"]}]

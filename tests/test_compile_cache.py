@@ -1,0 +1,111 @@
+"""The persistent compilation cache of ``dssl reproduce`` (sims.pipeline.compile_cache): where
+it goes, its validation, that a second process loads what the first compiled and gets the same
+numbers, and that the caller's JAX settings and environment are restored."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sims.pipeline import compile_cache as cc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_host_tag_is_twelve_hex_digits_and_stable():
+    tag = cc.host_tag()
+    assert len(tag) == 12 and int(tag, 16) >= 0
+    assert cc.host_tag() == tag
+
+
+def test_default_dir_reads_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(cc.ENV, str(tmp_path / "given"))
+    assert cc.default_dir() == str(tmp_path / "given")
+    monkeypatch.delenv(cc.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cc.default_dir() == str(tmp_path / "xdg" / "dssl-verify" / "xla")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cc.default_dir() == str(tmp_path / "home" / ".cache" / "dssl-verify" / "xla")
+
+
+def test_resolve(tmp_path):
+    assert cc.resolve("none") is None and cc.resolve(" NONE ") is None
+    path = cc.resolve(str(tmp_path / "a" / "b"))
+    assert path == tmp_path / "a" / "b" / cc.host_tag() and path.is_dir()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for bad in ("", "  ", str(afile), str(afile / "sub"), 3):
+        with pytest.raises(ValueError, match="^compile-cache: must be"):
+            cc.resolve(bad)
+
+
+def test_the_block_restores_settings_and_environment(tmp_path):
+    before = jax.config.jax_compilation_cache_dir
+    env_before = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    path = cc.resolve(str(tmp_path))
+    with cc.persistent_cache(path) as p:
+        assert p == path
+        assert jax.config.jax_compilation_cache_dir == str(path)
+        assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(path)
+        # a program no other test compiles: it is written to the folder
+        out = jax.jit(lambda x: jnp.sin(x) * 1.2345678 + 9.87)(jnp.arange(7.0))
+        assert any(path.iterdir())
+    assert jax.config.jax_compilation_cache_dir == before
+    assert os.environ.get("JAX_COMPILATION_CACHE_DIR") == env_before
+    np.testing.assert_array_equal(out, jnp.sin(jnp.arange(7.0)) * 1.2345678 + 9.87)
+    with cc.persistent_cache(None) as p:
+        assert p is None and jax.config.jax_compilation_cache_dir == before
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    import numpy as np
+    from sims.config import EngineConfig
+    from sims.engine import make_engine, make_problem
+    from sims.pipeline import compile_cache as cc
+
+    hits = []
+    jax.monitoring.register_event_listener(
+        lambda name, **kw: hits.append(1) if name == "/jax/compilation_cache/cache_hits" else None
+    )
+    with cc.persistent_cache(cc.resolve(sys.argv[1])):
+        x = np.random.default_rng(0).normal(size=(6, 16, 8)).astype(np.float32)
+        targets = np.einsum("nmd,nme->nde", x, x) / 16
+        cfg = EngineConfig(method="mim", framework="fl", n_clients=6, d=8, c=3, batch=4,
+                           local_steps=2, rounds=3, lr=0.01, dtype="float32")
+        state, trace = make_engine(cfg).run(make_problem(cfg, targets, x=x), key=jax.random.key(3))
+        leaves = [np.asarray(a).tolist() for a in jax.tree.leaves(state.params)]
+        loss = np.asarray(trace["loss"]).tolist()
+    print(json.dumps({"hits": len(hits), "params": leaves, "loss": loss}))
+    """
+)
+
+
+def test_a_second_process_loads_the_programs_and_computes_the_same(tmp_path):
+    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
+    env.pop(cc.ENV, None)
+
+    def run() -> dict:
+        proc = subprocess.run(
+            [sys.executable, "-c", _SCRIPT, str(tmp_path / "xla")],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    first, second = run(), run()
+    assert first["hits"] == 0 and second["hits"] > 0
+    # bit for bit (JSON keeps every float32 digit)
+    assert (first["params"], first["loss"]) == (second["params"], second["loss"])
