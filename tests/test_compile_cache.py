@@ -65,6 +65,49 @@ def test_the_block_restores_settings_and_environment(tmp_path):
     np.testing.assert_array_equal(out, jnp.sin(jnp.arange(7.0)) * 1.2345678 + 9.87)
     with cc.persistent_cache(None) as p:
         assert p is None and jax.config.jax_compilation_cache_dir == before
+    # the clean exit listed every entry the block wrote
+    entries = sorted(e.name for e in path.glob("*-cache"))
+    manifest = json.loads((path / cc.MANIFEST).read_text())
+    assert entries and sorted(manifest) == entries
+
+
+def test_only_entries_in_the_manifest_with_their_bytes_are_kept(tmp_path):
+    for name in ("a-cache", "b-cache", "c-cache"):
+        (tmp_path / name).write_bytes(name.encode() * 100)
+    assert cc.write_manifest(tmp_path) == 3
+    (tmp_path / "d-cache").write_bytes(b"half a file")  # written by a run that was killed
+    blob = bytearray((tmp_path / "b-cache").read_bytes())
+    blob[50] ^= 1  # one bit flipped
+    (tmp_path / "b-cache").write_bytes(bytes(blob))
+    (tmp_path / "c-cache").write_bytes(b"c-cache" * 99)  # truncated
+    assert cc.verify_entries(tmp_path) == {"kept": 1, "removed": 3}
+    assert sorted(e.name for e in tmp_path.glob("*-cache")) == ["a-cache"]
+    (tmp_path / cc.MANIFEST).write_text("{not json")
+    assert cc.verify_entries(tmp_path) == {"kept": 0, "removed": 1}
+
+
+def test_a_run_that_fails_leaves_its_entries_unlisted(tmp_path):
+    path = cc.resolve(str(tmp_path))
+    with pytest.raises(RuntimeError), cc.persistent_cache(path):
+        jax.jit(lambda x: jnp.tanh(x) * 7.654321)(jnp.arange(3.0))
+        raise RuntimeError("a stage failed")
+    assert any(path.glob("*-cache")) and not (path / cc.MANIFEST).exists()
+    assert cc.verify_entries(path)["kept"] == 0 and not any(path.glob("*-cache"))
+
+
+def test_a_folder_locked_by_another_run_is_not_used(tmp_path, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    path = cc.resolve(str(tmp_path))
+    before = jax.config.jax_compilation_cache_dir
+    with open(path / ".lock", "a") as handle:
+        # flock locks belong to the open file: a second open of the lock file in this process
+        # conflicts like another process would
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with cc.persistent_cache(path) as p:
+            assert p is None and jax.config.jax_compilation_cache_dir == before
+    assert "in use by another run" in capsys.readouterr().err
+    with cc.persistent_cache(path) as p:
+        assert p == path
 
 
 _SCRIPT = textwrap.dedent(
@@ -109,3 +152,11 @@ def test_a_second_process_loads_the_programs_and_computes_the_same(tmp_path):
     assert first["hits"] == 0 and second["hits"] > 0
     # bit for bit (JSON keeps every float32 digit)
     assert (first["params"], first["loss"]) == (second["params"], second["loss"])
+    # every entry damaged: none is served, all are compiled again, the numbers do not change
+    for entry in (tmp_path / "xla" / cc.host_tag()).glob("*-cache"):
+        blob = bytearray(entry.read_bytes())
+        blob[len(blob) // 2] ^= 0xFF
+        entry.write_bytes(bytes(blob))
+    third = run()
+    assert third["hits"] == 0
+    assert (first["params"], first["loss"]) == (third["params"], third["loss"])

@@ -76,7 +76,7 @@ def run(args) -> dict:
     finished: list[str] = []
 
     def job() -> dict:
-        with compile_cache.persistent_cache(cache_dir):
+        with compile_cache.persistent_cache(cache_dir) as used:
             result = run_stages(
                 stages,
                 fast=args.fast,
@@ -87,7 +87,7 @@ def run(args) -> dict:
                 on_stage=lambda row: finished.append(row["name"]),
                 jobs=jobs,
             )
-        return result | {"compile_cache": None if cache_dir is None else str(cache_dir)}
+        return result | {"compile_cache": None if used is None else str(used)}
 
     return _interruptible(job, finished, args.out, fresh_line=not args.json)
 

@@ -10,6 +10,13 @@ that the folder here is one per host CPU (:func:`host_tag`), so machines that sh
 folder do not overwrite each other's entries. A cached executable is the program a fresh
 compile would build, so results do not depend on whether it came from the cache.
 
+Verification: JAX writes an entry in place (a killed run can leave half a file) and checks it
+only as far as its compression does. So a run holds a lock on the folder, and when it ends
+cleanly it records the SHA-256 of every entry in ``manifest.json``; before the next run uses
+the folder, every entry that is not in the manifest or whose bytes no longer match is deleted
+(and compiled again when needed). A run that finds the folder locked by another runs without
+the cache.
+
 Default folder: ``$DSSL_COMPILE_CACHE`` when set (``none`` turns the cache off), else
 ``$XDG_CACHE_HOME/dssl-verify/xla`` (``~/.cache/dssl-verify/xla``), then ``/<host tag>``.
 """
@@ -18,17 +25,33 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import platform
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["ENV", "OFF", "default_dir", "host_tag", "resolve", "persistent_cache"]
+__all__ = [
+    "ENV",
+    "OFF",
+    "MANIFEST",
+    "default_dir",
+    "host_tag",
+    "resolve",
+    "verify_entries",
+    "write_manifest",
+    "persistent_cache",
+]
 
 #: environment variable naming the cache folder (``none``: no cache)
 ENV = "DSSL_COMPILE_CACHE"
 #: the value that turns the cache off
 OFF = "none"
+#: SHA-256 of every entry a run that ended cleanly left in the folder
+MANIFEST = "manifest.json"
+_LOCK = ".lock"
+_ENTRY = "-cache"  # JAX's file name suffix of an entry
 
 # JAX's settings and the environment variables that carry them into spawned worker processes
 _SETTINGS = {
@@ -84,14 +107,86 @@ def resolve(value: str | None) -> Path | None:
     return path
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def verify_entries(path: Path) -> dict[str, int]:
+    """Delete every entry under ``path`` that is not in the manifest with its present SHA-256;
+    return {"kept": ..., "removed": ...}."""
+    listed, kept, removed = _manifest(path), 0, 0
+    for entry in sorted(path.glob(f"*{_ENTRY}")):
+        if listed.get(entry.name) == _sha256(entry):
+            kept += 1
+        else:
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return {"kept": kept, "removed": removed}
+
+
+def write_manifest(path: Path) -> int:
+    """Record the SHA-256 of every entry under ``path`` in the manifest (written to a temporary
+    file, then renamed over the old one); return the number of entries."""
+    digests = {e.name: _sha256(e) for e in sorted(path.glob(f"*{_ENTRY}"))}
+    tmp = path / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(digests, indent=0, sort_keys=True))
+    os.replace(tmp, path / MANIFEST)
+    return len(digests)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[bool]:
+    """An exclusive lock on the folder (``fcntl.flock``), or False when another process holds
+    it. Without ``fcntl`` (not POSIX) there is no lock and this always yields True."""
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    with open(path / _LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @contextlib.contextmanager
 def persistent_cache(path: Path | None) -> Iterator[Path | None]:
     """Inside the block, JAX reads and writes compiled programs under ``path`` (``None``: no
     change), in this process and in worker processes started inside it (through the
-    environment). JAX's settings and the environment are restored on exit."""
+    environment), after :func:`verify_entries`; a clean exit writes the manifest. Yields the
+    folder, or ``None`` when another run holds it (then nothing changes). JAX's settings and
+    the environment are restored on exit."""
     if path is None:
         yield None
         return
+    with _locked(path) as mine:
+        if not mine:
+            sys.stderr.write(f"compile cache {path} is in use by another run: compiling anew\n")
+            yield None
+            return
+        verify_entries(path)
+        with _jax_cache(path):
+            yield path
+        write_manifest(path)
+
+
+@contextlib.contextmanager
+def _jax_cache(path: Path) -> Iterator[None]:
+    """JAX's persistent cache under ``path`` (settings and environment restored on exit)."""
     import jax
     from jax.experimental.compilation_cache import compilation_cache as cc
 
@@ -107,7 +202,7 @@ def persistent_cache(path: Path | None) -> Iterator[Path | None]:
             jax.config.update(name, value)
             os.environ[_SETTINGS[name]] = str(value)
         cc.reset_cache()  # JAX decides once per process whether a cache is in use
-        yield path
+        yield
     finally:
         for name, value in old_config.items():
             jax.config.update(name, value)
