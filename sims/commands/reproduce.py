@@ -35,9 +35,8 @@ def add_arguments(parser) -> None:
         "once their inputs are ready; float32 results then equal a one-job run's only to "
         "rounding (single-threaded XLA sums in another order). Default: 2 with --fast on a "
         "machine with 2 or more cores (the fast run is mostly XLA compilation, one core per "
-        "program: 3:05 one stage at a time, 2:19 with two jobs, on 2 cores), else 1, so that "
-        "the default run equals what the single commands compute (with 2 jobs it took 5:39 "
-        "against 8:32)",
+        "program: 2:14 one stage at a time, 1:34 with two jobs, on 2 cores, empty compile "
+        "cache), else 1, so that the default run equals what the single commands compute",
     )
     parser.add_argument(
         "--blas-threads",
@@ -51,9 +50,10 @@ def add_arguments(parser) -> None:
         default=None,
         metavar="DIR",
         help="keep the compiled XLA programs in DIR (one subfolder per host CPU) and load them "
-        "in later runs instead of compiling again: a second fast run took 53 s against 134 s "
-        "(one job, 2 cores). Default: $DSSL_COMPILE_CACHE, else ~/.cache/dssl-verify/xla "
-        "($XDG_CACHE_HOME respected); 'none' turns it off. Results do not depend on it",
+        "in later runs instead of compiling again (2 cores: the default run 3:51 against 6:41, "
+        "the fast run 0:30 against 1:34). Default: $DSSL_COMPILE_CACHE, else "
+        "~/.cache/dssl-verify/xla ($XDG_CACHE_HOME respected); 'none' turns it off. Results do "
+        "not depend on it",
     )
 
 

@@ -121,10 +121,11 @@ def default_jobs(fast: bool, cores: int | None = None) -> int:
     """Worker processes of ``dssl reproduce`` when ``--jobs`` is not given: 2 for the fast run
     where there are 2 or more cores (``cores``, default ``os.cpu_count()``), else 1. The fast
     run is mostly XLA compilation, which uses one core per program, so two stages compiling
-    side by side keep 2 cores busy (measured, 2 cores: 3:05 with one job, 2:19 with two).
-    The default run stays at one job although two were faster (5:39 against 8:32): workers run
-    XLA on one thread, whose float32 rounding differs from the thread pool's, and one job keeps
-    the committed results equal to what the single commands (``dssl trackd``, ...) compute.
+    side by side keep 2 cores busy (measured, 2 cores, empty compile cache: 2:14 with one job,
+    1:34 with two). The default run stays at one job although two were faster (5:39 against
+    8:32 in an earlier measurement): workers run XLA on one thread, whose float32 rounding
+    differs from the thread pool's, and one job keeps the committed results equal to what the
+    single commands (``dssl trackd``, ...) compute.
 
     >>> default_jobs(True, cores=2), default_jobs(True, cores=1), default_jobs(False, cores=8)
     (2, 1, 1)
