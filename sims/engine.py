@@ -256,11 +256,9 @@ def make_problem(
 # the engine (one client: sims.engine_client; round metrics and divergence: sims.engine_metrics)
 
 
-def _draw_init(config: EngineConfig, key) -> Any:
+def _draw_init(method: str, key, c: int, d: int, scale: float, dtype) -> Any:
     """:meth:`sims.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
-    method = methods.get(config.method)
-    return method.init(split_streams(key)["init"], config.c, config.d, config.init_scale,
-                       _dtype(config))  # fmt: skip
+    return methods.get(method).init(split_streams(key)["init"], c, d, scale, dtype)
 
 
 def initial_params(config: EngineConfig, key) -> Any:
@@ -298,11 +296,9 @@ def _given_init(config: EngineConfig, key) -> Any:
 def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
     """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
     configuration: one compilation serves every run of equal shapes)."""
-    m = methods.get(method)
-    dt = jnp.float64 if dtype == "float64" else jnp.float32
 
     def one(key):
-        return m.init(split_streams(key)["init"], c, d, scale, dt)
+        return _draw_init(method, key, c, d, scale, jnp.dtype(dtype))
 
     return jax.jit(jax.vmap(one) if batched else one)
 
@@ -359,7 +355,7 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
         if params is None:
-            params = _draw_init(config, key)
+            params = _draw_init(config.method, key, c, d, config.init_scale, dt)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
         return State(

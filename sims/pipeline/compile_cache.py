@@ -24,13 +24,13 @@ Default folder: ``$DSSL_COMPILE_CACHE`` when set (``none`` turns the cache off),
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import platform
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from sims.pipeline import jsonio
 
 __all__ = [
     "ENV",
@@ -53,12 +53,12 @@ MANIFEST = "manifest.json"
 _LOCK = ".lock"
 _ENTRY = "-cache"  # JAX's file name suffix of an entry
 
-# JAX's settings and the environment variables that carry them into spawned worker processes
+# JAX's settings inside the block besides the folder; each is carried into spawned worker
+# processes by its environment variable, the name in capitals (JAX's convention). Every program
+# is worth keeping: the fast run's programs compile in 0.1-2 s each
 _SETTINGS = {
-    "jax_compilation_cache_dir": "JAX_COMPILATION_CACHE_DIR",
-    # every program is worth keeping: the fast run's programs compile in 0.1-2 s each
-    "jax_persistent_cache_min_compile_time_secs": "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-    "jax_persistent_cache_min_entry_size_bytes": "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
+    "jax_persistent_cache_min_compile_time_secs": 0.0,
+    "jax_persistent_cache_min_entry_size_bytes": 0,
 }
 
 
@@ -73,7 +73,7 @@ def host_tag() -> str:
                 features = " ".join(sorted(line.split(":", 1)[1].split()))
                 break
     text = f"{platform.machine()}|{features}"
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return jsonio.sha256_bytes(text.encode())[:12]
 
 
 def default_dir() -> str:
@@ -107,13 +107,9 @@ def resolve(value: str | None) -> Path | None:
     return path
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _manifest(path: Path) -> dict[str, str]:
     try:
-        data = json.loads((path / MANIFEST).read_text())
+        data = jsonio.read_json(path / MANIFEST)
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -124,7 +120,7 @@ def verify_entries(path: Path) -> dict[str, int]:
     return {"kept": ..., "removed": ...}."""
     listed, kept, removed = _manifest(path), 0, 0
     for entry in sorted(path.glob(f"*{_ENTRY}")):
-        if listed.get(entry.name) == _sha256(entry):
+        if listed.get(entry.name) == jsonio.sha256_file(entry):
             kept += 1
         else:
             entry.unlink(missing_ok=True)
@@ -133,12 +129,10 @@ def verify_entries(path: Path) -> dict[str, int]:
 
 
 def write_manifest(path: Path) -> int:
-    """Record the SHA-256 of every entry under ``path`` in the manifest (written to a temporary
-    file, then renamed over the old one); return the number of entries."""
-    digests = {e.name: _sha256(e) for e in sorted(path.glob(f"*{_ENTRY}"))}
-    tmp = path / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(digests, indent=0, sort_keys=True))
-    os.replace(tmp, path / MANIFEST)
+    """Record the SHA-256 of every entry under ``path`` in the manifest (written atomically);
+    return the number of entries."""
+    digests = {e.name: jsonio.sha256_file(e) for e in sorted(path.glob(f"*{_ENTRY}"))}
+    jsonio.write_json(path / MANIFEST, digests)
     return len(digests)
 
 
@@ -190,17 +184,13 @@ def _jax_cache(path: Path) -> Iterator[None]:
     import jax
     from jax.experimental.compilation_cache import compilation_cache as cc
 
-    values = {
-        "jax_compilation_cache_dir": str(path),
-        "jax_persistent_cache_min_compile_time_secs": 0.0,
-        "jax_persistent_cache_min_entry_size_bytes": 0,
-    }
-    old_config = {name: getattr(jax.config, name) for name in values}
-    old_env = {env: os.environ.get(env) for env in _SETTINGS.values()}
+    settings = {"jax_compilation_cache_dir": str(path), **_SETTINGS}
+    old_config = {name: getattr(jax.config, name) for name in settings}
+    old_env = {name.upper(): os.environ.get(name.upper()) for name in settings}
     try:
-        for name, value in values.items():
+        for name, value in settings.items():
             jax.config.update(name, value)
-            os.environ[_SETTINGS[name]] = str(value)
+            os.environ[name.upper()] = str(value)
         cc.reset_cache()  # JAX decides once per process whether a cache is in use
         yield
     finally:
