@@ -17,7 +17,8 @@ the user's own data, and mixes the clients after every round with one of three r
   A_ji·(w_i θ_i, w_i) and sets θ_i ← Σ_j A_ij w_j θ_j / Σ_j A_ij w_j. The de-biased θ_i
   reach the average of the clients even though A is not row-stochastic.
 
-A round: every client runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
+A round: every client (with FedAvg and ``clients_per_round`` S < N, the S sampled clients
+only) runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
 ``batch_size`` rows drawn uniformly WITH replacement from its own rows (ragged clients are
 padded; only the first n_i rows are drawn), the clients are ``jax.vmap``-ed (or ``lax.map``-ed in
 chunks of ``chunk`` clients), then mixed. Rounds are a ``lax.scan``; the whole run is jitted
@@ -85,8 +86,9 @@ class Result(NamedTuple):
       global_params: one pytree: the FedAvg server model, or the average of the DecL models
         (uniform for gossip, Σ w_i θ_i / Σ w_i for push-sum).
       trace: dict of per-round arrays (leading axis T): ``loss`` (mean local loss of the
-        participants), ``client_loss`` (T, N) (each client's mean over its local steps; that
-        of a non-participant is computed and discarded), ``consensus_distance``
+        participants), ``client_loss`` (T, N) (each client's mean over its local steps; NaN
+        for a client that did not take part in the round, which FedAvg with
+        ``clients_per_round`` < N does not train), ``consensus_distance``
         (1/N)Σ_i‖θ_i − θ̄‖² after mixing, and ``record`` (what ``record(global_params)``
         returned, if given).
       weights: (N,) push-sum weights w_i after the last round (ones for the other rules).
@@ -266,22 +268,35 @@ def _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk
         )  # fmt: skip
         return p, jnp.mean(vals)
 
+    partial = rule == "fedavg" and n_sampled < n
+
     def round_step(state: _State, data, sizes, M, agg):
         t = state.round
-        clients = jnp.arange(n)
-        local, vals = map_clients(
+        dt = state.weights.dtype
+        active = jnp.ones((n,), dt)
+        if rule == "fedavg":
+            active = participation(state.key, t, n, n_sampled, dt)
+        # FedAvg with S < N: only the S sampled clients train (every client starts the round
+        # from the server model, and a non-participant's update would be discarded); their
+        # client indices keep each one's own minibatch and loss keys
+        k = n_sampled if partial else n
+        who = jnp.nonzero(active > 0, size=k)[0] if partial else jnp.arange(n)
+
+        def take(tree):
+            return jax.tree.map(lambda a: a[who], tree) if partial else tree
+
+        local, vals_k = map_clients(
             lambda p, d, ni, i: client(p, d, ni, i, state.key, t),
-            (state.params, data, sizes, clients),
-            n,
+            (take(state.params), take(data), take(sizes), who),
+            k,
             chunk,
         )
-        active = jnp.ones((n,), vals.dtype)
+        vals = jnp.full((n,), jnp.nan, vals_k.dtype).at[who].set(vals_k) if partial else vals_k
         weights = state.weights
         if rule == "fedavg":
-            active = participation(state.key, t, n, n_sampled, vals.dtype)
-            s = active * agg.astype(vals.dtype)
-            new = mix_average(s / jnp.sum(s), local)
-            glob = jax.tree.map(lambda a: a[0], new)
+            s = agg.astype(vals.dtype)[who] if partial else active * agg.astype(vals.dtype)
+            glob = jax.tree.map(lambda a: jnp.tensordot(s / jnp.sum(s), a, axes=(0, 0)), local)
+            new = jax.tree.map(lambda g: jnp.broadcast_to(g, (n,) + g.shape), glob)
         elif rule == "gossip":
             new = mix_gossip(M, local)
             glob = jax.tree.map(lambda a: jnp.mean(a, 0), new)
@@ -297,7 +312,7 @@ def _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk
             )
             glob = jax.tree.map(lambda a: jnp.sum(a, 0) / jnp.sum(weights).astype(a.dtype), num)
         trace = {
-            "loss": jnp.sum(vals * active) / jnp.sum(active),
+            "loss": jnp.mean(vals_k) if partial else jnp.sum(vals * active) / jnp.sum(active),
             "client_loss": vals,
             "consensus_distance": _consensus_distance(new),
         }

@@ -152,6 +152,29 @@ def test_fedavg_partial_participation_and_size_weights():
         xs, ys, "fedavg", rounds=5, local_steps=2, batch_size=4, clients_per_round=2, weights="size"
     )
     np.testing.assert_allclose(np.asarray(res.params), want, rtol=0, atol=1e-12)
+    key, n = jr.key(3), len(xs)
+    act = np.stack([np.asarray(participation(key, t, n, 2, jnp.float64)) for t in range(5)])
+    cl = np.asarray(res.trace["client_loss"])
+    assert np.array_equal(np.isnan(cl), act == 0)  # non-participants are not trained
+    np.testing.assert_allclose(
+        np.asarray(res.trace["loss"]), np.nanmean(cl, axis=1), rtol=1e-12, atol=0
+    )
+
+
+def test_fedavg_partial_participation_trains_only_the_sampled_clients():
+    """A client whose local training overflows leaves FedAvg untouched in a round that does
+    not sample it: it is not trained (training it and weighting it by 0 gives 0·inf = NaN)."""
+    xs, ys = _data()
+    n = len(xs)
+    key = next(
+        jr.key(s) for s in range(100)
+        if np.asarray(participation(jr.key(s), 0, n, 2, jnp.float64))[3] == 0
+    )  # fmt: skip
+    xs[3] = xs[3] * 1e200
+    res = _run(xs, ys, "fedavg", rounds=1, clients_per_round=2, key=key)
+    assert np.all(np.isfinite(np.asarray(res.global_params)))
+    cl = np.asarray(res.trace["client_loss"])[0]
+    assert np.isnan(cl[3]) and np.isfinite(cl).sum() == 2
 
 
 def test_raw_and_new_keys_agree_and_chunking_is_bit_identical():
