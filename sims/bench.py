@@ -23,6 +23,7 @@ import os
 import platform
 import resource
 import time
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
@@ -37,7 +38,6 @@ from sims.engine import (
     make_local_update,
     make_problem,
     make_round,
-    target_stats,
 )
 from theory import _validate as v
 from theory import topology
@@ -75,11 +75,27 @@ def bench_config(
     )
 
 
-def _problem(config: EngineConfig, m: int = SAMPLES_PER_CLIENT, seed: int = 0):
+#: Above this many bytes of (N, d, d) targets, :func:`_problem` builds the compact problem.
+COMPACT_TARGETS_BYTES = 1 << 30
+
+
+def identity_stats(d: int, dtype) -> tuple:
+    """``target_stats`` of identity targets, exactly: X̄ = I (the mean of N ones is 1 in
+    floating point for N < 2**24) and Q = 0."""
+    return jnp.eye(d, dtype=dtype), jnp.zeros((d, d), dtype)
+
+
+def _problem(
+    config: EngineConfig, m: int = SAMPLES_PER_CLIENT, seed: int = 0, compact: bool | None = None
+):
     """Gaussian client data with a little client structure; DecL on a ring (uniform weights).
 
     The targets (needed only by the ζ² / global-loss metrics) are the identity: O(N d²) memory
-    without the O(N·M·d²) cost of empirical targets."""
+    without the O(N·M·d²) cost of empirical targets. Where even that exceeds
+    :data:`COMPACT_TARGETS_BYTES` (N = 1000, d = 4096: 67 GB in float32), or ``compact=True``,
+    the problem carries one (1, d, d) identity target instead: outside population mode a round
+    reads the targets only through ``stats``, so such a problem must be run with
+    ``stats=identity_stats(d, dtype)`` (FedAvg only: a DecL problem is validated in full)."""
     n, d = config.n_clients, config.d
     rng = np.random.default_rng(seed)
     dt = np.float32 if config.dtype == "float32" else np.float64
@@ -89,6 +105,21 @@ def _problem(config: EngineConfig, m: int = SAMPLES_PER_CLIENT, seed: int = 0):
     x = x.astype(dt, copy=False)
     k = min(n, d)
     x[np.arange(k), :, np.arange(k)] += 2.0
+    if compact is None:
+        compact = n * d * d * np.dtype(dt).itemsize > COMPACT_TARGETS_BYTES
+    if compact:
+        if config.framework != "fl" or config.population:
+            v.fail("framework", "fl (sample mode) for compact targets", config.framework)
+        two = replace(config, n_clients=2, clients_per_round=None, client_chunk=None)
+        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), x=x[:2])
+        return small._replace(
+            targets=small.targets[:1],
+            x=jnp.asarray(x, dtype=dt),
+            sizes=jnp.full((n,), m, jnp.int32),
+            mixing=jnp.zeros((n, 0), dt),
+            agg=jnp.ones((n,), dt),
+            pi=jnp.asarray(np.full(n, 1.0 / n) / np.full(n, 1.0 / n).sum(), dtype=dt),
+        )
     targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
     mixing = None
     if config.framework == "decl":
@@ -105,11 +136,15 @@ def round_flops(config: EngineConfig) -> int:
     return int(local + mix)
 
 
-def matmul_peak(n: int = 1024, repeats: int = 10) -> float:
+def matmul_peak(n: int = 1024, repeats: int = 10, precision: str | None = None) -> float:
     """Measured float32 matmul throughput (flop/s) of an n×n product under ``jit``: the peak the
-    achieved FLOP/s are compared with."""
-    a = jnp.ones((n, n), jnp.float32)
-    f = jax.jit(lambda a: a @ a)
+    achieved FLOP/s are compared with (random operands; best of ``repeats`` after a warm-up).
+
+    ``precision`` is JAX's matmul precision for the product (``None``: the current default).
+    It matters on GPUs, where "default" lets XLA run float32 products on the TF32 tensor cores
+    and "highest" asks for full float32; on CPU both are float32."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda a: jnp.matmul(a, a, precision=precision))
     f(a).block_until_ready()
     best = _best(lambda: f(a).block_until_ready(), repeats)
     return 2.0 * n**3 / best
@@ -378,7 +413,7 @@ def scale_case(
     )
     problem = _problem(config, m=m)
     init, round_step = make_round(config)
-    stats = jax.jit(target_stats)(problem.targets)
+    stats = identity_stats(d, problem.x.dtype)  # = target_stats of _problem's identity targets
     step = jax.jit(round_step)
     state = init(problem, key=key_tree(0)["root"])
     t0 = time.perf_counter()

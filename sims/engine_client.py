@@ -260,8 +260,9 @@ def auto_client_chunk(
     config: EngineConfig, budget_bytes: int | None = None, cache_bytes: int | None = None
 ) -> int:
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
-    k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults
-    :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB), at least 1.
+    k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
+    :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a
+    quarter of its memory for both, see :func:`_backend_budgets`), at least 1.
 
     Example:
       >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
@@ -270,9 +271,10 @@ def auto_client_chunk(
     n = config.n_clients
     if config.client_chunk is not None:
         return min(n, config.client_chunk)
-    budget = CLIENT_MEMORY_BUDGET if budget_bytes is None else budget_bytes
+    mem_default, cache_default = _backend_budgets()
+    budget = mem_default if budget_bytes is None else budget_bytes
     budget = v.integer(budget, "budget_bytes", lo=1)
-    cache = CLIENT_CACHE_BUDGET if cache_bytes is None else cache_bytes
+    cache = cache_default if cache_bytes is None else cache_bytes
     cache = v.integer(cache, "cache_bytes", lo=1)
     k = min(budget, cache) // max(1, client_bytes(config))
     # a chunk of 2 or 3 large clients is the worst of both: batched small-batch dots that XLA
@@ -286,6 +288,21 @@ def auto_client_chunk(
 
 #: Chunks smaller than this (when the budgets allow no more) become chunks of one client.
 MIN_BATCHED_CHUNK = 4
+
+
+def _backend_budgets() -> tuple[int, int]:
+    """(memory, cache) budgets of the default backend. CPU: :data:`CLIENT_MEMORY_BUDGET` and
+    :data:`CLIENT_CACHE_BUDGET`. An accelerator has no CPU caches to fit and wants as many
+    clients per kernel as its memory holds: a quarter of the device's memory for both (1 GiB
+    where the device does not report its memory)."""
+    if jax.default_backend() == "cpu":
+        return CLIENT_MEMORY_BUDGET, CLIENT_CACHE_BUDGET
+    try:
+        limit = int((jax.devices()[0].memory_stats() or {}).get("bytes_limit", 0))
+    except Exception:  # a backend without memory_stats
+        limit = 0
+    budget = limit // 4 if limit > 0 else CLIENT_MEMORY_BUDGET
+    return budget, budget
 
 
 def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):

@@ -58,3 +58,25 @@ def test_auto_chunk_from_memory_estimate():
         EngineConfig(client_chunk=0)
     with pytest.raises(ValueError, match="^budget_bytes:"):
         auto_client_chunk(cfg, budget_bytes=0)
+
+
+def test_auto_chunk_on_an_accelerator_uses_a_quarter_of_its_memory(monkeypatch):
+    """On a GPU the CPU cache budget does not apply: the chunk is what a quarter of the device's
+    memory holds (the CPU defaults would cut N = 1000, d = 4096 into chunks of one client)."""
+    import jax
+
+    from sims import engine_client
+
+    class _Dev:
+        def memory_stats(self):
+            return {"bytes_limit": 80 << 30}
+
+    cfg = EngineConfig(n_clients=1000, d=4096, c=64, batch=128, dtype="float32")
+    per = client_bytes(cfg)
+    assert auto_client_chunk(cfg) == 1  # CPU: one client's working set is over 8 MiB
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    monkeypatch.setattr(jax, "devices", lambda *a: [_Dev()])
+    assert engine_client._backend_budgets() == (20 << 30, 20 << 30)
+    assert auto_client_chunk(cfg) == min(1000, (20 << 30) // per)
+    monkeypatch.setattr(_Dev, "memory_stats", lambda self: None)
+    assert auto_client_chunk(cfg) == (1 << 30) // per
