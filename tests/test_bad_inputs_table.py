@@ -328,6 +328,7 @@ def test_cli_row(argv, field, tmp_env, capsys, request):
         ("JAX_PLATFORMS", "cpu,quantum"),
         ("XLA_FLAGS", "not_a_flag"),
         ("XLA_FLAGS", "--xla_this_flag_does_not_exist=1"),
+        ("JAX_DEFAULT_MATMUL_PRECISION", "fastest"),
     ],
 )
 def test_environment_row(var, value, monkeypatch, capsys):

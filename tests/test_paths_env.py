@@ -35,6 +35,7 @@ def _dssl(env_updates: dict) -> subprocess.CompletedProcess:
         ("XLA_FLAGS", "--xla_no_such_flag_anywhere=1"),
         ("XLA_FLAGS", "no_dashes"),
         ("JAX_PLATFORMS", "abacus"),
+        ("JAX_DEFAULT_MATMUL_PRECISION", "HIGHEST!"),
     ],
 )
 def test_bad_environment_one_line_exit_2(var, value):
@@ -57,3 +58,35 @@ def test_out_dir_accepts_new_and_existing_folders(tmp_path):
     assert check_out_dir(str(tmp_path / "a" / "b")).endswith("b")
     (tmp_path / ".cache").mkdir()
     assert check_out_dir(str(tmp_path)) == str(tmp_path)
+
+
+def test_commands_run_float32_products_in_float32(monkeypatch):
+    """dssl runs a command at matmul precision 'highest' (TF32 off on GPUs) unless
+    JAX_DEFAULT_MATMUL_PRECISION names another; worker processes inherit it; both the JAX
+    setting and the variable are restored afterwards."""
+    import jax
+
+    from sims import cli
+
+    seen = []
+
+    def probe():
+        seen.append((jax.config.jax_default_matmul_precision, os.environ.get(cli.PRECISION_ENV)))
+
+    monkeypatch.delenv(cli.PRECISION_ENV, raising=False)
+    before = jax.config.jax_default_matmul_precision
+    with cli.matmul_precision() as value:
+        probe()
+        child = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.environ['JAX_DEFAULT_MATMUL_PRECISION'])"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    assert value == "highest" and seen[-1] == ("highest", "highest")
+    assert child.stdout.strip() == "highest"
+    assert jax.config.jax_default_matmul_precision == before
+    assert cli.PRECISION_ENV not in os.environ
+    monkeypatch.setenv(cli.PRECISION_ENV, "tensorfloat32")
+    with cli.matmul_precision() as value:
+        probe()
+    assert value == "tensorfloat32" and seen[-1] == ("tensorfloat32", "tensorfloat32")
+    assert os.environ[cli.PRECISION_ENV] == "tensorfloat32"
