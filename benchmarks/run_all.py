@@ -14,6 +14,9 @@
 4. The 1000-configuration sweep of ``benchmarks/bench_engine.py``: compilations and
    configurations per second (after compilation).
 
+The GPU table is ``benchmarks/bench_gpu.py`` (run on a machine with a GPU; results in
+``benchmarks/results/gpu.md``).
+
 Usage: ``python benchmarks/run_all.py [--quick] [--max-gb 6] [--parts compare,peak,scale,sweep]
 [--ds 64,512,4096]``;
 writes ``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.

@@ -45,7 +45,10 @@ def test_forced_small_chunk_equals_unchunked(framework="fl"):
         )
 
 
-def test_auto_chunk_from_memory_estimate():
+def test_auto_chunk_from_memory_estimate(monkeypatch):
+    import jax
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")  # the CPU budgets, on any machine
     cfg = EngineConfig(n_clients=10_000, d=64, c=16, batch=32, local_steps=5, dtype="float32")
     per = client_bytes(cfg)
     assert per > 0
@@ -73,6 +76,7 @@ def test_auto_chunk_on_an_accelerator_uses_a_quarter_of_its_memory(monkeypatch):
 
     cfg = EngineConfig(n_clients=1000, d=4096, c=64, batch=128, dtype="float32")
     per = client_bytes(cfg)
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
     assert auto_client_chunk(cfg) == 1  # CPU: one client's working set is over 8 MiB
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
     monkeypatch.setattr(jax, "devices", lambda *a: [_Dev()])
