@@ -34,17 +34,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import jax.random as jr
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -111,55 +109,32 @@ def cpu_cells(cells, rounds: int, timeout: int) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def _fake_cifar(root: Path, n_train: int, n_test: int, seed: int = 0) -> None:
-    """Random uint8 images in CIFAR-10's python format (5 train batches and a test batch)."""
-    rng = np.random.default_rng(seed)
-    per = n_train // 5
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for name, k in zip(names, [per] * 5 + [n_test], strict=True):
-        batch = {
-            b"data": rng.integers(0, 256, (k, 3072), dtype=np.uint8),
-            b"labels": rng.integers(0, 10, k).tolist(),
-        }
-        with open(root / name, "wb") as fh:
-            pickle.dump(batch, fh)
-
-
 def trackd_cells(smoke: bool, precisions) -> list:
-    from sims.bench import _best
+    from sims.data import write_random_cifar10
     from sims.trackd import data as tdata
     from sims.trackd import presets
     from sims.trackd import train as tt
     from sims.trackd.experiments import _train_cfg, net_config
-    from sims.trackd.losses import LossConfig, make_loss
-    from sims.trackd.models import init_params
+    from sims.trackd.losses import LossConfig
 
     cfg = presets.preset("paper-scale", "table1")
-    common = cfg.common
+    common = replace(cfg.common, rounds=2)  # two rounds per timed call
     n, s = cfg.n_clients, cfg.clients_per_round
-    rounds = 2
     if smoke:
-        from dataclasses import replace
-
         common = replace(common, width=16, depth=1, local_steps=2, batch_size=8, rows=32)
         n, s = 6, 2
-    out = []
     with tempfile.TemporaryDirectory() as tmp:
-        _fake_cifar(Path(tmp), 5000 if not smoke else 500, 1000 if not smoke else 100)
+        # 5 batches of 1000 (smoke: 100) train images and a test batch
+        write_random_cifar10(tmp, 100 if smoke else 1000, 100 if smoke else 1000)
         images = tdata.load_images("cifar10", key=jr.key(0), path=tmp)
     xs, _, _ = tdata.split_clients(images, n, "iid", key=jr.key(1))
     data = tt.tile_clients(xs, common.rows, key=jr.key(2))
     nc = net_config(common, "vit", "mae", images.x_train.shape[1:])
     lc = LossConfig("mae", patch=common.patch, p=common.p)
-    loss = make_loss(nc, lc)
-    vg = jax.jit(jax.value_and_grad(lambda p, x, k: loss(p, x, key=k)))
-    batch = jnp.asarray(data[0, : common.batch_size])
-    cost = vg.lower(init_params(nc, key=jr.key(0)), batch, jr.key(1)).compile().cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    step_flops = float(cost.get("flops", float("nan")))
+    step_flops = tt.local_step_flops(nc, lc, data[0, : common.batch_size])
+    out = []
     for precision, sampled in precisions:
-        cpr = s if sampled else None
-        tc = _train_cfg(replace_rounds(common, rounds), cpr)
+        tc = _train_cfg(common, s if sampled else None)
         trained = s if sampled else n
 
         def once(tc=tc):
@@ -170,32 +145,27 @@ def trackd_cells(smoke: bool, precisions) -> list:
             t0 = time.perf_counter()
             once()
             first = time.perf_counter() - t0
-            best = _best(once, 2)
+            best = bench._best(once, 2)
+        per_round = best / common.rounds
         flops = step_flops * common.local_steps * trained
-        print(f"trackd {trained} of {n} clients, {precision}: {best / rounds:.4g} s/round, "
-              f"{flops / (best / rounds) / 1e12:.2f} TFLOP/s", flush=True)  # fmt: skip
+        print(f"trackd {trained} of {n} clients, {precision}: {per_round:.4g} s/round, "
+              f"{flops / per_round / 1e12:.2f} TFLOP/s", flush=True)  # fmt: skip
         out.append({
             "precision": precision,
             "clients": n,
             "clients_trained_per_round": trained,
-            "rounds_timed": rounds,
-            "s_per_round": best / rounds,
+            "rounds_timed": common.rounds,
+            "s_per_round": per_round,
             "first_call_s": first,
             "step_flops_xla": step_flops,
             "flops_per_round": flops,
-            "flop_per_s": flops / (best / rounds),
+            "flop_per_s": flops / per_round,
             "model": f"ViT width {common.width}, {common.depth} blocks, {common.heads} heads, "
                      f"{nc.n_patches} patches of {nc.patch_dim} values",
             "batch_size": common.batch_size,
             "local_steps": common.local_steps,
         })  # fmt: skip
     return out
-
-
-def replace_rounds(common, rounds: int):
-    from dataclasses import replace
-
-    return replace(common, rounds=rounds)
 
 
 def _table(res: dict) -> str:

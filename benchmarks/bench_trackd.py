@@ -38,7 +38,7 @@ import jax.random as jr  # noqa: E402
 from sims.bench import _best, machine, matmul_peak  # noqa: E402
 from sims.trackd import data as tdata  # noqa: E402
 from sims.trackd import train as tt  # noqa: E402
-from sims.trackd.losses import LossConfig, make_loss  # noqa: E402
+from sims.trackd.losses import LossConfig  # noqa: E402
 from sims.trackd.models import NetConfig, init_params  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -70,16 +70,6 @@ def _loop(nc, lc, tc, data, key):
         params = jax.tree.map(lambda *a: sum(a[1:], a[0]) / n, *local)
     jax.block_until_ready(params)
     return params
-
-
-def step_flops(nc, lc, tc, data) -> float:
-    """XLA's flop count of one local step (loss, forward and backward) of one client."""
-    loss = make_loss(nc, lc)
-    vg = jax.jit(jax.value_and_grad(lambda p, x, k: loss(p, x, key=k)))
-    batch = jnp.asarray(data[0, : tc.batch_size])
-    cost = vg.lower(init_params(nc, key=jr.key(0)), batch, jr.key(1)).compile().cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    return float(cost.get("flops", float("nan")))
 
 
 def _timed(fn, repeats: int) -> tuple[float, float, object]:
@@ -122,7 +112,8 @@ def main(argv=None) -> dict:
         first[name], best[name], params[name] = _timed(fn, args.repeats)
     peak = max(peak_before, matmul_peak())
     load_after = os.getloadavg()
-    flops_round = step_flops(nc, lc, tc, data) * tc.local_steps * args.clients
+    step = tt.local_step_flops(nc, lc, data[0, : tc.batch_size])
+    flops_round = step * tc.local_steps * args.clients
     per_round = {k: s / tc.rounds for k, s in best.items()}
     out = {
         "setting": {

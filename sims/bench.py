@@ -112,13 +112,14 @@ def _problem(
             v.fail("framework", "fl (sample mode) for compact targets", config.framework)
         two = replace(config, n_clients=2, clients_per_round=None, client_chunk=None)
         small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), x=x[:2])
+        pi = np.full(n, 1.0 / n)
         return small._replace(
             targets=small.targets[:1],
             x=jnp.asarray(x, dtype=dt),
             sizes=jnp.full((n,), m, jnp.int32),
             mixing=jnp.zeros((n, 0), dt),
             agg=jnp.ones((n,), dt),
-            pi=jnp.asarray(np.full(n, 1.0 / n) / np.full(n, 1.0 / n).sum(), dtype=dt),
+            pi=jnp.asarray(pi / pi.sum(), dtype=dt),  # as make_problem normalises it
         )
     targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
     mixing = None

@@ -13,6 +13,7 @@ import matplotlib
 import numpy as np
 import pytest
 
+from sims.data import write_random_cifar10
 from sims.trackd import data as tdata
 from sims.trackd import experiments, presets, verdicts
 
@@ -59,14 +60,7 @@ def test_verdict_table_marks_missing_claims_not_run():
 
 
 def test_cifar10_from_a_small_local_file(tmp_path):
-    rng = np.random.default_rng(0)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {
-            b"data": rng.integers(0, 256, size=(3, 3072), dtype=np.uint8),
-            b"labels": [0, 1, 2],
-        }
-        with open(tmp_path / name, "wb") as fh:
-            pickle.dump(batch, fh)
+    write_random_cifar10(tmp_path, 3, 3)
     im = tdata.load_images("cifar10", key=jr.key(0), path=str(tmp_path))
     assert im.x_train.shape == (15, 32, 32, 3) and im.x_test.shape == (3, 32, 32, 3)
     with open(tmp_path / "data_batch_1", "rb") as fh:

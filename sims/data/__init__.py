@@ -8,7 +8,8 @@
   official code's balanced form (client×class Dirichlet matrix, Sinkhorn-balanced, counts
   floor(P·n)). :func:`partition_report` gives the *realised* heterogeneity.
 * :func:`load_digits_split` (scikit-learn's 8×8 digits, no download) and :func:`load_cifar10`
-  (local python-pickle batches) provide real data for the same partitioners.
+  (local python-pickle batches) provide real data for the same partitioners;
+  :func:`write_random_cifar10` writes random images in CIFAR-10's format (tests, timing).
 * :func:`stack_clients`, :func:`client_arrays` and :func:`minibatch` turn ragged per-client data
   into padded ``(K, M_max, ...)`` arrays with a validity mask, ready for ``jax.vmap``.
 
@@ -20,7 +21,12 @@ Every name above is importable from here; the code lives in :mod:`sims.data.pape
 
 from __future__ import annotations
 
-from sims.data.datasets import Split, load_cifar10, load_digits_split
+from sims.data.datasets import (
+    Split,
+    load_cifar10,
+    load_digits_split,
+    write_random_cifar10,
+)
 from sims.data.padded import client_arrays, minibatch, stack_clients
 from sims.data.paper_model import SAMPLE_CHUNK_BYTES, sample_paper_model  # noqa: F401
 from sims.data.partitions import Partition, dirichlet_partition, partition_report
@@ -33,6 +39,7 @@ __all__ = [
     "partition_report",
     "load_digits_split",
     "load_cifar10",
+    "write_random_cifar10",
     "stack_clients",
     "client_arrays",
     "minibatch",

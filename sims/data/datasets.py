@@ -14,7 +14,7 @@ import numpy as np
 from sims.data._checks import _check_key
 from theory import _validate as v
 
-__all__ = ["Split", "load_digits_split", "load_cifar10"]
+__all__ = ["Split", "load_digits_split", "load_cifar10", "write_random_cifar10"]
 
 
 class Split(NamedTuple):
@@ -124,3 +124,23 @@ def load_cifar10(path: str | os.PathLike, *, dtype: Any = np.float32) -> Split:
     x_tr = np.concatenate([b[0] for b in train]).astype(dt) / dt.type(255)
     y_tr = np.concatenate([b[1] for b in train])
     return Split(x_tr, y_tr, test[0].astype(dt) / dt.type(255), test[1])
+
+
+def write_random_cifar10(
+    path: str | os.PathLike, n_train: int, n_test: int, *, seed: int = 0
+) -> None:
+    """Write random uint8 images and labels in CIFAR-10's python format to ``path``: 5 train
+    batches of ``n_train`` images each and a test batch of ``n_test``, readable by
+    :func:`load_cifar10`. For tests and for timing on machines without the data (the work per
+    image is the real data's)."""
+    n_train = v.integer(n_train, "n_train", lo=1)
+    n_test = v.integer(n_test, "n_test", lo=1)
+    rng = np.random.default_rng(seed)
+    for name in (*_CIFAR_TRAIN, _CIFAR_TEST):
+        n = n_test if name == _CIFAR_TEST else n_train
+        batch = {
+            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+            b"labels": rng.integers(0, 10, size=n).tolist(),
+        }
+        with open(os.path.join(os.fspath(path), name), "wb") as fh:
+            pickle.dump(batch, fh)

@@ -47,6 +47,7 @@ __all__ = [
     "global_net",
     "client_nets",
     "client_update",
+    "local_step_flops",
 ]
 
 
@@ -280,3 +281,15 @@ def client_update(
     return fn(
         params, data_i, n_i, jnp.asarray(i, jnp.int32), api.as_key(key), jnp.asarray(t, jnp.int32)
     )
+
+
+def local_step_flops(net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any) -> float:
+    """XLA's flop count (cost analysis of the compiled program) of one local step of one client:
+    the loss and its gradient on ``batch`` (B, H, W, C), forward and backward. NaN where the
+    backend reports no count."""
+    loss = make_loss(net_cfg, loss_cfg)
+    vg = jax.jit(jax.value_and_grad(lambda p, x, k: loss(p, x, key=k)))
+    lowered = vg.lower(init_params(net_cfg, key=jr.key(0)), jnp.asarray(batch), jr.key(1))
+    cost = lowered.compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return float((cost or {}).get("flops", float("nan")))
