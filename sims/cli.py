@@ -206,6 +206,81 @@ def matmul_precision():
             os.environ[PRECISION_ENV] = old
 
 
+#: XLA flags every ``dssl`` command that computes results adds on a CPU (see :func:`cpu_xla_flags`).
+CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1")
+
+
+def add_xla_flags(flags: str | None, extra) -> str:
+    """``flags`` (an ``XLA_FLAGS`` value) with each flag of ``extra`` appended whose name it
+    does not set already: a flag the user chose wins.
+
+    >>> add_xla_flags("--xla_backend_optimization_level=3", CPU_XLA_FLAGS)
+    '--xla_backend_optimization_level=3 --xla_cpu_multi_thread_eigen=false'
+    """
+    tokens = (flags or "").split()
+    names = {t.split("=", 1)[0] for t in tokens}
+    tokens += [f for f in extra if f.split("=", 1)[0] not in names]
+    return " ".join(tokens)
+
+
+def runs_on_cpu() -> bool:
+    """Whether this process's JAX backend will be the CPU, decided without starting it: the
+    first platform of ``JAX_PLATFORMS`` where that is set, else whether no accelerator plugin
+    (a ``jax_plugins`` package or entry point, e.g. CUDA) or TPU runtime is installed."""
+    import importlib.metadata
+    import importlib.util
+    import os
+
+    platforms = os.environ.get("JAX_PLATFORMS", "").strip()
+    if platforms:
+        return platforms.split(",")[0].strip().lower() == "cpu"
+    if importlib.metadata.entry_points(group="jax_plugins"):
+        return False
+    try:
+        plugins = importlib.util.find_spec("jax_plugins")
+    except (ImportError, ValueError):
+        plugins = None
+    locations = list(plugins.submodule_search_locations or ()) if plugins is not None else []
+    if any(True for _ in pkgutil.iter_modules(locations)):
+        return False
+    return importlib.util.find_spec("libtpu") is None
+
+
+@contextlib.contextmanager
+def cpu_xla_flags(enabled: bool = True):
+    """Run a command on a CPU with XLA's matmuls on one thread and LLVM at optimisation
+    level 1 (:data:`CPU_XLA_FLAGS`, added to ``XLA_FLAGS`` unless it sets those flags
+    already; restored afterwards). Takes effect where the command starts JAX's backend (the
+    ``dssl`` program always does) and in the worker processes of ``dssl reproduce --jobs``.
+
+    * One thread: XLA's thread pool splits a matmul's sum into blocks by the number of
+      threads, so a float32 result depended on whether a stage ran in the main process (the
+      pool) or in a ``--jobs`` worker (one thread: two pools on the same cores ran several
+      times slower). With one thread everywhere, ``dssl reproduce`` with any ``--jobs`` and
+      the single commands compute the same numbers.
+    * Level 1 instead of XLA's default (2): compilation is most of a reproduce run with an
+      empty compile cache, and it is shorter (measured on 2 cores: the six engine programs
+      of the fast ``mim_vs_cl`` stage 7.9 s instead of 12.2 s; the stages of a default run
+      428 s instead of 504 s) while the programs ran no slower (the engine's quick setting
+      0.119 s against 0.125 s). Float32 results change in rounding only (a default run: 166
+      of 82,877 values, in Track D and one float32 γ; Tracks A and B equal).
+
+    Nothing changes where the backend is not the CPU (:func:`runs_on_cpu`) or ``enabled`` is
+    false (``dssl bench``, which times the engine as Python API users run it)."""
+    import os
+
+    old = os.environ.get("XLA_FLAGS")
+    if enabled and runs_on_cpu():
+        os.environ["XLA_FLAGS"] = add_xla_flags(old, CPU_XLA_FLAGS)
+    try:
+        yield os.environ.get("XLA_FLAGS")
+    finally:
+        if old is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = old
+
+
 _ENV_CHECKED: dict = {}
 
 
@@ -215,14 +290,16 @@ def _env_error(var: str, allowed: str, value: str) -> str:
     return f"{PROG}: error: {var}: must be {allowed}, got {value!r}"
 
 
-def check_environment() -> str | None:
+def check_environment(start_backend: bool = True) -> str | None:
     """The one-line error for an unusable ``JAX_PLATFORMS``, ``XLA_FLAGS`` or
     ``JAX_DEFAULT_MATMUL_PRECISION``, else None.
 
     Runs before JAX initialises a backend: a bad XLA flag aborts the process inside XLA (no
     Python exception), so ``XLA_FLAGS`` is tried once in a child process (and the answer
-    cached for this process). ``JAX_PLATFORMS`` must list known platform names, and its
-    backend must start.
+    cached for this process). ``JAX_PLATFORMS`` must list known platform names, and (with
+    ``start_backend``) its backend must start: that starts it in this process, after which
+    changes to ``XLA_FLAGS`` have no effect here (``dssl`` checks that part last, see
+    :func:`cpu_xla_flags`).
     """
     import os
 
@@ -231,7 +308,7 @@ def check_environment() -> str | None:
     precision = os.environ.get(PRECISION_ENV)
     if precision is not None and precision not in PRECISIONS:
         return _env_error(PRECISION_ENV, "one of " + ", ".join(PRECISIONS), precision)
-    key = (platforms, flags)
+    key = (platforms, flags, start_backend)
     if key in _ENV_CHECKED:
         return _ENV_CHECKED[key]
     err = None
@@ -249,16 +326,28 @@ def check_environment() -> str | None:
             err = _env_error("XLA_FLAGS", "space-separated --flag[=value] options", flags)
         else:
             err = _probe_backend(flags)
-    if err is None and platforms is not None and platforms.strip():
-        import jax
-
-        try:
-            jax.devices()
-        except RuntimeError as exc:
-            first = (str(exc).strip().splitlines() or [""])[0][:80]
-            err = _env_error("JAX_PLATFORMS", f"a platform that starts here ({first})", platforms)
+    if err is None and start_backend:
+        err = platform_error()
     _ENV_CHECKED[key] = err
     return err
+
+
+def platform_error() -> str | None:
+    """The one-line error when the backend ``JAX_PLATFORMS`` names does not start (starting
+    it), else None; None without starting anything when the variable is unset."""
+    import os
+
+    platforms = os.environ.get("JAX_PLATFORMS")
+    if platforms is None or not platforms.strip():
+        return None
+    import jax
+
+    try:
+        jax.devices()
+    except RuntimeError as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:80]
+        return _env_error("JAX_PLATFORMS", f"a platform that starts here ({first})", platforms)
+    return None
 
 
 def _backend_started() -> bool:
@@ -315,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    env_error = check_environment()
+    env_error = check_environment(start_backend=False)
     if env_error is not None:
         sys.stderr.write(env_error + "\n")
         return 2
@@ -335,7 +424,11 @@ def _main(argv: list[str] | None) -> int:
             from sims.export import check_csv_path
 
             check_csv_path(csv_path)
-        with matmul_precision():
+        with matmul_precision(), cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False)):
+            env_error = platform_error()  # starts the backend, with the flags set
+            if env_error is not None:
+                sys.stderr.write(env_error + "\n")
+                return 2
             result = module.run(args)
         result = to_jsonable(result)
         if csv_path is not None:

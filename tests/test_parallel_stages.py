@@ -4,6 +4,9 @@ a time, stages start only after what they read, and the order logic on its own."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -72,26 +75,51 @@ def test_bad_jobs_is_one_clear_line(tmp_path, jobs):
 
 
 @pytest.mark.parametrize(
-    ("argv", "cores", "expected"),
+    ("argv", "cores", "cpu", "expected"),
     [
-        (["--fast"], 2, 2),  # compile-bound: two stages compile side by side
-        (["--fast"], 1, 1),
-        ([], 16, 1),  # the default run: XLA's thread pool, as the single commands
-        (["--fast", "--jobs", "1"], 2, 1),  # an explicit --jobs wins
-        (["--jobs", "3"], 2, 3),
+        ([], 2, True, 2),  # compile-bound: two stages compile side by side
+        (["--fast"], 2, True, 2),
+        (["--fast"], 1, True, 1),
+        ([], 16, False, 1),  # an accelerator: each worker would claim most of its memory
+        (["--fast", "--jobs", "1"], 2, True, 1),  # an explicit --jobs wins
+        (["--jobs", "3"], 2, False, 3),
     ],
 )
-def test_reproduce_default_jobs(tmp_path, monkeypatch, argv, cores, expected):
+def test_reproduce_default_jobs(tmp_path, monkeypatch, argv, cores, cpu, expected):
     import sims.pipeline
     from sims.cli import main
 
     seen: list = []
     monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr("sims.cli.runs_on_cpu", lambda: cpu)
     monkeypatch.setattr(
         sims.pipeline, "run_stages", lambda stages, **kw: seen.append(kw["jobs"]) or _EMPTY
     )
     assert main(["reproduce", "--out", str(tmp_path), "--json", *argv]) == 0
     assert seen == [expected]
+
+
+def test_jobs_do_not_change_float32_results(tmp_path):
+    """``dssl reproduce`` computes the same numbers with one job (the stage in the main
+    process) as with two (the stage in a worker). The fast ``table6`` stage trains float32
+    engines whose matmuls XLA's thread pool sums in another order than one thread: it differed
+    when only the workers ran on one thread."""
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_PLATFORMS")}
+    env["JAX_PLATFORMS"] = "cpu"
+    results = []
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        argv = ["reproduce", "--fast", "--stages", "mask,table6", "--jobs", str(jobs)]
+        proc = subprocess.run(
+            [sys.executable, "-m", "sims.cli", *argv, "--out", str(out), "--json",
+             "--compile-cache", "none"],
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        results.append(json.loads((out / "table6.json").read_text()))
+    for r in results:
+        r.pop("seconds")
+    assert results[0] == results[1]  # every number equal, not only to rounding
 
 
 _EMPTY = {"out": "", "fast": False, "config_hash": "", "seconds": 0.0, "files": [], "stages": []}

@@ -90,3 +90,57 @@ def test_commands_run_float32_products_in_float32(monkeypatch):
         probe()
     assert value == "tensorfloat32" and seen[-1] == ("tensorfloat32", "tensorfloat32")
     assert os.environ[cli.PRECISION_ENV] == "tensorfloat32"
+
+
+def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
+    """On a CPU a command runs with XLA's matmuls on one thread and LLVM level 1 unless
+    XLA_FLAGS sets those flags; nothing is added for an accelerator or for ``dssl bench``; the
+    variable is restored afterwards; a worker of ``dssl reproduce --jobs`` adds nothing more."""
+    from sims import cli
+    from sims.pipeline import parallel
+
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    with cli.cpu_xla_flags() as flags:
+        assert flags.split() == list(cli.CPU_XLA_FLAGS)
+        assert cli.add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
+    assert "XLA_FLAGS" not in os.environ
+    mine = "--xla_backend_optimization_level=3 --xla_dump_to=/dev/null"
+    monkeypatch.setenv("XLA_FLAGS", mine)
+    with cli.cpu_xla_flags() as flags:  # the user's level stays; the thread flag is added
+        assert flags == mine + " --xla_cpu_multi_thread_eigen=false"
+    assert os.environ["XLA_FLAGS"] == mine
+    with cli.cpu_xla_flags(enabled=False) as flags:
+        assert flags == mine
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda,cpu")
+    with cli.cpu_xla_flags() as flags:
+        assert flags == mine
+    import sims.commands.bench as bench_command
+
+    assert bench_command.XLA_DEFAULTS is True
+
+
+@pytest.mark.parametrize(
+    ("platforms", "expected"), [("cpu", True), ("CPU,cuda", True), ("cuda", False), ("tpu", False)]
+)
+def test_runs_on_cpu_follows_jax_platforms(monkeypatch, platforms, expected):
+    from sims import cli
+
+    monkeypatch.setenv("JAX_PLATFORMS", platforms)
+    assert cli.runs_on_cpu() is expected
+
+
+def test_runs_on_cpu_sees_an_accelerator_plugin(monkeypatch):
+    import importlib.metadata
+
+    from sims import cli
+
+    monkeypatch.delenv("JAX_PLATFORMS", raising=False)
+    plugin = importlib.metadata.EntryPoint("xla_cuda", "jax_cuda_plugin", "jax_plugins")
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(
+        importlib.metadata,
+        "entry_points",
+        lambda **kw: [plugin] if kw.get("group") == "jax_plugins" else real(**kw),
+    )
+    assert cli.runs_on_cpu() is False

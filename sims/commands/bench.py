@@ -25,6 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
 
 
+#: ``dssl bench`` times the engine as the Python API runs it: XLA's own CPU settings, not the
+#: one-thread, level-1 flags of the commands that compute results (:func:`sims.cli.cpu_xla_flags`).
+XLA_DEFAULTS = True
+
+
 def run(args) -> dict:
     from sims import bench
 

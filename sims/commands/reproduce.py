@@ -31,12 +31,10 @@ def add_arguments(parser) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="stages run side by side in this many worker processes (XLA on one thread each) "
-        "once their inputs are ready; float32 results then equal a one-job run's only to "
-        "rounding (single-threaded XLA sums in another order). Default: 2 with --fast on a "
-        "machine with 2 or more cores (the fast run is mostly XLA compilation, one core per "
-        "program: 2:14 one stage at a time, 1:34 with two jobs, on 2 cores, empty compile "
-        "cache), else 1, so that the default run equals what the single commands compute",
+        help="stages run side by side in this many worker processes once their inputs are "
+        "ready; results do not depend on it (dssl runs XLA's matmuls on one thread in every "
+        "process on a CPU). Default: 2 on a CPU with 2 or more cores, else 1 (a run with an "
+        "empty compile cache is mostly XLA compilation, one core per program: see README)",
     )
     parser.add_argument(
         "--blas-threads",
@@ -70,7 +68,7 @@ def run(args) -> dict:
         from theory import _validate as v
 
         v.fail("blas-threads", "an integer >= 0", args.blas_threads)
-    jobs = default_jobs(args.fast) if args.jobs is None else v_jobs(args.jobs, len(STAGES))
+    jobs = default_jobs() if args.jobs is None else v_jobs(args.jobs, len(STAGES))
     stages = STAGES if args.stages is None else select_stages(args.stages, STAGES)
     cache_dir = compile_cache.resolve(args.compile_cache)
     finished: list[str] = []

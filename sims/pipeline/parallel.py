@@ -6,9 +6,11 @@ stages that may start, the one with the longest chain of stages waiting on it go
 that ``track_a → track_c → verdict_map`` is not left to the end), then run order. Each stage
 runs exactly as :func:`sims.pipeline.runner.run_stages` runs it one after another (same
 configuration hash, same cache entry, same files), in a worker started with ``spawn`` (a
-fresh interpreter: JAX is not safe to fork). Workers run XLA on one thread, which sums float32
-products in another order than XLA's thread pool in a one-job run: results equal those of one
-job to float32 rounding (bitwise for the float64 maths stages), not bit for bit.
+fresh interpreter: JAX is not safe to fork). Workers run XLA's matmuls on one thread, as
+``dssl`` runs them in its main process on a CPU (:func:`sims.cli.cpu_xla_flags`): a stage's
+results are then the same in a worker and in a one-job run. (A process using XLA's thread pool
+instead, e.g. a Python session that did not set the flags, sums float32 products in another
+order and agrees only to float32 rounding.)
 
 Workers look a stage up by name in :data:`sims.stages.STAGES`, so only those stages can run
 here; :func:`run_stages` runs any other sequence one stage at a time.
@@ -71,9 +73,11 @@ def registered(stages: Sequence[Stage]) -> bool:
 
 #: set in the environment of a worker process (its children see it too)
 WORKER_ENV = "DSSL_STAGE_WORKER"
-#: XLA on one thread per worker: two workers with XLA's default thread pool each (its threads
-#: spin while they wait) on the same cores ran several times slower than one after another
-WORKER_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+#: XLA's matmuls on one thread per worker (unless ``XLA_FLAGS`` chooses): two workers with
+#: XLA's default thread pool each (its threads spin while they wait) on the same cores ran
+#: several times slower than one after another. ``dssl`` sets it for its main process too
+#: (:func:`sims.cli.cpu_xla_flags`), so a stage computes the same numbers in either.
+WORKER_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false",)
 
 
 def in_worker() -> bool:
@@ -88,7 +92,9 @@ def _worker_init(parent: int) -> None:
     exited after Ctrl-C) instead of computing on for nobody; an unfinished stage leaves at
     most a hidden temporary file (atomic writes)."""
     os.environ[WORKER_ENV] = "1"
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + WORKER_XLA_FLAGS).strip()
+    from sims.cli import add_xla_flags
+
+    os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), WORKER_XLA_FLAGS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:

@@ -117,21 +117,25 @@ def _upstream(stage: Stage, rows: Sequence[dict]) -> dict:
     return out
 
 
-def default_jobs(fast: bool, cores: int | None = None) -> int:
-    """Worker processes of ``dssl reproduce`` when ``--jobs`` is not given: 2 for the fast run
-    where there are 2 or more cores (``cores``, default ``os.cpu_count()``), else 1. The fast
-    run is mostly XLA compilation, which uses one core per program, so two stages compiling
-    side by side keep 2 cores busy (measured, 2 cores, empty compile cache: 2:14 with one job,
-    1:34 with two). The default run stays at one job although two were faster (5:39 against
-    8:32 in an earlier measurement): workers run XLA on one thread, whose float32 rounding
-    differs from the thread pool's, and one job keeps the committed results equal to what the
-    single commands (``dssl trackd``, ...) compute.
+def default_jobs(cores: int | None = None, cpu: bool | None = None) -> int:
+    """Worker processes of ``dssl reproduce`` when ``--jobs`` is not given: 2 where there are 2
+    or more cores (``cores``, default ``os.cpu_count()``) and JAX runs on the CPU (``cpu``,
+    default :func:`sims.cli.runs_on_cpu`), else 1: on an accelerator each worker would claim
+    most of the device's memory. Most of a run with an empty compile cache is XLA compilation,
+    one core per program, so two stages side by side keep 2 cores busy (measured, 2 cores,
+    empty compile cache: the fast run 2:14 with one job and 1:34 with two; the default run
+    7:06 with one and 4:35 with two). Results do not depend on it: ``dssl`` runs XLA's
+    matmuls on one thread in every process (:func:`sims.cli.cpu_xla_flags`).
 
-    >>> default_jobs(True, cores=2), default_jobs(True, cores=1), default_jobs(False, cores=8)
+    >>> default_jobs(cores=2, cpu=True), default_jobs(cores=1, cpu=True), default_jobs(8, False)
     (2, 1, 1)
     """
+    if cpu is None:
+        from sims.cli import runs_on_cpu
+
+        cpu = runs_on_cpu()
     cores = (os.cpu_count() or 1) if cores is None else cores
-    return 2 if fast and cores >= 2 else 1
+    return 2 if cpu and cores >= 2 else 1
 
 
 def v_jobs(jobs, n_stages: int) -> int:
@@ -332,19 +336,20 @@ def run_stages(
 ) -> dict:
     """Run (or resume) ``stages`` in the order given; return the JSON summary.
 
-        Every stage computes inside :func:`stage_context` (float64 where a computation does not
-        choose its dtype; ``blas_threads`` caps NumPy/SciPy's BLAS threads, ``None``: library
-        default). ``jobs`` > 1 runs stages whose inputs are ready side by side in that many worker
-        processes (:mod:`sims.pipeline.parallel`; only the stages of :data:`sims.stages.STAGES`,
-        any other sequence runs one stage at a time); the results equal those of one job to float32
-    rounding (see :mod:`sims.pipeline.parallel`), the files and cache entries are the same.
-        Ctrl-C raises :class:`Interrupted` (a ``KeyboardInterrupt``) after the finished stages are
-        written and cached. ``on_stage(row)`` is called after each stage is written and cached
-        (in finishing order).
+    Every stage computes inside :func:`stage_context` (float64 where a computation does not
+    choose its dtype; ``blas_threads`` caps NumPy/SciPy's BLAS threads, ``None``: library
+    default). ``jobs`` > 1 runs stages whose inputs are ready side by side in that many worker
+    processes (:mod:`sims.pipeline.parallel`; only the stages of :data:`sims.stages.STAGES`,
+    any other sequence runs one stage at a time); the files and cache entries are the same,
+    and so are the results where this process runs XLA's matmuls on one thread as the
+    workers do (the ``dssl`` program; see :mod:`sims.pipeline.parallel`).
+    Ctrl-C raises :class:`Interrupted` (a ``KeyboardInterrupt``) after the finished stages are
+    written and cached. ``on_stage(row)`` is called after each stage is written and cached
+    (in finishing order).
 
-        Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
-        relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
-        cache_file, summary).
+    Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
+    relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
+    cache_file, summary).
     """
     from tqdm import tqdm
 
