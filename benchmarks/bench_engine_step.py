@@ -1,0 +1,134 @@
+"""Where one local step of the engine spends its time, at the quick setting of ``dssl bench``.
+
+The engine's local step (linear MIM, Eq. 4 of arXiv 2607.02447, SGD) on N clients at once is:
+gather the client's minibatch, draw its mask (``sims.losses.mask``), form the two views,
+compute the loss and its closed-form gradient (``sims.methods.align_value_and_grad``: the
+products z = aWᵀ, bWᵀ, WWᵀ, the two gradient products and (WWᵀ)W) and apply the update. This
+script times that step (a ``lax.scan`` of ``--steps`` steps over a ``vmap`` of the clients, the
+engine's structure) and two parts of it on their own:
+
+* ``no products``: the step with the loss and gradient replaced by elementwise stand-ins of the
+  same shapes (gather, mask, views, update);
+* ``products only``: the closed-form loss and gradient (and update) on views made once.
+
+XLA fuses each variant in its own way, so the parts need not add up to the step.
+
+Usage: ``python benchmarks/bench_engine_step.py [--steps 100] [--repeats 7]``; writes
+``benchmarks/results/engine_step.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import jax.random as jr  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sims import methods  # noqa: E402
+from sims.bench import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results" / "engine_step.json"
+P, LR = 0.75, 0.01
+VARIANTS = ("step", "no products", "products only")
+
+
+def product_flops(n: int, b: int, c: int, d: int) -> int:
+    """Flops of the products of one step on n clients: 8·B·c·d (two views → embeddings, two
+    gradient products) + 4·c²·d (WWᵀ and (WWᵀ)W), as ``sims.bench.round_flops`` counts them."""
+    return n * (8 * b * c * d + 4 * c * c * d)
+
+
+def _stand_in(W, a, b):
+    """Elementwise work of the shapes of ``align_value_and_grad``'s outputs, no products."""
+    return jnp.sum(a * b), W * jnp.sum(a - b)
+
+
+def make_run(variant: str, n: int, b: int, c: int, d: int, steps: int, seed: int = 0):
+    """A jitted ``run(W0) -> (W, losses)``: ``steps`` vmapped local steps of ``variant``."""
+    rng = np.random.default_rng(seed)
+    m = SAMPLES_PER_CLIENT
+    data = jnp.asarray(rng.standard_normal((n * m, d), dtype=np.float32))
+    rows = rng.integers(0, m, (steps, n, b)) + (np.arange(n) * m)[None, :, None]
+    rows = jnp.asarray(rows, jnp.int32)
+    root = jr.key(seed)
+    keys = jax.vmap(lambda s: jax.vmap(lambda i: jr.fold_in(jr.fold_in(root, s), i))(
+        jnp.arange(n)))(jnp.arange(steps))  # fmt: skip
+    views0 = data[rows[0]]
+
+    def one(W, r, key, x0):
+        if variant == "products only":
+            val, g = methods.align_value_and_grad(W, x0, 0.5 * x0)
+            return W - LR * g, val
+        # the engine's views: the mask drawn from the step's key
+        a, bv = methods.get("mim").views(data[r], methods.Context(p=P), key=key)
+        fn = _stand_in if variant == "no products" else methods.align_value_and_grad
+        val, g = fn(W, a, bv)
+        return W - LR * g, val
+
+    def run(W):
+        def step(W, inp):
+            r, key = inp
+            return jax.vmap(one)(W, r, key, views0)
+
+        return jax.lax.scan(step, W, (rows, keys))
+
+    return jax.jit(run)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    n, d, c, b = QUICK["n_clients"], QUICK["d"], QUICK["c"], QUICK["batch"]
+    load_before = list(os.getloadavg())
+    W0 = 0.1 * jr.normal(jr.key(7), (n, c, d), jnp.float32)
+    ms = {}
+    for variant in VARIANTS:
+        run = make_run(variant, n, b, c, d, args.steps)
+        jax.block_until_ready(run(W0))
+        best = _best(lambda run=run: jax.block_until_ready(run(W0)), args.repeats)
+        ms[variant] = 1e3 * best / args.steps
+    peak = matmul_peak()
+    flops = product_flops(n, b, c, d)
+    step = ms["step"]
+    res = {
+        "setting": {"n_clients": n, "d": d, "c": c, "batch": b, "steps": args.steps,
+                    "method": "mim", "p": P, "optimizer": "sgd", "dtype": "float32"},
+        "ms_per_step": ms,
+        "products_only_over_step": ms["products only"] / step,
+        "step_gflops": flops / (step * 1e-3) / 1e9,
+        "products_only_gflops": flops / (ms["products only"] * 1e-3) / 1e9,
+        "matmul_peak_gflops": peak / 1e9,
+        "loadavg_before": load_before,
+        "loadavg_after": list(os.getloadavg()),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                    "jax": jax.__version__, "backend": jax.default_backend(),
+                    "xla_flags": os.environ.get("XLA_FLAGS", "")},
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1) + "\n")
+    print(f"N={n}, d={d}, c={c}, B={b}: ms per step of all clients (best of {args.repeats})")
+    for variant in VARIANTS:
+        print(f"  {variant:14s} {ms[variant]:7.3f}")
+    print(
+        f"products alone {res['products_only_over_step']:.0%} of the step's time, at "
+        f"{res['products_only_gflops']:.0f} GFLOP/s (the step {res['step_gflops']:.0f}); "
+        f"float32 matmul peak {res['matmul_peak_gflops']:.0f} GFLOP/s"
+    )
+    return res
+
+
+if __name__ == "__main__":
+    main()
