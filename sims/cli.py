@@ -265,6 +265,11 @@ def cpu_xla_flags(enabled: bool = True):
       0.119 s against 0.125 s). Float32 results change in rounding only (a default run: 166
       of 82,877 values, in Track D and one float32 γ; Tracks A and B equal).
 
+    One thread cost no speed where measured, also on 16 cores (2026-11-23, against XLA's
+    thread pool and level 2): the Track D Table 1 and Fig 2a stages 65 s against 72 s; the
+    engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
+    are too small for the pool to split.
+
     Nothing changes where the backend is not the CPU (:func:`runs_on_cpu`) or ``enabled`` is
     false (``dssl bench``, which times the engine as Python API users run it)."""
     import os
