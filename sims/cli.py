@@ -253,11 +253,11 @@ def cpu_xla_flags(enabled: bool = True):
     already; restored afterwards). Takes effect where the command starts JAX's backend (the
     ``dssl`` program always does) and in the worker processes of ``dssl reproduce --jobs``.
 
-    * One thread: XLA's thread pool splits a matmul's sum into blocks by the number of
-      threads, so a float32 result depended on whether a stage ran in the main process (the
+    * One thread: XLA's thread pool sums a matmul's products in another order than one
+      thread, so a float32 result depended on whether a stage ran in the main process (the
       pool) or in a ``--jobs`` worker (one thread: two pools on the same cores ran several
       times slower). With one thread everywhere, ``dssl reproduce`` with any ``--jobs`` and
-      the single commands compute the same numbers.
+      the single commands compute the same numbers (tests/test_parallel_stages.py).
     * Level 1 instead of XLA's default (2): compilation is most of a reproduce run with an
       empty compile cache, and it is shorter (measured on 2 cores: the six engine programs
       of the fast ``mim_vs_cl`` stage 7.9 s instead of 12.2 s; the stages of a default run
