@@ -223,29 +223,6 @@ def add_xla_flags(flags: str | None, extra) -> str:
     return " ".join(tokens)
 
 
-def runs_on_cpu() -> bool:
-    """Whether this process's JAX backend will be the CPU, decided without starting it: the
-    first platform of ``JAX_PLATFORMS`` where that is set, else whether no accelerator plugin
-    (a ``jax_plugins`` package or entry point, e.g. CUDA) or TPU runtime is installed."""
-    import importlib.metadata
-    import importlib.util
-    import os
-
-    platforms = os.environ.get("JAX_PLATFORMS", "").strip()
-    if platforms:
-        return platforms.split(",")[0].strip().lower() == "cpu"
-    if importlib.metadata.entry_points(group="jax_plugins"):
-        return False
-    try:
-        plugins = importlib.util.find_spec("jax_plugins")
-    except (ImportError, ValueError):
-        plugins = None
-    locations = list(plugins.submodule_search_locations or ()) if plugins is not None else []
-    if any(True for _ in pkgutil.iter_modules(locations)):
-        return False
-    return importlib.util.find_spec("libtpu") is None
-
-
 @contextlib.contextmanager
 def cpu_xla_flags(enabled: bool = True):
     """Run a command on a CPU with XLA's matmuls on one thread and LLVM at optimisation
@@ -270,12 +247,15 @@ def cpu_xla_flags(enabled: bool = True):
     engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
     are too small for the pool to split.
 
-    Nothing changes where the backend is not the CPU (:func:`runs_on_cpu`) or ``enabled`` is
-    false (``dssl bench``, which times the engine as Python API users run it)."""
+    Nothing changes where the backend is not the CPU
+    (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
+    which times the engine as Python API users run it)."""
     import os
 
+    from sims.pipeline import parallel
+
     old = os.environ.get("XLA_FLAGS")
-    if enabled and runs_on_cpu():
+    if enabled and parallel.runs_on_cpu():
         os.environ["XLA_FLAGS"] = add_xla_flags(old, CPU_XLA_FLAGS)
     try:
         yield os.environ.get("XLA_FLAGS")

@@ -91,7 +91,7 @@ def test_reproduce_default_jobs(tmp_path, monkeypatch, argv, cores, cpu, expecte
 
     seen: list = []
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    monkeypatch.setattr("sims.cli.runs_on_cpu", lambda: cpu)
+    monkeypatch.setattr("sims.pipeline.parallel.runs_on_cpu", lambda: cpu)
     monkeypatch.setattr(
         sims.pipeline, "run_stages", lambda stages, **kw: seen.append(kw["jobs"]) or _EMPTY
     )
@@ -123,3 +123,15 @@ def test_jobs_do_not_change_float32_results(tmp_path):
 
 
 _EMPTY = {"out": "", "fast": False, "config_hash": "", "seconds": 0.0, "files": [], "stages": []}
+
+
+@pytest.mark.parametrize(
+    ("cpu", "worker", "expected"), [(True, False, 2), (True, True, 1), (False, False, 1)]
+)
+def test_verdict_map_processes(monkeypatch, cpu, worker, expected):
+    """The verdict map starts a second process only on a CPU and outside a --jobs worker."""
+    from sims.stages import verdict_map
+
+    monkeypatch.setattr(verdict_map, "runs_on_cpu", lambda: cpu)
+    monkeypatch.setattr(verdict_map, "in_worker", lambda: worker)
+    assert verdict_map.map_workers() == expected

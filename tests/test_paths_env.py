@@ -124,16 +124,16 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     ("platforms", "expected"), [("cpu", True), ("CPU,cuda", True), ("cuda", False), ("tpu", False)]
 )
 def test_runs_on_cpu_follows_jax_platforms(monkeypatch, platforms, expected):
-    from sims import cli
+    from sims.pipeline import parallel
 
     monkeypatch.setenv("JAX_PLATFORMS", platforms)
-    assert cli.runs_on_cpu() is expected
+    assert parallel.runs_on_cpu() is expected
 
 
 def test_runs_on_cpu_sees_an_accelerator_plugin(monkeypatch):
     import importlib.metadata
 
-    from sims import cli
+    from sims.pipeline import parallel
 
     monkeypatch.delenv("JAX_PLATFORMS", raising=False)
     plugin = importlib.metadata.EntryPoint("xla_cuda", "jax_cuda_plugin", "jax_plugins")
@@ -143,4 +143,4 @@ def test_runs_on_cpu_sees_an_accelerator_plugin(monkeypatch):
         "entry_points",
         lambda **kw: [plugin] if kw.get("group") == "jax_plugins" else real(**kw),
     )
-    assert cli.runs_on_cpu() is False
+    assert parallel.runs_on_cpu() is False

@@ -86,6 +86,29 @@ def in_worker() -> bool:
     return os.environ.get(WORKER_ENV) == "1"
 
 
+def runs_on_cpu() -> bool:
+    """Whether this process's JAX backend will be the CPU, decided without starting it: the
+    first platform of ``JAX_PLATFORMS`` where that is set, else whether no accelerator plugin
+    (a ``jax_plugins`` package or entry point, e.g. CUDA) or TPU runtime is installed."""
+    import importlib.metadata
+    import importlib.util
+    import pkgutil
+
+    platforms = os.environ.get("JAX_PLATFORMS", "").strip()
+    if platforms:
+        return platforms.split(",")[0].strip().lower() == "cpu"
+    if importlib.metadata.entry_points(group="jax_plugins"):
+        return False
+    try:
+        plugins = importlib.util.find_spec("jax_plugins")
+    except (ImportError, ValueError):
+        plugins = None
+    locations = list(plugins.submodule_search_locations or ()) if plugins is not None else []
+    if any(True for _ in pkgutil.iter_modules(locations)):
+        return False
+    return importlib.util.find_spec("libtpu") is None
+
+
 def _worker_init(parent: int) -> None:
     """In each worker (before JAX is imported there): XLA on one thread, Ctrl-C left to the
     parent (which reports it in one line), and exit as soon as the parent is gone (killed, or

@@ -14,7 +14,7 @@ import dataclasses
 from sims import verdict_map as vm
 from sims.figures import verdicts as fv
 from sims.pipeline import Stage, StageConfig
-from sims.pipeline.parallel import in_worker
+from sims.pipeline.parallel import in_worker, runs_on_cpu
 from theory.atlas import AtlasConfig, atlas_study
 
 
@@ -30,13 +30,19 @@ Config.DEFAULT = Config()
 Config.FAST = Config(map=vm.FAST, atlas=AtlasConfig(max_n=5, families=False))
 
 
+def map_workers() -> int:
+    """Processes of the verdict map: 2 of its own on a CPU; 1 when the stage itself runs in a
+    worker of ``dssl reproduce --jobs`` (the other job already uses the second core) or on an
+    accelerator (each process would claim most of the device's memory: on an H200 the second
+    one ran out of memory)."""
+    return 2 if runs_on_cpu() and not in_worker() else 1
+
+
 def compute(cfg: Config, track_c: dict | None = None) -> dict:
     """``{"map": the verdict map, "atlas": the atlas study}`` (JSON-able); ``track_c``: the
     ``track_c`` stage's row when it ran first (the map's Track C cells, rule R10)."""
     return {
-        # 2 worker processes of its own, or 1 when the stage itself runs in a worker of
-        # ``dssl reproduce --jobs`` (the other job already uses the second core)
-        "map": vm.compute_map(cfg.map, workers=1 if in_worker() else 2, track_c=track_c),
+        "map": vm.compute_map(cfg.map, workers=map_workers(), track_c=track_c),
         "atlas": atlas_study(cfg.atlas),
     }
 
