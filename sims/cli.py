@@ -193,34 +193,15 @@ def matmul_precision():
 
     import jax
 
-    old = os.environ.get(PRECISION_ENV)
-    value = old or "highest"
-    os.environ[PRECISION_ENV] = value
-    try:
-        with jax.default_matmul_precision(value):
-            yield value
-    finally:
-        if old is None:
-            os.environ.pop(PRECISION_ENV, None)
-        else:
-            os.environ[PRECISION_ENV] = old
+    from sims.pipeline.environ import set_environ
+
+    value = os.environ.get(PRECISION_ENV) or "highest"
+    with set_environ({PRECISION_ENV: value}), jax.default_matmul_precision(value):
+        yield value
 
 
 #: XLA flags every ``dssl`` command that computes results adds on a CPU (see :func:`cpu_xla_flags`).
 CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1")
-
-
-def add_xla_flags(flags: str | None, extra) -> str:
-    """``flags`` (an ``XLA_FLAGS`` value) with each flag of ``extra`` appended whose name it
-    does not set already: a flag the user chose wins.
-
-    >>> add_xla_flags("--xla_backend_optimization_level=3", CPU_XLA_FLAGS)
-    '--xla_backend_optimization_level=3 --xla_cpu_multi_thread_eigen=false'
-    """
-    tokens = (flags or "").split()
-    names = {t.split("=", 1)[0] for t in tokens}
-    tokens += [f for f in extra if f.split("=", 1)[0] not in names]
-    return " ".join(tokens)
 
 
 @contextlib.contextmanager
@@ -253,17 +234,13 @@ def cpu_xla_flags(enabled: bool = True):
     import os
 
     from sims.pipeline import parallel
+    from sims.pipeline.environ import add_xla_flags, set_environ
 
-    old = os.environ.get("XLA_FLAGS")
+    flags = os.environ.get("XLA_FLAGS")
     if enabled and parallel.runs_on_cpu():
-        os.environ["XLA_FLAGS"] = add_xla_flags(old, CPU_XLA_FLAGS)
-    try:
-        yield os.environ.get("XLA_FLAGS")
-    finally:
-        if old is None:
-            os.environ.pop("XLA_FLAGS", None)
-        else:
-            os.environ["XLA_FLAGS"] = old
+        flags = add_xla_flags(flags, CPU_XLA_FLAGS)
+    with set_environ({} if flags is None else {"XLA_FLAGS": flags}):
+        yield flags
 
 
 _ENV_CHECKED: dict = {}

@@ -98,12 +98,13 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     variable is restored afterwards; a worker of ``dssl reproduce --jobs`` adds nothing more."""
     from sims import cli
     from sims.pipeline import parallel
+    from sims.pipeline.environ import add_xla_flags
 
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
     with cli.cpu_xla_flags() as flags:
         assert flags.split() == list(cli.CPU_XLA_FLAGS)
-        assert cli.add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
+        assert add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
     assert "XLA_FLAGS" not in os.environ
     mine = "--xla_backend_optimization_level=3 --xla_dump_to=/dev/null"
     monkeypatch.setenv("XLA_FLAGS", mine)

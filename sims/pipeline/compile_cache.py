@@ -184,21 +184,17 @@ def _jax_cache(path: Path) -> Iterator[None]:
     import jax
     from jax.experimental.compilation_cache import compilation_cache as cc
 
+    from sims.pipeline.environ import set_environ
+
     settings = {"jax_compilation_cache_dir": str(path), **_SETTINGS}
     old_config = {name: getattr(jax.config, name) for name in settings}
-    old_env = {name.upper(): os.environ.get(name.upper()) for name in settings}
     try:
-        for name, value in settings.items():
-            jax.config.update(name, value)
-            os.environ[name.upper()] = str(value)
-        cc.reset_cache()  # JAX decides once per process whether a cache is in use
-        yield
+        with set_environ({name.upper(): value for name, value in settings.items()}):
+            for name, value in settings.items():
+                jax.config.update(name, value)
+            cc.reset_cache()  # JAX decides once per process whether a cache is in use
+            yield
     finally:
         for name, value in old_config.items():
             jax.config.update(name, value)
-        for env, value in old_env.items():
-            if value is None:
-                os.environ.pop(env, None)
-            else:
-                os.environ[env] = value
         cc.reset_cache()

@@ -115,7 +115,7 @@ def _worker_init(parent: int) -> None:
     exited after Ctrl-C) instead of computing on for nobody; an unfinished stage leaves at
     most a hidden temporary file (atomic writes)."""
     os.environ[WORKER_ENV] = "1"
-    from sims.cli import add_xla_flags
+    from sims.pipeline.environ import add_xla_flags
 
     os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), WORKER_XLA_FLAGS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,45 @@
+"""Environment variables a ``dssl`` run sets for itself and its worker processes, restored
+afterwards: :func:`set_environ`, and :func:`add_xla_flags` for ``XLA_FLAGS``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+
+
+@contextlib.contextmanager
+def set_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set the variables ``values`` inside the block; on exit each has its old value again (or
+    is unset, where it was).
+
+    >>> with set_environ({"DSSL_DOCTEST_VAR": "1"}):
+    ...     os.environ["DSSL_DOCTEST_VAR"]
+    '1'
+    >>> "DSSL_DOCTEST_VAR" in os.environ
+    False
+    """
+    old = {name: os.environ.get(name) for name in values}
+    try:
+        os.environ.update({name: str(value) for name, value in values.items()})
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def add_xla_flags(flags: str | None, extra) -> str:
+    """``flags`` (an ``XLA_FLAGS`` value) with each flag of ``extra`` appended whose name it
+    does not set already: a flag the user chose wins.
+
+    >>> add_xla_flags("--xla_backend_optimization_level=3",
+    ...               ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1"))
+    '--xla_backend_optimization_level=3 --xla_cpu_multi_thread_eigen=false'
+    """
+    tokens = (flags or "").split()
+    names = {t.split("=", 1)[0] for t in tokens}
+    tokens += [f for f in extra if f.split("=", 1)[0] not in names]
+    return " ".join(tokens)
