@@ -36,6 +36,8 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 from jax import lax
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
 
 from sims import api, losses, methods
 from sims.config import EngineConfig, split_streams
@@ -58,6 +60,7 @@ from sims.engine_client import (  # noqa: F401  (re-exported: sims.engine is the
     step_streams,
 )
 from sims.engine_metrics import (  # noqa: F401  (re-exported)
+    METRIC_NAMES,
     STATS_BLOCK_BYTES,
     DivergenceError,
     _all_finite,
@@ -68,6 +71,7 @@ from sims.engine_metrics import (  # noqa: F401  (re-exported)
     target_stats,
     where_diverged,
 )
+from sims.sharding import shard_clients
 from theory import _validate as v
 from theory._precision import x64
 
@@ -303,8 +307,9 @@ def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batche
     return jax.jit(jax.vmap(one) if batched else one)
 
 
-def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
-    """Factory of the pure pair ``(init, round_step)`` for one configuration.
+def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
+    """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
+    :func:`make_engine`; the problem must then be placed by :func:`sims.sharding.shard_clients`).
 
     ``init(problem, *, key, params=None) -> State``: all clients start from the same encoder
     ``params``, by default ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``
@@ -369,6 +374,61 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         )
 
     local_update = make_local_update(config)
+    shards = 1 if mesh is None else int(mesh.devices.size)
+
+    def streams_of(clients: ClientInput, shared: RoundInput):
+        """The minibatch rows and loss keys of ``clients`` this round (:func:`step_streams`)."""
+        return step_streams(
+            shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
+            steps=config.local_steps, batch=None if config.population else b,
+        )  # fmt: skip
+
+    def _updates_of_shard(clients: ClientInput, shared: RoundInput, xs):
+        """The local updates of the clients one device holds; their samples ``xs`` (k, M, d)
+        as (k·M, d) rows and the minibatch rows made local to them."""
+        k_here = clients.index.shape[0]
+        rows, keys = streams_of(clients, shared)
+        data = None
+        if xs is not None:
+            m = xs.shape[1]
+            data = xs.reshape(k_here * m, d)
+            rows = rows + (jnp.arange(k_here, dtype=jnp.int32) * m)[:, None, None]
+        clients = clients._replace(rows=rows, keys=keys)
+        return api.map_clients(
+            lambda cl: local_update(cl, shared, data), (clients,), k_here, min(chunk, k_here)
+        )
+
+    if mesh is not None:
+        axis = mesh.axis_names[0]
+        # each device trains the clients it holds, with no communication until the mixing:
+        # left to jit's partitioner, the per-step minibatch gather from the sharded samples
+        # became a collective inside every local step
+        _sharded_updates = jax.shard_map(
+            _updates_of_shard,
+            mesh=mesh,
+            in_specs=(P(axis), P(), P(axis)),
+            out_specs=P(axis),
+            check_vma=False,
+        )
+
+        def _sharded_metrics(before, local, after, pi, vals, active, gamma, rec, stats):
+            # the metrics of the sharded round in one shard_map: each device sums over its
+            # clients, then a few collectives (left to the partitioner, the metrics' small
+            # reductions became a dozen collectives per round, each a wait for the slower
+            # device: more than the local steps they followed)
+            c, r = P(axis), P()
+            out_specs = dict.fromkeys(METRIC_NAMES, r)
+            if rec is not None:
+                out_specs |= {"local_iterates": c, "local_grads": c}
+            return jax.shard_map(
+                functools.partial(_round_metrics, axis=axis),
+                mesh=mesh,
+                in_specs=(c, c, c, c, c, c, c, None if rec is None else (c, c), r),
+                out_specs=out_specs,
+                check_vma=False,
+            )(before, local, after, pi, vals, active, gamma, rec, stats)
+
+    round_metrics = _round_metrics if mesh is None else _sharded_metrics
 
     def round_step(state: State, problem: Problem, stats=None):
         t = state.round
@@ -394,25 +454,27 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         def take(a):
             return a[who] if partial else a
 
-        rows, keys = step_streams(
-            k_rows, k_loss, t, who, take(sizes), steps=config.local_steps,
-            batch=None if config.population else b,
-        )  # fmt: skip
-        data = None
-        if problem.x is not None:
-            m = problem.x.shape[1]
-            # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch rows
-            # as global row numbers i·M + r: no per-round copy of any client's data
-            data = problem.x.reshape(n * m, d)
-            rows = rows + (who * m)[:, None, None]
         clients = ClientInput(
             jax.tree.map(take, state.params), jax.tree.map(take, state.opt_state), None,
             take(sizes), take(problem.targets) if config.population else None,
-            take(state.z_bar), take(gamma), who, rows, keys,
+            take(state.z_bar), take(gamma), who,
         )  # fmt: skip
-        local, opt_state, vals, zs, rec = api.map_clients(
-            lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
-        )
+        if shards > 1 and k % shards == 0:
+            xs = None if problem.x is None else take(problem.x)
+            local, opt_state, vals, zs, rec = _sharded_updates(clients, shared, xs)
+        else:
+            rows, keys = streams_of(clients, shared)
+            clients = clients._replace(rows=rows, keys=keys)
+            data = None
+            if problem.x is not None:
+                m = problem.x.shape[1]
+                # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch
+                # rows as global row numbers i·M + r: no per-round copy of any client's data
+                data = problem.x.reshape(n * m, d)
+                clients = clients._replace(rows=rows + (who * m)[:, None, None])
+            local, opt_state, vals, zs, rec = api.map_clients(
+                lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
+            )
         if partial:
 
             def put(full, sub):
@@ -445,8 +507,8 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
         counts = state.counts + (active > 0).astype(jnp.int32)
         if stats is None:
             stats = target_stats(problem.targets)
-        metrics = _round_metrics(
-            state.params, local, new_params, problem, vals, active, gamma, rec, stats
+        metrics = round_metrics(
+            state.params, local, new_params, problem.pi, vals, active, gamma, rec, stats
         )
         # divergence: a participating client whose loss or parameters are NaN/inf, or an
         # average whose global loss (Eq. 16) is no longer finite (parameters so large that
@@ -468,8 +530,20 @@ def make_round(config: EngineConfig) -> tuple[Callable, Callable]:
     return init, round_step
 
 
-def make_engine(config: EngineConfig) -> Engine:
+def make_engine(config: EngineConfig, mesh=None) -> Engine:
     """``Engine(config, init, round_step, run, scan, chunks)`` of one configuration.
+
+    ``mesh``: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.sharding.client_mesh`) to
+    split the clients over its devices (N a multiple of their number): ``run`` and ``chunks``
+    place the problem with :func:`sims.sharding.shard_clients`, each device trains the clients
+    it holds (``jax.shard_map``) and the mixing and the metrics combine them. On a CPU with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before jax starts, the K
+    devices are K threads: one device runs the small per-client products on one core, so the
+    clients of a round go to all cores (``dssl bench`` at its quick setting on 2 cores: 1.3×
+    the one-device engine, benchmarks/results/bench.md). Per-client updates are the
+    single-device ones; the cross-device sums of the mixing and the metrics may round
+    differently (``tests/test_sharded_engine.py``). FedAvg rounds whose sampled clients do
+    not split evenly over the devices train them without ``shard_map``.
 
     * ``run(problem, *, key, chunk=None, on_chunk=None) -> (state, trace)``: all
       ``config.rounds`` rounds (``trace`` has a leading axis of length T). With ``chunk=k`` the
@@ -491,7 +565,16 @@ def make_engine(config: EngineConfig) -> Engine:
       >>> trace["loss"].shape
       (2,)
     """
-    init, round_step = make_round(config)
+    if mesh is not None:
+        if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
+            v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
+        if config.n_clients % mesh.devices.size:
+            v.fail(
+                "n_clients",
+                f"a multiple of the {mesh.devices.size} devices of the mesh",
+                config.n_clients,
+            )
+    init, round_step = make_round(config, mesh)
     init_j = jax.jit(lambda problem, key, params: init(problem, key=key, params=params))
     stats_j = jax.jit(target_stats)
 
@@ -503,6 +586,8 @@ def make_engine(config: EngineConfig) -> Engine:
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
         root = _raw_key(api.as_key(key))
+        if mesh is not None:
+            problem = shard_clients(problem, mesh)
         state = init_j(problem, root, _given_init(config, root))
         stats = stats_j(problem.targets)
         done = 0

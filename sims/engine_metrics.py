@@ -18,7 +18,7 @@ from theory import _validate as v
 from theory.dissimilarity import consensus_sq_jnp, global_loss_jnp
 
 if TYPE_CHECKING:
-    from sims.engine import Problem, State
+    from sims.engine import State
 
 Array = jax.Array
 
@@ -152,27 +152,61 @@ def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], F
 STATS_BLOCK_BYTES = 16 << 20
 
 
-def _round_metrics(before, local, after, problem: Problem, vals, active, gamma, rec, stats):
-    pi = problem.pi
+#: The per-round metrics every engine round records (besides the divergence fields and,
+#: with ``record_local``, the local iterates and gradients).
+METRIC_NAMES = (
+    "consensus_distance",
+    "consensus_distance_pi",
+    "consensus_distance_local",
+    "update_spread",
+    "loss",
+    "loss_global",
+    "zeta_sq",
+    "spectral_norm_max",
+    "gamma_mean",
+)
+
+
+def _round_metrics(
+    before, local, after, pi, vals, active, gamma, rec, stats, axis: str | None = None
+):
+    """The per-round metrics of :func:`sims.engine.make_round` (π: ``problem.pi``).
+
+    ``axis``: inside ``jax.shard_map`` with the clients split over this mesh axis (the
+    engine's sharded rounds), the arguments with a client axis hold this device's clients and
+    every sum, mean and maximum over clients runs over all devices (``lax.psum``/``pmax``:
+    a few collectives per round instead of the partitioner's dozen)."""
+
+    def total(a):
+        return jnp.sum(a) if axis is None else lax.psum(jnp.sum(a), axis)
+
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
-    Wbar = jnp.mean(W1, 0)
-    xi = consensus_sq_jnp(W1)
+    if axis is None:
+        Wbar = jnp.mean(W1, 0)
+    else:
+        Wbar = lax.psum(jnp.sum(W1, 0), axis) / lax.psum(W1.shape[0], axis)
+    xi = consensus_sq_jnp(W1, axis_name=axis)
     Xbar, Q = stats
     # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product
     # instead of N; equal to theory.dissimilarity.zeta_sq_jnp, tests/test_consensus_bounds.py)
     zeta_sq = 4.0 * jnp.sum((Wbar @ Q) * Wbar)
     loss_global = global_loss_jnp(Wbar, Xbar[None])
-    norms = jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
+    norm_max = jnp.max(
+        jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
+    )
+    if axis is not None:
+        norm_max = lax.pmax(norm_max, axis)
+    n_active = total(active)
     out = {
         "consensus_distance": xi,
-        "consensus_distance_pi": consensus_sq_jnp(W1, pi),
-        "consensus_distance_local": consensus_sq_jnp(Wl, pi),
-        "update_spread": jnp.sqrt(consensus_sq_jnp(Wl - W0, pi)),
-        "loss": jnp.sum(vals * active) / jnp.sum(active),
+        "consensus_distance_pi": consensus_sq_jnp(W1, pi, axis),
+        "consensus_distance_local": consensus_sq_jnp(Wl, pi, axis),
+        "update_spread": jnp.sqrt(consensus_sq_jnp(Wl - W0, pi, axis)),
+        "loss": total(vals * active) / n_active,
         "loss_global": loss_global,
         "zeta_sq": zeta_sq,
-        "spectral_norm_max": jnp.max(norms),
-        "gamma_mean": jnp.sum(gamma * active) / jnp.sum(active),
+        "spectral_norm_max": norm_max,
+        "gamma_mean": total(gamma * active) / n_active,
     }
     if rec is not None:
         iterates, grads = rec

@@ -71,19 +71,30 @@ def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = No
     return 4.0 * jnp.sum(w * per)
 
 
-def consensus_sq_jnp(W: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+def consensus_sq_jnp(
+    W: jax.Array, weights: jax.Array | None = None, axis_name: str | None = None
+) -> jax.Array:
     """Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md §0, D7).
 
     Args:
       W: (N, ...) stacked client parameters (any trailing shape).
       weights: (N,) summing to 1; ``None`` means 1/N (Ξ = (1/N) Σ_i ‖W_i − W̄‖²).
+      axis_name: inside ``jax.shard_map`` with the clients split over this mesh axis, ``W``
+        and ``weights`` are this device's clients and the sums run over all devices' clients
+        (``lax.psum``; N is then the total number of clients).
 
     Returns:
       scalar, in the dtype of ``W`` (jittable; see :func:`consensus_sq` for float64).
     """
+
+    def total(a):
+        return a if axis_name is None else jax.lax.psum(a, axis_name)
+
+    if weights is None and axis_name is not None:
+        weights = jnp.full((W.shape[0],), 1.0 / total(W.shape[0]), dtype=W.dtype)
     w = _weights(W, weights)
-    dev = (W - jnp.tensordot(w, W, axes=(0, 0))[None]).reshape(W.shape[0], -1)
-    return jnp.sum(w * jnp.sum(dev**2, axis=1))
+    dev = (W - total(jnp.tensordot(w, W, axes=(0, 0)))[None]).reshape(W.shape[0], -1)
+    return total(jnp.sum(w * jnp.sum(dev**2, axis=1)))
 
 
 global_loss = float64(jax.jit(global_loss_jnp))
