@@ -33,6 +33,13 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# one CPU device per core, for the comparison's sharded-engine row (sims.bench.compare); the
+# other rows run on the first device, as with one
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sims.pipeline.environ import add_xla_flags  # noqa: E402
+from sims.pipeline.parallel import host_devices_flag  # noqa: E402
+
+os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), (host_devices_flag(),))
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
@@ -189,28 +196,42 @@ def report(res: dict) -> str:
             f"{lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f} after; measured float32 matmul peak "
             f"{peak / 1e9:.1f} GFLOP/s; peak RSS {_mib(c['peak_rss_bytes'])} MiB.",
             "",
-            "| implementation | seconds (20 rounds) | engine speed-up |",
-            "|---|---|---|",
-            f"| vmapped engine | {c['engine_seconds']:.3f} | 1 |",
-            f"| stacked numpy | {c['numpy_seconds']:.3f} | {c['speedup_vs_numpy']:.1f}x |",
-            f"| loop over clients, jitted client update | {c['loop_seconds']:.3f} | "
-            f"{c['speedup_vs_loop']:.1f}x |",
+            "| implementation | seconds (20 rounds) | engine speed-up | sharded engine speed-up |",
+            "|---|---|---|---|",
         ]
+        sh = c.get("sharded_seconds")
+
+        def row(label: str, name: str | None) -> str:
+            t = c["engine_seconds"] if name is None else c[f"{name}_seconds"]
+            one = "1" if name is None else f"{c[f'speedup_vs_{name}']:.1f}x"
+            both = f"{t / sh:.1f}x" if sh else "(one device)"
+            return f"| {label} | {t:.3f} | {one} | {both} |"
+
+        if sh:
+            lines.append(
+                f"| vmapped engine, clients sharded over {c['sharded_devices']} CPU devices "
+                f"(one per core) | {sh:.3f} | {sh / c['engine_seconds']:.2f}x | 1 |"
+            )
+        lines.append(row("vmapped engine, one device", None))
+        lines.append(row("stacked numpy", "numpy"))
+        lines.append(row("loop over clients, jitted client update", "loop"))
         if "per_step_loop_seconds" in c:
             lines.append(
-                f"| loop over clients and steps, jitted step (fedjax-style) | "
-                f"{c['per_step_loop_seconds']:.3f} | {c['speedup_vs_per_step_loop']:.1f}x |"
+                row("loop over clients and steps, jitted step (fedjax-style)", "per_step_loop")
             )
         if "torch_seconds" in c:
-            lines.append(
-                f"| PyTorch loop over clients (official code's organisation) | "
-                f"{c['torch_seconds']:.3f} | {c['speedup_vs_torch']:.1f}x |"
-            )
+            lines.append(row("PyTorch loop over clients (official code's organisation)", "torch"))
         lines += [
             "",
             f"Engine compile {c['compile_seconds']:.1f} s; engine "
             f"{c['engine_flop_per_s'] / 1e9:.1f} GFLOP/s ({100 * c['engine_fraction_of_peak']:.0f}%"
-            f" of peak); max |engine − loop| {c['max_abs_diff_engine_vs_loop']:.1e}.",
+            f" of peak); max |engine − loop| {c['max_abs_diff_engine_vs_loop']:.1e}"
+            + (
+                f"; sharded engine {100 * c['sharded_fraction_of_peak']:.0f}% of peak, max "
+                f"|sharded − engine| {c['max_abs_diff_sharded_vs_engine']:.1e}."
+                if sh
+                else "."
+            ),
             "",
         ]
     p = res.get("peak_cell")

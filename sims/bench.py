@@ -34,6 +34,7 @@ from sims.config import EngineConfig, key_tree, split_streams
 from sims.engine import (
     ClientInput,
     RoundInput,
+    initial_params,
     make_engine,
     make_local_update,
     make_problem,
@@ -318,7 +319,10 @@ def compare(
     t_engine = _best(
         lambda: jax.block_until_ready(engine.run(problem, key=root)[0].params), repeats
     )
-    params0 = np.asarray(engine.init(problem, key=root).params)
+    # the engine's own starting point (``run`` draws it in float64 whatever the x64 mode;
+    # ``init`` without params draws in the caller's mode: with x64 off, ``dssl bench``'s,
+    # the loops started 1e-8 away and ended 0.066 away after 20 rounds)
+    params0 = np.asarray(engine.init(problem, key=root, params=initial_params(config, root)).params)
     loop = _loop_runner(config, problem)
     out = loop(params0, root)
     t_loop = _best(lambda: loop(params0, root), repeats)
@@ -349,6 +353,7 @@ def compare(
         res["max_abs_diff_engine_vs_per_step_loop"] = float(
             np.max(np.abs(np.asarray(out_ps) - np.asarray(state.params)))
         )
+    res |= _sharded_engine(config, problem, root, state.params, t_engine, repeats)
     npr = _numpy_runner(config, problem)
     npr(params0, 0)
     t_np = _best(lambda: npr(params0, 0), repeats)
@@ -373,7 +378,36 @@ def compare(
         "load_average_before": load_before,
         "machine": machine(),
     }
+    if "sharded_seconds" in res:
+        for name in ("numpy", "loop", "per_step_loop", *(extra or {})):
+            if f"{name}_seconds" in res:
+                res[f"sharded_speedup_vs_{name}"] = res[f"{name}_seconds"] / res["sharded_seconds"]
+        res["sharded_fraction_of_peak"] = flops / res["sharded_seconds"] / peak
     return res
+
+
+def _sharded_engine(config: EngineConfig, problem, root, params, t_engine: float, repeats: int):
+    """The engine with its clients split over all devices (:func:`sims.sharding.client_mesh`;
+    on a CPU one device per core, which ``dssl bench`` and ``make bench`` ask XLA for:
+    :func:`sims.pipeline.parallel.host_devices_flag`): ``sharded_seconds``,
+    ``sharded_devices``, ``speedup_sharded_vs_engine`` and the largest difference of its final
+    parameters from the one-device engine's; empty with one device or N not split evenly."""
+    from sims.sharding import client_mesh
+
+    k = jax.device_count()
+    if k < 2 or config.n_clients % k:
+        return {}
+    engine = make_engine(config, mesh=client_mesh())
+    out = engine.run(problem, key=root)[0].params
+    t = _best(lambda: jax.block_until_ready(engine.run(problem, key=root)[0].params), repeats)
+    return {
+        "sharded_devices": k,
+        "sharded_seconds": t,
+        "speedup_sharded_vs_engine": t_engine / t,
+        "max_abs_diff_sharded_vs_engine": float(
+            np.max(np.abs(np.asarray(out) - np.asarray(params)))
+        ),
+    }
 
 
 def machine() -> dict:

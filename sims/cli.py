@@ -205,7 +205,7 @@ CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimizati
 
 
 @contextlib.contextmanager
-def cpu_xla_flags(enabled: bool = True):
+def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     """Run a command on a CPU with XLA's matmuls on one thread and LLVM at optimisation
     level 1 (:data:`CPU_XLA_FLAGS`, added to ``XLA_FLAGS`` unless it sets those flags
     already; restored afterwards). Takes effect where the command starts JAX's backend (the
@@ -230,15 +230,22 @@ def cpu_xla_flags(enabled: bool = True):
 
     Nothing changes where the backend is not the CPU
     (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
-    which times the engine as Python API users run it)."""
+    which times the engine as Python API users run it).
+
+    ``host_devices`` (``dssl bench``): on a CPU, also one XLA device per core
+    (:func:`sims.pipeline.parallel.host_devices_flag`), for the engine with its clients
+    sharded over the cores; everything else runs on the first."""
     import os
 
     from sims.pipeline import parallel
     from sims.pipeline.environ import add_xla_flags, set_environ
 
     flags = os.environ.get("XLA_FLAGS")
-    if enabled and parallel.runs_on_cpu():
+    on_cpu = (enabled or host_devices) and parallel.runs_on_cpu()
+    if enabled and on_cpu:
         flags = add_xla_flags(flags, CPU_XLA_FLAGS)
+    if host_devices and on_cpu:
+        flags = add_xla_flags(flags, (parallel.host_devices_flag(),))
     with set_environ({} if flags is None else {"XLA_FLAGS": flags}):
         yield flags
 
@@ -386,7 +393,12 @@ def _main(argv: list[str] | None) -> int:
             from sims.export import check_csv_path
 
             check_csv_path(csv_path)
-        with matmul_precision(), cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False)):
+        with (
+            matmul_precision(),
+            cpu_xla_flags(
+                not getattr(module, "XLA_DEFAULTS", False), getattr(module, "HOST_DEVICES", False)
+            ),
+        ):
             env_error = platform_error()  # starts the backend, with the flags set
             if env_error is not None:
                 sys.stderr.write(env_error + "\n")

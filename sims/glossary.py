@@ -760,6 +760,30 @@ GLOSSARY: dict[str, Term] = {
         "largest |engine − loop| parameter difference", ">= 0", EXT, "bench"
     ),
     "repeats": _t("timing repeats (best of)", "integer", EXT, "bench"),
+    "sharded_devices": _t(
+        "devices the sharded engine splits the clients over (CPU: one per core)",
+        "integer",
+        EXT,
+        "bench",
+    ),
+    "sharded_seconds": _t(
+        "seconds of the engine with its clients sharded over the devices (all rounds)",
+        "s",
+        EXT,
+        "bench",
+    ),
+    "speedup_sharded_vs_engine": _t("engine_seconds / sharded_seconds", "ratio", EXT, "bench"),
+    "sharded_speedup_vs_numpy": _t("numpy_seconds / sharded_seconds", "ratio", EXT, "bench"),
+    "sharded_speedup_vs_loop": _t("loop_seconds / sharded_seconds", "ratio", EXT, "bench"),
+    "sharded_speedup_vs_per_step_loop": _t(
+        "per_step_loop_seconds / sharded_seconds", "ratio", EXT, "bench"
+    ),
+    "sharded_fraction_of_peak": _t(
+        "flops_per_run / sharded_seconds / matmul peak", "in [0, 1]", EXT, "bench"
+    ),
+    "max_abs_diff_sharded_vs_engine": _t(
+        "largest |sharded − one-device engine| parameter difference", ">= 0", EXT, "bench"
+    ),
     # --- verify: the claims table ------------------------------------------------------------
     "claims": _t(
         "one row per claim of the paper (map config: the claims mapped)", "list", "§4", _CLAIMS

@@ -35,3 +35,37 @@ def test_bench_json_keys(capsys):
     for key in ("speedup_vs_loop", "speedup_vs_numpy", "seconds_per_round", "compile_seconds"):
         assert res[key] > 0 or key == "compile_seconds"
     assert res["max_abs_diff_engine_vs_loop"] < 1e-5  # same keys, same numbers (float32)
+
+
+def test_bench_program_times_the_sharded_engine():
+    """``dssl`` as a program on a CPU with several cores: one XLA device per core, and the
+    engine with its clients sharded over them is timed next to the one-device engine, with
+    the same final parameters (float32 rounding; only the cross-device sums may differ). The
+    loops start from the engine's own float64-drawn initial encoder (x64 is off here)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cores = len(os.sched_getaffinity(0))
+    n = 2 * cores
+    argv = "bench --quick --json --d 4 --c 2 --batch 4 --local-steps 2 --rounds 3 --repeats 1"
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "sims.cli", *argv.split(), "--n-clients", str(n)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout)
+    assert res["max_abs_diff_engine_vs_loop"] < 1e-5
+    if cores == 1:
+        assert "sharded_seconds" not in res
+        return
+    assert res["sharded_devices"] == cores
+    assert res["sharded_seconds"] > 0 and res["sharded_speedup_vs_numpy"] > 0
+    assert res["max_abs_diff_sharded_vs_engine"] < 1e-5

@@ -121,6 +121,31 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     assert bench_command.XLA_DEFAULTS is True
 
 
+def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
+    """``dssl bench`` (``host_devices``) on a CPU: XLA's defaults plus one host device per
+    core this process may use (for the sharded-engine row); a device count the user set wins;
+    nothing on an accelerator."""
+    import sims.commands.bench as bench_command
+    from sims import cli
+    from sims.pipeline import parallel
+
+    assert bench_command.HOST_DEVICES is True
+    cores = len(os.sched_getaffinity(0))
+    assert parallel.host_devices_flag() == f"--xla_force_host_platform_device_count={cores}"
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    with cli.cpu_xla_flags(enabled=False, host_devices=True) as flags:
+        assert flags == parallel.host_devices_flag()
+    assert "XLA_FLAGS" not in os.environ
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=3")
+    with cli.cpu_xla_flags(enabled=False, host_devices=True) as flags:
+        assert flags == "--xla_force_host_platform_device_count=3"
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    with cli.cpu_xla_flags(enabled=False, host_devices=True) as flags:
+        assert flags is None
+
+
 @pytest.mark.parametrize(
     ("platforms", "expected"), [("cpu", True), ("CPU,cuda", True), ("cuda", False), ("tpu", False)]
 )

@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 #: one-thread, level-1 flags of the commands that compute results (:func:`sims.cli.cpu_xla_flags`).
 XLA_DEFAULTS = True
 
+#: ... and on a CPU with one XLA device per core, for the row of the engine with its clients
+#: sharded over the cores (:func:`sims.bench.compare`).
+HOST_DEVICES = True
+
 
 def run(args) -> dict:
     from sims import bench
@@ -64,5 +68,12 @@ def format_text(result: dict) -> str:
         "matmul_peak_flop_per_s",
         "engine_fraction_of_peak",
         "max_abs_diff_engine_vs_loop",
+        "sharded_devices",
+        "sharded_seconds",
+        "sharded_speedup_vs_numpy",
+        "sharded_speedup_vs_loop",
+        "sharded_speedup_vs_per_step_loop",
+        "sharded_fraction_of_peak",
+        "max_abs_diff_sharded_vs_engine",
     )
     return "\n".join(f"{k:30s} {result[k]:.4g}" for k in keys if k in result)

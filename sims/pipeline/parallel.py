@@ -86,6 +86,17 @@ def in_worker() -> bool:
     return os.environ.get(WORKER_ENV) == "1"
 
 
+def host_devices_flag() -> str:
+    """The XLA flag that makes the CPU backend one device per core this process may run on
+    (``--xla_force_host_platform_device_count``): ``dssl bench`` and ``make bench`` set it
+    for the engine with its clients sharded over the cores (:func:`sims.bench.compare`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity call on this platform
+        cores = os.cpu_count() or 1
+    return f"--xla_force_host_platform_device_count={cores}"
+
+
 def runs_on_cpu() -> bool:
     """Whether this process's JAX backend will be the CPU, decided without starting it: the
     first platform of ``JAX_PLATFORMS`` where that is set, else whether no accelerator plugin
