@@ -250,6 +250,13 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
         yield flags
 
 
+def _host_devices(module, args) -> bool:
+    """A command's ``HOST_DEVICES``: True, or a function of its arguments (``dssl simulate
+    --devices``); absent: False (see :func:`cpu_xla_flags`)."""
+    want = getattr(module, "HOST_DEVICES", False)
+    return bool(want(args) if callable(want) else want)
+
+
 _ENV_CHECKED: dict = {}
 
 
@@ -395,9 +402,7 @@ def _main(argv: list[str] | None) -> int:
             check_csv_path(csv_path)
         with (
             matmul_precision(),
-            cpu_xla_flags(
-                not getattr(module, "XLA_DEFAULTS", False), getattr(module, "HOST_DEVICES", False)
-            ),
+            cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)),
         ):
             env_error = platform_error()  # starts the backend, with the flags set
             if env_error is not None:

@@ -34,6 +34,9 @@ CLI = [
     (SIM + ["--n-clients", "nan"], "n-clients"),
     (SIM + ["--n-clients", "inf"], "n-clients"),
     (SIM + ["--n-clients", "x"], "n-clients"),
+    (SIM + ["--devices", "0"], "devices"),
+    (SIM + ["--devices", "1.5"], "devices"),
+    (SIM + ["--devices", "4096"], "devices"),  # more devices than this machine has
     (SIM + ["--d", "0"], "d"),
     (SIM + ["--d", "nan"], "d"),
     (SIM + ["--d", "1e400"], "d"),

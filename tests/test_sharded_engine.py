@@ -85,3 +85,58 @@ def test_sharded_engine_equals_one_device():
     assert out.returncode == 0, out.stderr[-3000:]
     err = float(out.stdout.strip().splitlines()[-1].split()[1])
     assert err <= 1e-12, out.stdout
+
+
+def _simulate(*extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    argv = "simulate --n-clients 4 --d 16 --rounds 4 --samples-per-client 40 --batch 8 --json"
+    return subprocess.run(
+        [sys.executable, "-m", "sims.cli", *argv.split(), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_simulate_devices_equals_one_device():
+    """``dssl simulate --devices 2`` as a program: on a CPU with 2 or more cores, dssl makes
+    one device per core and the run equals ``--devices 1`` (float64: 1e-10 on every number
+    of the result); with one core, or clients that do not split evenly, one clear line."""
+    import json
+
+    cores = len(os.sched_getaffinity(0))
+    two = _simulate("--devices", "2")
+    if cores < 2:
+        assert two.returncode == 2 and "devices: must be at most" in two.stderr
+        return
+    assert two.returncode == 0, two.stderr[-2000:]
+    one = _simulate()
+    assert one.returncode == 0, one.stderr[-2000:]
+    a, b = json.loads(one.stdout), json.loads(two.stdout)
+    assert a["config"].pop("devices") == 1 and b["config"].pop("devices") == 2
+    flat_a, flat_b = _numbers(a), _numbers(b)
+    assert flat_a.keys() == flat_b.keys() and len(flat_a) > 50
+    worst = max(abs(flat_a[k] - flat_b[k]) / max(1.0, abs(flat_a[k])) for k in flat_a)
+    assert worst <= 1e-10, worst
+    odd = _simulate("--devices", "2", "--n-clients", "5", "--d", "20")
+    assert odd.returncode == 2
+    assert odd.stderr.strip().splitlines() == [
+        "dssl simulate: error: devices: must be a divisor of --n-clients = 5, got 2"
+    ]
+
+
+def _numbers(tree, prefix="") -> dict:
+    """Every number of a JSON result, by its path (strings and booleans left out)."""
+    out = {}
+    if isinstance(tree, dict):
+        for k, val in tree.items():
+            out |= _numbers(val, f"{prefix}/{k}")
+    elif isinstance(tree, list):
+        for i, val in enumerate(tree):
+            out |= _numbers(val, f"{prefix}/{i}")
+    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        out[prefix] = float(tree)
+    return out

@@ -133,6 +133,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="full-batch population gradients (exact X_i, no sampling noise)",
     )
     p.add_argument("--trace", action="store_true", help="also print per-round metrics")
+    p.add_argument(
+        "--devices",
+        type=_common.integer(lo=1),
+        default=1,
+        help="split the clients over K devices (a divisor of --n-clients; on a CPU dssl then "
+        "makes one device per core, so K is at most the cores): each trains its clients, "
+        "and the results equal a one-device run up to the rounding of the cross-device sums "
+        "(default 1)",
+    )
+
+
+def HOST_DEVICES(args) -> bool:
+    """Whether the CPU backend should be one device per core (``--devices`` above 1);
+    read by :func:`sims.cli.main` before the backend starts."""
+    return getattr(args, "devices", 1) > 1
 
 
 def _check_flags(args) -> tuple[str | None, str | None]:
@@ -195,6 +210,20 @@ def _empirical(x_pooled, method: str, p: float, H):
     return empirical_target(x_pooled, method, p=p, H=H)
 
 
+def _mesh(devices: int, n: int):
+    """The one-axis mesh of ``--devices`` K (None for 1): the first K devices."""
+    import jax
+
+    from sims.sharding import client_mesh
+
+    have = len(jax.devices())
+    if devices > have:
+        v.fail("devices", f"at most the {have} device(s) here (a CPU gives one per core)", devices)
+    if n % devices:
+        v.fail("devices", f"a divisor of --n-clients = {n}", devices)
+    return None if devices == 1 else client_mesh(jax.devices()[:devices])
+
+
 def run(args) -> dict:
     """The command: parse-checked ``args`` -> result dict. Runs under a scoped x64 (the engine
     draws 64-bit mask bits and float64 minibatch indices for either --dtype; the caller's JAX
@@ -211,6 +240,7 @@ def _run(args) -> dict:
     from theory.datamodel import DataModel
 
     n = v.integer(args.n_clients, "n_clients", lo=2)
+    mesh = _mesh(args.devices, n)
     d = v.integer(args.d, "d", lo=2 * n)
     c = 2 * n if args.c is None else v.integer(args.c, "c", lo=1, hi=d)
     m = v.integer(args.samples_per_client, "samples_per_client", lo=2)
@@ -299,7 +329,7 @@ def _run(args) -> dict:
         gamma_min=gamma_min,
         H=H,
     )
-    engine = make_engine(config)
+    engine = make_engine(config, mesh=mesh)
     state, trace, interrupted = run_rounds(engine, problem, keys["root"], progress=not args.json)
     done = int(np.asarray(trace["loss"]).shape[0]) if trace else 0
     if interrupted and done == 0:
@@ -376,6 +406,7 @@ def _run(args) -> dict:
             "clients_per_round": config.n_sampled,
             "aggregation": aggregation,
             "rounds_per_chunk": rounds_per_chunk(config),
+            "devices": args.devices,
         }
         | ({"gamma_max": gamma_max, "gamma_min": gamma_min} if method == "mar" else {})
         | graph_info,
