@@ -184,7 +184,7 @@ def _round_metrics(
     if axis is None:
         Wbar = jnp.mean(W1, 0)
     else:
-        Wbar = lax.psum(jnp.sum(W1, 0), axis) / lax.psum(W1.shape[0], axis)
+        Wbar = lax.psum(jnp.sum(W1, 0), axis) / (W1.shape[0] * lax.axis_size(axis))
     xi = consensus_sq_jnp(W1, axis_name=axis)
     Xbar, Q = stats
     # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product

@@ -91,7 +91,8 @@ def consensus_sq_jnp(
         return a if axis_name is None else jax.lax.psum(a, axis_name)
 
     if weights is None and axis_name is not None:
-        weights = jnp.full((W.shape[0],), 1.0 / total(W.shape[0]), dtype=W.dtype)
+        n = W.shape[0] * jax.lax.axis_size(axis_name)
+        weights = jnp.full((W.shape[0],), 1.0 / n, dtype=W.dtype)
     w = _weights(W, weights)
     dev = (W - total(jnp.tensordot(w, W, axes=(0, 0)))[None]).reshape(W.shape[0], -1)
     return total(jnp.sum(w * jnp.sum(dev**2, axis=1)))
