@@ -307,6 +307,19 @@ def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batche
     return jax.jit(jax.vmap(one) if batched else one)
 
 
+def _check_mesh(config: EngineConfig, mesh) -> None:
+    """``mesh`` is None or a one-axis mesh over a number of devices that divides N."""
+    if mesh is None:
+        return
+    if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
+        v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
+    if config.n_clients % mesh.devices.size:
+        v.fail(
+            "n_clients", f"a multiple of the {mesh.devices.size} devices of the mesh",
+            config.n_clients,
+        )  # fmt: skip
+
+
 def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
     """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
     :func:`make_engine`; the problem must then be placed by :func:`sims.sharding.shard_clients`).
@@ -374,6 +387,7 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         )
 
     local_update = make_local_update(config)
+    _check_mesh(config, mesh)
     shards = 1 if mesh is None else int(mesh.devices.size)
 
     def streams_of(clients: ClientInput, shared: RoundInput):
@@ -565,15 +579,6 @@ def make_engine(config: EngineConfig, mesh=None) -> Engine:
       >>> trace["loss"].shape
       (2,)
     """
-    if mesh is not None:
-        if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
-            v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
-        if config.n_clients % mesh.devices.size:
-            v.fail(
-                "n_clients",
-                f"a multiple of the {mesh.devices.size} devices of the mesh",
-                config.n_clients,
-            )
     init, round_step = make_round(config, mesh)
     init_j = jax.jit(lambda problem, key, params: init(problem, key=key, params=params))
     stats_j = jax.jit(target_stats)

@@ -195,7 +195,9 @@ def _round_metrics(
         jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
     )
     if axis is not None:
-        norm_max = lax.pmax(norm_max, axis)
+        # the maximum of the devices' maxima, NaN if one is NaN, as jnp.max on one device
+        # (lax.pmax drops a NaN on the CPU: a diverged round's trace read -inf, not NaN)
+        norm_max = jnp.max(lax.all_gather(norm_max, axis))
     n_active = total(active)
     out = {
         "consensus_distance": xi,

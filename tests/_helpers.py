@@ -1,6 +1,12 @@
-"""Small builders shared by the engine, consensus-bound and theory-vs-simulation tests."""
+"""Small builders shared by the engine, consensus-bound and theory-vs-simulation tests, and
+:func:`fresh_python` for the tests that need a new process."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -40,3 +46,40 @@ def sweep_mixings(config, targets, mixings, *, x=None, seed: int = 0):
     keys = jnp.stack([jax.random.PRNGKey(seed)] * len(mixings))
     _, traces = sweep(config, probs, keys, axes=axes)
     return pis, jax.tree.map(np.asarray, traces)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fresh_python(
+    args: list[str], *, devices: int | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a new process from the repository root, on the CPU backend, with
+    ``XLA_FLAGS`` cleared or, with ``devices``, asking for that many CPU devices: settings
+    JAX reads only when its backend starts, so a test cannot change them in its own process.
+    Output captured as text; the caller checks the exit status."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    if devices is not None:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+
+
+def problem_source(n: int = 8, m: int = 10, d: int = 6, c: int = 2) -> str:
+    """Python source for a fresh process (:func:`fresh_python`): x64 on, ``EngineConfig`` and
+    ``key_tree`` imported, and a small problem: ``n`` clients of ``m`` Gaussian samples
+    ``x`` (n, m, d) (seed 0), their second moments ``t`` and the ring's uniform mixing
+    matrix ``mix`` (``n``, ``d``, ``c`` defined)."""
+    return f"""
+import jax, jax.numpy as jnp, jax.random as jr, numpy as np
+jax.config.update("jax_enable_x64", True)
+from sims.config import EngineConfig, key_tree
+from theory import topology
+n, d, c = {n}, {d}, {c}
+x = np.random.default_rng(0).normal(size=(n, {m}, d))
+t = np.einsum("nmd,nme->nde", x, x) / {m}
+mix = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+"""

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests._helpers import fresh_python, problem_source
 
-_SCRIPT = """
-import hashlib, jax, numpy as np
-jax.config.update("jax_enable_x64", True)
-from sims.config import EngineConfig, key_tree
+_SCRIPT = (
+    problem_source(n=4, m=12, d=8)
+    + """
+import hashlib
 from sims.engine import make_engine, make_problem
-from theory import topology
-n, d, c = 4, 8, 2
-x = np.random.default_rng(0).normal(size=(n, 12, d))
-t = np.einsum("nmd,nme->nde", x, x) / 12
-mix = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
 cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,
                    local_steps=2, dtype="float32")
 eng = make_engine(cfg)
@@ -30,19 +20,12 @@ for seed in (0, 1):
     h = hashlib.sha256(np.asarray(s.params).tobytes() + np.asarray(tr["loss"]).tobytes())
     print(seed, h.hexdigest())
 """
+)
 
 
 def _digests() -> dict:
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    out = fresh_python(["-c", _SCRIPT])
+    assert out.returncode == 0, out.stderr[-2000:]
     return dict(line.split() for line in out.stdout.strip().splitlines())
 
 

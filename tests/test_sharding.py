@@ -5,25 +5,14 @@ XLA_FLAGS must be set before jax is imported, so the check runs in a subprocess.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests._helpers import fresh_python, problem_source
 
-ROOT = Path(__file__).resolve().parent.parent
-
-_SCRIPT = """
-import jax, jax.numpy as jnp, jax.random as jr, numpy as np
-jax.config.update("jax_enable_x64", True)
-from sims.config import EngineConfig, key_tree
+_SCRIPT = (
+    problem_source()
+    + """
 from sims.engine import make_engine, make_problem, sweep
 from sims.sharding import client_mesh, shard_clients, shard_sweep
-from theory import topology
 assert len(jax.devices()) == 8
-n, d, c = 8, 6, 2
-x = np.random.default_rng(0).normal(size=(n, 10, d))
-t = np.einsum("nmd,nme->nde", x, x) / 10
-mix = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
 cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,
                    local_steps=2)
 prob = make_problem(cfg, t, x=x, mixing=mix)
@@ -50,20 +39,11 @@ except ValueError as e:
     assert str(e).startswith("n_clients:"), e
 print("max_err", err)
 """
+)
 
 
 def test_sharded_equals_single_device():
-    env = dict(
-        os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=8"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = fresh_python(["-c", _SCRIPT], devices=8)
     assert out.returncode == 0, out.stderr[-2000:]
     err = float(out.stdout.strip().splitlines()[-1].split()[1])
     assert err <= 1e-12
