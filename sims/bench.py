@@ -391,11 +391,13 @@ def _sharded_engine(config: EngineConfig, problem, root, params, t_engine: float
     on a CPU one device per core, which ``dssl bench`` and ``make bench`` ask XLA for:
     :func:`sims.pipeline.parallel.host_devices_flag`): ``sharded_seconds``,
     ``sharded_devices``, ``speedup_sharded_vs_engine`` and the largest difference of its final
-    parameters from the one-device engine's; empty with one device or N not split evenly."""
+    parameters from the one-device engine's; empty with one device, N not split evenly or a
+    compact problem (:func:`_problem`)."""
     from sims.sharding import client_mesh
 
     k = jax.device_count()
-    if k < 2 or config.n_clients % k:
+    # a compact problem (one (1, d, d) target for all clients) cannot be split by client
+    if k < 2 or config.n_clients % k or problem.targets.shape[0] != config.n_clients:
         return {}
     engine = make_engine(config, mesh=client_mesh())
     out = engine.run(problem, key=root)[0].params

@@ -43,23 +43,12 @@ def test_bench_program_times_the_sharded_engine():
     the same final parameters (float32 rounding; only the cross-device sums may differ). The
     loops start from the engine's own float64-drawn initial encoder (x64 is off here)."""
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
+
+    from tests._helpers import fresh_python
 
     cores = len(os.sched_getaffinity(0))
-    n = 2 * cores
     argv = "bench --quick --json --d 4 --c 2 --batch 4 --local-steps 2 --rounds 3 --repeats 1"
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "sims.cli", *argv.split(), "--n-clients", str(n)],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = fresh_python(["-m", "sims.cli", *argv.split(), "--n-clients", str(2 * cores)])
     assert out.returncode == 0, out.stderr[-2000:]
     res = json.loads(out.stdout)
     assert res["max_abs_diff_engine_vs_loop"] < 1e-5
@@ -69,3 +58,22 @@ def test_bench_program_times_the_sharded_engine():
     assert res["sharded_devices"] == cores
     assert res["sharded_seconds"] > 0 and res["sharded_speedup_vs_numpy"] > 0
     assert res["max_abs_diff_sharded_vs_engine"] < 1e-5
+
+
+def test_no_sharded_row_for_a_compact_problem():
+    """A compact bench problem (one (1, d, d) target for all clients) cannot be split by
+    client: ``compare`` leaves the sharded row out instead of failing after the other rows."""
+    from tests._helpers import fresh_python
+
+    code = """
+import jax, jax.random as jr
+from sims import bench
+cfg = bench.bench_config(n_clients=4, d=4, c=2, batch=4, local_steps=1, rounds=1,
+                         framework="fl")
+prob = bench._problem(cfg, compact=True)
+assert prob.targets.shape[0] == 1 and jax.device_count() == 2
+print(bench._sharded_engine(cfg, prob, jr.key(0), None, 1.0, 1))
+"""
+    out = fresh_python(["-c", code], devices=2)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "{}"

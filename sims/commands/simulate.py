@@ -33,6 +33,7 @@ from sims.commands._simulate_rounds import (  # noqa: F401 - CHUNK_FLOPS etc. re
 )
 from sims.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
 from sims.engine import divergence, encoder, make_engine, make_problem, where_diverged
+from sims.sharding import shard_clients
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS
 
@@ -218,7 +219,11 @@ def _mesh(devices: int, n: int):
 
     have = len(jax.devices())
     if devices > have:
-        v.fail("devices", f"at most the {have} device(s) here (a CPU gives one per core)", devices)
+        v.fail(
+            "devices",
+            f"at most the {have} device(s) JAX sees here (on a CPU dssl makes one per core)",
+            devices,
+        )
     if n % devices:
         v.fail("devices", f"a divisor of --n-clients = {n}", devices)
     return None if devices == 1 else client_mesh(jax.devices()[:devices])
@@ -330,6 +335,8 @@ def _run(args) -> dict:
         H=H,
     )
     engine = make_engine(config, mesh=mesh)
+    if mesh is not None:  # placed once, not re-split at every jitted chunk of rounds
+        problem = shard_clients(problem, mesh)
     state, trace, interrupted = run_rounds(engine, problem, keys["root"], progress=not args.json)
     done = int(np.asarray(trace["loss"]).shape[0]) if trace else 0
     if interrupted and done == 0:
