@@ -43,6 +43,8 @@ import jax.random as jr  # noqa: F401  (used by the doctests)
 import numpy as np
 import optax
 from jax import lax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.rounds import (  # noqa: F401  (re-exported: these were defined here)
@@ -252,9 +254,12 @@ class _State(NamedTuple):
 
 
 @functools.lru_cache(maxsize=16)
-def _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record):
+def _trainer(
+    loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record, mesh=None
+):
     """Jitted ``scan_rounds(state, data, sizes, M, agg, length) -> (state, trace)`` of one
-    configuration (cached, so repeated calls of equal shapes compile once)."""
+    configuration (cached, so repeated calls of equal shapes compile once). With ``mesh``,
+    the clients of a round are trained in ``jax.shard_map``, each device its own."""
     vg = jax.value_and_grad(loss)
 
     def vga(p, batch, *, key):
@@ -269,6 +274,24 @@ def _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk
         return p, jnp.mean(vals)
 
     partial = rule == "fedavg" and n_sampled < n
+    k = n_sampled if partial else n
+    shards = 1 if mesh is None else int(mesh.devices.size)
+
+    def train(params, data, sizes, who, key, t):
+        """The local updates of the clients ``who`` (all of them, or one device's)."""
+        count = who.shape[0]
+        return map_clients(
+            lambda p, d, ni, i: client(p, d, ni, i, key, t),
+            (params, data, sizes, who),
+            count,
+            None if chunk is None else min(chunk, count),
+        )
+
+    if shards > 1 and k % shards == 0:
+        c, r = P(mesh.axis_names[0]), P()
+        train = jax.shard_map(
+            train, mesh=mesh, in_specs=(c, c, c, c, r, r), out_specs=c, check_vma=False
+        )
 
     def round_step(state: _State, data, sizes, M, agg):
         t = state.round
@@ -279,18 +302,12 @@ def _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk
         # FedAvg with S < N: only the S sampled clients train (every client starts the round
         # from the server model, and a non-participant's update would be discarded); their
         # client indices keep each one's own minibatch and loss keys
-        k = n_sampled if partial else n
         who = jnp.nonzero(active > 0, size=k)[0] if partial else jnp.arange(n)
 
         def take(tree):
             return jax.tree.map(lambda a: a[who], tree) if partial else tree
 
-        local, vals_k = map_clients(
-            lambda p, d, ni, i: client(p, d, ni, i, state.key, t),
-            (take(state.params), take(data), take(sizes), who),
-            k,
-            chunk,
-        )
+        local, vals_k = train(take(state.params), take(data), take(sizes), who, state.key, t)
         vals = jnp.full((n,), jnp.nan, vals_k.dtype).at[who].set(vals_k) if partial else vals_k
         weights = state.weights
         if rule == "fedavg":
@@ -353,6 +370,7 @@ def run(
     record: Callable | None = None,
     rounds_per_call: int | None = None,
     on_chunk: Callable | None = None,
+    mesh: Any = None,
 ) -> Result:
     """Train ``params`` on every client with the user's ``loss``, mixed by FedAvg, gossip or
     push-sum (Algorithms 1 and 2 of arXiv 2607.02447 with any model and loss).
@@ -384,6 +402,12 @@ def run(
         and call ``on_chunk(rounds_done, result_so_far)`` after each; a truthy return value
         stops the run there. Results do not depend on the split (keys depend only on the key,
         the round, the client and the step).
+      mesh: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.sharding.client_mesh`) over
+        devices whose number divides N: the clients are split over them and each device
+        trains its own (``jax.shard_map``; on a CPU, one device per core with
+        ``--xla_force_host_platform_device_count``, see :func:`sims.engine.make_engine`).
+        Results equal a one-device run up to the rounding of the cross-device sums. FedAvg
+        rounds whose sampled clients do not split evenly train without ``shard_map``.
 
     Returns:
       :class:`Result` ``(params, global_params, trace, weights)``.
@@ -440,13 +464,24 @@ def run(
     if on_chunk is not None and not callable(on_chunk):
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
 
+    if mesh is not None:
+        if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
+            v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
+        if n % mesh.devices.size:
+            v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
+
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key)
     M_arr = jnp.asarray(M if M is not None else np.eye(1), dtype=dt)
     sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
+    if mesh is not None:  # each client's rows on the device that trains it, once per run
+        split = NamedSharding(mesh, P(mesh.axis_names[0]))
+        data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
     agg_arr = jnp.asarray(agg, dtype=dt)
-    scan = _trainer(loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record)
+    scan = _trainer(
+        loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record, mesh
+    )
     traces, done = [], 0
     result = None
     while done < rounds:

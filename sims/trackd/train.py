@@ -182,6 +182,7 @@ def train(
     mixing: Any = "fedavg",
     key: jax.Array,
     chunk: int | None = None,
+    mesh: Any = None,
 ) -> api.Result:
     """Train one Track D network on every client through ``sims.api.run``.
 
@@ -193,6 +194,7 @@ def train(
         the engine (minibatches, masks, augmentations, participation).
       chunk: clients trained at once (``sims.api.run``'s ``chunk``; None: all in one ``vmap``).
         Results do not depend on it.
+      mesh: split the clients over the devices of this mesh (``sims.api.run``'s ``mesh``).
 
     Returns:
       ``sims.api.Result``; for MAR the parameters are the dict of :func:`mar_params`.
@@ -217,6 +219,7 @@ def train(
         clients_per_round=None if cpr is None else min(cpr, n),
         key=jr.fold_in(key, 1),
         chunk=chunk,
+        mesh=mesh,
     )
 
 
