@@ -598,7 +598,10 @@ GLOSSARY: dict[str, Term] = {
         "rounds finished (< rounds when interrupted or diverged)", "integer", EXT, "simulate"
     ),
     "devices": _t(
-        "devices the clients are split over (--devices; 1: one device)", "integer", EXT, "simulate"
+        "devices the clients are split over (--devices; 1: one device)",
+        "integer",
+        EXT,
+        "simulate trackd",
     ),
     "rounds_per_chunk": _t(
         "rounds per jitted chunk (progress and Ctrl-C granularity)", "integer", EXT, "simulate"

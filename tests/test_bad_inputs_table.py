@@ -35,6 +35,8 @@ CLI = [
     (SIM + ["--n-clients", "inf"], "n-clients"),
     (SIM + ["--n-clients", "x"], "n-clients"),
     (SIM + ["--devices", "0"], "devices"),
+    (["trackd", "--devices", "0"], "devices"),
+    (["trackd", "--experiment", "fig2a", "--devices", "4096"], "devices"),
     (SIM + ["--devices", "1.5"], "devices"),
     (SIM + ["--devices", "4096"], "devices"),  # more devices than this machine has
     (SIM + ["--d", "0"], "d"),

@@ -188,3 +188,39 @@ def test_api_run_sharded_equals_one_device():
     assert out.returncode == 0, out.stderr[-3000:]
     err = float(out.stdout.strip().splitlines()[-1].split()[1])
     assert err <= 1e-12, out.stdout
+
+
+def test_trackd_devices_plumbing():
+    """``dssl trackd --devices 2`` as a program: every arm whose clients split evenly gets a
+    two-device mesh (others none), the run finishes with the same result structure as one
+    device and records ``devices``; a count above the devices present is one clear line."""
+    import json
+
+    code = """
+import jax
+from sims.trackd import experiments as ex
+assert ex._arm_mesh(20) is None
+with ex.clients_over(2):
+    assert ex._arm_mesh(20).devices.size == 2 and ex._arm_mesh(5) is None
+assert ex._arm_mesh(20) is None
+print("ok")
+"""
+    out = fresh_python(["-c", code], devices=2)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    argv = "-m sims.cli trackd --experiment fig2a --preset fast --rounds 1 --seeds 1 --json"
+    cores = len(os.sched_getaffinity(0))
+    two = fresh_python([*argv.split(), "--devices", "2"])
+    if cores < 2:
+        assert two.returncode == 2 and "devices: must be in [1, 1]" in two.stderr
+        return
+    one = fresh_python(argv.split())
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
+    a, b = json.loads(one.stdout), json.loads(two.stdout)
+    assert (a.pop("devices"), b.pop("devices")) == (1, 2)
+    assert _numbers(a).keys() == _numbers(b).keys()
+    big = fresh_python([*argv.split(), "--devices", str(cores + 1)])
+    assert big.returncode == 2
+    assert big.stderr.strip().splitlines() == [
+        f"dssl trackd: error: devices: must be in [1, {cores}] (the devices JAX sees here), "
+        f"got {cores + 1}"
+    ]

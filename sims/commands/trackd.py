@@ -25,6 +25,14 @@ def add_arguments(p) -> None:
     p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
     p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
     p.add_argument(
+        "--devices",
+        type=cm.integer(lo=1),
+        default=1,
+        help="split each arm's clients over K devices where they divide evenly (on a CPU dssl "
+        "then makes one device per core, so K is at most the cores); float32 results equal a "
+        "one-device run up to rounding (default 1)",
+    )
+    p.add_argument(
         "--save",
         default=None,
         metavar="DIR",
@@ -57,6 +65,12 @@ def _override(cfg, args):
     return dataclasses.replace(cfg, common=dataclasses.replace(common, **changes))
 
 
+def HOST_DEVICES(args) -> bool:
+    """One CPU device per core when ``--devices`` is above 1 (read by :func:`sims.cli.main`
+    before the backend starts)."""
+    return getattr(args, "devices", 1) > 1
+
+
 def run(args) -> dict:
     """Run the selected experiments; return their headline numbers and the verdicts."""
     from sims.trackd import experiments, presets, verdicts
@@ -65,10 +79,11 @@ def run(args) -> dict:
     cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
-    for n in names:
-        results[n] = experiments.EXPERIMENTS[n](cfgs[n])
-        if out_dir is not None:
-            _write(out_dir, n, results[n])
+    with experiments.clients_over(args.devices):
+        for n in names:
+            results[n] = experiments.EXPERIMENTS[n](cfgs[n])
+            if out_dir is not None:
+                _write(out_dir, n, results[n])
     dec = experiments.decisions(results)
     table = verdicts.verdict_table(dec)
     if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
@@ -79,6 +94,7 @@ def run(args) -> dict:
         jsonio.write_json(os.path.join(out_dir, "trackd_verdicts.json"), doc)
     return {
         "preset": args.preset,
+        "devices": args.devices,
         "experiments": {n: _headline(n, r) for n, r in results.items()},
         "verdicts": table,
     }
