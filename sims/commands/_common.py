@@ -287,6 +287,26 @@ def graph_kwargs(args) -> dict:
     )
 
 
+def add_devices_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--devices K`` (default 1): split ``what`` over K devices. With K above 1, dssl makes
+    the CPU one device per core before the backend starts (:func:`wants_host_devices`, a
+    command's ``HOST_DEVICES``), so on a CPU K is at most the cores."""
+    parser.add_argument(
+        "--devices",
+        type=integer(lo=1),
+        default=1,
+        help=f"split {what} over K devices (on a CPU dssl then makes one device per core, so "
+        "K is at most the cores); results equal a one-device run up to the rounding of the "
+        "cross-device sums (default 1)",
+    )
+
+
+def wants_host_devices(args) -> bool:
+    """A command's ``HOST_DEVICES`` for :func:`add_devices_argument`: one CPU device per core
+    when ``--devices`` is above 1 (read by :func:`sims.cli.main` before the backend starts)."""
+    return getattr(args, "devices", 1) > 1
+
+
 def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
     """--mixing-file W.npy|W.csv: a given (N, N) mixing matrix instead of --graph/--mixing."""
     parser.add_argument(

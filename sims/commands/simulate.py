@@ -134,21 +134,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="full-batch population gradients (exact X_i, no sampling noise)",
     )
     p.add_argument("--trace", action="store_true", help="also print per-round metrics")
-    p.add_argument(
-        "--devices",
-        type=_common.integer(lo=1),
-        default=1,
-        help="split the clients over K devices (a divisor of --n-clients; on a CPU dssl then "
-        "makes one device per core, so K is at most the cores): each trains its clients, "
-        "and the results equal a one-device run up to the rounding of the cross-device sums "
-        "(default 1)",
-    )
+    _common.add_devices_argument(p, "the clients (K a divisor of --n-clients)")
 
 
-def HOST_DEVICES(args) -> bool:
-    """Whether the CPU backend should be one device per core (``--devices`` above 1);
-    read by :func:`sims.cli.main` before the backend starts."""
-    return getattr(args, "devices", 1) > 1
+HOST_DEVICES = _common.wants_host_devices
 
 
 def _check_flags(args) -> tuple[str | None, str | None]:

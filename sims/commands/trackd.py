@@ -24,14 +24,7 @@ def add_arguments(p) -> None:
     p.add_argument("--data-path", default=None, help="CIFAR-10 directory (python format)")
     p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
     p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
-    p.add_argument(
-        "--devices",
-        type=cm.integer(lo=1),
-        default=1,
-        help="split each arm's clients over K devices where they divide evenly (on a CPU dssl "
-        "then makes one device per core, so K is at most the cores); float32 results equal a "
-        "one-device run up to rounding (default 1)",
-    )
+    cm.add_devices_argument(p, "each arm's clients, where K divides them,")
     p.add_argument(
         "--save",
         default=None,
@@ -65,10 +58,7 @@ def _override(cfg, args):
     return dataclasses.replace(cfg, common=dataclasses.replace(common, **changes))
 
 
-def HOST_DEVICES(args) -> bool:
-    """One CPU device per core when ``--devices`` is above 1 (read by :func:`sims.cli.main`
-    before the backend starts)."""
-    return getattr(args, "devices", 1) > 1
+HOST_DEVICES = cm.wants_host_devices
 
 
 def run(args) -> dict:
