@@ -39,10 +39,9 @@ from pathlib import Path
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # one CPU device per core, for the ``engine_sharded`` path (the others run on the first)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sims.pipeline.environ import add_xla_flags  # noqa: E402
-from sims.pipeline.parallel import host_devices_flag  # noqa: E402
+from sims.pipeline.parallel import request_host_devices  # noqa: E402
 
-os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), (host_devices_flag(),))
+request_host_devices()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -36,10 +36,9 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # one CPU device per core, for the comparison's sharded-engine row (sims.bench.compare); the
 # other rows run on the first device, as with one
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sims.pipeline.environ import add_xla_flags  # noqa: E402
-from sims.pipeline.parallel import host_devices_flag  # noqa: E402
+from sims.pipeline.parallel import request_host_devices  # noqa: E402
 
-os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), (host_devices_flag(),))
+request_host_devices()
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"

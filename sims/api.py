@@ -43,7 +43,7 @@ import jax.random as jr  # noqa: F401  (used by the doctests)
 import numpy as np
 import optax
 from jax import lax
-from jax.sharding import Mesh, NamedSharding
+from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
@@ -465,9 +465,9 @@ def run(
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
 
     if mesh is not None:
-        if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
-            v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
-        if n % mesh.devices.size:
+        from sims.sharding import check_mesh
+
+        if n % check_mesh(mesh):
             v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
 
     dt = jax.tree.leaves(params)[0].dtype

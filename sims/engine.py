@@ -36,7 +36,6 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 from jax import lax
-from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from sims import api, losses, methods
@@ -71,7 +70,7 @@ from sims.engine_metrics import (  # noqa: F401  (re-exported)
     target_stats,
     where_diverged,
 )
-from sims.sharding import shard_clients
+from sims.sharding import check_mesh, shard_clients
 from theory import _validate as v
 from theory._precision import x64
 
@@ -311,9 +310,7 @@ def _check_mesh(config: EngineConfig, mesh) -> None:
     """``mesh`` is None or a one-axis mesh over a number of devices that divides N."""
     if mesh is None:
         return
-    if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
-        v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
-    if config.n_clients % mesh.devices.size:
+    if config.n_clients % check_mesh(mesh):
         v.fail(
             "n_clients", f"a multiple of the {mesh.devices.size} devices of the mesh",
             config.n_clients,

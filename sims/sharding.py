@@ -44,7 +44,7 @@ from jax.sharding import PartitionSpec as P
 
 from theory import _validate as v
 
-__all__ = ["client_mesh", "shard_clients", "shard_sweep"]
+__all__ = ["client_mesh", "check_mesh", "shard_clients", "shard_sweep"]
 
 #: Problem fields whose leading axis is the client axis.
 _CLIENT_FIELDS = ("targets", "x", "sizes", "mixing", "agg", "pi")
@@ -56,6 +56,14 @@ def client_mesh(devices=None, axis: str = "clients") -> Mesh:
     if len(devs) < 1:
         v.fail("devices", "at least one device", devs)
     return Mesh(np.array(devs), (axis,))
+
+
+def check_mesh(mesh) -> int:
+    """The number of devices of ``mesh``, which must be a one-axis :class:`Mesh` (what
+    ``make_engine(config, mesh=...)`` and ``sims.api.run(..., mesh=...)`` take)."""
+    if not isinstance(mesh, Mesh) or len(mesh.axis_names) != 1:
+        v.fail("mesh", "a one-axis jax.sharding.Mesh (sims.sharding.client_mesh())", mesh)
+    return int(mesh.devices.size)
 
 
 def _divisible(n: int, mesh: Mesh, field: str) -> None:

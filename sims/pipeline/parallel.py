@@ -97,6 +97,15 @@ def host_devices_flag() -> str:
     return f"--xla_force_host_platform_device_count={cores}"
 
 
+def request_host_devices() -> None:
+    """Add :func:`host_devices_flag` to this process's ``XLA_FLAGS`` (a device count already
+    set wins), before JAX's backend starts: what the benchmark scripts do for their sharded
+    rows (the ``dssl`` commands set it for the command only, :func:`sims.cli.cpu_xla_flags`)."""
+    from sims.pipeline.environ import add_xla_flags
+
+    os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), (host_devices_flag(),))
+
+
 def runs_on_cpu() -> bool:
     """Whether this process's JAX backend will be the CPU, decided without starting it: the
     first platform of ``JAX_PLATFORMS`` where that is set, else whether no accelerator plugin
