@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -15,7 +16,7 @@ from jaxtyping import Float
 
 from sims.engine_client import encoder
 from theory import _validate as v
-from theory.dissimilarity import consensus_sq_jnp, global_loss_jnp
+from theory.dissimilarity import global_loss_jnp
 
 if TYPE_CHECKING:
     from sims.engine import State
@@ -167,6 +168,23 @@ METRIC_NAMES = (
 )
 
 
+def _all_sum(tree, axis: str | None):
+    """``tree`` summed over the devices of mesh axis ``axis`` (unchanged for None) in ONE
+    ``lax.psum`` of its leaves raveled into a vector: each collective of a sharded round is a
+    wait for the slowest device, so the metrics' sums share one (and their maxima another)."""
+    if axis is None:
+        return tree
+    flat, unravel = jax.flatten_util.ravel_pytree(tree)
+    return unravel(lax.psum(flat, axis))
+
+
+def _spread(W: Array, w: Array, mean: Array) -> Array:
+    """This device's part of Ξ_w = Σ_i w_i‖W_i − W̄_w‖² (:func:`theory.dissimilarity.
+    consensus_sq_jnp`, the same operations) around the global weighted mean ``mean``."""
+    dev = (W - mean[None]).reshape(W.shape[0], -1)
+    return jnp.sum(w * jnp.sum(dev**2, axis=1))
+
+
 def _round_metrics(
     before, local, after, pi, vals, active, gamma, rec, stats, axis: str | None = None
 ):
@@ -174,41 +192,64 @@ def _round_metrics(
 
     ``axis``: inside ``jax.shard_map`` with the clients split over this mesh axis (the
     engine's sharded rounds), the arguments with a client axis hold this device's clients and
-    every sum, mean and maximum over clients runs over all devices (``lax.psum``/``pmax``:
-    a few collectives per round instead of the partitioner's dozen)."""
-
-    def total(a):
-        return jnp.sum(a) if axis is None else lax.psum(jnp.sum(a), axis)
-
+    every sum, mean and maximum over clients runs over all devices: two collectives per round,
+    one for the means and participation sums, one for the spreads and the largest norm (left
+    to the partitioner, the metrics' small reductions became a dozen collectives per round,
+    each a wait for the slower device: more than the local steps they followed)."""
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
-    if axis is None:
-        Wbar = jnp.mean(W1, 0)
-    else:
-        Wbar = lax.psum(jnp.sum(W1, 0), axis) / (W1.shape[0] * lax.axis_size(axis))
-    xi = consensus_sq_jnp(W1, axis_name=axis)
+    k = W1.shape[0]
+    n = k if axis is None else k * lax.axis_size(axis)
+    uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
+    step = Wl - W0
+
+    def wmean(w, W):
+        return jnp.tensordot(w, W, axes=(0, 0))
+
+    means = _all_sum(
+        {
+            "sum": jnp.sum(W1, 0),
+            "after": wmean(uniform, W1),
+            "after_pi": wmean(pi, W1),
+            "local_pi": wmean(pi, Wl),
+            "step_pi": wmean(pi, step),
+            "loss": jnp.sum(vals * active),
+            "active": jnp.sum(active),
+            "gamma": jnp.sum(gamma * active),
+        },
+        axis,
+    )
+    Wbar = means["sum"] / n
+    norm_max = jnp.max(
+        jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
+    )
+    spreads = jnp.stack(
+        [
+            _spread(W1, uniform, means["after"]),
+            _spread(W1, pi, means["after_pi"]),
+            _spread(Wl, pi, means["local_pi"]),
+            _spread(step, pi, means["step_pi"]),
+        ]
+    )
+    if axis is not None:
+        # one all_gather for the spreads' sums and the maximum of the devices' maxima, NaN if
+        # one is NaN, as jnp.max on one device (lax.pmax drops a NaN on the CPU: a diverged
+        # round's trace read -inf, not NaN)
+        parts = lax.all_gather(jnp.concatenate([spreads, norm_max[None]]), axis)
+        spreads, norm_max = jnp.sum(parts[:, :-1], 0), jnp.max(parts[:, -1])
     Xbar, Q = stats
     # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product
     # instead of N; equal to theory.dissimilarity.zeta_sq_jnp, tests/test_consensus_bounds.py)
     zeta_sq = 4.0 * jnp.sum((Wbar @ Q) * Wbar)
-    loss_global = global_loss_jnp(Wbar, Xbar[None])
-    norm_max = jnp.max(
-        jnp.concatenate([jax.vmap(_spectral_norm)(Wl), jax.vmap(_spectral_norm)(W1)])
-    )
-    if axis is not None:
-        # the maximum of the devices' maxima, NaN if one is NaN, as jnp.max on one device
-        # (lax.pmax drops a NaN on the CPU: a diverged round's trace read -inf, not NaN)
-        norm_max = jnp.max(lax.all_gather(norm_max, axis))
-    n_active = total(active)
     out = {
-        "consensus_distance": xi,
-        "consensus_distance_pi": consensus_sq_jnp(W1, pi, axis),
-        "consensus_distance_local": consensus_sq_jnp(Wl, pi, axis),
-        "update_spread": jnp.sqrt(consensus_sq_jnp(Wl - W0, pi, axis)),
-        "loss": total(vals * active) / n_active,
-        "loss_global": loss_global,
+        "consensus_distance": spreads[0],
+        "consensus_distance_pi": spreads[1],
+        "consensus_distance_local": spreads[2],
+        "update_spread": jnp.sqrt(spreads[3]),
+        "loss": means["loss"] / means["active"],
+        "loss_global": global_loss_jnp(Wbar, Xbar[None]),
         "zeta_sq": zeta_sq,
         "spectral_norm_max": norm_max,
-        "gamma_mean": total(gamma * active) / n_active,
+        "gamma_mean": means["gamma"] / means["active"],
     }
     if rec is not None:
         iterates, grads = rec

@@ -74,16 +74,21 @@ def align_value_and_grad(
     """ℓ = −(1/B)Σ_b (W a_b)ᵀ(W b_b) + ½‖WWᵀ‖² and ∇ℓ = −(1/B)(z_bᵀa + z_aᵀb) + 2(WWᵀ)W with
     z_a = aWᵀ, z_b = bWᵀ (the closed-form gradient of the alignment losses, Eqs. 2 and 4).
 
+    The embeddings are formed transposed, z_aᵀ = W aᵀ (c, B): every product is then a plain
+    (M, K)·(K, N) one, which XLA's CPU backend hands to its fast batched kernels; with z_a
+    (B, c) the gradient's z_bᵀa contracts the leading axes of both operands and fell back to a
+    slower generic dot (measured at N = 100, d = 64, c = 16, B = 32: 10–13 % of the round).
+
     >>> W = jnp.eye(2, 3); x = jnp.ones((4, 3))
     >>> val, g = align_value_and_grad(W, x, x)
     >>> g.shape
     (2, 3)
     """
-    za, zb = a @ W.T, b @ W.T
+    zaT, zbT = W @ a.T, W @ b.T
     gram = W @ W.T
     nb = a.shape[0]
-    val = -jnp.sum(za * zb) / nb + 0.5 * jnp.sum(gram * gram)
-    grad = -(zb.T @ a + za.T @ b) / nb + 2.0 * (gram @ W)
+    val = -jnp.sum(zaT * zbT) / nb + 0.5 * jnp.sum(gram * gram)
+    grad = -(zbT @ a + zaT @ b) / nb + 2.0 * (gram @ W)
     return val, grad
 
 
@@ -104,8 +109,10 @@ def _views_cl_dissimilar(x, ctx: Context, *, key):
 def _views_mim(x, ctx: Context, *, key):
     k1, _ = jr.split(key)
     m = losses.mask(k1, ctx.p, x.shape)
-    zero = jnp.zeros((), x.dtype)
-    return jnp.where(m, x, zero), jnp.where(m, zero, x)
+    a = jnp.where(m, x, jnp.zeros((), x.dtype))
+    # x − a equals where(m, 0, x) bit for bit (x − x = +0, x − 0 = x) and lets XLA draw the
+    # mask once instead of once per view
+    return a, x - a
 
 
 def _views_mim_independent(x, ctx: Context, *, key):
