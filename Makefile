@@ -25,7 +25,14 @@ reproduce: $(STAMP)
 reproduce-fast: $(STAMP)
 	$(VENV)/bin/dssl reproduce --fast --out $(OUT)
 
-bench: $(STAMP)
+# the PyTorch loop of the comparison needs the `bench` extra (torch), kept out of `make test`
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) benchmarks/run_all.py
 
 docs: $(STAMP)
