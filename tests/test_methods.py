@@ -134,3 +134,40 @@ def test_unknown_optimizer_raises_instead_of_adamw():
     with pytest.raises(ValueError, match="^optimizer: must be one of"):
         _optimizer(cfg)
     assert _optimizer(dataclasses.replace(EngineConfig(), optimizer="adamw")) is not None
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_mim_views_equal_the_where_views_and_give_the_same_gradient(dtype):
+    """MIM's second view x − a is where(m, 0, x) bit for bit (signed zeros included) except
+    at subnormal entries, which XLA's CPU subtraction flushes to ±0; the products that follow
+    treat subnormals as zero as well, so the loss and gradient are bit-identical."""
+    from theory._precision import x64
+
+    with x64():
+        tiny = np.finfo(np.dtype(dtype)).smallest_subnormal
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal((64, 48)).astype(dtype)
+        x[0, :8] = [0.0, -0.0, tiny, -tiny, 1e30, -1e-30, 3.0, -3.0]
+        x[1:3] *= tiny  # rows of subnormals
+        x = jnp.asarray(x)
+        W = jnp.asarray(rng.standard_normal((C, 48)).astype(dtype))
+        key = jr.key(7)
+        ctx = methods.Context(p=P)
+        a, b = jax.jit(lambda x: methods.get("mim").views(x, ctx, key=key))(x)
+        m = losses.mask(jr.split(key)[0], P, x.shape)
+        zero = jnp.zeros((), x.dtype)
+        ref_a, ref_b = jnp.where(m, x, zero), jnp.where(m, zero, x)
+        as_int = {jnp.float32: jnp.uint32, jnp.float64: jnp.uint64}[dtype]
+
+        def bits(v):
+            return np.asarray(jax.lax.bitcast_convert_type(v, as_int))
+
+        normal = np.abs(np.asarray(x)) >= np.finfo(np.dtype(dtype)).tiny
+        normal |= np.asarray(x) == 0
+        np.testing.assert_array_equal(bits(a), bits(ref_a))
+        np.testing.assert_array_equal(bits(b)[normal], bits(ref_b)[normal])
+        assert np.all(np.asarray(b)[~normal] * np.asarray(ref_b)[~normal] >= 0)  # ±0 or same
+        assert 0 < int(m.sum()) < m.size and (~normal).sum() > 50
+        fn = jax.jit(methods.align_value_and_grad)
+        for got, ref in zip(fn(W, a, b), fn(W, ref_a, ref_b), strict=True):
+            np.testing.assert_array_equal(bits(got), bits(ref))
