@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.engine import make_problem, sweep
+from tests._xla_flags import with_test_flags
 from theory import spectral, topology
 
 
@@ -55,13 +56,13 @@ def fresh_python(
     args: list[str], *, devices: int | None = None, timeout: int = 300
 ) -> subprocess.CompletedProcess:
     """``python ARGS`` in a new process from the repository root, on the CPU backend, with
-    ``XLA_FLAGS`` cleared or, with ``devices``, asking for that many CPU devices: settings
-    JAX reads only when its backend starts, so a test cannot change them in its own process.
-    Output captured as text; the caller checks the exit status."""
+    ``XLA_FLAGS`` holding only the tests' flags (``tests/_xla_flags.py``) and, with
+    ``devices``, asking for that many CPU devices: settings JAX reads only when its backend
+    starts, so a test cannot change them in its own process. Output captured as text; the
+    caller checks the exit status."""
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
-    if devices is not None:
-        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    flags = None if devices is None else f"--xla_force_host_platform_device_count={devices}"
+    env["XLA_FLAGS"] = with_test_flags(flags)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=timeout,

@@ -4,6 +4,8 @@
   float32/float64 or int/float mix is an error rather than a silent cast;
 * ``TOL``: one dtype-keyed tolerance table;
 * ``DSSL_COMPILE_CACHE=none``: no persistent compilation cache in the tests;
+* XLA's LLVM at level 0 without its expensive passes (``tests/_xla_flags.py``): compiling is
+  most of the suite's time;
 * ``count_compiles``: counts XLA backend compilations inside a ``with`` block, so tests can
   assert that a batch or a sweep compiles once.
 """
@@ -18,6 +20,10 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # a cache hit would skip the compilations that tests count (tests/test_compile_cache.py
 # covers the cache itself)
 os.environ["DSSL_COMPILE_CACHE"] = "none"
+
+from tests._xla_flags import with_test_flags  # noqa: E402
+
+os.environ["XLA_FLAGS"] = with_test_flags(os.environ.get("XLA_FLAGS"))
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
