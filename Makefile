@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 
 env: $(STAMP)
 
+# --dist loadscope: each module's tests on one worker, so its shared fixtures (a fast reproduce
+# run, Track D's tiny runs) are computed once, not once per worker
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --doctest-modules theory sims tests $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadscope --doctest-modules theory sims tests $(PYTEST_ARGS)
 
 reproduce: $(STAMP)
 	$(VENV)/bin/dssl reproduce --out $(OUT)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # `dssl reproduce` run by the tests (in process or as a subprocess) keeps no compiled programs:
@@ -85,6 +86,16 @@ def count_compiles(name: str | None = None):
         yield counter
     finally:
         jax.monitoring.unregister_event_duration_listener(counter)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every pyplot figure a test left open (a worker runs a whole module's figure
+    tests: matplotlib warned of more than 20 open figures)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
 
 
 @pytest.fixture
