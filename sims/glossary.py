@@ -860,7 +860,26 @@ GLOSSARY: dict[str, Term] = {
         EXT,
         _CLAIMS,
     ),
-    "reading": _t("the reading of a cell: {dimension: value}", "object", EXT, "map"),
+    "reading": _t(
+        "the reading of a cell: {dimension: value}; in a Track D verdict row, what the "
+        "per-seed difference Δ is and what it averages over",
+        "object (Track D: text)",
+        EXT,
+        "map trackd report",
+    ),
+    "old_verdict": _t(
+        "the word of the rule in force before a change (Track D: rule D1, beside rule D2's)",
+        "verdict word",
+        "docs/track_d.md",
+        "trackd report",
+    ),
+    "resolution": _t(
+        "the smallest difference a Track D comparison can show: one test image (1/n_test; "
+        "for the |Ā| slope, per unit |Ā| over the |Ā| range)",
+        ">= 0",
+        "docs/track_d.md",
+        "trackd report",
+    ),
     "primary_readings": _t("the readings that decide the headline verdict", "list", EXT, _EVIDENCE),
     "evidence": _t(
         "per track: verdict, note and the numbers it rests on", "object", EXT, _EVIDENCE
@@ -1113,10 +1132,11 @@ GLOSSARY: dict[str, Term] = {
     "agrees": _t("whether the R10 word equals the stage's own word", "bool", EXT, "map"),
     "se_min_rv": _t("standard error over seeds of min r (Track C)", ">= 0", "Def. 4.1", "map"),
     "tolerance": _t(
-        "the T6 tolerance of a Track C cell, from the seeds' standard errors",
+        "the T6 tolerance of a Track C cell, from the seeds' standard errors; in a Track D "
+        "verdict row rule D2's τ = max(2 SE, resolution)",
         ">= 0",
-        "rule T6 (docs/verdict_rules.md)",
-        "map",
+        "rule T6 (docs/verdict_rules.md); docs/track_d.md",
+        "map trackd report",
     ),
     "collapse_rule_R7": _t(
         "why the collapse rule R7 was or was not applied to a Track C cell", "text", EXT, "map"

@@ -119,12 +119,27 @@ TRACKD = {
             "mean": -0.0123,
             "se": 0.004,
             "n_seeds": 5,
+            "tolerance": 0.008,
+            "old_verdict": "holds",
+            "reading": "slope of accuracy on |Ā|",
             "paper": "accuracy rises with |Ā|",
             "paper_scale": "+5 points",
         },  # fmt: skip
         {"claim": "table1", "track_d": "not-run", "paper": "drop under skew", "paper_scale": "?"},
     ],
     "margin": 2.0,
+    "rule_changes": [
+        {
+            "claim": "track D (all four claims)",
+            "rule": "D1 -> D2",
+            "old_rule": "2 SE",
+            "new_rule": "max(2 SE, one image)",
+            "why": "one-image ties",
+            "changed_cells": [
+                {"reading": {"claim": "fig2a"}, "old": "holds", "new": "violated", "cells": 1}
+            ],
+        }
+    ],
 }
 
 #: synthetic stages: figure functions with docstrings, one wrapped in a lambda
@@ -214,7 +229,13 @@ def test_every_claim_of_the_map_appears_with_its_computed_headline(payload, md):
 def test_hidden_constants_assumptions_track_d_and_rule_changes(md):
     assert "violated (asymptotically)" in md and "c_num: 0.4 (grows)" in md
     assert "| `A.5` | 0 | 2 |" in md and "| `N-scaling` | 2 | 0 | — |" in md
-    assert "| `fig2a` | violated | -0.0123 ± 0.004 | 5 | accuracy rises with \\|Ā\\|" in md
+    assert (
+        "| `fig2a` | violated | holds | -0.0123 ± 0.004 | 0.008 | 5 | slope of accuracy on "
+        "\\|Ā\\| | accuracy rises with \\|Ā\\|" in md
+    )
+    # Track D's rule change is listed with the theory's, with the claim whose word it changed
+    assert "**`track D (all four claims)` D1 -> D2.** Old rule: 2 SE." in md
+    assert "| claim=fig2a | holds | violated | 1 |" in md
     assert "| `table1` | not-run |" in md
     assert "| method=similar | violated | degenerate | 5 |" in md
 

@@ -30,8 +30,32 @@ def test_decide_rule_on_hand_made_differences():
     assert verdicts.decide([0.05, -0.05, 0.01])["verdict"] == "degenerate"
     assert verdicts.decide([0.05])["verdict"] == "degenerate"  # one seed: no SE
     # a reference arm at chance makes any difference unreadable
-    d = verdicts.decide([0.05, 0.06, 0.04], reference=[0.1, 0.1, 0.1], chance=0.1)
+    d = verdicts.decide([0.05, 0.06, 0.04], references=[0.1, 0.1, 0.1], chance=0.1)
     assert d["verdict"] == "degenerate" and "chance" in d["reason"]
+    # rule D2: every arm is checked, and the one named in the reason is the one at chance
+    arms = {"MAE": [0.8, 0.82, 0.81], "SimSiam": [0.1, 0.11, 0.09]}
+    d = verdicts.decide([0.05, 0.06, 0.04], references=arms, chance=0.1)
+    assert d["verdict"] == "degenerate" and d["reason"].startswith("SimSiam")
+    with pytest.raises(ValueError, match="chance"):
+        verdicts.decide([0.05, 0.06, 0.04], references=arms)
+
+
+def test_a_one_image_tie_is_degenerate_under_rule_d2():
+    # the review's case: identical one-image differences over 3 seeds have SE = 0, so rule D1
+    # (tolerance 2 SE) reads them as holds; D2's tolerance is max(2 SE, one image)
+    one = 1 / 359
+    assert verdicts.decide([one] * 3)["verdict"] == "holds"  # D1
+    d = verdicts.decide([one] * 3, resolution=one)
+    assert d["verdict"] == "degenerate" and d["tolerance"] == pytest.approx(one)
+    assert verdicts.decide([-one] * 3, resolution=one)["verdict"] == "degenerate"
+    assert verdicts.decide([2 * one] * 3, resolution=one)["verdict"] == "holds"
+    assert verdicts.decide([-2 * one] * 3, resolution=one)["verdict"] == "violated"
+    # where 2 SE is the larger, it decides, as under D1
+    d = verdicts.decide([0.01, 0.03, 0.05], resolution=one)
+    assert d["tolerance"] == pytest.approx(2 * np.std([0.01, 0.03, 0.05], ddof=1) / np.sqrt(3))
+    assert d["verdict"] == "holds"
+    with pytest.raises(ValueError, match="resolution"):
+        verdicts.decide([0.1, 0.2], resolution=-1.0)
     m, se, s = verdicts.mean_se([1.0, 2.0, 4.0])
     assert s == 3 and m == pytest.approx(7 / 3)
     assert se == pytest.approx(np.std([1.0, 2.0, 4.0], ddof=1) / np.sqrt(3))
@@ -126,7 +150,19 @@ def test_experiments_report_every_arm_with_seeds(tiny_results):
     assert t5["local1_vs_global"]["mean"] > 0.0
     dec = experiments.decisions(tiny_results)
     assert set(dec) == {"mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim"}
-    assert all(d["verdict"] in ("holds", "violated", "degenerate") for d in dec.values())
+    for d in dec.values():
+        assert d["verdict"] in ("holds", "violated", "degenerate")
+        assert d["old_verdict"] in ("holds", "violated", "degenerate")
+        assert d["reading"] and d["tolerance"] >= d["resolution"] > 0
+    n_test = tiny_results["table1"]["meta"]["n_test"]
+    assert dec["mim_vs_cl"]["resolution"] == pytest.approx(1 / n_test)
+    assert dec["connectivity"]["resolution"] == pytest.approx(1 / n_test / (3 - 2))
+    # the untrained encoder's probe: one value per seed, whatever the arms of the run
+    assert tiny_results["fig2b"]["untrained_summary"]["n"] == TINY.seeds
+    # |Ā| out of order would make "the smallest |Ā|" the wrong point: refused
+    bad = {"fig2a": {**tiny_results["fig2a"], "abars": [3, 2]}}
+    with pytest.raises(ValueError, match="abars"):
+        experiments.decisions(bad)
 
 
 def _no_seconds(tree):

@@ -439,7 +439,12 @@ def build_report(
         "readings": claim_readings(vmap) if vmap else [],
         "hidden_constants": hc,
         "assumptions": assumption_table(vmap.get("assumptions", {})) if vmap else [],
-        "rule_changes": rule_change_rows(vmap),
+        "rule_changes": rule_change_rows(vmap)
+        + (
+            rule_change_rows({"rule_changes": td_row["result"]["rule_changes"]})
+            if td_row and td_row["result"].get("rule_changes")
+            else []
+        ),
         "track_d": list(td_row["result"]["rows"]) if td_row else [],
         "verdict_words": [w for _, w, _ in VOCABULARY],
         "track_c_available": bool(tc_result.get("available")),

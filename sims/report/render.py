@@ -206,20 +206,26 @@ def _md_track_d(payload: dict) -> list[str]:
     if not rows:
         return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
     lines += [
-        "Verdicts of the paper's empirical claims from the Track D runs, with the rule fixed "
-        f"before them (margin {_fmt(margin)} standard errors; "
-        "`docs/track_d.md`).",
+        "Verdicts of the paper's empirical claims from the Track D runs by rule D2: `holds` "
+        "when the mean per-seed difference exceeds the tolerance max(margin × SE, one test "
+        f"image) (margin {_fmt(margin)} standard errors), `violated` below minus it, else "
+        "`degenerate`, also when an arm is not above chance. Rule D1 (fixed before the runs: no "
+        "one-image resolution, one reference arm) gives the word in the `D1` column; "
+        "`docs/track_d.md`.",
         "",
-        "| claim | Track D | mean ± SE | seeds | paper's direction | paper's scale |",
-        "|---|---|---|---|---|---|",
+        "| claim | Track D | D1 | mean ± SE | tolerance | seeds | reading | paper's direction "
+        "| paper's scale |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if r.get("track_d") == "not-run" or "mean" not in r:
-            stat, seeds = "—", "—"
+            stat, tol, seeds = "—", "—", "—"
         else:
             stat, seeds = f"{r['mean']:+.4g} ± {r['se']:.2g}", r.get("n_seeds", "—")
+            tol = f"{r['tolerance']:.2g}" if r.get("tolerance") is not None else "—"
         lines.append(
-            f"| `{r['claim']}` | {r['track_d']} | {stat} | {seeds} | {_cell(r.get('paper', ''))} "
+            f"| `{r['claim']}` | {r['track_d']} | {r.get('old_verdict') or '—'} | {stat} | {tol} "
+            f"| {seeds} | {_cell(r.get('reading', ''))} | {_cell(r.get('paper', ''))} "
             f"| {_cell(r.get('paper_scale', ''))} |"
         )
     return lines + [""]
@@ -228,7 +234,8 @@ def _md_track_d(payload: dict) -> list[str]:
 def _md_rule_changes(payload: dict) -> list[str]:
     lines = ["## Rules changed after their output was seen", ""]
     lines += [
-        "Every rule changed after its output was seen (`theory.verdicts.RULE_CHANGES`), with "
+        "Every rule changed after its output was seen (`theory.verdicts.RULE_CHANGES`; Track "
+        "D's: `sims.trackd.verdicts.RULE_CHANGES`), with "
         "the old rule's answer beside the new one in each cell it changes.",
         "",
     ]

@@ -32,14 +32,26 @@ def compute(
     trackd_fig2a: Mapping | None = None,
     trackd_fig2b: Mapping | None = None,
 ) -> dict:
-    """Verdict rows (claim, Track D verdict, mean ± SE, paper direction and scale); a claim
-    whose stage did not run is ``not-run``."""
+    """Verdict rows (claim, Track D verdict by rule D2, mean ± SE, tolerance, reading, rule
+    D1's word, paper direction and scale; a claim whose stage did not run is ``not-run``) and
+    the rule change D1 → D2 with the claims whose word it changed
+    (:data:`sims.trackd.verdicts.RULE_CHANGES`)."""
     rows = {"trackd_table1": trackd_table1, "trackd_fig2a": trackd_fig2a,
             "trackd_fig2b": trackd_fig2b}  # fmt: skip
     results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
     dec = experiments.decisions(results, margin=cfg.margin)
     scale = {k: r["meta"] for k, r in results.items()}
-    return {"rows": verdicts.verdict_table(dec), "scale": scale, "margin": cfg.margin}
+    rows = verdicts.verdict_table(dec)
+    changed = [
+        {"reading": {"claim": r["claim"]}, "old": r["old_verdict"], "new": r["track_d"], "cells": 1}
+        for r in rows
+        if r.get("old_verdict") not in (None, r["track_d"])
+    ]
+    evaluated = [r for r in rows if r["track_d"] != "not-run"]
+    changes = (
+        [{**ch, "changed_cells": changed} for ch in verdicts.RULE_CHANGES] if evaluated else []
+    )
+    return {"rows": rows, "scale": scale, "margin": cfg.margin, "rule_changes": changes}
 
 
 def summarize(results: dict) -> dict:

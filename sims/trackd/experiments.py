@@ -40,6 +40,7 @@ from sims.trackd.train import (
     tile_clients,
     train,
 )
+from theory import _validate as v
 from theory import topology
 from theory._precision import float32
 
@@ -409,7 +410,8 @@ def fig2b(cfg: Fig2b) -> dict:
                         clients_per_round=cpr,
                     )
                     acc[f][m][str(a)].append(met["probe"])
-                    untrained.append(met["untrained_probe"])
+                    if len(untrained) == s:  # one value per seed: the initial encoder
+                        untrained.append(met["untrained_probe"])  # does not depend on α, f, m
     chance = _chance(c)
     return {
         "meta": _meta(
@@ -531,9 +533,21 @@ EXPERIMENTS = {"table1": table1, "fig2a": fig2a, "table6": table6, "fig2b": fig2
 # ---------------------------------------------------------------------------------------------
 
 
+def _decide_both(deltas, references: dict, first: str, *, chance, resolution, margin, reading):
+    """Rule D2's decision with rule D1's word beside it (``old_verdict``): D1 is D2 with no
+    resolution and only the reference arm ``first`` checked against chance."""
+    new = vd.decide(
+        deltas, references=references, chance=chance, resolution=resolution, margin=margin
+    )
+    old = vd.decide(deltas, references={first: references[first]}, chance=chance, margin=margin)
+    return {**new, "old_verdict": old["verdict"], "reading": reading}
+
+
 def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
     """Track D verdicts from experiment results ``{"table1": ..., "fig2a": ..., "fig2b": ...}``
-    with :func:`sims.trackd.verdicts.decide` (Δ definitions in that module) at ``margin``."""
+    with :func:`sims.trackd.verdicts.decide` (rule D2; Δ definitions in that module) at
+    ``margin``; each with its ``reading`` (what Δ averages over) and rule D1's word
+    (``old_verdict``). The resolution is one test image (``meta.n_test``)."""
     out = {}
     t1 = results.get("table1")
     if t1 is not None:
@@ -553,34 +567,88 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
                             acc["simsiam"][a][s],
                         )
                     )
-            ref = np.mean([acc["mae"][a]["iid"] for a in archs], axis=0)
-            out["mim_vs_cl"] = vd.decide(
-                np.mean(d, axis=0), reference=ref, chance=chance, margin=margin
+            refs = {
+                "MAE IID (mean over encoders)": np.mean([acc["mae"][a]["iid"] for a in archs], 0)
+            }
+            for m in ("mae", "simsiam"):
+                for a in archs:
+                    for s in ("iid", *skews):
+                        refs[f"{m} {a} {s}"] = acc[m][a][s]
+            out["mim_vs_cl"] = _decide_both(
+                np.mean(d, axis=0),
+                refs,
+                "MAE IID (mean over encoders)",
+                chance=chance,
+                resolution=1.0 / t1["meta"]["n_test"],
+                margin=margin,
+                reading=(
+                    "drop_SimSiam - drop_MAE (linear-probe accuracy, IID minus skewed), mean "
+                    f"over encoders {archs} and skews {skews}"
+                ),
             )
     f2a = results.get("fig2a")
     if f2a is not None:
         chance = f2a["meta"]["chance"]
         abars = list(f2a["abars"])
+        if sorted(abars) != abars or len(set(abars)) != len(abars):
+            v.fail("fig2a.abars", "strictly increasing |Ā| values", abars)
+        kinds = list(f2a["acc"])
         slopes, gaps = [], []
-        for per in f2a["acc"].values():
+        arms = {"FL": f2a["fl"]}
+        for kind, per in f2a["acc"].items():
             y = np.asarray([per[str(a)] for a in abars]).T  # (S, P)
             slopes.append(vd.connectivity_slopes(abars, y))
             gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
-        out["connectivity"] = vd.decide(
-            np.mean(slopes, axis=0), reference=f2a["fl"], chance=chance, margin=margin
+            arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
+        n_test = f2a["meta"]["n_test"]
+        smallest = {"FL": f2a["fl"]} | {
+            f"DecL {k} |Ā|={abars[0]}": arms[f"DecL {k} |Ā|={abars[0]}"] for k in kinds
+        }
+        out["connectivity"] = _decide_both(
+            np.mean(slopes, axis=0),
+            arms,
+            "FL",
+            chance=chance,
+            resolution=1.0 / n_test / (abars[-1] - abars[0]),
+            margin=margin,
+            reading=(
+                f"OLS slope of DecL probe accuracy on the nominal |Ā| in {abars} (per unit "
+                f"|Ā|), mean over graph kinds {kinds}"
+            ),
         )
-        out["fl_vs_decl"] = vd.decide(
-            np.mean(gaps, axis=0), reference=f2a["fl"], chance=chance, margin=margin
+        out["fl_vs_decl"] = _decide_both(
+            np.mean(gaps, axis=0),
+            smallest,
+            "FL",
+            chance=chance,
+            resolution=1.0 / n_test,
+            margin=margin,
+            reading=(
+                f"acc(FL) - acc(DecL at |Ā| = {abars[0]}), probe accuracy, mean over graph "
+                f"kinds {kinds}"
+            ),
         )
     f2b = results.get("fig2b")
     if f2b is not None:
         chance = f2b["meta"]["chance"]
         diffs, refs = [], []
-        for per in f2b["acc"].values():
+        arms = {}
+        for f, per in f2b["acc"].items():
             for a in per["mae"]:
                 diffs.append(np.asarray(per["mar"][a]) - np.asarray(per["mae"][a]))
                 refs.append(np.asarray(per["mae"][a]))
-        out["mar_vs_mim"] = vd.decide(
-            np.mean(diffs, axis=0), reference=np.mean(refs, axis=0), chance=chance, margin=margin
+                arms |= {f"{m} {f} α={a}": per[m][a] for m in ("mae", "mar")}
+        arms = {"MAE (mean over α and frameworks)": np.mean(refs, axis=0)} | arms
+        out["mar_vs_mim"] = _decide_both(
+            np.mean(diffs, axis=0),
+            arms,
+            "MAE (mean over α and frameworks)",
+            chance=chance,
+            resolution=1.0 / f2b["meta"]["n_test"],
+            margin=margin,
+            reading=(
+                f"acc(MAR) - acc(MAE), probe accuracy, mean over α {list(f2b['alphas'])} and "
+                f"frameworks {list(f2b['acc'])}"
+            ),
         )
     return out

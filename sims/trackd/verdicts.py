@@ -1,4 +1,5 @@
-"""Track D verdicts: the decision rule for the paper's empirical claims, fixed before any run.
+"""Track D verdicts: the decision rule for the paper's empirical claims (rule D1 fixed before
+any run, D2 after a review; both below).
 
 Every claim is read as a signed, per-seed paired difference Δ_s (s = 1..S seeds; each seed
 shares its data split, partition and initialisation across the compared arms), oriented so
@@ -9,21 +10,34 @@ claim              Δ_s (per seed)
 =================  ====================================================================
 ``mim_vs_cl``      drop_CL − drop_MIM, drop = acc(IID) − acc(skew), probe accuracy,
                    averaged over the skews and encoders of the run (Table 1's measure)
-``connectivity``   OLS slope of accuracy against |Ā| over the DecL points of one seed
-                   (Cor 4.5, Fig 2a; per 1 unit of |Ā|)
-``fl_vs_decl``     acc(FL) − acc(DecL at the smallest |Ā|)  (Thm 4.6, Fig 2a)
-``mar_vs_mim``     acc(MAR) − acc(MIM), averaged over the α values of the run (Fig 2b)
+``connectivity``   OLS slope of accuracy against the nominal |Ā| over the DecL points of
+                   one seed, averaged over the graph kinds (Cor 4.5, Fig 2a; per unit |Ā|)
+``fl_vs_decl``     acc(FL) − acc(DecL at the smallest |Ā|), averaged over the graph kinds
+                   (Thm 4.6, Fig 2a)
+``mar_vs_mim``     acc(MAR) − acc(MIM), averaged over the α values and frameworks (FL,
+                   DecL) of the run (Fig 2b)
 =================  ====================================================================
 
-Rule (margin m = 2 standard errors of the mean of Δ over seeds, SE = sd(Δ, ddof=1)/√S):
+Rule D2 (margin m = 2 standard errors of the mean of Δ over seeds, SE = sd(Δ, ddof=1)/√S;
+resolution r = the smallest difference the accuracies can show, one test image: 1/n_test for
+an accuracy difference, (1/n_test)/(max |Ā| − min |Ā|) for the slope; tolerance
+τ = max(m·SE, r)):
 
-* ``holds``      if mean(Δ) − m·SE > 0   (the paper's direction, beyond noise);
-* ``violated``   if mean(Δ) + m·SE < 0   (the opposite direction, beyond noise);
-* ``degenerate`` otherwise, or if S < 2, or if the reference arm is not above chance
+* ``holds``      if mean(Δ) > τ   (the paper's direction, beyond noise and beyond one image);
+* ``violated``   if mean(Δ) < −τ  (the opposite direction, likewise);
+* ``degenerate`` otherwise, or if S < 2, or if any arm that enters Δ is not above chance
   (its mean accuracy − m·SE ≤ the chance rate): the runs cannot tell.
 
-A tie inside the margin is ``degenerate``, not ``holds``: the runs are read as evidence only
-when they separate. Written and committed before the Track D runs (docs/track_d.md).
+A tie inside the tolerance is ``degenerate``, not ``holds``: the runs are read as evidence
+only when they separate.
+
+Rule D1, written and committed before the Track D runs (docs/track_d.md), had τ = m·SE (no
+resolution: with identical per-seed differences of one test image, SE = 0 and a one-image
+tie read ``holds``) and checked one reference arm only against chance (MAE's IID accuracy,
+FL, MAE); a collapsed SimSiam or DecL arm could then still give ``holds`` or ``violated``.
+D2 replaced it after the D1 outputs had been seen (a review of the rule, not of the
+numbers); :data:`RULE_CHANGES` records the change and every verdict row carries D1's word
+(``old_verdict``) beside D2's. On the committed runs both rules give the same four words.
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from theory import _validate as v
 
 __all__ = [
     "MARGIN",
+    "RULE_CHANGES",
     "CLAIMS",
     "PAPER_DIRECTION",
     "mean_se",
@@ -46,6 +61,22 @@ __all__ = [
 ]
 
 MARGIN = 2.0
+
+#: Track D's rule changed after its output was seen (the module docstring); each entry in the
+#: format of ``theory.verdicts.RULE_CHANGES``; the stage adds the claims whose word changed.
+RULE_CHANGES = (
+    {
+        "claim": "track D (all four claims)",
+        "rule": "D1 -> D2",
+        "old_rule": "holds iff mean(Δ) − 2 SE > 0, violated iff mean(Δ) + 2 SE < 0; one "
+        "reference arm above chance",
+        "new_rule": "holds iff mean(Δ) > max(2 SE, one test image), violated iff mean(Δ) < "
+        "−max(2 SE, one test image); every arm entering Δ above chance",
+        "why": "a review after the first runs found that identical one-image differences over "
+        "seeds (SE = 0) read holds, and that a collapsed second arm was never checked against "
+        "chance",
+    },
+)
 
 CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 #: the claim of the claims table (``theory.claims``) each Track D verdict reads empirically;
@@ -93,50 +124,64 @@ def mean_se(values: Any) -> tuple[float, float, int]:
 def decide(
     deltas: Any,
     *,
-    reference: Any = None,
+    references: Any = None,
     chance: float | None = None,
+    resolution: float = 0.0,
     margin: float = MARGIN,
 ) -> dict:
-    """Verdict of one claim from per-seed signed differences Δ_s (Δ > 0: the paper's direction).
+    """Verdict of one claim from per-seed signed differences Δ_s (Δ > 0: the paper's direction)
+    by rule D2 (module docstring).
 
-    ``holds`` if mean − m·SE > 0, ``violated`` if mean + m·SE < 0, else ``degenerate``; also
-    ``degenerate`` when S < 2 or when the reference accuracies are not above ``chance`` by m·SE.
+    ``holds`` if mean > τ, ``violated`` if mean < −τ, τ = max(m·SE, ``resolution``), else
+    ``degenerate``; also ``degenerate`` when S < 2 or when an arm of ``references`` is not
+    above ``chance`` by m·SE. Rule D1 is this with ``resolution=0`` and one reference arm.
 
     Args:
       deltas: (S,) per-seed differences.
-      reference: optional (S,) accuracies of the reference arm (e.g. IID, FL).
-      chance: chance accuracy (1/#classes), needed with ``reference``.
+      references: optional arms whose accuracies enter Δ: {name: (S,) accuracies}, or one
+        (S,) array (named ``reference``).
+      chance: chance accuracy (1/#classes), needed with ``references``.
+      resolution: the smallest difference the data can show, r ≥ 0 (one test image).
       margin: m ≥ 0 (default 2).
 
     Returns:
-      dict with ``verdict``, ``mean``, ``se``, ``n_seeds``, ``margin``, ``reason``.
+      dict with ``verdict``, ``mean``, ``se``, ``n_seeds``, ``margin``, ``resolution``,
+      ``tolerance`` (τ; nan with fewer than 2 seeds) and ``reason``.
 
     Example:
       >>> decide([0.05, 0.06, 0.04])["verdict"]
       'holds'
       >>> decide([0.05, -0.06, 0.01])["verdict"]
       'degenerate'
+      >>> decide([0.01, 0.01, 0.01], resolution=0.01)["verdict"]  # a one-image tie
+      'degenerate'
     """
     m = v.real(margin, "margin", lo=0.0)
+    r = v.real(resolution, "resolution", lo=0.0)
     mean, se, s = mean_se(deltas)
-    out = {"mean": mean, "se": se, "n_seeds": s, "margin": m}
+    tol = max(m * se, r) if s >= 2 else float("nan")
+    out = {"mean": mean, "se": se, "n_seeds": s, "margin": m, "resolution": r, "tolerance": tol}
     if s < 2:
         return {**out, "verdict": "degenerate", "reason": "fewer than 2 seeds"}
-    if reference is not None:
+    if references is not None:
         if chance is None:
-            v.fail("chance", "given together with reference", chance)
-        r_mean, r_se, _ = mean_se(reference)
-        if not r_mean - m * r_se > chance:
-            return {
-                **out,
-                "verdict": "degenerate",
-                "reason": f"reference accuracy {r_mean:.3f} not above chance {chance:.3f}",
-            }
-    if mean - m * se > 0:
-        return {**out, "verdict": "holds", "reason": f"mean - {m:g} SE > 0"}
-    if mean + m * se < 0:
-        return {**out, "verdict": "violated", "reason": f"mean + {m:g} SE < 0"}
-    return {**out, "verdict": "degenerate", "reason": f"|mean| within {m:g} SE"}
+            v.fail("chance", "given together with references", chance)
+        if not isinstance(references, dict):
+            references = {"reference": references}
+        for name, acc in references.items():
+            r_mean, r_se, _ = mean_se(acc)
+            if not r_mean - m * r_se > chance:
+                return {
+                    **out,
+                    "verdict": "degenerate",
+                    "reason": f"{name} accuracy {r_mean:.3f} not above chance {chance:.3f}",
+                }
+    bound = f"max({m:g} SE, resolution {r:.3g})" if r > 0 else f"{m:g} SE"
+    if mean > tol:
+        return {**out, "verdict": "holds", "reason": f"mean > {bound}"}
+    if mean < -tol:
+        return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
+    return {**out, "verdict": "degenerate", "reason": f"|mean| within {bound}"}
 
 
 def drop_differences(iid_a: Any, skew_a: Any, iid_b: Any, skew_b: Any) -> np.ndarray:
@@ -176,10 +221,12 @@ def connectivity_slopes(abar: Any, acc: Any) -> np.ndarray:
 
 
 def verdict_table(decisions: dict) -> list[dict]:
-    """Rows claim / Track D verdict / mean ± SE / paper direction / paper scale, in CLAIMS order.
+    """Rows claim / Track D verdict / mean ± SE / tolerance / reading / rule D1's word / paper
+    direction / paper scale, in CLAIMS order.
 
     Args:
-      decisions: {claim: dict from :func:`decide`} (missing claims are reported ``not-run``).
+      decisions: {claim: dict from :func:`decide`, with ``reading`` and ``old_verdict`` where
+        :func:`sims.trackd.experiments.decisions` made it} (missing claims: ``not-run``).
     """
     rows = []
     for claim in CLAIMS:
@@ -197,7 +244,11 @@ def verdict_table(decisions: dict) -> list[dict]:
                 "mean": d["mean"],
                 "se": d["se"],
                 "n_seeds": d["n_seeds"],
+                "tolerance": d.get("tolerance"),
+                "resolution": d.get("resolution"),
                 "reason": d["reason"],
+                "reading": d.get("reading", ""),
+                "old_verdict": d.get("old_verdict"),
                 "paper": direction,
                 "paper_scale": scale,
                 "agrees_with_paper": {"holds": True, "violated": False}.get(d["verdict"]),
