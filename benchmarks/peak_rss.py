@@ -2,7 +2,10 @@
 
 Each command runs in its own child process (``python -m sims.cli ...``) under a small parent
 whose only child it is; the parent reports ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``
-(the child's peak RSS). Results go to ``benchmarks/results/peak_rss.json``.
+(the child's peak RSS). Results go to ``benchmarks/results/peak_rss.json``. That is the peak
+of the largest single process the command ran, not the sum of processes alive at once: for
+``dssl reproduce``, whose stages run in two worker processes on a machine with 2 or more cores
+(``--jobs``), the machine holds up to about twice the figure.
 
 "Paper's settings": DecL with N = 20 clients (Fig. 2a, Table 6 of arXiv 2607.02447) and FL with
 N = 100 (d = 2N = 200, the smallest d the model allows). Training commands run ONE round:

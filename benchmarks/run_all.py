@@ -49,7 +49,14 @@ PARTS = ("compare", "peak", "scale", "sweep")
 
 
 def _data_bytes(n: int, d: int) -> int:
-    return 4 * (n * M * d + n * d * d)
+    """float32 bytes of a scale cell's problem: the samples and the (N, d, d) targets, or one
+    (1, d, d) target where ``sims.bench._problem`` builds the compact problem instead."""
+    from sims.bench import COMPACT_TARGETS_BYTES
+
+    targets = n * d * d * 4
+    if targets > COMPACT_TARGETS_BYTES:
+        targets = d * d * 4
+    return 4 * n * M * d + targets
 
 
 def _subprocess(code: str, timeout: int) -> dict:
@@ -193,7 +200,8 @@ def report(res: dict) -> str:
             "",
             f"Load average (1, 5, 15 min) {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f} before and "
             f"{lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f} after; measured float32 matmul peak "
-            f"{peak / 1e9:.1f} GFLOP/s; peak RSS {_mib(c['peak_rss_bytes'])} MiB.",
+            f"{peak / 1e9:.1f} GFLOP/s; peak RSS {_mib(c['peak_rss_bytes'])} MiB (the whole "
+            "process: every row below, and the PyTorch one).",
             "",
             "| implementation | seconds (20 rounds) | engine speed-up | sharded engine speed-up |",
             "|---|---|---|---|",
@@ -248,6 +256,13 @@ def report(res: dict) -> str:
             f"peak RSS {_mib(p['peak_rss_bytes'])} MiB; load average {la[0]:.2f}.",
             "",
         ]
+        if "loop_seconds_per_round" in p:
+            loop = p["loop_seconds_per_round"]
+            lines += [
+                f"The jitted per-client loop on the same cell: {loop:.3f} s per round "
+                f"(the engine is {loop / p['seconds_per_round']:.2f}x it).",
+                "",
+            ]
     cells = res.get("scale")
     if cells:
         peak = (c or {}).get("matmul_peak_flop_per_s")
