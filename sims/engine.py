@@ -43,7 +43,6 @@ from sims.config import EngineConfig, split_streams
 from sims.engine_client import (  # noqa: F401  (re-exported: sims.engine is the public module)
     CLIENT_CACHE_BUDGET,
     CLIENT_MEMORY_BUDGET,
-    MIN_BATCHED_CHUNK,
     OPTIMIZERS,
     ClientInput,
     RoundInput,

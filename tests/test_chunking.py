@@ -56,6 +56,9 @@ def test_auto_chunk_from_memory_estimate(monkeypatch):
     assert auto_client_chunk(cfg, budget_bytes=per * 1000, cache_bytes=per * 45) == 45
     assert auto_client_chunk(cfg) == (8 << 20) // per  # the cache budget binds by default
     assert auto_client_chunk(cfg, budget_bytes=1) == 1
+    # two clients per chunk at least, where two fit the memory budget
+    assert auto_client_chunk(cfg, budget_bytes=per * 1000, cache_bytes=per) == 2
+    assert auto_client_chunk(cfg, budget_bytes=2 * per - 1, cache_bytes=per * 1000) == 1
     assert auto_client_chunk(dataclasses.replace(cfg, client_chunk=50)) == 50
     with pytest.raises(ValueError, match="^client_chunk:"):
         EngineConfig(client_chunk=0)
@@ -77,7 +80,8 @@ def test_auto_chunk_on_an_accelerator_uses_a_quarter_of_its_memory(monkeypatch):
     cfg = EngineConfig(n_clients=1000, d=4096, c=64, batch=128, dtype="float32")
     per = client_bytes(cfg)
     monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
-    assert auto_client_chunk(cfg) == 1  # CPU: one client's working set is over 8 MiB
+    # CPU: one client's working set is over 8 MiB, and chunks of one ran slower than of two
+    assert per > 8 << 20 and auto_client_chunk(cfg) == 2
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
     monkeypatch.setattr(jax, "devices", lambda *a: [_Dev()])
     assert engine_client._backend_budgets() == (20 << 30, 20 << 30)
