@@ -533,9 +533,12 @@ EXPERIMENTS = {"table1": table1, "fig2a": fig2a, "table6": table6, "fig2b": fig2
 # ---------------------------------------------------------------------------------------------
 
 
-def _decide_both(deltas, references: dict, first: str, *, chance, resolution, margin, reading):
+def _decide_both(deltas, references: dict, first: str, meta: dict, margin, reading, span=1.0):
     """Rule D2's decision with rule D1's word beside it (``old_verdict``): D1 is D2 with no
-    resolution and only the reference arm ``first`` checked against chance."""
+    resolution and only the reference arm ``first`` checked against chance. The resolution is
+    one test image of the experiment (``meta``), per ``span`` units of the x axis (a slope)."""
+    chance = meta["chance"]
+    resolution = 1.0 / meta["n_test"] / span
     new = vd.decide(
         deltas, references=references, chance=chance, resolution=resolution, margin=margin
     )
@@ -552,7 +555,6 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
     t1 = results.get("table1")
     if t1 is not None:
         acc = t1["acc"]
-        chance = t1["meta"]["chance"]
         archs = list(next(iter(acc.values())).keys())
         skews = [s for s in next(iter(next(iter(acc.values())).values())) if s != "iid"]
         if "mae" in acc and "simsiam" in acc and skews:
@@ -578,9 +580,8 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
                 np.mean(d, axis=0),
                 refs,
                 "MAE IID (mean over encoders)",
-                chance=chance,
-                resolution=1.0 / t1["meta"]["n_test"],
-                margin=margin,
+                t1["meta"],
+                margin,
                 reading=(
                     "drop_SimSiam - drop_MAE (linear-probe accuracy, IID minus skewed), mean "
                     f"over encoders {archs} and skews {skews}"
@@ -588,7 +589,6 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
             )
     f2a = results.get("fig2a")
     if f2a is not None:
-        chance = f2a["meta"]["chance"]
         abars = list(f2a["abars"])
         if sorted(abars) != abars or len(set(abars)) != len(abars):
             v.fail("fig2a.abars", "strictly increasing |Ā| values", abars)
@@ -600,7 +600,6 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
             slopes.append(vd.connectivity_slopes(abars, y))
             gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
             arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
-        n_test = f2a["meta"]["n_test"]
         smallest = {"FL": f2a["fl"]} | {
             f"DecL {k} |Ā|={abars[0]}": arms[f"DecL {k} |Ā|={abars[0]}"] for k in kinds
         }
@@ -608,9 +607,9 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
             np.mean(slopes, axis=0),
             arms,
             "FL",
-            chance=chance,
-            resolution=1.0 / n_test / (abars[-1] - abars[0]),
-            margin=margin,
+            f2a["meta"],
+            margin,
+            span=abars[-1] - abars[0],
             reading=(
                 f"OLS slope of DecL probe accuracy on the nominal |Ā| in {abars} (per unit "
                 f"|Ā|), mean over graph kinds {kinds}"
@@ -620,9 +619,8 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
             np.mean(gaps, axis=0),
             smallest,
             "FL",
-            chance=chance,
-            resolution=1.0 / n_test,
-            margin=margin,
+            f2a["meta"],
+            margin,
             reading=(
                 f"acc(FL) - acc(DecL at |Ā| = {abars[0]}), probe accuracy, mean over graph "
                 f"kinds {kinds}"
@@ -630,7 +628,6 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
         )
     f2b = results.get("fig2b")
     if f2b is not None:
-        chance = f2b["meta"]["chance"]
         diffs, refs = [], []
         arms = {}
         for f, per in f2b["acc"].items():
@@ -643,9 +640,8 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
             np.mean(diffs, axis=0),
             arms,
             "MAE (mean over α and frameworks)",
-            chance=chance,
-            resolution=1.0 / f2b["meta"]["n_test"],
-            margin=margin,
+            f2b["meta"],
+            margin,
             reading=(
                 f"acc(MAR) - acc(MAE), probe accuracy, mean over α {list(f2b['alphas'])} and "
                 f"frameworks {list(f2b['acc'])}"
