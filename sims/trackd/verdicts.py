@@ -35,8 +35,9 @@ Rule D1, written and committed before the Track D runs (docs/track_d.md), had τ
 resolution: with identical per-seed differences of one test image, SE = 0 and a one-image
 tie read ``holds``) and checked one reference arm only against chance (MAE's IID accuracy,
 FL, MAE); a collapsed SimSiam or DecL arm could then still give ``holds`` or ``violated``.
-D2 replaced it after the D1 outputs had been seen (a review of the rule, not of the
-numbers); :data:`RULE_CHANGES` records the change and every verdict row carries D1's word
+D2 replaced it after the D1 outputs had been seen (a review of the rule that also looked at
+the per-seed differences: ``fl_vs_decl``'s were one or two test images);
+:data:`RULE_CHANGES` records the change and every verdict row carries D1's word
 (``old_verdict``) beside D2's. On the committed runs both rules give the same four words.
 """
 
