@@ -51,12 +51,9 @@ PARTS = ("compare", "peak", "scale", "sweep")
 def _data_bytes(n: int, d: int) -> int:
     """float32 bytes of a scale cell's problem: the samples and the (N, d, d) targets, or one
     (1, d, d) target where ``sims.bench._problem`` builds the compact problem instead."""
-    from sims.bench import COMPACT_TARGETS_BYTES
+    from sims.bench import compact_targets
 
-    targets = n * d * d * 4
-    if targets > COMPACT_TARGETS_BYTES:
-        targets = d * d * 4
-    return 4 * n * M * d + targets
+    return 4 * (n * M * d + (1 if compact_targets(n, d) else n) * d * d)
 
 
 def _subprocess(code: str, timeout: int) -> dict:

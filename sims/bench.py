@@ -80,6 +80,12 @@ def bench_config(
 COMPACT_TARGETS_BYTES = 1 << 30
 
 
+def compact_targets(n: int, d: int, itemsize: int = 4) -> bool:
+    """Whether :func:`_problem` builds one (1, d, d) target instead of N: the (N, d, d) targets
+    of ``itemsize``-byte floats exceed :data:`COMPACT_TARGETS_BYTES`."""
+    return n * d * d * itemsize > COMPACT_TARGETS_BYTES
+
+
 def identity_stats(d: int, dtype) -> tuple:
     """``target_stats`` of identity targets, exactly: X̄ = I (the mean of N ones is 1 in
     floating point for N < 2**24) and Q = 0."""
@@ -107,7 +113,7 @@ def _problem(
     k = min(n, d)
     x[np.arange(k), :, np.arange(k)] += 2.0
     if compact is None:
-        compact = n * d * d * np.dtype(dt).itemsize > COMPACT_TARGETS_BYTES
+        compact = compact_targets(n, d, np.dtype(dt).itemsize)
     if compact:
         if config.framework != "fl" or config.population:
             v.fail("framework", "fl (sample mode) for compact targets", config.framework)

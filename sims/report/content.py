@@ -300,9 +300,10 @@ def assumption_table(assumptions: Mapping) -> list[dict]:
     return list(table.values())
 
 
-def rule_change_rows(vmap: Mapping | None) -> list[dict]:
+def rule_change_rows(vmap: Mapping | None, more: list | tuple = ()) -> list[dict]:
     """The rules changed after their output was seen, each with the cells whose word the old
-    rule changes (the map's ``rule_changes``; else ``theory.verdicts.RULE_CHANGES``)."""
+    rule changes: the map's ``rule_changes`` (else ``theory.verdicts.RULE_CHANGES``), then
+    ``more`` (entries of the same format, e.g. the ``trackd_verdicts`` stage's)."""
     changes = list(vmap.get("rule_changes", [])) if vmap else []
     if not changes:
         try:
@@ -310,6 +311,7 @@ def rule_change_rows(vmap: Mapping | None) -> list[dict]:
         except ImportError:  # pragma: no cover - theory is a dependency
             RULE_CHANGES = ()
         changes = [dict(r) for r in RULE_CHANGES]
+    changes += list(more)
     rows = []
     for ch in changes:
         cells = ch.get("changed_cells", [])
@@ -439,11 +441,8 @@ def build_report(
         "readings": claim_readings(vmap) if vmap else [],
         "hidden_constants": hc,
         "assumptions": assumption_table(vmap.get("assumptions", {})) if vmap else [],
-        "rule_changes": rule_change_rows(vmap)
-        + (
-            rule_change_rows({"rule_changes": td_row["result"]["rule_changes"]})
-            if td_row and td_row["result"].get("rule_changes")
-            else []
+        "rule_changes": rule_change_rows(
+            vmap, td_row["result"].get("rule_changes", []) if td_row else []
         ),
         "track_d": list(td_row["result"]["rows"]) if td_row else [],
         "verdict_words": [w for _, w, _ in VOCABULARY],

@@ -47,10 +47,8 @@ def compute(
         for r in rows
         if r.get("old_verdict") not in (None, r["track_d"])
     ]
-    evaluated = [r for r in rows if r["track_d"] != "not-run"]
-    changes = (
-        [{**ch, "changed_cells": changed} for ch in verdicts.RULE_CHANGES] if evaluated else []
-    )
+    evaluated = any(r["track_d"] != "not-run" for r in rows)
+    changes = [{**ch, "changed_cells": changed} for ch in verdicts.RULE_CHANGES if evaluated]
     return {"rows": rows, "scale": scale, "margin": cfg.margin, "rule_changes": changes}
 
 

@@ -601,7 +601,7 @@ def decisions(results: dict, *, margin: float = vd.MARGIN) -> dict:
             gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
             arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
         smallest = {"FL": f2a["fl"]} | {
-            f"DecL {k} |Ā|={abars[0]}": arms[f"DecL {k} |Ā|={abars[0]}"] for k in kinds
+            f"DecL {k} |Ā|={abars[0]}": per[str(abars[0])] for k, per in f2a["acc"].items()
         }
         out["connectivity"] = _decide_both(
             np.mean(slopes, axis=0),
