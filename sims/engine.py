@@ -341,7 +341,8 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
       applied gradients of D2/D5);
     * ``loss`` (mean minibatch loss of the participating clients), ``loss_global``
       (1/N)Σ_i f_i(W̄) with the population X_i, ``zeta_sq`` ζ²(W̄) = (4/N)Σ‖W̄(X_i − X̄)‖²;
-    * ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models;
+    * ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models (computed
+      from the pre-mixing ones, whose convex combinations the others are);
     * ``gamma_mean`` mean γ of the participants (MAR);
     * ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
       a client's local loss or parameters became NaN/inf this round, or the averaged model's

@@ -252,6 +252,41 @@ def test_record_local_iterates_consistent():
     )
 
 
+@pytest.mark.parametrize("framework", ["fl", "decl"])
+def test_spectral_norm_max_is_the_largest_norm_before_and_after_mixing(framework):
+    """R_t (``spectral_norm_max``) against numpy's 2-norms of every pre-mixing model (the last
+    local iterate; a FedAvg client not sampled keeps its round-start model) and every
+    post-mixing one. The engine reads only the pre-mixing models (the others are their convex
+    combinations) and its norm is a lower estimate with relative error at most 2.3e-5
+    (sims.engine_metrics._spectral_norm), so: want·(1 − 2.3e-5) <= got <= want (+ rounding)."""
+    x = _data()
+    config = EngineConfig(
+        method="mim",
+        framework=framework,
+        n_clients=N,
+        d=D,
+        c=C,
+        rounds=4,
+        local_steps=2,
+        batch=4,
+        lr=0.2,
+        clients_per_round=2,
+        record_local=True,
+    )
+    star = mixing("star", N)  # uneven weights: the post-mixing models are not all alike
+    prob = make_problem(config, _targets(x), x=x, mixing=star, agg=np.array([1.0, 2.0, 3.0, 4.0]))
+    init, round_step = make_round(config)
+    state = init(prob, key=key_tree(5)["root"])
+    step = jax.jit(round_step)
+    for _ in range(config.rounds):
+        state, m = step(state, prob)
+        before = np.asarray(m["local_iterates"])[:, -1]
+        after = np.asarray(state.params)
+        want = np.linalg.norm(np.concatenate([before, after]), 2, axis=(1, 2)).max()
+        got = float(m["spectral_norm_max"])
+        assert want * (1 - 2.3e-5) <= got <= want * (1 + 1e-12), (got, want)
+
+
 def test_mar_gamma_schedule_and_recon_run():
     x = _data()
     config = EngineConfig(
