@@ -77,24 +77,25 @@ def _oracle(config: EngineConfig, x, sizes, mixing, agg, *, seed):
     return np.stack(history)
 
 
+#: uneven FedAvg weights of the star cases
+AGG = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def _star_case(framework: str, sizes=None, **kw):
+    """``(x, config, problem)`` of MIM on N clients: DecL on a star graph (uneven mixing
+    weights), or FedAvg with 2 of the N clients per round and the weights :data:`AGG`."""
+    x = _data()
+    config = EngineConfig(
+        method="mim", framework=framework, n_clients=N, d=D, c=C, clients_per_round=2, **kw
+    )
+    prob = make_problem(config, _targets(x), x=x, sizes=sizes, mixing=mixing("star", N), agg=AGG)
+    return x, config, prob
+
+
 @pytest.mark.parametrize("framework", ["fl", "decl"])
 def test_engine_equals_python_loop_oracle(framework):
-    x = _data()
     sizes = np.array([12, 9, 12, 7])  # ragged clients: padded rows must never be drawn
-    config = EngineConfig(
-        method="mim",
-        framework=framework,
-        n_clients=N,
-        d=D,
-        c=C,
-        lr=0.05,
-        local_steps=3,
-        batch=5,
-        rounds=4,
-        clients_per_round=2,
-    )
-    agg = np.array([1.0, 2.0, 3.0, 4.0])
-    prob = make_problem(config, _targets(x), x=x, sizes=sizes, mixing=mixing("star", N), agg=agg)
+    x, config, prob = _star_case(framework, sizes=sizes, lr=0.05, local_steps=3, batch=5, rounds=4)
     init, round_step = make_round(config)
     state = init(prob, key=key_tree(3)["root"])
     step = jax.jit(round_step)
@@ -108,7 +109,7 @@ def test_engine_equals_python_loop_oracle(framework):
                 np.asarray(unjitted.params), np.asarray(state.params), rtol=1e-12, atol=1e-14
             )
         got.append(np.asarray(state.params))
-    want = _oracle(config, x, sizes, mixing("star", N), agg, seed=3)
+    want = _oracle(config, x, sizes, mixing("star", N), AGG, seed=3)
     np.testing.assert_allclose(np.stack(got), want, rtol=1e-6, atol=1e-9)
 
 
@@ -259,22 +260,9 @@ def test_spectral_norm_max_is_the_largest_norm_before_and_after_mixing(framework
     post-mixing one. The engine reads only the pre-mixing models (the others are their convex
     combinations) and its norm is a lower estimate with relative error at most 2.3e-5
     (sims.engine_metrics._spectral_norm), so: want·(1 − 2.3e-5) <= got <= want (+ rounding)."""
-    x = _data()
-    config = EngineConfig(
-        method="mim",
-        framework=framework,
-        n_clients=N,
-        d=D,
-        c=C,
-        rounds=4,
-        local_steps=2,
-        batch=4,
-        lr=0.2,
-        clients_per_round=2,
-        record_local=True,
+    _, config, prob = _star_case(
+        framework, rounds=4, local_steps=2, batch=4, lr=0.2, record_local=True
     )
-    star = mixing("star", N)  # uneven weights: the post-mixing models are not all alike
-    prob = make_problem(config, _targets(x), x=x, mixing=star, agg=np.array([1.0, 2.0, 3.0, 4.0]))
     init, round_step = make_round(config)
     state = init(prob, key=key_tree(5)["root"])
     step = jax.jit(round_step)
