@@ -202,14 +202,29 @@ def matmul_precision():
 
 #: XLA flags every ``dssl`` command that computes results adds on a CPU (see :func:`cpu_xla_flags`).
 CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1")
+#: ... and these where the installed XLA has them (:func:`sims.pipeline.environ.xla_has_flag`):
+#: XLA's older fusion code generator, which compiles faster (see :func:`cpu_xla_flags`)
+CPU_XLA_FLAGS_WHERE_KNOWN = ("--xla_cpu_use_fusion_emitters=false",)
+
+
+def cpu_flags() -> tuple[str, ...]:
+    """:data:`CPU_XLA_FLAGS`, then each flag of :data:`CPU_XLA_FLAGS_WHERE_KNOWN` that this
+    jaxlib's XLA defines (XLA aborts the process on a flag it does not know)."""
+    from sims.pipeline.environ import xla_has_flag
+
+    known = tuple(
+        f for f in CPU_XLA_FLAGS_WHERE_KNOWN if xla_has_flag(f.split("=", 1)[0].lstrip("-"))
+    )
+    return CPU_XLA_FLAGS + known
 
 
 @contextlib.contextmanager
 def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
-    """Run a command on a CPU with XLA's matmuls on one thread and LLVM at optimisation
-    level 1 (:data:`CPU_XLA_FLAGS`, added to ``XLA_FLAGS`` unless it sets those flags
-    already; restored afterwards). Takes effect where the command starts JAX's backend (the
-    ``dssl`` program always does) and in the worker processes of ``dssl reproduce --jobs``.
+    """Run a command on a CPU with XLA's matmuls on one thread, LLVM at optimisation level 1
+    and XLA's older fusion code generator (:func:`cpu_flags`, added to ``XLA_FLAGS`` unless
+    it sets those flags already; restored afterwards). Takes effect where the command starts
+    JAX's backend (the ``dssl`` program always does) and in the worker processes of ``dssl
+    reproduce --jobs``.
 
     * One thread: XLA's thread pool sums a matmul's products in another order than one
       thread, so a float32 result depended on whether a stage ran in the main process (the
@@ -228,6 +243,17 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
     are too small for the pool to split.
 
+    * XLA's older fusion code generator (``--xla_cpu_use_fusion_emitters=false``, where this
+      jaxlib has the flag: :data:`CPU_XLA_FLAGS_WHERE_KNOWN`): it compiles faster, and with
+      an empty compile cache most of a reproduce run is compiling (2 cores, 2026-11-23: the
+      fast run 1:48 → 1:19 wall, the six engine programs of the fast ``mim_vs_cl`` stage
+      compile in 1.07-1.30 s each instead of 1.39-2.10 s). Some programs run slower with
+      it: the CL runs of ``track_c``, whose Gaussian views dominate them, 49 s → 61 s
+      (with the straight-line threefry lowering of :mod:`sims.threefry`, which the ``dssl``
+      commands also use; 74 s without it). Float32 results change in rounding only (a
+      default run: 102 of 82,886 values, all in Track D; Tracks A, B and C equal; no
+      verdict word changed).
+
     Nothing changes where the backend is not the CPU
     (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
     which times the engine as Python API users run it).
@@ -243,7 +269,7 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     flags = os.environ.get("XLA_FLAGS")
     on_cpu = (enabled or host_devices) and parallel.runs_on_cpu()
     if enabled and on_cpu:
-        flags = add_xla_flags(flags, CPU_XLA_FLAGS)
+        flags = add_xla_flags(flags, cpu_flags())
     if host_devices and on_cpu:
         flags = add_xla_flags(flags, (parallel.host_devices_flag(),))
     with set_environ({} if flags is None else {"XLA_FLAGS": flags}):

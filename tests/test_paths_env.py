@@ -103,13 +103,14 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
     with cli.cpu_xla_flags() as flags:
-        assert flags.split() == list(cli.CPU_XLA_FLAGS)
+        assert flags.split() == list(cli.cpu_flags())
         assert add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
     assert "XLA_FLAGS" not in os.environ
     mine = "--xla_backend_optimization_level=3 --xla_dump_to=/dev/null"
     monkeypatch.setenv("XLA_FLAGS", mine)
+    extra = "".join(" " + f for f in cli.cpu_flags()[len(cli.CPU_XLA_FLAGS) :])
     with cli.cpu_xla_flags() as flags:  # the user's level stays; the thread flag is added
-        assert flags == mine + " --xla_cpu_multi_thread_eigen=false"
+        assert flags == mine + " --xla_cpu_multi_thread_eigen=false" + extra
     assert os.environ["XLA_FLAGS"] == mine
     with cli.cpu_xla_flags(enabled=False) as flags:
         assert flags == mine
@@ -119,6 +120,23 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     import sims.commands.bench as bench_command
 
     assert bench_command.XLA_DEFAULTS is True
+
+
+def test_flags_only_some_xla_versions_know_are_added_only_where_known(monkeypatch):
+    """XLA aborts the process on a flag it does not know: ``cpu_flags`` adds the fusion
+    code generator flag only where this jaxlib's library names it, and the probe finds a
+    flag every XLA has but not a made-up one."""
+    from sims import cli
+    from sims.pipeline import environ
+
+    assert environ.xla_has_flag("xla_cpu_multi_thread_eigen")
+    assert not environ.xla_has_flag("xla_cpu_no_such_flag_in_any_xla")
+    known = environ.xla_has_flag("xla_cpu_use_fusion_emitters")
+    assert cli.cpu_flags() == cli.CPU_XLA_FLAGS + (cli.CPU_XLA_FLAGS_WHERE_KNOWN if known else ())
+    monkeypatch.setattr(environ, "xla_has_flag", lambda name: False)
+    assert cli.cpu_flags() == cli.CPU_XLA_FLAGS
+    monkeypatch.setattr(environ, "xla_has_flag", lambda name: True)
+    assert cli.cpu_flags() == cli.CPU_XLA_FLAGS + cli.CPU_XLA_FLAGS_WHERE_KNOWN
 
 
 def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):

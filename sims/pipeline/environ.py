@@ -4,6 +4,7 @@ afterwards: :func:`set_environ`, and :func:`add_xla_flags` for ``XLA_FLAGS``."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping
 
@@ -43,3 +44,40 @@ def add_xla_flags(flags: str | None, extra) -> str:
     names = {t.split("=", 1)[0] for t in tokens}
     tokens += [f for f in extra if f.split("=", 1)[0] not in names]
     return " ".join(tokens)
+
+
+_LIBRARY_SUFFIXES = (".so", ".dylib", ".pyd", ".dll")
+
+
+@functools.cache
+def xla_has_flag(name: str) -> bool:
+    """Whether the installed XLA (jaxlib's native libraries) defines the flag ``name`` (written
+    without the leading ``--``). XLA aborts the whole process on a flag it does not know, with
+    no Python exception to catch, and its flags come and go between jaxlib releases: a flag
+    that only some releases have is added only where its name is in the library.
+
+    >>> xla_has_flag("xla_cpu_multi_thread_eigen"), xla_has_flag("xla_no_such_flag_here")
+    (True, False)
+    """
+    import importlib.util
+    import mmap
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("jaxlib")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    libs = [
+        p
+        for where in spec.submodule_search_locations
+        for p in Path(where).rglob("*")
+        if p.suffix in _LIBRARY_SUFFIXES and p.is_file()
+    ]
+    needle = name.encode()
+    for lib in sorted(libs, key=lambda p: p.stat().st_size, reverse=True):
+        try:
+            with open(lib, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                if m.find(needle) >= 0:
+                    return True
+        except (OSError, ValueError):  # unreadable, or empty (mmap of 0 bytes)
+            continue
+    return False
