@@ -246,13 +246,11 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     * XLA's older fusion code generator (``--xla_cpu_use_fusion_emitters=false``, where this
       jaxlib has the flag: :data:`CPU_XLA_FLAGS_WHERE_KNOWN`): it compiles faster, and with
       an empty compile cache most of a reproduce run is compiling (2 cores, 2026-11-23: the
-      fast run 1:48 → 1:19 wall, the six engine programs of the fast ``mim_vs_cl`` stage
-      compile in 1.07-1.30 s each instead of 1.39-2.10 s). Some programs run slower with
-      it: the CL runs of ``track_c``, whose Gaussian views dominate them, 49 s → 61 s
-      (with the straight-line threefry lowering of :mod:`sims.threefry`, which the ``dssl``
-      commands also use; 74 s without it). Float32 results change in rounding only (a
-      default run: 102 of 82,886 values, all in Track D; Tracks A, B and C equal; no
-      verdict word changed).
+      fast run 1:48 → 1:19 wall; ``benchmarks/bench_cpu_flags.py``). Some programs run
+      slower with it: the CL runs of ``track_c``, whose Gaussian views are most of their
+      time, took half as long again. Float32 results change in rounding only (a default
+      run: 102 of 82,886 values, all in Track D; Tracks A, B and C equal; no verdict word
+      changed).
 
     Nothing changes where the backend is not the CPU
     (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
@@ -434,10 +432,6 @@ def _main(argv: list[str] | None) -> int:
             if env_error is not None:
                 sys.stderr.write(env_error + "\n")
                 return 2
-            if not getattr(module, "XLA_DEFAULTS", False):
-                from sims.threefry import use_straight_threefry
-
-                use_straight_threefry()  # the same random bits, faster on a CPU
             result = module.run(args)
         result = to_jsonable(result)
         if csv_path is not None:

@@ -6,7 +6,6 @@
 * ``DSSL_COMPILE_CACHE=none``: no persistent compilation cache in the tests;
 * XLA's LLVM at level 0 without its expensive passes (``tests/_xla_flags.py``): compiling is
   most of the suite's time;
-* the straight-line threefry lowering of the ``dssl`` commands (``sims/threefry.py``);
 * ``count_compiles``: counts XLA backend compilations inside a ``with`` block, so tests can
   assert that a batch or a sweep compiles once.
 """
@@ -35,10 +34,6 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
-
-from sims.threefry import use_straight_threefry  # noqa: E402
-
-use_straight_threefry()  # as the dssl commands do: the same bits (tests/test_threefry.py)
 
 settings.register_profile(
     "ci",

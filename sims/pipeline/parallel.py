@@ -133,8 +133,7 @@ def _worker_init(parent: int) -> None:
     """In each worker (before JAX is imported there): XLA on one thread, Ctrl-C left to the
     parent (which reports it in one line), and exit as soon as the parent is gone (killed, or
     exited after Ctrl-C) instead of computing on for nobody; an unfinished stage leaves at
-    most a hidden temporary file (atomic writes). Then the straight-line threefry lowering
-    (:mod:`sims.threefry`), as in the parent."""
+    most a hidden temporary file (atomic writes)."""
     os.environ[WORKER_ENV] = "1"
     from sims.pipeline.environ import add_xla_flags
 
@@ -147,9 +146,6 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    from sims.threefry import use_straight_threefry
-
-    use_straight_threefry()  # as in the parent (sims.cli): the same bits, faster on a CPU
 
 
 def _work(name: str, rows: list[dict], fast: bool, out: str, force: bool, blas: int | None):

@@ -1,0 +1,119 @@
+"""Benchmark: the XLA CPU flags of the ``dssl`` commands, with and without XLA's older fusion
+code generator (``--xla_cpu_use_fusion_emitters=false``).
+
+Two flag sets, each part in a FRESH process (XLA reads its flags once, when its backend
+starts): ``dssl`` (``sims.cli.cpu_flags()``: one thread, LLVM level 1, and the older fusion
+code generator where this jaxlib has the flag) and ``level1`` (``sims.cli.CPU_XLA_FLAGS``: the
+same without it).
+
+1. ``compile``: the six engine programs of the fast ``mim_vs_cl`` stage (FL on the paper's
+   model at d = 48 and 96 for MIM and CL, and on digits for both), compile seconds of each
+   (``jax.jit(...).lower(...).compile()``), then seconds to run it once;
+2. ``track_c`` (unless ``--no-track-c``): ``sims.evidence_runs.track_c_runs`` at the default
+   configuration and settings (N = 4, d = 400, B = 128, 200 rounds, 12 runs per method):
+   seconds per method sweep, compile included, and a checksum of the trained models.
+
+Writes ``benchmarks/results/cpu_flags.json``.
+
+Run: ``.venv/bin/python benchmarks/bench_cpu_flags.py [--no-track-c]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "cpu_flags.json"
+
+_COMPILE = """
+import json, time
+import jax
+import sims.experiments.method_comparisons as mc
+from sims.config import MIM_VS_CL_FAST
+rows, inner = [], mc.sweep
+def timed(config, problems, keys, *, axes=None, batch_size=None):
+    from sims.engine import Problem, _given_init, _sweep_function
+    axes = jax.tree.map(lambda _: 0, problems) if axes is None else axes
+    swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes)])
+    shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes)])
+    fn, p0 = _sweep_function(config, batch_size), _given_init(config, keys)
+    t0 = time.perf_counter()
+    compiled = fn.lower(swept, shared, keys, p0).compile()
+    t1 = time.perf_counter()
+    jax.block_until_ready(compiled(swept, shared, keys, p0))
+    rows.append({"method": config.method, "d": config.d, "compile_s": t1 - t0,
+                 "run_s": time.perf_counter() - t1})
+    return inner(config, problems, keys, axes=axes, batch_size=batch_size)
+mc.sweep = timed
+mc.mim_vs_cl(MIM_VS_CL_FAST)
+print(json.dumps({"programs": rows, "compile_s": sum(r["compile_s"] for r in rows)}))
+"""
+
+_TRACK_C = """
+import json, time
+import jax
+from sims import evidence_runs as er
+from theory.claims import VerifyConfig
+seconds, inner = {}, er.sweep
+def timed(config, *a, **k):
+    t0 = time.perf_counter(); out = inner(config, *a, **k); jax.block_until_ready(out)
+    seconds[config.method] = time.perf_counter() - t0
+    return out
+er.sweep = timed
+t0 = time.perf_counter()
+runs = er.track_c_runs(VerifyConfig(), settings=er.DEFAULT_SETTINGS)
+total = time.perf_counter() - t0
+sums = {m: float(abs(w).sum()) for m, w in runs["models"].items()}
+print(json.dumps({"sweep_s": seconds, "total_s": total, "model_abs_sums": sums}))
+"""
+
+
+def _flag_sets() -> dict[str, tuple[str, ...]]:
+    from sims.cli import CPU_XLA_FLAGS, cpu_flags
+
+    return {"dssl": cpu_flags(), "level1": CPU_XLA_FLAGS}
+
+
+def _run(code: str, flags: tuple[str, ...]) -> dict:
+    from sims.pipeline.environ import add_xla_flags
+
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env["XLA_FLAGS"] = add_xla_flags(env.get("XLA_FLAGS"), flags)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise SystemExit(f"{flags}: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-track-c", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    result = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
+    result["load_before"] = os.getloadavg()
+    sets = _flag_sets()
+    result["flags"] = {name: list(flags) for name, flags in sets.items()}
+    parts = [("compile", _COMPILE)] + ([] if args.no_track_c else [("track_c", _TRACK_C)])
+    for part, code in parts:
+        for name, flags in sets.items():
+            key = f"{part}_{name}"
+            result[key] = _run(code, flags)
+            print(key, json.dumps(result[key]), flush=True)
+    result["load_after"] = os.getloadavg()
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
