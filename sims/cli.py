@@ -237,20 +237,20 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
       428 s instead of 504 s) while the programs ran no slower (the engine's quick setting
       0.119 s against 0.125 s). Float32 results change in rounding only (a default run: 166
       of 82,877 values, in Track D and one float32 γ; Tracks A and B equal).
+    * XLA's older fusion code generator (``--xla_cpu_use_fusion_emitters=false``, where this
+      jaxlib has the flag: :data:`CPU_XLA_FLAGS_WHERE_KNOWN`): it compiles faster, and with
+      an empty compile cache most of a reproduce run is compiling (2 cores, 2026-11-23: the
+      fast run 1:48 → 1:19 wall in adjacent runs, 1:20-1:42 later; the engine programs of
+      the fast ``mim_vs_cl`` stage 12.4 s → 10.0 s, ``benchmarks/bench_cpu_flags.py``).
+      Some programs run slower with it: the default ``track_c`` runs 72 s → 99 s, their CL
+      runs' Gaussian views most of it (README, Performance). Float32 results change in
+      rounding only (a default run: 102 of 82,886 values, all in Track D; Tracks A, B and C
+      equal; no verdict word changed).
 
     One thread cost no speed where measured, also on 16 cores (2026-11-23, against XLA's
     thread pool and level 2): the Track D Table 1 and Fig 2a stages 65 s against 72 s; the
     engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
     are too small for the pool to split.
-
-    * XLA's older fusion code generator (``--xla_cpu_use_fusion_emitters=false``, where this
-      jaxlib has the flag: :data:`CPU_XLA_FLAGS_WHERE_KNOWN`): it compiles faster, and with
-      an empty compile cache most of a reproduce run is compiling (2 cores, 2026-11-23: the
-      fast run 1:48 → 1:19 wall; ``benchmarks/bench_cpu_flags.py``). Some programs run
-      slower with it: the CL runs of ``track_c``, whose Gaussian views are most of their
-      time, took half as long again. Float32 results change in rounding only (a default
-      run: 102 of 82,886 values, all in Track D; Tracks A, B and C equal; no verdict word
-      changed).
 
     Nothing changes where the backend is not the CPU
     (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
