@@ -80,3 +80,34 @@ def test_chunked_rounds_equal_single_scan_bit_for_bit(framework, dtype):
     stopped, strace = engine.run(prob, key=jr.key(4), chunk=3, on_chunk=lambda s, tr: True)
     assert int(stopped.round) == 3 and strace["loss"].shape == (3,)
     np.testing.assert_array_equal(np.asarray(strace["loss"]), np.asarray(trace["loss"])[:3])
+
+
+_CHUNK_CHECK = """
+import sys
+sys.path.insert(0, ".")
+import jax
+jax.config.update("jax_enable_x64", True)
+from tests import test_determinism as t
+for framework, dtype in (("fl", "float32"), ("decl", "float64")):
+    t.test_chunked_rounds_equal_single_scan_bit_for_bit(framework, dtype)
+print("ok")
+"""
+
+
+def test_chunked_rounds_equal_single_scan_under_the_dssl_flags():
+    """The same check in a fresh process with exactly the XLA flags of the dssl commands on a
+    CPU (``sims.cli.cpu_flags``), which compile differently from the tests' flags."""
+    import os
+    import subprocess
+    import sys
+
+    from sims.cli import cpu_flags
+    from tests._helpers import ROOT
+
+    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=" ".join(cpu_flags()))
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHUNK_CHECK], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["ok"]
