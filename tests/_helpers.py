@@ -53,16 +53,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def fresh_python(
-    args: list[str], *, devices: int | None = None, timeout: int = 300
+    args: list[str],
+    *,
+    devices: int | None = None,
+    timeout: int = 300,
+    xla_flags: tuple[str, ...] | None = None,
 ) -> subprocess.CompletedProcess:
     """``python ARGS`` in a new process from the repository root, on the CPU backend, with
     ``XLA_FLAGS`` holding only the tests' flags (``tests/_xla_flags.py``) and, with
     ``devices``, asking for that many CPU devices: settings JAX reads only when its backend
-    starts, so a test cannot change them in its own process. Output captured as text; the
-    caller checks the exit status."""
+    starts, so a test cannot change them in its own process. ``xla_flags``: exactly these
+    flags instead of the tests' (with ``devices`` too, where given). Output captured as text;
+    the caller checks the exit status."""
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     flags = None if devices is None else f"--xla_force_host_platform_device_count={devices}"
-    env["XLA_FLAGS"] = with_test_flags(flags)
+    if xla_flags is None:
+        env["XLA_FLAGS"] = with_test_flags(flags)
+    else:
+        env["XLA_FLAGS"] = " ".join([*xla_flags, *([flags] if flags else [])])
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=timeout,

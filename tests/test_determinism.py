@@ -83,8 +83,6 @@ def test_chunked_rounds_equal_single_scan_bit_for_bit(framework, dtype):
 
 
 _CHUNK_CHECK = """
-import sys
-sys.path.insert(0, ".")
 import jax
 jax.config.update("jax_enable_x64", True)
 from tests import test_determinism as t
@@ -97,17 +95,8 @@ print("ok")
 def test_chunked_rounds_equal_single_scan_under_the_dssl_flags():
     """The same check in a fresh process with exactly the XLA flags of the dssl commands on a
     CPU (``sims.cli.cpu_flags``), which compile differently from the tests' flags."""
-    import os
-    import subprocess
-    import sys
-
     from sims.cli import cpu_flags
-    from tests._helpers import ROOT
 
-    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=" ".join(cpu_flags()))
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHUNK_CHECK], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=600,
-    )  # fmt: skip
+    proc = fresh_python(["-c", _CHUNK_CHECK], xla_flags=cpu_flags(), timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["ok"]
