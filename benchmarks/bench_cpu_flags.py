@@ -38,15 +38,12 @@ import sims.experiments.method_comparisons as mc
 from sims.config import MIM_VS_CL_FAST
 rows, inner = [], mc.sweep
 def timed(config, problems, keys, *, axes=None, batch_size=None):
-    from sims.engine import Problem, _given_init, _sweep_function
-    axes = jax.tree.map(lambda _: 0, problems) if axes is None else axes
-    swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes)])
-    shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes)])
-    fn, p0 = _sweep_function(config, batch_size), _given_init(config, keys)
+    from sims.engine import sweep_call
+    fn, args = sweep_call(config, problems, keys, axes=axes, batch_size=batch_size)
     t0 = time.perf_counter()
-    compiled = fn.lower(swept, shared, keys, p0).compile()
+    compiled = fn.lower(*args).compile()
     t1 = time.perf_counter()
-    jax.block_until_ready(compiled(swept, shared, keys, p0))
+    jax.block_until_ready(compiled(*args))
     rows.append({"method": config.method, "d": config.d, "compile_s": t1 - t0,
                  "run_s": time.perf_counter() - t1})
     return inner(config, problems, keys, axes=axes, batch_size=batch_size)

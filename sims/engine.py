@@ -676,6 +676,21 @@ def sweep(
     Returns:
       ``(states, traces)`` with a leading axis K.
     """
+    fn, args = sweep_call(config, problems, keys, axes=axes, batch_size=batch_size)
+    return fn(*args)
+
+
+def sweep_call(
+    config: EngineConfig,
+    problems: Problem,
+    keys,
+    *,
+    axes: Problem | None = None,
+    batch_size: int | None = None,
+) -> tuple[Callable, tuple]:
+    """The jitted function and the arguments of :func:`sweep` (same arguments, checked the
+    same way): ``fn(*args)`` is the sweep, and ``fn.lower(*args).compile()`` compiles it ahead
+    of time (``benchmarks/bench_cpu_flags.py`` times that)."""
     if hasattr(keys, "dtype") and jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
         if keys.ndim != 1:
             v.fail("keys", "(K,) new-style keys or a (K, 2) uint32 array", f"shape {keys.shape}")
@@ -689,7 +704,7 @@ def sweep(
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
-    return _sweep_function(config, bs)(swept, shared, keys, _given_init(config, keys))
+    return _sweep_function(config, bs), (swept, shared, keys, _given_init(config, keys))
 
 
 @functools.lru_cache(maxsize=32)
