@@ -11,11 +11,19 @@ same without it).
    (``jax.jit(...).lower(...).compile()``), then seconds to run it once;
 2. ``track_c`` (unless ``--no-track-c``): ``sims.evidence_runs.track_c_runs`` at the default
    configuration and settings (N = 4, d = 400, B = 128, 200 rounds, 12 runs per method):
-   seconds per method sweep, compile included, and a checksum of the trained models.
+   seconds per method sweep, compile included, and a checksum of the trained models;
+3. ``stages`` (with ``--stages default|fast``): every stage of that ``dssl reproduce`` run, in
+   run order, each in a fresh process (``dssl reproduce --stages NAME --force --jobs 1
+   --compile-cache none`` into one output folder per flag set, so a stage reads the files of
+   the stages before it): wall seconds, and XLA's compile seconds in it (JAX's
+   ``backend_compile_duration`` events). Left out: ``report`` (it runs only together with
+   every stage before it; it compiles nothing). Under ``level1`` the older generator is switched off
+   explicitly (``--xla_cpu_use_fusion_emitters=true``; ``dssl`` adds only flags not set).
 
 Writes ``benchmarks/results/cpu_flags.json``.
 
-Run: ``.venv/bin/python benchmarks/bench_cpu_flags.py [--no-track-c]``
+Run: ``.venv/bin/python benchmarks/bench_cpu_flags.py [--no-track-c] [--no-compile]
+[--stages default|fast]``
 """
 
 from __future__ import annotations
@@ -70,6 +78,22 @@ sums = {m: float(abs(w).sum()) for m, w in runs["models"].items()}
 print(json.dumps({"sweep_s": seconds, "total_s": total, "model_abs_sums": sums}))
 """
 
+_STAGE = """
+import collections, json, sys, time
+import jax.monitoring
+seconds = collections.Counter()
+jax.monitoring.register_event_duration_secs_listener(
+    lambda name, dur, **kw: seconds.__setitem__(name, seconds[name] + dur))
+from sims import cli
+name, out, fast = sys.argv[1], sys.argv[2], sys.argv[3] == "fast"
+argv = ["reproduce", "--stages", name, "--out", out, "--force", "--jobs", "1",
+        "--compile-cache", "none"] + (["--fast"] if fast else [])
+t0 = time.perf_counter()
+rc = cli._main(argv)
+print(json.dumps({"stage": name, "rc": rc, "wall_s": time.perf_counter() - t0,
+                  "compile_s": seconds["/jax/core/compile/backend_compile_duration"]}))
+"""
+
 
 def _flag_sets() -> dict[str, tuple[str, ...]]:
     from sims.cli import CPU_XLA_FLAGS, cpu_flags
@@ -77,14 +101,14 @@ def _flag_sets() -> dict[str, tuple[str, ...]]:
     return {"dssl": cpu_flags(), "level1": CPU_XLA_FLAGS}
 
 
-def _run(code: str, flags: tuple[str, ...]) -> dict:
+def _run(code: str, flags: tuple[str, ...], *args: str) -> dict:
     from sims.pipeline.environ import add_xla_flags
 
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env["XLA_FLAGS"] = add_xla_flags(env.get("XLA_FLAGS"), flags)
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-        check=False,
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
+        text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
         raise SystemExit(f"{flags}: {proc.stderr.strip().splitlines()[-1:]}")
@@ -94,6 +118,8 @@ def _run(code: str, flags: tuple[str, ...]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-track-c", action="store_true")
+    parser.add_argument("--no-compile", action="store_true")
+    parser.add_argument("--stages", choices=("default", "fast"), default=None)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -101,15 +127,42 @@ def main() -> None:
     result["load_before"] = os.getloadavg()
     sets = _flag_sets()
     result["flags"] = {name: list(flags) for name, flags in sets.items()}
-    parts = [("compile", _COMPILE)] + ([] if args.no_track_c else [("track_c", _TRACK_C)])
+    parts = [] if args.no_compile else [("compile", _COMPILE)]
+    parts += [] if args.no_track_c else [("track_c", _TRACK_C)]
     for part, code in parts:
         for name, flags in sets.items():
             key = f"{part}_{name}"
             result[key] = _run(code, flags)
             print(key, json.dumps(result[key]), flush=True)
+    if args.stages is not None:
+        _stages(args.stages, sets, result)
     result["load_after"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
+
+
+def _stages(preset: str, sets: dict, result: dict) -> None:
+    """Part 3: each stage of the ``preset`` run in a fresh process, per flag set."""
+    import tempfile
+
+    from sims.stages import STAGES
+
+    for name, flags in sets.items():
+        if "--xla_cpu_use_fusion_emitters=false" not in flags:
+            flags = (*flags, "--xla_cpu_use_fusion_emitters=true")
+        rows = []
+        with tempfile.TemporaryDirectory() as out:
+            for stage in STAGES:
+                if stage.needs:  # the report: it can only run with every stage before it
+                    continue
+                row = _run(_STAGE, flags, stage.name, out, preset)
+                rows.append(row)
+                print(f"stages_{preset}_{name}", json.dumps(row), flush=True)
+        result[f"stages_{preset}_{name}"] = {
+            "rows": rows,
+            "wall_s": sum(r["wall_s"] for r in rows),
+            "compile_s": sum(r["compile_s"] for r in rows),
+        }
 
 
 if __name__ == "__main__":

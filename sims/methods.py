@@ -98,12 +98,12 @@ def align_value_and_grad(
 
 def _views_cl(x, ctx: Context, *, key):
     k1, k2 = jr.split(key)
-    return x + jr.normal(k1, x.shape, dtype=x.dtype), x + jr.normal(k2, x.shape, dtype=x.dtype)
+    return x + losses.gaussian(k1, x.shape, x.dtype), x + losses.gaussian(k2, x.shape, x.dtype)
 
 
 def _views_cl_dissimilar(x, ctx: Context, *, key):
     k1, _ = jr.split(key)
-    return x + jr.normal(k1, x.shape, dtype=x.dtype), x @ ctx.H.T
+    return x + losses.gaussian(k1, x.shape, x.dtype), x @ ctx.H.T
 
 
 def _views_mim(x, ctx: Context, *, key):

@@ -131,6 +131,34 @@ def _np_threshold(p):
     return np.uint32(min(math.ceil(Fraction(1 - p) * 2**32), 2**32 - 1))
 
 
+def test_gaussian_is_the_normal_quantile_of_the_hash_words_at_every_word():
+    """sims.losses.gaussian against scipy's float64 normal quantile at all 2**24 values of
+    u = (k + 1/2)/2**24 (every value it can return), via the words of the NumPy hash oracle
+    for one key; then the same draws under jit, in float64 (the float32 values cast), and
+    the exact symmetry u -> 1 - u. Bound: the float32 evaluation of Giles' erfinv (relative
+    error about 1e-7 in exact arithmetic) plus a few float32 roundings: 4e-7 relative."""
+    from scipy.special import ndtri
+
+    k = np.arange(2**24, dtype=np.uint32)
+    z = np.asarray(jax.jit(lambda b: L.masks._quantile(b))(jnp.asarray(k << np.uint32(8))))
+    assert z.dtype == np.float32
+    ref = ndtri((k.astype(np.float64) + 0.5) / 2**24)
+    rel = np.abs(z.astype(np.float64) - ref) / np.abs(ref)
+    assert rel.max() < 4e-7, (rel.max(), ref[rel.argmax()])
+    np.testing.assert_array_equal(z, -z[::-1])  # k and 2**24 - 1 - k: u and 1 - u
+    assert np.abs(z).max() < 5.42
+    key = jr.key(7)
+    words = _np_bits32(key, (60, 70))
+    draws = np.asarray(L.gaussian(key, (60, 70)))
+    np.testing.assert_array_equal(draws, z[words >> np.uint32(8)])
+    np.testing.assert_array_equal(
+        np.asarray(jax.jit(L.gaussian, static_argnums=1)(key, (60, 70))), draws
+    )
+    d64 = np.asarray(L.gaussian(key, (60, 70), jnp.float64))
+    assert d64.dtype == np.float64
+    np.testing.assert_array_equal(d64, draws.astype(np.float64))
+
+
 def test_mask_bits_equal_numpy_oracle_and_frequency(compile_counter):
     key = jr.key(11)
     bits = np.asarray(L.random_bits32(key, (50, 40)))

@@ -22,20 +22,22 @@ Also: the reconstruction loss (Eq. 3), the MAR regulariser A-MMD with its adapti
 cosine γ schedule (Eqs. 5–7, docs/theory/mar.md), and the SSD soft-separation regulariser DSR
 (docs/theory/ssd.md §2, §3). Masks: m_k = 1 means visible, P(m_k = 1) = 1 − p (p = mask ratio).
 
-Key use (so that the engine can reproduce the embeddings a loss saw): ``k_mask, k_other =
-jr.split(key)``; the first mask is ``mask(k_mask, p, x.shape)`` (:func:`mask`, a counter-based
-hash keyed by ``k_mask``) in :func:`mim`, :func:`mim_independent`, :func:`mar` and
-:func:`masked_embeddings`; :func:`mim_recon` (and MAR on it) keeps
-``bernoulli(k_mask, float32(1 − p), x.shape)`` (float32 draws in either x64 mode), the stream
-Track D's Bernoulli patch masks reproduce.
+Key use (so that the engine can reproduce the embeddings a loss saw): ``k1, k2 =
+jr.split(key)``. The CL noise is ``gaussian(k1, x.shape)`` (ξ′: ``gaussian(k2, x.shape)``;
+:func:`gaussian` puts the hash's words through the normal quantile function, in float32 for
+every dtype). The first mask is ``mask(k1, p, x.shape)`` (:func:`mask`, a counter-based hash
+keyed by ``k1``) in :func:`mim`, :func:`mim_independent`, :func:`mar` and
+:func:`masked_embeddings`; :func:`mim_recon` (and MAR on it) keeps ``bernoulli(k1, float32(1 −
+p), x.shape)`` (float32 draws in either x64 mode), the stream Track D's Bernoulli patch masks
+reproduce.
 
 Validation: shapes are always checked; values (finiteness, p ∈ (0, 1), γ ≥ 0, …) are checked
 when they are concrete, i.e. outside ``jit``/``vmap`` tracing.
 
 The code lives in four modules, all re-exported here: :mod:`sims.losses.alignment` (the table
 above, the reconstruction loss and the masked embeddings), :mod:`sims.losses.masks` (the
-visibility masks), :mod:`sims.losses.regularisers` (MAR and SSD) and the private argument
-checks.
+visibility masks and the CL noise), :mod:`sims.losses.regularisers` (MAR and SSD) and the
+private argument checks.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from sims.losses.alignment import (
     mim_recon,
     population_loss,
 )
-from sims.losses.masks import mask, mask_threshold, random_bits32
+from sims.losses.masks import gaussian, mask, mask_threshold, random_bits32
 from sims.losses.regularisers import (  # noqa: F401  (the constants are re-exported too)
     BANDWIDTHS,
     DSR_FORMS,
@@ -78,6 +80,7 @@ __all__ = [
     "mask",
     "mask_threshold",
     "random_bits32",
+    "gaussian",
     "dsr",
     "dsr_scales",
     "dsr_linear",

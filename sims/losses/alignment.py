@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import jax.random as jr
 
 from sims.losses._checks import _arr, _encoder_and_batch, _key, _prob
-from sims.losses.masks import _mask
+from sims.losses.masks import _mask, gaussian
 from theory import _validate as v
 from theory import objectives as _objectives
 
@@ -60,7 +60,8 @@ def cl_similar(W: Any, x: Any, *, key: jax.Array) -> jax.Array:
     """Linear CL with similar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
 
     ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W(x_b + ξ′_b)) + ½‖WᵀW‖_F²,  ξ, ξ′ ~ N(0, I) i.i.d. (unit
-    variance, not scaled by μ). E_ξ[ℓ] = −tr(W S Wᵀ) + ½‖WᵀW‖², S = mean_b x_b x_bᵀ.
+    variance, not scaled by μ; drawn by :func:`sims.losses.gaussian`).
+    E_ξ[ℓ] = −tr(W S Wᵀ) + ½‖WᵀW‖², S = mean_b x_b x_bᵀ.
 
     Args:
       W: (c, d) encoder. x: (B, d) batch. key: PRNG key for ξ, ξ′.
@@ -71,15 +72,15 @@ def cl_similar(W: Any, x: Any, *, key: jax.Array) -> jax.Array:
     W, x = _encoder_and_batch(W, x)
     _key(key)
     k1, k2 = jr.split(key)
-    a = x + jr.normal(k1, x.shape, dtype=x.dtype)
-    b = x + jr.normal(k2, x.shape, dtype=x.dtype)
+    a = x + gaussian(k1, x.shape, x.dtype)
+    b = x + gaussian(k2, x.shape, x.dtype)
     return _align(W, a, b)
 
 
 def cl_dissimilar(W: Any, x: Any, H: Any, *, key: jax.Array) -> jax.Array:
     """Linear CL with dissimilar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
 
-    ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W H x_b) + ½‖WᵀW‖_F², ξ ~ N(0, I).
+    ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W H x_b) + ½‖WᵀW‖_F², ξ ~ N(0, I) (:func:`sims.losses.gaussian`).
     E_ξ[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = ½(H S + S Hᵀ).
 
     Args:
@@ -91,7 +92,7 @@ def cl_dissimilar(W: Any, x: Any, H: Any, *, key: jax.Array) -> jax.Array:
         v.fail("H", f"the dtype of W ({W.dtype})", f"dtype {H.dtype}")
     _key(key)
     k1, _ = jr.split(key)
-    a = x + jr.normal(k1, x.shape, dtype=x.dtype)
+    a = x + gaussian(k1, x.shape, x.dtype)
     return _align(W, a, x @ H.T)
 
 
