@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+import pytest
 
 from sims import data as D
 from sims.cli import main
@@ -96,21 +97,25 @@ SIM = [
 ]
 
 
-def test_simulate_float32_matches_float64(capsys):
-    """Same data, same minibatches, same masks, same initial encoder: the two runs differ by
-    rounding only. Tolerance: each of the T·E = 40 SGD steps computes a gradient from sums of
-    B·d = 512 products; with XLA's pairwise/blocked summation its float32 relative error is
-    about eps32·log2(512) ≈ 1.1e-6 (worst case eps32·512 ≈ 6e-5). Near the optimum the map
-    W ↦ W − η∇f is a contraction (η·4λ_max < 2 for lr 0.02 here), so errors add up over steps
-    without amplification: ≈ 40 · 1.1e-6 ≈ 4.4e-5 relative on W. Metrics that are smooth in W
-    (loss, RV, sensitivity, consensus distance) inherit it times their condition (≤ 10 here):
-    rtol = 1e-3, atol = 1e-6 for quantities near 0. Measured: ≤ 6.4e-7 relative (loss), RV
-    entries within 1.2e-7. The old behaviour (different noise in the two dtypes, correlation
-    0.48) moved the metrics by 1–31 %."""
+@pytest.mark.parametrize("method", ["mim", "cl"])
+def test_simulate_float32_matches_float64(capsys, method):
+    """Same data, same minibatches, same masks (MIM) or Gaussian views (CL:
+    ``sims.losses.gaussian`` draws in float32 for both dtypes), same initial encoder: the two
+    runs differ by rounding only. Tolerance: each of the T·E = 40 SGD steps computes a
+    gradient from sums of B·d = 512 products; with XLA's pairwise/blocked summation its
+    float32 relative error is about eps32·log2(512) ≈ 1.1e-6 (worst case eps32·512 ≈ 6e-5).
+    Near the optimum the map W ↦ W − η∇f is a contraction (η·4λ_max < 2 for lr 0.02 here), so
+    errors add up over steps without amplification: ≈ 40 · 1.1e-6 ≈ 4.4e-5 relative on W.
+    Metrics that are smooth in W (loss, RV, sensitivity, consensus distance) inherit it times
+    their condition (≤ 10 here): rtol = 1e-3, atol = 1e-6 for quantities near 0. Measured
+    (MIM): ≤ 6.4e-7 relative (loss), RV entries within 1.2e-7. The old behaviour (different
+    masks in the two dtypes, correlation 0.48) moved the metrics by 1–31 %; CL with
+    ``jax.random.normal``'s dtype-dependent draws failed this test too."""
     x64_before = jax.config.jax_enable_x64
     outs = {}
+    argv = [method if a == "mim" else a for a in SIM]
     for dt in ("float32", "float64"):
-        assert main(SIM + ["--dtype", dt]) == 0
+        assert main(argv + ["--dtype", dt]) == 0
         outs[dt] = json.loads(capsys.readouterr().out)
     a, b = outs["float32"], outs["float64"]
     for key in ("loss", "sensitivity_N", "consensus_distance", "probe_accuracy"):
