@@ -4,7 +4,8 @@ code generator (``--xla_cpu_use_fusion_emitters=false``).
 Two flag sets, each part in a FRESH process (XLA reads its flags once, when its backend
 starts): ``dssl`` (``sims.cli.cpu_flags()``: one thread, LLVM level 1, and the older fusion
 code generator where this jaxlib has the flag) and ``level1`` (``sims.cli.CPU_XLA_FLAGS``: the
-same without it).
+same with the newer generator, ``--xla_cpu_use_fusion_emitters=true`` where the flag exists,
+so that a ``dssl`` command in part 3 does not add the older one).
 
 1. ``compile``: the six engine programs of the fast ``mim_vs_cl`` stage (FL on the paper's
    model at d = 48 and 96 for MIM and CL, and on digits for both), compile seconds of each
@@ -17,8 +18,7 @@ same without it).
    --compile-cache none`` into one output folder per flag set, so a stage reads the files of
    the stages before it): wall seconds, and XLA's compile seconds in it (JAX's
    ``backend_compile_duration`` events). Left out: ``report`` (it runs only together with
-   every stage before it; it compiles nothing). Under ``level1`` the older generator is switched off
-   explicitly (``--xla_cpu_use_fusion_emitters=true``; ``dssl`` adds only flags not set).
+   every stage before it; it compiles nothing).
 
 Writes ``benchmarks/results/cpu_flags.json``.
 
@@ -96,9 +96,17 @@ print(json.dumps({"stage": name, "rc": rc, "wall_s": time.perf_counter() - t0,
 
 
 def _flag_sets() -> dict[str, tuple[str, ...]]:
+    """``dssl``: the flags of the ``dssl`` commands; ``level1``: the same with XLA's newer
+    fusion generator, chosen explicitly where this jaxlib has the flag (a ``dssl`` command
+    adds only flags that are not set; XLA aborts on a flag it does not know)."""
     from sims.cli import CPU_XLA_FLAGS, cpu_flags
+    from sims.pipeline.environ import xla_has_flag
 
-    return {"dssl": cpu_flags(), "level1": CPU_XLA_FLAGS}
+    newer = ("--xla_cpu_use_fusion_emitters=true",)
+    return {
+        "dssl": cpu_flags(),
+        "level1": CPU_XLA_FLAGS + (newer if xla_has_flag("xla_cpu_use_fusion_emitters") else ()),
+    }
 
 
 def _run(code: str, flags: tuple[str, ...], *args: str) -> dict:
@@ -148,8 +156,6 @@ def _stages(preset: str, sets: dict, result: dict) -> None:
     from sims.stages import STAGES
 
     for name, flags in sets.items():
-        if "--xla_cpu_use_fusion_emitters=false" not in flags:
-            flags = (*flags, "--xla_cpu_use_fusion_emitters=true")
         rows = []
         with tempfile.TemporaryDirectory() as out:
             for stage in STAGES:

@@ -6,7 +6,7 @@ dropping the draws). Also ``gaussian`` with ``jnp.log`` in place of the arithmet
 (``sims.losses.masks._log32``), and the hash's 32-bit words alone (as float32). Each flag
 set in a FRESH process (XLA reads its flags once): ``dssl`` (``sims.cli.cpu_flags()``, with
 XLA's older fusion code generator where this jaxlib has it) and ``level1``
-(``sims.cli.CPU_XLA_FLAGS`` with the newer generator, ``--xla_cpu_use_fusion_emitters=true``).
+(``sims.cli.CPU_XLA_FLAGS`` with the newer generator; ``bench_cpu_flags._flag_sets``).
 Millions of draws per second, best of three.
 
 Writes ``benchmarks/results/gaussian.json``.
@@ -60,8 +60,6 @@ def main() -> None:
     result["load_before"] = os.getloadavg()
     result["unit"] = "million float32 draws per second, best of 3"
     for name, flags in _flag_sets().items():
-        if "--xla_cpu_use_fusion_emitters=false" not in flags:
-            flags = (*flags, "--xla_cpu_use_fusion_emitters=true")
         result[name] = {"flags": list(flags), **_run(_CODE, flags)}
         print(name, json.dumps(result[name]), flush=True)
     result["load_after"] = os.getloadavg()

@@ -111,8 +111,9 @@ def _log32(y: jax.Array) -> jax.Array:
     """log y of positive normal float32 y in arithmetic only: y = 2ᵉ·m with m ∈ [√½, √2),
     log m = 2·atanh(t), t = (m − 1)/(m + 1), |t| ≤ 0.172, by its series to t⁹ (truncation
     below 2e-9). On XLA's CPU with its older fusion code generator (which ``dssl`` uses),
-    :func:`gaussian` made 98 M draws/s with it and 68 M with ``jnp.log`` (2 cores,
-    ``benchmarks/bench_gaussian.py``; with the newer generator 506 M and 464 M)."""
+    :func:`gaussian` made 98-138 M draws/s with it and 68-110 M with ``jnp.log`` (2 cores,
+    four runs of ``benchmarks/bench_gaussian.py``; 1.4-1.9x in three of them, equal in one;
+    with the newer generator 406-530 M and 464-581 M)."""
     f32 = jnp.float32
     bits = jax.lax.bitcast_convert_type(y, jnp.int32)
     e = (bits >> 23) - 127
@@ -138,8 +139,9 @@ def gaussian(key: jax.Array, shape: tuple, dtype: Any = jnp.float32) -> jax.Arra
 
     Deviation from ``jax.random.normal``: another stream (the hash instead of threefry, and the
     inverse CDF in float32 for every dtype), so float32 and float64 runs see the same noise.
-    Faster on XLA's CPU (2 cores, ``benchmarks/bench_gaussian.py``): 98 against 47 M float32
-    draws/s under the ``dssl`` flags, 506 against 144 M with XLA's newer fusion generator.
+    Faster on XLA's CPU (2 cores, four runs of ``benchmarks/bench_gaussian.py``): 98-138
+    against 47-55 M float32 draws/s under the ``dssl`` flags, 406-530 against 98-146 M with
+    XLA's newer fusion generator.
 
     Example:
       >>> z = gaussian(jr.key(0), (100_000,))
