@@ -243,9 +243,10 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
       fast run 1:48 → 1:19 wall in adjacent runs, 1:20-1:42 later; the engine programs of
       the fast ``mim_vs_cl`` stage 12.4 s → 10.0 s, ``benchmarks/bench_cpu_flags.py``).
       Some programs run slower with it: the default ``track_c`` runs 72 s → 99 s, their CL
-      runs' Gaussian views most of it (README, Performance). Float32 results change in
-      rounding only (a default run: 102 of 82,886 values, all in Track D; Tracks A, B and C
-      equal; no verdict word changed).
+      runs' Gaussian views most of it (README, Performance; since 2026-11-24 those views
+      come from :func:`sims.losses.gaussian`, about twice as fast under these flags).
+      Float32 results change in rounding only (a default run: 102 of 82,886 values, all in
+      Track D; Tracks A, B and C equal; no verdict word changed).
 
     One thread cost no speed where measured, also on 16 cores (2026-11-23, against XLA's
     thread pool and level 2): the Track D Table 1 and Fig 2a stages 65 s against 72 s; the

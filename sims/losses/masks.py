@@ -47,7 +47,8 @@ def random_bits32(key: jax.Array, shape: tuple) -> UInt32[jax.Array, "..."]:
 
     Deviation from ``jax.random.bits`` (threefry, ~100 integer operations per word): about 20
     operations per word, x64-independent, the same words on every backend. Used for the MIM
-    masks, where threefry was a third of the engine's time. Keys still come from threefry
+    masks, where threefry was a third of the engine's time, and for the CL noise
+    (:func:`gaussian`). Keys still come from threefry
     (``fold_in``), so streams of different (round, client, step) keys are independent draws of
     the hash; within one key, element j gets word h_j.
     """
