@@ -244,7 +244,9 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
       the fast ``mim_vs_cl`` stage 12.4 s → 10.0 s, ``benchmarks/bench_cpu_flags.py``).
       Some programs run slower with it: the default ``track_c`` runs 72 s → 99 s, their CL
       runs' Gaussian views most of it (README, Performance; since 2026-11-24 those views
-      come from :func:`sims.losses.gaussian`, about twice as fast under these flags).
+      come from :func:`sims.losses.gaussian`, about twice as fast under these flags, and
+      the Track C programs are compiled with the newer generator alone:
+      :func:`sims.pipeline.environ.long_run_options`).
       Float32 results change in rounding only (a default run: 102 of 82,886 values, all in
       Track D; Tracks A, B and C equal; no verdict word changed).
 

@@ -28,7 +28,7 @@ X_i of Track B (docs/theory/optimum.md §1), i.e. full-batch gradients with no s
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -660,6 +660,7 @@ def sweep(
     *,
     axes: Problem | None = None,
     batch_size: int | None = None,
+    compiler_options: Mapping[str, Any] | None = None,
 ):
     """Run many configurations of equal shapes at once (one compilation).
 
@@ -672,11 +673,17 @@ def sweep(
         array field swept.
       batch_size: if given, ``lax.map`` over the configurations in chunks of this size (one
         ``vmap`` per chunk), bounding memory; otherwise one ``vmap`` over all K.
+      compiler_options: XLA options for this sweep's program (``jax.jit``'s
+        ``compiler_options``; names of XLA's debug options, values bool, int, float or str),
+        e.g. :func:`sims.pipeline.environ.long_run_options`; they may change float results
+        by rounding only.
 
     Returns:
       ``(states, traces)`` with a leading axis K.
     """
-    fn, args = sweep_call(config, problems, keys, axes=axes, batch_size=batch_size)
+    fn, args = sweep_call(
+        config, problems, keys, axes=axes, batch_size=batch_size, compiler_options=compiler_options
+    )
     return fn(*args)
 
 
@@ -687,6 +694,7 @@ def sweep_call(
     *,
     axes: Problem | None = None,
     batch_size: int | None = None,
+    compiler_options: Mapping[str, Any] | None = None,
 ) -> tuple[Callable, tuple]:
     """The jitted function and the arguments of :func:`sweep` (same arguments, checked the
     same way): ``fn(*args)`` is the sweep, and ``fn.lower(*args).compile()`` compiles it ahead
@@ -702,13 +710,32 @@ def sweep_call(
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
+    options = _compiler_options(compiler_options)
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
-    return _sweep_function(config, bs), (swept, shared, keys, _given_init(config, keys))
+    fn = _sweep_function(config, bs, options)
+    return fn, (swept, shared, keys, _given_init(config, keys))
+
+
+def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
+    """``options`` as sorted ``(name, value)`` pairs (hashable: a key of the cached sweep
+    functions), each checked: a str name and a bool, int, float or str value."""
+    if options is None:
+        return ()
+    if not isinstance(options, Mapping):
+        v.fail("compiler_options", "a mapping of XLA option names to values, or None", options)
+    for name, value in options.items():
+        if not isinstance(name, str) or not isinstance(value, bool | int | float | str):
+            v.fail(
+                "compiler_options",
+                "XLA option names (str) with bool, int, float or str values",
+                f"{name!r}: {value!r}",
+            )
+    return tuple(sorted(options.items()))
 
 
 @functools.lru_cache(maxsize=32)
-def _sweep_function(config: EngineConfig, batch_size: int | None) -> Callable:
+def _sweep_function(config: EngineConfig, batch_size: int | None, options: tuple = ()) -> Callable:
     """The jitted sweep of one configuration, built once and reused across calls (so repeated
     sweeps of equal shapes do not recompile)."""
     init, round_step = make_round(config)
@@ -735,4 +762,4 @@ def _sweep_function(config: EngineConfig, batch_size: int | None) -> Callable:
                 lambda a: one(combine(a[0], sh), a[1], a[2]), (sw, ks, p0), batch_size=batch_size
             )
 
-    return jax.jit(_engine_sweep)
+    return jax.jit(_engine_sweep, compiler_options=dict(options) or None)

@@ -157,6 +157,26 @@ API_CASES = [
         ),
         "keys",
     ),
+    (
+        "sweep compiler options not a mapping",
+        lambda: sweep(
+            _cfg(rounds=1),
+            make_problem(_cfg(rounds=1), _t(), x=_x(), mixing=_mix()),
+            np.zeros((1, 2), np.uint32),
+            compiler_options=["xla_cpu_use_fusion_emitters"],
+        ),
+        "compiler_options",
+    ),
+    (
+        "sweep compiler option value a list",
+        lambda: sweep(
+            _cfg(rounds=1),
+            make_problem(_cfg(rounds=1), _t(), x=_x(), mixing=_mix()),
+            np.zeros((1, 2), np.uint32),
+            compiler_options={"xla_cpu_use_fusion_emitters": [True]},
+        ),
+        "compiler_options",
+    ),
     ("auto chunk budget 0", lambda: auto_client_chunk(_cfg(), budget_bytes=0), "budget_bytes"),
     ("key_tree negative seed", lambda: key_tree(-3), "seed"),
     ("topology unknown graph", lambda: topology.make_graph("nope", 5), "graph"),

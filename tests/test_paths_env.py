@@ -139,6 +139,23 @@ def test_flags_only_some_xla_versions_know_are_added_only_where_known(monkeypatc
     assert cli.cpu_flags() == cli.CPU_XLA_FLAGS + cli.CPU_XLA_FLAGS_WHERE_KNOWN
 
 
+def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monkeypatch):
+    """Per-program options of the long Track C programs: the newer fusion generator on a CPU
+    whose XLA has the flag; nothing where it has not, or on another backend."""
+    import jax
+
+    from sims.pipeline import environ
+
+    known = environ.xla_has_flag("xla_cpu_use_fusion_emitters")
+    want = {"xla_cpu_use_fusion_emitters": True} if known else {}
+    assert environ.long_run_options() == (want if jax.default_backend() == "cpu" else {})
+    monkeypatch.setattr(environ, "xla_has_flag", lambda name: False)
+    assert environ.long_run_options() == {}
+    monkeypatch.setattr(environ, "xla_has_flag", lambda name: True)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert environ.long_run_options() == {}
+
+
 def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
     """``dssl bench`` (``host_devices``) on a CPU: XLA's defaults plus one host device per
     core this process may use (for the sharded-engine row); a device count the user set wins;

@@ -81,3 +81,27 @@ def xla_has_flag(name: str) -> bool:
         except (OSError, ValueError):  # unreadable, or empty (mmap of 0 bytes)
             continue
     return False
+
+
+#: The XLA option :func:`long_run_options` sets: XLA's newer CPU fusion code generator.
+NEWER_FUSION_GENERATOR = "xla_cpu_use_fusion_emitters"
+
+
+def long_run_options() -> dict[str, bool]:
+    """``jax.jit`` ``compiler_options`` for a program that runs far longer than it compiles:
+    on a CPU, XLA's newer fusion code generator (``xla_cpu_use_fusion_emitters``, where this
+    jaxlib has it), whatever ``XLA_FLAGS`` says for the process; ``{}`` on other backends.
+
+    The ``dssl`` commands run XLA's older generator (``sims.cli.cpu_xla_flags``), which
+    compiles faster but runs elementwise code several times slower: the counter hash and the
+    Gaussian quantile of :mod:`sims.losses.masks` (``benchmarks/bench_gaussian.py``). A
+    per-program option is how one long program gets the newer generator while every other
+    program of the process keeps the older one (JAX applies ``compiler_options`` after
+    ``XLA_FLAGS``). Used by the Track C runs (:func:`sims.evidence_runs.track_c_runs`); the
+    README's Performance section has the measurements.
+    """
+    import jax
+
+    if jax.default_backend() != "cpu" or not xla_has_flag(NEWER_FUSION_GENERATOR):
+        return {}
+    return {NEWER_FUSION_GENERATOR: True}
