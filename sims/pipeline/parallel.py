@@ -2,8 +2,10 @@
 
 A stage may start once every stage it reads has finished: the stages named in its ``needs``
 and ``uses`` that come earlier in the run order (``runs``: every earlier stage). Among the
-stages that may start, the one with the longest chain of stages waiting on it goes first (so
-that ``track_a → track_c → verdict_map`` is not left to the end), then run order. Each stage
+stages that may start, the one heading the longest chain of stages waiting on it goes first,
+each stage weighted by its seconds in :data:`sims.stages.SECONDS` (at least 1 s; so that
+``track_a → track_c → verdict_map`` is not left to the end, and a long stage does not start
+last and run alone), then run order. Each stage
 runs exactly as :func:`sims.pipeline.runner.run_stages` runs it one after another (same
 configuration hash, same cache entry, same files), in a worker started with ``spawn`` (a
 fresh interpreter: JAX is not safe to fork). Workers run XLA's matmuls on one thread, as
@@ -54,13 +56,31 @@ def dependencies(stages: Sequence[Stage], runs: str) -> list[set[int]]:
     return deps
 
 
-def heights(deps: Sequence[set[int]]) -> list[int]:
-    """Length of the longest chain of stages that wait (directly or not) on each stage."""
-    h = [0] * len(deps)
+def heights(deps: Sequence[set[int]], weights: Sequence[float] | None = None) -> list[float]:
+    """Weight of the heaviest chain of stages from each stage through those that wait on it
+    (directly or not), the stage itself included; ``weights`` default to 1 each (the chain's
+    length).
+
+    Example (1 ← 0 → 2: stages 1 and 2 wait on stage 0):
+      >>> heights([set(), {0}, {0}])
+      [2, 1, 1]
+      >>> heights([set(), {0}, {0}], weights=[1.0, 5.0, 2.0])
+      [6.0, 5.0, 2.0]
+    """
+    w = [1] * len(deps) if weights is None else list(weights)
+    h = list(w)
     for i in reversed(range(len(deps))):  # dependants come later in the run order
         for j in deps[i]:
-            h[j] = max(h[j], h[i] + 1)
+            h[j] = max(h[j], w[j] + h[i])
     return h
+
+
+def stage_weights(stages: Sequence[Stage], fast: bool) -> list[float]:
+    """Each stage's seconds in :data:`sims.stages.SECONDS` (the ``fast`` column with
+    ``fast``), at least 1."""
+    from sims.stages import SECONDS
+
+    return [max(1.0, float(SECONDS.get(s.name, (1, 1))[int(fast)])) for s in stages]
 
 
 def registered(stages: Sequence[Stage]) -> bool:
@@ -182,7 +202,7 @@ def run_parallel(
     from sims.pipeline import runner
 
     deps = dependencies(stages, runs)
-    prio = heights(deps)
+    prio = heights(deps, stage_weights(stages, fast))
     rows: dict[int, dict] = {}
     waiting = list(range(len(stages)))
     running: dict[cf.Future, int] = {}
