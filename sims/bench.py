@@ -23,7 +23,9 @@ import os
 import platform
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -184,6 +186,29 @@ def _best(fn, repeats: int) -> float:
     return min(times)
 
 
+def best_interleaved(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, float]:
+    """Best time of each ``name: (fn, repeats)``, the implementations in turn: round r runs,
+    in order, every fn with more than r repeats, each as one untimed call and then one timed
+    call. Implementations compared side by side so see the same stretch of the machine's
+    time (on a shared machine whose speed drifts, timing each in a block of its own let the
+    ratios drift with it), and each timed call follows a call of its own, as in a block
+    (right after a NumPy run the engine's next call took 0.127-0.138 s against 0.107-0.110 s
+    after one of its own: N = 100, d = 64, 2 cores).
+
+    >>> sorted(best_interleaved({"a": (lambda: None, 2), "b": (lambda: None, 1)}))
+    ['a', 'b']
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for r in range(max((n for _, n in runs.values()), default=0)):
+        for name, (fn, n) in runs.items():
+            if r < n:
+                fn()
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}
+
+
 # ---------------------------------------------------------------------------------------------
 # the alternatives
 
@@ -317,6 +342,11 @@ def compare(
     loop of ``benchmarks/torch_loop.py``, kept out of this package); each adds
     ``<name>_seconds`` and ``speedup_vs_<name>``.
 
+    Every implementation is compiled and run once first; then all are timed in turn
+    (:func:`best_interleaved`: ``repeats`` timed calls each, ``repeats − 1`` for the per-step
+    loop and the ``extra`` rows), so that their ratios are measured over the same stretch of
+    time.
+
     Returns a dict with ``seconds_per_round`` (engine), ``compile_seconds``, the best run time of
     each implementation, ``speedup_vs_loop``, ``speedup_vs_per_step_loop``, ``speedup_vs_numpy``,
     achieved FLOP/s, ``max_abs_diff_engine_vs_loop`` (same keys, same numbers expected), the
@@ -328,20 +358,21 @@ def compare(
     problem = _problem(config)
     engine = make_engine(config)
     root = key_tree(0)["root"]
+
+    def run_engine():
+        return jax.block_until_ready(engine.run(problem, key=root)[0].params)
+
     t0 = time.perf_counter()
-    state, _ = engine.run(problem, key=root)
-    jax.block_until_ready(state.params)
+    final = run_engine()
     first = time.perf_counter() - t0
-    t_engine = _best(
-        lambda: jax.block_until_ready(engine.run(problem, key=root)[0].params), repeats
-    )
     # the engine's own starting point (``run`` draws it in float64 whatever the x64 mode;
     # ``init`` without params draws in the caller's mode: with x64 off, ``dssl bench``'s,
     # the loops started 1e-8 away and ended 0.066 away after 20 rounds)
     params0 = np.asarray(engine.init(problem, key=root, params=initial_params(config, root)).params)
+    # every implementation built and run once (compiled, checked), then all timed interleaved
     loop = _loop_runner(config, problem)
     out = loop(params0, root)
-    t_loop = _best(lambda: loop(params0, root), repeats)
+    runs = {"engine": (run_engine, repeats), "loop": (lambda: loop(params0, root), repeats)}
     res = {
         "setting": {k: getattr(config, k) for k in QUICK}
         | {
@@ -351,39 +382,45 @@ def compare(
             "dtype": config.dtype,
             "samples_per_client": SAMPLES_PER_CLIENT,
         },
-        "engine_seconds": t_engine,
-        "seconds_per_round": t_engine / config.rounds,
-        "compile_seconds": max(0.0, first - t_engine),
-        "loop_seconds": t_loop,
-        "speedup_vs_loop": t_loop / t_engine,
-        "max_abs_diff_engine_vs_loop": float(
-            np.max(np.abs(np.asarray(out) - np.asarray(state.params)))
-        ),
+        "max_abs_diff_engine_vs_loop": float(np.max(np.abs(np.asarray(out) - np.asarray(final)))),
     }
     if per_step:
         ps = _per_step_runner(config, problem)
         out_ps = ps(params0, root)
-        t_ps = _best(lambda: ps(params0, root), max(1, repeats - 1))
-        res["per_step_loop_seconds"] = t_ps
-        res["speedup_vs_per_step_loop"] = t_ps / t_engine
+        runs["per_step_loop"] = (lambda: ps(params0, root), max(1, repeats - 1))
         res["max_abs_diff_engine_vs_per_step_loop"] = float(
-            np.max(np.abs(np.asarray(out_ps) - np.asarray(state.params)))
+            np.max(np.abs(np.asarray(out_ps) - np.asarray(final)))
         )
-    res |= _sharded_engine(config, problem, root, state.params, t_engine, repeats)
+    sharded = _sharded_engine(config, problem, root, final)
+    if sharded:
+        runs["sharded"] = (sharded.pop("run"), repeats)
+        res |= sharded
     npr = _numpy_runner(config, problem)
     npr(params0, 0)
-    t_np = _best(lambda: npr(params0, 0), repeats)
+    runs["numpy"] = (lambda: npr(params0, 0), repeats)
     for name, factory in (extra or {}).items():
         other = factory(config, problem)
         other(params0, 0)
-        t_other = _best(lambda other=other: other(params0, 0), max(1, repeats - 1))
-        res[f"{name}_seconds"] = t_other
-        res[f"speedup_vs_{name}"] = t_other / t_engine
+        runs[name] = (lambda other=other: other(params0, 0), max(1, repeats - 1))
+    best = best_interleaved(runs)
+    t_engine = best.pop("engine")
+    res |= {
+        "engine_seconds": t_engine,
+        "seconds_per_round": t_engine / config.rounds,
+        "compile_seconds": max(0.0, first - t_engine),
+        "timing": f"best of {repeats} (per-step loop and extra rows {max(1, repeats - 1)}), "
+        "the implementations in turn, each timed call after an untimed one of its own",
+    }
+    if "sharded" in best:
+        res["sharded_seconds"] = best.pop("sharded")
+        res["speedup_sharded_vs_engine"] = t_engine / res["sharded_seconds"]
+    for name, t in best.items():
+        res[f"{name}_seconds"] = t
+        res[f"speedup_vs_{name}"] = t / t_engine
+    t_loop = res["loop_seconds"]
     flops = round_flops(config) * config.rounds
     peak = matmul_peak()
     res |= {
-        "numpy_seconds": t_np,
-        "speedup_vs_numpy": t_np / t_engine,
         "flops_per_run": flops,
         "engine_flop_per_s": flops / t_engine,
         "loop_flop_per_s": flops / t_loop,
@@ -402,13 +439,13 @@ def compare(
     return res
 
 
-def _sharded_engine(config: EngineConfig, problem, root, params, t_engine: float, repeats: int):
+def _sharded_engine(config: EngineConfig, problem, root, params):
     """The engine with its clients split over all devices (:func:`sims.sharding.client_mesh`;
     on a CPU one device per core, which ``dssl bench`` and ``make bench`` ask XLA for:
-    :func:`sims.pipeline.parallel.host_devices_flag`): ``sharded_seconds``,
-    ``sharded_devices``, ``speedup_sharded_vs_engine`` and the largest difference of its final
-    parameters from the one-device engine's; empty with one device, N not split evenly or a
-    compact problem (:func:`_problem`)."""
+    :func:`sims.pipeline.parallel.host_devices_flag`), compiled and run once: ``run`` (a
+    function running it, for :func:`compare` to time), ``sharded_devices`` and the largest
+    difference of its final parameters from the one-device engine's ``params``; empty with one
+    device, N not split evenly or a compact problem (:func:`_problem`)."""
     from sims.sharding import client_mesh
 
     k = jax.device_count()
@@ -416,12 +453,14 @@ def _sharded_engine(config: EngineConfig, problem, root, params, t_engine: float
     if k < 2 or config.n_clients % k or problem.targets.shape[0] != config.n_clients:
         return {}
     engine = make_engine(config, mesh=client_mesh())
-    out = engine.run(problem, key=root)[0].params
-    t = _best(lambda: jax.block_until_ready(engine.run(problem, key=root)[0].params), repeats)
+
+    def run():
+        return jax.block_until_ready(engine.run(problem, key=root)[0].params)
+
+    out = run()
     return {
+        "run": run,
         "sharded_devices": k,
-        "sharded_seconds": t,
-        "speedup_sharded_vs_engine": t_engine / t,
         "max_abs_diff_sharded_vs_engine": float(
             np.max(np.abs(np.asarray(out) - np.asarray(params)))
         ),

@@ -766,6 +766,12 @@ GLOSSARY: dict[str, Term] = {
         "largest |engine − loop| parameter difference", ">= 0", EXT, "bench"
     ),
     "repeats": _t("timing repeats (best of)", "integer", EXT, "bench"),
+    "timing": _t(
+        "how the seconds were measured (best of how many calls, in what order)",
+        "text",
+        EXT,
+        "bench",
+    ),
     "sharded_devices": _t(
         "devices the sharded engine splits the clients over (CPU: one per core)",
         "integer",

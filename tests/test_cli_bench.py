@@ -72,7 +72,7 @@ cfg = bench.bench_config(n_clients=4, d=4, c=2, batch=4, local_steps=1, rounds=1
                          framework="fl")
 prob = bench._problem(cfg, compact=True)
 assert prob.targets.shape[0] == 1 and jax.device_count() == 2
-print(bench._sharded_engine(cfg, prob, jr.key(0), None, 1.0, 1))
+print(bench._sharded_engine(cfg, prob, jr.key(0), None))
 """
     out = fresh_python(["-c", code], devices=2)
     assert out.returncode == 0, out.stderr[-2000:]
