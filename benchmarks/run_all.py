@@ -238,6 +238,8 @@ def report(res: dict) -> str:
             ),
             "",
         ]
+        if "timing" in c:
+            lines += [f"Timing: {c['timing']} (`sims.bench.best_interleaved`).", ""]
     p = res.get("peak_cell")
     if p and "seconds_per_round" in p:
         peak = (c or {}).get("matmul_peak_flop_per_s")
