@@ -91,6 +91,13 @@ def _cfg(**kw):
     return EngineConfig(**({"n_clients": N, "d": D, "c": C, "batch": 4} | kw))
 
 
+def _sweep_one(keys=None, **kw):
+    """A one-round sweep of the small problem (one configuration unless ``keys`` says)."""
+    cfg = _cfg(rounds=1)
+    keys = np.zeros((1, 2), np.uint32) if keys is None else keys
+    return sweep(cfg, make_problem(cfg, _t(), x=_x(), mixing=_mix()), keys, **kw)
+
+
 API_CASES = [
     ("config c > d", lambda: _cfg(c=D + 1), "c"),
     ("config unknown method", lambda: _cfg(method="byol"), "method"),
@@ -148,33 +155,15 @@ API_CASES = [
         lambda: make_problem(_cfg(), _t(), x=_x(), mixing=np.eye(N)),
         "mixing",
     ),
-    (
-        "sweep keys wrong shape",
-        lambda: sweep(
-            _cfg(rounds=1),
-            make_problem(_cfg(rounds=1), _t(), x=_x(), mixing=_mix()),
-            np.zeros((3,)),
-        ),
-        "keys",
-    ),
+    ("sweep keys wrong shape", lambda: _sweep_one(np.zeros((3,))), "keys"),
     (
         "sweep compiler options not a mapping",
-        lambda: sweep(
-            _cfg(rounds=1),
-            make_problem(_cfg(rounds=1), _t(), x=_x(), mixing=_mix()),
-            np.zeros((1, 2), np.uint32),
-            compiler_options=["xla_cpu_use_fusion_emitters"],
-        ),
+        lambda: _sweep_one(compiler_options=["xla_cpu_use_fusion_emitters"]),
         "compiler_options",
     ),
     (
         "sweep compiler option value a list",
-        lambda: sweep(
-            _cfg(rounds=1),
-            make_problem(_cfg(rounds=1), _t(), x=_x(), mixing=_mix()),
-            np.zeros((1, 2), np.uint32),
-            compiler_options={"xla_cpu_use_fusion_emitters": [True]},
-        ),
+        lambda: _sweep_one(compiler_options={"xla_cpu_use_fusion_emitters": [True]}),
         "compiler_options",
     ),
     ("auto chunk budget 0", lambda: auto_client_chunk(_cfg(), budget_bytes=0), "budget_bytes"),
