@@ -265,15 +265,20 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     import os
 
     from sims.pipeline import parallel
-    from sims.pipeline.environ import add_xla_flags, set_environ
+    from sims.pipeline.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, flag_names, set_environ
 
     flags = os.environ.get("XLA_FLAGS")
+    users = flag_names(flags)
     on_cpu = (enabled or host_devices) and parallel.runs_on_cpu()
     if enabled and on_cpu:
         flags = add_xla_flags(flags, cpu_flags())
     if host_devices and on_cpu:
         flags = add_xla_flags(flags, (parallel.host_devices_flag(),))
-    with set_environ({} if flags is None else {"XLA_FLAGS": flags}):
+    values = {} if flags is None else {"XLA_FLAGS": flags}
+    if flags is not None:  # the flags added here, told from the user's (long_run_options)
+        added = set(os.environ.get(ADDED_XLA_FLAGS_ENV, "").split())
+        values[ADDED_XLA_FLAGS_ENV] = " ".join(sorted(added | (flag_names(flags) - users)))
+    with set_environ(values):
         yield flags
 
 

@@ -180,7 +180,7 @@ def track_c_runs(
         probs = prob._replace(mixing=jnp.asarray(mix, dt), pi=jnp.asarray(pis, dt))
         axes = jax.tree.map(lambda _: None, prob)._replace(mixing=0, pi=0)
         # the newer fusion generator for these long programs (long_run_options: the CL runs
-        # draw ~5e9 Gaussians, 2.4x faster so; README, Performance)
+        # draw ~5e9 Gaussians, about twice as fast so; README, Performance)
         states, _ = sweep(ec, probs, keys, axes=axes, compiler_options=long_run_options())
         W = np.asarray(states.params, dtype=np.float64)
         models[method] = W.reshape(n_runs, n_seeds, n, c, d)

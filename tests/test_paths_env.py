@@ -97,20 +97,27 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     XLA_FLAGS sets those flags; nothing is added for an accelerator or for ``dssl bench``; the
     variable is restored afterwards; a worker of ``dssl reproduce --jobs`` adds nothing more."""
     from sims import cli
-    from sims.pipeline import parallel
+    from sims.pipeline import environ, parallel
     from sims.pipeline.environ import add_xla_flags
 
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
+    monkeypatch.delenv(environ.ADDED_XLA_FLAGS_ENV, raising=False)
     with cli.cpu_xla_flags() as flags:
         assert flags.split() == list(cli.cpu_flags())
         assert add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
-    assert "XLA_FLAGS" not in os.environ
+        # every flag is marked as the command's own, none as the user's
+        assert os.environ[environ.ADDED_XLA_FLAGS_ENV].split() == sorted(environ.flag_names(flags))
+    assert "XLA_FLAGS" not in os.environ and environ.ADDED_XLA_FLAGS_ENV not in os.environ
     mine = "--xla_backend_optimization_level=3 --xla_dump_to=/dev/null"
     monkeypatch.setenv("XLA_FLAGS", mine)
     extra = "".join(" " + f for f in cli.cpu_flags()[len(cli.CPU_XLA_FLAGS) :])
     with cli.cpu_xla_flags() as flags:  # the user's level stays; the thread flag is added
         assert flags == mine + " --xla_cpu_multi_thread_eigen=false" + extra
+        added = set(os.environ[environ.ADDED_XLA_FLAGS_ENV].split())
+        assert added == environ.flag_names(flags) - environ.flag_names(mine)
+        assert not environ.user_sets_xla_flag("xla_cpu_multi_thread_eigen")
+        assert environ.user_sets_xla_flag("xla_backend_optimization_level")
     assert os.environ["XLA_FLAGS"] == mine
     with cli.cpu_xla_flags(enabled=False) as flags:
         assert flags == mine
@@ -148,7 +155,19 @@ def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monke
 
     known = environ.xla_has_flag("xla_cpu_use_fusion_emitters")
     want = {"xla_cpu_use_fusion_emitters": True} if known else {}
-    assert environ.long_run_options() == (want if jax.default_backend() == "cpu" else {})
+    if jax.default_backend() != "cpu":
+        want = {}
+    monkeypatch.delenv(environ.ADDED_XLA_FLAGS_ENV, raising=False)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+    assert environ.long_run_options() == want
+    # the older generator chosen by a dssl command: the long programs still get the newer one
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=false")
+    monkeypatch.setenv(environ.ADDED_XLA_FLAGS_ENV, "xla_cpu_use_fusion_emitters")
+    assert environ.long_run_options() == want
+    # ... chosen by the user: their choice wins
+    monkeypatch.delenv(environ.ADDED_XLA_FLAGS_ENV)
+    assert environ.long_run_options() == {}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
     monkeypatch.setattr(environ, "xla_has_flag", lambda name: False)
     assert environ.long_run_options() == {}
     monkeypatch.setattr(environ, "xla_has_flag", lambda name: True)

@@ -86,11 +86,33 @@ def xla_has_flag(name: str) -> bool:
 #: The XLA option :func:`long_run_options` sets: XLA's newer CPU fusion code generator.
 NEWER_FUSION_GENERATOR = "xla_cpu_use_fusion_emitters"
 
+#: Names of the flags a ``dssl`` command added to ``XLA_FLAGS`` itself (space-separated; set by
+#: ``sims.cli.cpu_xla_flags`` for the command and its workers): what tells a flag the user set
+#: from one ``dssl`` set.
+ADDED_XLA_FLAGS_ENV = "DSSL_XLA_FLAGS_ADDED"
+
+
+def flag_names(flags: str | None) -> set[str]:
+    """The names of the flags in an ``XLA_FLAGS`` value, without ``--`` or value.
+
+    >>> sorted(flag_names("--xla_a=1 --xla_b"))
+    ['xla_a', 'xla_b']
+    """
+    return {t.split("=", 1)[0].lstrip("-") for t in (flags or "").split()}
+
+
+def user_sets_xla_flag(name: str) -> bool:
+    """Whether this process's ``XLA_FLAGS`` sets the flag ``name`` and no ``dssl`` command
+    added it (:data:`ADDED_XLA_FLAGS_ENV`): the user chose it."""
+    added = set(os.environ.get(ADDED_XLA_FLAGS_ENV, "").split())
+    return name in flag_names(os.environ.get("XLA_FLAGS")) - added
+
 
 def long_run_options() -> dict[str, bool]:
     """``jax.jit`` ``compiler_options`` for a program that runs far longer than it compiles:
     on a CPU, XLA's newer fusion code generator (``xla_cpu_use_fusion_emitters``, where this
-    jaxlib has it), whatever ``XLA_FLAGS`` says for the process; ``{}`` on other backends.
+    jaxlib has it), also where a ``dssl`` command chose the older one for the process; ``{}``
+    on other backends, and where the user set that flag in ``XLA_FLAGS`` (their choice wins).
 
     The ``dssl`` commands run XLA's older generator (``sims.cli.cpu_xla_flags``), which
     compiles faster but runs elementwise code several times slower: the counter hash and the
@@ -102,6 +124,8 @@ def long_run_options() -> dict[str, bool]:
     """
     import jax
 
+    if user_sets_xla_flag(NEWER_FUSION_GENERATOR):
+        return {}
     if jax.default_backend() != "cpu" or not xla_has_flag(NEWER_FUSION_GENERATOR):
         return {}
     return {NEWER_FUSION_GENERATOR: True}
