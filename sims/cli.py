@@ -255,6 +255,10 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
     are too small for the pool to split.
 
+    The names of the flags added here go to ``DSSL_XLA_FLAGS_ADDED``
+    (:data:`sims.pipeline.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
+    tell them from flags the user set (:func:`sims.pipeline.environ.user_sets_xla_flag`).
+
     Nothing changes where the backend is not the CPU
     (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
     which times the engine as Python API users run it).
