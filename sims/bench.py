@@ -189,9 +189,9 @@ def _best(fn, repeats: int) -> float:
 def best_interleaved(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, float]:
     """Best time of each ``name: (fn, repeats)``, the implementations in turn: round r runs,
     in order, every fn with more than r repeats, each as one untimed call and then one timed
-    call. Implementations compared side by side so see the same stretch of the machine's
-    time (on a shared machine whose speed drifts, timing each in a block of its own let the
-    ratios drift with it), and each timed call follows a call of its own, as in a block
+    call. Implementations compared side by side so that they see the same stretch of the
+    machine's time (on a shared machine whose speed drifts, timing each in a block of its own
+    let the ratios drift with it), and each timed call follows a call of its own, as in a block
     (right after a NumPy run the engine's next call took 0.127-0.138 s against 0.107-0.110 s
     after one of its own: N = 100, d = 64, 2 cores).
 
@@ -399,6 +399,8 @@ def compare(
     npr(params0, 0)
     runs["numpy"] = (lambda: npr(params0, 0), repeats)
     for name, factory in (extra or {}).items():
+        if name in runs or name == "sharded":
+            v.fail("extra", f"names other than {sorted({*runs, 'sharded'})}", name)
         other = factory(config, problem)
         other(params0, 0)
         runs[name] = (lambda other=other: other(params0, 0), max(1, repeats - 1))

@@ -255,7 +255,7 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
     are too small for the pool to split.
 
-    The names of the flags added here go to ``DSSL_XLA_FLAGS_ADDED``
+    The flags added here (with their values) go to ``DSSL_XLA_FLAGS_ADDED``
     (:data:`sims.pipeline.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
     tell them from flags the user set (:func:`sims.pipeline.environ.user_sets_xla_flag`).
 
@@ -269,10 +269,10 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     import os
 
     from sims.pipeline import parallel
-    from sims.pipeline.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, flag_names, set_environ
+    from sims.pipeline.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, set_environ
 
     flags = os.environ.get("XLA_FLAGS")
-    users = flag_names(flags)
+    users = set((flags or "").split())
     on_cpu = (enabled or host_devices) and parallel.runs_on_cpu()
     if enabled and on_cpu:
         flags = add_xla_flags(flags, cpu_flags())
@@ -281,7 +281,7 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     values = {} if flags is None else {"XLA_FLAGS": flags}
     if flags is not None:  # the flags added here, told from the user's (long_run_options)
         added = set(os.environ.get(ADDED_XLA_FLAGS_ENV, "").split())
-        values[ADDED_XLA_FLAGS_ENV] = " ".join(sorted(added | (flag_names(flags) - users)))
+        values[ADDED_XLA_FLAGS_ENV] = " ".join(sorted(added | (set(flags.split()) - users)))
     with set_environ(values):
         yield flags
 

@@ -718,8 +718,9 @@ def sweep_call(
 
 
 def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
-    """``options`` as sorted ``(name, value)`` pairs (hashable: a key of the cached sweep
-    functions), each checked: a str name and a bool, int, float or str value."""
+    """``options`` as sorted ``(name, type name, value)`` triples (hashable: a key of the
+    cached sweep functions; the type keeps ``True``, ``1`` and ``1.0``, equal in Python,
+    apart), each checked: a str name and a bool, int, float or str value."""
     if options is None:
         return ()
     if not isinstance(options, Mapping):
@@ -731,7 +732,7 @@ def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
                 "XLA option names (str) with bool, int, float or str values",
                 f"{name!r}: {value!r}",
             )
-    return tuple(sorted(options.items()))
+    return tuple(sorted((name, type(value).__name__, value) for name, value in options.items()))
 
 
 @functools.lru_cache(maxsize=32)
@@ -762,4 +763,4 @@ def _sweep_function(config: EngineConfig, batch_size: int | None, options: tuple
                 lambda a: one(combine(a[0], sh), a[1], a[2]), (sw, ks, p0), batch_size=batch_size
             )
 
-    return jax.jit(_engine_sweep, compiler_options=dict(options) or None)
+    return jax.jit(_engine_sweep, compiler_options={n: val for n, _, val in options} or None)

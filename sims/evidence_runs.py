@@ -100,6 +100,11 @@ def _spectral(mixing: np.ndarray) -> dict:
     }
 
 
+#: The methods whose views draw Gaussian noise (``sims.losses.gaussian``): their Track C
+#: sweeps are compiled with :func:`sims.pipeline.environ.long_run_options`.
+GAUSSIAN_VIEWS = ("cl", "cl-dissimilar")
+
+
 def track_c_runs(
     config: VerifyConfig | None = None,
     *,
@@ -179,9 +184,10 @@ def track_c_runs(
         prob = make_problem(ec, tg, x=x, mixing=mixings[1], H=H)
         probs = prob._replace(mixing=jnp.asarray(mix, dt), pi=jnp.asarray(pis, dt))
         axes = jax.tree.map(lambda _: None, prob)._replace(mixing=0, pi=0)
-        # the newer fusion generator for these long programs (long_run_options: the CL runs
-        # draw ~5e9 Gaussians, about twice as fast so; README, Performance)
-        states, _ = sweep(ec, probs, keys, axes=axes, compiler_options=long_run_options())
+        # the CL runs with XLA's newer fusion generator (long_run_options): they draw ~5e9
+        # Gaussians, about twice as fast so; the MIM runs gained nothing (README, Performance)
+        options = long_run_options() if method in GAUSSIAN_VIEWS else None
+        states, _ = sweep(ec, probs, keys, axes=axes, compiler_options=options)
         W = np.asarray(states.params, dtype=np.float64)
         models[method] = W.reshape(n_runs, n_seeds, n, c, d)
     for name in names:

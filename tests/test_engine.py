@@ -223,9 +223,11 @@ def test_run_compiles_once_and_sweep_compiles_once():
 
 def test_sweep_compiler_options_reach_xla_and_keep_the_results():
     """``compiler_options`` are XLA's for the sweep's program: an unknown option is XLA's
-    error, and the newer fusion generator of ``long_run_options`` trains the same models
-    (float64: to rounding) in a program of its own."""
-    from sims.pipeline.environ import long_run_options
+    error, and the newer fusion generator of ``long_run_options`` trains the same models as
+    the older one, each in a program of its own, to the rounding of the CL noise (drawn in
+    float32 whatever the dtype, ``sims.losses.gaussian``: the two generators may round its
+    float32 arithmetic differently; measured with the tests' XLA flags, 1e-8 relative)."""
+    from sims.pipeline.environ import NEWER_FUSION_GENERATOR, long_run_options, xla_has_flag
 
     x = _data()
     config = EngineConfig(method="cl", framework="decl", n_clients=N, d=D, c=C, rounds=3, batch=4)
@@ -234,13 +236,14 @@ def test_sweep_compiler_options_reach_xla_and_keep_the_results():
     keys = jax.vmap(jr.PRNGKey)(jnp.arange(2))
     with pytest.raises(Exception, match="xla_no_such_option"):
         sweep(config, probs, keys, axes=axes, compiler_options={"xla_no_such_option": True})
-    plain, _ = sweep(config, probs, keys, axes=axes)
+    older = {NEWER_FUSION_GENERATOR: False} if xla_has_flag(NEWER_FUSION_GENERATOR) else None
+    plain, _ = sweep(config, probs, keys, axes=axes, compiler_options=older)
     options = long_run_options()
     with count_compiles("_engine_sweep") as cnt:
         fast, _ = sweep(config, probs, keys, axes=axes, compiler_options=options)
     assert cnt.count == (1 if options else 0)
     np.testing.assert_allclose(
-        np.asarray(fast.params), np.asarray(plain.params), rtol=1e-12, atol=1e-14
+        np.asarray(fast.params), np.asarray(plain.params), rtol=1e-6, atol=1e-9
     )
 
 

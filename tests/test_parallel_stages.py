@@ -21,10 +21,16 @@ def _stages(names):
     return [s for s in STAGES if s.name in names]
 
 
-def test_two_jobs_write_what_one_job_writes(tmp_path):
+def test_two_jobs_write_what_one_job_writes(tmp_path, monkeypatch):
     stages = _stages(CHEAP)
     one = run_stages(stages, out=tmp_path / "one", progress=False, fast=True, jobs=1)
+    weights, heights = [], parallel.heights
+    monkeypatch.setattr(
+        parallel, "heights", lambda deps, w=None: weights.append(w) or heights(deps, w)
+    )
     two = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2)
+    # the order of starting weighs each stage by its fast-run seconds
+    assert weights == [parallel.stage_weights(stages, True)]
     assert [s["name"] for s in two["stages"]] == list(CHEAP)  # rows in run order
     assert two["config_hash"] == one["config_hash"]
     assert not any(s["cached"] for s in two["stages"])
@@ -69,15 +75,15 @@ def test_heights_of_a_small_graph():
     assert parallel.heights([set(), {0}, {0}, {1}], [1, 1, 10, 2]) == [11, 3, 10, 2]
 
 
-def test_weighted_order_runs_the_long_stages_early():
-    """Two jobs, list scheduling with the weighted chains on the default run's measured
-    seconds: no longer than with the unweighted chains, and within 1 % of half the work."""
-    names = [s.name for s in STAGES]
-    deps = parallel.dependencies(STAGES, RUNS)
-    w = parallel.stage_weights(STAGES, False)
+def test_weighted_order_starts_the_long_stage_first():
+    """Four independent stages of 10, 1, 1 and 50 s on two jobs, replayed as run_parallel
+    starts them (highest priority first, then run order): counting stages starts the 50 s
+    stage last (done at 52 s); weighing them by seconds starts it first (done at 50 s)."""
+    deps = [set(), set(), set(), set()]
+    w = [10.0, 1.0, 1.0, 50.0]
 
     def makespan(prio):
-        t, done, running, waiting = 0.0, set(), {}, list(range(len(names)))
+        t, done, running, waiting = 0.0, set(), {}, list(range(len(deps)))
         while waiting or running:
             ready = sorted((i for i in waiting if deps[i] <= done), key=lambda i: (-prio[i], i))
             while ready and len(running) < 2:
@@ -89,9 +95,8 @@ def test_weighted_order_runs_the_long_stages_early():
             done.add(i)
         return t
 
-    weighted, plain = makespan(parallel.heights(deps, w)), makespan(parallel.heights(deps))
-    assert weighted <= plain
-    assert weighted <= 1.01 * sum(w) / 2
+    assert makespan(parallel.heights(deps)) == 52.0
+    assert makespan(parallel.heights(deps, w)) == 50.0
 
 
 def test_unregistered_stages_run_one_at_a_time(tmp_path):

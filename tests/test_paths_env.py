@@ -107,7 +107,11 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
         assert flags.split() == list(cli.cpu_flags())
         assert add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
         # every flag is marked as the command's own, none as the user's
-        assert os.environ[environ.ADDED_XLA_FLAGS_ENV].split() == sorted(environ.flag_names(flags))
+        assert os.environ[environ.ADDED_XLA_FLAGS_ENV].split() == sorted(flags.split())
+        assert not any(environ.user_sets_xla_flag(n) for n in environ.flag_names(flags))
+        with cli.cpu_xla_flags() as inner:  # nested (a command run by a command): still its own
+            assert inner == flags
+            assert os.environ[environ.ADDED_XLA_FLAGS_ENV].split() == sorted(flags.split())
     assert "XLA_FLAGS" not in os.environ and environ.ADDED_XLA_FLAGS_ENV not in os.environ
     mine = "--xla_backend_optimization_level=3 --xla_dump_to=/dev/null"
     monkeypatch.setenv("XLA_FLAGS", mine)
@@ -115,7 +119,7 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     with cli.cpu_xla_flags() as flags:  # the user's level stays; the thread flag is added
         assert flags == mine + " --xla_cpu_multi_thread_eigen=false" + extra
         added = set(os.environ[environ.ADDED_XLA_FLAGS_ENV].split())
-        assert added == environ.flag_names(flags) - environ.flag_names(mine)
+        assert added == set(flags.split()) - set(mine.split())
         assert not environ.user_sets_xla_flag("xla_cpu_multi_thread_eigen")
         assert environ.user_sets_xla_flag("xla_backend_optimization_level")
     assert os.environ["XLA_FLAGS"] == mine
@@ -162,10 +166,13 @@ def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monke
     assert environ.long_run_options() == want
     # the older generator chosen by a dssl command: the long programs still get the newer one
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=false")
-    monkeypatch.setenv(environ.ADDED_XLA_FLAGS_ENV, "xla_cpu_use_fusion_emitters")
+    monkeypatch.setenv(environ.ADDED_XLA_FLAGS_ENV, "--xla_cpu_use_fusion_emitters=false")
     assert environ.long_run_options() == want
-    # ... chosen by the user: their choice wins
+    # ... chosen by the user: their choice wins (also when it differs from the one recorded)
     monkeypatch.delenv(environ.ADDED_XLA_FLAGS_ENV)
+    assert environ.long_run_options() == {}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=true")
+    monkeypatch.setenv(environ.ADDED_XLA_FLAGS_ENV, "--xla_cpu_use_fusion_emitters=false")
     assert environ.long_run_options() == {}
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
     monkeypatch.setattr(environ, "xla_has_flag", lambda name: False)

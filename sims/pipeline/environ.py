@@ -86,9 +86,9 @@ def xla_has_flag(name: str) -> bool:
 #: The XLA option :func:`long_run_options` sets: XLA's newer CPU fusion code generator.
 NEWER_FUSION_GENERATOR = "xla_cpu_use_fusion_emitters"
 
-#: Names of the flags a ``dssl`` command added to ``XLA_FLAGS`` itself (space-separated; set by
-#: ``sims.cli.cpu_xla_flags`` for the command and its workers): what tells a flag the user set
-#: from one ``dssl`` set.
+#: The flags (``--name=value``, space-separated) a ``dssl`` command added to ``XLA_FLAGS``
+#: itself (set by ``sims.cli.cpu_xla_flags`` for the command and its workers): what tells a
+#: flag the user set from one ``dssl`` set.
 ADDED_XLA_FLAGS_ENV = "DSSL_XLA_FLAGS_ADDED"
 
 
@@ -102,10 +102,16 @@ def flag_names(flags: str | None) -> set[str]:
 
 
 def user_sets_xla_flag(name: str) -> bool:
-    """Whether this process's ``XLA_FLAGS`` sets the flag ``name`` and no ``dssl`` command
-    added it (:data:`ADDED_XLA_FLAGS_ENV`): the user chose it."""
+    """Whether this process's ``XLA_FLAGS`` sets the flag ``name`` other than as a ``dssl``
+    command added it (:data:`ADDED_XLA_FLAGS_ENV`, flag and value): the user chose it.
+
+    >>> with set_environ({"XLA_FLAGS": "--xla_a=1 --xla_b=0", ADDED_XLA_FLAGS_ENV: "--xla_b=0"}):
+    ...     user_sets_xla_flag("xla_a"), user_sets_xla_flag("xla_b"), user_sets_xla_flag("xla_c")
+    (True, False, False)
+    """
     added = set(os.environ.get(ADDED_XLA_FLAGS_ENV, "").split())
-    return name in flag_names(os.environ.get("XLA_FLAGS")) - added
+    mine = [t for t in os.environ.get("XLA_FLAGS", "").split() if t not in added]
+    return name in flag_names(" ".join(mine))
 
 
 def long_run_options() -> dict[str, bool]:
