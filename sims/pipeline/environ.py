@@ -40,9 +40,9 @@ def add_xla_flags(flags: str | None, extra) -> str:
     ...               ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1"))
     '--xla_backend_optimization_level=3 --xla_cpu_multi_thread_eigen=false'
     """
+    names = flag_names(flags)
     tokens = (flags or "").split()
-    names = {t.split("=", 1)[0] for t in tokens}
-    tokens += [f for f in extra if f.split("=", 1)[0] not in names]
+    tokens += [f for f in extra if not flag_names(f) <= names]
     return " ".join(tokens)
 
 
