@@ -210,10 +210,10 @@ def report(res: dict) -> str:
         ]
         sh = c.get("sharded_seconds")
 
-        def row(label: str, name: str | None) -> str:
+        def row(label: str, name: str | None, digits: int = 1) -> str:
             t = c["engine_seconds"] if name is None else c[f"{name}_seconds"]
-            one = "1" if name is None else f"{c[f'speedup_vs_{name}']:.1f}x"
-            both = f"{t / sh:.1f}x" if sh else "(one device)"
+            one = "1" if name is None else f"{t / c['engine_seconds']:.{digits}f}x"
+            both = f"{t / sh:.{digits}f}x" if sh else "(one device)"
             return f"| {label} | {t:.3f} | {one} | {both} |"
 
         if sh:
@@ -222,6 +222,9 @@ def report(res: dict) -> str:
                 f"(one per core) | {sh:.3f} | {sh / c['engine_seconds']:.2f}x | 1 |"
             )
         lines.append(row("vmapped engine, one device", None))
+        if "loss_only_seconds" in c:
+            label = 'vmapped engine, one device, recording only the losses (`metrics="loss"`)'
+            lines.append(row(label, "loss_only", digits=2))
         lines.append(row("stacked numpy", "numpy"))
         lines.append(row("loop over clients, jitted client update", "loop"))
         if "per_step_loop_seconds" in c:
@@ -235,6 +238,14 @@ def report(res: dict) -> str:
             f"Engine compile {c['compile_seconds']:.1f} s; engine "
             f"{c['engine_flop_per_s'] / 1e9:.1f} GFLOP/s ({100 * c['engine_fraction_of_peak']:.0f}%"
             f" of peak); max |engine − loop| {c['max_abs_diff_engine_vs_loop']:.1e}"
+            + (
+                f"; recording only the losses: {c['loss_only_speedup_vs_numpy']:.2f}x stacked "
+                f"numpy, {c['loss_only_speedup_vs_loop']:.2f}x the loop, "
+                f"{100 * c['loss_only_fraction_of_peak']:.0f}% of peak, max |loss-only − engine| "
+                f"{c['max_abs_diff_loss_only_vs_engine']:.1e}"
+                if "loss_only_seconds" in c
+                else ""
+            )
             + (
                 f"; sharded engine {100 * c['sharded_fraction_of_peak']:.0f}% of peak, max "
                 f"|sharded − engine| {c['max_abs_diff_sharded_vs_engine']:.1e}."

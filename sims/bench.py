@@ -391,16 +391,20 @@ def compare(
         res["max_abs_diff_engine_vs_per_step_loop"] = float(
             np.max(np.abs(np.asarray(out_ps) - np.asarray(final)))
         )
-    sharded = _sharded_engine(config, problem, root, final)
-    if sharded:
-        runs["sharded"] = (sharded.pop("run"), repeats)
-        res |= sharded
+    # the engine's variants: the same training recording the losses only (the per-round work
+    # of the baselines, which compute no metrics), and the clients split over the devices
+    variants = {"loss_only": _loss_only_engine(config, problem, root, final)}
+    variants["sharded"] = _sharded_engine(config, problem, root, final)
+    for name, variant in variants.items():
+        if variant:
+            runs[name] = (variant.pop("run"), repeats)
+            res |= variant
     npr = _numpy_runner(config, problem)
     npr(params0, 0)
     runs["numpy"] = (lambda: npr(params0, 0), repeats)
     for name, factory in (extra or {}).items():
-        if name in runs or name == "sharded":
-            v.fail("extra", f"names other than {sorted({*runs, 'sharded'})}", name)
+        if name in runs or name in variants:
+            v.fail("extra", f"names other than {sorted({*runs, *variants})}", name)
         other = factory(config, problem)
         other(params0, 0)
         runs[name] = (lambda other=other: other(params0, 0), max(1, repeats - 1))
@@ -413,9 +417,10 @@ def compare(
         "timing": f"best of {repeats} (per-step loop and extra rows {max(1, repeats - 1)}), "
         "the implementations in turn, each timed call after an untimed one of its own",
     }
-    if "sharded" in best:
-        res["sharded_seconds"] = best.pop("sharded")
-        res["speedup_sharded_vs_engine"] = t_engine / res["sharded_seconds"]
+    for name in variants:
+        if name in best:
+            res[f"{name}_seconds"] = best.pop(name)
+            res[f"speedup_{name}_vs_engine"] = t_engine / res[f"{name}_seconds"]
     for name, t in best.items():
         res[f"{name}_seconds"] = t
         res[f"speedup_vs_{name}"] = t / t_engine
@@ -433,12 +438,35 @@ def compare(
         "load_average_before": load_before,
         "machine": machine(),
     }
-    if "sharded_seconds" in res:
-        for name in ("numpy", "loop", "per_step_loop", *(extra or {})):
-            if f"{name}_seconds" in res:
-                res[f"sharded_speedup_vs_{name}"] = res[f"{name}_seconds"] / res["sharded_seconds"]
-        res["sharded_fraction_of_peak"] = flops / res["sharded_seconds"] / peak
+    for variant in variants:
+        if f"{variant}_seconds" in res:
+            t_variant = res[f"{variant}_seconds"]
+            for name in ("numpy", "loop", "per_step_loop", *(extra or {})):
+                if f"{name}_seconds" in res:
+                    res[f"{variant}_speedup_vs_{name}"] = res[f"{name}_seconds"] / t_variant
+            res[f"{variant}_fraction_of_peak"] = flops / t_variant / peak
     return res
+
+
+def _timed_engine(engine, problem, root, params, name: str) -> dict:
+    """``engine`` compiled and run once: ``run`` (a function running it, for :func:`compare` to
+    time) and ``max_abs_diff_<name>_vs_engine``, the largest difference of its final
+    parameters from the default engine's ``params``."""
+
+    def run():
+        return jax.block_until_ready(engine.run(problem, key=root)[0].params)
+
+    out = run()
+    diff = float(np.max(np.abs(np.asarray(out) - np.asarray(params))))
+    return {"run": run, f"max_abs_diff_{name}_vs_engine": diff}
+
+
+def _loss_only_engine(config: EngineConfig, problem, root, params) -> dict:
+    """The engine recording only the losses each round (``EngineConfig(metrics="loss")``): the
+    same training and the same work per round as the baselines, which record nothing (the
+    default engine's consensus distances, ζ² and spectral norms are the difference)."""
+    return _timed_engine(make_engine(replace(config, metrics="loss")), problem, root, params,
+                         "loss_only")  # fmt: skip
 
 
 def _sharded_engine(config: EngineConfig, problem, root, params):
@@ -455,18 +483,7 @@ def _sharded_engine(config: EngineConfig, problem, root, params):
     if k < 2 or config.n_clients % k or problem.targets.shape[0] != config.n_clients:
         return {}
     engine = make_engine(config, mesh=client_mesh())
-
-    def run():
-        return jax.block_until_ready(engine.run(problem, key=root)[0].params)
-
-    out = run()
-    return {
-        "run": run,
-        "sharded_devices": k,
-        "max_abs_diff_sharded_vs_engine": float(
-            np.max(np.abs(np.asarray(out) - np.asarray(params)))
-        ),
-    }
+    return _timed_engine(engine, problem, root, params, "sharded") | {"sharded_devices": k}
 
 
 def machine() -> dict:

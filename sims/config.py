@@ -30,6 +30,9 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 AGGREGATIONS = ("uniform", "data-size")
 DTYPES = ("float32", "float64")
 LR_SCHEDULES = ("constant", "cosine")
+#: What an engine round records (``EngineConfig.metrics``; the names of each level:
+#: ``sims.engine_metrics.METRICS_OF_LEVEL``).
+METRICS_LEVELS = ("all", "loss")
 
 
 def split_streams(key) -> dict:
@@ -86,6 +89,10 @@ class EngineConfig:
       persist_opt_state: keep each client's optimiser state across rounds; the default
         re-initialises it every round (the official code re-creates the optimiser each round).
       record_local: also record every local iterate and applied gradient (small sizes only).
+      metrics: the per-round metrics of the trace: ``"all"`` (consensus distances, ζ², the
+        spectral norms, the losses, γ: ``sims.engine.make_round``) or ``"loss"`` (the local
+        and global losses only, for runs that need the trained models rather than how they
+        got there; the divergence fields are recorded either way). The training is the same.
       init_scale: initial weights are ``init_scale · N(0, 1/d)`` entries, shared by all clients.
       dtype: ``"float32"`` or ``"float64"``.
       client_chunk: clients processed at once inside a round (``lax.map`` over chunks, each a
@@ -110,6 +117,7 @@ class EngineConfig:
     lr_schedule: str = "constant"
     persist_opt_state: bool = False
     record_local: bool = False
+    metrics: str = "all"
     init_scale: float = 0.1
     dtype: str = "float64"
     client_chunk: int | None = None
@@ -124,6 +132,7 @@ class EngineConfig:
         v.real(self.lr, "lr", lo=0.0, lo_open=True)
         v.choice(self.optimizer, "optimizer", OPTIMIZERS)
         v.choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
+        v.choice(self.metrics, "metrics", METRICS_LEVELS)
         v.integer(self.local_steps, "local_steps", lo=1)
         v.integer(self.batch, "batch", lo=2)
         v.integer(self.rounds, "rounds", lo=1)

@@ -59,6 +59,7 @@ from sims.engine_client import (  # noqa: F401  (re-exported: sims.engine is the
 )
 from sims.engine_metrics import (  # noqa: F401  (re-exported)
     METRIC_NAMES,
+    METRICS_OF_LEVEL,
     STATS_BLOCK_BYTES,
     DivergenceError,
     _all_finite,
@@ -350,6 +351,9 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
       diverged round is not applied: the state stays at the last finite round (and
       stays there, ``State.diverged``); see :func:`divergence`;
     * with ``record_local``: ``local_iterates`` (N, E+1, c, d) and ``local_grads`` (N, E, c, d).
+
+    With ``config.metrics == "loss"`` only ``loss``, ``loss_global`` and the divergence fields
+    (and the ``record_local`` ones) are recorded; the state is the same as with ``"all"``.
     """
     n, c, d, b = config.n_clients, config.c, config.d, config.batch
     dt = _dtype(config)
@@ -428,18 +432,22 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
             # reductions became a dozen collectives per round, each a wait for the slower
             # device: more than the local steps they followed)
             c, r = P(axis), P()
-            out_specs = dict.fromkeys(METRIC_NAMES, r)
+            out_specs = dict.fromkeys(METRICS_OF_LEVEL[config.metrics], r)
             if rec is not None:
                 out_specs |= {"local_iterates": c, "local_grads": c}
             return jax.shard_map(
-                functools.partial(_round_metrics, axis=axis),
+                functools.partial(_round_metrics, axis=axis, level=config.metrics),
                 mesh=mesh,
                 in_specs=(c, c, c, c, c, c, c, None if rec is None else (c, c), r),
                 out_specs=out_specs,
                 check_vma=False,
             )(before, local, after, pi, vals, active, gamma, rec, stats)
 
-    round_metrics = _round_metrics if mesh is None else _sharded_metrics
+    round_metrics = (
+        functools.partial(_round_metrics, level=config.metrics)
+        if mesh is None
+        else _sharded_metrics
+    )
 
     def round_step(state: State, problem: Problem, stats=None):
         t = state.round

@@ -167,6 +167,13 @@ METRIC_NAMES = (
     "gamma_mean",
 )
 
+#: The metrics each ``EngineConfig.metrics`` level records every round: ``"all"`` every one of
+#: :data:`METRIC_NAMES`; ``"loss"`` only the two losses (the global one is what detects a
+#: divergence of the averaged model), for runs that need the trained models and not their
+#: per-round consensus distances, ζ² and spectral norms (at N = 100, d = 64, c = 16, B = 32,
+#: E = 5 those were 13 % of the run: ``benchmarks/results/bench.json``).
+METRICS_OF_LEVEL = {"all": METRIC_NAMES, "loss": ("loss", "loss_global")}
+
 
 def _all_sum(tree, axis: str | None):
     """``tree`` summed over the devices of mesh axis ``axis`` (unchanged for None) in ONE
@@ -186,9 +193,11 @@ def _spread(W: Array, w: Array, mean: Array) -> Array:
 
 
 def _round_metrics(
-    before, local, after, pi, vals, active, gamma, rec, stats, axis: str | None = None
-):
-    """The per-round metrics of :func:`sims.engine.make_round` (π: ``problem.pi``).
+    before, local, after, pi, vals, active, gamma, rec, stats, axis: str | None = None,
+    level: str = "all",
+):  # fmt: skip
+    """The per-round metrics of :func:`sims.engine.make_round` (π: ``problem.pi``), those of
+    ``level`` (:data:`METRICS_OF_LEVEL`).
 
     ``axis``: inside ``jax.shard_map`` with the clients split over this mesh axis (the
     engine's sharded rounds), the arguments with a client axis hold this device's clients and
@@ -199,6 +208,17 @@ def _round_metrics(
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
     k = W1.shape[0]
     n = k if axis is None else k * lax.axis_size(axis)
+    Xbar, Q = stats
+    if level == "loss":
+        sums = _all_sum(
+            {"sum": jnp.sum(W1, 0), "loss": jnp.sum(vals * active), "active": jnp.sum(active)},
+            axis,
+        )
+        out = {
+            "loss": sums["loss"] / sums["active"],
+            "loss_global": global_loss_jnp(sums["sum"] / n, Xbar[None]),
+        }
+        return _with_record(out, Wl, rec)
     uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
     step = Wl - W0
 
@@ -240,7 +260,6 @@ def _round_metrics(
         # round's trace read -inf, not NaN)
         parts = lax.all_gather(jnp.concatenate([spreads, norm_max[None]]), axis)
         spreads, norm_max = jnp.sum(parts[:, :-1], 0), jnp.max(parts[:, -1])
-    Xbar, Q = stats
     # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product
     # instead of N; equal to theory.dissimilarity.zeta_sq_jnp, tests/test_consensus_bounds.py)
     zeta_sq = 4.0 * jnp.sum((Wbar @ Q) * Wbar)
@@ -255,6 +274,12 @@ def _round_metrics(
         "spectral_norm_max": norm_max,
         "gamma_mean": means["gamma"] / means["active"],
     }
+    return _with_record(out, Wl, rec)
+
+
+def _with_record(out: dict, Wl: Array, rec) -> dict:
+    """``out`` with, under ``record_local``, the local iterates (the E recorded ones and the
+    final local model ``Wl``) and the applied gradients."""
     if rec is not None:
         iterates, grads = rec
         out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)

@@ -796,6 +796,24 @@ GLOSSARY: dict[str, Term] = {
     "max_abs_diff_sharded_vs_engine": _t(
         "largest |sharded − one-device engine| parameter difference", ">= 0", EXT, "bench"
     ),
+    "loss_only_seconds": _t(
+        "seconds of the engine recording only the losses each round (metrics='loss'; all rounds)",
+        "s",
+        EXT,
+        "bench",
+    ),
+    "speedup_loss_only_vs_engine": _t("engine_seconds / loss_only_seconds", "ratio", EXT, "bench"),
+    "loss_only_speedup_vs_numpy": _t("numpy_seconds / loss_only_seconds", "ratio", EXT, "bench"),
+    "loss_only_speedup_vs_loop": _t("loop_seconds / loss_only_seconds", "ratio", EXT, "bench"),
+    "loss_only_speedup_vs_per_step_loop": _t(
+        "per_step_loop_seconds / loss_only_seconds", "ratio", EXT, "bench"
+    ),
+    "loss_only_fraction_of_peak": _t(
+        "flops_per_run / loss_only_seconds / matmul peak", "in [0, 1]", EXT, "bench"
+    ),
+    "max_abs_diff_loss_only_vs_engine": _t(
+        "largest |loss-only − default engine| parameter difference", ">= 0", EXT, "bench"
+    ),
     # --- verify: the claims table ------------------------------------------------------------
     "claims": _t(
         "one row per claim of the paper (map config: the claims mapped)", "list", "§4", _CLAIMS

@@ -35,6 +35,9 @@ def test_bench_json_keys(capsys):
     for key in ("speedup_vs_loop", "speedup_vs_numpy", "seconds_per_round", "compile_seconds"):
         assert res[key] > 0 or key == "compile_seconds"
     assert res["max_abs_diff_engine_vs_loop"] < 1e-5  # same keys, same numbers (float32)
+    # the engine recording only the losses trains the same models
+    assert res["max_abs_diff_loss_only_vs_engine"] == 0.0
+    assert res["loss_only_seconds"] > 0 and res["loss_only_speedup_vs_numpy"] > 0
 
 
 def test_bench_program_times_the_sharded_engine():

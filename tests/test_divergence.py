@@ -108,3 +108,18 @@ def test_an_average_whose_global_loss_overflows_is_a_divergence():
     trace = {k: np.asarray(v)[None] for k, v in metrics.items()}
     with pytest.raises(DivergenceError, match="the averaged model: global loss"):
         check_finite(new, trace)
+
+
+def test_a_loss_only_run_detects_the_same_divergence():
+    """``metrics="loss"`` keeps what detects a divergence (the local losses and the averaged
+    model's global loss): the same round, client and loss as the default metrics, and the
+    same kept state."""
+    import dataclasses
+
+    cfg, prob = _setup(0.5)
+    lean = dataclasses.replace(cfg, metrics="loss")
+    state, trace = make_engine(cfg).run(prob, key=key_tree(0)["root"])
+    lean_state, lean_trace = make_engine(lean).run(prob, key=key_tree(0)["root"])
+    assert divergence(trace) is not None
+    assert divergence(lean_trace) == divergence(trace)
+    np.testing.assert_array_equal(np.asarray(lean_state.params), np.asarray(state.params))

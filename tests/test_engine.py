@@ -3,6 +3,8 @@ compile counts, sweeps, population gradients, MAR and validation."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -410,3 +412,37 @@ def test_float64_without_x64_is_an_error_not_a_silent_float32():
             eng._dtype(cfg)
     with jax.enable_x64(True):
         assert eng._dtype(cfg) == jax.numpy.float64
+
+
+@pytest.mark.parametrize("framework", ["fl", "decl"])
+def test_loss_only_metrics_train_the_same_models(framework):
+    """``metrics="loss"`` records the two losses and the divergence fields (and the
+    ``record_local`` ones), nothing else; the training, and those fields, are those of the
+    default ``"all"`` bit for bit (jitted and un-jitted)."""
+    _, full_cfg, prob = _star_case(
+        framework, rounds=3, local_steps=2, batch=4, lr=0.1, record_local=True
+    )
+    lean_cfg = dataclasses.replace(full_cfg, metrics="loss")
+    key = key_tree(4)["root"]
+    full_state, full = make_engine(full_cfg).run(prob, key=key)
+    lean_state, lean = make_engine(lean_cfg).run(prob, key=key)
+    fields = {"loss", "loss_global", "diverged", "diverged_client", "diverged_loss"}
+    assert set(lean) == fields | {"local_iterates", "local_grads"}
+    assert {"zeta_sq", "spectral_norm_max", "consensus_distance"} <= set(full)
+    for name in sorted(set(lean)):
+        np.testing.assert_array_equal(np.asarray(lean[name]), np.asarray(full[name]), name)
+    for a, b in zip(jax.tree.leaves(lean_state), jax.tree.leaves(full_state), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    init, round_step = make_round(lean_cfg)
+    state = init(prob, key=key)
+    _, eager = round_step(state, prob)
+    _, jitted = jax.jit(round_step)(state, prob)
+    assert set(eager) == set(lean)
+    for name in ("loss", "loss_global"):
+        np.testing.assert_allclose(float(eager[name]), float(jitted[name]), rtol=1e-12)
+        np.testing.assert_allclose(float(jitted[name]), float(lean[name][0]), rtol=1e-12)
+
+
+def test_metrics_level_is_validated():
+    with pytest.raises(ValueError, match=r"^metrics: must be one of all, loss, got 'none'$"):
+        EngineConfig(metrics="none")
