@@ -463,8 +463,9 @@ def _timed_engine(engine, problem, root, params, name: str) -> dict:
 
 def _loss_only_engine(config: EngineConfig, problem, root, params) -> dict:
     """The engine recording only the losses each round (``EngineConfig(metrics="loss")``): the
-    same training and the same work per round as the baselines, which record nothing (the
-    default engine's consensus distances, ζ² and spectral norms are the difference)."""
+    same training, and per round close to the baselines' work, which record nothing (it still
+    computes the local and global losses and checks for NaN/inf; the default engine's
+    consensus distances, ζ² and spectral norms are the difference)."""
     return _timed_engine(make_engine(replace(config, metrics="loss")), problem, root, params,
                          "loss_only")  # fmt: skip
 

@@ -92,7 +92,8 @@ class EngineConfig:
       metrics: the per-round metrics of the trace: ``"all"`` (consensus distances, ζ², the
         spectral norms, the losses, γ: ``sims.engine.make_round``) or ``"loss"`` (the local
         and global losses only, for runs that need the trained models rather than how they
-        got there; the divergence fields are recorded either way). The training is the same.
+        got there; the divergence fields are recorded either way). The training is the same
+        (the same final state, bit for bit on the CPU as tested: tests/test_engine.py).
       init_scale: initial weights are ``init_scale · N(0, 1/d)`` entries, shared by all clients.
       dtype: ``"float32"`` or ``"float64"``.
       client_chunk: clients processed at once inside a round (``lax.map`` over chunks, each a

@@ -205,6 +205,7 @@ def _round_metrics(
     one for the means and participation sums, one for the spreads and the largest norm (left
     to the partitioner, the metrics' small reductions became a dozen collectives per round,
     each a wait for the slower device: more than the local steps they followed)."""
+    v.choice(level, "level", tuple(METRICS_OF_LEVEL))
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
     k = W1.shape[0]
     n = k if axis is None else k * lax.axis_size(axis)

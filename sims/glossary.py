@@ -757,6 +757,12 @@ GLOSSARY: dict[str, Term] = {
     "speedup_vs_per_step_loop": _t("per_step_loop_seconds / engine_seconds", "ratio", EXT, "bench"),
     "numpy_seconds": _t("seconds of plain NumPy", "s", EXT, "bench"),
     "speedup_vs_numpy": _t("numpy_seconds / engine_seconds", "ratio", EXT, "bench"),
+    "torch_seconds": _t(
+        "seconds of the PyTorch loop over clients (make bench, the bench extra)", "s", EXT, "bench"
+    ),
+    "speedup_vs_torch": _t("torch_seconds / engine_seconds", "ratio", EXT, "bench"),
+    "sharded_speedup_vs_torch": _t("torch_seconds / sharded_seconds", "ratio", EXT, "bench"),
+    "loss_only_speedup_vs_torch": _t("torch_seconds / loss_only_seconds", "ratio", EXT, "bench"),
     "flops_per_run": _t("floating-point operations of one run", "flop", EXT, "bench"),
     "engine_flop_per_s": _t("engine throughput", "flop/s", EXT, "bench"),
     "loop_flop_per_s": _t("loop throughput", "flop/s", EXT, "bench"),

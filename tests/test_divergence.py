@@ -83,11 +83,12 @@ def test_cli_simulate_divergence_is_reported(capsys):
     assert err.strip().splitlines()[-1].startswith("dssl simulate: error: lr:")
 
 
-def test_an_average_whose_global_loss_overflows_is_a_divergence():
+@pytest.mark.parametrize("metrics", ["all", "loss"])
+def test_an_average_whose_global_loss_overflows_is_a_divergence(metrics):
     """One local step from W = 1e30 (local loss ~1e121, finite) lands at W ~ 1e91: every client's
     loss and parameters are finite, but the averaged model's global loss (Eq. 16, quartic in W)
     overflows float64. The round is flagged, named as the averaged model (client −1) and not
-    applied."""
+    applied; also when the run records only the losses."""
     import dataclasses
 
     import jax
@@ -96,7 +97,7 @@ def test_an_average_whose_global_loss_overflows_is_a_divergence():
     from theory._precision import x64
 
     cfg, prob = _setup(0.5, rounds=1)
-    cfg = dataclasses.replace(cfg, local_steps=1)
+    cfg = dataclasses.replace(cfg, local_steps=1, metrics=metrics)
     with x64():
         engine = make_engine(cfg)
         state = engine.init(prob, key=key_tree(0)["root"])

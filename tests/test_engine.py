@@ -418,7 +418,7 @@ def test_float64_without_x64_is_an_error_not_a_silent_float32():
 def test_loss_only_metrics_train_the_same_models(framework):
     """``metrics="loss"`` records the two losses and the divergence fields (and the
     ``record_local`` ones), nothing else; the training, and those fields, are those of the
-    default ``"all"`` bit for bit (jitted and un-jitted)."""
+    default ``"all"`` bit for bit: whole runs (jitted), and one un-jitted round of each."""
     _, full_cfg, prob = _star_case(
         framework, rounds=3, local_steps=2, batch=4, lr=0.1, record_local=True
     )
@@ -435,9 +435,16 @@ def test_loss_only_metrics_train_the_same_models(framework):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     init, round_step = make_round(lean_cfg)
     state = init(prob, key=key)
-    _, eager = round_step(state, prob)
+    lean_eager_state, eager = round_step(state, prob)
+    full_eager_state, full_eager = make_round(full_cfg)[1](state, prob)
     _, jitted = jax.jit(round_step)(state, prob)
     assert set(eager) == set(lean)
+    for name in sorted(set(eager)):
+        np.testing.assert_array_equal(np.asarray(eager[name]), np.asarray(full_eager[name]), name)
+    for a, b in zip(
+        jax.tree.leaves(lean_eager_state), jax.tree.leaves(full_eager_state), strict=True
+    ):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     for name in ("loss", "loss_global"):
         np.testing.assert_allclose(float(eager[name]), float(jitted[name]), rtol=1e-12)
         np.testing.assert_allclose(float(jitted[name]), float(lean[name][0]), rtol=1e-12)

@@ -43,7 +43,10 @@ cases = {
     "losses only, fl S=4": dict(method="mim", framework="fl", clients_per_round=4,
                                 metrics="loss"),
     "losses only, diverges": dict(method="mim", framework="decl", lr=50.0, metrics="loss"),
+    "losses only, mim-recon, records": dict(method="mim-recon", framework="decl",
+                                            record_local=True, metrics="loss"),
 }
+OTHER = {"diverged", "diverged_client", "diverged_loss", "local_iterates", "local_grads"}
 
 
 def diff(u, w):
@@ -62,7 +65,9 @@ for name, kw in cases.items():
                         mixing=mix if cfg.framework == "decl" else None)
     a, ta = make_engine(cfg).run(prob, key=key_tree(0)["root"])
     b, tb = make_engine(cfg, mesh=mesh).run(prob, key=key_tree(0)["root"])
-    assert set(ta) == set(tb) and set(METRICS_OF_LEVEL[cfg.metrics]) <= set(ta), (name, sorted(ta))
+    assert set(ta) == set(tb), (name, sorted(ta), sorted(tb))
+    assert set(ta) - OTHER == set(METRICS_OF_LEVEL[cfg.metrics]), (name, sorted(ta))
+    assert ("local_iterates" in ta) == cfg.record_local, name
     assert len(jax.tree.leaves(b.params)[0].sharding.device_set) == 4, name
     pa, pb = jax.tree.leaves(a.params), jax.tree.leaves(b.params)
     errs = [diff(u, w) for u, w in zip(pa, pb)] + [diff(ta[k], tb[k]) for k in ta]

@@ -74,6 +74,7 @@ def format_text(result: dict) -> str:
         "engine_fraction_of_peak",
         "max_abs_diff_engine_vs_loop",
         "loss_only_seconds",
+        "speedup_loss_only_vs_engine",
         "loss_only_speedup_vs_numpy",
         "loss_only_speedup_vs_loop",
         "loss_only_speedup_vs_per_step_loop",
@@ -87,4 +88,5 @@ def format_text(result: dict) -> str:
         "sharded_fraction_of_peak",
         "max_abs_diff_sharded_vs_engine",
     )
-    return "\n".join(f"{k:30s} {result[k]:.4g}" for k in keys if k in result)
+    width = max(map(len, keys))
+    return "\n".join(f"{k:{width}s} {result[k]:.4g}" for k in keys if k in result)
