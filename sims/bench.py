@@ -466,8 +466,8 @@ def _loss_only_engine(config: EngineConfig, problem, root, params) -> dict:
     same training, and per round close to the baselines' work, which record nothing (it still
     computes the local and global losses and checks for NaN/inf; the default engine's
     consensus distances, ζ² and spectral norms are the difference)."""
-    return _timed_engine(make_engine(replace(config, metrics="loss")), problem, root, params,
-                         "loss_only")  # fmt: skip
+    engine = make_engine(replace(config, metrics="loss"))
+    return _timed_engine(engine, problem, root, params, "loss_only")
 
 
 def _sharded_engine(config: EngineConfig, problem, root, params):

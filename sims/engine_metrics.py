@@ -209,37 +209,35 @@ def _round_metrics(
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
     k = W1.shape[0]
     n = k if axis is None else k * lax.axis_size(axis)
-    Xbar, Q = stats
-    if level == "loss":
-        sums = _all_sum(
-            {"sum": jnp.sum(W1, 0), "loss": jnp.sum(vals * active), "active": jnp.sum(active)},
-            axis,
-        )
-        out = {
-            "loss": sums["loss"] / sums["active"],
-            "loss_global": global_loss_jnp(sums["sum"] / n, Xbar[None]),
-        }
-        return _with_record(out, Wl, rec)
     uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
     step = Wl - W0
+    full = level == "all"
 
     def wmean(w, W):
         return jnp.tensordot(w, W, axes=(0, 0))
 
-    means = _all_sum(
-        {
-            "sum": jnp.sum(W1, 0),
+    sums = {"sum": jnp.sum(W1, 0), "loss": jnp.sum(vals * active), "active": jnp.sum(active)}
+    if full:
+        sums |= {
             "after": wmean(uniform, W1),
             "after_pi": wmean(pi, W1),
             "local_pi": wmean(pi, Wl),
             "step_pi": wmean(pi, step),
-            "loss": jnp.sum(vals * active),
-            "active": jnp.sum(active),
             "gamma": jnp.sum(gamma * active),
-        },
-        axis,
-    )
+        }
+    means = _all_sum(sums, axis)
     Wbar = means["sum"] / n
+    Xbar, Q = stats
+    out = {
+        "loss": means["loss"] / means["active"],
+        "loss_global": global_loss_jnp(Wbar, Xbar[None]),
+    }
+    if rec is not None:
+        iterates, grads = rec
+        out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)
+        out["local_grads"] = grads
+    if not full:
+        return out
     # R_t over the pre- and post-mixing models from the pre-mixing ones alone: every
     # post-mixing model is a convex combination of them (make_problem admits only non-negative
     # mixing rows summing to 1; FedAvg's weights are normalised), so by the triangle inequality
@@ -263,26 +261,12 @@ def _round_metrics(
         spreads, norm_max = jnp.sum(parts[:, :-1], 0), jnp.max(parts[:, -1])
     # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product
     # instead of N; equal to theory.dissimilarity.zeta_sq_jnp, tests/test_consensus_bounds.py)
-    zeta_sq = 4.0 * jnp.sum((Wbar @ Q) * Wbar)
-    out = {
+    return out | {
         "consensus_distance": spreads[0],
         "consensus_distance_pi": spreads[1],
         "consensus_distance_local": spreads[2],
         "update_spread": jnp.sqrt(spreads[3]),
-        "loss": means["loss"] / means["active"],
-        "loss_global": global_loss_jnp(Wbar, Xbar[None]),
-        "zeta_sq": zeta_sq,
+        "zeta_sq": 4.0 * jnp.sum((Wbar @ Q) * Wbar),
         "spectral_norm_max": norm_max,
         "gamma_mean": means["gamma"] / means["active"],
     }
-    return _with_record(out, Wl, rec)
-
-
-def _with_record(out: dict, Wl: Array, rec) -> dict:
-    """``out`` with, under ``record_local``, the local iterates (the E recorded ones and the
-    final local model ``Wl``) and the applied gradients."""
-    if rec is not None:
-        iterates, grads = rec
-        out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)
-        out["local_grads"] = grads
-    return out
