@@ -5,6 +5,7 @@ consensus distances, ζ² and the global loss (the one implementation in
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import jax
@@ -29,31 +30,66 @@ Array = jax.Array
 
 
 _SQUARINGS = 12
+#: Largest exponent (base 2) an entry of the squared matrices may reach between two
+#: rescalings of :func:`_spectral_norm` (float32 overflows at 2^128).
+_EXPONENT_ROOM = 100
 
 
-def _spectral_norm(W: Array) -> Array:
-    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), by 12 normalised squarings of G (power 4096) and the
-    Rayleigh quotient of the largest column of G^4096 (matmuls only: a batched ``eigvalsh``
-    cost more than the whole local update at small d).
+def _pow2_rescaled(P: Array) -> Array:
+    """P times the power of two that puts max|P| in [½, 1): exact (no rounding, unlike a
+    division by the maximum), so the squarings round as if never rescaled. P = 0 (and a
+    non-finite P, which stays non-finite) is left as it is."""
+    top = jnp.max(jnp.abs(P))
+    _, e = jnp.frexp(jnp.where((top > 0) & jnp.isfinite(top), top, jnp.ones_like(top)))
+    return P * jnp.ldexp(jnp.ones((), P.dtype), -e)
+
+
+def squarings_between_rescalings(c: int) -> int:
+    """How many squarings of a c×c Gram matrix :func:`_spectral_norm` runs between two
+    rescalings: the largest s ≤ 12 with (2^s + 1)·log₂ c ≤ 100 (at least 1).
+
+    After a rescaling the largest entry of the positive semi-definite P is in [½, 1) (its
+    diagonal holds it), so λ_max(P) ∈ [½, c] and s squarings give entries of at most
+    c^(2^s) and sums of at most c^(2^s + 1): below 2^100 by this rule, far from float32's
+    overflow; the top eigenvalue's part, ≥ 2^(−2^s) ≥ 2^(−100), stays far above its smallest
+    normal number.
+
+    Example:
+      >>> squarings_between_rescalings(16), squarings_between_rescalings(64)
+      (4, 3)
+    """
+    lg = max(1.0, math.log2(c))
+    s = 1
+    while s < _SQUARINGS and (2 ** (s + 1) + 1) * lg <= _EXPONENT_ROOM:
+        s += 1
+    return s
+
+
+def _spectral_norm(W: Array, every: int | None = None) -> Array:
+    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), by 12 squarings of G (power 4096) and the Rayleigh
+    quotient of the largest column of G^4096 (matmuls only: a batched ``eigvalsh`` cost more
+    than the whole local update at small d).
 
     Exact (to rounding) when λ_max is separated or repeated; otherwise a lower estimate with
     relative error at most max_r r^8192(1 − r)/2 ≤ 1/(2·8192·e) ≈ 2.3e-5 in ‖W‖₂ (r = λ_j/λ_max,
-    contamination of the iterate ∝ r^4096)."""
+    contamination of the iterate ∝ r^4096).
+
+    The iterate is rescaled by a power of two (exact) only every
+    :func:`squarings_between_rescalings` (c) squarings (4 at c = 16), not after each: at
+    N = 100, c = 16, d = 64 the rescalings after every squaring (each a reduction and a
+    division) were a quarter of the norms' time (``benchmarks/bench_spectral_norm.py``).
+    ``every``: rescale more often, every ``every`` squarings (1 up to the default; for that
+    benchmark; the results are the same bits: the rescalings are exact)."""
     G = W @ W.T
-
-    def sq(P, _):
-        P = P @ P
-        return P / jnp.maximum(jnp.max(jnp.abs(P)), jnp.finfo(P.dtype).tiny), None
-
-    # unrolled: twelve c×c products in one straight-line program (a while loop of tiny
+    most = squarings_between_rescalings(G.shape[0])
+    every = most if every is None else v.integer(every, "every", lo=1, hi=most)
+    P = _pow2_rescaled(G)
+    # unrolled: the c×c products in one straight-line program (a while loop of tiny
     # iterations cost more than the local update at the benchmark sizes)
-    P, _ = lax.scan(
-        sq,
-        G / jnp.maximum(jnp.max(jnp.abs(G)), jnp.finfo(G.dtype).tiny),
-        None,
-        length=_SQUARINGS,
-        unroll=True,
-    )
+    for k in range(1, _SQUARINGS + 1):
+        P = P @ P
+        if k % every == 0 or k == _SQUARINGS:
+            P = _pow2_rescaled(P)
     col = P[:, jnp.argmax(jnp.sum(P * P, axis=0))]
     lam = (col @ G @ col) / jnp.maximum(col @ col, jnp.finfo(G.dtype).tiny)
     return jnp.sqrt(jnp.maximum(lam, 0.0))
