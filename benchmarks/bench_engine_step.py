@@ -20,10 +20,7 @@ Usage: ``python benchmarks/bench_engine_step.py [--steps 100] [--repeats 7]``; w
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import time
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -34,7 +31,7 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sims import methods  # noqa: E402
-from sims.bench import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak  # noqa: E402
+from sims.bench import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak, script_record  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "engine_step.json"
 P, LR = 0.75, 0.01
@@ -110,15 +107,8 @@ def main(argv=None) -> dict:
         "step_gflops": flops / (step * 1e-3) / 1e9,
         "products_only_gflops": flops / (ms["products only"] * 1e-3) / 1e9,
         "matmul_peak_gflops": peak / 1e9,
-        "loadavg_before": load_before,
-        "loadavg_after": list(os.getloadavg()),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "jax": jax.__version__, "backend": jax.default_backend(),
-                    "xla_flags": os.environ.get("XLA_FLAGS", "")},
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
+    res = script_record(res, load_before, args.out)
     print(f"N={n}, d={d}, c={c}, B={b}: ms per step of all clients (best of {args.repeats})")
     for variant in VARIANTS:
         print(f"  {variant:14s} {ms[variant]:7.3f}")

@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
-import platform
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +42,7 @@ from sims.bench import (  # noqa: E402
     _problem,
     bench_config,
     best_interleaved,
+    script_record,
 )
 from sims.config import key_tree  # noqa: E402
 from sims.engine import make_engine  # noqa: E402
@@ -164,15 +162,8 @@ def main(argv=None) -> dict:
         "norms_alone": norms_alone(args.repeats),
         "quick_setting_20_rounds": engine_rows(args.repeats),
         "timing": f"best of {args.repeats}, the variants in turn (sims.bench.best_interleaved)",
-        "loadavg_before": load_before,
-        "loadavg_after": list(os.getloadavg()),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "jax": jax.__version__, "backend": jax.default_backend(),
-                    "xla_flags": os.environ.get("XLA_FLAGS", "")},
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    }  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
+    }
+    res = script_record(res, load_before, args.out)
     for cell, r in res["norms_alone"].items():
         print(f"{cell} (N={r['n_clients']}, c={r['c']}, d={r['d']}): µs per call of the norms")
         for k, t in r["us_per_call"].items():

@@ -19,6 +19,7 @@ Achieved FLOP/s counts the matmul flops of the local updates and the mixing
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
@@ -495,6 +496,26 @@ def machine() -> dict:
         "backend": jax.default_backend(),
         "load_average": list(os.getloadavg()),
     }
+
+
+def script_record(res: dict, load_before: list[float], out) -> dict:
+    """``res`` with what a benchmark script (``benchmarks/bench_*.py``) records beside its
+    numbers: the load average before and after, the machine (with the ``XLA_FLAGS`` it ran
+    under) and the date; written as JSON to ``out`` (folders created) and returned."""
+    from pathlib import Path
+
+    res = res | {
+        "loadavg_before": load_before,
+        "loadavg_after": list(os.getloadavg()),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                    "jax": jax.__version__, "backend": jax.default_backend(),
+                    "xla_flags": os.environ.get("XLA_FLAGS", "")},
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }  # fmt: skip
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    return res
 
 
 def scale_case(

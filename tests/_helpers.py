@@ -1,8 +1,10 @@
-"""Small builders shared by the engine, consensus-bound and theory-vs-simulation tests, and
-:func:`fresh_python` for the tests that need a new process."""
+"""Small builders shared by the engine, consensus-bound and theory-vs-simulation tests,
+:func:`fresh_python` for the tests that need a new process and :func:`load_script` for the
+tests of the benchmark scripts."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -75,6 +77,15 @@ def fresh_python(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=timeout,
     )  # fmt: skip
+
+
+def load_script(name: str):
+    """The module of ``benchmarks/<name>.py``, imported from its file (the benchmarks are
+    scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def problem_source(n: int = 8, m: int = 10, d: int = 6, c: int = 2) -> str:

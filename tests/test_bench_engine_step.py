@@ -3,25 +3,18 @@ engine's local update), and a short run writes the table."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests._helpers import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "bench_engine_step", ROOT / "benchmarks" / "bench_engine_step.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench_engine_step")
 
 
 def test_step_is_sgd_on_the_mim_loss():

@@ -5,24 +5,16 @@ its table."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests._helpers import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "bench_spectral_norm", ROOT / "benchmarks" / "bench_spectral_norm.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench_spectral_norm")
 
 
 def test_forms_agree_with_numpy_and_rescaling_is_exact():
