@@ -26,6 +26,7 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -502,8 +503,6 @@ def script_record(res: dict, load_before: list[float], out) -> dict:
     """``res`` with what a benchmark script (``benchmarks/bench_*.py``) records beside its
     numbers: the load average before and after, the machine (with the ``XLA_FLAGS`` it ran
     under) and the date; written as JSON to ``out`` (folders created) and returned."""
-    from pathlib import Path
-
     res = res | {
         "loadavg_before": load_before,
         "loadavg_after": list(os.getloadavg()),

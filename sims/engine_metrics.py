@@ -12,6 +12,7 @@ import jax
 import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
+import scipy.special
 from jax import lax
 from jaxtyping import Float
 
@@ -29,30 +30,63 @@ Array = jax.Array
 # spectral norms
 
 
-_SQUARINGS = 12
+#: Relative accuracy of :func:`_spectral_norm`: its estimate of ‖W‖₂ is never above the norm
+#: (to rounding) and at most this fraction below it, whatever W and c. R_t is a recorded
+#: metric (no bound or verdict reads it); four digits cost 12 squarings at c = 16, where
+#: 2.3e-5 took 14 (``benchmarks/bench_spectral_norm.py``).
+NORM_RTOL = 1e-4
 #: Largest exponent (base 2) an entry of the squared matrices may reach between two
 #: rescalings of :func:`_spectral_norm` (float32 overflows at 2^128).
 _EXPONENT_ROOM = 100
 
 
-def _pow2_rescaled(P: Array) -> Array:
-    """P times the power of two that puts max|P| in [½, 1): exact (no rounding, unlike a
-    division by the maximum), so the squarings round as if never rescaled. P = 0 (and a
-    non-finite P, which stays non-finite) is left as it is."""
-    top = jnp.max(jnp.abs(P))
-    _, e = jnp.frexp(jnp.where((top > 0) & jnp.isfinite(top), top, jnp.ones_like(top)))
-    return P * jnp.ldexp(jnp.ones((), P.dtype), -e)
+def _pow2(k: Array, dtype) -> Array:
+    """2^k exactly, for integers k within the normal exponents of ``dtype``: the float built
+    from its bits (``jnp.ldexp`` goes through a power function, and its 2^k for k ≤ −127
+    in float32 is a subnormal number that XLA's CPU flushes to zero)."""
+    info = jnp.finfo(dtype)
+    bits = (k.astype(f"int{info.bits}") + (info.maxexp - 1)) << info.nmant
+    return lax.bitcast_convert_type(bits, dtype)
+
+
+def _exponent(A: Array) -> Array:
+    """e with max|A| = f·2^e, f ∈ [½, 1); 0 where A is 0 or not finite."""
+    return jnp.frexp(jnp.max(jnp.abs(A)))[1]
+
+
+def _scaled(A: Array, e: Array) -> Array:
+    """A·2^(−e), exact: two normal powers of two, so e may span the dtype's whole exponent range
+    (one factor 2^(−e) would not be a normal number at its ends)."""
+    h = e // 2
+    return A * _pow2(-h, A.dtype) * _pow2(h - e, A.dtype)
+
+
+def norm_squarings(c: int) -> int:
+    """The number k of squarings of a c×c Gram matrix that :func:`_spectral_norm` needs for
+    :data:`NORM_RTOL`: the smallest k ≥ 0 with ε/(2 − ε) ≤ NORM_RTOL, ε = W₀((c − 1)/e)/2^(k+1)
+    (W₀: the principal branch of Lambert's W; see :func:`_spectral_norm`).
+
+    Example:
+      >>> [norm_squarings(c) for c in (1, 2, 16, 64, 512)]
+      [0, 10, 12, 13, 14]
+    """
+    c = v.integer(c, "c", lo=1)
+    w = float(scipy.special.lambertw((c - 1) / math.e).real)
+    k = 0
+    while (eps := w / 2 ** (k + 1)) / (2 - eps) > NORM_RTOL:
+        k += 1
+    return k
 
 
 def squarings_between_rescalings(c: int) -> int:
     """How many squarings of a c×c Gram matrix :func:`_spectral_norm` runs between two
-    rescalings: the largest s ≤ 12 with (2^s + 1)·log₂ c ≤ 100 (at least 1).
+    rescalings: the largest s with (2^s + 1)·max(1, log₂ c) ≤ 100 (at least 1).
 
     After a rescaling the largest entry of the positive semi-definite P is in [½, 1) (its
     diagonal holds it), so λ_max(P) ∈ [½, c] and s squarings give entries of at most
     c^(2^s) and sums of at most c^(2^s + 1): below 2^100 by this rule, far from float32's
     overflow; the top eigenvalue's part, ≥ 2^(−2^s) ≥ 2^(−100), stays far above its smallest
-    normal number.
+    normal number (max(1, ·): at c = 1 and 2, λ_max(P) ≤ 2).
 
     Example:
       >>> squarings_between_rescalings(16), squarings_between_rescalings(64)
@@ -60,39 +94,58 @@ def squarings_between_rescalings(c: int) -> int:
     """
     lg = max(1.0, math.log2(c))
     s = 1
-    while s < _SQUARINGS and (2 ** (s + 1) + 1) * lg <= _EXPONENT_ROOM:
+    while (2 ** (s + 1) + 1) * lg <= _EXPONENT_ROOM:
         s += 1
     return s
 
 
 def _spectral_norm(W: Array, every: int | None = None) -> Array:
-    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), by 12 squarings of G (power 4096) and the Rayleigh
-    quotient of the largest column of G^4096 (matmuls only: a batched ``eigvalsh`` cost more
-    than the whole local update at small d).
+    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), from k = :func:`norm_squarings` (c) squarings of G
+    (k = 12 at c = 16): with m = 2^k, the estimate λ̂ = tr(G^(2m+1))/tr(G^(2m)) (from
+    P ∝ G^m as tr(PGP)/tr(PP); matmuls only: a batched ``eigvalsh`` cost more than the whole
+    local update at small d).
 
-    Exact (to rounding) when λ_max is separated or repeated; otherwise a lower estimate with
-    relative error at most max_r r^8192(1 − r)/2 ≤ 1/(2·8192·e) ≈ 2.3e-5 in ‖W‖₂ (r = λ_j/λ_max,
-    contamination of the iterate ∝ r^4096).
+    Accuracy (:data:`NORM_RTOL`). λ̂ = Σλ_i^(2m+1)/Σλ_i^(2m) is a weighted mean of the
+    eigenvalues, so λ̂ ≤ λ_max. With r_i = λ_i/λ_max, y_i = r_i^(2m) and 1 − r ≤ ln(1/r),
+    1 − λ̂/λ_max = Σ_{i≥2} y_i(1 − r_i)/(1 + Σ_{i≥2} y_i) ≤ Σ y_i ln(1/y_i)/(2m(1 + Σ y_i));
+    for a given Σ y_i the right side is largest with all c − 1 of the y_i equal (y ln(1/y) is
+    concave), and with y_i = e^(−x) it is x(c − 1)/(e^x + c − 1)/(2m), whose maximum over x,
+    at e^x(x − 1) = c − 1, is W₀((c − 1)/e)/(2m) =: ε (attained when y_i = e^(−1−W₀) for every
+    i ≥ 2). ‖W‖₂ is then under-estimated by at most
+    1 − √(1 − ε) ≤ ε/(2 − ε) ≤ NORM_RTOL, whatever the spectrum. (A Rayleigh quotient of one
+    column of G^m, used until 2026-11-24, can err twice as much, ln(c − 1)/(2m) in λ: its
+    documented 2.3e-5 at 12 squarings did not hold in general; 1.6e-4 at c = 16 in
+    ``benchmarks/bench_spectral_norm.py``.)
 
-    The iterate is rescaled by a power of two (exact) only every
-    :func:`squarings_between_rescalings` (c) squarings (4 at c = 16), not after each: at
-    N = 100, c = 16, d = 64 the rescalings after every squaring (each a reduction and a
-    division) were a quarter of the norms' time (``benchmarks/bench_spectral_norm.py``).
-    ``every``: rescale more often, every ``every`` squarings (1 up to the default; for that
-    benchmark; the results are the same bits: the rescalings are exact)."""
+    Scaling. G and the iterate are multiplied by powers of two only (exact: the result has
+    the rounding of the unscaled computation, for any W whose Gram matrix WWᵀ is a matrix of
+    normal numbers; where WWᵀ overflows the result is not finite, where all of it underflows, 0
+    (float32: entries of W beyond about 1e19 or all below about 1e-19)). The
+    iterate is rescaled every :func:`squarings_between_rescalings` (c) squarings (4 at
+    c = 16), not after each: at N = 100, c = 16, d = 64 the rescalings after every squaring
+    (each a reduction and a division) were a fifth of the norms' time
+    (``benchmarks/bench_spectral_norm.py``). ``every``: rescale more often, every ``every``
+    squarings (1 up to the default; for that benchmark: the same bits)."""
+    c = W.shape[0]
     G = W @ W.T
-    most = squarings_between_rescalings(G.shape[0])
+    k = norm_squarings(c)
+    most = squarings_between_rescalings(c)
     every = most if every is None else v.integer(every, "every", lo=1, hi=most)
-    P = _pow2_rescaled(G)
+    e_g = _exponent(G)
+    G = _scaled(G, e_g)  # G·2^(−e_g), largest entry in [½, 1)
+    P = G
     # unrolled: the c×c products in one straight-line program (a while loop of tiny
     # iterations cost more than the local update at the benchmark sizes)
-    for k in range(1, _SQUARINGS + 1):
+    for i in range(1, k + 1):
         P = P @ P
-        if k % every == 0 or k == _SQUARINGS:
-            P = _pow2_rescaled(P)
-    col = P[:, jnp.argmax(jnp.sum(P * P, axis=0))]
-    lam = (col @ G @ col) / jnp.maximum(col @ col, jnp.finfo(G.dtype).tiny)
-    return jnp.sqrt(jnp.maximum(lam, 0.0))
+        # and after the last squaring: P near 1 keeps tr(PGP) and tr(PP) far from overflow
+        if i % every == 0 or i == k:
+            P = _scaled(P, _exponent(P))
+    lam = jnp.sum((P @ G) * P) / jnp.maximum(jnp.sum(P * P), jnp.finfo(G.dtype).tiny)
+    # ‖W‖₂ = √(lam·2^e_g) = √(lam·2^(e_g − 2h))·2^h, h = ⌊e_g/2⌋: exact scalings only
+    h = e_g // 2
+    root = jnp.sqrt(jnp.maximum(_scaled(lam, 2 * h - e_g), 0.0))
+    return _scaled(root, -h)
 
 
 def _all_finite(tree) -> Array:
@@ -278,7 +331,7 @@ def _round_metrics(
     # post-mixing model is a convex combination of them (make_problem admits only non-negative
     # mixing rows summing to 1; FedAvg's weights are normalised), so by the triangle inequality
     # its norm is at most their maximum (to within the 1e-8 row-sum tolerance and rounding,
-    # below the estimate's own 2.3e-5). Half the squarings: at the quick benchmark setting the
+    # below the estimate's own NORM_RTOL). Half the squarings: at the quick benchmark setting the
     # norms of both sets were a fifth of the round
     norm_max = jnp.max(jax.vmap(_spectral_norm)(Wl))
     spreads = jnp.stack(

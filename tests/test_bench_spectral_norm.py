@@ -37,3 +37,14 @@ def test_norms_alone_reports_every_form(monkeypatch):
     assert set(out["us_per_call"]) == {"divided_every_squaring", "every_squaring", most, "eigvalsh"}
     assert all(t > 0 for t in out["us_per_call"].values())
     assert all(e < 1e-5 for e in out["relative_error_vs_numpy"].values())
+
+
+def test_accuracy_cases_measure_the_two_forms():
+    """The script's hard spectra: the current form within its proven bound (and at it on its
+    own worst case); the earlier form's error beyond its documented 2.3e-5 where the top
+    eigenvector avoids the column it picks."""
+    acc = _script().accuracy_cases(c=16)
+    bound = acc["proven_bound_current"]
+    assert 0.97 * bound <= acc["worst_for_current"]["current"] <= bound
+    assert 0 <= acc["top_vector_off_the_column"]["current"] <= bound
+    assert acc["top_vector_off_the_column"]["divided_every_squaring"] > 5 * 2.3e-5
