@@ -31,7 +31,9 @@ Array = jax.Array
 
 
 #: Relative accuracy of :func:`_spectral_norm`: its estimate of ‖W‖₂ is never above the norm
-#: (to rounding) and at most this fraction below it, whatever W and c. R_t is a recorded
+#: and at most this fraction below it (both up to float rounding, with matmuls at the dtype's
+#: full precision: on a GPU JAX's default float32 matmul is TF32 unless the default matmul
+#: precision is "highest", which the ``dssl`` commands set), whatever W and c. R_t is a recorded
 #: metric (no bound or verdict reads it); four digits cost 12 squarings at c = 16, where
 #: 2.3e-5 took 14 (``benchmarks/bench_spectral_norm.py``).
 NORM_RTOL = 1e-4
@@ -50,7 +52,9 @@ def _pow2(k: Array, dtype) -> Array:
 
 
 def _exponent(A: Array) -> Array:
-    """e with max|A| = f·2^e, f ∈ [½, 1); 0 where A is 0 or not finite."""
+    """e with max|A| = f·2^e, f ∈ [½, 1) where max|A| is a normal number; 0 where A is 0 or
+    not finite (XLA's CPU ``frexp`` gives −149 in float32 for a subnormal maximum, which the
+    products then flush to zero anyway)."""
     return jnp.frexp(jnp.max(jnp.abs(A)))[1]
 
 
@@ -110,29 +114,34 @@ def _spectral_norm(W: Array, every: int | None = None) -> Array:
     1 − λ̂/λ_max = Σ_{i≥2} y_i(1 − r_i)/(1 + Σ_{i≥2} y_i) ≤ Σ y_i ln(1/y_i)/(2m(1 + Σ y_i));
     for a given Σ y_i the right side is largest with all c − 1 of the y_i equal (y ln(1/y) is
     concave), and with y_i = e^(−x) it is x(c − 1)/(e^x + c − 1)/(2m), whose maximum over x,
-    at e^x(x − 1) = c − 1, is W₀((c − 1)/e)/(2m) =: ε (attained when y_i = e^(−1−W₀) for every
-    i ≥ 2). ‖W‖₂ is then under-estimated by at most
-    1 − √(1 − ε) ≤ ε/(2 − ε) ≤ NORM_RTOL, whatever the spectrum. (A Rayleigh quotient of one
-    column of G^m, used until 2026-11-24, can err twice as much, ln(c − 1)/(2m) in λ: its
-    documented 2.3e-5 at 12 squarings did not hold in general; 1.6e-4 at c = 16 in
-    ``benchmarks/bench_spectral_norm.py``.)
+    at e^x(x − 1) = c − 1, is W₀((c − 1)/e)/(2m) =: ε (approached, to within a factor
+    1 − (1 + W₀)/(4m), when y_i = e^(−1−W₀) for every i ≥ 2). ‖W‖₂ is then under-estimated
+    by at most 1 − √(1 − ε) ≤ ε/(2 − ε) ≤ NORM_RTOL, whatever the spectrum. (The Rayleigh
+    quotient of one column of G^m, used until 2026-11-24, has no such bound free of the
+    eigenvectors: its documented 2.3e-5 at 12 squarings did not hold in general; 1.6e-4 at
+    c = 16 in ``benchmarks/bench_spectral_norm.py``.)
 
-    Scaling. G and the iterate are multiplied by powers of two only (exact: the result has
-    the rounding of the unscaled computation, for any W whose Gram matrix WWᵀ is a matrix of
-    normal numbers; where WWᵀ overflows the result is not finite, where all of it underflows, 0
-    (float32: entries of W beyond about 1e19 or all below about 1e-19)). The
-    iterate is rescaled every :func:`squarings_between_rescalings` (c) squarings (4 at
-    c = 16), not after each: at N = 100, c = 16, d = 64 the rescalings after every squaring
-    (each a reduction and a division) were a fifth of the norms' time
-    (``benchmarks/bench_spectral_norm.py``). ``every``: rescale more often, every ``every``
-    squarings (1 up to the default; for that benchmark: the same bits)."""
+    Scaling. W, G and the iterate are multiplied by powers of two only, so the result has the
+    rounding of the unscaled computation. W is first scaled so that its largest entry is in
+    [½, 1): then λ_max(G) ≥ ¼, and products of entries far below the largest that underflow
+    (XLA's CPU flushes subnormal numbers to zero) change G by less than d·2^−126; unscaled,
+    a W of entries near 1e-19 lost half its norm that way in float32, and rows of norm beyond
+    about 1.8e19 overflowed G. The result is the norm wherever the norm is a normal number
+    (inf beyond the largest, 0 below the smallest). The iterate is rescaled every
+    :func:`squarings_between_rescalings` (c) squarings (4 at c = 16), not after each: at
+    N = 100, c = 16, d = 64 the rescalings after every squaring (each a reduction and a
+    division) were a fifth of the norms' time (``benchmarks/bench_spectral_norm.py``).
+    ``every``: rescale more often, every ``every`` squarings (1 up to the default; for that
+    benchmark: the same bits)."""
     c = W.shape[0]
-    G = W @ W.T
     k = norm_squarings(c)
     most = squarings_between_rescalings(c)
     every = most if every is None else v.integer(every, "every", lo=1, hi=most)
+    e_w = _exponent(W)
+    Ws = _scaled(W, e_w)  # largest entry in [½, 1)
+    G = Ws @ Ws.T  # WWᵀ·4^(−e_w)
     e_g = _exponent(G)
-    G = _scaled(G, e_g)  # G·2^(−e_g), largest entry in [½, 1)
+    G = _scaled(G, e_g)  # largest entry in [½, 1)
     P = G
     # unrolled: the c×c products in one straight-line program (a while loop of tiny
     # iterations cost more than the local update at the benchmark sizes)
@@ -142,9 +151,10 @@ def _spectral_norm(W: Array, every: int | None = None) -> Array:
         if i % every == 0 or i == k:
             P = _scaled(P, _exponent(P))
     lam = jnp.sum((P @ G) * P) / jnp.maximum(jnp.sum(P * P), jnp.finfo(G.dtype).tiny)
-    # ‖W‖₂ = √(lam·2^e_g) = √(lam·2^(e_g − 2h))·2^h, h = ⌊e_g/2⌋: exact scalings only
-    h = e_g // 2
-    root = jnp.sqrt(jnp.maximum(_scaled(lam, 2 * h - e_g), 0.0))
+    # ‖W‖₂ = √(lam·2^E) = √(lam·2^(E − 2h))·2^h, E = e_g + 2e_w, h = ⌊E/2⌋: exact scalings
+    total = e_g + 2 * e_w
+    h = total // 2
+    root = jnp.sqrt(jnp.maximum(_scaled(lam, 2 * h - total), 0.0))
     return _scaled(root, -h)
 
 
