@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -40,6 +41,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+import scipy.special  # noqa: E402
 
 import sims.engine_metrics as em  # noqa: E402
 from sims.bench import (  # noqa: E402
@@ -52,6 +54,7 @@ from sims.bench import (  # noqa: E402
 )
 from sims.config import key_tree  # noqa: E402
 from sims.engine import make_engine  # noqa: E402
+from theory._precision import x64  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "spectral_norm.json"
 CELLS = {"quick": (100, 16, 64), "efficiency": (100, 64, 512)}
@@ -134,12 +137,6 @@ def accuracy_cases(c: int = 16) -> dict:
     (λ_i/λ_max)^(2m) = e^(−1−W₀((c−1)/e)); (b) the top eigenvector spread over all
     coordinates but one and the second eigenvector on that one, (λ_2/λ_max)^8192 = 1.1/(c − 1)
     (the earlier form picks that coordinate's column). With the proven bounds."""
-    import math
-
-    import scipy.special
-
-    from theory._precision import x64
-
     w0 = float(scipy.special.lambertw((c - 1) / math.e).real)
     m = 2 ** em.norm_squarings(c)
     rng = np.random.default_rng(0)

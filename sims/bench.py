@@ -489,14 +489,17 @@ def _sharded_engine(config: EngineConfig, problem, root, params):
     return _timed_engine(engine, problem, root, params, "sharded") | {"sharded_devices": k}
 
 
-def machine() -> dict:
+def _platform() -> dict:
     return {
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "jax": jax.__version__,
         "backend": jax.default_backend(),
-        "load_average": list(os.getloadavg()),
     }
+
+
+def machine() -> dict:
+    return _platform() | {"load_average": list(os.getloadavg())}
 
 
 def script_record(res: dict, load_before: list[float], out) -> dict:
@@ -506,11 +509,9 @@ def script_record(res: dict, load_before: list[float], out) -> dict:
     res = res | {
         "loadavg_before": load_before,
         "loadavg_after": list(os.getloadavg()),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "jax": jax.__version__, "backend": jax.default_backend(),
-                    "xla_flags": os.environ.get("XLA_FLAGS", "")},
+        "machine": _platform() | {"xla_flags": os.environ.get("XLA_FLAGS", "")},
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    }  # fmt: skip
+    }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1) + "\n")
