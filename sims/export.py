@@ -367,7 +367,13 @@ def _atlas(obj) -> list[dict]:
                         }
                         row.update({k: _plain(col[g]) for k, col in per_graph.items()})
                         row["s"], row["tol"] = _plain(s[g]), _plain(tol[g])
-                        for k in ("s_fed", "cor45", "violations"):
+                        for k in (
+                            "s_fed",
+                            "cor45",
+                            "cor45_without_r7",
+                            "cor45_r6_first_implementation",
+                            "violations",
+                        ):
                             if k in res:
                                 row[k] = _plain(res[k])
                         rows.append(row)

@@ -828,6 +828,13 @@ GLOSSARY: dict[str, Term] = {
     "id": _t("claim id", "name", "§4", _CLAIMS),
     "reference": _t("where the claim is in the paper", "text", PAPER, _CLAIMS),
     "statement": _t("the claim as the paper states it", "text", PAPER, _CLAIMS),
+    "tracks": _t(
+        "where Track A and Track B read the claim differently, what each computes (empty where "
+        "they read it the same way)",
+        "text",
+        "docs/verdict_rules.md",
+        _CLAIMS,
+    ),
     "track_a": _t(
         "Track A verdict (the paper's formulas): informative, vacuous, invalid, not-run",
         "verdict word",
@@ -941,6 +948,31 @@ GLOSSARY: dict[str, Term] = {
         "the verdict under the rule in force before a recorded change",
         "verdict word",
         "docs/verdict_rules.md",
+        _EVIDENCE,
+    ),
+    "r6_first_implementation": _t(
+        "Cor 4.5's word under R6 as first implemented (recorded rule change)",
+        "verdict word",
+        "docs/verdict_rules.md",
+        _EVIDENCE,
+    ),
+    "verdict_without_r7": _t(
+        "Cor 4.5's R6 word before the collapse guard R7 (recorded rule change)",
+        "verdict word",
+        "docs/verdict_rules.md",
+        _EVIDENCE,
+    ),
+    "weights_identical": _t(
+        "whether the DecL objective weights π equal FL's 1/N exactly (Eq. 89's complete graph: "
+        "the equality then holds by construction)",
+        "bool",
+        "Eqs. (88)-(89)",
+        _EVIDENCE,
+    ),
+    "equal_leading": _t(
+        "whether the paper's formula and the exact derivation agree in their leading τ² term",
+        "bool",
+        "Eqs. (29)-(30)",
         _EVIDENCE,
     ),
     "derivative_sign": _t("sign of ∂s/∂|Ā| of the paper's bound", "text", "Cor 4.5", _EVIDENCE),
@@ -1244,7 +1276,19 @@ GLOSSARY: dict[str, Term] = {
         EXT,
         "map",
     ),
-    "cor45": _t("Cor 4.5's verdict over the atlas", "verdict word", "Cor 4.5", "map"),
+    "cor45": _t("Cor 4.5's verdict over the atlas (R6, R7)", "verdict word", "Cor 4.5", "map"),
+    "cor45_r6_first_implementation": _t(
+        "Cor 4.5's word over the atlas under R6 as first implemented (recorded rule change)",
+        "verdict word",
+        "Cor 4.5",
+        "map",
+    ),
+    "cor45_without_r7": _t(
+        "Cor 4.5's R6 word over the atlas before the collapse guard R7 (recorded rule change)",
+        "verdict word",
+        "Cor 4.5",
+        "map",
+    ),
     "thm46": _t("Thm 4.6's verdict counts over the atlas", "{word: count}", "Thm 4.6", "map"),
     "eq87": _t(
         "Eq. (87)'s verdict counts over the atlas", "{word: count}", "Thm 4.6, Eq. (87)", "map"

@@ -69,8 +69,8 @@ def test_eq87_comparison_recomputed_on_the_dense_model(adj):
     assert f["abar"][0] < n
     cfg = cl.VerifyConfig(d=60, n_clients=n, graph="complete")
     for reading, method in (("eq4-complementary", "mim"), ("similar", "cl")):
-        dec = atlas._values(cfg, reading, f["pi"], "spread-N")[0]
-        fed = atlas._values(cfg, reading, np.full((1, n), 1.0 / n), "spread-N")[0]
+        dec = atlas._values(cfg, reading, f["pi"], "spread-N")[0][0]
+        fed = atlas._values(cfg, reading, np.full((1, n), 1.0 / n), "spread-N")[0][0]
         assert dec.point == pytest.approx(_dense_spread(cfg, method, f["pi"][0]), abs=1e-9)
         assert fed.point == pytest.approx(_dense_spread(cfg, method, np.full(n, 1 / n)), abs=1e-9)
         assert vd.compare(dec, fed, ">") == vd.compare(dec.point, fed.point, ">", dec.tol + fed.tol)
@@ -81,9 +81,9 @@ def test_complete_graph_shares_the_fl_solution():
     n = 5
     f = atlas.graph_features(topology.complete(n)[None].astype(float), "uniform")
     cfg = cl.VerifyConfig(d=100, n_clients=n, graph="complete")
-    dec = atlas._values(cfg, "similar", f["pi"], "gap")[0]
-    fed = atlas._values(cfg, "similar", np.full((1, n), 1.0 / n), "gap")[0]
-    assert dec == fed
+    (dec,), dec_rank = atlas._values(cfg, "similar", f["pi"], "gap")
+    (fed,), fed_rank = atlas._values(cfg, "similar", np.full((1, n), 1.0 / n), "gap")
+    assert dec == fed and dec_rank.tolist() == fed_rank.tolist()
 
 
 def test_trend_arrays_agrees_with_reference_rule():
@@ -97,6 +97,40 @@ def test_trend_arrays_agrees_with_reference_rule():
         ref_word, ref_viol = vd.trend(abar, [vd.Value.exact(x, 1e-9) for x in s])
         assert word == ref_word
         assert {(i, j) for i, j, _ in viol} == {(i, j) for i, j, _ in ref_viol}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_trend_collapse_arrays_agrees_with_reference_rule(seed):
+    """R7 on R6, vectorised (atlas) and per pair (verdicts), on random series and ranks."""
+    rng = np.random.default_rng(seed)
+    k, n = 6, 4
+    abar = rng.integers(2, 6, size=k).astype(float)
+    s = np.sort(rng.random(k) * rng.choice([0.0, 1.0]))[::-1][np.argsort(np.argsort(abar))]
+    ranks = rng.integers(1, 2 * n, size=k)
+    tol = np.full(k, 1e-9)
+    for reading in ("spread-N", "spread-c", "gap"):
+        word, _ = atlas.trend_arrays(abar, s, s, tol)
+        got = atlas.trend_collapse_arrays(word, abar, s, s, tol, ranks, n, reading)
+        vals = [vd.Value.exact(x, 1e-9) for x in s]
+        ref = vd.trend_collapse_guard(vd.trend(abar, vals)[0], abar, vals, ranks, n, reading)
+        assert got == ref
+        if reading == "gap" or word != "holds":
+            assert got == word
+        else:  # by hand: some strict decrease into a graph of full rank
+            full = [
+                (i, j)
+                for i in range(k)
+                for j in range(k)
+                if abar[j] > abar[i] and s[i] - s[j] > 2e-9 and ranks[j] >= n
+            ]
+            assert got == ("holds" if full else "degenerate")
+
+
+def test_trend_arrays_single_graph_with_a_range_is_degenerate():
+    """One graph whose optimal set has a range: no decrease along |Ā| (R6 as corrected)."""
+    args = ([2.0], [0.0], [1.0], [1e-12])
+    assert atlas.trend_arrays(*args)[0] == "degenerate"
+    assert atlas.trend_arrays(*args, ordered_decrease=False)[0] == "holds"
 
 
 def test_small_study_structure():
@@ -116,7 +150,7 @@ def test_small_study_structure():
     for key in ("abar", "lambda2", "pi_spread"):
         np.testing.assert_allclose(written[key], feats[key], rtol=1e-6, atol=1e-12)
     vcfg = cfg.verify_config(4)
-    direct = [x.point for x in atlas._values(vcfg, "similar", feats["pi"], "gap")]
+    direct = [x.point for x in atlas._values(vcfg, "similar", feats["pi"], "gap")[0]]
     np.testing.assert_allclose(cell["s"], direct, rtol=1e-6, atol=1e-12)
 
 

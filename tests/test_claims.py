@@ -161,6 +161,36 @@ def test_cor45_reports_the_old_rule_beside_the_new(rows):
     assert len(numbers["sweep"]) == SMALL.n_clients - 1  # paper_code degrees 1..N-2 + complete
 
 
+@pytest.mark.parametrize("method", ["eq4-complementary", "similar", "dissimilar-rotation"])
+@pytest.mark.parametrize("sens", ["spread-N", "spread-c", "gap"])
+def test_cor45_word_is_r6_then_r7_of_its_own_sweep(method, sens):
+    """The Cor 4.5 word is recomputed from the sweep it carries: R6 on (|Ā|, s), then R7 with
+    the ranks by hand (a holds needs a decrease by more than the tolerance into a graph whose
+    optimum has rank >= N, under the spread readings)."""
+    cell = cl.evaluate_reading(SMALL, "cor4.5", {"method": method, "sensitivity": sens})
+    nums = cell["track_b"].numbers
+    rows = nums["sweep"]
+    abar = [r["abar"] for r in rows]
+    pts = [r["s"]["value"] for r in rows]
+    tols = [r["s"]["tol"] for r in rows]
+    ranks = [r["rank"] for r in rows]
+    r6 = nums["verdict_without_r7"]
+    if all("outer" not in r["s"] for r in rows):  # unique optima: R6 from the points
+        assert (
+            vd.trend(abar, [vd.Value.exact(x, e) for x, e in zip(pts, tols, strict=True)])[0] == r6
+        )
+    if r6 != "holds" or sens == "gap":
+        assert cell["track_b"].verdict == r6
+        return
+    n = SMALL.n_clients
+    full_decrease = any(
+        abar[j] > abar[i] + 1e-12 and pts[i] - pts[j] > tols[i] + tols[j] and ranks[j] >= n
+        for i in range(len(rows))
+        for j in range(len(rows))
+    )
+    assert cell["track_b"].verdict == ("holds" if full_decrease else "degenerate")
+
+
 def test_not_applicable_is_not_run_but_bad_input_raises():
     cfg2 = cl.VerifyConfig(d=40, n_clients=2, graph="complete")
     cell = cl.evaluate_reading(cfg2, "cor4.5", {"method": "similar", "sensitivity": "gap"})

@@ -87,6 +87,38 @@ def test_trend_reports_violating_pairs_worst_first_and_ignores_equal_abar():
     assert (0, 2) not in {(i, j) for i, j, _ in viol}
 
 
+def test_trend_holds_needs_a_decrease_along_abar():
+    # two graphs of equal |Ā| that differ, and one graph of another |Ā| between them
+    abar, s = [3, 3, 4], [0.5, 0.1, 0.3]
+    assert vd.trend(abar, s, 1e-9) == ("violated", [(1, 2, pytest.approx(0.2))])
+    abar, s = [3, 3], [0.5, 0.1]  # no ordered pair at all: not flat, nothing decreases along |Ā|
+    assert vd.trend(abar, s, 1e-9)[0] == "degenerate"
+    assert vd.trend(abar, s, 1e-9, ordered_decrease=False)[0] == "holds"  # first implementation
+    assert vd.trend([2, 3], [0.5, 0.1], 1e-9)[0] == "holds"
+
+
+def test_trend_collapse_guard():
+    ab, n = [2, 3, 4], 4
+    # every decrease ends at a collapsed optimum -> degenerate (spread readings only)
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, "spread-N") == (
+        "degenerate"
+    )
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, "gap") == "holds"
+    # one decrease into a full-rank optimum keeps holds
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, "spread-c") == (
+        "holds"
+    )
+    # a decrease within the tolerance does not count
+    tol = 0.25
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, "spread-N", tol) == (
+        "degenerate"
+    )
+    for word in ("violated", "degenerate", "not-unique"):
+        assert vd.trend_collapse_guard(word, ab, [0.3, 0.3, 0.0], [1, 1, 1], n, "spread-N") == word
+    with pytest.raises(ValueError, match="^ranks"):
+        vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4], n, "spread-N")
+
+
 def test_collapse_guard():
     assert vd.collapse_guard("holds", 1, 4, "spread-N") == "degenerate"
     assert vd.collapse_guard("holds", 1, 4, "spread-c") == "degenerate"

@@ -152,22 +152,28 @@ def _key(pi_row: np.ndarray) -> tuple:
     return tuple(np.round(pi_row, 12).tolist())
 
 
-def _values(cfg: cl.VerifyConfig, method: str, pis: np.ndarray, sens: str) -> list[vd.Value]:
-    """Exact DecL sensitivity per graph (one solve per distinct π, shared via the cache)."""
+def _values(
+    cfg: cl.VerifyConfig, method: str, pis: np.ndarray, sens: str
+) -> tuple[list[vd.Value], np.ndarray]:
+    """Exact DecL sensitivity per graph and the rank of its optimum (one solve per distinct π,
+    shared via the cache)."""
     ex = cl._exact(cfg)
     mth, tr, _ = cl._method_of({"method": method}, "method")
-    out = []
+    out, ranks = [], []
     for row in pis:
         sol = ex.solution(mth, tr, _key(row))
         out.append(cl._sens(sol, sens, ex.n, ex.c))
-    return out
+        ranks.append(sol.rank)
+    return out, np.asarray(ranks, int)
 
 
-def trend_arrays(abar, lo, hi, tol) -> tuple[str, list]:
+def trend_arrays(abar, lo, hi, tol, *, ordered_decrease: bool = True) -> tuple[str, list]:
     """Rule R6 vectorised over many graphs: ``lo``/``hi`` the attained range of each graph's
     sensitivity, ``tol`` per graph (T3). A certain violation is a pair with |Ā|_i < |Ā|_j and
     lo_j − hi_i > tol_i + tol_j. Returns ``(word, [(i, j, increase)])`` worst first; the word as
-    :func:`theory.verdicts.trend` (``not-unique`` when a violation is possible but not certain).
+    :func:`theory.verdicts.trend` (``not-unique`` when a violation is possible but not certain;
+    ``holds`` only with a certain decrease, lo_i − hi_j > tol_i + tol_j for |Ā|_i < |Ā|_j;
+    ``ordered_decrease=False``: the first implementation, without that condition).
     """
     a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
     later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
@@ -183,7 +189,28 @@ def trend_arrays(abar, lo, hi, tol) -> tuple[str, list]:
         return "not-unique", []
     if hi.max() - lo.min() <= tt.max():
         return "degenerate", []
+    if ordered_decrease and not (later & (lo[:, None] - hi[None, :] > tt)).any():
+        return "degenerate", []
     return "holds", []
+
+
+def trend_collapse_arrays(word: str, abar, lo, hi, tol, ranks, n_signal: int, reading: str) -> str:
+    """Rule R7 on an R6 trend, vectorised as :func:`trend_arrays` (the same as
+    :func:`theory.verdicts.trend_collapse_guard`): a ``holds`` stays only if some certain
+    decrease (|Ā|_i < |Ā|_j and lo_i − hi_j > tol_i + tol_j) ends at a graph whose optimum has
+    rank ≥ ``n_signal``; else, under a spread reading, ``degenerate``.
+
+    >>> ab, s, tol, ranks = [2, 3], [0.3, 0.0], [0, 0], [4, 1]
+    >>> trend_collapse_arrays("holds", ab, s, s, tol, ranks, 4, "spread-N")
+    'degenerate'
+    """
+    if word != "holds" or reading == "gap":
+        return word
+    a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
+    full = np.asarray(ranks, int) >= int(n_signal)
+    later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
+    decrease = later & (lo[:, None] - hi[None, :] > t[:, None] + t[None, :]) & full[None, :]
+    return "holds" if decrease.any() else "degenerate"
 
 
 def _correlations(s: np.ndarray, feats: dict) -> dict:
@@ -229,13 +256,15 @@ def _study(
             sol_fl = ex.solution(mth, tr, fl)
             res["methods"][method] = {}
             for sens in cfg.sensitivities:
-                vals = _values(vcfg, method, feats["pi"], sens)
+                vals, ranks = _values(vcfg, method, feats["pi"], sens)
                 vfed = cl._sens(sol_fl, sens, n, ex.c)
                 s = np.array([x.point for x in vals])
                 lo = np.array([min(x.samples) for x in vals])
                 hi = np.array([max(x.samples) for x in vals])
                 tol = np.array([x.tol for x in vals])
-                word, viol = trend_arrays(feats["abar"], lo, hi, tol)
+                r6, viol = trend_arrays(feats["abar"], lo, hi, tol)
+                first = trend_arrays(feats["abar"], lo, hi, tol, ordered_decrease=False)[0]
+                word = trend_collapse_arrays(r6, feats["abar"], lo, hi, tol, ranks, n, sens)
                 thm46, eq87 = Counter(), Counter()
                 for k, x in enumerate(vals):
                     w = vd.collapse_guard(vd.compare(x, vfed, ">="), sol_fl.rank, n, sens)
@@ -249,6 +278,8 @@ def _study(
                     "tol": _rounded(tol, TOL_DIGITS),
                     "s_fed": vfed.point,
                     "cor45": word,
+                    "cor45_without_r7": r6,
+                    "cor45_r6_first_implementation": first,
                     "violations": len(viol),
                     "worst": [
                         {

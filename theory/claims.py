@@ -90,6 +90,12 @@ REGISTRY: dict[str, Claim] = {
             "the DecL neighbourhood average gives (1-1/|Ā|)τ² on every coordinate of [N]",
             _eq2930_a,
             _eq2930_b,
+            "two readings: Track A compares the last line of Eq. (30) as printed, "
+            "κ(1-1/|Ā|)τ², which drops the Θ(1) term κ/|Ā|, with the exact DecL average "
+            "(sympy); Track B compares the construction of Eqs. (27)-(30), the neighbourhood "
+            "average with κ/|Ā| kept, with the exact π-weighted target. Where the construction "
+            "is exact (N = 2) Track B holds while the printed line still differs by κ/|Ā| "
+            "(Track A invalid, its leading τ² term equal: equal_leading)",
         ),
         Claim(
             "thm4.2.local",

@@ -89,10 +89,16 @@ def _eq2930_a(cfg: VerifyConfig, reading: dict) -> Evidence:
         "mean_inv_size": r["mean_inv_size"],
         "inv_abar": r["inv_abar"],
         "max_rel_diff": r["max_rel_diff"],
+        "equal_leading": r["equal_leading"],
         "regular": r["regular"],
     }
     word = "informative" if r["equal"] else "invalid"
-    return Evidence(word, numbers, "neighbourhood average (sympy) vs Eq. 30's (1-1/|Ā|)τ²")
+    return Evidence(
+        word,
+        numbers,
+        "exact neighbourhood average (sympy) vs the last line of Eq. 30 as printed, "
+        "κ(1-1/|Ā|)τ² (the Θ(1) term κ/|Ā| dropped)",
+    )
 
 
 def _eq2930_b(cfg: VerifyConfig, reading: dict) -> Evidence:
@@ -114,7 +120,8 @@ def _eq2930_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             "max_difference": diff,
             "tolerance_T5": tol,
         },
-        "exact Eq. (1) DecL target (π-weighted, paper's diagonal model) vs Eqs. 27-30",
+        "exact Eq. (1) DecL target (π-weighted, paper's diagonal model) vs the construction "
+        "of Eqs. 27-30 (neighbourhood average, the Θ(1) term κ/|Ā| kept)",
     )
 
 

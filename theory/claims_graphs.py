@@ -84,7 +84,9 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     rows, vals, abars = _cor45_series(cfg, reading)
     if len(rows) < 2:
         raise NotApplicable("fewer than two graphs at this N (Cor 4.5 needs N >= 3)")
-    word, viol = vd.trend(abars, vals)
+    r6, viol = vd.trend(abars, vals)
+    ranks = [row["rank"] for row in rows]
+    word = vd.trend_collapse_guard(r6, abars, vals, ranks, cfg.n_clients, reading["sensitivity"])
     order = np.argsort(abars, kind="stable")
     old = vd.old_trend_rule({"s": [vals[i].point for i in order]})
     numbers = {
@@ -93,8 +95,10 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             {"from": rows[i]["params"], "to": rows[j]["params"], "increase": x} for i, j, x in viol
         ],
         "old_rule_verdict": old,
+        "verdict_without_r7": r6,
+        "r6_first_implementation": vd.trend(abars, vals, ordered_decrease=False)[0],
     }
-    return Evidence(word, numbers, "exact DecL sensitivity over graphs of increasing |Ā| (R6)")
+    return Evidence(word, numbers, "exact DecL sensitivity over graphs of increasing |Ā| (R6, R7)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -151,6 +155,14 @@ def _thm46_b(which: str):
             "rank_fed": sf.rank,
             "relation": f"s_Dec {relation} s_Fed",
         }
-        return Evidence(word, numbers, f"exact s_Dec {relation} s_Fed ({sens}) (R1, R7)")
+        what = f"exact s_Dec {relation} s_Fed ({sens}) (R1, R7)"
+        if which == "eq89":
+            # the complete graph's Eq. (1) weights are uniform: the DecL objective is FL's own, so
+            # equality is a structural identity of the model, not a numerical coincidence
+            same = np.array_equal(np.asarray(info["weights"]), np.asarray(_fl_weights(ex.n)))
+            numbers["weights_identical"] = bool(same)
+            if same:
+                what += "; by construction: the complete graph's weights are FL's"
+        return Evidence(word, numbers, what)
 
     return check

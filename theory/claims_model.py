@@ -262,13 +262,16 @@ class VerifyConfig(TrackAConstants):
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """A claim of the paper with the functions that compute its Track A and B evidence under a
-    reading (a dict {dimension: value} over ``CLAIM_READINGS[id]``)."""
+    reading (a dict {dimension: value} over ``CLAIM_READINGS[id]``). ``tracks``: where Track A
+    and Track B read the claim differently, what each computes (reported beside the verdicts);
+    empty where both read it the same way."""
 
     id: str
     reference: str
     statement: str
     track_a: Callable[[VerifyConfig, dict], Evidence]
     track_b: Callable[[VerifyConfig, dict], Evidence]
+    tracks: str = ""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ values equal within tolerance are never ordered by a strict comparison (rule R1)
 * :class:`Value`: a computed quantity with its attained range over the optimal set, an outer
   interval and its numerical tolerance; :func:`spread`, :func:`gap`, :func:`min_rv` build it.
 * :func:`compare` (R1, R4), :func:`bound_check` (R2), :func:`track_a` (R3), :func:`combine`
-  (R5), :func:`trend` (R6), :func:`collapse_guard` (R7).
+  (R5), :func:`trend` (R6), :func:`collapse_guard` and :func:`trend_collapse_guard` (R7).
 
 Rule ids refer to docs/verdict_rules.md; :data:`RULE_CHANGES` records every rule changed after
 its output was seen, with the old rule's function (:func:`old_trend_rule`).
@@ -62,6 +62,34 @@ RULE_CHANGES = (
         "(rank 6 instead of 8 for CL at d = 1e12, N = 4), found by the cross-check against "
         "theory.structured after the first run",
         "old_function": "theory.verdicts.solve_target(..., positivity='relative')",
+    },
+    {
+        "claim": "cor4.5",
+        "rule": "R7",
+        "old_rule": "R7 (collapse) guards the pairwise comparisons s_X > s_Y (Thm 4.6, Eq. 87) "
+        "only; an R6 trend's holds is not guarded",
+        "new_rule": "R7 also guards R6: under the spread readings a trend's holds whose every "
+        "decrease by more than the tolerance ends at a graph whose optimum has rank < N is "
+        "degenerate",
+        "why": "a review (2026-11-24) found Cor 4.5 holds resting on collapsed optima, e.g. "
+        "eq4-complementary, spread-N, N = 4: s = 0.1289, 0.0415, 2.2e-16 with every optimum of "
+        "rank 1, while the same star-vs-FL pair was degenerate under Thm 4.6",
+        "old_function": "theory.verdicts.trend (the word before trend_collapse_guard, carried "
+        "as verdict_without_r7)",
+    },
+    {
+        "claim": "cor4.5",
+        "rule": "R6",
+        "old_rule": "implemented as: holds whenever the series is neither violated nor flat "
+        "(flatness judged on the attained range of all graphs together)",
+        "new_rule": "holds needs a decrease along |Ā| by more than the tolerance (a pair "
+        "|Ā|_i < |Ā|_j with s_i > s_j + t); neither violated nor flat without one is degenerate",
+        "why": "R6's text says holds means 'decreasing by more than t somewhere'; the first "
+        "implementation called a series with no such pair holds, e.g. the graph atlas at N = 2, "
+        "one graph whose optimal set has a range of sensitivities (found 2026-11-24 while "
+        "extending R7)",
+        "old_function": "theory.verdicts.trend(..., ordered_decrease=False), carried as "
+        "r6_first_implementation",
     },
 )
 
@@ -479,11 +507,18 @@ def combine(words: Iterable[str]) -> str:
     return NOT_RUN
 
 
-def trend(abar: Sequence[float], s: Sequence, tol: float | None = None) -> tuple[str, list]:
+def trend(
+    abar: Sequence[float], s: Sequence, tol: float | None = None, *, ordered_decrease: bool = True
+) -> tuple[str, list]:
     """R6: a sensitivity series over graphs of increasing |Ā| (``s`` floats or :class:`Value`).
 
     Returns ``(word, violations)`` with violations ``[(i, j, s_j − s_i)]``: i < j in |Ā| order,
     |Ā|_i < |Ā|_j and s_j > s_i + tol (a better-connected graph less robust), worst first.
+    ``holds`` needs a decrease along |Ā| by more than the tolerance (a pair |Ā|_i < |Ā|_j with
+    s_i > s_j + t, R1 over the optimal sets); a series neither violated nor flat without one
+    (only graphs of equal |Ā| differ) is ``degenerate`` (RULE_CHANGES, R6).
+    ``ordered_decrease=False``: the first implementation, which said ``holds`` whenever the
+    series was neither violated nor flat, kept to report its answer beside the rule in force.
 
     >>> trend([2, 3, 4], [0.0, 0.0, 0.0], 1e-12)[0], trend([2, 3, 4], [0.3, 0.2, 0.1], 1e-12)[0]
     ('degenerate', 'holds')
@@ -514,7 +549,14 @@ def trend(abar: Sequence[float], s: Sequence, tol: float | None = None) -> tuple
     t_flat = hi.tol + lo.tol if tol is None else float(tol)
     if hi.point - lo.point <= t_flat:
         return "degenerate", []
-    return "holds", []
+    if not ordered_decrease:
+        return "holds", []
+    for i in range(a.size):
+        for j in range(i + 1, a.size):
+            t = vals[i].tol + vals[j].tol if tol is None else float(tol)
+            if a[j] > a[i] + 1e-12 and compare(vals[i], vals[j], ">", t) == "holds":
+                return "holds", []
+    return "degenerate", []
 
 
 def old_trend_rule(series: dict) -> str:
@@ -527,6 +569,45 @@ def old_trend_rule(series: dict) -> str:
         ok = ok and bool(np.all(np.diff(s) <= 1e-9))
         dec = dec or bool(s[-1] < s[0] - 1e-9)
     return "holds" if ok and dec else "violated"
+
+
+def trend_collapse_guard(
+    word: str,
+    abar: Sequence[float],
+    s: Sequence,
+    ranks: Sequence[int],
+    n_signal: int,
+    reading: str,
+    tol: float | None = None,
+) -> str:
+    """R7 on an R6 trend (RULE_CHANGES): ``word`` (from :func:`trend` on ``abar``, ``s``) stays
+    ``holds`` only if some decrease by more than the tolerance (a pair i, j with |Ā|_i < |Ā|_j
+    and s_j < s_i − t, t as in :func:`trend`) ends at a graph whose optimum has rank ≥ N;
+    when every such decrease ends at a collapsed optimum (rank < N) under a spread reading the
+    trend is ``degenerate``. Other words and the ``gap`` reading pass unchanged.
+
+    >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "spread-N", 1e-12)
+    'degenerate'
+    >>> trend_collapse_guard("holds", [2, 3, 4], [0.3, 0.2, 0.0], [4, 4, 1], 4, "spread-N", 1e-12)
+    'holds'
+    >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "gap", 1e-12)
+    'holds'
+    """
+    if word != "holds" or reading == "gap":
+        return word
+    a = np.asarray(abar, float)
+    vals = [x if isinstance(x, Value) else Value.exact(x) for x in s]
+    r = np.asarray(ranks, int)
+    if not (len(vals) == a.size == r.size):
+        v.fail("ranks", f"one rank per graph ({a.size})", r.size)
+    for i in range(a.size):
+        for j in range(a.size):
+            if a[j] <= a[i] + 1e-12 or r[j] < int(n_signal):
+                continue
+            t = vals[i].tol + vals[j].tol if tol is None else float(tol)
+            if compare(vals[i], vals[j], ">", t) == "holds":
+                return "holds"
+    return "degenerate"
 
 
 def collapse_guard(word: str, robust_rank: int, n_signal: int, reading: str) -> str:

@@ -134,6 +134,16 @@ def _ids(claims, track: str, *verdicts: str) -> list[str]:
     return [c["id"] for c in claims if c.get(track) in verdicts]
 
 
+def _by_construction(claim: dict) -> bool:
+    """Whether the claim's Track B evidence says its two sides are one objective (Eq. 89 on the
+    complete graph: ``weights_identical``)."""
+    readings = claim.get("evidence", {}).get("track_b", {}).get("numbers", {})
+    return any(
+        isinstance(r, dict) and r.get("numbers", {}).get("weights_identical") is True
+        for r in readings.values()
+    )
+
+
 def plain_summary(claims: list[dict], *, track_c_available: bool) -> list[str]:
     """Sentences summarising the claims table at one configuration (computed: the wording
     depends only on the verdict words of ``claims``)."""
@@ -162,6 +172,10 @@ def plain_summary(claims: list[dict], *, track_c_available: bool) -> list[str]:
         if bad:
             lines.append(f"{who} {v_bad} " + ", ".join(bad) + ".")
         if ok:
+            if track == "track_b":
+                by = {c["id"] for c in claims if _by_construction(c)}
+                ok = [f"{i} (by construction: one objective on both sides)" if i in by else i
+                      for i in ok]  # fmt: skip
             lines.append(f"{who} {v_ok} " + ", ".join(ok) + ".")
         if tie:
             lines.append(f"{who} {v_tie} (degenerate or not-unique) " + ", ".join(tie) + ".")
@@ -263,6 +277,8 @@ def claim_readings(vmap: Mapping) -> list[dict]:
         )
         if a_counts:
             text += f" The paper's formula (Track A) is {_counts(a_counts)} in the same cells."
+        if row.get("tracks"):
+            text += f" The two tracks read the claim differently: {row['tracks']}."
         if row.get("hidden_constants"):
             text += f" Hidden constants: {row['hidden_constants']}."
         readings = [

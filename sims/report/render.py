@@ -245,6 +245,17 @@ def _md_rule_changes(payload: dict) -> list[str]:
         if r["why"]:
             lines[-1] += f" Why: {r['why']}."
         lines.append("")
+        if r["changed_cells"] is not None and r.get("evaluated_at_N"):
+            at = ", ".join(str(n) for n in r["evaluated_at_N"])
+            lines += [
+                f"The old rule was re-evaluated at N = {at} only: the map's configurations at "
+                "other N were not re-run under it, so the cells below are those of N = "
+                f"{at}.",
+                "",
+            ]
+        elif r["changed_cells"] is not None and r.get("cells"):
+            n = r["cells"]
+            lines += [f"The old rule's answer was computed in all {n} cells of the claim.", ""]
         if r["changed_cells"] is None:
             lines += ["The old rule's answers were not computed in this run.", ""]
         elif not r["changed_cells"]:

@@ -35,7 +35,8 @@ from theory import verdicts as vd
 
 def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
     """Cells whose Track B word changes under the old T2 rule (re-evaluated at rule_change_n),
-    and the old Cor 4.5 rule's answers (carried in each cell's numbers)."""
+    and the old Cor 4.5 rules' answers (the first registry's and R6 without R7, carried in each
+    cell's numbers, so evaluated in every cell)."""
     out = []
     index = {
         (
@@ -84,6 +85,32 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
         if c["numbers"]["old_rule_verdict"] != c["track_b"]
     ]
     out.append({**vd.RULE_CHANGES[0], "cells": len(cor), "changed_cells": diff})
+    guarded = [c for c in cells if c["claim"] == "cor4.5" and "verdict_without_r7" in c["numbers"]]
+    diff = [
+        {
+            "reading": c["reading"],
+            "config": c["config"],
+            "old": c["numbers"]["verdict_without_r7"],
+            "new": c["track_b"],
+        }
+        for c in guarded
+        if c["numbers"]["verdict_without_r7"] != c["track_b"]
+    ]
+    out.append({**vd.RULE_CHANGES[2], "cells": len(guarded), "changed_cells": diff})
+    first = [
+        c for c in cells if c["claim"] == "cor4.5" and "r6_first_implementation" in c["numbers"]
+    ]
+    diff = [
+        {
+            "reading": c["reading"],
+            "config": c["config"],
+            "old": c["numbers"]["r6_first_implementation"],
+            "new": c["numbers"]["verdict_without_r7"],
+        }
+        for c in first
+        if c["numbers"]["r6_first_implementation"] != c["numbers"]["verdict_without_r7"]
+    ]
+    out.append({**vd.RULE_CHANGES[3], "cells": len(first), "changed_cells": diff})
     return out
 
 
@@ -214,6 +241,7 @@ def compute_map(
         cid: {
             "reference": cl.REGISTRY[cid].reference,
             "statement": cl.REGISTRY[cid].statement,
+            "tracks": cl.REGISTRY[cid].tracks,
             "notes": sorted({c.pop("note", "") for c in by_claim[cid]} - {""}),
             "headline": headline(by_claim[cid]),
             "counts": dict(Counter(c["track_b"] for c in by_claim[cid])),
