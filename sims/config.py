@@ -128,7 +128,7 @@ class EngineConfig:
         v.choice(self.framework, "framework", FRAMEWORKS)
         n = v.integer(self.n_clients, "n_clients", lo=2)
         d = v.integer(self.d, "d", lo=1)
-        v.integer(self.c, "c", lo=1, hi=d)
+        v.integer(self.c, "c", lo=1, hi=d, why="at most d")
         v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
         v.real(self.lr, "lr", lo=0.0, lo_open=True)
         v.choice(self.optimizer, "optimizer", OPTIMIZERS)

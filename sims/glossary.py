@@ -631,7 +631,13 @@ GLOSSARY: dict[str, Term] = {
     "diverged_client": _t(
         "first client whose loss became NaN/inf this round (-1: none)", "integer", EXT, "simulate"
     ),
-    "diverged_loss": _t("that client's loss", "real", EXT, "simulate"),
+    "diverged_loss": _t(
+        "that client's loss; the round's global loss where no client diverged (diverged_client "
+        "= -1)",
+        "real",
+        EXT,
+        "simulate",
+    ),
     "global_rv": _t(
         "RV of the averaged trained model W̄ on e_1..e_c", "each in [0, 1]", "Def. 4.1", "simulate"
     ),
@@ -666,7 +672,11 @@ GLOSSARY: dict[str, Term] = {
     ),
     "identifiable_rank_empirical": _t("r of the empirical target", "integer <= c", EXT, "simulate"),
     "consensus_distance": _t(
-        "Ξ = (1/N)Σ_i‖W_i − W̄‖²_F after mixing (0 for FL)", ">= 0", EXT, "simulate"
+        "Ξ = (1/N)Σ_i‖W_i − W̄‖²_F after mixing (0 for FL up to rounding: ~1e-28 in float64, "
+        "~1e-11 in float32)",
+        ">= 0",
+        EXT,
+        "simulate",
     ),
     "consensus_distance_pi": _t(
         "Σ_i π_i‖W_i − W̄_π‖²_F with the stationary weights", ">= 0", EXT, "simulate"
@@ -681,7 +691,13 @@ GLOSSARY: dict[str, Term] = {
         "√(Σπ_i‖Δ_i − Δ̄_π‖²): spread of the round's local updates", ">= 0", EXT, "simulate"
     ),
     "spectral_norm_max": _t("max_i ‖W_i‖₂ before and after mixing", ">= 0", EXT, "simulate"),
-    "gamma_mean": _t("mean MAR γ of the participating clients", ">= 0", "§3.1 (MAR)", "simulate"),
+    "gamma_mean": _t(
+        "mean MAR γ of the participating clients: the schedule's value, recorded for every "
+        "method; only the MAR loss uses it",
+        ">= 0",
+        "§3.1 (MAR)",
+        "simulate",
+    ),
     "zeta_sq": _t(
         "gradient dissimilarity ζ² = (4/N)Σ_i‖W̄(X_i − X̄)‖²_F at W̄", ">= 0", EXT, "simulate"
     ),

@@ -55,20 +55,23 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def integer(value: Any, field: str, *, lo: int | None = None, hi: int | None = None) -> int:
-    """Return ``value`` as int if it is an integer in [lo, hi]."""
+def integer(
+    value: Any, field: str, *, lo: int | None = None, hi: int | None = None, why: str = ""
+) -> int:
+    """Return ``value`` as int if it is an integer in [lo, hi]. ``why``: where a bound comes
+    from when another argument sets it (e.g. ``"2·n_clients"``), named in the message."""
     if not _is_number(value):
-        fail_type(field, _range_text("an integer", lo, hi), value)
+        fail_type(field, _range_text("an integer", lo, hi) + (f" ({why})" if why else ""), value)
     if not isinstance(value, (int, np.integer)) and np.ndim(value) == 0:
         value = np.asarray(value).item()
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            fail(field, _range_text("an integer", lo, hi), value)
+            fail(field, _range_text("an integer", lo, hi) + (f" ({why})" if why else ""), value)
     value = int(value)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        fail(field, _range_text("an integer", lo, hi), value)
+        fail(field, _range_text("an integer", lo, hi) + (f" ({why})" if why else ""), value)
     return value
 
 

@@ -77,7 +77,7 @@ class DataModel:
 
     def __post_init__(self) -> None:
         n = v.integer(self.n_clients, "n_clients", lo=2)
-        d = v.integer(self.d, "d", lo=2 * n)
+        d = v.integer(self.d, "d", lo=2 * n, why="2·n_clients")
         big = MAX_SCALE
         tau = d**0.2 if self.tau is None else v.real(self.tau, "tau", lo=0.0, hi=big, lo_open=True)
         mu = d**-0.2 if self.mu is None else v.real(self.mu, "mu", lo=0.0, hi=big, lo_open=True)
@@ -226,7 +226,7 @@ def second_moment_symbolic(d: int, n_clients: int, client: int, rare_axis: int):
     import sympy as sp
 
     n = v.integer(n_clients, "n_clients", lo=2)
-    d = v.integer(d, "d", lo=2 * n)
+    d = v.integer(d, "d", lo=2 * n, why="2·n_clients")
     i = v.integer(client, "client", lo=0, hi=n - 1)
     h = v.integer(rare_axis, "rare_axis", lo=0, hi=d - 1)
     tau, mu, rho = sp.symbols("tau mu rho", positive=True)

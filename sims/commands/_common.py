@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -344,7 +345,9 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
         if ext == ".npy":
             W = np.load(path, allow_pickle=False)
         else:
-            W = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+            with warnings.catch_warnings():  # an empty file: the shape check below says so
+                warnings.simplefilter("ignore", UserWarning)
+                W = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
     except (OSError, ValueError, EOFError) as err:
         msg = " ".join(str(err).split())[:60]
         v.fail(field, "a readable numeric matrix", f"{path} ({type(err).__name__}: {msg})")

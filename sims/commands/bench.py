@@ -44,7 +44,7 @@ def run(args) -> dict:
 
     n = v.integer(args.n_clients, "n_clients", lo=2, hi=2000)
     d = v.integer(args.d, "d", lo=1, hi=4096)
-    c = v.integer(args.c, "c", lo=1, hi=d)
+    c = v.integer(args.c, "c", lo=1, hi=d, why="at most d")
     b = v.integer(args.batch, "batch", lo=2)
     e = v.integer(args.local_steps, "local_steps", lo=1)
     t = v.integer(args.rounds, "rounds", lo=1)

@@ -106,6 +106,14 @@ def _walk(old, new, path: str, ignored: frozenset, tol: tuple, out: list) -> int
     return 1
 
 
+def _load(path: Path, side: str):
+    """One results file, or one error line naming it (a malformed file is the user's to fix)."""
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        v.fail(side, f"a folder of valid JSON files ({path.name} is not: {err})", str(path.parent))
+
+
 def compare_folders(
     old: str | Path, new: str | Path, *, rtol: float = 1e-9, atol: float = 1e-12, ignore=()
 ) -> dict:
@@ -141,8 +149,7 @@ def compare_folders(
             found.append({"path": "", "old": None, "new": None, "why": f"file only in {side}"})
             n = 0
         else:
-            a = json.loads((old / name).read_text())
-            b = json.loads((new / name).read_text())
+            a, b = _load(old / name, "old"), _load(new / name, "new")
             n = _walk(a, b, "", ignored, (rtol, atol), found)
         files[name] = {"compared": n, "differences": len(found)}
         diffs += [

@@ -235,7 +235,7 @@ def _run(args) -> dict:
 
     n = v.integer(args.n_clients, "n_clients", lo=2)
     mesh = _mesh(args.devices, n)
-    d = v.integer(args.d, "d", lo=2 * n)
+    d = v.integer(args.d, "d", lo=2 * n, why="2·n_clients")
     c = 2 * n if args.c is None else v.integer(args.c, "c", lo=1, hi=d)
     m = v.integer(args.samples_per_client, "samples_per_client", lo=2)
     graph, mixing_rule = _check_flags(args)
@@ -342,6 +342,7 @@ def _run(args) -> dict:
             f"those of the last finite round ({t_bad - 1}); a smaller --lr may help\n"
         )
         trace = {k: val[:t_bad] for k, val in trace.items()}
+        done = t_bad  # the rounds whose results are reported (the trace's rows)
     if interrupted:
         sys.stderr.write(
             f"dssl simulate: interrupted: results up to round {done} of {config.rounds} "
