@@ -73,45 +73,30 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
     out.append(
         {**vd.RULE_CHANGES[1], "evaluated_at_N": list(cfg.rule_change_n), "changed_cells": changed}
     )
-    cor = [c for c in cells if c["claim"] == "cor4.5" and "old_rule_verdict" in c["numbers"]]
-    diff = [
-        {
-            "reading": c["reading"],
-            "config": c["config"],
-            "old": c["numbers"]["old_rule_verdict"],
-            "new": c["track_b"],
-        }
-        for c in cor
-        if c["numbers"]["old_rule_verdict"] != c["track_b"]
-    ]
-    out.append({**vd.RULE_CHANGES[0], "cells": len(cor), "changed_cells": diff})
-    guarded = [c for c in cells if c["claim"] == "cor4.5" and "verdict_without_r7" in c["numbers"]]
-    diff = [
-        {
-            "reading": c["reading"],
-            "config": c["config"],
-            "old": c["numbers"]["verdict_without_r7"],
-            "new": c["track_b"],
-        }
-        for c in guarded
-        if c["numbers"]["verdict_without_r7"] != c["track_b"]
-    ]
-    out.append({**vd.RULE_CHANGES[2], "cells": len(guarded), "changed_cells": diff})
-    first = [
-        c for c in cells if c["claim"] == "cor4.5" and "r6_first_implementation" in c["numbers"]
-    ]
-    diff = [
-        {
-            "reading": c["reading"],
-            "config": c["config"],
-            "old": c["numbers"]["r6_first_implementation"],
-            "new": c["numbers"]["verdict_without_r7"],
-        }
-        for c in first
-        if c["numbers"]["r6_first_implementation"] != c["numbers"]["verdict_without_r7"]
-    ]
-    out.append({**vd.RULE_CHANGES[3], "cells": len(first), "changed_cells": diff})
+    # the Cor 4.5 changes whose old answer every cell carries in its numbers: (change, the key
+    # of the old word, the key of the new one, None: the cell's word in force)
+    for change, old_key, new_key in (
+        (vd.RULE_CHANGES[0], "old_rule_verdict", None),
+        (vd.RULE_CHANGES[2], "verdict_without_r7", None),
+        (vd.RULE_CHANGES[3], "r6_first_implementation", "verdict_without_r7"),
+    ):
+        out.append(_carried_change(cells, change, old_key, new_key))
     return out
+
+
+def _carried_change(cells: list[dict], change: dict, old_key: str, new_key: str | None) -> dict:
+    """``change`` with the Cor 4.5 cells whose carried old word (``numbers[old_key]``) differs
+    from the new one (``numbers[new_key]``, or the cell's Track B word)."""
+    have = [c for c in cells if c["claim"] == "cor4.5" and old_key in c["numbers"]]
+    diff = []
+    for c in have:
+        new = c["track_b"] if new_key is None else c["numbers"][new_key]
+        if c["numbers"][old_key] != new:
+            diff.append(
+                {"reading": c["reading"], "config": c["config"], "old": c["numbers"][old_key],
+                 "new": new}
+            )  # fmt: skip
+    return {**change, "cells": len(have), "changed_cells": diff}
 
 
 _EXACT_READING = {
