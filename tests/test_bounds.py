@@ -181,6 +181,10 @@ def test_configuration_warnings():
     assert any(line.startswith("N = ") and "< 2" in line for line in w)
     assert B.configuration_warnings(d=1e5, abar=5.0, n=10.0) == []
     assert any("< 2" in line for line in B.configuration_warnings(d=1e5, abar=1.5, n=10.0))
+    # d >= 2N: the data model's class and rare axes
+    assert any(line.startswith("d = 3 < 2N = 40") for line in B.configuration_warnings(d=3, n=20))
+    assert any("< 2N" in line for line in B.configuration_warnings(d=100, n=1e300))
+    assert not any("< 2N" in line for line in B.configuration_warnings(d=40, n=20))
 
 
 @pytest.mark.parametrize(

@@ -377,8 +377,9 @@ def sensitivities(**params) -> dict:
 def configuration_warnings(*, d, abar=None, n=None, c_n: float = 1.0) -> list[str]:
     """One line per way the configuration leaves the paper's setting (Assumption A.1).
 
-    Checks 2 ≤ |Ā| ≤ N and N ≥ 2, with N resolved as in :func:`resolve_n`. The bounds are
-    still evaluated (they are formulas); these lines say the theorems do not cover the point.
+    Checks 2 ≤ |Ā| ≤ N, N ≥ 2 and d ≥ 2N (the data model's N class and N rare axes), with N
+    resolved as in :func:`resolve_n`. The bounds are still evaluated (they are formulas);
+    these lines say the theorems do not cover the point.
     """
     out = []
     d_arr = _param(d, "d", lo=1.0)
@@ -389,6 +390,12 @@ def configuration_warnings(*, d, abar=None, n=None, c_n: float = 1.0) -> list[st
         out.append(
             f"N = {n_lo:.4g} < 2 ({src}): the paper needs at least 2 clients "
             "(N = Theta(d^(1/20)) is small unless d is astronomically large)"
+        )
+    short = np.broadcast_to(d_arr, np.broadcast_shapes(d_arr.shape, n_arr.shape)) < 2 * n_arr
+    if np.any(short):
+        out.append(
+            f"d = {float(np.min(d_arr)):.4g} < 2N = {2 * float(np.max(n_arr)):.4g} ({src}): the "
+            "data model needs 2N coordinates (N class axes and N rare axes, §3.2)"
         )
     if abar is not None:
         a = _param(abar, "abar", lo=1.0)
