@@ -978,6 +978,13 @@ GLOSSARY: dict[str, Term] = {
         "docs/verdict_rules.md",
         _EVIDENCE,
     ),
+    "identical_runs": _t(
+        "Track C, Eq. 89: the DecL and FL sensitivities are equal bit for bit (uniform mixing on "
+        "the complete graph is FL's averaging; the same keys make the two runs one computation)",
+        "bool",
+        "Eqs. (88)-(89)",
+        "map",
+    ),
     "weights_identical": _t(
         "whether the DecL objective weights π equal FL's 1/N exactly (Eq. 89's complete graph: "
         "the equality then holds by construction)",

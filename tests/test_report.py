@@ -384,3 +384,35 @@ def test_python_m_sims_report_runs_the_readme_update(tmp_path):
         text=True,
     )
     assert out.returncode == 2 and "file not found" in out.stderr
+
+
+def test_summary_marks_an_equality_that_holds_by_construction():
+    """Eq. 89: Track B's identical weights and Track C's bit-equal runs are said, not hidden."""
+    from sims.report.content import plain_summary
+
+    eq89 = {
+        "id": "thm4.6.eq89",
+        "track_a": "informative",
+        "track_b": "holds",
+        "track_c": "holds",
+        "evidence": {
+            "track_b": {"numbers": {"r": {"numbers": {"weights_identical": True}}}},
+            "track_c": {"numbers": {"mim": {"s_dec_N": 0.1, "s_fed_N": 0.1}}},
+        },
+    }
+    other = {
+        "id": "thm4.6",
+        "track_a": "informative",
+        "track_b": "holds",
+        "track_c": "holds",
+        "evidence": {"track_c": {"numbers": {"mim": {"s_dec_N": 0.1, "s_fed_N": 0.1}}}},
+    }
+    lines = plain_summary([eq89, other], track_c_available=True)
+    b = next(x for x in lines if x.startswith("The exact linear model agrees"))
+    c = next(x for x in lines if x.startswith("The simulations agree"))
+    assert "thm4.6.eq89 (by construction: one objective on both sides)" in b
+    assert "thm4.6.eq89 (by construction: one run on both sides)" in c
+    assert "thm4.6 (by" not in b and "thm4.6 (by" not in c
+    eq89["evidence"]["track_c"]["numbers"]["mim"]["s_fed_N"] = 0.1 + 1e-12  # not one run
+    c = next(x for x in plain_summary([eq89], track_c_available=True) if "simulations" in x)
+    assert "by construction" not in c

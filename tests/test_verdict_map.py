@@ -363,6 +363,12 @@ def test_track_c_cells_follow_rule_r10():
     cor = [c for c in out["cells"] if c["claim"] == "cor4.5"]
     assert {c["agrees"] for c in cor} == {True, False}  # the stage's word is kept beside
     assert out["rows"]["cor4.5"]["headline"].startswith(("holds only", "degenerate only"))
+    # R10: every cell whose comparison R7 would guard says R7 was not applied; Eq. 89's equal
+    # sensitivities are flagged as one computation
+    by_claim = {c["claim"]: c["numbers"] for c in out["cells"]}
+    for cid in ("cor4.5", "thm4.4"):
+        assert by_claim[cid]["collapse_rule_R7"].startswith("not applied")
+    assert by_claim["thm4.6.eq89"]["identical_runs"] is True
     json.dumps(out, allow_nan=False)
 
 

@@ -134,13 +134,23 @@ def _ids(claims, track: str, *verdicts: str) -> list[str]:
     return [c["id"] for c in claims if c.get(track) in verdicts]
 
 
-def _by_construction(claim: dict) -> bool:
-    """Whether the claim's Track B evidence says its two sides are one objective (Eq. 89 on the
-    complete graph: ``weights_identical``)."""
-    readings = claim.get("evidence", {}).get("track_b", {}).get("numbers", {})
-    return any(
-        isinstance(r, dict) and r.get("numbers", {}).get("weights_identical") is True
-        for r in readings.values()
+def _by_construction(claim: dict, track: str) -> bool:
+    """Whether the claim's evidence says its two sides are one computation (Eq. 89 on the
+    complete graph): Track B ``weights_identical`` (one objective); Track C, DecL and FL
+    sensitivities equal bit for bit in every trained method (one run)."""
+    numbers = claim.get("evidence", {}).get(track, {}).get("numbers", {})
+    if track == "track_b":
+        return any(
+            isinstance(r, dict) and r.get("numbers", {}).get("weights_identical") is True
+            for r in numbers.values()
+        )
+    pairs = [
+        r for r in numbers.values() if isinstance(r, dict) and {"s_dec_N", "s_fed_N"} <= set(r)
+    ]
+    return (
+        claim.get("id") == "thm4.6.eq89"
+        and bool(pairs)
+        and all(float(r["s_dec_N"]) == float(r["s_fed_N"]) for r in pairs)
     )
 
 
@@ -172,10 +182,9 @@ def plain_summary(claims: list[dict], *, track_c_available: bool) -> list[str]:
         if bad:
             lines.append(f"{who} {v_bad} " + ", ".join(bad) + ".")
         if ok:
-            if track == "track_b":
-                by = {c["id"] for c in claims if _by_construction(c)}
-                ok = [f"{i} (by construction: one objective on both sides)" if i in by else i
-                      for i in ok]  # fmt: skip
+            what = {"track_b": "one objective", "track_c": "one run"}[track]
+            by = {c["id"] for c in claims if _by_construction(c, track)}
+            ok = [f"{i} (by construction: {what} on both sides)" if i in by else i for i in ok]
             lines.append(f"{who} {v_ok} " + ", ".join(ok) + ".")
         if tie:
             lines.append(f"{who} {v_tie} (degenerate or not-unique) " + ", ".join(tie) + ".")

@@ -20,6 +20,9 @@ from theory import claims as cl
 from theory import verdicts as vd
 
 _TC_REL = {"thm4.6": ">=", "thm4.6.eq87": ">", "thm4.6.eq89": "=="}
+#: R10: the collapse rule R7 needs the rank of the optimum, which the Track C evidence does not
+#: carry; every cell whose comparison R7 would guard says so
+R7_NOT_APPLIED = "not applied: the trained optimum's rank is not in the evidence (R10)"
 
 
 def _tc_reading_values(transform: str) -> dict:
@@ -54,7 +57,7 @@ def _tc_thm44(numbers: dict, cl_method: str) -> tuple[str, dict]:
         word = vd.compare(float(c[key]), float(m[key]), ">", tol)
         words.append(word)
         out[fw] = {"s_cl": c[key], "s_mim": m[key], "tolerance": tol, "verdict": word}
-    out["collapse_rule_R7"] = "not applied: the trained optimum's rank is not in the evidence"
+    out["collapse_rule_R7"] = R7_NOT_APPLIED
     return vd.combine(words), out
 
 
@@ -69,7 +72,8 @@ def _tc_cor45(numbers: dict, method: str) -> tuple[str, dict]:
     abar = [float(r["abar"]) for r in rows]
     series = [float(r[key]) for r in rows]
     word, viol = vd.trend(abar, series, tol)
-    return word, {"abar": abar, "s": series, "tolerance": tol, "violations": viol}
+    out = {"abar": abar, "s": series, "tolerance": tol, "violations": viol}
+    return word, out | {"collapse_rule_R7": R7_NOT_APPLIED}
 
 
 def _tc_thm46(numbers: dict, method: str, rel: str) -> tuple[str, dict]:
@@ -78,7 +82,14 @@ def _tc_thm46(numbers: dict, method: str, rel: str) -> tuple[str, dict]:
         return "not-run", {"reason": f"no Track C numbers for {method}"}
     tol = float(cell["tol"])
     word = vd.compare(float(cell["s_dec_N"]), float(cell["s_fed_N"]), rel, tol)
-    return word, {"s_dec": cell["s_dec_N"], "s_fed": cell["s_fed_N"], "tolerance": tol}
+    out = {"s_dec": cell["s_dec_N"], "s_fed": cell["s_fed_N"], "tolerance": tol}
+    if rel == "==":
+        # uniform mixing on the complete graph is FL's averaging: with the same keys the two
+        # runs are one computation, and the equality holds by construction (bit for bit)
+        out["identical_runs"] = float(cell["s_dec_N"]) == float(cell["s_fed_N"])
+    else:
+        out["collapse_rule_R7"] = R7_NOT_APPLIED
+    return word, out
 
 
 def track_c_cells(track_c: dict | None, claims: tuple = cl.CLAIM_IDS) -> dict:
