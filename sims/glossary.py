@@ -978,6 +978,13 @@ GLOSSARY: dict[str, Term] = {
         "docs/verdict_rules.md",
         _EVIDENCE,
     ),
+    "track_b_same_configuration": _t(
+        "the exact model's (Track B) word for the same claim and reading at the Track C "
+        "configuration, every rule applied (R7 included); shown beside the Track C word",
+        "verdict word",
+        "docs/verdict_rules.md",
+        "map",
+    ),
     "identical_runs": _t(
         "Track C, Eq. 89: the DecL and FL sensitivities are equal bit for bit (uniform mixing on "
         "the complete graph is FL's averaging; the same keys make the two runs one computation)",

@@ -369,6 +369,14 @@ def test_track_c_cells_follow_rule_r10():
     for cid in ("cor4.5", "thm4.4"):
         assert by_claim[cid]["collapse_rule_R7"].startswith("not applied")
     assert by_claim["thm4.6.eq89"]["identical_runs"] is True
+    # beside each Track C word: the exact model's word for the same reading and configuration
+    cfg = cl.VerifyConfig(d=60, n_clients=3, p=0.75)
+    for c in out["cells"]:
+        if c["claim"] in ("cor4.5", "thm4.6.eq89", "thm4.2.fl"):
+            want = cl.evaluate_reading(cfg, c["claim"], c["reading"])["track_b"].verdict
+            assert c["track_b_same_configuration"] == want
+        if c["claim"] == "eq17":
+            assert "track_b_same_configuration" not in c  # no reading to evaluate
     json.dumps(out, allow_nan=False)
 
 

@@ -10,6 +10,7 @@ counts, headlines or the finding. Importable from :mod:`sims.verdict_map`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import numpy as np
@@ -92,6 +93,23 @@ def _tc_thm46(numbers: dict, method: str, rel: str) -> tuple[str, dict]:
     return word, out
 
 
+def _track_b_here(vcfg: dict, cid: str, reading: dict) -> str | None:
+    """The Track B word (every rule, R7 included) of claim ``cid`` under ``reading`` at the
+    Track C configuration ``vcfg`` (a :class:`theory.claims.VerifyConfig` as a dict), or None
+    where the reading does not name every dimension of the claim or the configuration is
+    not a full VerifyConfig. Reported beside the Track C word, never merged with it."""
+    dims = cl.CLAIM_READINGS.get(cid, ())
+    if not dims or set(dims) - set(reading):
+        return None
+    names = {f.name for f in dataclasses.fields(cl.VerifyConfig)}
+    try:
+        cfg = cl.VerifyConfig(**{k: (tuple(v) if isinstance(v, list) else v)
+                                 for k, v in vcfg.items() if k in names})  # fmt: skip
+        return cl.evaluate_reading(cfg, cid, reading)["track_b"].verdict
+    except (TypeError, ValueError):
+        return None
+
+
 def track_c_cells(track_c: dict | None, claims: tuple = cl.CLAIM_IDS) -> dict:
     """The Track C section of the verdict map (rule R10) from the ``track_c`` stage's row.
 
@@ -162,18 +180,22 @@ def track_c_cells(track_c: dict | None, claims: tuple = cl.CLAIM_IDS) -> dict:
                 reason = nums.get("reason") or ev.get("note", "")
                 found.append(({}, "not-run", {"reason": reason}, "no trained numbers"))
         for reading, word, numbers, note in found:
-            cells.append(
-                {
-                    "claim": cid,
-                    "reading": reading,
-                    "config": config,
-                    "track_c": word,
-                    "stage_word": stage_word,
-                    "agrees": word == stage_word,
-                    "numbers": _compact(numbers),
-                    "note": note,
-                }
-            )
+            cell = {
+                "claim": cid,
+                "reading": reading,
+                "config": config,
+                "track_c": word,
+                "stage_word": stage_word,
+                "agrees": word == stage_word,
+                "numbers": _compact(numbers),
+                "note": note,
+            }
+            # the exact model's word for the same claim, reading and configuration: where R7
+            # (not applied here, R10) makes Track B degenerate, the reader sees it beside
+            here = _track_b_here(vcfg, cid, reading) if word != "not-run" else None
+            if here is not None:
+                cell["track_b_same_configuration"] = here
+            cells.append(cell)
     rows = {}
     for cid in claims:
         group = [c for c in cells if c["claim"] == cid]
