@@ -313,3 +313,32 @@ def test_split_modules_keep_the_public_names():
     assert cl.REGISTRY["thm4.4"].track_b is claims_bounds._thm44_b
     assert cl.REGISTRY["cor4.5"].track_b is claims_graphs._cor45_b
     assert set(cl.REGISTRY) == set(cl.CLAIM_IDS)
+
+
+@pytest.mark.parametrize("transform", ["rotation", "permutation", "sign-flip", "identity"])
+@pytest.mark.parametrize("weights", ["fl", 0, "star"])
+def test_dissimilar_block_model_equals_the_dense_target(transform, weights):
+    """H = H_m ⊕ I_{d−m}: the block model (X_m padded with the μ² bulk) has the optimum of the
+    dense d × d target: rank, tie, the solver's RV on the signal coordinates and every
+    sensitivity's point and outer interval (a rotation or permutation mixes the block's
+    stand-in coordinates, so the block alone would lose the bulk eigenvalue μ²)."""
+    cfg = cl.VerifyConfig(d=60, n_clients=4, graph="star")
+    ex = cl._exact(cfg)
+    n, d, m = ex.n, cfg.d, ex.m
+    H = np.eye(d)
+    H[:m, :m] = ex.transform(transform)
+    X = objectives.population_targets(cfg.model(), "cl-dissimilar", p=cfg.p, H=H)
+    if weights == "fl":
+        w = tuple(np.full(n, 1.0 / n).tolist())
+    elif weights == "star":
+        w = claims_model._graph_info(cfg)["weights"]
+    else:
+        w = weights
+    wv = np.eye(n)[w] if isinstance(w, int) else np.asarray(w)
+    dense = vd.solve_target(np.einsum("n,nde->de", wv, X), ex.c, coords=ex.coords)
+    block = ex.solution("cl-dissimilar", transform, w)
+    assert (dense.rank, dense.tied) == (block.rank, block.tied)
+    for sens in ("spread-N", "spread-c", "gap"):
+        a, b = cl._sens(dense, sens, n, ex.c), cl._sens(block, sens, n, ex.c)
+        assert a.point == pytest.approx(b.point, abs=1e-9)
+        assert (a.lo, a.hi) == pytest.approx((b.lo, b.hi), abs=1e-9)

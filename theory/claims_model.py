@@ -8,7 +8,10 @@
   optimum of a d-dimensional target equals that of its leading m = min(d, 2N + c) block with the
   scalar kept on m − 2N ≥ c stand-in coordinates (at most c eigen-directions are selected).
   Dissimilar CL uses H = H_m ⊕ I_{d−m} (the transform acts on the leading m coordinates), which
-  keeps the structure; tr(H) = tr(H_m) + d − m.
+  keeps the structure; tr(H) = tr(H_m) + d − m. H_m also moves the block's stand-in coordinates
+  (a rotation or permutation mixes them into the signal axes), so the block is padded with
+  min(c + 1, d − m) coordinates at μ², the bulk of the d − m outside (``_Exact._pad_bulk``;
+  without it a review found the μ² eigenvalue lost: rotation at d = 60 untied instead of tied).
 * Track A: the paper's bounds with their denominators (T4, R3 of docs/verdict_rules.md).
 * The full-space reading ``dissimilar-rotation-full``: H a dense rotation of *all* d coordinates,
   ``theory.structured.ImplicitOrthogonal(d, transform_seed)`` (a DCT with random signs, applied
@@ -367,10 +370,33 @@ class _Exact:
                 self._cache[key] = objectives.recon_moments(self.small, p=self.cfg.p)
             else:
                 H = self.transform(transform) if method == "cl-dissimilar" else None
-                self._cache[key] = objectives.population_targets(
-                    self.small, method, p=self.cfg.p, H=H
-                )
+                tg = objectives.population_targets(self.small, method, p=self.cfg.p, H=H)
+                if H is not None:
+                    tg = self._pad_bulk(tg)
+                self._cache[key] = tg
         return self._cache[key]
+
+    def _pad_bulk(self, tg: np.ndarray) -> np.ndarray:
+        """Dissimilar CL targets with the bulk the block model would otherwise lose.
+
+        H = H_m ⊕ I_{d−m} leaves the d − m coordinates outside the block at the untransformed
+        scalar s = μ² of the CL target, but H_m mixes the block's own stand-in coordinates
+        (a rotation or permutation moves them onto the signal axes), so the m × m block alone
+        no longer holds s with the multiplicity the optimum may draw on. The d × d target is
+        X_m ⊕ s·I_{d−m}; its optimum and tie structure (T2) are those of X_m ⊕ s·I_k with
+        k = min(c + 1, d − m): at most c directions are selected, and one more copy keeps a
+        cluster at s extending beyond position c as it does in the full space. The padded
+        coordinates lie outside [N] and [c], so no RV entry reads them.
+        """
+        k = min(self.c + 1, self.d - self.m)
+        if k <= 0:
+            return tg
+        s = self.targets("cl")[:, -1, -1]  # the CL scalar on an untouched stand-in: μ²
+        n, m = tg.shape[0], tg.shape[1]
+        out = np.zeros((n, m + k, m + k), dtype=tg.dtype)
+        out[:, :m, :m] = tg
+        out[:, m:, m:] = s[:, None, None] * np.eye(k)
+        return out
 
     def solution(self, method: str, transform: str, weights) -> vd.Solution:
         """Optimum of Σ_j w_j L_j (``weights``: (N,) tuple, or an int i: client i alone)."""
