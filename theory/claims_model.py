@@ -313,6 +313,7 @@ class _Exact:
         self.cfg, self.n, self.c, self.d = cfg, model.n_clients, model.c, model.d
         lead = max(2 * self.n, _rare_max(model))
         self.m = min(self.d, lead + self.c)
+        self.lead = min(lead, self.m)  # coordinates lead..m-1 are the stand-ins of the bulk
         if self.m > _DENSE_MAX:
             v.fail("rare_axis", f"coordinates with max + c <= {_DENSE_MAX}", cfg.rare_axis)
         self.small = DataModel(
@@ -371,10 +372,23 @@ class _Exact:
             else:
                 H = self.transform(transform) if method == "cl-dissimilar" else None
                 tg = objectives.population_targets(self.small, method, p=self.cfg.p, H=H)
-                if H is not None:
+                if H is not None and self._moves_stand_ins(H):
                     tg = self._pad_bulk(tg)
                 self._cache[key] = tg
         return self._cache[key]
+
+    def _moves_stand_ins(self, H: np.ndarray) -> bool:
+        """Whether H_m touches the block's stand-in coordinates (the last m − lead, lead =
+        max(2N, rare axes)): a rotation, permutation or sign flip of the whole block does (a
+        flipped stand-in carries −μ², not the bulk's μ²); the identity leaves them as the bulk,
+        and its block needs no padding (and keeps its earlier numbers bit for bit)."""
+        lead, s = self.lead, slice(self.lead, self.m)
+        untouched = (
+            np.array_equal(H[s, s], np.eye(self.m - lead))
+            and not np.any(H[s, :lead])
+            and not np.any(H[:lead, s])
+        )
+        return not untouched
 
     def _pad_bulk(self, tg: np.ndarray) -> np.ndarray:
         """Dissimilar CL targets with the bulk the block model would otherwise lose.
