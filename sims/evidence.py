@@ -264,6 +264,10 @@ def _thm46(runs: dict, which: str = "thm4.6") -> Evidence:
             "tol": tol,
             "verdict": word,
         }
+        if which == "eq89":
+            # uniform mixing on the complete graph is FL's averaging and the keys are the
+            # same: the two runs are one computation, the equality holds by construction
+            numbers[method]["identical_runs"] = dec["s_N"] == fed["s_N"]
     return Evidence(
         vd.combine(words), numbers, f"trained s_Dec {rel} s_Fed over [N] for every method (R1, T6)"
     )

@@ -397,7 +397,9 @@ def test_summary_marks_an_equality_that_holds_by_construction():
         "track_c": "holds",
         "evidence": {
             "track_b": {"numbers": {"r": {"numbers": {"weights_identical": True}}}},
-            "track_c": {"numbers": {"mim": {"s_dec_N": 0.1, "s_fed_N": 0.1}}},
+            "track_c": {
+                "numbers": {"mim": {"s_dec_N": 0.1, "s_fed_N": 0.1, "identical_runs": True}}
+            },
         },
     }
     other = {
@@ -413,6 +415,6 @@ def test_summary_marks_an_equality_that_holds_by_construction():
     assert "thm4.6.eq89 (by construction: one objective on both sides)" in b
     assert "thm4.6.eq89 (by construction: one run on both sides)" in c
     assert "thm4.6 (by" not in b and "thm4.6 (by" not in c
-    eq89["evidence"]["track_c"]["numbers"]["mim"]["s_fed_N"] = 0.1 + 1e-12  # not one run
+    eq89["evidence"]["track_c"]["numbers"]["mim"]["identical_runs"] = False  # not one run
     c = next(x for x in plain_summary([eq89], track_c_available=True) if "simulations" in x)
     assert "by construction" not in c

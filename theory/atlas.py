@@ -189,9 +189,16 @@ def trend_arrays(abar, lo, hi, tol, *, ordered_decrease: bool = True) -> tuple[s
         return "not-unique", []
     if hi.max() - lo.min() <= tt.max():
         return "degenerate", []
-    if ordered_decrease and not (later & (lo[:, None] - hi[None, :] > tt)).any():
+    if ordered_decrease and not _certain_decreases(a, lo, hi, t).any():
         return "degenerate", []
     return "holds", []
+
+
+def _certain_decreases(a, lo, hi, t) -> np.ndarray:
+    """(i, j) → whether |Ā|_i < |Ā|_j and the sensitivity certainly decreases by more than
+    the pair's tolerance: lo_i − hi_j > t_i + t_j."""
+    later = a[None, :] > a[:, None] + 1e-12
+    return later & (lo[:, None] - hi[None, :] > t[:, None] + t[None, :])
 
 
 def trend_collapse_arrays(word: str, abar, lo, hi, tol, ranks, n_signal: int, reading: str) -> str:
@@ -208,9 +215,7 @@ def trend_collapse_arrays(word: str, abar, lo, hi, tol, ranks, n_signal: int, re
         return word
     a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
     full = np.asarray(ranks, int) >= int(n_signal)
-    later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
-    decrease = later & (lo[:, None] - hi[None, :] > t[:, None] + t[None, :]) & full[None, :]
-    return "holds" if decrease.any() else "degenerate"
+    return "holds" if (_certain_decreases(a, lo, hi, t) & full[None, :]).any() else "degenerate"
 
 
 def _correlations(s: np.ndarray, feats: dict) -> dict:

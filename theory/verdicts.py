@@ -549,14 +549,22 @@ def trend(
     t_flat = hi.tol + lo.tol if tol is None else float(tol)
     if hi.point - lo.point <= t_flat:
         return "degenerate", []
-    if not ordered_decrease:
-        return "holds", []
+    if ordered_decrease and not _decreases(a, vals, tol):
+        return "degenerate", []
+    return "holds", []
+
+
+def _decreases(a: np.ndarray, vals: list, tol: float | None) -> list[tuple[int, int]]:
+    """The pairs (i, j) with |Ā|_i < |Ā|_j whose sensitivity decreases by more than the
+    tolerance (R1 ``s_i > s_j`` is ``holds`` over the optimal sets; t as in :func:`trend`)."""
+    out = []
     for i in range(a.size):
-        for j in range(i + 1, a.size):
-            t = vals[i].tol + vals[j].tol if tol is None else float(tol)
-            if a[j] > a[i] + 1e-12 and compare(vals[i], vals[j], ">", t) == "holds":
-                return "holds", []
-    return "degenerate", []
+        for j in range(a.size):
+            if a[j] > a[i] + 1e-12:
+                t = vals[i].tol + vals[j].tol if tol is None else float(tol)
+                if compare(vals[i], vals[j], ">", t) == "holds":
+                    out.append((i, j))
+    return out
 
 
 def old_trend_rule(series: dict) -> str:
@@ -600,14 +608,8 @@ def trend_collapse_guard(
     r = np.asarray(ranks, int)
     if not (len(vals) == a.size == r.size):
         v.fail("ranks", f"one rank per graph ({a.size})", r.size)
-    for i in range(a.size):
-        for j in range(a.size):
-            if a[j] <= a[i] + 1e-12 or r[j] < int(n_signal):
-                continue
-            t = vals[i].tol + vals[j].tol if tol is None else float(tol)
-            if compare(vals[i], vals[j], ">", t) == "holds":
-                return "holds"
-    return "degenerate"
+    full = any(r[j] >= int(n_signal) for _, j in _decreases(a, vals, tol))
+    return "holds" if full else "degenerate"
 
 
 def collapse_guard(word: str, robust_rank: int, n_signal: int, reading: str) -> str:

@@ -85,9 +85,8 @@ def _tc_thm46(numbers: dict, method: str, rel: str) -> tuple[str, dict]:
     word = vd.compare(float(cell["s_dec_N"]), float(cell["s_fed_N"]), rel, tol)
     out = {"s_dec": cell["s_dec_N"], "s_fed": cell["s_fed_N"], "tolerance": tol}
     if rel == "==":
-        # uniform mixing on the complete graph is FL's averaging: with the same keys the two
-        # runs are one computation, and the equality holds by construction (bit for bit)
-        out["identical_runs"] = float(cell["s_dec_N"]) == float(cell["s_fed_N"])
+        if "identical_runs" in cell:  # decided by the stage (sims.evidence)
+            out["identical_runs"] = cell["identical_runs"]
     else:
         out["collapse_rule_R7"] = R7_NOT_APPLIED
     return word, out
