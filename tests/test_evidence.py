@@ -217,7 +217,7 @@ def test_injected_models_flip_the_verdicts(runs):
 def test_eq89_flags_one_computation_only_when_the_two_runs_agree(runs, evidence):
     """Eq. 89 on the complete graph: the stage says when DecL and FL gave the same sensitivity
     bit for bit (one computation), and stops saying it once the FL models differ."""
-    for method, cell in evidence["thm4.6.eq89"].numbers.items():
+    for cell in evidence["thm4.6.eq89"].numbers.values():
         if isinstance(cell, dict) and "s_dec_N" in cell:
             assert cell["identical_runs"] == (cell["s_dec_N"] == cell["s_fed_N"])
     W = np.zeros((CFG.model().c, CFG.d))
