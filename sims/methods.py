@@ -37,7 +37,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Float
 
-from sims import losses
+from sims import keys, losses
 from theory import _validate as v
 
 __all__ = [
@@ -97,17 +97,17 @@ def align_value_and_grad(
 
 
 def _views_cl(x, ctx: Context, *, key):
-    k1, k2 = jr.split(key)
+    k1, k2 = keys.split(key)
     return x + losses.gaussian(k1, x.shape, x.dtype), x + losses.gaussian(k2, x.shape, x.dtype)
 
 
 def _views_cl_dissimilar(x, ctx: Context, *, key):
-    k1, _ = jr.split(key)
+    k1, _ = keys.split(key)
     return x + losses.gaussian(k1, x.shape, x.dtype), x @ ctx.H.T
 
 
 def _views_mim(x, ctx: Context, *, key):
-    k1, _ = jr.split(key)
+    k1, _ = keys.split(key)
     m = losses.mask(k1, ctx.p, x.shape)
     a = jnp.where(m, x, jnp.zeros((), x.dtype))
     # x − a is where(m, 0, x) (x − x = +0, x − 0 = x; a subnormal x becomes ±0 on XLA's CPU,
@@ -117,7 +117,7 @@ def _views_mim(x, ctx: Context, *, key):
 
 
 def _views_mim_independent(x, ctx: Context, *, key):
-    k1, k2 = jr.split(key)
+    k1, k2 = keys.split(key)
     zero = jnp.zeros((), x.dtype)
     m, m2 = losses.mask(k1, ctx.p, x.shape), losses.mask(k2, ctx.p, x.shape)
     return jnp.where(m, x, zero), jnp.where(m2, zero, x)

@@ -25,6 +25,7 @@ import optax
 from jax import lax
 from jaxtyping import Array, Float, Int
 
+from sims import keys
 from theory import dissimilarity
 
 __all__ = [
@@ -40,6 +41,14 @@ __all__ = [
 _BATCH, _LOSS, _PARTICIPATION = 0, 1, 2
 
 
+def _fold_in_all(key: Array, data: tuple) -> Array:
+    """``fold_in(... fold_in(key, data[0]) ..., data[-1])`` (:func:`sims.keys.fold_in`: the bits
+    of ``jax.random.fold_in``, written out)."""
+    for d in data:
+        key = keys.fold_in(key, d)
+    return key
+
+
 def batch_indices(
     key: Array,
     t: Int[Array, ""] | int,
@@ -49,20 +58,21 @@ def batch_indices(
     batch_size: int,
 ) -> Int[Array, " B"]:
     """Minibatch rows of client i at local step s of round t: B uniform draws from [0, n_i)
-    with key ``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (``jr.randint``, so float32
-    and float64 runs draw the same rows).
+    with key ``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (``jr.randint`` with int32
+    rows, so float32 and float64 runs draw the same rows; computed by :mod:`sims.keys`, the
+    same bits written out).
 
     >>> batch_indices(jr.key(0), 0, 1, 0, 5, 3).shape
     (3,)
     """
-    k = jr.fold_in(jr.fold_in(jr.fold_in(jr.fold_in(key, _BATCH), t), i), s)
-    return jr.randint(k, (batch_size,), 0, n_i, dtype=jnp.int32)
+    return keys.randint(_fold_in_all(key, (_BATCH, t, i, s)), batch_size, n_i)
 
 
 def loss_key(key: Array, t: Any, i: Any, s: Any) -> Array:
     """The key handed to ``loss`` for client i at local step s of round t:
-    ``fold_in(fold_in(fold_in(fold_in(key, 1), t), i), s)``."""
-    return jr.fold_in(jr.fold_in(jr.fold_in(jr.fold_in(key, _LOSS), t), i), s)
+    ``fold_in(fold_in(fold_in(fold_in(key, 1), t), i), s)`` (``jr.fold_in``, by
+    :mod:`sims.keys`)."""
+    return _fold_in_all(key, (_LOSS, t, i, s))
 
 
 def participation(key: Array, t: Any, n: int, n_sampled: int, dtype: Any) -> Float[Array, " N"]:
@@ -74,7 +84,7 @@ def participation(key: Array, t: Any, n: int, n_sampled: int, dtype: Any) -> Flo
     """
     if n_sampled >= n:
         return jnp.ones((n,), dtype)
-    k = jr.fold_in(jr.fold_in(key, _PARTICIPATION), t)
+    k = _fold_in_all(key, (_PARTICIPATION, t))
     chosen = jr.permutation(k, n)[:n_sampled]
     return jnp.zeros((n,), dtype).at[chosen].set(1)
 

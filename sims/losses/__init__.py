@@ -23,9 +23,10 @@ cosine γ schedule (Eqs. 5–7, docs/theory/mar.md), and the SSD soft-separation
 (docs/theory/ssd.md §2, §3). Masks: m_k = 1 means visible, P(m_k = 1) = 1 − p (p = mask ratio).
 
 Key use (so that the engine can reproduce the embeddings a loss saw): ``k1, k2 =
-jr.split(key)``. The CL noise is ``gaussian(k1, x.shape)`` (ξ′: ``gaussian(k2, x.shape)``;
-:func:`gaussian` puts the hash's words through the normal quantile function, in float32 for
-every dtype). The first mask is ``mask(k1, p, x.shape)`` (:func:`mask`, a counter-based hash
+sims.keys.split(key)``, the two keys of ``jr.split(key)`` (written out, faster on a CPU).
+The CL noise is ``gaussian(k1, x.shape)`` (ξ′: ``gaussian(k2, x.shape)``; :func:`gaussian`
+puts the hash's words through the normal quantile function, in float32 for every dtype). The
+first mask is ``mask(k1, p, x.shape)`` (:func:`mask`, a counter-based hash
 keyed by ``k1``) in :func:`mim`, :func:`mim_independent`, :func:`mar` and
 :func:`masked_embeddings`; :func:`mim_recon` (and MAR on it) keeps ``bernoulli(k1, float32(1 −
 p), x.shape)`` (float32 draws in either x64 mode), the stream Track D's Bernoulli patch masks

@@ -14,8 +14,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 
+from sims import keys
 from sims.losses._checks import _arr, _encoder_and_batch, _key, _prob
 from sims.losses.masks import _mask, gaussian
 from theory import _validate as v
@@ -71,7 +71,7 @@ def cl_similar(W: Any, x: Any, *, key: jax.Array) -> jax.Array:
     """
     W, x = _encoder_and_batch(W, x)
     _key(key)
-    k1, k2 = jr.split(key)
+    k1, k2 = keys.split(key)
     a = x + gaussian(k1, x.shape, x.dtype)
     b = x + gaussian(k2, x.shape, x.dtype)
     return _align(W, a, b)
@@ -91,7 +91,7 @@ def cl_dissimilar(W: Any, x: Any, H: Any, *, key: jax.Array) -> jax.Array:
     if H.dtype != W.dtype:
         v.fail("H", f"the dtype of W ({W.dtype})", f"dtype {H.dtype}")
     _key(key)
-    k1, _ = jr.split(key)
+    k1, _ = keys.split(key)
     a = x + gaussian(k1, x.shape, x.dtype)
     return _align(W, a, x @ H.T)
 
@@ -107,13 +107,14 @@ def mim(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
 
     Example:
       >>> W = jnp.eye(2, 3); x = jnp.ones((4, 3))
+      >>> import jax.random as jr
       >>> float(mim(W, x, 0.5, key=jr.key(0))) <= 1.0
       True
     """
     W, x = _encoder_and_batch(W, x)
     _prob(p)
     _key(key)
-    k_mask, _ = jr.split(key)
+    k_mask, _ = keys.split(key)
     m = _mask(k_mask, p, x.shape, x.dtype)
     return _align(W, x * m, x * (1 - m))
 
@@ -131,7 +132,7 @@ def mim_independent(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
     W, x = _encoder_and_batch(W, x)
     _prob(p)
     _key(key)
-    k_mask, k_other = jr.split(key)
+    k_mask, k_other = keys.split(key)
     m = _mask(k_mask, p, x.shape, x.dtype)
     m2 = _mask(k_other, p, x.shape, x.dtype)
     return _align(W, x * m, x * (1 - m2))
@@ -158,7 +159,7 @@ def mim_recon(params: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
         v.fail("W_d", f"the dtype of W_e ({W_e.dtype})", f"dtype {W_d.dtype}")
     _prob(p)
     _key(key)
-    k_mask, _ = jr.split(key)
+    k_mask, _ = keys.split(key)
     m = _mask(k_mask, p, x.shape, x.dtype, exact=True)
     recon = (x * m) @ W_e.T @ W_d.T
     return jnp.mean(jnp.sum((recon - x * (1 - m)) ** 2, axis=-1))
@@ -178,5 +179,5 @@ def masked_embeddings(W: Any, x: Any, p: Any, *, key: jax.Array, exact: bool = F
     W, x = _encoder_and_batch(W, x)
     _prob(p)
     _key(key)
-    k_mask, _ = jr.split(key)
+    k_mask, _ = keys.split(key)
     return (x * _mask(k_mask, p, x.shape, x.dtype, exact)) @ W.T
