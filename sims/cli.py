@@ -16,6 +16,7 @@ import importlib
 import json
 import math
 import pkgutil
+import re
 import sys
 import textwrap
 from types import ModuleType
@@ -87,8 +88,20 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text + " (default: %(default)s)"
 
 
+#: a command-line token read as a value, not an option: a negative number (with an exponent,
+#: or -inf / -nan), alone or first in a comma-separated list
+_NEGATIVE_VALUE = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(,.*)?$|^-(inf|nan)(,.*)?$", re.I)
+
+
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+    """ArgumentParser whose errors are one line on stderr and exit status 2, and which reads a
+    value that starts like a negative number (``--lr -1e-3``, ``--sizes -1,2``, ``--lr -inf``)
+    as the option's value, so that the option's own check names what is wrong with it
+    (argparse's own pattern knows only ``-1`` and ``-.5``, and said "expected one argument")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
         line = " ".join(message.split())
