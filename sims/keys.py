@@ -10,8 +10,9 @@ On the CPU, JAX lowers the hash as a loop over its five blocks of four rounds, s
 ``fold_in`` or ``split`` became a small ``while`` loop of its own: hundreds per round of the
 engine, each a handful of tiny kernels. Written out here (:func:`threefry2x32`), XLA fuses a
 derivation with its neighbours instead. At the quick setting of ``dssl bench`` (N = 100, d = 64,
-c = 16, B = 32, E = 5, T = 20) the engine took 10-16 % less time with the same final models
-(``benchmarks/bench_keys.py``; docs/performance.md).
+c = 16, B = 32, E = 5, T = 20; 2 cores, three runs of ``benchmarks/bench_keys.py``) the engine
+took 4-7 % less time (medians) with its default metrics and 8-14 % less recording only the
+losses, with the same final models (docs/performance.md).
 
 The functions reproduce ``jax.random`` with JAX's default Threefry implementation and its
 default ``jax_threefry_partitionable`` mode (``tests/test_keys.py`` checks them against
@@ -51,8 +52,8 @@ def threefry2x32(k0, k1, x0, x1, xp=None):
     injection adding i to the second word.
 
     >>> import numpy as np
-    >>> [hex(int(w)) for w in threefry2x32(*np.zeros(4, np.uint32), xp=np)]
-    ['0x6b200159', '0x99ba4efe']
+    >>> tuple(hex(int(w)) for w in threefry2x32(*np.zeros(4, np.uint32), xp=np))
+    ('0x6b200159', '0x99ba4efe')
     """
     xp = jnp if xp is None else xp
     u32 = xp.uint32
