@@ -15,7 +15,7 @@ from sims import losses
 from sims.api import batch_indices, loss_key, participation
 from sims.config import EngineConfig, key_tree, split_streams
 from sims.engine import make_engine, make_problem, make_round, population_loss, sweep
-from sims.engine_metrics import NORM_RTOL
+from sims.engine_metrics import NORM_BATCH, NORM_RTOL
 from tests._helpers import mixing, structured_samples, swept
 from tests.conftest import count_compiles
 from theory import objectives
@@ -294,6 +294,29 @@ def test_spectral_norm_max_is_the_largest_norm_before_and_after_mixing(framework
     )
     init, round_step = make_round(config)
     state = init(prob, key=key_tree(5)["root"])
+    step = jax.jit(round_step)
+    for _ in range(config.rounds):
+        state, m = step(state, prob)
+        before = np.asarray(m["local_iterates"])[:, -1]
+        after = np.asarray(state.params)
+        want = np.linalg.norm(np.concatenate([before, after]), 2, axis=(1, 2)).max()
+        got = float(m["spectral_norm_max"])
+        assert want * (1 - NORM_RTOL) <= got <= want * (1 + 1e-12), (got, want)
+
+
+def test_spectral_norm_max_beyond_one_norm_batch():
+    """With more clients than NORM_BATCH (the norms in batches, a smaller last one included),
+    R_t against numpy's 2-norms of every pre- and post-mixing model, as above."""
+    n, d, c = NORM_BATCH + 17, 6, 2
+    rng = np.random.default_rng(0)
+    targets = np.stack([np.diag(rng.uniform(0.5, 3.0, d)) for _ in range(n)])
+    config = EngineConfig(
+        method="mim", framework="fl", n_clients=n, d=d, c=c, population=True, rounds=2,
+        local_steps=2, lr=0.05, record_local=True,
+    )  # fmt: skip
+    prob = make_problem(config, targets)
+    init, round_step = make_round(config)
+    state = init(prob, key=key_tree(2)["root"])
     step = jax.jit(round_step)
     for _ in range(config.rounds):
         state, m = step(state, prob)
