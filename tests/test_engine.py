@@ -282,6 +282,21 @@ def test_record_local_iterates_consistent():
     )
 
 
+def _check_spectral_norm_max(config, prob, seed: int) -> None:
+    """Every round's R_t against numpy's 2-norms of every pre-mixing model (the last local
+    iterate) and every post-mixing one: want·(1 − NORM_RTOL) <= got <= want (+ rounding)."""
+    init, round_step = make_round(config)
+    state = init(prob, key=key_tree(seed)["root"])
+    step = jax.jit(round_step)
+    for _ in range(config.rounds):
+        state, m = step(state, prob)
+        before = np.asarray(m["local_iterates"])[:, -1]
+        after = np.asarray(state.params)
+        want = np.linalg.norm(np.concatenate([before, after]), 2, axis=(1, 2)).max()
+        got = float(m["spectral_norm_max"])
+        assert want * (1 - NORM_RTOL) <= got <= want * (1 + 1e-12), (got, want)
+
+
 @pytest.mark.parametrize("framework", ["fl", "decl"])
 def test_spectral_norm_max_is_the_largest_norm_before_and_after_mixing(framework):
     """R_t (``spectral_norm_max``) against numpy's 2-norms of every pre-mixing model (the last
@@ -292,16 +307,7 @@ def test_spectral_norm_max_is_the_largest_norm_before_and_after_mixing(framework
     _, config, prob = _star_case(
         framework, rounds=4, local_steps=2, batch=4, lr=0.2, record_local=True
     )
-    init, round_step = make_round(config)
-    state = init(prob, key=key_tree(5)["root"])
-    step = jax.jit(round_step)
-    for _ in range(config.rounds):
-        state, m = step(state, prob)
-        before = np.asarray(m["local_iterates"])[:, -1]
-        after = np.asarray(state.params)
-        want = np.linalg.norm(np.concatenate([before, after]), 2, axis=(1, 2)).max()
-        got = float(m["spectral_norm_max"])
-        assert want * (1 - NORM_RTOL) <= got <= want * (1 + 1e-12), (got, want)
+    _check_spectral_norm_max(config, prob, seed=5)
 
 
 def test_spectral_norm_max_beyond_one_norm_batch():
@@ -314,17 +320,7 @@ def test_spectral_norm_max_beyond_one_norm_batch():
         method="mim", framework="fl", n_clients=n, d=d, c=c, population=True, rounds=2,
         local_steps=2, lr=0.05, record_local=True,
     )  # fmt: skip
-    prob = make_problem(config, targets)
-    init, round_step = make_round(config)
-    state = init(prob, key=key_tree(2)["root"])
-    step = jax.jit(round_step)
-    for _ in range(config.rounds):
-        state, m = step(state, prob)
-        before = np.asarray(m["local_iterates"])[:, -1]
-        after = np.asarray(state.params)
-        want = np.linalg.norm(np.concatenate([before, after]), 2, axis=(1, 2)).max()
-        got = float(m["spectral_norm_max"])
-        assert want * (1 - NORM_RTOL) <= got <= want * (1 + 1e-12), (got, want)
+    _check_spectral_norm_max(config, make_problem(config, targets), seed=2)
 
 
 def test_mar_gamma_schedule_and_recon_run():
