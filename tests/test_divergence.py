@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -140,3 +141,14 @@ def test_cli_rounds_done_counts_the_rounds_reported_after_a_divergence(capsys, t
     assert rc == 0
     rows = csv.read_text().strip().splitlines()[1:]
     assert json.loads(out)["rounds_done"] == len(rows) < 6
+
+
+@pytest.mark.parametrize(("lr", "finished"), [("1e5", 0), ("4", 1)])
+def test_progress_bar_counts_only_the_finite_rounds(lr, finished, capsys):
+    """The progress bar of ``dssl simulate`` stops at the rounds that finished finite: at 0 when
+    the first round diverges, at 1 when the second does (it showed every round before)."""
+    args = ["simulate", "--n-clients", "4", "--d", "16", "--c", "2", "--rounds", "10"]
+    main(args + ["--lr", lr])
+    err = capsys.readouterr().err
+    counts = [int(m.split("/")[0]) for m in re.findall(r"\| *(\d+/10) ", err)]
+    assert counts and max(counts) == finished, err.replace("\r", "\n")[-600:]

@@ -126,13 +126,14 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
 
         bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
 
-    def tick():
-        bar.update(1)
+    def tick(diverged):
+        if not diverged:  # a diverged round is not a finished one (the state stays frozen)
+            bar.update(1)
 
     def one_round(carry, p, st):
         out = engine.round_step(carry, p, st)
         if bar is not None:  # the bar advances per round, from inside the jitted chunk
-            jax.debug.callback(tick)
+            jax.debug.callback(tick, out[1]["diverged"])
         return out
 
     def scan_fn(k):
@@ -161,10 +162,11 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
                 state = new_state
                 traces.append(tr)
                 done += k
+                bad = np.flatnonzero(np.asarray(tr["diverged"]))
                 if bar is not None:  # every tick of the chunk has run: show the exact count
-                    bar.n = done
+                    bar.n = done - k + (int(bad[0]) if bad.size else k)
                     bar.refresh()
-                if bool(np.asarray(tr["diverged"]).any()):
+                if bad.size:
                     break  # the state is frozen at the last finite round from here on
             interrupted = interrupted or (flag.stop and done < config.rounds)
     finally:
