@@ -74,7 +74,7 @@ def threefry2x32(k0, k1, x0, x1, xp=None):
     return x0, x1
 
 
-def _written_out(key) -> bool:
+def _is_threefry(key) -> bool:
     """Whether ``key`` is a Threefry key these functions derive from: a typed key of JAX's
     ``threefry2x32`` implementation, or raw uint32 data of shape (..., 2)."""
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
@@ -109,7 +109,7 @@ def fold_in(key, data):
     >>> bool(np.array_equal(jr.key_data(fold_in(k, 7)), jr.key_data(jr.fold_in(k, 7))))
     True
     """
-    if not _written_out(key):
+    if not _is_threefry(key):
         return jr.fold_in(key, data)
     if isinstance(data, int):  # as jax.random.fold_in: a Python int taken as uint32
         data = jnp.asarray(data, dtype=jnp.uint32)
@@ -126,7 +126,7 @@ def split(key):
     >>> bool(np.array_equal(jr.key_data(jnp.stack(split(k))), jr.key_data(jr.split(k))))
     True
     """
-    if not _written_out(key):
+    if not _is_threefry(key):
         k1, k2 = jr.split(key)
         return k1, k2
     zero = jnp.uint32(0)
@@ -152,7 +152,7 @@ def randint(key, n: int, maxval):
     >>> bool(np.array_equal(randint(k, 5, 11), jr.randint(k, (5,), 0, 11, dtype=jnp.int32)))
     True
     """
-    if not _written_out(key):
+    if not _is_threefry(key):
         return jr.randint(key, (n,), 0, maxval, dtype=jnp.int32)
     k_hi, k_lo = split(key)
     hi, lo = _bits32(k_hi, n), _bits32(k_lo, n)
