@@ -34,7 +34,14 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sims.keys  # noqa: E402
-from sims.bench import QUICK, _numpy_runner, _problem, bench_config, script_record  # noqa: E402
+from sims.bench import (  # noqa: E402
+    QUICK,
+    _numpy_runner,
+    _problem,
+    bench_config,
+    interleaved_times,
+    script_record,
+)
 from sims.config import key_tree  # noqa: E402
 from sims.engine import initial_params, make_engine  # noqa: E402
 
@@ -80,13 +87,7 @@ def _engine(config, problem, root, written_out: bool):
 
 def _interleaved(runs: dict, repeats: int) -> dict:
     """Best and median seconds of each run, in turn, each timed call after an untimed one."""
-    times = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            fn()
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+    times = interleaved_times({name: (fn, repeats) for name, fn in runs.items()})
     return {name: {"best": min(t), "median": statistics.median(t)} for name, t in times.items()}
 
 

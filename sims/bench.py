@@ -200,6 +200,15 @@ def best_interleaved(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str
     >>> sorted(best_interleaved({"a": (lambda: None, 2), "b": (lambda: None, 1)}))
     ['a', 'b']
     """
+    return {name: min(t) for name, t in interleaved_times(runs).items()}
+
+
+def interleaved_times(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, list[float]]:
+    """Every timed call of :func:`best_interleaved` (which keeps the best), in order.
+
+    >>> {k: len(t) for k, t in interleaved_times({"a": (lambda: None, 2)}).items()}
+    {'a': 2}
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
     for r in range(max((n for _, n in runs.values()), default=0)):
         for name, (fn, n) in runs.items():
@@ -208,7 +217,7 @@ def best_interleaved(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str
                 t0 = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t0)
-    return {name: min(t) for name, t in times.items()}
+    return times
 
 
 # ---------------------------------------------------------------------------------------------

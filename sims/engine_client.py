@@ -10,24 +10,21 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import optax
 from jax import lax
 from jaxtyping import Float
 
 from sims import api, methods
 from sims.config import EngineConfig
+from sims.keys import key_data
 from theory import _validate as v
 from theory.dissimilarity import global_loss_jnp
 
 Array = jax.Array
 
 
-def _raw_key(key) -> Array:
-    """A raw uint32 key (..., 2) from a new-style (``jr.key``) or raw (``jr.PRNGKey``) key."""
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return jr.key_data(key)
-    return key
+#: a raw uint32 key (..., 2) from a new-style (``jr.key``) or raw (``jr.PRNGKey``) key
+_raw_key = key_data
 
 
 def _dtype(config: EngineConfig):

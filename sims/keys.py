@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 
-__all__ = ["threefry2x32", "fold_in", "split", "randint"]
+__all__ = ["threefry2x32", "fold_in", "split", "randint", "key_data", "words"]
 
 #: rotation distances of the even and the odd blocks of four rounds (Salmon et al. 2011)
 ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
@@ -82,9 +82,16 @@ def _is_threefry(key) -> bool:
     return key.dtype == jnp.uint32 and key.ndim >= 1 and key.shape[-1] == 2
 
 
-def _words(key):
-    data = jr.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
-    return data[..., 0], data[..., 1]
+def key_data(key):
+    """The raw data (..., words) of a typed (``jax.random.key``) or raw (``jax.random.PRNGKey``)
+    key."""
+    return jr.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+
+
+def words(key):
+    """The first two words of a key's data as uint32 arrays (k0, k1)."""
+    data = key_data(key)
+    return data[..., 0].astype(jnp.uint32), data[..., 1].astype(jnp.uint32)
 
 
 def _key_like(key, w0, w1):
@@ -96,7 +103,7 @@ def _key_like(key, w0, w1):
 
 
 def _hash(key, x0, x1):
-    k0, k1 = _words(key)
+    k0, k1 = words(key)
     return threefry2x32(k0, k1, x0, x1)
 
 
@@ -136,7 +143,7 @@ def split(key):
 def _bits32(key, n: int):
     """``jax.random.bits(key, (n,), uint32)`` (partitionable): the two words of the hash of the
     counters (0, j), j < n, XORed."""
-    k0, k1 = _words(key)
+    k0, k1 = words(key)
     j = jnp.arange(n, dtype=jnp.uint32)
     w0, w1 = threefry2x32(k0[..., None], k1[..., None], jnp.zeros_like(j), j)
     return w0 ^ w1

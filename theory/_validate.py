@@ -60,18 +60,22 @@ def integer(
 ) -> int:
     """Return ``value`` as int if it is an integer in [lo, hi]. ``why``: where a bound comes
     from when another argument sets it (e.g. ``"2·n_clients"``), named in the message."""
+
+    def allowed() -> str:  # built only for an error message
+        return _range_text("an integer", lo, hi) + (f" ({why})" if why else "")
+
     if not _is_number(value):
-        fail_type(field, _range_text("an integer", lo, hi) + (f" ({why})" if why else ""), value)
+        fail_type(field, allowed(), value)
     if not isinstance(value, (int, np.integer)) and np.ndim(value) == 0:
         value = np.asarray(value).item()
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            fail(field, _range_text("an integer", lo, hi) + (f" ({why})" if why else ""), value)
+            fail(field, allowed(), value)
     value = int(value)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        fail(field, _range_text("an integer", lo, hi) + (f" ({why})" if why else ""), value)
+        fail(field, allowed(), value)
     return value
 
 

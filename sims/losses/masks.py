@@ -20,6 +20,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Bool, UInt32
 
+from sims import keys
 from sims.losses._checks import _concrete
 from theory import _validate as v
 
@@ -36,11 +37,6 @@ def _lowbias32(h: jax.Array) -> jax.Array:
     return h ^ (h >> 16)
 
 
-def _key_words(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    data = jr.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
-    return data[..., 0].astype(jnp.uint32), data[..., 1].astype(jnp.uint32)
-
-
 def random_bits32(key: jax.Array, shape: tuple) -> UInt32[jax.Array, "..."]:
     """uint32 random words of ``shape`` from a counter-based hash of the element index keyed by
     the two words of ``key``: h_j = H(H(H(j ⊕ k₀) + k₁) ⊕ k₀) with H = lowbias32.
@@ -55,7 +51,7 @@ def random_bits32(key: jax.Array, shape: tuple) -> UInt32[jax.Array, "..."]:
     size = int(np.prod(shape)) if shape else 1
     if size >= 2**32:
         v.fail("shape", "fewer than 2**32 elements per draw", shape)
-    k0, k1 = _key_words(key)
+    k0, k1 = keys.words(key)
     j = jax.lax.iota(jnp.uint32, size).reshape(shape)
     return _lowbias32(_lowbias32(_lowbias32(j ^ k0) + k1) ^ k0)
 
