@@ -148,7 +148,7 @@ def test_experiments_report_every_arm_with_seeds(tiny_results):
     assert set(tiny_results["table6"]["summary"]) == {"uniform", "push-sum"}
     t5 = tiny_results["table5"]["summary"]["mae"]
     assert t5["local1_vs_global"]["mean"] > 0.0
-    dec = experiments.decisions(tiny_results)
+    dec = verdicts.decisions(tiny_results)
     assert set(dec) == {"mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim"}
     for d in dec.values():
         assert d["verdict"] in ("holds", "violated", "degenerate")
@@ -162,7 +162,7 @@ def test_experiments_report_every_arm_with_seeds(tiny_results):
     # |Ā| out of order would make "the smallest |Ā|" the wrong point: refused
     bad = {"fig2a": {**tiny_results["fig2a"], "abars": [3, 2]}}
     with pytest.raises(ValueError, match="abars"):
-        experiments.decisions(bad)
+        verdicts.decisions(bad)
 
 
 def _no_seconds(tree):

@@ -74,7 +74,7 @@ def run(args) -> dict:
             results[n] = experiments.EXPERIMENTS[n](cfgs[n])
             if out_dir is not None:
                 _write(out_dir, n, results[n])
-    dec = experiments.decisions(results)
+    dec = verdicts.decisions(results)
     table = verdicts.verdict_table(dec)
     if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
         from sims.pipeline import jsonio

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from sims.pipeline import Stage, StageConfig, field
-from sims.trackd import experiments, verdicts
+from sims.trackd import verdicts
 
 __all__ = ["Config", "STAGE"]
 
@@ -39,7 +39,7 @@ def compute(
     rows = {"trackd_table1": trackd_table1, "trackd_fig2a": trackd_fig2a,
             "trackd_fig2b": trackd_fig2b}  # fmt: skip
     results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
-    dec = experiments.decisions(results, margin=cfg.margin)
+    dec = verdicts.decisions(results, margin=cfg.margin)
     scale = {k: r["meta"] for k, r in results.items()}
     rows = verdicts.verdict_table(dec)
     changed = [

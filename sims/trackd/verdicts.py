@@ -59,6 +59,7 @@ __all__ = [
     "drop_differences",
     "connectivity_slopes",
     "verdict_table",
+    "decisions",
 ]
 
 MARGIN = 2.0
@@ -227,7 +228,7 @@ def verdict_table(decisions: dict) -> list[dict]:
 
     Args:
       decisions: {claim: dict from :func:`decide`, with ``reading`` and ``old_verdict`` where
-        :func:`sims.trackd.experiments.decisions` made it} (missing claims: ``not-run``).
+        :func:`decisions` made it} (missing claims: ``not-run``).
     """
     rows = []
     for claim in CLAIMS:
@@ -256,3 +257,123 @@ def verdict_table(decisions: dict) -> list[dict]:
             }
         )
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _decide_both(deltas, references: dict, first: str, meta: dict, margin, reading, span=1.0):
+    """Rule D2's decision with rule D1's word beside it (``old_verdict``): D1 is D2 with no
+    resolution and only the reference arm ``first`` checked against chance. The resolution is
+    one test image of the experiment (``meta``), per ``span`` units of the x axis (a slope)."""
+    chance = meta["chance"]
+    resolution = 1.0 / meta["n_test"] / span
+    new = decide(
+        deltas, references=references, chance=chance, resolution=resolution, margin=margin
+    )
+    old = decide(deltas, references={first: references[first]}, chance=chance, margin=margin)
+    return {**new, "old_verdict": old["verdict"], "reading": reading}
+
+
+def decisions(results: dict, *, margin: float = MARGIN) -> dict:
+    """Track D verdicts from experiment results ``{"table1": ..., "fig2a": ..., "fig2b": ...}``
+    with :func:`sims.trackd.verdicts.decide` (rule D2; Δ definitions in that module) at
+    ``margin``; each with its ``reading`` (what Δ averages over) and rule D1's word
+    (``old_verdict``). The resolution is one test image (``meta.n_test``)."""
+    out = {}
+    t1 = results.get("table1")
+    if t1 is not None:
+        acc = t1["acc"]
+        archs = list(next(iter(acc.values())).keys())
+        skews = [s for s in next(iter(next(iter(acc.values())).values())) if s != "iid"]
+        if "mae" in acc and "simsiam" in acc and skews:
+            d = []
+            for a in archs:
+                for s in skews:
+                    d.append(
+                        drop_differences(
+                            acc["mae"][a]["iid"],
+                            acc["mae"][a][s],
+                            acc["simsiam"][a]["iid"],
+                            acc["simsiam"][a][s],
+                        )
+                    )
+            refs = {
+                "MAE IID (mean over encoders)": np.mean([acc["mae"][a]["iid"] for a in archs], 0)
+            }
+            for m in ("mae", "simsiam"):
+                for a in archs:
+                    for s in ("iid", *skews):
+                        refs[f"{m} {a} {s}"] = acc[m][a][s]
+            out["mim_vs_cl"] = _decide_both(
+                np.mean(d, axis=0),
+                refs,
+                "MAE IID (mean over encoders)",
+                t1["meta"],
+                margin,
+                reading=(
+                    "drop_SimSiam - drop_MAE (linear-probe accuracy, IID minus skewed), mean "
+                    f"over encoders {archs} and skews {skews}"
+                ),
+            )
+    f2a = results.get("fig2a")
+    if f2a is not None:
+        abars = list(f2a["abars"])
+        if sorted(abars) != abars or len(set(abars)) != len(abars):
+            v.fail("fig2a.abars", "strictly increasing |Ā| values", abars)
+        kinds = list(f2a["acc"])
+        slopes, gaps = [], []
+        arms = {"FL": f2a["fl"]}
+        for kind, per in f2a["acc"].items():
+            y = np.asarray([per[str(a)] for a in abars]).T  # (S, P)
+            slopes.append(connectivity_slopes(abars, y))
+            gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
+            arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
+        smallest = {"FL": f2a["fl"]} | {
+            f"DecL {k} |Ā|={abars[0]}": per[str(abars[0])] for k, per in f2a["acc"].items()
+        }
+        out["connectivity"] = _decide_both(
+            np.mean(slopes, axis=0),
+            arms,
+            "FL",
+            f2a["meta"],
+            margin,
+            span=abars[-1] - abars[0],
+            reading=(
+                f"OLS slope of DecL probe accuracy on the nominal |Ā| in {abars} (per unit "
+                f"|Ā|), mean over graph kinds {kinds}"
+            ),
+        )
+        out["fl_vs_decl"] = _decide_both(
+            np.mean(gaps, axis=0),
+            smallest,
+            "FL",
+            f2a["meta"],
+            margin,
+            reading=(
+                f"acc(FL) - acc(DecL at |Ā| = {abars[0]}), probe accuracy, mean over graph "
+                f"kinds {kinds}"
+            ),
+        )
+    f2b = results.get("fig2b")
+    if f2b is not None:
+        diffs, refs = [], []
+        arms = {}
+        for f, per in f2b["acc"].items():
+            for a in per["mae"]:
+                diffs.append(np.asarray(per["mar"][a]) - np.asarray(per["mae"][a]))
+                refs.append(np.asarray(per["mae"][a]))
+                arms |= {f"{m} {f} α={a}": per[m][a] for m in ("mae", "mar")}
+        arms = {"MAE (mean over α and frameworks)": np.mean(refs, axis=0)} | arms
+        out["mar_vs_mim"] = _decide_both(
+            np.mean(diffs, axis=0),
+            arms,
+            "MAE (mean over α and frameworks)",
+            f2b["meta"],
+            margin,
+            reading=(
+                f"acc(MAR) - acc(MAE), probe accuracy, mean over α {list(f2b['alphas'])} and "
+                f"frameworks {list(f2b['acc'])}"
+            ),
+        )
+    return out
