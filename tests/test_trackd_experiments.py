@@ -25,29 +25,38 @@ matplotlib.use("Agg")
 
 
 def test_decide_rule_on_hand_made_differences():
+    # rule D3 (in force): the runs that cannot tell are inconclusive, never degenerate
     assert verdicts.decide([0.05, 0.06, 0.04])["verdict"] == "holds"
     assert verdicts.decide([-0.05, -0.06, -0.04])["verdict"] == "violated"
-    assert verdicts.decide([0.05, -0.05, 0.01])["verdict"] == "degenerate"
-    assert verdicts.decide([0.05])["verdict"] == "degenerate"  # one seed: no SE
+    assert verdicts.decide([0.05, -0.05, 0.01])["verdict"] == "inconclusive"
+    assert verdicts.decide([0.05])["verdict"] == "inconclusive"  # one seed: no SE
+    # rule D2 (history): the same with the word degenerate
+    assert verdicts.rule_d2([0.05, 0.06, 0.04])["verdict"] == "holds"
+    assert verdicts.rule_d2([0.05, -0.05, 0.01])["verdict"] == "degenerate"
+    assert verdicts.rule_d2([0.05])["verdict"] == "degenerate"
     # a reference arm at chance makes any difference unreadable
-    d = verdicts.decide([0.05, 0.06, 0.04], references=[0.1, 0.1, 0.1], chance=0.1)
+    d = verdicts.rule_d2([0.05, 0.06, 0.04], references=[0.1, 0.1, 0.1], chance=0.1)
     assert d["verdict"] == "degenerate" and "chance" in d["reason"]
     # rule D2: every arm is checked, and the one named in the reason is the one at chance
     arms = {"MAE": [0.8, 0.82, 0.81], "SimSiam": [0.1, 0.11, 0.09]}
-    d = verdicts.decide([0.05, 0.06, 0.04], references=arms, chance=0.1)
+    d = verdicts.rule_d2([0.05, 0.06, 0.04], references=arms, chance=0.1)
     assert d["verdict"] == "degenerate" and d["reason"].startswith("SimSiam")
+    # rule D3: the same arm voids the comparison, named
+    d = verdicts.decide([0.05, 0.06, 0.04], arms=arms, untrained=[0.05] * 3, chance=0.1)
+    assert d["verdict"] == "void" and d["reason"].startswith("SimSiam not above chance")
     with pytest.raises(ValueError, match="chance"):
-        verdicts.decide([0.05, 0.06, 0.04], references=arms)
+        verdicts.rule_d2([0.05, 0.06, 0.04], references=arms)
 
 
-def test_a_one_image_tie_is_degenerate_under_rule_d2():
+def test_a_one_image_tie_is_inconclusive_under_rule_d3():
     # the review's case: identical one-image differences over 3 seeds have SE = 0, so rule D1
-    # (tolerance 2 SE) reads them as holds; D2's tolerance is max(2 SE, one image)
+    # (tolerance 2 SE) reads them as holds; D2's and D3's tolerance is max(2 SE, one image)
     one = 1 / 359
-    assert verdicts.decide([one] * 3)["verdict"] == "holds"  # D1
+    assert verdicts.rule_d1([one] * 3)["verdict"] == "holds"  # D1
+    assert verdicts.rule_d2([one] * 3, resolution=one)["verdict"] == "degenerate"  # D2
     d = verdicts.decide([one] * 3, resolution=one)
-    assert d["verdict"] == "degenerate" and d["tolerance"] == pytest.approx(one)
-    assert verdicts.decide([-one] * 3, resolution=one)["verdict"] == "degenerate"
+    assert d["verdict"] == "inconclusive" and d["tolerance"] == pytest.approx(one)
+    assert verdicts.decide([-one] * 3, resolution=one)["verdict"] == "inconclusive"
     assert verdicts.decide([2 * one] * 3, resolution=one)["verdict"] == "holds"
     assert verdicts.decide([-2 * one] * 3, resolution=one)["verdict"] == "violated"
     # where 2 SE is the larger, it decides, as under D1
@@ -151,9 +160,10 @@ def test_experiments_report_every_arm_with_seeds(tiny_results):
     dec = verdicts.decisions(tiny_results)
     assert set(dec) == {"mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim"}
     for d in dec.values():
-        assert d["verdict"] in ("holds", "violated", "degenerate")
-        assert d["old_verdict"] in ("holds", "violated", "degenerate")
+        assert d["verdict"] in verdicts.WORDS and d["verdict"] != "not-run"
+        assert d["old_verdict"] in verdicts.OLD_WORDS and d["d1_verdict"] in verdicts.OLD_WORDS
         assert d["reading"] and d["tolerance"] >= d["resolution"] > 0
+        assert d["mde"] >= d["resolution"]
     n_test = tiny_results["table1"]["meta"]["n_test"]
     assert dec["mim_vs_cl"]["resolution"] == pytest.approx(1 / n_test)
     assert dec["connectivity"]["resolution"] == pytest.approx(1 / n_test / (3 - 2))

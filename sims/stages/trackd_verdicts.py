@@ -32,24 +32,34 @@ def compute(
     trackd_fig2a: Mapping | None = None,
     trackd_fig2b: Mapping | None = None,
 ) -> dict:
-    """Verdict rows (claim, Track D verdict by rule D2, mean ± SE, tolerance, reading, rule
-    D1's word, paper direction and scale; a claim whose stage did not run is ``not-run``) and
-    the rule change D1 → D2 with the claims whose word it changed
-    (:data:`sims.trackd.verdicts.RULE_CHANGES`)."""
+    """Verdict rows (claim, Track D verdict by rule D3, mean ± SE, tolerance, minimum
+    detectable effect, reading, rules D2's and D1's words, paper direction and scale; a claim
+    whose stage did not run is ``not-run``) and the rule changes D1 → D2 and D2 → D3, each
+    with the claims whose word it changed (:data:`sims.trackd.verdicts.RULE_CHANGES`, keyed by
+    rule id)."""
     rows = {"trackd_table1": trackd_table1, "trackd_fig2a": trackd_fig2a,
             "trackd_fig2b": trackd_fig2b}  # fmt: skip
     results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
     dec = verdicts.decisions(results, margin=cfg.margin)
     scale = {k: r["meta"] for k, r in results.items()}
     rows = verdicts.verdict_table(dec)
-    changed = [
-        {"reading": {"claim": r["claim"]}, "old": r["old_verdict"], "new": r["track_d"], "cells": 1}
-        for r in rows
-        if r.get("old_verdict") not in (None, r["track_d"])
-    ]
     evaluated = any(r["track_d"] != "not-run" for r in rows)
-    changes = [{**ch, "changed_cells": changed} for ch in verdicts.RULE_CHANGES if evaluated]
+    changes = [
+        {**ch, "changed_cells": _changed(rows, *verdicts.RULE_WORD_KEYS[ch["rule"]])}
+        for ch in verdicts.RULE_CHANGES
+        if evaluated
+    ]
     return {"rows": rows, "scale": scale, "margin": cfg.margin, "rule_changes": changes}
+
+
+def _changed(rows: list[dict], old_key: str, new_key: str) -> list[dict]:
+    """The claims whose word differs between the rows' ``old_key`` and ``new_key`` (one rule
+    change of :data:`sims.trackd.verdicts.RULE_CHANGES`, keyed by its rule id)."""
+    return [
+        {"reading": {"claim": r["claim"]}, "old": r[old_key], "new": r[new_key], "cells": 1}
+        for r in rows
+        if r.get(old_key) is not None and r.get(new_key) not in (None, r[old_key])
+    ]
 
 
 def summarize(results: dict) -> dict:

@@ -1,5 +1,6 @@
-"""Track D verdicts: the decision rule for the paper's empirical claims (rule D1 fixed before
-any run, D2 after a review; both below).
+"""Track D verdicts: the decision rule for the paper's empirical claims (rule D3 in force; D1,
+fixed before any run, and D2, after a review, kept as history) and the minimum detectable
+effect of the rule.
 
 Every claim is read as a signed, per-seed paired difference Δ_s (s = 1..S seeds; each seed
 shares its data split, partition and initialisation across the compared arms), oriented so
@@ -18,43 +19,60 @@ claim              Δ_s (per seed)
                    DecL) of the run (Fig 2b)
 =================  ====================================================================
 
-Rule D2 (margin m = 2 standard errors of the mean of Δ over seeds, SE = sd(Δ, ddof=1)/√S;
-resolution r = the smallest difference the accuracies can show, one test image: 1/n_test for
-an accuracy difference, (1/n_test)/(max |Ā| − min |Ā|) for the slope; tolerance
-τ = max(m·SE, r)):
+Rule D3 (:func:`decide`; margin m = 2 standard errors of the mean of Δ over seeds,
+SE = sd(Δ, ddof=1)/√S; resolution r = the smallest difference the accuracies can show, one
+test image: 1/n_test for an accuracy difference, (1/n_test)/(max |Ā| − min |Ā|) for the slope;
+tolerance τ = max(m·SE, r)):
 
-* ``holds``      if mean(Δ) > τ   (the paper's direction, beyond noise and beyond one image);
-* ``violated``   if mean(Δ) < −τ  (the opposite direction, likewise);
-* ``degenerate`` otherwise, or if S < 2, or if any arm that enters Δ is not above chance
-  (its mean accuracy − m·SE ≤ the chance rate): the runs cannot tell.
+* ``void``         if an arm that enters Δ did not learn — its probe accuracy is not above
+  its own untrained encoder's by m SE of the paired per-seed uplift (acc_s − untrained_s) —
+  or is not above chance by m SE of its accuracy, or no untrained baseline was recorded: a
+  comparison of methods needs methods that worked. The reason names every arm that failed;
+* ``holds``        if mean(Δ) > τ   (the paper's direction, beyond noise and one image);
+* ``violated``     if mean(Δ) < −τ  (the opposite direction, likewise);
+* ``inconclusive`` otherwise, or if S < 2: the runs cannot tell.
 
-A tie inside the tolerance is ``degenerate``, not ``holds``: the runs are read as evidence
-only when they separate.
+Every verdict carries the minimum detectable effect (:func:`mde`): the smallest true mean δ
+that the rule calls ``holds`` with probability 0.8 when Δ_s ~ N(δ, sd²) i.i.d. over the S
+seeds, sd the measured per-seed SD of Δ.
 
-Rule D1, written and committed before the Track D runs (docs/track_d.md), had τ = m·SE (no
-resolution: with identical per-seed differences of one test image, SE = 0 and a one-image
-tie read ``holds``) and checked one reference arm only against chance (MAE's IID accuracy,
-FL, MAE); a collapsed SimSiam or DecL arm could then still give ``holds`` or ``violated``.
-D2 replaced it after the D1 outputs had been seen (a review of the rule that also looked at
-the per-seed differences: ``fl_vs_decl``'s were one or two test images);
-:data:`RULE_CHANGES` records the change and every verdict row carries D1's word
-(``old_verdict``) beside D2's. On the committed runs both rules give the same four words.
+History (:data:`RULE_CHANGES`; every verdict row carries D2's word as ``old_verdict`` and
+D1's as ``d1_verdict``). Rule D1, written and committed before the Track D runs, had τ = m·SE
+(no resolution: identical per-seed differences of one test image, SE = 0, read ``holds``) and
+checked one reference arm against chance. D2 (after the D1 outputs had been seen) added the
+resolution and checked every arm against chance. Both said ``degenerate`` for "the runs cannot
+tell", the word Tracks B and C use for a tie decided by the model; nothing tied in Track D.
+D3 (after the D2 outputs had been seen: every encoder's probe within about one point of its
+untrained encoder's) says ``inconclusive`` for that, and ``void`` where an arm did not learn.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from scipy import integrate, optimize, special, stats
 
 from theory import _validate as v
 
 __all__ = [
     "MARGIN",
+    "POWER",
+    "RULE",
+    "WORDS",
+    "OLD_WORDS",
     "RULE_CHANGES",
+    "RULE_WORD_KEYS",
     "CLAIMS",
+    "CLAIM_OF",
     "PAPER_DIRECTION",
     "mean_se",
+    "holds_probability",
+    "mde",
+    "seeds_for",
+    "rule_d1",
+    "rule_d2",
     "decide",
     "drop_differences",
     "connectivity_slopes",
@@ -63,6 +81,14 @@ __all__ = [
 ]
 
 MARGIN = 2.0
+#: the power at which the minimum detectable effect is stated
+POWER = 0.8
+#: the rule in force (:func:`decide`)
+RULE = "D3"
+#: rule D3's words (``not-run``: the experiment did not run)
+WORDS = ("holds", "violated", "inconclusive", "void", "not-run")
+#: the words of rules D1 and D2 (``degenerate``: the runs cannot tell, or an arm at chance)
+OLD_WORDS = ("holds", "violated", "degenerate")
 
 #: Track D's rule changed after its output was seen (the module docstring); each entry in the
 #: format of ``theory.verdicts.RULE_CHANGES``; the stage adds the claims whose word changed.
@@ -78,12 +104,33 @@ RULE_CHANGES = (
         "seeds (SE = 0) read holds, and that a collapsed second arm was never checked against "
         "chance",
     },
+    {
+        "claim": "track D (all four claims)",
+        "rule": "D2 -> D3",
+        "old_rule": "degenerate when |mean(Δ)| ≤ max(2 SE, one test image), when fewer than 2 "
+        "seeds, or when an arm entering Δ is not above chance by 2 SE; the untrained encoder "
+        "not consulted",
+        "new_rule": "void when an arm entering Δ did not learn (probe accuracy not above its "
+        "own untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance "
+        "by 2 SE, or has no untrained baseline recorded, the reason naming every such arm; "
+        "inconclusive when |mean(Δ)| ≤ max(2 SE, one test image) or fewer than 2 seeds; holds "
+        "and violated as in D2; every row carries the minimum detectable effect at 80 % power "
+        "beside the paper's effect size",
+        "why": "a review of the D2 outputs (the issue on Track D's words): degenerate is the "
+        "wrong word, since nothing tied and the runs lack power (inconclusive says that); and "
+        "the encoders did not learn (probe within about one point of the untrained encoder's), "
+        "so a comparison resting on an arm that did not learn must be void, not read",
+    },
 )
+#: per rule change (keyed by rule id): the row keys holding the old rule's and the new rule's
+#: word, which the stage compares to list the claims whose word changed
+RULE_WORD_KEYS = {"D1 -> D2": ("d1_verdict", "old_verdict"), "D2 -> D3": ("old_verdict", "track_d")}
 
 CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 #: the claim of the claims table (``theory.claims``) each Track D verdict reads empirically;
 #: ``mar_vs_mim`` (§5) has no row of its own
 CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
+
 
 # The paper's reported direction of each effect (docs/theory/paper_code.md §4; arXiv 2607.02447
 # Tables 1, 6, Figs 2a, 2b) and the scale it was measured at.
@@ -108,6 +155,10 @@ PAPER_DIRECTION = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# the rule and its power
+
+
 def mean_se(values: Any) -> tuple[float, float, int]:
     """Mean, standard error sd(ddof=1)/√S and count S of per-seed values (SE nan if S < 2).
 
@@ -123,7 +174,149 @@ def mean_se(values: Any) -> tuple[float, float, int]:
     return float(np.mean(x)), se, int(s)
 
 
-def decide(
+def _power_args(sd, n_seeds, margin, resolution) -> tuple[float, int, float, float]:
+    return (
+        v.real(sd, "sd", lo=0.0),
+        v.integer(n_seeds, "n_seeds", lo=1),
+        v.real(margin, "margin", lo=0.0),
+        v.real(resolution, "resolution", lo=0.0),
+    )
+
+
+def holds_probability(
+    delta: float, sd: float, n_seeds: int, *, margin: float = MARGIN, resolution: float = 0.0
+) -> float:
+    """P(rule D3 says holds) = P(mean(Δ) > max(m·SE, r)) when Δ_s ~ N(δ, sd²) i.i.d., s = 1..S.
+
+    The sample mean and the sample SD of normal data are independent; with
+    V = (S − 1)·s²/sd² ~ χ²_{S−1} and σ = sd/√S,
+    P = E_V[Φ((δ − max(m σ √(V/(S−1)), r))/σ)], one integral over V (``scipy.integrate``).
+    With r = 0 this is P(T > m), T = mean/SE ~ noncentral t(S − 1, δ/σ). S < 2: 0 (the rule
+    never says holds); sd = 0: 1 if δ > r else 0.
+
+    Example:
+      >>> round(holds_probability(0.0, 1.0, 5, margin=0.0), 6)  # P(mean > 0) at δ = 0
+      0.5
+    """
+    delta = v.real(delta, "delta")
+    sd, s, m, r = _power_args(sd, n_seeds, margin, resolution)
+    if s < 2:
+        return 0.0
+    if sd == 0.0:
+        return float(delta > r)
+    df, sig = s - 1, sd / math.sqrt(s)
+    if m == 0.0:
+        return float(stats.norm.cdf((delta - r) / sig))
+    if r == 0.0:
+        return float(stats.nct.sf(m, df, delta / sig))
+    # V < v*: the resolution binds (m·SE < r); V ≥ v*: m·SE binds. χ² law and Φ through
+    # scipy.special (scalar calls inside quad)
+    v_star = df * (r / (m * sig)) ** 2
+    below = float(special.ndtr((delta - r) / sig) * special.gammainc(df / 2, v_star / 2))
+    log_norm = -special.gammaln(df / 2) - (df / 2) * math.log(2.0)
+
+    def above(vv: float) -> float:
+        dens = math.exp(log_norm + special.xlogy(df / 2 - 1, vv) - vv / 2) if vv > 0 else 0.0
+        return dens * float(special.ndtr((delta - m * sig * math.sqrt(vv / df)) / sig))
+
+    rest, _ = integrate.quad(above, v_star, math.inf, epsabs=1e-12, epsrel=1e-10, limit=200)
+    return float(min(max(below + rest, 0.0), 1.0))
+
+
+def _bracket_root(f, x0: float, step: float) -> float:
+    """The root of an increasing f, searched outwards from x0 in steps that double."""
+    lo, hi = x0, x0 + step
+    while f(hi) < 0.0:
+        lo, hi, step = hi, hi + 2 * step, 2 * step
+    while f(lo) > 0.0:
+        lo, hi, step = lo - 2 * step, lo, 2 * step
+    return float(optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))
+
+
+def mde(
+    sd: float,
+    n_seeds: int,
+    *,
+    margin: float = MARGIN,
+    power: float = POWER,
+    resolution: float = 0.0,
+) -> float:
+    """Minimum detectable effect of rule D3 (paired): the smallest true mean δ of Δ that the
+    rule calls ``holds`` with probability ``power`` when Δ_s ~ N(δ, sd²) i.i.d. over S seeds,
+    i.e. P(mean(Δ) > max(m·SE, r)) = power with SE the sample SE.
+
+    With r = 0: T = mean/SE ~ noncentral t(df = S − 1, nc = δ√S/sd), so the noncentrality
+    solves P(T > m) = power (``scipy.stats.nct``, ``scipy.optimize.brentq``) and
+    δ = nc·sd/√S. With r > 0 the exact probability of :func:`holds_probability` (an integral
+    over the χ² law of the sample variance, which is independent of the mean) is solved for δ
+    instead; it is at least the larger of the r = 0 answer and r + z_power·sd/√S (each
+    condition alone), and above both where they bind together.
+
+    Args:
+      sd: the per-seed SD of Δ (ddof = 1), ≥ 0.
+      n_seeds: S ≥ 1 (S < 2: inf, the rule never says holds).
+      margin: m ≥ 0. power: in (0, 1). resolution: r ≥ 0.
+
+    Returns:
+      δ in the units of Δ (sd = 0: r, the infimum of the effects the rule always detects).
+
+    Example:
+      >>> round(mde(1.0, 3), 4), round(mde(1.0, 10), 4)
+      (1.6775, 0.9083)
+      >>> round(mde(1.0, 3, resolution=0.5), 4)  # above max(1.6775, 0.5 + 0.8416/√3)
+      1.6824
+    """
+    sd, s, m, r = _power_args(sd, n_seeds, margin, resolution)
+    p = v.real(power, "power", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    if s < 2:
+        return math.inf
+    if sd == 0.0:
+        return r
+    sig = sd / math.sqrt(s)
+    if r == 0.0 and m > 0.0:
+        nc = _bracket_root(lambda nc: float(stats.nct.sf(m, s - 1, nc)) - p, 0.0, m + 1.0)
+        return nc * sig
+    return _bracket_root(
+        lambda d: holds_probability(d, sd, s, margin=m, resolution=r) - p, r, (m + 1.0) * sig
+    )
+
+
+def seeds_for(
+    sd: float,
+    target: float,
+    *,
+    margin: float = MARGIN,
+    power: float = POWER,
+    resolution: float = 0.0,
+    max_seeds: int = 100_000,
+) -> int:
+    """The smallest number of seeds S ≥ 2 whose :func:`mde` is at most ``target`` (the MDE
+    falls with S; searched by doubling, then bisection). Raises ValueError when even
+    ``max_seeds`` seeds do not reach it (e.g. ``target`` ≤ the resolution).
+
+    Example:
+      >>> seeds_for(1.0, 1.0), round(mde(1.0, 8), 4), round(mde(1.0, 9), 4)
+      (9, 1.0178, 0.9584)
+    """
+    sd = v.real(sd, "sd", lo=0.0)
+    target = v.real(target, "target", lo=0.0, lo_open=True)
+    top = v.integer(max_seeds, "max_seeds", lo=2)
+
+    def ok(s: int) -> bool:
+        return mde(sd, s, margin=margin, power=power, resolution=resolution) <= target
+
+    lo, hi = 1, 2  # ok(lo) false (S = 1: inf)
+    while not ok(hi):
+        if hi >= top:
+            v.fail("target", f"an MDE reached with at most {top} seeds", target)
+        lo, hi = hi, min(2 * hi, top)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def rule_d2(
     deltas: Any,
     *,
     references: Any = None,
@@ -131,12 +324,9 @@ def decide(
     resolution: float = 0.0,
     margin: float = MARGIN,
 ) -> dict:
-    """Verdict of one claim from per-seed signed differences Δ_s (Δ > 0: the paper's direction)
-    by rule D2 (module docstring).
-
-    ``holds`` if mean > τ, ``violated`` if mean < −τ, τ = max(m·SE, ``resolution``), else
-    ``degenerate``; also ``degenerate`` when S < 2 or when an arm of ``references`` is not
-    above ``chance`` by m·SE. Rule D1 is this with ``resolution=0`` and one reference arm.
+    """Rule D2 (history; :data:`RULE_CHANGES`): ``holds`` if mean > τ, ``violated`` if
+    mean < −τ, τ = max(m·SE, ``resolution``), else ``degenerate``; also ``degenerate`` when
+    S < 2 or when an arm of ``references`` is not above ``chance`` by m·SE.
 
     Args:
       deltas: (S,) per-seed differences.
@@ -151,11 +341,9 @@ def decide(
       ``tolerance`` (τ; nan with fewer than 2 seeds) and ``reason``.
 
     Example:
-      >>> decide([0.05, 0.06, 0.04])["verdict"]
-      'holds'
-      >>> decide([0.05, -0.06, 0.01])["verdict"]
-      'degenerate'
-      >>> decide([0.01, 0.01, 0.01], resolution=0.01)["verdict"]  # a one-image tie
+      >>> rule_d2([0.05, 0.06, 0.04])["verdict"], rule_d2([0.05, -0.06, 0.01])["verdict"]
+      ('holds', 'degenerate')
+      >>> rule_d2([0.01, 0.01, 0.01], resolution=0.01)["verdict"]  # a one-image tie
       'degenerate'
     """
     m = v.real(margin, "margin", lo=0.0)
@@ -184,6 +372,128 @@ def decide(
     if mean < -tol:
         return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
     return {**out, "verdict": "degenerate", "reason": f"|mean| within {bound}"}
+
+
+def rule_d1(
+    deltas: Any, *, reference: Any = None, chance: float | None = None, margin: float = MARGIN
+) -> dict:
+    """Rule D1 (history, committed before the runs): rule D2 with no resolution and one
+    reference arm checked against chance.
+
+    Example:
+      >>> rule_d1([0.01, 0.01, 0.01])["verdict"]  # a one-image tie read as holds
+      'holds'
+    """
+    refs = None if reference is None else {"reference": reference}
+    if isinstance(reference, dict):
+        refs = reference
+    return rule_d2(deltas, references=refs, chance=chance, margin=margin)
+
+
+def _arm_failures(arms: dict, untrained: Any, chance: float, m: float, s: int) -> list[str]:
+    """One phrase per arm that is not above chance by m SE or did not learn (uplift over its
+    untrained encoder not above m SE of the paired per-seed uplift), in the order of ``arms``."""
+    out = []
+    for name, acc in arms.items():
+        a = v.array(acc, f"arms[{name!r}]", ndim=1)
+        if a.size != s:
+            v.fail(f"arms[{name!r}]", f"{s} per-seed accuracies (one per Δ_s)", a.size)
+        base = untrained.get(name) if isinstance(untrained, dict) else untrained
+        if base is None:
+            out.append(f"{name}: no untrained baseline recorded")
+            continue
+        b = v.array(base, f"untrained[{name!r}]", ndim=1)
+        if b.size != s:
+            v.fail(f"untrained[{name!r}]", f"{s} per-seed accuracies (one per Δ_s)", b.size)
+        parts = []
+        a_mean, a_se, _ = mean_se(a)
+        if not a_mean - m * a_se > chance:
+            parts.append(f"not above chance (accuracy {a_mean:.3f} ± {a_se:.3f}, chance "
+                         f"{chance:.3f})")  # fmt: skip
+        u_mean, u_se, _ = mean_se(a - b)
+        if not u_mean - m * u_se > 0.0:
+            parts.append(f"did not learn (uplift {100 * u_mean:+.1f} ± {100 * u_se:.1f} points)")
+        if parts:
+            out.append(f"{name} " + " and ".join(parts))
+    return out
+
+
+def decide(
+    deltas: Any,
+    *,
+    arms: dict | None = None,
+    untrained: Any = None,
+    chance: float | None = None,
+    resolution: float = 0.0,
+    margin: float = MARGIN,
+    power: float = POWER,
+) -> dict:
+    """Verdict of one claim from per-seed signed differences Δ_s (Δ > 0: the paper's
+    direction) by rule D3 (module docstring).
+
+    ``void`` if an arm of ``arms`` is not above ``chance`` by m SE, did not learn (mean of
+    acc_s − untrained_s not above m SE of that paired uplift) or has no untrained baseline;
+    else ``inconclusive`` if S < 2; else ``holds`` if mean > τ, ``violated`` if mean < −τ,
+    τ = max(m·SE, ``resolution``), else ``inconclusive``. With S < 2 the arms cannot be
+    checked: ``void`` only for a missing baseline, else ``inconclusive``.
+
+    Args:
+      deltas: (S,) per-seed differences.
+      arms: optional arms whose accuracies enter Δ: {name: (S,) probe accuracies}.
+      untrained: the probe accuracy of each arm's encoder before training: {name: (S,)}, or
+        one (S,) array shared by every arm (one untrained encoder per seed); ``None`` with
+        ``arms``: no baseline recorded (``void``).
+      chance: chance accuracy (1/#classes), needed with ``arms``.
+      resolution: the smallest difference the data can show, r ≥ 0 (one test image).
+      margin: m ≥ 0 (default 2). power: of the minimum detectable effect (default 0.8).
+
+    Returns:
+      dict with ``verdict``, ``reason`` (a void names every failed arm), ``rule``, ``mean``,
+      ``se``, ``sd`` (per-seed SD of Δ), ``n_seeds``, ``margin``, ``resolution``,
+      ``tolerance`` (τ) and ``mde`` (:func:`mde` at the measured sd, r and S; nan for S < 2).
+
+    Example:
+      >>> decide([0.05, 0.06, 0.04])["verdict"], decide([0.05, -0.06, 0.01])["verdict"]
+      ('holds', 'inconclusive')
+      >>> d = decide([0.05, 0.06, 0.04], arms={"simsiam cnn label": [0.30, 0.31, 0.29]},
+      ...            untrained=[0.30, 0.30, 0.30], chance=0.1)
+      >>> d["verdict"], d["reason"]
+      ('void', 'simsiam cnn label did not learn (uplift +0.0 ± 0.6 points)')
+    """
+    m = v.real(margin, "margin", lo=0.0)
+    r = v.real(resolution, "resolution", lo=0.0)
+    mean, se, s = mean_se(deltas)
+    sd = se * math.sqrt(s) if s >= 2 else float("nan")
+    tol = max(m * se, r) if s >= 2 else float("nan")
+    size = mde(sd, s, margin=m, power=power, resolution=r) if s >= 2 else float("nan")
+    out = {
+        "rule": RULE,
+        "mean": mean,
+        "se": se,
+        "sd": sd,
+        "n_seeds": s,
+        "margin": m,
+        "resolution": r,
+        "tolerance": tol,
+        "mde": size,
+    }
+    if arms is not None:
+        if chance is None:
+            v.fail("chance", "given together with arms", chance)
+        if untrained is None:
+            return {**out, "verdict": "void", "reason": "no untrained baseline recorded"}
+        if s >= 2:
+            failed = _arm_failures(arms, untrained, chance, m, s)
+            if failed:
+                return {**out, "verdict": "void", "reason": "; ".join(failed)}
+    if s < 2:
+        return {**out, "verdict": "inconclusive", "reason": "fewer than 2 seeds"}
+    bound = f"max({m:g} SE, resolution {r:.3g})" if r > 0 else f"{m:g} SE"
+    if mean > tol:
+        return {**out, "verdict": "holds", "reason": f"mean > {bound}"}
+    if mean < -tol:
+        return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
+    return {**out, "verdict": "inconclusive", "reason": f"|mean| within {bound}"}
 
 
 def drop_differences(iid_a: Any, skew_a: Any, iid_b: Any, skew_b: Any) -> np.ndarray:
@@ -222,37 +532,59 @@ def connectivity_slopes(abar: Any, acc: Any) -> np.ndarray:
     return (y - y.mean(axis=1, keepdims=True)) @ ac / np.sum(ac * ac)
 
 
+# ---------------------------------------------------------------------------------------------
+# rows
+
+
+def _finite(x: Any) -> float | None:
+    """A finite float, or None (nan/inf: not computable)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
 def verdict_table(decisions: dict) -> list[dict]:
-    """Rows claim / Track D verdict / mean ± SE / tolerance / reading / rule D1's word / paper
-    direction / paper scale, in CLAIMS order.
+    """Rows, in CLAIMS order: claim / rule / Track D verdict (rule D3) / mean ± SE, per-seed
+    SD, seeds / tolerance, resolution / minimum detectable effect / reason / reading / D2's
+    and D1's words / preset / the paper's direction and scale.
 
     Args:
-      decisions: {claim: dict from :func:`decide`, with ``reading`` and ``old_verdict`` where
-        :func:`decisions` made it} (missing claims: ``not-run``).
+      decisions: {claim: dict from :func:`decide`, with ``reading``, ``old_verdict``,
+        ``d1_verdict`` and ``preset`` where :func:`decisions` made it} (missing claims:
+        ``not-run``). Non-finite numbers (SE with one seed) become None.
+
+    Example:
+      >>> rows = verdict_table({"mim_vs_cl": decide([0.02, 0.03, 0.025])})
+      >>> rows[0]["track_d"], rows[1]["track_d"], rows[0]["n_seeds"]
+      ('holds', 'not-run', 3)
     """
     rows = []
     for claim in CLAIMS:
         direction, scale = PAPER_DIRECTION[claim]
+        paper = {"paper": direction, "paper_scale": scale}
         d = decisions.get(claim)
         if d is None:
-            rows.append(
-                {"claim": claim, "track_d": "not-run", "paper": direction, "paper_scale": scale}
-            )
+            rows.append({"claim": claim, "rule": RULE, "track_d": "not-run", **paper})
             continue
         rows.append(
             {
                 "claim": claim,
+                "rule": d.get("rule", RULE),
                 "track_d": d["verdict"],
                 "mean": d["mean"],
-                "se": d["se"],
+                "se": _finite(d["se"]),
+                "sd": _finite(d.get("sd")),
                 "n_seeds": d["n_seeds"],
-                "tolerance": d.get("tolerance"),
-                "resolution": d.get("resolution"),
+                "tolerance": _finite(d.get("tolerance")),
+                "resolution": _finite(d.get("resolution")),
+                "mde": _finite(d.get("mde")),
                 "reason": d["reason"],
                 "reading": d.get("reading", ""),
                 "old_verdict": d.get("old_verdict"),
-                "paper": direction,
-                "paper_scale": scale,
+                "d1_verdict": d.get("d1_verdict"),
+                "preset": d.get("preset"),
+                **paper,
                 "agrees_with_paper": {"holds": True, "violated": False}.get(d["verdict"]),
             }
         )
@@ -262,118 +594,182 @@ def verdict_table(decisions: dict) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _decide_both(deltas, references: dict, first: str, meta: dict, margin, reading, span=1.0):
-    """Rule D2's decision with rule D1's word beside it (``old_verdict``): D1 is D2 with no
-    resolution and only the reference arm ``first`` checked against chance. The resolution is
-    one test image of the experiment (``meta``), per ``span`` units of the x axis (a slope)."""
+def _decide_all(
+    deltas, arms: dict, untrained, first: tuple, meta: dict, margin, reading, preset, span=1.0
+):
+    """Rule D3's decision with D2's word (``old_verdict``) and D1's (``d1_verdict``) beside
+    it, the ``reading`` and the ``preset``. D2 checks ``first`` (a (name, accuracies) reference
+    arm) and every arm against chance; D1 is D2 with no resolution and only ``first``. The
+    resolution is one test image of the experiment (``meta``), per ``span`` units of the x
+    axis (a slope)."""
     chance = meta["chance"]
     resolution = 1.0 / meta["n_test"] / span
     new = decide(
-        deltas, references=references, chance=chance, resolution=resolution, margin=margin
+        deltas,
+        arms=arms,
+        untrained=untrained,
+        chance=chance,
+        resolution=resolution,
+        margin=margin,
     )
-    old = decide(deltas, references={first: references[first]}, chance=chance, margin=margin)
-    return {**new, "old_verdict": old["verdict"], "reading": reading}
+    d2 = rule_d2(
+        deltas,
+        references={first[0]: first[1]} | arms,
+        chance=chance,
+        resolution=resolution,
+        margin=margin,
+    )
+    d1 = rule_d1(deltas, reference={first[0]: first[1]}, chance=chance, margin=margin)
+    return {
+        **new,
+        "old_verdict": d2["verdict"],
+        "d1_verdict": d1["verdict"],
+        "reading": reading,
+        "preset": meta.get("preset", preset),
+    }
 
 
-def decisions(results: dict, *, margin: float = MARGIN) -> dict:
-    """Track D verdicts from experiment results ``{"table1": ..., "fig2a": ..., "fig2b": ...}``
-    with :func:`sims.trackd.verdicts.decide` (rule D2; Δ definitions in that module) at
-    ``margin``; each with its ``reading`` (what Δ averages over) and rule D1's word
-    (``old_verdict``). The resolution is one test image (``meta.n_test``)."""
-    out = {}
-    t1 = results.get("table1")
-    if t1 is not None:
-        acc = t1["acc"]
-        archs = list(next(iter(acc.values())).keys())
-        skews = [s for s in next(iter(next(iter(acc.values())).values())) if s != "iid"]
-        if "mae" in acc and "simsiam" in acc and skews:
-            d = []
+def _table1(t1: dict, margin, preset) -> dict:
+    acc = t1["acc"]
+    if "mae" not in acc or "simsiam" not in acc:
+        return {}
+    archs = [a for a in acc["mae"] if a in acc["simsiam"]]
+    skews = [s for s in next(iter(acc["mae"].values())) if s != "iid"]
+    if not archs or not skews:
+        return {}
+    d = [
+        drop_differences(
+            acc["mae"][a]["iid"], acc["mae"][a][s], acc["simsiam"][a]["iid"], acc["simsiam"][a][s]
+        )
+        for a in archs
+        for s in skews
+    ]
+    arms = {
+        f"{m} {a} {s}": acc[m][a][s]
+        for m in ("mae", "simsiam")
+        for a in archs
+        for s in ("iid", *skews)
+    }
+    base = t1.get("untrained")
+    untrained = None
+    if base is not None:
+        untrained = {}
+        for m in ("mae", "simsiam"):
             for a in archs:
-                for s in skews:
-                    d.append(
-                        drop_differences(
-                            acc["mae"][a]["iid"],
-                            acc["mae"][a][s],
-                            acc["simsiam"][a]["iid"],
-                            acc["simsiam"][a][s],
-                        )
-                    )
-            refs = {
-                "MAE IID (mean over encoders)": np.mean([acc["mae"][a]["iid"] for a in archs], 0)
-            }
-            for m in ("mae", "simsiam"):
-                for a in archs:
-                    for s in ("iid", *skews):
-                        refs[f"{m} {a} {s}"] = acc[m][a][s]
-            out["mim_vs_cl"] = _decide_both(
-                np.mean(d, axis=0),
-                refs,
-                "MAE IID (mean over encoders)",
-                t1["meta"],
-                margin,
-                reading=(
-                    "drop_SimSiam - drop_MAE (linear-probe accuracy, IID minus skewed), mean "
-                    f"over encoders {archs} and skews {skews}"
-                ),
-            )
-    f2a = results.get("fig2a")
-    if f2a is not None:
-        abars = list(f2a["abars"])
-        if sorted(abars) != abars or len(set(abars)) != len(abars):
-            v.fail("fig2a.abars", "strictly increasing |Ā| values", abars)
-        kinds = list(f2a["acc"])
-        slopes, gaps = [], []
-        arms = {"FL": f2a["fl"]}
-        for kind, per in f2a["acc"].items():
-            y = np.asarray([per[str(a)] for a in abars]).T  # (S, P)
-            slopes.append(connectivity_slopes(abars, y))
-            gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
-            arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
-        smallest = {"FL": f2a["fl"]} | {
-            f"DecL {k} |Ā|={abars[0]}": per[str(abars[0])] for k, per in f2a["acc"].items()
-        }
-        out["connectivity"] = _decide_both(
+                for s in ("iid", *skews):
+                    got = base.get(m, {}).get(a, {}).get(s)
+                    if got is not None:
+                        untrained[f"{m} {a} {s}"] = got
+    first = ("MAE IID (mean over encoders)", np.mean([acc["mae"][a]["iid"] for a in archs], 0))
+    reading = (
+        "drop_SimSiam - drop_MAE (linear-probe accuracy, IID minus skewed), mean over encoders "
+        f"{archs} and skews {skews}"
+    )
+    return {
+        "mim_vs_cl": _decide_all(
+            np.mean(d, axis=0), arms, untrained, first, t1["meta"], margin, reading, preset
+        )
+    }
+
+
+def _fig2a(f2a: dict, margin, preset) -> dict:
+    abars = list(f2a["abars"])
+    if sorted(abars) != abars or len(set(abars)) != len(abars):
+        v.fail("fig2a.abars", "strictly increasing |Ā| values", abars)
+    kinds = list(f2a["acc"])
+    slopes, gaps = [], []
+    arms = {"FL": f2a["fl"]}
+    for kind, per in f2a["acc"].items():
+        y = np.asarray([per[str(a)] for a in abars]).T  # (S, P)
+        slopes.append(connectivity_slopes(abars, y))
+        gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
+        arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
+    smallest = {"FL": f2a["fl"]} | {
+        f"DecL {k} |Ā|={abars[0]}": per[str(abars[0])] for k, per in f2a["acc"].items()
+    }
+    untrained = f2a.get("untrained")  # one untrained encoder per seed, shared by every arm
+    fl = ("FL", f2a["fl"])
+    return {
+        "connectivity": _decide_all(
             np.mean(slopes, axis=0),
             arms,
-            "FL",
+            untrained,
+            fl,
             f2a["meta"],
             margin,
+            f"OLS slope of DecL probe accuracy on the nominal |Ā| in {abars} (per unit |Ā|), "
+            f"mean over graph kinds {kinds}",
+            preset,
             span=abars[-1] - abars[0],
-            reading=(
-                f"OLS slope of DecL probe accuracy on the nominal |Ā| in {abars} (per unit "
-                f"|Ā|), mean over graph kinds {kinds}"
-            ),
-        )
-        out["fl_vs_decl"] = _decide_both(
+        ),
+        "fl_vs_decl": _decide_all(
             np.mean(gaps, axis=0),
             smallest,
-            "FL",
+            untrained,
+            fl,
             f2a["meta"],
             margin,
-            reading=(
-                f"acc(FL) - acc(DecL at |Ā| = {abars[0]}), probe accuracy, mean over graph "
-                f"kinds {kinds}"
-            ),
-        )
-    f2b = results.get("fig2b")
-    if f2b is not None:
-        diffs, refs = [], []
-        arms = {}
-        for f, per in f2b["acc"].items():
-            for a in per["mae"]:
-                diffs.append(np.asarray(per["mar"][a]) - np.asarray(per["mae"][a]))
-                refs.append(np.asarray(per["mae"][a]))
-                arms |= {f"{m} {f} α={a}": per[m][a] for m in ("mae", "mar")}
-        arms = {"MAE (mean over α and frameworks)": np.mean(refs, axis=0)} | arms
-        out["mar_vs_mim"] = _decide_both(
+            f"acc(FL) - acc(DecL at |Ā| = {abars[0]}), probe accuracy, mean over graph kinds "
+            f"{kinds}",
+            preset,
+        ),
+    }
+
+
+def _fig2b(f2b: dict, margin, preset) -> dict:
+    diffs, refs, arms = [], [], {}
+    for f, per in f2b["acc"].items():
+        for a in per["mae"]:
+            diffs.append(np.asarray(per["mar"][a]) - np.asarray(per["mae"][a]))
+            refs.append(np.asarray(per["mae"][a]))
+            arms |= {f"{m} {f} α={a}": per[m][a] for m in ("mae", "mar")}
+    first = ("MAE (mean over α and frameworks)", np.mean(refs, axis=0))
+    reading = (
+        f"acc(MAR) - acc(MAE), probe accuracy, mean over α {list(f2b['alphas'])} and "
+        f"frameworks {list(f2b['acc'])}"
+    )
+    return {
+        "mar_vs_mim": _decide_all(
             np.mean(diffs, axis=0),
             arms,
-            "MAE (mean over α and frameworks)",
+            f2b.get("untrained"),
+            first,
             f2b["meta"],
             margin,
-            reading=(
-                f"acc(MAR) - acc(MAE), probe accuracy, mean over α {list(f2b['alphas'])} and "
-                f"frameworks {list(f2b['acc'])}"
-            ),
-        )
+            reading,
+            preset,
+        )  # fmt: skip
+    }
+
+
+def decisions(results: dict, *, margin: float = MARGIN, preset: str | None = None) -> dict:
+    """Track D verdicts by rule D3 (:func:`decide`; Δ definitions in the module docstring)
+    from experiment results ``{"table1": ..., "fig2a": ..., "fig2b": ...}``, each with its
+    ``reading`` (what Δ averages over), D2's word (``old_verdict``), D1's (``d1_verdict``),
+    the minimum detectable effect and the ``preset`` (``meta["preset"]`` of its experiment,
+    else ``preset``). The resolution is one test image (``meta["n_test"]``).
+
+    The arms entering each Δ are checked against chance and against their own untrained
+    encoder: ``table1["untrained"][method][arch][skew]`` (per-seed probe accuracy of the same
+    encoder before training), ``fig2a["untrained"]`` and ``fig2b["untrained"]`` (one per seed,
+    shared by the arms of that seed); results without them are ``void`` ("no untrained
+    baseline recorded"). ``table6`` results are accepted and not read: the four Δ are those
+    fixed by rule D1.
+
+    Example:
+      >>> meta = {"n_test": 100, "chance": 0.1, "seeds": 3, "preset": "fast"}
+      >>> acc = {"fl": {m: {"1.0": a} for m, a in (("mae", [0.8, 0.82, 0.81]),
+      ...                                         ("mar", [0.85, 0.88, 0.86]))}}
+      >>> f2b = {"meta": meta, "alphas": [1.0], "acc": acc, "untrained": [0.5, 0.5, 0.5]}
+      >>> d = decisions({"fig2b": f2b})["mar_vs_mim"]
+      >>> d["verdict"], d["old_verdict"], d["preset"]
+      ('holds', 'holds', 'fast')
+    """
+    out = {}
+    if results.get("table1") is not None:
+        out |= _table1(results["table1"], margin, preset)
+    if results.get("fig2a") is not None:
+        out |= _fig2a(results["fig2a"], margin, preset)
+    if results.get("fig2b") is not None:
+        out |= _fig2b(results["fig2b"], margin, preset)
     return out

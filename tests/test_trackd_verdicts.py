@@ -1,0 +1,278 @@
+"""Track D rule D3 and its minimum detectable effect, on constructed inputs.
+
+The rule is checked against hand-made differences and results dicts (never against the
+paper's claims); the MDE against a Monte Carlo of the paired rule (simulated experiments at
+the computed δ) and its two computations (noncentral t, χ² integral) against each other."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sims.trackd import verdicts as vd
+
+# ---------------------------------------------------------------------------------------------
+# rule D3 on hand-made differences
+
+GOOD = [0.80, 0.82, 0.81]  # trained arm
+UNTRAINED = [0.50, 0.51, 0.49]  # its encoder before training
+
+
+def test_d3_holds_and_violated_when_the_arms_learned():
+    arms = {"mae mlp iid": GOOD, "simsiam mlp iid": [0.70, 0.71, 0.72]}
+    d = vd.decide([0.05, 0.06, 0.04], arms=arms, untrained=UNTRAINED, chance=0.1)
+    assert d["verdict"] == "holds" and d["rule"] == "D3"
+    d = vd.decide([-0.05, -0.06, -0.04], arms=arms, untrained=UNTRAINED, chance=0.1)
+    assert d["verdict"] == "violated"
+    assert d["n_seeds"] == 3 and d["sd"] == pytest.approx(np.std([0.05, 0.06, 0.04], ddof=1))
+
+
+def test_d3_void_names_every_arm_that_did_not_learn():
+    arms = {
+        "mae cnn iid": GOOD,
+        "simsiam cnn label": [0.503, 0.516, 0.490],  # uplift +0.3, +0.6, +0.0 points
+        "simsiam cnn iid": [0.50, 0.51, 0.49],  # uplift exactly 0
+    }
+    d = vd.decide([0.05, 0.06, 0.04], arms=arms, untrained=UNTRAINED, chance=0.1)
+    assert d["verdict"] == "void"
+    assert "mae cnn iid" not in d["reason"]
+    u = np.array(arms["simsiam cnn label"]) - UNTRAINED
+    want = f"uplift {100 * u.mean():+.1f} ± {100 * u.std(ddof=1) / math.sqrt(3):.1f} points"
+    assert f"simsiam cnn label did not learn ({want})" in d["reason"]
+    assert "simsiam cnn iid did not learn (uplift +0.0 ± 0.0 points)" in d["reason"]
+    # a large Δ does not rescue a comparison of arms that did not learn
+    d = vd.decide([0.5, 0.6, 0.4], arms=arms, untrained=UNTRAINED, chance=0.1)
+    assert d["verdict"] == "void"
+
+
+def test_d3_void_per_arm_baselines_and_chance():
+    arms = {"a": GOOD, "b": [0.11, 0.10, 0.09]}  # b learned (uplift > 0) but sits at chance
+    base = {"a": UNTRAINED, "b": [0.05, 0.05, 0.04]}
+    d = vd.decide([0.05, 0.06, 0.04], arms=arms, untrained=base, chance=0.1)
+    assert d["verdict"] == "void" and d["reason"].startswith("b not above chance")
+    assert "did not learn" not in d["reason"]
+    # an arm without a baseline of its own, and a run with none at all
+    d = vd.decide([0.05, 0.06, 0.04], arms=arms, untrained={"b": base["b"]}, chance=0.1)
+    assert "a: no untrained baseline recorded" in d["reason"] and d["verdict"] == "void"
+    d = vd.decide([0.05, 0.06, 0.04], arms=arms, chance=0.1)
+    assert (d["verdict"], d["reason"]) == ("void", "no untrained baseline recorded")
+    with pytest.raises(ValueError, match="chance"):
+        vd.decide([0.05, 0.06, 0.04], arms=arms, untrained=base)
+    with pytest.raises(ValueError, match="per-seed"):
+        vd.decide([0.05, 0.06], arms=arms, untrained=base, chance=0.1)
+
+
+def test_d3_inconclusive_is_what_the_runs_cannot_tell():
+    arms = {"a": GOOD}
+    d = vd.decide([0.05, -0.05, 0.01], arms=arms, untrained=UNTRAINED, chance=0.1)
+    assert d["verdict"] == "inconclusive" and "within" in d["reason"]
+    one = 1 / 359  # a one-image tie with SE = 0: D1 read it as holds, D2 as degenerate
+    d = vd.decide([one] * 3, resolution=one)
+    assert d["verdict"] == "inconclusive" and d["tolerance"] == pytest.approx(one)
+    assert vd.rule_d2([one] * 3, resolution=one)["verdict"] == "degenerate"
+    assert vd.rule_d1([one] * 3)["verdict"] == "holds"
+    d = vd.decide([0.05], arms={"a": [0.8]}, untrained=[0.5], chance=0.1)
+    assert (d["verdict"], d["reason"]) == ("inconclusive", "fewer than 2 seeds")
+    assert math.isnan(d["mde"]) and math.isnan(d["se"])
+    assert vd.decide([0.05], arms={"a": [0.8]}, chance=0.1)["verdict"] == "void"
+
+
+def test_d3_words_and_d2_word_on_a_grid():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        d = rng.normal(rng.normal(0, 0.02), 0.02, size=int(rng.integers(1, 6)))
+        arms = {"x": rng.uniform(0.05, 0.9, d.size)}
+        base = rng.uniform(0.05, 0.9, d.size)
+        new = vd.decide(d, arms=arms, untrained=base, chance=0.1, resolution=1 / 359)
+        old = vd.rule_d2(d, references=arms, chance=0.1, resolution=1 / 359)
+        assert new["verdict"] in vd.WORDS[:-1] and old["verdict"] in vd.OLD_WORDS
+        if new["verdict"] in ("holds", "violated"):  # D3 reads only where D2 read too
+            assert old["verdict"] == new["verdict"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the minimum detectable effect
+
+
+def _holds_rate(delta, sd, s, r, *, n=20_000, seed=0, margin=2.0):
+    """Monte Carlo of the paired rule: n experiments of S seeds, Δ_s ~ N(δ, sd²)."""
+    x = np.random.default_rng(seed).normal(delta, sd, size=(n, s))
+    mean = x.mean(axis=1)
+    se = x.std(axis=1, ddof=1) / math.sqrt(s)
+    return float(np.mean(mean > np.maximum(margin * se, r)))
+
+
+@pytest.mark.parametrize(
+    ("s", "sd", "r"),
+    [(2, 1.0, 0.0), (3, 0.01, 0.0), (5, 0.02, 0.0), (10, 1.0, 0.0), (30, 0.5, 0.0),
+     (3, 0.01, 1 / 359), (5, 0.004, 1 / 359), (3, 1.0, 0.5), (10, 1.0, 1.5)],
+)  # fmt: skip
+def test_mde_against_a_monte_carlo_of_the_rule(s, sd, r):
+    delta = vd.mde(sd, s, resolution=r)
+    assert delta > 0
+    assert _holds_rate(delta, sd, s, r) == pytest.approx(0.8, abs=0.01)
+    assert vd.holds_probability(delta, sd, s, resolution=r) == pytest.approx(0.8, abs=1e-8)
+    # the rule itself (decide) on a few of the simulated experiments agrees with the oracle
+    x = np.random.default_rng(1).normal(delta, sd, size=(40, s))
+    for row in x:
+        mean, se = row.mean(), row.std(ddof=1) / math.sqrt(s)
+        if abs(abs(mean) - max(2 * se, r)) < 1e-12:
+            continue
+        want = "holds" if mean > max(2 * se, r) else None
+        got = vd.decide(row, resolution=r)["verdict"]
+        assert (got == "holds") == (want == "holds")
+
+
+@pytest.mark.parametrize("power", [0.5, 0.8, 0.95])
+def test_mde_power_and_margin(power):
+    delta = vd.mde(1.0, 6, power=power, margin=1.0)
+    assert _holds_rate(delta, 1.0, 6, 0.0, margin=1.0) == pytest.approx(power, abs=0.01)
+
+
+def test_mde_noncentral_t_and_chi2_integral_agree():
+    # two independent computations: the noncentral-t root (r = 0) and the χ² integral (r > 0)
+    for s in (2, 3, 5, 12):
+        for sd in (0.01, 1.0):
+            a = vd.mde(sd, s)
+            b = vd.mde(sd, s, resolution=1e-9 * sd)
+            assert b == pytest.approx(a, rel=1e-6)
+            for delta in (0.0, 0.5 * a, a, 2 * a):
+                p_nct = vd.holds_probability(delta, sd, s)
+                p_int = vd.holds_probability(delta, sd, s, resolution=1e-12 * sd)
+                assert p_int == pytest.approx(p_nct, abs=1e-7)
+
+
+def test_mde_closed_cases_and_shape():
+    assert vd.mde(1.0, 1) == math.inf and vd.holds_probability(5.0, 1.0, 1) == 0.0
+    assert vd.mde(0.0, 3) == 0.0 and vd.mde(0.0, 3, resolution=0.01) == 0.01
+    # margin 0, r = 0: P(mean > 0) = Φ(δ√S/sd), so δ = z_0.8·sd/√S
+    assert vd.mde(2.0, 4, margin=0.0) == pytest.approx(0.8416212335729143 * 2.0 / 2.0)
+    ms = [vd.mde(1.0, s) for s in range(2, 12)]
+    assert all(a > b for a, b in zip(ms, ms[1:], strict=False))  # falls with S
+    assert vd.mde(3.0, 5) == pytest.approx(3 * vd.mde(1.0, 5), rel=1e-9)  # linear in sd
+    # with a resolution, at least each condition alone, above both where both bind
+    alone = max(vd.mde(1.0, 3), 0.5 + 0.8416212335729143 / math.sqrt(3))
+    assert vd.mde(1.0, 3, resolution=0.5) > alone
+    for bad in ({"sd": -1.0}, {"n_seeds": 0}, {"power": 1.0}, {"resolution": -0.1}):
+        args = {"sd": 1.0, "n_seeds": 3} | bad
+        with pytest.raises(ValueError):
+            vd.mde(args.pop("sd"), args.pop("n_seeds"), **args)
+
+
+def test_seeds_for_is_the_smallest_count():
+    for sd, target, r in ((1.0, 1.0, 0.0), (0.01, 0.004, 0.0), (0.01, 0.005, 1 / 359)):
+        s = vd.seeds_for(sd, target, resolution=r)
+        assert vd.mde(sd, s, resolution=r) <= target < vd.mde(sd, s - 1, resolution=r)
+    assert vd.seeds_for(0.0, 0.01) == 2
+    with pytest.raises(ValueError, match="target"):
+        vd.seeds_for(0.01, 0.002, resolution=1 / 359)  # below one test image: never
+
+
+# ---------------------------------------------------------------------------------------------
+# decisions() on constructed results dicts (the experiments' contract)
+
+
+def _meta(preset="default"):
+    m = {"n_test": 400, "chance": 0.1, "seeds": 3}
+    return m | ({"preset": preset} if preset else {})
+
+
+def _table1(*, untrained=True, dead=None, preset="default"):
+    """MAE drops 1 point, SimSiam 5 points (Δ = +4 points), both encoders learned."""
+    jitter = np.array([0.0, 0.005, -0.005])
+    acc = {
+        "mae": {"cnn": {"iid": 0.80 + jitter, "label": 0.79 + jitter}},
+        "simsiam": {"cnn": {"iid": 0.78 + jitter, "label": 0.73 + jitter + [0, 0.002, 0]}},
+    }
+    base = {m: {a: {s: [0.4, 0.41, 0.39] for s in per} for a, per in acc[m].items()} for m in acc}
+    if dead is not None:  # this arm's trained accuracy equals its untrained one
+        m, a, s = dead
+        base[m][a][s] = list(acc[m][a][s])
+    out = {"meta": _meta(preset), "acc": acc}
+    return out | ({"untrained": base} if untrained else {})
+
+
+def _fig2a(*, untrained=True):
+    """DecL rises 1 point per unit |Ā| from 3 to 5; FL 3 points above DecL at |Ā| = 3."""
+    j = np.array([0.0, 0.004, -0.003])
+    acc = {"general": {"3": 0.70 + j, "5": 0.72 + j + [0, 0.001, 0]}}
+    out = {"meta": _meta(), "abars": [3, 5], "acc": acc, "fl": 0.73 + j}
+    return out | ({"untrained": [0.3, 0.31, 0.29]} if untrained else {})
+
+
+def _fig2b(mar_gain=0.0):
+    j = np.array([0.0, 0.004, -0.003])
+    acc = {f: {"mae": {"1.0": 0.7 + j}, "mar": {"1.0": 0.7 + mar_gain + j}} for f in ("fl", "decl")}
+    return {"meta": _meta("fast"), "alphas": [1.0], "acc": acc, "untrained": [0.3, 0.3, 0.3]}
+
+
+def test_decisions_on_constructed_results():
+    dec = vd.decisions({"table1": _table1(), "fig2a": _fig2a(), "fig2b": _fig2b()})
+    assert set(dec) == set(vd.CLAIMS)
+    assert dec["mim_vs_cl"]["verdict"] == "holds"
+    assert dec["mim_vs_cl"]["mean"] == pytest.approx(0.04, abs=1e-3)
+    assert dec["connectivity"]["verdict"] == "holds"
+    assert dec["connectivity"]["mean"] == pytest.approx(0.01, abs=1e-3)
+    assert dec["connectivity"]["resolution"] == pytest.approx(1 / 400 / 2)
+    assert dec["fl_vs_decl"]["verdict"] == "holds"
+    assert dec["mar_vs_mim"]["verdict"] == "inconclusive"  # MAR = MAE exactly
+    for claim, d in dec.items():
+        assert d["old_verdict"] in vd.OLD_WORDS and d["d1_verdict"] in vd.OLD_WORDS
+        assert d["mde"] >= d["resolution"] and d["n_seeds"] == 3
+        assert d["preset"] == ("fast" if claim == "mar_vs_mim" else "default")
+    assert dec["mar_vs_mim"]["old_verdict"] == "degenerate"
+
+
+def test_decisions_void_for_an_arm_that_did_not_learn_and_for_old_files():
+    dec = vd.decisions({"table1": _table1(dead=("simsiam", "cnn", "label"))})
+    d = dec["mim_vs_cl"]
+    assert d["verdict"] == "void" and d["reason"].startswith("simsiam cnn label did not learn")
+    assert "simsiam cnn iid" not in d["reason"]
+    assert d["old_verdict"] == "holds"  # D2 never consulted the untrained encoder
+    old = vd.decisions({"table1": _table1(untrained=False), "fig2a": _fig2a(untrained=False)})
+    for d in old.values():
+        assert (d["verdict"], d["reason"]) == ("void", "no untrained baseline recorded")
+    # the preset: meta's, else the caller's
+    dec = vd.decisions({"table1": _table1(preset=None)}, preset="decisive")
+    assert dec["mim_vs_cl"]["preset"] == "decisive"
+    assert vd.decisions({"table1": _table1(preset=None)})["mim_vs_cl"]["preset"] is None
+
+
+def test_decisions_rows_carry_the_fields():
+    dec = vd.decisions({"fig2a": _fig2a(), "table6": {"meta": _meta()}})  # table6: not read
+    rows = vd.verdict_table(dec)
+    by = {r["claim"]: r for r in rows}
+    assert by["mim_vs_cl"]["track_d"] == "not-run" and by["mar_vs_mim"]["track_d"] == "not-run"
+    r = by["fl_vs_decl"]
+    for key in ("mde", "n_seeds", "preset", "old_verdict", "d1_verdict", "rule", "sd"):
+        assert r[key] is not None
+    assert r["rule"] == "D3" and r["agrees_with_paper"] is True
+    one = vd.verdict_table({"mar_vs_mim": vd.decide([0.1])})[3]
+    assert one["track_d"] == "inconclusive" and one["se"] is None and one["mde"] is None
+
+
+def test_rule_changes_are_keyed_by_rule_id():
+    ids = [c["rule"] for c in vd.RULE_CHANGES]
+    assert ids == ["D1 -> D2", "D2 -> D3"] and set(vd.RULE_WORD_KEYS) == set(ids)
+    d3 = next(c for c in vd.RULE_CHANGES if c["rule"] == "D2 -> D3")
+    assert "inconclusive" in d3["new_rule"] and "void" in d3["new_rule"]
+    assert "degenerate" in d3["why"] and "did not learn" in d3["why"]
+
+
+def test_stage_lists_the_claims_whose_word_each_change_changed():
+    from sims.stages import trackd_verdicts as stage
+
+    rows = {"trackd_table1": {"result": _table1(dead=("simsiam", "cnn", "label"))},
+            "trackd_fig2b": {"result": _fig2b()}}  # fmt: skip
+    out = stage.compute(stage.Config.DEFAULT, **rows)
+    by = {c["rule"]: c["changed_cells"] for c in out["rule_changes"]}
+    assert set(by) == {"D1 -> D2", "D2 -> D3"}
+    assert {"reading": {"claim": "mim_vs_cl"}, "old": "holds", "new": "void", "cells": 1} in by[
+        "D2 -> D3"
+    ]
+    assert {"reading": {"claim": "mar_vs_mim"}, "old": "degenerate", "new": "inconclusive",
+            "cells": 1} in by["D2 -> D3"]  # fmt: skip
+    assert by["D1 -> D2"] == []  # D1 and D2 agree on these inputs
+    assert stage.STAGE.summarize(out)
