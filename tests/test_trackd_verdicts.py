@@ -276,3 +276,59 @@ def test_stage_lists_the_claims_whose_word_each_change_changed():
             "cells": 1} in by["D2 -> D3"]  # fmt: skip
     assert by["D1 -> D2"] == []  # D1 and D2 agree on these inputs
     assert stage.STAGE.summarize(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# the paper's effect sizes, from its tables
+
+
+def test_table1_drops_are_the_printed_brackets():
+    # the drops printed in brackets in Table 1 (spec/paper.md §6.2), typed by hand: L, F per set
+    printed = {
+        ("SimSiam", "CNN"): (1.70, 1.41, 1.11, 1.10, 0.64, 0.33),
+        ("MAE", "CNN"): (0.31, 1.11, 0.09, 0.66, 0.01, 0.08),
+        ("SimSiam", "ViT"): (2.82, 1.66, 5.11, 5.53, 2.11, 2.84),
+        ("MAE", "ViT"): (1.70, 0.58, 1.09, 0.44, 0.44, 0.18),
+    }
+    for key, drops in printed.items():
+        got = [row[0] - row[k] for row in vd.TABLE1[key].values() for k in (1, 2)]
+        np.testing.assert_allclose(got, drops, atol=1e-9)
+
+
+def test_paper_effect_sizes_against_hand_arithmetic():
+    # drop_SimSiam − drop_MAE per cell, by hand from the brackets: CNN then ViT, C10/C100/IN, L/F
+    cnn = [1.70 - 0.31, 1.41 - 1.11, 1.11 - 0.09, 1.10 - 0.66, 0.64 - 0.01, 0.33 - 0.08]
+    vit = [2.82 - 1.70, 1.66 - 0.58, 5.11 - 1.09, 5.53 - 0.44, 2.11 - 0.44, 2.84 - 0.18]
+    hand = cnn + vit  # 1.39 0.30 1.02 0.44 0.63 0.25 | 1.12 1.08 4.02 5.09 1.67 2.66
+    d = vd.table1_drop_differences()
+    np.testing.assert_allclose(list(d.values()), hand, atol=1e-9)
+    e = vd.PAPER_EFFECTS
+    assert e["mim_vs_cl"]["effect"] == pytest.approx(19.67 / 12 / 100)  # 1.639 points
+    assert (e["mim_vs_cl"]["lo"], e["mim_vs_cl"]["hi"]) == pytest.approx((0.25, 5.09))
+    assert (e["mim_vs_cl"]["smaller"], e["mim_vs_cl"]["cells"]) == (12, 12)
+    # the two cells once called exceptions both satisfy the claim
+    assert d[("CNN", "C10", "F")] == pytest.approx(1.41 - 1.11) and d[("CNN", "C10", "F")] > 0
+    assert d[("ViT", "C10", "L")] == pytest.approx(2.82 - 1.70) and d[("ViT", "C10", "L")] > 0
+    assert e["fl_vs_decl"]["effect"] == pytest.approx((52.72 - 45.34) / 100)  # 7.38 points
+    assert e["connectivity"]["effect"] == pytest.approx((52.08 - 45.34) / 5 / 100)
+    assert e["mar_vs_mim"]["effect"] == pytest.approx((54.91 - 51.45) / 100)  # 3.46 points
+    assert e["connectivity"]["unit"] == "accuracy per unit |Ā|"
+    assert "only pair of numbers" in e["connectivity"]["source"]
+    for claim in vd.CLAIMS:
+        assert e[claim]["source"].startswith("Table")
+
+
+def test_the_count_is_computed_and_said_everywhere():
+    text = vd.PAPER_DIRECTION["mim_vs_cl"][0]
+    assert "12 of 12" in text and "11 of 12" not in text
+    rows = vd.verdict_table({})
+    assert all(r["paper_effect_source"] and r["unit"] for r in rows)
+    assert rows[0]["paper_effect"] == pytest.approx(vd.PAPER_EFFECTS["mim_vs_cl"]["effect"])
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "track_d.md").read_text(encoding="utf-8")
+    assert "11 of 12" not in doc
+    for claim, digits in (("mim_vs_cl", 2), ("connectivity", 3), ("fl_vs_decl", 2),
+                          ("mar_vs_mim", 2)):  # fmt: skip
+        e = vd.PAPER_EFFECTS[claim]
+        assert vd.points_text(e["effect"], e["unit"], digits) in doc.replace("\\|", "|")

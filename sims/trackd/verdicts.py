@@ -1,6 +1,6 @@
 """Track D verdicts: the decision rule for the paper's empirical claims (rule D3 in force; D1,
-fixed before any run, and D2, after a review, kept as history) and the minimum detectable
-effect of the rule.
+fixed before any run, and D2, after a review, kept as history), the minimum detectable effect
+of the rule, and the paper's own effect sizes computed from its tables.
 
 Every claim is read as a signed, per-seed paired difference Δ_s (s = 1..S seeds; each seed
 shares its data split, partition and initialisation across the compared arms), oriented so
@@ -34,7 +34,8 @@ tolerance τ = max(m·SE, r)):
 
 Every verdict carries the minimum detectable effect (:func:`mde`): the smallest true mean δ
 that the rule calls ``holds`` with probability 0.8 when Δ_s ~ N(δ, sd²) i.i.d. over the S
-seeds, sd the measured per-seed SD of Δ.
+seeds, sd the measured per-seed SD of Δ, beside the paper's effect for the same comparison
+(:data:`PAPER_EFFECTS`, computed from the paper's tables encoded below as data).
 
 History (:data:`RULE_CHANGES`; every verdict row carries D2's word as ``old_verdict`` and
 D1's as ``d1_verdict``). Rule D1, written and committed before the Track D runs, had τ = m·SE
@@ -67,6 +68,14 @@ __all__ = [
     "CLAIMS",
     "CLAIM_OF",
     "PAPER_DIRECTION",
+    "TABLE1",
+    "TABLE6",
+    "TABLE7",
+    "TABLE8",
+    "PAPER_EFFECTS",
+    "table1_drop_differences",
+    "paper_effects",
+    "points_text",
     "mean_se",
     "holds_probability",
     "mde",
@@ -132,27 +141,203 @@ CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
 
 
-# The paper's reported direction of each effect (docs/theory/paper_code.md §4; arXiv 2607.02447
-# Tables 1, 6, Figs 2a, 2b) and the scale it was measured at.
-PAPER_DIRECTION = {
-    "mim_vs_cl": (
-        "MIM drop <= CL drop in 11 of 12 Table 1 cells (MAE+CNN F on C10: 1.11 vs 1.41; "
-        "MAE+ViT L on C10: 1.70 vs 2.82)",
-        "Mini-ImageNet pre-training, fine-tuned on CIFAR-10/100 and ImageNet; FL 100 clients",
-    ),
-    "connectivity": (
-        "fine-tuning accuracy rises with |A| from 3 to 20 (Fig 2a, CIFAR-100)",
-        "DecL, 20 clients, 25 rounds, 1 local epoch",
-    ),
-    "fl_vs_decl": (
-        "FL at or above every DecL point (Fig 2a; Table 6: 52.72 vs 45.2-46.6 at |A|~5)",
-        "20 clients, CIFAR-100",
-    ),
-    "mar_vs_mim": (
-        "MAR above MIM at every alpha from 1 to 0.001, FL and DecL (Fig 2b)",
-        "100 clients FL / 20 clients DecL, CIFAR-100",
-    ),
+# ---------------------------------------------------------------------------------------------
+# The paper's numbers (arXiv 2607.02447; spec/paper.md §6), encoded as printed, in percent.
+
+#: Table 1 (§6.2): fine-tuning accuracy (%), (IID, label non-IID L, feature non-IID F) per
+#: (method, encoder) and fine-tuning data set; the printed drops in brackets are IID − L and
+#: IID − F of these numbers (tested)
+TABLE1 = {
+    ("SimSiam", "CNN"): {
+        "C10": (86.03, 84.33, 84.62),
+        "C100": (58.91, 57.80, 57.81),
+        "IN": (46.74, 46.10, 46.41),
+    },
+    ("MAE", "CNN"): {
+        "C10": (87.28, 86.97, 86.17),
+        "C100": (57.86, 57.77, 57.20),
+        "IN": (45.88, 45.87, 45.80),
+    },
+    ("SimSiam", "ViT"): {
+        "C10": (72.32, 69.50, 70.66),
+        "C100": (48.60, 43.49, 43.07),
+        "IN": (61.97, 59.86, 59.13),
+    },
+    ("MAE", "ViT"): {
+        "C10": (69.90, 68.20, 69.32),
+        "C100": (50.04, 48.95, 49.60),
+        "IN": (62.69, 62.25, 62.51),
+    },
 }
+_TABLE1_SKEWS = ("L", "F")  # columns 1 and 2 of each triple; column 0 is IID
+
+#: Table 6 (§6.6): CIFAR-100 accuracy (%) of decentralised MIM at |Ā| ≈ 5 and ≈ 10 per
+#: consensus matrix, 20 clients, α = 0.1, mean of 3 runs
+TABLE6_ABARS = (5, 10)
+TABLE6 = {
+    "FL (reference)": (52.72, 52.72),
+    "data-size weights": (46.62, 52.28),
+    "degree-normalised": (45.34, 52.08),
+    "doubly stochastic": (45.22, 52.18),
+    "push-sum": (45.19, 52.22),
+}
+
+#: Table 7 (§6.7): CIFAR-100 accuracy (%) per alignment metric at γ = 1e-1, 1e-2 and 0
+#: (γ = 0 is vanilla MIM)
+TABLE7_GAMMAS = (1e-1, 1e-2, 0.0)
+TABLE7 = {
+    "cosine similarity": (51.71, 52.47, 51.45),
+    "vanilla MMD (σ = 1)": (51.79, 52.12, 51.45),
+    "A-MMD, median σ": (52.42, 54.13, 51.45),
+    "A-MMD, mean σ (default)": (54.09, 54.39, 51.45),
+}
+
+#: Table 8 (§6.8): CIFAR-100 accuracy (%) per γ schedule of MAR
+TABLE8 = {
+    "γ = 1": 51.50,
+    "γ = 1e-1": 54.09,
+    "γ = 1e-2": 54.39,
+    "γ = 1e-3": 53.55,
+    "cosine decay 1e-1 → 1e-3": 54.91,
+}
+_MAR_SCHEDULE = "cosine decay 1e-1 → 1e-3"  # MAR as the paper runs it (Table 8's best row)
+
+
+def table1_drop_differences() -> dict:
+    """drop_SimSiam − drop_MAE (points) per Table 1 cell (encoder, data set, skew), drop =
+    acc(IID) − acc(skew), computed from :data:`TABLE1` (Table 1 of arXiv 2607.02447).
+
+    Example:
+      >>> d = table1_drop_differences()
+      >>> len(d), round(d[("CNN", "C10", "F")], 2), round(d[("ViT", "C10", "L")], 2)
+      (12, 0.3, 1.12)
+    """
+    out = {}
+    for arch in ("CNN", "ViT"):
+        for data, cl in TABLE1[("SimSiam", arch)].items():
+            mim = TABLE1[("MAE", arch)][data]
+            for k, skew in enumerate(_TABLE1_SKEWS, start=1):
+                out[(arch, data, skew)] = (cl[0] - cl[k]) - (mim[0] - mim[k])
+    return out
+
+
+def paper_effects() -> dict:
+    """The paper's effect size of each Track D comparison, in the units of Δ (accuracy as a
+    fraction; per unit |Ā| for ``connectivity``), computed from :data:`TABLE1`,
+    :data:`TABLE6`, :data:`TABLE7` and :data:`TABLE8`.
+
+    * ``mim_vs_cl``: the mean over Table 1's 12 cells of drop_SimSiam − drop_MAE (with the
+      range and the count of cells where MAE's drop is the smaller);
+    * ``fl_vs_decl``: Table 6, FL − degree-normalised DecL (the mixing of Fig 2a) at |Ā| ≈ 5
+      (Fig 2a itself has no numbers);
+    * ``connectivity``: Table 6, degree-normalised DecL, the slope between |Ā| ≈ 5 and ≈ 10
+      (the only pair of numbers the paper gives);
+    * ``mar_vs_mim``: Table 8's cosine γ schedule − vanilla MIM (γ = 0 of Table 7).
+
+    Returns:
+      ``{claim: {"effect", "unit", "source"}}`` (``mim_vs_cl`` also ``cells``, ``smaller``,
+      ``lo``, ``hi`` in points).
+
+    Example:
+      >>> e = paper_effects()
+      >>> round(100 * e["fl_vs_decl"]["effect"], 2), e["mim_vs_cl"]["smaller"]
+      (7.38, 12)
+    """
+    d = np.asarray(list(table1_drop_differences().values()))
+    n, smaller = int(d.size), int(np.sum(d > 0))
+    lo, hi, mean = float(d.min()), float(d.max()), float(d.mean())
+    fl5, _ = TABLE6["FL (reference)"]
+    deg5, deg10 = TABLE6["degree-normalised"]
+    a5, a10 = TABLE6_ABARS
+    gamma0 = {row[TABLE7_GAMMAS.index(0.0)] for row in TABLE7.values()}
+    if len(gamma0) != 1:  # pragma: no cover - a property of the encoded table
+        raise ValueError(f"TABLE7: γ = 0 (vanilla MIM) must be one number, got {gamma0}")
+    mim = gamma0.pop()
+    mar = TABLE8[_MAR_SCHEDULE]
+    return {
+        "mim_vs_cl": {
+            "effect": mean / 100.0,
+            "unit": "accuracy",
+            "source": f"Table 1 (§6.2): mean over its {n} cells (ResNet-18 and ViT × C10, C100, "
+            f"IN × label and feature skew) of drop_SimSiam − drop_MAE; range {lo:.2f} to "
+            f"{hi:.2f} points; MAE's drop the smaller in {smaller} of {n}",
+            "cells": n,
+            "smaller": smaller,
+            "lo": lo,
+            "hi": hi,
+        },
+        "connectivity": {
+            "effect": (deg10 - deg5) / (a10 - a5) / 100.0,
+            "unit": "accuracy per unit |Ā|",
+            "source": f"Table 6 (§6.6), degree-normalised DecL: ({deg10:.2f} − {deg5:.2f}) / "
+            f"({a10} − {a5}) per unit |Ā| between |Ā| ≈ {a5} and ≈ {a10}, the only pair of "
+            "numbers the paper gives (Fig 2a has none)",
+        },
+        "fl_vs_decl": {
+            "effect": (fl5 - deg5) / 100.0,
+            "unit": "accuracy",
+            "source": f"Table 6 (§6.6): FL {fl5:.2f} − degree-normalised DecL {deg5:.2f} at "
+            f"|Ā| ≈ {a5} (Fig 2a has no numbers)",
+        },
+        "mar_vs_mim": {
+            "effect": (mar - mim) / 100.0,
+            "unit": "accuracy",
+            "source": f"Table 8 (§6.8) {_MAR_SCHEDULE} γ schedule {mar:.2f} − vanilla MIM "
+            f"(γ = 0, Tables 7-8) {mim:.2f} (Fig 2b has no numbers)",
+        },
+    }
+
+
+#: :func:`paper_effects`, computed once
+PAPER_EFFECTS = paper_effects()
+
+
+def _direction_texts() -> dict:
+    e = PAPER_EFFECTS["mim_vs_cl"]
+    fl5 = TABLE6["FL (reference)"][0]
+    decl5 = [row[0] for name, row in TABLE6.items() if name != "FL (reference)"]
+    return {
+        "mim_vs_cl": (
+            f"MIM drop < CL drop in {e['smaller']} of {e['cells']} Table 1 cells "
+            f"(drop_SimSiam - drop_MAE {e['lo']:.2f} to {e['hi']:.2f} points, mean "
+            f"{100 * e['effect']:.2f})",
+            "Mini-ImageNet pre-training, fine-tuned on CIFAR-10/100 and ImageNet; FL 100 clients",
+        ),
+        "connectivity": (
+            "fine-tuning accuracy rises with |A| from 3 to 20 (Fig 2a, CIFAR-100)",
+            "DecL, 20 clients, 25 rounds, 1 local epoch",
+        ),
+        "fl_vs_decl": (
+            f"FL at or above every DecL point (Fig 2a; Table 6: {fl5:.2f} vs "
+            f"{min(decl5):.2f}-{max(decl5):.2f} at |A|~{TABLE6_ABARS[0]})",
+            "20 clients, CIFAR-100",
+        ),
+        "mar_vs_mim": (
+            "MAR above MIM at every alpha from 1 to 0.001, FL and DecL (Fig 2b)",
+            "100 clients FL / 20 clients DecL, CIFAR-100",
+        ),
+    }
+
+
+#: The paper's reported direction of each effect (docs/theory/paper_code.md §4; arXiv
+#: 2607.02447 Tables 1, 6, Figs 2a, 2b) and the scale it was measured at; Table 1's count and
+#: Table 6's numbers computed from the tables above
+PAPER_DIRECTION = _direction_texts()
+
+
+def points_text(value: float | None, unit: str = "accuracy", digits: int = 2) -> str:
+    """An accuracy difference (fraction) as text in points, with its unit.
+
+    Example:
+      >>> points_text(0.0164), points_text(0.01348, "accuracy per unit |Ā|", 3)
+      ('1.64 points', '1.348 points per unit |Ā|')
+      >>> points_text(None)
+      'n/a'
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    per = unit.removeprefix("accuracy").strip()
+    return f"{100 * value:.{digits}f} points" + (f" {per}" if per else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,7 +732,8 @@ def _finite(x: Any) -> float | None:
 def verdict_table(decisions: dict) -> list[dict]:
     """Rows, in CLAIMS order: claim / rule / Track D verdict (rule D3) / mean ± SE, per-seed
     SD, seeds / tolerance, resolution / minimum detectable effect / reason / reading / D2's
-    and D1's words / preset / the paper's direction and scale.
+    and D1's words / preset / the paper's direction, scale and effect size (same units as Δ)
+    with its source.
 
     Args:
       decisions: {claim: dict from :func:`decide`, with ``reading``, ``old_verdict``,
@@ -556,13 +742,20 @@ def verdict_table(decisions: dict) -> list[dict]:
 
     Example:
       >>> rows = verdict_table({"mim_vs_cl": decide([0.02, 0.03, 0.025])})
-      >>> rows[0]["track_d"], rows[1]["track_d"], rows[0]["n_seeds"]
-      ('holds', 'not-run', 3)
+      >>> rows[0]["track_d"], rows[1]["track_d"], round(100 * rows[0]["paper_effect"], 2)
+      ('holds', 'not-run', 1.64)
     """
     rows = []
     for claim in CLAIMS:
         direction, scale = PAPER_DIRECTION[claim]
-        paper = {"paper": direction, "paper_scale": scale}
+        eff = PAPER_EFFECTS[claim]
+        paper = {
+            "paper": direction,
+            "paper_scale": scale,
+            "paper_effect": eff["effect"],
+            "paper_effect_source": eff["source"],
+            "unit": eff["unit"],
+        }
         d = decisions.get(claim)
         if d is None:
             rows.append({"claim": claim, "rule": RULE, "track_d": "not-run", **paper})
@@ -754,7 +947,7 @@ def decisions(results: dict, *, margin: float = MARGIN, preset: str | None = Non
     encoder before training), ``fig2a["untrained"]`` and ``fig2b["untrained"]`` (one per seed,
     shared by the arms of that seed); results without them are ``void`` ("no untrained
     baseline recorded"). ``table6`` results are accepted and not read: the four Δ are those
-    fixed by rule D1.
+    fixed by rule D1 (Table 6 enters as the paper's effect size only, :data:`PAPER_EFFECTS`).
 
     Example:
       >>> meta = {"n_test": 100, "chance": 0.1, "seeds": 3, "preset": "fast"}
