@@ -332,3 +332,108 @@ def test_the_count_is_computed_and_said_everywhere():
                           ("mar_vs_mim", 2)):  # fmt: skip
         e = vd.PAPER_EFFECTS[claim]
         assert vd.points_text(e["effect"], e["unit"], digits) in doc.replace("\\|", "|")
+
+
+# ---------------------------------------------------------------------------------------------
+# trackd_verdicts.json: validation, the DECISIVE file, the stage
+
+
+def _doc(**row_changes):
+    dec = vd.decisions({"table1": _table1(), "fig2a": _fig2a(), "fig2b": _fig2b()})
+    rows = vd.verdict_table(dec)
+    rows[0] = {**rows[0], **row_changes}
+    return {"rows": rows, "scale": {"table1": _meta()}, "margin": 2.0}
+
+
+_LEGACY = {"claim": "connectivity", "track_d": "degenerate", "mean": 0.001, "se": 0.002,
+           "n_seeds": 3, "paper": "p", "paper_scale": "s"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("doc", "what"),
+    [
+        ([], "rows"),
+        ({"rows": {}}, "rows"),
+        ({"rows": [{"claim": "mim_vs_cl", "track_d": "holds"}]}, "paper"),
+        ({"rows": [{**_LEGACY, "claim": "thm9"}]}, "claims among"),
+        ({"rows": [_LEGACY, _LEGACY]}, "one row per claim"),
+        (_doc(track_d="degenerate"), "verdicts holds/violated/inconclusive/void"),
+        ({"rows": [{**_LEGACY, "track_d": "void"}]}, "verdicts holds/violated/degenerate"),
+        (_doc(rule="D4"), "rule D3"),
+        (_doc(old_verdict="void"), "old_verdict"),
+        (_doc(d1_verdict=1), "d1_verdict"),
+        (_doc(mean=True), "finite number mean"),
+        (_doc(mean="0.1"), "finite number mean"),
+        (_doc(mean=float("nan")), "finite number mean"),
+        (_doc(mean=None), "finite number mean"),
+        (_doc(n_seeds=0), "n_seeds"),
+        (_doc(n_seeds=True), "n_seeds"),
+        (_doc(n_seeds=2.5), "n_seeds"),
+        (_doc(se=None), "finite number se"),
+        (_doc(se=-0.1), "se ≥ 0"),
+        (_doc(mde=True), "finite number mde"),
+        (_doc(mde=float("inf")), "finite number mde"),
+        (_doc(mde=-1.0), "mde ≥ 0"),
+        (_doc(paper_effect="1.6"), "finite number paper_effect"),
+        (_doc(tolerance=False), "finite number tolerance"),
+        (_doc(preset=3), "text preset"),
+        (_doc(reason=["x"]), "text reason"),
+        ({**_doc(), "scale": []}, "dict 'scale'"),
+        ({**_doc(), "margin": True}, "finite number margin"),
+    ],
+)
+def test_malformed_verdicts_documents_are_one_line_errors(doc, what):
+    with pytest.raises(ValueError) as err:
+        vd.check_verdicts_doc(doc, field="trackd-results", path="x.json")
+    msg = str(err.value)
+    assert msg.startswith("trackd-results: must be") and what in msg and "\n" not in msg
+
+
+def test_well_formed_verdicts_documents_pass():
+    doc = _doc()
+    got = vd.check_verdicts_doc(doc)
+    assert list(got["rows"]) == list(vd.CLAIMS) and got["margin"] == 2.0
+    # an older file (rule D2's words, no rule key, no new fields) and a one-seed row
+    assert vd.check_verdicts_doc({"rows": [_LEGACY]})["rows"]["connectivity"]["se"] == 0.002
+    one = vd.verdict_table({"mar_vs_mim": vd.decide([0.1])})
+    assert vd.check_verdicts_doc({"rows": one})["rows"]["mar_vs_mim"]["se"] is None
+
+
+def test_decisive_file_read_checked_or_not_run(tmp_path):
+    import json
+
+    e = vd.decisive_entry(str(tmp_path))
+    assert e["verdict"] == "not-run" and e["command"] == vd.DECISIVE_COMMAND
+    assert e["command"] == "dssl trackd --preset decisive --save figures/trackd_decisive"
+    (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps(_doc()))
+    e = vd.decisive_entry(str(tmp_path))
+    assert [r["claim"] for r in e["rows"]] == list(vd.CLAIMS)
+    (tmp_path / vd.VERDICTS_FILE).write_text('{"rows": [], "margin": NaN}')
+    with pytest.raises(ValueError, match="^decisive: must be a readable JSON"):
+        vd.decisive_entry(str(tmp_path))
+    (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps(_doc(track_d="maybe")))
+    with pytest.raises(ValueError, match="^decisive_dir: must be verdicts"):
+        vd.decisive_entry(str(tmp_path), field="decisive_dir")
+
+
+def test_stage_carries_the_decisive_rows_beside_default(tmp_path):
+    import json
+
+    from sims.stages import trackd_verdicts as stage
+
+    rows = {"trackd_table1": {"result": _table1(preset=None)}}
+    cfg = stage.Config(decisive_dir=str(tmp_path))
+    out = stage.compute(cfg, **rows)
+    assert out["rows"][0]["preset"] == "default"  # the stage's preset: meta did not say
+    assert out["decisive"]["verdict"] == "not-run"
+    assert "dssl trackd --preset decisive" in stage.STAGE.summarize(out)["track D decisive"]
+    fast = stage.compute(stage.Config.FAST, **rows)
+    assert fast["rows"][0]["preset"] == "fast"
+    dec = vd.decisions({"table1": _table1(preset="decisive")})
+    (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps({"rows": vd.verdict_table(dec)}))
+    out = stage.compute(cfg, **rows)
+    assert out["decisive"]["rows"][0]["preset"] == "decisive"
+    text = stage.STAGE.summarize(out)
+    assert text["track D decisive mim_vs_cl"].startswith("holds (+0.039")
+    assert "decisive" in text["track D decisive mim_vs_cl"] and "track D decisive" not in text
+    assert stage.STAGE.cache is False

@@ -49,7 +49,9 @@ untrained encoder's) says ``inconclusive`` for that, and ``void`` where an arm d
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -87,6 +89,12 @@ __all__ = [
     "connectivity_slopes",
     "verdict_table",
     "decisions",
+    "check_verdicts_doc",
+    "VERDICTS_FILE",
+    "DECISIVE_DIR",
+    "DECISIVE_COMMAND",
+    "read_verdicts_file",
+    "decisive_entry",
 ]
 
 MARGIN = 2.0
@@ -134,6 +142,12 @@ RULE_CHANGES = (
 #: per rule change (keyed by rule id): the row keys holding the old rule's and the new rule's
 #: word, which the stage compares to list the claims whose word changed
 RULE_WORD_KEYS = {"D1 -> D2": ("d1_verdict", "old_verdict"), "D2 -> D3": ("old_verdict", "track_d")}
+
+#: the file of the verdict rows (stage ``trackd_verdicts``, ``dssl trackd --save DIR``)
+VERDICTS_FILE = "trackd_verdicts.json"
+#: where the DECISIVE preset's results are committed, and the command that writes them
+DECISIVE_DIR = "figures/trackd_decisive"
+DECISIVE_COMMAND = f"dssl trackd --preset decisive --save {DECISIVE_DIR}"
 
 CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 #: the claim of the claims table (``theory.claims``) each Track D verdict reads empirically;
@@ -782,6 +796,117 @@ def verdict_table(decisions: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def _number(row: dict, key: str, fail, *, required: bool = False, lo: float | None = None):
+    x = row.get(key)
+    if x is None and not required:
+        return
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        fail(f"a finite number {key}", f"{row['claim']}: {key} = {x!r}")
+    if lo is not None and x < lo:
+        fail(f"{key} ≥ {lo:g}", f"{row['claim']}: {key} = {x!r}")
+
+
+def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = "") -> dict:
+    """Check a ``trackd_verdicts.json`` document (the ``trackd_verdicts`` stage's result, or
+    ``dssl trackd --save``'s): ``rows`` of claim / track_d / paper / paper_scale and, where
+    the claim ran, finite numbers (no bools) mean, se (None only with one seed), n_seeds and,
+    where present, sd, tolerance, resolution, mde, paper_effect; words from rule D3's set
+    (rows with ``rule`` D3) or D2's (older rows without ``rule``), D2's and D1's words from
+    theirs; a dict ``scale``. One-line ValueError naming ``field`` and ``path`` otherwise.
+
+    Returns:
+      ``{"rows": {claim: row}, "scale": {experiment: meta}, "margin": m or None}``.
+
+    Example:
+      >>> doc = {"rows": verdict_table({"mar_vs_mim": decide([0.01, 0.02, 0.0])})}
+      >>> check_verdicts_doc(doc)["rows"]["mar_vs_mim"]["track_d"]
+      'inconclusive'
+      >>> bad = {"rows": [{**doc["rows"][3], "mean": True}]}
+      >>> check_verdicts_doc(bad, path="f")
+      Traceback (most recent call last):
+      ...
+      ValueError: trackd-results: must be a finite number mean, got 'f: mar_vs_mim: mean = True'
+    """
+
+    def fail(allowed: str, what: str) -> None:
+        v.fail(field, allowed, f"{path}: {what}" if path else what)
+
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        fail("a trackd_verdicts document with a list 'rows'", type(data).__name__)
+    keys = ("claim", "track_d", "paper", "paper_scale")
+    rows = {}
+    for r in data["rows"]:
+        missing = [k for k in keys if not isinstance(r, dict) or k not in r]
+        if missing:
+            fail(f"rows with keys {', '.join(keys)}", f"a row lacks {', '.join(missing)}")
+        if r["claim"] not in CLAIMS:
+            fail(f"claims among {', '.join(CLAIMS)}", r["claim"])
+        if r["claim"] in rows:
+            fail("one row per claim", f"{r['claim']} twice")
+        rule = r.get("rule")
+        if rule not in (None, RULE):
+            fail(f"rule {RULE} (or none, an older file)", f"{r['claim']}: rule {rule!r}")
+        words = WORDS if rule == RULE else (*OLD_WORDS, "not-run")
+        if r["track_d"] not in words:
+            fail(f"verdicts {'/'.join(words)}", f"{r['claim']}: {r['track_d']!r}")
+        for key in ("old_verdict", "d1_verdict"):
+            if r.get(key) is not None and r[key] not in OLD_WORDS:
+                fail(f"{key} among {'/'.join(OLD_WORDS)}", f"{r['claim']}: {r[key]!r}")
+        for key in ("paper", "paper_scale", "reason", "reading", "preset",
+                    "paper_effect_source", "unit"):  # fmt: skip
+            if r.get(key) is not None and not isinstance(r[key], str):
+                fail(f"a text {key}", f"{r['claim']}: {key} = {r[key]!r}")
+        _number(r, "paper_effect", fail)
+        if r["track_d"] != "not-run":
+            _number(r, "mean", fail, required=True)
+            n = r.get("n_seeds")
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                fail("an integer n_seeds ≥ 1 in each row that ran", f"{r['claim']}: {n!r}")
+            _number(r, "se", fail, required=n >= 2, lo=0.0)
+            for key in ("sd", "tolerance", "resolution", "mde"):
+                _number(r, key, fail, lo=0.0)
+        rows[r["claim"]] = r
+    scale = data.get("scale", {})
+    if not isinstance(scale, dict):
+        fail("a dict 'scale'", type(scale).__name__)
+    margin = data.get("margin")
+    if margin is not None:
+        _number({"claim": "document", "margin": margin}, "margin", fail, lo=0.0)
+    return {"rows": rows, "scale": scale, "margin": margin}
+
+
+def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
+    """Read and check (:func:`check_verdicts_doc`) a ``trackd_verdicts.json`` file; one-line
+    ValueError naming ``field`` when it does not parse or is malformed.
+
+    Returns:
+      ``{"path", "rows": {claim: row}, "scale", "margin"}`` (the document's ``decisive``
+      entry, if any, is not read: see :func:`decisive_entry`).
+    """
+
+    def _reject(token: str):
+        raise ValueError(f"non-finite number {token}")
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh, parse_constant=_reject)
+    except (OSError, ValueError) as err:
+        v.fail(field, f"a readable JSON {VERDICTS_FILE}", f"{path} ({type(err).__name__})")
+    return {"path": str(path), **check_verdicts_doc(data, field=field, path=str(path))}
+
+
+def decisive_entry(folder: str = DECISIVE_DIR, *, field: str = "decisive") -> dict:
+    """The DECISIVE preset's verdicts from ``folder/trackd_verdicts.json`` (checked):
+    ``{"path", "rows": [row, ...], "scale", "margin"}``, or, where the file is not there,
+    ``{"path", "verdict": "not-run", "command": DECISIVE_COMMAND}``."""
+    path = os.path.join(folder, VERDICTS_FILE)
+    if not os.path.isfile(path):
+        return {"path": path, "verdict": "not-run", "command": DECISIVE_COMMAND}
+    doc = read_verdicts_file(path, field=field)
+    return {"path": path, "rows": list(doc["rows"].values()), "scale": doc["scale"],
+            "margin": doc["margin"]}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
