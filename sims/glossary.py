@@ -870,7 +870,8 @@ GLOSSARY: dict[str, Term] = {
         _CLAIMS,
     ),
     "track_d": _t(
-        "Track D verdict (nonlinear encoders on images)",
+        "Track D verdict (nonlinear encoders on images; rule D3: holds, violated, inconclusive, "
+        "void)",
         "verdict word",
         "sims.trackd.verdicts",
         "trackd",
@@ -921,7 +922,7 @@ GLOSSARY: dict[str, Term] = {
         "map trackd report",
     ),
     "old_verdict": _t(
-        "the word of the rule in force before a change (Track D: rule D1, beside rule D2's)",
+        "the word of the rule in force before a change (Track D: rule D2, beside rule D3's)",
         "verdict word",
         "docs/track_d.md",
         "trackd report",
@@ -1294,7 +1295,13 @@ GLOSSARY: dict[str, Term] = {
     ),
     "attained_min": _t("smallest value attained over the optimal set", "real", EXT, "map"),
     "attained_max": _t("largest value attained over the optimal set", "real", EXT, "map"),
-    "reason": _t("why a cell or claim is not-run / degenerate", "text", EXT, "map trackd"),
+    "reason": _t(
+        "why a cell or claim is not-run / degenerate (Track D: void / inconclusive, naming "
+        "each arm that did not learn)",
+        "text",
+        EXT,
+        "map trackd",
+    ),
     "outer": _t("outer bound of a bracketed value", "real", EXT, "map"),
     "from": _t("start of an interval", "real", EXT, "map"),
     "to": _t("end of an interval", "real", EXT, "map"),
@@ -1449,6 +1456,62 @@ GLOSSARY: dict[str, Term] = {
     "agrees_with_paper": _t("the Track D verdict agrees with the paper", "bool", EXT, "trackd"),
     "mean": _t("mean over seeds", "real", EXT, "trackd exact"),
     "n_seeds": _t("number of seeds S", "integer", EXT, "trackd"),
+    "sd": _t(
+        "per-seed standard deviation (ddof = 1) of a Track D paired difference Δ",
+        "same units as mean",
+        "docs/track_d.md",
+        "trackd report verify",
+    ),
+    "mde": _t(
+        "minimum detectable effect of a Track D comparison: the smallest true mean Δ that "
+        "rule D3 calls holds with probability 0.8 at the run's seeds and measured per-seed SD "
+        "of Δ (paired); None with one seed",
+        "same units as mean",
+        "docs/track_d.md",
+        "trackd report verify",
+    ),
+    "paper_effect": _t(
+        "the paper's effect size for the same Track D comparison, computed from its tables "
+        "(sims.trackd.verdicts.PAPER_EFFECTS)",
+        "same units as mean",
+        "§6",
+        "trackd report verify",
+    ),
+    "paper_effect_source": _t(
+        "which table and cells of the paper paper_effect is computed from",
+        "text",
+        "§6",
+        "trackd report verify",
+    ),
+    "unit": _t(
+        "the unit of a Track D row's mean, mde and paper_effect: accuracy (a fraction; × 100 = "
+        "points) or accuracy per unit |Ā|",
+        "text",
+        EXT,
+        "trackd report verify",
+    ),
+    "d1_verdict": _t(
+        "the word of Track D rule D1 (committed before the runs), beside rule D3's",
+        "verdict word",
+        "docs/track_d.md",
+        "trackd report verify",
+    ),
+    "decisive": _t(
+        "the DECISIVE preset's Track D results (figures/trackd_decisive/trackd_verdicts.json): "
+        "path and rows, or verdict not-run with the command that writes them",
+        "object",
+        "docs/track_d.md",
+        "trackd report verify",
+    ),
+    "track_d_decisive": _t(
+        "the trackd_verdicts stage's decisive entry (see decisive)", "object", EXT, "report"
+    ),
+    "decisive_dir": _t(
+        "folder of the committed DECISIVE Track D results read by the trackd_verdicts stage",
+        "path",
+        EXT,
+        "report",
+    ),
     "probe": _t(
         "linear-probe accuracy (mean ± se over seeds)", "fraction in [0, 1]", "§6", "trackd"
     ),
@@ -1793,6 +1856,10 @@ VERDICT_WORDS: dict[str, str] = {
     "tolerance, a flat series, a trivial bound, or a collapsed optimum)",
     "not-unique": "Tracks B/C: the optimum is not unique and the verdict differs across the "
     "optimal set",
+    "inconclusive": "Track D (rule D3): the runs cannot tell, the mean difference within "
+    "max(2 SE, one test image), or fewer than 2 seeds",
+    "void": "Track D (rule D3): an arm of the comparison did not learn (probe not above its "
+    "untrained encoder's by 2 SE), is at chance, or has no untrained baseline recorded",
     "not-run": "no evidence was computed (e.g. Track C without --simulate)",
     "mismatch": "report (older runs): the paper's formula and the exact quantity differ",
 }

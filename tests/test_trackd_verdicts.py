@@ -437,3 +437,145 @@ def test_stage_carries_the_decisive_rows_beside_default(tmp_path):
     assert text["track D decisive mim_vs_cl"].startswith("holds (+0.039")
     assert "decisive" in text["track D decisive mim_vs_cl"] and "track D decisive" not in text
     assert stage.STAGE.cache is False
+
+
+# ---------------------------------------------------------------------------------------------
+# dssl verify's Track D column and the report's Track D table
+
+
+def _write_doc(folder, doc):
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / vd.VERDICTS_FILE).write_text(json.dumps(doc))
+    return folder
+
+
+def _d3_doc(preset="default", **kw):
+    dec = vd.decisions(
+        {"table1": _table1(preset=preset, **kw), "fig2a": _fig2a(), "fig2b": _fig2b()}
+    )
+    for d in dec.values():
+        d["preset"] = preset
+    return {"rows": vd.verdict_table(dec), "scale": {"table1": _meta()}, "margin": 2.0}
+
+
+def _verify(capsys, folder, *extra):
+    import json
+
+    from sims.cli import main
+
+    argv = ["verify", "--d", "40", "--d-sweep", "20,40", "--trackd-results", str(folder)]
+    rc = main([*argv, *extra])
+    out = capsys.readouterr()
+    return rc, (json.loads(out.out) if "--json" in extra and rc == 0 else out.out), out.err
+
+
+def test_verify_track_d_entries_carry_d3_mde_effect_seeds_preset(capsys, tmp_path):
+    folder = _write_doc(tmp_path / "figs", _d3_doc(dead=("simsiam", "cnn", "label")))
+    rc, out, _ = _verify(capsys, folder, "--claims", "thm4.4,cor4.5", "--json")
+    assert rc == 0
+    e = out["claims"][0]["track_d"]
+    assert e["verdict"] == "void" and e["reason"].startswith("simsiam cnn label did not learn")
+    assert e["old_verdict"] == "holds" and e["rule"] == "D3" and e["preset"] == "default"
+    assert e["n_seeds"] == 3 and e["mde"] > 0
+    assert e["paper_effect"] == pytest.approx(vd.PAPER_EFFECTS["mim_vs_cl"]["effect"])
+    assert e["decisive"] == {"verdict": "not-run", "command": vd.DECISIVE_COMMAND}
+    mar = out["track_d_only"]["mar_vs_mim"]
+    assert mar["verdict"] == "inconclusive" and mar["old_verdict"] == "degenerate"
+    # with the DECISIVE results beside them
+    _write_doc(folder / "trackd_decisive", _d3_doc("decisive"))
+    rc, out, _ = _verify(capsys, folder, "--claims", "thm4.4", "--json")
+    d = out["claims"][0]["track_d"]["decisive"]
+    assert d["verdict"] == "holds" and d["preset"] == "decisive" and d["n_seeds"] == 3
+    assert d["source"].endswith("trackd_decisive/trackd_verdicts.json")
+    # a folder of DECISIVE results read directly is not its own decisive entry
+    rc, out, _ = _verify(capsys, folder / "trackd_decisive", "--claims", "thm4.4", "--json")
+    assert out["claims"][0]["track_d"]["preset"] == "decisive"
+    assert "decisive" not in out["claims"][0]["track_d"]
+
+
+def test_verify_track_d_text_shows_the_words_mde_and_decisive(capsys, tmp_path):
+    folder = _write_doc(tmp_path / "figs", _d3_doc())
+    rc, text, _ = _verify(capsys, folder, "--claims", "thm4.4,thm4.6")
+    assert rc == 0
+    lines = text.splitlines()
+    col = lines[0].index("track D")
+    mar = next(s for s in lines if s.startswith("mar(§5)"))
+    assert mar[col:].split()[0] == "inconclusive"  # a true column: a space after the word
+    first = next(s for s in lines if "mar_vs_mim" in s)
+    assert "inconclusive" in first and "3 seeds" in first
+    assert "preset default, rule D3 (D2: degenerate): |mean| within" in text
+    effect = vd.points_text(vd.PAPER_EFFECTS["fl_vs_decl"]["effect"])
+    assert f"vs the paper's effect {effect} (Table 6" in text
+    assert f"decisive: not run ({vd.DECISIVE_COMMAND})" in text
+    _write_doc(folder / "trackd_decisive", _d3_doc("decisive"))
+    rc, text, _ = _verify(capsys, folder, "--claims", "thm4.4")
+    assert "decisive: holds Δ = +0.0393" in text and "preset decisive" in text
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _doc(track_d="degenerate"),  # a D3 row with D2's word
+        _doc(mean=True),
+        _doc(mde="big"),
+        _doc(n_seeds=1.5),
+    ],
+)
+def test_verify_rejects_a_malformed_d3_file(capsys, tmp_path, doc):
+    folder = _write_doc(tmp_path / "figs", doc)
+    rc, _, err = _verify(capsys, folder, "--claims", "thm4.4", "--json")
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "trackd-results" in err
+    # a malformed DECISIVE file beside a good one is refused too
+    good = _write_doc(tmp_path / "good", _d3_doc())
+    _write_doc(good / "trackd_decisive", doc)
+    rc, _, err = _verify(capsys, good, "--claims", "thm4.4", "--json")
+    assert rc == 2 and "trackd_decisive" in err and len(err.strip().splitlines()) == 1
+
+
+def _report_md(td_result):
+    from types import SimpleNamespace
+
+    from sims import report
+
+    def row(name, result):
+        empty = {"files": [], "figures": [], "summary": {}, "config": {}}
+        return {"name": name, "config_hash": "0" * 12, "cached": False, "cache": True,
+                "seconds": 0.1, **empty, "result": result}  # fmt: skip
+
+    runs = [row("verify", {"config": {}, "claims": []}), row("trackd_verdicts", td_result)]
+    stages = [SimpleNamespace(name="verify", figures={})]
+    payload = report.build_report(runs, fast=False, stages=stages)
+    return payload, report.render_markdown(payload, glossary=False)
+
+
+def test_report_shows_d3_mde_beside_the_paper_and_decisive(tmp_path):
+    import json
+
+    from sims import glossary as g
+    from sims.stages import trackd_verdicts as stage
+
+    rows = {"trackd_table1": {"result": _table1(dead=("simsiam", "cnn", "label"))},
+            "trackd_fig2b": {"result": _fig2b()}}  # fmt: skip
+    res = stage.compute(stage.Config(decisive_dir=str(tmp_path)), **rows)
+    payload, md = _report_md(res)
+    assert g.unknown_keys(json.loads(json.dumps(payload)), "report") == []
+    assert "| `mim_vs_cl` | void | holds |" in md and "| default |" in md
+    assert "| `mar_vs_mim` | inconclusive | degenerate |" in md
+    assert "- `mim_vs_cl` (default): void: simsiam cnn label did not learn" in md
+    effect = vd.points_text(vd.PAPER_EFFECTS["mim_vs_cl"]["effect"])
+    mde = vd.points_text(res["rows"][0]["mde"])
+    assert f"| `mim_vs_cl` | default | 3 | +3.93 points | {mde} | {effect} | Table 1" in md
+    assert f"decisive: not run (`{vd.DECISIVE_COMMAND}`)" in md
+    assert "| D | `void` |" in md and "| D | `inconclusive` |" in md
+    assert "**`track D (all four claims)` D2 -> D3.**" in md
+    assert "| claim=mim_vs_cl | holds | void | 1 |" in md
+    # the DECISIVE rows beside DEFAULT's, labelled
+    _write_doc(tmp_path, _d3_doc("decisive"))
+    res = stage.compute(stage.Config(decisive_dir=str(tmp_path)), **rows)
+    _, md = _report_md(res)
+    assert "| `mim_vs_cl` | holds | holds |" in md and "| decisive |" in md
+    assert "| `mim_vs_cl` | decisive | 3 | +3.93 points |" in md
+    assert "Preset decisive: the MDE exceeds the paper's effect for 0 of 4" in md
+    assert "decisive: not run" not in md

@@ -354,14 +354,16 @@ def format_table(rows: list[dict]) -> str:
     """A plain-text table of the verdicts (Track B under every reading in the last column; a
     Track D column when a row carries a ``track_d`` entry, e.g. from ``dssl verify``)."""
     with_d = any("track_d" in r for r in rows)
-    d_head = f"{'track D':<12}" if with_d else ""
+    # Track D's words include "inconclusive" (12 letters): the column is one wider than them
+    d_width = max([12] + [len(r.get("track_d", {}).get("verdict", "")) + 1 for r in rows])
+    d_head = f"{'track D':<{d_width}}" if with_d else ""
     head = (
         f"{'claim':<13}{'track A':<13}{'track B':<12}{'track C':<12}{d_head}"
         f"{'reference':<28}readings"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
-        d_cell = f"{r.get('track_d', {}).get('verdict', 'n/a'):<12}" if with_d else ""
+        d_cell = f"{r.get('track_d', {}).get('verdict', 'n/a'):<{d_width}}" if with_d else ""
         lines.append(
             f"{r['id']:<13}{r['track_a']:<13}{r['track_b']:<12}{r['track_c']:<12}{d_cell}"
             f"{r['reference']:<28}{_reading_summary(r.get('readings', {}))}"

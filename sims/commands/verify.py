@@ -9,8 +9,11 @@ Track D (nonlinear encoders, :mod:`sims.trackd`) is read from a reproduce output
 (``--trackd-results DIR``; by default ``figures/`` when ``figures/trackd_verdicts.json``
 exists): for the claims with an empirical reading (Thm 4.4: MIM drop ≤ CL drop; Cor 4.5:
 accuracy rises with |Ā|; Thm 4.6: FL ≥ DecL; and MAR ≥ MIM of §5, which has no row of its own)
-the Track D verdict with its numbers and scale is shown beside the paper's reported direction;
-``not-run`` with the command that produces the file otherwise.
+the Track D verdict by rule D3 with its numbers, seeds, preset and scale, and its minimum
+detectable effect beside the paper's effect size, is shown beside the paper's reported
+direction; ``not-run`` with the command that produces the file otherwise. The DECISIVE
+preset's verdicts (``DIR/trackd_decisive/trackd_verdicts.json``, else the copy the reproduce
+stage embedded) are shown beside them, or ``decisive: not run`` with the command.
 
 ``--mixing-file W.npy|W.csv`` replaces ``--graph``: W is the DecL mixing matrix of the claims
 that take one (Thm 4.2/4.4 DecL weights, Thm 4.6): the graph is its support
@@ -28,7 +31,6 @@ the graph atlas study (:mod:`theory.atlas`, ``atlas.json`` and ``verdict_worst_p
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import numpy as np
@@ -43,15 +45,18 @@ HELP = "verdict on every claim of the paper from Track A (formulas) and Track B 
 
 #: the Track D results file (stage ``trackd_verdicts`` of ``dssl reproduce``, or ``dssl trackd
 #: --save DIR``) and the folder read when ``--trackd-results`` is not given
-TRACKD_FILE = "trackd_verdicts.json"
+TRACKD_FILE = _td_verdicts.VERDICTS_FILE
 TRACKD_DEFAULT_DIR = "figures"
 TRACKD_COMMAND = (
     "dssl reproduce --out DIR --stages trackd_table1,trackd_fig2a,trackd_fig2b,trackd_verdicts"
 )
+#: the DECISIVE results' folder inside the Track D folder (figures/trackd_decisive)
+TRACKD_DECISIVE_SUBDIR = os.path.basename(_td_verdicts.DECISIVE_DIR)
 #: claims-table id -> Track D claim (sims.trackd.verdicts.CLAIMS); mar_vs_mim (§5) has no row
 TRACKD_OF_CLAIM = {claim: name for name, claim in _td_verdicts.CLAIM_OF.items()}
-_TRACKD_ROW_KEYS = ("claim", "track_d", "paper", "paper_scale")
 _TRACKD_NUMBER_KEYS = ("mean", "se", "n_seeds")
+#: the fields of a Track D row copied into the verify entry where the row has them
+_TRACKD_ROW_FIELDS = ("mde", "preset", "rule", "old_verdict", "d1_verdict", "reason")
 
 
 def add_arguments(parser) -> None:
@@ -238,42 +243,27 @@ def _trackd_dir(args) -> str | None:
 
 def load_trackd(folder: str) -> dict:
     """Read and check ``folder/trackd_verdicts.json`` (the ``trackd_verdicts`` stage's result:
-    ``rows`` of claim / track_d / mean / se / n_seeds / paper / paper_scale, ``scale`` per
-    experiment); one-line error naming ``trackd-results`` when it does not parse or lacks keys.
+    ``rows`` of claim / track_d / mean / se / n_seeds / mde / preset / paper / paper_scale,
+    ``scale`` per experiment; :func:`sims.trackd.verdicts.check_verdicts_doc`), and the
+    DECISIVE rows beside it: ``folder/trackd_decisive/trackd_verdicts.json`` if there, else the
+    copy the stage embedded, else none. One-line error naming ``trackd-results`` when a file
+    does not parse or is malformed.
 
     Returns:
-      ``{"path", "rows": {claim: row}, "scale": {experiment: meta}, "margin"}``.
+      ``{"path", "rows": {claim: row}, "scale": {experiment: meta}, "margin", "decisive"}``,
+      ``decisive`` as ``{"path", "rows", "scale", "margin"}`` or None (not run), or ``"self"``
+      when the folder's own rows are the DECISIVE preset's.
     """
-    from sims.trackd import verdicts as vd
-
-    path = os.path.join(folder, TRACKD_FILE)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError) as err:
-        v.fail("trackd-results", f"a readable JSON {TRACKD_FILE}", f"{path} ({type(err).__name__})")
-    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
-        v.fail("trackd-results", f"{TRACKD_FILE} with a list 'rows'", path)
-    rows = {}
-    for r in data["rows"]:
-        missing = [k for k in _TRACKD_ROW_KEYS if not isinstance(r, dict) or k not in r]
-        if missing:
-            v.fail("trackd-results", f"rows with keys {', '.join(_TRACKD_ROW_KEYS)}",
-                   f"{path}: a row lacks {', '.join(missing)}")  # fmt: skip
-        if r["claim"] not in vd.CLAIMS:
-            v.fail("trackd-results", f"claims among {', '.join(vd.CLAIMS)}", r["claim"])
-        if r["track_d"] not in ("holds", "violated", "degenerate", "not-run"):
-            v.fail("trackd-results", "verdicts holds/violated/degenerate/not-run", r["track_d"])
-        if r["track_d"] != "not-run":
-            bad = [k for k in _TRACKD_NUMBER_KEYS if not isinstance(r.get(k), (int, float))]
-            if bad:
-                v.fail("trackd-results", f"numbers {', '.join(_TRACKD_NUMBER_KEYS)} in each "
-                       "row that ran", f"{path}: {r['claim']} lacks {', '.join(bad)}")  # fmt: skip
-        rows[r["claim"]] = r
-    scale = data.get("scale", {})
-    if not isinstance(scale, dict):
-        v.fail("trackd-results", f"{TRACKD_FILE} with a dict 'scale'", path)
-    return {"path": path, "rows": rows, "scale": scale, "margin": data.get("margin")}
+    doc = _td_verdicts.read_verdicts_file(os.path.join(folder, TRACKD_FILE))
+    ran = [r for r in doc["rows"].values() if r["track_d"] != "not-run"]
+    sub = os.path.join(folder, TRACKD_DECISIVE_SUBDIR, TRACKD_FILE)
+    if ran and all(r.get("preset") == "decisive" for r in ran):
+        doc["decisive"] = "self"
+    elif os.path.isfile(sub):
+        field = f"trackd-results ({TRACKD_DECISIVE_SUBDIR}/{TRACKD_FILE})"
+        got = _td_verdicts.read_verdicts_file(sub, field=field)
+        doc["decisive"] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
+    return doc
 
 
 _SOURCE = {"mim_vs_cl": "table1", "connectivity": "fig2a", "fl_vs_decl": "fig2a",
@@ -287,25 +277,46 @@ def _scale_text(meta: dict | None) -> str:
     return ", ".join(f"{k} {meta[k]}" for k in keys if k in meta)
 
 
-def trackd_entry(trackd: dict | None, claim: str) -> dict:
-    """The ``track_d`` entry of one Track D claim: verdict, numbers, scale, paper direction."""
-    from sims.trackd import verdicts as vd
-
-    direction, paper_scale = vd.PAPER_DIRECTION[claim]
-    base = {"claim": claim, "paper": direction, "paper_scale": paper_scale}
-    row = None if trackd is None else trackd["rows"].get(claim)
+def _row_entry(doc: dict, claim: str, command: str) -> dict:
+    """One Track D row of ``doc`` as a verify entry: verdict, numbers, MDE, preset, the old
+    rules' words, reason, scale; ``not-run`` with ``command`` where the claim did not run."""
+    row = doc["rows"].get(claim)
     if row is None or row["track_d"] == "not-run":
-        return {**base, "verdict": "not-run", "command": TRACKD_COMMAND}
-    meta = trackd["scale"].get(_SOURCE[claim])
+        return {"verdict": "not-run", "command": command}
+    meta = doc["scale"].get(_SOURCE[claim])
     return {
-        **base,
         "verdict": row["track_d"],
         **{k: row[k] for k in _TRACKD_NUMBER_KEYS},
-        "reason": row.get("reason"),
+        **{k: row.get(k) for k in _TRACKD_ROW_FIELDS},
         "scale": meta,
         "scale_text": _scale_text(meta),
-        "source": trackd["path"],
+        "source": doc["path"],
     }
+
+
+def trackd_entry(trackd: dict | None, claim: str) -> dict:
+    """The ``track_d`` entry of one Track D claim: verdict (rule D3), numbers, minimum
+    detectable effect, seeds, preset, scale, the paper's direction and effect size, and the
+    DECISIVE preset's entry (``decisive``; ``not-run`` with its command where it did not run)."""
+    direction, paper_scale = _td_verdicts.PAPER_DIRECTION[claim]
+    eff = _td_verdicts.PAPER_EFFECTS[claim]
+    base = {
+        "claim": claim,
+        "paper": direction,
+        "paper_scale": paper_scale,
+        "paper_effect": eff["effect"],
+        "paper_effect_source": eff["source"],
+        "unit": eff["unit"],
+    }
+    if trackd is None:
+        return {**base, "verdict": "not-run", "command": TRACKD_COMMAND}
+    entry = {**base, **_row_entry(trackd, claim, TRACKD_COMMAND)}
+    decisive = trackd.get("decisive")
+    if decisive is None:
+        entry["decisive"] = {"verdict": "not-run", "command": _td_verdicts.DECISIVE_COMMAND}
+    elif decisive != "self":
+        entry["decisive"] = _row_entry(decisive, claim, _td_verdicts.DECISIVE_COMMAND)
+    return entry
 
 
 def _run_map(args) -> dict:
@@ -395,10 +406,48 @@ def format_text(result: dict) -> str:
     for cid, e in entries:
         if e["verdict"] == "not-run":
             lines.append(f"  {cid:<9}{e['claim']:<13}not-run (run: {e['command']})")
+            lines.append(f"  {'':<22}paper's effect {_effect_text(e)}")
             continue
         lines.append(
-            f"  {cid:<9}{e['claim']:<13}{e['verdict']:<11}Δ = {e['mean']:+.4f} ± {e['se']:.4f} "
-            f"(SE, {e['n_seeds']} seeds; {e['scale_text']})"
+            f"  {cid:<9}{e['claim']:<13}{e['verdict']:<13}Δ = {e['mean']:+.4f} ± "
+            f"{_se_text(e)} (SE, {e['n_seeds']} seeds; {e['scale_text']})"
         )
+        lines += [f"  {'':<22}{t}" for t in _trackd_detail(e)]
         lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
     return "\n".join(lines)
+
+
+def _se_text(e: dict) -> str:
+    return "n/a" if e.get("se") is None else f"{e['se']:.4f}"
+
+
+def _effect_text(e: dict) -> str:
+    return f"{_points(e.get('paper_effect'), e)} ({e.get('paper_effect_source')})"
+
+
+def _points(x, e: dict) -> str:
+    unit = e.get("unit") or "accuracy"
+    return _td_verdicts.points_text(x, unit, 2 if unit == "accuracy" else 3)
+
+
+def _trackd_detail(e: dict) -> list[str]:
+    """The lines under a Track D verdict: preset, rule and reason; the MDE beside the paper's
+    effect; the DECISIVE preset's word."""
+    rule = e.get("rule") or "D2 (older results file)"
+    old = f" (D2: {e['old_verdict']})" if e.get("old_verdict") and e.get("rule") else ""
+    lines = [f"preset {e.get('preset') or 'not recorded'}, rule {rule}{old}: {e.get('reason')}"]
+    lines.append(
+        f"MDE at 80 % power {_points(e.get('mde'), e)} vs the paper's effect {_effect_text(e)}"
+    )
+    d = e.get("decisive")
+    if d is None:
+        return lines
+    if d["verdict"] == "not-run":
+        lines.append(f"decisive: not run ({d['command']})")
+    else:
+        lines.append(
+            f"decisive: {d['verdict']} Δ = {d['mean']:+.4f} ± {_se_text(d)} (SE, "
+            f"{d['n_seeds']} seeds; preset {d.get('preset') or 'decisive'}); MDE "
+            f"{_points(d.get('mde'), e)}: {d.get('reason')}"
+        )
+    return lines

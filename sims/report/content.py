@@ -44,6 +44,19 @@ VOCABULARY = (
         "not-unique",
         "the optimum is not unique and the verdict differs across the optimal set",
     ),
+    (
+        "D",
+        "inconclusive",
+        "the runs cannot tell: the mean difference is within its tolerance max(2 SE, one test "
+        "image), or fewer than 2 seeds (rule D3)",
+    ),
+    (
+        "D",
+        "void",
+        "an arm of the comparison did not learn (its probe not above its own untrained "
+        "encoder's by 2 SE), is not above chance, or has no untrained baseline recorded: the "
+        "comparison says nothing about the methods (rule D3)",
+    ),
     ("all", "not-run", "no evidence was computed"),
 )
 SOFTWARE = (
@@ -399,7 +412,8 @@ def build_report(
 
     Returns:
       dict (JSON-able): title, generated, configuration, verdict map readings, hidden
-      constants, assumptions, Track D rows, rule changes, claims, figures, stages, software.
+      constants, assumptions, Track D rows (and the DECISIVE preset's, or how to run it), rule
+      changes, claims, figures, stages, software.
     """
     if not isinstance(runs, list) or not all(isinstance(r, Mapping) for r in runs):
         raise TypeError("runs: must be a list of stage rows (dicts)")
@@ -469,6 +483,7 @@ def build_report(
             vmap, td_row["result"].get("rule_changes", []) if td_row else []
         ),
         "track_d": list(td_row["result"]["rows"]) if td_row else [],
+        "track_d_decisive": td_row["result"].get("decisive") if td_row else None,
         "verdict_words": [w for _, w, _ in VOCABULARY],
         "track_c_available": bool(tc_result.get("available")),
         "claims": claims,

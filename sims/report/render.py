@@ -200,35 +200,100 @@ def _md_assumptions(payload: dict) -> list[str]:
 
 
 def _md_track_d(payload: dict) -> list[str]:
+    from sims.trackd import verdicts as vd
+
     lines = ["## Track D beside the paper's reported direction", ""]
     rows = payload.get("track_d") or []
     margin = payload.get("configuration", {}).get("trackd_verdicts", {}).get("margin")
     if not rows:
         return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
+    decisive = payload.get("track_d_decisive")
+    more = decisive.get("rows") if isinstance(decisive, dict) else None
+    labelled = [(r, r.get("preset") or "not recorded") for r in rows]
+    labelled += [(r, r.get("preset") or "decisive") for r in more or []]
     lines += [
-        "Verdicts of the paper's empirical claims from the Track D runs by rule D2: `holds` "
-        "when the mean per-seed difference exceeds the tolerance max(margin × SE, one test "
-        f"image) (margin {_fmt(margin)} standard errors), `violated` below minus it, else "
-        "`degenerate`, also when an arm is not above chance. Rule D1 (fixed before the runs: no "
-        "one-image resolution, one reference arm) gives the word in the `D1` column; "
-        "`docs/track_d.md`.",
+        "Verdicts of the paper's empirical claims from the Track D runs by rule D3: `void` when "
+        "an arm entering the difference did not learn (its probe accuracy not above its own "
+        "untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance, or "
+        "has no untrained baseline recorded; else `holds` when the mean per-seed difference "
+        "exceeds the tolerance max(margin × SE, one test image) (margin "
+        f"{_fmt(margin)} standard errors), `violated` below minus it, `inconclusive` within it "
+        "or with fewer than 2 seeds. Rules D2 and D1 (history; their word `degenerate` for "
+        "what D3 calls inconclusive) give the words in their columns; `docs/track_d.md`.",
         "",
-        "| claim | Track D | D1 | mean ± SE | tolerance | seeds | reading | paper's direction "
-        "| paper's scale |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| claim | Track D | D2 | mean ± SE | tolerance | seeds | reading | paper's direction "
+        "| paper's scale | D1 | preset |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r, preset in labelled:
         if r.get("track_d") == "not-run" or "mean" not in r:
             stat, tol, seeds = "—", "—", "—"
         else:
-            stat, seeds = f"{r['mean']:+.4g} ± {r['se']:.2g}", r.get("n_seeds", "—")
+            se = "n/a" if r.get("se") is None else f"{r['se']:.2g}"
+            stat, seeds = f"{r['mean']:+.4g} ± {se}", r.get("n_seeds", "—")
             tol = f"{r['tolerance']:.2g}" if r.get("tolerance") is not None else "—"
         lines.append(
             f"| `{r['claim']}` | {r['track_d']} | {r.get('old_verdict') or '—'} | {stat} | {tol} "
             f"| {seeds} | {_cell(r.get('reading', ''))} | {_cell(r.get('paper', ''))} "
-            f"| {_cell(r.get('paper_scale', ''))} |"
+            f"| {_cell(r.get('paper_scale', ''))} | {r.get('d1_verdict') or '—'} | {preset} |"
         )
+    why = [
+        f"- `{r['claim']}` ({preset}): {r['track_d']}: {_cell(r.get('reason', ''))}"
+        for r, preset in labelled
+        if r.get("track_d") in ("void", "inconclusive") and r.get("reason")
+    ]
+    if why:
+        lines += ["", "Why each `void` or `inconclusive`:", "", *why]
+    lines += [
+        "",
+        "### Could these runs detect the paper's effects?",
+        "",
+        "The minimum detectable effect (MDE) is the smallest true mean difference that rule D3 "
+        "calls `holds` with probability 80 % at the run's seeds and its measured per-seed SD of "
+        "the paired difference; beside it, the paper's own effect for the same comparison, "
+        "computed from its tables (accuracy in points).",
+        "",
+    ]
+    for preset in dict.fromkeys(p for _, p in labelled):
+        ran = [r for r, p in labelled if p == preset and r.get("mde") is not None]
+        ran = [r for r in ran if _paper_effect(r, vd)[0] is not None]
+        if ran:
+            above = [r["claim"] for r in ran if r["mde"] > _paper_effect(r, vd)[0]]
+            lines.append(
+                f"Preset {preset}: the MDE exceeds the paper's effect for {len(above)} of "
+                f"{len(ran)} comparisons" + (f" ({', '.join(above)})." if above else ".")
+            )
+    lines += [
+        "",
+        "| claim | preset | seeds | mean Δ | MDE (80 % power) | paper's effect | paper's effect "
+        "from |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r, preset in labelled:
+        effect, unit, source = _paper_effect(r, vd)
+        digits = 3 if unit != "accuracy" else 2
+        ran = r.get("track_d") != "not-run" and "mean" in r
+        mean = vd.points_text(r["mean"], unit, digits) if ran else "—"
+        if ran and r["mean"] > 0:
+            mean = "+" + mean
+        mde = vd.points_text(r.get("mde"), unit, digits) if ran else "—"
+        lines.append(
+            f"| `{r['claim']}` | {preset} | {r.get('n_seeds', '—') if ran else '—'} | "
+            f"{_cell(mean)} | {_cell(mde)} | "
+            f"{_cell(vd.points_text(effect, unit, digits))} | {_cell(source)} |"
+        )
+    if not more:
+        lines += ["", f"decisive: not run (`{vd.DECISIVE_COMMAND}`)"]
     return lines + [""]
+
+
+def _paper_effect(row: dict, vd) -> tuple:
+    """A row's paper effect, its unit and its source; for an older row without them, those
+    computed from the paper's tables (``None``, ``"accuracy"``, ``"—"`` for another claim)."""
+    known = vd.PAPER_EFFECTS.get(row["claim"], {})
+    effect = row.get("paper_effect", known.get("effect"))
+    unit = row.get("unit") or known.get("unit") or "accuracy"
+    return effect, unit, row.get("paper_effect_source") or known.get("source") or "—"
 
 
 def _md_rule_changes(payload: dict) -> list[str]:

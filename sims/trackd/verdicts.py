@@ -827,11 +827,11 @@ def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = 
       >>> check_verdicts_doc(bad, path="f")
       Traceback (most recent call last):
       ...
-      ValueError: trackd-results: must be a finite number mean, got 'f: mar_vs_mim: mean = True'
+      ValueError: trackd-results: must be a finite number mean, got 'mar_vs_mim: mean = True (f)'
     """
 
-    def fail(allowed: str, what: str) -> None:
-        v.fail(field, allowed, f"{path}: {what}" if path else what)
+    def fail(allowed: str, what: str) -> None:  # what first: a long path is cut, not it
+        v.fail(field, allowed, f"{what} ({path})" if path else what)
 
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         fail("a trackd_verdicts document with a list 'rows'", type(data).__name__)
@@ -882,8 +882,9 @@ def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
     ValueError naming ``field`` when it does not parse or is malformed.
 
     Returns:
-      ``{"path", "rows": {claim: row}, "scale", "margin"}`` (the document's ``decisive``
-      entry, if any, is not read: see :func:`decisive_entry`).
+      ``{"path", "rows": {claim: row}, "scale", "margin", "decisive"}``: ``decisive`` is the
+      DECISIVE rows the stage embedded (checked likewise, ``{"path", "rows", "scale",
+      "margin"}``), or None where the document has none (see :func:`decisive_entry`).
     """
 
     def _reject(token: str):
@@ -894,7 +895,14 @@ def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
             data = json.load(fh, parse_constant=_reject)
     except (OSError, ValueError) as err:
         v.fail(field, f"a readable JSON {VERDICTS_FILE}", f"{path} ({type(err).__name__})")
-    return {"path": str(path), **check_verdicts_doc(data, field=field, path=str(path))}
+    out = {"path": str(path), **check_verdicts_doc(data, field=field, path=str(path))}
+    embedded = data.get("decisive")
+    out["decisive"] = None
+    if isinstance(embedded, dict) and "rows" in embedded:
+        where = f"{path} (decisive)"
+        got = check_verdicts_doc(embedded, field=field, path=where)
+        out["decisive"] = {"path": str(embedded.get("path", where)), **got}
+    return out
 
 
 def decisive_entry(folder: str = DECISIVE_DIR, *, field: str = "decisive") -> dict:
