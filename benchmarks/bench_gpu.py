@@ -13,11 +13,9 @@ Run it on a machine with a GPU (``make bench`` is the CPU table). In one process
    the peak measured at the same precision.
 3. **CPU/GPU ratio.** The default-precision cells again on the same machine's CPU, in a fresh
    process with ``JAX_PLATFORMS=cpu`` (float32 on the CPU is full float32 either way).
-4. **Track D at the paper's FL scale** (100 clients, 5 sampled per round; ViT width 128,
-   5 blocks, 4 heads, 4×4 patches of 32×32×3 images; MAE with mask ratio 0.75; batch 128,
-   50 local steps; the ``paper-scale`` preset of :mod:`sims.trackd.presets`). The machine has no
-   network, so the images are random CIFAR-shaped ones written in CIFAR-10's python format and
-   read through the CIFAR-10 loader: the work per step is that of the real data. FLOP/s are
+4. **Track D at the paper's FL scale** (100 clients, 5 sampled per round; the ``paper-scale``
+   preset of :mod:`sims.trackd.presets`: the patch ViT on the bundled MNIST images, 7×7 patches,
+   MAE; its batch, widths and mask ratio). FLOP/s are
    XLA's flop count of one local step (forward and backward) times the steps and the clients
    that train; also with all 100 clients training per round, to show how the rate moves with the
    work in flight.
@@ -36,7 +34,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -110,12 +107,10 @@ def cpu_cells(cells, rounds: int, timeout: int) -> dict:
 
 
 def trackd_cells(smoke: bool, precisions) -> list:
-    from sims.data import write_random_cifar10
     from sims.trackd import data as tdata
     from sims.trackd import presets
     from sims.trackd import train as tt
-    from sims.trackd.experiments import _train_cfg, net_config
-    from sims.trackd.losses import LossConfig
+    from sims.trackd.experiments import _train_cfg, loss_config, net_config
 
     cfg = presets.preset("paper-scale", "table1")
     common = replace(cfg.common, rounds=2)  # two rounds per timed call
@@ -123,14 +118,14 @@ def trackd_cells(smoke: bool, precisions) -> list:
     if smoke:
         common = replace(common, width=16, depth=1, local_steps=2, batch_size=8, rows=32)
         n, s = 6, 2
-    with tempfile.TemporaryDirectory() as tmp:
-        # 5 batches of 1000 (smoke: 100) train images and a test batch
-        write_random_cifar10(tmp, 100 if smoke else 1000, 100 if smoke else 1000)
-        images = tdata.load_images("cifar10", key=jr.key(0), path=tmp)
+    # the preset's MNIST (smoke: 500 training images)
+    images = tdata.load_images(
+        common.dataset, key=jr.key(0), max_train=500 if smoke else None, max_test=100
+    )
     xs, _, _ = tdata.split_clients(images, n, "iid", key=jr.key(1))
     data = tt.tile_clients(xs, common.rows, key=jr.key(2))
     nc = net_config(common, "vit", "mae", images.x_train.shape[1:])
-    lc = LossConfig("mae", patch=common.patch, p=common.p)
+    lc = loss_config(common, "mae")
     step_flops = tt.local_step_flops(nc, lc, data[0, : common.batch_size])
     out = []
     for precision, sampled in precisions:

@@ -13,7 +13,7 @@ NAME = "trackd"
 HELP = "Track D: nonlinear encoders (MLP/ViT; MAE, SimSiam, MAR) in FL/DecL on real images"
 
 EXPERIMENTS = ("table1", "fig2a", "table6", "fig2b", "table5")
-PRESETS = ("fast", "default", "paper-scale")
+PRESETS = ("fast", "default", "decisive", "paper-scale")
 
 
 def add_arguments(p) -> None:
@@ -79,7 +79,14 @@ def run(args) -> dict:
     """Run the selected experiments; return their headline numbers and the verdicts."""
     from sims.trackd import experiments, presets, verdicts
 
-    names = EXPERIMENTS if args.experiment == "all" else (args.experiment,)
+    offered = tuple(presets.PRESETS[args.preset])
+    names = offered if args.experiment == "all" else (args.experiment,)
+    if args.experiment not in offered + ("all",):
+        from theory import _validate as v
+
+        v.fail(
+            "experiment", f"one of {offered} or all with --preset {args.preset}", args.experiment
+        )
     cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
@@ -134,14 +141,21 @@ def format_text(result: dict) -> str:
             lines.append(f"  {row['claim']:<13} not-run")
         else:
             lines.append(
-                f"  {row['claim']:<13} {row['track_d']:<10} Δ = {row['mean']:+.4f} ± "
-                f"{row['se']:.4f} (SE, {row['n_seeds']} seeds); paper: {row['paper']}"
+                f"  {row['claim']:<13} {row['track_d']:<12} Δ = {_num(row['mean'])} ± "
+                f"{_num(row['se'])} (SE, {row['n_seeds']} seeds), MDE {_num(row.get('mde'))}, "
+                f"paper effect {_num(row.get('paper_effect'))} [{row.get('unit', '')}]"
             )
+            lines.append(f"  {'':<13} {row['reason']}")
     for name, head in result["experiments"].items():
         lines.append(f"{name}:")
         for k, s in _flat(head):
-            lines.append(f"  {k:<40} {s['mean']:.3f} ± {s['se']:.3f}")
+            lines.append(f"  {k:<40} {s['mean']:.3f} ± {_num(s['se'], '.3f')}")
     return "\n".join(lines)
+
+
+def _num(x, fmt: str = "+.4f") -> str:
+    """``x`` formatted, or ``n/a`` where it is not a number (an SE of one seed)."""
+    return "n/a" if x is None or x != x else format(x, fmt)
 
 
 def _flat(d: dict, prefix: str = ""):

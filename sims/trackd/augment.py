@@ -2,9 +2,12 @@
 
 * :func:`shift` — random crop after zero padding by ``s`` pixels (a random translation by
   (dy, dx) ∈ [−s, s]²), the small-image form of RandomResizedCrop;
+* :func:`resized_crop` — a random crop of area fraction in [a, 1] (aspect ratio in [3/4, 4/3])
+  resized back to H × W (bilinear): SimSiam's RandomResizedCrop;
 * :func:`flip` — horizontal flip with probability ½;
 * :func:`noise` — additive Gaussian noise N(0, σ²);
-* :func:`view` — the composition shift → flip → noise used for SimSiam's two views;
+* :func:`view` — the composition crop (resized or shift) → flip → noise used for SimSiam's two
+  views;
 * :func:`client_style` / :func:`style_params` — the paper's feature skew
   (docs/theory/paper_code.md §3
   "feature_skew": a per-client ColorJitter brightness, a blur and a flip), here a fixed
@@ -26,6 +29,7 @@ from theory import _validate as v
 
 __all__ = [
     "shift",
+    "resized_crop",
     "flip",
     "noise",
     "view",
@@ -61,6 +65,32 @@ def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
     return jax.lax.dynamic_slice(padded, (off[0], off[1], jnp.int32(0)), (h, w, c))
 
 
+def resized_crop(x: Any, min_area: float, *, key: jax.Array) -> jax.Array:
+    """A random crop of area fraction u ~ U[min_area, 1] and aspect ratio r ~ logU[3/4, 4/3],
+    at a uniform position, resized back to the image's H × W with bilinear interpolation
+    (``jax.image.scale_and_translate``): the RandomResizedCrop of SimSiam (Chen & He 2021).
+
+    Example:
+      >>> import jax.random as jr
+      >>> resized_crop(jnp.ones((8, 8, 1)), 1.0, key=jr.key(0)).shape
+      (8, 8, 1)
+    """
+    x = _img(x)
+    a = v.real(min_area, "min_area", lo=0.0, hi=1.0, lo_open=True)
+    h, w, _ = x.shape
+    k1, k2, k3 = jr.split(key, 3)
+    area = jr.uniform(k1, (), jnp.float32, a, 1.0)
+    log_r = jr.uniform(k2, (), jnp.float32, np.log(3 / 4), np.log(4 / 3))
+    ch = jnp.clip(jnp.sqrt(area / jnp.exp(log_r)), 0.0, 1.0) * h  # crop height, pixels
+    cw = jnp.clip(jnp.sqrt(area * jnp.exp(log_r)), 0.0, 1.0) * w
+    u = jr.uniform(k3, (2,), jnp.float32)
+    top, left = u[0] * (h - ch), u[1] * (w - cw)
+    scale = jnp.stack([h / ch, w / cw]).astype(x.dtype)
+    shift_ = jnp.stack([-top * h / ch, -left * w / cw]).astype(x.dtype)
+    y = jax.image.scale_and_translate(x, x.shape, (0, 1), scale, shift_, "linear", antialias=False)
+    return y.astype(x.dtype)
+
+
 def flip(x: Any, *, key: jax.Array) -> jax.Array:
     """Horizontal flip x[:, ::-1] with probability ½."""
     x = _img(x)
@@ -73,22 +103,41 @@ def noise(x: Any, sigma: float, *, key: jax.Array) -> jax.Array:
     return x + sigma * jr.normal(key, x.shape, x.dtype)
 
 
-def view(x: Any, *, key: jax.Array, s: int = 1, sigma: float = 0.1, do_flip: bool = True):
-    """One augmented view: noise(flip(shift(x))) with independent sub-keys of ``key``."""
+def view(
+    x: Any,
+    *,
+    key: jax.Array,
+    s: int = 1,
+    sigma: float = 0.1,
+    do_flip: bool = True,
+    crop: float = 0.0,
+):
+    """One augmented view: noise(flip(crop(x))) with independent sub-keys of ``key``; the crop
+    is :func:`resized_crop` with ``min_area=crop`` when ``crop`` > 0, else :func:`shift` by s."""
     k1, k2, k3 = jr.split(key, 3)
-    y = shift(x, s, key=k1)
+    y = resized_crop(x, crop, key=k1) if crop > 0 else shift(x, s, key=k1)
     if do_flip:
         y = flip(y, key=k2)
     return noise(y, sigma, key=k3) if sigma > 0 else y
 
 
-def view_batch(x: Any, *, key: jax.Array, s: int = 1, sigma: float = 0.1, do_flip: bool = True):
+def view_batch(
+    x: Any,
+    *,
+    key: jax.Array,
+    s: int = 1,
+    sigma: float = 0.1,
+    do_flip: bool = True,
+    crop: float = 0.0,
+):
     """:func:`view` of each image of a batch (B, H, W, C), one sub-key per image."""
     x = jnp.asarray(x)
     if x.ndim != 4:
         v.fail("x", "a batch of shape (B, H, W, C)", f"shape {tuple(x.shape)}")
     keys = jr.split(key, x.shape[0])
-    return jax.vmap(lambda im, k: view(im, key=k, s=s, sigma=sigma, do_flip=do_flip))(x, keys)
+    return jax.vmap(lambda im, k: view(im, key=k, s=s, sigma=sigma, do_flip=do_flip, crop=crop))(
+        x, keys
+    )
 
 
 def style_params(n_clients: int, *, key: jax.Array, strength: float = 1.0) -> jax.Array:

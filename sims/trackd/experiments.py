@@ -44,6 +44,8 @@ from theory._precision import float32
 
 __all__ = [
     "net_config",
+    "loss_config",
+    "raw_pixel_probe",
     "run_arm",
     "table1",
     "fig2a",
@@ -73,24 +75,45 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
     """The :class:`NetConfig` of an arm: patches from the image shape, sizes from ``common``."""
     h, w, c = image_shape
     s = common.patch
+    width = {"mlp": common.width, "cnn": common.cnn_width}.get(arch, common.vit_width)
     return NetConfig(
         arch=arch,
         head="simsiam" if objective == "simsiam" else "mae",
         n_patches=(h // s) * (w // s),
         patch_dim=s * s * c,
-        width=common.width,
+        channels=c,
+        width=common.width if width is None else width,
         depth=common.depth,
         heads=common.heads,
         embed=common.embed,
     )
 
 
-def _train_cfg(common: Common, clients_per_round: int | None) -> TrainConfig:
+def loss_config(common: Common, objective: str) -> LossConfig:
+    """The :class:`LossConfig` of an arm: the mask ratio, the views and MAE's targets of
+    ``common``."""
+    return LossConfig(
+        objective,
+        patch=common.patch,
+        p=common.p,
+        shift=common.shift,
+        sigma=common.sigma,
+        flip=common.flip,
+        crop=common.crop,
+        mae_augment=common.mae_augment,
+        norm_pix=common.norm_pix,
+    )
+
+
+def _train_cfg(
+    common: Common, clients_per_round: int | None, objective: str = "mae"
+) -> TrainConfig:
+    lr = common.lr_simsiam if objective == "simsiam" and common.lr_simsiam else common.lr
     return TrainConfig(
         rounds=common.rounds,
         local_steps=common.local_steps,
         batch_size=common.batch_size,
-        lr=common.lr,
+        lr=lr,
         clients_per_round=clients_per_round,
     )
 
@@ -166,29 +189,60 @@ def run_arm(
     and draw graphs).
 
     Returns ``(result, metrics)`` with metrics probe / knn / erank / rank / seconds /
-    final_loss / untrained_probe (the same encoder at initialisation).
+    final_loss / untrained_probe (the same encoder at initialisation) and, when
+    ``common.curve_every`` > 0, ``curve``: ``{"rounds": [0, k, 2k, …, T], "probe": […]}``, the
+    global encoder's probe accuracy after those rounds (round 0: untrained).
     """
     key = jr.fold_in(seed_key, 4)
     images = _images(common)
     nc = net_config(common, arch, objective, images.x_train.shape[1:])
-    lc = LossConfig(objective, patch=common.patch, p=common.p)
+    lc = loss_config(common, objective)
+    # the same encoder before training (train() initialises from fold_in(key, 0)): the floor
+    # that tells whether pre-training moved the probe at all
+    untrained = _evaluate(common, nc, init_params(nc, key=jr.fold_in(key, 0)), images)["probe"]
+    curve = {"rounds": [0], "probe": [untrained]}
+
+    def on_chunk(done, res):
+        curve["rounds"].append(int(done))
+        params = global_net(res, objective)
+        curve["probe"].append(_evaluate(common, nc, params, images)["probe"])
+
+    every = common.curve_every if 0 < common.curve_every < common.rounds else None
     t0 = time.perf_counter()
     mesh = _arm_mesh(int(np.shape(data)[0]))
     # sharded, each device trains its clients one at a time (benchmarks/bench_trackd.py, 2
     # cores: 241 ms per round against 317 ms with each device's clients in one vmap)
     res = train(
-        nc, lc, _train_cfg(common, clients_per_round), data, mixing=mixing, key=key,
-        mesh=mesh, chunk=None if mesh is None else 1,
+        nc, lc, _train_cfg(common, clients_per_round, objective), data, mixing=mixing, key=key,
+        mesh=mesh, chunk=None if mesh is None else 1, rounds_per_call=every,
+        on_chunk=None if every is None else on_chunk,
     )  # fmt: skip
     metrics = _evaluate(common, nc, global_net(res, objective), images)
     metrics["seconds"] = time.perf_counter() - t0
-    # the same encoder before training (train() initialises from fold_in(key, 0)): the floor
-    # that tells whether pre-training moved the probe at all
-    metrics["untrained_probe"] = _evaluate(
-        common, nc, init_params(nc, key=jr.fold_in(key, 0)), images
-    )["probe"]
+    metrics["untrained_probe"] = untrained
+    if common.curve_every > 0:
+        if curve["rounds"][-1] != common.rounds:
+            curve["rounds"].append(common.rounds)
+            curve["probe"].append(metrics["probe"])
+        metrics["curve"] = curve
     metrics["final_loss"] = float(np.asarray(res.trace["loss"])[-1])
     return res, metrics
+
+
+@functools.lru_cache(maxsize=4)
+def raw_pixel_probe(common: Common) -> float:
+    """The ridge probe's held-out accuracy on the raw pixels (the floor a learned
+    representation should beat)."""
+    im = _images(common)
+    n_tr, n_te = im.x_train.shape[0], im.x_test.shape[0]
+    return ev.probe(
+        im.x_train.reshape(n_tr, -1).astype(np.float64),
+        im.y_train,
+        im.x_test.reshape(n_te, -1).astype(np.float64),
+        im.y_test,
+        n_classes=im.n_classes,
+        ridge=common.ridge,
+    )
 
 
 def _split(common: Common, n: int, skew: str, alpha: float, key: jax.Array):
@@ -216,6 +270,8 @@ def _meta(common: Common, **extra) -> dict:
         "width": common.width,
         "depth": common.depth,
         "chance": _chance(common),
+        "preset": common.name,
+        "raw_pixel_probe": raw_pixel_probe(common),
         **extra,
     }
 
@@ -246,6 +302,7 @@ def table1(cfg: Table1) -> dict:
     knn = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
     erank = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
     untrained = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+    curves = {}
     reports = {}
     for s in range(c.seeds):
         key = _seed_key(s)
@@ -266,6 +323,10 @@ def table1(cfg: Table1) -> dict:
                     knn[m][arch][skew].append(met["knn"])
                     erank[m][arch][skew].append(met["erank"])
                     untrained[m][arch][skew].append(met["untrained_probe"])
+                    if "curve" in met:
+                        cur = curves.setdefault(f"{m} {arch} {skew}", {"probe": []})
+                        cur["rounds"] = met["curve"]["rounds"]
+                        cur["probe"].append(met["curve"]["probe"])
     chance = _chance(c)
     cells, drops = [], {}
     for m in cfg.methods:
@@ -291,6 +352,8 @@ def table1(cfg: Table1) -> dict:
         ),
         "cells": cells,
         "acc": acc,
+        "untrained": untrained,
+        "curves": curves,
         "partitions": reports,
     }
 
@@ -333,6 +396,7 @@ def fig2a(cfg: Fig2a) -> dict:
             k: {a: ev.summarize_seeds(acc[k][a], chance=chance) for a in acc[k]} for k in acc
         },
         "fl_summary": ev.summarize_seeds(fl, chance=chance),
+        "untrained": untrained,
         "untrained_summary": ev.summarize_seeds(untrained, chance=chance),
     }
 
@@ -375,6 +439,7 @@ def table6(cfg: Table6) -> dict:
             r: {a: ev.summarize_seeds(acc[r][a], chance=chance) for a in acc[r]} for r in acc
         },
         "fl_summary": ev.summarize_seeds(fl, chance=chance),
+        "untrained": untrained,
         "untrained_summary": ev.summarize_seeds(untrained, chance=chance),
     }
 
@@ -427,6 +492,7 @@ def fig2b(cfg: Fig2b) -> dict:
             }
             for f in acc
         },
+        "untrained": untrained,
         "untrained_summary": ev.summarize_seeds(untrained, chance=chance),
     }
 
@@ -460,8 +526,8 @@ def table5(cfg: Table5) -> dict:
                 clients_per_round=cfg.clients_per_round,
             )
             nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
-            lc = LossConfig(m, patch=c.patch, p=c.p)
-            tc = _train_cfg(c, cfg.clients_per_round)
+            lc = loss_config(c, m)
+            tc = _train_cfg(c, cfg.clients_per_round, m)
             start = jax.tree.map(lambda a: a[0], res.params)
             engine_key = jr.fold_in(jr.fold_in(key, 4), 1)
             local = {}

@@ -63,7 +63,10 @@ class LossConfig:
       patch: patch side s (pixels). p: mask ratio in (0, 1).
       mask_mode: ``"count"`` or ``"bernoulli"``. target: ``"masked"`` or ``"eq3"``.
       shift: augmentation shift s (pixels). sigma: augmentation noise σ. flip: random flips.
+      crop: SimSiam's random resized crop, smallest area fraction in (0, 1]; 0 = the shift.
       mae_augment: augment MAE inputs (shift + flip, as MAE's crop + flip) before masking.
+      norm_pix: MAE's per-patch normalised target (He et al. 2022): each target patch minus its
+        mean, over its standard deviation (+1e-6).
     """
 
     objective: str = "mae"
@@ -75,6 +78,8 @@ class LossConfig:
     sigma: float = 0.1
     flip: bool = True
     mae_augment: bool = True
+    crop: float = 0.0
+    norm_pix: bool = False
 
     def __post_init__(self) -> None:
         v.choice(self.objective, "objective", OBJECTIVES)
@@ -84,6 +89,7 @@ class LossConfig:
         v.choice(self.target, "target", TARGETS)
         v.integer(self.shift, "shift", lo=0)
         v.real(self.sigma, "sigma", lo=0.0)
+        v.real(self.crop, "crop", lo=0.0, hi=1.0)
 
 
 def patch_mask(key: jax.Array, batch: int, n_patches: int, p: float, mode: str = "count"):
@@ -137,7 +143,11 @@ def _mae_parts(net_cfg: NetConfig, cfg: LossConfig, params, batch, key, anchor=N
     rec, z = net.apply(params, xp, visf, keep, method="mae")
     hid = 1.0 - visf
     if cfg.target == "masked":
-        per = jnp.sum(hid[..., None] * (rec - xp) ** 2, axis=(1, 2))
+        tgt = xp
+        if cfg.norm_pix:
+            mu = jnp.mean(xp, axis=-1, keepdims=True)
+            tgt = (xp - mu) / (jnp.std(xp, axis=-1, keepdims=True) + 1e-6)
+        per = jnp.sum(hid[..., None] * (rec - tgt) ** 2, axis=(1, 2))
         loss = jnp.mean(per / jnp.maximum(jnp.sum(hid, axis=1), 1.0))
     else:
         loss = jnp.mean(jnp.sum((rec - xp * hid[..., None]) ** 2, axis=(1, 2)))
@@ -168,7 +178,9 @@ def simsiam_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *
     k1, k2 = jr.split(key)
     views = [
         augment.patchify(
-            augment.view_batch(x, key=k, s=cfg.shift, sigma=cfg.sigma, do_flip=cfg.flip),
+            augment.view_batch(
+                x, key=k, s=cfg.shift, sigma=cfg.sigma, do_flip=cfg.flip, crop=cfg.crop
+            ),
             cfg.patch,
         )
         for k in (k1, k2)

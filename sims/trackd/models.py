@@ -8,6 +8,10 @@ under ``jax.vmap``.
 
 * **MLP** (``arch="mlp"``): the flattened image through Dense layers; with ``act=None``, no
   hidden layers and no bias the encoder is the linear map z = W_e x of Tracks B/C.
+* **CNN** (``arch="cnn"``): the image re-assembled from its patches through ``depth`` 3×3
+  convolutions of stride 2 (channels doubling up to ``width``), flattened, then a Dense layer to
+  ``embed``: the small-image form of the paper's "CNN" rows (ResNet-18, §6.1). MAE-style it sees
+  the image with hidden patches zeroed (as the paper's MAE+CNN pairing masks the input).
 * **ViT** (``arch="vit"``): a linear patch embedding plus learned positions, pre-norm
   transformer blocks (width ≤ 128), mean pooling. MAE-style it encodes only the visible
   patches (gathered by index) and a light one-block decoder fills in mask tokens.
@@ -16,9 +20,12 @@ Heads (one network per objective; :class:`SSLNet`):
 
 * ``"mae"``: encoder on the masked image, decoder back to all P patches (Eq. 3's nonlinear
   form, arXiv 2607.02447 §3.1; He et al.'s MAE);
-* ``"simsiam"``: encoder → projector (2 layers, LayerNorm) → predictor (bottleneck 2 layers).
-  Deviation from SimSiam/the official code: LayerNorm in place of BatchNorm, so a client's
-  forward pass has no batch statistics state (pure functions under vmap).
+* ``"simsiam"``: encoder → projector (Dense-BN-ReLU-Dense-BN) → predictor (Dense-BN-ReLU-Dense,
+  bottleneck), as SimSiam (Chen & He 2021). The batch normalisation uses the statistics of the
+  client's own batch and keeps no running averages (:class:`_BatchStats`): the probes read the
+  encoder, never the heads, so no inference-mode statistics are needed and a client's forward
+  pass stays a pure function under vmap. (An earlier version used LayerNorm here; SimSiam then
+  collapsed on every encoder, loss → −1 with the probe falling below the untrained encoder's.)
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from theory import _validate as v
 
 __all__ = ["ARCHS", "HEADS", "NetConfig", "SSLNet", "make_net", "patchify", "init_params"]
 
-ARCHS = ("mlp", "vit")
+ARCHS = ("mlp", "cnn", "vit")
 HEADS = ("mae", "simsiam")
 _ACTS = {"gelu": nn.gelu, "relu": nn.relu, "none": None}
 
@@ -46,9 +53,11 @@ class NetConfig:
     """Sizes of one Track D network (frozen, hashable: it is a static argument of jitted code).
 
     Args:
-      arch: ``"mlp"`` or ``"vit"``. head: ``"mae"`` or ``"simsiam"``.
-      n_patches: P. patch_dim: q (pixels per patch).
-      width: ViT token width / MLP hidden width (≤ 128). depth: ViT blocks / MLP hidden layers.
+      arch: ``"mlp"``, ``"cnn"`` or ``"vit"``. head: ``"mae"`` or ``"simsiam"``.
+      n_patches: P (a square number for the CNN). patch_dim: q = s·s·channels (pixels per patch).
+      channels: image channels C (the CNN re-assembles the image from its patches).
+      width: ViT token width / MLP hidden width / CNN last-layer channels (≤ 128).
+      depth: ViT blocks / MLP hidden layers / CNN stride-2 convolutions.
       heads: attention heads. embed: representation width c (MLP output; ViT uses ``width``).
       dec_width: MAE decoder width. proj: SimSiam projector width. pred: predictor bottleneck.
       act: ``"gelu"``, ``"relu"`` or ``"none"`` (linear MLP). bias: Dense biases (MLP).
@@ -59,6 +68,7 @@ class NetConfig:
     head: str = "mae"
     n_patches: int = 16
     patch_dim: int = 4
+    channels: int = 1
     width: int = 64
     depth: int = 2
     heads: int = 4
@@ -79,6 +89,12 @@ class NetConfig:
         v.integer(self.patch_dim, "patch_dim", lo=1)
         v.integer(self.width, "width", lo=1, hi=128)
         v.integer(self.depth, "depth", lo=0 if self.arch == "mlp" else 1, hi=12)
+        v.integer(self.channels, "channels", lo=1, hi=4)
+        if self.arch == "cnn":
+            g = int(round(self.n_patches**0.5))
+            s = int(round((self.patch_dim / self.channels) ** 0.5))
+            if g * g != self.n_patches or s * s * self.channels != self.patch_dim:
+                v.fail("n_patches", "a square grid of square patches for the CNN", self.n_patches)
         v.integer(self.heads, "heads", lo=1)
         if self.arch == "vit" and self.width % self.heads:
             v.fail("heads", f"a divisor of width={self.width}", self.heads)
@@ -88,7 +104,7 @@ class NetConfig:
     @property
     def rep_dim(self) -> int:
         """Width of the pooled representation the probes read."""
-        return self.embed if self.arch == "mlp" else self.width
+        return self.width if self.arch == "vit" else self.embed
 
 
 def patchify(images: Any, patch: int) -> np.ndarray:
@@ -124,6 +140,71 @@ class _MLP(nn.Module):
         return h
 
 
+class _BatchStats(nn.Module):
+    """Batch normalisation with the current batch's mean and variance over axis 0 (train mode,
+    no running averages), then an optional learned scale and bias."""
+
+    affine: bool
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, h):
+        mu = jnp.mean(h, axis=0, keepdims=True)
+        var = jnp.mean((h - mu) ** 2, axis=0, keepdims=True)
+        h = (h - mu) * jax.lax.rsqrt(var + 1e-5)
+        if not self.affine:
+            return h
+        d = h.shape[-1]
+        scale = self.param("scale", nn.initializers.ones, (d,), self.dtype)
+        bias = self.param("bias", nn.initializers.zeros, (d,), self.dtype)
+        return h * scale + bias
+
+
+class _CNN(nn.Module):
+    """``depth`` 3×3 stride-2 convolutions (channels doubling up to ``width``), flatten, Dense."""
+
+    width: int
+    depth: int
+    embed: int
+    act: Callable | None
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, img):
+        kw = dict(dtype=self.dtype, param_dtype=self.dtype)
+        h = img
+        for k in range(self.depth):
+            ch = max(8, self.width // 2 ** (self.depth - 1 - k))
+            h = nn.Dense(ch, **kw)(_patches3x3s2(h))
+            h = self.act(h) if self.act is not None else h
+        return nn.Dense(self.embed, **kw)(h.reshape(h.shape[:-3] + (-1,)))
+
+
+def _patches3x3s2(h):
+    """The 3×3 neighbourhoods at stride 2 with zero padding ("SAME"), (..., H, W, C) →
+    (..., ⌈H/2⌉, ⌈W/2⌉, 9C): a Dense layer on them is a 3×3 stride-2 convolution. Written as
+    nine strided slices because XLA's CPU convolution (and its gradient) ran ~10× slower than
+    this product on the same work (28×28 MNIST, 2 cores)."""
+    *lead, hh, ww, _ = h.shape
+    ho, wo = (hh + 1) // 2, (ww + 1) // 2
+    th, tw = 2 * ho + 1 - hh, 2 * wo + 1 - ww  # total padding of XLA's "SAME"
+    pad = [(0, 0)] * len(lead) + [(th // 2, th - th // 2), (tw // 2, tw - tw // 2), (0, 0)]
+    p = jnp.pad(h, pad)
+    cols = [p[..., i : i + 2 * ho : 2, j : j + 2 * wo : 2, :] for i in range(3) for j in range(3)]
+    return jnp.concatenate(cols, axis=-1)
+
+
+def _unpatchify(x, channels: int):
+    """(..., P, q) patches → (..., H, W, C) images (the inverse of :func:`patchify`)."""
+    *lead, n_p, q = x.shape
+    g = int(round(n_p**0.5))
+    s = int(round((q // channels) ** 0.5))
+    y = x.reshape(*lead, g, g, s, s, channels)
+    nd = len(lead)
+    perm = tuple(range(nd)) + (nd, nd + 2, nd + 1, nd + 3, nd + 4)
+    return y.transpose(perm).reshape(*lead, g * s, g * s, channels)
+
+
 class _Block(nn.Module):
     width: int
     heads: int
@@ -148,7 +229,7 @@ class SSLNet(nn.Module):
 
     * ``represent(x)``: pooled representation of unmasked x (B, P, q) → (B, rep_dim);
     * ``mae(x, visible, keep)``: reconstruction (B, P, q) and pooled visible embedding
-      (B, rep_dim); ``visible`` (B, P) in {0, 1} (MLP), ``keep`` (B, K) indices (ViT);
+      (B, rep_dim); ``visible`` (B, P) in {0, 1} (MLP, CNN), ``keep`` (B, K) indices (ViT);
     * ``siam(x)``: projections z (B, proj) and predictions p (B, proj).
     """
 
@@ -161,6 +242,8 @@ class SSLNet(nn.Module):
         act = _ACTS[c.act]
         if c.arch == "mlp":
             self.encoder = _MLP((c.width,) * c.depth + (c.embed,), act, c.bias, dt)
+        elif c.arch == "cnn":
+            self.encoder = _CNN(c.width, c.depth, c.embed, act, dt)
         else:
             self.embed_patch = nn.Dense(c.width, **kw)
             self.pos = self.param(
@@ -169,7 +252,7 @@ class SSLNet(nn.Module):
             self.blocks = [_Block(c.width, c.heads, dt) for _ in range(c.depth)]
             self.norm = nn.LayerNorm(force_float32_reductions=False, **kw)
         if c.head == "mae":
-            if c.arch == "mlp":
+            if c.arch != "vit":
                 self.decoder = _MLP(
                     (c.width,) * min(c.depth, 1) + (c.n_patches * c.patch_dim,), act, c.bias, dt
                 )
@@ -185,13 +268,14 @@ class SSLNet(nn.Module):
                 self.dec_out = nn.Dense(c.patch_dim, **kw)
         else:
             self.projector = [
-                nn.Dense(c.proj, **kw),
-                nn.LayerNorm(force_float32_reductions=False, **kw),
-                nn.Dense(c.proj, **kw),
+                nn.Dense(c.proj, use_bias=False, **kw),
+                _BatchStats(True, dt),
+                nn.Dense(c.proj, use_bias=False, **kw),
+                _BatchStats(False, dt),
             ]
             self.predictor = [
-                nn.Dense(c.pred, **kw),
-                nn.LayerNorm(force_float32_reductions=False, **kw),
+                nn.Dense(c.pred, use_bias=False, **kw),
+                _BatchStats(True, dt),
                 nn.Dense(c.proj, **kw),
             ]
 
@@ -208,18 +292,24 @@ class SSLNet(nn.Module):
     def _onehot(self, keep, dtype):
         return (keep[..., None] == jnp.arange(self.cfg.n_patches)).astype(dtype)
 
+    def _encode_image(self, x):
+        """MLP / CNN encoder of patches x (B, P, q)."""
+        if self.cfg.arch == "cnn":
+            return self.encoder(_unpatchify(x, self.cfg.channels))
+        return self.encoder(x.reshape(x.shape[:-2] + (-1,)))
+
     def represent(self, x):
-        if self.cfg.arch == "mlp":
-            return self.encoder(x.reshape(x.shape[:-2] + (-1,)))
+        if self.cfg.arch != "vit":
+            return self._encode_image(x)
         return jnp.mean(self._vit_tokens(x), axis=-2)
 
     # -- MAE -------------------------------------------------------------------------------
 
     def mae(self, x, visible, keep):
         c = self.cfg
-        if c.arch == "mlp":
+        if c.arch != "vit":
             xm = x * visible[..., None].astype(x.dtype)
-            z = self.encoder(xm.reshape(xm.shape[:-2] + (-1,)))
+            z = self._encode_image(xm)
             rec = self.decoder(z).reshape(x.shape)
             return rec, z
         tok = self._vit_tokens(x, keep)
@@ -237,10 +327,10 @@ class SSLNet(nn.Module):
 
     def siam(self, x):
         h = self.represent(x)
-        l1, n1, l2 = self.projector
-        z = l2(nn.gelu(n1(l1(h))))
+        l1, n1, l2, n2 = self.projector
+        z = n2(l2(nn.relu(n1(l1(h)))))
         q1, m1, q2 = self.predictor
-        p = q2(nn.gelu(m1(q1(z))))
+        p = q2(nn.relu(m1(q1(z))))
         return z, p
 
     def __call__(self, x):

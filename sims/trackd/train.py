@@ -183,6 +183,8 @@ def train(
     key: jax.Array,
     chunk: int | None = None,
     mesh: Any = None,
+    rounds_per_call: int | None = None,
+    on_chunk: Any = None,
 ) -> api.Result:
     """Train one Track D network on every client through ``sims.api.run``.
 
@@ -195,6 +197,8 @@ def train(
       chunk: clients trained at once (``sims.api.run``'s ``chunk``; None: all in one ``vmap``).
         Results do not depend on it.
       mesh: split the clients over the devices of this mesh (``sims.api.run``'s ``mesh``).
+      rounds_per_call, on_chunk: ``sims.api.run``'s (e.g. to evaluate the global model every
+        few rounds for a learning curve); results do not depend on them.
 
     Returns:
       ``sims.api.Result``; for MAR the parameters are the dict of :func:`mar_params`.
@@ -220,6 +224,8 @@ def train(
         key=jr.fold_in(key, 1),
         chunk=chunk,
         mesh=mesh,
+        rounds_per_call=rounds_per_call,
+        on_chunk=on_chunk,
     )
 
 
