@@ -123,8 +123,11 @@ def test_simsiam_gradient_is_the_stop_gradient_one():
         z1, _ = net.apply(frozen, v1, method="siam")
         z2, _ = net.apply(frozen, v2, method="siam")
 
-        def cos(a, b):
-            return jnp.sum(a * b, -1) / (jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1))
+        def cos(a, b):  # norms clamped at 1e-12 (PyTorch's cosine_similarity; a ReLU bottleneck
+            # can output an exact zero vector, as one sample here does since the BN heads)
+            na = jnp.maximum(jnp.linalg.norm(a, axis=-1), 1e-12)
+            nb = jnp.maximum(jnp.linalg.norm(b, axis=-1), 1e-12)
+            return jnp.sum(a * b, -1) / (na * nb)
 
         return -0.5 * (jnp.mean(cos(p1, z2)) + jnp.mean(cos(p2, z1)))
 
