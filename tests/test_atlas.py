@@ -180,3 +180,29 @@ def test_worst_pair_figure_draws_the_reported_pair():
         w = cell["worst"][0]
         assert w["abar"][0] < w["abar"][1] and w["s"][1] > w["s"][0]
         assert f"G{w['from']}" in fig.axes[0].get_title()
+
+
+def test_spearman_is_undefined_on_a_series_within_its_tolerance():
+    """A rank correlation over values that differ only by rounding (or by less than their
+    derived tolerance) is reported as undefined (None), not as a number; a resolved series
+    gets scipy's Spearman ρ."""
+    import scipy.stats
+
+    feats = {
+        "abar": np.array([2.0, 3.0, 4.0, 5.0]),
+        "lambda2": np.array([0.9, 0.7, 0.5, 0.2]),
+        "pi_spread": np.zeros(4),
+    }
+    noise = 0.25 + np.array([1e-16, -2e-16, 0.0, 3e-16])
+    assert atlas._correlations(noise, feats, np.zeros(4)) == {
+        "abar": None,
+        "lambda2": None,
+        "pi_spread": None,
+    }
+    within = np.array([0.300, 0.305, 0.295, 0.300])  # spread 0.01 < 2 x 0.01
+    assert atlas._correlations(within, feats, np.full(4, 0.01))["abar"] is None
+    s = np.array([0.4, 0.3, 0.35, 0.1])
+    got = atlas._correlations(s, feats, np.full(4, 1e-3))
+    assert got["abar"] == float(scipy.stats.spearmanr(feats["abar"], s).statistic)
+    assert got["lambda2"] == float(scipy.stats.spearmanr(feats["lambda2"], s).statistic)
+    assert got["pi_spread"] is None  # a constant feature

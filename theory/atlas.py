@@ -218,11 +218,28 @@ def trend_collapse_arrays(word: str, abar, lo, hi, tol, ranks, n_signal: int, re
     return "holds" if (_certain_decreases(a, lo, hi, t) & full[None, :]).any() else "degenerate"
 
 
-def _correlations(s: np.ndarray, feats: dict) -> dict:
+def _resolved(x: np.ndarray, tol: np.ndarray | float) -> bool:
+    """Whether the values of a series differ by more than their tolerance: the spread
+    max − min exceeds twice the largest tolerance (two values within ``tol`` of the truth
+    can differ by 2·tol) and 1e-12 relative to the values' scale (rounding of exact zeros).
+
+    >>> _resolved(np.array([0.3, 0.3 + 1e-16]), 0.0), _resolved(np.array([0.1, 0.3]), 0.01)
+    (False, True)
+    """
+    x = np.asarray(x, float)
+    scale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+    return bool(np.ptp(x) > max(2.0 * float(np.max(tol)), 1e-12 * scale))
+
+
+def _correlations(s: np.ndarray, feats: dict, tol: np.ndarray | float = 0.0) -> dict:
+    """Spearman's ρ of the sensitivities ``s`` with each graph feature, or None (undefined)
+    where either series is not resolved above its tolerance (:func:`_resolved`): a rank
+    correlation of rounding noise is not a number worth reporting (and it changed between
+    runs, so ``dssl compare`` of a fresh run against the committed figures was red)."""
     out = {}
     for name in ("abar", "lambda2", "pi_spread"):
-        x = feats[name]
-        if s.size < 3 or np.ptp(x) == 0 or np.ptp(s) == 0:
+        x = np.asarray(feats[name], float)
+        if s.size < 3 or not _resolved(x, 0.0) or not _resolved(s, tol):
             out[name] = None
         else:
             out[name] = float(scipy.stats.spearmanr(x, s).statistic)
@@ -296,7 +313,7 @@ def _study(
                         }
                         for i, j, x in viol[:5]
                     ],
-                    "spearman": _correlations(s, feats),
+                    "spearman": _correlations(s, feats, tol),
                     "thm46": dict(thm46),
                     "eq87": dict(eq87),
                 }
