@@ -192,6 +192,8 @@ _DEFAULT_COMMON = Common(
     curve_every=5,
     **_RECIPE,
 )
+# the experiments whose figures draw no learning curve skip the evaluations along the way
+_NO_CURVES = replace(_DEFAULT_COMMON, curve_every=0)
 # Seeds fixed before the DECISIVE run from a DEFAULT pilot (Table 1, MLP, 3 seeds, 20 rounds):
 # per-seed SD of Δ 1.05 points; verdicts.seeds_for gives 5 seeds for MDE ≤ 1.5 points at that
 # SD and 8 at 1.4× it, kept because an SD from 3 seeds is itself uncertain (docs/track_d.md).
@@ -210,10 +212,10 @@ PRESETS = {
     },
     "default": {
         "table1": Table1(_DEFAULT_COMMON, archs=("mlp",)),
-        "fig2a": Fig2a(_DEFAULT_COMMON, n_clients=10, abars=(3, 5, 10), kinds=("uniform",)),
-        "table6": Table6(_DEFAULT_COMMON, n_clients=10, abars=(5,)),
-        "fig2b": Fig2b(_DEFAULT_COMMON, alphas=(1.0, 0.01), frameworks=("fl",)),
-        "table5": Table5(_DEFAULT_COMMON, arch="mlp"),
+        "fig2a": Fig2a(_NO_CURVES, n_clients=10, abars=(3, 5, 10), kinds=("uniform",)),
+        "table6": Table6(_NO_CURVES, n_clients=10, abars=(5,)),
+        "fig2b": Fig2b(_NO_CURVES, alphas=(1.0, 0.01), frameworks=("fl",)),
+        "table5": Table5(_NO_CURVES, arch="mlp"),
     },
     # Table 1 only: the comparison the preset powers (the other claims' MDEs are stated)
     "decisive": {
