@@ -1,6 +1,7 @@
 """One factory for the Track D experiment stages (``trackd_table1`` … ``trackd_table5``): each
 runs one experiment of :mod:`sims.trackd.experiments` at a preset of
-:mod:`sims.trackd.presets` and writes ``trackd_<name>.json`` and ``trackd_<name>.png``.
+:mod:`sims.trackd.presets` and writes ``trackd_<name>.json``, ``trackd_<name>.png`` and, per
+extra figure ``<extra>``, ``trackd_<name>_<extra>.png`` (Table 1: ``trackd_table1_curves.png``).
 
 Presets: ``--fast`` (CI, ``Config.FAST``) runs the FAST preset; ``make reproduce``
 (``Config.DEFAULT``) runs :data:`REPRODUCE_PRESET` (budgets in :mod:`sims.trackd.presets`;
@@ -41,8 +42,14 @@ def decl_summary(results: dict, label: str) -> dict:
     return out
 
 
-def experiment_stage(name: str, summarize: Callable[[dict], dict], module: str):
+def experiment_stage(
+    name: str, summarize: Callable[[dict], dict], module: str, *, extra_figures: tuple = ()
+):
     """``(Config, compute, STAGE)`` of the stage ``trackd_<name>``.
+
+    The stage draws ``trackd_<name>.png`` with ``sims.figures.trackd.make_trackd_<name>_figure``
+    and, for each ``extra`` of ``extra_figures``, ``trackd_<name>_<extra>.png`` with
+    ``make_trackd_<extra>_figure``.
 
     ``Config`` is a frozen :class:`sims.pipeline.StageConfig` with one field ``experiment``
     (the preset dataclass of ``name``), ``DEFAULT`` = the :data:`REPRODUCE_PRESET` preset,
@@ -69,11 +76,8 @@ def experiment_stage(name: str, summarize: Callable[[dict], dict], module: str):
         return run(cfg.experiment)
 
     compute.__module__ = module
-    stage = Stage(
-        f"trackd_{name}",
-        config,
-        compute,
-        figures={f"trackd_{name}.png": getattr(figs, f"make_trackd_{name}_figure")},
-        summarize=summarize,
-    )
+    figures = {f"trackd_{name}.png": getattr(figs, f"make_trackd_{name}_figure")}
+    for extra in extra_figures:
+        figures[f"trackd_{name}_{extra}.png"] = getattr(figs, f"make_trackd_{extra}_figure")
+    stage = Stage(f"trackd_{name}", config, compute, figures=figures, summarize=summarize)
     return config, compute, stage

@@ -1,6 +1,7 @@
 """Stage ``trackd_table1``: Table 1 analogue: MAE vs SimSiam × MLP/ViT × IID/label/feature skew in
 FL, probe accuracy and drop from IID (:func:`sims.trackd.experiments.table1`). Writes
-``trackd_table1.json`` and ``trackd_table1.png``.
+``trackd_table1.json``, ``trackd_table1.png`` and the learning curves
+``trackd_table1_curves.png`` (:func:`sims.figures.trackd.make_trackd_curves_figure`).
 """
 
 from __future__ import annotations
@@ -17,4 +18,4 @@ def summarize(results: dict) -> dict:
     }
 
 
-Config, compute, STAGE = experiment_stage("table1", summarize, __name__)
+Config, compute, STAGE = experiment_stage("table1", summarize, __name__, extra_figures=("curves",))
