@@ -118,8 +118,8 @@ def _write(out_dir: str, name: str, result: dict) -> None:
 
     os.makedirs(out_dir, exist_ok=True)
     jsonio.write_json(os.path.join(out_dir, f"trackd_{name}.json"), result)
-    fig = getattr(figs, f"make_trackd_{name}_figure")(result)
-    jsonio.savefig(fig, os.path.join(out_dir, f"trackd_{name}.png"))
+    for file, make in figs.figures_of(name).items():
+        jsonio.savefig(make(result), os.path.join(out_dir, file))
 
 
 def _headline(name: str, r: dict) -> dict:

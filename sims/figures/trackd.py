@@ -41,6 +41,7 @@ __all__ = [
     "make_trackd_table6_figure",
     "make_trackd_fig2b_figure",
     "make_trackd_table5_figure",
+    "figures_of",
 ]
 
 # Okabe–Ito
@@ -886,3 +887,18 @@ def make_trackd_table5_figure(results: dict):
     ax2.set_title("probe accuracy; grey: the method's encoder untrained")
     return _finish(fig, [ax, ax2], ax_leg, ax_txt, [*lines, note], meta,
                    f"alpha = {meta.get('alpha')}, {meta.get('arch')}")  # fmt: skip
+
+
+def figures_of(name: str) -> dict:
+    """``{file name: make_figure}`` of the Track D experiment ``name``: ``trackd_<name>.png``
+    and, for Table 1, the learning curves ``trackd_table1_curves.png`` (the one list the stages
+    and ``dssl trackd --save`` write from).
+
+    Example:
+      >>> sorted(figures_of("table1"))
+      ['trackd_table1.png', 'trackd_table1_curves.png']
+    """
+    out = {f"trackd_{name}.png": globals()[f"make_trackd_{name}_figure"]}
+    if name == "table1":
+        out["trackd_table1_curves.png"] = make_trackd_curves_figure
+    return out

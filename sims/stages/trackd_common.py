@@ -1,7 +1,7 @@
 """One factory for the Track D experiment stages (``trackd_table1`` … ``trackd_table5``): each
 runs one experiment of :mod:`sims.trackd.experiments` at a preset of
-:mod:`sims.trackd.presets` and writes ``trackd_<name>.json``, ``trackd_<name>.png`` and, per
-extra figure ``<extra>``, ``trackd_<name>_<extra>.png`` (Table 1: ``trackd_table1_curves.png``).
+:mod:`sims.trackd.presets` and writes ``trackd_<name>.json`` and the figures of
+:func:`sims.figures.trackd.figures_of` (Table 1 also ``trackd_table1_curves.png``).
 
 Presets: ``--fast`` (CI, ``Config.FAST``) runs the FAST preset; ``make reproduce``
 (``Config.DEFAULT``) runs :data:`REPRODUCE_PRESET` (budgets in :mod:`sims.trackd.presets`;
@@ -19,9 +19,7 @@ from sims.trackd import experiments, presets
 
 __all__ = ["REPRODUCE_PRESET", "decl_summary", "experiment_stage", "mean_se_text"]
 
-#: the preset ``make reproduce`` runs the Track D stages at: DEFAULT (all five experiments
-#: 252 s in one ``dssl trackd --preset default`` process on 2 cores at load 1.0-1.7, inside
-#: the 300 s budget of sims.trackd.presets)
+#: the preset ``make reproduce`` runs the Track D stages at: DEFAULT (times in docs/track_d.md)
 REPRODUCE_PRESET = "default"
 
 
@@ -42,14 +40,11 @@ def decl_summary(results: dict, label: str) -> dict:
     return out
 
 
-def experiment_stage(
-    name: str, summarize: Callable[[dict], dict], module: str, *, extra_figures: tuple = ()
-):
+def experiment_stage(name: str, summarize: Callable[[dict], dict], module: str):
     """``(Config, compute, STAGE)`` of the stage ``trackd_<name>``.
 
-    The stage draws ``trackd_<name>.png`` with ``sims.figures.trackd.make_trackd_<name>_figure``
-    and, for each ``extra`` of ``extra_figures``, ``trackd_<name>_<extra>.png`` with
-    ``make_trackd_<extra>_figure``.
+    The stage draws the figures of :func:`sims.figures.trackd.figures_of` (``trackd_<name>.png``;
+    Table 1 also its learning curves).
 
     ``Config`` is a frozen :class:`sims.pipeline.StageConfig` with one field ``experiment``
     (the preset dataclass of ``name``), ``DEFAULT`` = the :data:`REPRODUCE_PRESET` preset,
@@ -76,8 +71,7 @@ def experiment_stage(
         return run(cfg.experiment)
 
     compute.__module__ = module
-    figures = {f"trackd_{name}.png": getattr(figs, f"make_trackd_{name}_figure")}
-    for extra in extra_figures:
-        figures[f"trackd_{name}_{extra}.png"] = getattr(figs, f"make_trackd_{extra}_figure")
-    stage = Stage(f"trackd_{name}", config, compute, figures=figures, summarize=summarize)
+    stage = Stage(
+        f"trackd_{name}", config, compute, figures=figs.figures_of(name), summarize=summarize
+    )
     return config, compute, stage

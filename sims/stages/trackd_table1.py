@@ -18,4 +18,4 @@ def summarize(results: dict) -> dict:
     }
 
 
-Config, compute, STAGE = experiment_stage("table1", summarize, __name__, extra_figures=("curves",))
+Config, compute, STAGE = experiment_stage("table1", summarize, __name__)
