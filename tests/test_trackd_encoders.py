@@ -158,3 +158,23 @@ def test_learning_curve_rounds_and_learning_where_it_is_easy():
     assert curve["probe"][0] == met["untrained_probe"]
     assert curve["probe"][-1] == met["probe"]
     assert met["probe"] > met["untrained_probe"] + 0.01
+
+
+@pytest.mark.parametrize("name", sorted(presets.PRESETS))
+def test_every_preset_builds_its_networks_losses_and_schedules(name):
+    """Each experiment of each preset (PAPER-SCALE and DECISIVE too, which CI does not run)
+    gives valid network, loss and training configurations for every encoder and method it
+    names, on its dataset's image shape, and initialises every network."""
+    shapes = {"mnist": (28, 28, 1), "digits": (8, 8, 1)}
+    for exp, cfg in presets.PRESETS[name].items():
+        c = cfg.common
+        assert c.name == name
+        archs = getattr(cfg, "archs", None) or (cfg.arch,)
+        methods = getattr(cfg, "methods", ("mae", "simsiam", "mar"))
+        for arch in archs:
+            for m in methods:
+                nc = experiments.net_config(c, arch, m, shapes[c.dataset])
+                experiments.loss_config(c, m)
+                experiments._train_cfg(c, getattr(cfg, "clients_per_round", None), m)
+                p = init_params(nc, key=jr.key(0))
+                assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(p)), exp
