@@ -4,8 +4,12 @@ verdicts (rule fixed in ``sims.trackd.verdicts``)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import os
+import sys
+import time
 
 from sims.commands import _common as cm
 
@@ -90,8 +94,9 @@ def run(args) -> dict:
     cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
-    with experiments.clients_over(args.devices):
+    with experiments.clients_over(args.devices), _progress(experiments.log):
         for n in names:
+            experiments.log.info("%s (%s preset) ...", n, args.preset)
             results[n] = experiments.EXPERIMENTS[n](cfgs[n])
             if out_dir is not None:
                 _write(out_dir, n, results[n])
@@ -109,6 +114,28 @@ def run(args) -> dict:
         "experiments": {n: _headline(n, r) for n, r in results.items()},
         "verdicts": table,
     }
+
+
+@contextlib.contextmanager
+def _progress(logger):
+    """Show ``logger``'s INFO lines (one per trained arm) on stderr, with the elapsed time,
+    for the duration of the block only."""
+    start = time.perf_counter()
+
+    class _Elapsed(logging.Formatter):
+        def format(self, record):
+            return f"[{time.perf_counter() - start:7.1f} s] {record.getMessage()}"
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _write(out_dir: str, name: str, result: dict) -> None:
@@ -142,7 +169,7 @@ def format_text(result: dict) -> str:
         else:
             lines.append(
                 f"  {row['claim']:<13} {row['track_d']:<12} Δ = {_num(row['mean'])} ± "
-                f"{_num(row['se'])} (SE, {row['n_seeds']} seeds), MDE {_num(row.get('mde'))}, "
+                f"{_num(row['se'], '.4f')} (SE, {row['n_seeds']} seeds), MDE {_num(row.get('mde'))}, "
                 f"paper effect {_num(row.get('paper_effect'))} [{row.get('unit', '')}]"
             )
             lines.append(f"  {'':<13} {row['reason']}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import time
 from typing import Any
 
@@ -54,6 +55,10 @@ __all__ = [
     "table5",
     "EXPERIMENTS",
 ]
+
+
+#: one INFO line per trained arm (``dssl trackd`` shows them on stderr as progress)
+log = logging.getLogger(__name__)
 
 
 def _seed_key(s: int) -> jax.Array:
@@ -226,6 +231,10 @@ def run_arm(
             curve["probe"].append(metrics["probe"])
         metrics["curve"] = curve
     metrics["final_loss"] = float(np.asarray(res.trace["loss"])[-1])
+    log.info(
+        "%s %s, %d clients: probe %.3f (untrained %.3f), %.1f s",
+        objective, arch, int(np.shape(data)[0]), metrics["probe"], untrained, metrics["seconds"],
+    )  # fmt: skip
     return res, metrics
 
 
