@@ -169,8 +169,9 @@ def format_text(result: dict) -> str:
         else:
             lines.append(
                 f"  {row['claim']:<13} {row['track_d']:<12} Δ = {_num(row['mean'])} ± "
-                f"{_num(row['se'], '.4f')} (SE, {row['n_seeds']} seeds), MDE {_num(row.get('mde'))}, "
-                f"paper effect {_num(row.get('paper_effect'))} [{row.get('unit', '')}]"
+                f"{_num(row['se'], '.4f')} (SE, {row['n_seeds']} seeds), "
+                f"MDE {_num(row.get('mde'))}, paper effect {_num(row.get('paper_effect'))} "
+                f"[{row.get('unit', '')}]"
             )
             lines.append(f"  {'':<13} {row['reason']}")
     for name, head in result["experiments"].items():
