@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= figures
 PYTEST_ARGS ?=
 
-.PHONY: test reproduce reproduce-fast bench lint env clean docs notebooks
+.PHONY: test test-fast reproduce reproduce-fast bench lint env clean docs notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ env: $(STAMP)
 # run, Track D's tiny runs) are computed once, not once per worker
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadscope --doctest-modules theory sims tests $(PYTEST_ARGS)
+
+# the fast tier: only the tests that import a changed module, the changed tests and the changed
+# modules' doctests (tests/affected.py); `make test` still runs everything
+test-fast: $(STAMP)
+	$(PY) tests/affected.py --run -- $(PYTEST_ARGS)
 
 reproduce: $(STAMP)
 	$(VENV)/bin/dssl reproduce --out $(OUT)
