@@ -17,7 +17,10 @@ rotation, a permutation, a sign flip), and the sensitivity (spread over [N] — 
 coordinates —, spread over [c] — the definition —, the gap 1 − min r). :func:`evaluate_reading`
 gives one cell; :func:`evaluate` gives the ``dssl verify`` table, whose Track B word is the
 verdict under the primary reading (:func:`primary_readings`) with every reading's word in the
-numbers.
+numbers. Each claim names the paper's own reading (``Claim.paper_reading``, why in
+``paper_reading_why``, :func:`paper_readings`): the objective its proof starts from (Eq. 4
+with complementary masks for MIM, similar augmentations for CL) and the spread over [N]; the
+primary readings are those plus the configuration's CL transform when it is not the identity.
 
 Modules: :mod:`theory.claims_model` (configuration, evidence, the exact model at any d, the
 paper's bounds), :mod:`theory.claims_bounds` (Eq. 17, Eqs. 29–30, Thm 4.2–4.4),
@@ -74,6 +77,33 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
 # ----------------------------------------------------------------------------------------------
 # the registry
 # ----------------------------------------------------------------------------------------------
+#: the paper's own readings (``Claim.paper_reading``) and why, one line each
+_MIM = {"objective": ("eq4-complementary",)}
+_MIM_WHY = (
+    "Eq. (4) of §3.2, the complementary views x∘m and x∘(1−m) of one mask, is the MIM objective "
+    "Thm 4.2's proof starts from (App. A.6.2; Eq. (17) is a step of that proof, not its objective)"
+)
+_CL = {"cl": ("similar",)}
+_CL_WHY = (
+    "similar augmentations (Eq. (2), ξ, ξ′ ~ N(0, I), §3.2) are Thm 4.3's first case and "
+    "Lemma A.11's; the tr(H) case needs a transform H that the paper does not fix (A.9)"
+)
+_SPREAD_N = ("spread-N",)
+_THM44_WHY = (
+    "the objectives of Thms 4.2-4.3 (Eq. (4) and similar CL: the proof's s^M and s^C1, "
+    "Eqs. (62)-(63)); s as Thm 4.4 defines it, a spread max r̄ − min r̄, over the k ∈ [N] "
+    "that its bounds cover"
+)
+_ANY_METHOD = {"method": ("eq4-complementary", "similar"), "sensitivity": _SPREAD_N}
+
+
+def _any_method_why(where: str, quote: str = "for any SSL paradigm") -> str:
+    return (
+        f"'{quote}' ({where}): the paper's MIM (Eq. (4)) and CL (similar) objectives, each of "
+        "which must satisfy it (R5); s as Thm 4.4 defines it, the spread over [N]"
+    )
+
+
 REGISTRY: dict[str, Claim] = {
     c.id: c
     for c in (
@@ -83,6 +113,9 @@ REGISTRY: dict[str, Claim] = {
             "the mask expectation of Eq. 4 is 2p(1-p)·diag(E[x∘x])",
             _eq17_a,
             _eq17_b,
+            paper_reading={},
+            paper_reading_why="one reading: Eq. (17) against the exact mask expectation of Eq. (4) "
+            "it is derived from (App. A.6.2)",
         ),
         Claim(
             "eq29-30",
@@ -96,6 +129,9 @@ REGISTRY: dict[str, Claim] = {
             "average with κ/|Ā| kept, with the exact π-weighted target. Where the construction "
             "is exact (N = 2) Track B holds while the printed line still differs by κ/|Ā| "
             "(Track A invalid, its leading τ² term equal: equal_leading)",
+            paper_reading={},
+            paper_reading_why="one reading: the construction of Eqs. (27)-(30) against the exact "
+            "DecL objective of Eq. (1) (App. A.6.2)",
         ),
         Claim(
             "thm4.2.local",
@@ -103,6 +139,8 @@ REGISTRY: dict[str, Claim] = {
             "local MIM RV r_{i,k} >= 1 - O(d^-2/5)/(2p(1-p)d^2/5 + O(d^-2/5)), k in [N]\\{i}",
             _bound_a("objective", "local"),
             _bound_b("objective", "local"),
+            paper_reading=_MIM,
+            paper_reading_why=_MIM_WHY,
         ),
         Claim(
             "thm4.2.decl",
@@ -110,6 +148,8 @@ REGISTRY: dict[str, Claim] = {
             "DecL MIM RV >= 1 - O(d^-2/5)/(2p(1-p)(1-1/|Ā|)d^2/5 + O(d^-2/5))",
             _bound_a("objective", "decl"),
             _bound_b("objective", "decl"),
+            paper_reading=_MIM,
+            paper_reading_why=_MIM_WHY,
         ),
         Claim(
             "thm4.2.fl",
@@ -117,6 +157,8 @@ REGISTRY: dict[str, Claim] = {
             "FL MIM RV >= 1 - O(d^-2/5)/(2p(1-p)d^2/5 - Θ(d^7/20) + O(d^-2/5))",
             _bound_a("objective", "fl"),
             _bound_b("objective", "fl"),
+            paper_reading=_MIM,
+            paper_reading_why=_MIM_WHY,
         ),
         Claim(
             "thm4.3.local",
@@ -124,6 +166,8 @@ REGISTRY: dict[str, Claim] = {
             "local CL RV >= 1 - O(d^-1/5)/(d^2/5 + O(d^-1/5)) (tr(H) d^2/5 if dissimilar)",
             _bound_a("cl", "local"),
             _bound_b("cl", "local"),
+            paper_reading=_CL,
+            paper_reading_why=_CL_WHY,
         ),
         Claim(
             "thm4.3.decl",
@@ -131,6 +175,8 @@ REGISTRY: dict[str, Claim] = {
             "DecL CL RV >= 1 - O(d^-1/5)/((1-1/|Ā|)d^2/5 + O(d^-1/5))",
             _bound_a("cl", "decl"),
             _bound_b("cl", "decl"),
+            paper_reading=_CL,
+            paper_reading_why=_CL_WHY,
         ),
         Claim(
             "thm4.3.fl",
@@ -138,6 +184,8 @@ REGISTRY: dict[str, Claim] = {
             "FL CL RV >= 1 - O(d^-1/5)/(d^2/5 - Θ(d^7/20) + O(d^-1/5))",
             _bound_a("cl", "fl"),
             _bound_b("cl", "fl"),
+            paper_reading=_CL,
+            paper_reading_why=_CL_WHY,
         ),
         Claim(
             "thm4.4",
@@ -145,6 +193,8 @@ REGISTRY: dict[str, Claim] = {
             "MIM is more robust than CL: lim_{d->oo} s^C > s^M",
             _thm44_a,
             _thm44_b,
+            paper_reading={**_MIM, **_CL, "sensitivity": _SPREAD_N},
+            paper_reading_why=_THM44_WHY,
         ),
         Claim(
             "cor4.5",
@@ -152,6 +202,8 @@ REGISTRY: dict[str, Claim] = {
             "in DecL, robustness improves with the average connectivity |Ā|",
             _cor45_a,
             _cor45_b,
+            paper_reading=_ANY_METHOD,
+            paper_reading_why=_any_method_why("Cor 4.5, App. A.6.5", "for any SSL method"),
         ),
         Claim(
             "thm4.6",
@@ -159,6 +211,8 @@ REGISTRY: dict[str, Claim] = {
             "FL is no less robust than DecL: lim_{d->oo} s_Dec >= s_Fed",
             _thm46_a("thm4.6"),
             _thm46_b("thm4.6"),
+            paper_reading=_ANY_METHOD,
+            paper_reading_why=_any_method_why("Thm 4.6, Eqs. (79)-(89)"),
         ),
         Claim(
             "thm4.6.eq87",
@@ -166,6 +220,8 @@ REGISTRY: dict[str, Claim] = {
             "strict inequality s_Dec > s_Fed when |Ā| < N",
             _thm46_a("eq87"),
             _thm46_b("eq87"),
+            paper_reading=_ANY_METHOD,
+            paper_reading_why=_any_method_why("Thm 4.6, Eq. (87)"),
         ),
         Claim(
             "thm4.6.eq89",
@@ -173,10 +229,18 @@ REGISTRY: dict[str, Claim] = {
             "equality s_Dec = s_Fed when |A_i| = N for all i",
             _thm46_a("eq89"),
             _thm46_b("eq89"),
+            paper_reading=_ANY_METHOD,
+            paper_reading_why=_any_method_why("Thm 4.6, Eqs. (88)-(89)"),
         ),
     )
 }
 assert tuple(REGISTRY) == CLAIM_IDS
+assert all(
+    set(c.paper_reading) == set(CLAIM_READINGS[c.id])
+    and all(x in READINGS[d] for d, xs in c.paper_reading.items() for x in xs)
+    and c.paper_reading_why
+    for c in REGISTRY.values()
+), "every claim names its paper's reading over its reading dimensions, with a reason"
 
 
 def readings_of(claim_id: str) -> list[dict]:
@@ -194,20 +258,37 @@ def reading_name(reading: dict) -> str:
     return ",".join(f"{k}={val}" for k, val in reading.items()) or "-"
 
 
-def primary_readings(cfg: VerifyConfig, claim_id: str) -> list[dict]:
-    """The readings the ``dssl verify`` table reports: Eq. 4 with complementary masks, similar
-    CL (and the configuration's transform when it is not the identity), spread over [N]."""
-    cls = ["similar"] + ([f"dissimilar-{cfg.transform}"] if cfg.transform != "identity" else [])
-    base = {
-        "objective": ["eq4-complementary"],
-        "cl": cls,
-        "sensitivity": ["spread-N"],
-        "method": ["eq4-complementary", *cls],
-    }
-    dims = CLAIM_READINGS[claim_id]
+def _product(dims: tuple, values: Mapping) -> list[dict]:
     return [
-        dict(zip(dims, vals, strict=True)) for vals in itertools.product(*(base[d] for d in dims))
+        dict(zip(dims, vals, strict=True)) for vals in itertools.product(*(values[d] for d in dims))
     ]
+
+
+def paper_readings(claim_id: str) -> list[dict]:
+    """The paper's own readings of a claim (``REGISTRY[claim_id].paper_reading``, with its
+    reason in ``paper_reading_why``); ``[{}]`` for a claim with one reading.
+
+    Example:
+      >>> paper_readings("thm4.4")
+      [{'objective': 'eq4-complementary', 'cl': 'similar', 'sensitivity': 'spread-N'}]
+      >>> [reading_name(r) for r in paper_readings("cor4.5")]
+      ['method=eq4-complementary,sensitivity=spread-N', 'method=similar,sensitivity=spread-N']
+    """
+    v.choice(claim_id, "claim", CLAIM_IDS)
+    return _product(CLAIM_READINGS[claim_id], REGISTRY[claim_id].paper_reading)
+
+
+def primary_readings(cfg: VerifyConfig, claim_id: str) -> list[dict]:
+    """The readings the ``dssl verify`` table reports: the paper's own (:func:`paper_readings`:
+    Eq. 4 with complementary masks, similar CL, spread over [N]) and, for CL, the
+    configuration's transform when it is not the identity."""
+    v.choice(claim_id, "claim", CLAIM_IDS)
+    extra = (f"dissimilar-{cfg.transform}",) if cfg.transform != "identity" else ()
+    values = {
+        d: tuple(vals) + (extra if d in ("cl", "method") else ())
+        for d, vals in REGISTRY[claim_id].paper_reading.items()
+    }
+    return _product(CLAIM_READINGS[claim_id], values)
 
 
 def _safe(fn: Callable, cfg: VerifyConfig, reading: dict) -> Evidence:

@@ -267,7 +267,10 @@ class Claim:
     """A claim of the paper with the functions that compute its Track A and B evidence under a
     reading (a dict {dimension: value} over ``CLAIM_READINGS[id]``). ``tracks``: where Track A
     and Track B read the claim differently, what each computes (reported beside the verdicts);
-    empty where both read it the same way."""
+    empty where both read it the same way. ``paper_reading``: the paper's own reading,
+    {dimension: values} over ``CLAIM_READINGS[id]`` (several values of one dimension: each is
+    the paper's, their words combined with R5); empty for a claim with one reading.
+    ``paper_reading_why``: one line saying why, citing the paper's section."""
 
     id: str
     reference: str
@@ -275,6 +278,8 @@ class Claim:
     track_a: Callable[[VerifyConfig, dict], Evidence]
     track_b: Callable[[VerifyConfig, dict], Evidence]
     tracks: str = ""
+    paper_reading: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
+    paper_reading_why: str = ""
 
 
 # ----------------------------------------------------------------------------------------------
