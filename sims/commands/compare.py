@@ -107,11 +107,17 @@ def _walk(old, new, path: str, ignored: frozenset, tol: tuple, out: list) -> int
 
 
 def _load(path: Path, side: str):
-    """One results file, or one error line naming it (a malformed file is the user's to fix)."""
+    """One results file, or one error line naming it (a malformed file is the user's to fix):
+    JSON read by :func:`sims.pipeline.jsonio.from_json` (``NaN`` allowed; nesting at most
+    :data:`~sims.pipeline.jsonio.MAX_DEPTH` levels deep, so that the walk here cannot exhaust
+    Python's stack, and integers within Python's digit limit)."""
+    from sims.pipeline import jsonio
+
     try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        v.fail(side, f"a folder of valid JSON files ({path.name} is not: {err})", str(path.parent))
+        return jsonio.from_json(path.read_bytes(), constants=True)
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError too
+        why = " ".join(str(err).split())[:120]
+        v.fail(side, f"a folder of valid JSON files ({path.name} is not: {why})", str(path.parent))
 
 
 def compare_folders(

@@ -3,7 +3,13 @@ writes, and the one helper that writes a stage's JSON, text files and figures.
 
 Every file is written to a temporary file in the same folder, flushed, fsynced and moved into
 place with ``os.replace`` (atomic on POSIX and Windows): a run killed mid-write never leaves a
-truncated JSON file or a 0-byte PNG under its final name.
+truncated JSON file or a 0-byte PNG under its final name. The temporary files in flight are
+known (:func:`remove_temporaries`), so that Ctrl-C, or a worker whose parent is gone, leaves
+none behind either.
+
+JSON is read strictly (:func:`from_json`): no ``NaN``/``Infinity``, at most
+:data:`MAX_DEPTH` levels of nesting and integers within Python's digit limit, each refused with
+a one-line ValueError instead of a RecursionError or a message about ``sys.set_int_max_str_digits``.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ import hashlib
 import json
 import math
 import os
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,14 +69,62 @@ def canonical(obj: Any) -> str:
     return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def from_json(text: str | bytes) -> Any:
+#: the deepest nesting of lists and objects :func:`from_json` reads (the project's files: 11)
+MAX_DEPTH = 100
+
+
+def depth(obj: Any) -> int:
+    """Levels of lists and objects in ``obj`` (0 for a number or a string), counted without
+    recursion.
+
+    >>> depth(1), depth([]), depth({"a": [1, {"b": []}]})
+    (0, 1, 4)
+    """
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in value.values())
+        elif isinstance(value, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in value)
+    return deepest
+
+
+def from_json(text: str | bytes, *, constants: bool = False) -> Any:
     """Parse strict JSON text (``NaN``/``Infinity`` are rejected: this project never writes
-    them). Raises ValueError on anything else."""
+    them, unless ``constants``; nesting deeper than :data:`MAX_DEPTH`; integers longer than
+    Python's digit limit). Raises a one-line ValueError on anything else.
+
+    >>> from_json("[" * 101 + "]" * 101)
+    Traceback (most recent call last):
+    ...
+    ValueError: json: must be nested at most 100 levels deep, got 101 levels
+    """
 
     def _reject(token: str):
         raise ValueError(f"json: must be strict JSON, got {token}")
 
-    return json.loads(text, parse_constant=_reject)
+    try:
+        value = json.loads(text, parse_constant=None if constants else _reject)
+    except RecursionError:
+        raise ValueError(
+            f"json: must be nested at most {MAX_DEPTH} levels deep, got deeper than Python can read"
+        ) from None
+    except ValueError as err:
+        if "integer string conversion" not in str(err):
+            raise
+        limit = sys.get_int_max_str_digits()
+        raise ValueError(
+            f"json: must hold integers of at most {limit} digits, got a longer one"
+        ) from None
+    levels = depth(value)
+    if levels > MAX_DEPTH:
+        raise ValueError(
+            f"json: must be nested at most {MAX_DEPTH} levels deep, got {levels} levels"
+        )
+    return value
 
 
 def read_json(path: str | Path) -> Any:
@@ -100,12 +156,47 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+# the temporary files of the writes in flight in this process (every thread), and whether new
+# ones are refused (after Ctrl-C): a reentrant lock, since the SIGINT handler takes it in the
+# main thread, possibly while that thread holds it
+_TEMPORARIES: set[str] = set()
+_TEMP_LOCK = threading.RLock()
+_STOPPED = [False]
+
+
+def remove_temporaries(stop: bool = True) -> int:
+    """Delete the temporary file of every atomic write in flight in this process; with
+    ``stop``, a later write raises ``KeyboardInterrupt`` instead of starting (until
+    :func:`allow_writes`). Called on Ctrl-C and by a worker whose parent is gone, so that an
+    interrupted run leaves no hidden ``.tmp`` file. Returns the number removed."""
+    with _TEMP_LOCK:
+        if stop:
+            _STOPPED[0] = True
+        removed = 0
+        for tmp in list(_TEMPORARIES):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+                removed += 1
+            _TEMPORARIES.discard(tmp)
+        return removed
+
+
+def allow_writes() -> None:
+    """Undo the ``stop`` of :func:`remove_temporaries` (the ``dssl`` program, on exit)."""
+    with _TEMP_LOCK:
+        _STOPPED[0] = False
+
+
 @contextlib.contextmanager
 def _atomic_path(path: Path):
     """Yield a temporary path next to ``path``; on success fsync it and move it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with _TEMP_LOCK:
+        if _STOPPED[0]:
+            raise KeyboardInterrupt
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        _TEMPORARIES.add(tmp)
     os.close(fd)
     try:
         os.chmod(tmp, _FILE_MODE)
@@ -117,6 +208,9 @@ def _atomic_path(path: Path):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        with _TEMP_LOCK:
+            _TEMPORARIES.discard(tmp)
 
 
 def write_text(path: str | Path, text: str) -> Path:
