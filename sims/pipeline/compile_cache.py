@@ -15,7 +15,10 @@ only as far as its compression does. So a run holds a lock on the folder, and wh
 cleanly it records the SHA-256 of every entry in ``manifest.json``; before the next run uses
 the folder, every entry that is not in the manifest or whose bytes no longer match is deleted
 (and compiled again when needed). A run that finds the folder locked by another runs without
-the cache.
+the cache. Anything in the folder of the wrong type (a folder where an entry, ``manifest.json``
+or ``.lock`` belongs, a symbolic link) is discarded and made again, and the host folder itself
+must be a real folder inside the folder given: a symbolic link there would make a run write
+outside it, so it is refused with one line naming ``compile-cache``.
 
 Default folder: ``$DSSL_COMPILE_CACHE`` when set (``none`` turns the cache off), else
 ``$XDG_CACHE_HOME/dssl-verify/xla`` (``~/.cache/dssl-verify/xla``), then ``/<host tag>``.
@@ -30,7 +33,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from sims.pipeline import jsonio
+from sims.pipeline import jsonio, outfolder
 
 __all__ = [
     "ENV",
@@ -98,16 +101,30 @@ def resolve(value: str | None) -> Path | None:
     if value.strip().lower() == OFF:
         return None
     path = Path(value).expanduser() / host_tag()
+    if path.is_symlink():
+        v.fail(
+            "compile-cache",
+            f"a folder whose {path.name} is a folder (it is a symbolic link)",
+            value,
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         v.fail("compile-cache", f"a folder that can be created ({err.strerror})", value)
+    if os.path.realpath(path) != os.path.join(os.path.realpath(path.parent), path.name):
+        v.fail(
+            "compile-cache",
+            f"a folder whose {path.name} is inside it (it resolves elsewhere)",
+            value,
+        )
     if not os.access(path, os.W_OK | os.X_OK):
         v.fail("compile-cache", "a writable folder", value)
     return path
 
 
 def _manifest(path: Path) -> dict[str, str]:
+    if outfolder.discard_non_file(path / MANIFEST):
+        return {}
     try:
         data = jsonio.read_json(path / MANIFEST)
     except (OSError, ValueError):
@@ -116,11 +133,13 @@ def _manifest(path: Path) -> dict[str, str]:
 
 
 def verify_entries(path: Path) -> dict[str, int]:
-    """Delete every entry under ``path`` that is not in the manifest with its present SHA-256;
-    return {"kept": ..., "removed": ...}."""
+    """Delete every entry under ``path`` that is not a regular file in the manifest with its
+    present SHA-256; return {"kept": ..., "removed": ...}."""
     listed, kept, removed = _manifest(path), 0, 0
     for entry in sorted(path.glob(f"*{_ENTRY}")):
-        if listed.get(entry.name) == jsonio.sha256_file(entry):
+        if outfolder.discard_non_file(entry):
+            removed += 1
+        elif listed.get(entry.name) == jsonio.sha256_file(entry):
             kept += 1
         else:
             entry.unlink(missing_ok=True)
@@ -129,9 +148,11 @@ def verify_entries(path: Path) -> dict[str, int]:
 
 
 def write_manifest(path: Path) -> int:
-    """Record the SHA-256 of every entry under ``path`` in the manifest (written atomically);
-    return the number of entries."""
-    digests = {e.name: jsonio.sha256_file(e) for e in sorted(path.glob(f"*{_ENTRY}"))}
+    """Record the SHA-256 of every entry under ``path`` that is a regular file in the manifest
+    (written atomically, replacing whatever is in its place); return the number of entries."""
+    entries = [e for e in sorted(path.glob(f"*{_ENTRY}")) if e.is_file() and not e.is_symlink()]
+    digests = {e.name: jsonio.sha256_file(e) for e in entries}
+    outfolder.discard_non_file(path / MANIFEST)
     jsonio.write_json(path / MANIFEST, digests)
     return len(digests)
 
@@ -145,16 +166,19 @@ def _locked(path: Path) -> Iterator[bool]:
     except ImportError:
         yield True
         return
-    with open(path / _LOCK, "a") as handle:
+    fd = outfolder.open_lock(path / _LOCK)  # a folder in its place is discarded first
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             yield False
             return
         try:
             yield True
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -4,13 +4,20 @@ compute the rest, write every file atomically.
 The cache entry of a stage is ``<out>/.cache/<stage>-<hash>.json``, where the hash covers the
 stage name, :data:`CACHE_VERSION`, a fingerprint of the toolkit's computing source (everything
 but the drawing code in ``sims/figures/``) and the JSON form of the configuration. The entry
-stores the results, a SHA-256 of the results, a fingerprint of the drawing code, and a SHA-256
-of every file the stage wrote. It is served only when all of these still match (every file
-present, non-empty and with its recorded content); anything else (a 0-byte PNG left by a
-killed write, an emptied or edited JSON, an edited cache entry) recomputes the stage. When
-only the drawing code changed, the verified results are kept and the figures are drawn again
-from them (a figure is a function of the results alone). Files are written before their cache
-entry, each atomically (:mod:`sims.pipeline.jsonio`).
+stores the results, a fingerprint of the drawing code, a SHA-256 of every file the stage
+wrote, and an HMAC-SHA256 of all of it under a secret key kept outside the output folder
+(:func:`sims.pipeline.outfolder.sign`). It is served only when all of these still match (the
+HMAC, and every file present, non-empty and with its recorded content); anything else (a
+0-byte PNG left by a killed write, an emptied or edited JSON, an edited cache entry, even one
+whose edit recomputed the hashes stored in it) recomputes the stage. A cache entry of the
+wrong type (a folder in its place) is discarded and recomputed. When only the drawing code
+changed, the verified results are kept and the figures are drawn again from them (a figure is
+a function of the results alone). Files are written before their cache entry, each
+atomically (:mod:`sims.pipeline.jsonio`).
+
+:func:`run_stages` refuses an output folder whose ``.cache`` is a symbolic link or resolves
+outside it, and holds a lock on the folder for the whole run: a second run into it refuses at
+once, naming the folder and the first run's pid (:mod:`sims.pipeline.outfolder`).
 """
 
 from __future__ import annotations
@@ -24,11 +31,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from sims.pipeline import jsonio
+from sims.pipeline import jsonio, outfolder
+from sims.pipeline.outfolder import CACHE_DIR
 from sims.pipeline.stage import Stage
 
-CACHE_DIR = ".cache"
-CACHE_VERSION = 3  # bump to invalidate every cached stage result
+CACHE_VERSION = 4  # bump to invalidate every cached stage result (4: entries signed, HMAC)
 RUNS = "runs"  # the ``needs`` entry that passes every earlier row to ``compute``
 
 
@@ -187,15 +194,26 @@ def _result_hash(result) -> str:
     return jsonio.sha256_bytes(jsonio.canonical(result).encode())
 
 
+def _signed(entry: dict) -> bool:
+    """Whether ``entry`` carries the HMAC of the rest of it (:func:`outfolder.sign`)."""
+    import hmac
+
+    mac = entry.get("hmac_sha256")
+    rest = {k: v for k, v in entry.items() if k != "hmac_sha256"}
+    return isinstance(mac, str) and hmac.compare_digest(mac, outfolder.sign(rest))
+
+
 def load_cache(path: Path, out: Path, stage: Stage, digest: str) -> dict | None:
     """The verified cache entry of ``stage`` at ``digest``, or ``None``: absent, unreadable,
-    another stage's or configuration's, results edited, or any of its files missing, empty or
-    changed since it was written."""
+    not a regular file, another stage's or configuration's, not signed with this user's cache
+    key (edited), or any of its files missing, empty or changed since it was written."""
     try:
+        if not path.is_file():
+            return None
         entry = jsonio.read_json(path)
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or not _signed(entry):
         return None
     if (entry.get("stage"), entry.get("config_hash"), entry.get("version")) != (
         stage.name,
@@ -205,8 +223,6 @@ def load_cache(path: Path, out: Path, stage: Stage, digest: str) -> dict | None:
         return None
     result, seconds, files = entry.get("result"), entry.get("seconds"), entry.get("files")
     if not isinstance(result, dict) or not isinstance(seconds, (int, float)):
-        return None
-    if entry.get("result_sha256") != _result_hash(result):
         return None
     if not isinstance(files, dict) or sorted(files) != sorted(stage.files):
         return None
@@ -242,20 +258,22 @@ def _compute(stage: Stage, cfg, rows: list[dict], out: Path) -> tuple[dict, list
 def _write_entry(
     path: Path, stage: Stage, digest: str, cfg, seconds: float, files, result, out: Path
 ) -> None:
-    jsonio.write_json(
-        path,
-        {
-            "stage": stage.name,
-            "config_hash": digest,
-            "version": CACHE_VERSION,
-            "config": cfg.to_json(),
-            "seconds": seconds,
-            "figures_source": figures_fingerprint(),
-            "files": {f: jsonio.sha256_file(out / f) for f in files},
-            "result_sha256": _result_hash(result),
-            "result": result,
-        },
-    )
+    entry = jsonio.from_json(
+        jsonio.dumps(
+            {
+                "stage": stage.name,
+                "config_hash": digest,
+                "version": CACHE_VERSION,
+                "config": cfg.to_json(),
+                "seconds": seconds,
+                "figures_source": figures_fingerprint(),
+                "files": {f: jsonio.sha256_file(out / f) for f in files},
+                "result": result,
+            }
+        )
+    )  # signed as it will be read back
+    outfolder.discard_non_file(path)  # a folder in place of the entry: made again
+    jsonio.write_json(path, entry | {"hmac_sha256": outfolder.sign(entry)})
 
 
 def run_one(
@@ -351,14 +369,54 @@ def run_stages(
     Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
     relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
     cache_file, summary).
+
+    The output folder must not have a ``.cache`` that is a symbolic link or resolves outside
+    it, nor hold the cache key; it is locked for the run, and a run already holding it makes
+    this one refuse (one-line ValueError naming ``out`` and the other run's pid;
+    :mod:`sims.pipeline.outfolder`).
     """
+    jobs = v_jobs(jobs, len(stages))
+    out = Path(out)
+    outfolder.check_cache_dir(out)
+    if _inside(outfolder.key_path(), out):
+        from theory import _validate as v
+
+        v.fail("out", f"a folder that does not hold the cache key {outfolder.key_path()}", out)
+    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    with outfolder.locked(out):
+        return _run_locked(
+            stages,
+            fast=fast,
+            out=out,
+            progress=progress,
+            force=force,
+            blas_threads=blas_threads,
+            on_stage=on_stage,
+            jobs=jobs,
+        )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _run_locked(
+    stages: Sequence[Stage],
+    *,
+    fast: bool,
+    out: Path,
+    progress: bool,
+    force: bool,
+    blas_threads: int | None,
+    on_stage: Callable[[dict], None] | None,
+    jobs: int,
+) -> dict:
+    """:func:`run_stages` once the output folder is checked and locked."""
     from tqdm import tqdm
 
     from sims.pipeline import parallel
 
-    jobs = v_jobs(jobs, len(stages))
-    out = Path(out)
-    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     rows: list[dict] = []
     bar = tqdm(
