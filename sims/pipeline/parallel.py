@@ -152,20 +152,61 @@ def runs_on_cpu() -> bool:
 def _worker_init(parent: int) -> None:
     """In each worker (before JAX is imported there): XLA on one thread, Ctrl-C left to the
     parent (which reports it in one line), and exit as soon as the parent is gone (killed, or
-    exited after Ctrl-C) instead of computing on for nobody; an unfinished stage leaves at
-    most a hidden temporary file (atomic writes)."""
+    exited after Ctrl-C) instead of computing on for nobody, after removing the temporary
+    file of any write in flight (:func:`sims.pipeline.jsonio.remove_temporaries`).
+
+    A worker starts with SIGINT blocked (:func:`_spawning`): a Ctrl-C sent to the process
+    group while its interpreter was still importing printed a traceback per worker. Here it
+    is ignored, then unblocked."""
     os.environ[WORKER_ENV] = "1"
     from sims.pipeline.environ import add_xla_flags
 
     os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), WORKER_XLA_FLAGS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.2)
+        jsonio = sys.modules.get("sims.pipeline.jsonio")
+        if jsonio is not None:
+            jsonio.remove_temporaries(stop=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+#: held while a worker process may be starting (see :func:`wait_for_launches`)
+_LAUNCHING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _spawning():
+    """Inside the block a worker process may start: SIGINT is blocked in this thread, so a
+    ``spawn`` worker inherits the mask and starts with SIGINT blocked (see
+    :func:`_worker_init`; the terminal sends Ctrl-C to the whole process group, and the
+    parent alone reports it), and :data:`_LAUNCHING` is held. The main thread of the parent
+    is not blocked (it sees the Ctrl-C) unless the block runs in it, and then only for the
+    moment of a submit (the lock is released before SIGINT is unblocked)."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        with _LAUNCHING:
+            yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with _LAUNCHING:
+            yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def wait_for_launches(timeout: float = 5.0) -> None:
+    """Return once no worker process is starting (at most ``timeout`` seconds later). The
+    SIGINT handler of ``dssl`` calls it before the program exits: a worker whose parent was
+    gone before it had read what to run printed a traceback (``EOFError``)."""
+    if _LAUNCHING.acquire(timeout=timeout):
+        _LAUNCHING.release()
 
 
 def _work(name: str, rows: list[dict], fast: bool, out: str, force: bool, blas: int | None):
@@ -243,7 +284,8 @@ def run_parallel(
                     )
                     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
                 args = (stages[i].name, given, fast, str(out), force, blas_threads)
-                running[pool.submit(_work, *args)] = i
+                with _spawning():  # a submit may start a worker process
+                    running[pool.submit(_work, *args)] = i
             if not running:
                 if error is None and waiting:
                     continue  # served from the cache; more stages are ready now
