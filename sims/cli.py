@@ -1,27 +1,24 @@
 """The ``dssl`` command line.
 
 Every subcommand accepts ``--json`` and then prints exactly one JSON object on stdout.
-Bad arguments exit with status 2 and one line on stderr naming the field and the allowed
-values; so do an unusable ``JAX_PLATFORMS`` / ``XLA_FLAGS`` and an ``--out`` folder that cannot
-be written. Ctrl-C exits with status 130 after one stderr line (``dssl simulate`` first prints
-the results of the rounds it finished, marked ``"interrupted": true``). Subcommands are
-discovered from :mod:`sims.commands`.
+Every error is one line on stderr (:mod:`sims._boundary`, the one boundary): bad input exits
+with status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
+``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them) and an ``--out`` folder
+that cannot be written or is in use by another run; a failure of the run (a full disk, a file
+name too long, memory) exits with status 1. Ctrl-C exits with status 130 after one stderr line
+at any moment (``dssl simulate`` first prints the results of the rounds it finished, marked
+``"interrupted": true``). ``dssl --debug ...`` shows the traceback of an error. Subcommands
+are discovered from :mod:`sims.commands`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
-import math
-import pkgutil
 import re
 import sys
-import textwrap
 from types import ModuleType
-
-import sims.commands as _commands_pkg
 
 PROG = "dssl"
 
@@ -88,6 +85,22 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text + " (default: %(default)s)"
 
 
+#: the global ``--debug`` option (also accepted after the subcommand)
+DEBUG_HELP = "on an error, print the Python traceback before the one-line message"
+
+#: the exit statuses of every subcommand (``dssl --help``; docs/gen_pages.py, CLI reference)
+EXIT_STATUS = """exit status:
+  0    the command ran (dssl compare: the folders agree)
+  1    the run failed: a file could not be written or read (disk full, a name too long, no
+       permission), memory ran out (MemoryError, XLA's RESOURCE_EXHAUSTED), an internal
+       error; dssl compare: the folders differ
+  2    bad input: an option, an environment variable (JAX_PLATFORMS, JAX_ENABLE_X64,
+       XLA_FLAGS, JAX_DEFAULT_MATMUL_PRECISION), a file given, or an --out folder that is
+       unusable or in use by another run
+  130  interrupted (Ctrl-C)
+Every error is one line on stderr naming the option (or file) and what is allowed; --debug
+prints the traceback first."""
+
 #: a command-line token read as a value, not an option: a negative number (with an exponent,
 #: or -inf / -nan), alone or first in a comma-separated list
 _NEGATIVE_VALUE = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(,.*)?$|^-(inf|nan)(,.*)?$", re.I)
@@ -112,6 +125,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _discover() -> dict[str, ModuleType]:
+    import importlib
+    import pkgutil
+
+    import sims.commands as _commands_pkg
+
     found: dict[str, ModuleType] = {}
     for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
@@ -122,11 +140,16 @@ def _discover() -> dict[str, ModuleType]:
 
 
 def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
+    import textwrap
+
     commands = _discover() if commands is None else commands
     parser = _Parser(
         prog=PROG,
         description="Verify the theory of arXiv 2607.02447 (distributed SSL under non-IID data).",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     from sims import glossary
@@ -146,6 +169,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
             formatter_class=_HelpFormatter,
         )
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         if name in CSV_COMMANDS:
             p.add_argument("--csv", default=None, metavar="PATH", help=CSV_COMMANDS[name])
         module.add_arguments(p)
@@ -162,6 +186,8 @@ def to_jsonable(obj):
 
     Non-finite floats become ``null`` so that the output is strict JSON.
     """
+    import math
+
     import numpy as np
 
     if isinstance(obj, dict):
@@ -184,8 +210,22 @@ def to_jsonable(obj):
     return obj
 
 
-#: JAX platform names that ``JAX_PLATFORMS`` may list (comma-separated).
-KNOWN_PLATFORMS = ("cpu", "cuda", "gpu", "rocm", "tpu", "metal")
+#: JAX platform names that ``JAX_PLATFORMS`` may list (comma-separated, no spaces: JAX splits
+#: the value at commas and takes each piece as it is).
+KNOWN_PLATFORMS = ("cpu", "cuda", "gpu", "rocm", "tpu", "metal", "oneapi")
+
+#: JAX's boolean settings read from the environment when ``jax`` is imported, and the
+#: spellings JAX accepts there (``jax._src.config.bool_env``, any case); anything else makes
+#: ``import jax`` raise.
+BOOL_ENV = (
+    "JAX_ENABLE_X64",
+    "JAX_DISABLE_JIT",
+    "JAX_DEBUG_NANS",
+    "JAX_DEBUG_INFS",
+    "JAX_LOG_COMPILES",
+    "JAX_ENABLE_CHECKS",
+)
+BOOL_SPELLINGS = ("1", "0", "true", "false", "t", "f", "yes", "no", "y", "n", "on", "off")
 
 #: JAX's matmul-precision setting (environment variable) and the values ``dssl`` accepts in it.
 PRECISION_ENV = "JAX_DEFAULT_MATMUL_PRECISION"
@@ -310,21 +350,28 @@ _ENV_CHECKED: dict = {}
 
 
 def _env_error(var: str, allowed: str, value: str) -> str:
-    value = " ".join(str(value).split())
+    value = " ".join(str(value).split()) or str(value)  # a blank value shown as it is
     value = value if len(value) <= 80 else value[:77] + "..."
     return f"{PROG}: error: {var}: must be {allowed}, got {value!r}"
 
 
 def check_environment(start_backend: bool = True) -> str | None:
-    """The one-line error for an unusable ``JAX_PLATFORMS``, ``XLA_FLAGS`` or
-    ``JAX_DEFAULT_MATMUL_PRECISION``, else None.
+    """The one-line error for an unusable ``JAX_PLATFORMS``, ``XLA_FLAGS``,
+    ``JAX_DEFAULT_MATMUL_PRECISION`` or boolean JAX setting (:data:`BOOL_ENV`, e.g.
+    ``JAX_ENABLE_X64``), else None.
 
-    Runs before JAX initialises a backend: a bad XLA flag aborts the process inside XLA (no
-    Python exception), so ``XLA_FLAGS`` is tried once in a child process (and the answer
-    cached for this process). ``JAX_PLATFORMS`` must list known platform names, and (with
-    ``start_backend``) its backend must start: that starts it in this process, after which
-    changes to ``XLA_FLAGS`` have no effect here (``dssl`` checks that part last, see
-    :func:`cpu_xla_flags`).
+    Runs before JAX is imported or initialises a backend (``import jax`` raises on a boolean
+    setting it cannot read; a bad XLA flag aborts the process inside XLA, no Python
+    exception), so ``XLA_FLAGS`` is tried once in a child process (and the answer cached for
+    this process). ``JAX_PLATFORMS`` must be empty (JAX chooses) or list known platform names
+    separated by commas, without blanks, and (with ``start_backend``) its backend must start:
+    that starts it in this process, after which changes to ``XLA_FLAGS`` have no effect here
+    (``dssl`` checks that part last, see :func:`cpu_xla_flags`).
+
+    >>> from sims.pipeline.environ import set_environ
+    >>> with set_environ({"JAX_ENABLE_X64": "nonsense"}):
+    ...     check_environment(start_backend=False).split(": must be")[0]
+    'dssl: error: JAX_ENABLE_X64'
     """
     import os
 
@@ -333,18 +380,22 @@ def check_environment(start_backend: bool = True) -> str | None:
     precision = os.environ.get(PRECISION_ENV)
     if precision is not None and precision not in PRECISIONS:
         return _env_error(PRECISION_ENV, "one of " + ", ".join(PRECISIONS), precision)
+    for var in BOOL_ENV:
+        value = os.environ.get(var)
+        if value is not None and value.lower() not in BOOL_SPELLINGS:
+            return _env_error(var, "one of " + ", ".join(BOOL_SPELLINGS) + " (any case)", value)
     key = (platforms, flags, start_backend)
     if key in _ENV_CHECKED:
         return _ENV_CHECKED[key]
     err = None
-    if platforms is not None and platforms.strip():
-        names = [t.strip().lower() for t in platforms.split(",")]
-        if any(t not in KNOWN_PLATFORMS for t in names):
+    if platforms is not None and platforms != "":
+        if any(t not in KNOWN_PLATFORMS for t in platforms.split(",")):
             err = _env_error(
                 "JAX_PLATFORMS",
-                "comma-separated names from " + ", ".join(KNOWN_PLATFORMS),
+                "empty or comma-separated names from " + ", ".join(KNOWN_PLATFORMS)
+                + " (no blanks)",
                 platforms,
-            )
+            )  # fmt: skip
     if err is None and flags is not None and flags.strip() and not _backend_started():
         tokens = flags.split()
         if any(not t.startswith("--") for t in tokens):
@@ -363,7 +414,7 @@ def platform_error() -> str | None:
     import os
 
     platforms = os.environ.get("JAX_PLATFORMS")
-    if platforms is None or not platforms.strip():
+    if not platforms:
         return None
     import jax
 
@@ -403,75 +454,114 @@ def _probe_backend(flags: str) -> str | None:
     return _env_error("XLA_FLAGS", f"flags XLA accepts ({detail})", flags)
 
 
-def _interrupted(command: str | None) -> int:
-    name = PROG if command is None else f"{PROG} {command}"
-    sys.stderr.write(f"{name}: interrupted\n")
-    return 130
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``dssl`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    When called as the program (``argv`` None), an interrupted run leaves through
-    ``os._exit(130)`` after flushing its output, so that no XLA thread still running can
-    crash the interpreter's teardown."""
+    The one boundary (:mod:`sims._boundary`): any exception becomes one stderr line and
+    status 2 (bad input), 1 (the run failed) or 130 (Ctrl-C, at any moment: while the
+    subcommands are imported too); ``--debug`` prints the traceback first. When called as the
+    program (``argv`` None), an interrupted run leaves through ``os._exit(130)`` after
+    flushing its output, so that no XLA thread still running can crash the interpreter's
+    teardown."""
+    from sims import _boundary
+
+    words = sys.argv[1:] if argv is None else list(argv)
+    seen: dict = {"words": words}
     try:
-        code = _main(argv)
-    except KeyboardInterrupt:
-        code = _interrupted(None)
+        with _boundary.interrupts():
+            try:
+                code = _main(argv, seen)
+            except BaseException as err:  # noqa: BLE001 - the one boundary
+                code = _report(err, seen)
+    except KeyboardInterrupt:  # a Ctrl-C while the boundary itself ran
+        code = _report(KeyboardInterrupt(), seen)
     if code == 130 and argv is None:
         import os
 
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(130)
     return code
 
 
-def _main(argv: list[str] | None) -> int:
-    env_error = check_environment(start_backend=False)
+def _report(err: BaseException, seen: dict) -> int:
+    """The exit status of ``err``, after its one stderr line (and traceback, with --debug)."""
+    from sims import _boundary
+
+    command = seen.get("command")
+    name = PROG if command is None else f"{PROG} {command}"
+    if isinstance(err, SystemExit):
+        return err.code if isinstance(err.code, int) else (0 if err.code is None else 2)
+    if isinstance(err, KeyboardInterrupt):
+        _boundary.acknowledge()
+        sys.stderr.write(f"{name}: interrupted\n")
+        return 130
+    if isinstance(err, BrokenPipeError):  # stdout closed by the reader (dssl ... | head)
+        import os
+
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    if _boundary.debug_requested(seen["words"]):
+        import traceback
+
+        traceback.print_exception(err)
+    code, message = _boundary.classify(
+        err,
+        argv=seen["words"],
+        parser=seen.get("parser"),
+        command=command,
+        args=seen.get("args"),
+    )
+    sys.stderr.write(_boundary.one_line(name, message) + "\n")
+    return code
+
+
+def _main(argv: list[str] | None, seen: dict | None = None) -> int:
+    """:func:`main` without the boundary: errors propagate (``seen`` collects the parser, the
+    arguments and the command for the boundary's message)."""
+    seen = {"words": sys.argv[1:] if argv is None else list(argv)} if seen is None else seen
+    env_error = check_environment(start_backend=False)  # before anything imports jax
     if env_error is not None:
         sys.stderr.write(env_error + "\n")
         return 2
     parser = build_parser()
+    seen["parser"] = parser
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a one-line usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
+    seen["args"], seen["command"] = args, args.command
     module = args._module
     csv_path = getattr(args, "csv", None)
-    try:
-        if "out" in vars(args):
-            from sims.commands._common import check_out_dir
+    if "out" in vars(args):
+        from sims.commands._common import check_out_dir
 
-            check_out_dir(args.out, "out")
-        if csv_path is not None:
-            from sims.export import check_csv_path
+        check_out_dir(args.out, "out")
+    if csv_path is not None:
+        from sims.export import check_csv_path
 
-            check_csv_path(csv_path)
-        with (
-            matmul_precision(),
-            cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)),
-        ):
-            env_error = platform_error()  # starts the backend, with the flags set
-            if env_error is not None:
-                sys.stderr.write(env_error + "\n")
-                return 2
-            result = module.run(args)
-        result = to_jsonable(result)
-        if csv_path is not None:
-            from sims.export import to_dataframe, write_csv
+        check_csv_path(csv_path)
+    with (
+        matmul_precision(),
+        cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)),
+    ):
+        env_error = platform_error()  # starts the backend, with the flags set
+        if env_error is not None:
+            sys.stderr.write(env_error + "\n")
+            return 2
+        result = module.run(args)
+    result = to_jsonable(result)
+    if csv_path is not None:
+        from sims._boundary import blame
+        from sims.export import to_dataframe, write_csv
 
-            table = to_dataframe(result)
+        table = to_dataframe(result)
+        with blame(_option_spelling(parser, args.command, "csv", seen["words"]), csv_path):
             write_csv(table, csv_path)
-            if not args.json:
-                sys.stderr.write(f"{PROG} {args.command}: wrote {csv_path} ({len(table)} rows)\n")
-    except ValueError as err:
-        line = " ".join(str(err).split())
-        sys.stderr.write(f"{PROG} {args.command}: error: {line}\n")
-        return 2
-    except KeyboardInterrupt:
-        return _interrupted(args.command)
+        if not args.json:
+            sys.stderr.write(f"{PROG} {args.command}: wrote {csv_path} ({len(table)} rows)\n")
     if args.json:
         sys.stdout.write(json.dumps(result, allow_nan=False) + "\n")
     else:
@@ -482,6 +572,16 @@ def _main(argv: list[str] | None) -> int:
     if isinstance(result, dict) and result.get("interrupted") is True:
         return 130
     return int(getattr(args, "exit_code", 0))  # e.g. 1 from ``dssl compare``: they differ
+
+
+def _option_spelling(parser, command: str, dest: str, words) -> str:
+    """The option of ``dest`` as the user typed it (``--cs`` for ``--csv``)."""
+    from sims import _boundary
+
+    for action in _boundary.options_of(parser, command):
+        if action.dest == dest:
+            return _boundary.spelling(action, words)
+    return "--" + dest.replace("_", "-")
 
 
 if __name__ == "__main__":

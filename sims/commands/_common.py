@@ -9,6 +9,7 @@ status 2 and ONE stderr line that names the flag and the allowed range.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import warnings
@@ -351,6 +352,10 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
     except (OSError, ValueError, EOFError) as err:
         msg = " ".join(str(err).split())[:60]
         v.fail(field, "a readable numeric matrix", f"{path} ({type(err).__name__}: {msg})")
+    if not isinstance(W, np.ndarray):  # np.load opens an .npz archive whatever its name
+        with contextlib.suppress(AttributeError):
+            W.close()
+        v.fail(field, "a .npy file holding one array (it is an .npz archive)", path)
     if W.dtype.kind not in "fiu":
         v.fail(field, "a numeric matrix", f"dtype {W.dtype}")
     W = np.asarray(W, dtype=np.float64)
@@ -377,22 +382,25 @@ def mixing_from_args(args, n: int | None = None) -> np.ndarray | None:
 
 
 def check_out_dir(path, field: str = "out") -> str:
-    """An output folder that can be created or written, whose ``.cache`` (if any) is a folder.
+    """An output folder that can be created or written, whose ``.cache`` (if any) is a folder
+    inside it.
 
     Rejects: an empty path, /dev/null (or any non-folder), a path below a file, a folder
-    without write permission, and a ``.cache`` entry that is not a folder.
+    without write permission, and a ``.cache`` entry that is not a folder, is a symbolic link
+    or resolves outside the folder (the run would write there;
+    :func:`sims.pipeline.outfolder.check_cache_dir`).
     """
     if path is None or not str(path).strip():
         v.fail(field, "a non-empty folder path", path)
     p = os.path.abspath(os.fspath(path))
     if os.path.exists(p):
+        from sims.pipeline.outfolder import check_cache_dir
+
         if not os.path.isdir(p):
             v.fail(field, "a folder (it is a file or a device)", path)
         if not os.access(p, os.W_OK | os.X_OK):
             v.fail(field, "a writable folder", path)
-        cache = os.path.join(p, ".cache")
-        if os.path.lexists(cache) and not os.path.isdir(cache):
-            v.fail(field, "a folder whose .cache is a folder (it is a file)", path)
+        check_cache_dir(p, field)
         return p
     parent = p
     while not os.path.exists(parent):
@@ -436,11 +444,12 @@ def memory_limit_bytes() -> int:
 
 
 def format_bytes(n: float) -> str:
-    """'1.5 GiB'-style size.
+    """'1.5 GiB'-style size (any size: an integer beyond float64's range is 'inf PiB').
 
-    >>> format_bytes(3 * 2**30)
-    '3.0 GiB'
+    >>> format_bytes(3 * 2**30), format_bytes(10**400)
+    ('3.0 GiB', 'inf PiB')
     """
+    n = _as_float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(n) < 1024 or unit == "PiB":
             return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
@@ -448,11 +457,20 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
+def _as_float(n) -> float:
+    """``float(n)``, or ±inf where ``n`` is an integer too large for a float (OverflowError)."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf if n > 0 else -math.inf
+
+
 def check_fits(field: str, value, estimated_bytes: float, *, what: str = "the run") -> None:
     """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_limit_bytes`:
     one line naming ``field``, the estimate and the limit."""
     limit = memory_limit_bytes()
-    if estimated_bytes > limit:
+    estimated_bytes = _as_float(estimated_bytes)
+    if not estimated_bytes <= limit:  # NaN too
         v.fail(
             field,
             f"small enough for {what} to fit in memory (estimated "
