@@ -123,6 +123,14 @@ CLI = [
     (SIM + ["--mixing-file", "{mix:text}"], "mixing-file"),
     (SIM + ["--mixing-file", "{mix:good}", "--graph", "star"], "graph"),
     (SIM + ["--mixing-file", "{mix:good}", "--framework", "fl"], "mixing-file"),
+    (SIM + ["--mixing-file", "{mix:npz}"], "mixing-file"),  # an np.savez archive named .npy
+    # numbers too large to compute with (issue 40: OverflowError in the memory message)
+    (SIM + ["--d", "1e308"], "d"),
+    (["topology", "--n", "1e308"], "n"),
+    (["verify", "--d-sweep", "1" + "0" * 400], "--d-sweep"),
+    # compare: a file the JSON reader refuses (issue 40: RecursionError, digit limit)
+    (["compare", "{tmp}/deep", "{tmp}/deep"], "old"),
+    (["compare", "{tmp}/digits", "{tmp}/digits"], "old"),
     # topology
     (["topology", "--n", "1"], "n"),
     (["topology", "--n", "0"], "n"),
@@ -231,6 +239,12 @@ CLI = [
     (["reproduce", "--compile-cache", ""], "compile-cache"),
     (["reproduce", "--compile-cache", "{tmp}/afile"], "compile-cache"),
     (["reproduce", "--compile-cache", "{tmp}/afile/sub"], "compile-cache"),
+    # output folders that would make the run write elsewhere (issue 40)
+    (["reproduce", "--fast", "--stages", "mask", "--out", "{tmp}/symcache"], "out"),
+    (
+        ["reproduce", "--fast", "--stages", "mask", "--compile-cache", "{tmp}/symhost"],
+        "compile-cache",
+    ),
     # bench (sims/commands/bench.py)
     (["bench", "--n-clients", "1"], "n_clients"),
     (["bench", "--d", "0"], "d"),
@@ -270,6 +284,10 @@ def _mixing_files(tmp) -> dict:
         with open(path, "wb") as fh:
             fh.write(text)
         out[name] = path
+    path = os.path.join(tmp, "npz.npy")
+    with open(path, "wb") as fh:
+        np.savez(fh, W=ring)
+    out["npz"] = path
     path = os.path.join(tmp, "text.npy")
     np.save(path, np.array([["a", "b"], ["c", "d"]]))
     out["text"] = path
@@ -299,6 +317,16 @@ def tmp_env(tmp_path):
     ro.mkdir()
     ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
     (tmp_path / "w.txt").write_text("1")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "symcache").mkdir()
+    (tmp_path / "symcache" / ".cache").symlink_to(tmp_path / "elsewhere")
+    from sims.pipeline.compile_cache import host_tag
+
+    (tmp_path / "symhost").mkdir()
+    (tmp_path / "symhost" / host_tag()).symlink_to(tmp_path / "elsewhere")
+    for name, text in (("deep", "[" * 3000 + "]" * 3000), ("digits", "[" + "9" * 5000 + "]")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "r.json").write_text(text)
     yield tmp_path, _mixing_files(str(tmp_path))
     ro.chmod(stat.S_IRWXU)
 
@@ -337,6 +365,12 @@ def test_cli_row(argv, field, tmp_env, capsys, request):
         ("XLA_FLAGS", "not_a_flag"),
         ("XLA_FLAGS", "--xla_this_flag_does_not_exist=1"),
         ("JAX_DEFAULT_MATMUL_PRECISION", "fastest"),
+        ("JAX_ENABLE_X64", "nonsense"),
+        ("JAX_ENABLE_X64", ""),
+        ("JAX_DISABLE_JIT", "2"),
+        ("JAX_PLATFORMS", " "),
+        ("JAX_PLATFORMS", "cpu, tpu"),
+        ("JAX_PLATFORMS", "cpu,"),
     ],
 )
 def test_environment_row(var, value, monkeypatch, capsys):
@@ -359,6 +393,7 @@ def _api_rows():
     from sims import data as D
     from sims import metrics as mt
     from sims.commands import _common
+    from sims.pipeline import jsonio
     from theory import bounds, datamodel, spectral, topology
 
     ring = topology.mixing_matrix("uniform", topology.ring(4))
@@ -747,6 +782,12 @@ def _api_rows():
         ("out empty", lambda: _common.check_out_dir(""), "out", ValueError),
         ("out /dev/null", lambda: _common.check_out_dir("/dev/null"), "out", ValueError),
         ("fits", lambda: _common.check_fits("n", 10, 2.0**70), "n", ValueError),
+        ("fits beyond float", lambda: _common.check_fits("n", 10, 10**400), "n", ValueError),
+        # sims.pipeline: the JSON reader, the output folder
+        ("json too deep", lambda: jsonio.from_json("[" * 3000 + "]" * 3000), "json", ValueError),
+        ("json deep", lambda: jsonio.from_json("[" * 200 + "]" * 200), "json", ValueError),
+        ("json digits", lambda: jsonio.from_json("9" * 5000), "json", ValueError),
+        ("json NaN", lambda: jsonio.from_json("[NaN]"), "json", ValueError),
     ]
     return rows
 
