@@ -108,6 +108,60 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
+#: the CLI page's section on exit statuses, errors, Ctrl-C and output folders (sims._boundary,
+#: sims.pipeline.outfolder)
+ERRORS_SECTION = """
+## Exit status, errors and `--debug` {#exit-status}
+
+* **0**: the command ran (`dssl compare`: the two folders agree).
+* **1**: the run failed: a file could not be written or read (a full disk, a file name over
+  the length limit, no permission), memory ran out (`MemoryError`, XLA's
+  `RESOURCE_EXHAUSTED`), XLA failed, or an internal error; `dssl compare`: the folders
+  differ.
+* **2**: bad input: an option, a file given to an option (a mixing matrix; JSON nested more
+  than 100 levels deep or holding an integer over Python's digit limit), an environment
+  variable, or an `--out` folder that cannot be used or is in use by another run.
+* **130**: interrupted (Ctrl-C), at any moment, also while `dssl` is starting.
+
+Every error is **one line** on stderr, `dssl <command>: error: <option>: must be <what is
+allowed>, got <value>`, naming the option as you typed it where the error can be traced to
+one (else the file). `dssl --debug <command> ...` (or `--debug` after the command) prints
+the Python traceback before that line.
+
+The environment variables JAX reads when it is imported are checked before it is:
+`JAX_ENABLE_X64` (and JAX's other switches `JAX_DISABLE_JIT`, `JAX_DEBUG_NANS`,
+`JAX_DEBUG_INFS`, `JAX_LOG_COMPILES`, `JAX_ENABLE_CHECKS`) must be one of JAX's spellings
+`1`, `0`, `true`, `false`, `t`, `f`, `yes`, `no`, `y`, `n`, `on`, `off` (any case);
+`JAX_PLATFORMS` must be empty (JAX chooses) or known platform names separated by commas
+without blanks (`cpu`, `cuda`, `gpu`, `rocm`, `tpu`, `metal`, `oneapi`); `XLA_FLAGS` must be
+flags XLA accepts and `JAX_DEFAULT_MATMUL_PRECISION` one of JAX's precisions. Each is refused
+with status 2 and one line naming the variable.
+
+Ctrl-C stops a run with status 130 and one line (`dssl simulate` first prints the rounds it
+finished); the temporary files of writes in flight are removed, and the worker processes of
+`dssl reproduce --jobs` stop silently. Every stage that finished is kept: rerun to resume.
+
+### Output folders {#output-folders}
+
+* `dssl reproduce` holds a lock on its `--out` folder (`fcntl.flock` on `.cache/run.lock`,
+  which records its pid) for the whole run. A second run into the same folder does **not**
+  wait: it refuses at once (status 2) in one line naming the folder and the first run's pid.
+  The lock goes with the process, however it ends.
+* A `.cache` that is a symbolic link, or resolves outside the `--out` folder, is refused
+  (status 2): the run would write elsewhere. So is a `--compile-cache` folder whose host
+  subfolder is a symbolic link.
+* A folder (or anything but a file) where a cache entry, the compile cache's `manifest.json`
+  or a lock file belongs is discarded and made again; the stage is recomputed.
+* Cache integrity: each cache entry records the SHA-256 of every file its stage wrote and is
+  signed with an HMAC-SHA256 under a secret key kept **outside** the output folder
+  (`$XDG_CACHE_HOME/dssl-verify/cache-key`, i.e. `~/.cache/dssl-verify/cache-key`, mode 0600,
+  made on first use; `$DSSL_CACHE_KEY_FILE` names another file). An entry that does not
+  verify is recomputed: damage and deliberate edits alike, also an edit that recomputes the
+  hashes stored in the folder. The key is per user and machine, so a `.cache` copied from
+  elsewhere is recomputed.
+"""
+
+
 def cli_markdown() -> str:
     """The CLI reference page, built from ``sims.cli.build_parser()``."""
     os.environ["COLUMNS"] = "100"  # deterministic usage lines
@@ -121,13 +175,15 @@ def cli_markdown() -> str:
         "Generated from the argparse parsers of `dssl` at every build of this site, so it lists",
         "exactly the options of the installed version. Every subcommand prints one JSON object",
         "with `--json`; bad arguments exit with status 2 and one line on stderr naming the field",
-        "and the allowed values. `dssl <subcommand> --help` prints the same information.",
+        "and the allowed values ([exit status](#exit-status)). `dssl <subcommand> --help` prints",
+        "the same information.",
         "",
         "| subcommand | what it does |",
         "|---|---|",
     ]
     for name, sub in subs.items():
         lines.append(f"| [`{name}`](#dssl-{name}) | {(sub.description or '').strip()} |")
+    lines += ["", *ERRORS_SECTION.strip("\n").splitlines()]
     for name, sub in subs.items():
         lines += ["", f"## `dssl {name}` {{#dssl-{name}}}", ""]
         if sub.description:
