@@ -65,6 +65,14 @@ def test_a_file_name_too_long_is_one_line(tmp_path, capsys):
     assert "--cs:" in line and "at most 255 bytes" in line, line  # the user's spelling
 
 
+def test_an_out_folder_whose_cache_cannot_be_created_is_one_line(tmp_path, capsys):
+    out = tmp_path / ("o" * 300)
+    argv = ["reproduce", "--fast", "--stages", "mask", "--out", str(out), "--json"]
+    assert main(argv) == 1
+    line = _one_line(capsys)
+    assert line.startswith("dssl reproduce: error: --out:") and "File name too long" in line
+
+
 def test_running_out_of_device_memory_is_one_line(monkeypatch, capsys):
     from jax.errors import JaxRuntimeError
 
@@ -189,13 +197,17 @@ def test_a_dropped_interrupt_is_raised_again(capsys):
             for _ in range(10_000):  # the handler runs here, inside __del__
                 pass
 
+    dropped = []
     start = time.monotonic()
     with _boundary.interrupts():
+        silent = sys.unraisablehook
+        sys.unraisablehook = lambda u: (dropped.append(type(u.exc_value)), silent(u))
         with pytest.raises(KeyboardInterrupt):
             Dropper()  # __del__ runs at once; its KeyboardInterrupt is dropped
             while time.monotonic() - start < 10:
                 time.sleep(0.01)
         _boundary.acknowledge()
+    assert dropped == [KeyboardInterrupt]  # the first one was dropped; a repeat arrived
     assert time.monotonic() - start < 5
     assert "Exception ignored" not in capsys.readouterr().err
 
