@@ -2,7 +2,7 @@
 the secret key that signs the cache entries.
 
 * **The cache folder** ``<out>/.cache`` must be a real folder inside the output folder: a
-  symbolic link there (or anything that resolves elsewhere) would make a run write outside
+  symbolic link there (anything whose real path is elsewhere) would make a run write outside
   the folder it was given, so it is refused with one line naming ``out``
   (:func:`check_cache_dir`). An entry of our own folders that is not a regular file (a
   folder where a cache entry, ``manifest.json`` or a lock file belongs) is discarded and made
@@ -66,8 +66,8 @@ def _fail(field: str, allowed: str, value) -> None:
 
 def check_cache_dir(out: str | Path, field: str = "out") -> Path:
     """``<out>/.cache`` (not created): absent, or a real folder that resolves to
-    ``<out>/.cache``; one-line ValueError naming ``field`` otherwise (a symbolic link, a file,
-    a mount of another folder).
+    ``<out>/.cache`` (its real path is the output folder's real path plus ``.cache``);
+    one-line ValueError naming ``field`` otherwise (a symbolic link, a file).
 
     >>> import tempfile
     >>> out = Path(tempfile.mkdtemp())
