@@ -1242,7 +1242,13 @@ GLOSSARY: dict[str, Term] = {
     ),
     "track_a_counts": _t("number of cells per Track A word", "{word: count}", EXT, "map"),
     "columns": _t("verdict counts per configuration value", "object", EXT, "map"),
-    "finding": _t("the paragraph the README quotes, computed from the map", "text", EXT, "map"),
+    "finding": _t(
+        "computed text: in the map its per-claim headlines pooled over readings; in the "
+        "answer table at most 200 words, headline first",
+        "text",
+        EXT,
+        "map verify report reproduce",
+    ),
     "dimensions": _t(
         "reading dimensions and configuration values of the map", "object", EXT, "map"
     ),
@@ -1353,6 +1359,91 @@ GLOSSARY: dict[str, Term] = {
     ),
     "track_c_available": _t("Track C evidence was computed", "bool", EXT, "report"),
     "figures": _t("figure files", "list", EXT, "report reproduce"),
+    # --- the answer table (sims.report.answer): verify, report, reproduce ---------------------
+    "answer": _t(
+        "the answer in one screen: one row per claim with its Track B verdict under the "
+        "paper's own reading first, the other readings counted, hidden constants, Tracks C "
+        "and D, and the finding (README, report, verify, reproduce show the same table)",
+        "object",
+        EXT,
+        "verify report reproduce",
+    ),
+    "paper_reading": _t(
+        "the paper's own reading of a claim, dim=value (several values of one dimension: "
+        "each is the paper's, combined by R5)",
+        "text",
+        "theory.claims.REGISTRY",
+        "verify report reproduce",
+    ),
+    "paper_readings": _t(
+        "the reading labels of the paper's own reading", "list of labels", EXT, "verify report"
+    ),
+    "paper_reading_why": _t(
+        "why that reading is the paper's, citing the paper's section",
+        "text",
+        PAPER,
+        "verify report reproduce",
+    ),
+    "paper_verdict": _t(
+        "Track B under the paper's reading: the claim's word (R5 over configurations), its "
+        "counts per word over configurations and where each word occurs",
+        "object",
+        "docs/verdict_rules.md",
+        "verify report reproduce",
+    ),
+    "other_readings": _t(
+        "Track B cells of the claim under every other reading, counted per word (not-run "
+        "counted, and where)",
+        "object",
+        EXT,
+        "verify report reproduce",
+    ),
+    "not_run_readings": _t(
+        "reading values none of whose cells ran (dim=value)", "list", EXT, "verify report"
+    ),
+    "not_run_where": _t(
+        "where the other not-run cells lie (a range of N, a rare axis, or a count)",
+        "text",
+        EXT,
+        "verify report",
+    ),
+    "where": _t(
+        "per verdict word, the configurations [p, N, rare axis] where it occurs",
+        "{word: list}",
+        EXT,
+        "verify report",
+    ),
+    "hidden_constant": _t(
+        "can a hidden constant rescue the paper's bound under its reading: no (every "
+        "break-even constant escapes as d grows), yes (one stays bounded), not needed (every "
+        "constant works), n/a (the claim has none)",
+        "word",
+        "Thms 4.2/4.3",
+        "verify report reproduce",
+    ),
+    "constant": _t(
+        "the hidden constant whose break-even value grows fastest", "name", EXT, "verify report"
+    ),
+    "text": _t("the entry as the answer table prints it", "text", EXT, "verify report reproduce"),
+    "grid": _t(
+        "the verdict map's configurations behind the answer: d, p, N, rare axes and the "
+        "numbers of configurations, cells and not-run cells",
+        "object",
+        EXT,
+        "verify report reproduce",
+    ),
+    "n_configurations": _t(
+        "number of configurations (p × N × rare axis)", "integer", EXT, "verify report"
+    ),
+    "n_not_run": _t("number of not-run cells", "integer", EXT, "verify report reproduce"),
+    "track_c_config": _t(
+        "the configuration of the Track C runs in the map (null: not run)",
+        "object",
+        EXT,
+        "verify report reproduce",
+    ),
+    "source_map": _t("the verdict_map.json the answer was read from", "path", EXT, "verify"),
+    "report_html": _t("the HTML report of the run (null: not written)", "path", EXT, "reproduce"),
     # --- trackd ------------------------------------------------------------------------------
     "preset": _t("Track D preset: fast, default or paper-scale", "name", EXT, "trackd"),
     "arch": _t(
@@ -1498,8 +1589,9 @@ GLOSSARY: dict[str, Term] = {
     ),
     "decisive": _t(
         "the DECISIVE preset's Track D results (figures/trackd_decisive/trackd_verdicts.json): "
-        "path and rows, or verdict not-run with the command that writes them",
-        "object",
+        "path and rows, or verdict not-run with the command that writes them; in the answer "
+        "table, the DECISIVE preset's word",
+        "object or verdict word",
         "docs/track_d.md",
         "trackd report verify",
     ),

@@ -1,9 +1,9 @@
-"""README's generated parts: the finding paragraph equals the text generated from the committed
-verdict map, and the gallery lists every figure every stage writes."""
+"""README's generated parts: the answer table equals the one computed from the committed
+figures (verdict map, its cells, Track D), and the gallery lists every figure every stage
+writes."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -15,13 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
-def test_finding_paragraph_is_generated_from_the_committed_verdict_map():
+def test_answer_table_is_generated_from_the_committed_verdict_map():
     path = ROOT / "figures" / "verdict_map.json"
     if not path.is_file():
         pytest.skip("figures/verdict_map.json is not committed yet (written by make reproduce)")
-    expected = report.finding_text(json.loads(path.read_text()))
+    expected = report.render_answer(report.answer_from_folder(path.parent), "markdown")
     assert report.marked(README, report.FINDING_MARKERS) == expected, (
-        "README's finding paragraph is stale: run `python -m sims.report`"
+        "README's answer table is stale: run `python -m sims.report`"
     )
 
 
@@ -60,9 +60,14 @@ def test_reproduce_stage_list_follows_the_run_order():
 
 
 def test_update_readme_keeps_everything_outside_the_markers():
-    vmap = {"finding": "generated words.", "rows": {}}
-    out = report.update_readme(README, vmap)
+    path = ROOT / "figures" / "verdict_map.json"
+    if not path.is_file():
+        pytest.skip("figures/verdict_map.json is not committed yet (written by make reproduce)")
+    answer = report.answer_from_folder(path.parent)
+    answer = {**answer, "rows": answer["rows"][:1], "finding": "generated words."}
+    out = report.update_readme(README, answer)
     s, e = report.FINDING_MARKERS
     assert out.split(s)[0] == README.split(s)[0]
     assert out.split(e)[1] == README.split(e)[1]
-    assert report.marked(out, report.FINDING_MARKERS) == "generated words."
+    assert report.marked(out, report.FINDING_MARKERS) == report.render_answer(answer)
+    assert report.marked(out, report.FINDING_MARKERS).endswith("**Finding.** generated words.")

@@ -142,6 +142,27 @@ TRACKD = {
     ],
 }
 
+
+def _map_cells() -> list[dict]:
+    """Cells of VMAP's thm4.2.fl row: Eq. 4 violated, Eq. 3 holds at every configuration."""
+    return [
+        {
+            "claim": "thm4.2.fl",
+            "reading": {"objective": o},
+            "config": {"p": p, "N": n, "rare_axis": "class-index", "d": 10**6},
+            "track_a": "informative",
+            "track_b": w,
+        }
+        for p in (0.5, 0.75)
+        for n in (2, 4)
+        for o, w in (("eq4-complementary", "violated"), ("eq3-reconstruction", "holds"))
+    ]
+
+
+def _answer() -> dict:
+    return report.build_answer(VMAP, _map_cells(), None)
+
+
 #: synthetic stages: figure functions with docstrings, one wrapped in a lambda
 
 
@@ -306,18 +327,25 @@ def test_bad_arguments_fail_with_one_clear_line():
     with pytest.raises(TypeError, match="runs: must be a list"):
         report.build_report("verify", fast=True)
     with pytest.raises(ValueError, match="readme_text: needs the markers"):
-        report.update_readme("no markers", VMAP)
-    with pytest.raises(TypeError, match="results: must be a verdict map"):
-        report.update_readme(report.FINDING_MARKERS[0] + report.FINDING_MARKERS[1], [])
+        report.update_readme("no markers", _answer())
+    with pytest.raises(TypeError, match="answer: must be the answer table"):
+        report.update_readme(report.FINDING_MARKERS[0] + report.FINDING_MARKERS[1], VMAP)
 
 
 def test_update_readme_replaces_only_the_marked_paragraph():
     s, e = report.FINDING_MARKERS
     text = f"head\n{s}\nold words\n{e}\ntail\n"
-    out = report.update_readme(text, VMAP)
-    assert out == f"head\n{s}\n{VMAP['finding']}\n{e}\ntail\n"
-    assert report.marked(out, report.FINDING_MARKERS) == VMAP["finding"]
-    assert report.update_readme(out, {"map": VMAP}) == out  # stage result, idempotent
+    answer = _answer()
+    table = report.render_answer(answer, "markdown")
+    out = report.update_readme(text, answer)
+    assert out == f"head\n{s}\n{table}\n{e}\ntail\n"
+    assert report.marked(out, report.FINDING_MARKERS) == table
+    row = (
+        "| **`thm4.2.fl`** FL MIM RV bound (Thm 4.2 item 3) | `objective=eq4-complementary` | "
+        "violated everywhere | holds 4 |"
+    )
+    assert row in table
+    assert report.update_readme(out, answer) == out  # idempotent
 
 
 def test_gallery_lists_the_given_figures():
@@ -332,7 +360,17 @@ def test_the_stage_writes_report_html_and_the_finding(tmp_path):
     files = stage.STAGE.files
     assert {"report.md", "report.html", "report.json", "README_finding.md"} <= set(files)
     payload = stage.compute(stage.Config.FAST, verify=_runs()[1], runs=_runs())
-    assert stage.STAGE.texts["README_finding.md"](payload) == VMAP["finding"] + "\n"
+    assert payload["answer"] is None  # the synthetic map carries no cells
+    assert stage.STAGE.texts["README_finding.md"](payload).startswith("No answer table")
+    runs = _runs()
+    figs = ["beta.png", "gamma.png"]
+    runs[2] = _row("verdict_map", {"map": {**VMAP, "cells": _map_cells()}}, figs)
+    payload = stage.compute(stage.Config.FAST, verify=runs[1], runs=runs)
+    assert payload["answer"]["rows"] == _answer()["rows"]
+    text = stage.STAGE.texts["README_finding.md"](payload)
+    assert text == report.render_answer(_answer(), "markdown") + "\n"
+    md = report.render_markdown(payload, glossary=False)
+    assert md.split("## ")[1].startswith("The answer\n")
     assert stage.summarize(payload)["figures"].startswith("3 of ")
 
 
@@ -343,11 +381,17 @@ def test_main_regenerates_readme_from_a_verdict_map_file(tmp_path, capsys):
     gs, ge = report.GALLERY_MARKERS
     readme = tmp_path / "README.md"
     readme.write_text(f"a\n{s}\nold\n{e}\nb\n{gs}\nold\n{ge}\nc\n")
+    from sims import verdict_map as vm_files
+
     vm = tmp_path / "verdict_map.json"
-    vm.write_text(json.dumps(VMAP))
+    vm.write_text(json.dumps({**VMAP, "cells_file": "cells.json"}))
+    assert report.main([str(vm), str(readme)]) == 2  # the map without its cells file
+    assert "verdict_cells: file not found" in capsys.readouterr().err
+    cells = vm_files.encode_cells({**VMAP, "cells": _map_cells()})
+    (tmp_path / "cells.json").write_text(json.dumps(cells))
     assert report.main([str(vm), str(readme)]) == 0
     text = readme.read_text()
-    assert report.marked(text, report.FINDING_MARKERS) == VMAP["finding"]
+    assert report.marked(text, report.FINDING_MARKERS) == report.render_answer(_answer())
     assert report.marked(text, report.GALLERY_MARKERS) == report.gallery_markdown()
     assert report.main([str(tmp_path / "missing.json"), str(readme)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -367,7 +411,7 @@ def test_every_png_a_stage_writes_is_in_the_report_and_the_readme_gallery():
         assert [p for p in pngs if f"`{p}`" not in text] == []
     s, e = report.FINDING_MARKERS
     gs, ge = report.GALLERY_MARKERS
-    readme = report.update_readme(f"{s}\n{e}\n{gs}\n{ge}\n", VMAP, gallery=True)
+    readme = report.update_readme(f"{s}\n{e}\n{gs}\n{ge}\n", _answer(), gallery=True)
     gallery = report.marked(readme, report.GALLERY_MARKERS)
     assert [p for p in pngs if f"(figures/{p})" not in gallery] == []
     captions = {f["file"]: f["caption"] for f in report.stage_figures()}

@@ -6,16 +6,21 @@ behind it, the break-even hidden constants, the assumptions, the Track D column,
 changes with the old rule's answer, the claims table at one configuration, every figure of
 every stage with the caption of its figure function, the run time and software versions.
 The derivations of the errata are stated in plain mathematics and cite the docs pages
-(docs/theory/). README's finding paragraph is generated from the same verdict map
-(:func:`finding_text`, :func:`update_readme`), so README and report cannot disagree.
+(docs/theory/). The report opens with the answer in one screen (:mod:`sims.report.answer`:
+one row per claim, its verdict under the paper's own reading first, and a finding of at most
+200 words), the same table README shows between its finding markers (:func:`update_readme`),
+``dssl verify`` prints first and ``dssl reproduce`` prints last, so none of them can disagree.
 
-The package: :mod:`sims.report.content` gathers the payload (``report.json``),
-:mod:`sims.report.render` writes it as Markdown and HTML, :mod:`sims.report.readme` regenerates
-README's finding paragraph and gallery (``python -m sims.report``).
+The package: :mod:`sims.report.answer` builds the answer table (:func:`build_answer`) and
+renders it (:func:`render_answer`), :mod:`sims.report.content` gathers the payload
+(``report.json``), :mod:`sims.report.render` writes it as Markdown and HTML,
+:mod:`sims.report.readme` regenerates README's answer table and gallery
+(``python -m sims.report``).
 """
 
 from __future__ import annotations
 
+from sims.report.answer import answer_from_folder, build_answer, render_answer
 from sims.report.content import (
     SOFTWARE,
     TRACK_NAMES,
@@ -44,6 +49,9 @@ from sims.report.readme import (
 from sims.report.render import CSS, ERRATA, render_html, render_markdown
 
 __all__ = [
+    "answer_from_folder",
+    "build_answer",
+    "render_answer",
     "CSS",
     "ERRATA",
     "FINDING_MARKERS",

@@ -270,7 +270,8 @@ def _as_compact(vmap: Mapping | None) -> Mapping | None:
 
 
 def finding_text(vmap: Mapping) -> str:
-    """README's finding paragraph: the verdict map's ``finding`` (computed from its rows)."""
+    """The verdict map's finding paragraph, its per-claim headlines pooled over readings (the
+    map's ``finding``, computed from its rows; the report's verdict-map section)."""
     vmap = _as_compact(vmap)
     if "finding" in vmap:
         return str(vmap["finding"]).strip()
@@ -411,9 +412,10 @@ def build_report(
       stages: Stage objects whose figures are listed (default ``sims.stages.STAGES``).
 
     Returns:
-      dict (JSON-able): title, generated, configuration, verdict map readings, hidden
-      constants, assumptions, Track D rows (and the DECISIVE preset's, or how to run it), rule
-      changes, claims, figures, stages, software.
+      dict (JSON-able): title, generated, configuration, the answer table
+      (:func:`sims.report.build_answer`; None without the verdict map's cells), verdict map
+      readings, hidden constants, assumptions, Track D rows (and the DECISIVE preset's, or
+      how to run it), rule changes, claims, figures, stages, software.
     """
     if not isinstance(runs, list) or not all(isinstance(r, Mapping) for r in runs):
         raise TypeError("runs: must be a list of stage rows (dicts)")
@@ -427,6 +429,13 @@ def build_report(
     vm_row = by_name.get("verdict_map")
     vmap = _as_compact(vm_row["result"]) if vm_row else None
     td_row = by_name.get("trackd_verdicts")
+    answer = None
+    if vm_row:
+        from sims.report.answer import build_answer
+
+        full = vm_row["result"].get("map", vm_row["result"])
+        if "cells" in full:
+            answer = build_answer(full, None, td_row["result"] if td_row else None)
 
     listed = stage_figures(stages)
     captions = {f["file"]: f["caption"] for f in listed}
@@ -474,6 +483,7 @@ def build_report(
         "dimensions": (
             {"d": vmap["config"].get("d"), **vmap.get("dimensions", {})} if vmap else None
         ),
+        "answer": answer,
         "finding": finding_text(vmap) if vmap else None,
         "summary": plain_summary(claims, track_c_available=bool(tc_result.get("available"))),
         "readings": claim_readings(vmap) if vmap else [],

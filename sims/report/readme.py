@@ -1,14 +1,14 @@
-"""README's generated parts (finding paragraph, figure gallery) and ``python -m sims.report``."""
+"""README's generated parts (the answer table, the figure gallery) and ``python -m sims.report``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from sims.report.content import _cell, finding_text, stage_figures
+from sims.report.answer import answer_from_folder, render_answer
+from sims.report.content import _cell, stage_figures
 
-#: README markers of the generated parts
+#: README markers of the generated parts (the finding markers hold the answer table)
 FINDING_MARKERS = ("<!-- finding:start -->", "<!-- finding:end -->")
 GALLERY_MARKERS = ("<!-- gallery:start -->", "<!-- gallery:end -->")
 
@@ -48,27 +48,31 @@ def gallery_markdown(figures: list[dict] | None = None) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme_text: str, results: Mapping, *, gallery: bool = False) -> str:
-    """README with its finding paragraph (and, with ``gallery``, its gallery) regenerated.
+def update_readme(readme_text: str, answer: Mapping, *, gallery: bool = False) -> str:
+    """README with its answer table and finding (and, with ``gallery``, its gallery)
+    regenerated.
 
     Args:
       readme_text: README.md's text with the markers :data:`FINDING_MARKERS`.
-      results: the verdict map (``verdict_map.json``, the stage result, or its ``map``).
+      answer: the answer table (:func:`sims.report.build_answer`, e.g. of the committed
+        ``figures/``: :func:`sims.report.answer_from_folder`), written between the markers by
+        :func:`sims.report.render_answer` as Markdown.
       gallery: also regenerate the part between :data:`GALLERY_MARKERS`.
     """
     if not isinstance(readme_text, str):
         raise TypeError("readme_text: must be a str")
-    if not isinstance(results, Mapping):
-        raise TypeError("results: must be a verdict map (dict)")
-    out = _replace_between(readme_text, FINDING_MARKERS, finding_text(results))
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("rows"), list):
+        raise TypeError("answer: must be the answer table of sims.report.build_answer (a dict)")
+    out = _replace_between(readme_text, FINDING_MARKERS, render_answer(answer, "markdown"))
     if gallery:
         out = _replace_between(out, GALLERY_MARKERS, gallery_markdown())
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sims.report [VERDICT_MAP_JSON [README]]``: regenerate README's finding
-    paragraph and gallery from a verdict map (default ``figures/verdict_map.json``)."""
+    """``python -m sims.report [VERDICT_MAP_JSON [README]]``: regenerate README's answer table
+    and gallery from a verdict map (default ``figures/verdict_map.json``) with the cells and
+    Track D verdicts beside it (:func:`sims.report.answer_from_folder`)."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -77,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     if not vm_path.is_file():
         print(f"verdict_map: file not found: {vm_path}", file=sys.stderr)
         return 2
-    text = update_readme(readme.read_text(), json.loads(vm_path.read_text()), gallery=True)
-    readme.write_text(text)
+    try:
+        answer = answer_from_folder(vm_path.parent, map_file=vm_path.name)
+    except (OSError, ValueError) as err:
+        print(str(err).splitlines()[0], file=sys.stderr)
+        return 2
+    readme.write_text(update_readme(readme.read_text(), answer, gallery=True))
     return 0

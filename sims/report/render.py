@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from sims.report.answer import render_answer
 from sims.report.content import (
     TRACK_NAMES,
     TRACKS,
@@ -126,6 +127,11 @@ def _md_map(payload: dict) -> list[str]:
         "in `docs/verdict_rules.md`). The headline of each claim is computed from its row "
         "(rule R8); the counts are Track B words over the row's cells.",
         "",
+        *(
+            ["**Pooled over readings.** " + payload["finding"], ""]
+            if payload.get("finding")
+            else []
+        ),
         "![verdict map](verdict_map.png)",
         "",
         "| claim | reference | Track B headline | Track B counts | Track A counts |",
@@ -412,9 +418,15 @@ def render_markdown(payload: dict, *, glossary: bool = True) -> str:
         + f"` on {payload['generated']}.",
         "",
     ]
+    lines += ["## The answer", ""]
+    if payload.get("answer"):
+        lines += [render_answer(payload["answer"], "markdown", reasons=True), ""]
+    else:
+        lines += [
+            "The `verdict_map` stage did not run (or its cells are missing): no answer table.",
+            "",
+        ]
     lines += ["## Summary", ""]
-    if payload.get("finding"):
-        lines += ["**The verdict map.** " + payload["finding"], ""]
     lines += ["**The claims table at one configuration** (see Configuration):", ""]
     lines += [*[f"- {x}" for x in payload["summary"]], ""]
     lines += [

@@ -1,6 +1,7 @@
 """Stage ``report`` (last; never cached): ``report.md``, ``report.html`` and ``report.json``
-from the rows of every earlier stage (:mod:`sims.report`), and ``README_finding.md``, README's
-finding paragraph generated from the same verdict map."""
+from the rows of every earlier stage (:mod:`sims.report`), opening with the answer table, and
+``README_finding.md``, README's block between its finding markers (the same answer table,
+:func:`sims.report.render_answer`)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def summarize(results: dict) -> dict:
 
 
 def _finding(results: Mapping) -> str:
-    text = results.get("finding")
-    return (text or "The verdict_map stage did not run: no finding paragraph.") + "\n"
+    answer = results.get("answer")
+    if not answer:
+        return "No answer table: the verdict_map stage did not run or its cells are missing.\n"
+    return report.render_answer(answer, "markdown") + "\n"
 
 
 STAGE = Stage(

@@ -2,7 +2,7 @@
 (:func:`sims.verdict_map.compute_map`) and the graph atlas of Cor 4.5 / Thm 4.6
 (:func:`theory.atlas.atlas_study`); writes the compact ``verdict_map.json``
 (:func:`sims.verdict_map.compact_map`), every cell's words in ``verdict_cells.json``
-(:func:`sims.verdict_map.encode_cells`), ``atlas.json``, the README finding paragraph
+(:func:`sims.verdict_map.encode_cells`), ``atlas.json``, the map's finding paragraph
 ``verdict_finding.md`` and the figures of :mod:`sims.figures.verdicts`, each drawn from what is
 written. The per-cell numbers stay in the stage cache. When the ``track_c`` stage ran before it,
 the map also holds the Track C cells (rule R10; ``verdict_map.json``'s ``track_c``)."""

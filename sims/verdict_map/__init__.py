@@ -4,7 +4,7 @@ Cells come from ``theory.claims.evaluate_reading`` (Track A and Track B, exact m
 rules in docs/verdict_rules.md). Configurations sweep the readings that are parameters of the
 model: the mask ratio p, the number of clients N and where the rare class lives (rare axis),
 at one dimension d. The headline of each claim is computed from its row (:func:`headline`,
-rule R8) and README's finding paragraph from the same data (:func:`finding_paragraph`), so
+rule R8) and the map's finding paragraph from the same data (:func:`finding_paragraph`), so
 the two can never disagree.
 
 Also recorded: the assumptions (``theory.assumptions``) at every configuration, and the rule

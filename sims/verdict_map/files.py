@@ -2,8 +2,8 @@
 
 :func:`compact_map` is ``verdict_map.json`` (the map without its per-cell list),
 :func:`encode_cells` is ``verdict_cells.json`` (every cell's Track A and B word as one letter,
-:data:`CODES`), decoded by :func:`decode_cells`; :func:`finding_paragraph` is README's finding
-paragraph and :func:`summarize` the plain-text summary. Every name here is importable from
+:data:`CODES`), decoded by :func:`decode_cells`; :func:`finding_paragraph` is the map's
+finding paragraph and :func:`summarize` the plain-text summary. Every name here is importable from
 :mod:`sims.verdict_map`.
 """
 
@@ -121,7 +121,9 @@ def decode_cells(table: dict) -> list[dict]:
 
 
 def finding_paragraph(result: dict) -> str:
-    """README's finding paragraph, generated from the map (the same data as the report)."""
+    """The map's finding paragraph: each claim's headline pooled over readings, generated from
+    the map (the report's verdict-map section; README shows the answer table of
+    :mod:`sims.report.answer`)."""
     rows = result["rows"]
     n_cells = sum(sum(r["counts"].values()) for r in rows.values())
     dims = result["dimensions"]

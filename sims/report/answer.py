@@ -1,0 +1,729 @@
+"""The answer in one screen: one row per claim of arXiv 2607.02447, its verdict under the
+paper's own reading first, and a finding of at most 200 words, all computed from the verdict map.
+
+:func:`build_answer` builds the table as data from the verdict map (``verdict_map.json`` or the
+stage result), its per-configuration cells (``verdict_cells.json``, or the full map's ``cells``)
+and the Track D verdicts (``trackd_verdicts.json``, or the stage result). Per claim: the
+paper's own reading (``theory.claims.REGISTRY[id].paper_reading``, why in
+``paper_reading_why``) and the Track B word under it per configuration (several paper readings
+of one claim combined with R5), where each word occurs (ranges such as "N ≥ 3"), the other
+readings' Track B cells counted per word (``not-run`` counted and where), whether a hidden
+constant can rescue the paper's bound (Track A's break-even constants, the map's
+``hidden_constants``), Track C's word under the paper's reading (the map's ``track_c``) and
+Track D's word (rule D3) with its preset. :func:`render_answer` writes it as Markdown (README's
+block between the finding markers, the opening of ``report.md``) or plain text (``dssl verify``
+first, the end of ``dssl reproduce``). :func:`answer_from_folder` reads the three files of a
+reproduce output folder. Nothing here is typed by hand: every word and number comes from the
+map, and where the map has no data the row says ``not-run`` or ``n/a``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from theory import claims as cl
+from theory import verdicts as vd
+
+#: the order of Track B words in counts (the verdict map's)
+WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "not-run")
+#: the finding's length limit in words (whitespace-separated tokens)
+MAX_WORDS = 200
+#: the files of a reproduce output folder the answer is read from
+MAP_FILE, CELLS_FILE, TRACKD_FILE = "verdict_map.json", "verdict_cells.json", "trackd_verdicts.json"
+#: a printed bound this close to 1 is "LB = 1" in the finding
+_LB_ONE = 1e-6
+#: the width the text rendering wraps its notes and finding at
+_TEXT_WIDTH = 100
+
+
+# ----------------------------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------------------------
+def _compact(vmap: Mapping) -> Mapping:
+    """The verdict map itself from a stage result ``{"map": ...}`` or the map."""
+    if "map" in vmap and "rows" not in vmap:
+        vmap = vmap["map"]
+    return vmap
+
+
+def _cells_of(vmap: Mapping, cells) -> list[dict]:
+    """Per-configuration cells: ``cells`` as a list, an encoded ``verdict_cells.json`` table,
+    or the full map's ``cells``."""
+    if cells is None:
+        cells = vmap.get("cells")
+    if cells is None:
+        raise ValueError(
+            "cells: the answer table needs the verdict map's cells (verdict_cells.json or the "
+            "stage result's map)"
+        )
+    if isinstance(cells, Mapping) and "codes" in cells:
+        from sims.verdict_map import decode_cells
+
+        cells = decode_cells(cells)
+    return list(cells)
+
+
+def _trackd_rows(trackd) -> tuple[dict, dict]:
+    """(rows by Track D claim, the DECISIVE rows by claim) of a Track D document (the stage
+    result or ``trackd_verdicts.json``, rows as a list or as {claim: row})."""
+    if trackd is None:
+        return {}, {}
+
+    def by_claim(rows) -> dict:
+        rows = rows.values() if isinstance(rows, Mapping) else rows
+        return {r["claim"]: r for r in rows}
+
+    dec = trackd.get("decisive")
+    decisive = by_claim(dec["rows"]) if isinstance(dec, Mapping) and "rows" in dec else {}
+    return by_claim(trackd.get("rows", [])), decisive
+
+
+def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
+    """:func:`build_answer` of a reproduce output folder: its ``verdict_map.json`` (or
+    ``map_file``), the cells file the map names (``verdict_cells.json``) and
+    ``trackd_verdicts.json`` (Track D ``not-run`` where it is missing; checked by
+    :func:`sims.trackd.verdicts.read_verdicts_file`). One-line ``FileNotFoundError`` when the
+    map or its cells are missing; ``source`` is the map's path."""
+    from sims.trackd.verdicts import read_verdicts_file
+
+    folder = Path(folder)
+    path = folder / map_file
+    if not path.is_file():
+        raise FileNotFoundError(f"verdict_map: file not found: {path}")
+    vmap = json.loads(path.read_text())
+    cells_path = folder / vmap.get("cells_file", CELLS_FILE)
+    if not cells_path.is_file():
+        raise FileNotFoundError(f"verdict_cells: file not found: {cells_path}")
+    td_path = folder / TRACKD_FILE
+    trackd = read_verdicts_file(str(td_path)) if td_path.is_file() else None
+    answer = build_answer(vmap, json.loads(cells_path.read_text()), trackd)
+    answer["source_map"] = str(path)
+    return answer
+
+
+# ----------------------------------------------------------------------------------------------
+# where a word occurs
+# ----------------------------------------------------------------------------------------------
+def n_range(ns, domain) -> str:
+    """The values ``ns`` of N as ranges over ``domain`` (the map's N values), never a list.
+
+    Example:
+      >>> n_range([3, 4, 5], range(2, 6)), n_range([2], range(2, 6)), n_range([3, 4], range(2, 6))
+      ('N ≥ 3', 'N = 2', '3 ≤ N ≤ 4')
+      >>> n_range([2, 5], range(2, 6)), n_range([2, 4, 6], range(2, 8))
+      ('N = 2 or N = 5', '3 of the 6 values of N')
+    """
+    domain = sorted(set(domain))
+    idx = sorted({domain.index(n) for n in ns})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    if len(runs) > 2:
+        return f"{len(idx)} of the {len(domain)} values of N"
+    out = []
+    for run in runs:
+        a, b = domain[run[0]], domain[run[-1]]
+        if a == domain[0] and b == domain[-1]:
+            out.append("every N")
+        elif a == b:
+            out.append(f"N = {a}")
+        elif a == domain[0]:
+            out.append(f"N ≤ {b}")
+        elif b == domain[-1]:
+            out.append(f"N ≥ {a}")
+        else:
+            out.append(f"{a} ≤ N ≤ {b}")
+    return " or ".join(out)
+
+
+_CONF = ("p", "N", "rare_axis")
+
+
+def _where(hit: set, universe: set, n_domain) -> str:
+    """Where the configurations ``hit`` (tuples (p, N, rare axis)) lie in ``universe``:
+    "everywhere", a range of N, a rare axis or a value of p that holds exactly them, else a
+    count (with the range of N it lies in when that is short)."""
+    if hit == universe:
+        return "everywhere"
+    for i, dim in ((1, "N"), (2, "rare axis"), (0, "p")):
+        vals = {k[i] for k in hit}
+        if {k for k in universe if k[i] in vals} != hit:
+            continue
+        if i == 1:
+            return f"at {n_range(vals, n_domain)}"
+        return f"at {dim} {' or '.join(str(x) for x in sorted(vals))}"
+    ns = {k[1] for k in hit}
+    inside = {k for k in universe if k[1] in ns}
+    rng = n_range(ns, n_domain)
+    if "values of N" in rng or inside == universe:
+        return f"in {len(hit)} of {len(universe)} configurations"
+    return f"in {len(hit)} of the {len(inside)} configurations at {rng}"
+
+
+def _counts_text(counts: Mapping) -> str:
+    """``holds 448, violated 8`` in :data:`WORD_ORDER` (``—`` when empty)."""
+    words = [w for w in WORD_ORDER if counts.get(w)] + sorted(
+        w for w in counts if w not in WORD_ORDER and counts[w]
+    )
+    return ", ".join(f"{w} {counts[w]}" for w in words) or "—"
+
+
+def _key(cell: Mapping) -> tuple:
+    c = cell["config"]
+    return (c["p"], c["N"], c["rare_axis"])
+
+
+# ----------------------------------------------------------------------------------------------
+# one row
+# ----------------------------------------------------------------------------------------------
+def _reading_label(claim_id: str) -> str:
+    """The paper's reading as ``dim=value`` (several values of one dimension joined by +)."""
+    pr = cl.REGISTRY[claim_id].paper_reading
+    if not pr:
+        return "one reading"
+    return ", ".join(f"{d}={'+'.join(vals)}" for d, vals in pr.items())
+
+
+def _paper_verdict(cells: list[dict], names: set, universe: set, n_domain) -> dict:
+    """The Track B word per configuration under the paper's readings (R5 across them), the
+    claim's word (R5 across configurations), counts and where each word occurs."""
+    per_conf: dict = {}
+    for c in cells:
+        if cl.reading_name(c["reading"]) in names:
+            per_conf.setdefault(_key(c), []).append(c["track_b"])
+    words = {k: vd.combine(ws) for k, ws in per_conf.items()}
+    counts = Counter(words.values())
+    confs = set(words)
+    parts = []
+    order = sorted(counts, key=lambda w: (-counts[w], WORD_ORDER.index(w)))
+    for w in order:
+        hit = {k for k, x in words.items() if x == w}
+        parts.append(f"{w} {_where(hit, confs, n_domain)}")
+    return {
+        "verdict": vd.combine(words.values()) if words else "not-run",
+        "counts": {w: counts[w] for w in order},
+        "text": "; ".join(parts) if parts else "not-run (no cell of the paper's reading)",
+        "n_configurations": len(confs),
+        "where": {w: sorted(k for k, x in words.items() if x == w) for w in order},
+    }
+
+
+def _not_run_where(cells: list[dict], n_domain) -> dict:
+    """Where the ``not-run`` cells among ``cells`` are: ``readings``, the reading values none
+    of whose cells ran (``dim=value``), and ``rest``, where the others lie (by configuration;
+    empty when there are none)."""
+    nr = [c for c in cells if c["track_b"] == "not-run"]
+    if not nr:
+        return {"readings": [], "rest": ""}
+    values: dict = {}
+    for c in cells:
+        for d, x in c["reading"].items():
+            values.setdefault((d, x), []).append(c["track_b"] == "not-run")
+    dead = sorted(k for k, flags in values.items() if all(flags))
+    rest = [c for c in nr if not any(c["reading"].get(d) == x for d, x in dead)]
+    universe = {_key(c) for c in cells}
+    where = _where({_key(c) for c in rest}, universe, n_domain) if rest else ""
+    return {"readings": [f"{d}={x}" for d, x in dead], "rest": where}
+
+
+def _not_run_text(where: Mapping) -> str:
+    return "; ".join([*where["readings"], *([where["rest"]] if where["rest"] else [])])
+
+
+def _hidden_constant(vmap: Mapping, claim_id: str) -> dict:
+    """Can a hidden constant rescue the paper's bound under its reading? From the map's
+    break-even constants (Track A): ``no`` when every constant's break-even value escapes as
+    d grows ("violated (asymptotically)"), ``not needed`` when every constant works, ``yes``
+    when some constant stays bounded, ``n/a`` where the map has none for this claim."""
+    hc = vmap.get("hidden_constants") or {}
+    if hc.get("status") != "run":
+        return {"verdict": "n/a", "text": "n/a"}
+    values = {x for vals in cl.REGISTRY[claim_id].paper_reading.values() for x in vals}
+    found = [c for c in hc.get("cells", []) if c["claim"] == claim_id and c["reading"] in values]
+    if not found:
+        return {"verdict": "n/a", "text": "n/a"}
+    consts = {k: x for c in found for k, x in c["constants"].items()}
+    if any(str(c["label"]).startswith("violated") for c in found):
+        grow = [
+            (k, x["exponent"])
+            for k, x in consts.items()
+            if isinstance(x["exponent"], (int, float)) and math.isfinite(x["exponent"])
+        ]
+        k, e = max(grow, key=lambda t: t[1]) if grow else (None, None)
+        text = f"no ({k}* ~ d^{e:.2f})" if k is not None else "no"
+        return {"verdict": "no", "text": text, "exponent": e, "constant": k}
+    if all(x["status"] == "holds for every constant" for x in consts.values()):
+        return {"verdict": "not needed", "text": "not needed"}
+    bounded = sorted(k for k, x in consts.items() if x["status"] == "bounded")
+    return {"verdict": "yes", "text": f"yes ({', '.join(bounded)} bounded)" if bounded else "yes"}
+
+
+def _track_c(vmap: Mapping, claim_id: str, names: set) -> str:
+    tc = vmap.get("track_c") or {}
+    if tc.get("status") != "run":
+        return "not-run"
+    words = [
+        c["track_c"]
+        for c in tc.get("cells", [])
+        if c["claim"] == claim_id and cl.reading_name(c["reading"]) in names
+    ]
+    return vd.combine(words) if words else "not-run"
+
+
+def _track_d(rows: dict, decisive: dict, trackd_claim: str | None, ran: bool) -> dict:
+    if trackd_claim is None:
+        return {"verdict": "n/a", "text": "n/a"}
+    row = rows.get(trackd_claim)
+    if not ran or row is None or row["track_d"] == "not-run":
+        return {"verdict": "not-run", "text": "not-run", "claim": trackd_claim}
+    preset = row.get("preset")
+    text = f"{row['track_d']} ({_preset(row)})"
+    out = {"verdict": row["track_d"], "preset": preset, "claim": trackd_claim, "text": text}
+    dec = decisive.get(trackd_claim)
+    if dec is not None and dec["track_d"] != "not-run":
+        out["decisive"] = dec["track_d"]
+        out["text"] += f"; decisive: {dec['track_d']}"
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the table
+# ----------------------------------------------------------------------------------------------
+def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> dict:
+    """The answer table as data, one row per claim of the map, and the finding.
+
+    Args:
+      vmap: the verdict map (``verdict_map.json``, the full map, or the stage result).
+      cells: its cells: a list (``sims.verdict_map.decode_cells``), the encoded
+        ``verdict_cells.json`` table, or None for the full map's ``cells``.
+      trackd: the Track D verdicts (the ``trackd_verdicts`` stage result or its file,
+        rows as a list or {claim: row}); None: Track D not run.
+
+    Returns:
+      dict: ``rows`` (per claim: ``claim``, ``reference``, ``statement``, ``paper_reading``
+      (label), ``paper_readings`` (names), ``paper_reading_why``, ``paper_verdict``
+      (``verdict``, ``counts``, ``text``, ``where``, ``n_configurations``), ``other_readings``
+      (``counts``, ``text``, ``not_run_readings``, ``not_run_where``), ``hidden_constant``,
+      ``track_c``, ``track_d`` (``verdict``, ``text``, ``preset``, ``decisive``)),
+      ``track_d_only`` (Track D claims without a row, e.g. §5's MAR ≥ MIM), ``grid`` (d, p, N,
+      rare axes, ``n_configurations``, ``n_cells``, ``n_not_run``), ``track_c_config``,
+      ``finding`` (≤ :data:`MAX_WORDS` words).
+    """
+    from sims.trackd.verdicts import CLAIM_OF, CLAIMS
+
+    if not isinstance(vmap, Mapping):
+        raise TypeError("vmap: must be a verdict map (dict)")
+    vmap = _compact(vmap)
+    cells = _cells_of(vmap, cells)
+    dims = vmap["dimensions"]
+    n_domain = list(dims["N"])
+    by_claim: dict = {}
+    for c in cells:
+        by_claim.setdefault(c["claim"], []).append(c)
+    universe = {_key(c) for c in cells}
+    td_rows, td_decisive = _trackd_rows(trackd)
+    td_of = {claim: name for name, claim in CLAIM_OF.items()}
+    rows = []
+    for cid, mrow in vmap["rows"].items():
+        claim_cells = by_claim.get(cid, [])
+        names = {cl.reading_name(r) for r in cl.paper_readings(cid)}
+        paper = _paper_verdict(claim_cells, names, universe, n_domain)
+        others = [c for c in claim_cells if cl.reading_name(c["reading"]) not in names]
+        o_counts = Counter(c["track_b"] for c in others)
+        where_nr = _not_run_where(others, n_domain)
+        o_text = _counts_text(o_counts) if others else "none (one reading)"
+        if not claim_cells:
+            o_text = "no cell of the claim in the map"
+        if _not_run_text(where_nr):
+            o_text += f" (not-run: {_not_run_text(where_nr)})"
+        rows.append(
+            {
+                "claim": cid,
+                "reference": mrow.get("reference", cl.REGISTRY[cid].reference),
+                "statement": mrow.get("statement", cl.REGISTRY[cid].statement),
+                "paper_reading": _reading_label(cid),
+                "paper_readings": sorted(names),
+                "paper_reading_why": cl.REGISTRY[cid].paper_reading_why,
+                "paper_verdict": paper,
+                "other_readings": {
+                    "counts": {w: o_counts[w] for w in WORD_ORDER if o_counts.get(w)},
+                    "text": o_text,
+                    "not_run_readings": where_nr["readings"],
+                    "not_run_where": where_nr["rest"],
+                },
+                "hidden_constant": _hidden_constant(vmap, cid),
+                "track_c": _track_c(vmap, cid, names),
+                "track_d": _track_d(td_rows, td_decisive, td_of.get(cid), trackd is not None),
+            }
+        )
+    only = [c for c in CLAIMS if c not in CLAIM_OF]
+    track_d_only = {c: _track_d(td_rows, td_decisive, c, trackd is not None) for c in only}
+    tc = vmap.get("track_c") or {}
+    grid = {
+        "d": vmap.get("config", {}).get("d"),
+        "n_configurations": len(universe),
+        "p": list(dims.get("p", [])),
+        "N": n_domain,
+        "rare_axis": list(dims.get("rare_axis", [])),
+        "n_cells": len(cells),
+        "n_not_run": sum(c["track_b"] == "not-run" for c in cells),
+    }
+    answer = {
+        "rows": rows,
+        "track_d_only": track_d_only,
+        "grid": grid,
+        "track_c_config": tc.get("config") if tc.get("status") == "run" else None,
+    }
+    answer["finding"] = finding(answer, cells, vmap.get("readings", {}))
+    return answer
+
+
+# ----------------------------------------------------------------------------------------------
+# the finding
+# ----------------------------------------------------------------------------------------------
+def _join(items: list[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _ids(ids: list[str]) -> str:
+    """Claim ids with families folded: ``thm4.2 (local, decl, fl)``."""
+    fams: dict = {}
+    for i in ids:
+        fam, _, leaf = i.rpartition(".")
+        key = fam if i.count(".") >= 2 else i
+        fams.setdefault(key, []).append(leaf if i.count(".") >= 2 else "")
+    out = []
+    for fam, leaves in fams.items():
+        if len(leaves) > 1 and all(leaves):
+            out.append(f"{fam} ({', '.join(leaves)})")
+        else:
+            out += [f"{fam}.{x}" if x else fam for x in leaves]
+    return _join(out)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """(ids, text) pairs grouped by text, in first-seen order."""
+    groups: dict = {}
+    for cid, text in pairs:
+        groups.setdefault(text, []).append(cid)
+    return [(ids, text) for text, ids in groups.items()]
+
+
+def _fmt_int(n: int) -> str:
+    return f"{n:,}"
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _d_text(d) -> str:
+    """``10⁶`` for a power of ten, else the number."""
+    if isinstance(d, (int, float)) and d > 0:
+        k = round(math.log10(d))
+        if 10**k == d:
+            return "10" + str(k).translate(_SUPERSCRIPT)
+    return f"{d:g}" if isinstance(d, float) else str(d)
+
+
+_EVERY = "in every configuration"
+
+
+def _where_text(where: str) -> str:
+    return _EVERY if where == "everywhere" else where
+
+
+def _other_cells(row: dict, cells: list[dict], word: str) -> list[dict]:
+    """The cells of a row's claim with Track B ``word`` under readings other than the paper's."""
+    names = set(row["paper_readings"])
+    return [
+        c
+        for c in cells
+        if c["claim"] == row["claim"]
+        and c["track_b"] == word
+        and cl.reading_name(c["reading"]) not in names
+    ]
+
+
+def _holds_elsewhere(row: dict, cells: list[dict]) -> tuple[str, str] | None:
+    """(count, where) of a claim's ``holds`` cells under readings other than the paper's:
+    for a claim of one reading dimension the values they use, else the paper's values that
+    none of them uses."""
+    hold = _other_cells(row, cells, "holds")
+    if not hold:
+        return None
+    pr = cl.REGISTRY[row["claim"]].paper_reading
+    if len(pr) == 1:
+        (d,) = pr
+        return _fmt_int(
+            len(hold)
+        ), f"only under {d}={'/'.join(sorted({c['reading'][d] for c in hold}))}"
+    missing = [
+        f"{d}={'+'.join(vals)}"
+        for d, vals in pr.items()
+        if not {c["reading"][d] for c in hold} & set(vals)
+    ]
+    return _fmt_int(len(hold)), (f"none with the paper's {' or '.join(missing)}" if missing else "")
+
+
+def _violated_elsewhere(row: dict, cells: list[dict], vmap_readings: Mapping) -> tuple | None:
+    """(count, where, LB = 1) of the ``violated`` cells of a claim that holds under the paper's
+    reading: the reading values they use, and whether the printed bound is 1 in every such
+    reading's representative cell."""
+    bad = _other_cells(row, cells, "violated")
+    if not bad:
+        return None
+    pr = cl.REGISTRY[row["claim"]].paper_reading
+    where = "only under " + " and ".join(
+        f"{d}={'/'.join(sorted({c['reading'][d] for c in bad}))}" for d in pr
+    )
+    reps = vmap_readings.get(row["claim"], {})
+    lbs = [
+        (reps.get(name, {}).get("representative") or {}).get("numbers", {}).get("lower_bound")
+        for name in {cl.reading_name(c["reading"]) for c in bad}
+    ]
+    lb_one = bool(lbs) and all(isinstance(x, (int, float)) and x >= 1 - _LB_ONE for x in lbs)
+    return _fmt_int(len(bad)), where, lb_one
+
+
+def _each(ids: list[str]) -> str:
+    return " each" if len(ids) > 1 else ""
+
+
+def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = None) -> str:
+    """At most :data:`MAX_WORDS` words in plain sentences, headline first, computed from the
+    answer rows and the cells; sentences are added in order while they fit."""
+    rows, grid = answer["rows"], answer["grid"]
+    bad = [r for r in rows if r["paper_verdict"]["verdict"] == "violated"]
+    good = [r for r in rows if set(r["paper_verdict"]["counts"]) == {"holds"}]
+    rest = [r for r in rows if r not in bad and r not in good]
+    sentences = [
+        f"Under the paper's own reading, the exact linear model (Track B; d = "
+        f"{_d_text(grid['d'])}, {grid['n_configurations']} configurations, "
+        f"{min(grid['N'])} ≤ N ≤ {max(grid['N'])}) contradicts {len(bad)} of {len(rows)} "
+        f"claims, supports {len(good)} and leaves {len(rest)} undecided."
+    ]
+    if bad:
+        groups = _grouped([(r["claim"], _where_text(_where_of(r, "violated"))) for r in bad])
+        sentences.append(
+            "Violated: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + "."
+        )
+    if good:
+        sentences.append(f"Holds: {_ids([r['claim'] for r in good])} in every configuration.")
+    if rest:
+        texts = [
+            (
+                r["claim"],
+                r["paper_verdict"]["text"].replace("; ", ", ").replace("everywhere", _EVERY),
+            )
+            for r in rest
+        ]
+        sentences.append(
+            "Undecided: " + "; ".join(f"{_ids(ids)} {t}" for ids, t in _grouped(texts)) + "."
+        )
+    if grid["n_not_run"]:
+        dead = sorted({x for r in rows for x in r["other_readings"]["not_run_readings"]})
+        where: dict = {}
+        for r in rows:
+            for t in (r["other_readings"]["not_run_where"], _where_of(r, "not-run")):
+                if t and r["claim"] not in where.setdefault(t, []):
+                    where[t].append(r["claim"])
+        parts = [f"every cell under {' or '.join(dead)}"] if dead else []
+        parts += [f"{_ids(ids)} {_where_text(t)}" for t, ids in where.items()]
+        sentences.append(
+            f"{_fmt_int(grid['n_not_run'])} of the {_fmt_int(grid['n_cells'])} cells were not run: "
+            + "; ".join(parts)
+            + "."
+        )
+    no = [r for r in rows if r["hidden_constant"]["verdict"] == "no"]
+    for ids, (k, e) in _grouped_by(
+        no, lambda r: (r["hidden_constant"]["constant"], f"{r['hidden_constant']['exponent']:.2f}")
+    ):
+        sentences.append(
+            f"No hidden constant rescues {_ids(ids)} under the paper's reading: the break-even "
+            f"{k} grows like d^{e}."
+        )
+    pairs = [(r["claim"], _holds_elsewhere(r, cells)) for r in rows if r not in good]
+    pairs = [(c, t) for c, t in pairs if t and t[1]]  # where the readings say something
+    if pairs:
+        sentences.append(
+            "Other readings hold instead: "
+            + "; ".join(
+                f"{_ids(ids)} in {n} cells{_each(ids)}" + (f", {where}" if where else "")
+                for ids, (n, where) in _grouped(pairs)
+            )
+            + "."
+        )
+    pairs = [(r["claim"], _violated_elsewhere(r, cells, vmap_readings or {})) for r in good]
+    for ids, (n, where, lb_one) in _grouped([(c, t) for c, t in pairs if t]):
+        lb = ", where the paper's bound is LB = 1" if lb_one else ""
+        sentences.append(
+            f"{_ids(ids)} {'fail' if len(ids) > 1 else 'fails'} {where}: violated in {n} "
+            f"cells{_each(ids)}{lb}."
+        )
+    tc = answer.get("track_c_config")
+    if tc:
+        counts = Counter(r["track_c"] for r in rows)
+        sentences.append(
+            f"Track C (trained linear encoders, d = {tc['d']}, N = {tc['N']}): "
+            f"{_counts_text(counts)} claims."
+        )
+    td = [r["track_d"] for r in rows if r["track_d"]["verdict"] != "n/a"]
+    td += list(answer.get("track_d_only", {}).values())
+    if td:
+        counts = Counter(e["verdict"] for e in td)
+        presets = sorted({_preset(e) for e in td if e["verdict"] != "not-run"})
+        sentences.append(
+            f"Track D (nonlinear encoders; {', '.join(presets) or 'not run'}): "
+            f"{_counts_text(counts)} of {len(td)} comparisons."
+        )
+    out: list[str] = []
+    for s in sentences:
+        if len(" ".join([*out, s]).split()) <= MAX_WORDS:
+            out.append(s)
+    return " ".join(out)
+
+
+def _grouped_by(rows: list[dict], key) -> list[tuple[list[str], tuple]]:
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r["claim"])
+    return [(ids, k) for k, ids in groups.items()]
+
+
+def _preset(entry: Mapping) -> str:
+    return f"preset {entry['preset']}" if entry.get("preset") else "preset not recorded"
+
+
+def _where_of(row: dict, word: str) -> str:
+    """The where-text of ``word`` in a row's paper verdict (``everywhere`` when it is the only
+    word)."""
+    for part in row["paper_verdict"]["text"].split("; "):
+        if part.startswith(word + " "):
+            return part[len(word) + 1 :]
+    return ""
+
+
+# ----------------------------------------------------------------------------------------------
+# rendering
+# ----------------------------------------------------------------------------------------------
+#: the table's columns: (heading, Markdown cell of a row)
+_HEAD = (
+    "claim",
+    "paper's reading",
+    "Track B under the paper's reading",
+    "other readings (Track B cells)",
+    "hidden constant rescues it?",
+    "Track C",
+    "Track D",
+)
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _notes(answer: Mapping) -> list[str]:
+    """The lines under the table: what each column is, computed from the answer."""
+    g = answer["grid"]
+    p = ", ".join(f"{x:g}" for x in g["p"])
+    out = [
+        f"Track B: the exact linear model at d = {_d_text(g['d'])} over {g['n_configurations']} "
+        f"configurations (p ∈ {{{p}}}, {min(g['N'])} ≤ N ≤ {max(g['N'])}, rare axis "
+        f"{' or '.join(g['rare_axis'])}); a claim with several paper readings combines their "
+        "words per configuration (R5). The paper's reading of each claim and why: "
+        "`theory.claims.REGISTRY[id].paper_reading` and `paper_reading_why`. Hidden constant: "
+        "Track A's break-even constants against the exact model (n/a: the claim has no "
+        "hidden constant)."
+    ]
+    tc = answer.get("track_c_config")
+    out.append(
+        f"Track C: trained linear encoders at d = {tc['d']}, N = {tc['N']}, p = {tc['p']}, "
+        f"{tc['graph']} graph, {tc['seeds']} seeds."
+        if tc
+        else "Track C: not run."
+    )
+    only = answer.get("track_d_only", {})
+    extra = "; ".join(f"{k} (no row of its own): {e['text']}" for k, e in only.items())
+    out.append(
+        "Track D: nonlinear encoders, rule D3, with the preset the runs used"
+        + (f"; {extra}." if extra else ".")
+        + " Rules and words: docs/verdict_rules.md."
+    )
+    return out
+
+
+def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = False) -> str:
+    """The answer table, the notes under it and the finding, as Markdown or plain text.
+
+    Args:
+      answer: :func:`build_answer`'s dict.
+      fmt: ``"markdown"`` (README, report) or ``"text"`` (``dssl verify``, ``dssl reproduce``).
+      reasons: also list why each reading is the paper's (``paper_reading_why``).
+    """
+    if fmt not in ("markdown", "text"):
+        raise ValueError(f"fmt: must be markdown or text, got {fmt!r}")
+    rows = answer["rows"]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
+        for r in rows:
+            cells = (
+                f"**`{r['claim']}`** {r['statement']} ({r['reference']})",
+                f"`{r['paper_reading']}`",
+                r["paper_verdict"]["text"],
+                r["other_readings"]["text"],
+                r["hidden_constant"]["text"],
+                r["track_c"],
+                r["track_d"]["text"],
+            )
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+        lines += ["", *[f"{x}" for x in _notes(answer)]]
+        lines = [*lines[: len(rows) + 2], "", " ".join(lines[len(rows) + 3 :])]
+        if reasons:
+            lines += ["", "Why each reading is the paper's:", ""]
+            lines += [
+                f"- `{_ids(ids)}` (`{label}`): {why}."
+                for ids, (label, why) in _grouped(
+                    [(r["claim"], (r["paper_reading"], r["paper_reading_why"])) for r in rows]
+                )
+            ]
+        lines += ["", f"**Finding.** {answer['finding']}"]
+        return "\n".join(lines)
+    head = ("claim", "Track B under the paper's reading", "constant", "Track C", "Track D")
+    body = [
+        (r["claim"], r["paper_verdict"]["text"], r["hidden_constant"]["text"], r["track_c"],
+         r["track_d"]["text"])
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(x[i]) for x in (head, *body)) + 2 for i in range(len(head) - 1)]
+    pad = " " * widths[0]
+
+    def line(cols) -> str:
+        return "".join(f"{c:<{w}}" for c, w in zip(cols, widths, strict=False)) + cols[-1]
+
+    out = [line(head), "-" * len(line(head))]
+    for r, cols in zip(rows, body, strict=True):
+        out.append(line(cols))
+        out.append(f"{pad}{r['statement']} [{r['reference']}]")
+        others = r["other_readings"]["text"]
+        out.append(f"{pad}paper's reading: {r['paper_reading']}; other readings: {others}")
+    out += ["", *[textwrap.fill(x, _TEXT_WIDTH) for x in _notes(answer)]]
+    if reasons:
+        out += ["", "Why each reading is the paper's:"]
+        out += [
+            textwrap.fill(f"{r['claim']}: {r['paper_reading_why']}", _TEXT_WIDTH,
+                          initial_indent="  ", subsequent_indent="    ")
+            for r in rows
+        ]  # fmt: skip
+    out += ["", textwrap.fill(f"Finding. {answer['finding']}", _TEXT_WIDTH)]
+    return "\n".join(out)
