@@ -21,6 +21,13 @@ that take one (Thm 4.2/4.4 DecL weights, Thm 4.6): the graph is its support
 (the claims are stated for the paper's rule w_ij = 1/|A_i|; whether W is that rule is
 reported). The graph sweeps of Cor 4.5 are unchanged.
 
+The answer table (:mod:`sims.report.answer`: one row per claim, its verdict under the
+paper's own reading first, and the finding) is printed first, from the verdict map of a
+reproduce output folder (``--map-results DIR``; by default ``figures/`` when
+``figures/verdict_map.json`` exists): the same table README and the report open with. With
+``--json`` it is the ``answer`` key (``status`` not-run with the command that writes the map
+when there is none). The claims table at the configuration given follows it.
+
 ``--map`` writes the verdict map instead (:mod:`sims.verdict_map`: every claim × reading ×
 configuration; under ``--out`` the compact ``verdict_map.json``, every cell's words in
 ``verdict_cells.json``, ``verdict_map.png`` and ``verdict_finding.md``, each drawn from the
@@ -55,6 +62,11 @@ TRACKD_DECISIVE_SUBDIR = os.path.basename(_td_verdicts.DECISIVE_DIR)
 #: claims-table id -> Track D claim (sims.trackd.verdicts.CLAIMS); mar_vs_mim (§5) has no row
 TRACKD_OF_CLAIM = {claim: name for name, claim in _td_verdicts.CLAIM_OF.items()}
 _TRACKD_NUMBER_KEYS = ("mean", "se", "n_seeds")
+#: the answer table's folder when --map-results is not given, its files and the command that
+#: writes them
+ANSWER_DEFAULT_DIR = "figures"
+ANSWER_FILES = "verdict_map.json and verdict_cells.json"
+ANSWER_COMMAND = "dssl reproduce (or dssl verify --map --out DIR)"
 #: the fields of a Track D row copied into the verify entry where the row has them
 _TRACKD_ROW_FIELDS = ("mde", "preset", "rule", "old_verdict", "d1_verdict", "reason")
 
@@ -68,6 +80,13 @@ def add_arguments(parser) -> None:
         default=None,
         metavar="DIR",
         help=f"folder with {TRACKD_FILE} (Track D column; default figures/ if the file is there)",
+    )
+    parser.add_argument(
+        "--map-results",
+        default=None,
+        metavar="DIR",
+        help=f"folder with {ANSWER_FILES} (the answer table printed first; default figures/ "
+        "if the map is there)",
     )
     parser.add_argument(
         "--claims", default=",".join(cl.CLAIM_IDS), help="comma-separated claim ids (default all)"
@@ -319,6 +338,25 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
     return entry
 
 
+def _answer(args) -> dict:
+    """The answer table (:func:`sims.report.answer_from_folder`) of ``--map-results`` (must
+    hold the map), else of ``figures/`` when the map is there, else ``status`` not-run."""
+    from sims.report import answer_from_folder
+
+    given = getattr(args, "map_results", None)
+    folder = ANSWER_DEFAULT_DIR if given is None else given
+    if given is not None and not os.path.isdir(given):
+        v.fail("map-results", "an existing folder", given)
+    if not os.path.isfile(os.path.join(folder, "verdict_map.json")):
+        if given is not None:
+            v.fail("map-results", f"a folder containing {ANSWER_FILES}", given)
+        return {"status": "not-run", "command": ANSWER_COMMAND}
+    try:
+        return answer_from_folder(folder)
+    except (OSError, ValueError) as err:
+        v.fail("map-results", f"a folder containing {ANSWER_FILES}", f"{folder} ({err})")
+
+
 def _run_map(args) -> dict:
     from pathlib import Path
 
@@ -383,7 +421,12 @@ def run(args) -> dict:
         claim = TRACKD_OF_CLAIM.get(r["id"])
         r["track_d"] = trackd_entry(trackd, claim) if claim else {"verdict": "n/a"}
     extra = {"mar_vs_mim": trackd_entry(trackd, "mar_vs_mim")}
-    return {"config": _config_dict(cfg, args), "claims": rows, "track_d_only": extra}
+    return {
+        "answer": _answer(args),
+        "config": _config_dict(cfg, args),
+        "claims": rows,
+        "track_d_only": extra,
+    }
 
 
 def format_text(result: dict) -> str:
@@ -398,7 +441,8 @@ def format_text(result: dict) -> str:
          "reference": "§5, Fig 2b", "track_d": e}
         for e in result.get("track_d_only", {}).values()
     ]  # fmt: skip
-    lines = [cl.format_table(result["claims"] + extra), "", "Track D (nonlinear encoders):"]
+    lines = [*_answer_lines(result.get("answer")), "", _one_configuration(result["config"])]
+    lines += [cl.format_table(result["claims"] + extra), "", "Track D (nonlinear encoders):"]
     entries = [
         (r["id"], r["track_d"]) for r in result["claims"] if r["track_d"]["verdict"] != "n/a"
     ]
@@ -415,6 +459,28 @@ def format_text(result: dict) -> str:
         lines += [f"  {'':<22}{t}" for t in _trackd_detail(e)]
         lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
     return "\n".join(lines)
+
+
+def _answer_lines(answer: dict | None) -> list[str]:
+    """The answer table in text (:func:`sims.report.render_answer`), or why it is missing."""
+    if not answer or answer.get("status") == "not-run":
+        return [f"The answer table: not run (no verdict map; run: {ANSWER_COMMAND})."]
+    from sims.report import render_answer
+
+    return [
+        render_answer(answer, "text"),
+        f"(The answer table of {answer.get('source_map', 'the verdict map')}: README and the "
+        "report open with the same table.)",
+    ]
+
+
+def _one_configuration(config: dict) -> str:
+    keys = ("d", "n_clients", "p", "graph")
+    return (
+        "The claims table at one configuration ("
+        + ", ".join(f"{k} = {config[k]}" for k in keys if k in config)
+        + "; primary readings: the paper's, plus --transform):"
+    )
 
 
 def _se_text(e: dict) -> str:
