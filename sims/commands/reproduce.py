@@ -1,4 +1,6 @@
-"""``dssl reproduce``: run (or resume) the main job, writing results, figures and the report."""
+"""``dssl reproduce``: run (or resume) the main job, writing results, figures and the report;
+it ends with the answer table (:func:`sims.report.answer_from_folder` of ``--out``: the table
+README and the report open with) and the path of ``report.html``."""
 
 from __future__ import annotations
 
@@ -87,7 +89,23 @@ def run(args) -> dict:
             )
         return result | {"compile_cache": None if used is None else str(used)}
 
-    return _interruptible(job, finished, args.out, fresh_line=not args.json)
+    result = _interruptible(job, finished, args.out, fresh_line=not args.json)
+    return result | _answer(args.out)
+
+
+def _answer(out) -> dict:
+    """``answer``: the answer table of the output folder (``status`` not-run where it has no
+    verdict map); ``report_html``: the report's path (None where it was not written)."""
+    from pathlib import Path
+
+    from sims.report import answer_from_folder
+
+    html = Path(out) / "report.html"
+    try:
+        answer = answer_from_folder(out)
+    except (OSError, ValueError) as err:
+        answer = {"status": "not-run", "reason": str(err).splitlines()[0]}
+    return {"answer": answer, "report_html": str(html) if html.is_file() else None}
 
 
 def _interruptible(job, finished: list, out, *, fresh_line: bool = False) -> dict:
@@ -131,4 +149,14 @@ def format_text(result: dict) -> str:
     lines.append(f"total {result['seconds']:.1f} s")
     if result.get("compile_cache"):
         lines.append(f"compiled programs kept in {result['compile_cache']}")
+    answer = result.get("answer") or {}
+    lines.append("")
+    if answer.get("rows"):
+        from sims.report import render_answer
+
+        lines += [f"The answer ({answer.get('source_map')}):", "", render_answer(answer, "text")]
+    else:
+        lines.append(f"The answer table: not run ({answer.get('reason', 'no verdict map')}).")
+    html = result.get("report_html")
+    lines.append(f"Full report: {html}" if html else "Full report: not written in this run.")
     return "\n".join(lines)
