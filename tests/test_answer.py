@@ -1,0 +1,294 @@
+"""The answer table (sims.report.answer): computed from a small hand-made map (every word and
+range checked against the cells it came from), and from the committed figures/ (README, the
+report and ``dssl verify`` show the same table; the finding's form). Checks the computation
+and where it is shown, never whether a claim of the paper holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from sims import report
+from sims.report import answer as A
+from theory import claims as cl
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "figures"
+N_VALUES = (2, 3, 4, 5)
+
+
+def _cell(claim, reading, n, word, rare="extra"):
+    return {
+        "claim": claim,
+        "reading": reading,
+        "config": {"p": 0.5, "N": n, "rare_axis": rare, "d": 10**6},
+        "track_a": "informative",
+        "track_b": word,
+    }
+
+
+def _small_map() -> tuple[dict, list[dict]]:
+    """thm4.2.local (one dimension): the paper's Eq. 4 violated at N ≥ 3 and holds at N = 2,
+    Eq. 17 holds, independent masks not run; cor4.5 (two paper readings, R5 per N)."""
+    cells = []
+    for n in N_VALUES:
+        o = "objective"
+        word = "holds" if n == 2 else "violated"
+        cells.append(_cell("thm4.2.local", {o: "eq4-complementary"}, n, word))
+        cells.append(_cell("thm4.2.local", {o: "eq17-surrogate"}, n, "holds"))
+        cells.append(_cell("thm4.2.local", {o: "eq4-independent"}, n, "not-run"))
+        for method, word in (("eq4-complementary", "holds"), ("similar", "degenerate")):
+            reading = {"method": method, "sensitivity": "spread-N"}
+            cells.append(_cell("cor4.5", reading, n, word if n < 5 else "not-run"))
+        cells.append(_cell("cor4.5", {"method": "similar", "sensitivity": "gap"}, n, "holds"))
+    vmap = {
+        "config": {"d": 10**6},
+        "dimensions": {"p": [0.5], "N": list(N_VALUES), "rare_axis": ["extra"]},
+        "rows": {
+            "thm4.2.local": {"reference": "Thm 4.2 item 1", "statement": "local MIM bound"},
+            "cor4.5": {"reference": "Cor 4.5", "statement": "connectivity helps"},
+        },
+        "readings": {},
+        "hidden_constants": {
+            "status": "run",
+            "cells": [
+                {
+                    "claim": "thm4.2.local",
+                    "reading": "eq4-complementary",
+                    "label": "violated (asymptotically)",
+                    "constants": {
+                        "c_num": {"exponent": 0.8, "status": "degenerates (C* -> inf)"},
+                        "c_den": {"exponent": "nan", "status": "degenerates (no positive C)"},
+                    },
+                },
+                {
+                    "claim": "thm4.2.local",
+                    "reading": "eq17-surrogate",
+                    "label": "not violated asymptotically",
+                    "constants": {
+                        "c_num": {"exponent": "nan", "status": "holds for every constant"}
+                    },
+                },
+            ],
+        },
+        "track_c": {
+            "status": "run",
+            "config": {"d": 400, "N": 4, "p": 0.75, "graph": "star", "seeds": 2},
+            "cells": [
+                {"claim": "thm4.2.local", "reading": {"objective": "eq4-complementary"},
+                 "track_c": "violated"},
+                {"claim": "cor4.5", "reading": {"method": "eq4-complementary",
+                                                "sensitivity": "spread-N"}, "track_c": "holds"},
+                {"claim": "cor4.5", "reading": {"method": "similar", "sensitivity": "spread-N"},
+                 "track_c": "degenerate"},
+            ],
+        },
+    }  # fmt: skip
+    return vmap, cells
+
+
+TRACKD = {
+    "rows": [
+        {"claim": "connectivity", "track_d": "inconclusive", "preset": "default"},
+        {"claim": "mar_vs_mim", "track_d": "void", "preset": "default"},
+        {"claim": "mim_vs_cl", "track_d": "not-run"},
+    ],
+    "decisive": {"rows": [{"claim": "connectivity", "track_d": "holds"}]},
+}
+
+
+@pytest.fixture(scope="module")
+def small():
+    vmap, cells = _small_map()
+    return A.build_answer(vmap, cells, TRACKD)
+
+
+def test_n_ranges_are_ranges_never_lists():
+    dom = range(2, 21)
+    assert A.n_range(range(3, 21), dom) == "N ≥ 3"
+    assert A.n_range([2], dom) == "N = 2"
+    assert A.n_range(range(2, 21), dom) == "every N"
+    assert A.n_range([9, 10, *range(12, 21)], dom) == "9 ≤ N ≤ 10 or N ≥ 12"
+    assert A.n_range([3, 5, 7], dom) == "3 of the 19 values of N"
+    assert A.n_range([3, 4, 6], (2, 3, 4, 6)) == "N ≥ 3"  # ranges over the map's own N values
+
+
+def test_paper_verdict_per_configuration_and_where(small):
+    rows = {r["claim"]: r for r in small["rows"]}
+    thm = rows["thm4.2.local"]
+    assert thm["paper_reading"] == "objective=eq4-complementary"
+    assert thm["paper_verdict"]["verdict"] == "violated"  # R5 over configurations
+    assert thm["paper_verdict"]["counts"] == {"violated": 3, "holds": 1}
+    assert thm["paper_verdict"]["text"] == "violated at N ≥ 3; holds at N = 2"
+    # the other readings: Eq. 17 holds 4, independent masks not run, named as not run
+    assert thm["other_readings"]["counts"] == {"holds": 4, "not-run": 4}
+    assert thm["other_readings"]["not_run_readings"] == ["objective=eq4-independent"]
+    assert thm["hidden_constant"]["verdict"] == "no"
+    assert thm["hidden_constant"]["text"] == "no (c_num* ~ d^0.80)"
+    assert thm["track_c"] == "violated" and thm["track_d"]["verdict"] == "n/a"
+    # cor4.5: both paper readings combined with R5 per configuration (holds + degenerate)
+    cor = rows["cor4.5"]
+    assert cor["paper_reading"] == "method=eq4-complementary+similar, sensitivity=spread-N"
+    assert cor["paper_verdict"]["text"] == "degenerate at N ≤ 4; not-run at N = 5"
+    assert cor["other_readings"]["counts"] == {"holds": 4}
+    assert cor["hidden_constant"]["verdict"] == "n/a" and cor["track_c"] == "degenerate"
+    td = cor["track_d"]
+    assert (td["verdict"], td["preset"], td["decisive"]) == ("inconclusive", "default", "holds")
+    assert td["text"] == "inconclusive (preset default); decisive: holds"
+    assert small["track_d_only"]["mar_vs_mim"]["verdict"] == "void"
+    assert small["grid"] == {
+        "d": 10**6, "n_configurations": 4, "p": [0.5], "N": list(N_VALUES),
+        "rare_axis": ["extra"], "n_cells": 24, "n_not_run": 6,
+    }  # fmt: skip
+
+
+def test_finding_is_computed_from_the_rows(small):
+    text = small["finding"]
+    assert text.startswith("Under the paper's own reading,")
+    assert "contradicts 1 of 2 claims, supports 0 and leaves 1 undecided" in text
+    assert "Violated: thm4.2.local at N ≥ 3." in text
+    assert "6 of the 24 cells were not run" in text and "objective=eq4-independent" in text
+    assert "the break-even c_num grows like d^0.80" in text
+    assert "thm4.2.local in 4 cells, only under objective=eq17-surrogate" in text
+    assert len(text.split()) <= A.MAX_WORDS
+
+
+def test_track_d_not_run_and_no_cells():
+    vmap, cells = _small_map()
+    out = A.build_answer(vmap, cells, None)
+    assert {r["track_d"]["verdict"] for r in out["rows"]} == {"n/a", "not-run"}
+    with pytest.raises(ValueError, match="cells: the answer table needs"):
+        A.build_answer(vmap, None, None)
+    with pytest.raises(TypeError, match="vmap: must be a verdict map"):
+        A.build_answer([], cells)
+
+
+def test_render_names_the_paper_reading_in_every_row(small):
+    md = A.render_answer(small, "markdown")
+    text = A.render_answer(small, "text")
+    table = [ln for ln in md.splitlines() if ln.startswith("| **`")]
+    assert len(table) == len(small["rows"])
+    for r, ln in zip(small["rows"], table, strict=True):
+        assert f"`{r['paper_reading']}`" in ln and r["paper_verdict"]["text"] in ln
+        assert f"paper's reading: {r['paper_reading']};" in text
+    assert md.splitlines()[0].startswith("| claim | paper's reading | Track B under")
+    assert md.rstrip().endswith(small["finding"]) and "Finding." in text
+    with pytest.raises(ValueError, match="fmt"):
+        A.render_answer(small, "html")
+    reasons = A.render_answer(small, "markdown", reasons=True)
+    assert cl.REGISTRY["cor4.5"].paper_reading_why in reasons
+
+
+# ---------------------------------------------------------------------------------------------
+# the committed figures/: README, report and dssl verify show the one computed table
+
+
+def _committed():
+    if (
+        not (FIGURES / "verdict_map.json").is_file()
+        or not (FIGURES / "verdict_cells.json").is_file()
+    ):
+        pytest.skip("figures/verdict_map.json is not committed yet (written by make reproduce)")
+    return A.answer_from_folder(FIGURES)
+
+
+def test_readme_opens_with_the_table_computed_from_the_committed_map():
+    readme = (ROOT / "README.md").read_text()
+    expected = A.render_answer(_committed(), "markdown")
+    assert report.marked(readme, report.FINDING_MARKERS) == expected, (
+        "README's answer table is stale: run `python -m sims.report`"
+    )
+    # the table is the first thing after the one-paragraph description
+    head = readme.split(report.FINDING_MARKERS[0])[0].strip().split("\n\n")
+    assert len(head) == 2 and head[0].startswith("# ")
+
+
+def test_committed_finding_is_short_and_writes_ranges():
+    answer = _committed()
+    text = answer["finding"]
+    assert 0 < len(text.split()) <= 200
+    assert not re.search(r"N\s*=\s*\d+(?:\s*[,/]\s*\d+){2,}", text)
+    assert not re.search(r"\b\d+/\d+/\d+\b", text)
+    assert text.startswith("Under the paper's own reading")
+    for r in answer["rows"]:
+        assert r["paper_reading"] and r["paper_reading_why"]
+        assert set(r["paper_readings"]) == {
+            cl.reading_name(x) for x in cl.paper_readings(r["claim"])
+        }
+
+
+def test_report_opens_with_the_table_computed_from_the_committed_map():
+    expected = _committed()
+    vmap = json.loads((FIGURES / "verdict_map.json").read_text())
+    cells = json.loads((FIGURES / "verdict_cells.json").read_text())
+    full = {**vmap, "cells": A._cells_of(vmap, cells)}
+    trackd = json.loads((FIGURES / "trackd_verdicts.json").read_text())
+    verify = {"claims": [], "config": {}}
+    runs = [
+        {"name": n, "config_hash": "0" * 12, "cached": False, "cache": True, "seconds": 0.0,
+             "result": r}
+        for n, r in (("verify", verify), ("verdict_map", {"map": full}),
+                     ("trackd_verdicts", trackd))
+    ]  # fmt: skip
+    payload = report.build_report(runs, fast=False, stages=[])
+    assert payload["answer"]["rows"] == expected["rows"]
+    assert payload["answer"]["finding"] == expected["finding"]
+    md = report.render_markdown(payload, glossary=False)
+    first = md.split("## ")[1]
+    assert first.startswith("The answer\n")
+    assert A.render_answer(expected, "markdown", reasons=True) in first
+    from sims.stages import report as stage
+
+    assert stage.STAGE.texts["README_finding.md"](payload) == A.render_answer(expected) + "\n"
+
+
+def test_committed_report_opens_with_the_table():
+    """figures/report.md as committed: it opens with the table once a reproduce run has
+    written it with this generator (until then it predates the table: skipped)."""
+    md = (FIGURES / "report.md").read_text()
+    if "## The answer" not in md:
+        pytest.skip("figures/report.md predates the answer table (the next dssl reproduce)")
+    first = md.split("## ")[1]
+    table = A.render_answer(_committed(), "markdown").split("\n\n")[0]
+    assert first.startswith("The answer\n") and table in first
+
+
+def test_dssl_verify_prints_the_committed_table_first(capsys, monkeypatch):
+    from sims.cli import main
+
+    monkeypatch.chdir(ROOT)
+    expected = _committed()
+    assert main(["verify", "--d", "40", "--d-sweep", "20,40", "--claims", "eq17"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(A.render_answer(expected, "text") + "\n")
+    assert main(["verify", "--d", "40", "--d-sweep", "20,40", "--claims", "eq17", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answer"]["rows"] == json.loads(json.dumps(expected["rows"]))
+    assert [c["id"] for c in data["claims"]] == ["eq17"]  # the structure is kept
+
+
+def test_dssl_verify_without_a_map(capsys, monkeypatch, tmp_path):
+    from sims.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "--d", "40", "--d-sweep", "20,40", "--claims", "eq17"]) == 0
+    assert capsys.readouterr().out.startswith("The answer table: not run")
+    assert main(["verify", "--claims", "eq17", "--map-results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "map-results" in err[0]
+
+
+def test_dssl_reproduce_ends_with_the_table_and_the_report_path():
+    from sims.commands import reproduce
+
+    answer = _committed()
+    result = {"out": "figures", "fast": False, "config_hash": "x", "stages": [], "seconds": 1.0,
+              "answer": answer, "report_html": "figures/report.html"}  # fmt: skip
+    text = reproduce.format_text(result)
+    assert A.render_answer(answer, "text") in text
+    assert text.rstrip().endswith("Full report: figures/report.html")
+    missing = reproduce._answer(ROOT / "no-such-folder")
+    assert missing["answer"]["status"] == "not-run" and missing["report_html"] is None
