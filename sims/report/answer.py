@@ -316,6 +316,16 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
       ``track_d_only`` (Track D claims without a row, e.g. §5's MAR ≥ MIM), ``grid`` (d, p, N,
       rare axes, ``n_configurations``, ``n_cells``, ``n_not_run``), ``track_c_config``,
       ``finding`` (≤ :data:`MAX_WORDS` words).
+
+    Example (a hand-made map of one claim at three configurations):
+      >>> dims = {"p": [0.5], "N": [2, 3, 4], "rare_axis": ["extra"]}
+      >>> vmap = {"config": {"d": 100}, "dimensions": dims, "rows": {"eq17": {}}}
+      >>> cells = [{"claim": "eq17", "reading": {}, "track_b": w,
+      ...           "config": {"p": 0.5, "N": n, "rare_axis": "extra"}}
+      ...          for n, w in ((2, "holds"), (3, "violated"), (4, "violated"))]
+      >>> row = build_answer(vmap, cells)["rows"][0]
+      >>> row["paper_reading"], row["paper_verdict"]["text"]
+      ('one reading', 'violated at N ≥ 3; holds at N = 2')
     """
     from sims.trackd.verdicts import CLAIM_OF, CLAIMS
 
@@ -670,6 +680,14 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
       answer: :func:`build_answer`'s dict.
       fmt: ``"markdown"`` (README, report) or ``"text"`` (``dssl verify``, ``dssl reproduce``).
       reasons: also list why each reading is the paper's (``paper_reading_why``).
+
+    Example:
+      >>> dims = {"p": [0.5], "N": [2, 3], "rare_axis": ["extra"]}
+      >>> vmap = {"config": {"d": 100}, "dimensions": dims, "rows": {"eq17": {}}}
+      >>> cells = [{"claim": "eq17", "reading": {}, "track_b": "violated",
+      ...           "config": {"p": 0.5, "N": n, "rare_axis": "extra"}} for n in (2, 3)]
+      >>> render_answer(build_answer(vmap, cells)).splitlines()[2]  # doctest: +ELLIPSIS
+      '| **`eq17`** the mask expectation ... | `one reading` | violated everywhere | ...'
     """
     if fmt not in ("markdown", "text"):
         raise ValueError(f"fmt: must be markdown or text, got {fmt!r}")
