@@ -340,7 +340,8 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
 
 def _answer(args) -> dict:
     """The answer table (:func:`sims.report.answer_from_folder`) of ``--map-results`` (must
-    hold the map), else of ``figures/`` when the map is there, else ``status`` not-run."""
+    hold the map and its cells), else of ``figures/`` when the map is there, else ``status``
+    not-run (with the reason when figures/ holds a map the table cannot be read from)."""
     from sims.report import answer_from_folder
 
     given = getattr(args, "map_results", None)
@@ -354,7 +355,9 @@ def _answer(args) -> dict:
     try:
         return answer_from_folder(folder)
     except (OSError, ValueError) as err:
-        v.fail("map-results", f"a folder containing {ANSWER_FILES}", f"{folder} ({err})")
+        if given is not None:
+            v.fail("map-results", f"a folder containing {ANSWER_FILES}", f"{folder} ({err})")
+        return {"status": "not-run", "reason": str(err), "command": ANSWER_COMMAND}
 
 
 def _run_map(args) -> dict:
@@ -464,7 +467,8 @@ def format_text(result: dict) -> str:
 def _answer_lines(answer: dict | None) -> list[str]:
     """The answer table in text (:func:`sims.report.render_answer`), or why it is missing."""
     if not answer or answer.get("status") == "not-run":
-        return [f"The answer table: not run (no verdict map; run: {ANSWER_COMMAND})."]
+        why = (answer or {}).get("reason") or "no verdict map"
+        return [f"The answer table: not run ({why}; run: {ANSWER_COMMAND})."]
     from sims.report import render_answer
 
     return [
