@@ -88,7 +88,7 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
         patch_dim=s * s * c,
         channels=c,
         width=common.width if width is None else width,
-        depth=common.depth,
+        depth=common.cnn_depth if arch == "cnn" else common.depth,
         heads=common.heads,
         embed=common.embed,
     )

@@ -35,8 +35,9 @@ class Common:
       name: the preset's name, carried into every result's ``meta["preset"]``.
       dataset: one of ``sims.trackd.data.DATASETS``. data_path: CIFAR-10 directory or ``.npz``.
       patch: patch side. width: MLP hidden width (≤ 128). cnn_width: the CNN's last-layer
-        channels. vit_width: the ViT's token width (None: ``width``). depth: ViT blocks / MLP
-        hidden layers / CNN convolutions. heads: attention heads. embed: MLP/CNN output.
+        channels. cnn_depth: the CNN's stride-2 convolutions. vit_width: the ViT's token width
+        (None: ``width``). depth: ViT blocks / MLP hidden layers. heads: attention heads.
+        embed: MLP/CNN output.
       rounds, local_steps, batch_size, lr: schedule (Adam). lr_simsiam: SimSiam's learning
         rate (None: ``lr``). rows: per-client tile length.
       seeds: number of seeds S (≥ 3 for standard errors). max_train, max_test: data caps.
@@ -54,6 +55,7 @@ class Common:
     patch: int = 2
     width: int = 64
     cnn_width: int = 32
+    cnn_depth: int = 2
     vit_width: int | None = None
     depth: int = 2
     heads: int = 4
