@@ -333,7 +333,7 @@ def _entry(out: Path, name: str) -> Path:
     return path
 
 
-def test_a_folder_in_place_of_a_cache_entry_is_recomputed(tmp_path):
+def test_a_folder_in_place_of_a_cache_entry_or_the_lock_is_recomputed(tmp_path):
     calls: list = []
     stages = [counting_stage(calls, "count")]
     run_stages(stages, out=tmp_path, progress=False)
@@ -341,9 +341,12 @@ def test_a_folder_in_place_of_a_cache_entry_is_recomputed(tmp_path):
     entry.unlink()
     entry.mkdir()
     (entry / "inside").write_text("x")
+    lock = tmp_path / R.CACHE_DIR / outfolder.LOCK
+    lock.unlink()
+    lock.mkdir()  # the output folder's lock file too
     summary = run_stages(stages, out=tmp_path, progress=False)
     assert [s["cached"] for s in summary["stages"]] == [False] and len(calls) == 2
-    assert entry.is_file()
+    assert entry.is_file() and lock.is_file()
     summary = run_stages(stages, out=tmp_path, progress=False)
     assert [s["cached"] for s in summary["stages"]] == [True]
 
