@@ -317,7 +317,8 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
       rare axes, ``n_configurations``, ``n_cells``, ``n_not_run``), ``track_c_config``,
       ``finding`` (≤ :data:`MAX_WORDS` words).
 
-    Example (a hand-made map of one claim at three configurations):
+    Example:
+      >>> # a hand-made map of one claim at three configurations
       >>> dims = {"p": [0.5], "N": [2, 3, 4], "rare_axis": ["extra"]}
       >>> vmap = {"config": {"d": 100}, "dimensions": dims, "rows": {"eq17": {}}}
       >>> cells = [{"claim": "eq17", "reading": {}, "track_b": w,
