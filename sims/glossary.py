@@ -1468,7 +1468,8 @@ GLOSSARY: dict[str, Term] = {
         "trackd report verify",
     ),
     "data_path": _t(
-        "CIFAR-10 folder (python format); null for scikit-learn digits",
+        "CIFAR-10 folder (python format) or a .npz file of images and labels; null for the "
+        "bundled MNIST and scikit-learn digits",
         "path or null",
         EXT,
         "trackd report verify",
