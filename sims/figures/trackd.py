@@ -561,6 +561,10 @@ def _curve_arms(curves: dict) -> tuple[dict, list]:
         panel, label = (parts[-1], " + ".join(parts[:-1])) if len(parts) >= 2 else ("", key)
         panels.setdefault(panel, []).append((key, label))
     labels = list(dict.fromkeys(lab for arms in panels.values() for _, lab in arms))
+    # method-major, as the Table 1 figure orders (and so colours) its arms
+    methods = list(dict.fromkeys(lab.split(" + ")[0] for lab in labels))
+    first = {lab: k for k, lab in enumerate(labels)}
+    labels = sorted(labels, key=lambda lab: (methods.index(lab.split(" + ")[0]), first[lab]))
     return panels, labels
 
 
