@@ -25,7 +25,6 @@ from collections import Counter
 
 import networkx as nx
 import numpy as np
-import scipy.stats
 
 from theory import _validate as v
 from theory import claims as cl
@@ -231,18 +230,42 @@ def _resolved(x: np.ndarray, tol: np.ndarray | float) -> bool:
     return bool(np.ptp(x) > max(2.0 * float(np.max(tol)), 1e-12 * scale))
 
 
+def _tolerant_ranks(x: np.ndarray, tol: float) -> np.ndarray:
+    """Ranks 1..n of ``x`` in which values that lie within ``2·tol`` of the first value of
+    their run (in sorted order) are tied and share their average rank: an order decided by
+    rounding is not an order.
+
+    >>> _tolerant_ranks(np.array([0.3, 0.1, 0.3 + 1e-16, 0.2]), 1e-12).tolist()
+    [3.5, 1.0, 3.5, 2.0]
+    """
+    x = np.asarray(x, float)
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(x.size)
+    start = 0
+    for k in range(1, x.size + 1):
+        if k == x.size or x[order[k]] - x[order[start]] > 2.0 * tol:
+            ranks[order[start:k]] = (start + k + 1) / 2.0  # mean of ranks start+1..k
+            start = k
+    return ranks
+
+
 def _correlations(s: np.ndarray, feats: dict, tol: np.ndarray | float = 0.0) -> dict:
-    """Spearman's ρ of the sensitivities ``s`` with each graph feature, or None (undefined)
-    where either series is not resolved above its tolerance (:func:`_resolved`): a rank
-    correlation of rounding noise is not a number worth reporting (and it changed between
-    runs, so ``dssl compare`` of a fresh run against the committed figures was red)."""
+    """Spearman's ρ of the sensitivities ``s`` with each graph feature: the Pearson correlation
+    of their ranks, where values within their tolerance of each other are tied
+    (:func:`_tolerant_ranks`; ``s`` at its largest derived tolerance, a feature at 1e-12 of its
+    scale). None (undefined) where either series is not resolved at all (:func:`_resolved`).
+    Rounding-level differences change neither the ties nor the value, so ``dssl compare`` of a
+    fresh run against the committed figures no longer sees them."""
     out = {}
+    t_s = float(np.max(tol)) if np.size(tol) else 0.0
     for name in ("abar", "lambda2", "pi_spread"):
         x = np.asarray(feats[name], float)
         if s.size < 3 or not _resolved(x, 0.0) or not _resolved(s, tol):
             out[name] = None
-        else:
-            out[name] = float(scipy.stats.spearmanr(x, s).statistic)
+            continue
+        t_x = 1e-12 * max(1.0, float(np.max(np.abs(x))))
+        rx, rs = _tolerant_ranks(x, t_x), _tolerant_ranks(s, max(t_s, 1e-12))
+        out[name] = float(np.corrcoef(rx, rs)[0, 1])
     return out
 
 
