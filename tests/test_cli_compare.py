@@ -118,3 +118,27 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, field):
     assert main(["compare", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"error: {field}" in err[0]
+
+
+def test_float32_tolerance_applies_to_training_numbers_only(tmp_path):
+    """A float32-training file and a ``track_c`` subtree take the float32 tolerances; a
+    float64 number elsewhere in the same file keeps ``rtol``/``atol``."""
+    from sims.commands.compare import FLOAT32_RTOL, compare_folders
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    small = 1 + FLOAT32_RTOL / 4  # within the float32 tolerance, far outside rtol 1e-9
+    big = 1 + FLOAT32_RTOL * 4
+    (a / "fig2a.json").write_text('{"s_N": 1.0}')
+    (b / "fig2a.json").write_text(f'{{"s_N": {small!r}}}')
+    (a / "report.json").write_text('{"exact": 1.0, "x": {"track_c": {"s": 1.0, "t": 1.0}}}')
+    (b / "report.json").write_text(
+        f'{{"exact": {small!r}, "x": {{"track_c": {{"s": {small!r}, "t": {big!r}}}}}}}'
+    )
+    r = compare_folders(a, b)
+    assert sorted((d["file"], d["path"]) for d in r["differences"]) == [
+        ("report.json", "exact"),
+        ("report.json", "x.track_c.t"),
+    ]
+    strict = compare_folders(a, b, float32_rtol=1e-9, float32_atol=1e-12)
+    assert strict["n_differences"] == 4
