@@ -171,7 +171,12 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         if name in CSV_COMMANDS:
-            p.add_argument("--csv", default=None, metavar="PATH", help=CSV_COMMANDS[name])
+            p.add_argument(
+                "--csv",
+                default=None,
+                metavar="PATH",
+                help=CSV_COMMANDS[name] + "; - prints it on standard output instead of the text",
+            )
         module.add_arguments(p)
         for action in p._actions:  # options without a help text still show their default
             shown = action.default is not None and action.default is not False
@@ -535,14 +540,18 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     seen["args"], seen["command"] = args, args.command
     module = args._module
     csv_path = getattr(args, "csv", None)
-    if "out" in vars(args):
+    if vars(args).get("out") is not None:
         from sims.commands._common import check_out_dir
 
         check_out_dir(args.out, "out")
-    if csv_path is not None:
+    if csv_path == "-" and args.json:
+        from sims.commands._common import not_applicable
+
+        not_applicable("--csv -", "with --json (both would write standard output)", "-")
+    if csv_path is not None and csv_path != "-":
         from sims.export import check_csv_path
 
-        check_csv_path(csv_path)
+        check_csv_path(csv_path, "--csv")
     with (
         matmul_precision(),
         cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)),
@@ -558,6 +567,10 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
         from sims.export import to_dataframe, write_csv
 
         table = to_dataframe(result)
+        if csv_path == "-":  # the table on standard output, instead of the text
+            table.to_csv(sys.stdout, index=False)
+            sys.stdout.flush()
+            return int(getattr(args, "exit_code", 0))
         with blame(_option_spelling(parser, args.command, "csv", seen["words"]), csv_path):
             write_csv(table, csv_path)
         if not args.json:

@@ -537,6 +537,8 @@ def check_csv_path(path, field: str = "csv") -> str:
     ``field`` otherwise (checked before a long run starts)."""
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
         v.fail(field, "a file path", path)
+    if str(path).endswith((os.sep, "/")) or (os.altsep and str(path).endswith(os.altsep)):
+        v.fail(field, "a file path (it ends in a folder separator)", path)
     path = os.path.abspath(os.fspath(path))
     if os.path.isdir(path):
         v.fail(field, "a file path (it is a folder)", path)

@@ -108,7 +108,7 @@ CLI = [
     (SIM + ["--graph", "erdos_renyi", "--prob", "nan"], "prob"),
     (SIM + ["--graph", "paper_code"], "avg_degree"),
     (SIM + ["--graph", "torus"], "n"),
-    (SIM + ["--method", "mim-recon", "--population"], "method"),
+    (SIM[:5] + ["--method", "mim-recon", "--population"], "method"),
     # simulate: --mixing-file
     (SIM + ["--mixing-file", "{tmp}/missing.npy"], "mixing-file"),
     (SIM + ["--mixing-file", "{tmp}/w.txt"], "mixing-file"),
@@ -253,6 +253,19 @@ CLI = [
     (["bench", "--rounds", "0"], "rounds"),
     (["bench", "--dtype", "float16"], "dtype"),
     (["bench", "--n-clients", "nan"], "n-clients"),
+    # flags that do not apply are refused, not ignored (issue 40, class 3)
+    (["exact", "--method", "mim-recon", "--transform", "block-rotation"], "--transform"),
+    (["exact", "--method", "mim", "--transform-seed", "3"], "--transform-seed"),
+    (["exact", "--method", "cl-dissimilar", "--transform-seed", "3"], "--transform-seed"),
+    (["verify", "--d", "20", "--out", "{tmp}/m"], "--out"),
+    (["verify", "--d", "20", "--atlas"], "--atlas"),
+    (["verify", "--d", "20", "--workers", "2"], "--workers"),
+    (["verify", "--d", "20", "--map-preset", "fast"], "--map-preset"),
+    (SIM[:1] + ["--population", "--batch", "8"], "--batch"),
+    (["reproduce", "--list", "--jobs", "-5"], "--jobs"),
+    (["reproduce", "--list", "--stages", "mask"], "--stages"),
+    (["topology", "--n", "4", "--csv", "{tmp}/dir/"], "--csv"),
+    (["topology", "--n", "4", "--csv", "-"], "--csv -"),  # with the row's --json
     # the program itself
     (["nope"], "nope"),
     ([], "COMMAND"),

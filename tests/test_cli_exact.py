@@ -63,22 +63,15 @@ def test_decl_and_paper_variant(capsys):
 
 @pytest.mark.parametrize("method", ["cl", "cl-dissimilar", "mim-independent", "mim-recon"])
 def test_other_methods_run(capsys, method):
-    code, res, _ = _run(
-        capsys,
-        "--method",
-        method,
-        "--d",
-        "16",
-        "--n-clients",
-        "3",
-        "--transform",
-        "rotation",
-        "--dense",
-    )
+    dense, structured = ["--dense"], []
+    if method == "cl-dissimilar":  # only it has a transform H (refused with the others)
+        dense, structured = (
+            ["--transform", "rotation", "--dense"],
+            ["--transform", "block-rotation"],
+        )
+    code, res, _ = _run(capsys, "--method", method, "--d", "16", "--n-clients", "3", *dense)
     assert code == 0 and len(res["fl_rv"]) == 6
-    code, res, _ = _run(
-        capsys, "--method", method, "--d", "16", "--n-clients", "3", "--transform", "block-rotation"
-    )
+    code, res, _ = _run(capsys, "--method", method, "--d", "16", "--n-clients", "3", *structured)
     assert code == 0 and len(res["fl"]["rv_min"]) == 6
 
 

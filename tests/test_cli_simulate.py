@@ -82,7 +82,8 @@ def test_fl_population_text_output_and_progress_bar(capsys):
             "--aggregation",
             "data-size",
         ]
-        + SMALL,
+        + SMALL[:8]  # no --batch: population gradients are full-batch (--batch is refused)
+        + SMALL[10:],
     )
     assert code == 0
     assert "principal_angle_to_exact" in out.out

@@ -375,4 +375,21 @@ def test_cli_csv_bad_path_is_one_line_exit_2(capsys, tmp_path):
     for bad in (tmp_path / "f" / "t.csv", tmp_path):
         assert main(["topology", "--n", "4", "--csv", str(bad)]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "error: csv: must be" in err
+        assert err.count("\n") == 1 and "error: --csv: must be" in err
+
+
+def test_cli_csv_dash_writes_the_table_to_standard_output(capsys):
+    """``--csv -`` prints the CSV table on standard output instead of the text (and writes no
+    file named ``-``)."""
+    import io
+    import os
+
+    import pandas as pd
+
+    from sims.cli import main
+
+    assert main(["topology", "--n", "4", "--csv", "-"]) == 0
+    out = capsys.readouterr().out
+    df = pd.read_csv(io.StringIO(out))
+    assert len(df) == 4 and "lambda" in " ".join(df.columns)
+    assert not os.path.exists("-")

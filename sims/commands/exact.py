@@ -53,8 +53,8 @@ def add_arguments(parser) -> None:
             action.help = "input dimension, an integer >= 2N written as 400, 1e12 or 1e20 (400)"
     parser.add_argument(
         "--transform",
-        default="identity",
-        help="H for cl-dissimilar: "
+        default=None,
+        help="H for cl-dissimilar (identity): "
         + ", ".join(structured.STRUCTURED_TRANSFORMS)
         + " (structured); permutation, sign-flip, rotation act on all d axes (--dense)",
     )
@@ -63,7 +63,9 @@ def add_arguments(parser) -> None:
         action="store_true",
         help=f"build the d x d matrices (d <= {DENSE_MAX_D}) instead of the structured path",
     )
-    parser.add_argument("--transform-seed", type=int, default=0, help="seed of a random H")
+    parser.add_argument(
+        "--transform-seed", type=int, default=None, help="seed of a random H (cl-dissimilar; 0)"
+    )
     _common.add_graph_arguments(parser, graph="ring")
     parser.add_argument("--mixing", default="uniform", help="DecL mixing rule")
     _common.add_mixing_file_argument(parser)
@@ -125,8 +127,28 @@ def parse_d(value) -> int:
     return int(dec)
 
 
+def _transform_options(args, method: str) -> None:
+    """--transform and --transform-seed shape H, which only ``cl-dissimilar`` has: refused
+    with any other method, the seed also with the identity (nothing random); defaults filled."""
+    if method != "cl-dissimilar":
+        for flag, dest in (("--transform", "transform"), ("--transform-seed", "transform_seed")):
+            if getattr(args, dest) is not None:
+                _common.not_applicable(
+                    flag, f"with --method {method} (only cl-dissimilar has a transform H)",
+                    getattr(args, dest),
+                )  # fmt: skip
+    if args.transform in (None, "identity") and args.transform_seed is not None:
+        _common.not_applicable(
+            "--transform-seed", "with the identity transform (nothing is random)",
+            args.transform_seed,
+        )  # fmt: skip
+    args.transform = "identity" if args.transform is None else args.transform
+    args.transform_seed = 0 if args.transform_seed is None else args.transform_seed
+
+
 def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
+    _transform_options(args, method)
     args.d = parse_d(args.d)
     v.choice(args.transform, "transform", TRANSFORMS)
     if args.sample_seeds is not None:

@@ -63,6 +63,13 @@ def run(args) -> dict:
     from sims.stages import STAGES
 
     if args.list:
+        from sims.commands._common import not_applicable
+
+        for flag, dest in (("--jobs", "jobs"), ("--stages", "stages")):
+            if getattr(args, dest) is not None:
+                not_applicable(flag, "with --list (nothing runs)", getattr(args, dest))
+        if args.force:
+            not_applicable("--force", "with --list (nothing runs)", True)
         return {
             "stages": [{"name": s.name, "cached": s.cache, "files": list(s.files)} for s in STAGES]
         }

@@ -107,7 +107,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
-    p.add_argument("--batch", type=_common.integer(lo=2), default=DEFAULTS["batch"])
+    p.add_argument(
+        "--batch",
+        type=_common.integer(lo=2),
+        default=None,
+        help=f"minibatch per local step ({DEFAULTS['batch']}; not with --population)",
+    )
     p.add_argument("--rounds", type=pos_int, default=DEFAULTS["rounds"])
     p.add_argument(
         "--samples-per-client", type=_common.integer(lo=2), default=DEFAULTS["samples_per_client"]
@@ -170,6 +175,9 @@ def _check_flags(args) -> tuple[str | None, str | None]:
             graph = args.graph or "ring"
             mixing = args.mixing or "uniform"
             _common.check_graph_flags(args, graph)
+    if args.population and args.batch is not None:
+        na("--batch", "with --population (full-batch population gradients)", args.batch)
+    args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
     if args.method != "mar":
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:

@@ -133,12 +133,33 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--map-preset",
         choices=("default", "fast"),
-        default="default",
-        help="configurations of the map: default (p in 4 values, N = 2..20, 2 rare axes) or fast",
+        default=None,
+        help="with --map: configurations of the map: default (p in 4 values, N = 2..20, 2 rare "
+        "axes) or fast",
     )
     parser.add_argument("--atlas", action="store_true", help="with --map: also the graph atlas")
-    parser.add_argument("--out", default=".", help="folder of the --map files (default .)")
-    parser.add_argument("--workers", type=int, default=2, help="processes for --map (default 2)")
+    parser.add_argument("--out", default=None, help="with --map: folder of its files (default .)")
+    parser.add_argument("--workers", type=int, default=None, help="with --map: processes (2)")
+
+
+#: the options that only --map reads, with their defaults under --map
+MAP_ONLY = {"map_preset": "default", "out": ".", "workers": 2, "atlas": False}
+
+
+def _map_options(args) -> None:
+    """--map's own options: refused without --map (one line naming the option), filled with
+    their defaults with it."""
+    from sims.commands._common import not_applicable
+
+    for dest, default in MAP_ONLY.items():
+        given = getattr(args, dest) not in (None, False)
+        if given and not args.map:
+            flag = "--" + dest.replace("_", "-")
+            not_applicable(
+                flag, "without --map (only the verdict map uses it)", getattr(args, dest)
+            )
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
 
 
 def _ints(text: str, field: str) -> tuple:
@@ -404,6 +425,7 @@ def _run_map(args) -> dict:
 
 
 def run(args) -> dict:
+    _map_options(args)
     if args.map:
         return _run_map(args)
     cfg = config_from_args(args)
