@@ -1447,10 +1447,16 @@ GLOSSARY: dict[str, Term] = {
     # --- trackd ------------------------------------------------------------------------------
     "preset": _t("Track D preset: fast, default or paper-scale", "name", EXT, "trackd"),
     "arch": _t(
-        "encoder architecture of a Track D run: mlp or vit", "name", EXT, "trackd report verify"
+        "encoder architecture of a Track D run: mlp, cnn or vit",
+        "name",
+        EXT,
+        "trackd report verify",
     ),
     "archs": _t(
-        "encoder architectures of an experiment (mlp, vit)", "list", EXT, "trackd report verify"
+        "encoder architectures of an experiment (mlp, cnn, vit)",
+        "list",
+        EXT,
+        "trackd report verify",
     ),
     "balanced": _t(
         "Dirichlet label skew in the official balanced form (true) or Hsu et al.'s (false)",
@@ -1523,6 +1529,69 @@ GLOSSARY: dict[str, Term] = {
         "encoder width (ViT embedding / MLP hidden units, ≤ 128)",
         "integer",
         EXT,
+        "trackd report verify",
+    ),
+    "cnn_width": _t(
+        "channels of the small CNN's last convolution", "integer", EXT, "trackd report verify"
+    ),
+    "cnn_depth": _t(
+        "stride-2 3×3 convolutions of the small CNN", "integer", EXT, "trackd report verify"
+    ),
+    "vit_width": _t(
+        "token width of the ViT (null: width)", "integer or null", EXT, "trackd report verify"
+    ),
+    "lr_simsiam": _t(
+        "SimSiam's learning rate (null: lr)", "> 0 or null", EXT, "trackd report verify"
+    ),
+    "crop": _t(
+        "SimSiam's views: smallest area of the random resized crop, as a fraction of the "
+        "image (0: a shift by `shift` pixels instead)",
+        "[0, 1]",
+        EXT,
+        "trackd report verify",
+    ),
+    "sigma": _t(
+        "SimSiam's views: standard deviation of the added Gaussian pixel noise",
+        ">= 0",
+        EXT,
+        "trackd report verify",
+    ),
+    "flip": _t("SimSiam's views: random horizontal flips", "bool", EXT, "trackd report verify"),
+    "shift": _t(
+        "SimSiam's views: largest random shift in pixels when crop = 0",
+        "integer >= 0",
+        EXT,
+        "trackd report verify",
+    ),
+    "mae_augment": _t(
+        "MAE's input augmented with SimSiam's view (true) or not",
+        "bool",
+        EXT,
+        "trackd report verify",
+    ),  # fmt: skip
+    "norm_pix": _t(
+        "MAE's targets normalised per patch (mean 0, variance 1)",
+        "bool",
+        EXT,
+        "trackd report verify",
+    ),  # fmt: skip
+    "curve_every": _t(
+        "a learning curve: the global encoder's probe every this many rounds (0: none)",
+        "integer >= 0",
+        EXT,
+        "trackd report verify",
+    ),
+    "raw_pixel_probe": _t(
+        "accuracy of the ridge probe on the raw pixels of the same train/test split: the "
+        "bar a learned representation is read against",
+        "[0, 1]",
+        EXT,
+        "trackd report verify",
+    ),
+    "table1": _t(
+        "the Table 1 analogue's entry (its configuration or the scale of its runs)",
+        "object",
+        "§6.2",
         "trackd report verify",
     ),
     "image_shape": _t(

@@ -234,16 +234,14 @@ def test_every_is_validated():
 
 @pytest.mark.parametrize("n", [NORM_BATCH, NORM_BATCH + 1, 2 * NORM_BATCH + 37])
 def test_batched_norms_equal_one_vmap_and_numpy(n):
-    """:func:`_norms` (batches of NORM_BATCH clients beyond NORM_BATCH): the clients of full
-    batches get the numbers of one vmap over all clients; those of the last, smaller batch
-    (computed by another kernel) agree to float32 rounding; all are within NORM_RTOL of NumPy's
-    norms, jitted and not."""
+    """:func:`_norms` (batches of NORM_BATCH clients beyond NORM_BATCH) agrees with one vmap
+    over all clients to float32 rounding (4 ulp: XLA may vectorise a batch of 100 and one of
+    237 differently, and does on some processors: 1.5 ulp measured on an AMD EPYC), and both
+    are within NORM_RTOL of NumPy's norms, jitted and not."""
     W = jnp.asarray(np.random.default_rng(n).standard_normal((n, 8, 24)), jnp.float32)
     want = np.asarray(jax.vmap(_spectral_norm)(W))
-    full = n // NORM_BATCH * NORM_BATCH if n > NORM_BATCH else n
     for fn in (_norms, jax.jit(_norms)):
         got = np.asarray(fn(W))
-        np.testing.assert_array_equal(got[:full], want[:full])
-        np.testing.assert_allclose(got[full:], want[full:], rtol=4 * 2.0**-23)
+        np.testing.assert_allclose(got, want, rtol=4 * 2.0**-23)
     exact = np.linalg.norm(np.asarray(W, np.float64), ord=2, axis=(1, 2))
     np.testing.assert_allclose(want, exact, rtol=NORM_RTOL + 1e-6)
