@@ -100,7 +100,7 @@ def _flag_sets() -> dict[str, tuple[str, ...]]:
     fusion generator, chosen explicitly where this jaxlib has the flag (a ``dssl`` command
     adds only flags that are not set; XLA aborts on a flag it does not know)."""
     from sims.cli import CPU_XLA_FLAGS, cpu_flags
-    from sims.pipeline.environ import xla_has_flag
+    from sims.environ import xla_has_flag
 
     newer = ("--xla_cpu_use_fusion_emitters=true",)
     return {
@@ -110,7 +110,7 @@ def _flag_sets() -> dict[str, tuple[str, ...]]:
 
 
 def _run(code: str, flags: tuple[str, ...], *args: str) -> dict:
-    from sims.pipeline.environ import add_xla_flags
+    from sims.environ import add_xla_flags
 
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env["XLA_FLAGS"] = add_xla_flags(env.get("XLA_FLAGS"), flags)

@@ -47,6 +47,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
+from sims.environ import bounded_compile_options
 from sims.rounds import (  # noqa: F401  (re-exported: these were defined here)
     _BATCH,
     _LOSS,
@@ -340,7 +341,9 @@ def _trainer(
     def scan_rounds(state, data, sizes, M, agg, length):
         return lax.scan(lambda s, _: round_step(s, data, sizes, M, agg), state, None, length)
 
-    return jax.jit(scan_rounds, static_argnums=5)
+    return jax.jit(
+        scan_rounds, static_argnums=5, compiler_options=bounded_compile_options() or None
+    )
 
 
 def _global(rule: str, params: Any, weights: Array) -> Any:

@@ -251,7 +251,7 @@ def matmul_precision():
 
     import jax
 
-    from sims.pipeline.environ import set_environ
+    from sims.environ import set_environ
 
     value = os.environ.get(PRECISION_ENV) or "highest"
     with set_environ({PRECISION_ENV: value}), jax.default_matmul_precision(value):
@@ -260,7 +260,7 @@ def matmul_precision():
 
 #: XLA flags every ``dssl`` command that computes results adds on a CPU (see :func:`cpu_xla_flags`).
 CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1")
-#: ... and these where the installed XLA has them (:func:`sims.pipeline.environ.xla_has_flag`):
+#: ... and these where the installed XLA has them (:func:`sims.environ.xla_has_flag`):
 #: XLA's older fusion code generator, which compiles faster (see :func:`cpu_xla_flags`)
 CPU_XLA_FLAGS_WHERE_KNOWN = ("--xla_cpu_use_fusion_emitters=false",)
 
@@ -268,7 +268,7 @@ CPU_XLA_FLAGS_WHERE_KNOWN = ("--xla_cpu_use_fusion_emitters=false",)
 def cpu_flags() -> tuple[str, ...]:
     """:data:`CPU_XLA_FLAGS`, then each flag of :data:`CPU_XLA_FLAGS_WHERE_KNOWN` that this
     jaxlib's XLA defines (XLA aborts the process on a flag it does not know)."""
-    from sims.pipeline.environ import xla_has_flag
+    from sims.environ import xla_has_flag
 
     known = tuple(
         f for f in CPU_XLA_FLAGS_WHERE_KNOWN if xla_has_flag(f.split("=", 1)[0].lstrip("-"))
@@ -304,7 +304,7 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
       runs' Gaussian views most of it (README, Performance; since 2026-11-24 those views
       come from :func:`sims.losses.gaussian`, about twice as fast under these flags, and
       the Track C programs are compiled with the newer generator alone:
-      :func:`sims.pipeline.environ.long_run_options`).
+      :func:`sims.environ.long_run_options`).
       Float32 results change in rounding only (a default run: 102 of 82,886 values, all in
       Track D; Tracks A, B and C equal; no verdict word changed).
 
@@ -314,8 +314,8 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     are too small for the pool to split.
 
     The flags added here (with their values) go to ``DSSL_XLA_FLAGS_ADDED``
-    (:data:`sims.pipeline.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
-    tell them from flags the user set (:func:`sims.pipeline.environ.user_sets_xla_flag`).
+    (:data:`sims.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
+    tell them from flags the user set (:func:`sims.environ.user_sets_xla_flag`).
 
     Nothing changes where the backend is not the CPU
     (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
@@ -326,8 +326,8 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     sharded over the cores; everything else runs on the first."""
     import os
 
+    from sims.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, set_environ
     from sims.pipeline import parallel
-    from sims.pipeline.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, set_environ
 
     flags = os.environ.get("XLA_FLAGS")
     users = set((flags or "").split())
@@ -373,7 +373,7 @@ def check_environment(start_backend: bool = True) -> str | None:
     that starts it in this process, after which changes to ``XLA_FLAGS`` have no effect here
     (``dssl`` checks that part last, see :func:`cpu_xla_flags`).
 
-    >>> from sims.pipeline.environ import set_environ
+    >>> from sims.environ import set_environ
     >>> with set_environ({"JAX_ENABLE_X64": "nonsense"}):
     ...     check_environment(start_backend=False).split(": must be")[0]
     'dssl: error: JAX_ENABLE_X64'

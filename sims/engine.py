@@ -70,6 +70,7 @@ from sims.engine_metrics import (  # noqa: F401  (re-exported)
     target_stats,
     where_diverged,
 )
+from sims.environ import bounded_compile_options
 from sims.sharding import check_mesh, shard_clients
 from theory import _validate as v
 from theory._precision import x64
@@ -591,7 +592,9 @@ def make_engine(config: EngineConfig, mesh=None) -> Engine:
     def _engine_scan(state, problem, stats, length):
         return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
 
-    scan = jax.jit(_engine_scan, static_argnums=3)
+    scan = jax.jit(
+        _engine_scan, static_argnums=3, compiler_options=bounded_compile_options() or None
+    )
 
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
@@ -683,8 +686,9 @@ def sweep(
         ``vmap`` per chunk), bounding memory; otherwise one ``vmap`` over all K.
       compiler_options: XLA options for this sweep's program (``jax.jit``'s
         ``compiler_options``; names of XLA's debug options, values bool, int, float or str),
-        e.g. :func:`sims.pipeline.environ.long_run_options`; they may change float results
-        by rounding only.
+        e.g. :func:`sims.environ.long_run_options`; they may change float results
+        by rounding only. They are added to
+        :func:`sims.environ.bounded_compile_options` (LLVM level 1 on a CPU).
 
     Returns:
       ``(states, traces)`` with a leading axis K.
@@ -718,7 +722,8 @@ def sweep_call(
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
-    options = _compiler_options(compiler_options)
+    given = {name: value for name, _, value in _compiler_options(compiler_options)}
+    options = _compiler_options({**bounded_compile_options(), **given})  # the caller's win
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
     fn = _sweep_function(config, bs, options)

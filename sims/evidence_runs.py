@@ -29,7 +29,7 @@ import numpy as np
 
 from sims.config import LR_SCHEDULES, EngineConfig, key_tree
 from sims.engine import make_problem, sweep
-from sims.pipeline.environ import long_run_options
+from sims.environ import long_run_options
 from theory import _validate as v
 from theory import objectives, spectral, topology
 from theory._config import JsonConfig, field
@@ -101,7 +101,7 @@ def _spectral(mixing: np.ndarray) -> dict:
 
 
 #: The methods whose views draw Gaussian noise (``sims.losses.gaussian``): their Track C
-#: sweeps are compiled with :func:`sims.pipeline.environ.long_run_options`.
+#: sweeps are compiled with :func:`sims.environ.long_run_options`.
 GAUSSIAN_VIEWS = ("cl", "cl-dissimilar")
 
 

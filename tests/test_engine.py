@@ -230,7 +230,7 @@ def test_sweep_compiler_options_reach_xla_and_keep_the_results():
     the older one, each in a program of its own, to the rounding of the CL noise (drawn in
     float32 whatever the dtype, ``sims.losses.gaussian``: the two generators may round its
     float32 arithmetic differently; measured with the tests' XLA flags, 1e-8 relative)."""
-    from sims.pipeline.environ import NEWER_FUSION_GENERATOR, long_run_options, xla_has_flag
+    from sims.environ import NEWER_FUSION_GENERATOR, long_run_options, xla_has_flag
 
     x = _data()
     config = EngineConfig(method="cl", framework="decl", n_clients=N, d=D, c=C, rounds=3, batch=4)
@@ -473,3 +473,38 @@ def test_loss_only_metrics_train_the_same_models(framework):
 def test_metrics_level_is_validated():
     with pytest.raises(ValueError, match=r"^metrics: must be one of all, loss, got 'none'$"):
         EngineConfig(metrics="none")
+
+
+def test_bounded_compile_options_on_cpu_unless_the_user_chose(monkeypatch):
+    """The engine's programs get LLVM level 1 on a CPU (an ``EngineConfig()`` run compiled for
+    more than ten minutes at XLA's default level 2); a level in the user's XLA_FLAGS wins."""
+    from sims.environ import OPTIMIZATION_LEVEL, bounded_compile_options, xla_has_flag
+
+    if jax.default_backend() != "cpu" or not xla_has_flag(OPTIMIZATION_LEVEL):
+        pytest.skip("CPU backend with the level flag only")
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    assert bounded_compile_options() == {OPTIMIZATION_LEVEL: 1}
+    monkeypatch.setenv("XLA_FLAGS", f"--{OPTIMIZATION_LEVEL}=2")
+    assert bounded_compile_options() == {}
+
+
+def test_default_engine_config_run_returns_from_a_fresh_process():
+    """The Python API's ``EngineConfig()`` (one local step) trains in a fresh process without
+    the CLI's flags; before the engine's own compile options it did not return in 10 minutes
+    (``benchmarks/bench_api_compile.py``). The limit turns a hang into a failure."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_api_compile.py"
+    spec = importlib.util.spec_from_file_location("bench_api_compile", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    env = {k: val for k, val in os.environ.items() if k != "XLA_FLAGS"}
+    env["JAX_PLATFORMS"] = "cpu"
+    subprocess.run(
+        [sys.executable, "-c", bench.CASE.format(steps=1)], env=env, check=True, timeout=300,
+        capture_output=True,
+    )  # fmt: skip

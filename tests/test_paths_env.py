@@ -96,9 +96,9 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     """On a CPU a command runs with XLA's matmuls on one thread and LLVM level 1 unless
     XLA_FLAGS sets those flags; nothing is added for an accelerator or for ``dssl bench``; the
     variable is restored afterwards; a worker of ``dssl reproduce --jobs`` adds nothing more."""
-    from sims import cli
-    from sims.pipeline import environ, parallel
-    from sims.pipeline.environ import add_xla_flags
+    from sims import cli, environ
+    from sims.environ import add_xla_flags
+    from sims.pipeline import parallel
 
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
@@ -137,8 +137,7 @@ def test_flags_only_some_xla_versions_know_are_added_only_where_known(monkeypatc
     """XLA aborts the process on a flag it does not know: ``cpu_flags`` adds the fusion
     code generator flag only where this jaxlib's library names it, and the probe finds a
     flag every XLA has but not a made-up one."""
-    from sims import cli
-    from sims.pipeline import environ
+    from sims import cli, environ
 
     assert environ.xla_has_flag("xla_cpu_multi_thread_eigen")
     assert not environ.xla_has_flag("xla_cpu_no_such_flag_in_any_xla")
@@ -155,7 +154,7 @@ def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monke
     whose XLA has the flag; nothing where it has not, or on another backend."""
     import jax
 
-    from sims.pipeline import environ
+    from sims import environ
 
     known = environ.xla_has_flag("xla_cpu_use_fusion_emitters")
     want = {"xla_cpu_use_fusion_emitters": True} if known else {}

@@ -208,7 +208,7 @@ def _jax_cache(path: Path) -> Iterator[None]:
     import jax
     from jax.experimental.compilation_cache import compilation_cache as cc
 
-    from sims.pipeline.environ import set_environ
+    from sims.environ import set_environ
 
     settings = {"jax_compilation_cache_dir": str(path), **_SETTINGS}
     old_config = {name: getattr(jax.config, name) for name in settings}

@@ -121,7 +121,7 @@ def request_host_devices() -> None:
     """Add :func:`host_devices_flag` to this process's ``XLA_FLAGS`` (a device count already
     set wins), before JAX's backend starts: what the benchmark scripts do for their sharded
     rows (the ``dssl`` commands set it for the command only, :func:`sims.cli.cpu_xla_flags`)."""
-    from sims.pipeline.environ import add_xla_flags
+    from sims.environ import add_xla_flags
 
     os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), (host_devices_flag(),))
 
@@ -159,7 +159,7 @@ def _worker_init(parent: int) -> None:
     group while its interpreter was still importing printed a traceback per worker. Here it
     is ignored, then unblocked."""
     os.environ[WORKER_ENV] = "1"
-    from sims.pipeline.environ import add_xla_flags
+    from sims.environ import add_xla_flags
 
     os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), WORKER_XLA_FLAGS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

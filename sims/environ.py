@@ -114,6 +114,31 @@ def user_sets_xla_flag(name: str) -> bool:
     return name in flag_names(" ".join(mine))
 
 
+#: LLVM's optimisation level of XLA's CPU back end (XLA's default: 2)
+OPTIMIZATION_LEVEL = "xla_backend_optimization_level"
+
+
+def bounded_compile_options() -> dict[str, int]:
+    """``jax.jit`` ``compiler_options`` that keep the training programs' compile time bounded
+    for Python API users, as the ``dssl`` commands' flags do for theirs: on a CPU, LLVM at
+    optimisation level 1 (``sims.cli.cpu_xla_flags`` sets the same level for the whole
+    process). ``{}`` on other backends and where the user set the level in ``XLA_FLAGS``.
+
+    Why: at XLA's default level an engine run with ``local_steps=1`` (``EngineConfig``'s
+    default: the scan over one step collapses into the round's body) compiled for more than
+    ten minutes on a 2-core CPU and did not finish; at level 1 it took 3.9 s and with the
+    older fusion generator alone 5.3 s (2026-11-24, ``EngineConfig()`` with N = 4, d = 64,
+    100 rounds). Float32 results move in rounding only (README, Performance).
+    """
+    import jax
+
+    if user_sets_xla_flag(OPTIMIZATION_LEVEL) or jax.default_backend() != "cpu":
+        return {}
+    if not xla_has_flag(OPTIMIZATION_LEVEL):
+        return {}
+    return {OPTIMIZATION_LEVEL: 1}
+
+
 def long_run_options() -> dict[str, bool]:
     """``jax.jit`` ``compiler_options`` for a program that runs far longer than it compiles:
     on a CPU, XLA's newer fusion code generator (``xla_cpu_use_fusion_emitters``, where this
