@@ -454,6 +454,13 @@ def run(
             v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
         clients_per_round = v.integer(clients_per_round, "clients_per_round", lo=1, hi=n)
     n_sampled = n if clients_per_round is None else clients_per_round
+    # per round: the (clients, E, B) minibatch indices and, per step, each client's gathered
+    # batch (with its gradient's working copies, about three); checked before anything runs
+    row = sum(int(np.prod(a.shape[2:])) * a.dtype.itemsize for a in jax.tree.leaves(data_p))
+    v.check_fits(
+        "batch_size", batch_size, n_sampled * batch_size * (8 * local_steps + 3 * row),
+        what="one round's minibatches",
+    )  # fmt: skip
     agg = _agg_weights(weights, sizes)
     if weights is not None and rule != "fedavg":
         v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)

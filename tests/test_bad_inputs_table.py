@@ -403,6 +403,7 @@ def _api_rows():
     import jax.numpy as jnp
     import jax.random as jr
 
+    import sims
     from sims import data as D
     from sims import metrics as mt
     from sims.commands import _common
@@ -796,6 +797,40 @@ def _api_rows():
         ("out /dev/null", lambda: _common.check_out_dir("/dev/null"), "out", ValueError),
         ("fits", lambda: _common.check_fits("n", 10, 2.0**70), "n", ValueError),
         ("fits beyond float", lambda: _common.check_fits("n", 10, 10**400), "n", ValueError),
+        # sizes checked before allocating (issue 40, class 2): the estimate and the limit
+        ("ring 1e7", lambda: topology.make_graph("ring", 10**7), "n", ValueError),
+        ("complete 1e7", lambda: topology.complete(10**7), "n", ValueError),
+        ("torus 3 x 1e6", lambda: topology.torus(3, 10**6), "rows", ValueError),
+        ("star 1e7", lambda: topology.star(10**7), "n", ValueError),
+        (
+            "samples 1e9 per client",
+            lambda: D.sample_paper_model(model, 10**9, key=jr.key(0)),
+            "n_per_client",
+            ValueError,
+        ),
+        (
+            "run batch 1e9",
+            lambda: sims.run(
+                lambda w, b, *, key: jnp.sum(w),
+                jnp.zeros(2),
+                jnp.zeros((2, 4, 2)),
+                rounds=1,
+                local_steps=1,
+                batch_size=10**9,
+                lr=0.1,
+                key=jr.key(0),
+            ),  # fmt: skip
+            "batch_size",
+            ValueError,
+        ),
+        (
+            "partition label 2**40",
+            lambda: sims.partition(
+                np.zeros((4, 2)), np.array([0, 1, 2, 2**40]), 2, alpha=0.5, key=jr.key(0)
+            ),
+            "labels",
+            ValueError,
+        ),
         # sims.pipeline: the JSON reader, the output folder
         ("json too deep", lambda: jsonio.from_json("[" * 3000 + "]" * 3000), "json", ValueError),
         ("json deep", lambda: jsonio.from_json("[" * 200 + "]" * 200), "json", ValueError),

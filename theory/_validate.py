@@ -10,6 +10,7 @@ into exit status 2.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -165,3 +166,69 @@ def _interval_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: b
     left = "(" if lo_open else "["
     right = ")" if hi_open else "]"
     return f"in {left}{lo}, {hi}{right}"
+
+
+# memory: checked before allocating, at every entry point whose arguments drive memory
+
+
+def memory_limit_bytes() -> int:
+    """Bytes this process may use: the smallest of physical memory, the address-space rlimit
+    and the cgroup limit (``memory.max``), whichever are known."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
+            limits.append(int(soft))
+    except (ImportError, ValueError, OSError):
+        pass
+    for cg in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(cg) as fh:
+                text = fh.read().strip()
+            if text.isdigit() and int(text) < 1 << 60:
+                limits.append(int(text))
+        except OSError:
+            pass
+    return min(limits) if limits else 1 << 62
+
+
+def format_bytes(n: float) -> str:
+    """'1.5 GiB'-style size (any size: an integer beyond float64's range is 'inf PiB').
+
+    >>> format_bytes(3 * 2**30), format_bytes(10**400)
+    ('3.0 GiB', 'inf PiB')
+    """
+    n = _as_float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024.0
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def _as_float(n) -> float:
+    """``float(n)``, or ±inf where ``n`` is an integer too large for a float (OverflowError)."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf if n > 0 else -math.inf
+
+
+def check_fits(field: str, value, estimated_bytes: float, *, what: str = "the run") -> None:
+    """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_limit_bytes`:
+    one line naming ``field``, the estimate and the limit."""
+    limit = memory_limit_bytes()
+    estimated_bytes = _as_float(estimated_bytes)
+    if not estimated_bytes <= limit:  # NaN too
+        fail(
+            field,
+            f"small enough for {what} to fit in memory (estimated "
+            f"{format_bytes(estimated_bytes)}, limit {format_bytes(limit)})",
+            value,
+        )

@@ -147,15 +147,28 @@ def degrees(adjacency) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+#: dense (n, n) float64 arrays a graph builder and the mixing matrix built on it hold at once
+#: (adjacency, its transposes and sums, W): the memory check is this × 8·n² bytes
+GRAPH_COPIES = 4
+
+
+def _nodes(n: Any, lo: int, field: str = "n") -> int:
+    """``n`` as the number of nodes of a dense graph: an integer >= ``lo`` whose (n, n)
+    matrices fit in memory (:func:`theory._validate.check_fits`), checked before allocating."""
+    n = v.integer(n, field, lo=lo)
+    v.check_fits(field, n, GRAPH_COPIES * 8 * n * n, what="the dense n×n graph matrices")
+    return n
+
+
 def complete(n: int) -> np.ndarray:
     """Complete graph K_n (every |A_i| = n: the FL case of Remark A.2)."""
-    n = v.integer(n, "n", lo=2)
+    n = _nodes(n, lo=2)
     return np.ones((n, n)) - np.eye(n)
 
 
 def ring(n: int) -> np.ndarray:
     """Cycle C_n: i ~ i ± 1 mod n (n = 3 is the triangle K_3)."""
-    n = v.integer(n, "n", lo=3)
+    n = _nodes(n, lo=3)
     return _from_edges(n, ((i, (i + 1) % n) for i in range(n)))
 
 
@@ -166,7 +179,7 @@ def torus(rows: int, cols: int) -> np.ndarray:
     """
     rows = v.integer(rows, "rows", lo=3)
     cols = v.integer(cols, "cols", lo=3)
-    n = rows * cols
+    n = _nodes(rows * cols, lo=9, field="rows")
     edges = []
     for r in range(rows):
         for c in range(cols):
@@ -178,13 +191,13 @@ def torus(rows: int, cols: int) -> np.ndarray:
 
 def star(n: int) -> np.ndarray:
     """Star: node 0 is the hub, nodes 1..n-1 are leaves."""
-    n = v.integer(n, "n", lo=3)
+    n = _nodes(n, lo=3)
     return _from_edges(n, ((0, j) for j in range(1, n)))
 
 
 def hypercube(n: int) -> np.ndarray:
     """Hypercube on n = 2^d nodes: i ~ j iff their binary labels differ in one bit."""
-    n = v.integer(n, "n", lo=2)
+    n = _nodes(n, lo=2)
     if n & (n - 1):
         v.fail("n", "a power of 2 for the hypercube", n)
     d = n.bit_length() - 1
@@ -203,7 +216,7 @@ def exponential(n: int) -> np.ndarray:
     graph and its doubly-stochastic (non-symmetric) mixing matrix are
     :func:`exponential_directed` and :func:`exponential_mixing`.
     """
-    n = v.integer(n, "n", lo=3)
+    n = _nodes(n, lo=3)
     return _from_edges(n, ((i, (i + s) % n) for i in range(n) for s in _exponential_offsets(n)))
 
 
@@ -212,7 +225,7 @@ def exponential_directed(n: int) -> np.ndarray:
 
     Returns the 0/1 out-neighbour matrix (row i marks the nodes i sends to); not symmetric.
     """
-    n = v.integer(n, "n", lo=3)
+    n = _nodes(n, lo=3)
     a = np.zeros((n, n))
     for i in range(n):
         for s in _exponential_offsets(n):
@@ -226,7 +239,7 @@ def exponential_mixing(n: int) -> np.ndarray:
     Row i averages x_i with x_{i+2^ℓ}; W is circulant and doubly stochastic but not symmetric
     (so its contraction factor is ‖W − J‖₂, see :func:`theory.spectral.contraction`).
     """
-    n = v.integer(n, "n", lo=3)
+    n = _nodes(n, lo=3)
     tau = len(_exponential_offsets(n))
     return (np.eye(n) + exponential_directed(n)) / (tau + 1)
 
@@ -245,7 +258,7 @@ def erdos_renyi(
     This is the graph the paper *says* it uses (Section 5 of arXiv 2607.02447); the official
     code uses :func:`paper_code` instead.
     """
-    n = v.integer(n, "n", lo=2)
+    n = _nodes(n, lo=2)
     if (prob is None) == (avg_degree is None):
         v.fail("prob", "given, or avg_degree given, but not both", (prob, avg_degree))
     if prob is None:
@@ -267,7 +280,7 @@ def erdos_renyi(
 def random_regular(n: int, degree: int, *, seed: Any) -> np.ndarray:
     """Connected random ``degree``-regular graph (networkx pairing model, resampled until
     connected). Needs n·degree even and 2 <= degree <= n−1."""
-    n = v.integer(n, "n", lo=3)
+    n = _nodes(n, lo=3)
     degree = v.integer(degree, "degree", lo=2, hi=n - 1)
     if (n * degree) % 2:
         v.fail("degree", f"such that n*degree is even (n={n})", degree)
@@ -295,7 +308,7 @@ def paper_code(n: int, avg_degree: float, *, seed: Any) -> np.ndarray:
     comes from ``seed``, and step 2 is our reading of "random edges until every node has
     degree >= avg" (a uniformly random non-neighbour as partner).
     """
-    n = v.integer(n, "n", lo=2)
+    n = _nodes(n, lo=2)
     avg_degree = v.real(avg_degree, "avg_degree", lo=1.0, hi=n - 1)
     k = int(avg_degree)
     rng = numpy_rng(seed)
@@ -364,7 +377,7 @@ def make_graph(
     [2.0, 2.0, 2.0, 2.0]
     """
     name = v.choice(name, "graph", GRAPHS)
-    n = v.integer(n, "n", lo=2)
+    n = _nodes(n, lo=2)
     if name == "complete":
         return complete(n)
     if name == "ring":
@@ -426,7 +439,7 @@ def data_size_mixing(adjacency, sizes) -> np.ndarray:
 
 def fedavg_mixing(n: int) -> np.ndarray:
     """FedAvg as gossip: W = J = 11ᵀ/N (Remark A.2: FL is the fully connected case)."""
-    n = v.integer(n, "n", lo=1)
+    n = _nodes(n, lo=1)
     return np.full((n, n), 1.0 / n)
 
 

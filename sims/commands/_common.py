@@ -320,6 +320,38 @@ def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: dense (N, N) float64 copies of a mixing matrix while it is read, validated and used (its
+#: spectrum, powers, the DecL rounds): the memory check is this × 8·N² bytes
+MIXING_COPIES = 12
+#: most bytes one entry of a CSV mixing file takes (digits, sign, exponent, separator)
+CSV_ENTRY_BYTES = 32
+
+
+def _mixing_file_fits(path: str, ext: str, n: int | None, field: str) -> None:
+    """Size checks before a mixing file is read: a ``.npy`` header's shape (read without
+    loading the data) must be N × N for the run's N and fit in memory; a ``.csv`` file may not
+    be larger than an N × N matrix can be written in (:data:`CSV_ENTRY_BYTES` per entry)."""
+    size = os.path.getsize(path)
+    if ext == ".npy":
+        try:
+            head = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return  # the full read names what is wrong with the file
+        shape = getattr(head, "shape", None)
+        if isinstance(head, np.ndarray) and head.ndim == 2:
+            if n is not None and shape[0] != n:
+                v.fail(field, f"an (N, N) matrix with N = --n-clients = {n}", f"shape {shape}")
+            v.check_fits(field, f"shape {shape}", MIXING_COPIES * 8 * shape[0] * shape[0],
+                         what="the mixing matrix and its working copies")  # fmt: skip
+        return
+    if n is not None and size > CSV_ENTRY_BYTES * n * n + 1024:
+        v.fail(field, f"a CSV of an ({n}, {n}) matrix (at most {CSV_ENTRY_BYTES * n * n + 1024} "
+               "bytes)", f"{size} bytes")  # fmt: skip
+    entries = max(size // 2, 1)  # at least one digit and one separator per entry
+    v.check_fits(field, f"{size} bytes", MIXING_COPIES * 8 * entries + 8 * size,
+                 what="the mixing matrix and its working copies")  # fmt: skip
+
+
 def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") -> np.ndarray:
     """Read and validate a mixing matrix W from ``.npy`` or ``.csv``: (n, n), finite,
     non-negative, rows summing to 1 (to 1e-10·n), irreducible (strongly connected support).
@@ -342,6 +374,7 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
         v.fail(field, "a .npy or .csv file", path)
     if not os.path.isfile(path):
         v.fail(field, "an existing readable file", path)
+    _mixing_file_fits(path, ext, n, field)
     try:
         if ext == ".npy":
             W = np.load(path, allow_pickle=False)
@@ -413,67 +446,8 @@ def check_out_dir(path, field: str = "out") -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# memory
+# memory (the checks live in theory._validate, shared with the API entry points)
 
-
-def memory_limit_bytes() -> int:
-    """Bytes this process may use: the smallest of physical memory, the address-space rlimit
-    and the cgroup limit (``memory.max``), whichever are known."""
-    limits = []
-    try:
-        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        pass
-    try:
-        import resource
-
-        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
-            limits.append(int(soft))
-    except (ImportError, ValueError, OSError):
-        pass
-    for cg in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            with open(cg) as fh:
-                text = fh.read().strip()
-            if text.isdigit() and int(text) < 1 << 60:
-                limits.append(int(text))
-        except OSError:
-            pass
-    return min(limits) if limits else 1 << 62
-
-
-def format_bytes(n: float) -> str:
-    """'1.5 GiB'-style size (any size: an integer beyond float64's range is 'inf PiB').
-
-    >>> format_bytes(3 * 2**30), format_bytes(10**400)
-    ('3.0 GiB', 'inf PiB')
-    """
-    n = _as_float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(n) < 1024 or unit == "PiB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024.0
-    return f"{n:.1f} PiB"  # pragma: no cover
-
-
-def _as_float(n) -> float:
-    """``float(n)``, or ±inf where ``n`` is an integer too large for a float (OverflowError)."""
-    try:
-        return float(n)
-    except OverflowError:
-        return math.inf if n > 0 else -math.inf
-
-
-def check_fits(field: str, value, estimated_bytes: float, *, what: str = "the run") -> None:
-    """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_limit_bytes`:
-    one line naming ``field``, the estimate and the limit."""
-    limit = memory_limit_bytes()
-    estimated_bytes = _as_float(estimated_bytes)
-    if not estimated_bytes <= limit:  # NaN too
-        v.fail(
-            field,
-            f"small enough for {what} to fit in memory (estimated "
-            f"{format_bytes(estimated_bytes)}, limit {format_bytes(limit)})",
-            value,
-        )
+memory_limit_bytes = v.memory_limit_bytes
+format_bytes = v.format_bytes
+check_fits = v.check_fits

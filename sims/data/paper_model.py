@@ -67,6 +67,11 @@ def sample_paper_model(
     if not isinstance(model, dm.DataModel):
         v.fail("model", "a theory.datamodel.DataModel", model)
     m = v.integer(n_per_client, "n_per_client", lo=1)
+    # the float64 draw (x and its Gaussian noise), the cast and the int64 labels, at once
+    v.check_fits(
+        "n_per_client", m, model.n_clients * m * (3 * 8 * model.d + 8),
+        what="the samples (N, M, d) and their float64 draw",
+    )  # fmt: skip
     _check_key(key)
     dtype = jnp.dtype(dtype)
     if dtype not in (jnp.dtype(jnp.float64), jnp.dtype(jnp.float32)):

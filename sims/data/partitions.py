@@ -161,6 +161,11 @@ def dirichlet_partition(
     if k_clients * min_size > n:
         v.fail("n_clients", f"at most n/min_size = {n // max(min_size, 1)} clients", k_clients)
     n_classes = int(lab.max()) + 1
+    # one count per label value up to the largest, and the K x C class proportions
+    v.check_fits(
+        "labels", f"largest label {n_classes - 1}", 8 * n_classes * (k_clients + 2),
+        what="the per-class counts (one per label value up to the largest)",
+    )  # fmt: skip
     class_n = np.bincount(lab, minlength=n_classes)
     present = np.flatnonzero(class_n > 0)
 
@@ -255,6 +260,9 @@ def partition_report(partition: Any, labels: Any, *, n_classes: int | None = Non
     if c <= int(lab.max()):
         v.fail("n_classes", f"an integer > max label {int(lab.max())}", c)
     parts = list(partition)
+    v.check_fits(
+        "n_classes", c, 8 * c * (len(parts) + 2), what="the K x C class counts of the report"
+    )
     if not parts:
         v.fail("partition", "a non-empty list of index arrays", partition)
     counts = np.zeros((len(parts), c), np.int64)
