@@ -67,8 +67,8 @@ CLI = [
     (SIM + ["--rounds", "-1"], "rounds"),
     (SIM + ["--rounds", "nan"], "rounds"),
     (SIM + ["--samples-per-client", "1"], "samples-per-client"),
-    (["simulate", "--samples-per-client", "1000000000", "--rounds", "1"], "samples_per_client"),
-    (["simulate", "--n-clients", "2000", "--d", "4000", "--rounds", "1"], "n_clients"),
+    (["simulate", "--samples-per-client", "1000000000", "--rounds", "1"], "--samples-per-client"),
+    (["simulate", "--n-clients", "2000", "--d", "4000", "--rounds", "1"], "--n-clients"),
     (["simulate", "--n-clients", "4", "--d", "300000", "--rounds", "1"], "d"),
     (SIM + ["--seed", "-1"], "seed"),
     (SIM + ["--seed", "1.5"], "seed"),
@@ -253,6 +253,10 @@ CLI = [
     (["bench", "--rounds", "0"], "rounds"),
     (["bench", "--dtype", "float16"], "dtype"),
     (["bench", "--n-clients", "nan"], "n-clients"),
+    # sizes that drive memory or time, checked before the run (issue 40, class 2)
+    (SIM + ["--local-steps", "1e9"], "--local-steps"),
+    (SIM + ["--rounds", "1000000000000"], "--rounds"),
+    (["exact", "--dense", "--samples", "100000000", "--d", "40"], "--samples"),
     # flags that do not apply are refused, not ignored (issue 40, class 3)
     (["exact", "--method", "mim-recon", "--transform", "block-rotation"], "--transform"),
     (["exact", "--method", "mim", "--transform-seed", "3"], "--transform-seed"),

@@ -84,9 +84,9 @@ def test_simulate_paper_sizes_under_memory_cap(name):
 @pytest.mark.parametrize(
     "argv, field",
     [
-        (["--n-clients", "2000", "--d", "4000"], "n_clients"),
-        (["--samples-per-client", "1000000000"], "samples_per_client"),
-        (["--n-clients", "4", "--d", "300000"], "d"),
+        (["--n-clients", "2000", "--d", "4000"], "--n-clients"),
+        (["--samples-per-client", "1000000000"], "--samples-per-client"),
+        (["--n-clients", "4", "--d", "300000"], "--d"),
     ],
 )
 def test_too_big_fails_before_allocating(argv, field, capsys):

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.engine import _given_init, target_stats
+from theory import _validate as v
 
 #: Target floating-point work of one chunk of rounds: rounds run in jitted chunks of about this
 #: many flops (the same chunks in text and --json mode), and Ctrl-C stops between chunks.
@@ -30,6 +31,8 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     temporaries (``sims.data.SAMPLE_CHUNK_BYTES``), the held-out set (run dtype and float64)
     and its embeddings.
     ``d``: the (N, d, d) population and empirical targets (five copies).
+    ``local_steps``: a round's minibatch indices (N, E, B), int64 (none with population
+    gradients; needs ``config``).
     ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
     (about twelve), plus the engine's per-round working set (``sims.engine.client_bytes`` × the
     clients processed at once).
@@ -37,7 +40,7 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     Example:
       >>> est = estimate_bytes(n=4, d=64, c=8, m=100, m_test=50, dtype="float64")
       >>> sorted(est)
-      ['d', 'n_clients', 'samples_per_client', 'total']
+      ['d', 'local_steps', 'n_clients', 'samples_per_client', 'total']
     """
     isz = 8 if dtype == "float64" else 4
     from sims.data import SAMPLE_CHUNK_BYTES
@@ -50,9 +53,44 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
         from sims.engine import auto_client_chunk, client_bytes
 
         params += client_bytes(config) * auto_client_chunk(config)
-    out = {"samples_per_client": data, "d": targets, "n_clients": params}
-    out["total"] = data + targets + params
+    # a round's minibatch indices, (clients, E, B) int64, drawn before its local steps
+    steps = 0
+    if config is not None and not config.population:
+        steps = 8 * n * config.local_steps * config.batch
+    out = {"samples_per_client": data, "d": targets, "n_clients": params, "local_steps": steps}
+    out["total"] = data + targets + params + steps
     return out
+
+
+#: Fastest engine throughput a run is assumed to reach, flop/s, by backend: about 3x the best
+#: measured (CPU: 34 GFLOP/s on 2 cores, docs/track_d.md; GPU: 28.6 TFLOP/s float32 on an H100
+#: class device, README), so a refusal is never a close call.
+FASTEST_FLOPS = {"cpu": 1e11, "gpu": 1e14}
+#: Longest run ``dssl simulate`` starts: 30 days at :data:`FASTEST_FLOPS`.
+MAX_RUN_SECONDS = 30 * 86400
+
+
+def round_flops(config) -> float:
+    """Floating-point work of one round: 8·N·E·B·c·d flops (4·N·E·c·d² with population
+    gradients) plus :data:`STEP_OVERHEAD_FLOPS` per client step."""
+    n, e, c, d = config.n_clients, config.local_steps, config.c, config.d
+    per_round = 4.0 * n * e * c * d * d if config.population else 8.0 * n * e * config.batch * c * d
+    return per_round + STEP_OVERHEAD_FLOPS * n * e
+
+
+def check_run_time(config, field: str, value) -> None:
+    """Refuse a run that would take longer than :data:`MAX_RUN_SECONDS` even at
+    :data:`FASTEST_FLOPS` (``--rounds 1e12`` ran on for ever): one line naming ``field``,
+    the estimated work and the limit."""
+    rate = FASTEST_FLOPS["cpu" if jax.default_backend() == "cpu" else "gpu"]
+    work = round_flops(config) * config.rounds
+    if not work <= rate * MAX_RUN_SECONDS:
+        v.fail(
+            field,
+            f"small enough for the run to end within {MAX_RUN_SECONDS // 86400} days at "
+            f"{rate:.0e} flop/s (estimated {work:.2e} flop, limit {rate * MAX_RUN_SECONDS:.2e})",
+            value,
+        )
 
 
 def rounds_per_chunk(config) -> int:
@@ -68,9 +106,7 @@ def rounds_per_chunk(config) -> int:
       ...                               rounds=300))
       150
     """
-    n, e, c, d = config.n_clients, config.local_steps, config.c, config.d
-    per_round = 4.0 * n * e * c * d * d if config.population else 8.0 * n * e * config.batch * c * d
-    per_round += STEP_OVERHEAD_FLOPS * n * e
+    per_round = round_flops(config)
     cap = int(max(1, min(config.rounds, CHUNK_FLOPS // per_round)))
     chunks = -(-config.rounds // cap)
     return -(-config.rounds // chunks)

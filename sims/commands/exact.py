@@ -150,6 +150,11 @@ def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
     _transform_options(args, method)
     args.d = parse_d(args.d)
+    if args.samples is not None:  # sampled in float64 before anything else is checked
+        m = v.integer(args.samples, "--samples", lo=1)
+        n = v.integer(args.n_clients, "--n-clients", lo=2)
+        v.check_fits("--samples", m, n * m * (3 * 8 * args.d + 8),
+                     what="the samples (N, M, d) and their float64 draw")  # fmt: skip
     v.choice(args.transform, "transform", TRANSFORMS)
     if args.sample_seeds is not None:
         return _run_finite(args, method)

@@ -27,6 +27,7 @@ from sims.commands._simulate_rounds import (  # noqa: F401 - CHUNK_FLOPS etc. re
     CHUNK_FLOPS,
     STEP_OVERHEAD_FLOPS,
     _StopFlag,
+    check_run_time,
     estimate_bytes,
     rounds_per_chunk,
     run_rounds,
@@ -276,8 +277,9 @@ def _run(args) -> dict:
         v.fail("batch", f"at most --samples-per-client = {m}", args.batch)
     m_test = max(m // 4, 50)
     est = estimate_bytes(n=n, d=d, c=c, m=m, m_test=m_test, dtype=args.dtype, config=config)
-    field = max(("samples_per_client", "d", "n_clients"), key=lambda k: est[k])
-    _common.check_fits(field, getattr(args, field), est["total"])
+    field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
+    _common.check_fits("--" + field.replace("_", "-"), getattr(args, field), est["total"])
+    check_run_time(config, "--rounds", args.rounds)
     mixing_file = _common.mixing_from_args(args, n) if args.framework == "decl" else None
     H = None
     if method == "cl-dissimilar":
