@@ -81,6 +81,28 @@ __all__ = [
 MIXINGS = ("fedavg", "W (N, N) row-stochastic", "('push-sum', A (N, N) column-stochastic)")
 
 
+class DivergenceWarning(RuntimeWarning):
+    """A :func:`run` whose parameters or losses stopped being finite: the result is returned
+    (NaN/inf included) and the warning names the first round whose loss was not finite."""
+
+
+def _warn_if_diverged(result: Result, rounds: int) -> None:
+    """:class:`DivergenceWarning` when ``result`` holds a non-finite parameter or loss."""
+    import warnings
+
+    finite = all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(result.params))
+    loss = np.asarray(result.trace["loss"])
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if finite and bad.size == 0:
+        return
+    when = f"from round {int(bad[0]) + 1} of {rounds}" if bad.size else "in its parameters"
+    warnings.warn(
+        f"sims.run diverged: non-finite loss {when} (a smaller lr or step size may help)",
+        DivergenceWarning,
+        stacklevel=3,
+    )
+
+
 class Result(NamedTuple):
     """What :func:`run` returns.
 
@@ -413,7 +435,9 @@ def run(
         rounds whose sampled clients do not split evenly train without ``shard_map``.
 
     Returns:
-      :class:`Result` ``(params, global_params, trace, weights)``.
+      :class:`Result` ``(params, global_params, trace, weights)``; a run whose loss or
+      parameters stopped being finite also emits a :class:`DivergenceWarning` naming the
+      first such round (the CLI reports the same as a named divergence).
 
     Example (least squares on 3 clients, FedAvg):
       >>> import optax
@@ -510,6 +534,7 @@ def run(
             )
         if on_chunk is not None and done < rounds and on_chunk(done, result):
             break
+    _warn_if_diverged(result, rounds)
     return result
 
 

@@ -331,3 +331,27 @@ def test_check_mixing_accepts_paper_mixings():
         np.testing.assert_array_equal(check_mixing(W, 5), W)
     with pytest.raises(ValueError, match="^W: must be column-stochastic"):
         check_mixing(np.array([[0.5, 0.5], [0.9, 0.1]]), stochastic="column", field="W")
+
+
+def test_a_diverging_run_names_its_divergence():
+    """``sims.run`` with a step far too large returns NaN/inf parameters and says so with a
+    DivergenceWarning naming the first non-finite round (issue 40: it returned them silently);
+    a run that stays finite warns nothing."""
+    import warnings
+
+    from sims.api import DivergenceWarning, run
+
+    xs = jr.normal(jr.key(1), (3, 20, 2))
+    data = (xs, xs @ jnp.array([1.0, -2.0]))
+
+    def loss(w, batch, *, key):
+        x, y = batch
+        return 0.5 * jnp.mean((x @ w - y) ** 2)
+
+    kw = dict(rounds=5, local_steps=2, batch_size=8, key=jr.key(0))
+    with pytest.warns(DivergenceWarning, match=r"non-finite loss from round \d+ of 5"):
+        res = run(loss, jnp.zeros(2), data, lr=1e30, **kw)
+    assert not np.all(np.isfinite(np.asarray(res.trace["loss"])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        run(loss, jnp.zeros(2), data, lr=0.1, **kw)
