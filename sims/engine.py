@@ -193,6 +193,7 @@ def make_problem(
     n, d = config.n_clients, config.d
     # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
     targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
+    v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
     if config.population:
         x_arr, sizes_arr = None, None
     else:

@@ -409,10 +409,12 @@ def _api_rows():
 
     import sims
     from sims import data as D
+    from sims import engine
     from sims import metrics as mt
     from sims.commands import _common
+    from sims.config import EngineConfig
     from sims.pipeline import jsonio
-    from theory import bounds, datamodel, spectral, topology
+    from theory import bounds, datamodel, solve, spectral, topology
 
     ring = topology.mixing_matrix("uniform", topology.ring(4))
     model = datamodel.DataModel(d=8, n_clients=2)
@@ -833,6 +835,22 @@ def _api_rows():
                 np.zeros((4, 2)), np.array([0, 1, 2, 2**40]), 2, alpha=0.5, key=jr.key(0)
             ),
             "labels",
+            ValueError,
+        ),
+        # a non-symmetric target was read by one triangle (issue 40, class 4)
+        (
+            "optima asymmetric targets",
+            lambda: solve.optima(np.triu(np.ones((2, 4, 4))), 2),
+            "targets",
+            ValueError,
+        ),
+        (
+            "make_problem asymmetric targets",
+            lambda: engine.make_problem(
+                EngineConfig(framework="fl", n_clients=2, d=4, c=2, population=True),
+                np.triu(np.ones((2, 4, 4))),
+            ),
+            "targets",
             ValueError,
         ),
         # sims.pipeline: the JSON reader, the output folder

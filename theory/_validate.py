@@ -232,3 +232,30 @@ def check_fits(field: str, value, estimated_bytes: float, *, what: str = "the ru
             f"{format_bytes(estimated_bytes)}, limit {format_bytes(limit)})",
             value,
         )
+
+
+#: relative asymmetry a "symmetric" matrix may carry: rounding of products like A·Aᵀ is
+#: ~1e-16 of the largest entry; anything above this was built non-symmetric
+SYMMETRY_RTOL = 1e-10
+
+
+def symmetric(a: np.ndarray, field: str) -> np.ndarray:
+    """``a`` (..., d, d) if every matrix equals its transpose to :data:`SYMMETRY_RTOL` of its
+    largest entry (1000 ulp of a float32 array); a one-line ValueError otherwise. The
+    eigen-solvers read one triangle, so a non-symmetric input would be silently replaced by
+    another matrix; the objectives −tr(W X Wᵀ) read only the symmetric part, so pass
+    (X + Xᵀ)/2."""
+    a = np.asarray(a)
+    rtol = SYMMETRY_RTOL
+    if a.dtype.kind == "f":  # a float32 product's own rounding is ~1e-7 of its entries
+        rtol = max(rtol, 1000 * float(np.finfo(a.dtype).eps))
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
+    gap = float(np.max(np.abs(a - np.swapaxes(a, -1, -2)))) if a.size else 0.0
+    if gap > rtol * scale:
+        fail(
+            field,
+            f"symmetric (X = Xᵀ to {rtol:g} of its largest entry; the objective reads "
+            "only the symmetric part: pass (X + Xᵀ)/2)",
+            f"an asymmetry of {gap / scale:.2e} of the largest entry",
+        )
+    return a

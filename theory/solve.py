@@ -220,7 +220,7 @@ def _targets(targets) -> np.ndarray:
     X = v.array(targets, "targets", ndim=3)
     if X.shape[1] != X.shape[2]:
         v.fail("targets", "an array of shape (N, d, d)", f"shape {X.shape}")
-    return X
+    return v.symmetric(X, "targets")
 
 
 def global_target(targets, weights) -> np.ndarray:
