@@ -894,3 +894,24 @@ def test_a_negative_value_reaches_the_options_own_check(argv, capsys):
     assert main(argv + ["--json"]) == 2
     err = capsys.readouterr().err.strip()
     assert "must be" in err and "expected one argument" not in err, err
+
+
+def test_a_mixing_file_whose_header_promises_a_huge_matrix_is_refused_first(tmp_path, capsys):
+    """A .npy header claiming (10^6, 10^6) over a 3 x 3 body: the size check reads the header
+    alone and refuses in one line, exit 2 (it ran out of memory reading the data)."""
+    small = tmp_path / "small.npy"
+    np.save(small, np.full((3, 3), 1 / 3))
+    huge = tmp_path / "huge.npy"
+    huge.write_bytes(small.read_bytes().replace(b"(3, 3)", b"(1000000, 1000000)"))
+    assert main(["topology", "--mixing-file", str(huge), "--json"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "mixing-file" in lines[0] and "estimated" in lines[0], lines
+
+
+def test_a_verdict_map_of_the_wrong_shape_is_bad_input(tmp_path, capsys):
+    """``verify --map-results`` on a verdict_map.json that is a list: exit 2, one line (it was
+    an internal AttributeError, exit 1)."""
+    (tmp_path / "verdict_map.json").write_text("[1, 2]")
+    assert main(["verify", "--claims", "eq17", "--map-results", str(tmp_path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "map-results" in lines[0] and "Traceback" not in lines[0], lines

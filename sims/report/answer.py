@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import textwrap
 from collections import Counter
 from collections.abc import Mapping
@@ -96,12 +97,21 @@ def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"verdict_map: file not found: {path}")
     vmap = json.loads(path.read_text())
-    cells_path = folder / vmap.get("cells_file", CELLS_FILE)
+    if not isinstance(vmap, dict) or not isinstance(vmap.get("rows"), dict):
+        raise ValueError(f"{path.name} is not a verdict map (no 'rows' object)")
+    cells_file = vmap.get("cells_file", CELLS_FILE)
+    if not isinstance(cells_file, str) or os.path.basename(cells_file) != cells_file:
+        raise ValueError(f"{path.name}: cells_file must be a file name in the same folder")
+    cells_path = folder / cells_file
     if not cells_path.is_file():
         raise FileNotFoundError(f"verdict_cells: file not found: {cells_path}")
     td_path = folder / TRACKD_FILE
     trackd = read_verdicts_file(str(td_path)) if td_path.is_file() else None
-    answer = build_answer(vmap, json.loads(cells_path.read_text()), trackd)
+    cells = json.loads(cells_path.read_text())
+    try:
+        answer = build_answer(vmap, cells, trackd)
+    except (KeyError, TypeError, AttributeError, IndexError) as err:  # a malformed document
+        raise ValueError(f"{path.name} or {cells_path.name} is malformed ({err!r})") from None
     answer["source_map"] = str(path)
     return answer
 
