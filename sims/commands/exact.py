@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 
 from sims.commands import _common
+from sims.data.paper_model import check_sample_fits
 from theory import _validate as v
 from theory import objectives as ob
 from theory import solve as so
@@ -153,8 +154,7 @@ def run(args) -> dict:
     if args.samples is not None:  # sampled in float64 before anything else is checked
         m = v.integer(args.samples, "--samples", lo=1)
         n = v.integer(args.n_clients, "--n-clients", lo=2)
-        v.check_fits("--samples", m, n * m * (3 * 8 * args.d + 8),
-                     what="the samples (N, M, d) and their float64 draw")  # fmt: skip
+        check_sample_fits("--samples", n, m, args.d)
     v.choice(args.transform, "transform", TRANSFORMS)
     if args.sample_seeds is not None:
         return _run_finite(args, method)

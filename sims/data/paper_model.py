@@ -24,6 +24,15 @@ from theory._precision import x64
 __all__ = ["sample_paper_model", "SAMPLE_CHUNK_BYTES"]
 
 
+def check_sample_fits(field: str, n: int, m: int, d: int) -> None:
+    """Refuse (one line naming ``field``) a draw of ``m`` samples per client on ``n`` clients in
+    dimension ``d`` that does not fit in memory: the float64 draw (x and its Gaussian noise),
+    the cast and the int64 labels are held at once."""
+    v.check_fits(
+        field, m, n * m * (3 * 8 * d + 8), what="the samples (N, M, d) and their float64 draw"
+    )
+
+
 def sample_paper_model(
     model: dm.DataModel,
     n_per_client: int,
@@ -67,11 +76,7 @@ def sample_paper_model(
     if not isinstance(model, dm.DataModel):
         v.fail("model", "a theory.datamodel.DataModel", model)
     m = v.integer(n_per_client, "n_per_client", lo=1)
-    # the float64 draw (x and its Gaussian noise), the cast and the int64 labels, at once
-    v.check_fits(
-        "n_per_client", m, model.n_clients * m * (3 * 8 * model.d + 8),
-        what="the samples (N, M, d) and their float64 draw",
-    )  # fmt: skip
+    check_sample_fits("n_per_client", model.n_clients, m, model.d)
     _check_key(key)
     dtype = jnp.dtype(dtype)
     if dtype not in (jnp.dtype(jnp.float64), jnp.dtype(jnp.float32)):
