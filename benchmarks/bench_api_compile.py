@@ -1,5 +1,5 @@
 """Compile time of one engine run from the Python API, with and without the engine's own
-compile options (:func:`sims.environ.bounded_compile_options`; issue: an ``EngineConfig()``
+compile options (:func:`sims.core.environ.bounded_compile_options`; issue: an ``EngineConfig()``
 run, whose default is one local step, compiled for more than ten minutes on CPU at XLA's
 default LLVM level).
 
@@ -24,8 +24,8 @@ import time, numpy as np, jax, jax.random as jr
 from theory import objectives
 from theory.datamodel import DataModel
 from sims import data
-from sims.config import EngineConfig
-from sims.engine import make_engine, make_problem
+from sims.core.config import EngineConfig
+from sims.core.engine import make_engine, make_problem
 cfg = EngineConfig(local_steps={steps})
 model = DataModel(d=cfg.d, n_clients=cfg.n_clients, c=cfg.c)
 W = np.full((cfg.n_clients, cfg.n_clients), 1.0 / cfg.n_clients)

@@ -10,7 +10,7 @@ so that a ``dssl`` command in part 3 does not add the older one).
 1. ``compile``: the six engine programs of the fast ``mim_vs_cl`` stage (FL on the paper's
    model at d = 48 and 96 for MIM and CL, and on digits for both), compile seconds of each
    (``jax.jit(...).lower(...).compile()``), then seconds to run it once;
-2. ``track_c`` (unless ``--no-track-c``): ``sims.evidence_runs.track_c_runs`` at the default
+2. ``track_c`` (unless ``--no-track-c``): ``sims.trackc.runs.track_c_runs`` at the default
    configuration and settings (N = 4, d = 400, B = 128, 200 rounds, 12 runs per method):
    seconds per method sweep, compile included, and a checksum of the trained models;
 3. ``stages`` (with ``--stages default|fast``): every stage of that ``dssl reproduce`` run, in
@@ -42,11 +42,11 @@ RESULTS = ROOT / "benchmarks" / "results" / "cpu_flags.json"
 _COMPILE = """
 import json, time
 import jax
-import sims.experiments.method_comparisons as mc
-from sims.config import MIM_VS_CL_FAST
+import sims.trackc.experiments.method_comparisons as mc
+from sims.trackc.presets import MIM_VS_CL_FAST
 rows, inner = [], mc.sweep
 def timed(config, problems, keys, *, axes=None, batch_size=None):
-    from sims.engine import sweep_call
+    from sims.core.engine import sweep_call
     fn, args = sweep_call(config, problems, keys, axes=axes, batch_size=batch_size)
     t0 = time.perf_counter()
     compiled = fn.lower(*args).compile()
@@ -63,7 +63,7 @@ print(json.dumps({"programs": rows, "compile_s": sum(r["compile_s"] for r in row
 _TRACK_C = """
 import json, time
 import jax
-from sims import evidence_runs as er
+from sims.trackc import runs as er
 from theory.claims import VerifyConfig
 seconds, inner = {}, er.sweep
 def timed(config, *a, **k):
@@ -100,7 +100,7 @@ def _flag_sets() -> dict[str, tuple[str, ...]]:
     fusion generator, chosen explicitly where this jaxlib has the flag (a ``dssl`` command
     adds only flags that are not set; XLA aborts on a flag it does not know)."""
     from sims.cli import CPU_XLA_FLAGS, cpu_flags
-    from sims.environ import xla_has_flag
+    from sims.core.environ import xla_has_flag
 
     newer = ("--xla_cpu_use_fusion_emitters=true",)
     return {
@@ -110,7 +110,7 @@ def _flag_sets() -> dict[str, tuple[str, ...]]:
 
 
 def _run(code: str, flags: tuple[str, ...], *args: str) -> dict:
-    from sims.environ import add_xla_flags
+    from sims.core.environ import add_xla_flags
 
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env["XLA_FLAGS"] = add_xla_flags(env.get("XLA_FLAGS"), flags)
@@ -153,7 +153,7 @@ def _stages(preset: str, sets: dict, result: dict) -> None:
     """Part 3: each stage of the ``preset`` run in a fresh process, per flag set."""
     import tempfile
 
-    from sims.stages import STAGES
+    from sims.reproduce.stages import STAGES
 
     for name, flags in sets.items():
         rows = []

@@ -1,11 +1,11 @@
 """Engine benchmark: the vmapped FL/DecL engine against a Python loop over clients.
 
-The engine-vs-loop comparison is ``sims.bench.compare`` (N = 100 clients, d = 64, c = 16,
+The engine-vs-loop comparison is ``sims.trackc.bench.compare`` (N = 100 clients, d = 64, c = 16,
 batch 32, 5 local steps, 20 rounds, CPU): the engine against a Python loop over clients calling a
 jitted single-client update, a loop over clients and local steps, and plain NumPy; compile time
 excluded, final parameters checked equal. Also: a 1000-configuration sweep
 (250 seeds × 4 graphs: ring, torus, star, Erdős–Rényi; N = 16, d = 16, c = 4, 10 rounds) run
-through ``sims.engine.sweep`` with ``lax.map(batch_size=...)`` and its compile count.
+through ``sims.core.engine.sweep`` with ``lax.map(batch_size=...)`` and its compile count.
 
 Usage: ``python benchmarks/bench_engine.py [--repeats 3] [--quick]``; writes
 ``benchmarks/results/engine.json`` and prints a table.
@@ -29,9 +29,9 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-from sims.bench import compare  # noqa: E402
-from sims.config import EngineConfig  # noqa: E402
-from sims.engine import make_problem, sweep  # noqa: E402
+from sims.core.config import EngineConfig  # noqa: E402
+from sims.core.engine import make_problem, sweep  # noqa: E402
+from sims.trackc.bench import compare  # noqa: E402
 from theory import topology  # noqa: E402
 
 DTYPE = "float32"  # simulation precision; theory checks run in float64 elsewhere

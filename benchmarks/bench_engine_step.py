@@ -2,7 +2,7 @@
 
 The engine's local step (linear MIM, Eq. 4 of arXiv 2607.02447, SGD) on N clients at once is:
 gather the client's minibatch, draw its mask (``sims.losses.mask``), form the two views,
-compute the loss and its closed-form gradient (``sims.methods.align_value_and_grad``: the
+compute the loss and its closed-form gradient (``sims.losses.methods.align_value_and_grad``: the
 products z = aWᵀ, bWᵀ, WWᵀ, the two gradient products and (WWᵀ)W) and apply the update. This
 script times that step (a ``lax.scan`` of ``--steps`` steps over a ``vmap`` of the clients, the
 engine's structure) and two parts of it on their own:
@@ -30,8 +30,8 @@ import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sims import methods  # noqa: E402
-from sims.bench import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak, script_record  # noqa: E402
+from sims.losses import methods  # noqa: E402
+from sims.trackc.bench import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak, script_record  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "engine_step.json"
 P, LR = 0.75, 0.01
@@ -40,7 +40,8 @@ VARIANTS = ("step", "no products", "products only")
 
 def product_flops(n: int, b: int, c: int, d: int) -> int:
     """Flops of the products of one step on n clients: 8·B·c·d (two views → embeddings, two
-    gradient products) + 4·c²·d (WWᵀ and (WWᵀ)W), as ``sims.bench.round_flops`` counts them."""
+    gradient products) + 4·c²·d (WWᵀ and (WWᵀ)W), as ``sims.trackc.bench.round_flops`` counts
+    them."""
     return n * (8 * b * c * d + 4 * c * c * d)
 
 

@@ -3,14 +3,14 @@
 Run it on a machine with a GPU (``make bench`` is the CPU table). In one process:
 
 1. **Peak.** The GPU's float32 matmul throughput, an 8192×8192 product of random operands
-   (:func:`sims.bench.matmul_peak`), at JAX's two matmul precisions: ``default`` (XLA may run
+   (:func:`sims.trackc.bench.matmul_peak`), at JAX's two matmul precisions: ``default`` (XLA may run
    float32 products on the TF32 tensor cores) and ``highest`` (full float32).
 2. **Track C engine** (linear MIM, Eq. 4 of arXiv 2607.02447; FedAvg, all clients, SGD, E = 5,
-   float32; :func:`sims.bench.scale_case`, best of the timed rounds after compilation) at
+   float32; :func:`sims.trackc.bench.scale_case`, best of the timed rounds after compilation) at
    N = 1000, d = 4096 with c = 64, B = 128 (the CPU efficiency cell's c and B) and with c = 16,
    B = 32 (the quick setting's), and the quick setting N = 100, d = 64, each at both precisions.
-   Achieved FLOP/s count the matmul flops of :func:`sims.bench.round_flops` and are set against
-   the peak measured at the same precision.
+   Achieved FLOP/s count the matmul flops of :func:`sims.trackc.bench.round_flops` and are set
+   against the peak measured at the same precision.
 3. **CPU/GPU ratio.** The default-precision cells again on the same machine's CPU, in a fresh
    process with ``JAX_PLATFORMS=cpu`` (float32 on the CPU is full float32 either way).
 4. **Track D at the paper's FL scale** (100 clients, 5 sampled per round; the ``paper-scale``
@@ -44,7 +44,7 @@ import jax.random as jr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sims import bench  # noqa: E402
+from sims.trackc import bench  # noqa: E402
 
 PARTS = ("peak", "engine", "trackd", "cpu")
 PRECISIONS = ("default", "highest")

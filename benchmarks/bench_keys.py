@@ -9,7 +9,7 @@ script checks that (largest difference of the final parameters, expected 0) and 
   built once with :mod:`sims.keys` and once with ``jax.random`` in its place (the functions of
   :mod:`sims.keys` are replaced before that engine is traced), MIM and CL (the CL views draw
   two keys per step), and stacked NumPy beside them, all in turn
-  (``sims.bench.best_interleaved``; best and median of ``--repeats`` timed calls);
+  (``sims.trackc.bench.best_interleaved``; best and median of ``--repeats`` timed calls);
 * the time of each engine's first call (tracing, compiling and one run).
 
 Usage: ``python benchmarks/bench_keys.py [--repeats 15]``; writes
@@ -34,7 +34,9 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sims.keys  # noqa: E402
-from sims.bench import (  # noqa: E402
+from sims.core.config import key_tree  # noqa: E402
+from sims.core.engine import initial_params, make_engine  # noqa: E402
+from sims.trackc.bench import (  # noqa: E402
     QUICK,
     _numpy_runner,
     _problem,
@@ -42,8 +44,6 @@ from sims.bench import (  # noqa: E402
     interleaved_times,
     script_record,
 )
-from sims.config import key_tree  # noqa: E402
-from sims.engine import initial_params, make_engine  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "keys.json"
 

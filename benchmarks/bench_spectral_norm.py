@@ -1,7 +1,7 @@
 """What the engine's spectral norms cost: R_t = max_i ‖W_i‖₂ (``spectral_norm_max``), one of the
 nine metrics the engine records every round, at the quick setting of ``dssl bench``.
 
-``sims.engine_metrics._spectral_norm`` squares each client's c×c Gram matrix
+``sims.core.recorded._spectral_norm`` squares each client's c×c Gram matrix
 ``norm_squarings(c)`` times (12 at c = 16), rescales the iterate by a power of two every
 ``squarings_between_rescalings(c)`` squarings (4 at c = 16) and takes tr(PGP)/tr(PP). Before
 2026-11-24 (before commit 97e3f90) it ran 12 squarings, divided the iterate by its largest entry
@@ -18,7 +18,7 @@ script times, on the models of N clients:
   for them (:func:`accuracy_cases`, float64);
 * the whole engine at the quick setting with each of the three forms, the engine recording
   only the losses (``metrics="loss"``) and stacked NumPy beside it, the implementations in
-  turn (``sims.bench.best_interleaved``).
+  turn (``sims.trackc.bench.best_interleaved``).
 
 For the engines with the other forms the module's ``_spectral_norm`` is replaced before that
 engine is traced (the engine looks it up when it traces a round).
@@ -43,8 +43,10 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.special  # noqa: E402
 
-import sims.engine_metrics as em  # noqa: E402
-from sims.bench import (  # noqa: E402
+import sims.core.recorded as em  # noqa: E402
+from sims.core.config import key_tree  # noqa: E402
+from sims.core.engine import make_engine  # noqa: E402
+from sims.trackc.bench import (  # noqa: E402
     QUICK,
     _numpy_runner,
     _problem,
@@ -52,8 +54,6 @@ from sims.bench import (  # noqa: E402
     best_interleaved,
     script_record,
 )
-from sims.config import key_tree  # noqa: E402
-from sims.engine import make_engine  # noqa: E402
 from theory._precision import x64  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "spectral_norm.json"
@@ -222,7 +222,9 @@ def main(argv=None) -> dict:
         "us_per_client_by_n_clients": per_client(args.repeats),
         "relative_error_in_norm": accuracy_cases(),
         "quick_setting_20_rounds": engine_rows(args.repeats),
-        "timing": f"best of {args.repeats}, the variants in turn (sims.bench.best_interleaved)",
+        "timing": (
+            f"best of {args.repeats}, the variants in turn (sims.trackc.bench.best_interleaved)"
+        ),
     }
     res = script_record(res, load_before, args.out)
     for cell, r in res["norms_alone"].items():

@@ -4,7 +4,7 @@ Setting (issue 14): 20 clients, the small patch ViT (width 64, 2 blocks, 4 heads
 2×2 patches = 16 tokens) or the MLP, MAE with mask ratio 0.75, batch 64, 5 local steps, FedAvg
 with all clients, float32, CPU. Three or four paths, measured in the same run:
 
-* ``engine``: ``sims.api.run`` (one jitted ``lax.scan`` over rounds of a ``vmap`` over clients);
+* ``engine``: ``sims.run`` (one jitted ``lax.scan`` over rounds of a ``vmap`` over clients);
 * ``engine_chunk1``: the same engine with ``chunk=1`` (``lax.map`` over clients inside the one
   jit: no batched dots, no Python between clients);
 * ``loop``: the same jitted single-client update (``sims.trackd.train.client_update``) called
@@ -19,7 +19,7 @@ with all clients, float32, CPU. Three or four paths, measured in the same run:
 Compile time is excluded (each path runs once before timing; best of ``repeats``); the final
 parameters of the engine and the loop are compared. The loop's achieved FLOP/s (XLA's cost
 analysis of one local step, forward and backward, times the steps) is set against a float32
-matmul peak measured in the same run (:func:`sims.bench.matmul_peak`): a speed-up of the
+matmul peak measured in the same run (:func:`sims.trackc.bench.matmul_peak`): a speed-up of the
 engine over the loop is bounded by how far below that peak the loop runs.
 
 Usage: ``python benchmarks/bench_trackd.py [--rounds 2] [--repeats 2] [--clients 20]
@@ -39,7 +39,7 @@ from pathlib import Path
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # one CPU device per core, for the ``engine_sharded`` path (the others run on the first)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sims.pipeline.parallel import request_host_devices  # noqa: E402
+from sims.reproduce.pipeline.parallel import request_host_devices  # noqa: E402
 
 request_host_devices()
 
@@ -47,7 +47,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 
-from sims.bench import _best, machine, matmul_peak  # noqa: E402
+from sims.trackc.bench import _best, machine, matmul_peak  # noqa: E402
 from sims.trackd import data as tdata  # noqa: E402
 from sims.trackd import train as tt  # noqa: E402
 from sims.trackd.losses import LossConfig  # noqa: E402
@@ -120,7 +120,7 @@ def main(argv=None) -> dict:
         "loop": lambda: _loop(nc, lc, tc, data, key),
     }
     if jax.device_count() > 1 and args.clients % jax.device_count() == 0:
-        from sims.sharding import client_mesh
+        from sims.core.sharding import client_mesh
 
         paths["engine_sharded"] = lambda: _engine(
             nc, lc, tc, data, key, chunk=1, mesh=client_mesh()

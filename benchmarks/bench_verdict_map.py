@@ -35,7 +35,7 @@ def main() -> None:
     child = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0 + child
     load1 = os.getloadavg()
-    from sims.pipeline.jsonio import dumps
+    from sims.reproduce.pipeline.jsonio import dumps
 
     sizes = {
         "verdict_map.json": len(dumps(vm.compact_map(result)).encode()),

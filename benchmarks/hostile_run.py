@@ -760,8 +760,8 @@ import jax, jax.numpy as jnp, jax.random as jr
 import optax
 import sims
 from sims import data as D
-from sims import engine
-from sims.config import EngineConfig
+from sims.core import engine
+from sims.core.config import EngineConfig
 from theory import bounds, datamodel, solve, topology
 
 nan, inf = float("nan"), float("inf")
@@ -954,7 +954,7 @@ API_CASES = [
         "D.sample_paper_model(datamodel.DataModel(d=10**7, n_clients=2), 100, key=jr.key(0))",
         ("n_per_client",),
     ),
-    # sims.config.EngineConfig
+    # sims.core.config.EngineConfig
     ("a-config-n-bool", "EngineConfig(n_clients=True)", ("n_clients",)),
     ("a-config-pop-mar", "EngineConfig(population=True, method='mar')", ("method",)),
     ("a-config-pop-str", "EngineConfig(population='no')", ("population",)),
@@ -965,7 +965,7 @@ API_CASES = [
     ),
     ("a-config-huge", "EngineConfig(n_clients=10**9, d=10**9, c=8)", ("n_clients", "d")),
     ("a-config-persist-str", "EngineConfig(persist_opt_state='false')", ("persist_opt_state",)),
-    # sims.engine.make_problem
+    # sims.core.engine.make_problem
     (
         "a-problem-default-x64",
         "engine.make_problem(EngineConfig(framework='fl', n_clients=2, d=4, c=2, population=True),"
@@ -1179,21 +1179,21 @@ JUDGE: dict[str, str] = {
     "d-npz-garbage": "names path (sims/data/datasets.py load_npz_images), not --data-path",
     "a-optima-empty-N": "numpy's 'need at least one array to stack' leaks: theory/solve.py "
     "optima/_targets does not require N >= 1",
-    "a-run-loss-vector": "JAX's own TypeError; sims/api.py run does not check that loss returns "
-    "a scalar, so the message does not name loss",
+    "a-run-loss-vector": "JAX's own TypeError; sims/core/trainer.py run does not check that loss "
+    "returns a scalar, so the message does not name loss",
     "a-run-localsteps-1e9": "refused before allocating (right), but the memory estimate "
-    "blames batch_size (= 2) for a cost driven by local_steps = 1e9 (sims/api.py run: "
+    "blames batch_size (= 2) for a cost driven by local_steps = 1e9 (sims/core/trainer.py run: "
     "check_fits names batch_size)",
     "a-partition-minsize-impossible": "min_size=100 cannot be met by 8 rows, but the field named "
     "is n_clients (sims/data/partitions.py); 'n/min_size = 0' only hints at min_size",
     # --- traceback
-    "v-mr-list": "internal error: sims/report/answer.py answer_from_folder calls vmap.get on a "
-    "JSON list; sims/commands/verify.py _answer catches only OSError/ValueError, so exit 1 "
-    "'internal error' instead of exit 2 naming --map-results",
+    "v-mr-list": "internal error: sims/reproduce/report/answer.py answer_from_folder calls "
+    "vmap.get on a JSON list; sims/commands/verify.py _answer catches only OSError/ValueError, "
+    "so exit 1 'internal error' instead of exit 2 naming --map-results",
     "a-lower_bound-d-bigint": "raw OverflowError from np.asarray in theory/_validate.py array "
     "(via theory/bounds.py _param); the CLI boundary maps it to exit 2, the API does not",
-    "a-run-rounds-1e12": "no upper bound on rounds in sims/api.py run: after compiling, JAX "
-    "raises OverflowError (int32) with a multi-line traceback",
+    "a-run-rounds-1e12": "no upper bound on rounds in sims/core/trainer.py run: after compiling, "
+    "JAX raises OverflowError (int32) with a multi-line traceback",
     # --- hang
     "d-rounds-1e12": "trackd accepts --rounds 1e12 and was still running when killed at 60 s: "
     "no run-time bound on --rounds in sims/commands/trackd.py (the test table has simulate "
@@ -1309,18 +1309,19 @@ JUDGE: dict[str, str] = {
     "a-run-pushsum": "legit: a column-stochastic A",
     "a-sample-key-raw-legacy": "legit: jr.PRNGKey keys are documented",
     "a-config-pop-str": "silent wrong answer: population='no' is truthy and switches population "
-    "mode ON; sims/config.py EngineConfig.__post_init__ does not check bool fields",
+    "mode ON; sims/core/config.py EngineConfig.__post_init__ does not check bool fields",
     "a-config-decl-cpr": "documented ('DecL ignores it'), but the CLI refuses "
     "--clients-per-round with decl",
     "a-config-huge": "legit: a configuration only (no allocation)",
     "a-config-persist-str": "as a-config-pop-str: persist_opt_state='false' is truthy",
     "a-problem-zero-targets": "zero targets accepted; degenerate but not invalid",
     "a-problem-pi-sum": "pi = [0.5, 0.6] silently renormalised to [0.4545, 0.5455] "
-    "(sims/engine.py make_problem: pi / pi.sum()); solve.optima refuses weights not summing to 1",
-    "a-problem-gamma-nan": "gamma_max=nan accepted: sims/engine.py make_problem does not "
+    "(sims/core/engine.py make_problem: pi / pi.sum()); solve.optima refuses weights not "
+    "summing to 1",
+    "a-problem-gamma-nan": "gamma_max=nan accepted: sims/core/engine.py make_problem does not "
     "validate gamma_max/gamma_min at all (here unused by mim; by code reading also for mar)",
     "a-problem-H-singular": "H = 0 accepted for cl-dissimilar: only shape/finiteness is "
-    "checked (sims/engine.py make_problem); a zero H is not a valid augmentation transform "
+    "checked (sims/core/engine.py make_problem); a zero H is not a valid augmentation transform "
     "(not trained further here)",
     "a-problem-targets-bool": "bool targets cast to 0/1 floats silently",
     "a-problem-x-with-pop": "x silently ignored with population=True (inapplicable argument)",

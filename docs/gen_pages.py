@@ -7,7 +7,7 @@
 * ``figures/*``: the files of the repository's ``figures/`` folder (the figures and
   ``report.md``), copied into the site unchanged, so that the report's relative links work.
 * ``gallery.md``: every ``figures/*.png`` with its caption.
-* ``stages.md``: the stages of ``dssl reproduce`` (``sims.stages.STAGES``) with their files and
+* ``stages.md``: the stages of ``dssl reproduce`` (``sims.reproduce.stages.STAGES``) with their files and
   configurations.
 * Pages that other parts of the project ship (``verdict_rules.md``, ``track_d.md``,
   ``glossary.md``) are added to the navigation when they exist.
@@ -37,7 +37,7 @@ OPTIONAL_PAGES = (
 )
 
 # Captions of the gallery, keyed by file stem, used when the figure's make function (found
-# through ``sims.stages.STAGES``) has no docstring. A figure without either still appears, with
+# through ``sims.reproduce.stages.STAGES``) has no docstring. A figure without either still appears, with
 # its file name as caption, so that the gallery always lists every figure the run wrote.
 CAPTIONS = {
     "thm42_43_sensitivity": (
@@ -108,8 +108,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
-#: the CLI page's section on exit statuses, errors, Ctrl-C and output folders (sims._boundary,
-#: sims.pipeline.outfolder)
+#: the CLI page's section on exit statuses, errors, Ctrl-C and output folders (sims.commands._boundary,
+#: sims.reproduce.pipeline.outfolder)
 ERRORS_SECTION = """
 ## Exit status, errors and `--debug` {#exit-status}
 
@@ -271,7 +271,7 @@ def stage_captions() -> dict[str, tuple[str, str]]:
     import re
 
     try:
-        from sims.stages import STAGES
+        from sims.reproduce.stages import STAGES
     except Exception:  # noqa: BLE001 - the gallery falls back to CAPTIONS
         return {}
     out = {}
@@ -330,14 +330,14 @@ def stages_markdown() -> str:
     lines = [
         "# The stages of `dssl reproduce`",
         "",
-        "Generated from `sims.stages.STAGES` at every build: the run order, what each stage",
+        "Generated from `sims.reproduce.stages.STAGES` at every build: the run order, what each stage",
         "computes (its module docstring), the files it writes and its configuration, with the",
         "values of the default run and of `--fast`. `dssl reproduce --list` prints the same order;",
         "`--stages a,b` runs a subset (see the [command line](cli.md#dssl-reproduce)).",
         "",
     ]
     try:
-        from sims.stages import STAGES
+        from sims.reproduce.stages import STAGES
     except Exception as err:  # noqa: BLE001 - the page says why it is empty
         return "\n".join(lines + [f"The stage package could not be imported ({err!r}).", ""])
     lines += ["| # | stage | figures |", "|---|---|---|"]

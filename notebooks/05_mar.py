@@ -42,9 +42,10 @@ from _interactive import (
     log,
 )
 
-from sims import data, losses, metrics
-from sims.config import EngineConfig
-from sims.engine import make_problem
+from sims import data, losses
+from sims.core import metrics
+from sims.core.config import EngineConfig
+from sims.core.engine import make_problem
 from theory import bounds, objectives, solve
 from theory.datamodel import DataModel
 

@@ -41,7 +41,8 @@ from _interactive import (
     train_paper_model,
 )
 
-from sims import losses, metrics
+from sims import losses
+from sims.core import metrics
 from theory import objectives, solve
 from theory.datamodel import DataModel
 

@@ -347,7 +347,8 @@ def train_paper_model(
     import numpy as np
 
     import sims
-    from sims import data, metrics
+    from sims import data
+    from sims.core import metrics
     from theory.datamodel import DataModel
 
     model = DataModel(d=d, n_clients=n_clients, **({} if c is None else {"c": c}))
@@ -374,8 +375,8 @@ def train_paper_model(
 
 @functools.lru_cache(maxsize=8)
 def engine(config):
-    """``sims.engine.make_engine(config)``, built once per configuration (its jitted scan is
+    """``sims.core.engine.make_engine(config)``, built once per configuration (its jitted scan is
     reused for every problem of equal shapes)."""
-    from sims.engine import make_engine
+    from sims.core.engine import make_engine
 
     return make_engine(config)

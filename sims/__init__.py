@@ -3,8 +3,9 @@ the verification report and the ``dssl`` command line. Uses :mod:`theory` for ev
 form it is checked against; :mod:`theory` never imports this package.
 
 The plug-in API for users' own losses, data and mixing matrices is :func:`sims.run` (with
-:func:`sims.partition` for label-skewed splits of users' labelled data); see :mod:`sims.api`.
-It is imported on first use, so ``import sims`` stays cheap for the command line.
+:func:`sims.partition` for label-skewed splits of users' labelled data); see
+:mod:`sims.core.trainer`. It is imported on first use, so ``import sims`` stays cheap for the
+command line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __all__ = ["run", "partition", "Result", "check_mixing"]
 
 def __getattr__(name: str):
     if name in __all__:
-        from sims import api
+        from sims.core import trainer as api
 
         return getattr(api, name)
     raise AttributeError(f"module 'sims' has no attribute {name!r}")

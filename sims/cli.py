@@ -1,8 +1,8 @@
 """The ``dssl`` command line.
 
 Every subcommand accepts ``--json`` and then prints exactly one JSON object on stdout.
-Every error is one line on stderr (:mod:`sims._boundary`, the one boundary): bad input exits
-with status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
+Every error is one line on stderr (:mod:`sims.commands._boundary`, the one boundary): bad input
+exits with status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
 ``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them) and an ``--out`` folder
 that cannot be written or is in use by another run; a failure of the run (a full disk, a file
 name too long, memory) exits with status 1. Ctrl-C exits with status 130 after one stderr line
@@ -23,7 +23,8 @@ from types import ModuleType
 PROG = "dssl"
 
 
-#: Subcommands with table-like output and what their ``--csv PATH`` writes (``sims.export``).
+#: Subcommands with table-like output and what their ``--csv PATH`` writes
+#: (``sims.reproduce.export``).
 CSV_COMMANDS = {
     "topology": "also write the summary as CSV, one row per client (PATH)",
     "bounds": "also write the bounds as CSV, one row per method x framework (PATH)",
@@ -186,35 +187,6 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     return parser
 
 
-def to_jsonable(obj):
-    """Convert NumPy/JAX scalars and arrays (recursively) into plain JSON types.
-
-    Non-finite floats become ``null`` so that the output is strict JSON.
-    """
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if hasattr(obj, "__array__") and not isinstance(obj, (str, bytes)):
-        arr = np.asarray(obj)
-        if arr.ndim == 0:
-            return to_jsonable(arr.item())
-        return [to_jsonable(v) for v in arr.tolist()]
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, (np.floating,)):
-        return to_jsonable(float(obj))
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return obj
-
-
 #: JAX platform names that ``JAX_PLATFORMS`` may list (comma-separated, no spaces: JAX splits
 #: the value at commas and takes each piece as it is).
 KNOWN_PLATFORMS = ("cpu", "cuda", "gpu", "rocm", "tpu", "metal", "oneapi")
@@ -251,7 +223,7 @@ def matmul_precision():
 
     import jax
 
-    from sims.environ import set_environ
+    from sims.core.environ import set_environ
 
     value = os.environ.get(PRECISION_ENV) or "highest"
     with set_environ({PRECISION_ENV: value}), jax.default_matmul_precision(value):
@@ -260,7 +232,7 @@ def matmul_precision():
 
 #: XLA flags every ``dssl`` command that computes results adds on a CPU (see :func:`cpu_xla_flags`).
 CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1")
-#: ... and these where the installed XLA has them (:func:`sims.environ.xla_has_flag`):
+#: ... and these where the installed XLA has them (:func:`sims.core.environ.xla_has_flag`):
 #: XLA's older fusion code generator, which compiles faster (see :func:`cpu_xla_flags`)
 CPU_XLA_FLAGS_WHERE_KNOWN = ("--xla_cpu_use_fusion_emitters=false",)
 
@@ -268,7 +240,7 @@ CPU_XLA_FLAGS_WHERE_KNOWN = ("--xla_cpu_use_fusion_emitters=false",)
 def cpu_flags() -> tuple[str, ...]:
     """:data:`CPU_XLA_FLAGS`, then each flag of :data:`CPU_XLA_FLAGS_WHERE_KNOWN` that this
     jaxlib's XLA defines (XLA aborts the process on a flag it does not know)."""
-    from sims.environ import xla_has_flag
+    from sims.core.environ import xla_has_flag
 
     known = tuple(
         f for f in CPU_XLA_FLAGS_WHERE_KNOWN if xla_has_flag(f.split("=", 1)[0].lstrip("-"))
@@ -304,7 +276,7 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
       runs' Gaussian views most of it (README, Performance; since 2026-11-24 those views
       come from :func:`sims.losses.gaussian`, about twice as fast under these flags, and
       the Track C programs are compiled with the newer generator alone:
-      :func:`sims.environ.long_run_options`).
+      :func:`sims.core.environ.long_run_options`).
       Float32 results change in rounding only (a default run: 102 of 82,886 values, all in
       Track D; Tracks A, B and C equal; no verdict word changed).
 
@@ -314,20 +286,20 @@ def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
     are too small for the pool to split.
 
     The flags added here (with their values) go to ``DSSL_XLA_FLAGS_ADDED``
-    (:data:`sims.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
-    tell them from flags the user set (:func:`sims.environ.user_sets_xla_flag`).
+    (:data:`sims.core.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
+    tell them from flags the user set (:func:`sims.core.environ.user_sets_xla_flag`).
 
     Nothing changes where the backend is not the CPU
-    (:func:`sims.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
+    (:func:`sims.reproduce.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
     which times the engine as Python API users run it).
 
     ``host_devices`` (``dssl bench``): on a CPU, also one XLA device per core
-    (:func:`sims.pipeline.parallel.host_devices_flag`), for the engine with its clients
+    (:func:`sims.reproduce.pipeline.parallel.host_devices_flag`), for the engine with its clients
     sharded over the cores; everything else runs on the first."""
     import os
 
-    from sims.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, set_environ
-    from sims.pipeline import parallel
+    from sims.core.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, set_environ
+    from sims.reproduce.pipeline import parallel
 
     flags = os.environ.get("XLA_FLAGS")
     users = set((flags or "").split())
@@ -373,7 +345,7 @@ def check_environment(start_backend: bool = True) -> str | None:
     that starts it in this process, after which changes to ``XLA_FLAGS`` have no effect here
     (``dssl`` checks that part last, see :func:`cpu_xla_flags`).
 
-    >>> from sims.environ import set_environ
+    >>> from sims.core.environ import set_environ
     >>> with set_environ({"JAX_ENABLE_X64": "nonsense"}):
     ...     check_environment(start_backend=False).split(": must be")[0]
     'dssl: error: JAX_ENABLE_X64'
@@ -462,13 +434,13 @@ def _probe_backend(flags: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run ``dssl`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    The one boundary (:mod:`sims._boundary`): any exception becomes one stderr line and
+    The one boundary (:mod:`sims.commands._boundary`): any exception becomes one stderr line and
     status 2 (bad input), 1 (the run failed) or 130 (Ctrl-C, at any moment: while the
     subcommands are imported too); ``--debug`` prints the traceback first. When called as the
     program (``argv`` None), an interrupted run leaves through ``os._exit(130)`` after
     flushing its output, so that no XLA thread still running can crash the interpreter's
     teardown."""
-    from sims import _boundary
+    from sims.commands import _boundary
 
     words = sys.argv[1:] if argv is None else list(argv)
     seen: dict = {"words": words}
@@ -492,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(err: BaseException, seen: dict) -> int:
     """The exit status of ``err``, after its one stderr line (and traceback, with --debug)."""
-    from sims import _boundary
+    from sims.commands import _boundary
 
     command = seen.get("command")
     name = PROG if command is None else f"{PROG} {command}"
@@ -549,7 +521,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
 
         not_applicable("--csv -", "with --json (both would write standard output)", "-")
     if csv_path is not None and csv_path != "-":
-        from sims.export import check_csv_path
+        from sims.reproduce.export import check_csv_path
 
         check_csv_path(csv_path, "--csv")
     with (
@@ -561,10 +533,12 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
             sys.stderr.write(env_error + "\n")
             return 2
         result = module.run(args)
+    from sims.reproduce.pipeline.jsonio import to_jsonable
+
     result = to_jsonable(result)
     if csv_path is not None:
-        from sims._boundary import blame
-        from sims.export import to_dataframe, write_csv
+        from sims.commands._boundary import blame
+        from sims.reproduce.export import to_dataframe, write_csv
 
         table = to_dataframe(result)
         if csv_path == "-":  # the table on standard output, instead of the text
@@ -589,7 +563,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
 
 def _option_spelling(parser, command: str, dest: str, words) -> str:
     """The option of ``dest`` as the user typed it (``--cs`` for ``--csv``)."""
-    from sims import _boundary
+    from sims.commands import _boundary
 
     for action in _boundary.options_of(parser, command):
         if action.dest == dest:

@@ -1359,7 +1359,7 @@ GLOSSARY: dict[str, Term] = {
     ),
     "track_c_available": _t("Track C evidence was computed", "bool", EXT, "report"),
     "figures": _t("figure files", "list", EXT, "report reproduce"),
-    # --- the answer table (sims.report.answer): verify, report, reproduce ---------------------
+    # --- the answer table (sims.reproduce.report.answer): verify, report, reproduce -------------
     "answer": _t(
         "the answer in one screen: one row per claim with its Track B verdict under the "
         "paper's own reading first, the other readings counted, hidden constants, Tracks C "
@@ -1773,7 +1773,7 @@ GLOSSARY.update(
             "Thm 4.2",
             "map",
         ),
-        # CSV columns (sims.export) that are not JSON keys
+        # CSV columns (sims.reproduce.export) that are not JSON keys
         "client": _t("client index (0-based) of a per-client CSV row", "integer", EXT, "topology"),
         "optimum": _t(
             "which optimum a CSV row is: local1..localN, fl, decl, decl_stationary, paper_decl",

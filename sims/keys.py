@@ -3,8 +3,8 @@ Threefry-2x32 code: the same bits as ``jax.random``, fewer and cheaper programs 
 
 Every random number of a round comes from the run's key through ``fold_in`` (round, client,
 step), ``split`` (the two draws of a loss) and ``randint`` (the minibatch rows):
-:func:`sims.rounds.batch_indices`, :func:`sims.rounds.loss_key` and the views of
-:mod:`sims.methods` and :mod:`sims.losses`. Their core is the Threefry-2x32 hash with 20
+:func:`sims.core.rounds.batch_indices`, :func:`sims.core.rounds.loss_key` and the views of
+:mod:`sims.losses.methods` and :mod:`sims.losses`. Their core is the Threefry-2x32 hash with 20
 rounds (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC 2011).
 On the CPU, JAX lowers the hash as a loop over its five blocks of four rounds, so every
 ``fold_in`` or ``split`` became a small ``while`` loop of its own: hundreds per round of the

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.engine import make_problem, sweep
+from sims.core.engine import make_problem, sweep
 from tests._xla_flags import with_test_flags
 from theory import spectral, topology
 
@@ -34,8 +34,8 @@ def structured_samples(n: int, m: int, d: int, *, seed: int = 0, scale: float = 
 
 
 def swept(problem, **fields):
-    """``(problems, axes)`` for :func:`sims.engine.sweep`: ``fields`` swept along a leading axis,
-    every other field shared."""
+    """``(problems, axes)`` for :func:`sims.core.engine.sweep`: ``fields`` swept along a leading
+    axis, every other field shared."""
     axes = jax.tree.map(lambda _: None, problem)._replace(**{k: 0 for k in fields})
     return problem._replace(**{k: jnp.asarray(val) for k, val in fields.items()}), axes
 
@@ -96,7 +96,7 @@ def problem_source(n: int = 8, m: int = 10, d: int = 6, c: int = 2) -> str:
     return f"""
 import jax, jax.numpy as jnp, jax.random as jr, numpy as np
 jax.config.update("jax_enable_x64", True)
-from sims.config import EngineConfig, key_tree
+from sims.core.config import EngineConfig, key_tree
 from theory import topology
 n, d, c = {n}, {d}, {c}
 x = np.random.default_rng(0).normal(size=(n, {m}, d))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sims.pipeline import Stage, StageConfig, field
+from sims.reproduce.pipeline import Stage, StageConfig, field
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +49,7 @@ def run_stage(stage: Stage, cfg: StageConfig, out) -> dict:
     its row: name, files, figures, summary, config, result, ..."""
     from pathlib import Path
 
-    from sims.pipeline import runner
+    from sims.reproduce.pipeline import runner
 
     (Path(out) / runner.CACHE_DIR).mkdir(parents=True, exist_ok=True)
     tiny = dataclasses.replace(stage, Config=with_presets(stage.Config, cfg))

@@ -1,5 +1,5 @@
-"""The answer table (sims.report.answer): computed from a small hand-made map (every word and
-range checked against the cells it came from), and from the committed figures/ (README, the
+"""The answer table (sims.reproduce.report.answer): computed from a small hand-made map (every word
+and range checked against the cells it came from), and from the committed figures/ (README, the
 report and ``dssl verify`` show the same table; the finding's form). Checks the computation
 and where it is shown, never whether a claim of the paper holds."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sims import report
-from sims.report import answer as A
+from sims.reproduce import report
+from sims.reproduce.report import answer as A
 from theory import claims as cl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def test_readme_opens_with_the_table_computed_from_the_committed_map():
     readme = (ROOT / "README.md").read_text()
     expected = A.render_answer(_committed(), "markdown")
     assert report.marked(readme, report.FINDING_MARKERS) == expected, (
-        "README's answer table is stale: run `python -m sims.report`"
+        "README's answer table is stale: run `python -m sims.reproduce.report`"
     )
     # the table is the first thing after the one-paragraph description
     head = readme.split(report.FINDING_MARKERS[0])[0].strip().split("\n\n")
@@ -240,7 +240,7 @@ def test_report_opens_with_the_table_computed_from_the_committed_map():
     first = md.split("## ")[1]
     assert first.startswith("The answer\n")
     assert A.render_answer(expected, "markdown", reasons=True) in first
-    from sims.stages import report as stage
+    from sims.reproduce.stages import report as stage
 
     assert stage.STAGE.texts["README_finding.md"](payload) == A.render_answer(expected) + "\n"
 

@@ -11,7 +11,7 @@ import optax
 import pytest
 
 import sims
-from sims.api import batch_indices, check_mixing, loss_key, participation
+from sims.core.trainer import batch_indices, check_mixing, loss_key, participation
 from theory import topology
 
 N, D = 4, 3
@@ -339,7 +339,7 @@ def test_a_diverging_run_names_its_divergence():
     a run that stays finite warns nothing."""
     import warnings
 
-    from sims.api import DivergenceWarning, run
+    from sims.core.trainer import DivergenceWarning, run
 
     xs = jr.normal(jr.key(1), (3, 20, 2))
     data = (xs, xs @ jnp.array([1.0, -2.0]))

@@ -162,7 +162,7 @@ def test_bad_config():
 
 
 def test_worst_pair_figure_draws_the_reported_pair():
-    from sims.figures import verdicts as fv
+    from sims.reproduce.figures import verdicts as fv
 
     cfg = atlas.AtlasConfig(
         d=10**4,

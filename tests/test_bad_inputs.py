@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from sims.cli import main
-from sims.config import EngineConfig, key_tree
-from sims.engine import auto_client_chunk, make_problem, sweep
+from sims.core.config import EngineConfig, key_tree
+from sims.core.engine import auto_client_chunk, make_problem, sweep
 from theory import topology
 
 N, D, C = 4, 8, 2

@@ -337,7 +337,7 @@ def tmp_env(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "symcache").mkdir()
     (tmp_path / "symcache" / ".cache").symlink_to(tmp_path / "elsewhere")
-    from sims.pipeline.compile_cache import host_tag
+    from sims.reproduce.pipeline.compile_cache import host_tag
 
     (tmp_path / "symhost").mkdir()
     (tmp_path / "symhost" / host_tag()).symlink_to(tmp_path / "elsewhere")
@@ -409,11 +409,11 @@ def _api_rows():
 
     import sims
     from sims import data as D
-    from sims import engine
-    from sims import metrics as mt
     from sims.commands import _common
-    from sims.config import EngineConfig
-    from sims.pipeline import jsonio
+    from sims.core import engine
+    from sims.core import metrics as mt
+    from sims.core.config import EngineConfig
+    from sims.reproduce.pipeline import jsonio
     from theory import bounds, datamodel, solve, spectral, topology
 
     ring = topology.mixing_matrix("uniform", topology.ring(4))
@@ -648,7 +648,7 @@ def _api_rows():
             ValueError,
         ),
         ("resolve_n d 0", lambda: bounds.resolve_n(0), "d", ValueError),
-        # sims.metrics
+        # sims.core.metrics
         (
             "rv rel_tol nan",
             lambda: mt.representability_vector(jnp.ones((2, 3)), nan),
@@ -853,7 +853,7 @@ def _api_rows():
             "targets",
             ValueError,
         ),
-        # sims.pipeline: the JSON reader, the output folder
+        # sims.reproduce.pipeline: the JSON reader, the output folder
         ("json too deep", lambda: jsonio.from_json("[" * 3000 + "]" * 3000), "json", ValueError),
         ("json deep", lambda: jsonio.from_json("[" * 200 + "]" * 200), "json", ValueError),
         ("json digits", lambda: jsonio.from_json("9" * 5000), "json", ValueError),

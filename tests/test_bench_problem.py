@@ -6,9 +6,9 @@ import jax
 import numpy as np
 import pytest
 
-from sims import bench
-from sims.config import key_tree
-from sims.engine import make_round, target_stats
+from sims.core.config import key_tree
+from sims.core.engine import make_round, target_stats
+from sims.trackc import bench
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -10,8 +10,9 @@ import os
 
 import pytest
 
-from sims.pipeline import Stage, jsonio, run_stages
-from sims.pipeline import runner as R
+from sims.reproduce.pipeline import Stage, jsonio, run_stages
+from sims.reproduce.pipeline import execute as E
+from sims.reproduce.pipeline import runner as R
 from tests._pipeline_helpers import CountConfig, counting_stage
 
 CLAIMS = [
@@ -35,7 +36,7 @@ def _stages(calls: list) -> list[Stage]:
         calls.append("verify")
         return {"config": {}, "claims": CLAIMS}
 
-    from sims.stages import report
+    from sims.reproduce.stages import report
 
     return [
         counting_stage(calls, "count", figure=True),
@@ -136,12 +137,12 @@ def test_a_savefig_killed_midway_leaves_no_file_under_the_final_name(tmp_path, m
 
 
 def test_new_drawing_code_redraws_figures_from_the_cached_results(done, monkeypatch):
-    """A change under sims/figures/ keeps the computed results (no recompute) but draws the
-    figures again; the entry then records the new drawing code and the new file hashes."""
+    """A change under sims/reproduce/figures/ keeps the computed results (no recompute) but draws
+    the figures again; the entry then records the new drawing code and the new file hashes."""
     out, stages, calls = done
     before = (out / "count.png").stat().st_mtime_ns
     (out / "count.png").write_bytes(b"drawn by older drawing code")
-    monkeypatch.setattr(R, "figures_fingerprint", lambda: "another-drawing")
+    monkeypatch.setattr(E, "figures_fingerprint", lambda: "another-drawing")
     assert _cached(out, stages) == {"count": True, "verify": True, "report": False}
     assert len(calls) == 2  # nothing recomputed
     png = (out / "count.png").read_bytes()
@@ -153,10 +154,16 @@ def test_new_drawing_code_redraws_figures_from_the_cached_results(done, monkeypa
 
 
 def test_drawing_code_is_outside_the_compute_fingerprint():
-    rows = R._sources()
+    rows = E._sources()
     drawing = {str(rel) for _, rel, is_drawing in rows if is_drawing}
-    assert "sims/figures/style.py" in drawing and "sims/figures/theorems.py" in drawing
-    assert not any(d.startswith(("theory", "sims/stages", "sims/pipeline")) for d in drawing)
+    assert (
+        "sims/reproduce/figures/style.py" in drawing
+        and "sims/reproduce/figures/theorems.py" in drawing
+    )
+    assert not any(
+        d.startswith(("theory", "sims/reproduce/stages", "sims/reproduce/pipeline"))
+        for d in drawing
+    )
 
 
 def test_a_stage_is_recomputed_when_a_stage_it_reads_changed(tmp_path):

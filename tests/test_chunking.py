@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sims.config import EngineConfig, key_tree
-from sims.engine import auto_client_chunk, client_bytes, make_engine, make_problem
+from sims.core.config import EngineConfig, key_tree
+from sims.core.engine import auto_client_chunk, client_bytes, make_engine, make_problem
 from theory import topology
 
 N, D, C = 7, 6, 2
@@ -71,7 +71,7 @@ def test_auto_chunk_on_an_accelerator_uses_a_quarter_of_its_memory(monkeypatch):
     memory holds (the CPU defaults would cut N = 1000, d = 4096 into chunks of one client)."""
     import jax
 
-    from sims import engine_client
+    from sims.core import client as engine_client
 
     class _Dev:
         def memory_stats(self):

@@ -70,7 +70,7 @@ def test_no_sharded_row_for_a_compact_problem():
 
     code = """
 import jax, jax.random as jr
-from sims import bench
+from sims.trackc import bench
 cfg = bench.bench_config(n_clients=4, d=4, c=2, batch=4, local_steps=1, rounds=1,
                          framework="fl")
 prob = bench._problem(cfg, compact=True)

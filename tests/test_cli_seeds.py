@@ -1,4 +1,5 @@
-"""One ``--seed`` names one random graph in every command (``sims.config`` module docstring)."""
+"""One ``--seed`` names one random graph in every command (``sims.core.config`` module
+docstring)."""
 
 from __future__ import annotations
 

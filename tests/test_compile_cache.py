@@ -1,5 +1,5 @@
-"""The persistent compilation cache of ``dssl reproduce`` (sims.pipeline.compile_cache): where
-it goes, its validation, that a second process loads what the first compiled and gets the same
+"""The persistent compilation cache of ``dssl reproduce`` (sims.reproduce.pipeline.compile_cache):
+where it goes, its validation, that a second process loads what the first compiled and gets the same
 numbers, and that the caller's JAX settings and environment are restored."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sims.pipeline import compile_cache as cc
+from sims.reproduce.pipeline import compile_cache as cc
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,9 +115,9 @@ _SCRIPT = textwrap.dedent(
     import json, sys
     import jax
     import numpy as np
-    from sims.config import EngineConfig
-    from sims.engine import make_engine, make_problem
-    from sims.pipeline import compile_cache as cc
+    from sims.core.config import EngineConfig
+    from sims.core.engine import make_engine, make_problem
+    from sims.reproduce.pipeline import compile_cache as cc
 
     hits = []
     jax.monitoring.register_event_listener(

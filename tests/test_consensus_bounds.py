@@ -3,7 +3,7 @@ along simulated trajectories — T4, T5, T6 (D2, D3, D4/D5) for DecL on ring, to
 Erdős–Rényi graphs, and T9 (deterministic and noisy FedAvg drift).
 
 These inequalities are proven in the spec for exactly the implemented order of operations
-(E local steps, then mixing); they test the engine and the bookkeeping of ``sims.consensus``,
+(E local steps, then mixing); they test the engine and the bookkeeping of ``sims.trackc.consensus``,
 not the paper. The bookkeeping is checked against a plain Python loop over clients and rounds
 (:func:`test_library_matches_plain_loop`) and against the engine's own metrics. For a
 row-stochastic reversible 𝒲 (the uniform-weight star) the π-weighted forms of D7 are used:
@@ -22,9 +22,9 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims import consensus as cb
-from sims.config import EngineConfig
-from sims.engine import make_problem, sweep
+from sims.core.config import EngineConfig
+from sims.core.engine import make_problem, sweep
+from sims.trackc import consensus as cb
 from tests._helpers import mixing, structured_samples, sweep_mixings
 from theory import dissimilarity
 from theory.datamodel import DataModel
@@ -73,7 +73,7 @@ def _assert_below(measured, bound, label, rtol=RTOL, atol=1e-13):
 @pytest.fixture(scope="module")
 def population_decl():
     """E = 1 population gradients (D3/D4 need full local gradients) on every graph, with the
-    bounds of ``sims.consensus`` per graph."""
+    bounds of ``sims.trackc.consensus`` per graph."""
     config = EngineConfig(
         method="cl",
         framework="decl",
@@ -97,8 +97,8 @@ def population_decl():
 
 
 def test_library_matches_plain_loop(population_decl):
-    """``sims.consensus`` against a plain Python loop over rounds and clients (π-weighted norm,
-    ζ_π from the per-client closed-form gradients, L from eigenvalues, D3 and D4 recursions),
+    """``sims.trackc.consensus`` against a plain Python loop over rounds and clients (π-weighted
+    norm, ζ_π from the per-client closed-form gradients, L from eigenvalues, D3 and D4 recursions),
     and against the engine's own uniform-weight metrics (consensus_distance, zeta_sq)."""
     config, mixings, pis, trace, bounds = population_decl
     X, eta = _targets(), config.lr

@@ -1,6 +1,7 @@
 """The ``consensus`` reproduce stage: documented keys, the derived pathwise bounds of
 docs/theory/consensus.md §3 (D2, D3/D5 stepwise, D4/D5 closed form; [D], so asserted: they test the
-engine and ``sims.consensus``, not the paper) and its figure's lines (axes and data, not pixels)."""
+engine and ``sims.trackc.consensus``, not the paper) and its figure's lines (axes and data, not
+pixels)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sims import config as presets
-from sims import experiments as ex
-from sims.figures import experiments as pe
-from sims.stages import STAGES
+from sims.reproduce.figures import experiments as pe
+from sims.reproduce.stages import STAGES
+from sims.trackc import experiments as ex
+from sims.trackc import presets
 from tests._pipeline_helpers import run_stage
 
 RTOL = 1e-4  # docs/theory/consensus.md §8 T4–T6

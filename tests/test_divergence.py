@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from sims.cli import main
-from sims.config import EngineConfig, key_tree
-from sims.engine import DivergenceError, check_finite, divergence, make_engine, make_problem
+from sims.core.config import EngineConfig, key_tree
+from sims.core.engine import DivergenceError, check_finite, divergence, make_engine, make_problem
 from theory import topology
 
 N, D, C = 4, 8, 2

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from sims import losses
-from sims.api import batch_indices, loss_key, participation
-from sims.config import EngineConfig, key_tree, split_streams
-from sims.engine import make_engine, make_problem, make_round, population_loss, sweep
-from sims.engine_metrics import NORM_BATCH, NORM_RTOL
+from sims.core.config import EngineConfig, key_tree, split_streams
+from sims.core.engine import make_engine, make_problem, make_round, population_loss, sweep
+from sims.core.recorded import NORM_BATCH, NORM_RTOL
+from sims.core.trainer import batch_indices, loss_key, participation
 from tests._helpers import mixing, structured_samples, swept
 from tests.conftest import count_compiles
 from theory import objectives
@@ -230,7 +230,7 @@ def test_sweep_compiler_options_reach_xla_and_keep_the_results():
     the older one, each in a program of its own, to the rounding of the CL noise (drawn in
     float32 whatever the dtype, ``sims.losses.gaussian``: the two generators may round its
     float32 arithmetic differently; measured with the tests' XLA flags, 1e-8 relative)."""
-    from sims.environ import NEWER_FUSION_GENERATOR, long_run_options, xla_has_flag
+    from sims.core.environ import NEWER_FUSION_GENERATOR, long_run_options, xla_has_flag
 
     x = _data()
     config = EngineConfig(method="cl", framework="decl", n_clients=N, d=D, c=C, rounds=3, batch=4)
@@ -303,7 +303,7 @@ def test_spectral_norm_max_is_the_largest_norm_before_and_after_mixing(framework
     local iterate; a FedAvg client not sampled keeps its round-start model) and every
     post-mixing one. The engine reads only the pre-mixing models (the others are their convex
     combinations) and its norm is a lower estimate with relative error at most NORM_RTOL
-    (sims.engine_metrics._spectral_norm), so: want·(1 − NORM_RTOL) <= got <= want (+ rounding)."""
+    (sims.core.recorded._spectral_norm), so: want·(1 − NORM_RTOL) <= got <= want (+ rounding)."""
     _, config, prob = _star_case(
         framework, rounds=4, local_steps=2, batch=4, lr=0.2, record_local=True
     )
@@ -423,8 +423,8 @@ def test_float64_without_x64_is_an_error_not_a_silent_float32():
     """The package never switches x64 on globally: a float64 run outside x64 mode must say so."""
     import jax
 
-    from sims import engine as eng
-    from sims.config import EngineConfig
+    from sims.core import engine as eng
+    from sims.core.config import EngineConfig
 
     cfg = EngineConfig(method="mim", framework="fl", n_clients=4, d=16, c=4)
     with jax.enable_x64(False):
@@ -478,7 +478,7 @@ def test_metrics_level_is_validated():
 def test_bounded_compile_options_on_cpu_unless_the_user_chose(monkeypatch):
     """The engine's programs get LLVM level 1 on a CPU (an ``EngineConfig()`` run compiled for
     more than ten minutes at XLA's default level 2); a level in the user's XLA_FLAGS wins."""
-    from sims.environ import OPTIMIZATION_LEVEL, bounded_compile_options, xla_has_flag
+    from sims.core.environ import OPTIMIZATION_LEVEL, bounded_compile_options, xla_has_flag
 
     if jax.default_backend() != "cpu" or not xla_has_flag(OPTIMIZATION_LEVEL):
         pytest.skip("CPU backend with the level flag only")

@@ -1,5 +1,5 @@
-"""Track C evidence (sims.evidence): structure, numbers against independent recomputation, and
-verdicts as functions of the numbers. No test asserts a claim of the paper."""
+"""Track C evidence (sims.trackc.evidence): structure, numbers against independent recomputation,
+and verdicts as functions of the numbers. No test asserts a claim of the paper."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from sims import evidence as ev
-from sims import metrics as mt
-from sims.config import EngineConfig, key_tree
-from sims.engine import make_engine, make_problem
+from sims.core import metrics as mt
+from sims.core.config import EngineConfig, key_tree
+from sims.core.engine import make_engine, make_problem
+from sims.trackc import evidence as ev
 from theory import bounds, objectives, solve
 from theory.claims import CLAIM_IDS, VERDICTS, Evidence, VerifyConfig
 

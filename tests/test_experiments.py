@@ -1,4 +1,4 @@
-"""Experiments of sims.experiments in tiny configurations: documented keys, stage wiring, and
+"""Experiments of sims.trackc.experiments in tiny configurations: documented keys, stage wiring, and
 what the figure functions draw. No test asserts a result of the paper."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from sims import config as presets
-from sims import experiments as ex
-from sims.figures import experiments as pe
-from sims.stages import STAGES
+from sims.reproduce.figures import experiments as pe
+from sims.reproduce.stages import STAGES
+from sims.trackc import experiments as ex
+from sims.trackc import presets
 from tests._pipeline_helpers import run_stage
 
 matplotlib.use("Agg")

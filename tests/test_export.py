@@ -1,5 +1,5 @@
-"""sims.export: every table-like output as a DataFrame — column names, row counts, and values
-equal to the source they were read from; CSV round trips; one-line errors."""
+"""sims.reproduce.export: every table-like output as a DataFrame — column names, row counts, and
+values equal to the source they were read from; CSV round trips; one-line errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sims import export as ex
+from sims.reproduce import export as ex
 
 
 def test_d_sweep_rows_are_the_grid_and_pairs_split():
@@ -97,7 +97,7 @@ def _api_result():
     import jax.numpy as jnp
     import jax.random as jr
 
-    from sims import api
+    from sims.core import trainer as api
 
     data = jnp.arange(2 * 8 * 3, dtype=jnp.float32).reshape(2, 8, 3) / jnp.float32(10.0)
 
@@ -135,8 +135,8 @@ def test_api_result_trace_one_row_per_round():
 def test_engine_trace_leaves_out_large_arrays():
     import jax.random as jr
 
-    from sims.config import EngineConfig
-    from sims.engine import make_engine, make_problem
+    from sims.core.config import EngineConfig
+    from sims.core.engine import make_engine, make_problem
 
     cfg = EngineConfig(
         method="cl", framework="fl", n_clients=2, d=3, c=1, population=True, rounds=2

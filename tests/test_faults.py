@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from sims import _boundary
 from sims.cli import main
-from sims.pipeline import Stage, compile_cache, jsonio, outfolder, run_stages
-from sims.pipeline import runner as R
+from sims.commands import _boundary
+from sims.reproduce.pipeline import Stage, compile_cache, jsonio, outfolder, run_stages
+from sims.reproduce.pipeline import runner as R
 from tests._pipeline_helpers import CountConfig, counting_stage
 
 BOUNDS = ["bounds", "--d", "64", "--p", "0.75", "--abar", "4"]

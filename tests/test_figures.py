@@ -9,10 +9,10 @@ import pytest
 
 matplotlib.use("Agg")
 
-from sims.figures import mask as mask_figs  # noqa: E402
-from sims.figures import theorems  # noqa: E402
-from sims.pipeline import jsonio  # noqa: E402
-from sims.stages import mask, track_a, track_c  # noqa: E402
+from sims.reproduce.figures import mask as mask_figs  # noqa: E402
+from sims.reproduce.figures import theorems  # noqa: E402
+from sims.reproduce.pipeline import jsonio  # noqa: E402
+from sims.reproduce.stages import mask, track_a, track_c  # noqa: E402
 
 TINY_TRACK_A = track_a.Config.FAST.replace(
     d_log10=(2.0, 12.0, 11),
@@ -148,9 +148,9 @@ def test_savefig_writes_and_closes(tmp_path):
 
 
 def _overlay_evidence(cfg):
-    """Track C evidence in the shape of ``sims.evidence`` for the six overlay cells (numbers
+    """Track C evidence in the shape of ``sims.trackc.evidence`` for the six overlay cells (numbers
     made up except the lower bounds, which are the paper's at the configuration)."""
-    from sims.evidence import paper_lower_bound
+    from sims.trackc.evidence import paper_lower_bound
 
     evidence = {}
     for thm, method in (("4.2", "mim"), ("4.3", "cl")):

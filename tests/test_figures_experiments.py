@@ -8,8 +8,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from sims.figures import experiments as pe
-from sims.figures import topology as pt
+from sims.reproduce.figures import experiments as pe
+from sims.reproduce.figures import topology as pt
 
 matplotlib.use("Agg")
 
@@ -359,6 +359,6 @@ def test_topology_figures_in_house_style(make, results, footer):
         for p in ax.patches
         if p.get_height() > 0
     }
-    from sims.figures.style import OKABE_ITO
+    from sims.reproduce.figures.style import OKABE_ITO
 
     assert colours <= set(OKABE_ITO) | {"#FFFFFF"} or not colours

@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sims.figures import mask as mask_figs  # noqa: E402
-from sims.figures import theorems  # noqa: E402
-from sims.stages import mask, track_a  # noqa: E402
+from sims.reproduce.figures import mask as mask_figs  # noqa: E402
+from sims.reproduce.figures import theorems  # noqa: E402
+from sims.reproduce.stages import mask, track_a  # noqa: E402
 from tests.test_figures import TINY_MASK, TINY_TRACK_A, _json  # noqa: E402
 from theory import sweeps  # noqa: E402
 
@@ -85,7 +85,7 @@ def test_tracks_overlay_house_style(overlay_results):
 
 @pytest.fixture(scope="module")
 def overlay_results():
-    from sims.stages import track_c
+    from sims.reproduce.stages import track_c
     from tests.test_figures import _overlay_evidence
     from theory.claims import VerifyConfig
 

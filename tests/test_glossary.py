@@ -88,7 +88,7 @@ def test_verdict_map_and_atlas_keys_are_explained(tmp_path, capsys, monkeypatch)
     assert g.unknown_keys(json.loads(json.dumps(vm.compact_map(full))), "map") == []
     assert g.unknown_keys(vm.encode_cells(full), "map") == []
     study = atlas.atlas_study(atlas.AtlasConfig(max_n=3, families=False, mixings=("uniform",)))
-    from sims.cli import to_jsonable
+    from sims.reproduce.pipeline.jsonio import to_jsonable
 
     assert g.unknown_keys(to_jsonable(study), "map") == []
 

@@ -31,7 +31,7 @@ def test_verify_config_from_json_names_the_bad_field(data, field):
 
 
 def test_evidence_settings_round_trip_and_limits():
-    from sims.evidence import DEFAULT_SETTINGS, FAST_SETTINGS, EvidenceSettings
+    from sims.trackc.evidence import DEFAULT_SETTINGS, FAST_SETTINGS, EvidenceSettings
 
     for s in (DEFAULT_SETTINGS, FAST_SETTINGS, EvidenceSettings(lr=1, dtype="float64")):
         assert EvidenceSettings.from_json(json.loads(json.dumps(s.to_json()))) == s
@@ -49,7 +49,7 @@ def test_evidence_settings_round_trip_and_limits():
 
 
 def test_stage_config_builds_on_the_same_base():
-    from sims.pipeline import StageConfig
+    from sims.reproduce.pipeline import StageConfig
 
     assert issubclass(StageConfig, _config.JsonConfig)
     with pytest.raises(ValueError, match="^config: "):

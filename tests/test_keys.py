@@ -2,7 +2,7 @@
 default Threefry and partitionable mode): the hash against the published known-answer vectors
 and JAX's own hash, and fold_in / split / randint against ``jax.random`` on random keys, data
 and ranges, typed and raw keys, jitted, vmapped and not; the round streams of
-:mod:`sims.rounds` built from them equal the ``jax.random`` formulas they document."""
+:mod:`sims.core.rounds` built from them equal the ``jax.random`` formulas they document."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.extend.random import threefry_2x32
 
-from sims import keys, rounds
+from sims import keys
 
 # Threefry-2x32-20 known-answer vectors of the Random123 distribution (Salmon et al. 2011):
+from sims.core import rounds
+
 # (key, counter) -> output
 KNOWN = [
     ((0x00000000, 0x00000000), (0x00000000, 0x00000000), (0x6B200159, 0x99BA4EFE)),
@@ -107,8 +109,8 @@ def test_other_key_implementations_go_to_jax_random():
 @given(seed=seeds, t=st.integers(0, 10**6), i=st.integers(0, 10**5), s=st.integers(0, 50),
        n_i=st.integers(1, 5000), b=st.integers(1, 64))  # fmt: skip
 def test_round_streams_are_the_documented_jax_random_formulas(seed, t, i, s, n_i, b):
-    """:func:`sims.rounds.batch_indices` and :func:`sims.rounds.loss_key` as their docstrings
-    state them in ``jax.random``."""
+    """:func:`sims.core.rounds.batch_indices` and :func:`sims.core.rounds.loss_key` as their
+    docstrings state them in ``jax.random``."""
     key = jr.key(seed)
     k = jr.fold_in(jr.fold_in(jr.fold_in(jr.fold_in(key, 0), t), i), s)
     np.testing.assert_array_equal(

@@ -4,7 +4,7 @@
 (8000 samples per client, batch 256, held-out 2000 per client) runs in a child process whose
 peak resident set (VmHWM of the child) must stay under a cap. The uniformity metrics used
 to materialise N×N×m×m pair potentials (24 GB at N = 20); they are now blockwise / Monte Carlo
-(``sims.metrics``), so the peak is the data itself, which ``estimate_bytes`` predicts.
+(``sims.core.metrics``), so the peak is the data itself, which ``estimate_bytes`` predicts.
 
 One round only (memory does not grow with rounds: the trace is a few scalars per round), and
 d = 2N, the smallest the model allows, to keep the CPU time short. Requests that cannot fit fail
@@ -33,13 +33,13 @@ CASES = {
 
 def _child_peak_rss(argv: list[str]) -> tuple[int, int, str]:
     """Run ``dssl simulate argv --rounds 1 --json`` in a fresh child; (rc, peak RSS bytes of
-    that child, stderr). The peak is the child's VmHWM (:func:`sims.bench.peak_rss_bytes`):
+    that child, stderr). The peak is the child's VmHWM (:func:`sims.trackc.bench.peak_rss_bytes`):
     its ``ru_maxrss`` starts at the RSS of the test process that forked it (measured: 3.9 GiB
     reported for a 4-client run started from a process holding 4 GB)."""
     code = (
         "import sys\n"
         "from sims.cli import main\n"
-        "from sims.bench import peak_rss_bytes\n"
+        "from sims.trackc.bench import peak_rss_bytes\n"
         "rc = main(sys.argv[1:])\n"
         "sys.stderr.write('PEAK %d\\n' % peak_rss_bytes())\n"
         "sys.exit(rc)\n"
@@ -113,7 +113,7 @@ def _capped(argv: list[str]) -> subprocess.CompletedProcess:
     code = (
         "import sys\n"
         "from sims.cli import main\n"
-        "from sims.bench import peak_rss_bytes\n"
+        "from sims.trackc.bench import peak_rss_bytes\n"
         "rc = main(sys.argv[1:])\n"
         "sys.stderr.write('PEAK %d\\n' % peak_rss_bytes())\n"
         "sys.exit(rc)\n"

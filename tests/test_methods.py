@@ -11,9 +11,10 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims import losses, methods
-from sims.config import EngineConfig
-from sims.engine import _optimizer
+from sims import losses
+from sims.core.config import EngineConfig
+from sims.core.engine import _optimizer
+from sims.losses import methods
 from theory import objectives, solve
 from theory.datamodel import DataModel
 

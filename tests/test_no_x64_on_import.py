@@ -22,7 +22,7 @@ import theory, sims
 for pkg in (theory,):
     for m in pkgutil.iter_modules(pkg.__path__):
         importlib.import_module(f"{pkg.__name__}.{m.name}")
-import sims.pipeline, sims.stages, sims.figures, theory.sweeps
+import sims.reproduce.pipeline, sims.reproduce.stages, sims.reproduce.figures, theory.sweeps
 print(bool(jax.config.jax_enable_x64))
 """
 

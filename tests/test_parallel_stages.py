@@ -10,11 +10,16 @@ import sys
 
 import pytest
 
-from sims.pipeline import parallel, run_stages
-from sims.pipeline.runner import RUNS
-from sims.stages import SECONDS, STAGES
+from sims.reproduce.pipeline import parallel, run_stages
+from sims.reproduce.pipeline.runner import RUNS
+from sims.reproduce.stages import SECONDS, STAGES, catalogue
 
 CHEAP = ("mask", "verify", "report")
+
+
+#: what ``dssl reproduce`` hands the runner: the catalogue its workers look stages up in, and the
+#: expected seconds that order the stages
+HANDED = {"catalogue": catalogue, "seconds": SECONDS}
 
 
 def _stages(names):
@@ -28,9 +33,9 @@ def test_two_jobs_write_what_one_job_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(
         parallel, "heights", lambda deps, w=None: weights.append(w) or heights(deps, w)
     )
-    two = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2)
+    two = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2, **HANDED)
     # the order of starting weighs each stage by its fast-run seconds
-    assert weights == [parallel.stage_weights(stages, True)]
+    assert weights == [parallel.stage_weights(stages, True, SECONDS)]
     assert [s["name"] for s in two["stages"]] == list(CHEAP)  # rows in run order
     assert two["config_hash"] == one["config_hash"]
     assert not any(s["cached"] for s in two["stages"])
@@ -40,7 +45,7 @@ def test_two_jobs_write_what_one_job_writes(tmp_path, monkeypatch):
     b = json.loads((tmp_path / "two" / "report.json").read_text())
     assert a["claims"] == b["claims"] and a["summary"] == b["summary"]
     # a rerun is served from the cache without starting a worker
-    again = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2)
+    again = run_stages(stages, out=tmp_path / "two", progress=False, fast=True, jobs=2, **HANDED)
     assert [s["cached"] for s in again["stages"]] == [True, True, False]
 
 
@@ -60,7 +65,7 @@ def test_dependencies_and_priorities_of_the_run_order():
     # every stage has a weight, and the weighted chains start with the longest stages
     assert set(SECONDS) == set(names)
     for fast in (False, True):
-        w = parallel.stage_weights(STAGES, fast)
+        w = parallel.stage_weights(STAGES, fast, SECONDS)
         assert min(w) >= 1.0
         hw = parallel.heights(deps, w)
         assert hw[names.index("report")] == w[names.index("report")]
@@ -104,7 +109,7 @@ def test_unregistered_stages_run_one_at_a_time(tmp_path):
 
     calls: list = []
     stages = [counting_stage(calls, "a"), counting_stage(calls, "b")]
-    summary = run_stages(stages, out=tmp_path, progress=False, jobs=2)
+    summary = run_stages(stages, out=tmp_path, progress=False, jobs=2, **HANDED)
     assert [s["name"] for s in summary["stages"]] == ["a", "b"]
     assert len(calls) == 2  # computed here: a worker process would not append to ``calls``
 
@@ -127,14 +132,16 @@ def test_bad_jobs_is_one_clear_line(tmp_path, jobs):
     ],
 )
 def test_reproduce_default_jobs(tmp_path, monkeypatch, argv, cores, cpu, expected):
-    import sims.pipeline
+    import sims.reproduce.pipeline
     from sims.cli import main
 
     seen: list = []
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    monkeypatch.setattr("sims.pipeline.parallel.runs_on_cpu", lambda: cpu)
+    monkeypatch.setattr("sims.reproduce.pipeline.parallel.runs_on_cpu", lambda: cpu)
     monkeypatch.setattr(
-        sims.pipeline, "run_stages", lambda stages, **kw: seen.append(kw["jobs"]) or _EMPTY
+        sims.reproduce.pipeline,
+        "run_stages",
+        lambda stages, **kw: seen.append(kw["jobs"]) or _EMPTY,
     )
     assert main(["reproduce", "--out", str(tmp_path), "--json", *argv]) == 0
     assert seen == [expected]
@@ -171,7 +178,7 @@ _EMPTY = {"out": "", "fast": False, "config_hash": "", "seconds": 0.0, "files": 
 )
 def test_verdict_map_processes(monkeypatch, cpu, worker, expected):
     """The verdict map starts a second process only on a CPU and outside a --jobs worker."""
-    from sims.stages import verdict_map
+    from sims.reproduce.stages import verdict_map
 
     monkeypatch.setattr(verdict_map, "runs_on_cpu", lambda: cpu)
     monkeypatch.setattr(verdict_map, "in_worker", lambda: worker)

@@ -96,9 +96,10 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     """On a CPU a command runs with XLA's matmuls on one thread and LLVM level 1 unless
     XLA_FLAGS sets those flags; nothing is added for an accelerator or for ``dssl bench``; the
     variable is restored afterwards; a worker of ``dssl reproduce --jobs`` adds nothing more."""
-    from sims import cli, environ
-    from sims.environ import add_xla_flags
-    from sims.pipeline import parallel
+    from sims import cli
+    from sims.core import environ
+    from sims.core.environ import add_xla_flags
+    from sims.reproduce.pipeline import parallel
 
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
@@ -137,7 +138,8 @@ def test_flags_only_some_xla_versions_know_are_added_only_where_known(monkeypatc
     """XLA aborts the process on a flag it does not know: ``cpu_flags`` adds the fusion
     code generator flag only where this jaxlib's library names it, and the probe finds a
     flag every XLA has but not a made-up one."""
-    from sims import cli, environ
+    from sims import cli
+    from sims.core import environ
 
     assert environ.xla_has_flag("xla_cpu_multi_thread_eigen")
     assert not environ.xla_has_flag("xla_cpu_no_such_flag_in_any_xla")
@@ -154,7 +156,7 @@ def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monke
     whose XLA has the flag; nothing where it has not, or on another backend."""
     import jax
 
-    from sims import environ
+    from sims.core import environ
 
     known = environ.xla_has_flag("xla_cpu_use_fusion_emitters")
     want = {"xla_cpu_use_fusion_emitters": True} if known else {}
@@ -187,7 +189,7 @@ def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
     nothing on an accelerator."""
     import sims.commands.bench as bench_command
     from sims import cli
-    from sims.pipeline import parallel
+    from sims.reproduce.pipeline import parallel
 
     assert bench_command.HOST_DEVICES is True
     cores = len(os.sched_getaffinity(0))
@@ -210,7 +212,7 @@ def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
     ("platforms", "expected"), [("cpu", True), ("CPU,cuda", True), ("cuda", False), ("tpu", False)]
 )
 def test_runs_on_cpu_follows_jax_platforms(monkeypatch, platforms, expected):
-    from sims.pipeline import parallel
+    from sims.reproduce.pipeline import parallel
 
     monkeypatch.setenv("JAX_PLATFORMS", platforms)
     assert parallel.runs_on_cpu() is expected
@@ -219,7 +221,7 @@ def test_runs_on_cpu_follows_jax_platforms(monkeypatch, platforms, expected):
 def test_runs_on_cpu_sees_an_accelerator_plugin(monkeypatch):
     import importlib.metadata
 
-    from sims.pipeline import parallel
+    from sims.reproduce.pipeline import parallel
 
     monkeypatch.delenv("JAX_PLATFORMS", raising=False)
     plugin = importlib.metadata.EntryPoint("xla_cuda", "jax_cuda_plugin", "jax_plugins")

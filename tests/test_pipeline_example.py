@@ -8,14 +8,16 @@ import sys
 import types
 from pathlib import Path
 
-from sims.pipeline import run_stages
+from sims.reproduce.pipeline import run_stages
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _example_module(monkeypatch) -> types.ModuleType:
     text = (ROOT / "CONTRIBUTING.md").read_text()
-    (code,) = re.findall(r"`sims/stages/degree_table.py`:\n\n```python\n(.*?)```", text, re.S)
+    (code,) = re.findall(
+        r"`sims/reproduce/stages/degree_table.py`:\n\n```python\n(.*?)```", text, re.S
+    )
     mod = types.ModuleType("degree_table_example")
     monkeypatch.setitem(sys.modules, mod.__name__, mod)  # dataclasses look their module up
     exec(compile(code, "CONTRIBUTING.md", "exec"), mod.__dict__)  # noqa: S102 - our own docs
@@ -38,8 +40,9 @@ def test_the_documented_method_is_a_valid_method():
     import jax.numpy as jnp
     import jax.random as jr
 
-    from sims import losses, methods
-    from sims.methods import Context, Method
+    from sims import losses
+    from sims.losses import methods
+    from sims.losses.methods import Context, Method
 
     text = (ROOT / "CONTRIBUTING.md").read_text()
     (code,) = re.findall(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sims import report
+from sims.reproduce import report
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -21,12 +21,12 @@ def test_answer_table_is_generated_from_the_committed_verdict_map():
         pytest.skip("figures/verdict_map.json is not committed yet (written by make reproduce)")
     expected = report.render_answer(report.answer_from_folder(path.parent), "markdown")
     assert report.marked(README, report.FINDING_MARKERS) == expected, (
-        "README's answer table is stale: run `python -m sims.report`"
+        "README's answer table is stale: run `python -m sims.reproduce.report`"
     )
 
 
 def test_gallery_lists_every_figure_of_every_stage():
-    from sims.stages import STAGES
+    from sims.reproduce.stages import STAGES
 
     gallery = report.marked(README, report.GALLERY_MARKERS)
     listed = re.findall(r"\]\(figures/([^)]+\.png)\)", gallery)
@@ -49,9 +49,9 @@ def test_setup_commands_and_vocabulary():
 
 
 def test_reproduce_stage_list_follows_the_run_order():
-    from sims.stages import STAGES
+    from sims.reproduce.stages import STAGES
 
-    i = README.index("The stages run in the order of `sims.stages.STAGES`")
+    i = README.index("The stages run in the order of `sims.reproduce.stages.STAGES`")
     text = README[i : README.index("## GPU")]
     named = [n for n in re.findall(r"`(\w+)`", text) if n in {s.name for s in STAGES}]
     order = list(dict.fromkeys(named))

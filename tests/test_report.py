@@ -1,4 +1,4 @@
-"""The verification report (sims.report): rendered from small synthetic stage rows, no
+"""The verification report (sims.reproduce.report): rendered from small synthetic stage rows, no
 expensive computation. Checks that every verdict and number in the text comes from the rows."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from sims import report
+from sims.reproduce import report
+from sims.reproduce.report.__main__ import main as readme_main
+from sims.reproduce.stages import STAGES
 
 _EV = {"verdict": "x", "note": "", "numbers": {}}
 
@@ -355,7 +357,7 @@ def test_gallery_lists_the_given_figures():
 
 
 def test_the_stage_writes_report_html_and_the_finding(tmp_path):
-    from sims.stages import report as stage
+    from sims.reproduce.stages import report as stage
 
     files = stage.STAGE.files
     assert {"report.md", "report.html", "report.json", "README_finding.md"} <= set(files)
@@ -385,36 +387,40 @@ def test_main_regenerates_readme_from_a_verdict_map_file(tmp_path, capsys):
 
     vm = tmp_path / "verdict_map.json"
     vm.write_text(json.dumps({**VMAP, "cells_file": "cells.json"}))
-    assert report.main([str(vm), str(readme)]) == 2  # the map without its cells file
+    assert readme_main([str(vm), str(readme)]) == 2  # the map without its cells file
     assert "verdict_cells: file not found" in capsys.readouterr().err
     cells = vm_files.encode_cells({**VMAP, "cells": _map_cells()})
     (tmp_path / "cells.json").write_text(json.dumps(cells))
-    assert report.main([str(vm), str(readme)]) == 0
+    assert readme_main([str(vm), str(readme)]) == 0
     text = readme.read_text()
     assert report.marked(text, report.FINDING_MARKERS) == report.render_answer(_answer())
-    assert report.marked(text, report.GALLERY_MARKERS) == report.gallery_markdown()
-    assert report.main([str(tmp_path / "missing.json"), str(readme)]) == 2
+    assert report.marked(text, report.GALLERY_MARKERS) == report.gallery_markdown(
+        report.stage_figures(STAGES)
+    )
+    assert readme_main([str(tmp_path / "missing.json"), str(readme)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("verdict_map: file not found")
 
 
 def test_every_png_a_stage_writes_is_in_the_report_and_the_readme_gallery():
-    from sims.stages import STAGES
-
     pngs = sorted({f for s in STAGES for f in s.figures if f.endswith(".png")})
     assert pngs
     runs = _runs()
     for made in (False, True):  # listed as "not produced" and as written figures
         if made:
             runs = [*runs, {**runs[-1], "name": "all", "figures": pngs}]
-        text = report.render_markdown(report.build_report(runs, fast=True), glossary=False)
+        text = report.render_markdown(
+            report.build_report(runs, fast=True, stages=STAGES), glossary=False
+        )
         assert [p for p in pngs if f"`{p}`" not in text] == []
     s, e = report.FINDING_MARKERS
     gs, ge = report.GALLERY_MARKERS
-    readme = report.update_readme(f"{s}\n{e}\n{gs}\n{ge}\n", _answer(), gallery=True)
+    readme = report.update_readme(
+        f"{s}\n{e}\n{gs}\n{ge}\n", _answer(), gallery=report.stage_figures(STAGES)
+    )
     gallery = report.marked(readme, report.GALLERY_MARKERS)
     assert [p for p in pngs if f"(figures/{p})" not in gallery] == []
-    captions = {f["file"]: f["caption"] for f in report.stage_figures()}
+    captions = {f["file"]: f["caption"] for f in report.stage_figures(STAGES)}
     assert all(captions[p] for p in pngs)
 
 
@@ -423,7 +429,7 @@ def test_python_m_sims_report_runs_the_readme_update(tmp_path):
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "sims.report", str(tmp_path / "missing.json")],
+        [sys.executable, "-m", "sims.reproduce.report", str(tmp_path / "missing.json")],
         capture_output=True,
         text=True,
     )
@@ -432,7 +438,7 @@ def test_python_m_sims_report_runs_the_readme_update(tmp_path):
 
 def test_summary_marks_an_equality_that_holds_by_construction():
     """Eq. 89: Track B's identical weights and Track C's bit-equal runs are said, not hidden."""
-    from sims.report.content import plain_summary
+    from sims.reproduce.report.content import plain_summary
 
     eq89 = {
         "id": "thm4.6.eq89",

@@ -12,9 +12,16 @@ import numpy as np
 import pytest
 
 from sims.cli import main
-from sims.pipeline import Interrupted, Stage, StageConfig, field, run_stages, select_stages
-from sims.pipeline import runner as R
-from sims.stages import STAGES, topology_audit, track_a, track_c, verify
+from sims.reproduce.pipeline import (
+    Interrupted,
+    Stage,
+    StageConfig,
+    field,
+    run_stages,
+    select_stages,
+)
+from sims.reproduce.pipeline import execute as E
+from sims.reproduce.stages import STAGES, topology_audit, track_a, track_c, verify
 from tests._pipeline_helpers import CountConfig, counting_stage, with_presets
 from theory import sweeps
 
@@ -68,20 +75,20 @@ def test_config_from_json_rejects_unknown_fields_and_checks_nested_limits():
     with pytest.raises(ValueError, match="^generators"):
         topology_audit.Config.DEFAULT.replace(generators=("paper_code", "nope"))
     with pytest.raises(ValueError, match="^heatmap_client"):
-        from sims.stages import mask
+        from sims.reproduce.stages import mask
 
         mask.Config.DEFAULT.replace(heatmap_client=5)
 
 
 def test_config_hash_is_the_hash_of_the_json_form(monkeypatch):
-    monkeypatch.setattr(R, "source_fingerprint", lambda: "0" * 16)
+    monkeypatch.setattr(E, "source_fingerprint", lambda: "0" * 16)
     calls: list = []
     stage = counting_stage(calls)
-    h = R.config_hash(stage)
-    assert len(h) == 12 and h == R.config_hash(counting_stage([]))
-    assert R.config_hash(stage, fast=True) != h
-    monkeypatch.setattr(R, "source_fingerprint", lambda: "1" * 16)
-    assert R.config_hash(stage) != h  # a cached stage never outlives its code
+    h = E.config_hash(stage)
+    assert len(h) == 12 and h == E.config_hash(counting_stage([]))
+    assert E.config_hash(stage, fast=True) != h
+    monkeypatch.setattr(E, "source_fingerprint", lambda: "1" * 16)
+    assert E.config_hash(stage) != h  # a cached stage never outlives its code
 
 
 def test_stage_rejects_configs_without_default_and_fast():
@@ -196,10 +203,10 @@ def test_select_stages_validates_names():
 
 
 def test_cli_reproduce_json_and_stages_option(tmp_path, capsys, monkeypatch):
-    import sims.stages
+    import sims.reproduce.stages
 
     calls: list = []
-    monkeypatch.setattr(sims.stages, "STAGES", (counting_stage(calls),))
+    monkeypatch.setattr(sims.reproduce.stages, "STAGES", (counting_stage(calls),))
     assert main(["reproduce", "--fast", "--out", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr()
     summary = json.loads(out.out)
@@ -276,7 +283,7 @@ _CLAIMS = [
 
 
 def test_report_links_every_stage_and_follows_the_verdicts(tmp_path):
-    from sims.stages import report
+    from sims.reproduce.stages import report
 
     fake_verify = Stage("verify", CountConfig, lambda cfg: {"claims": _CLAIMS, "config": {}})
     experiment = counting_stage([], "fig2a", figure=True)
@@ -299,7 +306,7 @@ TINY_TRACK_C = track_c.Config.FAST.replace(
 
 
 def test_track_c_calls_the_evidence_and_draws_the_overlay(monkeypatch, tmp_path):
-    from sims import evidence
+    from sims.trackc import evidence
     from theory.claims import Evidence, VerifyConfig
 
     seen = {}
@@ -327,7 +334,7 @@ def test_track_c_calls_the_evidence_and_draws_the_overlay(monkeypatch, tmp_path)
 
 
 def test_merge_track_c_and_summary_follow_the_verdicts():
-    from sims import report
+    from sims.reproduce import report
 
     rows = [
         {
@@ -433,14 +440,14 @@ KEEP = ("track_a", "mask", "topology_audit", "verify", "track_c", "report")
 def fast_run(tmp_path_factory):
     """``dssl reproduce --fast`` (in-process) twice on one folder with the maths stages and
     the report; Track C's simulations are replaced by an empty evidence table."""
-    from sims import evidence
+    from sims.trackc import evidence
 
     out = tmp_path_factory.mktemp("reproduce")
     runs = []
     with pytest.MonkeyPatch.context() as mp:
-        import sims.stages
+        import sims.reproduce.stages
 
-        mp.setattr(sims.stages, "STAGES", tuple(s for s in STAGES if s.name in KEEP))
+        mp.setattr(sims.reproduce.stages, "STAGES", tuple(s for s in STAGES if s.name in KEEP))
         mp.setattr(evidence, "track_c_evidence", lambda cfg, fast=False: {})
         for _ in range(2):
             buf = io.StringIO()

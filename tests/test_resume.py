@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sims.pipeline import jsonio, run_stages
-from sims.pipeline import runner as R
+from sims.reproduce.pipeline import jsonio, run_stages
+from sims.reproduce.pipeline import runner as R
 from tests._pipeline_helpers import counting_stage
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,8 +25,8 @@ from tests._helpers import fresh_python, problem_source
 _SCRIPT = (
     problem_source()
     + """
-from sims.engine import METRICS_OF_LEVEL, make_engine, make_problem
-from sims.sharding import client_mesh
+from sims.core.engine import METRICS_OF_LEVEL, make_engine, make_problem
+from sims.core.sharding import client_mesh
 assert len(jax.devices()) == 4
 base = dict(n_clients=n, d=d, c=c, rounds=3, batch=4, local_steps=2)
 cases = {
@@ -143,8 +143,8 @@ def _numbers(tree, prefix="") -> dict:
 _API_SCRIPT = """
 import jax, jax.numpy as jnp, jax.random as jr, numpy as np, optax
 jax.config.update("jax_enable_x64", True)
-from sims import api
-from sims.sharding import client_mesh
+from sims.core import trainer as api
+from sims.core.sharding import client_mesh
 from theory import topology
 assert len(jax.devices()) == 4
 n = 8
@@ -190,7 +190,7 @@ print("max_err", worst)
 
 
 def test_api_run_sharded_equals_one_device():
-    """``sims.api.run(..., mesh=...)`` (Track D's engine) on 4 simulated devices equals the
+    """``sims.run(..., mesh=...)`` (Track D's engine) on 4 simulated devices equals the
     one-device run: FedAvg with all clients, with a sampled set that splits evenly (sharded)
     and one that does not, gossip, push-sum and chunked clients (float64, 1e-12)."""
     out = fresh_python(["-c", _API_SCRIPT], devices=4)

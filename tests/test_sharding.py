@@ -10,8 +10,8 @@ from tests._helpers import fresh_python, problem_source
 _SCRIPT = (
     problem_source()
     + """
-from sims.engine import make_engine, make_problem, sweep
-from sims.sharding import client_mesh, shard_clients, shard_sweep
+from sims.core.engine import make_engine, make_problem, sweep
+from sims.core.sharding import client_mesh, shard_clients, shard_sweep
 assert len(jax.devices()) == 8
 cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,
                    local_steps=2)

@@ -99,7 +99,7 @@ def test_interrupt_json_in_process(monkeypatch, capsys):
     """--json: a Ctrl-C that arrives during the second chunk (simulated by the stop flag) gives
     exit 130, one stderr line and a JSON object of the finished rounds marked interrupted."""
     from sims.cli import main
-    from sims.commands import _simulate_rounds as rounds
+    from sims.trackc import simulate_rounds as rounds
 
     class Flag(rounds._StopFlag):
         reads = 0
@@ -133,9 +133,9 @@ def test_stop_between_chunks_in_process():
 
     import jax.random as jr
 
-    from sims.commands import _simulate_rounds as simulate
-    from sims.config import EngineConfig
-    from sims.engine import make_engine, make_problem
+    from sims.core.config import EngineConfig
+    from sims.core.engine import make_engine, make_problem
+    from sims.trackc import simulate_rounds as simulate
 
     cfg = EngineConfig(
         method="cl", framework="fl", n_clients=2, d=3, c=1, population=True, rounds=7

@@ -1,4 +1,4 @@
-"""The engine's spectral norm (``sims.engine_metrics._spectral_norm``, R_t of the consensus
+"""The engine's spectral norm (``sims.core.recorded._spectral_norm``, R_t of the consensus
 bounds) against numpy's 2-norm, at the accuracy its docstring proves (NORM_RTOL, for every
 spectrum), with and without jit; its power-of-two scalings exact at every magnitude.
 """
@@ -15,7 +15,7 @@ import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sims.engine_metrics import (
+from sims.core.recorded import (
     _EXPONENT_ROOM,
     NORM_BATCH,
     NORM_RTOL,

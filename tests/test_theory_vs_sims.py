@@ -3,7 +3,7 @@
 "Optimum" is the top-c PSD part of X̄ = Σ_j π_j X_j (Eckart–Young, docs/theory/optimum.md §1) with
 Track B's targets; π uniform (FL; DecL on a regular graph with uniform = doubly-stochastic mixing).
 The angle is the largest principal angle on the identifiable top-r eigenspace
-(``sims.metrics.principal_angle_to_optimum``).
+(``sims.core.metrics.principal_angle_to_optimum``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims import methods
-from sims import metrics as mt
-from sims.config import EngineConfig, key_tree
-from sims.engine import make_engine, make_problem, sweep
+from sims.core import metrics as mt
+from sims.core.config import EngineConfig, key_tree
+from sims.core.engine import make_engine, make_problem, sweep
+from sims.losses import methods
 from tests._helpers import mixing, swept
 from theory.datamodel import DataModel
 from theory.objectives import empirical_target, population_targets

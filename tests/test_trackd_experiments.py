@@ -191,7 +191,7 @@ def test_experiments_do_not_depend_on_the_callers_x64_mode(name):
     came from other streams under x64 and every accuracy moved."""
     import jax
 
-    from sims.pipeline import jsonio
+    from sims.reproduce.pipeline import jsonio
 
     cfg = {
         "table1": presets.Table1(
@@ -207,7 +207,7 @@ def test_experiments_do_not_depend_on_the_callers_x64_mode(name):
 
 
 def test_figures_render(tiny_results):
-    from sims.figures import trackd as figs
+    from sims.reproduce.figures import trackd as figs
 
     for name, res in tiny_results.items():
         fig = getattr(figs, f"make_trackd_{name}_figure")(res)
@@ -216,8 +216,8 @@ def test_figures_render(tiny_results):
 
 
 def test_stages_contract_and_verdict_stage(tiny_results):
-    pytest.importorskip("sims.pipeline")
-    from sims.stages import (
+    pytest.importorskip("sims.reproduce.pipeline")
+    from sims.reproduce.stages import (
         trackd_fig2a,
         trackd_fig2b,
         trackd_table1,

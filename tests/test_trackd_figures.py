@@ -1,4 +1,4 @@
-"""The Track D figures (:mod:`sims.figures.trackd`) on constructed results: the untrained
+"""The Track D figures (:mod:`sims.reproduce.figures.trackd`) on constructed results: the untrained
 encoder and the raw-pixel probe are drawn, the text panel is computed from the numbers (an arm
 within 2 SE of its untrained encoder is named as not learned), Table 1's drop carries its sign
 convention and says when no difference is resolvable, the learning-curves figure draws one
@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sims.figures import trackd as figs  # noqa: E402
+from sims.reproduce.figures import trackd as figs  # noqa: E402
 
 # per-seed offsets: a spread of ±0.4 points around each mean (S = 3), deterministic
 _JITTER = (-0.004, 0.0, 0.004)
@@ -371,9 +371,9 @@ def test_figures_build_with_one_seed(name):
 
 
 def test_the_table1_stage_writes_the_curves_beside_its_figure(tmp_path):
-    pytest.importorskip("sims.pipeline")
-    from sims.pipeline import jsonio
-    from sims.stages import trackd_table1
+    pytest.importorskip("sims.reproduce.pipeline")
+    from sims.reproduce.pipeline import jsonio
+    from sims.reproduce.stages import trackd_table1
 
     figures = trackd_table1.STAGE.figures
     assert figures["trackd_table1_curves.png"] is figs.make_trackd_curves_figure

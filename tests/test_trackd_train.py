@@ -1,4 +1,4 @@
-"""Track D training: the vmapped engine (sims.api.run) equals a plain Python loop over clients
+"""Track D training: the vmapped engine (sims.run) equals a plain Python loop over clients
 of the same jitted client update, for gossip, push-sum and FedAvg with partial participation
 (MAR, whose anchor and γ ride in the parameters). Tiny sizes, float64."""
 
@@ -10,7 +10,7 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims import api
+from sims.core import trainer as api
 from sims.losses import gamma_schedule
 from sims.trackd.losses import LossConfig
 from sims.trackd.models import NetConfig, init_params

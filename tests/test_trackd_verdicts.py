@@ -262,7 +262,7 @@ def test_rule_changes_are_keyed_by_rule_id():
 
 
 def test_stage_lists_the_claims_whose_word_each_change_changed():
-    from sims.stages import trackd_verdicts as stage
+    from sims.reproduce.stages import trackd_verdicts as stage
 
     rows = {"trackd_table1": {"result": _table1(dead=("simsiam", "cnn", "label"))},
             "trackd_fig2b": {"result": _fig2b()}}  # fmt: skip
@@ -419,7 +419,7 @@ def test_decisive_file_read_checked_or_not_run(tmp_path):
 def test_stage_carries_the_decisive_rows_beside_default(tmp_path):
     import json
 
-    from sims.stages import trackd_verdicts as stage
+    from sims.reproduce.stages import trackd_verdicts as stage
 
     rows = {"trackd_table1": {"result": _table1(preset=None)}}
     cfg = stage.Config(decisive_dir=str(tmp_path))
@@ -538,7 +538,7 @@ def test_verify_rejects_a_malformed_d3_file(capsys, tmp_path, doc):
 def _report_md(td_result):
     from types import SimpleNamespace
 
-    from sims import report
+    from sims.reproduce import report
 
     def row(name, result):
         empty = {"files": [], "figures": [], "summary": {}, "config": {}}
@@ -555,7 +555,7 @@ def test_report_shows_d3_mde_beside_the_paper_and_decisive(tmp_path):
     import json
 
     from sims import glossary as g
-    from sims.stages import trackd_verdicts as stage
+    from sims.reproduce.stages import trackd_verdicts as stage
 
     rows = {"trackd_table1": {"result": _table1(dead=("simsiam", "cnn", "label"))},
             "trackd_fig2b": {"result": _fig2b()}}  # fmt: skip

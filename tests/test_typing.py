@@ -8,9 +8,12 @@ import jax.random as jr
 import pytest
 from jaxtyping import jaxtyped
 
-from sims import api, engine, losses, methods
-
 # beartype: jaxtyping's recommended checker (typeguard 4 cannot parse the "" scalar shape);
+from sims import losses
+from sims.core import engine
+from sims.core import trainer as api
+from sims.losses import methods
+
 # add it to the test extra of pyproject.toml
 typechecked = pytest.importorskip("beartype").beartype
 

@@ -157,7 +157,7 @@ def test_rule_changes_recorded(result):
 
 
 def test_figures_build(result):
-    from sims.figures import verdicts as fv
+    from sims.reproduce.figures import verdicts as fv
 
     fig = fv.make_verdict_map_figure(result)
     assert fig.axes
@@ -178,7 +178,7 @@ def test_bad_map_config():
 
 
 def test_stage_contract():
-    from sims.stages import verdict_map as stage
+    from sims.reproduce.stages import verdict_map as stage
 
     s = stage.STAGE
     assert s.name == "verdict_map"
@@ -210,8 +210,8 @@ def _counts_from_map(data) -> dict:
 def test_stage_files_are_written_from_the_compact_map(result, tmp_path):
     """The stage's files: verdict_map.json without the per-cell list, verdict_cells.json whose
     counts equal the map's, the finding regenerated from the written map."""
-    from sims.pipeline.jsonio import write_outputs
-    from sims.stages import verdict_map as stage
+    from sims.reproduce.pipeline.jsonio import write_outputs
+    from sims.reproduce.stages import verdict_map as stage
 
     s = stage.STAGE
     results = {"map": result, "atlas": {}}
@@ -388,13 +388,13 @@ def test_track_c_cells_not_run_without_the_stage():
         "status": "not-run",
         "reason": "the track_c stage did not run before verdict_map",
     }
-    from sims.stages import verdict_map as stage
+    from sims.reproduce.stages import verdict_map as stage
 
     assert stage.STAGE.uses == ("track_c",)
 
 
 def test_track_c_rows_in_the_summaries():
-    from sims.stages import verdict_map as stage
+    from sims.reproduce.stages import verdict_map as stage
 
     tc = vm.track_c_cells(_tc_row())
     fake = {"rows": {}, "track_c": tc, "n_cells": 0, "seconds": 0.0}

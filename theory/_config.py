@@ -9,8 +9,8 @@ plain JSON form and ``from_json`` builds the configuration back from it (unknown
 values are one-line ``ValueError``s naming the field). :func:`to_json` and :func:`from_json`
 do the same for any frozen dataclass whose own ``__post_init__`` validates it.
 
-``sims.pipeline.StageConfig`` (the stages of ``dssl reproduce``) and
-``sims.evidence.EvidenceSettings`` build on :class:`JsonConfig`; ``theory.claims`` uses
+``sims.reproduce.pipeline.StageConfig`` (the stages of ``dssl reproduce``) and
+``sims.trackc.evidence.EvidenceSettings`` build on :class:`JsonConfig`; ``theory.claims`` uses
 :func:`to_json` / :func:`from_json` for ``VerifyConfig``.
 """
 

@@ -7,7 +7,7 @@ implemented in :mod:`theory.verdicts`.
   "holds": a formula with hidden constants cannot be checked against itself).
 * Track B — the exact linear model: ``holds`` / ``violated`` / ``degenerate`` / ``not-unique``,
   with tolerances from the eigen-solver error and ties resolved over the optimal set.
-* Track C — filled by the simulations in :mod:`sims.evidence` (``theory`` never imports
+* Track C — filled by the simulations in :mod:`sims.trackc.evidence` (``theory`` never imports
   ``sims``); ``not-run`` otherwise.
 
 Every claim is evaluated under every reading (:data:`READINGS`): the MIM objective

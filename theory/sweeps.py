@@ -4,7 +4,7 @@ configuration. Pure maths (NumPy/SciPy, and ``theory.bounds`` which runs in floa
 own); no file I/O. The ``track_a`` stage of ``dssl reproduce`` and notebook 03 use these.
 
 ``config`` arguments are read-only mappings (a ``dict``, or a stage ``Config`` of
-:mod:`sims.stages`, which reads like one) with the keys each function lists.
+:mod:`sims.reproduce.stages`, which reads like one) with the keys each function lists.
 """
 
 from __future__ import annotations

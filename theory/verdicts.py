@@ -40,7 +40,7 @@ TIE_SAMPLES = 32
 BOUND_ULPS = 64
 #: T5: two targets are equal within TARGET_ULPS · ε · max|X|
 TARGET_ULPS = 64
-#: T6 floor for Track C (one seed; equals sims.evidence.SENS_TOL)
+#: T6 floor for Track C (one seed; equals sims.trackc.evidence.SENS_TOL)
 TRACK_C_FLOOR = 0.02
 
 #: Rules changed after their output was seen (docs/verdict_rules.md, "changes"). Each entry

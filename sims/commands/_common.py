@@ -424,13 +424,13 @@ def check_out_dir(path, field: str = "out") -> str:
     Rejects: an empty path, /dev/null (or any non-folder), a path below a file, a folder
     without write permission, and a ``.cache`` entry that is not a folder, is a symbolic link
     or resolves outside the folder (the run would write there;
-    :func:`sims.pipeline.outfolder.check_cache_dir`).
+    :func:`sims.reproduce.pipeline.outfolder.check_cache_dir`).
     """
     if path is None or not str(path).strip():
         v.fail(field, "a non-empty folder path", path)
     p = os.path.abspath(os.fspath(path))
     if os.path.exists(p):
-        from sims.pipeline.outfolder import check_cache_dir
+        from sims.reproduce.pipeline.outfolder import check_cache_dir
 
         if not os.path.isdir(p):
             v.fail(field, "a folder (it is a file or a device)", path)

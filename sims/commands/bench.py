@@ -35,12 +35,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 XLA_DEFAULTS = True
 
 #: ... and on a CPU with one XLA device per core, for the row of the engine with its clients
-#: sharded over the cores (:func:`sims.bench.compare`).
+#: sharded over the cores (:func:`sims.trackc.bench.compare`).
 HOST_DEVICES = True
 
 
 def run(args) -> dict:
-    from sims import bench
+    from sims.trackc import bench
 
     n = v.integer(args.n_clients, "n_clients", lo=2, hi=2000)
     d = v.integer(args.d, "d", lo=1, hi=4096)

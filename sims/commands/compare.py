@@ -139,10 +139,10 @@ def _walk(old, new, path: str, ignored: frozenset, tol: tuple, out: list, tol32=
 
 def _load(path: Path, side: str):
     """One results file, or one error line naming it (a malformed file is the user's to fix):
-    JSON read by :func:`sims.pipeline.jsonio.from_json` (``NaN`` allowed; nesting at most
-    :data:`~sims.pipeline.jsonio.MAX_DEPTH` levels deep, so that the walk here cannot exhaust
-    Python's stack, and integers within Python's digit limit)."""
-    from sims.pipeline import jsonio
+    JSON read by :func:`sims.reproduce.pipeline.jsonio.from_json` (``NaN`` allowed; nesting at most
+    :data:`~sims.reproduce.pipeline.jsonio.MAX_DEPTH` levels deep, so that the walk here cannot
+    exhaust Python's stack, and integers within Python's digit limit)."""
+    from sims.reproduce.pipeline import jsonio
 
     try:
         return jsonio.from_json(path.read_bytes(), constants=True)

@@ -454,7 +454,7 @@ def format_text(result: dict) -> str:
     if result.get("path") in ("matrix-free rotation", "finite-sample matrix-free"):
         import json
 
-        from sims.cli import to_jsonable
+        from sims.reproduce.pipeline.jsonio import to_jsonable
 
         return json.dumps(to_jsonable(result), indent=1)
     if result.get("path") == "structured":

@@ -1,6 +1,6 @@
 """``dssl reproduce``: run (or resume) the main job, writing results, figures and the report;
-it ends with the answer table (:func:`sims.report.answer_from_folder` of ``--out``: the table
-README and the report open with) and the path of ``report.html``."""
+it ends with the answer table (:func:`sims.reproduce.report.answer_from_folder` of ``--out``: the
+table README and the report open with) and the path of ``report.html``."""
 
 from __future__ import annotations
 
@@ -58,9 +58,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> dict:
-    from sims.pipeline import compile_cache, run_stages, select_stages
-    from sims.pipeline.runner import default_jobs, v_jobs
-    from sims.stages import STAGES
+    from sims.reproduce.pipeline import compile_cache, run_stages, select_stages
+    from sims.reproduce.pipeline.runner import default_jobs, v_jobs
+    from sims.reproduce.stages import SECONDS, STAGES, catalogue
 
     if args.list:
         from sims.commands._common import not_applicable
@@ -93,6 +93,8 @@ def run(args) -> dict:
                 blas_threads=args.blas_threads or None,
                 on_stage=lambda row: finished.append(row["name"]),
                 jobs=jobs,
+                catalogue=catalogue,
+                seconds=SECONDS,
             )
         return result | {"compile_cache": None if used is None else str(used)}
 
@@ -105,7 +107,7 @@ def _answer(out) -> dict:
     verdict map); ``report_html``: the report's path (None where it was not written)."""
     from pathlib import Path
 
-    from sims.report import answer_from_folder
+    from sims.reproduce.report import answer_from_folder
 
     html = Path(out) / "report.html"
     try:
@@ -159,7 +161,7 @@ def format_text(result: dict) -> str:
     answer = result.get("answer") or {}
     lines.append("")
     if answer.get("rows"):
-        from sims.report import render_answer
+        from sims.reproduce.report import render_answer
 
         lines += [f"The answer ({answer.get('source_map')}):", "", render_answer(answer, "text")]
     else:

@@ -7,7 +7,7 @@ X_π = Σ_j π_j X_j with the population targets of ``theory.objectives.populati
 otherwise, docs/theory/consensus.md §3 D7). ``principal_angle_to_exact`` is the largest principal
 angle between
 the top-r singular space of the averaged model and the top-r eigenspace of X_π, where r is the
-identifiable rank (``sims.metrics.identifiable_rank``: the eigenspace separated by a gap).
+identifiable rank (``sims.core.metrics.identifiable_rank``: the eigenspace separated by a gap).
 ``principal_angle_to_empirical`` compares with the optimum of the pooled samples' own target.
 """
 
@@ -21,9 +21,12 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from sims import metrics as mt
 from sims.commands import _common
-from sims.commands._simulate_rounds import (  # noqa: F401 - CHUNK_FLOPS etc. re-exported
+from sims.core import metrics as mt
+from sims.core.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
+from sims.core.engine import divergence, encoder, make_engine, make_problem, where_diverged
+from sims.core.sharding import shard_clients
+from sims.trackc.simulate_rounds import (  # noqa: F401 - CHUNK_FLOPS etc. re-exported
     CHUNK_FLOPS,
     STEP_OVERHEAD_FLOPS,
     _StopFlag,
@@ -32,9 +35,6 @@ from sims.commands._simulate_rounds import (  # noqa: F401 - CHUNK_FLOPS etc. re
     rounds_per_chunk,
     run_rounds,
 )
-from sims.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS, EngineConfig, key_tree
-from sims.engine import divergence, encoder, make_engine, make_problem, where_diverged
-from sims.sharding import shard_clients
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS
 
@@ -213,7 +213,7 @@ def _mesh(devices: int, n: int):
     """The one-axis mesh of ``--devices`` K (None for 1): the first K devices."""
     import jax
 
-    from sims.sharding import client_mesh
+    from sims.core.sharding import client_mesh
 
     have = len(jax.devices())
     if devices > have:
@@ -311,7 +311,7 @@ def _run(args) -> dict:
                 degree=args.degree,
                 avg_degree=args.avg_degree,
                 prob=args.prob,
-                seed=args.seed,  # the graph seed of every command (sims.config)
+                seed=args.seed,  # the graph seed of every command (sims.core.config)
             )
             mixing = topology.mixing_matrix(mixing_rule, adj, sizes=sizes)
             graph_info = {"graph": graph, "mixing": mixing_rule}
@@ -445,7 +445,7 @@ def _run(args) -> dict:
         "uniformity_inter_mean_se": float(np.sqrt(np.sum(inter_se[off] ** 2)) / off.sum()),
         "uniformity_estimator": (
             f"Monte Carlo over {UNIFORMITY_PAIRS} random pairs per client pair of the held-out "
-            "embeddings (sims.metrics.client_uniformity_mc); *_se: its standard error"
+            "embeddings (sims.core.metrics.client_uniformity_mc); *_se: its standard error"
         ),
         "diverged": diverged,
         "weight_distance": np.asarray(

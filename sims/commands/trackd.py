@@ -103,7 +103,7 @@ def run(args) -> dict:
     dec = verdicts.decisions(results)
     table = verdicts.verdict_table(dec)
     if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
-        from sims.pipeline import jsonio
+        from sims.reproduce.pipeline import jsonio
 
         scale = {n: r["meta"] for n, r in results.items() if n in ("table1", "fig2a", "fig2b")}
         doc = {"rows": table, "scale": scale, "margin": verdicts.MARGIN}
@@ -139,9 +139,9 @@ def _progress(logger):
 
 
 def _write(out_dir: str, name: str, result: dict) -> None:
-    from sims import figures as _figs  # noqa: F401 - sets the Agg backend
-    from sims.figures import trackd as figs
-    from sims.pipeline import jsonio
+    from sims.reproduce import figures as _figs  # noqa: F401 - sets the Agg backend
+    from sims.reproduce.figures import trackd as figs
+    from sims.reproduce.pipeline import jsonio
 
     os.makedirs(out_dir, exist_ok=True)
     jsonio.write_json(os.path.join(out_dir, f"trackd_{name}.json"), result)

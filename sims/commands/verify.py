@@ -2,7 +2,7 @@
 
 Track A evaluates the paper's formulas (informative / vacuous / invalid), Track B the exact
 linear model (holds / violated / degenerate / not-unique, under every reading); Track C
-(simulation, :mod:`sims.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given.
+(simulation, :mod:`sims.trackc.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given.
 Rules: docs/verdict_rules.md.
 
 Track D (nonlinear encoders, :mod:`sims.trackd`) is read from a reproduce output folder
@@ -21,7 +21,7 @@ that take one (Thm 4.2/4.4 DecL weights, Thm 4.6): the graph is its support
 (the claims are stated for the paper's rule w_ij = 1/|A_i|; whether W is that rule is
 reported). The graph sweeps of Cor 4.5 are unchanged.
 
-The answer table (:mod:`sims.report.answer`: one row per claim, its verdict under the
+The answer table (:mod:`sims.reproduce.report.answer`: one row per claim, its verdict under the
 paper's own reading first, and the finding) is printed first, from the verdict map of a
 reproduce output folder (``--map-results DIR``; by default ``figures/`` when
 ``figures/verdict_map.json`` exists): the same table README and the report open with. With
@@ -122,7 +122,10 @@ def add_arguments(parser) -> None:
         "--simulate",
         choices=("off", "fast", "full"),
         default="off",
-        help="Track C: train the linear models (sims.evidence); 'fast' takes ~1 min on 2 cores",
+        help=(
+            "Track C: train the linear models (sims.trackc.evidence); 'fast' takes ~1 min on 2 "
+            "cores"
+        ),
     )
     parser.add_argument("--sim-seed", type=int, default=0, help="seed of the Track C runs")
     parser.add_argument(
@@ -360,10 +363,10 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
 
 
 def _answer(args) -> dict:
-    """The answer table (:func:`sims.report.answer_from_folder`) of ``--map-results`` (must
-    hold the map and its cells), else of ``figures/`` when the map is there, else ``status``
+    """The answer table (:func:`sims.reproduce.report.answer_from_folder`) of ``--map-results``
+    (must hold the map and its cells), else of ``figures/`` when the map is there, else ``status``
     not-run (with the reason when figures/ holds a map the table cannot be read from)."""
-    from sims.report import answer_from_folder
+    from sims.reproduce.report import answer_from_folder
 
     given = getattr(args, "map_results", None)
     folder = ANSWER_DEFAULT_DIR if given is None else given
@@ -385,8 +388,8 @@ def _run_map(args) -> dict:
     from pathlib import Path
 
     from sims import verdict_map as vm
-    from sims.figures import verdicts as fv
-    from sims.pipeline.jsonio import savefig, write_json, write_text
+    from sims.reproduce.figures import verdicts as fv
+    from sims.reproduce.pipeline.jsonio import savefig, write_json, write_text
 
     cfg = vm.FAST if args.map_preset == "fast" else vm.DEFAULT
     out = Path(args.out)
@@ -436,7 +439,7 @@ def run(args) -> dict:
         v.fail("claims", "comma-separated claim ids: " + ", ".join(cl.CLAIM_IDS), args.claims)
     track_c = None
     if args.simulate != "off":
-        from sims.evidence import track_c_evidence
+        from sims.trackc.evidence import track_c_evidence
 
         track_c = track_c_evidence(cfg, fast=args.simulate == "fast", seed=args.sim_seed)
     trackd_dir = _trackd_dir(args)
@@ -487,11 +490,12 @@ def format_text(result: dict) -> str:
 
 
 def _answer_lines(answer: dict | None) -> list[str]:
-    """The answer table in text (:func:`sims.report.render_answer`), or why it is missing."""
+    """The answer table in text (:func:`sims.reproduce.report.render_answer`), or why it is
+    missing."""
     if not answer or answer.get("status") == "not-run":
         why = (answer or {}).get("reason") or "no verdict map"
         return [f"The answer table: not run ({why}; run: {ANSWER_COMMAND})."]
-    from sims.report import render_answer
+    from sims.reproduce.report import render_answer
 
     return [
         render_answer(answer, "text"),

@@ -15,7 +15,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from sims import keys
+import sims.keys as keys
 from sims.losses._checks import _arr, _encoder_and_batch, _key, _prob
 from sims.losses.masks import _mask, gaussian
 from theory import _validate as v

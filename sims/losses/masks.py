@@ -20,7 +20,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Bool, UInt32
 
-from sims import keys
+import sims.keys as keys
 from sims.losses._checks import _concrete
 from theory import _validate as v
 

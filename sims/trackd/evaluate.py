@@ -2,12 +2,12 @@
 
 * :func:`features` — pooled representations f(x) (n, c) of a network (jitted, in chunks);
 * :func:`probe` — held-out accuracy of a closed-form ridge linear probe on the features
-  (``sims.metrics.probe_accuracy`` on z = f(x) with the identity map; features standardised
+  (``sims.core.metrics.probe_accuracy`` on z = f(x) with the identity map; features standardised
   with the training mean and deviation first);
 * :func:`knn` — held-out k-NN accuracy (cosine similarity, majority vote);
 * :func:`effective_rank` — exp of the entropy of the normalised singular values of the centred
   features (Roy & Vetterli 2007) and the numerical rank;
-* :func:`uniformity` — intra- and inter-client uniformity (``sims.metrics.client_uniformity``)
+* :func:`uniformity` — intra- and inter-client uniformity (``sims.core.metrics.client_uniformity``)
   of the global model's features of each client's data;
 * :func:`layer_distances` — summed layer-wise ℓ2 weight distance Σ_l ‖θ_a^l − θ_b^l‖_F
   (Table 5 of arXiv 2607.02447), and per-leaf values;
@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims import metrics
+from sims.core import metrics
 from sims.trackd import augment
 from sims.trackd.models import NetConfig, make_net
 from theory import _validate as v
@@ -70,7 +70,7 @@ def _standardise(z_tr: np.ndarray, z_te: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def probe(z_train, y_train, z_test, y_test, *, n_classes: int, ridge: float = 1e-3) -> float:
-    """Ridge linear-probe accuracy on standardised features (``sims.metrics.probe_accuracy``).
+    """Ridge linear-probe accuracy on standardised features (``sims.core.metrics.probe_accuracy``).
 
     Example:
       >>> z = np.array([[0.0], [1.0], [0.1], [0.9]]); y = np.array([0, 1, 0, 1])

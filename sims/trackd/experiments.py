@@ -150,7 +150,7 @@ _DEVICES: list = []
 @contextlib.contextmanager
 def clients_over(devices: int):
     """Inside the block, every arm whose clients split evenly over the first ``devices``
-    devices trains them sharded (``sims.api.run``'s ``mesh``, one client at a time on each
+    devices trains them sharded (``sims.run``'s ``mesh``, one client at a time on each
     device; on a CPU, one device per core when ``dssl trackd --devices`` asks XLA for
     them). Results equal the one-device run up to float32 rounding of the cross-device sums,
     which Adam amplifies (the benchmark's relative parameter distance: 2e-5); arms with other
@@ -171,7 +171,7 @@ def _arm_mesh(n_clients: int):
     """The mesh of :func:`clients_over` for an arm of ``n_clients``, or None."""
     if not _DEVICES or n_clients % len(_DEVICES):
         return None
-    from sims.sharding import client_mesh
+    from sims.core.sharding import client_mesh
 
     return client_mesh(_DEVICES)
 

@@ -1,4 +1,4 @@
-"""Track D training through the plug-in engine ``sims.api.run`` (thin).
+"""Track D training through the plug-in engine ``sims.run`` (thin).
 
 The network, its loss and the optimiser are built once per configuration (cached), so a sweep
 over seeds, partitions, graphs and mixing matrices reuses one compiled engine: the mixing
@@ -30,7 +30,7 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from sims import api
+from sims.core import trainer as api
 from sims.losses import gamma_schedule
 from sims.trackd.losses import LossConfig, make_loss
 from sims.trackd.models import NetConfig, init_params
@@ -52,7 +52,7 @@ __all__ = [
 
 
 def engine_run(loss, params, data, **kwargs) -> api.Result:
-    """The one call into the engine: ``sims.api.run`` (the same path as the linear tracks)."""
+    """The one call into the engine: ``sims.run`` (the same path as the linear tracks)."""
     return api.run(loss, params, data, **kwargs)
 
 
@@ -186,7 +186,7 @@ def train(
     rounds_per_call: int | None = None,
     on_chunk: Any = None,
 ) -> api.Result:
-    """Train one Track D network on every client through ``sims.api.run``.
+    """Train one Track D network on every client through ``sims.run``.
 
     Args:
       net_cfg, loss_cfg, cfg: network, objective and schedule.
@@ -194,14 +194,14 @@ def train(
       mixing: ``"fedavg"``, an (N, N) row-stochastic W, or ``("push-sum", A)``.
       key: PRNG key; ``fold_in(key, 0)`` initialises the network, ``fold_in(key, 1)`` drives
         the engine (minibatches, masks, augmentations, participation).
-      chunk: clients trained at once (``sims.api.run``'s ``chunk``; None: all in one ``vmap``).
+      chunk: clients trained at once (``sims.run``'s ``chunk``; None: all in one ``vmap``).
         Results do not depend on it.
-      mesh: split the clients over the devices of this mesh (``sims.api.run``'s ``mesh``).
-      rounds_per_call, on_chunk: ``sims.api.run``'s (e.g. to evaluate the global model every
+      mesh: split the clients over the devices of this mesh (``sims.run``'s ``mesh``).
+      rounds_per_call, on_chunk: ``sims.run``'s (e.g. to evaluate the global model every
         few rounds for a learning curve); results do not depend on them.
 
     Returns:
-      ``sims.api.Result``; for MAR the parameters are the dict of :func:`mar_params`.
+      ``sims.core.trainer.Result``; for MAR the parameters are the dict of :func:`mar_params`.
     """
     key = api.as_key(key)
     params = init_params(net_cfg, key=jr.fold_in(key, 0))
@@ -272,7 +272,7 @@ def client_update(
     i: int = 0,
 ) -> tuple[Any, jax.Array]:
     """One client's local round, unbatched and jitted: E optimiser steps on its rows with the
-    engine's minibatch rows and loss keys for (key, round t, client i) (``sims.api``).
+    engine's minibatch rows and loss keys for (key, round t, client i) (``sims.core.trainer``).
 
     The same update the engine vmaps; used for the per-client-loop oracle, the benchmark's
     Python loop and the local models of Table 5.

@@ -115,10 +115,8 @@ def _hidden_constants(cfg: MapConfig) -> dict:
     exponent of C*(d) over d ∈ [1e4, 1e20]."""
     if not cfg.hidden_constants:
         return {"status": "not-run", "reason": "hidden_constants=False"}
-    try:
-        from theory import constants
-    except ImportError:
-        return {"status": "not-run", "reason": "theory.constants is not available"}
+    from theory import constants
+
     cells = []
     for o in constants.all_verdicts(sign=cfg.sign):
         claim = ("thm4.2." if o["method"] == "mim" else "thm4.3.") + o["framework"]

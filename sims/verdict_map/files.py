@@ -123,7 +123,7 @@ def decode_cells(table: dict) -> list[dict]:
 def finding_paragraph(result: dict) -> str:
     """The map's finding paragraph: each claim's headline pooled over readings, generated from
     the map (the report's verdict-map section; README shows the answer table of
-    :mod:`sims.report.answer`)."""
+    :mod:`sims.reproduce.report.answer`)."""
     rows = result["rows"]
     n_cells = sum(sum(r["counts"].values()) for r in rows.values())
     dims = result["dimensions"]

@@ -1,10 +1,10 @@
 """The Track C section of the verdict map (rule R10 of docs/verdict_rules.md).
 
 :func:`track_c_cells` reads the ``track_c`` stage's evidence (linear encoders trained by
-:mod:`sims.evidence`) and gives one cell per claim × trained reading: the trained min r against
-the lower bound of Thm 4.2 / 4.3 (R2), s^C > s^M of Thm 4.4 (R1), the DecL sensitivity against
-|Ā| of Cor 4.5 (R6) and s_Dec against s_Fed of Thm 4.6, Eqs. (87) and (89) (R1), each with the
-seed-noise tolerance of rule T6, beside the stage's own word. Track C never enters the Track B
+:mod:`sims.trackc.evidence`) and gives one cell per claim × trained reading: the trained min r
+against the lower bound of Thm 4.2 / 4.3 (R2), s^C > s^M of Thm 4.4 (R1), the DecL sensitivity
+against |Ā| of Cor 4.5 (R6) and s_Dec against s_Fed of Thm 4.6, Eqs. (87) and (89) (R1), each with
+the seed-noise tolerance of rule T6, beside the stage's own word. Track C never enters the Track B
 counts, headlines or the finding. Importable from :mod:`sims.verdict_map`.
 """
 
@@ -85,7 +85,7 @@ def _tc_thm46(numbers: dict, method: str, rel: str) -> tuple[str, dict]:
     word = vd.compare(float(cell["s_dec_N"]), float(cell["s_fed_N"]), rel, tol)
     out = {"s_dec": cell["s_dec_N"], "s_fed": cell["s_fed_N"], "tolerance": tol}
     if rel == "==":
-        if "identical_runs" in cell:  # decided by the stage (sims.evidence)
+        if "identical_runs" in cell:  # decided by the stage (sims.trackc.evidence)
             out["identical_runs"] = cell["identical_runs"]
     else:
         out["collapse_rule_R7"] = R7_NOT_APPLIED

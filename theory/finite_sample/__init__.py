@@ -30,7 +30,7 @@ exact top-c space (Davis–Kahan, with the Ritz gap) and each RV is then accurat
 
 Seeds
 -----
-One named stream per source, as in the project's key tree (``sims.config.key_tree``: stream
+One named stream per source, as in the project's key tree (``sims.core.config.key_tree``: stream
 ``"data"`` is index 0 of its stream list): client i of seed s uses
 ``numpy.random.SeedSequence(s, spawn_key=(0, i))`` with PCG64; the Krylov start block uses
 ``spawn_key=(6, 0)`` (the ``"probe"`` stream, index 6). Theory does not import ``sims``, so the

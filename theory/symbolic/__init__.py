@@ -45,7 +45,6 @@ from theory.symbolic.golden_values import (
     fixture_values,
     golden,
 )
-from theory.symbolic.golden_values import _main as _main
 from theory.symbolic.hollow import mim_hollow_block, mim_hollow_rv
 from theory.symbolic.masks import check_eq17, mask_expectation, paper_eq17_matrix
 from theory.symbolic.terms import (

@@ -6,10 +6,6 @@ that the tests compare with (docs/theory/track_a.md §1).
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-
 import numpy as np
 import sympy as sp
 
@@ -105,16 +101,3 @@ def golden() -> dict:
         "pi_ring4": check_eq29_30(ring)["pi"],
         "fixtures": fixture_values(5),
     }
-
-
-def _main(argv: list[str] | None = None) -> int:
-    from theory import symbolic  # the package's docstring is the command's description
-
-    parser = argparse.ArgumentParser(prog="python -m theory.symbolic", description=symbolic.__doc__)
-    parser.add_argument("--golden", action="store_true", help="print the golden JSON on stdout")
-    args = parser.parse_args(argv)
-    if args.golden:
-        sys.stdout.write(json.dumps(golden(), indent=2, sort_keys=True) + "\n")
-        return 0
-    parser.print_help()
-    return 0

@@ -1,0 +1,183 @@
+"""The shape of ``theory`` and ``sims`` in numbers: rooms (top-level packages and loose
+modules), floors, import cycles (function-level imports included), imports inside functions,
+name switches, and functions and modules over the size limits.
+
+A *name switch* is a comparison of a configuration name with a string literal
+(``method == "mim"``, ``cfg.framework != "fl"``, ``mixing in ("uniform", ...)``, also inside
+``match`` statements), where the name is one of :data:`SWITCH_NAMES`: code that dispatches on
+a name where a value could be handed in.
+
+    python benchmarks/architecture.py            # the table
+    python benchmarks/architecture.py --json     # the numbers
+    python benchmarks/architecture.py --list     # every name switch and long function
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.test_layout import FLOORS, import_graph, modules, room  # noqa: E402
+
+SWITCH_NAMES = {
+    "method",
+    "framework",
+    "mixing",
+    "optimizer",
+    "optimiser",
+    "aggregation",
+    "lr_schedule",
+    "schedule",
+    "loss",
+    "kind",
+}
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 600
+#: modules that are data tables written as code (exempt from the module limit)
+DATA_TABLES = ("sims.glossary",)
+
+
+def _name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return str(node.slice.value)
+    return None
+
+
+def _is_strings(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return bool(node.elts) and all(_is_strings(e) for e in node.elts)
+    return False
+
+
+def name_switches(path: Path) -> list[tuple[int, str]]:
+    """(line, source) of every name switch in one file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, right = node.left, node.comparators[0]
+            for a, b in ((left, right), (right, left)):
+                if _name(a) in SWITCH_NAMES and _is_strings(b):
+                    out.append((node.lineno, ast.unparse(node)))
+                    break
+        elif isinstance(node, ast.Match) and _name(node.subject) in SWITCH_NAMES:
+            out.append((node.lineno, f"match {ast.unparse(node.subject)}"))
+    return out
+
+
+def long_functions(path: Path) -> list[tuple[str, int]]:
+    """(qualified name, lines) of every function over :data:`MAX_FUNCTION_LINES` lines."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+
+    def visit(node, prefix=""):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    n = child.end_lineno - child.lineno + 1
+                    if n > MAX_FUNCTION_LINES:
+                        out.append((name, n))
+                visit(child, name + ".")
+
+    visit(tree)
+    return out
+
+
+def function_level_imports(path: Path) -> int:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    count = 0
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith(
+                    ("sims", "theory")
+                ):
+                    count += 1
+                elif isinstance(sub, ast.Import) and any(
+                    a.name.startswith(("sims", "theory")) for a in sub.names
+                ):
+                    count += 1
+    return count
+
+
+def measure() -> dict:
+    mods = modules()
+    graph = import_graph()
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    rooms = Counter(room(m) for m in mods)
+    loose_root = sorted(
+        m
+        for m, p in mods.items()
+        if m.startswith("sims.") and m.count(".") == 1 and p.name != "__init__.py"
+    )
+    switches = {m: name_switches(p) for m, p in mods.items()}
+    longs = {m: long_functions(p) for m, p in mods.items()}
+    lines = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in mods.items()}
+    up = [(a, b) for a, b in graph.edges if FLOORS.get(room(b), 0) > FLOORS.get(room(a), 0)]
+    return {
+        "modules": len(mods),
+        "lines": sum(lines.values()),
+        "rooms": {r: rooms[r] for r in sorted(rooms, key=lambda r: (FLOORS[r], r))},
+        "floors": len(set(FLOORS.values())),
+        "loose_modules_in_sims": loose_root,
+        "cycles": cycles,
+        "upward_imports": [f"{a} -> {b}" for a, b in up],
+        "function_level_imports": sum(function_level_imports(p) for p in mods.values()),
+        "name_switches": sum(len(v) for v in switches.values()),
+        "name_switch_files": sum(bool(v) for v in switches.values()),
+        "functions_over_80_lines": sum(len(v) for v in longs.values()),
+        "modules_over_600_lines": sorted(
+            f"{m} ({n})" for m, n in lines.items() if n > MAX_MODULE_LINES and m not in DATA_TABLES
+        ),
+        "_switches": {m: v for m, v in switches.items() if v},
+        "_long": {m: v for m, v in longs.items() if v},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument("--list", action="store_true", help="list switches and long functions")
+    args = parser.parse_args(argv)
+    m = measure()
+    if args.json:
+        print(json.dumps({k: v for k, v in m.items() if not k.startswith("_")}, indent=1))
+        return 0
+    print(f"modules {m['modules']}, lines {m['lines']}")
+    print("rooms (modules): " + ", ".join(f"{r} {n}" for r, n in m["rooms"].items()))
+    print(f"loose modules in sims/: {len(m['loose_modules_in_sims'])} {m['loose_modules_in_sims']}")
+    print(f"import cycles: {len(m['cycles'])}  {[len(c) for c in m['cycles']]}")
+    print(f"imports going up a floor: {len(m['upward_imports'])}")
+    print(f"project imports inside functions: {m['function_level_imports']}")
+    print(f"name switches: {m['name_switches']} in {m['name_switch_files']} files")
+    print(f"functions over {MAX_FUNCTION_LINES} lines: {m['functions_over_80_lines']}")
+    print(f"modules over {MAX_MODULE_LINES} lines: {m['modules_over_600_lines']}")
+    if args.list:
+        for mod, items in m["_switches"].items():
+            for line, src in items:
+                print(f"switch  {mod}:{line}  {src}")
+        for mod, items in m["_long"].items():
+            for name, n in items:
+                print(f"long    {mod}.{name}  {n} lines")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,19 @@
+"""The simulator shared by Tracks C and D: it is handed values (a method's loss and views, a
+mixing rule, an optimiser) and knows no stage or command.
+
+* :mod:`sims.core.config`: :class:`~sims.core.config.EngineConfig` and the one PRNG key tree;
+* :mod:`sims.core.experiment_config`: the base of every experiment and stage configuration;
+* :mod:`sims.core.client`: one client (its loss, optimiser and E local steps), then ``vmap``;
+* :mod:`sims.core.engine`: the round (vmap over clients, mixing, ``lax.scan`` over rounds)
+  and sweeps (many runs, one compilation);
+* :mod:`sims.core.recorded`: what a round records (consensus distance, ζ², global loss,
+  divergence);
+* :mod:`sims.core.rounds`: the pieces of a round shared by the engine and the trainer;
+* :mod:`sims.core.trainer`: :func:`sims.run`, any user model with FedAvg, gossip or push-sum;
+* :mod:`sims.core.metrics`: measurements of trained encoders (Def. 4.1 RV, sensitivity,
+  principal angles, probes, uniformity);
+* :mod:`sims.core.sharding`, :mod:`sims.core.environ`: devices and the process environment.
+
+Nothing here imports the wings (:mod:`sims.trackc`, :mod:`sims.trackd`), the verdict map,
+:mod:`sims.reproduce` or :mod:`sims.commands` (``tests/test_layout.py``).
+"""

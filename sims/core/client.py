@@ -1,0 +1,316 @@
+"""One client of the engine (:mod:`sims.core.engine`): its population loss, its optimiser, its E
+local steps (written for ONE client; the engine ``vmap``s it over clients), the per-round
+minibatch and key streams, and how many clients are batched per chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+from jaxtyping import Float
+
+from sims.core import trainer as api
+from sims.core.config import EngineConfig
+from sims.keys import key_data
+from sims.losses import methods
+from theory import _validate as v
+from theory.dissimilarity import global_loss_jnp
+
+Array = jax.Array
+
+
+#: a raw uint32 key (..., 2) from a new-style (``jr.key``) or raw (``jr.PRNGKey``) key
+_raw_key = key_data
+
+
+def _dtype(config: EngineConfig):
+    """The run's float dtype; float64 needs JAX's x64 mode, which this package never switches on
+    globally: without it JAX would silently compute in float32."""
+    if config.dtype == "float64" and not jax.config.jax_enable_x64:
+        raise ValueError(
+            "dtype: float64 needs JAX's x64 mode; run inside `with theory._precision.x64():` "
+            "(or jax.enable_x64(True)), or use dtype='float32'"
+        )
+    return jnp.float64 if config.dtype == "float64" else jnp.float32
+
+
+# ---------------------------------------------------------------------------------------------
+# losses of one client
+
+
+def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Array, ""]:
+    """f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² (docs/theory/optimum.md §1). W (c, d), X (d, d):
+    :func:`theory.dissimilarity.global_loss_jnp` with one target."""
+    return global_loss_jnp(W, X[None])
+
+
+def encoder(params) -> Array:
+    """The encoder W (or W_e of mim-recon) of one client's parameters."""
+    return params[0] if isinstance(params, tuple) else params
+
+
+def _adam(lr: float, dtype: Any, *, decoupled: bool = False) -> optax.GradientTransformation:
+    """optax's Adam / AdamW with the decay rates (0.9, 0.999) as scalars of the run's dtype:
+    as Python floats, ``decay ** count`` (an int32 step count) is computed in float64 under
+    x64 and in float32 without, so a float32 run's bias correction, and its numbers, would
+    depend on the caller's x64 mode."""
+    b1, b2 = jnp.asarray(0.9, dtype), jnp.asarray(0.999, dtype)
+    return (optax.adamw if decoupled else optax.adam)(lr, b1=b1, b2=b2)
+
+
+#: Optimisers by name: ``factory(lr, dtype)`` each (``"momentum"`` is SGD with momentum 0.9);
+#: ``dtype`` is the run's float dtype.
+OPTIMIZERS: dict[str, Callable[[float, Any], optax.GradientTransformation]] = {
+    "sgd": lambda lr, dtype: optax.sgd(lr),
+    "momentum": lambda lr, dtype: optax.sgd(lr, momentum=0.9),
+    "adam": _adam,
+    "adamw": lambda lr, dtype: _adam(lr, dtype, decoupled=True),
+}
+
+
+def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
+    """The local optimiser of ``config``; an unknown name is an error (never a silent default)."""
+    factory = OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))]
+    return factory(config.lr, _dtype(config))
+
+
+class ClientInput(NamedTuple):
+    """One client's inputs to a round (the engine ``vmap``s over the leading client axis).
+
+    Attributes:
+      params, opt_state: the client's parameters and optimiser state.
+      x: (M, d) its samples (valid rows first), or None in population mode. n: int32 valid rows.
+      X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
+      gamma: its MAR weight γ_i this round. index: int32 client id i.
+      rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
+        drawn by :func:`step_streams`; None: drawn inside the update (the same numbers).
+    """
+
+    params: Any
+    opt_state: Any
+    x: Any
+    n: Array
+    X: Array
+    z_bar: Array
+    gamma: Array
+    index: Array
+    rows: Any = None
+    keys: Any = None
+
+
+class RoundInput(NamedTuple):
+    """What every client shares in a round: t (int32), the streams of the minibatch rows and of
+    the loss randomness (keys), the transform H (or None) and the learning-rate scale."""
+
+    t: Array
+    k_rows: Array
+    k_loss: Array
+    H: Any
+    scale: Array
+
+
+def step_streams(
+    k_rows: Array, k_loss: Array, t, index, sizes, *, steps: int, batch: int | None
+) -> tuple[Any, Array]:
+    """Minibatch rows and loss keys of clients ``index`` at local steps 0..E−1 of round t:
+    ``rows[i, s]`` = :func:`sims.core.trainer.batch_indices` (k_rows, t, i, s, sizes[i], B) (None
+    when ``batch`` is None: population mode) and ``keys[i, s]`` = :func:`sims.core.trainer.loss_key`
+    (k_loss, t, i, s), as raw uint32 keys; leading axes those of ``index``.
+
+    Drawn for all clients of a round at once, outside the per-client computation: one
+    vectorised threefry pass instead of a few tiny ones per client chunk and step (the same
+    numbers either way: every key depends only on (seed, round, client, step)).
+    """
+    ss = jnp.arange(steps, dtype=jnp.int32)
+
+    def one(i, n_i):
+        keys = jax.vmap(lambda s: _raw_key(api.loss_key(k_loss, t, i, s)))(ss)
+        if batch is None:
+            return None, keys
+        rows = jax.vmap(lambda s: api.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
+        return rows, keys
+
+    index, sizes = jnp.asarray(index), jnp.asarray(sizes)
+    fn = one
+    for _ in range(index.ndim):
+        fn = jax.vmap(fn)
+    return fn(index, sizes)
+
+
+def make_local_update(config: EngineConfig) -> Callable:
+    """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
+
+    ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
+    mean_loss, z_mean (B, c), record)``: E optimiser steps (a ``lax.scan``) on minibatches of
+    B rows drawn uniformly with replacement from the first n rows of x, rows from
+    :func:`sims.core.trainer.batch_indices` (``k_rows``, t, i, step) and loss randomness from
+    :func:`sims.core.trainer.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
+    ``client.keys`` by the engine, see :func:`step_streams`); ``scale`` multiplies the updates.
+    Each step gathers its own minibatch: rows of ``client.x``, or with ``data`` (the samples of
+    all clients as (N·M, d) rows, shared by the vmapped clients) the rows ``client.rows``
+    of ``data`` (the engine passes i·M + row).
+
+    The loss, its views and its gradient are the :class:`sims.losses.methods.Method` of
+    ``config.method``: the closed form of the alignment methods (no autodiff) or
+    ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
+    :func:`population_loss` with the client's X_i.
+    """
+    E, b = config.local_steps, config.batch
+    dt = _dtype(config)
+    opt = _optimizer(config)
+    method = methods.get(config.method)
+    zeros_z = jnp.zeros((b, config.c), dt)
+    record = config.record_local
+
+    def local_update(client: ClientInput, shared: RoundInput, data=None):
+        params, opt_state = client.params, client.opt_state
+        if not config.persist_opt_state:
+            opt_state = opt.init(params)
+        rows, keys = client.rows, client.keys
+        if keys is None:
+            rows, keys = step_streams(
+                shared.k_rows, shared.k_loss, shared.t, client.index, client.n,
+                steps=E, batch=None if config.population else b,
+            )  # fmt: skip
+        if config.population:
+            rows = jnp.zeros((E,), jnp.int32)
+
+            def vg(p, r, key):
+                val, g = jax.value_and_grad(population_loss)(p, client.X)
+                return val, g, zeros_z
+
+        else:
+            ctx = methods.Context(config.p, shared.H, client.z_bar, client.gamma)
+
+            def vg(p, r, key):
+                # the step's minibatch gathered inside the step: gathering all E batches
+                # first made XLA transpose them to step-major order (measured: a quarter of
+                # the quick setting's round); from the shared (N·M, d) rows when given: a
+                # plain row gather, not a per-client one
+                batch = client.x[r] if data is None else data[r]
+                val, g, z = method.value_and_grad(p, batch, ctx, key=key)
+                return val, g, zeros_z if z is None else z
+
+        scale = None if config.lr_schedule == "constant" else shared.scale
+
+        def step(carry, inp):
+            p, o = carry
+            r, key = inp
+            val, g, z = vg(p, r, key)
+            with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
+                upd, o = opt.update(g, o, p)
+            if scale is not None:
+                upd = jax.tree.map(lambda u: scale * u, upd)
+            rec = (encoder(p), encoder(g)) if record else None
+            return (optax.apply_updates(p, upd), o), (val, z, rec)
+
+        (params, opt_state), (vals, zs, rec) = lax.scan(step, (params, opt_state), (rows, keys))
+        return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
+
+    return local_update
+
+
+def client_bytes(config: EngineConfig) -> int:
+    """Estimated peak bytes of ONE client's local update inside a round (the working set that
+    grows with the number of clients processed at once).
+
+    Counts, in the run's dtype: the minibatch a step gathers (B·d; each step gathers its own),
+    the two views and the mask of a step (3·B·d, plus B·d 32-bit mask words), parameters,
+    gradients, optimiser state and
+    the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
+    ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
+    is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
+    chunk size of large runs and with it their float32 rounding (see :func:`_map_clients`).
+    """
+    isz = 8 if config.dtype == "float64" else 4
+    d, c, E, b = config.d, config.c, config.local_steps, config.batch
+    method = methods.get(config.method)
+    p = c * d * (2 if method.decoder else 1)
+    work = 8 * p
+    if config.population:
+        work += 3 * d * d + 2 * c * d
+    else:
+        work += b * d + 3 * b * d + b * d  # the step's batch, views and mask, mask words
+        if method.embeddings:
+            work += 4 * b * b + 4 * b * config.c
+    if config.record_local:
+        work += 2 * (E + 1) * c * d
+    return int(isz * work)
+
+
+#: Default memory budget (bytes) of the clients processed at once; see :func:`auto_client_chunk`.
+CLIENT_MEMORY_BUDGET = 1 << 30
+
+
+#: Working-set target (bytes) of the clients processed at once: a vmapped step runs each
+#: operation over all clients of a chunk before the next, so a chunk that fits the CPU caches
+#: avoids streaming every intermediate through memory (measured: N = 1000, d = 64: 1.44 s →
+#: 0.33 s per round with 50-client chunks; N = 100, d = 512: 1.15 s → 0.064 s with 8).
+CLIENT_CACHE_BUDGET = 8 << 20
+
+
+def auto_client_chunk(
+    config: EngineConfig, budget_bytes: int | None = None, cache_bytes: int | None = None
+) -> int:
+    """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
+    k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
+    :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a
+    quarter of its memory for both, see :func:`_backend_budgets`), at least 2 where two
+    clients fit the memory budget (else 1).
+
+    Example:
+      >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
+      113
+    """
+    n = config.n_clients
+    if config.client_chunk is not None:
+        return min(n, config.client_chunk)
+    mem_default, cache_default = _backend_budgets()
+    budget = mem_default if budget_bytes is None else budget_bytes
+    budget = v.integer(budget, "budget_bytes", lo=1)
+    cache = cache_default if cache_bytes is None else cache_bytes
+    cache = v.integer(cache, "cache_bytes", lo=1)
+    per = max(1, client_bytes(config))
+    k = min(budget, cache) // per
+    # never one client per chunk while two fit the memory budget: one-client chunks run
+    # each client's products unbatched inside the round's loop, measured 1.9-3x slower than
+    # chunks of two (fresh processes, AMD EPYC, 2 cores, AVX-512; FedAvg, float32, seconds per
+    # round): N = 100, d = 512, c = 64, B = 128: chunk 1 0.40-0.44, 2 0.21, 3 0.23, 4 0.21,
+    # 8 0.24, 10 0.31, 100 0.38; N = 100, d = 4096, c = 16, B = 32: chunk 1 0.73, 2 0.24, 4 0.32.
+    # (An earlier machine measured the opposite at the first setting, in one process: chunk 1
+    # 0.42, 2 0.66, 10 0.44; this rule follows the measurements in fresh processes.)
+    if k < 2 and 2 * per <= budget:
+        k = 2
+    return int(max(1, min(n, k)))
+
+
+def _backend_budgets() -> tuple[int, int]:
+    """(memory, cache) budgets of the default backend. CPU: :data:`CLIENT_MEMORY_BUDGET` and
+    :data:`CLIENT_CACHE_BUDGET`. An accelerator has no CPU caches to fit and wants as many
+    clients per kernel as its memory holds: a quarter of the device's memory for both (1 GiB
+    where the device does not report its memory)."""
+    if jax.default_backend() == "cpu":
+        return CLIENT_MEMORY_BUDGET, CLIENT_CACHE_BUDGET
+    try:
+        limit = int((jax.devices()[0].memory_stats() or {}).get("bytes_limit", 0))
+    except Exception:  # a backend without memory_stats
+        limit = 0
+    budget = limit // 4 if limit > 0 else CLIENT_MEMORY_BUDGET
+    return budget, budget
+
+
+def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
+    """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
+    clients (each chunk one ``vmap``) when chunk < N, bounding the working set to ``chunk``
+    clients. Each client's computation is independent of the others', so chunking changes only
+    how XLA batches the kernels, which can change rounding: results agree to rounding
+    (tests/test_chunking.py: 1e-12 in float64), not always bit for bit in float32 (a run's
+    chunk size is therefore part of what fixes its float32 numbers, see :func:`client_bytes`)."""
+    if chunk >= n:
+        return jax.vmap(fn)(*args)
+    return lax.map(lambda a: fn(*a), args, batch_size=chunk)

@@ -1,0 +1,766 @@
+"""Vmapped FL / DecL training of linear CL, MIM and MAR encoders (Track C of arXiv 2607.02447).
+
+One engine, two mixing rules. A round is: every client runs E local steps of an optax optimiser
+(written for ONE client, then ``jax.vmap`` over clients), then the stacked client parameters are
+mixed with a per-round N×N matrix M_t (adapt-then-combine, docs/theory/consensus.md §3):
+
+* DecL (Algorithm 2): M_t = 𝒲, any row-stochastic mixing matrix (uniform 1/|A_i|, Metropolis,
+  data-size, ...). The downstream model is the uniform average of the local models.
+* FL (FedAvg, Algorithm 1): M_t = 1 s_tᵀ with s_t the aggregation weights of the S clients
+  sampled this round (uniform or data-size, normalised over the sampled set, 0 elsewhere), so
+  every client starts the next round from the server model and non-sampled updates are
+  discarded.
+
+Rounds are a ``lax.scan``; cheap metrics are recorded inside the scan. A sweep (seeds, mixing
+matrices of equal N, partitions of equal shape, γ) is one more ``vmap`` and compiles once.
+
+Local losses (per client, on a minibatch of the client's samples; from :mod:`sims.losses`):
+  cl          −mean (W(x+ξ))ᵀ(W(x+ξ′)) + ½‖WᵀW‖²            (Eq. 2, similar augmentations)
+  cl-dissimilar  −mean (W(x+ξ))ᵀ(W H x) + ½‖WᵀW‖²           (Eq. 2, dissimilar)
+  mim         −mean (W(x⊙m))ᵀ(W(x⊙(1−m))) + ½‖WᵀW‖²        (Eq. 4, complementary masks)
+  mim-independent  as mim with an independent second mask
+  mim-recon   mean ‖W_d W_e (x⊙m) − x⊙(1−m)‖²               (Eq. 3)
+  mar         mim + γ_t^{(i)} · A-MMD(z_i, z̄_i)              (Eq. 5–7)
+With ``population=True`` the loss is the population form −tr(W X_i Wᵀ) + ½‖WᵀW‖² with the exact
+X_i of Track B (docs/theory/optimum.md §1), i.e. full-batch gradients with no sampling noise.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jax import lax
+from jax.sharding import PartitionSpec as P
+
+import sims.losses as losses
+from sims.core import trainer as api
+from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is the public module)
+    CLIENT_CACHE_BUDGET,
+    CLIENT_MEMORY_BUDGET,
+    OPTIMIZERS,
+    ClientInput,
+    RoundInput,
+    _dtype,
+    _map_clients,
+    _optimizer,
+    _raw_key,
+    auto_client_chunk,
+    client_bytes,
+    encoder,
+    make_local_update,
+    population_loss,
+    step_streams,
+)
+from sims.core.config import EngineConfig, split_streams
+from sims.core.environ import bounded_compile_options
+from sims.core.recorded import (  # noqa: F401  (re-exported)
+    METRIC_NAMES,
+    METRICS_OF_LEVEL,
+    STATS_BLOCK_BYTES,
+    DivergenceError,
+    _all_finite,
+    _round_metrics,
+    _spectral_norm,
+    check_finite,
+    divergence,
+    target_stats,
+    where_diverged,
+)
+from sims.core.sharding import check_mesh, shard_clients
+from sims.losses import methods
+from theory import _validate as v
+from theory._precision import x64
+
+Array = jax.Array
+
+__all__ = [
+    "Problem",
+    "State",
+    "Engine",
+    "make_problem",
+    "initial_params",
+    "make_engine",
+    "make_round",
+    "make_local_update",
+    "sweep",
+    "population_loss",
+    "target_stats",
+    "seed_keys",
+    "encoder",
+]
+
+
+class Problem(NamedTuple):
+    """Everything about a run that is an array (and can therefore be swept with ``vmap``).
+
+    Attributes:
+      targets: (N, d, d) population targets X_i (population gradients and the ζ², loss metrics).
+      x: (N, M, d) client samples, valid rows first, or ``None`` in population mode.
+      sizes: (N,) int32 number of valid rows of each client (ragged clients are padded).
+      mixing: (N, N) row-stochastic DecL mixing matrix (FL: unused; (N, 0) unless given).
+      agg: (N,) FL aggregation weights (uniform or data sizes; normalised over the sampled set).
+      pi: (N,) weights of the π-weighted consensus distance (stationary weights of ``mixing``).
+      gamma_max, gamma_min: scalars of the MAR γ schedule (Eq. 7).
+      H: (d, d) image transform of CL with dissimilar augmentations, or ``None``.
+    """
+
+    targets: Array
+    x: Array | None
+    sizes: Array | None
+    mixing: Array
+    agg: Array
+    pi: Array
+    gamma_max: Array
+    gamma_min: Array
+    H: Array | None = None
+
+
+class State(NamedTuple):
+    """Training state (a pytree).
+
+    Attributes:
+      params: (N, c, d) stacked encoders, or ``(W_e (N, c, d), W_d (N, d, c))`` for mim-recon.
+      opt_state: stacked optax states.
+      round: int32 scalar, rounds done.
+      counts: (N,) int32 participation counts ω (Eq. 7).
+      z_bar: (N, B, c) global representation z̄ seen by each client (MAR).
+      key: the run's root PRNG key.
+      diverged: bool scalar, set once a client's loss or parameters became NaN/inf; from then
+        on the state is frozen at the last finite round (see :func:`divergence`).
+    """
+
+    params: Any
+    opt_state: Any
+    round: Array
+    counts: Array
+    z_bar: Array
+    key: Array
+    diverged: Array | None = None
+
+
+class Engine(NamedTuple):
+    """Pure functions of one configuration: ``init``, ``round_step``, ``run``, ``scan``,
+    ``chunks`` (see :func:`make_engine`)."""
+
+    config: EngineConfig
+    init: Callable
+    round_step: Callable
+    run: Callable
+    scan: Callable
+    chunks: Callable
+
+
+def _numeric(value, field: str, **kw) -> np.ndarray:
+    """``v.array`` keeping a float input's own dtype (ints become float64)."""
+    dtype = getattr(value, "dtype", None)
+    keep = dtype is not None and np.dtype(dtype).kind == "f"
+    return v.array(value, field, dtype=np.dtype(dtype) if keep else np.float64, **kw)
+
+
+def make_problem(
+    config: EngineConfig,
+    targets,
+    *,
+    x=None,
+    sizes=None,
+    mixing=None,
+    agg=None,
+    pi=None,
+    gamma_max: float = 0.1,
+    gamma_min: float = 1e-3,
+    H=None,
+) -> Problem:
+    """Validate and assemble a :class:`Problem` (defaults: uniform FL weights, π of ``mixing``).
+
+    Args:
+      config: the run's :class:`EngineConfig`.
+      targets: (N, d, d) population targets X_i.
+      x: (N, M, d) samples (required unless ``config.population``); valid rows first.
+      sizes: (N,) valid rows per client; default M for every client.
+      mixing: (N, N) row-stochastic matrix, required for DecL.
+      agg: (N,) positive FL aggregation weights; default uniform.
+      pi: (N,) consensus weights; default the stationary distribution of ``mixing`` (DecL) or
+        uniform (FL).
+      gamma_max, gamma_min: MAR schedule ends (paper defaults 1e-1, 1e-3).
+      H: (d, d) transform for ``cl-dissimilar``.
+    """
+    dt = _dtype(config)
+    n, d = config.n_clients, config.d
+    # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
+    targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
+    v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
+    if config.population:
+        x_arr, sizes_arr = None, None
+    else:
+        if x is None:
+            v.fail("x", "an (N, M, d) array of samples (or population=True)", None)
+        x_arr = _numeric(x, "x", ndim=3, shape=(n, None, d))
+        m = x_arr.shape[1]
+        if n * m >= 2**31:  # the engine numbers the rows of all clients with int32
+            v.fail("x", "fewer than 2**31 rows in all (N·M)", f"shape {x_arr.shape}")
+        sizes = np.full(n, m) if sizes is None else np.asarray(sizes)
+        if sizes.shape != (n,) or np.any(sizes < 1) or np.any(sizes > m):
+            v.fail("sizes", f"(N,) integers in [1, M={m}]", sizes)
+        x_arr = jnp.asarray(x_arr, dtype=dt)
+        sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
+    if config.framework == "decl":
+        if mixing is None:
+            v.fail("mixing", "an (N, N) row-stochastic matrix for framework decl", None)
+        mixing = v.array(mixing, "mixing", ndim=2, shape=(n, n))
+        if np.any(mixing < -1e-12) or not np.allclose(mixing.sum(1), 1.0, atol=1e-8):
+            v.fail(
+                "mixing",
+                "row-stochastic (non-negative, rows sum to 1)",
+                "rows " + str(mixing.sum(1)[:4]),
+            )
+        from scipy.sparse.csgraph import connected_components
+
+        if connected_components(mixing > 0, directed=True, connection="strong")[0] > 1:
+            v.fail("mixing", "irreducible (a connected communication graph)", "disconnected")
+        if pi is None:
+            from theory.spectral import stationary_weights
+
+            pi = np.asarray(stationary_weights(mixing), dtype=np.float64)
+    else:
+        # FedAvg does not use a matrix: an (N, 0) placeholder, not an O(N²) identity
+        mixing = np.zeros((n, 0)) if mixing is None else v.array(mixing, "mixing", shape=(n, n))
+        if pi is None:
+            pi = np.full(n, 1.0 / n)
+    agg = np.full(n, 1.0) if agg is None else v.array(agg, "agg", shape=(n,))
+    if np.any(agg <= 0):
+        v.fail("agg", "positive weights", agg)
+    pi = v.array(pi, "pi", shape=(n,))
+    if methods.get(config.method).needs_H:
+        if H is None:
+            v.fail("H", "a (d, d) transform for method cl-dissimilar", None)
+        H = jnp.asarray(v.array(H, "H", shape=(d, d)), dtype=dt)
+    else:
+        H = None
+    if x_arr is not None and config.batch > x_arr.shape[1]:
+        m = x_arr.shape[1]
+        v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)
+    return Problem(
+        targets=jnp.asarray(targets, dtype=dt),
+        x=x_arr,
+        sizes=sizes_arr,
+        mixing=jnp.asarray(mixing, dtype=dt),
+        agg=jnp.asarray(agg, dtype=dt),
+        pi=jnp.asarray(pi / pi.sum(), dtype=dt),
+        gamma_max=jnp.asarray(gamma_max, dtype=dt),
+        gamma_min=jnp.asarray(gamma_min, dtype=dt),
+        H=H,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the engine (one client: sims.core.client; round metrics and divergence: sims.core.recorded)
+
+
+def _draw_init(method: str, key, c: int, d: int, scale: float, dtype) -> Any:
+    """:meth:`sims.losses.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
+    return methods.get(method).init(split_streams(key)["init"], c, d, scale, dtype)
+
+
+def initial_params(config: EngineConfig, key) -> Any:
+    """The initial encoder every client of a run starts from (``init_scale·N(0, 1/d)`` from
+    the ``init`` stream of the root ``key``), drawn in float64 and cast to the run's dtype,
+    whatever the caller's x64 mode: a float32 run started with x64 off gets the encoder of the
+    same run with x64 on (JAX cannot draw float64 without x64, and inside a ``jit`` traced
+    with x64 off cannot switch it on, so the draw is a small jitted program of its own).
+
+    Args:
+      config: the run's configuration. key: a root key (new-style or raw), or (K,) / (K, 2)
+        root keys of a sweep (leading axis K in the result).
+
+    Returns:
+      the parameters (W (c, d), or (W_e, W_d) for mim-recon), or ``None`` when ``key`` is
+      traced (inside a caller's ``jit``): the engine then draws in the trace's own x64 mode.
+    """
+    key = _raw_key(key)
+    if isinstance(key, jax.core.Tracer):
+        return None
+    m = methods.get(config.method)
+    fn = _init_function(m.name, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2)
+    with x64():
+        return fn(key)
+
+
+def _given_init(config: EngineConfig, key) -> Any:
+    """What the engine passes to ``init``: None (draw inside the engine's own program, no
+    extra compilation) when x64 is on, where that draw already is float64, else
+    :func:`initial_params`."""
+    return None if jax.config.jax_enable_x64 else initial_params(config, key)
+
+
+@functools.lru_cache(maxsize=64)
+def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
+    """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
+    configuration: one compilation serves every run of equal shapes)."""
+
+    def one(key):
+        return _draw_init(method, key, c, d, scale, jnp.dtype(dtype))
+
+    return jax.jit(jax.vmap(one) if batched else one)
+
+
+def _check_mesh(config: EngineConfig, mesh) -> None:
+    """``mesh`` is None or a one-axis mesh over a number of devices that divides N."""
+    if mesh is None:
+        return
+    if config.n_clients % check_mesh(mesh):
+        v.fail(
+            "n_clients", f"a multiple of the {mesh.devices.size} devices of the mesh",
+            config.n_clients,
+        )  # fmt: skip
+
+
+def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
+    """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
+    :func:`make_engine`; the problem must then be placed by
+    :func:`sims.core.sharding.shard_clients`).
+
+    ``init(problem, *, key, params=None) -> State``: all clients start from the same encoder
+    ``params``, by default ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``
+    in the caller's x64 mode; :func:`initial_params` draws it in float64 whatever that mode
+    (what :func:`make_engine` and :func:`sweep` pass when x64 is off).
+
+    ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
+    round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
+    every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
+    clients do not fit the memory budget at once), then x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲
+    (DecL) or 1 s_tᵀ (FL). FedAvg with S < N clients per round trains only the S sampled
+    clients (Algorithm 1); the local iterates of the others (in the ``*_local`` metrics,
+    ``update_spread`` and ``spectral_norm_max``) are their round-start models. ``metrics``
+    holds the cheap per-round quantities, all after mixing unless named otherwise:
+
+    * ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
+      Σπ_i‖W_i − W̄_π‖² (docs/theory/consensus.md §0, D7);
+    * ``consensus_distance_local``: the π-form of the local iterates before mixing;
+    * ``update_spread``: √(Σπ_i‖Δ_i − Δ̄_π‖²) with Δ_i the round's local update (the summed
+      applied gradients of D2/D5);
+    * ``loss`` (mean minibatch loss of the participating clients), ``loss_global``
+      (1/N)Σ_i f_i(W̄) with the population X_i, ``zeta_sq`` ζ²(W̄) = (4/N)Σ‖W̄(X_i − X̄)‖²;
+    * ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models (computed
+      from the pre-mixing ones, whose convex combinations the others are);
+    * ``gamma_mean`` mean γ of the participants (MAR);
+    * ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
+      a client's local loss or parameters became NaN/inf this round, or the averaged model's
+      global loss did; the first such client (−1 for the averaged model) and its loss. A
+      diverged round is not applied: the state stays at the last finite round (and
+      stays there, ``State.diverged``); see :func:`divergence`;
+    * with ``record_local``: ``local_iterates`` (N, E+1, c, d) and ``local_grads`` (N, E, c, d).
+
+    With ``config.metrics == "loss"`` only ``loss``, ``loss_global`` and the divergence fields
+    (and the ``record_local`` ones) are recorded; the state is the same as with ``"all"``.
+    """
+    n, c, d, b = config.n_clients, config.c, config.d, config.batch
+    dt = _dtype(config)
+    opt = _optimizer(config)
+    method = methods.get(config.method)
+    fl = config.framework == "fl"
+    s_count = config.n_sampled
+    partial = fl and s_count < n
+    omega = config.gamma_omega
+    chunk = auto_client_chunk(config)
+
+    def lr_scale(t):
+        if config.lr_schedule == "cosine":
+            frac = t.astype(dt) / float(config.rounds)
+            return (0.5 * (1.0 + jnp.cos(jnp.pi * frac))).astype(dt)
+        return jnp.ones((), dt)
+
+    def init(problem: Problem, *, key, params=None) -> State:
+        key = _raw_key(key)
+        if params is None:
+            params = _draw_init(config.method, key, c, d, config.init_scale, dt)
+        stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
+        opt_state = jax.vmap(opt.init)(stacked)
+        return State(
+            params=stacked,
+            opt_state=opt_state,
+            round=jnp.zeros((), jnp.int32),
+            counts=jnp.zeros((n,), jnp.int32),
+            z_bar=jnp.zeros((n, b, c), dt),
+            key=key,
+            diverged=jnp.zeros((), bool),
+        )
+
+    local_update = make_local_update(config)
+    _check_mesh(config, mesh)
+    shards = 1 if mesh is None else int(mesh.devices.size)
+
+    def streams_of(clients: ClientInput, shared: RoundInput):
+        """The minibatch rows and loss keys of ``clients`` this round (:func:`step_streams`)."""
+        return step_streams(
+            shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
+            steps=config.local_steps, batch=None if config.population else b,
+        )  # fmt: skip
+
+    def _updates_of_shard(clients: ClientInput, shared: RoundInput, xs):
+        """The local updates of the clients one device holds; their samples ``xs`` (k, M, d)
+        as (k·M, d) rows and the minibatch rows made local to them."""
+        k_here = clients.index.shape[0]
+        rows, keys = streams_of(clients, shared)
+        data = None
+        if xs is not None:
+            m = xs.shape[1]
+            data = xs.reshape(k_here * m, d)
+            rows = rows + (jnp.arange(k_here, dtype=jnp.int32) * m)[:, None, None]
+        clients = clients._replace(rows=rows, keys=keys)
+        return api.map_clients(
+            lambda cl: local_update(cl, shared, data), (clients,), k_here, min(chunk, k_here)
+        )
+
+    if mesh is not None:
+        axis = mesh.axis_names[0]
+        # each device trains the clients it holds, with no communication until the mixing:
+        # left to jit's partitioner, the per-step minibatch gather from the sharded samples
+        # became a collective inside every local step
+        _sharded_updates = jax.shard_map(
+            _updates_of_shard,
+            mesh=mesh,
+            in_specs=(P(axis), P(), P(axis)),
+            out_specs=P(axis),
+            check_vma=False,
+        )
+
+        def _sharded_metrics(before, local, after, pi, vals, active, gamma, rec, stats):
+            # the metrics of the sharded round in one shard_map: each device sums over its
+            # clients, then a few collectives (left to the partitioner, the metrics' small
+            # reductions became a dozen collectives per round, each a wait for the slower
+            # device: more than the local steps they followed)
+            c, r = P(axis), P()
+            out_specs = dict.fromkeys(METRICS_OF_LEVEL[config.metrics], r)
+            if rec is not None:
+                out_specs |= {"local_iterates": c, "local_grads": c}
+            return jax.shard_map(
+                functools.partial(_round_metrics, axis=axis, level=config.metrics),
+                mesh=mesh,
+                in_specs=(c, c, c, c, c, c, c, None if rec is None else (c, c), r),
+                out_specs=out_specs,
+                check_vma=False,
+            )(before, local, after, pi, vals, active, gamma, rec, stats)
+
+    round_metrics = (
+        functools.partial(_round_metrics, level=config.metrics)
+        if mesh is None
+        else _sharded_metrics
+    )
+
+    def round_step(state: State, problem: Problem, stats=None):
+        t = state.round
+        streams = split_streams(state.key)
+        k_rows, k_loss = streams["sampling"], streams["masks"]
+        # FedAvg = gossip with 1 sᵀ, s the weights of this round's participants
+        active = api.participation(k_rows, t, n, s_count if fl else n, dt)
+        gamma = losses.gamma_cosine(
+            state.counts.astype(dt), omega, problem.gamma_max, problem.gamma_min
+        )
+        gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
+        sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
+        shared = RoundInput(t, k_rows, k_loss, problem.H, lr_scale(t))
+        # FedAvg with S < N (Algorithm 1): only the S sampled clients train this round; the
+        # others keep their round-start model (Δ_i = 0). DecL and S = N: every client.
+        k = s_count if partial else n
+        who = (
+            jnp.nonzero(active > 0, size=k)[0].astype(jnp.int32)
+            if partial
+            else jnp.arange(n, dtype=jnp.int32)
+        )
+
+        def take(a):
+            return a[who] if partial else a
+
+        clients = ClientInput(
+            jax.tree.map(take, state.params), jax.tree.map(take, state.opt_state), None,
+            take(sizes), take(problem.targets) if config.population else None,
+            take(state.z_bar), take(gamma), who,
+        )  # fmt: skip
+        if shards > 1 and k % shards == 0:
+            xs = None if problem.x is None else take(problem.x)
+            local, opt_state, vals, zs, rec = _sharded_updates(clients, shared, xs)
+        else:
+            rows, keys = streams_of(clients, shared)
+            clients = clients._replace(rows=rows, keys=keys)
+            data = None
+            if problem.x is not None:
+                m = problem.x.shape[1]
+                # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch
+                # rows as global row numbers i·M + r: no per-round copy of any client's data
+                data = problem.x.reshape(n * m, d)
+                clients = clients._replace(rows=rows + (who * m)[:, None, None])
+            local, opt_state, vals, zs, rec = api.map_clients(
+                lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
+            )
+        if partial:
+
+            def put(full, sub):
+                return full.at[who].set(sub)
+
+            local = jax.tree.map(put, state.params, local)
+            opt_state = jax.tree.map(put, state.opt_state, opt_state)
+            vals = put(jnp.zeros((n,), vals.dtype), vals)
+            zs = put(jnp.zeros((n,) + zs.shape[1:], zs.dtype), zs)
+            if rec is not None:
+                W0 = encoder(state.params)
+                its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
+                rec = (put(its, rec[0]), put(jnp.zeros_like(its), rec[1]))
+        if fl:
+            s = active * problem.agg
+            s = s / jnp.sum(s)
+            new_params = api.mix_average(s, local)
+            z_bar = api.mix_average(s, zs) if method.embeddings else state.z_bar
+        else:
+            new_params = api.mix_gossip(problem.mixing, local)
+            z_bar = api.mix_gossip(problem.mixing, zs) if method.embeddings else state.z_bar
+        if config.persist_opt_state and fl and not partial:
+            opt_state = jax.tree.map(
+                lambda new, old: jnp.where(
+                    active.reshape((n,) + (1,) * (new.ndim - 1)) > 0, new, old
+                ),
+                opt_state,
+                state.opt_state,
+            )
+        counts = state.counts + (active > 0).astype(jnp.int32)
+        if stats is None:
+            stats = target_stats(problem.targets)
+        metrics = round_metrics(
+            state.params, local, new_params, problem.pi, vals, active, gamma, rec, stats
+        )
+        # divergence: a participating client whose loss or parameters are NaN/inf, or an
+        # average whose global loss (Eq. 16) is no longer finite (parameters so large that
+        # ‖WWᵀ‖² overflows while every entry is still finite)
+        bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
+        bad = bad & (active > 0)
+        blown = ~jnp.isfinite(metrics["loss_global"])
+        now_bad = jnp.any(bad) | blown
+        first = jnp.where(jnp.any(bad), jnp.argmax(bad), 0).astype(jnp.int32)
+        stop = state.diverged | now_bad
+        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, stop)
+        frozen = state._replace(diverged=stop)
+        new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
+        metrics["diverged"] = now_bad
+        metrics["diverged_client"] = jnp.where(jnp.any(bad), first, -1)
+        metrics["diverged_loss"] = jnp.where(jnp.any(bad), vals[first], metrics["loss_global"])
+        return new_state, metrics
+
+    return init, round_step
+
+
+def make_engine(config: EngineConfig, mesh=None) -> Engine:
+    """``Engine(config, init, round_step, run, scan, chunks)`` of one configuration.
+
+    ``mesh``: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.core.sharding.client_mesh`) to
+    split the clients over its devices (N a multiple of their number): ``run`` and ``chunks``
+    place the problem with :func:`sims.core.sharding.shard_clients`, each device trains the clients
+    it holds (``jax.shard_map``) and the mixing and the metrics combine them. On a CPU with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=K`` set before jax starts, the K
+    devices are K threads: one device runs the small per-client products on one core, so the
+    clients of a round go to all cores (``dssl bench`` at its quick setting on 2 cores: 1.3×
+    the one-device engine, benchmarks/results/bench.md). Per-client updates are the
+    single-device ones; the cross-device sums of the mixing and the metrics may round
+    differently (``tests/test_sharded_engine.py``). FedAvg rounds whose sampled clients do
+    not split evenly over the devices train them without ``shard_map``.
+
+    * ``run(problem, *, key, chunk=None, on_chunk=None) -> (state, trace)``: all
+      ``config.rounds`` rounds (``trace`` has a leading axis of length T). With ``chunk=k`` the
+      rounds run as jitted scans of k rounds and ``on_chunk(state, trace_so_far)`` is called
+      after each; a truthy return value stops there (the state and trace of the rounds done
+      are returned). The result does not depend on ``chunk``: every key depends only on (seed,
+      round, client, step), and each round is the same compiled computation.
+    * ``chunks(problem, *, key, chunk)``: a generator of ``(state, trace_of_the_chunk)``, for
+      callers that stop between chunks (Ctrl-C, a progress bar).
+    * ``scan(state, problem, stats, length) -> (state, trace)``: ``length`` rounds from
+      ``state`` (jitted; ``stats = target_stats(problem.targets)``).
+
+    Example:
+      >>> import numpy as np, jax.random as jr
+      >>> cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1,
+      ...                    population=True, rounds=2)
+      >>> prob = make_problem(cfg, np.stack([np.eye(3)] * 2))
+      >>> state, trace = make_engine(cfg).run(prob, key=jr.key(0))
+      >>> trace["loss"].shape
+      (2,)
+    """
+    init, round_step = make_round(config, mesh)
+    init_j = jax.jit(lambda problem, key, params: init(problem, key=key, params=params))
+    stats_j = jax.jit(target_stats)
+
+    def _engine_scan(state, problem, stats, length):
+        return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
+
+    scan = jax.jit(
+        _engine_scan, static_argnums=3, compiler_options=bounded_compile_options() or None
+    )
+
+    def chunks(problem: Problem, *, key, chunk: int | None = None):
+        k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
+        root = _raw_key(api.as_key(key))
+        if mesh is not None:
+            problem = shard_clients(problem, mesh)
+        state = init_j(problem, root, _given_init(config, root))
+        stats = stats_j(problem.targets)
+        done = 0
+        while done < config.rounds:
+            length = min(k, config.rounds - done)
+            state, trace = scan(state, problem, stats, length)
+            done += length
+            yield state, trace
+
+    def run(problem: Problem, *, key, chunk: int | None = None, on_chunk=None):
+        if on_chunk is not None and not callable(on_chunk):
+            v.fail("on_chunk", "a function on_chunk(state, trace), or None", on_chunk)
+        traces, state = [], None
+        for state, tr in chunks(problem, key=key, chunk=chunk):
+            traces.append(tr)
+            if on_chunk is not None:
+                so_far = _concat(traces)
+                traces = [so_far]
+                if on_chunk(state, so_far):
+                    break
+        return state, _concat(traces)
+
+    return Engine(config, init, round_step, run, scan, chunks)
+
+
+def _concat(traces: list):
+    if len(traces) == 1:
+        return traces[0]
+    return jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
+
+
+def seed_keys(seeds) -> Array:
+    """(K, 2) raw root keys ``key_tree(s)["root"]`` of the seeds s of a sweep, in order (e.g.
+    ``seed_keys(theory.sweeps.seed_grid(seed, n_seeds, repeat=n_configs))``): the one place
+    a sweep's per-configuration keys are tiled.
+
+    >>> seed_keys([0, 1, 0]).shape
+    (3, 2)
+    """
+    from sims.core.config import key_tree
+
+    seeds = [v.integer(s, "seeds", lo=0, hi=2**32 - 1) for s in seeds]
+    if not seeds:
+        v.fail("seeds", "a non-empty sequence of seeds", seeds)
+    return jnp.stack([key_tree(s)["root"] for s in seeds])
+
+
+def sweep(
+    config: EngineConfig,
+    problems: Problem,
+    keys,
+    *,
+    axes: Problem | None = None,
+    batch_size: int | None = None,
+    compiler_options: Mapping[str, Any] | None = None,
+):
+    """Run many configurations of equal shapes at once (one compilation).
+
+    Args:
+      config: the shared static configuration.
+      problems: a :class:`Problem` whose swept fields carry a leading batch axis of size K.
+      keys: K root keys, one per configuration: new-style (K,) (e.g. ``vmap(jr.key)(seeds)``)
+        or raw (K, 2) uint32 (``vmap(jr.PRNGKey)(seeds)``); equal data, equal results.
+      axes: a :class:`Problem` of ``0`` (swept) / ``None`` (shared) per field; default: every
+        array field swept.
+      batch_size: if given, ``lax.map`` over the configurations in chunks of this size (one
+        ``vmap`` per chunk), bounding memory; otherwise one ``vmap`` over all K.
+      compiler_options: XLA options for this sweep's program (``jax.jit``'s
+        ``compiler_options``; names of XLA's debug options, values bool, int, float or str),
+        e.g. :func:`sims.core.environ.long_run_options`; they may change float results
+        by rounding only. They are added to
+        :func:`sims.core.environ.bounded_compile_options` (LLVM level 1 on a CPU).
+
+    Returns:
+      ``(states, traces)`` with a leading axis K.
+    """
+    fn, args = sweep_call(
+        config, problems, keys, axes=axes, batch_size=batch_size, compiler_options=compiler_options
+    )
+    return fn(*args)
+
+
+def sweep_call(
+    config: EngineConfig,
+    problems: Problem,
+    keys,
+    *,
+    axes: Problem | None = None,
+    batch_size: int | None = None,
+    compiler_options: Mapping[str, Any] | None = None,
+) -> tuple[Callable, tuple]:
+    """The jitted function and the arguments of :func:`sweep` (same arguments, checked the
+    same way): ``fn(*args)`` is the sweep, and ``fn.lower(*args).compile()`` compiles it ahead
+    of time (``benchmarks/bench_cpu_flags.py`` times that)."""
+    if hasattr(keys, "dtype") and jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        if keys.ndim != 1:
+            v.fail("keys", "(K,) new-style keys or a (K, 2) uint32 array", f"shape {keys.shape}")
+        keys = jr.key_data(keys)
+    keys = jnp.asarray(keys)
+    if keys.ndim != 2 or keys.shape[-1] != 2 or keys.dtype != jnp.uint32:
+        v.fail("keys", "(K,) new-style keys or a (K, 2) uint32 array", f"shape {keys.shape}")
+    if axes is None:
+        axes = jax.tree.map(lambda _: 0, problems)
+    axes = Problem(*[None if a is None else a for a in axes])
+    bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
+    given = {name: value for name, _, value in _compiler_options(compiler_options)}
+    options = _compiler_options({**bounded_compile_options(), **given})  # the caller's win
+    swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
+    shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
+    fn = _sweep_function(config, bs, options)
+    return fn, (swept, shared, keys, _given_init(config, keys))
+
+
+def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
+    """``options`` as sorted ``(name, type name, value)`` triples (hashable: a key of the
+    cached sweep functions; the type keeps ``True``, ``1`` and ``1.0``, equal in Python,
+    apart), each checked: a str name and a bool, int, float or str value."""
+    if options is None:
+        return ()
+    if not isinstance(options, Mapping):
+        v.fail("compiler_options", "a mapping of XLA option names to values, or None", options)
+    for name, value in options.items():
+        if not isinstance(name, str) or not isinstance(value, bool | int | float | str):
+            v.fail(
+                "compiler_options",
+                "XLA option names (str) with bool, int, float or str values",
+                f"{name!r}: {value!r}",
+            )
+    return tuple(sorted((name, type(value).__name__, value) for name, value in options.items()))
+
+
+@functools.lru_cache(maxsize=32)
+def _sweep_function(config: EngineConfig, batch_size: int | None, options: tuple = ()) -> Callable:
+    """The jitted sweep of one configuration, built once and reused across calls (so repeated
+    sweeps of equal shapes do not recompile)."""
+    init, round_step = make_round(config)
+
+    def one(problem, key, params):
+        state = init(problem, key=key, params=params)
+        stats = target_stats(problem.targets)
+        return lax.scan(
+            lambda s, _: round_step(s, problem, stats), state, None, length=config.rounds
+        )
+
+    def combine(sw, sh):
+        return Problem(*[a if a is not None else b for a, b in zip(sw, sh, strict=True)])
+
+    if batch_size is None:
+
+        def _engine_sweep(sw, sh, ks, p0):
+            return jax.vmap(lambda p, k, w: one(combine(p, sh), k, w))(sw, ks, p0)
+
+    else:
+
+        def _engine_sweep(sw, sh, ks, p0):
+            return lax.map(
+                lambda a: one(combine(a[0], sh), a[1], a[2]), (sw, ks, p0), batch_size=batch_size
+            )
+
+    return jax.jit(_engine_sweep, compiler_options={n: val for n, _, val in options} or None)

@@ -1,0 +1,391 @@
+"""What the engine (:mod:`sims.core.engine`) records each round and how it detects divergence:
+consensus distances, ζ² and the global loss (the one implementation in
+:mod:`theory.dissimilarity`), spectral norms, and the divergence report.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import scipy.special
+from jax import lax
+from jaxtyping import Float
+
+from sims.core.client import encoder
+from theory import _validate as v
+from theory.dissimilarity import global_loss_jnp
+
+if TYPE_CHECKING:
+    from sims.core.engine import State
+
+Array = jax.Array
+
+
+# ---------------------------------------------------------------------------------------------
+# spectral norms
+
+
+#: Relative accuracy of :func:`_spectral_norm`: its estimate of ‖W‖₂ is never above the norm
+#: and at most this fraction below it (both up to float rounding, with matmuls at the dtype's
+#: full precision: on a GPU JAX's default float32 matmul is TF32 unless the default matmul
+#: precision is "highest", which the ``dssl`` commands set), whatever W and c. R_t is a recorded
+#: metric (no bound or verdict reads it); four digits cost 12 squarings at c = 16, where
+#: 2.3e-5 took 14 (``benchmarks/bench_spectral_norm.py``).
+NORM_RTOL = 1e-4
+#: Clients whose spectral norms are computed in one batch (:func:`_norms`). XLA's CPU kernel
+#: for a batch of small products slowed down with the batch size: alone, the Gram matrices
+#: W Wᵀ of 10,000 clients (c = 16, d = 512) took 229 ms in one batch and 58 ms in batches of 50
+#: (1,000 clients: 11.1 and 5.9 ms), the norms with their squarings 405 and 104 ms in one batch
+#: and in batches of 100. In a round of FedAvg at d = 512 (2 cores, both forms built in one
+#: process and timed in turn, 2026-11-24): 10,000 clients 2.89 and 2.88 s per round against
+#: 3.22 and 3.27 s (and 4.35 against 4.45 s in a slower hour); 1,000 clients the same (0.248-
+#: 0.264 s either way). Up to NORM_BATCH clients nothing changes.
+NORM_BATCH = 100
+#: Largest exponent (base 2) an entry of the squared matrices may reach between two
+#: rescalings of :func:`_spectral_norm` (float32 overflows at 2^128).
+_EXPONENT_ROOM = 100
+
+
+def _pow2(k: Array, dtype) -> Array:
+    """2^k exactly, for integers k within the normal exponents of ``dtype``: the float built
+    from its bits (``jnp.ldexp`` goes through a power function, and its 2^k for k ≤ −127
+    in float32 is a subnormal number that XLA's CPU flushes to zero)."""
+    info = jnp.finfo(dtype)
+    bits = (k.astype(f"int{info.bits}") + (info.maxexp - 1)) << info.nmant
+    return lax.bitcast_convert_type(bits, dtype)
+
+
+def _exponent(A: Array) -> Array:
+    """e with max|A| = f·2^e, f ∈ [½, 1) where max|A| is a normal number; 0 where A is 0 or
+    not finite (XLA's CPU ``frexp`` gives −149 in float32 for a subnormal maximum, which the
+    products then flush to zero anyway)."""
+    return jnp.frexp(jnp.max(jnp.abs(A)))[1]
+
+
+def _scaled(A: Array, e: Array) -> Array:
+    """A·2^(−e), exact: two normal powers of two, so e may span the dtype's whole exponent range
+    (one factor 2^(−e) would not be a normal number at its ends)."""
+    h = e // 2
+    return A * _pow2(-h, A.dtype) * _pow2(h - e, A.dtype)
+
+
+def norm_squarings(c: int) -> int:
+    """The number k of squarings of a c×c Gram matrix that :func:`_spectral_norm` needs for
+    :data:`NORM_RTOL`: the smallest k ≥ 0 with ε/(2 − ε) ≤ NORM_RTOL, ε = W₀((c − 1)/e)/2^(k+1)
+    (W₀: the principal branch of Lambert's W; see :func:`_spectral_norm`).
+
+    Example:
+      >>> [norm_squarings(c) for c in (1, 2, 16, 64, 512)]
+      [0, 10, 12, 13, 14]
+    """
+    c = v.integer(c, "c", lo=1)
+    w = float(scipy.special.lambertw((c - 1) / math.e).real)
+    k = 0
+    while (eps := w / 2 ** (k + 1)) / (2 - eps) > NORM_RTOL:
+        k += 1
+    return k
+
+
+def squarings_between_rescalings(c: int) -> int:
+    """How many squarings of a c×c Gram matrix :func:`_spectral_norm` runs between two
+    rescalings: the largest s with (2^s + 1)·max(1, log₂ c) ≤ 100 (at least 1).
+
+    After a rescaling the largest entry of the positive semi-definite P is in [½, 1) (its
+    diagonal holds it), so λ_max(P) ∈ [½, c] and s squarings give entries of at most
+    c^(2^s) and sums of at most c^(2^s + 1): below 2^100 by this rule, far from float32's
+    overflow; the top eigenvalue's part, ≥ 2^(−2^s) ≥ 2^(−100), stays far above its smallest
+    normal number (max(1, ·): at c = 1 and 2, λ_max(P) ≤ 2).
+
+    Example:
+      >>> squarings_between_rescalings(16), squarings_between_rescalings(64)
+      (4, 3)
+    """
+    lg = max(1.0, math.log2(c))
+    s = 1
+    while (2 ** (s + 1) + 1) * lg <= _EXPONENT_ROOM:
+        s += 1
+    return s
+
+
+def _spectral_norm(W: Array, every: int | None = None) -> Array:
+    """‖W‖₂ = √λ_max(G), G = WWᵀ (c×c), from k = :func:`norm_squarings` (c) squarings of G
+    (k = 12 at c = 16): with m = 2^k, the estimate λ̂ = tr(G^(2m+1))/tr(G^(2m)) (from
+    P ∝ G^m as tr(PGP)/tr(PP); matmuls only: a batched ``eigvalsh`` cost more than the whole
+    local update at small d).
+
+    Accuracy (:data:`NORM_RTOL`). λ̂ = Σλ_i^(2m+1)/Σλ_i^(2m) is a weighted mean of the
+    eigenvalues, so λ̂ ≤ λ_max. With r_i = λ_i/λ_max, y_i = r_i^(2m) and 1 − r ≤ ln(1/r),
+    1 − λ̂/λ_max = Σ_{i≥2} y_i(1 − r_i)/(1 + Σ_{i≥2} y_i) ≤ Σ y_i ln(1/y_i)/(2m(1 + Σ y_i));
+    for a given Σ y_i the right side is largest with all c − 1 of the y_i equal (y ln(1/y) is
+    concave), and with y_i = e^(−x) it is x(c − 1)/(e^x + c − 1)/(2m), whose maximum over x,
+    at e^x(x − 1) = c − 1, is W₀((c − 1)/e)/(2m) =: ε (approached, to within a factor
+    1 − (1 + W₀)/(4m), when y_i = e^(−1−W₀) for every i ≥ 2). ‖W‖₂ is then under-estimated
+    by at most 1 − √(1 − ε) ≤ ε/(2 − ε) ≤ NORM_RTOL, whatever the spectrum. (The Rayleigh
+    quotient of one column of G^m, used until 2026-11-24, has no such bound free of the
+    eigenvectors: its documented 2.3e-5 at 12 squarings did not hold in general; 1.6e-4 at
+    c = 16 in ``benchmarks/bench_spectral_norm.py``.)
+
+    Scaling. W, G and the iterate are multiplied by powers of two only, so the result has the
+    rounding of the unscaled computation. W is first scaled so that its largest entry is in
+    [½, 1): then λ_max(G) ≥ ¼, and products of entries far below the largest that underflow
+    (XLA's CPU flushes subnormal numbers to zero) change G by less than d·2^−126; unscaled,
+    a W of entries near 1e-19 lost half its norm that way in float32, and rows of norm beyond
+    about 1.8e19 overflowed G. The result is the norm wherever the norm is a normal number
+    (inf beyond the largest, 0 below the smallest). The iterate is rescaled every
+    :func:`squarings_between_rescalings` (c) squarings (4 at c = 16), not after each: at
+    N = 100, c = 16, d = 64 the rescalings after every squaring (each a reduction and a
+    division) were a fifth of the norms' time (``benchmarks/bench_spectral_norm.py``).
+    ``every``: rescale more often, every ``every`` squarings (1 up to the default; for that
+    benchmark: the same bits)."""
+    c = W.shape[0]
+    k = norm_squarings(c)
+    most = squarings_between_rescalings(c)
+    every = most if every is None else v.integer(every, "every", lo=1, hi=most)
+    e_w = _exponent(W)
+    Ws = _scaled(W, e_w)  # largest entry in [½, 1)
+    G = Ws @ Ws.T  # WWᵀ·4^(−e_w)
+    e_g = _exponent(G)
+    G = _scaled(G, e_g)  # largest entry in [½, 1)
+    P = G
+    # unrolled: the c×c products in one straight-line program (a while loop of tiny
+    # iterations cost more than the local update at the benchmark sizes)
+    for i in range(1, k + 1):
+        P = P @ P
+        # and after the last squaring: P near 1 keeps tr(PGP) and tr(PP) far from overflow
+        if i % every == 0 or i == k:
+            P = _scaled(P, _exponent(P))
+    lam = jnp.sum((P @ G) * P) / jnp.maximum(jnp.sum(P * P), jnp.finfo(G.dtype).tiny)
+    # ‖W‖₂ = √(lam·2^E) = √(lam·2^(E − 2h))·2^h, E = e_g + 2e_w, h = ⌊E/2⌋: exact scalings
+    total = e_g + 2 * e_w
+    h = total // 2
+    root = jnp.sqrt(jnp.maximum(_scaled(lam, 2 * h - total), 0.0))
+    return _scaled(root, -h)
+
+
+def _norms(W: Array) -> Array:
+    """:func:`_spectral_norm` of every client of W (N, c, d): one ``vmap`` when N ≤
+    :data:`NORM_BATCH`, else ``lax.map`` over batches of NORM_BATCH clients. The clients of full
+    batches get the numbers of one ``vmap`` over all; those of a last, smaller batch run
+    another kernel and may differ in the last bits (``tests/test_spectral_norm.py``), far
+    below :data:`NORM_RTOL`."""
+    if W.shape[0] <= NORM_BATCH:
+        return jax.vmap(_spectral_norm)(W)
+    return lax.map(_spectral_norm, W, batch_size=NORM_BATCH)
+
+
+def _all_finite(tree) -> Array:
+    leaves = jax.tree.leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
+
+
+def where_diverged(info: dict) -> str:
+    """Where a divergence (:func:`divergence`) happened, in words: a client and its local loss,
+    or the averaged model (client −1) and its global loss.
+
+    Example:
+      >>> where_diverged({"round": 2, "client": -1, "loss": float("inf")})
+      'the averaged model: global loss inf'
+    """
+    if info["client"] >= 0:
+        return f"client {info['client']}: local loss {info['loss']}"
+    return f"the averaged model: global loss {info['loss']}"
+
+
+class DivergenceError(ValueError):
+    """Training produced NaN/inf. ``info``: ``{"round", "client", "loss"}``; ``state`` and
+    ``trace``: what was computed before (the state of the last finite round, the trace of the
+    rounds before the divergent one)."""
+
+    def __init__(self, info: dict, state=None, trace=None):
+        self.info, self.state, self.trace = info, state, trace
+        super().__init__(
+            f"training: diverged at round {info['round']} (0-based), {where_diverged(info)}; "
+            "results kept up "
+            f"to round {info['round'] - 1}"
+        )
+
+
+def divergence(trace) -> dict | None:
+    """First divergent round of a trace: ``{"round", "client", "loss"}`` or ``None``.
+
+    Example:
+      >>> divergence({"diverged": np.array([False, True]), "diverged_client": np.array([-1, 3]),
+      ...             "diverged_loss": np.array([0.5, np.inf])})
+      {'round': 1, 'client': 3, 'loss': inf}
+    """
+    flags = np.asarray(trace["diverged"])
+    if flags.ndim != 1:
+        v.fail("trace", "the trace of ONE run (leading axis = rounds)", f"shape {flags.shape}")
+    if not flags.any():
+        return None
+    t = int(np.argmax(flags))
+    return {
+        "round": t,
+        "client": int(np.asarray(trace["diverged_client"])[t]),
+        "loss": float(np.asarray(trace["diverged_loss"])[t]),
+    }
+
+
+def check_finite(state: State, trace) -> tuple[State, dict]:
+    """Raise :class:`DivergenceError` (carrying the state of the last finite round and the trace
+    cut before the divergent round) if the run diverged; otherwise return ``(state, trace)``."""
+    info = divergence(trace)
+    if info is None:
+        return state, trace
+    t = info["round"]
+    cut = {k: np.asarray(a)[:t] for k, a in trace.items()}
+    raise DivergenceError(info, state=state, trace=cut)
+
+
+def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
+    """(X̄, Q) with X̄ = (1/N)Σ X_i and Q = (1/N)Σ (X_i − X̄)², so that for any W
+    ζ²(W) = (4/N)Σ‖W(X_i − X̄)‖² = 4 tr(W Q Wᵀ) and (1/N)Σ f_i(W) = f(W; X̄) (X_i symmetric)."""
+    n, d = targets.shape[0], targets.shape[-1]
+    Xbar = jnp.mean(targets, 0)
+
+    def block(X):
+        dev = X - Xbar
+        return jnp.einsum("nde,nef->df", dev, dev)
+
+    # summed over blocks of clients (about STATS_BLOCK_BYTES each): the deviations of all
+    # clients at once were an (N, d, d) temporary (3 GiB of temporaries at N = 100000, d = 64)
+    k = max(1, min(n, STATS_BLOCK_BYTES // (targets.dtype.itemsize * d * d)))
+    q, r = divmod(n, k)
+    if q <= 1:
+        return Xbar, block(targets) / n
+    total, _ = lax.scan(
+        lambda acc, j: (acc + block(lax.dynamic_slice_in_dim(targets, j * k, k)), None),
+        jnp.zeros((d, d), targets.dtype),
+        jnp.arange(q),
+    )
+    if r:
+        total = total + block(targets[q * k :])
+    return Xbar, total / n
+
+
+#: Bytes of targets per block in :func:`target_stats`.
+STATS_BLOCK_BYTES = 16 << 20
+
+
+#: The per-round metrics every engine round records (besides the divergence fields and,
+#: with ``record_local``, the local iterates and gradients).
+METRIC_NAMES = (
+    "consensus_distance",
+    "consensus_distance_pi",
+    "consensus_distance_local",
+    "update_spread",
+    "loss",
+    "loss_global",
+    "zeta_sq",
+    "spectral_norm_max",
+    "gamma_mean",
+)
+
+#: The metrics each ``EngineConfig.metrics`` level records every round: ``"all"`` every one of
+#: :data:`METRIC_NAMES`; ``"loss"`` only the two losses (the global one is what detects a
+#: divergence of the averaged model), for runs that need the trained models and not their
+#: per-round consensus distances, ζ² and spectral norms (at N = 100, d = 64, c = 16, B = 32,
+#: E = 5 those were 13 % of the run: ``benchmarks/results/bench.json``).
+METRICS_OF_LEVEL = {"all": METRIC_NAMES, "loss": ("loss", "loss_global")}
+
+
+def _all_sum(tree, axis: str | None):
+    """``tree`` summed over the devices of mesh axis ``axis`` (unchanged for None) in ONE
+    ``lax.psum`` of its leaves raveled into a vector: each collective of a sharded round is a
+    wait for the slowest device, so the metrics' sums share one (and their maxima another)."""
+    if axis is None:
+        return tree
+    flat, unravel = jax.flatten_util.ravel_pytree(tree)
+    return unravel(lax.psum(flat, axis))
+
+
+def _spread(W: Array, w: Array, mean: Array) -> Array:
+    """This device's part of Ξ_w = Σ_i w_i‖W_i − W̄_w‖² (:func:`theory.dissimilarity.
+    consensus_sq_jnp`, the same operations) around the global weighted mean ``mean``."""
+    dev = (W - mean[None]).reshape(W.shape[0], -1)
+    return jnp.sum(w * jnp.sum(dev**2, axis=1))
+
+
+def _round_metrics(
+    before, local, after, pi, vals, active, gamma, rec, stats, axis: str | None = None,
+    level: str = "all",
+):  # fmt: skip
+    """The per-round metrics of :func:`sims.core.engine.make_round` (π: ``problem.pi``), those of
+    ``level`` (:data:`METRICS_OF_LEVEL`).
+
+    ``axis``: inside ``jax.shard_map`` with the clients split over this mesh axis (the
+    engine's sharded rounds), the arguments with a client axis hold this device's clients and
+    every sum, mean and maximum over clients runs over all devices: two collectives per round,
+    one for the means and participation sums, one for the spreads and the largest norm (left
+    to the partitioner, the metrics' small reductions became a dozen collectives per round,
+    each a wait for the slower device: more than the local steps they followed)."""
+    v.choice(level, "level", tuple(METRICS_OF_LEVEL))
+    W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
+    k = W1.shape[0]
+    n = k if axis is None else k * lax.axis_size(axis)
+    uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
+    step = Wl - W0
+    full = level == "all"
+
+    def wmean(w, W):
+        return jnp.tensordot(w, W, axes=(0, 0))
+
+    sums = {"sum": jnp.sum(W1, 0), "loss": jnp.sum(vals * active), "active": jnp.sum(active)}
+    if full:
+        sums |= {
+            "after": wmean(uniform, W1),
+            "after_pi": wmean(pi, W1),
+            "local_pi": wmean(pi, Wl),
+            "step_pi": wmean(pi, step),
+            "gamma": jnp.sum(gamma * active),
+        }
+    means = _all_sum(sums, axis)
+    Wbar = means["sum"] / n
+    Xbar, Q = stats
+    out = {
+        "loss": means["loss"] / means["active"],
+        "loss_global": global_loss_jnp(Wbar, Xbar[None]),
+    }
+    if rec is not None:
+        iterates, grads = rec
+        out["local_iterates"] = jnp.concatenate([iterates, Wl[:, None]], axis=1)
+        out["local_grads"] = grads
+    if not full:
+        return out
+    # R_t over the pre- and post-mixing models from the pre-mixing ones alone: every
+    # post-mixing model is a convex combination of them (make_problem admits only non-negative
+    # mixing rows summing to 1; FedAvg's weights are normalised), so by the triangle inequality
+    # its norm is at most their maximum (to within the 1e-8 row-sum tolerance and rounding,
+    # below the estimate's own NORM_RTOL). Half the squarings: at the quick benchmark setting the
+    # norms of both sets were a fifth of the round
+    norm_max = jnp.max(_norms(Wl))
+    spreads = jnp.stack(
+        [
+            _spread(W1, uniform, means["after"]),
+            _spread(W1, pi, means["after_pi"]),
+            _spread(Wl, pi, means["local_pi"]),
+            _spread(step, pi, means["step_pi"]),
+        ]
+    )
+    if axis is not None:
+        # one all_gather for the spreads' sums and the maximum of the devices' maxima, NaN if
+        # one is NaN, as jnp.max on one device (lax.pmax drops a NaN on the CPU: a diverged
+        # round's trace read -inf, not NaN)
+        parts = lax.all_gather(jnp.concatenate([spreads, norm_max[None]]), axis)
+        spreads, norm_max = jnp.sum(parts[:, :-1], 0), jnp.max(parts[:, -1])
+    # ζ² = (4/N) Σ‖W̄(X_i − X̄)‖² = 4 tr(W̄ Q W̄ᵀ) with Q of target_stats (one (d, d) product
+    # instead of N; equal to theory.dissimilarity.zeta_sq_jnp, tests/test_consensus_bounds.py)
+    return out | {
+        "consensus_distance": spreads[0],
+        "consensus_distance_pi": spreads[1],
+        "consensus_distance_local": spreads[2],
+        "update_spread": jnp.sqrt(spreads[3]),
+        "zeta_sq": 4.0 * jnp.sum((Wbar @ Q) * Wbar),
+        "spectral_norm_max": norm_max,
+        "gamma_mean": means["gamma"] / means["active"],
+    }

@@ -1,0 +1,579 @@
+"""Train any model with FedAvg, gossip or push-sum: the plug-in API of the engine.
+
+``run(loss, params, data, ...)`` trains one pytree of parameters per client with the user's own
+per-client loss ``loss(params, batch, *, key) -> scalar`` (written for ONE client, unbatched) on
+the user's own data, and mixes the clients after every round with one of three rules:
+
+* ``mixing="fedavg"`` (FedAvg, Algorithm 1 of arXiv 2607.02447): the server model
+  θ ← Σ_j s_j θ_j with s the aggregation weights of this round's participants (a random subset
+  of ``clients_per_round`` clients, or all), normalised over them; every client starts the next
+  round from it. This is gossip with the matrix 1 sᵀ (J/N with full, uniform participation),
+  applied in O(N) without forming it.
+* ``mixing=W`` with W an (N, N) row-stochastic matrix (gossip DecL, Algorithm 2,
+  adapt-then-combine): θ_i ← Σ_j W_ij θ_j.
+* ``mixing=("push-sum", A)`` with A an (N, N) column-stochastic matrix (directed graphs; Kempe
+  et al. 2003, in the adapt-then-combine form of stochastic gradient push, Assran et al. 2019):
+  every client carries a weight w_i (initially 1); after local training it sends the pairs
+  A_ji·(w_i θ_i, w_i) and sets θ_i ← Σ_j A_ij w_j θ_j / Σ_j A_ij w_j. The de-biased θ_i
+  reach the average of the clients even though A is not row-stochastic.
+
+A round: every client (with FedAvg and ``clients_per_round`` S < N, the S sampled clients
+only) runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
+``batch_size`` rows drawn uniformly WITH replacement from its own rows (ragged clients are
+padded; only the first n_i rows are drawn), the clients are ``jax.vmap``-ed (or ``lax.map``-ed in
+chunks of ``chunk`` clients), then mixed. Rounds are a ``lax.scan``; the whole run is jitted
+and compiled once per configuration.
+
+Randomness, one key: the minibatch rows of client i at local step s of round t come from
+``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (:func:`batch_indices`), the key handed to
+``loss`` from the same path with stream 1 instead of 0, and FedAvg participation from
+``fold_in(fold_in(key, 2), t)``. Every random number therefore depends only on (key, round,
+client, step), never on how the rounds are split into calls.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr  # noqa: F401  (used by the doctests)
+import numpy as np
+import optax
+from jax import lax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+from jaxtyping import Array
+
+from sims.core.environ import bounded_compile_options
+from sims.core.rounds import (  # noqa: F401  (re-exported: these were defined here)
+    _BATCH,
+    _LOSS,
+    _PARTICIPATION,
+    _consensus_distance,
+    batch_indices,
+    local_train,
+    loss_key,
+    map_clients,
+    mix_average,
+    mix_gossip,
+    participation,
+)
+from theory import _validate as v
+
+__all__ = [
+    "Result",
+    "run",
+    "partition",
+    "check_mixing",
+    "batch_indices",
+    "loss_key",
+    "map_clients",
+    "local_train",
+    "mix_gossip",
+    "mix_average",
+    "participation",
+    "as_key",
+]
+
+MIXINGS = ("fedavg", "W (N, N) row-stochastic", "('push-sum', A (N, N) column-stochastic)")
+
+
+class DivergenceWarning(RuntimeWarning):
+    """A :func:`run` whose parameters or losses stopped being finite: the result is returned
+    (NaN/inf included) and the warning names the first round whose loss was not finite."""
+
+
+def _warn_if_diverged(result: Result, rounds: int) -> None:
+    """:class:`DivergenceWarning` when ``result`` holds a non-finite parameter or loss."""
+    import warnings
+
+    finite = all(bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(result.params))
+    loss = np.asarray(result.trace["loss"])
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if finite and bad.size == 0:
+        return
+    when = f"from round {int(bad[0]) + 1} of {rounds}" if bad.size else "in its parameters"
+    warnings.warn(
+        f"sims.run diverged: non-finite loss {when} (a smaller lr or step size may help)",
+        DivergenceWarning,
+        stacklevel=3,
+    )
+
+
+class Result(NamedTuple):
+    """What :func:`run` returns.
+
+    Attributes:
+      params: the clients' parameters after the last round, a pytree with leading axis N.
+      global_params: one pytree: the FedAvg server model, or the average of the DecL models
+        (uniform for gossip, Σ w_i θ_i / Σ w_i for push-sum).
+      trace: dict of per-round arrays (leading axis T): ``loss`` (mean local loss of the
+        participants), ``client_loss`` (T, N) (each client's mean over its local steps; NaN
+        for a client that did not take part in the round, which FedAvg with
+        ``clients_per_round`` < N does not train), ``consensus_distance``
+        (1/N)Σ_i‖θ_i − θ̄‖² after mixing, and ``record`` (what ``record(global_params)``
+        returned, if given).
+      weights: (N,) push-sum weights w_i after the last round (ones for the other rules).
+    """
+
+    params: Any
+    global_params: Any
+    trace: dict
+    weights: Array
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def as_key(key: Any, field: str = "key") -> Array:
+    """Return ``key`` if it is a JAX PRNG key: new-style (``jr.key``) or raw uint32 (2,)
+    (``jr.PRNGKey``); raise a one-line ValueError naming ``field`` otherwise.
+
+    >>> as_key(jr.key(0)).shape, as_key(jr.PRNGKey(0)).shape
+    ((), (2,))
+    """
+    try:
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
+            return key
+        if key.dtype == jnp.uint32 and key.shape == (2,):
+            return key
+    except AttributeError:
+        pass
+    v.fail(field, "a JAX PRNG key (jr.key(seed) or jr.PRNGKey(seed))", key)
+
+
+def _strongly_connected(w: np.ndarray) -> bool:
+    from scipy.sparse.csgraph import connected_components
+
+    return connected_components(w > 0, directed=True, connection="strong")[0] == 1
+
+
+def check_mixing(
+    W: Any, n: int | None = None, *, stochastic: str = "row", field: str = "mixing"
+) -> np.ndarray:
+    """Validate a mixing matrix: square, finite, entries ≥ 0, row- (gossip) or column-
+    (push-sum) stochastic, irreducible (its directed support graph is strongly connected).
+
+    Args:
+      W: (N, N) matrix. n: the expected N (the number of clients), or None.
+      stochastic: ``"row"`` (Σ_j W_ij = 1) or ``"column"`` (Σ_i W_ij = 1).
+      field: the name used in the error message.
+
+    Returns:
+      W as a float64 NumPy array; raises a one-line ValueError naming ``field`` otherwise.
+
+    Example:
+      >>> check_mixing(np.full((3, 3), 1 / 3)).shape
+      (3, 3)
+      >>> check_mixing(np.eye(2))
+      Traceback (most recent call last):
+      ...
+      ValueError: mixing: must be irreducible (a strongly connected graph), got 'reducible'
+    """
+    v.choice(stochastic, "stochastic", ("row", "column"))
+    w = v.array(W, field, ndim=2)
+    if w.shape[0] != w.shape[1] or w.shape[0] < 1:
+        v.fail(field, "a square (N, N) matrix", f"shape {w.shape}")
+    if n is not None and w.shape[0] != n:
+        v.fail(field, f"an ({n}, {n}) matrix (one row per client)", f"shape {w.shape}")
+    if np.any(w < 0):
+        v.fail(field, "entrywise >= 0", f"min entry {w.min():.3g}")
+    sums = w.sum(axis=1 if stochastic == "row" else 0)
+    if np.max(np.abs(sums - 1.0)) > 1e-8 * max(1, w.shape[0]):
+        what = "rows" if stochastic == "row" else "columns"
+        v.fail(
+            field,
+            f"{stochastic}-stochastic ({what} sum to 1)",
+            f"{what} sums in [{sums.min():.6g}, {sums.max():.6g}]",
+        )
+    if w.shape[0] > 1 and not _strongly_connected(w):
+        v.fail(field, "irreducible (a strongly connected graph)", "reducible")
+    return w
+
+
+def _mixing_rule(mixing: Any, n: int) -> tuple[str, np.ndarray | None]:
+    if isinstance(mixing, str):
+        if mixing != "fedavg":
+            v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing)
+        return "fedavg", None
+    if isinstance(mixing, tuple) and len(mixing) == 2 and isinstance(mixing[0], str):
+        if mixing[0] != "push-sum":
+            v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing[0])
+        return "push-sum", check_mixing(mixing[1], n, stochastic="column")
+    return "gossip", check_mixing(mixing, n, stochastic="row")
+
+
+def _client_data(data: Any) -> tuple[Any, np.ndarray]:
+    """(padded pytree of (N, M, ...) arrays, sizes (N,)) from an array, a list of per-client
+    arrays, a list of per-client pytrees, or a pytree of either."""
+    from sims.data import stack_clients
+
+    if isinstance(data, list) and data and not hasattr(data[0], "shape"):
+        # a list of N per-client pytrees -> a pytree of N-lists
+        try:
+            data = jax.tree.map(lambda *xs: list(xs), *data)
+        except ValueError:
+            v.fail("data", "per-client pytrees of the same structure", "different structures")
+    leaves, treedef = jax.tree.flatten(data, is_leaf=lambda z: isinstance(z, list))
+    if not leaves:
+        v.fail(
+            "data", "an (N, M, ...) array, a list of N per-client arrays, or a pytree of them", data
+        )
+    padded, sizes = [], None
+    for leaf in leaves:
+        if isinstance(leaf, list):
+            if not leaf:
+                v.fail("data", "a non-empty list of per-client arrays", leaf)
+            rows = np.array([np.shape(a)[0] if np.ndim(a) else -1 for a in leaf])
+            if np.any(rows < 1):
+                v.fail("data", "per-client arrays with at least one row each", f"rows {rows}")
+            try:
+                arr, _ = stack_clients(leaf)
+            except ValueError as err:
+                raise ValueError(str(err).replace("x_list", "data", 1)) from None
+        else:
+            arr = jnp.asarray(leaf)
+            if arr.ndim < 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+                v.fail("data", "arrays of shape (N, M, ...) with N, M >= 1", f"shape {arr.shape}")
+            if jnp.issubdtype(arr.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(arr))):
+                v.fail("data", "finite (no NaN or inf)", "an array with NaN/inf entries")
+            rows = np.full(arr.shape[0], arr.shape[1])
+        if sizes is None:
+            sizes = rows
+        elif rows.shape != sizes.shape or np.any(rows != sizes):
+            v.fail("data", "leaves with the same clients and rows per client", f"sizes {rows}")
+        padded.append(arr)
+    if sizes.shape[0] < 1:
+        v.fail("data", "at least one client", sizes.shape[0])
+    return jax.tree.unflatten(treedef, padded), sizes
+
+
+def _agg_weights(weights: Any, sizes: np.ndarray) -> np.ndarray:
+    n = sizes.shape[0]
+    if weights is None or (isinstance(weights, str) and weights == "uniform"):
+        return np.ones(n)
+    if isinstance(weights, str):
+        v.choice(weights, "weights", ("uniform", "size"))
+        return sizes.astype(np.float64)
+    w = v.array(weights, "weights", shape=(n,))
+    if np.any(w <= 0):
+        v.fail("weights", "(N,) positive aggregation weights", w)
+    return w
+
+
+# ---------------------------------------------------------------------------------------------
+# the trainer
+
+
+class _State(NamedTuple):
+    params: Any  # (N, ...) per client (de-biased for push-sum)
+    weights: Array  # (N,) push-sum weights
+    round: Array  # int32 rounds done
+    key: Array
+
+
+@functools.lru_cache(maxsize=16)
+def _trainer(
+    loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record, mesh=None
+):
+    """Jitted ``scan_rounds(state, data, sizes, M, agg, length) -> (state, trace)`` of one
+    configuration (cached, so repeated calls of equal shapes compile once). With ``mesh``,
+    the clients of a round are trained in ``jax.shard_map``, each device its own."""
+    vg = jax.value_and_grad(loss)
+
+    def vga(p, batch, *, key):
+        val, g = vg(p, batch, key=key)
+        return val, g, None
+
+    def client(p, data_i, n_i, i, key, t):
+        p, _, vals, _, _ = local_train(
+            vga, optimizer, p, optimizer.init(p), data_i, n_i, (key, key), t, i,
+            steps=local_steps, batch_size=batch_size,
+        )  # fmt: skip
+        return p, jnp.mean(vals)
+
+    partial = rule == "fedavg" and n_sampled < n
+    k = n_sampled if partial else n
+    shards = 1 if mesh is None else int(mesh.devices.size)
+
+    def train(params, data, sizes, who, key, t):
+        """The local updates of the clients ``who`` (all of them, or one device's)."""
+        count = who.shape[0]
+        return map_clients(
+            lambda p, d, ni, i: client(p, d, ni, i, key, t),
+            (params, data, sizes, who),
+            count,
+            None if chunk is None else min(chunk, count),
+        )
+
+    if shards > 1 and k % shards == 0:
+        c, r = P(mesh.axis_names[0]), P()
+        train = jax.shard_map(
+            train, mesh=mesh, in_specs=(c, c, c, c, r, r), out_specs=c, check_vma=False
+        )
+
+    def round_step(state: _State, data, sizes, M, agg):
+        t = state.round
+        dt = state.weights.dtype
+        active = jnp.ones((n,), dt)
+        if rule == "fedavg":
+            active = participation(state.key, t, n, n_sampled, dt)
+        # FedAvg with S < N: only the S sampled clients train (every client starts the round
+        # from the server model, and a non-participant's update would be discarded); their
+        # client indices keep each one's own minibatch and loss keys
+        who = jnp.nonzero(active > 0, size=k)[0] if partial else jnp.arange(n)
+
+        def take(tree):
+            return jax.tree.map(lambda a: a[who], tree) if partial else tree
+
+        local, vals_k = train(take(state.params), take(data), take(sizes), who, state.key, t)
+        vals = jnp.full((n,), jnp.nan, vals_k.dtype).at[who].set(vals_k) if partial else vals_k
+        weights = state.weights
+        if rule == "fedavg":
+            s = agg.astype(vals.dtype)[who] if partial else active * agg.astype(vals.dtype)
+            glob = jax.tree.map(lambda a: jnp.tensordot(s / jnp.sum(s), a, axes=(0, 0)), local)
+            new = jax.tree.map(lambda g: jnp.broadcast_to(g, (n,) + g.shape), glob)
+        elif rule == "gossip":
+            new = mix_gossip(M, local)
+            glob = jax.tree.map(lambda a: jnp.mean(a, 0), new)
+        else:  # push-sum on (w_i θ_i, w_i)
+
+            def scaled(a):
+                return a * weights.astype(a.dtype).reshape((n,) + (1,) * (a.ndim - 1))
+
+            num = mix_gossip(M, jax.tree.map(scaled, local))
+            weights = M @ weights
+            new = jax.tree.map(
+                lambda a: a / weights.astype(a.dtype).reshape((n,) + (1,) * (a.ndim - 1)), num
+            )
+            glob = jax.tree.map(lambda a: jnp.sum(a, 0) / jnp.sum(weights).astype(a.dtype), num)
+        trace = {
+            "loss": jnp.mean(vals_k) if partial else jnp.sum(vals * active) / jnp.sum(active),
+            "client_loss": vals,
+            "consensus_distance": _consensus_distance(new),
+        }
+        if record is not None:
+            trace["record"] = record(glob)
+        return _State(new, weights, t + 1, state.key), trace
+
+    def scan_rounds(state, data, sizes, M, agg, length):
+        return lax.scan(lambda s, _: round_step(s, data, sizes, M, agg), state, None, length)
+
+    return jax.jit(
+        scan_rounds, static_argnums=5, compiler_options=bounded_compile_options() or None
+    )
+
+
+def _global(rule: str, params: Any, weights: Array) -> Any:
+    if rule == "fedavg":
+        return jax.tree.map(lambda a: a[0], params)
+    if rule == "gossip":
+        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
+    w = weights / jnp.sum(weights)
+    return jax.tree.map(lambda a: jnp.tensordot(w.astype(a.dtype), a, axes=(0, 0)), params)
+
+
+def run(
+    loss: Callable,
+    params: Any,
+    data: Any,
+    *,
+    mixing: Any = "fedavg",
+    rounds: int,
+    local_steps: int = 1,
+    batch_size: int,
+    optimizer: optax.GradientTransformation | None = None,
+    lr: float | None = None,
+    clients_per_round: int | None = None,
+    weights: Any = None,
+    key: Array,
+    chunk: int | None = None,
+    record: Callable | None = None,
+    rounds_per_call: int | None = None,
+    on_chunk: Callable | None = None,
+    mesh: Any = None,
+) -> Result:
+    """Train ``params`` on every client with the user's ``loss``, mixed by FedAvg, gossip or
+    push-sum (Algorithms 1 and 2 of arXiv 2607.02447 with any model and loss).
+
+    Args:
+      loss: ``loss(params, batch, *, key) -> scalar`` for ONE client (unbatched); ``batch`` has
+        the structure of ``data`` with B rows per leaf; ``key`` is a fresh PRNG key per client,
+        round and local step (for augmentations, masks, dropout).
+      params: the initial parameters, any pytree of float arrays, copied to every client.
+      data: an (N, M, ...) array (N clients of M rows), a list of N per-client arrays
+        (M_i, ...) (ragged: padded, and only the first M_i rows of client i are drawn), a list
+        of N per-client pytrees, or a pytree of such arrays/lists (e.g. ``(x, y)``).
+      mixing: ``"fedavg"``; an (N, N) row-stochastic array (gossip); or
+        ``("push-sum", A)`` with A (N, N) column-stochastic (directed graphs). Validated by
+        :func:`check_mixing` (finite, ≥ 0, stochastic, irreducible).
+      rounds: T ≥ 1 communication rounds. local_steps: E ≥ 1 optimiser steps per round.
+      batch_size: B ≥ 1 rows per local step (drawn with replacement).
+      optimizer: an optax transformation, re-initialised every round on every client (as the
+        official code re-creates its optimiser); or ``lr`` for plain SGD. Exactly one of the two.
+      clients_per_round: S ≤ N clients sampled per round (FedAvg only); default all.
+      weights: FedAvg aggregation weights: ``"uniform"`` (default), ``"size"`` (rows per
+        client) or an (N,) positive array; normalised over each round's participants.
+      key: a PRNG key (``jr.key(seed)`` or ``jr.PRNGKey(seed)``); same key, same result.
+      chunk: train ``chunk`` clients at once (``lax.map`` over chunks) to bound memory;
+        default all N in one ``vmap``. Results do not depend on it.
+      record: optional ``record(global_params) -> pytree`` evaluated after every round (jitted
+        with the run); stored in ``trace["record"]``.
+      rounds_per_call, on_chunk: run the rounds in jitted calls of ``rounds_per_call`` rounds
+        and call ``on_chunk(rounds_done, result_so_far)`` after each; a truthy return value
+        stops the run there. Results do not depend on the split (keys depend only on the key,
+        the round, the client and the step).
+      mesh: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.core.sharding.client_mesh`) over
+        devices whose number divides N: the clients are split over them and each device
+        trains its own (``jax.shard_map``; on a CPU, one device per core with
+        ``--xla_force_host_platform_device_count``, see :func:`sims.core.engine.make_engine`).
+        Results equal a one-device run up to the rounding of the cross-device sums. FedAvg
+        rounds whose sampled clients do not split evenly train without ``shard_map``.
+
+    Returns:
+      :class:`Result` ``(params, global_params, trace, weights)``; a run whose loss or
+      parameters stopped being finite also emits a :class:`DivergenceWarning` naming the
+      first such round (the CLI reports the same as a named divergence).
+
+    Example (least squares on 3 clients, FedAvg):
+      >>> import optax
+      >>> xs = jr.normal(jr.key(1), (3, 20, 2)); w_true = jnp.array([1.0, -2.0])
+      >>> def loss(w, batch, *, key):
+      ...     x, y = batch
+      ...     return 0.5 * jnp.mean((x @ w - y) ** 2)
+      >>> res = run(loss, jnp.zeros(2), (xs, xs @ w_true), rounds=50, local_steps=2,
+      ...           batch_size=8, optimizer=optax.sgd(0.2), key=jr.key(0))
+      >>> res.params.shape, bool(jnp.allclose(res.global_params, w_true, atol=1e-3))
+      ((3, 2), True)
+    """
+    if not callable(loss):
+        v.fail("loss", "a function loss(params, batch, *, key) -> scalar", loss)
+    leaves = jax.tree.leaves(params)
+    if not leaves:
+        v.fail("params", "a pytree with at least one array", params)
+    params = jax.tree.map(jnp.asarray, params)
+    for a in jax.tree.leaves(params):
+        if not jnp.issubdtype(a.dtype, jnp.floating):
+            v.fail("params", "a pytree of float arrays", f"dtype {a.dtype}")
+        if not bool(jnp.all(jnp.isfinite(a))):
+            v.fail("params", "finite (no NaN or inf)", "an array with NaN/inf entries")
+    data_p, sizes = _client_data(data)
+    n = int(sizes.shape[0])
+    rule, M = _mixing_rule(mixing, n)
+    rounds = v.integer(rounds, "rounds", lo=1)
+    local_steps = v.integer(local_steps, "local_steps", lo=1)
+    batch_size = v.integer(batch_size, "batch_size", lo=1)
+    if (optimizer is None) == (lr is None):
+        v.fail("optimizer", "given exactly once (an optax transformation, or lr= for SGD)", None)
+    if optimizer is None:
+        optimizer = optax.sgd(v.real(lr, "lr", lo=0.0, lo_open=True))
+    elif not isinstance(optimizer, optax.GradientTransformation):
+        v.fail("optimizer", "an optax.GradientTransformation", type(optimizer).__name__)
+    if clients_per_round is not None:
+        if rule != "fedavg":
+            v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
+        clients_per_round = v.integer(clients_per_round, "clients_per_round", lo=1, hi=n)
+    n_sampled = n if clients_per_round is None else clients_per_round
+    # per round: the (clients, E, B) minibatch indices and, per step, each client's gathered
+    # batch (with its gradient's working copies, about three); checked before anything runs
+    row = sum(int(np.prod(a.shape[2:])) * a.dtype.itemsize for a in jax.tree.leaves(data_p))
+    v.check_fits(
+        "batch_size", batch_size, n_sampled * batch_size * (8 * local_steps + 3 * row),
+        what="one round's minibatches",
+    )  # fmt: skip
+    agg = _agg_weights(weights, sizes)
+    if weights is not None and rule != "fedavg":
+        v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)
+    key = as_key(key)
+    chunk = None if chunk is None else v.integer(chunk, "chunk", lo=1)
+    if record is not None and not callable(record):
+        v.fail("record", "a function record(global_params) -> pytree, or None", record)
+    per_call = (
+        rounds if rounds_per_call is None else v.integer(rounds_per_call, "rounds_per_call", lo=1)
+    )
+    if on_chunk is not None and not callable(on_chunk):
+        v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
+
+    if mesh is not None:
+        from sims.core.sharding import check_mesh
+
+        if n % check_mesh(mesh):
+            v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
+
+    dt = jax.tree.leaves(params)[0].dtype
+    stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
+    state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key)
+    M_arr = jnp.asarray(M if M is not None else np.eye(1), dtype=dt)
+    sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
+    if mesh is not None:  # each client's rows on the device that trains it, once per run
+        split = NamedSharding(mesh, P(mesh.axis_names[0]))
+        data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
+    agg_arr = jnp.asarray(agg, dtype=dt)
+    scan = _trainer(
+        loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record, mesh
+    )
+    traces, done = [], 0
+    result = None
+    while done < rounds:
+        k = min(per_call, rounds - done)
+        state, tr = scan(state, data_p, sizes_arr, M_arr, agg_arr, k)
+        traces.append(tr)
+        done += k
+        if on_chunk is not None or done == rounds:
+            trace = (
+                traces[0]
+                if len(traces) == 1
+                else jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
+            )
+            result = Result(
+                state.params, _global(rule, state.params, state.weights), trace, state.weights
+            )
+        if on_chunk is not None and done < rounds and on_chunk(done, result):
+            break
+    _warn_if_diverged(result, rounds)
+    return result
+
+
+def partition(
+    x: Any,
+    y: Any,
+    n_clients: int,
+    *,
+    alpha: float,
+    key: Array,
+    balanced: bool = False,
+    min_size: int = 1,
+) -> tuple[list, list]:
+    """Split labelled data (x, y) over clients with Dirichlet(α) label skew, for :func:`run`.
+
+    Calls :func:`sims.data.dirichlet_partition` on ``y`` (Hsu et al.'s form, or with
+    ``balanced=True`` the official code's balanced form) and returns the per-client rows.
+
+    Args:
+      x: (n, ...) inputs. y: (n,) integer labels ≥ 0. n_clients: K ≥ 1.
+      alpha: Dirichlet concentration α > 0 (small α: each client sees few classes).
+      key: PRNG key. balanced, min_size: as in ``dirichlet_partition``.
+
+    Returns:
+      ``(xs, ys)``: two lists of K per-client arrays, ready as ``data=(xs, ys)`` for :func:`run`.
+
+    Example:
+      >>> xs, ys = partition(np.zeros((100, 3)), np.repeat(np.arange(4), 25), 5, alpha=0.5,
+      ...                    key=jr.key(0))
+      >>> len(xs), sum(len(a) for a in xs), xs[0].shape[1]
+      (5, 100, 3)
+    """
+    from sims.data import dirichlet_partition
+
+    xa = np.asarray(x)
+    ya = np.asarray(y)
+    if xa.ndim < 1 or ya.ndim != 1 or xa.shape[0] != ya.shape[0]:
+        v.fail("y", f"(n,) labels, one per row of x ({xa.shape[:1]})", f"shape {ya.shape}")
+    parts = dirichlet_partition(
+        ya, n_clients, alpha, key=as_key(key), balanced=balanced, min_size=min_size
+    )
+    return [xa[p] for p in parts], [ya[p] for p in parts]

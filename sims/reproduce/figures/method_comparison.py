@@ -1,0 +1,246 @@
+"""Figures of the ``fig2b`` and ``mim_vs_cl`` stages (:mod:`sims.trackc.experiments`): SSL methods
+compared with linear encoders.
+
+* Fig. 2b: MAR (γ schedule, Eqs. (5)–(7)) against MIM across the Dirichlet label skew α, in FL
+  and DecL — the heterogeneity ζ² of the clients' MIM targets at the exact FL optimum, the
+  exact (MIM) and trained sensitivity s_N over [N] (Def. 4.1), and the probe accuracy on a fixed
+  [0, 1] axis with its chance line; a text box worded from the results says what moves.
+* MIM vs CL in FL: the trained s_N against d on the paper's data model with the exact (Track B)
+  value, and the probe accuracy against α on scikit-learn digits.
+
+Layout, text boxes and footers as in :mod:`sims.reproduce.figures.experiments`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sims.reproduce.figures import style
+from sims.reproduce.figures._experiment_parts import (
+    _SN_LABEL,
+    _TRAIN_KEYS,
+    _accuracy_axis,
+    _angle_sentence,
+    _col,
+    _config_footer,
+    _floor,
+    _layout,
+    _legend_panel,
+    _no_offset,
+    _num,
+    _probe_sentence,
+    _seeds_label,
+    _text_panel,
+    _unique_handles,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Fig. 2b
+
+_FW_STYLE = {"fl": {"ls": "-", "marker": "o"}, "decl": {"ls": "--", "marker": "s"}}
+_ZETA = style.OKABE_ITO[7]  # reddish purple: no method of this figure uses it
+
+
+def _fig2b_rows(rows, framework, method):
+    return sorted(
+        (r for r in rows if r["framework"] == framework and r["method"] == method),
+        key=lambda r: r["alpha"],
+    )
+
+
+def make_fig2b_figure(results: dict):
+    """Fig. 2b (linear, MAR vs MIM across Dirichlet α, FL and DecL): the data heterogeneity ζ²
+    of the exact FL optimum, the exact (MIM) and trained sensitivity, and the probe accuracy on
+    a fixed [0, 1] axis with its chance line; a text box says what moves and what does not."""
+    rows = results["rows"]
+    cfg = results.get("config", {})
+    seeds = cfg.get("seeds")
+    ref = results.get("probe_reference")
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    frameworks = [f for f in ("fl", "decl") if any(r["framework"] == f for r in rows)]
+    fig, axes, ax_leg, ax_txt = _layout(
+        "Fig. 2b, linear: MAR vs MIM across label skew α (FL solid, DecL dashed)",
+        ncols=2,
+        width=5.2,
+    )
+    ax_z, ax_sn, ax_acc = axes
+    fw_name = style.FRAMEWORK_LABELS
+    for fw in frameworks:
+        mim = _fig2b_rows(rows, fw, "mim")
+        if mim and "zeta_sq" in mim[0]:
+            x = _col(mim, "alpha")
+            ax_z.plot(
+                x,
+                _col(mim, "zeta_sq"),
+                color=_ZETA,
+                label=f"ζ², {fw_name[fw]} (client weights {'1/N' if fw == 'fl' else 'π'})",
+                **_FW_STYLE[fw],
+            )
+            ax_sn.plot(
+                x,
+                _col(mim, "exact_s_N_decl"),
+                color="#000000",
+                mfc="none",
+                lw=1.0,
+                label=f"MIM exact optimum, {fw_name[fw]}",
+                **_FW_STYLE[fw],
+            )
+            ax_acc.plot(
+                x,
+                _col(mim, "exact_probe"),
+                color="#000000",
+                mfc="none",
+                lw=1.0,
+                label=f"MIM exact optimum, {fw_name[fw]}",
+                **_FW_STYLE[fw],
+            )
+        for method in methods:
+            sel = _fig2b_rows(rows, fw, method)
+            x = _col(sel, "alpha")
+            kw = {"color": style.COLOURS.get(method, style.CYCLE[0]), "capsize": 2, **_FW_STYLE[fw]}
+            label = f"{method.upper()} {fw_name[fw]}, {_seeds_label(seeds)}"
+            ax_sn.errorbar(x, _col(sel, "s_N"), yerr=_col(sel, "s_N_se", 0.0), label=label, **kw)
+            ax_acc.errorbar(
+                x, _col(sel, "probe"), yerr=_col(sel, "probe_se", 0.0), label=label, **kw
+            )
+    n = cfg.get("n_clients")
+    _accuracy_axis(ax_acc, ref, n_classes=2 * n if n else None)
+    for ax in (ax_z, ax_sn, ax_acc):
+        ax.set_xscale("log")
+        style.labels(ax, xlabel="Dirichlet α (small = strong label skew)")
+    ax_z.set_yscale("log")
+    style.labels(ax_z, ylabel="ζ² at the exact FL optimum (dimensionless)")
+    style.title(ax_z, "heterogeneity ζ² of the clients' MIM targets")
+    ax_sn.set_ylim(0.0, 1.0)
+    style.labels(ax_sn, ylabel=_SN_LABEL)
+    style.title(ax_sn, "sensitivity over [N]: exact MIM optimum (open) vs trained")
+    style.title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
+    _no_offset(ax_sn)
+    handles, labels = _unique_handles(ax_z, ax_sn, ax_acc)
+    _legend_panel(ax_leg, handles, labels)
+    mim = [r for r in rows if r["method"] == "mim"]
+    zeta = _col(mim, "zeta_sq")
+    lines = []
+    if np.any(np.isfinite(zeta)):
+        lines.append(
+            f"• ζ² moves with α: {np.nanmin(zeta):.3g} to {np.nanmax(zeta):.3g} over the α grid "
+            "(docs/theory/consensus.md §0)."
+        )
+    if mim:
+        lines.append("• " + _angle_sentence(_col(mim, "exact_angle_to_fl"), "DecL at each α"))
+        lines.append("• " + _probe_sentence(mim, ref))
+    if any(r["method"] == "mar" for r in rows):
+        lines.append(
+            "• MAR (γ schedule, Eqs. 5–7) has no closed-form target in the linear model: only "
+            "its trained values are drawn."
+        )
+    _text_panel(ax_txt, "What moves with α, and what does not", lines, width=125)
+    foot = _config_footer(cfg, _TRAIN_KEYS)
+    graph = results.get("graph", {})
+    if graph:
+        foot["DecL |Ā|"] = round(float(graph.get("abar", np.nan)), 2)
+        foot["λ₂"] = round(float(graph.get("lambda2", np.nan)), 3)
+    style.footer(
+        fig,
+        foot,
+        note="paper's data model, Dirichlet label skew of its 2N classes; FL = FedAvg with all "
+        "clients (M = J); DecL on the official code's graph, uniform weights",
+    )
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# MIM vs CL
+
+
+def make_mim_vs_cl_figure(results: dict):
+    """MIM vs CL in FL: trained sensitivity s_N against d on the paper's model, with the exact
+    Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the probe
+    accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis."""
+    cfg = results.get("config", {})
+    seeds = cfg.get("seeds")
+    fig, (ax, ax_d) = style.new_figure(
+        1, 2, width=5.0, height=3.8, title="MIM vs CL with linear encoders in FL"
+    )
+    model_rows = results["model_rows"]
+    methods = list(dict.fromkeys(r["method"] for r in model_rows))
+    values = [r.get("s_N") for r in model_rows] + [r.get("exact_s_N") for r in model_rows]
+    floor = _floor([_num(v) for v in values], 1e-6)
+    zero_notes = []
+    for method in methods:
+        colour = style.COLOURS.get(method, style.CYCLE[0])
+        sel = sorted((r for r in model_rows if r["method"] == method), key=lambda r: r["d"])
+        d = _col(sel, "d")
+        s = _col(sel, "s_N")
+        ax.errorbar(
+            d,
+            np.where(s > 1e-12, s, np.nan),
+            yerr=_col(sel, "s_N_se", 0.0),
+            fmt="o-",
+            color=colour,
+            capsize=2,
+            label=f"{method.upper()} {_seeds_label(seeds)}",
+        )
+        exact = _col(sel, "exact_s_N")
+        pos = exact > 1e-9  # below: rounding level of a float64 eigendecomposition
+        if np.any(pos):
+            ax.plot(
+                d[pos], exact[pos], "--", color=colour, label=f"{method.upper()} exact (Track B)"
+            )
+        if np.any(~pos):
+            # side by side (×0.97, ×1.03) so two methods' zeros at one d stay visible
+            shift = 0.97 if len(zero_notes) % 2 == 0 else 1.03
+            style.mark_zero(
+                ax,
+                d[~pos] * shift,
+                floor=floor,
+                colour=colour,
+                label=f"{method.upper()} exact = 0 (▽)",
+            )
+            zero_notes.append(method.upper())
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=floor)
+    ds = sorted({int(r["d"]) for r in model_rows})
+    ax.set_xticks(ds, [str(v) for v in ds])
+    ax.set_xticks([], minor=True)
+    style.labels(ax, "input dimension d (log scale)", _SN_LABEL)
+    style.title(ax, "paper's data model: s_N against d")
+    style.legend_outside(ax, loc="below", ncol=2, fontsize=7)
+    digits = results["digits_rows"]
+    for method in list(dict.fromkeys(r["method"] for r in digits)):
+        sel = sorted((r for r in digits if r["method"] == method), key=lambda r: r["alpha"])
+        ax_d.errorbar(
+            _col(sel, "alpha"),
+            _col(sel, "probe"),
+            yerr=_col(sel, "probe_se", 0.0),
+            fmt="o-",
+            color=style.COLOURS.get(method, style.CYCLE[0]),
+            capsize=2,
+            label=f"{method.upper()} {_seeds_label(seeds)}",
+        )
+    _accuracy_axis(ax_d, results.get("digits_probe_reference"), n_classes=10)
+    ax_d.set_xscale("log")
+    style.labels(ax_d, "Dirichlet α (small = strong label skew; 1e5 ≈ IID)")
+    style.title(ax_d, "scikit-learn digits (10 classes): probe accuracy")
+    style.legend_outside(ax_d, loc="below", ncol=2, fontsize=7)
+    note = (
+        "exact s_N = 0 at every d for " + ", ".join(zero_notes) + " (▽ on the floor)"
+        if zero_notes
+        else ""
+    )
+    foot = _config_footer(
+        cfg,
+        {
+            "N": "n_clients",
+            "p": "p",
+            "seeds": "seeds",
+            "rounds": "rounds",
+            "E": "local_steps",
+            "η": "lr",
+            "digits clients": "digits_clients",
+            "digits c": "digits_c",
+        },
+    )
+    style.footer(fig, foot, note=note)
+    return fig

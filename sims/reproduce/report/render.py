@@ -1,0 +1,502 @@
+"""Rendering the report payload of :func:`sims.reproduce.report.build_report` as Markdown and
+HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from sims.reproduce.report.answer import render_answer
+from sims.reproduce.report.content import (
+    TRACK_NAMES,
+    TRACKS,
+    VOCABULARY,
+    _cell,
+    _counts,
+    _fmt,
+    _seeds,
+    compact_numbers,
+)
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 62rem;
+  margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1b1b1b; }
+h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; display: block;
+  overflow-x: auto; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; vertical-align: top; text-align: left; }
+th { background: #f2f2f2; }
+code { background: #f4f4f4; padding: 0 .2rem; border-radius: 3px; font-size: .9em; }
+pre { background: #f4f4f4; padding: .6rem; overflow-x: auto; }
+img { max-width: 100%; height: auto; display: block; margin: .5rem 0; }
+figure { margin: 1.2rem 0; } figcaption { font-size: .9rem; color: #444; }
+"""
+
+
+# ----------------------------------------------------------------------------------------------
+# render
+# ----------------------------------------------------------------------------------------------
+ERRATA = [
+    "### (a) Complementary masks make the diagonal vanish (Eq. 17)",
+    "",
+    "Eq. (4) compares the two views a = m ∘ x and b = (1 − m) ∘ x of one mask m with "
+    "independent entries m_k ∈ {0, 1}, P(m_k = 1) = 1 − p. Entry (k, l) of abᵀ is "
+    "m_k (1 − m_l) x_k x_l. On the diagonal, m_k (1 − m_k) = 0 for m_k ∈ {0, 1}, so "
+    "E[m_k (1 − m_k)] = 0; off the diagonal the two factors are independent and "
+    "E[m_k (1 − m_l)] = (1 − p) p. Hence",
+    "",
+    "    E_m[½(abᵀ + baᵀ)] = p(1 − p) (xxᵀ − diag(x ∘ x)),",
+    "",
+    "a hollow matrix (zero diagonal), where Eq. (17) of the paper writes the diagonal "
+    "2p(1 − p) diag(E[x ∘ x]): the exact target is supported exactly where the paper's is "
+    "zero. Full derivation: `docs/theory/mask_expectation.md` and `docs/theory/errata.md` (a).",
+    "",
+    "### (b) The π-weighted DecL average (Eqs. 29–30)",
+    "",
+    "The DecL objective of Eq. (1) averages the clients' targets with the weights "
+    "π_j = (1/N) Σ_{i : j ∈ A_i} 1/|A_i| (the column sums of the uniform mixing matrix over "
+    "N; Σ_j π_j = 1), so X_Dec = Σ_j π_j X_j. In the paper's own diagonal model the client "
+    "axis k then receives κ[τ² − (τ² − 1) π_k] with κ = 2p(1 − p), while Eqs. (29)–(30) give "
+    "every axis κ(1 − 1/|Ā|) τ² through the identity (1/N) Σ_i 1/|A_i| = 1/|Ā|. Because the "
+    "π_k sum to 1 they cannot all equal 1/|Ā| unless |Ā| = N; by Jensen "
+    "(1/N) Σ_i 1/|A_i| ≥ 1/|Ā|, with equality only for regular graphs (4-node star: 7/16 "
+    "against 2/5). When the mixing matrix is doubly stochastic, π_j = 1/N and X_Dec equals the "
+    "FL target. Full derivation: `docs/theory/decl_weights.md` and `docs/theory/errata.md` (c).",
+]
+
+
+def _md_configuration(payload: dict) -> list[str]:
+    v = payload["verify_config"]
+    lines = ["## Configuration", ""]
+    lines += ["| quantity | value | where |", "|---|---|---|"]
+    rows = [
+        ("N (clients)", v.get("n_clients"), "claims table (`verify`)"),
+        ("d (input dimension)", v.get("d"), "claims table"),
+        ("d-range of the sweeps", v.get("d_sweep"), "claims table"),
+        ("p (mask ratio)", v.get("p"), "claims table"),
+        (
+            "c (embedding dimension)",
+            v.get("c") if v.get("c") is not None else "2N (default)",
+            "claims table",
+        ),  # fmt: skip
+        ("graph (DecL)", v.get("graph"), "claims table"),
+        ("rare axis", v.get("rare_axis"), "claims table"),
+        ("transform (CL)", v.get("transform"), "claims table"),
+        (
+            "hidden constants",
+            ", ".join(f"{k}={v.get(k)}" for k in ("c_num", "c_den", "c_f", "c_n") if k in v),
+            "Track A",
+        ),
+    ]
+    m = payload.get("dimensions")
+    if m:
+        rows += [
+            ("d", m.get("d"), "verdict map (exact model)"),
+            ("p values", m.get("p"), "verdict map"),
+            ("N values", m.get("N"), "verdict map"),
+            ("rare axes", m.get("rare_axis"), "verdict map"),
+        ]
+        for k, vals in m.items():
+            if k not in ("d", "p", "N", "rare_axis"):
+                rows.append((f"reading `{k}`", vals, "verdict map"))
+    hc = payload.get("hidden_constants") or {}
+    if hc.get("d_range"):
+        rows.append(("d-range of C*(d)", hc["d_range"], "hidden constants"))
+    for key, val in _seeds(payload.get("configuration", {})).items():
+        rows.append((f"seed `{key}`", val, "stage configuration"))
+    for name, val, where in rows:
+        if isinstance(val, list):
+            val = ", ".join(_fmt(x) for x in val)
+        lines.append(f"| {name} | {_cell(_fmt(val) if not isinstance(val, str) else val)} | "
+                     f"{where} |")  # fmt: skip
+    lines += [
+        "",
+        f"Configuration hash `{payload['config_hash']}` (SHA-256 over the stages' config "
+        "hashes); every stage's configuration is in `report.json` under `configuration`.",
+        "",
+    ]
+    return lines
+
+
+def _md_map(payload: dict) -> list[str]:
+    lines = ["## The verdict map", ""]
+    if not payload["readings"]:
+        return lines + ["The `verdict_map` stage did not run: no verdict map in this report.", ""]
+    lines += [
+        "Each claim is evaluated under every reading (MIM objective, CL augmentation, "
+        "sensitivity, rare axis) at every configuration of the map (Track B: exact model; rules "
+        "in `docs/verdict_rules.md`). The headline of each claim is computed from its row "
+        "(rule R8); the counts are Track B words over the row's cells.",
+        "",
+        *(
+            ["**Pooled over readings.** " + payload["finding"], ""]
+            if payload.get("finding")
+            else []
+        ),
+        "![verdict map](verdict_map.png)",
+        "",
+        "| claim | reference | Track B headline | Track B counts | Track A counts |",
+        "|---|---|---|---|---|",
+    ]
+    for r in payload["readings"]:
+        lines.append(
+            f"| `{r['claim']}` | {_cell(r['reference'])} | {_cell(r['headline'])} | "
+            f"{_counts(r['counts'])} | {_counts(r['track_a_counts'])} |"
+        )
+    lines += ["", "### Reading of each claim's row", ""]
+    for r in payload["readings"]:
+        lines += [f"**`{r['claim']}`** — {r['reference']}: *{r['statement']}*", "", r["text"], ""]
+        if r["readings"]:
+            lines += ["| reading | headline | counts |", "|---|---|---|"]
+            for x in r["readings"]:
+                name = "(one reading)" if x["name"] in ("", "-") else f"`{x['name']}`"
+                lines.append(f"| {name} | {_cell(x['headline'])} | {_counts(x['counts'])} |")
+            lines.append("")
+    return lines
+
+
+def _md_hidden(payload: dict) -> list[str]:
+    hc = payload.get("hidden_constants") or {}
+    lines = ["## Break-even hidden constants", ""]
+    if hc.get("status") != "run":
+        reason = hc.get("reason", "the verdict map did not run")
+        return lines + [f"Not computed in this run ({reason}).", ""]
+    lo, hi = hc.get("d_range", [None, None])
+    lines += [
+        "For every bound and exact reading, C*(d) is the value of a hidden constant at which "
+        "the bound equals the exact value; its growth exponent in d is fitted over "
+        f"d ∈ [{_fmt(lo)}, {_fmt(hi)}]. A bound is `violated (asymptotically)` when C*(d) → ∞ "
+        "for every reading of the constant.",
+        "",
+        "| claim | bound | reading | label | constants (exponent of C*(d), status) |",
+        "|---|---|---|---|---|",
+    ]
+    for c in hc.get("cells", []):
+        consts = "; ".join(
+            f"{k}: {_fmt(x.get('exponent'))} ({x.get('status')})"
+            for k, x in c.get("constants", {}).items()
+        )
+        lines.append(
+            f"| `{c['claim']}` | {c['bound']} | `{c['reading']}` | {_cell(c['label'])} | "
+            f"{_cell(consts)} |"
+        )
+    lines.append("")
+    for cid, text in hc.get("summary", {}).items():
+        lines.append(f"- `{cid}`: {text}.")
+    return lines + [""]
+
+
+def _md_assumptions(payload: dict) -> list[str]:
+    lines = ["## Assumptions the proofs use", ""]
+    if not payload["assumptions"]:
+        return lines + ["Not computed in this run (the verdict map did not run).", ""]
+    lines += [
+        "Each assumption checked at every configuration of the verdict map.",
+        "",
+        "| assumption | met | not met | not met at |",
+        "|---|---|---|---|",
+    ]
+    for a in payload["assumptions"]:
+        where = a["where"]
+        shown = "; ".join(where[:4]) + (f"; … (+{len(where) - 4})" if len(where) > 4 else "")
+        lines.append(
+            f"| `{a['assumption']}` | {a.get('met', 0)} | {a.get('not met', 0)} | "
+            f"{_cell(shown) or '—'} |"
+        )
+    return lines + [""]
+
+
+def _md_track_d(payload: dict) -> list[str]:
+    from sims.trackd import verdicts as vd
+
+    lines = ["## Track D beside the paper's reported direction", ""]
+    rows = payload.get("track_d") or []
+    margin = payload.get("configuration", {}).get("trackd_verdicts", {}).get("margin")
+    if not rows:
+        return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
+    decisive = payload.get("track_d_decisive")
+    more = decisive.get("rows") if isinstance(decisive, dict) else None
+    labelled = [(r, r.get("preset") or "not recorded") for r in rows]
+    labelled += [(r, r.get("preset") or "decisive") for r in more or []]
+    lines += [
+        "Verdicts of the paper's empirical claims from the Track D runs by rule D3: `void` when "
+        "an arm entering the difference did not learn (its probe accuracy not above its own "
+        "untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance, or "
+        "has no untrained baseline recorded; else `holds` when the mean per-seed difference "
+        "exceeds the tolerance max(margin × SE, one test image) (margin "
+        f"{_fmt(margin)} standard errors), `violated` below minus it, `inconclusive` within it "
+        "or with fewer than 2 seeds. Rules D2 and D1 (history; their word `degenerate` for "
+        "what D3 calls inconclusive) give the words in their columns; `docs/track_d.md`.",
+        "",
+        "| claim | Track D | D2 | mean ± SE | tolerance | seeds | reading | paper's direction "
+        "| paper's scale | D1 | preset |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r, preset in labelled:
+        if r.get("track_d") == "not-run" or "mean" not in r:
+            stat, tol, seeds = "—", "—", "—"
+        else:
+            se = "n/a" if r.get("se") is None else f"{r['se']:.2g}"
+            stat, seeds = f"{r['mean']:+.4g} ± {se}", r.get("n_seeds", "—")
+            tol = f"{r['tolerance']:.2g}" if r.get("tolerance") is not None else "—"
+        lines.append(
+            f"| `{r['claim']}` | {r['track_d']} | {r.get('old_verdict') or '—'} | {stat} | {tol} "
+            f"| {seeds} | {_cell(r.get('reading', ''))} | {_cell(r.get('paper', ''))} "
+            f"| {_cell(r.get('paper_scale', ''))} | {r.get('d1_verdict') or '—'} | {preset} |"
+        )
+    why = [
+        f"- `{r['claim']}` ({preset}): {r['track_d']}: {_cell(r.get('reason', ''))}"
+        for r, preset in labelled
+        if r.get("track_d") in ("void", "inconclusive") and r.get("reason")
+    ]
+    if why:
+        lines += ["", "Why each `void` or `inconclusive`:", "", *why]
+    lines += [
+        "",
+        "### Could these runs detect the paper's effects?",
+        "",
+        "The minimum detectable effect (MDE) is the smallest true mean difference that rule D3 "
+        "calls `holds` with probability 80 % at the run's seeds and its measured per-seed SD of "
+        "the paired difference; beside it, the paper's own effect for the same comparison, "
+        "computed from its tables (accuracy in points).",
+        "",
+    ]
+    for preset in dict.fromkeys(p for _, p in labelled):
+        ran = [r for r, p in labelled if p == preset and r.get("mde") is not None]
+        ran = [r for r in ran if _paper_effect(r, vd)[0] is not None]
+        if ran:
+            above = [r["claim"] for r in ran if r["mde"] > _paper_effect(r, vd)[0]]
+            lines.append(
+                f"Preset {preset}: the MDE exceeds the paper's effect for {len(above)} of "
+                f"{len(ran)} comparisons" + (f" ({', '.join(above)})." if above else ".")
+            )
+    lines += [
+        "",
+        "| claim | preset | seeds | mean Δ | MDE (80 % power) | paper's effect | paper's effect "
+        "from |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r, preset in labelled:
+        effect, unit, source = _paper_effect(r, vd)
+        digits = 3 if unit != "accuracy" else 2
+        ran = r.get("track_d") != "not-run" and "mean" in r
+        mean = vd.points_text(r["mean"], unit, digits) if ran else "—"
+        if ran and r["mean"] > 0:
+            mean = "+" + mean
+        mde = vd.points_text(r.get("mde"), unit, digits) if ran else "—"
+        lines.append(
+            f"| `{r['claim']}` | {preset} | {r.get('n_seeds', '—') if ran else '—'} | "
+            f"{_cell(mean)} | {_cell(mde)} | "
+            f"{_cell(vd.points_text(effect, unit, digits))} | {_cell(source)} |"
+        )
+    if not more:
+        lines += ["", f"decisive: not run (`{vd.DECISIVE_COMMAND}`)"]
+    return lines + [""]
+
+
+def _paper_effect(row: dict, vd) -> tuple:
+    """A row's paper effect, its unit and its source; for an older row without them, those
+    computed from the paper's tables (``None``, ``"accuracy"``, ``"—"`` for another claim)."""
+    known = vd.PAPER_EFFECTS.get(row["claim"], {})
+    effect = row.get("paper_effect", known.get("effect"))
+    unit = row.get("unit") or known.get("unit") or "accuracy"
+    return effect, unit, row.get("paper_effect_source") or known.get("source") or "—"
+
+
+def _md_rule_changes(payload: dict) -> list[str]:
+    lines = ["## Rules changed after their output was seen", ""]
+    lines += [
+        "Every rule changed after its output was seen (`theory.verdicts.RULE_CHANGES`; Track "
+        "D's: `sims.trackd.verdicts.RULE_CHANGES`), with "
+        "the old rule's answer beside the new one in each cell it changes.",
+        "",
+    ]
+    for r in payload["rule_changes"]:
+        name = " ".join(x for x in (f"`{r['claim']}`", r["rule"]) if x)
+        lines += [f"**{name}.** Old rule: {r['old_rule']}. New rule: {r['new_rule']}."]
+        if r["why"]:
+            lines[-1] += f" Why: {r['why']}."
+        lines.append("")
+        if r["changed_cells"] is not None and r.get("evaluated_at_N"):
+            at = ", ".join(str(n) for n in r["evaluated_at_N"])
+            lines += [
+                f"The old rule was re-evaluated at N = {at} only: the map's configurations at "
+                "other N were not re-run under it, so the cells below are those of N = "
+                f"{at}.",
+                "",
+            ]
+        elif r["changed_cells"] is not None and r.get("cells"):
+            n = r["cells"]
+            lines += [f"The old rule's answer was computed in all {n} cells of the claim.", ""]
+        if r["changed_cells"] is None:
+            lines += ["The old rule's answers were not computed in this run.", ""]
+        elif not r["changed_cells"]:
+            lines += ["The old rule gives the same word in every cell evaluated.", ""]
+        else:
+            lines += ["| reading | old word | new word | cells |", "|---|---|---|---|"]
+            for g in r["changed_cells"]:
+                lines.append(f"| {_cell(g['reading'])} | {g['old']} | {g['new']} | {g['cells']} |")
+            lines.append("")
+    return lines
+
+
+def _md_claims(payload: dict) -> list[str]:
+    lines = [
+        "## Claims",
+        "",
+        "The claims table of `dssl verify` at the configuration above (primary readings combined).",
+        "",
+        "| claim | reference | Track A | Track B | Track C | Track D | statement |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    from sims.trackd.verdicts import CLAIM_OF
+
+    track_d = {CLAIM_OF.get(r["claim"], r["claim"]): r for r in payload.get("track_d") or []}
+    for c in payload["claims"]:
+        d = track_d.get(c["id"], {}).get("track_d", "n/a" if track_d else "not-run")
+        lines.append(
+            f"| `{c['id']}` | {_cell(c['reference'])} | {c['track_a']} | {c['track_b']} | "
+            f"{c['track_c']} | {d} | {_cell(c['statement'])} |"
+        )
+    lines += ["", "### The numbers behind each verdict", ""]
+    for c in payload["claims"]:
+        lines += [f"**`{c['id']}`** — {c['reference']}", ""]
+        for track in TRACKS:
+            ev = c.get("evidence", {}).get(track)
+            if not ev:
+                continue
+            note = f" *{ev['note']}*" if ev.get("note") else ""
+            nums = compact_numbers(ev.get("numbers", {}))
+            lines.append(f"- {TRACK_NAMES[track]}: **{ev['verdict']}**.{note} {nums}".rstrip())
+        lines.append("")
+    return lines
+
+
+def _md_figures(payload: dict) -> list[str]:
+    lines = ["## Figures", ""]
+    missing = [f for f in payload["figures"] if f["status"] != "written"]
+    made = [f for f in payload["figures"] if f["status"] == "written"]
+    for i, f in enumerate(made, 1):
+        lines += [
+            f"**Figure {i}** (`{f['path']}`, stage `{f['name']}`).",
+            "",
+            f"![{f['path']}]({f['path']})",
+            "",
+            f"*{f['note']}*",
+            "",
+        ]
+    if missing:
+        lines += ["Not produced in this run (their stages were not selected):", ""]
+        lines += [f"- `{f['path']}` (stage `{f['name']}`): {f['note']}" for f in missing]
+        lines.append("")
+    return lines
+
+
+def _glossary() -> list[str]:
+    from sims import glossary
+
+    text = glossary.markdown()
+    # one level down: the glossary's title becomes a section of the report
+    body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", text, flags=re.M)
+    return [body, ""]
+
+
+def render_markdown(payload: dict, *, glossary: bool = True) -> str:
+    """The Markdown text of the report (every verdict and number from ``payload``).
+
+    Args:
+      payload: the dict of :func:`build_report`.
+      glossary: append the glossary of output keys (``sims.glossary.markdown()``).
+    """
+    lines = [
+        f"# {payload['title']}",
+        "",
+        "*Understanding the Robustness of Distributed Self-Supervised Learning Frameworks "
+        "Against Non-IID Data* (ICLR 2026, arXiv 2607.02447). Generated by `dssl reproduce"
+        + (" --fast" if payload["fast"] else "")
+        + f"` on {payload['generated']}.",
+        "",
+    ]
+    lines += ["## The answer", ""]
+    if payload.get("answer"):
+        lines += [render_answer(payload["answer"], "markdown", reasons=True), ""]
+    else:
+        lines += [
+            "The `verdict_map` stage did not run (or its cells are missing): no answer table.",
+            "",
+        ]
+    lines += ["## Summary", ""]
+    lines += ["**The claims table at one configuration** (see Configuration):", ""]
+    lines += [*[f"- {x}" for x in payload["summary"]], ""]
+    lines += [
+        "## Verdict words",
+        "",
+        "| track | word | meaning |",
+        "|---|---|---|",
+        *[f"| {t} | `{w}` | {m} |" for t, w, m in VOCABULARY],
+        "",
+        "Rules and tolerances: `docs/verdict_rules.md`.",
+        "",
+    ]
+    lines += _md_configuration(payload)
+    lines += _md_map(payload)
+    lines += _md_hidden(payload)
+    lines += _md_assumptions(payload)
+    lines += _md_track_d(payload)
+    lines += _md_rule_changes(payload)
+    lines += _md_claims(payload)
+    lines += ["## Errata, derived", ""] + ERRATA + [""]
+    verdicts = {c["id"]: c for c in payload["claims"]}
+    for cid in ("eq17", "eq29-30"):
+        if cid in verdicts:
+            c = verdicts[cid]
+            lines.append(
+                f"Computed verdict of `{cid}` at the configuration above: Track A "
+                f"**{c['track_a']}**, Track B **{c['track_b']}**."
+            )
+    lines.append("")
+    lines += _md_figures(payload)
+    lines += ["## Stage results and run time", ""]
+    lines += [
+        "| stage | config hash | seconds | cached | headline numbers |",
+        "|---|---|---|---|---|",
+    ]
+    for s in payload["stages"]:
+        head = compact_numbers(s["summary"], limit=6) if s["summary"] else ""
+        lines.append(
+            f"| `{s['name']}` | `{s['config_hash']}` | {s['seconds']:.1f} | "
+            f"{'yes' if s['cached'] else 'no'} | {head} |"
+        )
+    lines += [
+        "",
+        f"Compute time of all stages: {payload['compute_seconds']:.1f} s (a cached stage shows "
+        "the time of the run that computed it).",
+        "",
+        "## Software",
+        "",
+        "| package | version |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in payload["software"].items()],
+        "",
+    ]
+    if glossary:
+        lines += _glossary()
+    return "\n".join(lines)
+
+
+def render_html(payload: dict, *, glossary: bool = True) -> str:
+    """``report.html``: the Markdown report as one HTML page (figures as ``<img>`` of the PNGs
+    next to it, a small inline CSS; no other external file)."""
+    import markdown
+
+    body = markdown.markdown(
+        render_markdown(payload, glossary=glossary),
+        extensions=["tables", "fenced_code", "toc", "sane_lists"],
+        output_format="html5",
+    )
+    title = html.escape(payload["title"])
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n"
+        "</html>\n"
+    )

@@ -1,0 +1,110 @@
+"""Stage ``trackd_verdicts``: the Track D column of the claims table — each empirical claim's
+verdict from the Track D runs by rule D3 (:mod:`sims.trackd.verdicts`), with its minimum
+detectable effect, beside the paper's reported direction, scale and effect size; and the
+committed DECISIVE results (``figures/trackd_decisive/trackd_verdicts.json``, written by
+``dssl trackd --preset decisive``) where they exist. Writes ``trackd_verdicts.json``.
+
+Not cached: it reads the DECISIVE file, which is no stage's output (and it computes in
+milliseconds)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from sims.reproduce.pipeline import Stage, StageConfig, field
+from sims.reproduce.stages.trackd_common import REPRODUCE_PRESET
+from sims.trackd import verdicts
+
+__all__ = ["Config", "STAGE"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(StageConfig):
+    """The margin m of the rule (2 standard errors; fixed before the runs); the preset the
+    Track D stages ran at (a row's ``preset`` where its results do not record one); the folder
+    of the committed DECISIVE results."""
+
+    margin: float = field(verdicts.MARGIN, lo=0.0)
+    preset: str = REPRODUCE_PRESET
+    decisive_dir: str = verdicts.DECISIVE_DIR
+
+
+Config.DEFAULT = Config()
+Config.FAST = Config(preset="fast")
+
+_SOURCES = {"trackd_table1": "table1", "trackd_fig2a": "fig2a", "trackd_fig2b": "fig2b"}
+
+
+def compute(
+    cfg: Config,
+    trackd_table1: Mapping | None = None,
+    trackd_fig2a: Mapping | None = None,
+    trackd_fig2b: Mapping | None = None,
+) -> dict:
+    """Verdict rows (claim, Track D verdict by rule D3, mean ± SE, tolerance, minimum
+    detectable effect, reading, rules D2's and D1's words, paper direction and scale; a claim
+    whose stage did not run is ``not-run``) and the rule changes D1 → D2 and D2 → D3, each
+    with the claims whose word it changed (:data:`sims.trackd.verdicts.RULE_CHANGES`, keyed by
+    rule id); ``decisive``: the DECISIVE preset's rows from ``cfg.decisive_dir``, or
+    ``not-run`` with the command that writes them."""
+    rows = {"trackd_table1": trackd_table1, "trackd_fig2a": trackd_fig2a,
+            "trackd_fig2b": trackd_fig2b}  # fmt: skip
+    results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
+    dec = verdicts.decisions(results, margin=cfg.margin, preset=cfg.preset)
+    scale = {k: r["meta"] for k, r in results.items()}
+    rows = verdicts.verdict_table(dec)
+    evaluated = any(r["track_d"] != "not-run" for r in rows)
+    changes = [
+        {**ch, "changed_cells": _changed(rows, *verdicts.RULE_WORD_KEYS[ch["rule"]])}
+        for ch in verdicts.RULE_CHANGES
+        if evaluated
+    ]
+    return {
+        "rows": rows,
+        "scale": scale,
+        "margin": cfg.margin,
+        "rule_changes": changes,
+        "decisive": verdicts.decisive_entry(cfg.decisive_dir, field="decisive_dir"),
+    }
+
+
+def _changed(rows: list[dict], old_key: str, new_key: str) -> list[dict]:
+    """The claims whose word differs between the rows' ``old_key`` and ``new_key`` (one rule
+    change of :data:`sims.trackd.verdicts.RULE_CHANGES`, keyed by its rule id)."""
+    return [
+        {"reading": {"claim": r["claim"]}, "old": r[old_key], "new": r[new_key], "cells": 1}
+        for r in rows
+        if r.get(old_key) is not None and r.get(new_key) not in (None, r[old_key])
+    ]
+
+
+def summarize(results: dict) -> dict:
+    """Track D verdict, mean ± SE, MDE and preset per claim (and per DECISIVE row)."""
+    out = {}
+    decisive = results.get("decisive") or {}
+    for label, rows in (("", results["rows"]), ("decisive ", decisive.get("rows") or [])):
+        for r in rows:
+            key = f"track D {label}{r['claim']}"
+            if r["track_d"] == "not-run":
+                out[key] = "not-run"
+                continue
+            se = "n/a" if r.get("se") is None else f"{r['se']:.4f}"
+            mde = "n/a" if r.get("mde") is None else f"{r['mde']:.4f}"
+            out[key] = (
+                f"{r['track_d']} ({r['mean']:+.4f} ± {se}; MDE {mde}; {r.get('n_seeds')} seeds; "
+                f"{r.get('preset') or 'preset not recorded'})"
+            )
+    if "rows" not in decisive:
+        out["track D decisive"] = f"not run ({verdicts.DECISIVE_COMMAND})"
+    return out
+
+
+STAGE = Stage(
+    "trackd_verdicts",
+    Config,
+    compute,
+    summarize=summarize,
+    uses=("trackd_table1", "trackd_fig2a", "trackd_fig2b"),
+    cache=False,
+)

@@ -1,0 +1,604 @@
+"""Benchmarks of the training engine against the alternatives (library behind ``dssl bench``).
+
+Measured side by side, same configuration (linear MIM, Eq. 4 of arXiv 2607.02447, SGD):
+
+* ``engine``: the vmapped engine (:func:`sims.core.engine.make_engine`), rounds in one ``lax.scan``;
+* ``loop``: a Python loop over clients calling ONE jitted single-client update per client and
+  round (E local steps inside, keys derived inside the jit, data pre-sliced), then a jitted
+  mixing step: how a per-client jit backend organises work. It runs the engine's own
+  ``make_local_update``, so every speed-up of the local update speeds it up too;
+* ``per_step_loop``: a Python loop over clients AND local steps calling a jitted per-step function
+  (the organisation of fedjax's jit backend);
+* ``numpy``: plain numpy, clients stacked (batched ``matmul``), numpy's own RNG (a different
+  random stream: timings comparable, trajectories only statistically).
+
+All timings exclude compilation (a warm-up call first) and are the best of ``repeats``.
+Achieved FLOP/s counts the matmul flops of the local updates and the mixing
+(:func:`round_flops`) and is compared with a measured float32 matmul peak (:func:`matmul_peak`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from sims.core import trainer as api
+from sims.core.config import EngineConfig, key_tree, split_streams
+from sims.core.engine import (
+    ClientInput,
+    RoundInput,
+    initial_params,
+    make_engine,
+    make_local_update,
+    make_problem,
+    make_round,
+)
+from sims.losses import methods
+from theory import _validate as v
+from theory import topology
+
+__all__ = [
+    "bench_config",
+    "round_flops",
+    "matmul_peak",
+    "compare",
+    "scale_case",
+    "peak_rss_bytes",
+]
+
+#: The issue-4 setting: N = 100, d = 64, c = 16, B = 32, E = 5, T = 20, float32.
+QUICK = dict(n_clients=100, d=64, c=16, batch=32, local_steps=5, rounds=20)
+SAMPLES_PER_CLIENT = 256
+
+
+def bench_config(
+    n_clients=100, d=64, c=16, batch=32, local_steps=5, rounds=20, framework="decl", **kw
+):
+    """The benchmark's :class:`EngineConfig` (MIM, SGD lr 0.01, float32 unless given)."""
+    kw.setdefault("dtype", "float32")
+    return EngineConfig(
+        method="mim",
+        framework=framework,
+        n_clients=n_clients,
+        d=d,
+        c=c,
+        batch=batch,
+        local_steps=local_steps,
+        rounds=rounds,
+        lr=0.01,
+        **kw,
+    )
+
+
+#: Above this many bytes of (N, d, d) targets, :func:`_problem` builds the compact problem.
+COMPACT_TARGETS_BYTES = 1 << 30
+
+
+def compact_targets(n: int, d: int, itemsize: int = 4) -> bool:
+    """Whether :func:`_problem` builds one (1, d, d) target instead of N: the (N, d, d) targets
+    of ``itemsize``-byte floats exceed :data:`COMPACT_TARGETS_BYTES`."""
+    return n * d * d * itemsize > COMPACT_TARGETS_BYTES
+
+
+def identity_stats(d: int, dtype) -> tuple:
+    """``target_stats`` of identity targets, exactly: X̄ = I (the mean of N ones is 1 in
+    floating point for N < 2**24) and Q = 0."""
+    return jnp.eye(d, dtype=dtype), jnp.zeros((d, d), dtype)
+
+
+def _problem(
+    config: EngineConfig, m: int = SAMPLES_PER_CLIENT, seed: int = 0, compact: bool | None = None
+):
+    """Gaussian client data with a little client structure; DecL on a ring (uniform weights).
+
+    The targets (needed only by the ζ² / global-loss metrics) are the identity: O(N d²) memory
+    without the O(N·M·d²) cost of empirical targets. Where even that exceeds
+    :data:`COMPACT_TARGETS_BYTES` (N = 1000, d = 4096: 67 GB in float32), or ``compact=True``,
+    the problem carries one (1, d, d) identity target instead: outside population mode a round
+    reads the targets only through ``stats``, so such a problem must be run with
+    ``stats=identity_stats(d, dtype)`` (FedAvg only: a DecL problem is validated in full)."""
+    n, d = config.n_clients, config.d
+    rng = np.random.default_rng(seed)
+    dt = np.float32 if config.dtype == "float32" else np.float64
+    # in place: no temporaries of the (N, M, d) size (1.6 GB each at N = 100000, d = 64)
+    x = rng.standard_normal((n, m, d), dtype=np.float32)
+    x *= 0.5
+    x = x.astype(dt, copy=False)
+    k = min(n, d)
+    x[np.arange(k), :, np.arange(k)] += 2.0
+    if compact is None:
+        compact = compact_targets(n, d, np.dtype(dt).itemsize)
+    if compact:
+        if config.framework != "fl" or config.population:
+            v.fail("framework", "fl (sample mode) for compact targets", config.framework)
+        two = replace(config, n_clients=2, clients_per_round=None, client_chunk=None)
+        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), x=x[:2])
+        pi = np.full(n, 1.0 / n)
+        return small._replace(
+            targets=small.targets[:1],
+            x=jnp.asarray(x, dtype=dt),
+            sizes=jnp.full((n,), m, jnp.int32),
+            mixing=jnp.zeros((n, 0), dt),
+            agg=jnp.ones((n,), dt),
+            pi=jnp.asarray(pi / pi.sum(), dtype=dt),  # as make_problem normalises it
+        )
+    targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
+    mixing = None
+    if config.framework == "decl":
+        mixing = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+    return make_problem(config, targets, x=x, mixing=mixing)
+
+
+def round_flops(config: EngineConfig) -> int:
+    """Matmul flops of one round: per client-step 8·B·c·d (views → embeddings, gradient) +
+    4·c²·d (WWᵀ and (WWᵀ)W), times N·E; plus the mixing (2N²cd dense DecL, 2Ncd FedAvg).
+    The engine's per-round metrics (spectral norms of the client models, consensus distances,
+    ζ², the global loss), which no baseline computes, are not counted: the engine's FLOP/s and
+    fraction of peak are lower bounds."""
+    n, d, c, b, e = config.n_clients, config.d, config.c, config.batch, config.local_steps
+    local = n * e * (8 * b * c * d + 4 * c * c * d)
+    mix = 2 * n * n * c * d if config.framework == "decl" else 2 * n * c * d
+    return int(local + mix)
+
+
+def matmul_peak(n: int = 1024, repeats: int = 10, precision: str | None = None) -> float:
+    """Measured float32 matmul throughput (flop/s) of an n×n product under ``jit``: the peak the
+    achieved FLOP/s are compared with (random operands; best of ``repeats`` after a warm-up).
+
+    ``precision`` is JAX's matmul precision for the product (``None``: the current default).
+    It matters on GPUs, where "default" lets XLA run float32 products on the TF32 tensor cores
+    and "highest" asks for full float32; on CPU both are float32."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda a: jnp.matmul(a, a, precision=precision))
+    f(a).block_until_ready()
+    best = _best(lambda: f(a).block_until_ready(), repeats)
+    return 2.0 * n**3 / best
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process: ``VmHWM`` of /proc/self/status where there is
+    one (it restarts at ``exec``, unlike ``getrusage``'s ru_maxrss, which a child started by
+    fork + exec inherits from its parent), else ``getrusage`` (Linux reports KiB)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def best_interleaved(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, float]:
+    """Best time of each ``name: (fn, repeats)``, the implementations in turn: round r runs,
+    in order, every fn with more than r repeats, each as one untimed call and then one timed
+    call. Implementations compared side by side so that they see the same stretch of the
+    machine's time (on a shared machine whose speed drifts, timing each in a block of its own
+    let the ratios drift with it), and each timed call follows a call of its own, as in a block
+    (right after a NumPy run the engine's next call took 0.127-0.138 s against 0.107-0.110 s
+    after one of its own: N = 100, d = 64, 2 cores).
+
+    >>> sorted(best_interleaved({"a": (lambda: None, 2), "b": (lambda: None, 1)}))
+    ['a', 'b']
+    """
+    return {name: min(t) for name, t in interleaved_times(runs).items()}
+
+
+def interleaved_times(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, list[float]]:
+    """Every timed call of :func:`best_interleaved` (which keeps the best), in order.
+
+    >>> {k: len(t) for k, t in interleaved_times({"a": (lambda: None, 2)}).items()}
+    {'a': 2}
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for r in range(max((n for _, n in runs.values()), default=0)):
+        for name, (fn, n) in runs.items():
+            if r < n:
+                fn()
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return times
+
+
+# ---------------------------------------------------------------------------------------------
+# the alternatives
+
+
+def _loop_mix():
+    """The loops' mixing: one jitted call from the N client models to the N mixed ones (split
+    inside the jit: splitting the stacked result with N Python indexing calls cost 12 ms of a
+    round at N = 100, a third of the loop's time, none of it the per-client organisation the
+    loop stands for)."""
+    return jax.jit(lambda M, *ws: tuple(jnp.tensordot(M, jnp.stack(ws), axes=(1, 0))))
+
+
+def _loop_runner(config: EngineConfig, problem):
+    """Python loop over rounds and clients, ONE jitted call per client and round."""
+    n = config.n_clients
+    local = make_local_update(config)
+    dt = problem.x.dtype
+
+    @jax.jit
+    def client(params, x_i, n_i, root, t, i):
+        s = split_streams(root)
+        z_bar = jnp.zeros((config.batch, config.c), dt)
+        one, zero = jnp.ones((), dt), jnp.zeros((), dt)
+        shared = RoundInput(t, s["sampling"], s["masks"], None, one)
+        return local(ClientInput(params, (), x_i, n_i, None, z_bar, zero, i), shared)[0]
+
+    mix = _loop_mix()
+    xs = [problem.x[i] for i in range(n)]
+    sizes = [problem.sizes[i] for i in range(n)]
+    ts = [jnp.asarray(t, jnp.int32) for t in range(config.rounds)]
+    idx = [jnp.asarray(i, jnp.int32) for i in range(n)]
+
+    def run(params0, root):
+        params = [params0[i] for i in range(n)]
+        for t in range(config.rounds):
+            new = [client(params[i], xs[i], sizes[i], root, ts[t], idx[i]) for i in range(n)]
+            params = list(mix(problem.mixing, *new))
+        return jax.block_until_ready(jnp.stack(params))
+
+    return run
+
+
+def _per_step_runner(config: EngineConfig, problem):
+    """Python loop over rounds, clients and local steps; one jitted call per local step (the
+    step derives its keys and gathers its minibatch inside the jit)."""
+    n, e, b = config.n_clients, config.local_steps, config.batch
+    method, ctx = methods.get(config.method), methods.Context(p=config.p)
+    lr = config.lr
+
+    @jax.jit
+    def step(W, x_i, n_i, root, t, i, k):
+        s = split_streams(root)
+        rows = api.batch_indices(s["sampling"], t, i, k, n_i, b)
+        _, g, _ = method.value_and_grad(W, x_i[rows], ctx, key=api.loss_key(s["masks"], t, i, k))
+        return W - lr * g
+
+    mix = _loop_mix()
+    xs = [problem.x[i] for i in range(n)]
+    sizes = [problem.sizes[i] for i in range(n)]
+    ts = [jnp.asarray(t, jnp.int32) for t in range(config.rounds)]
+    idx = [jnp.asarray(i, jnp.int32) for i in range(n)]
+    ks = [jnp.asarray(k, jnp.int32) for k in range(e)]
+
+    def run(params0, root):
+        params = [params0[i] for i in range(n)]
+        for t in range(config.rounds):
+            new = []
+            for i in range(n):
+                W = params[i]
+                for k in range(e):
+                    W = step(W, xs[i], sizes[i], root, ts[t], idx[i], ks[k])
+                new.append(W)
+            params = list(mix(problem.mixing, *new))
+        return jax.block_until_ready(jnp.stack(params))
+
+    return run
+
+
+def _numpy_runner(config: EngineConfig, problem):
+    """Plain numpy D-PSGD / FedAvg: clients stacked, batched ``matmul``; numpy RNG."""
+    n, e, b, d, p, lr = (
+        config.n_clients,
+        config.local_steps,
+        config.batch,
+        config.d,
+        config.p,
+        config.lr,
+    )
+    x = np.asarray(problem.x)
+    sizes = np.asarray(problem.sizes)
+    M = np.asarray(problem.mixing)
+    rows = np.arange(n)[:, None]
+
+    def run(params0, seed: int):
+        rng = np.random.default_rng(seed)
+        W = np.array(params0)
+        for _ in range(config.rounds):
+            for _ in range(e):
+                idx = (rng.random((n, b)) * sizes[:, None]).astype(np.int64)
+                xb = x[rows, idx]  # (N, B, d)
+                m = rng.random((n, b, d), dtype=np.float32) >= p
+                a = np.where(m, xb, 0).astype(xb.dtype)
+                bv = xb - a
+                Wt = W.transpose(0, 2, 1)
+                za, zb = a @ Wt, bv @ Wt
+                gram = W @ W.transpose(0, 2, 1)
+                g = -(zb.transpose(0, 2, 1) @ a + za.transpose(0, 2, 1) @ bv) / b + 2.0 * (gram @ W)
+                W = W - lr * g
+            if M is not None:  # a BLAS product: np.einsum here took 3.5-7x as long (N = 100)
+                W = (M @ W.reshape(n, -1)).reshape(W.shape)
+        return W
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# the comparison and the scale table
+
+
+def compare(
+    config: EngineConfig | None = None,
+    *,
+    repeats: int = 3,
+    per_step: bool = True,
+    extra: dict | None = None,
+):
+    """Engine vs loop vs per-step loop vs numpy on one configuration (default: the issue-4 one).
+
+    ``extra``: more implementations timed side by side, ``{name: factory}`` with
+    ``factory(config, problem) -> run(params0 (N, c, d), seed) -> (N, c, d)`` (e.g. the PyTorch
+    loop of ``benchmarks/torch_loop.py``, kept out of this package); each adds
+    ``<name>_seconds`` and ``speedup_vs_<name>``.
+
+    Every implementation is compiled and run once first; then all are timed in turn
+    (:func:`best_interleaved`: ``repeats`` timed calls each, ``repeats − 1`` for the per-step
+    loop and the ``extra`` rows), so that their ratios are measured over the same stretch of
+    time.
+
+    Returns a dict with ``seconds_per_round`` (engine), ``compile_seconds``, the best run time of
+    each implementation, ``speedup_vs_loop``, ``speedup_vs_per_step_loop``, ``speedup_vs_numpy``,
+    achieved FLOP/s, ``max_abs_diff_engine_vs_loop`` (same keys, same numbers expected), the
+    peak RSS of the process and the load average before and after.
+    """
+    load_before = list(os.getloadavg())
+    config = bench_config(**QUICK) if config is None else config
+    repeats = v.integer(repeats, "repeats", lo=1)
+    problem = _problem(config)
+    engine = make_engine(config)
+    root = key_tree(0)["root"]
+
+    def run_engine():
+        return jax.block_until_ready(engine.run(problem, key=root)[0].params)
+
+    t0 = time.perf_counter()
+    final = run_engine()
+    first = time.perf_counter() - t0
+    # the engine's own starting point (``run`` draws it in float64 whatever the x64 mode;
+    # ``init`` without params draws in the caller's mode: with x64 off, ``dssl bench``'s,
+    # the loops started 1e-8 away and ended 0.066 away after 20 rounds)
+    params0 = np.asarray(engine.init(problem, key=root, params=initial_params(config, root)).params)
+    # every implementation built and run once (compiled, checked), then all timed interleaved
+    loop = _loop_runner(config, problem)
+    out = loop(params0, root)
+    runs = {"engine": (run_engine, repeats), "loop": (lambda: loop(params0, root), repeats)}
+    res = {
+        "setting": {k: getattr(config, k) for k in QUICK}
+        | {
+            "method": config.method,
+            "framework": config.framework
+            + (" (ring, uniform)" if config.framework == "decl" else ""),
+            "dtype": config.dtype,
+            "samples_per_client": SAMPLES_PER_CLIENT,
+        },
+        "max_abs_diff_engine_vs_loop": float(np.max(np.abs(np.asarray(out) - np.asarray(final)))),
+    }
+    if per_step:
+        ps = _per_step_runner(config, problem)
+        out_ps = ps(params0, root)
+        runs["per_step_loop"] = (lambda: ps(params0, root), max(1, repeats - 1))
+        res["max_abs_diff_engine_vs_per_step_loop"] = float(
+            np.max(np.abs(np.asarray(out_ps) - np.asarray(final)))
+        )
+    # the engine's variants: the same training recording the losses only (the per-round work
+    # of the baselines, which compute no metrics), and the clients split over the devices
+    variants = {"loss_only": _loss_only_engine(config, problem, root, final)}
+    variants["sharded"] = _sharded_engine(config, problem, root, final)
+    for name, variant in variants.items():
+        if variant:
+            runs[name] = (variant.pop("run"), repeats)
+            res |= variant
+    npr = _numpy_runner(config, problem)
+    npr(params0, 0)
+    runs["numpy"] = (lambda: npr(params0, 0), repeats)
+    for name, factory in (extra or {}).items():
+        if name in runs or name in variants:
+            v.fail("extra", f"names other than {sorted({*runs, *variants})}", name)
+        other = factory(config, problem)
+        other(params0, 0)
+        runs[name] = (lambda other=other: other(params0, 0), max(1, repeats - 1))
+    best = best_interleaved(runs)
+    t_engine = best.pop("engine")
+    res |= {
+        "engine_seconds": t_engine,
+        "seconds_per_round": t_engine / config.rounds,
+        "compile_seconds": max(0.0, first - t_engine),
+        "timing": f"best of {repeats} (per-step loop and extra rows {max(1, repeats - 1)}), "
+        "the implementations in turn, each timed call after an untimed one of its own",
+    }
+    for name in variants:
+        if name in best:
+            res[f"{name}_seconds"] = best.pop(name)
+            res[f"speedup_{name}_vs_engine"] = t_engine / res[f"{name}_seconds"]
+    for name, t in best.items():
+        res[f"{name}_seconds"] = t
+        res[f"speedup_vs_{name}"] = t / t_engine
+    t_loop = res["loop_seconds"]
+    flops = round_flops(config) * config.rounds
+    peak = matmul_peak()
+    res |= {
+        "flops_per_run": flops,
+        "engine_flop_per_s": flops / t_engine,
+        "loop_flop_per_s": flops / t_loop,
+        "matmul_peak_flop_per_s": peak,
+        "engine_fraction_of_peak": flops / t_engine / peak,
+        "best_possible_speedup_vs_loop_at_peak": t_loop / (flops / peak),
+        "peak_rss_bytes": peak_rss_bytes(),
+        "load_average_before": load_before,
+        "machine": machine(),
+    }
+    for variant in variants:
+        if f"{variant}_seconds" in res:
+            t_variant = res[f"{variant}_seconds"]
+            for name in ("numpy", "loop", "per_step_loop", *(extra or {})):
+                if f"{name}_seconds" in res:
+                    res[f"{variant}_speedup_vs_{name}"] = res[f"{name}_seconds"] / t_variant
+            res[f"{variant}_fraction_of_peak"] = flops / t_variant / peak
+    return res
+
+
+def _timed_engine(engine, problem, root, params, name: str) -> dict:
+    """``engine`` compiled and run once: ``run`` (a function running it, for :func:`compare` to
+    time) and ``max_abs_diff_<name>_vs_engine``, the largest difference of its final
+    parameters from the default engine's ``params``."""
+
+    def run():
+        return jax.block_until_ready(engine.run(problem, key=root)[0].params)
+
+    out = run()
+    diff = float(np.max(np.abs(np.asarray(out) - np.asarray(params))))
+    return {"run": run, f"max_abs_diff_{name}_vs_engine": diff}
+
+
+def _loss_only_engine(config: EngineConfig, problem, root, params) -> dict:
+    """The engine recording only the losses each round (``EngineConfig(metrics="loss")``): the
+    same training, and per round close to the baselines' work, which record nothing (it still
+    computes the local and global losses and checks for NaN/inf; the default engine's
+    consensus distances, ζ² and spectral norms are the difference)."""
+    engine = make_engine(replace(config, metrics="loss"))
+    return _timed_engine(engine, problem, root, params, "loss_only")
+
+
+def _sharded_engine(config: EngineConfig, problem, root, params):
+    """The engine with its clients split over all devices (:func:`sims.core.sharding.client_mesh`;
+    on a CPU one device per core, which ``dssl bench`` and ``make bench`` ask XLA for:
+    :func:`sims.reproduce.pipeline.parallel.host_devices_flag`), compiled and run once: ``run`` (a
+    function running it, for :func:`compare` to time), ``sharded_devices`` and the largest
+    difference of its final parameters from the one-device engine's ``params``; empty with one
+    device, N not split evenly or a compact problem (:func:`_problem`)."""
+    from sims.core.sharding import client_mesh
+
+    k = jax.device_count()
+    # a compact problem (one (1, d, d) target for all clients) cannot be split by client
+    if k < 2 or config.n_clients % k or problem.targets.shape[0] != config.n_clients:
+        return {}
+    engine = make_engine(config, mesh=client_mesh())
+    return _timed_engine(engine, problem, root, params, "sharded") | {"sharded_devices": k}
+
+
+def _platform() -> dict:
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+    }
+
+
+def machine() -> dict:
+    return _platform() | {"load_average": list(os.getloadavg())}
+
+
+def script_record(res: dict, load_before: list[float], out) -> dict:
+    """``res`` with what a benchmark script (``benchmarks/bench_*.py``) records beside its
+    numbers: the load average before and after, the machine (with the ``XLA_FLAGS`` it ran
+    under) and the date; written as JSON to ``out`` (folders created) and returned."""
+    res = res | {
+        "loadavg_before": load_before,
+        "loadavg_after": list(os.getloadavg()),
+        "machine": _platform() | {"xla_flags": os.environ.get("XLA_FLAGS", "")},
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    return res
+
+
+def scale_case(
+    n_clients: int,
+    d: int,
+    *,
+    rounds: int = 3,
+    m: int = 64,
+    loop: bool = False,
+    framework: str = "fl",
+    client_chunk: int | None = None,
+    c: int = 16,
+    batch: int = 32,
+    local_steps: int = 5,
+) -> dict:
+    """One cell of the scale table: seconds per round after compile (jitted ``round_step``),
+    compile seconds, peak RSS of the process, achieved FLOP/s, load average. Run it in a fresh
+    process for a meaningful peak RSS (``benchmarks/run_all.py`` does)."""
+    config = bench_config(
+        n_clients=n_clients,
+        d=d,
+        c=c,
+        batch=batch,
+        local_steps=local_steps,
+        rounds=rounds,
+        framework=framework,
+        client_chunk=client_chunk,
+    )
+    problem = _problem(config, m=m)
+    init, round_step = make_round(config)
+    stats = identity_stats(d, problem.x.dtype)  # = target_stats of _problem's identity targets
+    step = jax.jit(round_step)
+    state = init(problem, key=key_tree(0)["root"])
+    t0 = time.perf_counter()
+    state, _ = step(state, problem, stats)
+    jax.block_until_ready(state.params)
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        state, _ = step(state, problem, stats)
+        jax.block_until_ready(state.params)
+        times.append(time.perf_counter() - t0)
+    per_round = min(times)
+    from sims.core.engine import auto_client_chunk, client_bytes
+
+    res = {
+        "n_clients": n_clients,
+        "d": d,
+        "c": c,
+        "batch": batch,
+        "local_steps": local_steps,
+        "load_average": list(os.getloadavg()),
+        "framework": framework,
+        "samples_per_client": m,
+        "client_chunk": auto_client_chunk(config),
+        "client_bytes_estimate": client_bytes(config),
+        "seconds_per_round": per_round,
+        "compile_seconds": max(0.0, first - per_round),
+        "flops_per_round": round_flops(config),
+        "flop_per_s": round_flops(config) / per_round,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+    if loop:
+        # the loop at the cell's own c, B and E (it used the quick setting's c = 16, B = 32:
+        # 16x fewer flops than the efficiency cell, which made the loop look faster there);
+        # DecL mixing, since the loop mixes with a dense matrix (O(N^2 c d), small at N <= 100)
+        lc = bench_config(
+            n_clients=n_clients, d=d, c=c, batch=batch, local_steps=local_steps, rounds=1,
+            framework="decl",
+        )  # fmt: skip
+        lr = _loop_runner(lc, _problem(lc, m=m))
+        p0 = np.asarray(state.params)
+        lr(p0, key_tree(0)["root"])
+        res["loop_seconds_per_round"] = _best(lambda: lr(p0, key_tree(0)["root"]), 2)
+    return res

@@ -1,0 +1,212 @@
+"""The memory plan and the chunked rounds of ``dssl simulate``: how many bytes a run needs (by
+the option that drives each term, so that a run too large for the machine is refused naming
+that option), how many rounds each jitted chunk holds, and the loop over chunks that shows
+progress and stops between chunks on Ctrl-C."""
+
+from __future__ import annotations
+
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from sims.core.engine import _given_init, target_stats
+from theory import _validate as v
+
+#: Target floating-point work of one chunk of rounds: rounds run in jitted chunks of about this
+#: many flops (the same chunks in text and --json mode), and Ctrl-C stops between chunks.
+CHUNK_FLOPS = 4e9
+
+#: Fixed cost of one client's local step, in flop equivalents (dispatch inside the scan).
+STEP_OVERHEAD_FLOPS = 2e5
+
+
+def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, config=None) -> dict:
+    """Estimated peak bytes of a ``dssl simulate`` run, by the field that drives each term.
+
+    ``samples_per_client``: ONE copy of the samples x (N, M, d) in the run's dtype (the engine
+    reads it in place; FedAvg trains only the sampled clients), plus a float64 copy for a
+    float32 run (the draw before the cast, the probe's features), the labels, the sampling
+    temporaries (``sims.data.SAMPLE_CHUNK_BYTES``), the held-out set (run dtype and float64)
+    and its embeddings.
+    ``d``: the (N, d, d) population and empirical targets (five copies).
+    ``local_steps``: a round's minibatch indices (N, E, B), int64 (none with population
+    gradients; needs ``config``).
+    ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
+    (about twelve), plus the engine's per-round working set (``sims.core.engine.client_bytes`` × the
+    clients processed at once).
+
+    Example:
+      >>> est = estimate_bytes(n=4, d=64, c=8, m=100, m_test=50, dtype="float64")
+      >>> sorted(est)
+      ['d', 'local_steps', 'n_clients', 'samples_per_client', 'total']
+    """
+    isz = 8 if dtype == "float64" else 4
+    from sims.data import SAMPLE_CHUNK_BYTES
+
+    per_sample = d * (isz + (8 if isz == 4 else 0)) + 8  # x (+ float64 copy), int64 label
+    data = n * m * per_sample + SAMPLE_CHUNK_BYTES + n * m_test * (d * (isz + 8) + 8 + 8 * c)
+    targets = 5 * 8 * n * d * d
+    params = 12 * max(isz, 4) * n * c * d
+    if config is not None:
+        from sims.core.engine import auto_client_chunk, client_bytes
+
+        params += client_bytes(config) * auto_client_chunk(config)
+    # a round's minibatch indices, (clients, E, B) int64, drawn before its local steps
+    steps = 0
+    if config is not None and not config.population:
+        steps = 8 * n * config.local_steps * config.batch
+    out = {"samples_per_client": data, "d": targets, "n_clients": params, "local_steps": steps}
+    out["total"] = data + targets + params + steps
+    return out
+
+
+#: Fastest engine throughput a run is assumed to reach, flop/s, by backend: about 3x the best
+#: measured (CPU: 34 GFLOP/s on 2 cores, docs/track_d.md; GPU: 28.6 TFLOP/s float32 on an H100
+#: class device, README), so a refusal is never a close call.
+FASTEST_FLOPS = {"cpu": 1e11, "gpu": 1e14}
+#: Longest run ``dssl simulate`` starts: 30 days at :data:`FASTEST_FLOPS`.
+MAX_RUN_SECONDS = 30 * 86400
+
+
+def round_flops(config) -> float:
+    """Floating-point work of one round: 8·N·E·B·c·d flops (4·N·E·c·d² with population
+    gradients) plus :data:`STEP_OVERHEAD_FLOPS` per client step."""
+    n, e, c, d = config.n_clients, config.local_steps, config.c, config.d
+    per_round = 4.0 * n * e * c * d * d if config.population else 8.0 * n * e * config.batch * c * d
+    return per_round + STEP_OVERHEAD_FLOPS * n * e
+
+
+def check_run_time(config, field: str, value) -> None:
+    """Refuse a run that would take longer than :data:`MAX_RUN_SECONDS` even at
+    :data:`FASTEST_FLOPS` (``--rounds 1e12`` ran on for ever): one line naming ``field``,
+    the estimated work and the limit."""
+    rate = FASTEST_FLOPS["cpu" if jax.default_backend() == "cpu" else "gpu"]
+    work = round_flops(config) * config.rounds
+    if not work <= rate * MAX_RUN_SECONDS:
+        v.fail(
+            field,
+            f"small enough for the run to end within {MAX_RUN_SECONDS // 86400} days at "
+            f"{rate:.0e} flop/s (estimated {work:.2e} flop, limit {rate * MAX_RUN_SECONDS:.2e})",
+            value,
+        )
+
+
+def rounds_per_chunk(config) -> int:
+    """Rounds per jitted chunk: about :data:`CHUNK_FLOPS` of work per chunk, counting
+    8·N·E·B·c·d flops per round (4·N·E·c·d² with population gradients) plus a fixed
+    :data:`STEP_OVERHEAD_FLOPS` per client step; at least 1, at most T, and balanced so that
+    every chunk but the last has the same length. A function of the configuration only, so
+    text and --json runs use the same chunks.
+
+    Example:
+      >>> from sims.core.config import EngineConfig
+      >>> rounds_per_chunk(EngineConfig(n_clients=4, d=64, c=8, batch=256, local_steps=5,
+      ...                               rounds=300))
+      150
+    """
+    per_round = round_flops(config)
+    cap = int(max(1, min(config.rounds, CHUNK_FLOPS // per_round)))
+    chunks = -(-config.rounds // cap)
+    return -(-config.rounds // chunks)
+
+
+class _StopFlag:
+    """SIGINT handler for the duration of the rounds: the first Ctrl-C asks to stop after the
+    current chunk; a second one raises KeyboardInterrupt at once."""
+
+    def __init__(self):
+        self.stop = False
+        self._old = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.stop:
+            raise KeyboardInterrupt
+        self.stop = True
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
+def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
+    """Run ``engine.config.rounds`` rounds in jitted chunks of :func:`rounds_per_chunk` rounds
+    (the same chunks whether or not a progress bar is shown), stopping early between chunks
+    on Ctrl-C (or when ``stop()`` returns True).
+
+    Returns:
+      ``(state, trace, interrupted)``: the state after the last finished chunk, the trace of
+      the finished rounds (leading axis = rounds; ``{}`` if none finished) and whether the run
+      stopped early.
+    """
+    config = engine.config
+    chunk = rounds_per_chunk(config)
+    stats = jax.jit(target_stats)(problem.targets)
+    compiled: dict = {}
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
+
+    def tick(diverged):
+        if not diverged:  # a diverged round is not a finished one (the state stays frozen)
+            bar.update(1)
+
+    def one_round(carry, p, st):
+        out = engine.round_step(carry, p, st)
+        if bar is not None:  # the bar advances per round, from inside the jitted chunk
+            jax.debug.callback(tick, out[1]["diverged"])
+        return out
+
+    def scan_fn(k):
+        if k not in compiled:
+            compiled[k] = jax.jit(
+                lambda s, p, st: jax.lax.scan(
+                    lambda carry, _: one_round(carry, p, st), s, None, length=k
+                )
+            )
+        return compiled[k]
+
+    params0 = _given_init(config, key)  # float64 draw whatever the x64 mode
+    state = jax.jit(lambda p, k, w: engine.init(p, key=k, params=w))(problem, key, params0)
+    traces = []
+    done = 0
+    interrupted = False
+    try:
+        with _StopFlag() as flag:
+            while done < config.rounds:
+                if flag.stop or (stop is not None and stop()):
+                    interrupted = True
+                    break
+                k = min(chunk, config.rounds - done)
+                new_state, tr = scan_fn(k)(state, problem, stats)
+                jax.block_until_ready(new_state)
+                state = new_state
+                traces.append(tr)
+                done += k
+                bad = np.flatnonzero(np.asarray(tr["diverged"]))
+                if bar is not None:  # every tick of the chunk has run: show the exact count
+                    bar.n = done - k + (int(bad[0]) if bad.size else k)
+                    bar.refresh()
+                if bad.size:
+                    break  # the state is frozen at the last finite round from here on
+            interrupted = interrupted or (flag.stop and done < config.rounds)
+    finally:
+        if bar is not None:
+            bar.close()
+    trace = jax.tree.map(lambda *a: jnp.concatenate(a), *traces) if traces else {}
+    return state, trace, interrupted

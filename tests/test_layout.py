@@ -1,0 +1,153 @@
+"""The architecture of ``theory`` and ``sims`` as a test: the import graph, function-level
+imports included (not those under ``if TYPE_CHECKING``), has no cycle, and every import goes to
+a room on the same floor or below (CONTRIBUTING.md, "The layout in one screen"):
+
+======  ==============================================================================
+floor   rooms
+======  ==============================================================================
+0       ``theory`` (never imports ``sims``)
+1       ``sims.keys`` (the PRNG derivations), ``sims.glossary``, ``sims.data``
+2       ``sims.losses`` (losses and the method values handed to the core)
+3       ``sims.core`` (the simulator), ``sims.api`` and the ``sims`` package (:func:`sims.run`)
+4       the wings ``sims.trackc`` and ``sims.trackd`` (neither imports the other)
+5       ``sims.verdict_map``
+6       ``sims.reproduce`` (pipeline, stages, figures, report, CSV export)
+7       ``sims.commands`` (one module per subcommand)
+8       ``sims.cli`` (discovers the subcommands)
+======  ==============================================================================
+
+An edge ``from X import Y`` counts as importing ``X`` (and ``X.Y`` where that is a module), the
+way Python executes it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: (module prefix, floor); the longest matching prefix decides
+FLOORS = {
+    "theory": 0,
+    "sims.keys": 1,
+    "sims.glossary": 1,
+    "sims.data": 1,
+    "sims.losses": 2,
+    "sims.core": 3,
+    "sims.api": 3,
+    "sims": 3,
+    "sims.trackc": 4,
+    "sims.trackd": 4,
+    "sims.verdict_map": 5,
+    "sims.reproduce": 6,
+    "sims.commands": 7,
+    "sims.cli": 8,
+}
+WINGS = ("sims.trackc", "sims.trackd")
+
+
+def modules() -> dict[str, Path]:
+    """Every module of ``theory`` and ``sims``: dotted name → file."""
+    out = {}
+    for pkg in ("theory", "sims"):
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join(parts)] = path
+    return out
+
+
+def _under_type_checking(tree: ast.AST) -> set[int]:
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for sub in node.body:
+                skip.update(id(n) for n in ast.walk(sub))
+    return skip
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The modules of ``known`` that module ``name`` imports, anywhere in its body."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _under_type_checking(tree)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*up, base] if base else up)
+            targets = [base, *(f"{base}.{a.name}" for a in node.names)]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph() -> nx.DiGraph:
+    mods = modules()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(mods)
+    for name, path in mods.items():
+        graph.add_edges_from((name, t) for t in imports_of(name, path, set(mods)))
+    return graph
+
+
+def room(module: str) -> str:
+    """The longest prefix of :data:`FLOORS` that ``module`` is in."""
+    best = max((p for p in FLOORS if module == p or module.startswith(p + ".")), key=len)
+    return best
+
+
+@pytest.fixture(scope="module")
+def graph() -> nx.DiGraph:
+    return import_graph()
+
+
+def test_the_graph_sees_function_level_imports():
+    """The reader counts an import inside a function (a cycle hidden there is still a cycle)."""
+    code = "def f():\n    from sims.core import engine\n"
+    path = ROOT / "tests" / "_layout_probe.py"
+    tree_mods = {"sims.core", "sims.core.engine", "probe"}
+    try:
+        path.write_text(code)
+        assert imports_of("probe", path, tree_mods) == {"sims.core", "sims.core.engine"}
+    finally:
+        path.unlink()
+
+
+def test_no_import_cycles(graph):
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    assert cycles == []
+
+
+def test_every_import_goes_to_the_same_floor_or_below(graph):
+    up = [f"{a} -> {b}" for a, b in graph.edges if FLOORS[room(b)] > FLOORS[room(a)]]
+    assert up == []
+
+
+def test_the_wings_do_not_import_each_other(graph):
+    across = [
+        f"{a} -> {b}"
+        for a, b in graph.edges
+        if room(a) in WINGS and room(b) in WINGS and room(a) != room(b)
+    ]
+    assert across == []
+
+
+def test_every_module_has_a_floor():
+    assert all(room(m) in FLOORS for m in modules())
