@@ -73,6 +73,8 @@ def name_switches(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             left, right = node.left, node.comparators[0]
             for a, b in ((left, right), (right, left)):
+                if isinstance(a, ast.Attribute) and a.attr == "kind":
+                    continue  # ``x.dtype.kind == "f"``: a NumPy type code, not a name switch
                 if _name(a) in SWITCH_NAMES and _is_strings(b):
                     out.append((node.lineno, ast.unparse(node)))
                     break

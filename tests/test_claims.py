@@ -15,7 +15,7 @@ import pytest
 import sympy as sp
 
 from theory import claims as cl
-from theory import claims_model, objectives, solve, symbolic, topology
+from theory import claims_model, objectives, solutions, solve, symbolic, topology
 from theory import verdicts as vd
 
 SMALL = cl.VerifyConfig(d=40, n_clients=4, d_sweep=(20, 40))
@@ -335,10 +335,29 @@ def test_dissimilar_block_model_equals_the_dense_target(transform, weights):
     else:
         w = weights
     wv = np.eye(n)[w] if isinstance(w, int) else np.asarray(w)
-    dense = vd.solve_target(np.einsum("n,nde->de", wv, X), ex.c, coords=ex.coords)
+    dense = solutions.solve_target(np.einsum("n,nde->de", wv, X), ex.c, coords=ex.coords)
     block = ex.solution("cl-dissimilar", transform, w)
     assert (dense.rank, dense.tied) == (block.rank, block.tied)
     for sens in ("spread-N", "spread-c", "gap"):
         a, b = cl._sens(dense, sens, n, ex.c), cl._sens(block, sens, n, ex.c)
         assert a.point == pytest.approx(b.point, abs=1e-9)
         assert (a.lo, a.hi) == pytest.approx((b.lo, b.hi), abs=1e-9)
+
+
+def test_the_old_positivity_rule_is_a_field_of_the_configuration_not_a_global():
+    """Rule T2's threshold travels with the configuration (``positivity``; it was a module
+    global switched by a context manager): at d = 1e12, N = 4 the first rule ("relative")
+    drops the genuine noise eigenvalue of CL's FL target (rank 6) where the rule in force
+    keeps it (rank 8), the two configurations coexist, and the JSON form leaves the rule out."""
+    import dataclasses
+
+    from theory import claims_model as cm
+
+    new = cm.VerifyConfig(d=10**12)
+    old = dataclasses.replace(new, positivity="relative")
+    w = cm._fl_weights(4)
+    assert cm._exact(old).solution("cl", "identity", w).rank == 6
+    assert cm._exact(new).solution("cl", "identity", w).rank == 8
+    assert "positivity" not in cl.config_dict(old)
+    with pytest.raises(ValueError, match="positivity"):
+        cm.VerifyConfig(positivity="loose")

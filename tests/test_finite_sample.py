@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from theory import finite_sample as fs
+from theory import solutions
 from theory import structured as st
-from theory import verdicts as vd
 from theory.datamodel import DataModel, client_second_moment
 
 KAPPA = 0.75 * 0.25
@@ -53,7 +53,7 @@ def test_krylov_matches_dense_eigh(method, H):
 
 def test_recon_matches_dense_reduced_rank_regression():
     """Eq. (3) on finite samples (Krylov on Σ_vu Σ_uu⁻¹ Σ_uv, CG solves) == the dense
-    reduced-rank regression of theory.verdicts.solve_recon on the same statistics (M ≥ d)."""
+    reduced-rank regression of theory.solutions.solve_recon on the same statistics (M ≥ d)."""
     model = DataModel(d=48, n_clients=4)
     star = np.array([0.4375, 0.1875, 0.1875, 0.1875])
     out = fs.track_b_samples(model, "mim-recon", m=120, seeds=[5], steps=6, decl={"star": star})
@@ -61,7 +61,7 @@ def test_recon_matches_dense_reduced_rank_regression():
     for name, w in (("fl", np.full(4, 0.25)), ("local2", np.eye(4)[2]), ("star", star)):
         Sw = sum(wi * Si for wi, Si in zip(w, S, strict=True))
         D = np.diag(np.diag(Sw))
-        ref = vd.solve_recon(0.0625 * Sw + KAPPA * D, KAPPA * (Sw - D), model.c)
+        ref = solutions.solve_recon(0.0625 * Sw + KAPPA * D, KAPPA * (Sw - D), model.c)
         assert not ref.tied
         np.testing.assert_allclose(out[name]["rv"][0], ref.rv[:8], atol=1e-5)
         assert out[name]["subspace_bound"][0] < 1e-3

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from theory import solutions
 from theory import verdicts as vd
 
 
@@ -131,7 +132,7 @@ def test_solve_target_matches_numpy_eigh_untied():
     rng = np.random.default_rng(0)
     A = rng.standard_normal((30, 30))
     X = A @ A.T
-    sol = vd.solve_target(X, 5)
+    sol = solutions.solve_target(X, 5)
     lam, vec = np.linalg.eigh(X)
     top = vec[:, np.argsort(lam)[::-1][:5]]
     np.testing.assert_allclose(sol.rv, np.sum(top**2, axis=1), atol=1e-12)
@@ -142,7 +143,7 @@ def test_solve_target_matches_numpy_eigh_untied():
 
 def test_solve_target_rank_deficient_is_not_a_tie():
     X = np.diag([2.0, 1.0, 0.0, 0.0, -1.0])
-    sol = vd.solve_target(X, 3)
+    sol = solutions.solve_target(X, 3)
     assert sol.rank == 2 and not sol.tied
     np.testing.assert_allclose(sol.rv, [1, 1, 0, 0, 0], atol=1e-15)
 
@@ -150,7 +151,7 @@ def test_solve_target_rank_deficient_is_not_a_tie():
 def test_tied_optimum_per_coordinate_range_is_exact():
     # eigenvalue 1 with multiplicity 3 on e_2..e_4, c = 2: one direction from a 3-dim cluster
     X = np.diag([3.0, 1.0, 1.0, 1.0, 0.1])
-    sol = vd.solve_target(X, 2, coords=5)
+    sol = solutions.solve_target(X, 2, coords=5)
     assert sol.tied
     np.testing.assert_allclose(sol.lo, [1, 0, 0, 0, 0], atol=1e-12)
     np.testing.assert_allclose(sol.hi, [1, 1, 1, 1, 0], atol=1e-12)
@@ -164,25 +165,25 @@ def test_tied_optimum_per_coordinate_range_is_exact():
 
 def test_tie_that_decides_the_outcome_is_not_unique():
     X = np.diag([3.0, 1.0, 1.0, 1.0, 0.1])
-    sol = vd.solve_target(X, 2, coords=5)
-    s_c = vd.spread(sol, range(2))  # coords {e_1, e_2}: spread 0 (e_2 in K) .. 1 (e_2 ⊥ K)
+    sol = solutions.solve_target(X, 2, coords=5)
+    s_c = solutions.spread(sol, range(2))  # coords {e_1, e_2}: spread 0 (e_2 in K) .. 1 (e_2 ⊥ K)
     assert min(s_c.samples) == pytest.approx(0.0, abs=1e-12)
     assert max(s_c.samples) == pytest.approx(1.0)
     assert vd.compare(s_c, 0.5, ">") == "not-unique"
     # a comparison the tie cannot change keeps its verdict
     assert vd.compare(s_c, -0.5, ">") == "holds"
-    r1 = vd.min_rv(sol, [0])
+    r1 = solutions.min_rv(sol, [0])
     assert r1.unique is False or r1.point == pytest.approx(1.0)
     assert vd.compare(r1, 0.5, ">=") == "holds"
 
 
 def test_spread_and_gap_values_untied():
     X = np.diag([4.0, 3.0, 2.0, 1.0])
-    sol = vd.solve_target(X, 2, coords=4)
-    assert vd.spread(sol, range(4)).point == pytest.approx(1.0)
-    assert vd.spread(sol, range(2)).point == pytest.approx(0.0, abs=1e-15)
-    assert vd.gap(sol, range(3)).point == pytest.approx(1.0)
-    assert vd.spread(sol, range(2)).unique
+    sol = solutions.solve_target(X, 2, coords=4)
+    assert solutions.spread(sol, range(4)).point == pytest.approx(1.0)
+    assert solutions.spread(sol, range(2)).point == pytest.approx(0.0, abs=1e-15)
+    assert solutions.gap(sol, range(3)).point == pytest.approx(1.0)
+    assert solutions.spread(sol, range(2)).unique
 
 
 def test_solve_recon_matches_theory_solve():
@@ -193,11 +194,11 @@ def test_solve_recon_matches_theory_solve():
     uu, vu = objectives.recon_moments(model, p=0.75)
     W_e, _, _ = solve.recon_optimum(uu[0], vu[0], model.c)
     want = solve.representability_vector(W_e)
-    got = vd.solve_recon(uu[0], vu[0], model.c)
+    got = solutions.solve_recon(uu[0], vu[0], model.c)
     np.testing.assert_allclose(got.rv, want, atol=1e-8)
 
 
 @pytest.mark.parametrize("bad", [np.ones((2, 3)), np.ones(3)])
 def test_solve_target_rejects_bad_input(bad):
     with pytest.raises(ValueError, match="^X"):
-        vd.solve_target(bad, 1)
+        solutions.solve_target(bad, 1)

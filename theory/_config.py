@@ -53,7 +53,7 @@ def thaw(obj: Any) -> Any:
     if isinstance(obj, JsonConfig):
         return obj.to_json()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: thaw(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: thaw(getattr(obj, f.name)) for f in _json_fields(obj)}
     if isinstance(obj, Mapping):
         return {k: thaw(val) for k, val in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -135,7 +135,13 @@ def to_json(obj: Any) -> dict:
     """The plain JSON form (dicts, lists, numbers, strings) of a dataclass instance."""
     if not (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
         v.fail("config", "a dataclass instance", type(obj).__name__)
-    return {f.name: thaw(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return {f.name: thaw(getattr(obj, f.name)) for f in _json_fields(obj)}
+
+
+def _json_fields(obj: Any) -> list:
+    """The fields of a dataclass that its JSON form holds: all but those declared with
+    ``metadata={"json": False}`` (a rule chosen for one evaluation, not a configuration)."""
+    return [f for f in dataclasses.fields(obj) if f.metadata.get("json", True)]
 
 
 def from_json(cls: type, data: Mapping) -> Any:

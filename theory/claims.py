@@ -71,7 +71,6 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
     _paper_bound,
     _sens,
     _worst_a,
-    positivity_rule,
 )
 
 # ----------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from theory import solve, symbolic
+from theory import solutions, solve, symbolic
 from theory import verdicts as vd
 from theory.claims_model import (
     Evidence,
@@ -160,7 +160,7 @@ def _bound_b(dim: str, framework: str):
             words, mins, ties = [], [], []
             for i in range(n):
                 sol = ex.solution(method, transform, i)
-                val = vd.min_rv(sol, [k for k in range(n) if k != i])
+                val = solutions.min_rv(sol, [k for k in range(n) if k != i])
                 words.append(vd.bound_check(val, lb, a_word))
                 mins.append(val.point)
                 ties.append(sol.tied)
@@ -169,7 +169,7 @@ def _bound_b(dim: str, framework: str):
         else:
             w = _fl_weights(n) if framework == "fl" else _graph_info(cfg)["weights"]
             sol = ex.solution(method, transform, w)
-            val = vd.min_rv(sol, range(n))
+            val = solutions.min_rv(sol, range(n))
             word = vd.bound_check(val, lb, a_word)
             numbers.update(rv_N=_lst(sol.rv[:n]), min_rv=val.to_dict(), **sol.summary())
             if abar is not None:

@@ -28,7 +28,7 @@
 
 Why this block reduction and not :func:`theory.structured.solve` (which agrees with it on rank
 and on the signal RVs at d = 1e12 for five methods, tests/test_claims.py): the verdicts are
-functions of :class:`theory.verdicts.Solution` (rule T1's δλ = m·ε·‖X‖₂ and T3's δr, the
+functions of :class:`theory.solutions.Solution` (rule T1's δλ = m·ε·‖X‖₂ and T3's δr, the
 attained RVs at random points of a tied optimal set for R4), which ``structured`` does not
 produce (it reports closed-form min/max over the optimal set with its own tie tolerance
 TIE_K·n·ε·‖M‖); the first T2 rule (``positivity="relative"``), re-evaluated for the rule-change
@@ -46,7 +46,6 @@ N = 4 / 12 / 20.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping
@@ -54,7 +53,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from theory import _validate as v
-from theory import objectives, spectral, symbolic, topology
+from theory import objectives, solutions, spectral, symbolic, topology
 from theory import verdicts as vd
 from theory.datamodel import DataModel
 
@@ -187,6 +186,10 @@ class VerifyConfig(TrackAConstants):
       d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit d → ∞).
       c_num, c_den, c_f, c_n, sign, fl_term: Track A hidden constants and variants
         (``theory.bounds``); N is the actual number of clients.
+      positivity: rule T2's threshold below which an eigenvalue counts as non-positive:
+        ``"eigen-error"`` (in force) or ``"relative"`` (the first rule, evaluated only to report
+        its answer beside the new one, ``theory.verdicts.RULE_CHANGES``). A rule, not part of
+        the configuration: left out of :func:`theory.claims.config_dict`.
     """
 
     d: int = 400
@@ -207,11 +210,15 @@ class VerifyConfig(TrackAConstants):
     transform: str = "identity"
     transform_seed: int = 0
     d_sweep: tuple = (100, 200, 400)
+    positivity: str = dataclasses.field(default="eigen-error", metadata={"json": False})
 
     def __post_init__(self) -> None:
         v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        v.choice(self.positivity, "positivity", vd.POSITIVITY)
         v.choice(self.graph, "graph", topology.GRAPHS)
         v.choice(self.transform, "transform", objectives.TRANSFORMS)
+        v.integer(self.transform_seed, "transform_seed", lo=0)
+        v.integer(self.graph_seed, "graph_seed", lo=0)
         self._check_constants()
         sweep = tuple(v.integer(x, "d_sweep", lo=2 * self.n_clients) for x in self.d_sweep)
         object.__setattr__(self, "d_sweep", sweep)
@@ -288,20 +295,6 @@ class Claim:
 _DENSE_MAX = 4000
 _SOLUTIONS: dict = {}  # (model key, p or None, method, transform, weights) -> Solution
 _SOLUTIONS_MAX = 50_000
-_POSITIVITY = ["eigen-error"]  # rule T2 in force (theory.verdicts.RULE_CHANGES)
-
-
-@contextlib.contextmanager
-def positivity_rule(rule: str):
-    """Evaluate under another T2 positivity threshold (``"relative"``: the first rule), to
-    report the old rule's answer beside the new one (docs/verdict_rules.md, changes)."""
-    v.choice(rule, "positivity", vd.POSITIVITY)
-    old = _POSITIVITY[0]
-    _POSITIVITY[0] = rule
-    try:
-        yield
-    finally:
-        _POSITIVITY[0] = old
 
 
 def _rare_max(model: DataModel) -> int:
@@ -349,7 +342,7 @@ class _Exact:
             return _rotation_trace(self.d, self.cfg.transform_seed)
         return float(np.trace(self.transform(name))) + (self.d - self.m)
 
-    def _full_space(self, transform: str, weights) -> vd.Solution:
+    def _full_space(self, transform: str, weights) -> solutions.Solution:
         """Exact optimum of ½(H S_w + S_w Hᵀ) for a rotation H of all d axes (dense, d small)."""
         if self.d > FULL_SPACE_MAX_D:
             raise NotApplicable(
@@ -367,7 +360,7 @@ class _Exact:
         S = S.to_dense()
         H = structured.ImplicitOrthogonal(self.d, self.cfg.transform_seed).to_dense()
         X = 0.5 * (H @ S + S @ H.T)
-        return vd.solve_target(X, self.c, coords=self.coords, positivity=_POSITIVITY[0])
+        return solutions.solve_target(X, self.c, coords=self.coords, positivity=self.cfg.positivity)
 
     def targets(self, method: str, transform: str = "identity"):
         key = ("targets", method, transform)
@@ -417,10 +410,10 @@ class _Exact:
         out[:, m:, m:] = s[:, None, None] * np.eye(k)
         return out
 
-    def solution(self, method: str, transform: str, weights) -> vd.Solution:
+    def solution(self, method: str, transform: str, weights) -> solutions.Solution:
         """Optimum of Σ_j w_j L_j (``weights``: (N,) tuple, or an int i: client i alone)."""
         p = None if method.startswith("cl") else self.cfg.p
-        pos = _POSITIVITY[0]
+        pos = self.cfg.positivity
         key = (self._key, p, method, transform, weights, pos)
         if key not in _SOLUTIONS:
             if len(_SOLUTIONS) > _SOLUTIONS_MAX:
@@ -435,10 +428,10 @@ class _Exact:
                 w = np.asarray(weights, float)
             if method == "mim-recon":
                 uu, vu = (np.einsum("n,nde->de", w, t) for t in tg)
-                sol = vd.solve_recon(uu, vu, self.c, coords=self.coords, positivity=pos)
+                sol = solutions.solve_recon(uu, vu, self.c, coords=self.coords, positivity=pos)
             else:
                 X = np.einsum("n,nde->de", w, tg)
-                sol = vd.solve_target(X, self.c, coords=self.coords, positivity=pos)
+                sol = solutions.solve_target(X, self.c, coords=self.coords, positivity=pos)
             _SOLUTIONS[key] = sol
         return _SOLUTIONS[key]
 
@@ -519,12 +512,12 @@ def _method_of(reading: dict, dim: str) -> tuple[str, str, str]:
     return method, transform, "cl_dissimilar" if method == "cl-dissimilar" else "cl_similar"
 
 
-def _sens(sol: vd.Solution, reading: str, n: int, c: int) -> vd.Value:
+def _sens(sol: solutions.Solution, reading: str, n: int, c: int) -> vd.Value:
     if reading == "spread-N":
-        return vd.spread(sol, range(n))
+        return solutions.spread(sol, range(n))
     if reading == "spread-c":
-        return vd.spread(sol, range(c))
-    return vd.gap(sol, range(n))
+        return solutions.spread(sol, range(c))
+    return solutions.gap(sol, range(n))
 
 
 def _lst(x, digits: int = 9) -> list:

@@ -121,8 +121,14 @@ def _configs(cfg: MapConfig) -> list[tuple[float, int, str]]:
     return list(itertools.product(cfg.p_values, cfg.n_values, cfg.rare_axes))
 
 
-def _cells_at(cfg: MapConfig, p: float, n: int, rare: str, claims: tuple) -> list[dict]:
+def _cells_at(
+    cfg: MapConfig, p: float, n: int, rare: str, claims: tuple, positivity: str = "eigen-error"
+) -> list[dict]:
+    """The cells of ``claims`` at one configuration, under rule T2's ``positivity`` (the rule in
+    force by default; ``"relative"`` for the record of the old rule's answers)."""
     vcfg = cfg.verify_config(n, p, rare)
+    if positivity != vcfg.positivity:
+        vcfg = dataclasses.replace(vcfg, positivity=positivity)
     out = []
     for cid in claims:
         for reading in cl.readings_of(cid):

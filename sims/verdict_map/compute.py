@@ -49,36 +49,41 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
         for c in cells
     }
     changed = []
-    with cl.positivity_rule("relative"):
-        for p, n, rare in itertools.product(cfg.p_values, cfg.rule_change_n, cfg.rare_axes):
-            for old in _cells_at(cfg, p, n, rare, cfg.claims):
-                key = (old["claim"], cl.reading_name(old["reading"]), p, n, rare)
-                new = index.get(key)
-                if new is None:
-                    new = next(
-                        c["track_b"]
-                        for c in _cells_at(cfg, p, n, rare, (old["claim"],))
-                        if c["reading"] == old["reading"]
-                    )
-                if new != old["track_b"]:
-                    changed.append(
-                        {
-                            "claim": old["claim"],
-                            "reading": old["reading"],
-                            "config": old["config"],
-                            "old": old["track_b"],
-                            "new": new,
-                        }
-                    )
+    # the old T2 rule's cells: each configuration built with positivity="relative"; the word in
+    # force ("new") from the map's cells, else computed under the rule in force
+    for p, n, rare in itertools.product(cfg.p_values, cfg.rule_change_n, cfg.rare_axes):
+        for old in _cells_at(cfg, p, n, rare, cfg.claims, positivity="relative"):
+            key = (old["claim"], cl.reading_name(old["reading"]), p, n, rare)
+            new = index.get(key)
+            if new is None:
+                new = next(
+                    c["track_b"]
+                    for c in _cells_at(cfg, p, n, rare, (old["claim"],))
+                    if c["reading"] == old["reading"]
+                )
+            if new != old["track_b"]:
+                changed.append(
+                    {
+                        "claim": old["claim"],
+                        "reading": old["reading"],
+                        "config": old["config"],
+                        "old": old["track_b"],
+                        "new": new,
+                    }
+                )
     out.append(
-        {**vd.RULE_CHANGES[1], "evaluated_at_N": list(cfg.rule_change_n), "changed_cells": changed}
+        {
+            **vd.rule_change("all Track B", "T2"),
+            "evaluated_at_N": list(cfg.rule_change_n),
+            "changed_cells": changed,
+        }
     )
     # the Cor 4.5 changes whose old answer every cell carries in its numbers: (change, the key
     # of the old word, the key of the new one, None: the cell's word in force)
     for change, old_key, new_key in (
-        (vd.RULE_CHANGES[0], "old_rule_verdict", None),
-        (vd.RULE_CHANGES[2], "verdict_without_r7", None),
-        (vd.RULE_CHANGES[3], "r6_first_implementation", "verdict_without_r7"),
+        (vd.rule_change("cor4.5"), "old_rule_verdict", None),
+        (vd.rule_change("cor4.5", "R7"), "verdict_without_r7", None),
+        (vd.rule_change("cor4.5", "R6"), "r6_first_implementation", "verdict_without_r7"),
     ):
         out.append(_carried_change(cells, change, old_key, new_key))
     return out

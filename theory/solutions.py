@@ -1,0 +1,262 @@
+"""Optimal sets with their numerical tolerance (rules T1–T3, R4 of docs/verdict_rules.md).
+
+* :func:`solve_target`: the Eckart–Young optimum of a symmetric target with its eigen-solver
+  tolerance, tie detection and, when tied, RVs over a set of points of the optimal set.
+  :func:`solve_recon` does the same for the Eq. (3) reconstruction optimum.
+* :func:`spread`, :func:`gap`, :func:`min_rv`: the quantities of a claim over the optimal set,
+  as :class:`theory.verdicts.Value` (point, attained values, outer interval, tolerance), which
+  the rules of :mod:`theory.verdicts` turn into words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import numpy as np
+
+from theory import _validate as v
+from theory.solve import EY_REL_TOL
+from theory.verdicts import EPS, POSITIVITY, TIE_SAMPLES, Value, eig_tolerance
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+    """An optimum of a linear SSL objective with what the verdicts need.
+
+    ``rv`` (d,) at the solver's pick; ``samples`` (S, m) RVs of the first m coordinates at S
+    points of the optimal set (row 0: the pick); ``lo``, ``hi`` (m,) exact per-coordinate range
+    over the optimal set (``None`` if unknown: recon ties); ``rank``; ``tied`` (T2);
+    ``delta_lambda`` (T1), ``delta_r`` (T3); ``eigenvalues`` (top c + 1, descending).
+    """
+
+    rv: np.ndarray
+    samples: np.ndarray
+    lo: np.ndarray | None
+    hi: np.ndarray | None
+    rank: int
+    tied: bool
+    delta_lambda: float
+    delta_r: float
+    eigenvalues: np.ndarray
+
+    def summary(self) -> dict:
+        return {
+            "rank": self.rank,
+            "tied": self.tied,
+            "delta_lambda": self.delta_lambda,
+            "delta_r": self.delta_r,
+        }
+
+
+def _random_frame(rng, basis: np.ndarray, k: int) -> np.ndarray:
+    """k orthonormal columns uniformly at random in span(basis) (basis orthonormal, (m, q))."""
+    g = rng.standard_normal((basis.shape[1], k))
+    q, _ = np.linalg.qr(g)
+    return basis @ q
+
+
+def _frames(T_m: np.ndarray, k: int, coords: int, rng) -> np.ndarray:
+    """Cluster frames K (F, q, k) in the coordinates of the cluster basis: for each coordinate
+    j the frame containing t_j = T[j] and one orthogonal to it, then TIE_SAMPLES random ones
+    (batched QR; the first column of a QR of [t_j, G] spans t_j)."""
+    q = T_m.shape[1]
+    norms = np.linalg.norm(T_m[:coords], axis=1)
+    t = T_m[:coords][norms > 0] / norms[norms > 0, None]  # (J, q)
+    J = t.shape[0]
+    parts = []
+    if J and k >= 1:
+        g = rng.standard_normal((J, q, k))
+        g[:, :, 0] = t
+        parts.append(np.linalg.qr(g)[0])
+    if J and k <= q - 1:
+        # a random k-frame orthogonal to t_j: QR of [t_j, G], drop the first column
+        g = rng.standard_normal((J, q, k + 1))
+        g[:, :, 0] = t
+        parts.append(np.linalg.qr(g)[0][:, :, 1:])
+    parts.append(np.linalg.qr(rng.standard_normal((TIE_SAMPLES, q, k)))[0])
+    return np.concatenate(parts, axis=0)
+
+
+def solve_target(
+    X, c: int, *, coords: int | None = None, seed: int = 0, positivity: str = "eigen-error"
+) -> Solution:
+    """Eckart–Young optimum of a symmetric target X with tolerance and tie handling (T1–T3, R4).
+
+    WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (docs/theory/optimum.md §1). Eigenvalues ≤ 2δλ (T1) count as
+    non-positive (``positivity="eigen-error"``, rule T2 as changed, see ``RULE_CHANGES``);
+    ``positivity="relative"`` is the first rule, ``EY_REL_TOL``·‖X‖₂ as in
+    :func:`theory.solve.eckart_young`, which drops genuine eigenvalues μ² ≈ d^{-2/5} once
+    ‖X‖₂ ≈ Nτ² = N d^{2/5} makes their ratio fall below 1e-9 (d ≳ 1e10).
+
+    Args:
+      X: (d, d) symmetric target (symmetrised).
+      c: embedding width, 1 ≤ c ≤ d.
+      coords: RVs of the first ``coords`` coordinates are sampled over the optimal set
+        (default c).
+      seed: seed of the random points of a tied optimal set.
+      positivity: ``"eigen-error"`` (default) or ``"relative"`` (the first rule).
+
+    Returns:
+      :class:`Solution`.
+
+    Example:
+      >>> s = solve_target(np.diag([3.0, 1.0, 1.0]), 2)
+      >>> s.tied, s.rank, float(s.rv[0].round(6)), float(s.lo[1]), float(s.hi[1])
+      (True, 2, 1.0, 0.0, 1.0)
+    """
+    X = v.array(X, "X", ndim=2)
+    if X.shape[0] != X.shape[1]:
+        v.fail("X", "a square matrix", f"shape {X.shape}")
+    d = X.shape[0]
+    c = v.integer(c, "c", lo=1, hi=d)
+    m = c if coords is None else v.integer(coords, "coords", lo=1, hi=d)
+    X = 0.5 * (X + X.T)
+    lam, vec = np.linalg.eigh(X)
+    lam, vec = lam[::-1], vec[:, ::-1]
+    norm2 = float(max(abs(lam[0]), abs(lam[-1])))
+    dl = eig_tolerance(norm2, d)
+    v.choice(positivity, "positivity", POSITIVITY)
+    thr = 2.0 * dl if positivity == "eigen-error" else EY_REL_TOL * norm2
+    pos = lam > thr
+    keep = np.arange(d) < c
+    kept = keep & pos
+    rank = int(kept.sum())
+    rv = np.sum(vec[:, kept] ** 2, axis=1)
+    floor = 16.0 * c * EPS
+    tied = False
+    lo = hi = None
+    if rank == c and c < d and lam[c - 1] - lam[c] <= 2.0 * dl:
+        tied = True
+    if not tied:
+        below = lam[rank] if rank < d else -np.inf
+        above = lam[rank - 1] if rank > 0 else np.inf
+        g = above - max(below, thr) if rank > 0 else np.inf
+        dr = min(1.0, dl / g) if g > 0 else 1.0
+        dr += floor
+        samples = rv[None, :m].copy()
+        lo, hi = rv[:m].copy(), rv[:m].copy()
+        return Solution(rv, samples, lo, hi, rank, False, dl, dr, lam[: c + 1].copy())
+    lc = lam[c - 1]
+    in_cluster = np.abs(lam - lc) <= 2.0 * dl
+    strict = lam > lc + 2.0 * dl
+    S, T = vec[:, strict], vec[:, in_cluster]
+    k = c - int(strict.sum())
+    g_above = lam[strict].min() - lam[in_cluster].max() if strict.any() else np.inf
+    rest = ~(strict | in_cluster)
+    g_below = lam[in_cluster].min() - max(lam[rest].max(), thr) if rest.any() else np.inf
+    g = min(g_above, g_below)
+    dr = (min(1.0, dl / g) if g > 0 else 1.0) + floor
+    rS = np.sum(S[:m] ** 2, axis=1)
+    T_m = T[:m]
+    lo = rS.copy()
+    hi = rS + np.sum(T_m**2, axis=1)
+    rng = np.random.default_rng(seed)
+    K = _frames(T_m, k, m, rng)  # (F, q, k)
+    cl_part = np.sum(np.matmul(T_m[None], K) ** 2, axis=2)  # (F, m)
+    samples = np.concatenate([rv[None, :m], rS[None, :] + cl_part], axis=0)
+    return Solution(rv, samples, lo, hi, rank, True, dl, dr, lam[: c + 1].copy())
+
+
+def solve_recon(
+    sigma_uu,
+    sigma_vu,
+    c: int,
+    *,
+    coords: int | None = None,
+    seed: int = 0,
+    positivity: str = "eigen-error",
+):
+    """Encoder row space of the Eq. (3) reduced-rank-regression optimum with tolerance and ties.
+
+    The encoder rows span S⁺ Σ_uv U_c, U_c the top-c eigenvectors of G Gᵀ = Σ_vu S⁺ Σ_uv with
+    S = Σ_uu (:func:`theory.solve.recon_optimum`). T1 is applied to G Gᵀ and δr is multiplied by
+    cond(S) (the encoder map S⁺ Σ_uv amplifies the subspace error by at most that). When σ_c is
+    tied, RVs are sampled over random cluster frames (no exact per-coordinate range: lo = hi =
+    ``None``).
+    """
+    S = 0.5 * (np.asarray(sigma_uu, float) + np.asarray(sigma_uu, float).T)
+    M = np.asarray(sigma_vu, float)
+    d = S.shape[0]
+    c = v.integer(c, "c", lo=1, hi=d)
+    m = c if coords is None else v.integer(coords, "coords", lo=1, hi=d)
+    ls, Q = np.linalg.eigh(S)
+    keep = ls > 1e-12 * ls.max()
+    S_pinv = (Q[:, keep] / ls[keep]) @ Q[:, keep].T
+    cond = float(ls.max() / ls[keep].min())
+    A = S_pinv @ M.T  # encoder map: row space = span(A U_c)
+    GG = M @ S_pinv @ M.T
+    sol = solve_target(GG, c, coords=m, seed=seed, positivity=positivity)
+
+    def rv_of(U: np.ndarray) -> np.ndarray:
+        B = A @ U
+        if B.size == 0 or not np.any(B):
+            return np.zeros(d)
+        u, s, _ = np.linalg.svd(B, full_matrices=False)
+        u = u[:, s > 1e-9 * s[0]]
+        return np.sum(u**2, axis=1)
+
+    lam, vec = np.linalg.eigh(0.5 * (GG + GG.T))
+    lam, vec = lam[::-1], vec[:, ::-1]
+    norm = max(abs(lam[0]), abs(lam[-1]))
+    thr = 2.0 * sol.delta_lambda if positivity == "eigen-error" else EY_REL_TOL * norm
+    kept = (np.arange(d) < c) & (lam > thr)
+    rv = rv_of(vec[:, kept])
+    dr = min(1.0, (sol.delta_r - 16.0 * c * EPS) * cond) + 16.0 * c * EPS
+    if not sol.tied:
+        return dataclasses.replace(
+            sol, rv=rv, samples=rv[None, :m], lo=rv[:m], hi=rv[:m], delta_r=dr
+        )
+    lc = lam[c - 1]
+    strict = lam > lc + 2.0 * sol.delta_lambda
+    in_cluster = np.abs(lam - lc) <= 2.0 * sol.delta_lambda
+    k = c - int(strict.sum())
+    rng = np.random.default_rng(seed)
+    rows = [rv[:m]]
+    for _ in range(TIE_SAMPLES):
+        K = _random_frame(rng, vec[:, in_cluster], k)
+        rows.append(rv_of(np.column_stack([vec[:, strict], K]))[:m])
+    return dataclasses.replace(
+        sol, rv=rv, samples=np.stack(rows), lo=None, hi=None, delta_r=dr, tied=True
+    )
+
+
+def _coords(coords: Iterable[int], m: int) -> np.ndarray:
+    idx = np.asarray(list(coords), dtype=np.int64)
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= m:
+        v.fail("coords", f"a non-empty set of indices in [0, {m - 1}]", list(idx))
+    return idx
+
+
+def spread(sol: Solution, coords: Iterable[int]) -> Value:
+    """Spread max_k r_k − min_k r_k over ``coords`` (Thm 4.4's s) on the optimal set; tol 2δr."""
+    idx = _coords(coords, sol.samples.shape[1])
+    sub = sol.samples[:, idx]
+    vals = sub.max(1) - sub.min(1)
+    if sol.lo is None:
+        lo_o, hi_o = -np.inf, np.inf
+    else:
+        lo, hi = sol.lo[idx], sol.hi[idx]
+        lo_o, hi_o = max(0.0, lo.max() - hi.min()), hi.max() - lo.min()
+    if not sol.tied:
+        lo_o = hi_o = float(vals[0])
+    return Value(float(vals[0]), tuple(vals.tolist()), float(lo_o), float(hi_o), 2 * sol.delta_r)
+
+
+def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
+    """min_k r_k over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol δr."""
+    idx = _coords(coords, sol.samples.shape[1])
+    vals = sol.samples[:, idx].min(1)
+    if not sol.tied:
+        lo_o = hi_o = float(vals[0])
+    elif sol.lo is None:
+        lo_o, hi_o = -np.inf, np.inf
+    else:
+        lo_o, hi_o = float(sol.lo[idx].min()), float(sol.hi[idx].min())
+    return Value(float(vals[0]), tuple(vals.tolist()), lo_o, hi_o, sol.delta_r)
+
+
+def gap(sol: Solution, coords: Iterable[int]) -> Value:
+    """Sensitivity read as the bound gap 1 − min_k r_k over ``coords`` (the proofs' s); tol δr."""
+    m = min_rv(sol, coords)
+    return Value(1 - m.point, tuple(1 - x for x in m.samples), 1 - m.hi, 1 - m.lo, m.tol)
