@@ -140,6 +140,16 @@ def _discover() -> dict[str, ModuleType]:
     return found
 
 
+def _version() -> str:
+    """The installed distribution's version (``dssl-verify``), or "unknown" from a bare tree."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("dssl-verify")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
     import textwrap
 
@@ -151,6 +161,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     from sims import glossary

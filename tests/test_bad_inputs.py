@@ -54,7 +54,7 @@ CLI_CASES = [
     (["simulate", "--d", "1e308"], "d"),
     (["reproduce", "--blas-threads", "x"], "blas-threads"),
     (["reproduce", "--nope"], "--nope"),
-    (["bench", "--n-clients", "1"], "n_clients"),
+    (["bench", "--n-clients", "1"], "--n-clients"),
     (["bench", "--d", "0"], "d"),
     (["bench", "--c", "99", "--d", "8"], "c"),
     (["bench", "--batch", "1000"], "batch"),

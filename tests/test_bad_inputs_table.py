@@ -96,7 +96,7 @@ CLI = [
     (SIM + ["--method", "mim", "--gamma-max", "0.2"], "gamma-max"),
     (SIM + ["--method", "cl", "--gamma-min", "0.01"], "gamma-min"),
     # simulate: values that need another flag or a consistent pair
-    (SIM + ["--framework", "fl", "--clients-per-round", "9"], "clients_per_round"),
+    (SIM + ["--framework", "fl", "--clients-per-round", "9"], "clients-per-round"),
     (SIM + ["--framework", "fl", "--clients-per-round", "0"], "clients-per-round"),
     (SIM + ["--method", "mar", "--gamma-max", "nan"], "gamma-max"),
     (SIM + ["--method", "mar", "--gamma-max", "-5"], "gamma-max"),
@@ -106,7 +106,7 @@ CLI = [
     (SIM + ["--graph", "random_regular", "--degree", "1"], "degree"),
     (SIM + ["--graph", "erdos_renyi", "--prob", "0"], "prob"),
     (SIM + ["--graph", "erdos_renyi", "--prob", "nan"], "prob"),
-    (SIM + ["--graph", "paper_code"], "avg_degree"),
+    (SIM + ["--graph", "paper_code"], "avg-degree"),
     (SIM + ["--graph", "torus"], "n"),
     (SIM[:5] + ["--method", "mim-recon", "--population"], "method"),
     # simulate: --mixing-file
@@ -150,7 +150,7 @@ CLI = [
     (["topology", "--graph", "random_regular", "--n", "10"], "degree"),
     (["topology", "--graph", "random_regular", "--n", "9", "--degree", "3"], "degree"),
     (["topology", "--graph", "random_regular", "--n", "10", "--degree", "20"], "degree"),
-    (["topology", "--graph", "paper_code", "--n", "10"], "avg_degree"),
+    (["topology", "--graph", "paper_code", "--n", "10"], "avg-degree"),
     (["topology", "--graph", "paper_code", "--n", "10", "--avg-degree", "nan"], "avg-degree"),
     (["topology", "--graph", "erdos_renyi", "--n", "10", "--prob", "2"], "prob"),
     (["topology", "--graph", "erdos_renyi", "--n", "10", "--prob", "nan"], "prob"),
@@ -191,8 +191,8 @@ CLI = [
     (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--n", "nan"], "n"),
     (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--trH", "0"], "trH"),
     (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--trH", "inf"], "trH"),
-    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--c-num", "0"], "c_num"),
-    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--c-n", "-1"], "c_n"),
+    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--c-num", "0"], "c-num"),
+    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--c-n", "-1"], "c-n"),
     (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--sign", "x"], "sign"),
     (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--fl-term", "exact"], "fl-term"),
     (["bounds", "--p", "0.75", "--abar", "4"], "--d"),
@@ -246,7 +246,7 @@ CLI = [
         "compile-cache",
     ),
     # bench (sims/commands/bench.py)
-    (["bench", "--n-clients", "1"], "n_clients"),
+    (["bench", "--n-clients", "1"], "n-clients"),
     (["bench", "--d", "0"], "d"),
     (["bench", "--c", "99", "--d", "8"], "c"),
     (["bench", "--batch", "1000"], "batch"),
@@ -270,6 +270,49 @@ CLI = [
     (["reproduce", "--list", "--stages", "mask"], "--stages"),
     (["topology", "--n", "4", "--csv", "{tmp}/dir/"], "--csv"),
     (["topology", "--n", "4", "--csv", "-"], "--csv -"),  # with the row's --json
+    # a fresh hostile run (benchmarks/hostile_run.py): options silently ignored, limits named
+    # by a library argument instead of the option typed, run lengths without a bound
+    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--c-f", "2"], "--c-f"),
+    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--n", "4", "--c-n", "2"], "--c-n"),
+    (["bounds", "--d", "64", "--p", "0.75", "--fl-term", "theta", "--c-f", "-1"], "--c-f"),
+    (["exact", "--mixing-file", "{mix:good}", "--mixing", "metropolis"], "--mixing"),
+    (["exact", "--n-clients", "1e9", "--d", "1e12"], "--n-clients"),
+    (["exact", "--rare-axis", "1,2,3"], "--rare-axis"),
+    (["exact", "--rare-axis", "1,2,3,401"], "--rare-axis"),
+    (["exact", "--samples", "5", "--sample-seeds", "2", "--d", "1e9"], "--d"),
+    (["exact", "--samples", "5", "--d", "1e11"], "--d"),
+    (
+        [
+            "exact",
+            "--method",
+            "cl-dissimilar",
+            "--transform",
+            "rotation",
+            "--dense",
+            "--d",
+            "40",
+            "--transform-seed",
+            "-1",
+        ],
+        "--transform-seed",
+    ),  # fmt: skip
+    (["verify", "--rare-axis", "1,2"], "--rare-axis"),
+    (["verify", "--transform-seed", "-1"], "--transform-seed"),
+    (["verify", "--d-sweep", "400,-1"], "--d-sweep"),
+    (["verify", "--claims", "eq17", "--sim-seed", "-1"], "--sim-seed"),
+    (["verify", "--claims", "eq17", "--sim-seed", "3"], "--sim-seed"),
+    (["verify", "--map", "--d", "100"], "--d"),
+    (["verify", "--map", "--claims", "eq17"], "--claims"),
+    (["topology", "--mixing", "fedavg", "--graph", "star", "--n", "5"], "--mixing"),
+    (["topology", "--n", "4", "--gamma", "0.9999999999"], "--gamma"),
+    (["bench", "--local-steps", "0"], "--local-steps"),
+    (["bench", "--n-clients", "100000"], "--n-clients"),
+    (["trackd", "--experiment", "fig2b", "--rounds", "1e12"], "--rounds"),
+    (["trackd", "--experiment", "fig2b", "--seeds", "1e9"], "--seeds"),
+    (["trackd", "--dataset", "cifar10", "--data-path", "{tmp}"], "--data-path"),
+    (["trackd", "--dataset", "npz", "--data-path", "{tmp}/afile"], "--data-path"),
+    (["reproduce", "--list", "--fast"], "--fast"),
+    (["reproduce", "--list", "--out", "{tmp}/x"], "--out"),
     # the program itself
     (["nope"], "nope"),
     ([], "COMMAND"),
@@ -858,8 +901,119 @@ def _api_rows():
         ("json deep", lambda: jsonio.from_json("[" * 200 + "]" * 200), "json", ValueError),
         ("json digits", lambda: jsonio.from_json("9" * 5000), "json", ValueError),
         ("json NaN", lambda: jsonio.from_json("[NaN]"), "json", ValueError),
+        ("json key twice", lambda: jsonio.from_json('{"a": 1, "a": 2}'), "json", ValueError),
+        # a fresh hostile run (benchmarks/hostile_run.py): booleans read as numbers or flags,
+        # silent renormalisation, unchecked or ignored arguments, numbers beyond float64
+        ("bounds d True", lambda: bounds.evaluate(d=True, p=0.5, abar=3, n=4), "d", TypeError),
+        (
+            "lower_bound d 1e400",
+            lambda: bounds.lower_bound("mim", "local", d=10**400, p=0.5),
+            "d",
+            ValueError,
+        ),
+        ("config population str", lambda: EngineConfig(population="no"), "population", TypeError),
+        (
+            "config persist str",
+            lambda: EngineConfig(persist_opt_state="false"),
+            "persist_opt_state",
+            TypeError,
+        ),
+        ("config record_local 1", lambda: EngineConfig(record_local=1), "record_local", TypeError),
+        (
+            "problem pi sum",
+            lambda: engine.make_problem(_cfg(), _T2, pi=[0.5, 0.6]),
+            "pi",
+            ValueError,
+        ),
+        (
+            "problem gamma nan",
+            lambda: engine.make_problem(_cfg(), _T2, gamma_max=nan),
+            "gamma_max",
+            ValueError,
+        ),
+        (
+            "problem gamma_min > gamma_max",
+            lambda: engine.make_problem(_cfg(), _T2, gamma_max=0.1, gamma_min=0.2),
+            "gamma_min",
+            ValueError,
+        ),
+        (
+            "problem H zero",
+            lambda: engine.make_problem(_cfg(method="cl-dissimilar"), _T2, H=np.zeros((4, 4))),
+            "H",
+            ValueError,
+        ),
+        (
+            "problem H with mim",
+            lambda: engine.make_problem(_cfg(), _T2, H=np.eye(4)),
+            "H",
+            ValueError,
+        ),
+        (
+            "problem targets bool",
+            lambda: engine.make_problem(_cfg(), _T2.astype(bool)),
+            "targets",
+            TypeError,
+        ),
+        (
+            "problem x with population",
+            lambda: engine.make_problem(_cfg(), _T2, x=np.ones((2, 3, 4))),
+            "x",
+            ValueError,
+        ),
+        ("optima N 0", lambda: solve.optima(np.zeros((0, 4, 4)), 2), "targets", ValueError),
+        (
+            "mixing sizes bool",
+            lambda: topology.mixing_matrix("data_size", topology.ring(4), sizes=[True, 1, 1, 1]),
+            "sizes",
+            TypeError,
+        ),
+        (
+            "mixing sizes subnormal",
+            lambda: topology.mixing_matrix("data_size", topology.ring(4), sizes=[5e-324, 1, 1, 1]),
+            "sizes",
+            ValueError,
+        ),
+        (
+            "effective_neighbours gamma near 1",
+            lambda: spectral.effective_neighbours(ring, 1 - 1e-12),
+            "gamma",
+            ValueError,
+        ),
+        ("run loss vector", lambda: _run(loss=lambda w, b, *, key: b @ w), "loss", ValueError),
+        ("run rounds 1e12", lambda: _run(rounds=10**12), "rounds", ValueError),
+        ("run local_steps 1e9", lambda: _run(local_steps=10**9), "local_steps", ValueError),
+        (
+            "partition min_size impossible",
+            lambda: sims.partition(
+                np.zeros((8, 2)), np.arange(8) % 2, 2, alpha=1.0, key=jr.key(0), min_size=100
+            ),
+            "min_size",
+            ValueError,
+        ),
     ]
     return rows
+
+
+_T2 = np.stack([np.eye(4)] * 2)
+
+
+def _cfg(**kw):
+    from sims.core.config import EngineConfig
+
+    base = {"framework": "fl", "n_clients": 2, "d": 4, "c": 2, "population": True}
+    return EngineConfig(**(base | kw))
+
+
+def _run(**kw):
+    import jax.numpy as jnp
+    import jax.random as jr
+
+    import sims
+
+    args = dict(rounds=1, local_steps=1, batch_size=2, lr=0.1, key=jr.key(0)) | kw
+    loss = args.pop("loss", lambda w, b, *, key: jnp.mean((b @ w) ** 2))
+    return sims.run(loss, jnp.zeros(2), jnp.ones((2, 4, 2)), **args)
 
 
 API = _api_rows()

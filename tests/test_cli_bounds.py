@@ -53,15 +53,13 @@ def test_options_are_passed_through(capsys):
         "0.5",
         "--c-f",
         "0.3",
-        "--c-n",
-        "3",
         "--sign",
         "-",
         "--fl-term",
         "theta",
     ]
     out = _run_json(capsys, argv)
-    consts = {"c_num": 2.0, "c_den": 0.5, "c_f": 0.3, "c_n": 3.0}
+    consts = {"c_num": 2.0, "c_den": 0.5, "c_f": 0.3, "c_n": 1.0}
     for m in B.METHODS:
         for fw in B.FRAMEWORKS:
             want = B.sensitivity(
@@ -102,9 +100,9 @@ def test_abar_only_with_the_decl_bound(capsys):
     )
     assert all(set(out[m]) == {"decl"} for m in B.METHODS)
     for argv, field in (
-        (["--frameworks", "decl"], "abar"),
-        (["--abar", "3", "--frameworks", "local,fl"], "abar"),
-        (["--frameworks", "local,dec"], "frameworks"),
+        (["--frameworks", "decl"], "--abar"),
+        (["--abar", "3", "--frameworks", "local,fl"], "--abar"),
+        (["--frameworks", "local,dec"], "--frameworks"),
     ):
         assert main(["bounds", "--d", "1e5", "--p", "0.75", *argv]) == 2
         err = capsys.readouterr().err
@@ -134,15 +132,15 @@ def test_text_table(capsys):
 @pytest.mark.parametrize(
     "extra, field",
     [
-        (["--p", "1.5"], "p"),
-        (["--p", "0"], "p"),
-        (["--n", "1"], "n"),
-        (["--trH", "0"], "trH"),
-        (["--d", "0"], "d"),
-        (["--d", "-3"], "d"),
-        (["--abar", "0.5"], "abar"),
-        (["--c-num", "0"], "c_num"),
-        (["--c-n", "-1"], "c_n"),
+        (["--p", "1.5"], "--p"),
+        (["--p", "0"], "--p"),
+        (["--n", "1"], "--n"),
+        (["--trH", "0"], "--trH"),
+        (["--d", "0"], "--d"),
+        (["--d", "-3"], "--d"),
+        (["--abar", "0.5"], "--abar"),
+        (["--c-num", "0"], "--c-num"),
+        (["--c-n", "-1"], "--c-n"),
     ],
 )
 def test_bad_input_exit_2(capsys, extra, field):

@@ -109,7 +109,7 @@ def test_extra_ignored_keys(tmp_path):
     [
         (["/no/such/folder", "."], "old"),
         ([".", "/no/such/folder"], "new"),
-        (["OLD", "OLD", "--rtol", "-1"], "rtol"),
+        (["OLD", "OLD", "--rtol", "-1"], "--rtol"),
     ],  # fmt: skip
 )
 def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, field):

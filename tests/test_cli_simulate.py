@@ -132,7 +132,7 @@ def test_csv_writes_the_per_round_trace(capsys, tmp_path):
         (["--n-clients", "1"], "n-clients"),
         (["--c", "99"], "c"),
         (["--lr", "-1"], "lr"),
-        (["--clients-per-round", "9", "--framework", "fl"], "clients_per_round"),
+        (["--clients-per-round", "9", "--framework", "fl"], "--clients-per-round"),
     ],
 )
 def test_errors_are_one_line_exit_2(capsys, argv, field):

@@ -83,7 +83,7 @@ def test_cli_simulate_divergence_is_reported(capsys):
     assert ("diverged at round 0" in err and "client" in err and "loss" in err) or (
         "lr: must be" in err
     )
-    assert err.strip().splitlines()[-1].startswith("dssl simulate: error: lr:")
+    assert err.strip().splitlines()[-1].startswith("dssl simulate: error: --lr:")
 
 
 @pytest.mark.parametrize("metrics", ["all", "loss"])

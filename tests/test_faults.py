@@ -253,6 +253,12 @@ def test_ctrl_c_at_start_exits_130_in_one_line(delay, tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     err = err.decode(errors="replace")
+    if proc.returncode == 1 and "init_import_site" in err:
+        # CPython itself was still starting (importing `site`, before any code of dssl runs):
+        # its own "Fatal Python error", exit 1. Seen once at 0.1 s under load 4 (a hostile-input
+        # run beside the suite); nothing of dssl can run earlier to catch it.
+        assert "sims" not in err, err
+        return
     # before the interpreter installs its handler, SIGINT ends it (the shell shows 130 too)
     assert proc.returncode in (130, -signal.SIGINT), err
     assert "Traceback" not in err and "Exception ignored" not in err, err

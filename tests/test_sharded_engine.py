@@ -122,7 +122,7 @@ def test_simulate_devices_equals_one_device():
     odd = _simulate("--devices", "2", "--n-clients", "5", "--d", "20")
     assert odd.returncode == 2
     assert odd.stderr.strip().splitlines() == [
-        "dssl simulate: error: devices: must be a divisor of --n-clients = 5, got 2"
+        "dssl simulate: error: --devices: must be a divisor of --n-clients = 5, got 2"
     ]
 
 
@@ -208,10 +208,9 @@ def test_trackd_devices_plumbing():
     code = """
 import jax
 from sims.trackd import experiments as ex
-assert ex._arm_mesh(20) is None
-with ex.clients_over(2):
-    assert ex._arm_mesh(20).devices.size == 2 and ex._arm_mesh(5) is None
-assert ex._arm_mesh(20) is None
+assert ex._arm_mesh(20, ex.devices_for(1)) is None
+two = ex.devices_for(2)
+assert ex._arm_mesh(20, two).devices.size == 2 and ex._arm_mesh(5, two) is None
 print("ok")
 """
     out = fresh_python(["-c", code], devices=2)
@@ -230,6 +229,6 @@ print("ok")
     big = fresh_python([*argv.split(), "--devices", str(cores + 1)])
     assert big.returncode == 2
     assert big.stderr.strip().splitlines() == [
-        f"dssl trackd: error: devices: must be in [1, {cores}] (the devices JAX sees here), "
+        f"dssl trackd: error: --devices: must be in [1, {cores}] (the devices JAX sees here), "
         f"got {cores + 1}"
     ]

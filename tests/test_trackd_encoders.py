@@ -130,7 +130,7 @@ def test_loss_config_carries_the_presets_recipe():
 
 def test_raw_pixel_probe_is_the_probe_on_flattened_pixels():
     c = presets.preset("fast", "table1").common
-    im = experiments._images(c)
+    im = experiments.images_of(c)
     ref = ev.probe(
         im.x_train.reshape(len(im.x_train), -1),
         im.y_train,

@@ -9,9 +9,10 @@ into exit status 2.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,29 @@ def fail_type(field: str, allowed: str, value: Any) -> None:
     raise FieldTypeError(
         f"{field}: must be {allowed}, got {_short(value)} ({type(value).__name__})"
     )
+
+
+@contextlib.contextmanager
+def renamed(field: str, name: str) -> Iterator[None]:
+    """Inside the block, a one-line error about ``field`` names ``name`` instead: for a caller
+    whose argument reaches a function under another name (``--transform-seed`` reaching
+    ``transform(seed=...)``), so that the message names what the caller typed.
+
+    >>> with renamed("seed", "transform_seed"):
+    ...     integer(-1, "seed", lo=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: transform_seed: must be an integer >= 0, got -1
+    """
+    try:
+        yield
+    except ValueError as err:
+        text = str(err)
+        if not text.startswith(f"{field}: "):
+            raise
+        new = text.replace(field, name, 1)
+        cls = FieldTypeError if isinstance(err, FieldTypeError) else ValueError
+        raise cls(new) from None
 
 
 def _is_number(value: Any) -> bool:
@@ -88,9 +112,11 @@ def real(
     hi: float | None = None,
     lo_open: bool = False,
     hi_open: bool = False,
+    why: str = "",
 ) -> float:
-    """Return ``value`` as a finite float in the given (open or closed) interval."""
-    allowed = _interval_text(lo, hi, lo_open, hi_open)
+    """Return ``value`` as a finite float in the given (open or closed) interval; ``why``: where
+    a bound comes from, named in the message."""
+    allowed = _interval_text(lo, hi, lo_open, hi_open) + (f" ({why})" if why else "")
     if not _is_number(value):
         fail_type(field, allowed, value)
     try:
@@ -104,6 +130,35 @@ def real(
     if hi is not None and (x > hi or (hi_open and x == hi)):
         fail(field, allowed, value)
     return x
+
+
+def boolean(value: Any, field: str) -> bool:
+    """Return ``value`` if it is a bool (Python or NumPy): a string such as ``"no"`` or a number
+    is refused, not read by its truth value.
+
+    >>> boolean(True, "population")
+    True
+    >>> boolean("no", "population")
+    Traceback (most recent call last):
+    ...
+    theory._validate.FieldTypeError: population: must be True or False, got 'no' (str)
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        fail_type(field, "True or False", value)
+    return bool(value)
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether ``value`` is a bool (a 0-d bool array included) or a (nested) list/tuple holding
+    one: a number typed as ``True``. A bool *array* is data (an adjacency, a mask) and is
+    left to the caller."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if getattr(getattr(value, "dtype", None), "kind", None) == "b" and np.ndim(value) == 0:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_bool(x) for x in value)
+    return False
 
 
 def choice(value: Any, field: str, choices: Iterable[str]) -> str:
@@ -125,11 +180,19 @@ def array(
     finite: bool = True,
     dtype: Any = np.float64,
 ) -> np.ndarray:
-    """Return ``value`` as a NumPy array with the given rank / shape, all entries finite."""
+    """Return ``value`` as a NumPy array with the given rank / shape, all entries finite.
+
+    A boolean typed where a number is asked for (``True``, or a list holding one) is refused,
+    not read as 1, and so are numbers beyond float64's range (``10**400``).
+    """
     if value is None or isinstance(value, (str, bytes, dict, set)):
         fail_type(field, "a numeric array", value)
+    if np.dtype(dtype).kind != "b" and _holds_bool(value):
+        fail_type(field, "numbers, not booleans", value)
     try:
         a = np.asarray(value, dtype=dtype)
+    except OverflowError:
+        fail(field, "numbers within float64's range (|x| <= 1.8e308)", value)
     except (TypeError, ValueError):
         fail_type(field, "a numeric array", value)
     if ndim is not None and a.ndim != ndim:

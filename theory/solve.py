@@ -218,8 +218,8 @@ def _weights(weights, n: int, field: str) -> np.ndarray:
 
 def _targets(targets) -> np.ndarray:
     X = v.array(targets, "targets", ndim=3)
-    if X.shape[1] != X.shape[2]:
-        v.fail("targets", "an array of shape (N, d, d)", f"shape {X.shape}")
+    if X.shape[1] != X.shape[2] or X.shape[0] < 1 or X.shape[1] < 1:
+        v.fail("targets", "an array of shape (N, d, d) with N, d >= 1", f"shape {X.shape}")
     return v.symmetric(X, "targets")
 
 

@@ -39,6 +39,7 @@ import numpy as np
 from theory import _validate as v
 from theory._precision import float64
 from theory._spectral_cores import (
+    GAMMA_MAX,
     _adjacency_core,
     _batch,
     _checked,
@@ -59,6 +60,9 @@ from theory.spectral_closed_forms import (
 )
 from theory.spectral_closed_forms import closed_form_eigenvalues as closed_form_eigenvalues
 from theory.spectral_closed_forms import closed_form_lambda as closed_form_lambda
+
+#: why γ stops short of 1 (named in the error message)
+GAMMA_WHY = "closer to 1, float64 cannot resolve 1 - gamma for n_W"
 
 # --------------------------------------------------------------------------------------------
 # public, jitted
@@ -218,10 +222,11 @@ def effective_neighbours(W, gamma):
     covariance of the random walk x <- W(√γ x + ξ), ξ ~ N(0, I) (docs/theory/consensus.md §6, "mean"
     mode). For symmetric W: n_W = (1/(1−γ)) / ((1/n) Σ_k λ_k²/(1 − γλ_k²)). n_W(0) = n/‖W‖_F².
 
-    Args: W (n, n) or (b, n, n); gamma in [0, 1). Returns () or (b,).
+    Args: W (n, n) or (b, n, n); gamma in [0, 1 − 1e-6] (:data:`GAMMA_MAX`: closer to 1,
+    float64 cannot resolve 1 − γ well enough). Returns () or (b,), in [1, n].
     """
     if not _is_tracer(gamma):
-        gamma = v.real(gamma, "gamma", lo=0.0, hi=1.0, hi_open=True)
+        gamma = v.real(gamma, "gamma", lo=0.0, hi=GAMMA_MAX, why=GAMMA_WHY)
     return _effective_neighbours_jit(W, gamma)
 
 
@@ -255,10 +260,11 @@ def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
     with ``adjacency`` also degrees, mean_degree, connectivity (|A_i|), avg_connectivity (|Ā|).
     Eigenvalue-based keys are NaN for a non-reversible W; ``lambda`` is always defined.
 
-    Args: W (n, n) or (b, n, n); adjacency of the same shape or None; gamma in [0, 1).
+    Args: W (n, n) or (b, n, n); adjacency of the same shape or None; gamma in
+    [0, 1 − 1e-6] (:func:`effective_neighbours`).
     """
     if not _is_tracer(gamma):
-        gamma = v.real(gamma, "gamma", lo=0.0, hi=1.0, hi_open=True)
+        gamma = v.real(gamma, "gamma", lo=0.0, hi=GAMMA_MAX, why=GAMMA_WHY)
     W = _matrix(W)
     if adjacency is not None:
         adjacency = _matrix(adjacency, "adjacency")

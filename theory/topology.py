@@ -371,7 +371,9 @@ def make_graph(
     Parameters used per graph: torus ``rows``/``cols`` (default: the most square
     factorisation of n with sides >= 3); erdos_renyi ``prob`` or ``avg_degree``;
     random_regular ``degree``; paper_code ``avg_degree`` (the code's nominal average degree).
-    Random graphs need ``seed`` (int or JAX key).
+    Random graphs (erdos_renyi, random_regular, paper_code) need ``seed`` (int or JAX key); the
+    deterministic ones are the same graph for every seed and ignore it, so one call can serve
+    every graph (the CLI refuses ``--seed`` there, where it is typed for nothing).
 
     >>> make_graph("ring", 4).sum(axis=1).tolist()
     [2.0, 2.0, 2.0, 2.0]
@@ -454,13 +456,18 @@ def validate_sizes(sizes, n: int, *, field: str = "sizes") -> np.ndarray:
         v.fail(field, "all > 0", sizes)
     if not np.isfinite(s.sum()):
         v.fail(field, "sizes whose total is finite", "a total that overflows")
+    if s.min() / s.sum() < np.finfo(np.float64).tiny:  # a weight n_j / Σ n_k would underflow
+        v.fail(field, "sizes whose ratios to their total are normal float64 numbers "
+               "(>= 2.2e-308; a smaller weight underflows and cuts the edge)",
+               f"min/total {s.min() / s.sum():.3g}")  # fmt: skip
     return s
 
 
 def mixing_matrix(name: str, adjacency, *, sizes=None) -> np.ndarray:
     """Mixing matrix ``name`` (one of :data:`MIXINGS`) for a connected undirected graph.
 
-    ``sizes`` (client data sizes, all > 0) is required by ``data_size`` only. Assumption A.3
+    ``sizes`` (client data sizes, all > 0) is required by ``data_size``; the other rules do not
+    depend on data sizes and ignore it (so one call can serve every rule). Assumption A.3
     of arXiv 2607.02447 allows any topology-respecting row-stochastic rule; its proofs use
     ``uniform``.
 

@@ -177,23 +177,30 @@ def options_of(parser, command: str | None) -> list:
     return []
 
 
-def spelling(action, argv) -> str:
+def spelling(action, argv, taken=()) -> str:
     """The option as the user typed it (argparse accepts unique prefixes: ``--cs`` for
-    ``--csv``), else its longest name.
+    ``--csv``), else its longest name. ``taken``: every option name of the command, so that a
+    token naming another option exactly (``--transform``) is not read as an abbreviation of
+    this one (``--transform-seed``).
 
     >>> import argparse
     >>> a = argparse.ArgumentParser().add_argument("--csv")
     >>> spelling(a, ["bounds", "--cs=x.csv"]), spelling(a, ["bounds"])
     ('--cs', '--csv')
+    >>> b = argparse.ArgumentParser().add_argument("--transform-seed")
+    >>> spelling(b, ["exact", "--transform", "rotation"], taken={"--transform"})
+    '--transform-seed'
     """
     names = action.option_strings
     for token in argv:
         if token == "--":
             break
         head = token.split("=", 1)[0]
-        if head.startswith("--") and len(head) > 2 and any(n.startswith(head) for n in names):
-            return head
         if head in names:
+            return head
+        if head in taken:
+            continue
+        if head.startswith("--") and len(head) > 2 and any(n.startswith(head) for n in names):
             return head
     return max(names, key=len)
 
@@ -256,7 +263,7 @@ def _os_line(err: OSError, argv, actions, args) -> str:
                 if best is None or len(str(value)) > len(str(best[1])):
                     best = (action, value)
         if best is not None:
-            option = spelling(best[0], argv)
+            option = spelling(best[0], argv, {n for a in actions for n in a.option_strings})
     why = err.strerror or _first_line(err)
     allowed = _OS_ALLOWED.get(err.errno, "a path that can be written and read")
     if option is not None:
@@ -273,7 +280,8 @@ def _culprit(argv, actions, args, test, allowed: str) -> str | None:
     for action in actions:
         value = getattr(args, action.dest, None)
         if test(value):
-            return f"{spelling(action, argv)}: must be {allowed}, got {_short(value)}"
+            taken = {n for a in actions for n in a.option_strings}
+            return f"{spelling(action, argv, taken)}: must be {allowed}, got {_short(value)}"
     return None
 
 
@@ -319,9 +327,23 @@ def classify(err: BaseException, *, argv=(), parser=None, command=None, args=Non
         line = " ".join(str(err).split()) or type(err).__name__
         if isinstance(err, TypeError) and not isinstance(err, ValueError):
             line = f"a value of the wrong type: {line} (TypeError)"
-        return 2, line
+        return 2, _as_typed(line, argv, actions)
     first = _first_line(err)
     return 1, f"internal error: {type(err).__name__}: {first} (--debug shows the traceback)"
+
+
+def _as_typed(line: str, argv, actions) -> str:
+    """A library line ``field: ...`` whose field is the destination of one of the command's
+    options, with the option as the user typed it instead (``rare_axis: ...`` →
+    ``--rare-axis: ...``): the library names its arguments, the user typed options."""
+    field, sep, rest = line.partition(": ")
+    if not sep or field.startswith("-"):
+        return line
+    taken = {name for a in actions for name in a.option_strings}
+    for action in actions:
+        if action.dest == field:
+            return f"{spelling(action, argv, taken)}: {rest}"
+    return line
 
 
 def one_line(prefix: str, message: str) -> str:

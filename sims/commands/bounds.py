@@ -51,9 +51,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--c-den", type=_common.real(), default=1.0, help="constant of the denominator O"
     )
     parser.add_argument(
-        "--c-f", type=_common.real(), default=1.0, help="constant of Theta(d^(7/20))"
+        "--c-f",
+        type=_common.real(),
+        default=None,
+        help="constant of Theta(d^(7/20)) (with --fl-term theta; default 1)",
     )
-    parser.add_argument("--c-n", type=_common.real(), default=1.0, help="N = C_N d^(1/20)")
+    parser.add_argument(
+        "--c-n",
+        type=_common.real(),
+        default=None,
+        help="N = C_N d^(1/20) (without --n; default 1)",
+    )
     parser.add_argument(
         "--sign",
         choices=bounds.SIGNS,
@@ -94,7 +102,20 @@ def _frameworks(args) -> tuple:
     return asked
 
 
+def _constants_given(args) -> None:
+    """--c-f and --c-n only where they enter the bounds (refused elsewhere), else 1."""
+    if args.c_f is not None and args.fl_term != "theta":
+        _common.not_applicable(
+            "--c-f", f"with --fl-term {args.fl_term} (it enters theta)", args.c_f
+        )
+    if args.c_n is not None and args.n is not None:
+        _common.not_applicable("--c-n", "with --n (N is given, not C_N d^(1/20))", args.c_n)
+    args.c_f = 1.0 if args.c_f is None else args.c_f
+    args.c_n = 1.0 if args.c_n is None else args.c_n
+
+
 def run(args: argparse.Namespace) -> dict:
+    _constants_given(args)
     asked = _frameworks(args)
     constants = {"c_num": args.c_num, "c_den": args.c_den, "c_f": args.c_f, "c_n": args.c_n}
     res = bounds.evaluate(

@@ -5,7 +5,11 @@ must agree to ``|new − old| ≤ atol + rtol·|old|`` (NaN equals NaN), strings
 ``null`` exactly (verdict words are strings: a changed verdict is always a difference), and both
 sides must have the same keys and list lengths. Keys that record when, where, how fast or under
 which source a result was made (``IGNORED``: timings, timestamps, versions, config hashes; and
-every key ending in ``_seconds``) are skipped. A file in only one folder is a difference. Exit
+every key ending in ``_seconds``) are skipped. A file in only one folder is a difference, and so
+is an entry named ``*.json`` that is not a regular file (a folder, a FIFO, a device). Only the
+folders' own ``*.json`` files are compared, not subfolders: the committed ``figures/`` holds
+``trackd_decisive/``, the DECISIVE preset's results written by their own command, which a
+default run does not make. A file naming a key twice is an error (one line). Exit
 status 1 when anything differs (so CI can regress the derived constants against a committed
 ``figures/``), 0 otherwise.
 
@@ -80,8 +84,11 @@ def add_arguments(parser) -> None:
 
 
 def _shown(x):
-    """A value as listed in a difference: numbers, strings, booleans and null as they are;
-    lists and objects as (at most 200 characters of) their JSON text."""
+    """A value as listed in a difference: numbers, strings, booleans and null as they are
+    (NaN and ±inf as the text ``"NaN"``, ``"Infinity"``, ``"-Infinity"``: JSON has no such
+    numbers); lists and objects as (at most 200 characters of) their JSON text."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
     if isinstance(x, (dict, list)):
         text = json.dumps(x, sort_keys=True)
         return text if len(text) <= 200 else text[:197] + "..."
@@ -151,6 +158,12 @@ def _load(path: Path, side: str):
         v.fail(side, f"a folder of valid JSON files ({path.name} is not: {why})", str(path.parent))
 
 
+def _not_a_file(path: Path) -> bool:
+    """An entry that exists (or is a link) but is not a regular file: never opened (a FIFO
+    would block, a device never ends)."""
+    return (path.exists() or path.is_symlink()) and not path.is_file()
+
+
 def compare_folders(
     old: str | Path,
     new: str | Path,
@@ -193,7 +206,12 @@ def compare_folders(
     files, diffs = {}, []
     for name in names:
         found = []
-        if not (old / name).is_file() or not (new / name).is_file():
+        strange = [s for s, f in (("old", old), ("new", new)) if _not_a_file(f / name)]
+        if strange:
+            why = f"not a regular file in {strange[0]} (a folder, a FIFO or a device)"
+            found.append({"path": "", "old": None, "new": None, "why": why})
+            n = 0
+        elif not (old / name).is_file() or not (new / name).is_file():
             side = "new" if not (old / name).is_file() else "old"
             found.append({"path": "", "old": None, "new": None, "why": f"file only in {side}"})
             n = 0

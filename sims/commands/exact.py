@@ -68,7 +68,7 @@ def add_arguments(parser) -> None:
         "--transform-seed", type=int, default=None, help="seed of a random H (cl-dissimilar; 0)"
     )
     _common.add_graph_arguments(parser, graph="ring")
-    parser.add_argument("--mixing", default="uniform", help="DecL mixing rule")
+    parser.add_argument("--mixing", default=None, help="DecL mixing rule (default uniform)")
     _common.add_mixing_file_argument(parser)
     parser.add_argument(
         "--samples",
@@ -88,14 +88,21 @@ def add_arguments(parser) -> None:
 def _graph_weights(args, n: int) -> dict:
     """π (Eq. 1 column sums / N), stationary π and |Ā| of the requested graph and mixing, or of
     the matrix of ``--mixing-file`` (its support is the graph: A_i = {j : W_ij > 0} ∪ {i})."""
+    if args.mixing is not None and args.mixing_file is not None:
+        _common.not_applicable(
+            "--mixing", "with --mixing-file (the file gives the mixing matrix)", args.mixing
+        )
     W = _common.mixing_from_args(args, n)
     if W is not None:
+        args.mixing = "file"  # reported as topology and simulate report it
         _common.check_graph_flags(args, None)
         adjacency = (W > 0).astype(np.float64)
         adjacency = np.maximum(adjacency, adjacency.T)  # |A_i| counts neighbours either way
         np.fill_diagonal(adjacency, 0.0)
     else:
-        adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args))
+        args.mixing = "uniform" if args.mixing is None else args.mixing
+        with v.renamed("n", "n_clients"):  # the graph's size is --n-clients
+            adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args))
         if not topology.is_connected(adjacency):
             v.fail("graph", "connected (DecL needs a connected graph)", args.graph)
         sizes = np.ones(n) if args.mixing == "data_size" else None  # equal |D_i| (paper §3.2)
@@ -145,16 +152,21 @@ def _transform_options(args, method: str) -> None:
         )  # fmt: skip
     args.transform = "identity" if args.transform is None else args.transform
     args.transform_seed = 0 if args.transform_seed is None else args.transform_seed
+    v.integer(args.transform_seed, "transform_seed", lo=0)
 
 
 def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
     _transform_options(args, method)
     args.d = parse_d(args.d)
+    if args.sample_seeds is not None and args.d > FINITE_MAX_D:  # before any memory estimate
+        v.fail("d", f"<= {FINITE_MAX_D} with --sample-seeds", args.d)
     if args.samples is not None:  # sampled in float64 before anything else is checked
         m = v.integer(args.samples, "--samples", lo=1)
         n = v.integer(args.n_clients, "--n-clients", lo=2)
-        check_sample_fits("--samples", n, m, args.d)
+        # named by the larger factor of the N·M·d draw (M samples or d coordinates per client)
+        field, value = ("--d", args.d) if args.d > m else ("--samples", m)
+        check_sample_fits(field, n, m, args.d, value)
     v.choice(args.transform, "transform", TRANSFORMS)
     if args.sample_seeds is not None:
         return _run_finite(args, method)

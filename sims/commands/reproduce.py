@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--fast", action="store_true", help="small configuration (CI; under 3 minutes on 2 cores)"
     )
-    parser.add_argument("--out", default="figures", help="output folder (default: figures)")
+    parser.add_argument("--out", default=None, help="output folder (default: figures)")
     parser.add_argument(
         "--force", action="store_true", help="recompute every stage, ignoring the cache"
     )
@@ -68,8 +68,11 @@ def run(args) -> dict:
         for flag, dest in (("--jobs", "jobs"), ("--stages", "stages")):
             if getattr(args, dest) is not None:
                 not_applicable(flag, "with --list (nothing runs)", getattr(args, dest))
-        if args.force:
-            not_applicable("--force", "with --list (nothing runs)", True)
+        for flag, dest in (("--force", "force"), ("--fast", "fast")):
+            if getattr(args, dest):
+                not_applicable(flag, "with --list (nothing runs)", True)
+        if args.out is not None:
+            not_applicable("--out", "with --list (nothing is written)", args.out)
         return {
             "stages": [{"name": s.name, "cached": s.cache, "files": list(s.files)} for s in STAGES]
         }
@@ -77,6 +80,10 @@ def run(args) -> dict:
         from theory import _validate as v
 
         v.fail("blas-threads", "an integer >= 0", args.blas_threads)
+    if args.out is None:
+        from sims.commands._common import check_out_dir
+
+        args.out = check_out_dir("figures", "out")
     jobs = default_jobs() if args.jobs is None else v_jobs(args.jobs, len(STAGES))
     stages = STAGES if args.stages is None else select_stages(args.stages, STAGES)
     cache_dir = compile_cache.resolve(args.compile_cache)

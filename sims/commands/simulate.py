@@ -452,6 +452,7 @@ def _run(args) -> dict:
             mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))
         ).tolist(),
     }
+    _warn_undefined(result)
     # an interrupted run is partial by choice, a diverged one has its own warning
     if not interrupted and diverged is None:
         _warn_not_converged(result)
@@ -462,6 +463,25 @@ def _run(args) -> dict:
             if k not in ("local_iterates", "local_grads")
         }
     return result
+
+
+def _warn_undefined(result: dict) -> None:
+    """One stderr line for each number the run cannot give: the angle to the exact optimum
+    where that optimum has no identifiable subspace (e.g. MIM at N = 2, whose exact Eq. 4
+    target is zero), and consensus where the mixing matrix never contracts (λ = 1: periodic)."""
+    if result["identifiable_rank"] == 0:
+        sys.stderr.write(
+            "dssl simulate: warning: principal_angle_to_exact is null: the exact optimum has "
+            "no identifiable subspace (the population target X_pi has no eigenvalue gap among "
+            "its top c; e.g. MIM at N = 2, whose exact Eq. (4) target is zero)\n"
+        )
+    lam = result["config"].get("contraction")
+    if lam is not None and lam >= 1.0 - 1e-12:
+        sys.stderr.write(
+            f"dssl simulate: warning: the mixing matrix does not contract (lambda = {lam:.6g}, "
+            "spectral gap 0: periodic): the clients never reach consensus, and the averaged "
+            "model is not what any client holds\n"
+        )
 
 
 def _warn_not_converged(result: dict) -> None:

@@ -98,6 +98,9 @@ def _check_flags(args) -> None:
         _common.check_graph_flags(args, None)
         return
     _common.check_graph_flags(args, args.graph)
+    if args.mixing == "fedavg" and args.graph != "complete":
+        v.fail("mixing", "'fedavg' only with --graph complete (J = 11ᵀ/N joins every pair)",
+               f"fedavg with --graph {args.graph}")  # fmt: skip
     if args.sizes is not None and args.mixing != "data_size":
         na("--sizes", f"with --mixing {args.mixing} (it applies to data_size)", args.sizes)
     if args.seed is not None and args.graph not in RANDOM_GRAPHS:
@@ -109,7 +112,7 @@ def run(args) -> dict:
 
     _check_flags(args)
     seed = 0 if args.seed is None else v.integer(args.seed, "seed", lo=0)
-    gamma = v.real(args.gamma, "gamma", lo=0.0, hi=1.0, hi_open=True)
+    gamma = v.real(args.gamma, "gamma", lo=0.0, hi=spectral.GAMMA_MAX, why=spectral.GAMMA_WHY)
     n_req = 20 if args.n is None else args.n
     if args.mixing_file is not None:
         W = _common.mixing_from_args(args)

@@ -17,6 +17,10 @@ NAME = "trackd"
 HELP = "Track D: nonlinear encoders (MLP/ViT; MAE, SimSiam, MAR) in FL/DecL on real images"
 
 EXPERIMENTS = ("table1", "fig2a", "table6", "fig2b", "table5")
+#: Bounds on the run length, 1,000× the PAPER-SCALE preset's 100 rounds and far above any
+#: preset's seeds: a mistyped count (--rounds 1e12) is refused instead of running unseen.
+MAX_ROUNDS = 100_000
+MAX_SEEDS = 1_000
 PRESETS = ("fast", "default", "decisive", "paper-scale")
 
 
@@ -31,8 +35,10 @@ def add_arguments(p) -> None:
     p.add_argument("--data-path", default=None, metavar="DIR|FILE.npz",
                    help="CIFAR-10 directory (python format) for --dataset cifar10, or the .npz "
                    "file for --dataset npz (refused with mnist and digits)")  # fmt: skip
-    p.add_argument("--seeds", type=cm.integer(lo=1), default=None, help="override seeds")
-    p.add_argument("--rounds", type=cm.integer(lo=1), default=None, help="override rounds")
+    p.add_argument("--seeds", type=cm.integer(lo=1, hi=MAX_SEEDS), default=None,
+                   help=f"override seeds (at most {MAX_SEEDS})")  # fmt: skip
+    p.add_argument("--rounds", type=cm.integer(lo=1, hi=MAX_ROUNDS), default=None,
+                   help=f"override rounds (at most {MAX_ROUNDS})")  # fmt: skip
     cm.add_devices_argument(p, "each arm's clients, where K divides them,")
     p.add_argument(
         "--save",
@@ -94,10 +100,16 @@ def run(args) -> dict:
     cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
-    with experiments.clients_over(args.devices), _progress(experiments.log):
+    devices = experiments.devices_for(args.devices)
+    from theory import _validate as v
+
+    with v.renamed("path", "data_path"):  # the data are read (and checked) before any training
+        for cfg in cfgs.values():
+            experiments.images_of(cfg.common)
+    with _progress(experiments.log):
         for n in names:
             experiments.log.info("%s (%s preset) ...", n, args.preset)
-            results[n] = experiments.EXPERIMENTS[n](cfgs[n])
+            results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices)
             if out_dir is not None:
                 _write(out_dir, n, results[n])
     dec = verdicts.decisions(results)

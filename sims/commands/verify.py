@@ -127,7 +127,12 @@ def add_arguments(parser) -> None:
             "cores"
         ),
     )
-    parser.add_argument("--sim-seed", type=int, default=0, help="seed of the Track C runs")
+    parser.add_argument(
+        "--sim-seed",
+        type=_common.integer(lo=0),
+        default=None,
+        help="seed of the Track C runs (with --simulate; default 0)",
+    )
     parser.add_argument(
         "--map",
         action="store_true",
@@ -151,8 +156,22 @@ MAP_ONLY = {"map_preset": "default", "out": ".", "workers": 2, "atlas": False}
 
 def _map_options(args) -> None:
     """--map's own options: refused without --map (one line naming the option), filled with
-    their defaults with it."""
+    their defaults with it; with --map, the options of one configuration are refused (the map
+    sweeps its own configurations)."""
     from sims.commands._common import not_applicable
+
+    if args.map:
+        import argparse
+
+        own = argparse.ArgumentParser(add_help=False)
+        add_arguments(own)
+        for action in own._actions:
+            if action.dest in ("map", *MAP_ONLY) or not action.option_strings:
+                continue
+            if getattr(args, action.dest, action.default) != action.default:
+                flag = max(action.option_strings, key=len)
+                reason = "with --map (the map sweeps its own configurations)"
+                not_applicable(flag, reason, getattr(args, action.dest))
 
     for dest, default in MAP_ONLY.items():
         given = getattr(args, dest) not in (None, False)
@@ -438,10 +457,13 @@ def run(args) -> dict:
 
         v.fail("claims", "comma-separated claim ids: " + ", ".join(cl.CLAIM_IDS), args.claims)
     track_c = None
+    if args.simulate == "off" and args.sim_seed is not None:
+        _common.not_applicable("--sim-seed", "without --simulate (no Track C runs)", args.sim_seed)
     if args.simulate != "off":
         from sims.trackc.evidence import track_c_evidence
 
-        track_c = track_c_evidence(cfg, fast=args.simulate == "fast", seed=args.sim_seed)
+        seed = 0 if args.sim_seed is None else args.sim_seed
+        track_c = track_c_evidence(cfg, fast=args.simulate == "fast", seed=seed)
     trackd_dir = _trackd_dir(args)
     trackd = None if trackd_dir is None else load_trackd(trackd_dir)
     rows = cl.evaluate(cfg, claims=ids, track_c=track_c)

@@ -77,7 +77,8 @@ class EngineConfig:
       local_steps: E local steps per round.
       batch: minibatch size B per local step (ignored with ``population``).
       rounds: T communication rounds.
-      clients_per_round: S clients sampled per FL round (``None``: all N). DecL ignores it.
+      clients_per_round: S clients sampled per FL round (``None``: all N). DecL ignores it
+        (every client trains each round), so one value can serve both frameworks.
       population: full-batch population gradients of −tr(W X_i Wᵀ) + ½‖WᵀW‖² with the exact
         X_i (no sampling noise).
       omega: Ω of the γ schedule (Eq. 7); ``None`` means T in DecL and the expected number of
@@ -145,6 +146,8 @@ class EngineConfig:
         v.choice(self.dtype, "dtype", DTYPES)
         if self.client_chunk is not None:
             v.integer(self.client_chunk, "client_chunk", lo=1)
+        for flag in ("population", "persist_opt_state", "record_local"):
+            v.boolean(getattr(self, flag), flag)
         if self.population and self.method in ("mim-recon", "mar"):
             v.fail(
                 "method", "cl, cl-dissimilar, mim or mim-independent with population", self.method

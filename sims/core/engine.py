@@ -192,10 +192,18 @@ def make_problem(
     """
     dt = _dtype(config)
     n, d = config.n_clients, config.d
+    if getattr(getattr(targets, "dtype", None), "kind", None) == "b":
+        v.fail_type("targets", "real (N, d, d) matrices, not booleans", targets)
+    gamma_max = v.real(gamma_max, "gamma_max", lo=0.0)
+    gamma_min = v.real(gamma_min, "gamma_min", lo=0.0, hi=gamma_max)
     # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
     targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
     v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
     if config.population:
+        if x is not None or sizes is not None:
+            field = "x" if x is not None else "sizes"
+            v.fail(field, "None with population=True (population gradients use the targets)",
+                   "an array")  # fmt: skip
         x_arr, sizes_arr = None, None
     else:
         if x is None:
@@ -236,12 +244,17 @@ def make_problem(
     if np.any(agg <= 0):
         v.fail("agg", "positive weights", agg)
     pi = v.array(pi, "pi", shape=(n,))
+    if np.any(pi < 0) or abs(float(pi.sum()) - 1.0) > 1e-6:
+        v.fail("pi", "(N,) non-negative weights summing to 1", f"sum {float(pi.sum()):.6g}")
     if methods.get(config.method).needs_H:
         if H is None:
             v.fail("H", "a (d, d) transform for method cl-dissimilar", None)
-        H = jnp.asarray(v.array(H, "H", shape=(d, d)), dtype=dt)
-    else:
-        H = None
+        H = v.array(H, "H", shape=(d, d))
+        if not np.any(H):
+            v.fail("H", "a non-zero (d, d) transform (H = 0 makes the second view 0)", "zeros")
+        H = jnp.asarray(H, dtype=dt)
+    elif H is not None:
+        v.fail("H", f"None for method {config.method} (only cl-dissimilar uses H)", "an array")
     if x_arr is not None and config.batch > x_arr.shape[1]:
         m = x_arr.shape[1]
         v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)

@@ -207,6 +207,19 @@ def _mixing_rule(mixing: Any, n: int) -> tuple[str, np.ndarray | None]:
     return "gossip", check_mixing(mixing, n, stochastic="row")
 
 
+def _check_loss_is_scalar(loss: Callable, params: Any, data: Any, batch_size: int) -> None:
+    """``loss(params, batch, key=...)`` traced once on shapes (no computation): it must return
+    a scalar (the gradient of a vector is not defined)."""
+    batch = jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct((batch_size,) + tuple(a.shape[2:]), a.dtype), data
+    )
+    out = jax.eval_shape(lambda p, b, k: loss(p, b, key=k), params, batch, jr.key(0))
+    shape = getattr(out, "shape", None)
+    if shape != ():
+        v.fail("loss", "a function returning a scalar (one number per client and batch)",
+               f"an output of shape {shape}")  # fmt: skip
+
+
 def _client_data(data: Any) -> tuple[Any, np.ndarray]:
     """(padded pytree of (N, M, ...) arrays, sizes (N,)) from an array, a list of per-client
     arrays, a list of per-client pytrees, or a pytree of either."""
@@ -464,7 +477,7 @@ def run(
     data_p, sizes = _client_data(data)
     n = int(sizes.shape[0])
     rule, M = _mixing_rule(mixing, n)
-    rounds = v.integer(rounds, "rounds", lo=1)
+    rounds = v.integer(rounds, "rounds", lo=1, hi=2**31 - 1, why="the int32 round counter")
     local_steps = v.integer(local_steps, "local_steps", lo=1)
     batch_size = v.integer(batch_size, "batch_size", lo=1)
     if (optimizer is None) == (lr is None):
@@ -481,10 +494,14 @@ def run(
     # per round: the (clients, E, B) minibatch indices and, per step, each client's gathered
     # batch (with its gradient's working copies, about three); checked before anything runs
     row = sum(int(np.prod(a.shape[2:])) * a.dtype.itemsize for a in jax.tree.leaves(data_p))
+    # named by the larger of the two terms: the E·B row indices, or the B gathered rows
+    field, value = ("local_steps", local_steps) if 8 * local_steps >= 3 * row else (
+        "batch_size", batch_size)  # fmt: skip
     v.check_fits(
-        "batch_size", batch_size, n_sampled * batch_size * (8 * local_steps + 3 * row),
+        field, value, n_sampled * batch_size * (8 * local_steps + 3 * row),
         what="one round's minibatches",
     )  # fmt: skip
+    _check_loss_is_scalar(loss, params, data_p, batch_size)
     agg = _agg_weights(weights, sizes)
     if weights is not None and rule != "fedavg":
         v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)

@@ -24,12 +24,15 @@ from theory._precision import x64
 __all__ = ["sample_paper_model", "SAMPLE_CHUNK_BYTES"]
 
 
-def check_sample_fits(field: str, n: int, m: int, d: int) -> None:
-    """Refuse (one line naming ``field``) a draw of ``m`` samples per client on ``n`` clients in
-    dimension ``d`` that does not fit in memory: the float64 draw (x and its Gaussian noise),
-    the cast and the int64 labels are held at once."""
+def check_sample_fits(field: str, n: int, m: int, d: int, value=None) -> None:
+    """Refuse (one line naming ``field`` and its ``value``, default ``m``) a draw of ``m``
+    samples per client on ``n`` clients in dimension ``d`` that does not fit in memory: the
+    float64 draw (x and its Gaussian noise), the cast and the int64 labels are held at once."""
     v.check_fits(
-        field, m, n * m * (3 * 8 * d + 8), what="the samples (N, M, d) and their float64 draw"
+        field,
+        m if value is None else value,
+        n * m * (3 * 8 * d + 8),
+        what="the samples (N, M, d) and their float64 draw",
     )
 
 

@@ -158,8 +158,15 @@ def dirichlet_partition(
     min_size = v.integer(min_size, "min_size", lo=0)
     max_draws = v.integer(max_draws, "max_draws", lo=1)
     iters = v.integer(sinkhorn_iters, "sinkhorn_iters", lo=1)
+    if k_clients > n:
+        v.fail("n_clients", f"at most the {n} samples (one each at least)", k_clients)
     if k_clients * min_size > n:
-        v.fail("n_clients", f"at most n/min_size = {n // max(min_size, 1)} clients", k_clients)
+        v.fail(
+            "min_size",
+            f"at most n/n_clients = {n // k_clients} samples per client ({n} samples, "
+            f"{k_clients} clients)",
+            min_size,
+        )
     n_classes = int(lab.max()) + 1
     # one count per label value up to the largest, and the K x C class proportions
     v.check_fits(

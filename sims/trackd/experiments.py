@@ -18,7 +18,6 @@ dtype.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import time
@@ -66,7 +65,7 @@ def _seed_key(s: int) -> jax.Array:
 
 
 @functools.lru_cache(maxsize=4)
-def _images(common: Common) -> tdata.Images:
+def images_of(common: Common) -> tdata.Images:
     return tdata.load_images(
         common.dataset,
         key=jr.key(0),
@@ -143,37 +142,29 @@ def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) 
     return out
 
 
-#: The devices every arm may split its clients over (:func:`clients_over`); empty: one device.
-_DEVICES: list = []
-
-
-@contextlib.contextmanager
-def clients_over(devices: int):
-    """Inside the block, every arm whose clients split evenly over the first ``devices``
-    devices trains them sharded (``sims.run``'s ``mesh``, one client at a time on each
-    device; on a CPU, one device per core when ``dssl trackd --devices`` asks XLA for
-    them). Results equal the one-device run up to float32 rounding of the cross-device sums,
-    which Adam amplifies (the benchmark's relative parameter distance: 2e-5); arms with other
-    client counts run on one device."""
+def devices_for(count: int) -> tuple:
+    """The first ``count`` devices JAX sees, for the ``devices`` argument of the experiments
+    (``()`` for one device). Every arm whose clients split evenly over them trains them
+    sharded (``sims.run``'s ``mesh``, one client at a time on each device; on a CPU, one device
+    per core when ``dssl trackd --devices`` asks XLA for them). Results equal the one-device
+    run up to float32 rounding of the cross-device sums, which Adam amplifies (the benchmark's
+    relative parameter distance: 2e-5); arms with other client counts run on one device."""
     have = len(jax.devices())
-    if not 1 <= devices <= have:
+    if not (isinstance(count, int) and 1 <= count <= have):
         from theory import _validate as v
 
-        v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", devices)
-    _DEVICES[:] = jax.devices()[:devices] if devices > 1 else []
-    try:
-        yield
-    finally:
-        _DEVICES.clear()
+        v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", count)
+    return tuple(jax.devices()[:count]) if count > 1 else ()
 
 
-def _arm_mesh(n_clients: int):
-    """The mesh of :func:`clients_over` for an arm of ``n_clients``, or None."""
-    if not _DEVICES or n_clients % len(_DEVICES):
+def _arm_mesh(n_clients: int, devices: tuple):
+    """The mesh over ``devices`` for an arm of ``n_clients``, or None (one device, or clients
+    that do not split evenly)."""
+    if not devices or n_clients % len(devices):
         return None
     from sims.core.sharding import client_mesh
 
-    return client_mesh(_DEVICES)
+    return client_mesh(list(devices))
 
 
 @float32
@@ -186,8 +177,10 @@ def run_arm(
     objective: str = "mae",
     mixing: Any = "fedavg",
     clients_per_round: int | None = None,
+    devices: tuple = (),
 ) -> tuple[Any, dict]:
-    """Train one arm through the engine and evaluate its global encoder.
+    """Train one arm through the engine and evaluate its global encoder (its clients split
+    over ``devices`` where they split evenly: :func:`devices_for`).
 
     The arm's key is ``fold_in(seed_key, 4)`` for every arm of a seed (the arms of one seed
     share initialisation, minibatches and masks; ``fold_in(seed_key, 1..3)`` split the data
@@ -199,7 +192,7 @@ def run_arm(
     global encoder's probe accuracy after those rounds (round 0: untrained).
     """
     key = jr.fold_in(seed_key, 4)
-    images = _images(common)
+    images = images_of(common)
     nc = net_config(common, arch, objective, images.x_train.shape[1:])
     lc = loss_config(common, objective)
     # the same encoder before training (train() initialises from fold_in(key, 0)): the floor
@@ -214,7 +207,7 @@ def run_arm(
 
     every = common.curve_every if 0 < common.curve_every < common.rounds else None
     t0 = time.perf_counter()
-    mesh = _arm_mesh(int(np.shape(data)[0]))
+    mesh = _arm_mesh(int(np.shape(data)[0]), devices)
     # sharded, each device trains its clients one at a time (benchmarks/bench_trackd.py, 2
     # cores: 241 ms per round against 317 ms with each device's clients in one vmap)
     res = train(
@@ -242,7 +235,7 @@ def run_arm(
 def raw_pixel_probe(common: Common) -> float:
     """The ridge probe's held-out accuracy on the raw pixels (the floor a learned
     representation should beat)."""
-    im = _images(common)
+    im = images_of(common)
     n_tr, n_te = im.x_train.shape[0], im.x_test.shape[0]
     return ev.probe(
         im.x_train.reshape(n_tr, -1).astype(np.float64),
@@ -255,18 +248,18 @@ def raw_pixel_probe(common: Common) -> float:
 
 
 def _split(common: Common, n: int, skew: str, alpha: float, key: jax.Array):
-    images = _images(common)
+    images = images_of(common)
     xs, ys, rep = tdata.split_clients(images, n, skew, key=jr.fold_in(key, 1), alpha=alpha)
     data = tile_clients(xs, common.rows, key=jr.fold_in(key, 2))
     return data, xs, ys, rep
 
 
 def _chance(common: Common) -> float:
-    return 1.0 / _images(common).n_classes
+    return 1.0 / images_of(common).n_classes
 
 
 def _meta(common: Common, **extra) -> dict:
-    images = _images(common)
+    images = images_of(common)
     return {
         "dataset": common.dataset,
         "n_train": int(images.x_train.shape[0]),
@@ -304,7 +297,7 @@ def _abar(adj: np.ndarray) -> float:
 
 
 @float32
-def table1(cfg: Table1) -> dict:
+def table1(cfg: Table1, devices: tuple = ()) -> dict:
     """Table 1 analogue: probe accuracy and drop from IID for MAE vs SimSiam × arch × skew (FL)."""
     c = cfg.common
     acc = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
@@ -327,6 +320,7 @@ def table1(cfg: Table1) -> dict:
                         seed_key=key,
                         objective=m,
                         clients_per_round=cfg.clients_per_round,
+                        devices=devices,
                     )
                     acc[m][arch][skew].append(met["probe"])
                     knn[m][arch][skew].append(met["knn"])
@@ -368,7 +362,7 @@ def table1(cfg: Table1) -> dict:
 
 
 @float32
-def fig2a(cfg: Fig2a) -> dict:
+def fig2a(cfg: Fig2a, devices: tuple = ()) -> dict:
     """Fig 2a analogue: DecL MAE accuracy vs |Ā| (general / uniform graphs) and FL reference."""
     c = cfg.common
     acc = {k: {str(a): [] for a in cfg.abars} for k in cfg.kinds}
@@ -377,14 +371,14 @@ def fig2a(cfg: Fig2a) -> dict:
     for s in range(c.seeds):
         key = _seed_key(s)
         data, _, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
-        _, met = run_arm(c, cfg.arch, data, seed_key=key)
+        _, met = run_arm(c, cfg.arch, data, seed_key=key, devices=devices)
         fl.append(met["probe"])
         untrained.append(met["untrained_probe"])
         for kind in cfg.kinds:
             for a in cfg.abars:
                 adj = _graph(kind, cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
                 W = topology.uniform_mixing(adj)
-                _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=W)
+                _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=W, devices=devices)
                 acc[kind][str(a)].append(met["probe"])
                 realised[kind][str(a)].append(_abar(adj))
     chance = _chance(c)
@@ -417,7 +411,7 @@ def _push_sum(adj: np.ndarray) -> np.ndarray:
 
 
 @float32
-def table6(cfg: Table6) -> dict:
+def table6(cfg: Table6, devices: tuple = ()) -> dict:
     """Table 6 analogue: DecL MAE accuracy per mixing rule at each |Ā|, FL reference."""
     c = cfg.common
     acc = {r: {str(a): [] for a in cfg.abars} for r in cfg.rules}
@@ -426,7 +420,7 @@ def table6(cfg: Table6) -> dict:
         key = _seed_key(s)
         data, xs, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
         sizes = np.asarray([len(x) for x in xs], np.float64)
-        _, met = run_arm(c, cfg.arch, data, seed_key=key)
+        _, met = run_arm(c, cfg.arch, data, seed_key=key, devices=devices)
         fl.append(met["probe"])
         untrained.append(met["untrained_probe"])
         for a in cfg.abars:
@@ -436,7 +430,7 @@ def table6(cfg: Table6) -> dict:
                     mixing = ("push-sum", _push_sum(adj))
                 else:
                     mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
-                _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=mixing)
+                _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=mixing, devices=devices)
                 acc[rule][str(a)].append(met["probe"])
     chance = _chance(c)
     return {
@@ -454,7 +448,7 @@ def table6(cfg: Table6) -> dict:
 
 
 @float32
-def fig2b(cfg: Fig2b) -> dict:
+def fig2b(cfg: Fig2b, devices: tuple = ()) -> dict:
     """Fig 2b analogue: MAR vs MAE accuracy over α in FL and DecL."""
     c = cfg.common
     methods = ("mae", "mar")
@@ -479,6 +473,7 @@ def fig2b(cfg: Fig2b) -> dict:
                         objective=m,
                         mixing=mixing,
                         clients_per_round=cpr,
+                        devices=devices,
                     )
                     acc[f][m][str(a)].append(met["probe"])
                     if len(untrained) == s:  # one value per seed: the initial encoder
@@ -515,11 +510,11 @@ def _encoder_part(params: Any) -> dict:
 
 
 @float32
-def table5(cfg: Table5) -> dict:
+def table5(cfg: Table5, devices: tuple = ()) -> dict:
     """Table 5 analogue: layer-wise distances local 1 / local N / global after one more local
     round from the final global model, per-client vs global probe, uniformity, rank."""
     c = cfg.common
-    images = _images(c)
+    images = images_of(c)
     n = cfg.n_clients
     rows = {m: [] for m in cfg.methods}
     for s in range(c.seeds):
@@ -533,6 +528,7 @@ def table5(cfg: Table5) -> dict:
                 seed_key=key,
                 objective=m,
                 clients_per_round=cfg.clients_per_round,
+                devices=devices,
             )
             nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
             lc = loss_config(c, m)

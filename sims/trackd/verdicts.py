@@ -798,14 +798,18 @@ def verdict_table(decisions: dict) -> list[dict]:
     return rows
 
 
-def _number(row: dict, key: str, fail, *, required: bool = False, lo: float | None = None):
+def _number(
+    row: dict, key: str, fail, *, required: bool = False, lo: float = -1.0, hi: float = 1.0
+):
+    """``row[key]`` is a finite number in [lo, hi]: accuracies and their differences (per
+    unit of |Ā| for a slope, whose steps are at least 1) lie in [−1, 1]."""
     x = row.get(key)
     if x is None and not required:
         return
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
         fail(f"a finite number {key}", f"{row['claim']}: {key} = {x!r}")
-    if lo is not None and x < lo:
-        fail(f"{key} ≥ {lo:g}", f"{row['claim']}: {key} = {x!r}")
+    if not lo <= x <= hi:
+        fail(f"{key} in [{lo:g}, {hi:g}] (accuracy units)", f"{row['claim']}: {key} = {x!r}")
 
 
 def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = "") -> dict:
@@ -873,7 +877,7 @@ def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = 
         fail("a dict 'scale'", type(scale).__name__)
     margin = data.get("margin")
     if margin is not None:
-        _number({"claim": "document", "margin": margin}, "margin", fail, lo=0.0)
+        _number({"claim": "document", "margin": margin}, "margin", fail, lo=0.0, hi=100.0)
     return {"rows": rows, "scale": scale, "margin": margin}
 
 

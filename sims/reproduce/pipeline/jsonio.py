@@ -95,7 +95,8 @@ def depth(obj: Any) -> int:
 def from_json(text: str | bytes, *, constants: bool = False) -> Any:
     """Parse strict JSON text (``NaN``/``Infinity`` are rejected: this project never writes
     them, unless ``constants``; nesting deeper than :data:`MAX_DEPTH`; integers longer than
-    Python's digit limit). Raises a one-line ValueError on anything else.
+    Python's digit limit; an object with a key twice, which JSON readers would otherwise
+    resolve silently to the last value). Raises a one-line ValueError on anything else.
 
     >>> from_json("[" * 101 + "]" * 101)
     Traceback (most recent call last):
@@ -106,8 +107,18 @@ def from_json(text: str | bytes, *, constants: bool = False) -> Any:
     def _reject(token: str):
         raise ValueError(f"json: must be strict JSON, got {token}")
 
+    def _unique(pairs: list) -> dict:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            seen: set = set()
+            twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+            raise ValueError(f"json: must name each key of an object once, got {twice!r} twice")
+        return out
+
     try:
-        value = json.loads(text, parse_constant=None if constants else _reject)
+        value = json.loads(
+            text, parse_constant=None if constants else _reject, object_pairs_hook=_unique
+        )
     except RecursionError:
         raise ValueError(
             f"json: must be nested at most {MAX_DEPTH} levels deep, got deeper than Python can read"
