@@ -253,11 +253,11 @@ def test_ctrl_c_at_start_exits_130_in_one_line(delay, tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     err = err.decode(errors="replace")
-    if proc.returncode == 1 and "init_import_site" in err:
-        # CPython itself was still starting (importing `site`, before any code of dssl runs):
-        # its own "Fatal Python error", exit 1. Seen once at 0.1 s under load 4 (a hostile-input
-        # run beside the suite); nothing of dssl can run earlier to catch it.
-        assert "sims" not in err, err
+    if "sims" not in err and ("init_import_site" in err or err.rstrip().endswith("Interrupt")):
+        # CPython was still starting, before any code of dssl ran: importing `site` (its own
+        # "Fatal Python error", exit 1) or, under `-m`, runpy reading the module (its default
+        # KeyboardInterrupt traceback of frozen frames). Seen at 0.1 s under load: once beside a
+        # hostile-input run (load 4), once in a CI replica; no frame of the project is in it.
         return
     # before the interpreter installs its handler, SIGINT ends it (the shell shows 130 too)
     assert proc.returncode in (130, -signal.SIGINT), err

@@ -24,7 +24,10 @@ process is writing (:func:`sims.reproduce.pipeline.jsonio.remove_temporaries`) a
 or a ``__del__`` method (it prints "Exception ignored in ..."; JAX runs such a callback while
 it imports), so until the interrupt is acknowledged (:func:`acknowledge`) it is raised again
 every :data:`REPEAT_S` seconds, and the dropped one prints nothing: a Ctrl-C in the first
-second of a run used to be lost, and the run finished with status 0.
+second of a run used to be lost, and the run finished with status 0. "At any moment" starts
+when CPython has started: a SIGINT while the interpreter itself still imports ``site`` (about
+20–30 ms, before any code of dssl runs) ends with CPython's own "Fatal Python error:
+init_import_site" and exit status 1.
 
 This module imports only the standard library, so that it works while everything else is
 still being imported.
