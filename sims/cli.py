@@ -576,9 +576,10 @@ def _option_spelling(parser, command: str, dest: str, words) -> str:
     """The option of ``dest`` as the user typed it (``--cs`` for ``--csv``)."""
     from sims.commands import _boundary
 
-    for action in _boundary.options_of(parser, command):
+    actions = _boundary.options_of(parser, command)
+    for action in actions:
         if action.dest == dest:
-            return _boundary.spelling(action, words)
+            return _boundary.spelling(action, words, actions)
     return "--" + dest.replace("_", "-")
 
 

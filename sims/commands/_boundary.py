@@ -180,21 +180,23 @@ def options_of(parser, command: str | None) -> list:
     return []
 
 
-def spelling(action, argv, taken=()) -> str:
+def spelling(action, argv, actions=()) -> str:
     """The option as the user typed it (argparse accepts unique prefixes: ``--cs`` for
-    ``--csv``), else its longest name. ``taken``: every option name of the command, so that a
-    token naming another option exactly (``--transform``) is not read as an abbreviation of
-    this one (``--transform-seed``).
+    ``--csv``), else its longest name. ``actions``: the command's options, so that a token
+    naming another option exactly (``--transform``) is not read as an abbreviation of this one
+    (``--transform-seed``).
 
     >>> import argparse
     >>> a = argparse.ArgumentParser().add_argument("--csv")
     >>> spelling(a, ["bounds", "--cs=x.csv"]), spelling(a, ["bounds"])
     ('--cs', '--csv')
-    >>> b = argparse.ArgumentParser().add_argument("--transform-seed")
-    >>> spelling(b, ["exact", "--transform", "rotation"], taken={"--transform"})
+    >>> p = argparse.ArgumentParser()
+    >>> t, s = p.add_argument("--transform"), p.add_argument("--transform-seed")
+    >>> spelling(s, ["exact", "--transform", "rotation"], [t, s])
     '--transform-seed'
     """
     names = action.option_strings
+    taken = {name for a in actions for name in a.option_strings}
     for token in argv:
         if token == "--":
             break
@@ -266,7 +268,7 @@ def _os_line(err: OSError, argv, actions, args) -> str:
                 if best is None or len(str(value)) > len(str(best[1])):
                     best = (action, value)
         if best is not None:
-            option = spelling(best[0], argv, {n for a in actions for n in a.option_strings})
+            option = spelling(best[0], argv, actions)
     why = err.strerror or _first_line(err)
     allowed = _OS_ALLOWED.get(err.errno, "a path that can be written and read")
     if option is not None:
@@ -283,8 +285,7 @@ def _culprit(argv, actions, args, test, allowed: str) -> str | None:
     for action in actions:
         value = getattr(args, action.dest, None)
         if test(value):
-            taken = {n for a in actions for n in a.option_strings}
-            return f"{spelling(action, argv, taken)}: must be {allowed}, got {_short(value)}"
+            return f"{spelling(action, argv, actions)}: must be {allowed}, got {_short(value)}"
     return None
 
 
@@ -342,10 +343,9 @@ def _as_typed(line: str, argv, actions) -> str:
     field, sep, rest = line.partition(": ")
     if not sep or field.startswith("-"):
         return line
-    taken = {name for a in actions for name in a.option_strings}
     for action in actions:
         if action.dest == field:
-            return f"{spelling(action, argv, taken)}: {rest}"
+            return f"{spelling(action, argv, actions)}: {rest}"
     return line
 
 
