@@ -11,14 +11,18 @@
    is its own): seconds per round after compile, compile seconds, peak RSS, achieved FLOP/s
    against the measured matmul peak, load average. Cells whose data alone (samples N·64·d plus
    the (N, d, d) targets, float32) would exceed ``--max-gb`` (default 6 GiB) are skipped.
-4. The 1000-configuration sweep of ``benchmarks/bench_engine.py``: compilations and
+4. DrJAX head to head (``benchmarks/drjax_fedavg.py``): the same FedAvg problem at the quick
+   setting and at the efficiency cell, the engine (all metrics, and ``metrics="loss"``) against
+   a DrJAX round as its docs write one (``jax.grad`` client update) and one with the engine's
+   closed-form gradient, timed in turn in this process, final models compared.
+5. The 1000-configuration sweep of ``benchmarks/bench_engine.py``: compilations and
    configurations per second (after compilation).
 
 The GPU table is ``benchmarks/bench_gpu.py`` (run on a machine with a GPU; results in
 ``benchmarks/results/gpu.md``).
 
 Usage: ``python benchmarks/run_all.py [--quick] [--max-gb 6] [--parts compare,peak,scale,sweep]
-[--ds 64,512,4096]``;
+[--ds 64,512,4096]`` (parts: compare, peak, scale, drjax, sweep);
 writes ``benchmarks/results/bench.json`` and ``benchmarks/results/bench.md``.
 """
 
@@ -45,7 +49,7 @@ OUT = ROOT / "benchmarks" / "results"
 NS = (10, 100, 1000, 10000, 100000)
 DS = (64, 512, 4096)
 M = 64
-PARTS = ("compare", "peak", "scale", "sweep")
+PARTS = ("compare", "peak", "scale", "drjax", "sweep")
 
 
 def _data_bytes(n: int, d: int) -> int:
@@ -177,6 +181,11 @@ def main() -> None:
         new = {(cl["n_clients"], cl["d"]) for cl in cells}
         kept = [cl for cl in res.get("scale", []) if (cl["n_clients"], cl["d"]) not in new]
         res["scale"] = sorted(kept + cells, key=lambda cl: (cl["d"], cl["n_clients"]))
+    if "drjax" in parts:
+        from drjax_fedavg import SETTINGS, head_to_head
+
+        res["drjax"] = [head_to_head(name, repeats=args.repeats) for name in SETTINGS]
+        print(json.dumps(res["drjax"]), flush=True)
     if "sweep" in parts:
         res["sweep"] = _sweep(args.timeout, args.quick)
         print(json.dumps(res["sweep"]), flush=True)
@@ -309,6 +318,9 @@ def report(res: dict) -> str:
                 f"{cell['load_average'][0]:.2f} | {note} |"
             )
         lines.append("")
+    from drjax_fedavg import drjax_report
+
+    lines += drjax_report(res.get("drjax"))
     sw = res.get("sweep")
     if sw and "configurations" in sw:
         lines += [
