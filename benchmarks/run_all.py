@@ -34,6 +34,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -145,6 +146,11 @@ def main() -> None:
     path = OUT / "bench.json"
     res = json.loads(path.read_text()) if path.exists() else {}
     res["machine"] = bench.machine() | {"processor": platform.processor()}
+    res.pop("note", None)  # a note of an earlier partial run, no longer true of the file
+    dates = res.setdefault("dates", {})
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    for p in parts:
+        dates[p] = stamp  # each part ran in this run, started at this time
     if "compare" in parts:
         from torch_loop import torch_runner
 
@@ -202,6 +208,11 @@ def _mib(b) -> str:
 def report(res: dict) -> str:
     """bench.md from bench.json."""
     lines = ["# Engine benchmark", "", f"Machine: {machine_text(res['machine'])}.", ""]
+    dates = res.get("dates", {})
+    if dates:
+        when = "; ".join(f"{p}: {dates.get(p, 'not recorded')}" for p in PARTS if p in res
+                         or (p == "peak" and "peak_cell" in res))  # fmt: skip
+        lines += [f"When each part ran (the run that started then): {when}.", ""]
     c = res.get("compare")
     if c:
         peak = c["matmul_peak_flop_per_s"]
