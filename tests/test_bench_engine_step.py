@@ -45,3 +45,13 @@ def test_short_run_writes_the_table(tmp_path):
     )
     assert all(v > 0 for v in res["ms_per_step"].values())
     assert saved["products_only_gflops"] > 0 and saved["matmul_peak_gflops"] > 0
+
+
+def test_bound_times_the_engine_and_the_loop_on_the_same_models(tmp_path):
+    out = tmp_path / "step.json"
+    res = _script().main(["--steps", "2", "--repeats", "1", "--bound", "--out", str(out)])
+    assert res["max_abs_diff_engine_vs_loop"] == 0.0  # the same training on both sides
+    ms = res["ms_per_step"]
+    assert res["floor_seconds"] == 100 * (ms["products only"] + ms["masks and views"]) * 1e-3
+    assert res["bound_vs_loop"] == res["loop_seconds"] / res["floor_seconds"]
+    assert res["engine_vs_loop"] == res["loop_seconds"] / res["engine_seconds"]

@@ -265,3 +265,27 @@ def test_cli_verify_mixing_file_with_graph_flag(capsys, tmp_path):
     rc = main([*_FAST, "--graph", "ring", "--mixing-file", str(path)])
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "--graph" in err
+
+
+def test_cli_verify_mixing_file_says_which_claims_it_enters(capsys, tmp_path):
+    """Every claim evaluated with --mixing-file says whether the file enters it; Cor 4.5 (a sweep
+    over graphs) and Eq. 89 (the complete graph) say they do not, in one line each, and a
+    claim with a DecL side that reads W says it does (its words were silently the default's)."""
+    import numpy as np
+
+    path = tmp_path / "W.npy"
+    np.save(path, _star_uniform(4))
+    argv = [*_FAST, "--claims", "cor4.5,thm4.6.eq89,thm4.6,thm4.2.local"]
+    assert main([*argv, "--mixing-file", str(path)]) == 0
+    got = {r["id"]: r["mixing_file"] for r in json.loads(capsys.readouterr().out)["claims"]}
+    assert got["thm4.6"] == "enters"
+    for cid in ("cor4.5", "thm4.6.eq89", "thm4.2.local"):
+        assert got[cid].startswith("does not enter: ")
+    assert main([a for a in argv if a != "--json"] + ["--mixing-file", str(path)]) == 0
+    text = capsys.readouterr().out
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith(("cor4.5 ", "thm4.6.eq89"))]
+    assert any("does not enter: a sweep over graphs" in ln for ln in lines)
+    assert any("does not enter: FL against DecL on the complete graph" in ln for ln in lines)
+    # without a file no claim carries the field
+    assert main(argv) == 0
+    assert all("mixing_file" not in r for r in json.loads(capsys.readouterr().out)["claims"])

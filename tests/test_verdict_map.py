@@ -403,3 +403,39 @@ def test_track_c_rows_in_the_summaries():
     results = {"map": {"rows": {}, "cells": [], "rule_changes": [], "track_c": tc}}
     summary = stage.summarize(results)
     assert summary["track C thm4.2.fl"] == tc["rows"]["thm4.2.fl"]["headline"]
+
+
+def test_hidden_constants_cover_every_structured_transform(monkeypatch):
+    """The break-even constants of the dissimilar-CL bound are computed under every
+    structure-keeping transform, not the identity alone (a rotation of the signal block makes
+    Thm 4.3's bound asymptotically violated where the identity does not)."""
+    from theory import constants
+    from theory.structured import STRUCTURED_TRANSFORMS
+
+    seen = {}
+    fake = [
+        {
+            "method": "cl_dissimilar",
+            "framework": "local",
+            "exact_method": "cl-dissimilar",
+            "transform": t,
+            "label": "violated (asymptotically)"
+            if t != "identity"
+            else "not violated asymptotically",
+            "readings": {"c_num": {"exponent": 0.6, "status": "degenerates (C* -> inf)"}},
+        }
+        for t in STRUCTURED_TRANSFORMS
+    ]
+
+    def all_verdicts(**kwargs):
+        seen.update(kwargs)
+        return fake
+
+    monkeypatch.setattr(constants, "all_verdicts", all_verdicts)
+    out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
+    assert tuple(seen["transforms"]) == STRUCTURED_TRANSFORMS
+    readings = {c["reading"] for c in out["cells"]}
+    assert readings == {"dissimilar-identity"} | {
+        f"dissimilar-{t}" for t in STRUCTURED_TRANSFORMS if t != "identity"
+    }
+    assert "dissimilar-block-rotation" in out["summary"]["thm4.3.local"]

@@ -114,8 +114,16 @@ def test_trend_collapse_guard():
     assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, "spread-N", tol) == (
         "degenerate"
     )
-    for word in ("violated", "degenerate", "not-unique"):
+    for word in ("degenerate", "not-unique", "void"):
         assert vd.trend_collapse_guard(word, ab, [0.3, 0.3, 0.0], [1, 1, 1], n, "spread-N") == word
+    # violated: guarded since R7 applies in both directions (RULE_CHANGES), not before
+    up = [0.0, 0.3, 0.3]
+    assert vd.trend_collapse_guard("violated", ab, up, [1, 4, 4], n, "spread-N") == "degenerate"
+    assert vd.trend_collapse_guard("violated", ab, up, [4, 1, 1], n, "spread-N") == "violated"
+    old = vd.trend_collapse_guard(
+        "violated", ab, up, [1, 4, 4], n, "spread-N", both_directions=False
+    )
+    assert old == "violated"
     with pytest.raises(ValueError, match="^ranks"):
         vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4], n, "spread-N")
 

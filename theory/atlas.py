@@ -200,21 +200,35 @@ def _certain_decreases(a, lo, hi, t) -> np.ndarray:
     return later & (lo[:, None] - hi[None, :] > t[:, None] + t[None, :])
 
 
-def trend_collapse_arrays(word: str, abar, lo, hi, tol, ranks, n_signal: int, reading: str) -> str:
+def trend_collapse_arrays(
+    word: str, abar, lo, hi, tol, ranks, n_signal: int, reading: str, *, both_directions=True
+) -> str:
     """Rule R7 on an R6 trend, vectorised as :func:`trend_arrays` (the same as
     :func:`theory.verdicts.trend_collapse_guard`): a ``holds`` stays only if some certain
     decrease (|Ā|_i < |Ā|_j and lo_i − hi_j > tol_i + tol_j) ends at a graph whose optimum has
-    rank ≥ ``n_signal``; else, under a spread reading, ``degenerate``.
+    rank ≥ ``n_signal``, a ``violated`` only if some certain violation (lo_j − hi_i > tol_i +
+    tol_j) starts at one (``both_directions=False``: ``violated`` unguarded, the rule before
+    RULE_CHANGES' R7 entry of 2026-11-25); else, under a spread reading, ``degenerate``.
 
     >>> ab, s, tol, ranks = [2, 3], [0.3, 0.0], [0, 0], [4, 1]
     >>> trend_collapse_arrays("holds", ab, s, s, tol, ranks, 4, "spread-N")
     'degenerate'
+    >>> trend_collapse_arrays("violated", ab, s[::-1], s[::-1], tol, [1, 4], 4, "spread-N")
+    'degenerate'
     """
-    if word != "holds" or reading == "gap":
+    if word not in ("holds", "violated") or reading == "gap":
+        return word
+    if word == "violated" and not both_directions:
         return word
     a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
     full = np.asarray(ranks, int) >= int(n_signal)
-    return "holds" if (_certain_decreases(a, lo, hi, t) & full[None, :]).any() else "degenerate"
+    if word == "holds":
+        kept = (_certain_decreases(a, lo, hi, t) & full[None, :]).any()
+    else:
+        later = a[None, :] > a[:, None] + 1e-12
+        certain = later & (lo[None, :] - hi[:, None] > t[:, None] + t[None, :])
+        kept = (certain & full[:, None]).any()
+    return word if kept else "degenerate"
 
 
 def _resolved(x: np.ndarray, tol: np.ndarray | float) -> bool:
@@ -309,14 +323,26 @@ def _study(
                 tol = np.array([x.tol for x in vals])
                 r6, viol = trend_arrays(feats["abar"], lo, hi, tol)
                 first = trend_arrays(feats["abar"], lo, hi, tol, ordered_decrease=False)[0]
-                word = trend_collapse_arrays(r6, feats["abar"], lo, hi, tol, ranks, n, sens)
-                thm46, eq87 = Counter(), Counter()
+                ab = feats["abar"]
+                one_way = trend_collapse_arrays(
+                    r6, ab, lo, hi, tol, ranks, n, sens, both_directions=False
+                )
+                word = trend_collapse_arrays(r6, ab, lo, hi, tol, ranks, n, sens)
+                # R11: an optimum W = 0 on any graph voids the trend
+                zero = vd.premise_a5(ranks)
+                word, one_way = ("void", "void") if zero else (word, one_way)
+                thm46, eq87, thm46_old, eq87_old = Counter(), Counter(), Counter(), Counter()
                 for k, x in enumerate(vals):
-                    w = vd.collapse_guard(vd.compare(x, vfed, ">="), sol_fl.rank, n, sens)
-                    thm46[w] += 1
-                    if feats["abar"][k] < n - 1e-12:
-                        w87 = vd.collapse_guard(vd.compare(x, vfed, ">"), sol_fl.rank, n, sens)
-                        eq87[w87] += 1
+                    same = vd.same_weights(feats["pi"][k], fl)
+                    void = vd.premise_a5([ranks[k], sol_fl.rank]) is not None
+                    for rel, new, old in ((">=", thm46, thm46_old), (">", eq87, eq87_old)):
+                        if rel == ">" and ab[k] >= n - 1e-12:
+                            continue
+                        raw = vd.compare(x, vfed, rel)
+                        old[vd.collapse_guard(raw, sol_fl.rank, n, sens)] += 1
+                        w = vd.collapse_guard(raw, sol_fl.rank, n, sens, other_rank=ranks[k])
+                        w = vd.IDENTITY_WORDS[rel] if same else w
+                        new["void" if void else w] += 1
                 label = out["graphs"]
                 res["methods"][method][sens] = {
                     "s": _rounded(s),
@@ -325,6 +351,7 @@ def _study(
                     "cor45": word,
                     "cor45_without_r7": r6,
                     "cor45_r6_first_implementation": first,
+                    "cor45_r7_one_direction": one_way,
                     "violations": len(viol),
                     "worst": [
                         {
@@ -339,6 +366,8 @@ def _study(
                     "spearman": _correlations(s, feats, tol),
                     "thm46": dict(thm46),
                     "eq87": dict(eq87),
+                    "thm46_before_r7_r11_r12": dict(thm46_old),
+                    "eq87_before_r7_r11_r12": dict(eq87_old),
                 }
         out["mixings"][mixing] = res
     return out

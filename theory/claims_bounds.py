@@ -157,11 +157,14 @@ def _bound_b(dim: str, framework: str):
         numbers: dict = {"lower_bound": lb, "track_a": a_word, "d": cfg.d, "p": cfg.p}
         if framework == "local":
             # Thm 4.2/4.3 item 1 bounds r_{i,k} for k in [N] \ {i}, every client i.
-            words, mins, ties = [], [], []
+            words, old, mins, ties, voids = [], [], [], [], []
             for i in range(n):
                 sol = ex.solution(method, transform, i)
                 val = solutions.min_rv(sol, [k for k in range(n) if k != i])
-                words.append(vd.bound_check(val, lb, a_word))
+                old.append(vd.bound_check(val, lb, a_word))
+                why = vd.premise_a5([sol.rank], [f"client {i}'s objective"])
+                words.append("void" if why else old[-1])
+                voids += [why] if why else []
                 mins.append(val.point)
                 ties.append(sol.tied)
             word = vd.combine(words)
@@ -170,11 +173,17 @@ def _bound_b(dim: str, framework: str):
             w = _fl_weights(n) if framework == "fl" else _graph_info(cfg)["weights"]
             sol = ex.solution(method, transform, w)
             val = solutions.min_rv(sol, range(n))
-            word = vd.bound_check(val, lb, a_word)
+            old = [vd.bound_check(val, lb, a_word)]
+            why = vd.premise_a5([sol.rank], [f"the {framework} objective"])
+            voids = [why] if why else []
+            word = "void" if voids else old[0]
             numbers.update(rv_N=_lst(sol.rv[:n]), min_rv=val.to_dict(), **sol.summary())
             if abar is not None:
                 numbers.update(abar=abar, graph=cfg.graph_label)
-        return Evidence(word, numbers, "exact RV of e_1..e_N vs the paper's lower bound (R2)")
+        numbers["verdict_without_a5"] = vd.combine(old)
+        if voids:
+            numbers["void_because"] = voids[0]
+        return Evidence(word, numbers, "exact RV of e_1..e_N vs the paper's lower bound (R2, R11)")
 
     return check
 
@@ -216,7 +225,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     mc, tc, _ = _method_of(reading, "cl")
     sens = reading["sensitivity"]
     numbers: dict = {}
-    words = []
+    words, old_r7, old_a5 = [], [], []
     weights = {"fl": _fl_weights(n), "decl": _graph_info(cfg)["weights"]}
     for fw in ("local", "decl", "fl"):
         keys = list(range(n)) if fw == "local" else [weights[fw]]
@@ -224,8 +233,14 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
         for w in keys:
             sm, sc = ex.solution(mm, tm, w), ex.solution(mc, tc, w)
             vm, vc = _sens(sm, sens, n, c), _sens(sc, sens, n, c)
-            word = vd.collapse_guard(vd.compare(vc, vm, ">"), sm.rank, n, sens)
+            raw = vd.compare(vc, vm, ">")
+            one_way = vd.collapse_guard(raw, sm.rank, n, sens)
+            guarded = vd.collapse_guard(raw, sm.rank, n, sens, other_rank=sc.rank)
+            why = vd.premise_a5([sm.rank, sc.rank], ["MIM", "CL"])
+            word = "void" if why else guarded
             words.append(word)
+            old_r7.append("void" if why else one_way)
+            old_a5.append(guarded)
             row.append(
                 {
                     "s_mim": vm.to_dict(),
@@ -235,7 +250,11 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
                     "verdict": word,
                 }
             )
+            if why:
+                row[-1]["void_because"] = why
         numbers[fw] = row if fw == "local" else row[0]
+    numbers["verdict_r7_one_direction"] = vd.combine(old_r7)
+    numbers["verdict_without_a5"] = vd.combine(old_a5)
     return Evidence(
-        vd.combine(words), numbers, f"exact s^C > s^M ({sens}) for local, DecL, FL (R1, R7)"
+        vd.combine(words), numbers, f"exact s^C > s^M ({sens}) for local, DecL, FL (R1, R7, R11)"
     )

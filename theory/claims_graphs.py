@@ -86,7 +86,13 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
         raise NotApplicable("fewer than two graphs at this N (Cor 4.5 needs N >= 3)")
     r6, viol = vd.trend(abars, vals)
     ranks = [row["rank"] for row in rows]
-    word = vd.trend_collapse_guard(r6, abars, vals, ranks, cfg.n_clients, reading["sensitivity"])
+    sens = reading["sensitivity"]
+    guarded = vd.trend_collapse_guard(r6, abars, vals, ranks, cfg.n_clients, sens)
+    one_way = vd.trend_collapse_guard(
+        r6, abars, vals, ranks, cfg.n_clients, sens, both_directions=False
+    )
+    why = vd.premise_a5(ranks, [f"the DecL objective on {row['graph']}" for row in rows])
+    word = "void" if why else guarded
     order = np.argsort(abars, kind="stable")
     old = vd.old_trend_rule({"s": [vals[i].point for i in order]})
     numbers = {
@@ -97,8 +103,13 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
         "old_rule_verdict": old,
         "verdict_without_r7": r6,
         "r6_first_implementation": vd.trend(abars, vals, ordered_decrease=False)[0],
+        "verdict_r7_one_direction": "void" if why else one_way,
+        "verdict_without_a5": guarded,
     }
-    return Evidence(word, numbers, "exact DecL sensitivity over graphs of increasing |Ā| (R6, R7)")
+    if why:
+        numbers["void_because"] = why
+    what = "exact DecL sensitivity over graphs of increasing |Ā| (R6, R7, R11)"
+    return Evidence(word, numbers, what)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -143,9 +154,21 @@ def _thm46_b(which: str):
         sd = ex.solution(method, transform, info["weights"])
         sf = ex.solution(method, transform, _fl_weights(ex.n))
         vdec, vfed = _sens(sd, sens, ex.n, ex.c), _sens(sf, sens, ex.n, ex.c)
-        word = vd.compare(vdec, vfed, relation)
-        if relation != "==":
-            word = vd.collapse_guard(word, sf.rank, ex.n, sens)
+        # R12: DecL's objective weights equal FL's (a doubly stochastic mixing matrix, e.g. the
+        # uniform rule on a regular graph) make the two sides one quantity
+        same = vd.same_weights(info["weights"], _fl_weights(ex.n))
+        raw = vd.compare(vdec, vfed, relation)
+        if relation == "==":
+            old_r7 = guarded = raw
+        else:
+            old_r7 = vd.collapse_guard(raw, sf.rank, ex.n, sens)
+            guarded = vd.collapse_guard(raw, sf.rank, ex.n, sens, other_rank=sd.rank)
+        old_identity = guarded
+        if same:
+            guarded = vd.IDENTITY_WORDS[relation]
+            old_r7 = guarded
+        why = vd.premise_a5([sd.rank, sf.rank], ["DecL", "FL"])
+        word = "void" if why else guarded
         numbers = {
             "graph": "complete" if which == "eq89" else cfg.graph_label,
             "abar": info["abar"],
@@ -154,15 +177,19 @@ def _thm46_b(which: str):
             "rank_dec": sd.rank,
             "rank_fed": sf.rank,
             "relation": f"s_Dec {relation} s_Fed",
+            "weights_identical": same,
+            "verdict_without_identity": "void" if why else old_identity,
+            "verdict_r7_one_direction": "void" if why else old_r7,
+            "verdict_without_a5": guarded,
         }
-        what = f"exact s_Dec {relation} s_Fed ({sens}) (R1, R7)"
-        if which == "eq89":
-            # the complete graph's Eq. (1) weights are uniform: the DecL objective is FL's own, so
-            # equality is a structural identity of the model, not a numerical coincidence
-            same = np.array_equal(np.asarray(info["weights"]), np.asarray(_fl_weights(ex.n)))
-            numbers["weights_identical"] = bool(same)
-            if same:
-                what += "; by construction: the complete graph's weights are FL's"
+        what = f"exact s_Dec {relation} s_Fed ({sens}) (R1, R7, R11, R12)"
+        if same:
+            # Eq. (1)'s weights of a doubly stochastic W are 1/N: the DecL objective is FL's own,
+            # so the two sides are one quantity by construction, not a numerical coincidence
+            numbers["identity"] = "DecL's objective weights are FL's (doubly stochastic W)"
+            what += "; by construction: DecL's objective weights are FL's (one quantity)"
+        if why:
+            numbers["void_because"] = why
         return Evidence(word, numbers, what)
 
     return check

@@ -26,7 +26,7 @@ from theory import _validate as v
 
 EPS = float(np.finfo(np.float64).eps)
 TRACK_A = ("informative", "vacuous", "invalid")
-TRACK_BC = ("holds", "violated", "degenerate", "not-unique")
+TRACK_BC = ("holds", "violated", "degenerate", "not-unique", "void")
 NOT_RUN = "not-run"
 WORDS = TRACK_A + TRACK_BC + (NOT_RUN,)
 RELATIONS = (">", ">=", "<", "<=", "==")
@@ -88,6 +88,44 @@ RULE_CHANGES = (
         "extending R7)",
         "old_function": "theory.verdicts.trend(..., ordered_decrease=False), carried as "
         "r6_first_implementation",
+    },
+    {
+        "claim": "all Track B",
+        "rule": "R11",
+        "old_rule": "no premise check: a comparison resting on an optimum W = 0 was scored by "
+        "R1/R2 like any other",
+        "new_rule": "R11: a word resting on an optimum of rank 0 (W = 0, which Assumption A.5 "
+        "excludes) is void, naming the assumption; R5 orders violated > void > not-unique > "
+        "degenerate > holds",
+        "why": "a review (2026-11-25): at N = 2 the exact Eq. 4 and Eq. 3 "
+        "targets are the zero matrix and dssl verify --n-clients 2 --graph complete said "
+        "Thm 4.2 violated",
+        "old_function": "carried in each cell's numbers as verdict_without_a5",
+    },
+    {
+        "claim": "all sensitivity comparisons",
+        "rule": "R7",
+        "old_rule": "R7 downgrades holds only (the side judged more robust collapsed)",
+        "new_rule": "R7 in both directions: a violated resting on the side that came out more "
+        "robust with rank < N (pairwise: X in s_X > s_Y; a trend: the start of every violation) "
+        "is degenerate too",
+        "why": "a review (2026-11-25): Cor 4.5 violated under Eq. 4 on bumps "
+        "of about 0.002 between optima all of rank 1",
+        "old_function": "theory.verdicts.collapse_guard without other_rank and "
+        "trend_collapse_guard(..., both_directions=False); carried as verdict_r7_one_direction",
+    },
+    {
+        "claim": "thm4.6",
+        "rule": "R12",
+        "old_rule": "the two sides compared as two optimal sets (R1, R4), even where the DecL "
+        "and FL objectives are one; Eq. 89's note decided by np.array_equal on the weights",
+        "new_rule": "R12: sides whose objective weights agree within 4 eps (same_weights) are "
+        "one quantity: == holds, >= degenerate, > violated, with the identity named",
+        "why": "a review (2026-11-25): Eq. 89 not-unique in cells with "
+        "bit-identical objectives; its note present at some N only; Eq. 87's strict claim "
+        "with identical sides called degenerate",
+        "old_function": "carried in each Thm 4.6, Eq. 87 and Eq. 89 cell as "
+        "verdict_without_identity",
     },
 )
 
@@ -262,15 +300,19 @@ def bound_check(rv_min, lb: float, track_a_word: str, tol: float | None = None) 
 
 
 def combine(words: Iterable[str]) -> str:
-    """R5: violated > not-unique > degenerate > holds (``not-run`` if nothing was checked).
+    """R5: violated > void > not-unique > degenerate > holds (``not-run`` if nothing was
+    checked): a sub-check that contradicts the claim with its premise met decides it; else a
+    sub-check whose premise failed (R11) leaves the claim void.
 
     >>> combine(["holds", "degenerate"]), combine(["holds", "violated", "not-unique"])
     ('degenerate', 'violated')
+    >>> combine(["holds", "void"]), combine(["void", "violated"])
+    ('void', 'violated')
     """
     words = [w for w in words if w != NOT_RUN]
     for w in words:
         v.choice(w, "verdict", TRACK_BC)
-    for w in ("violated", "not-unique", "degenerate", "holds"):
+    for w in ("violated", "void", "not-unique", "degenerate", "holds"):
         if w in words:
             return w
     return NOT_RUN
@@ -356,12 +398,17 @@ def trend_collapse_guard(
     n_signal: int,
     reading: str,
     tol: float | None = None,
+    *,
+    both_directions: bool = True,
 ) -> str:
     """R7 on an R6 trend (RULE_CHANGES): ``word`` (from :func:`trend` on ``abar``, ``s``) stays
     ``holds`` only if some decrease by more than the tolerance (a pair i, j with |Ā|_i < |Ā|_j
     and s_j < s_i − t, t as in :func:`trend`) ends at a graph whose optimum has rank ≥ N;
     when every such decrease ends at a collapsed optimum (rank < N) under a spread reading the
-    trend is ``degenerate``. Other words and the ``gap`` reading pass unchanged.
+    trend is ``degenerate``. The same for ``violated`` (R7 in both directions, RULE_CHANGES):
+    it stays only if some violation (s_j > s_i + t) starts at a graph i, the side that came out
+    more robust, whose optimum has rank ≥ N. ``both_directions=False``: the rule before that
+    change (``violated`` unguarded). Other words and the ``gap`` reading pass unchanged.
 
     >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "spread-N", 1e-12)
     'degenerate'
@@ -369,25 +416,92 @@ def trend_collapse_guard(
     'holds'
     >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "gap", 1e-12)
     'holds'
+    >>> trend_collapse_guard("violated", [2, 3], [0.001, 0.003], [1, 1], 4, "spread-N", 1e-12)
+    'degenerate'
     """
-    if word != "holds" or reading == "gap":
+    if word not in ("holds", "violated") or reading == "gap":
+        return word
+    if word == "violated" and not both_directions:
         return word
     a = np.asarray(abar, float)
     vals = [x if isinstance(x, Value) else Value.exact(x) for x in s]
     r = np.asarray(ranks, int)
     if not (len(vals) == a.size == r.size):
         v.fail("ranks", f"one rank per graph ({a.size})", r.size)
-    full = any(r[j] >= int(n_signal) for _, j in _decreases(a, vals, tol))
-    return "holds" if full else "degenerate"
+    if word == "holds":
+        full = any(r[j] >= int(n_signal) for _, j in _decreases(a, vals, tol))
+    else:
+        full = any(r[i] >= int(n_signal) for i, _, _ in trend(a, vals, tol)[1])
+    return word if full else "degenerate"
 
 
-def collapse_guard(word: str, robust_rank: int, n_signal: int, reading: str) -> str:
+def collapse_guard(
+    word: str,
+    robust_rank: int,
+    n_signal: int,
+    reading: str,
+    other_rank: int | None = None,
+) -> str:
     """R7: a ``holds`` of "s_X > s_Y" (or ≥) resting on Y, whose optimum has rank < N, is
-    ``degenerate`` under the spread readings (a collapsed optimum spreads its RV evenly).
+    ``degenerate`` under the spread readings (a collapsed optimum spreads its RV evenly); so is
+    a ``violated`` resting on X (``other_rank`` < N), the side that came out more robust (R7 in
+    both directions, RULE_CHANGES; ``other_rank=None``: the rule before, one direction).
 
     >>> collapse_guard("holds", 1, 4, "spread-N"), collapse_guard("holds", 1, 4, "gap")
     ('degenerate', 'holds')
+    >>> collapse_guard("violated", 4, 4, "spread-N", 1)
+    'degenerate'
+    >>> collapse_guard("violated", 4, 4, "spread-N")
+    'violated'
     """
-    if word == "holds" and reading != "gap" and int(robust_rank) < int(n_signal):
+    if reading == "gap":
+        return word
+    if word == "holds" and int(robust_rank) < int(n_signal):
+        return "degenerate"
+    if word == "violated" and other_rank is not None and int(other_rank) < int(n_signal):
         return "degenerate"
     return word
+
+
+def premise_a5(ranks: Iterable[int], names: Sequence[str] = ()) -> str | None:
+    """R11 (premise): Assumption A.5 of arXiv 2607.02447 studies optima W ≠ 0 (Remark A.6: W = 0
+    carries no information, and its RV is 0/0). The reason a word resting on an optimum of rank
+    0 (a target with no positive eigenvalue, e.g. Eq. 4 at N = 2) is ``void``, or None when
+    every optimum has rank ≥ 1. ``names``: what each rank belongs to, for the reason.
+
+    >>> premise_a5([3, 1]) is None
+    True
+    >>> premise_a5([0, 2], ["MIM", "CL"])[:44]
+    'Assumption A.5 fails: the optimum of MIM is '
+    """
+    ranks = [int(r) for r in ranks]
+    names = list(names) or [f"side {k + 1}" for k in range(len(ranks))]
+    zero = [names[k] for k, r in enumerate(ranks) if r == 0]
+    if not zero:
+        return None
+    return (
+        f"Assumption A.5 fails: the optimum of {', '.join(zero)} is W = 0 (its target has no "
+        "positive eigenvalue)"
+    )
+
+
+#: R12: the word of a comparison whose two sides are one quantity by construction.
+IDENTITY_WORDS = {"==": "holds", ">=": "degenerate", "<=": "degenerate", ">": "violated",
+                  "<": "violated"}  # fmt: skip
+
+
+def same_weights(pi_a: Sequence[float], pi_b: Sequence[float]) -> bool:
+    """R12: whether two objective-weight vectors are one vector up to the rounding of their
+    computation: |π_a − π_b| ≤ 4ε entrywise. An Eq. (1) weight is a column sum of N mixing
+    weights (total 1) divided by N; recursive summation errs by at most (N − 1)ε·Σ|w| ≤
+    (N − 1)ε, so π errs by at most ε + ε/N ≤ 2ε; two such vectors by 4ε. Under the uniform
+    rule every weight is a multiple of 1/Q, Q = N·lcm(|A_i|), so weights that differ in the
+    model differ by at least 1/Q (above 2e-10 for N ≤ 20).
+
+    >>> same_weights([1/3] * 3, [0.1 + 0.2 + 0.03333333333333333] * 3)
+    True
+    >>> same_weights([0.4375, 0.1875, 0.1875, 0.1875], [0.25] * 4)
+    False
+    """
+    a, b = np.asarray(pi_a, float), np.asarray(pi_b, float)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= 4 * EPS))

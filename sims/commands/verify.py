@@ -216,6 +216,26 @@ class _MixingFileConfig(cl.VerifyConfig):
         return super().mixing(graph, **overrides)
 
 
+#: Claims a mixing file cannot enter, and why: their Track B does not read the configuration's
+#: DecL mixing matrix. Every other claim with a DecL side reads the file's W (its Eq. (1)
+#: weights, or its support as the graph); the local and FL claims and Eq. 17 have no DecL side.
+MIXING_FILE_NOT_ENTERED = {
+    "eq17": "a property of the mask expectation, with no mixing",
+    "thm4.2.local": "local training, with no mixing",
+    "thm4.3.local": "local training, with no mixing",
+    "thm4.2.fl": "FedAvg, whose averaging weights are not a mixing matrix",
+    "thm4.3.fl": "FedAvg, whose averaging weights are not a mixing matrix",
+    "cor4.5": "a sweep over graphs of increasing |Ā| under the paper's uniform rule, not one W",
+    "thm4.6.eq89": "FL against DecL on the complete graph under the uniform rule, not the file's W",
+}
+
+
+def mixing_file_scope(claim_id: str) -> str:
+    """``"enters"`` or ``"does not enter: <why>"`` for a claim evaluated with --mixing-file."""
+    why = MIXING_FILE_NOT_ENTERED.get(claim_id)
+    return "enters" if why is None else f"does not enter: {why}"
+
+
 def _support(W: np.ndarray) -> np.ndarray:
     """The 0/1 adjacency of W's support, without self loops."""
     a = (np.asarray(W) > 0).astype(np.float64)
@@ -470,6 +490,8 @@ def run(args) -> dict:
     for r in rows:
         claim = TRACKD_OF_CLAIM.get(r["id"])
         r["track_d"] = trackd_entry(trackd, claim) if claim else {"verdict": "n/a"}
+        if isinstance(cfg, _MixingFileConfig):
+            r["mixing_file"] = mixing_file_scope(r["id"])
     extra = {"mar_vs_mim": trackd_entry(trackd, "mar_vs_mim")}
     return {
         "answer": _answer(args),
@@ -492,7 +514,12 @@ def format_text(result: dict) -> str:
         for e in result.get("track_d_only", {}).values()
     ]  # fmt: skip
     lines = [*_answer_lines(result.get("answer")), "", _one_configuration(result["config"])]
-    lines += [cl.format_table(result["claims"] + extra), "", "Track D (nonlinear encoders):"]
+    lines += [cl.format_table(result["claims"] + extra)]
+    scope = [(r["id"], r["mixing_file"]) for r in result["claims"] if "mixing_file" in r]
+    if scope:
+        lines += ["", "The mixing file:"]
+        lines += [f"  {cid:<13}{text}" for cid, text in scope]
+    lines += ["", "Track D (nonlinear encoders):"]
     entries = [
         (r["id"], r["track_d"]) for r in result["claims"] if r["track_d"]["verdict"] != "n/a"
     ]

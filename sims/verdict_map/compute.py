@@ -78,28 +78,33 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
             "changed_cells": changed,
         }
     )
-    # the Cor 4.5 changes whose old answer every cell carries in its numbers: (change, the key
-    # of the old word, the key of the new one, None: the cell's word in force)
+    # the changes whose old answer every cell they touch carries in its numbers: (change, the
+    # key of the old word, the key of the new one, None: the cell's word in force)
     for change, old_key, new_key in (
         (vd.rule_change("cor4.5"), "old_rule_verdict", None),
-        (vd.rule_change("cor4.5", "R7"), "verdict_without_r7", None),
+        # the 2026-11-24 extension alone: its word against the word before R7 was extended to
+        # both directions (2026-11-25), so that each entry counts the cells of its own change
+        (vd.rule_change("cor4.5", "R7"), "verdict_without_r7", "verdict_r7_one_direction"),
         (vd.rule_change("cor4.5", "R6"), "r6_first_implementation", "verdict_without_r7"),
+        (vd.rule_change("all sensitivity comparisons", "R7"), "verdict_r7_one_direction", None),
+        (vd.rule_change("all Track B", "R11"), "verdict_without_a5", None),
+        (vd.rule_change("thm4.6", "R12"), "verdict_without_identity", None),
     ):
         out.append(_carried_change(cells, change, old_key, new_key))
     return out
 
 
 def _carried_change(cells: list[dict], change: dict, old_key: str, new_key: str | None) -> dict:
-    """``change`` with the Cor 4.5 cells whose carried old word (``numbers[old_key]``) differs
-    from the new one (``numbers[new_key]``, or the cell's Track B word)."""
-    have = [c for c in cells if c["claim"] == "cor4.5" and old_key in c["numbers"]]
+    """``change`` with the cells whose carried old word (``numbers[old_key]``) differs from the
+    new one (``numbers[new_key]``, or the cell's Track B word); ``cells``: how many carry it."""
+    have = [c for c in cells if old_key in c["numbers"]]
     diff = []
     for c in have:
         new = c["track_b"] if new_key is None else c["numbers"][new_key]
         if c["numbers"][old_key] != new:
             diff.append(
-                {"reading": c["reading"], "config": c["config"], "old": c["numbers"][old_key],
-                 "new": new}
+                {"claim": c["claim"], "reading": c["reading"], "config": c["config"],
+                 "old": c["numbers"][old_key], "new": new}
             )  # fmt: skip
     return {**change, "cells": len(have), "changed_cells": diff}
 
@@ -117,15 +122,22 @@ _EXACT_READING = {
 def _hidden_constants(cfg: MapConfig) -> dict:
     """Break-even hidden constants (``theory.constants.all_verdicts``): per bound claim and
     exact reading, the label ("violated (asymptotically)" or not) with each constant's growth
-    exponent of C*(d) over d ∈ [1e4, 1e20]."""
+    exponent of C*(d) over d ∈ [1e4, 1e20]. The dissimilar-CL bound under every
+    structure-keeping transform of ``theory.structured`` (identity, and a sign flip,
+    permutation or rotation of the signal block: at d up to 1e20 only the structured exact
+    model reaches, so these are the block transforms of that model, named
+    ``dissimilar-block-*``, not the map's leading-block ones of the same kind)."""
     if not cfg.hidden_constants:
         return {"status": "not-run", "reason": "hidden_constants=False"}
     from theory import constants
+    from theory.structured import STRUCTURED_TRANSFORMS
 
     cells = []
-    for o in constants.all_verdicts(sign=cfg.sign):
+    for o in constants.all_verdicts(transforms=STRUCTURED_TRANSFORMS, sign=cfg.sign):
         claim = ("thm4.2." if o["method"] == "mim" else "thm4.3.") + o["framework"]
         reading = _EXACT_READING[o["exact_method"]]
+        if o.get("transform") not in (None, "identity"):
+            reading = f"dissimilar-{o['transform']}"
         consts = {
             k: {"exponent": _compact(x["exponent"]), "status": x["status"]}
             for k, x in o["readings"].items()
@@ -135,6 +147,7 @@ def _hidden_constants(cfg: MapConfig) -> dict:
                 "claim": claim,
                 "bound": o["method"],
                 "reading": reading,
+                "transform": o.get("transform"),
                 "label": o["label"],
                 "constants": consts,
             }

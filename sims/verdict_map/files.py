@@ -15,13 +15,14 @@ from collections import Counter
 from theory import claims as cl
 
 #: the order of words in figures and summaries
-WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "not-run")
+WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
 #: one letter per verdict word in ``verdict_cells.json``
 CODES = {
     "holds": "h",
     "violated": "v",
     "degenerate": "d",
     "not-unique": "u",
+    "void": "o",
     "not-run": "-",
     "informative": "i",
     "vacuous": "a",
@@ -30,20 +31,22 @@ CODES = {
 
 
 def _group_changes(change: dict) -> dict:
-    """A rule change with its changed cells grouped by (reading, old word, new word): one
-    entry per group with the number of configurations in ``cells``."""
+    """A rule change with its changed cells grouped by (claim, reading, old word, new word):
+    one entry per group with the number of configurations in ``cells`` (``claim`` only where
+    the cells say which, for the changes that span several claims)."""
     groups: Counter = Counter()
     readings = {}
     for ch in change.get("changed_cells", []):
-        key = (cl.reading_name(ch["reading"]), ch["old"], ch["new"])
+        key = (ch.get("claim", ""), cl.reading_name(ch["reading"]), ch["old"], ch["new"])
         groups[key] += 1
-        readings[key[0]] = ch["reading"]
+        readings[key[1]] = ch["reading"]
     out = dict(change)
     if "changed_cells" in change:
         out["changed_cells"] = [
-            {"reading": readings[name], "old": old, "new": new, "cells": k}
-            for (name, old, new), k in sorted(groups.items())
-        ]
+            {**({"claim": claim} if claim else {}), "reading": readings[name], "old": old,
+             "new": new, "cells": k}
+            for (claim, name, old, new), k in sorted(groups.items())
+        ]  # fmt: skip
     return out
 
 

@@ -24,6 +24,7 @@ STYLE = {
     "violated": ("#D55E00", "//"),
     "degenerate": ("#999999", ".."),
     "not-unique": ("#F0E442", "xx"),
+    "void": ("#56B4E9", "oo"),
     "not-run": ("#FFFFFF", ""),
 }
 WORDS = tuple(STYLE)

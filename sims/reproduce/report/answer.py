@@ -31,7 +31,7 @@ from theory import claims as cl
 from theory import verdicts as vd
 
 #: the order of Track B words in counts (the verdict map's)
-WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "not-run")
+WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
 #: the finding's length limit in words (whitespace-separated tokens)
 MAX_WORDS = 200
 #: the files of a reproduce output folder the answer is read from
@@ -526,7 +526,14 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
     answer rows and the cells; sentences are added in order while they fit."""
     rows, grid = answer["rows"], answer["grid"]
     bad = [r for r in rows if r["paper_verdict"]["verdict"] == "violated"]
-    good = [r for r in rows if set(r["paper_verdict"]["counts"]) == {"holds"}]
+    # supported: holds wherever the claim's premise is met (void cells: Assumption A.5 fails,
+    # rule R11), said with where it is void
+    good = [
+        r
+        for r in rows
+        if "holds" in r["paper_verdict"]["counts"]
+        and set(r["paper_verdict"]["counts"]) <= {"holds", "void"}
+    ]
     rest = [r for r in rows if r not in bad and r not in good]
     sentences = [
         f"Under the paper's own reading, the exact linear model (Track B; d = "
@@ -540,7 +547,14 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
             "Violated: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + "."
         )
     if good:
-        sentences.append(f"Holds: {_ids([r['claim'] for r in good])} in every configuration.")
+        groups = _grouped(
+            [
+                (r["claim"], _where_text(_where_of(r, "holds") or "everywhere")
+                 + (f" (void {_where_of(r, 'void')}: W = 0)" if _where_of(r, "void") else ""))
+                for r in good
+            ]
+        )  # fmt: skip
+        sentences.append("Holds: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + ".")
     if rest:
         texts = [
             (

@@ -53,6 +53,12 @@ VOCABULARY = (
         "image), or fewer than 2 seeds (rule D3)",
     ),
     (
+        "B",
+        "void",
+        "a premise of the claim fails at the configuration: the exact optimum is W = 0, which "
+        "Assumption A.5 excludes (rule R11); the word names the assumption",
+    ),
+    (
         "D",
         "void",
         "an arm of the comparison did not learn (its probe not above its own untrained "
@@ -356,6 +362,7 @@ def rule_change_rows(vmap: Mapping | None, more: list | tuple = ()) -> list[dict
         for c in cells:
             reading = c.get("reading", {})
             name = ", ".join(f"{k}={v}" for k, v in reading.items()) if reading else "—"
+            name = f"{c['claim']}: {name}" if c.get("claim") else name
             groups.append(
                 {"reading": name, "old": c["old"], "new": c["new"], "cells": c.get("cells", 1)}
             )
