@@ -139,3 +139,24 @@ def test_all_verdicts_transforms():
     rot = next(o for o in diss if o["transform"] == "block-rotation" and o["framework"] == "fl")
     r = st.solve(DataModel(d=10**20, n_clients=4), "cl-dissimilar", H="block-rotation")
     assert rot["r"][-1] == pytest.approx(1.0 - r.gap[1], abs=1e-15)
+
+
+def test_exponents_of_constant_rv_readings_come_from_the_closed_form():
+    """Where the exact RV is the same at every d (Eq. 4 MIM), the growth exponent of the
+    break-even constant is the limit of the sympy closed form, not a fit: exactly 4/5 for
+    C_num, 1/20 for C_F and -1/20 for C_N; the fit over [1e4, 1e20] agrees to 1e-4."""
+    from theory import constants as C
+
+    want = {"c_num": "4/5", "c_f": "1/20", "c_n": "-1/20"}
+    for framework in ("local", "decl", "fl"):
+        out = C.asymptotic_verdict("mim", framework)
+        for reading, x in out["readings"].items():
+            if reading not in want:
+                continue
+            assert x["exponent_source"] == "closed form"
+            assert x["exponent_exact"] == want[reading]
+            fit = C.growth_exponent(out["d"], x["cstar"])
+            assert abs(fit - x["exponent"]) < 1e-4
+    # r moves with d under a block rotation of the signal block: the exponent stays a fit
+    out = C.asymptotic_verdict("cl_dissimilar", "local", H="block-rotation")
+    assert out["readings"]["c_num"]["exponent_source"] == "fit"

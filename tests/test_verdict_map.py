@@ -304,8 +304,12 @@ def test_hidden_constants_are_summarised_per_claim(monkeypatch):
     monkeypatch.setattr(constants, "all_verdicts", lambda **k: fake)
     out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
     assert out["summary"]["thm4.2.fl"].startswith(
-        "violated (asymptotically) under eq4-complementary (mim; c_num* ~ d^0.8)"
+        "violated (asymptotically) under eq4-complementary (mim; c_num* ~ d^0.8 (fit))"
     )
+    fake[0]["readings"]["c_num"] |= {"exponent_exact": "4/5", "exponent_source": "closed form"}
+    out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
+    assert "c_num* ~ d^(4/5) (closed form)" in out["summary"]["thm4.2.fl"]
+    assert out["cells"][0]["constants"]["c_num"]["exponent_source"] == "closed form"
     assert out["summary"]["thm4.3.local"] == "not violated asymptotically under any exact reading"
     assert vm._hidden_constants(TINY)["status"] == "not-run"
 

@@ -21,7 +21,12 @@ Readings of the constants (which one is varied):
   the denominator stays positive).
 * ``c_n`` — FL with Θ = g d^{2/5}/(C_N d^{1/20}); LB increases in it: holds iff C_N ≤ C*.
 
-Growth: the exponent is the least-squares slope of log C* against log d over d ∈ [10⁴, 10²⁰].
+Growth: where the exact RV r (and N, |Ā|) is the same at every d of the grid, as under
+Eq. 4 with complementary masks, and C* > 0 on it, the exponent comes from the closed form:
+lim_{d→∞} log|C*(d)| / log d of the sympy break-even expression with r fixed
+(:func:`exact_exponent`; e.g. exactly 4/5 for C_num and 1/20 for C_F), labelled
+``"closed form"``. Where r moves with d (e.g. dissimilar CL under a block transform) it is the
+least-squares slope of log C* against log d over d ∈ [10⁴, 10²⁰], labelled ``"fit"``.
 A reading *degenerates* when the constant that would rescue the bound escapes every fixed
 value as d → ∞: for a constant the bound needs large (LB decreasing) when C* → ∞ (exponent >
 ``SLOPE_TOL``); for a constant the bound needs small (LB increasing) when C* ≤ 0 at the large-d
@@ -172,6 +177,38 @@ def growth_exponent(ds: Sequence[float], values: Sequence[float]) -> float:
     return float(np.polyfit(x[ok], np.log(y[ok]), 1)[0])
 
 
+def exact_exponent(method: str, framework: str, reading: str, sign: str, values: dict):
+    """lim_{d→∞} log|C*(d)| / log d of the break-even closed form with every other symbol fixed
+    at ``values`` ({sympy symbol: number}: p, N, |Ā|, tr H, r; hidden constants not given at 1),
+    as a sympy number, or None where the limit is not a finite real (e.g. r = 1: C* ≡ 0).
+
+    >>> exact_exponent("mim", "local", "c_num", "+", {S.p: 0.75, S.N: 4, _R: 1 / 3})
+    4/5
+    >>> exact_exponent("mim", "fl", "c_f", "+", {S.p: 0.75, S.N: 4, _R: 0.25})
+    1/20
+    """
+    found = breakeven_expression(method, framework, reading, sign)
+    if found is None:
+        return None
+    subs = {k: sp.nsimplify(v, rational=True) for k, v in values.items()}
+    for sym in _SYMBOL.values():
+        subs.setdefault(sym, 1)
+    expr = found[0].subs(subs)
+    if expr.free_symbols - {S.d}:
+        return None
+    try:
+        lim = sp.limit(sp.log(sp.Abs(expr)) / sp.log(S.d), S.d, sp.oo)
+    except (NotImplementedError, ValueError):  # pragma: no cover - sympy gave up
+        return None
+    return lim if lim.is_real and lim.is_finite else None
+
+
+def _constant(x) -> bool:
+    """Whether a per-d series is one value to rounding (relative 1e-12)."""
+    a = np.asarray(x, dtype=np.float64)
+    return bool(np.all(np.abs(a - a[0]) <= 1e-12 * max(1.0, abs(float(a[0])))))
+
+
 def _status(cstar: np.ndarray, direction: int, one: np.ndarray, exponent: float) -> str:
     if np.all(one):
         return "holds for every constant"
@@ -306,10 +343,19 @@ def asymptotic_verdict(
             trH=trh,
             sign=sign,
         )
-        expo = growth_exponent(dsf, cstar)
+        expo, source, exact = growth_exponent(dsf, cstar), "fit", None
+        fixed = _constant(r) and _constant(ex["n"]) and _constant(ex["abar"])
+        if fixed and not one.any() and bool(np.all(np.asarray(cstar) > 0)):
+            values = {S.p: p, S.N: float(ex["n"][0]), S.abar: float(ex["abar"][0]), S.trH: trh,
+                      _R: float(r[0])}  # fmt: skip
+            exact = exact_exponent(method, framework, reading, sign, values)
+            if exact is not None:
+                expo, source = float(exact), "closed form"
         readings[reading] = {
             "cstar": cstar,
             "exponent": expo,
+            "exponent_source": source,
+            "exponent_exact": None if exact is None else str(exact),
             "direction": "bound holds iff C >= C*" if direction < 0 else "bound holds iff C <= C*",
             "status": _status(cstar, direction, one, expo),
         }

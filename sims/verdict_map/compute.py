@@ -139,7 +139,12 @@ def _hidden_constants(cfg: MapConfig) -> dict:
         if o.get("transform") not in (None, "identity"):
             reading = f"dissimilar-{o['transform']}"
         consts = {
-            k: {"exponent": _compact(x["exponent"]), "status": x["status"]}
+            k: {
+                "exponent": _compact(x["exponent"]),
+                "exponent_exact": x.get("exponent_exact"),
+                "exponent_source": x.get("exponent_source", "fit"),
+                "status": x["status"],
+            }
             for k, x in o["readings"].items()
         }
         cells.append(
@@ -156,7 +161,9 @@ def _hidden_constants(cfg: MapConfig) -> dict:
     for c in cells:
         if c["label"].startswith("violated"):
             grow = ", ".join(
-                f"{k}* ~ d^{x['exponent']}"
+                f"{k}* ~ d^({x['exponent_exact']}) (closed form)"
+                if x.get("exponent_exact")
+                else f"{k}* ~ d^{x['exponent']} (fit)"
                 if isinstance(x["exponent"], float)
                 else f"{k}: " + x["status"]
                 for k, x in c["constants"].items()
