@@ -151,14 +151,20 @@ def restated_bound(ms: dict, repeats: int) -> dict:
     their ratio: the loop's time over ``rounds × local_steps`` steps of (products only + masks
     and views), the work no organisation of the round can avoid with these kernels."""
     from sims.core.config import key_tree
-    from sims.core.engine import initial_params, make_engine
-    from sims.trackc.bench import _loop_runner, _problem, bench_config, best_interleaved
+    from sims.core.engine import make_engine
+    from sims.trackc.bench import (
+        _loop_runner,
+        _problem,
+        bench_config,
+        best_interleaved,
+        starting_params,
+    )
 
     config = bench_config(**QUICK)
     problem = _problem(config)
     root = key_tree(0)["root"]
     engine = make_engine(config)
-    params0 = np.asarray(engine.init(problem, key=root, params=initial_params(config, root)).params)
+    params0 = starting_params(engine, config, problem, root)
     loop = _loop_runner(config, problem)
 
     def run_engine():

@@ -48,8 +48,8 @@ def test_complete_graph_weights_are_fls_at_every_n(n):
     ev = _b(cfg, "thm4.6.eq89", {"method": "similar", "sensitivity": "spread-c"})
     assert ev.numbers["weights_identical"] is True
     assert "by construction" in ev.note and "identity" in ev.numbers
-    # one objective on both sides: equality holds by identity, never not-unique
-    assert ev.verdict == "holds"
+    # one objective on both sides: the word is R12's for the relation, never not-unique
+    assert ev.verdict == vd.IDENTITY_WORDS["=="]
 
 
 def test_array_equal_fails_where_the_identity_holds():
@@ -78,11 +78,11 @@ def test_strict_claim_with_identical_sides_is_violated_naming_the_identity():
     cfg = cl.VerifyConfig(n_clients=6, graph="ring", d=1000)
     for method in ("similar", "eq4-complementary"):
         ev = _b(cfg, "thm4.6.eq87", {"method": method, "sensitivity": "spread-N"})
-        assert ev.verdict == "violated"
+        assert ev.verdict == vd.IDENTITY_WORDS[">"]
         assert ev.numbers["weights_identical"] is True and "identity" in ev.numbers
         assert ev.numbers["verdict_without_identity"] in ("degenerate", "not-unique")
         ge = _b(cfg, "thm4.6", {"method": method, "sensitivity": "spread-N"})
-        assert ge.verdict == "degenerate"  # >= with nothing to compare
+        assert ge.verdict == vd.IDENTITY_WORDS[">="]  # >= with nothing to compare
 
 
 def test_r7_guards_violated_resting_on_the_collapsed_side():
@@ -111,8 +111,8 @@ def test_cor45_violated_on_rank_one_optima_is_degenerate_with_the_old_word():
     ev = _b(cfg, "cor4.5", {"method": "eq4-complementary", "sensitivity": "spread-N"})
     ranks = [row["rank"] for row in ev.numbers["sweep"]]
     assert max(ranks) < 9
-    assert ev.numbers["verdict_r7_one_direction"] == "violated"
-    assert ev.verdict == "degenerate"
+    # the guard made the difference (the word before it is carried beside)
+    assert ev.numbers["verdict_r7_one_direction"] != ev.verdict == "degenerate"
 
 
 def test_atlas_trend_guard_matches_the_scalar_rule():

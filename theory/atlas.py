@@ -177,7 +177,7 @@ def trend_arrays(abar, lo, hi, tol, *, ordered_decrease: bool = True) -> tuple[s
     a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
     later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
     tt = t[:, None] + t[None, :]
-    certain = later & (lo[None, :] - hi[:, None] > tt)
+    certain = _certain_increases(a, lo, hi, t)
     possible = later & (hi[None, :] - lo[:, None] > tt)
     if certain.any():
         i, j = np.nonzero(certain)
@@ -191,6 +191,13 @@ def trend_arrays(abar, lo, hi, tol, *, ordered_decrease: bool = True) -> tuple[s
     if ordered_decrease and not _certain_decreases(a, lo, hi, t).any():
         return "degenerate", []
     return "holds", []
+
+
+def _certain_increases(a, lo, hi, t) -> np.ndarray:
+    """(i, j) → whether |Ā|_i < |Ā|_j and the sensitivity certainly increases by more than the
+    pair's tolerance (an R6 violation): lo_j − hi_i > t_i + t_j."""
+    later = a[None, :] > a[:, None] + 1e-12
+    return later & (lo[None, :] - hi[:, None] > t[:, None] + t[None, :])
 
 
 def _certain_decreases(a, lo, hi, t) -> np.ndarray:
@@ -225,9 +232,7 @@ def trend_collapse_arrays(
     if word == "holds":
         kept = (_certain_decreases(a, lo, hi, t) & full[None, :]).any()
     else:
-        later = a[None, :] > a[:, None] + 1e-12
-        certain = later & (lo[None, :] - hi[:, None] > t[:, None] + t[None, :])
-        kept = (certain & full[:, None]).any()
+        kept = (_certain_increases(a, lo, hi, t) & full[:, None]).any()
     return word if kept else "degenerate"
 
 
@@ -329,8 +334,8 @@ def _study(
                 )
                 word = trend_collapse_arrays(r6, ab, lo, hi, tol, ranks, n, sens)
                 # R11: an optimum W = 0 on any graph voids the trend
-                zero = vd.premise_a5(ranks)
-                word, one_way = ("void", "void") if zero else (word, one_way)
+                word, zero = vd.premise_guard(word, ranks)
+                one_way = "void" if zero else one_way
                 thm46, eq87, thm46_old, eq87_old = Counter(), Counter(), Counter(), Counter()
                 for k, x in enumerate(vals):
                     same = vd.same_weights(feats["pi"][k], fl)

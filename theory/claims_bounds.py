@@ -162,8 +162,8 @@ def _bound_b(dim: str, framework: str):
                 sol = ex.solution(method, transform, i)
                 val = solutions.min_rv(sol, [k for k in range(n) if k != i])
                 old.append(vd.bound_check(val, lb, a_word))
-                why = vd.premise_a5([sol.rank], [f"client {i}'s objective"])
-                words.append("void" if why else old[-1])
+                word, why = vd.premise_guard(old[-1], [sol.rank], [f"client {i}'s objective"])
+                words.append(word)
                 voids += [why] if why else []
                 mins.append(val.point)
                 ties.append(sol.tied)
@@ -174,9 +174,8 @@ def _bound_b(dim: str, framework: str):
             sol = ex.solution(method, transform, w)
             val = solutions.min_rv(sol, range(n))
             old = [vd.bound_check(val, lb, a_word)]
-            why = vd.premise_a5([sol.rank], [f"the {framework} objective"])
+            word, why = vd.premise_guard(old[0], [sol.rank], [f"the {framework} objective"])
             voids = [why] if why else []
-            word = "void" if voids else old[0]
             numbers.update(rv_N=_lst(sol.rv[:n]), min_rv=val.to_dict(), **sol.summary())
             if abar is not None:
                 numbers.update(abar=abar, graph=cfg.graph_label)
@@ -236,8 +235,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             raw = vd.compare(vc, vm, ">")
             one_way = vd.collapse_guard(raw, sm.rank, n, sens)
             guarded = vd.collapse_guard(raw, sm.rank, n, sens, other_rank=sc.rank)
-            why = vd.premise_a5([sm.rank, sc.rank], ["MIM", "CL"])
-            word = "void" if why else guarded
+            word, why = vd.premise_guard(guarded, [sm.rank, sc.rank], ["MIM", "CL"])
             words.append(word)
             old_r7.append("void" if why else one_way)
             old_a5.append(guarded)

@@ -91,8 +91,8 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     one_way = vd.trend_collapse_guard(
         r6, abars, vals, ranks, cfg.n_clients, sens, both_directions=False
     )
-    why = vd.premise_a5(ranks, [f"the DecL objective on {row['graph']}" for row in rows])
-    word = "void" if why else guarded
+    names = [f"the DecL objective on {row['graph']}" for row in rows]
+    word, why = vd.premise_guard(guarded, ranks, names)
     order = np.argsort(abars, kind="stable")
     old = vd.old_trend_rule({"s": [vals[i].point for i in order]})
     numbers = {
@@ -167,8 +167,7 @@ def _thm46_b(which: str):
         if same:
             guarded = vd.IDENTITY_WORDS[relation]
             old_r7 = guarded
-        why = vd.premise_a5([sd.rank, sf.rank], ["DecL", "FL"])
-        word = "void" if why else guarded
+        word, why = vd.premise_guard(guarded, [sd.rank, sf.rank], ["DecL", "FL"])
         numbers = {
             "graph": "complete" if which == "eq89" else cfg.graph_label,
             "abar": info["abar"],

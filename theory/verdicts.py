@@ -485,6 +485,17 @@ def premise_a5(ranks: Iterable[int], names: Sequence[str] = ()) -> str | None:
     )
 
 
+def premise_guard(word: str, ranks: Iterable[int], names: Sequence[str] = ()) -> tuple:
+    """R11 applied to ``word``: ``("void", reason)`` where :func:`premise_a5` fails on
+    ``ranks``, else ``(word, None)``.
+
+    >>> premise_guard("violated", [0], ["MIM"])[0], premise_guard("violated", [2])
+    ('void', ('violated', None))
+    """
+    why = premise_a5(ranks, names)
+    return ("void", why) if why else (word, None)
+
+
 #: R12: the word of a comparison whose two sides are one quantity by construction.
 IDENTITY_WORDS = {"==": "holds", ">=": "degenerate", "<=": "degenerate", ">": "violated",
                   "<": "violated"}  # fmt: skip

@@ -225,6 +225,14 @@ def interleaved_times(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[st
 # the alternatives
 
 
+def starting_params(engine, config: EngineConfig, problem, root) -> np.ndarray:
+    """The engine's own starting point (N, c, d), for the baselines to start from: ``run`` draws
+    it in float64 whatever the x64 mode; ``init`` without params draws in the caller's mode
+    (with x64 off, ``dssl bench``'s, the loops started 1e-8 away and ended 0.066 away after 20
+    rounds)."""
+    return np.asarray(engine.init(problem, key=root, params=initial_params(config, root)).params)
+
+
 def _loop_mix():
     """The loops' mixing: one jitted call from the N client models to the N mixed ones (split
     inside the jit: splitting the stacked result with N Python indexing calls cost 12 ms of a
@@ -377,10 +385,7 @@ def compare(
     t0 = time.perf_counter()
     final = run_engine()
     first = time.perf_counter() - t0
-    # the engine's own starting point (``run`` draws it in float64 whatever the x64 mode;
-    # ``init`` without params draws in the caller's mode: with x64 off, ``dssl bench``'s,
-    # the loops started 1e-8 away and ended 0.066 away after 20 rounds)
-    params0 = np.asarray(engine.init(problem, key=root, params=initial_params(config, root)).params)
+    params0 = starting_params(engine, config, problem, root)
     # every implementation built and run once (compiled, checked), then all timed interleaved
     loop = _loop_runner(config, problem)
     out = loop(params0, root)
