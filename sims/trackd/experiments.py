@@ -93,13 +93,14 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
     )
 
 
-def loss_config(common: Common, objective: str) -> LossConfig:
-    """The :class:`LossConfig` of an arm: the mask ratio, the views and MAE's targets of
-    ``common``."""
+def loss_config(common: Common, objective: str, arch: str = "mlp") -> LossConfig:
+    """The :class:`LossConfig` of an arm: the mask ratio (``cnn_p`` for the CNN where set), the
+    views and MAE's targets of ``common``."""
+    p = common.cnn_p if arch == "cnn" and common.cnn_p is not None else common.p
     return LossConfig(
         objective,
         patch=common.patch,
-        p=common.p,
+        p=p,
         shift=common.shift,
         sigma=common.sigma,
         flip=common.flip,
@@ -194,7 +195,7 @@ def run_arm(
     key = jr.fold_in(seed_key, 4)
     images = images_of(common)
     nc = net_config(common, arch, objective, images.x_train.shape[1:])
-    lc = loss_config(common, objective)
+    lc = loss_config(common, objective, arch)
     # the same encoder before training (train() initialises from fold_in(key, 0)): the floor
     # that tells whether pre-training moved the probe at all
     untrained = _evaluate(common, nc, init_params(nc, key=jr.fold_in(key, 0)), images)["probe"]
@@ -531,7 +532,7 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
                 devices=devices,
             )
             nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
-            lc = loss_config(c, m)
+            lc = loss_config(c, m, cfg.arch)
             tc = _train_cfg(c, cfg.clients_per_round, m)
             start = jax.tree.map(lambda a: a[0], res.params)
             engine_key = jr.fold_in(jr.fold_in(key, 4), 1)

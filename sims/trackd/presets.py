@@ -41,7 +41,8 @@ class Common:
       rounds, local_steps, batch_size, lr: schedule (Adam). lr_simsiam: SimSiam's learning
         rate (None: ``lr``). rows: per-client tile length.
       seeds: number of seeds S (≥ 3 for standard errors). max_train, max_test: data caps.
-      p: mask ratio. ridge: probe ridge. knn_k: k of the k-NN probe.
+      p: mask ratio. cnn_p: the CNN's mask ratio (None: ``p``). ridge: probe ridge. knn_k: k
+        of the k-NN probe.
       crop, sigma, flip, shift: SimSiam's views (``LossConfig``: random resized crop of area
         ≥ ``crop``, or a shift by ``shift`` pixels when ``crop`` = 0; noise σ; flips).
       mae_augment, norm_pix: MAE's input augmentation and per-patch normalised targets.
@@ -70,6 +71,7 @@ class Common:
     max_train: int | None = None
     max_test: int | None = None
     p: float = 0.75
+    cnn_p: float | None = None
     ridge: float = 1e-3
     knn_k: int = 5
     crop: float = 0.0
@@ -86,6 +88,8 @@ class Common:
         v.integer(self.seeds, "seeds", lo=1)
         v.integer(self.rows, "rows", lo=1)
         v.integer(self.rounds, "rounds", lo=1)
+        if self.cnn_p is not None:
+            v.real(self.cnn_p, "cnn_p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,11 @@ class Table5:
 
 
 # The views and targets every preset trains with: SimSiam's random resized crops (area ≥ ½) and
-# noise, no flips (digits are not mirror-symmetric); MAE on unaugmented images, raw targets.
-_RECIPE = dict(crop=0.5, sigma=0.1, flip=False, shift=0, mae_augment=False, norm_pix=False)
+# noise, no flips (digits are not mirror-symmetric); MAE on unaugmented images with per-patch
+# normalised targets (He et al. 2022), which take a client's gain and offset out of what MAE
+# must reconstruct (raw targets left MAE under feature skew below 2 SE of its untrained encoder:
+# docs/track_d.md, "Pre-training that learns").
+_RECIPE = dict(crop=0.5, sigma=0.1, flip=False, shift=0, mae_augment=False, norm_pix=True)
 
 _FAST_COMMON = Common(
     name="fast",
@@ -185,10 +192,11 @@ _DEFAULT_COMMON = Common(
     embed=64,
     rounds=30,
     local_steps=20,
-    batch_size=64,
+    batch_size=32,
     lr=2e-3,
     lr_simsiam=3e-3,
     p=0.5,
+    cnn_p=0.75,
     rows=512,
     seeds=3,
     curve_every=5,
@@ -199,8 +207,10 @@ _NO_CURVES = replace(_DEFAULT_COMMON, curve_every=0)
 # Seeds fixed before the DECISIVE run from a DEFAULT pilot (Table 1, MLP, 3 seeds, 20 rounds):
 # per-seed SD of Δ 1.05 points; verdicts.seeds_for gives 5 seeds for MDE ≤ 1.5 points at that
 # SD and 8 at 1.4× it, kept because an SD from 3 seeds is itself uncertain (docs/track_d.md).
-_DECISIVE_COMMON = replace(_DEFAULT_COMMON, name="decisive", seeds=8)
-_PAPER_COMMON = replace(_DEFAULT_COMMON, name="paper-scale", rounds=100)
+# DECISIVE keeps the batch of 64 that DEFAULT used before its 5-minute budget (batch 32 halves
+# a step's work; the feature-skew arms learn less: docs/track_d.md).
+_DECISIVE_COMMON = replace(_DEFAULT_COMMON, name="decisive", seeds=8, batch_size=64)
+_PAPER_COMMON = replace(_DEFAULT_COMMON, name="paper-scale", rounds=100, batch_size=64)
 
 PRESETS = {
     "fast": {
