@@ -118,14 +118,42 @@ def test_simsiam_gets_its_own_learning_rate():
 def test_loss_config_carries_the_presets_recipe():
     c = presets.preset("default", "table1").common
     lc = experiments.loss_config(c, "simsiam")
-    assert (lc.crop, lc.sigma, lc.flip, lc.shift, lc.p, lc.patch) == (
+    assert (lc.crop, lc.sigma, lc.flip, lc.shift, lc.p, lc.patch, lc.norm_pix) == (
         c.crop,
         c.sigma,
         c.flip,
         c.shift,
         c.p,
         c.patch,
+        c.norm_pix,
     )
+
+
+def test_simsiam_gets_its_own_batch():
+    c = dataclasses.replace(presets.preset("fast", "table1").common, batch_size=16)
+    c = dataclasses.replace(c, batch_simsiam=48)
+    assert experiments._train_cfg(c, None, "simsiam").batch_size == 48
+    assert experiments._train_cfg(c, None, "mae").batch_size == 16
+    assert experiments._train_cfg(c, None, "mar").batch_size == 16
+    c = dataclasses.replace(c, batch_simsiam=None)
+    assert experiments._train_cfg(c, None, "simsiam").batch_size == 16
+    with pytest.raises(ValueError, match="batch_simsiam"):
+        presets.Common(batch_simsiam=1)
+
+
+def test_the_cnn_gets_its_own_mask_ratio():
+    c = dataclasses.replace(presets.preset("fast", "table1").common, p=0.5, cnn_p=0.75)
+    assert experiments.loss_config(c, "mae", "cnn").p == 0.75
+    assert experiments.loss_config(c, "mar", "cnn").p == 0.75
+    assert experiments.loss_config(c, "mae", "mlp").p == 0.5
+    assert experiments.loss_config(c, "mae", "vit").p == 0.5
+    assert experiments.loss_config(dataclasses.replace(c, cnn_p=None), "mae", "cnn").p == 0.5
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5])
+def test_cnn_mask_ratio_is_checked(bad):
+    with pytest.raises(ValueError, match="cnn_p"):
+        presets.Common(cnn_p=bad)
 
 
 def test_raw_pixel_probe_is_the_probe_on_flattened_pixels():

@@ -113,11 +113,13 @@ def loss_config(common: Common, objective: str, arch: str = "mlp") -> LossConfig
 def _train_cfg(
     common: Common, clients_per_round: int | None, objective: str = "mae"
 ) -> TrainConfig:
-    lr = common.lr_simsiam if objective == "simsiam" and common.lr_simsiam else common.lr
+    siam = objective == "simsiam"
+    lr = common.lr_simsiam if siam and common.lr_simsiam else common.lr
+    batch = common.batch_simsiam if siam and common.batch_simsiam else common.batch_size
     return TrainConfig(
         rounds=common.rounds,
         local_steps=common.local_steps,
-        batch_size=common.batch_size,
+        batch_size=batch,
         lr=lr,
         clients_per_round=clients_per_round,
     )
@@ -270,6 +272,7 @@ def _meta(common: Common, **extra) -> dict:
         "rounds": common.rounds,
         "local_steps": common.local_steps,
         "batch_size": common.batch_size,
+        "batch_simsiam": common.batch_simsiam,
         "width": common.width,
         "depth": common.depth,
         "chance": _chance(common),

@@ -323,7 +323,9 @@ def _footer(fig, meta: dict, extra: str = "") -> int:
         + f"N = {meta.get('n_clients', '?')} clients, "
         f"encoder width {meta.get('width', '?')} depth {meta.get('depth', '?')}, "
         f"T = {meta.get('rounds', '?')} rounds × E = {meta.get('local_steps', '?')} steps, "
-        f"B = {meta.get('batch_size', '?')}, {meta.get('seeds', '?')} seeds (±1 SE)"
+        f"B = {meta.get('batch_size', '?')}"
+        + (f" (SimSiam {meta['batch_simsiam']})" if meta.get("batch_simsiam") else "")
+        + f", {meta.get('seeds', '?')} seeds (±1 SE)"
     )
     if extra:
         text += "; " + extra
