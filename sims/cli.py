@@ -451,10 +451,13 @@ def main(argv: list[str] | None = None) -> int:
     program (``argv`` None), an interrupted run leaves through ``os._exit(130)`` after
     flushing its output, so that no XLA thread still running can crash the interpreter's
     teardown."""
-    from sims.commands import _boundary
-
     words = sys.argv[1:] if argv is None else list(argv)
     seen: dict = {"words": words}
+    try:
+        from sims.commands import _boundary
+    except KeyboardInterrupt:  # a Ctrl-C before the boundary is in place: the same one line
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return _leave(130, argv)
     try:
         with _boundary.interrupts():
             try:
@@ -463,6 +466,12 @@ def main(argv: list[str] | None = None) -> int:
                 code = _report(err, seen)
     except KeyboardInterrupt:  # a Ctrl-C while the boundary itself ran
         code = _report(KeyboardInterrupt(), seen)
+    return _leave(code, argv)
+
+
+def _leave(code: int, argv: list[str] | None) -> int:
+    """``code``; as the program (``argv`` None) an interrupted run exits at once with 130
+    after flushing its output (:func:`main`)."""
     if code == 130 and argv is None:
         import os
 

@@ -236,6 +236,25 @@ def _temporaries(out: Path) -> list[str]:
     return [str(p) for p in out.rglob(".*.tmp")]
 
 
+def test_ctrl_c_while_the_boundary_is_imported_is_one_line(monkeypatch, capsys):
+    """A Ctrl-C in main() before the boundary is in place (while sims.commands._boundary is
+    imported: seen once at 0.1 s under load 4, a KeyboardInterrupt traceback through
+    sims/cli.py) ends with the boundary's one line and 130."""
+    import builtins
+
+    real = builtins.__import__
+
+    def interrupted(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "sims.commands" and fromlist and "_boundary" in fromlist:
+            raise KeyboardInterrupt
+        return real(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    assert main(["bounds", "--d", "64"]) == 130
+    monkeypatch.setattr(builtins, "__import__", real)
+    assert capsys.readouterr().err == "dssl: interrupted\n"
+
+
 @POSIX
 @pytest.mark.parametrize("delay", [0.1, 0.3, 0.45, 0.6, 1.0])
 def test_ctrl_c_at_start_exits_130_in_one_line(delay, tmp_path):
