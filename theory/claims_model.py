@@ -190,6 +190,10 @@ class VerifyConfig(TrackAConstants):
         ``"eigen-error"`` (in force) or ``"relative"`` (the first rule, evaluated only to report
         its answer beside the new one, ``theory.verdicts.RULE_CHANGES``). A rule, not part of
         the configuration: left out of :func:`theory.claims.config_dict`.
+      free_rows: whether the Eq. (3) optimum carries its free encoder rows (rank < c: an
+        optimal set, ``theory.solutions.solve_recon``), the rule in force; ``False`` evaluates
+        the rule before (the solver's pick as if unique), only to report its answers beside the
+        new ones (``RULE_CHANGES``, ``verdict_without_free_rows``). A rule, like ``positivity``.
     """
 
     d: int = 400
@@ -211,10 +215,13 @@ class VerifyConfig(TrackAConstants):
     transform_seed: int = 0
     d_sweep: tuple = (100, 200, 400)
     positivity: str = dataclasses.field(default="eigen-error", metadata={"json": False})
+    free_rows: bool = dataclasses.field(default=True, metadata={"json": False})
 
     def __post_init__(self) -> None:
         v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
         v.choice(self.positivity, "positivity", vd.POSITIVITY)
+        if not isinstance(self.free_rows, bool):
+            v.fail("free_rows", "True or False", self.free_rows)
         v.choice(self.graph, "graph", topology.GRAPHS)
         v.choice(self.transform, "transform", objectives.TRANSFORMS)
         v.integer(self.transform_seed, "transform_seed", lo=0)
@@ -414,7 +421,8 @@ class _Exact:
         """Optimum of Σ_j w_j L_j (``weights``: (N,) tuple, or an int i: client i alone)."""
         p = None if method.startswith("cl") else self.cfg.p
         pos = self.cfg.positivity
-        key = (self._key, p, method, transform, weights, pos)
+        free = self.cfg.free_rows if method == "mim-recon" else True
+        key = (self._key, p, method, transform, weights, pos, free)
         if key not in _SOLUTIONS:
             if len(_SOLUTIONS) > _SOLUTIONS_MAX:
                 _SOLUTIONS.clear()
@@ -428,7 +436,9 @@ class _Exact:
                 w = np.asarray(weights, float)
             if method == "mim-recon":
                 uu, vu = (np.einsum("n,nde->de", w, t) for t in tg)
-                sol = solutions.solve_recon(uu, vu, self.c, coords=self.coords, positivity=pos)
+                sol = solutions.solve_recon(
+                    uu, vu, self.c, coords=self.coords, positivity=pos, free_rows=free
+                )
             else:
                 X = np.einsum("n,nde->de", w, tg)
                 sol = solutions.solve_target(X, self.c, coords=self.coords, positivity=pos)

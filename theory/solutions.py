@@ -27,7 +27,9 @@ class Solution:
     ``rv`` (d,) at the solver's pick; ``samples`` (S, m) RVs of the first m coordinates at S
     points of the optimal set (row 0: the pick); ``lo``, ``hi`` (m,) exact per-coordinate range
     over the optimal set (``None`` if unknown: recon ties); ``rank``; ``tied`` (T2);
-    ``delta_lambda`` (T1), ``delta_r`` (T3); ``eigenvalues`` (top c + 1, descending).
+    ``delta_lambda`` (T1), ``delta_r`` (T3); ``eigenvalues`` (top c + 1, descending);
+    ``free`` (Eq. (3) only): encoder rows the decoder ignores (c − rank where the regression
+    has rank < c), which make the optimum a set as a tie does (:func:`solve_recon`).
     """
 
     rv: np.ndarray
@@ -39,14 +41,23 @@ class Solution:
     delta_lambda: float
     delta_r: float
     eigenvalues: np.ndarray
+    free: int = 0
+
+    @property
+    def is_set(self) -> bool:
+        """Whether the optimum is a set: tied at position c (T2) or with free rows."""
+        return self.tied or self.free > 0
 
     def summary(self) -> dict:
-        return {
+        out = {
             "rank": self.rank,
             "tied": self.tied,
             "delta_lambda": self.delta_lambda,
             "delta_r": self.delta_r,
         }
+        if self.free:
+            out["free_rows"] = self.free
+        return out
 
 
 def _random_frame(rng, basis: np.ndarray, k: int) -> np.ndarray:
@@ -166,6 +177,7 @@ def solve_recon(
     coords: int | None = None,
     seed: int = 0,
     positivity: str = "eigen-error",
+    free_rows: bool = True,
 ):
     """Encoder row space of the Eq. (3) reduced-rank-regression optimum with tolerance and ties.
 
@@ -174,6 +186,16 @@ def solve_recon(
     cond(S) (the encoder map S⁺ Σ_uv amplifies the subspace error by at most that). When σ_c is
     tied, RVs are sampled over random cluster frames (no exact per-coordinate range: lo = hi =
     ``None``).
+
+    Free rows: Eq. (3) fixes only the product W_d W_e. Where G Gᵀ has rank r < c the product is
+    the full regression, and every encoder whose row space R contains R_F = span(S⁺ Σ_uv U_r)
+    is optimal (the decoder gives the other rows zero weight). Over that set r_j ranges over
+    [f_j, 1], f_j = ‖Π_{R_F} e_j‖²: R = R_F, or R_F plus the direction of e_j orthogonal to it
+    (the bounds hold with rank(W) = c too, as Assumption A.5 asks, whenever the space has
+    c + 1 dimensions). The samples are the pick R = R_F and rank-c members R_F ⊕ V, V a
+    (c − r)-frame of R_F^⊥ through each coordinate's direction, orthogonal to it, and at random.
+    ``free_rows=False``: the rule before (the pick alone, as if the optimum were unique), kept
+    for the record of that rule change (``theory.verdicts.RULE_CHANGES``).
     """
     S = 0.5 * (np.asarray(sigma_uu, float) + np.asarray(sigma_uu, float).T)
     M = np.asarray(sigma_vu, float)
@@ -204,8 +226,25 @@ def solve_recon(
     rv = rv_of(vec[:, kept])
     dr = min(1.0, (sol.delta_r - 16.0 * c * EPS) * cond) + 16.0 * c * EPS
     if not sol.tied:
+        r = sol.rank
+        if not free_rows or r >= c:
+            return dataclasses.replace(
+                sol, rv=rv, samples=rv[None, :m], lo=rv[:m], hi=rv[:m], delta_r=dr
+            )
+        B = A @ vec[:, kept]
+        F = _orth_columns(B)
+        T = _orth_columns(np.eye(d) - F @ F.T)  # R_F^⊥, (d, d − r)
+        k = c - F.shape[1]
+        T_m = T[:m]
+        qq = np.sum(T_m**2, axis=1)
+        rng = np.random.default_rng(seed)
+        K = _frames(T_m, k, m, rng)  # (F, q, k)
+        members = rv[None, :m] + np.sum(np.matmul(T_m[None], K) ** 2, axis=2)
+        samples = np.concatenate([rv[None, :m], members], axis=0)
+        lo = rv[:m] + (qq if k == T.shape[1] else 0.0)
+        hi = np.minimum(rv[:m] + qq, 1.0)
         return dataclasses.replace(
-            sol, rv=rv, samples=rv[None, :m], lo=rv[:m], hi=rv[:m], delta_r=dr
+            sol, rv=rv, samples=samples, lo=lo, hi=hi, delta_r=dr, free=k
         )
     lc = lam[c - 1]
     strict = lam > lc + 2.0 * sol.delta_lambda
@@ -219,6 +258,14 @@ def solve_recon(
     return dataclasses.replace(
         sol, rv=rv, samples=np.stack(rows), lo=None, hi=None, delta_r=dr, tied=True
     )
+
+
+def _orth_columns(B: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of span(B) (singular values above 1e-9 of the largest)."""
+    if B.size == 0 or not np.any(B):
+        return np.zeros((B.shape[0], 0))
+    u, s, _ = np.linalg.svd(B, full_matrices=False)
+    return u[:, s > 1e-9 * s[0]]
 
 
 def _coords(coords: Iterable[int], m: int) -> np.ndarray:
@@ -238,7 +285,7 @@ def spread(sol: Solution, coords: Iterable[int]) -> Value:
     else:
         lo, hi = sol.lo[idx], sol.hi[idx]
         lo_o, hi_o = max(0.0, lo.max() - hi.min()), hi.max() - lo.min()
-    if not sol.tied:
+    if not sol.is_set:
         lo_o = hi_o = float(vals[0])
     return Value(float(vals[0]), tuple(vals.tolist()), float(lo_o), float(hi_o), 2 * sol.delta_r)
 
@@ -247,7 +294,7 @@ def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
     """min_k r_k over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol δr."""
     idx = _coords(coords, sol.samples.shape[1])
     vals = sol.samples[:, idx].min(1)
-    if not sol.tied:
+    if not sol.is_set:
         lo_o = hi_o = float(vals[0])
     elif sol.lo is None:
         lo_o, hi_o = -np.inf, np.inf

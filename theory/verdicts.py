@@ -127,6 +127,20 @@ RULE_CHANGES = (
         "old_function": "carried in each Thm 4.6, Eq. 87 and Eq. 89 cell as "
         "verdict_without_identity",
     },
+    {
+        "claim": "all Track B",
+        "rule": "R4",
+        "old_rule": "the Eq. 3 optimum of a regression of rank r < c taken as unique: the "
+        "solver's pick, with the c - r encoder rows the decoder ignores left out",
+        "new_rule": "R4 over the whole optimal set: those c - r rows are free (Eq. 3 has no "
+        "regulariser), every r_j ranges over [f_j, 1], and a word that differs over the set "
+        "is not-unique, as for a tie",
+        "why": "a review (2026-11-25): dssl exact --method mim-recon --d 400 said rank 3 < c = "
+        "8, tied false, exact true; about 1,600 Thm 4.4 violated cells rested on it",
+        "old_function": "theory.solutions.solve_recon(..., free_rows=False), or any claim at "
+        "theory.claims.VerifyConfig(..., free_rows=False); carried in each Eq. 3 cell as "
+        "verdict_without_free_rows",
+    },
 )
 
 

@@ -292,6 +292,7 @@ def _optimum_json(r: structured.StructuredOptimum, k: int) -> dict:
         "rank": r.rank,
         "a5_rank_equals_c": r.a5_met,
         "tied": r.tied,
+        "free_rows": r.free_rows,
         "tie_tol": r.tie_tol,
         "exact": r.exact,
         "brackets": r.brackets,
@@ -335,7 +336,9 @@ def _run_structured(args, method: str) -> dict:
     else:
         notes.append(
             "mim-recon: optima are the encoder row spaces of the reduced-rank regression; "
-            "eigenvalues are those of Σ_vu Σ_uu⁺ Σ_uv; paper_decl does not apply"
+            "eigenvalues are those of Σ_vu Σ_uu⁺ Σ_uv; paper_decl does not apply; where the "
+            "regression has rank r < c, free_rows = c − r encoder rows may point anywhere "
+            "outside it, so the RVs are intervals"
         )
     result = {
         **_header("structured", method, model, p, args.rare_axis),
@@ -402,6 +405,13 @@ def _run_dense(args, method: str) -> dict:
         )
         paper = None
         degenerate = _degenerate(full, c)
+        r_fl = int(np.sum(full[:c] > so.EY_REL_TOL * max(abs(full[0]), 1e-300)))
+        if r_fl < c:
+            notes.append(
+                f"mim-recon: the FL regression has rank {r_fl} < c = {c}, so {c - r_fl} encoder "
+                "rows are free (Eq. 3 has no regulariser; the decoder ignores them): the RVs "
+                "here are one point of the optimal set (its RV intervals: drop --dense)"
+            )
     else:
         targets = (
             ob.population_targets(model, method, p=p, H=H)

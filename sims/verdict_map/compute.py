@@ -89,6 +89,7 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
         (vd.rule_change("all sensitivity comparisons", "R7"), "verdict_r7_one_direction", None),
         (vd.rule_change("all Track B", "R11"), "verdict_without_a5", None),
         (vd.rule_change("thm4.6", "R12"), "verdict_without_identity", None),
+        (vd.rule_change("all Track B", "R4"), "verdict_without_free_rows", None),
     ):
         out.append(_carried_change(cells, change, old_key, new_key))
     return out

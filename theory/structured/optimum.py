@@ -31,7 +31,9 @@ class StructuredOptimum:
     """The exact optimum (a set when eigenvalues tie at position c) of one structured target.
 
     Fields are described in the module docstring; every (min, max) pair is over the whole
-    optimal set. ``brackets`` maps a field name to (lower, upper) of its min when ``exact`` is
+    optimal set. ``free_rows`` (Eq. (3) only): encoder rows the decoder ignores when the
+    reduced-rank regression has rank r < c; they may point anywhere outside the fixed part, so
+    the optimum is a set even where no eigenvalue ties. ``brackets`` maps a field name to (lower, upper) of its min when ``exact`` is
     False. ``eigenvalue_source`` says which matrix the eigenvalues belong to (X, or
     Σ_vu Σ_uu⁻¹ Σ_uv for mim-recon).
     """
@@ -57,6 +59,7 @@ class StructuredOptimum:
     brackets: dict
     a5_met: bool
     eigenvalue_source: str
+    free_rows: int
     _set: _OptSet = dataclasses.field(repr=False, compare=False)
 
     def rv(self, j: int) -> tuple:
@@ -105,8 +108,10 @@ def _finish(
     framework: str,
     client,
     source: str = "X",
+    free_rows: int = 0,
 ) -> StructuredOptimum:
-    """The :class:`StructuredOptimum` of an optimal set and the spectrum selection it came from."""
+    """The :class:`StructuredOptimum` of an optimal set and the spectrum selection it came from
+    (``free_rows``: rows of an Eq. (3) encoder outside the fixed part, see :func:`_recon_set`)."""
     eigenvalues, multiplicities, rank = sel.eigenvalues, sel.multiplicities, sel.rank
     tied, tie_tol = sel.is_tied, sel.tie_tol
     coords = sel_set.coords
@@ -153,8 +158,9 @@ def _finish(
         gap=tuple(float(x) for x in gap),
         exact=bool(exact),
         brackets=brackets,
-        a5_met=bool(rank == c),
+        a5_met=bool(rank + free_rows == c),
         eigenvalue_source=source,
+        free_rows=int(free_rows),
         _set=sel_set,
     )
 
@@ -186,23 +192,35 @@ def _orth(A: np.ndarray) -> np.ndarray:
 
 
 def _recon_set(uu: np.ndarray, vu: np.ndarray, e: _Eig, c: int, coords: tuple, d: int):
-    """Encoder row-space set of Eq. (3): span(A U_fixed) ⊕ A V, A = Σ_uu⁻¹ Σ_uv (block)."""
+    """Encoder row-space set of Eq. (3): span(A U_fixed) ⊕ A V, A = Σ_uu⁻¹ Σ_uv (block).
+
+    Eq. (3) has no regulariser: only the product W_d W_e = M* is fixed. Where the reduced-rank
+    regression has rank r < c (fewer than c positive eigenvalues of Σ_vu Σ_uu⁻¹ Σ_uv), M* is the
+    full regression and any encoder whose row space contains row(M*) is optimal: the decoder
+    gives the other c − r rows zero weight. The optimal set is then span(F) ⊕ V, V any
+    (c − r)-dimensional subspace of span(F)^⊥ (the block complement of F and every rest
+    coordinate): rank c, as Assumption A.5 asks. Returns (set, selection, free rows c − r).
+    """
     sel = _select(e, c)
     A = np.linalg.solve(uu, vu.T)
     F = _orth(A @ sel.fixed)
     Tt = A @ sel.tied
     Tt = _orth(Tt - F @ (F.T @ Tt)) if Tt.shape[1] else Tt
+    free = c - F.shape[1] if sel.k == 0 else 0
+    if free > 0:
+        nk = len(coords)
+        Tt = _orth(np.eye(nk) - F @ F.T) if nk > F.shape[1] else np.zeros((nk, 0))
     opt = _OptSet(
         coords=coords,
         d=d,
         F=F,
         rest_fixed=False,
         Tb=Tt,
-        rest_tied=False,
-        rest_mult=0,
-        k=sel.k,
+        rest_tied=free > 0 and d > len(coords),
+        rest_mult=d - len(coords) if free > 0 else 0,
+        k=free if free > 0 else sel.k,
     )
-    return opt, sel
+    return opt, sel, free
 
 
 def _recon_eig(uu: BlockMatrix, vu: BlockMatrix) -> tuple[_Eig, np.ndarray, np.ndarray]:
@@ -258,7 +276,7 @@ def solve(
             e, S, M = _recon_eig(uu, vu)
             return _recon_set(S, M, e, model.c, uu.coords, model.d)
         X = combined_target(model, method, weights=w, H=H, p=p)
-        return _ey_set(_block_eig(X), model.c, X.coords, model.d)
+        return (*_ey_set(_block_eig(X), model.c, X.coords, model.d), 0)
 
     return _model_optimum(model, method, weights, client, build)
 
@@ -268,14 +286,15 @@ RECON_SOURCE = "Σ_vu Σ_uu⁻¹ Σ_uv"
 
 def _model_optimum(model, method: str, weights, client, build, max_d=None) -> StructuredOptimum:
     """Validate (model, method, weights/client), build the optimal set from the weights π with
-    ``build(w) -> (opt, sel)`` and finish it (shared by :func:`solve` and :func:`solve_dense`)."""
+    ``build(w) -> (opt, sel, free rows)`` and finish it (shared by :func:`solve` and
+    :func:`solve_dense`)."""
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     if max_d is not None and model.d > max_d:
         v.fail("d", f"<= {max_d} for the dense path", model.d)
     v.choice(method, "method", METHODS)
     w, framework = _resolve_weights(weights, client, model.n_clients)
-    opt, sel = build(w)
+    opt, sel, free = build(w)
     return _finish(
         opt,
         sel,
@@ -286,6 +305,7 @@ def _model_optimum(model, method: str, weights, client, build, max_d=None) -> St
         framework=framework,
         client=client,
         source=RECON_SOURCE if method == "mim-recon" else "X",
+        free_rows=free,
     )
 
 
@@ -372,8 +392,9 @@ def solve_dense(
             S = np.einsum("n,nij->ij", w, uu)
             M = np.einsum("n,nij->ij", w, vu)
             G = M @ np.linalg.solve(S, M.T)
-            opt, sel = _recon_set(S, M, _dense_eig(G), c, coords, d)
+            opt, sel, free = _recon_set(S, M, _dense_eig(G), c, coords, d)
         else:
+            free = 0
             Hd = None
             if method == "cl-dissimilar":
                 Hd = (
@@ -383,7 +404,7 @@ def solve_dense(
                 )
             X = np.einsum("n,nij->ij", w, ob.population_targets(model, method, p=p, H=Hd))
             opt, sel = _ey_set(_dense_eig(X), c, coords, d)
-        return _split_coordinate_members(opt), sel
+        return _split_coordinate_members(opt), sel, free
 
     return _model_optimum(model, method, weights, client, build, max_d=DENSE_MAX_D)
 
