@@ -121,7 +121,8 @@ def track_c_runs(
 
     Returns:
       dict with ``config``, ``settings``, ``runs`` (list of names: local, fl, decl, sweep-*),
-      ``graphs`` ({name: {abar, contraction, pi_stationary, pi_objective, adjacency}}),
+      ``graphs`` ({name: {abar, contraction, pi_stationary, pi_objective, adjacency,
+      mixing}}),
       ``models`` ({method: (R, S, N, c, d) float64 trained client encoders, run axis in the
       order of ``runs``}), ``targets`` ({method: (N, d, d) population targets}), ``seconds``.
     """
@@ -153,7 +154,7 @@ def track_c_runs(
         abar = float(spectral.avg_connectivity(adj))
         graphs[name] = {"abar": abar, "adjacency": adj}
     for name, w in zip(names, mixings, strict=True):
-        graphs[name].update(_spectral(w))
+        graphs[name].update(_spectral(w), mixing=w)
     n_runs, n_seeds = len(names), settings.seeds
     mix = np.repeat(np.stack(mixings)[:, None], n_seeds, axis=1).reshape(-1, n, n)
     pis = np.repeat(
