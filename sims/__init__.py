@@ -4,18 +4,19 @@ form it is checked against; :mod:`theory` never imports this package.
 
 The plug-in API for users' own losses, data and mixing matrices is :func:`sims.run` (with
 :func:`sims.partition` for label-skewed splits of users' labelled data); see
-:mod:`sims.core.trainer`. It is imported on first use, so ``import sims`` stays cheap for the
-command line.
+:mod:`sims.core.trainer`. The claims table of ``dssl verify`` with the user's own mixing
+matrix is :func:`sims.verify` (:func:`sims.api.verify`). They are imported on first use, so
+``import sims`` stays cheap for the command line.
 """
 
 from __future__ import annotations
 
-__all__ = ["run", "partition", "Result", "check_mixing"]
+__all__ = ["run", "partition", "Result", "check_mixing", "verify"]
 
 
 def __getattr__(name: str):
     if name in __all__:
-        from sims.core import trainer as api
+        from sims import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'sims' has no attribute {name!r}")

@@ -355,3 +355,94 @@ def test_a_diverging_run_names_its_divergence():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         run(loss, jnp.zeros(2), data, lr=0.1, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# sims.verify: the claims table with the user's own mixing matrix
+
+#: a non-uniform, non-symmetric row-stochastic W on a path of 4 clients (not the paper's rule)
+W_PATH = np.array(
+    [[0.6, 0.4, 0.0, 0.0], [0.2, 0.5, 0.3, 0.0], [0.0, 0.1, 0.7, 0.2], [0.0, 0.0, 0.5, 0.5]]
+)
+VERIFY_CLAIMS = ("eq17", "thm4.2.decl", "cor4.5", "thm4.6", "thm4.6.eq89")
+
+
+def test_verify_table_equals_the_cli_mixing_file_json(tmp_path, capsys):
+    """sims.verify(mixing=W) returns the config and rows `dssl verify --mixing-file --json`
+    prints for the same W (the command adds the file's path, and the Track D entry it reads
+    from a results folder, which is no part of the claims table)."""
+    import json
+
+    from sims.cli import main
+
+    path = tmp_path / "W.npy"
+    np.save(path, W_PATH)
+    argv = ["verify", "--d", "40", "--d-sweep", "20,40", "--claims", ",".join(VERIFY_CLAIMS)]
+    argv += ["--transform", "rotation", "--mixing-file", str(path), "--json"]
+    assert main(argv) == 0
+    cli = json.loads(capsys.readouterr().out)
+    got = sims.verify(n_clients=4, d=40, mixing=W_PATH, claims=VERIFY_CLAIMS,
+                      d_sweep=(20, 40), transform="rotation")  # fmt: skip
+    got = json.loads(json.dumps(got))  # the JSON form, as the command writes it
+    assert cli["config"]["mixing_file"].pop("path") == str(path)
+    assert got["config"] == cli["config"]
+    for r in cli["claims"]:
+        r.pop("track_d")
+    assert got["claims"] == cli["claims"]
+    scope = {r["id"]: r["mixing_file"] for r in got["claims"]}
+    assert scope["thm4.6"] == scope["thm4.2.decl"] == "enters"
+    assert all(scope[c].startswith("does not enter: ") for c in ("eq17", "cor4.5", "thm4.6.eq89"))
+    assert got["config"]["mixing_file"]["uniform_rule"] is False
+    # the oracle for abar: W's support has degrees 1, 2, 2, 1, so |Ā| = 1 + 6 / 4
+    assert got["config"]["mixing_file"]["abar"] == 2.5
+
+
+def test_verify_without_mixing_is_the_graph_table():
+    """Without a W: no mixing_file field, and the graph named in the configuration."""
+    got = sims.verify(n_clients=4, d=40, claims=["thm4.6"], d_sweep=(40,), graph="ring")
+    assert got["config"]["graph"] == "ring" and "mixing_file" not in got["config"]
+    assert "mixing_file" not in got["claims"][0]
+
+
+def test_verify_hands_the_configuration_to_track_c():
+    """track_c is called with the configuration that carries W, and its words fill Track C."""
+    from theory.claims import Evidence
+
+    seen = []
+
+    def track_c(cfg):
+        seen.append(cfg.mixing())
+        return {"thm4.6": Evidence("holds", {"x": 1.0}, "stub")}
+
+    got = sims.verify(n_clients=4, d=40, mixing=W_PATH, claims=["thm4.6"], d_sweep=(40,),
+                      track_c=track_c)  # fmt: skip
+    np.testing.assert_array_equal(seen[0], W_PATH)
+    assert got["claims"][0]["track_c"] == "holds"
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"mixing": [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]]}, "mixing"),  # not square
+        ({"mixing": np.full((3, 3), 1 / 3)}, "mixing"),  # 3 x 3 but n_clients 4
+        ({"mixing": W_PATH + 0.1}, "mixing"),  # rows do not sum to 1
+        ({"mixing": np.where(W_PATH == 0.6, np.nan, W_PATH)}, "mixing"),  # not finite
+        ({"mixing": np.array([[1.2, -0.2, 0, 0], *W_PATH[1:]])}, "mixing"),  # negative
+        ({"mixing": np.eye(4)}, "mixing"),  # reducible
+        ({"mixing": "ring"}, "mixing"),  # not a matrix
+        ({"mixing": W_PATH, "graph": "ring"}, "graph"),  # W replaces the graph
+        ({"mixing": W_PATH, "degree": 2}, "degree"),
+        ({"n_clients": 1}, "n_clients"),
+        ({"claims": ["thm9"]}, "claims"),
+        ({"claims": []}, "claims"),
+        ({"graphs": "ring"}, "config"),  # not a VerifyConfig field
+        ({"track_c": "fast"}, "track_c"),
+        ({"transform": "spin"}, "transform"),
+    ],
+)
+def test_verify_bad_inputs_one_line(kw, field):
+    kw = {"n_clients": 4, "d": 40, "d_sweep": (40,), "claims": ["thm4.6"], **kw}
+    with pytest.raises(ValueError) as err:
+        sims.verify(**kw)
+    msg = str(err.value)
+    assert msg.startswith(f"{field}: ") and "\n" not in msg, msg

@@ -15,11 +15,13 @@ direction; ``not-run`` with the command that produces the file otherwise. The DE
 preset's verdicts (``DIR/trackd_decisive/trackd_verdicts.json``, else the copy the reproduce
 stage embedded) are shown beside them, or ``decisive: not run`` with the command.
 
-``--mixing-file W.npy|W.csv`` replaces ``--graph``: W is the DecL mixing matrix of the claims
-that take one (Thm 4.2/4.4 DecL weights, Thm 4.6): the graph is its support
-(A_i = {j : W_ij > 0}) and the exact DecL objective weighs client j by W's Eq. (1) column sum
-(the claims are stated for the paper's rule w_ij = 1/|A_i|; whether W is that rule is
-reported). The graph sweeps of Cor 4.5 are unchanged.
+The claims table is :func:`sims.api.verify` (this command parses, calls it, adds Track D and
+the answer table read from result folders, and prints). ``--mixing-file W.npy|W.csv`` replaces
+``--graph``: W is the DecL mixing matrix of the claims that take one (Thm 4.2/4.4 DecL
+weights, Thm 4.6): the graph is its support (A_i = {j : W_ij > 0}) and the exact DecL
+objective weighs client j by W's Eq. (1) column sum (the claims are stated for the paper's rule
+w_ij = 1/|A_i|; whether W is that rule is reported). The graph sweeps of Cor 4.5 are
+unchanged; each row says whether W enters it (``mixing_file``, :func:`sims.api.mixing_scope`).
 
 The answer table (:mod:`sims.reproduce.report.answer`: one row per claim, its verdict under the
 paper's own reading first, and the finding) is printed first, from the verdict map of a
@@ -37,11 +39,10 @@ the graph atlas study (:mod:`theory.atlas`, ``atlas.json`` and ``verdict_worst_p
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import os
 
-import numpy as np
-
+from sims import api
 from sims.commands import _common
 from sims.trackd import verdicts as _td_verdicts
 from theory import _validate as v
@@ -193,63 +194,10 @@ def _ints(text: str, field: str) -> tuple:
         v.fail(field, "comma-separated integers", text)
 
 
-@dataclasses.dataclass(frozen=True)
-class _MixingFileConfig(cl.VerifyConfig):
-    """A :class:`theory.claims.VerifyConfig` whose DecL mixing matrix is a file's W
-    (``weights``: its rows): the graph is W's support (no self loops) and the exact DecL
-    objective weighs the clients by W's own Eq. (1) column sums, not by the 1/|A_i| rule."""
-
-    weights: tuple = ()
-
-    @property
-    def graph_label(self) -> str:
-        return "mixing-file" if self.weights else self.graph
-
-    def adjacency(self, graph: str | None = None, **overrides) -> np.ndarray:
-        if graph is None and self.weights:
-            return _support(np.asarray(self.weights, dtype=np.float64))
-        return super().adjacency(graph, **overrides)
-
-    def mixing(self, graph: str | None = None, **overrides) -> np.ndarray:
-        if graph is None and self.weights:
-            return np.asarray(self.weights, dtype=np.float64)
-        return super().mixing(graph, **overrides)
-
-
-#: Claims a mixing file cannot enter, and why: their Track B does not read the configuration's
-#: DecL mixing matrix. Every other claim with a DecL side reads the file's W (its Eq. (1)
-#: weights, or its support as the graph); the local and FL claims and Eq. 17 have no DecL side.
-MIXING_FILE_NOT_ENTERED = {
-    "eq17": "a property of the mask expectation, with no mixing",
-    "thm4.2.local": "local training, with no mixing",
-    "thm4.3.local": "local training, with no mixing",
-    "thm4.2.fl": "FedAvg, whose averaging weights are not a mixing matrix",
-    "thm4.3.fl": "FedAvg, whose averaging weights are not a mixing matrix",
-    "cor4.5": "a sweep over graphs of increasing |Ā| under the paper's uniform rule, not one W",
-    "thm4.6.eq89": "FL against DecL on the complete graph under the uniform rule, not the file's W",
-}
-
-
-def mixing_file_scope(claim_id: str) -> str:
-    """``"enters"`` or ``"does not enter: <why>"`` for a claim evaluated with --mixing-file."""
-    why = MIXING_FILE_NOT_ENTERED.get(claim_id)
-    return "enters" if why is None else f"does not enter: {why}"
-
-
-def _support(W: np.ndarray) -> np.ndarray:
-    """The 0/1 adjacency of W's support, without self loops."""
-    a = (np.asarray(W) > 0).astype(np.float64)
-    np.fill_diagonal(a, 0.0)
-    return a
-
-
-def _is_uniform_rule(W: np.ndarray) -> bool:
-    """W = 1/|A_i| on A_i = {j : W_ij > 0} ∪ {i} (the paper's mixing on W's support)."""
-    a = _support(W) + np.eye(W.shape[0])
-    return bool(np.allclose(W, a / a.sum(axis=1, keepdims=True), atol=1e-12))
-
-
-def config_from_args(args) -> cl.VerifyConfig:
+def verify_options(args) -> dict:
+    """The keyword arguments of :func:`sims.api.verify` from the parsed options: the
+    configuration, the claims and, with ``--mixing-file``, the file's validated W (the graph
+    options are then refused: its support is the graph)."""
     W = _common.mixing_from_args(args, args.n_clients)
     if W is not None:
         if args.graph != "star":
@@ -258,21 +206,29 @@ def config_from_args(args) -> cl.VerifyConfig:
         _common.check_graph_flags(args, None)
     else:
         _common.check_graph_flags(args, args.graph)
-    kwargs = dict(
-        d=args.d,
-        n_clients=args.n_clients,
-        p=args.p,
-        c=args.c,
-        rare_fraction=args.rare_fraction,
-        rare_axis=_common.rare_axis(args.rare_axis),
-        tau=args.tau,
-        mu=args.mu,
+    ids = tuple(t.strip() for t in args.claims.split(","))
+    if not ids or any(not t for t in ids):
+        v.fail("claims", "comma-separated claim ids: " + ", ".join(cl.CLAIM_IDS), args.claims)
+    graph = {} if W is not None else dict(
         graph=args.graph,
         degree=args.degree,
         avg_degree=args.avg_degree,
         prob=args.prob,
         rows=args.rows,
         cols=args.cols,
+    )  # fmt: skip
+    return dict(
+        d=args.d,
+        n_clients=args.n_clients,
+        mixing=W,
+        claims=ids,
+        p=args.p,
+        c=args.c,
+        rare_fraction=args.rare_fraction,
+        rare_axis=_common.rare_axis(args.rare_axis),
+        tau=args.tau,
+        mu=args.mu,
+        **graph,
         graph_seed=args.seed,
         transform=args.transform,
         transform_seed=args.transform_seed,
@@ -284,25 +240,6 @@ def config_from_args(args) -> cl.VerifyConfig:
         sign=args.sign,
         fl_term=args.fl_term,
     )
-    if W is None:
-        return cl.VerifyConfig(**kwargs)
-    return _MixingFileConfig(**kwargs, weights=tuple(map(tuple, np.asarray(W, float).tolist())))
-
-
-def _config_dict(cfg: cl.VerifyConfig, args) -> dict:
-    if not isinstance(cfg, _MixingFileConfig):
-        return cl.config_dict(cfg)
-    base = cl.config_dict(dataclasses.replace(cfg, weights=()))
-    W = cfg.mixing()
-    base["graph"] = "mixing-file"
-    base["mixing_file"] = {
-        "path": str(args.mixing_file),
-        "n": int(W.shape[0]),
-        "abar": float(cfg.adjacency().sum(axis=1).mean() + 1.0),
-        "uniform_rule": _is_uniform_rule(W),
-        "objective_weights": "Eq. (1) column sums of the file's W",
-    }
-    return base
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,33 +407,32 @@ def run(args) -> dict:
     _map_options(args)
     if args.map:
         return _run_map(args)
-    cfg = config_from_args(args)
-    ids = tuple(t.strip() for t in args.claims.split(","))
-    if not ids or any(not t for t in ids):
-        from theory import _validate as v
-
-        v.fail("claims", "comma-separated claim ids: " + ", ".join(cl.CLAIM_IDS), args.claims)
-    track_c = None
+    options = verify_options(args)
     if args.simulate == "off" and args.sim_seed is not None:
         _common.not_applicable("--sim-seed", "without --simulate (no Track C runs)", args.sim_seed)
+    track_c = None
     if args.simulate != "off":
         from sims.trackc.evidence import track_c_evidence
 
         seed = 0 if args.sim_seed is None else args.sim_seed
-        track_c = track_c_evidence(cfg, fast=args.simulate == "fast", seed=seed)
+        track_c = functools.partial(track_c_evidence, fast=args.simulate == "fast", seed=seed)
     trackd_dir = _trackd_dir(args)
     trackd = None if trackd_dir is None else load_trackd(trackd_dir)
-    rows = cl.evaluate(cfg, claims=ids, track_c=track_c)
-    for r in rows:
+    with v.renamed("mixing", "mixing-file"):
+        table = api.verify(**options, track_c=track_c)
+    if "mixing_file" in table["config"]:
+        table["config"]["mixing_file"] = {
+            "path": str(args.mixing_file),
+            **table["config"]["mixing_file"],
+        }
+    for r in table["claims"]:
         claim = TRACKD_OF_CLAIM.get(r["id"])
         r["track_d"] = trackd_entry(trackd, claim) if claim else {"verdict": "n/a"}
-        if isinstance(cfg, _MixingFileConfig):
-            r["mixing_file"] = mixing_file_scope(r["id"])
     extra = {"mar_vs_mim": trackd_entry(trackd, "mar_vs_mim")}
     return {
         "answer": _answer(args),
-        "config": _config_dict(cfg, args),
-        "claims": rows,
+        "config": table["config"],
+        "claims": table["claims"],
         "track_d_only": extra,
     }
 
