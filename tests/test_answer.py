@@ -127,7 +127,7 @@ def test_paper_verdict_per_configuration_and_where(small):
     assert thm["other_readings"]["counts"] == {"holds": 4, "not-run": 4}
     assert thm["other_readings"]["not_run_readings"] == ["objective=eq4-independent"]
     assert thm["hidden_constant"]["verdict"] == "no"
-    assert thm["hidden_constant"]["text"] == "no (c_num* ~ d^0.80)"
+    assert thm["hidden_constant"]["text"] == "no (c_num* ~ d^0.80, fit)"  # no closed form here
     assert thm["track_c"] == "violated" and thm["track_d"]["verdict"] == "n/a"
     # cor4.5: both paper readings combined with R5 per configuration (holds + degenerate)
     cor = rows["cor4.5"]
@@ -292,3 +292,17 @@ def test_dssl_reproduce_ends_with_the_table_and_the_report_path():
     assert text.rstrip().endswith("Full report: figures/report.html")
     missing = reproduce._answer(ROOT / "no-such-folder")
     assert missing["answer"]["status"] == "not-run" and missing["report_html"] is None
+
+
+def test_hidden_constant_exponent_from_the_closed_form():
+    """A break-even exponent with a closed form is shown exactly and labelled; a fit is
+    labelled a fit (issue 37, item 10: c_num* ~ d^0.80 was printed unlabelled)."""
+    cell = {"claim": "thm4.2.local", "reading": "eq4-complementary",
+            "label": "violated (asymptotically)",
+            "constants": {"c_num": {"exponent": 0.8, "exponent_exact": "4/5",
+                                    "exponent_source": "closed form", "status": "x"}}}  # fmt: skip
+    vmap = {"hidden_constants": {"status": "run", "cells": [cell]}}
+    out = A._hidden_constant(vmap, "thm4.2.local")
+    assert out["text"] == "no (c_num* ~ d^(4/5), closed form)"
+    cell["constants"]["c_num"].update(exponent=0.6012, exponent_exact=None, exponent_source="fit")
+    assert A._hidden_constant(vmap, "thm4.2.local")["text"] == "no (c_num* ~ d^0.60, fit)"

@@ -123,3 +123,66 @@ def test_map_cell_carries_the_word_before():
 def test_free_rows_field_validated():
     with pytest.raises(ValueError, match="free_rows: must be True or False"):
         VerifyConfig(free_rows="yes")
+
+
+# ----------------------------------------------------------------------------------------------
+# T7: RVs proved by an invariant block (issue 37, item 5)
+# ----------------------------------------------------------------------------------------------
+def _block_target(rng, sizes, top):
+    """A symmetric matrix of decoupled blocks; the blocks in ``top`` have eigenvalues 10-20,
+    the others 0-1."""
+    d = sum(sizes)
+    X = np.zeros((d, d))
+    at = 0
+    for b, n in enumerate(sizes):
+        q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+        lam = rng.uniform(10, 20, n) if b in top else rng.uniform(0, 1, n)
+        X[at : at + n, at : at + n] = (q * lam) @ q.T
+        at += n
+    return X
+
+
+def test_certificate_against_eigh():
+    """Decoupled blocks: the top block is proved at r = 1 (s = 0), and eigh agrees."""
+    rng = np.random.default_rng(0)
+    X = _block_target(rng, (3, 4, 5), top=(0,))
+    sol = solutions.solve_target(X, 4, coords=12)
+    assert np.all(sol.certified[:3] == 0.0) and np.all(np.isnan(sol.certified[3:]))
+    np.testing.assert_allclose(sol.rv[:3], 1.0, atol=1e-12)
+    v = solutions.min_rv(sol, range(3))
+    assert v.certified and v.point == 1.0 and v.tol == 0.0
+
+
+def test_certificate_is_a_bound_under_coupling():
+    """Davis-Kahan: with a coupling E above δλ, the proved s still bounds 1 - r_j from eigh,
+    over random draws (no certificate claimed where the gap is too small)."""
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        X = _block_target(rng, (2, 3, 4), top=(0,))
+        E = np.zeros_like(X)
+        E[:2, 2:] = rng.normal(scale=10 ** rng.uniform(-14, -1), size=(2, 7))
+        X = X + E + E.T
+        dl = 9 * np.finfo(float).eps * np.linalg.norm(X, 2)
+        s = solutions.certify_top(X, 3, 9, dl, 0.0)
+        lam, vec = np.linalg.eigh(X)
+        r = np.sum(vec[:, -3:] ** 2, axis=1)
+        for j in np.nonzero(np.isfinite(s))[0]:
+            assert r[j] >= 1.0 - s[j] - 1e-13
+
+
+def test_thm43_word_does_not_move_with_n_through_solver_tolerance():
+    """The defect: under dissimilar-identity r = 1 exactly and 1 - LB ~ 2.5e-10, and the word
+    moved with N once δr (T3) grew past that. Now the RV is proved and the word is the same at
+    every N; without the certificate (the rule before) it moves. No word is asserted."""
+    from sims.verdict_map.cells import DEFAULT
+
+    reading = {"cl": "dissimilar-identity"}
+    words, before = set(), set()
+    for n in (3, 20):
+        cfg = DEFAULT.verify_config(n, 0.75, "class-index")
+        b = cl.evaluate_reading(cfg, "thm4.3.fl", reading)["track_b"]
+        assert b.numbers["min_rv"].get("certified") is True
+        words.add(b.verdict)
+        old = dataclasses.replace(cfg, certify=False)
+        before.add(cl.evaluate_reading(old, "thm4.3.fl", reading)["track_b"].verdict)
+    assert len(words) == 1 and len(before) == 2

@@ -135,7 +135,7 @@ def test_representative_cell_is_the_direct_evaluation(result):
 def test_cell_table_round_trips(result):
     table = json.loads(json.dumps(vm.encode_cells(result)))
     decoded = vm.decode_cells(table)
-    keys = ("claim", "reading", "config", "track_a", "track_b")
+    keys = ("claim", "reading", "config", "track_a", "track_b", "verdict_basis")
     assert decoded == [{k: c[k] for k in keys} for c in result["cells"]]
 
 

@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping
 from theory import _config
 from theory import _validate as v
 from theory import verdicts as vd
+from theory.symbolic import proofs
 from theory.claims_bounds import (
     _bound_a,
     _bound_b,
@@ -315,10 +316,58 @@ def evaluate_reading(cfg: VerifyConfig, claim_id: str, reading: dict) -> dict:
         v.choice(reading[d], d, READINGS[d])
     reading = {d: reading[d] for d in dims}
     claim = REGISTRY[claim_id]
+    b = _safe(claim.track_b, cfg, reading)
+    extra = _carried_words(cfg, claim_id, reading, b)
+    extra.update(_basis(cfg, claim_id, reading, b.verdict))
     return {
         "track_a": _safe(claim.track_a, cfg, reading),
-        "track_b": _safe(claim.track_b, cfg, reading),
+        "track_b": dataclasses.replace(b, numbers={**b.numbers, **extra}),
     }
+
+
+#: the reading whose optima carry free encoder rows (Eq. (3), ``theory.solutions.solve_recon``)
+FREE_ROWS_READING = "eq3-reconstruction"
+
+
+def _values(numbers):
+    """Every :class:`theory.verdicts.Value` dict (``value`` and ``tol``) inside ``numbers``."""
+    if isinstance(numbers, Mapping):
+        if "value" in numbers and "tol" in numbers:
+            yield numbers
+        for x in numbers.values():
+            yield from _values(x)
+    elif isinstance(numbers, (list, tuple)):
+        for x in numbers:
+            yield from _values(x)
+
+
+def _carried_words(cfg: VerifyConfig, claim_id: str, reading: dict, b: Evidence) -> dict:
+    """The words of the rules changed after their output was seen that a cell carries
+    (``theory.verdicts.RULE_CHANGES``): R4 over Eq. 3's free rows (``verdict_without_free_rows``)
+    and T7's proved RVs (``verdict_without_certificate``); and ``precision_limited`` on a
+    ``degenerate`` that rests on a value computed within the eigen-solver's tolerance."""
+    out: dict = {}
+    if cfg.free_rows and FREE_ROWS_READING in reading.values():
+        old = dataclasses.replace(cfg, free_rows=False)
+        out["verdict_without_free_rows"] = _safe(REGISTRY[claim_id].track_b, old, reading).verdict
+    values = list(_values(b.numbers))
+    if cfg.certify and any(x.get("certified") for x in values):
+        old = dataclasses.replace(cfg, certify=False)
+        out["verdict_without_certificate"] = _safe(
+            REGISTRY[claim_id].track_b, old, reading
+        ).verdict
+    if b.verdict == "degenerate" and values and not all(x.get("certified") for x in values):
+        out["precision_limited"] = True
+    return out
+
+
+def _basis(cfg: VerifyConfig, claim_id: str, reading: dict, word: str) -> dict:
+    """``verdict_basis``: ``proved (all N, d)`` where a closed form proves this cell's word
+    (:mod:`theory.symbolic.proofs`), else ``computed (grid)``."""
+    return proofs.basis(
+        claim_id, reading, word, n=cfg.n_clients, d=cfg.d, p=cfg.p, c_num=cfg.c_num,
+        c_den=cfg.c_den, fl_term=cfg.fl_term, sign=cfg.sign,
+    )  # fmt: skip
 
 
 def _combine_a(words) -> str:
@@ -336,7 +385,9 @@ def evaluate(
     """Compute every claim's evidence. Returns a list of dicts (JSON-ready).
 
     Each dict: ``id``, ``reference``, ``statement``, ``track_a``, ``track_b``, ``track_c``
-    (verdict words under the primary readings, combined with R5), ``readings``
+    (verdict words under the primary readings, combined with R5), ``verdict_basis`` (``proved (all N,
+    d)`` when a closed form proves the Track B word under every primary reading,
+    :mod:`theory.symbolic.proofs`; else ``computed (grid)``), ``readings
     ({reading name: Track B word} under every reading when ``all_readings``) and ``evidence``
     ({"track_a": {...}, "track_b": {...}, "track_c": {...}}).
     """
@@ -383,6 +434,7 @@ def evaluate(
             }
         b = Evidence(b_word, {**b_numbers, "primary_readings": list(cells)}, b_note)
         c = track_c.get(cid, NOT_RUN)
+        proved = all(x["track_b"].numbers.get("verdict_basis") == proofs.PROVED for x in cells.values())
         out.append(
             {
                 "id": cid,
@@ -390,6 +442,7 @@ def evaluate(
                 "statement": claim.statement,
                 "track_a": a.verdict,
                 "track_b": b.verdict,
+                "verdict_basis": proofs.PROVED if proved and cells else proofs.COMPUTED,
                 "track_c": c.verdict,
                 "readings": readings,
                 "evidence": {
@@ -438,14 +491,19 @@ def format_table(rows: list[dict]) -> str:
     d_width = max([12] + [len(r.get("track_d", {}).get("verdict", "")) + 1 for r in rows])
     d_head = f"{'track D':<{d_width}}" if with_d else ""
     head = (
-        f"{'claim':<13}{'track A':<13}{'track B':<12}{'track C':<12}{d_head}"
+        f"{'claim':<13}{'track A':<13}{'track B':<12}{'verdict_basis':<10}{'track C':<12}{d_head}"
         f"{'reference':<28}readings"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         d_cell = f"{r.get('track_d', {}).get('verdict', 'n/a'):<{d_width}}" if with_d else ""
+        basis = "proved" if r.get("verdict_basis") == proofs.PROVED else "computed"
         lines.append(
-            f"{r['id']:<13}{r['track_a']:<13}{r['track_b']:<12}{r['track_c']:<12}{d_cell}"
-            f"{r['reference']:<28}{_reading_summary(r.get('readings', {}))}"
+            f"{r['id']:<13}{r['track_a']:<13}{r['track_b']:<12}{basis:<10}{r['track_c']:<12}"
+            f"{d_cell}{r['reference']:<28}{_reading_summary(r.get('readings', {}))}"
         )
+    lines.append(
+        "basis: proved = the Track B word follows from a closed form for every N >= 3 and d "
+        "(theory.symbolic.proofs); computed = on this configuration only"
+    )
     return "\n".join(lines)

@@ -194,6 +194,9 @@ class VerifyConfig(TrackAConstants):
         optimal set, ``theory.solutions.solve_recon``), the rule in force; ``False`` evaluates
         the rule before (the solver's pick as if unique), only to report its answers beside the
         new ones (``RULE_CHANGES``, ``verdict_without_free_rows``). A rule, like ``positivity``.
+      certify: whether RVs proved near 1 by an invariant block (rule T7,
+        ``theory.solutions.certify_top``) are compared without the eigen-solver's tolerance, the
+        rule in force; ``False``: the rule before (``verdict_without_certificate``).
     """
 
     d: int = 400
@@ -216,12 +219,14 @@ class VerifyConfig(TrackAConstants):
     d_sweep: tuple = (100, 200, 400)
     positivity: str = dataclasses.field(default="eigen-error", metadata={"json": False})
     free_rows: bool = dataclasses.field(default=True, metadata={"json": False})
+    certify: bool = dataclasses.field(default=True, metadata={"json": False})
 
     def __post_init__(self) -> None:
         v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
         v.choice(self.positivity, "positivity", vd.POSITIVITY)
-        if not isinstance(self.free_rows, bool):
-            v.fail("free_rows", "True or False", self.free_rows)
+        for name in ("free_rows", "certify"):
+            if not isinstance(getattr(self, name), bool):
+                v.fail(name, "True or False", getattr(self, name))
         v.choice(self.graph, "graph", topology.GRAPHS)
         v.choice(self.transform, "transform", objectives.TRANSFORMS)
         v.integer(self.transform_seed, "transform_seed", lo=0)
@@ -428,22 +433,24 @@ class _Exact:
                 _SOLUTIONS.clear()
             if transform in FULL_SPACE_TRANSFORMS and method == "cl-dissimilar":
                 _SOLUTIONS[key] = self._full_space(transform, weights)
-                return _SOLUTIONS[key]
-            tg = self.targets(method, transform)
-            if isinstance(weights, int):
-                w = np.eye(self.n)[weights]
             else:
-                w = np.asarray(weights, float)
-            if method == "mim-recon":
-                uu, vu = (np.einsum("n,nde->de", w, t) for t in tg)
-                sol = solutions.solve_recon(
-                    uu, vu, self.c, coords=self.coords, positivity=pos, free_rows=free
-                )
-            else:
-                X = np.einsum("n,nde->de", w, tg)
-                sol = solutions.solve_target(X, self.c, coords=self.coords, positivity=pos)
-            _SOLUTIONS[key] = sol
-        return _SOLUTIONS[key]
+                _SOLUTIONS[key] = self._solve(method, transform, weights, pos, free)
+        sol = _SOLUTIONS[key]
+        if not self.cfg.certify and sol.certified is not None:
+            return dataclasses.replace(sol, certified=None)  # the rule before T7
+        return sol
+
+    def _solve(self, method: str, transform: str, weights, pos: str, free: bool):
+        """The optimum of one weighted objective on the block (see :meth:`solution`)."""
+        tg = self.targets(method, transform)
+        w = np.eye(self.n)[weights] if isinstance(weights, int) else np.asarray(weights, float)
+        if method == "mim-recon":
+            uu, vu = (np.einsum("n,nde->de", w, t) for t in tg)
+            return solutions.solve_recon(
+                uu, vu, self.c, coords=self.coords, positivity=pos, free_rows=free
+            )
+        X = np.einsum("n,nde->de", w, tg)
+        return solutions.solve_target(X, self.c, coords=self.coords, positivity=pos)
 
 
 _BLOCKS: dict = {}  # (d, seed) -> leading block of the full-space rotation

@@ -29,7 +29,9 @@ class Solution:
     over the optimal set (``None`` if unknown: recon ties); ``rank``; ``tied`` (T2);
     ``delta_lambda`` (T1), ``delta_r`` (T3); ``eigenvalues`` (top c + 1, descending);
     ``free`` (Eq. (3) only): encoder rows the decoder ignores (c − rank where the regression
-    has rank < c), which make the optimum a set as a tie does (:func:`solve_recon`).
+    has rank < c), which make the optimum a set as a tie does (:func:`solve_recon`);
+    ``certified`` (m,): where finite, a proved bound s_j with r_j ∈ [1 − s_j, 1] over the whole
+    optimal set (:func:`certify_top`; NaN where no certificate applies).
     """
 
     rv: np.ndarray
@@ -42,6 +44,7 @@ class Solution:
     delta_r: float
     eigenvalues: np.ndarray
     free: int = 0
+    certified: np.ndarray | None = None
 
     @property
     def is_set(self) -> bool:
@@ -87,6 +90,67 @@ def _frames(T_m: np.ndarray, k: int, coords: int, rng) -> np.ndarray:
         parts.append(np.linalg.qr(g)[0][:, :, 1:])
     parts.append(np.linalg.qr(rng.standard_normal((TIE_SAMPLES, q, k)))[0])
     return np.concatenate(parts, axis=0)
+
+
+def certify_top(X, c: int, m: int, dl: float, thr: float) -> np.ndarray:
+    """Proved RVs near 1 (rule T7): for each of the first m coordinates, s_j with
+    r_j ∈ [1 − s_j, 1] over the whole optimal set, or NaN where no certificate applies.
+
+    The coordinates split into blocks that couple only through entries |X_jk| ≤ δλ (any split
+    is valid; this one keeps the coupling E at the size of the solver's own error). Let X₀ be
+    X without E, J a block, a = λ_min(X_JJ), b the largest eigenvalue of X₀ below a, and k the
+    number of eigenvalues of X₀ at least a. If k ≤ c, a > thr (positive, T2) and the gap
+    a − b exceeds ‖E‖₂ + 2δλ (eigenvalues of the blocks are computed within δλ), the top-k
+    eigenspace of X is unique and lies in every rank-c optimum, and by the Davis–Kahan sin θ
+    theorem it holds span(e_J) up to sin θ ≤ ‖E‖₂ / (a − b − 2δλ − ‖E‖₂): r_j ≥ 1 − sin²θ for
+    j ∈ J. ‖E‖₂ is bounded by ‖E‖_F; with E = 0 (the model's exact zeros) s_j = 0, so the
+    comparison is decided without the eigen-solver's tolerance δr (T3), which grows with N.
+
+    >>> X = np.diag([5.0, 4.0, 1.0, 0.5]); X[0, 1] = X[1, 0] = 0.5
+    >>> certify_top(X, 2, 3, 1e-15, 0.0).tolist()[:2], bool(np.isnan(certify_top(X, 2, 3,
+    ...     1e-15, 0.0)[2]))
+    ([0.0, 0.0], True)
+    """
+    X = np.asarray(X, float)
+    d = X.shape[0]
+    strong = np.abs(X) > dl
+    np.fill_diagonal(strong, True)
+    # blocks: connected components of the strong couplings (union-find over the pairs)
+    parent = list(range(d))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(strong, 1)), strict=True):
+        ri, rj = root(int(i)), root(int(j))
+        if ri != rj:
+            parent[ri] = rj
+    label = np.array([root(i) for i in range(d)])
+    E = np.where(strong, 0.0, X)
+    e_norm = float(np.sqrt(np.sum(E**2)))
+    blocks = {r: np.nonzero(label == r)[0] for r in set(label[:m].tolist())}
+    others = np.concatenate(
+        [np.linalg.eigvalsh(X[np.ix_(b, b)]) for b in (np.nonzero(label == r)[0]
+                                                        for r in set(label.tolist()))]
+    )  # fmt: skip
+    out = np.full(m, np.nan)
+    for idx in blocks.values():
+        if idx.size > c:
+            continue
+        a = float(np.linalg.eigvalsh(X[np.ix_(idx, idx)]).min())
+        k = int(np.sum(others >= a))
+        below = others[others < a]
+        b = float(below.max()) if below.size else -np.inf
+        margin = a - b - 2.0 * dl - e_norm
+        if k > c or a <= thr or margin <= 0:
+            continue
+        sin = e_norm / margin
+        if sin < 1.0:
+            out[idx[idx < m]] = sin**2
+    return out
 
 
 def solve_target(
@@ -147,7 +211,8 @@ def solve_target(
         dr += floor
         samples = rv[None, :m].copy()
         lo, hi = rv[:m].copy(), rv[:m].copy()
-        return Solution(rv, samples, lo, hi, rank, False, dl, dr, lam[: c + 1].copy())
+        cert = certify_top(X, c, m, dl, thr)
+        return Solution(rv, samples, lo, hi, rank, False, dl, dr, lam[: c + 1].copy(), 0, cert)
     lc = lam[c - 1]
     in_cluster = np.abs(lam - lc) <= 2.0 * dl
     strict = lam > lc + 2.0 * dl
@@ -166,7 +231,8 @@ def solve_target(
     K = _frames(T_m, k, m, rng)  # (F, q, k)
     cl_part = np.sum(np.matmul(T_m[None], K) ** 2, axis=2)  # (F, m)
     samples = np.concatenate([rv[None, :m], rS[None, :] + cl_part], axis=0)
-    return Solution(rv, samples, lo, hi, rank, True, dl, dr, lam[: c + 1].copy())
+    cert = certify_top(X, c, m, dl, thr)
+    return Solution(rv, samples, lo, hi, rank, True, dl, dr, lam[: c + 1].copy(), 0, cert)
 
 
 def solve_recon(
@@ -225,6 +291,7 @@ def solve_recon(
     kept = (np.arange(d) < c) & (lam > thr)
     rv = rv_of(vec[:, kept])
     dr = min(1.0, (sol.delta_r - 16.0 * c * EPS) * cond) + 16.0 * c * EPS
+    sol = dataclasses.replace(sol, certified=None)  # G Gᵀ's eigenvectors are not the encoder's
     if not sol.tied:
         r = sol.rank
         if not free_rows or r >= c:
@@ -275,9 +342,21 @@ def _coords(coords: Iterable[int], m: int) -> np.ndarray:
     return idx
 
 
+def _proved(sol: Solution, idx: np.ndarray) -> float | None:
+    """max s_j over ``idx`` when every r_j there is proved in [1 − s_j, 1] (T7), else None."""
+    if sol.certified is None:
+        return None
+    s = sol.certified[idx]
+    return float(s.max()) if np.all(np.isfinite(s)) else None
+
+
 def spread(sol: Solution, coords: Iterable[int]) -> Value:
-    """Spread max_k r_k − min_k r_k over ``coords`` (Thm 4.4's s) on the optimal set; tol 2δr."""
+    """Spread max_k r_k − min_k r_k over ``coords`` (Thm 4.4's s) on the optimal set; tol 2δr,
+    or, where every r_k is proved in [1 − s, 1] (T7), 0 within s (``certified``)."""
     idx = _coords(coords, sol.samples.shape[1])
+    proved = _proved(sol, idx)
+    if proved is not None:
+        return Value(0.0, (0.0,), 0.0, 0.0, proved, certified=True)
     sub = sol.samples[:, idx]
     vals = sub.max(1) - sub.min(1)
     if sol.lo is None:
@@ -291,8 +370,12 @@ def spread(sol: Solution, coords: Iterable[int]) -> Value:
 
 
 def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
-    """min_k r_k over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol δr."""
+    """min_k r_k over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol δr, or,
+    where every r_k is proved in [1 − s, 1] (T7), 1 within s (``certified``)."""
     idx = _coords(coords, sol.samples.shape[1])
+    proved = _proved(sol, idx)
+    if proved is not None:
+        return Value(1.0, (1.0,), 1.0, 1.0, proved, certified=True)
     vals = sol.samples[:, idx].min(1)
     if not sol.is_set:
         lo_o = hi_o = float(vals[0])
@@ -306,4 +389,6 @@ def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
 def gap(sol: Solution, coords: Iterable[int]) -> Value:
     """Sensitivity read as the bound gap 1 − min_k r_k over ``coords`` (the proofs' s); tol δr."""
     m = min_rv(sol, coords)
-    return Value(1 - m.point, tuple(1 - x for x in m.samples), 1 - m.hi, 1 - m.lo, m.tol)
+    return Value(
+        1 - m.point, tuple(1 - x for x in m.samples), 1 - m.hi, 1 - m.lo, m.tol, m.certified
+    )

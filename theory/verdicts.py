@@ -141,6 +141,21 @@ RULE_CHANGES = (
         "theory.claims.VerifyConfig(..., free_rows=False); carried in each Eq. 3 cell as "
         "verdict_without_free_rows",
     },
+    {
+        "claim": "all Track B",
+        "rule": "T7",
+        "old_rule": "every RV compared within the eigen-solver's tolerance delta_r (T3), which "
+        "grows with N",
+        "new_rule": "T7: an RV proved in [1 - s, 1] by an invariant block (Davis-Kahan, "
+        "theory.solutions.certify_top; s = 0 where the model's coupling is exactly zero) is "
+        "compared within s; a degenerate word still resting on delta_r is marked "
+        "precision_limited",
+        "why": "a review (2026-11-25): Thm 4.3 under dissimilar-identity has r = 1 exactly and "
+        "1 - LB = 2.5e-10, and its word flipped holds -> degenerate with N only because "
+        "delta_r grew past 2.5e-10",
+        "old_function": "any claim at theory.claims.VerifyConfig(..., certify=False); carried "
+        "in each cell that used a certificate as verdict_without_certificate",
+    },
 )
 
 
@@ -199,13 +214,16 @@ def track_c_tolerance(*standard_errors: float) -> float:
 class Value:
     """A computed quantity: its value at the solver's pick, attained values over the optimal set
     (``samples``, the pick included), an outer interval ``[lo, hi]`` containing every optimal
-    value (``lo = hi = point`` when unique) and its numerical tolerance ``tol``."""
+    value (``lo = hi = point`` when unique) and its numerical tolerance ``tol``; ``certified``:
+    the value is proved to lie within ``tol`` of ``point`` (rule T7), not computed by a solver
+    whose tolerance is ``tol``."""
 
     point: float
     samples: tuple
     lo: float
     hi: float
     tol: float
+    certified: bool = False
 
     @staticmethod
     def exact(x: float, tol: float = 0.0) -> Value:
@@ -218,6 +236,8 @@ class Value:
 
     def to_dict(self) -> dict:
         out = {"value": self.point, "tol": self.tol}
+        if self.certified:
+            out["certified"] = True
         if not self.unique:
             out.update(
                 attained_min=min(self.samples),

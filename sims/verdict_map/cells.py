@@ -19,6 +19,7 @@ import numpy as np
 from theory import _validate as v
 from theory import assumptions as asm
 from theory import claims as cl
+from theory.symbolic.proofs import COMPUTED
 
 P_VALUES = (0.15, 0.5, 0.75, 0.9)
 N_VALUES = tuple(range(2, 21))
@@ -121,10 +122,6 @@ def _configs(cfg: MapConfig) -> list[tuple[float, int, str]]:
     return list(itertools.product(cfg.p_values, cfg.n_values, cfg.rare_axes))
 
 
-#: the reading whose optima carry free encoder rows (Eq. (3), ``theory.solutions.solve_recon``)
-FREE_ROWS_READING = "eq3-reconstruction"
-
-
 def _cells_at(
     cfg: MapConfig, p: float, n: int, rare: str, claims: tuple, positivity: str = "eigen-error"
 ) -> list[dict]:
@@ -133,18 +130,11 @@ def _cells_at(
     vcfg = cfg.verify_config(n, p, rare)
     if positivity != vcfg.positivity:
         vcfg = dataclasses.replace(vcfg, positivity=positivity)
-    before_free_rows = dataclasses.replace(vcfg, free_rows=False)
     out = []
     for cid in claims:
         for reading in cl.readings_of(cid):
             cell = cl.evaluate_reading(vcfg, cid, reading)
             a, b = cell["track_a"], cell["track_b"]
-            if FREE_ROWS_READING in reading.values():
-                # the rule before Eq. (3)'s free rows (RULE_CHANGES), carried in the cell
-                old = cl.evaluate_reading(before_free_rows, cid, reading)["track_b"]
-                b = dataclasses.replace(
-                    b, numbers={**b.numbers, "verdict_without_free_rows": old.verdict}
-                )
             out.append(
                 {
                     "claim": cid,
@@ -152,6 +142,7 @@ def _cells_at(
                     "config": {"p": p, "N": n, "rare_axis": rare, "d": cfg.d},
                     "track_a": a.verdict,
                     "track_b": b.verdict,
+                    "verdict_basis": b.numbers.get("verdict_basis", COMPUTED),
                     "note": b.note,
                     "numbers": _compact(b.numbers),
                 }

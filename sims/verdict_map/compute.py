@@ -90,6 +90,7 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
         (vd.rule_change("all Track B", "R11"), "verdict_without_a5", None),
         (vd.rule_change("thm4.6", "R12"), "verdict_without_identity", None),
         (vd.rule_change("all Track B", "R4"), "verdict_without_free_rows", None),
+        (vd.rule_change("all Track B", "T7"), "verdict_without_certificate", None),
     ):
         out.append(_carried_change(cells, change, old_key, new_key))
     return out
@@ -162,7 +163,7 @@ def _hidden_constants(cfg: MapConfig) -> dict:
     for c in cells:
         if c["label"].startswith("violated"):
             grow = ", ".join(
-                f"{k}* ~ d^({x['exponent_exact']}) (closed form)"
+                f"{k}* ~ d^({x['exponent_exact']}) ({x['exponent_source']})"
                 if x.get("exponent_exact")
                 else f"{k}* ~ d^{x['exponent']} (fit)"
                 if isinstance(x["exponent"], float)

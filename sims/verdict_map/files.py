@@ -13,6 +13,7 @@ import itertools
 from collections import Counter
 
 from theory import claims as cl
+from theory.symbolic.proofs import COMPUTED, PROVED
 
 #: the order of words in figures and summaries
 WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
@@ -68,8 +69,9 @@ def encode_cells(result: dict) -> dict:
 
     Returns:
       dict with ``codes``, ``d``, ``configs`` ([[p, N, rare axis], …] in map order) and
-      ``claims`` ({claim: {reading name: {"reading", "track_a", "track_b"}}}); each string has
-      one letter per configuration.
+      ``claims`` ({claim: {reading name: {"reading", "track_a", "track_b"}, plus ``proved``
+      where some cell's word is proved for all N and d (``theory.symbolic.proofs``: "1"
+      proved, "0" computed)}}); each string has one letter per configuration.
     """
     configs = [list(k) for k in _configs_of(result)]
     index = {tuple(k): i for i, k in enumerate(configs)}
@@ -88,10 +90,13 @@ def encode_cells(result: dict) -> dict:
         )
         entry["track_a"][i] = CODES[c["track_a"]]
         entry["track_b"][i] = CODES[c["track_b"]]
+        if c.get("verdict_basis") == PROVED:
+            entry.setdefault("proved", ["0"] * len(configs))[i] = "1"
     for row in claims.values():
         for entry in row.values():
-            entry["track_a"] = "".join(entry["track_a"])
-            entry["track_b"] = "".join(entry["track_b"])
+            for k in ("track_a", "track_b", "proved"):
+                if k in entry:
+                    entry[k] = "".join(entry[k])
     return {"codes": CODES, "d": result["config"]["d"], "configs": configs, "claims": claims}
 
 
@@ -102,7 +107,7 @@ def _configs_of(result: dict) -> list[tuple]:
 
 def decode_cells(table: dict) -> list[dict]:
     """The cells of :func:`encode_cells` as ``{"claim", "reading", "config", "track_a",
-    "track_b"}`` dicts, in map order (configuration, then claim, then reading)."""
+    "track_b", "verdict_basis"}`` dicts, in map order (configuration, then claim, then reading)."""
     words = {code: word for word, code in table["codes"].items()}
     out = []
     for i, (p, n, rare) in enumerate(table["configs"]):
@@ -118,6 +123,8 @@ def decode_cells(table: dict) -> list[dict]:
                         "config": conf,
                         "track_a": words[entry["track_a"][i]],
                         "track_b": words[entry["track_b"][i]],
+                        "verdict_basis": PROVED if entry.get("proved", "")[i : i + 1] == "1"
+                        else COMPUTED,
                     }
                 )
     return out

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from theory import claims as cl
 from theory import verdicts as vd
+from theory.symbolic.proofs import PROVED
 
 #: the order of Track B words in counts (the verdict map's)
 WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
@@ -206,18 +207,25 @@ def _paper_verdict(cells: list[dict], names: set, universe: set, n_domain) -> di
     """The Track B word per configuration under the paper's readings (R5 across them), the
     claim's word (R5 across configurations), counts and where each word occurs."""
     per_conf: dict = {}
+    proved_conf: dict = {}
     for c in cells:
         if cl.reading_name(c["reading"]) in names:
             per_conf.setdefault(_key(c), []).append(c["track_b"])
+            ok = c.get("verdict_basis") == PROVED
+            proved_conf[_key(c)] = proved_conf.get(_key(c), True) and ok
     words = {k: vd.combine(ws) for k, ws in per_conf.items()}
     counts = Counter(words.values())
     confs = set(words)
     parts = []
+    proved = []
     order = sorted(counts, key=lambda w: (-counts[w], WORD_ORDER.index(w)))
     for w in order:
         hit = {k for k, x in words.items() if x == w}
-        parts.append(f"{w} {_where(hit, confs, n_domain)}")
+        mark = " (proved)" if all(proved_conf[k] for k in hit) else ""
+        proved += [w] if mark else []
+        parts.append(f"{w} {_where(hit, confs, n_domain)}{mark}")
     return {
+        "proved": proved,
         "verdict": vd.combine(words.values()) if words else "not-run",
         "counts": {w: counts[w] for w in order},
         "text": "; ".join(parts) if parts else "not-run (no cell of the paper's reading)",
@@ -268,8 +276,11 @@ def _hidden_constant(vmap: Mapping, claim_id: str) -> dict:
             if isinstance(x["exponent"], (int, float)) and math.isfinite(x["exponent"])
         ]
         k, e = max(grow, key=lambda t: t[1]) if grow else (None, None)
-        text = f"no ({k}* ~ d^{e:.2f})" if k is not None else "no"
-        return {"verdict": "no", "text": text, "exponent": e, "constant": k}
+        exact = consts[k].get("exponent_exact") if k is not None else None
+        shown = f"({exact}), closed form" if exact else f"{e:.2f}, fit"
+        text = f"no ({k}* ~ d^{shown})" if k is not None else "no"
+        return {"verdict": "no", "text": text, "exponent": e, "constant": k,
+                "exponent_shown": f"({exact})" if exact else f"{e:.2f} (a fit)"}  # fmt: skip
     if all(x["status"] == "holds for every constant" for x in consts.values()):
         return {"verdict": "not needed", "text": "not needed"}
     bounded = sorted(k for k, x in consts.items() if x["status"] == "bounded")
@@ -555,6 +566,12 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
             ]
         )  # fmt: skip
         sentences.append("Holds: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + ".")
+    proved = [r["claim"] for r in rows if r["paper_verdict"].get("proved")]
+    if proved:
+        sentences.append(
+            f"Proved for every N ≥ 3 and d from closed forms, not only on the grid: "
+            f"{_ids(proved)}; every other word is computed on the grid."
+        )
     if rest:
         texts = [
             (
@@ -582,7 +599,7 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
         )
     no = [r for r in rows if r["hidden_constant"]["verdict"] == "no"]
     for ids, (k, e) in _grouped_by(
-        no, lambda r: (r["hidden_constant"]["constant"], f"{r['hidden_constant']['exponent']:.2f}")
+        no, lambda r: (r["hidden_constant"]["constant"], r["hidden_constant"]["exponent_shown"])
     ):
         sentences.append(
             f"No hidden constant rescues {_ids(ids)} under the paper's reading: the break-even "
@@ -679,7 +696,9 @@ def _notes(answer: Mapping) -> list[str]:
         "words per configuration (R5). The paper's reading of each claim and why: "
         "`theory.claims.REGISTRY[id].paper_reading` and `paper_reading_why`. Hidden constant: "
         "Track A's break-even constants against the exact model (n/a: the claim has no "
-        "hidden constant)."
+        "hidden constant). (proved): the word follows from a closed form for every N and d "
+        "(`theory.symbolic.proofs`) and every grid cell agrees with it; every other word is "
+        "computed on the grid."
     ]
     tc = answer.get("track_c_config")
     out.append(
