@@ -179,12 +179,35 @@ def test_configuration_warnings():
     w = B.configuration_warnings(d=1e5, abar=5.0)
     assert any("abar" in line and "N =" in line for line in w)
     assert any(line.startswith("N = ") and "< 2" in line for line in w)
-    assert B.configuration_warnings(d=1e5, abar=5.0, n=10.0) == []
+    assert B.configuration_warnings(d=1e5, abar=2.0, n=2.0) == []
+    # N = 10 at d = 1e5 is on the paper's curve with its own constant C_N = 10 / 1e5^(1/20)
+    assert B.configuration_warnings(d=1e5, abar=5.0, n=10.0, c_n=10.0 / 1e5**0.05) == []
     assert any("< 2" in line for line in B.configuration_warnings(d=1e5, abar=1.5, n=10.0))
     # d >= 2N: the data model's class and rare axes
     assert any(line.startswith("d = 3 < 2N = 40") for line in B.configuration_warnings(d=3, n=20))
     assert any("< 2N" in line for line in B.configuration_warnings(d=100, n=1e300))
     assert not any("< 2N" in line for line in B.configuration_warnings(d=40, n=20))
+
+
+def test_configuration_warnings_flag_n_off_the_theta_curve():
+    """N = Θ(d^{1/20}) with the configured C_N: the counts on the curve are the integers
+    nearest C_N d^{1/20} (1.778 at d = 1e5, C_N = 1); N = 20 there is flagged with the
+    constant it implies, 20 / 1e5^(1/20), and the d at which it is on the curve, 20^20."""
+    w = B.configuration_warnings(d=1e5, abar=5.0, n=20.0)
+    theta = [line for line in w if "Theta(d^(1/20))" in line]
+    assert len(theta) == 1, w
+    assert f"C_N = {20.0 / 10**0.25:.4g}" in theta[0]  # 11.25
+    assert f"d = {20.0**20:.4g}" in theta[0]
+    # integers nearest the curve pass, one further is flagged
+    for n, flagged in ((2.0, False), (2.7, False), (3.0, True), (20.0, True)):
+        got = B.configuration_warnings(d=1e5, n=n)
+        assert any("Theta(d^(1/20))" in line for line in got) == flagged, (n, got)
+    # on the curve: d = 1e20, N = 10; with N resolved from C_N there is nothing to flag
+    assert B.configuration_warnings(d=1e20, n=10.0) == []
+    assert not any("Theta" in line for line in B.configuration_warnings(d=1e5, c_n=3.0))
+    # arrays: the first point off the curve is named
+    w = B.configuration_warnings(d=np.array([1e20, 1e5]), n=10.0)
+    assert len(w) == 1 and "at d = 1e+05" in w[0]
 
 
 @pytest.mark.parametrize(

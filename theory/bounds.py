@@ -359,6 +359,26 @@ def evaluate(
     return out
 
 
+def _theta_n_warnings(d_arr: np.ndarray, n_arr: np.ndarray, c_n) -> list[str]:
+    """The N = Θ(d^{1/20}) line of :func:`configuration_warnings` for a given N: flagged where
+    |N − C_N d^{1/20}| ≥ 1 (the first such point of the broadcast arrays is named)."""
+    c = float(_param(c_n, "c_n", lo=0.0, lo_open=True))
+    d_b, n_b = np.broadcast_arrays(d_arr, n_arr)
+    curve = c * d_b ** (1.0 / 20.0)
+    off = np.abs(n_b - curve) >= 1.0
+    if not np.any(off):
+        return []
+    i = np.flatnonzero(off.ravel())[0]
+    dv, nv, cv = float(d_b.ravel()[i]), float(n_b.ravel()[i]), float(curve.ravel()[i])
+    exponent = 20.0 * np.log10(nv / c)  # d = (N / C_N)^20, beyond float64 for huge N
+    on_curve = f"{10.0**exponent:.4g}" if exponent < 300 else f"10^{exponent:.4g}"
+    return [
+        f"N = {nv:.4g} (given) is not Theta(d^(1/20)) with C_N = {c:g}: C_N d^(1/20) = "
+        f"{cv:.4g} at d = {dv:.4g}; N = {nv:.4g} implies C_N = {nv / dv**0.05:.4g} "
+        f"(or d = {on_curve} with C_N = {c:g})"
+    ]
+
+
 def sensitivities(**params) -> dict:
     """{"mim", "cl_similar", "cl_dissimilar"} × {"local", "decl", "fl"} sensitivities.
 
@@ -375,17 +395,39 @@ def sensitivities(**params) -> dict:
 
 
 def configuration_warnings(*, d, abar=None, n=None, c_n: float = 1.0) -> list[str]:
-    """One line per way the configuration leaves the paper's setting (Assumption A.1).
+    """One line per way the configuration leaves the paper's setting (Thm 4.2, Assumption A.1).
 
-    Checks 2 ≤ |Ā| ≤ N, N ≥ 2 and d ≥ 2N (the data model's N class and N rare axes), with N
-    resolved as in :func:`resolve_n`. The bounds are still evaluated (they are formulas);
-    these lines say the theorems do not cover the point.
+    Checks, with N resolved as in :func:`resolve_n`:
+
+    * N ≥ 2, and d ≥ 2N (the data model's N class and N rare axes, §3.2);
+    * 2 ≤ |Ā| ≤ N (Assumption A.1);
+    * N = Θ(d^{1/20}) (Thm 4.2), for a given N. The paper uses it once, in Eq. (37), where the
+      FL diagonal ((N − 1)·2p(1−p)d^{2/5} + 2p(1−p))/N becomes 2p(1−p)d^{2/5} − Θ(d^{7/20}),
+      i.e. 1/N = Θ(d^{−1/20}); the hidden constant is C_N in N = C_N·d^{1/20} (``c_n``, the
+      N the bounds use when ``n`` is not given). A single (N, d) meets a Θ-relation for some
+      constant, so the check is against the configured one: N is a client count, and the
+      counts on the paper's curve at this d are the integers nearest C_N·d^{1/20}; a given N
+      with |N − C_N·d^{1/20}| ≥ 1 is flagged, with the constant it implies, N/d^{1/20}, and
+      the d = (N/C_N)^{20} at which C_N·d^{1/20} = N (pass ``c_n=N/d^{1/20}`` to evaluate the
+      point with that constant instead).
+
+    The bounds are still evaluated (they are formulas); these lines say the theorems do not
+    cover the point.
+
+    Example:
+      >>> configuration_warnings(d=1e5, abar=2, n=2)
+      []
+      >>> print(configuration_warnings(d=1e5, n=20)[0])  # doctest: +NORMALIZE_WHITESPACE
+      N = 20 (given) is not Theta(d^(1/20)) with C_N = 1: C_N d^(1/20) = 1.778 at d = 1e+05;
+      N = 20 implies C_N = 11.25 (or d = 1.049e+26 with C_N = 1)
     """
     out = []
     d_arr = _param(d, "d", lo=1.0)
     n_arr = resolve_n(d_arr, n, c_n)
     src = "given" if n is not None else f"N = C_N d^(1/20) with C_N = {float(c_n):g}"
     n_lo = float(np.min(n_arr))
+    if n is not None:
+        out += _theta_n_warnings(d_arr, n_arr, c_n)
     if n_lo < 2:
         out.append(
             f"N = {n_lo:.4g} < 2 ({src}): the paper needs at least 2 clients "
