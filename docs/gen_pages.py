@@ -7,8 +7,8 @@
 * ``figures/*``: the files of the repository's ``figures/`` folder (the figures and
   ``report.md``), copied into the site unchanged, so that the report's relative links work.
 * ``gallery.md``: every ``figures/*.png`` with its caption.
-* ``stages.md``: the stages of ``dssl reproduce`` (``sims.reproduce.stages.STAGES``) with their files and
-  configurations.
+* ``stages.md``: the stages of ``dssl reproduce`` (``sims.reproduce.stages.STAGES``) with their
+  files and configurations.
 * Pages that other parts of the project ship (``verdict_rules.md``, ``track_d.md``,
   ``glossary.md``) are added to the navigation when they exist.
 
@@ -18,7 +18,9 @@ Run ``python docs/gen_pages.py cli`` to print the CLI reference without building
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -37,8 +39,9 @@ OPTIONAL_PAGES = (
 )
 
 # Captions of the gallery, keyed by file stem, used when the figure's make function (found
-# through ``sims.reproduce.stages.STAGES``) has no docstring. A figure without either still appears, with
-# its file name as caption, so that the gallery always lists every figure the run wrote.
+# through ``sims.reproduce.stages.STAGES``) has no docstring. A figure without either still
+# appears, with its file name as caption, so that the gallery always lists every figure the run
+# wrote.
 CAPTIONS = {
     "thm42_43_sensitivity": (
         "Theorems 4.2 (MIM) and 4.3 (CL): the paper's sensitivity bounds s = 1 − LB (lines; "
@@ -83,7 +86,70 @@ CAPTIONS = {
 # CLI reference
 
 
-def _option_row(action: argparse.Action) -> str | None:
+_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
+
+
+def _markdown_text(text: str, *, in_table: bool = False) -> str:
+    """Plain text (a help string, a description) made safe to put into Markdown.
+
+    Outside its code spans, ``<`` and ``>`` are escaped (``trackd_<experiment>.json`` would
+    otherwise be read as an HTML tag and vanish) and, in a table cell, ``|`` too: a bare ``|``
+    ends the cell, so ``|A-bar|`` would cut the row short. Inside a code span nothing needs
+    escaping (a ``|`` there does not split the row).
+    """
+
+    def escape(part: str) -> str:
+        part = part.replace("<", "&lt;").replace(">", "&gt;")
+        return part.replace("|", "\\|") if in_table else part
+
+    out, end = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [escape(text[end : m.start()]), m.group(0)]
+        end = m.end()
+    out.append(escape(text[end:]))
+    return "".join(out)
+
+
+def _cell(text: str) -> str:
+    """``text`` made safe for one cell of a Markdown table: on one line, escaped."""
+    return _markdown_text(" ".join(str(text).split()), in_table=True)
+
+
+def _code_cell(value) -> str:
+    """``value`` as a code span in a table cell (a ``|`` inside backticks does not split a row)."""
+    text = " ".join(str(value).split())
+    return _cell(text) if "`" in text else f"`{text}`"
+
+
+def _expand_help(action: argparse.Action, prog: str) -> str:
+    """The help of ``action`` with argparse's format specifiers filled in, as ``--help`` prints it.
+
+    ``%(default)s``, ``%(choices)s``, ``%(prog)s`` and any other attribute of the action
+    (``%(dest)s``, ``%(metavar)s``, ...) are replaced and ``%%`` becomes ``%``, the rules of
+    ``argparse.HelpFormatter``: attributes set to ``SUPPRESS`` are left out, a value with a
+    ``__name__`` (a ``type=int``) is written as that name, the choices are joined with ``, ``.
+    """
+    if not action.help or action.help is argparse.SUPPRESS:
+        return ""
+    params = {k: v for k, v in vars(action).items() if v is not argparse.SUPPRESS}
+    params["prog"] = prog
+    for key, value in list(params.items()):
+        if hasattr(value, "__name__"):
+            params[key] = value.__name__
+    if params.get("choices") is not None:
+        params["choices"] = ", ".join(map(str, params["choices"]))
+    return action.help % params
+
+
+def _format_text(text: str | None, prog: str) -> str:
+    """A description or epilog as argparse prints it: ``%(prog)s`` filled in when it occurs."""
+    text = (text or "").strip()
+    if "%(prog)" in text:
+        text = text % {"prog": prog}
+    return text
+
+
+def _option_row(action: argparse.Action, prog: str = "dssl") -> str | None:
     if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
         return None
     names = ", ".join(f"`{s}`" for s in action.option_strings) or f"`{action.dest}`"
@@ -91,14 +157,16 @@ def _option_row(action: argparse.Action) -> str | None:
         default = "off"
     elif action.required:
         default = "**required**"
-    elif action.default is None:
+    elif action.default is None or action.default is argparse.SUPPRESS:
         default = "—"
     else:
-        default = f"`{action.default}`"
-    text = (action.help or "").replace("|", "\\|").replace("\n", " ")
+        default = _code_cell(action.default)
+    text = _cell(_expand_help(action, prog))
     if action.choices:
-        text += " One of: " + ", ".join(f"`{c}`" for c in action.choices) + "."
-    return f"| {names} | {default} | {text} |"
+        if text and not text.endswith((".", ")", ":", ";")):
+            text += "."
+        text += " One of: " + ", ".join(map(_code_cell, action.choices)) + "."
+    return f"| {names} | {default} | {text.strip()} |"
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -108,8 +176,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
-#: the CLI page's section on exit statuses, errors, Ctrl-C and output folders (sims.commands._boundary,
-#: sims.reproduce.pipeline.outfolder)
+#: the CLI page's section on exit statuses, errors, Ctrl-C and output folders
+#: (sims.commands._boundary, sims.reproduce.pipeline.outfolder)
 ERRORS_SECTION = """
 ## Exit status, errors and `--debug` {#exit-status}
 
@@ -182,18 +250,19 @@ def cli_markdown() -> str:
         "|---|---|",
     ]
     for name, sub in subs.items():
-        lines.append(f"| [`{name}`](#dssl-{name}) | {(sub.description or '').strip()} |")
+        about = _cell(_format_text(sub.description, sub.prog))
+        lines.append(f"| [`{name}`](#dssl-{name}) | {about} |")
     lines += ["", *ERRORS_SECTION.strip("\n").splitlines()]
     for name, sub in subs.items():
         lines += ["", f"## `dssl {name}` {{#dssl-{name}}}", ""]
         if sub.description:
-            lines += [sub.description.strip(), ""]
+            lines += [_markdown_text(_format_text(sub.description, sub.prog)), ""]
         lines += ["```text", sub.format_usage().strip(), "```", ""]
-        rows = [r for r in map(_option_row, sub._actions) if r]
+        rows = [r for r in (_option_row(a, sub.prog) for a in sub._actions) if r]
         if rows:
             lines += ["| option | default | meaning |", "|---|---|---|", *rows, ""]
         if sub.epilog:
-            lines += ["```text", sub.epilog.strip(), "```", ""]
+            lines += ["```text", _format_text(sub.epilog, sub.prog), "```", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -240,8 +309,10 @@ def api_pages() -> dict[str, str]:
         for name in modules:
             if name == pkg or name.startswith(pkg + "."):
                 index.append(f"- [`{name}`]({name}.md)")
-                pages[f"api/{name}.md"] = f"# `{name}`\n\n::: {name}\n    options:\n" + (
-                    "      show_root_heading: false\n      members: true\n"
+                # No `members:` option here: an explicit `members: true` selects every member
+                # and skips the `filters` of mkdocs.yml, which keep private names out.
+                pages[f"api/{name}.md"] = (
+                    f"# `{name}`\n\n::: {name}\n    options:\n      show_root_heading: false\n"
                 )
         index.append("")
     pages["api/index.md"] = "\n".join(index) + "\n"
@@ -268,7 +339,6 @@ def figure_files() -> list[Path]:
 def stage_captions() -> dict[str, tuple[str, str]]:
     """{file stem: (caption, stage name)} from the docstrings of the stages' figure functions."""
     import inspect
-    import re
 
     try:
         from sims.reproduce.stages import STAGES
@@ -278,7 +348,7 @@ def stage_captions() -> dict[str, tuple[str, str]]:
     for stage in STAGES:
         for name, make in dict(getattr(stage, "figures", {}) or {}).items():
             doc = " ".join((inspect.getdoc(make) or "").split())
-            doc = re.sub(r"\s*``results``[^.]*\.", "", doc).replace("``", "`").strip()
+            doc = _rst_to_md(re.sub(r"\s*``results``[^.]*\.", "", doc)).strip()
             out[Path(name).stem] = (doc, stage.name)
     return out
 
@@ -316,8 +386,6 @@ def gallery_markdown(pngs: list[Path]) -> str:
 
 
 def _rst_to_md(text: str) -> str:
-    import re
-
     text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text)
     return text.replace("``", "`")
 
@@ -330,9 +398,10 @@ def stages_markdown() -> str:
     lines = [
         "# The stages of `dssl reproduce`",
         "",
-        "Generated from `sims.reproduce.stages.STAGES` at every build: the run order, what each stage",
-        "computes (its module docstring), the files it writes and its configuration, with the",
-        "values of the default run and of `--fast`. `dssl reproduce --list` prints the same order;",
+        "Generated from `sims.reproduce.stages.STAGES` at every build: the run order, what each",
+        "stage computes (its module docstring), the files it writes and its configuration, with",
+        "the values of the default run and of `--fast`. `dssl reproduce --list` prints the same",
+        "order;",
         "`--stages a,b` runs a subset (see the [command line](cli.md#dssl-reproduce)).",
         "",
     ]
@@ -362,6 +431,126 @@ def stages_markdown() -> str:
         if module is not None:
             lines += ["", f"Module: `{module.__name__}`."]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Maths, typeset at build time
+
+#: KaTeX's distribution files, vendored: katex.min.js typesets at build time (it is not copied
+#: into the site), katex.min.css and fonts/ style the result in the browser. See the end of
+#: docs/index.md for where they come from.
+KATEX_DIR = ROOT / "docs" / "vendor" / "katex"
+
+# What pymdownx.arithmatex (generic mode) leaves in a page: the TeX, escaped, between \( \) in
+# a span or between \[ \] (or a bare \begin{env}...\end{env}) in a div.
+_ARITHMATEX = re.compile(r'(<(span|div) class="arithmatex">)(.*?)(</\2>)', re.S)
+# Everything of a page that is not text to typeset: the elements whose text is code or is not
+# shown (and MathML already typeset), comments, and the tags themselves with their attributes.
+_NOT_TEXT = re.compile(
+    r"<(pre|code|kbd|samp|script|style|textarea|title|math)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>",
+    re.S | re.I,
+)
+# Maths that arithmatex did not see but that a reader would take as maths: a display block
+# whose $$ is indented in a list, a heading's formula in the table of contents (which holds
+# the heading's text without its markup). A single $ is left alone: in prose it is a price.
+_LOOSE_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.S)
+
+_log = logging.getLogger("mkdocs.plugins.dssl_math")
+
+
+class Katex:
+    """KaTeX run in an embedded V8 (the ``mini-racer`` package): LaTeX in, HTML and MathML out.
+
+    One engine for the whole build; each formula is typeset once however many pages hold it.
+    ``render`` raises ``ValueError`` with KaTeX's message for TeX that KaTeX does not accept.
+    """
+
+    def __init__(self, script: Path = KATEX_DIR / "katex.min.js"):
+        from py_mini_racer import MiniRacer
+
+        self._js = MiniRacer()
+        self._js.eval(script.read_text(encoding="utf-8"))
+        self.version = self._js.eval("katex.version")
+        self._cache: dict[tuple[str, bool], str] = {}
+
+    def render(self, tex: str, display: bool) -> str:
+        key = (tex, display)
+        if key not in self._cache:
+            options = {
+                "displayMode": display,
+                "output": "htmlAndMathml",  # the MathML half is what screen readers read
+                "throwOnError": True,
+                "strict": "ignore",
+            }
+            try:
+                self._cache[key] = self._js.call("katex.renderToString", tex, options)
+            except Exception as err:  # noqa: BLE001 - the engine's error types vary by version
+                raise ValueError(" ".join(str(err).split())[:300]) from None
+        return self._cache[key]
+
+
+def _strip_delimiters(tex: str) -> tuple[str, bool]:
+    """(TeX, display?) from the content of an arithmatex element."""
+    tex = tex.strip()
+    if tex.startswith("\\(") and tex.endswith("\\)"):
+        return tex[2:-2], False
+    if tex.startswith("\\[") and tex.endswith("\\]"):
+        return tex[2:-2], True
+    return tex, True  # \begin{env} ... \end{env}
+
+
+def typeset_page(page_html: str, render, where: str = "") -> tuple[str, int]:
+    """Replace the TeX of ``page_html`` with KaTeX's markup; (new html, formulas typeset).
+
+    ``render(tex, display)`` typesets one formula. A formula it refuses is left as it was and
+    logged as a warning, which fails the strict build.
+    """
+    import html as html_lib
+
+    count = 0
+
+    def typeset(tex: str, display: bool, original: str) -> str:
+        nonlocal count
+        try:
+            out = render(html_lib.unescape(tex), display)
+        except ValueError as err:
+            _log.warning("%s: KaTeX cannot typeset %r: %s", where, tex.strip()[:80], err)
+            return original
+        count += 1
+        return out
+
+    def arithmatex(m: re.Match) -> str:
+        tex, display = _strip_delimiters(m.group(3))
+        return m.group(1) + typeset(tex, display, m.group(3)) + m.group(4)
+
+    def loose(m: re.Match) -> str:
+        display = m.group(3) is None
+        return typeset(m.group(1) or m.group(2) or m.group(3), display, m.group(0))
+
+    page_html = _ARITHMATEX.sub(arithmatex, page_html)
+    parts, end = [], 0
+    for m in _NOT_TEXT.finditer(page_html):
+        parts += [_LOOSE_MATH.sub(loose, page_html[end : m.start()]), m.group(0)]
+        end = m.end()
+    parts.append(_LOOSE_MATH.sub(loose, page_html[end:]))
+    return "".join(parts), count
+
+
+_KATEX: list = []  # the build's engine, made on the first page with maths
+
+
+def katex_engine() -> Katex | None:
+    """The build's KaTeX engine, or None (logged once, a warning) when mini-racer is missing."""
+    if not _KATEX:
+        try:
+            _KATEX.append(Katex())
+        except ImportError:
+            _KATEX.append(None)
+            _log.warning(
+                "mini-racer is not installed, so the maths stays LaTeX source: "
+                "pip install -e '.[docs]'"
+            )
+    return _KATEX[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +588,16 @@ def on_files(files, config):
         if files.get_file_from_path(uri) is not None and uri not in listed:
             nav.insert(len(nav) - 1, {title: uri})
     return files
+
+
+def on_post_page(output: str, page, config) -> str:
+    """Typeset the page's maths into HTML, so that the site needs no script and no network."""
+    if not any(s in output for s in ("arithmatex", "\\(", "\\[", "$$")):
+        return output
+    engine = katex_engine()
+    if engine is None:
+        return output
+    return typeset_page(output, engine.render, where=page.file.src_uri)[0]
 
 
 if __name__ == "__main__":
