@@ -80,7 +80,10 @@ OBJECTIVES = {
     "eq3-reconstruction": "mim-recon",
     "eq17-surrogate": "mim-paper",
 }
-#: CL readings → (target method, transform of Assumption A.9)
+#: CL readings → (target method, transform of Assumption A.9). A reading is objective +
+#: family: ``dissimilar-X`` is X (``theory.objectives.TRANSFORMS``) on the leading m
+#: coordinates (:meth:`_Exact.transform`), not X on all d axes nor ``block-X`` on the signal
+#: block (spelling rule: :mod:`theory.objectives`)
 CL_READINGS = {
     "similar": ("cl", "identity"),
     "dissimilar-identity": ("cl-dissimilar", "identity"),
@@ -182,7 +185,9 @@ class VerifyConfig(TrackAConstants):
         (``theory.topology.make_graph``); ``star`` by default, an irregular graph, because on
         regular graphs the exact Eq. (1) objective equals FL (docs/theory/decl_weights.md §2). It
         must be connected and fully specified (ValueError otherwise).
-      transform, transform_seed: H of CL with dissimilar augmentations in the primary reading.
+      transform, transform_seed: H of CL with dissimilar augmentations in the primary reading
+        (``dissimilar-<transform>``: the family on the leading m coordinates in Track B; the
+        Track C runs read it on all d axes, see :mod:`theory.objectives`).
       d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit d → ∞).
       c_num, c_den, c_f, c_n, sign, fl_term: Track A hidden constants and variants
         (``theory.bounds``); N is the actual number of clients.

@@ -26,6 +26,39 @@ only the data expectation becomes an empirical average in :func:`empirical_targe
 ``"mim-recon"`` (Eq. 3, linear encoder–decoder reconstruction) is not of this form; its
 sufficient statistics are :func:`recon_moments` and its exact optimum is
 :func:`theory.solve.recon_optimum`.
+
+Transform spellings (the H of ``cl-dissimilar``, Assumption A.9). The rule: a spelling names
+one transform, and a transform is a *family* placed on a *support*. The family X is one of
+:data:`TRANSFORMS` (``identity``; ``permutation``, uniform; ``sign-flip``, fair signs;
+``rotation``, Haar with det +1), drawn at dimension |S| by :func:`transform` from
+``numpy.random.default_rng(seed)``; the support S is the set of coordinates it acts on, with
+the identity elsewhere (H = H_S ⊕ I). The family is spelled X everywhere; the support is
+spelled by the prefix, or fixed by the one place the spelling is read:
+
+=============================  =====================================  ========================
+spelling                       support S                              read by
+=============================  =====================================  ========================
+``X``                          all d coordinates                      :func:`transform` at d:
+                                                                      the dense targets
+                                                                      (``dssl exact --dense``)
+``block-X``                    the signal block K (e_1..e_N and the   ``theory.structured`` at
+                               rare axes, |K| ≤ 2N)                   any d (``dssl exact``)
+reading ``dissimilar-X``       the leading m = min(d, max(2N, rare    Track B
+                               axes) + c) coordinates                 (``theory.claims_model``)
+``rotation-full`` (reading)    all d; a DCT with random signs         Track B; ``dssl exact``
+                               (``structured.ImplicitOrthogonal``),   spells it
+                               not Haar                               ``dct-rotation``
+=============================  =====================================  ========================
+
+The supports differ (at d = 40, N = 4: |K| = 6, m = 16, d = 40), and so do H, the targets and
+tr H (tests/test_transform_spellings.py): ``block-X`` and ``X`` are different transforms and
+keep different spellings; they coincide only where the supports do (Track B's reading is ``X``
+itself where m = d). Known exceptions to "one spelling, one transform", left open: the
+configuration's ``transform`` (``theory.claims.VerifyConfig``, ``dssl verify --transform``)
+names X on the leading m in Track B but X on all d in the Track C runs and their Track A bound
+(``sims.trackc.runs``, ``theory.sweeps.paper_lower_bound``; tr H = 384.1 vs 0.18 for a
+rotation at d = 400, N = 4); and ``rotation-full`` / ``dct-rotation`` are two spellings of one
+transform.
 """
 
 from __future__ import annotations
@@ -129,15 +162,30 @@ def empirical_target(x, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
 
 
 def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
-    """A linear image transform H (d, d) for ``"cl-dissimilar"`` (Eq. 2, Assumption A.9).
+    """A linear image transform H (d, d) of all d axes for ``"cl-dissimilar"`` (Eq. 2,
+    Assumption A.9; the family X on the support "all d" of the module's spelling rule).
 
     * ``"identity"``: I (then ``cl-dissimilar`` equals ``cl`` in population);
     * ``"permutation"``: a uniformly random permutation matrix;
     * ``"sign-flip"``: diag(±1) with independent fair signs;
     * ``"rotation"``: a Haar-random rotation (orthogonal, det = +1).
 
-    Randomness comes from ``numpy.random.default_rng(seed)``.
+    Randomness comes from ``numpy.random.default_rng(seed)``. A structured ``block-X``
+    (``theory.structured``) is this at d = |K| placed on the signal block K; refused here
+    with a one-line hint, since it is another transform.
+
+    Example:
+      >>> H = transform("rotation", 3, seed=0)
+      >>> bool(np.allclose(H @ H.T, np.eye(3))), round(float(np.linalg.det(H)), 12)
+      (True, 1.0)
     """
+    if isinstance(name, str) and name.startswith("block-") and name[6:] in TRANSFORMS:
+        v.fail(
+            "transform",
+            f"one of {', '.join(TRANSFORMS)} (all d axes); {name!r} is {name[6:]!r} on the "
+            "signal block only, a structured transform (theory.structured)",
+            name,
+        )
     v.choice(name, "transform", TRANSFORMS)
     d = v.integer(d, "d", lo=1)
     seed = v.integer(seed, "seed", lo=0)

@@ -92,7 +92,12 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--claims", default=",".join(cl.CLAIM_IDS), help="comma-separated claim ids (default all)"
     )
-    parser.add_argument("--transform", default="identity", help="H of CL-dissimilar")
+    parser.add_argument(
+        "--transform",
+        default="identity",
+        help="H of CL-dissimilar (reading dissimilar-H): identity, permutation, sign-flip, "
+        "rotation (Track B: on the leading m coordinates; Track C: on all d axes)",
+    )
     parser.add_argument("--transform-seed", type=int, default=0)
     parser.add_argument(
         "--d-sweep",

@@ -1,5 +1,11 @@
 """Structured targets X = a·I_d + E_K B E_Kᵀ of the paper's model: block matrices, structure-keeping
 transforms, per-client and π-weighted targets (Section 3.2, Eqs. 2–4, 16–17 of arXiv 2607.02447).
+
+``block-X`` (:data:`STRUCTURED_TRANSFORMS`) is the family X of ``theory.objectives.transform``
+drawn at dimension |K| and placed on the signal block K, the identity elsewhere; the prefix
+names that support. X on all d axes (``theory.objectives``) and Track B's X on the leading m
+coordinates are other transforms (other H, targets and tr H), hence other spellings: the rule
+is in the module docstring of :mod:`theory.objectives`.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from theory import _validate as v
 from theory.datamodel import DataModel, rare_axes
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
+#: ``block-X``: X on the signal block K (spelling rule: :mod:`theory.objectives`)
 STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
 #: Largest d for which dense matrices are built (``to_dense``, the oracle).
 DENSE_MAX_D = 2000
