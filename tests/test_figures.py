@@ -100,16 +100,40 @@ def test_ratio_figure(track_a_results):
 
 
 def test_connectivity_and_decl_vs_fl_figures(track_a_results):
+    import numpy as np
+
+    from sims.reproduce.figures import connectivity as fc
+
+    ex = track_a_results["connectivity"]["exact"]
+    recs = ex["records"]
     fig = theorems.make_connectivity_figure(track_a_results)
-    assert len(fig.axes) == 4
-    for ax in fig.axes[2:]:
+    axes = np.asarray(fig.axes).reshape(2, 3)  # rows MIM, CL; Track A, 1 − min r, spread
+    for ax in axes[-1]:
         assert "|\\bar A|" in ax.get_xlabel()
-    left = [ax for k, ax in enumerate(fig.axes) if k % 2 == 0]
-    right = [ax for k, ax in enumerate(fig.axes) if k % 2 == 1]
-    for ax in left:
+    for ax in axes[:, 0]:
         assert len(ax.collections) >= 2  # one band per d of bound_d
-    for ax in right:
-        assert any(lab.startswith("Track B") for lab in _labels(ax))
+        # each Track A line is measured from its value at |Ā| = N: it ends at 1
+        for ln in ax.get_lines():
+            if ln.get_label().startswith("Track A DecL"):
+                assert ln.get_ydata()[-1] == pytest.approx(1.0)
+    complete = next(r for r in recs if r["graph"] == "complete")
+    for row, em in enumerate(("mim", "cl")):
+        for col, key in enumerate(("gap_N", "spread_N"), start=1):
+            ax = axes[row, col]
+            assert ax.get_yscale() == "linear"
+            # one marker per graph at s(graph) − s(complete), an exact 0 at 0 (plain loop)
+            points = sorted(
+                (float(ln.get_xdata()[0]), float(ln.get_ydata()[0]))
+                for ln in ax.get_lines()
+                if len(ln.get_xdata()) == 1
+            )
+            want = []
+            for r in recs:
+                y = r[em][key] - complete[em][key]
+                want.append((r["abar"], 0.0 if abs(y) < 1e-12 else y))
+            np.testing.assert_allclose(np.array(points), np.array(sorted(want)), atol=1e-15)
+            # every marker's shape is named in the legend
+            assert {fc._graph_kind(r)[0] for r in recs} <= set(_labels(ax))
     assert len(_figure_labels(fig)) <= 12
     assert any("1 − min r stays" in t.get_text() for t in fig.texts)
     _close(fig)
@@ -225,3 +249,111 @@ def test_tracks_overlay_figure(overlay_results):
     assert all(not ax.containers for ax in fig.axes)
     assert any("Track C not run" in t.get_text() for t in fig.texts)
     _close(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# the verdict map: merged columns, not run vs not applicable, the takeaway
+
+
+def _small_map() -> dict:
+    """A hand-made compact verdict map: claim "a" has MIM objectives, "b" CL augmentations."""
+    dims = {
+        "objective": ["eq4"],
+        "cl": ["similar"],
+        "method": ["eq4", "similar"],
+        "sensitivity": ["gap"],
+        "rare_axis": ["extra"],
+        "p": [0.5, 0.75],
+        "N": [2, 3, 4, 5],
+    }
+    a = {
+        "objective=eq4": {"holds": 6, "violated": 1},
+        "sensitivity=gap": {"holds": 6, "violated": 1},
+        "rare_axis=extra": {"holds": 6, "violated": 1},
+        "p=0.5": {"holds": 3, "violated": 1},
+        "p=0.75": {"holds": 3},
+        "N=2": {"violated": 1},
+        "N=3": {"holds": 1, "violated": 1},
+        "N=4": {"holds": 2},
+        "N=5": {"holds": 9, "violated": 1},
+    }
+    b = {
+        "cl=similar": {"degenerate": 4, "not-run": 2},
+        "sensitivity=gap": {"degenerate": 4, "not-run": 2},
+        "rare_axis=extra": {"degenerate": 4, "not-run": 2},
+        "p=0.5": {"degenerate": 2, "not-run": 1},
+        "p=0.75": {"degenerate": 2, "not-run": 1},
+        "N=2": {"not-run": 2},
+        "N=3": {"degenerate": 2},
+        "N=4": {"degenerate": 1},
+        "N=5": {"degenerate": 1},
+    }
+    rows = {
+        "a": {"columns": a, "counts": {"holds": 6, "violated": 1}},
+        "b": {"columns": b, "counts": {"degenerate": 4, "not-run": 2}},
+    }
+    return {"config": {"d": 100}, "dimensions": dims, "rows": rows, "n_cells": 13}
+
+
+def _shares(col: dict) -> dict:
+    total = sum(col.values())
+    return {w: n / total for w, n in col.items()}
+
+
+def _runs_oracle(res: dict, dim: str, tol: float) -> list[list]:
+    """Plain loop, from the largest value down: a value joins the run when its shares are
+    within ``tol`` of every column in the run, for every claim."""
+    runs: list[list] = []
+    for v in reversed(res["dimensions"][dim]):
+        ok = bool(runs)
+        for u in runs[-1] if runs else []:
+            for row in res["rows"].values():
+                sv = _shares(row["columns"][f"{dim}={v}"])
+                su = _shares(row["columns"][f"{dim}={u}"])
+                ok &= all(abs(sv.get(w, 0) - su.get(w, 0)) <= tol for w in set(sv) | set(su))
+        if ok:
+            runs[-1].insert(0, v)
+        else:
+            runs.append([v])
+    return runs[::-1]
+
+
+def test_verdict_map_merges_agreeing_columns_and_tells_not_run_from_not_applicable():
+    import matplotlib.colors as mcolors
+
+    from sims.reproduce.figures import style
+    from sims.reproduce.figures import verdicts as fv
+
+    res = _small_map()
+    for dim in fv.MERGED_DIMS:
+        assert [r for r, _ in fv.merged_runs(res, dim)] == _runs_oracle(res, dim, fv.SHARE_TOL)
+    assert [r for r, _ in fv.merged_runs(res, "N")] == [[2], [3], [4, 5]]
+    fig = fv.make_verdict_map_figure(res)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[-3:] == ["2", "3", "4–5"] and "0.5" in labels and "0.75" in labels
+    # not applicable ("b" has no MIM objective, "a" no CL augmentation): flat light grey, no
+    # hatch; not run: hatched white; both named in the legend
+    na = [p for p in ax.patches if mcolors.to_hex(p.get_facecolor()) == fv.NOT_APPLICABLE.lower()]
+    assert len(na) == 2 and all(not p.get_hatch() for p in na)
+    assert any(p.get_hatch() == fv.STYLE["not-run"][1] for p in ax.patches)
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "not-run" in names and any(n.startswith("not applicable") for n in names)
+    assert fv.STYLE["not-run"] != (fv.NOT_APPLICABLE, "")
+    # the merge is said under the figure, with how closely the merged columns agree (0.10)
+    notes = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+    assert "N = 4–5 (2 values; within 0.10 of each other)" in notes
+    # the takeaway: of all cells, how many ran, and each claim's most frequent word
+    text = fv.verdict_map_takeaway(res)
+    assert style.takeaway_of(fig) == text
+    assert text == (
+        "Of 13 Track B cells 11 ran; the most frequent word of a claim is holds for a and "
+        "degenerate for b."
+    )
+    # change the data: the columns split, the sentence follows
+    res["rows"]["a"]["columns"]["N=5"] = {"violated": 2}
+    res["rows"]["a"]["counts"] = {"holds": 2, "violated": 5}
+    assert [r for r, _ in fv.merged_runs(res, "N")] == [[2], [3], [4], [5]]
+    assert fv.verdict_map_takeaway(res).endswith("violated for a and degenerate for b.")
+    labels = [t.get_text() for t in fv.make_verdict_map_figure(res).axes[0].get_xticklabels()]
+    assert labels[-4:] == ["2", "3", "4", "5"]

@@ -362,3 +362,67 @@ def test_topology_figures_in_house_style(make, results, footer):
     from sims.reproduce.figures.style import OKABE_ITO
 
     assert colours <= set(OKABE_ITO) | {"#FFFFFF"} or not colours
+
+
+# ---------------------------------------------------------------------------------------------
+# the takeaway sentences: computed from the results (change the data, the sentence follows)
+
+
+def _drawn_takeaway(fig) -> str:
+    from sims.reproduce.figures import style
+
+    return style.takeaway_of(fig)
+
+
+def test_mim_vs_cl_takeaway_says_how_much_of_the_gap_is_residue():
+    from sims.reproduce.figures import method_comparison as mc
+
+    res = _mim_vs_cl()
+    text = mc.mim_vs_cl_takeaway(res)
+    assert _drawn_takeaway(pe.make_mim_vs_cl_figure(res)) == text
+    # trained s_N equal, exact MIM 0 and CL 0.005: the trained gap 0 against an exact −0.005
+    assert "trained gap MIM − CL is 0 (0 SE) against an exact gap of -0.005" in text
+    assert "so 0.005 of it is optimisation residue" in text
+    assert "(trained − exact s_N: MIM 0.01, CL 0.005)" in text
+    # every exact s_N 0 and MIM trained higher: the whole gap is residue, in SEs of the gap
+    for r in res["model_rows"]:
+        r["exact_s_N"] = 0.0
+        if r["method"] == "mim":
+            r["s_N"] = 0.03
+    text = mc.mim_vs_cl_takeaway(res)
+    se = np.hypot(0.001, 0.001)
+    assert f"the trained gap MIM − CL of 0.02 ({0.02 / se:.2g} SE)" in text
+    assert "is optimisation residue: each trained s_N is its distance from an exact optimum" in text
+    assert "(MIM 0.03, CL 0.01)" in text
+    fig = pe.make_mim_vs_cl_figure(res)
+    assert _drawn_takeaway(fig) == text
+    assert "residue" in _data_axes(fig)[0].get_title()
+
+
+def test_fig2b_takeaway_follows_the_rows():
+    from sims.reproduce.figures import method_comparison as mc
+
+    res = _fig2b()
+    text = mc.fig2b_takeaway(res)
+    assert _drawn_takeaway(pe.make_fig2b_figure(res)) == text
+    n = 6  # 2 frameworks × 3 α with both methods
+    assert f"0 in s_N (above 0 at 0 of {n} (framework, α) points)" in text
+    assert "ζ² moves from 1.5 to 1.5" in text and "within 0.01 of its exact" in text
+    for r in res["rows"]:
+        if r["method"] == "mar":
+            r["s_N"] = 0.5 if r["framework"] == "fl" else 0.01  # above MIM in FL only
+    text = mc.fig2b_takeaway(res)
+    assert f"-0.01–0.48 in s_N (above 0 at 3 of {n} (framework, α) points)" in text
+
+
+def test_fig2b_figure_leaves_no_panel_to_the_legend_alone():
+    fig = pe.make_fig2b_figure(_fig2b())
+    _draw(fig)
+    data = _data_axes(fig)
+    panels = [ax for ax in data if ax.get_ylabel()]
+    assert len(panels) == 3  # ζ², s_N, probe accuracy in one row
+    assert len({round(ax.get_position().y0, 6) for ax in panels}) == 1
+    legend_ax = next(ax for ax in fig.axes if not ax.axison and ax.get_legend())
+    box, first, last = legend_ax.get_position(), panels[0].get_position(), panels[-1].get_position()
+    assert box.x0 <= first.x0 + 1e-6 and box.x1 >= last.x1 - 1e-6  # a full-width legend row
+    assert box.y1 <= first.y0  # under the panels, beside none of them

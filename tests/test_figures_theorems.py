@@ -178,3 +178,188 @@ def test_connectivity_rank_matches_the_structured_solver():
         assert ex["fl"][m]["rank"] == structured.solve(model, m, weights="fl").rank
         for rec in ex["records"]:
             assert 1 <= rec[m]["rank"] <= model.c
+
+
+# ---------------------------------------------------------------------------------------------
+# the takeaway sentences: computed from the results (change the data, the sentence follows)
+
+
+def _with_takeaway(make, takeaway, results) -> str:
+    """The sentence the figure draws, checked equal to its takeaway function's."""
+    from sims.reproduce.figures import style
+
+    fig = make(results)
+    drawn = style.takeaway_of(fig)
+    plt.close(fig)
+    assert drawn == takeaway(results)
+    return drawn
+
+
+def _rising_pairs(recs, em, key) -> tuple[int, int]:
+    """Plain loop: pairs of graphs with |Ā|_i < |Ā|_j whose s rises by more than 1e-12."""
+    rises = pairs = 0
+    for a in recs:
+        for b in recs:
+            if b["abar"] > a["abar"] + 1e-12:
+                pairs += 1
+                rises += b[em][key] > a[em][key] + 1e-12
+    return rises, pairs
+
+
+def test_connectivity_takeaway_follows_the_data(track_a_results):
+    import copy
+
+    from sims.reproduce.figures import connectivity as fc
+
+    res = copy.deepcopy(track_a_results)
+    conn = res["connectivity"]
+    recs = conn["exact"]["records"]
+    text = _with_takeaway(theorems.make_connectivity_figure, fc.connectivity_takeaway, res)
+    bounds = [b[m]["central"] for b in conn["bounds"].values() for m in ("mim", "cl_similar")]
+    falls = [c[0] / c[-1] for c in bounds]
+    assert f"factor {min(falls):.2f}–{max(falls):.2f}" in text
+    for em, name in (("mim", "MIM"), ("cl", "CL")):
+        counts = [_rising_pairs(recs, em, k) for k in ("gap_N", "spread_N")]
+        zero = all(abs(r[em][k]) < 1e-12 for r in recs for k in ("gap_N", "spread_N"))
+        if zero:
+            assert f"exact {name}'s 1 − min r and spread are 0 on all {len(recs)} graphs" in text
+        elif any(n for n, _ in counts):
+            assert f"1 − min r rises on {counts[0][0]} and spread over [N] rises on " in text
+            assert f"{counts[1][0]} of {counts[1][1]} pairs" in text
+    # the bound twice as high at the sparsest |Ā|: the factor doubles
+    for c in bounds:
+        c[0] *= 2.0
+    text = fc.connectivity_takeaway(res)
+    assert f"factor {2 * min(falls):.2f}–{2 * max(falls):.2f}" in text
+    # MIM falling at every step of |Ā|, CL no longer 0: the sentence says so
+    for r in recs:
+        r["mim"].update(gap_N=1.0 / r["abar"], spread_N=0.5 / r["abar"])
+        r["cl"].update(gap_N=0.1 * r["abar"], spread_N=0.0)
+    text = fc.connectivity_takeaway(res)
+    assert "exact MIM's 1 − min r and spread never rise with |Ā|" in text
+    rises, pairs = _rising_pairs(recs, "cl", "gap_N")
+    assert rises == pairs > 0
+    assert f"exact CL's 1 − min r rises on {rises} and spread over [N] rises on 0 of {pairs}" in (
+        text
+    )
+
+
+def _thm46_oracle(ex) -> list[str]:
+    """The map's Thm 4.6 words (R1, R7 both ways, R12, R11) per graph, as a plain loop."""
+    n = ex["n_clients"]
+    words = []
+    for em in ("mim", "cl"):
+        fl = ex["fl"][em]
+        for key, spread in (("gap_N", False), ("spread_N", True)):
+            for r in ex["records"]:
+                diff = r[em][key] - fl[key]
+                if min(r[em]["rank"], fl["rank"]) == 0:
+                    w = "void"
+                elif abs(r["pi_spread"]) <= 4 * np.finfo(float).eps or abs(diff) <= 1e-12:
+                    w = "degenerate"
+                elif diff > 0:
+                    w = "degenerate" if spread and fl["rank"] < n else "holds"
+                else:
+                    w = "degenerate" if spread and r[em]["rank"] < n else "violated"
+                words.append(w)
+    return words
+
+
+def _check_thm46(res) -> str:
+    from sims.reproduce.figures import connectivity as fc
+    from sims.reproduce.figures.verdicts import STYLE
+
+    text = _with_takeaway(theorems.make_decl_vs_fl_figure, fc.decl_vs_fl_takeaway, res)
+    words = _thm46_oracle(res["connectivity"]["exact"])
+    for w in set(words):
+        assert f"{w} {words.count(w)}" in text
+    assert f"of {len(words)} comparisons" in text
+    top = next(w for w in ("violated", "void", "not-unique", "degenerate", "holds") if w in words)
+    assert text.endswith(f"(R5) is {top}.")
+    # the right panel: every point in the colour of its word, the word over all in the title
+    fig = theorems.make_decl_vs_fl_figure(res)
+    ax1 = fig.axes[1]
+    colours = {STYLE[w][0].lower(): w for w in STYLE}
+    drawn = [
+        colours[matplotlib.colors.to_hex(ln.get_color())]
+        for ln in ax1.get_lines()
+        for _ in ln.get_xdata()
+        if ln.get_linestyle() == "None"
+    ]
+    assert sorted(drawn) == sorted(words)
+    assert ax1.get_title().endswith(f"(R5): {top}")
+    plt.close(fig)
+    return text
+
+
+def test_decl_vs_fl_takeaway_and_colours_follow_the_map_rules(track_a_results):
+    import copy
+
+    res = copy.deepcopy(track_a_results)
+    ex = res["connectivity"]["exact"]
+    _check_thm46(res)
+    # FL's optimum of full rank: a positive spread difference holds (R7 no longer applies)
+    ex["fl"]["mim"]["rank"] = ex["n_clients"]
+    text = _check_thm46(res)
+    # one graph whose DecL 1 − min r lies below FL's (π not uniform): violated (R1, gap reading)
+    rec = next(r for r in ex["records"] if r["pi_spread"] > 0)
+    rec["mim"]["gap_N"] = ex["fl"]["mim"]["gap_N"] - 0.1
+    text2 = _check_thm46(res)
+    assert "violated 1" in text2 and text2 != text
+
+
+def _ratio_oracle(res) -> dict:
+    """Plain loop: Track B words on s^C > s^M per (MIM target, framework, d), tolerance 1e-12,
+    and the Track A central ratio's points below 1."""
+    m = res["exact_all_d"]["methods"]
+    out = {}
+    for k in ("mim", "mim-paper"):
+        words = []
+        for fw in ("local", "decl", "fl"):
+            for c, s in zip(m["cl"][fw]["gap_N"], m[k][fw]["gap_N"], strict=True):
+                diff = c[1] - s[1]
+                words.append(
+                    "degenerate" if abs(diff) <= 1e-12 else "holds" if diff > 0 else "violated"
+                )
+        out[k] = words
+    below = sum(int(x < 1.0) for fw in ("local", "decl", "fl") for x in res["ratio"][fw]["central"])
+    return out, below
+
+
+def test_ratio_takeaway_counts_the_violated_cells(track_a_results):
+    import copy
+
+    res = copy.deepcopy(track_a_results)
+    names = {"mim": "Eq. (4) MIM", "mim-paper": "Eq. (17) MIM"}
+    prose = {"violated": "violated", "holds": "holding", "degenerate": "a tie (degenerate)"}
+
+    def check():
+        text = _with_takeaway(theorems.make_ratio_figure, theorems.ratio_takeaway, res)
+        words, below = _ratio_oracle(res)
+        assert f"below 1 at {below} of {3 * len(res['d'])}" in text
+        for k, ws in words.items():
+            for w in set(ws):
+                assert f"{prose[w]} at {ws.count(w)} of {len(ws)} against {names[k]}" in text
+        # the violated cells are drawn in vermillion, the violated side of 1 is shaded
+        fig = theorems.make_ratio_figure(res)
+        n_bad = 0
+        for ax in fig.axes:
+            for c in _zero_markers(ax):
+                if matplotlib.colors.to_hex(c.get_edgecolor()[0]) == "#d55e00":
+                    n_bad += len(c.get_offsets())
+            n_bad += sum(
+                len(ln.get_xdata()) for ln in ax.get_lines() if ln.get_label().endswith("violated")
+            )
+            assert any("violated" in p.get_label() for p in ax.patches)
+        assert n_bad == sum(ws.count("violated") for ws in words.values())
+        plt.close(fig)
+        return text
+
+    before = check()
+    # CL's gap above every MIM's: the claim holds at every cell, and the sentence says so
+    m = res["exact_all_d"]["methods"]
+    for fw in ("local", "decl", "fl"):
+        m["cl"][fw]["gap_N"] = [[2.0, 2.0] for _ in m["cl"][fw]["gap_N"]]
+    after = check()
+    n = 3 * len(res["exact_all_d"]["d"])
+    assert f"holding at {n} of {n} against Eq. (4) MIM" in after and after != before

@@ -86,6 +86,22 @@ def _draw(draw, values):
     return out
 
 
+# [vmin, vmax, min, max] of every image drawn with these values: how much of its colour scale
+# the data use
+def _image_scales(draw, values):
+    _plt.close("all")
+    with _ui.style():
+        draw(**values)
+    out = []
+    for ax in _plt.gcf().axes:
+        for im in ax.get_images():
+            a = _np.asarray(im.get_array(), float)
+            out.append([float(im.norm.vmin), float(im.norm.vmax), float(_np.nanmin(a)),
+                        float(_np.nanmax(a))])
+    _plt.close("all")
+    return out
+
+
 def _other(c):
     if c.kind == "choice":
         return next(o for o in c.options if o != c.value)
@@ -97,7 +113,8 @@ for _draw_fn, _controls in _ui.REGISTRY:
     _defaults = {k: c.value for k, c in _controls.items()}
     _contexts = [{}] + [{k: o} for k, c in _controls.items() if c.kind == "choice"
                         for o in c.options if o != c.value]
-    _entry = {"draw": _draw_fn.__name__, "controls": {}, "track_c": False, "track_c_moves": []}
+    _entry = {"draw": _draw_fn.__name__, "controls": {}, "track_c": False, "track_c_moves": [],
+              "images": _image_scales(_draw_fn, _defaults)}
     _cache = {}
     for _name, _c in _controls.items():
         _result = "none"
@@ -185,6 +202,15 @@ def test_notebook_executes_headless_in_fast_mode(path):
     frozen = sorted(n for n in required if moved[n] != "data")
     assert not frozen, f"sliders that move only the text, not the plotted data: {frozen}"
     assert any(e["track_c"] for e in report) == (path.stem != "03_mim_vs_cl_thm44")
+    # no heat map is one flat colour: the images that share a colour scale use at least half
+    # of it (a 0–4 scale for values near 0.4 fails)
+    for entry in report:
+        by_scale: dict = {}
+        for vmin, vmax, lo, hi in entry["images"]:
+            by_scale.setdefault((vmin, vmax), []).append((lo, hi))
+        for (vmin, vmax), ranges in by_scale.items():
+            used = max(h for _, h in ranges) - min(lo for lo, _ in ranges)
+            assert used >= 0.5 * (vmax - vmin), f"{entry['draw']}: {used:g} of [{vmin}, {vmax}]"
 
 
 def test_controls_draw_once_with_defaults_when_headless(monkeypatch):

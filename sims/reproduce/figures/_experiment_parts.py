@@ -90,6 +90,30 @@ def _legend_panel(ax, handles, labels, **kw):
     )
 
 
+def _layout_row(
+    title: str, ncols: int = 3, *, width: float = 4.4, height: float = 2.9, legend: float = 0.5
+):
+    """``(fig, axes, ax_legend, ax_text)``: one row of ``ncols`` panels, a full-width legend row
+    (no data; ``legend`` panel heights) and a full-width text row under them: no panel is left
+    holding only a legend. ``height``: of the panels, in inches."""
+    ratios = (1.0, legend, 0.3)
+    fig, grid = style.new_figure(
+        3,
+        ncols,
+        width=width,
+        height=height * sum(ratios) / 3,  # new_figure's height is per row
+        title=title,
+        gridspec_kw={"height_ratios": ratios},
+    )
+    gs = grid[0, 0].get_gridspec()
+    for ax in [*grid[1], *grid[2]]:
+        ax.remove()
+    ax_legend = fig.add_subplot(gs[1, :])
+    ax_legend.set_axis_off()
+    ax_text = fig.add_subplot(gs[2, :])
+    return fig, list(grid[0]), ax_legend, ax_text
+
+
 def _layout(title: str, ncols: int = 3, *, width: float = 4.4, height: float = 2.9):
     """``(fig, axes, ax_legend, ax_text)``: two rows of ``ncols`` panels whose last panel holds
     the legend (no data), and a full-width text row under them."""

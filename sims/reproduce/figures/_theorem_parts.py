@@ -149,22 +149,24 @@ def relayout(fig, footer_lines: int, *, bottom_in: float = 0.0, top_in: float = 
     return foot
 
 
-def _finish(fig, config: dict, note: str = "", *, ncol: int = 3):
-    """Footer, then one legend for the whole figure below the panels (above the footer, outside
-    every data area); each label once."""
+def _finish(fig, config: dict, note: str = "", *, ncol: int = 3, takeaway: str = ""):
+    """Footer, the one-sentence ``takeaway`` above it (:func:`style.draw_takeaway`), then one
+    legend for the whole figure below the panels (above the takeaway, outside every data area);
+    each label once."""
     seen = _handles(fig)
     note = wrap_note(fig, note)
     style.footer(fig, config, note)
     text = config if isinstance(config, str) else style.footer_text(config)
     lines = (f"{text}\n{note}" if note else text).count("\n") + 1
+    take_in = style.draw_takeaway(fig, takeaway, bottom_in=0.06 + 0.12 * lines)
     rows = -(-len(seen) // ncol)
     leg_in = 0.19 * rows + 0.12
-    foot = relayout(fig, lines, bottom_in=leg_in)
+    foot = relayout(fig, lines, bottom_in=leg_in + take_in)
     fig.legend(
         list(seen.values()),
         list(seen),
         loc="lower center",
-        bbox_to_anchor=(0.5, foot),
+        bbox_to_anchor=(0.5, foot + take_in / fig.get_size_inches()[1]),
         ncol=ncol,
         frameon=False,
         fontsize=style.RC["legend.fontsize"],

@@ -5,29 +5,127 @@ Track A: the paper's bounds s = 1 − LB of Thms 4.2 and 4.3 at each d of
 ``connectivity.bound_d`` (line: hidden constants = 1; band: constants swept). Track B: the exact
 optimum of the DecL objective, Eq. (1) (clients weighted by the stationary distribution π of
 the mixing matrix), on graphs of increasing |Ā|, against the FL optimum. House style as in
-:mod:`sims.reproduce.figures.theorems`; exact zeros are open triangles on the axis floor.
+:mod:`sims.reproduce.figures.theorems`.
+
+Each figure says in one sentence what it shows, computed from its results
+(:func:`connectivity_takeaway`, :func:`decl_vs_fl_takeaway`), and draws that sentence above its
+footer. Where a figure names a verdict it applies the verdict map's rules
+(:mod:`theory.verdicts`: R1, R6, R7, R11, R12) to the numbers it draws.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 
 from sims.reproduce.figures import style
 from sims.reproduce.figures._theorem_parts import (
     ABAR_LABEL,
-    S_LABEL,
     ZERO_TOL,
     _arr,
     _constants_text,
-    _exact_series,
     _finish,
     _fmt,
     _is_zero,
-    _log_floor,
     _styled,
 )
+from sims.reproduce.figures.verdicts import STYLE as WORD_STYLE
+from theory import verdicts as vd
 
 _D_STYLES = ("-", "--", "-.", ":")
+#: Track B markers of the named graphs; the official generator's graphs get one per seed
+_GRAPH_MARKERS = {"star": "*", "ring": "o", "complete": "s"}
+_SEED_MARKERS = ("^", "v", "<", ">", "D")
+#: the Track B quantities: record key, reading of the verdict map, name
+_QUANTITIES = (("gap_N", "gap", "1 − min r"), ("spread_N", "spread-N", "spread over [N]"))
+_METHODS = (("mim", "mim", "MIM"), ("cl_similar", "cl", "CL"))
+
+
+def _graph_kind(rec: dict) -> tuple[str, str]:
+    """(legend name, marker) of a connectivity record: star, ring, complete, or the official
+    generator with its seed (its degree parameter grows with |Ā|, left to right)."""
+    name = rec["graph"]
+    if name in _GRAPH_MARKERS:
+        return name, _GRAPH_MARKERS[name]
+    seed = int((rec.get("params") or {}).get("seed", 0))
+    return (
+        f"official generator, seed {seed} (degree 1 … N − 2, left to right)",
+        _SEED_MARKERS[seed % len(_SEED_MARKERS)],
+    )
+
+
+def _graph_name(rec: dict) -> str:
+    """A graph in prose: ``star``, ``ring``, ``complete`` or ``generator (degree k, seed s)``."""
+    if rec["graph"] in _GRAPH_MARKERS:
+        return rec["graph"]
+    prm = rec.get("params") or {}
+    return f"generator (degree {float(prm.get('avg_degree', np.nan)):g}, seed {prm.get('seed')})"
+
+
+def _reference(recs: list) -> dict:
+    """The record every Track B value is measured from: the complete graph (|Ā| = N), else the
+    best-connected graph of the sweep."""
+    full = [r for r in recs if r["graph"] == "complete"]
+    return full[0] if full else max(recs, key=lambda r: r["abar"])
+
+
+def _excess(recs: list, em: str, key: str) -> np.ndarray:
+    """s(G) − s(reference graph) per record; |values| < ZERO_TOL are exact zeros (set to 0)."""
+    ref = float(_reference(recs)[em][key])
+    y = _arr([r[em][key] for r in recs]) - ref
+    return np.where(np.abs(y) < ZERO_TOL, 0.0, y)
+
+
+def _rises(recs: list, em: str, key: str) -> tuple[int, int, tuple | None]:
+    """R6 on one Track B series: (pairs |Ā|_i < |Ā|_j that end less robust, all such pairs,
+    the worst ``(i, j, rise)`` or None), tolerance ZERO_TOL (the records carry no δr; the map
+    uses each optimum's δr)."""
+    abar = _arr([r["abar"] for r in recs])
+    s = _arr([r[em][key] for r in recs])
+    pairs = int(sum(abar[j] > abar[i] + 1e-12 for i in range(len(recs)) for j in range(len(recs))))
+    viol = vd.trend(abar, s, ZERO_TOL)[1]
+    return len(viol), pairs, (viol[0] if viol else None)
+
+
+def connectivity_takeaway(results: dict) -> str:
+    """One sentence on the Cor 4.5 figure, computed from ``results`` (``track_a``): how far the
+    paper's DecL bound falls from the sparsest |Ā| to |Ā| = N, and whether the exact sensitivity
+    of each method falls with |Ā| (R6 pairs, tolerance ZERO_TOL) or is 0 on every graph.
+
+    Cor 4.5 of arXiv 2607.02447: DecL robustness improves with the average connectivity |Ā|.
+    """
+    conn = results["connectivity"]
+    ex = conn["exact"]
+    recs = ex["records"]
+    abar = np.asarray(conn["abar_grid"], dtype=float)
+    falls = [
+        float(b[m]["central"][0]) / float(b[m]["central"][-1])
+        for b in conn["bounds"].values()
+        for m, _, _ in _METHODS
+    ]
+    parts = []
+    for _, em, name in _METHODS:
+        values = [_arr([r[em][k] for r in recs]) for k, _, _ in _QUANTITIES]
+        if all(_is_zero(v).all() for v in values):
+            parts.append(f"exact {name}'s 1 − min r and spread are 0 on all {len(recs)} graphs")
+            continue
+        rises = [(what, *_rises(recs, em, k)) for k, _, what in _QUANTITIES]
+        if not any(n for _, n, _, _ in rises):
+            parts.append(f"exact {name}'s 1 − min r and spread never rise with |Ā|")
+            continue
+        what, _, _, (i, j, up) = next(x for x in rises if x[1])
+        parts.append(
+            f"exact {name}'s "
+            + " and ".join(f"{w} rises on {n}" for w, n, _, _ in rises)
+            + f" of {rises[0][2]} pairs of graphs with larger |Ā| (worst: {what} "
+            f"{up:.2g} higher on {_graph_name(recs[j])}, |Ā| = {float(recs[j]['abar']):.3g}, "
+            f"than on the {_graph_name(recs[i])}, |Ā| = {float(recs[i]['abar']):.3g})"
+        )
+    return (
+        f"The paper's DecL bound falls by a factor {min(falls):.2f}–{max(falls):.2f} from "
+        f"|Ā| = {abar[0]:g} to {abar[-1]:g}, while " + "; ".join(parts) + "."
+    )
 
 
 def _flat_gap_note(ex: dict, em: str, name: str) -> str:
@@ -55,53 +153,84 @@ def _flat_gap_note(ex: dict, em: str, name: str) -> str:
     return text
 
 
+def _graph_markers(ax, recs: list, y: np.ndarray) -> None:
+    """One marker per graph, its shape naming the graph (legend: :func:`_graph_kind`)."""
+    for r, v in zip(recs, y, strict=True):
+        kind, marker = _graph_kind(r)
+        named = r["graph"] in _GRAPH_MARKERS
+        ax.plot(
+            [r["abar"]],
+            [v],
+            ls="none",
+            marker=marker,
+            ms=9 if marker == "*" else 6.5,
+            color="#000000" if named else "#555555",
+            mfc="#000000" if named else "none",
+            mew=1.2,
+            label=kind,
+            zorder=4,
+        )
+
+
 @_styled
 def make_connectivity_figure(results: dict):
-    """Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N.
+    """Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N, each quantity
+    measured from its value on the complete graph (|Ā| = N) on a linear axis, so that the trend
+    the paper claims is visible where it exists and visibly absent where it does not.
 
-    Rows: MIM, CL (similar). Left: Track A, the DecL bound 1 − LB vs |Ā| at each d of
-    ``connectivity.bound_d`` (line: constants = 1; band: constants swept) with the FL bound at
-    that d. Right: Track B, the exact Eq. (1) DecL optimum on graphs of increasing |Ā|: gap
-    1 − min r (filled) and spread max − min r over [N] (hollow), with the FL values; exact
-    zeros on the axis floor. The footer says why the gap is flat where it is. ``results``:
-    ``track_a``.
+    Rows: MIM (Thm 4.2), CL similar (Thm 4.3). Left: Track A, the DecL bound 1 − LB divided by
+    its value at |Ā| = N, at each d of ``connectivity.bound_d`` (line: constants = 1; band: the
+    same ratio of the band's edges), with the FL bound on the same scale. Middle and right:
+    Track B, the exact Eq. (1) DecL optimum's 1 − min r and spread over [N] minus the complete
+    graph's, one marker per graph whose shape names it (star, ring, complete, the official
+    generator per seed). The takeaway (:func:`connectivity_takeaway`) is drawn above the
+    footer. ``results``: ``track_a``.
     """
     conn = results["connectivity"]
     ex = conn["exact"]
     cfg = results["config"]
     abar = np.asarray(conn["abar_grid"], dtype=float)
-    rows = (("mim", "mim", "MIM (Thm 4.2)"), ("cl_similar", "cl", "CL, similar (Thm 4.3)"))
+    recs = ex["records"]
+    ref = _reference(recs)
     fig, axes = style.new_figure(
         2,
-        2,
-        width=4.6,
-        height=3.0,
+        3,
+        width=4.1,
+        height=3.3,
         sharex=True,
-        title=f"Cor 4.5: DecL sensitivity vs connectivity |Ā| at N = {ex['n_clients']}: "
-        "the paper's bound (left) and the exact optimum (right)",
+        title=f"Cor 4.5: does DecL sensitivity fall as the connectivity |Ā| grows? N = "
+        f"{ex['n_clients']}, each quantity measured from its value on the complete graph\n"
+        "(|Ā| = N): the paper's bound (left) and the exact optimum (middle, right)",
     )
-    recs = ex["records"]
-    xa = np.asarray([r["abar"] for r in recs], dtype=float)
-    floor_b = _log_floor(
-        *[_arr([r[em][k] for r in recs]) for _, em, _ in rows for k in ("gap_N", "spread_N")],
-        *[[ex["fl"][em][k]] for _, em, _ in rows for k in ("gap_N", "spread_N")],
-    )
-    floor_a = _log_floor(*[b[m]["lo"] for b in conn["bounds"].values() for m, _, _ in rows])
-    for row, (m, em, name) in enumerate(rows):
+    excess = {(em, k): _excess(recs, em, k) for _, em, _ in _METHODS for k, _, _ in _QUANTITIES}
+    top = max(1e-3, *(float(np.nanmax(v)) for v in excess.values()))
+    low = min(0.0, *(float(np.nanmin(v)) for v in excess.values()))
+    pad = 0.08 * (top - low)
+    for row, (m, em, name) in enumerate(_METHODS):
         ax = axes[row, 0]
         for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
             b = by_method[m]
-            ax.fill_between(abar, b["lo"], b["hi"], color=style.COLOURS["decl"], alpha=0.12, lw=0)
+            central = np.asarray(b["central"], float)
+            lo = np.asarray(b["lo"], float)
+            hi = np.asarray(b["hi"], float)
+            ax.fill_between(
+                abar,
+                np.minimum(lo / lo[-1], hi / hi[-1]),
+                np.maximum(lo / lo[-1], hi / hi[-1]),
+                color=style.COLOURS["decl"],
+                alpha=0.12,
+                lw=0,
+            )
             ax.plot(
                 abar,
-                b["central"],
+                central / central[-1],
                 color=style.COLOURS["decl"],
                 ls=ls,
                 lw=1.8,
                 label=f"Track A DecL bound, d = {float(dv):g}",
             )
             ax.axhline(
-                b["fl_central"],
+                float(b["fl_central"]) / central[-1],
                 color=style.COLOURS["fl"],
                 ls=ls,
                 lw=1.2,
@@ -114,62 +243,31 @@ def make_connectivity_figure(results: dict):
             color=style.COLOURS["decl"],
             alpha=0.12,
             lw=0,
-            label=f"Track A band: {_constants_text(cfg)}",
+            label=f"Track A band: the same ratio at the band's edges ({_constants_text(cfg)})",
         )
-        ax.set_yscale("log")
-        ax.set_ylim(floor_a, 3.0)
-        ax.set_ylabel(S_LABEL)
-        ax.set_title(f"{name}: Track A bound")
-        ax = axes[row, 1]
-        gap = _arr([r[em]["gap_N"] for r in recs])
-        spr = _arr([r[em]["spread_N"] for r in recs])
-        both = _is_zero(gap) & _is_zero(spr)
-        if both.any():
-            style.mark_zero(
-                ax,
-                xa[both],
-                floor=floor_b,
-                colour="#000000",
-                label="Track B DecL: 1 − min r = spread = 0",
-            )
-        for y, hollow, what in ((gap, False, "1 − min r"), (spr, True, "spread over [N]")):
-            y = np.where(both, np.nan, y)
-            _exact_series(
-                ax,
-                xa,
-                y,
-                marker="o",
-                colour="#000000" if not hollow else "#555555",
-                label=f"Track B DecL: {what}",
-                floor=floor_b,
-                hollow=hollow,
-                join=False,
-                ms=6,
-            )
-        for k, ls, what in (("gap_N", "-.", "1 − min r"), ("spread_N", ":", "spread over [N]")):
-            val = float(ex["fl"][em][k])
-            if not _is_zero(np.array([val]))[0]:
-                ax.axhline(
-                    val, color=style.COLOURS["fl"], ls=ls, lw=1.2, label=f"Track B FL: {what}"
-                )
-        named = {"star": (-3, "right"), "ring": (3, "left"), "complete": (0, "center")}
-        for r in recs:
-            if r["graph"] in named:
-                y = r[em]["gap_N"]
-                y = floor_b if abs(y) < ZERO_TOL else y
-                dx, ha = named[r["graph"]]
-                ax.annotate(
-                    r["graph"],
-                    (r["abar"], y),
-                    textcoords="offset points",
-                    xytext=(dx, 7),
-                    ha=ha,
-                    fontsize=6,
+        ax.set_ylabel(f"s ÷ s(|Ā| = {abar[-1]:g})")
+        ax.set_title(f"{name}: Track A bound ÷ its value at |Ā| = {abar[-1]:g}")
+        for col, (key, _, what) in enumerate(_QUANTITIES, start=1):
+            ax = axes[row, col]
+            y = excess[(em, key)]
+            _graph_markers(ax, recs, y)
+            ax.axhline(0.0, color="#777777", ls=":", lw=1.0, label="= the complete graph's value")
+            ax.set_ylim(low - pad, top + pad)
+            base = float(ref[em][key])
+            ax.set_title(f"{name}: {what} − complete graph's ({_fmt(base)})")
+            if _is_zero(_arr([r[em][key] for r in recs])).all():
+                ax.text(
+                    0.5,
+                    0.55,
+                    f"exact 0 on all {len(recs)} graphs:\nno trend to show",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
                     color="#444444",
                 )
-        ax.set_yscale("log")
-        ax.set_ylim(floor_b, 3.0)
-        ax.set_title(f"{name}: Track B exact optimum (d = {ex['d']})")
+            if col == 1:
+                ax.set_ylabel("s − s(complete)")
     for ax in axes[-1]:
         ax.set_xlabel(ABAR_LABEL)
     _finish(
@@ -181,7 +279,10 @@ def make_connectivity_figure(results: dict):
             "graphs": "star, ring, official generator (degrees 1 … N − 2), complete",
             "generator seeds": _conn_seeds(cfg),
         },
-        note="\n".join(_flat_gap_note(ex, em, name.split(" (")[0]) for _, em, name in rows),
+        note="\n".join(_flat_gap_note(ex, em, name) for _, em, name in _METHODS)
+        + f"\nTrack B: |value| < {ZERO_TOL:g} is an exact 0, drawn at 0; the complete graph's "
+        "own markers sit on the dotted line.",
+        takeaway=connectivity_takeaway(results),
     )
     return fig
 
@@ -191,6 +292,98 @@ def _conn_seeds(cfg: dict):
     return (cfg.get("connectivity") or {}).get("paper_code_seeds")
 
 
+def thm46_words(ex: dict, em: str, key: str) -> list[tuple[str, str]]:
+    """The verdict map's word on s_Dec ≥ s_Fed (Thm 4.6) per graph of ``ex["records"]`` and why,
+    from the numbers the figure draws: R1 (:func:`theory.verdicts.compare`), R7 both ways
+    (:func:`theory.verdicts.collapse_guard`), R12 (π uniform: DecL's objective is FL's) and R11
+    (:func:`theory.verdicts.premise_guard`), as ``theory.claims_graphs`` applies them.
+
+    Deviations from the map, marked here: the tie tolerance is ZERO_TOL (the records carry no
+    δr of their optima), and R12's same weights are read from ``pi_spread`` ≤ 4ε (the records
+    carry the spread of π, not π).
+
+    Example:
+      >>> ex = {"n_clients": 4, "fl": {"mim": {"gap_N": 0.75, "rank": 1}},
+      ...       "records": [{"mim": {"gap_N": 0.8, "rank": 1}, "pi_spread": 0.1},
+      ...                   {"mim": {"gap_N": 0.75, "rank": 1}, "pi_spread": 0.0}]}
+      >>> thm46_words(ex, "mim", "gap_N")
+      [('holds', 'R1'), ('degenerate', 'R12: DecL weights = FL weights')]
+    """
+    n = int(ex["n_clients"])
+    fl = ex["fl"][em]
+    reading = dict((k, r) for k, r, _ in _QUANTITIES)[key]
+    out = []
+    for rec in ex["records"]:
+        sd, sf = float(rec[em][key]), float(fl[key])
+        raw = vd.compare(sd, sf, ">=", ZERO_TOL)
+        word = vd.collapse_guard(raw, fl["rank"], n, reading, other_rank=rec[em]["rank"])
+        why = "R1" if raw != "degenerate" else f"R1: tie within {ZERO_TOL:g}"
+        if word != raw:
+            rank = fl["rank"] if raw == "holds" else rec[em]["rank"]
+            why = f"R7: optimum of rank {rank} < N = {n}"
+        if abs(float(rec.get("pi_spread", np.nan))) <= 4 * vd.EPS:
+            word, why = vd.IDENTITY_WORDS[">="], "R12: DecL weights = FL weights"
+        word, void = vd.premise_guard(word, [rec[em]["rank"], fl["rank"]], ["DecL", "FL"])
+        out.append((word, "R11" if void else why))
+    return out
+
+
+def _word_groups(ex: dict) -> list[tuple[str, str, str, str, list[int]]]:
+    """[(method name, quantity name, word, why, record indices)] over both methods and both
+    Track B quantities, in drawing order."""
+    groups = []
+    for _, em, name in _METHODS:
+        for key, _, what in _QUANTITIES:
+            by: dict = {}
+            for k, wy in enumerate(thm46_words(ex, em, key)):
+                by.setdefault(wy, []).append(k)
+            groups += [(name, what, w, why, idx) for (w, why), idx in by.items()]
+    return groups
+
+
+def decl_vs_fl_takeaway(results: dict) -> str:
+    """One sentence on the Thm 4.6 figure, computed from ``results`` (``track_a``): where the
+    ratio of the paper's bounds stands against 1, the sign of the exact differences DecL − FL,
+    and the verdict map's words on them (:func:`thm46_words`; R5 over all of them).
+
+    Thm 4.6 of arXiv 2607.02447: FL is no less robust than DecL, s_Dec ≥ s_Fed.
+    """
+    conn = results["connectivity"]
+    ex = conn["exact"]
+    ratios = np.concatenate(
+        [
+            np.asarray(b[m]["central"], float) / float(b[m]["fl_central"])
+            for b in conn["bounds"].values()
+            for m, _, _ in _METHODS
+        ]
+    )
+    diffs = np.concatenate(
+        [
+            _arr([r[em][k] for r in ex["records"]]) - float(ex["fl"][em][k])
+            for _, em, _ in _METHODS
+            for k, _, _ in _QUANTITIES
+        ]
+    )
+    groups = _word_groups(ex)
+    words = [w for _, _, w, _, idx in groups for _ in idx]
+    count = {w: words.count(w) for w in dict.fromkeys(words)}
+    holds = [f"{m} {q}" for m, q, w, _, _ in groups if w == "holds"]
+    why = sorted({y for _, _, w, y, _ in groups if w == "degenerate"})
+    below = int(np.sum(diffs < -ZERO_TOL))
+    text = (
+        f"The bound ratio s_Dec/s_Fed is {ratios.min():.2f}–{ratios.max():.2f} over |Ā| and "
+        f"DecL − FL is {'≥ 0' if below == 0 else f'< 0 on {below} of {diffs.size}'} on the "
+        f"{len(ex['records'])} graphs, but the map's rules give "
+        + ", ".join(f"{w} {n}" for w, n in count.items())
+        + f" of {len(words)} comparisons"
+    )
+    if holds:
+        text += f" (holds only for {', '.join(dict.fromkeys(holds))})"
+    if why:
+        text += f"; degenerate by {'; '.join(why)}"
+    return text + f", so the word over them all (R5) is {vd.combine(words)}."
+
+
 @_styled
 def make_decl_vs_fl_figure(results: dict):
     """Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? Both panels at one N.
@@ -198,8 +391,12 @@ def make_decl_vs_fl_figure(results: dict):
     Left: Track A, the ratio s_Dec / s_Fed of the paper's bounds (constants = 1) against |Ā|
     at each d of ``connectivity.bound_d`` (≥ 1 is the claim). Right: Track B, the exact
     differences DecL − FL of 1 − min r (filled) and of the spread over [N] (hollow) on graphs
-    of increasing |Ā| (≥ 0 is the claim), on a linear axis; exact zeros are triangles on 0.
-    ``results``: ``track_a``.
+    of increasing |Ā|, on a linear axis, each point coloured by the word the verdict map's rules
+    give it (:func:`thm46_words`: green holds, grey degenerate, vermillion violated; the legend
+    says why and on how many graphs) and the word over all of them (R5) in the panel's title:
+    a difference above 0 that rests on a collapsed FL optimum (R7) is degenerate, not holds.
+    The takeaway (:func:`decl_vs_fl_takeaway`) is drawn above the footer. ``results``:
+    ``track_a``.
     """
     conn = results["connectivity"]
     ex = conn["exact"]
@@ -208,14 +405,13 @@ def make_decl_vs_fl_figure(results: dict):
     fig, (ax0, ax1) = style.new_figure(
         1,
         2,
-        width=4.8,
-        height=3.8,
+        width=5.6,
+        height=5.4,
         title=f"Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? N = {ex['n_clients']} "
         "in both panels",
     )
-    meths = (("mim", "mim", "MIM"), ("cl_similar", "cl", "CL"))
     for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
-        for m, em, name in meths:
+        for m, em, name in _METHODS:
             b = by_method[m]
             ax0.plot(
                 abar,
@@ -231,39 +427,61 @@ def make_decl_vs_fl_figure(results: dict):
     ax0.set_title("Track A: ratio of the paper's bounds (constants = 1)")
     recs = ex["records"]
     xa = np.asarray([r["abar"] for r in recs], dtype=float)
-    for _, em, name in meths:
-        gap = _arr([r[em]["gap_N"] for r in recs]) - float(ex["fl"][em]["gap_N"])
-        spr = _arr([r[em]["spread_N"] for r in recs]) - float(ex["fl"][em]["spread_N"])
-        both = _is_zero(gap) & _is_zero(spr)
-        marker = "o" if em == "mim" else "s"
-        size = 70 if em == "mim" else 28  # MIM's triangles around CL's where both are 0
-        if both.any():
-            pts = style.mark_zero(
-                ax1,
-                xa[both],
-                floor=0.0,
-                colour=style.COLOURS[em],
-                label=f"Track B {name}: both differences = 0",
+    diff = {
+        (name, what): np.where(
+            np.abs(y := _arr([r[em][k] for r in recs]) - float(ex["fl"][em][k])) < ZERO_TOL,
+            0.0,
+            y,
+        )
+        for _, em, name in _METHODS
+        for k, _, what in _QUANTITIES
+    }
+    groups = _word_groups(ex)
+    for name, what, word, _, idx in groups:
+        hollow = what != _QUANTITIES[0][2]
+        colour = WORD_STYLE[word][0]
+        ax1.plot(
+            xa[idx],
+            diff[(name, what)][idx],
+            ls="none",
+            marker="o" if name == "MIM" else "s",
+            ms=7 if name == "MIM" else 4.5,  # MIM's around CL's where both lie on 0
+            color=colour,
+            mfc="none" if hollow else colour,
+            mew=1.3,
+            zorder=4 if name == "MIM" else 5,
+        )
+    for _, _, name in _METHODS:  # the shapes: method and quantity
+        for _, _, what in _QUANTITIES:
+            hollow = what != _QUANTITIES[0][2]
+            ax1.plot(
+                [],
+                [],
+                ls="none",
+                marker="o" if name == "MIM" else "s",
+                color="#333333",
+                mfc="none" if hollow else "#333333",
+                label=f"Track B {name}: Δ {what}",
             )
-            pts.set_sizes([size])
-        for y, hollow, what in ((gap, False, "Δ(1 − min r)"), (spr, True, "Δ spread over [N]")):
-            _exact_series(
-                ax1,
-                xa,
-                np.where(both, np.nan, y),
-                marker=marker,
-                colour=style.COLOURS[em],
-                label=f"Track B {name}: {what}",
-                floor=0.0,
-                hollow=hollow,
-                ms=6,
-                join=False,
-                zero_size=size,
-            )
+    words = [w for _, _, w, _, idx in groups for _ in idx]
+    for word in dict.fromkeys(words):  # the colours: the map's word per graph, with why
+        n = words.count(word)
+        why = "; ".join(dict.fromkeys(y for _, _, w, y, _ in groups if w == word))
+        ax1.plot(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            color=WORD_STYLE[word][0],
+            label=textwrap.fill(f"{word}: {n} of {len(words)} ({why})", 60),
+        )
     ax1.axhline(0.0, color="#777777", ls=":", lw=1.2, label="difference = 0")
     ax1.set_xlabel(ABAR_LABEL)
     ax1.set_ylabel("DecL − FL (dimensionless)")
-    ax1.set_title(f"Track B: exact Eq. (1) optimum, d = {ex['d']}")
+    ax1.set_title(
+        f"Track B: exact Eq. (1) optimum, d = {ex['d']}\nthe map's word over these graphs (R5): "
+        f"{vd.combine(words)}"
+    )
     _finish(
         fig,
         {
@@ -274,7 +492,10 @@ def make_decl_vs_fl_figure(results: dict):
             "generator seeds": _conn_seeds(cfg),
         },
         note="Claim: left ≥ 1 and right ≥ 0. Graphs: star, ring, the official generator "
-        "(degrees 1 … N − 2) and complete. The ratio vs d at the stage's N is in track_a.json "
-        "(thm46_ratio).",
+        "(degrees 1 … N − 2) and complete. Right: colour = the verdict map's word per graph "
+        f"(R1 with a tie tolerance of {ZERO_TOL:g}, R7, R11, R12; theory.verdicts); a "
+        "difference above 0 resting on an FL optimum of rank < N is degenerate (R7). The ratio "
+        "vs d at the stage's N is in track_a.json (thm46_ratio).",
+        takeaway=decl_vs_fl_takeaway(results),
     )
     return fig

@@ -2,8 +2,11 @@
 a configuration footer, legends outside the data, and how exact zeros are drawn.
 
 Every ``make_<name>_figure`` starts with :func:`new_figure` (which applies :data:`RC` for that
-figure only) and ends with :func:`footer`. Colours are keyed by meaning, not by plot order, so
-"FL" is the same colour in every figure:
+figure only) and ends with :func:`footer`; a figure that says in one sentence what it shows
+(a ``<name>_takeaway(results) -> str`` beside its ``make_<name>_figure``) draws that sentence with
+:func:`draw_takeaway` (``footer(..., takeaway=...)`` does it), above the footer, as a text whose
+gid is :data:`TAKEAWAY_GID` so that a test can find it. Colours are keyed by meaning, not by
+plot order, so "FL" is the same colour in every figure:
 
 >>> COLOURS["fl"] == FRAMEWORK_COLOURS["fl"]
 True
@@ -12,6 +15,8 @@ True
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import matplotlib
 
@@ -112,15 +117,55 @@ def footer_text(config: dict) -> str:
     )
 
 
-def footer(fig, config: dict | str, note: str = "") -> None:
+#: the gid of the text drawn by :func:`draw_takeaway` (how a test finds the sentence)
+TAKEAWAY_GID = "takeaway"
+_TAKEAWAY_SIZE = 8.5  # pt: larger than the 7 pt footer, smaller than a panel title
+
+
+def draw_takeaway(fig, sentence: str, *, bottom_in: float) -> float:
+    """Draw ``"Takeaway: <sentence>"`` at the bottom left of ``fig``, its lowest line
+    ``bottom_in`` inches above the figure's bottom edge, wrapped to the figure's width, in dark
+    type (gid :data:`TAKEAWAY_GID`); returns the height it takes, in inches (0 for no sentence).
+    """
+    if not sentence:
+        return 0.0
+    width, height = fig.get_size_inches()
+    body = textwrap.fill(f"Takeaway: {sentence}", max(40, int(width * 14.0)))
+    lines = body.count("\n") + 1
+    fig.text(
+        0.01,
+        (bottom_in + 0.04) / height,
+        body,
+        fontsize=_TAKEAWAY_SIZE,
+        color="#000000",
+        ha="left",
+        va="bottom",
+        gid=TAKEAWAY_GID,
+    )
+    return 0.1 + 0.165 * lines
+
+
+def takeaway_of(fig) -> str:
+    """The sentence :func:`draw_takeaway` drew on ``fig`` (line breaks undone; ``""`` if none)."""
+    for t in fig.texts:
+        if t.get_gid() == TAKEAWAY_GID:
+            return " ".join(t.get_text().split()).removeprefix("Takeaway: ")
+    return ""
+
+
+def footer(fig, config: dict | str, note: str = "", *, takeaway: str = "") -> None:
     """Write the configuration (``dict`` or preformatted text) and an optional note in small grey
-    type at the bottom left, and lay the figure out around it."""
+    type at the bottom left, the one-sentence ``takeaway`` above them (:func:`draw_takeaway`),
+    and lay the figure out around them."""
     text = config if isinstance(config, str) else footer_text(config)
     if note:
         text = f"{text}\n{note}" if text else note
     lines = text.count("\n") + 1
     fig.text(0.01, 0.005, text, fontsize=7, color="#444444", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.025 + 0.022 * lines, 1, 1))
+    bottom = 0.025 + 0.022 * lines
+    height = fig.get_size_inches()[1]
+    bottom += draw_takeaway(fig, takeaway, bottom_in=bottom * height) / height
+    fig.tight_layout(rect=(0, bottom, 1, 1))
 
 
 def legend_outside(ax, *, loc: str = "right", below: float = 0.18, **kw):

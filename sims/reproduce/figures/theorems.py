@@ -16,6 +16,8 @@ the legend), one legend beside the panels and the configuration in the footer.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from sims.reproduce.figures import style
@@ -49,6 +51,7 @@ from sims.reproduce.figures.tracks_overlay import (  # noqa: F401  (re-exported)
     ZERO_LABEL,
     make_tracks_overlay_figure,
 )
+from theory import verdicts as vd
 from theory.sweeps import EXACT_TO_BOUND
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +185,93 @@ def _where_text(d: np.ndarray, mask: np.ndarray) -> str:
     if mask.all():
         return f"at all {mask.size} d"
     vals = d[mask]
-    return f"at {mask.sum()} of {mask.size} d ({vals.min():.0e} … {vals.max():.0e})"
+    where = f"{vals.min():.0e}" if vals.size == 1 else f"{vals.min():.0e} … {vals.max():.0e}"
+    return f"at {mask.sum()} of {mask.size} d ({where})"
+
+
+#: the claim's side of the ratio axis: below 1 (s^C < s^M) the claim s^C > s^M is violated
+_VIOLATED = "#D55E00"
+
+
+def ratio_words(num, den) -> list[str]:
+    """The verdict map's word on s^C > s^M (Thm 4.4) per point, from the gaps 1 − min r of CL
+    (``num``) and MIM (``den``): R1 (:func:`theory.verdicts.compare`) with the tie tolerance
+    ZERO_TOL (deviation: the map uses each optimum's δr, which the records do not carry); the
+    gap reading is not guarded by R7. A point without both numbers is ``not-run``.
+
+    >>> ratio_words([0.0, 0.0, 0.9, np.nan], [0.75, 0.0, 0.75, 0.75])
+    ['violated', 'degenerate', 'holds', 'not-run']
+    """
+    return [
+        vd.compare(float(c), float(m), ">", ZERO_TOL)
+        if np.isfinite(c) and np.isfinite(m)
+        else vd.NOT_RUN
+        for c, m in zip(np.asarray(num, float), np.asarray(den, float), strict=True)
+    ]
+
+
+def _ratio_counts(results: dict) -> dict:
+    """{MIM target name: {word: number of (framework, d) cells}} of Track B, and the Track A
+    central ratio's points below 1 per framework (key ``"track_a"``)."""
+    ex = results["exact_all_d"]
+    m = ex["methods"]
+    out: dict = {}
+    for k, name in (("mim", "Eq. (4) MIM"), ("mim-paper", "Eq. (17) MIM")):
+        if k not in m or "cl" not in m:
+            continue
+        words = [
+            w
+            for fw in _FW
+            for w in ratio_words(_upper(m["cl"][fw]["gap_N"]), _upper(m[k][fw]["gap_N"]))
+        ]
+        out[name] = {w: words.count(w) for w in dict.fromkeys(words)}
+    out["track_a"] = {
+        fw: int(np.sum(np.asarray(results["ratio"][fw]["central"], float) < 1.0)) for fw in _FW
+    }
+    return out
+
+
+def ratio_takeaway(results: dict) -> str:
+    """One sentence on the Thm 4.4 figure, computed from ``results`` (``track_a``): the slope
+    of the paper's bound ratio and where it is below 1, and on how many Track B cells
+    (framework × d) the exact ratio says s^C > s^M is violated, holds or ties
+    (:func:`ratio_words`).
+
+    Thm 4.4 of arXiv 2607.02447: s^C/s^M grows like d^{1/5}, MIM more robust than CL.
+    """
+    d = np.asarray(results["d"], dtype=float)
+    counts = _ratio_counts(results)
+    below = counts.pop("track_a")
+    lo, hi = (f(float(results["ratio"][fw]["fitted_slope"]) for fw in _FW) for f in (min, max))
+    slope = f"{lo:.3f}" if f"{lo:.3f}" == f"{hi:.3f}" else f"{lo:.3f}–{hi:.3f}"
+    text = (
+        f"The paper's bound ratio s^C/s^M rises with fitted slope {slope} (Thm 4.4: 1/5) and is "
+        f"below 1 at {sum(below.values())} of {3 * d.size} (framework, d) points"
+    )
+    parts = [
+        f"{_WORD_PROSE.get(w, w)} at {n} of {sum(by.values())} against {name}"
+        for name, by in counts.items()
+        for w, n in by.items()
+    ]
+    if parts:
+        text += (
+            ", while the exact ratio says s^C > s^M is "
+            + ", ".join(parts[:-1])
+            + (" and " if len(parts) > 1 else "")
+            + parts[-1]
+            + " (cells: framework × d)"
+        )
+    return text + "."
+
+
+_WORD_PROSE = {
+    "violated": "violated",
+    "holds": "holding",
+    "degenerate": "a tie (degenerate)",
+    "not-unique": "not unique",
+    "void": "void",
+    vd.NOT_RUN: "not computed",
+}
 
 
 @_styled
@@ -193,8 +282,12 @@ def make_ratio_figure(results: dict):
     the predicted d^{1/5}; band: constants chosen independently per method). Track B: the ratio
     of the exact gaps 1 − min r (CL over exact Eq. (4) MIM, and over the paper's Eq. (17) MIM)
     where it is defined; an exact 0 (CL's gap is 0, MIM's is not) is a triangle on the axis
-    floor; where it is not defined (0/0, or x/0) the panel says so under its axis.
-    ``results``: the ``track_a`` stage result.
+    floor; where it is not defined (0/0, or x/0) the panel says so under its axis. Where the
+    claim s^C > s^M is violated is drawn directly: the region below ratio 1 is hatched, every
+    Track B point the map's rule R1 calls violated (:func:`ratio_words`) is drawn in
+    vermillion, and each panel counts them under its axis. The takeaway
+    (:func:`ratio_takeaway`) is drawn above the footer. ``results``: the ``track_a`` stage
+    result.
     """
     d = np.asarray(results["d"], dtype=float)
     cfg = results["config"]
@@ -208,7 +301,7 @@ def make_ratio_figure(results: dict):
         1,
         3,
         width=4.0,
-        height=3.6,
+        height=4.8,
         sharey=True,
         title=r"Thm 4.4: the ratio $s^C/s^M$ of CL's to MIM's sensitivity vs d (MIM is more "
         "robust where it exceeds 1)",
@@ -240,49 +333,78 @@ def make_ratio_figure(results: dict):
             label=r"reference $\propto d^{1/5}$ (predicted slope; drawn ×4 above the line)",
         )
         ax.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1")
+        ax.axhspan(  # hatched: the bands are solid, FL's in the same hue
+            floor,
+            1.0,
+            facecolor="none",
+            edgecolor=_VIOLATED,
+            hatch="///",
+            alpha=0.35,
+            lw=0,
+            zorder=0,
+            label="ratio < 1 (hatched): s^C < s^M, the claim s^C > s^M violated",
+        )
+        below = central < 1.0
         notes = []
+        if below.any():
+            notes.append(f"Track A line (constants = 1) < 1 {_where_text(d, below)}")
+        skipped = []
         for k, name in pairs:
             num = _upper(m["cl"][fw]["gap_N"])
             den = _upper(m[k][fw]["gap_N"])
             cases = ratio_cases(num, den)
+            bad = np.asarray(ratio_words(num, den)) == "violated"
             marker, colour, _ = _EXACT_STYLE[k]
             label = f"Track B: exact CL / {name} (gaps 1 − min r)"
-            if cases["defined"].any():
-                ax.plot(
-                    xs[cases["defined"]],
-                    num[cases["defined"]] / den[cases["defined"]],
-                    marker=marker,
-                    color=colour,
-                    ls="none",
-                    ms=5,
-                    label=label,
-                )
+            for part, col, lab in (
+                (cases["defined"] & ~bad, colour, label),
+                (cases["defined"] & bad, _VIOLATED, f"{label}, violated"),
+            ):
+                if part.any():
+                    ax.plot(
+                        xs[part], num[part] / den[part], marker=marker, color=col, ls="none",
+                        ms=5, label=lab,
+                    )  # fmt: skip
             if cases["zero"].any():
                 style.mark_zero(
-                    ax, xs[cases["zero"]], floor=floor, colour=colour, label=f"{label} = 0"
+                    ax,
+                    xs[cases["zero"]],
+                    floor=floor,
+                    colour=_VIOLATED if bad[cases["zero"]].all() else colour,
+                    label=f"{label} = 0",
                 )
+            if bad.any():
+                notes.append(f"Track B CL / {name} < 1, violated {_where_text(xs, bad)}")
             for case, why in (
-                ("undefined", "0/0, both gaps 0"),
+                ("undefined", "0/0, both gaps 0: a tie, degenerate"),
                 ("infinite", "x/0, MIM's gap 0"),
             ):
                 if cases[case].any():
-                    notes.append(f"CL / {name} not defined {_where_text(xs, cases[case])} ({why})")
+                    skipped.append(
+                        f"CL / {name} not defined {_where_text(xs, cases[case])} ({why})"
+                    )
+        skipped = ["Not drawn: " + "; ".join(skipped)] if skipped else []
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylim(floor, None)
         ax.set_xlabel(D_LABEL)
         ax.set_title(f"{style.FRAMEWORK_LABELS[fw]}: Track A bound ratio, Track B exact ratio")
-        if notes:
-            ax.text(
-                0.0,
-                -0.3,
-                "Not drawn:\n" + "\n".join(notes),
-                transform=ax.transAxes,
-                ha="left",
-                va="top",
-                fontsize=7,
-                color="#444444",
-            )
+        top = -34.0
+        for lines, colour in ((notes, _VIOLATED), (skipped, "#444444")):
+            if lines:
+                text = "\n".join(textwrap.fill(n, 62, subsequent_indent="  ") for n in lines)
+                ax.annotate(
+                    text,
+                    xy=(0.0, 0.0),
+                    xycoords="axes fraction",
+                    xytext=(0.0, top),
+                    textcoords="offset points",
+                    ha="left",
+                    va="top",
+                    fontsize=7,
+                    color=colour,
+                )
+                top -= 8.6 * (text.count("\n") + 1) + 2
     axes[0].set_ylabel(r"ratio $s^{C}/s^{M}$ (dimensionless, log scale)")
     _finish(
         fig,
@@ -294,6 +416,8 @@ def make_ratio_figure(results: dict):
         },
         note=f"Track A's central ratios of the three frameworks differ by at most "
         f"{100 * spread:.2g} % (relative to FL). Track B: exact population optimum; a ratio "
-        f"of exact 0 is drawn as ▽ on the axis floor.",
+        f"of exact 0 is drawn as ▽ on the axis floor. Vermillion: the verdict map's rule R1 "
+        f"says s^C > s^M is violated there (tie tolerance {ZERO_TOL:g}).",
+        takeaway=ratio_takeaway(results),
     )
     return fig

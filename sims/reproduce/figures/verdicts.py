@@ -2,13 +2,20 @@
 
 * :func:`make_verdict_map_figure`: claims × reading values; each cell is a stacked bar of the
   fractions of Track B words over every cell of the map with that reading value (Okabe–Ito
-  colours plus hatching, readable in grey scale and by colour-blind readers); when the map
-  holds Track C cells (rule R10) a last column "Track C / trained" shows their words.
+  colours plus hatching, readable in grey scale and by colour-blind readers); a reading value
+  that a claim does not have is a flat light-grey cell ("not applicable"), distinct from the
+  hatched white of cells that were not run. Consecutive values of a numeric reading (p, N) whose
+  bars agree within :data:`SHARE_TOL` for every claim are one column (:func:`merged_runs`), and
+  the figure says which and how closely they agree. When the map holds Track C cells (rule R10)
+  a last column "Track C / trained" shows their words. One sentence computed from the map
+  (:func:`verdict_map_takeaway`) is drawn under the legend.
 * :func:`make_worst_pair_figure`: the two graphs of the largest Cor 4.5 monotonicity violation
   (the better-connected graph less robust), drawn side by side with their |Ā| and sensitivity.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import matplotlib
 
@@ -18,6 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
+from sims.reproduce.figures import style  # noqa: E402
+
 #: Okabe–Ito colours and hatches per verdict word
 STYLE = {
     "holds": ("#009E73", ""),
@@ -25,18 +34,118 @@ STYLE = {
     "degenerate": ("#999999", ".."),
     "not-unique": ("#F0E442", "xx"),
     "void": ("#56B4E9", "oo"),
-    "not-run": ("#FFFFFF", ""),
+    "not-run": ("#FFFFFF", "---"),
 }
 WORDS = tuple(STYLE)
+#: a reading value the claim does not have (no cell at all): flat light grey, no edge, no hatch
+NOT_APPLICABLE = "#E4E4E4"
+#: the most a claim's share of one word may differ between two columns of one numeric reading
+#: (p, N) drawn as one merged column: a fifth of a bar's width
+SHARE_TOL = 0.2
+#: the readings whose consecutive values may be merged (ordered numbers; never the methods)
+MERGED_DIMS = ("p", "N")
 _METHOD_DIMS = ("objective", "cl", "method")
 #: column key of the Track C cells (rule R10), drawn when the track_c stage ran first
 _TRACK_C = "track_c"
 
 
+def _counts(result: dict, cid: str, keys: list[str]) -> dict:
+    """Words → cells of claim ``cid`` pooled over the column keys ``keys``."""
+    colmap = result["rows"][cid]["columns"]
+    counts: dict = {}
+    for k in keys:
+        col = colmap.get(k, {})
+        if k == _TRACK_C:
+            col = result["track_c"]["rows"].get(cid, {}).get("counts", {})
+        for w, n in col.items():
+            counts[w] = counts.get(w, 0) + n
+    return counts
+
+
+def _shares(counts: dict) -> dict:
+    total = sum(counts.values())
+    return {w: n / total for w, n in counts.items()} if total else {}
+
+
+def _share_gap(result: dict, key_a: str, key_b: str) -> float:
+    """The largest difference, over claims and words, between two columns' shares (a claim
+    that has one column and not the other: 1)."""
+    worst = 0.0
+    for cid in result["rows"]:
+        a, b = _shares(_counts(result, cid, [key_a])), _shares(_counts(result, cid, [key_b]))
+        if bool(a) != bool(b):
+            return 1.0
+        worst = max([worst, *(abs(a.get(w, 0.0) - b.get(w, 0.0)) for w in set(a) | set(b))])
+    return worst
+
+
+def merged_runs(result: dict, dim: str, tol: float = SHARE_TOL) -> list[tuple[list, float]]:
+    """Runs of consecutive values of the numeric reading ``dim`` drawn as one column each:
+    ``[(values, largest share difference inside the run)]`` in the order of the values.
+
+    Scanning from the last (largest) value down, a value joins the run when, for every claim,
+    its share of every word is within ``tol`` of that share in every column already in the run
+    (complete linkage), so a run never spans two columns that differ by more than ``tol``; the
+    small values (where the paper's premises change, e.g. N = 2) stay apart.
+
+    Example:
+      >>> col = lambda h, v: {"holds": h, "violated": v}
+      >>> res = {"dimensions": {"N": [2, 3, 4]}, "rows": {"c": {"columns": {
+      ...     "N=2": col(0, 4), "N=3": col(7, 1), "N=4": col(4, 0)}}}}
+      >>> merged_runs(res, "N")
+      [([2], 0.0), ([3, 4], 0.125)]
+      >>> merged_runs(res, "N", tol=0.1)
+      [([2], 0.0), ([3], 0.0), ([4], 0.0)]
+    """
+    values = list(result["dimensions"][dim])
+    runs: list[tuple[list, float]] = []
+    for v in reversed(values):
+        if runs:
+            gaps = [_share_gap(result, f"{dim}={v}", f"{dim}={u}") for u in runs[-1][0]]
+            if max(gaps) <= tol + 1e-12:
+                runs[-1] = ([v, *runs[-1][0]], max(runs[-1][1], *gaps))
+                continue
+        runs.append(([v], 0.0))
+    return runs[::-1]
+
+
+def _fmt_value(dim: str, v) -> str:
+    return f"{v:g}" if dim == "p" else str(v)
+
+
+def _run_label(dim: str, run: list) -> str:
+    ends = [_fmt_value(dim, run[0]), _fmt_value(dim, run[-1])]
+    return ends[0] if len(run) == 1 else f"{ends[0]}–{ends[1]}"
+
+
+def _merge_note(result: dict) -> str:
+    """Which columns are merged and how closely they agree ("" when none is)."""
+    parts = []
+    for dim in MERGED_DIMS:
+        for run, gap in merged_runs(result, dim):
+            if len(run) > 1:
+                how = "identical" if gap == 0 else f"within {gap:.2f} of each other"
+                parts.append(f"{dim} = {_run_label(dim, run)} ({len(run)} values; {how})")
+    if not parts:
+        return ""
+    return (
+        "One column per run of values whose bars agree: "
+        + "; ".join(parts)
+        + f". Every claim's share of every word is within {SHARE_TOL:g} across a run "
+        "(merged_runs); the column shows the pooled cells."
+    )
+
+
 def _column_groups(result: dict) -> list[tuple[str, list[tuple[str, list[str]]]]]:
-    """[(group title, [(column label, [column keys "dim=value"])])]."""
+    """[(group title, [(column label, [column keys "dim=value"])])]; runs of :func:`merged_runs`
+    are one column of p and of N."""
     dims = result["dimensions"]
     methods = list(dims["objective"]) + list(dims["cl"])
+    merged = {
+        dim: [(_run_label(dim, run), [f"{dim}={v}" for v in run]) for run, _ in runs]
+        for dim in MERGED_DIMS
+        for runs in [merged_runs(result, dim)]
+    }
     return [
         (
             "MIM objective / CL augmentation",
@@ -44,8 +153,8 @@ def _column_groups(result: dict) -> list[tuple[str, list[tuple[str, list[str]]]]
         ),
         ("sensitivity", [(s, [f"sensitivity={s}"]) for s in dims["sensitivity"]]),
         ("rare axis", [(r, [f"rare_axis={r}"]) for r in dims["rare_axis"]]),
-        ("p", [(f"{p:g}", [f"p={p}"]) for p in dims["p"]]),
-        ("N", [(str(n), [f"N={n}"]) for n in dims["N"]]),
+        ("p", merged["p"]),
+        ("N", merged["N"]),
     ] + (
         [("Track C", [("trained", [_TRACK_C])])]
         if (result.get("track_c") or {}).get("status") == "run"
@@ -53,8 +162,44 @@ def _column_groups(result: dict) -> list[tuple[str, list[tuple[str, list[str]]]]
     )
 
 
+def verdict_map_takeaway(result: dict) -> str:
+    """One sentence on the verdict map, computed from its rows: how many cells ran, and for
+    each word the claims whose run cells most often say it (Track B).
+
+    The claims are those of arXiv 2607.02447 (Eqs. 17, 29–30, Thms 4.2–4.6, Cor 4.5).
+
+    Example:
+      >>> res = {"rows": {"a": {"counts": {"holds": 3, "violated": 1}},
+      ...                 "b": {"counts": {"violated": 2, "not-run": 5}}}}
+      >>> verdict_map_takeaway(res)
+      'Of 11 Track B cells 6 ran; the most frequent word of a claim is holds for a and violated for b.'
+    """  # noqa: E501
+    rows = result["rows"]
+    total = sum(sum(r["counts"].values()) for r in rows.values())
+    ran = total - sum(r["counts"].get("not-run", 0) for r in rows.values())
+    by_word: dict = {}
+    for cid, r in rows.items():
+        run = {w: n for w, n in r["counts"].items() if w != "not-run" and n}
+        if run:
+            top = max(WORDS, key=lambda w: (run.get(w, 0), -WORDS.index(w)))
+            by_word.setdefault(top, []).append(cid)
+        else:
+            by_word.setdefault("not-run", []).append(cid)
+    order = sorted(by_word, key=WORDS.index)
+    parts = [f"{w} for {', '.join(by_word[w])}" for w in order]
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"Of {total} Track B cells {ran} ran; the most frequent word of a claim is {listed}."
+
+
 def make_verdict_map_figure(result: dict):
-    """The verdict map as a grid: one row per claim, one column per reading value.
+    """The verdict map as a grid: one row per claim, one column per reading value (runs of
+    agreeing p and N values merged, :func:`merged_runs`).
+
+    Each cell is a stacked bar of the shares of the verdict words (R1–R12 of
+    ``docs/verdict_rules.md``, the claims of arXiv 2607.02447) among the claim's cells with
+    that reading value; "not run" is hatched white, "not applicable" (the claim has no such
+    reading) flat light grey. The takeaway (:func:`verdict_map_takeaway`) and the merged
+    columns are stated under the legend.
 
     Args:
       result: the output of :func:`sims.verdict_map.compute_map` or its compact form
@@ -76,22 +221,22 @@ def make_verdict_map_figure(result: dict):
         xs.append(x)
         x += 1.0
         prev = g
-    width = max(10.0, 0.32 * x + 3.0)
-    fig, ax = plt.subplots(figsize=(width, 0.42 * len(claims) + 2.6))
+    width = max(10.0, 0.42 * x + 3.0)
+    takeaway = verdict_map_takeaway(result)
+    note = _merge_note(result)
+    chars = int(width * 14.0)
+    text = textwrap.fill(f"Takeaway: {takeaway}", chars)
+    small = textwrap.fill(note, int(width * 17.0)) if note else ""
+    text_in = 0.165 * (text.count("\n") + 1) + (0.12 * (small.count("\n") + 1) if small else 0)
+    height = 0.42 * len(claims) + 2.9 + text_in
+    fig, ax = plt.subplots(figsize=(width, height))
     for i, cid in enumerate(claims):
         y = len(claims) - 1 - i
-        colmap = rows[cid]["columns"]
         for xpos, (_, _, keys) in zip(xs, cols, strict=True):
-            counts = {}
-            for k in keys:
-                col = colmap.get(k, {})
-                if k == _TRACK_C:
-                    col = result["track_c"]["rows"].get(cid, {}).get("counts", {})
-                for w, n in col.items():
-                    counts[w] = counts.get(w, 0) + n
+            counts = _counts(result, cid, keys)
             total = sum(counts.values())
             if total == 0:
-                ax.add_patch(Rectangle((xpos, y + 0.1), 0.9, 0.8, fill=False, ec="#DDDDDD", lw=0.5))
+                ax.add_patch(Rectangle((xpos, y + 0.1), 0.9, 0.8, facecolor=NOT_APPLICABLE, lw=0))
                 continue
             left = xpos
             for w in WORDS:
@@ -127,15 +272,7 @@ def make_verdict_map_figure(result: dict):
     ax.tick_params(length=0)
     handles = [
         Patch(facecolor=STYLE[w][0], hatch=STYLE[w][1], edgecolor="#333333", label=w) for w in WORDS
-    ]
-    ax.legend(
-        handles=handles,
-        ncol=len(WORDS),
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.32),
-        frameon=False,
-        fontsize=9,
-    )
+    ] + [Patch(facecolor=NOT_APPLICABLE, lw=0, label="not applicable (no such reading)")]
     n_cells = result["n_cells"] if "n_cells" in result else len(result.get("cells", []))
     ax.set_title(
         f"Verdict map, Track B (exact model, d = {result['config']['d']:g}; {n_cells} cells): "
@@ -143,7 +280,24 @@ def make_verdict_map_figure(result: dict):
         fontsize=10,
         pad=22,
     )
-    fig.tight_layout()
+    # layout in inches from the bottom: footer note, takeaway, legend, then the grid
+    small_in = 0.12 * (small.count("\n") + 1) + 0.05 if small else 0.0
+    take_in = 0.165 * (text.count("\n") + 1) + 0.1
+    if small:
+        fig.text(0.01, 0.05 / height, small, fontsize=7, color="#444444", va="bottom")
+    fig.text(
+        0.01, (small_in + 0.05) / height, text, fontsize=8.5, va="bottom", gid=style.TAKEAWAY_GID
+    )
+    legend_in = small_in + take_in + 0.1
+    fig.legend(
+        handles=handles,
+        ncol=len(handles),
+        loc="lower center",
+        bbox_to_anchor=(0.5, legend_in / height),
+        frameon=False,
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, (legend_in + 0.35) / height, 1, 1))
     return fig
 
 
