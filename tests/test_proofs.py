@@ -106,7 +106,7 @@ def test_verify_table_marks_the_basis():
     )
     assert [r["verdict_basis"] for r in rows] == [proofs.PROVED, proofs.COMPUTED]
     table = cl.format_table(rows)
-    assert "verdict_basis" in table.splitlines()[0] and "proved" in table.splitlines()[2]
+    assert "basis" in table.splitlines()[0] and "proved" in table.splitlines()[2]
 
 
 def test_every_proof_serialises():

@@ -491,7 +491,7 @@ def format_table(rows: list[dict]) -> str:
     d_width = max([12] + [len(r.get("track_d", {}).get("verdict", "")) + 1 for r in rows])
     d_head = f"{'track D':<{d_width}}" if with_d else ""
     head = (
-        f"{'claim':<13}{'track A':<13}{'track B':<12}{'verdict_basis':<10}{'track C':<12}{d_head}"
+        f"{'claim':<13}{'track A':<13}{'track B':<12}{'basis':<10}{'track C':<12}{d_head}"
         f"{'reference':<28}readings"
     )
     lines = [head, "-" * len(head)]
