@@ -156,7 +156,7 @@ def test_matrix_free_rotation_path(capsys):
         "--method",
         "cl-dissimilar",
         "--transform",
-        "dct-rotation",
+        "rotation-full",
         "--d",
         "120",
         "--n-clients",
@@ -169,8 +169,12 @@ def test_matrix_free_rotation_path(capsys):
     H = st.ImplicitOrthogonal(120, 0)
     ref = st.solve_dense(model, "cl-dissimilar", H=H.to_dense())
     np.testing.assert_allclose(res["optima"]["fl"]["rv"], ref.rv_range(range(6))[0], atol=1e-8)
-    code = main(["exact", "--json", "--method", "cl", "--transform", "dct-rotation"])
+    code = main(["exact", "--json", "--method", "cl", "--transform", "rotation-full"])
     assert code == 2 and "transform" in capsys.readouterr().err
+    # one spelling per transform: the old name is refused with a one-line hint
+    code = main(["exact", "--json", "--method", "cl-dissimilar", "--transform", "dct-rotation"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "'rotation-full'" in err
 
 
 def test_finite_sample_seeds_path(capsys):

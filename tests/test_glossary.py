@@ -41,7 +41,7 @@ RUNS = [
     ("exact", ["exact", "--d", "40", "--method", "mim-recon"]),
     ("exact", ["exact", "--d", "40", "--samples", "50"]),
     ("exact", ["exact", "--d", "40", "--samples", "50", "--sample-seeds", "2"]),
-    ("exact", ["exact", "--d", "64", "--method", "cl-dissimilar", "--transform", "dct-rotation"]),
+    ("exact", ["exact", "--d", "64", "--method", "cl-dissimilar", "--transform", "rotation-full"]),
     ("verify", ["verify", "--d", "400", "--d-sweep", "400"]),
     ("simulate", ["simulate", "--method", "mim", "--framework", "decl", "--trace"] + SIM_SMALL),
     ("simulate", ["simulate", "--method", "mar", "--framework", "fl", "--trace"] + SIM_SMALL),

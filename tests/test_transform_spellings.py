@@ -81,3 +81,24 @@ def test_the_three_supports_are_three_transforms(name):
     for a, b in (("block", "leading"), ("block", "all"), ("leading", "all")):
         assert _rel(targets[a], targets[b]) > 0.5, (a, b)
         assert abs(traces[a] - traces[b]) > 1.0, (a, b, traces)
+
+
+def test_the_configuration_transform_is_one_matrix_in_every_track():
+    """VerifyConfig.transform names Track B's H_m ⊕ I_{d−m}; Track C trains with that matrix and
+    its Track A bound takes tr(H) from it (it was X on all d there: tr H 0.18 vs 384.1)."""
+    import numpy as np
+
+    from theory import sweeps
+    from theory.claims_model import VerifyConfig, _exact
+
+    cfg = VerifyConfig(d=400, n_clients=4, transform="rotation")
+    H = cfg.transform_matrix()
+    ex = _exact(cfg)
+    np.testing.assert_array_equal(H[: ex.m, : ex.m], ex.transform("rotation"))
+    assert abs(np.trace(H) - ex.trace_h("rotation")) < 1e-9
+    lb = sweeps.paper_lower_bound(cfg, "cl-dissimilar", "local")
+    from theory import bounds
+
+    want = float(bounds.lower_bound("cl_dissimilar", "local", d=400, p=cfg.p, n=4,
+                                    trH=ex.trace_h("rotation")))  # fmt: skip
+    assert abs(lb - want) <= 1e-12

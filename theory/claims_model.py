@@ -261,6 +261,28 @@ class VerifyConfig(TrackAConstants):
             c=self.c,
         )
 
+    def transform_matrix(self) -> np.ndarray:
+        """H of the configuration's ``transform`` as a dense d × d matrix: H_m ⊕ I_{d−m} on the
+        leading m coordinates, the H Track B's exact model reads (``_Exact.transform``), so
+        that Track C trains with it and its Track A bound takes tr(H) from it too (one
+        spelling, one matrix; theory.objectives' table of supports). Dense: d ≤
+        ``theory.structured.DENSE_MAX_D``.
+
+        >>> cfg = VerifyConfig(d=40, transform="rotation")
+        >>> H = cfg.transform_matrix()
+        >>> H.shape, bool(np.allclose(H[16:, 16:], np.eye(24))), bool(np.allclose(H @ H.T,
+        ...     np.eye(40)))
+        ((40, 40), True, True)
+        """
+        from theory.structured import DENSE_MAX_D
+
+        if self.d > DENSE_MAX_D:
+            v.fail("d", f"<= {DENSE_MAX_D} for a dense transform matrix", self.d)
+        ex = _exact(self)
+        H = np.eye(self.d)
+        H[: ex.m, : ex.m] = ex.transform(self.transform)
+        return H
+
     @property
     def graph_label(self) -> str:
         """The name of the DecL graph in evidence rows (a subclass that takes its graph from

@@ -45,20 +45,18 @@ spelling                       support S                              read by
                                rare axes, |K| ≤ 2N)                   any d (``dssl exact``)
 reading ``dissimilar-X``       the leading m = min(d, max(2N, rare    Track B
                                axes) + c) coordinates                 (``theory.claims_model``)
-``rotation-full`` (reading)    all d; a DCT with random signs         Track B; ``dssl exact``
-                               (``structured.ImplicitOrthogonal``),   spells it
-                               not Haar                               ``dct-rotation``
+``rotation-full`` (reading)    all d; a DCT with random signs         Track B; ``dssl exact
+                               (``structured.ImplicitOrthogonal``),   --transform
+                               not Haar                               rotation-full``
 =============================  =====================================  ========================
 
 The supports differ (at d = 40, N = 4: |K| = 6, m = 16, d = 40), and so do H, the targets and
 tr H (tests/test_transform_spellings.py): ``block-X`` and ``X`` are different transforms and
 keep different spellings; they coincide only where the supports do (Track B's reading is ``X``
-itself where m = d). Known exceptions to "one spelling, one transform", left open: the
-configuration's ``transform`` (``theory.claims.VerifyConfig``, ``dssl verify --transform``)
-names X on the leading m in Track B but X on all d in the Track C runs and their Track A bound
-(``sims.trackc.runs``, ``theory.sweeps.paper_lower_bound``; tr H = 384.1 vs 0.18 for a
-rotation at d = 400, N = 4); and ``rotation-full`` / ``dct-rotation`` are two spellings of one
-transform.
+itself where m = d). The configuration's ``transform`` (``theory.claims.VerifyConfig``, ``dssl
+verify --transform``) is a reading: Track B, the Track C runs and their Track A bound all use
+its H_m ⊕ I_{d−m} (``VerifyConfig.transform_matrix``). ``rotation-full`` is also ``dssl exact
+--transform rotation-full``; its old spelling there, ``dct-rotation``, is refused with a hint.
 """
 
 from __future__ import annotations

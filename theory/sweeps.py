@@ -282,7 +282,7 @@ def paper_lower_bound(cfg, method: str, framework: str, abar=None) -> float:
     method = v.choice(method, "method", bound)
     trh = 1.0
     if method == "cl-dissimilar":
-        trh = float(np.trace(objectives.transform(cfg.transform, cfg.d, seed=cfg.transform_seed)))
+        trh = float(np.trace(cfg.transform_matrix()))  # Track B's H_m ⊕ I_{d−m}
     return float(
         bounds.lower_bound(
             bound[method],

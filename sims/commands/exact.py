@@ -4,7 +4,8 @@ Default path (``structured``): the targets are a scalar times I plus a block on 
 coordinates (``theory.structured``), so any d works, e.g. ``--d 1e12`` or ``--d 1e20``; each
 optimum is reported as (min, max) over the whole optimal set when eigenvalues tie at position c.
 ``--dense`` (or ``--samples``, a finite sample) builds the d×d matrices instead (the oracle;
-small d only). ``--transform dct-rotation`` (dissimilar CL with a dense seeded orthogonal) and
+small d only). ``--transform rotation-full`` (dissimilar CL with a seeded DCT-based rotation of all
+d axes, the verdict map's reading of that name) and
 ``--samples M --sample-seeds K`` (finite-sample Track B over K seeds) are matrix-free
 (``theory.structured.solve_rotation``, ``theory.finite_sample``). Representability vectors
 follow Def. 4.1 of arXiv 2607.02447.
@@ -35,7 +36,9 @@ DENSE_MAX_D = 4000
 #: Largest d accepted (τ = d^{1/5} and μ = d^{-1/5} stay far from float64 over/underflow).
 MAX_D = 10**30
 #: a dense seeded DCT-based orthogonal, solved matrix-free (theory.structured.solve_rotation)
-MATRIX_FREE_ROTATION = "dct-rotation"
+MATRIX_FREE_ROTATION = "rotation-full"
+#: spellings refused with a hint to the one in use (one spelling per transform)
+OLD_SPELLINGS = {"dct-rotation": MATRIX_FREE_ROTATION}
 TRANSFORMS = tuple(
     dict.fromkeys(ob.TRANSFORMS + structured.STRUCTURED_TRANSFORMS + (MATRIX_FREE_ROTATION,))
 )
@@ -167,12 +170,18 @@ def run(args) -> dict:
         # named by the larger factor of the N·M·d draw (M samples or d coordinates per client)
         field, value = ("--d", args.d) if args.d > m else ("--samples", m)
         check_sample_fits(field, n, m, args.d, value)
+    if args.transform in OLD_SPELLINGS:
+        new = OLD_SPELLINGS[args.transform]
+        v.fail("transform", f"{new!r} (the old spelling {args.transform!r} names it)", args.transform)
     v.choice(args.transform, "transform", TRANSFORMS)
     if args.sample_seeds is not None:
         return _run_finite(args, method)
     if args.transform == MATRIX_FREE_ROTATION:
         if method != "cl-dissimilar" or args.dense or args.samples is not None:
-            v.fail("transform", "dct-rotation only with --method cl-dissimilar (population)", "")
+            v.fail(
+                "transform", f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
+                "",
+            )
         return _run_rotation(args)
     if args.samples is not None or args.dense:
         if args.d > DENSE_MAX_D:

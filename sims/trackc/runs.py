@@ -165,7 +165,7 @@ def track_c_runs(
     for method in _methods(cfg):
         H = None
         if method == "cl-dissimilar":
-            H = objectives.transform(cfg.transform, d, seed=cfg.transform_seed)
+            H = cfg.transform_matrix()  # the H of Track B's reading (H_m ⊕ I_{d−m})
         tg = objectives.population_targets(model, method, p=cfg.p, H=H)
         targets[method] = tg
         ec = EngineConfig(
