@@ -50,7 +50,8 @@ def test_eq4_rv_closed_form_against_the_structured_solver(n, p, log_d):
 def test_bound_in_u_is_the_float_bound(n, p, log_d):
     """The proof's LB = 1 - C_num/(g u + C_den) equals theory.bounds.lower_bound (float64)."""
     d = 10**log_d
-    for pr, fw in ((proofs.proofs()[1], "local"), (proofs.proofs()[2], "fl")):
+    for fw in ("local", "fl"):
+        pr = proofs.proof_for(f"thm4.2.{fw}", READING)
         u = sp.Symbol("u", positive=True)
         names = {"N": t.N, "p": t.p, "C_num": t.C_num, "C_den": t.C_den, "u": u}
         lb_u = sp.sympify(pr.forms["lower_bound_in_u"], locals=names)
@@ -113,3 +114,24 @@ def test_every_proof_serialises():
     for pr in proofs.proofs():
         d = pr.to_dict()
         assert d["statement"] and d["valid_for"].startswith("N >= ")
+
+
+@pytest.mark.parametrize("n,d,p,rare", [(3, 400, 0.75, "class-index"), (8, 10**6, 0.15, "extra"),
+                                        (13, 10**9, 0.5, "class-index")])  # fmt: skip
+def test_eq2930_proof_against_the_computation(n, d, p, rare):
+    """Star (hub 0) and complete graphs: the proved word is the computed one; the star's
+    objective weights are the closed form the proof uses; another graph stays computed."""
+    from theory import spectral, topology
+
+    pi = spectral.objective_weights(topology.mixing_matrix("uniform", topology.star(n)))
+    np.testing.assert_allclose(pi[1:], (1 / n) * (1 / n + 0.5), rtol=1e-14)
+    pr = proofs.proof_for("eq29-30", {})
+    for graph in ("star", "complete"):
+        cfg = VerifyConfig(d=d, n_clients=n, p=p, graph=graph, rare_axis=rare)
+        b = cl.evaluate_reading(cfg, "eq29-30", {})["track_b"]
+        assert pr.word(n, d, p, 1.0, 1.0, graph=graph) == b.verdict
+        assert b.numbers["verdict_basis"] == proofs.PROVED
+    ring = VerifyConfig(d=d, n_clients=n, p=p, graph="ring", rare_axis=rare)
+    assert cl.evaluate_reading(ring, "eq29-30", {})["track_b"].numbers["verdict_basis"] == (
+        proofs.COMPUTED
+    )

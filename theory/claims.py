@@ -366,7 +366,7 @@ def _basis(cfg: VerifyConfig, claim_id: str, reading: dict, word: str) -> dict:
     (:mod:`theory.symbolic.proofs`), else ``computed (grid)``."""
     return proofs.basis(
         claim_id, reading, word, n=cfg.n_clients, d=cfg.d, p=cfg.p, c_num=cfg.c_num,
-        c_den=cfg.c_den, fl_term=cfg.fl_term, sign=cfg.sign,
+        c_den=cfg.c_den, fl_term=cfg.fl_term, sign=cfg.sign, graph=cfg.graph_label,
     )  # fmt: skip
 
 

@@ -16,6 +16,8 @@ Proved here:
   by Cauchy–Schwarz |S_kl| ≤ max_k S_kk, so max|X_exact − X_paper| ≥ max(max|X_exact|,
   max|X_paper|): the two differ by more than T5's 64ε relative tolerance for every N ≥ 2, d
   and 0 < p < 1 with some S_kk > 0. Word: ``violated``.
+* **Eqs. 29–30** on the star graph (violated, N ≥ 3) and the complete graph (holds), with
+  the paper's uniform mixing (:func:`_eq2930`'s statement).
 * **Thm 4.2 under Eq. 4 with complementary masks**, local and FL. The exact target on
   e_1..e_N is c₀·(J − I) on the n offset axes (n = N − 1 for a client, whose own axis is 0;
   n = N for FL), with c₀ > 0 for N ≥ 3 (:func:`theory.symbolic.mim_hollow_block`; outside
@@ -28,7 +30,8 @@ Proved here:
   N ≥ 3 once κ u > 2C_num − C_den (local; the threshold is largest at N = 3), i.e. at the
   default constants once d > (1/κ)^{5/4}.
 
-Not proved (computed on the grid): DecL (its Eq. (1) weights depend on the graph), the
+Not proved (computed on the grid): Eqs. 29–30 on other graphs or a user's mixing matrix, Thm
+4.2 under DecL (its Eq. (1) weights depend on the graph), the
 independent-mask and Eq. 3 readings, the CL bounds, Thm 4.4, Cor 4.5, Thm 4.6, and the
 ``fl_term="theta"`` variant of the FL bound (not of the form above).
 """
@@ -56,7 +59,8 @@ _u = sp.Symbol("u", positive=True)  # u = d^{4/5}
 class Proof:
     """A verdict proved from a closed form: ``claim`` and ``reading`` it covers, N ≥ ``n_min``,
     the ``statement`` (one paragraph), the closed forms as sympy strings (``forms``) and
-    ``word(n, d, p, c_num, c_den) -> str``, the proved verdict at one configuration."""
+    ``word(n, d, p, c_num, c_den, graph) -> str | None``, the proved verdict at one
+    configuration (None where the proof does not cover it, e.g. another graph)."""
 
     claim: str
     reading: tuple
@@ -113,7 +117,7 @@ def _thm42(framework: str) -> Proof:
     f_trivial = sp.lambdify(args, trivial, modules="mpmath")
     f_threshold = sp.lambdify(args, threshold, modules="mpmath")
 
-    def word(n, d, p, c_num, c_den) -> str:
+    def word(n, d, p, c_num, c_den, graph=None) -> str:
         with mpmath.workdps(50):
             x = [mpmath.mpf(int(n)), *(mpmath.mpf(repr(float(a))) for a in (p, c_num, c_den))]
             u = mpmath.mpf(int(d)) ** (mpmath.mpf(4) / 5)
@@ -167,13 +171,47 @@ def _eq17() -> Proof:
         "exact_diag": r["diag_coefficient"],
         "paper_diag": r["paper_diag_coefficient"],
     }
-    return Proof("eq17", (), 2, statement, forms, lambda *a: "violated")
+    return Proof("eq17", (), 2, statement, forms, lambda *a, **k: "violated")
+
+
+def _eq2930() -> Proof:
+    """Eqs. 29–30 on the star graph and the complete graph with the paper's uniform mixing."""
+    N = t.N
+    # star: hub 0 (|A| = N), leaves |A| = 2; π_k = (1/N) Σ_i W_ik, W_ik = 1/|A_i| (Eq. 1)
+    pi_leaf = (1 / N) * (1 / N + sp.Rational(1, 2))
+    abar = (N + 2 * (N - 1)) / N
+    gap = sp.factor(sp.simplify(1 / abar - pi_leaf))
+    want = (N - 2) * (2 * N**2 + N - 2) / (2 * N**2 * (3 * N - 2))
+    if sp.simplify(gap - want) != 0:
+        raise AssertionError(f"1/|Ā| − π_leaf is not {want}: {gap}")
+    statement = (
+        "Eqs. 29-30 (Track B: the exact Eq. (1) DecL diagonal against the construction of Eqs. "
+        "27-30, both affine averages of the clients' diagonals S_j,kk = mu^2 + (1-rho)([k=j] "
+        "+ [k!=j] tau^2/2) + rho [k = h_j]). On a coordinate k of [N] that is no client's rare "
+        "axis (k = 1: h_j is even under class-index and >= N under extra) they differ by "
+        "kappa (1-rho)(1 - tau^2/2)(pi_k - 1/|A|). Star graph with the paper's uniform mixing "
+        "(hub 0): 1/|A| - pi_leaf = (N-2)(2N^2+N-2)/(2N^2(3N-2)) > 0 for N >= 3, and "
+        "tau^2 = d^(2/5) >= (2N)^(2/5) > 2, so the relative difference is above 1e-3, far "
+        "above T5's 64 eps: violated for every N >= 3, d, p and rho < 1. The complete graph "
+        "(regular, |A| = N): pi_k = 1/N = 1/|A| and every construction weight is 1/N, so the "
+        "two agree exactly: holds for every N and d."
+    )
+    forms = {"inv_abar_minus_pi_leaf_star": str(gap)}
+
+    def word(n, d, p, c_num, c_den, graph=None):
+        if graph == "complete":
+            return "holds"
+        if graph == "star" and n >= 3:
+            return "violated"
+        return None
+
+    return Proof("eq29-30", (), 2, statement, forms, word)
 
 
 @functools.lru_cache(maxsize=1)
 def proofs() -> tuple[Proof, ...]:
     """Every proof of this module (built once; sympy)."""
-    return (_eq17(), _thm42("local"), _thm42("fl"))
+    return (_eq17(), _eq2930(), _thm42("local"), _thm42("fl"))
 
 
 def proof_for(claim: str, reading: dict, *, fl_term: str = "eq37", sign: str = "+"):
@@ -194,7 +232,7 @@ def proof_for(claim: str, reading: dict, *, fl_term: str = "eq37", sign: str = "
 
 def basis(claim: str, reading: dict, computed: str, *, n: int, d: int, p: float,
           c_num: float = 1.0, c_den: float = 1.0, fl_term: str = "eq37",
-          sign: str = "+") -> dict:  # fmt: skip
+          sign: str = "+", graph: str | None = None) -> dict:  # fmt: skip
     """The basis of one computed verdict: ``{"verdict_basis": PROVED}`` where a proof covers the cell
     and its word equals ``computed``; else ``{"verdict_basis": COMPUTED}``, with ``proved_word`` when a
     proof covers the cell but disagrees (a computation to look at, never overridden).
@@ -208,7 +246,9 @@ def basis(claim: str, reading: dict, computed: str, *, n: int, d: int, p: float,
     pr = proof_for(claim, reading, fl_term=fl_term, sign=sign)
     if pr is None or n < pr.n_min:
         return {"verdict_basis": COMPUTED}
-    word = pr.word(n, d, p, c_num, c_den)
+    word = pr.word(n, d, p, c_num, c_den, graph=graph)
+    if word is None:
+        return {"verdict_basis": COMPUTED}
     if word == computed:
         return {"verdict_basis": PROVED}
     return {"verdict_basis": COMPUTED, "proved_word": word}
