@@ -3,15 +3,25 @@ the verification report and the ``dssl`` command line. Uses :mod:`theory` for ev
 form it is checked against; :mod:`theory` never imports this package.
 
 The plug-in API for users' own losses, data and mixing matrices is :func:`sims.run` (with
-:func:`sims.partition` for label-skewed splits of users' labelled data); see
-:mod:`sims.core.trainer`. The claims table of ``dssl verify`` with the user's own mixing
-matrix is :func:`sims.verify` (:func:`sims.api.verify`). They are imported on first use, so
-``import sims`` stays cheap for the command line.
+:func:`sims.partition` for label-skewed splits of users' labelled data, and the mixing rules
+:func:`sims.fedavg`, :func:`sims.gossip`, :func:`sims.push_sum`); see
+:mod:`sims.core.trainer` and :mod:`sims.core.mixing`. The claims table of ``dssl verify``
+with the user's own mixing matrix is :func:`sims.verify` (:func:`sims.api.verify`). They are
+imported on first use, so ``import sims`` stays cheap for the command line.
 """
 
 from __future__ import annotations
 
-__all__ = ["run", "partition", "Result", "check_mixing", "verify"]
+__all__ = [
+    "run",
+    "partition",
+    "Result",
+    "check_mixing",
+    "verify",
+    "fedavg",
+    "gossip",
+    "push_sum",
+]
 
 
 def __getattr__(name: str):

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from sims.core.mixing import fedavg, gossip, push_sum
 from sims.core.trainer import DivergenceWarning, Result, check_mixing, partition, run
 from theory import _validate as v
 from theory import claims as cl
@@ -19,6 +20,9 @@ __all__ = [
     "partition",
     "Result",
     "check_mixing",
+    "fedavg",
+    "gossip",
+    "push_sum",
     "DivergenceWarning",
     "verify",
     "MIXING_NOT_ENTERED",

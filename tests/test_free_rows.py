@@ -15,9 +15,8 @@ import pytest
 
 from theory import claims as cl
 from theory import objectives as ob
-from theory import solutions
+from theory import solutions, structured
 from theory import solve as so
-from theory import structured
 from theory.claims_model import VerifyConfig
 from theory.datamodel import DataModel
 

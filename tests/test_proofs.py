@@ -55,13 +55,15 @@ def test_bound_in_u_is_the_float_bound(n, p, log_d):
         u = sp.Symbol("u", positive=True)
         names = {"N": t.N, "p": t.p, "C_num": t.C_num, "C_den": t.C_den, "u": u}
         lb_u = sp.sympify(pr.forms["lower_bound_in_u"], locals=names)
-        exact = float(lb_u.subs({t.N: n, t.p: p, t.C_num: 1, t.C_den: 1, u: d ** 0.8}))
+        exact = float(lb_u.subs({t.N: n, t.p: p, t.C_num: 1, t.C_den: 1, u: d**0.8}))
         got = float(bounds.lower_bound("mim", fw, d=d, p=p, n=n))
         assert abs(exact - got) <= 1e-12 * max(1.0, abs(exact))
 
 
 @pytest.mark.parametrize("framework", ["local", "fl"])
-@pytest.mark.parametrize("n,p,d", [(3, 0.75, 10**6), (7, 0.15, 400), (12, 0.5, 10**12), (20, 0.9, 50)])
+@pytest.mark.parametrize(
+    "n,p,d", [(3, 0.75, 10**6), (7, 0.15, 400), (12, 0.5, 10**12), (20, 0.9, 50)]
+)
 def test_proved_word_equals_the_computed_word(framework, n, p, d):
     """Where the proof covers a cell, its word is the computed word and the cell is marked."""
     cfg = VerifyConfig(d=d, n_clients=n, p=p)

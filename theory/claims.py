@@ -37,7 +37,6 @@ from collections.abc import Callable, Mapping
 from theory import _config
 from theory import _validate as v
 from theory import verdicts as vd
-from theory.symbolic import proofs
 from theory.claims_bounds import (
     _bound_a,
     _bound_b,
@@ -73,6 +72,7 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
     _sens,
     _worst_a,
 )
+from theory.symbolic import proofs
 
 # ----------------------------------------------------------------------------------------------
 # the registry
@@ -353,9 +353,7 @@ def _carried_words(cfg: VerifyConfig, claim_id: str, reading: dict, b: Evidence)
     values = list(_values(b.numbers))
     if cfg.certify and any(x.get("certified") for x in values):
         old = dataclasses.replace(cfg, certify=False)
-        out["verdict_without_certificate"] = _safe(
-            REGISTRY[claim_id].track_b, old, reading
-        ).verdict
+        out["verdict_without_certificate"] = _safe(REGISTRY[claim_id].track_b, old, reading).verdict
     if b.verdict == "degenerate" and values and not all(x.get("certified") for x in values):
         out["precision_limited"] = True
     return out
@@ -385,8 +383,8 @@ def evaluate(
     """Compute every claim's evidence. Returns a list of dicts (JSON-ready).
 
     Each dict: ``id``, ``reference``, ``statement``, ``track_a``, ``track_b``, ``track_c``
-    (verdict words under the primary readings, combined with R5), ``verdict_basis`` (``proved (all N,
-    d)`` when a closed form proves the Track B word under every primary reading,
+    (verdict words under the primary readings, combined with R5), ``verdict_basis``
+    (``proved (all N, d)`` when a closed form proves the Track B word under every primary reading,
     :mod:`theory.symbolic.proofs`; else ``computed (grid)``), ``readings
     ({reading name: Track B word} under every reading when ``all_readings``) and ``evidence``
     ({"track_a": {...}, "track_b": {...}, "track_c": {...}}).
@@ -434,7 +432,9 @@ def evaluate(
             }
         b = Evidence(b_word, {**b_numbers, "primary_readings": list(cells)}, b_note)
         c = track_c.get(cid, NOT_RUN)
-        proved = all(x["track_b"].numbers.get("verdict_basis") == proofs.PROVED for x in cells.values())
+        proved = all(
+            x["track_b"].numbers.get("verdict_basis") == proofs.PROVED for x in cells.values()
+        )
         out.append(
             {
                 "id": cid,

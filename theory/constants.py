@@ -363,8 +363,11 @@ def asymptotic_verdict(
             and 1.0 - float(r[-1]) > AWAY_FROM_ONE
         )
         tail_ok = bool(np.all(np.asarray(cstar)[-3:] > 0))
-        if (fixed or settled) and not one.any() and tail_ok and (
-            settled or bool(np.all(np.asarray(cstar) > 0))
+        if (
+            (fixed or settled)
+            and not one.any()
+            and tail_ok
+            and (settled or bool(np.all(np.asarray(cstar) > 0)))
         ):
             values = {S.p: p, S.N: float(ex["n"][0]), S.abar: float(ex["abar"][0]), S.trH: trh,
                       _R: float(r[-1])}  # fmt: skip

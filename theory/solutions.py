@@ -310,9 +310,7 @@ def solve_recon(
         samples = np.concatenate([rv[None, :m], members], axis=0)
         lo = rv[:m] + (qq if k == T.shape[1] else 0.0)
         hi = np.minimum(rv[:m] + qq, 1.0)
-        return dataclasses.replace(
-            sol, rv=rv, samples=samples, lo=lo, hi=hi, delta_r=dr, free=k
-        )
+        return dataclasses.replace(sol, rv=rv, samples=samples, lo=lo, hi=hi, delta_r=dr, free=k)
     lc = lam[c - 1]
     strict = lam > lc + 2.0 * sol.delta_lambda
     in_cluster = np.abs(lam - lc) <= 2.0 * sol.delta_lambda

@@ -276,7 +276,7 @@ def paper_lower_bound(cfg, method: str, framework: str, abar=None) -> float:
     ``method``: exact-model name (mim, cl, cl-dissimilar; tr H of the transform enters
     cl-dissimilar). ``abar``: |Ā| for DecL.
     """
-    from theory import bounds, objectives
+    from theory import bounds
 
     bound = {"mim": "mim", "cl": "cl_similar", "cl-dissimilar": "cl_dissimilar"}
     method = v.choice(method, "method", bound)

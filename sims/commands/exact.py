@@ -172,14 +172,17 @@ def run(args) -> dict:
         check_sample_fits(field, n, m, args.d, value)
     if args.transform in OLD_SPELLINGS:
         new = OLD_SPELLINGS[args.transform]
-        v.fail("transform", f"{new!r} (the old spelling {args.transform!r} names it)", args.transform)
+        v.fail(
+            "transform", f"{new!r} (the old spelling {args.transform!r} names it)", args.transform
+        )
     v.choice(args.transform, "transform", TRANSFORMS)
     if args.sample_seeds is not None:
         return _run_finite(args, method)
     if args.transform == MATRIX_FREE_ROTATION:
         if method != "cl-dissimilar" or args.dense or args.samples is not None:
             v.fail(
-                "transform", f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
+                "transform",
+                f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
                 "",
             )
         return _run_rotation(args)

@@ -9,6 +9,8 @@ mixing rule, an optimiser) and knows no stage or command.
 * :mod:`sims.core.recorded`: what a round records (consensus distance, ζ², global loss,
   divergence);
 * :mod:`sims.core.rounds`: the pieces of a round shared by the engine and the trainer;
+* :mod:`sims.core.mixing`: the mixing rules handed to a round (FedAvg, gossip, push-sum), the
+  values both the engine and the trainer call;
 * :mod:`sims.core.trainer`: :func:`sims.run`, any user model with FedAvg, gossip or push-sum;
 * :mod:`sims.core.metrics`: measurements of trained encoders (Def. 4.1 RV, sensitivity,
   principal angles, probes, uniformity);

@@ -14,7 +14,7 @@ import optax
 from jax import lax
 from jaxtyping import Float
 
-from sims.core import trainer as api
+from sims.core import rounds
 from sims.core.config import EngineConfig
 from sims.keys import key_data
 from sims.losses import methods
@@ -129,10 +129,10 @@ def step_streams(
     ss = jnp.arange(steps, dtype=jnp.int32)
 
     def one(i, n_i):
-        keys = jax.vmap(lambda s: _raw_key(api.loss_key(k_loss, t, i, s)))(ss)
+        keys = jax.vmap(lambda s: _raw_key(rounds.loss_key(k_loss, t, i, s)))(ss)
         if batch is None:
             return None, keys
-        rows = jax.vmap(lambda s: api.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
+        rows = jax.vmap(lambda s: rounds.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
         return rows, keys
 
     index, sizes = jnp.asarray(index), jnp.asarray(sizes)
@@ -196,7 +196,7 @@ def make_local_update(config: EngineConfig) -> Callable:
                 val, g, z = method.value_and_grad(p, batch, ctx, key=key)
                 return val, g, zeros_z if z is None else z
 
-        scale = None if config.lr_schedule == "constant" else shared.scale
+        scale = None if config.lr_scale is None else shared.scale
 
         def step(carry, inp):
             p, o = carry

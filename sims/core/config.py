@@ -14,9 +14,12 @@ graph seed), so one ``--seed`` names one graph everywhere.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
+import jax.numpy as jnp
 import jax.random as jr
 
+from sims.core.mixing import FedAvg, Gossip
 from theory import _validate as v
 
 #: Named PRNG streams and the integer each folds in. 2 is not used: graphs are drawn from the
@@ -24,11 +27,25 @@ from theory import _validate as v
 STREAMS = {"data": 0, "partition": 1, "init": 3, "sampling": 4, "masks": 5, "probe": 6}
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent", "mim-recon", "mar")
-FRAMEWORKS = ("fl", "decl")
+#: Each framework's mixing rule (:mod:`sims.core.mixing`), the value the round is handed: the
+#: one place the framework's name is read (``EngineConfig.mixing_rule``).
+MIXING_RULES = {"fl": FedAvg, "decl": Gossip}
+FRAMEWORKS = tuple(MIXING_RULES)
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 AGGREGATIONS = ("uniform", "data-size")
 DTYPES = ("float32", "float64")
-LR_SCHEDULES = ("constant", "cosine")
+
+
+def cosine_scale(t, rounds: int, dtype):
+    """The cosine schedule's factor at round t of T: ½(1 + cos(πt/T)) (in ``dtype``)."""
+    frac = t.astype(dtype) / float(rounds)
+    return (0.5 * (1.0 + jnp.cos(jnp.pi * frac))).astype(dtype)
+
+
+#: Each learning-rate schedule's factor ``scale(t, T, dtype)`` on the optimiser's updates
+#: (None: no factor, the updates as the optimiser made them).
+LR_SCALES: dict[str, Callable | None] = {"constant": None, "cosine": cosine_scale}
+LR_SCHEDULES = tuple(LR_SCALES)
 #: What an engine round records (``EngineConfig.metrics``; the names of each level:
 #: ``sims.core.recorded.METRICS_OF_LEVEL``).
 METRICS_LEVELS = ("all", "loss")
@@ -153,18 +170,25 @@ class EngineConfig:
                 "method", "cl, cl-dissimilar, mim or mim-independent with population", self.method
             )
 
+    def mixing_rule(self, matrix=None, agg=None) -> FedAvg | Gossip:
+        """The round's mixing rule with a problem's arrays: FedAvg of the aggregation weights
+        ``agg`` over S sampled clients (fl), or gossip with the matrix (decl)."""
+        return MIXING_RULES[self.framework].for_round(matrix, agg, self.clients_per_round)
+
     @property
     def n_sampled(self) -> int:
         """S: clients per FL round (N in DecL)."""
-        if self.framework == "decl" or self.clients_per_round is None:
-            return self.n_clients
-        return self.clients_per_round
+        return self.mixing_rule().trained(self.n_clients)
+
+    @property
+    def lr_scale(self) -> Callable | None:
+        """The schedule's factor ``scale(t, T, dtype)`` (:data:`LR_SCALES`), or None."""
+        return LR_SCALES[self.lr_schedule]
 
     @property
     def gamma_omega(self) -> float:
-        """Ω of the γ schedule (docs/theory/mar.md §1)."""
+        """Ω of the γ schedule (docs/theory/mar.md §1): the expected number of selections
+        S·T/N (at least 1), which is T in DecL (S = N)."""
         if self.omega is not None:
             return float(self.omega)
-        if self.framework == "decl":
-            return float(self.rounds)
         return max(1.0, self.n_sampled * self.rounds / self.n_clients)

@@ -39,7 +39,7 @@ from jax import lax
 from jax.sharding import PartitionSpec as P
 
 import sims.losses as losses
-from sims.core import trainer as api
+from sims.core import rounds
 from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is the public module)
     CLIENT_CACHE_BUDGET,
     CLIENT_MEMORY_BUDGET,
@@ -217,7 +217,7 @@ def make_problem(
             v.fail("sizes", f"(N,) integers in [1, M={m}]", sizes)
         x_arr = jnp.asarray(x_arr, dtype=dt)
         sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
-    if config.framework == "decl":
+    if config.mixing_rule().takes_matrix:
         if mixing is None:
             v.fail("mixing", "an (N, N) row-stochastic matrix for framework decl", None)
         mixing = v.array(mixing, "mixing", ndim=2, shape=(n, n))
@@ -376,17 +376,14 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
     dt = _dtype(config)
     opt = _optimizer(config)
     method = methods.get(config.method)
-    fl = config.framework == "fl"
     s_count = config.n_sampled
-    partial = fl and s_count < n
+    partial = s_count < n  # FedAvg with S < N clients per round
     omega = config.gamma_omega
     chunk = auto_client_chunk(config)
 
     def lr_scale(t):
-        if config.lr_schedule == "cosine":
-            frac = t.astype(dt) / float(config.rounds)
-            return (0.5 * (1.0 + jnp.cos(jnp.pi * frac))).astype(dt)
-        return jnp.ones((), dt)
+        scale = config.lr_scale
+        return jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt)
 
     def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
@@ -426,7 +423,7 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
             data = xs.reshape(k_here * m, d)
             rows = rows + (jnp.arange(k_here, dtype=jnp.int32) * m)[:, None, None]
         clients = clients._replace(rows=rows, keys=keys)
-        return api.map_clients(
+        return rounds.map_clients(
             lambda cl: local_update(cl, shared, data), (clients,), k_here, min(chunk, k_here)
         )
 
@@ -470,8 +467,10 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         t = state.round
         streams = split_streams(state.key)
         k_rows, k_loss = streams["sampling"], streams["masks"]
-        # FedAvg = gossip with 1 sᵀ, s the weights of this round's participants
-        active = api.participation(k_rows, t, n, s_count if fl else n, dt)
+        # the mixing rule: FedAvg (gossip with 1 sᵀ, s the weights of this round's
+        # participants) or gossip with W, with this problem's arrays
+        rule = config.mixing_rule(problem.mixing, problem.agg)
+        active = rule.participants(k_rows, t, n, dt)
         gamma = losses.gamma_cosine(
             state.counts.astype(dt), omega, problem.gamma_max, problem.gamma_min
         )
@@ -508,7 +507,7 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
                 # rows as global row numbers i·M + r: no per-round copy of any client's data
                 data = problem.x.reshape(n * m, d)
                 clients = clients._replace(rows=rows + (who * m)[:, None, None])
-            local, opt_state, vals, zs, rec = api.map_clients(
+            local, opt_state, vals, zs, rec = rounds.map_clients(
                 lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
             )
         if partial:
@@ -524,22 +523,8 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
                 W0 = encoder(state.params)
                 its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
                 rec = (put(its, rec[0]), put(jnp.zeros_like(its), rec[1]))
-        if fl:
-            s = active * problem.agg
-            s = s / jnp.sum(s)
-            new_params = api.mix_average(s, local)
-            z_bar = api.mix_average(s, zs) if method.embeddings else state.z_bar
-        else:
-            new_params = api.mix_gossip(problem.mixing, local)
-            z_bar = api.mix_gossip(problem.mixing, zs) if method.embeddings else state.z_bar
-        if config.persist_opt_state and fl and not partial:
-            opt_state = jax.tree.map(
-                lambda new, old: jnp.where(
-                    active.reshape((n,) + (1,) * (new.ndim - 1)) > 0, new, old
-                ),
-                opt_state,
-                state.opt_state,
-            )
+        new_params = rule.mix(local, None, active)[0]
+        z_bar = rule.mix(zs, None, active)[0] if method.embeddings else state.z_bar
         counts = state.counts + (active > 0).astype(jnp.int32)
         if stats is None:
             stats = target_stats(problem.targets)
@@ -614,7 +599,7 @@ def make_engine(config: EngineConfig, mesh=None) -> Engine:
 
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
-        root = _raw_key(api.as_key(key))
+        root = _raw_key(rounds.as_key(key))
         if mesh is not None:
             problem = shard_clients(problem, mesh)
         state = init_j(problem, root, _given_init(config, root))

@@ -3,8 +3,8 @@
 Each piece is written for ONE client (unbatched) or acts on a pytree whose leaves carry the
 clients on a leading axis N (Algorithms 1 and 2 of arXiv 2607.02447):
 
-* key streams: the minibatch rows of client i at local step s of round t
-  (:func:`batch_indices`, stream 0 of the run's key), the key handed to the loss
+* keys: :func:`as_key` checks one; the key streams: the minibatch rows of client i at local
+  step s of round t (:func:`batch_indices`, stream 0 of the run's key), the key handed to the loss
   (:func:`loss_key`, stream 1) and FedAvg participation (:func:`participation`, stream 2),
   each folded in by (round, client, step), so every random number depends only on those;
 * client batching: :func:`map_clients` (``vmap``, or ``lax.map`` over chunks of clients);
@@ -26,9 +26,11 @@ from jax import lax
 from jaxtyping import Array, Float, Int
 
 import sims.keys as keys
+from theory import _validate as v
 from theory import dissimilarity
 
 __all__ = [
+    "as_key",
     "batch_indices",
     "loss_key",
     "participation",
@@ -39,6 +41,23 @@ __all__ = [
 ]
 
 _BATCH, _LOSS, _PARTICIPATION = 0, 1, 2
+
+
+def as_key(key: Any, field: str = "key") -> Array:
+    """Return ``key`` if it is a JAX PRNG key: new-style (``jr.key``) or raw uint32 (2,)
+    (``jr.PRNGKey``); raise a one-line ValueError naming ``field`` otherwise.
+
+    >>> as_key(jr.key(0)).shape, as_key(jr.PRNGKey(0)).shape
+    ((), (2,))
+    """
+    try:
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
+            return key
+        if key.dtype == jnp.uint32 and key.shape == (2,):
+            return key
+    except AttributeError:
+        pass
+    v.fail(field, "a JAX PRNG key (jr.key(seed) or jr.PRNGKey(seed))", key)
 
 
 def _fold_in_all(key: Array, data: tuple) -> Array:

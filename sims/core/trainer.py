@@ -2,7 +2,8 @@
 
 ``run(loss, params, data, ...)`` trains one pytree of parameters per client with the user's own
 per-client loss ``loss(params, batch, *, key) -> scalar`` (written for ONE client, unbatched) on
-the user's own data, and mixes the clients after every round with one of three rules:
+the user's own data, and mixes the clients after every round with one of three rules, each a
+value of :mod:`sims.core.mixing` handed to the round (the strings below are spellings of them):
 
 * ``mixing="fedavg"`` (FedAvg, Algorithm 1 of arXiv 2607.02447): the server model
   θ ← Σ_j s_j θ_j with s the aggregation weights of this round's participants (a random subset
@@ -48,11 +49,13 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core.environ import bounded_compile_options
+from sims.core.mixing import FedAvg, Gossip, PushSum
 from sims.core.rounds import (  # noqa: F401  (re-exported: these were defined here)
     _BATCH,
     _LOSS,
     _PARTICIPATION,
     _consensus_distance,
+    as_key,
     batch_indices,
     local_train,
     loss_key,
@@ -68,6 +71,7 @@ __all__ = [
     "run",
     "partition",
     "check_mixing",
+    "mixing_rule",
     "batch_indices",
     "loss_key",
     "map_clients",
@@ -78,7 +82,12 @@ __all__ = [
     "as_key",
 ]
 
-MIXINGS = ("fedavg", "W (N, N) row-stochastic", "('push-sum', A (N, N) column-stochastic)")
+MIXINGS = (
+    "fedavg",
+    "W (N, N) row-stochastic",
+    "('push-sum', A (N, N) column-stochastic)",
+    "a rule of sims.core.mixing (fedavg(...), gossip(W), push_sum(A))",
+)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -127,23 +136,6 @@ class Result(NamedTuple):
 
 # ---------------------------------------------------------------------------------------------
 # validation
-
-
-def as_key(key: Any, field: str = "key") -> Array:
-    """Return ``key`` if it is a JAX PRNG key: new-style (``jr.key``) or raw uint32 (2,)
-    (``jr.PRNGKey``); raise a one-line ValueError naming ``field`` otherwise.
-
-    >>> as_key(jr.key(0)).shape, as_key(jr.PRNGKey(0)).shape
-    ((), (2,))
-    """
-    try:
-        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
-            return key
-        if key.dtype == jnp.uint32 and key.shape == (2,):
-            return key
-    except AttributeError:
-        pass
-    v.fail(field, "a JAX PRNG key (jr.key(seed) or jr.PRNGKey(seed))", key)
 
 
 def _strongly_connected(w: np.ndarray) -> bool:
@@ -195,16 +187,25 @@ def check_mixing(
     return w
 
 
-def _mixing_rule(mixing: Any, n: int) -> tuple[str, np.ndarray | None]:
+def mixing_rule(mixing: Any, n: int) -> FedAvg | Gossip | PushSum:
+    """The rule value of ``mixing`` with its matrix validated (:func:`check_mixing`): a value of
+    :mod:`sims.core.mixing` as given, or one of the spellings ``"fedavg"``, W, ``("push-sum",
+    A)``."""
+    if isinstance(mixing, FedAvg):
+        return mixing
+    if isinstance(mixing, Gossip):
+        return Gossip(check_mixing(mixing.matrix, n, stochastic="row"))
+    if isinstance(mixing, PushSum):
+        return PushSum(check_mixing(mixing.matrix, n, stochastic="column"))
     if isinstance(mixing, str):
         if mixing != "fedavg":
             v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing)
-        return "fedavg", None
+        return FedAvg()
     if isinstance(mixing, tuple) and len(mixing) == 2 and isinstance(mixing[0], str):
         if mixing[0] != "push-sum":
             v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing[0])
-        return "push-sum", check_mixing(mixing[1], n, stochastic="column")
-    return "gossip", check_mixing(mixing, n, stochastic="row")
+        return PushSum(check_mixing(mixing[1], n, stochastic="column"))
+    return Gossip(check_mixing(mixing, n, stochastic="row"))
 
 
 def _check_loss_is_scalar(loss: Callable, params: Any, data: Any, batch_size: int) -> None:
@@ -290,12 +291,12 @@ class _State(NamedTuple):
 
 
 @functools.lru_cache(maxsize=16)
-def _trainer(
-    loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record, mesh=None
-):
-    """Jitted ``scan_rounds(state, data, sizes, M, agg, length) -> (state, trace)`` of one
-    configuration (cached, so repeated calls of equal shapes compile once). With ``mesh``,
-    the clients of a round are trained in ``jax.shard_map``, each device its own."""
+def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
+             mesh=None):  # fmt: skip
+    """Jitted ``scan_rounds(state, data, sizes, rule, length) -> (state, trace)`` of one
+    configuration (cached by the rule's tree structure, so repeated calls of equal shapes
+    compile once, whatever the matrix). With ``mesh``, the clients of a round are trained in
+    ``jax.shard_map``, each device its own."""
     vg = jax.value_and_grad(loss)
 
     def vga(p, batch, *, key):
@@ -309,8 +310,7 @@ def _trainer(
         )  # fmt: skip
         return p, jnp.mean(vals)
 
-    partial = rule == "fedavg" and n_sampled < n
-    k = n_sampled if partial else n
+    partial = n_sampled < n
     shards = 1 if mesh is None else int(mesh.devices.size)
 
     def train(params, data, sizes, who, key, t):
@@ -323,49 +323,28 @@ def _trainer(
             None if chunk is None else min(chunk, count),
         )
 
-    if shards > 1 and k % shards == 0:
+    if shards > 1 and n_sampled % shards == 0:
         c, r = P(mesh.axis_names[0]), P()
         train = jax.shard_map(
             train, mesh=mesh, in_specs=(c, c, c, c, r, r), out_specs=c, check_vma=False
         )
 
-    def round_step(state: _State, data, sizes, M, agg):
+    def round_step(state: _State, data, sizes, rule):
         t = state.round
-        dt = state.weights.dtype
-        active = jnp.ones((n,), dt)
-        if rule == "fedavg":
-            active = participation(state.key, t, n, n_sampled, dt)
+        active = rule.participants(state.key, t, n, state.weights.dtype)
         # FedAvg with S < N: only the S sampled clients train (every client starts the round
         # from the server model, and a non-participant's update would be discarded); their
         # client indices keep each one's own minibatch and loss keys
-        who = jnp.nonzero(active > 0, size=k)[0] if partial else jnp.arange(n)
+        who = jnp.nonzero(active > 0, size=n_sampled)[0] if partial else jnp.arange(n)
 
         def take(tree):
             return jax.tree.map(lambda a: a[who], tree) if partial else tree
 
         local, vals_k = train(take(state.params), take(data), take(sizes), who, state.key, t)
         vals = jnp.full((n,), jnp.nan, vals_k.dtype).at[who].set(vals_k) if partial else vals_k
-        weights = state.weights
-        if rule == "fedavg":
-            s = agg.astype(vals.dtype)[who] if partial else active * agg.astype(vals.dtype)
-            glob = jax.tree.map(lambda a: jnp.tensordot(s / jnp.sum(s), a, axes=(0, 0)), local)
-            new = jax.tree.map(lambda g: jnp.broadcast_to(g, (n,) + g.shape), glob)
-        elif rule == "gossip":
-            new = mix_gossip(M, local)
-            glob = jax.tree.map(lambda a: jnp.mean(a, 0), new)
-        else:  # push-sum on (w_i θ_i, w_i)
-
-            def scaled(a):
-                return a * weights.astype(a.dtype).reshape((n,) + (1,) * (a.ndim - 1))
-
-            num = mix_gossip(M, jax.tree.map(scaled, local))
-            weights = M @ weights
-            new = jax.tree.map(
-                lambda a: a / weights.astype(a.dtype).reshape((n,) + (1,) * (a.ndim - 1)), num
-            )
-            glob = jax.tree.map(lambda a: jnp.sum(a, 0) / jnp.sum(weights).astype(a.dtype), num)
+        new, weights, glob = rule.mix(local, state.weights, active, who if partial else None)
         trace = {
-            "loss": jnp.mean(vals_k) if partial else jnp.sum(vals * active) / jnp.sum(active),
+            "loss": jnp.mean(vals_k) if partial else jnp.mean(vals),
             "client_loss": vals,
             "consensus_distance": _consensus_distance(new),
         }
@@ -373,21 +352,12 @@ def _trainer(
             trace["record"] = record(glob)
         return _State(new, weights, t + 1, state.key), trace
 
-    def scan_rounds(state, data, sizes, M, agg, length):
-        return lax.scan(lambda s, _: round_step(s, data, sizes, M, agg), state, None, length)
+    def scan_rounds(state, data, sizes, rule, length):
+        return lax.scan(lambda s, _: round_step(s, data, sizes, rule), state, None, length)
 
     return jax.jit(
-        scan_rounds, static_argnums=5, compiler_options=bounded_compile_options() or None
+        scan_rounds, static_argnums=4, compiler_options=bounded_compile_options() or None
     )
-
-
-def _global(rule: str, params: Any, weights: Array) -> Any:
-    if rule == "fedavg":
-        return jax.tree.map(lambda a: a[0], params)
-    if rule == "gossip":
-        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
-    w = weights / jnp.sum(weights)
-    return jax.tree.map(lambda a: jnp.tensordot(w.astype(a.dtype), a, axes=(0, 0)), params)
 
 
 def run(
@@ -421,9 +391,11 @@ def run(
       data: an (N, M, ...) array (N clients of M rows), a list of N per-client arrays
         (M_i, ...) (ragged: padded, and only the first M_i rows of client i are drawn), a list
         of N per-client pytrees, or a pytree of such arrays/lists (e.g. ``(x, y)``).
-      mixing: ``"fedavg"``; an (N, N) row-stochastic array (gossip); or
-        ``("push-sum", A)`` with A (N, N) column-stochastic (directed graphs). Validated by
-        :func:`check_mixing` (finite, ≥ 0, stochastic, irreducible).
+      mixing: a rule of :mod:`sims.core.mixing`: ``sims.fedavg(weights, clients_per_round)``,
+        ``sims.gossip(W)`` with W (N, N) row-stochastic, or ``sims.push_sum(A)`` with A (N, N)
+        column-stochastic (directed graphs); or the spellings ``"fedavg"``, W and
+        ``("push-sum", A)``. Matrices are validated by :func:`check_mixing` (finite, ≥ 0,
+        stochastic, irreducible).
       rounds: T ≥ 1 communication rounds. local_steps: E ≥ 1 optimiser steps per round.
       batch_size: B ≥ 1 rows per local step (drawn with replacement).
       optimizer: an optax transformation, re-initialised every round on every client (as the
@@ -476,7 +448,8 @@ def run(
             v.fail("params", "finite (no NaN or inf)", "an array with NaN/inf entries")
     data_p, sizes = _client_data(data)
     n = int(sizes.shape[0])
-    rule, M = _mixing_rule(mixing, n)
+    rule = mixing_rule(mixing, n)
+    fed = isinstance(rule, FedAvg)
     rounds = v.integer(rounds, "rounds", lo=1, hi=2**31 - 1, why="the int32 round counter")
     local_steps = v.integer(local_steps, "local_steps", lo=1)
     batch_size = v.integer(batch_size, "batch_size", lo=1)
@@ -486,9 +459,13 @@ def run(
         optimizer = optax.sgd(v.real(lr, "lr", lo=0.0, lo_open=True))
     elif not isinstance(optimizer, optax.GradientTransformation):
         v.fail("optimizer", "an optax.GradientTransformation", type(optimizer).__name__)
+    if clients_per_round is not None and not fed:
+        v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
+    if fed and rule.clients_per_round is not None:
+        if clients_per_round is not None:
+            v.fail("clients_per_round", "given once (here or in fedavg(...))", clients_per_round)
+        clients_per_round = rule.clients_per_round
     if clients_per_round is not None:
-        if rule != "fedavg":
-            v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
         clients_per_round = v.integer(clients_per_round, "clients_per_round", lo=1, hi=n)
     n_sampled = n if clients_per_round is None else clients_per_round
     # per round: the (clients, E, B) minibatch indices and, per step, each client's gathered
@@ -502,9 +479,14 @@ def run(
         what="one round's minibatches",
     )  # fmt: skip
     _check_loss_is_scalar(loss, params, data_p, batch_size)
-    agg = _agg_weights(weights, sizes)
-    if weights is not None and rule != "fedavg":
+    if weights is not None and not fed:
         v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)
+    if fed and rule.weights is not None:
+        if weights is not None:
+            v.fail("weights", "given once (here or in fedavg(...))", weights)
+        weights = rule.weights
+    if fed:
+        rule = FedAvg(_agg_weights(weights, sizes), clients_per_round)
     key = as_key(key)
     chunk = None if chunk is None else v.integer(chunk, "chunk", lo=1)
     if record is not None and not callable(record):
@@ -524,20 +506,20 @@ def run(
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key)
-    M_arr = jnp.asarray(M if M is not None else np.eye(1), dtype=dt)
+    rule = jax.tree.map(lambda a: jnp.asarray(a, dtype=dt), rule)
     sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
     if mesh is not None:  # each client's rows on the device that trains it, once per run
         split = NamedSharding(mesh, P(mesh.axis_names[0]))
         data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
-    agg_arr = jnp.asarray(agg, dtype=dt)
     scan = _trainer(
-        loss, optimizer, rule, n, n_sampled, local_steps, batch_size, chunk, record, mesh
-    )
+        loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
+        chunk, record, mesh,
+    )  # fmt: skip
     traces, done = [], 0
     result = None
     while done < rounds:
         k = min(per_call, rounds - done)
-        state, tr = scan(state, data_p, sizes_arr, M_arr, agg_arr, k)
+        state, tr = scan(state, data_p, sizes_arr, rule, k)
         traces.append(tr)
         done += k
         if on_chunk is not None or done == rounds:
@@ -547,7 +529,7 @@ def run(
                 else jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
             )
             result = Result(
-                state.params, _global(rule, state.params, state.weights), trace, state.weights
+                state.params, rule.average(state.params, state.weights), trace, state.weights
             )
         if on_chunk is not None and done < rounds and on_chunk(done, result):
             break

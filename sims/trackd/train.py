@@ -31,6 +31,7 @@ import numpy as np
 import optax
 
 from sims.core import trainer as api
+from sims.core.mixing import FedAvg
 from sims.losses import gamma_schedule
 from sims.trackd.losses import LossConfig, make_loss
 from sims.trackd.models import NetConfig, init_params
@@ -191,7 +192,8 @@ def train(
     Args:
       net_cfg, loss_cfg, cfg: network, objective and schedule.
       data: (N, M, H, W, C) client images (e.g. from :func:`tile_clients`).
-      mixing: ``"fedavg"``, an (N, N) row-stochastic W, or ``("push-sum", A)``.
+      mixing: a rule of :mod:`sims.core.mixing`, or its spelling ``"fedavg"``, an (N, N)
+        row-stochastic W, or ``("push-sum", A)`` (``sims.run``'s ``mixing``).
       key: PRNG key; ``fold_in(key, 0)`` initialises the network, ``fold_in(key, 1)`` drives
         the engine (minibatches, masks, augmentations, participation).
       chunk: clients trained at once (``sims.run``'s ``chunk``; None: all in one ``vmap``).
@@ -209,7 +211,7 @@ def train(
         params = mar_params(params, cfg)
     n = int(np.shape(data)[0])
     cpr = cfg.clients_per_round
-    if cpr is not None and not (isinstance(mixing, str) and mixing == "fedavg"):
+    if cpr is not None and not isinstance(api.mixing_rule(mixing, n), FedAvg):
         cpr = None
     return engine_run(
         _cached_loss(net_cfg, loss_cfg),

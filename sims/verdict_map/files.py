@@ -123,7 +123,8 @@ def decode_cells(table: dict) -> list[dict]:
                         "config": conf,
                         "track_a": words[entry["track_a"][i]],
                         "track_b": words[entry["track_b"][i]],
-                        "verdict_basis": PROVED if entry.get("proved", "")[i : i + 1] == "1"
+                        "verdict_basis": PROVED
+                        if entry.get("proved", "")[i : i + 1] == "1"
                         else COMPUTED,
                     }
                 )

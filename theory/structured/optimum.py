@@ -33,9 +33,9 @@ class StructuredOptimum:
     Fields are described in the module docstring; every (min, max) pair is over the whole
     optimal set. ``free_rows`` (Eq. (3) only): encoder rows the decoder ignores when the
     reduced-rank regression has rank r < c; they may point anywhere outside the fixed part, so
-    the optimum is a set even where no eigenvalue ties. ``brackets`` maps a field name to (lower, upper) of its min when ``exact`` is
-    False. ``eigenvalue_source`` says which matrix the eigenvalues belong to (X, or
-    Σ_vu Σ_uu⁻¹ Σ_uv for mim-recon).
+    the optimum is a set even where no eigenvalue ties. ``brackets`` maps a field name to
+    (lower, upper) of its min when ``exact`` is False. ``eigenvalue_source`` says which matrix
+    the eigenvalues belong to (X, or Σ_vu Σ_uu⁻¹ Σ_uv for mim-recon).
     """
 
     d: int

@@ -102,7 +102,9 @@ def _sign(a, b) -> int:
 def _thm42(framework: str) -> Proof:
     lb = t.lower_bound("mim", framework, "+", "eq37", "given")
     g = sp.factor(
-        sp.simplify(t.signal_denominator("mim", framework, "eq37", "given") / t.d**t.SIGNAL_EXPONENT)
+        sp.simplify(
+            t.signal_denominator("mim", framework, "eq37", "given") / t.d**t.SIGNAL_EXPONENT
+        )
     )
     rv = eq4_rv(framework)
     # LB in u = d^{4/5}: 1 - C_num / (g u + C_den)
@@ -233,9 +235,10 @@ def proof_for(claim: str, reading: dict, *, fl_term: str = "eq37", sign: str = "
 def basis(claim: str, reading: dict, computed: str, *, n: int, d: int, p: float,
           c_num: float = 1.0, c_den: float = 1.0, fl_term: str = "eq37",
           sign: str = "+", graph: str | None = None) -> dict:  # fmt: skip
-    """The basis of one computed verdict: ``{"verdict_basis": PROVED}`` where a proof covers the cell
-    and its word equals ``computed``; else ``{"verdict_basis": COMPUTED}``, with ``proved_word`` when a
-    proof covers the cell but disagrees (a computation to look at, never overridden).
+    """The basis of one computed verdict: ``{"verdict_basis": PROVED}`` where a proof covers the
+    cell and its word equals ``computed``; else ``{"verdict_basis": COMPUTED}``, with
+    ``proved_word`` when a proof covers the cell but disagrees (a computation to look at, never
+    overridden).
 
     >>> basis("thm4.2.fl", {"objective": "eq4-complementary"}, "violated", n=4, d=10**6,
     ...       p=0.75)
