@@ -95,7 +95,7 @@ def test_verdict_map_and_atlas_keys_are_explained(tmp_path, capsys, monkeypatch)
 
 def test_trackd_keys_are_explained():
     from sims.commands import trackd as cmd
-    from sims.trackd import verdicts
+    from sims.trackd import verdict_rows as td_rows
 
     rec = {"mean": 0.4375, "se": 0.0625, "n": 2, "values": [0.375, 0.5], "chance": 0.1}
     out = {
@@ -105,7 +105,7 @@ def test_trackd_keys_are_explained():
             "fig2a": {"uniform": {"3": rec}, "fl": rec},
             "fig2b": {"fl": {"mae": {"1.0": rec}}},
         },
-        "verdicts": verdicts.verdict_table({}),
+        "verdicts": td_rows.verdict_table({}),
     }
     assert g.unknown_keys(out, "trackd") == []
     assert cmd.NAME == "trackd"

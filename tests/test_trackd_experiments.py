@@ -16,6 +16,8 @@ import pytest
 from sims.data import write_random_cifar10
 from sims.trackd import data as tdata
 from sims.trackd import experiments, presets, verdicts
+from sims.trackd import power as td_power
+from sims.trackd import verdict_rows as td_rows
 
 matplotlib.use("Agg")
 
@@ -65,7 +67,7 @@ def test_a_one_image_tie_is_inconclusive_under_rule_d3():
     assert d["verdict"] == "holds"
     with pytest.raises(ValueError, match="resolution"):
         verdicts.decide([0.1, 0.2], resolution=-1.0)
-    m, se, s = verdicts.mean_se([1.0, 2.0, 4.0])
+    m, se, s = td_power.mean_se([1.0, 2.0, 4.0])
     assert s == 3 and m == pytest.approx(7 / 3)
     assert se == pytest.approx(np.std([1.0, 2.0, 4.0], ddof=1) / np.sqrt(3))
 
@@ -81,7 +83,7 @@ def test_connectivity_slope_is_ols_and_drop_difference_is_signed():
 
 
 def test_verdict_table_marks_missing_claims_not_run():
-    rows = verdicts.verdict_table({"mim_vs_cl": verdicts.decide([0.1, 0.2, 0.15])})
+    rows = td_rows.verdict_table({"mim_vs_cl": verdicts.decide([0.1, 0.2, 0.15])})
     by = {r["claim"]: r for r in rows}
     assert by["mim_vs_cl"]["track_d"] == "holds" and by["mim_vs_cl"]["agrees_with_paper"]
     assert by["mar_vs_mim"]["track_d"] == "not-run"

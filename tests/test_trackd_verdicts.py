@@ -11,6 +11,9 @@ import math
 import numpy as np
 import pytest
 
+from sims.trackd import paper_numbers as td_paper
+from sims.trackd import power as td_power
+from sims.trackd import verdict_rows as td_rows
 from sims.trackd import verdicts as vd
 
 # ---------------------------------------------------------------------------------------------
@@ -110,10 +113,10 @@ def _holds_rate(delta, sd, s, r, *, n=20_000, seed=0, margin=2.0):
      (3, 0.01, 1 / 359), (5, 0.004, 1 / 359), (3, 1.0, 0.5), (10, 1.0, 1.5)],
 )  # fmt: skip
 def test_mde_against_a_monte_carlo_of_the_rule(s, sd, r):
-    delta = vd.mde(sd, s, resolution=r)
+    delta = td_power.mde(sd, s, resolution=r)
     assert delta > 0
     assert _holds_rate(delta, sd, s, r) == pytest.approx(0.8, abs=0.01)
-    assert vd.holds_probability(delta, sd, s, resolution=r) == pytest.approx(0.8, abs=1e-8)
+    assert td_power.holds_probability(delta, sd, s, resolution=r) == pytest.approx(0.8, abs=1e-8)
     # the rule itself (decide) on a few of the simulated experiments agrees with the oracle
     x = np.random.default_rng(1).normal(delta, sd, size=(40, s))
     for row in x:
@@ -127,7 +130,7 @@ def test_mde_against_a_monte_carlo_of_the_rule(s, sd, r):
 
 @pytest.mark.parametrize("power", [0.5, 0.8, 0.95])
 def test_mde_power_and_margin(power):
-    delta = vd.mde(1.0, 6, power=power, margin=1.0)
+    delta = td_power.mde(1.0, 6, power=power, margin=1.0)
     assert _holds_rate(delta, 1.0, 6, 0.0, margin=1.0) == pytest.approx(power, abs=0.01)
 
 
@@ -135,39 +138,39 @@ def test_mde_noncentral_t_and_chi2_integral_agree():
     # two independent computations: the noncentral-t root (r = 0) and the χ² integral (r > 0)
     for s in (2, 3, 5, 12):
         for sd in (0.01, 1.0):
-            a = vd.mde(sd, s)
-            b = vd.mde(sd, s, resolution=1e-9 * sd)
+            a = td_power.mde(sd, s)
+            b = td_power.mde(sd, s, resolution=1e-9 * sd)
             assert b == pytest.approx(a, rel=1e-6)
             for delta in (0.0, 0.5 * a, a, 2 * a):
-                p_nct = vd.holds_probability(delta, sd, s)
-                p_int = vd.holds_probability(delta, sd, s, resolution=1e-12 * sd)
+                p_nct = td_power.holds_probability(delta, sd, s)
+                p_int = td_power.holds_probability(delta, sd, s, resolution=1e-12 * sd)
                 assert p_int == pytest.approx(p_nct, abs=1e-7)
 
 
 def test_mde_closed_cases_and_shape():
-    assert vd.mde(1.0, 1) == math.inf and vd.holds_probability(5.0, 1.0, 1) == 0.0
-    assert vd.mde(0.0, 3) == 0.0 and vd.mde(0.0, 3, resolution=0.01) == 0.01
+    assert td_power.mde(1.0, 1) == math.inf and td_power.holds_probability(5.0, 1.0, 1) == 0.0
+    assert td_power.mde(0.0, 3) == 0.0 and td_power.mde(0.0, 3, resolution=0.01) == 0.01
     # margin 0, r = 0: P(mean > 0) = Φ(δ√S/sd), so δ = z_0.8·sd/√S
-    assert vd.mde(2.0, 4, margin=0.0) == pytest.approx(0.8416212335729143 * 2.0 / 2.0)
-    ms = [vd.mde(1.0, s) for s in range(2, 12)]
+    assert td_power.mde(2.0, 4, margin=0.0) == pytest.approx(0.8416212335729143 * 2.0 / 2.0)
+    ms = [td_power.mde(1.0, s) for s in range(2, 12)]
     assert all(a > b for a, b in zip(ms, ms[1:], strict=False))  # falls with S
-    assert vd.mde(3.0, 5) == pytest.approx(3 * vd.mde(1.0, 5), rel=1e-9)  # linear in sd
+    assert td_power.mde(3.0, 5) == pytest.approx(3 * td_power.mde(1.0, 5), rel=1e-9)  # linear in sd
     # with a resolution, at least each condition alone, above both where both bind
-    alone = max(vd.mde(1.0, 3), 0.5 + 0.8416212335729143 / math.sqrt(3))
-    assert vd.mde(1.0, 3, resolution=0.5) > alone
+    alone = max(td_power.mde(1.0, 3), 0.5 + 0.8416212335729143 / math.sqrt(3))
+    assert td_power.mde(1.0, 3, resolution=0.5) > alone
     for bad in ({"sd": -1.0}, {"n_seeds": 0}, {"power": 1.0}, {"resolution": -0.1}):
         args = {"sd": 1.0, "n_seeds": 3} | bad
         with pytest.raises(ValueError):
-            vd.mde(args.pop("sd"), args.pop("n_seeds"), **args)
+            td_power.mde(args.pop("sd"), args.pop("n_seeds"), **args)
 
 
 def test_seeds_for_is_the_smallest_count():
     for sd, target, r in ((1.0, 1.0, 0.0), (0.01, 0.004, 0.0), (0.01, 0.005, 1 / 359)):
-        s = vd.seeds_for(sd, target, resolution=r)
-        assert vd.mde(sd, s, resolution=r) <= target < vd.mde(sd, s - 1, resolution=r)
-    assert vd.seeds_for(0.0, 0.01) == 2
+        s = td_power.seeds_for(sd, target, resolution=r)
+        assert td_power.mde(sd, s, resolution=r) <= target < td_power.mde(sd, s - 1, resolution=r)
+    assert td_power.seeds_for(0.0, 0.01) == 2
     with pytest.raises(ValueError, match="target"):
-        vd.seeds_for(0.01, 0.002, resolution=1 / 359)  # below one test image: never
+        td_power.seeds_for(0.01, 0.002, resolution=1 / 359)  # below one test image: never
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,14 +245,14 @@ def test_decisions_void_for_an_arm_that_did_not_learn_and_for_old_files():
 
 def test_decisions_rows_carry_the_fields():
     dec = vd.decisions({"fig2a": _fig2a(), "table6": {"meta": _meta()}})  # table6: not read
-    rows = vd.verdict_table(dec)
+    rows = td_rows.verdict_table(dec)
     by = {r["claim"]: r for r in rows}
     assert by["mim_vs_cl"]["track_d"] == "not-run" and by["mar_vs_mim"]["track_d"] == "not-run"
     r = by["fl_vs_decl"]
     for key in ("mde", "n_seeds", "preset", "old_verdict", "d1_verdict", "rule", "sd"):
         assert r[key] is not None
     assert r["rule"] == "D3" and r["agrees_with_paper"] is True
-    one = vd.verdict_table({"mar_vs_mim": vd.decide([0.1])})[3]
+    one = td_rows.verdict_table({"mar_vs_mim": vd.decide([0.1])})[3]
     assert one["track_d"] == "inconclusive" and one["se"] is None and one["mde"] is None
 
 
@@ -291,7 +294,7 @@ def test_table1_drops_are_the_printed_brackets():
         ("MAE", "ViT"): (1.70, 0.58, 1.09, 0.44, 0.44, 0.18),
     }
     for key, drops in printed.items():
-        got = [row[0] - row[k] for row in vd.TABLE1[key].values() for k in (1, 2)]
+        got = [row[0] - row[k] for row in td_paper.TABLE1[key].values() for k in (1, 2)]
         np.testing.assert_allclose(got, drops, atol=1e-9)
 
 
@@ -300,9 +303,9 @@ def test_paper_effect_sizes_against_hand_arithmetic():
     cnn = [1.70 - 0.31, 1.41 - 1.11, 1.11 - 0.09, 1.10 - 0.66, 0.64 - 0.01, 0.33 - 0.08]
     vit = [2.82 - 1.70, 1.66 - 0.58, 5.11 - 1.09, 5.53 - 0.44, 2.11 - 0.44, 2.84 - 0.18]
     hand = cnn + vit  # 1.39 0.30 1.02 0.44 0.63 0.25 | 1.12 1.08 4.02 5.09 1.67 2.66
-    d = vd.table1_drop_differences()
+    d = td_paper.table1_drop_differences()
     np.testing.assert_allclose(list(d.values()), hand, atol=1e-9)
-    e = vd.PAPER_EFFECTS
+    e = td_paper.PAPER_EFFECTS
     assert e["mim_vs_cl"]["effect"] == pytest.approx(19.67 / 12 / 100)  # 1.639 points
     assert (e["mim_vs_cl"]["lo"], e["mim_vs_cl"]["hi"]) == pytest.approx((0.25, 5.09))
     assert (e["mim_vs_cl"]["smaller"], e["mim_vs_cl"]["cells"]) == (12, 12)
@@ -319,19 +322,19 @@ def test_paper_effect_sizes_against_hand_arithmetic():
 
 
 def test_the_count_is_computed_and_said_everywhere():
-    text = vd.PAPER_DIRECTION["mim_vs_cl"][0]
+    text = td_paper.PAPER_DIRECTION["mim_vs_cl"][0]
     assert "12 of 12" in text and "11 of 12" not in text
-    rows = vd.verdict_table({})
+    rows = td_rows.verdict_table({})
     assert all(r["paper_effect_source"] and r["unit"] for r in rows)
-    assert rows[0]["paper_effect"] == pytest.approx(vd.PAPER_EFFECTS["mim_vs_cl"]["effect"])
+    assert rows[0]["paper_effect"] == pytest.approx(td_paper.PAPER_EFFECTS["mim_vs_cl"]["effect"])
     from pathlib import Path
 
     doc = (Path(__file__).parents[1] / "docs" / "track_d.md").read_text(encoding="utf-8")
     assert "11 of 12" not in doc
     for claim, digits in (("mim_vs_cl", 2), ("connectivity", 3), ("fl_vs_decl", 2),
                           ("mar_vs_mim", 2)):  # fmt: skip
-        e = vd.PAPER_EFFECTS[claim]
-        assert vd.points_text(e["effect"], e["unit"], digits) in doc.replace("\\|", "|")
+        e = td_paper.PAPER_EFFECTS[claim]
+        assert td_paper.points_text(e["effect"], e["unit"], digits) in doc.replace("\\|", "|")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +343,7 @@ def test_the_count_is_computed_and_said_everywhere():
 
 def _doc(**row_changes):
     dec = vd.decisions({"table1": _table1(), "fig2a": _fig2a(), "fig2b": _fig2b()})
-    rows = vd.verdict_table(dec)
+    rows = td_rows.verdict_table(dec)
     rows[0] = {**rows[0], **row_changes}
     return {"rows": rows, "scale": {"table1": _meta()}, "margin": 2.0}
 
@@ -385,36 +388,36 @@ _LEGACY = {"claim": "connectivity", "track_d": "degenerate", "mean": 0.001, "se"
 )
 def test_malformed_verdicts_documents_are_one_line_errors(doc, what):
     with pytest.raises(ValueError) as err:
-        vd.check_verdicts_doc(doc, field="trackd-results", path="x.json")
+        td_rows.check_verdicts_doc(doc, field="trackd-results", path="x.json")
     msg = str(err.value)
     assert msg.startswith("trackd-results: must be") and what in msg and "\n" not in msg
 
 
 def test_well_formed_verdicts_documents_pass():
     doc = _doc()
-    got = vd.check_verdicts_doc(doc)
+    got = td_rows.check_verdicts_doc(doc)
     assert list(got["rows"]) == list(vd.CLAIMS) and got["margin"] == 2.0
     # an older file (rule D2's words, no rule key, no new fields) and a one-seed row
-    assert vd.check_verdicts_doc({"rows": [_LEGACY]})["rows"]["connectivity"]["se"] == 0.002
-    one = vd.verdict_table({"mar_vs_mim": vd.decide([0.1])})
-    assert vd.check_verdicts_doc({"rows": one})["rows"]["mar_vs_mim"]["se"] is None
+    assert td_rows.check_verdicts_doc({"rows": [_LEGACY]})["rows"]["connectivity"]["se"] == 0.002
+    one = td_rows.verdict_table({"mar_vs_mim": vd.decide([0.1])})
+    assert td_rows.check_verdicts_doc({"rows": one})["rows"]["mar_vs_mim"]["se"] is None
 
 
 def test_decisive_file_read_checked_or_not_run(tmp_path):
     import json
 
-    e = vd.decisive_entry(str(tmp_path))
+    e = td_rows.decisive_entry(str(tmp_path))
     assert e["verdict"] == "not-run" and e["command"] == vd.DECISIVE_COMMAND
     assert e["command"] == "dssl trackd --preset decisive --save figures/trackd_decisive"
     (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps(_doc()))
-    e = vd.decisive_entry(str(tmp_path))
+    e = td_rows.decisive_entry(str(tmp_path))
     assert [r["claim"] for r in e["rows"]] == list(vd.CLAIMS)
     (tmp_path / vd.VERDICTS_FILE).write_text('{"rows": [], "margin": NaN}')
     with pytest.raises(ValueError, match="^decisive: must be a readable JSON"):
-        vd.decisive_entry(str(tmp_path))
+        td_rows.decisive_entry(str(tmp_path))
     (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps(_doc(track_d="maybe")))
     with pytest.raises(ValueError, match="^decisive_dir: must be verdicts"):
-        vd.decisive_entry(str(tmp_path), field="decisive_dir")
+        td_rows.decisive_entry(str(tmp_path), field="decisive_dir")
 
 
 def test_stage_carries_the_decisive_rows_beside_default(tmp_path):
@@ -431,7 +434,7 @@ def test_stage_carries_the_decisive_rows_beside_default(tmp_path):
     fast = stage.compute(stage.Config.FAST, **rows)
     assert fast["rows"][0]["preset"] == "fast"
     dec = vd.decisions({"table1": _table1(preset="decisive")})
-    (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps({"rows": vd.verdict_table(dec)}))
+    (tmp_path / vd.VERDICTS_FILE).write_text(json.dumps({"rows": td_rows.verdict_table(dec)}))
     out = stage.compute(cfg, **rows)
     assert out["decisive"]["rows"][0]["preset"] == "decisive"
     text = stage.STAGE.summarize(out)
@@ -458,7 +461,7 @@ def _d3_doc(preset="default", **kw):
     )
     for d in dec.values():
         d["preset"] = preset
-    return {"rows": vd.verdict_table(dec), "scale": {"table1": _meta()}, "margin": 2.0}
+    return {"rows": td_rows.verdict_table(dec), "scale": {"table1": _meta()}, "margin": 2.0}
 
 
 def _verify(capsys, folder, *extra):
@@ -480,7 +483,7 @@ def test_verify_track_d_entries_carry_d3_mde_effect_seeds_preset(capsys, tmp_pat
     assert e["verdict"] == "void" and e["reason"].startswith("simsiam cnn label did not learn")
     assert e["old_verdict"] == "holds" and e["rule"] == "D3" and e["preset"] == "default"
     assert e["n_seeds"] == 3 and e["mde"] > 0
-    assert e["paper_effect"] == pytest.approx(vd.PAPER_EFFECTS["mim_vs_cl"]["effect"])
+    assert e["paper_effect"] == pytest.approx(td_paper.PAPER_EFFECTS["mim_vs_cl"]["effect"])
     assert e["decisive"] == {"verdict": "not-run", "command": vd.DECISIVE_COMMAND}
     mar = out["track_d_only"]["mar_vs_mim"]
     assert mar["verdict"] == "inconclusive" and mar["old_verdict"] == "degenerate"
@@ -508,7 +511,7 @@ def test_verify_track_d_text_shows_the_words_mde_and_decisive(capsys, tmp_path):
     first = next(s for s in lines if "mar_vs_mim" in s and "seeds" in s)
     assert "inconclusive" in first and "3 seeds" in first
     assert "preset default, rule D3 (D2: degenerate): |mean| within" in text
-    effect = vd.points_text(vd.PAPER_EFFECTS["fl_vs_decl"]["effect"])
+    effect = td_paper.points_text(td_paper.PAPER_EFFECTS["fl_vs_decl"]["effect"])
     assert f"vs the paper's effect {effect} (Table 6" in text
     assert f"decisive: not run ({vd.DECISIVE_COMMAND})" in text
     _write_doc(folder / "trackd_decisive", _d3_doc("decisive"))
@@ -566,8 +569,8 @@ def test_report_shows_d3_mde_beside_the_paper_and_decisive(tmp_path):
     assert "| `mim_vs_cl` | void | holds |" in md and "| default |" in md
     assert "| `mar_vs_mim` | inconclusive | degenerate |" in md
     assert "- `mim_vs_cl` (default): void: simsiam cnn label did not learn" in md
-    effect = vd.points_text(vd.PAPER_EFFECTS["mim_vs_cl"]["effect"])
-    mde = vd.points_text(res["rows"][0]["mde"])
+    effect = td_paper.points_text(td_paper.PAPER_EFFECTS["mim_vs_cl"]["effect"])
+    mde = td_paper.points_text(res["rows"][0]["mde"])
     assert f"| `mim_vs_cl` | default | 3 | +3.93 points | {mde} | {effect} | Table 1" in md
     assert f"decisive: not run (`{vd.DECISIVE_COMMAND}`)" in md
     assert "| D | `void` |" in md and "| D | `inconclusive` |" in md

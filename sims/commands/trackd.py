@@ -88,6 +88,8 @@ HOST_DEVICES = cm.wants_host_devices
 def run(args) -> dict:
     """Run the selected experiments; return their headline numbers and the verdicts."""
     from sims.trackd import experiments, presets, verdicts
+    from sims.trackd import power as td_power
+    from sims.trackd import verdict_rows as td_rows
 
     offered = tuple(presets.PRESETS[args.preset])
     names = offered if args.experiment == "all" else (args.experiment,)
@@ -113,12 +115,12 @@ def run(args) -> dict:
             if out_dir is not None:
                 _write(out_dir, n, results[n])
     dec = verdicts.decisions(results)
-    table = verdicts.verdict_table(dec)
+    table = td_rows.verdict_table(dec)
     if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
         from sims.reproduce.pipeline import jsonio
 
         scale = {n: r["meta"] for n, r in results.items() if n in ("table1", "fig2a", "fig2b")}
-        doc = {"rows": table, "scale": scale, "margin": verdicts.MARGIN}
+        doc = {"rows": table, "scale": scale, "margin": td_power.MARGIN}
         jsonio.write_json(os.path.join(out_dir, "trackd_verdicts.json"), doc)
     return {
         "preset": args.preset,

@@ -44,6 +44,8 @@ import os
 
 from sims import api
 from sims.commands import _common
+from sims.trackd import paper_numbers as td_paper
+from sims.trackd import verdict_rows as td_rows
 from sims.trackd import verdicts as _td_verdicts
 from theory import _validate as v
 from theory import claims as cl
@@ -268,7 +270,7 @@ def _trackd_dir(args) -> str | None:
 def load_trackd(folder: str) -> dict:
     """Read and check ``folder/trackd_verdicts.json`` (the ``trackd_verdicts`` stage's result:
     ``rows`` of claim / track_d / mean / se / n_seeds / mde / preset / paper / paper_scale,
-    ``scale`` per experiment; :func:`sims.trackd.verdicts.check_verdicts_doc`), and the
+    ``scale`` per experiment; :func:`sims.trackd.verdict_rows.check_verdicts_doc`), and the
     DECISIVE rows beside it: ``folder/trackd_decisive/trackd_verdicts.json`` if there, else the
     copy the stage embedded, else none. One-line error naming ``trackd-results`` when a file
     does not parse or is malformed.
@@ -278,14 +280,14 @@ def load_trackd(folder: str) -> dict:
       ``decisive`` as ``{"path", "rows", "scale", "margin"}`` or None (not run), or ``"self"``
       when the folder's own rows are the DECISIVE preset's.
     """
-    doc = _td_verdicts.read_verdicts_file(os.path.join(folder, TRACKD_FILE))
+    doc = td_rows.read_verdicts_file(os.path.join(folder, TRACKD_FILE))
     ran = [r for r in doc["rows"].values() if r["track_d"] != "not-run"]
     sub = os.path.join(folder, TRACKD_DECISIVE_SUBDIR, TRACKD_FILE)
     if ran and all(r.get("preset") == "decisive" for r in ran):
         doc["decisive"] = "self"
     elif os.path.isfile(sub):
         field = f"trackd-results ({TRACKD_DECISIVE_SUBDIR}/{TRACKD_FILE})"
-        got = _td_verdicts.read_verdicts_file(sub, field=field)
+        got = td_rows.read_verdicts_file(sub, field=field)
         doc["decisive"] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
     return doc
 
@@ -322,8 +324,8 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
     """The ``track_d`` entry of one Track D claim: verdict (rule D3), numbers, minimum
     detectable effect, seeds, preset, scale, the paper's direction and effect size, and the
     DECISIVE preset's entry (``decisive``; ``not-run`` with its command where it did not run)."""
-    direction, paper_scale = _td_verdicts.PAPER_DIRECTION[claim]
-    eff = _td_verdicts.PAPER_EFFECTS[claim]
+    direction, paper_scale = td_paper.PAPER_DIRECTION[claim]
+    eff = td_paper.PAPER_EFFECTS[claim]
     base = {
         "claim": claim,
         "paper": direction,
@@ -513,7 +515,7 @@ def _effect_text(e: dict) -> str:
 
 def _points(x, e: dict) -> str:
     unit = e.get("unit") or "accuracy"
-    return _td_verdicts.points_text(x, unit, 2 if unit == "accuracy" else 3)
+    return td_paper.points_text(x, unit, 2 if unit == "accuracy" else 3)
 
 
 def _trackd_detail(e: dict) -> list[str]:

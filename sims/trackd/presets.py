@@ -3,7 +3,7 @@
 FAST: CI (≤ 60 s per experiment on 2 cores, MLP only where the ViT's compile would not fit).
 DEFAULT: ``make reproduce``, real MNIST; budgeted so that every arm learns (README, Track D).
 DECISIVE: DEFAULT's schedule with the seeds that bring Table 1's minimum detectable effect
-below 1.5 points (the pilot's per-seed SD, ``sims.trackd.verdicts.seeds_for``), and the ViT.
+below 1.5 points (the pilot's per-seed SD, ``sims.trackd.power.seeds_for``), and the ViT.
 PAPER_SCALE: the paper's client counts on MNIST (FL 100 clients, 5 per round; DecL 20
 clients; α from 1 to 0.001; arXiv 2607.02447 §6.1).
 """
@@ -210,7 +210,7 @@ _DEFAULT_COMMON = Common(
 # the experiments whose figures draw no learning curve skip the evaluations along the way
 _NO_CURVES = replace(_DEFAULT_COMMON, curve_every=0)
 # Seeds fixed before the DECISIVE run from a DEFAULT pilot (Table 1, MLP, 3 seeds, 20 rounds):
-# per-seed SD of Δ 1.05 points; verdicts.seeds_for gives 5 seeds for MDE ≤ 1.5 points at that
+# per-seed SD of Δ 1.05 points; power.seeds_for gives 5 seeds for MDE ≤ 1.5 points at that
 # SD and 8 at 1.4× it, kept because an SD from 3 seeds is itself uncertain (docs/track_d.md).
 # DEFAULT trains MAE and MAR at batch 32 for its 5-minute budget (half a step's work; at batch
 # 32 one SimSiam seed in three stalled, so SimSiam keeps 64: docs/track_d.md). DECISIVE and

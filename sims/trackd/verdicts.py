@@ -32,10 +32,12 @@ tolerance τ = max(m·SE, r)):
 * ``violated``     if mean(Δ) < −τ  (the opposite direction, likewise);
 * ``inconclusive`` otherwise, or if S < 2: the runs cannot tell.
 
-Every verdict carries the minimum detectable effect (:func:`mde`): the smallest true mean δ
+Every verdict carries the minimum detectable effect (:func:`sims.trackd.power.mde`): the
+smallest true mean δ
 that the rule calls ``holds`` with probability 0.8 when Δ_s ~ N(δ, sd²) i.i.d. over the S
 seeds, sd the measured per-seed SD of Δ, beside the paper's effect for the same comparison
-(:data:`PAPER_EFFECTS`, computed from the paper's tables encoded below as data).
+(:data:`sims.trackd.paper_numbers.PAPER_EFFECTS`, computed from the paper's tables, encoded
+there as data). The rows and their file: :mod:`sims.trackd.verdict_rows`.
 
 History (:data:`RULE_CHANGES`; every verdict row carries D2's word as ``old_verdict`` and
 D1's as ``d1_verdict``). Rule D1, written and committed before the Track D runs, had τ = m·SE
@@ -49,19 +51,17 @@ untrained encoder's) says ``inconclusive`` for that, and ``void`` where an arm d
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from typing import Any
 
 import numpy as np
-from scipy import integrate, optimize, special, stats
 
+from sims.trackd.paper_numbers import PAPER_EFFECTS  # the glossary's documented path
+from sims.trackd.power import MARGIN, POWER, mde, mean_se
 from theory import _validate as v
 
 __all__ = [
-    "MARGIN",
-    "POWER",
+    "PAPER_EFFECTS",
     "RULE",
     "WORDS",
     "OLD_WORDS",
@@ -69,37 +69,17 @@ __all__ = [
     "RULE_WORD_KEYS",
     "CLAIMS",
     "CLAIM_OF",
-    "PAPER_DIRECTION",
-    "TABLE1",
-    "TABLE6",
-    "TABLE7",
-    "TABLE8",
-    "PAPER_EFFECTS",
-    "table1_drop_differences",
-    "paper_effects",
-    "points_text",
-    "mean_se",
-    "holds_probability",
-    "mde",
-    "seeds_for",
     "rule_d1",
     "rule_d2",
     "decide",
     "drop_differences",
     "connectivity_slopes",
-    "verdict_table",
     "decisions",
-    "check_verdicts_doc",
     "VERDICTS_FILE",
     "DECISIVE_DIR",
     "DECISIVE_COMMAND",
-    "read_verdicts_file",
-    "decisive_entry",
 ]
 
-MARGIN = 2.0
-#: the power at which the minimum detectable effect is stated
-POWER = 0.8
 #: the rule in force (:func:`decide`)
 RULE = "D3"
 #: rule D3's words (``not-run``: the experiment did not run)
@@ -153,366 +133,6 @@ CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 #: the claim of the claims table (``theory.claims``) each Track D verdict reads empirically;
 #: ``mar_vs_mim`` (§5) has no row of its own
 CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
-
-
-# ---------------------------------------------------------------------------------------------
-# The paper's numbers (arXiv 2607.02447; spec/paper.md §6), encoded as printed, in percent.
-
-#: Table 1 (§6.2): fine-tuning accuracy (%), (IID, label non-IID L, feature non-IID F) per
-#: (method, encoder) and fine-tuning data set; the printed drops in brackets are IID − L and
-#: IID − F of these numbers (tested)
-TABLE1 = {
-    ("SimSiam", "CNN"): {
-        "C10": (86.03, 84.33, 84.62),
-        "C100": (58.91, 57.80, 57.81),
-        "IN": (46.74, 46.10, 46.41),
-    },
-    ("MAE", "CNN"): {
-        "C10": (87.28, 86.97, 86.17),
-        "C100": (57.86, 57.77, 57.20),
-        "IN": (45.88, 45.87, 45.80),
-    },
-    ("SimSiam", "ViT"): {
-        "C10": (72.32, 69.50, 70.66),
-        "C100": (48.60, 43.49, 43.07),
-        "IN": (61.97, 59.86, 59.13),
-    },
-    ("MAE", "ViT"): {
-        "C10": (69.90, 68.20, 69.32),
-        "C100": (50.04, 48.95, 49.60),
-        "IN": (62.69, 62.25, 62.51),
-    },
-}
-_TABLE1_SKEWS = ("L", "F")  # columns 1 and 2 of each triple; column 0 is IID
-
-#: Table 6 (§6.6): CIFAR-100 accuracy (%) of decentralised MIM at |Ā| ≈ 5 and ≈ 10 per
-#: consensus matrix, 20 clients, α = 0.1, mean of 3 runs
-TABLE6_ABARS = (5, 10)
-TABLE6 = {
-    "FL (reference)": (52.72, 52.72),
-    "data-size weights": (46.62, 52.28),
-    "degree-normalised": (45.34, 52.08),
-    "doubly stochastic": (45.22, 52.18),
-    "push-sum": (45.19, 52.22),
-}
-
-#: Table 7 (§6.7): CIFAR-100 accuracy (%) per alignment metric at γ = 1e-1, 1e-2 and 0
-#: (γ = 0 is vanilla MIM)
-TABLE7_GAMMAS = (1e-1, 1e-2, 0.0)
-TABLE7 = {
-    "cosine similarity": (51.71, 52.47, 51.45),
-    "vanilla MMD (σ = 1)": (51.79, 52.12, 51.45),
-    "A-MMD, median σ": (52.42, 54.13, 51.45),
-    "A-MMD, mean σ (default)": (54.09, 54.39, 51.45),
-}
-
-#: Table 8 (§6.8): CIFAR-100 accuracy (%) per γ schedule of MAR
-TABLE8 = {
-    "γ = 1": 51.50,
-    "γ = 1e-1": 54.09,
-    "γ = 1e-2": 54.39,
-    "γ = 1e-3": 53.55,
-    "cosine decay 1e-1 → 1e-3": 54.91,
-}
-_MAR_SCHEDULE = "cosine decay 1e-1 → 1e-3"  # MAR as the paper runs it (Table 8's best row)
-
-
-def table1_drop_differences() -> dict:
-    """drop_SimSiam − drop_MAE (points) per Table 1 cell (encoder, data set, skew), drop =
-    acc(IID) − acc(skew), computed from :data:`TABLE1` (Table 1 of arXiv 2607.02447).
-
-    Example:
-      >>> d = table1_drop_differences()
-      >>> len(d), round(d[("CNN", "C10", "F")], 2), round(d[("ViT", "C10", "L")], 2)
-      (12, 0.3, 1.12)
-    """
-    out = {}
-    for arch in ("CNN", "ViT"):
-        for data, cl in TABLE1[("SimSiam", arch)].items():
-            mim = TABLE1[("MAE", arch)][data]
-            for k, skew in enumerate(_TABLE1_SKEWS, start=1):
-                out[(arch, data, skew)] = (cl[0] - cl[k]) - (mim[0] - mim[k])
-    return out
-
-
-def paper_effects() -> dict:
-    """The paper's effect size of each Track D comparison, in the units of Δ (accuracy as a
-    fraction; per unit |Ā| for ``connectivity``), computed from :data:`TABLE1`,
-    :data:`TABLE6`, :data:`TABLE7` and :data:`TABLE8`.
-
-    * ``mim_vs_cl``: the mean over Table 1's 12 cells of drop_SimSiam − drop_MAE (with the
-      range and the count of cells where MAE's drop is the smaller);
-    * ``fl_vs_decl``: Table 6, FL − degree-normalised DecL (the mixing of Fig 2a) at |Ā| ≈ 5
-      (Fig 2a itself has no numbers);
-    * ``connectivity``: Table 6, degree-normalised DecL, the slope between |Ā| ≈ 5 and ≈ 10
-      (the only pair of numbers the paper gives);
-    * ``mar_vs_mim``: Table 8's cosine γ schedule − vanilla MIM (γ = 0 of Table 7).
-
-    Returns:
-      ``{claim: {"effect", "unit", "source"}}`` (``mim_vs_cl`` also ``cells``, ``smaller``,
-      ``lo``, ``hi`` in points).
-
-    Example:
-      >>> e = paper_effects()
-      >>> round(100 * e["fl_vs_decl"]["effect"], 2), e["mim_vs_cl"]["smaller"]
-      (7.38, 12)
-    """
-    d = np.asarray(list(table1_drop_differences().values()))
-    n, smaller = int(d.size), int(np.sum(d > 0))
-    lo, hi, mean = float(d.min()), float(d.max()), float(d.mean())
-    fl5, _ = TABLE6["FL (reference)"]
-    deg5, deg10 = TABLE6["degree-normalised"]
-    a5, a10 = TABLE6_ABARS
-    gamma0 = {row[TABLE7_GAMMAS.index(0.0)] for row in TABLE7.values()}
-    if len(gamma0) != 1:  # pragma: no cover - a property of the encoded table
-        raise ValueError(f"TABLE7: γ = 0 (vanilla MIM) must be one number, got {gamma0}")
-    mim = gamma0.pop()
-    mar = TABLE8[_MAR_SCHEDULE]
-    return {
-        "mim_vs_cl": {
-            "effect": mean / 100.0,
-            "unit": "accuracy",
-            "source": f"Table 1 (§6.2): mean over its {n} cells (ResNet-18 and ViT × C10, C100, "
-            f"IN × label and feature skew) of drop_SimSiam − drop_MAE; range {lo:.2f} to "
-            f"{hi:.2f} points; MAE's drop the smaller in {smaller} of {n}",
-            "cells": n,
-            "smaller": smaller,
-            "lo": lo,
-            "hi": hi,
-        },
-        "connectivity": {
-            "effect": (deg10 - deg5) / (a10 - a5) / 100.0,
-            "unit": "accuracy per unit |Ā|",
-            "source": f"Table 6 (§6.6), degree-normalised DecL: ({deg10:.2f} − {deg5:.2f}) / "
-            f"({a10} − {a5}) per unit |Ā| between |Ā| ≈ {a5} and ≈ {a10}, the only pair of "
-            "numbers the paper gives (Fig 2a has none)",
-        },
-        "fl_vs_decl": {
-            "effect": (fl5 - deg5) / 100.0,
-            "unit": "accuracy",
-            "source": f"Table 6 (§6.6): FL {fl5:.2f} − degree-normalised DecL {deg5:.2f} at "
-            f"|Ā| ≈ {a5} (Fig 2a has no numbers)",
-        },
-        "mar_vs_mim": {
-            "effect": (mar - mim) / 100.0,
-            "unit": "accuracy",
-            "source": f"Table 8 (§6.8) {_MAR_SCHEDULE} γ schedule {mar:.2f} − vanilla MIM "
-            f"(γ = 0, Tables 7-8) {mim:.2f} (Fig 2b has no numbers)",
-        },
-    }
-
-
-#: :func:`paper_effects`, computed once
-PAPER_EFFECTS = paper_effects()
-
-
-def _direction_texts() -> dict:
-    e = PAPER_EFFECTS["mim_vs_cl"]
-    fl5 = TABLE6["FL (reference)"][0]
-    decl5 = [row[0] for name, row in TABLE6.items() if name != "FL (reference)"]
-    return {
-        "mim_vs_cl": (
-            f"MIM drop < CL drop in {e['smaller']} of {e['cells']} Table 1 cells "
-            f"(drop_SimSiam - drop_MAE {e['lo']:.2f} to {e['hi']:.2f} points, mean "
-            f"{100 * e['effect']:.2f})",
-            "Mini-ImageNet pre-training, fine-tuned on CIFAR-10/100 and ImageNet; FL 100 clients",
-        ),
-        "connectivity": (
-            "fine-tuning accuracy rises with |A| from 3 to 20 (Fig 2a, CIFAR-100)",
-            "DecL, 20 clients, 25 rounds, 1 local epoch",
-        ),
-        "fl_vs_decl": (
-            f"FL at or above every DecL point (Fig 2a; Table 6: {fl5:.2f} vs "
-            f"{min(decl5):.2f}-{max(decl5):.2f} at |A|~{TABLE6_ABARS[0]})",
-            "20 clients, CIFAR-100",
-        ),
-        "mar_vs_mim": (
-            "MAR above MIM at every alpha from 1 to 0.001, FL and DecL (Fig 2b)",
-            "100 clients FL / 20 clients DecL, CIFAR-100",
-        ),
-    }
-
-
-#: The paper's reported direction of each effect (docs/theory/paper_code.md §4; arXiv
-#: 2607.02447 Tables 1, 6, Figs 2a, 2b) and the scale it was measured at; Table 1's count and
-#: Table 6's numbers computed from the tables above
-PAPER_DIRECTION = _direction_texts()
-
-
-def points_text(value: float | None, unit: str = "accuracy", digits: int = 2) -> str:
-    """An accuracy difference (fraction) as text in points, with its unit.
-
-    Example:
-      >>> points_text(0.0164), points_text(0.01348, "accuracy per unit |Ā|", 3)
-      ('1.64 points', '1.348 points per unit |Ā|')
-      >>> points_text(None)
-      'n/a'
-    """
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    per = unit.removeprefix("accuracy").strip()
-    return f"{100 * value:.{digits}f} points" + (f" {per}" if per else "")
-
-
-# ---------------------------------------------------------------------------------------------
-# the rule and its power
-
-
-def mean_se(values: Any) -> tuple[float, float, int]:
-    """Mean, standard error sd(ddof=1)/√S and count S of per-seed values (SE nan if S < 2).
-
-    Example:
-      >>> mean_se([1.0, 2.0, 3.0])
-      (2.0, 0.5773502691896258, 3)
-    """
-    x = v.array(values, "values", ndim=1)
-    s = x.size
-    if s == 0:
-        v.fail("values", "a non-empty 1-D array", "an empty array")
-    se = float(np.std(x, ddof=1) / np.sqrt(s)) if s >= 2 else float("nan")
-    return float(np.mean(x)), se, int(s)
-
-
-def _power_args(sd, n_seeds, margin, resolution) -> tuple[float, int, float, float]:
-    return (
-        v.real(sd, "sd", lo=0.0),
-        v.integer(n_seeds, "n_seeds", lo=1),
-        v.real(margin, "margin", lo=0.0),
-        v.real(resolution, "resolution", lo=0.0),
-    )
-
-
-def holds_probability(
-    delta: float, sd: float, n_seeds: int, *, margin: float = MARGIN, resolution: float = 0.0
-) -> float:
-    """P(rule D3 says holds) = P(mean(Δ) > max(m·SE, r)) when Δ_s ~ N(δ, sd²) i.i.d., s = 1..S.
-
-    The sample mean and the sample SD of normal data are independent; with
-    V = (S − 1)·s²/sd² ~ χ²_{S−1} and σ = sd/√S,
-    P = E_V[Φ((δ − max(m σ √(V/(S−1)), r))/σ)], one integral over V (``scipy.integrate``).
-    With r = 0 this is P(T > m), T = mean/SE ~ noncentral t(S − 1, δ/σ). S < 2: 0 (the rule
-    never says holds); sd = 0: 1 if δ > r else 0.
-
-    Example:
-      >>> round(holds_probability(0.0, 1.0, 5, margin=0.0), 6)  # P(mean > 0) at δ = 0
-      0.5
-    """
-    delta = v.real(delta, "delta")
-    sd, s, m, r = _power_args(sd, n_seeds, margin, resolution)
-    if s < 2:
-        return 0.0
-    if sd == 0.0:
-        return float(delta > r)
-    df, sig = s - 1, sd / math.sqrt(s)
-    if m == 0.0:
-        return float(stats.norm.cdf((delta - r) / sig))
-    if r == 0.0:
-        return float(stats.nct.sf(m, df, delta / sig))
-    # V < v*: the resolution binds (m·SE < r); V ≥ v*: m·SE binds. χ² law and Φ through
-    # scipy.special (scalar calls inside quad)
-    v_star = df * (r / (m * sig)) ** 2
-    below = float(special.ndtr((delta - r) / sig) * special.gammainc(df / 2, v_star / 2))
-    log_norm = -special.gammaln(df / 2) - (df / 2) * math.log(2.0)
-
-    def above(vv: float) -> float:
-        dens = math.exp(log_norm + special.xlogy(df / 2 - 1, vv) - vv / 2) if vv > 0 else 0.0
-        return dens * float(special.ndtr((delta - m * sig * math.sqrt(vv / df)) / sig))
-
-    rest, _ = integrate.quad(above, v_star, math.inf, epsabs=1e-12, epsrel=1e-10, limit=200)
-    return float(min(max(below + rest, 0.0), 1.0))
-
-
-def _bracket_root(f, x0: float, step: float) -> float:
-    """The root of an increasing f, searched outwards from x0 in steps that double."""
-    lo, hi = x0, x0 + step
-    while f(hi) < 0.0:
-        lo, hi, step = hi, hi + 2 * step, 2 * step
-    while f(lo) > 0.0:
-        lo, hi, step = lo - 2 * step, lo, 2 * step
-    return float(optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))
-
-
-def mde(
-    sd: float,
-    n_seeds: int,
-    *,
-    margin: float = MARGIN,
-    power: float = POWER,
-    resolution: float = 0.0,
-) -> float:
-    """Minimum detectable effect of rule D3 (paired): the smallest true mean δ of Δ that the
-    rule calls ``holds`` with probability ``power`` when Δ_s ~ N(δ, sd²) i.i.d. over S seeds,
-    i.e. P(mean(Δ) > max(m·SE, r)) = power with SE the sample SE.
-
-    With r = 0: T = mean/SE ~ noncentral t(df = S − 1, nc = δ√S/sd), so the noncentrality
-    solves P(T > m) = power (``scipy.stats.nct``, ``scipy.optimize.brentq``) and
-    δ = nc·sd/√S. With r > 0 the exact probability of :func:`holds_probability` (an integral
-    over the χ² law of the sample variance, which is independent of the mean) is solved for δ
-    instead; it is at least the larger of the r = 0 answer and r + z_power·sd/√S (each
-    condition alone), and above both where they bind together.
-
-    Args:
-      sd: the per-seed SD of Δ (ddof = 1), ≥ 0.
-      n_seeds: S ≥ 1 (S < 2: inf, the rule never says holds).
-      margin: m ≥ 0. power: in (0, 1). resolution: r ≥ 0.
-
-    Returns:
-      δ in the units of Δ (sd = 0: r, the infimum of the effects the rule always detects).
-
-    Example:
-      >>> round(mde(1.0, 3), 4), round(mde(1.0, 10), 4)
-      (1.6775, 0.9083)
-      >>> round(mde(1.0, 3, resolution=0.5), 4)  # above max(1.6775, 0.5 + 0.8416/√3)
-      1.6824
-    """
-    sd, s, m, r = _power_args(sd, n_seeds, margin, resolution)
-    p = v.real(power, "power", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    if s < 2:
-        return math.inf
-    if sd == 0.0:
-        return r
-    sig = sd / math.sqrt(s)
-    if r == 0.0 and m > 0.0:
-        nc = _bracket_root(lambda nc: float(stats.nct.sf(m, s - 1, nc)) - p, 0.0, m + 1.0)
-        return nc * sig
-    return _bracket_root(
-        lambda d: holds_probability(d, sd, s, margin=m, resolution=r) - p, r, (m + 1.0) * sig
-    )
-
-
-def seeds_for(
-    sd: float,
-    target: float,
-    *,
-    margin: float = MARGIN,
-    power: float = POWER,
-    resolution: float = 0.0,
-    max_seeds: int = 100_000,
-) -> int:
-    """The smallest number of seeds S ≥ 2 whose :func:`mde` is at most ``target`` (the MDE
-    falls with S; searched by doubling, then bisection). Raises ValueError when even
-    ``max_seeds`` seeds do not reach it (e.g. ``target`` ≤ the resolution).
-
-    Example:
-      >>> seeds_for(1.0, 1.0), round(mde(1.0, 8), 4), round(mde(1.0, 9), 4)
-      (9, 1.0178, 0.9584)
-    """
-    sd = v.real(sd, "sd", lo=0.0)
-    target = v.real(target, "target", lo=0.0, lo_open=True)
-    top = v.integer(max_seeds, "max_seeds", lo=2)
-
-    def ok(s: int) -> bool:
-        return mde(sd, s, margin=margin, power=power, resolution=resolution) <= target
-
-    lo, hi = 1, 2  # ok(lo) false (S = 1: inf)
-    while not ok(hi):
-        if hi >= top:
-            v.fail("target", f"an MDE reached with at most {top} seeds", target)
-        lo, hi = hi, min(2 * hi, top)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
-    return hi
 
 
 def rule_d2(
@@ -732,196 +352,6 @@ def connectivity_slopes(abar: Any, acc: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# rows
-
-
-def _finite(x: Any) -> float | None:
-    """A finite float, or None (nan/inf: not computable)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def verdict_table(decisions: dict) -> list[dict]:
-    """Rows, in CLAIMS order: claim / rule / Track D verdict (rule D3) / mean ± SE, per-seed
-    SD, seeds / tolerance, resolution / minimum detectable effect / reason / reading / D2's
-    and D1's words / preset / the paper's direction, scale and effect size (same units as Δ)
-    with its source.
-
-    Args:
-      decisions: {claim: dict from :func:`decide`, with ``reading``, ``old_verdict``,
-        ``d1_verdict`` and ``preset`` where :func:`decisions` made it} (missing claims:
-        ``not-run``). Non-finite numbers (SE with one seed) become None.
-
-    Example:
-      >>> rows = verdict_table({"mim_vs_cl": decide([0.02, 0.03, 0.025])})
-      >>> rows[0]["track_d"], rows[1]["track_d"], round(100 * rows[0]["paper_effect"], 2)
-      ('holds', 'not-run', 1.64)
-    """
-    rows = []
-    for claim in CLAIMS:
-        direction, scale = PAPER_DIRECTION[claim]
-        eff = PAPER_EFFECTS[claim]
-        paper = {
-            "paper": direction,
-            "paper_scale": scale,
-            "paper_effect": eff["effect"],
-            "paper_effect_source": eff["source"],
-            "unit": eff["unit"],
-        }
-        d = decisions.get(claim)
-        if d is None:
-            rows.append({"claim": claim, "rule": RULE, "track_d": "not-run", **paper})
-            continue
-        rows.append(
-            {
-                "claim": claim,
-                "rule": d.get("rule", RULE),
-                "track_d": d["verdict"],
-                "mean": d["mean"],
-                "se": _finite(d["se"]),
-                "sd": _finite(d.get("sd")),
-                "n_seeds": d["n_seeds"],
-                "tolerance": _finite(d.get("tolerance")),
-                "resolution": _finite(d.get("resolution")),
-                "mde": _finite(d.get("mde")),
-                "reason": d["reason"],
-                "reading": d.get("reading", ""),
-                "old_verdict": d.get("old_verdict"),
-                "d1_verdict": d.get("d1_verdict"),
-                "preset": d.get("preset"),
-                **paper,
-                "agrees_with_paper": {"holds": True, "violated": False}.get(d["verdict"]),
-            }
-        )
-    return rows
-
-
-def _number(
-    row: dict, key: str, fail, *, required: bool = False, lo: float = -1.0, hi: float = 1.0
-):
-    """``row[key]`` is a finite number in [lo, hi]: accuracies and their differences (per
-    unit of |Ā| for a slope, whose steps are at least 1) lie in [−1, 1]."""
-    x = row.get(key)
-    if x is None and not required:
-        return
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        fail(f"a finite number {key}", f"{row['claim']}: {key} = {x!r}")
-    if not lo <= x <= hi:
-        fail(f"{key} in [{lo:g}, {hi:g}] (accuracy units)", f"{row['claim']}: {key} = {x!r}")
-
-
-def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = "") -> dict:
-    """Check a ``trackd_verdicts.json`` document (the ``trackd_verdicts`` stage's result, or
-    ``dssl trackd --save``'s): ``rows`` of claim / track_d / paper / paper_scale and, where
-    the claim ran, finite numbers (no bools) mean, se (None only with one seed), n_seeds and,
-    where present, sd, tolerance, resolution, mde, paper_effect; words from rule D3's set
-    (rows with ``rule`` D3) or D2's (older rows without ``rule``), D2's and D1's words from
-    theirs; a dict ``scale``. One-line ValueError naming ``field`` and ``path`` otherwise.
-
-    Returns:
-      ``{"rows": {claim: row}, "scale": {experiment: meta}, "margin": m or None}``.
-
-    Example:
-      >>> doc = {"rows": verdict_table({"mar_vs_mim": decide([0.01, 0.02, 0.0])})}
-      >>> check_verdicts_doc(doc)["rows"]["mar_vs_mim"]["track_d"]
-      'inconclusive'
-      >>> bad = {"rows": [{**doc["rows"][3], "mean": True}]}
-      >>> check_verdicts_doc(bad, path="f")
-      Traceback (most recent call last):
-      ...
-      ValueError: trackd-results: must be a finite number mean, got 'mar_vs_mim: mean = True (f)'
-    """
-
-    def fail(allowed: str, what: str) -> None:  # what first: a long path is cut, not it
-        v.fail(field, allowed, f"{what} ({path})" if path else what)
-
-    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
-        fail("a trackd_verdicts document with a list 'rows'", type(data).__name__)
-    keys = ("claim", "track_d", "paper", "paper_scale")
-    rows = {}
-    for r in data["rows"]:
-        missing = [k for k in keys if not isinstance(r, dict) or k not in r]
-        if missing:
-            fail(f"rows with keys {', '.join(keys)}", f"a row lacks {', '.join(missing)}")
-        if r["claim"] not in CLAIMS:
-            fail(f"claims among {', '.join(CLAIMS)}", r["claim"])
-        if r["claim"] in rows:
-            fail("one row per claim", f"{r['claim']} twice")
-        rule = r.get("rule")
-        if rule not in (None, RULE):
-            fail(f"rule {RULE} (or none, an older file)", f"{r['claim']}: rule {rule!r}")
-        words = WORDS if rule == RULE else (*OLD_WORDS, "not-run")
-        if r["track_d"] not in words:
-            fail(f"verdicts {'/'.join(words)}", f"{r['claim']}: {r['track_d']!r}")
-        for key in ("old_verdict", "d1_verdict"):
-            if r.get(key) is not None and r[key] not in OLD_WORDS:
-                fail(f"{key} among {'/'.join(OLD_WORDS)}", f"{r['claim']}: {r[key]!r}")
-        for key in ("paper", "paper_scale", "reason", "reading", "preset",
-                    "paper_effect_source", "unit"):  # fmt: skip
-            if r.get(key) is not None and not isinstance(r[key], str):
-                fail(f"a text {key}", f"{r['claim']}: {key} = {r[key]!r}")
-        _number(r, "paper_effect", fail)
-        if r["track_d"] != "not-run":
-            _number(r, "mean", fail, required=True)
-            n = r.get("n_seeds")
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                fail("an integer n_seeds ≥ 1 in each row that ran", f"{r['claim']}: {n!r}")
-            _number(r, "se", fail, required=n >= 2, lo=0.0)
-            for key in ("sd", "tolerance", "resolution", "mde"):
-                _number(r, key, fail, lo=0.0)
-        rows[r["claim"]] = r
-    scale = data.get("scale", {})
-    if not isinstance(scale, dict):
-        fail("a dict 'scale'", type(scale).__name__)
-    margin = data.get("margin")
-    if margin is not None:
-        _number({"claim": "document", "margin": margin}, "margin", fail, lo=0.0, hi=100.0)
-    return {"rows": rows, "scale": scale, "margin": margin}
-
-
-def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
-    """Read and check (:func:`check_verdicts_doc`) a ``trackd_verdicts.json`` file; one-line
-    ValueError naming ``field`` when it does not parse or is malformed.
-
-    Returns:
-      ``{"path", "rows": {claim: row}, "scale", "margin", "decisive"}``: ``decisive`` is the
-      DECISIVE rows the stage embedded (checked likewise, ``{"path", "rows", "scale",
-      "margin"}``), or None where the document has none (see :func:`decisive_entry`).
-    """
-
-    def _reject(token: str):
-        raise ValueError(f"non-finite number {token}")
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh, parse_constant=_reject)
-    except (OSError, ValueError) as err:
-        v.fail(field, f"a readable JSON {VERDICTS_FILE}", f"{path} ({type(err).__name__})")
-    out = {"path": str(path), **check_verdicts_doc(data, field=field, path=str(path))}
-    embedded = data.get("decisive")
-    out["decisive"] = None
-    if isinstance(embedded, dict) and "rows" in embedded:
-        where = f"{path} (decisive)"
-        got = check_verdicts_doc(embedded, field=field, path=where)
-        out["decisive"] = {"path": str(embedded.get("path", where)), **got}
-    return out
-
-
-def decisive_entry(folder: str = DECISIVE_DIR, *, field: str = "decisive") -> dict:
-    """The DECISIVE preset's verdicts from ``folder/trackd_verdicts.json`` (checked):
-    ``{"path", "rows": [row, ...], "scale", "margin"}``, or, where the file is not there,
-    ``{"path", "verdict": "not-run", "command": DECISIVE_COMMAND}``."""
-    path = os.path.join(folder, VERDICTS_FILE)
-    if not os.path.isfile(path):
-        return {"path": path, "verdict": "not-run", "command": DECISIVE_COMMAND}
-    doc = read_verdicts_file(path, field=field)
-    return {"path": path, "rows": list(doc["rows"].values()), "scale": doc["scale"],
-            "margin": doc["margin"]}  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def _decide_all(
@@ -1084,7 +514,8 @@ def decisions(results: dict, *, margin: float = MARGIN, preset: str | None = Non
     encoder before training), ``fig2a["untrained"]`` and ``fig2b["untrained"]`` (one per seed,
     shared by the arms of that seed); results without them are ``void`` ("no untrained
     baseline recorded"). ``table6`` results are accepted and not read: the four Δ are those
-    fixed by rule D1 (Table 6 enters as the paper's effect size only, :data:`PAPER_EFFECTS`).
+    fixed by rule D1 (Table 6 enters as the paper's effect size only,
+    :data:`sims.trackd.paper_numbers.PAPER_EFFECTS`).
 
     Example:
       >>> meta = {"n_test": 100, "chance": 0.1, "seeds": 3, "preset": "fast"}

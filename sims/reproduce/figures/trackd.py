@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sims.reproduce.figures import style  # noqa: E402
-from sims.trackd.verdicts import MARGIN, mean_se  # noqa: E402
+from sims.trackd.power import MARGIN, mean_se  # noqa: E402
 
 __all__ = [
     "arm_uplift",
@@ -76,7 +76,7 @@ def arm_uplift(acc, untrained, *, margin: float = MARGIN) -> dict:
     Args:
       acc: (S,) probe accuracy of the trained encoder, one per seed.
       untrained: (S,) probe accuracy of the same encoder before training, paired by seed.
-      margin: m ≥ 0 (default 2, :data:`sims.trackd.verdicts.MARGIN`).
+      margin: m ≥ 0 (default 2, :data:`sims.trackd.power.MARGIN`).
 
     Returns:
       ``{"mean", "se", "n", "learned"}`` (fractions of accuracy).

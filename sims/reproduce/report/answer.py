@@ -89,9 +89,9 @@ def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
     """:func:`build_answer` of a reproduce output folder: its ``verdict_map.json`` (or
     ``map_file``), the cells file the map names (``verdict_cells.json``) and
     ``trackd_verdicts.json`` (Track D ``not-run`` where it is missing; checked by
-    :func:`sims.trackd.verdicts.read_verdicts_file`). One-line ``FileNotFoundError`` when the
+    :func:`sims.trackd.verdict_rows.read_verdicts_file`). One-line ``FileNotFoundError`` when the
     map or its cells are missing; ``source`` is the map's path."""
-    from sims.trackd.verdicts import read_verdicts_file
+    from sims.trackd.verdict_rows import read_verdicts_file
 
     folder = Path(folder)
     path = folder / map_file

@@ -207,6 +207,7 @@ def _md_assumptions(payload: dict) -> list[str]:
 
 
 def _md_track_d(payload: dict) -> list[str]:
+    from sims.trackd import paper_numbers as td_paper
     from sims.trackd import verdicts as vd
 
     lines = ["## Track D beside the paper's reported direction", ""]
@@ -263,9 +264,9 @@ def _md_track_d(payload: dict) -> list[str]:
     ]
     for preset in dict.fromkeys(p for _, p in labelled):
         ran = [r for r, p in labelled if p == preset and r.get("mde") is not None]
-        ran = [r for r in ran if _paper_effect(r, vd)[0] is not None]
+        ran = [r for r in ran if _paper_effect(r, td_paper)[0] is not None]
         if ran:
-            above = [r["claim"] for r in ran if r["mde"] > _paper_effect(r, vd)[0]]
+            above = [r["claim"] for r in ran if r["mde"] > _paper_effect(r, td_paper)[0]]
             lines.append(
                 f"Preset {preset}: the MDE exceeds the paper's effect for {len(above)} of "
                 f"{len(ran)} comparisons" + (f" ({', '.join(above)})." if above else ".")
@@ -277,27 +278,27 @@ def _md_track_d(payload: dict) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for r, preset in labelled:
-        effect, unit, source = _paper_effect(r, vd)
+        effect, unit, source = _paper_effect(r, td_paper)
         digits = 3 if unit != "accuracy" else 2
         ran = r.get("track_d") != "not-run" and "mean" in r
-        mean = vd.points_text(r["mean"], unit, digits) if ran else "—"
+        mean = td_paper.points_text(r["mean"], unit, digits) if ran else "—"
         if ran and r["mean"] > 0:
             mean = "+" + mean
-        mde = vd.points_text(r.get("mde"), unit, digits) if ran else "—"
+        mde = td_paper.points_text(r.get("mde"), unit, digits) if ran else "—"
         lines.append(
             f"| `{r['claim']}` | {preset} | {r.get('n_seeds', '—') if ran else '—'} | "
             f"{_cell(mean)} | {_cell(mde)} | "
-            f"{_cell(vd.points_text(effect, unit, digits))} | {_cell(source)} |"
+            f"{_cell(td_paper.points_text(effect, unit, digits))} | {_cell(source)} |"
         )
     if not more:
         lines += ["", f"decisive: not run (`{vd.DECISIVE_COMMAND}`)"]
     return lines + [""]
 
 
-def _paper_effect(row: dict, vd) -> tuple:
+def _paper_effect(row: dict, td_paper) -> tuple:
     """A row's paper effect, its unit and its source; for an older row without them, those
     computed from the paper's tables (``None``, ``"accuracy"``, ``"—"`` for another claim)."""
-    known = vd.PAPER_EFFECTS.get(row["claim"], {})
+    known = td_paper.PAPER_EFFECTS.get(row["claim"], {})
     effect = row.get("paper_effect", known.get("effect"))
     unit = row.get("unit") or known.get("unit") or "accuracy"
     return effect, unit, row.get("paper_effect_source") or known.get("source") or "—"

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 from sims.reproduce.pipeline import Stage, StageConfig, field
 from sims.reproduce.stages.trackd_common import REPRODUCE_PRESET
+from sims.trackd import power as td_power
+from sims.trackd import verdict_rows as td_rows
 from sims.trackd import verdicts
 
 __all__ = ["Config", "STAGE"]
@@ -25,7 +27,7 @@ class Config(StageConfig):
     Track D stages ran at (a row's ``preset`` where its results do not record one); the folder
     of the committed DECISIVE results."""
 
-    margin: float = field(verdicts.MARGIN, lo=0.0)
+    margin: float = field(td_power.MARGIN, lo=0.0)
     preset: str = REPRODUCE_PRESET
     decisive_dir: str = verdicts.DECISIVE_DIR
 
@@ -53,7 +55,7 @@ def compute(
     results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
     dec = verdicts.decisions(results, margin=cfg.margin, preset=cfg.preset)
     scale = {k: r["meta"] for k, r in results.items()}
-    rows = verdicts.verdict_table(dec)
+    rows = td_rows.verdict_table(dec)
     evaluated = any(r["track_d"] != "not-run" for r in rows)
     changes = [
         {**ch, "changed_cells": _changed(rows, *verdicts.RULE_WORD_KEYS[ch["rule"]])}
@@ -65,7 +67,7 @@ def compute(
         "scale": scale,
         "margin": cfg.margin,
         "rule_changes": changes,
-        "decisive": verdicts.decisive_entry(cfg.decisive_dir, field="decisive_dir"),
+        "decisive": td_rows.decisive_entry(cfg.decisive_dir, field="decisive_dir"),
     }
 
 
