@@ -7,7 +7,9 @@ Every figure says whether pre-training learned: the accuracy axes carry the untr
 under the data, worded from the results, names the arms that learned and those that did not.
 An arm *learned* iff its paired per-seed uplift u_s = acc_s − untrained_s has
 mean − 2·SE > 0 (:func:`arm_uplift`; the premise of rule D3 in :mod:`sims.trackd.verdicts`).
-The text panel opens with one computed sentence of takeaway. Differences are *resolvable*
+The text panel opens with one computed sentence of takeaway (the words:
+:mod:`sims.reproduce.figures.trackd_text`; the drawing pieces:
+:mod:`sims.reproduce.figures.trackd_draw`). Differences are *resolvable*
 iff |mean| > max(2 SE, one test image), the tolerance of rule D3.
 
 Okabe–Ito palette, error bars ±1 SE over seeds, the legend in a panel of its own, a footer with
@@ -18,9 +20,7 @@ panel saying what is missing.
 
 from __future__ import annotations
 
-import functools
 import itertools
-import textwrap
 
 import matplotlib
 
@@ -30,7 +30,32 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sims.reproduce.figures import style  # noqa: E402
-from sims.trackd.power import MARGIN, mean_se  # noqa: E402
+from sims.reproduce.figures.trackd_draw import (  # noqa: E402
+    _GREY,
+    _accuracy_limits,
+    _finish,
+    _frame,
+    _mse,
+    _not_learned,
+    _open_markers,
+    _per_seed,
+    _raw_pixels,
+    _styled,
+    _summary_mse,
+    _untrained_band,
+)
+from sims.reproduce.figures.trackd_text import (  # noqa: E402
+    _listing,
+    _pairs_line,
+    _pts,
+    _raw_line,
+    _resolution,
+    _resolvable,
+    _takeaway,
+    arm_uplift,
+    learned_lines,
+)
+from sims.trackd.power import MARGIN  # noqa: E402
 
 __all__ = [
     "arm_uplift",
@@ -47,362 +72,8 @@ __all__ = [
 # Okabe–Ito
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-_GREY = "#444444"
-_UNTRAINED = "#9A9A9A"
 _FL = style.FRAMEWORK_COLOURS["fl"]
-_ACC_LABEL = "linear-probe accuracy (held out)"
 _DROP_TITLE = "drop = acc(IID) − acc(skewed), points\n> 0: accuracy lost under non-IID"
-_TEXT_SIZE = 7.5
-_CHARS_PER_INCH = 16.5  # DejaVu Sans at 7.5 pt, inside the text box's padding
-_LINE_INCH = 0.125
-
-
-# ---------------------------------------------------------------------------------------------
-# what the numbers say
-
-
-def _pts(mean: float, se: float) -> str:
-    """``"+4.5 ± 0.4"`` (points) of a fraction's mean and SE (no ± with one seed)."""
-    if not np.isfinite(se):
-        return f"{100 * mean:+.1f}"
-    return f"{100 * mean:+.1f} ± {100 * se:.1f}"
-
-
-def arm_uplift(acc, untrained, *, margin: float = MARGIN) -> dict:
-    """The paired per-seed uplift u_s = acc_s − untrained_s of one arm over its own untrained
-    encoder: mean, SE (ddof 1), S, and whether the arm learned, mean − margin·SE > 0 (the
-    premise of rule D3, :func:`sims.trackd.verdicts.decide`; ``None`` with one seed).
-
-    Args:
-      acc: (S,) probe accuracy of the trained encoder, one per seed.
-      untrained: (S,) probe accuracy of the same encoder before training, paired by seed.
-      margin: m ≥ 0 (default 2, :data:`sims.trackd.power.MARGIN`).
-
-    Returns:
-      ``{"mean", "se", "n", "learned"}`` (fractions of accuracy).
-
-    Example:
-      >>> u = arm_uplift([0.85, 0.86, 0.84], [0.80, 0.80, 0.80])
-      >>> round(u["mean"], 3), u["learned"]
-      (0.05, True)
-      >>> arm_uplift([0.80, 0.82, 0.79], [0.80, 0.80, 0.80])["learned"]
-      False
-    """
-    a = np.asarray(acc, np.float64).ravel()
-    b = np.asarray(untrained, np.float64).ravel()
-    if a.shape != b.shape:
-        raise ValueError(f"acc and untrained: one value per seed each, got {a.size} and {b.size}")
-    mean, se, n = mean_se(a - b)
-    learned = None if n < 2 else bool(mean - margin * se > 0.0)
-    return {"mean": mean, "se": se, "n": n, "learned": learned}
-
-
-def _listing(values: dict) -> str:
-    """``{name: text}`` as one list, names that share all but their last word grouped:
-    ``{"a x": "1", "a y": "2", "b": "3"}`` -> ``"a: x 1, y 2; b 3"``."""
-    groups: dict = {}
-    for name, text in values.items():
-        head, _, tail = name.rpartition(" ")
-        groups.setdefault(head, []).append(f"{tail} {text}")
-    return "; ".join(
-        (f"{head}: " if head else "") + ", ".join(items) for head, items in groups.items()
-    )
-
-
-def _uplifts(arms: dict, untrained: dict, margin: float) -> dict:
-    """``{arm: arm_uplift}`` for the arms whose untrained values are recorded."""
-    return {
-        name: arm_uplift(acc, untrained[name], margin=margin)
-        for name, acc in arms.items()
-        if untrained.get(name) is not None and len(untrained[name]) == len(acc)
-    }
-
-
-def learned_lines(
-    arms: dict, untrained: dict, *, margin: float = MARGIN, uplift: str = "acc − untrained"
-) -> list[str]:
-    """The lines of a text panel that say which arms learned and by how much.
-
-    Args:
-      arms: ``{name: (S,) per-seed probe accuracy}``.
-      untrained: ``{name: (S,) per-seed accuracy of the same encoder untrained, or None}``.
-      margin: learned iff the uplift's mean − margin·SE > 0 (:func:`arm_uplift`).
-      uplift: how the text writes the uplift.
-
-    Returns:
-      Lines (no bullets): the arms that learned with their uplift in points, the arms that did
-      not (named), the arms with no baseline; one line when nothing can be tested.
-
-    Example:
-      >>> base = [0.8, 0.8, 0.8]
-      >>> learned_lines({"a": [0.9, 0.91, 0.92], "b": [0.80, 0.82, 0.79]},
-      ...               {"a": base, "b": base})  # doctest: +NORMALIZE_WHITESPACE
-      ['Learned (uplift = acc − untrained > 2 SE), points: a +11.0 ± 0.6.',
-       'Did not learn (uplift within 2 SE): b +0.3 ± 0.9.']
-    """
-    ups = _uplifts(arms, untrained, margin)
-    missing = [n for n in arms if n not in ups]
-    if not ups:
-        return [
-            "Whether the arms learned cannot be computed: these results record no per-seed "
-            "accuracy of the untrained encoder (an older results file)."
-        ]
-    out = []
-    if any(u["learned"] is None for u in ups.values()):
-        listed = _listing({n: _pts(u["mean"], u["se"]) for n, u in ups.items()})
-        out.append(f"One seed, no SE: whether an arm learned cannot be tested; uplift = "
-                   f"{uplift}, points: {listed}.")  # fmt: skip
-    else:
-        yes = {n: _pts(u["mean"], u["se"]) for n, u in ups.items() if u["learned"]}
-        no = {n: _pts(u["mean"], u["se"]) for n, u in ups.items() if not u["learned"]}
-        m = f"{margin:g} SE"
-        if yes:
-            out.append(f"Learned (uplift = {uplift} > {m}), points: {_listing(yes)}.")
-        if no:
-            out.append(f"Did not learn (uplift within {m}): {_listing(no)}.")
-    if missing:
-        out.append(f"No untrained baseline recorded for: {', '.join(missing)}.")
-    return out
-
-
-def _learned_sentence(arms: dict, untrained: dict, margin: float = MARGIN) -> str:
-    """One sentence: how many arms learned, and the range of their uplift."""
-    ups = _uplifts(arms, untrained, margin)
-    if not ups:
-        return "whether pre-training learned cannot be told (no untrained baseline recorded)"
-    if any(u["learned"] is None for u in ups.values()):
-        return "with one seed, whether pre-training learned cannot be tested"
-    means = [100 * u["mean"] for u in ups.values()]
-    k, n = sum(u["learned"] for u in ups.values()), len(ups)
-    span = f"uplift over the untrained encoder {min(means):+.1f} to {max(means):+.1f} points"
-    if k == n:
-        return f"Every arm learned ({n} of {n}; {span})"
-    if k == 0:
-        return (
-            f"No arm learned: every probe is within {margin:g} SE of its untrained encoder ({span})"
-        )
-    return f"{k} of {n} arms learned, {n - k} did not ({span})"
-
-
-def _takeaway(arms: dict, untrained: dict, extra: str = "", *, head: str = "Takeaway") -> str:
-    """The figure's one sentence: whether the arms learned, and ``extra``."""
-    first = _learned_sentence(arms, untrained)
-    return f"{head}: {first[0].upper()}{first[1:]}" + (f"; {extra}." if extra else ".")
-
-
-def _raw_line(meta: dict, arms: dict, untrained: dict, margin: float = MARGIN) -> str:
-    """The trained and untrained arms against the raw-pixel probe."""
-    raw = meta.get("raw_pixel_probe")
-    if raw is None:
-        return "The raw-pixel probe is not recorded in these results (an older results file)."
-    above = [n for n, a in arms.items() if _above(a, raw, margin)]
-    text = (f"Raw-pixel probe {raw:.3f} (dashed): {len(above)} of {len(arms)} trained arms are "
-            f"above it by {margin:g} SE")  # fmt: skip
-    base = [np.mean(b) for b in untrained.values() if b is not None]
-    if base:
-        lo, hi = f"{min(base):.3f}", f"{max(base):.3f}"
-        text += f"; the untrained encoders score {lo}" + ("" if lo == hi else f"–{hi}")
-    return text + "."
-
-
-def _above(values, level: float, margin: float) -> bool:
-    mean, se, n = mean_se(np.asarray(values, np.float64).ravel())
-    return n >= 2 and mean - margin * se > level
-
-
-def _resolution(meta: dict) -> float:
-    n = meta.get("n_test")
-    return 1.0 / n if n else 0.0
-
-
-def _resolvable(d, resolution: float, margin: float = MARGIN) -> tuple[float, float, bool]:
-    """Mean, SE and whether |mean| > max(margin·SE, resolution) of per-seed differences."""
-    mean, se, n = mean_se(np.asarray(d, np.float64).ravel())
-    return mean, se, bool(n >= 2 and abs(mean) > max(margin * se, resolution))
-
-
-def _pairs_line(arms: dict, meta: dict, margin: float = MARGIN) -> str:
-    """Whether any two arms differ beyond max(2 SE, one test image), paired per seed."""
-    names = [n for n in arms if len(arms[n]) >= 2]
-    pairs = list(itertools.combinations(names, 2))
-    if not pairs:
-        return ""
-    r = _resolution(meta)
-    tests = {(a, b): _resolvable(np.subtract(arms[a], arms[b]), r, margin) for a, b in pairs}
-    (a, b), (mean, se, _) = max(tests.items(), key=lambda kv: abs(kv[1][0]))
-    if mean < 0:
-        a, b, mean = b, a, -mean
-    largest = f"{a} − {b} = {_pts(mean, se)} points"
-    k = sum(t[2] for t in tests.values())
-    bound = f"max({margin:g} SE, one test image)"
-    seeds = len(arms[names[0]])
-    if k == 0:
-        return (f"No two of the {len(names)} arms differ by more than {bound} (paired per seed; "
-                f"largest {largest}): the differences between arms are not resolvable at "
-                f"{seeds} seeds.")  # fmt: skip
-    return (f"{k} of {len(pairs)} pairs of arms differ by more than {bound} (paired per seed); "
-            f"the largest: {largest}.")  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# drawing pieces
-
-
-def _styled(make):
-    """Build the figure under the house rc (:data:`sims.reproduce.figures.style.RC`)."""
-
-    @functools.wraps(make)
-    def wrapped(results: dict):
-        with plt.rc_context(style.RC):
-            return make(results)
-
-    return wrapped
-
-
-def _wrap(lines: list[str], width_in: float) -> str:
-    width = max(40, int(width_in * _CHARS_PER_INCH))
-    lines = [line for line in lines if line and line.strip(" •")]
-    return "\n".join(textwrap.fill(line, width, subsequent_indent="   ") for line in lines)
-
-
-def _frame(title: str, n_panels: int, *, panel_w=4.4, panel_h=3.3, legend_w=2.4):
-    """``(fig, axes, ax_legend, ax_text)``: ``n_panels`` data panels side by side, a data-free
-    legend panel at their right and a full-width text panel under them (sized by
-    :func:`_finish` to its text, so the text never covers data)."""
-    fig = plt.figure(figsize=(panel_w * n_panels + legend_w, panel_h + 1.5))
-    gs = fig.add_gridspec(
-        2, n_panels + 1, width_ratios=[panel_w] * n_panels + [legend_w],
-        height_ratios=(panel_h, 0.75),
-    )  # fmt: skip
-    axes = [fig.add_subplot(gs[0, i]) for i in range(n_panels)]
-    ax_legend = fig.add_subplot(gs[0, n_panels])
-    ax_legend.set_axis_off()
-    ax_text = fig.add_subplot(gs[1, :])
-    ax_text.set_axis_off()
-    fig.suptitle(title, fontsize=style.RC["figure.titlesize"])
-    return fig, axes, ax_legend, ax_text
-
-
-def _finish(fig, axes, ax_legend, ax_text, lines: list[str], meta: dict, extra: str = ""):
-    """Legend panel, text panel (``lines`` wrapped to the figure's width; the panel and the
-    figure grow to hold them), footer, layout."""
-    handles, labels = [], []
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            if lab not in labels and not lab.startswith("_"):
-                handles.append(h)
-                labels.append(lab)
-    if handles:
-        ax_legend.legend(
-            handles, labels, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5,
-            frameon=False, borderaxespad=0.0,
-        )  # fmt: skip
-    width = fig.get_figwidth()
-    text = _wrap(lines, width - 0.4)
-    gs = ax_text.get_subplotspec().get_gridspec()
-    panel_h = gs.get_height_ratios()[0]  # inches, as _frame set it
-    text_h = 0.2 + _LINE_INCH * (text.count("\n") + 1)
-    fig.set_size_inches(width, panel_h + text_h + 0.8)
-    gs.set_height_ratios((panel_h, text_h))
-    ax_text.text(
-        0.0, 1.0, text, transform=ax_text.transAxes, va="top", ha="left", fontsize=_TEXT_SIZE,
-        bbox={"boxstyle": "round,pad=0.5", "facecolor": "#F4F4F4", "edgecolor": "#BBBBBB"},
-    )  # fmt: skip
-    n_footer = _footer(fig, meta, extra)
-    fig.tight_layout(rect=(0, (0.05 + 0.12 * n_footer) / fig.get_figheight(), 1, 1))
-    return fig
-
-
-def _footer(fig, meta: dict, extra: str = "") -> int:
-    """Write the configuration at the bottom left, wrapped to the figure's width; returns its
-    number of lines."""
-    text = (
-        f"{meta.get('dataset', '?')} ({meta.get('n_train', '?')} train / "
-        f"{meta.get('n_test', '?')} test), "
-        + (f"preset {meta['preset']}, " if meta.get("preset") else "")
-        + f"N = {meta.get('n_clients', '?')} clients, "
-        f"encoder width {meta.get('width', '?')} depth {meta.get('depth', '?')}, "
-        f"T = {meta.get('rounds', '?')} rounds × E = {meta.get('local_steps', '?')} steps, "
-        f"B = {meta.get('batch_size', '?')}"
-        + (f" (SimSiam {meta['batch_simsiam']})" if meta.get("batch_simsiam") else "")
-        + f", {meta.get('seeds', '?')} seeds (±1 SE)"
-    )
-    if extra:
-        text += "; " + extra
-    text = textwrap.fill(text, int(fig.get_figwidth() * 18))
-    fig.text(0.01, 0.005, text, fontsize=7, color=_GREY, ha="left", va="bottom")
-    return text.count("\n") + 1
-
-
-def _mse(values) -> tuple[float, float]:
-    """Mean and SE (0 with one seed, for drawing) of per-seed values."""
-    mean, se, _ = mean_se(np.asarray(values, np.float64).ravel())
-    return mean, (se if np.isfinite(se) else 0.0)
-
-
-def _summary_mse(s: dict) -> tuple[float, float]:
-    se = s.get("se")
-    return float(s["mean"]), (float(se) if se is not None and np.isfinite(se) else 0.0)
-
-
-def _untrained_band(ax, mean: float, se: float, x=None, *, label=None):
-    """The untrained encoder, mean ± SE: a grey band over the axis (``x`` None) or over the
-    interval ``x = (x0, x1)``."""
-    if label is None:
-        label = "untrained encoder (mean ± SE)"
-    if x is None:
-        ax.axhspan(mean - se, mean + se, color=_UNTRAINED, alpha=0.3, lw=0, zorder=0)
-        ax.axhline(mean, color=_UNTRAINED, lw=1.2, zorder=0.5, label=label)
-    else:
-        ax.fill_between(x, mean - se, mean + se, color=_UNTRAINED, alpha=0.35, lw=0, zorder=0)
-        ax.plot(x, [mean, mean], color=_UNTRAINED, lw=1.5, zorder=0.5, label=label)
-
-
-def _not_learned(arms: dict, untrained: dict) -> set:
-    """The arms that did not learn (:func:`arm_uplift`; none can be named with one seed)."""
-    return {n for n, u in _uplifts(arms, untrained, MARGIN).items() if u["learned"] is False}
-
-
-def _open_markers(ax, points, *, colour, marker) -> None:
-    """Open markers over the (x, y) ``points`` of arms that did not learn."""
-    if points:
-        ax.scatter(
-            [p[0] for p in points], [p[1] for p in points], marker=marker, s=40, zorder=4,
-            facecolors="white", edgecolors=colour, linewidths=1.5,
-            label=f"open marker: did not learn (uplift within {MARGIN:g} SE)",
-        )  # fmt: skip
-
-
-def _raw_pixels(ax, meta: dict) -> None:
-    raw = meta.get("raw_pixel_probe")
-    if raw is not None:
-        ax.axhline(raw, color="black", ls="--", lw=1.0, label=f"raw-pixel probe {raw:.3f}")
-
-
-def _accuracy_limits(ax, values, meta: dict) -> str:
-    """Fit the y axis to ``values`` (means ± SE, baselines) and the raw-pixel probe; draw the
-    chance line when it is near the data, else return a sentence saying it is below the axis."""
-    vals = [v for v in values if v is not None and np.isfinite(v)]
-    if meta.get("raw_pixel_probe") is not None:
-        vals.append(meta["raw_pixel_probe"])
-    if not vals:
-        return ""
-    lo, hi = min(vals), max(vals)
-    pad = max(0.1 * (hi - lo), 0.005)
-    chance = meta.get("chance")
-    note = ""
-    if chance is not None and chance >= lo - (hi - lo):
-        lo = min(lo, chance)
-        ax.axhline(chance, color="#999999", ls=":", lw=1, label=f"chance {chance:.3f}")
-    elif chance is not None:
-        note = f"Chance ({chance:.3f}) lies below the accuracy axes."
-    ax.set_ylim(lo - pad, min(1.0, hi + pad) if hi < 1.0 else hi + pad)
-    ax.set_ylabel(_ACC_LABEL)
-    return note
-
-
-def _per_seed(values) -> np.ndarray | None:
-    return None if values is None else np.asarray(values, np.float64).ravel()
 
 
 # ---------------------------------------------------------------------------------------------
