@@ -27,18 +27,22 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+from sims.reproduce.report.finding import (
+    MAX_WORDS,  # noqa: F401  (the answer's documented limit)
+    WORD_ORDER,
+    _counts_text,
+    _d_text,
+    _grouped,
+    _ids,
+    _preset,
+    finding,
+)
 from theory import claims as cl
 from theory import verdicts as vd
 from theory.symbolic.proofs import PROVED
 
-#: the order of Track B words in counts (the verdict map's)
-WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
-#: the finding's length limit in words (whitespace-separated tokens)
-MAX_WORDS = 200
 #: the files of a reproduce output folder the answer is read from
 MAP_FILE, CELLS_FILE, TRACKD_FILE = "verdict_map.json", "verdict_cells.json", "trackd_verdicts.json"
-#: a printed bound this close to 1 is "LB = 1" in the finding
-_LB_ONE = 1e-6
 #: the width the text rendering wraps its notes and finding at
 _TEXT_WIDTH = 100
 
@@ -177,14 +181,6 @@ def _where(hit: set, universe: set, n_domain) -> str:
     if "values of N" in rng or inside == universe:
         return f"in {len(hit)} of {len(universe)} configurations"
     return f"in {len(hit)} of the {len(inside)} configurations at {rng}"
-
-
-def _counts_text(counts: Mapping) -> str:
-    """``holds 448, violated 8`` in :data:`WORD_ORDER` (``—`` when empty)."""
-    words = [w for w in WORD_ORDER if counts.get(w)] + sorted(
-        w for w in counts if w not in WORD_ORDER and counts[w]
-    )
-    return ", ".join(f"{w} {counts[w]}" for w in words) or "—"
 
 
 def _key(cell: Mapping) -> tuple:
@@ -416,254 +412,6 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
     }
     answer["finding"] = finding(answer, cells, vmap.get("readings", {}))
     return answer
-
-
-# ----------------------------------------------------------------------------------------------
-# the finding
-# ----------------------------------------------------------------------------------------------
-def _join(items: list[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _ids(ids: list[str]) -> str:
-    """Claim ids with families folded: ``thm4.2 (local, decl, fl)``."""
-    fams: dict = {}
-    for i in ids:
-        fam, _, leaf = i.rpartition(".")
-        key = fam if i.count(".") >= 2 else i
-        fams.setdefault(key, []).append(leaf if i.count(".") >= 2 else "")
-    out = []
-    for fam, leaves in fams.items():
-        if len(leaves) > 1 and all(leaves):
-            out.append(f"{fam} ({', '.join(leaves)})")
-        else:
-            out += [f"{fam}.{x}" if x else fam for x in leaves]
-    return _join(out)
-
-
-def _grouped(pairs: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
-    """(ids, text) pairs grouped by text, in first-seen order."""
-    groups: dict = {}
-    for cid, text in pairs:
-        groups.setdefault(text, []).append(cid)
-    return [(ids, text) for text, ids in groups.items()]
-
-
-def _fmt_int(n: int) -> str:
-    return f"{n:,}"
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def _d_text(d) -> str:
-    """``10⁶`` for a power of ten, else the number."""
-    if isinstance(d, (int, float)) and d > 0:
-        k = round(math.log10(d))
-        if 10**k == d:
-            return "10" + str(k).translate(_SUPERSCRIPT)
-    return f"{d:g}" if isinstance(d, float) else str(d)
-
-
-_EVERY = "in every configuration"
-
-
-def _where_text(where: str) -> str:
-    return _EVERY if where == "everywhere" else where
-
-
-def _other_cells(row: dict, cells: list[dict], word: str) -> list[dict]:
-    """The cells of a row's claim with Track B ``word`` under readings other than the paper's."""
-    names = set(row["paper_readings"])
-    return [
-        c
-        for c in cells
-        if c["claim"] == row["claim"]
-        and c["track_b"] == word
-        and cl.reading_name(c["reading"]) not in names
-    ]
-
-
-def _holds_elsewhere(row: dict, cells: list[dict]) -> tuple[str, str] | None:
-    """(count, where) of a claim's ``holds`` cells under readings other than the paper's:
-    for a claim of one reading dimension the values they use, else the paper's values that
-    none of them uses."""
-    hold = _other_cells(row, cells, "holds")
-    if not hold:
-        return None
-    pr = cl.REGISTRY[row["claim"]].paper_reading
-    if len(pr) == 1:
-        (d,) = pr
-        return _fmt_int(
-            len(hold)
-        ), f"only under {d}={'/'.join(sorted({c['reading'][d] for c in hold}))}"
-    missing = [
-        f"{d}={'+'.join(vals)}"
-        for d, vals in pr.items()
-        if not {c["reading"][d] for c in hold} & set(vals)
-    ]
-    return _fmt_int(len(hold)), (f"none with the paper's {' or '.join(missing)}" if missing else "")
-
-
-def _violated_elsewhere(row: dict, cells: list[dict], vmap_readings: Mapping) -> tuple | None:
-    """(count, where, LB = 1) of the ``violated`` cells of a claim that holds under the paper's
-    reading: the reading values they use, and whether the printed bound is 1 in every such
-    reading's representative cell."""
-    bad = _other_cells(row, cells, "violated")
-    if not bad:
-        return None
-    pr = cl.REGISTRY[row["claim"]].paper_reading
-    where = "only under " + " and ".join(
-        f"{d}={'/'.join(sorted({c['reading'][d] for c in bad}))}" for d in pr
-    )
-    reps = vmap_readings.get(row["claim"], {})
-    lbs = [
-        (reps.get(name, {}).get("representative") or {}).get("numbers", {}).get("lower_bound")
-        for name in {cl.reading_name(c["reading"]) for c in bad}
-    ]
-    lb_one = bool(lbs) and all(isinstance(x, (int, float)) and x >= 1 - _LB_ONE for x in lbs)
-    return _fmt_int(len(bad)), where, lb_one
-
-
-def _each(ids: list[str]) -> str:
-    return " each" if len(ids) > 1 else ""
-
-
-def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = None) -> str:
-    """At most :data:`MAX_WORDS` words in plain sentences, headline first, computed from the
-    answer rows and the cells; sentences are added in order while they fit."""
-    rows, grid = answer["rows"], answer["grid"]
-    bad = [r for r in rows if r["paper_verdict"]["verdict"] == "violated"]
-    # supported: holds wherever the claim's premise is met (void cells: Assumption A.5 fails,
-    # rule R11), said with where it is void
-    good = [
-        r
-        for r in rows
-        if "holds" in r["paper_verdict"]["counts"]
-        and set(r["paper_verdict"]["counts"]) <= {"holds", "void"}
-    ]
-    rest = [r for r in rows if r not in bad and r not in good]
-    sentences = [
-        f"Under the paper's own reading, the exact linear model (Track B; d = "
-        f"{_d_text(grid['d'])}, {grid['n_configurations']} configurations, "
-        f"{min(grid['N'])} ≤ N ≤ {max(grid['N'])}) contradicts {len(bad)} of {len(rows)} "
-        f"claims, supports {len(good)} and leaves {len(rest)} undecided."
-    ]
-    if bad:
-        groups = _grouped([(r["claim"], _where_text(_where_of(r, "violated"))) for r in bad])
-        sentences.append(
-            "Violated: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + "."
-        )
-    if good:
-        groups = _grouped(
-            [
-                (r["claim"], _where_text(_where_of(r, "holds") or "everywhere")
-                 + (f" (void {_where_of(r, 'void')}: W = 0)" if _where_of(r, "void") else ""))
-                for r in good
-            ]
-        )  # fmt: skip
-        sentences.append("Holds: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + ".")
-    proved = [r["claim"] for r in rows if r["paper_verdict"].get("proved")]
-    if proved:
-        sentences.append(
-            f"Proved for every N ≥ 3 and d from closed forms, not only on the grid: "
-            f"{_ids(proved)}; every other word is computed on the grid."
-        )
-    if rest:
-        texts = [
-            (
-                r["claim"],
-                r["paper_verdict"]["text"].replace("; ", ", ").replace("everywhere", _EVERY),
-            )
-            for r in rest
-        ]
-        sentences.append(
-            "Undecided: " + "; ".join(f"{_ids(ids)} {t}" for ids, t in _grouped(texts)) + "."
-        )
-    if grid["n_not_run"]:
-        dead = sorted({x for r in rows for x in r["other_readings"]["not_run_readings"]})
-        where: dict = {}
-        for r in rows:
-            for t in (r["other_readings"]["not_run_where"], _where_of(r, "not-run")):
-                if t and r["claim"] not in where.setdefault(t, []):
-                    where[t].append(r["claim"])
-        parts = [f"every cell under {' or '.join(dead)}"] if dead else []
-        parts += [f"{_ids(ids)} {_where_text(t)}" for t, ids in where.items()]
-        sentences.append(
-            f"{_fmt_int(grid['n_not_run'])} of the {_fmt_int(grid['n_cells'])} cells were not run: "
-            + "; ".join(parts)
-            + "."
-        )
-    no = [r for r in rows if r["hidden_constant"]["verdict"] == "no"]
-    for ids, (k, e) in _grouped_by(
-        no, lambda r: (r["hidden_constant"]["constant"], r["hidden_constant"]["exponent_shown"])
-    ):
-        sentences.append(
-            f"No hidden constant rescues {_ids(ids)} under the paper's reading: the break-even "
-            f"{k} grows like d^{e}."
-        )
-    pairs = [(r["claim"], _holds_elsewhere(r, cells)) for r in rows if r not in good]
-    pairs = [(c, t) for c, t in pairs if t and t[1]]  # where the readings say something
-    if pairs:
-        sentences.append(
-            "Other readings hold instead: "
-            + "; ".join(
-                f"{_ids(ids)} in {n} cells{_each(ids)}" + (f", {where}" if where else "")
-                for ids, (n, where) in _grouped(pairs)
-            )
-            + "."
-        )
-    pairs = [(r["claim"], _violated_elsewhere(r, cells, vmap_readings or {})) for r in good]
-    for ids, (n, where, lb_one) in _grouped([(c, t) for c, t in pairs if t]):
-        lb = ", where the paper's bound is LB = 1" if lb_one else ""
-        sentences.append(
-            f"{_ids(ids)} {'fail' if len(ids) > 1 else 'fails'} {where}: violated in {n} "
-            f"cells{_each(ids)}{lb}."
-        )
-    tc = answer.get("track_c_config")
-    if tc:
-        counts = Counter(r["track_c"] for r in rows)
-        sentences.append(
-            f"Track C (trained linear encoders, d = {tc['d']}, N = {tc['N']}): "
-            f"{_counts_text(counts)} claims."
-        )
-    td = [r["track_d"] for r in rows if r["track_d"]["verdict"] != "n/a"]
-    td += list(answer.get("track_d_only", {}).values())
-    if td:
-        counts = Counter(e["verdict"] for e in td)
-        presets = sorted({_preset(e) for e in td if e["verdict"] != "not-run"})
-        sentences.append(
-            f"Track D (nonlinear encoders; {', '.join(presets) or 'not run'}): "
-            f"{_counts_text(counts)} of {len(td)} comparisons."
-        )
-    out: list[str] = []
-    for s in sentences:
-        if len(" ".join([*out, s]).split()) <= MAX_WORDS:
-            out.append(s)
-    return " ".join(out)
-
-
-def _grouped_by(rows: list[dict], key) -> list[tuple[list[str], tuple]]:
-    groups: dict = {}
-    for r in rows:
-        groups.setdefault(key(r), []).append(r["claim"])
-    return [(ids, k) for k, ids in groups.items()]
-
-
-def _preset(entry: Mapping) -> str:
-    return f"preset {entry['preset']}" if entry.get("preset") else "preset not recorded"
-
-
-def _where_of(row: dict, word: str) -> str:
-    """The where-text of ``word`` in a row's paper verdict (``everywhere`` when it is the only
-    word)."""
-    for part in row["paper_verdict"]["text"].split("; "):
-        if part.startswith(word + " "):
-            return part[len(word) + 1 :]
-    return ""
 
 
 # ----------------------------------------------------------------------------------------------
