@@ -4,6 +4,7 @@ mixing rule, an optimiser) and knows no stage or command.
 * :mod:`sims.core.config`: :class:`~sims.core.config.EngineConfig` and the one PRNG key tree;
 * :mod:`sims.core.experiment_config`: the base of every experiment and stage configuration;
 * :mod:`sims.core.client`: one client (its loss, optimiser and E local steps), then ``vmap``;
+* :mod:`sims.core.problem`: a run's arrays (targets, samples, mixing matrix, weights), validated;
 * :mod:`sims.core.engine`: the round (vmap over clients, mixing, ``lax.scan`` over rounds)
   and sweeps (many runs, one compilation);
 * :mod:`sims.core.recorded`: what a round records (consensus distance, ζ², global loss,

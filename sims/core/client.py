@@ -5,6 +5,7 @@ minibatch and key streams, and how many clients are batched per chunk.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -15,10 +16,11 @@ from jax import lax
 from jaxtyping import Float
 
 from sims.core import rounds
-from sims.core.config import EngineConfig
+from sims.core.config import EngineConfig, split_streams
 from sims.keys import key_data
 from sims.losses import methods
 from theory import _validate as v
+from theory._precision import x64
 from theory.dissimilarity import global_loss_jnp
 
 Array = jax.Array
@@ -314,3 +316,54 @@ def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
     if chunk >= n:
         return jax.vmap(fn)(*args)
     return lax.map(lambda a: fn(*a), args, batch_size=chunk)
+
+
+# ---------------------------------------------------------------------------------------------
+# the initial encoder
+
+
+def _draw_init(method: str, key, c: int, d: int, scale: float, dtype) -> Any:
+    """:meth:`sims.losses.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
+    return methods.get(method).init(split_streams(key)["init"], c, d, scale, dtype)
+
+
+def initial_params(config: EngineConfig, key) -> Any:
+    """The initial encoder every client of a run starts from (``init_scale·N(0, 1/d)`` from
+    the ``init`` stream of the root ``key``), drawn in float64 and cast to the run's dtype,
+    whatever the caller's x64 mode: a float32 run started with x64 off gets the encoder of the
+    same run with x64 on (JAX cannot draw float64 without x64, and inside a ``jit`` traced
+    with x64 off cannot switch it on, so the draw is a small jitted program of its own).
+
+    Args:
+      config: the run's configuration. key: a root key (new-style or raw), or (K,) / (K, 2)
+        root keys of a sweep (leading axis K in the result).
+
+    Returns:
+      the parameters (W (c, d), or (W_e, W_d) for mim-recon), or ``None`` when ``key`` is
+      traced (inside a caller's ``jit``): the engine then draws in the trace's own x64 mode.
+    """
+    key = _raw_key(key)
+    if isinstance(key, jax.core.Tracer):
+        return None
+    m = methods.get(config.method)
+    fn = _init_function(m.name, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2)
+    with x64():
+        return fn(key)
+
+
+def _given_init(config: EngineConfig, key) -> Any:
+    """What the engine passes to ``init``: None (draw inside the engine's own program, no
+    extra compilation) when x64 is on, where that draw already is float64, else
+    :func:`initial_params`."""
+    return None if jax.config.jax_enable_x64 else initial_params(config, key)
+
+
+@functools.lru_cache(maxsize=64)
+def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
+    """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
+    configuration: one compilation serves every run of equal shapes)."""
+
+    def one(key):
+        return _draw_init(method, key, c, d, scale, jnp.dtype(dtype))
+
+    return jax.jit(jax.vmap(one) if batched else one)

@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpy as np
 from jax import lax
 from jax.sharding import PartitionSpec as P
 
@@ -46,19 +45,23 @@ from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is 
     OPTIMIZERS,
     ClientInput,
     RoundInput,
+    _draw_init,
     _dtype,
+    _given_init,
     _map_clients,
     _optimizer,
     _raw_key,
     auto_client_chunk,
     client_bytes,
     encoder,
+    initial_params,
     make_local_update,
     population_loss,
     step_streams,
 )
 from sims.core.config import EngineConfig, split_streams
 from sims.core.environ import bounded_compile_options
+from sims.core.problem import Problem, make_problem
 from sims.core.recorded import (  # noqa: F401  (re-exported)
     METRIC_NAMES,
     METRICS_OF_LEVEL,
@@ -75,7 +78,6 @@ from sims.core.recorded import (  # noqa: F401  (re-exported)
 from sims.core.sharding import check_mesh, shard_clients
 from sims.losses import methods
 from theory import _validate as v
-from theory._precision import x64
 
 Array = jax.Array
 
@@ -94,31 +96,6 @@ __all__ = [
     "seed_keys",
     "encoder",
 ]
-
-
-class Problem(NamedTuple):
-    """Everything about a run that is an array (and can therefore be swept with ``vmap``).
-
-    Attributes:
-      targets: (N, d, d) population targets X_i (population gradients and the ζ², loss metrics).
-      x: (N, M, d) client samples, valid rows first, or ``None`` in population mode.
-      sizes: (N,) int32 number of valid rows of each client (ragged clients are padded).
-      mixing: (N, N) row-stochastic DecL mixing matrix (FL: unused; (N, 0) unless given).
-      agg: (N,) FL aggregation weights (uniform or data sizes; normalised over the sampled set).
-      pi: (N,) weights of the π-weighted consensus distance (stationary weights of ``mixing``).
-      gamma_max, gamma_min: scalars of the MAR γ schedule (Eq. 7).
-      H: (d, d) image transform of CL with dissimilar augmentations, or ``None``.
-    """
-
-    targets: Array
-    x: Array | None
-    sizes: Array | None
-    mixing: Array
-    agg: Array
-    pi: Array
-    gamma_max: Array
-    gamma_min: Array
-    H: Array | None = None
 
 
 class State(NamedTuple):
@@ -156,170 +133,8 @@ class Engine(NamedTuple):
     chunks: Callable
 
 
-def _numeric(value, field: str, **kw) -> np.ndarray:
-    """``v.array`` keeping a float input's own dtype (ints become float64)."""
-    dtype = getattr(value, "dtype", None)
-    keep = dtype is not None and np.dtype(dtype).kind == "f"
-    return v.array(value, field, dtype=np.dtype(dtype) if keep else np.float64, **kw)
-
-
-def make_problem(
-    config: EngineConfig,
-    targets,
-    *,
-    x=None,
-    sizes=None,
-    mixing=None,
-    agg=None,
-    pi=None,
-    gamma_max: float = 0.1,
-    gamma_min: float = 1e-3,
-    H=None,
-) -> Problem:
-    """Validate and assemble a :class:`Problem` (defaults: uniform FL weights, π of ``mixing``).
-
-    Args:
-      config: the run's :class:`EngineConfig`.
-      targets: (N, d, d) population targets X_i.
-      x: (N, M, d) samples (required unless ``config.population``); valid rows first.
-      sizes: (N,) valid rows per client; default M for every client.
-      mixing: (N, N) row-stochastic matrix, required for DecL.
-      agg: (N,) positive FL aggregation weights; default uniform.
-      pi: (N,) consensus weights; default the stationary distribution of ``mixing`` (DecL) or
-        uniform (FL).
-      gamma_max, gamma_min: MAR schedule ends (paper defaults 1e-1, 1e-3).
-      H: (d, d) transform for ``cl-dissimilar``.
-    """
-    dt = _dtype(config)
-    n, d = config.n_clients, config.d
-    if getattr(getattr(targets, "dtype", None), "kind", None) == "b":
-        v.fail_type("targets", "real (N, d, d) matrices, not booleans", targets)
-    gamma_max = v.real(gamma_max, "gamma_max", lo=0.0)
-    gamma_min = v.real(gamma_min, "gamma_min", lo=0.0, hi=gamma_max)
-    # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
-    targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
-    v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
-    if config.population:
-        if x is not None or sizes is not None:
-            field = "x" if x is not None else "sizes"
-            v.fail(field, "None with population=True (population gradients use the targets)",
-                   "an array")  # fmt: skip
-        x_arr, sizes_arr = None, None
-    else:
-        if x is None:
-            v.fail("x", "an (N, M, d) array of samples (or population=True)", None)
-        x_arr = _numeric(x, "x", ndim=3, shape=(n, None, d))
-        m = x_arr.shape[1]
-        if n * m >= 2**31:  # the engine numbers the rows of all clients with int32
-            v.fail("x", "fewer than 2**31 rows in all (N·M)", f"shape {x_arr.shape}")
-        sizes = np.full(n, m) if sizes is None else np.asarray(sizes)
-        if sizes.shape != (n,) or np.any(sizes < 1) or np.any(sizes > m):
-            v.fail("sizes", f"(N,) integers in [1, M={m}]", sizes)
-        x_arr = jnp.asarray(x_arr, dtype=dt)
-        sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
-    if config.mixing_rule().takes_matrix:
-        if mixing is None:
-            v.fail("mixing", "an (N, N) row-stochastic matrix for framework decl", None)
-        mixing = v.array(mixing, "mixing", ndim=2, shape=(n, n))
-        if np.any(mixing < -1e-12) or not np.allclose(mixing.sum(1), 1.0, atol=1e-8):
-            v.fail(
-                "mixing",
-                "row-stochastic (non-negative, rows sum to 1)",
-                "rows " + str(mixing.sum(1)[:4]),
-            )
-        from scipy.sparse.csgraph import connected_components
-
-        if connected_components(mixing > 0, directed=True, connection="strong")[0] > 1:
-            v.fail("mixing", "irreducible (a connected communication graph)", "disconnected")
-        if pi is None:
-            from theory.spectral import stationary_weights
-
-            pi = np.asarray(stationary_weights(mixing), dtype=np.float64)
-    else:
-        # FedAvg does not use a matrix: an (N, 0) placeholder, not an O(N²) identity
-        mixing = np.zeros((n, 0)) if mixing is None else v.array(mixing, "mixing", shape=(n, n))
-        if pi is None:
-            pi = np.full(n, 1.0 / n)
-    agg = np.full(n, 1.0) if agg is None else v.array(agg, "agg", shape=(n,))
-    if np.any(agg <= 0):
-        v.fail("agg", "positive weights", agg)
-    pi = v.array(pi, "pi", shape=(n,))
-    if np.any(pi < 0) or abs(float(pi.sum()) - 1.0) > 1e-6:
-        v.fail("pi", "(N,) non-negative weights summing to 1", f"sum {float(pi.sum()):.6g}")
-    if methods.get(config.method).needs_H:
-        if H is None:
-            v.fail("H", "a (d, d) transform for method cl-dissimilar", None)
-        H = v.array(H, "H", shape=(d, d))
-        if not np.any(H):
-            v.fail("H", "a non-zero (d, d) transform (H = 0 makes the second view 0)", "zeros")
-        H = jnp.asarray(H, dtype=dt)
-    elif H is not None:
-        v.fail("H", f"None for method {config.method} (only cl-dissimilar uses H)", "an array")
-    if x_arr is not None and config.batch > x_arr.shape[1]:
-        m = x_arr.shape[1]
-        v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)
-    return Problem(
-        targets=jnp.asarray(targets, dtype=dt),
-        x=x_arr,
-        sizes=sizes_arr,
-        mixing=jnp.asarray(mixing, dtype=dt),
-        agg=jnp.asarray(agg, dtype=dt),
-        pi=jnp.asarray(pi / pi.sum(), dtype=dt),
-        gamma_max=jnp.asarray(gamma_max, dtype=dt),
-        gamma_min=jnp.asarray(gamma_min, dtype=dt),
-        H=H,
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # the engine (one client: sims.core.client; round metrics and divergence: sims.core.recorded)
-
-
-def _draw_init(method: str, key, c: int, d: int, scale: float, dtype) -> Any:
-    """:meth:`sims.losses.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
-    return methods.get(method).init(split_streams(key)["init"], c, d, scale, dtype)
-
-
-def initial_params(config: EngineConfig, key) -> Any:
-    """The initial encoder every client of a run starts from (``init_scale·N(0, 1/d)`` from
-    the ``init`` stream of the root ``key``), drawn in float64 and cast to the run's dtype,
-    whatever the caller's x64 mode: a float32 run started with x64 off gets the encoder of the
-    same run with x64 on (JAX cannot draw float64 without x64, and inside a ``jit`` traced
-    with x64 off cannot switch it on, so the draw is a small jitted program of its own).
-
-    Args:
-      config: the run's configuration. key: a root key (new-style or raw), or (K,) / (K, 2)
-        root keys of a sweep (leading axis K in the result).
-
-    Returns:
-      the parameters (W (c, d), or (W_e, W_d) for mim-recon), or ``None`` when ``key`` is
-      traced (inside a caller's ``jit``): the engine then draws in the trace's own x64 mode.
-    """
-    key = _raw_key(key)
-    if isinstance(key, jax.core.Tracer):
-        return None
-    m = methods.get(config.method)
-    fn = _init_function(m.name, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2)
-    with x64():
-        return fn(key)
-
-
-def _given_init(config: EngineConfig, key) -> Any:
-    """What the engine passes to ``init``: None (draw inside the engine's own program, no
-    extra compilation) when x64 is on, where that draw already is float64, else
-    :func:`initial_params`."""
-    return None if jax.config.jax_enable_x64 else initial_params(config, key)
-
-
-@functools.lru_cache(maxsize=64)
-def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
-    """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
-    configuration: one compilation serves every run of equal shapes)."""
-
-    def one(key):
-        return _draw_init(method, key, c, d, scale, jnp.dtype(dtype))
-
-    return jax.jit(jax.vmap(one) if batched else one)
 
 
 def _check_mesh(config: EngineConfig, mesh) -> None:
