@@ -17,7 +17,7 @@ XLA fuses each variant in its own way, so the parts need not add up to the step.
 
 ``--bound`` also times, in turn in this process, the engine (20 rounds of the quick setting,
 DecL ring) and the loop over clients with one jitted client update per call
-(``sims.trackc.bench._loop_runner``), and restates the bound on their ratio from the measured
+(``sims.trackc.bench_loops._loop_runner``), and restates the bound on their ratio from the measured
 parts: the engine cannot take less than its 100 local steps of (products only + masks and
 views), so loop / that is the most it can gain over the loop with these kernels. The products
 are counted at the speed XLA reaches on these shapes (32×64 by 64×16 per client, batched over
@@ -153,12 +153,11 @@ def restated_bound(ms: dict, repeats: int) -> dict:
     from sims.core.config import key_tree
     from sims.core.engine import make_engine
     from sims.trackc.bench import (
-        _loop_runner,
         _problem,
         bench_config,
         best_interleaved,
-        starting_params,
     )
+    from sims.trackc.bench_loops import _loop_runner, starting_params
 
     config = bench_config(**QUICK)
     problem = _problem(config)

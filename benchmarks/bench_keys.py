@@ -38,12 +38,12 @@ from sims.core.config import key_tree  # noqa: E402
 from sims.core.engine import initial_params, make_engine  # noqa: E402
 from sims.trackc.bench import (  # noqa: E402
     QUICK,
-    _numpy_runner,
     _problem,
     bench_config,
     interleaved_times,
     script_record,
 )
+from sims.trackc.bench_loops import _numpy_runner  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "keys.json"
 

@@ -41,7 +41,7 @@ from sims.core.config import key_tree, split_streams
 from sims.core.engine import make_engine
 from sims.core.rounds import batch_indices, loss_key
 from sims.losses import methods
-from sims.trackc import bench
+from sims.trackc import bench, bench_loops
 
 __all__ = ["drjax_runner", "head_to_head", "drjax_report", "SETTINGS"]
 
@@ -121,7 +121,7 @@ def head_to_head(
     def engine_run(eng):
         return lambda: jax.block_until_ready(eng.run(problem, key=root)[0].params)
 
-    server0 = jnp.asarray(bench.starting_params(engine, config, problem, root)[0])
+    server0 = jnp.asarray(bench_loops.starting_params(engine, config, problem, root)[0])
     runs = {"engine": engine_run(engine), "loss_only": engine_run(loss_only)}
     for name, closed in (("drjax", False), ("drjax_closed_form", True)):
         r = drjax_runner(config, problem, closed_form=closed)

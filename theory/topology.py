@@ -142,6 +142,16 @@ def degrees(adjacency) -> np.ndarray:
     return np.asarray(adjacency, dtype=np.float64).sum(axis=1)
 
 
+def mean_neighbourhood(adjacency) -> float:
+    """|Ā| = (1/N) Σ_i |A_i|, the mean neighbourhood size with each node in its own
+    neighbourhood (A_i = {j : A_ij = 1} ∪ {i}; §3.3 of arXiv 2607.02447).
+
+    >>> mean_neighbourhood(star(4))
+    2.5
+    """
+    return float(np.mean(degrees(adjacency) + 1.0))
+
+
 # --------------------------------------------------------------------------------------------
 # deterministic graphs
 # --------------------------------------------------------------------------------------------

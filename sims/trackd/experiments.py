@@ -27,6 +27,7 @@ import jax
 import jax.random as jr
 import numpy as np
 
+from sims.core.mixing import push_sum
 from sims.trackd import data as tdata
 from sims.trackd import evaluate as ev
 from sims.trackd.losses import LossConfig
@@ -292,10 +293,6 @@ def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:
     return topology.erdos_renyi(n, avg_degree=abar - 1, seed=seed)
 
 
-def _abar(adj: np.ndarray) -> float:
-    return float(np.mean(adj.sum(axis=1) + 1.0))
-
-
 # ---------------------------------------------------------------------------------------------
 
 
@@ -384,7 +381,7 @@ def fig2a(cfg: Fig2a, devices: tuple = ()) -> dict:
                 W = topology.uniform_mixing(adj)
                 _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=W, devices=devices)
                 acc[kind][str(a)].append(met["probe"])
-                realised[kind][str(a)].append(_abar(adj))
+                realised[kind][str(a)].append(topology.mean_neighbourhood(adj))
     chance = _chance(c)
     return {
         "meta": _meta(
@@ -408,12 +405,6 @@ def fig2a(cfg: Fig2a, devices: tuple = ()) -> dict:
     }
 
 
-def _push_sum(adj: np.ndarray) -> np.ndarray:
-    """Column-stochastic push-sum weights on an undirected graph: node j sends 1/|A_j| to each
-    i ∈ A_j (the transpose of the uniform rule)."""
-    return topology.uniform_mixing(adj).T
-
-
 @float32
 def table6(cfg: Table6, devices: tuple = ()) -> dict:
     """Table 6 analogue: DecL MAE accuracy per mixing rule at each |Ā|, FL reference."""
@@ -431,7 +422,9 @@ def table6(cfg: Table6, devices: tuple = ()) -> dict:
             adj = _graph("general", cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
             for rule in cfg.rules:
                 if rule == "push-sum":
-                    mixing = ("push-sum", _push_sum(adj))
+                    # column-stochastic: node j sends 1/|A_j| to each i ∈ A_j (the transpose
+                    # of the uniform rule)
+                    mixing = push_sum(topology.uniform_mixing(adj).T)
                 else:
                     mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
                 _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=mixing, devices=devices)
