@@ -15,7 +15,7 @@ import pytest
 import sympy as sp
 
 from theory import claims as cl
-from theory import claims_model, objectives, solutions, solve, symbolic, topology
+from theory import claims_model, claims_track_a, objectives, solutions, solve, symbolic, topology
 from theory import verdicts as vd
 
 SMALL = cl.VerifyConfig(d=40, n_clients=4, d_sweep=(20, 40))
@@ -116,7 +116,7 @@ def test_decl_uses_eq1_weights_of_the_graph(rows):
 def test_bound_verdict_is_a_function_of_rv_and_bound(monkeypatch, lb, den, expected):
     """Inject a bound: LB = 0 is vacuous and a negative denominator invalid (both: the check is
     degenerate, R2); LB = 1e-3 holds unless an RV is that small."""
-    monkeypatch.setattr(claims_model, "_paper_bound", lambda *a, **k: (lb, den))
+    monkeypatch.setattr(claims_track_a, "_paper_bound", lambda *a, **k: (lb, den))
     ev = cl.REGISTRY["thm4.3.fl"].track_b(SMALL, {"cl": "similar"})
     assert ev.verdict == expected
     assert ev.numbers["lower_bound"] == lb
@@ -125,11 +125,11 @@ def test_bound_verdict_is_a_function_of_rv_and_bound(monkeypatch, lb, den, expec
 def test_bound_verdict_flips_just_above_and_below_the_rv(monkeypatch):
     """LB just above min r (by more than the tolerance) violates, inside the tolerance is
     degenerate, just below holds."""
-    monkeypatch.setattr(claims_model, "_paper_bound", lambda *a, **k: (0.5, 1.0))
+    monkeypatch.setattr(claims_track_a, "_paper_bound", lambda *a, **k: (0.5, 1.0))
     ev = cl.REGISTRY["thm4.2.fl"].track_b(SMALL, {"objective": "eq4-complementary"})
     r, tol = ev.numbers["min_rv"]["value"], ev.numbers["min_rv"]["tol"]
     for shift, want in ((1e3 * tol + 1e-9, "violated"), (0.0, "degenerate"), (-1e-3, "holds")):
-        monkeypatch.setattr(claims_model, "_paper_bound", lambda *a, s=shift, **k: (r + s, 1.0))
+        monkeypatch.setattr(claims_track_a, "_paper_bound", lambda *a, s=shift, **k: (r + s, 1.0))
         assert (
             cl.REGISTRY["thm4.2.fl"].track_b(SMALL, {"objective": "eq4-complementary"}).verdict
             == want
@@ -137,11 +137,11 @@ def test_bound_verdict_flips_just_above_and_below_the_rv(monkeypatch):
 
 
 def test_track_a_words_follow_r3(monkeypatch):
-    monkeypatch.setattr(claims_model, "_paper_bound", lambda *a, **k: (1.023, -0.5))
+    monkeypatch.setattr(claims_track_a, "_paper_bound", lambda *a, **k: (1.023, -0.5))
     assert cl.REGISTRY["thm4.2.fl"].track_a(SMALL, {"objective": "eq4-complementary"}).verdict == (
         "invalid"
     )
-    monkeypatch.setattr(claims_model, "_paper_bound", lambda *a, **k: (float("nan"), 1.0))
+    monkeypatch.setattr(claims_track_a, "_paper_bound", lambda *a, **k: (float("nan"), 1.0))
     assert cl.REGISTRY["thm4.2.local"].track_a(
         SMALL, {"objective": "eq4-complementary"}
     ).verdict == ("invalid")

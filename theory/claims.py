@@ -62,14 +62,16 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
     NotApplicable,
     TrackAConstants,
     VerifyConfig,
-    _bound_values,
     _Exact,
     _exact,
     _fl_weights,
     _graph_info,
     _method_of,
-    _paper_bound,
     _sens,
+)
+from theory.claims_track_a import (  # noqa: F401 (re-exported: the tested names)
+    _bound_values,
+    _paper_bound,
     _worst_a,
 )
 from theory.symbolic import proofs

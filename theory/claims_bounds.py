@@ -18,15 +18,14 @@ from theory import verdicts as vd
 from theory.claims_model import (
     Evidence,
     VerifyConfig,
-    _bound_entry,
     _exact,
     _fl_weights,
     _graph_info,
     _lst,
     _method_of,
     _sens,
-    _worst_a,
 )
+from theory.claims_track_a import _bound_entry, _worst_a
 
 
 # ----------------------------------------------------------------------------------------------

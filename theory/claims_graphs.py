@@ -15,14 +15,13 @@ from theory.claims_model import (
     Evidence,
     NotApplicable,
     VerifyConfig,
-    _bound_entry,
     _exact,
     _fl_weights,
     _graph_info,
     _method_of,
     _sens,
-    _worst_a,
 )
+from theory.claims_track_a import _bound_entry, _worst_a
 
 
 # ----------------------------------------------------------------------------------------------
