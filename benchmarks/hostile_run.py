@@ -1260,7 +1260,7 @@ JUDGE: dict[str, str] = {
     "s-d-float": "legit: 8.0 read as d = 8",
     "s-p-1e-17": "legit: p in (0, 1); the not-converged warning is printed",
     "s-pop-samples": "legit: with --population the samples still serve the evaluation "
-    "(sample_paper_model is drawn in sims/commands/simulate.py _run)",
+    "(sample_paper_model is drawn in sims/trackc/simulate.py simulate)",
     "s-gamma-equal": "legit: gamma-min = gamma-max (a constant schedule)",
     "s-cpr-float": "legit: 2.0 read as S = 2",
     "s-mf-perm2": (

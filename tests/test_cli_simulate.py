@@ -195,7 +195,7 @@ def test_moment_root_gives_the_same_empirical_target(method):
     instead of the (M, d) sample; the target depends on x only through that moment."""
     import numpy as np
 
-    from sims.commands.simulate import _moment_root
+    from sims.trackc.simulate import _moment_root
     from theory.objectives import empirical_target
 
     x = np.random.default_rng(1).normal(size=(300, 9)) + 0.2

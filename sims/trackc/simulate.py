@@ -1,0 +1,354 @@
+"""One FL / DecL training run of a linear CL / MIM / MAR encoder on the paper's data model, and
+its final metrics: the body of ``dssl simulate`` (the command parses, calls :func:`simulate` and
+prints).
+
+"Optimum" here is Track B's exact optimum of the *population* objective: the top-c PSD part of
+X_π = Σ_j π_j X_j with the population targets of ``theory.objectives.population_targets``
+(π uniform for FL and for doubly-stochastic mixing; the stationary weights of the mixing matrix
+otherwise, docs/theory/consensus.md §3 D7). ``principal_angle_to_exact`` is the largest principal
+angle between the top-r singular space of the averaged model and the top-r eigenspace of X_π,
+where r is the identifiable rank (``sims.core.metrics.identifiable_rank``: the eigenspace
+separated by a gap). ``principal_angle_to_empirical`` compares with the optimum of the pooled
+samples' own target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any
+
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+
+from sims.core import metrics as mt
+from sims.core.config import EngineConfig, key_tree
+from sims.core.engine import divergence, encoder, make_engine, make_problem, where_diverged
+from sims.core.sharding import shard_clients
+from sims.data import sample_paper_model
+from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_per_chunk, run_rounds
+from theory import _validate as v
+from theory import spectral, topology
+from theory.datamodel import DataModel
+from theory.objectives import empirical_target, population_targets, transform
+from theory.solve import eckart_young
+
+__all__ = ["DEFAULTS", "default_lr", "check_sizes", "simulate", "UNIFORMITY_PAIRS"]
+
+# Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
+# --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
+DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
+
+#: Without --lr the step is min(DEFAULTS["lr"], LR_STABLE_FRACTION / λ_max), λ_max the largest
+#: eigenvalue of any client's target X_i: near the optimum the Hessian of
+#: −tr(W X Wᵀ) + ½‖WWᵀ‖² has eigenvalues up to about 4·λ_max, so gradient steps are stable below
+#: 1/(2·λ_max); a quarter of λ_max⁻¹ leaves room for minibatch noise. At the default sizes
+#: (λ_max ≤ 5) this is DEFAULTS["lr"]; at the paper's FL size (CL, N = 100, d = 256,
+#: λ_max ≈ 218) it is 1.1e-3, where 0.01 diverges in the first rounds.
+LR_STABLE_FRACTION = 0.25
+
+#: Pairs per client pair of the Monte Carlo uniformity estimate (``client_uniformity_mc``).
+UNIFORMITY_PAIRS = 1024
+
+#: the configuration fields the result reports
+_CONFIG_FIELDS = (
+    "method", "framework", "n_clients", "d", "c", "p", "lr", "optimizer", "local_steps",
+    "batch", "rounds", "population", "dtype",
+)  # fmt: skip
+
+
+#: the result's fields, in the order ``dssl simulate --json`` has always written them
+RESULT_FIELDS = (
+    "config", "rounds_done", "interrupted", "global_rv", "global_rv_energy", "local_rv",
+    "sensitivity_N", "sensitivity_c", "sensitivity_N_energy", "local_sensitivity_N",
+    "principal_angle_to_exact", "identifiable_rank", "principal_angle_to_empirical",
+    "identifiable_rank_empirical", "consensus_distance", "zeta_sq", "loss", "optimal_loss",
+    "probe_accuracy", "uniformity_intra", "uniformity_intra_se", "alignment_per_client",
+    "alignment", "uniformity_inter_mean", "uniformity_inter_mean_se", "uniformity_estimator",
+    "diverged", "weight_distance",
+)  # fmt: skip
+
+
+def default_lr(targets) -> tuple[float, float]:
+    """``(lr, λ_max)``: the step used when --lr is not given (see :data:`LR_STABLE_FRACTION`).
+
+    Example:
+      >>> default_lr(np.stack([np.eye(3), 400.0 * np.eye(3)]))
+      (0.000625, 400.0)
+    """
+    lam = float(max(np.linalg.eigvalsh(np.asarray(x, dtype=np.float64)).max() for x in targets))
+    return min(DEFAULTS["lr"], LR_STABLE_FRACTION / lam) if lam > 0 else DEFAULTS["lr"], lam
+
+
+@dataclasses.dataclass(frozen=True)
+class _Setup:
+    """One run's resolved settings: the engine configuration, the data model, the key tree,
+    samples per client (train, test), the method whose Track B target is the reference, the
+    transform H (dissimilar CL), the MAR schedule ends and the FL aggregation."""
+
+    config: EngineConfig
+    model: DataModel
+    keys: dict
+    m: int
+    m_test: int
+    target_method: str
+    H: Any
+    gamma_max: float
+    gamma_min: float
+    aggregation: str
+
+
+def check_sizes(args) -> tuple[int, int, int, int]:
+    """``(N, d, c, M)`` of ``args``, validated in that order (c defaults to 2N)."""
+    n = v.integer(args.n_clients, "n_clients", lo=2)
+    d = v.integer(args.d, "d", lo=2 * n, why="2·n_clients")
+    c = 2 * n if args.c is None else v.integer(args.c, "c", lo=1, hi=d)
+    m = v.integer(args.samples_per_client, "samples_per_client", lo=2)
+    return n, d, c, m
+
+
+def _setup(args) -> _Setup:
+    """Validate the sizes and build the configuration (the learning rate may still be None)."""
+    n, d, c, m = check_sizes(args)
+    gamma_max = 0.1 if args.gamma_max is None else args.gamma_max
+    gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
+    if args.method == "mar" and gamma_min > gamma_max:
+        v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
+    config = EngineConfig(
+        method=args.method, framework=args.framework, n_clients=n, d=d, c=c, p=args.p,
+        lr=DEFAULTS["lr"] if args.lr is None else args.lr, optimizer=args.optimizer,
+        local_steps=args.local_steps, batch=args.batch, rounds=args.rounds,
+        clients_per_round=args.clients_per_round, population=args.population, dtype=args.dtype,
+    )  # fmt: skip
+    if not args.population and args.batch > m:
+        v.fail("batch", f"at most --samples-per-client = {m}", args.batch)
+    m_test = max(m // 4, 50)
+    est = estimate_bytes(n=n, d=d, c=c, m=m, m_test=m_test, dtype=args.dtype, config=config)
+    field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
+    v.check_fits("--" + field.replace("_", "-"), getattr(args, field), est["total"])
+    check_run_time(config, "--rounds", args.rounds)
+    H = transform("rotation", d, seed=args.seed) if args.method == "cl-dissimilar" else None
+    return _Setup(
+        config=config,
+        model=DataModel(d=d, n_clients=n, rare_fraction=args.rare_fraction, c=c),
+        keys=key_tree(args.seed),
+        m=m,
+        m_test=m_test,
+        target_method={"mar": "mim", "mim-recon": "mim"}.get(args.method, args.method),
+        H=H,
+        gamma_max=gamma_max,
+        gamma_min=gamma_min,
+        aggregation=args.aggregation or "uniform",
+    )
+
+
+def _decl_mixing(args, n: int, sizes, graph, rule, mixing_file) -> tuple[np.ndarray, dict]:
+    """DecL's mixing matrix (the file's, or ``rule`` on the graph drawn from ``--seed``) and
+    what the result reports of it (the graph, contraction, spectral gap, |Ā|)."""
+    if mixing_file is not None:
+        mixing = mixing_file
+        adj = ((mixing + mixing.T) > 0).astype(np.float64)
+        np.fill_diagonal(adj, 0.0)
+        info = {"graph": None, "mixing": "file", "mixing_file": args.mixing_file}
+    else:
+        adj = topology.make_graph(
+            graph, n, rows=args.rows, cols=args.cols, degree=args.degree,
+            avg_degree=args.avg_degree, prob=args.prob,
+            seed=args.seed,  # the graph seed of every command (sims.core.config)
+        )  # fmt: skip
+        mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
+        info = {"graph": graph, "mixing": rule}
+    lam, gap, _ = spectral.lambda_gap_pi(mixing)
+    info |= {
+        "contraction": float(lam),
+        "spectral_gap": float(gap),
+        "avg_connectivity": float(spectral.avg_connectivity(adj)),
+    }
+    return mixing, info
+
+
+def _train(config: EngineConfig, problem, root, mesh, *, lr: float, progress: bool):
+    """``(state, trace, rounds done, interrupted, divergence)``: the rounds, cut at the last
+    finite round if the run diverged (one stderr line each for divergence and interruption)."""
+    engine = make_engine(config, mesh=mesh)
+    if mesh is not None:  # placed once, not re-split at every jitted chunk of rounds
+        problem = shard_clients(problem, mesh)
+    state, trace, interrupted = run_rounds(engine, problem, root, progress=progress)
+    done = int(np.asarray(trace["loss"]).shape[0]) if trace else 0
+    if interrupted and done == 0:
+        raise KeyboardInterrupt
+    diverged = divergence(trace)
+    if diverged is not None:
+        # the state is that of the last finite round; keep the trace up to it
+        t_bad = diverged["round"]
+        if t_bad == 0:
+            v.fail("lr", "a learning rate for which the first round stays finite", lr)
+        sys.stderr.write(
+            f"dssl simulate: warning: diverged at round {t_bad} (0-based), "
+            f"{where_diverged(diverged)}; results are "
+            f"those of the last finite round ({t_bad - 1}); a smaller --lr may help\n"
+        )
+        trace = {k: val[:t_bad] for k, val in trace.items()}
+        done = t_bad  # the rounds whose results are reported (the trace's rows)
+    if interrupted:
+        sys.stderr.write(
+            f"dssl simulate: interrupted: results up to round {done} of {config.rounds} "
+            '(marked "interrupted": true)\n'
+        )
+    return state, trace, done, interrupted, diverged
+
+
+def _moment_root(x) -> np.ndarray:
+    """A (d, d) sample with the same second moment as x (M, d): R = √d·Λ^½Vᵀ for
+    xᵀx/M = VΛVᵀ, so RᵀR/d = xᵀx/M. The empirical targets depend on the sample only through
+    that moment (``theory.objectives.empirical_target``), and this computes it with one BLAS
+    product instead of an M·d² einsum per client."""
+    x = np.asarray(x, dtype=np.float64)
+    S = x.T @ x / x.shape[0]
+    lam, V = np.linalg.eigh((S + S.T) / 2)
+    return np.sqrt(x.shape[1]) * (np.sqrt(np.maximum(lam, 0.0))[:, None] * V.T)
+
+
+def _alignment(W, x, method: str, p: float, H, *, key) -> np.ndarray:
+    """Per-client alignment E‖ẑ − ẑ⁺‖² (docs/theory/ssd.md §1) of the averaged model on held-out
+    data, with the method's own positive pair: complementary masked views (MIM) or two noisy
+    views (CL; x + ξ and Hx for dissimilar augmentations)."""
+    rng = np.random.default_rng(np.asarray(jr.key_data(key)).ravel().tolist())
+    out = []
+    for xi in x:  # one client at a time: views and embeddings of one client in memory
+        if method.startswith("mim"):
+            m = rng.random(xi.shape) >= p
+            a, b = xi * m, xi * ~m
+        else:
+            a = xi + rng.standard_normal(xi.shape)
+            b = xi @ H.T if method == "cl-dissimilar" else xi + rng.standard_normal(xi.shape)
+        out.append(float(mt.alignment(jnp.asarray(a @ W.T), jnp.asarray(b @ W.T))))
+    return np.asarray(out)
+
+
+def _optima(s: _Setup, W_bar, pi, targets, x, p: float) -> dict:
+    """The averaged model against the exact optimum of X_π and the pooled samples' optimum."""
+    c, n = s.config.c, s.config.n_clients
+    X_pi = np.einsum("n,nde->de", pi, np.asarray(targets, dtype=np.float64))
+    angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
+    emp = sum(
+        pi[i] * empirical_target(_moment_root(np.asarray(x[i])), s.target_method, p=p, H=s.H)
+        for i in range(n)
+    )
+    angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
+    optimum = jnp.asarray(np.asarray(eckart_young(X_pi, c)))
+    return {
+        "principal_angle_to_exact": angle,
+        "identifiable_rank": rank,
+        "principal_angle_to_empirical": angle_emp,
+        "identifiable_rank_empirical": rank_emp,
+        "optimal_loss": float(mt.global_loss(optimum, jnp.asarray(targets, dtype=jnp.float64))),
+    }
+
+
+def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
+    """Probe accuracy, RVs and sensitivities, uniformity, alignment and weight distances."""
+    c, n, d, keys = s.config.c, s.config.n_clients, s.config.d, s.keys
+    x_te, y_te = sample_paper_model(s.model, s.m_test, key=keys["probe"], dtype=dt)
+    probe = mt.probe_accuracy(
+        W_bar, np.asarray(x).reshape(-1, d), np.asarray(y).reshape(-1),
+        np.asarray(x_te).reshape(-1, d), np.asarray(y_te).reshape(-1), n_classes=2 * n,
+    )  # fmt: skip
+    rv = np.asarray(mt.representability_vector(jnp.asarray(W_bar)))
+    erv = np.asarray(mt.energy_rv(jnp.asarray(W_bar)))
+    local_rv = np.stack([np.asarray(mt.representability_vector(jnp.asarray(w))) for w in W_local])
+    x_te64 = np.asarray(x_te, dtype=np.float64)
+    z_te = jnp.asarray(x_te64 @ W_bar.T)
+    unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["probe"], 1), pairs=UNIFORMITY_PAIRS)
+    inter, inter_se = np.asarray(unif["inter"]), np.asarray(unif["inter_se"])
+    off = ~np.eye(n, dtype=bool)
+    align = _alignment(W_bar, x_te64, s.target_method, p, s.H, key=keys["probe"])
+    return {
+        "global_rv": rv[:c].tolist(),
+        "global_rv_energy": erv[:c].tolist(),
+        "local_rv": local_rv[:, :c].tolist(),
+        "sensitivity_N": float(rv[:n].max() - rv[:n].min()),
+        "sensitivity_c": float(rv[:c].max() - rv[:c].min()),
+        "sensitivity_N_energy": float(erv[:n].max() - erv[:n].min()),
+        "local_sensitivity_N": (local_rv[:, :n].max(1) - local_rv[:, :n].min(1)).tolist(),
+        "probe_accuracy": probe,
+        "uniformity_intra": np.asarray(unif["intra"]).tolist(),
+        "uniformity_intra_se": np.asarray(unif["intra_se"]).tolist(),
+        "alignment_per_client": align.tolist(),
+        "alignment": float(align.mean()),
+        "uniformity_inter_mean": float(inter[off].mean()),
+        "uniformity_inter_mean_se": float(np.sqrt(np.sum(inter_se[off] ** 2)) / off.sum()),
+        "uniformity_estimator": (
+            f"Monte Carlo over {UNIFORMITY_PAIRS} random pairs per client pair of the held-out "
+            "embeddings (sims.core.metrics.client_uniformity_mc); *_se: its standard error"
+        ),
+        "weight_distance": np.asarray(
+            mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))
+        ).tolist(),
+    }
+
+
+def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
+    """The run of ``dssl simulate``'s checked ``args`` -> the result dict: the configuration,
+    the rounds done, the metrics against the exact and empirical optima (in the order of
+    :data:`RESULT_FIELDS`), and the trace when asked for.
+
+    DecL mixes by ``mixing_rule`` on ``graph``, or by ``load_mixing(N)``, the validated matrix
+    of a mixing file (None without one); ``mesh`` is None or a one-axis device mesh. Call it
+    under ``theory._precision.x64`` (the engine draws 64-bit mask bits and float64 minibatch
+    indices for either dtype)."""
+    s = _setup(args)
+    config, n = s.config, s.config.n_clients
+    mixing_file = load_mixing(n)
+    dt = jnp.float64 if args.dtype == "float64" else jnp.float32
+    targets = population_targets(s.model, s.target_method, p=args.p, H=s.H)
+    if args.lr is None:
+        config = dataclasses.replace(config, lr=default_lr(targets)[0])
+    x, y = sample_paper_model(s.model, s.m, key=s.keys["data"], dtype=dt)
+    sizes = np.full(n, s.m)
+    mixing, graph_info = None, {}
+    if config.mixing_rule().takes_matrix:
+        mixing, graph_info = _decl_mixing(args, n, sizes, graph, mixing_rule, mixing_file)
+    problem = make_problem(
+        config, targets, x=None if args.population else x, mixing=mixing,
+        agg=sizes.astype(np.float64) if s.aggregation == "data-size" else None,
+        gamma_max=s.gamma_max, gamma_min=s.gamma_min, H=s.H,
+    )  # fmt: skip
+    state, trace, done, interrupted, diverged = _train(
+        config, problem, s.keys["root"], mesh, lr=config.lr, progress=not args.json
+    )
+    W_local = np.asarray(encoder(state.params), dtype=np.float64)
+    W_bar = W_local.mean(0)
+    pi = np.asarray(problem.pi, dtype=np.float64)
+    optima = _optima(s, W_bar, pi, targets, x, args.p)
+    reps = _representations(s, W_local, W_bar, x, y, args.p, dt)
+    del x
+    parts = {
+        "config": {k: getattr(config, k) for k in _CONFIG_FIELDS}
+        | {
+            "samples_per_client": s.m,
+            "seed": args.seed,
+            "clients_per_round": config.n_sampled,
+            "aggregation": s.aggregation,
+            "rounds_per_chunk": rounds_per_chunk(config),
+            "devices": args.devices,
+        }  # fmt: skip
+        | ({"gamma_max": s.gamma_max, "gamma_min": s.gamma_min} if args.method == "mar" else {})
+        | graph_info,
+        "rounds_done": done,
+        "interrupted": bool(interrupted),
+        "consensus_distance": float(trace["consensus_distance"][-1]),
+        "zeta_sq": float(trace["zeta_sq"][-1]),
+        "loss": float(trace["loss_global"][-1]),
+        "diverged": diverged,
+    }
+    parts |= optima | reps
+    result = {k: parts[k] for k in RESULT_FIELDS}
+    if args.trace or getattr(args, "csv", None) is not None:
+        result["trace"] = {
+            k: np.asarray(val).tolist()
+            for k, val in trace.items()
+            if k not in ("local_iterates", "local_grads")
+        }
+    return result
