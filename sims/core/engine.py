@@ -148,57 +148,10 @@ def _check_mesh(config: EngineConfig, mesh) -> None:
         )  # fmt: skip
 
 
-def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
-    """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
-    :func:`make_engine`; the problem must then be placed by
-    :func:`sims.core.sharding.shard_clients`).
-
-    ``init(problem, *, key, params=None) -> State``: all clients start from the same encoder
-    ``params``, by default ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``
-    in the caller's x64 mode; :func:`initial_params` draws it in float64 whatever that mode
-    (what :func:`make_engine` and :func:`sweep` pass when x64 is off).
-
-    ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
-    round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
-    every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
-    clients do not fit the memory budget at once), then x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲
-    (DecL) or 1 s_tᵀ (FL). FedAvg with S < N clients per round trains only the S sampled
-    clients (Algorithm 1); the local iterates of the others (in the ``*_local`` metrics,
-    ``update_spread`` and ``spectral_norm_max``) are their round-start models. ``metrics``
-    holds the cheap per-round quantities, all after mixing unless named otherwise:
-
-    * ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
-      Σπ_i‖W_i − W̄_π‖² (docs/theory/consensus.md §0, D7);
-    * ``consensus_distance_local``: the π-form of the local iterates before mixing;
-    * ``update_spread``: √(Σπ_i‖Δ_i − Δ̄_π‖²) with Δ_i the round's local update (the summed
-      applied gradients of D2/D5);
-    * ``loss`` (mean minibatch loss of the participating clients), ``loss_global``
-      (1/N)Σ_i f_i(W̄) with the population X_i, ``zeta_sq`` ζ²(W̄) = (4/N)Σ‖W̄(X_i − X̄)‖²;
-    * ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models (computed
-      from the pre-mixing ones, whose convex combinations the others are);
-    * ``gamma_mean`` mean γ of the participants (MAR);
-    * ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
-      a client's local loss or parameters became NaN/inf this round, or the averaged model's
-      global loss did; the first such client (−1 for the averaged model) and its loss. A
-      diverged round is not applied: the state stays at the last finite round (and
-      stays there, ``State.diverged``); see :func:`divergence`;
-    * with ``record_local``: ``local_iterates`` (N, E+1, c, d) and ``local_grads`` (N, E, c, d).
-
-    With ``config.metrics == "loss"`` only ``loss``, ``loss_global`` and the divergence fields
-    (and the ``record_local`` ones) are recorded; the state is the same as with ``"all"``.
-    """
+def _make_init(config: EngineConfig, opt) -> Callable:
+    """``init(problem, *, key, params=None) -> State`` of :func:`make_round`."""
     n, c, d, b = config.n_clients, config.c, config.d, config.batch
     dt = _dtype(config)
-    opt = _optimizer(config)
-    method = methods.get(config.method)
-    s_count = config.n_sampled
-    partial = s_count < n  # FedAvg with S < N clients per round
-    omega = config.gamma_omega
-    chunk = auto_client_chunk(config)
-
-    def lr_scale(t):
-        scale = config.lr_scale
-        return jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt)
 
     def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
@@ -216,90 +169,187 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
             diverged=jnp.zeros((), bool),
         )
 
+    return init
+
+
+def _make_updates(config: EngineConfig, mesh) -> Callable:
+    """``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec)``: the local
+    updates of the k clients ``who`` (vmapped, ``lax.map`` over chunks of
+    :func:`auto_client_chunk` clients; with ``mesh`` each device trains the clients it holds);
+    ``x`` the (N, M, d) samples of every client or None."""
+    d, n = config.d, config.n_clients
+    chunk = auto_client_chunk(config)
     local_update = make_local_update(config)
-    _check_mesh(config, mesh)
     shards = 1 if mesh is None else int(mesh.devices.size)
 
     def streams_of(clients: ClientInput, shared: RoundInput):
         """The minibatch rows and loss keys of ``clients`` this round (:func:`step_streams`)."""
         return step_streams(
             shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
-            steps=config.local_steps, batch=None if config.population else b,
+            steps=config.local_steps, batch=None if config.population else config.batch,
         )  # fmt: skip
 
-    def _updates_of_shard(clients: ClientInput, shared: RoundInput, xs):
-        """The local updates of the clients one device holds; their samples ``xs`` (k, M, d)
-        as (k·M, d) rows and the minibatch rows made local to them."""
-        k_here = clients.index.shape[0]
+    def on_rows(clients: ClientInput, shared: RoundInput, data, offsets, k: int):
+        """The updates of ``k`` clients whose samples are the rows ``data`` (k·M or N·M, d),
+        client i's first row at ``offsets[i]``."""
         rows, keys = streams_of(clients, shared)
-        data = None
-        if xs is not None:
-            m = xs.shape[1]
-            data = xs.reshape(k_here * m, d)
-            rows = rows + (jnp.arange(k_here, dtype=jnp.int32) * m)[:, None, None]
+        if data is not None:
+            rows = rows + offsets[:, None, None]
         clients = clients._replace(rows=rows, keys=keys)
         return rounds.map_clients(
-            lambda cl: local_update(cl, shared, data), (clients,), k_here, min(chunk, k_here)
+            lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
         )
 
+    def of_shard(clients: ClientInput, shared: RoundInput, xs):
+        """The clients one device holds, their samples ``xs`` (k, M, d) as (k·M, d) rows."""
+        k_here = clients.index.shape[0]
+        if xs is None:
+            return on_rows(clients, shared, None, None, k_here)
+        m = xs.shape[1]
+        offsets = jnp.arange(k_here, dtype=jnp.int32) * m
+        return on_rows(clients, shared, xs.reshape(k_here * m, d), offsets, k_here)
+
+    sharded = None
     if mesh is not None:
         axis = mesh.axis_names[0]
         # each device trains the clients it holds, with no communication until the mixing:
         # left to jit's partitioner, the per-step minibatch gather from the sharded samples
         # became a collective inside every local step
-        _sharded_updates = jax.shard_map(
-            _updates_of_shard,
-            mesh=mesh,
-            in_specs=(P(axis), P(), P(axis)),
-            out_specs=P(axis),
+        sharded = jax.shard_map(
+            of_shard, mesh=mesh, in_specs=(P(axis), P(), P(axis)), out_specs=P(axis),
             check_vma=False,
-        )
+        )  # fmt: skip
 
-        def _sharded_metrics(before, local, after, pi, vals, active, gamma, rec, stats):
-            # the metrics of the sharded round in one shard_map: each device sums over its
-            # clients, then a few collectives (left to the partitioner, the metrics' small
-            # reductions became a dozen collectives per round, each a wait for the slower
-            # device: more than the local steps they followed)
-            c, r = P(axis), P()
-            out_specs = dict.fromkeys(METRICS_OF_LEVEL[config.metrics], r)
-            if rec is not None:
-                out_specs |= {"local_iterates": c, "local_grads": c}
-            return jax.shard_map(
-                functools.partial(_round_metrics, axis=axis, level=config.metrics),
-                mesh=mesh,
-                in_specs=(c, c, c, c, c, c, c, None if rec is None else (c, c), r),
-                out_specs=out_specs,
-                check_vma=False,
-            )(before, local, after, pi, vals, active, gamma, rec, stats)
+    def updates(clients: ClientInput, shared: RoundInput, x, who):
+        k = who.shape[0]
+        if shards > 1 and k % shards == 0:
+            return sharded(clients, shared, None if x is None else x[who] if k < n else x)
+        if x is None:
+            return on_rows(clients, shared, None, None, k)
+        m = x.shape[1]
+        # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch rows as
+        # global row numbers i·M + r: no per-round copy of any client's data
+        return on_rows(clients, shared, x.reshape(n * m, d), who * m, k)
 
-    round_metrics = (
-        functools.partial(_round_metrics, level=config.metrics)
-        if mesh is None
-        else _sharded_metrics
-    )
+    return updates
+
+
+def _make_metrics(config: EngineConfig, mesh) -> Callable:
+    """The round's metrics (:func:`sims.core.recorded._round_metrics` at the configuration's
+    level); with ``mesh`` in one ``shard_map``: each device sums over its clients, then a few
+    collectives (left to the partitioner, the metrics' small reductions became a dozen
+    collectives per round, each a wait for the slower device: more than the local steps they
+    followed)."""
+    if mesh is None:
+        return functools.partial(_round_metrics, level=config.metrics)
+    axis = mesh.axis_names[0]
+
+    def sharded(before, local, after, pi, vals, active, gamma, rec, stats):
+        c, r = P(axis), P()
+        out_specs = dict.fromkeys(METRICS_OF_LEVEL[config.metrics], r)
+        if rec is not None:
+            out_specs |= {"local_iterates": c, "local_grads": c}
+        return jax.shard_map(
+            functools.partial(_round_metrics, axis=axis, level=config.metrics),
+            mesh=mesh,
+            in_specs=(c, c, c, c, c, c, c, None if rec is None else (c, c), r),
+            out_specs=out_specs,
+            check_vma=False,
+        )(before, local, after, pi, vals, active, gamma, rec, stats)
+
+    return sharded
+
+
+def _put_back(state: State, who, n: int, local, opt_state, vals, zs, rec):
+    """The round's results of the S sampled clients ``who`` put back among all N: the others
+    keep their round-start model and optimiser state (Δ_i = 0), loss 0, no embeddings; their
+    recorded iterates are the round-start model and their gradients 0."""
+
+    def put(full, sub):
+        return full.at[who].set(sub)
+
+    local = jax.tree.map(put, state.params, local)
+    opt_state = jax.tree.map(put, state.opt_state, opt_state)
+    vals = put(jnp.zeros((n,), vals.dtype), vals)
+    zs = put(jnp.zeros((n,) + zs.shape[1:], zs.dtype), zs)
+    if rec is not None:
+        W0 = encoder(state.params)
+        its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
+        rec = (put(its, rec[0]), put(jnp.zeros_like(its), rec[1]))
+    return local, opt_state, vals, zs, rec
+
+
+def _applied(state: State, new_state: State, vals, local, active, metrics: dict):
+    """``(state, metrics)`` after the divergence check: a participating client whose loss or
+    parameters are NaN/inf, or an average whose global loss (Eq. 16) is no longer finite
+    (parameters so large that ‖WWᵀ‖² overflows while every entry is still finite), stops the
+    run at ``state`` (:func:`divergence`)."""
+    bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
+    bad = bad & (active > 0)
+    blown = ~jnp.isfinite(metrics["loss_global"])
+    now_bad = jnp.any(bad) | blown
+    first = jnp.where(jnp.any(bad), jnp.argmax(bad), 0).astype(jnp.int32)
+    stop = state.diverged | now_bad
+    new_state = new_state._replace(diverged=stop)
+    frozen = state._replace(diverged=stop)
+    new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
+    metrics["diverged"] = now_bad
+    metrics["diverged_client"] = jnp.where(jnp.any(bad), first, -1)
+    metrics["diverged_loss"] = jnp.where(jnp.any(bad), vals[first], metrics["loss_global"])
+    return new_state, metrics
+
+
+def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
+    """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
+    :func:`make_engine`; the problem must then be placed by
+    :func:`sims.core.sharding.shard_clients`).
+
+    ``init(problem, *, key, params=None) -> State``: all clients start from the same encoder
+    ``params``, by default ``init_scale·N(0, 1/d)`` drawn from the ``init`` stream of ``key``
+    in the caller's x64 mode; :func:`initial_params` draws it in float64 whatever that mode
+    (what :func:`make_engine` and :func:`sweep` pass when x64 is off).
+
+    ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
+    round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
+    every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
+    clients do not fit the memory budget at once), then the configuration's mixing rule
+    (:mod:`sims.core.mixing`): x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲 (DecL) or 1 s_tᵀ (FL). FedAvg
+    with S < N clients per round trains only the S sampled clients (Algorithm 1); the local
+    iterates of the others are their round-start models. ``metrics`` holds the cheap
+    per-round quantities of :mod:`sims.core.recorded` (consensus distances, update spread,
+    losses, ζ², spectral norm, γ; the local iterates and gradients with ``record_local``) and
+    the divergence fields ``diverged``, ``diverged_client``, ``diverged_loss``: a diverged
+    round is not applied, the state stays at the last finite round (:func:`divergence`).
+    """
+    n, dt = config.n_clients, _dtype(config)
+    method = methods.get(config.method)
+    partial = config.n_sampled < n  # FedAvg with S < N clients per round
+    _check_mesh(config, mesh)
+    updates, round_metrics = _make_updates(config, mesh), _make_metrics(config, mesh)
 
     def round_step(state: State, problem: Problem, stats=None):
         t = state.round
         streams = split_streams(state.key)
         k_rows, k_loss = streams["sampling"], streams["masks"]
-        # the mixing rule: FedAvg (gossip with 1 sᵀ, s the weights of this round's
-        # participants) or gossip with W, with this problem's arrays
+        # the mixing rule with this problem's arrays: FedAvg (1 sᵀ, s the weights of this
+        # round's participants) or gossip with W
         rule = config.mixing_rule(problem.mixing, problem.agg)
         active = rule.participants(k_rows, t, n, dt)
         gamma = losses.gamma_cosine(
-            state.counts.astype(dt), omega, problem.gamma_max, problem.gamma_min
+            state.counts.astype(dt), config.gamma_omega, problem.gamma_max, problem.gamma_min
         )
         gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
-        shared = RoundInput(t, k_rows, k_loss, problem.H, lr_scale(t))
-        # FedAvg with S < N (Algorithm 1): only the S sampled clients train this round; the
-        # others keep their round-start model (Δ_i = 0). DecL and S = N: every client.
-        k = s_count if partial else n
-        who = (
-            jnp.nonzero(active > 0, size=k)[0].astype(jnp.int32)
-            if partial
-            else jnp.arange(n, dtype=jnp.int32)
-        )
+        scale = config.lr_scale
+        shared = RoundInput(
+            t, k_rows, k_loss, problem.H,
+            jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt),
+        )  # fmt: skip
+        # FedAvg with S < N (Algorithm 1): only the S sampled clients train this round
+        if partial:
+            who = jnp.nonzero(active > 0, size=config.n_sampled)[0].astype(jnp.int32)
+        else:
+            who = jnp.arange(n, dtype=jnp.int32)
 
         def take(a):
             return a[who] if partial else a
@@ -309,35 +359,11 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
             take(sizes), take(problem.targets) if config.population else None,
             take(state.z_bar), take(gamma), who,
         )  # fmt: skip
-        if shards > 1 and k % shards == 0:
-            xs = None if problem.x is None else take(problem.x)
-            local, opt_state, vals, zs, rec = _sharded_updates(clients, shared, xs)
-        else:
-            rows, keys = streams_of(clients, shared)
-            clients = clients._replace(rows=rows, keys=keys)
-            data = None
-            if problem.x is not None:
-                m = problem.x.shape[1]
-                # every client's samples as (N·M, d) rows (a reshape, no copy), minibatch
-                # rows as global row numbers i·M + r: no per-round copy of any client's data
-                data = problem.x.reshape(n * m, d)
-                clients = clients._replace(rows=rows + (who * m)[:, None, None])
-            local, opt_state, vals, zs, rec = rounds.map_clients(
-                lambda cl: local_update(cl, shared, data), (clients,), k, min(chunk, k)
-            )
+        local, opt_state, vals, zs, rec = updates(clients, shared, problem.x, who)
         if partial:
-
-            def put(full, sub):
-                return full.at[who].set(sub)
-
-            local = jax.tree.map(put, state.params, local)
-            opt_state = jax.tree.map(put, state.opt_state, opt_state)
-            vals = put(jnp.zeros((n,), vals.dtype), vals)
-            zs = put(jnp.zeros((n,) + zs.shape[1:], zs.dtype), zs)
-            if rec is not None:
-                W0 = encoder(state.params)
-                its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
-                rec = (put(its, rec[0]), put(jnp.zeros_like(its), rec[1]))
+            local, opt_state, vals, zs, rec = _put_back(
+                state, who, n, local, opt_state, vals, zs, rec
+            )
         new_params = rule.mix(local, None, active)[0]
         z_bar = rule.mix(zs, None, active)[0] if method.embeddings else state.z_bar
         counts = state.counts + (active > 0).astype(jnp.int32)
@@ -346,24 +372,10 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         metrics = round_metrics(
             state.params, local, new_params, problem.pi, vals, active, gamma, rec, stats
         )
-        # divergence: a participating client whose loss or parameters are NaN/inf, or an
-        # average whose global loss (Eq. 16) is no longer finite (parameters so large that
-        # ‖WWᵀ‖² overflows while every entry is still finite)
-        bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
-        bad = bad & (active > 0)
-        blown = ~jnp.isfinite(metrics["loss_global"])
-        now_bad = jnp.any(bad) | blown
-        first = jnp.where(jnp.any(bad), jnp.argmax(bad), 0).astype(jnp.int32)
-        stop = state.diverged | now_bad
-        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, stop)
-        frozen = state._replace(diverged=stop)
-        new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
-        metrics["diverged"] = now_bad
-        metrics["diverged_client"] = jnp.where(jnp.any(bad), first, -1)
-        metrics["diverged_loss"] = jnp.where(jnp.any(bad), vals[first], metrics["loss_global"])
-        return new_state, metrics
+        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, None)
+        return _applied(state, new_state, vals, local, active, metrics)
 
-    return init, round_step
+    return _make_init(config, _optimizer(config)), round_step
 
 
 def make_engine(config: EngineConfig, mesh=None) -> Engine:

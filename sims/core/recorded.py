@@ -1,6 +1,31 @@
 """What the engine (:mod:`sims.core.engine`) records each round and how it detects divergence:
 consensus distances, ζ² and the global loss (the one implementation in
 :mod:`theory.dissimilarity`), spectral norms, and the divergence report.
+
+The metrics of a round, all after mixing unless named otherwise:
+
+* ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
+  Σπ_i‖W_i − W̄_π‖² (docs/theory/consensus.md §0, D7);
+* ``consensus_distance_local``: the π-form of the local iterates before mixing;
+* ``update_spread``: √(Σπ_i‖Δ_i − Δ̄_π‖²) with Δ_i the round's local update (the summed
+  applied gradients of D2/D5);
+* ``loss`` (mean minibatch loss of the participating clients), ``loss_global``
+  (1/N)Σ_i f_i(W̄) with the population X_i, ``zeta_sq`` ζ²(W̄) = (4/N)Σ‖W̄(X_i − X̄)‖²;
+* ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models (computed
+  from the pre-mixing ones, whose convex combinations the others are);
+* ``gamma_mean`` mean γ of the participants (MAR);
+* ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
+  a client's local loss or parameters became NaN/inf this round, or the averaged model's
+  global loss did; the first such client (−1 for the averaged model) and its loss. A
+  diverged round is not applied: the state stays at the last finite round (and stays there,
+  ``State.diverged``); see :func:`divergence`;
+* with ``record_local``: ``local_iterates`` (N, E+1, c, d) and ``local_grads`` (N, E, c, d).
+
+FedAvg with S < N trains only the S sampled clients; the local iterates of the others (in the
+``*_local`` metrics, ``update_spread`` and ``spectral_norm_max``) are their round-start
+models. With ``EngineConfig.metrics == "loss"`` only ``loss``, ``loss_global`` and the
+divergence fields (and the ``record_local`` ones) are recorded; the state is the same as with
+``"all"``.
 """
 
 from __future__ import annotations
