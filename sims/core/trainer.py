@@ -437,56 +437,19 @@ def run(
     """
     if not callable(loss):
         v.fail("loss", "a function loss(params, batch, *, key) -> scalar", loss)
-    leaves = jax.tree.leaves(params)
-    if not leaves:
-        v.fail("params", "a pytree with at least one array", params)
-    params = jax.tree.map(jnp.asarray, params)
-    for a in jax.tree.leaves(params):
-        if not jnp.issubdtype(a.dtype, jnp.floating):
-            v.fail("params", "a pytree of float arrays", f"dtype {a.dtype}")
-        if not bool(jnp.all(jnp.isfinite(a))):
-            v.fail("params", "finite (no NaN or inf)", "an array with NaN/inf entries")
+    params = _check_params(params)
     data_p, sizes = _client_data(data)
     n = int(sizes.shape[0])
     rule = mixing_rule(mixing, n)
-    fed = isinstance(rule, FedAvg)
     rounds = v.integer(rounds, "rounds", lo=1, hi=2**31 - 1, why="the int32 round counter")
     local_steps = v.integer(local_steps, "local_steps", lo=1)
     batch_size = v.integer(batch_size, "batch_size", lo=1)
-    if (optimizer is None) == (lr is None):
-        v.fail("optimizer", "given exactly once (an optax transformation, or lr= for SGD)", None)
-    if optimizer is None:
-        optimizer = optax.sgd(v.real(lr, "lr", lo=0.0, lo_open=True))
-    elif not isinstance(optimizer, optax.GradientTransformation):
-        v.fail("optimizer", "an optax.GradientTransformation", type(optimizer).__name__)
-    if clients_per_round is not None and not fed:
-        v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
-    if fed and rule.clients_per_round is not None:
-        if clients_per_round is not None:
-            v.fail("clients_per_round", "given once (here or in fedavg(...))", clients_per_round)
-        clients_per_round = rule.clients_per_round
-    if clients_per_round is not None:
-        clients_per_round = v.integer(clients_per_round, "clients_per_round", lo=1, hi=n)
+    optimizer = _check_optimizer(optimizer, lr)
+    clients_per_round = _clients_per_round(rule, clients_per_round, n)
     n_sampled = n if clients_per_round is None else clients_per_round
-    # per round: the (clients, E, B) minibatch indices and, per step, each client's gathered
-    # batch (with its gradient's working copies, about three); checked before anything runs
-    row = sum(int(np.prod(a.shape[2:])) * a.dtype.itemsize for a in jax.tree.leaves(data_p))
-    # named by the larger of the two terms: the E·B row indices, or the B gathered rows
-    field, value = ("local_steps", local_steps) if 8 * local_steps >= 3 * row else (
-        "batch_size", batch_size)  # fmt: skip
-    v.check_fits(
-        field, value, n_sampled * batch_size * (8 * local_steps + 3 * row),
-        what="one round's minibatches",
-    )  # fmt: skip
+    _check_round_memory(data_p, n_sampled, batch_size, local_steps)
     _check_loss_is_scalar(loss, params, data_p, batch_size)
-    if weights is not None and not fed:
-        v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)
-    if fed and rule.weights is not None:
-        if weights is not None:
-            v.fail("weights", "given once (here or in fedavg(...))", weights)
-        weights = rule.weights
-    if fed:
-        rule = FedAvg(_agg_weights(weights, sizes), clients_per_round)
+    rule = _with_weights(rule, weights, sizes, clients_per_round)
     key = as_key(key)
     chunk = None if chunk is None else v.integer(chunk, "chunk", lo=1)
     if record is not None and not callable(record):
@@ -496,13 +459,7 @@ def run(
     )
     if on_chunk is not None and not callable(on_chunk):
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
-
-    if mesh is not None:
-        from sims.core.sharding import check_mesh
-
-        if n % check_mesh(mesh):
-            v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
-
+    _check_run_mesh(mesh, n)
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key)
@@ -515,11 +472,93 @@ def run(
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
         chunk, record, mesh,
     )  # fmt: skip
-    traces, done = [], 0
-    result = None
+    result = _rounds(scan, state, (data_p, sizes_arr, rule), rounds, per_call, on_chunk)
+    _warn_if_diverged(result, rounds)
+    return result
+
+
+def _check_params(params: Any) -> Any:
+    """``params`` as a pytree of JAX arrays: at least one, all float, all finite."""
+    if not jax.tree.leaves(params):
+        v.fail("params", "a pytree with at least one array", params)
+    params = jax.tree.map(jnp.asarray, params)
+    for a in jax.tree.leaves(params):
+        if not jnp.issubdtype(a.dtype, jnp.floating):
+            v.fail("params", "a pytree of float arrays", f"dtype {a.dtype}")
+        if not bool(jnp.all(jnp.isfinite(a))):
+            v.fail("params", "finite (no NaN or inf)", "an array with NaN/inf entries")
+    return params
+
+
+def _check_optimizer(optimizer: Any, lr: Any) -> optax.GradientTransformation:
+    """The optax transformation, or SGD with ``lr``: exactly one of the two given."""
+    if (optimizer is None) == (lr is None):
+        v.fail("optimizer", "given exactly once (an optax transformation, or lr= for SGD)", None)
+    if optimizer is None:
+        return optax.sgd(v.real(lr, "lr", lo=0.0, lo_open=True))
+    if not isinstance(optimizer, optax.GradientTransformation):
+        v.fail("optimizer", "an optax.GradientTransformation", type(optimizer).__name__)
+    return optimizer
+
+
+def _clients_per_round(rule: Any, clients_per_round: Any, n: int) -> int | None:
+    """S, given here or in ``fedavg(...)`` (not both; FedAvg only), in [1, N]; None: all."""
+    fed = isinstance(rule, FedAvg)
+    if clients_per_round is not None and not fed:
+        v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
+    if fed and rule.clients_per_round is not None:
+        if clients_per_round is not None:
+            v.fail("clients_per_round", "given once (here or in fedavg(...))", clients_per_round)
+        clients_per_round = rule.clients_per_round
+    if clients_per_round is not None:
+        clients_per_round = v.integer(clients_per_round, "clients_per_round", lo=1, hi=n)
+    return clients_per_round
+
+
+def _check_round_memory(data: Any, n_sampled: int, batch_size: int, local_steps: int) -> None:
+    """One round's minibatches fit in memory: the (clients, E, B) row indices and, per step,
+    each client's gathered batch (with its gradient's working copies, about three); checked
+    before anything runs, named by the larger of the two terms."""
+    row = sum(int(np.prod(a.shape[2:])) * a.dtype.itemsize for a in jax.tree.leaves(data))
+    field, value = ("local_steps", local_steps) if 8 * local_steps >= 3 * row else (
+        "batch_size", batch_size)  # fmt: skip
+    v.check_fits(
+        field, value, n_sampled * batch_size * (8 * local_steps + 3 * row),
+        what="one round's minibatches",
+    )  # fmt: skip
+
+
+def _with_weights(rule: Any, weights: Any, sizes: np.ndarray, clients_per_round) -> Any:
+    """FedAvg's rule with its aggregation weights (given here or in ``fedavg(...)``, not both)
+    and S; the matrix rules as they are (they take no weights)."""
+    fed = isinstance(rule, FedAvg)
+    if weights is not None and not fed:
+        v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)
+    if not fed:
+        return rule
+    if rule.weights is not None:
+        if weights is not None:
+            v.fail("weights", "given once (here or in fedavg(...))", weights)
+        weights = rule.weights
+    return FedAvg(_agg_weights(weights, sizes), clients_per_round)
+
+
+def _check_run_mesh(mesh: Any, n: int) -> None:
+    """None, or a one-axis mesh whose devices divide the N clients."""
+    if mesh is None:
+        return
+    from sims.core.sharding import check_mesh
+
+    if n % check_mesh(mesh):
+        v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
+
+
+def _rounds(scan, state: _State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
+    """All the rounds in jitted calls of ``per_call`` rounds, ``on_chunk`` after each."""
+    traces, done, result = [], 0, None
     while done < rounds:
         k = min(per_call, rounds - done)
-        state, tr = scan(state, data_p, sizes_arr, rule, k)
+        state, tr = scan(state, *args, k)
         traces.append(tr)
         done += k
         if on_chunk is not None or done == rounds:
@@ -528,12 +567,10 @@ def run(
                 if len(traces) == 1
                 else jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
             )
-            result = Result(
-                state.params, rule.average(state.params, state.weights), trace, state.weights
-            )
+            glob = args[-1].average(state.params, state.weights)
+            result = Result(state.params, glob, trace, state.weights)
         if on_chunk is not None and done < rounds and on_chunk(done, result):
             break
-    _warn_if_diverged(result, rounds)
     return result
 
 
