@@ -85,30 +85,31 @@ def _check_h(H, d: int) -> np.ndarray:
     return v.array(H, "H", shape=(d, d))
 
 
+#: Each method's target as a function ``(S, diag, κ, H)`` of the second moment S (..., d, d),
+#: its diagonal part, κ = p(1 − p) and the transform H: the exact mask / noise expectation.
+_DENSE_TARGETS = {
+    # E[(x+ξ)(x+ξ′)ᵀ] = E[xxᵀ]: ξ, ξ′ independent, zero mean, independent of x.
+    "cl": lambda S, diag, kappa, H: S.copy(),
+    # E[(Hx)(x+ξ)ᵀ] = H S; symmetrised.
+    "cl-dissimilar": lambda S, diag, kappa, H: 0.5 * (H @ S + S @ H.T),
+    # E_m[(1−m_k) m_l] = κ for k ≠ l and 0 for k = l (m_k(1−m_k) = 0): a hollow matrix.
+    "mim": lambda S, diag, kappa, H: kappa * (S - diag),
+    # DEVIATION (the paper's, labelled): Eq. 17 of the paper writes 2p(1−p)·diag(E[x∘x]),
+    # which is not the mask expectation of Eq. 4 (that is the hollow matrix above).
+    "mim-paper": lambda S, diag, kappa, H: 2.0 * kappa * diag,
+    # Two independent masks m, m′: E[(1−m′_k) m_l] = κ for every k, l (diagonal included).
+    "mim-independent": lambda S, diag, kappa, H: kappa * S,
+}
+
+
 def _target_from_second_moment(S: np.ndarray, method: str, p: float, H: np.ndarray) -> np.ndarray:
     """X for a batch of second-moment matrices S (..., d, d); exact mask/noise expectation."""
+    if method not in _DENSE_TARGETS:
+        v.fail("method", "one of " + ", ".join(TARGET_METHODS) + " (mim-recon: see recon_moments)",
+               method)  # fmt: skip
     kappa = p * (1.0 - p)
     diag = np.eye(S.shape[-1]) * np.diagonal(S, axis1=-2, axis2=-1)[..., None, :]
-    if method == "cl":
-        # E[(x+ξ)(x+ξ′)ᵀ] = E[xxᵀ]: ξ, ξ′ independent, zero mean, independent of x.
-        return S.copy()
-    if method == "cl-dissimilar":
-        # E[(Hx)(x+ξ)ᵀ] = H S; symmetrised.
-        return 0.5 * (H @ S + S @ H.T)
-    if method == "mim":
-        # E_m[(1−m_k) m_l] = κ for k ≠ l and 0 for k = l (m_k(1−m_k) = 0): a hollow matrix.
-        return kappa * (S - diag)
-    if method == "mim-paper":
-        # DEVIATION (the paper's, labelled): Eq. 17 of the paper writes 2p(1−p)·diag(E[x∘x]),
-        # which is not the mask expectation of Eq. 4 (that is the hollow matrix above).
-        return 2.0 * kappa * diag
-    if method == "mim-independent":
-        # Two independent masks m, m′: E[(1−m′_k) m_l] = κ for every k, l (diagonal included).
-        return kappa * S
-    v.fail(
-        "method", "one of " + ", ".join(TARGET_METHODS) + " (mim-recon: see recon_moments)", method
-    )
-    raise AssertionError  # unreachable
+    return _DENSE_TARGETS[method](S, diag, kappa, H)
 
 
 def population_targets(model: DataModel, method: str, *, p: float = 0.75, H=None) -> np.ndarray:

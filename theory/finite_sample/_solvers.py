@@ -55,16 +55,24 @@ def _trace_h(t, c: int) -> float:
     return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
 
 
+#: Each method's target applied to V, ``(stat, V, κ, diag, t)``: the matrix-free form of
+#: :data:`theory.objectives._DENSE_TARGETS` (``cl-dissimilar``: :func:`_apply_dissimilar`).
+_APPLIED_TARGETS = {
+    "cl": lambda stat, V, kappa, diag, t: stat.apply(V),
+    "mim": lambda stat, V, kappa, diag, t: kappa * (stat.apply(V) - diag[:, None] * V),
+    "mim-independent": lambda stat, V, kappa, diag, t: kappa * stat.apply(V),
+    "mim-paper": lambda stat, V, kappa, diag, t: 2.0 * kappa * diag[:, None] * V,
+}
+
+
 def _apply_target(stat: ClientStatistic, V, method: str, p: float, t, diag) -> np.ndarray:
     kappa = p * (1.0 - p)
-    if method == "cl":
-        return stat.apply(V)
-    if method == "mim":
-        return kappa * (stat.apply(V) - diag[:, None] * V)
-    if method == "mim-independent":
-        return kappa * stat.apply(V)
-    if method == "mim-paper":
-        return 2.0 * kappa * diag[:, None] * V
+    applied = _APPLIED_TARGETS.get(method, _apply_dissimilar)
+    return applied(stat, V, kappa, diag, t)
+
+
+def _apply_dissimilar(stat: ClientStatistic, V, kappa, diag, t) -> np.ndarray:
+    """½(H S V + S Hᵀ V) without forming H (cl-dissimilar)."""
     if isinstance(t, ImplicitOrthogonal):  # dense rotation of all d axes, matrix-free
         return 0.5 * (t.apply(stat.apply(V)) + stat.apply(t.apply(V, transpose=True)))
     # cl-dissimilar: ½(H S V + S Hᵀ V), H = αI + E G Eᵀ

@@ -180,24 +180,36 @@ def client_targets(model: DataModel, method: str, *, p: float = 0.75, H=None):
         v.fail("H", "None unless method is cl-dissimilar", H)
     D = client_block(model, K)
     diag = np.eye(len(K)) * np.diagonal(D, axis1=1, axis2=2)[:, None, :]
-    if method == "cl":
-        return mu2, K, D
-    if method == "cl-dissimilar":
-        G = _embed(np.asarray(t.G, dtype=np.float64), t.coords, K)
-        al = float(t.alpha)
-        GD = G[None] @ D
-        B = al * D + mu2 * 0.5 * (G + G.T)[None] + 0.5 * (GD + np.swapaxes(GD, 1, 2))
-        return al * mu2, K, B
-    if method == "mim":
-        return 0.0, K, kappa * (D - diag)
-    if method == "mim-paper":
-        # DEVIATION (the paper's, labelled): Eq. 17 is 2κ diag(E[x∘x]), not the hollow Eq. 4.
-        return 2.0 * kappa * mu2, K, 2.0 * kappa * diag
-    if method == "mim-independent":
-        return kappa * mu2, K, kappa * D
+    return _BLOCK_TARGETS[method](D, diag, mu2, p, kappa, K, t)
+
+
+def _dissimilar_block(D, diag, mu2, p, kappa, K, t):
+    """½E[Hx (x+ξ)ᵀ + (x+ξ) (Hx)ᵀ] on the block K with H = αI + E G Eᵀ."""
+    G = _embed(np.asarray(t.G, dtype=np.float64), t.coords, K)
+    al = float(t.alpha)
+    GD = G[None] @ D
+    B = al * D + mu2 * 0.5 * (G + G.T)[None] + 0.5 * (GD + np.swapaxes(GD, 1, 2))
+    return al * mu2, K, B
+
+
+def _recon_blocks(D, diag, mu2, p, kappa, K, t):
+    """The pair (Σ_uu, Σ_vu) of Eq. (3)'s reduced-rank regression (module table)."""
     uu = ((1.0 - p) ** 2 + kappa) * mu2, K, (1.0 - p) ** 2 * D + kappa * diag
     vu = 0.0, K, kappa * (D - diag)
     return uu, vu
+
+
+#: Each method's client targets on the block, ``(D, diag, μ², p, κ, K, t) -> (a, K, B)`` (a
+#: pair for mim-recon): the block form of :data:`theory.objectives._DENSE_TARGETS`.
+_BLOCK_TARGETS = {
+    "cl": lambda D, diag, mu2, p, kappa, K, t: (mu2, K, D),
+    "cl-dissimilar": _dissimilar_block,
+    "mim": lambda D, diag, mu2, p, kappa, K, t: (0.0, K, kappa * (D - diag)),
+    # DEVIATION (the paper's, labelled): Eq. 17 is 2κ diag(E[x∘x]), not the hollow Eq. 4.
+    "mim-paper": lambda D, diag, mu2, p, kappa, K, t: (2.0 * kappa * mu2, K, 2.0 * kappa * diag),
+    "mim-independent": lambda D, diag, mu2, p, kappa, K, t: (kappa * mu2, K, kappa * D),
+    "mim-recon": _recon_blocks,
+}
 
 
 def _combine(target, w: np.ndarray, d: int) -> BlockMatrix:
