@@ -57,6 +57,7 @@ from theory import _validate as v
 from theory import objectives, solutions, spectral, symbolic, topology
 from theory import verdicts as vd
 from theory.datamodel import DataModel
+from theory.objectives import has_decoder, takes_transform
 
 VERDICTS = vd.WORDS
 CLAIM_IDS = (
@@ -405,10 +406,10 @@ class _Exact:
     def targets(self, method: str, transform: str = "identity"):
         key = ("targets", method, transform)
         if key not in self._cache:
-            if method == "mim-recon":
+            if has_decoder(method):
                 self._cache[key] = objectives.recon_moments(self.small, p=self.cfg.p)
             else:
-                H = self.transform(transform) if method == "cl-dissimilar" else None
+                H = self.transform(transform) if takes_transform(method) else None
                 tg = objectives.population_targets(self.small, method, p=self.cfg.p, H=H)
                 if H is not None and self._moves_stand_ins(H):
                     tg = self._pad_bulk(tg)
@@ -454,12 +455,12 @@ class _Exact:
         """Optimum of Σ_j w_j L_j (``weights``: (N,) tuple, or an int i: client i alone)."""
         p = None if method.startswith("cl") else self.cfg.p
         pos = self.cfg.positivity
-        free = self.cfg.free_rows if method == "mim-recon" else True
+        free = self.cfg.free_rows if has_decoder(method) else True
         key = (self._key, p, method, transform, weights, pos, free)
         if key not in _SOLUTIONS:
             if len(_SOLUTIONS) > _SOLUTIONS_MAX:
                 _SOLUTIONS.clear()
-            if transform in FULL_SPACE_TRANSFORMS and method == "cl-dissimilar":
+            if transform in FULL_SPACE_TRANSFORMS and takes_transform(method):
                 _SOLUTIONS[key] = self._full_space(transform, weights)
             else:
                 _SOLUTIONS[key] = self._solve(method, transform, weights, pos, free)
@@ -472,7 +473,7 @@ class _Exact:
         """The optimum of one weighted objective on the block (see :meth:`solution`)."""
         tg = self.targets(method, transform)
         w = np.eye(self.n)[weights] if isinstance(weights, int) else np.asarray(weights, float)
-        if method == "mim-recon":
+        if has_decoder(method):
             uu, vu = (np.einsum("n,nde->de", w, t) for t in tg)
             return solutions.solve_recon(
                 uu, vu, self.c, coords=self.coords, positivity=pos, free_rows=free
@@ -554,7 +555,7 @@ def _method_of(reading: dict, dim: str) -> tuple[str, str, str]:
     if value in OBJECTIVES:
         return OBJECTIVES[value], "identity", "mim"
     method, transform = CL_READINGS[value]
-    return method, transform, "cl_dissimilar" if method == "cl-dissimilar" else "cl_similar"
+    return method, transform, "cl_dissimilar" if takes_transform(method) else "cl_similar"
 
 
 def _sens(sol: solutions.Solution, reading: str, n: int, c: int) -> vd.Value:

@@ -73,6 +73,28 @@ from theory.dissimilarity import global_loss_jnp
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
 TARGET_METHODS = METHODS[:5]
 TRANSFORMS = ("identity", "permutation", "sign-flip", "rotation")
+#: the methods whose second view is the transform H (dissimilar augmentations, Eq. 2)
+TRANSFORM_METHODS = frozenset({"cl-dissimilar"})
+#: the methods whose optimum is an encoder-decoder pair (Eq. 3's reduced-rank regression)
+DECODER_METHODS = frozenset({"mim-recon"})
+
+
+def takes_transform(method: str) -> bool:
+    """Whether ``method``'s second view is the transform H (:data:`TRANSFORM_METHODS`).
+
+    >>> takes_transform("cl-dissimilar"), takes_transform("mim")
+    (True, False)
+    """
+    return method in TRANSFORM_METHODS
+
+
+def has_decoder(method: str) -> bool:
+    """Whether ``method``'s optimum is an encoder-decoder pair (:data:`DECODER_METHODS`).
+
+    >>> has_decoder("mim-recon"), has_decoder("cl")
+    (True, False)
+    """
+    return method in DECODER_METHODS
 
 
 def _check_p(p) -> float:

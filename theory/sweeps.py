@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from theory import _validate as v
+from theory.objectives import takes_transform
 
 #: the frameworks and bound methods of the Track A tables
 FRAMEWORKS = ("local", "decl", "fl")
@@ -174,7 +175,7 @@ def exact_vs_d(config: Mapping) -> dict:
         rec = {"d": int(d), "c": model.c, "trH": float(np.trace(H)), "methods": {}}
         for method in config["exact_methods"]:
             rec["methods"][method] = exact_row(
-                model, method, H if method == "cl-dissimilar" else None, pi_obj, config["p"]
+                model, method, H if takes_transform(method) else None, pi_obj, config["p"]
             )
         records.append(rec)
     return {"n_clients": n, "graph": config["graph"], "abar": abar, "records": records}
@@ -281,7 +282,7 @@ def paper_lower_bound(cfg, method: str, framework: str, abar=None) -> float:
     bound = {"mim": "mim", "cl": "cl_similar", "cl-dissimilar": "cl_dissimilar"}
     method = v.choice(method, "method", bound)
     trh = 1.0
-    if method == "cl-dissimilar":
+    if takes_transform(method):
         trh = float(np.trace(cfg.transform_matrix()))  # Track B's H_m ⊕ I_{d−m}
     return float(
         bounds.lower_bound(

@@ -24,6 +24,7 @@ from theory import _validate as v
 from theory import objectives as ob
 from theory import solve as so
 from theory import spectral, structured, topology
+from theory.objectives import has_decoder, takes_transform
 
 NAME = "exact"
 HELP = "exact linear-model optima (local / FL / DecL) and their representability vectors"
@@ -141,7 +142,7 @@ def parse_d(value) -> int:
 def _transform_options(args, method: str) -> None:
     """--transform and --transform-seed shape H, which only ``cl-dissimilar`` has: refused
     with any other method, the seed also with the identity (nothing random); defaults filled."""
-    if method != "cl-dissimilar":
+    if not takes_transform(method):
         for flag, dest in (("--transform", "transform"), ("--transform-seed", "transform_seed")):
             if getattr(args, dest) is not None:
                 _common.not_applicable(
@@ -179,7 +180,7 @@ def run(args) -> dict:
     if args.sample_seeds is not None:
         return _run_finite(args, method)
     if args.transform == MATRIX_FREE_ROTATION:
-        if method != "cl-dissimilar" or args.dense or args.samples is not None:
+        if not takes_transform(method) or args.dense or args.samples is not None:
             v.fail(
                 "transform",
                 f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
@@ -249,7 +250,7 @@ def _run_finite(args, method: str) -> dict:
     seeds = v.integer(args.sample_seeds, "sample-seeds", lo=1, hi=10_000)
     model = _common.model_from_args(args)
     graph = _graph_weights(args, model.n_clients)
-    H = args.transform if method == "cl-dissimilar" else None
+    H = args.transform if takes_transform(method) else None
     res = fs.track_b_samples(
         model,
         method,
@@ -322,7 +323,7 @@ def _run_structured(args, method: str) -> dict:
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
     p = v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    H = args.transform if method == "cl-dissimilar" else None
+    H = args.transform if takes_transform(method) else None
     graph = _graph_weights(args, n)
     k = min(d, max(c, 2 * n))
     local = [structured.solve(model, method, client=i, H=H, p=p) for i in range(n)]
@@ -337,7 +338,7 @@ def _run_structured(args, method: str) -> dict:
         "rv_min/rv_max list the coordinates e_1..e_k; rv_rest is every other coordinate",
     ]
     paper = None
-    if method != "mim-recon":
+    if not has_decoder(method):
         Xp = structured.paper_decl_block(model, method, graph["abar"], H=H, p=p)
         paper = _optimum_json(structured.solve_block(Xp, c, n), k)
         if method == "mim":
@@ -354,7 +355,7 @@ def _run_structured(args, method: str) -> dict:
         )
     result = {
         **_header("structured", method, model, p, args.rare_axis),
-        "transform": args.transform if method == "cl-dissimilar" else None,
+        "transform": args.transform if takes_transform(method) else None,
         "samples": None,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
         "local": [_optimum_json(r, k) for r in local],
@@ -406,7 +407,7 @@ def _run_dense(args, method: str) -> dict:
 
     k = min(d, max(c, 2 * n))
     w_decl, w_stat = graph["pi"], graph["stationary"]
-    if method == "mim-recon":
+    if has_decoder(method):
         uu, vu = ob.recon_moments(model if data is None else data, p=p)
         opt = so.recon_optima(uu, vu, c, decl_weights=w_decl, stationary_weights=w_stat)
         full = opt["sv_fl"] ** 2

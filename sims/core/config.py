@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import jax.random as jr
 
 from sims.core.mixing import FedAvg, Gossip
+from sims.losses import methods
 from theory import _validate as v
 
 #: Named PRNG streams and the integer each folds in. 2 is not used: graphs are drawn from the
@@ -165,9 +166,12 @@ class EngineConfig:
             v.integer(self.client_chunk, "client_chunk", lo=1)
         for flag in ("population", "persist_opt_state", "record_local"):
             v.boolean(getattr(self, flag), flag)
-        if self.population and self.method in ("mim-recon", "mar"):
+        if self.population and not methods.get(self.method).population:
+            with_population = [m for m in METHODS if methods.get(m).population]
             v.fail(
-                "method", "cl, cl-dissimilar, mim or mim-independent with population", self.method
+                "method",
+                ", ".join(with_population[:-1]) + f" or {with_population[-1]} with population",
+                self.method,
             )
 
     def mixing_rule(self, matrix=None, agg=None) -> FedAvg | Gossip:

@@ -35,6 +35,7 @@ from theory import _validate as v
 from theory import objectives, spectral, topology
 from theory._config import JsonConfig, field
 from theory.claims import VerifyConfig
+from theory.objectives import takes_transform
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,7 +165,7 @@ def track_c_runs(
     models, targets = {}, {}
     for method in _methods(cfg):
         H = None
-        if method == "cl-dissimilar":
+        if takes_transform(method):
             H = cfg.transform_matrix()  # the H of Track B's reading (H_m ⊕ I_{d−m})
         tg = objectives.population_targets(model, method, p=cfg.p, H=H)
         targets[method] = tg

@@ -31,7 +31,7 @@ from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_p
 from theory import _validate as v
 from theory import spectral, topology
 from theory.datamodel import DataModel
-from theory.objectives import empirical_target, population_targets, transform
+from theory.objectives import empirical_target, population_targets, takes_transform, transform
 from theory.solve import eckart_young
 
 __all__ = ["DEFAULTS", "default_lr", "check_sizes", "simulate", "UNIFORMITY_PAIRS"]
@@ -128,7 +128,7 @@ def _setup(args) -> _Setup:
     field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
     v.check_fits("--" + field.replace("_", "-"), getattr(args, field), est["total"])
     check_run_time(config, "--rounds", args.rounds)
-    H = transform("rotation", d, seed=args.seed) if args.method == "cl-dissimilar" else None
+    H = transform("rotation", d, seed=args.seed) if takes_transform(args.method) else None
     return _Setup(
         config=config,
         model=DataModel(d=d, n_clients=n, rare_fraction=args.rare_fraction, c=c),
@@ -222,7 +222,7 @@ def _alignment(W, x, method: str, p: float, H, *, key) -> np.ndarray:
             a, b = xi * m, xi * ~m
         else:
             a = xi + rng.standard_normal(xi.shape)
-            b = xi @ H.T if method == "cl-dissimilar" else xi + rng.standard_normal(xi.shape)
+            b = xi @ H.T if takes_transform(method) else xi + rng.standard_normal(xi.shape)
         out.append(float(mt.alignment(jnp.asarray(a @ W.T), jnp.asarray(b @ W.T))))
     return np.asarray(out)
 

@@ -70,6 +70,7 @@ from theory.finite_sample.statistic import (  # noqa: F401  (re-exported)
     client_statistic,
     signal_samples,
 )
+from theory.objectives import has_decoder, takes_transform
 from theory.structured import ImplicitOrthogonal, signal_coords
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
@@ -151,7 +152,7 @@ def track_b_samples(
     )
     steps = v.integer(steps, "steps", lo=1, hi=50)
     oversample = v.integer(oversample, "oversample", lo=0, hi=64)
-    t = _transform(model, H) if method == "cl-dissimilar" else None
+    t = _transform(model, H) if takes_transform(method) else None
     weight_sets = {f"local{i}": np.eye(n)[i] for i in range(n)}
     weight_sets["fl"] = np.full(n, 1.0 / n)
     for name, w in (decl or {}).items():
@@ -187,7 +188,7 @@ def track_b_samples(
         start, _ = np.linalg.qr(start)
         if method == "mim-paper":  # a diagonal target: its optimum is the top-c diagonal axes
             res = _diagonal_optima(diags, weight_sets, p, c)
-        elif method == "mim-recon":
+        elif has_decoder(method):
             res = _recon_optima(stats, weight_sets, p, c, steps, start, diags)
         else:
             res = _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags)

@@ -13,6 +13,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import DataModel
+from theory.objectives import has_decoder, takes_transform
 from theory.structured.eigen import ALIGN_TOL, _block_eig, _dense_eig, _Eig, _select, _Selection
 from theory.structured.optimal_set import _OptSet
 from theory.structured.targets import (
@@ -271,7 +272,7 @@ def solve(
     """
 
     def build(w):
-        if method == "mim-recon":
+        if has_decoder(method):
             uu, vu = combined_target(model, method, weights=w, p=p)
             e, S, M = _recon_eig(uu, vu)
             return _recon_set(S, M, e, model.c, uu.coords, model.d)
@@ -304,7 +305,7 @@ def _model_optimum(model, method: str, weights, client, build, max_d=None) -> St
         method=method,
         framework=framework,
         client=client,
-        source=RECON_SOURCE if method == "mim-recon" else "X",
+        source=RECON_SOURCE if has_decoder(method) else "X",
         free_rows=free,
     )
 
@@ -350,7 +351,7 @@ def paper_decl_block(
     mean_j X_{j,kk} otherwise; off-diagonals dropped as in the paper. DEVIATION from Eq. (1)
     on purpose (docs/theory/errata.md (c)). Not defined for ``"mim-recon"``.
     """
-    if method == "mim-recon":
+    if has_decoder(method):
         v.fail("method", "an Eckart–Young method (not mim-recon)", method)
     n = model.n_clients
     abar = v.real(abar, "abar", lo=1.0, hi=float(n))
@@ -387,7 +388,7 @@ def solve_dense(
     def build(w):
         c, d = model.c, model.d
         coords = tuple(range(d))
-        if method == "mim-recon":
+        if has_decoder(method):
             uu, vu = ob.recon_moments(model, p=p)
             S = np.einsum("n,nij->ij", w, uu)
             M = np.einsum("n,nij->ij", w, vu)
@@ -396,7 +397,7 @@ def solve_dense(
         else:
             free = 0
             Hd = None
-            if method == "cl-dissimilar":
+            if takes_transform(method):
                 Hd = (
                     np.asarray(H, dtype=np.float64)
                     if isinstance(H, np.ndarray)

@@ -17,6 +17,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import DataModel, rare_axes
+from theory.objectives import has_decoder, takes_transform
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
 #: ``block-X``: X on the signal block K (spelling rule: :mod:`theory.objectives`)
@@ -173,7 +174,7 @@ def client_targets(model: DataModel, method: str, *, p: float = 0.75, H=None):
     mu2 = model.mu**2
     K = signal_coords(model)
     t = None
-    if method == "cl-dissimilar":
+    if takes_transform(method):
         t = structured_transform(H, model)
         K = tuple(sorted(set(K) | set(t.coords)))
     elif H is not None and not (isinstance(H, str) and H == "identity"):
@@ -238,6 +239,6 @@ def combined_target(
     """The π-weighted target Σ_j π_j X_j as a :class:`BlockMatrix` (a pair for mim-recon)."""
     w, _ = _resolve_weights(weights, client, model.n_clients)
     t = client_targets(model, method, p=p, H=H)
-    if method == "mim-recon":
+    if has_decoder(method):
         return _combine(t[0], w, model.d), _combine(t[1], w, model.d)
     return _combine(t, w, model.d)
