@@ -115,7 +115,7 @@ def _problem(
     if compact is None:
         compact = compact_targets(n, d, np.dtype(dt).itemsize)
     if compact:
-        if config.framework != "fl" or config.population:
+        if config.mixing_rule().takes_matrix or config.population:
             v.fail("framework", "fl (sample mode) for compact targets", config.framework)
         two = replace(config, n_clients=2, clients_per_round=None, client_chunk=None)
         small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), x=x[:2])
@@ -130,7 +130,7 @@ def _problem(
         )
     targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
     mixing = None
-    if config.framework == "decl":
+    if config.mixing_rule().takes_matrix:
         mixing = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
     return make_problem(config, targets, x=x, mixing=mixing)
 
@@ -143,7 +143,7 @@ def round_flops(config: EngineConfig) -> int:
     fraction of peak are lower bounds."""
     n, d, c, b, e = config.n_clients, config.d, config.c, config.batch, config.local_steps
     local = n * e * (8 * b * c * d + 4 * c * c * d)
-    mix = 2 * n * n * c * d if config.framework == "decl" else 2 * n * c * d
+    mix = 2 * n * n * c * d if config.mixing_rule().takes_matrix else 2 * n * c * d
     return int(local + mix)
 
 
@@ -267,7 +267,7 @@ def compare(
         | {
             "method": config.method,
             "framework": config.framework
-            + (" (ring, uniform)" if config.framework == "decl" else ""),
+            + (" (ring, uniform)" if config.mixing_rule().takes_matrix else ""),
             "dtype": config.dtype,
             "samples_per_client": SAMPLES_PER_CLIENT,
         },
