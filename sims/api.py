@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from sims.core.mixing import fedavg, gossip, push_sum
-from sims.core.trainer import DivergenceWarning, Result, check_mixing, partition, run
+from sims.core.mixing import check_mixing, fedavg, gossip, push_sum
+from sims.core.trainer import DivergenceWarning, Result, partition, run
 from theory import _validate as v
 from theory import claims as cl
 

@@ -49,7 +49,12 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core.environ import bounded_compile_options
-from sims.core.mixing import FedAvg, Gossip, PushSum
+from sims.core.mixing import (  # noqa: F401  (check_mixing, mixing_rule: re-exported)
+    MIXINGS,
+    FedAvg,
+    check_mixing,
+    mixing_rule,
+)
 from sims.core.rounds import (  # noqa: F401  (re-exported: these were defined here)
     _BATCH,
     _LOSS,
@@ -81,13 +86,6 @@ __all__ = [
     "participation",
     "as_key",
 ]
-
-MIXINGS = (
-    "fedavg",
-    "W (N, N) row-stochastic",
-    "('push-sum', A (N, N) column-stochastic)",
-    "a rule of sims.core.mixing (fedavg(...), gossip(W), push_sum(A))",
-)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -136,76 +134,6 @@ class Result(NamedTuple):
 
 # ---------------------------------------------------------------------------------------------
 # validation
-
-
-def _strongly_connected(w: np.ndarray) -> bool:
-    from scipy.sparse.csgraph import connected_components
-
-    return connected_components(w > 0, directed=True, connection="strong")[0] == 1
-
-
-def check_mixing(
-    W: Any, n: int | None = None, *, stochastic: str = "row", field: str = "mixing"
-) -> np.ndarray:
-    """Validate a mixing matrix: square, finite, entries ≥ 0, row- (gossip) or column-
-    (push-sum) stochastic, irreducible (its directed support graph is strongly connected).
-
-    Args:
-      W: (N, N) matrix. n: the expected N (the number of clients), or None.
-      stochastic: ``"row"`` (Σ_j W_ij = 1) or ``"column"`` (Σ_i W_ij = 1).
-      field: the name used in the error message.
-
-    Returns:
-      W as a float64 NumPy array; raises a one-line ValueError naming ``field`` otherwise.
-
-    Example:
-      >>> check_mixing(np.full((3, 3), 1 / 3)).shape
-      (3, 3)
-      >>> check_mixing(np.eye(2))
-      Traceback (most recent call last):
-      ...
-      ValueError: mixing: must be irreducible (a strongly connected graph), got 'reducible'
-    """
-    v.choice(stochastic, "stochastic", ("row", "column"))
-    w = v.array(W, field, ndim=2)
-    if w.shape[0] != w.shape[1] or w.shape[0] < 1:
-        v.fail(field, "a square (N, N) matrix", f"shape {w.shape}")
-    if n is not None and w.shape[0] != n:
-        v.fail(field, f"an ({n}, {n}) matrix (one row per client)", f"shape {w.shape}")
-    if np.any(w < 0):
-        v.fail(field, "entrywise >= 0", f"min entry {w.min():.3g}")
-    sums = w.sum(axis=1 if stochastic == "row" else 0)
-    if np.max(np.abs(sums - 1.0)) > 1e-8 * max(1, w.shape[0]):
-        what = "rows" if stochastic == "row" else "columns"
-        v.fail(
-            field,
-            f"{stochastic}-stochastic ({what} sum to 1)",
-            f"{what} sums in [{sums.min():.6g}, {sums.max():.6g}]",
-        )
-    if w.shape[0] > 1 and not _strongly_connected(w):
-        v.fail(field, "irreducible (a strongly connected graph)", "reducible")
-    return w
-
-
-def mixing_rule(mixing: Any, n: int) -> FedAvg | Gossip | PushSum:
-    """The rule value of ``mixing`` with its matrix validated (:func:`check_mixing`): a value of
-    :mod:`sims.core.mixing` as given, or one of the spellings ``"fedavg"``, W, ``("push-sum",
-    A)``."""
-    if isinstance(mixing, FedAvg):
-        return mixing
-    if isinstance(mixing, Gossip):
-        return Gossip(check_mixing(mixing.matrix, n, stochastic="row"))
-    if isinstance(mixing, PushSum):
-        return PushSum(check_mixing(mixing.matrix, n, stochastic="column"))
-    if isinstance(mixing, str):
-        if mixing != "fedavg":
-            v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing)
-        return FedAvg()
-    if isinstance(mixing, tuple) and len(mixing) == 2 and isinstance(mixing[0], str):
-        if mixing[0] != "push-sum":
-            v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing[0])
-        return PushSum(check_mixing(mixing[1], n, stochastic="column"))
-    return Gossip(check_mixing(mixing, n, stochastic="row"))
 
 
 def _check_loss_is_scalar(loss: Callable, params: Any, data: Any, batch_size: int) -> None:
