@@ -87,24 +87,56 @@ def make_problem(
     # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
     targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
     v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
+    x_arr, sizes_arr = _check_samples(config, x, sizes, dt)
+    mixing, pi = _check_mixing(config, mixing, pi)
+    agg = np.full(n, 1.0) if agg is None else v.array(agg, "agg", shape=(n,))
+    if np.any(agg <= 0):
+        v.fail("agg", "positive weights", agg)
+    pi = v.array(pi, "pi", shape=(n,))
+    if np.any(pi < 0) or abs(float(pi.sum()) - 1.0) > 1e-6:
+        v.fail("pi", "(N,) non-negative weights summing to 1", f"sum {float(pi.sum()):.6g}")
+    H = _check_transform(config, H, dt)
+    if x_arr is not None and config.batch > x_arr.shape[1]:
+        m = x_arr.shape[1]
+        v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)
+    return Problem(
+        targets=jnp.asarray(targets, dtype=dt),
+        x=x_arr,
+        sizes=sizes_arr,
+        mixing=jnp.asarray(mixing, dtype=dt),
+        agg=jnp.asarray(agg, dtype=dt),
+        pi=jnp.asarray(pi / pi.sum(), dtype=dt),
+        gamma_max=jnp.asarray(gamma_max, dtype=dt),
+        gamma_min=jnp.asarray(gamma_min, dtype=dt),
+        H=H,
+    )
+
+
+def _check_samples(config: EngineConfig, x, sizes, dt) -> tuple:
+    """``(x, sizes)`` as arrays of the run's dtype and int32 (None, None in population mode)."""
+    n, d = config.n_clients, config.d
     if config.population:
         if x is not None or sizes is not None:
             field = "x" if x is not None else "sizes"
             v.fail(field, "None with population=True (population gradients use the targets)",
                    "an array")  # fmt: skip
-        x_arr, sizes_arr = None, None
-    else:
-        if x is None:
-            v.fail("x", "an (N, M, d) array of samples (or population=True)", None)
-        x_arr = _numeric(x, "x", ndim=3, shape=(n, None, d))
-        m = x_arr.shape[1]
-        if n * m >= 2**31:  # the engine numbers the rows of all clients with int32
-            v.fail("x", "fewer than 2**31 rows in all (N·M)", f"shape {x_arr.shape}")
-        sizes = np.full(n, m) if sizes is None else np.asarray(sizes)
-        if sizes.shape != (n,) or np.any(sizes < 1) or np.any(sizes > m):
-            v.fail("sizes", f"(N,) integers in [1, M={m}]", sizes)
-        x_arr = jnp.asarray(x_arr, dtype=dt)
-        sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
+        return None, None
+    if x is None:
+        v.fail("x", "an (N, M, d) array of samples (or population=True)", None)
+    x_arr = _numeric(x, "x", ndim=3, shape=(n, None, d))
+    m = x_arr.shape[1]
+    if n * m >= 2**31:  # the engine numbers the rows of all clients with int32
+        v.fail("x", "fewer than 2**31 rows in all (N·M)", f"shape {x_arr.shape}")
+    sizes = np.full(n, m) if sizes is None else np.asarray(sizes)
+    if sizes.shape != (n,) or np.any(sizes < 1) or np.any(sizes > m):
+        v.fail("sizes", f"(N,) integers in [1, M={m}]", sizes)
+    return jnp.asarray(x_arr, dtype=dt), jnp.asarray(sizes, dtype=jnp.int32)
+
+
+def _check_mixing(config: EngineConfig, mixing, pi) -> tuple:
+    """``(mixing, pi)``: DecL's row-stochastic, irreducible W and its stationary weights (or the
+    given π); FedAvg's (N, 0) placeholder (it uses no matrix) and uniform π."""
+    n = config.n_clients
     if config.mixing_rule().takes_matrix:
         if mixing is None:
             v.fail("mixing", "an (N, N) row-stochastic matrix for framework decl", None)
@@ -128,12 +160,12 @@ def make_problem(
         mixing = np.zeros((n, 0)) if mixing is None else v.array(mixing, "mixing", shape=(n, n))
         if pi is None:
             pi = np.full(n, 1.0 / n)
-    agg = np.full(n, 1.0) if agg is None else v.array(agg, "agg", shape=(n,))
-    if np.any(agg <= 0):
-        v.fail("agg", "positive weights", agg)
-    pi = v.array(pi, "pi", shape=(n,))
-    if np.any(pi < 0) or abs(float(pi.sum()) - 1.0) > 1e-6:
-        v.fail("pi", "(N,) non-negative weights summing to 1", f"sum {float(pi.sum()):.6g}")
+    return mixing, pi
+
+
+def _check_transform(config: EngineConfig, H, dt):
+    """The (d, d) transform H of a method that takes one (non-zero), else None."""
+    d = config.d
     if methods.get(config.method).needs_H:
         if H is None:
             v.fail("H", "a (d, d) transform for method cl-dissimilar", None)
@@ -143,17 +175,4 @@ def make_problem(
         H = jnp.asarray(H, dtype=dt)
     elif H is not None:
         v.fail("H", f"None for method {config.method} (only cl-dissimilar uses H)", "an array")
-    if x_arr is not None and config.batch > x_arr.shape[1]:
-        m = x_arr.shape[1]
-        v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)
-    return Problem(
-        targets=jnp.asarray(targets, dtype=dt),
-        x=x_arr,
-        sizes=sizes_arr,
-        mixing=jnp.asarray(mixing, dtype=dt),
-        agg=jnp.asarray(agg, dtype=dt),
-        pi=jnp.asarray(pi / pi.sum(), dtype=dt),
-        gamma_max=jnp.asarray(gamma_max, dtype=dt),
-        gamma_min=jnp.asarray(gamma_min, dtype=dt),
-        H=H,
-    )
+    return H
