@@ -279,13 +279,9 @@ def test_gallery_lists_every_figure():
         assert f"(figures/{png.name})" in text
 
 
-def test_quickstart_snippets_run(tmp_path):
-    """Every ```python block of the quickstart, in order, as one script."""
-    blocks = _snippets(DOCS / "quickstart.md")
-    assert len(blocks) >= 5
-    script = tmp_path / "quickstart.py"
-    script.write_text("\n\n".join(blocks))
-    proc = subprocess.run(
+def _run_script(script) -> subprocess.CompletedProcess:
+    """Run a page's snippets, written to ``script``, on the CPU with a non-interactive backend."""
+    return subprocess.run(
         [sys.executable, str(script)],
         cwd=ROOT,
         env={**os.environ, "JAX_PLATFORMS": "cpu", "MPLBACKEND": "Agg"},
@@ -293,6 +289,15 @@ def test_quickstart_snippets_run(tmp_path):
         text=True,
         timeout=300,
     )
+
+
+def test_quickstart_snippets_run(tmp_path):
+    """Every ```python block of the quickstart, in order, as one script."""
+    blocks = _snippets(DOCS / "quickstart.md")
+    assert len(blocks) >= 5
+    script = tmp_path / "quickstart.py"
+    script.write_text("\n\n".join(blocks))
+    proc = _run_script(script)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
 
@@ -306,14 +311,7 @@ def test_getting_started_python_prints_what_the_page_shows(tmp_path):
     assert shown, "the page shows the output after 'It printed'"
     script = tmp_path / "getting_started.py"
     script.write_text(blocks[0])
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=ROOT,
-        env={**os.environ, "JAX_PLATFORMS": "cpu", "MPLBACKEND": "Agg"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = _run_script(script)
     assert proc.returncode == 0, proc.stderr[-4000:]
     got, want = proc.stdout.splitlines(), shown.group(1).splitlines()
     assert len(got) == len(want), (got, want)

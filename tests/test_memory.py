@@ -21,7 +21,7 @@ import sys
 import pytest
 
 from sims.cli import main
-from sims.commands.simulate import estimate_bytes
+from sims.trackc.simulate_rounds import estimate_bytes
 
 GIB = 2**30
 

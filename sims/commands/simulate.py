@@ -12,15 +12,6 @@ import sys
 from sims.commands import _common
 from sims.core.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS
 from sims.trackc.simulate import DEFAULTS, LR_STABLE_FRACTION, check_sizes, simulate
-from sims.trackc.simulate_rounds import (  # noqa: F401 - CHUNK_FLOPS etc. re-exported
-    CHUNK_FLOPS,
-    STEP_OVERHEAD_FLOPS,
-    _StopFlag,
-    check_run_time,
-    estimate_bytes,
-    rounds_per_chunk,
-    run_rounds,
-)
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS
 
