@@ -142,3 +142,68 @@ def test_float32_tolerance_applies_to_training_numbers_only(tmp_path):
     ]
     strict = compare_folders(a, b, float32_rtol=1e-9, float32_atol=1e-12)
     assert strict["n_differences"] == 4
+
+
+def _track_d_folders(tmp_path, tags):
+    """Two runs whose Track D moved by a test image (numbers and the numbers inside its
+    strings), made on machines ``tags`` (``None``: the report does not say)."""
+    rows = [
+        {"word": "inconclusive", "mean": 0.0172, "why": "+0.0172 ± 0.0061; MDE 0.0178; 3 seeds"},
+        {"word": "inconclusive", "mean": 0.0167, "why": "+0.0167 ± 0.0059; MDE 0.0170; 3 seeds"},
+    ]
+    folders = []
+    for name, row, tag in zip("ab", rows, tags, strict=True):
+        folder = tmp_path / name
+        folder.mkdir()
+        report = {
+            "exact": 1.0,
+            "track_d": [row],
+            "stages": [{"name": "trackd_table1", "summary": {"mae": row["why"]}}],
+        }
+        if tag is not None:
+            report["machine"] = {"tag": tag}
+        (folder / "report.json").write_text(json.dumps(report))
+        (folder / "trackd_table1.json").write_text(json.dumps({"acc": [0.6 + 10 * row["mean"]]}))
+        folders.append(folder)
+    return folders
+
+
+@pytest.mark.parametrize(
+    "tags, mode, expected",
+    [
+        (("m1", "m1"), "numbers", 4),  # one machine: every Track D number is compared
+        (("m1", "m2"), "words", 0),  # another CPU: words only, and they agree
+        ((None, "m1"), "words", 0),  # a report that does not name its machine
+    ],
+)
+def test_track_d_is_compared_by_its_words_between_machines(tmp_path, tags, mode, expected):
+    old, new = _track_d_folders(tmp_path, tags)
+    r = compare_folders(old, new)
+    assert r["track_d"] == mode and r["n_differences"] == expected, r["differences"]
+    forced = compare_folders(old, new, track_d="numbers")
+    assert forced["track_d"] == "numbers" and forced["n_differences"] == 4
+
+
+def test_track_d_words_still_catch_a_changed_word_and_leave_float64_exact(tmp_path):
+    old, new = _track_d_folders(tmp_path, ("m1", "m2"))
+    report = json.loads((new / "report.json").read_text())
+    report["track_d"][0]["word"] = "void"
+    report["stages"][0]["summary"]["mae"] = "+0.0167 ± 0.0059; MDE 0.0170; 4 seeds, 1 void"
+    report["exact"] = 1.0 + 1e-6
+    (new / "report.json").write_text(json.dumps(report))
+    r = compare_folders(old, new)
+    assert r["track_d"] == "words"
+    assert sorted((d["path"], d["why"]) for d in r["differences"]) == [
+        ("exact", "number"),
+        ("stages[0].summary.mae", "words"),
+        ("track_d[0].word", "words"),
+    ]
+
+
+def test_track_d_mode_is_validated_and_shown(tmp_path, capsys):
+    old, new = _track_d_folders(tmp_path, ("m1", "m2"))
+    with pytest.raises(ValueError, match="track_d"):
+        compare_folders(old, new, track_d="loose")
+    assert main(["compare", str(old), str(new)]) == 0
+    assert "Track D by its words" in capsys.readouterr().out
+    assert main(["compare", str(old), str(new), "--track-d", "numbers"]) == 1

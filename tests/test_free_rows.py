@@ -185,3 +185,33 @@ def test_thm43_word_does_not_move_with_n_through_solver_tolerance():
         old = dataclasses.replace(cfg, certify=False)
         before.add(cl.evaluate_reading(old, "thm4.3.fl", reading)["track_b"].verdict)
     assert len(words) == 1 and len(before) == 2
+
+
+def test_sampled_frames_do_not_depend_on_the_basis_the_solver_returned():
+    """A tied eigenspace or a projector's range has no preferred orthonormal basis, and LAPACK
+    builds return different ones; the sampled members of the optimal set (row norms of T K,
+    and the span of a random frame) must be the same for T and T R, R any rotation."""
+    rng = np.random.default_rng(3)
+    d, q, k, m = 12, 5, 2, 4
+    T = np.linalg.qr(rng.standard_normal((d, q)))[0]
+    R = np.linalg.qr(rng.standard_normal((q, q)))[0]
+    rows = [
+        np.sum(np.matmul(B[:m][None], solutions._frames(B, k, m, np.random.default_rng(0))) ** 2, 2)
+        for B in (T, T @ R)
+    ]
+    np.testing.assert_allclose(rows[0], rows[1], atol=1e-12)
+    spans = [solutions._random_frame(np.random.default_rng(0), B, k) for B in (T, T @ R)]
+    np.testing.assert_allclose(spans[0] @ spans[0].T, spans[1] @ spans[1].T, atol=1e-12)
+
+
+def test_a_tied_optimum_samples_the_same_rvs_for_any_eigenbasis_of_the_tie():
+    """solve_target on X and on X's tie rotated inside its eigenspace (the same matrix up to
+    rounding, another eigenbasis): the sampled members agree (row 0 is the solver's own pick,
+    which is whichever eigenbasis it returned)."""
+    X = np.diag([4.0, 2.0, 2.0, 2.0, 0.5, 0.1])
+    R = np.eye(6)
+    R[1:4, 1:4] = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))[0]
+    a = solutions.solve_target(X, 2, coords=4)
+    b = solutions.solve_target(R @ X @ R.T, 2, coords=4)
+    assert a.tied and b.tied
+    np.testing.assert_allclose(a.samples[1:], b.samples[1:], atol=1e-10)

@@ -63,32 +63,43 @@ class Solution:
         return out
 
 
+def _gaussian(rng, basis: np.ndarray, n: int, lead: tuple = ()) -> np.ndarray:
+    """Standard normal coordinates (*lead, q, n) in the orthonormal ``basis`` (d, q), drawn as
+    ``basisᵀ z`` with z standard normal in R^d: the same distribution as drawing them in the
+    basis directly, but the spanned subspaces ``basis @ g = P z`` (P the projector onto
+    span(basis)) do not depend on which orthonormal basis of a tied eigenspace or of a
+    projector's range the eigen-solver returned, so the samples are the same on every LAPACK
+    build and CPU (up to rounding)."""
+    z = rng.standard_normal((*lead, basis.shape[0], n))
+    return basis.T @ z
+
+
 def _random_frame(rng, basis: np.ndarray, k: int) -> np.ndarray:
-    """k orthonormal columns uniformly at random in span(basis) (basis orthonormal, (m, q))."""
-    g = rng.standard_normal((basis.shape[1], k))
-    q, _ = np.linalg.qr(g)
+    """k orthonormal columns uniformly at random in span(basis) (basis orthonormal, (d, q))."""
+    q, _ = np.linalg.qr(_gaussian(rng, basis, k))
     return basis @ q
 
 
-def _frames(T_m: np.ndarray, k: int, coords: int, rng) -> np.ndarray:
-    """Cluster frames K (F, q, k) in the coordinates of the cluster basis: for each coordinate
-    j the frame containing t_j = T[j] and one orthogonal to it, then TIE_SAMPLES random ones
-    (batched QR; the first column of a QR of [t_j, G] spans t_j)."""
-    q = T_m.shape[1]
-    norms = np.linalg.norm(T_m[:coords], axis=1)
-    t = T_m[:coords][norms > 0] / norms[norms > 0, None]  # (J, q)
-    J = t.shape[0]
+def _frames(T: np.ndarray, k: int, coords: int, rng) -> np.ndarray:
+    """Cluster frames K (F, q, k) in the coordinates of the orthonormal cluster basis T (d, q):
+    for each of the first ``coords`` coordinates j the frame containing t_j = T[j] and one
+    orthogonal to it, then TIE_SAMPLES random ones (batched QR; the first column of a QR of
+    [t_j, G] spans t_j; G from :func:`_gaussian`, so the frames' spans are basis-free)."""
+    T_m = T[:coords]
+    norms = np.linalg.norm(T_m, axis=1)
+    t = T_m[norms > 0] / norms[norms > 0, None]  # (J, q)
+    J, q = t.shape[0], T.shape[1]
     parts = []
     if J and k >= 1:
-        g = rng.standard_normal((J, q, k))
+        g = _gaussian(rng, T, k, (J,))
         g[:, :, 0] = t
         parts.append(np.linalg.qr(g)[0])
     if J and k <= q - 1:
         # a random k-frame orthogonal to t_j: QR of [t_j, G], drop the first column
-        g = rng.standard_normal((J, q, k + 1))
+        g = _gaussian(rng, T, k + 1, (J,))
         g[:, :, 0] = t
         parts.append(np.linalg.qr(g)[0][:, :, 1:])
-    parts.append(np.linalg.qr(rng.standard_normal((TIE_SAMPLES, q, k)))[0])
+    parts.append(np.linalg.qr(_gaussian(rng, T, k, (TIE_SAMPLES,)))[0])
     return np.concatenate(parts, axis=0)
 
 
@@ -228,7 +239,7 @@ def solve_target(
     lo = rS.copy()
     hi = rS + np.sum(T_m**2, axis=1)
     rng = np.random.default_rng(seed)
-    K = _frames(T_m, k, m, rng)  # (F, q, k)
+    K = _frames(T, k, m, rng)  # (F, q, k)
     cl_part = np.sum(np.matmul(T_m[None], K) ** 2, axis=2)  # (F, m)
     samples = np.concatenate([rv[None, :m], rS[None, :] + cl_part], axis=0)
     cert = certify_top(X, c, m, dl, thr)
@@ -305,7 +316,7 @@ def solve_recon(
         T_m = T[:m]
         qq = np.sum(T_m**2, axis=1)
         rng = np.random.default_rng(seed)
-        K = _frames(T_m, k, m, rng)  # (F, q, k)
+        K = _frames(T, k, m, rng)  # (F, q, k)
         members = rv[None, :m] + np.sum(np.matmul(T_m[None], K) ** 2, axis=2)
         samples = np.concatenate([rv[None, :m], members], axis=0)
         lo = rv[:m] + (qq if k == T.shape[1] else 0.0)

@@ -234,11 +234,20 @@ class Value:
     def unique(self) -> bool:
         return self.lo == self.hi and len(set(self.samples)) == 1
 
+    @property
+    def width(self) -> float:
+        """How far apart the optimal set's values lie: the outer interval and the attained
+        points together (0 when unique; ``inf`` where no outer bound is known)."""
+        return max(self.hi, *self.samples) - min(self.lo, *self.samples)
+
     def to_dict(self) -> dict:
+        """The value as JSON; the set (attained range and outer interval) only where it is wider
+        than ``tol``: a set narrower than its tolerance is one value to the precision computed,
+        and which rounding-level points a LAPACK build returns differs from CPU to CPU."""
         out = {"value": self.point, "tol": self.tol}
         if self.certified:
             out["certified"] = True
-        if not self.unique:
+        if not self.unique and not self.width <= self.tol:
             out.update(
                 attained_min=min(self.samples),
                 attained_max=max(self.samples),

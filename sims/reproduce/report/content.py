@@ -10,6 +10,7 @@ import platform
 import re
 from collections.abc import Mapping
 
+from sims.reproduce.pipeline.machine import describe as describe_machine
 from sims.reproduce.pipeline.stage import overall_hash
 
 TRACKS = ("track_a", "track_b", "track_c")
@@ -506,5 +507,6 @@ def build_report(
         "stages": stage_rows,
         "configuration": configs,
         "software": software_versions(),
+        "machine": describe_machine(),
         "compute_seconds": round(sum(r["seconds"] for r in runs), 3),
     }

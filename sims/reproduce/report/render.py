@@ -480,6 +480,15 @@ def render_markdown(payload: dict, *, glossary: bool = True) -> str:
         *[f"| {k} | {v} |" for k, v in payload["software"].items()],
         "",
     ]
+    machine = payload.get("machine")
+    if machine:
+        lines += [
+            f"Machine: {machine['cpu']} ({machine['cpus']} logical CPUs; caches "
+            f"{machine['caches'] or 'not reported'}; tag {machine['tag']}). Float32 training is "
+            "bit-identical run to run on one machine; `dssl compare` compares Track D by its "
+            "words between machines.",
+            "",
+        ]
     if glossary:
         lines += _glossary()
     return "\n".join(lines)
