@@ -473,3 +473,32 @@ def test_a_second_run_into_one_folder_refuses_naming_the_folder_and_pid(tmp_path
         first.join(30)
     assert not list(tmp_path.glob("mask*"))  # the refused run wrote nothing
     run_stages([counting_stage([], "count")], out=tmp_path, progress=False)  # free again
+
+
+def test_no_worker_starts_after_ctrl_c_until_launches_are_allowed_again():
+    """After Ctrl-C the pipeline's thread could start the next worker in the moment before the
+    program exits, and that worker found its parent gone (an EOFError traceback, seen in CI):
+    stop_launches holds every later launch back; a launch in the handler's own thread is not
+    waited for (it would wait for itself) but reported by launching_here."""
+    import threading
+
+    from sims.reproduce.pipeline import parallel
+
+    entered = threading.Event()
+
+    def launch():
+        with parallel._spawning():
+            entered.set()
+
+    parallel.stop_launches()
+    try:
+        t = threading.Thread(target=launch, daemon=True)
+        t.start()
+        assert not entered.wait(0.5)  # held back
+    finally:
+        parallel.allow_launches()
+    assert entered.wait(5.0)
+    t.join(5.0)
+    with parallel._spawning():
+        assert parallel.launching_here()
+    assert not parallel.launching_here()

@@ -94,15 +94,17 @@ def _inside_extension_import(frame) -> bool:
 
 def _on_sigint(signum, frame) -> None:
     parallel = sys.modules.get("sims.reproduce.pipeline.parallel")
-    if parallel is not None:  # a worker being started reads its task first
-        parallel.wait_for_launches()
+    # this thread is starting a worker: raised again once the worker has its task
+    launching = parallel is not None and parallel.launching_here()
+    if parallel is not None and not launching:  # a worker being started reads its task first
+        parallel.stop_launches()
     _remove_temporaries()
     if not _state["pending"]:
         _state["pending"] = True
         _state["watchdog"] = threading.Thread(target=_watchdog, name="dssl-sigint", daemon=True)
         _state["watchdog"].start()
-    if _inside_extension_import(frame):
-        return  # the watchdog raises it again once the extension has loaded
+    if launching or _inside_extension_import(frame):
+        return  # the watchdog raises it again (the launch ended, the extension has loaded)
     raise KeyboardInterrupt
 
 
@@ -140,6 +142,9 @@ def interrupts():
         jsonio = sys.modules.get("sims.reproduce.pipeline.jsonio")
         if jsonio is not None:
             jsonio.allow_writes()
+        parallel = sys.modules.get("sims.reproduce.pipeline.parallel")
+        if parallel is not None:
+            parallel.allow_launches()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -178,8 +178,11 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-#: held while a worker process may be starting (see :func:`wait_for_launches`)
+#: held while a worker process may be starting, and after Ctrl-C (see :func:`stop_launches`)
 _LAUNCHING = threading.Lock()
+#: the thread holding :data:`_LAUNCHING` for a launch (its ident; 0: none), see
+#: :func:`launching_here`; and whether :func:`stop_launches` holds it
+_launcher, _stopped = [0], [False]
 
 
 @contextlib.contextmanager
@@ -190,23 +193,44 @@ def _spawning():
     parent alone reports it), and :data:`_LAUNCHING` is held. The main thread of the parent
     is not blocked (it sees the Ctrl-C) unless the block runs in it, and then only for the
     moment of a submit (the lock is released before SIGINT is unblocked)."""
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-        with _LAUNCHING:
-            yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    posix = hasattr(signal, "pthread_sigmask")
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if posix else None
     try:
         with _LAUNCHING:
-            yield
+            _launcher[0] = threading.get_ident()
+            try:
+                yield
+            finally:
+                _launcher[0] = 0
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if posix:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def wait_for_launches(timeout: float = 5.0) -> None:
-    """Return once no worker process is starting (at most ``timeout`` seconds later). The
-    SIGINT handler of ``dssl`` calls it before the program exits: a worker whose parent was
-    gone before it had read what to run printed a traceback (``EOFError``)."""
-    if _LAUNCHING.acquire(timeout=timeout):
+def launching_here() -> bool:
+    """Whether the calling thread is starting a worker process right now. A Ctrl-C handled
+    there (the main thread sees a SIGINT that another thread received) must not end the
+    program before the new worker has been handed its task: waiting for the launch to end
+    would wait for the handler's own thread, and raising ends the parent while the worker
+    reads from it (its ``EOFError`` traceback). The handler returns instead and the
+    interrupt is raised again (``sims.commands._boundary``)."""
+    return _launcher[0] == threading.get_ident()
+
+
+def stop_launches(timeout: float = 5.0) -> None:
+    """Wait for a worker process in flight to be handed its task (at most ``timeout``
+    seconds), then start no other until :func:`allow_launches`. The SIGINT handler of
+    ``dssl`` calls it before the program exits: a worker whose parent was gone before it had
+    read what to run printed a traceback (``EOFError``), and the pipeline's thread could start
+    the next worker between the end of one launch and the exit."""
+    if not _stopped[0] and _LAUNCHING.acquire(timeout=timeout):
+        _stopped[0] = True
+
+
+def allow_launches() -> None:
+    """Undo :func:`stop_launches` (the interrupt was handled and the program goes on)."""
+    if _stopped[0]:
+        _stopped[0] = False
         _LAUNCHING.release()
 
 
