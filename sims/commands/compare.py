@@ -246,6 +246,28 @@ def _not_a_file(path: Path) -> bool:
     return (path.exists() or path.is_symlink()) and not path.is_file()
 
 
+def _compare_file(old: Path, new: Path, name: str, ignored, tols: _Tolerances, found) -> int:
+    """Leaves compared in the file ``name`` of both folders, at the tolerance of its kind
+    (Track D, float32 training, or the rest); differences appended to ``found``."""
+    strange = [s for s, f in (("old", old), ("new", new)) if _not_a_file(f / name)]
+    if strange:
+        why = f"not a regular file in {strange[0]} (a folder, a FIFO or a device)"
+        found.append({"path": "", "old": None, "new": None, "why": why})
+        return 0
+    if not (old / name).is_file() or not (new / name).is_file():
+        side = "new" if not (old / name).is_file() else "old"
+        found.append({"path": "", "old": None, "new": None, "why": f"file only in {side}"})
+        return 0
+    a, b = _load(old / name, "old"), _load(new / name, "new")
+    if any(fnmatch.fnmatchcase(name, pat) for pat in TRACK_D_FILES):
+        tol = tols.track_d
+    elif any(fnmatch.fnmatchcase(name, pat) for pat in FLOAT32_FILES):
+        tol = tols.float32
+    else:
+        tol = tols.base
+    return _walk(a, b, "", ignored, tol, found, tols)
+
+
 def compare_folders(
     old: str | Path,
     new: str | Path,
@@ -293,24 +315,7 @@ def compare_folders(
     files, diffs = {}, []
     for name in names:
         found = []
-        strange = [s for s, f in (("old", old), ("new", new)) if _not_a_file(f / name)]
-        if strange:
-            why = f"not a regular file in {strange[0]} (a folder, a FIFO or a device)"
-            found.append({"path": "", "old": None, "new": None, "why": why})
-            n = 0
-        elif not (old / name).is_file() or not (new / name).is_file():
-            side = "new" if not (old / name).is_file() else "old"
-            found.append({"path": "", "old": None, "new": None, "why": f"file only in {side}"})
-            n = 0
-        else:
-            a, b = _load(old / name, "old"), _load(new / name, "new")
-            if any(fnmatch.fnmatchcase(name, pat) for pat in TRACK_D_FILES):
-                tol = tols.track_d
-            elif any(fnmatch.fnmatchcase(name, pat) for pat in FLOAT32_FILES):
-                tol = tol32
-            else:
-                tol = (rtol, atol)
-            n = _walk(a, b, "", ignored, tol, found, tols)
+        n = _compare_file(old, new, name, ignored, tols, found)
         files[name] = {"compared": n, "differences": len(found)}
         diffs += [
             {"file": name, **d, "old": _shown(d["old"]), "new": _shown(d["new"])} for d in found

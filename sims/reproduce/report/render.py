@@ -480,18 +480,23 @@ def render_markdown(payload: dict, *, glossary: bool = True) -> str:
         *[f"| {k} | {v} |" for k, v in payload["software"].items()],
         "",
     ]
-    machine = payload.get("machine")
-    if machine:
-        lines += [
-            f"Machine: {machine['cpu']} ({machine['cpus']} logical CPUs; caches "
-            f"{machine['caches'] or 'not reported'}; tag {machine['tag']}). Float32 training is "
-            "bit-identical run to run on one machine; `dssl compare` compares Track D by its "
-            "words between machines.",
-            "",
-        ]
+    lines += _md_machine(payload.get("machine"))
     if glossary:
         lines += _glossary()
     return "\n".join(lines)
+
+
+def _md_machine(machine: dict | None) -> list[str]:
+    """The report's line on the machine of the run (none for a report that does not say)."""
+    if not machine:
+        return []
+    return [
+        f"Machine: {machine['cpu']} ({machine['cpus']} logical CPUs; caches "
+        f"{machine['caches'] or 'not reported'}; tag {machine['tag']}). Float32 training is "
+        "bit-identical run to run on one machine; `dssl compare` compares Track D by its "
+        "words between machines.",
+        "",
+    ]
 
 
 def render_html(payload: dict, *, glossary: bool = True) -> str:
