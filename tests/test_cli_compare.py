@@ -207,3 +207,24 @@ def test_track_d_mode_is_validated_and_shown(tmp_path, capsys):
     assert main(["compare", str(old), str(new)]) == 0
     assert "Track D by its words" in capsys.readouterr().out
     assert main(["compare", str(old), str(new), "--track-d", "numbers"]) == 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs POSIX FIFOs")
+def test_a_fifo_named_report_json_is_never_opened(tmp_path):
+    """The machine record is read only from a regular report.json: a FIFO there would block
+    the comparison forever (it is reported as not a regular file instead)."""
+    import os
+    import threading
+
+    old, new = _track_d_folders(tmp_path, ("m1", "m1"))
+    (new / "report.json").unlink()
+    os.mkfifo(new / "report.json")
+    box = {}
+    t = threading.Thread(target=lambda: box.update(r=compare_folders(old, new)), daemon=True)
+    t.start()
+    t.join(20)
+    assert "r" in box, "compare_folders blocked on a FIFO"
+    r = box["r"]
+    assert r["track_d"] == "words" and "unrecorded" in r["track_d_why"]
+    assert any(d["file"] == "report.json" and "not a regular file" in d["why"]
+               for d in r["differences"])  # fmt: skip

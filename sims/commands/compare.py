@@ -203,8 +203,11 @@ def _machine_tag(folder: Path):
     report, an older report, not JSON: the comparison itself reports a malformed file)."""
     from sims.reproduce.pipeline import jsonio
 
+    path = folder / "report.json"
+    if _not_a_file(path) or not path.is_file():  # a FIFO would block: never opened
+        return None
     try:
-        rec = jsonio.from_json((folder / "report.json").read_bytes(), constants=True)
+        rec = jsonio.from_json(path.read_bytes(), constants=True)
     except (OSError, ValueError, RecursionError):
         return None
     machine = rec.get("machine") if isinstance(rec, dict) else None
