@@ -9,6 +9,9 @@ the issue's target (≥ 5 points beyond 2 SE), the learning curve, and the raw-p
     python benchmarks/trackd_learning.py --preset default --archs mlp,cnn,vit \\
         --methods mae,simsiam,mar --seeds 2 --out benchmarks/results
 
+``--set FIELD=VALUE`` (repeatable) trains a variant of the recipe: the preset's ``Common``
+with those fields replaced (VALUE read as JSON: ``--set cnn_p=0.9 --set lr=0.004``).
+
 Writes ``trackd_learning.json`` and ``trackd_learning.md`` (machine, load, date, command).
 """
 
@@ -19,7 +22,6 @@ import dataclasses
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 
@@ -27,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from sims.reproduce.pipeline.machine import cpu_name  # noqa: E402
 from sims.trackd import experiments as ex  # noqa: E402
 from sims.trackd import presets  # noqa: E402
 from sims.trackd.models import ARCHS  # noqa: E402
@@ -43,10 +46,28 @@ def _names(text: str, allowed: tuple, field: str) -> tuple:
     return names
 
 
-def learning(preset: str, archs: tuple, methods: tuple, seeds: int) -> dict:
+def _overrides(pairs: list) -> dict:
+    """``FIELD=VALUE`` pairs as replacements of ``Common``'s fields (VALUE as JSON, else text)."""
+    fields = {f.name for f in dataclasses.fields(presets.Common)}
+    out = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or name not in fields or name in ("name", "seeds"):
+            raise SystemExit(f"--set: must be FIELD=VALUE with FIELD a field of Common "
+                             f"other than name and seeds, got {pair!r}")  # fmt: skip
+        try:
+            out[name] = json.loads(text)
+        except ValueError:
+            out[name] = text
+    return out
+
+
+def learning(
+    preset: str, archs: tuple, methods: tuple, seeds: int, overrides: dict | None = None
+) -> dict:
     """Uplift over the untrained encoder per (encoder, method); see the module docstring."""
     cfg = presets.preset(preset, "table1")
-    common = dataclasses.replace(cfg.common, seeds=seeds)
+    common = dataclasses.replace(cfg.common, seeds=seeds, **(overrides or {}))
     rows = []
     for arch in archs:
         for method in methods:
@@ -106,7 +127,8 @@ def markdown(res: dict, header: dict) -> str:
         "",
         f"{res['n_clients']} clients, {res['clients_per_round']} per round, {res['rounds']} "
         f"rounds × {res['local_steps']} local steps, {res['seeds']} seeds; raw-pixel probe "
-        f"{res['raw_pixel_probe']:.3f}.",
+        f"{res['raw_pixel_probe']:.3f}."
+        + (f" Recipe changed: {json.dumps(res['overrides'])}." if res.get("overrides") else ""),
         "",
         "| encoder | method | untrained | trained | uplift (points, mean ± SE) | learned (D3) "
         "| ≥ 5 points | s per arm |",
@@ -122,17 +144,6 @@ def markdown(res: dict, header: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--preset", default="default", choices=tuple(presets.PRESETS))
@@ -140,7 +151,10 @@ def main(argv=None) -> int:
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--out", default=None, help="folder for trackd_learning.json/.md")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="replace a field of the preset's Common (repeatable)")  # fmt: skip
     a = p.parse_args(argv)
+    overrides = _overrides(a.set)
     if not 2 <= a.seeds <= 100:
         raise SystemExit(f"--seeds: must be an integer in [2, 100], got {a.seeds}")
     archs = _names(a.archs, ARCHS, "--archs")
@@ -148,11 +162,11 @@ def main(argv=None) -> int:
     header = {
         "command": "python benchmarks/trackd_learning.py " + " ".join(argv or sys.argv[1:]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{_cpu_name()}, {os.cpu_count()} cores",
+        "machine": f"{cpu_name()}, {os.cpu_count()} cores",
         "load_start": f"{os.getloadavg()[0]:.2f}",
     }
     t0 = time.perf_counter()
-    res = learning(a.preset, archs, methods, a.seeds)
+    res = learning(a.preset, archs, methods, a.seeds, overrides) | {"overrides": overrides}
     header["load_end"] = f"{os.getloadavg()[0]:.2f}"
     header["seconds"] = round(time.perf_counter() - t0, 1)
     text = markdown(res, header)

@@ -42,6 +42,8 @@ def test_uplift_is_the_paired_difference_and_the_files_say_so(tmp_path):
         (["--archs", "mlp,resnet"], "--archs"),
         (["--methods", ""], "--methods"),
         (["--seeds", "1"], "--seeds"),
+        (["--set", "no_such_field=1"], "--set"),
+        (["--set", "cnn_p"], "--set"),
     ],  # fmt: skip
 )
 def test_bad_arguments_stop_with_one_line(argv, field):

@@ -21,7 +21,7 @@ from sims.reproduce.pipeline.compile_cache import host_tag
 _CACHES = Path("/sys/devices/system/cpu/cpu0/cache")
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
     """The processor's model name (``/proc/cpuinfo``), else what :mod:`platform` says."""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
@@ -49,7 +49,7 @@ def describe() -> dict:
     CPUs, and ``tag``, 12 hex digits of all four: two runs with the same tag ran the same
     compiled float32 arithmetic."""
     rec = {
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "instruction_set": host_tag(),
         "caches": _caches(),
         "cpus": os.cpu_count(),
