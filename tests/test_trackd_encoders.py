@@ -156,6 +156,30 @@ def test_cnn_mask_ratio_is_checked(bad):
         presets.Common(cnn_p=bad)
 
 
+def test_the_cnn_gets_its_own_decoder_width():
+    c = dataclasses.replace(presets.preset("fast", "table1").common, cnn_dec_hidden=48)
+    shape = (8, 8, 1)
+    cnn = experiments.net_config(c, "cnn", "mae", shape)
+    assert cnn.dec_hidden == 48
+    assert experiments.net_config(c, "mlp", "mae", shape).dec_hidden is None
+    params = init_params(cnn, key=jr.key(0))["params"]["decoder"]
+    assert params["Dense_0"]["kernel"].shape == (c.embed, 48)
+    assert params["Dense_1"]["kernel"].shape == (48, cnn.n_patches * cnn.patch_dim)
+    default = experiments.net_config(
+        dataclasses.replace(c, cnn_dec_hidden=None), "cnn", "mae", shape
+    )
+    dec = init_params(default, key=jr.key(0))["params"]["decoder"]
+    assert dec["Dense_0"]["kernel"].shape == (c.embed, c.cnn_width)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2000, 1.5])
+def test_cnn_decoder_width_is_checked(bad):
+    with pytest.raises(ValueError, match="cnn_dec_hidden"):
+        presets.Common(cnn_dec_hidden=bad)
+    with pytest.raises(ValueError, match="dec_hidden"):
+        NetConfig(dec_hidden=bad)
+
+
 def test_raw_pixel_probe_is_the_probe_on_flattened_pixels():
     c = presets.preset("fast", "table1").common
     im = experiments.images_of(c)

@@ -91,6 +91,7 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
         depth=common.cnn_depth if arch == "cnn" else common.depth,
         heads=common.heads,
         embed=common.embed,
+        dec_hidden=common.cnn_dec_hidden if arch == "cnn" else None,
     )
 
 

@@ -59,7 +59,9 @@ class NetConfig:
       width: ViT token width / MLP hidden width / CNN last-layer channels (≤ 128).
       depth: ViT blocks / MLP hidden layers / CNN stride-2 convolutions.
       heads: attention heads. embed: representation width c (MLP output; ViT uses ``width``).
-      dec_width: MAE decoder width. proj: SimSiam projector width. pred: predictor bottleneck.
+      dec_width: the ViT's MAE decoder width. dec_hidden: the hidden width of the MLP's and
+        CNN's MAE decoder (None: ``width``). proj: SimSiam projector width. pred: predictor
+        bottleneck.
       act: ``"gelu"``, ``"relu"`` or ``"none"`` (linear MLP). bias: Dense biases (MLP).
       dtype: parameter and compute dtype name (``"float32"`` or ``"float64"``).
     """
@@ -74,6 +76,7 @@ class NetConfig:
     heads: int = 4
     embed: int = 32
     dec_width: int = 32
+    dec_hidden: int | None = None
     proj: int = 64
     pred: int = 16
     act: str = "gelu"
@@ -100,6 +103,8 @@ class NetConfig:
             v.fail("heads", f"a divisor of width={self.width}", self.heads)
         for name in ("embed", "dec_width", "proj", "pred"):
             v.integer(getattr(self, name), name, lo=1, hi=512)
+        if self.dec_hidden is not None:
+            v.integer(self.dec_hidden, "dec_hidden", lo=1, hi=1024)
 
     @property
     def rep_dim(self) -> int:
@@ -253,8 +258,9 @@ class SSLNet(nn.Module):
             self.norm = nn.LayerNorm(force_float32_reductions=False, **kw)
         if c.head == "mae":
             if c.arch != "vit":
+                hidden = c.width if c.dec_hidden is None else c.dec_hidden
                 self.decoder = _MLP(
-                    (c.width,) * min(c.depth, 1) + (c.n_patches * c.patch_dim,), act, c.bias, dt
+                    (hidden,) * min(c.depth, 1) + (c.n_patches * c.patch_dim,), act, c.bias, dt
                 )
             else:
                 self.dec_in = nn.Dense(c.dec_width, **kw)

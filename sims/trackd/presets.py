@@ -42,8 +42,9 @@ class Common:
         SimSiam's learning rate and batch (None: ``lr``, ``batch_size``). rows: per-client tile
         length.
       seeds: number of seeds S (≥ 3 for standard errors). max_train, max_test: data caps.
-      p: mask ratio. cnn_p: the CNN's mask ratio (None: ``p``). ridge: probe ridge. knn_k: k
-        of the k-NN probe.
+      p: mask ratio. cnn_p: the CNN's mask ratio (None: ``p``). cnn_dec_hidden: the hidden
+        width of the CNN's MAE decoder (None: ``cnn_width``). ridge: probe ridge. knn_k: k of
+        the k-NN probe.
       crop, sigma, flip, shift: SimSiam's views (``LossConfig``: random resized crop of area
         ≥ ``crop``, or a shift by ``shift`` pixels when ``crop`` = 0; noise σ; flips).
       mae_augment, norm_pix: MAE's input augmentation and per-patch normalised targets.
@@ -74,6 +75,7 @@ class Common:
     max_test: int | None = None
     p: float = 0.75
     cnn_p: float | None = None
+    cnn_dec_hidden: int | None = None
     ridge: float = 1e-3
     knn_k: int = 5
     crop: float = 0.0
@@ -94,6 +96,8 @@ class Common:
             v.integer(self.batch_simsiam, "batch_simsiam", lo=2)
         if self.cnn_p is not None:
             v.real(self.cnn_p, "cnn_p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        if self.cnn_dec_hidden is not None:
+            v.integer(self.cnn_dec_hidden, "cnn_dec_hidden", lo=1, hi=1024)
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ _DEFAULT_COMMON = Common(
     lr_simsiam=3e-3,
     p=0.5,
     cnn_p=0.75,
+    cnn_dec_hidden=256,
     rows=512,
     seeds=3,
     curve_every=5,
