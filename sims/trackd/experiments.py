@@ -127,18 +127,27 @@ def _train_cfg(
     )
 
 
-def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) -> dict:
+def _features(common: Common, nc: NetConfig, params: Any, images: tdata.Images) -> tuple:
     z_tr = ev.features(nc, params, images.x_train, common.patch)
-    z_te = ev.features(nc, params, images.x_test, common.patch)
+    return z_tr, ev.features(nc, params, images.x_test, common.patch)
+
+
+def _probe(common: Common, images: tdata.Images, z_tr: Any, z_te: Any) -> float:
+    return ev.probe(
+        z_tr, images.y_train, z_te, images.y_test, n_classes=images.n_classes, ridge=common.ridge
+    )
+
+
+def _probe_of(common: Common, nc: NetConfig, params: Any, images: tdata.Images) -> float:
+    """The ridge probe's held-out accuracy on the encoder ``params`` (no k-NN, no rank)."""
+    return _probe(common, images, *_features(common, nc, params, images))
+
+
+def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) -> dict:
+    """Probe, k-NN and effective rank of the encoder ``params`` on ``images``."""
+    z_tr, z_te = _features(common, nc, params, images)
     out = {
-        "probe": ev.probe(
-            z_tr,
-            images.y_train,
-            z_te,
-            images.y_test,
-            n_classes=images.n_classes,
-            ridge=common.ridge,
-        ),
+        "probe": _probe(common, images, z_tr, z_te),
         "knn": ev.knn(
             z_tr, images.y_train, z_te, images.y_test, k=common.knn_k, n_classes=images.n_classes
         ),
@@ -202,13 +211,12 @@ def run_arm(
     lc = loss_config(common, objective, arch)
     # the same encoder before training (train() initialises from fold_in(key, 0)): the floor
     # that tells whether pre-training moved the probe at all
-    untrained = _evaluate(common, nc, init_params(nc, key=jr.fold_in(key, 0)), images)["probe"]
+    untrained = _probe_of(common, nc, init_params(nc, key=jr.fold_in(key, 0)), images)
     curve = {"rounds": [0], "probe": [untrained]}
 
-    def on_chunk(done, res):
+    def on_chunk(done, res):  # the learning curve reads the probe only
         curve["rounds"].append(int(done))
-        params = global_net(res, objective)
-        curve["probe"].append(_evaluate(common, nc, params, images)["probe"])
+        curve["probe"].append(_probe_of(common, nc, global_net(res, objective), images))
 
     every = common.curve_every if 0 < common.curve_every < common.rounds else None
     t0 = time.perf_counter()
@@ -546,8 +554,8 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
                 "localN_vs_global": ev.layer_distances(enc["N"], enc_g)["sum"],
             }
             per_client = {
-                "local1": _evaluate(c, nc, local[0], images)["probe"],
-                "localN": _evaluate(c, nc, local[n - 1], images)["probe"],
+                "local1": _probe_of(c, nc, local[0], images),
+                "localN": _probe_of(c, nc, local[n - 1], images),
                 "global": met["probe"],
                 "untrained": met["untrained_probe"],
             }
