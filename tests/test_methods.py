@@ -172,3 +172,40 @@ def test_mim_views_equal_the_where_views_and_give_the_same_gradient(dtype):
         fn = jax.jit(methods.align_value_and_grad)
         for got, ref in zip(fn(W, a, b), fn(W, ref_a, ref_b), strict=True):
             np.testing.assert_array_equal(bits(got), bits(ref))
+
+
+@pytest.mark.parametrize("name", methods.NAMES)
+def test_positive_pair_is_the_views_the_method_trains_with(name):
+    m = methods.get(name)
+    x = jr.normal(jr.key(3), (5, 6))
+    ctx = methods.Context(p=0.5, H=jnp.flip(jnp.eye(6), 0))
+    a, b = m.positive_pair(x, ctx, key=jr.key(4))
+    # the methods without views of their own (mim-recon, mar, ssd) are MIM plus a term
+    own = m.views if m.views is not None else methods.get("mim").views
+    a2, b2 = own(x, ctx, key=jr.key(4))
+    np.testing.assert_array_equal(a, a2)
+    np.testing.assert_array_equal(b, b2)
+    if name == "cl-dissimilar":
+        np.testing.assert_array_equal(b, x @ ctx.H.T)
+    if name in ("mim", "mim-recon", "mar", "ssd"):
+        np.testing.assert_array_equal(a + b, x)  # complementary masks
+
+
+def test_positive_pair_refuses_a_method_without_one():
+    m = dataclasses.replace(methods.get("mar"), pair=None)
+    with pytest.raises(ValueError, match="method: must be a method with a positive pair"):
+        m.positive_pair(jnp.ones((2, 3)), methods.Context(), key=jr.key(0))
+
+
+def test_simulate_alignment_uses_each_clients_positive_pair():
+    from sims.core import metrics as mt
+    from sims.trackc.simulate import _alignment
+
+    x = np.asarray(jr.normal(jr.key(5), (3, 40, 6)), np.float64)
+    W = np.asarray(jr.normal(jr.key(6), (2, 6)), np.float64)
+    m, ctx, key = methods.get("mim"), methods.Context(p=0.75), jr.key(7)
+    got = _alignment(W, x, m, ctx, key=key)
+    for i in range(3):
+        a, b = m.positive_pair(jnp.asarray(x[i]), ctx, key=jr.fold_in(key, i))
+        assert got[i] == pytest.approx(float(mt.alignment(a @ W.T, b @ W.T)), rel=1e-12)
+    assert len(set(got.tolist())) == 3

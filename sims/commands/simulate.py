@@ -11,6 +11,7 @@ import sys
 
 from sims.commands import _common
 from sims.core.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS
+from sims.losses import methods
 from sims.trackc.simulate import DEFAULTS, LR_STABLE_FRACTION, check_sizes, simulate
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS
@@ -129,7 +130,7 @@ def _check_flags(args) -> tuple[str | None, str | None]:
     if args.population and args.batch is not None:
         na("--batch", "with --population (full-batch population gradients)", args.batch)
     args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
-    if args.method != "mar":
+    if not methods.get(args.method).embeddings:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
                 na(flag, f"with --method {args.method} (it applies to mar)", value)

@@ -155,6 +155,9 @@ class Method:
       views: ``views(x (B, d), ctx, *, key) -> (a, b)`` for the alignment methods, else None.
       loss_fn: ``loss_fn(params, x, ctx, *, key) -> (loss, z (B, c) or None)`` otherwise.
       decoder: parameters are ``(W_e (c, d), W_d (d, c))`` instead of one encoder W (c, d).
+      pair: ``views`` of the method's positive pair where it has no ``views`` of its own (the
+        MIM views of mim-recon, mar and ssd): what the alignment E‖ẑ − ẑ⁺‖² of a run is
+        measured on (:meth:`positive_pair`).
       embeddings: the clients exchange embeddings z̄ and weight a regulariser by γ (MAR).
       needs_H: needs the transform H in its :class:`Context`.
       population: has the population form −tr(W X_i Wᵀ) + ½‖WᵀW‖² (full-batch runs).
@@ -166,6 +169,7 @@ class Method:
     bound: str | None
     views: Callable | None = None
     loss_fn: Callable | None = None
+    pair: Callable | None = None
     decoder: bool = False
     embeddings: bool = False
     needs_H: bool = False
@@ -178,6 +182,19 @@ class Method:
             a, b = self.views(x, ctx, key=key)
             return align_value_and_grad(params, a, b)[0], None
         return self.loss_fn(params, x, ctx, key=key)
+
+    def positive_pair(self, x: Float[Array, "B d"], ctx: Context, *, key) -> tuple:
+        """The two views (a, b) of the method's positive pair (its own ``views``, else
+        ``pair``), drawn as its loss draws them.
+
+        >>> a, b = get("mar").positive_pair(jnp.ones((2, 4)), Context(p=0.5), key=jr.key(0))
+        >>> bool(jnp.all(a + b == 1.0))
+        True
+        """
+        views = self.views if self.views is not None else self.pair
+        if views is None:
+            v.fail("method", "a method with a positive pair", self.name)
+        return views(x, ctx, key=key)
 
     def value_and_grad(self, params: Any, x: Float[Array, "B d"], ctx: Context, *, key) -> tuple:
         """(loss, gradient, z or None): the closed form for the alignment methods (fast path),
@@ -275,9 +292,27 @@ METHODS: dict[str, Method] = {
             population=True,
             reference="Eq. 4 with an independent second mask (control)",
         ),
-        Method("mim-recon", "recon", None, loss_fn=_loss_recon, decoder=True, reference="Eq. 3"),
-        Method("mar", None, None, loss_fn=_loss_mar, embeddings=True, reference="Eqs. 5-7"),
-        Method("ssd", None, None, loss_fn=_loss_ssd, reference="docs/theory/ssd.md §3"),
+        Method(
+            "mim-recon",
+            "recon",
+            None,
+            loss_fn=_loss_recon,
+            pair=_views_mim,
+            decoder=True,
+            reference="Eq. 3",
+        ),
+        Method(
+            "mar",
+            None,
+            None,
+            loss_fn=_loss_mar,
+            pair=_views_mim,
+            embeddings=True,
+            reference="Eqs. 5-7",
+        ),
+        Method(
+            "ssd", None, None, loss_fn=_loss_ssd, pair=_views_mim, reference="docs/theory/ssd.md §3"
+        ),
     )
 }
 NAMES = tuple(METHODS)

@@ -27,6 +27,8 @@ from sims.core.config import EngineConfig, key_tree
 from sims.core.engine import divergence, encoder, make_engine, make_problem, where_diverged
 from sims.core.sharding import shard_clients
 from sims.data import sample_paper_model
+from sims.losses import methods
+from sims.losses.methods import Context, Method
 from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_per_chunk, run_rounds
 from theory import _validate as v
 from theory import spectral, topology
@@ -113,7 +115,7 @@ def _setup(args) -> _Setup:
     n, d, c, m = check_sizes(args)
     gamma_max = 0.1 if args.gamma_max is None else args.gamma_max
     gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
-    if args.method == "mar" and gamma_min > gamma_max:
+    if methods.get(args.method).embeddings and gamma_min > gamma_max:
         v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
     config = EngineConfig(
         method=args.method, framework=args.framework, n_clients=n, d=d, c=c, p=args.p,
@@ -210,20 +212,15 @@ def _moment_root(x) -> np.ndarray:
     return np.sqrt(x.shape[1]) * (np.sqrt(np.maximum(lam, 0.0))[:, None] * V.T)
 
 
-def _alignment(W, x, method: str, p: float, H, *, key) -> np.ndarray:
+def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
     """Per-client alignment E‖ẑ − ẑ⁺‖² (docs/theory/ssd.md §1) of the averaged model on held-out
-    data, with the method's own positive pair: complementary masked views (MIM) or two noisy
-    views (CL; x + ξ and Hx for dissimilar augmentations)."""
-    rng = np.random.default_rng(np.asarray(jr.key_data(key)).ravel().tolist())
+    data, with the method's own positive pair (``Method.positive_pair``, drawn as its loss
+    draws it: complementary masked views for MIM and the methods built on it, two noisy views
+    or x + ξ and Hx for CL); client i's views from ``fold_in(key, i)``."""
     out = []
-    for xi in x:  # one client at a time: views and embeddings of one client in memory
-        if method.startswith("mim"):
-            m = rng.random(xi.shape) >= p
-            a, b = xi * m, xi * ~m
-        else:
-            a = xi + rng.standard_normal(xi.shape)
-            b = xi @ H.T if takes_transform(method) else xi + rng.standard_normal(xi.shape)
-        out.append(float(mt.alignment(jnp.asarray(a @ W.T), jnp.asarray(b @ W.T))))
+    for i, xi in enumerate(x):  # one client at a time: views and embeddings of one client
+        a, b = method.positive_pair(jnp.asarray(xi), ctx, key=jr.fold_in(key, i))
+        out.append(float(mt.alignment(a @ W.T, b @ W.T)))
     return np.asarray(out)
 
 
@@ -263,7 +260,8 @@ def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
     unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["probe"], 1), pairs=UNIFORMITY_PAIRS)
     inter, inter_se = np.asarray(unif["inter"]), np.asarray(unif["inter_se"])
     off = ~np.eye(n, dtype=bool)
-    align = _alignment(W_bar, x_te64, s.target_method, p, s.H, key=keys["probe"])
+    method, ctx = methods.get(s.config.method), Context(p=float(p), H=s.H)
+    align = _alignment(W_bar, x_te64, method, ctx, key=jr.fold_in(keys["probe"], 2))
     return {
         "global_rv": rv[:c].tolist(),
         "global_rv_energy": erv[:c].tolist(),
@@ -334,7 +332,11 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
             "rounds_per_chunk": rounds_per_chunk(config),
             "devices": args.devices,
         }  # fmt: skip
-        | ({"gamma_max": s.gamma_max, "gamma_min": s.gamma_min} if args.method == "mar" else {})
+        | (
+            {"gamma_max": s.gamma_max, "gamma_min": s.gamma_min}
+            if methods.get(args.method).embeddings
+            else {}
+        )
         | graph_info,
         "rounds_done": done,
         "interrupted": bool(interrupted),
