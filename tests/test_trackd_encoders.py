@@ -230,3 +230,12 @@ def test_every_preset_builds_its_networks_losses_and_schedules(name):
                 experiments._train_cfg(c, getattr(cfg, "clients_per_round", None), m)
                 p = init_params(nc, key=jr.key(0))
                 assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(p)), exp
+
+
+def test_fig2a_graph_kinds_are_checked_and_built():
+    assert set(experiments.GRAPH_KINDS) == set(presets.GRAPH_KINDS)
+    with pytest.raises(ValueError, match="kinds: must be one of general, uniform"):
+        presets.Fig2a(kinds=("uniform", "ring"))
+    g = experiments._graph("uniform", 10, 5, jr.key(0))
+    assert (g.sum(axis=1) == 4).all()  # random regular: every |A_i| = |Ā| = 5
+    assert (experiments._graph("general", 6, 6, jr.key(0)) + np.eye(6) == 1).all()  # complete

@@ -291,15 +291,20 @@ def _meta(common: Common, **extra) -> dict:
     }
 
 
+#: Fig 2a's graph kinds (``presets.GRAPH_KINDS``): ``(n, degree, seed) -> adjacency``
+GRAPH_KINDS = {
+    "uniform": lambda n, degree, seed: topology.random_regular(n, degree, seed=seed),
+    "general": lambda n, degree, seed: topology.erdos_renyi(n, avg_degree=degree, seed=seed),
+}
+
+
 def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:
     """Undirected graph with mean neighbourhood size |Ā| = abar (degree abar − 1): random
     regular (``uniform``: every |A_i| = abar) or Erdős–Rényi (``general``); complete at N."""
     if abar >= n:
         return topology.complete(n)
     seed = int(jr.randint(key, (), 0, 2**31 - 1, dtype=np.int32))
-    if kind == "uniform":
-        return topology.random_regular(n, abar - 1, seed=seed)
-    return topology.erdos_renyi(n, avg_degree=abar - 1, seed=seed)
+    return GRAPH_KINDS[kind](n, abar - 1, seed)
 
 
 # ---------------------------------------------------------------------------------------------

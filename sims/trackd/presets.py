@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+#: Fig 2a's graph kinds (``sims.trackd.experiments.GRAPH_KINDS`` builds them)
+GRAPH_KINDS = ("general", "uniform")
+
+
 @dataclass(frozen=True)
 class Common:
     """Data, network and schedule shared by the experiments.
@@ -125,6 +129,10 @@ class Fig2a:
     kinds: tuple = ("general", "uniform")
     alpha: float = 0.1
     arch: str = "mlp"
+
+    def __post_init__(self) -> None:
+        for kind in self.kinds:
+            v.choice(kind, "kinds", GRAPH_KINDS)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 from sims.core import metrics as mt
 from sims.core.config import key_tree
 from sims.core.engine import make_problem, sweep
+from sims.losses import methods as registry
 from sims.trackc import presets
 from sims.trackc.experiments._common import (
     _DT,
@@ -109,7 +110,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
                 per_seed = [_measure(W, n, probe, 2 * n) for W in Wbar[f, j]]
                 for s, m in enumerate(per_seed):
                     m["consensus_distance"] = float(xi[f, j, s])
-                    if method == "mar":  # γ of the last round (MIM ignores the schedule)
+                    if registry.get(method).embeddings:  # γ of the last round (MAR)
                         m["gamma_last"] = float(gam[f, j, s])
                 row = {"framework": framework, "method": method, "alpha": a}
                 if method == "mim":  # MAR has no closed-form target (Track B: MIM only)
