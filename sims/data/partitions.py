@@ -150,14 +150,63 @@ def dirichlet_partition(
       >>> len(parts), sum(len(p) for p in parts)
       (5, 100)
     """
+    lab, class_n, k_clients, a, min_size, max_draws, iters = _checked(
+        labels, n_clients, alpha, key, min_size, max_draws, sinkhorn_iters
+    )
+    present = np.flatnonzero(class_n > 0)
+    best = None
+    for t in range(max_draws):
+        counts, pools, residual = _draw(
+            _host_rng(key, t), lab, class_n, present, a, k_clients, balanced, iters, assign_leftover
+        )
+        deficit = int(np.maximum(min_size - counts.sum(axis=1), 0).sum())
+        if best is None or deficit < best[0]:
+            best = (deficit, t, counts, pools, residual)
+        if deficit == 0:
+            break
+    deficit, t, counts, pools, residual = best
+    out, moved, from_spare, unassigned = _assign(pools, counts, lab, min_size, deficit)
+    out.info = {"form": "balanced" if balanced else "hsu", "alpha": a, "draws": t + 1,
+                "moved": moved, "from_unassigned": from_spare, "unassigned": unassigned,
+                "sinkhorn_residual": residual}  # fmt: skip
+    return out
+
+
+def _checked(labels, n_clients, alpha, key, min_size, max_draws, sinkhorn_iters) -> tuple:
+    """:func:`dirichlet_partition`'s arguments validated, and the samples per label value:
+    ``(labels, class counts, K, α, min_size, max_draws, sinkhorn_iters)``."""
     lab = _labels(labels)
-    n = lab.size
     k_clients = v.integer(n_clients, "n_clients", lo=1)
     a = v.real(alpha, "alpha", lo=0.0, lo_open=True)
     _check_key(key)
     min_size = v.integer(min_size, "min_size", lo=0)
     max_draws = v.integer(max_draws, "max_draws", lo=1)
     iters = v.integer(sinkhorn_iters, "sinkhorn_iters", lo=1)
+    class_n = _class_counts(lab, k_clients, min_size)
+    return lab, class_n, k_clients, a, min_size, max_draws, iters
+
+
+def _draw(rng, lab, class_n, present, a: float, k_clients: int, balanced, iters, leftover):
+    """One Dirichlet draw: ``(counts (K, C), per-class index pools, Sinkhorn residual)``."""
+    # one shuffle of all indices, then a stable sort by label: shuffled pools per class
+    shuffled = rng.permutation(lab.size)
+    shuffled = shuffled[np.argsort(lab[shuffled], kind="stable")]
+    pools = np.split(shuffled, np.cumsum(class_n)[:-1])
+    # log proportions: row c is Dir(α·1_K) over clients for class c, shape (C, K)
+    logp = _log_dirichlet(rng, a, (class_n.size, k_clients))
+    if balanced:
+        counts, residual = _balanced_counts(logp, class_n, present, iters, leftover)
+        return counts, pools, residual
+    counts = np.stack(
+        [_round_preserving(np.exp(logp[c]), int(class_n[c])) for c in range(class_n.size)],
+        axis=1,
+    )
+    return counts, pools, 0.0
+
+
+def _class_counts(lab: np.ndarray, k_clients: int, min_size: int) -> np.ndarray:
+    """Samples per label value 0..max (validating that K clients of ``min_size`` fit)."""
+    n = lab.size
     if k_clients > n:
         v.fail("n_clients", f"at most the {n} samples (one each at least)", k_clients)
     if k_clients * min_size > n:
@@ -173,77 +222,57 @@ def dirichlet_partition(
         "labels", f"largest label {n_classes - 1}", 8 * n_classes * (k_clients + 2),
         what="the per-class counts (one per label value up to the largest)",
     )  # fmt: skip
-    class_n = np.bincount(lab, minlength=n_classes)
-    present = np.flatnonzero(class_n > 0)
+    return np.bincount(lab, minlength=n_classes)
 
-    best = None
-    for t in range(max_draws):
-        rng = _host_rng(key, t)
-        # one shuffle of all indices, then a stable sort by label: shuffled pools per class
-        shuffled = rng.permutation(n)
-        shuffled = shuffled[np.argsort(lab[shuffled], kind="stable")]
-        pools = np.split(shuffled, np.cumsum(class_n)[:-1])
-        # log proportions: row c is Dir(α·1_K) over clients for class c, shape (C, K)
-        logp = _log_dirichlet(rng, a, (n_classes, k_clients))
-        residual = 0.0
-        if not balanced:
-            counts = np.stack(
-                [_round_preserving(np.exp(logp[c]), int(class_n[c])) for c in range(n_classes)],
-                axis=1,
-            )
-        else:
-            logp_kc = logp[present].T.copy()  # (K, C') over the classes present
-            log_col = np.log(class_n[present] / n)
-            log_row = np.full(k_clients, -np.log(k_clients))
-            # Deviation from the code: log-space, alternating columns then rows.
-            for _ in range(iters):
-                logp_kc += log_col - np.logaddexp.reduce(logp_kc, axis=0)
-                logp_kc += (log_row - np.logaddexp.reduce(logp_kc, axis=1))[:, None]
-            pk = np.exp(logp_kc)
-            residual = float(
-                max(
-                    np.max(np.abs(pk.sum(axis=1) * k_clients - 1.0)),
-                    np.max(np.abs(pk.sum(axis=0) / (class_n[present] / n) - 1.0)),
-                )
-            )
-            sub = np.floor(pk * n).astype(np.int64)
-            for j, c in enumerate(present):  # never hand out more than the class holds
-                while sub[:, j].sum() > class_n[c]:
-                    sub[int(np.argmax(sub[:, j])), j] -= 1
-            if assign_leftover:  # optional: largest-remainder rounding per class instead
-                sub = np.stack(
-                    [
-                        _round_preserving(pk[:, j] / pk[:, j].sum(), int(class_n[c]))
-                        for j, c in enumerate(present)
-                    ],
-                    axis=1,
-                )
-            counts = np.zeros((k_clients, n_classes), np.int64)
-            counts[:, present] = sub
-        deficit = int(np.maximum(min_size - counts.sum(axis=1), 0).sum())
-        if best is None or deficit < best[0]:
-            best = (deficit, t, counts, pools, residual)
-        if deficit == 0:
-            break
-    deficit, t, counts, pools, residual = best
+
+def _balanced_counts(logp, class_n, present, iters: int, assign_leftover: bool) -> tuple:
+    """The balanced form's (K, C) counts and the Sinkhorn residual, from the (C, K) log
+    Dirichlet proportions (the official code's ``dir`` partition; deviations in
+    :func:`dirichlet_partition`)."""
+    n, k_clients = int(class_n.sum()), logp.shape[1]
+    logp_kc = logp[present].T.copy()  # (K, C') over the classes present
+    log_col = np.log(class_n[present] / n)
+    log_row = np.full(k_clients, -np.log(k_clients))
+    # Deviation from the code: log-space, alternating columns then rows.
+    for _ in range(iters):
+        logp_kc += log_col - np.logaddexp.reduce(logp_kc, axis=0)
+        logp_kc += (log_row - np.logaddexp.reduce(logp_kc, axis=1))[:, None]
+    pk = np.exp(logp_kc)
+    residual = float(
+        max(
+            np.max(np.abs(pk.sum(axis=1) * k_clients - 1.0)),
+            np.max(np.abs(pk.sum(axis=0) / (class_n[present] / n) - 1.0)),
+        )
+    )
+    sub = np.floor(pk * n).astype(np.int64)
+    for j, c in enumerate(present):  # never hand out more than the class holds
+        while sub[:, j].sum() > class_n[c]:
+            sub[int(np.argmax(sub[:, j])), j] -= 1
+    if assign_leftover:  # optional: largest-remainder rounding per class instead
+        sub = np.stack(
+            [
+                _round_preserving(pk[:, j] / pk[:, j].sum(), int(class_n[c]))
+                for j, c in enumerate(present)
+            ],
+            axis=1,
+        )
+    counts = np.zeros((k_clients, class_n.size), np.int64)
+    counts[:, present] = sub
+    return counts, residual
+
+
+def _assign(pools, counts, lab, min_size: int, deficit: int) -> tuple:
+    """``(partition, moved, from_unassigned, unassigned)``: the per-class pools cut by
+    ``counts``, repaired to ``min_size`` per client when the draw left a ``deficit``."""
     chunks = _split_by_counts(pools, counts)
     parts = [list(np.concatenate(ch).astype(np.int64)) for ch in chunks]
-    used = np.zeros(n, bool)
+    used = np.zeros(lab.size, bool)
     for p in parts:
         used[np.asarray(p, dtype=np.int64)] = True
     spare = list(np.flatnonzero(~used)[::-1])
     from_spare, moved = _repair(parts, lab, min_size, spare) if deficit else (0, 0)
     out = Partition(np.sort(np.asarray(p, dtype=np.int64)) for p in parts)
-    out.info = {
-        "form": "balanced" if balanced else "hsu",
-        "alpha": a,
-        "draws": t + 1,
-        "moved": moved,
-        "from_unassigned": from_spare,
-        "unassigned": len(spare),
-        "sinkhorn_residual": residual,
-    }
-    return out
+    return out, moved, from_spare, len(spare)
 
 
 def partition_report(partition: Any, labels: Any, *, n_classes: int | None = None) -> dict:
