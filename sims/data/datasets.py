@@ -318,59 +318,14 @@ def load_npz_images(
       >>> s.x_train.shape, s.x_test.shape
       ((16, 5, 5, 1), (4, 5, 5, 1))
     """
-    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-        v.fail_type("path", "a path to a .npz file", path)
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        v.fail("path", "an existing .npz file", path)
-    fname = os.path.basename(path)
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
-        v.fail("path", "a .npz archive (numpy.savez)", f"{fname}: not a zip archive")
+    path, fname = _npz_path(path)
     try:
         npz = np.load(path, allow_pickle=False)
     except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
         v.fail("path", "a readable .npz archive", f"{fname} ({type(exc).__name__})")
     with npz:
         f = {name: f"{fname}[{name}]" for name in _NPZ_ARRAYS}
-        names = set(npz.files)
-        extra = sorted(names - set(_NPZ_ARRAYS))
-        if extra:
-            v.fail(fname, "holding only images, labels [, test_images, test_labels]", extra)
-        for name in ("images", "labels"):
-            if name not in names:
-                v.fail(f[name], "an array in the file", "missing")
-        has_test = "test_images" in names
-        if has_test != ("test_labels" in names):
-            missing = "test_labels" if has_test else "test_images"
-            v.fail(f[missing], "given with the other test array", "missing")
-        parts = ("images", "labels") + (("test_images", "test_labels") if has_test else ())
-        heads = {name: _npz_header(npz, name, f[name]) for name in parts}
-        for im, lab in (("images", "labels"), ("test_images", "test_labels")):
-            if im not in heads:
-                continue
-            (shape, dtype), (lshape, ldtype) = heads[im], heads[lab]
-            if len(shape) not in (3, 4) or 0 in shape:
-                v.fail(f[im], "a non-empty array of shape (n, H, W) or (n, H, W, C)", shape)
-            if dtype != np.uint8 and dtype.kind != "f":
-                v.fail(f[im], "uint8 or float pixels", f"dtype {dtype}")
-            if lshape != shape[:1]:
-                v.fail(f[lab], f"shape ({shape[0]},), one label per image", lshape)
-            if ldtype.kind not in "iu":
-                v.fail(f[lab], "integer labels", f"dtype {ldtype}")
-        if has_test:
-            want, got = (heads[im][0][1:] + (1,) * (4 - len(heads[im][0])) for im in parts[::2])
-            if want != got:
-                v.fail(f["test_images"], f"images of shape {want} like images", got)
-        total = sum(math.prod(heads[im][0]) for im in ("images", "test_images") if im in heads)
-        if total > MAX_PIXELS:
-            v.fail(
-                f["images"],
-                f"at most {MAX_PIXELS:.0e} pixel values in all (float32: "
-                f"{4 * MAX_PIXELS / 1e9:.0f} GB)",
-                f"{total:.2e} values, {4 * total / 1e9:.1f} GB as float32",
-            )
+        has_test = _check_npz_arrays(npz, fname, f)
         y = _npz_read(npz, "labels", f["labels"]).astype(np.int64)
         classes = np.unique(y)
         if classes[0] < 0 or classes[-1] != classes.size - 1 or classes.size < 2:
@@ -392,6 +347,64 @@ def load_npz_images(
             )
         x_te = _npz_pixels(_npz_read(npz, "test_images", f["test_images"]), f["test_images"])
         return Split(x, y, x_te, y_te)
+
+
+def _npz_path(path) -> tuple[str, str]:
+    """``(path, file name)`` of an existing file that starts as a zip archive does."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        v.fail_type("path", "a path to a .npz file", path)
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        v.fail("path", "an existing .npz file", path)
+    fname = os.path.basename(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+        v.fail("path", "a .npz archive (numpy.savez)", f"{fname}: not a zip archive")
+    return path, fname
+
+
+def _check_npz_arrays(npz, fname: str, f: dict) -> bool:
+    """Check the archive's array names and, from the .npy headers alone, their shapes, dtypes
+    and total size (before anything is allocated); True when it holds test arrays."""
+    names = set(npz.files)
+    extra = sorted(names - set(_NPZ_ARRAYS))
+    if extra:
+        v.fail(fname, "holding only images, labels [, test_images, test_labels]", extra)
+    for name in ("images", "labels"):
+        if name not in names:
+            v.fail(f[name], "an array in the file", "missing")
+    has_test = "test_images" in names
+    if has_test != ("test_labels" in names):
+        missing = "test_labels" if has_test else "test_images"
+        v.fail(f[missing], "given with the other test array", "missing")
+    parts = ("images", "labels") + (("test_images", "test_labels") if has_test else ())
+    heads = {name: _npz_header(npz, name, f[name]) for name in parts}
+    for im, lab in (("images", "labels"), ("test_images", "test_labels")):
+        if im not in heads:
+            continue
+        (shape, dtype), (lshape, ldtype) = heads[im], heads[lab]
+        if len(shape) not in (3, 4) or 0 in shape:
+            v.fail(f[im], "a non-empty array of shape (n, H, W) or (n, H, W, C)", shape)
+        if dtype != np.uint8 and dtype.kind != "f":
+            v.fail(f[im], "uint8 or float pixels", f"dtype {dtype}")
+        if lshape != shape[:1]:
+            v.fail(f[lab], f"shape ({shape[0]},), one label per image", lshape)
+        if ldtype.kind not in "iu":
+            v.fail(f[lab], "integer labels", f"dtype {ldtype}")
+    if has_test:
+        want, got = (heads[im][0][1:] + (1,) * (4 - len(heads[im][0])) for im in parts[::2])
+        if want != got:
+            v.fail(f["test_images"], f"images of shape {want} like images", got)
+    total = sum(math.prod(heads[im][0]) for im in ("images", "test_images") if im in heads)
+    if total > MAX_PIXELS:
+        v.fail(
+            f["images"],
+            f"at most {MAX_PIXELS:.0e} pixel values in all (float32: "
+            f"{4 * MAX_PIXELS / 1e9:.0f} GB)",
+            f"{total:.2e} values, {4 * total / 1e9:.1f} GB as float32",
+        )
+    return has_test
 
 
 # ---------------------------------------------------------------------------------------------
