@@ -578,20 +578,7 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
                     "uniformity_inter": uni["inter_mean"],
                 }
             )
-    chance = _chance(c)
-    summary = {}
-    for m in cfg.methods:
-        r = rows[m]
-        summary[m] = {
-            **{k: ev.summarize_seeds([x["distances"][k] for x in r]) for k in r[0]["distances"]},
-            **{
-                f"probe_{k}": ev.summarize_seeds([x["probe"][k] for x in r], chance=chance)
-                for k in r[0]["probe"]
-            },
-            "uniformity_intra": ev.summarize_seeds([x["uniformity_intra"] for x in r]),
-            "uniformity_inter": ev.summarize_seeds([x["uniformity_inter"] for x in r]),
-            "erank": ev.summarize_seeds([x["erank"] for x in r]),
-        }
+    summary = {m: _table5_summary(rows[m], _chance(c)) for m in cfg.methods}
     return {
         "meta": _meta(
             c,
@@ -604,6 +591,20 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
         ),
         "rows": rows,
         "summary": summary,
+    }
+
+
+def _table5_summary(r: list, chance: float) -> dict:
+    """Mean ± SE over seeds of one method's Table 5 row: distances, probes, uniformity, rank."""
+    return {
+        **{k: ev.summarize_seeds([x["distances"][k] for x in r]) for k in r[0]["distances"]},
+        **{
+            f"probe_{k}": ev.summarize_seeds([x["probe"][k] for x in r], chance=chance)
+            for k in r[0]["probe"]
+        },
+        "uniformity_intra": ev.summarize_seeds([x["uniformity_intra"] for x in r]),
+        "uniformity_inter": ev.summarize_seeds([x["uniformity_inter"] for x in r]),
+        "erank": ev.summarize_seeds([x["erank"] for x in r]),
     }
 
 
