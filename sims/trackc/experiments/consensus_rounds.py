@@ -34,6 +34,39 @@ CONSENSUS_GRAPHS = (
 )
 
 
+def _consensus_mixings(preset: presets.ConsensusPreset, n: int) -> list:
+    """The mixing matrix of every (graph, rule) of :data:`CONSENSUS_GRAPHS` on N clients."""
+    mixings = []
+    for graph, rule in CONSENSUS_GRAPHS:
+        kw = {}
+        if graph == "erdos_renyi":
+            kw = {"avg_degree": float(preset.avg_degree), "seed": int(preset.graph_seed)}
+        mixings.append(topology.mixing_matrix(rule, topology.make_graph(graph, n, **kw)))
+    return mixings
+
+
+def _run_row(method: str, graph: str, rule: str, weighted: bool, res: dict, e_uniform) -> dict:
+    """One (method, graph) run of :func:`consensus`: the measured e_t and its bounds."""
+    return {
+        "method": method,
+        "graph": graph,
+        "mixing": rule,
+        "label": f"{graph} ({rule})",
+        "pi_weighted": weighted,
+        "lam": res["lam"],
+        "R": res["R"],
+        "L": res["L"],
+        "rho": res["rho"],
+        "closed_form_valid": res["closed_form_valid"],
+        "e": res["e"].tolist(),
+        "e_uniform": e_uniform,
+        "d2": res["d2"].tolist(),
+        "stepwise": res["stepwise"].tolist(),
+        "closed_form": res["closed_form"].tolist(),
+        "ratio": res["ratio"],
+    }
+
+
 def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
     """DecL on the paper's data model (population MIM and CL targets, full-batch local
     gradients) on ring, torus, star and Erdős–Rényi graphs: the measured consensus distance
@@ -70,12 +103,7 @@ def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
     )
     model = DataModel(d=d, n_clients=n)
     targets = {m: objectives.population_targets(model, m, p=float(preset.p)) for m in methods}
-    mixings = []
-    for graph, rule in CONSENSUS_GRAPHS:
-        kw = {}
-        if graph == "erdos_renyi":
-            kw = {"avg_degree": float(preset.avg_degree), "seed": int(preset.graph_seed)}
-        mixings.append(topology.mixing_matrix(rule, topology.make_graph(graph, n, **kw)))
+    mixings = _consensus_mixings(preset, n)
     pis = [_stationary(m) for m in mixings]
     pairs = [(m, g) for m in methods for g in range(len(mixings))]
     prob = make_problem(eng, targets[methods[0]], mixing=mixings[0])
@@ -94,26 +122,9 @@ def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
         graph, rule = CONSENSUS_GRAPHS[g]
         res = cb.decl_bounds(iterates[k], mixings[g], targets[method], lr=eng.lr, pi=pis[g])
         e0_uniform = float(cb.consensus_distance(iterates[k, 0, :, 0]))
-        runs.append(
-            {
-                "method": method,
-                "graph": graph,
-                "mixing": rule,
-                "label": f"{graph} ({rule})",
-                "pi_weighted": bool(not np.allclose(pis[g], 1.0 / n, atol=1e-12)),
-                "lam": res["lam"],
-                "R": res["R"],
-                "L": res["L"],
-                "rho": res["rho"],
-                "closed_form_valid": res["closed_form_valid"],
-                "e": res["e"].tolist(),
-                "e_uniform": [e0_uniform] + np.sqrt(xi[k]).tolist(),
-                "d2": res["d2"].tolist(),
-                "stepwise": res["stepwise"].tolist(),
-                "closed_form": res["closed_form"].tolist(),
-                "ratio": res["ratio"],
-            }
-        )
+        e_uniform = [e0_uniform] + np.sqrt(xi[k]).tolist()
+        weighted = bool(not np.allclose(pis[g], 1.0 / n, atol=1e-12))
+        runs.append(_run_row(method, graph, rule, weighted, res, e_uniform))
     worst = {
         b: float(np.nanmax([r["ratio"][b] for r in runs]))
         if any(np.isfinite(r["ratio"][b]) for r in runs)
