@@ -42,6 +42,26 @@ __all__ = ["fig2b", "mim_vs_cl"]
 # Fig. 2b
 
 
+def _sweep_fields(xs, sizes, targets, frameworks: dict, S: int) -> dict:
+    """Fig 2b's swept problem fields, (F·A·S, ...) in the order framework, α, seed, from the
+    per-α samples, sizes and targets (A, ...) and the frameworks' mixing matrices."""
+    A, F, n = xs.shape[0], len(frameworks), targets.shape[1]
+
+    def tile(a):  # (A, ...) -> (F·A·S, ...), order framework, alpha, seed
+        a = np.repeat(a[:, None], S, 1).reshape(A * S, *a.shape[1:])
+        return np.concatenate([a] * F)
+
+    return dict(
+        x=tile(xs),
+        sizes=tile(sizes),
+        targets=tile(targets),
+        mixing=np.concatenate([np.broadcast_to(m, (A * S, n, n)) for m in frameworks.values()]),
+        pi=np.concatenate(
+            [np.broadcast_to(_stationary(m), (A * S, n)) for m in frameworks.values()]
+        ),
+    )
+
+
 def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
     """Fig. 2b in the linear setting: MAR vs MIM across Dirichlet α, FL and DecL.
 
@@ -67,22 +87,8 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
     # FL = FedAvg with all N clients and uniform weights: M_t = J (Alg. 1; the engine's FL
     # round with S = N is exactly this matrix, z̄ is then the server average of the z_i)
     frameworks = {"fl": np.full((n, n), 1.0 / n), "decl": w}
-    rep = np.repeat
     S, A, F = pr.seeds, len(pr.alphas), len(frameworks)
-
-    def tile(a):  # (A, ...) -> (F·A·S, ...), order framework, alpha, seed
-        a = rep(a[:, None], S, 1).reshape(A * S, *a.shape[1:])
-        return np.concatenate([a] * F)
-
-    fields = dict(
-        x=tile(xs),
-        sizes=tile(sizes),
-        targets=tile(targets),
-        mixing=np.concatenate([np.broadcast_to(m, (A * S, n, n)) for m in frameworks.values()]),
-        pi=np.concatenate(
-            [np.broadcast_to(_stationary(m), (A * S, n)) for m in frameworks.values()]
-        ),
-    )
+    fields = _sweep_fields(xs, sizes, targets, frameworks, S)
     exact = {
         (framework, j): _exact_row(targets[j], c, m, probe=probe)
         for framework, m in frameworks.items()
