@@ -107,6 +107,46 @@ def _spectral(mixing: np.ndarray) -> dict:
 GAUSSIAN_VIEWS = ("cl", "cl-dissimilar")
 
 
+def _run_graphs(cfg: VerifyConfig, n: int) -> tuple[list, list, dict]:
+    """``(names, mixing matrices, graphs)`` of the runs: local (I), FL (J = 11ᵀ/N) and each
+    DecL graph of the reading with uniform weights 1/|A_i|, with |Ā| and the spectral data."""
+    graph_list = _graphs(cfg)
+    names = ["local", "fl"] + [g for g, _ in graph_list]
+    mixings = [np.eye(n), np.full((n, n), 1.0 / n)]
+    graphs = {
+        "local": {"abar": 1.0, "adjacency": np.zeros((n, n))},
+        "fl": {"abar": float(n), "adjacency": topology.complete(n)},
+    }
+    for name, adj in graph_list:
+        w = topology.mixing_matrix("uniform", adj)
+        mixings.append(w)
+        abar = float(spectral.avg_connectivity(adj))
+        graphs[name] = {"abar": abar, "adjacency": adj}
+    for name, w in zip(names, mixings, strict=True):
+        graphs[name].update(_spectral(w), mixing=w)
+    return names, mixings, graphs
+
+
+def _engine_config(cfg: VerifyConfig, settings: EvidenceSettings, method: str) -> EngineConfig:
+    """The engine settings of one method's runs (every run of the sweep shares them)."""
+    model = cfg.model()
+    return EngineConfig(
+        method=method,
+        framework="decl",
+        n_clients=model.n_clients,
+        d=model.d,
+        c=model.c,
+        p=cfg.p,
+        lr=settings.lr,
+        local_steps=settings.local_steps,
+        batch=settings.batch,
+        rounds=settings.rounds,
+        init_scale=settings.init_scale,
+        lr_schedule=settings.lr_schedule,
+        dtype=settings.dtype,
+    )
+
+
 def track_c_runs(
     config: VerifyConfig | None = None,
     *,
@@ -142,20 +182,7 @@ def track_c_runs(
     x, _ = sample_paper_model(
         model, settings.samples_per_client, key=key_tree(seed)["data"], dtype=dt
     )
-    graph_list = _graphs(cfg)
-    names = ["local", "fl"] + [g for g, _ in graph_list]
-    mixings = [np.eye(n), np.full((n, n), 1.0 / n)]
-    graphs = {
-        "local": {"abar": 1.0, "adjacency": np.zeros((n, n))},
-        "fl": {"abar": float(n), "adjacency": topology.complete(n)},
-    }
-    for name, adj in graph_list:
-        w = topology.mixing_matrix("uniform", adj)
-        mixings.append(w)
-        abar = float(spectral.avg_connectivity(adj))
-        graphs[name] = {"abar": abar, "adjacency": adj}
-    for name, w in zip(names, mixings, strict=True):
-        graphs[name].update(_spectral(w), mixing=w)
+    names, mixings, graphs = _run_graphs(cfg, n)
     n_runs, n_seeds = len(names), settings.seeds
     mix = np.repeat(np.stack(mixings)[:, None], n_seeds, axis=1).reshape(-1, n, n)
     pis = np.repeat(
@@ -169,21 +196,7 @@ def track_c_runs(
             H = cfg.transform_matrix()  # the H of Track B's reading (H_m ⊕ I_{d−m})
         tg = objectives.population_targets(model, method, p=cfg.p, H=H)
         targets[method] = tg
-        ec = EngineConfig(
-            method=method,
-            framework="decl",
-            n_clients=n,
-            d=d,
-            c=c,
-            p=cfg.p,
-            lr=settings.lr,
-            local_steps=settings.local_steps,
-            batch=settings.batch,
-            rounds=settings.rounds,
-            init_scale=settings.init_scale,
-            lr_schedule=settings.lr_schedule,
-            dtype=settings.dtype,
-        )
+        ec = _engine_config(cfg, settings, method)
         prob = make_problem(ec, tg, x=x, mixing=mixings[1], H=H)
         probs = prob._replace(mixing=jnp.asarray(mix, dt), pi=jnp.asarray(pis, dt))
         axes = jax.tree.map(lambda _: None, prob)._replace(mixing=0, pi=0)
