@@ -68,24 +68,8 @@ def check(cfg: cl.VerifyConfig | None = None, *, methods: tuple | None = None) -
     ex = cl._exact(cfg)
     n, c = ex.n, ex.c
     info = cl._graph_info(cfg)
-    out = []
     # A.5: rank W = c for every optimum
-    ranks = {}
-    for m in methods:
-        mth, tr, _ = cl._method_of({"method": m}, "method")
-        try:
-            r = {
-                "local": [ex.solution(mth, tr, i).rank for i in range(n)],
-                "decl": ex.solution(mth, tr, info["weights"]).rank,
-                "fl": ex.solution(mth, tr, cl._fl_weights(n)).rank,
-            }
-        except NotApplicable:
-            if explicit:
-                raise
-            continue
-        ranks[m] = r
-        ok = min(r["local"]) == c and r["decl"] == c and r["fl"] == c
-        out.append(_entry("A.5", ok, {"method": m, "c": c, **r}, f"rank W = c = {c} ({m})"))
+    out = _rank_rows(ex, info, methods, explicit)
     # the diagonal forms of Eq. 17 (MIM) and Eq. 44 (CL)
     for name, method in (("eq17-diagonal", "mim"), ("eq44-diagonal", "cl")):
         X = ex.targets(method).mean(axis=0)
@@ -124,6 +108,27 @@ def check(cfg: cl.VerifyConfig | None = None, *, methods: tuple | None = None) -
         hs = 0.5 * (H + H.T)
         val = float(np.trace(hs[:c, :c]))
         out.append(_entry("A.9", val > 0, val, f"tr(P H_sym P) over e_1..e_c ({m})"))
+    return out
+
+
+def _rank_rows(ex, info: dict, methods: tuple, explicit: bool) -> list[dict]:
+    """A.5 rows: rank W = c for every optimum (local, DecL, FL) of each reading (Remark A.6)."""
+    n, c = ex.n, ex.c
+    out = []
+    for m in methods:
+        mth, tr, _ = cl._method_of({"method": m}, "method")
+        try:
+            r = {
+                "local": [ex.solution(mth, tr, i).rank for i in range(n)],
+                "decl": ex.solution(mth, tr, info["weights"]).rank,
+                "fl": ex.solution(mth, tr, cl._fl_weights(n)).rank,
+            }
+        except NotApplicable:
+            if explicit:
+                raise
+            continue
+        ok = min(r["local"]) == c and r["decl"] == c and r["fl"] == c
+        out.append(_entry("A.5", ok, {"method": m, "c": c, **r}, f"rank W = c = {c} ({m})"))
     return out
 
 

@@ -310,85 +310,13 @@ def asymptotic_verdict(
       >>> sorted(out["readings"]), out["readings"]["c_num"]["direction"]
       (['c_den', 'c_num'], 'bound holds iff C >= C*')
     """
-    v.choice(method, "method", S.METHODS)
-    v.choice(framework, "framework", S.FRAMEWORKS)
-    v.choice(optimum, "optimum", ("worst", "best"))
-    exact_method = EXACT_METHODS[method][0] if exact_method is None else exact_method
-    v.choice(exact_method, "exact_method", EXACT_METHODS[method])
-    if method == "cl_dissimilar" and H is None:
-        H = "identity"
-    ds = st.d_grid(1e4, 1e20, 17) if ds is None else [v.integer(x, "ds", lo=1) for x in ds]
-    ex = exact_values(
-        exact_method,
-        framework,
-        ds,
-        n_clients=n_clients,
-        c_n=c_n,
-        graph=graph,
-        p=p,
-        H=H if exact_method == "cl-dissimilar" else None,
-        rare_axis=rare_axis,
+    exact_method, H, ds, ex = _verdict_inputs(
+        method, framework, exact_method, ds, n_clients, c_n, graph, p, H, rare_axis, optimum
     )
     r = ex[optimum]
     one = (1.0 - r) <= ONE_TOL
     trh = _trh(ex["n"][0], H) if method == "cl_dissimilar" else 1.0
-    dsf = np.asarray([float(x) for x in ds])
-    readings = {}
-    for reading in READINGS:
-        got = _numeric(method, framework, reading, sign)
-        if got is None:
-            continue
-        _, direction = got
-        cstar = breakeven(
-            method,
-            framework,
-            reading,
-            d=dsf,
-            r=np.where(one, 1.0, r),
-            p=p,
-            abar=np.asarray(ex["abar"], dtype=np.float64),
-            n=np.asarray(ex["n"], dtype=np.float64),
-            trH=trh,
-            sign=sign,
-        )
-        expo, source, exact = growth_exponent(dsf, cstar), "fit", None
-        fixed = _constant(r) and _constant(ex["n"]) and _constant(ex["abar"])
-        # r moving with d but settled away from 1 (the block transforms): C* is (1 - r) times
-        # a closed form in d, so its exponent is that closed form's, whatever r_inf < 1 is
-        settled = (
-            not fixed
-            and _constant(ex["n"])
-            and _constant(ex["abar"])
-            and bool(np.all(np.abs(r[-3:] - r[-1]) <= SETTLED_TOL))
-            and 1.0 - float(r[-1]) > AWAY_FROM_ONE
-        )
-        tail_ok = bool(np.all(np.asarray(cstar)[-3:] > 0))
-        if (
-            (fixed or settled)
-            and not one.any()
-            and tail_ok
-            and (settled or bool(np.all(np.asarray(cstar) > 0)))
-        ):
-            values = {S.p: p, S.N: float(ex["n"][0]), S.abar: float(ex["abar"][0]), S.trH: trh,
-                      _R: float(r[-1])}  # fmt: skip
-            exact = exact_exponent(method, framework, reading, sign, values)
-            if exact is not None:
-                expo = float(exact)
-                source = (
-                    "closed form"
-                    if fixed
-                    else f"closed form, r -> {float(r[-1]):.6g} < 1 (r at d = {ds[-1]:.0e})"
-                )
-        if not np.isfinite(expo):
-            source = "undefined (no positive C*)"
-        readings[reading] = {
-            "cstar": cstar,
-            "exponent": expo,
-            "exponent_source": source,
-            "exponent_exact": None if exact is None else str(exact),
-            "direction": "bound holds iff C >= C*" if direction < 0 else "bound holds iff C <= C*",
-            "status": _status(cstar, direction, one, expo),
-        }
+    readings = _readings(method, framework, sign, ds, r, one, ex, p, trh)
     degenerate = all(x["status"].startswith("degenerates") for x in readings.values())
     return {
         "label": "violated (asymptotically)" if degenerate else "not violated asymptotically",
@@ -410,6 +338,101 @@ def asymptotic_verdict(
             "d (bound needs C <= C*)"
         ),
     }
+
+
+def _verdict_inputs(
+    method, framework, exact_method, ds, n_clients, c_n, graph, p, H, rare_axis, optimum
+) -> tuple:
+    """Validated (exact_method, H, ds) of :func:`asymptotic_verdict` and the exact r(d)."""
+    v.choice(method, "method", S.METHODS)
+    v.choice(framework, "framework", S.FRAMEWORKS)
+    v.choice(optimum, "optimum", ("worst", "best"))
+    exact_method = EXACT_METHODS[method][0] if exact_method is None else exact_method
+    v.choice(exact_method, "exact_method", EXACT_METHODS[method])
+    if method == "cl_dissimilar" and H is None:
+        H = "identity"
+    ds = st.d_grid(1e4, 1e20, 17) if ds is None else [v.integer(x, "ds", lo=1) for x in ds]
+    ex = exact_values(
+        exact_method,
+        framework,
+        ds,
+        n_clients=n_clients,
+        c_n=c_n,
+        graph=graph,
+        p=p,
+        H=H if exact_method == "cl-dissimilar" else None,
+        rare_axis=rare_axis,
+    )
+    return exact_method, H, ds, ex
+
+
+def _readings(method, framework, sign, ds, r, one, ex, p, trh) -> dict:
+    """{reading: C*(d), its exponent, direction, status} for each reading in the bound."""
+    dsf = np.asarray([float(x) for x in ds])
+    readings = {}
+    for reading in READINGS:
+        key = (method, framework, reading, sign)
+        got = _numeric(*key)
+        if got is None:
+            continue
+        _, direction = got
+        cstar = breakeven(
+            method,
+            framework,
+            reading,
+            d=dsf,
+            r=np.where(one, 1.0, r),
+            p=p,
+            abar=np.asarray(ex["abar"], dtype=np.float64),
+            n=np.asarray(ex["n"], dtype=np.float64),
+            trH=trh,
+            sign=sign,
+        )
+        expo, source, exact = _exponent(key, ds, dsf, cstar, r, one, ex, p, trh)
+        readings[reading] = {
+            "cstar": cstar,
+            "exponent": expo,
+            "exponent_source": source,
+            "exponent_exact": None if exact is None else str(exact),
+            "direction": "bound holds iff C >= C*" if direction < 0 else "bound holds iff C <= C*",
+            "status": _status(cstar, direction, one, expo),
+        }
+    return readings
+
+
+def _exponent(key: tuple, ds, dsf, cstar, r, one, ex, p, trh) -> tuple:
+    """(exponent, source, exact) of C*: the closed form's limit where r is fixed or settled."""
+    expo, source, exact = growth_exponent(dsf, cstar), "fit", None
+    fixed = _constant(r) and _constant(ex["n"]) and _constant(ex["abar"])
+    # r moving with d but settled away from 1 (the block transforms): C* is (1 - r) times
+    # a closed form in d, so its exponent is that closed form's, whatever r_inf < 1 is
+    settled = (
+        not fixed
+        and _constant(ex["n"])
+        and _constant(ex["abar"])
+        and bool(np.all(np.abs(r[-3:] - r[-1]) <= SETTLED_TOL))
+        and 1.0 - float(r[-1]) > AWAY_FROM_ONE
+    )
+    tail_ok = bool(np.all(np.asarray(cstar)[-3:] > 0))
+    if (
+        (fixed or settled)
+        and not one.any()
+        and tail_ok
+        and (settled or bool(np.all(np.asarray(cstar) > 0)))
+    ):
+        values = {S.p: p, S.N: float(ex["n"][0]), S.abar: float(ex["abar"][0]), S.trH: trh,
+                  _R: float(r[-1])}  # fmt: skip
+        exact = exact_exponent(*key, values)
+        if exact is not None:
+            expo = float(exact)
+            source = (
+                "closed form"
+                if fixed
+                else f"closed form, r -> {float(r[-1]):.6g} < 1 (r at d = {ds[-1]:.0e})"
+            )
+    if not np.isfinite(expo):
+        source = "undefined (no positive C*)"
+    return expo, source, exact
 
 
 def all_verdicts(transforms: Sequence[str] = ("identity",), **kwargs) -> list[dict]:

@@ -286,42 +286,53 @@ def solve_recon(
     A = S_pinv @ M.T  # encoder map: row space = span(A U_c)
     GG = M @ S_pinv @ M.T
     sol = solve_target(GG, c, coords=m, seed=seed, positivity=positivity)
-
-    def rv_of(U: np.ndarray) -> np.ndarray:
-        B = A @ U
-        if B.size == 0 or not np.any(B):
-            return np.zeros(d)
-        u, s, _ = np.linalg.svd(B, full_matrices=False)
-        u = u[:, s > 1e-9 * s[0]]
-        return np.sum(u**2, axis=1)
-
     lam, vec = np.linalg.eigh(0.5 * (GG + GG.T))
     lam, vec = lam[::-1], vec[:, ::-1]
     norm = max(abs(lam[0]), abs(lam[-1]))
     thr = 2.0 * sol.delta_lambda if positivity == "eigen-error" else EY_REL_TOL * norm
     kept = (np.arange(d) < c) & (lam > thr)
-    rv = rv_of(vec[:, kept])
+    rv = _encoder_rv(A, vec[:, kept], d)
     dr = min(1.0, (sol.delta_r - 16.0 * c * EPS) * cond) + 16.0 * c * EPS
     sol = dataclasses.replace(sol, certified=None)  # G Gᵀ's eigenvectors are not the encoder's
-    if not sol.tied:
-        r = sol.rank
-        if not free_rows or r >= c:
-            return dataclasses.replace(
-                sol, rv=rv, samples=rv[None, :m], lo=rv[:m], hi=rv[:m], delta_r=dr
-            )
-        B = A @ vec[:, kept]
-        F = _orth_columns(B)
-        T = _orth_columns(np.eye(d) - F @ F.T)  # R_F^⊥, (d, d − r)
-        k = c - F.shape[1]
-        T_m = T[:m]
-        qq = np.sum(T_m**2, axis=1)
-        rng = np.random.default_rng(seed)
-        K = _frames(T, k, m, rng)  # (F, q, k)
-        members = rv[None, :m] + np.sum(np.matmul(T_m[None], K) ** 2, axis=2)
-        samples = np.concatenate([rv[None, :m], members], axis=0)
-        lo = rv[:m] + (qq if k == T.shape[1] else 0.0)
-        hi = np.minimum(rv[:m] + qq, 1.0)
-        return dataclasses.replace(sol, rv=rv, samples=samples, lo=lo, hi=hi, delta_r=dr, free=k)
+    if sol.tied:
+        return _recon_tied(sol, A, lam, vec, rv, dr, c, m, seed)
+    if not free_rows or sol.rank >= c:
+        return dataclasses.replace(
+            sol, rv=rv, samples=rv[None, :m], lo=rv[:m], hi=rv[:m], delta_r=dr
+        )
+    return _recon_free_rows(sol, A @ vec[:, kept], rv, dr, c, m, seed)
+
+
+def _encoder_rv(A: np.ndarray, U: np.ndarray, d: int) -> np.ndarray:
+    """RVs of the encoder row space span(A U) of Eq. (3) (zeros when it is empty)."""
+    B = A @ U
+    if B.size == 0 or not np.any(B):
+        return np.zeros(d)
+    u, s, _ = np.linalg.svd(B, full_matrices=False)
+    u = u[:, s > 1e-9 * s[0]]
+    return np.sum(u**2, axis=1)
+
+
+def _recon_free_rows(sol: Solution, B: np.ndarray, rv, dr: float, c: int, m: int, seed: int):
+    """Eq. (3) with rank r < c: the pick R_F = span(B) and the members R_F ⊕ V (free rows)."""
+    d = B.shape[0]
+    F = _orth_columns(B)
+    T = _orth_columns(np.eye(d) - F @ F.T)  # R_F^⊥, (d, d − r)
+    k = c - F.shape[1]
+    T_m = T[:m]
+    qq = np.sum(T_m**2, axis=1)
+    rng = np.random.default_rng(seed)
+    K = _frames(T, k, m, rng)  # (F, q, k)
+    members = rv[None, :m] + np.sum(np.matmul(T_m[None], K) ** 2, axis=2)
+    samples = np.concatenate([rv[None, :m], members], axis=0)
+    lo = rv[:m] + (qq if k == T.shape[1] else 0.0)
+    hi = np.minimum(rv[:m] + qq, 1.0)
+    return dataclasses.replace(sol, rv=rv, samples=samples, lo=lo, hi=hi, delta_r=dr, free=k)
+
+
+def _recon_tied(sol: Solution, A, lam, vec, rv, dr: float, c: int, m: int, seed: int):
+    """Eq. (3) with σ_c tied (T2): RVs over random frames of the cluster (lo = hi = None)."""
+    d = A.shape[0]
     lc = lam[c - 1]
     strict = lam > lc + 2.0 * sol.delta_lambda
     in_cluster = np.abs(lam - lc) <= 2.0 * sol.delta_lambda
@@ -330,7 +341,7 @@ def solve_recon(
     rows = [rv[:m]]
     for _ in range(TIE_SAMPLES):
         K = _random_frame(rng, vec[:, in_cluster], k)
-        rows.append(rv_of(np.column_stack([vec[:, strict], K]))[:m])
+        rows.append(_encoder_rv(A, np.column_stack([vec[:, strict], K]), d)[:m])
     return dataclasses.replace(
         sol, rv=rv, samples=np.stack(rows), lo=None, hi=None, delta_r=dr, tied=True
     )

@@ -136,11 +136,38 @@ def track_b_samples(
     from theory import bounds
 
     start_t = time.perf_counter()
+    p, m, seed_list, steps, oversample, t, weight_sets = _track_b_args(
+        model, method, beta, m, seeds, p, H, decl, steps, oversample
+    )
+    n, d, c = model.n_clients, model.d, model.c
+    K = list(signal_coords(model))
+    k_show = min(d, max(c, 2 * n))
+    per = {
+        name: {key: [] for key in ("rv", "s_N", "s_c", "gap", "min_rv", "rank", "subspace_bound")}
+        for name in weight_sets
+    }
+    for seed in seed_list:
+        res = _seed_optima(model, method, m, seed, weight_sets, p, t, steps, oversample, K)
+        _record_seed(per, res, n, c, d, k_show)
+    consts = dict(constants or {})
+    bmethod = BOUND_METHOD[method]
+    trh = 1.0 if t is None else _trace_h(t, c)
+    out = {"config": _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show)}
+    for name, acc in per.items():
+        lb = _weighting_bound(bounds.lower_bound, bmethod, name, d, n, p, trh, abar, consts)
+        out[name] = _weighting_entry(acc, lb)
+    out["local"] = _local_entry(out, n)
+    out["seconds"] = time.perf_counter() - start_t
+    return out
+
+
+def _track_b_args(model, method, beta, m, seeds, p, H, decl, steps, oversample) -> tuple:
+    """Validated (p, M, seeds, steps, oversample, transform, weightings) of track_b_samples."""
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", METHODS)
     p = v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    n, d, c = model.n_clients, model.d, model.c
+    n, d = model.n_clients, model.d
     if m is None:
         beta = v.real(beta, "beta", lo=1.0, hi=2.0)
         m = int(round(float(d) ** beta))
@@ -160,105 +187,112 @@ def track_b_samples(
         if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
             v.fail("decl", "weights that are non-negative and sum to 1", w.tolist())
         weight_sets[name] = w
-    K = list(signal_coords(model))
-    k_show = min(d, max(c, 2 * n))
+    return p, m, seed_list, steps, oversample, t, weight_sets
+
+
+def _start_block(d: int, K: list, c: int, oversample: int, seed: int, t) -> np.ndarray:
+    """Orthonormal Krylov start block Q₀ = [E_K, Gaussian columns] (and H E_K, full rotation)."""
+    rng = np.random.Generator(np.random.PCG64(_seed_sequence(seed, PROBE_STREAM, 0)))
+    b = max(c, len(K)) + oversample
+    start = np.zeros((d, b))
+    start[K, np.arange(len(K))] = 1.0
+    start[:, len(K) :] = rng.standard_normal((d, b - len(K)))
+    if isinstance(t, ImplicitOrthogonal):  # the low-rank part lives in span(E_K, H E_K)
+        start = np.concatenate([start, t.apply(start[:, : len(K)])], axis=1)
+    start, _ = np.linalg.qr(start)
+    return start
+
+
+def _seed_optima(model, method, m, seed, weight_sets, p, t, steps, oversample, K) -> dict:
+    """Exact optima of one seed's finite-sample objectives, for every weighting."""
+    stats = [client_statistic(model, i, m, seed) for i in range(model.n_clients)]
+    diags = [s.diagonal() if method.startswith("mim") else None for s in stats]
+    c = model.c
+    start = _start_block(model.d, K, c, oversample, seed, t)
+    if method == "mim-paper":  # a diagonal target: its optimum is the top-c diagonal axes
+        return _diagonal_optima(diags, weight_sets, p, c)
+    if has_decoder(method):
+        return _recon_optima(stats, weight_sets, p, c, steps, start, diags)
+    return _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags)
+
+
+def _record_seed(per: dict, res: dict, n: int, c: int, d: int, k_show: int) -> None:
+    """Append one seed's RVs, s_N, s_c, gap and min r_k (k ∈ [N] ∖ {i} local, [N] global)."""
     JN = list(range(n))
-    per = {
-        name: {
-            "rv": [],
-            "s_N": [],
-            "s_c": [],
-            "gap": [],
-            "min_rv": [],
-            "rank": [],
-            "subspace_bound": [],
-        }
-        for name in weight_sets
+    for name, r in res.items():
+        rv = np.sum(r["vectors"] ** 2, axis=1)
+        own = int(name[5:]) if name.startswith("local") else None
+        Jg = [k for k in JN if k != own]
+        per[name]["rv"].append(rv[:k_show])
+        per[name]["s_N"].append(float(np.ptp(rv[JN])))
+        per[name]["s_c"].append(float(np.ptp(rv[: min(c, d)])))
+        per[name]["gap"].append(float(1.0 - rv[Jg].min()))
+        per[name]["min_rv"].append(float(rv[Jg].min()))
+        per[name]["rank"].append(r["rank"])
+        per[name]["subspace_bound"].append(r["subspace_bound"])
+
+
+def _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show) -> dict:
+    """The ``config`` entry of track_b_samples (tr H of Assumption A.9, whether LB is defined)."""
+    return {
+        "method": method,
+        "d": d,
+        "n_clients": n,
+        "c": c,
+        "m": m,
+        "beta": None if m is None else float(np.log(m) / np.log(d)),
+        "p": p,
+        "seeds": seed_list,
+        "steps": steps,
+        "oversample": oversample,
+        "trH": trh,
+        "transform": None
+        if t is None
+        else ("rotation-full" if isinstance(t, ImplicitOrthogonal) else "block"),
+        "trH_reading": "tr(P_c H_sym P_c) over e_1..e_c (Assumption A.9)",
+        "bound_defined": trh > 0,
+        "rv_coords": f"e_1..e_{k_show}",
     }
-    for seed in seed_list:
-        stats = [client_statistic(model, i, m, seed) for i in range(n)]
-        diags = [s.diagonal() if method.startswith("mim") else None for s in stats]
-        rng = np.random.Generator(np.random.PCG64(_seed_sequence(seed, PROBE_STREAM, 0)))
-        b = max(c, len(K)) + oversample
-        start = np.zeros((d, b))
-        start[K, np.arange(len(K))] = 1.0
-        start[:, len(K) :] = rng.standard_normal((d, b - len(K)))
-        if isinstance(t, ImplicitOrthogonal):  # the low-rank part lives in span(E_K, H E_K)
-            start = np.concatenate([start, t.apply(start[:, : len(K)])], axis=1)
-        start, _ = np.linalg.qr(start)
-        if method == "mim-paper":  # a diagonal target: its optimum is the top-c diagonal axes
-            res = _diagonal_optima(diags, weight_sets, p, c)
-        elif has_decoder(method):
-            res = _recon_optima(stats, weight_sets, p, c, steps, start, diags)
-        else:
-            res = _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags)
-        for name, r in res.items():
-            rv = np.sum(r["vectors"] ** 2, axis=1)
-            own = int(name[5:]) if name.startswith("local") else None
-            Jg = [k for k in JN if k != own]
-            per[name]["rv"].append(rv[:k_show])
-            per[name]["s_N"].append(float(np.ptp(rv[JN])))
-            per[name]["s_c"].append(float(np.ptp(rv[: min(c, d)])))
-            per[name]["gap"].append(float(1.0 - rv[Jg].min()))
-            per[name]["min_rv"].append(float(rv[Jg].min()))
-            per[name]["rank"].append(r["rank"])
-            per[name]["subspace_bound"].append(r["subspace_bound"])
-        del stats
-    consts = dict(constants or {})
-    bmethod = BOUND_METHOD[method]
-    trh = 1.0 if t is None else _trace_h(t, c)
-    out = {
-        "config": {
-            "method": method,
-            "d": d,
-            "n_clients": n,
-            "c": c,
-            "m": m,
-            "beta": None if m is None else float(np.log(m) / np.log(d)),
-            "p": p,
-            "seeds": seed_list,
-            "steps": steps,
-            "oversample": oversample,
-            "trH": trh,
-            "transform": None
-            if t is None
-            else ("rotation-full" if isinstance(t, ImplicitOrthogonal) else "block"),
-            "trH_reading": "tr(P_c H_sym P_c) over e_1..e_c (Assumption A.9)",
-            "bound_defined": trh > 0,
-            "rv_coords": f"e_1..e_{k_show}",
-        }
+
+
+def _weighting_bound(lower_bound, bmethod, name, d, n, p, trh, abar, consts) -> float | None:
+    """LB of Thm 4.2 / 4.3 for one weighting (None: DecL without |Ā|, or tr H ≤ 0)."""
+    framework = "local" if name.startswith("local") else ("fl" if name == "fl" else "decl")
+    lb = None
+    if trh > 0 and (framework != "decl" or (abar and name in abar)):
+        kw = dict(d=float(d), p=p, n=float(n), trH=trh, constants=consts)
+        if framework == "decl":
+            kw["abar"] = float(abar[name])
+        lb = float(lower_bound(bmethod, framework, **kw))
+    return lb
+
+
+def _weighting_entry(acc: dict, lb: float | None) -> dict:
+    """Per-seed arrays, their summary, the bound and the fraction of seeds meeting it."""
+    arrs = {key: np.asarray(val) for key, val in acc.items()}
+    entry = {
+        **arrs,
+        "summary": {key: _summary(arrs[key]) for key in ("s_N", "s_c", "gap", "min_rv", "rv")},
     }
-    for name, acc in per.items():
-        arrs = {key: np.asarray(val) for key, val in acc.items()}
-        framework = "local" if name.startswith("local") else ("fl" if name == "fl" else "decl")
-        lb = None
-        if trh > 0 and (framework != "decl" or (abar and name in abar)):
-            kw = dict(d=float(d), p=p, n=float(n), trH=trh, constants=consts)
-            if framework == "decl":
-                kw["abar"] = float(abar[name])
-            lb = float(bounds.lower_bound(bmethod, framework, **kw))
-        entry = {
-            **arrs,
-            "summary": {key: _summary(arrs[key]) for key in ("s_N", "s_c", "gap", "min_rv", "rv")},
-        }
-        entry["bound"] = lb
-        entry["fraction_meeting_bound"] = (
-            None if lb is None else float(np.mean(arrs["min_rv"] >= lb))
-        )
-        out[name] = entry
+    entry["bound"] = lb
+    entry["fraction_meeting_bound"] = None if lb is None else float(np.mean(arrs["min_rv"] >= lb))
+    return entry
+
+
+def _local_entry(out: dict, n: int) -> dict:
+    """The ``local`` entry: the local clients' arrays stacked (seeds, clients, ...)."""
     local_names = [f"local{i}" for i in range(n)]
-    out["local"] = {
+    local = {
         key: np.stack([out[nm][key] for nm in local_names], axis=1)
         for key in ("rv", "s_N", "s_c", "gap", "min_rv", "rank", "subspace_bound")
     }
-    out["local"]["bound"] = out["local0"]["bound"]
-    out["local"]["fraction_meeting_bound"] = (
+    local["bound"] = out["local0"]["bound"]
+    local["fraction_meeting_bound"] = (
         None
         if out["local0"]["bound"] is None
-        else float(np.mean(out["local"]["min_rv"] >= out["local0"]["bound"]))
+        else float(np.mean(local["min_rv"] >= out["local0"]["bound"]))
     )
-    out["local"]["summary"] = {
-        key: _summary(out["local"][key].reshape(-1)) for key in ("s_N", "s_c", "gap", "min_rv")
+    local["summary"] = {
+        key: _summary(local[key].reshape(-1)) for key in ("s_N", "s_c", "gap", "min_rv")
     }
-    out["seconds"] = time.perf_counter() - start_t
-    return out
+    return local

@@ -115,15 +115,53 @@ def solve_rotation(
     import time
 
     start_t = time.perf_counter()
+    H, steps, oversample = _rotation_args(model, rotation, steps, oversample)
+    d, c, n = model.d, model.c, model.n_clients
+    S = combined_target(model, "cl", weights=weights, client=client)
+    Q, TQ = _rotation_krylov(S, H, d, steps, oversample)
+    rz = _rotation_ritz(Q, TQ, d, c, S.a)
+    rv, res, err, gap_c = rz["rv"], rz["res"], rz["err"], rz["gap_c"]
+    k_show = min(d, max(c, 2 * n))
+    JN = list(range(n))
+    Jg = [j for j in JN if j != client] if client is not None else JN
+    Ec = np.zeros((d, c))
+    Ec[np.arange(c), np.arange(c)] = 1.0
+    trh = float(np.trace(Ec.T @ H.apply(Ec)))
+    return {
+        "eigenvalues": rz["theta"][: c + 1],
+        "rank": rz["rank"],
+        "tied": bool(gap_c <= 2 * err + res),
+        "tie_tol": 2 * err + res,
+        "rv": rv[:k_show],
+        "rv_max_rest": float(rv[k_show:].max()) if d > k_show else float("nan"),
+        "s_N": float(np.ptp(rv[JN])),
+        "s_c": float(np.ptp(rv[:c])),
+        "gap": float(1.0 - rv[Jg].min()),
+        "residual": res / max(rz["norm"], 1e-300),
+        "subspace_bound": float(rz["bound"]),
+        "converged": bool(rz["bound"] < 1e-6),
+        "n_outliers": rz["n_out"],
+        "outlier_subspace_bound": float(rz["out_bound"]),
+        "trH": trh,
+        "seconds": time.perf_counter() - start_t,
+    }
+
+
+def _rotation_args(model: DataModel, rotation, steps: int, oversample: int) -> tuple:
+    """Validated (H, steps, oversample) of :func:`solve_rotation` (default H: seed 0)."""
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
-    d, c, n = model.d, model.c, model.n_clients
+    d = model.d
     steps = v.integer(steps, "steps", lo=1, hi=200)
     oversample = v.integer(oversample, "oversample", lo=0, hi=256)
     H = ImplicitOrthogonal(d, 0) if rotation is None else rotation
     if not isinstance(H, ImplicitOrthogonal) or H.d != d:
         v.fail("rotation", f"an ImplicitOrthogonal of dimension d={d}", rotation)
-    S = combined_target(model, "cl", weights=weights, client=client)
+    return H, steps, oversample
+
+
+def _rotation_krylov(S, H: ImplicitOrthogonal, d: int, steps: int, oversample: int) -> tuple:
+    """Block Krylov basis Q from [E_K, H E_K, Gaussian] and X Q, X = ½(H S + S Hᵀ) (Eq. 2)."""
     K = list(S.coords)
 
     def s_apply(W):
@@ -150,6 +188,11 @@ def solve_rotation(
             blocks.append(nxt)
     Q = np.concatenate(blocks[: len(prods)], axis=1)
     TQ = np.concatenate(prods, axis=1)
+    return Q, TQ
+
+
+def _rotation_ritz(Q: np.ndarray, TQ: np.ndarray, d: int, c: int, bulk: float) -> dict:
+    """Rayleigh–Ritz on span(Q): Ritz pairs, kept RVs, Davis–Kahan bounds (all, outliers > μ²)."""
     Hm = 0.5 * (Q.T @ TQ + TQ.T @ Q)
     theta, U = np.linalg.eigh(Hm)
     theta, U = theta[::-1], U[:, ::-1]
@@ -163,32 +206,20 @@ def solve_rotation(
     rv = np.sum(W**2, axis=1)
     gap_c = float(theta[c - 1] - theta[c]) if theta.size > c else np.inf
     bound = res / gap_c if gap_c > 0 else np.inf
-    n_out = int(np.sum(theta[:c] > S.a * (1.0 + 1e-9)))
+    n_out = int(np.sum(theta[:c] > bulk * (1.0 + 1e-9)))
     out_bound = np.inf
     if 0 < n_out < theta.size:
         res_out = float(np.linalg.norm(Res[:, :n_out]))
         out_bound = res_out / float(theta[n_out - 1] - theta[n_out])
-    k_show = min(d, max(c, 2 * n))
-    JN = list(range(n))
-    Jg = [j for j in JN if j != client] if client is not None else JN
-    Ec = np.zeros((d, c))
-    Ec[np.arange(c), np.arange(c)] = 1.0
-    trh = float(np.trace(Ec.T @ H.apply(Ec)))
     return {
-        "eigenvalues": theta[: c + 1],
+        "theta": theta,
+        "rv": rv,
         "rank": int(keep.sum()),
-        "tied": bool(gap_c <= 2 * err + res),
-        "tie_tol": 2 * err + res,
-        "rv": rv[:k_show],
-        "rv_max_rest": float(rv[k_show:].max()) if d > k_show else float("nan"),
-        "s_N": float(np.ptp(rv[JN])),
-        "s_c": float(np.ptp(rv[:c])),
-        "gap": float(1.0 - rv[Jg].min()),
-        "residual": res / max(norm, 1e-300),
-        "subspace_bound": float(bound),
-        "converged": bool(bound < 1e-6),
-        "n_outliers": n_out,
-        "outlier_subspace_bound": float(out_bound),
-        "trH": trh,
-        "seconds": time.perf_counter() - start_t,
+        "norm": norm,
+        "res": res,
+        "err": err,
+        "gap_c": gap_c,
+        "bound": bound,
+        "n_out": n_out,
+        "out_bound": out_bound,
     }
