@@ -191,6 +191,40 @@ def _one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def _cells_in_parts(cfg: MapConfig, workers: int) -> list:
+    """``[(cells, assumptions), …]``: the map's cells, the rare axes split over ``workers``
+    processes (one part per process; one part in this process when there is one group)."""
+    groups = [cfg.rare_axes[i::workers] for i in range(workers) if cfg.rare_axes[i::workers]]
+    if len(groups) <= 1:
+        return [_cells_for(cfg, cfg.rare_axes)]
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    # spawn (not fork): JAX is initialised in this process; each worker imports afresh.
+    # One BLAS thread per worker: with the library default (a thread per core) the two
+    # workers' eigh/qr calls oversubscribed the cores, and 2 workers took 90 s against 52 s
+    # for one process (DEFAULT map, 2 cores); with one thread each, 38 s.
+    with cf.ProcessPoolExecutor(
+        len(groups), mp_context=mp.get_context("spawn"), initializer=_one_blas_thread
+    ) as pool:
+        return list(pool.map(_cells_for, [cfg] * len(groups), groups))
+
+
+def _claim_row(cid: str, cells: list, columns: dict) -> dict:
+    """One claim's row of the map; takes the ``note`` out of each of its cells (the row
+    lists the distinct notes once)."""
+    return {
+        "reference": cl.REGISTRY[cid].reference,
+        "statement": cl.REGISTRY[cid].statement,
+        "tracks": cl.REGISTRY[cid].tracks,
+        "notes": sorted({c.pop("note", "") for c in cells} - {""}),
+        "headline": headline(cells),
+        "counts": dict(Counter(c["track_b"] for c in cells)),
+        "track_a_counts": dict(Counter(c["track_a"] for c in cells)),
+        "columns": columns,
+    }
+
+
 def compute_map(
     cfg: MapConfig = DEFAULT,
     *,
@@ -222,21 +256,7 @@ def compute_map(
         v.fail("cfg", "a MapConfig", cfg)
     workers = v.integer(workers, "workers", lo=1, hi=64)
     t0 = time.perf_counter()
-    groups = [cfg.rare_axes[i::workers] for i in range(workers) if cfg.rare_axes[i::workers]]
-    if len(groups) > 1:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        # spawn (not fork): JAX is initialised in this process; each worker imports afresh.
-        # One BLAS thread per worker: with the library default (a thread per core) the two
-        # workers' eigh/qr calls oversubscribed the cores, and 2 workers took 90 s against 52 s
-        # for one process (DEFAULT map, 2 cores); with one thread each, 38 s.
-        with cf.ProcessPoolExecutor(
-            len(groups), mp_context=mp.get_context("spawn"), initializer=_one_blas_thread
-        ) as pool:
-            parts = list(pool.map(_cells_for, [cfg] * len(groups), groups))
-    else:
-        parts = [_cells_for(cfg, cfg.rare_axes)]
+    parts = _cells_in_parts(cfg, workers)
     cells = _order(cfg, [c for part in parts for c in part[0]])
     assumptions = {}
     for p, n, rare in _configs(cfg):
@@ -247,19 +267,7 @@ def compute_map(
         by_claim.setdefault(c["claim"], []).append(c)
     readings = _reading_rows(cfg, by_claim)
     columns = _columns(cells)
-    rows_out = {
-        cid: {
-            "reference": cl.REGISTRY[cid].reference,
-            "statement": cl.REGISTRY[cid].statement,
-            "tracks": cl.REGISTRY[cid].tracks,
-            "notes": sorted({c.pop("note", "") for c in by_claim[cid]} - {""}),
-            "headline": headline(by_claim[cid]),
-            "counts": dict(Counter(c["track_b"] for c in by_claim[cid])),
-            "track_a_counts": dict(Counter(c["track_a"] for c in by_claim[cid])),
-            "columns": columns[cid],
-        }
-        for cid in cfg.claims
-    }
+    rows_out = {cid: _claim_row(cid, by_claim[cid], columns[cid]) for cid in cfg.claims}
     result = {
         "config": dataclasses.asdict(cfg),
         "dimensions": {
