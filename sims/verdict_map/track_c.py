@@ -109,6 +109,45 @@ def _track_b_here(vcfg: dict, cid: str, reading: dict) -> str | None:
         return None
 
 
+def _tc_found(cid: str, ev: dict, nums: dict, stage_word: str, values: dict) -> list:
+    """``[(reading, word, numbers, note), …]``: the Track C words of claim ``cid`` per reading,
+    from its evidence ``ev`` (its ``numbers`` and the stage's own word)."""
+    trained = [m for m in ("mim", "cl", "cl-dissimilar") if m in values]
+    found = []
+    if cid in ("eq17", "eq29-30"):
+        found.append(({}, stage_word, {}, "principal angles, no SE: the stage's word (R10)"))
+    elif cid.startswith("thm4.2."):
+        w, n = _tc_bound(nums, "mim")
+        found.append(({"objective": values["mim"]}, w, n, "trained min r vs LB (R2, T6)"))
+    elif cid.startswith("thm4.3."):
+        for m in ("cl", "cl-dissimilar"):
+            if m in nums:
+                w, n = _tc_bound(nums, m)
+                found.append(({"cl": values[m]}, w, n, "trained min r vs LB (R2, T6)"))
+    elif cid == "thm4.4":
+        for m in ("cl", "cl-dissimilar"):
+            if any(isinstance(r, dict) and m in r for r in nums.values()):
+                w, n = _tc_thm44(nums, m)
+                rd = {"objective": values["mim"], "cl": values[m], "sensitivity": "spread-N"}
+                found.append((rd, w, n, "trained s^C > s^M over [N] (R1, T6)"))
+    elif cid == "cor4.5":
+        for m in trained:
+            if any(f"{m}_s_N" in r for r in nums.get("sweep") or []):
+                w, n = _tc_cor45(nums, m)
+                rd = {"method": values[m], "sensitivity": "spread-N"}
+                found.append((rd, w, n, "trained DecL sensitivity vs |Ā| (R6, T6)"))
+    elif cid in _TC_REL:
+        for m in trained:
+            if m in nums:
+                w, n = _tc_thm46(nums, m, _TC_REL[cid])
+                rd = {"method": values[m], "sensitivity": "spread-N"}
+                found.append((rd, w, n, f"trained s_Dec {_TC_REL[cid]} s_Fed (R1, T6)"))
+        if not found:
+            reason = nums.get("reason") or ev.get("note", "")
+            found.append(({}, "not-run", {"reason": reason}, "no trained numbers"))
+    return found
+
+
 def track_c_cells(track_c: dict | None, claims: tuple = cl.CLAIM_IDS) -> dict:
     """The Track C section of the verdict map (rule R10) from the ``track_c`` stage's row.
 
@@ -145,39 +184,7 @@ def track_c_cells(track_c: dict | None, claims: tuple = cl.CLAIM_IDS) -> dict:
         if ev is None:
             continue
         nums, stage_word = ev.get("numbers", {}), ev.get("verdict", "not-run")
-        trained = [m for m in ("mim", "cl", "cl-dissimilar") if m in values]
-        found = []
-        if cid in ("eq17", "eq29-30"):
-            found.append(({}, stage_word, {}, "principal angles, no SE: the stage's word (R10)"))
-        elif cid.startswith("thm4.2."):
-            w, n = _tc_bound(nums, "mim")
-            found.append(({"objective": values["mim"]}, w, n, "trained min r vs LB (R2, T6)"))
-        elif cid.startswith("thm4.3."):
-            for m in ("cl", "cl-dissimilar"):
-                if m in nums:
-                    w, n = _tc_bound(nums, m)
-                    found.append(({"cl": values[m]}, w, n, "trained min r vs LB (R2, T6)"))
-        elif cid == "thm4.4":
-            for m in ("cl", "cl-dissimilar"):
-                if any(isinstance(r, dict) and m in r for r in nums.values()):
-                    w, n = _tc_thm44(nums, m)
-                    rd = {"objective": values["mim"], "cl": values[m], "sensitivity": "spread-N"}
-                    found.append((rd, w, n, "trained s^C > s^M over [N] (R1, T6)"))
-        elif cid == "cor4.5":
-            for m in trained:
-                if any(f"{m}_s_N" in r for r in nums.get("sweep") or []):
-                    w, n = _tc_cor45(nums, m)
-                    rd = {"method": values[m], "sensitivity": "spread-N"}
-                    found.append((rd, w, n, "trained DecL sensitivity vs |Ā| (R6, T6)"))
-        elif cid in _TC_REL:
-            for m in trained:
-                if m in nums:
-                    w, n = _tc_thm46(nums, m, _TC_REL[cid])
-                    rd = {"method": values[m], "sensitivity": "spread-N"}
-                    found.append((rd, w, n, f"trained s_Dec {_TC_REL[cid]} s_Fed (R1, T6)"))
-            if not found:
-                reason = nums.get("reason") or ev.get("note", "")
-                found.append(({}, "not-run", {"reason": reason}, "no trained numbers"))
+        found = _tc_found(cid, ev, nums, stage_word, values)
         for reading, word, numbers, note in found:
             cell = {
                 "claim": cid,
