@@ -298,6 +298,14 @@ def compare(
         other(params0, 0)
         runs[name] = (lambda other=other: other(params0, 0), max(1, repeats - 1))
     best = best_interleaved(runs)
+    extra_names = tuple(extra or {})
+    return _timings(res, best, config, repeats, tuple(variants), extra_names, load_before, first)
+
+
+def _timings(res, best, config, repeats, variants: tuple, extra: tuple, load_before, first):
+    """``res`` with the best times of every implementation, their ratios to the engine's, the
+    achieved FLOP/s against the matmul peak, the peak RSS, the load and the machine (``first``:
+    the engine's first call, compile included)."""
     t_engine = best.pop("engine")
     res |= {
         "engine_seconds": t_engine,
@@ -330,7 +338,7 @@ def compare(
     for variant in variants:
         if f"{variant}_seconds" in res:
             t_variant = res[f"{variant}_seconds"]
-            for name in ("numpy", "loop", "per_step_loop", *(extra or {})):
+            for name in ("numpy", "loop", "per_step_loop", *extra):
                 if f"{name}_seconds" in res:
                     res[f"{variant}_speedup_vs_{name}"] = res[f"{name}_seconds"] / t_variant
             res[f"{variant}_fraction_of_peak"] = flops / t_variant / peak
