@@ -172,6 +172,74 @@ def _graph_markers(ax, recs: list, y: np.ndarray) -> None:
         )
 
 
+def _bound_ratio_panel(ax, conn: dict, m: str, name: str, cfg: dict) -> None:
+    """Track A panel of one method: the DecL bound ÷ its value at |Ā| = N at each d (line:
+    constants = 1; band: the band's edges), with the FL bound on the same scale."""
+    abar = np.asarray(conn["abar_grid"], dtype=float)
+    for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
+        b = by_method[m]
+        central = np.asarray(b["central"], float)
+        lo = np.asarray(b["lo"], float)
+        hi = np.asarray(b["hi"], float)
+        ax.fill_between(
+            abar,
+            np.minimum(lo / lo[-1], hi / hi[-1]),
+            np.maximum(lo / lo[-1], hi / hi[-1]),
+            color=style.COLOURS["decl"],
+            alpha=0.12,
+            lw=0,
+        )
+        ax.plot(
+            abar,
+            central / central[-1],
+            color=style.COLOURS["decl"],
+            ls=ls,
+            lw=1.8,
+            label=f"Track A DecL bound, d = {float(dv):g}",
+        )
+        ax.axhline(
+            float(b["fl_central"]) / central[-1],
+            color=style.COLOURS["fl"],
+            ls=ls,
+            lw=1.2,
+            label=f"Track A FL bound, d = {float(dv):g}",
+        )
+    ax.fill_between(
+        [],
+        [],
+        [],
+        color=style.COLOURS["decl"],
+        alpha=0.12,
+        lw=0,
+        label=f"Track A band: the same ratio at the band's edges ({_constants_text(cfg)})",
+    )
+    ax.set_ylabel(f"s ÷ s(|Ā| = {abar[-1]:g})")
+    ax.set_title(f"{name}: Track A bound ÷ its value at |Ā| = {abar[-1]:g}")
+
+
+def _excess_panel(ax, recs: list, y: np.ndarray, em: str, name: str, quantity: tuple, ylim):
+    """Track B panel of one method and ``quantity`` (an entry of :data:`_QUANTITIES`): its value
+    minus the complete graph's, one marker per graph, on the y limits ``ylim`` shared by all
+    Track B panels; where it is an exact 0 on every graph a note says so."""
+    key, _, what = quantity
+    _graph_markers(ax, recs, y)
+    ax.axhline(0.0, color="#777777", ls=":", lw=1.0, label="= the complete graph's value")
+    ax.set_ylim(*ylim)
+    base = float(_reference(recs)[em][key])
+    ax.set_title(f"{name}: {what} − complete graph's ({_fmt(base)})")
+    if _is_zero(_arr([r[em][key] for r in recs])).all():
+        ax.text(
+            0.5,
+            0.55,
+            f"exact 0 on all {len(recs)} graphs:\nno trend to show",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#444444",
+        )
+
+
 @_styled
 def make_connectivity_figure(results: dict):
     """Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N, each quantity
@@ -189,9 +257,7 @@ def make_connectivity_figure(results: dict):
     conn = results["connectivity"]
     ex = conn["exact"]
     cfg = results["config"]
-    abar = np.asarray(conn["abar_grid"], dtype=float)
     recs = ex["records"]
-    ref = _reference(recs)
     fig, axes = style.new_figure(
         2,
         3,
@@ -207,65 +273,12 @@ def make_connectivity_figure(results: dict):
     low = min(0.0, *(float(np.nanmin(v)) for v in excess.values()))
     pad = 0.08 * (top - low)
     for row, (m, em, name) in enumerate(_METHODS):
-        ax = axes[row, 0]
-        for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
-            b = by_method[m]
-            central = np.asarray(b["central"], float)
-            lo = np.asarray(b["lo"], float)
-            hi = np.asarray(b["hi"], float)
-            ax.fill_between(
-                abar,
-                np.minimum(lo / lo[-1], hi / hi[-1]),
-                np.maximum(lo / lo[-1], hi / hi[-1]),
-                color=style.COLOURS["decl"],
-                alpha=0.12,
-                lw=0,
-            )
-            ax.plot(
-                abar,
-                central / central[-1],
-                color=style.COLOURS["decl"],
-                ls=ls,
-                lw=1.8,
-                label=f"Track A DecL bound, d = {float(dv):g}",
-            )
-            ax.axhline(
-                float(b["fl_central"]) / central[-1],
-                color=style.COLOURS["fl"],
-                ls=ls,
-                lw=1.2,
-                label=f"Track A FL bound, d = {float(dv):g}",
-            )
-        ax.fill_between(
-            [],
-            [],
-            [],
-            color=style.COLOURS["decl"],
-            alpha=0.12,
-            lw=0,
-            label=f"Track A band: the same ratio at the band's edges ({_constants_text(cfg)})",
-        )
-        ax.set_ylabel(f"s ÷ s(|Ā| = {abar[-1]:g})")
-        ax.set_title(f"{name}: Track A bound ÷ its value at |Ā| = {abar[-1]:g}")
-        for col, (key, _, what) in enumerate(_QUANTITIES, start=1):
+        _bound_ratio_panel(axes[row, 0], conn, m, name, cfg)
+        for col, quantity in enumerate(_QUANTITIES, start=1):
             ax = axes[row, col]
-            y = excess[(em, key)]
-            _graph_markers(ax, recs, y)
-            ax.axhline(0.0, color="#777777", ls=":", lw=1.0, label="= the complete graph's value")
-            ax.set_ylim(low - pad, top + pad)
-            base = float(ref[em][key])
-            ax.set_title(f"{name}: {what} − complete graph's ({_fmt(base)})")
-            if _is_zero(_arr([r[em][key] for r in recs])).all():
-                ax.text(
-                    0.5,
-                    0.55,
-                    f"exact 0 on all {len(recs)} graphs:\nno trend to show",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="#444444",
-                )
+            _excess_panel(
+                ax, recs, excess[(em, quantity[0])], em, name, quantity, (low - pad, top + pad)
+            )
             if col == 1:
                 ax.set_ylabel("s − s(complete)")
     for ax in axes[-1]:
@@ -384,6 +397,88 @@ def decl_vs_fl_takeaway(results: dict) -> str:
     return text + f", so the word over them all (R5) is {vd.combine(words)}."
 
 
+def _bound_ratio_lines(ax, conn: dict) -> None:
+    """Track A panel of Thm 4.6: the ratio s_Dec / s_Fed of the paper's bounds (constants = 1)
+    against |Ā|, per method and d, with the line ratio = 1."""
+    abar = np.asarray(conn["abar_grid"], dtype=float)
+    for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
+        for m, em, name in _METHODS:
+            b = by_method[m]
+            ax.plot(
+                abar,
+                np.asarray(b["central"], float) / float(b["fl_central"]),
+                color=style.COLOURS[em],
+                ls=ls,
+                lw=3.2 if em == "mim" else 1.4,
+                label=f"Track A {name}, d = {float(dv):g}",
+            )
+    ax.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1 (DecL bound = FL bound)")
+    ax.set_xlabel(ABAR_LABEL)
+    ax.set_ylabel(r"$s_{Dec}/s_{Fed}$ of the bounds (dimensionless)")
+    ax.set_title("Track A: ratio of the paper's bounds (constants = 1)")
+
+
+def _difference_markers(ax, ex: dict, groups: list) -> None:
+    """The exact differences DecL − FL per graph (|values| < ZERO_TOL drawn at 0), one marker
+    shape per method, filled for 1 − min r and hollow for the spread, coloured by the word of
+    each group of :func:`_word_groups`."""
+    recs = ex["records"]
+    xa = np.asarray([r["abar"] for r in recs], dtype=float)
+    diff = {
+        (name, what): np.where(
+            np.abs(y := _arr([r[em][k] for r in recs]) - float(ex["fl"][em][k])) < ZERO_TOL,
+            0.0,
+            y,
+        )
+        for _, em, name in _METHODS
+        for k, _, what in _QUANTITIES
+    }
+    for name, what, word, _, idx in groups:
+        hollow = what != _QUANTITIES[0][2]
+        colour = WORD_STYLE[word][0]
+        ax.plot(
+            xa[idx],
+            diff[(name, what)][idx],
+            ls="none",
+            marker="o" if name == "MIM" else "s",
+            ms=7 if name == "MIM" else 4.5,  # MIM's around CL's where both lie on 0
+            color=colour,
+            mfc="none" if hollow else colour,
+            mew=1.3,
+            zorder=4 if name == "MIM" else 5,
+        )
+
+
+def _difference_legend(ax, groups: list) -> list[str]:
+    """Legend entries of the Track B panel of Thm 4.6: the shapes (method and quantity) and the
+    colours (the map's word per graph, with why and on how many); returns the words per point."""
+    for _, _, name in _METHODS:  # the shapes: method and quantity
+        for _, _, what in _QUANTITIES:
+            hollow = what != _QUANTITIES[0][2]
+            ax.plot(
+                [],
+                [],
+                ls="none",
+                marker="o" if name == "MIM" else "s",
+                color="#333333",
+                mfc="none" if hollow else "#333333",
+                label=f"Track B {name}: Δ {what}",
+            )
+    words = [w for _, _, w, _, idx in groups for _ in idx]
+    for word in dict.fromkeys(words):  # the colours: the map's word per graph, with why
+        n = words.count(word)
+        why = "; ".join(dict.fromkeys(y for _, _, w, y, _ in groups if w == word))
+        ax.plot(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            color=WORD_STYLE[word][0],
+            label=textwrap.fill(f"{word}: {n} of {len(words)} ({why})", 60),
+        )
+    return words
+
+
 @_styled
 def make_decl_vs_fl_figure(results: dict):
     """Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? Both panels at one N.
@@ -401,7 +496,6 @@ def make_decl_vs_fl_figure(results: dict):
     conn = results["connectivity"]
     ex = conn["exact"]
     cfg = results["config"]
-    abar = np.asarray(conn["abar_grid"], dtype=float)
     fig, (ax0, ax1) = style.new_figure(
         1,
         2,
@@ -410,71 +504,10 @@ def make_decl_vs_fl_figure(results: dict):
         title=f"Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? N = {ex['n_clients']} "
         "in both panels",
     )
-    for (dv, by_method), ls in zip(conn["bounds"].items(), _D_STYLES, strict=False):
-        for m, em, name in _METHODS:
-            b = by_method[m]
-            ax0.plot(
-                abar,
-                np.asarray(b["central"], float) / float(b["fl_central"]),
-                color=style.COLOURS[em],
-                ls=ls,
-                lw=3.2 if em == "mim" else 1.4,
-                label=f"Track A {name}, d = {float(dv):g}",
-            )
-    ax0.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1 (DecL bound = FL bound)")
-    ax0.set_xlabel(ABAR_LABEL)
-    ax0.set_ylabel(r"$s_{Dec}/s_{Fed}$ of the bounds (dimensionless)")
-    ax0.set_title("Track A: ratio of the paper's bounds (constants = 1)")
-    recs = ex["records"]
-    xa = np.asarray([r["abar"] for r in recs], dtype=float)
-    diff = {
-        (name, what): np.where(
-            np.abs(y := _arr([r[em][k] for r in recs]) - float(ex["fl"][em][k])) < ZERO_TOL,
-            0.0,
-            y,
-        )
-        for _, em, name in _METHODS
-        for k, _, what in _QUANTITIES
-    }
+    _bound_ratio_lines(ax0, conn)
     groups = _word_groups(ex)
-    for name, what, word, _, idx in groups:
-        hollow = what != _QUANTITIES[0][2]
-        colour = WORD_STYLE[word][0]
-        ax1.plot(
-            xa[idx],
-            diff[(name, what)][idx],
-            ls="none",
-            marker="o" if name == "MIM" else "s",
-            ms=7 if name == "MIM" else 4.5,  # MIM's around CL's where both lie on 0
-            color=colour,
-            mfc="none" if hollow else colour,
-            mew=1.3,
-            zorder=4 if name == "MIM" else 5,
-        )
-    for _, _, name in _METHODS:  # the shapes: method and quantity
-        for _, _, what in _QUANTITIES:
-            hollow = what != _QUANTITIES[0][2]
-            ax1.plot(
-                [],
-                [],
-                ls="none",
-                marker="o" if name == "MIM" else "s",
-                color="#333333",
-                mfc="none" if hollow else "#333333",
-                label=f"Track B {name}: Δ {what}",
-            )
-    words = [w for _, _, w, _, idx in groups for _ in idx]
-    for word in dict.fromkeys(words):  # the colours: the map's word per graph, with why
-        n = words.count(word)
-        why = "; ".join(dict.fromkeys(y for _, _, w, y, _ in groups if w == word))
-        ax1.plot(
-            [],
-            [],
-            ls="none",
-            marker="o",
-            color=WORD_STYLE[word][0],
-            label=textwrap.fill(f"{word}: {n} of {len(words)} ({why})", 60),
-        )
+    _difference_markers(ax1, ex, groups)
+    words = _difference_legend(ax1, groups)
     ax1.axhline(0.0, color="#777777", ls=":", lw=1.2, label="difference = 0")
     ax1.set_xlabel(ABAR_LABEL)
     ax1.set_ylabel("DecL − FL (dimensionless)")

@@ -26,6 +26,68 @@ _CONSENSUS_BOUNDS = (
 )
 
 
+def _consensus_verdict(runs: list) -> str:
+    """The figure's verdict in words: the largest measured/bound ratio over every run and bound
+    against 1."""
+    worst = [
+        _num(r["ratio"].get(key))
+        for r in runs
+        for key, *_ in _CONSENSUS_BOUNDS
+        if r["ratio"].get(key) is not None
+    ]
+    worst = [w for w in worst if np.isfinite(w)]
+    if worst and max(worst) <= 1.0:
+        return f"every measured/bound ratio ≤ {max(worst):.2f}"
+    if worst:
+        return f"a measured/bound ratio reaches {max(worst):.2f} > 1: a bound is exceeded"
+    return "no bound could be evaluated"
+
+
+def _consensus_panel(ax, run: dict, method: str, label: str) -> None:
+    """One (method, graph) panel: the measured e_t and each bound that could be evaluated, on a
+    log y axis, titled with λ, ρ and the largest measured/bound ratio of each bound."""
+    e = np.array([_num(v) for v in run["e"]], float)
+    t = np.arange(1, e.size)
+    ax.plot(t, e[1:], "-", color="#000000", lw=1.8, label="measured consensus distance e_t")
+    ratios = []
+    for key, name, ls, colour in _CONSENSUS_BOUNDS:
+        bound = np.array([_num(b) for b in run[key]], float)
+        ratio = run["ratio"].get(key)
+        ratios.append("n/a" if ratio is None or not np.isfinite(_num(ratio)) else f"{ratio:.2f}")
+        if not np.any(np.isfinite(bound)):
+            continue
+        ax.plot(t, bound, ls, color=colour, lw=1.3, label=name)
+    ax.set_yscale("log")
+    weighted = ", π-weighted" if run["pi_weighted"] else ""
+    style.title(
+        ax,
+        f"{method.upper()}, {label}{weighted}\nλ = {run['lam']:.3f}, ρ = {run['rho']:.3f}\n"
+        f"max e/bound: {' / '.join(ratios)}",
+        fontsize=8,
+    )
+
+
+def _shared_legend(fig, axes) -> None:
+    """One legend for all panels (each label once, in panel order), between the panels and the
+    footer."""
+    handles, names = [], []
+    for ax in np.ravel(axes):
+        h, n = ax.get_legend_handles_labels()
+        for hh, nn in zip(h, n, strict=True):
+            if nn not in names:
+                handles.append(hh)
+                names.append(nn)
+    fig.legend(
+        handles,
+        names,
+        loc="lower center",
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.045),
+    )
+
+
 def make_consensus_figure(results: dict):
     """Consensus distance over rounds against its derived bounds (an extension,
     docs/theory/consensus.md §3): one panel per (method, graph), the measured e_t (π-weighted
@@ -36,19 +98,7 @@ def make_consensus_figure(results: dict):
     runs = results["runs"]
     methods = list(dict.fromkeys(r["method"] for r in runs))
     labels = list(dict.fromkeys(r["label"] for r in runs))
-    worst = [
-        _num(r["ratio"].get(key))
-        for r in runs
-        for key, *_ in _CONSENSUS_BOUNDS
-        if r["ratio"].get(key) is not None
-    ]
-    worst = [w for w in worst if np.isfinite(w)]
-    if worst and max(worst) <= 1.0:
-        verdict = f"every measured/bound ratio ≤ {max(worst):.2f}"
-    elif worst:
-        verdict = f"a measured/bound ratio reaches {max(worst):.2f} > 1: a bound is exceeded"
-    else:
-        verdict = "no bound could be evaluated"
+    verdict = _consensus_verdict(runs)
     fig, axes = style.new_figure(
         len(methods),
         len(labels),
@@ -68,38 +118,11 @@ def make_consensus_figure(results: dict):
             if run is None:
                 ax.set_visible(False)
                 continue
-            e = np.array([_num(v) for v in run["e"]], float)
-            t = np.arange(1, e.size)
-            ax.plot(t, e[1:], "-", color="#000000", lw=1.8, label="measured consensus distance e_t")
-            ratios = []
-            for key, name, ls, colour in _CONSENSUS_BOUNDS:
-                bound = np.array([_num(b) for b in run[key]], float)
-                ratio = run["ratio"].get(key)
-                ratios.append(
-                    "n/a" if ratio is None or not np.isfinite(_num(ratio)) else f"{ratio:.2f}"
-                )
-                if not np.any(np.isfinite(bound)):
-                    continue
-                ax.plot(t, bound, ls, color=colour, lw=1.3, label=name)
-            ax.set_yscale("log")
-            weighted = ", π-weighted" if run["pi_weighted"] else ""
-            style.title(
-                ax,
-                f"{method.upper()}, {label}{weighted}\nλ = {run['lam']:.3f}, ρ = {run['rho']:.3f}\n"
-                f"max e/bound: {' / '.join(ratios)}",
-                fontsize=8,
-            )
+            _consensus_panel(ax, run, method, label)
             if i == len(methods) - 1:
                 style.labels(ax, xlabel="round t")
             if j == 0:
                 style.labels(ax, ylabel="consensus distance e_t\n(dimensionless)")
-    handles, names = [], []
-    for ax in np.ravel(axes):
-        h, n = ax.get_legend_handles_labels()
-        for hh, nn in zip(h, n, strict=True):
-            if nn not in names:
-                handles.append(hh)
-                names.append(nn)
     cfg = results.get("config", {})
     foot = _config_footer(
         cfg,
@@ -119,15 +142,7 @@ def make_consensus_figure(results: dict):
         "ratio of the one-step / stepwise / closed-form bound (≤ 1: the bound holds); "
         "λ: contraction of the mixing matrix, ρ = λ(1+ηL)^E"
     )
-    fig.legend(
-        handles,
-        names,
-        loc="lower center",
-        ncol=2,
-        fontsize=8,
-        frameon=False,
-        bbox_to_anchor=(0.5, 0.045),
-    )
+    _shared_legend(fig, axes)
     style.footer(fig, foot, note=note)
     # room for the shared legend between the panels and the footer
     fig.tight_layout(rect=(0, 0.15, 1, 1))

@@ -191,23 +191,9 @@ def _grouped(ax, rows, key, mixings, degrees, *, err_key=None, hatch=None, offse
     return np.arange(len(degrees))
 
 
-def make_table6_figure(results: dict):
-    """Table 6 (linear MIM, DecL mixing rules on the official code's graph): λ₂, the spread of
-    the stationary distribution π, the trained consensus distance, the exact and trained
-    sensitivity per mixing rule (colour), grouped by nominal degree, and the probe accuracy on
-    a fixed [0, 1] axis with its chance line; a text box says what does not move and why."""
-    rows = results["rows"]
-    cfg = results.get("config", {})
-    seeds = cfg.get("seeds")
-    ref = results.get("probe_reference")
-    degrees = list(dict.fromkeys(r["avg_degree"] for r in rows))
-    mixings = list(dict.fromkeys(r["mixing"] for r in rows))
-    fig, axes, ax_leg, ax_txt = _layout(
-        "Table 6, linear MIM: what the DecL mixing rule changes (official code's graph)"
-    )
-    ax_l2, ax_pi, ax_xi, ax_sn, ax_acc = axes
-    ticks = _grouped(ax_l2, rows, "lambda2", mixings, degrees)
-    _grouped(ax_pi, rows, "pi_spread", mixings, degrees)
+def _consensus_markers(ax, rows, mixings, degrees) -> None:
+    """The trained consensus distance per mixing rule (colour) at its bars' positions, on a log
+    axis with exact zeros on the floor."""
     xi_floor = _floor(_col(rows, "consensus_distance"), 1e-12)
     for m_idx, mixing in enumerate(mixings):
         sel = [r for k in degrees for r in rows if r["avg_degree"] == k and r["mixing"] == mixing]
@@ -216,7 +202,7 @@ def make_table6_figure(results: dict):
             for r in sel
         ]
         _log_with_zeros(
-            ax_xi,
+            ax,
             xs,
             _col(sel, "consensus_distance"),
             floor=xi_floor,
@@ -225,8 +211,11 @@ def make_table6_figure(results: dict):
             marker="o",
             ms=6,
         )
-    _grouped(ax_sn, rows, "exact_s_N_decl", mixings, degrees, hatch="///")
-    # trained values as markers at the bars' centres (mean ± SE over the seeds)
+
+
+def _trained_markers(ax_sn, ax_acc, rows, mixings, degrees) -> list:
+    """The trained s_N and probe accuracy (mean ± SE over the seeds) and the probe of the exact
+    optimum as markers at the bars' centres; returns one legend patch per mixing rule."""
     n_m = max(1, len(mixings))
     proxies = []
     for m_idx, mixing in enumerate(mixings):
@@ -259,6 +248,43 @@ def make_table6_figure(results: dict):
             xs, _col(sel, "exact_probe"), ls="none", marker="D", mfc="none", color=colour, ms=6
         )
         proxies.append(Patch(facecolor=colour, label=mixing))
+    return proxies
+
+
+def _degree_ticks(axes, ticks, rows, degrees) -> None:
+    """x ticks of the Table 6 panels: one per nominal degree, labelled with its mean |Ā|."""
+    labels = []
+    for k in degrees:
+        ab = np.mean([r["abar"] for r in rows if r["avg_degree"] == k])
+        labels.append(f"degree {k} (|Ā| = {ab:.1f})")
+    for ax in axes:
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(labels)
+        style.labels(ax, xlabel="nominal degree (official generator)")
+        _no_offset(ax)
+
+
+def make_table6_figure(results: dict):
+    """Table 6 (linear MIM, DecL mixing rules on the official code's graph): λ₂, the spread of
+    the stationary distribution π, the trained consensus distance, the exact and trained
+    sensitivity per mixing rule (colour), grouped by nominal degree, and the probe accuracy on
+    a fixed [0, 1] axis with its chance line; a text box says what does not move and why."""
+    rows = results["rows"]
+    cfg = results.get("config", {})
+    seeds = cfg.get("seeds")
+    ref = results.get("probe_reference")
+    degrees = list(dict.fromkeys(r["avg_degree"] for r in rows))
+    mixings = list(dict.fromkeys(r["mixing"] for r in rows))
+    fig, axes, ax_leg, ax_txt = _layout(
+        "Table 6, linear MIM: what the DecL mixing rule changes (official code's graph)"
+    )
+    ax_l2, ax_pi, ax_xi, ax_sn, ax_acc = axes
+    ticks = _grouped(ax_l2, rows, "lambda2", mixings, degrees)
+    _grouped(ax_pi, rows, "pi_spread", mixings, degrees)
+    _consensus_markers(ax_xi, rows, mixings, degrees)
+    _grouped(ax_sn, rows, "exact_s_N_decl", mixings, degrees, hatch="///")
+    # trained values as markers at the bars' centres (mean ± SE over the seeds)
+    proxies = _trained_markers(ax_sn, ax_acc, rows, mixings, degrees)
     proxies += [
         Patch(facecolor="white", edgecolor="#222222", hatch="///", label="exact optimum (Track B)"),
         Line2D([], [], ls="none", marker="o", color="#000000", ms=4, label=_seeds_label(seeds)),
@@ -280,15 +306,7 @@ def make_table6_figure(results: dict):
         ax_sn.axhline(fl["exact_s_N_decl"], color=_FL, ls="--", lw=1.0, label="FL, exact optimum")
     n = cfg.get("n_clients")
     _accuracy_axis(ax_acc, ref, n_classes=2 * n if n else None)
-    labels = []
-    for k in degrees:
-        ab = np.mean([r["abar"] for r in rows if r["avg_degree"] == k])
-        labels.append(f"degree {k} (|Ā| = {ab:.1f})")
-    for ax in (ax_l2, ax_pi, ax_xi, ax_sn, ax_acc):
-        ax.set_xticks(ticks)
-        ax.set_xticklabels(labels)
-        style.labels(ax, xlabel="nominal degree (official generator)")
-        _no_offset(ax)
+    _degree_ticks((ax_l2, ax_pi, ax_xi, ax_sn, ax_acc), ticks, rows, degrees)
     _mixing_axes(ax_l2, ax_pi, ax_xi, ax_sn, ax_acc, "λ₂ of the mixing matrix")
     _text_panel(
         ax_txt,

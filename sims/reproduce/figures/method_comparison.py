@@ -81,6 +81,83 @@ def fig2b_takeaway(results: dict) -> str:
     return text + "."
 
 
+def _fig2b_framework(ax_z, ax_sn, ax_acc, rows, fw: str, methods: list, seeds) -> None:
+    """One framework's lines of Fig. 2b: ζ² and the exact MIM optimum's s_N and probe (where the
+    rows carry them), and each method's trained s_N and probe accuracy (mean ± SE)."""
+    fw_name = style.FRAMEWORK_LABELS
+    mim = _fig2b_rows(rows, fw, "mim")
+    if mim and "zeta_sq" in mim[0]:
+        x = _col(mim, "alpha")
+        ax_z.plot(
+            x,
+            _col(mim, "zeta_sq"),
+            color=_ZETA,
+            label=f"ζ², {fw_name[fw]} (client weights {'1/N' if fw == 'fl' else 'π'})",
+            **_FW_STYLE[fw],
+        )
+        ax_sn.plot(
+            x,
+            _col(mim, "exact_s_N_decl"),
+            color="#000000",
+            mfc="none",
+            lw=1.0,
+            label=f"MIM exact optimum, {fw_name[fw]}",
+            **_FW_STYLE[fw],
+        )
+        ax_acc.plot(
+            x,
+            _col(mim, "exact_probe"),
+            color="#000000",
+            mfc="none",
+            lw=1.0,
+            label=f"MIM exact optimum, {fw_name[fw]}",
+            **_FW_STYLE[fw],
+        )
+    for method in methods:
+        sel = _fig2b_rows(rows, fw, method)
+        x = _col(sel, "alpha")
+        kw = {"color": style.COLOURS.get(method, style.CYCLE[0]), "capsize": 2, **_FW_STYLE[fw]}
+        label = f"{method.upper()} {fw_name[fw]}, {_seeds_label(seeds)}"
+        ax_sn.errorbar(x, _col(sel, "s_N"), yerr=_col(sel, "s_N_se", 0.0), label=label, **kw)
+        ax_acc.errorbar(x, _col(sel, "probe"), yerr=_col(sel, "probe_se", 0.0), label=label, **kw)
+
+
+def _fig2b_axes(ax_z, ax_sn, ax_acc) -> None:
+    """Scales, labels and titles of the three Fig. 2b panels (ζ², s_N, probe accuracy)."""
+    for ax in (ax_z, ax_sn, ax_acc):
+        ax.set_xscale("log")
+        style.labels(ax, xlabel="Dirichlet α (small = strong label skew)")
+    ax_z.set_yscale("log")
+    style.labels(ax_z, ylabel="ζ² at the exact FL optimum (dimensionless)")
+    style.title(ax_z, "heterogeneity ζ² of the clients' MIM targets")
+    ax_sn.set_ylim(0.0, 1.0)
+    style.labels(ax_sn, ylabel=_SN_LABEL)
+    style.title(ax_sn, "sensitivity over [N]: exact MIM optimum (open) vs trained")
+    style.title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
+    _no_offset(ax_sn)
+
+
+def _fig2b_lines(rows, ref) -> list[str]:
+    """The text box of Fig. 2b: what moves with α (ζ²) and what does not, from the rows."""
+    mim = [r for r in rows if r["method"] == "mim"]
+    zeta = _col(mim, "zeta_sq")
+    lines = []
+    if np.any(np.isfinite(zeta)):
+        lines.append(
+            f"• ζ² moves with α: {np.nanmin(zeta):.3g} to {np.nanmax(zeta):.3g} over the α grid "
+            "(docs/theory/consensus.md §0)."
+        )
+    if mim:
+        lines.append("• " + _angle_sentence(_col(mim, "exact_angle_to_fl"), "DecL at each α"))
+        lines.append("• " + _probe_sentence(mim, ref))
+    if any(r["method"] == "mar" for r in rows):
+        lines.append(
+            "• MAR (γ schedule, Eqs. 5–7) has no closed-form target in the linear model: only "
+            "its trained values are drawn."
+        )
+    return lines
+
+
 def make_fig2b_figure(results: dict):
     """Fig. 2b (linear, MAR vs MIM across Dirichlet α, FL and DecL): the data heterogeneity ζ²
     of the exact FL optimum, the exact (MIM) and trained sensitivity, and the probe accuracy on
@@ -101,76 +178,14 @@ def make_fig2b_figure(results: dict):
         legend=0.2,
     )
     ax_z, ax_sn, ax_acc = axes
-    fw_name = style.FRAMEWORK_LABELS
     for fw in frameworks:
-        mim = _fig2b_rows(rows, fw, "mim")
-        if mim and "zeta_sq" in mim[0]:
-            x = _col(mim, "alpha")
-            ax_z.plot(
-                x,
-                _col(mim, "zeta_sq"),
-                color=_ZETA,
-                label=f"ζ², {fw_name[fw]} (client weights {'1/N' if fw == 'fl' else 'π'})",
-                **_FW_STYLE[fw],
-            )
-            ax_sn.plot(
-                x,
-                _col(mim, "exact_s_N_decl"),
-                color="#000000",
-                mfc="none",
-                lw=1.0,
-                label=f"MIM exact optimum, {fw_name[fw]}",
-                **_FW_STYLE[fw],
-            )
-            ax_acc.plot(
-                x,
-                _col(mim, "exact_probe"),
-                color="#000000",
-                mfc="none",
-                lw=1.0,
-                label=f"MIM exact optimum, {fw_name[fw]}",
-                **_FW_STYLE[fw],
-            )
-        for method in methods:
-            sel = _fig2b_rows(rows, fw, method)
-            x = _col(sel, "alpha")
-            kw = {"color": style.COLOURS.get(method, style.CYCLE[0]), "capsize": 2, **_FW_STYLE[fw]}
-            label = f"{method.upper()} {fw_name[fw]}, {_seeds_label(seeds)}"
-            ax_sn.errorbar(x, _col(sel, "s_N"), yerr=_col(sel, "s_N_se", 0.0), label=label, **kw)
-            ax_acc.errorbar(
-                x, _col(sel, "probe"), yerr=_col(sel, "probe_se", 0.0), label=label, **kw
-            )
+        _fig2b_framework(ax_z, ax_sn, ax_acc, rows, fw, methods, seeds)
     n = cfg.get("n_clients")
     _accuracy_axis(ax_acc, ref, n_classes=2 * n if n else None)
-    for ax in (ax_z, ax_sn, ax_acc):
-        ax.set_xscale("log")
-        style.labels(ax, xlabel="Dirichlet α (small = strong label skew)")
-    ax_z.set_yscale("log")
-    style.labels(ax_z, ylabel="ζ² at the exact FL optimum (dimensionless)")
-    style.title(ax_z, "heterogeneity ζ² of the clients' MIM targets")
-    ax_sn.set_ylim(0.0, 1.0)
-    style.labels(ax_sn, ylabel=_SN_LABEL)
-    style.title(ax_sn, "sensitivity over [N]: exact MIM optimum (open) vs trained")
-    style.title(ax_acc, "probe accuracy on W̄x (fixed [0, 1] axis)")
-    _no_offset(ax_sn)
+    _fig2b_axes(ax_z, ax_sn, ax_acc)
     handles, labels = _unique_handles(ax_z, ax_sn, ax_acc)
     _legend_panel(ax_leg, handles, labels, ncol=3)
-    mim = [r for r in rows if r["method"] == "mim"]
-    zeta = _col(mim, "zeta_sq")
-    lines = []
-    if np.any(np.isfinite(zeta)):
-        lines.append(
-            f"• ζ² moves with α: {np.nanmin(zeta):.3g} to {np.nanmax(zeta):.3g} over the α grid "
-            "(docs/theory/consensus.md §0)."
-        )
-    if mim:
-        lines.append("• " + _angle_sentence(_col(mim, "exact_angle_to_fl"), "DecL at each α"))
-        lines.append("• " + _probe_sentence(mim, ref))
-    if any(r["method"] == "mar" for r in rows):
-        lines.append(
-            "• MAR (γ schedule, Eqs. 5–7) has no closed-form target in the linear model: only "
-            "its trained values are drawn."
-        )
+    lines = _fig2b_lines(rows, ref)
     _text_panel(ax_txt, "What moves with α, and what does not", lines, width=125)
     foot = _config_footer(cfg, _TRAIN_KEYS)
     graph = results.get("graph", {})
@@ -254,17 +269,9 @@ def mim_vs_cl_takeaway(results: dict) -> str:
     )
 
 
-def make_mim_vs_cl_figure(results: dict):
-    """MIM vs CL in FL: trained sensitivity s_N against d on the paper's model, with the exact
-    Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the probe
-    accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis. The takeaway
-    (:func:`mim_vs_cl_takeaway`) says how much of the trained gap is optimisation residue."""
-    cfg = results.get("config", {})
-    seeds = cfg.get("seeds")
-    fig, (ax, ax_d) = style.new_figure(
-        1, 2, width=5.0, height=4.6, title="MIM vs CL with linear encoders in FL"
-    )
-    model_rows = results["model_rows"]
+def _sn_panel(ax, model_rows, seeds) -> list[str]:
+    """The left panel of MIM vs CL: trained s_N against d (mean ± SE) and the exact (Track B)
+    value, exact zeros as ▽ on the axis floor; returns the methods whose exact s_N is 0."""
     methods = list(dict.fromkeys(r["method"] for r in model_rows))
     values = [r.get("s_N") for r in model_rows] + [r.get("exact_s_N") for r in model_rows]
     floor = _floor([_num(v) for v in values], 1e-6)
@@ -315,6 +322,12 @@ def make_mim_vs_cl_figure(results: dict):
     )
     style.title(ax, f"paper's data model: s_N against d{residue}")
     style.legend_outside(ax, loc="below", ncol=2, fontsize=7, below=0.2)
+    return zero_notes
+
+
+def _digits_panel(ax_d, results: dict, seeds) -> None:
+    """The right panel of MIM vs CL: probe accuracy against Dirichlet α on scikit-learn digits
+    (mean ± SE), on a fixed [0, 1] axis with its chance line."""
     digits = results["digits_rows"]
     for method in list(dict.fromkeys(r["method"] for r in digits)):
         sel = sorted((r for r in digits if r["method"] == method), key=lambda r: r["alpha"])
@@ -332,6 +345,20 @@ def make_mim_vs_cl_figure(results: dict):
     style.labels(ax_d, "Dirichlet α (small = strong label skew; 1e5 ≈ IID)")
     style.title(ax_d, "scikit-learn digits (10 classes): probe accuracy")
     style.legend_outside(ax_d, loc="below", ncol=2, fontsize=7, below=0.2)
+
+
+def make_mim_vs_cl_figure(results: dict):
+    """MIM vs CL in FL: trained sensitivity s_N against d on the paper's model, with the exact
+    Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the probe
+    accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis. The takeaway
+    (:func:`mim_vs_cl_takeaway`) says how much of the trained gap is optimisation residue."""
+    cfg = results.get("config", {})
+    seeds = cfg.get("seeds")
+    fig, (ax, ax_d) = style.new_figure(
+        1, 2, width=5.0, height=4.6, title="MIM vs CL with linear encoders in FL"
+    )
+    zero_notes = _sn_panel(ax, results["model_rows"], seeds)
+    _digits_panel(ax_d, results, seeds)
     note = (
         "exact s_N = 0 at every d for " + ", ".join(zero_notes) + " (▽ on the floor)"
         if zero_notes

@@ -59,6 +59,65 @@ from theory.sweeps import EXACT_TO_BOUND
 # ---------------------------------------------------------------------------------------------
 
 
+def _gap_series(results: dict, methods: list) -> dict:
+    """Track B's gaps 1 − min r at every d of ``exact_all_d``, as {bound method: {exact method:
+    {framework: gap array}}} (the max over an optimal set)."""
+    ex = results["exact_all_d"]
+    series = {m: {} for m in methods}  # bound method -> {exact method: {fw: gap array}}
+    for em, by_fw in ex["methods"].items():
+        bm = EXACT_TO_BOUND[em]
+        if bm in series:
+            series[bm][em] = {f: _upper(by_fw[f]["gap_N"]) for f in _FW}
+    return series
+
+
+def _sensitivity_panel(ax, results: dict, method: str, fw: str, series: dict, floor: float):
+    """One panel of Thms 4.2 / 4.3 (a method in a framework): the bound's line and band, the
+    exact gaps of each exact method (dissimilar CL also at the dense points) and s = 1."""
+    d = np.asarray(results["d"], dtype=float)
+    ex = results["exact_all_d"]
+    xs = np.asarray(ex["d"], dtype=float)
+    dense_dis = [r for r in results["exact"]["records"] if "cl-dissimilar" in r["methods"]]
+    _band_line(
+        ax,
+        d,
+        results["bounds"][method][fw],
+        style.COLOURS[fw],
+        f"Track A {style.FRAMEWORK_LABELS[fw]}: 1 − LB (constants = 1)",
+        f"Track A band: {_constants_text(results['config'])}",
+    )
+    for em, by_fw in series[method].items():
+        marker, ecol, name = _EXACT_STYLE[em]
+        if em == "cl-dissimilar":
+            name += f" ({ex['structured_transform']} H)"
+        _exact_series(
+            ax,
+            xs,
+            by_fw[fw],
+            marker=marker,
+            colour=ecol,
+            label=f"Track B {name}: 1 − min r",
+            floor=floor,
+        )
+    if method == "cl_dissimilar" and dense_dis:
+        _exact_series(
+            ax,
+            [r["d"] for r in dense_dis],
+            _arr([r["methods"]["cl-dissimilar"][fw]["gap_N"] for r in dense_dis]),
+            marker="X",
+            colour="#777777",
+            label="Track B exact CL, dissimilar (dense rotation of all d axes): 1 − min r",
+            floor=floor,
+            hollow=True,
+            ms=7,
+        )
+    ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, 3.0)
+    ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
+
+
 @_styled
 def make_sensitivity_figure(results: dict):
     """Thms 4.2 / 4.3: the paper's sensitivity bound vs the exact model over d = 10² … 10¹².
@@ -73,15 +132,9 @@ def make_sensitivity_figure(results: dict):
     d = np.asarray(results["d"], dtype=float)
     cfg = results["config"]
     ex = results["exact_all_d"]
-    dense = results["exact"]
     methods = list(results["bounds"])
     xs = np.asarray(ex["d"], dtype=float)
-    series = {m: {} for m in methods}  # bound method -> {exact method: {fw: gap array}}
-    for em, by_fw in ex["methods"].items():
-        bm = EXACT_TO_BOUND[em]
-        if bm in series:
-            series[bm][em] = {f: _upper(by_fw[f]["gap_N"]) for f in _FW}
-    dense_dis = [r for r in dense["records"] if "cl-dissimilar" in r["methods"]]
+    series = _gap_series(results, methods)
     every = [results["bounds"][m][f]["lo"] for m in methods for f in _FW]
     every += [y for by in series.values() for s in by.values() for y in s.values()]
     floor = _log_floor(*every)
@@ -99,45 +152,7 @@ def make_sensitivity_figure(results: dict):
     for row, method in enumerate(methods):
         for col, fw in enumerate(_FW):
             ax = axes[row, col]
-            colour = style.COLOURS[fw]
-            _band_line(
-                ax,
-                d,
-                results["bounds"][method][fw],
-                colour,
-                f"Track A {style.FRAMEWORK_LABELS[fw]}: 1 − LB (constants = 1)",
-                f"Track A band: {_constants_text(cfg)}",
-            )
-            for em, by_fw in series[method].items():
-                marker, ecol, name = _EXACT_STYLE[em]
-                if em == "cl-dissimilar":
-                    name += f" ({ex['structured_transform']} H)"
-                _exact_series(
-                    ax,
-                    xs,
-                    by_fw[fw],
-                    marker=marker,
-                    colour=ecol,
-                    label=f"Track B {name}: 1 − min r",
-                    floor=floor,
-                )
-            if method == "cl_dissimilar" and dense_dis:
-                _exact_series(
-                    ax,
-                    [r["d"] for r in dense_dis],
-                    _arr([r["methods"]["cl-dissimilar"][fw]["gap_N"] for r in dense_dis]),
-                    marker="X",
-                    colour="#777777",
-                    label="Track B exact CL, dissimilar (dense rotation of all d axes): 1 − min r",
-                    floor=floor,
-                    hollow=True,
-                    ms=7,
-                )
-            ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_ylim(floor, 3.0)
-            ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
+            _sensitivity_panel(ax, results, method, fw, series, floor)
             if row == len(methods) - 1:
                 ax.set_xlabel(D_LABEL)
             if col == 0:
@@ -274,6 +289,113 @@ _WORD_PROSE = {
 }
 
 
+def _ratio_track_a(ax, results: dict, fw: str, floor: float) -> list[str]:
+    """Track A on one Thm 4.4 panel: the bound ratio's line and band, the d^{1/5} reference,
+    ratio = 1 and the hatched region below it; returns the note on where the line is below 1."""
+    d = np.asarray(results["d"], dtype=float)
+    cfg = results["config"]
+    r = results["ratio"][fw]
+    central = np.asarray(r["central"], dtype=float)
+    _band_line(
+        ax,
+        d,
+        r,
+        style.COLOURS[fw],
+        f"Track A {style.FRAMEWORK_LABELS[fw]}: constants = 1 (fitted slope "
+        f"{r['fitted_slope']:.3f})",
+        f"Track A band: constants per method in [{cfg['constants_range'][0]:g}, "
+        f"{cfg['constants_range'][1]:g}]",
+    )
+    ax.plot(
+        d,
+        4.0 * central[-1] * (d / d[-1]) ** 0.2,
+        color="#000000",
+        ls="--",
+        lw=1.0,
+        label=r"reference $\propto d^{1/5}$ (predicted slope; drawn ×4 above the line)",
+    )
+    ax.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1")
+    ax.axhspan(  # hatched: the bands are solid, FL's in the same hue
+        floor,
+        1.0,
+        facecolor="none",
+        edgecolor=_VIOLATED,
+        hatch="///",
+        alpha=0.35,
+        lw=0,
+        zorder=0,
+        label="ratio < 1 (hatched): s^C < s^M, the claim s^C > s^M violated",
+    )
+    below = central < 1.0
+    notes = []
+    if below.any():
+        notes.append(f"Track A line (constants = 1) < 1 {_where_text(d, below)}")
+    return notes
+
+
+def _ratio_track_b(ax, ex: dict, fw: str, pairs: list, floor: float, notes: list) -> list[str]:
+    """Track B on one Thm 4.4 panel: the exact ratio CL / MIM per MIM target where it is defined
+    (vermillion where R1 says violated, exact zeros on the floor); adds where it is violated to
+    ``notes`` and returns where it is not defined."""
+    xs = np.asarray(ex["d"], dtype=float)
+    m = ex["methods"]
+    skipped = []
+    for k, name in pairs:
+        num = _upper(m["cl"][fw]["gap_N"])
+        den = _upper(m[k][fw]["gap_N"])
+        cases = ratio_cases(num, den)
+        bad = np.asarray(ratio_words(num, den)) == "violated"
+        marker, colour, _ = _EXACT_STYLE[k]
+        label = f"Track B: exact CL / {name} (gaps 1 − min r)"
+        for part, col, lab in (
+            (cases["defined"] & ~bad, colour, label),
+            (cases["defined"] & bad, _VIOLATED, f"{label}, violated"),
+        ):
+            if part.any():
+                ax.plot(
+                    xs[part], num[part] / den[part], marker=marker, color=col, ls="none",
+                    ms=5, label=lab,
+                )  # fmt: skip
+        if cases["zero"].any():
+            style.mark_zero(
+                ax,
+                xs[cases["zero"]],
+                floor=floor,
+                colour=_VIOLATED if bad[cases["zero"]].all() else colour,
+                label=f"{label} = 0",
+            )
+        if bad.any():
+            notes.append(f"Track B CL / {name} < 1, violated {_where_text(xs, bad)}")
+        for case, why in (
+            ("undefined", "0/0, both gaps 0: a tie, degenerate"),
+            ("infinite", "x/0, MIM's gap 0"),
+        ):
+            if cases[case].any():
+                skipped.append(f"CL / {name} not defined {_where_text(xs, cases[case])} ({why})")
+    return skipped
+
+
+def _ratio_notes(ax, notes: list, skipped: list) -> None:
+    """Under a Thm 4.4 panel's axis: where the claim is violated (vermillion), then what is not
+    drawn (grey)."""
+    top = -34.0
+    for lines, colour in ((notes, _VIOLATED), (skipped, "#444444")):
+        if lines:
+            text = "\n".join(textwrap.fill(n, 62, subsequent_indent="  ") for n in lines)
+            ax.annotate(
+                text,
+                xy=(0.0, 0.0),
+                xycoords="axes fraction",
+                xytext=(0.0, top),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=7,
+                color=colour,
+            )
+            top -= 8.6 * (text.count("\n") + 1) + 2
+
+
 @_styled
 def make_ratio_figure(results: dict):
     """Thm 4.4: the ratio s^C / s^M of CL's to MIM's sensitivity vs d, one panel per framework.
@@ -289,10 +411,8 @@ def make_ratio_figure(results: dict):
     (:func:`ratio_takeaway`) is drawn above the footer. ``results``: the ``track_a`` stage
     result.
     """
-    d = np.asarray(results["d"], dtype=float)
     cfg = results["config"]
     ex = results["exact_all_d"]
-    xs = np.asarray(ex["d"], dtype=float)
     m = ex["methods"]
     pairs = [(k, name) for k, name in (("mim", "Eq. (4) MIM"), ("mim-paper", "Eq. (17) MIM"))]
     pairs = [(k, name) for k, name in pairs if k in m and "cl" in m]
@@ -312,99 +432,15 @@ def make_ratio_figure(results: dict):
         for f in _FW
     )
     for ax, fw in zip(axes, _FW, strict=True):
-        r = results["ratio"][fw]
-        central = np.asarray(r["central"], dtype=float)
-        _band_line(
-            ax,
-            d,
-            r,
-            style.COLOURS[fw],
-            f"Track A {style.FRAMEWORK_LABELS[fw]}: constants = 1 (fitted slope "
-            f"{r['fitted_slope']:.3f})",
-            f"Track A band: constants per method in [{cfg['constants_range'][0]:g}, "
-            f"{cfg['constants_range'][1]:g}]",
-        )
-        ax.plot(
-            d,
-            4.0 * central[-1] * (d / d[-1]) ** 0.2,
-            color="#000000",
-            ls="--",
-            lw=1.0,
-            label=r"reference $\propto d^{1/5}$ (predicted slope; drawn ×4 above the line)",
-        )
-        ax.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1")
-        ax.axhspan(  # hatched: the bands are solid, FL's in the same hue
-            floor,
-            1.0,
-            facecolor="none",
-            edgecolor=_VIOLATED,
-            hatch="///",
-            alpha=0.35,
-            lw=0,
-            zorder=0,
-            label="ratio < 1 (hatched): s^C < s^M, the claim s^C > s^M violated",
-        )
-        below = central < 1.0
-        notes = []
-        if below.any():
-            notes.append(f"Track A line (constants = 1) < 1 {_where_text(d, below)}")
-        skipped = []
-        for k, name in pairs:
-            num = _upper(m["cl"][fw]["gap_N"])
-            den = _upper(m[k][fw]["gap_N"])
-            cases = ratio_cases(num, den)
-            bad = np.asarray(ratio_words(num, den)) == "violated"
-            marker, colour, _ = _EXACT_STYLE[k]
-            label = f"Track B: exact CL / {name} (gaps 1 − min r)"
-            for part, col, lab in (
-                (cases["defined"] & ~bad, colour, label),
-                (cases["defined"] & bad, _VIOLATED, f"{label}, violated"),
-            ):
-                if part.any():
-                    ax.plot(
-                        xs[part], num[part] / den[part], marker=marker, color=col, ls="none",
-                        ms=5, label=lab,
-                    )  # fmt: skip
-            if cases["zero"].any():
-                style.mark_zero(
-                    ax,
-                    xs[cases["zero"]],
-                    floor=floor,
-                    colour=_VIOLATED if bad[cases["zero"]].all() else colour,
-                    label=f"{label} = 0",
-                )
-            if bad.any():
-                notes.append(f"Track B CL / {name} < 1, violated {_where_text(xs, bad)}")
-            for case, why in (
-                ("undefined", "0/0, both gaps 0: a tie, degenerate"),
-                ("infinite", "x/0, MIM's gap 0"),
-            ):
-                if cases[case].any():
-                    skipped.append(
-                        f"CL / {name} not defined {_where_text(xs, cases[case])} ({why})"
-                    )
+        notes = _ratio_track_a(ax, results, fw, floor)
+        skipped = _ratio_track_b(ax, ex, fw, pairs, floor, notes)
         skipped = ["Not drawn: " + "; ".join(skipped)] if skipped else []
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylim(floor, None)
         ax.set_xlabel(D_LABEL)
         ax.set_title(f"{style.FRAMEWORK_LABELS[fw]}: Track A bound ratio, Track B exact ratio")
-        top = -34.0
-        for lines, colour in ((notes, _VIOLATED), (skipped, "#444444")):
-            if lines:
-                text = "\n".join(textwrap.fill(n, 62, subsequent_indent="  ") for n in lines)
-                ax.annotate(
-                    text,
-                    xy=(0.0, 0.0),
-                    xycoords="axes fraction",
-                    xytext=(0.0, top),
-                    textcoords="offset points",
-                    ha="left",
-                    va="top",
-                    fontsize=7,
-                    color=colour,
-                )
-                top -= 8.6 * (text.count("\n") + 1) + 2
+        _ratio_notes(ax, notes, skipped)
     axes[0].set_ylabel(r"ratio $s^{C}/s^{M}$ (dimensionless, log scale)")
     _finish(
         fig,

@@ -167,6 +167,46 @@ def make_paper_code_degree_figure(results: dict):
     return fig
 
 
+def _generator_lines(axes, records: list, gen: str, mixings: list) -> None:
+    """One generator's lines of the paper's settings: λ (mean ± sd) and the weight difference
+    per mixing rule, and the realised |Ā| (the same for every rule: the first one's)."""
+    for mixing in mixings:
+        rs = sorted(
+            (r for r in records if r["generator"] == gen and r["mixing"] == mixing),
+            key=lambda r: r["nominal_connectivity"],
+        )
+        if not rs:
+            continue
+        x = np.array([r["nominal_connectivity"] for r in rs], dtype=float)
+        kw = dict(
+            marker=_GENERATOR_MARKERS.get(gen, "^"),
+            color=_MIXING_COLOURS.get(mixing),
+            ls=_GENERATOR_LINES.get(gen, "-."),
+            ms=5,
+        )
+        axes[0].errorbar(
+            x,
+            [_num(r["lambda"]) for r in rs],
+            yerr=[_num(r.get("lambda_std"), 0.0) for r in rs],
+            label=f"{gen} / {mixing}",
+            capsize=2,
+            **kw,
+        )
+        axes[2].plot(x, [_num(r["weights_gap"]) for r in rs], **kw)
+    rs = sorted(
+        (r for r in records if r["generator"] == gen and r["mixing"] == mixings[0]),
+        key=lambda r: r["nominal_connectivity"],
+    )
+    axes[1].plot(
+        [r["nominal_connectivity"] for r in rs],
+        [r["avg_connectivity"] for r in rs],
+        marker=_GENERATOR_MARKERS.get(gen, "^"),
+        ls=_GENERATOR_LINES.get(gen, "-."),
+        color="#000000",
+        label=f"{gen} (realised)",
+    )
+
+
 def make_paper_settings_figure(results: dict):
     """Paper's DecL settings (N clients, nominal |Ā|): λ, realised |Ā| and |π_obj − π_stat|.
 
@@ -186,41 +226,7 @@ def make_paper_settings_figure(results: dict):
     generators = list(dict.fromkeys(r["generator"] for r in records))
     mixings = list(dict.fromkeys(r["mixing"] for r in records))
     for gen in generators:
-        for mixing in mixings:
-            rs = sorted(
-                (r for r in records if r["generator"] == gen and r["mixing"] == mixing),
-                key=lambda r: r["nominal_connectivity"],
-            )
-            if not rs:
-                continue
-            x = np.array([r["nominal_connectivity"] for r in rs], dtype=float)
-            kw = dict(
-                marker=_GENERATOR_MARKERS.get(gen, "^"),
-                color=_MIXING_COLOURS.get(mixing),
-                ls=_GENERATOR_LINES.get(gen, "-."),
-                ms=5,
-            )
-            axes[0].errorbar(
-                x,
-                [_num(r["lambda"]) for r in rs],
-                yerr=[_num(r.get("lambda_std"), 0.0) for r in rs],
-                label=f"{gen} / {mixing}",
-                capsize=2,
-                **kw,
-            )
-            axes[2].plot(x, [_num(r["weights_gap"]) for r in rs], **kw)
-        rs = sorted(
-            (r for r in records if r["generator"] == gen and r["mixing"] == mixings[0]),
-            key=lambda r: r["nominal_connectivity"],
-        )
-        axes[1].plot(
-            [r["nominal_connectivity"] for r in rs],
-            [r["avg_connectivity"] for r in rs],
-            marker=_GENERATOR_MARKERS.get(gen, "^"),
-            ls=_GENERATOR_LINES.get(gen, "-."),
-            color="#000000",
-            label=f"{gen} (realised)",
-        )
+        _generator_lines(axes, records, gen, mixings)
     top = max(r["nominal_connectivity"] for r in records)
     axes[1].plot([0, top], [0, top], "--", color="#777777", lw=1, label="realised = nominal")
     style.title(axes[0], "contraction λ (mean ± sd over seeds)")

@@ -191,28 +191,8 @@ def verdict_map_takeaway(result: dict) -> str:
     return f"Of {total} Track B cells {ran} ran; the most frequent word of a claim is {listed}."
 
 
-def make_verdict_map_figure(result: dict):
-    """The verdict map as a grid: one row per claim, one column per reading value (runs of
-    agreeing p and N values merged, :func:`merged_runs`).
-
-    Each cell is a stacked bar of the shares of the verdict words (R1–R12 of
-    ``docs/verdict_rules.md``, the claims of arXiv 2607.02447) among the claim's cells with
-    that reading value; "not run" is hatched white, "not applicable" (the claim has no such
-    reading) flat light grey. The takeaway (:func:`verdict_map_takeaway`) and the merged
-    columns are stated under the legend.
-
-    Args:
-      result: the output of :func:`sims.verdict_map.compute_map` or its compact form
-        (:func:`sims.verdict_map.compact_map`, ``verdict_map.json``).
-
-    Returns:
-      a Matplotlib Figure.
-    """
-    rows = result["rows"]
-    claims = list(rows)
-    groups = _column_groups(result)
-    cols = [(g, label, keys) for g, items in groups for label, keys in items]
-    gap = 0.6
+def _column_x(cols: list, gap: float = 0.6) -> tuple[list[float], float]:
+    """The left edge of each column (a ``gap`` between groups) and the right end of the grid."""
     xs, x = [], 0.0
     prev = None
     for g, _, _ in cols:
@@ -221,15 +201,12 @@ def make_verdict_map_figure(result: dict):
         xs.append(x)
         x += 1.0
         prev = g
-    width = max(10.0, 0.42 * x + 3.0)
-    takeaway = verdict_map_takeaway(result)
-    note = _merge_note(result)
-    chars = int(width * 14.0)
-    text = textwrap.fill(f"Takeaway: {takeaway}", chars)
-    small = textwrap.fill(note, int(width * 17.0)) if note else ""
-    text_in = 0.165 * (text.count("\n") + 1) + (0.12 * (small.count("\n") + 1) if small else 0)
-    height = 0.42 * len(claims) + 2.9 + text_in
-    fig, ax = plt.subplots(figsize=(width, height))
+    return xs, x
+
+
+def _verdict_cells(ax, result: dict, claims: list, cols: list, xs: list) -> None:
+    """One stacked bar per (claim, column): the shares of the verdict words, or flat light grey
+    where the claim has no such reading."""
     for i, cid in enumerate(claims):
         y = len(claims) - 1 - i
         for xpos, (_, _, keys) in zip(xs, cols, strict=True):
@@ -256,6 +233,11 @@ def make_verdict_map_figure(result: dict):
                     )
                 )
                 left += 0.9 * frac
+
+
+def _verdict_axes(ax, claims: list, groups: list, cols: list, xs: list, x: float) -> None:
+    """Limits and ticks of the grid (claims down, reading values across), the group titles over
+    the columns, no spines."""
     ax.set_xlim(-0.2, x)
     ax.set_ylim(-0.2, len(claims) + 0.2)
     ax.set_yticks([len(claims) - 1 - i + 0.5 for i in range(len(claims))])
@@ -270,17 +252,14 @@ def make_verdict_map_figure(result: dict):
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.tick_params(length=0)
+
+
+def _verdict_footer(fig, height: float, text: str, small: str) -> None:
+    """From the bottom, in inches: the merge note (``small``), the takeaway (``text``) and the
+    legend of the words; the grid laid out above them."""
     handles = [
         Patch(facecolor=STYLE[w][0], hatch=STYLE[w][1], edgecolor="#333333", label=w) for w in WORDS
     ] + [Patch(facecolor=NOT_APPLICABLE, lw=0, label="not applicable (no such reading)")]
-    n_cells = result["n_cells"] if "n_cells" in result else len(result.get("cells", []))
-    ax.set_title(
-        f"Verdict map, Track B (exact model, d = {result['config']['d']:g}; {n_cells} cells): "
-        "share of each verdict among the cells with that reading value",
-        fontsize=10,
-        pad=22,
-    )
-    # layout in inches from the bottom: footer note, takeaway, legend, then the grid
     small_in = 0.12 * (small.count("\n") + 1) + 0.05 if small else 0.0
     take_in = 0.165 * (text.count("\n") + 1) + 0.1
     if small:
@@ -298,6 +277,50 @@ def make_verdict_map_figure(result: dict):
         fontsize=9,
     )
     fig.tight_layout(rect=(0, (legend_in + 0.35) / height, 1, 1))
+
+
+def make_verdict_map_figure(result: dict):
+    """The verdict map as a grid: one row per claim, one column per reading value (runs of
+    agreeing p and N values merged, :func:`merged_runs`).
+
+    Each cell is a stacked bar of the shares of the verdict words (R1–R12 of
+    ``docs/verdict_rules.md``, the claims of arXiv 2607.02447) among the claim's cells with
+    that reading value; "not run" is hatched white, "not applicable" (the claim has no such
+    reading) flat light grey. The takeaway (:func:`verdict_map_takeaway`) and the merged
+    columns are stated under the legend.
+
+    Args:
+      result: the output of :func:`sims.verdict_map.compute_map` or its compact form
+        (:func:`sims.verdict_map.compact_map`, ``verdict_map.json``).
+
+    Returns:
+      a Matplotlib Figure.
+    """
+    rows = result["rows"]
+    claims = list(rows)
+    groups = _column_groups(result)
+    cols = [(g, label, keys) for g, items in groups for label, keys in items]
+    xs, x = _column_x(cols)
+    width = max(10.0, 0.42 * x + 3.0)
+    takeaway = verdict_map_takeaway(result)
+    note = _merge_note(result)
+    chars = int(width * 14.0)
+    text = textwrap.fill(f"Takeaway: {takeaway}", chars)
+    small = textwrap.fill(note, int(width * 17.0)) if note else ""
+    text_in = 0.165 * (text.count("\n") + 1) + (0.12 * (small.count("\n") + 1) if small else 0)
+    height = 0.42 * len(claims) + 2.9 + text_in
+    fig, ax = plt.subplots(figsize=(width, height))
+    _verdict_cells(ax, result, claims, cols, xs)
+    _verdict_axes(ax, claims, groups, cols, xs, x)
+    n_cells = result["n_cells"] if "n_cells" in result else len(result.get("cells", []))
+    ax.set_title(
+        f"Verdict map, Track B (exact model, d = {result['config']['d']:g}; {n_cells} cells): "
+        "share of each verdict among the cells with that reading value",
+        fontsize=10,
+        pad=22,
+    )
+    # layout in inches from the bottom: footer note, takeaway, legend, then the grid
+    _verdict_footer(fig, height, text, small)
     return fig
 
 

@@ -314,6 +314,40 @@ def _track_d(rows: dict, decisive: dict, trackd_claim: str | None, ran: bool) ->
 # ----------------------------------------------------------------------------------------------
 # the table
 # ----------------------------------------------------------------------------------------------
+def _other_readings(claim_cells: list, names: set, n_domain: list) -> dict:
+    """The ``other_readings`` entry of a claim's row: the Track B words of its cells under the
+    readings that are not the paper's, in words, and where they were not run."""
+    others = [c for c in claim_cells if cl.reading_name(c["reading"]) not in names]
+    o_counts = Counter(c["track_b"] for c in others)
+    where_nr = _not_run_where(others, n_domain)
+    o_text = _counts_text(o_counts) if others else "none (one reading)"
+    if not claim_cells:
+        o_text = "no cell of the claim in the map"
+    if _not_run_text(where_nr):
+        o_text += f" (not-run: {_not_run_text(where_nr)})"
+    return {
+        "counts": {w: o_counts[w] for w in WORD_ORDER if o_counts.get(w)},
+        "text": o_text,
+        "not_run_readings": where_nr["readings"],
+        "not_run_where": where_nr["rest"],
+    }
+
+
+def _grid(vmap: Mapping, universe: set, cells: list) -> dict:
+    """The ``grid`` entry of the answer: d, the configurations (p, N, rare axes) and how many
+    cells there are and were not run."""
+    dims = vmap["dimensions"]
+    return {
+        "d": vmap.get("config", {}).get("d"),
+        "n_configurations": len(universe),
+        "p": list(dims.get("p", [])),
+        "N": list(dims["N"]),
+        "rare_axis": list(dims.get("rare_axis", [])),
+        "n_cells": len(cells),
+        "n_not_run": sum(c["track_b"] == "not-run" for c in cells),
+    }
+
+
 def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> dict:
     """The answer table as data, one row per claim of the map, and the finding.
 
@@ -364,14 +398,6 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
         claim_cells = by_claim.get(cid, [])
         names = {cl.reading_name(r) for r in cl.paper_readings(cid)}
         paper = _paper_verdict(claim_cells, names, universe, n_domain)
-        others = [c for c in claim_cells if cl.reading_name(c["reading"]) not in names]
-        o_counts = Counter(c["track_b"] for c in others)
-        where_nr = _not_run_where(others, n_domain)
-        o_text = _counts_text(o_counts) if others else "none (one reading)"
-        if not claim_cells:
-            o_text = "no cell of the claim in the map"
-        if _not_run_text(where_nr):
-            o_text += f" (not-run: {_not_run_text(where_nr)})"
         rows.append(
             {
                 "claim": cid,
@@ -381,12 +407,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
                 "paper_readings": sorted(names),
                 "paper_reading_why": cl.REGISTRY[cid].paper_reading_why,
                 "paper_verdict": paper,
-                "other_readings": {
-                    "counts": {w: o_counts[w] for w in WORD_ORDER if o_counts.get(w)},
-                    "text": o_text,
-                    "not_run_readings": where_nr["readings"],
-                    "not_run_where": where_nr["rest"],
-                },
+                "other_readings": _other_readings(claim_cells, names, n_domain),
                 "hidden_constant": _hidden_constant(vmap, cid),
                 "track_c": _track_c(vmap, cid, names),
                 "track_d": _track_d(td_rows, td_decisive, td_of.get(cid), trackd is not None),
@@ -395,15 +416,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
     only = [c for c in CLAIMS if c not in CLAIM_OF]
     track_d_only = {c: _track_d(td_rows, td_decisive, c, trackd is not None) for c in only}
     tc = vmap.get("track_c") or {}
-    grid = {
-        "d": vmap.get("config", {}).get("d"),
-        "n_configurations": len(universe),
-        "p": list(dims.get("p", [])),
-        "N": n_domain,
-        "rare_axis": list(dims.get("rare_axis", [])),
-        "n_cells": len(cells),
-        "n_not_run": sum(c["track_b"] == "not-run" for c in cells),
-    }
+    grid = _grid(vmap, universe, cells)
     answer = {
         "rows": rows,
         "track_d_only": track_d_only,

@@ -401,6 +401,61 @@ def _seeds(configs: Mapping) -> dict:
     return out
 
 
+def _answer_of(vm_row: Mapping | None, td_row: Mapping | None) -> dict | None:
+    """The answer table of the ``verdict_map`` row's full map (None without the row or without
+    the map's cells), with the ``trackd_verdicts`` row's result when it ran."""
+    answer = None
+    if vm_row:
+        from sims.reproduce.report.answer import build_answer
+
+        full = vm_row["result"].get("map", vm_row["result"])
+        if "cells" in full:
+            answer = build_answer(full, None, td_row["result"] if td_row else None)
+    return answer
+
+
+def _figure_rows(runs: list[dict], stages) -> list[dict]:
+    """Every figure the runs wrote (``written``, with the caption of its stage's figure
+    function), then every figure of ``stages`` no run wrote (``not-run``)."""
+    listed = stage_figures(stages)
+    captions = {f["file"]: f["caption"] for f in listed}
+    # keys explained by sims.glossary: path (file), name (stage), note (caption), status
+    figures = [
+        {
+            "path": name,
+            "name": r["name"],
+            "note": captions.get(name) or f"Figure of stage `{r['name']}`.",
+            "status": "written",
+        }
+        for r in runs
+        for name in r.get("figures", [])
+    ]
+    made = {f["path"] for f in figures}
+    figures += [
+        {"path": f["file"], "name": f["stage"], "note": f["caption"], "status": "not-run"}
+        for f in listed
+        if f["file"] not in made
+    ]
+    return figures
+
+
+def _stage_rows(runs: list[dict]) -> list[dict]:
+    """One row per stage run: name, configuration hash, cached, seconds, files, figures and
+    summary."""
+    return [
+        {
+            "name": r["name"],
+            "config_hash": r["config_hash"],
+            "cached": r["cached"],
+            "seconds": r["seconds"],
+            "files": list(r.get("files", [])),
+            "figures": list(r.get("figures", [])),
+            "summary": r.get("summary", {}),
+        }
+        for r in runs
+    ]
+
+
 def build_report(
     runs: list[dict],
     *,
@@ -437,46 +492,9 @@ def build_report(
     vm_row = by_name.get("verdict_map")
     vmap = _as_compact(vm_row["result"]) if vm_row else None
     td_row = by_name.get("trackd_verdicts")
-    answer = None
-    if vm_row:
-        from sims.reproduce.report.answer import build_answer
-
-        full = vm_row["result"].get("map", vm_row["result"])
-        if "cells" in full:
-            answer = build_answer(full, None, td_row["result"] if td_row else None)
-
-    listed = stage_figures(stages)
-    captions = {f["file"]: f["caption"] for f in listed}
-    # keys explained by sims.glossary: path (file), name (stage), note (caption), status
-    figures = [
-        {
-            "path": name,
-            "name": r["name"],
-            "note": captions.get(name) or f"Figure of stage `{r['name']}`.",
-            "status": "written",
-        }
-        for r in runs
-        for name in r.get("figures", [])
-    ]
-    made = {f["path"] for f in figures}
-    figures += [
-        {"path": f["file"], "name": f["stage"], "note": f["caption"], "status": "not-run"}
-        for f in listed
-        if f["file"] not in made
-    ]
-
-    stage_rows = [
-        {
-            "name": r["name"],
-            "config_hash": r["config_hash"],
-            "cached": r["cached"],
-            "seconds": r["seconds"],
-            "files": list(r.get("files", [])),
-            "figures": list(r.get("figures", [])),
-            "summary": r.get("summary", {}),
-        }
-        for r in runs
-    ]
+    answer = _answer_of(vm_row, td_row)
+    figures = _figure_rows(runs, stages)
+    stage_rows = _stage_rows(runs)
     configs = {r["name"]: r.get("config", {}) for r in runs}
     vcfg = verify["result"].get("config", {})
     hc = vmap.get("hidden_constants", {}) if vmap else {}

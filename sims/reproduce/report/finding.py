@@ -137,20 +137,9 @@ def _each(ids: list[str]) -> str:
     return " each" if len(ids) > 1 else ""
 
 
-def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = None) -> str:
-    """At most :data:`MAX_WORDS` words in plain sentences, headline first, computed from the
-    answer rows and the cells; sentences are added in order while they fit."""
-    rows, grid = answer["rows"], answer["grid"]
-    bad = [r for r in rows if r["paper_verdict"]["verdict"] == "violated"]
-    # supported: holds wherever the claim's premise is met (void cells: Assumption A.5 fails,
-    # rule R11), said with where it is void
-    good = [
-        r
-        for r in rows
-        if "holds" in r["paper_verdict"]["counts"]
-        and set(r["paper_verdict"]["counts"]) <= {"holds", "void"}
-    ]
-    rest = [r for r in rows if r not in bad and r not in good]
+def _verdict_sentences(rows: list, grid: Mapping, good: list, bad: list, rest: list) -> list:
+    """The headline (claims contradicted, supported, undecided under the paper's reading) and
+    where each group's word holds, with the claims proved from closed forms."""
     sentences = [
         f"Under the paper's own reading, the exact linear model (Track B; d = "
         f"{_d_text(grid['d'])}, {grid['n_configurations']} configurations, "
@@ -188,28 +177,32 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
         sentences.append(
             "Undecided: " + "; ".join(f"{_ids(ids)} {t}" for ids, t in _grouped(texts)) + "."
         )
-    if grid["n_not_run"]:
-        dead = sorted({x for r in rows for x in r["other_readings"]["not_run_readings"]})
-        where: dict = {}
-        for r in rows:
-            for t in (r["other_readings"]["not_run_where"], _where_of(r, "not-run")):
-                if t and r["claim"] not in where.setdefault(t, []):
-                    where[t].append(r["claim"])
-        parts = [f"every cell under {' or '.join(dead)}"] if dead else []
-        parts += [f"{_ids(ids)} {_where_text(t)}" for t, ids in where.items()]
-        sentences.append(
-            f"{_fmt_int(grid['n_not_run'])} of the {_fmt_int(grid['n_cells'])} cells were not run: "
-            + "; ".join(parts)
-            + "."
-        )
-    no = [r for r in rows if r["hidden_constant"]["verdict"] == "no"]
-    for ids, (k, e) in _grouped_by(
-        no, lambda r: (r["hidden_constant"]["constant"], r["hidden_constant"]["exponent_shown"])
-    ):
-        sentences.append(
-            f"No hidden constant rescues {_ids(ids)} under the paper's reading: the break-even "
-            f"{k} grows like d^{e}."
-        )
+    return sentences
+
+
+def _not_run_sentences(rows: list, grid: Mapping) -> list:
+    """How many cells were not run and where (none when every cell ran)."""
+    if not grid["n_not_run"]:
+        return []
+    dead = sorted({x for r in rows for x in r["other_readings"]["not_run_readings"]})
+    where: dict = {}
+    for r in rows:
+        for t in (r["other_readings"]["not_run_where"], _where_of(r, "not-run")):
+            if t and r["claim"] not in where.setdefault(t, []):
+                where[t].append(r["claim"])
+    parts = [f"every cell under {' or '.join(dead)}"] if dead else []
+    parts += [f"{_ids(ids)} {_where_text(t)}" for t, ids in where.items()]
+    return [
+        f"{_fmt_int(grid['n_not_run'])} of the {_fmt_int(grid['n_cells'])} cells were not run: "
+        + "; ".join(parts)
+        + "."
+    ]
+
+
+def _elsewhere_sentences(rows: list, good: list, cells: list, vmap_readings) -> list:
+    """Where the other readings hold a claim the paper's reading does not support, and where
+    they violate a supported one."""
+    sentences = []
     pairs = [(r["claim"], _holds_elsewhere(r, cells)) for r in rows if r not in good]
     pairs = [(c, t) for c, t in pairs if t and t[1]]  # where the readings say something
     if pairs:
@@ -228,6 +221,12 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
             f"{_ids(ids)} {'fail' if len(ids) > 1 else 'fails'} {where}: violated in {n} "
             f"cells{_each(ids)}{lb}."
         )
+    return sentences
+
+
+def _trained_sentences(answer: Mapping, rows: list) -> list:
+    """The counts of Track C's and Track D's words (each only where it has any)."""
+    sentences = []
     tc = answer.get("track_c_config")
     if tc:
         counts = Counter(r["track_c"] for r in rows)
@@ -244,6 +243,35 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
             f"Track D (nonlinear encoders; {', '.join(presets) or 'not run'}): "
             f"{_counts_text(counts)} of {len(td)} comparisons."
         )
+    return sentences
+
+
+def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = None) -> str:
+    """At most :data:`MAX_WORDS` words in plain sentences, headline first, computed from the
+    answer rows and the cells; sentences are added in order while they fit."""
+    rows, grid = answer["rows"], answer["grid"]
+    bad = [r for r in rows if r["paper_verdict"]["verdict"] == "violated"]
+    # supported: holds wherever the claim's premise is met (void cells: Assumption A.5 fails,
+    # rule R11), said with where it is void
+    good = [
+        r
+        for r in rows
+        if "holds" in r["paper_verdict"]["counts"]
+        and set(r["paper_verdict"]["counts"]) <= {"holds", "void"}
+    ]
+    rest = [r for r in rows if r not in bad and r not in good]
+    sentences = _verdict_sentences(rows, grid, good, bad, rest)
+    sentences += _not_run_sentences(rows, grid)
+    no = [r for r in rows if r["hidden_constant"]["verdict"] == "no"]
+    for ids, (k, e) in _grouped_by(
+        no, lambda r: (r["hidden_constant"]["constant"], r["hidden_constant"]["exponent_shown"])
+    ):
+        sentences.append(
+            f"No hidden constant rescues {_ids(ids)} under the paper's reading: the break-even "
+            f"{k} grows like d^{e}."
+        )
+    sentences += _elsewhere_sentences(rows, good, cells, vmap_readings)
+    sentences += _trained_sentences(answer, rows)
     out: list[str] = []
     for s in sentences:
         if len(" ".join([*out, s]).split()) <= MAX_WORDS:

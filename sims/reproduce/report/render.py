@@ -206,33 +206,10 @@ def _md_assumptions(payload: dict) -> list[str]:
     return lines + [""]
 
 
-def _md_track_d(payload: dict) -> list[str]:
-    from sims.trackd import paper_numbers as td_paper
-    from sims.trackd import verdicts as vd
-
-    lines = ["## Track D beside the paper's reported direction", ""]
-    rows = payload.get("track_d") or []
-    margin = payload.get("configuration", {}).get("trackd_verdicts", {}).get("margin")
-    if not rows:
-        return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
-    decisive = payload.get("track_d_decisive")
-    more = decisive.get("rows") if isinstance(decisive, dict) else None
-    labelled = [(r, r.get("preset") or "not recorded") for r in rows]
-    labelled += [(r, r.get("preset") or "decisive") for r in more or []]
-    lines += [
-        "Verdicts of the paper's empirical claims from the Track D runs by rule D3: `void` when "
-        "an arm entering the difference did not learn (its probe accuracy not above its own "
-        "untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance, or "
-        "has no untrained baseline recorded; else `holds` when the mean per-seed difference "
-        "exceeds the tolerance max(margin × SE, one test image) (margin "
-        f"{_fmt(margin)} standard errors), `violated` below minus it, `inconclusive` within it "
-        "or with fewer than 2 seeds. Rules D2 and D1 (history; their word `degenerate` for "
-        "what D3 calls inconclusive) give the words in their columns; `docs/track_d.md`.",
-        "",
-        "| claim | Track D | D2 | mean ± SE | tolerance | seeds | reading | paper's direction "
-        "| paper's scale | D1 | preset |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def _md_track_d_rows(labelled: list) -> list[str]:
+    """One row of the Track D table per (row, preset) of ``labelled``, then why each ``void``
+    or ``inconclusive``."""
+    lines = []
     for r, preset in labelled:
         if r.get("track_d") == "not-run" or "mean" not in r:
             stat, tol, seeds = "—", "—", "—"
@@ -252,7 +229,13 @@ def _md_track_d(payload: dict) -> list[str]:
     ]
     if why:
         lines += ["", "Why each `void` or `inconclusive`:", "", *why]
-    lines += [
+    return lines
+
+
+def _md_power(labelled: list, td_paper) -> list[str]:
+    """Could the Track D runs detect the paper's effects: per preset, how often the minimum
+    detectable effect exceeds the paper's, and per row the MDE beside the paper's effect."""
+    lines = [
         "",
         "### Could these runs detect the paper's effects?",
         "",
@@ -290,6 +273,38 @@ def _md_track_d(payload: dict) -> list[str]:
             f"{_cell(mean)} | {_cell(mde)} | "
             f"{_cell(td_paper.points_text(effect, unit, digits))} | {_cell(source)} |"
         )
+    return lines
+
+
+def _md_track_d(payload: dict) -> list[str]:
+    from sims.trackd import paper_numbers as td_paper
+    from sims.trackd import verdicts as vd
+
+    lines = ["## Track D beside the paper's reported direction", ""]
+    rows = payload.get("track_d") or []
+    margin = payload.get("configuration", {}).get("trackd_verdicts", {}).get("margin")
+    if not rows:
+        return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
+    decisive = payload.get("track_d_decisive")
+    more = decisive.get("rows") if isinstance(decisive, dict) else None
+    labelled = [(r, r.get("preset") or "not recorded") for r in rows]
+    labelled += [(r, r.get("preset") or "decisive") for r in more or []]
+    lines += [
+        "Verdicts of the paper's empirical claims from the Track D runs by rule D3: `void` when "
+        "an arm entering the difference did not learn (its probe accuracy not above its own "
+        "untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance, or "
+        "has no untrained baseline recorded; else `holds` when the mean per-seed difference "
+        "exceeds the tolerance max(margin × SE, one test image) (margin "
+        f"{_fmt(margin)} standard errors), `violated` below minus it, `inconclusive` within it "
+        "or with fewer than 2 seeds. Rules D2 and D1 (history; their word `degenerate` for "
+        "what D3 calls inconclusive) give the words in their columns; `docs/track_d.md`.",
+        "",
+        "| claim | Track D | D2 | mean ± SE | tolerance | seeds | reading | paper's direction "
+        "| paper's scale | D1 | preset |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += _md_track_d_rows(labelled)
+    lines += _md_power(labelled, td_paper)
     if not more:
         lines += ["", f"decisive: not run (`{vd.DECISIVE_COMMAND}`)"]
     return lines + [""]
@@ -402,6 +417,42 @@ def _glossary() -> list[str]:
     return [body, ""]
 
 
+def _md_errata(payload: dict) -> list[str]:
+    """The derived errata and the computed verdicts of the two equations they concern."""
+    lines = ["## Errata, derived", ""] + ERRATA + [""]
+    verdicts = {c["id"]: c for c in payload["claims"]}
+    for cid in ("eq17", "eq29-30"):
+        if cid in verdicts:
+            c = verdicts[cid]
+            lines.append(
+                f"Computed verdict of `{cid}` at the configuration above: Track A "
+                f"**{c['track_a']}**, Track B **{c['track_b']}**."
+            )
+    lines.append("")
+    return lines
+
+
+def _md_stages(payload: dict) -> list[str]:
+    """One row per stage (hash, seconds, cached, headline numbers) and the total compute time."""
+    lines = ["## Stage results and run time", ""]
+    lines += [
+        "| stage | config hash | seconds | cached | headline numbers |",
+        "|---|---|---|---|---|",
+    ]
+    for s in payload["stages"]:
+        head = compact_numbers(s["summary"], limit=6) if s["summary"] else ""
+        lines.append(
+            f"| `{s['name']}` | `{s['config_hash']}` | {s['seconds']:.1f} | "
+            f"{'yes' if s['cached'] else 'no'} | {head} |"
+        )
+    return lines + [
+        "",
+        f"Compute time of all stages: {payload['compute_seconds']:.1f} s (a cached stage shows "
+        "the time of the run that computed it).",
+        "",
+    ]
+
+
 def render_markdown(payload: dict, *, glossary: bool = True) -> str:
     """The Markdown text of the report (every verdict and number from ``payload``).
 
@@ -446,33 +497,10 @@ def render_markdown(payload: dict, *, glossary: bool = True) -> str:
     lines += _md_track_d(payload)
     lines += _md_rule_changes(payload)
     lines += _md_claims(payload)
-    lines += ["## Errata, derived", ""] + ERRATA + [""]
-    verdicts = {c["id"]: c for c in payload["claims"]}
-    for cid in ("eq17", "eq29-30"):
-        if cid in verdicts:
-            c = verdicts[cid]
-            lines.append(
-                f"Computed verdict of `{cid}` at the configuration above: Track A "
-                f"**{c['track_a']}**, Track B **{c['track_b']}**."
-            )
-    lines.append("")
+    lines += _md_errata(payload)
     lines += _md_figures(payload)
-    lines += ["## Stage results and run time", ""]
+    lines += _md_stages(payload)
     lines += [
-        "| stage | config hash | seconds | cached | headline numbers |",
-        "|---|---|---|---|---|",
-    ]
-    for s in payload["stages"]:
-        head = compact_numbers(s["summary"], limit=6) if s["summary"] else ""
-        lines.append(
-            f"| `{s['name']}` | `{s['config_hash']}` | {s['seconds']:.1f} | "
-            f"{'yes' if s['cached'] else 'no'} | {head} |"
-        )
-    lines += [
-        "",
-        f"Compute time of all stages: {payload['compute_seconds']:.1f} s (a cached stage shows "
-        "the time of the run that computed it).",
-        "",
         "## Software",
         "",
         "| package | version |",
