@@ -387,69 +387,83 @@ def _run_structured(args, method: str) -> dict:
     return result
 
 
+def _dense_samples(args, model) -> np.ndarray | None:
+    """The ``--samples`` per client drawn from the data model (``--seed``), or None."""
+    if args.samples is None:
+        return None
+    m = v.integer(args.samples, "samples", lo=1)
+    import jax.random as jr
+
+    from sims.data import sample_paper_model
+
+    x, _ = sample_paper_model(model, m, key=jr.key(v.integer(args.seed, "seed", lo=0)))
+    return np.asarray(x)
+
+
+def _dense_recon(model, data, p: float, c: int, graph: dict, notes: list) -> tuple:
+    """mim-recon: ``(optima, FL eigenvalues, degenerate at c, paper_decl = None)`` of the
+    reduced-rank regression (the encoders W_e), with its notes."""
+    uu, vu = ob.recon_moments(model if data is None else data, p=p)
+    opt = so.recon_optima(
+        uu, vu, c, decl_weights=graph["pi"], stationary_weights=graph["stationary"]
+    )
+    full = opt["sv_fl"] ** 2
+    notes.append(
+        "mim-recon: optima are the encoders W_e of the reduced-rank regression; "
+        "eigenvalues are those of Σ_vu Σ_uu⁺ Σ_uv; paper_decl does not apply"
+    )
+    r_fl = int(np.sum(full[:c] > so.EY_REL_TOL * max(abs(full[0]), 1e-300)))
+    if r_fl < c:
+        notes.append(
+            f"mim-recon: the FL regression has rank {r_fl} < c = {c}, so {c - r_fl} encoder "
+            "rows are free (Eq. 3 has no regulariser; the decoder ignores them): the RVs "
+            "here are one point of the optimal set (its RV intervals: drop --dense)"
+        )
+    return opt, full[:N_EIGENVALUES], _degenerate(full, c), None
+
+
+def _dense_targets(model, data, method: str, p: float, H, c, k, n, graph, notes) -> tuple:
+    """The alignment methods: ``(optima, FL eigenvalues, degenerate at c, paper_decl)`` of the
+    population or sample targets, and the paper's |Ā| construction (Eqs. 27-30)."""
+    targets = (
+        ob.population_targets(model, method, p=p, H=H)
+        if data is None
+        else ob.empirical_target(data, method, p=p, H=H)
+    )
+    opt = so.optima(targets, c, decl_weights=graph["pi"], stationary_weights=graph["stationary"])
+    full = np.linalg.eigvalsh(opt["target_fl"])[::-1]
+    if method == "mim":
+        notes.append(
+            "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
+            "do); for the hollow mim target it is zero: compare mim-paper"
+        )
+    Xp = so.paper_decl_target(targets, graph["abar"])
+    Wp = np.asarray(so.eckart_young(Xp, c))
+    rp = so.representability_vector(Wp)
+    paper = {
+        "rv": rp[:k],
+        "sensitivity_N": so.sensitivity_N(rp, n),
+        "sensitivity_c": so.sensitivity_c(rp, c),
+        "eigenvalues": np.sort(np.diagonal(Xp))[::-1][:N_EIGENVALUES],
+    }
+    return opt, full[:N_EIGENVALUES], _degenerate(full, c), paper
+
+
 def _run_dense(args, method: str) -> dict:
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
     p = v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     H = ob.transform(args.transform, d, seed=args.transform_seed)
-    if args.samples is not None:
-        m = v.integer(args.samples, "samples", lo=1)
-        import jax.random as jr
-
-        from sims.data import sample_paper_model
-
-        x, _ = sample_paper_model(model, m, key=jr.key(v.integer(args.seed, "seed", lo=0)))
-        data = np.asarray(x)
-    else:
-        data = None
+    data = _dense_samples(args, model)
     notes = []
     graph = _graph_weights(args, n)
-
     k = min(d, max(c, 2 * n))
-    w_decl, w_stat = graph["pi"], graph["stationary"]
     if has_decoder(method):
-        uu, vu = ob.recon_moments(model if data is None else data, p=p)
-        opt = so.recon_optima(uu, vu, c, decl_weights=w_decl, stationary_weights=w_stat)
-        full = opt["sv_fl"] ** 2
-        eig = full[:N_EIGENVALUES]
-        notes.append(
-            "mim-recon: optima are the encoders W_e of the reduced-rank regression; "
-            "eigenvalues are those of Σ_vu Σ_uu⁺ Σ_uv; paper_decl does not apply"
-        )
-        paper = None
-        degenerate = _degenerate(full, c)
-        r_fl = int(np.sum(full[:c] > so.EY_REL_TOL * max(abs(full[0]), 1e-300)))
-        if r_fl < c:
-            notes.append(
-                f"mim-recon: the FL regression has rank {r_fl} < c = {c}, so {c - r_fl} encoder "
-                "rows are free (Eq. 3 has no regulariser; the decoder ignores them): the RVs "
-                "here are one point of the optimal set (its RV intervals: drop --dense)"
-            )
+        opt, eig, degenerate, paper = _dense_recon(model, data, p, c, graph, notes)
     else:
-        targets = (
-            ob.population_targets(model, method, p=p, H=H)
-            if data is None
-            else ob.empirical_target(data, method, p=p, H=H)
+        opt, eig, degenerate, paper = _dense_targets(
+            model, data, method, p, H, c, k, n, graph, notes
         )
-        opt = so.optima(targets, c, decl_weights=w_decl, stationary_weights=w_stat)
-        full = np.linalg.eigvalsh(opt["target_fl"])[::-1]
-        eig = full[:N_EIGENVALUES]
-        degenerate = _degenerate(full, c)
-        paper = None
-        if method == "mim":
-            notes.append(
-                "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
-                "do); for the hollow mim target it is zero: compare mim-paper"
-            )
-        Xp = so.paper_decl_target(targets, graph["abar"])
-        Wp = np.asarray(so.eckart_young(Xp, c))
-        rp = so.representability_vector(Wp)
-        paper = {
-            "rv": rp[:k],
-            "sensitivity_N": so.sensitivity_N(rp, n),
-            "sensitivity_c": so.sensitivity_c(rp, c),
-            "eigenvalues": np.sort(np.diagonal(Xp))[::-1][:N_EIGENVALUES],
-        }
 
     local = [so.representability_vector(W) for W in opt["local"]]
     result = {
