@@ -157,10 +157,7 @@ def verify(
     n_clients = v.integer(n_clients, "n_clients", lo=2)
     if track_c is not None and not callable(track_c):
         v.fail("track_c", "None or a function of the configuration", track_c)
-    ids = cl.CLAIM_IDS if claims is None else ((claims,) if isinstance(claims, str) else claims)
-    ids = tuple(v.choice(c, "claims", cl.CLAIM_IDS) for c in ids)
-    if not ids:
-        v.fail("claims", "at least one claim id of " + ", ".join(cl.CLAIM_IDS), claims)
+    ids = _claim_ids(claims)
     if mixing is None:
         cfg = cl.VerifyConfig(n_clients=n_clients, d=d, **config)
     else:
@@ -184,6 +181,15 @@ def verify(
             "objective_weights": "Eq. (1) column sums of the given W",
         }
     return {"config": out_config, "claims": rows}
+
+
+def _claim_ids(claims: Any) -> tuple:
+    """``claims`` (None: all; one id or a sequence of ids) checked, in the given order."""
+    ids = cl.CLAIM_IDS if claims is None else ((claims,) if isinstance(claims, str) else claims)
+    ids = tuple(v.choice(c, "claims", cl.CLAIM_IDS) for c in ids)
+    if not ids:
+        v.fail("claims", "at least one claim id of " + ", ".join(cl.CLAIM_IDS), claims)
+    return ids
 
 
 def _rows(W: np.ndarray) -> tuple:

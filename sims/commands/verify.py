@@ -106,6 +106,27 @@ def add_arguments(parser) -> None:
         default="400,1000000,1000000000000",
         help="dimensions at which Thm 4.4 is also reported (a limit d -> oo; any d is cheap)",
     )
+    _add_constant_arguments(parser)
+    parser.add_argument(
+        "--simulate",
+        choices=("off", "fast", "full"),
+        default="off",
+        help=(
+            "Track C: train the linear models (sims.trackc.evidence); 'fast' takes ~1 min on 2 "
+            "cores"
+        ),
+    )
+    parser.add_argument(
+        "--sim-seed",
+        type=_common.integer(lo=0),
+        default=None,
+        help="seed of the Track C runs (with --simulate; default 0)",
+    )
+    _add_map_arguments(parser)
+
+
+def _add_constant_arguments(parser) -> None:
+    """The hidden constants of the bounds and the variants of their terms."""
     parser.add_argument(
         "--c-num", type=_common.real(0.0, lo_open=True), default=1.0, help="numerator O(.) constant"
     )
@@ -126,21 +147,10 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--sign", default="+", choices=("+", "-"), help="± O in Eqs. 63-64")
     parser.add_argument("--fl-term", default="eq37", choices=("eq37", "theta"))
-    parser.add_argument(
-        "--simulate",
-        choices=("off", "fast", "full"),
-        default="off",
-        help=(
-            "Track C: train the linear models (sims.trackc.evidence); 'fast' takes ~1 min on 2 "
-            "cores"
-        ),
-    )
-    parser.add_argument(
-        "--sim-seed",
-        type=_common.integer(lo=0),
-        default=None,
-        help="seed of the Track C runs (with --simulate; default 0)",
-    )
+
+
+def _add_map_arguments(parser) -> None:
+    """The options of ``--map`` (the verdict map and the graph atlas)."""
     parser.add_argument(
         "--map",
         action="store_true",
