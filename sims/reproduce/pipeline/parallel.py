@@ -252,6 +252,36 @@ def _work(
         return execute.run_one(stage, rows, fast=fast, out=Path(out), force=force, catalogue=listed)
 
 
+def _ready(waiting: list, deps: list, rows: dict, prio: list) -> list:
+    """The waiting stages whose inputs are all done, highest priority first."""
+    ready = [i for i in waiting if deps[i] <= rows.keys()]
+    ready.sort(key=lambda i: (-prio[i], i))
+    return ready
+
+
+def _worker_pool(stack: contextlib.ExitStack, jobs: int) -> cf.ProcessPoolExecutor:
+    """The pool of ``jobs`` spawned workers, shut down (pending stages cancelled) by
+    ``stack``."""
+    import multiprocessing as mp
+
+    # After Ctrl-C ``dssl reproduce`` exits at once (os._exit), and the semaphores of the pool
+    # are then removed by multiprocessing's resource tracker, which would add a warning to the
+    # one-line report; the flag reaches only the processes started from here (the tracker,
+    # the workers).
+    if _QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(_QUIET_TRACKER)
+    pool = stack.enter_context(
+        cf.ProcessPoolExecutor(
+            jobs,
+            mp_context=mp.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+    )
+    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    return pool
+
+
 def run_parallel(
     stages: Sequence[Stage],
     *,
@@ -275,8 +305,6 @@ def run_parallel(
     stops the run: the stages still running finish (and are cached), none is started, and
     the error is raised here. Ctrl-C cancels the stages not started.
     """
-    import multiprocessing as mp
-
     import sims.reproduce.pipeline.execute as execute
 
     deps = dependencies(stages, runs)
@@ -289,8 +317,7 @@ def run_parallel(
     with contextlib.ExitStack() as stack:
         pool = None
         while waiting or running:
-            ready = [i for i in waiting if deps[i] <= rows.keys()]
-            ready.sort(key=lambda i: (-prio[i], i))
+            ready = _ready(waiting, deps, rows, prio)
             while error is None and ready and len(running) < jobs:
                 i = ready.pop(0)
                 waiting.remove(i)
@@ -308,25 +335,10 @@ def run_parallel(
                 if row is not None:
                     rows[i] = row
                     on_row(row)
-                    ready = [j for j in waiting if deps[j] <= rows.keys()]
-                    ready.sort(key=lambda j: (-prio[j], j))
+                    ready = _ready(waiting, deps, rows, prio)
                     continue
                 if pool is None:
-                    # After Ctrl-C ``dssl reproduce`` exits at once (os._exit), and the
-                    # semaphores of the pool are then removed by multiprocessing's resource
-                    # tracker, which would add a warning to the one-line report; the flag
-                    # reaches only the processes started from here (the tracker, the workers).
-                    if _QUIET_TRACKER not in sys.warnoptions:
-                        sys.warnoptions.append(_QUIET_TRACKER)
-                    pool = stack.enter_context(
-                        cf.ProcessPoolExecutor(
-                            jobs,
-                            mp_context=mp.get_context("spawn"),
-                            initializer=_worker_init,
-                            initargs=(os.getpid(),),
-                        )
-                    )
-                    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+                    pool = _worker_pool(stack, jobs)
                 args = (catalogue, stages[i].name, given, fast, str(out), force, blas_threads)
                 with _spawning():  # a submit may start a worker process
                     running[pool.submit(_work, *args)] = i
