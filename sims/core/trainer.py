@@ -288,26 +288,13 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
     )
 
 
-def run(
-    loss: Callable,
-    params: Any,
-    data: Any,
-    *,
-    mixing: Any = "fedavg",
-    rounds: int,
-    local_steps: int = 1,
-    batch_size: int,
-    optimizer: optax.GradientTransformation | None = None,
-    lr: float | None = None,
-    clients_per_round: int | None = None,
-    weights: Any = None,
-    key: Array,
-    chunk: int | None = None,
-    record: Callable | None = None,
-    rounds_per_call: int | None = None,
-    on_chunk: Callable | None = None,
-    mesh: Any = None,
-) -> Result:
+def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", rounds: int,
+        local_steps: int = 1, batch_size: int,
+        optimizer: optax.GradientTransformation | None = None, lr: float | None = None,
+        clients_per_round: int | None = None, weights: Any = None, key: Array,
+        chunk: int | None = None, record: Callable | None = None,
+        rounds_per_call: int | None = None, on_chunk: Callable | None = None,
+        mesh: Any = None) -> Result:  # fmt: skip
     """Train ``params`` on every client with the user's ``loss``, mixed by FedAvg, gossip or
     push-sum (Algorithms 1 and 2 of arXiv 2607.02447 with any model and loss).
 
@@ -363,6 +350,20 @@ def run(
       >>> res.params.shape, bool(jnp.allclose(res.global_params, w_true, atol=1e-3))
       ((3, 2), True)
     """
+    scan, state, args, rounds, per_call = _prepare(
+        loss, params, data, mixing, rounds, local_steps, batch_size, optimizer, lr,
+        clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk, mesh,
+    )  # fmt: skip
+    result = _rounds(scan, state, args, rounds, per_call, on_chunk)
+    _warn_if_diverged(result, rounds)
+    return result
+
+
+def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimizer, lr,
+             clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk,
+             mesh) -> tuple:  # fmt: skip
+    """:func:`run`'s arguments checked, and what its rounds need: ``(scan, initial state,
+    (data, sizes, rule), rounds, rounds per call)``."""
     if not callable(loss):
         v.fail("loss", "a function loss(params, batch, *, key) -> scalar", loss)
     params = _check_params(params)
@@ -400,9 +401,7 @@ def run(
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
         chunk, record, mesh,
     )  # fmt: skip
-    result = _rounds(scan, state, (data_p, sizes_arr, rule), rounds, per_call, on_chunk)
-    _warn_if_diverged(result, rounds)
-    return result
+    return scan, state, (data_p, sizes_arr, rule), rounds, per_call
 
 
 def _check_params(params: Any) -> Any:
