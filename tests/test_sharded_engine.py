@@ -207,10 +207,10 @@ def test_trackd_devices_plumbing():
 
     code = """
 import jax
-from sims.trackd import experiments as ex
-assert ex._arm_mesh(20, ex.devices_for(1)) is None
+from sims.trackd import train as ex
+assert ex.arm_mesh(20, ex.devices_for(1)) is None
 two = ex.devices_for(2)
-assert ex._arm_mesh(20, two).devices.size == 2 and ex._arm_mesh(5, two) is None
+assert ex.arm_mesh(20, two).devices.size == 2 and ex.arm_mesh(5, two) is None
 print("ok")
 """
     out = fresh_python(["-c", code], devices=2)

@@ -87,7 +87,7 @@ HOST_DEVICES = cm.wants_host_devices
 
 def run(args) -> dict:
     """Run the selected experiments; return their headline numbers and the verdicts."""
-    from sims.trackd import experiments, presets, verdicts
+    from sims.trackd import experiments, presets, train, verdicts
     from sims.trackd import power as td_power
     from sims.trackd import verdict_rows as td_rows
 
@@ -102,7 +102,7 @@ def run(args) -> dict:
     cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
-    devices = experiments.devices_for(args.devices)
+    devices = train.devices_for(args.devices)
     from theory import _validate as v
 
     with v.renamed("path", "data_path"):  # the data are read (and checked) before any training

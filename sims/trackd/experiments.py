@@ -35,6 +35,7 @@ from sims.trackd.models import NetConfig, init_params
 from sims.trackd.presets import Common, Fig2a, Fig2b, Table1, Table5, Table6
 from sims.trackd.train import (
     TrainConfig,
+    arm_mesh,
     client_update,
     global_net,
     tile_clients,
@@ -156,31 +157,6 @@ def _evaluate(common: Common, nc: NetConfig, params: Any, images: tdata.Images) 
     return out
 
 
-def devices_for(count: int) -> tuple:
-    """The first ``count`` devices JAX sees, for the ``devices`` argument of the experiments
-    (``()`` for one device). Every arm whose clients split evenly over them trains them
-    sharded (``sims.run``'s ``mesh``, one client at a time on each device; on a CPU, one device
-    per core when ``dssl trackd --devices`` asks XLA for them). Results equal the one-device
-    run up to float32 rounding of the cross-device sums, which Adam amplifies (the benchmark's
-    relative parameter distance: 2e-5); arms with other client counts run on one device."""
-    have = len(jax.devices())
-    if not (isinstance(count, int) and 1 <= count <= have):
-        from theory import _validate as v
-
-        v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", count)
-    return tuple(jax.devices()[:count]) if count > 1 else ()
-
-
-def _arm_mesh(n_clients: int, devices: tuple):
-    """The mesh over ``devices`` for an arm of ``n_clients``, or None (one device, or clients
-    that do not split evenly)."""
-    if not devices or n_clients % len(devices):
-        return None
-    from sims.core.sharding import client_mesh
-
-    return client_mesh(list(devices))
-
-
 @float32
 def run_arm(
     common: Common,
@@ -194,7 +170,7 @@ def run_arm(
     devices: tuple = (),
 ) -> tuple[Any, dict]:
     """Train one arm through the engine and evaluate its global encoder (its clients split
-    over ``devices`` where they split evenly: :func:`devices_for`).
+    over ``devices`` where they split evenly: :func:`sims.trackd.train.devices_for`).
 
     The arm's key is ``fold_in(seed_key, 4)`` for every arm of a seed (the arms of one seed
     share initialisation, minibatches and masks; ``fold_in(seed_key, 1..3)`` split the data
@@ -220,7 +196,7 @@ def run_arm(
 
     every = common.curve_every if 0 < common.curve_every < common.rounds else None
     t0 = time.perf_counter()
-    mesh = _arm_mesh(int(np.shape(data)[0]), devices)
+    mesh = arm_mesh(int(np.shape(data)[0]), devices)
     # sharded, each device trains its clients one at a time (benchmarks/bench_trackd.py, 2
     # cores: 241 ms per round against 317 ms with each device's clients in one vmap)
     res = train(

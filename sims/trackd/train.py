@@ -32,6 +32,7 @@ import optax
 
 from sims.core import trainer as api
 from sims.core.mixing import FedAvg
+from sims.core.sharding import client_mesh
 from sims.losses import gamma_schedule
 from sims.trackd.losses import LossConfig, make_loss
 from sims.trackd.models import NetConfig, init_params
@@ -49,6 +50,8 @@ __all__ = [
     "client_nets",
     "client_update",
     "local_step_flops",
+    "devices_for",
+    "arm_mesh",
 ]
 
 
@@ -304,3 +307,24 @@ def local_step_flops(net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any) -> fl
     cost = lowered.compile().cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     return float((cost or {}).get("flops", float("nan")))
+
+
+def devices_for(count: int) -> tuple:
+    """The first ``count`` devices JAX sees, for the ``devices`` argument of the experiments
+    (``()`` for one device). Every arm whose clients split evenly over them trains them
+    sharded (``sims.run``'s ``mesh``, one client at a time on each device; on a CPU, one device
+    per core when ``dssl trackd --devices`` asks XLA for them). Results equal the one-device
+    run up to float32 rounding of the cross-device sums, which Adam amplifies (the benchmark's
+    relative parameter distance: 2e-5); arms with other client counts run on one device."""
+    have = len(jax.devices())
+    if not (isinstance(count, int) and 1 <= count <= have):
+        v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", count)
+    return tuple(jax.devices()[:count]) if count > 1 else ()
+
+
+def arm_mesh(n_clients: int, devices: tuple):
+    """The mesh over ``devices`` for an arm of ``n_clients``, or None (one device, or clients
+    that do not split evenly)."""
+    if not devices or n_clients % len(devices):
+        return None
+    return client_mesh(list(devices))
