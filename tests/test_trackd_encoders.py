@@ -236,6 +236,9 @@ def test_fig2a_graph_kinds_are_checked_and_built():
     assert set(experiments.GRAPH_KINDS) == set(presets.GRAPH_KINDS)
     with pytest.raises(ValueError, match="kinds: must be one of general, uniform"):
         presets.Fig2a(kinds=("uniform", "ring"))
+    for bad in ("uniform", ()):
+        with pytest.raises(ValueError, match="kinds: must be a non-empty tuple of general"):
+            presets.Fig2a(kinds=bad)
     g = experiments._graph("uniform", 10, 5, jr.key(0))
     assert (g.sum(axis=1) == 4).all()  # random regular: every |A_i| = |Ā| = 5
     assert (experiments._graph("general", 6, 6, jr.key(0)) + np.eye(6) == 1).all()  # complete

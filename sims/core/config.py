@@ -24,8 +24,18 @@ from sims.losses import methods
 from theory import _validate as v
 
 #: Named PRNG streams and the integer each folds in. 2 is not used: graphs are drawn from the
-#: integer seed (module docstring), and the other streams keep their integers.
-STREAMS = {"data": 0, "partition": 1, "init": 3, "sampling": 4, "masks": 5, "probe": 6}
+#: integer seed (module docstring), and the other streams keep their integers. ``probe``
+#: draws the held-out sample (client i from ``split(probe, N)[i]``); ``metrics`` the draws of
+#: the metrics on it (uniformity pairs, alignment views), apart from every client's sample.
+STREAMS = {
+    "data": 0,
+    "partition": 1,
+    "init": 3,
+    "sampling": 4,
+    "masks": 5,
+    "probe": 6,
+    "metrics": 7,
+}
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent", "mim-recon", "mar")
 #: Each framework's mixing rule (:mod:`sims.core.mixing`), the value the round is handed: the

@@ -156,8 +156,8 @@ class Method:
       loss_fn: ``loss_fn(params, x, ctx, *, key) -> (loss, z (B, c) or None)`` otherwise.
       decoder: parameters are ``(W_e (c, d), W_d (d, c))`` instead of one encoder W (c, d).
       pair: ``views`` of the method's positive pair where it has no ``views`` of its own (the
-        MIM views of mim-recon, mar and ssd): what the alignment E‖ẑ − ẑ⁺‖² of a run is
-        measured on (:meth:`positive_pair`).
+        MIM views of mim-recon, mar and ssd; their losses draw their masks their own way):
+        what the alignment E‖ẑ − ẑ⁺‖² of a run is measured on (:meth:`positive_pair`).
       embeddings: the clients exchange embeddings z̄ and weight a regulariser by γ (MAR).
       needs_H: needs the transform H in its :class:`Context`.
       population: has the population form −tr(W X_i Wᵀ) + ½‖WᵀW‖² (full-batch runs).
@@ -184,8 +184,9 @@ class Method:
         return self.loss_fn(params, x, ctx, key=key)
 
     def positive_pair(self, x: Float[Array, "B d"], ctx: Context, *, key) -> tuple:
-        """The two views (a, b) of the method's positive pair (its own ``views``, else
-        ``pair``), drawn as its loss draws them.
+        """The two views (a, b) of the method's positive pair: its own ``views`` (drawn as its
+        loss draws them), else ``pair`` (MIM's views for mim-recon, mar and ssd: the same
+        distribution as the masks their losses draw, not the same draws).
 
         >>> a, b = get("mar").positive_pair(jnp.ones((2, 4)), Context(p=0.5), key=jr.key(0))
         >>> bool(jnp.all(a + b == 1.0))

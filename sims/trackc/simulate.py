@@ -214,9 +214,9 @@ def _moment_root(x) -> np.ndarray:
 
 def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
     """Per-client alignment E‖ẑ − ẑ⁺‖² (docs/theory/ssd.md §1) of the averaged model on held-out
-    data, with the method's own positive pair (``Method.positive_pair``, drawn as its loss
-    draws it: complementary masked views for MIM and the methods built on it, two noisy views
-    or x + ξ and Hx for CL); client i's views from ``fold_in(key, i)``."""
+    data, with the method's own positive pair (``Method.positive_pair``: complementary masked
+    views for MIM and the methods built on it, independent masks for mim-independent, two
+    noisy views or x + ξ and Hx for CL); client i's views from ``fold_in(key, i)``."""
     out = []
     for i, xi in enumerate(x):  # one client at a time: views and embeddings of one client
         a, b = method.positive_pair(jnp.asarray(xi), ctx, key=jr.fold_in(key, i))
@@ -257,11 +257,11 @@ def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
     local_rv = np.stack([np.asarray(mt.representability_vector(jnp.asarray(w))) for w in W_local])
     x_te64 = np.asarray(x_te, dtype=np.float64)
     z_te = jnp.asarray(x_te64 @ W_bar.T)
-    unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["probe"], 1), pairs=UNIFORMITY_PAIRS)
+    unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["metrics"], 0), pairs=UNIFORMITY_PAIRS)
     inter, inter_se = np.asarray(unif["inter"]), np.asarray(unif["inter_se"])
     off = ~np.eye(n, dtype=bool)
     method, ctx = methods.get(s.config.method), Context(p=float(p), H=s.H)
-    align = _alignment(W_bar, x_te64, method, ctx, key=jr.fold_in(keys["probe"], 2))
+    align = _alignment(W_bar, x_te64, method, ctx, key=jr.fold_in(keys["metrics"], 1))
     return {
         "global_rv": rv[:c].tolist(),
         "global_rv_energy": erv[:c].tolist(),

@@ -131,6 +131,8 @@ class Fig2a:
     arch: str = "mlp"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.kinds, (tuple, list)) or not self.kinds:
+            v.fail("kinds", "a non-empty tuple of " + ", ".join(GRAPH_KINDS), self.kinds)
         for kind in self.kinds:
             v.choice(kind, "kinds", GRAPH_KINDS)
 
