@@ -95,24 +95,16 @@ def _fig2b_framework(ax_z, ax_sn, ax_acc, rows, fw: str, methods: list, seeds) -
             label=f"ζ², {fw_name[fw]} (client weights {'1/N' if fw == 'fl' else 'π'})",
             **_FW_STYLE[fw],
         )
-        ax_sn.plot(
-            x,
-            _col(mim, "exact_s_N_decl"),
-            color="#000000",
-            mfc="none",
-            lw=1.0,
-            label=f"MIM exact optimum, {fw_name[fw]}",
-            **_FW_STYLE[fw],
-        )
-        ax_acc.plot(
-            x,
-            _col(mim, "exact_probe"),
-            color="#000000",
-            mfc="none",
-            lw=1.0,
-            label=f"MIM exact optimum, {fw_name[fw]}",
-            **_FW_STYLE[fw],
-        )
+        for ax, key in ((ax_sn, "exact_s_N_decl"), (ax_acc, "exact_probe")):
+            ax.plot(
+                x,
+                _col(mim, key),
+                color="#000000",
+                mfc="none",
+                lw=1.0,
+                label=f"MIM exact optimum, {fw_name[fw]}",
+                **_FW_STYLE[fw],
+            )
     for method in methods:
         sel = _fig2b_rows(rows, fw, method)
         x = _col(sel, "alpha")
