@@ -32,7 +32,7 @@ from sims.trackd import data as tdata
 from sims.trackd import evaluate as ev
 from sims.trackd.losses import LossConfig
 from sims.trackd.models import NetConfig, init_params
-from sims.trackd.presets import Common, Fig2a, Fig2b, Table1, Table5, Table6
+from sims.trackd.presets import GRAPH_KINDS, Common, Fig2a, Fig2b, Table1, Table5, Table6
 from sims.trackd.train import (
     TrainConfig,
     arm_mesh,
@@ -265,13 +265,6 @@ def _meta(common: Common, **extra) -> dict:
         "raw_pixel_probe": raw_pixel_probe(common),
         **extra,
     }
-
-
-#: Fig 2a's graph kinds (``presets.GRAPH_KINDS``): ``(n, degree, seed) -> adjacency``
-GRAPH_KINDS = {
-    "uniform": lambda n, degree, seed: topology.random_regular(n, degree, seed=seed),
-    "general": lambda n, degree, seed: topology.erdos_renyi(n, avg_degree=degree, seed=seed),
-}
 
 
 def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:

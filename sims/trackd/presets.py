@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from sims.trackd.data import DATASETS
 from theory import _validate as v
+from theory import topology
 
 __all__ = [
     "Common",
@@ -27,8 +28,11 @@ __all__ = [
 ]
 
 
-#: Fig 2a's graph kinds (``sims.trackd.experiments.GRAPH_KINDS`` builds them)
-GRAPH_KINDS = ("general", "uniform")
+#: Fig 2a's graph kinds: ``(n, degree, seed) -> adjacency`` with mean degree ``degree``
+GRAPH_KINDS = {
+    "general": lambda n, degree, seed: topology.erdos_renyi(n, avg_degree=degree, seed=seed),
+    "uniform": lambda n, degree, seed: topology.random_regular(n, degree, seed=seed),
+}
 
 
 @dataclass(frozen=True)
