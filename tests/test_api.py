@@ -201,6 +201,20 @@ def test_raw_and_new_keys_agree_and_chunking_is_bit_identical():
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-14, atol=1e-15)
 
 
+def test_compiler_options_are_handed_to_the_training_program():
+    """A run compiled with other options (Track D's ``long_training_options``) is a program of
+    its own and trains the same model up to rounding."""
+    from sims.core.environ import long_training_options
+
+    xs, ys = _data()
+    a = _run(xs, ys, "fedavg", rounds=5, key=jr.key(5))
+    b = _run(xs, ys, "fedavg", rounds=5, key=jr.key(5), compiler_options=long_training_options())
+    c = _run(xs, ys, "fedavg", rounds=5, key=jr.key(5), compiler_options={})
+    for other in (b, c):
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(other), strict=True):
+            np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-14)
+
+
 def test_on_chunk_can_stop_and_record_runs_per_round():
     xs, ys = _data()
     res = _run(
@@ -303,6 +317,8 @@ def test_bad_mixing_one_line(mixing, match):
         ({"key": 3}, "key"),
         ({"weights": np.array([1.0, 0, 1, 1])}, "weights"),
         ({"chunk": 0}, "chunk"),
+        ({"compiler_options": ["xla_backend_optimization_level"]}, "compiler_options"),
+        ({"compiler_options": {"xla_backend_optimization_level": None}}, "compiler_options"),
     ],
 )
 def test_bad_arguments_name_the_field(kw, field):

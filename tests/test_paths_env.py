@@ -183,6 +183,25 @@ def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monke
     assert environ.long_run_options() == {}
 
 
+def test_long_training_options_add_llvm_level_2_unless_the_user_chose_a_level(monkeypatch):
+    """Track D's training programs: the long-run options and, on a CPU whose XLA has the flag,
+    LLVM level 2, also where a dssl command chose level 1; a level the user set wins."""
+    import jax
+
+    from sims.core import environ
+
+    level = environ.OPTIMIZATION_LEVEL
+    monkeypatch.setattr(environ, "xla_has_flag", lambda name: True)
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    monkeypatch.setenv("XLA_FLAGS", f"--{level}=1")
+    monkeypatch.setenv(environ.ADDED_XLA_FLAGS_ENV, f"--{level}=1")
+    assert environ.long_training_options() == {**environ.long_run_options(), level: 2}
+    monkeypatch.delenv(environ.ADDED_XLA_FLAGS_ENV)
+    assert level not in environ.long_training_options()
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert environ.long_training_options() == {}
+
+
 def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
     """``dssl bench`` (``host_devices``) on a CPU: XLA's defaults plus one host device per
     core this process may use (for the sharded-engine row); a device count the user set wins;

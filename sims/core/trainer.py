@@ -35,7 +35,7 @@ client, step), never on how the rounds are split into calls.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -220,11 +220,12 @@ class _State(NamedTuple):
 
 @functools.lru_cache(maxsize=16)
 def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
-             mesh=None):  # fmt: skip
+             mesh=None, options=None):  # fmt: skip
     """Jitted ``scan_rounds(state, data, sizes, rule, length) -> (state, trace)`` of one
     configuration (cached by the rule's tree structure, so repeated calls of equal shapes
     compile once, whatever the matrix). With ``mesh``, the clients of a round are trained in
-    ``jax.shard_map``, each device its own."""
+    ``jax.shard_map``, each device its own. ``options``: the ``compiler_options`` as sorted
+    ``(name, value)`` pairs (None: :func:`bounded_compile_options`)."""
     vg = jax.value_and_grad(loss)
 
     def vga(p, batch, *, key):
@@ -283,9 +284,8 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
     def scan_rounds(state, data, sizes, rule, length):
         return lax.scan(lambda s, _: round_step(s, data, sizes, rule), state, None, length)
 
-    return jax.jit(
-        scan_rounds, static_argnums=4, compiler_options=bounded_compile_options() or None
-    )
+    options = bounded_compile_options() if options is None else dict(options)
+    return jax.jit(scan_rounds, static_argnums=4, compiler_options=options or None)
 
 
 def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", rounds: int,
@@ -294,7 +294,7 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         clients_per_round: int | None = None, weights: Any = None, key: Array,
         chunk: int | None = None, record: Callable | None = None,
         rounds_per_call: int | None = None, on_chunk: Callable | None = None,
-        mesh: Any = None) -> Result:  # fmt: skip
+        mesh: Any = None, compiler_options: Any = None) -> Result:  # fmt: skip
     """Train ``params`` on every client with the user's ``loss``, mixed by FedAvg, gossip or
     push-sum (Algorithms 1 and 2 of arXiv 2607.02447 with any model and loss).
 
@@ -333,6 +333,10 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         ``--xla_force_host_platform_device_count``, see :func:`sims.core.engine.make_engine`).
         Results equal a one-device run up to the rounding of the cross-device sums. FedAvg
         rounds whose sampled clients do not split evenly train without ``shard_map``.
+      compiler_options: ``jax.jit`` compiler options of the training program, a mapping of
+        XLA option names to values (e.g. :func:`sims.core.environ.long_training_options` for
+        a run far longer than its compilation); None: :func:`bounded_compile_options`. They
+        may change float results in rounding.
 
     Returns:
       :class:`Result` ``(params, global_params, trace, weights)``; a run whose loss or
@@ -353,6 +357,7 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
     scan, state, args, rounds, per_call = _prepare(
         loss, params, data, mixing, rounds, local_steps, batch_size, optimizer, lr,
         clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk, mesh,
+        compiler_options,
     )  # fmt: skip
     result = _rounds(scan, state, args, rounds, per_call, on_chunk)
     _warn_if_diverged(result, rounds)
@@ -361,7 +366,7 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
 
 def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimizer, lr,
              clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk,
-             mesh) -> tuple:  # fmt: skip
+             mesh, compiler_options=None) -> tuple:  # fmt: skip
     """:func:`run`'s arguments checked, and what its rounds need: ``(scan, initial state,
     (data, sizes, rule), rounds, rounds per call)``."""
     if not callable(loss):
@@ -389,6 +394,7 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     if on_chunk is not None and not callable(on_chunk):
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
     _check_run_mesh(mesh, n)
+    options = _check_compiler_options(compiler_options)
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key)
@@ -399,9 +405,23 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
         data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
     scan = _trainer(
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
-        chunk, record, mesh,
+        chunk, record, mesh, options,
     )  # fmt: skip
     return scan, state, (data_p, sizes_arr, rule), rounds, per_call
+
+
+def _check_compiler_options(options: Any) -> tuple | None:
+    """``compiler_options`` as sorted ``(name, value)`` pairs (hashable: the trainer's cache
+    key), or None; refuses anything but a mapping of names to bool, int, float or str."""
+    if options is None:
+        return None
+    want = "a mapping of XLA option names to bool, int, float or str values, or None"
+    if not isinstance(options, Mapping):
+        v.fail("compiler_options", want, type(options).__name__)
+    for name, value in options.items():
+        if not isinstance(name, str) or not isinstance(value, (bool, int, float, str)):
+            v.fail("compiler_options", want, f"{name!r}: {value!r}")
+    return tuple(sorted(options.items()))
 
 
 def _check_params(params: Any) -> Any:

@@ -31,6 +31,7 @@ import numpy as np
 import optax
 
 from sims.core import trainer as api
+from sims.core.environ import long_training_options
 from sims.core.mixing import FedAvg
 from sims.core.sharding import client_mesh
 from sims.losses import gamma_schedule
@@ -189,6 +190,7 @@ def train(
     mesh: Any = None,
     rounds_per_call: int | None = None,
     on_chunk: Any = None,
+    compiler_options: Any = None,
 ) -> api.Result:
     """Train one Track D network on every client through ``sims.run``.
 
@@ -204,6 +206,9 @@ def train(
       mesh: split the clients over the devices of this mesh (``sims.run``'s ``mesh``).
       rounds_per_call, on_chunk: ``sims.run``'s (e.g. to evaluate the global model every
         few rounds for a learning curve); results do not depend on them.
+      compiler_options: ``sims.run``'s; None: :func:`sims.core.environ.long_training_options`
+        (the program runs many times longer than it compiles; on this project's CPUs the
+        results were bit-identical to the default options', ``benchmarks/bench_trackd_options.py``).
 
     Returns:
       ``sims.core.trainer.Result``; for MAR the parameters are the dict of :func:`mar_params`.
@@ -231,6 +236,7 @@ def train(
         mesh=mesh,
         rounds_per_call=rounds_per_call,
         on_chunk=on_chunk,
+        compiler_options=long_training_options() if compiler_options is None else compiler_options,
     )
 
 
