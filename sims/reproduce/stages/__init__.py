@@ -53,26 +53,26 @@ STAGES = tuple(
 )
 
 #: Seconds of each stage (default run, ``--fast`` run) with ``dssl reproduce --jobs 2`` on 2
-#: CPU cores, an empty compile cache (measured 2026-11-24): the weights by which
-#: :mod:`sims.reproduce.pipeline.parallel` orders the stages that may start (longest weighted chain
-#: first). They decide only which stage starts when, never a result; a stage missing here
-#: weighs 1 s.
+#: CPU cores and an empty compile cache (default run measured 2026-11-26, fast run 2026-11-24):
+#: the weights by which :mod:`sims.reproduce.pipeline.parallel` orders the stages that may
+#: start (longest weighted chain first). They decide only which stage starts when, never a
+#: result; a stage missing here weighs 1 s.
 SECONDS = {
-    "track_a": (10, 8),
+    "track_a": (17, 8),
     "mask": (2, 2),
-    "topology_audit": (13, 6),
-    "verify": (2, 1),
+    "topology_audit": (14, 6),
+    "verify": (3, 1),
     "fig2a": (8, 6),
-    "table6": (8, 5),
-    "fig2b": (17, 8),
-    "mim_vs_cl": (32, 17),
-    "consensus": (6, 5),
-    "track_c": (55, 14),
-    "verdict_map": (82, 6),
-    "trackd_table1": (106, 19),
-    "trackd_fig2a": (23, 8),
-    "trackd_table6": (12, 6),
-    "trackd_fig2b": (21, 9),
+    "table6": (7, 5),
+    "fig2b": (16, 8),
+    "mim_vs_cl": (33, 17),
+    "consensus": (5, 5),
+    "track_c": (64, 14),
+    "verdict_map": (165, 6),
+    "trackd_table1": (165, 19),
+    "trackd_fig2a": (91, 8),
+    "trackd_table6": (70, 6),
+    "trackd_fig2b": (51, 9),
     "trackd_table5": (76, 9),
     "trackd_verdicts": (0, 0),
     "report": (0, 0),
