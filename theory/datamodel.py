@@ -200,12 +200,6 @@ def client_second_moment(model: DataModel) -> np.ndarray:
     return np.einsum("s,nsde->nde", class_weights(model), class_second_moments(model))
 
 
-def client_diag_second_moment(model: DataModel) -> np.ndarray:
-    """E[x ∘ x] on each client (the diagonal used by the paper's Eq. 17), shape (N, d)."""
-    _model(model)
-    return np.diagonal(client_second_moment(model), axis1=1, axis2=2).copy()
-
-
 def second_moment_symbolic(d: int, n_clients: int, client: int, rare_axis: int):
     """sympy derivation of E[x] and E[x xᵀ] on one client, in the symbols τ, μ, ρ.
 
