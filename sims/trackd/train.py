@@ -48,7 +48,6 @@ __all__ = [
     "tile_clients",
     "train",
     "global_net",
-    "client_nets",
     "client_update",
     "local_step_flops",
     "devices_for",
@@ -243,11 +242,6 @@ def train(
 def global_net(result: api.Result, objective: str) -> Any:
     """The global network parameters of a run (the "net" part for MAR)."""
     return result.global_params["net"] if objective == "mar" else result.global_params
-
-
-def client_nets(result: api.Result, objective: str) -> Any:
-    """Per-client network parameters (leading axis N; the "net" part for MAR)."""
-    return result.params["net"] if objective == "mar" else result.params
 
 
 @functools.lru_cache(maxsize=64)
