@@ -27,7 +27,6 @@ from theory import claims as cl
 from theory import verdicts as vd
 from theory.claims_model import NotApplicable
 
-ASSUMPTIONS = ("A.5", "eq17-diagonal", "eq44-diagonal", "N-scaling", "A.1", "A.9")
 #: N-scaling is met when N / d^{1/20} is within this factor of C_N (a stated choice)
 N_SCALING_FACTOR = 4.0
 

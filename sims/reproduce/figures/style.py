@@ -39,7 +39,6 @@ OKABE_ITO = (
 #: the palette for series without a fixed meaning (yellow left out: it is unreadable on white)
 CYCLE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-LINESTYLES = ("-", "--", "-.", ":")
 
 FRAMEWORK_COLOURS = {"local": "#009E73", "decl": "#0072B2", "fl": "#D55E00"}
 METHOD_COLOURS = {

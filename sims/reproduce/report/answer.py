@@ -159,9 +159,6 @@ def n_range(ns, domain) -> str:
     return " or ".join(out)
 
 
-_CONF = ("p", "N", "rare_axis")
-
-
 def _where(hit: set, universe: set, n_domain) -> str:
     """Where the configurations ``hit`` (tuples (p, N, rare axis)) lie in ``universe``:
     "everywhere", a range of N, a rare axis or a value of p that holds exactly them, else a
