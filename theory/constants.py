@@ -52,6 +52,7 @@ from theory import _validate as v
 from theory import structured as st
 from theory import symbolic as S
 from theory.datamodel import DataModel
+from theory.frameworks import BOUND_METHODS, bound_method_of, framework_of
 
 READINGS = ("c_num", "c_den", "c_f", "c_n")
 #: |slope| of log C* vs log d below this counts as bounded (no growth).
@@ -62,12 +63,8 @@ ONE_TOL = 1e-12
 SETTLED_TOL = 1e-6
 #: ... and 1 − r_∞ above this as away from 1: the exponent of C* is then its closed form's
 AWAY_FROM_ONE = 1e-3
-#: exact readings of each Track A bound
-EXACT_METHODS = {
-    "mim": ("mim", "mim-independent", "mim-recon", "mim-paper"),
-    "cl_similar": ("cl",),
-    "cl_dissimilar": ("cl-dissimilar",),
-}
+#: exact readings of each Track A bound (:attr:`theory.frameworks.BoundMethod.exact_methods`)
+EXACT_METHODS = {name: m.exact_methods for name, m in BOUND_METHODS.items()}
 _SYMBOL = {"c_num": S.C_num, "c_den": S.C_den, "c_f": S.C_F, "c_n": S.C_N}
 _ARGS = (S.d, S.p, S.abar, S.N, S.trH, S.C_num, S.C_den, S.C_F, S.C_N)
 _R = sp.Symbol("r", real=True)
@@ -77,7 +74,7 @@ def _setting(framework: str, reading: str) -> tuple[str, str] | None:
     """(fl_term, n_mode) under which ``reading`` appears in the bound; None if it does not."""
     if reading in ("c_num", "c_den"):
         return "eq37", "given"
-    if framework != "fl":
+    if not framework_of(framework).has_theta_term:
         return None
     return ("theta", "given") if reading == "c_f" else ("eq37", "default")
 
@@ -249,18 +246,19 @@ def exact_values(
     Local: min over clients i of min_{k ∈ [N]∖{i}} r_{i,k}; global: min_{k ∈ [N]} r_k. Also the
     N and |Ā| of each d (N = max(2, round(C_N d^{1/20})) when ``c_n`` is given).
     """
+    fw = framework_of(framework)
     worst, best, ns, abars = [], [], [], []
     for d in ds:
         n = st.n_of_d(d, c_n) if c_n is not None else n_clients
         model = DataModel(d=d, n_clients=n, rare_axis=rare_axis)
-        if framework == "local":
+        if fw.per_client:
             res = [st.solve(model, exact_method, client=i, H=H, p=p) for i in range(n)]
         else:
             res = [st.solve_framework(model, exact_method, framework, graph=graph, H=H, p=p)]
         worst.append(min(1.0 - r.gap[1] for r in res))
         best.append(min(1.0 - r.gap[0] for r in res))
         ns.append(n)
-        abars.append(st.decl_abar(graph, n) if framework == "decl" else float(n))
+        abars.append(st.decl_abar(graph, n) if fw.has_graph else float(n))
     return {"worst": np.array(worst), "best": np.array(best), "n": ns, "abar": abars}
 
 
@@ -315,7 +313,7 @@ def asymptotic_verdict(
     )
     r = ex[optimum]
     one = (1.0 - r) <= ONE_TOL
-    trh = _trh(ex["n"][0], H) if method == "cl_dissimilar" else 1.0
+    trh = _trh(ex["n"][0], H) if bound_method_of(method).takes_transform else 1.0
     readings = _readings(method, framework, sign, ds, r, one, ex, p, trh)
     degenerate = all(x["status"].startswith("degenerates") for x in readings.values())
     return {
@@ -344,12 +342,12 @@ def _verdict_inputs(
     method, framework, exact_method, ds, n_clients, c_n, graph, p, H, rare_axis, optimum
 ) -> tuple:
     """Validated (exact_method, H, ds) of :func:`asymptotic_verdict` and the exact r(d)."""
-    v.choice(method, "method", S.METHODS)
+    m = bound_method_of(method)
     v.choice(framework, "framework", S.FRAMEWORKS)
     v.choice(optimum, "optimum", ("worst", "best"))
-    exact_method = EXACT_METHODS[method][0] if exact_method is None else exact_method
-    v.choice(exact_method, "exact_method", EXACT_METHODS[method])
-    if method == "cl_dissimilar" and H is None:
+    exact_method = m.exact_methods[0] if exact_method is None else exact_method
+    v.choice(exact_method, "exact_method", m.exact_methods)
+    if m.takes_transform and H is None:
         H = "identity"
     ds = st.d_grid(1e4, 1e20, 17) if ds is None else [v.integer(x, "ds", lo=1) for x in ds]
     ex = exact_values(
@@ -443,10 +441,10 @@ def all_verdicts(transforms: Sequence[str] = ("identity",), **kwargs) -> list[di
     (None for the other bounds).
     """
     out = []
-    for method, exacts in EXACT_METHODS.items():
+    for method, m in BOUND_METHODS.items():
         for framework in S.FRAMEWORKS:
-            for exact in exacts:
-                hs = list(transforms) if method == "cl_dissimilar" else [None]
+            for exact in m.exact_methods:
+                hs = list(transforms) if m.takes_transform else [None]
                 for h in hs:
                     kw = dict(kwargs)
                     if h is not None:

@@ -46,6 +46,7 @@ import mpmath
 import sympy as sp
 
 from theory import _validate as v
+from theory.frameworks import framework_of
 from theory.symbolic import terms as t
 
 #: the mark of a verdict proved for all N and d, and of one computed on the grid
@@ -87,7 +88,7 @@ def eq4_rv(framework: str) -> sp.Expr:
     (1/(N - 1), 1/N)
     """
     v.choice(framework, "framework", ("local", "fl"))
-    return 1 / (t.N - 1) if framework == "local" else 1 / t.N
+    return 1 / (t.N - 1) if framework_of(framework).per_client else 1 / t.N
 
 
 def _sign(a, b) -> int:
@@ -130,7 +131,7 @@ def _thm42(framework: str) -> Proof:
 
     # the readable forms of the statement, checked equal to the expressions used
     kap = t.kappa()
-    if framework == "local":
+    if framework_of(framework).per_client:
         who, r_txt, g_txt, ratio = "every client's r_(i,k), k != i,", "1/(N-1)", "2p(1-p)", (
             t.N - 1) / (t.N - 2)  # fmt: skip
         g_read, ratio_txt = kap, "(N-1)/(N-2)"

@@ -12,6 +12,12 @@ from __future__ import annotations
 import sympy as sp
 
 from theory import _validate as v
+from theory.frameworks import (
+    BOUND_METHOD_NAMES,
+    FRAMEWORK_NAMES,
+    bound_method_of,
+    framework_of,
+)
 
 # --- symbols, declared once ----------------------------------------------------------------
 d = sp.Symbol("d", positive=True)  # input dimension
@@ -25,8 +31,9 @@ C_den = sp.Symbol("C_den", positive=True)  # constant of the denominator O(d^{-e
 C_F = sp.Symbol("C_F", positive=True)  # constant of Θ(d^{7/20}) (fl_term="theta")
 C_N = sp.Symbol("C_N", positive=True)  # N = C_N d^{1/20}
 
-METHODS = ("mim", "cl_similar", "cl_dissimilar")
-FRAMEWORKS = ("local", "decl", "fl")
+#: the bound methods and frameworks (defined once, in :mod:`theory.frameworks`)
+METHODS = BOUND_METHOD_NAMES
+FRAMEWORKS = FRAMEWORK_NAMES
 SIGNS = ("+", "-")
 FL_TERMS = ("eq37", "theta")
 N_MODES = ("default", "given")
@@ -47,14 +54,15 @@ def kappa() -> sp.Expr:
 
 def error_exponent(method: str) -> sp.Rational:
     """e in the O(d^{−e}) terms: 2/5 for MIM (Thm 4.2), 1/5 for CL (Thm 4.3)."""
-    v.choice(method, "method", METHODS)
-    return sp.Rational(2, 5) if method == "mim" else sp.Rational(1, 5)
+    return sp.Rational(1, 5) if bound_method_of(method).contrastive else sp.Rational(2, 5)
 
 
 def signal_coefficient(method: str) -> sp.Expr:
     """g, the factor of d^{2/5} in the local denominator: κ (MIM), 1 (CL similar), tr(H)."""
-    v.choice(method, "method", METHODS)
-    return {"mim": kappa(), "cl_similar": sp.Integer(1), "cl_dissimilar": trH}[method]
+    m = bound_method_of(method)
+    if m.takes_transform:
+        return trH
+    return sp.Integer(1) if m.contrastive else kappa()
 
 
 def n_clients(n_mode: str = "default") -> sp.Expr:
@@ -93,13 +101,13 @@ def signal_denominator(
 
     local: g d^{2/5}; DecL: g (1 − 1/|Ā|) d^{2/5}; FL: g d^{2/5} − Θ(d^{7/20}).
     """
-    v.choice(framework, "framework", FRAMEWORKS)
+    fw = framework_of(framework)
     g = signal_coefficient(method)
-    if framework == "local":
-        return g * d**SIGNAL_EXPONENT
-    if framework == "decl":
+    if fw.has_graph:  # the neighbourhood average keeps 1 − 1/|Ā| of the signal (Eq. 30)
         return g * (1 - 1 / abar) * d**SIGNAL_EXPONENT
-    return g * d**SIGNAL_EXPONENT - fl_theta_term(method, fl_term, n_mode)
+    if fw.has_theta_term:
+        return g * d**SIGNAL_EXPONENT - fl_theta_term(method, fl_term, n_mode)
+    return g * d**SIGNAL_EXPONENT
 
 
 def denominator_sign(method: str, framework: str, sign: str = "+") -> int:
@@ -110,9 +118,8 @@ def denominator_sign(method: str, framework: str, sign: str = "+") -> int:
     (Eq. 62) and FL (Eqs. 71–73) keep "+O" as printed.
     """
     v.choice(sign, "sign", SIGNS)
-    v.choice(method, "method", METHODS)
-    v.choice(framework, "framework", FRAMEWORKS)
-    if sign == "-" and method != "mim" and framework == "decl":
+    m, fw = bound_method_of(method), framework_of(framework)
+    if sign == "-" and m.contrastive and fw.has_graph:
         return -1
     return 1
 
