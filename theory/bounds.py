@@ -32,6 +32,7 @@ import sympy as sp
 from theory import _validate as v
 from theory import symbolic as S
 from theory._precision import float64
+from theory.frameworks import framework_of
 
 #: Recorded argument order of every lambdified bound.
 ARGS = ("d", "p", "abar", "n", "trH", "c_num", "c_den", "c_f", "c_n")
@@ -200,11 +201,9 @@ def _inputs(d, p, abar, n, trH, constants, sign, fl_term, *, need_abar: bool = F
 def _evaluate(kind, method, framework, d, p, abar, n, trH, constants, sign, fl_term, overrides):
     """Validate the inputs and evaluate the jitted ``kind`` kernel (shared by the entry points)."""
     v.choice(method, "method", METHODS)
-    v.choice(framework, "framework", FRAMEWORKS)
+    fw = framework_of(framework)
     constants = _merge_constants(constants, **overrides)
-    args, n_given = _inputs(
-        d, p, abar, n, trH, constants, sign, fl_term, need_abar=framework == "decl"
-    )
+    args, n_given = _inputs(d, p, abar, n, trH, constants, sign, fl_term, need_abar=fw.has_graph)
     f = bound_function(method, framework, kind=kind, sign=sign, fl_term=fl_term, n_given=n_given)
     return f(*args)
 

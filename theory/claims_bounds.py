@@ -26,6 +26,7 @@ from theory.claims_model import (
     _sens,
 )
 from theory.claims_track_a import _bound_entry, _worst_a
+from theory.frameworks import FRAMEWORK_NAMES, framework_of
 
 
 # ----------------------------------------------------------------------------------------------
@@ -128,7 +129,12 @@ def _eq2930_b(cfg: VerifyConfig, reading: dict) -> Evidence:
 # Theorems 4.2 / 4.3: lower bounds on the RV of e_1..e_N
 # ----------------------------------------------------------------------------------------------
 def _abar_for(cfg: VerifyConfig, framework: str) -> float | None:
-    return _graph_info(cfg)["abar"] if framework == "decl" else None
+    return _graph_info(cfg)["abar"] if framework_of(framework).has_graph else None
+
+
+def _weights_for(cfg: VerifyConfig, framework: str, n: int) -> tuple:
+    """π of the one objective of a framework that is not per client: the graph's or 1/N."""
+    return _graph_info(cfg)["weights"] if framework_of(framework).has_graph else _fl_weights(n)
 
 
 def _bound_a(dim: str, framework: str):
@@ -154,7 +160,7 @@ def _bound_b(dim: str, framework: str):
         e = _bound_entry(cfg, ex, bmethod, framework, abar, transform)
         lb, a_word = e["lower_bound"], e["track_a"]
         numbers: dict = {"lower_bound": lb, "track_a": a_word, "d": cfg.d, "p": cfg.p}
-        if framework == "local":
+        if framework_of(framework).per_client:
             # Thm 4.2/4.3 item 1 bounds r_{i,k} for k in [N] \ {i}, every client i.
             words, old, mins, ties, voids = [], [], [], [], []
             for i in range(n):
@@ -169,7 +175,7 @@ def _bound_b(dim: str, framework: str):
             word = vd.combine(words)
             numbers.update(min_rv_per_client=_lst(mins), min_rv=float(min(mins)), tied=any(ties))
         else:
-            w = _fl_weights(n) if framework == "fl" else _graph_info(cfg)["weights"]
+            w = _weights_for(cfg, framework, n)
             sol = ex.solution(method, transform, w)
             val = solutions.min_rv(sol, range(n))
             old = [vd.bound_check(val, lb, a_word)]
@@ -202,7 +208,7 @@ def _thm44_a(cfg: VerifyConfig, reading: dict) -> Evidence:
     key = "dissimilar" if bc == "cl_dissimilar" else "similar"
     numbers: dict = {"ratio_limit_d_to_oo": lim[key]["ratio_limit"]}
     words = []
-    for fw in ("local", "decl", "fl"):
+    for fw in FRAMEWORK_NAMES:
         abar = _abar_for(cfg, fw)
         em = _bound_entry(cfg, ex, bm, fw, abar, "identity")
         ec = _bound_entry(cfg, ex, bc, fw, abar, transform)
@@ -224,9 +230,9 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     sens = reading["sensitivity"]
     numbers: dict = {}
     words, old_r7, old_a5 = [], [], []
-    weights = {"fl": _fl_weights(n), "decl": _graph_info(cfg)["weights"]}
-    for fw in ("local", "decl", "fl"):
-        keys = list(range(n)) if fw == "local" else [weights[fw]]
+    for fw in FRAMEWORK_NAMES:
+        per_client = framework_of(fw).per_client
+        keys = list(range(n)) if per_client else [_weights_for(cfg, fw, n)]
         row = []
         for w in keys:
             sm, sc = ex.solution(mm, tm, w), ex.solution(mc, tc, w)
@@ -249,7 +255,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             )
             if why:
                 row[-1]["void_because"] = why
-        numbers[fw] = row if fw == "local" else row[0]
+        numbers[fw] = row if per_client else row[0]
     numbers["verdict_r7_one_direction"] = vd.combine(old_r7)
     numbers["verdict_without_a5"] = vd.combine(old_a5)
     return Evidence(

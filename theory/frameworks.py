@@ -86,6 +86,8 @@ BOUND_METHODS = {
 }
 #: the bound method names, in the order of every Track A table
 BOUND_METHOD_NAMES = tuple(BOUND_METHODS)
+#: exact-model method -> the Track A bound it is compared with
+BOUND_OF_EXACT = {e: m.name for m in BOUND_METHODS.values() for e in m.exact_methods}
 
 
 def bound_method_of(name: str, field: str = "method") -> BoundMethod:

@@ -77,6 +77,8 @@ TRANSFORMS = ("identity", "permutation", "sign-flip", "rotation")
 TRANSFORM_METHODS = frozenset({"cl-dissimilar"})
 #: the methods whose optimum is an encoder-decoder pair (Eq. 3's reduced-rank regression)
 DECODER_METHODS = frozenset({"mim-recon"})
+#: the methods whose target is diagonal (the paper's Eq. 17 surrogate)
+DIAGONAL_METHODS = frozenset({"mim-paper"})
 
 
 def takes_transform(method: str) -> bool:
@@ -95,6 +97,16 @@ def has_decoder(method: str) -> bool:
     (True, False)
     """
     return method in DECODER_METHODS
+
+
+def has_diagonal_target(method: str) -> bool:
+    """Whether ``method``'s target is diagonal (:data:`DIAGONAL_METHODS`): its optimum is the
+    top-c diagonal axes.
+
+    >>> has_diagonal_target("mim-paper"), has_diagonal_target("mim")
+    (True, False)
+    """
+    return method in DIAGONAL_METHODS
 
 
 def _check_p(p) -> float:

@@ -14,18 +14,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from theory import _validate as v
+from theory.frameworks import BOUND_METHOD_NAMES, BOUND_OF_EXACT, FRAMEWORK_NAMES
 from theory.objectives import takes_transform
 
-#: the frameworks and bound methods of the Track A tables
-FRAMEWORKS = ("local", "decl", "fl")
-BOUND_METHODS = ("mim", "cl_similar", "cl_dissimilar")
-#: exact-model method -> the Track A bound it is compared with
+#: the frameworks and bound methods of the Track A tables (:mod:`theory.frameworks`)
+FRAMEWORKS = FRAMEWORK_NAMES
+BOUND_METHODS = BOUND_METHOD_NAMES
+#: exact-model method -> the Track A bound it is compared with, for the exact methods the
+#: Track A sweeps run (:data:`theory.frameworks.BOUND_OF_EXACT`; not mim-recon)
 EXACT_TO_BOUND = {
-    "mim": "mim",
-    "mim-paper": "mim",
-    "mim-independent": "mim",
-    "cl": "cl_similar",
-    "cl-dissimilar": "cl_dissimilar",
+    m: BOUND_OF_EXACT[m] for m in ("mim", "mim-paper", "mim-independent", "cl", "cl-dissimilar")
 }
 
 

@@ -70,18 +70,12 @@ from theory.finite_sample.statistic import (  # noqa: F401  (re-exported)
     client_statistic,
     signal_samples,
 )
-from theory.objectives import has_decoder, takes_transform
+from theory.frameworks import BOUND_OF_EXACT, framework_of
+from theory.objectives import METHODS, has_decoder, has_diagonal_target, takes_transform
 from theory.structured import ImplicitOrthogonal, signal_coords
 
-METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
-BOUND_METHOD = {
-    "cl": "cl_similar",
-    "cl-dissimilar": "cl_dissimilar",
-    "mim": "mim",
-    "mim-paper": "mim",
-    "mim-independent": "mim",
-    "mim-recon": "mim",
-}
+#: exact method -> the Track A bound it is compared with (:data:`theory.frameworks.BOUND_OF_EXACT`)
+BOUND_METHOD = {m: BOUND_OF_EXACT[m] for m in METHODS}
 
 
 def _summary(x: np.ndarray) -> dict:
@@ -209,7 +203,7 @@ def _seed_optima(model, method, m, seed, weight_sets, p, t, steps, oversample, K
     diags = [s.diagonal() if method.startswith("mim") else None for s in stats]
     c = model.c
     start = _start_block(model.d, K, c, oversample, seed, t)
-    if method == "mim-paper":  # a diagonal target: its optimum is the top-c diagonal axes
+    if has_diagonal_target(method):  # its optimum is the top-c diagonal axes
         return _diagonal_optima(diags, weight_sets, p, c)
     if has_decoder(method):
         return _recon_optima(stats, weight_sets, p, c, steps, start, diags)
@@ -258,10 +252,11 @@ def _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show)
 def _weighting_bound(lower_bound, bmethod, name, d, n, p, trh, abar, consts) -> float | None:
     """LB of Thm 4.2 / 4.3 for one weighting (None: DecL without |Ā|, or tr H ≤ 0)."""
     framework = "local" if name.startswith("local") else ("fl" if name == "fl" else "decl")
+    fw = framework_of(framework)
     lb = None
-    if trh > 0 and (framework != "decl" or (abar and name in abar)):
+    if trh > 0 and (not fw.has_graph or (abar and name in abar)):
         kw = dict(d=float(d), p=p, n=float(n), trH=trh, constants=consts)
-        if framework == "decl":
+        if fw.has_graph:
             kw["abar"] = float(abar[name])
         lb = float(lower_bound(bmethod, framework, **kw))
     return lb

@@ -9,10 +9,11 @@ import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import DataModel
+from theory.frameworks import FRAMEWORK_NAMES, framework_of
 from theory.structured.optimum import StructuredOptimum, rank_scan, solve
 from theory.structured.targets import METHODS
 
-FRAMEWORKS = ("local", "fl", "decl")
+FRAMEWORKS = FRAMEWORK_NAMES
 
 
 def d_grid(lo: float = 1e2, hi: float = 1e20, num: int = 37) -> list[int]:
@@ -90,12 +91,12 @@ def solve_framework(
     p: float = 0.75,
 ) -> StructuredOptimum:
     """:func:`solve` for ``framework`` in ``FRAMEWORKS`` (local = one client, DecL on ``graph``)."""
-    v.choice(framework, "framework", FRAMEWORKS)
-    if framework == "local":
+    fw = framework_of(framework)
+    if fw.per_client:
         return solve(model, method, client=client, H=H, p=p)
-    if framework == "fl":
-        return solve(model, method, weights="fl", H=H, p=p)
-    return solve(model, method, weights=decl_weights(graph, model.n_clients), H=H, p=p)
+    if fw.has_graph:
+        return solve(model, method, weights=decl_weights(graph, model.n_clients), H=H, p=p)
+    return solve(model, method, weights="fl", H=H, p=p)
 
 
 def d_sweep(

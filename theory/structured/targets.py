@@ -17,9 +17,8 @@ import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import DataModel, rare_axes
-from theory.objectives import has_decoder, takes_transform
+from theory.objectives import METHODS, has_decoder, takes_transform
 
-METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
 #: ``block-X``: X on the signal block K (spelling rule: :mod:`theory.objectives`)
 STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
 #: Largest d for which dense matrices are built (``to_dense``, the oracle).
