@@ -40,15 +40,11 @@ from jax.sharding import PartitionSpec as P
 import sims.losses as losses
 from sims.core import rounds
 from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is the public module)
-    CLIENT_CACHE_BUDGET,
-    CLIENT_MEMORY_BUDGET,
-    OPTIMIZERS,
     ClientInput,
     RoundInput,
     _draw_init,
     _dtype,
     _given_init,
-    _map_clients,
     _optimizer,
     _raw_key,
     auto_client_chunk,
@@ -63,13 +59,10 @@ from sims.core.config import EngineConfig, split_streams
 from sims.core.environ import bounded_compile_options
 from sims.core.problem import Problem, make_problem
 from sims.core.recorded import (  # noqa: F401  (re-exported)
-    METRIC_NAMES,
     METRICS_OF_LEVEL,
-    STATS_BLOCK_BYTES,
     DivergenceError,
     _all_finite,
     _round_metrics,
-    _spectral_norm,
     check_finite,
     divergence,
     target_stats,

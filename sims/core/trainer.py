@@ -50,15 +50,11 @@ from jaxtyping import Array
 
 from sims.core.environ import bounded_compile_options
 from sims.core.mixing import (  # noqa: F401  (check_mixing, mixing_rule: re-exported)
-    MIXINGS,
     FedAvg,
     check_mixing,
     mixing_rule,
 )
 from sims.core.rounds import (  # noqa: F401  (re-exported: these were defined here)
-    _BATCH,
-    _LOSS,
-    _PARTICIPATION,
     _consensus_distance,
     as_key,
     batch_indices,

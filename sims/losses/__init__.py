@@ -53,10 +53,7 @@ from sims.losses.alignment import (
     population_loss,
 )
 from sims.losses.masks import gaussian, mask, mask_threshold, random_bits32
-from sims.losses.regularisers import (  # noqa: F401  (the constants are re-exported too)
-    BANDWIDTHS,
-    DSR_FORMS,
-    MAR_BASES,
+from sims.losses.regularisers import (
     ammd,
     dsr,
     dsr_linear,

@@ -19,11 +19,8 @@ from pathlib import Path
 
 import sims.reproduce.pipeline.outfolder as outfolder
 from sims.reproduce.pipeline.execute import (  # noqa: F401  (re-exported)
-    CACHE_VERSION,
     config_hash,
-    load_cache,
     run_one,
-    source_fingerprint,
     stage_context,
 )
 from sims.reproduce.pipeline.outfolder import CACHE_DIR
