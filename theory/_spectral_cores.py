@@ -7,6 +7,7 @@ references are in :mod:`theory.spectral`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -207,17 +208,34 @@ def _stochasticity(W):
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class _MatrixKind:
+    """What :func:`_check_matrix` demands beyond a finite square matrix: 0/1 entries (an
+    adjacency) or else non-negative and row-stochastic, and then also irreducible (π unique)."""
+
+    zero_one: bool
+    irreducible: bool
+
+
+_MATRIX_KINDS = {
+    "adjacency": _MatrixKind(zero_one=True, irreducible=False),
+    "stochastic": _MatrixKind(zero_one=False, irreducible=False),
+    "mixing": _MatrixKind(zero_one=False, irreducible=True),
+}
+
+
 def _checked(kind: str, field: str = "W"):
     """Decorator: validate the first argument when it is concrete (not traced) — finite, and
     for ``kind="stochastic"`` non-negative and row-stochastic (to 1e-8·n), for ``"mixing"``
     also irreducible (π unique), for ``"adjacency"`` a 0/1 matrix. One-line ValueError naming
     ``field`` otherwise."""
+    spec = _MATRIX_KINDS[kind]
 
     def wrap(fn):
         @functools.wraps(fn)
         def checked(W, *args, **kwargs):
             if not _is_tracer(W):
-                _check_matrix(W, field, kind)
+                _check_matrix(W, field, spec)
             return fn(W, *args, **kwargs)
 
         return checked
@@ -225,12 +243,12 @@ def _checked(kind: str, field: str = "W"):
     return wrap
 
 
-def _check_matrix(W, field: str, kind: str) -> None:
+def _check_matrix(W, field: str, spec: _MatrixKind) -> None:
     a = v.array(W, field)
     if a.ndim not in (2, 3) or a.shape[-1] != a.shape[-2] or a.shape[-1] < 1:
         v.fail(field, "a square matrix (n, n) or a batch (b, n, n)", f"shape {a.shape}")
     n = a.shape[-1]
-    if kind == "adjacency":
+    if spec.zero_one:
         if not np.all((a == 0) | (a == 1)):
             v.fail(field, "a 0/1 adjacency matrix", "other entries")
         return
@@ -239,7 +257,7 @@ def _check_matrix(W, field: str, kind: str) -> None:
     rows = a.sum(axis=-1)
     if np.max(np.abs(rows - 1.0)) > 1e-8 * max(1, n):
         v.fail(field, "row-stochastic (rows sum to 1)", f"row sums in [{rows.min()}, {rows.max()}]")
-    if kind != "mixing":
+    if not spec.irreducible:
         return
     from scipy.sparse.csgraph import connected_components
 

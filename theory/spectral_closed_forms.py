@@ -16,6 +16,15 @@ from theory import _validate as v
 
 CLOSED_FORM_GRAPHS = ("complete", "ring", "torus", "star", "hypercube", "exponential")
 N_SYM = sp.Symbol("n", integer=True, positive=True)
+#: s(n), a leaf's self-weight w_ii on the star under each mixing rule: uniform 1/|A_i| = 1/2;
+#: Metropolis and max-degree 1 − 1/n (every edge meets the centre, of degree n − 1). The centre
+#: keeps 1/n under all three, so the spectrum is 1, s^(n−2) (differences of leaves) and
+#: 1/n + s − 1 (the trace), and λ = s (docs/theory/consensus.md §3 D7).
+_STAR_LEAF_WEIGHT = {
+    "metropolis": lambda n: 1 - 1 / sp.sympify(n),
+    "max_degree": lambda n: 1 - 1 / sp.sympify(n),
+    "uniform": lambda n: sp.Rational(1, 2),
+}
 
 
 def _default_mixing(graph: str, mixing: str | None) -> str:
@@ -69,15 +78,10 @@ def closed_form_eigenvalues(
             for k in range(n)
         ]
     if graph == "star":
-        mixing = v.choice(mixing, "mixing", ("metropolis", "max_degree", "uniform"))
+        leaf_weight = _STAR_LEAF_WEIGHT[v.choice(mixing, "mixing", tuple(_STAR_LEAF_WEIGHT))]
         n = _int(n, "n", 3)
-        if mixing == "uniform":
-            return (
-                [sp.Integer(1)]
-                + [sp.Rational(1, 2)] * (n - 2)
-                + [sp.Rational(1, n) - sp.Rational(1, 2)]
-            )
-        return [sp.Integer(1)] + [1 - sp.Rational(1, n)] * (n - 2) + [sp.Integer(0)]
+        s = leaf_weight(n)
+        return [sp.Integer(1)] + [s] * (n - 2) + [sp.Rational(1, n) + s - 1]
     v.choice(mixing, "mixing", ("uniform", "metropolis", "max_degree", "fedavg"))
     if graph == "complete":
         n = _int(n, "n", 2)
@@ -118,8 +122,7 @@ def closed_form_lambda(
     if graph == "ring":
         return (1 + 2 * sp.cos(2 * sp.pi / n_)) / 3
     if graph == "star":
-        mixing = v.choice(mixing, "mixing", ("metropolis", "max_degree", "uniform"))
-        return sp.Rational(1, 2) if mixing == "uniform" else 1 - 1 / sp.sympify(n_)
+        return _STAR_LEAF_WEIGHT[v.choice(mixing, "mixing", tuple(_STAR_LEAF_WEIGHT))](n_)
     if graph == "torus":
         m = max(_int(rows, "rows", 3), _int(cols, "cols", 3))
         return (3 + 2 * sp.cos(2 * sp.pi / m)) / 5
