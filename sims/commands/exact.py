@@ -43,6 +43,13 @@ OLD_SPELLINGS = {"dct-rotation": MATRIX_FREE_ROTATION}
 TRANSFORMS = tuple(
     dict.fromkeys(ob.TRANSFORMS + structured.STRUCTURED_TRANSFORMS + (MATRIX_FREE_ROTATION,))
 )
+#: The methods whose exact target is hollow (κ(S − diag S), Eq. 4): the paper's DecL
+#: construction keeps only the diagonal of the targets, so for them it is zero (HOLLOW_NOTE).
+HOLLOW_TARGETS = frozenset({"mim"})
+HOLLOW_NOTE = (
+    "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
+    "do); for the hollow mim target it is zero: compare mim-paper"
+)
 #: Largest d of the matrix-free paths (finite samples: O(N d²) float32 memory).
 FINITE_MAX_D = 20_000
 ROTATION_MAX_D = 10**6
@@ -109,8 +116,8 @@ def _graph_weights(args, n: int) -> dict:
             adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args))
         if not topology.is_connected(adjacency):
             v.fail("graph", "connected (DecL needs a connected graph)", args.graph)
-        sizes = np.ones(n) if args.mixing == "data_size" else None  # equal |D_i| (paper §3.2)
-        W = topology.mixing_matrix(args.mixing, adjacency, sizes=sizes)
+        # equal |D_i| (paper §3.2): data_size mixing reads them, every other rule ignores them
+        W = topology.mixing_matrix(args.mixing, adjacency, sizes=np.ones(n))
     return {
         "pi": np.asarray(spectral.objective_weights(W)),
         "stationary": np.asarray(spectral.stationary_weights(W)),
@@ -341,11 +348,8 @@ def _run_structured(args, method: str) -> dict:
     if not has_decoder(method):
         Xp = structured.paper_decl_block(model, method, graph["abar"], H=H, p=p)
         paper = _optimum_json(structured.solve_block(Xp, c, n), k)
-        if method == "mim":
-            notes.append(
-                "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
-                "do); for the hollow mim target it is zero: compare mim-paper"
-            )
+        if method in HOLLOW_TARGETS:
+            notes.append(HOLLOW_NOTE)
     else:
         notes.append(
             "mim-recon: optima are the encoder row spaces of the reduced-rank regression; "
@@ -432,11 +436,8 @@ def _dense_targets(model, data, method: str, p: float, H, c, k, n, graph, notes)
     )
     opt = so.optima(targets, c, decl_weights=graph["pi"], stationary_weights=graph["stationary"])
     full = np.linalg.eigvalsh(opt["target_fl"])[::-1]
-    if method == "mim":
-        notes.append(
-            "paper_decl keeps only the diagonal of the targets (as Eqs. 27-30 "
-            "do); for the hollow mim target it is zero: compare mim-paper"
-        )
+    if method in HOLLOW_TARGETS:
+        notes.append(HOLLOW_NOTE)
     Xp = so.paper_decl_target(targets, graph["abar"])
     Wp = np.asarray(so.eckart_young(Xp, c))
     rp = so.representability_vector(Wp)

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from sims.commands import _common
-from sims.core.config import AGGREGATIONS, DTYPES, METHODS, OPTIMIZERS
+from sims.core.config import AGGREGATIONS, DTYPES, METHODS, MIXING_RULES, OPTIMIZERS
 from sims.losses import methods
 from sims.trackc.simulate import DEFAULTS, LR_STABLE_FRACTION, check_sizes, simulate
 from theory import _validate as v
@@ -25,7 +25,7 @@ MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --fra
 def add_arguments(p: argparse.ArgumentParser) -> None:
     pos_int = _common.integer(lo=1)
     p.add_argument("--method", default="mim", choices=METHODS)
-    p.add_argument("--framework", default="decl", choices=("fl", "decl"))
+    p.add_argument("--framework", default="decl", choices=tuple(MIXING_RULES))
     p.add_argument("--graph", default=None, choices=GRAPHS, help="DecL communication graph (ring)")
     p.add_argument("--mixing", default=None, choices=MIXINGS, help="DecL mixing rule (uniform)")
     _common.add_mixing_file_argument(p)
@@ -100,7 +100,7 @@ HOST_DEVICES = _common.wants_host_devices
 def _check_flags(args) -> tuple[str | None, str | None]:
     """Reject flags that do not apply; return the resolved (graph, mixing) of DecL."""
     na = _common.not_applicable
-    if args.framework == "fl":
+    if not MIXING_RULES[args.framework].takes_matrix:  # FL: no graph, no mixing matrix
         for flag, value in (
             ("--graph", args.graph),
             ("--mixing", args.mixing),

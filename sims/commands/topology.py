@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from sims.commands import _common
 from theory import _validate as v
+from theory import topology
 
 NAME = "topology"
 HELP = "Spectral summary (lambda2, lambda, gap, p, |A-bar|, pi, n_W) of a graph and mixing rule."
@@ -18,16 +22,14 @@ LAMBDA_GENERAL = (
 
 
 def add_arguments(parser) -> None:
-    from theory.topology import GRAPHS, MIXINGS
-
-    parser.add_argument("--graph", default="ring", choices=GRAPHS, help="graph family")
+    parser.add_argument("--graph", default="ring", choices=topology.GRAPHS, help="graph family")
     parser.add_argument(
         "--n", type=_common.integer(lo=2), default=None, help="number of clients N (default 20)"
     )
     parser.add_argument(
         "--mixing",
         default="uniform",
-        choices=MIXINGS + ("ying",),
+        choices=tuple(SPELLINGS),
         help="mixing rule ('ying': Ying et al.'s directed W, only with --graph exponential)",
     )
     _common.add_mixing_file_argument(parser)
@@ -82,6 +84,52 @@ def estimate_bytes(n: int) -> int:
     return int(DENSE_COPIES * 8 * n * n)
 
 
+def _rule_on_graph(args, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(W, adjacency): the ``theory.topology`` rule ``--mixing`` on the ``--graph`` drawn."""
+    adjacency = topology.make_graph(
+        args.graph,
+        n,
+        rows=args.rows,
+        cols=args.cols,
+        degree=args.degree,
+        avg_degree=args.avg_degree,
+        prob=args.prob,
+        seed=seed,
+    )
+    W = topology.mixing_matrix(args.mixing, adjacency, sizes=args.sizes)
+    topology.validate_mixing(W, adjacency=adjacency)
+    return W, adjacency
+
+
+def _ying(args, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(W, adjacency): Ying et al.'s directed W, which is its own graph (exponential only)."""
+    if args.graph != "exponential":
+        v.fail("mixing", "'ying' only with --graph exponential", args.mixing)
+    n = v.integer(n, "n", lo=3)
+    W = topology.exponential_mixing(n)
+    adjacency = (W > 0).astype(float) - np.eye(n)  # out-neighbours: |A_i| = τ + 1
+    topology.validate_mixing(W, doubly=True, positive_diagonal=True)
+    return W, adjacency
+
+
+class Spelling(NamedTuple):
+    """What a ``--mixing`` spelling stands for: ``build(args, n, seed) -> (W, adjacency)``,
+    whether it reads ``--sizes`` (the client data sizes), and whether it is defined on the
+    complete graph only (FedAvg's J = 11ᵀ/N)."""
+
+    build: Callable
+    takes_sizes: bool = False
+    complete_only: bool = False
+
+
+#: Every ``--mixing`` spelling (the ``theory.topology`` rules, then ``ying``), read once.
+SPELLINGS = {name: Spelling(_rule_on_graph) for name in topology.MIXINGS} | {
+    "data_size": Spelling(_rule_on_graph, takes_sizes=True),
+    "fedavg": Spelling(_rule_on_graph, complete_only=True),
+    "ying": Spelling(_ying),
+}
+
+
 def _check_flags(args) -> None:
     """Reject flags that have no effect with the given graph / mixing / mixing file."""
     na = _common.not_applicable
@@ -98,17 +146,18 @@ def _check_flags(args) -> None:
         _common.check_graph_flags(args, None)
         return
     _common.check_graph_flags(args, args.graph)
-    if args.mixing == "fedavg" and args.graph != "complete":
-        v.fail("mixing", "'fedavg' only with --graph complete (J = 11ᵀ/N joins every pair)",
-               f"fedavg with --graph {args.graph}")  # fmt: skip
-    if args.sizes is not None and args.mixing != "data_size":
+    spelling = SPELLINGS[args.mixing]
+    if spelling.complete_only and args.graph != "complete":
+        v.fail("mixing", f"{args.mixing!r} only with --graph complete (J = 11ᵀ/N joins every pair)",
+               f"{args.mixing} with --graph {args.graph}")  # fmt: skip
+    if args.sizes is not None and not spelling.takes_sizes:
         na("--sizes", f"with --mixing {args.mixing} (it applies to data_size)", args.sizes)
     if args.seed is not None and args.graph not in RANDOM_GRAPHS:
         na("--seed", f"with --graph {args.graph} (it applies to random graphs)", args.seed)
 
 
 def run(args) -> dict:
-    from theory import spectral, topology
+    from theory import spectral
 
     _check_flags(args)
     seed = 0 if args.seed is None else v.integer(args.seed, "seed", lo=0)
@@ -120,26 +169,7 @@ def run(args) -> dict:
         np.fill_diagonal(adjacency, 0.0)
     else:
         _common.check_fits("n", n_req, estimate_bytes(n_req), what="the dense N×N matrices")
-        if args.mixing == "ying":
-            if args.graph != "exponential":
-                v.fail("mixing", "'ying' only with --graph exponential", args.mixing)
-            n = v.integer(n_req, "n", lo=3)
-            W = topology.exponential_mixing(n)
-            adjacency = (W > 0).astype(float) - np.eye(n)  # out-neighbours: |A_i| = τ + 1
-            topology.validate_mixing(W, doubly=True, positive_diagonal=True)
-        else:
-            adjacency = topology.make_graph(
-                args.graph,
-                n_req,
-                rows=args.rows,
-                cols=args.cols,
-                degree=args.degree,
-                avg_degree=args.avg_degree,
-                prob=args.prob,
-                seed=seed,
-            )
-            W = topology.mixing_matrix(args.mixing, adjacency, sizes=args.sizes)
-            topology.validate_mixing(W, adjacency=adjacency)
+        W, adjacency = SPELLINGS[args.mixing].build(args, n_req, seed)
     out = spectral.summary(W, adjacency, gamma=gamma)
     from_file = args.mixing_file is not None
     result = {

@@ -183,6 +183,11 @@ def push_sum(A: Any) -> PushSum:
     return PushSum(A)
 
 
+#: The rules a name spells (``mixing="fedavg"``), name -> constructor: the spellings
+#: :func:`mixing_rule` reads, once, into a value.
+NAMED_RULES = {"fedavg": FedAvg}
+
+
 # ---------------------------------------------------------------------------------------------
 # validation
 
@@ -247,9 +252,9 @@ def mixing_rule(mixing: Any, n: int) -> FedAvg | Gossip | PushSum:
     if isinstance(mixing, PushSum):
         return PushSum(check_mixing(mixing.matrix, n, stochastic="column"))
     if isinstance(mixing, str):
-        if mixing != "fedavg":
+        if mixing not in NAMED_RULES:
             v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing)
-        return FedAvg()
+        return NAMED_RULES[mixing]()
     if isinstance(mixing, tuple) and len(mixing) == 2 and isinstance(mixing[0], str):
         if mixing[0] != "push-sum":
             v.fail("mixing", "one of " + ", ".join(MIXINGS), mixing[0])

@@ -52,6 +52,12 @@ LR_STABLE_FRACTION = 0.25
 
 #: Pairs per client pair of the Monte Carlo uniformity estimate (``client_uniformity_mc``).
 UNIFORMITY_PAIRS = 1024
+#: Each ``--aggregation`` (``sims.core.config.AGGREGATIONS``) as the FL aggregation weights it
+#: stands for, from the clients' data sizes |D_i| (None: the engine's uniform weights).
+AGGREGATION_WEIGHTS = {
+    "uniform": lambda sizes: None,
+    "data-size": lambda sizes: sizes.astype(np.float64),
+}
 
 #: the configuration fields the result reports
 _CONFIG_FIELDS = (
@@ -310,7 +316,7 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
         mixing, graph_info = _decl_mixing(args, n, sizes, graph, mixing_rule, mixing_file)
     problem = make_problem(
         config, targets, x=None if args.population else x, mixing=mixing,
-        agg=sizes.astype(np.float64) if s.aggregation == "data-size" else None,
+        agg=AGGREGATION_WEIGHTS[s.aggregation](sizes),
         gamma_max=s.gamma_max, gamma_min=s.gamma_min, H=s.H,
     )  # fmt: skip
     state, trace, done, interrupted, diverged = _train(
