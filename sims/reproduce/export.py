@@ -476,6 +476,56 @@ def _exact(obj) -> list[dict]:
     return rows
 
 
+def _trace_table(obj) -> tuple[list[dict], dict]:
+    """A trace's rows, and the per-round arrays left out of them (``df.attrs["left_out"]``)."""
+    rows, left_out = _trace(obj)
+    return rows, {"left_out": left_out}
+
+
+def _record(obj) -> tuple[list[dict], dict]:
+    """Any other dict as one row (its ``trace``, if any, left out: a table of its own)."""
+    if not isinstance(obj, Mapping):
+        v.fail("obj", "a dict for kind 'record'", type(obj).__name__)
+    return [flatten({k: val for k, val in obj.items() if k != "trace"})], {}
+
+
+def _checked(kind: str, builder):
+    """``builder`` (output -> rows) as a table; an output it cannot read: one line, the kind."""
+
+    def table(obj) -> tuple[list[dict], dict]:
+        try:
+            return builder(obj), {}
+        except (KeyError, TypeError, IndexError, AttributeError) as err:
+            v.fail("obj", f"an output of kind {kind!r}", f"{type(err).__name__}: {err}")
+
+    return table
+
+
+#: Each kind's table: ``table(obj) -> (rows, attrs)``, the DataFrame's rows and extra attrs.
+_TABLES = {
+    "trace": _trace_table,
+    "record": _record,
+    **{
+        kind: _checked(kind, builder)
+        for kind, builder in {
+            "d_sweep": _d_sweep,
+            "exact_vs_d": _exact_vs_d,
+            "connectivity": _connectivity,
+            "bound_table": _bound_table,
+            "claims": _claims,
+            "verdict_map": _verdict_map,
+            "map_rows": _map_rows,
+            "map_readings": _map_readings,
+            "verdict_cells": _verdict_cells,
+            "atlas": _atlas,
+            "topology": _topology,
+            "bounds": _bounds,
+            "exact": _exact,
+        }.items()
+    },
+}
+
+
 def to_dataframe(obj, kind: str | None = None):
     """One pandas DataFrame of a table-like output (see the module docstring for the kinds).
 
@@ -495,41 +545,14 @@ def to_dataframe(obj, kind: str | None = None):
     """
     pd = _pd()
     kind = kind_of(obj) if kind is None else v.choice(kind, "kind", KINDS)
-    left_out: list[str] = []
-    if kind == "trace":
-        rows, left_out = _trace(obj)
-    elif kind == "record":
-        if not isinstance(obj, Mapping):
-            v.fail("obj", "a dict for kind 'record'", type(obj).__name__)
-        rows = [flatten({k: val for k, val in obj.items() if k != "trace"})]
-    else:
-        builder = {
-            "d_sweep": _d_sweep,
-            "exact_vs_d": _exact_vs_d,
-            "connectivity": _connectivity,
-            "bound_table": _bound_table,
-            "claims": _claims,
-            "verdict_map": _verdict_map,
-            "map_rows": _map_rows,
-            "map_readings": _map_readings,
-            "verdict_cells": _verdict_cells,
-            "atlas": _atlas,
-            "topology": _topology,
-            "bounds": _bounds,
-            "exact": _exact,
-        }[kind]
-        try:
-            rows = builder(obj)
-        except (KeyError, TypeError, IndexError, AttributeError) as err:
-            v.fail("obj", f"an output of kind {kind!r}", f"{type(err).__name__}: {err}")
+    rows, attrs = _TABLES[kind](obj)
     columns: dict = {}
     for row in rows:
         for k in row:
             columns.setdefault(k, None)
     df = pd.DataFrame(rows, columns=list(columns))
     df.attrs["kind"] = kind
-    if kind == "trace":
-        df.attrs["left_out"] = left_out
+    df.attrs.update(attrs)
     return df
 
 

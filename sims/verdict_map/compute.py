@@ -111,6 +111,9 @@ def _carried_change(cells: list[dict], change: dict, old_key: str, new_key: str 
     return {**change, "cells": len(have), "changed_cells": diff}
 
 
+#: The theorem each bound method (``theory.sweeps.BOUND_METHODS``) is the bound of.
+_BOUND_THEOREM = {"mim": "thm4.2", "cl_similar": "thm4.3", "cl_dissimilar": "thm4.3"}
+
 _EXACT_READING = {
     "mim": "eq4-complementary",
     "mim-independent": "eq4-independent",
@@ -136,7 +139,7 @@ def _hidden_constants(cfg: MapConfig) -> dict:
 
     cells = []
     for o in constants.all_verdicts(transforms=STRUCTURED_TRANSFORMS, sign=cfg.sign):
-        claim = ("thm4.2." if o["method"] == "mim" else "thm4.3.") + o["framework"]
+        claim = _BOUND_THEOREM[o["method"]] + "." + o["framework"]
         reading = _EXACT_READING[o["exact_method"]]
         if o.get("transform") not in (None, "identity"):
             reading = f"dissimilar-{o['transform']}"

@@ -39,6 +39,9 @@ from sims.reproduce.figures._experiment_parts import (
 
 _FW_STYLE = {"fl": {"ls": "-", "marker": "o"}, "decl": {"ls": "--", "marker": "s"}}
 _ZETA = style.OKABE_ITO[7]  # reddish purple: no method of this figure uses it
+#: Fig. 2b's two methods, named once: MAR (γ schedule, Eqs. 5–7) compared against the baseline
+#: MIM, whose rows also carry its exact optimum (``method_comparisons.EXACT_METHOD``).
+_BASELINE, _COMPARED = "mim", "mar"
 
 
 def _fig2b_rows(rows, framework, method):
@@ -58,12 +61,12 @@ def fig2b_takeaway(results: dict) -> str:
     """
     rows = results["rows"]
     by = {(r["framework"], r["method"], r["alpha"]): r for r in rows}
-    pts = sorted({(fw, a) for fw, m, a in by if m == "mim" and (fw, "mar", a) in by})
+    pts = sorted({(fw, a) for fw, m, a in by if m == _BASELINE and (fw, _COMPARED, a) in by})
     if pts:
         parts = []
         for key, what in (("s_N", "s_N"), ("probe", "probe accuracy")):
-            mar = np.array([_num(by[(fw, "mar", a)].get(key)) for fw, a in pts])
-            diff = mar - np.array([_num(by[(fw, "mim", a)].get(key)) for fw, a in pts])
+            mar = np.array([_num(by[(fw, _COMPARED, a)].get(key)) for fw, a in pts])
+            diff = mar - np.array([_num(by[(fw, _BASELINE, a)].get(key)) for fw, a in pts])
             parts.append(
                 f"{_span(diff)} in {what} (above 0 at {int(np.sum(diff > 0))} of {len(pts)} "
                 "(framework, α) points)"
@@ -71,7 +74,7 @@ def fig2b_takeaway(results: dict) -> str:
         text = "Trained MAR − MIM is " + " and ".join(parts)
     else:
         text = "No (framework, α) point has both MAR and MIM"
-    mim = [r for r in rows if r["method"] == "mim"]
+    mim = [r for r in rows if r["method"] == _BASELINE]
     zeta = _col(mim, "zeta_sq")
     if np.any(np.isfinite(zeta)):
         text += f", while ζ² moves from {np.nanmin(zeta):.2g} to {np.nanmax(zeta):.2g} over α"
@@ -85,7 +88,7 @@ def _fig2b_framework(ax_z, ax_sn, ax_acc, rows, fw: str, methods: list, seeds) -
     """One framework's lines of Fig. 2b: ζ² and the exact MIM optimum's s_N and probe (where the
     rows carry them), and each method's trained s_N and probe accuracy (mean ± SE)."""
     fw_name = style.FRAMEWORK_LABELS
-    mim = _fig2b_rows(rows, fw, "mim")
+    mim = _fig2b_rows(rows, fw, _BASELINE)
     if mim and "zeta_sq" in mim[0]:
         x = _col(mim, "alpha")
         ax_z.plot(
@@ -131,7 +134,7 @@ def _fig2b_axes(ax_z, ax_sn, ax_acc) -> None:
 
 def _fig2b_lines(rows, ref) -> list[str]:
     """The text box of Fig. 2b: what moves with α (ζ²) and what does not, from the rows."""
-    mim = [r for r in rows if r["method"] == "mim"]
+    mim = [r for r in rows if r["method"] == _BASELINE]
     zeta = _col(mim, "zeta_sq")
     lines = []
     if np.any(np.isfinite(zeta)):
@@ -142,7 +145,7 @@ def _fig2b_lines(rows, ref) -> list[str]:
     if mim:
         lines.append("• " + _angle_sentence(_col(mim, "exact_angle_to_fl"), "DecL at each α"))
         lines.append("• " + _probe_sentence(mim, ref))
-    if any(r["method"] == "mar" for r in rows):
+    if any(r["method"] == _COMPARED for r in rows):
         lines.append(
             "• MAR (γ schedule, Eqs. 5–7) has no closed-form target in the linear model: only "
             "its trained values are drawn."

@@ -58,6 +58,10 @@ from theory.sweeps import EXACT_TO_BOUND
 # Thms 4.2 / 4.3: sensitivity vs d
 # ---------------------------------------------------------------------------------------------
 
+#: The exact method also drawn at the dense points of ``results["exact"]`` (a rotation of all d
+#: axes), in the panels of its bound method (``theory.sweeps.EXACT_TO_BOUND``).
+_DENSE_EXACT = "cl-dissimilar"
+
 
 def _gap_series(results: dict, methods: list) -> dict:
     """Track B's gaps 1 − min r at every d of ``exact_all_d``, as {bound method: {exact method:
@@ -77,7 +81,7 @@ def _sensitivity_panel(ax, results: dict, method: str, fw: str, series: dict, fl
     d = np.asarray(results["d"], dtype=float)
     ex = results["exact_all_d"]
     xs = np.asarray(ex["d"], dtype=float)
-    dense_dis = [r for r in results["exact"]["records"] if "cl-dissimilar" in r["methods"]]
+    dense = [r for r in results["exact"]["records"] if _DENSE_EXACT in r["methods"]]
     _band_line(
         ax,
         d,
@@ -99,11 +103,11 @@ def _sensitivity_panel(ax, results: dict, method: str, fw: str, series: dict, fl
             label=f"Track B {name}: 1 − min r",
             floor=floor,
         )
-    if method == "cl_dissimilar" and dense_dis:
+    if EXACT_TO_BOUND[_DENSE_EXACT] == method and dense:
         _exact_series(
             ax,
-            [r["d"] for r in dense_dis],
-            _arr([r["methods"]["cl-dissimilar"][fw]["gap_N"] for r in dense_dis]),
+            [r["d"] for r in dense],
+            _arr([r["methods"][_DENSE_EXACT][fw]["gap_N"] for r in dense]),
             marker="X",
             colour="#777777",
             label="Track B exact CL, dissimilar (dense rotation of all d axes): 1 − min r",

@@ -41,6 +41,10 @@ __all__ = ["fig2b", "mim_vs_cl"]
 # ---------------------------------------------------------------------------------------------
 # Fig. 2b
 
+#: The method whose empirical targets every Fig. 2b problem carries (ζ², the loss) and whose
+#: rows also carry the exact optimum of them (Track B); MAR has no closed-form target.
+EXACT_METHOD = "mim"
+
 
 def _sweep_fields(xs, sizes, targets, frameworks: dict, S: int) -> dict:
     """Fig 2b's swept problem fields, (F·A·S, ...) in the order framework, α, seed, from the
@@ -81,7 +85,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
     parts = _partitions(probe[0], probe[1], n, pr.alphas, key=key_tree(pr.seed)["partition"])
     xs = np.stack([p[0] for p in parts])
     sizes = np.stack([p[1] for p in parts])
-    targets = np.stack([_client_targets(p[0], p[1], "mim", pr.p) for p in parts])
+    targets = np.stack([_client_targets(p[0], p[1], EXACT_METHOD, pr.p) for p in parts])
     adj = topology.paper_code(n, pr.avg_degree, seed=pr.graph_seed)
     w = topology.mixing_matrix("uniform", adj)
     # FL = FedAvg with all N clients and uniform weights: M_t = J (Alg. 1; the engine's FL
@@ -119,7 +123,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
                     if registry.get(method).embeddings:  # γ of the last round (MAR)
                         m["gamma_last"] = float(gam[f, j, s])
                 row = {"framework": framework, "method": method, "alpha": a}
-                if method == "mim":  # MAR has no closed-form target (Track B: MIM only)
+                if method == EXACT_METHOD:  # the optimum of its targets (Track B)
                     row.update(exact[framework, j])
                 row.update(_aggregate(per_seed))
                 rows.append(row)
