@@ -53,7 +53,6 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
     CLAIM_IDS,
     CLAIM_READINGS,
     NOT_RUN,
-    OBJECTIVES,
     READINGS,
     SENSITIVITIES,
     VERDICTS,

@@ -50,25 +50,18 @@ from theory.finite_sample._solvers import (  # noqa: F401  (re-exported)
     CG_MAX_ITER,
     CG_TOL,
     FULL_ROTATION,
-    _apply_target,
     _cg_solve,
     _diagonal_optima,
-    _Krylov,
     _krylov_optima,
     _recon_optima,
     _trace_h,
     _transform,
 )
 from theory.finite_sample.statistic import (  # noqa: F401  (re-exported)
-    CHUNK,
-    DATA_STREAM,
     PROBE_STREAM,
-    ClientStatistic,
-    _bartlett_chunks,
     _seed_sequence,
     bartlett_factor,
     client_statistic,
-    signal_samples,
 )
 from theory.frameworks import BOUND_OF_EXACT, framework_of
 from theory.objectives import METHODS, has_decoder, has_diagonal_target, takes_transform
