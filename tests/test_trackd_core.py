@@ -13,9 +13,11 @@ from sims import losses as linear_losses
 from sims.data import sample_paper_model
 from sims.trackd import augment, models
 from sims.trackd.losses import (
+    OBJECTIVES,
     LossConfig,
     make_loss,
     negative_cosine,
+    objective_of,
     patch_mask,
     simsiam_loss,
 )
@@ -178,3 +180,32 @@ def test_bad_arguments_fail_with_one_line():
         LossConfig("byol")
     with pytest.raises(ValueError, match="^net_cfg.head: "):
         make_loss(NetConfig(head="mae"), LossConfig("simsiam"))
+
+
+def test_each_objective_is_one_value_the_trainer_reads():
+    """The objective registry: MAE and MAR share the MAE head, MAR's parameters wrap the
+    network, SimSiam has its own schedule; an unknown name fails in one line."""
+    from sims.trackd.experiments import _train_cfg
+    from sims.trackd.presets import preset
+    from sims.trackd.train import global_net, make_optimizer
+
+    assert {o: objective_of(o).head for o in OBJECTIVES} == {
+        "mae": "mae", "simsiam": "simsiam", "mar": "mae"
+    }  # fmt: skip
+    net = {"w": jnp.ones(2)}
+    wrapped = {"net": net, "anchor": net, "gamma": 0.1, "round": 0.0}
+    assert objective_of("mar").net(wrapped) is net and objective_of("mae").net(net) is net
+    common = preset("default", "table1").common
+    assert _train_cfg(common, 5, "simsiam").batch_size == common.batch_simsiam
+    assert _train_cfg(common, 5, "mar").batch_size == common.batch_size
+    cfg = _train_cfg(common, 5, "mar")
+    state = make_optimizer("mar", cfg).init(wrapped)
+    assert hasattr(state, "count")  # MAR's optimiser carries the round's step count
+
+    class _Result:
+        global_params = wrapped
+
+    assert global_net(_Result, "mar") is net
+    with pytest.raises(ValueError, match="^objective: must be one of") as err:
+        objective_of("byol")
+    assert "\n" not in str(err.value)

@@ -30,7 +30,7 @@ import numpy as np
 from sims.core.mixing import push_sum
 from sims.trackd import data as tdata
 from sims.trackd import evaluate as ev
-from sims.trackd.losses import LossConfig
+from sims.trackd.losses import LossConfig, objective_of
 from sims.trackd.models import NetConfig, init_params
 from sims.trackd.presets import GRAPH_KINDS, Common, Fig2a, Fig2b, Table1, Table5, Table6
 from sims.trackd.train import (
@@ -84,7 +84,7 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
     width = {"mlp": common.width, "cnn": common.cnn_width}.get(arch, common.vit_width)
     return NetConfig(
         arch=arch,
-        head="simsiam" if objective == "simsiam" else "mae",
+        head=objective_of(objective).head,
         n_patches=(h // s) * (w // s),
         patch_dim=s * s * c,
         channels=c,
@@ -116,9 +116,9 @@ def loss_config(common: Common, objective: str, arch: str = "mlp") -> LossConfig
 def _train_cfg(
     common: Common, clients_per_round: int | None, objective: str = "mae"
 ) -> TrainConfig:
-    siam = objective == "simsiam"
-    lr = common.lr_simsiam if siam and common.lr_simsiam else common.lr
-    batch = common.batch_simsiam if siam and common.batch_simsiam else common.batch_size
+    own = objective_of(objective).own_schedule
+    lr = common.lr_simsiam if own and common.lr_simsiam else common.lr
+    batch = common.batch_simsiam if own and common.batch_simsiam else common.batch_size
     return TrainConfig(
         rounds=common.rounds,
         local_steps=common.local_steps,
@@ -522,7 +522,7 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
             local = {}
             for i in (0, n - 1):
                 p_i, _ = client_update(nc, lc, tc, start, data[i], key=engine_key, t=c.rounds, i=i)
-                local[i] = p_i["net"] if m == "mar" else p_i
+                local[i] = objective_of(m).net(p_i)
             glob = global_net(res, m)
             enc = {k: _encoder_part(p) for k, p in (("1", local[0]), ("N", local[n - 1]))}
             enc_g = _encoder_part(glob)

@@ -26,6 +26,7 @@ Key use (MAE, MAR): ``k_mask, k_aug = jr.split(key)``, as ``sims.losses``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ from theory import _validate as v
 
 __all__ = [
     "OBJECTIVES",
+    "Objective",
+    "objective_of",
     "LossConfig",
     "patch_mask",
     "mae_loss",
@@ -215,12 +218,55 @@ def make_loss(net_cfg: NetConfig, cfg: LossConfig):
         v.fail("net_cfg", "a sims.trackd.models.NetConfig", type(net_cfg).__name__)
     if not isinstance(cfg, LossConfig):
         v.fail("cfg", "a sims.trackd.losses.LossConfig", type(cfg).__name__)
-    want = "simsiam" if cfg.objective == "simsiam" else "mae"
-    if net_cfg.head != want:
-        v.fail("net_cfg.head", f"{want!r} for objective {cfg.objective!r}", net_cfg.head)
-    fn = {"mae": mae_loss, "simsiam": simsiam_loss, "mar": mar_loss}[cfg.objective]
+    objective = objective_of(cfg.objective)
+    if net_cfg.head != objective.head:
+        v.fail("net_cfg.head", f"{objective.head!r} for objective {cfg.objective!r}", net_cfg.head)
+    fn = objective.loss
 
     def loss(params, batch, *, key):
         return fn(net_cfg, cfg, params, batch, key=key)
 
     return loss
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One Track D objective as the experiments and the trainer see it (one value per name:
+    code reads these fields instead of comparing names).
+
+    Args:
+      name: ``"mae"``, ``"simsiam"`` or ``"mar"``.
+      head: the network's head (:class:`sims.trackd.models.NetConfig`): ``"mae"`` (decoder)
+        or ``"simsiam"`` (projector and predictor).
+      loss: ``loss(net_cfg, cfg, params, batch, *, key)`` (:func:`mae_loss`, ...).
+      anchored: the parameters are ``{"net", "anchor", "gamma", "round"}`` (MAR, Eq. 5;
+        ``sims.trackd.train.mar_params``) and the network is their ``"net"``.
+      own_schedule: trains with the preset's ``lr_simsiam`` and ``batch_simsiam`` (SimSiam).
+    """
+
+    name: str
+    head: str
+    loss: Callable
+    anchored: bool = False
+    own_schedule: bool = False
+
+    def net(self, params: Any) -> Any:
+        """The network parameters inside this objective's parameters."""
+        return params["net"] if self.anchored else params
+
+
+_OBJECTIVES = {
+    "mae": Objective("mae", head="mae", loss=mae_loss),
+    "simsiam": Objective("simsiam", head="simsiam", loss=simsiam_loss, own_schedule=True),
+    "mar": Objective("mar", head="mae", loss=mar_loss, anchored=True),
+}
+
+
+def objective_of(name: str) -> Objective:
+    """The :class:`Objective` called ``name`` (a one-line ValueError naming ``objective``).
+
+    Example:
+      >>> objective_of("mar").anchored, objective_of("simsiam").head
+      (True, 'simsiam')
+    """
+    return _OBJECTIVES[v.choice(name, "objective", OBJECTIVES)]

@@ -35,7 +35,7 @@ from sims.core.environ import long_training_options
 from sims.core.mixing import FedAvg
 from sims.core.sharding import client_mesh
 from sims.losses import gamma_schedule
-from sims.trackd.losses import LossConfig, make_loss
+from sims.trackd.losses import LossConfig, make_loss, objective_of
 from sims.trackd.models import NetConfig, init_params
 from theory import _validate as v
 
@@ -142,7 +142,7 @@ def mar_params(net_params: Any, cfg: TrainConfig) -> dict:
 def make_optimizer(objective: str, cfg: TrainConfig) -> optax.GradientTransformation:
     """Adam(lr) (SimSiam, MAE) or :func:`mar_optimizer` around it (MAR); cached per config."""
     inner = optax.adam(cfg.lr)
-    if objective != "mar":
+    if not objective_of(objective).anchored:
         return inner
     return mar_optimizer(inner, cfg.local_steps, cfg.rounds, cfg.gamma_max, cfg.gamma_min)
 
@@ -150,7 +150,7 @@ def make_optimizer(objective: str, cfg: TrainConfig) -> optax.GradientTransforma
 @functools.lru_cache(maxsize=64)
 def _cached_loss(net_cfg: NetConfig, loss_cfg: LossConfig):
     loss = make_loss(net_cfg, loss_cfg)
-    if loss_cfg.objective != "mar":
+    if not objective_of(loss_cfg.objective).anchored:
         return loss
 
     def mar(params, batch, *, key):  # the engine's pytree includes the round counter
@@ -214,7 +214,7 @@ def train(
     """
     key = api.as_key(key)
     params = init_params(net_cfg, key=jr.fold_in(key, 0))
-    if loss_cfg.objective == "mar":
+    if objective_of(loss_cfg.objective).anchored:
         params = mar_params(params, cfg)
     n = int(np.shape(data)[0])
     cpr = cfg.clients_per_round
@@ -241,7 +241,7 @@ def train(
 
 def global_net(result: api.Result, objective: str) -> Any:
     """The global network parameters of a run (the "net" part for MAR)."""
-    return result.global_params["net"] if objective == "mar" else result.global_params
+    return objective_of(objective).net(result.global_params)
 
 
 @functools.lru_cache(maxsize=64)
