@@ -52,7 +52,6 @@ __all__ = [
     "negative_cosine",
 ]
 
-OBJECTIVES = ("mae", "simsiam", "mar")
 MASK_MODES = ("count", "bernoulli")
 TARGETS = ("masked", "eq3")
 
@@ -260,6 +259,8 @@ _OBJECTIVES = {
     "simsiam": Objective("simsiam", head="simsiam", loss=simsiam_loss, own_schedule=True),
     "mar": Objective("mar", head="mae", loss=mar_loss, anchored=True),
 }
+#: the objective names (``LossConfig.objective``), in the order of the tables
+OBJECTIVES = tuple(_OBJECTIVES)
 
 
 def objective_of(name: str) -> Objective:
