@@ -31,7 +31,7 @@ from sims.core.mixing import push_sum
 from sims.trackd import data as tdata
 from sims.trackd import evaluate as ev
 from sims.trackd.losses import LossConfig, objective_of
-from sims.trackd.models import NetConfig, init_params
+from sims.trackd.models import NetConfig, arch_of, init_params
 from sims.trackd.presets import GRAPH_KINDS, Common, Fig2a, Fig2b, Table1, Table5, Table6
 from sims.trackd.train import (
     TrainConfig,
@@ -77,29 +77,38 @@ def images_of(common: Common) -> tdata.Images:
     )
 
 
+def _setting(common: Common, arch: str, setting: str, shared: Any) -> Any:
+    """The preset's own ``<arch>_<setting>`` where the architecture has one and it is set
+    (``Arch.own_settings``: ``cnn_p``, ``vit_width``, ...), else the shared value."""
+    own = None
+    if setting in arch_of(arch).own_settings:
+        own = getattr(common, f"{arch}_{setting}")
+    return shared if own is None else own
+
+
 def net_config(common: Common, arch: str, objective: str, image_shape: tuple) -> NetConfig:
-    """The :class:`NetConfig` of an arm: patches from the image shape, sizes from ``common``."""
+    """The :class:`NetConfig` of an arm: patches from the image shape, sizes from ``common``
+    (the architecture's own width, depth and decoder width where the preset sets them)."""
     h, w, c = image_shape
     s = common.patch
-    width = {"mlp": common.width, "cnn": common.cnn_width}.get(arch, common.vit_width)
     return NetConfig(
         arch=arch,
         head=objective_of(objective).head,
         n_patches=(h // s) * (w // s),
         patch_dim=s * s * c,
         channels=c,
-        width=common.width if width is None else width,
-        depth=common.cnn_depth if arch == "cnn" else common.depth,
+        width=_setting(common, arch, "width", common.width),
+        depth=_setting(common, arch, "depth", common.depth),
         heads=common.heads,
         embed=common.embed,
-        dec_hidden=common.cnn_dec_hidden if arch == "cnn" else None,
+        dec_hidden=_setting(common, arch, "dec_hidden", None),
     )
 
 
 def loss_config(common: Common, objective: str, arch: str = "mlp") -> LossConfig:
-    """The :class:`LossConfig` of an arm: the mask ratio (``cnn_p`` for the CNN where set), the
-    views and MAE's targets of ``common``."""
-    p = common.cnn_p if arch == "cnn" and common.cnn_p is not None else common.p
+    """The :class:`LossConfig` of an arm: the mask ratio (the architecture's own, ``cnn_p``,
+    where set), the views and MAE's targets of ``common``."""
+    p = _setting(common, arch, "p", common.p)
     return LossConfig(
         objective,
         patch=common.patch,

@@ -36,7 +36,7 @@ import jax.random as jr
 
 from sims import losses as base_losses
 from sims.trackd import augment
-from sims.trackd.models import NetConfig, make_net
+from sims.trackd.models import NetConfig, arch_of, make_net
 from theory import _validate as v
 
 __all__ = [
@@ -139,7 +139,7 @@ def _mae_parts(net_cfg: NetConfig, cfg: LossConfig, params, batch, key, anchor=N
             "batch", f"images giving ({net_cfg.n_patches}, {net_cfg.patch_dim}) patches", xp.shape
         )
     vis, keep = patch_mask(k_mask, b, n_p, cfg.p, cfg.mask_mode)
-    if keep is None and net_cfg.arch == "vit":
+    if keep is None and arch_of(net_cfg.arch).tokens:
         v.fail("mask_mode", "'count' for the ViT (it gathers visible patches)", cfg.mask_mode)
     visf = vis.astype(dt)
     rec, z = net.apply(params, xp, visf, keep, method="mae")

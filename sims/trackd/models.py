@@ -1,5 +1,5 @@
-"""Small nonlinear encoders for Track D (flax.linen): an MLP and a patch ViT, with MAE and
-SimSiam heads.
+"""Small nonlinear encoders for Track D (flax.linen): an MLP, a small CNN and a patch ViT,
+with MAE and SimSiam heads.
 
 Inputs are images cut into patches: one sample is x (P, q) (P patches of q = s·s·channels
 pixels; :func:`patchify`), a batch is (B, P, q). Every network is a pure ``init``/``apply``
@@ -15,6 +15,10 @@ under ``jax.vmap``.
 * **ViT** (``arch="vit"``): a linear patch embedding plus learned positions, pre-norm
   transformer blocks (width ≤ 128), mean pooling. MAE-style it encodes only the visible
   patches (gathered by index) and a light one-block decoder fills in mask tokens.
+
+Each architecture is a value, :class:`Arch` (``arch_of(name)``): the network reads its fields
+(the encoder's layers, the smallest depth, whether it reads the image or a token sequence, the
+preset's settings of its own) instead of comparing names; ``NetConfig.arch`` names it.
 
 Heads (one network per objective; :class:`SSLNet`):
 
@@ -41,9 +45,18 @@ import numpy as np
 
 from theory import _validate as v
 
-__all__ = ["ARCHS", "HEADS", "NetConfig", "SSLNet", "make_net", "patchify", "init_params"]
+__all__ = [
+    "ARCHS",
+    "Arch",
+    "arch_of",
+    "HEADS",
+    "NetConfig",
+    "SSLNet",
+    "make_net",
+    "patchify",
+    "init_params",
+]
 
-ARCHS = ("mlp", "cnn", "vit")
 HEADS = ("mae", "simsiam")
 _ACTS = {"gelu": nn.gelu, "relu": nn.relu, "none": None}
 
@@ -53,7 +66,7 @@ class NetConfig:
     """Sizes of one Track D network (frozen, hashable: it is a static argument of jitted code).
 
     Args:
-      arch: ``"mlp"``, ``"cnn"`` or ``"vit"``. head: ``"mae"`` or ``"simsiam"``.
+      arch: ``"mlp"``, ``"cnn"`` or ``"vit"`` (:func:`arch_of`). head: ``"mae"`` or ``"simsiam"``.
       n_patches: P (a square number for the CNN). patch_dim: q = s·s·channels (pixels per patch).
       channels: image channels C (the CNN re-assembles the image from its patches).
       width: ViT token width / MLP hidden width / CNN last-layer channels (≤ 128).
@@ -84,22 +97,22 @@ class NetConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        v.choice(self.arch, "arch", ARCHS)
+        arch = arch_of(self.arch)
         v.choice(self.head, "head", HEADS)
         v.choice(self.act, "act", tuple(_ACTS))
         v.choice(self.dtype, "dtype", ("float32", "float64"))
         v.integer(self.n_patches, "n_patches", lo=1)
         v.integer(self.patch_dim, "patch_dim", lo=1)
         v.integer(self.width, "width", lo=1, hi=128)
-        v.integer(self.depth, "depth", lo=0 if self.arch == "mlp" else 1, hi=12)
+        v.integer(self.depth, "depth", lo=arch.min_depth, hi=12)
         v.integer(self.channels, "channels", lo=1, hi=4)
-        if self.arch == "cnn":
+        if arch.image:
             g = int(round(self.n_patches**0.5))
             s = int(round((self.patch_dim / self.channels) ** 0.5))
             if g * g != self.n_patches or s * s * self.channels != self.patch_dim:
                 v.fail("n_patches", "a square grid of square patches for the CNN", self.n_patches)
         v.integer(self.heads, "heads", lo=1)
-        if self.arch == "vit" and self.width % self.heads:
+        if arch.tokens and self.width % self.heads:
             v.fail("heads", f"a divisor of width={self.width}", self.heads)
         for name in ("embed", "dec_width", "proj", "pred"):
             v.integer(getattr(self, name), name, lo=1, hi=512)
@@ -109,7 +122,7 @@ class NetConfig:
     @property
     def rep_dim(self) -> int:
         """Width of the pooled representation the probes read."""
-        return self.width if self.arch == "vit" else self.embed
+        return self.width if arch_of(self.arch).tokens else self.embed
 
 
 def patchify(images: Any, patch: int) -> np.ndarray:
@@ -245,19 +258,10 @@ class SSLNet(nn.Module):
         dt = jnp.dtype(c.dtype)
         kw = dict(dtype=dt, param_dtype=dt)
         act = _ACTS[c.act]
-        if c.arch == "mlp":
-            self.encoder = _MLP((c.width,) * c.depth + (c.embed,), act, c.bias, dt)
-        elif c.arch == "cnn":
-            self.encoder = _CNN(c.width, c.depth, c.embed, act, dt)
-        else:
-            self.embed_patch = nn.Dense(c.width, **kw)
-            self.pos = self.param(
-                "pos", nn.initializers.normal(0.02, dt), (c.n_patches, c.width), dt
-            )
-            self.blocks = [_Block(c.width, c.heads, dt) for _ in range(c.depth)]
-            self.norm = nn.LayerNorm(force_float32_reductions=False, **kw)
+        arch = arch_of(c.arch)
+        arch.layers(self)
         if c.head == "mae":
-            if c.arch != "vit":
+            if not arch.tokens:
                 hidden = c.width if c.dec_hidden is None else c.dec_hidden
                 self.decoder = _MLP(
                     (hidden,) * min(c.depth, 1) + (c.n_patches * c.patch_dim,), act, c.bias, dt
@@ -299,13 +303,14 @@ class SSLNet(nn.Module):
         return (keep[..., None] == jnp.arange(self.cfg.n_patches)).astype(dtype)
 
     def _encode_image(self, x):
-        """MLP / CNN encoder of patches x (B, P, q)."""
-        if self.cfg.arch == "cnn":
+        """MLP / CNN encoder of patches x (B, P, q): of the image they form (``Arch.image``) or
+        of the flattened patches."""
+        if arch_of(self.cfg.arch).image:
             return self.encoder(_unpatchify(x, self.cfg.channels))
         return self.encoder(x.reshape(x.shape[:-2] + (-1,)))
 
     def represent(self, x):
-        if self.cfg.arch != "vit":
+        if not arch_of(self.cfg.arch).tokens:
             return self._encode_image(x)
         return jnp.mean(self._vit_tokens(x), axis=-2)
 
@@ -313,7 +318,7 @@ class SSLNet(nn.Module):
 
     def mae(self, x, visible, keep):
         c = self.cfg
-        if c.arch != "vit":
+        if not arch_of(c.arch).tokens:
             xm = x * visible[..., None].astype(x.dtype)
             z = self._encode_image(xm)
             rec = self.decoder(z).reshape(x.shape)
@@ -346,6 +351,84 @@ class SSLNet(nn.Module):
             vis = jnp.ones(x.shape[:-1], x.dtype)
             return self.mae(x, vis, keep)
         return self.siam(x)
+
+
+# -- the architectures ---------------------------------------------------------------------
+
+
+def _mlp_layers(net: SSLNet) -> None:
+    c = net.cfg
+    net.encoder = _MLP((c.width,) * c.depth + (c.embed,), _ACTS[c.act], c.bias, jnp.dtype(c.dtype))
+
+
+def _cnn_layers(net: SSLNet) -> None:
+    c = net.cfg
+    net.encoder = _CNN(c.width, c.depth, c.embed, _ACTS[c.act], jnp.dtype(c.dtype))
+
+
+def _vit_layers(net: SSLNet) -> None:
+    c = net.cfg
+    dt = jnp.dtype(c.dtype)
+    kw = dict(dtype=dt, param_dtype=dt)
+    net.embed_patch = nn.Dense(c.width, **kw)
+    net.pos = net.param("pos", nn.initializers.normal(0.02, dt), (c.n_patches, c.width), dt)
+    net.blocks = [_Block(c.width, c.heads, dt) for _ in range(c.depth)]
+    net.norm = nn.LayerNorm(force_float32_reductions=False, **kw)
+
+
+@dataclass(frozen=True)
+class Arch:
+    """One Track D encoder architecture as the network, its configuration and the experiments
+    see it (one value per name: code reads these fields instead of comparing names).
+
+    Args:
+      name: ``"mlp"``, ``"cnn"`` or ``"vit"`` (``NetConfig.arch``).
+      layers: ``layers(net)`` sets up the encoder's layers on ``net`` (an :class:`SSLNet`, in
+        its ``setup``) from ``net.cfg``: ``net.encoder`` for the MLP and the CNN; the patch
+        embedding, positions, blocks and norm for the ViT.
+      min_depth: the smallest ``NetConfig.depth``: 0 lets the MLP be the linear map of Tracks
+        B/C; the CNN and the ViT need a convolution or a block.
+      image: the encoder reads the image re-assembled from its patches (the CNN), so the
+        patches must tile a square grid of square patches; otherwise it reads the flattened
+        patches, or tokens.
+      tokens: a transformer over patch tokens (the ViT): MAE encodes only the visible patches,
+        gathered by index (so the mask needs ``mode="count"``), the pooled representation is the
+        mean token (``width`` wide, not ``embed``), the attention heads divide ``width``, and
+        its MAE decoder is its own one-block token decoder (otherwise an MLP decoder from the
+        representation).
+      own_settings: the settings the preset (``sims.trackd.presets.Common``) holds for this
+        architecture alone, as ``<name>_<setting>`` (``cnn_p``, ``vit_width``, ...): where set,
+        each replaces the shared value (``sims.trackd.experiments.net_config``,
+        ``loss_config``; ``dec_hidden`` has none shared: None, the decoder ``width`` wide).
+    """
+
+    name: str
+    layers: Callable[[SSLNet], None]
+    min_depth: int = 1
+    image: bool = False
+    tokens: bool = False
+    own_settings: tuple = ()
+
+
+_ARCHS = {
+    "mlp": Arch("mlp", layers=_mlp_layers, min_depth=0),
+    "cnn": Arch(
+        "cnn", layers=_cnn_layers, image=True, own_settings=("width", "depth", "dec_hidden", "p")
+    ),
+    "vit": Arch("vit", layers=_vit_layers, tokens=True, own_settings=("width",)),
+}
+#: the architecture names (``NetConfig.arch``)
+ARCHS = tuple(_ARCHS)
+
+
+def arch_of(name: str) -> Arch:
+    """The :class:`Arch` called ``name`` (a one-line ValueError naming ``arch``).
+
+    Example:
+      >>> arch_of("vit").tokens, arch_of("mlp").min_depth, arch_of("cnn").image
+      (True, 0, True)
+    """
+    return _ARCHS[v.choice(name, "arch", ARCHS)]
 
 
 def make_net(cfg: NetConfig) -> SSLNet:
