@@ -232,14 +232,17 @@ _NO_CURVES = replace(_DEFAULT_COMMON, curve_every=0)
 # per-seed SD of Δ 1.05 points; power.seeds_for gives 5 seeds for MDE ≤ 1.5 points at that
 # SD and 8 at 1.4× it, kept because an SD from 3 seeds is itself uncertain (docs/track_d.md).
 # DEFAULT trains MAE and MAR at batch 32 for its 5-minute budget (half a step's work; at batch
-# 32 one SimSiam seed in three stalled, so SimSiam keeps 64: docs/track_d.md). DECISIVE and
-# PAPER-SCALE train every method at 64.
+# 32 one SimSiam seed in three stalled, so SimSiam keeps 64: docs/track_d.md). DECISIVE trains
+# every method at 64.
 _DECISIVE_COMMON = replace(
     _DEFAULT_COMMON, name="decisive", seeds=8, batch_size=64, batch_simsiam=None
 )
-_PAPER_COMMON = replace(
-    _DEFAULT_COMMON, name="paper-scale", rounds=100, batch_size=64, batch_simsiam=None
-)
+# PAPER-SCALE: DEFAULT's schedule (MAE and MAR at batch 32, SimSiam at 64) for 100 rounds at the
+# paper's client counts. Until 2026-11-26 it trained every method at batch 64, and Fig 2a's 20
+# clients did not learn (figures/trackd_paper_scale_b64/); benchmarks/diagnose_paper_scale.py
+# traced that to batch 64 with 20 clients (FedAvg reference +1.3 ± 0.6 points after 100 rounds,
+# against +3.0 ± 0.5 at batch 32): docs/track_d.md, PAPER-SCALE.
+_PAPER_COMMON = replace(_DEFAULT_COMMON, name="paper-scale", rounds=100)
 
 PRESETS = {
     "fast": {
