@@ -484,17 +484,17 @@ def mixing_matrix(name: str, adjacency, *, sizes=None) -> np.ndarray:
     >>> mixing_matrix("uniform", star(4))[0].tolist()
     [0.25, 0.25, 0.25, 0.25]
     """
-    name = v.choice(name, "mixing", MIXINGS)
-    if name == "uniform":
-        return uniform_mixing(adjacency)
-    if name == "metropolis":
-        return metropolis_mixing(adjacency)
-    if name == "max_degree":
-        return max_degree_mixing(adjacency)
-    if name == "data_size":
-        return data_size_mixing(adjacency, sizes)
-    a = validate_adjacency(adjacency)
-    return fedavg_mixing(a.shape[0])
+    return _MIXING_OF[v.choice(name, "mixing", MIXINGS)](adjacency, sizes)
+
+
+#: ``(adjacency, sizes) -> W`` of each name of :data:`MIXINGS` (:func:`mixing_matrix`)
+_MIXING_OF = {
+    "uniform": lambda adjacency, sizes: uniform_mixing(adjacency),
+    "metropolis": lambda adjacency, sizes: metropolis_mixing(adjacency),
+    "max_degree": lambda adjacency, sizes: max_degree_mixing(adjacency),
+    "data_size": data_size_mixing,
+    "fedavg": lambda adjacency, sizes: fedavg_mixing(validate_adjacency(adjacency).shape[0]),
+}
 
 
 def validate_mixing(

@@ -25,10 +25,36 @@ from sims import data as sdata
 from sims.trackd import augment
 from theory import _validate as v
 
-__all__ = ["DATASETS", "SOURCES", "SKEWS", "Images", "Source", "load_images", "split_clients"]
+__all__ = [
+    "DATASETS",
+    "SOURCES",
+    "SKEWS",
+    "Images",
+    "Skew",
+    "Source",
+    "load_images",
+    "split_clients",
+]
 
-SKEWS = ("iid", "label", "feature")
 IID_ALPHA = 1e5
+
+
+class Skew(NamedTuple):
+    """How one skew splits the training images over the clients (:func:`split_clients`):
+    ``dirichlet_alpha`` labels by Dirichlet(α) with the caller's α (else α = :data:`IID_ALPHA`,
+    an IID split); ``styled`` gives each client its own image style (feature skew)."""
+
+    dirichlet_alpha: bool
+    styled: bool
+
+
+_SKEWS = {
+    "iid": Skew(dirichlet_alpha=False, styled=False),
+    "label": Skew(dirichlet_alpha=True, styled=False),
+    "feature": Skew(dirichlet_alpha=False, styled=True),
+}
+#: the skew names, in the order of the tables
+SKEWS = tuple(_SKEWS)
 
 
 class Images(NamedTuple):
@@ -171,8 +197,8 @@ def split_clients(
       ``(xs, ys, report)``: lists of N arrays (n_k, H, W, C) and (n_k,), and
       ``sims.data.partition_report`` plus the feature-skew styles.
     """
-    v.choice(skew, "skew", SKEWS)
-    a = IID_ALPHA if skew != "label" else v.real(alpha, "alpha", lo=0.0, lo_open=True)
+    how = _SKEWS[v.choice(skew, "skew", SKEWS)]
+    a = v.real(alpha, "alpha", lo=0.0, lo_open=True) if how.dirichlet_alpha else IID_ALPHA
     parts = sdata.dirichlet_partition(
         images.y_train, n_clients, a, key=jr.fold_in(key, 0), balanced=balanced, min_size=2
     )
@@ -180,7 +206,7 @@ def split_clients(
     ys = [images.y_train[p] for p in parts]
     report = sdata.partition_report(parts, images.y_train, n_classes=images.n_classes)
     report = {k: report[k] for k in ("sizes", "tv_mean", "tv_max", "classes_per_client")}
-    if skew == "feature":
+    if how.styled:
         styles = np.asarray(
             augment.style_params(n_clients, key=jr.fold_in(key, 1), strength=strength)
         )

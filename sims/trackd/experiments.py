@@ -27,12 +27,21 @@ import jax
 import jax.random as jr
 import numpy as np
 
-from sims.core.mixing import push_sum
 from sims.trackd import data as tdata
 from sims.trackd import evaluate as ev
 from sims.trackd.losses import LossConfig, objective_of
 from sims.trackd.models import NetConfig, arch_of, init_params
-from sims.trackd.presets import GRAPH_KINDS, Common, Fig2a, Fig2b, Table1, Table5, Table6
+from sims.trackd.presets import (
+    FIG2B_FRAMEWORKS,
+    GRAPH_KINDS,
+    TABLE6_RULES,
+    Common,
+    Fig2a,
+    Fig2b,
+    Table1,
+    Table5,
+    Table6,
+)
 from sims.trackd.train import (
     TrainConfig,
     arm_mesh,
@@ -417,12 +426,7 @@ def table6(cfg: Table6, devices: tuple = ()) -> dict:
         for a in cfg.abars:
             adj = _graph("general", cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
             for rule in cfg.rules:
-                if rule == "push-sum":
-                    # column-stochastic: node j sends 1/|A_j| to each i ∈ A_j (the transpose
-                    # of the uniform rule)
-                    mixing = push_sum(topology.uniform_mixing(adj).T)
-                else:
-                    mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
+                mixing = TABLE6_RULES[rule](adj, sizes)
                 _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=mixing, devices=devices)
                 acc[rule][str(a)].append(met["probe"])
     chance = _chance(c)
@@ -452,11 +456,12 @@ def fig2b(cfg: Fig2b, devices: tuple = ()) -> dict:
         for a in cfg.alphas:
             data, _, _, _ = _split(c, cfg.n_clients, "label", a, key)
             for f in cfg.frameworks:
-                if f == "fl":
-                    mixing, cpr = "fedavg", cfg.clients_per_round
-                else:
-                    adj = _graph("general", cfg.n_clients, cfg.decl_abar, jr.fold_in(key, 3))
-                    mixing, cpr = topology.uniform_mixing(adj), None
+                mixing, cpr = FIG2B_FRAMEWORKS[f](
+                    cfg,
+                    lambda key=key: _graph(
+                        "general", cfg.n_clients, cfg.decl_abar, jr.fold_in(key, 3)
+                    ),
+                )
                 for m in methods:
                     _, met = run_arm(
                         c,

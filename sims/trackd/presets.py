@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sims.core.mixing import push_sum
 from sims.trackd.data import DATASETS
 from theory import _validate as v
 from theory import topology
@@ -135,10 +136,35 @@ class Fig2a:
     arch: str = "mlp"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kinds, (tuple, list)) or not self.kinds:
-            v.fail("kinds", "a non-empty tuple of " + ", ".join(GRAPH_KINDS), self.kinds)
-        for kind in self.kinds:
-            v.choice(kind, "kinds", GRAPH_KINDS)
+        _names(self.kinds, "kinds", GRAPH_KINDS)
+
+
+def _names(names: tuple, field: str, allowed) -> None:
+    """``names`` is a non-empty tuple of keys of ``allowed`` (a one-line error naming ``field``)."""
+    if not isinstance(names, (tuple, list)) or not names:
+        v.fail(field, "a non-empty tuple of " + ", ".join(allowed), names)
+    for name in names:
+        v.choice(name, field, tuple(allowed))
+
+
+#: Fig 2b's frameworks: ``(cfg, graph) -> (mixing, clients per round)`` with ``graph()`` the
+#: seed's DecL graph; FL is FedAvg with ``cfg.clients_per_round`` (no graph drawn), DecL gossip
+#: with the uniform rule 1/|A_i| on the graph
+FIG2B_FRAMEWORKS = {
+    "fl": lambda cfg, graph: ("fedavg", cfg.clients_per_round),
+    "decl": lambda cfg, graph: (topology.uniform_mixing(graph()), None),
+}
+
+#: Table 6's mixing rules: ``(adjacency, client sizes) -> rule`` of :mod:`sims.core.mixing`
+#: (row-stochastic gossip by ``theory.topology.mixing_matrix``; push-sum with the
+#: column-stochastic transpose of the uniform rule: node j sends 1/|A_j| to each i ∈ A_j)
+TABLE6_RULES = {
+    **{
+        name: (lambda adj, sizes, name=name: topology.mixing_matrix(name, adj, sizes=sizes))
+        for name in ("data_size", "uniform", "metropolis")
+    },
+    "push-sum": lambda adj, sizes: push_sum(topology.uniform_mixing(adj).T),
+}
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,9 @@ class Table6:
     alpha: float = 0.1
     arch: str = "mlp"
 
+    def __post_init__(self) -> None:
+        _names(self.rules, "rules", TABLE6_RULES)
+
 
 @dataclass(frozen=True)
 class Fig2b:
@@ -165,6 +194,9 @@ class Fig2b:
     frameworks: tuple = ("fl", "decl")
     decl_abar: int = 5
     arch: str = "mlp"
+
+    def __post_init__(self) -> None:
+        _names(self.frameworks, "frameworks", FIG2B_FRAMEWORKS)
 
 
 @dataclass(frozen=True)
