@@ -11,6 +11,12 @@ mixed with a per-round N×N matrix M_t (adapt-then-combine, docs/theory/consensu
   every client starts the next round from the server model and non-sampled updates are
   discarded.
 
+The round's sequence (participants, the clients that train, their training, put-back among the
+N, mixing) is :func:`sims.core.rounds.one_round`, the one :func:`sims.run` runs too; this module
+hands it the clients' update and adds what is the engine's own: the persistent optimiser state,
+MAR's γ schedule, z̄ and participation counts, the per-round metrics of
+:mod:`sims.core.recorded` and the divergence freeze.
+
 Rounds are a ``lax.scan``; cheap metrics are recorded inside the scan. A sweep (seeds, mixing
 matrices of equal N, partitions of equal shape, γ) is one more ``vmap`` and compiles once.
 
@@ -173,7 +179,6 @@ def _make_updates(config: EngineConfig, mesh) -> Callable:
     d, n = config.d, config.n_clients
     chunk = auto_client_chunk(config)
     local_update = make_local_update(config)
-    shards = 1 if mesh is None else int(mesh.devices.size)
 
     def streams_of(clients: ClientInput, shared: RoundInput):
         """The minibatch rows and loss keys of ``clients`` this round (:func:`step_streams`)."""
@@ -202,20 +207,14 @@ def _make_updates(config: EngineConfig, mesh) -> Callable:
         offsets = jnp.arange(k_here, dtype=jnp.int32) * m
         return on_rows(clients, shared, xs.reshape(k_here * m, d), offsets, k_here)
 
-    sharded = None
-    if mesh is not None:
-        axis = mesh.axis_names[0]
-        # each device trains the clients it holds, with no communication until the mixing:
-        # left to jit's partitioner, the per-step minibatch gather from the sharded samples
-        # became a collective inside every local step
-        sharded = jax.shard_map(
-            of_shard, mesh=mesh, in_specs=(P(axis), P(), P(axis)), out_specs=P(axis),
-            check_vma=False,
-        )  # fmt: skip
+    # each device trains the clients it holds, with no communication until the mixing: left
+    # to jit's partitioner, the per-step minibatch gather from the sharded samples became a
+    # collective inside every local step
+    sharded = rounds.per_device(of_shard, mesh, config.n_sampled, (True, False, True))
 
     def updates(clients: ClientInput, shared: RoundInput, x, who):
         k = who.shape[0]
-        if shards > 1 and k % shards == 0:
+        if sharded is not None:
             return sharded(clients, shared, None if x is None else x[who] if k < n else x)
         if x is None:
             return on_rows(clients, shared, None, None, k)
@@ -253,23 +252,18 @@ def _make_metrics(config: EngineConfig, mesh) -> Callable:
     return sharded
 
 
-def _put_back(state: State, who, n: int, local, opt_state, vals, zs, rec):
-    """The round's results of the S sampled clients ``who`` put back among all N: the others
-    keep their round-start model and optimiser state (Δ_i = 0), loss 0, no embeddings; their
-    recorded iterates are the round-start model and their gradients 0."""
-
-    def put(full, sub):
-        return full.at[who].set(sub)
-
-    local = jax.tree.map(put, state.params, local)
-    opt_state = jax.tree.map(put, state.opt_state, opt_state)
-    vals = put(jnp.zeros((n,), vals.dtype), vals)
-    zs = put(jnp.zeros((n,) + zs.shape[1:], zs.dtype), zs)
+def _untrained(state: State, n: int, outputs):
+    """What the clients that did not train this round hold in place of ``outputs`` (the
+    opt_state, vals, zs, rec of the S sampled clients, put back among all N by
+    :func:`sims.core.rounds.one_round`): their round-start optimiser state (Δ_i = 0), loss 0,
+    no embeddings; their recorded iterates are the round-start model and their gradients 0."""
+    _, vals, zs, rec = outputs
     if rec is not None:
         W0 = encoder(state.params)
         its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
-        rec = (put(its, rec[0]), put(jnp.zeros_like(its), rec[1]))
-    return local, opt_state, vals, zs, rec
+        rec = (its, jnp.zeros_like(its))
+    zeros_zs = jnp.zeros((n,) + zs.shape[1:], zs.dtype)
+    return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec
 
 
 def _applied(state: State, new_state: State, vals, local, active, metrics: dict):
@@ -308,15 +302,16 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
     clients do not fit the memory budget at once), then the configuration's mixing rule
     (:mod:`sims.core.mixing`): x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲 (DecL) or 1 s_tᵀ (FL). FedAvg
     with S < N clients per round trains only the S sampled clients (Algorithm 1); the local
-    iterates of the others are their round-start models. ``metrics`` holds the cheap
-    per-round quantities of :mod:`sims.core.recorded` (consensus distances, update spread,
-    losses, ζ², spectral norm, γ; the local iterates and gradients with ``record_local``) and
-    the divergence fields ``diverged``, ``diverged_client``, ``diverged_loss``: a diverged
-    round is not applied, the state stays at the last finite round (:func:`divergence`).
+    iterates of the others are their round-start models (the sequence is
+    :func:`sims.core.rounds.one_round`, with the round-start models as ``kept``). ``metrics``
+    holds the cheap per-round quantities of :mod:`sims.core.recorded` (consensus distances,
+    update spread, losses, ζ², spectral norm, γ; the local iterates and gradients with
+    ``record_local``) and the divergence fields ``diverged``, ``diverged_client``,
+    ``diverged_loss``: a diverged round is not applied, the state stays at the last finite
+    round (:func:`divergence`).
     """
     n, dt = config.n_clients, _dtype(config)
     method = methods.get(config.method)
-    partial = config.n_sampled < n  # FedAvg with S < N clients per round
     _check_mesh(config, mesh)
     updates, round_metrics = _make_updates(config, mesh), _make_metrics(config, mesh)
 
@@ -327,7 +322,6 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         # the mixing rule with this problem's arrays: FedAvg (1 sᵀ, s the weights of this
         # round's participants) or gossip with W
         rule = config.mixing_rule(problem.mixing, problem.agg)
-        active = rule.participants(k_rows, t, n, dt)
         gamma = losses.gamma_cosine(
             state.counts.astype(dt), config.gamma_omega, problem.gamma_max, problem.gamma_min
         )
@@ -338,35 +332,31 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
             t, k_rows, k_loss, problem.H,
             jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt),
         )  # fmt: skip
-        # FedAvg with S < N (Algorithm 1): only the S sampled clients train this round
-        if partial:
-            who = jnp.nonzero(active > 0, size=config.n_sampled)[0].astype(jnp.int32)
-        else:
-            who = jnp.arange(n, dtype=jnp.int32)
-
-        def take(a):
-            return a[who] if partial else a
-
-        clients = ClientInput(
-            jax.tree.map(take, state.params), jax.tree.map(take, state.opt_state), None,
-            take(sizes), take(problem.targets) if config.population else None,
-            take(state.z_bar), take(gamma), who,
+        inputs = ClientInput(
+            state.params, state.opt_state, None, sizes,
+            problem.targets if config.population else None, state.z_bar, gamma, None,
         )  # fmt: skip
-        local, opt_state, vals, zs, rec = updates(clients, shared, problem.x, who)
-        if partial:
-            local, opt_state, vals, zs, rec = _put_back(
-                state, who, n, local, opt_state, vals, zs, rec
-            )
-        new_params = rule.mix(local, None, active)[0]
-        z_bar = rule.mix(zs, None, active)[0] if method.embeddings else state.z_bar
-        counts = state.counts + (active > 0).astype(jnp.int32)
+
+        def train(clients: ClientInput, who):
+            local, *outputs = updates(clients._replace(index=who), shared, problem.x, who)
+            return local, tuple(outputs)
+
+        # the round (sims.core.rounds.one_round): FedAvg with S < N trains the S sampled
+        # clients (Algorithm 1), puts them back among the round-start models, mixes all N
+        r = rounds.one_round(
+            rule, k_rows, t, None, inputs, train, n=n, n_sampled=config.n_sampled, dtype=dt,
+            fill=lambda outputs: _untrained(state, n, outputs), kept=state.params,
+        )  # fmt: skip
+        opt_state, vals, zs, rec = r.extras
+        z_bar = rule.mix(zs, None, r.active)[0] if method.embeddings else state.z_bar
+        counts = state.counts + (r.active > 0).astype(jnp.int32)
         if stats is None:
             stats = target_stats(problem.targets)
         metrics = round_metrics(
-            state.params, local, new_params, problem.pi, vals, active, gamma, rec, stats
+            state.params, r.local, r.mixed, problem.pi, vals, r.active, gamma, rec, stats
         )
-        new_state = State(new_params, opt_state, t + 1, counts, z_bar, state.key, None)
-        return _applied(state, new_state, vals, local, active, metrics)
+        new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None)
+        return _applied(state, new_state, vals, r.local, r.active, metrics)
 
     return _make_init(config, _optimizer(config)), round_step
 

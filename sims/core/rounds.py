@@ -1,13 +1,18 @@
-"""The pieces of one communication round, shared by :func:`sims.run` and the engine.
+"""One communication round and its pieces, shared by :func:`sims.run` and the engine.
 
-Each piece is written for ONE client (unbatched) or acts on a pytree whose leaves carry the
-clients on a leading axis N (Algorithms 1 and 2 of arXiv 2607.02447):
+The round itself is :func:`one_round` (Algorithms 1 and 2 of arXiv 2607.02447): draw the
+participants, train them, put their results back among the N clients, mix with the rule. Both
+trainers hand it their values (the per-client training, the mixing rule, N, S) and add only what
+is theirs (:func:`sims.core.engine.make_round`: γ, z̄, counts, metrics, divergence;
+:func:`sims.core.trainer.run`: push-sum weights, the trace, ``record``). Its pieces are written
+for ONE client (unbatched) or act on a pytree whose leaves carry the clients on a leading axis N:
 
 * keys: :func:`as_key` checks one; the key streams: the minibatch rows of client i at local
   step s of round t (:func:`batch_indices`, stream 0 of the run's key), the key handed to the loss
   (:func:`loss_key`, stream 1) and FedAvg participation (:func:`participation`, stream 2),
   each folded in by (round, client, step), so every random number depends only on those;
-* client batching: :func:`map_clients` (``vmap``, or ``lax.map`` over chunks of clients);
+* client batching: :func:`map_clients` (``vmap``, or ``lax.map`` over chunks of clients),
+  and :func:`per_device` (``jax.shard_map``: each device trains the clients it holds);
 * local training: :func:`local_train`, E optimiser steps of one client in a ``lax.scan``;
 * mixing: :func:`mix_gossip` (θ_i ← Σ_j W_ij θ_j) and :func:`mix_average` (FedAvg's 1 sᵀ in
   O(N)); and the consensus distance of the mixed models.
@@ -16,13 +21,14 @@ clients on a leading axis N (Algorithms 1 and 2 of arXiv 2607.02447):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 import optax
 from jax import lax
+from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, Float, Int
 
 import sims.keys as keys
@@ -38,6 +44,9 @@ __all__ = [
     "mix_gossip",
     "mix_average",
     "local_train",
+    "one_round",
+    "Round",
+    "per_device",
 ]
 
 _BATCH, _LOSS, _PARTICIPATION = 0, 1, 2
@@ -118,6 +127,19 @@ def map_clients(fn: Callable, args: tuple, n: int, chunk: int | None = None):
     return lax.map(lambda a: fn(*a), args, batch_size=chunk)
 
 
+def per_device(fn: Callable, mesh: Any, k: int, split: tuple[bool, ...]) -> Callable | None:
+    """``fn`` in ``jax.shard_map`` over the one axis of ``mesh``: each device runs it on the
+    clients it holds, with no communication. The arguments marked True in ``split`` are split
+    along their leading client axis, the others replicated; the outputs are split. None when
+    there is no mesh, it has one device, or the ``k`` clients of a round do not split evenly
+    over its devices (the caller then trains them without ``shard_map``)."""
+    if mesh is None or int(mesh.devices.size) < 2 or k % int(mesh.devices.size):
+        return None
+    c, r = P(mesh.axis_names[0]), P()
+    specs = tuple(c if s else r for s in split)
+    return jax.shard_map(fn, mesh=mesh, in_specs=specs, out_specs=c, check_vma=False)
+
+
 def mix_gossip(W: Float[Array, "N N"], tree: Any) -> Any:
     """θ_i ← Σ_j W_ij θ_j on every leaf (leading axis N); W is cast to each leaf's dtype."""
     return jax.tree.map(lambda a: jnp.tensordot(W.astype(a.dtype), a, axes=(1, 0)), tree)
@@ -183,6 +205,93 @@ def local_train(
 
     (params, opt_state), (vals, aux, rec) = lax.scan(step, (params, opt_state), (ss, batches))
     return params, opt_state, vals, aux, rec
+
+
+class Round(NamedTuple):
+    """What :func:`one_round` hands back.
+
+    Attributes:
+      active: (N,) 0/1 participants of the round (``rule.participants``).
+      who: (k,) int32 the clients trained: all N, or the S participants.
+      local: their trained models: among all N (put back into ``kept``) or the k of ``who``.
+      trained: ``train``'s other outputs, the k rows of ``who``.
+      extras: those put back among the N clients (``fill``'s values for the untrained).
+      mixed, carry, glob: what ``rule.mix`` returned (the next models, the rule's carry, the
+        global model).
+    """
+
+    active: Array
+    who: Array
+    local: Any
+    trained: Any
+    extras: Any
+    mixed: Any
+    carry: Any
+    glob: Any
+
+
+def one_round(
+    rule: Any,
+    key: Array,
+    t: Any,
+    carry: Any,
+    inputs: Any,
+    train: Callable[[Any, Array], tuple[Any, Any]],
+    *,
+    n: int,
+    n_sampled: int,
+    dtype: Any,
+    fill: Callable[[Any], Any],
+    kept: Any = None,
+) -> Round:
+    """One round of Algorithms 1 and 2: participants, their training, put-back, mixing.
+
+    The rule draws round t's participants ``active`` with ``key``; the trained clients ``who``
+    are all N, or (``n_sampled`` S < N) the S participants, in client order; ``train(taken,
+    who) -> (models, outputs)`` trains them, ``taken`` the rows ``who`` of ``inputs`` (a pytree
+    with the clients on a leading axis N; None leaves stay None). With S < N the ``outputs``
+    go back among the N clients, into ``fill(outputs)`` (the values of the untrained), and the
+    models are mixed in one of two orders, each its caller's own (they sum in a different
+    order, so their floating-point bits differ):
+
+    * ``kept`` (N, ...) given (the round-start models): the trained models are put back among
+      them first and the rule mixes all N, ``rule.mix(local, carry, active)`` (an untrained
+      client weighs 0 in FedAvg);
+    * ``kept`` None: the rule mixes the S trained models only, ``rule.mix(local, carry,
+      active, who)``.
+
+    The rule is any value of :mod:`sims.core.mixing` (``participants``, ``mix``); nothing here
+    depends on which.
+
+    Example:
+      >>> from sims.core.mixing import fedavg
+      >>> r = one_round(fedavg(jnp.ones(4), 2), jr.key(0), 0, None, jnp.arange(4.0),
+      ...               lambda x, who: (x + 1, x), n=4, n_sampled=2, dtype=jnp.float32,
+      ...               fill=lambda out: jnp.full(4, -1.0))
+      >>> r.who.tolist(), r.extras.tolist(), r.mixed.tolist()
+      ([1, 2], [-1.0, 1.0, 2.0, -1.0], [2.5, 2.5, 2.5, 2.5])
+    """
+    active = rule.participants(key, t, n, dtype)
+    if n_sampled >= n:
+        who = jnp.arange(n, dtype=jnp.int32)
+        local, trained = train(inputs, who)
+        mixed, carry, glob = rule.mix(local, carry, active)
+        return Round(active, who, local, trained, trained, mixed, carry, glob)
+    # FedAvg with S < N (Algorithm 1): only the S sampled clients train; their client indices
+    # keep each one's own minibatch and loss keys
+    who = jnp.nonzero(active > 0, size=n_sampled)[0].astype(jnp.int32)
+
+    def back(full, sub):  # the k rows ``sub`` put at ``who`` among the N of ``full``
+        return jax.tree.map(lambda a, b: a.at[who].set(b), full, sub)
+
+    local, trained = train(jax.tree.map(lambda a: a[who], inputs), who)
+    extras = back(fill(trained), trained)
+    if kept is None:
+        mixed, carry, glob = rule.mix(local, carry, active, who)
+    else:
+        local = back(kept, local)
+        mixed, carry, glob = rule.mix(local, carry, active)
+    return Round(active, who, local, trained, extras, mixed, carry, glob)
 
 
 def _consensus_distance(tree: Any) -> Array:

@@ -22,8 +22,10 @@ A round: every client (with FedAvg and ``clients_per_round`` S < N, the S sample
 only) runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
 ``batch_size`` rows drawn uniformly WITH replacement from its own rows (ragged clients are
 padded; only the first n_i rows are drawn), the clients are ``jax.vmap``-ed (or ``lax.map``-ed in
-chunks of ``chunk`` clients), then mixed. Rounds are a ``lax.scan``; the whole run is jitted
-and compiled once per configuration.
+chunks of ``chunk`` clients), then mixed. The round's sequence is
+:func:`sims.core.rounds.one_round`, the one the Track C engine runs too; this module adds the
+user's loss, the push-sum weights, the trace and ``record``. Rounds are a ``lax.scan``; the whole
+run is jitted and compiled once per configuration.
 
 Randomness, one key: the minibatch rows of client i at local step s of round t come from
 ``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (:func:`batch_indices`), the key handed to
@@ -48,6 +50,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
+from sims.core import rounds
 from sims.core.environ import bounded_compile_options
 from sims.core.mixing import (  # noqa: F401  (check_mixing, mixing_rule: re-exported)
     FedAvg,
@@ -235,9 +238,6 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
         )  # fmt: skip
         return p, jnp.mean(vals)
 
-    partial = n_sampled < n
-    shards = 1 if mesh is None else int(mesh.devices.size)
-
     def train(params, data, sizes, who, key, t):
         """The local updates of the clients ``who`` (all of them, or one device's)."""
         count = who.shape[0]
@@ -248,34 +248,28 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
             None if chunk is None else min(chunk, count),
         )
 
-    if shards > 1 and n_sampled % shards == 0:
-        c, r = P(mesh.axis_names[0]), P()
-        train = jax.shard_map(
-            train, mesh=mesh, in_specs=(c, c, c, c, r, r), out_specs=c, check_vma=False
-        )
+    train = rounds.per_device(train, mesh, n_sampled, (True,) * 4 + (False,) * 2) or train
 
     def round_step(state: _State, data, sizes, rule):
         t = state.round
-        active = rule.participants(state.key, t, n, state.weights.dtype)
-        # FedAvg with S < N: only the S sampled clients train (every client starts the round
-        # from the server model, and a non-participant's update would be discarded); their
-        # client indices keep each one's own minibatch and loss keys
-        who = jnp.nonzero(active > 0, size=n_sampled)[0] if partial else jnp.arange(n)
-
-        def take(tree):
-            return jax.tree.map(lambda a: a[who], tree) if partial else tree
-
-        local, vals_k = train(take(state.params), take(data), take(sizes), who, state.key, t)
-        vals = jnp.full((n,), jnp.nan, vals_k.dtype).at[who].set(vals_k) if partial else vals_k
-        new, weights, glob = rule.mix(local, state.weights, active, who if partial else None)
+        # the round (sims.core.rounds.one_round): FedAvg with S < N trains the S sampled
+        # clients (every client starts the round from the server model, and a
+        # non-participant's update would be discarded) and mixes those S alone; an untrained
+        # client's loss is NaN
+        r = rounds.one_round(
+            rule, state.key, t, state.weights, (state.params, data, sizes),
+            lambda taken, who: train(*taken, who, state.key, t),
+            n=n, n_sampled=n_sampled, dtype=state.weights.dtype,
+            fill=lambda vals: jnp.full((n,), jnp.nan, vals.dtype),
+        )  # fmt: skip
         trace = {
-            "loss": jnp.mean(vals_k) if partial else jnp.mean(vals),
-            "client_loss": vals,
-            "consensus_distance": _consensus_distance(new),
+            "loss": jnp.mean(r.trained),
+            "client_loss": r.extras,
+            "consensus_distance": _consensus_distance(r.mixed),
         }
         if record is not None:
-            trace["record"] = record(glob)
-        return _State(new, weights, t + 1, state.key), trace
+            trace["record"] = record(r.glob)
+        return _State(r.mixed, r.carry, t + 1, state.key), trace
 
     def scan_rounds(state, data, sizes, rule, length):
         return lax.scan(lambda s, _: round_step(s, data, sizes, rule), state, None, length)
