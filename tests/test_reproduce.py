@@ -177,9 +177,7 @@ def test_the_stage_list_is_a_visible_tuple_in_run_order():
         "verdict_map",
         "trackd_table1",
         "trackd_fig2a",
-        "trackd_table6",
         "trackd_fig2b",
-        "trackd_table5",
         "trackd_verdicts",
         "report",
     ]

@@ -148,6 +148,42 @@ def tiny_results():
     }
 
 
+def test_shared_arms_give_the_results_of_arms_trained_again(tiny_results, caplog):
+    """Table 5 after Table 1 and Table 6 after Fig 2a with one Arms: the shared arms are read,
+    not trained, and every number equals the experiment run on its own (tiny_results); a
+    DecL arm (a matrix) is never kept, and a curve is served only to the same curve_every."""
+    from sims.core.trainer import Result
+    from sims.trackd.arms import ArmKey, Arms
+
+    t1 = presets.Table1(TINY, archs=("mlp",), skews=("label",), n_clients=3, clients_per_round=None)
+    t5 = presets.Table5(TINY, n_clients=3, clients_per_round=None, methods=("mae",), arch="mlp")
+    arms = Arms()
+    experiments.table1(t1, arms=arms)
+    assert len(arms) == 2 * TINY.seeds  # MAE and SimSiam per seed
+    with caplog.at_level("INFO", logger=experiments.log.name):
+        shared = experiments.table5(t5, arms=arms)
+    assert shared == tiny_results["table5"]
+    assert sum("read from this run's arms" in r.getMessage() for r in caplog.records) == 2
+    assert len(arms) == 2 * TINY.seeds  # nothing new trained
+
+    f2a = presets.Fig2a(TINY, n_clients=3, abars=(2, 3), kinds=("general",))
+    t6 = presets.Table6(TINY, n_clients=3, abars=(2,), rules=("uniform", "push-sum"))
+    arms = Arms()
+    assert experiments.fig2a(f2a, arms=arms) == tiny_results["fig2a"]
+    assert len(arms) == TINY.seeds  # the FedAvg reference only: DecL arms are not kept
+    assert experiments.table6(t6, arms=arms) == tiny_results["table6"]
+
+    key = ArmKey.of(TINY, "mlp", "mae", "fedavg", None, 3, "label", 0.1, 0, ())
+    arms = Arms()
+    result = Result({"w": np.ones((3, 2))}, {"w": np.ones(2)}, {}, np.ones(3))
+    arms.put(key, result, {"probe": 0.5}, curve_every=2)
+    assert arms.get(key, curve_every=3) is None  # another curve: train again
+    res, met = arms.get(key, curve_every=0)
+    assert met == {"probe": 0.5} and res.params["w"].shape == (1, 2)  # client 0 kept only
+    met["probe"] = 0.0  # a served copy: the kept metrics do not change
+    assert arms.get(key, curve_every=2)[1] == {"probe": 0.5}
+
+
 def test_experiments_report_every_arm_with_seeds(tiny_results):
     t1 = tiny_results["table1"]
     assert {(c["method"], c["skew"]) for c in t1["cells"]} == {
@@ -219,20 +255,25 @@ def test_figures_render(tiny_results):
 
 def test_stages_contract_and_verdict_stage(tiny_results):
     pytest.importorskip("sims.reproduce.pipeline")
-    from sims.reproduce.stages import (
-        trackd_fig2a,
-        trackd_fig2b,
-        trackd_table1,
-        trackd_table5,
-        trackd_table6,
-        trackd_verdicts,
-    )
+    from sims.reproduce.stages import trackd_fig2a, trackd_fig2b, trackd_table1, trackd_verdicts
 
-    for mod in (trackd_table1, trackd_fig2a, trackd_table6, trackd_fig2b, trackd_table5):
+    seconds = {"table1": "table5", "fig2a": "table6", "fig2b": None}
+    for mod in (trackd_table1, trackd_fig2a, trackd_fig2b):
         cfg = mod.Config.FAST
         assert mod.Config.from_json(cfg.to_json()) == cfg
         name = mod.STAGE.name.removeprefix("trackd_")
-        assert mod.STAGE.summarize(tiny_results[name])
+        other = seconds[name]
+        result = dict(tiny_results[name])
+        if other is not None:  # the stage's second experiment, under its name
+            result[other] = tiny_results[other]
+            assert getattr(cfg, other) == presets.preset("fast", other)
+        summary = mod.STAGE.summarize(result)
+        assert summary and (other is None or any(k.startswith(other) for k in summary))
+        files = {f: view(result) for f, view in mod.STAGE.json_files.items()}
+        assert files[f"trackd_{name}.json"] == tiny_results[name]
+        if other is not None:
+            assert files[f"trackd_{other}.json"] is tiny_results[other]
+            assert f"trackd_{other}.png" in mod.STAGE.figures
     rows = {f"trackd_{k}": {"result": tiny_results[k]} for k in ("table1", "fig2a", "fig2b")}
     out = trackd_verdicts.compute(trackd_verdicts.Config.DEFAULT, **rows)
     assert [r["claim"] for r in out["rows"]] == list(verdicts.CLAIMS)

@@ -378,6 +378,8 @@ def test_the_table1_stage_writes_the_curves_beside_its_figure(tmp_path):
     figures = trackd_table1.STAGE.figures
     assert figures["trackd_table1_curves.png"] is figs.make_trackd_curves_figure
     assert figures["trackd_table1.png"] is figs.make_trackd_table1_figure
-    files = jsonio.write_outputs(tmp_path, table1_results(), figures=figures)
-    assert files == ["trackd_table1.png", "trackd_table1_curves.png"]
+    # the stage runs Table 5 after Table 1: its results ride under "table5"
+    results = {**table1_results(), "table5": table5_results()}
+    files = jsonio.write_outputs(tmp_path, results, figures=figures)
+    assert files == ["trackd_table1.png", "trackd_table1_curves.png", "trackd_table5.png"]
     assert all((tmp_path / f).stat().st_size > 0 for f in files)

@@ -90,6 +90,7 @@ def run(args) -> dict:
     from sims.trackd import experiments, presets, train, verdicts
     from sims.trackd import power as td_power
     from sims.trackd import verdict_rows as td_rows
+    from sims.trackd.arms import Arms
 
     offered = tuple(presets.PRESETS[args.preset])
     names = offered if args.experiment == "all" else (args.experiment,)
@@ -108,10 +109,11 @@ def run(args) -> dict:
     with v.renamed("path", "data_path"):  # the data are read (and checked) before any training
         for cfg in cfgs.values():
             experiments.images_of(cfg.common)
+    arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
     with _progress(experiments.log):
         for n in names:
             experiments.log.info("%s (%s preset) ...", n, args.preset)
-            results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices)
+            results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
             if out_dir is not None:
                 _write(out_dir, n, results[n])
     dec = verdicts.decisions(results)

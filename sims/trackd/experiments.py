@@ -29,8 +29,9 @@ import numpy as np
 
 from sims.trackd import data as tdata
 from sims.trackd import evaluate as ev
+from sims.trackd.arms import ArmKey, Arms
 from sims.trackd.losses import LossConfig, objective_of
-from sims.trackd.models import NetConfig, arch_of, init_params
+from sims.trackd.models import NetConfig, arch_of, encoder_params, init_params
 from sims.trackd.presets import (
     FIG2B_FRAMEWORKS,
     GRAPH_KINDS,
@@ -238,6 +239,23 @@ def run_arm(
     return res, metrics
 
 
+def _arm(arms: Arms | None, common: Common, arch: str, data: np.ndarray, split: tuple,
+         seed: int, *, objective: str = "mae", mixing: Any = "fedavg",
+         clients_per_round: int | None = None, devices: tuple = ()) -> tuple:  # fmt: skip
+    """:func:`run_arm` of seed ``seed`` on ``data`` (the split ``(n_clients, skew, α)``), read
+    from ``arms`` where this run trained the same arm already (:mod:`sims.trackd.arms`)."""
+
+    def trained():
+        return run_arm(common, arch, data, seed_key=_seed_key(seed), objective=objective,
+                       mixing=mixing, clients_per_round=clients_per_round,
+                       devices=devices)  # fmt: skip
+
+    if arms is None:
+        return trained()
+    key = ArmKey.of(common, arch, objective, mixing, clients_per_round, *split, seed, devices)
+    return arms.arm(key, common.curve_every, trained)
+
+
 @functools.lru_cache(maxsize=4)
 def raw_pixel_probe(common: Common) -> float:
     """The ridge probe's held-out accuracy on the raw pixels (the floor a learned
@@ -302,13 +320,13 @@ def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:
 
 
 @float32
-def table1(cfg: Table1, devices: tuple = ()) -> dict:
+def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Table 1 analogue: probe accuracy and drop from IID for MAE vs SimSiam × arch × skew (FL)."""
     c = cfg.common
-    acc = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
-    knn = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
-    erank = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
-    untrained = {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+    acc, knn, erank, untrained = (
+        {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
+        for _ in range(4)
+    )
     curves = {}
     reports = {}
     for s in range(c.seeds):
@@ -318,15 +336,10 @@ def table1(cfg: Table1, devices: tuple = ()) -> dict:
             reports.setdefault(skew, []).append({"tv_mean": rep["tv_mean"], "sizes": rep["sizes"]})
             for arch in cfg.archs:
                 for m in cfg.methods:
-                    _, met = run_arm(
-                        c,
-                        arch,
-                        data,
-                        seed_key=key,
-                        objective=m,
-                        clients_per_round=cfg.clients_per_round,
-                        devices=devices,
-                    )
+                    _, met = _arm(
+                        arms, c, arch, data, (cfg.n_clients, skew, cfg.alpha), s, objective=m,
+                        clients_per_round=cfg.clients_per_round, devices=devices,
+                    )  # fmt: skip
                     acc[m][arch][skew].append(met["probe"])
                     knn[m][arch][skew].append(met["knn"])
                     erank[m][arch][skew].append(met["erank"])
@@ -368,7 +381,7 @@ def table1(cfg: Table1, devices: tuple = ()) -> dict:
 
 
 @float32
-def fig2a(cfg: Fig2a, devices: tuple = ()) -> dict:
+def fig2a(cfg: Fig2a, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Fig 2a analogue: DecL MAE accuracy vs |Ā| (general / uniform graphs) and FL reference."""
     c = cfg.common
     acc = {k: {str(a): [] for a in cfg.abars} for k in cfg.kinds}
@@ -377,7 +390,8 @@ def fig2a(cfg: Fig2a, devices: tuple = ()) -> dict:
     for s in range(c.seeds):
         key = _seed_key(s)
         data, _, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
-        _, met = run_arm(c, cfg.arch, data, seed_key=key, devices=devices)
+        split = (cfg.n_clients, "label", cfg.alpha)
+        _, met = _arm(arms, c, cfg.arch, data, split, s, devices=devices)
         fl.append(met["probe"])
         untrained.append(met["untrained_probe"])
         for kind in cfg.kinds:
@@ -411,7 +425,7 @@ def fig2a(cfg: Fig2a, devices: tuple = ()) -> dict:
 
 
 @float32
-def table6(cfg: Table6, devices: tuple = ()) -> dict:
+def table6(cfg: Table6, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Table 6 analogue: DecL MAE accuracy per mixing rule at each |Ā|, FL reference."""
     c = cfg.common
     acc = {r: {str(a): [] for a in cfg.abars} for r in cfg.rules}
@@ -420,7 +434,8 @@ def table6(cfg: Table6, devices: tuple = ()) -> dict:
         key = _seed_key(s)
         data, xs, _, _ = _split(c, cfg.n_clients, "label", cfg.alpha, key)
         sizes = np.asarray([len(x) for x in xs], np.float64)
-        _, met = run_arm(c, cfg.arch, data, seed_key=key, devices=devices)
+        split = (cfg.n_clients, "label", cfg.alpha)
+        _, met = _arm(arms, c, cfg.arch, data, split, s, devices=devices)
         fl.append(met["probe"])
         untrained.append(met["untrained_probe"])
         for a in cfg.abars:
@@ -445,7 +460,7 @@ def table6(cfg: Table6, devices: tuple = ()) -> dict:
 
 
 @float32
-def fig2b(cfg: Fig2b, devices: tuple = ()) -> dict:
+def fig2b(cfg: Fig2b, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Fig 2b analogue: MAR vs MAE accuracy over α in FL and DecL."""
     c = cfg.common
     methods = ("mae", "mar")
@@ -463,16 +478,10 @@ def fig2b(cfg: Fig2b, devices: tuple = ()) -> dict:
                     ),
                 )
                 for m in methods:
-                    _, met = run_arm(
-                        c,
-                        cfg.arch,
-                        data,
-                        seed_key=key,
-                        objective=m,
-                        mixing=mixing,
-                        clients_per_round=cpr,
-                        devices=devices,
-                    )
+                    _, met = _arm(
+                        arms, c, cfg.arch, data, (cfg.n_clients, "label", a), s, objective=m,
+                        mixing=mixing, clients_per_round=cpr, devices=devices,
+                    )  # fmt: skip
                     acc[f][m][str(a)].append(met["probe"])
                     if len(untrained) == s:  # one value per seed: the initial encoder
                         untrained.append(met["untrained_probe"])  # does not depend on α, f, m
@@ -499,16 +508,8 @@ def fig2b(cfg: Fig2b, devices: tuple = ()) -> dict:
     }
 
 
-_ENCODER_KEYS = ("encoder", "embed_patch", "pos", "norm")
-
-
-def _encoder_part(params: Any) -> dict:
-    inner = params["params"]
-    return {k: val for k, val in inner.items() if k in _ENCODER_KEYS or k.startswith("blocks")}
-
-
 @float32
-def table5(cfg: Table5, devices: tuple = ()) -> dict:
+def table5(cfg: Table5, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Table 5 analogue: layer-wise distances local 1 / local N / global after one more local
     round from the final global model, per-client vs global probe, uniformity, rank."""
     c = cfg.common
@@ -519,15 +520,10 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
         key = _seed_key(s)
         data, xs, _, _ = _split(c, n, "label", cfg.alpha, key)
         for m in cfg.methods:
-            res, met = run_arm(
-                c,
-                cfg.arch,
-                data,
-                seed_key=key,
-                objective=m,
-                clients_per_round=cfg.clients_per_round,
-                devices=devices,
-            )
+            res, met = _arm(
+                arms, c, cfg.arch, data, (n, "label", cfg.alpha), s, objective=m,
+                clients_per_round=cfg.clients_per_round, devices=devices,
+            )  # fmt: skip
             nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
             lc = loss_config(c, m, cfg.arch)
             tc = _train_cfg(c, cfg.clients_per_round, m)
@@ -538,8 +534,8 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
                 p_i, _ = client_update(nc, lc, tc, start, data[i], key=engine_key, t=c.rounds, i=i)
                 local[i] = objective_of(m).net(p_i)
             glob = global_net(res, m)
-            enc = {k: _encoder_part(p) for k, p in (("1", local[0]), ("N", local[n - 1]))}
-            enc_g = _encoder_part(glob)
+            enc = {k: encoder_params(p) for k, p in (("1", local[0]), ("N", local[n - 1]))}
+            enc_g = encoder_params(glob)
             dist = {
                 "local1_vs_localN": ev.layer_distances(enc["1"], enc["N"])["sum"],
                 "local1_vs_global": ev.layer_distances(enc["1"], enc_g)["sum"],
@@ -575,7 +571,7 @@ def table5(cfg: Table5, devices: tuple = ()) -> dict:
             arch=cfg.arch,
             framework="fl",
             batch_simsiam=c.batch_simsiam if "simsiam" in cfg.methods else None,
-        ),
+        ),  # fmt: skip
         "rows": rows,
         "summary": summary,
     }

@@ -49,6 +49,7 @@ __all__ = [
     "ARCHS",
     "Arch",
     "arch_of",
+    "encoder_params",
     "HEADS",
     "NetConfig",
     "SSLNet",
@@ -374,6 +375,18 @@ def _vit_layers(net: SSLNet) -> None:
     net.pos = net.param("pos", nn.initializers.normal(0.02, dt), (c.n_patches, c.width), dt)
     net.blocks = [_Block(c.width, c.heads, dt) for _ in range(c.depth)]
     net.norm = nn.LayerNorm(force_float32_reductions=False, **kw)
+
+
+#: the top-level parameter names the architectures' layers above create (``blocks_*`` too)
+_ENCODER_KEYS = ("encoder", "embed_patch", "pos", "norm")
+
+
+def encoder_params(params: Any) -> dict:
+    """The encoder's part of a network's parameters ``{"params": {...}}``: the layers the
+    architectures build (the MLP's or CNN's ``encoder``; the ViT's patch embedding, position
+    table, blocks and final norm), without the MAE decoder or SimSiam's heads."""
+    inner = params["params"]
+    return {k: val for k, val in inner.items() if k in _ENCODER_KEYS or k.startswith("blocks")}
 
 
 @dataclass(frozen=True)
