@@ -49,7 +49,9 @@ STAGES = tuple(
 )
 
 #: Seconds of each stage (default run, ``--fast`` run) with ``dssl reproduce --jobs 2`` on 2
-#: CPU cores and an empty compile cache (default run measured 2026-11-26, fast run 2026-11-24):
+#: CPU cores and an empty compile cache (default run measured 2026-11-26, fast run 2026-11-24;
+#: trackd_table1 and trackd_fig2a, which since run Tables 5 and 6 too, from the warm-cache
+#: default run of 2026-11-26 06:47 UTC and, for --fast, the sums of the stages they replaced):
 #: the weights by which :mod:`sims.reproduce.pipeline.parallel` orders the stages that may
 #: start (longest weighted chain first). They decide only which stage starts when, never a
 #: result; a stage missing here weighs 1 s.
@@ -65,9 +67,9 @@ SECONDS = {
     "consensus": (5, 5),
     "track_c": (64, 14),
     "verdict_map": (165, 6),
-    "trackd_table1": (200, 28),
-    "trackd_fig2a": (175, 14),
-    "trackd_fig2b": (51, 9),
+    "trackd_table1": (169, 28),
+    "trackd_fig2a": (176, 14),
+    "trackd_fig2b": (49, 9),
     "trackd_verdicts": (0, 0),
     "report": (0, 0),
 }
