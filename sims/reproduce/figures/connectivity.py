@@ -40,6 +40,8 @@ _SEED_MARKERS = ("^", "v", "<", ">", "D")
 #: the Track B quantities: record key, reading of the verdict map, name
 _QUANTITIES = (("gap_N", "gap", "1 − min r"), ("spread_N", "spread-N", "spread over [N]"))
 _METHODS = (("mim", "mim", "MIM"), ("cl_similar", "cl", "CL"))
+#: the line width of each method's Track A ratio (MIM drawn heavier: the claim is about it)
+_LINE_WIDTH = {"mim": 3.2, "cl": 1.4}
 
 
 def _graph_kind(rec: dict) -> tuple[str, str]:
@@ -409,7 +411,7 @@ def _bound_ratio_lines(ax, conn: dict) -> None:
                 np.asarray(b["central"], float) / float(b["fl_central"]),
                 color=style.COLOURS[em],
                 ls=ls,
-                lw=3.2 if em == "mim" else 1.4,
+                lw=_LINE_WIDTH[em],
                 label=f"Track A {name}, d = {float(dv):g}",
             )
     ax.axhline(1.0, color="#777777", ls=":", lw=1.2, label="ratio = 1 (DecL bound = FL bound)")

@@ -61,6 +61,8 @@ from theory.sweeps import EXACT_TO_BOUND
 #: The exact method also drawn at the dense points of ``results["exact"]`` (a rotation of all d
 #: axes), in the panels of its bound method (``theory.sweeps.EXACT_TO_BOUND``).
 _DENSE_EXACT = "cl-dissimilar"
+#: what an exact series' legend name adds (CL with dissimilar views names its transform H)
+_NAME_SUFFIX = {"cl-dissimilar": " ({transform} H)"}
 
 
 def _gap_series(results: dict, methods: list) -> dict:
@@ -92,8 +94,7 @@ def _sensitivity_panel(ax, results: dict, method: str, fw: str, series: dict, fl
     )
     for em, by_fw in series[method].items():
         marker, ecol, name = _EXACT_STYLE[em]
-        if em == "cl-dissimilar":
-            name += f" ({ex['structured_transform']} H)"
+        name += _NAME_SUFFIX.get(em, "").format(transform=ex["structured_transform"])
         _exact_series(
             ax,
             xs,
