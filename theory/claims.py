@@ -363,10 +363,29 @@ def _carried_words(cfg: VerifyConfig, claim_id: str, reading: dict, b: Evidence)
 def _basis(cfg: VerifyConfig, claim_id: str, reading: dict, word: str) -> dict:
     """``verdict_basis``: ``proved (all N, d)`` where a closed form proves this cell's word
     (:mod:`theory.symbolic.proofs`), else ``computed (grid)``."""
+    graph, abar = _weight_class(cfg)
     return proofs.basis(
         claim_id, reading, word, n=cfg.n_clients, d=cfg.d, p=cfg.p, c_num=cfg.c_num,
-        c_den=cfg.c_den, fl_term=cfg.fl_term, sign=cfg.sign, graph=cfg.graph_label,
+        c_den=cfg.c_den, fl_term=cfg.fl_term, sign=cfg.sign, graph=graph, abar=abar,
     )  # fmt: skip
+
+
+def _weight_class(cfg: VerifyConfig) -> tuple[str | None, float]:
+    """The class of the configuration's DecL objective that a proof may cover, read off its
+    weights (not its name, so a mixing file or another rule is classified by what it is):
+    ``complete`` (|A_i| = N), ``uniform`` (Eq. (1) weights 1/N: a doubly stochastic W),
+    ``star`` (the star's uniform-mixing weights, ``theory.symbolic.lemmas.star_weights``),
+    else None; and |Ā|."""
+    info = _graph_info(cfg)
+    n, abar = cfg.n_clients, info["abar"]
+    if abar == n:
+        return "complete", abar
+    if vd.same_weights(info["weights"], [1.0 / n] * n):
+        return "uniform", abar
+    hub, leaf = (n * n - n + 2) / (2 * n * n), (n + 2) / (2 * n * n)
+    if n >= 3 and vd.same_weights(info["weights"], [hub] + [leaf] * (n - 1)):
+        return "star", abar
+    return None, abar
 
 
 def _combine_a(words) -> str:
@@ -385,8 +404,9 @@ def evaluate(
 
     Each dict: ``id``, ``reference``, ``statement``, ``track_a``, ``track_b``, ``track_c``
     (verdict words under the primary readings, combined with R5), ``verdict_basis``
-    (``proved (all N, d)`` when a closed form proves the Track B word under every primary reading,
-    :mod:`theory.symbolic.proofs`; else ``computed (grid)``), ``readings
+    (``proved (all N, d)`` when closed forms prove the Track B word: under every primary reading,
+    or a proved ``violated`` under one, which decides it by R5, :func:`theory.symbolic.proofs.
+    claim_decided`; else ``computed (grid)``), ``readings
     ({reading name: Track B word} under every reading when ``all_readings``) and ``evidence``
     ({"track_a": {...}, "track_b": {...}, "track_c": {...}}).
     """
@@ -433,8 +453,9 @@ def evaluate(
             }
         b = Evidence(b_word, {**b_numbers, "primary_readings": list(cells)}, b_note)
         c = track_c.get(cid, NOT_RUN)
-        proved = all(
-            x["track_b"].numbers.get("verdict_basis") == proofs.PROVED for x in cells.values()
+        proved = proofs.claim_decided(
+            (x["track_b"].verdict, x["track_b"].numbers.get("verdict_basis"))
+            for x in cells.values()
         )
         out.append(
             {

@@ -229,7 +229,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     mc, tc, _ = _method_of(reading, "cl")
     sens = reading["sensitivity"]
     numbers: dict = {}
-    words, old_r7, old_a5 = [], [], []
+    words, old_r7, old_a5, old_r13 = [], [], [], []
     for fw in FRAMEWORK_NAMES:
         per_client = framework_of(fw).per_client
         keys = list(range(n)) if per_client else [_weights_for(cfg, fw, n)]
@@ -238,12 +238,17 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             sm, sc = ex.solution(mm, tm, w), ex.solution(mc, tc, w)
             vm, vc = _sens(sm, sens, n, c), _sens(sc, sens, n, c)
             raw = vd.compare(vc, vm, ">")
-            one_way = vd.collapse_guard(raw, sm.rank, n, sens)
+            raw_old = vd.compare(vc, vm, ">", r13=False)
+            one_way = vd.before_r13(vd.collapse_guard(raw_old, sm.rank, n, sens))
             guarded = vd.collapse_guard(raw, sm.rank, n, sens, other_rank=sc.rank)
+            before = vd.before_r13(
+                vd.collapse_guard(raw_old, sm.rank, n, sens, other_rank=sc.rank)
+            )
             word, why = vd.premise_guard(guarded, [sm.rank, sc.rank], ["MIM", "CL"])
             words.append(word)
             old_r7.append("void" if why else one_way)
             old_a5.append(guarded)
+            old_r13.append("void" if why else before)
             row.append(
                 {
                     "s_mim": vm.to_dict(),
@@ -258,6 +263,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
         numbers[fw] = row if per_client else row[0]
     numbers["verdict_r7_one_direction"] = vd.combine(old_r7)
     numbers["verdict_without_a5"] = vd.combine(old_a5)
+    numbers["verdict_before_r13"] = vd.combine(old_r13)
     return Evidence(
         vd.combine(words), numbers, f"exact s^C > s^M ({sens}) for local, DecL, FL (R1, R7, R11)"
     )

@@ -87,8 +87,16 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     ranks = [row["rank"] for row in rows]
     sens = reading["sensitivity"]
     guarded = vd.trend_collapse_guard(r6, abars, vals, ranks, cfg.n_clients, sens)
-    one_way = vd.trend_collapse_guard(
-        r6, abars, vals, ranks, cfg.n_clients, sens, both_directions=False
+    one_way = vd.before_r13(
+        vd.trend_collapse_guard(
+            vd.trend(abars, vals, r13=False)[0], abars, vals, ranks, cfg.n_clients, sens,
+            both_directions=False,
+        )
+    )  # fmt: skip
+    before = vd.before_r13(
+        vd.trend_collapse_guard(
+            vd.trend(abars, vals, r13=False)[0], abars, vals, ranks, cfg.n_clients, sens
+        )
     )
     names = [f"the DecL objective on {row['graph']}" for row in rows]
     word, why = vd.premise_guard(guarded, ranks, names)
@@ -100,11 +108,17 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             {"from": rows[i]["params"], "to": rows[j]["params"], "increase": x} for i, j, x in viol
         ],
         "old_rule_verdict": old,
-        "verdict_without_r7": r6,
-        "r6_first_implementation": vd.trend(abars, vals, ordered_decrease=False)[0],
+        "verdict_without_r7": vd.trend(abars, vals, r13=False)[0],
+        "r6_first_implementation": vd.trend(abars, vals, ordered_decrease=False, r13=False)[0],
         "verdict_r7_one_direction": "void" if why else one_way,
         "verdict_without_a5": guarded,
+        "verdict_before_r13": "void" if why else before,
     }
+    if vd.proved_flat(vals):
+        numbers["identity"] = (
+            "s is the same on every graph of the sweep by proof (certified values of zero "
+            "radius): robustness does not change with |Ā|"
+        )
     if why:
         numbers["void_because"] = why
     what = "exact DecL sensitivity over graphs of increasing |Ā| (R6, R7, R11)"
@@ -157,15 +171,20 @@ def _thm46_b(which: str):
         # uniform rule on a regular graph) make the two sides one quantity
         same = vd.same_weights(info["weights"], _fl_weights(ex.n))
         raw = vd.compare(vdec, vfed, relation)
+        raw_old = vd.compare(vdec, vfed, relation, r13=False)
         if relation == "==":
             old_r7 = guarded = raw
+            before = raw_old
         else:
-            old_r7 = vd.collapse_guard(raw, sf.rank, ex.n, sens)
+            old_r7 = vd.before_r13(vd.collapse_guard(raw_old, sf.rank, ex.n, sens))
             guarded = vd.collapse_guard(raw, sf.rank, ex.n, sens, other_rank=sd.rank)
-        old_identity = guarded
+            before = vd.before_r13(
+                vd.collapse_guard(raw_old, sf.rank, ex.n, sens, other_rank=sd.rank)
+            )
+        old_identity = before  # without R12, and before R13
         if same:
             guarded = vd.IDENTITY_WORDS[relation]
-            old_r7 = guarded
+            before = old_r7 = vd.OLD_IDENTITY_WORDS[relation]
         word, why = vd.premise_guard(guarded, [sd.rank, sf.rank], ["DecL", "FL"])
         numbers = {
             "graph": "complete" if which == "eq89" else cfg.graph_label,
@@ -179,6 +198,7 @@ def _thm46_b(which: str):
             "verdict_without_identity": "void" if why else old_identity,
             "verdict_r7_one_direction": "void" if why else old_r7,
             "verdict_without_a5": guarded,
+            "verdict_before_r13": "void" if why else before,
         }
         what = f"exact s_Dec {relation} s_Fed ({sens}) (R1, R7, R11, R12)"
         if same:
@@ -186,6 +206,12 @@ def _thm46_b(which: str):
             # so the two sides are one quantity by construction, not a numerical coincidence
             numbers["identity"] = "DecL's objective weights are FL's (doubly stochastic W)"
             what += "; by construction: DecL's objective weights are FL's (one quantity)"
+        elif vd.proved_equal(vdec, vfed):
+            numbers["identity"] = (
+                "s_Dec = s_Fed by proof: both are certified with zero radius (the same value on "
+                "every graph)"
+            )
+            what += "; equal by proof (R13)"
         if why:
             numbers["void_because"] = why
         return Evidence(word, numbers, what)

@@ -26,7 +26,7 @@ from theory import _validate as v
 
 EPS = float(np.finfo(np.float64).eps)
 TRACK_A = ("informative", "vacuous", "invalid")
-TRACK_BC = ("holds", "violated", "degenerate", "not-unique", "void")
+TRACK_BC = ("holds", "violated", "collapsed", "degenerate", "not-unique", "void")
 NOT_RUN = "not-run"
 WORDS = TRACK_A + TRACK_BC + (NOT_RUN,)
 RELATIONS = (">", ">=", "<", "<=", "==")
@@ -126,6 +126,22 @@ RULE_CHANGES = (
         "with identical sides called degenerate",
         "old_function": "carried in each Thm 4.6, Eq. 87 and Eq. 89 cell as "
         "verdict_without_identity",
+    },
+    {
+        "claim": "all sensitivity comparisons",
+        "rule": "R13",
+        "old_rule": "one word, degenerate, for three findings: a tie within the float tolerance, "
+        "two sides equal by proof (R1 tie, R12's >=), and an optimum collapsed to rank < N (R7); "
+        "a series constant by proof was flat, hence degenerate",
+        "new_rule": "R13: degenerate is a tie at rounding only; R7 says collapsed; two sides "
+        "equal by proof (certified values of zero radius, proved_equal, or R12's identical "
+        "objectives) are an identity: a strict claim (>, Eq. 87, Cor 4.5's 'improves') is "
+        "violated naming it, a non-strict or equality claim holds with equality",
+        "why": "a review (2026-11-26): under the paper's reading CL's s_Dec = s_Fed = 0 on every "
+        "graph by a closed form (theory.symbolic.lemmas.cl_block_bound), yet Eq. 87 and "
+        "Cor 4.5 were degenerate while R12 called the same strict claim violated when the "
+        "objectives were identical; and R7's collapse was reported with the word of a tie",
+        "old_function": "carried in each sensitivity-comparison cell as verdict_before_r13",
     },
     {
         "claim": "all Track B",
@@ -269,20 +285,28 @@ def _r1(a: float, b: float, relation: str, tol: float) -> str:
     return "holds" if ok else "violated"
 
 
-def compare(a, b, relation: str, tol: float | None = None) -> str:
-    """R1 + R4: verdict of the claim ``a relation b``.
+def compare(a, b, relation: str, tol: float | None = None, *, r13: bool = True) -> str:
+    """R1 + R4 + R13: verdict of the claim ``a relation b``.
 
     ``a``, ``b``: floats or :class:`Value`; ``tol`` defaults to the sum of the two sides' tol.
-    Equal within tolerance → ``degenerate`` (``holds`` for ``==``); a verdict that differs over
-    the optimal set (attained points, or the outer interval) → ``not-unique``.
+    Two sides equal by proof (:func:`proved_equal`) → :data:`IDENTITY_WORDS` (R13: a strict
+    claim is ``violated``, a non-strict one ``holds`` with equality); equal within tolerance →
+    ``degenerate`` (``holds`` for ``==``), a tie at rounding; a verdict that differs over the
+    optimal set (attained points, or the outer interval) → ``not-unique``. ``r13=False``: the
+    rule before R13 (a proved equality scored as a tie), kept to report its answer.
 
     Example:
       >>> compare(3.3e-16, 0.0, ">", 1e-13), compare(0.5, 0.1, ">", 1e-9)
       ('degenerate', 'holds')
+      >>> zero = Value(0.0, (0.0,), 0.0, 0.0, 0.0, certified=True)
+      >>> compare(zero, zero, ">"), compare(zero, zero, ">="), compare(zero, zero, ">", r13=False)
+      ('violated', 'holds', 'degenerate')
     """
     v.choice(relation, "relation", RELATIONS)
     va = a if isinstance(a, Value) else Value.exact(a)
     vb = b if isinstance(b, Value) else Value.exact(b)
+    if r13 and proved_equal(va, vb):
+        return IDENTITY_WORDS[relation]
     t = va.tol + vb.tol if tol is None else float(tol)
     if len(va.samples) == 1 and len(vb.samples) == 1 and va.lo == va.hi and vb.lo == vb.hi:
         return _r1(va.point, vb.point, relation, t)  # unique optimum on both sides
@@ -343,26 +367,31 @@ def bound_check(rv_min, lb: float, track_a_word: str, tol: float | None = None) 
 
 
 def combine(words: Iterable[str]) -> str:
-    """R5: violated > void > not-unique > degenerate > holds (``not-run`` if nothing was
-    checked): a sub-check that contradicts the claim with its premise met decides it; else a
-    sub-check whose premise failed (R11) leaves the claim void.
+    """R5: violated > void > not-unique > collapsed > degenerate > holds (``not-run`` if
+    nothing was checked): a sub-check that contradicts the claim with its premise met decides
+    it; else a sub-check whose premise failed (R11) leaves the claim void.
 
     >>> combine(["holds", "degenerate"]), combine(["holds", "violated", "not-unique"])
     ('degenerate', 'violated')
-    >>> combine(["holds", "void"]), combine(["void", "violated"])
-    ('void', 'violated')
+    >>> combine(["holds", "void"]), combine(["void", "violated"]), combine(["holds", "collapsed"])
+    ('void', 'violated', 'collapsed')
     """
     words = [w for w in words if w != NOT_RUN]
     for w in words:
         v.choice(w, "verdict", TRACK_BC)
-    for w in ("violated", "void", "not-unique", "degenerate", "holds"):
+    for w in ("violated", "void", "not-unique", "collapsed", "degenerate", "holds"):
         if w in words:
             return w
     return NOT_RUN
 
 
 def trend(
-    abar: Sequence[float], s: Sequence, tol: float | None = None, *, ordered_decrease: bool = True
+    abar: Sequence[float],
+    s: Sequence,
+    tol: float | None = None,
+    *,
+    ordered_decrease: bool = True,
+    r13: bool = True,
 ) -> tuple[str, list]:
     """R6: a sensitivity series over graphs of increasing |Ā| (``s`` floats or :class:`Value`).
 
@@ -373,6 +402,9 @@ def trend(
     (only graphs of equal |Ā| differ) is ``degenerate`` (RULE_CHANGES, R6).
     ``ordered_decrease=False``: the first implementation, which said ``holds`` whenever the
     series was neither violated nor flat, kept to report its answer beside the rule in force.
+    R13: a series constant by proof (:func:`proved_flat`) over graphs of different |Ā| does
+    not improve anywhere: ``violated`` (the claim "improves with |Ā|" is strict), with no
+    pair in ``violations``; ``r13=False``: the rule before (flat, hence ``degenerate``).
 
     >>> trend([2, 3, 4], [0.0, 0.0, 0.0], 1e-12)[0], trend([2, 3, 4], [0.3, 0.2, 0.1], 1e-12)[0]
     ('degenerate', 'holds')
@@ -399,6 +431,8 @@ def trend(
         return "violated", sorted(viol, key=lambda r: -r[2])
     if "not-unique" in words:
         return "not-unique", []
+    if r13 and proved_flat(vals) and a[-1] > a[0] + 1e-12:
+        return "violated", []
     hi, lo = max(vals, key=lambda x: x.point), min(vals, key=lambda x: x.point)
     t_flat = hi.tol + lo.tol if tol is None else float(tol)
     if hi.point - lo.point <= t_flat:
@@ -448,19 +482,20 @@ def trend_collapse_guard(
     ``holds`` only if some decrease by more than the tolerance (a pair i, j with |Ā|_i < |Ā|_j
     and s_j < s_i − t, t as in :func:`trend`) ends at a graph whose optimum has rank ≥ N;
     when every such decrease ends at a collapsed optimum (rank < N) under a spread reading the
-    trend is ``degenerate``. The same for ``violated`` (R7 in both directions, RULE_CHANGES):
+    trend is ``collapsed`` (R13: the word of a collapse, no longer ``degenerate``, the word of
+    a tie). The same for ``violated`` (R7 in both directions, RULE_CHANGES):
     it stays only if some violation (s_j > s_i + t) starts at a graph i, the side that came out
     more robust, whose optimum has rank ≥ N. ``both_directions=False``: the rule before that
     change (``violated`` unguarded). Other words and the ``gap`` reading pass unchanged.
 
     >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "spread-N", 1e-12)
-    'degenerate'
+    'collapsed'
     >>> trend_collapse_guard("holds", [2, 3, 4], [0.3, 0.2, 0.0], [4, 4, 1], 4, "spread-N", 1e-12)
     'holds'
     >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "gap", 1e-12)
     'holds'
     >>> trend_collapse_guard("violated", [2, 3], [0.001, 0.003], [1, 1], 4, "spread-N", 1e-12)
-    'degenerate'
+    'collapsed'
     """
     if word not in ("holds", "violated") or reading == "gap":
         return word
@@ -473,9 +508,11 @@ def trend_collapse_guard(
         v.fail("ranks", f"one rank per graph ({a.size})", r.size)
     if word == "holds":
         full = any(r[j] >= int(n_signal) for _, j in _decreases(a, vals, tol))
+    elif proved_flat(vals):  # R13: constant by proof; informative where no optimum collapsed
+        full = bool(np.all(r >= int(n_signal)))
     else:
         full = any(r[i] >= int(n_signal) for i, _, _ in trend(a, vals, tol)[1])
-    return word if full else "degenerate"
+    return word if full else "collapsed"
 
 
 def collapse_guard(
@@ -486,23 +523,24 @@ def collapse_guard(
     other_rank: int | None = None,
 ) -> str:
     """R7: a ``holds`` of "s_X > s_Y" (or ≥) resting on Y, whose optimum has rank < N, is
-    ``degenerate`` under the spread readings (a collapsed optimum spreads its RV evenly); so is
+    ``collapsed`` under the spread readings (a collapsed optimum spreads its RV evenly, so the
+    spread says nothing about robustness; R13 gave this finding its own word); so is
     a ``violated`` resting on X (``other_rank`` < N), the side that came out more robust (R7 in
     both directions, RULE_CHANGES; ``other_rank=None``: the rule before, one direction).
 
     >>> collapse_guard("holds", 1, 4, "spread-N"), collapse_guard("holds", 1, 4, "gap")
-    ('degenerate', 'holds')
+    ('collapsed', 'holds')
     >>> collapse_guard("violated", 4, 4, "spread-N", 1)
-    'degenerate'
+    'collapsed'
     >>> collapse_guard("violated", 4, 4, "spread-N")
     'violated'
     """
     if reading == "gap":
         return word
     if word == "holds" and int(robust_rank) < int(n_signal):
-        return "degenerate"
+        return "collapsed"
     if word == "violated" and other_rank is not None and int(other_rank) < int(n_signal):
-        return "degenerate"
+        return "collapsed"
     return word
 
 
@@ -539,9 +577,50 @@ def premise_guard(word: str, ranks: Iterable[int], names: Sequence[str] = ()) ->
     return ("void", why) if why else (word, None)
 
 
-#: R12: the word of a comparison whose two sides are one quantity by construction.
-IDENTITY_WORDS = {"==": "holds", ">=": "degenerate", "<=": "degenerate", ">": "violated",
-                  "<": "violated"}  # fmt: skip
+#: R12/R13: the word of a comparison whose two sides are one quantity, by construction or by
+#: proof: a claimed equality or non-strict order holds (with equality), a strict one is violated
+#: (R13; before it, R12 called >= and <= degenerate: :data:`OLD_IDENTITY_WORDS`).
+IDENTITY_WORDS = {"==": "holds", ">=": "holds", "<=": "holds", ">": "violated", "<": "violated"}
+#: R12's words before R13 (carried as ``verdict_before_r13``)
+OLD_IDENTITY_WORDS = {"==": "holds", ">=": "degenerate", "<=": "degenerate", ">": "violated",
+                      "<": "violated"}  # fmt: skip
+
+
+def proved_equal(a, b) -> bool:
+    """R13: whether two values are equal by proof, not by rounding: both :class:`Value` s
+    are certified (rule T7) with zero radius (``tol == 0``: the model's coupling is exactly
+    zero, e.g. the CL [N] block, ``theory.symbolic.lemmas.cl_block_bound``), unique, and have
+    the same point. A tie within a float tolerance is never a proved equality.
+
+    >>> one = Value(0.0, (0.0,), 0.0, 0.0, 0.0, certified=True)
+    >>> proved_equal(one, one), proved_equal(one, Value.exact(0.0, 1e-13))
+    (True, False)
+    """
+    vals = [x for x in (a, b) if isinstance(x, Value)]
+    return (
+        len(vals) == 2
+        and all(x.certified and x.tol == 0.0 and x.unique for x in vals)
+        and vals[0].point == vals[1].point
+    )
+
+
+def before_r13(word: str) -> str:
+    """The word R13 replaced: ``collapsed`` was ``degenerate`` before R13 (RULE_CHANGES).
+
+    >>> before_r13("collapsed"), before_r13("violated")
+    ('degenerate', 'violated')
+    """
+    return "degenerate" if word == "collapsed" else word
+
+
+def proved_flat(s: Sequence) -> bool:
+    """R13: a series whose values are all :func:`proved_equal` to the first (constant by proof).
+
+    >>> one = Value(0.0, (0.0,), 0.0, 0.0, 0.0, certified=True)
+    >>> proved_flat([one, one, one]), proved_flat([one, Value.exact(0.0)])
+    (True, False)
+    """
+    return len(s) >= 2 and all(proved_equal(s[0], x) for x in s[1:])
 
 
 def same_weights(pi_a: Sequence[float], pi_b: Sequence[float]) -> bool:

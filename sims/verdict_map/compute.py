@@ -86,9 +86,14 @@ def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
         # both directions (2026-11-25), so that each entry counts the cells of its own change
         (vd.rule_change("cor4.5", "R7"), "verdict_without_r7", "verdict_r7_one_direction"),
         (vd.rule_change("cor4.5", "R6"), "r6_first_implementation", "verdict_without_r7"),
-        (vd.rule_change("all sensitivity comparisons", "R7"), "verdict_r7_one_direction", None),
+        (
+            vd.rule_change("all sensitivity comparisons", "R7"),
+            "verdict_r7_one_direction",
+            "verdict_before_r13",
+        ),
         (vd.rule_change("all Track B", "R11"), "verdict_without_a5", None),
-        (vd.rule_change("thm4.6", "R12"), "verdict_without_identity", None),
+        (vd.rule_change("thm4.6", "R12"), "verdict_without_identity", "verdict_before_r13"),
+        (vd.rule_change("all sensitivity comparisons", "R13"), "verdict_before_r13", None),
         (vd.rule_change("all Track B", "R4"), "verdict_without_free_rows", None),
         (vd.rule_change("all Track B", "T7"), "verdict_without_certificate", None),
     ):
