@@ -86,18 +86,18 @@ def test_strict_claim_with_identical_sides_is_violated_naming_the_identity():
 
 
 def test_r7_guards_violated_resting_on_the_collapsed_side():
-    # claim s_X > s_Y: violated means X came out more robust; X collapsed -> degenerate
-    assert vd.collapse_guard("violated", 4, 4, "spread-N", other_rank=1) == "degenerate"
+    # claim s_X > s_Y: violated means X came out more robust; X collapsed -> collapsed (R13)
+    assert vd.collapse_guard("violated", 4, 4, "spread-N", other_rank=1) == "collapsed"
     assert vd.collapse_guard("violated", 4, 4, "spread-N", other_rank=4) == "violated"
     assert vd.collapse_guard("violated", 4, 4, "gap", other_rank=1) == "violated"
     assert vd.collapse_guard("violated", 1, 4, "spread-N") == "violated"  # the old rule
 
 
-def test_trend_violation_between_collapsed_optima_is_degenerate():
+def test_trend_violation_between_collapsed_optima_is_collapsed():
     ab, s = [2, 3, 4], [0.010, 0.012, 0.011]  # bumps between rank-1 optima
     word, viol = vd.trend(ab, s, 1e-6)
     assert word == "violated" and viol
-    assert vd.trend_collapse_guard(word, ab, s, [1, 1, 1], 4, "spread-N", 1e-6) == "degenerate"
+    assert vd.trend_collapse_guard(word, ab, s, [1, 1, 1], 4, "spread-N", 1e-6) == "collapsed"
     kept = vd.trend_collapse_guard(word, ab, s, [4, 1, 1], 4, "spread-N", 1e-6)
     assert kept == "violated"  # the violation starting at graph 0 (full rank) stands
     old = vd.trend_collapse_guard(
@@ -106,13 +106,14 @@ def test_trend_violation_between_collapsed_optima_is_degenerate():
     assert old == "violated"
 
 
-def test_cor45_violated_on_rank_one_optima_is_degenerate_with_the_old_word():
+def test_cor45_violated_on_rank_one_optima_is_collapsed_with_the_old_word():
     cfg = cl.VerifyConfig(n_clients=9, p=0.15, d=1_000_000)
     ev = _b(cfg, "cor4.5", {"method": "eq4-complementary", "sensitivity": "spread-N"})
     ranks = [row["rank"] for row in ev.numbers["sweep"]]
     assert max(ranks) < 9
     # the guard made the difference (the word before it is carried beside)
-    assert ev.numbers["verdict_r7_one_direction"] != ev.verdict == "degenerate"
+    assert ev.numbers["verdict_r7_one_direction"] != ev.verdict == "collapsed"
+    assert ev.numbers["verdict_before_r13"] == "degenerate"  # R13's old word, carried
 
 
 def test_atlas_trend_guard_matches_the_scalar_rule():

@@ -100,9 +100,9 @@ def test_trend_holds_needs_a_decrease_along_abar():
 
 def test_trend_collapse_guard():
     ab, n = [2, 3, 4], 4
-    # every decrease ends at a collapsed optimum -> degenerate (spread readings only)
+    # every decrease ends at a collapsed optimum -> collapsed (spread readings only; R13)
     assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, "spread-N") == (
-        "degenerate"
+        "collapsed"
     )
     assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, "gap") == "holds"
     # one decrease into a full-rank optimum keeps holds
@@ -112,13 +112,13 @@ def test_trend_collapse_guard():
     # a decrease within the tolerance does not count
     tol = 0.25
     assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, "spread-N", tol) == (
-        "degenerate"
+        "collapsed"
     )
     for word in ("degenerate", "not-unique", "void"):
         assert vd.trend_collapse_guard(word, ab, [0.3, 0.3, 0.0], [1, 1, 1], n, "spread-N") == word
     # violated: guarded since R7 applies in both directions (RULE_CHANGES), not before
     up = [0.0, 0.3, 0.3]
-    assert vd.trend_collapse_guard("violated", ab, up, [1, 4, 4], n, "spread-N") == "degenerate"
+    assert vd.trend_collapse_guard("violated", ab, up, [1, 4, 4], n, "spread-N") == "collapsed"
     assert vd.trend_collapse_guard("violated", ab, up, [4, 1, 1], n, "spread-N") == "violated"
     old = vd.trend_collapse_guard(
         "violated", ab, up, [1, 4, 4], n, "spread-N", both_directions=False
@@ -129,8 +129,8 @@ def test_trend_collapse_guard():
 
 
 def test_collapse_guard():
-    assert vd.collapse_guard("holds", 1, 4, "spread-N") == "degenerate"
-    assert vd.collapse_guard("holds", 1, 4, "spread-c") == "degenerate"
+    assert vd.collapse_guard("holds", 1, 4, "spread-N") == "collapsed"
+    assert vd.collapse_guard("holds", 1, 4, "spread-c") == "collapsed"
     assert vd.collapse_guard("holds", 1, 4, "gap") == "holds"
     assert vd.collapse_guard("holds", 4, 4, "spread-N") == "holds"
     assert vd.collapse_guard("violated", 1, 4, "spread-N") == "violated"

@@ -166,13 +166,17 @@ def _values(
     return out, np.asarray(ranks, int)
 
 
-def trend_arrays(abar, lo, hi, tol, *, ordered_decrease: bool = True) -> tuple[str, list]:
+def trend_arrays(
+    abar, lo, hi, tol, *, ordered_decrease: bool = True, flat_by_proof: bool = False
+) -> tuple[str, list]:
     """Rule R6 vectorised over many graphs: ``lo``/``hi`` the attained range of each graph's
     sensitivity, ``tol`` per graph (T3). A certain violation is a pair with |Ā|_i < |Ā|_j and
     lo_j − hi_i > tol_i + tol_j. Returns ``(word, [(i, j, increase)])`` worst first; the word as
     :func:`theory.verdicts.trend` (``not-unique`` when a violation is possible but not certain;
     ``holds`` only with a certain decrease, lo_i − hi_j > tol_i + tol_j for |Ā|_i < |Ā|_j;
     ``ordered_decrease=False``: the first implementation, without that condition).
+    ``flat_by_proof``: the series is constant by proof (:func:`theory.verdicts.proved_flat`),
+    so R13 makes the strict "improves with |Ā|" ``violated`` (without it: ``degenerate``).
     """
     a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
     later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
@@ -186,6 +190,8 @@ def trend_arrays(abar, lo, hi, tol, *, ordered_decrease: bool = True) -> tuple[s
         return "violated", [(int(i[k]), int(j[k]), float(inc[k])) for k in order]
     if possible.any():
         return "not-unique", []
+    if flat_by_proof and a.max() > a.min() + 1e-12:
+        return "violated", []
     if hi.max() - lo.min() <= tt.max():
         return "degenerate", []
     if ordered_decrease and not _certain_decreases(a, lo, hi, t).any():
@@ -208,20 +214,32 @@ def _certain_decreases(a, lo, hi, t) -> np.ndarray:
 
 
 def trend_collapse_arrays(
-    word: str, abar, lo, hi, tol, ranks, n_signal: int, reading: str, *, both_directions=True
+    word: str,
+    abar,
+    lo,
+    hi,
+    tol,
+    ranks,
+    n_signal: int,
+    reading: str,
+    *,
+    both_directions=True,
+    flat_by_proof: bool = False,
 ) -> str:
     """Rule R7 on an R6 trend, vectorised as :func:`trend_arrays` (the same as
     :func:`theory.verdicts.trend_collapse_guard`): a ``holds`` stays only if some certain
     decrease (|Ā|_i < |Ā|_j and lo_i − hi_j > tol_i + tol_j) ends at a graph whose optimum has
     rank ≥ ``n_signal``, a ``violated`` only if some certain violation (lo_j − hi_i > tol_i +
     tol_j) starts at one (``both_directions=False``: ``violated`` unguarded, the rule before
-    RULE_CHANGES' R7 entry of 2026-11-25); else, under a spread reading, ``degenerate``.
+    RULE_CHANGES' R7 entry of 2026-11-25); else, under a spread reading, ``collapsed`` (R13).
+    A ``violated`` of a series constant by proof (``flat_by_proof``) stays where no optimum
+    collapsed.
 
     >>> ab, s, tol, ranks = [2, 3], [0.3, 0.0], [0, 0], [4, 1]
     >>> trend_collapse_arrays("holds", ab, s, s, tol, ranks, 4, "spread-N")
-    'degenerate'
+    'collapsed'
     >>> trend_collapse_arrays("violated", ab, s[::-1], s[::-1], tol, [1, 4], 4, "spread-N")
-    'degenerate'
+    'collapsed'
     """
     if word not in ("holds", "violated") or reading == "gap":
         return word
@@ -231,9 +249,11 @@ def trend_collapse_arrays(
     full = np.asarray(ranks, int) >= int(n_signal)
     if word == "holds":
         kept = (_certain_decreases(a, lo, hi, t) & full[None, :]).any()
+    elif flat_by_proof:
+        kept = bool(full.all())
     else:
         kept = (_certain_increases(a, lo, hi, t) & full[:, None]).any()
-    return word if kept else "degenerate"
+    return word if kept else "collapsed"
 
 
 def _resolved(x: np.ndarray, tol: np.ndarray | float) -> bool:
@@ -326,16 +346,24 @@ def _study(
                 lo = np.array([min(x.samples) for x in vals])
                 hi = np.array([max(x.samples) for x in vals])
                 tol = np.array([x.tol for x in vals])
-                r6, viol = trend_arrays(feats["abar"], lo, hi, tol)
+                flat = vd.proved_flat(vals)
+                r6_old, viol = trend_arrays(feats["abar"], lo, hi, tol)
+                r6 = trend_arrays(feats["abar"], lo, hi, tol, flat_by_proof=flat)[0]
                 first = trend_arrays(feats["abar"], lo, hi, tol, ordered_decrease=False)[0]
                 ab = feats["abar"]
-                one_way = trend_collapse_arrays(
-                    r6, ab, lo, hi, tol, ranks, n, sens, both_directions=False
+                one_way = vd.before_r13(
+                    trend_collapse_arrays(
+                        r6_old, ab, lo, hi, tol, ranks, n, sens, both_directions=False
+                    )
                 )
-                word = trend_collapse_arrays(r6, ab, lo, hi, tol, ranks, n, sens)
+                before = vd.before_r13(trend_collapse_arrays(r6_old, ab, lo, hi, tol, ranks, n, sens))
+                word = trend_collapse_arrays(
+                    r6, ab, lo, hi, tol, ranks, n, sens, flat_by_proof=flat
+                )
                 # R11: an optimum W = 0 on any graph voids the trend
                 word, zero = vd.premise_guard(word, ranks)
                 one_way = "void" if zero else one_way
+                before = "void" if zero else before
                 thm46, eq87, thm46_old, eq87_old = Counter(), Counter(), Counter(), Counter()
                 for k, x in enumerate(vals):
                     same = vd.same_weights(feats["pi"][k], fl)
@@ -344,7 +372,8 @@ def _study(
                         if rel == ">" and ab[k] >= n - 1e-12:
                             continue
                         raw = vd.compare(x, vfed, rel)
-                        old[vd.collapse_guard(raw, sol_fl.rank, n, sens)] += 1
+                        raw_old = vd.compare(x, vfed, rel, r13=False)
+                        old[vd.before_r13(vd.collapse_guard(raw_old, sol_fl.rank, n, sens))] += 1
                         w = vd.collapse_guard(raw, sol_fl.rank, n, sens, other_rank=ranks[k])
                         w = vd.IDENTITY_WORDS[rel] if same else w
                         new["void" if void else w] += 1
@@ -354,7 +383,8 @@ def _study(
                     "tol": _rounded(tol, TOL_DIGITS),
                     "s_fed": vfed.point,
                     "cor45": word,
-                    "cor45_without_r7": r6,
+                    "cor45_without_r7": r6_old,
+                    "cor45_before_r13": before,
                     "cor45_r6_first_implementation": first,
                     "cor45_r7_one_direction": one_way,
                     "violations": len(viol),
