@@ -356,7 +356,9 @@ def _study(
                         r6_old, ab, lo, hi, tol, ranks, n, sens, both_directions=False
                     )
                 )
-                before = vd.before_r13(trend_collapse_arrays(r6_old, ab, lo, hi, tol, ranks, n, sens))
+                before = vd.before_r13(
+                    trend_collapse_arrays(r6_old, ab, lo, hi, tol, ranks, n, sens)
+                )
                 word = trend_collapse_arrays(
                     r6, ab, lo, hi, tol, ranks, n, sens, flat_by_proof=flat
                 )

@@ -241,9 +241,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             raw_old = vd.compare(vc, vm, ">", r13=False)
             one_way = vd.before_r13(vd.collapse_guard(raw_old, sm.rank, n, sens))
             guarded = vd.collapse_guard(raw, sm.rank, n, sens, other_rank=sc.rank)
-            before = vd.before_r13(
-                vd.collapse_guard(raw_old, sm.rank, n, sens, other_rank=sc.rank)
-            )
+            before = vd.before_r13(vd.collapse_guard(raw_old, sm.rank, n, sens, other_rank=sc.rank))
             word, why = vd.premise_guard(guarded, [sm.rank, sc.rank], ["MIM", "CL"])
             words.append(word)
             old_r7.append("void" if why else one_way)

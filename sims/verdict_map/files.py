@@ -22,6 +22,7 @@ CODES = {
     "holds": "h",
     "violated": "v",
     "degenerate": "d",
+    "collapsed": "c",
     "not-unique": "u",
     "void": "o",
     "not-run": "-",

@@ -198,6 +198,7 @@ def all_ones_spectrum(n: sp.Expr | None = None) -> dict:
     a, b = sp.symbols("a b", real=True)
     n = sp.Symbol("n", integer=True, positive=True) if n is None else n
     j2 = sp.Sum(1, (_m, 1, n)).doit()  # (J²)_kl
+
     # in the algebra span{I, J}: x = (x_I, x_J), product (a1, b1)(a2, b2) =
     # (a1 a2, a1 b2 + a2 b1 + j2 b1 b2) since J² = j2 J
     def mul(x, y):
@@ -379,9 +380,11 @@ def cl_block_bound() -> dict:
     for key in ("in_out", "out_out", "own_off"):
         if m[key] != 0:
             raise AssertionError(f"the CL block is not invariant: {key} = {m[key]}")
-    if sp.simplify(m["off_off2"] - t.tau**2 / 4) != 0 or sp.simplify(
-        m["off_off"] - (t.tau**2 / 2 + mu**2)
-    ) != 0 or sp.simplify(m["own_own"] - (1 + mu**2)) != 0:
+    if (
+        sp.simplify(m["off_off2"] - t.tau**2 / 4) != 0
+        or sp.simplify(m["off_off"] - (t.tau**2 / 2 + mu**2)) != 0
+        or sp.simplify(m["own_own"] - (1 + mu**2)) != 0
+    ):
         raise AssertionError(f"unexpected moments: {m}")
     pk = sp.Symbol("pi_k", nonnegative=True)
     # diagonal of client j's block minus mu^2 and minus the PSD offset rank-one term tau^2/4:

@@ -49,6 +49,7 @@ import mpmath
 import sympy as sp
 
 from theory import _validate as v
+from theory import verdicts as vd
 from theory.frameworks import bound_method_of, framework_of
 from theory.symbolic import lemmas as lm
 from theory.symbolic import terms as t
@@ -153,9 +154,7 @@ def _below_threshold_obligation() -> Obligation:
 
 def _lb_below_one() -> Obligation:
     lb = 1 - t.C_num / (_g * _u + t.C_den)
-    return Obligation(
-        "LB < 1", lb < 1, (_g > 0, _u > 0, *_C_POS), "the bound never reaches r = 1"
-    )
+    return Obligation("LB < 1", lb < 1, (_g > 0, _u > 0, *_C_POS), "the bound never reaches r = 1")
 
 
 def _cl_coefficient() -> Obligation:
@@ -244,7 +243,9 @@ def _bound_proof(claim: str, method: str, framework: str) -> Proof:
     contrastive = bound_method_of(method).contrastive
     lb = t.lower_bound(method, framework, "+", "eq37", "given")
     g = sp.factor(
-        sp.simplify(t.signal_denominator(method, framework, "eq37", "given") / t.d**t.SIGNAL_EXPONENT)
+        sp.simplify(
+            t.signal_denominator(method, framework, "eq37", "given") / t.d**t.SIGNAL_EXPONENT
+        )
     )
     expo = t.error_exponent(method) + t.SIGNAL_EXPONENT  # u = d^{e + 2/5}
     lb_u = 1 - t.C_num / (g * _u + t.C_den)
@@ -279,7 +280,11 @@ def _bound_proof(claim: str, method: str, framework: str) -> Proof:
     r_txt = {("local", False): "1/(N-1)", ("fl", False): "1/N"}.get(
         (framework, contrastive), "r_hub (star), 1/N (complete graph)"
     )
-    who = "r_(i,k), k != i," if fw.per_client else ("the FL RV" if not fw.has_graph else "the DecL RV")
+    who = (
+        "r_(i,k), k != i,"
+        if fw.per_client
+        else ("the FL RV" if not fw.has_graph else "the DecL RV")
+    )
     if contrastive:
         statement = (
             f"Thm 4.3 ({framework}) under similar augmentations: {who} is exactly 1 on e_1..e_N "
@@ -365,7 +370,6 @@ def _eq17() -> Proof:
 
 def _eq2930() -> Proof:
     """Eqs. 29–30 on the star graph and the complete graph with the paper's uniform mixing."""
-    N = t.N
     w = lm.star_weights()
     gap = sp.factor(sp.simplify(1 / w["abar"] - w["leaf"]))
     statement = (
@@ -521,8 +525,8 @@ def proof_for(claim: str, reading: dict, *, fl_term: str = "eq37", sign: str = "
 
 
 def basis(claim: str, reading: dict, computed: str, *, n: int, d: int, p: float,
-          c_num: float = 1.0, c_den: float = 1.0, fl_term: str = "eq37",
-          sign: str = "+", graph: str | None = None, abar: float | None = None) -> dict:  # fmt: skip
+          c_num: float = 1.0, c_den: float = 1.0, fl_term: str = "eq37", sign: str = "+",
+          graph: str | None = None, abar: float | None = None) -> dict:  # fmt: skip
     """The basis of one computed verdict: ``{"verdict_basis": PROVED}`` where a proof covers the
     cell and its word equals ``computed``; else ``{"verdict_basis": COMPUTED}``, with
     ``proved_word`` when a proof covers the cell but disagrees (a computation to look at, never
@@ -559,3 +563,32 @@ def claim_decided(words_and_bases) -> bool:
     if pairs and all(b == PROVED for _, b in pairs):
         return True
     return any(w == "violated" and b == PROVED for w, b in pairs)
+
+
+def claim_word(claim: str, *, n: int, d: int, p: float, c_num: float = 1.0, c_den: float = 1.0,
+               graph: str | None = None, abar: float | None = None) -> str | None:  # fmt: skip
+    """The proved word of ``claim`` under the paper's reading at one configuration: the words
+    of its readings' proofs combined with R5 (:func:`theory.verdicts.combine`), where they
+    decide it (:func:`claim_decided`: all covered, or one proved ``violated``); else None.
+    ``graph``: ``star``, ``complete``, ``uniform`` or None (the weight classes of the proofs).
+
+    >>> claim_word("thm4.6.eq87", n=4, d=10**6, p=0.75, graph="star")
+    'violated'
+    >>> claim_word("thm4.6", n=4, d=10**6, p=0.75, graph="star")
+    'collapsed'
+    """
+    words = []
+    for reading in _paper_readings(claim):
+        pr = proof_for(claim, reading)
+        w = None if pr is None else pr.word(n, d, p, c_num, c_den, graph=graph, abar=abar)
+        words.append((w, PROVED if w is not None else COMPUTED))
+    if not claim_decided(words):
+        return None
+    if any(w == "violated" for w, _ in words):
+        return "violated"
+    return vd.combine(w for w, _ in words)
+
+
+def _paper_readings(claim: str) -> list[dict]:
+    """The readings the proofs of ``claim`` cover, one per proof (the paper's own readings)."""
+    return [dict(r) for pr in proofs() if pr.claim == claim for r in pr.readings]

@@ -39,7 +39,7 @@ from sims.reproduce.report.finding import (
 )
 from theory import claims as cl
 from theory import verdicts as vd
-from theory.symbolic.proofs import PROVED
+from theory.symbolic.proofs import claim_decided
 
 #: the files of a reproduce output folder the answer is read from
 MAP_FILE, CELLS_FILE, TRACKD_FILE = "verdict_map.json", "verdict_cells.json", "trackd_verdicts.json"
@@ -200,12 +200,14 @@ def _paper_verdict(cells: list[dict], names: set, universe: set, n_domain) -> di
     """The Track B word per configuration under the paper's readings (R5 across them), the
     claim's word (R5 across configurations), counts and where each word occurs."""
     per_conf: dict = {}
-    proved_conf: dict = {}
+    bases: dict = {}
     for c in cells:
         if cl.reading_name(c["reading"]) in names:
             per_conf.setdefault(_key(c), []).append(c["track_b"])
-            ok = c.get("verdict_basis") == PROVED
-            proved_conf[_key(c)] = proved_conf.get(_key(c), True) and ok
+            bases.setdefault(_key(c), []).append((c["track_b"], c.get("verdict_basis")))
+    # a configuration's word is proved when its readings' words are, or a proved violated
+    # decides it (R5)
+    proved_conf = {k: claim_decided(pairs) for k, pairs in bases.items()}
     words = {k: vd.combine(ws) for k, ws in per_conf.items()}
     counts = Counter(words.values())
     confs = set(words)

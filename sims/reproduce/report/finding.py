@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from theory import claims as cl
 
 #: the order of Track B words in counts (the verdict map's)
-WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
+WORD_ORDER = ("holds", "violated", "collapsed", "degenerate", "not-unique", "void", "not-run")
 #: the finding's length limit in words (whitespace-separated tokens)
 MAX_WORDS = 200
 #: a printed bound this close to 1 is "LB = 1" in the finding
@@ -137,14 +137,20 @@ def _each(ids: list[str]) -> str:
     return " each" if len(ids) > 1 else ""
 
 
-def _verdict_sentences(rows: list, grid: Mapping, good: list, bad: list, rest: list) -> list:
-    """The headline (claims contradicted, supported, undecided under the paper's reading) and
-    where each group's word holds, with the claims proved from closed forms."""
+def _verdict_sentences(
+    rows: list, grid: Mapping, good: list, bad: list, flat: list, rest: list
+) -> list:
+    """The headline (claims contradicted, supported, made uninformative by a collapsed optimum,
+    undecided under the paper's reading) and where each group's word holds, with the claims
+    proved from closed forms."""
+    parts = [f"contradicts {len(bad)} of {len(rows)} claims", f"supports {len(good)}"]
+    if flat:
+        parts.append(f"finds {len(flat)} uninformative (a collapsed optimum, R7)")
+    parts.append(f"leaves {len(rest)} undecided")
     sentences = [
         f"Under the paper's own reading, the exact linear model (Track B; d = "
         f"{_d_text(grid['d'])}, {grid['n_configurations']} configurations, "
-        f"{min(grid['N'])} ≤ N ≤ {max(grid['N'])}) contradicts {len(bad)} of {len(rows)} "
-        f"claims, supports {len(good)} and leaves {len(rest)} undecided."
+        f"{min(grid['N'])} ≤ N ≤ {max(grid['N'])}) {_join(parts)}."
     ]
     if bad:
         groups = _grouped([(r["claim"], _where_text(_where_of(r, "violated"))) for r in bad])
@@ -160,11 +166,23 @@ def _verdict_sentences(rows: list, grid: Mapping, good: list, bad: list, rest: l
             ]
         )  # fmt: skip
         sentences.append("Holds: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + ".")
+    if flat:
+        texts = [(r["claim"], r["paper_verdict"]["text"].replace("; ", ", ")) for r in flat]
+        sentences.append(
+            "Collapsed: "
+            + "; ".join(f"{_ids(ids)} {t}" for ids, t in _grouped(texts))
+            + " (the order holds only because the side judged more robust has a rank-one "
+            "optimum, whose spread says nothing)."
+        )
     proved = [r["claim"] for r in rows if r["paper_verdict"].get("proved")]
     if proved:
+        unproved = [r["claim"] for r in rows if r["claim"] not in proved]
+        tail = (
+            f"; {_ids(unproved)} computed on the grid" if unproved else "; none rests on the grid"
+        )
         sentences.append(
-            f"Proved for every N ≥ 3 and d from closed forms, not only on the grid: "
-            f"{_ids(proved)}; every other word is computed on the grid."
+            f"Proved for every N and d from closed forms (theory.symbolic.proofs), not only on "
+            f"the grid: {_ids(proved) if unproved else f'all {len(proved)}'}{tail}."
         )
     if rest:
         texts = [
@@ -259,8 +277,15 @@ def finding(answer: Mapping, cells: list[dict], vmap_readings: Mapping | None = 
         if "holds" in r["paper_verdict"]["counts"]
         and set(r["paper_verdict"]["counts"]) <= {"holds", "void"}
     ]
-    rest = [r for r in rows if r not in bad and r not in good]
-    sentences = _verdict_sentences(rows, grid, good, bad, rest)
+    flat = [
+        r
+        for r in rows
+        if r not in bad
+        and "collapsed" in r["paper_verdict"]["counts"]
+        and set(r["paper_verdict"]["counts"]) <= {"collapsed", "void", "not-run"}
+    ]
+    rest = [r for r in rows if r not in bad and r not in good and r not in flat]
+    sentences = _verdict_sentences(rows, grid, good, bad, flat, rest)
     sentences += _not_run_sentences(rows, grid)
     no = [r for r in rows if r["hidden_constant"]["verdict"] == "no"]
     for ids, (k, e) in _grouped_by(
