@@ -123,8 +123,11 @@ def _conv(e, symbols: dict):
         a = _conv(e.args[0], symbols)
         return z3.If(a >= 0, a, -a)
     if isinstance(e, (sp.Max, sp.Min)):
-        pick = (lambda a, b: z3.If(a >= b, a, b)) if isinstance(e, sp.Max) else (
-            lambda a, b: z3.If(a <= b, a, b))  # fmt: skip
+        pick = (
+            (lambda a, b: z3.If(a >= b, a, b))
+            if isinstance(e, sp.Max)
+            else (lambda a, b: z3.If(a <= b, a, b))
+        )
         return reduce(pick, (_conv(a, symbols) for a in e.args))
     raise _unsupported(e)
 
