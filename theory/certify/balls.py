@@ -38,6 +38,10 @@ exact symmetric numerators πᵢWᵢⱼ, so its ball matrix contains the exact S
 above encloses W's (real) eigenvalues. A W that is not reversible gets ``NotCertified``: its
 eigenvalues need not be real.
 
+A ball is valid at any precision, but a ball built from a decimal or a rational at flint's
+default 53 bits is 1e-16 wide: build the values you compare with a certified enclosure
+inside ``flint.ctx.workprec(...)`` at the enclosure's precision or above.
+
 Ball arithmetic is rigorous: every operation returns a ball containing the exact result, so
 an enclosure computed from exact input contains the exact number. A ball says nothing
 sharper than its radius: two equal numbers give overlapping balls, never a proof of equality
