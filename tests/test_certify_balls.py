@@ -258,3 +258,31 @@ def test_spread_and_sign():
     assert s.contains(_exact(fmpq(3, 10))) and sign(s) == 1
     assert sign(spread([arb(1) / 3, arb(1) / 3])) is None  # equal values: undecided
     assert sign(arb(-1)) == -1
+
+
+def _sqrt2_matrix(prec: int):
+    """[[√2, 1, 0], [1, 0, 1/3], [0, 1/3, -√2]] as a ball matrix at ``prec`` bits."""
+    from flint import arb_mat
+
+    with ctx.workprec(prec):
+        r = arb(2).sqrt()
+        return arb_mat([[r, 1, 0], [1, 0, arb(1) / 3], [0, arb(1) / 3, -r]])
+
+
+def test_ball_input_encloses_an_irrational_matrix():
+    with mpmath.workdps(DPS):
+        r = mpmath.sqrt(2)
+        M = mpmath.matrix([[r, 1, 0], [1, 0, mpmath.mpf(1) / 3], [0, mpmath.mpf(1) / 3, -r]])
+        E, Q = mpmath.eigsy(M)
+        order = sorted(range(3), key=lambda i: -E[i])
+        rv = [Q[j, order[0]] ** 2 for j in range(3)]
+    res = eigenvalues(_sqrt2_matrix, symmetric=True)
+    assert res.certified and res.radius < RADIUS
+    assert _encloses(res.value, [E[i] for i in order])
+    res = top_rv(_sqrt2_matrix, 1)
+    assert res.certified and res.radius < RADIUS and _encloses(res.value, rv)
+    # a fixed arb_mat at 53 bits: valid enclosures, but too wide to certify at 1e-30
+    assert not eigenvalues(_sqrt2_matrix(53), symmetric=True, max_prec=256).certified
+    assert eigenvalues(_sqrt2_matrix(53), symmetric=True, radius=1e-12).certified
+    with pytest.raises(ValueError, match="symmetric=True only"):
+        eigenvalues(_sqrt2_matrix, symmetric=False)

@@ -6,7 +6,11 @@ Input is exact: a sympy Matrix of Rationals, a list of lists of ``fractions.Frac
 ``flint.fmpq_mat``, or a float64 NumPy array, converted **exactly** (a binary float is a dyadic
 rational; 0.1 is 3602879701896397/2**55, not 1/10). The numbers certified are those of the
 matrix given: pass exact rationals where the matrix is rational (:func:`exact_mixing` builds
-the mixing matrices of :mod:`theory.topology` exactly).
+the mixing matrices of :mod:`theory.topology` exactly). A symmetric matrix with irrational
+entries (τ² = d^{2/5}) is given as a ball matrix that contains it: a ``flint.arb_mat``, or
+better a function ``prec -> arb_mat`` (e.g. built with ``arb(d) ** (arb(2) / 5)``) so that
+a higher working precision also narrows the input; exact ties and the inertia (below) then
+cannot be decided, and such a case stays ``NotCertified``.
 
 Each function starts at ``prec`` bits (default :data:`DEFAULT_PREC`) and doubles the working
 precision up to ``max_prec`` (:data:`MAX_PREC`) until the answer is certified: every ball has
@@ -52,7 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -372,21 +376,73 @@ def _symmetrised(Wq: fmpq_mat, pi: list) -> tuple[Any, np.ndarray] | None:
     return build, mf / np.sqrt(np.outer(pf, pf))
 
 
-def _symmetric_problem(Mq: fmpq_mat, symmetric: bool, field: str):
-    """(builder of the symmetric ball matrix, float approximation, method) or a reason."""
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """A symmetric eigenproblem: ``build()`` the ball matrix at the working precision (it
+    contains the exact symmetric matrix), ``approx`` its float64 midpoints, ``method`` one
+    line, ``exact`` the exact symmetric matrix where known (exact ties and inertia need it)."""
+
+    build: Callable[[], arb_mat]
+    approx: np.ndarray
+    method: str
+    exact: fmpq_mat | None
+
+
+def _ball_problem(M: Any, field: str) -> _Problem | None:
+    """A ball-matrix input (an ``arb_mat``, or a function of the working precision returning
+    one) that contains the exact symmetric matrix, as a :class:`_Problem`; None otherwise."""
+    if isinstance(M, arb_mat):
+        fn = lambda prec: M
+    elif callable(M) and not isinstance(M, (fmpq_mat, sp.MatrixBase, np.ndarray)):
+        fn = M
+    else:
+        return None
+
+    def build() -> arb_mat:
+        A = fn(ctx.prec)
+        if not isinstance(A, arb_mat) or A.nrows() != A.ncols() or A.nrows() == 0:
+            v.fail_type(field, "a square non-empty flint arb_mat", A)
+        n = A.nrows()
+        if not all(A[i, j].overlaps(A[j, i]) for i in range(n) for j in range(i + 1, n)):
+            v.fail(
+                field, "a ball matrix containing a symmetric matrix", "A[i, j] apart from A[j, i]"
+            )
+        S = arb_mat(n, n)
+        for i in range(n):  # (A + Aᵀ)/2 still contains the exact symmetric matrix
+            for j in range(i, n):
+                S[i, j] = S[j, i] = (A[i, j] + A[j, i]) / 2
+        return S
+
+    with ctx.workprec(DEFAULT_PREC):
+        A = build()
+    n = A.nrows()
+    approx = np.array([[float(A[i, j].mid()) for j in range(n)] for i in range(n)])
+    return _Problem(build, approx, "verified eigenbasis of a ball matrix (input radius kept)", None)
+
+
+def _symmetric_problem(M: Any, symmetric: bool, field: str) -> _Problem | str:
+    """The symmetric eigenproblem of ``M`` (module docstring), or why there is none."""
+    ball = _ball_problem(M, field)
+    if ball is not None:
+        if not symmetric:
+            v.fail(field, "exact (a ball matrix is accepted with symmetric=True only)", M)
+        return ball
+    Mq = exact_matrix(M, field)
     if symmetric:
         if not _is_symmetric(Mq):
             v.fail(
                 field, "exactly symmetric (M = Mᵀ in exact arithmetic)", "a non-symmetric matrix"
             )
-        return (lambda: arb_mat(Mq)), _float(Mq), "verified eigenbasis of the symmetric matrix"
+        method = "verified eigenbasis of the symmetric matrix"
+        return _Problem(lambda: arb_mat(Mq), _float(Mq), method, Mq)
     pi = _stationary_exact(Mq, field)
     sym = _symmetrised(Mq, pi)
     if sym is None:
         return (
             f"{field} is not reversible (pi_i M_ij != pi_j M_ji): its eigenvalues need not be real"
         )
-    return (*sym, "verified eigenbasis of D^(1/2) W D^(-1/2), D = diag(pi) (reversible W)")
+    method = "verified eigenbasis of D^(1/2) W D^(-1/2), D = diag(pi) (reversible W)"
+    return _Problem(sym[0], sym[1], method, None)
 
 
 # --- public functions -----------------------------------------------------------------------
@@ -403,7 +459,8 @@ def eigenvalues(
     """Enclosures of all eigenvalues of ``M``, sorted descending (module docstring).
 
     Args:
-      M: exact square matrix (:func:`exact_matrix`).
+      M: exact square matrix (:func:`exact_matrix`); with ``symmetric=True`` also a ball
+        matrix containing it (``arb_mat`` or ``prec -> arb_mat``, module docstring).
       symmetric: True for an exactly symmetric M; False for a row-stochastic reversible M (a
         mixing matrix: real eigenvalues through the similar symmetric D_π^{1/2} M D_π^{−1/2}).
       prec, max_prec: the first and the largest working precision (bits).
@@ -419,20 +476,18 @@ def eigenvalues(
     """
     v.boolean(symmetric, "symmetric")
     radius = v.real(radius, "radius", lo=0.0, lo_open=True)
-    Mq = exact_matrix(M)
-    problem = _symmetric_problem(Mq, symmetric, "M")
+    problem = _symmetric_problem(M, symmetric, "M")
     if isinstance(problem, str):
         return NotCertified(problem, v.integer(prec, "prec", lo=53))
-    build, approx, method = problem
     last = prec
     for last in _precisions(prec, max_prec):
         with ctx.workprec(last):
-            enc = _enclose(build(), approx, last)
+            enc = _enclose(problem.build(), problem.approx, last)
         if enc is None:
             continue
         rad = _radius(enc.lams)
         if rad <= radius * _scale(enc.lams):
-            return Certified(tuple(enc.lams), last, rad, method)
+            return Certified(tuple(enc.lams), last, rad, problem.method)
     return NotCertified(f"not certified at {last} bits: radius above {radius:g}", last)
 
 
@@ -546,7 +601,9 @@ def top_rv(
        ‖z_k‖² by at most ‖z_k‖² β/(1 − β): r_k ∈ ‖z_k‖² ± (‖z_k‖² β/(1 − β) + s), ∩ [0, 1].
 
     Args:
-      X: exact symmetric d×d matrix (:func:`exact_matrix`).
+      X: exact symmetric d×d matrix (:func:`exact_matrix`), or a ball matrix containing it
+        (``arb_mat`` or ``prec -> arb_mat``; then a tie or an undecided sign is not resolved
+        exactly).
       c: number of rows of W, 1 ≤ c ≤ d.
       coords: indices of the r_k returned (default all d).
       prec, max_prec, radius: as :func:`eigenvalues`.
@@ -562,10 +619,9 @@ def top_rv(
     >>> top_rv([[3, 0, 0], [0, 2, 0], [0, 0, 2]], 2).reason
     'tie: eigenvalues 2 and 3 are equal (exact), the optimum is not unique'
     """
-    Xq = exact_matrix(X, "X")
-    n = _n(Xq)
-    if not _is_symmetric(Xq):
-        v.fail("X", "exactly symmetric (X = Xᵀ in exact arithmetic)", "a non-symmetric matrix")
+    problem = _symmetric_problem(X, True, "X")
+    Xq = problem.exact
+    n = problem.approx.shape[0]
     c = v.integer(c, "c", lo=1, hi=n)
     idx = (
         list(range(n))
@@ -573,16 +629,18 @@ def top_rv(
         else [v.integer(k, "coords", lo=0, hi=n - 1) for k in coords]
     )
     radius = v.real(radius, "radius", lo=0.0, lo_open=True)
-    approx = _float(Xq)
-    inertia = None
+    inertia, tied = None, None
     last, why = prec, "the basis was not verified"
     for last in _precisions(prec, max_prec):
         with ctx.workprec(last):
-            enc = _enclose(arb_mat(Xq), approx, last)
+            enc = _enclose(problem.build(), problem.approx, last)
             if enc is None:
                 continue
             lams = enc.lams
             signs = [sign(x) for x in lams[:c]]
+            if None in signs and Xq is None:
+                why = "the sign of an eigenvalue among the top c is undecided (ball input)"
+                continue
             if None in signs:
                 inertia = inertia or _inertia(Xq)
                 k = min(c, inertia[0])
@@ -593,7 +651,9 @@ def top_rv(
                 what = "no positive eigenvalue: W = 0" if k == 0 else "every eigenvalue kept"
                 return Certified(val, last, 0.0, f"exact: {what}", tuple(fmpq(k // n) for _ in idx))
             if not lams[k - 1] > lams[k]:
-                if k == c and _tied(Xq, c):
+                if k == c and Xq is not None and tied is None:
+                    tied = _tied(Xq, c)
+                if k == c and tied:
                     return NotCertified(
                         f"tie: eigenvalues {c} and {c + 1} are equal (exact), the optimum is "
                         "not unique",
@@ -601,7 +661,7 @@ def top_rv(
                     )
                 why = f"eigenvalues {k} and {k + 1} not separated"
                 continue
-            r = _rv_balls(Xq, enc, k, lams[k], idx)
+            r = _rv_balls(enc, k, lams[k], idx)
             if r is None:
                 why = "the Davis-Kahan gap is not positive"
                 continue
@@ -613,9 +673,9 @@ def top_rv(
     return NotCertified(f"not certified at {last} bits: {why}", last)
 
 
-def _rv_balls(Xq: fmpq_mat, enc: _Enclosure, k: int, lam_next: arb, idx: list) -> list | None:
+def _rv_balls(enc: _Enclosure, k: int, lam_next: arb, idx: list) -> list | None:
     """r_k for k in idx by the bound of :func:`top_rv` (steps 1–3), or None when δ ≤ 0."""
-    n = _n(Xq)
+    n = enc.Q.nrows()
     cols = enc.order[:k]
     lam_k = [enc.diag[j] for j in cols]
     Z = arb_mat(n, k, [enc.Q[i, j] for i in range(n) for j in cols])
