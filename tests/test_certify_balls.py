@@ -286,3 +286,13 @@ def test_ball_input_encloses_an_irrational_matrix():
     assert eigenvalues(_sqrt2_matrix(53), symmetric=True, radius=1e-12).certified
     with pytest.raises(ValueError, match="symmetric=True only"):
         eigenvalues(_sqrt2_matrix, symmetric=False)
+
+
+def test_near_tie_needs_more_bits_and_a_cap_says_so():
+    eps = Fraction(1, 2**200)
+    X = [[3, 0, 0], [0, 2 + eps, 0], [0, 0, 2]]
+    res = top_rv(X, 2)
+    assert res.certified and res.prec > 128  # 2^-200 apart: 128 bits cannot separate them
+    assert [float(r.mid()) for r in res.value] == [1.0, 1.0, 0.0]
+    res = top_rv(X, 2, max_prec=160)
+    assert isinstance(res, NotCertified) and res.reason.startswith("not certified at 160 bits")

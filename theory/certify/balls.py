@@ -470,6 +470,11 @@ def eigenvalues(
       :class:`Certified` with ``value`` a tuple of arb (``value[i]`` holds the i-th largest
       eigenvalue), or :class:`NotCertified` (e.g. a non-reversible M).
 
+    Raises:
+      ValueError: one line, for M not square, not exact, not exactly symmetric
+        (``symmetric=True``), or not exactly row-stochastic and irreducible
+        (``symmetric=False``).
+
     >>> res = eigenvalues([[2, 1], [1, 2]], symmetric=True)
     >>> [bool(x.contains(k)) for x, k in zip(res.value, (3, 1))], res.radius < 1e-30
     ([True, True], True)

@@ -78,8 +78,10 @@ def to_z3(expr, symbols: dict):
       TypeError: naming the first unsupported sub-expression.
 
     >>> x = sp.Symbol("x")
-    >>> to_z3(x**2 / 3 + 1 >= x, {})
-    1 + 1/3*x*x >= x
+    >>> symbols = {}
+    >>> term = to_z3(x**2 / 3 + 1 >= x, symbols)
+    >>> z3.simplify(z3.substitute(term, (symbols[x], z3.RealVal(3))))
+    True
     """
     return _conv(sp.sympify(expr), symbols)
 
