@@ -232,6 +232,8 @@ def test_top_rv_tie_zero_boundary_and_coords():
     X = [[2, 0, 0], [0, 0, 0], [0, 0, -1]]
     res = top_rv(X, 2, coords=[0, 1])
     assert res.certified and [float(r.mid()) for r in res.value] == [1.0, 0.0]
+    res = top_rv([[1, 1], [1, 1]], 2)  # eigenvalues 2 and 0: only the first is kept
+    assert res.certified and all(r.contains(_exact(fmpq(1, 2))) for r in res.value)
     # no positive eigenvalue: W = 0, r = 0 exactly
     res = top_rv([[-1, 0], [0, -2]], 2)
     assert res.certified and list(res.exact) == [fmpq(0), fmpq(0)]

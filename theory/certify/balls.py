@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -236,7 +237,9 @@ def _frob_upper(entries: Iterable[arb]) -> arb:
 
 
 def _radius(balls: Iterable[arb]) -> float:
-    return max((float(b.rad().upper()) for b in balls), default=0.0)
+    """The largest radius as a float rounded up (a float conversion may round to nearest)."""
+    rad = max((float(b.rad().upper()) for b in balls), default=0.0)
+    return math.nextafter(rad, math.inf) if rad > 0 else 0.0
 
 
 def _scale(balls: Iterable[arb]) -> float:
