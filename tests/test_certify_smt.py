@@ -104,3 +104,16 @@ def test_denominators_and_symbol_map():
     assert set(symbols) == {x, y}
     with pytest.raises(ValueError, match="ob"):
         prove("not an obligation")
+
+
+def test_an_obligation_of_another_class_with_the_same_fields_is_read():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Other:  # e.g. the obligations listed by theory.symbolic.proofs
+        name: str
+        claim: object
+        assumptions: tuple
+        note: str = ""
+
+    assert prove(Other("am-gm", x**2 + y**2 >= 2 * x * y, ())).status == "proved"

@@ -236,7 +236,8 @@ def prove(ob: Obligation, *, timeout_ms: int = 20000) -> SmtResult:
     """Decide ``ob`` with z3: proved iff ``assumptions ∧ ¬claim`` is ``unsat``.
 
     Args:
-      ob: the obligation.
+      ob: the obligation (or any object with its fields ``name``, ``claim``,
+        ``assumptions``, e.g. the obligations listed by :mod:`theory.symbolic.proofs`).
       timeout_ms: z3's time limit per call, in milliseconds.
 
     Returns:
@@ -251,8 +252,10 @@ def prove(ob: Obligation, *, timeout_ms: int = 20000) -> SmtResult:
     >>> prove(Obligation("kappa<=1/2", 2 * p * (1 - p) <= sp.Rational(1, 2), (p < 1,))).status
     'proved'
     """
-    if not isinstance(ob, Obligation):
-        v.fail_type("ob", "an Obligation", ob)
+    if not all(hasattr(ob, a) for a in ("name", "claim", "assumptions")):
+        v.fail_type("ob", "an Obligation (name, claim, assumptions)", ob)
+    if not isinstance(ob, Obligation):  # another class with the same fields: read it as one
+        ob = Obligation(ob.name, ob.claim, tuple(ob.assumptions), getattr(ob, "note", ""))
     timeout_ms = v.integer(timeout_ms, "timeout_ms", lo=1)
     t0 = time.perf_counter()
     hyps = (*ob.assumptions, *symbol_assumptions([ob.claim, *ob.assumptions]))
