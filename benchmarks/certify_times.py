@@ -1,14 +1,15 @@
 """Benchmark: run times of the independent certificates (theory.certify).
 
-(a) every SMT obligation of ``tests/test_certify_smt.py`` (z3, nonlinear real arithmetic), the
-median of ``--repeats`` runs each; (b) the ball enclosures (python-flint arb) of λ₂ (and the
+(a) every SMT obligation of ``tests/test_certify_smt.py`` and every distinct obligation listed
+by the proofs of ``theory.symbolic.proofs`` (z3, nonlinear real arithmetic), the median of
+``--repeats`` runs each; (b) the ball enclosures (python-flint arb) of λ₂ (and the
 consensus rate λ) and of the stationary distribution π of every connected graph of the
 networkx atlas (``theory.atlas.connected_graphs``, 995 graphs with 2 ≤ N ≤ 7) under each
 mixing rule of ``theory.atlas.MIXING_RULES``, and of the 100-node ring and star with the
 paper's uniform mixing. Prints one table with the CPU model and the load average before and
 after.
 
-Run: ``python benchmarks/certify_times.py [--repeats 3] [--mixings uniform metropolis]``
+Run: ``python benchmarks/certify_times.py [--repeats 3] [--mixings uniform] [--no-proofs]``
 """
 
 from __future__ import annotations
@@ -35,14 +36,26 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def smt_times(repeats: int) -> list[tuple[str, str, float]]:
-    """(name, status, median seconds) of every obligation of the SMT tests."""
+def smt_times(repeats: int, with_proofs: bool) -> list[tuple[str, str, float]]:
+    """(name, status, median seconds) of every obligation of the SMT tests, then of every
+    distinct obligation listed by the proofs of :mod:`theory.symbolic.proofs`."""
     from tests.test_certify_smt import FALSE, TRUE  # the obligations live with their tests
 
+    obs = [("test: " + ob.name, ob) for ob in (*TRUE, *FALSE)]
+    if with_proofs:
+        from theory.symbolic.proofs import proofs
+
+        seen = set()
+        for pr in proofs():
+            for ob in pr.obligations:
+                key = (ob.name, str(ob.claim), str(ob.assumptions))
+                if key not in seen:
+                    seen.add(key)
+                    obs.append((f"{pr.claim}: {ob.name}", ob))
     out = []
-    for ob in (*TRUE, *FALSE):
+    for label, ob in obs:
         runs = [prove(ob) for _ in range(repeats)]
-        out.append((ob.name, runs[0].status, statistics.median(r.seconds for r in runs)))
+        out.append((label, runs[0].status, statistics.median(r.seconds for r in runs)))
     return out
 
 
@@ -77,11 +90,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mixings", nargs="+", default=list(atlas.MIXING_RULES))
+    parser.add_argument("--no-proofs", action="store_true", help="only the tests' obligations")
     args = parser.parse_args()
 
     load0 = os.getloadavg()
     t0 = time.perf_counter()
-    smt = smt_times(args.repeats)
+    smt = smt_times(args.repeats, not args.no_proofs)
     balls = ball_times(tuple(args.mixings))
     wall = time.perf_counter() - t0
     load1 = os.getloadavg()
@@ -94,10 +108,10 @@ def main() -> None:
         + ", ".join(f"{x:.2f}" for x in load1)
     )
     print(f"\n(a) SMT obligations (z3, median of {args.repeats})")
-    print(f"{'obligation':34} {'status':9} {'seconds':>8}")
+    print(f"{'obligation':56} {'status':9} {'seconds':>8}")
     for name, status, sec in smt:
-        print(f"{name:34} {status:9} {sec:8.3f}")
-    print(f"{'total':34} {'':9} {sum(s for *_, s in smt):8.3f}")
+        print(f"{name:56} {status:9} {sec:8.3f}")
+    print(f"{'total':56} {'':9} {sum(s for *_, s in smt):8.3f}")
     print("\n(b) ball enclosures (python-flint arb, radius target 1e-30)")
     print(
         f"{'matrices':34} {'graphs':>6} {'seconds':>8} {'slowest':>8} {'undecided':>9} "
