@@ -50,6 +50,7 @@ import sympy as sp
 
 from theory import _validate as v
 from theory import verdicts as vd
+from theory.certify.smt import Obligation
 from theory.frameworks import bound_method_of, framework_of
 from theory.symbolic import lemmas as lm
 from theory.symbolic import terms as t
@@ -71,18 +72,6 @@ _CL = (("cl", "similar"),)
 _THM44 = (("objective", "eq4-complementary"), ("cl", "similar"), ("sensitivity", "spread-N"))
 _MIM_ANY = (("method", "eq4-complementary"), ("sensitivity", "spread-N"))
 _CL_ANY = (("method", "similar"), ("sensitivity", "spread-N"))
-
-
-@dataclasses.dataclass(frozen=True)
-class Obligation:
-    """A statement "assumptions ⇒ claim" over real symbols, proved in sympy by the proof that
-    lists it and checked a second way by :func:`theory.certify.smt.prove` (its negation
-    ``unsat``)."""
-
-    name: str
-    claim: sp.Basic
-    assumptions: tuple
-    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

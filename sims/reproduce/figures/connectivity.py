@@ -322,7 +322,7 @@ def thm46_words(ex: dict, em: str, key: str) -> list[tuple[str, str]]:
       ...       "records": [{"mim": {"gap_N": 0.8, "rank": 1}, "pi_spread": 0.1},
       ...                   {"mim": {"gap_N": 0.75, "rank": 1}, "pi_spread": 0.0}]}
       >>> thm46_words(ex, "mim", "gap_N")
-      [('holds', 'R1'), ('degenerate', 'R12: DecL weights = FL weights')]
+      [('holds', 'R1'), ('holds', 'R12: DecL weights = FL weights')]
     """
     n = int(ex["n_clients"])
     fl = ex["fl"][em]
@@ -383,7 +383,7 @@ def decl_vs_fl_takeaway(results: dict) -> str:
     words = [w for _, _, w, _, idx in groups for _ in idx]
     count = {w: words.count(w) for w in dict.fromkeys(words)}
     holds = [f"{m} {q}" for m, q, w, _, _ in groups if w == "holds"]
-    why = sorted({y for _, _, w, y, _ in groups if w == "degenerate"})
+    why = sorted({f"{w} by {y}" for _, _, w, y, _ in groups if w in ("degenerate", "collapsed")})
     below = int(np.sum(diffs < -ZERO_TOL))
     text = (
         f"The bound ratio s_Dec/s_Fed is {ratios.min():.2f}–{ratios.max():.2f} over |Ā| and "
@@ -395,7 +395,7 @@ def decl_vs_fl_takeaway(results: dict) -> str:
     if holds:
         text += f" (holds only for {', '.join(dict.fromkeys(holds))})"
     if why:
-        text += f"; degenerate by {'; '.join(why)}"
+        text += f"; {'; '.join(why)}"
     return text + f", so the word over them all (R5) is {vd.combine(words)}."
 
 
@@ -489,9 +489,10 @@ def make_decl_vs_fl_figure(results: dict):
     at each d of ``connectivity.bound_d`` (≥ 1 is the claim). Right: Track B, the exact
     differences DecL − FL of 1 − min r (filled) and of the spread over [N] (hollow) on graphs
     of increasing |Ā|, on a linear axis, each point coloured by the word the verdict map's rules
-    give it (:func:`thm46_words`: green holds, grey degenerate, vermillion violated; the legend
-    says why and on how many graphs) and the word over all of them (R5) in the panel's title:
-    a difference above 0 that rests on a collapsed FL optimum (R7) is degenerate, not holds.
+    give it (:func:`thm46_words`: green holds, grey degenerate, purple collapsed, vermillion
+    violated; the legend says why and on how many graphs) and the word over all of them (R5) in
+    the panel's title: a difference above 0 that rests on a collapsed FL optimum (R7) is
+    collapsed, not holds.
     The takeaway (:func:`decl_vs_fl_takeaway`) is drawn above the footer. ``results``:
     ``track_a``.
     """
@@ -529,7 +530,7 @@ def make_decl_vs_fl_figure(results: dict):
         note="Claim: left ≥ 1 and right ≥ 0. Graphs: star, ring, the official generator "
         "(degrees 1 … N − 2) and complete. Right: colour = the verdict map's word per graph "
         f"(R1 with a tie tolerance of {ZERO_TOL:g}, R7, R11, R12; theory.verdicts); a "
-        "difference above 0 resting on an FL optimum of rank < N is degenerate (R7). The ratio "
+        "difference above 0 resting on an FL optimum of rank < N is collapsed (R7). The ratio "
         "vs d at the stage's N is in track_a.json (thm46_ratio).",
         takeaway=decl_vs_fl_takeaway(results),
     )

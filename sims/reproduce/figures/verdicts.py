@@ -31,6 +31,7 @@ from sims.reproduce.figures import style  # noqa: E402
 STYLE = {
     "holds": ("#009E73", ""),
     "violated": ("#D55E00", "//"),
+    "collapsed": ("#CC79A7", "\\\\"),
     "degenerate": ("#999999", ".."),
     "not-unique": ("#F0E442", "xx"),
     "void": ("#56B4E9", "oo"),

@@ -39,8 +39,20 @@ VOCABULARY = (
     (
         "B, C",
         "degenerate",
-        "the outcome is decided by a tie (both sides equal within tolerance, a flat series, a "
-        "trivial bound, or a collapsed side), not by the model",
+        "a tie at rounding: both sides equal within the float tolerance but not proved equal, "
+        "a series flat within tolerance, or a trivial bound (R1, R2, R6)",
+    ),
+    (
+        "B",
+        "collapsed",
+        "the comparison rests on a collapsed optimum (rank < N): the side judged more robust "
+        "spreads its RV evenly, so the spread says nothing (R7, R13)",
+    ),
+    (
+        "B",
+        "identity",
+        "not a word but a reason: two sides equal by proof; a strict claim is violated naming "
+        "it, a non-strict one holds with equality (R12, R13)",
     ),
     (
         "B, C",
@@ -200,6 +212,7 @@ def plain_summary(claims: list[dict], *, track_c_available: bool) -> list[str]:
             continue
         bad, ok = _ids(claims, track, "violated"), _ids(claims, track, "holds")
         tie = _ids(claims, track, "degenerate", "not-unique")
+        flat = _ids(claims, track, "collapsed")
         if bad:
             lines.append(f"{who} {v_bad} " + ", ".join(bad) + ".")
         if ok:
@@ -207,6 +220,10 @@ def plain_summary(claims: list[dict], *, track_c_available: bool) -> list[str]:
             by = {c["id"] for c in claims if _by_construction(c, track)}
             ok = [f"{i} (by construction: {what} on both sides)" if i in by else i for i in ok]
             lines.append(f"{who} {v_ok} " + ", ".join(ok) + ".")
+        if flat:
+            lines.append(
+                f"{who} find uninformative (a collapsed optimum, R7) " + ", ".join(flat) + "."
+            )
         if tie:
             lines.append(f"{who} {v_tie} (degenerate or not-unique) " + ", ".join(tie) + ".")
     return lines
