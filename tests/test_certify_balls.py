@@ -170,6 +170,8 @@ def test_star_stationary_is_the_hand_derived_rational(n):
     assert list(res.exact) == [fmpq(n, 3 * n - 2)] + [fmpq(2, 3 * n - 2)] * (n - 1)
     assert all(b.contains(_exact(x)) for b, x in zip(res.value, res.exact, strict=True))
     assert res.radius <= 2.0**-120
+    # a radius below float64's range is reported as the smallest float, never as exact 0
+    assert 0 < stationary(exact_mixing("uniform", topology.star(n)), prec=2048).radius < 1e-300
 
 
 def test_stationary_refuses_inexact_or_reducible_input():

@@ -228,22 +228,35 @@ def spread(r: Iterable[arb]) -> arb:
         return hi - lo
 
 
-def _frob_upper(entries: Iterable[arb]) -> arb:
-    """An exact upper bound of the Frobenius norm over every matrix in a ball matrix."""
+def _frob_upper(M: arb_mat) -> arb:
+    """An exact upper bound of the Frobenius norm of every matrix in the ball matrix M."""
     total = arb(0)
-    for x in entries:
+    for x in M.entries():
         total += x.abs_upper() ** 2
-    return total.sqrt().upper()
+    return total.upper().sqrt().upper()
+
+
+def _diag(values: list) -> arb_mat:
+    """The diagonal matrix with these entries."""
+    n = len(values)
+    return arb_mat(n, n, [values[i] if i == j else 0 for i in range(n) for j in range(n)])
 
 
 def _radius(balls: Iterable[arb]) -> float:
-    """The largest radius as a float rounded up (a float conversion may round to nearest)."""
+    """The largest radius as a float rounded up (a float conversion may round to nearest;
+    inf for a ball that is not finite)."""
+    balls = list(balls)
+    if not all(b.is_finite() for b in balls):
+        return math.inf
     rad = max((float(b.rad().upper()) for b in balls), default=0.0)
+    if rad == 0.0 and any(not b.is_exact() for b in balls):
+        return 5e-324  # below float64's range, but not exact
     return math.nextafter(rad, math.inf) if rad > 0 else 0.0
 
 
 def _scale(balls: Iterable[arb]) -> float:
-    return max([1.0, *(float(b.abs_upper()) for b in balls)])
+    scale = max([1.0, *(float(b.abs_upper()) for b in balls)])
+    return scale if math.isfinite(scale) else 1.0
 
 
 def _by_value(values: list[arb]) -> list[int]:
@@ -275,28 +288,28 @@ def _refine(Am: arb_mat, V: np.ndarray, prec: int, norm_a: float) -> arb_mat:
     verified afterwards (:func:`_enclose`), never trusted."""
     n = Am.nrows()
     X = arb_mat(V.tolist())
-    eye = arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+    eye = _diag([1] * n)
     tol = 2.0 ** (-prec) * n * norm_a * 64
     prev = None
     for _ in range(_MAX_STEPS):
         R = eye - X.transpose() * X
         S = X.transpose() * (Am * X)
-        off = _frob_upper(S[i, j] for i in range(n) for j in range(n) if i != j)
-        err = float(off) + norm_a * float(_frob_upper(R.entries()))
+        s_d, r_d = [S[i, i] for i in range(n)], [R[i, i] for i in range(n)]
+        err = float(_frob_upper(S - _diag(s_d))) + norm_a * float(_frob_upper(R))
         if err <= tol or (prev is not None and err > prev / 4):
             break
         prev = err
-        lam = [S[i, i] / (1 - R[i, i]) for i in range(n)]
+        lam = [s / (1 - r) for s, r in zip(s_d, r_d, strict=True)]
         delta = 2 * arb(err)
-        E = arb_mat(n, n)
+        s_e, r_e, e = S.entries(), R.entries(), []
         for i in range(n):
             for j in range(n):
                 gap = lam[j] - lam[i]
-                if i != j and _abs(gap) > delta:
-                    E[i, j] = (S[i, j] + lam[j] * R[i, j]) / gap
+                if i != j and (gap > delta or gap < -delta):
+                    e.append((s_e[i * n + j] + lam[j] * r_e[i * n + j]) / gap)
                 else:
-                    E[i, j] = R[i, j] / 2
-        X = (X + X * E).mid()
+                    e.append(r_e[i * n + j] / 2)
+        X = (X + X * arb_mat(n, n, e)).mid()
     return X
 
 
@@ -308,13 +321,13 @@ def _enclose(A: arb_mat, A0: np.ndarray, prec: int) -> _Enclosure | None:
     Q = _refine(A.mid(), V[:, ::-1], prec, max(1.0, float(np.max(np.abs(w)))))
     Qt = Q.transpose()
     G = Qt * Q
-    alpha = _frob_upper(G[i, j] - (1 if i == j else 0) for i in range(n) for j in range(n))
+    alpha = _frob_upper(G - _diag([1] * n))
     if not alpha < 1:
         return None
     AQ = A * Q
     B = Qt * AQ
     diag = [B[i, i].mid() for i in range(n)]
-    e = _frob_upper(B[i, j] - (diag[i] if i == j else 0) for i in range(n) for j in range(n))
+    e = _frob_upper(B - _diag(diag))
     theta_inv = (1 / (1 + alpha)).union(1 / (1 - alpha))
     order = _by_value(diag)
     lams = [(diag[i] + arb(0, e)) * theta_inv for i in order]
@@ -687,13 +700,14 @@ def _rv_balls(enc: _Enclosure, k: int, lam_next: arb, idx: list) -> list | None:
     cols = enc.order[:k]
     lam_k = [enc.diag[j] for j in cols]
     Z = arb_mat(n, k, [enc.Q[i, j] for i in range(n) for j in cols])
-    lam_z = dict(zip(cols, lam_k, strict=True))
+    XZ = arb_mat(n, k, [enc.AQ[i, j] for i in range(n) for j in cols])
+    M = arb_mat(k, k, [enc.B[i, j] for i in cols for j in cols])  # ZᵀXZ
     G = Z.transpose() * Z
-    beta = _frob_upper(G[i, j] - (1 if i == j else 0) for i in range(k) for j in range(k))
+    beta = _frob_upper(G - _diag([1] * k))
     if not beta < 1:
         return None
-    rho = _frob_upper(enc.AQ[i, j] - enc.Q[i, j] * lam_z[j] for i in range(n) for j in cols)
-    e_kk = _frob_upper(enc.B[i, j] - (lam_z[i] if i == j else 0) for i in cols for j in cols)
+    rho = _frob_upper(XZ - Z * _diag(lam_k))
+    e_kk = _frob_upper(M - _diag(lam_k))
     m = functools.reduce(lambda a, b: a.min(b), lam_k) - e_kk
     if not m > 0:
         return None
