@@ -245,7 +245,8 @@ def test_connectivity_takeaway_follows_the_data(track_a_results):
 
 
 def _thm46_oracle(ex) -> list[str]:
-    """The map's Thm 4.6 words (R1, R7 both ways, R12, R11) per graph, as a plain loop."""
+    """The map's Thm 4.6 words (R1, R7 both ways, R12 and R13, R11) per graph, as a plain
+    loop: identical objectives hold (with equality), a tie is degenerate, a collapse collapsed."""
     n = ex["n_clients"]
     words = []
     for em in ("mim", "cl"):
@@ -255,12 +256,14 @@ def _thm46_oracle(ex) -> list[str]:
                 diff = r[em][key] - fl[key]
                 if min(r[em]["rank"], fl["rank"]) == 0:
                     w = "void"
-                elif abs(r["pi_spread"]) <= 4 * np.finfo(float).eps or abs(diff) <= 1e-12:
+                elif abs(r["pi_spread"]) <= 4 * np.finfo(float).eps:
+                    w = "holds"
+                elif abs(diff) <= 1e-12:
                     w = "degenerate"
                 elif diff > 0:
-                    w = "degenerate" if spread and fl["rank"] < n else "holds"
+                    w = "collapsed" if spread and fl["rank"] < n else "holds"
                 else:
-                    w = "degenerate" if spread and r[em]["rank"] < n else "violated"
+                    w = "collapsed" if spread and r[em]["rank"] < n else "violated"
                 words.append(w)
     return words
 
@@ -274,7 +277,8 @@ def _check_thm46(res) -> str:
     for w in set(words):
         assert f"{w} {words.count(w)}" in text
     assert f"of {len(words)} comparisons" in text
-    top = next(w for w in ("violated", "void", "not-unique", "degenerate", "holds") if w in words)
+    order = ("violated", "void", "not-unique", "collapsed", "degenerate", "holds")
+    top = next(w for w in order if w in words)
     assert text.endswith(f"(R5) is {top}.")
     # the right panel: every point in the colour of its word, the word over all in the title
     fig = theorems.make_decl_vs_fl_figure(res)

@@ -47,7 +47,7 @@ from theory.claims_bounds import (
     _thm44_a,
     _thm44_b,
 )
-from theory.claims_graphs import _cor45_a, _cor45_b, _thm46_a, _thm46_b
+from theory.claims_graphs import _cor45_a, _cor45_b, _thm46_a, _thm46_b, cor45_certificate
 from theory.claims_model import (  # noqa: F401 (re-exported: the public and tested names)
     CL_READINGS,
     CLAIM_IDS,
@@ -364,10 +364,24 @@ def _basis(cfg: VerifyConfig, claim_id: str, reading: dict, word: str) -> dict:
     """``verdict_basis``: ``proved (all N, d)`` where a closed form proves this cell's word
     (:mod:`theory.symbolic.proofs`), else ``computed (grid)``."""
     graph, abar = _weight_class(cfg)
-    return proofs.basis(
+    out = proofs.basis(
         claim_id, reading, word, n=cfg.n_clients, d=cfg.d, p=cfg.p, c_num=cfg.c_num,
         c_den=cfg.c_den, fl_term=cfg.fl_term, sign=cfg.sign, graph=graph, abar=abar,
     )  # fmt: skip
+    certifier = _CERTIFIERS.get(claim_id)
+    if out["verdict_basis"] != proofs.COMPUTED or certifier is None:
+        return out
+    cert = certifier(cfg, reading)
+    if cert is None:
+        return out
+    if cert["word"] == word:
+        return {"verdict_basis": proofs.CERTIFIED, "certificate": cert}
+    return {**out, "certificate": cert, "certified_word": cert["word"]}
+
+
+#: claims with a word decided in ball arithmetic where no proof covers the cell:
+#: claim id -> (cfg, reading) -> certificate dict (``word`` None: undecided) or None
+_CERTIFIERS = {"cor4.5": cor45_certificate}
 
 
 def _weight_class(cfg: VerifyConfig) -> tuple[str | None, float]:
@@ -453,10 +467,12 @@ def evaluate(
             }
         b = Evidence(b_word, {**b_numbers, "primary_readings": list(cells)}, b_note)
         c = track_c.get(cid, NOT_RUN)
-        proved = proofs.claim_decided(
+        pairs = [
             (x["track_b"].verdict, x["track_b"].numbers.get("verdict_basis"))
             for x in cells.values()
-        )
+        ]
+        proved = proofs.claim_decided(pairs)
+        certified = not proved and all(b in (proofs.PROVED, proofs.CERTIFIED) for _, b in pairs)
         out.append(
             {
                 "id": cid,
@@ -464,7 +480,13 @@ def evaluate(
                 "statement": claim.statement,
                 "track_a": a.verdict,
                 "track_b": b.verdict,
-                "verdict_basis": proofs.PROVED if proved and cells else proofs.COMPUTED,
+                "verdict_basis": (
+                    proofs.PROVED
+                    if proved and cells
+                    else proofs.CERTIFIED
+                    if certified and cells
+                    else proofs.COMPUTED
+                ),
                 "track_c": c.verdict,
                 "readings": readings,
                 "evidence": {
@@ -519,13 +541,14 @@ def format_table(rows: list[dict]) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         d_cell = f"{r.get('track_d', {}).get('verdict', 'n/a'):<{d_width}}" if with_d else ""
-        basis = "proved" if r.get("verdict_basis") == proofs.PROVED else "computed"
+        basis = r.get("verdict_basis", proofs.COMPUTED).split(" ")[0]
         lines.append(
             f"{r['id']:<13}{r['track_a']:<13}{r['track_b']:<12}{basis:<10}{r['track_c']:<12}"
             f"{d_cell}{r['reference']:<28}{_reading_summary(r.get('readings', {}))}"
         )
     lines.append(
-        "basis: proved = the Track B word follows from a closed form for every N >= 3 and d "
-        "(theory.symbolic.proofs); computed = on this configuration only"
+        "basis: proved = the Track B word follows from closed forms for every N and d "
+        "(theory.symbolic.proofs); certified = decided in ball arithmetic at this configuration "
+        "(theory.certify.balls); computed = float64 within a tolerance, this configuration only"
     )
     return "\n".join(lines)

@@ -125,6 +125,84 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     return Evidence(word, numbers, what)
 
 
+#: the reading whose Cor 4.5 word is decided in ball arithmetic (:func:`cor45_certificate`)
+_CERTIFIED_READING = {"method": "eq4-complementary", "sensitivity": "spread-N"}
+
+
+def cor45_certificate(cfg: VerifyConfig, reading: dict) -> dict | None:
+    """Cor 4.5 under Eq. 4 (complementary), spread over [N], decided in ball arithmetic.
+
+    The DecL target on [N] is c₀M(π), M_kl = 1 − π_k − π_l off the diagonal and 0 on it, and 0
+    outside [N] (``theory.symbolic.lemmas.pi_weighted_offdiag``; c₀ > 0 scales out), so each
+    graph's optimum depends on its exact Eq. (1) weights π alone. For each graph of the sweep
+    (the paper's uniform mixing, built exactly in rationals) the RV on [N] and the rank of the
+    positive part are certified (:func:`theory.certify.balls.top_rv`,
+    :func:`theory.certify.balls.eigenvalues`), the spreads are balls, and R6/R7/R11 are decided
+    on their signs: a pair is ordered only when its two balls are disjoint. Returns
+    ``{"word", "spreads", "ranks", "prec"}``, ``{"word": None, "why": ...}`` where a ball
+    cannot decide (two spreads that may be equal, an uncertified optimum), or None where the
+    certificate does not apply (another reading, N < 3, a configuration given its own W).
+    """
+    if dict(reading) != _CERTIFIED_READING or cfg.n_clients < 3:
+        return None
+    if type(cfg).mixing is not VerifyConfig.mixing:  # W from elsewhere (e.g. a mixing file)
+        return None
+    adjs = tuple(
+        cfg.adjacency(graph, **dict(key)).astype(np.int8).tobytes()
+        for graph, key in _graph_sweep(cfg)
+    )
+    return _cor45_balls(cfg.n_clients, _exact(cfg).c, adjs)
+
+
+@functools.lru_cache(maxsize=64)
+def _cor45_balls(n: int, c: int, adjs: tuple) -> dict:
+    """:func:`cor45_certificate` on the sweep's adjacency matrices (bytes, N×N int8): the word
+    depends on the graphs only, so one certificate serves every p and rare-axis reading."""
+    from flint import fmpq, fmpq_mat
+
+    from theory.certify import balls
+
+    abars, spreads, ranks, prec = [], [], [], 0
+    for g, raw in enumerate(adjs):
+        a = np.frombuffer(raw, dtype=np.int8).reshape(n, n).astype(int)
+        W = balls.exact_mixing("uniform", a)
+        pi = [sum((W[i, j] for i in range(n)), fmpq(0)) / n for j in range(n)]
+        M = fmpq_mat(n, n, [0 if k == m else 1 - pi[k] - pi[m] for k in range(n) for m in range(n)])
+        rv, ev = balls.top_rv(M, min(c, n), range(n)), balls.eigenvalues(M, symmetric=True)
+        for res in (rv, ev):
+            if not res.certified:
+                return {"word": None, "why": f"graph {g} of the sweep: {res.reason}"}
+        signs = [balls.sign(x) for x in ev.value]
+        if None in signs:
+            return {"word": None, "why": f"graph {g} of the sweep: an eigenvalue's sign"}
+        abars.append(fmpq(int(a.sum()) + n, n))
+        spreads.append(balls.spread(rv.value))
+        ranks.append(min(c, sum(1 for x in signs if x > 0)))
+        prec = max(prec, rv.prec)
+    up, down = [], []
+    for i in range(len(abars)):
+        for j in range(len(abars)):
+            if abars[i] < abars[j]:
+                sg = balls.sign(spreads[j] - spreads[i])
+                if sg is None:
+                    return {"word": None, "why": "two spreads are not separated by their balls"}
+                (up if sg > 0 else down).append((i, j))
+    if min(ranks) == 0:
+        word = "void"
+    elif up:
+        word = "violated" if any(ranks[i] >= n for i, _ in up) else "collapsed"
+    elif down:
+        word = "holds" if any(ranks[j] >= n for _, j in down) else "collapsed"
+    else:
+        return {"word": None, "why": "no two graphs of different |Ā|"}
+    return {
+        "word": word,
+        "spreads": [x.str(12, radius=True) for x in spreads],
+        "ranks": ranks,
+        "prec": prec,
+    }
+
+
 # ----------------------------------------------------------------------------------------------
 # Theorem 4.6: FL is no less robust than DecL (s_Dec >= s_Fed); Eq. 87 (strict), Eq. 89 (=)
 # ----------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ import itertools
 from collections import Counter
 
 from theory import claims as cl
-from theory.symbolic.proofs import COMPUTED, PROVED
+from theory.symbolic.proofs import CERTIFIED, COMPUTED, PROVED
 
 #: the order of words in figures and summaries
-WORD_ORDER = ("holds", "violated", "degenerate", "not-unique", "void", "not-run")
+WORD_ORDER = ("holds", "violated", "collapsed", "degenerate", "not-unique", "void", "not-run")
 #: one letter per verdict word in ``verdict_cells.json``
 CODES = {
     "holds": "h",
@@ -93,9 +93,11 @@ def encode_cells(result: dict) -> dict:
         entry["track_b"][i] = CODES[c["track_b"]]
         if c.get("verdict_basis") == PROVED:
             entry.setdefault("proved", ["0"] * len(configs))[i] = "1"
+        elif c.get("verdict_basis") == CERTIFIED:
+            entry.setdefault("certified", ["0"] * len(configs))[i] = "1"
     for row in claims.values():
         for entry in row.values():
-            for k in ("track_a", "track_b", "proved"):
+            for k in ("track_a", "track_b", "proved", "certified"):
                 if k in entry:
                     entry[k] = "".join(entry[k])
     return {"codes": CODES, "d": result["config"]["d"], "configs": configs, "claims": claims}
@@ -126,6 +128,8 @@ def decode_cells(table: dict) -> list[dict]:
                         "track_b": words[entry["track_b"][i]],
                         "verdict_basis": PROVED
                         if entry.get("proved", "")[i : i + 1] == "1"
+                        else CERTIFIED
+                        if entry.get("certified", "")[i : i + 1] == "1"
                         else COMPUTED,
                     }
                 )

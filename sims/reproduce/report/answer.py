@@ -39,7 +39,7 @@ from sims.reproduce.report.finding import (
 )
 from theory import claims as cl
 from theory import verdicts as vd
-from theory.symbolic.proofs import claim_decided
+from theory.symbolic.proofs import CERTIFIED, COMPUTED, PROVED, claim_decided
 
 #: the files of a reproduce output folder the answer is read from
 MAP_FILE, CELLS_FILE, TRACKD_FILE = "verdict_map.json", "verdict_cells.json", "trackd_verdicts.json"
@@ -344,6 +344,12 @@ def _grid(vmap: Mapping, universe: set, cells: list) -> dict:
         "rare_axis": list(dims.get("rare_axis", [])),
         "n_cells": len(cells),
         "n_not_run": sum(c["track_b"] == "not-run" for c in cells),
+        # the cells whose word is decided by a float tolerance (neither proved nor certified)
+        "n_tolerance_decided": sum(
+            c["track_b"] != "not-run" and c.get("verdict_basis") == COMPUTED for c in cells
+        ),
+        "n_proved": sum(c.get("verdict_basis") == PROVED for c in cells),
+        "n_certified": sum(c.get("verdict_basis") == CERTIFIED for c in cells),
     }
 
 

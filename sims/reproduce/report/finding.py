@@ -8,10 +8,9 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 
+from sims.verdict_map.files import WORD_ORDER
 from theory import claims as cl
 
-#: the order of Track B words in counts (the verdict map's)
-WORD_ORDER = ("holds", "violated", "collapsed", "degenerate", "not-unique", "void", "not-run")
 #: the finding's length limit in words (whitespace-separated tokens)
 MAX_WORDS = 200
 #: a printed bound this close to 1 is "LB = 1" in the finding
@@ -183,6 +182,12 @@ def _verdict_sentences(
         sentences.append(
             f"Proved for every N and d from closed forms (theory.symbolic.proofs), not only on "
             f"the grid: {_ids(proved) if unproved else f'all {len(proved)}'}{tail}."
+        )
+    if "n_tolerance_decided" in grid:
+        sentences.append(
+            f"Over every reading, {_fmt_int(grid['n_proved'])} cells are proved, "
+            f"{_fmt_int(grid['n_certified'])} certified in ball arithmetic and "
+            f"{_fmt_int(grid['n_tolerance_decided'])} decided by a float tolerance."
         )
     if rest:
         texts = [
