@@ -31,6 +31,7 @@ from sims.verdict_map.track_c import track_c_cells
 from theory import _validate as v
 from theory import claims as cl
 from theory import verdicts as vd
+from theory.symbolic import proofs, witnesses
 
 
 def _rule_changes(cfg: MapConfig, cells: list[dict]) -> list[dict]:
@@ -257,8 +258,10 @@ def compute_map(
       "representative"}}}),
       ``assumptions`` ({"p=…,N=…,rare_axis=…": {assumption: met / not met}}),
       ``rule_changes``, ``hidden_constants``, ``track_c`` (:func:`track_c_cells`; Track C
-      never enters the Track B counts, headlines or the finding), ``finding`` (README's
-      paragraph), ``seconds``.
+      never enters the Track B counts, headlines or the finding), ``proofs``
+      (:func:`theory.symbolic.proofs.proofs` as dicts), ``witnesses``
+      (:func:`theory.symbolic.witnesses.witnesses`), ``finding`` (README's paragraph),
+      ``seconds``.
     """
     if not isinstance(cfg, MapConfig):
         v.fail("cfg", "a MapConfig", cfg)
@@ -292,6 +295,10 @@ def compute_map(
         "rule_changes": _rule_changes(cfg, cells) if rule_changes else [],
         "hidden_constants": _hidden_constants(cfg),
         "track_c": track_c_cells(track_c, cfg.claims),
+        # the proofs behind every "proved" word and the smallest exact counterexample of each
+        # claim violated under the paper's reading (both exact: no random stream, no tolerance)
+        "proofs": [pr.to_dict() for pr in proofs.proofs() if pr.claim in cfg.claims],
+        "witnesses": [w for w in witnesses.witnesses() if w["claim"] in cfg.claims],
     }
     hc = result["hidden_constants"]
     if hc.get("status") == "run":

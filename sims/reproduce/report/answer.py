@@ -40,6 +40,7 @@ from sims.reproduce.report.finding import (
 from theory import claims as cl
 from theory import verdicts as vd
 from theory.symbolic.proofs import CERTIFIED, COMPUTED, PROVED, claim_decided
+from theory.symbolic.witnesses import format_witness
 
 #: the files of a reproduce output folder the answer is read from
 MAP_FILE, CELLS_FILE, TRACKD_FILE = "verdict_map.json", "verdict_cells.json", "trackd_verdicts.json"
@@ -399,6 +400,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
     td_rows, td_decisive = _trackd_rows(trackd)
     td_of = {claim: name for name, claim in CLAIM_OF.items()}
     rows = []
+    witness_of = {w["claim"]: w for w in vmap.get("witnesses", [])}
     for cid, mrow in vmap["rows"].items():
         claim_cells = by_claim.get(cid, [])
         names = {cl.reading_name(r) for r in cl.paper_readings(cid)}
@@ -416,6 +418,10 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
                 "hidden_constant": _hidden_constant(vmap, cid),
                 "track_c": _track_c(vmap, cid, names),
                 "track_d": _track_d(td_rows, td_decisive, td_of.get(cid), trackd is not None),
+                # the smallest exact counterexample (theory.symbolic.witnesses), where violated
+                "witness": (
+                    format_witness(witness_of[cid]) if cid in witness_of else None
+                ),
             }
         )
     only = [c for c in CLAIMS if c not in CLAIM_OF]

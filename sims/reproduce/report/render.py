@@ -65,6 +65,22 @@ ERRATA = [
 ]
 
 
+def _md_witnesses(answer: dict) -> list[str]:
+    """Each violated claim's smallest exact counterexample beside its claim (the rows'
+    ``witness``, :func:`theory.symbolic.witnesses.witness`)."""
+    found = [r["witness"] for r in answer.get("rows", []) if r.get("witness")]
+    if not found:
+        return []
+    return [
+        "**Exact counterexamples** (the smallest witness of each claim violated under the "
+        "paper's reading, checked by exact substitution; `python -m theory.symbolic.witnesses` "
+        "prints them):",
+        "",
+        *[f"- {w}" for w in found],
+        "",
+    ]
+
+
 def _md_configuration(payload: dict) -> list[str]:
     v = payload["verify_config"]
     lines = ["## Configuration", ""]
@@ -472,6 +488,7 @@ def render_markdown(payload: dict, *, glossary: bool = True) -> str:
     lines += ["## The answer", ""]
     if payload.get("answer"):
         lines += [render_answer(payload["answer"], "markdown", reasons=True), ""]
+        lines += _md_witnesses(payload["answer"])
     else:
         lines += [
             "The `verdict_map` stage did not run (or its cells are missing): no answer table.",
