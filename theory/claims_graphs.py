@@ -198,6 +198,7 @@ def _cor45_balls(n: int, c: int, adjs: tuple) -> dict:
     return {
         "word": word,
         "spreads": [x.str(12, radius=True) for x in spreads],
+        "spread_midpoints": [float(x.mid()) for x in spreads],
         "ranks": ranks,
         "prec": prec,
     }
