@@ -468,9 +468,10 @@ def _notes(answer: Mapping) -> list[str]:
         "words per configuration (R5). The paper's reading of each claim and why: "
         "`theory.claims.REGISTRY[id].paper_reading` and `paper_reading_why`. Hidden constant: "
         "Track A's break-even constants against the exact model (n/a: the claim has no "
-        "hidden constant). (proved): the word follows from a closed form for every N and d "
-        "(`theory.symbolic.proofs`) and every grid cell agrees with it; every other word is "
-        "computed on the grid."
+        "hidden constant). (proved): the word follows from closed forms for every N and d "
+        "(`theory.symbolic.proofs`, each proof checked a second way by an SMT solver) and every "
+        "grid cell agrees with it; a word without the mark is certified in ball arithmetic or "
+        "computed within a float tolerance (counted in the finding)."
     ]
     tc = answer.get("track_c_config")
     out.append(

@@ -145,7 +145,8 @@ def _verdict_sentences(
     parts = [f"contradicts {len(bad)} of {len(rows)} claims", f"supports {len(good)}"]
     if flat:
         parts.append(f"finds {len(flat)} uninformative (a collapsed optimum, R7)")
-    parts.append(f"leaves {len(rest)} undecided")
+    if rest:
+        parts.append(f"leaves {len(rest)} undecided")
     sentences = [
         f"Under the paper's own reading, the exact linear model (Track B; d = "
         f"{_d_text(grid['d'])}, {grid['n_configurations']} configurations, "
@@ -160,7 +161,7 @@ def _verdict_sentences(
         groups = _grouped(
             [
                 (r["claim"], _where_text(_where_of(r, "holds") or "everywhere")
-                 + (f" (void {_where_of(r, 'void')}: W = 0)" if _where_of(r, "void") else ""))
+                 + (f", void {_where_of(r, 'void')} (W = 0)" if _where_of(r, "void") else ""))
                 for r in good
             ]
         )  # fmt: skip
