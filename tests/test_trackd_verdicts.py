@@ -258,7 +258,7 @@ def test_decisions_rows_carry_the_fields():
 
 def test_rule_changes_are_keyed_by_rule_id():
     ids = [c["rule"] for c in vd.RULE_CHANGES]
-    assert ids == ["D1 -> D2", "D2 -> D3"] and set(vd.RULE_WORD_KEYS) == set(ids)
+    assert ids == ["D1 -> D2", "D2 -> D3", "D3 -> D4"] and set(vd.RULE_WORD_KEYS) == set(ids)
     d3 = next(c for c in vd.RULE_CHANGES if c["rule"] == "D2 -> D3")
     assert "inconclusive" in d3["new_rule"] and "void" in d3["new_rule"]
     assert "degenerate" in d3["why"] and "did not learn" in d3["why"]
@@ -271,7 +271,7 @@ def test_stage_lists_the_claims_whose_word_each_change_changed():
             "trackd_fig2b": {"result": _fig2b()}}  # fmt: skip
     out = stage.compute(stage.Config.DEFAULT, **rows)
     by = {c["rule"]: c["changed_cells"] for c in out["rule_changes"]}
-    assert set(by) == {"D1 -> D2", "D2 -> D3"}
+    assert set(by) == {"D1 -> D2", "D2 -> D3", "D3 -> D4"}
     assert {"reading": {"claim": "mim_vs_cl"}, "old": "holds", "new": "void", "cells": 1} in by[
         "D2 -> D3"
     ]

@@ -173,3 +173,55 @@ def seeds_for(
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if ok(mid) else (mid, hi)
     return hi
+
+
+#: rule D4's level: ``absent`` when the two one-sided tests both reject at this level (the 90 %
+#: confidence interval of the mean lies inside ± the paper's effect)
+ABSENCE_LEVEL = 0.05
+
+
+def tost(values: Any, bound: float, *, level: float = ABSENCE_LEVEL) -> dict:
+    """Two one-sided t-tests (TOST; Schuirmann 1987) of the mean of paired per-seed values
+    against the equivalence margin ± ``bound``: H0⁻: δ ≤ −b and H0⁺: δ ≥ b, each rejected by a
+    one-sample t-test with df = S − 1; the effect is excluded when both are, p = max(p⁻, p⁺)
+    < ``level``, i.e. the (1 − 2·level) confidence interval lies inside (−b, b).
+
+    With T = t_{1−level, S−1}: ``excluded_beyond`` = |mean| + T·SE is the smallest margin the
+    runs exclude (every effect of larger size is excluded at ``level``). SE = 0 (identical
+    values): p = 0 if |mean| < b else 1.
+
+    Args:
+      values: (S,) per-seed differences, S ≥ 2. bound: b > 0, in the units of the values.
+      level: in (0, 0.5).
+
+    Returns:
+      dict with ``p`` (max of the two), ``p_lower`` (against −b), ``p_upper`` (against +b),
+      ``ci`` (the (1 − 2·level) interval), ``excluded_beyond``, ``bound``, ``level``, ``df``.
+
+    Example:
+      >>> r = tost([0.1, -0.2, 0.0, 0.15, -0.05], 1.0)
+      >>> round(r["p"], 6), [round(c, 4) for c in r["ci"]], round(r["excluded_beyond"], 4)
+      (4.1e-05, [-0.1305, 0.1305], 0.1305)
+    """
+    b = v.real(bound, "bound", lo=0.0, lo_open=True)
+    a = v.real(level, "level", lo=0.0, hi=0.5, lo_open=True, hi_open=True)
+    mean, se, s = mean_se(values)
+    if s < 2:
+        v.fail("values", "at least 2 per-seed values (a t-test needs a standard error)", s)
+    df = s - 1
+    t_crit = float(stats.t.ppf(1.0 - a, df))
+    if se == 0.0:
+        p_lo = p_up = 0.0 if abs(mean) < b else 1.0
+    else:
+        p_lo = float(stats.t.sf((mean + b) / se, df))
+        p_up = float(stats.t.cdf((mean - b) / se, df))
+    return {
+        "p": max(p_lo, p_up),
+        "p_lower": p_lo,
+        "p_upper": p_up,
+        "ci": [mean - t_crit * se, mean + t_crit * se],
+        "excluded_beyond": abs(mean) + t_crit * se,
+        "bound": b,
+        "level": a,
+        "df": df,
+    }

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from sims.trackd.paper_numbers import PAPER_EFFECTS  # the glossary's documented path
-from sims.trackd.power import MARGIN, POWER, mde, mean_se
+from sims.trackd.power import ABSENCE_LEVEL, MARGIN, POWER, mde, mean_se, tost
 from theory import _validate as v
 
 __all__ = [
@@ -72,6 +72,8 @@ __all__ = [
     "rule_d1",
     "rule_d2",
     "decide",
+    "decide_d4",
+    "D4_WORDS",
     "drop_differences",
     "connectivity_slopes",
     "decisions",
@@ -84,6 +86,8 @@ __all__ = [
 RULE = "D3"
 #: rule D3's words (``not-run``: the experiment did not run)
 WORDS = ("holds", "violated", "inconclusive", "void", "not-run")
+#: rule D4's words: D3's and ``absent`` (the paper's effect for the comparison is excluded)
+D4_WORDS = ("holds", "violated", "absent", "inconclusive", "void", "not-run")
 #: the words of rules D1 and D2 (``degenerate``: the runs cannot tell, or an arm at chance)
 OLD_WORDS = ("holds", "violated", "degenerate")
 
@@ -118,10 +122,28 @@ RULE_CHANGES = (
         "the encoders did not learn (probe within about one point of the untrained encoder's), "
         "so a comparison resting on an arm that did not learn must be void, not read",
     },
+    {
+        "claim": "track D (all four claims)",
+        "rule": "D3 -> D4",
+        "old_rule": "inconclusive when |mean(Δ)| ≤ max(2 SE, one test image) or fewer than 2 "
+        "seeds, whether or not the runs exclude the paper's effect",
+        "new_rule": "D3's words, and absent where D3 says inconclusive with at least 2 seeds "
+        "and two one-sided t-tests (df = S − 1, level 0.05) exclude the paper's own effect E "
+        "for the same comparison on both sides (the 90 % confidence interval of mean(Δ) inside "
+        "(−E, E)); inconclusive then means only that the runs cannot tell, reported with the "
+        "MDE and the smallest effect the runs exclude, |mean(Δ)| + t_0.95·SE",
+        "why": "a review of the D3 outputs (the issue on what Track D's runs showed): powered "
+        "runs that exclude the paper's effect (DECISIVE Table 1: +0.06 ± 0.29 points against "
+        "1.64) were called inconclusive, the word for runs that cannot tell",
+    },
 )
 #: per rule change (keyed by rule id): the row keys holding the old rule's and the new rule's
 #: word, which the stage compares to list the claims whose word changed
-RULE_WORD_KEYS = {"D1 -> D2": ("d1_verdict", "old_verdict"), "D2 -> D3": ("old_verdict", "track_d")}
+RULE_WORD_KEYS = {
+    "D1 -> D2": ("d1_verdict", "old_verdict"),
+    "D2 -> D3": ("old_verdict", "track_d"),
+    "D3 -> D4": ("d3_verdict", "track_d"),
+}
 
 #: the file of the verdict rows (stage ``trackd_verdicts``, ``dssl trackd --save DIR``)
 VERDICTS_FILE = "trackd_verdicts.json"
@@ -286,7 +308,7 @@ def decide(
     tol = max(m * se, r) if s >= 2 else float("nan")
     size = mde(sd, s, margin=m, power=power, resolution=r) if s >= 2 else float("nan")
     out = {
-        "rule": RULE,
+        "rule": "D3",
         "mean": mean,
         "se": se,
         "sd": sd,
@@ -313,6 +335,61 @@ def decide(
     if mean < -tol:
         return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
     return {**out, "verdict": "inconclusive", "reason": f"|mean| within {bound}"}
+
+
+def decide_d4(
+    deltas: Any,
+    *,
+    paper_effect: float | None,
+    level: float = ABSENCE_LEVEL,
+    **d3: Any,
+) -> dict:
+    """Verdict of one claim by rule D4: rule D3's word (:func:`decide`, given ``d3``'s
+    keywords), except that D3's ``inconclusive`` with S ≥ 2 becomes ``absent`` when the two
+    one-sided t-tests (:func:`sims.trackd.power.tost`) exclude the paper's effect E =
+    ``paper_effect`` on both sides at ``level``: the paper's effect for this comparison is
+    absent at this scale. ``holds``, ``violated`` and ``void`` are D3's; a smaller effect in
+    the paper's direction that the runs resolve still ``holds``. ``inconclusive`` is left
+    only where the runs cannot tell; its reason gives the MDE and the smallest effect the runs
+    exclude (``excluded_beyond``, |mean| + t_{1−level}·SE).
+
+    Args:
+      deltas: (S,) per-seed differences (Δ > 0: the paper's direction).
+      paper_effect: E > 0 in the units of Δ (None, or not positive: no absence test; D3's
+        word stands).
+      level: of each one-sided test, in (0, 0.5) (default 0.05: a 90 % interval).
+      **d3: ``arms``, ``untrained``, ``chance``, ``resolution``, ``margin``, ``power`` of
+        :func:`decide`.
+
+    Returns:
+      :func:`decide`'s dict with ``rule`` D4, ``d3_verdict`` (D3's word) and, where S ≥ 2 and
+      E > 0, ``paper_effect``, ``tost_p``, ``tost_ci`` and ``excluded_beyond``.
+
+    Example:
+      >>> d = decide_d4([0.002, -0.004, 0.003, -0.001], paper_effect=0.0164)
+      >>> d["verdict"], d["d3_verdict"], d["tost_p"] < 0.05
+      ('absent', 'inconclusive', True)
+      >>> decide_d4([0.002, -0.004, 0.003, -0.001], paper_effect=0.002)["verdict"]
+      'inconclusive'
+    """
+    d = decide(deltas, **d3)
+    out = {**d, "rule": "D4", "d3_verdict": d["verdict"]}
+    eff = None if paper_effect is None else float(paper_effect)
+    if d["n_seeds"] < 2 or eff is None or not eff > 0.0 or not math.isfinite(eff):
+        return out
+    t = tost(deltas, eff, level=level)
+    out |= {"paper_effect": eff, "tost_p": t["p"], "tost_ci": t["ci"],
+            "excluded_beyond": t["excluded_beyond"]}  # fmt: skip
+    if d["verdict"] != "inconclusive":
+        return out
+    ci = f"{100 * (1 - 2 * t['level']):g} % CI [{t['ci'][0]:+.4g}, {t['ci'][1]:+.4g}]"
+    if t["p"] < t["level"]:
+        why = f"the paper's effect ±{eff:.4g} excluded (TOST p = {t['p']:.2g}, {ci})"
+        return {**out, "verdict": "absent", "reason": f"{d['reason']}; {why}"}
+    why = (f"the runs cannot tell: MDE {d['mde']:.4g}, effects beyond "
+           f"±{t['excluded_beyond']:.4g} excluded, not the paper's ±{eff:.4g} (TOST p = "
+           f"{t['p']:.2g}, {ci})")  # fmt: skip
+    return {**out, "reason": f"{d['reason']}; {why}"}
 
 
 def drop_differences(iid_a: Any, skew_a: Any, iid_b: Any, skew_b: Any) -> np.ndarray:
