@@ -220,7 +220,9 @@ def test_decisions_on_constructed_results():
     assert dec["connectivity"]["mean"] == pytest.approx(0.01, abs=1e-3)
     assert dec["connectivity"]["resolution"] == pytest.approx(1 / 400 / 2)
     assert dec["fl_vs_decl"]["verdict"] == "holds"
-    assert dec["mar_vs_mim"]["verdict"] == "inconclusive"  # MAR = MAE exactly
+    # MAR = MAE exactly: D3 cannot tell; D4 finds the paper's 3.46 points excluded
+    assert dec["mar_vs_mim"]["d3_verdict"] == "inconclusive"
+    assert dec["mar_vs_mim"]["verdict"] == "absent"
     for claim, d in dec.items():
         assert d["old_verdict"] in vd.OLD_WORDS and d["d1_verdict"] in vd.OLD_WORDS
         assert d["mde"] >= d["resolution"] and d["n_seeds"] == 3
@@ -251,7 +253,7 @@ def test_decisions_rows_carry_the_fields():
     r = by["fl_vs_decl"]
     for key in ("mde", "n_seeds", "preset", "old_verdict", "d1_verdict", "rule", "sd"):
         assert r[key] is not None
-    assert r["rule"] == "D3" and r["agrees_with_paper"] is True
+    assert r["rule"] == "D4" and r["agrees_with_paper"] is True and r["d3_verdict"] == "holds"
     one = td_rows.verdict_table({"mar_vs_mim": vd.decide([0.1])})[3]
     assert one["track_d"] == "inconclusive" and one["se"] is None and one["mde"] is None
 
@@ -360,9 +362,11 @@ _LEGACY = {"claim": "connectivity", "track_d": "degenerate", "mean": 0.001, "se"
         ({"rows": [{"claim": "mim_vs_cl", "track_d": "holds"}]}, "paper"),
         ({"rows": [{**_LEGACY, "claim": "thm9"}]}, "claims among"),
         ({"rows": [_LEGACY, _LEGACY]}, "one row per claim"),
-        (_doc(track_d="degenerate"), "verdicts holds/violated/inconclusive/void"),
+        (_doc(track_d="degenerate"), "verdicts holds/violated/absent/inconclusive/void"),
+        (_doc(rule="D3", track_d="absent"), "verdicts holds/violated/inconclusive/void"),
+        (_doc(d3_verdict="absent"), "d3_verdict among"),
         ({"rows": [{**_LEGACY, "track_d": "void"}]}, "verdicts holds/violated/degenerate"),
-        (_doc(rule="D4"), "rule D3"),
+        (_doc(rule="D5"), "rule D4 or D3"),
         (_doc(old_verdict="void"), "old_verdict"),
         (_doc(d1_verdict=1), "d1_verdict"),
         (_doc(mean=True), "finite number mean"),
@@ -438,7 +442,7 @@ def test_stage_carries_the_decisive_rows_beside_default(tmp_path):
     out = stage.compute(cfg, **rows)
     assert out["decisive"]["rows"][0]["preset"] == "decisive"
     text = stage.STAGE.summarize(out)
-    assert text["track D decisive mim_vs_cl"].startswith("holds (+0.039")
+    assert text["track D decisive mim_vs_cl"].startswith("holds (D3 holds) (+0.039")
     assert "decisive" in text["track D decisive mim_vs_cl"] and "track D decisive" not in text
     assert stage.STAGE.cache is False
 
@@ -481,12 +485,15 @@ def test_verify_track_d_entries_carry_d3_mde_effect_seeds_preset(capsys, tmp_pat
     assert rc == 0
     e = out["claims"][0]["track_d"]
     assert e["verdict"] == "void" and e["reason"].startswith("simsiam cnn label did not learn")
-    assert e["old_verdict"] == "holds" and e["rule"] == "D3" and e["preset"] == "default"
+    assert e["old_verdict"] == "holds" and e["rule"] == "D4" and e["preset"] == "default"
+    assert e["d3_verdict"] == "void" and e["scale_tag"].endswith("default")
     assert e["n_seeds"] == 3 and e["mde"] > 0
     assert e["paper_effect"] == pytest.approx(td_paper.PAPER_EFFECTS["mim_vs_cl"]["effect"])
     assert e["decisive"] == {"verdict": "not-run", "command": vd.DECISIVE_COMMAND}
     mar = out["track_d_only"]["mar_vs_mim"]
-    assert mar["verdict"] == "inconclusive" and mar["old_verdict"] == "degenerate"
+    # MAR = MAE exactly: D3 cannot tell, D4 excludes the paper's effect
+    assert mar["verdict"] == "absent" and mar["d3_verdict"] == "inconclusive"
+    assert mar["old_verdict"] == "degenerate"
     # with the DECISIVE results beside them
     _write_doc(folder / "trackd_decisive", _d3_doc("decisive"))
     rc, out, _ = _verify(capsys, folder, "--claims", "thm4.4", "--json")
@@ -507,16 +514,17 @@ def test_verify_track_d_text_shows_the_words_mde_and_decisive(capsys, tmp_path):
     # the claims table's header (the answer table, printed first, spells "Track D")
     col = next(s for s in lines if "track D" in s).index("track D")
     mar = next(s for s in lines if s.startswith("mar(§5)"))
-    assert mar[col:].split()[0] == "inconclusive"  # a true column: a space after the word
-    first = next(s for s in lines if "mar_vs_mim" in s and "seeds" in s)
-    assert "inconclusive" in first and "3 seeds" in first
-    assert "preset default, rule D3 (D2: degenerate): |mean| within" in text
+    assert mar[col:].split()[0] == "absent"  # a true column: a space after the word
+    first = next(s for s in lines if s.lstrip().startswith("§5 MAR"))
+    assert "absent (D3 inconclusive) at " in first
+    assert "3 seeds" in lines[lines.index(first) + 1]
+    assert "preset default, rule D4 (D2: degenerate): |mean| within" in text
     effect = td_paper.points_text(td_paper.PAPER_EFFECTS["fl_vs_decl"]["effect"])
     assert f"vs the paper's effect {effect} (Table 6" in text
     assert f"decisive: not run ({vd.DECISIVE_COMMAND})" in text
     _write_doc(folder / "trackd_decisive", _d3_doc("decisive"))
     rc, text, _ = _verify(capsys, folder, "--claims", "thm4.4")
-    assert "decisive: holds Δ = +0.0393" in text and "preset decisive" in text
+    assert "decisive: holds (D3 holds) at " in text and "Δ = +0.0393" in text
 
 
 @pytest.mark.parametrize(
@@ -563,24 +571,24 @@ def test_report_shows_d3_mde_beside_the_paper_and_decisive(tmp_path):
 
     rows = {"trackd_table1": {"result": _table1(dead=("simsiam", "cnn", "label"))},
             "trackd_fig2b": {"result": _fig2b()}}  # fmt: skip
-    res = stage.compute(stage.Config(decisive_dir=str(tmp_path)), **rows)
+    cfg = stage.Config(decisive_dir=str(tmp_path), paper_scale_dir=str(tmp_path / "none"))
+    res = stage.compute(cfg, **rows)
     payload, md = _report_md(res)
     assert g.unknown_keys(json.loads(json.dumps(payload)), "report") == []
-    assert "| `mim_vs_cl` | void | holds |" in md and "| default |" in md
-    assert "| `mar_vs_mim` | inconclusive | degenerate |" in md
-    assert "- `mim_vs_cl` (default): void: simsiam cnn label did not learn" in md
+    assert "| `mim_vs_cl` | void | void | " in md and "·3 seeds·default |" in md
+    assert "| `mar_vs_mim` | absent | inconclusive | " in md  # MAR = MAE exactly
+    assert "·default): void: simsiam cnn label did not learn" in md
     effect = td_paper.points_text(td_paper.PAPER_EFFECTS["mim_vs_cl"]["effect"])
     mde = td_paper.points_text(res["rows"][0]["mde"])
-    assert f"| `mim_vs_cl` | default | 3 | +3.93 points | {mde} | {effect} | Table 1" in md
+    assert f"·default | 3 | +3.93 points | {mde} | " in md and f"| {effect} | Table 1" in md
     assert f"decisive: not run (`{vd.DECISIVE_COMMAND}`)" in md
-    assert "| D | `void` |" in md and "| D | `inconclusive` |" in md
+    assert "| D | `void` |" in md and "| D | `inconclusive` |" in md and "| D | `absent` |" in md
     assert "**`track D (all four claims)` D2 -> D3.**" in md
     assert "| claim=mim_vs_cl | holds | void | 1 |" in md
     # the DECISIVE rows beside DEFAULT's, labelled
     _write_doc(tmp_path, _d3_doc("decisive"))
-    res = stage.compute(stage.Config(decisive_dir=str(tmp_path)), **rows)
+    res = stage.compute(cfg, **rows)
     _, md = _report_md(res)
-    assert "| `mim_vs_cl` | holds | holds |" in md and "| decisive |" in md
-    assert "| `mim_vs_cl` | decisive | 3 | +3.93 points |" in md
-    assert "Preset decisive: the MDE exceeds the paper's effect for 0 of 4" in md
+    assert "| `mim_vs_cl` | holds | holds | " in md  # the DECISIVE row, at its file's scale
+    assert "At scale not recorded, preset decisive: the MDE exceeds the paper's effect" in md
     assert "decisive: not run" not in md

@@ -121,14 +121,17 @@ def run(args) -> dict:
     if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
         from sims.reproduce.pipeline import jsonio
 
-        scale = {n: r["meta"] for n, r in results.items() if n in ("table1", "fig2a", "fig2b")}
-        doc = {"rows": table, "scale": scale, "margin": td_power.MARGIN}
+        doc = {"rows": table, "scale": td_rows.scale_of(results), "margin": td_power.MARGIN}
         jsonio.write_json(os.path.join(out_dir, "trackd_verdicts.json"), doc)
     return {
         "preset": args.preset,
         "devices": args.devices,
         "experiments": {n: _headline(n, r) for n, r in results.items()},
         "verdicts": table,
+        "scale": {
+            r["claim"]: td_rows.claim_tag({"scale": td_rows.scale_of(results)}, r["claim"])
+            for r in table
+        },  # fmt: skip
     }
 
 
@@ -184,7 +187,11 @@ def format_text(result: dict) -> str:
             lines.append(f"  {row['claim']:<13} not-run")
         else:
             lines.append(
-                f"  {row['claim']:<13} {row['track_d']:<12} Δ = {_num(row['mean'])} ± "
+                f"  {row['claim']:<13} {row['track_d']:<12} D3 {row.get('d3_verdict') or '?':<12} "
+                f"{result.get('scale', {}).get(row['claim'], '')}"
+            )
+            lines.append(
+                f"  {'':<13} Δ = {_num(row['mean'])} ± "
                 f"{_num(row['se'], '.4f')} (SE, {row['n_seeds']} seeds), "
                 f"MDE {_num(row.get('mde'))}, paper effect {_num(row.get('paper_effect'))} "
                 f"[{row.get('unit', '')}]"

@@ -71,7 +71,10 @@ ANSWER_DEFAULT_DIR = "figures"
 ANSWER_FILES = "verdict_map.json and verdict_cells.json"
 ANSWER_COMMAND = "dssl reproduce (or dssl verify --map --out DIR)"
 #: the fields of a Track D row copied into the verify entry where the row has them
-_TRACKD_ROW_FIELDS = ("mde", "preset", "rule", "old_verdict", "d1_verdict", "reason")
+_TRACKD_ROW_FIELDS = ("mde", "preset", "rule", "d3_verdict", "old_verdict", "d1_verdict",
+                      "tost_p", "excluded_beyond", "reason")  # fmt: skip
+#: the PAPER-SCALE results' folder inside the Track D folder (figures/trackd_paper_scale)
+TRACKD_PAPER_SCALE_SUBDIR = os.path.basename(_td_verdicts.PAPER_SCALE_DIR)
 
 
 def add_arguments(parser) -> None:
@@ -299,6 +302,13 @@ def load_trackd(folder: str) -> dict:
         field = f"trackd-results ({TRACKD_DECISIVE_SUBDIR}/{TRACKD_FILE})"
         got = td_rows.read_verdicts_file(sub, field=field)
         doc["decisive"] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
+    sub = os.path.join(folder, TRACKD_PAPER_SCALE_SUBDIR, TRACKD_FILE)
+    if ran and all(r.get("preset") == "paper-scale" for r in ran):
+        doc["paper_scale_run"] = None
+    elif os.path.isfile(sub):
+        field = f"trackd-results ({TRACKD_PAPER_SCALE_SUBDIR}/{TRACKD_FILE})"
+        got = td_rows.read_verdicts_file(sub, field=field)
+        doc["paper_scale_run"] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
     return doc
 
 
@@ -326,14 +336,16 @@ def _row_entry(doc: dict, claim: str, command: str) -> dict:
         **{k: row.get(k) for k in _TRACKD_ROW_FIELDS},
         "scale": meta,
         "scale_text": _scale_text(meta),
+        "scale_tag": td_rows.scale_tag(meta),
         "source": doc["path"],
     }
 
 
 def trackd_entry(trackd: dict | None, claim: str) -> dict:
-    """The ``track_d`` entry of one Track D claim: verdict (rule D3), numbers, minimum
-    detectable effect, seeds, preset, scale, the paper's direction and effect size, and the
-    DECISIVE preset's entry (``decisive``; ``not-run`` with its command where it did not run)."""
+    """The ``track_d`` entry of one Track D claim: verdict (rule D4, D3's beside it), numbers,
+    minimum detectable effect, seeds, preset, scale (and its tag), the paper's direction and
+    effect size, the DECISIVE preset's entry (``decisive``; ``not-run`` with its command where
+    it did not run) and the PAPER-SCALE preset's where it ran (``paper_scale_run``)."""
     direction, paper_scale = td_paper.PAPER_DIRECTION[claim]
     eff = td_paper.PAPER_EFFECTS[claim]
     base = {
@@ -352,6 +364,11 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
         entry["decisive"] = {"verdict": "not-run", "command": _td_verdicts.DECISIVE_COMMAND}
     elif decisive != "self":
         entry["decisive"] = _row_entry(decisive, claim, _td_verdicts.DECISIVE_COMMAND)
+    paper = trackd.get("paper_scale_run")
+    if paper is not None:
+        got = _row_entry(paper, claim, _td_verdicts.PAPER_SCALE_COMMAND)
+        if got["verdict"] != "not-run":
+            entry["paper_scale_run"] = got
     return entry
 
 
@@ -483,8 +500,12 @@ def format_text(result: dict) -> str:
             lines.append(f"  {'':<22}paper's effect {_effect_text(e)}")
             continue
         lines.append(
-            f"  {cid:<9}{e['claim']:<13}{e['verdict']:<13}Δ = {e['mean']:+.4f} ± "
-            f"{_se_text(e)} (SE, {e['n_seeds']} seeds; {e['scale_text']})"
+            f"  {cid:<9}{e['claim']:<13}{td_rows.word_text({'track_d': e['verdict'], **e})} "
+            f"at {e['scale_tag']}"
+        )
+        lines.append(
+            f"  {'':<22}Δ = {e['mean']:+.4f} ± {_se_text(e)} (SE, {e['n_seeds']} seeds; "
+            f"{e['scale_text']})"
         )
         lines += [f"  {'':<22}{t}" for t in _trackd_detail(e)]
         lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
@@ -530,22 +551,26 @@ def _points(x, e: dict) -> str:
 
 def _trackd_detail(e: dict) -> list[str]:
     """The lines under a Track D verdict: preset, rule and reason; the MDE beside the paper's
-    effect; the DECISIVE preset's word."""
+    effect and the TOST against it; the DECISIVE and PAPER-SCALE presets' words at their
+    scale."""
     rule = e.get("rule") or "D2 (older results file)"
     old = f" (D2: {e['old_verdict']})" if e.get("old_verdict") and e.get("rule") else ""
     lines = [f"preset {e.get('preset') or 'not recorded'}, rule {rule}{old}: {e.get('reason')}"]
+    tost = "" if e.get("tost_p") is None else f"; TOST p {e['tost_p']:.2g} against it"
     lines.append(
         f"MDE at 80 % power {_points(e.get('mde'), e)} vs the paper's effect {_effect_text(e)}"
+        f"{tost}"
     )
-    d = e.get("decisive")
-    if d is None:
-        return lines
-    if d["verdict"] == "not-run":
-        lines.append(f"decisive: not run ({d['command']})")
-    else:
+    for key, label in (("decisive", "decisive"), ("paper_scale_run", "paper-scale")):
+        d = e.get(key)
+        if d is None:
+            continue
+        if d["verdict"] == "not-run":
+            lines.append(f"{label}: not run ({d['command']})")
+            continue
+        word = td_rows.word_text({"track_d": d["verdict"], **d})
         lines.append(
-            f"decisive: {d['verdict']} Δ = {d['mean']:+.4f} ± {_se_text(d)} (SE, "
-            f"{d['n_seeds']} seeds; preset {d.get('preset') or 'decisive'}); MDE "
-            f"{_points(d.get('mde'), e)}: {d.get('reason')}"
+            f"{label}: {word} at {d['scale_tag']}: Δ = {d['mean']:+.4f} ± {_se_text(d)} (SE); "
+            f"MDE {_points(d.get('mde'), e)}: {d.get('reason')}"
         )
     return lines

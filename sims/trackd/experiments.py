@@ -396,6 +396,10 @@ def fig2a(cfg: Fig2a, devices: tuple = (), arms: Arms | None = None) -> dict:
         untrained.append(met["untrained_probe"])
         for kind in cfg.kinds:
             for a in cfg.abars:
+                if a >= cfg.n_clients:  # the complete graph: uniform mixing J/N is FedAvg
+                    acc[kind][str(a)].append(fl[-1])  # with every client, the FL arm itself
+                    realised[kind][str(a)].append(float(cfg.n_clients))
+                    continue
                 adj = _graph(kind, cfg.n_clients, a, jr.fold_in(jr.fold_in(key, 3), a))
                 W = topology.uniform_mixing(adj)
                 _, met = run_arm(c, cfg.arch, data, seed_key=key, mixing=W, devices=devices)
@@ -413,6 +417,10 @@ def fig2a(cfg: Fig2a, devices: tuple = (), arms: Arms | None = None) -> dict:
         ),
         "abars": list(cfg.abars),
         "acc": acc,
+        # DecL points that are the FL arm (|Ā| ≥ N: the complete graph), trained once as FL
+        "same_as_fl": [
+            f"{k} |Ā|={a}" for k in cfg.kinds for a in cfg.abars if a >= cfg.n_clients
+        ],  # fmt: skip
         "realised_abar": realised,
         "fl": fl,
         "summary": {

@@ -1,7 +1,12 @@
-"""Track D's verdict rows and their file: the table of rule D3's words beside the minimum
-detectable effect and the paper's effect (:func:`verdict_table`), the check of a
-``trackd_verdicts.json`` read back (:func:`check_verdicts_doc`, :func:`read_verdicts_file`) and
-the committed DECISIVE entry (:func:`decisive_entry`)."""
+"""Track D's verdict rows and their file: the table of rule D4's words (D3's beside them)
+with the minimum detectable effect and the paper's effect (:func:`verdict_table`), the check
+of a ``trackd_verdicts.json`` read back (:func:`check_verdicts_doc`,
+:func:`read_verdicts_file`), the committed DECISIVE and PAPER-SCALE entries
+(:func:`decisive_entry`, :func:`committed_entry`), the scale a word was measured at as one
+short tag (:func:`scale_tag`) and the words recomputed from committed results
+(:func:`rejudge_folder`).
+
+Imports neither JAX nor flax: ``dssl verify`` and the report read these files without them."""
 
 from __future__ import annotations
 
@@ -13,13 +18,17 @@ from typing import Any
 from sims.trackd.paper_numbers import PAPER_DIRECTION, PAPER_EFFECTS
 from sims.trackd.verdicts import (
     CLAIMS,
+    D3_WORDS,
     DECISIVE_COMMAND,
     DECISIVE_DIR,
     OLD_WORDS,
+    PAPER_SCALE_COMMAND,
+    PAPER_SCALE_DIR,
     RULE,
     VERDICTS_FILE,
     WORDS,
     decide,  # noqa: F401  (the examples)
+    decisions,
 )
 from theory import _validate as v
 
@@ -33,10 +42,11 @@ def _finite(x: Any) -> float | None:
 
 
 def verdict_table(decisions: dict) -> list[dict]:
-    """Rows, in CLAIMS order: claim / rule / Track D verdict (rule D3) / mean ± SE, per-seed
-    SD, seeds / tolerance, resolution / minimum detectable effect / reason / reading / D2's
-    and D1's words / preset / the paper's direction, scale and effect size (same units as Δ)
-    with its source.
+    """Rows, in CLAIMS order: claim / rule / Track D verdict (rule D4) / mean ± SE, per-seed
+    SD, seeds / tolerance, resolution / minimum detectable effect / reason / reading / D3's
+    word and the TOST against the paper's effect (p, 90 % interval, smallest excluded
+    effect) / D2's and D1's words / preset / the paper's direction, scale and effect size
+    (same units as Δ) with its source.
 
     Args:
       decisions: {claim: dict from :func:`decide`, with ``reading``, ``old_verdict``,
@@ -77,6 +87,10 @@ def verdict_table(decisions: dict) -> list[dict]:
                 "mde": _finite(d.get("mde")),
                 "reason": d["reason"],
                 "reading": d.get("reading", ""),
+                "d3_verdict": d.get("d3_verdict"),
+                "tost_p": _finite(d.get("tost_p")),
+                "tost_ci": d.get("tost_ci"),
+                "excluded_beyond": _finite(d.get("excluded_beyond")),
                 "old_verdict": d.get("old_verdict"),
                 "d1_verdict": d.get("d1_verdict"),
                 "preset": d.get("preset"),
@@ -139,11 +153,13 @@ def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = 
         if r["claim"] in rows:
             fail("one row per claim", f"{r['claim']} twice")
         rule = r.get("rule")
-        if rule not in (None, RULE):
-            fail(f"rule {RULE} (or none, an older file)", f"{r['claim']}: rule {rule!r}")
-        words = WORDS if rule == RULE else (*OLD_WORDS, "not-run")
+        if rule not in (None, "D3", RULE):
+            fail(f"rule {RULE} or D3 (or none, an older file)", f"{r['claim']}: rule {rule!r}")
+        words = {RULE: WORDS, "D3": D3_WORDS}.get(rule, (*OLD_WORDS, "not-run"))
         if r["track_d"] not in words:
             fail(f"verdicts {'/'.join(words)}", f"{r['claim']}: {r['track_d']!r}")
+        if r.get("d3_verdict") is not None and r["d3_verdict"] not in D3_WORDS:
+            fail(f"d3_verdict among {'/'.join(D3_WORDS)}", f"{r['claim']}: {r['d3_verdict']!r}")
         for key in ("old_verdict", "d1_verdict"):
             if r.get(key) is not None and r[key] not in OLD_WORDS:
                 fail(f"{key} among {'/'.join(OLD_WORDS)}", f"{r['claim']}: {r[key]!r}")
@@ -158,8 +174,9 @@ def check_verdicts_doc(data: Any, *, field: str = "trackd-results", path: str = 
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 fail("an integer n_seeds ≥ 1 in each row that ran", f"{r['claim']}: {n!r}")
             _number(r, "se", fail, required=n >= 2, lo=0.0)
-            for key in ("sd", "tolerance", "resolution", "mde"):
+            for key in ("sd", "tolerance", "resolution", "mde", "excluded_beyond"):
                 _number(r, key, fail, lo=0.0)
+            _number(r, "tost_p", fail, lo=0.0)
         rows[r["claim"]] = r
     scale = data.get("scale", {})
     if not isinstance(scale, dict):
@@ -175,9 +192,10 @@ def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
     ValueError naming ``field`` when it does not parse or is malformed.
 
     Returns:
-      ``{"path", "rows": {claim: row}, "scale", "margin", "decisive"}``: ``decisive`` is the
-      DECISIVE rows the stage embedded (checked likewise, ``{"path", "rows", "scale",
-      "margin"}``), or None where the document has none (see :func:`decisive_entry`).
+      ``{"path", "rows": {claim: row}, "scale", "margin", "decisive", "paper_scale_run"}``:
+      the DECISIVE and PAPER-SCALE rows the stage embedded (checked likewise, ``{"path",
+      "rows", "scale", "margin"}``), or None where the document has none (see
+      :func:`decisive_entry`, :func:`paper_scale_entry`).
     """
 
     def _reject(token: str):
@@ -189,22 +207,158 @@ def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
     except (OSError, ValueError) as err:
         v.fail(field, f"a readable JSON {VERDICTS_FILE}", f"{path} ({type(err).__name__})")
     out = {"path": str(path), **check_verdicts_doc(data, field=field, path=str(path))}
-    embedded = data.get("decisive")
-    out["decisive"] = None
-    if isinstance(embedded, dict) and "rows" in embedded:
-        where = f"{path} (decisive)"
-        got = check_verdicts_doc(embedded, field=field, path=where)
-        out["decisive"] = {"path": str(embedded.get("path", where)), **got}
+    for key in ("decisive", "paper_scale_run"):
+        embedded = data.get(key)
+        out[key] = None
+        if isinstance(embedded, dict) and "rows" in embedded:
+            where = f"{path} ({key})"
+            got = check_verdicts_doc(embedded, field=field, path=where)
+            out[key] = {"path": str(embedded.get("path", where)), **got}
     return out
 
 
-def decisive_entry(folder: str = DECISIVE_DIR, *, field: str = "decisive") -> dict:
-    """The DECISIVE preset's verdicts from ``folder/trackd_verdicts.json`` (checked):
+def committed_entry(folder: str, command: str, *, field: str) -> dict:
+    """A committed preset's verdicts from ``folder/trackd_verdicts.json`` (checked):
     ``{"path", "rows": [row, ...], "scale", "margin"}``, or, where the file is not there,
-    ``{"path", "verdict": "not-run", "command": DECISIVE_COMMAND}``."""
+    ``{"path", "verdict": "not-run", "command": command}``."""
     path = os.path.join(folder, VERDICTS_FILE)
     if not os.path.isfile(path):
-        return {"path": path, "verdict": "not-run", "command": DECISIVE_COMMAND}
+        return {"path": path, "verdict": "not-run", "command": command}
     doc = read_verdicts_file(path, field=field)
     return {"path": path, "rows": list(doc["rows"].values()), "scale": doc["scale"],
             "margin": doc["margin"]}  # fmt: skip
+
+
+def decisive_entry(folder: str = DECISIVE_DIR, *, field: str = "decisive") -> dict:
+    """The DECISIVE preset's verdicts (:func:`committed_entry` of ``folder``)."""
+    return committed_entry(folder, DECISIVE_COMMAND, field=field)
+
+
+def paper_scale_entry(folder: str = PAPER_SCALE_DIR, *, field: str = "paper_scale_run") -> dict:
+    """The PAPER-SCALE preset's verdicts (:func:`committed_entry` of ``folder``)."""
+    return committed_entry(folder, PAPER_SCALE_COMMAND, field=field)
+
+
+# ---------------------------------------------------------------------------------------------
+# the scale a word was measured at
+
+#: the experiment whose runs decide each claim
+EXPERIMENT_OF = {"mim_vs_cl": "table1", "connectivity": "fig2a", "fl_vs_decl": "fig2a",
+                 "mar_vs_mim": "fig2b"}  # fmt: skip
+_DATA_NAMES = {"mnist": "MNIST", "digits": "digits 8×8", "cifar10": "CIFAR-10", "npz": "npz"}
+
+
+def scale_of(results: dict) -> dict:
+    """The ``scale`` of a verdicts file: each experiment's ``meta``, with Table 1's ``archs``
+    (the encoders it trained; Fig 2a's and Fig 2b's meta name their one ``arch``)."""
+    out = {}
+    for name, r in results.items():
+        if r is None or name not in ("table1", "fig2a", "fig2b"):
+            continue
+        meta = dict(r["meta"])
+        if name == "table1" and "arch" not in meta and isinstance(r.get("acc"), dict):
+            meta["archs"] = sorted({a for per in r["acc"].values() for a in per})
+        out[name] = meta
+    return out
+
+
+def scale_tag(meta: dict | None) -> str:
+    """The scale of one Track D word as a short tag: data set and training size, encoders,
+    probe, clients, seeds, preset, e.g. ``MNIST-4k·MLP·ridge·10 cl·3 seeds·default``. Every
+    Track D word is shown with it: none is a statement about CIFAR or ResNet-18.
+
+    Args:
+      meta: an experiment's ``meta`` (:func:`scale_of`); ``archs`` or ``arch`` names the
+        encoders (``?`` where neither is recorded). None: ``scale not recorded``.
+
+    Example:
+      >>> scale_tag({"dataset": "mnist", "n_train": 4000, "archs": ["cnn", "mlp"],
+      ...            "n_clients": 10, "seeds": 8, "preset": "decisive"})
+      'MNIST-4k·CNN/MLP·ridge·10 cl·8 seeds·decisive'
+    """
+    if not meta:
+        return "scale not recorded"
+    data = _DATA_NAMES.get(meta.get("dataset"), str(meta.get("dataset", "?")))
+    n = meta.get("n_train")
+    size = f"-{n / 1000:g}k" if isinstance(n, int) and n >= 1000 else (f"-{n}" if n else "")
+    archs = meta.get("archs") or ([meta["arch"]] if meta.get("arch") else ["?"])
+    parts = [
+        f"{data}{size}",
+        "/".join(str(a).upper() for a in archs),
+        "ridge",
+        f"{meta.get('n_clients', '?')} cl",
+        f"{meta.get('seeds', '?')} seeds",
+        str(meta.get("preset") or "preset?"),
+    ]
+    if meta.get("partition") == "balanced":
+        parts.insert(4, "balanced")
+    return "·".join(parts)
+
+
+def claim_tag(doc: dict | None, claim: str) -> str:
+    """:func:`scale_tag` of the experiment that decides ``claim`` in a verdicts document
+    (``{"scale": {experiment: meta}}``); where the document records no scale, the preset of
+    its row (``scale not recorded, preset decisive``)."""
+    scale = (doc or {}).get("scale") or {}
+    meta = scale.get(EXPERIMENT_OF[claim])
+    if meta:
+        return scale_tag(meta)
+    rows = (doc or {}).get("rows") or []
+    rows = rows.values() if isinstance(rows, dict) else rows
+    preset = next((r.get("preset") for r in rows if r.get("claim") == claim), None)
+    return "scale not recorded" + (f", preset {preset}" if preset else "")
+
+
+def word_text(row: dict | None) -> str:
+    """A row's word with D3's beside it where they differ: ``absent (D3 inconclusive)``.
+
+    Example:
+      >>> word_text({"track_d": "absent", "d3_verdict": "inconclusive"})
+      'absent (D3 inconclusive)'
+      >>> word_text({"track_d": "void", "d3_verdict": "void"}), word_text(None)
+      ('void (D3 void)', 'not-run')
+    """
+    if row is None or row.get("track_d", "not-run") == "not-run":
+        return "not-run"
+    d3 = row.get("d3_verdict")
+    if d3 is None:  # a file written before D4: its word is D3's (or older)
+        return f"{row['track_d']} ({row.get('rule') or 'D2'})"
+    return f"{row['track_d']} (D3 {d3})"
+
+
+# ---------------------------------------------------------------------------------------------
+# the words of committed results, recomputed
+
+
+def rejudge_folder(folder: str, *, margin: float | None = None) -> dict:
+    """The ``trackd_verdicts.json`` document of a folder of committed Track D results
+    (``trackd_table1.json``, ``trackd_fig2a.json``, ``trackd_fig2b.json``; the others are not
+    read), recomputed by the rule in force from those files: nothing is trained. The words of
+    the file it replaces, where there is one, are kept beside each row as ``was`` (its
+    ``track_d`` and ``rule``).
+
+    Returns:
+      ``{"rows", "scale", "margin", "recomputed_from"}``.
+    """
+    from sims.trackd.power import MARGIN
+
+    results = {}
+    for name in ("table1", "fig2a", "fig2b"):
+        path = os.path.join(folder, f"trackd_{name}.json")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as fh:
+                results[name] = json.load(fh)
+    if not results:
+        v.fail("folder", "a folder with trackd_table1/fig2a/fig2b.json", folder)
+    m = MARGIN if margin is None else margin
+    rows = verdict_table(decisions(results, margin=m))
+    old_path = os.path.join(folder, VERDICTS_FILE)
+    if os.path.isfile(old_path):
+        with open(old_path, encoding="utf-8") as fh:
+            old = {r["claim"]: r for r in json.load(fh).get("rows", [])}
+        for r in rows:
+            was = old.get(r["claim"])
+            if was is not None:
+                r["was"] = {"track_d": was.get("track_d"), "rule": was.get("rule") or "D2"}
+    return {"rows": rows, "scale": scale_of(results), "margin": m,
+            "recomputed_from": sorted(f"trackd_{n}.json" for n in results)}  # fmt: skip

@@ -73,21 +73,26 @@ __all__ = [
     "rule_d2",
     "decide",
     "decide_d4",
+    "same_arms",
     "D4_WORDS",
+    "D3_WORDS",
     "drop_differences",
     "connectivity_slopes",
     "decisions",
     "VERDICTS_FILE",
     "DECISIVE_DIR",
     "DECISIVE_COMMAND",
+    "PAPER_SCALE_DIR",
+    "PAPER_SCALE_COMMAND",
 ]
 
-#: the rule in force (:func:`decide`)
-RULE = "D3"
-#: rule D3's words (``not-run``: the experiment did not run)
-WORDS = ("holds", "violated", "inconclusive", "void", "not-run")
-#: rule D4's words: D3's and ``absent`` (the paper's effect for the comparison is excluded)
-D4_WORDS = ("holds", "violated", "absent", "inconclusive", "void", "not-run")
+#: the rule in force (:func:`decide_d4`)
+RULE = "D4"
+#: rule D4's words: D3's and ``absent`` (the paper's effect for the comparison is excluded;
+#: ``not-run``: the experiment did not run)
+WORDS = D4_WORDS = ("holds", "violated", "absent", "inconclusive", "void", "not-run")
+#: rule D3's words (rows of files written before D4, and every row's ``d3_verdict``)
+D3_WORDS = ("holds", "violated", "inconclusive", "void", "not-run")
 #: the words of rules D1 and D2 (``degenerate``: the runs cannot tell, or an arm at chance)
 OLD_WORDS = ("holds", "violated", "degenerate")
 
@@ -141,7 +146,7 @@ RULE_CHANGES = (
 #: word, which the stage compares to list the claims whose word changed
 RULE_WORD_KEYS = {
     "D1 -> D2": ("d1_verdict", "old_verdict"),
-    "D2 -> D3": ("old_verdict", "track_d"),
+    "D2 -> D3": ("old_verdict", "d3_verdict"),
     "D3 -> D4": ("d3_verdict", "track_d"),
 }
 
@@ -150,6 +155,11 @@ VERDICTS_FILE = "trackd_verdicts.json"
 #: where the DECISIVE preset's results are committed, and the command that writes them
 DECISIVE_DIR = "figures/trackd_decisive"
 DECISIVE_COMMAND = f"dssl trackd --preset decisive --save {DECISIVE_DIR}"
+#: where the PAPER-SCALE preset's results are committed (Fig 2a), and the command
+PAPER_SCALE_DIR = "figures/trackd_paper_scale"
+PAPER_SCALE_COMMAND = (
+    f"dssl trackd --preset paper-scale --experiment fig2a --save {PAPER_SCALE_DIR}"
+)
 
 CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 #: the claim of the claims table (``theory.claims``) each Track D verdict reads empirically;
@@ -432,17 +442,20 @@ def connectivity_slopes(abar: Any, acc: Any) -> np.ndarray:
 
 
 def _decide_all(
-    deltas, arms: dict, untrained, first: tuple, meta: dict, margin, reading, preset, span=1.0
-):
-    """Rule D3's decision with D2's word (``old_verdict``) and D1's (``d1_verdict``) beside
-    it, the ``reading`` and the ``preset``. D2 checks ``first`` (a (name, accuracies) reference
-    arm) and every arm against chance; D1 is D2 with no resolution and only ``first``. The
+    claim, deltas, arms: dict, untrained, first: tuple, meta: dict, margin, reading, preset,
+    span=1.0,
+):  # fmt: skip
+    """Rule D4's decision (against the paper's effect for ``claim``) with D3's word
+    (``d3_verdict``), D2's (``old_verdict``) and D1's (``d1_verdict``) beside it, the
+    ``reading`` and the ``preset``. D2 checks ``first`` (a (name, accuracies) reference arm)
+    and every arm against chance; D1 is D2 with no resolution and only ``first``. The
     resolution is one test image of the experiment (``meta``), per ``span`` units of the x
     axis (a slope)."""
     chance = meta["chance"]
     resolution = 1.0 / meta["n_test"] / span
-    new = decide(
+    new = decide_d4(
         deltas,
+        paper_effect=PAPER_EFFECTS[claim]["effect"],
         arms=arms,
         untrained=untrained,
         chance=chance,
@@ -504,7 +517,15 @@ def _table1(t1: dict, margin, preset) -> dict:
     )
     return {
         "mim_vs_cl": _decide_all(
-            np.mean(d, axis=0), arms, untrained, first, t1["meta"], margin, reading, preset
+            "mim_vs_cl",
+            np.mean(d, axis=0),
+            arms,
+            untrained,
+            first,
+            t1["meta"],
+            margin,
+            reading,
+            preset,
         )
     }
 
@@ -516,11 +537,18 @@ def _fig2a(f2a: dict, margin, preset) -> dict:
     kinds = list(f2a["acc"])
     slopes, gaps = [], []
     arms = {"FL": f2a["fl"]}
+    # |Ā| ≥ N is the complete graph, whose uniform mixing J/N is FedAvg with every client: the
+    # FL arm itself (one arm, counted once: :func:`same_arms`)
+    same = same_arms(f2a)
     for kind, per in f2a["acc"].items():
         y = np.asarray([per[str(a)] for a in abars]).T  # (S, P)
         slopes.append(connectivity_slopes(abars, y))
         gaps.append(np.asarray(f2a["fl"]) - y[:, 0])
-        arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars}
+        arms |= {f"DecL {kind} |Ā|={a}": per[str(a)] for a in abars
+                 if f"DecL {kind} |Ā|={a}" not in same}  # fmt: skip
+    also = ""
+    if same:
+        also = f"; {', '.join(same)} = FL (the complete graph, uniform mixing), counted once"
     smallest = {"FL": f2a["fl"]} | {
         f"DecL {k} |Ā|={abars[0]}": per[str(abars[0])] for k, per in f2a["acc"].items()
     }
@@ -528,6 +556,7 @@ def _fig2a(f2a: dict, margin, preset) -> dict:
     fl = ("FL", f2a["fl"])
     return {
         "connectivity": _decide_all(
+            "connectivity",
             np.mean(slopes, axis=0),
             arms,
             untrained,
@@ -535,11 +564,12 @@ def _fig2a(f2a: dict, margin, preset) -> dict:
             f2a["meta"],
             margin,
             f"OLS slope of DecL probe accuracy on the nominal |Ā| in {abars} (per unit |Ā|), "
-            f"mean over graph kinds {kinds}",
+            f"mean over graph kinds {kinds}{also}",
             preset,
             span=abars[-1] - abars[0],
         ),
         "fl_vs_decl": _decide_all(
+            "fl_vs_decl",
             np.mean(gaps, axis=0),
             smallest,
             untrained,
@@ -567,6 +597,7 @@ def _fig2b(f2b: dict, margin, preset) -> dict:
     )
     return {
         "mar_vs_mim": _decide_all(
+            "mar_vs_mim",
             np.mean(diffs, axis=0),
             arms,
             f2b.get("untrained"),
@@ -579,10 +610,26 @@ def _fig2b(f2b: dict, margin, preset) -> dict:
     }
 
 
+def same_arms(f2a: dict) -> list[str]:
+    """The Fig 2a DecL arms that are the FL arm: |Ā| ≥ N (``meta["n_clients"]``) is the
+    complete graph, and uniform mixing on it, J/N, is FedAvg with every client. The
+    experiment trains such an arm once, as FL, and so do the verdicts count it.
+
+    Example:
+      >>> same_arms({"meta": {"n_clients": 20}, "abars": [3, 20], "acc": {"general": {}}})
+      ['DecL general |Ā|=20']
+    """
+    n = f2a.get("meta", {}).get("n_clients")
+    if n is None:
+        return []
+    return [f"DecL {kind} |Ā|={a}" for kind in f2a["acc"] for a in f2a["abars"] if a >= n]
+
+
 def decisions(results: dict, *, margin: float = MARGIN, preset: str | None = None) -> dict:
-    """Track D verdicts by rule D3 (:func:`decide`; Δ definitions in the module docstring)
+    """Track D verdicts by rule D4 (:func:`decide_d4`; Δ definitions in the module docstring)
     from experiment results ``{"table1": ..., "fig2a": ..., "fig2b": ...}``, each with its
-    ``reading`` (what Δ averages over), D2's word (``old_verdict``), D1's (``d1_verdict``),
+    ``reading`` (what Δ averages over), D3's word (``d3_verdict``), D2's (``old_verdict``),
+    D1's (``d1_verdict``),
     the minimum detectable effect and the ``preset`` (``meta["preset"]`` of its experiment,
     else ``preset``). The resolution is one test image (``meta["n_test"]``).
 
@@ -600,8 +647,8 @@ def decisions(results: dict, *, margin: float = MARGIN, preset: str | None = Non
       ...                                         ("mar", [0.85, 0.88, 0.86]))}}
       >>> f2b = {"meta": meta, "alphas": [1.0], "acc": acc, "untrained": [0.5, 0.5, 0.5]}
       >>> d = decisions({"fig2b": f2b})["mar_vs_mim"]
-      >>> d["verdict"], d["old_verdict"], d["preset"]
-      ('holds', 'holds', 'fast')
+      >>> d["verdict"], d["d3_verdict"], d["old_verdict"], d["preset"]
+      ('holds', 'holds', 'holds', 'fast')
     """
     out = {}
     if results.get("table1") is not None:

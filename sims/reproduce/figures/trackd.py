@@ -56,6 +56,19 @@ from sims.reproduce.figures.trackd_text import (  # noqa: E402
     learned_lines,
 )
 from sims.trackd.power import MARGIN  # noqa: E402
+from sims.trackd.verdicts import same_arms  # noqa: E402
+
+
+def _same(results: dict) -> list:
+    """The DecL arms that are the FL arm, where the DecL arms mix uniformly (Fig 2a; a
+    complete graph under another rule, e.g. Table 6's data-size weights, is not FedAvg)."""
+    uniform = results.get("meta", {}).get("mixing") == "uniform 1/|A_i|"
+    return same_arms(results) if uniform else []
+
+
+def _listing_names(names: list) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
 
 __all__ = [
     "arm_uplift",
@@ -158,8 +171,8 @@ def make_trackd_table1_figure(results: dict):
     the same encoder untrained (grey band) and the raw-pixel probe (dashed); the drop from IID
     with its sign in the panel title; a text panel: which arms learned, whether the drops and
     the methods' differences are resolvable."""
-    meta = results["meta"]
     acc, base, methods, archs, skews = _table1_arms(results)
+    meta = {**results["meta"], "archs": list(archs)}  # the encoders, for the footer's scale
     cells = results["cells"]
     drop_lines, drop_sentence = _drop_lines(acc, methods, archs, skews, meta)
     has_drop = any("drop" in c for c in cells)
@@ -269,7 +282,9 @@ def make_trackd_curves_figure(results: dict):
     0 is the untrained encoder, an open marker), one panel per skew, the raw-pixel probe
     dashed; a text panel: which arms learned by the last round, which still rise. Results
     without curves draw a one-line note."""
-    meta = results.get("meta", {})
+    meta = dict(results.get("meta", {}))
+    if isinstance(results.get("acc"), dict):  # the encoders, for the footer's scale
+        meta["archs"] = sorted({a for per in results["acc"].values() for a in per})
     curves = results.get("curves") or {}
     if not curves:
         fig = plt.figure(figsize=(8.0, 1.2))
@@ -333,10 +348,14 @@ def _shared_untrained(results: dict) -> tuple[np.ndarray | None, tuple[float, fl
 
 
 def _decl_arms(results: dict, label) -> dict:
+    """The distinct arms of a DecL figure: a DecL point that is the FL arm (|Ā| ≥ N, the
+    complete graph: :func:`sims.trackd.verdicts.same_arms`) is counted once, as FL."""
+    same = {label(*name.removeprefix("DecL ").split(" |Ā|=")) for name in _same(results)}
     arms = {
         label(arm, a): _per_seed(vals)
         for arm, per in results["acc"].items()
         for a, vals in per.items()
+        if label(arm, a) not in same
     }
     if results.get("fl") is not None:
         arms["FL"] = _per_seed(results["fl"])
@@ -350,12 +369,15 @@ def _decl_figure(results: dict, title: str, label, draw, xlabel: str):
     arms = _decl_arms(results, label)
     per, band = _shared_untrained(results)
     base = {n: per for n in arms}
+    same = _same(results)
     lines = [
         _takeaway(arms, base),
         *learned_lines(arms, base),
+        *([f"{_listing_names(same)}: the complete graph, whose uniform mixing is FedAvg with "
+           "every client: the FL arm, trained and counted once."] if same else []),
         _raw_line(meta, arms, base),
         _pairs_line(arms, meta),
-    ]
+    ]  # fmt: skip
     fig, axes, ax_leg, ax_txt = _frame(title, 1, panel_w=5.6)
     ax = axes[0]
     values = draw(ax, _not_learned(arms, base))

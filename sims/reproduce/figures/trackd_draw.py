@@ -94,7 +94,10 @@ def _finish(fig, axes, ax_legend, ax_text, lines: list[str], meta: dict, extra: 
 def _footer(fig, meta: dict, extra: str = "") -> int:
     """Write the configuration at the bottom left, wrapped to the figure's width; returns its
     number of lines."""
+    from sims.trackd.verdict_rows import scale_tag
+
     text = (
+        f"Scale {scale_tag(meta)} (not the paper's CIFAR/ImageNet, ResNet-18/ViT): "
         f"{meta.get('dataset', '?')} ({meta.get('n_train', '?')} train / "
         f"{meta.get('n_test', '?')} test), "
         + (f"preset {meta['preset']}, " if meta.get("preset") else "")

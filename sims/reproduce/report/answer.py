@@ -34,7 +34,6 @@ from sims.reproduce.report.finding import (
     _d_text,
     _grouped,
     _ids,
-    _preset,
     finding,
 )
 from theory import claims as cl
@@ -75,19 +74,24 @@ def _cells_of(vmap: Mapping, cells) -> list[dict]:
     return list(cells)
 
 
-def _trackd_rows(trackd) -> tuple[dict, dict]:
-    """(rows by Track D claim, the DECISIVE rows by claim) of a Track D document (the stage
-    result or ``trackd_verdicts.json``, rows as a list or as {claim: row})."""
+def _trackd_rows(trackd) -> tuple[dict, dict, dict]:
+    """(rows by Track D claim, the DECISIVE rows, the PAPER-SCALE rows) of a Track D document
+    (the stage result or ``trackd_verdicts.json``, rows as a list or as {claim: row}); each
+    row carries ``scale_tag``, the scale of its runs
+    (:func:`sims.trackd.verdict_rows.scale_tag`)."""
+    from sims.trackd.verdict_rows import claim_tag
+
     if trackd is None:
-        return {}, {}
+        return {}, {}, {}
 
-    def by_claim(rows) -> dict:
-        rows = rows.values() if isinstance(rows, Mapping) else rows
-        return {r["claim"]: r for r in rows}
+    def by_claim(doc) -> dict:
+        if not isinstance(doc, Mapping) or "rows" not in doc:
+            return {}
+        rows = doc["rows"].values() if isinstance(doc["rows"], Mapping) else doc["rows"]
+        return {r["claim"]: {**r, "scale_tag": claim_tag(doc, r["claim"])} for r in rows}
 
-    dec = trackd.get("decisive")
-    decisive = by_claim(dec["rows"]) if isinstance(dec, Mapping) and "rows" in dec else {}
-    return by_claim(trackd.get("rows", [])), decisive
+    return (by_claim(trackd), by_claim(trackd.get("decisive")),
+            by_claim(trackd.get("paper_scale_run")))  # fmt: skip
 
 
 def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
@@ -295,19 +299,27 @@ def _track_c(vmap: Mapping, claim_id: str, names: set) -> str:
     return vd.combine(words) if words else "not-run"
 
 
-def _track_d(rows: dict, decisive: dict, trackd_claim: str | None, ran: bool) -> dict:
+def _track_d(td: tuple, trackd_claim: str | None, ran: bool) -> dict:
+    """The Track D entry of a row: the word (D3's beside it) at the scale of its runs, then
+    the DECISIVE and PAPER-SCALE words likewise where they ran (``text``); ``word`` is the
+    short form the plain-text table's column shows."""
+    from sims.trackd.verdict_rows import word_text
+
+    rows, decisive, paper = td
     if trackd_claim is None:
-        return {"verdict": "n/a", "text": "n/a"}
+        return {"verdict": "n/a", "text": "n/a", "word": "n/a"}
     row = rows.get(trackd_claim)
     if not ran or row is None or row["track_d"] == "not-run":
-        return {"verdict": "not-run", "text": "not-run", "claim": trackd_claim}
-    preset = row.get("preset")
-    text = f"{row['track_d']} ({_preset(row)})"
-    out = {"verdict": row["track_d"], "preset": preset, "claim": trackd_claim, "text": text}
-    dec = decisive.get(trackd_claim)
-    if dec is not None and dec["track_d"] != "not-run":
-        out["decisive"] = dec["track_d"]
-        out["text"] += f"; decisive: {dec['track_d']}"
+        return {"verdict": "not-run", "text": "not-run", "word": "not-run", "claim": trackd_claim}
+    out = {"verdict": row["track_d"], "d3_verdict": row.get("d3_verdict"),
+           "preset": row.get("preset"), "scale": row["scale_tag"], "claim": trackd_claim,
+           "word": word_text(row), "text": f"{word_text(row)} at {row['scale_tag']}"}  # fmt: skip
+    for key, label, doc in (("decisive", "decisive", decisive),
+                            ("paper_scale_run", "paper-scale", paper)):  # fmt: skip
+        got = doc.get(trackd_claim)
+        if got is not None and got["track_d"] != "not-run":
+            out[key] = got["track_d"]
+            out["text"] += f"; {label}: {word_text(got)} at {got['scale_tag']}"
     return out
 
 
@@ -397,7 +409,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
     for c in cells:
         by_claim.setdefault(c["claim"], []).append(c)
     universe = {_key(c) for c in cells}
-    td_rows, td_decisive = _trackd_rows(trackd)
+    td = _trackd_rows(trackd)
     td_of = {claim: name for name, claim in CLAIM_OF.items()}
     rows = []
     witness_of = {w["claim"]: w for w in vmap.get("witnesses", [])}
@@ -417,15 +429,13 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
                 "other_readings": _other_readings(claim_cells, names, n_domain),
                 "hidden_constant": _hidden_constant(vmap, cid),
                 "track_c": _track_c(vmap, cid, names),
-                "track_d": _track_d(td_rows, td_decisive, td_of.get(cid), trackd is not None),
+                "track_d": _track_d(td, td_of.get(cid), trackd is not None),
                 # the smallest exact counterexample (theory.symbolic.witnesses), where violated
-                "witness": (
-                    format_witness(witness_of[cid]) if cid in witness_of else None
-                ),
+                "witness": (format_witness(witness_of[cid]) if cid in witness_of else None),
             }
         )
     only = [c for c in CLAIMS if c not in CLAIM_OF]
-    track_d_only = {c: _track_d(td_rows, td_decisive, c, trackd is not None) for c in only}
+    track_d_only = {c: _track_d(td, c, trackd is not None) for c in only}
     tc = vmap.get("track_c") or {}
     grid = _grid(vmap, universe, cells)
     answer = {
@@ -483,9 +493,11 @@ def _notes(answer: Mapping) -> list[str]:
     only = answer.get("track_d_only", {})
     extra = "; ".join(f"{k} (no row of its own): {e['text']}" for k, e in only.items())
     out.append(
-        "Track D: nonlinear encoders, rule D3, with the preset the runs used"
+        "Track D: small nonlinear encoders pre-trained and ridge-probed on MNIST, never CIFAR, "
+        "ImageNet or ResNet-18; rule D4's word (D3's in brackets) at the scale of its runs "
+        "(data·encoders·probe·clients·seeds·preset)"
         + (f"; {extra}." if extra else ".")
-        + " Rules and words: docs/verdict_rules.md."
+        + " Rules and words: docs/verdict_rules.md, docs/track_d.md."
     )
     return out
 
@@ -537,7 +549,7 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
     head = ("claim", "Track B under the paper's reading", "constant", "Track C", "Track D")
     body = [
         (r["claim"], r["paper_verdict"]["text"], r["hidden_constant"]["text"], r["track_c"],
-         r["track_d"]["text"])
+         r["track_d"].get("word", r["track_d"]["text"]))
         for r in rows
     ]  # fmt: skip
     widths = [max(len(x[i]) for x in (head, *body)) + 2 for i in range(len(head) - 1)]
@@ -552,6 +564,10 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
         out.append(f"{pad}{r['statement']} [{r['reference']}]")
         others = r["other_readings"]["text"]
         out.append(f"{pad}paper's reading: {r['paper_reading']}; other readings: {others}")
+        if r["track_d"]["verdict"] not in ("n/a", "not-run"):  # the word's scale, in full
+            out += textwrap.wrap(f"Track D: {r['track_d']['text']}", _TEXT_WIDTH,
+                                 initial_indent=pad, subsequent_indent=pad + "  ",
+                                 break_on_hyphens=False)  # fmt: skip
     out += ["", *[textwrap.fill(x, _TEXT_WIDTH) for x in _notes(answer)]]
     if reasons:
         out += ["", "Why each reading is the paper's:"]

@@ -61,9 +61,17 @@ VOCABULARY = (
     ),
     (
         "D",
+        "absent",
+        "the paper's own effect for the comparison is excluded at this scale: the mean "
+        "difference is within its tolerance and two one-sided t-tests against ± the paper's "
+        "effect reject at 0.05 (rule D4)",
+    ),
+    (
+        "D",
         "inconclusive",
         "the runs cannot tell: the mean difference is within its tolerance max(2 SE, one test "
-        "image), or fewer than 2 seeds (rule D3)",
+        "image), or fewer than 2 seeds, and the paper's effect is not excluded (rule D4; D3 "
+        "said inconclusive for both)",
     ),
     (
         "B",
@@ -535,6 +543,8 @@ def build_report(
         ),
         "track_d": list(td_row["result"]["rows"]) if td_row else [],
         "track_d_decisive": td_row["result"].get("decisive") if td_row else None,
+        "track_d_paper_scale": td_row["result"].get("paper_scale_run") if td_row else None,
+        "track_d_scale": td_row["result"].get("scale") if td_row else None,
         "verdict_words": [w for _, w, _ in VOCABULARY],
         "track_c_available": bool(tc_result.get("available")),
         "claims": claims,

@@ -262,7 +262,7 @@ def _trained_sentences(answer: Mapping, rows: list) -> list:
     td += list(answer.get("track_d_only", {}).values())
     if td:
         counts = Counter(e["verdict"] for e in td)
-        presets = sorted({_preset(e) for e in td if e["verdict"] != "not-run"})
+        presets = sorted({e.get("scale") or _preset(e) for e in td if e["verdict"] != "not-run"})
         sentences.append(
             f"Track D (nonlinear encoders; {', '.join(presets) or 'not run'}): "
             f"{_counts_text(counts)} of {len(td)} comparisons."

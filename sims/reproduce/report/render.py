@@ -223,28 +223,30 @@ def _md_assumptions(payload: dict) -> list[str]:
 
 
 def _md_track_d_rows(labelled: list) -> list[str]:
-    """One row of the Track D table per (row, preset) of ``labelled``, then why each ``void``
-    or ``inconclusive``."""
+    """One row of the Track D table per (row, scale) of ``labelled``, then why each ``void``,
+    ``absent`` or ``inconclusive``."""
     lines = []
-    for r, preset in labelled:
+    for r, tag in labelled:
         if r.get("track_d") == "not-run" or "mean" not in r:
-            stat, tol, seeds = "—", "—", "—"
+            stat, tol, seeds, p = "—", "—", "—", "—"
         else:
             se = "n/a" if r.get("se") is None else f"{r['se']:.2g}"
             stat, seeds = f"{r['mean']:+.4g} ± {se}", r.get("n_seeds", "—")
             tol = f"{r['tolerance']:.2g}" if r.get("tolerance") is not None else "—"
+            p = f"{r['tost_p']:.2g}" if r.get("tost_p") is not None else "—"
         lines.append(
-            f"| `{r['claim']}` | {r['track_d']} | {r.get('old_verdict') or '—'} | {stat} | {tol} "
-            f"| {seeds} | {_cell(r.get('reading', ''))} | {_cell(r.get('paper', ''))} "
-            f"| {_cell(r.get('paper_scale', ''))} | {r.get('d1_verdict') or '—'} | {preset} |"
+            f"| `{r['claim']}` | {r['track_d']} | {r.get('d3_verdict') or '—'} | {tag} | {stat} "
+            f"| {p} | {tol} | {seeds} | {_cell(r.get('reading', ''))} "
+            f"| {_cell(r.get('paper', ''))} | {_cell(r.get('paper_scale', ''))} "
+            f"| {r.get('old_verdict') or '—'} | {r.get('d1_verdict') or '—'} |"
         )
     why = [
-        f"- `{r['claim']}` ({preset}): {r['track_d']}: {_cell(r.get('reason', ''))}"
-        for r, preset in labelled
-        if r.get("track_d") in ("void", "inconclusive") and r.get("reason")
+        f"- `{r['claim']}` ({tag}): {r['track_d']}: {_cell(r.get('reason', ''))}"
+        for r, tag in labelled
+        if r.get("track_d") in ("void", "absent", "inconclusive") and r.get("reason")
     ]
     if why:
-        lines += ["", "Why each `void` or `inconclusive`:", "", *why]
+        lines += ["", "Why each `void`, `absent` or `inconclusive`:", "", *why]
     return lines
 
 
@@ -255,10 +257,11 @@ def _md_power(labelled: list, td_paper) -> list[str]:
         "",
         "### Could these runs detect the paper's effects?",
         "",
-        "The minimum detectable effect (MDE) is the smallest true mean difference that rule D3 "
-        "calls `holds` with probability 80 % at the run's seeds and its measured per-seed SD of "
-        "the paired difference; beside it, the paper's own effect for the same comparison, "
-        "computed from its tables (accuracy in points).",
+        "The minimum detectable effect (MDE) is the smallest true mean difference that rules D3 "
+        "and D4 call `holds` with probability 80 % at the run's seeds and its measured per-seed "
+        "SD of the paired difference; beside it, the smallest effect the runs exclude (D4's "
+        "TOST at level 0.05 per side: |mean| + t·SE) and the paper's own effect for the same "
+        "comparison, computed from its tables (accuracy in points).",
         "",
     ]
     for preset in dict.fromkeys(p for _, p in labelled):
@@ -267,14 +270,14 @@ def _md_power(labelled: list, td_paper) -> list[str]:
         if ran:
             above = [r["claim"] for r in ran if r["mde"] > _paper_effect(r, td_paper)[0]]
             lines.append(
-                f"Preset {preset}: the MDE exceeds the paper's effect for {len(above)} of "
+                f"At {preset}: the MDE exceeds the paper's effect for {len(above)} of "
                 f"{len(ran)} comparisons" + (f" ({', '.join(above)})." if above else ".")
             )
     lines += [
         "",
-        "| claim | preset | seeds | mean Δ | MDE (80 % power) | paper's effect | paper's effect "
-        "from |",
-        "|---|---|---|---|---|---|---|",
+        "| claim | scale | seeds | mean Δ | MDE (80 % power) | excluded beyond | paper's effect "
+        "| paper's effect from |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r, preset in labelled:
         effect, unit, source = _paper_effect(r, td_paper)
@@ -284,9 +287,10 @@ def _md_power(labelled: list, td_paper) -> list[str]:
         if ran and r["mean"] > 0:
             mean = "+" + mean
         mde = td_paper.points_text(r.get("mde"), unit, digits) if ran else "—"
+        excl = td_paper.points_text(r.get("excluded_beyond"), unit, digits) if ran else "—"
         lines.append(
             f"| `{r['claim']}` | {preset} | {r.get('n_seeds', '—') if ran else '—'} | "
-            f"{_cell(mean)} | {_cell(mde)} | "
+            f"{_cell(mean)} | {_cell(mde)} | {_cell(excl)} | "
             f"{_cell(td_paper.points_text(effect, unit, digits))} | {_cell(source)} |"
         )
     return lines
@@ -301,23 +305,35 @@ def _md_track_d(payload: dict) -> list[str]:
     margin = payload.get("configuration", {}).get("trackd_verdicts", {}).get("margin")
     if not rows:
         return lines + ["The Track D stages did not run in this report (`not-run`).", ""]
+    from sims.trackd.verdict_rows import claim_tag
+
     decisive = payload.get("track_d_decisive")
     more = decisive.get("rows") if isinstance(decisive, dict) else None
-    labelled = [(r, r.get("preset") or "not recorded") for r in rows]
-    labelled += [(r, r.get("preset") or "decisive") for r in more or []]
+    paper = payload.get("track_d_paper_scale")
+    at_paper = paper.get("rows") if isinstance(paper, dict) else None
+    here = {"scale": payload.get("track_d_scale") or {}}
+    labelled = [(r, claim_tag(here, r["claim"])) for r in rows]
+    labelled += [(r, claim_tag(decisive, r["claim"])) for r in more or []]
+    labelled += [(r, claim_tag(paper, r["claim"])) for r in at_paper or []
+                 if r.get("track_d") != "not-run"]  # fmt: skip
     lines += [
-        "Verdicts of the paper's empirical claims from the Track D runs by rule D3: `void` when "
+        "Verdicts of the paper's empirical claims from the Track D runs by rule D4, each at the "
+        "scale of its runs (data set and training images, encoders, probe, clients, seeds, "
+        "preset): small encoders pre-trained and ridge-probed on MNIST, never the paper's "
+        "CIFAR, ImageNet, ResNet-18 or ViT. `void` when "
         "an arm entering the difference did not learn (its probe accuracy not above its own "
         "untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance, or "
         "has no untrained baseline recorded; else `holds` when the mean per-seed difference "
         "exceeds the tolerance max(margin × SE, one test image) (margin "
-        f"{_fmt(margin)} standard errors), `violated` below minus it, `inconclusive` within it "
-        "or with fewer than 2 seeds. Rules D2 and D1 (history; their word `degenerate` for "
+        f"{_fmt(margin)} standard errors), `violated` below minus it; within it `absent` when "
+        "two one-sided t-tests (TOST, level 0.05 each) exclude the paper's own effect for the "
+        "comparison, else `inconclusive` (also with fewer than 2 seeds). Rule D3 (no `absent`: "
+        "both were inconclusive) and rules D2 and D1 (history; their word `degenerate` for "
         "what D3 calls inconclusive) give the words in their columns; `docs/track_d.md`.",
         "",
-        "| claim | Track D | D2 | mean ± SE | tolerance | seeds | reading | paper's direction "
-        "| paper's scale | D1 | preset |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| claim | Track D (D4) | D3 | scale | mean ± SE | TOST p | tolerance | seeds | reading "
+        "| paper's direction | paper's scale | D2 | D1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += _md_track_d_rows(labelled)
     lines += _md_power(labelled, td_paper)
@@ -381,11 +397,16 @@ def _md_claims(payload: dict) -> list[str]:
         "| claim | reference | Track A | Track B | Track C | Track D | statement |",
         "|---|---|---|---|---|---|---|",
     ]
+    from sims.trackd.verdict_rows import claim_tag, word_text
     from sims.trackd.verdicts import CLAIM_OF
 
     track_d = {CLAIM_OF.get(r["claim"], r["claim"]): r for r in payload.get("track_d") or []}
+    here = {"scale": payload.get("track_d_scale") or {}}
     for c in payload["claims"]:
         d = track_d.get(c["id"], {}).get("track_d", "n/a" if track_d else "not-run")
+        if d not in ("n/a", "not-run"):
+            row = track_d[c["id"]]
+            d = f"{word_text(row)} at {claim_tag(here, row['claim'])}"
         lines.append(
             f"| `{c['id']}` | {_cell(c['reference'])} | {c['track_a']} | {c['track_b']} | "
             f"{c['track_c']} | {d} | {_cell(c['statement'])} |"

@@ -1,8 +1,9 @@
 """Stage ``trackd_verdicts``: the Track D column of the claims table — each empirical claim's
-verdict from the Track D runs by rule D3 (:mod:`sims.trackd.verdicts`), with its minimum
-detectable effect, beside the paper's reported direction, scale and effect size; and the
-committed DECISIVE results (``figures/trackd_decisive/trackd_verdicts.json``, written by
-``dssl trackd --preset decisive``) where they exist. Writes ``trackd_verdicts.json``.
+verdict from the Track D runs by rule D4 (:mod:`sims.trackd.verdicts`; D3's word beside it),
+with its minimum detectable effect, beside the paper's reported direction, scale and effect
+size; and the committed DECISIVE and PAPER-SCALE results
+(``figures/trackd_decisive/trackd_verdicts.json``, ``figures/trackd_paper_scale/...``) where
+they exist. Writes ``trackd_verdicts.json``.
 
 Not cached: it reads the DECISIVE file, which is no stage's output (and it computes in
 milliseconds)."""
@@ -30,6 +31,7 @@ class Config(StageConfig):
     margin: float = field(td_power.MARGIN, lo=0.0)
     preset: str = REPRODUCE_PRESET
     decisive_dir: str = verdicts.DECISIVE_DIR
+    paper_scale_dir: str = verdicts.PAPER_SCALE_DIR
 
 
 Config.DEFAULT = Config()
@@ -54,7 +56,7 @@ def compute(
             "trackd_fig2b": trackd_fig2b}  # fmt: skip
     results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
     dec = verdicts.decisions(results, margin=cfg.margin, preset=cfg.preset)
-    scale = {k: r["meta"] for k, r in results.items()}
+    scale = td_rows.scale_of(results)
     rows = td_rows.verdict_table(dec)
     evaluated = any(r["track_d"] != "not-run" for r in rows)
     changes = [
@@ -68,6 +70,7 @@ def compute(
         "margin": cfg.margin,
         "rule_changes": changes,
         "decisive": td_rows.decisive_entry(cfg.decisive_dir, field="decisive_dir"),
+        "paper_scale_run": td_rows.paper_scale_entry(cfg.paper_scale_dir, field="paper_scale_dir"),
     }
 
 
@@ -82,20 +85,23 @@ def _changed(rows: list[dict], old_key: str, new_key: str) -> list[dict]:
 
 
 def summarize(results: dict) -> dict:
-    """Track D verdict, mean ± SE, MDE and preset per claim (and per DECISIVE row)."""
+    """Track D verdict (D3's beside it), mean ± SE, MDE and scale per claim (and per DECISIVE
+    and PAPER-SCALE row)."""
     out = {}
     decisive = results.get("decisive") or {}
-    for label, rows in (("", results["rows"]), ("decisive ", decisive.get("rows") or [])):
-        for r in rows:
+    paper = results.get("paper_scale_run") or {}
+    for label, doc in (("", results), ("decisive ", decisive), ("paper-scale ", paper)):
+        for r in doc.get("rows") or []:
             key = f"track D {label}{r['claim']}"
             if r["track_d"] == "not-run":
-                out[key] = "not-run"
+                if not label:
+                    out[key] = "not-run"
                 continue
             se = "n/a" if r.get("se") is None else f"{r['se']:.4f}"
             mde = "n/a" if r.get("mde") is None else f"{r['mde']:.4f}"
             out[key] = (
-                f"{r['track_d']} ({r['mean']:+.4f} ± {se}; MDE {mde}; {r.get('n_seeds')} seeds; "
-                f"{r.get('preset') or 'preset not recorded'})"
+                f"{td_rows.word_text(r)} ({r['mean']:+.4f} ± {se}; MDE {mde}; "
+                f"{td_rows.claim_tag(doc, r['claim'])})"
             )
     if "rows" not in decisive:
         out["track D decisive"] = f"not run ({verdicts.DECISIVE_COMMAND})"
