@@ -39,6 +39,9 @@ def add_arguments(p) -> None:
                    help=f"override seeds (at most {MAX_SEEDS})")  # fmt: skip
     p.add_argument("--rounds", type=cm.integer(lo=1, hi=MAX_ROUNDS), default=None,
                    help=f"override rounds (at most {MAX_ROUNDS})")  # fmt: skip
+    p.add_argument("--balanced", action="store_true",
+                   help="split with the official code's balanced Dirichlet (equal client "
+                   "sizes) instead of Hsu's (Table 1 only)")  # fmt: skip
     cm.add_devices_argument(p, "each arm's clients, where K divides them,")
     p.add_argument(
         "--save",
@@ -79,7 +82,12 @@ def _override(cfg, args):
         changes["seeds"] = args.seeds
     if args.rounds is not None:
         changes["rounds"] = args.rounds
-    return dataclasses.replace(cfg, common=dataclasses.replace(common, **changes))
+    cfg = dataclasses.replace(cfg, common=dataclasses.replace(common, **changes))
+    if getattr(args, "balanced", False):
+        if not hasattr(cfg, "balanced"):
+            cm.not_applicable("--balanced", "except with --experiment table1", True)
+        cfg = dataclasses.replace(cfg, balanced=True)
+    return cfg
 
 
 HOST_DEVICES = cm.wants_host_devices

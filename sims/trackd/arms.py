@@ -10,7 +10,8 @@ Table 6; ``dssl trackd`` hands one to all the experiments it runs.
 
 What decides an arm's result is its :class:`ArmKey`: the preset's :class:`Common` (without
 ``curve_every``), the encoder, the objective, the mixing rule's spelling, the clients per round,
-the data split (clients, skew, α), the seed and the devices. Only the rules spelled by a string
+the data split (clients, skew, α, and the partition's form: Hsu's Dirichlet or the official
+balanced one), the seed and the devices. Only the rules spelled by a string
 (``"fedavg"``) are kept: a DecL arm's mixing matrix is not a key. The learning curve does not
 change the trained parameters, because ``sims.run`` gives the same result whatever its
 ``rounds_per_call``. A curve is served only to a request with the same ``curve_every``, or to
@@ -57,6 +58,7 @@ class ArmKey(NamedTuple):
     alpha: float
     seed: int
     devices: tuple
+    partition: str = "hsu"
 
     @classmethod
     def of(cls, common: Common, *args) -> ArmKey:

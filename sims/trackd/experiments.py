@@ -241,9 +241,11 @@ def run_arm(
 
 def _arm(arms: Arms | None, common: Common, arch: str, data: np.ndarray, split: tuple,
          seed: int, *, objective: str = "mae", mixing: Any = "fedavg",
-         clients_per_round: int | None = None, devices: tuple = ()) -> tuple:  # fmt: skip
-    """:func:`run_arm` of seed ``seed`` on ``data`` (the split ``(n_clients, skew, α)``), read
-    from ``arms`` where this run trained the same arm already (:mod:`sims.trackd.arms`)."""
+         clients_per_round: int | None = None, devices: tuple = (),
+         partition: str = "hsu") -> tuple:  # fmt: skip
+    """:func:`run_arm` of seed ``seed`` on ``data`` (the split ``(n_clients, skew, α)`` of the
+    ``partition`` form), read from ``arms`` where this run trained the same arm already
+    (:mod:`sims.trackd.arms`)."""
 
     def trained():
         return run_arm(common, arch, data, seed_key=_seed_key(seed), objective=objective,
@@ -252,7 +254,9 @@ def _arm(arms: Arms | None, common: Common, arch: str, data: np.ndarray, split: 
 
     if arms is None:
         return trained()
-    key = ArmKey.of(common, arch, objective, mixing, clients_per_round, *split, seed, devices)
+    key = ArmKey.of(
+        common, arch, objective, mixing, clients_per_round, *split, seed, devices, partition
+    )
     return arms.arm(key, common.curve_every, trained)
 
 
@@ -272,9 +276,11 @@ def raw_pixel_probe(common: Common) -> float:
     )
 
 
-def _split(common: Common, n: int, skew: str, alpha: float, key: jax.Array):
+def _split(common: Common, n: int, skew: str, alpha: float, key: jax.Array, balanced=False):
     images = images_of(common)
-    xs, ys, rep = tdata.split_clients(images, n, skew, key=jr.fold_in(key, 1), alpha=alpha)
+    xs, ys, rep = tdata.split_clients(
+        images, n, skew, key=jr.fold_in(key, 1), alpha=alpha, balanced=balanced
+    )
     data = tile_clients(xs, common.rows, key=jr.fold_in(key, 2))
     return data, xs, ys, rep
 
@@ -332,13 +338,14 @@ def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
     for s in range(c.seeds):
         key = _seed_key(s)
         for skew in cfg.skews:
-            data, _, _, rep = _split(c, cfg.n_clients, skew, cfg.alpha, key)
+            data, _, _, rep = _split(c, cfg.n_clients, skew, cfg.alpha, key, cfg.balanced)
             reports.setdefault(skew, []).append({"tv_mean": rep["tv_mean"], "sizes": rep["sizes"]})
             for arch in cfg.archs:
                 for m in cfg.methods:
                     _, met = _arm(
                         arms, c, arch, data, (cfg.n_clients, skew, cfg.alpha), s, objective=m,
                         clients_per_round=cfg.clients_per_round, devices=devices,
+                        partition="balanced" if cfg.balanced else "hsu",
                     )  # fmt: skip
                     acc[m][arch][skew].append(met["probe"])
                     knn[m][arch][skew].append(met["knn"])
@@ -371,6 +378,8 @@ def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
             alpha=cfg.alpha,
             framework="fl",
             batch_simsiam=c.batch_simsiam if "simsiam" in cfg.methods else None,
+            # Hsu's Dirichlet (unequal client sizes) or the official code's balanced form
+            partition="balanced" if cfg.balanced else "hsu",
         ),
         "cells": cells,
         "acc": acc,
