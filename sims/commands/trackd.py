@@ -42,6 +42,9 @@ def add_arguments(p) -> None:
     p.add_argument("--balanced", action="store_true",
                    help="split with the official code's balanced Dirichlet (equal client "
                    "sizes) instead of Hsu's (Table 1 only)")  # fmt: skip
+    p.add_argument("--ledger", action="store_true",
+                   help="print the parity ledger (paper / official code / this toolkit) and "
+                   "exit; trains nothing")  # fmt: skip
     cm.add_devices_argument(p, "each arm's clients, where K divides them,")
     p.add_argument(
         "--save",
@@ -94,7 +97,12 @@ HOST_DEVICES = cm.wants_host_devices
 
 
 def run(args) -> dict:
-    """Run the selected experiments; return their headline numbers and the verdicts."""
+    """Run the selected experiments; return their headline numbers and the verdicts (with
+    ``--ledger``: the parity ledger instead, nothing trained)."""
+    if getattr(args, "ledger", False):
+        from sims.trackd.ledger import ledger_rows  # imports no JAX
+
+        return {"ledger": ledger_rows()}
     from sims.trackd import experiments, presets, train, verdicts
     from sims.trackd import power as td_power
     from sims.trackd import verdict_rows as td_rows
@@ -188,7 +196,11 @@ def _headline(name: str, r: dict) -> dict:
 
 
 def format_text(result: dict) -> str:
-    """Verdict lines, then the headline accuracies."""
+    """Verdict lines, then the headline accuracies (or the parity ledger)."""
+    if "ledger" in result:
+        from sims.trackd.ledger import ledger_text
+
+        return ledger_text(result["ledger"])
     lines = [f"Track D ({result['preset']} preset)"]
     for row in result["verdicts"]:
         if row["track_d"] == "not-run":

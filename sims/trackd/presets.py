@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sims.core.mixing import push_sum
-from sims.trackd.data import DATASETS
 from theory import _validate as v
-from theory import topology
+
+# The presets import no JAX (``dssl trackd --ledger`` reads them without it): the graph and
+# mixing registries import theory.topology and sims.core.mixing when called, and the data
+# sets' names are kept here (equal to ``sims.trackd.data.DATASETS``, tested).
+DATASETS = ("mnist", "digits", "cifar10", "npz")
 
 __all__ = [
     "Common",
@@ -29,10 +31,16 @@ __all__ = [
 ]
 
 
+def _topology():
+    from theory import topology
+
+    return topology
+
+
 #: Fig 2a's graph kinds: ``(n, degree, seed) -> adjacency`` with mean degree ``degree``
 GRAPH_KINDS = {
-    "general": lambda n, degree, seed: topology.erdos_renyi(n, avg_degree=degree, seed=seed),
-    "uniform": lambda n, degree, seed: topology.random_regular(n, degree, seed=seed),
+    "general": lambda n, degree, seed: _topology().erdos_renyi(n, avg_degree=degree, seed=seed),
+    "uniform": lambda n, degree, seed: _topology().random_regular(n, degree, seed=seed),
 }
 
 
@@ -42,7 +50,8 @@ class Common:
 
     Args:
       name: the preset's name, carried into every result's ``meta["preset"]``.
-      dataset: one of ``sims.trackd.data.DATASETS``. data_path: CIFAR-10 directory or ``.npz``.
+      dataset: one of ``sims.trackd.data.DATASETS`` (:data:`DATASETS`). data_path: CIFAR-10
+        directory or ``.npz``.
       patch: patch side. width: MLP hidden width (≤ 128). cnn_width: the CNN's last-layer
         channels. cnn_depth: the CNN's stride-2 convolutions. vit_width: the ViT's token width
         (None: ``width``). depth: ViT blocks / MLP hidden layers. heads: attention heads.
@@ -152,18 +161,25 @@ def _names(names: tuple, field: str, allowed) -> None:
 #: with the uniform rule 1/|A_i| on the graph
 FIG2B_FRAMEWORKS = {
     "fl": lambda cfg, graph: ("fedavg", cfg.clients_per_round),
-    "decl": lambda cfg, graph: (topology.uniform_mixing(graph()), None),
+    "decl": lambda cfg, graph: (_topology().uniform_mixing(graph()), None),
 }
+
 
 #: Table 6's mixing rules: ``(adjacency, client sizes) -> rule`` of :mod:`sims.core.mixing`
 #: (row-stochastic gossip by ``theory.topology.mixing_matrix``; push-sum with the
 #: column-stochastic transpose of the uniform rule: node j sends 1/|A_j| to each i ∈ A_j)
+def _push_sum(adj, sizes):
+    from sims.core.mixing import push_sum
+
+    return push_sum(_topology().uniform_mixing(adj).T)
+
+
 TABLE6_RULES = {
     **{
-        name: (lambda adj, sizes, name=name: topology.mixing_matrix(name, adj, sizes=sizes))
+        name: (lambda adj, sizes, name=name: _topology().mixing_matrix(name, adj, sizes=sizes))
         for name in ("data_size", "uniform", "metropolis")
     },
-    "push-sum": lambda adj, sizes: push_sum(topology.uniform_mixing(adj).T),
+    "push-sum": _push_sum,
 }
 
 

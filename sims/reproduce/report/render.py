@@ -339,7 +339,27 @@ def _md_track_d(payload: dict) -> list[str]:
     lines += _md_power(labelled, td_paper)
     if not more:
         lines += ["", f"decisive: not run (`{vd.DECISIVE_COMMAND}`)"]
-    return lines + [""]
+    return lines + ["", *_md_ledger()]
+
+
+def _md_ledger() -> list[str]:
+    """The parity ledger (:func:`sims.trackd.ledger.ledger_markdown`): the paper's, the
+    official code's and the presets' settings side by side."""
+    from sims.trackd.ledger import ledger_markdown, ledger_rows
+
+    rows = ledger_rows()
+    differ = sum(bool(r["why"]) for r in rows)
+    return [
+        "### Parity ledger: the paper, the official code and this toolkit",
+        "",
+        f"The {len(rows)} settings that decide a Track D number, as the paper states them, as "
+        "the official code runs them (its behaviour as the spec digest describes it) and as "
+        f"the presets set them (generated from `sims.trackd.presets`); {differ} differ "
+        "somewhere, each with why. `dssl trackd --ledger` prints it.",
+        "",
+        ledger_markdown(rows),
+        "",
+    ]
 
 
 def _paper_effect(row: dict, td_paper) -> tuple:
