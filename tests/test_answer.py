@@ -137,7 +137,10 @@ def test_paper_verdict_per_configuration_and_where(small):
     assert cor["hidden_constant"]["verdict"] == "n/a" and cor["track_c"] == "degenerate"
     td = cor["track_d"]
     assert (td["verdict"], td["preset"], td["decisive"]) == ("inconclusive", "default", "holds")
-    assert td["text"] == "inconclusive (preset default); decisive: holds"
+    assert td["text"] == (
+        "inconclusive at scale not recorded, preset default; decisive: holds at scale not recorded"
+    )
+    assert td["word"] == "inconclusive"  # a file before D4 (no d3_verdict): its own word
     assert small["track_d_only"]["mar_vs_mim"]["verdict"] == "void"
     assert small["grid"] == {
         "d": 10**6, "n_configurations": 4, "p": [0.5], "N": list(N_VALUES),

@@ -27,7 +27,7 @@ matplotlib.use("Agg")
 
 
 def test_decide_rule_on_hand_made_differences():
-    # rule D3 (in force): the runs that cannot tell are inconclusive, never degenerate
+    # rule D3 (D4 keeps its words): the runs that cannot tell are inconclusive, never degenerate
     assert verdicts.decide([0.05, 0.06, 0.04])["verdict"] == "holds"
     assert verdicts.decide([-0.05, -0.06, -0.04])["verdict"] == "violated"
     assert verdicts.decide([0.05, -0.05, 0.01])["verdict"] == "inconclusive"

@@ -321,8 +321,8 @@ def word_text(row: dict | None) -> str:
     if row is None or row.get("track_d", "not-run") == "not-run":
         return "not-run"
     d3 = row.get("d3_verdict")
-    if d3 is None:  # a file written before D4: its word is D3's (or older)
-        return f"{row['track_d']} ({row.get('rule') or 'D2'})"
+    if d3 is None:  # a file written before D4: its word is its own rule's
+        return f"{row['track_d']} ({row['rule']})" if row.get("rule") else row["track_d"]
     return f"{row['track_d']} (D3 {d3})"
 
 

@@ -1,6 +1,7 @@
-"""Track D verdicts: the decision rule for the paper's empirical claims (rule D3 in force; D1,
-fixed before any run, and D2, after a review, kept as history), the minimum detectable effect
-of the rule, and the paper's own effect sizes computed from its tables.
+"""Track D verdicts: the decision rule for the paper's empirical claims (rule D4 in force: D3's
+words and ``absent``; D1, fixed before any run, D2 and D3, after reviews, kept as history),
+the minimum detectable effect of the rule, and the paper's own effect sizes computed from its
+tables.
 
 Every claim is read as a signed, per-seed paired difference Δ_s (s = 1..S seeds; each seed
 shares its data split, partition and initialisation across the compared arms), oriented so
@@ -31,6 +32,13 @@ tolerance τ = max(m·SE, r)):
 * ``holds``        if mean(Δ) > τ   (the paper's direction, beyond noise and one image);
 * ``violated``     if mean(Δ) < −τ  (the opposite direction, likewise);
 * ``inconclusive`` otherwise, or if S < 2: the runs cannot tell.
+
+Rule D4 (:func:`decide_d4`): D3's word, except that D3's ``inconclusive`` with S ≥ 2 becomes
+``absent`` where two one-sided t-tests (df = S − 1, level 0.05 each;
+:func:`sims.trackd.power.tost`) exclude the paper's own effect E for the same comparison on
+both sides (the 90 % interval of mean(Δ) inside (−E, E)): the paper's effect is absent at this
+scale. ``inconclusive`` then means only that the runs cannot tell (its reason gives the MDE
+and the smallest effect the runs exclude).
 
 Every verdict carries the minimum detectable effect (:func:`sims.trackd.power.mde`): the
 smallest true mean δ
