@@ -493,9 +493,9 @@ def _notes(answer: Mapping) -> list[str]:
     only = answer.get("track_d_only", {})
     extra = "; ".join(f"{k} (no row of its own): {e['text']}" for k, e in only.items())
     out.append(
-        "Track D: small nonlinear encoders pre-trained and ridge-probed on MNIST, never CIFAR, "
-        "ImageNet or ResNet-18; rule D4's word (D3's in brackets) at the scale of its runs "
-        "(data·encoders·probe·clients·seeds·preset)"
+        "Track D: small nonlinear encoders, rule D4's word (D3's in brackets) at the scale of "
+        "its runs (data·encoders·probe·clients·seeds·preset), a statement about that scale "
+        "only, not about the paper's CIFAR/ImageNet fine-tuning or ResNet-18/ViT"
         + (f"; {extra}." if extra else ".")
         + " Rules and words: docs/verdict_rules.md, docs/track_d.md."
     )

@@ -319,8 +319,8 @@ def _md_track_d(payload: dict) -> list[str]:
     lines += [
         "Verdicts of the paper's empirical claims from the Track D runs by rule D4, each at the "
         "scale of its runs (data set and training images, encoders, probe, clients, seeds, "
-        "preset): small encoders pre-trained and ridge-probed on MNIST, never the paper's "
-        "CIFAR, ImageNet, ResNet-18 or ViT. `void` when "
+        "preset), a statement about that scale only, never about the paper's CIFAR/ImageNet "
+        "fine-tuning or its ResNet-18/ViT. `void` when "
         "an arm entering the difference did not learn (its probe accuracy not above its own "
         "untrained encoder's by 2 SE of the paired per-seed uplift), is not above chance, or "
         "has no untrained baseline recorded; else `holds` when the mean per-seed difference "
