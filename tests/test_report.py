@@ -253,8 +253,8 @@ def test_hidden_constants_assumptions_track_d_and_rule_changes(md):
     assert "violated (asymptotically)" in md and "c_num: 0.4 (grows)" in md
     assert "| `A.5` | 0 | 2 |" in md and "| `N-scaling` | 2 | 0 | — |" in md
     assert (
-        "| `fig2a` | violated | holds | -0.0123 ± 0.004 | 0.008 | 5 | slope of accuracy on "
-        "\\|Ā\\| | accuracy rises with \\|Ā\\|" in md
+        "| `fig2a` | violated | — | scale not recorded | -0.0123 ± 0.004 | — | 0.008 | 5 | slope "
+        "of accuracy on \\|Ā\\| | accuracy rises with \\|Ā\\|" in md
     )
     # Track D's rule change is listed with the theory's, with the claim whose word it changed
     assert "**`track D (all four claims)` D1 -> D2.** Old rule: 2 SE." in md

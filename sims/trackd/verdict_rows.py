@@ -300,7 +300,7 @@ def claim_tag(doc: dict | None, claim: str) -> str:
     (``{"scale": {experiment: meta}}``); where the document records no scale, the preset of
     its row (``scale not recorded, preset decisive``)."""
     scale = (doc or {}).get("scale") or {}
-    meta = scale.get(EXPERIMENT_OF[claim])
+    meta = scale.get(EXPERIMENT_OF.get(claim))
     if meta:
         return scale_tag(meta)
     rows = (doc or {}).get("rows") or []
