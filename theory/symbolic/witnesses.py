@@ -230,7 +230,7 @@ def _check(claim: str, n: int, k: int, p) -> dict | None:
         graphs = {"star": _star(n), "complete": _complete(n)}
         if not all(_cl_rv_is_one(n, objective_weights(a), k) for a in graphs.values()):
             return None
-        ab = {g: str(_abar(a)) for g, a in graphs.items()}
+        ab = ", ".join(f"{g} {_abar(a)}" for g, a in graphs.items())
         return {"graph": "star and complete", "abar": ab,
                 "check": "CL (similar): s_Dec = 0 on both graphs (r = 1 on [N]): no improvement "
                          "with |Ā|"}  # fmt: skip
