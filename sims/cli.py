@@ -29,10 +29,9 @@ CSV_COMMANDS = {
     "topology": "also write the summary as CSV, one row per client (PATH)",
     "bounds": "also write the bounds as CSV, one row per method x framework (PATH)",
     "exact": "also write the optima as CSV, one row per optimum (PATH)",
-    "verify": "also write the claims table as CSV, one row per claim; with --map one row "
-    "per claim of the map (every cell is in verdict_cells.json) (PATH)",
-    "simulate": "also write the per-round trace as CSV, one row per round (PATH; records the "
-    "trace as --trace does)",
+    "verify": "also write the claims table as CSV, one row per claim (with --map: per claim "
+    "of the map)",
+    "simulate": "also write the per-round trace as CSV (records it as --trace does)",
     "bench": "also write the timings as CSV, one row (PATH)",
 }
 
@@ -41,25 +40,18 @@ def _defaults_note(name: str) -> str:
     """What a subcommand's defaults are and why they differ between commands (in --help)."""
     from sims.glossary import ANGLE_WARN_RAD, LOSS_GAP_WARN
 
-    shared = (
-        "Shared data-model defaults: N = 4 clients, c = 2N, mask ratio p = 0.75, rare-class "
-        "weight 0.05, tau = d^(1/5), mu = d^(-1/5) (the theorems' scaling)."
-    )
+    shared = "Defaults c = 2N, tau = d^(1/5), mu = d^(-1/5) (the theorems' scaling);"
     notes = {
         "topology": "Defaults: a ring of N = 20 clients with the paper's uniform mixing "
         "w_ij = 1/|A_i| (20 is the paper's DecL client count, Sec. 6.1).",
         "bounds": "No default d, p: the bounds are formulas, give the point. N defaults to "
         "C_N d^(1/20) (Thm 4.2's scaling); --abar is needed only for the DecL bound.",
-        "exact": shared + " Defaults d = 400 and a ring graph (d = 400 is the verification "
-        "report's configuration; the structured path makes any d cheap, e.g. --d 1e12).",
-        "verify": shared + " Defaults d = 400 and a star graph (the verification report's "
-        "configuration; an irregular graph, because on regular graphs the exact Eq. (1) "
-        "objective equals FL).",
-        "simulate": shared + " simulate defaults to d = 64, not the d = 400 of exact/verify: "
-        "training cost grows with d (about 8 N E B c d flops per round), and d = 64 trains to "
-        "within 0.05 rad of the exact optimum in about a minute on 2 cores; pass --d 400 to "
-        "match them. It warns on stderr when training has not converged: principal angle to "
-        f"the Track B optimum above {ANGLE_WARN_RAD} rad, or loss gap (loss - optimal_loss) "
+        "exact": shared + " d = 400 on a ring graph (the structured path makes any d cheap, "
+        "e.g. --d 1e12).",
+        "verify": shared + " a star graph (on regular graphs Eq. (1) equals FL).",
+        "simulate": "Defaults c = 2N; d = 64, not exact/verify's 400 (training costs about "
+        "8 N E B c d flops per round). Warns on stderr when training has "
+        f"not converged: angle to the Track B optimum above {ANGLE_WARN_RAD} rad, or loss gap "
         f"above {LOSS_GAP_WARN} x |optimal_loss|.",
         "bench": "Defaults: the engine benchmark setting N = 100, d = 64, c = 16, B = 32, "
         "E = 5, T = 20, float32 (the paper's FL client count at simulate's d).",
@@ -67,9 +59,31 @@ def _defaults_note(name: str) -> str:
     return notes.get(name, "")
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Description and epilog (the output-key glossary) as written; every option's help ends
-    with its default unless it names one already or has none."""
+#: the last line of every subcommand's ``--help``: where its output keys are explained (the
+#: help lists options only)
+KEYS_NOTE = "Output keys: docs/glossary.md or dssl explain KEY; a claim: dssl explain CLAIM."
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Description and epilog (defaults and where the output keys are explained) as written;
+    every option's help ends with its default unless it names one already or has none; the
+    help column starts at 34 and the text fits the terminal (``COLUMNS``), at most 100 wide."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=30, width=None):
+        import shutil
+
+        if width is None:
+            width = max(min(shutil.get_terminal_size((100, 24)).columns, 100) - 2, 40)
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _fill_text(self, text, width, indent):
+        """Each paragraph (blank-line separated) filled to the width on its own."""
+        import textwrap
+
+        paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+        filled = [textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent)
+                  for p in paragraphs]  # fmt: skip
+        return "\n\n".join(filled)
 
     def _get_help_string(self, action):
         text = action.help or ""
@@ -151,7 +165,6 @@ def _version() -> str:
 
 
 def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
-    import textwrap
 
     commands = _discover() if commands is None else commands
     parser = _Parser(
@@ -164,38 +177,52 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    from sims import glossary
-
     for name, module in commands.items():
-        parts = [_defaults_note(name)]
-        if name in glossary.HELP_GROUPS:
-            parts.append(glossary.epilog(name))
+        parts = [_defaults_note(name), KEYS_NOTE if name != "explain" else ""]
         p = sub.add_parser(
             name,
+            usage=f"{PROG} {name} [options]",
             help=module.HELP,
             description=module.HELP,
-            epilog="\n\n".join(
-                textwrap.fill(t, 100) if i == 0 else t for i, t in enumerate(parts) if t
-            )
-            or None,
+            epilog="\n\n".join(t for t in parts if t) or None,
             formatter_class=_HelpFormatter,
         )
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )  # fmt: skip - listed once, in dssl --help
         if name in CSV_COMMANDS:
             p.add_argument(
                 "--csv",
                 default=None,
                 metavar="PATH",
-                help=CSV_COMMANDS[name] + "; - prints it on standard output instead of the text",
+                help=CSV_COMMANDS[name] + "; - writes it to standard output",
             )
         module.add_arguments(p)
         for action in p._actions:  # options without a help text still show their default
             shown = action.default is not None and action.default is not False
             if action.option_strings and action.help is None and shown:
                 action.help = "default: %(default)s"
+            _short_metavar(action)
         p.set_defaults(_module=module)
     return parser
+
+
+def _short_metavar(action) -> None:
+    """Keep ``--help`` short: a value is shown as N (an integer) or X, and a long list of
+    choices moves from the option's name into its help text."""
+    if not action.option_strings or action.nargs == 0 or action.metavar is not None:
+        return
+    if action.choices is not None:
+        listed = ",".join(map(str, action.choices))
+        if len(listed) <= 24:
+            return
+        action.metavar = action.dest.upper().replace("_", "-")
+        action.help = f"{action.help or ''}; one of {', '.join(map(str, action.choices))}"
+        action.help = action.help.lstrip("; ")
+        return
+    kind = getattr(action.type, "__qualname__", "") or ""
+    action.metavar = "N" if action.type is int or kind.startswith("integer") else "X"
 
 
 #: JAX platform names that ``JAX_PLATFORMS`` may list (comma-separated, no spaces: JAX splits

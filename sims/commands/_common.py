@@ -155,6 +155,27 @@ def not_applicable(flag: str, reason: str, value) -> None:
     v.fail(flag, f"omitted {reason}", value)
 
 
+class _Renamed(argparse.Action):
+    """An old spelling of an option, refused with a one-line hint to the one in use."""
+
+    def __init__(self, option_strings, dest, new: str = "", **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, nargs="?", help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(
+            f"{option_string}: renamed {self.new} (one spelling in every dssl command); "
+            f"write {self.new}"
+        )
+
+
+def add_renamed(parser: argparse.ArgumentParser, old: str, new: str) -> None:
+    """Refuse ``old`` (hidden from ``--help``) with a one-line hint to ``new``: one spelling of
+    each option across the subcommands (an old spelling is never a silent abbreviation)."""
+    dest = "_renamed_" + old.lstrip("-").replace("-", "_")
+    parser.add_argument(old, action=_Renamed, new=new, dest=dest, default=argparse.SUPPRESS)
+
+
 #: Graph parameters and the graphs that use them.
 GRAPH_PARAMETERS = {
     "rows": ("torus",),
@@ -194,7 +215,7 @@ def add_model_arguments(
         "--n-clients",
         type=integer(lo=2),
         default=n_clients,
-        help=f"number of clients N >= 2 ({n_clients})",
+        help="number of clients N >= 2",
     )
     parser.add_argument(
         "--p", type=real(0.0, 1.0, lo_open=True, hi_open=True), default=0.75, help="mask ratio"
@@ -215,7 +236,7 @@ def add_model_arguments(
     parser.add_argument(
         "--rare-axis",
         default="class-index",
-        help="one of " + ", ".join(RARE_AXIS_MODES) + ", or N comma-separated 1-based axes",
+        help=", ".join(RARE_AXIS_MODES) + ", or N comma-separated 1-based axes",
     )
 
 
@@ -252,9 +273,9 @@ def model_from_args(args) -> DataModel:
 
 def add_graph_arguments(parser: argparse.ArgumentParser, *, graph: str = "ring") -> None:
     """--graph, --rows/--cols, --degree, --avg-degree, --prob, --seed."""
-    from theory.topology import GRAPHS
+    from sims.commands._names import GRAPHS
 
-    parser.add_argument("--graph", default=graph, choices=GRAPHS, help=f"graph ({graph})")
+    parser.add_argument("--graph", default=graph, choices=GRAPHS, help="graph")
     parser.add_argument("--rows", type=integer(lo=3), default=None, help="torus rows")
     parser.add_argument("--cols", type=integer(lo=3), default=None, help="torus columns")
     parser.add_argument("--degree", type=integer(lo=2), default=None, help="random_regular degree")
@@ -297,9 +318,7 @@ def add_devices_argument(parser: argparse.ArgumentParser, what: str) -> None:
         "--devices",
         type=integer(lo=1),
         default=1,
-        help=f"split {what} over K devices (on a CPU dssl then makes one device per core, so "
-        "K is at most the cores); results equal a one-device run up to the rounding of the "
-        "cross-device sums (default 1)",
+        help=f"split {what} over K devices (on a CPU: K <= the cores) (default 1)",
     )
 
 
@@ -315,8 +334,8 @@ def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
         "--mixing-file",
         default=None,
         metavar="W.npy|W.csv",
-        help="mixing matrix from a file (.npy, or .csv with comma-separated rows): square, "
-        "finite, non-negative, row-stochastic, irreducible; replaces --graph and --mixing",
+        help="mixing matrix W from a .npy or .csv file (row-stochastic, irreducible); "
+        "replaces --graph and --mixing",
     )
 
 

@@ -15,8 +15,9 @@ import argparse
 
 import numpy as np
 
-from sims.commands import _common
-from theory import bounds
+from sims.commands import _common, _lazy, _names
+
+bounds = _lazy.module("theory.bounds")
 
 NAME = "bounds"
 HELP = "Track A: the paper's representability bounds (Thms 4.2/4.3) and sensitivities"
@@ -39,8 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "when --abar is given)",
     )
     parser.add_argument(
-        "--n", type=_common.real(), default=None, help="N >= 2 (default C_N d^(1/20))"
+        "--n-clients",
+        dest="n",
+        type=_common.real(),
+        default=None,
+        help="number of clients N >= 2 (default C_N d^(1/20))",
     )
+    _common.add_renamed(parser, "--n", "--n-clients")
     parser.add_argument(
         "--trH", "--trh", dest="trH", type=_common.real(), default=1.0, help="tr(H) > 0"
     )
@@ -60,17 +66,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--c-n",
         type=_common.real(),
         default=None,
-        help="N = C_N d^(1/20) (without --n; default 1)",
+        help="N = C_N d^(1/20) (without --n-clients; default 1)",
     )
     parser.add_argument(
         "--sign",
-        choices=bounds.SIGNS,
+        choices=_names.SIGNS,
         default="+",
         help="'-' uses the '-O' denominators of Eqs. 63-64 (CL under DecL)",
     )
     parser.add_argument(
         "--fl-term",
-        choices=bounds.FL_TERMS,
+        choices=_names.FL_TERMS,
         default="eq37",
         help="Theta(d^(7/20)) as g d^(2/5)/N (eq37) or C_F d^(7/20) (theta)",
     )
@@ -109,7 +115,7 @@ def _constants_given(args) -> None:
             "--c-f", f"with --fl-term {args.fl_term} (it enters theta)", args.c_f
         )
     if args.c_n is not None and args.n is not None:
-        _common.not_applicable("--c-n", "with --n (N is given, not C_N d^(1/20))", args.c_n)
+        _common.not_applicable("--c-n", "with --n-clients (N is given, not C_N d^(1/20))", args.c_n)
     args.c_f = 1.0 if args.c_f is None else args.c_f
     args.c_n = 1.0 if args.c_n is None else args.c_n
 

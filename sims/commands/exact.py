@@ -18,13 +18,14 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from sims.commands import _common
-from sims.data.paper_model import check_sample_fits
+from sims.commands import _common, _lazy, _names
 from theory import _validate as v
-from theory import objectives as ob
-from theory import solve as so
-from theory import spectral, structured, topology
-from theory.objectives import has_decoder, takes_transform
+
+ob = _lazy.module("theory.objectives")
+so = _lazy.module("theory.solve")
+spectral = _lazy.module("theory.spectral")
+structured = _lazy.module("theory.structured")
+topology = _lazy.module("theory.topology")
 
 NAME = "exact"
 HELP = "exact linear-model optima (local / FL / DecL) and their representability vectors"
@@ -41,7 +42,9 @@ MATRIX_FREE_ROTATION = "rotation-full"
 #: spellings refused with a hint to the one in use (one spelling per transform)
 OLD_SPELLINGS = {"dct-rotation": MATRIX_FREE_ROTATION}
 TRANSFORMS = tuple(
-    dict.fromkeys(ob.TRANSFORMS + structured.STRUCTURED_TRANSFORMS + (MATRIX_FREE_ROTATION,))
+    dict.fromkeys(
+        _names.OBJECTIVE_TRANSFORMS + _names.STRUCTURED_TRANSFORMS + (MATRIX_FREE_ROTATION,)
+    )
 )
 #: The methods whose exact target is hollow (κ(S − diag S), Eq. 4): the paper's DecL
 #: construction keeps only the diagonal of the targets, so for them it is zero (HOLLOW_NOTE).
@@ -56,7 +59,9 @@ ROTATION_MAX_D = 10**6
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--method", default="mim", help="one of " + ", ".join(ob.METHODS))
+    parser.add_argument(
+        "--method", default="mim", help="one of " + ", ".join(_names.OBJECTIVE_METHODS)
+    )
     _common.add_model_arguments(parser)
     for action in parser._actions:  # --d accepts float-style integers such as 1e12
         if action.dest == "d":
@@ -67,7 +72,7 @@ def add_arguments(parser) -> None:
         "--transform",
         default=None,
         help="H for cl-dissimilar (identity): "
-        + ", ".join(structured.STRUCTURED_TRANSFORMS)
+        + ", ".join(_names.STRUCTURED_TRANSFORMS)
         + " (structured); permutation, sign-flip, rotation act on all d axes (--dense)",
     )
     parser.add_argument(
@@ -149,7 +154,7 @@ def parse_d(value) -> int:
 def _transform_options(args, method: str) -> None:
     """--transform and --transform-seed shape H, which only ``cl-dissimilar`` has: refused
     with any other method, the seed also with the identity (nothing random); defaults filled."""
-    if not takes_transform(method):
+    if not ob.takes_transform(method):
         for flag, dest in (("--transform", "transform"), ("--transform-seed", "transform_seed")):
             if getattr(args, dest) is not None:
                 _common.not_applicable(
@@ -173,6 +178,8 @@ def run(args) -> dict:
     if args.sample_seeds is not None and args.d > FINITE_MAX_D:  # before any memory estimate
         v.fail("d", f"<= {FINITE_MAX_D} with --sample-seeds", args.d)
     if args.samples is not None:  # sampled in float64 before anything else is checked
+        from sims.data.paper_model import check_sample_fits
+
         m = v.integer(args.samples, "--samples", lo=1)
         n = v.integer(args.n_clients, "--n-clients", lo=2)
         # named by the larger factor of the N·M·d draw (M samples or d coordinates per client)
@@ -187,7 +194,7 @@ def run(args) -> dict:
     if args.sample_seeds is not None:
         return _run_finite(args, method)
     if args.transform == MATRIX_FREE_ROTATION:
-        if not takes_transform(method) or args.dense or args.samples is not None:
+        if not ob.takes_transform(method) or args.dense or args.samples is not None:
             v.fail(
                 "transform",
                 f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
@@ -257,7 +264,7 @@ def _run_finite(args, method: str) -> dict:
     seeds = v.integer(args.sample_seeds, "sample-seeds", lo=1, hi=10_000)
     model = _common.model_from_args(args)
     graph = _graph_weights(args, model.n_clients)
-    H = args.transform if takes_transform(method) else None
+    H = args.transform if ob.takes_transform(method) else None
     res = fs.track_b_samples(
         model,
         method,
@@ -330,7 +337,7 @@ def _run_structured(args, method: str) -> dict:
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
     p = v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    H = args.transform if takes_transform(method) else None
+    H = args.transform if ob.takes_transform(method) else None
     graph = _graph_weights(args, n)
     k = min(d, max(c, 2 * n))
     local = [structured.solve(model, method, client=i, H=H, p=p) for i in range(n)]
@@ -345,7 +352,7 @@ def _run_structured(args, method: str) -> dict:
         "rv_min/rv_max list the coordinates e_1..e_k; rv_rest is every other coordinate",
     ]
     paper = None
-    if not has_decoder(method):
+    if not ob.has_decoder(method):
         Xp = structured.paper_decl_block(model, method, graph["abar"], H=H, p=p)
         paper = _optimum_json(structured.solve_block(Xp, c, n), k)
         if method in HOLLOW_TARGETS:
@@ -359,7 +366,7 @@ def _run_structured(args, method: str) -> dict:
         )
     result = {
         **_header("structured", method, model, p, args.rare_axis),
-        "transform": args.transform if takes_transform(method) else None,
+        "transform": args.transform if ob.takes_transform(method) else None,
         "samples": None,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
         "local": [_optimum_json(r, k) for r in local],
@@ -459,7 +466,7 @@ def _run_dense(args, method: str) -> dict:
     notes = []
     graph = _graph_weights(args, n)
     k = min(d, max(c, 2 * n))
-    if has_decoder(method):
+    if ob.has_decoder(method):
         opt, eig, degenerate, paper = _dense_recon(model, data, p, c, graph, notes)
     else:
         opt, eig, degenerate, paper = _dense_targets(

@@ -168,11 +168,17 @@ def format_text(result: dict) -> str:
     answer = result.get("answer") or {}
     lines.append("")
     if answer.get("rows"):
-        from sims.reproduce.report import render_answer
+        import shutil
 
-        lines += [f"The answer ({answer.get('source_map')}):", "", render_answer(answer, "text")]
+        from sims.reproduce.report import render_block
+
+        width = shutil.get_terminal_size((120, 24)).columns
+        block = render_block(answer, "text", width=width)
+        lines += [f"The answer ({answer.get('source_map')}):", "", block]
     else:
         lines.append(f"The answer table: not run ({answer.get('reason', 'no verdict map')}).")
     html = result.get("report_html")
     lines.append(f"Full report: {html}" if html else "Full report: not written in this run.")
+    if result.get("compare"):
+        lines.append(result["compare"])
     return "\n".join(lines)

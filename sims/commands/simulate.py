@@ -9,12 +9,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sims.commands import _common
-from sims.core.config import AGGREGATIONS, DTYPES, METHODS, MIXING_RULES, OPTIMIZERS
-from sims.losses import methods
-from sims.trackc.simulate import DEFAULTS, LR_STABLE_FRACTION, check_sizes, simulate
+from sims.commands import _common, _lazy
+from sims.commands._names import (
+    AGGREGATIONS,
+    DTYPES,
+    FRAMEWORKS,
+    GRAPHS,
+    LR_STABLE_FRACTION,
+    MIXINGS,
+    OPTIMIZERS,
+)
+from sims.commands._names import (
+    SIM_DEFAULTS as DEFAULTS,
+)
+from sims.commands._names import SIM_METHODS as METHODS
 from theory import _validate as v
-from theory.topology import GRAPHS, MIXINGS
+
+config = _lazy.module("sims.core.config")
+trackc_simulate = _lazy.module("sims.trackc.simulate")
 
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
@@ -25,8 +37,8 @@ MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --fra
 def add_arguments(p: argparse.ArgumentParser) -> None:
     pos_int = _common.integer(lo=1)
     p.add_argument("--method", default="mim", choices=METHODS)
-    p.add_argument("--framework", default="decl", choices=tuple(MIXING_RULES))
-    p.add_argument("--graph", default=None, choices=GRAPHS, help="DecL communication graph (ring)")
+    p.add_argument("--framework", default="decl", choices=FRAMEWORKS)
+    p.add_argument("--graph", default=None, choices=GRAPHS, help="DecL graph (ring)")
     p.add_argument("--mixing", default=None, choices=MIXINGS, help="DecL mixing rule (uniform)")
     _common.add_mixing_file_argument(p)
     p.add_argument("--degree", type=_common.integer(lo=2), default=None, help="random_regular")
@@ -54,8 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--lr",
         type=_common.real(0.0, 1e6, lo_open=True),
         default=None,
-        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max), λ_max the largest "
-        "eigenvalue of the clients' targets: a stable gradient step)",
+        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max of the targets))",
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
@@ -81,14 +92,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--seed",
         type=_common.integer(0, 2**32 - 1),
         default=0,
-        help="seed of the run's key tree (data, init, sampling, masks) and of a random graph "
-        "(the graph dssl topology, exact and verify draw with the same --seed)",
+        help="seed of the run (data, init, sampling, masks) and of a random graph",
     )
     p.add_argument("--dtype", default="float64", choices=DTYPES)
     p.add_argument(
         "--population",
         action="store_true",
-        help="full-batch population gradients (exact X_i, no sampling noise)",
+        help="full-batch population gradients (exact X_i)",
     )
     p.add_argument("--trace", action="store_true", help="also print per-round metrics")
     _common.add_devices_argument(p, "the clients (K a divisor of --n-clients)")
@@ -100,7 +110,7 @@ HOST_DEVICES = _common.wants_host_devices
 def _check_flags(args) -> tuple[str | None, str | None]:
     """Reject flags that do not apply; return the resolved (graph, mixing) of DecL."""
     na = _common.not_applicable
-    if not MIXING_RULES[args.framework].takes_matrix:  # FL: no graph, no mixing matrix
+    if not config.MIXING_RULES[args.framework].takes_matrix:  # FL: no graph, no mixing matrix
         for flag, value in (
             ("--graph", args.graph),
             ("--mixing", args.mixing),
@@ -130,6 +140,8 @@ def _check_flags(args) -> tuple[str | None, str | None]:
     if args.population and args.batch is not None:
         na("--batch", "with --population (full-batch population gradients)", args.batch)
     args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
+    from sims.losses import methods
+
     if not methods.get(args.method).embeddings:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
@@ -165,9 +177,11 @@ def run(args) -> dict:
     n = v.integer(args.n_clients, "n_clients", lo=2)
     with x64():
         mesh = _mesh(args.devices, n)
-        check_sizes(args)  # before the flags: the order the errors have always come in
+        trackc_simulate.check_sizes(
+            args
+        )  # before the flags: the order the errors have always come in
         graph, mixing_rule = _check_flags(args)
-        result = simulate(
+        result = trackc_simulate.simulate(
             args,
             graph=graph,
             mixing_rule=mixing_rule,

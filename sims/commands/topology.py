@@ -7,9 +7,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sims.commands import _common
+from sims.commands import _common, _lazy, _names
 from theory import _validate as v
-from theory import topology
+
+topology = _lazy.module("theory.topology")
 
 NAME = "topology"
 HELP = "Spectral summary (lambda2, lambda, gap, p, |A-bar|, pi, n_W) of a graph and mixing rule."
@@ -22,10 +23,15 @@ LAMBDA_GENERAL = (
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--graph", default="ring", choices=topology.GRAPHS, help="graph family")
+    parser.add_argument("--graph", default="ring", choices=_names.GRAPHS, help="graph family")
     parser.add_argument(
-        "--n", type=_common.integer(lo=2), default=None, help="number of clients N (default 20)"
+        "--n-clients",
+        dest="n",
+        type=_common.integer(lo=2),
+        default=None,
+        help="number of clients N (default 20)",
     )
+    _common.add_renamed(parser, "--n", "--n-clients")
     parser.add_argument(
         "--mixing",
         default="uniform",
@@ -123,7 +129,7 @@ class Spelling(NamedTuple):
 
 
 #: Every ``--mixing`` spelling (the ``theory.topology`` rules, then ``ying``), read once.
-SPELLINGS = {name: Spelling(_rule_on_graph) for name in topology.MIXINGS} | {
+SPELLINGS = {name: Spelling(_rule_on_graph) for name in _names.MIXINGS} | {
     "data_size": Spelling(_rule_on_graph, takes_sizes=True),
     "fedavg": Spelling(_rule_on_graph, complete_only=True),
     "ying": Spelling(_ying),
@@ -140,7 +146,11 @@ def _check_flags(args) -> None:
         ):
             if value != default:
                 na(flag, "with --mixing-file (the file gives the mixing matrix)", value)
-        for flag, value in (("--n", args.n), ("--sizes", args.sizes), ("--seed", args.seed)):
+        for flag, value in (
+            ("--n-clients", args.n),
+            ("--sizes", args.sizes),
+            ("--seed", args.seed),
+        ):
             if value is not None:
                 na(flag, "with --mixing-file (N is the size of the file's matrix)", value)
         _common.check_graph_flags(args, None)

@@ -12,6 +12,7 @@ import sys
 import time
 
 from sims.commands import _common as cm
+from sims.commands import _names
 
 NAME = "trackd"
 HELP = "Track D: nonlinear encoders (MLP/ViT; MAE, SimSiam, MAR) in FL/DecL on real images"
@@ -27,9 +28,7 @@ PRESETS = ("fast", "default", "decisive", "paper-scale")
 def add_arguments(p) -> None:
     p.add_argument("--experiment", default="all", choices=EXPERIMENTS + ("all",))
     p.add_argument("--preset", default="fast", choices=PRESETS)
-    from sims.trackd.data import DATASETS
-
-    p.add_argument("--dataset", default=None, choices=DATASETS,
+    p.add_argument("--dataset", default=None, choices=_names.DATASETS,
                    help="override the preset's dataset (cifar10 and npz need --data-path; "
                    "mnist and digits ship with the install)")  # fmt: skip
     p.add_argument("--data-path", default=None, metavar="DIR|FILE.npz",

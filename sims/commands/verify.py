@@ -42,28 +42,29 @@ from __future__ import annotations
 import functools
 import os
 
-from sims import api
-from sims.commands import _common
-from sims.trackd import paper_numbers as td_paper
-from sims.trackd import verdict_rows as td_rows
-from sims.trackd import verdicts as _td_verdicts
+from sims.commands import _common, _lazy, _names
 from theory import _validate as v
-from theory import claims as cl
+
+api = _lazy.module("sims.api")
+td_paper = _lazy.module("sims.trackd.paper_numbers")
+td_rows = _lazy.module("sims.trackd.verdict_rows")
+_td_verdicts = _lazy.module("sims.trackd.verdicts")
+cl = _lazy.module("theory.claims")
 
 NAME = "verify"
 HELP = "verdict on every claim of the paper from Track A (formulas) and Track B (exact model)"
 
 #: the Track D results file (stage ``trackd_verdicts`` of ``dssl reproduce``, or ``dssl trackd
 #: --save DIR``) and the folder read when ``--trackd-results`` is not given
-TRACKD_FILE = _td_verdicts.VERDICTS_FILE
+TRACKD_FILE = _names.TRACKD_VERDICTS_FILE
 TRACKD_DEFAULT_DIR = "figures"
 TRACKD_COMMAND = (
     "dssl reproduce --out DIR --stages trackd_table1,trackd_fig2a,trackd_fig2b,trackd_verdicts"
 )
 #: the DECISIVE results' folder inside the Track D folder (figures/trackd_decisive)
-TRACKD_DECISIVE_SUBDIR = os.path.basename(_td_verdicts.DECISIVE_DIR)
+TRACKD_DECISIVE_SUBDIR = os.path.basename(_names.TRACKD_DECISIVE_DIR)
 #: claims-table id -> Track D claim (sims.trackd.verdicts.CLAIMS); mar_vs_mim (§5) has no row
-TRACKD_OF_CLAIM = {claim: name for name, claim in _td_verdicts.CLAIM_OF.items()}
+TRACKD_OF_CLAIM = {claim: name for name, claim in _names.TRACKD_CLAIM_OF.items()}
 _TRACKD_NUMBER_KEYS = ("mean", "se", "n_seeds")
 #: the answer table's folder when --map-results is not given, its files and the command that
 #: writes them
@@ -74,7 +75,7 @@ ANSWER_COMMAND = "dssl reproduce (or dssl verify --map --out DIR)"
 _TRACKD_ROW_FIELDS = ("mde", "preset", "rule", "d3_verdict", "old_verdict", "d1_verdict",
                       "tost_p", "excluded_beyond", "reason")  # fmt: skip
 #: the PAPER-SCALE results' folder inside the Track D folder (figures/trackd_paper_scale)
-TRACKD_PAPER_SCALE_SUBDIR = os.path.basename(_td_verdicts.PAPER_SCALE_DIR)
+TRACKD_PAPER_SCALE_SUBDIR = os.path.basename(_names.TRACKD_PAPER_SCALE_DIR)
 
 
 def add_arguments(parser) -> None:
@@ -85,45 +86,45 @@ def add_arguments(parser) -> None:
         "--trackd-results",
         default=None,
         metavar="DIR",
-        help=f"folder with {TRACKD_FILE} (Track D column; default figures/ if the file is there)",
+        help=f"folder with {TRACKD_FILE} (Track D; default figures/ when it is there)",
     )
     parser.add_argument(
         "--map-results",
         default=None,
         metavar="DIR",
-        help=f"folder with {ANSWER_FILES} (the answer table printed first; default figures/ "
-        "if the map is there)",
+        help="folder with the verdict map (the answer; default figures/ when it is there)",
     )
     parser.add_argument(
-        "--claims", default=",".join(cl.CLAIM_IDS), help="comma-separated claim ids (default all)"
+        "--claims",
+        default=",".join(_names.CLAIM_IDS),
+        help="comma-separated claim ids (default all)",
     )
     parser.add_argument(
         "--transform",
         default="identity",
-        help="H of CL-dissimilar (reading dissimilar-H): identity, permutation, sign-flip, "
-        "rotation (Track B: on the leading m coordinates; Track C: on all d axes)",
+        help="H of CL-dissimilar: identity, permutation, sign-flip or rotation",
     )
     parser.add_argument("--transform-seed", type=int, default=0)
     parser.add_argument(
         "--d-sweep",
         default="400,1000000,1000000000000",
-        help="dimensions at which Thm 4.4 is also reported (a limit d -> oo; any d is cheap)",
+        help="also report Thm 4.4 at these d (its limit d -> oo)",
     )
     _add_constant_arguments(parser)
     parser.add_argument(
         "--simulate",
         choices=("off", "fast", "full"),
         default="off",
-        help=(
-            "Track C: train the linear models (sims.trackc.evidence); 'fast' takes ~1 min on 2 "
-            "cores"
-        ),
+        help="Track C: train the linear models",
     )
     parser.add_argument(
         "--sim-seed",
         type=_common.integer(lo=0),
         default=None,
-        help="seed of the Track C runs (with --simulate; default 0)",
+        help="seed of the Track C runs (default 0)",
+    )
+    parser.add_argument(
+        "--explain", default=None, metavar="CLAIM", help="print one claim's full statement"
     )
     _add_map_arguments(parser)
 
@@ -157,14 +158,13 @@ def _add_map_arguments(parser) -> None:
     parser.add_argument(
         "--map",
         action="store_true",
-        help="write the verdict map (every claim x reading x configuration) to --out",
+        help="write the verdict map (claim x reading x configuration) to --out",
     )
     parser.add_argument(
         "--map-preset",
         choices=("default", "fast"),
         default=None,
-        help="with --map: configurations of the map: default (p in 4 values, N = 2..20, 2 rare "
-        "axes) or fast",
+        help="with --map: its configurations (default: N = 2..20, 4 p, 2 rare axes)",
     )
     parser.add_argument("--atlas", action="store_true", help="with --map: also the graph atlas")
     parser.add_argument("--out", default=None, help="with --map: folder of its files (default .)")
@@ -361,9 +361,9 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
     entry = {**base, **_row_entry(trackd, claim, TRACKD_COMMAND)}
     decisive = trackd.get("decisive")
     if decisive is None:
-        entry["decisive"] = {"verdict": "not-run", "command": _td_verdicts.DECISIVE_COMMAND}
+        entry["decisive"] = {"verdict": "not-run", "command": _names.TRACKD_DECISIVE_COMMAND}
     elif decisive != "self":
-        entry["decisive"] = _row_entry(decisive, claim, _td_verdicts.DECISIVE_COMMAND)
+        entry["decisive"] = _row_entry(decisive, claim, _names.TRACKD_DECISIVE_COMMAND)
     paper = trackd.get("paper_scale_run")
     if paper is not None:
         got = _row_entry(paper, claim, _td_verdicts.PAPER_SCALE_COMMAND)
@@ -438,6 +438,12 @@ def _run_map(args) -> dict:
 
 
 def run(args) -> dict:
+    if args.explain is not None:
+        from sims.reproduce.report.answer import explain
+
+        if args.explain not in _names.CLAIM_IDS:
+            v.fail("explain", "a claim id: " + ", ".join(_names.CLAIM_IDS), args.explain)
+        return {"explain": explain(args.explain)}
     _map_options(args)
     if args.map:
         return _run_map(args)
@@ -471,20 +477,28 @@ def run(args) -> dict:
     }
 
 
-def format_text(result: dict) -> str:
+def format_text(result: dict, width: int | None = None) -> str:
+    """The answer in one screen first (:func:`sims.reproduce.report.render_block`), then the
+    claims table at one configuration and the Track D details; no line wider than ``width``
+    (default: the terminal's, ``COLUMNS``, else 120)."""
+    import shutil
+    import textwrap
+
+    if width is None:
+        width = shutil.get_terminal_size((120, 24)).columns
+    width = max(int(width), 40)
+    if result.get("explain"):
+        from sims.commands.explain import format_text as explain_text
+
+        return _fit(explain_text(result["explain"]), width)
     if result.get("map"):
         lines = [f"{cid:<13}{r['headline']}" for cid, r in result["rows"].items()]
         lines.append(f"({result['cells']} cells in {result['seconds']:.1f} s) -> ")
         lines[-1] += ", ".join(result["files"])
-        return "\n".join(lines)
-    # §5's MAR >= MIM has no claim row of its own (no Track A/B statement): a row for Track D
-    extra = [
-        {"id": "mar(§5)", "track_a": "n/a", "track_b": "n/a", "track_c": "n/a",
-         "reference": "§5, Fig 2b", "track_d": e}
-        for e in result.get("track_d_only", {}).values()
-    ]  # fmt: skip
-    lines = [*_answer_lines(result.get("answer")), "", _one_configuration(result["config"])]
-    lines += [cl.format_table(result["claims"] + extra)]
+        return _fit("\n".join(lines), width)
+    lines = [*_answer_lines(result.get("answer"), width), ""]
+    lines += textwrap.wrap(_one_configuration(result["config"]), width)
+    lines += _claims_table(result, width)
     scope = [(r["id"], r["mixing_file"]) for r in result["claims"] if "mixing_file" in r]
     if scope:
         lines += ["", "The mixing file:"]
@@ -509,21 +523,62 @@ def format_text(result: dict) -> str:
         )
         lines += [f"  {'':<22}{t}" for t in _trackd_detail(e)]
         lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
-    return "\n".join(lines)
+    return _fit("\n".join(lines), width)
 
 
-def _answer_lines(answer: dict | None) -> list[str]:
-    """The answer table in text (:func:`sims.reproduce.report.render_answer`), or why it is
-    missing."""
+def _fit(text: str, width: int) -> str:
+    """``text`` with every line longer than ``width`` wrapped under its own indentation."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * min(len(line) - len(line.lstrip()), width // 2)
+        out += textwrap.wrap(line.strip(), width, initial_indent=indent,
+                             subsequent_indent=indent + "  ")  # fmt: skip
+    return "\n".join(out)
+
+
+def _claims_table(result: dict, width: int) -> list[str]:
+    """The claims table at one configuration (Track A, B with its basis, C, D and Track B under
+    every reading), fitted to ``width`` (:func:`sims.reproduce.report.answer.fit_table`)."""
+    from collections import Counter
+
+    from sims.reproduce.report.answer import basis_word, fit_table
+
+    head = ("claim", "track A", "track B", "basis", "track C", "track D", "reference", "readings")
+    rows = []
+    for r in result["claims"]:
+        counts = Counter((r.get("readings") or {}).values())
+        rows.append((
+            r["id"], r["track_a"], r["track_b"], basis_word(r.get("verdict_basis")), r["track_c"],
+            r["track_d"]["verdict"], r["reference"],
+            ", ".join(f"{w} {k}" for w, k in counts.most_common()),
+        ))  # fmt: skip
+    for e in result.get("track_d_only", {}).values():
+        rows.append(("mar(§5)", "n/a", "n/a", "n/a", "n/a", e["verdict"], "§5, Fig 2b", ""))
+    return fit_table(head, rows, width, drop=(7, 6, 1))
+
+
+def _answer_lines(answer: dict | None, width: int = 120) -> list[str]:
+    """The answer in one screen in text (:func:`sims.reproduce.report.render_block`), or why it
+    is missing."""
+    import textwrap
+
     if not answer or answer.get("status") == "not-run":
         why = (answer or {}).get("reason") or "no verdict map"
-        return [f"The answer table: not run ({why}; run: {ANSWER_COMMAND})."]
-    from sims.reproduce.report import render_answer
+        return textwrap.wrap(f"The answer table: not run ({why}; run: {ANSWER_COMMAND}).", width)
+    from sims.reproduce.report import render_block
 
     return [
-        render_answer(answer, "text"),
-        f"(The answer table of {answer.get('source_map', 'the verdict map')}: README and the "
-        "report open with the same table.)",
+        render_block(answer, "text", width=width),
+        *textwrap.wrap(
+            f"(From {answer.get('source_map', 'the verdict map')}: README and the report open "
+            "with the same block.)",
+            width,
+        ),
     ]
 
 

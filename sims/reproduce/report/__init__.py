@@ -20,7 +20,13 @@ renders it (:func:`render_answer`), :mod:`sims.reproduce.report.content` gathers
 
 from __future__ import annotations
 
-from sims.reproduce.report.answer import answer_from_folder, build_answer, render_answer
+from sims.reproduce.report.answer import (
+    answer_from_folder,
+    build_answer,
+    render_answer,
+    render_block,
+    render_headline,
+)
 from sims.reproduce.report.content import (
     SOFTWARE,
     TRACK_NAMES,
@@ -51,6 +57,8 @@ __all__ = [
     "answer_from_folder",
     "build_answer",
     "render_answer",
+    "render_block",
+    "render_headline",
     "CSS",
     "ERRATA",
     "FINDING_MARKERS",

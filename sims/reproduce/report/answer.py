@@ -214,6 +214,7 @@ def _paper_verdict(cells: list[dict], names: set, universe: set, n_domain) -> di
     # decides it (R5)
     proved_conf = {k: claim_decided(pairs) for k, pairs in bases.items()}
     words = {k: vd.combine(ws) for k, ws in per_conf.items()}
+    conf_basis = _conf_basis(cells, names)
     counts = Counter(words.values())
     confs = set(words)
     parts = []
@@ -231,7 +232,43 @@ def _paper_verdict(cells: list[dict], names: set, universe: set, n_domain) -> di
         "text": "; ".join(parts) if parts else "not-run (no cell of the paper's reading)",
         "n_configurations": len(confs),
         "where": {w: sorted(k for k, x in words.items() if x == w) for w in order},
+        "basis_of": {
+            w: _basis_text(Counter(b for k, b in conf_basis.items() if words.get(k) == w))
+            for w in order
+        },
+        "basis_text": _basis_text(
+            Counter(b for k, b in conf_basis.items() if order and words.get(k) == order[0])
+        ),
     }
+
+
+def basis_word(basis) -> str:
+    """The word of a cell's ``verdict_basis`` (``"proved (all N, d)"`` → ``proved``); the
+    data's own word, whatever it is (``n/a`` where a cell carries none)."""
+    if not basis:
+        return "n/a"
+    return str(basis).split(" (")[0].strip() or "n/a"
+
+
+def _conf_basis(cells: list[dict], names: set) -> dict:
+    """The basis word per configuration under the paper's readings: the one word its cells
+    share, else their words joined by ``+`` (e.g. ``computed+proved``)."""
+    per: dict = {}
+    for c in cells:
+        if cl.reading_name(c["reading"]) in names:
+            per.setdefault(_key(c), set()).add(basis_word(c.get("verdict_basis")))
+    return {k: "+".join(sorted(v)) for k, v in per.items()}
+
+
+def _basis_text(counts: Counter) -> str:
+    """How sure a word is: the basis word where every configuration of the word has the same,
+    else each basis word with its share of those configurations."""
+    if not counts:
+        return "n/a"
+    if len(counts) == 1:
+        return next(iter(counts))
+    total = sum(counts.values())
+    return ", ".join(f"{w} {n}/{total}" for w, n in counts.most_common())
 
 
 def _not_run_where(cells: list[dict], n_domain) -> dict:
@@ -578,3 +615,333 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
         ]  # fmt: skip
     out += ["", textwrap.fill(f"Finding. {answer['finding']}", _TEXT_WIDTH)]
     return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# the answer in one screen
+# ----------------------------------------------------------------------------------------------
+#: what the toolkit is, in one sentence: the first line of the one-screen answer
+WHAT = (
+    "dssl-verify computes whether each claim of arXiv 2607.02447 (distributed self-supervised "
+    "learning under non-IID data) holds: from the paper's formulas, the exact linear model, "
+    "trained linear models and small nonlinear encoders (Tracks A-D)."
+)
+
+#: the paper's headline claims (its abstract and §1): a plain label, the claim of the table
+#: that states it (None: Track D only), the claims that refine it (their words follow), and
+#: the Track D comparison that reads it empirically (``sims.trackd.verdicts.CLAIMS``)
+HEADLINES = (
+    ("MIM is more robust than CL", "thm4.4", (), "mim_vs_cl"),
+    ("robustness grows with connectivity |Ā|", "cor4.5", (), "connectivity"),
+    ("FL no less robust than DecL", "thm4.6", ("thm4.6.eq87", "thm4.6.eq89"), "fl_vs_decl"),
+    ("MAR is more robust than MIM (§5)", None, (), "mar_vs_mim"),
+)
+
+#: each claim's short name in the tables; the whole statement is ``dssl explain CLAIM``
+#: (:func:`explain`) and README's list of the claims in full
+SHORT_NAMES = {
+    "eq17": "mask expectation",
+    "eq29-30": "DecL neighbour average",
+    "thm4.2.local": "MIM bound, local",
+    "thm4.2.decl": "MIM bound, DecL",
+    "thm4.2.fl": "MIM bound, FL",
+    "thm4.3.local": "CL bound, local",
+    "thm4.3.decl": "CL bound, DecL",
+    "thm4.3.fl": "CL bound, FL",
+    "thm4.4": "MIM more robust than CL",
+    "cor4.5": "robustness grows with |Ā|",
+    "thm4.6": "FL at least as robust",
+    "thm4.6.eq87": "DecL < FL when |Ā| < N",
+    "thm4.6.eq89": "DecL = FL, complete graph",
+}
+
+#: how a verdict word is shown in Markdown and HTML: (the word's start, symbol, colour); a
+#: word that starts with none of these (a word added later) gets :data:`OTHER_STYLE`
+WORD_STYLES = (
+    ("holds", "✓", "#1a7f37"),
+    ("violated", "✗", "#cf222e"),
+    ("inconclusive", "?", "#9a6700"),
+    ("not-run", "–", "#6e7781"),
+    ("n/a", "–", "#6e7781"),
+)
+OTHER_STYLE = ("◆", "#0550ae")
+#: the text table's width when the terminal does not say
+TEXT_COLUMNS = 120
+
+
+def short_name(claim_id: str) -> str:
+    """The claim's short name (:data:`SHORT_NAMES`), else the start of its statement.
+
+    >>> short_name("thm4.4")
+    'MIM more robust than CL'
+    """
+    if claim_id in SHORT_NAMES:
+        return SHORT_NAMES[claim_id]
+    statement = cl.REGISTRY[claim_id].statement
+    return statement if len(statement) <= 26 else statement[:25] + "…"
+
+
+def explain(name: str, command: str | None = None) -> dict:
+    """A claim in full (``kind`` claim: ``claim``, ``short``, ``reference``, ``statement``,
+    ``paper_reading``, ``paper_reading_why``) or an output key's glossary entry (``kind`` key:
+    ``key``, ``meaning``, ``unit``, ``source``, ``outputs``); one-line error otherwise.
+
+    >>> explain("thm4.4")["reference"]
+    'Thm 4.4, Eqs. (62)-(73)'
+    >>> explain("s_N")["kind"]
+    'key'
+    """
+    from sims import glossary
+    from theory import _validate as v
+
+    if name in cl.REGISTRY:
+        c = cl.REGISTRY[name]
+        return {
+            "kind": "claim",
+            "claim": name,
+            "short": short_name(name),
+            "reference": c.reference,
+            "statement": c.statement,
+            "paper_reading": _reading_label(name),
+            "paper_reading_why": c.paper_reading_why,
+        }
+    term = glossary.describe(name, command)
+    if term is None:
+        v.fail(
+            "KEY|CLAIM",
+            "an output key of docs/glossary.md or a claim id (" + ", ".join(cl.CLAIM_IDS) + ")",
+            name,
+        )
+    return {
+        "kind": "key",
+        "key": name,
+        "meaning": term.meaning,
+        "unit": term.unit,
+        "source": term.source,
+        "outputs": list(term.commands),
+    }
+
+
+def headlines(answer: Mapping) -> list[dict]:
+    """The paper's headline claims (:data:`HEADLINES`) answered from ``answer``: per claim its
+    ``label``, ``claim``, Track B ``verdict`` and ``text`` under the paper's reading, ``basis``
+    (how sure: the cells' own basis words), the refining claims' words (``refine``) and the
+    Track D entry (``track_d``: verdict, scale)."""
+    rows = {r["claim"]: r for r in answer["rows"]}
+    out = []
+    for label, cid, refine, td in HEADLINES:
+        row = rows.get(cid) if cid else None
+        entry: dict = {"label": label, "claim": cid, "trackd_claim": td}
+        if row is not None:
+            pv = row["paper_verdict"]
+            entry |= {"verdict": pv["verdict"], "text": pv["text"],
+                      "main": _main_part(pv), "basis": pv.get("basis_text", "n/a")}  # fmt: skip
+            entry["track_d"] = row["track_d"]
+        else:
+            entry["track_d"] = (answer.get("track_d_only") or {}).get(td) or {
+                "verdict": "not-run", "text": "not-run"}  # fmt: skip
+        entry["refine"] = [(c, _main_part(rows[c]["paper_verdict"])) for c in refine if c in rows]
+        out.append(entry)
+    return out
+
+
+def _main_part(pv: Mapping) -> str:
+    """The word of the most configurations with where it holds (``violated at N ≥ 3``), the
+    "(proved)" mark left to the basis beside it."""
+    return pv["text"].split("; ")[0].replace(" (proved)", "")
+
+
+def _style(word: str) -> tuple[str, str]:
+    for start, symbol, colour in WORD_STYLES:
+        if word.startswith(start):
+            return symbol, colour
+    return OTHER_STYLE
+
+
+def mark(text: str, fmt: str) -> str:
+    """``text`` (a verdict word, or words with where they hold joined by ``; ``) with each
+    part's word marked: plain in ``text``, after its symbol in ``markdown``, and in ``html``
+    also in its colour (``<span class="verdict">``).
+
+    >>> mark("violated at N ≥ 3; void at N = 2", "markdown")
+    '✗ violated at N ≥ 3; ◆ void at N = 2'
+    """
+    if fmt == "text":
+        return text
+    parts = []
+    for part in str(text).split("; "):
+        word, _, rest = part.partition(" ")
+        symbol, colour = _style(word)
+        shown = f"{symbol} {word}"
+        if fmt == "html":
+            shown = f'<span class="verdict" style="color:{colour}">{shown}</span>'
+        parts.append(shown + (f" {rest}" if rest else ""))
+    return "; ".join(parts)
+
+
+def _td_cell(td: Mapping) -> str:
+    """A Track D entry in a table cell: its short word (its scale and the other presets' words
+    are in the headline lines and the report)."""
+    return td.get("word") or td.get("verdict", "not-run")
+
+
+def _td_headline(td: Mapping, fmt: str) -> str:
+    """Track D's entry as the answer table says it (its word at the scale of its runs, then
+    the DECISIVE and PAPER-SCALE words where they ran), the first word marked."""
+    text = td.get("text") or td.get("verdict", "not-run")
+    word, _, rest = text.partition(" ")
+    return mark(word, fmt) + (f" {rest}" if rest else "")
+
+
+def _headline_parts(h: Mapping, fmt: str) -> tuple[str, str]:
+    """(the claim's label, its answer) of one headline."""
+    ref = f"`{h['claim']}`" if fmt != "text" and h["claim"] else h["claim"]
+    label = f"{h['label']} ({ref})" if h["claim"] else h["label"]
+    if h["claim"]:
+        said = f"{mark(h['main'], fmt)}, {h['basis']}"
+        for cid, part in h["refine"]:
+            c = f"`{cid}`" if fmt != "text" else cid
+            said += f"; {c.replace('thm4.6.', '')} {mark(part, fmt)}"
+        said += f". Track D: {mark(_td_headline(h['track_d']), fmt)}"
+    else:
+        said = f"Track D only: {mark(_td_headline(h['track_d']), fmt)}"
+    return label, said
+
+
+def _preamble(answer: Mapping) -> str:
+    g = answer["grid"]
+    return (
+        "The paper's headline claims under its own reading (Track B: the exact linear model, "
+        f"d = {_d_text(g['d'])}, {g['n_configurations']} configurations, "
+        f"{min(g['N'])} ≤ N ≤ {max(g['N'])}), each word with how sure it is (its cells' basis):"
+    )
+
+
+def fit_table(head, rows, width: int, *, drop=()) -> list[str]:
+    """A plain-text table no line of which is wider than ``width``: columns in ``drop`` (by
+    index, in that order) are left out while it does not fit, then the widest columns are
+    narrowed and their cells wrapped onto more lines.
+
+    >>> lines = fit_table(("a", "b"), [("x", "a long cell of words")], 14)
+    >>> max(len(x) for x in lines) <= 14, lines[2:]
+    (True, ['x  a long cell', '   of words'])
+    """
+    keep = list(range(len(head)))
+    widths = [max(len(str(x[i])) for x in (head, *rows)) for i in range(len(head))]
+
+    def total(cols) -> int:
+        return sum(widths[i] for i in cols) + 2 * (len(cols) - 1)
+
+    def floor(i: int) -> int:  # the narrowest a column is wrapped to: its longest word
+        if i == 0:
+            return widths[0]
+        return max(len(t) for x in (head, *rows) for t in str(x[i]).split() or [""])
+
+    for i in drop:  # left out while the columns do not fit at up to 30 characters each
+        if sum(min(widths[j], max(30, floor(j))) for j in keep) + 2 * (len(keep) - 1) <= width:
+            break
+        if i in keep and len(keep) > 2:
+            keep.remove(i)
+    w = {i: widths[i] for i in keep}
+    floor = {i: floor(i) for i in keep}
+    while sum(w.values()) + 2 * (len(keep) - 1) > width:
+        shrinkable = [i for i in keep if w[i] > floor[i]]
+        if not shrinkable:
+            break
+        w[max(shrinkable, key=lambda i: w[i])] -= 1
+    out = []
+
+    def emit(cells) -> None:
+        wrapped = [textwrap.wrap(str(cells[i]), w[i], break_long_words=False) or [""]
+                   for i in keep]  # fmt: skip
+        for k in range(max(len(c) for c in wrapped)):
+            parts = [c[k] if k < len(c) else "" for c in wrapped]
+            line = "  ".join(f"{p:<{w[i]}}" for p, i in zip(parts, keep, strict=True))
+            out.append(line.rstrip()[:width])
+
+    emit(head)
+    out.append("-" * min(width, sum(w.values()) + 2 * (len(keep) - 1)))
+    for r in rows:
+        emit(r)
+    return out
+
+
+def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT_COLUMNS) -> str:
+    """The answer in one screen: what the toolkit is (one sentence), the paper's headline
+    claims (:data:`HEADLINES`) in at most six lines (the word under the paper's reading, how
+    sure, Track D's word with its scale), then the table of every claim with short names.
+
+    The same block opens README (between its finding markers), ``report.md`` and
+    ``report.html``, ``dssl verify`` and is the last thing ``dssl reproduce`` prints. Every word
+    comes from ``answer`` (:func:`build_answer`).
+
+    Args:
+      answer: :func:`build_answer`'s dict.
+      fmt: ``"markdown"`` (README, ``report.md``; words after a symbol, claim names linked to
+        their statements below the table), ``"html"`` (the same with each word in its colour)
+        or ``"text"`` (the terminal: no line wider than ``width``).
+      width: the text's width in columns (``fmt="text"``).
+    """
+    if fmt not in ("markdown", "html", "text"):
+        raise ValueError(f"fmt: must be markdown, html or text, got {fmt!r}")
+    hs = [_headline_parts(h, fmt) for h in headlines(answer)]
+    rows = answer["rows"]
+    if fmt == "text":
+        width = max(int(width), 40)
+        out = textwrap.wrap(WHAT, width) + [""] + textwrap.wrap(_preamble(answer), width)
+        for label, said in hs:
+            out += textwrap.wrap(f"{label}: {said}", width, initial_indent="  ",
+                                 subsequent_indent="      ")  # fmt: skip
+        head = ("claim", "what it says", "Track B, paper's reading", "basis", "Track C",
+                "Track D")  # fmt: skip
+        body = [
+            (r["claim"], short_name(r["claim"]), r["paper_verdict"]["text"],
+             r["paper_verdict"].get("basis_text", "n/a"), r["track_c"], _td_cell(r["track_d"]))
+            for r in rows
+        ]  # fmt: skip
+        out += ["", *fit_table(head, body, width, drop=(1, 3, 4))]
+        out.append(textwrap.shorten(
+            "Each claim in full: dssl explain CLAIM; every reading and cell: the report.",
+            width))  # fmt: skip
+        return "\n".join(out)
+    out = [WHAT, "", _preamble(answer), ""]
+    out += [f"- **{label}:** {said}" for label, said in hs]
+    out += [
+        "",
+        "| claim | Track B under the paper's reading | how sure | Track C | Track D |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cid = r["claim"]
+        cells = (
+            f"[`{cid}`](#claim-{_anchor(cid)}) {short_name(cid)}",
+            mark(r["paper_verdict"]["text"], fmt),
+            r["paper_verdict"].get("basis_text", "n/a"),
+            mark(r["track_c"], fmt),
+            mark(_td_cell(r["track_d"]), fmt),
+        )
+        out.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    out += ["", "<details><summary>The claims in full (the paper's statement and reference; "
+            "also <code>dssl explain CLAIM</code>)</summary>", ""]  # fmt: skip
+    out += [
+        f'- <a id="claim-{_anchor(r["claim"])}"></a>**`{r["claim"]}`** '
+        f"{_md(r['statement'])} ({r['reference']})"
+        for r in rows
+    ]
+    out += ["", "</details>"]
+    return "\n".join(out)
+
+
+def _anchor(claim_id: str) -> str:
+    """The HTML anchor of a claim's full statement (dots kept out: ``thm4-4``)."""
+    return claim_id.replace(".", "-")
+
+
+def render_block(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT_COLUMNS) -> str:
+    """:func:`render_headline` followed by the finding (≤ :data:`MAX_WORDS` words): the block
+    README opens with (between its finding markers), ``report.md``/``report.html`` open with,
+    ``dssl verify`` prints first and ``dssl reproduce`` prints last."""
+    head = render_headline(answer, fmt, width=width)
+    if fmt == "text":
+        return head + "\n\n" + textwrap.fill(f"Finding. {answer['finding']}", max(width, 40))
+    return head + f"\n\n**Finding.** {answer['finding']}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sims.reproduce.report.answer import render_answer
+from sims.reproduce.report.answer import render_block
 from sims.reproduce.report.content import _cell
 
 #: README markers of the generated parts (the finding markers hold the answer table)
@@ -60,7 +60,7 @@ def update_readme(readme_text: str, answer: Mapping, *, gallery: list[dict] | No
       readme_text: README.md's text with the markers :data:`FINDING_MARKERS`.
       answer: the answer table (:func:`sims.reproduce.report.build_answer`, e.g. of the committed
         ``figures/``: :func:`sims.reproduce.report.answer_from_folder`), written between the markers
-        by :func:`sims.reproduce.report.render_answer` as Markdown.
+        by :func:`sims.reproduce.report.render_block` as Markdown.
       gallery: also regenerate the part between :data:`GALLERY_MARKERS` from these figures
         (:func:`sims.reproduce.report.stage_figures` of the stages).
     """
@@ -70,7 +70,7 @@ def update_readme(readme_text: str, answer: Mapping, *, gallery: list[dict] | No
         raise TypeError(
             "answer: must be the answer table of sims.reproduce.report.build_answer (a dict)"
         )
-    out = _replace_between(readme_text, FINDING_MARKERS, render_answer(answer, "markdown"))
+    out = _replace_between(readme_text, FINDING_MARKERS, render_block(answer, "markdown"))
     if gallery is not None:
         out = _replace_between(out, GALLERY_MARKERS, gallery_markdown(gallery))
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from sims.reproduce.report.answer import render_answer
+from sims.reproduce.report.answer import render_answer, render_block
 from sims.reproduce.report.content import (
     TRACK_NAMES,
     TRACKS,
@@ -510,12 +510,14 @@ def _md_stages(payload: dict) -> list[str]:
     ]
 
 
-def render_markdown(payload: dict, *, glossary: bool = True) -> str:
+def render_markdown(payload: dict, *, glossary: bool = True, fmt: str = "markdown") -> str:
     """The Markdown text of the report (every verdict and number from ``payload``).
 
     Args:
       payload: the dict of :func:`build_report`.
       glossary: append the glossary of output keys (``sims.glossary.markdown()``).
+      fmt: ``"html"`` marks each verdict word of the answer with its colour as well as its
+        symbol (:func:`render_html`).
     """
     lines = [
         f"# {payload['title']}",
@@ -528,6 +530,8 @@ def render_markdown(payload: dict, *, glossary: bool = True) -> str:
     ]
     lines += ["## The answer", ""]
     if payload.get("answer"):
+        lines += [render_block(payload["answer"], fmt), ""]
+        lines += ["### Every claim, every reading", ""]
         lines += [render_answer(payload["answer"], "markdown", reasons=True), ""]
         lines += _md_witnesses(payload["answer"])
     else:
@@ -591,7 +595,7 @@ def render_html(payload: dict, *, glossary: bool = True) -> str:
     import markdown
 
     body = markdown.markdown(
-        render_markdown(payload, glossary=glossary),
+        render_markdown(payload, glossary=glossary, fmt="html"),
         extensions=["tables", "fenced_code", "toc", "sane_lists"],
         output_format="html5",
     )

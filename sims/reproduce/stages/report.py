@@ -51,7 +51,7 @@ def _finding(results: Mapping) -> str:
     answer = results.get("answer")
     if not answer:
         return "No answer table: the verdict_map stage did not run or its cells are missing.\n"
-    return report.render_answer(answer, "markdown") + "\n"
+    return report.render_block(answer, "markdown") + "\n"
 
 
 STAGE = Stage(

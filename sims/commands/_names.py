@@ -1,0 +1,65 @@
+"""The names the ``dssl`` options offer at parse time (choices, defaults, file names), kept
+here so that parsing imports nothing heavy (:mod:`sims.commands._lazy`).
+
+Each is a copy of the name in the module that defines it, named beside it;
+``tests/test_cli_light.py`` checks every copy against its source, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+#: theory.topology.GRAPHS
+GRAPHS = (
+    "complete",
+    "ring",
+    "torus",
+    "star",
+    "hypercube",
+    "exponential",
+    "erdos_renyi",
+    "random_regular",
+    "paper_code",
+)
+#: theory.topology.MIXINGS
+MIXINGS = ("uniform", "metropolis", "max_degree", "data_size", "fedavg")
+#: theory.bounds.SIGNS, theory.bounds.FL_TERMS
+SIGNS = ("+", "-")
+FL_TERMS = ("eq37", "theta")
+#: theory.objectives.METHODS, theory.objectives.TRANSFORMS
+OBJECTIVE_METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
+OBJECTIVE_TRANSFORMS = ("identity", "permutation", "sign-flip", "rotation")
+#: theory.structured.STRUCTURED_TRANSFORMS
+STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
+#: sims.core.config.METHODS, FRAMEWORKS, OPTIMIZERS, AGGREGATIONS, DTYPES
+SIM_METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent", "mim-recon", "mar")
+FRAMEWORKS = ("fl", "decl")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+AGGREGATIONS = ("uniform", "data-size")
+DTYPES = ("float32", "float64")
+#: sims.trackc.simulate.DEFAULTS, sims.trackc.simulate.LR_STABLE_FRACTION
+SIM_DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
+LR_STABLE_FRACTION = 0.25
+#: sims.trackd.data.DATASETS
+DATASETS = ("mnist", "digits", "cifar10", "npz")
+#: theory.claims.CLAIM_IDS
+CLAIM_IDS = (
+    "eq17",
+    "eq29-30",
+    "thm4.2.local",
+    "thm4.2.decl",
+    "thm4.2.fl",
+    "thm4.3.local",
+    "thm4.3.decl",
+    "thm4.3.fl",
+    "thm4.4",
+    "cor4.5",
+    "thm4.6",
+    "thm4.6.eq87",
+    "thm4.6.eq89",
+)
+#: sims.trackd.verdicts.VERDICTS_FILE, DECISIVE_DIR, DECISIVE_COMMAND, CLAIM_OF (and below)
+TRACKD_VERDICTS_FILE = "trackd_verdicts.json"
+TRACKD_DECISIVE_DIR = "figures/trackd_decisive"
+TRACKD_DECISIVE_COMMAND = f"dssl trackd --preset decisive --save {TRACKD_DECISIVE_DIR}"
+#: sims.trackd.verdicts.PAPER_SCALE_DIR
+TRACKD_PAPER_SCALE_DIR = "figures/trackd_paper_scale"
+TRACKD_CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}

@@ -1,0 +1,46 @@
+"""``dssl explain NAME``: what an output key means (the glossary, docs/glossary.md), or a claim
+of the paper in full (its statement with the whole formula, reference and the paper's own
+reading), the text the short claim names of the answer table stand for."""
+
+from __future__ import annotations
+
+NAME = "explain"
+HELP = "explain an output key (docs/glossary.md) or print a claim's full statement"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "name", metavar="KEY|CLAIM", help="an output key (e.g. s_N) or a claim id (e.g. thm4.4)"
+    )
+    parser.add_argument(
+        "--command",
+        default=None,
+        metavar="NAME",
+        help="the command whose output has the key (keys such as p differ between commands)",
+    )
+
+
+def run(args) -> dict:
+    from sims.reproduce.report.answer import explain
+
+    return explain(args.name, args.command)
+
+
+def format_text(result: dict) -> str:
+    if result["kind"] == "claim":
+        lines = [
+            f"{result['claim']} ({result['short']}): {result['reference']}",
+            f"  {result['statement']}",
+            f"  paper's reading: {result['paper_reading']}",
+        ]
+        if result.get("paper_reading_why"):
+            lines.append(f"  why: {result['paper_reading_why']}")
+        return "\n".join(lines)
+    return "\n".join(
+        [
+            f"{result['key']}: {result['meaning']}",
+            f"  unit: {result['unit']}",
+            f"  source: {result['source']}",
+            f"  in: {', '.join(result['outputs'])}",
+        ]
+    )
