@@ -19,7 +19,7 @@ def test_answer_table_is_generated_from_the_committed_verdict_map():
     path = ROOT / "figures" / "verdict_map.json"
     if not path.is_file():
         pytest.skip("figures/verdict_map.json is not committed yet (written by make reproduce)")
-    expected = report.render_answer(report.answer_from_folder(path.parent), "markdown")
+    expected = report.render_block(report.answer_from_folder(path.parent), "markdown")
     assert report.marked(README, report.FINDING_MARKERS) == expected, (
         "README's answer table is stale: run `python -m sims.reproduce.report`"
     )
@@ -69,5 +69,5 @@ def test_update_readme_keeps_everything_outside_the_markers():
     s, e = report.FINDING_MARKERS
     assert out.split(s)[0] == README.split(s)[0]
     assert out.split(e)[1] == README.split(e)[1]
-    assert report.marked(out, report.FINDING_MARKERS) == report.render_answer(answer)
+    assert report.marked(out, report.FINDING_MARKERS) == report.render_block(answer)
     assert report.marked(out, report.FINDING_MARKERS).endswith("**Finding.** generated words.")

@@ -501,7 +501,9 @@ _HEAD = (
 
 
 def _md(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """``text`` as one Markdown table cell: a backslash kept as written (``[N]\\{i}`` is not
+    an escape of ``{``), ``|`` escaped, one line."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def _notes(answer: Mapping) -> list[str]:
@@ -662,7 +664,7 @@ WORD_STYLES = (
     ("violated", "✗", "#cf222e"),
     ("inconclusive", "?", "#9a6700"),
     ("not-run", "–", "#6e7781"),
-    ("n/a", "–", "#6e7781"),
+    ("n/a", "", "#6e7781"),
 )
 OTHER_STYLE = ("◆", "#0550ae")
 #: the text table's width when the terminal does not say
@@ -772,7 +774,7 @@ def mark(text: str, fmt: str) -> str:
     for part in str(text).split("; "):
         word, _, rest = part.partition(" ")
         symbol, colour = _style(word)
-        shown = f"{symbol} {word}"
+        shown = f"{symbol} {word}" if symbol else word
         if fmt == "html":
             shown = f'<span class="verdict" style="color:{colour}">{shown}</span>'
         parts.append(shown + (f" {rest}" if rest else ""))
@@ -797,14 +799,16 @@ def _headline_parts(h: Mapping, fmt: str) -> tuple[str, str]:
     """(the claim's label, its answer) of one headline."""
     ref = f"`{h['claim']}`" if fmt != "text" and h["claim"] else h["claim"]
     label = f"{h['label']} ({ref})" if h["claim"] else h["label"]
-    if h["claim"]:
+    if h["claim"] and "main" not in h:
+        said = "not in these results"
+    elif h["claim"]:
         said = f"{mark(h['main'], fmt)}, {h['basis']}"
         for cid, part in h["refine"]:
             c = f"`{cid}`" if fmt != "text" else cid
             said += f"; {c.replace('thm4.6.', '')} {mark(part, fmt)}"
-        said += f". Track D: {mark(_td_headline(h['track_d']), fmt)}"
+        said += f". Track D: {_td_headline(h['track_d'], fmt)}"
     else:
-        said = f"Track D only: {mark(_td_headline(h['track_d']), fmt)}"
+        said = f"Track D only: {_td_headline(h['track_d'], fmt)}"
     return label, said
 
 

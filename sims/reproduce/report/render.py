@@ -531,7 +531,7 @@ def render_markdown(payload: dict, *, glossary: bool = True, fmt: str = "markdow
     lines += ["## The answer", ""]
     if payload.get("answer"):
         lines += [render_block(payload["answer"], fmt), ""]
-        lines += ["### Every claim, every reading", ""]
+        lines += ["**Every claim under every reading** (the table above in full):", ""]
         lines += [render_answer(payload["answer"], "markdown", reasons=True), ""]
         lines += _md_witnesses(payload["answer"])
     else:
