@@ -370,7 +370,7 @@ def _env_error(var: str, allowed: str, value: str) -> str:
     return f"{PROG}: error: {var}: must be {allowed}, got {value!r}"
 
 
-def check_environment(start_backend: bool = True) -> str | None:
+def check_environment(start_backend: bool = True, probe_flags: bool = True) -> str | None:
     """The one-line error for an unusable ``JAX_PLATFORMS``, ``XLA_FLAGS``,
     ``JAX_DEFAULT_MATMUL_PRECISION`` or boolean JAX setting (:data:`BOOL_ENV`, e.g.
     ``JAX_ENABLE_X64``), else None.
@@ -381,7 +381,9 @@ def check_environment(start_backend: bool = True) -> str | None:
     this process). ``JAX_PLATFORMS`` must be empty (JAX chooses) or list known platform names
     separated by commas, without blanks, and (with ``start_backend``) its backend must start:
     that starts it in this process, after which changes to ``XLA_FLAGS`` have no effect here
-    (``dssl`` checks that part last, see :func:`cpu_xla_flags`).
+    (``dssl`` checks that part last, see :func:`cpu_xla_flags`). Without ``probe_flags`` the
+    child process is not started (``dssl`` checks the cheap settings before parsing, so that
+    ``--help`` and argument errors answer at once, and probes ``XLA_FLAGS`` after).
 
     >>> from sims.core.environ import set_environ
     >>> with set_environ({"JAX_ENABLE_X64": "nonsense"}):
@@ -399,7 +401,7 @@ def check_environment(start_backend: bool = True) -> str | None:
         value = os.environ.get(var)
         if value is not None and value.lower() not in BOOL_SPELLINGS:
             return _env_error(var, "one of " + ", ".join(BOOL_SPELLINGS) + " (any case)", value)
-    key = (platforms, flags, start_backend)
+    key = (platforms, flags, start_backend, probe_flags)
     if key in _ENV_CHECKED:
         return _ENV_CHECKED[key]
     err = None
@@ -411,7 +413,13 @@ def check_environment(start_backend: bool = True) -> str | None:
                 + " (no blanks)",
                 platforms,
             )  # fmt: skip
-    if err is None and flags is not None and flags.strip() and not _backend_started():
+    if (
+        err is None
+        and probe_flags
+        and flags is not None
+        and flags.strip()
+        and not _backend_started()
+    ):
         tokens = flags.split()
         if any(not t.startswith("--") for t in tokens):
             err = _env_error("XLA_FLAGS", "space-separated --flag[=value] options", flags)
@@ -443,6 +451,8 @@ def platform_error() -> str | None:
 
 def _backend_started() -> bool:
     """Whether this process already started a JAX backend (then XLA accepted its flags)."""
+    if "jax" not in sys.modules:  # nothing imported JAX: no backend (and none is imported here)
+        return False
     try:
         from jax._src import xla_bridge
 
@@ -546,7 +556,8 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     """:func:`main` without the boundary: errors propagate (``seen`` collects the parser, the
     arguments and the command for the boundary's message)."""
     seen = {"words": sys.argv[1:] if argv is None else list(argv)} if seen is None else seen
-    env_error = check_environment(start_backend=False)  # before anything imports jax
+    # before anything imports jax; XLA_FLAGS (a child process) only once the arguments parse
+    env_error = check_environment(start_backend=False, probe_flags=False)
     if env_error is not None:
         sys.stderr.write(env_error + "\n")
         return 2
@@ -556,6 +567,10 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a one-line usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
+    env_error = check_environment(start_backend=False)
+    if env_error is not None:
+        sys.stderr.write(env_error + "\n")
+        return 2
     seen["args"], seen["command"] = args, args.command
     module = args._module
     csv_path = getattr(args, "csv", None)

@@ -43,7 +43,7 @@ def test_issue_example_json(capsys):
 
 def test_options_are_passed_through(capsys):
     argv = EXAMPLE + [
-        "--n",
+        "--n-clients",
         "8",
         "--trH",
         "2.5",
@@ -135,7 +135,7 @@ def test_text_table(capsys):
     [
         (["--p", "1.5"], "--p"),
         (["--p", "0"], "--p"),
-        (["--n", "1"], "--n"),
+        (["--n-clients", "1"], "--n-clients"),
         (["--trH", "0"], "--trH"),
         (["--d", "0"], "--d"),
         (["--d", "-3"], "--d"),

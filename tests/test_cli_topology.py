@@ -35,7 +35,7 @@ def _json(capsys, *argv):
 
 
 def test_ring_json(capsys):
-    r = _json(capsys, "--graph", "ring", "--n", "20", "--mixing", "uniform")
+    r = _json(capsys, "--graph", "ring", "--n-clients", "20", "--mixing", "uniform")
     assert KEYS <= r.keys()
     assert r["n"] == 20
     lam = (1 + 2 * math.cos(2 * math.pi / 20)) / 3
@@ -50,17 +50,17 @@ def test_ring_json(capsys):
 
 
 def test_star_weights_and_text(capsys):
-    r = _json(capsys, "--graph", "star", "--n", "4")
+    r = _json(capsys, "--graph", "star", "--n-clients", "4")
     np.testing.assert_allclose(r["objective_weights"], [0.4375, 0.1875, 0.1875, 0.1875])
     np.testing.assert_allclose(r["stationary_weights"], [0.4, 0.2, 0.2, 0.2], rtol=1e-10)
     assert r["doubly_stochastic"] is False and r["row_stochastic"] is True
-    assert main(["topology", "--graph", "star", "--n", "4"]) == 0
+    assert main(["topology", "--graph", "star", "--n-clients", "4"]) == 0
     text = capsys.readouterr().out
     assert "lambda2" in text and "stationary_weights" in text and "{" not in text
 
 
 def test_paper_code_seeded_and_reports_excess(capsys):
-    argv = ["--graph", "paper_code", "--n", "20", "--avg-degree", "4", "--seed", "3"]
+    argv = ["--graph", "paper_code", "--n-clients", "20", "--avg-degree", "4", "--seed", "3"]
     # same n as test_ring_json: no new compilation
     r1, r2 = _json(capsys, *argv), _json(capsys, *argv)
     assert r1 == r2
@@ -72,23 +72,23 @@ def test_paper_code_seeded_and_reports_excess(capsys):
 
 def test_other_options(capsys):
     # one size (n = 16) for all, so the summary compiles once
-    r = _json(capsys, "--graph", "torus", "--n", "16", "--rows", "4", "--cols", "4")
+    r = _json(capsys, "--graph", "torus", "--n-clients", "16", "--rows", "4", "--cols", "4")
     assert r["avg_connectivity"] == 5.0 and r["lambda"] == pytest.approx(0.6, rel=1e-10)
-    r = _json(capsys, "--graph", "random_regular", "--n", "16", "--degree", "3", "--seed", "1")
+    r = _json(capsys, "--graph", "random_regular", "--n-clients", "16", "--degree", "3", "--seed", "1")
     assert r["avg_connectivity"] == 4.0
-    r = _json(capsys, "--graph", "erdos_renyi", "--n", "16", "--prob", "0.5", "--gamma", "0.5")
+    r = _json(capsys, "--graph", "erdos_renyi", "--n-clients", "16", "--prob", "0.5", "--gamma", "0.5")
     assert r["gamma"] == 0.5
     sizes = ",".join(str(i) for i in range(1, 17))
-    r = _json(capsys, "--graph", "ring", "--n", "16", "--mixing", "data_size", "--sizes", sizes)
+    r = _json(capsys, "--graph", "ring", "--n-clients", "16", "--mixing", "data_size", "--sizes", sizes)
     assert r["row_stochastic"] is True and r["doubly_stochastic"] is False
-    r = _json(capsys, "--graph", "hypercube", "--n", "16", "--mixing", "metropolis")
+    r = _json(capsys, "--graph", "hypercube", "--n-clients", "16", "--mixing", "metropolis")
     assert r["lambda"] == pytest.approx(0.6, rel=1e-10)
-    r = _json(capsys, "--graph", "erdos_renyi", "--n", "16", "--avg-degree", "4", "--seed", "2")
+    r = _json(capsys, "--graph", "erdos_renyi", "--n-clients", "16", "--avg-degree", "4", "--seed", "2")
     assert r["seed"] == 2 and r["avg_connectivity"] >= 2
 
 
 def test_ying_exponential_lambda_is_meaningful(capsys):
-    r = _json(capsys, "--graph", "exponential", "--n", "16", "--mixing", "ying")
+    r = _json(capsys, "--graph", "exponential", "--n-clients", "16", "--mixing", "ying")
     assert r["lambda2"] is None and r["reversible"] is False
     assert r["lambda"] == pytest.approx(0.6, rel=1e-10)  # ‖W − J‖₂ = (τ−1)/(τ+1), τ = 4
     assert r["doubly_stochastic"] is True and r["avg_connectivity"] == 5.0
@@ -99,17 +99,17 @@ def test_ying_exponential_lambda_is_meaningful(capsys):
 @pytest.mark.parametrize(
     "argv,field",
     [
-        (["--n", "2"], "n"),
-        (["--graph", "hypercube", "--n", "12"], "n"),
-        (["--graph", "torus", "--n", "16", "--rows", "3"], "rows"),
-        (["--graph", "random_regular", "--n", "10"], "degree"),
-        (["--graph", "paper_code", "--n", "10"], "--avg-degree"),
-        (["--graph", "paper_code", "--n", "10", "--avg-degree", "12"], "--avg-degree"),
-        (["--graph", "erdos_renyi", "--n", "10", "--prob", "2"], "prob"),
-        (["--mixing", "data_size", "--n", "5"], "sizes"),
-        (["--mixing", "data_size", "--n", "5", "--sizes", "1,2,x,4,5"], "sizes"),
-        (["--mixing", "data_size", "--n", "5", "--sizes", "1,2,0,4,5"], "sizes"),
-        (["--mixing", "data_size", "--n", "5", "--sizes", "1,2"], "sizes"),
+        (["--n-clients", "2"], "n"),
+        (["--graph", "hypercube", "--n-clients", "12"], "n"),
+        (["--graph", "torus", "--n-clients", "16", "--rows", "3"], "rows"),
+        (["--graph", "random_regular", "--n-clients", "10"], "degree"),
+        (["--graph", "paper_code", "--n-clients", "10"], "--avg-degree"),
+        (["--graph", "paper_code", "--n-clients", "10", "--avg-degree", "12"], "--avg-degree"),
+        (["--graph", "erdos_renyi", "--n-clients", "10", "--prob", "2"], "prob"),
+        (["--mixing", "data_size", "--n-clients", "5"], "sizes"),
+        (["--mixing", "data_size", "--n-clients", "5", "--sizes", "1,2,x,4,5"], "sizes"),
+        (["--mixing", "data_size", "--n-clients", "5", "--sizes", "1,2,0,4,5"], "sizes"),
+        (["--mixing", "data_size", "--n-clients", "5", "--sizes", "1,2"], "sizes"),
         (["--gamma", "1"], "gamma"),
         (["--seed", "-1", "--graph", "paper_code", "--avg-degree", "3"], "seed"),
         (["--mixing", "ying", "--graph", "ring"], "mixing"),
@@ -122,7 +122,7 @@ def test_bad_values_exit_2_with_one_line(capsys, argv, field):
     assert out.err.count("\n") == 1 and f"{field}: must be" in out.err
 
 
-@pytest.mark.parametrize("argv", [["--graph", "nope"], ["--mixing", "nope"], ["--n", "x"]])
+@pytest.mark.parametrize("argv", [["--graph", "nope"], ["--mixing", "nope"], ["--n-clients", "x"]])
 def test_bad_arguments_exit_2(capsys, argv):
     assert main(["topology", *argv]) == 2
     e = capsys.readouterr().err
@@ -131,7 +131,7 @@ def test_bad_arguments_exit_2(capsys, argv):
 
 def test_subprocess_json():
     proc = subprocess.run(
-        [sys.executable, "-m", "sims.cli", "topology", "--graph", "star", "--n", "5", "--json"],
+        [sys.executable, "-m", "sims.cli", "topology", "--graph", "star", "--n-clients", "5", "--json"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -285,7 +285,7 @@ def _cli(capsys, argv):
 
 
 def test_topology_bounds_exact_outputs(capsys):
-    topo = _cli(capsys, ["topology", "--json", "--graph", "star", "--n", "5"])
+    topo = _cli(capsys, ["topology", "--json", "--graph", "star", "--n-clients", "5"])
     df = ex.to_dataframe(topo)
     assert df.attrs["kind"] == "topology" and len(df) == 5
     assert df["objective_weights"].tolist() == topo["objective_weights"]
@@ -347,7 +347,7 @@ def test_cli_csv_of_topology_exact_and_verify(capsys, tmp_path):
     from sims import glossary as g
 
     path = tmp_path / "topology.csv"
-    topo = _cli(capsys, ["topology", "--json", "--graph", "star", "--n", "5", "--csv", str(path)])
+    topo = _cli(capsys, ["topology", "--json", "--graph", "star", "--n-clients", "5", "--csv", str(path)])
     df = pd.read_csv(path)
     assert len(df) == 5
     assert df["objective_weights"].tolist() == pytest.approx(topo["objective_weights"], rel=1e-15)
@@ -373,7 +373,7 @@ def test_cli_csv_bad_path_is_one_line_exit_2(capsys, tmp_path):
 
     (tmp_path / "f").write_text("x")
     for bad in (tmp_path / "f" / "t.csv", tmp_path):
-        assert main(["topology", "--n", "4", "--csv", str(bad)]) == 2
+        assert main(["topology", "--n-clients", "4", "--csv", str(bad)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "error: --csv: must be" in err
 
@@ -388,7 +388,7 @@ def test_cli_csv_dash_writes_the_table_to_standard_output(capsys):
 
     from sims.cli import main
 
-    assert main(["topology", "--n", "4", "--csv", "-"]) == 0
+    assert main(["topology", "--n-clients", "4", "--csv", "-"]) == 0
     out = capsys.readouterr().out
     df = pd.read_csv(io.StringIO(out))
     assert len(df) == 4 and "lambda" in " ".join(df.columns)

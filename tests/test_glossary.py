@@ -33,9 +33,9 @@ SIM_SMALL = [
 #: (output group, argv) of every command at small settings
 RUNS = [
     ("topology", ["topology"]),
-    ("topology", ["topology", "--graph", "paper_code", "--avg-degree", "3", "--n", "8"]),
-    ("topology", ["topology", "--graph", "exponential", "--mixing", "ying", "--n", "8"]),
-    ("bounds", ["bounds", "--d", "1e5", "--p", "0.75", "--abar", "5", "--n", "20"]),
+    ("topology", ["topology", "--graph", "paper_code", "--avg-degree", "3", "--n-clients", "8"]),
+    ("topology", ["topology", "--graph", "exponential", "--mixing", "ying", "--n-clients", "8"]),
+    ("bounds", ["bounds", "--d", "1e5", "--p", "0.75", "--abar", "5", "--n-clients", "20"]),
     ("exact", ["exact", "--d", "40"]),
     ("exact", ["exact", "--d", "40", "--dense", "--method", "cl"]),
     ("exact", ["exact", "--d", "40", "--method", "mim-recon"]),
