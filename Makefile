@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-OUT    ?= figures
+# `make reproduce` writes to an ignored folder and compares it with the committed figures/;
+# the committed figures are regenerated on purpose: `make figures` (README, CONTRIBUTING)
+OUT    ?= results
 PYTEST_ARGS ?=
 
-.PHONY: test test-fast reproduce reproduce-fast bench lint env clean docs notebooks
+.PHONY: test test-fast reproduce reproduce-fast figures bench lint env clean docs notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +28,23 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) tests/affected.py --run -- $(PYTEST_ARGS)
 
+# ends with `dssl compare` against the committed figures/: "same as the committed results" or
+# what differs (the run succeeds either way; the comparison is information)
 reproduce: $(STAMP)
 	$(VENV)/bin/dssl reproduce --out $(OUT)
+	@$(VENV)/bin/dssl compare figures $(OUT) > $(OUT)/compare.txt \
+	  && echo "dssl compare figures $(OUT): same as the committed results" \
+	  || { echo "dssl compare figures $(OUT): differs from the committed results:"; \
+	       tail -n 20 $(OUT)/compare.txt; }
 
 reproduce-fast: $(STAMP)
-	$(VENV)/bin/dssl reproduce --fast --out $(OUT)
+	$(VENV)/bin/dssl reproduce --fast --out $(OUT)-fast
+
+# regenerate the committed results on purpose: the default run into figures/, then README's
+# answer block and gallery from it
+figures: $(STAMP)
+	$(VENV)/bin/dssl reproduce --out figures
+	$(PY) -m sims.reproduce.report
 
 # the PyTorch loop of the comparison needs the `bench` extra (torch), kept out of `make test`
 BENCH_STAMP := $(VENV)/.installed-bench
