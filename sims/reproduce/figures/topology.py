@@ -25,7 +25,14 @@ def _num(value, default=np.nan) -> float:
     return default if value is None else float(value)
 
 
+#: a bar this close to zero is drawn as zero: a thick line on the axis and a "0" over it
+ZERO = 1e-12
+
+
 def _grouped_bars(ax, graphs, mixings, values, *, log=False, errors=None):
+    """One bar per graph × mixing rule; a value of zero is drawn as zero (a thick line on the
+    axis in the rule's colour, labelled 0), an undefined one (NaN) labelled n/a, so that
+    neither reads as a bar left out; a graph × rule that does not exist has no bar."""
     width = 0.8 / max(1, len(mixings))
     x = np.arange(len(graphs))
     for m_idx, mixing in enumerate(mixings):
@@ -33,15 +40,24 @@ def _grouped_bars(ax, graphs, mixings, values, *, log=False, errors=None):
         errs = None
         if errors is not None:
             errs = [errors.get((g, mixing), 0.0) for g in graphs]
-        ax.bar(
-            x + (m_idx - (len(mixings) - 1) / 2) * width,
-            ys,
-            width,
-            yerr=errs,
-            label=mixing,
-            color=_MIXING_COLOURS.get(mixing),
-            capsize=2 if errs is not None else 0,
-        )
+        xs = x + (m_idx - (len(mixings) - 1) / 2) * width
+        colour = _MIXING_COLOURS.get(mixing)
+        ax.bar(xs, ys, width, yerr=errs, label=mixing, color=colour,
+               capsize=2 if errs is not None else 0)  # fmt: skip
+        for xpos, y, g in zip(xs, ys, graphs, strict=True):
+            if (g, mixing) not in values:  # no such graph x rule: no bar, nothing to say
+                continue
+            if np.isfinite(y) and abs(y) <= ZERO and not log:
+                ax.plot([xpos - width / 2, xpos + width / 2], [0.0, 0.0], color=colour, lw=3,
+                        solid_capstyle="butt", zorder=3)  # fmt: skip
+                label = "0"
+            elif not np.isfinite(y):
+                label = "n/a"
+            else:
+                continue
+            ax.annotate(label, (xpos, 0.0), xytext=(0, 2), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=5, color="#333333",
+                        rotation=90 if label == "n/a" else 0)  # fmt: skip
     ax.set_xticks(x)
     ax.set_xticklabels(graphs, rotation=30, ha="right")
     if log:

@@ -50,13 +50,17 @@ _METHOD_DIMS = ("objective", "cl", "method")
 _TRACK_C = "track_c"
 
 
-def _counts(result: dict, cid: str, keys: list[str]) -> dict:
-    """Words → cells of claim ``cid`` pooled over the column keys ``keys``."""
+def _counts(result: dict, cid: str, keys: list[str], paper: dict | None = None) -> dict:
+    """Words → cells of claim ``cid`` pooled over the column keys ``keys``; the Track C column
+    holds the answer table's word under the paper's reading where ``paper`` has it
+    (:func:`paper_reading_words`)."""
     colmap = result["rows"][cid]["columns"]
     counts: dict = {}
     for k in keys:
         col = colmap.get(k, {})
-        if k == _TRACK_C:
+        if k == _TRACK_C and paper and cid in paper:
+            col = {paper[cid]["track_c"]: 1}
+        elif k == _TRACK_C:
             col = result["track_c"]["rows"].get(cid, {}).get("counts", {})
         for w, n in col.items():
             counts[w] = counts.get(w, 0) + n
@@ -163,6 +167,37 @@ def _column_groups(result: dict) -> list[tuple[str, list[tuple[str, list[str]]]]
     )
 
 
+def paper_reading_words(result: dict, cells) -> dict:
+    """Per claim, the words of the answer table under the paper's own reading
+    (:func:`sims.reproduce.report.answer.build_answer`): ``main`` (the Track B word of the most
+    configurations) and ``track_c``; {} without ``cells``."""
+    if cells is None:
+        return {}
+    from sims.reproduce.report.answer import build_answer
+
+    answer = build_answer(result, cells)
+    return {
+        r["claim"]: {"main": r["paper_verdict"]["text"].split(" ")[0], "track_c": r["track_c"]}
+        for r in answer["rows"]
+    }
+
+
+def paper_takeaway(paper: dict) -> str:
+    """The claims grouped by their Track B word under the paper's reading (README's table).
+
+    >>> paper_takeaway({"a": {"main": "violated"}, "b": {"main": "holds"}})
+    "Under the paper's reading (README's table) Track B says violated for a and holds for b."
+    """
+    by_word: dict = {}
+    for cid, p in paper.items():
+        by_word.setdefault(p["main"], []).append(cid)
+    order = sorted(by_word, key=lambda w: WORDS.index(w) if w in WORDS else len(WORDS))
+    order = sorted(order, key=lambda w: w != "violated")
+    parts = [f"{w} for {', '.join(by_word[w])}" for w in order]
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"Under the paper's reading (README's table) Track B says {listed}."
+
+
 def verdict_map_takeaway(result: dict) -> str:
     """One sentence on the verdict map, computed from its rows: how many cells ran, and for
     each word the claims whose run cells most often say it (Track B).
@@ -173,7 +208,7 @@ def verdict_map_takeaway(result: dict) -> str:
       >>> res = {"rows": {"a": {"counts": {"holds": 3, "violated": 1}},
       ...                 "b": {"counts": {"violated": 2, "not-run": 5}}}}
       >>> verdict_map_takeaway(res)
-      'Of 11 Track B cells 6 ran; the most frequent word of a claim is holds for a and violated for b.'
+      'Pooled over every reading: of 11 Track B cells 6 ran; the most frequent word of a claim is holds for a and violated for b.'
     """  # noqa: E501
     rows = result["rows"]
     total = sum(sum(r["counts"].values()) for r in rows.values())
@@ -189,7 +224,10 @@ def verdict_map_takeaway(result: dict) -> str:
     order = sorted(by_word, key=WORDS.index)
     parts = [f"{w} for {', '.join(by_word[w])}" for w in order]
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"Of {total} Track B cells {ran} ran; the most frequent word of a claim is {listed}."
+    return (
+        f"Pooled over every reading: of {total} Track B cells {ran} ran; the most frequent "
+        f"word of a claim is {listed}."
+    )
 
 
 def _column_x(cols: list, gap: float = 0.6) -> tuple[list[float], float]:
@@ -205,13 +243,13 @@ def _column_x(cols: list, gap: float = 0.6) -> tuple[list[float], float]:
     return xs, x
 
 
-def _verdict_cells(ax, result: dict, claims: list, cols: list, xs: list) -> None:
+def _verdict_cells(ax, result: dict, claims: list, cols: list, xs: list, paper=None) -> None:
     """One stacked bar per (claim, column): the shares of the verdict words, or flat light grey
     where the claim has no such reading."""
     for i, cid in enumerate(claims):
         y = len(claims) - 1 - i
         for xpos, (_, _, keys) in zip(xs, cols, strict=True):
-            counts = _counts(result, cid, keys)
+            counts = _counts(result, cid, keys, paper)
             total = sum(counts.values())
             if total == 0:
                 ax.add_patch(Rectangle((xpos, y + 0.1), 0.9, 0.8, facecolor=NOT_APPLICABLE, lw=0))
@@ -280,19 +318,24 @@ def _verdict_footer(fig, height: float, text: str, small: str) -> None:
     fig.tight_layout(rect=(0, (legend_in + 0.35) / height, 1, 1))
 
 
-def make_verdict_map_figure(result: dict):
+def make_verdict_map_figure(result: dict, cells=None):
     """The verdict map as a grid: one row per claim, one column per reading value (runs of
     agreeing p and N values merged, :func:`merged_runs`).
 
     Each cell is a stacked bar of the shares of the verdict words (R1–R12 of
     ``docs/verdict_rules.md``, the claims of arXiv 2607.02447) among the claim's cells with
     that reading value; "not run" is hatched white, "not applicable" (the claim has no such
-    reading) flat light grey. The takeaway (:func:`verdict_map_takeaway`) and the merged
-    columns are stated under the legend.
+    reading) flat light grey. The takeaway and the merged columns are stated under the legend:
+    with ``cells``, first the words under the paper's reading (:func:`paper_takeaway`, the
+    words of README's table), then the counts pooled over every reading
+    (:func:`verdict_map_takeaway`), labelled as pooled; the Track C column then shows the
+    table's Track C word under the paper's reading.
 
     Args:
       result: the output of :func:`sims.verdict_map.compute_map` or its compact form
         (:func:`sims.verdict_map.compact_map`, ``verdict_map.json``).
+      cells: the map's cells (a list, or ``verdict_cells.json``'s table); None: the full
+        map's ``cells`` where ``result`` has them, else the pooled takeaway alone.
 
     Returns:
       a Matplotlib Figure.
@@ -303,7 +346,12 @@ def make_verdict_map_figure(result: dict):
     cols = [(g, label, keys) for g, items in groups for label, keys in items]
     xs, x = _column_x(cols)
     width = max(10.0, 0.42 * x + 3.0)
+    if cells is None:
+        cells = result.get("cells")
+    paper = paper_reading_words(result, cells)
     takeaway = verdict_map_takeaway(result)
+    if paper:
+        takeaway = f"{paper_takeaway(paper)} {takeaway}"
     note = _merge_note(result)
     chars = int(width * 14.0)
     text = textwrap.fill(f"Takeaway: {takeaway}", chars)
@@ -311,7 +359,7 @@ def make_verdict_map_figure(result: dict):
     text_in = 0.165 * (text.count("\n") + 1) + (0.12 * (small.count("\n") + 1) if small else 0)
     height = 0.42 * len(claims) + 2.9 + text_in
     fig, ax = plt.subplots(figsize=(width, height))
-    _verdict_cells(ax, result, claims, cols, xs)
+    _verdict_cells(ax, result, claims, cols, xs, paper)
     _verdict_axes(ax, claims, groups, cols, xs, x)
     n_cells = result["n_cells"] if "n_cells" in result else len(result.get("cells", []))
     ax.set_title(

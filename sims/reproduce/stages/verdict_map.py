@@ -72,7 +72,9 @@ STAGE = Stage(
     Config,
     compute,
     figures={
-        "verdict_map.png": lambda r: fv.make_verdict_map_figure(vm.compact_map(r["map"])),
+        "verdict_map.png": lambda r: fv.make_verdict_map_figure(
+            vm.compact_map(r["map"]), cells=r["map"]["cells"]
+        ),
         "verdict_worst_pair.png": _worst_pair,
     },
     summarize=summarize,
