@@ -132,7 +132,10 @@ def run_stages(
     one thread as the workers do (the ``dssl`` program; see
     :mod:`sims.reproduce.pipeline.parallel`). Ctrl-C raises :class:`Interrupted` (a
     ``KeyboardInterrupt``) after the finished stages are written and cached. ``on_stage(row)`` is
-    called after each stage is written and cached (in finishing order).
+    called after each stage is written and cached (in finishing order). ``progress`` prints,
+    on standard error, one line per finished stage and, while stages run, a status line at
+    least every 10 s with the time left estimated from ``seconds``
+    (:mod:`sims.reproduce.pipeline.progress`).
 
     Summary keys: out, fast, config_hash (:func:`overall_hash`), seconds, files (all files,
     relative to ``out``), stages (per stage: name, config_hash, cached, seconds, files,
@@ -185,19 +188,20 @@ def _run_locked(
     seconds: Mapping[str, tuple[float, float]],
 ) -> dict:
     """:func:`run_stages` once the output folder is checked and locked."""
-    from tqdm import tqdm
-
     import sims.reproduce.pipeline.parallel as parallel
+    from sims.reproduce.pipeline.progress import Progress
 
     t_start = time.perf_counter()
     rows: list[dict] = []
-    bar = tqdm(
-        total=len(stages), desc="reproduce", unit="stage", file=sys.stderr, disable=not progress
-    )
+    names = [s.name for s in stages]
+    bar = Progress(names, seconds or {}, fast=fast, jobs=jobs, stream=sys.stderr)
+    if progress:
+        bar.start()
 
     def finished(row: dict) -> None:
         rows.append(row)
-        bar.update(1)
+        if progress:
+            bar.finished(row)
         if on_stage is not None:
             on_stage(row)
 
@@ -215,19 +219,19 @@ def _run_locked(
                 force=force,
                 blas_threads=blas_threads,
                 on_row=finished,
-                on_running=lambda names: bar.set_postfix_str(",".join(names)),
+                on_running=bar.running,
             )
             rows[:] = done
         else:
             with stage_context(blas_threads):
                 for stage in stages:
-                    bar.set_postfix_str(stage.name)
+                    bar.running([stage.name])
                     row = run_one(stage, rows, fast=fast, out=out, force=force, catalogue=listed)
                     finished(row)
     except KeyboardInterrupt as err:
         raise Interrupted(sum(r["cache"] for r in rows), out) from err
     finally:
-        bar.close()
+        bar.stop()
     keep = ("name", "config_hash", "cached", "seconds", "files", "cache_file", "summary")
     return {
         "out": str(out),

@@ -1,0 +1,161 @@
+"""What ``dssl reproduce`` prints while it runs: one line per finished stage, and while stages
+run, a line at least every :data:`EVERY` seconds with each running stage's time against its
+weight and the time left, estimated from the stage weights (``SECONDS`` of
+:mod:`sims.reproduce.stages`) scaled by how fast the finished stages ran against theirs.
+
+A stage's own work is not reported from inside it (stages may run in worker processes): the
+line says how far each running stage is against what it took on the reference machine, which
+is what the weights are.
+
+Example:
+  >>> import io
+  >>> out = io.StringIO()
+  >>> clock = iter([0, 0, 5]).__next__
+  >>> p = Progress(["a", "b"], {"a": (10, 1), "b": (30, 3)}, stream=out, clock=clock)
+  >>> p.running(["a"])
+  >>> p.status()
+  '[reproduce 0:05] 0/2 stages done; running a 0:05 of ~0:10; about 0:35 left'
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+#: the longest gap, in seconds, between two progress lines while a stage runs
+EVERY = 10.0
+
+
+def _clock_text(seconds: float) -> str:
+    seconds = max(int(round(seconds)), 0)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+    """The progress lines of one run (see the module). ``running(names)`` when the set of
+    running stages changes, ``finished(row)`` when a stage ends (one line), ``start()`` /
+    ``stop()`` the thread that writes a status line whenever :data:`EVERY` seconds passed
+    without one.
+
+    Args:
+      names: the stages of the run.
+      seconds: the stage weights, ``{name: (default run, fast run)}``; a stage missing there
+        weighs 1 s.
+      fast: read the fast run's weights.
+      jobs: stages run side by side (the time left is divided among them).
+      every: the longest gap between two lines.
+      stream: where the lines go (standard error).
+      clock: seconds since some origin (``time.monotonic``).
+    """
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        seconds: Mapping[str, tuple[float, float]],
+        *,
+        fast: bool = False,
+        jobs: int = 1,
+        every: float | None = None,
+        stream=None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.names = list(names)
+        self.weight = {n: float(seconds.get(n, (1.0, 1.0))[1 if fast else 0]) for n in self.names}
+        self.jobs = max(int(jobs), 1)
+        self.every = float(EVERY if every is None else every)
+        self.stream = sys.stderr if stream is None else stream
+        self.clock = clock
+        self.t0 = clock()
+        self.started: dict[str, float] = {}
+        self.done: dict[str, float | None] = {}  # name -> seconds (None: cached)
+        self.last = self.t0
+        self.lines = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- events ---------------------------------------------------------------------------
+    def running(self, names: Iterable[str]) -> None:
+        now = self.clock()
+        with self._lock:
+            for n in names:
+                self.started.setdefault(n, now)
+
+    def finished(self, row: Mapping) -> None:
+        name = row["name"]
+        took = None if row.get("cached") else float(row.get("seconds", 0.0))
+        with self._lock:
+            self.done[name] = took
+            self.started.pop(name, None)
+            state = "cached" if took is None else f"{took:.1f} s"
+            self._write(
+                f"  {len(self.done)}/{len(self.names)} {name:<16} {state:>9} "
+                f"(weight ~{self.weight.get(name, 1.0):.0f} s); {self._left_text()}"
+            )
+
+    # -- the status line --------------------------------------------------------------------
+    def _speed(self) -> float:
+        """Actual / weighted seconds of the stages that ran (1 before any did), in [0.25, 8]."""
+        ran = [(t, self.weight.get(n, 1.0)) for n, t in self.done.items() if t is not None]
+        weight = sum(w for _, w in ran)
+        if weight < 2.0:
+            return 1.0
+        return min(max(sum(t for t, _ in ran) / weight, 0.25), 8.0)
+
+    def _left(self, now: float) -> float:
+        speed = self._speed()
+        left = 0.0
+        for n in self.names:
+            if n in self.done:
+                continue
+            expected = self.weight.get(n, 1.0) * speed
+            if n in self.started:
+                expected = max(expected - (now - self.started[n]), 0.0)
+            left += expected
+        return left / self.jobs
+
+    def _left_text(self, now: float | None = None) -> str:
+        now = self.clock() if now is None else now
+        return f"about {_clock_text(self._left(now))} left"
+
+    def status(self) -> str:
+        """The status line: elapsed, stages done, each running stage against its weight, and
+        the time left."""
+        now = self.clock()
+        with self._lock:
+            running = "; running " + ", ".join(
+                f"{n} {_clock_text(now - t)} of ~{_clock_text(self.weight.get(n, 1.0))}"
+                for n, t in self.started.items()
+            ) if self.started else ""  # fmt: skip
+            return (
+                f"[reproduce {_clock_text(now - self.t0)}] {len(self.done)}/{len(self.names)} "
+                f"stages done{running}; {self._left_text(now)}"
+            )
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+        self.last = self.clock()
+        self.lines += 1
+
+    # -- the thread --------------------------------------------------------------------------
+    def _beat(self) -> None:
+        while not self._stop.wait(min(1.0, self.every / 4)):
+            if self.clock() - self.last >= self.every:
+                line = self.status()
+                with self._lock:
+                    self._write(line)
+
+    def start(self) -> Progress:
+        self._thread = threading.Thread(target=self._beat, name="dssl-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
