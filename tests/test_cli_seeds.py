@@ -22,7 +22,18 @@ def _json(capsys, argv) -> dict:
 def test_simulate_and_topology_draw_the_same_graph(capsys, graph, flags):
     n, seed = 12, 7
     topo = _json(
-        capsys, ["topology", "--graph", graph, "--n-clients", str(n), "--seed", str(seed), "--json", *flags]
+        capsys,
+        [
+            "topology",
+            "--graph",
+            graph,
+            "--n-clients",
+            str(n),
+            "--seed",
+            str(seed),
+            "--json",
+            *flags,
+        ],
     )
     sim = _json(
         capsys,
@@ -32,7 +43,17 @@ def test_simulate_and_topology_draw_the_same_graph(capsys, graph, flags):
     )
     other = _json(
         capsys,
-        ["topology", "--graph", graph, "--n-clients", str(n), "--seed", str(seed + 1), "--json", *flags],
+        [
+            "topology",
+            "--graph",
+            graph,
+            "--n-clients",
+            str(n),
+            "--seed",
+            str(seed + 1),
+            "--json",
+            *flags,
+        ],
     )
     sim = sim["config"]
     assert sim["avg_connectivity"] == pytest.approx(topo["avg_connectivity"], abs=1e-12)

@@ -74,16 +74,24 @@ def test_other_options(capsys):
     # one size (n = 16) for all, so the summary compiles once
     r = _json(capsys, "--graph", "torus", "--n-clients", "16", "--rows", "4", "--cols", "4")
     assert r["avg_connectivity"] == 5.0 and r["lambda"] == pytest.approx(0.6, rel=1e-10)
-    r = _json(capsys, "--graph", "random_regular", "--n-clients", "16", "--degree", "3", "--seed", "1")
+    r = _json(
+        capsys, "--graph", "random_regular", "--n-clients", "16", "--degree", "3", "--seed", "1"
+    )
     assert r["avg_connectivity"] == 4.0
-    r = _json(capsys, "--graph", "erdos_renyi", "--n-clients", "16", "--prob", "0.5", "--gamma", "0.5")
+    r = _json(
+        capsys, "--graph", "erdos_renyi", "--n-clients", "16", "--prob", "0.5", "--gamma", "0.5"
+    )
     assert r["gamma"] == 0.5
     sizes = ",".join(str(i) for i in range(1, 17))
-    r = _json(capsys, "--graph", "ring", "--n-clients", "16", "--mixing", "data_size", "--sizes", sizes)
+    r = _json(
+        capsys, "--graph", "ring", "--n-clients", "16", "--mixing", "data_size", "--sizes", sizes
+    )
     assert r["row_stochastic"] is True and r["doubly_stochastic"] is False
     r = _json(capsys, "--graph", "hypercube", "--n-clients", "16", "--mixing", "metropolis")
     assert r["lambda"] == pytest.approx(0.6, rel=1e-10)
-    r = _json(capsys, "--graph", "erdos_renyi", "--n-clients", "16", "--avg-degree", "4", "--seed", "2")
+    r = _json(
+        capsys, "--graph", "erdos_renyi", "--n-clients", "16", "--avg-degree", "4", "--seed", "2"
+    )
     assert r["seed"] == 2 and r["avg_connectivity"] >= 2
 
 
@@ -99,8 +107,8 @@ def test_ying_exponential_lambda_is_meaningful(capsys):
 @pytest.mark.parametrize(
     "argv,field",
     [
-        (["--n-clients", "2"], "n"),
-        (["--graph", "hypercube", "--n-clients", "12"], "n"),
+        (["--n-clients", "2"], "n-clients"),
+        (["--graph", "hypercube", "--n-clients", "12"], "n-clients"),
         (["--graph", "torus", "--n-clients", "16", "--rows", "3"], "rows"),
         (["--graph", "random_regular", "--n-clients", "10"], "degree"),
         (["--graph", "paper_code", "--n-clients", "10"], "--avg-degree"),
@@ -131,7 +139,17 @@ def test_bad_arguments_exit_2(capsys, argv):
 
 def test_subprocess_json():
     proc = subprocess.run(
-        [sys.executable, "-m", "sims.cli", "topology", "--graph", "star", "--n-clients", "5", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "sims.cli",
+            "topology",
+            "--graph",
+            "star",
+            "--n-clients",
+            "5",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=300,

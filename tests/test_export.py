@@ -347,7 +347,9 @@ def test_cli_csv_of_topology_exact_and_verify(capsys, tmp_path):
     from sims import glossary as g
 
     path = tmp_path / "topology.csv"
-    topo = _cli(capsys, ["topology", "--json", "--graph", "star", "--n-clients", "5", "--csv", str(path)])
+    topo = _cli(
+        capsys, ["topology", "--json", "--graph", "star", "--n-clients", "5", "--csv", str(path)]
+    )
     df = pd.read_csv(path)
     assert len(df) == 5
     assert df["objective_weights"].tolist() == pytest.approx(topo["objective_weights"], rel=1e-15)

@@ -413,7 +413,7 @@ def _run_map(args) -> dict:
     files = [
         write_json(out / "verdict_map.json", result),
         write_json(out / "verdict_cells.json", vm.encode_cells(full)),
-        savefig(fv.make_verdict_map_figure(result), out / "verdict_map.png"),
+        savefig(fv.make_verdict_map_figure(result, cells=full["cells"]), out / "verdict_map.png"),
         write_text(out / "verdict_finding.md", vm.finding_paragraph(result) + "\n"),
     ]
     if args.atlas:
