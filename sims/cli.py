@@ -1,7 +1,7 @@
 """The ``dssl`` command line.
 
 Every subcommand accepts ``--json`` and then prints exactly one JSON object on stdout.
-Every error is one line on stderr (:mod:`sims.commands._boundary`, the one boundary): bad input
+Every error is one line on stderr (one boundary catches every error of every command): bad input
 exits with status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
 ``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them) and an ``--out`` folder
 that cannot be written or is in use by another run; a failure of the run (a full disk, a file
@@ -482,7 +482,7 @@ def _probe_backend(flags: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run ``dssl`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    The one boundary (:mod:`sims.commands._boundary`): any exception becomes one stderr line and
+    The one boundary: any exception becomes one stderr line and
     status 2 (bad input), 1 (the run failed) or 130 (Ctrl-C, at any moment: while the
     subcommands are imported too); ``--debug`` prints the traceback first. When called as the
     program (``argv`` None), an interrupted run leaves through ``os._exit(130)`` after

@@ -227,7 +227,7 @@ def client_bytes(config: EngineConfig) -> int:
     the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
     ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
     is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
-    chunk size of large runs and with it their float32 rounding (see :func:`_map_clients`).
+    chunk size of large runs and with it their float32 rounding.
     """
     isz = 8 if config.dtype == "float64" else 4
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
@@ -262,7 +262,7 @@ def auto_client_chunk(
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
     k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
     :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a
-    quarter of its memory for both, see :func:`_backend_budgets`), at least 2 where two
+    quarter of its memory for both), at least 2 where two
     clients fit the memory budget (else 1).
 
     Example:

@@ -2,9 +2,9 @@
 
 A stage's configuration subclasses :class:`StageConfig` and is declared with
 ``@dataclasses.dataclass(frozen=True)``. Validation on construction, ``to_json()`` /
-``from_json`` and the field limits of :func:`field` come from :mod:`theory._config` (the same
-base as ``sims.trackc.evidence.EvidenceSettings``); the cache key of a stage is a hash of the JSON
-form. Each stage module sets ``Config.DEFAULT`` and ``Config.FAST`` (``--fast``).
+``from_json`` and the field limits of :func:`field` come from the theory package's config
+base (the same base as ``sims.trackc.evidence.EvidenceSettings``); the cache key of a stage is
+a hash of the JSON form. Each stage module sets ``Config.DEFAULT`` and ``Config.FAST`` (``--fast``).
 """
 
 from __future__ import annotations

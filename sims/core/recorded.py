@@ -55,14 +55,15 @@ Array = jax.Array
 # spectral norms
 
 
-#: Relative accuracy of :func:`_spectral_norm`: its estimate of ‖W‖₂ is never above the norm
+#: Relative accuracy of the spectral-norm estimate (repeated Gram squarings): its estimate
+#: of ‖W‖₂ is never above the norm
 #: and at most this fraction below it (both up to float rounding, with matmuls at the dtype's
 #: full precision: on a GPU JAX's default float32 matmul is TF32 unless the default matmul
 #: precision is "highest", which the ``dssl`` commands set), whatever W and c. R_t is a recorded
 #: metric (no bound or verdict reads it); four digits cost 12 squarings at c = 16, where
 #: 2.3e-5 took 14 (``benchmarks/bench_spectral_norm.py``).
 NORM_RTOL = 1e-4
-#: Clients whose spectral norms are computed in one batch (:func:`_norms`). XLA's CPU kernel
+#: Clients whose spectral norms are computed in one batch. XLA's CPU kernel
 #: for a batch of small products slowed down with the batch size: alone, the Gram matrices
 #: W Wᵀ of 10,000 clients (c = 16, d = 512) took 229 ms in one batch and 58 ms in batches of 50
 #: (1,000 clients: 11.1 and 5.9 ms), the norms with their squarings 405 and 104 ms in one batch
@@ -72,7 +73,7 @@ NORM_RTOL = 1e-4
 #: 0.264 s either way). Up to NORM_BATCH clients nothing changes.
 NORM_BATCH = 100
 #: Largest exponent (base 2) an entry of the squared matrices may reach between two
-#: rescalings of :func:`_spectral_norm` (float32 overflows at 2^128).
+#: rescalings of the spectral-norm estimate (float32 overflows at 2^128).
 _EXPONENT_ROOM = 100
 
 
@@ -100,9 +101,9 @@ def _scaled(A: Array, e: Array) -> Array:
 
 
 def norm_squarings(c: int) -> int:
-    """The number k of squarings of a c×c Gram matrix that :func:`_spectral_norm` needs for
+    """The number k of squarings of a c×c Gram matrix that the spectral-norm estimate needs for
     :data:`NORM_RTOL`: the smallest k ≥ 0 with ε/(2 − ε) ≤ NORM_RTOL, ε = W₀((c − 1)/e)/2^(k+1)
-    (W₀: the principal branch of Lambert's W; see :func:`_spectral_norm`).
+    (W₀: the principal branch of Lambert's W).
 
     Example:
       >>> [norm_squarings(c) for c in (1, 2, 16, 64, 512)]
@@ -117,7 +118,7 @@ def norm_squarings(c: int) -> int:
 
 
 def squarings_between_rescalings(c: int) -> int:
-    """How many squarings of a c×c Gram matrix :func:`_spectral_norm` runs between two
+    """How many squarings of a c×c Gram matrix the spectral-norm estimate runs between two
     rescalings: the largest s with (2^s + 1)·max(1, log₂ c) ≤ 100 (at least 1).
 
     After a rescaling the largest entry of the positive semi-definite P is in [½, 1) (its

@@ -167,7 +167,7 @@ def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction,
     )
 
 
-#: Bytes of sampling temporaries per chunk of clients (see :func:`_sample_chunk`).
+#: Bytes of sampling temporaries per chunk of clients (one chunk is sampled at a time).
 SAMPLE_CHUNK_BYTES = 256 << 20
 
 

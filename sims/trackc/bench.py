@@ -76,12 +76,12 @@ def bench_config(
     )
 
 
-#: Above this many bytes of (N, d, d) targets, :func:`_problem` builds the compact problem.
+#: Above this many bytes of (N, d, d) targets, the benchmark builds the compact problem.
 COMPACT_TARGETS_BYTES = 1 << 30
 
 
 def compact_targets(n: int, d: int, itemsize: int = 4) -> bool:
-    """Whether :func:`_problem` builds one (1, d, d) target instead of N: the (N, d, d) targets
+    """Whether the benchmark builds one (1, d, d) target instead of N: the (N, d, d) targets
     of ``itemsize``-byte floats exceed :data:`COMPACT_TARGETS_BYTES`."""
     return n * d * d * itemsize > COMPACT_TARGETS_BYTES
 
@@ -373,7 +373,7 @@ def _sharded_engine(config: EngineConfig, problem, root, params):
     :func:`sims.reproduce.pipeline.parallel.host_devices_flag`), compiled and run once: ``run`` (a
     function running it, for :func:`compare` to time), ``sharded_devices`` and the largest
     difference of its final parameters from the one-device engine's ``params``; empty with one
-    device, N not split evenly or a compact problem (:func:`_problem`)."""
+    device, N not split evenly or a compact problem (:func:`compact_targets`)."""
     from sims.core.sharding import client_mesh
 
     k = jax.device_count()

@@ -54,7 +54,7 @@ def _group_changes(change: dict) -> dict:
 
 def compact_map(result: dict) -> dict:
     """``verdict_map.json``: the map without its per-cell list (``n_cells`` instead) and with
-    the cells a rule change affects grouped by reading (:func:`_group_changes`); every count,
+    the cells a rule change affects grouped by reading; every count,
     headline and the finding are kept, and :func:`finding_paragraph` of it gives the same
     paragraph."""
     out = {k: val for k, val in result.items() if k != "cells"}

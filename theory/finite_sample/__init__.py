@@ -21,7 +21,7 @@ the Krylov space is shift invariant, so the top *algebraic* eigenvalues come out
 all d axes (``H="rotation-full"``: ``theory.structured.ImplicitOrthogonal``, a DCT with random
 signs, O(d log d) per column, never formed) uses the same solver with H E_K added to the start
 block. Eq. (3) (``"mim-recon"``) is reduced-rank regression: Krylov on Σ_vu Σ_uu⁻¹ Σ_uv with
-every Σ_uu⁻¹ by preconditioned conjugate gradients (:func:`_recon_optima`).
+every Σ_uu⁻¹ by preconditioned conjugate gradients.
 
 The residual R = TV − VΘ of the Ritz pairs is computed from the stored products (no extra
 pass); ``subspace_bound`` = ‖R‖_F / (θ_c − θ_{c+1}) bounds sin∠ between the computed and the
@@ -101,7 +101,7 @@ def track_b_samples(
 
     Args:
       model: data model (d up to ~1e4: O(N d²) memory in float32).
-      method: one of ``METHODS``; ``"mim-recon"`` is Eq. (3) (:func:`_recon_optima`).
+      method: one of ``METHODS``; ``"mim-recon"`` is Eq. (3).
       beta: M = round(d^β) (β ≥ 1 in the paper); m: explicit M (overrides β).
       seeds: a number of seeds (0..n−1) or the list of seeds.
       p: mask ratio; H: transform of ``"cl-dissimilar"``: a structured block transform

@@ -42,10 +42,11 @@ def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
     Returns:
       dict with ``config``; ``rows`` (one per graph: family ∈ {general, uniform, complete},
       abar_nominal, abar (realised), lambda2, contraction, effective_neighbours, degree_min/max,
-      the Track B keys of :func:`_exact_row` (pi_spread, exact_s_N_decl, exact_angle_to_fl,
+      the Track B keys (pi_spread, exact_s_N_decl, exact_angle_to_fl,
       zeta_sq, exact_probe), and seed means ± SE of s_N, rv_mean_N, probe, angle_to_fl,
       consensus_distance); ``fl`` (s_N, rv_mean_N, probe with SEs, clients_per_round; the
-      complete-graph row); ``probe_reference`` (:func:`_probe_references`); ``seconds``.
+      complete-graph row); ``probe_reference`` (chance 1/K, the majority-class share and
+      the probe on the raw input); ``seconds``.
     """
     t0 = time.perf_counter()
     pr = preset
@@ -100,7 +101,7 @@ def table6(preset: presets.Table6Preset = presets.TABLE6) -> dict:
 
     Returns:
       dict with ``config``; ``rows`` (avg_degree, mixing, abar, lambda2, contraction,
-      effective_neighbours, the Track B keys of :func:`_exact_row` on the clients' empirical
+      effective_neighbours, the Track B keys on the clients' empirical
       targets with the data-size FL weights, seed means ± SE of s_N, rv_mean_N, probe,
       angle_to_fl, consensus_distance); ``fl`` (data-size weighted FedAvg with all N clients
       per round); ``sizes`` (client data sizes); ``probe_reference``; ``seconds``.

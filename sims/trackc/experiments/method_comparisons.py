@@ -72,7 +72,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
     Returns:
       dict with ``config``; ``rows`` (framework ∈ {fl, decl}, method ∈ {mim, mar}, alpha, seed
       means ± SE of s_N, rv_mean_N, probe, consensus_distance, and for MAR gamma_last, the mean
-      γ of the last round; MIM rows also carry the Track B keys of :func:`_exact_row` for that
+      γ of the last round; MIM rows also carry the Track B keys (those of Fig 2a's rows) for that
       α's empirical targets and the framework's mixing matrix); ``graph`` (abar, lambda2 of the
       DecL graph); ``probe_reference``; ``seconds``.
     """
@@ -156,7 +156,8 @@ def mim_vs_cl(preset: presets.MimVsClPreset = presets.MIM_VS_CL) -> dict:
       exact_s_N = Track B's FL optimum's sensitivity over [N]); ``digits_rows`` (alpha, method,
       probe ± SE, angle_to_pooled = principal angle to the optimum of the pooled training
       data's target, rv_spread = RV max − min over the non-constant pixels);
-      ``digits_probe_reference`` (:func:`_probe_references` of the digits probe, 10 classes);
+      ``digits_probe_reference`` (chance, the majority-class share and the probe on the raw
+      input, digits, 10 classes);
       ``seconds``.
     """
     t0 = time.perf_counter()
