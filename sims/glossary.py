@@ -12,7 +12,8 @@ reading labels) are listed in :data:`NAME_CONTAINERS`.
 
 * :func:`describe` looks one key up; :func:`unknown_keys` lists the keys of an output that the
   glossary does not explain (the test suite runs every command at small sizes through it);
-* :func:`epilog` is the text of ``dssl <command> --help`` after the options;
+* :func:`epilog` is the text of one command's output keys (``dssl <command> --help`` points
+  to docs/glossary.md and ``dssl explain KEY``);
 * :func:`markdown` is the whole glossary as a Markdown table (``docs/glossary.md`` and the
   verification report); ``python -m sims.glossary`` prints it.
 

@@ -28,7 +28,7 @@ CLI_CASES = [
     (["bounds", "--d", "64", "--abar", "4", "--p", "1.5"], "p"),
     (["bounds", "--d", "64", "--abar", "4", "--p", "nan"], "p"),
     (["bounds", "--d", "64", "--p", "0.75", "--abar", "-2"], "abar"),
-    (["bounds", "--d", "64", "--abar", "4", "--n-clients", "0"], "n-clients"),
+    (["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--n-clients", "0"], "n-clients"),
     (["exact", "--method", "nope"], "method"),
     (["exact", "--d", "4", "--n-clients", "4"], "d"),
     (["exact", "--c", "0"], "c"),
