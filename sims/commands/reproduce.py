@@ -17,7 +17,7 @@ HELP = (
 
 def add_arguments(parser) -> None:
     parser.add_argument(
-        "--fast", action="store_true", help="small configuration (CI; under 3 minutes on 2 cores)"
+        "--fast", action="store_true", help="small configuration (CI; run times: README, Run times)"
     )
     parser.add_argument("--out", default=None, help="output folder (default: figures)")
     parser.add_argument(
@@ -34,9 +34,7 @@ def add_arguments(parser) -> None:
         type=int,
         default=None,
         help="stages run side by side in this many worker processes once their inputs are "
-        "ready; results do not depend on it (dssl runs XLA's matmuls on one thread in every "
-        "process on a CPU). Default: 2 on a CPU with 2 or more cores, else 1 (a run with an "
-        "empty compile cache is mostly XLA compilation, one core per program: see README)",
+        "ready; results do not depend on it. Default: 2 on a CPU with 2 or more cores, else 1",
     )
     parser.add_argument(
         "--blas-threads",
@@ -50,10 +48,9 @@ def add_arguments(parser) -> None:
         default=None,
         metavar="DIR",
         help="keep the compiled XLA programs in DIR (one subfolder per host CPU) and load them "
-        "in later runs instead of compiling again (2 cores, two jobs: the default run 2:45 "
-        "against 4:06, the fast run 0:28 against 1:09). Default: $DSSL_COMPILE_CACHE, else "
-        "~/.cache/dssl-verify/xla ($XDG_CACHE_HOME respected); 'none' turns it off. Results do "
-        "not depend on it",
+        "in later runs instead of compiling again (run times: README, Run times). Default: "
+        "$DSSL_COMPILE_CACHE, else ~/.cache/dssl-verify/xla ($XDG_CACHE_HOME respected); "
+        "'none' turns it off. Results do not depend on it",
     )
 
 

@@ -98,23 +98,30 @@ class Progress:
             )
 
     # -- the status line --------------------------------------------------------------------
-    def _speed(self) -> float:
-        """Actual / weighted seconds of the stages that ran (1 before any did), in [0.25, 8]."""
-        ran = [(t, self.weight.get(n, 1.0)) for n, t in self.done.items() if t is not None]
-        weight = sum(w for _, w in ran)
+    def _speed(self, now: float) -> float:
+        """The measured pace, actual / weighted seconds, in [0.25, 8]: of the stages that ran,
+        and of the running stages already past their weight (a lower bound of theirs); 1
+        before there is any."""
+        paces = [(t, self.weight.get(n, 1.0)) for n, t in self.done.items() if t is not None]
+        for n, t0 in self.started.items():
+            if now - t0 > self.weight.get(n, 1.0):
+                paces.append((now - t0, self.weight.get(n, 1.0)))
+        weight = sum(w for _, w in paces)
         if weight < 2.0:
             return 1.0
-        return min(max(sum(t for t, _ in ran) / weight, 0.25), 8.0)
+        return min(max(sum(t for t, _ in paces) / weight, 0.25), 8.0)
 
     def _left(self, now: float) -> float:
-        speed = self._speed()
+        """Seconds left: every stage not finished at its weight times the pace (a running
+        stage less what it ran, at least a tenth of it), shared by the jobs."""
+        speed = self._speed(now)
         left = 0.0
         for n in self.names:
             if n in self.done:
                 continue
             expected = self.weight.get(n, 1.0) * speed
             if n in self.started:
-                expected = max(expected - (now - self.started[n]), 0.0)
+                expected = max(expected - (now - self.started[n]), 0.1 * expected)
             left += expected
         return left / self.jobs
 

@@ -908,7 +908,7 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
             "Each claim in full: dssl explain CLAIM; every reading and cell: the report.",
             width))  # fmt: skip
         return "\n".join(out)
-    out = [WHAT, "", _preamble(answer), ""]
+    out = [f"{WHAT} {_preamble(answer)}", ""]
     out += [f"- **{label}:** {said}" for label, said in hs]
     out += [
         "",
