@@ -347,8 +347,8 @@ def test_verdict_map_merges_agreeing_columns_and_tells_not_run_from_not_applicab
     text = fv.verdict_map_takeaway(res)
     assert style.takeaway_of(fig) == text
     assert text == (
-        "Of 13 Track B cells 11 ran; the most frequent word of a claim is holds for a and "
-        "degenerate for b."
+        "Pooled over every reading: of 13 Track B cells 11 ran; the most frequent word of a "
+        "claim is holds for a and degenerate for b."
     )
     # change the data: the columns split, the sentence follows
     res["rows"]["a"]["columns"]["N=5"] = {"violated": 2}
@@ -357,3 +357,39 @@ def test_verdict_map_merges_agreeing_columns_and_tells_not_run_from_not_applicab
     assert fv.verdict_map_takeaway(res).endswith("violated for a and degenerate for b.")
     labels = [t.get_text() for t in fv.make_verdict_map_figure(res).axes[0].get_xticklabels()]
     assert labels[-4:] == ["2", "3", "4", "5"]
+
+
+def test_verdict_map_takeaway_and_track_c_column_follow_the_paper_reading():
+    """With the cells, the takeaway opens with the words under the paper's reading (README's
+    table) and labels the pooled counts as pooled; the Track C column shows the table's word."""
+    from sims.reproduce.figures import verdicts as fv
+
+    paper = {"eq17": {"main": "violated", "track_c": "violated"},
+             "thm4.4": {"main": "violated", "track_c": "violated"},
+             "thm4.3.fl": {"main": "holds", "track_c": "holds"}}  # fmt: skip
+    text = fv.paper_takeaway(paper)
+    assert text.startswith("Under the paper's reading (README's table) Track B says violated ")
+    assert "holds for thm4.3.fl" in text
+    res = {"rows": {"thm4.4": {"columns": {}}}, "track_c": {"rows": {"thm4.4": {"counts": {
+        "holds": 3, "violated": 1}}}}}  # fmt: skip
+    assert fv._counts(res, "thm4.4", ["track_c"], paper) == {"violated": 1}
+    assert fv._counts(res, "thm4.4", ["track_c"]) == {"holds": 3, "violated": 1}
+
+
+def test_topology_bars_of_zero_are_drawn_as_zero():
+    import matplotlib.pyplot as plt
+
+    from sims.reproduce.figures import topology as ft
+
+    fig, ax = plt.subplots()
+    values = {
+        ("complete", "uniform"): 0.0,
+        ("ring", "uniform"): 0.5,
+        ("ring", "ying"): float("nan"),
+    }
+    ft._grouped_bars(ax, ["complete", "ring"], ["uniform", "ying"], values)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("0") == 1 and texts.count("n/a") == 1  # (complete, ying): no record
+    assert any(list(line.get_ydata()) == [0.0, 0.0] and line.get_linewidth() >= 3
+               for line in ax.lines)  # fmt: skip
+    plt.close(fig)
