@@ -567,12 +567,15 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a one-line usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
+    seen["args"], seen["command"] = args, args.command
+    module = args._module
+    check = getattr(module, "check", None)  # checks between options that need no JAX, first
+    if check is not None:
+        check(args)
     env_error = check_environment(start_backend=False)
     if env_error is not None:
         sys.stderr.write(env_error + "\n")
         return 2
-    seen["args"], seen["command"] = args, args.command
-    module = args._module
     csv_path = getattr(args, "csv", None)
     if vars(args).get("out") is not None:
         from sims.commands._common import check_out_dir

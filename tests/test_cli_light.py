@@ -22,8 +22,8 @@ def _imported_after(argv: list[str]) -> tuple[int, list[str], str]:
     """(exit status, heavy modules imported, stdout) of ``dssl argv`` in a fresh interpreter."""
     code = (
         "import json, sys\n"
-        "from sims.cli import _main\n"
-        f"try:\n    rc = _main({argv!r})\nexcept SystemExit as e:\n    rc = e.code\n"
+        "from sims.cli import main\n"
+        f"try:\n    rc = main({argv!r})\nexcept SystemExit as e:\n    rc = e.code\n"
         f"print(json.dumps([rc, [m for m in {HEAVY!r} if m in sys.modules]]), file=sys.stderr)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
@@ -50,6 +50,8 @@ def test_help_imports_nothing_heavy_and_fits_60_lines(command):
         ["simulate", "--rounds", "0"],
         ["topology", "--n", "8"],
         ["bounds", "--d", "1e5", "--p", "0.75", "--n", "20"],
+        ["verify", "--claims", "nope"],  # checks between options that need no JAX (check)
+        ["topology", "--graph", "ring", "--sizes", "1,2"],
     ],
 )
 def test_argument_errors_imports_nothing_heavy(argv):

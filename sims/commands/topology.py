@@ -166,6 +166,10 @@ def _check_flags(args) -> None:
         na("--seed", f"with --graph {args.graph} (it applies to random graphs)", args.seed)
 
 
+#: checked before JAX is imported (sims.cli)
+check = _check_flags
+
+
 def run(args) -> dict:
     from theory import spectral
 

@@ -437,6 +437,15 @@ def _run_map(args) -> dict:
     }
 
 
+def check(args) -> None:
+    """The claim ids of ``--claims`` and ``--explain``, before JAX is imported (sims.cli)."""
+    ids = tuple(t.strip() for t in args.claims.split(","))
+    if not ids or any(t not in _names.CLAIM_IDS for t in ids):
+        v.fail("claims", "comma-separated claim ids: " + ", ".join(_names.CLAIM_IDS), args.claims)
+    if args.explain is not None and args.explain not in _names.CLAIM_IDS:
+        v.fail("explain", "a claim id: " + ", ".join(_names.CLAIM_IDS), args.explain)
+
+
 def run(args) -> dict:
     if args.explain is not None:
         from sims.reproduce.report.answer import explain
