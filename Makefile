@@ -34,8 +34,9 @@ reproduce: $(STAMP)
 	$(VENV)/bin/dssl reproduce --out $(OUT)
 	@$(VENV)/bin/dssl compare figures $(OUT) > $(OUT)/compare.txt \
 	  && echo "dssl compare figures $(OUT): same as the committed results" \
-	  || { echo "dssl compare figures $(OUT): differs from the committed results:"; \
-	       tail -n 20 $(OUT)/compare.txt; }
+	  || { echo "dssl compare figures $(OUT): differs from the committed results (all of it:"; \
+	       echo "$(OUT)/compare.txt):"; grep -E ' differ$$' $(OUT)/compare.txt; \
+	       tail -n 1 $(OUT)/compare.txt; }
 
 reproduce-fast: $(STAMP)
 	$(VENV)/bin/dssl reproduce --fast --out $(OUT)-fast

@@ -151,8 +151,9 @@ class Progress:
 
     # -- the thread --------------------------------------------------------------------------
     def _beat(self) -> None:
-        while not self._stop.wait(min(1.0, self.every / 4)):
-            if self.clock() - self.last >= self.every:
+        wake = min(1.0, self.every / 10)
+        while not self._stop.wait(wake):
+            if self.clock() - self.last >= self.every - wake:  # never more than `every` apart
                 line = self.status()
                 with self._lock:
                     self._write(line)
