@@ -408,3 +408,15 @@ def test_fit_table_never_exceeds_the_width():
     for width in (30, 50, 80):
         lines = A.fit_table(head, rows, width, drop=(1,))
         assert max(len(line) for line in lines) <= width
+
+
+def test_a_backslash_of_a_statement_survives_markdown():
+    """thm4.2.local's ``k in [N]\\{i}``: the Markdown of README and the report keep the
+    backslash (it is no escape of ``{``), also inside the collapsed list of the claims."""
+    import markdown
+
+    answer = _committed()
+    md = A.render_block(answer, "markdown")
+    html = markdown.markdown(md, extensions=["tables", "md_in_html"])
+    assert "[N]\\{i}" in html and "[N]{i}" not in html
+    assert html.count('<li><a id="claim-') == len(answer["rows"])

@@ -925,8 +925,8 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
             mark(_td_cell(r["track_d"]), fmt),
         )
         out.append("| " + " | ".join(_md(c) for c in cells) + " |")
-    out += ["", "<details><summary>The claims in full (the paper's statement and reference; "
-            "also <code>dssl explain CLAIM</code>)</summary>", ""]  # fmt: skip
+    out += ["", '<details markdown="1"><summary>The claims in full (the paper\'s statement and '
+            "reference; also <code>dssl explain CLAIM</code>)</summary>", ""]  # fmt: skip
     out += [
         f'- <a id="claim-{_anchor(r["claim"])}"></a>**`{r["claim"]}`** '
         f"{_md(r['statement'])} ({r['reference']})"

@@ -139,8 +139,9 @@ def _fmt(value, digits: int = 4) -> str:
 
 
 def _cell(text) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a Markdown table cell (or an emphasis): a backslash kept as written
+    (``[N]\\{i}`` is not an escape of ``{``), ``|`` escaped, one line."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def compact_numbers(numbers: Mapping, limit: int = 8) -> str:

@@ -161,7 +161,8 @@ def _md_map(payload: dict) -> list[str]:
         )
     lines += ["", "### Reading of each claim's row", ""]
     for r in payload["readings"]:
-        lines += [f"**`{r['claim']}`** — {r['reference']}: *{r['statement']}*", "", r["text"], ""]
+        lines += [f"**`{r['claim']}`** — {r['reference']}: *{_cell(r['statement'])}*", "",
+                  r["text"], ""]  # fmt: skip
         if r["readings"]:
             lines += ["| reading | headline | counts |", "|---|---|---|"]
             for x in r["readings"]:
@@ -438,7 +439,7 @@ def _md_claims(payload: dict) -> list[str]:
             ev = c.get("evidence", {}).get(track)
             if not ev:
                 continue
-            note = f" *{ev['note']}*" if ev.get("note") else ""
+            note = f" *{_cell(ev['note'])}*" if ev.get("note") else ""
             nums = compact_numbers(ev.get("numbers", {}))
             lines.append(f"- {TRACK_NAMES[track]}: **{ev['verdict']}**.{note} {nums}".rstrip())
         lines.append("")
@@ -596,7 +597,7 @@ def render_html(payload: dict, *, glossary: bool = True) -> str:
 
     body = markdown.markdown(
         render_markdown(payload, glossary=glossary, fmt="html"),
-        extensions=["tables", "fenced_code", "toc", "sane_lists"],
+        extensions=["tables", "fenced_code", "toc", "sane_lists", "md_in_html"],
         output_format="html5",
     )
     title = html.escape(payload["title"])
