@@ -40,6 +40,7 @@ def test_a_fresh_fast_run_equals_the_committed_reference(tmp_path):
     cmd = ["-m", "sims.cli", "reproduce", "--fast", "--jobs", "1", "--out", str(out)]
     run = fresh_python([*cmd, "--compile-cache", "none"], xla_flags=(), timeout=1500)
     assert run.returncode == 0, run.stderr[-2000:]
+    _check_progress(run.stderr)
     result = compare_folders(REFERENCE, out)
     shown = "\n".join(
         f"{d['file']}:{d['path']}: {d['old']!r} -> {d['new']!r} ({d['why']})"
@@ -47,3 +48,23 @@ def test_a_fresh_fast_run_equals_the_committed_reference(tmp_path):
     )
     how = f"Track D by its {result['track_d']} ({result['track_d_why']})"
     assert result["same"], f"{result['n_differences']} differences, {how}:\n{shown}"
+
+
+def _check_progress(stderr: str) -> None:
+    """The run's progress on stderr: one line per stage, and status lines (stamped with the
+    elapsed time) never more than 10 s apart while stages ran (sims.reproduce.pipeline.progress),
+    each with the time left."""
+    import re
+
+    from sims.reproduce.stages import STAGES
+
+    stage_lines = [
+        x for x in stderr.splitlines() if re.match(r"^\[reproduce \S+\] \d+/\d+ done: ", x)
+    ]
+    assert len(stage_lines) == len(STAGES), stderr[-2000:]
+    stamps = [
+        60 * int(m.group(1)) + int(m.group(2))
+        for m in re.finditer(r"^\[reproduce (\d+):(\d\d)\] .* left$", stderr, re.M)
+    ]
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert stamps and max(gaps, default=0) <= 11, gaps  # 10 s, stamps rounded to the second

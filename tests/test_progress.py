@@ -42,8 +42,8 @@ def test_status_lines_come_at_least_every_interval_while_stages_run(tmp_path, mo
     with contextlib.redirect_stderr(_stamped(err, times)):
         run_stages(stages, out=tmp_path, progress=True, seconds=seconds)
     lines = err.getvalue().splitlines()
-    status = [x for x in lines if x.startswith("[reproduce ")]
-    done = [x for x in lines if re.match(r"^\s+\d+/2 ", x)]
+    status = [x for x in lines if x.startswith("[reproduce ") and " done: " not in x]
+    done = [x for x in lines if re.match(r"^\[reproduce \d+:\d\d\] \d+/2 done: ", x)]
     assert len(done) == 2 and "slow_a" in done[0] and "slow_b" in done[1]
     assert len(status) >= 5, lines  # 2.5 s of stages at one line per 0.3 s
     assert all("left" in x and "running slow_" in x for x in status)
@@ -63,4 +63,5 @@ def test_time_left_follows_the_weights_and_the_measured_speed():
                    clock=clock)  # fmt: skip
     p.running(["a"])
     p.finished({"name": "a", "cached": False, "seconds": 10.0})  # twice its weight
-    assert "1/3 a" in out.getvalue() and "about 1:00 left" in out.getvalue()  # (20+10) x 2
+    assert "1/3 done: a 10.0 s" in out.getvalue()
+    assert "about 1:00 left" in out.getvalue()  # (20 + 10) x 2

@@ -92,9 +92,11 @@ class Progress:
             self.done[name] = took
             self.started.pop(name, None)
             state = "cached" if took is None else f"{took:.1f} s"
+            now = self.clock()
             self._write(
-                f"  {len(self.done)}/{len(self.names)} {name:<16} {state:>9} "
-                f"(weight ~{self.weight.get(name, 1.0):.0f} s); {self._left_text()}"
+                f"[reproduce {_clock_text(now - self.t0)}] {len(self.done)}/{len(self.names)} "
+                f"done: {name} {state} (weight ~{self.weight.get(name, 1.0):.0f} s); "
+                f"{self._left_text(now)}"
             )
 
     # -- the status line --------------------------------------------------------------------
