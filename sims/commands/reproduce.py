@@ -126,7 +126,7 @@ def _interruptible(job, finished: list, out, *, fresh_line: bool = False) -> dic
     inside a long NumPy/XLA call: then print one line and exit 130. Every finished stage is
     already written and cached (files and cache entries are replaced atomically, so a write
     cut short leaves only a hidden temporary file); a rerun resumes from them. ``fresh_line``:
-    start the message on a new line (after a progress bar)."""
+    start the message on a new line (after the progress lines)."""
     box: dict = {}
 
     def work() -> None:

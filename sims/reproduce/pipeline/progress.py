@@ -101,9 +101,10 @@ class Progress:
 
     # -- the status line --------------------------------------------------------------------
     def _speed(self, now: float) -> float:
-        """The measured pace, actual / weighted seconds, in [0.25, 8]: of the stages that ran,
-        and of the running stages already past their weight (a lower bound of theirs); 1
-        before there is any."""
+        """The measured pace, actual / weighted seconds, in [0.25, 100]: of the stages that
+        ran, and of the running stages already past their weight (a lower bound of theirs); 1
+        before there is any (a loaded shared machine ran stages 50 times slower than their
+        weights)."""
         paces = [(t, self.weight.get(n, 1.0)) for n, t in self.done.items() if t is not None]
         for n, t0 in self.started.items():
             if now - t0 > self.weight.get(n, 1.0):
@@ -111,7 +112,7 @@ class Progress:
         weight = sum(w for _, w in paces)
         if weight < 2.0:
             return 1.0
-        return min(max(sum(t for t, _ in paces) / weight, 0.25), 8.0)
+        return min(max(sum(t for t, _ in paces) / weight, 0.25), 100.0)
 
     def _left(self, now: float) -> float:
         """Seconds left: every stage not finished at its weight times the pace (a running
