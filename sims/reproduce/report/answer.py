@@ -815,9 +815,9 @@ def _headline_parts(h: Mapping, fmt: str) -> tuple[str, str]:
 def _preamble(answer: Mapping) -> str:
     g = answer["grid"]
     return (
-        "The paper's headline claims under its own reading (Track B: the exact linear model, "
+        "The paper's headline claims under its own reading (Track B, the exact linear model: "
         f"d = {_d_text(g['d'])}, {g['n_configurations']} configurations, "
-        f"{min(g['N'])} ≤ N ≤ {max(g['N'])}), each word with how sure it is (its cells' basis):"
+        f"{min(g['N'])} ≤ N ≤ {max(g['N'])}; how sure: its cells' basis):"
     )
 
 
