@@ -782,17 +782,20 @@ def mark(text: str, fmt: str) -> str:
 
 
 def _td_cell(td: Mapping) -> str:
-    """A Track D entry in a table cell: its short word (its scale and the other presets' words
-    are in the headline lines and the report)."""
-    return td.get("word") or td.get("verdict", "not-run")
+    """A Track D entry in a table cell of the one-screen answer: its word alone (its scale and
+    the other presets' words are in the headline lines, D3's word beside it in the report)."""
+    return td.get("verdict", "not-run")
 
 
 def _td_headline(td: Mapping, fmt: str) -> str:
-    """Track D's entry as the answer table says it (its word at the scale of its runs, then
-    the DECISIVE and PAPER-SCALE words where they ran), the first word marked."""
-    text = td.get("text") or td.get("verdict", "not-run")
-    word, _, rest = text.partition(" ")
-    return mark(word, fmt) + (f" {rest}" if rest else "")
+    """Track D's word (marked) at the scale of its runs (``scale``, the row's scale tag), then
+    the DECISIVE and PAPER-SCALE words where they ran (their scales: the report)."""
+    word = td.get("verdict", "not-run")
+    out = mark(word, fmt) + (f" at {td['scale']}" if td.get("scale") else "")
+    for key, label in (("decisive", "decisive"), ("paper_scale_run", "paper-scale")):
+        if td.get(key):
+            out += f"; {label}: {td[key]}"
+    return out
 
 
 def _headline_parts(h: Mapping, fmt: str) -> tuple[str, str]:
