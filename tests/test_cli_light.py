@@ -101,6 +101,7 @@ def test_parse_time_names_equal_their_sources():
     assert n.TRACKD_DECISIVE_DIR == verdicts.DECISIVE_DIR
     assert n.TRACKD_DECISIVE_COMMAND == verdicts.DECISIVE_COMMAND
     assert n.TRACKD_CLAIM_OF == verdicts.CLAIM_OF
+    assert n.TRACKD_PAPER_SCALE_DIR == verdicts.PAPER_SCALE_DIR
 
 
 def test_explain_prints_a_claim_and_a_key(capsys):
