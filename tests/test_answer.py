@@ -361,7 +361,7 @@ def test_one_screen_renders_whatever_words_and_bases_the_data_carries(small):
     row["paper_verdict"]["basis_text"] = "certified"
     row["track_d"] = {"verdict": "absent", "scale": "MNIST 5k, MLP", "text": "absent"}
     text = A.render_headline(answer, "text")
-    assert "newword at N ≥ 3, certified" in text and "absent (MNIST 5k, MLP)" in text
+    assert "newword at N ≥ 3, certified" in text and "absent at MNIST 5k, MLP" in text
     md = A.render_headline(answer, "markdown")
     assert f"{A.OTHER_STYLE[0]} newword at N ≥ 3" in md
     html = A.render_headline(answer, "html")
