@@ -114,3 +114,8 @@ def test_explain_prints_a_claim_and_a_key(capsys):
     assert main(["verify", "--explain", "thm4.4"]) == 0
     assert "Thm 4.4" in capsys.readouterr().out
     assert main(["explain", "nope"]) == 2
+    assert capsys.readouterr().err.startswith("dssl explain: error: KEY|CLAIM: ")
+    assert main(["explain", "p", "--output-of", "topology"]) == 0
+    assert "mixing matrix" in capsys.readouterr().out
+    assert main(["explain", "p", "--output-of", "nope"]) == 2
+    assert capsys.readouterr().err.startswith("dssl explain: error: --output-of: ")

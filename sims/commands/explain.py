@@ -13,17 +13,20 @@ def add_arguments(parser) -> None:
         "name", metavar="KEY|CLAIM", help="an output key (e.g. s_N) or a claim id (e.g. thm4.4)"
     )
     parser.add_argument(
-        "--command",
+        "--output-of",
+        dest="output_of",
         default=None,
-        metavar="NAME",
+        metavar="COMMAND",
         help="the command whose output has the key (keys such as p differ between commands)",
     )
 
 
 def run(args) -> dict:
     from sims.reproduce.report.answer import explain
+    from theory import _validate as v
 
-    return explain(args.name, args.command)
+    with v.renamed("command", "output_of"):
+        return explain(args.name, args.output_of)
 
 
 def format_text(result: dict) -> str:
