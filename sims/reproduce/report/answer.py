@@ -396,7 +396,8 @@ def _grid(vmap: Mapping, universe: set, cells: list) -> dict:
         "n_not_run": sum(c["track_b"] == "not-run" for c in cells),
         # the cells whose word is decided by a float tolerance (neither proved nor certified)
         "n_tolerance_decided": sum(
-            c["track_b"] != "not-run" and c.get("verdict_basis", COMPUTED) == COMPUTED for c in cells
+            c["track_b"] != "not-run" and c.get("verdict_basis", COMPUTED) == COMPUTED
+            for c in cells
         ),
         "n_proved": sum(c.get("verdict_basis") == PROVED for c in cells),
         "n_certified": sum(c.get("verdict_basis") == CERTIFIED for c in cells),
