@@ -531,12 +531,13 @@ def _report(err: BaseException, seen: dict) -> int:
         _boundary.acknowledge()
         sys.stderr.write(f"{name}: interrupted\n")
         return 130
-    if isinstance(err, BrokenPipeError):  # stdout closed by the reader (dssl ... | head)
-        import os
+    if isinstance(err, BrokenPipeError) or getattr(err, "dssl_stream", False):
+        import os  # stdout cannot take the output: later flushes (at exit) go nowhere
 
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        if isinstance(err, BrokenPipeError):  # closed by the reader (dssl ... | head)
+            return 1
     if _boundary.debug_requested(seen["words"]):
         import traceback
 
@@ -588,7 +589,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     if csv_path is not None and csv_path != "-":
         from sims.reproduce.export import check_csv_path
 
-        check_csv_path(csv_path, "--csv")
+        check_csv_path(csv_path, _option_spelling(parser, args.command, "csv", seen["words"]))
     with (
         matmul_precision(),
         cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)),
@@ -601,26 +602,31 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     from sims.reproduce.pipeline.jsonio import to_jsonable
 
     result = to_jsonable(result)
+    from sims.commands import _boundary
+
     if csv_path is not None:
         from sims.commands._boundary import blame
         from sims.reproduce.export import to_dataframe, write_csv
 
         table = to_dataframe(result)
         if csv_path == "-":  # the table on standard output, instead of the text
-            table.to_csv(sys.stdout, index=False)
-            sys.stdout.flush()
+            with _boundary.standard_output():
+                table.to_csv(sys.stdout, index=False)
+                sys.stdout.flush()
             return int(getattr(args, "exit_code", 0))
-        with blame(_option_spelling(parser, args.command, "csv", seen["words"]), csv_path):
-            write_csv(table, csv_path)
+        option = _option_spelling(parser, args.command, "csv", seen["words"])
+        with blame(option, csv_path):
+            write_csv(table, csv_path, field=option)
         if not args.json:
             sys.stderr.write(f"{PROG} {args.command}: wrote {csv_path} ({len(table)} rows)\n")
-    if args.json:
-        sys.stdout.write(json.dumps(result, allow_nan=False) + "\n")
-    else:
-        formatter = getattr(module, "format_text", None)
-        text = formatter(result) if formatter else json.dumps(result, indent=2)
-        sys.stdout.write(text.rstrip("\n") + "\n")
-    sys.stdout.flush()
+    with _boundary.standard_output():
+        if args.json:
+            sys.stdout.write(json.dumps(result, allow_nan=False) + "\n")
+        else:
+            formatter = getattr(module, "format_text", None)
+            text = formatter(result) if formatter else json.dumps(result, indent=2)
+            sys.stdout.write(text.rstrip("\n") + "\n")
+        sys.stdout.flush()
     if isinstance(result, dict) and result.get("interrupted") is True:
         return 130
     return int(getattr(args, "exit_code", 0))  # e.g. 1 from ``dssl compare``: they differ

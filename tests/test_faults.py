@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from sims import files
 from sims.cli import main
 from sims.commands import _boundary
 from sims.reproduce.pipeline import Stage, compile_cache, jsonio, outfolder, run_stages
@@ -50,13 +51,20 @@ def _env(**updates) -> dict:
 # the one boundary: a failed run is exit status 1 in one line
 
 
-@POSIX
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_a_full_disk_is_one_line_naming_the_option(capsys):
-    assert main([*BOUNDS, "--csv", "/dev/full"]) == 1
+def test_a_full_disk_is_one_line_naming_the_option(tmp_path, monkeypatch, capsys):
+    """A full disk (the fsync or the rename fails with ENOSPC) names the option and the file,
+    never the temporary file. (A device such as /dev/full is refused before the run:
+    tests/test_one_writer.py.)"""
+    import errno
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", src)
+
+    monkeypatch.setattr(os, "replace", full)
+    assert main([*BOUNDS, "--csv", str(tmp_path / "b.csv")]) == 1
     line = _one_line(capsys)
-    assert line.startswith("dssl bounds: error: --csv:") and "/dev/full" in line, line
-    assert "No space left" in line
+    assert line.startswith("dssl bounds: error: --csv:") and "b.csv" in line, line
+    assert "No space left" in line and ".tmp" not in line
 
 
 def test_a_file_name_too_long_is_one_line(tmp_path, capsys):
@@ -328,7 +336,7 @@ def test_ctrl_c_removes_the_temporary_files_of_writes_in_flight(tmp_path):
     started, release = threading.Event(), threading.Event()
 
     def slow_write():
-        with contextlib.suppress(FileNotFoundError), jsonio._atomic_path(tmp_path / "f.json"):
+        with contextlib.suppress(FileNotFoundError), files.atomic_path(tmp_path / "f.json"):
             started.set()
             release.wait(10)
 
@@ -337,16 +345,16 @@ def test_ctrl_c_removes_the_temporary_files_of_writes_in_flight(tmp_path):
     assert started.wait(10)
     try:
         assert len(_temporaries(tmp_path)) == 1
-        assert jsonio.remove_temporaries(stop=True) == 1
+        assert files.remove_temporaries(stop=True) == 1
         assert _temporaries(tmp_path) == []
         with pytest.raises(KeyboardInterrupt):
-            jsonio.write_text(tmp_path / "g.json", "{}")
+            files.write_text(tmp_path / "g.json", "{}")
     finally:
-        jsonio.allow_writes()
+        files.allow_writes()
         release.set()
         writer.join(10)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
-    jsonio.write_text(tmp_path / "g.json", "{}")  # allowed again
+    files.write_text(tmp_path / "g.json", "{}")  # allowed again
 
 
 # ---------------------------------------------------------------------------------------------

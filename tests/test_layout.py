@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
     "theory": 0,
     "sims.keys": 1,
+    "sims.files": 1,
     "sims.glossary": 1,
     "sims.data": 1,
     "sims.losses": 2,

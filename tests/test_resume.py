@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from sims import files
 from sims.reproduce.pipeline import jsonio, run_stages
 from sims.reproduce.pipeline import runner as R
 from tests._pipeline_helpers import counting_stage
@@ -164,17 +165,17 @@ def test_corrupt_cache_is_detected_and_recomputed(tmp_path, damage):
 
 def test_atomic_write_replaces_whole_file_and_cleans_up(tmp_path, monkeypatch):
     path = tmp_path / "c.json"
-    jsonio.write_text(path, "old")
-    jsonio.write_text(path, "new")
+    files.write_text(path, "old")
+    files.write_text(path, "new")
     assert path.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json"]
 
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(jsonio.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        jsonio.write_text(path, "partial")
+        files.write_text(path, "partial")
     assert path.read_text() == "new"  # the old file is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json"]  # no temporary left
 

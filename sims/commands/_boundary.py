@@ -19,7 +19,7 @@ under the option's value, a number too large to compute with), else the file, an
 is allowed. ``--debug`` prints the traceback first.
 
 Ctrl-C: :func:`interrupts` installs a SIGINT handler that removes the temporary files this
-process is writing (:func:`sims.reproduce.pipeline.jsonio.remove_temporaries`) and raises
+process is writing (:func:`sims.files.remove_temporaries`) and raises
 ``KeyboardInterrupt``. Python drops an exception raised inside a garbage-collector callback
 or a ``__del__`` method (it prints "Exception ignored in ..."; JAX runs such a callback while
 it imports), so until the interrupt is acknowledged (:func:`acknowledge`) it is raised again
@@ -59,10 +59,10 @@ _state_lock = threading.Lock()
 
 def _remove_temporaries() -> None:
     """Remove the temporary files of the atomic writes in flight, and refuse new ones (only
-    where :mod:`sims.reproduce.pipeline.jsonio` is loaded: otherwise this process writes none)."""
-    jsonio = sys.modules.get("sims.reproduce.pipeline.jsonio")
-    if jsonio is not None:
-        jsonio.remove_temporaries(stop=True)
+    where :mod:`sims.files` is loaded: otherwise this process writes none)."""
+    files = sys.modules.get("sims.files")
+    if files is not None:
+        files.remove_temporaries(stop=True)
 
 
 def _watchdog() -> None:
@@ -119,7 +119,7 @@ def interrupts():
     """Inside the block (main thread only; elsewhere nothing changes), Ctrl-C removes this
     process's temporary files and raises ``KeyboardInterrupt`` until acknowledged. On exit the
     previous handler is back and writing is allowed again
-    (:func:`sims.reproduce.pipeline.jsonio`)."""
+    (:mod:`sims.files`)."""
     import signal
 
     if threading.current_thread() is not threading.main_thread():
@@ -139,9 +139,9 @@ def interrupts():
         signal.signal(signal.SIGINT, old)
         sys.unraisablehook = old_hook
         acknowledge()
-        jsonio = sys.modules.get("sims.reproduce.pipeline.jsonio")
-        if jsonio is not None:
-            jsonio.allow_writes()
+        files = sys.modules.get("sims.files")
+        if files is not None:
+            files.allow_writes()
         parallel = sys.modules.get("sims.reproduce.pipeline.parallel")
         if parallel is not None:
             parallel.allow_launches()
@@ -261,8 +261,15 @@ _OS_ALLOWED = {
 
 
 def _os_line(err: OSError, argv, actions, args) -> str:
+    if getattr(err, "dssl_stream", False):
+        why = err.strerror or _first_line(err)
+        allowed = "must accept the output (redirect it to a file with free space)"
+        return f"standard output: {allowed}, got {why}"
     paths = [p for p in (err.filename, err.filename2) if p is not None]
     blamed = getattr(err, "dssl_option", None)
+    field = getattr(err, "dssl_field", None)
+    if blamed is None and field is not None:  # the library's name of the argument
+        blamed = next((spelling(a, argv, actions) for a in actions if a.dest == field), None)
     path = getattr(err, "dssl_path", None) or (paths[0] if paths else None)
     option = blamed
     if option is None and path is not None and args is not None:
@@ -274,6 +281,8 @@ def _os_line(err: OSError, argv, actions, args) -> str:
                     best = (action, value)
         if best is not None:
             option = spelling(best[0], argv, actions)
+    if option is None and field is not None:
+        option = field
     why = err.strerror or _first_line(err)
     allowed = _OS_ALLOWED.get(err.errno, "a path that can be written and read")
     if option is not None:
@@ -368,4 +377,15 @@ def blame(option: str, path):
         yield
     except OSError as err:
         err.dssl_option, err.dssl_path = option, os.fspath(path)
+        raise
+
+
+@contextlib.contextmanager
+def standard_output():
+    """An ``OSError`` inside the block (writing or flushing ``sys.stdout``: a full disk, a
+    closed pipe) is the standard output's, not a file's: one line saying so."""
+    try:
+        yield
+    except OSError as err:
+        err.dssl_stream = True
         raise

@@ -137,7 +137,9 @@ def run(args) -> dict:
         from sims.reproduce.pipeline import jsonio
 
         doc = {"rows": table, "scale": td_rows.scale_of(results), "margin": td_power.MARGIN}
-        jsonio.write_json(os.path.join(out_dir, "trackd_verdicts.json"), doc)
+        jsonio.write_json(
+            os.path.join(out_dir, "trackd_verdicts.json"), doc, field="save", nonfinite="null"
+        )
     return {
         "preset": args.preset,
         "devices": args.devices,
@@ -178,9 +180,11 @@ def _write(out_dir: str, name: str, result: dict) -> None:
     from sims.reproduce.pipeline import jsonio
 
     os.makedirs(out_dir, exist_ok=True)
-    jsonio.write_json(os.path.join(out_dir, f"trackd_{name}.json"), result)
+    jsonio.write_json(
+        os.path.join(out_dir, f"trackd_{name}.json"), result, field="save", nonfinite="null"
+    )
     for file, make in figs.figures_of(name).items():
-        jsonio.savefig(make(result), os.path.join(out_dir, file))
+        jsonio.savefig(make(result), os.path.join(out_dir, file), field="save")
 
 
 def _headline(name: str, r: dict) -> dict:

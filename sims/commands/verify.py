@@ -398,8 +398,9 @@ def _run_map(args) -> dict:
     from pathlib import Path
 
     from sims import verdict_map as vm
+    from sims.files import write_text
     from sims.reproduce.figures import verdicts as fv
-    from sims.reproduce.pipeline.jsonio import savefig, write_json, write_text
+    from sims.reproduce.pipeline.jsonio import savefig, write_json
 
     cfg = vm.FAST if args.map_preset == "fast" else vm.DEFAULT
     out = Path(args.out)
@@ -411,19 +412,25 @@ def _run_map(args) -> dict:
     full = vm.compute_map(cfg, workers=args.workers)
     result = vm.compact_map(full)
     files = [
-        write_json(out / "verdict_map.json", result),
-        write_json(out / "verdict_cells.json", vm.encode_cells(full)),
-        savefig(fv.make_verdict_map_figure(result, cells=full["cells"]), out / "verdict_map.png"),
-        write_text(out / "verdict_finding.md", vm.finding_paragraph(result) + "\n"),
+        write_json(out / "verdict_map.json", result, field="out", nonfinite="null"),
+        write_json(
+            out / "verdict_cells.json", vm.encode_cells(full), field="out", nonfinite="null"
+        ),
+        savefig(
+            fv.make_verdict_map_figure(result, cells=full["cells"]),
+            out / "verdict_map.png",
+            field="out",
+        ),
+        write_text(out / "verdict_finding.md", vm.finding_paragraph(result) + "\n", field="out"),
     ]
     if args.atlas:
         from theory.atlas import AtlasConfig, atlas_study
 
         acfg = AtlasConfig(max_n=5, families=False) if args.map_preset == "fast" else AtlasConfig()
         atlas = atlas_study(acfg)
-        files.append(write_json(out / "atlas.json", atlas))
+        files.append(write_json(out / "atlas.json", atlas, field="out", nonfinite="null"))
         fig = fv.make_worst_pair_figure(atlas, n=str(acfg.max_n))
-        files.append(savefig(fig, out / "verdict_worst_pair.png"))
+        files.append(savefig(fig, out / "verdict_worst_pair.png", field="out"))
     rows = {
         cid: {"headline": r["headline"], "counts": r["counts"]} for cid, r in result["rows"].items()
     }

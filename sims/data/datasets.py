@@ -533,14 +533,27 @@ def write_random_cifar10(
     :func:`load_cifar10`. For tests and for timing on machines without the data (the work per
     image is the real data's). Pickle protocol 4, whose arrays name only
     :data:`CIFAR_GLOBALS`."""
+    from sims.files import check_target, write_bytes
+
     n_train = v.integer(n_train, "n_train", lo=1)
     n_test = v.integer(n_test, "n_test", lo=1)
+    seed = v.integer(seed, "seed", lo=0)
+    batch = 3072 * max(n_train, n_test)  # one batch, its labels and its pickle
+    v.check_fits("n_train", n_train, 12 * batch, what="the random batches")
+    if not isinstance(path, (str, os.PathLike)) or not str(os.fspath(path)).strip():
+        v.fail_type("path", "a folder path", path)
+    root = os.fspath(path)
+    if os.path.lexists(root) and (os.path.islink(root) or not os.path.isdir(root)):
+        v.fail("path", "a folder or a free path (a file, a link or a device is never written "
+               "into)", root)  # fmt: skip
+    targets = [os.path.join(root, name) for name in (*_CIFAR_TRAIN, _CIFAR_TEST)]
+    for target in targets:  # every file checked before any is written
+        check_target(target, "path")
     rng = np.random.default_rng(seed)
-    for name in (*_CIFAR_TRAIN, _CIFAR_TEST):
+    for name, target in zip((*_CIFAR_TRAIN, _CIFAR_TEST), targets, strict=True):
         n = n_test if name == _CIFAR_TEST else n_train
         batch = {
             b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
             b"labels": rng.integers(0, 10, size=n).tolist(),
         }
-        with open(os.path.join(os.fspath(path), name), "wb") as fh:
-            pickle.dump(batch, fh, protocol=4)
+        write_bytes(target, pickle.dumps(batch, protocol=4), field="path")

@@ -557,21 +557,22 @@ def to_dataframe(obj, kind: str | None = None):
 
 
 def check_csv_path(path, field: str = "csv") -> str:
-    """The absolute path of a CSV file that can be written: not empty, not a folder, in a
-    folder that exists or can be created and is writable; a one-line ValueError naming
-    ``field`` otherwise (checked before a long run starts)."""
+    """The absolute path of a CSV file that can be written: a regular file or a free path (a
+    folder, a symbolic link, a device, a FIFO or a socket is refused and never replaced:
+    :func:`sims.files.check_target`), in a folder that exists or can be
+    created and is writable; a one-line ValueError naming ``field`` otherwise (checked before a
+    long run starts)."""
+    from sims.files import check_target
+
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
         v.fail(field, "a file path", path)
     if str(path).endswith((os.sep, "/")) or (os.altsep and str(path).endswith(os.altsep)):
         v.fail(field, "a file path (it ends in a folder separator)", path)
+    check_target(path, field)
     path = os.path.abspath(os.fspath(path))
-    if os.path.isdir(path):
-        v.fail(field, "a file path (it is a folder)", path)
     parent = os.path.dirname(path)
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        v.fail(field, "a path whose existing parent is a folder (it is a file)", path)
     if not os.access(parent, os.W_OK | os.X_OK):
         v.fail(field, f"a file in a writable folder (no write permission in {parent})", path)
     if os.path.exists(path) and not os.access(path, os.W_OK):
@@ -579,10 +580,12 @@ def check_csv_path(path, field: str = "csv") -> str:
     return path
 
 
-def write_csv(obj, path, kind: str | None = None) -> str:
+def write_csv(obj, path, kind: str | None = None, *, field: str = "path") -> str:
     """Write :func:`to_dataframe` of ``obj`` (or ``obj`` itself, if it is a DataFrame) to
-    ``path`` as CSV (no index column); returns the absolute path. ``path`` must be a file whose
-    folder exists or can be created (:func:`check_csv_path`).
+    ``path`` as CSV (no index column), atomically with the one writer
+    (:func:`sims.files.write_text`); returns the absolute path. ``path``
+    must be a regular file or a free path whose folder exists or can be created
+    (:func:`check_csv_path`); ``field`` names it in errors.
 
     Example:
       >>> import tempfile, pathlib
@@ -591,9 +594,10 @@ def write_csv(obj, path, kind: str | None = None) -> str:
       >>> p.read_text().splitlines()
       ['round,loss', '0,1.0', '1,0.5']
     """
-    path = check_csv_path(path)
+    from sims.files import write_text
+
+    path = check_csv_path(path, field)
     pd = _pd()
     df = obj if isinstance(obj, pd.DataFrame) else to_dataframe(obj, kind)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    df.to_csv(path, index=False)
+    write_text(path, df.to_csv(index=False), field=field)
     return path

@@ -407,9 +407,9 @@ def script_record(res: dict, load_before: list[float], out) -> dict:
         "machine": _platform() | {"xla_flags": os.environ.get("XLA_FLAGS", "")},
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=1) + "\n")
+    from sims.files import write_text
+
+    write_text(Path(out), json.dumps(res, indent=1) + "\n", field="out")
     return res
 
 

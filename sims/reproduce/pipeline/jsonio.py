@@ -1,11 +1,10 @@
 """JSON and figure files of the pipeline: the one ``to_jsonable`` / ``from_json``, atomic
 writes, and the one helper that writes a stage's JSON, text files and figures.
 
-Every file is written to a temporary file in the same folder, flushed, fsynced and moved into
-place with ``os.replace`` (atomic on POSIX and Windows): a run killed mid-write never leaves a
-truncated JSON file or a 0-byte PNG under its final name. The temporary files in flight are
-known (:func:`remove_temporaries`), so that Ctrl-C, or a worker whose parent is gone, leaves
-none behind either.
+Every file is written by the one writer, :mod:`sims.files`: only onto a regular file or a
+free path, through a temporary file in the same folder, fsynced and moved into place with
+``os.replace``, so that a run killed mid-write never leaves a truncated JSON file or a 0-byte
+PNG under its final name.
 
 JSON is read strictly (:func:`from_json`): no ``NaN``/``Infinity``, at most
 :data:`MAX_DEPTH` levels of nesting and integers within Python's digit limit, each refused with
@@ -14,20 +13,18 @@ a one-line ValueError instead of a RecursionError or a message about ``sys.set_i
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import math
-import os
 import sys
-import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sims.files import atomic_path, write_text
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -157,94 +154,76 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _first_nonfinite(obj: Any, where: str = "") -> str | None:
+    """The key path of the first NaN or ±inf float in ``obj`` (after :func:`to_jsonable`'s
+    walk), or None."""
+    stack = [(obj, where)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend((v, f"{at}.{k}" if at else str(k)) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+            return at or "(the value)"
+        elif hasattr(value, "__array__") and not isinstance(value, (str, bytes)):
+            arr = np.asarray(value)
+            if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+                return at or "(the value)"
+    return None
 
 
-#: files are created with the permissions ``open`` would give them (``mkstemp`` uses 0600)
-_FILE_MODE = 0o666 & ~_umask()
+def write_json(
+    path: str | Path, obj: Any, *, field: str = "path", nonfinite: str = "refuse"
+) -> Path:
+    """Write ``obj`` as strict, indented JSON to ``path`` atomically.
+
+    ``nonfinite``: ``"refuse"`` (default) raises a one-line ValueError naming the key of the
+    first NaN or ±inf (JSON has no such number and nothing is silently changed);
+    ``"null"`` writes it as ``null`` (the stage results of ``dssl reproduce``, where null
+    records an undefined quantity, e.g. λ₂ of a one-client graph).
+
+    >>> write_json("/tmp/never.json", {"a": [1.0, float("nan")]})
+    Traceback (most recent call last):
+    ...
+    ValueError: obj: must hold finite numbers only (JSON has no NaN or inf), got NaN/inf at a[1]
+    """
+    if nonfinite not in ("refuse", "null"):
+        from theory import _validate as v
+
+        v.fail("nonfinite", "one of refuse, null", nonfinite)
+    if nonfinite == "refuse":
+        bad = _first_nonfinite(obj)
+        if bad is not None:
+            from theory import _validate as v
+
+            v.fail("obj", "finite numbers only (JSON has no NaN or inf)", _Raw(f"NaN/inf at {bad}"))
+    return write_text(path, dumps(obj), field=field)
 
 
-# the temporary files of the writes in flight in this process (every thread), and whether new
-# ones are refused (after Ctrl-C): a reentrant lock, since the SIGINT handler takes it in the
-# main thread, possibly while that thread holds it
-_TEMPORARIES: set[str] = set()
-_TEMP_LOCK = threading.RLock()
-_STOPPED = [False]
+class _Raw(str):
+    """A value shown as it is in an error line (no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
-def remove_temporaries(stop: bool = True) -> int:
-    """Delete the temporary file of every atomic write in flight in this process; with
-    ``stop``, a later write raises ``KeyboardInterrupt`` instead of starting (until
-    :func:`allow_writes`). Called on Ctrl-C and by a worker whose parent is gone, so that an
-    interrupted run leaves no hidden ``.tmp`` file. Returns the number removed."""
-    with _TEMP_LOCK:
-        if stop:
-            _STOPPED[0] = True
-        removed = 0
-        for tmp in list(_TEMPORARIES):
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-                removed += 1
-            _TEMPORARIES.discard(tmp)
-        return removed
-
-
-def allow_writes() -> None:
-    """Undo the ``stop`` of :func:`remove_temporaries` (the ``dssl`` program, on exit)."""
-    with _TEMP_LOCK:
-        _STOPPED[0] = False
-
-
-@contextlib.contextmanager
-def _atomic_path(path: Path):
-    """Yield a temporary path next to ``path``; on success fsync it and move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _TEMP_LOCK:
-        if _STOPPED[0]:
-            raise KeyboardInterrupt
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        _TEMPORARIES.add(tmp)
-    os.close(fd)
-    try:
-        os.chmod(tmp, _FILE_MODE)
-        yield Path(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    finally:
-        with _TEMP_LOCK:
-            _TEMPORARIES.discard(tmp)
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (never seen half-written). Returns the path."""
-    with _atomic_path(Path(path)) as tmp:
-        tmp.write_text(text)
-    return Path(path)
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as strict, indented JSON to ``path`` atomically."""
-    return write_text(path, dumps(obj))
-
-
-def savefig(fig, path: str | Path) -> Path:
+def savefig(fig, path: str | Path, *, field: str = "path") -> Path:
     """Save ``fig`` to ``path`` atomically (150 dpi, tight box; format from the suffix) and
     close it. The one figure-writing function of the project."""
     import matplotlib.pyplot as plt
 
     path = Path(path)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    known = fig.canvas.get_supported_filetypes()
+    if fmt not in known:
+        plt.close(fig)
+        from theory import _validate as v
+
+        v.fail(field, "a file name ending in ." + ", .".join(sorted(known)), str(path))
     try:
-        with _atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+        with atomic_path(path, field) as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt)
     finally:
         plt.close(fig)
     return path
@@ -266,12 +245,12 @@ def write_outputs(
     out = Path(out)
     files = []
     for name, view in (json_files or {}).items():
-        write_json(out / name, view(results))
+        write_json(out / name, view(results), field="out", nonfinite="null")
         files.append(name)
     for name, render in (texts or {}).items():
-        write_text(out / name, render(results))
+        write_text(out / name, render(results), field="out")
         files.append(name)
     for name, make in (figures or {}).items():
-        savefig(make(results), out / name)
+        savefig(make(results), out / name, field="out")
         files.append(name)
     return files

@@ -154,7 +154,7 @@ def _worker_init(parent: int) -> None:
     """In each worker (before JAX is imported there): XLA on one thread, Ctrl-C left to the
     parent (which reports it in one line), and exit as soon as the parent is gone (killed, or
     exited after Ctrl-C) instead of computing on for nobody, after removing the temporary
-    file of any write in flight (:func:`sims.reproduce.pipeline.jsonio.remove_temporaries`).
+    file of any write in flight (:func:`sims.files.remove_temporaries`).
 
     A worker starts with SIGINT blocked (:func:`_spawning`): a Ctrl-C sent to the process
     group while its interpreter was still importing printed a traceback per worker. Here it
@@ -170,9 +170,9 @@ def _worker_init(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.2)
-        jsonio = sys.modules.get("sims.reproduce.pipeline.jsonio")
-        if jsonio is not None:
-            jsonio.remove_temporaries(stop=True)
+        files = sys.modules.get("sims.files")
+        if files is not None:
+            files.remove_temporaries(stop=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sims.files import write_text
 from sims.reproduce.report.answer import answer_from_folder
 from sims.reproduce.report.content import stage_figures
 from sims.reproduce.report.readme import update_readme
@@ -28,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         print(str(err).splitlines()[0], file=sys.stderr)
         return 2
     figures = stage_figures(STAGES)
-    readme.write_text(update_readme(readme.read_text(), answer, gallery=figures))
+    try:
+        write_text(
+            readme, update_readme(readme.read_text(), answer, gallery=figures), field="readme"
+        )
+    except (OSError, ValueError) as err:
+        print(f"{readme}: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 2
     return 0
 
 
