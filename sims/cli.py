@@ -103,6 +103,12 @@ class _HelpFormatter(argparse.HelpFormatter):
 #: the global ``--debug`` option (also accepted after the subcommand)
 DEBUG_HELP = "on an error, print the Python traceback before the one-line message"
 
+#: every subcommand's ``--force-size`` (:func:`theory._validate.check_fits`)
+FORCE_SIZE_HELP = (
+    "run even when the estimated memory is above the budget (half this machine's memory); "
+    "without it such a run is refused before it allocates"
+)
+
 #: the exit statuses of every subcommand (``dssl --help``; docs/gen_pages.py, CLI reference)
 EXIT_STATUS = """exit status:
   0    the command ran (dssl compare: the folders agree)
@@ -191,6 +197,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         p.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
         )  # fmt: skip - listed once, in dssl --help
+        p.add_argument("--force-size", action="store_true", help=FORCE_SIZE_HELP)
         if name in CSV_COMMANDS:
             p.add_argument(
                 "--csv",
@@ -598,7 +605,10 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
         if env_error is not None:
             sys.stderr.write(env_error + "\n")
             return 2
-        result = module.run(args)
+        from theory._validate import sizes_forced
+
+        with sizes_forced(args.force_size):
+            result = module.run(args)
     from sims.reproduce.pipeline.jsonio import to_jsonable
 
     result = to_jsonable(result)

@@ -25,9 +25,9 @@ from sims.trackc.bench import script_record
 
 
 def _figure():
-    from sims.reproduce import figures  # noqa: F401 - the Agg backend
-
     import matplotlib.pyplot as plt
+
+    from sims.reproduce import figures  # noqa: F401 - the Agg backend
 
     return plt.figure(figsize=(1, 1))
 

@@ -10,6 +10,7 @@ into exit status 2.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -65,7 +66,7 @@ def _is_number(value: Any) -> bool:
         return False
     if hasattr(value, "shape") and np.ndim(value) != 0:
         return False
-    if np.ndim(value) == 0 and getattr(getattr(value, "dtype", None), "kind", "f") == "b":
+    if np.ndim(value) == 0 and getattr(getattr(value, "dtype", None), "kind", "f") in "bc":
         return False
     try:
         float(value)
@@ -129,7 +130,7 @@ def real(
         fail(field, allowed, value)
     if hi is not None and (x > hi or (hi_open and x == hi)):
         fail(field, allowed, value)
-    return x
+    return x + 0.0  # -0.0 is 0.0 (never echoed with its sign)
 
 
 def boolean(value: Any, field: str) -> bool:
@@ -146,6 +147,19 @@ def boolean(value: Any, field: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         fail_type(field, "True or False", value)
     return bool(value)
+
+
+def _holds_complex(value: Any) -> bool:
+    """Whether ``value`` is complex (an array of a complex dtype, a complex scalar, or a list
+    holding one): converted to float, its imaginary part would be silently dropped."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind is not None:
+        return kind == "c"
+    if isinstance(value, complex):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_complex(x) for x in value)
+    return False
 
 
 def _holds_bool(value: Any) -> bool:
@@ -187,6 +201,8 @@ def array(
     """
     if value is None or isinstance(value, (str, bytes, dict, set)):
         fail_type(field, "a numeric array", value)
+    if np.dtype(dtype).kind != "c" and _holds_complex(value):
+        fail_type(field, "real numbers (a complex value's imaginary part would be dropped)", value)
     if np.dtype(dtype).kind != "b" and _holds_bool(value):
         fail_type(field, "numbers, not booleans", value)
     try:
@@ -283,18 +299,77 @@ def _as_float(n) -> float:
         return math.inf if n > 0 else -math.inf
 
 
-def check_fits(field: str, value, estimated_bytes: float, *, what: str = "the run") -> None:
-    """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_limit_bytes`:
-    one line naming ``field``, the estimate and the limit."""
-    limit = memory_limit_bytes()
+#: the share of :func:`memory_limit_bytes` one call may plan to use without ``force_size``
+MEMORY_BUDGET = 0.5
+#: how a caller goes past the budget (the ``dssl`` boundary shows its option ``--force-size``)
+FORCE_HINT = "force_size=True"
+
+_FORCED = contextvars.ContextVar("force_size", default=False)
+
+
+@contextlib.contextmanager
+def sizes_forced(on: bool = True) -> Iterator[None]:
+    """Inside the block (this thread or task only), :func:`check_fits` lets any estimate
+    through: the caller asked to go past the budget (``force_size=True``, ``--force-size``).
+
+    >>> with sizes_forced():
+    ...     check_fits("n", 10**9, 1e30)
+    """
+    token = _FORCED.set(bool(on))
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
+def memory_budget_bytes() -> int:
+    """Bytes one call may plan to use: :data:`MEMORY_BUDGET` of :func:`memory_limit_bytes`."""
+    return int(MEMORY_BUDGET * memory_limit_bytes())
+
+
+def check_fits(
+    field: str, value, estimated_bytes: float, *, what: str = "the run", force: bool = False
+) -> None:
+    """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_budget_bytes`
+    (half this machine's memory): one line naming ``field``, the estimate, the budget and how
+    to go further (``force_size=True``; ``--force-size`` on the command line). ``force`` (or
+    :func:`sizes_forced`) lets the call go on whatever the estimate.
+
+    >>> try:
+    ...     check_fits("d", 10**6, 8e18)
+    ... except ValueError as err:
+    ...     print(str(err)[:73])
+    d: must be small enough for the run to fit in memory (estimated 7105.4 PiB
+    """
+    if force or _FORCED.get():
+        return
+    budget = memory_budget_bytes()
     estimated_bytes = _as_float(estimated_bytes)
-    if not estimated_bytes <= limit:  # NaN too
+    if not estimated_bytes <= budget:  # NaN too
         fail(
             field,
             f"small enough for {what} to fit in memory (estimated "
-            f"{format_bytes(estimated_bytes)}, limit {format_bytes(limit)})",
+            f"{format_bytes(estimated_bytes)}, budget {format_bytes(budget)}, half this "
+            f"machine's memory; pass {FORCE_HINT} to go further)",
             value,
         )
+
+
+#: absolute error a float64 row (or column) sum may carry per entry and still "sum to 1"
+STOCHASTIC_ATOL = 1e-10
+
+
+def stochastic_tolerance(dtype, n: int) -> float:
+    """How far the row sums of an (n, n) matrix given in ``dtype`` may be from 1: n times
+    :data:`STOCHASTIC_ATOL`, or n times 64 units of ``dtype``'s rounding where that is larger
+    (a float32 uniform ring's rows sum to 1 + 3e-8). One tolerance for
+    ``theory.topology.validate_mixing`` and ``sims.core.mixing.check_mixing``.
+
+    >>> stochastic_tolerance(np.float64, 4), round(stochastic_tolerance(np.float32, 4), 9)
+    (4e-10, 3.0518e-05)
+    """
+    eps = float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else 0.0
+    return max(STOCHASTIC_ATOL, 64 * eps) * max(int(n), 1)
 
 
 #: relative asymmetry a "symmetric" matrix may carry: rounding of products like A·Aᵀ is

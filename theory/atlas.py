@@ -135,7 +135,7 @@ def graph_features(adjacency: np.ndarray, mixing: str) -> dict:
     if A.ndim != 3 or A.shape[1] != A.shape[2]:
         v.fail("adjacency", "an array of shape (B, N, N)", f"shape {A.shape}")
     v.choice(mixing, "mixing", MIXING_RULES)
-    W = np.stack([topology.mixing_matrix(mixing, a) for a in A])
+    W = np.stack([topology.mixing_matrix(mixing, a, any_graph=True) for a in A])
     n = A.shape[1]
     pi = W.sum(axis=1) / n  # column sums / N, batched
     ev = np.sort(np.linalg.eigvals(W).real, axis=1)

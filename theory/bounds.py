@@ -162,7 +162,14 @@ def _constants(constants: Mapping[str, float] | None) -> dict[str, np.ndarray]:
         if key not in DEFAULT_CONSTANTS:
             v.fail("constants", "keys among " + ", ".join(DEFAULT_CONSTANTS), key)
     merged = {**DEFAULT_CONSTANTS, **constants}
-    return {k: _param(val, k, lo=0.0, lo_open=True) for k, val in merged.items()}
+    return {
+        k: _param(val, k, lo=CONSTANT_RANGE[0], hi=CONSTANT_RANGE[1]) for k, val in merged.items()
+    }
+
+
+#: the range of a hidden constant C (the paper's are O(1)): beyond it float64 overflows or
+#: underflows inside the bounds (C_F = 1e308 gave NaN, C_N = 1e-308 gave N = 0)
+CONSTANT_RANGE = (1e-100, 1e100)
 
 
 def _merge_constants(constants, **overrides) -> dict:
@@ -170,7 +177,13 @@ def _merge_constants(constants, **overrides) -> dict:
     if constants is not None and not isinstance(constants, Mapping):
         v.fail("constants", "a mapping with keys among " + ", ".join(DEFAULT_CONSTANTS), constants)
     merged = dict(constants or {})
-    merged.update({k: val for k, val in overrides.items() if val is not None})
+    for k, val in overrides.items():
+        if val is None:
+            continue
+        if k in merged:
+            v.fail(k, f"given once (as {k}= or as constants[{k!r}], not both)",
+                   f"{k}={val!r} and constants[{k!r}]={merged[k]!r}")  # fmt: skip
+        merged[k] = val
     return merged
 
 
@@ -190,10 +203,15 @@ def _inputs(d, p, abar, n, trH, constants, sign, fl_term, *, need_abar: bool = F
     trH = _param(trH, "trH", lo=0.0, lo_open=True)
     c = _constants(constants)
     args = (d, p, abar, n, trH, c["c_num"], c["c_den"], c["c_f"], c["c_n"])
-    try:
-        np.broadcast_shapes(*(a.shape for a in args))
-    except ValueError:
-        v.fail("inputs", "arrays that broadcast together", [a.shape for a in args])
+    names = ("d", "p", "abar", "n", "trH", "c_num", "c_den", "c_f", "c_n")
+    shape: tuple = ()
+    for i, (name, a) in enumerate(zip(names, args, strict=True)):
+        try:
+            shape = np.broadcast_shapes(shape, a.shape)
+        except ValueError:
+            others = ", ".join(f"{m} {b.shape}" for m, b in zip(names[:i], args, strict=False)
+                               if b.shape)  # fmt: skip
+            v.fail(name, f"an array that broadcasts with {others}", f"shape {a.shape}")
     return tuple(jnp.asarray(a, dtype=jnp.float64) for a in args), n_given
 
 

@@ -161,13 +161,43 @@ def class_means(model: DataModel) -> np.ndarray:
     return out
 
 
+#: dense float64 (N, d, d) arrays the population moments and targets hold at once (the
+#: (N, 3, d, d) class moments, their mixture, the target and its working copies): the memory
+#: estimate of :func:`check_dense_fits`
+DENSE_COPIES = 7
+
+
+def check_dense_fits(model: DataModel, *, force_size: bool = False) -> None:
+    """Refuse, before allocating, a model whose dense (N, d, d) moments exceed the memory
+    budget (:func:`theory._validate.check_fits`; ``force_size`` goes further). The structured
+    solvers (``theory.structured``) handle any d without them.
+
+    >>> try:
+    ...     check_dense_fits(DataModel(d=10**6, n_clients=4))
+    ... except ValueError as err:
+    ...     print(str(err)[:71])
+    model: must be small enough for the dense (N, d, d) moments to fit in m
+    """
+    _model(model)
+    n, d = model.n_clients, model.d
+    v.check_fits("model", _Shown(f"d = {d}, n_clients = {n} (theory.structured needs no dense "
+                 "matrix)"), DENSE_COPIES * 8 * n * d * d,
+                 what="the dense (N, d, d) moments", force=force_size)  # fmt: skip
+
+
+class _Shown(str):
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def class_second_moments(model: DataModel) -> np.ndarray:
     """E[x xᵀ] of each component, shape (N, 3, d, d).
 
     Frequent classes: e_i e_iᵀ ∓ (τ/2)(e_i oᵀ + o e_iᵀ) + τ²·E[q qᵀ] on the offset block + μ² I,
-    where o = Σ_{k≠i} e_k and E[q_k q_l] = 1/4 + δ_kl/4. Rare class: e_h e_hᵀ + μ² I.
+    where o = Σ_{k≠i} e_k and E[q_k q_l] = 1/4 + δ_kl/4. Rare class: e_h e_hᵀ + μ² I. Refused
+    before allocating above the memory budget (:func:`check_dense_fits`).
     """
-    _model(model)
+    check_dense_fits(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
     out = np.zeros((n, 3, d, d))
     h = rare_axes(model)

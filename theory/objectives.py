@@ -67,7 +67,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory._precision import float64
-from theory.datamodel import DataModel, client_second_moment
+from theory.datamodel import DataModel, check_dense_fits, client_second_moment
 from theory.dissimilarity import global_loss_jnp
 
 METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
@@ -109,6 +109,23 @@ def has_diagonal_target(method: str) -> bool:
     return method in DIAGONAL_METHODS
 
 
+def uses_mask_ratio(method: str) -> bool:
+    """Whether the mask ratio p enters ``method``'s target, asked of the target itself: the
+    same second moment at two values of κ = p(1 − p) gives two targets (``mim-recon``, whose
+    moments are :func:`recon_moments`, masks too).
+
+    >>> uses_mask_ratio("mim"), uses_mask_ratio("cl"), uses_mask_ratio("cl-dissimilar")
+    (True, False, False)
+    """
+    v.choice(method, "method", METHODS)
+    if method not in _DENSE_TARGETS:
+        return True
+    S = np.array([[2.0, 1.0], [1.0, 3.0]])
+    diag, H = np.diag(np.diag(S)), np.eye(2)
+    target = _DENSE_TARGETS[method]
+    return not np.array_equal(target(S, diag, 0.09, H), target(S, diag, 0.21, H))
+
+
 def _check_p(p) -> float:
     return v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
 
@@ -146,7 +163,9 @@ def _target_from_second_moment(S: np.ndarray, method: str, p: float, H: np.ndarr
     return _DENSE_TARGETS[method](S, diag, kappa, H)
 
 
-def population_targets(model: DataModel, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
+def population_targets(
+    model: DataModel, method: str, *, p: float = 0.75, H=None, force_size: bool = False
+) -> np.ndarray:
     """Population target X_i = ½E[b aᵀ + a bᵀ] of every client, shape (N, d, d).
 
     Eq. (16) of arXiv 2607.02447 with the exact mask / noise expectation (see the module table;
@@ -157,6 +176,8 @@ def population_targets(model: DataModel, method: str, *, p: float = 0.75, H=None
       method: one of ``TARGET_METHODS`` (``"mim-recon"`` has no X_i: use :func:`recon_moments`).
       p: mask ratio in (0, 1) (MIM methods; ignored for CL).
       H: (d, d) transform for ``"cl-dissimilar"``; ``None`` means the identity.
+      force_size: go on when the dense (N, d, d) arrays exceed the memory budget
+        (:func:`theory.datamodel.check_dense_fits`; refused otherwise, before allocating).
 
     Returns:
       (N, d, d) symmetric matrices.
@@ -170,6 +191,10 @@ def population_targets(model: DataModel, method: str, *, p: float = 0.75, H=None
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", TARGET_METHODS)
     p = _check_p(p)
+    if v.boolean(force_size, "force_size"):
+        with v.sizes_forced():
+            return population_targets(model, method, p=p, H=H)
+    check_dense_fits(model)
     H = _check_h(H, model.d)
     return _target_from_second_moment(client_second_moment(model), method, p, H)
 

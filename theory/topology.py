@@ -473,18 +473,39 @@ def validate_sizes(sizes, n: int, *, field: str = "sizes") -> np.ndarray:
     return s
 
 
-def mixing_matrix(name: str, adjacency, *, sizes=None) -> np.ndarray:
+def mixing_matrix(name: str, adjacency, *, sizes=None, any_graph: bool = False) -> np.ndarray:
     """Mixing matrix ``name`` (one of :data:`MIXINGS`) for a connected undirected graph.
 
     ``sizes`` (client data sizes, all > 0) is required by ``data_size``; the other rules do not
     depend on data sizes and ignore it (so one call can serve every rule). Assumption A.3
     of arXiv 2607.02447 allows any topology-respecting row-stochastic rule; its proofs use
-    ``uniform``.
+    ``uniform``. ``fedavg`` (J/N: the server averages every client) uses no graph: it takes
+    the complete graph, and another graph is refused (it would be ignored) unless
+    ``any_graph`` (an audit that puts every rule on the same graphs).
 
     >>> mixing_matrix("uniform", star(4))[0].tolist()
     [0.25, 0.25, 0.25, 0.25]
+    >>> try:
+    ...     mixing_matrix("fedavg", ring(4))
+    ... except ValueError as err:
+    ...     print(str(err)[:59])
+    adjacency: must be the complete graph with mixing 'fedavg'
     """
-    return _MIXING_OF[v.choice(name, "mixing", MIXINGS)](adjacency, sizes)
+    v.choice(name, "mixing", MIXINGS)
+    v.boolean(any_graph, "any_graph")
+    if name in GRAPH_FREE_MIXINGS and not any_graph:
+        a = validate_adjacency(adjacency)
+        n = a.shape[0]
+        edges = int(np.count_nonzero(np.triu(a, 1)))
+        if edges != n * (n - 1) // 2:
+            v.fail("adjacency", f"the complete graph with mixing {name!r} (J/N averages every "
+                   "client whatever the graph; any_graph=True to allow it)",
+                   f"a graph with {edges} of {n * (n - 1) // 2} edges")  # fmt: skip
+    return _MIXING_OF[name](adjacency, sizes)
+
+
+#: the rules of :data:`MIXINGS` that do not read the graph (:func:`mixing_matrix`)
+GRAPH_FREE_MIXINGS = ("fedavg",)
 
 
 #: ``(adjacency, sizes) -> W`` of each name of :data:`MIXINGS` (:func:`mixing_matrix`)
@@ -497,6 +518,11 @@ _MIXING_OF = {
 }
 
 
+#: dense float64 (n, n) copies :func:`validate_mixing` may hold at once (the array, its
+#: comparisons, the support graph): its memory estimate
+MIXING_CHECK_COPIES = 6
+
+
 def validate_mixing(
     W,
     *,
@@ -505,13 +531,28 @@ def validate_mixing(
     doubly: bool = False,
     positive_diagonal: bool = False,
     adjacency=None,
+    force_size: bool = False,
 ) -> np.ndarray:
     """Check a mixing matrix; return it as float64 or raise a one-line ValueError.
 
-    Always: square, finite, entries >= 0, rows summing to 1, support graph connected.
-    Optional: ``symmetric``, ``doubly`` (columns sum to 1 too), ``positive_diagonal``
-    (w_ii > 0), and ``adjacency`` (w_ij > 0 only for j in A_i: Assumption A.3).
+    Always: square, finite, entries >= 0, rows summing to 1 (to
+    :func:`theory._validate.stochastic_tolerance` of W's own dtype: a float32 W may carry
+    float32 rounding), support graph connected. Optional: ``symmetric``, ``doubly`` (columns
+    sum to 1 too), ``positive_diagonal`` (w_ii > 0), and ``adjacency`` (w_ij > 0 only for j in
+    A_i: Assumption A.3). The memory of the checks (:data:`MIXING_CHECK_COPIES` dense float64
+    copies) is estimated from W's shape before anything is copied; above the budget the call
+    is refused unless ``force_size``.
+
+    >>> w = mixing_matrix("uniform", ring(4)).astype(np.float32)
+    >>> validate_mixing(w).dtype
+    dtype('float64')
     """
+    shape = getattr(W, "shape", None)
+    if shape is not None and len(shape) == 2:
+        v.check_fits(field, f"shape {tuple(shape)}", MIXING_CHECK_COPIES * 8 * shape[0] * shape[1],
+                     what="the checks of the mixing matrix", force=force_size)  # fmt: skip
+    given = getattr(W, "dtype", None)
+    given = given if given is not None and np.dtype(given).kind == "f" else np.float64
     w = v.array(W, field, ndim=2)
     if w.shape[0] != w.shape[1]:
         v.fail(field, "a square matrix", f"shape {w.shape}")
@@ -521,7 +562,7 @@ def validate_mixing(
     if np.any(w < 0):
         v.fail(field, "entrywise >= 0", f"min entry {w.min():.3g}")
     rows = w.sum(axis=1)
-    if np.max(np.abs(rows - 1.0)) > _ATOL * n:
+    if np.max(np.abs(rows - 1.0)) > v.stochastic_tolerance(given, n):
         v.fail(field, "row-stochastic (rows sum to 1)", f"row sums in [{rows.min()}, {rows.max()}]")
     if positive_diagonal and np.any(np.diag(w) <= 0):
         v.fail(field, "positive on the diagonal", f"min diagonal {np.diag(w).min():.3g}")
@@ -529,7 +570,7 @@ def validate_mixing(
         v.fail(field, "symmetric", "a non-symmetric matrix")
     if doubly:
         cols = w.sum(axis=0)
-        if np.max(np.abs(cols - 1.0)) > _ATOL * n:
+        if np.max(np.abs(cols - 1.0)) > v.stochastic_tolerance(given, n):
             v.fail(
                 field,
                 "doubly stochastic (columns sum to 1)",

@@ -58,6 +58,10 @@ FINITE_MAX_D = 20_000
 ROTATION_MAX_D = 10**6
 
 
+#: the mask ratio of the MIM methods when --p is not given
+DEFAULT_P = 0.75
+
+
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--method", default="mim", help="one of " + ", ".join(_names.OBJECTIVE_METHODS)
@@ -68,6 +72,9 @@ def add_arguments(parser) -> None:
             action.type = str
             action.default = "400"
             action.help = "input dimension, an integer >= 2N written as 400, 1e12 or 1e20 (400)"
+        if action.dest == "p":  # None: not given (refused where p does not enter the method)
+            action.default = None
+            action.help = "mask ratio in (0, 1), MIM methods only (default 0.75)"
     parser.add_argument(
         "--transform",
         default=None,
@@ -122,7 +129,8 @@ def _graph_weights(args, n: int) -> dict:
         if not topology.is_connected(adjacency):
             v.fail("graph", "connected (DecL needs a connected graph)", args.graph)
         # equal |D_i| (paper §3.2): data_size mixing reads them, every other rule ignores them
-        W = topology.mixing_matrix(args.mixing, adjacency, sizes=np.ones(n))
+        with v.renamed("adjacency", "graph"):  # fedavg: only the complete graph
+            W = topology.mixing_matrix(args.mixing, adjacency, sizes=np.ones(n))
     return {
         "pi": np.asarray(spectral.objective_weights(W)),
         "stationary": np.asarray(spectral.stationary_weights(W)),
@@ -173,6 +181,10 @@ def _transform_options(args, method: str) -> None:
 
 def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
+    if args.p is not None and not ob.uses_mask_ratio(method):
+        _common.not_applicable("--p", f"with --method {method} (p enters only the MIM targets)",
+                               args.p)  # fmt: skip
+    args.p = DEFAULT_P if args.p is None else args.p
     _transform_options(args, method)
     args.d = parse_d(args.d)
     if args.sample_seeds is not None and args.d > FINITE_MAX_D:  # before any memory estimate

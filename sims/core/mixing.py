@@ -202,7 +202,9 @@ def check_mixing(
     W: Any, n: int | None = None, *, stochastic: str = "row", field: str = "mixing"
 ) -> np.ndarray:
     """Validate a mixing matrix: square, finite, entries ≥ 0, row- (gossip) or column-
-    (push-sum) stochastic, irreducible (its directed support graph is strongly connected).
+    (push-sum) stochastic to the tolerance of ``theory.topology.validate_mixing``
+    (:func:`theory._validate.stochastic_tolerance` of W's dtype), irreducible (its directed
+    support graph is strongly connected).
 
     Args:
       W: (N, N) matrix. n: the expected N (the number of clients), or None.
@@ -221,6 +223,8 @@ def check_mixing(
       ValueError: mixing: must be irreducible (a strongly connected graph), got 'reducible'
     """
     v.choice(stochastic, "stochastic", ("row", "column"))
+    given = getattr(W, "dtype", None)
+    given = given if given is not None and np.dtype(given).kind == "f" else np.float64
     w = v.array(W, field, ndim=2)
     if w.shape[0] != w.shape[1] or w.shape[0] < 1:
         v.fail(field, "a square (N, N) matrix", f"shape {w.shape}")
@@ -229,7 +233,7 @@ def check_mixing(
     if np.any(w < 0):
         v.fail(field, "entrywise >= 0", f"min entry {w.min():.3g}")
     sums = w.sum(axis=1 if stochastic == "row" else 0)
-    if np.max(np.abs(sums - 1.0)) > 1e-8 * max(1, w.shape[0]):
+    if np.max(np.abs(sums - 1.0)) > v.stochastic_tolerance(given, w.shape[0]):
         what = "rows" if stochastic == "row" else "columns"
         v.fail(
             field,

@@ -15,12 +15,16 @@ def _check_key(key: Any) -> None:
     if key is None:
         v.fail("key", "a JAX PRNG key", key)
     try:
-        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+        raw = key.dtype == jnp.uint32 and key.shape[-1:] == (2,)
+        shape = tuple(key.shape)
+    except (AttributeError, TypeError):
+        typed = raw = False
+    if typed or raw:
+        if shape == (() if typed else (2,)):
             return
-        if key.dtype == jnp.uint32 and key.shape[-1:] == (2,):
-            return
-    except AttributeError:
-        pass
+        v.fail("key", "one JAX PRNG key (jax.random.key(seed), shape (); not a batch of keys)",
+               f"keys of shape {shape}")  # fmt: skip
     v.fail("key", "a JAX PRNG key", key)
 
 

@@ -165,7 +165,8 @@ def _decl_mixing(args, n: int, sizes, graph, rule, mixing_file) -> tuple[np.ndar
             avg_degree=args.avg_degree, prob=args.prob,
             seed=args.seed,  # the graph seed of every command (sims.core.config)
         )  # fmt: skip
-        mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
+        with v.renamed("adjacency", "graph"):  # fedavg: only the complete graph
+            mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
         info = {"graph": graph, "mixing": rule}
     lam, gap, _ = spectral.lambda_gap_pi(mixing)
     info |= {

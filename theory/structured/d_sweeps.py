@@ -66,7 +66,7 @@ def decl_weights(graph: str, n: int, mixing: str = "uniform") -> np.ndarray:
             if n > 2:
                 raise
             A = np.ones((n, n)) - np.eye(n)
-        W = topology.mixing_matrix(mixing, A)
+        W = topology.mixing_matrix(mixing, A, any_graph=True)
         _PI_CACHE[key] = (
             np.asarray(spectral.objective_weights(W), dtype=np.float64),
             float(spectral.avg_connectivity(A)),

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -104,6 +105,30 @@ def from_json(text: str | bytes, *, constants: bool = False) -> Any:
     def _reject(token: str):
         raise ValueError(f"json: must be strict JSON, got {token}")
 
+    def _finite(token: str) -> float:  # 1e400 would be read as inf
+        x = float(token)
+        if not constants and not math.isfinite(x):
+            raise ValueError(f"json: must hold finite numbers (at most about 1.8e308), got {token}")
+        return x
+
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text)
+        if text.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark: read past it
+            text = text[3:]
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"json: must be UTF-8 text, got a byte that is not (0x{text[err.start]:02x} at "
+                f"byte {err.start})"
+            ) from None
+    elif isinstance(text, str):
+        text = text.removeprefix("\ufeff")
+    else:
+        from theory import _validate as v
+
+        v.fail_type("text", "JSON text (str or bytes)", text)
+
     def _unique(pairs: list) -> dict:
         out = dict(pairs)
         if len(out) != len(pairs):
@@ -114,12 +139,18 @@ def from_json(text: str | bytes, *, constants: bool = False) -> Any:
 
     try:
         value = json.loads(
-            text, parse_constant=None if constants else _reject, object_pairs_hook=_unique
+            text,
+            parse_constant=None if constants else _reject,
+            parse_float=_finite,
+            object_pairs_hook=_unique,
         )
     except RecursionError:
         raise ValueError(
             f"json: must be nested at most {MAX_DEPTH} levels deep, got deeper than Python can read"
         ) from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"json: must be valid JSON, got an error at line {err.lineno} column "
+                         f"{err.colno} ({err.msg})") from None  # fmt: skip
     except ValueError as err:
         if "integer string conversion" not in str(err):
             raise
@@ -135,9 +166,25 @@ def from_json(text: str | bytes, *, constants: bool = False) -> Any:
     return value
 
 
-def read_json(path: str | Path) -> Any:
-    """:func:`from_json` of the file at ``path``."""
-    return from_json(Path(path).read_bytes())
+def read_json(path: str | Path, *, field: str = "path") -> Any:
+    """:func:`from_json` of the regular file at ``path`` (a FIFO or a device is refused, never
+    opened); every error is one line naming ``field`` and the file."""
+    import stat
+
+    from theory import _validate as v
+
+    if not isinstance(path, (str, os.PathLike)) or not str(os.fspath(path)).strip():
+        v.fail_type(field, "a path to a JSON file", path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        v.fail(field, f"a readable JSON file ({err.strerror})", os.fspath(path))
+    if not stat.S_ISREG(mode):
+        v.fail(field, "a regular JSON file (not a folder, a FIFO or a device)", os.fspath(path))
+    try:
+        return from_json(Path(path).read_bytes())
+    except ValueError as err:
+        raise ValueError(f"{field}: {os.fspath(path)}: {err}") from None
 
 
 def sha256_bytes(data: bytes) -> str:

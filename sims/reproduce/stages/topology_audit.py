@@ -100,7 +100,9 @@ def _paper_settings(cfg: Config) -> dict:
                 else:
                     graphs.append(topology.random_regular(n, k, seed=seed))
             for mixing in cfg.mixings:
-                mats = [topology.mixing_matrix(mixing, a, sizes=sizes) for a in graphs]
+                mats = [
+                    topology.mixing_matrix(mixing, a, sizes=sizes, any_graph=True) for a in graphs
+                ]
                 summ = _summaries(mats, graphs, cfg.gamma)
                 gap_w = np.abs(summ["objective_weights"] - summ["stationary_weights"]).max(axis=1)
                 lam, lam_sd = _mean_std(summ["lambda"])
@@ -153,7 +155,9 @@ def _zoo(cfg: Config) -> dict:
             rules.append(("ying", topology.exponential_mixing(n)))
         for mixing, fixed in rules:
             if fixed is None:
-                mats = [topology.mixing_matrix(mixing, a, sizes=sizes) for a in graphs]
+                mats = [
+                    topology.mixing_matrix(mixing, a, sizes=sizes, any_graph=True) for a in graphs
+                ]
                 adjs = graphs
             else:  # Ying's directed exponential graph: out-degree τ, non-reversible W
                 mats = [fixed]

@@ -118,7 +118,7 @@ def table6(preset: presets.Table6Preset = presets.TABLE6) -> dict:
     for k in pr.avg_degrees:
         adj = topology.paper_code(n, float(k), seed=pr.graph_seed)
         for name in pr.mixings:
-            w = topology.mixing_matrix(name, adj, sizes=sizes.astype(np.float64))
+            w = topology.mixing_matrix(name, adj, sizes=sizes.astype(np.float64), any_graph=True)
             configs.append((k, name, adj))
             mixings.append(w)
     # FL reference: data-size FedAvg with all N clients, M_t = 1 sᵀ with s ∝ n_i (the engine's

@@ -41,7 +41,8 @@ def _consensus_mixings(preset: presets.ConsensusPreset, n: int) -> list:
         kw = {}
         if graph == "erdos_renyi":
             kw = {"avg_degree": float(preset.avg_degree), "seed": int(preset.graph_seed)}
-        mixings.append(topology.mixing_matrix(rule, topology.make_graph(graph, n, **kw)))
+        adj = topology.make_graph(graph, n, **kw)
+        mixings.append(topology.mixing_matrix(rule, adj, any_graph=True))
     return mixings
 
 
