@@ -102,6 +102,31 @@ _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(cl.VerifyConfig) if f.
 _GRAPH_FIELDS = ("graph", "degree", "avg_degree", "prob", "rows", "cols")
 
 
+def _evidence(evidence: Any) -> Mapping | None:
+    """What a ``track_c`` callback returned, checked: None, or a mapping of claim ids to
+    ``theory.claims.Evidence`` values (anything else was read as evidence and failed deep
+    inside the table)."""
+    from theory.claims_model import Evidence
+
+    if evidence is None:
+        return None
+    if not isinstance(evidence, Mapping):
+        v.fail_type("track_c", "a function returning None or {claim id: Evidence}", evidence)
+    for cid, item in evidence.items():
+        if not isinstance(cid, str) or not isinstance(item, Evidence):
+            v.fail_type(
+                "track_c",
+                "a function returning None or {claim id: theory.claims.Evidence}",
+                _Shown(f"{{{cid!r}: {type(item).__name__}}}"),
+            )
+    return evidence
+
+
+class _Shown(str):
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def verify(
     *,
     n_clients: int = 4,
@@ -166,7 +191,7 @@ def verify(
             v.fail(given[0], "omitted with mixing (its support is the graph)", config[given[0]])
         W = check_mixing(mixing, n_clients, field="mixing")
         cfg = _MixingConfig(n_clients=n_clients, d=d, **config, weights=_rows(W))
-    evidence = None if track_c is None else track_c(cfg)
+    evidence = None if track_c is None else _evidence(track_c(cfg))
     rows = cl.evaluate(cfg, claims=ids, track_c=evidence)
     out_config = cl.config_dict(cfg)
     if mixing is not None:

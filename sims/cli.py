@@ -450,8 +450,8 @@ def platform_error() -> str | None:
 
     try:
         jax.devices()
-    except RuntimeError as exc:
-        first = (str(exc).strip().splitlines() or [""])[0][:80]
+    except Exception as exc:  # noqa: BLE001 - RuntimeError, or a plugin's AssertionError
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:80]
         return _env_error("JAX_PLATFORMS", f"a platform that starts here ({first})", platforms)
     return None
 
@@ -585,6 +585,8 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
         sys.stderr.write(env_error + "\n")
         return 2
     csv_path = getattr(args, "csv", None)
+    from sims.commands import _boundary
+
     if vars(args).get("out") is not None:
         from sims.commands._common import check_out_dir
 
@@ -607,13 +609,11 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
             return 2
         from theory._validate import sizes_forced
 
-        with sizes_forced(args.force_size):
+        with sizes_forced(args.force_size), _boundary.matplotlib_home():
             result = module.run(args)
     from sims.reproduce.pipeline.jsonio import to_jsonable
 
     result = to_jsonable(result)
-    from sims.commands import _boundary
-
     if csv_path is not None:
         from sims.commands._boundary import blame
         from sims.reproduce.export import to_dataframe, write_csv

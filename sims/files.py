@@ -78,6 +78,9 @@ def allow_writes() -> None:
         _STOPPED[0] = False
 
 
+#: the deepest path written (folders are created recursively; PATH_MAX allows about 2000)
+MAX_PARTS = 256
+
 #: what an existing entry of each kind is called in an error line
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -124,6 +127,8 @@ def check_target(path: str | os.PathLike, field: str = "path") -> Path:
         raise TargetError(f"{field}: must be a file path, got {text!r} (it ends in a separator)",
                           text)  # fmt: skip
     path = Path(text)
+    if len(path.parts) > MAX_PARTS:
+        v.fail(field, f"a path at most {MAX_PARTS} folders deep", f"{len(path.parts)} levels")
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:

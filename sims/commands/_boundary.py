@@ -390,3 +390,39 @@ def standard_output():
     except OSError as err:
         err.dssl_stream = True
         raise
+
+
+def _creatable(path: str) -> bool:
+    """Whether ``path`` is a writable folder or could be made as one."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            return False
+        path = parent
+    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
+
+
+@contextlib.contextmanager
+def matplotlib_home():
+    """Inside the block, Matplotlib keeps its configuration and font cache in a temporary
+    folder (``MPLCONFIGDIR``, restored and removed afterwards) where the usual ones (under
+    ``HOME``) cannot be written: Matplotlib would otherwise print a multi-line warning before
+    the command's own output or one error line. Nothing changes where they can be written or
+    ``MPLCONFIGDIR`` is set."""
+    import tempfile
+
+    home = os.path.expanduser("~")
+    config = os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"),
+                          "matplotlib")  # fmt: skip
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"),
+                         "matplotlib")  # fmt: skip
+    if os.environ.get("MPLCONFIGDIR") or (_creatable(config) and _creatable(cache)):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="dssl-matplotlib-") as folder:
+        os.environ["MPLCONFIGDIR"] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop("MPLCONFIGDIR", None)

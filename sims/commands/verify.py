@@ -119,7 +119,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--sim-seed",
-        type=_common.integer(lo=0),
+        type=_common.integer(lo=0, hi=2**32 - 1),
         default=None,
         help="seed of the Track C runs (default 0)",
     )

@@ -518,11 +518,21 @@ def sweep_call(
     axes = Problem(*[None if a is None else a for a in axes])
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
     given = {name: value for name, _, value in _compiler_options(compiler_options)}
+    for name in given:  # XLA fails only when it compiles, with its own error type
+        if not _known_xla_option(name):
+            v.fail("compiler_options", "names of options the installed XLA defines", name)
     options = _compiler_options({**bounded_compile_options(), **given})  # the caller's win
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
     fn = _sweep_function(config, bs, options)
     return fn, (swept, shared, keys, _given_init(config, keys))
+
+
+@functools.lru_cache(maxsize=64)
+def _known_xla_option(name: str) -> bool:
+    from sims.core.environ import xla_has_flag
+
+    return xla_has_flag(name)
 
 
 def _compiler_options(options: Mapping[str, Any] | None) -> tuple:

@@ -51,6 +51,7 @@ from sims.trackd.train import (
     tile_clients,
     train,
 )
+from theory import _validate as v
 from theory import topology
 from theory._precision import float32
 
@@ -101,6 +102,9 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
     (the architecture's own width, depth and decoder width where the preset sets them)."""
     h, w, c = image_shape
     s = common.patch
+    if h < s or w < s:  # no patch fits: the images' fault, not a network setting's
+        v.fail("data_path", f"images of at least {s}x{s} pixels (the preset's patch size)",
+               f"images of {h}x{w} pixels")  # fmt: skip
     return NetConfig(
         arch=arch,
         head=objective_of(objective).head,

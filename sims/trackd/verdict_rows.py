@@ -204,7 +204,7 @@ def read_verdicts_file(path: str, *, field: str = "trackd-results") -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh, parse_constant=_reject)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:  # nested too deeply: RecursionError
         v.fail(field, f"a readable JSON {VERDICTS_FILE}", f"{path} ({type(err).__name__})")
     out = {"path": str(path), **check_verdicts_doc(data, field=field, path=str(path))}
     for key in ("decisive", "paper_scale_run"):

@@ -19,7 +19,6 @@ map, and where the map has no data the row says ``not-run`` or ``n/a``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import textwrap
@@ -27,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+from sims.reproduce.pipeline.jsonio import read_json
 from sims.reproduce.report.finding import (
     MAX_WORDS,  # noqa: F401  (the answer's documented limit)
     WORD_ORDER,
@@ -106,7 +106,7 @@ def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
     path = folder / map_file
     if not path.is_file():
         raise FileNotFoundError(f"verdict_map: file not found: {path}")
-    vmap = json.loads(path.read_text())
+    vmap = read_json(path)
     if not isinstance(vmap, dict) or not isinstance(vmap.get("rows"), dict):
         raise ValueError(f"{path.name} is not a verdict map (no 'rows' object)")
     cells_file = vmap.get("cells_file", CELLS_FILE)
@@ -117,7 +117,7 @@ def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
         raise FileNotFoundError(f"verdict_cells: file not found: {cells_path}")
     td_path = folder / TRACKD_FILE
     trackd = read_verdicts_file(str(td_path)) if td_path.is_file() else None
-    cells = json.loads(cells_path.read_text())
+    cells = read_json(cells_path)
     try:
         answer = build_answer(vmap, cells, trackd)
     except (KeyError, TypeError, AttributeError, IndexError) as err:  # a malformed document
