@@ -306,9 +306,16 @@ def compare_folders(
     )
     v.choice(track_d, "track_d", TRACK_D_MODES)
     old, new = Path(old), Path(new)
+    from sims.reproduce.pipeline import outfolder
+
     for name, folder in (("old", old), ("new", new)):
         if not folder.is_dir():
             v.fail(name, "an existing folder", str(folder))
+        if outfolder.unfinished(folder):
+            v.fail(name, f"a folder whose dssl reproduce run finished ({outfolder.UNFINISHED} "
+                   f"is there: the run was interrupted or wrote no {outfolder.RECORD}, so its "
+                   f"{outfolder.RECORD} and machine are an earlier run's; rerun dssl reproduce "
+                   "--out on it)", str(folder))  # fmt: skip
     mode, mode_why = track_d_mode(old, new, track_d)
     tols = _Tolerances((rtol, atol), tol32, WORDS if mode == WORDS else tol32)
     ignored = frozenset((*IGNORED, *ignore))

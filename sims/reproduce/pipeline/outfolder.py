@@ -29,6 +29,7 @@ import errno
 import functools
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import shutil
@@ -266,3 +267,35 @@ def sign(obj) -> str:
 
     key = _key(str(key_path()))
     return hmac.new(key, jsonio.canonical(obj).encode(), hashlib.sha256).hexdigest()
+
+
+#: the file a run keeps in its output folder until its record (``report.json``) describes the
+#: files beside it: an interrupted run, or one that wrote stages without the report, leaves
+#: it, and ``dssl compare`` refuses such a folder (its ``report.json``, if any, is an earlier
+#: run's, made maybe on another machine)
+UNFINISHED = ".dssl-unfinished"
+#: the record of a run (its machine, its stages): the file :data:`UNFINISHED` waits for
+RECORD = "report.json"
+
+
+def mark_unfinished(out: Path, stages) -> None:
+    """Write :data:`UNFINISHED` in ``out`` (the run's pid and stages) before any stage writes."""
+    from sims.files import write_text
+
+    text = json.dumps({"pid": os.getpid(), "stages": list(stages)}) + "\n"
+    write_text(Path(out) / UNFINISHED, text, field="out")
+
+
+def mark_finished(out: Path, rows) -> None:
+    """Remove :data:`UNFINISHED` when the run's record describes its files: it wrote
+    :data:`RECORD` itself, or ``out`` holds none."""
+    out = Path(out)
+    wrote_record = any(RECORD in r.get("files", ()) for r in rows)
+    if wrote_record or not (out / RECORD).exists():
+        with contextlib.suppress(FileNotFoundError):
+            (out / UNFINISHED).unlink()
+
+
+def unfinished(folder: Path) -> bool:
+    """Whether ``folder`` holds :data:`UNFINISHED` (any kind of entry)."""
+    return os.path.lexists(Path(folder) / UNFINISHED)

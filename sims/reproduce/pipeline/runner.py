@@ -205,6 +205,7 @@ def _run_locked(
         if on_stage is not None:
             on_stage(row)
 
+    outfolder.mark_unfinished(out, [s.name for s in stages])
     try:
         listed = tuple(catalogue()) if catalogue is not None else tuple(stages)
         if jobs > 1 and catalogue is not None and parallel.registered(stages, listed):
@@ -232,6 +233,7 @@ def _run_locked(
         raise Interrupted(sum(r["cache"] for r in rows), out) from err
     finally:
         bar.stop()
+    outfolder.mark_finished(out, rows)
     keep = ("name", "config_hash", "cached", "seconds", "files", "cache_file", "summary")
     return {
         "out": str(out),
