@@ -355,6 +355,36 @@ def check_fits(
         )
 
 
+#: the longest a call may plan to run without ``force_size`` (seconds)
+TIME_BUDGET_S = 1800.0
+#: estimated runs longer than this show progress on stderr (the commands)
+PROGRESS_AFTER_S = 3.0
+
+
+def sizes_are_forced() -> bool:
+    """Whether the caller asked to go past the budgets (:func:`sizes_forced`)."""
+    return _FORCED.get()
+
+
+def check_time(field: str, value, seconds: float, *, what: str = "the run",
+               force: bool = False) -> None:  # fmt: skip
+    """Fail before starting when the estimated ``seconds`` exceed :data:`TIME_BUDGET_S`: one
+    line naming ``field``, the estimate, the budget and ``force_size=True``.
+
+    >>> check_time("rounds", 10**9, 1e7, force=True)
+    """
+    if force or _FORCED.get():
+        return
+    seconds = _as_float(seconds)
+    if not seconds <= TIME_BUDGET_S:
+        fail(
+            field,
+            f"small enough for {what} to end within {TIME_BUDGET_S / 60:g} minutes (estimated "
+            f"{seconds:.3g} s; pass {FORCE_HINT} to go further)",
+            value,
+        )
+
+
 #: absolute error a float64 row (or column) sum may carry per entry and still "sum to 1"
 STOCHASTIC_ATOL = 1e-10
 

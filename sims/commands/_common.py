@@ -342,6 +342,8 @@ def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
 #: dense (N, N) float64 copies of a mixing matrix while it is read, validated and used (its
 #: spectrum, powers, the DecL rounds): the memory check is this × 8·N² bytes
 MIXING_COPIES = 12
+#: entries of a CSV mixing file read per second (the time estimate of a large file)
+CSV_ENTRIES_PER_S = 5e5
 #: most bytes one entry of a CSV mixing file takes (digits, sign, exponent, separator)
 CSV_ENTRY_BYTES = 32
 
@@ -397,6 +399,9 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
     if not os.path.isfile(path):
         v.fail(field, "an existing readable file", path)
     _mixing_file_fits(path, ext, n, field)
+    if ext == ".csv":  # np.loadtxt reads about CSV_ENTRIES_PER_S entries a second
+        seconds = os.path.getsize(path) / 10 / CSV_ENTRIES_PER_S
+        progress(field, seconds, f"reading {path}")("parsing the CSV")
     try:
         if ext == ".npy":
             W = np.load(path, allow_pickle=False)
@@ -465,6 +470,34 @@ def check_out_dir(path, field: str = "out") -> str:
     if not os.access(parent, os.W_OK | os.X_OK):
         v.fail(field, f"creatable (no write permission in {parent})", path)
     return p
+
+
+# ---------------------------------------------------------------------------------------------
+# time: an estimate before a long run, then progress lines
+
+
+def progress(command: str, seconds: float, what: str):
+    """A function ``say(text)`` printing ``[elapsed] text`` on stderr, after one line with the
+    estimate, where the run is estimated longer than ``theory._validate.PROGRESS_AFTER_S``;
+    else a function that prints nothing. Standard output keeps only the result.
+
+    >>> say = progress("bench", 0.1, "the benchmark")
+    >>> say("engine")
+    """
+    import sys
+    import time
+
+    if not seconds > v.PROGRESS_AFTER_S:
+        return lambda text: None
+    start = time.perf_counter()
+    sys.stderr.write(f"dssl {command}: {what}: about {seconds:.0f} s (estimated)\n")
+    sys.stderr.flush()
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"[{time.perf_counter() - start:7.1f} s] {text}\n")
+        sys.stderr.flush()
+
+    return say
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from sims.commands import _common
 from theory import _validate as v
 
 NAME = "bench"
@@ -57,7 +58,11 @@ def run(args) -> dict:
         n_clients=n, d=d, c=c, batch=b, local_steps=e, rounds=t, dtype=args.dtype
     )
     # the per-step loop makes N·E·T Python calls: skip it in quick mode
-    return bench.compare(config, repeats=r, per_step=not args.quick)
+    seconds = bench.estimate_seconds(config, repeats=r, per_step=not args.quick)
+    field = "rounds" if t * 10 >= max(n, d) else ("n_clients" if n >= d else "d")
+    v.check_time(field, getattr(args, field), seconds, what="the benchmark")
+    say = _common.progress(NAME, seconds, "the benchmark")
+    return bench.compare(config, repeats=r, per_step=not args.quick, progress=say)
 
 
 def format_text(result: dict) -> str:

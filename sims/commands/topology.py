@@ -81,6 +81,21 @@ DENSE_COPIES = 12
 RANDOM_GRAPHS = ("erdos_renyi", "random_regular", "paper_code")
 
 
+#: floating-point work of a topology summary per N³ (eigen-decompositions, inverse, powers)
+#: and the rate assumed on a CPU: the time estimate (:func:`estimate_seconds`)
+SUMMARY_FLOPS_PER_N3 = 40
+ASSUMED_FLOPS = 5e9
+
+
+def estimate_seconds(n: int) -> float:
+    """Estimated seconds of ``dssl topology`` on N clients (dense O(N³) linear algebra).
+
+    >>> round(estimate_seconds(2500))
+    125
+    """
+    return SUMMARY_FLOPS_PER_N3 * float(n) ** 3 / ASSUMED_FLOPS
+
+
 def estimate_bytes(n: int) -> int:
     """Estimated peak bytes of ``dssl topology`` on N clients (dense N×N matrices).
 
@@ -88,6 +103,14 @@ def estimate_bytes(n: int) -> int:
     True
     """
     return int(DENSE_COPIES * 8 * n * n)
+
+
+def _checked_time(field: str, value, n: int):
+    """Refuse a summary estimated past the time budget; the progress printer of one that runs
+    longer than a few seconds (:func:`sims.commands._common.progress`)."""
+    seconds = estimate_seconds(n)
+    v.check_time(field, value, seconds, what="the dense N×N summary")
+    return _common.progress(NAME, seconds, f"N = {n}, dense N×N spectral summary")
 
 
 def _rule_on_graph(args, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -179,11 +202,15 @@ def run(args) -> dict:
     n_req = 20 if args.n is None else args.n
     if args.mixing_file is not None:
         W = _common.mixing_from_args(args)
+        say = _checked_time("mixing-file", args.mixing_file, W.shape[0])
         adjacency = ((W + W.T) > 0).astype(float)
         np.fill_diagonal(adjacency, 0.0)
     else:
         _common.check_fits("n", n_req, estimate_bytes(n_req), what="the dense N×N matrices")
+        say = _checked_time("n", n_req, n_req)
+        say(f"the {args.graph} graph and its {args.mixing} mixing matrix")
         W, adjacency = SPELLINGS[args.mixing].build(args, n_req, seed)
+    say("the spectrum and the summary")
     out = spectral.summary(W, adjacency, gamma=gamma)
     from_file = args.mixing_file is not None
     result = {

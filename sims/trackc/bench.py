@@ -220,12 +220,38 @@ def interleaved_times(runs: dict[str, tuple[Callable[[], Any], int]]) -> dict[st
 # the comparison and the scale table
 
 
+#: assumed rates of the time estimate (:func:`estimate_seconds`): flop/s of the engine, the
+#: loop and numpy on a CPU, seconds per Python call of the per-step loop, and compilation
+ESTIMATE_RATES = {"engine": 2e10, "loop": 5e9, "numpy": 2e9, "call_s": 1e-4, "compile_s": 15.0}
+
+
+def estimate_seconds(config: EngineConfig, *, repeats: int, per_step: bool) -> float:
+    """Estimated wall time of :func:`compare` (every implementation run once, then
+    ``repeats`` timed calls each), from the work of a round (``round_flops``) and
+    :data:`ESTIMATE_RATES`; the engine counts three times (its loss-only and sharded rows).
+
+    >>> from sims.core.config import EngineConfig
+    >>> round(estimate_seconds(bench_config(**QUICK), repeats=5, per_step=False))
+    34
+    """
+    r = ESTIMATE_RATES
+    work = round_flops(config) * config.rounds
+    calls = repeats + 1
+    seconds = 3 * work / r["engine"] * calls + work / r["loop"] * calls
+    seconds += work / r["numpy"] * calls
+    if per_step:
+        steps = config.n_clients * config.local_steps * config.rounds
+        seconds += (steps * r["call_s"] + work / r["numpy"]) * repeats
+    return seconds + r["compile_s"]
+
+
 def compare(
     config: EngineConfig | None = None,
     *,
     repeats: int = 3,
     per_step: bool = True,
     extra: dict | None = None,
+    progress: Callable[[str], None] | None = None,
 ):
     """Engine vs loop vs per-step loop vs numpy on one configuration (default: the issue-4 one).
 
@@ -242,8 +268,10 @@ def compare(
     Returns a dict with ``seconds_per_round`` (engine), ``compile_seconds``, the best run time of
     each implementation, ``speedup_vs_loop``, ``speedup_vs_per_step_loop``, ``speedup_vs_numpy``,
     achieved FLOP/s, ``max_abs_diff_engine_vs_loop`` (same keys, same numbers expected), the
-    peak RSS of the process and the load average before and after.
+    peak RSS of the process and the load average before and after. ``progress(text)`` is
+    called as each phase starts (``dssl bench`` prints it on stderr for long runs).
     """
+    say = progress or (lambda text: None)
     load_before = list(os.getloadavg())
     config = bench_config(**QUICK) if config is None else config
     repeats = v.integer(repeats, "repeats", lo=1)
@@ -254,11 +282,13 @@ def compare(
     def run_engine():
         return jax.block_until_ready(engine.run(problem, key=root)[0].params)
 
+    say("engine: compiled and run once")
     t0 = time.perf_counter()
     final = run_engine()
     first = time.perf_counter() - t0
     params0 = starting_params(engine, config, problem, root)
     # every implementation built and run once (compiled, checked), then all timed interleaved
+    say("loop over clients: run once")
     loop = _loop_runner(config, problem)
     out = loop(params0, root)
     runs = {"engine": (run_engine, repeats), "loop": (lambda: loop(params0, root), repeats)}
@@ -274,6 +304,7 @@ def compare(
         "max_abs_diff_engine_vs_loop": float(np.max(np.abs(np.asarray(out) - np.asarray(final)))),
     }
     if per_step:
+        say("per-step loop: run once")
         ps = _per_step_runner(config, problem)
         out_ps = ps(params0, root)
         runs["per_step_loop"] = (lambda: ps(params0, root), max(1, repeats - 1))
@@ -288,6 +319,7 @@ def compare(
         if variant:
             runs[name] = (variant.pop("run"), repeats)
             res |= variant
+    say("numpy: run once")
     npr = _numpy_runner(config, problem)
     npr(params0, 0)
     runs["numpy"] = (lambda: npr(params0, 0), repeats)
@@ -297,6 +329,7 @@ def compare(
         other = factory(config, problem)
         other(params0, 0)
         runs[name] = (lambda other=other: other(params0, 0), max(1, repeats - 1))
+    say(f"timing {len(runs)} implementations, {repeats} calls each")
     best = best_interleaved(runs)
     extra_names = tuple(extra or {})
     return _timings(res, best, config, repeats, tuple(variants), extra_names, load_before, first)
