@@ -136,11 +136,28 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_VALUE
+        self._words: list = []
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def _typed(self, name: str) -> str:
+        """The option ``name`` as the user typed it (``--sim-s`` for ``--sim-seed``)."""
+        from sims.commands import _boundary
+
+        actions = [a for a in self._actions if a.option_strings]
+        for action in actions:
+            if name in action.option_strings:
+                return _boundary.spelling(action, self._words, actions)
+        return name
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
         line = " ".join(message.split())
         if line.startswith("argument ") and ": must be " in line:
             line = line[len("argument ") :]  # "--lr: must be ..." like the run-time errors
+            name, sep, rest = line.partition(": ")
+            line = self._typed(name.split("/")[-1]) + sep + rest
         sys.stderr.write(f"{self.prog}: error: {line}\n")
         raise SystemExit(2)
 

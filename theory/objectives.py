@@ -209,6 +209,11 @@ def empirical_target(x, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
     Returns:
       (d, d) (or (N, d, d)) symmetric matrix; Eq. (17)'s empirical covariance form.
     """
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) in (2, 3):  # the (..., d, d) results, before any copy
+        lead = int(np.prod(shape[:-2])) if len(shape) == 3 else 1
+        need = 4 * 8 * lead * shape[-1] ** 2 + 8 * int(np.prod(shape))
+        v.check_fits("x", f"shape {tuple(shape)}", need, what="the (d, d) targets")
     x = v.array(x, "x")
     if x.ndim not in (2, 3) or x.shape[-2] < 1:
         v.fail("x", "an array of shape (M, d) or (N, M, d) with M >= 1", f"shape {x.shape}")

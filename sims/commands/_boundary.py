@@ -359,7 +359,7 @@ def _as_typed(line: str, argv, actions) -> str:
     if not sep or field.startswith("-"):
         return line
     for action in actions:
-        if action.dest == field:
+        if action.dest == field.replace("-", "_"):  # "rare_axis" or "mixing-file"
             return f"{spelling(action, argv, actions)}: {rest}"
     return line
 

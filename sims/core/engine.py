@@ -519,7 +519,7 @@ def sweep_call(
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
     given = {name: value for name, _, value in _compiler_options(compiler_options)}
     for name in given:  # XLA fails only when it compiles, with its own error type
-        if not _known_xla_option(name):
+        if not name.strip() or not _known_xla_option(name):
             v.fail("compiler_options", "names of options the installed XLA defines", name)
     options = _compiler_options({**bounded_compile_options(), **given})  # the caller's win
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])

@@ -26,7 +26,6 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import jax
@@ -442,7 +441,7 @@ def script_record(res: dict, load_before: list[float], out) -> dict:
     }
     from sims.files import write_text
 
-    write_text(Path(out), json.dumps(res, indent=1) + "\n", field="out")
+    write_text(out, json.dumps(res, indent=1) + "\n", field="out")
     return res
 
 

@@ -84,6 +84,8 @@ def check_run_time(config, field: str, value) -> None:
     the estimated work and the limit."""
     rate = FASTEST_FLOPS["cpu" if jax.default_backend() == "cpu" else "gpu"]
     work = round_flops(config) * config.rounds
+    # the estimate at a tenth of the fastest rate: past the time budget, --force-size
+    v.check_time(field, value, work / (rate / 10), what="the training")
     if not work <= rate * MAX_RUN_SECONDS:
         v.fail(
             field,

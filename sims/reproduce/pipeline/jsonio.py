@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sims.files import atomic_path, write_text
+from sims.files import atomic_path, check_target, write_text
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -260,7 +260,11 @@ def savefig(fig, path: str | Path, *, field: str = "path") -> Path:
     close it. The one figure-writing function of the project."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
+    try:
+        path = check_target(path, field)
+    except ValueError:
+        plt.close(fig)
+        raise
     fmt = path.suffix.lstrip(".").lower() or "png"
     known = fig.canvas.get_supported_filetypes()
     if fmt not in known:
