@@ -368,7 +368,7 @@ def cause2() -> Iterator[Case]:
         (["bench", "--quick", "--rounds", "40000"], "--rounds"),
         (["bench", "--rounds", "3000"], "--rounds"),
         (["bench", "--quick", "--n-clients", "2000", "--d", "4096", "--c", "512"], "--d"),
-        (["simulate", "--n-clients", "700", "--d", "1400"], "--d"),
+        (["simulate", "--n-clients", "700", "--d", "1400"], "--n-clients"),
         (["simulate", "--rounds", "1e10"], "--rounds"),
         (["exact", "--d", "70000", "--dense"], "--d"),
         (["exact", "--d", "3000", "--samples", "1e7"], "--samples"),

@@ -1,0 +1,449 @@
+"""The hostile-input table by cause (issue 53): for each cause, a table of cases over every
+entry point that shares it, each refused in one line naming the field (or, for cause 8,
+accepted). Cause 1 (the one writer) is tests/test_one_writer.py, cause 10 (an interrupted run
+and ``dssl compare``) tests/test_unfinished_run.py; ``benchmarks/hostile_run.py`` throws a
+larger generated set at the same entry points.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from sims.cli import main
+from sims.core.mixing import check_mixing
+from sims.reproduce import export
+from sims.reproduce.pipeline import jsonio
+from theory import _validate as v
+from theory import bounds, objectives, solve, topology
+from theory.datamodel import DataModel, class_second_moments, client_second_moment
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.strip().splitlines() if not ln.startswith("[")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def _refused(call, field: str) -> str:
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    text = str(info.value)
+    assert "\n" not in text.strip() and text.startswith(f"{field}: "), text
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 2: sizes before memory
+
+
+def _key():
+    import jax.random as jr
+
+    return jr.key(0)
+
+
+SIZES = {
+    "validate_mixing": (
+        lambda: topology.validate_mixing(np.broadcast_to(1e-5, (100_000, 100_000))),
+        "W",
+    ),
+    "validate_mixing float32": (
+        lambda: topology.validate_mixing(np.broadcast_to(np.float32(2e-5), (50_000, 50_000))),
+        "W",
+    ),
+    "population_targets": (
+        lambda: objectives.population_targets(DataModel(d=400_000, n_clients=4), "mim"),
+        "model",
+    ),
+    "client_second_moment": (
+        lambda: client_second_moment(DataModel(d=10**6, n_clients=2)),
+        "model",
+    ),
+    "class_second_moments": (
+        lambda: class_second_moments(DataModel(d=10**5, n_clients=40)),
+        "model",
+    ),
+    "empirical_target": (
+        lambda: objectives.empirical_target(np.broadcast_to(0.1, (3, 5, 90_000)), "mim"),
+        "x",
+    ),
+    "make_graph": (lambda: topology.make_graph("ring", 2_000_000), "n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIZES))
+def test_sizes_are_refused_before_allocating_naming_the_field(name):
+    call, field = SIZES[name]
+    text = _refused(call, field)
+    assert "estimated" in text and "force_size=True" in text, text
+
+
+def test_force_size_goes_past_the_budget():
+    with pytest.raises(ValueError):
+        v.check_fits("d", 1, 1e30)
+    v.check_fits("d", 1, 1e30, force=True)
+    with v.sizes_forced():
+        v.check_fits("d", 1, 1e30)
+        v.check_time("rounds", 1, 1e30)
+    with pytest.raises(ValueError, match="force_size"):
+        v.check_time("rounds", 1, 1e30)
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["topology", "--n", "9000"], "--n"),
+        (["topology", "--graph", "star", "--n", "40000"], "--n"),
+        (["bench", "--quick", "--rounds", "50000"], "--rounds"),
+        (["bench", "--rounds", "4000"], "--rounds"),
+        (["simulate", "--n-clients", "600", "--d", "1500"], "--n-clients"),
+    ],
+)
+def test_commands_refuse_sizes_naming_the_option_and_force_size(argv, option, capsys):
+    assert main(argv) == 2
+    line = _one_line(capsys)
+    assert f"error: {option}: must be small enough" in line and "--force-size" in line, line
+
+
+def test_long_runs_announce_their_estimate_and_progress(capsys):
+    from sims.commands._common import progress
+
+    say = progress("bench", 120.0, "the benchmark")
+    say("engine")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "dssl bench: the benchmark: about 120 s (estimated)"
+    assert err[1].endswith("] engine")
+    progress("bench", 0.5, "quick")("nothing")
+    assert capsys.readouterr().err == ""
+
+
+def test_topology_and_bench_estimates_grow_with_the_sizes():
+    from sims.commands import topology as topo_cmd
+    from sims.trackc import bench
+
+    assert topo_cmd.estimate_seconds(2500) > v.PROGRESS_AFTER_S
+    assert topo_cmd.estimate_seconds(20) < v.PROGRESS_AFTER_S
+    small = bench.bench_config(**bench.QUICK)
+    big = bench.bench_config(**(bench.QUICK | {"rounds": 100_000}))
+    assert bench.estimate_seconds(big, repeats=5, per_step=False) > v.TIME_BUDGET_S
+    assert bench.estimate_seconds(small, repeats=5, per_step=False) < 120
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 3: a FIFO is refused, never opened
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bounds", "--d", "64", "--p", "0.3"],
+        ["topology", "--n", "5"],
+        ["exact", "--d", "16"],
+    ],
+)
+def test_a_fifo_as_csv_is_refused_before_the_run(argv, tmp_path, capsys):
+    fifo = tmp_path / "p.csv"
+    os.mkfifo(fifo)
+    assert main([*argv, "--csv", str(fifo)]) == 2
+    assert "--csv: must be a regular file or a free path" in _one_line(capsys)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+FIFO_API = {
+    "read_json": (lambda p: jsonio.read_json(p), "path"),
+    "write_csv": (lambda p: export.write_csv({"a": [1.0]}, p), "path"),
+    "write_json": (lambda p: jsonio.write_json(p, [1]), "path"),
+    "check_csv_path": (lambda p: export.check_csv_path(p), "csv"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIFO_API))
+def test_a_fifo_given_to_the_library_is_refused(name, tmp_path):
+    fn, field = FIFO_API[name]
+    fifo = tmp_path / "p.json"
+    os.mkfifo(fifo)
+    _refused(lambda: fn(fifo), field)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 4: inapplicable options
+
+
+@pytest.mark.parametrize("method", ["cl", "cl-dissimilar"])
+@pytest.mark.parametrize("p", ["0.1", "0.75"])
+def test_exact_refuses_p_where_it_does_not_enter(method, p, capsys):
+    assert main(["exact", "--d", "20", "--method", method, "--p", p]) == 2
+    assert f"--p: must be omitted with --method {method}" in _one_line(capsys)
+
+
+@pytest.mark.parametrize("method", ["mim", "mim-paper", "mim-independent", "mim-recon"])
+def test_mask_ratio_enters_every_mim_method(method):
+    assert objectives.uses_mask_ratio(method)
+
+
+@pytest.mark.parametrize("graph", ["ring", "star", "hypercube"])
+def test_fedavg_refuses_a_graph_it_would_ignore(graph):
+    adj = topology.make_graph(graph, 8)
+    _refused(lambda: topology.mixing_matrix("fedavg", adj), "adjacency")
+    w = topology.mixing_matrix("fedavg", adj, any_graph=True)
+    np.testing.assert_allclose(w, np.full((8, 8), 1 / 8))
+    np.testing.assert_allclose(
+        topology.mixing_matrix("fedavg", topology.complete(8)), np.full((8, 8), 1 / 8)
+    )
+
+
+BOUND_CALLS = {
+    "evaluate": lambda **kw: bounds.evaluate(d=300.0, p=0.5, **kw),
+    "sensitivity": lambda **kw: bounds.sensitivity("mim", "local", d=300.0, p=0.5, **kw),
+    "lower_bound": lambda **kw: bounds.lower_bound("cl_similar", "fl", d=300.0, p=0.5, **kw),
+}
+
+
+@pytest.mark.parametrize("const", ["c_num", "c_den", "c_f", "c_n"])
+@pytest.mark.parametrize("entry", sorted(BOUND_CALLS))
+def test_a_constant_given_twice_is_refused(entry, const):
+    call = BOUND_CALLS[entry]
+    _refused(lambda: call(**{const: 2.0}, constants={const: 3.0}), const)
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 5: out of range, complex, non-finite
+
+
+COMPLEX = {
+    "optima": (lambda: solve.optima(np.eye(3)[None].repeat(2, 0) * (1 + 1e-3j), 1), "targets"),
+    "validate_mixing": (lambda: topology.validate_mixing(np.full((3, 3), 1 / 3 + 0j)), "W"),
+    "check_mixing": (lambda: check_mixing(np.full((3, 3), 1 / 3 + 0j)), "mixing"),
+    "empirical_target": (lambda: objectives.empirical_target(np.ones((4, 3)) * 1j, "mim"), "x"),
+    "bounds p": (lambda: bounds.evaluate(d=100.0, p=0.5 + 0.1j), "p"),
+    "DataModel tau": (lambda: DataModel(d=12, n_clients=3, tau=1 + 2j), "tau"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+def test_complex_input_is_refused(name):
+    call, field = COMPLEX[name]
+    _refused(call, field)
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"c_f": 1e200, "fl_term": "theta"}, "c_f"),
+        ({"c_n": 1e-200}, "c_n"),
+        ({"c_num": 1e101}, "c_num"),
+        ({"c_den": 1e-101}, "c_den"),
+        ({"p": -0.0}, "p"),
+    ],
+)
+def test_bounds_out_of_range_names_the_range(kw, field):
+    text = _refused(lambda: bounds.evaluate(**({"d": 100.0, "p": 0.5} | kw)), field)
+    assert "must be in" in text
+
+
+def test_minus_zero_is_zero():
+    assert str(DataModel(d=10, n_clients=2, rare_fraction=-0.0).rare_fraction) == "0.0"
+
+
+@pytest.mark.parametrize("text", ["1e400", "[-2e308]", '{"a": {"b": 9e999}}'])
+def test_json_beyond_float64_is_refused_on_read(text, tmp_path):
+    _refused(lambda: jsonio.from_json(text), "json")
+    (tmp_path / "x.json").write_text(text)
+    _refused(lambda: jsonio.read_json(tmp_path / "x.json"), "path")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), np.float32("-inf")])
+def test_json_never_written_with_a_non_finite_number(bad, tmp_path):
+    _refused(lambda: jsonio.write_json(tmp_path / "x.json", {"a": [{"b": bad}]}), "obj")
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["bounds", "--d", "64", "--p", "0.3", "--c-n", "1e-250"], "--c-n"),
+        (["bounds", "--d", "64", "--p", "0.3", "--c-nu", "3e150"], "--c-nu"),
+    ],
+)
+def test_bounds_command_refuses_constants_out_of_range(argv, option, capsys):
+    assert main(argv) == 2
+    assert f"error: {option}: must be in [1e-100, 1e+100]" in _one_line(capsys)
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 6: the line names what the user typed
+
+
+@pytest.mark.parametrize(
+    "spelling, value", [("--sim-seed", "8589934593"), ("--sim-s", "5e10"), ("--sim-seed", "-1")]
+)
+def test_sim_seed_is_named_as_typed(spelling, value, capsys):
+    assert main(["verify", "--simulate", "fast", spelling, value]) == 2
+    assert f"error: {spelling}: must be an integer in [0, 4294967295]" in _one_line(capsys)
+
+
+@pytest.mark.parametrize("levels", [300, 50_000])
+def test_deep_trackd_results_name_the_option(levels, tmp_path, capsys):
+    (tmp_path / "trackd_verdicts.json").write_text("[" * levels + "]" * levels)
+    assert main(["verify", "--d", "40", "--trackd-results", str(tmp_path)]) == 2
+    assert "--trackd-results:" in _one_line(capsys)
+
+
+@pytest.mark.parametrize("data", [b"\xff\xfe\x00", b"[" * 60_000 + b"]" * 60_000, b"{"])
+def test_unreadable_answer_files_name_the_option(data, tmp_path, capsys):
+    (tmp_path / "verdict_map.json").write_bytes(data)
+    (tmp_path / "verdict_cells.json").write_text("{}")
+    assert main(["verify", "--d", "40", "--map-results", str(tmp_path)]) == 2
+    assert "--map-results:" in _one_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(("abar", (3,)), ("n", (4,))), (("d", (2,)), ("p", (3,))), (("d", (2,)), ("c_num", (5,)))],
+)
+def test_non_broadcasting_bounds_name_the_argument(a, b):
+    args = {"d": 100.0, "p": 0.5, "abar": 3.0, "n": 4.0}
+    args[a[0]] = np.full(a[1], 2.0 if a[0] != "p" else 0.5)
+    args[b[0]] = np.full(b[1], 2.0 if b[0] != "p" else 0.5)
+    text = _refused(lambda: bounds.evaluate(**args), b[0])
+    assert a[0] in text
+
+
+@pytest.mark.parametrize("shape", [(2,), (3, 2)])
+def test_a_batch_of_keys_is_refused_by_name(shape):
+    import jax.random as jr
+
+    from sims.data.paper_model import sample_paper_model
+
+    keys = jr.split(jr.key(0), int(np.prod(shape))).reshape(shape)
+    _refused(lambda: sample_paper_model(DataModel(d=8, n_clients=2), 3, key=keys), "key")
+
+
+def test_a_deep_csv_path_names_the_option(tmp_path, capsys):
+    deep = tmp_path.joinpath(*["q"] * 300) / "t.csv"
+    assert main(["bounds", "--d", "64", "--p", "0.3", "--csv", str(deep)]) == 2
+    assert "--csv: must be a path at most 256 folders deep" in _one_line(capsys)
+
+
+def test_a_backend_that_fails_to_start_is_one_line(monkeypatch):
+    import jax
+
+    from sims import cli
+
+    def broken():
+        raise AssertionError
+
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    monkeypatch.setattr(jax, "devices", broken)
+    line = cli.platform_error()
+    assert line.startswith("dssl: error: JAX_PLATFORMS: must be a platform that starts here")
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 7: only ValueError/TypeError from the API
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\x89PNG\r\n\x1a\n", '{"a": 1}'.encode("utf-16"), b"", b"[1,]", b'{"a": 1} x', b"\x00"],
+)
+def test_read_json_of_anything_is_a_one_line_value_error(data, tmp_path):
+    (tmp_path / "b.json").write_bytes(data)
+    _refused(lambda: jsonio.read_json(tmp_path / "b.json"), "path")
+    _refused(lambda: jsonio.from_json(data), "json")
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path):
+    (tmp_path / "b.json").write_bytes(b'\xef\xbb\xbf{"a": [1]}')
+    assert jsonio.read_json(tmp_path / "b.json") == {"a": [1]}
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (0, 0), (3, 0)])
+def test_representability_of_an_empty_w(shape):
+    r = solve.representability_vector(np.zeros(shape))
+    assert r.shape == (shape[1],) and not r.any()
+
+
+@pytest.mark.parametrize("ret", [["holds"], "violated", 7, {"thm4.2": "holds"}])
+def test_a_track_c_callback_returning_junk_is_refused(ret):
+    from sims import api
+
+    _refused(lambda: api.verify(d=40, track_c=lambda cfg: ret), "track_c")
+
+
+@pytest.mark.parametrize("name", ["xla_no_such_option_here", "", "not an option"])
+def test_unknown_compiler_options_are_refused_before_compiling(name):
+    import jax.random as jr
+
+    from sims.core import engine
+    from sims.core.config import EngineConfig
+    from sims.trackc.bench import _problem
+
+    config = EngineConfig(n_clients=4, d=8, c=2, batch=2, local_steps=1, rounds=1,
+                          dtype="float32")  # fmt: skip
+    problem = _problem(config)
+    _refused(
+        lambda: engine.sweep_call(
+            config, problem, jr.split(jr.key(0), 1), compiler_options={name: True}
+        ),  # fmt: skip
+        "compiler_options",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 8: valid float32 mixing matrices accepted by both checks
+
+
+@pytest.mark.parametrize("graph, n", [("ring", 4), ("ring", 31), ("star", 9), ("complete", 7),
+                                      ("hypercube", 16)])  # fmt: skip
+@pytest.mark.parametrize("rule", ["uniform", "metropolis", "max_degree"])
+def test_float32_mixing_is_accepted_by_validate_and_check(graph, n, rule):
+    w = topology.mixing_matrix(rule, topology.make_graph(graph, n)).astype(np.float32)
+    assert topology.validate_mixing(w).dtype == np.float64
+    assert check_mixing(w).shape == (n, n)
+
+
+def test_float64_tolerance_is_unchanged_and_shared():
+    w = np.full((4, 4), 0.25)
+    w[0, 0] += 1e-8  # far beyond float64 rounding
+    _refused(lambda: topology.validate_mixing(w), "W")
+    _refused(lambda: check_mixing(w), "mixing")
+
+
+# ---------------------------------------------------------------------------------------------
+# cause 9: faults
+
+
+def test_a_folder_in_place_of_a_stage_file_is_refused_naming_out(tmp_path):
+    from sims.reproduce.pipeline import run_stages
+    from tests._pipeline_helpers import counting_stage
+
+    (tmp_path / "count.json").mkdir()
+    with pytest.raises(ValueError) as info:
+        run_stages([counting_stage([])], out=tmp_path, progress=False)
+    text = str(info.value)
+    assert text.startswith("out: ") and "count.json" in text and ".tmp" not in text, text
+    assert (tmp_path / "count.json").is_dir()
+
+
+def test_matplotlib_gets_a_temporary_home_where_home_cannot_hold_it(tmp_path, monkeypatch):
+    from sims.commands._boundary import matplotlib_home
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("HOME", str(tmp_path / "file" / "home"))
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    with matplotlib_home():
+        folder = os.environ["MPLCONFIGDIR"]
+        assert os.path.isdir(folder)
+    assert "MPLCONFIGDIR" not in os.environ and not os.path.exists(folder)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with matplotlib_home():
+        assert "MPLCONFIGDIR" not in os.environ
