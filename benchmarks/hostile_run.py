@@ -58,7 +58,7 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 RESULTS = os.path.join(REPO, "benchmarks", "results", "hostile_run.md")
 CLASSES = ("clean", "traceback", "silent-accept", "hang", "unnamed-field")
-CLI_TIMEOUT_S = 60
+CLI_TIMEOUT_S = 150
 API_TIMEOUT_S = 30
 MEM_BYTES = 8 << 30
 CAUSES = {
@@ -88,7 +88,7 @@ class Case:
     env: dict = field(default_factory=dict)
     expect: str = "refuse"  # or "accept"
     exit_codes: tuple = (2,)
-    limits: Callable | None = None  # preexec_fn of a command-line case
+    full_disk: bool = False  # command line: run with no file size allowed (writes fail)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -881,9 +881,10 @@ def cause8() -> Iterator[Case]:
             )
 
 
-def _fsize_zero():
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+#: a full disk for one command: no byte may be written to any file (``ulimit -f 0``; SIGXFSZ
+#: ignored, so a write fails with EFBIG instead of killing the process). A shell sets it, not
+#: ``preexec_fn``, which is unsafe in a process running threads (JAX's).
+FULL_DISK = ["/bin/sh", "-c", "ulimit -f 0; trap '' XFSZ; exec \"$@\"", "sh"]
 
 
 def cause9() -> Iterator[Case]:
@@ -901,7 +902,7 @@ def cause9() -> Iterator[Case]:
                 f"disk full {spelling}",
                 (spelling,),
                 argv=[*argv, spelling, "{tmp}/full.csv"],
-                limits=_fsize_zero,
+                full_disk=True,
                 exit_codes=(1,),
             )
     for name in ("mask_expectation.png", "mask_rv.png"):
@@ -920,7 +921,7 @@ def cause9() -> Iterator[Case]:
         "disk full --out",
         ("--out",),
         argv=["reproduce", "--fast", "--stages", "mask", "--out", "{tmp}/o"],
-        limits=_fsize_zero,
+        full_disk=True,
         exit_codes=(1,),
     )
     yield Case(
@@ -1285,13 +1286,12 @@ def run_cli(case: Case) -> dict:
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "sims.cli", *argv],
+                [*(FULL_DISK if case.full_disk else []), sys.executable, "-m", "sims.cli", *argv],
                 cwd=tmp,
                 env=env,
                 capture_output=True,
                 text=True,
                 timeout=CLI_TIMEOUT_S,
-                preexec_fn=case.limits,
             )
         except subprocess.TimeoutExpired:
             return {"class": "hang", "detail": f"> {CLI_TIMEOUT_S} s"}
@@ -1440,8 +1440,14 @@ def main(argv: list[str] | None = None) -> int:
             "name": case.name,
             "cli": case.argv is not None,
         } | res
-        mark = "." if r["class"] == "clean" else r["class"][0].upper()
-        print(mark, end="", file=sys.stderr, flush=True)
+        if r["class"] != "clean":
+            print(
+                f"\n[{r['class']}] {r['entry']} {r['name']}: {r.get('detail', '')}",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(".", end="", file=sys.stderr, flush=True)
         return r
 
     with cf.ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:

@@ -59,7 +59,7 @@ def _cases():
     ]:
         a = T.make_graph(name, 16, **kw)
         for mixing in T.MIXINGS:
-            out.append((name, mixing, a, T.mixing_matrix(mixing, a, sizes=sizes)))
+            out.append((name, mixing, a, T.mixing_matrix(mixing, a, sizes=sizes, any_graph=True)))
     return out
 
 
@@ -365,7 +365,7 @@ def _connected(draw):
         a = T.paper_code(n, 1, seed=seed)  # a uniform random recursive tree
     mixing = draw(st.sampled_from(T.MIXINGS))
     sizes = draw(st.lists(st.floats(0.1, 10.0), min_size=n, max_size=n))
-    return a, T.mixing_matrix(mixing, a, sizes=sizes)
+    return a, T.mixing_matrix(mixing, a, sizes=sizes, any_graph=True)
 
 
 @given(_connected())

@@ -247,6 +247,7 @@ def _under(path, folder) -> bool:
 #: what a path must be, by the OSError's errno
 _OS_ALLOWED = {
     errno.ENOSPC: "a location with free space",
+    errno.EFBIG: "a location where the file may grow (no file size limit)",
     errno.EDQUOT: "a location within the disk quota",
     errno.ENAMETOOLONG: "a path whose names are at most 255 bytes each",
     errno.EACCES: "a path you may write",

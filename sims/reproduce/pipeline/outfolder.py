@@ -154,8 +154,12 @@ def _held_lock(path: Path, field: str, shown: str, what: str) -> Iterator[None]:
             if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             _fail(field, f"{what} ({_holder(fd)} holds {path})", shown)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as err:  # a full disk: the lock file and the field, not a bare errno
+            err.filename, err.dssl_field = str(path), field
+            raise
         try:
             yield
         finally:
