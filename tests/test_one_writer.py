@@ -177,7 +177,7 @@ def test_a_full_disk_under_the_csv_option_is_one_line_naming_it(tmp_path, monkey
 
 def test_json_never_holds_a_non_finite_number(tmp_path):
     for bad in (float("nan"), float("inf"), -float("inf")):
-        with pytest.raises(ValueError, match="^obj: must be finite"):
+        with pytest.raises(ValueError, match="^obj: must be made of finite"):
             jsonio.write_json(tmp_path / "x.json", {"a": [1.0, {"b": bad}]})
     assert not (tmp_path / "x.json").exists()
     jsonio.write_json(tmp_path / "x.json", {"a": float("nan")}, nonfinite="null")

@@ -338,7 +338,7 @@ def check_fits(
     >>> try:
     ...     check_fits("d", 10**6, 8e18)
     ... except ValueError as err:
-    ...     print(str(err)[:73])
+    ...     print(str(err).split(",")[0])
     d: must be small enough for the run to fit in memory (estimated 7105.4 PiB
     """
     if force or _FORCED.get():

@@ -488,7 +488,7 @@ def mixing_matrix(name: str, adjacency, *, sizes=None, any_graph: bool = False) 
     >>> try:
     ...     mixing_matrix("fedavg", ring(4))
     ... except ValueError as err:
-    ...     print(str(err)[:59])
+    ...     print(str(err)[:58])
     adjacency: must be the complete graph with mixing 'fedavg'
     """
     v.choice(name, "mixing", MIXINGS)
