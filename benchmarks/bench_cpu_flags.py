@@ -145,7 +145,9 @@ def main() -> None:
     if args.stages is not None:
         _stages(args.stages, sets, result)
     result["load_after"] = os.getloadavg()
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    from sims.files import write_text  # the one writer
+
+    write_text(Path(args.out), json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -31,6 +31,7 @@ jax.config.update("jax_enable_x64", True)
 
 from sims.core.config import EngineConfig  # noqa: E402
 from sims.core.engine import make_problem, sweep  # noqa: E402
+from sims.files import write_text  # noqa: E402 - the one writer
 from sims.trackc.bench import compare  # noqa: E402
 from theory import topology  # noqa: E402
 
@@ -132,7 +133,7 @@ def main() -> None:
     res["sweep"] = bench_sweep(10 if args.quick else 250, 40 if args.quick else 100)
     res["machine"]["load_average_at_end"] = list(os.getloadavg())
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(res, indent=2) + "\n")
+    write_text(OUT, json.dumps(res, indent=2) + "\n")
     ev, sw = res["engine_vs_loop"], res["sweep"]
     print(f"{'measure':44s} value")
     print(f"{'vmapped engine, 20 rounds (best, s)':44s} {ev['engine_seconds']:.3f}")

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from sims.files import write_text  # noqa: E402 - the one writer
+
 RESULTS = Path(__file__).resolve().parent / "results" / "exact.json"
 ITEMS = ("exact_1e12", "sweep_1e20", "finite_samples", "finite_readings", "breakeven")
 
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if RESULTS.exists():  # keep the items not rerun this time
         merged = {row["item"]: row for row in json.loads(RESULTS.read_text())}
     merged.update({row["item"]: row for row in rows})
-    RESULTS.write_text(json.dumps([merged[k] for k in ITEMS if k in merged], indent=2) + "\n")
+    write_text(RESULTS, json.dumps([merged[k] for k in ITEMS if k in merged], indent=2) + "\n")
     return 0
 
 

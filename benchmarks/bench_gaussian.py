@@ -63,7 +63,9 @@ def main() -> None:
         result[name] = {"flags": list(flags), **_run(_CODE, flags)}
         print(name, json.dumps(result[name]), flush=True)
     result["load_after"] = os.getloadavg()
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    from sims.files import write_text  # the one writer
+
+    write_text(RESULTS, json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULTS}")
 
 

@@ -44,6 +44,7 @@ import jax.random as jr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sims.files import write_text  # noqa: E402 - the one writer
 from sims.trackc import bench  # noqa: E402
 
 PARTS = ("peak", "engine", "trackd", "cpu")
@@ -242,8 +243,8 @@ def main(argv=None) -> dict:
 
     def save():
         res["load_after"] = list(os.getloadavg())
-        (out / "gpu.json").write_text(json.dumps(res, indent=1))
-        (out / "gpu.md").write_text(_table(res))
+        write_text(out / "gpu.json", json.dumps(res, indent=1))
+        write_text(out / "gpu.md", _table(res))
 
     if "peak" in parts:
         res["peak"] = peaks(512 if args.smoke else 8192)

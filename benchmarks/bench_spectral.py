@@ -22,6 +22,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from sims.files import write_text  # noqa: E402 - the one writer
 from theory import spectral, topology
 
 RESULTS = Path(__file__).resolve().parent / "results" / "spectral.json"
@@ -95,7 +96,7 @@ def main() -> None:
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    write_text(out, json.dumps(result, indent=1))
     print(f"batch {args.batch} x n {args.n} (load avg {os.getloadavg()[0]:.1f})")
     print(f"{'function':<16}{'compile+1st (s)':>16}{'median (s)':>12}{'min (s)':>10}")
     for name, t in timings.items():

@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from sims.files import write_text  # noqa: E402 - the one writer
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "trackd_options.json"
@@ -86,7 +88,7 @@ def _bench() -> None:
     out = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
            "load_average": os.getloadavg(), "jax": jax.__version__, "rows": rows}  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+    write_text(RESULTS, json.dumps(out, indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

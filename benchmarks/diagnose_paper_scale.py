@@ -28,6 +28,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from sims.files import write_text  # noqa: E402 - the one writer
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "paper_scale_diagnosis.json"
@@ -103,7 +105,7 @@ def _run(seeds: int) -> None:
         },
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+    write_text(RESULTS, json.dumps(out, indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

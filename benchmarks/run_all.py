@@ -41,6 +41,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # one CPU device per core, for the comparison's sharded-engine row (sims.trackc.bench.compare); the
 # other rows run on the first device, as with one
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sims.files import write_text  # noqa: E402 - the one writer
 from sims.reproduce.pipeline.parallel import request_host_devices  # noqa: E402
 
 request_host_devices()
@@ -196,8 +197,8 @@ def main() -> None:
         res["sweep"] = _sweep(args.timeout, args.quick)
         print(json.dumps(res["sweep"]), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=2) + "\n")
-    (OUT / "bench.md").write_text(report(res))
+    write_text(path, json.dumps(res, indent=2) + "\n")
+    write_text(OUT / "bench.md", report(res))
     print(report(res))
 
 

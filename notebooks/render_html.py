@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sims.files import write_text  # noqa: E402 - the one writer
+
 HERE = Path(__file__).resolve().parent
 KERNEL = "dssl-python3"
 
@@ -41,14 +43,15 @@ def _kernel_environment(extra_env: dict[str, str] | None = None):
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "kernels" / KERNEL
         spec.mkdir(parents=True)
-        (spec / "kernel.json").write_text(
+        write_text(
+            spec / "kernel.json",
             json.dumps(
                 {
                     "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                     "display_name": "Python 3 (dssl-verify)",
                     "language": "python",
                 }
-            )
+            ),
         )
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
             [tmp, *filter(None, [saved.get("JUPYTER_PATH")])]
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         nb = execute(path)
         nbformat.write(nb, out / f"{path.stem}.ipynb")
-        (out / f"{path.stem}.html").write_text(to_html(nb, path.stem))
+        write_text(out / f"{path.stem}.html", to_html(nb, path.stem))
         print(f"{path.stem}: {time.perf_counter() - start:.1f} s -> {out / path.stem}.html")
     return 0
 
