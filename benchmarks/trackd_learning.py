@@ -172,11 +172,12 @@ def main(argv=None) -> int:
     text = markdown(res, header)
     print(text)
     if a.out is not None:
-        os.makedirs(a.out, exist_ok=True)
-        with open(os.path.join(a.out, "trackd_learning.json"), "w") as f:
-            json.dump({**header, **res}, f, indent=1)
-        with open(os.path.join(a.out, "trackd_learning.md"), "w") as f:
-            f.write(text)
+        from sims.files import write_text  # the one writer
+
+        write_text(
+            os.path.join(a.out, "trackd_learning.json"), json.dumps({**header, **res}, indent=1)
+        )
+        write_text(os.path.join(a.out, "trackd_learning.md"), text)
     return 0
 
 
