@@ -218,7 +218,9 @@ def write_docs(path: str = "docs/track_d.md") -> bool:
     _, tail = rest.split(end, 1)
     new = f"{head}{start}\n{ledger_markdown()}\n{end}{tail}"
     if new != page:
-        Path(path).write_text(new, encoding="utf-8")
+        from sims.files import write_text  # the one writer
+
+        write_text(path, new, field="path")
     return new != page
 
 

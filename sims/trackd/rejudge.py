@@ -13,6 +13,7 @@ import json
 import os
 import sys
 
+from sims.files import write_text
 from sims.trackd.verdict_rows import claim_tag, rejudge_folder, word_text
 from sims.trackd.verdicts import VERDICTS_FILE
 
@@ -25,8 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     for folder in folders:
         doc = rejudge_folder(folder)
         path = os.path.join(folder, VERDICTS_FILE)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(doc, indent=1, allow_nan=False))
+        write_text(path, json.dumps(doc, indent=1, allow_nan=False), field="folder")
         for r in doc["rows"]:
             if r["track_d"] == "not-run":
                 continue
