@@ -194,7 +194,10 @@ ERRORS_SECTION = """
 Every error is **one line** on stderr, `dssl <command>: error: <option>: must be <what is
 allowed>, got <value>`, naming the option as you typed it where the error can be traced to
 one (else the file). `dssl --debug <command> ...` (or `--debug` after the command) prints
-the Python traceback before that line.
+the Python traceback before that line. A run whose estimated memory is above half this
+machine's, or whose estimated time is above 30 minutes, is refused before it starts, naming
+the option and the estimate; `dssl --force-size <command> ...` (or `--force-size` after the
+command) runs it anyway.
 
 The environment variables JAX reads when it is imported are checked before it is:
 `JAX_ENABLE_X64` (and JAX's other switches `JAX_DISABLE_JIT`, `JAX_DEBUG_NANS`,

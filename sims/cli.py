@@ -197,6 +197,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--force-size", action="store_true", default=False, help=FORCE_SIZE_HELP)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -214,7 +215,9 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         p.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
         )  # fmt: skip - listed once, in dssl --help
-        p.add_argument("--force-size", action="store_true", help=FORCE_SIZE_HELP)
+        p.add_argument(
+            "--force-size", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )  # fmt: skip - listed once, in dssl --help
         if name in CSV_COMMANDS:
             p.add_argument(
                 "--csv",
@@ -626,7 +629,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
             return 2
         from theory._validate import sizes_forced
 
-        with sizes_forced(args.force_size), _boundary.matplotlib_home():
+        with sizes_forced(getattr(args, "force_size", False)), _boundary.matplotlib_home():
             result = module.run(args)
     from sims.reproduce.pipeline.jsonio import to_jsonable
 
