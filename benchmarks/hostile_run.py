@@ -249,7 +249,7 @@ def cause1() -> Iterator[Case]:
             )
     csv_cmds = {
         "bounds": ["bounds", "--d", "81", "--p", "0.4"],
-        "topology": ["topology", "--graph", "star", "--n", "6"],
+        "topology": ["topology", "--graph", "star", "--n-clients", "6"],
         "exact": ["exact", "--d", "24", "--method", "mim"],
     }
     for cmd, argv in csv_cmds.items():
@@ -362,9 +362,9 @@ def cause2() -> Iterator[Case]:
             call=lambda tmp, n=n: topology.make_graph("ring", n),
         )
     for argv, opt in (
-        (["topology", "--graph", "ring", "--n", "9000"], "--n"),
-        (["topology", "--graph", "star", "--n", "60000"], "--n"),
-        (["topology", "--graph", "complete", "--n", "12000"], "--n"),
+        (["topology", "--graph", "ring", "--n-clients", "9000"], "--n-clients"),
+        (["topology", "--graph", "star", "--n-clients", "60000"], "--n-clients"),
+        (["topology", "--graph", "complete", "--n-clients", "12000"], "--n-clients"),
         (["bench", "--quick", "--rounds", "40000"], "--rounds"),
         (["bench", "--rounds", "3000"], "--rounds"),
         (["bench", "--quick", "--n-clients", "2000", "--d", "4096", "--c", "512"], "--d"),
@@ -401,7 +401,7 @@ def _key():
 def cause3() -> Iterator[Case]:
     """A FIFO given where a file is read or written: refused, never opened."""
     cmds = {
-        "topology": ["topology", "--n", "5"],
+        "topology": ["topology", "--n-clients", "5"],
         "bounds": ["bounds", "--d", "49", "--p", "0.2"],
         "exact": ["exact", "--d", "16"],
         "verify": ["verify", "--d", "40"],
@@ -505,10 +505,10 @@ def cause4() -> Iterator[Case]:
                 call=lambda tmp, fn=fn, c=const: fn(**{c: 1.5}, constants={c: 2.5}),
             )
     for argv, opt in (
-        (["topology", "--graph", "ring", "--n", "6", "--degree", "3"], "--degree"),
-        (["topology", "--graph", "star", "--n", "6", "--prob", "0.3"], "--prob"),
+        (["topology", "--graph", "ring", "--n-clients", "6", "--degree", "3"], "--degree"),
+        (["topology", "--graph", "star", "--n-clients", "6", "--prob", "0.3"], "--prob"),
         (["bounds", "--d", "64", "--p", "0.3", "--c-f", "2", "--fl-term", "eq37"], "--c-f"),
-        (["bounds", "--d", "64", "--p", "0.3", "--n", "5", "--c-n", "2"], "--c-n"),
+        (["bounds", "--d", "64", "--p", "0.3", "--n-clients", "5", "--c-n", "2"], "--c-n"),
         (["verify", "--d", "40", "--sim-seed", "4"], "--sim-seed"),
     ):
         yield Case(4, f"dssl {argv[0]}", " ".join(argv[1:]), (opt,), argv=argv)
@@ -617,7 +617,7 @@ def cause5() -> Iterator[Case]:
         (["bounds", "--d", "64", "--p", "0.3", "--c-den", "3e250"], "--c-den"),
         (["bounds", "--d", "64", "--p", "0.3", "--c-n", "7e-290"], "--c-n"),
         (["bounds", "--d", "64", "--p", "0.3", "--fl-term", "theta", "--c-f", "9e305"], "--c-f"),
-        (["topology", "--n", "6", "--gamma", "1.5"], "--gamma"),
+        (["topology", "--n-clients", "6", "--gamma", "1.5"], "--gamma"),
         (["exact", "--d", "30", "--rare-fraction", "1.25"], "--rare-fraction"),
         (["exact", "--d", "30", "--tau", "-3"], "--tau"),
         (["simulate", "--lr", "1e400"], "--lr"),
@@ -676,7 +676,7 @@ def cause6() -> Iterator[Case]:
     deep = "/".join(["q"] * 400)
     for cmd, argv in (
         ("bounds", ["bounds", "--d", "64", "--p", "0.3"]),
-        ("topology", ["topology", "--n", "5"]),
+        ("topology", ["topology", "--n-clients", "5"]),
     ):
         yield Case(
             6,
@@ -892,7 +892,7 @@ def cause9() -> Iterator[Case]:
     goes, HOME unwritable."""
     for cmd, argv in (
         ("bounds", ["bounds", "--d", "64", "--p", "0.3"]),
-        ("topology", ["topology", "--n", "7"]),
+        ("topology", ["topology", "--n-clients", "7"]),
         ("exact", ["exact", "--d", "20"]),
     ):
         for spelling in ("--csv", "--cs"):
@@ -1213,15 +1213,15 @@ def more_cli() -> Iterator[Case]:
             "dssl topology",
             f"--mixing fedavg --graph {graph}",
             ("--graph", "--mixing"),
-            argv=["topology", "--mixing", "fedavg", "--graph", graph, "--n", "9"],
+            argv=["topology", "--mixing", "fedavg", "--graph", graph, "--n-clients", "9"],
         )
     for value in ("1e-330", "-0.0"):
         yield Case(
             5,
             "dssl topology",
             f"--gamma {value} --n 1",
-            ("--n",),
-            argv=["topology", "--gamma", value, "--n", "1"],
+            ("--n-clients",),
+            argv=["topology", "--gamma", value, "--n-clients", "1"],
         )
     for spelling in ("--rare-frac", "--rare-fraction"):
         yield Case(

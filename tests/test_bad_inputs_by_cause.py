@@ -97,8 +97,8 @@ def test_force_size_goes_past_the_budget():
 @pytest.mark.parametrize(
     "argv, option",
     [
-        (["topology", "--n", "9000"], "--n"),
-        (["topology", "--graph", "star", "--n", "40000"], "--n"),
+        (["topology", "--n-clients", "9000"], "--n-clients"),
+        (["topology", "--graph", "star", "--n-clients", "40000"], "--n-clients"),
         (["bench", "--quick", "--rounds", "50000"], "--rounds"),
         (["bench", "--rounds", "4000"], "--rounds"),
         (["simulate", "--n-clients", "600", "--d", "1500"], "--n-clients"),
@@ -142,7 +142,7 @@ def test_topology_and_bench_estimates_grow_with_the_sizes():
     "argv",
     [
         ["bounds", "--d", "64", "--p", "0.3"],
-        ["topology", "--n", "5"],
+        ["topology", "--n-clients", "5"],
         ["exact", "--d", "16"],
     ],
 )
