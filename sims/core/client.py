@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
-from jax import lax
 from jaxtyping import Float
 
 from sims.core import rounds
@@ -90,7 +89,8 @@ class ClientInput(NamedTuple):
       X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
       gamma: its MAR weight γ_i this round. index: int32 client id i.
       rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
-        drawn by :func:`step_streams`; None: drawn inside the update (the same numbers).
+        drawn by :func:`sims.core.rounds.step_streams`; None: drawn inside the update (the
+        same numbers).
     """
 
     params: Any
@@ -116,43 +116,16 @@ class RoundInput(NamedTuple):
     scale: Array
 
 
-def step_streams(
-    k_rows: Array, k_loss: Array, t, index, sizes, *, steps: int, batch: int | None
-) -> tuple[Any, Array]:
-    """Minibatch rows and loss keys of clients ``index`` at local steps 0..E−1 of round t:
-    ``rows[i, s]`` = :func:`sims.core.trainer.batch_indices` (k_rows, t, i, s, sizes[i], B) (None
-    when ``batch`` is None: population mode) and ``keys[i, s]`` = :func:`sims.core.trainer.loss_key`
-    (k_loss, t, i, s), as raw uint32 keys; leading axes those of ``index``.
-
-    Drawn for all clients of a round at once, outside the per-client computation: one
-    vectorised threefry pass instead of a few tiny ones per client chunk and step (the same
-    numbers either way: every key depends only on (seed, round, client, step)).
-    """
-    ss = jnp.arange(steps, dtype=jnp.int32)
-
-    def one(i, n_i):
-        keys = jax.vmap(lambda s: _raw_key(rounds.loss_key(k_loss, t, i, s)))(ss)
-        if batch is None:
-            return None, keys
-        rows = jax.vmap(lambda s: rounds.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
-        return rows, keys
-
-    index, sizes = jnp.asarray(index), jnp.asarray(sizes)
-    fn = one
-    for _ in range(index.ndim):
-        fn = jax.vmap(fn)
-    return fn(index, sizes)
-
-
 def make_local_update(config: EngineConfig) -> Callable:
     """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
     ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
     mean_loss, z_mean (B, c), record)``: E optimiser steps (a ``lax.scan``) on minibatches of
     B rows drawn uniformly with replacement from the first n rows of x, rows from
-    :func:`sims.core.trainer.batch_indices` (``k_rows``, t, i, step) and loss randomness from
-    :func:`sims.core.trainer.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
-    ``client.keys`` by the engine, see :func:`step_streams`); ``scale`` multiplies the updates.
+    :func:`sims.core.rounds.batch_indices` (``k_rows``, t, i, step) and loss randomness from
+    :func:`sims.core.rounds.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
+    ``client.keys`` by the engine, see :func:`sims.core.rounds.step_streams`); ``scale``
+    multiplies the updates. The steps are :func:`sims.core.rounds.local_train`.
     Each step gathers its own minibatch: rows of ``client.x``, or with ``data`` (the samples of
     all clients as (N·M, d) rows, shared by the vmapped clients) the rows ``client.rows``
     of ``data`` (the engine passes i·M + row).
@@ -175,46 +148,45 @@ def make_local_update(config: EngineConfig) -> Callable:
             opt_state = opt.init(params)
         rows, keys = client.rows, client.keys
         if keys is None:
-            rows, keys = step_streams(
+            rows, keys = rounds.step_streams(
                 shared.k_rows, shared.k_loss, shared.t, client.index, client.n,
                 steps=E, batch=None if config.population else b,
             )  # fmt: skip
         if config.population:
             rows = jnp.zeros((E,), jnp.int32)
 
-            def vg(p, r, key):
+            def vg(p, batch, *, key):
                 val, g = jax.value_and_grad(population_loss)(p, client.X)
                 return val, g, zeros_z
 
         else:
             ctx = methods.Context(config.p, shared.H, client.z_bar, client.gamma)
 
-            def vg(p, r, key):
-                # the step's minibatch gathered inside the step: gathering all E batches
-                # first made XLA transpose them to step-major order (measured: a quarter of
-                # the quick setting's round); from the shared (N·M, d) rows when given: a
-                # plain row gather, not a per-client one
-                batch = client.x[r] if data is None else data[r]
+            def vg(p, batch, *, key):
                 val, g, z = method.value_and_grad(p, batch, ctx, key=key)
                 return val, g, zeros_z if z is None else z
 
-        scale = None if config.lr_scale is None else shared.scale
-
-        def step(carry, inp):
-            p, o = carry
-            r, key = inp
-            val, g, z = vg(p, r, key)
-            with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
-                upd, o = opt.update(g, o, p)
-            if scale is not None:
-                upd = jax.tree.map(lambda u: scale * u, upd)
-            rec = (encoder(p), encoder(g)) if record else None
-            return (optax.apply_updates(p, upd), o), (val, z, rec)
-
-        (params, opt_state), (vals, zs, rec) = lax.scan(step, (params, opt_state), (rows, keys))
+        # the step's minibatch gathered inside the step: gathering all E batches first made
+        # XLA transpose them to step-major order (measured: a quarter of the quick setting's
+        # round); from the shared (N·M, d) rows when given: a plain row gather, not a
+        # per-client one
+        params, opt_state, vals, zs, rec = rounds.local_train(
+            vg, opt, params, opt_state, rows, keys,
+            batch_of=_gather(config.population, client.x, data),
+            scale=None if config.lr_scale is None else shared.scale,
+            record=(lambda p, g: (encoder(p), encoder(g))) if record else None,
+        )  # fmt: skip
         return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
 
     return local_update
+
+
+def _gather(population: bool, x: Any, data: Any) -> Callable:
+    """A step's minibatch from its rows: None (population mode), rows of the client's own
+    ``x``, or rows of the shared ``data``."""
+    if population:
+        return lambda r: None
+    return (lambda r: x[r]) if data is None else (lambda r: data[r])
 
 
 def client_bytes(config: EngineConfig) -> int:
@@ -227,7 +199,8 @@ def client_bytes(config: EngineConfig) -> int:
     the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
     ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
     is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
-    chunk size of large runs and with it their float32 rounding (see :func:`_map_clients`).
+    chunk size of large runs and with it their float32 rounding (see
+    :func:`sims.core.rounds.map_clients`).
     """
     isz = 8 if config.dtype == "float64" else 4
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
@@ -304,18 +277,6 @@ def _backend_budgets() -> tuple[int, int]:
         limit = 0
     budget = limit // 4 if limit > 0 else CLIENT_MEMORY_BUDGET
     return budget, budget
-
-
-def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
-    """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
-    clients (each chunk one ``vmap``) when chunk < N, bounding the working set to ``chunk``
-    clients. Each client's computation is independent of the others', so chunking changes only
-    how XLA batches the kernels, which can change rounding: results agree to rounding
-    (tests/test_chunking.py: 1e-12 in float64), not always bit for bit in float32 (a run's
-    chunk size is therefore part of what fixes its float32 numbers, see :func:`client_bytes`)."""
-    if chunk >= n:
-        return jax.vmap(fn)(*args)
-    return lax.map(lambda a: fn(*a), args, batch_size=chunk)
 
 
 # ---------------------------------------------------------------------------------------------

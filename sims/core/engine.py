@@ -59,7 +59,6 @@ from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is 
     initial_params,
     make_local_update,
     population_loss,
-    step_streams,
 )
 from sims.core.config import EngineConfig, split_streams
 from sims.core.environ import bounded_compile_options
@@ -181,8 +180,9 @@ def _make_updates(config: EngineConfig, mesh) -> Callable:
     local_update = make_local_update(config)
 
     def streams_of(clients: ClientInput, shared: RoundInput):
-        """The minibatch rows and loss keys of ``clients`` this round (:func:`step_streams`)."""
-        return step_streams(
+        """The minibatch rows and loss keys of ``clients`` this round
+        (:func:`sims.core.rounds.step_streams`)."""
+        return rounds.step_streams(
             shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
             steps=config.local_steps, batch=None if config.population else config.batch,
         )  # fmt: skip

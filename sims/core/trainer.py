@@ -232,10 +232,12 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
         return val, g, None
 
     def client(p, data_i, n_i, i, key, t):
-        p, _, vals, _, _ = local_train(
-            vga, optimizer, p, optimizer.init(p), data_i, n_i, (key, key), t, i,
-            steps=local_steps, batch_size=batch_size,
+        rows, keys = rounds.step_streams(
+            key, key, t, i, n_i, steps=local_steps, batch=batch_size
         )  # fmt: skip
+        # the E minibatches gathered once, before the steps
+        batches = jax.tree.map(lambda a: a[rows], data_i)
+        p, _, vals, _, _ = local_train(vga, optimizer, p, optimizer.init(p), batches, keys)
         return p, jnp.mean(vals)
 
     def train(params, data, sizes, who, key, t):

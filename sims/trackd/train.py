@@ -30,6 +30,7 @@ import jax.random as jr
 import numpy as np
 import optax
 
+from sims.core import rounds
 from sims.core import trainer as api
 from sims.core.environ import long_training_options
 from sims.core.mixing import FedAvg
@@ -250,16 +251,16 @@ def _client_update_fn(net_cfg: NetConfig, loss_cfg: LossConfig, cfg: TrainConfig
     opt = make_optimizer(loss_cfg.objective, cfg)
     vg = jax.value_and_grad(loss)
 
-    def update(params, data_i, n_i, i, key, t):
-        def step(carry, s):
-            p, o = carry
-            rows = api.batch_indices(key, t, i, s, n_i, cfg.batch_size)
-            val, g = vg(p, data_i[rows], key=api.loss_key(key, t, i, s))
-            with jax.numpy_dtype_promotion("standard"):
-                upd, o = opt.update(g, o, p)
-            return (optax.apply_updates(p, upd), o), val
+    def vga(p, batch, *, key):
+        return (*vg(p, batch, key=key), None)
 
-        (p, _), vals = jax.lax.scan(step, (params, opt.init(params)), jnp.arange(cfg.local_steps))
+    def update(params, data_i, n_i, i, key, t):
+        rows, keys = rounds.step_streams(
+            key, key, t, i, n_i, steps=cfg.local_steps, batch=cfg.batch_size
+        )  # fmt: skip
+        p, _, vals, _, _ = rounds.local_train(
+            vga, opt, params, opt.init(params), rows, keys, batch_of=lambda r: data_i[r]
+        )  # fmt: skip
         return p, jnp.mean(vals)
 
     return jax.jit(update)
