@@ -29,9 +29,9 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-from sims.core.config import EngineConfig  # noqa: E402
 from sims.core.engine import make_problem, sweep  # noqa: E402
 from sims.trackc.bench import compare  # noqa: E402
+from sims.trackc.engine_config import EngineConfig  # noqa: E402
 from theory import topology  # noqa: E402
 
 DTYPE = "float32"  # simulation precision; theory checks run in float64 elsewhere

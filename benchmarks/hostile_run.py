@@ -761,7 +761,7 @@ import optax
 import sims
 from sims import data as D
 from sims.core import engine
-from sims.core.config import EngineConfig
+from sims.trackc.engine_config import EngineConfig
 from theory import bounds, datamodel, solve, topology
 
 nan, inf = float("nan"), float("inf")
@@ -954,7 +954,7 @@ API_CASES = [
         "D.sample_paper_model(datamodel.DataModel(d=10**7, n_clients=2), 100, key=jr.key(0))",
         ("n_per_client",),
     ),
-    # sims.core.config.EngineConfig
+    # sims.trackc.engine_config.EngineConfig
     ("a-config-n-bool", "EngineConfig(n_clients=True)", ("n_clients",)),
     ("a-config-pop-mar", "EngineConfig(population=True, method='mar')", ("method",)),
     ("a-config-pop-str", "EngineConfig(population='no')", ("population",)),

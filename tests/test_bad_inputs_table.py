@@ -455,8 +455,8 @@ def _api_rows():
     from sims.commands import _common
     from sims.core import engine
     from sims.core import metrics as mt
-    from sims.core.config import EngineConfig
     from sims.reproduce.pipeline import jsonio
+    from sims.trackc.engine_config import EngineConfig
     from theory import bounds, datamodel, solve, spectral, topology
 
     ring = topology.mixing_matrix("uniform", topology.ring(4))
@@ -999,7 +999,7 @@ _T2 = np.stack([np.eye(4)] * 2)
 
 
 def _cfg(**kw):
-    from sims.core.config import EngineConfig
+    from sims.trackc.engine_config import EngineConfig
 
     base = {"framework": "fl", "n_clients": 2, "d": 4, "c": 2, "population": True}
     return EngineConfig(**(base | kw))

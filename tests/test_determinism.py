@@ -38,8 +38,8 @@ def test_same_seed_bit_identical_across_processes():
 def _chunk_setup(framework: str, dtype: str):
     import numpy as np
 
-    from sims.core.config import EngineConfig
     from sims.core.engine import make_engine, make_problem
+    from sims.trackc.engine_config import EngineConfig
     from theory import topology
 
     n, d, c = 5, 8, 2

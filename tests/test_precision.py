@@ -16,8 +16,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sims.core.config import EngineConfig, key_tree
+from sims.core.config import key_tree
 from sims.core.engine import make_engine, make_problem
+from sims.trackc.engine_config import EngineConfig
 from tests.conftest import tol
 from theory import topology
 

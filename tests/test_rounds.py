@@ -11,7 +11,8 @@ import optax
 import sims
 from sims.core import mixing as mx
 from sims.core import rounds, trainer
-from sims.core.engine import EngineConfig, make_problem, make_round
+from sims.core.engine import make_problem, make_round
+from sims.trackc.engine_config import EngineConfig
 
 
 def _counting(monkeypatch) -> list:

@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from sims.commands import _common
-from sims.core.config import AGGREGATIONS, DTYPES, METHODS, MIXING_RULES, OPTIMIZERS
 from sims.losses import methods
+from sims.trackc.engine_config import AGGREGATIONS, DTYPES, METHODS, MIXING_RULES, OPTIMIZERS
 from sims.trackc.simulate import DEFAULTS, LR_STABLE_FRACTION, check_sizes, simulate
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS

@@ -11,11 +11,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 from jaxtyping import Float
 
 from sims.core import rounds
-from sims.core.config import EngineConfig, split_streams
+from sims.core.config import EngineSettings, split_streams
 from sims.keys import key_data
 from sims.losses import methods
 from theory import _validate as v
@@ -29,7 +28,7 @@ Array = jax.Array
 _raw_key = key_data
 
 
-def _dtype(config: EngineConfig):
+def _dtype(config: EngineSettings):
     """The run's float dtype; float64 needs JAX's x64 mode, which this package never switches on
     globally: without it JAX would silently compute in float32."""
     if config.dtype == "float64" and not jax.config.jax_enable_x64:
@@ -53,31 +52,6 @@ def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Arr
 def encoder(params) -> Array:
     """The encoder W (or W_e of mim-recon) of one client's parameters."""
     return params[0] if isinstance(params, tuple) else params
-
-
-def _adam(lr: float, dtype: Any, *, decoupled: bool = False) -> optax.GradientTransformation:
-    """optax's Adam / AdamW with the decay rates (0.9, 0.999) as scalars of the run's dtype:
-    as Python floats, ``decay ** count`` (an int32 step count) is computed in float64 under
-    x64 and in float32 without, so a float32 run's bias correction, and its numbers, would
-    depend on the caller's x64 mode."""
-    b1, b2 = jnp.asarray(0.9, dtype), jnp.asarray(0.999, dtype)
-    return (optax.adamw if decoupled else optax.adam)(lr, b1=b1, b2=b2)
-
-
-#: Optimisers by name: ``factory(lr, dtype)`` each (``"momentum"`` is SGD with momentum 0.9);
-#: ``dtype`` is the run's float dtype.
-OPTIMIZERS: dict[str, Callable[[float, Any], optax.GradientTransformation]] = {
-    "sgd": lambda lr, dtype: optax.sgd(lr),
-    "momentum": lambda lr, dtype: optax.sgd(lr, momentum=0.9),
-    "adam": _adam,
-    "adamw": lambda lr, dtype: _adam(lr, dtype, decoupled=True),
-}
-
-
-def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
-    """The local optimiser of ``config``; an unknown name is an error (never a silent default)."""
-    factory = OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))]
-    return factory(config.lr, _dtype(config))
 
 
 class ClientInput(NamedTuple):
@@ -116,7 +90,7 @@ class RoundInput(NamedTuple):
     scale: Array
 
 
-def make_local_update(config: EngineConfig) -> Callable:
+def make_local_update(config: EngineSettings) -> Callable:
     """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
     ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
@@ -131,14 +105,14 @@ def make_local_update(config: EngineConfig) -> Callable:
     of ``data`` (the engine passes i·M + row).
 
     The loss, its views and its gradient are the :class:`sims.losses.methods.Method` of
-    ``config.method``: the closed form of the alignment methods (no autodiff) or
+    ``config.loss_method``: the closed form of the alignment methods (no autodiff) or
     ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
     :func:`population_loss` with the client's X_i.
     """
     E, b = config.local_steps, config.batch
     dt = _dtype(config)
-    opt = _optimizer(config)
-    method = methods.get(config.method)
+    opt = config.local_optimizer
+    method = config.loss_method
     zeros_z = jnp.zeros((b, config.c), dt)
     record = config.record_local
 
@@ -189,7 +163,7 @@ def _gather(population: bool, x: Any, data: Any) -> Callable:
     return (lambda r: x[r]) if data is None else (lambda r: data[r])
 
 
-def client_bytes(config: EngineConfig) -> int:
+def client_bytes(config: EngineSettings) -> int:
     """Estimated peak bytes of ONE client's local update inside a round (the working set that
     grows with the number of clients processed at once).
 
@@ -204,7 +178,7 @@ def client_bytes(config: EngineConfig) -> int:
     """
     isz = 8 if config.dtype == "float64" else 4
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
-    method = methods.get(config.method)
+    method = config.loss_method
     p = c * d * (2 if method.decoder else 1)
     work = 8 * p
     if config.population:
@@ -230,7 +204,7 @@ CLIENT_CACHE_BUDGET = 8 << 20
 
 
 def auto_client_chunk(
-    config: EngineConfig, budget_bytes: int | None = None, cache_bytes: int | None = None
+    config: EngineSettings, budget_bytes: int | None = None, cache_bytes: int | None = None
 ) -> int:
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
     k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
@@ -239,6 +213,7 @@ def auto_client_chunk(
     clients fit the memory budget (else 1).
 
     Example:
+      >>> from sims.trackc.engine_config import EngineConfig
       >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
       113
     """
@@ -283,12 +258,13 @@ def _backend_budgets() -> tuple[int, int]:
 # the initial encoder
 
 
-def _draw_init(method: str, key, c: int, d: int, scale: float, dtype) -> Any:
-    """:meth:`sims.losses.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
-    return methods.get(method).init(split_streams(key)["init"], c, d, scale, dtype)
+def _draw_init(method: Any, key, c: int, d: int, scale: float, dtype) -> Any:
+    """``method.init`` (:meth:`sims.losses.methods.Method.init`) on the ``init`` stream of the
+    raw root ``key``."""
+    return method.init(split_streams(key)["init"], c, d, scale, dtype)
 
 
-def initial_params(config: EngineConfig, key) -> Any:
+def initial_params(config: EngineSettings, key) -> Any:
     """The initial encoder every client of a run starts from (``init_scale·N(0, 1/d)`` from
     the ``init`` stream of the root ``key``), drawn in float64 and cast to the run's dtype,
     whatever the caller's x64 mode: a float32 run started with x64 off gets the encoder of the
@@ -306,13 +282,14 @@ def initial_params(config: EngineConfig, key) -> Any:
     key = _raw_key(key)
     if isinstance(key, jax.core.Tracer):
         return None
-    m = methods.get(config.method)
-    fn = _init_function(m.name, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2)
+    fn = _init_function(
+        config.loss_method, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2
+    )
     with x64():
         return fn(key)
 
 
-def _given_init(config: EngineConfig, key) -> Any:
+def _given_init(config: EngineSettings, key) -> Any:
     """What the engine passes to ``init``: None (draw inside the engine's own program, no
     extra compilation) when x64 is on, where that draw already is float64, else
     :func:`initial_params`."""
@@ -320,7 +297,7 @@ def _given_init(config: EngineConfig, key) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
+def _init_function(method: Any, c: int, d: int, scale: float, dtype: str, batched: bool):
     """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
     configuration: one compilation serves every run of equal shapes)."""
 

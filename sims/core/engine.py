@@ -51,7 +51,6 @@ from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is 
     _draw_init,
     _dtype,
     _given_init,
-    _optimizer,
     _raw_key,
     auto_client_chunk,
     client_bytes,
@@ -60,7 +59,7 @@ from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is 
     make_local_update,
     population_loss,
 )
-from sims.core.config import EngineConfig, split_streams
+from sims.core.config import EngineSettings, split_streams
 from sims.core.environ import bounded_compile_options
 from sims.core.problem import Problem, make_problem
 from sims.core.recorded import (  # noqa: F401  (re-exported)
@@ -74,7 +73,6 @@ from sims.core.recorded import (  # noqa: F401  (re-exported)
     where_diverged,
 )
 from sims.core.sharding import check_mesh, shard_clients
-from sims.losses import methods
 from theory import _validate as v
 
 Array = jax.Array
@@ -123,7 +121,7 @@ class Engine(NamedTuple):
     """Pure functions of one configuration: ``init``, ``round_step``, ``run``, ``scan``,
     ``chunks`` (see :func:`make_engine`)."""
 
-    config: EngineConfig
+    config: EngineSettings
     init: Callable
     round_step: Callable
     run: Callable
@@ -135,7 +133,7 @@ class Engine(NamedTuple):
 # the engine (one client: sims.core.client; round metrics and divergence: sims.core.recorded)
 
 
-def _check_mesh(config: EngineConfig, mesh) -> None:
+def _check_mesh(config: EngineSettings, mesh) -> None:
     """``mesh`` is None or a one-axis mesh over a number of devices that divides N."""
     if mesh is None:
         return
@@ -146,7 +144,7 @@ def _check_mesh(config: EngineConfig, mesh) -> None:
         )  # fmt: skip
 
 
-def _make_init(config: EngineConfig, opt) -> Callable:
+def _make_init(config: EngineSettings, opt) -> Callable:
     """``init(problem, *, key, params=None) -> State`` of :func:`make_round`."""
     n, c, d, b = config.n_clients, config.c, config.d, config.batch
     dt = _dtype(config)
@@ -154,7 +152,7 @@ def _make_init(config: EngineConfig, opt) -> Callable:
     def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
         if params is None:
-            params = _draw_init(config.method, key, c, d, config.init_scale, dt)
+            params = _draw_init(config.loss_method, key, c, d, config.init_scale, dt)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
         return State(
@@ -170,7 +168,7 @@ def _make_init(config: EngineConfig, opt) -> Callable:
     return init
 
 
-def _make_updates(config: EngineConfig, mesh) -> Callable:
+def _make_updates(config: EngineSettings, mesh) -> Callable:
     """``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec)``: the local
     updates of the k clients ``who`` (vmapped, ``lax.map`` over chunks of
     :func:`auto_client_chunk` clients; with ``mesh`` each device trains the clients it holds);
@@ -226,7 +224,7 @@ def _make_updates(config: EngineConfig, mesh) -> Callable:
     return updates
 
 
-def _make_metrics(config: EngineConfig, mesh) -> Callable:
+def _make_metrics(config: EngineSettings, mesh) -> Callable:
     """The round's metrics (:func:`sims.core.recorded._round_metrics` at the configuration's
     level); with ``mesh`` in one ``shard_map``: each device sums over its clients, then a few
     collectives (left to the partitioner, the metrics' small reductions became a dozen
@@ -286,7 +284,7 @@ def _applied(state: State, new_state: State, vals, local, active, metrics: dict)
     return new_state, metrics
 
 
-def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
+def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
     :func:`make_engine`; the problem must then be placed by
     :func:`sims.core.sharding.shard_clients`).
@@ -311,7 +309,7 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
     round (:func:`divergence`).
     """
     n, dt = config.n_clients, _dtype(config)
-    method = methods.get(config.method)
+    method = config.loss_method
     _check_mesh(config, mesh)
     updates, round_metrics = _make_updates(config, mesh), _make_metrics(config, mesh)
 
@@ -358,10 +356,10 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None)
         return _applied(state, new_state, vals, r.local, r.active, metrics)
 
-    return _make_init(config, _optimizer(config)), round_step
+    return _make_init(config, config.local_optimizer), round_step
 
 
-def make_engine(config: EngineConfig, mesh=None) -> Engine:
+def make_engine(config: EngineSettings, mesh=None) -> Engine:
     """``Engine(config, init, round_step, run, scan, chunks)`` of one configuration.
 
     ``mesh``: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.core.sharding.client_mesh`) to
@@ -389,6 +387,7 @@ def make_engine(config: EngineConfig, mesh=None) -> Engine:
 
     Example:
       >>> import numpy as np, jax.random as jr
+      >>> from sims.trackc.engine_config import EngineConfig
       >>> cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1,
       ...                    population=True, rounds=2)
       >>> prob = make_problem(cfg, np.stack([np.eye(3)] * 2))
@@ -460,7 +459,7 @@ def seed_keys(seeds) -> Array:
 
 
 def sweep(
-    config: EngineConfig,
+    config: EngineSettings,
     problems: Problem,
     keys,
     *,
@@ -495,7 +494,7 @@ def sweep(
 
 
 def sweep_call(
-    config: EngineConfig,
+    config: EngineSettings,
     problems: Problem,
     keys,
     *,
@@ -544,7 +543,9 @@ def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
 
 
 @functools.lru_cache(maxsize=32)
-def _sweep_function(config: EngineConfig, batch_size: int | None, options: tuple = ()) -> Callable:
+def _sweep_function(
+    config: EngineSettings, batch_size: int | None, options: tuple = ()
+) -> Callable:
     """The jitted sweep of one configuration, built once and reused across calls (so repeated
     sweeps of equal shapes do not recompile)."""
     init, round_step = make_round(config)

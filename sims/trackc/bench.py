@@ -33,13 +33,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.config import EngineConfig, key_tree
+from sims.core.config import key_tree
 from sims.core.engine import (
     make_engine,
     make_problem,
     make_round,
 )
 from sims.trackc.bench_loops import _loop_runner, _numpy_runner, _per_step_runner, starting_params
+from sims.trackc.engine_config import EngineConfig
 from theory import _validate as v
 from theory import topology
 

@@ -23,12 +23,13 @@ import jax.random as jr
 import numpy as np
 
 from sims.core import metrics as mt
-from sims.core.config import EngineConfig, key_tree
+from sims.core.config import key_tree
 from sims.core.engine import divergence, encoder, make_engine, make_problem, where_diverged
 from sims.core.sharding import shard_clients
 from sims.data import sample_paper_model
 from sims.losses import methods
 from sims.losses.methods import Context, Method
+from sims.trackc.engine_config import EngineConfig
 from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_per_chunk, run_rounds
 from theory import _validate as v
 from theory import spectral, topology

@@ -101,7 +101,7 @@ def rounds_per_chunk(config) -> int:
     text and --json runs use the same chunks.
 
     Example:
-      >>> from sims.core.config import EngineConfig
+      >>> from sims.trackc.engine_config import EngineConfig
       >>> rounds_per_chunk(EngineConfig(n_clients=4, d=64, c=8, batch=256, local_steps=5,
       ...                               rounds=300))
       150
