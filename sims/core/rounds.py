@@ -21,7 +21,7 @@ for ONE client (unbatched) or act on a pytree whose leaves carry the clients on 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -45,6 +45,8 @@ __all__ = [
     "mix_average",
     "local_train",
     "step_streams",
+    "ClientAlgorithm",
+    "transformed",
     "one_round",
     "Round",
     "per_device",
@@ -221,7 +223,8 @@ def local_train(
       ``record(params, grads)`` of every step if given, else None.
 
     >>> vg = lambda p, b, *, key: (jnp.sum(p * b), b, None)
-    >>> p, _, vals, _, _ = local_train(vg, optax.sgd(0.5), jnp.zeros(2), (), jnp.ones((3, 2)),
+    >>> opt, p0 = optax.sgd(0.5), jnp.zeros(2)
+    >>> p, _, vals, _, _ = local_train(vg, opt, p0, opt.init(p0), jnp.ones((3, 2)),
     ...                                jnp.zeros((3, 2), jnp.uint32))
     >>> p.tolist(), vals.tolist()
     ([-1.5, -1.5], [0.0, -1.0, -2.0])
@@ -240,6 +243,45 @@ def local_train(
 
     (params, opt_state), (vals, aux, rec) = lax.scan(step, (params, opt_state), (xs, keys))
     return params, opt_state, vals, aux, rec
+
+
+class ClientAlgorithm(Protocol):
+    """A federated algorithm as a value handed to a trainer (FedProx, SCAFFOLD, ...: the
+    modules of :mod:`sims.algorithms`): it transforms each local step's gradient and carries a
+    per-client state between rounds; None is plain local training.
+
+    * ``init(params) -> state``: one client's state before the first round;
+    * ``share(states) -> shared``: what every client reads this round, from the N clients'
+      states (leading axis N);
+    * ``grad(g, params, start, state, shared) -> g``: the step's gradient transformed, ``start``
+      the client's model at the start of the round;
+    * ``finish(state, start, params, shared, *, steps) -> state``: the client's state after its
+      ``steps`` local steps from ``start`` to ``params`` (a client that does not train keeps
+      its state).
+    """
+
+    def init(self, params: Any) -> Any: ...
+
+    def share(self, states: Any) -> Any: ...
+
+    def grad(self, g: Any, params: Any, start: Any, state: Any, shared: Any) -> Any: ...
+
+    def finish(self, state: Any, start: Any, params: Any, shared: Any, *, steps: int) -> Any: ...
+
+
+def transformed(
+    value_and_grad: Callable, algorithm: ClientAlgorithm | None, start: Any, state: Any, shared: Any
+) -> Callable:
+    """``value_and_grad`` (as :func:`local_train` calls it) with ``algorithm.grad`` applied to
+    its gradient; itself when ``algorithm`` is None."""
+    if algorithm is None:
+        return value_and_grad
+
+    def vg(p, batch, *, key):
+        val, g, aux = value_and_grad(p, batch, key=key)
+        return val, algorithm.grad(g, p, start, state, shared), aux
+
+    return vg
 
 
 class Round(NamedTuple):
