@@ -11,7 +11,14 @@ import sys
 
 from sims.commands import _common
 from sims.losses import methods
-from sims.trackc.engine_config import AGGREGATIONS, DTYPES, METHODS, MIXING_RULES, OPTIMIZERS
+from sims.trackc.engine_config import (
+    AGGREGATIONS,
+    ALGORITHMS,
+    DTYPES,
+    METHODS,
+    MIXING_RULES,
+    OPTIMIZERS,
+)
 from sims.trackc.simulate import DEFAULTS, LR_STABLE_FRACTION, check_sizes, simulate
 from theory import _validate as v
 from theory.topology import GRAPHS, MIXINGS
@@ -58,6 +65,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "eigenvalue of the clients' targets: a stable gradient step)",
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
+    p.add_argument(
+        "--algorithm", default="none", choices=tuple(ALGORITHMS), help="client steps (none)"
+    )
+    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ (0)")
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
     p.add_argument(
         "--batch",

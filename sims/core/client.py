@@ -64,7 +64,7 @@ class ClientInput(NamedTuple):
       gamma: its MAR weight γ_i this round. index: int32 client id i.
       rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
         drawn by :func:`sims.core.rounds.step_streams`; None: drawn inside the update (the
-        same numbers).
+        same numbers). algo: its state of the federated algorithm (``()`` without one).
     """
 
     params: Any
@@ -77,24 +77,27 @@ class ClientInput(NamedTuple):
     index: Array
     rows: Any = None
     keys: Any = None
+    algo: Any = ()
 
 
 class RoundInput(NamedTuple):
     """What every client shares in a round: t (int32), the streams of the minibatch rows and of
-    the loss randomness (keys), the transform H (or None) and the learning-rate scale."""
+    the loss randomness (keys), the transform H (or None), the learning-rate scale and what the
+    federated algorithm shares this round (``()`` without one)."""
 
     t: Array
     k_rows: Array
     k_loss: Array
     H: Any
     scale: Array
+    shared: Any = ()
 
 
 def make_local_update(config: EngineSettings) -> Callable:
     """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
     ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
-    mean_loss, z_mean (B, c), record)``: E optimiser steps (a ``lax.scan``) on minibatches of
+    mean_loss, z_mean (B, c), record, algo)``: E optimiser steps (a ``lax.scan``) on minibatches of
     B rows drawn uniformly with replacement from the first n rows of x, rows from
     :func:`sims.core.rounds.batch_indices` (``k_rows``, t, i, step) and loss randomness from
     :func:`sims.core.rounds.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
@@ -115,6 +118,7 @@ def make_local_update(config: EngineSettings) -> Callable:
     method = config.loss_method
     zeros_z = jnp.zeros((b, config.c), dt)
     record = config.record_local
+    alg = config.client_algorithm
 
     def local_update(client: ClientInput, shared: RoundInput, data=None):
         params, opt_state = client.params, client.opt_state
@@ -144,13 +148,18 @@ def make_local_update(config: EngineSettings) -> Callable:
         # XLA transpose them to step-major order (measured: a quarter of the quick setting's
         # round); from the shared (N·M, d) rows when given: a plain row gather, not a
         # per-client one
+        start = params
+        vg = rounds.transformed(vg, alg, start, client.algo, shared.shared)
         params, opt_state, vals, zs, rec = rounds.local_train(
             vg, opt, params, opt_state, rows, keys,
             batch_of=_gather(config.population, client.x, data),
             scale=None if config.lr_scale is None else shared.scale,
             record=(lambda p, g: (encoder(p), encoder(g))) if record else None,
         )  # fmt: skip
-        return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
+        algo = client.algo
+        if alg is not None:
+            algo = alg.finish(algo, start, params, shared.shared, steps=E)
+        return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec, algo
 
     return local_update
 

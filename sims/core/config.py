@@ -79,6 +79,7 @@ class EngineSettings(Protocol):
       local_optimizer: the clients' optax transformation.
       lr_scale: the schedule's factor ``scale(t, T, dtype)`` on the updates, or None.
       mixing_rule(matrix, agg): the round's rule of :mod:`sims.core.mixing`.
+      client_algorithm: a :class:`sims.core.rounds.ClientAlgorithm` value, or None.
     """
 
     n_clients: int
@@ -98,6 +99,7 @@ class EngineSettings(Protocol):
     loss_method: Any
     local_optimizer: optax.GradientTransformation
     lr_scale: Callable | None
+    client_algorithm: Any
     n_sampled: int
     gamma_omega: float
 

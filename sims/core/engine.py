@@ -106,6 +106,8 @@ class State(NamedTuple):
       key: the run's root PRNG key.
       diverged: bool scalar, set once a client's loss or parameters became NaN/inf; from then
         on the state is frozen at the last finite round (see :func:`divergence`).
+      algo: (N, ...) the clients' states of the configuration's federated algorithm
+        (:class:`sims.core.rounds.ClientAlgorithm`; ``()`` without one).
     """
 
     params: Any
@@ -115,6 +117,7 @@ class State(NamedTuple):
     z_bar: Array
     key: Array
     diverged: Array | None = None
+    algo: Any = ()
 
 
 class Engine(NamedTuple):
@@ -155,6 +158,7 @@ def _make_init(config: EngineSettings, opt) -> Callable:
             params = _draw_init(config.loss_method, key, c, d, config.init_scale, dt)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
+        alg = config.client_algorithm
         return State(
             params=stacked,
             opt_state=opt_state,
@@ -163,13 +167,14 @@ def _make_init(config: EngineSettings, opt) -> Callable:
             z_bar=jnp.zeros((n, b, c), dt),
             key=key,
             diverged=jnp.zeros((), bool),
+            algo=() if alg is None else jax.vmap(alg.init)(stacked),
         )
 
     return init
 
 
 def _make_updates(config: EngineSettings, mesh) -> Callable:
-    """``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec)``: the local
+    """``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec, algo)``: the local
     updates of the k clients ``who`` (vmapped, ``lax.map`` over chunks of
     :func:`auto_client_chunk` clients; with ``mesh`` each device trains the clients it holds);
     ``x`` the (N, M, d) samples of every client or None."""
@@ -252,16 +257,17 @@ def _make_metrics(config: EngineSettings, mesh) -> Callable:
 
 def _untrained(state: State, n: int, outputs):
     """What the clients that did not train this round hold in place of ``outputs`` (the
-    opt_state, vals, zs, rec of the S sampled clients, put back among all N by
+    opt_state, vals, zs, rec, algo of the S sampled clients, put back among all N by
     :func:`sims.core.rounds.one_round`): their round-start optimiser state (Δ_i = 0), loss 0,
-    no embeddings; their recorded iterates are the round-start model and their gradients 0."""
-    _, vals, zs, rec = outputs
+    no embeddings, their algorithm state; their recorded iterates are the round-start model
+    and their gradients 0."""
+    _, vals, zs, rec, _ = outputs
     if rec is not None:
         W0 = encoder(state.params)
         its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
         rec = (its, jnp.zeros_like(its))
     zeros_zs = jnp.zeros((n,) + zs.shape[1:], zs.dtype)
-    return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec
+    return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec, state.algo
 
 
 def _applied(state: State, new_state: State, vals, local, active, metrics: dict):
@@ -325,14 +331,16 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
         )
         gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
-        scale = config.lr_scale
+        scale, alg = config.lr_scale, config.client_algorithm
         shared = RoundInput(
             t, k_rows, k_loss, problem.H,
             jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt),
+            () if alg is None else alg.share(state.algo),
         )  # fmt: skip
         inputs = ClientInput(
             state.params, state.opt_state, None, sizes,
             problem.targets if config.population else None, state.z_bar, gamma, None,
+            algo=state.algo,
         )  # fmt: skip
 
         def train(clients: ClientInput, who):
@@ -345,7 +353,7 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
             rule, k_rows, t, None, inputs, train, n=n, n_sampled=config.n_sampled, dtype=dt,
             fill=lambda outputs: _untrained(state, n, outputs), kept=state.params,
         )  # fmt: skip
-        opt_state, vals, zs, rec = r.extras
+        opt_state, vals, zs, rec, algo = r.extras
         z_bar = rule.mix(zs, None, r.active)[0] if method.embeddings else state.z_bar
         counts = state.counts + (r.active > 0).astype(jnp.int32)
         if stats is None:
@@ -353,7 +361,7 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
         metrics = round_metrics(
             state.params, r.local, r.mixed, problem.pi, vals, r.active, gamma, rec, stats
         )
-        new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None)
+        new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None, algo)
         return _applied(state, new_state, vals, r.local, r.active, metrics)
 
     return _make_init(config, config.local_optimizer), round_step

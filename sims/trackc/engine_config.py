@@ -16,6 +16,8 @@ from typing import Any
 import jax.numpy as jnp
 import optax
 
+from sims.algorithms.fedprox import fedprox
+from sims.algorithms.scaffold import scaffold
 from sims.core.config import METRICS_LEVELS
 from sims.core.mixing import FedAvg, Gossip
 from sims.losses import methods
@@ -62,6 +64,15 @@ def cosine_scale(t, rounds: int, dtype):
 LR_SCALES: dict[str, Callable | None] = {"constant": None, "cosine": cosine_scale}
 LR_SCHEDULES = tuple(LR_SCALES)
 
+#: Each federated algorithm's value for a configuration (:mod:`sims.algorithms`; None: plain
+#: local training, FedAvg or D-SGD by the framework): FedProx with weight ``mu``, SCAFFOLD at
+#: the configuration's step size ``lr``.
+ALGORITHMS: dict[str, Callable[[Any], Any]] = {
+    "none": lambda config: None,
+    "fedprox": lambda config: fedprox(config.mu),
+    "scaffold": lambda config: scaffold(config.lr),
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class EngineConfig:
@@ -101,6 +112,10 @@ class EngineConfig:
         ``vmap``); ``None`` chooses it from a memory estimate
         (``sims.core.engine.auto_client_chunk``). Results do not depend on it (up to the batching of
         floating-point kernels).
+      algorithm: one of ``ALGORITHMS``: ``"none"``, ``"fedprox"`` (proximal weight ``mu``) or
+        ``"scaffold"`` (control variates at step size ``lr``; with ``lr_schedule="cosine"`` or
+        an optimiser other than SGD the variates use ``lr`` as written).
+      mu: FedProx's proximal weight μ ≥ 0.
     """
 
     method: str = "mim"
@@ -124,8 +139,12 @@ class EngineConfig:
     init_scale: float = 0.1
     dtype: str = "float64"
     client_chunk: int | None = None
+    algorithm: str = "none"
+    mu: float = 0.0
 
     def __post_init__(self) -> None:
+        v.choice(self.algorithm, "algorithm", tuple(ALGORITHMS))
+        v.real(self.mu, "mu", lo=0.0)
         v.choice(self.method, "method", METHODS)
         v.choice(self.framework, "framework", FRAMEWORKS)
         n = v.integer(self.n_clients, "n_clients", lo=2)
@@ -167,6 +186,11 @@ class EngineConfig:
         """The clients' optimiser: ``optimizer``'s factory at ``lr`` in the run's dtype."""
         factory = OPTIMIZER_FACTORIES[v.choice(self.optimizer, "optimizer", OPTIMIZERS)]
         return factory(self.lr, jnp.dtype(self.dtype))
+
+    @property
+    def client_algorithm(self) -> Any:
+        """The federated algorithm's value (:data:`ALGORITHMS`), or None."""
+        return ALGORITHMS[self.algorithm](self)
 
     def mixing_rule(self, matrix=None, agg=None) -> FedAvg | Gossip:
         """The round's mixing rule with a problem's arrays: FedAvg of the aggregation weights

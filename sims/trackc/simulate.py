@@ -129,6 +129,7 @@ def _setup(args) -> _Setup:
         lr=DEFAULTS["lr"] if args.lr is None else args.lr, optimizer=args.optimizer,
         local_steps=args.local_steps, batch=args.batch, rounds=args.rounds,
         clients_per_round=args.clients_per_round, population=args.population, dtype=args.dtype,
+        algorithm=args.algorithm, mu=args.mu,
     )  # fmt: skip
     if not args.population and args.batch > m:
         v.fail("batch", f"at most --samples-per-client = {m}", args.batch)

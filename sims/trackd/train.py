@@ -191,6 +191,7 @@ def train(
     rounds_per_call: int | None = None,
     on_chunk: Any = None,
     compiler_options: Any = None,
+    algorithm: Any = None,
 ) -> api.Result:
     """Train one Track D network on every client through ``sims.run``.
 
@@ -209,6 +210,8 @@ def train(
       compiler_options: ``sims.run``'s; None: :func:`sims.core.environ.long_training_options`
         (the program runs many times longer than it compiles; on this project's CPUs the
         results were bit-identical to the default options', ``benchmarks/bench_trackd_options.py``).
+      algorithm: ``sims.run``'s: a federated algorithm value of :mod:`sims.algorithms` (e.g.
+        ``fedprox(mu)``), or None (plain local steps).
 
     Returns:
       ``sims.core.trainer.Result``; for MAR the parameters are the dict of :func:`mar_params`.
@@ -237,6 +240,7 @@ def train(
         rounds_per_call=rounds_per_call,
         on_chunk=on_chunk,
         compiler_options=long_training_options() if compiler_options is None else compiler_options,
+        algorithm=algorithm,
     )
 
 
