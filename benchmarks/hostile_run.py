@@ -760,7 +760,7 @@ import jax, jax.numpy as jnp, jax.random as jr
 import optax
 import sims
 from sims import data as D
-from sims.core import engine
+from sims.core import problem as cp
 from sims.trackc.engine_config import EngineConfig
 from theory import bounds, datamodel, solve, topology
 
@@ -965,25 +965,24 @@ API_CASES = [
     ),
     ("a-config-huge", "EngineConfig(n_clients=10**9, d=10**9, c=8)", ("n_clients", "d")),
     ("a-config-persist-str", "EngineConfig(persist_opt_state='false')", ("persist_opt_state",)),
-    # sims.core.engine.make_problem
+    # sims.core.problem.make_problem
     (
         "a-problem-default-x64",
-        "engine.make_problem(EngineConfig(framework='fl', n_clients=2, d=4, c=2, population=True),"
-        " T2)",
+        "cp.make_problem(EngineConfig(framework='fl', n_clients=2, d=4, c=2, population=True), T2)",
         ("dtype",),
     ),
-    ("a-problem-zero-targets", "engine.make_problem(CFG(), np.zeros((2, 4, 4)))", ("targets",)),
-    ("a-problem-decl-no-mixing", "engine.make_problem(CFG(framework='decl'), T2)", ("mixing",)),
-    ("a-problem-pi-sum", "engine.make_problem(CFG(), T2, pi=[0.5, 0.6])", ("pi",)),
-    ("a-problem-gamma-nan", "engine.make_problem(CFG(), T2, gamma_max=nan)", ("gamma_max",)),
+    ("a-problem-zero-targets", "cp.make_problem(CFG(), np.zeros((2, 4, 4)))", ("targets",)),
+    ("a-problem-decl-no-mixing", "cp.make_problem(CFG(framework='decl'), T2)", ("mixing",)),
+    ("a-problem-pi-sum", "cp.make_problem(CFG(), T2, pi=[0.5, 0.6])", ("pi",)),
+    ("a-problem-gamma-nan", "cp.make_problem(CFG(), T2, gamma_max=nan)", ("gamma_max",)),
     (
         "a-problem-H-singular",
-        "engine.make_problem(CFG(method='cl-dissimilar'), T2, H=np.zeros((4, 4)))",
+        "cp.make_problem(CFG(method='cl-dissimilar'), T2, H=np.zeros((4, 4)))",
         ("H",),
     ),
-    ("a-problem-targets-bool", "engine.make_problem(CFG(), T2.astype(bool))", ("targets",)),
-    ("a-problem-x-with-pop", "engine.make_problem(CFG(), T2, x=np.ones((2, 3, 4)))", ("x",)),
-    ("a-problem-H-with-mim", "engine.make_problem(CFG(), T2, H=np.eye(4))", ("H",)),
+    ("a-problem-targets-bool", "cp.make_problem(CFG(), T2.astype(bool))", ("targets",)),
+    ("a-problem-x-with-pop", "cp.make_problem(CFG(), T2, x=np.ones((2, 3, 4)))", ("x",)),
+    ("a-problem-H-with-mim", "cp.make_problem(CFG(), T2, H=np.eye(4))", ("H",)),
 ]
 
 

@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.engine import make_problem, sweep
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
 from tests._xla_flags import with_test_flags
 from theory import spectral, topology
 

@@ -7,8 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from sims.core.client import auto_client_chunk, client_bytes
 from sims.core.config import key_tree
-from sims.core.engine import auto_client_chunk, client_bytes, make_engine, make_problem
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
 from sims.trackc.engine_config import EngineConfig
 from theory import topology
 

@@ -22,7 +22,8 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims.core.engine import make_problem, sweep
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
 from sims.trackc import consensus as cb
 from sims.trackc.engine_config import EngineConfig
 from tests._helpers import mixing, structured_samples, sweep_mixings

@@ -10,7 +10,9 @@ import pytest
 
 from sims.cli import main
 from sims.core.config import key_tree
-from sims.core.engine import DivergenceError, check_finite, divergence, make_engine, make_problem
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.core.recorded import DivergenceError, check_finite, divergence
 from sims.trackc.engine_config import EngineConfig
 from theory import topology
 

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from sims import losses
+from sims.core.client import population_loss
 from sims.core.config import key_tree, split_streams
-from sims.core.engine import make_engine, make_problem, make_round, population_loss, sweep
+from sims.core.engine import make_engine, make_round, sweep
+from sims.core.problem import make_problem
 from sims.core.recorded import NORM_BATCH, NORM_RTOL
-from sims.core.trainer import batch_indices, loss_key, participation
+from sims.core.rounds import batch_indices, loss_key, participation
 from sims.trackc.engine_config import EngineConfig
 from tests._helpers import mixing, structured_samples, swept
 from tests.conftest import count_compiles

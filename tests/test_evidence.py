@@ -10,7 +10,8 @@ import pytest
 
 from sims.core import metrics as mt
 from sims.core.config import key_tree
-from sims.core.engine import make_engine, make_problem
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
 from sims.trackc import evidence as ev
 from sims.trackc.engine_config import EngineConfig
 from theory import bounds, objectives, solve

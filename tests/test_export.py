@@ -135,7 +135,8 @@ def test_api_result_trace_one_row_per_round():
 def test_engine_trace_leaves_out_large_arrays():
     import jax.random as jr
 
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
     from sims.trackc.engine_config import EngineConfig
 
     cfg = EngineConfig(

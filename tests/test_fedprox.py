@@ -79,7 +79,8 @@ def _population_targets(n, d):
 def test_the_engine_with_fedprox_equals_a_numpy_loop(framework):
     """Track C's engine (population gradients −2 W X_i + 2 W WᵀW of Eq. 16's f_i) with FedProx,
     FedAvg or gossip on a ring, against the same rounds written in NumPy."""
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
     from sims.trackc.engine_config import EngineConfig
 
     n, d, c, e, t_rounds, lr, mu = 4, 5, 2, 3, 4, 0.05, 0.5

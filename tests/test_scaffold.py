@@ -77,7 +77,8 @@ def test_lr_must_be_positive():
 def test_the_engine_with_scaffold_equals_a_numpy_loop():
     """Track C's engine (population gradients −2 W X_i + 2 W WᵀW of Eq. 16's f_i) with SCAFFOLD
     and FedAvg, all clients, against the same rounds written in NumPy."""
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
     from sims.trackc.engine_config import EngineConfig
 
     n, d, c, e, t_rounds, lr = 4, 5, 2, 3, 4, 0.05

@@ -133,7 +133,8 @@ def test_stop_between_chunks_in_process():
 
     import jax.random as jr
 
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
     from sims.trackc import simulate_rounds as simulate
     from sims.trackc.engine_config import EngineConfig
 

@@ -45,7 +45,7 @@ from jax.sharding import PartitionSpec as P
 
 import sims.losses as losses
 from sims.core import rounds
-from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is the public module)
+from sims.core.client import (
     ClientInput,
     RoundInput,
     _draw_init,
@@ -53,45 +53,24 @@ from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is 
     _given_init,
     _raw_key,
     auto_client_chunk,
-    client_bytes,
     encoder,
-    initial_params,
     make_local_update,
-    population_loss,
 )
 from sims.core.config import EngineSettings, split_streams
 from sims.core.environ import bounded_compile_options
-from sims.core.problem import Problem, make_problem
-from sims.core.recorded import (  # noqa: F401  (re-exported)
+from sims.core.problem import Problem
+from sims.core.recorded import (
     METRICS_OF_LEVEL,
-    DivergenceError,
     _all_finite,
     _round_metrics,
-    check_finite,
-    divergence,
     target_stats,
-    where_diverged,
 )
 from sims.core.sharding import check_mesh, shard_clients
 from theory import _validate as v
 
 Array = jax.Array
 
-__all__ = [
-    "Problem",
-    "State",
-    "Engine",
-    "make_problem",
-    "initial_params",
-    "make_engine",
-    "make_round",
-    "make_local_update",
-    "sweep",
-    "population_loss",
-    "target_stats",
-    "seed_keys",
-    "encoder",
-]
+__all__ = ["State", "Engine", "make_round", "make_engine", "seed_keys", "sweep", "sweep_call"]
 
 
 class State(NamedTuple):

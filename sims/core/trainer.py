@@ -52,39 +52,19 @@ from jaxtyping import Array
 
 from sims.core import rounds
 from sims.core.environ import bounded_compile_options
-from sims.core.mixing import (  # noqa: F401  (check_mixing, mixing_rule: re-exported)
+from sims.core.mixing import (
     FedAvg,
-    check_mixing,
     mixing_rule,
 )
-from sims.core.rounds import (  # noqa: F401  (re-exported: these were defined here)
+from sims.core.rounds import (
     _consensus_distance,
     as_key,
-    batch_indices,
     local_train,
-    loss_key,
     map_clients,
-    mix_average,
-    mix_gossip,
-    participation,
 )
 from theory import _validate as v
 
-__all__ = [
-    "Result",
-    "run",
-    "partition",
-    "check_mixing",
-    "mixing_rule",
-    "batch_indices",
-    "loss_key",
-    "map_clients",
-    "local_train",
-    "mix_gossip",
-    "mix_average",
-    "participation",
-    "as_key",
-]
+__all__ = ["Result", "run", "partition", "DivergenceWarning"]
 
 
 class DivergenceWarning(RuntimeWarning):

@@ -34,11 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.core.config import key_tree
-from sims.core.engine import (
-    make_engine,
-    make_problem,
-    make_round,
-)
+from sims.core.engine import make_engine, make_round
+from sims.core.problem import make_problem
 from sims.trackc.bench_loops import _loop_runner, _numpy_runner, _per_step_runner, starting_params
 from sims.trackc.engine_config import EngineConfig
 from theory import _validate as v
@@ -456,7 +453,7 @@ def scale_case(
         jax.block_until_ready(state.params)
         times.append(time.perf_counter() - t0)
     per_round = min(times)
-    from sims.core.engine import auto_client_chunk, client_bytes
+    from sims.core.client import auto_client_chunk, client_bytes
 
     res = {
         "n_clients": n_clients,

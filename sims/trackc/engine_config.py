@@ -110,7 +110,7 @@ class EngineConfig:
       dtype: ``"float32"`` or ``"float64"``.
       client_chunk: clients processed at once inside a round (``lax.map`` over chunks, each a
         ``vmap``); ``None`` chooses it from a memory estimate
-        (``sims.core.engine.auto_client_chunk``). Results do not depend on it (up to the batching of
+        (``sims.core.client.auto_client_chunk``). Results do not depend on it (up to the batching of
         floating-point kernels).
       algorithm: one of ``ALGORITHMS``: ``"none"``, ``"fedprox"`` (proximal weight ``mu``) or
         ``"scaffold"`` (control variates at step size ``lr``; with ``lr_schedule="cosine"`` or

@@ -23,8 +23,11 @@ import jax.random as jr
 import numpy as np
 
 from sims.core import metrics as mt
+from sims.core.client import encoder
 from sims.core.config import key_tree
-from sims.core.engine import divergence, encoder, make_engine, make_problem, where_diverged
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.core.recorded import divergence, where_diverged
 from sims.core.sharding import shard_clients
 from sims.data import sample_paper_model
 from sims.losses import methods
