@@ -83,6 +83,84 @@ def name_switches(path: Path) -> list[tuple[int, str]]:
     return out
 
 
+def vocabularies() -> dict[str, frozenset]:
+    """The project's vocabularies of names, read from their one home each: methods, frameworks,
+    optimisers, schedules, federated algorithms (Track C's configuration), Track D objectives,
+    claim ids and claim readings."""
+    from sims.losses import methods
+    from sims.trackc import engine_config as ec
+    from sims.trackd.losses import OBJECTIVES
+    from theory import claims_model as cm
+
+    readings = {r for values in cm.READINGS.values() for r in values}
+    return {
+        "method": frozenset(methods.NAMES),
+        "framework": frozenset(ec.FRAMEWORKS),
+        "optimizer": frozenset(ec.OPTIMIZERS),
+        "lr_schedule": frozenset(ec.LR_SCHEDULES),
+        "algorithm": frozenset(ec.ALGORITHMS),
+        "objective": frozenset(OBJECTIVES),
+        "claim": frozenset(cm.CLAIM_IDS),
+        "reading": frozenset(readings),
+    }
+
+
+def _literals(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [v for e in node.elts for v in _literals(e)]
+    return []
+
+
+def vocabulary_switches(path: Path, vocab: dict[str, frozenset]) -> list[tuple[int, str, str]]:
+    """(line, vocabulary, source) of every ``==`` / ``!=`` / ``in`` comparison of anything with
+    a string literal of one of the vocabularies (whatever the variable is called: ``bm ==
+    "mim"`` counts as a method switch), and every ``match`` case on such a literal."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        lits = []
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            if isinstance(node.ops[0], (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+                lits = _literals(node.left) + _literals(node.comparators[0])
+        elif isinstance(node, ast.match_case) and isinstance(node.pattern, ast.MatchValue):
+            lits = _literals(node.pattern.value)
+        for name, words in vocab.items():
+            if any(w in words for w in lits):
+                out.append((node.lineno if hasattr(node, "lineno") else 0, name,
+                            ast.unparse(node)[:80]))  # fmt: skip
+                break
+    return out
+
+
+def reexported_names(mods: dict[str, Path]) -> tuple[list[str], list[str]]:
+    """Names other modules import from a module that only imported them (a façade): all of
+    them, and the private ones (leading underscore), as ``module.name``."""
+    imported: dict[str, set[str]] = {}
+    defined: dict[str, set[str]] = {}
+    taken: list[tuple[str, str]] = []
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported[mod] = set()
+        defined[mod] = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined[mod].add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                defined[mod].update(t.id for t in targets if isinstance(t, ast.Name))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in mods and not node.level:
+                for a in node.names:
+                    imported[mod].add(a.asname or a.name)
+                    taken.append((node.module, a.name))
+    out = sorted({f"{m}.{n}" for m, n in taken
+                  if n in imported.get(m, ()) and n not in defined.get(m, ()) and
+                  f"{m}.{n}" not in mods})  # fmt: skip
+    return out, [x for x in out if x.rpartition(".")[2].startswith("_")]
+
+
 def long_functions(path: Path) -> list[tuple[str, int]]:
     """(qualified name, lines) of every function over :data:`MAX_FUNCTION_LINES` lines."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -130,6 +208,12 @@ def measure() -> dict:
         if m.startswith("sims.") and m.count(".") == 1 and p.name != "__init__.py"
     )
     switches = {m: name_switches(p) for m, p in mods.items()}
+    vocab = vocabularies()
+    vswitches = {m: vocabulary_switches(p, vocab) for m, p in mods.items()}
+    core_words = {
+        m: v for m, v in vswitches.items() if m == "sims.core" or m.startswith("sims.core.")
+    }
+    reexported, private = reexported_names(mods)
     longs = {m: long_functions(p) for m, p in mods.items()}
     lines = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in mods.items()}
     up = [(a, b) for a, b in graph.edges if FLOORS.get(room(b), 0) > FLOORS.get(room(a), 0)]
@@ -144,11 +228,20 @@ def measure() -> dict:
         "function_level_imports": sum(function_level_imports(p) for p in mods.values()),
         "name_switches": sum(len(v) for v in switches.values()),
         "name_switch_files": sum(bool(v) for v in switches.values()),
+        "vocabulary_switches": sum(len(v) for v in vswitches.values()),
+        "vocabulary_switch_files": sum(bool(v) for v in vswitches.values()),
+        "vocabulary_switches_by_vocabulary": dict(
+            Counter(name for v in vswitches.values() for _, name, _ in v).most_common()
+        ),
+        "vocabulary_switches_in_sims_core": sum(len(v) for v in core_words.values()),
+        "reexported_names": len(reexported),
+        "reexported_private_names": private,
         "functions_over_80_lines": sum(len(v) for v in longs.values()),
         "modules_over_600_lines": sorted(
             f"{m} ({n})" for m, n in lines.items() if n > MAX_MODULE_LINES and m not in DATA_TABLES
         ),
         "_switches": {m: v for m, v in switches.items() if v},
+        "_vswitches": {m: v for m, v in vswitches.items() if v},
         "_long": {m: v for m, v in longs.items() if v},
     }
 
@@ -169,12 +262,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"imports going up a floor: {len(m['upward_imports'])}")
     print(f"project imports inside functions: {m['function_level_imports']}")
     print(f"name switches: {m['name_switches']} in {m['name_switch_files']} files")
+    print(
+        f"name switches by vocabulary: {m['vocabulary_switches']} in "
+        f"{m['vocabulary_switch_files']} files {m['vocabulary_switches_by_vocabulary']}; "
+        f"in sims/core: {m['vocabulary_switches_in_sims_core']}"
+    )
+    print(
+        f"re-exported names: {m['reexported_names']}, private: "
+        f"{len(m['reexported_private_names'])} {m['reexported_private_names']}"
+    )
     print(f"functions over {MAX_FUNCTION_LINES} lines: {m['functions_over_80_lines']}")
     print(f"modules over {MAX_MODULE_LINES} lines: {m['modules_over_600_lines']}")
     if args.list:
         for mod, items in m["_switches"].items():
             for line, src in items:
                 print(f"switch  {mod}:{line}  {src}")
+        for mod, items in m["_vswitches"].items():
+            for line, name, src in items:
+                print(f"vocab   {mod}:{line}  [{name}] {src}")
         for mod, items in m["_long"].items():
             for name, n in items:
                 print(f"long    {mod}.{name}  {n} lines")

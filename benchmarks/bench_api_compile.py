@@ -24,8 +24,9 @@ import time, numpy as np, jax, jax.random as jr
 from theory import objectives
 from theory.datamodel import DataModel
 from sims import data
-from sims.core.config import EngineConfig
-from sims.core.engine import make_engine, make_problem
+from sims.trackc.engine_config import EngineConfig
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
 cfg = EngineConfig(local_steps={steps})
 model = DataModel(d=cfg.d, n_clients=cfg.n_clients, c=cfg.c)
 W = np.full((cfg.n_clients, cfg.n_clients), 1.0 / cfg.n_clients)

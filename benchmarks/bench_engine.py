@@ -29,10 +29,11 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-from sims.core.config import EngineConfig  # noqa: E402
-from sims.core.engine import make_problem, sweep  # noqa: E402
+from sims.core.engine import sweep  # noqa: E402
+from sims.core.problem import make_problem  # noqa: E402
 from sims.files import write_text  # noqa: E402 - the one writer
 from sims.trackc.bench import compare  # noqa: E402
+from sims.trackc.engine_config import EngineConfig  # noqa: E402
 from theory import topology  # noqa: E402
 
 DTYPE = "float32"  # simulation precision; theory checks run in float64 elsewhere

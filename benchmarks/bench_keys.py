@@ -34,8 +34,9 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sims.keys  # noqa: E402
+from sims.core.client import initial_params  # noqa: E402
 from sims.core.config import key_tree  # noqa: E402
-from sims.core.engine import initial_params, make_engine  # noqa: E402
+from sims.core.engine import make_engine  # noqa: E402
 from sims.trackc.bench import (  # noqa: E402
     QUICK,
     _problem,

@@ -832,8 +832,8 @@ def _sweep(options):
     import jax.random as jr
 
     from sims.core import engine
-    from sims.core.config import EngineConfig
     from sims.core.problem import Problem  # noqa: F401 - the sweep's problem type
+    from sims.trackc.engine_config import EngineConfig
 
     config = EngineConfig(n_clients=4, d=8, c=2, batch=2, local_steps=1, rounds=1, dtype="float32")
     from sims.trackc.bench import _problem

@@ -48,8 +48,8 @@ from _interactive import (
 
 from sims import data
 from sims.core import metrics
-from sims.core.config import EngineConfig
-from sims.core.engine import make_problem
+from sims.core.problem import make_problem
+from sims.trackc.engine_config import EngineConfig
 from theory import bounds, objectives, solve, spectral, topology
 from theory.datamodel import DataModel
 

@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.engine import make_problem, sweep
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
 from tests._xla_flags import with_test_flags
 from theory import spectral, topology
 
@@ -96,7 +97,8 @@ def problem_source(n: int = 8, m: int = 10, d: int = 6, c: int = 2) -> str:
     return f"""
 import jax, jax.numpy as jnp, jax.random as jr, numpy as np
 jax.config.update("jax_enable_x64", True)
-from sims.core.config import EngineConfig, key_tree
+from sims.core.config import key_tree
+from sims.trackc.engine_config import EngineConfig
 from theory import topology
 n, d, c = {n}, {d}, {c}
 x = np.random.default_rng(0).normal(size=(n, {m}, d))

@@ -11,7 +11,8 @@ import optax
 import pytest
 
 import sims
-from sims.core.trainer import batch_indices, check_mixing, loss_key, participation
+from sims.core.mixing import check_mixing
+from sims.core.rounds import batch_indices, loss_key, participation
 from theory import topology
 
 N, D = 4, 3

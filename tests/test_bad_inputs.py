@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from sims.cli import main
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import auto_client_chunk, make_problem, sweep
+from sims.core.client import auto_client_chunk
+from sims.core.config import key_tree
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
+from sims.trackc.engine_config import EngineConfig
 from theory import topology
 
 N, D, C = 4, 8, 2

@@ -382,8 +382,8 @@ def test_unknown_compiler_options_are_refused_before_compiling(name):
     import jax.random as jr
 
     from sims.core import engine
-    from sims.core.config import EngineConfig
     from sims.trackc.bench import _problem
+    from sims.trackc.engine_config import EngineConfig
 
     config = EngineConfig(n_clients=4, d=8, c=2, batch=2, local_steps=1, rounds=1,
                           dtype="float32")  # fmt: skip

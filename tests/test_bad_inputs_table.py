@@ -462,10 +462,10 @@ def _api_rows():
     import sims
     from sims import data as D
     from sims.commands import _common
-    from sims.core import engine
     from sims.core import metrics as mt
-    from sims.core.config import EngineConfig
+    from sims.core import problem as core_problem
     from sims.reproduce.pipeline import jsonio
+    from sims.trackc.engine_config import EngineConfig
     from theory import bounds, datamodel, solve, spectral, topology
 
     ring = topology.mixing_matrix("uniform", topology.ring(4))
@@ -898,7 +898,7 @@ def _api_rows():
         ),
         (
             "make_problem asymmetric targets",
-            lambda: engine.make_problem(
+            lambda: core_problem.make_problem(
                 EngineConfig(framework="fl", n_clients=2, d=4, c=2, population=True),
                 np.triu(np.ones((2, 4, 4))),
             ),
@@ -930,43 +930,45 @@ def _api_rows():
         ("config record_local 1", lambda: EngineConfig(record_local=1), "record_local", TypeError),
         (
             "problem pi sum",
-            lambda: engine.make_problem(_cfg(), _T2, pi=[0.5, 0.6]),
+            lambda: core_problem.make_problem(_cfg(), _T2, pi=[0.5, 0.6]),
             "pi",
             ValueError,
         ),
         (
             "problem gamma nan",
-            lambda: engine.make_problem(_cfg(), _T2, gamma_max=nan),
+            lambda: core_problem.make_problem(_cfg(), _T2, gamma_max=nan),
             "gamma_max",
             ValueError,
         ),
         (
             "problem gamma_min > gamma_max",
-            lambda: engine.make_problem(_cfg(), _T2, gamma_max=0.1, gamma_min=0.2),
+            lambda: core_problem.make_problem(_cfg(), _T2, gamma_max=0.1, gamma_min=0.2),
             "gamma_min",
             ValueError,
         ),
         (
             "problem H zero",
-            lambda: engine.make_problem(_cfg(method="cl-dissimilar"), _T2, H=np.zeros((4, 4))),
+            lambda: core_problem.make_problem(
+                _cfg(method="cl-dissimilar"), _T2, H=np.zeros((4, 4))
+            ),
             "H",
             ValueError,
         ),
         (
             "problem H with mim",
-            lambda: engine.make_problem(_cfg(), _T2, H=np.eye(4)),
+            lambda: core_problem.make_problem(_cfg(), _T2, H=np.eye(4)),
             "H",
             ValueError,
         ),
         (
             "problem targets bool",
-            lambda: engine.make_problem(_cfg(), _T2.astype(bool)),
+            lambda: core_problem.make_problem(_cfg(), _T2.astype(bool)),
             "targets",
             TypeError,
         ),
         (
             "problem x with population",
-            lambda: engine.make_problem(_cfg(), _T2, x=np.ones((2, 3, 4))),
+            lambda: core_problem.make_problem(_cfg(), _T2, x=np.ones((2, 3, 4))),
             "x",
             ValueError,
         ),
@@ -1008,7 +1010,7 @@ _T2 = np.stack([np.eye(4)] * 2)
 
 
 def _cfg(**kw):
-    from sims.core.config import EngineConfig
+    from sims.trackc.engine_config import EngineConfig
 
     base = {"framework": "fl", "n_clients": 2, "d": 4, "c": 2, "population": True}
     return EngineConfig(**(base | kw))

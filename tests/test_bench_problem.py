@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from sims.core.config import key_tree
-from sims.core.engine import make_round, target_stats
+from sims.core.engine import make_round
+from sims.core.recorded import target_stats
 from sims.trackc import bench
 
 

@@ -7,8 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import auto_client_chunk, client_bytes, make_engine, make_problem
+from sims.core.client import auto_client_chunk, client_bytes
+from sims.core.config import key_tree
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.trackc.engine_config import EngineConfig
 from theory import topology
 
 N, D, C = 7, 6, 2

@@ -81,7 +81,7 @@ def test_one_spelling_of_the_client_count():
 
 def test_parse_time_names_equal_their_sources():
     from sims.commands import _names as n
-    from sims.core import config
+    from sims.trackc import engine_config as config
     from sims.trackc import simulate
     from sims.trackd import data, verdicts
     from theory import bounds, claims, objectives, structured, topology
@@ -93,7 +93,7 @@ def test_parse_time_names_equal_their_sources():
     assert n.STRUCTURED_TRANSFORMS == structured.STRUCTURED_TRANSFORMS
     assert n.SIM_METHODS == config.METHODS and n.FRAMEWORKS == config.FRAMEWORKS
     assert n.OPTIMIZERS == config.OPTIMIZERS and n.AGGREGATIONS == config.AGGREGATIONS
-    assert n.DTYPES == config.DTYPES
+    assert n.DTYPES == config.DTYPES and n.ALGORITHMS == tuple(config.ALGORITHMS)
     assert n.SIM_DEFAULTS == simulate.DEFAULTS
     assert n.LR_STABLE_FRACTION == simulate.LR_STABLE_FRACTION
     assert n.DATASETS == data.DATASETS and n.CLAIM_IDS == claims.CLAIM_IDS

@@ -115,8 +115,9 @@ _SCRIPT = textwrap.dedent(
     import json, sys
     import jax
     import numpy as np
-    from sims.core.config import EngineConfig
-    from sims.core.engine import make_engine, make_problem
+    from sims.trackc.engine_config import EngineConfig
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
     from sims.reproduce.pipeline import compile_cache as cc
 
     hits = []

@@ -22,9 +22,10 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims.core.config import EngineConfig
-from sims.core.engine import make_problem, sweep
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
 from sims.trackc import consensus as cb
+from sims.trackc.engine_config import EngineConfig
 from tests._helpers import mixing, structured_samples, sweep_mixings
 from theory import dissimilarity
 from theory.datamodel import DataModel

@@ -10,7 +10,8 @@ _SCRIPT = (
     problem_source(n=4, m=12, d=8)
     + """
 import hashlib
-from sims.core.engine import make_engine, make_problem
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
 cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,
                    local_steps=2, dtype="float32")
 eng = make_engine(cfg)
@@ -38,8 +39,9 @@ def test_same_seed_bit_identical_across_processes():
 def _chunk_setup(framework: str, dtype: str):
     import numpy as np
 
-    from sims.core.config import EngineConfig
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
+    from sims.trackc.engine_config import EngineConfig
     from theory import topology
 
     n, d, c = 5, 8, 2

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from sims.cli import main
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import DivergenceError, check_finite, divergence, make_engine, make_problem
+from sims.core.config import key_tree
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.core.recorded import DivergenceError, check_finite, divergence
+from sims.trackc.engine_config import EngineConfig
 from theory import topology
 
 N, D, C = 4, 8, 2

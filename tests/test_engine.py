@@ -12,10 +12,13 @@ import numpy as np
 import pytest
 
 from sims import losses
-from sims.core.config import EngineConfig, key_tree, split_streams
-from sims.core.engine import make_engine, make_problem, make_round, population_loss, sweep
+from sims.core.client import population_loss
+from sims.core.config import key_tree, split_streams
+from sims.core.engine import make_engine, make_round, sweep
+from sims.core.problem import make_problem
 from sims.core.recorded import NORM_BATCH, NORM_RTOL
-from sims.core.trainer import batch_indices, loss_key, participation
+from sims.core.rounds import batch_indices, loss_key, participation
+from sims.trackc.engine_config import EngineConfig
 from tests._helpers import mixing, structured_samples, swept
 from tests.conftest import count_compiles
 from theory import objectives
@@ -424,7 +427,7 @@ def test_float64_without_x64_is_an_error_not_a_silent_float32():
     import jax
 
     from sims.core import engine as eng
-    from sims.core.config import EngineConfig
+    from sims.trackc.engine_config import EngineConfig
 
     cfg = EngineConfig(method="mim", framework="fl", n_clients=4, d=16, c=4)
     with jax.enable_x64(False):

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from sims.core import metrics as mt
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import make_engine, make_problem
+from sims.core.config import key_tree
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
 from sims.trackc import evidence as ev
+from sims.trackc.engine_config import EngineConfig
 from theory import bounds, objectives, solve
 from theory.claims import CLAIM_IDS, VERDICTS, Evidence, VerifyConfig
 

@@ -135,8 +135,9 @@ def test_api_result_trace_one_row_per_round():
 def test_engine_trace_leaves_out_large_arrays():
     import jax.random as jr
 
-    from sims.core.config import EngineConfig
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
+    from sims.trackc.engine_config import EngineConfig
 
     cfg = EngineConfig(
         method="cl", framework="fl", n_clients=2, d=3, c=1, population=True, rounds=2

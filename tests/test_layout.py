@@ -8,7 +8,8 @@ floor   rooms
 0       ``theory`` (never imports ``sims``)
 1       ``sims.keys`` (the PRNG derivations), ``sims.glossary``, ``sims.data``
 2       ``sims.losses`` (losses and the method values handed to the core)
-3       ``sims.core`` (the simulator), ``sims.api`` and the ``sims`` package (:func:`sims.run`)
+3       ``sims.core`` (the simulator), ``sims.algorithms`` (federated algorithms as values),
+        ``sims.api`` and the ``sims`` package (:func:`sims.run`)
 4       the wings ``sims.trackc`` and ``sims.trackd`` (neither imports the other)
 5       ``sims.verdict_map``
 6       ``sims.reproduce`` (pipeline, stages, figures, report, CSV export)
@@ -39,6 +40,7 @@ FLOORS = {
     "sims.data": 1,
     "sims.losses": 2,
     "sims.core": 3,
+    "sims.algorithms": 3,
     "sims.api": 3,
     "sims": 3,
     "sims.trackc": 4,

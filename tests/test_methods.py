@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from sims import losses
-from sims.core.config import EngineConfig
-from sims.core.engine import _optimizer
 from sims.losses import methods
+from sims.trackc.engine_config import EngineConfig
 from theory import objectives, solve
 from theory.datamodel import DataModel
 
@@ -133,8 +132,8 @@ def test_unknown_optimizer_raises_instead_of_adamw():
     cfg = EngineConfig()
     object.__setattr__(cfg, "optimizer", "rmsprop")  # bypass __post_init__ on purpose
     with pytest.raises(ValueError, match="^optimizer: must be one of"):
-        _optimizer(cfg)
-    assert _optimizer(dataclasses.replace(EngineConfig(), optimizer="adamw")) is not None
+        _ = cfg.local_optimizer
+    assert dataclasses.replace(EngineConfig(), optimizer="adamw").local_optimizer is not None
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])

@@ -13,7 +13,7 @@ import pytest
 import sims
 from sims.core import mixing as mx
 from sims.core import trainer
-from sims.core.engine import EngineConfig
+from sims.trackc.engine_config import EngineConfig
 
 N = 4
 

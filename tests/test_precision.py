@@ -16,8 +16,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import make_engine, make_problem
+from sims.core.config import key_tree
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.trackc.engine_config import EngineConfig
 from tests.conftest import tol
 from theory import topology
 
@@ -63,7 +65,7 @@ def test_float32_tracks_float64(method):
 )
 def test_float32_run_does_not_depend_on_the_callers_x64_mode(method, optimizer):
     """The initial encoder is drawn in float64 whatever the caller's x64 mode
-    (``sims.core.engine.initial_params``): with x64 off it used to be drawn in float32, another
+    (``sims.core.client.initial_params``): with x64 off it used to be drawn in float32, another
     random stream, so the Python API and ``dssl simulate`` (x64 on) started the same seed from
     different encoders. Adam's bias correction (decay ** count) was computed in float64 under
     x64 (the decays were Python floats). Whole runs and sweeps must now be equal bit for
@@ -102,7 +104,7 @@ def test_initial_params_is_the_engines_float64_draw():
     x64, for one key and for a batch of sweep keys."""
     import jax
 
-    from sims.core.engine import initial_params
+    from sims.core.client import initial_params
 
     cfg = EngineConfig(
         method="mim-recon", framework="fl", n_clients=3, d=6, c=2, batch=4, rounds=1,

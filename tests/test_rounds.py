@@ -11,7 +11,9 @@ import optax
 import sims
 from sims.core import mixing as mx
 from sims.core import rounds, trainer
-from sims.core.engine import EngineConfig, make_problem, make_round
+from sims.core.engine import make_round
+from sims.core.problem import make_problem
+from sims.trackc.engine_config import EngineConfig
 
 
 def _counting(monkeypatch) -> list:

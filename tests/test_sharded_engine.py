@@ -25,7 +25,9 @@ from tests._helpers import fresh_python, problem_source
 _SCRIPT = (
     problem_source()
     + """
-from sims.core.engine import METRICS_OF_LEVEL, make_engine, make_problem
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.core.recorded import METRICS_OF_LEVEL
 from sims.core.sharding import client_mesh
 assert len(jax.devices()) == 4
 base = dict(n_clients=n, d=d, c=c, rounds=3, batch=4, local_steps=2)

@@ -10,7 +10,8 @@ from tests._helpers import fresh_python, problem_source
 _SCRIPT = (
     problem_source()
     + """
-from sims.core.engine import make_engine, make_problem, sweep
+from sims.core.engine import make_engine, sweep
+from sims.core.problem import make_problem
 from sims.core.sharding import client_mesh, shard_clients, shard_sweep
 assert len(jax.devices()) == 8
 cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,

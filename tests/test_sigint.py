@@ -133,9 +133,10 @@ def test_stop_between_chunks_in_process():
 
     import jax.random as jr
 
-    from sims.core.config import EngineConfig
-    from sims.core.engine import make_engine, make_problem
+    from sims.core.engine import make_engine
+    from sims.core.problem import make_problem
     from sims.trackc import simulate_rounds as simulate
+    from sims.trackc.engine_config import EngineConfig
 
     cfg = EngineConfig(
         method="cl", framework="fl", n_clients=2, d=3, c=1, population=True, rounds=7

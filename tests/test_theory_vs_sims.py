@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 
 from sims.core import metrics as mt
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import make_engine, make_problem, sweep
+from sims.core.config import key_tree
+from sims.core.engine import make_engine, sweep
+from sims.core.problem import make_problem
 from sims.losses import methods
+from sims.trackc.engine_config import EngineConfig
 from tests._helpers import mixing, swept
 from theory.datamodel import DataModel
 from theory.objectives import empirical_target, population_targets

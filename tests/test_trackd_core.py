@@ -177,20 +177,21 @@ def test_bad_arguments_fail_with_one_line():
     with pytest.raises(ValueError, match="^width: "):
         NetConfig(width=256)
     with pytest.raises(ValueError, match="^objective: "):
-        LossConfig("byol")
+        LossConfig("dino")
     with pytest.raises(ValueError, match="^net_cfg.head: "):
         make_loss(NetConfig(head="mae"), LossConfig("simsiam"))
 
 
 def test_each_objective_is_one_value_the_trainer_reads():
-    """The objective registry: MAE and MAR share the MAE head, MAR's parameters wrap the
-    network, SimSiam has its own schedule; an unknown name fails in one line."""
+    """The objective registry: MAE and MAR share the MAE head, SimSiam and BYOL the SimSiam
+    head, MAR's parameters wrap the network, SimSiam has its own schedule; an unknown name
+    fails in one line."""
     from sims.trackd.experiments import _train_cfg
     from sims.trackd.presets import preset
     from sims.trackd.train import global_net, make_optimizer
 
     assert {o: objective_of(o).head for o in OBJECTIVES} == {
-        "mae": "mae", "simsiam": "simsiam", "mar": "mae"
+        "mae": "mae", "simsiam": "simsiam", "mar": "mae", "byol": "simsiam"
     }  # fmt: skip
     net = {"w": jnp.ones(2)}
     wrapped = {"net": net, "anchor": net, "gamma": 0.1, "round": 0.0}
@@ -207,5 +208,5 @@ def test_each_objective_is_one_value_the_trainer_reads():
 
     assert global_net(_Result, "mar") is net
     with pytest.raises(ValueError, match="^objective: must be one of") as err:
-        objective_of("byol")
+        objective_of("dino")
     assert "\n" not in str(err.value)

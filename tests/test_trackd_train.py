@@ -10,11 +10,11 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims.core import trainer as api
+from sims.core import rounds
 from sims.losses import gamma_schedule
-from sims.trackd.losses import LossConfig
+from sims.trackd.losses import LossConfig, mar_params
 from sims.trackd.models import NetConfig, init_params
-from sims.trackd.train import TrainConfig, client_update, mar_params, tile_clients, train
+from sims.trackd.train import TrainConfig, client_update, tile_clients, train
 from theory import topology
 
 N = 3
@@ -45,7 +45,7 @@ def _loop(objective, mixing, key):
             return jax.tree.map(lambda *a: sum(c * x for c, x in zip(coef, a, strict=True)), *trees)
 
         if isinstance(mixing, str):
-            s = np.asarray(api.participation(ek, t, N, TC.clients_per_round, jnp.float64))
+            s = np.asarray(rounds.participation(ek, t, N, TC.clients_per_round, jnp.float64))
             g = comb(s / s.sum(), local)
             P = [g] * N
         elif isinstance(mixing, tuple):

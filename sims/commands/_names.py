@@ -29,8 +29,9 @@ OBJECTIVE_METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent
 OBJECTIVE_TRANSFORMS = ("identity", "permutation", "sign-flip", "rotation")
 #: theory.structured.STRUCTURED_TRANSFORMS
 STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
-#: sims.core.config.METHODS, FRAMEWORKS, OPTIMIZERS, AGGREGATIONS, DTYPES
-SIM_METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent", "mim-recon", "mar")
+#: sims.trackc.engine_config.METHODS, FRAMEWORKS, OPTIMIZERS, AGGREGATIONS, DTYPES, ALGORITHMS
+SIM_METHODS = ("cl", "cl-dissimilar", "mim", "mim-independent", "mim-recon", "mar", "ssd")
+ALGORITHMS = ("none", "fedprox", "scaffold")
 FRAMEWORKS = ("fl", "decl")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 AGGREGATIONS = ("uniform", "data-size")

@@ -12,6 +12,7 @@ import sys
 from sims.commands import _common, _lazy
 from sims.commands._names import (
     AGGREGATIONS,
+    ALGORITHMS,
     DTYPES,
     FRAMEWORKS,
     GRAPHS,
@@ -25,7 +26,7 @@ from sims.commands._names import (
 from sims.commands._names import SIM_METHODS as METHODS
 from theory import _validate as v
 
-config = _lazy.module("sims.core.config")
+config = _lazy.module("sims.trackc.engine_config")
 trackc_simulate = _lazy.module("sims.trackc.simulate")
 
 NAME = "simulate"
@@ -69,6 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max of the targets))",
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
+    p.add_argument("--algorithm", default="none", choices=ALGORITHMS, help="client steps (none)")
+    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ (0)")
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
     p.add_argument(
         "--batch",

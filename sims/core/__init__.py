@@ -1,7 +1,9 @@
 """The simulator shared by Tracks C and D: it is handed values (a method's loss and views, a
 mixing rule, an optimiser) and knows no stage or command.
 
-* :mod:`sims.core.config`: :class:`~sims.core.config.EngineConfig` and the one PRNG key tree;
+* :mod:`sims.core.config`: the one PRNG key tree and :class:`~sims.core.config.EngineSettings`,
+  what the engine reads of a configuration (its names resolved by
+  ``sims.trackc.engine_config.EngineConfig``);
 * :mod:`sims.core.experiment_config`: the base of every experiment and stage configuration;
 * :mod:`sims.core.client`: one client (its loss, optimiser and E local steps), then ``vmap``;
 * :mod:`sims.core.problem`: a run's arrays (targets, samples, mixing matrix, weights), validated;

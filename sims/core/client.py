@@ -11,12 +11,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
-from jax import lax
 from jaxtyping import Float
 
 from sims.core import rounds
-from sims.core.config import EngineConfig, split_streams
+from sims.core.config import EngineSettings, split_streams
 from sims.keys import key_data
 from sims.losses import methods
 from theory import _validate as v
@@ -30,7 +28,7 @@ Array = jax.Array
 _raw_key = key_data
 
 
-def _dtype(config: EngineConfig):
+def _dtype(config: EngineSettings):
     """The run's float dtype; float64 needs JAX's x64 mode, which this package never switches on
     globally: without it JAX would silently compute in float32."""
     if config.dtype == "float64" and not jax.config.jax_enable_x64:
@@ -56,31 +54,6 @@ def encoder(params) -> Array:
     return params[0] if isinstance(params, tuple) else params
 
 
-def _adam(lr: float, dtype: Any, *, decoupled: bool = False) -> optax.GradientTransformation:
-    """optax's Adam / AdamW with the decay rates (0.9, 0.999) as scalars of the run's dtype:
-    as Python floats, ``decay ** count`` (an int32 step count) is computed in float64 under
-    x64 and in float32 without, so a float32 run's bias correction, and its numbers, would
-    depend on the caller's x64 mode."""
-    b1, b2 = jnp.asarray(0.9, dtype), jnp.asarray(0.999, dtype)
-    return (optax.adamw if decoupled else optax.adam)(lr, b1=b1, b2=b2)
-
-
-#: Optimisers by name: ``factory(lr, dtype)`` each (``"momentum"`` is SGD with momentum 0.9);
-#: ``dtype`` is the run's float dtype.
-OPTIMIZERS: dict[str, Callable[[float, Any], optax.GradientTransformation]] = {
-    "sgd": lambda lr, dtype: optax.sgd(lr),
-    "momentum": lambda lr, dtype: optax.sgd(lr, momentum=0.9),
-    "adam": _adam,
-    "adamw": lambda lr, dtype: _adam(lr, dtype, decoupled=True),
-}
-
-
-def _optimizer(config: EngineConfig) -> optax.GradientTransformation:
-    """The local optimiser of ``config``; an unknown name is an error (never a silent default)."""
-    factory = OPTIMIZERS[v.choice(config.optimizer, "optimizer", tuple(OPTIMIZERS))]
-    return factory(config.lr, _dtype(config))
-
-
 class ClientInput(NamedTuple):
     """One client's inputs to a round (the engine ``vmap``s over the leading client axis).
 
@@ -90,7 +63,8 @@ class ClientInput(NamedTuple):
       X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
       gamma: its MAR weight γ_i this round. index: int32 client id i.
       rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
-        drawn by :func:`step_streams`; None: drawn inside the update (the same numbers).
+        drawn by :func:`sims.core.rounds.step_streams`; None: drawn inside the update (the
+        same numbers). algo: its state of the federated algorithm (``()`` without one).
     """
 
     params: Any
@@ -103,71 +77,48 @@ class ClientInput(NamedTuple):
     index: Array
     rows: Any = None
     keys: Any = None
+    algo: Any = ()
 
 
 class RoundInput(NamedTuple):
     """What every client shares in a round: t (int32), the streams of the minibatch rows and of
-    the loss randomness (keys), the transform H (or None) and the learning-rate scale."""
+    the loss randomness (keys), the transform H (or None), the learning-rate scale and what the
+    federated algorithm shares this round (``()`` without one)."""
 
     t: Array
     k_rows: Array
     k_loss: Array
     H: Any
     scale: Array
+    shared: Any = ()
 
 
-def step_streams(
-    k_rows: Array, k_loss: Array, t, index, sizes, *, steps: int, batch: int | None
-) -> tuple[Any, Array]:
-    """Minibatch rows and loss keys of clients ``index`` at local steps 0..E−1 of round t:
-    ``rows[i, s]`` = :func:`sims.core.trainer.batch_indices` (k_rows, t, i, s, sizes[i], B) (None
-    when ``batch`` is None: population mode) and ``keys[i, s]`` = :func:`sims.core.trainer.loss_key`
-    (k_loss, t, i, s), as raw uint32 keys; leading axes those of ``index``.
-
-    Drawn for all clients of a round at once, outside the per-client computation: one
-    vectorised threefry pass instead of a few tiny ones per client chunk and step (the same
-    numbers either way: every key depends only on (seed, round, client, step)).
-    """
-    ss = jnp.arange(steps, dtype=jnp.int32)
-
-    def one(i, n_i):
-        keys = jax.vmap(lambda s: _raw_key(rounds.loss_key(k_loss, t, i, s)))(ss)
-        if batch is None:
-            return None, keys
-        rows = jax.vmap(lambda s: rounds.batch_indices(k_rows, t, i, s, n_i, batch))(ss)
-        return rows, keys
-
-    index, sizes = jnp.asarray(index), jnp.asarray(sizes)
-    fn = one
-    for _ in range(index.ndim):
-        fn = jax.vmap(fn)
-    return fn(index, sizes)
-
-
-def make_local_update(config: EngineConfig) -> Callable:
+def make_local_update(config: EngineSettings) -> Callable:
     """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
     ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
-    mean_loss, z_mean (B, c), record)``: E optimiser steps (a ``lax.scan``) on minibatches of
+    mean_loss, z_mean (B, c), record, algo)``: E optimiser steps (a ``lax.scan``) on minibatches of
     B rows drawn uniformly with replacement from the first n rows of x, rows from
-    :func:`sims.core.trainer.batch_indices` (``k_rows``, t, i, step) and loss randomness from
-    :func:`sims.core.trainer.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
-    ``client.keys`` by the engine, see :func:`step_streams`); ``scale`` multiplies the updates.
+    :func:`sims.core.rounds.batch_indices` (``k_rows``, t, i, step) and loss randomness from
+    :func:`sims.core.rounds.loss_key` (``k_loss``, t, i, step) (given in ``client.rows`` /
+    ``client.keys`` by the engine, see :func:`sims.core.rounds.step_streams`); ``scale``
+    multiplies the updates. The steps are :func:`sims.core.rounds.local_train`.
     Each step gathers its own minibatch: rows of ``client.x``, or with ``data`` (the samples of
     all clients as (N·M, d) rows, shared by the vmapped clients) the rows ``client.rows``
     of ``data`` (the engine passes i·M + row).
 
     The loss, its views and its gradient are the :class:`sims.losses.methods.Method` of
-    ``config.method``: the closed form of the alignment methods (no autodiff) or
+    ``config.loss_method``: the closed form of the alignment methods (no autodiff) or
     ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
     :func:`population_loss` with the client's X_i.
     """
     E, b = config.local_steps, config.batch
     dt = _dtype(config)
-    opt = _optimizer(config)
-    method = methods.get(config.method)
+    opt = config.local_optimizer
+    method = config.loss_method
     zeros_z = jnp.zeros((b, config.c), dt)
     record = config.record_local
+    alg = config.client_algorithm
 
     def local_update(client: ClientInput, shared: RoundInput, data=None):
         params, opt_state = client.params, client.opt_state
@@ -175,49 +126,53 @@ def make_local_update(config: EngineConfig) -> Callable:
             opt_state = opt.init(params)
         rows, keys = client.rows, client.keys
         if keys is None:
-            rows, keys = step_streams(
+            rows, keys = rounds.step_streams(
                 shared.k_rows, shared.k_loss, shared.t, client.index, client.n,
                 steps=E, batch=None if config.population else b,
             )  # fmt: skip
         if config.population:
             rows = jnp.zeros((E,), jnp.int32)
 
-            def vg(p, r, key):
+            def vg(p, batch, *, key):
                 val, g = jax.value_and_grad(population_loss)(p, client.X)
                 return val, g, zeros_z
 
         else:
             ctx = methods.Context(config.p, shared.H, client.z_bar, client.gamma)
 
-            def vg(p, r, key):
-                # the step's minibatch gathered inside the step: gathering all E batches
-                # first made XLA transpose them to step-major order (measured: a quarter of
-                # the quick setting's round); from the shared (N·M, d) rows when given: a
-                # plain row gather, not a per-client one
-                batch = client.x[r] if data is None else data[r]
+            def vg(p, batch, *, key):
                 val, g, z = method.value_and_grad(p, batch, ctx, key=key)
                 return val, g, zeros_z if z is None else z
 
-        scale = None if config.lr_scale is None else shared.scale
-
-        def step(carry, inp):
-            p, o = carry
-            r, key = inp
-            val, g, z = vg(p, r, key)
-            with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
-                upd, o = opt.update(g, o, p)
-            if scale is not None:
-                upd = jax.tree.map(lambda u: scale * u, upd)
-            rec = (encoder(p), encoder(g)) if record else None
-            return (optax.apply_updates(p, upd), o), (val, z, rec)
-
-        (params, opt_state), (vals, zs, rec) = lax.scan(step, (params, opt_state), (rows, keys))
-        return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec
+        # the step's minibatch gathered inside the step: gathering all E batches first made
+        # XLA transpose them to step-major order (measured: a quarter of the quick setting's
+        # round); from the shared (N·M, d) rows when given: a plain row gather, not a
+        # per-client one
+        start = params
+        vg = rounds.transformed(vg, alg, start, client.algo, shared.shared)
+        params, opt_state, vals, zs, rec = rounds.local_train(
+            vg, opt, params, opt_state, rows, keys,
+            batch_of=_gather(config.population, client.x, data),
+            scale=None if config.lr_scale is None else shared.scale,
+            record=(lambda p, g: (encoder(p), encoder(g))) if record else None,
+        )  # fmt: skip
+        algo = client.algo
+        if alg is not None:
+            algo = alg.finish(algo, start, params, shared.shared, steps=E)
+        return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec, algo
 
     return local_update
 
 
-def client_bytes(config: EngineConfig) -> int:
+def _gather(population: bool, x: Any, data: Any) -> Callable:
+    """A step's minibatch from its rows: None (population mode), rows of the client's own
+    ``x``, or rows of the shared ``data``."""
+    if population:
+        return lambda r: None
+    return (lambda r: x[r]) if data is None else (lambda r: data[r])
+
+
+def client_bytes(config: EngineSettings) -> int:
     """Estimated peak bytes of ONE client's local update inside a round (the working set that
     grows with the number of clients processed at once).
 
@@ -227,11 +182,12 @@ def client_bytes(config: EngineConfig) -> int:
     the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
     ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
     is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
-    chunk size of large runs and with it their float32 rounding.
+    chunk size of large runs and with it their float32 rounding (see
+    :func:`sims.core.rounds.map_clients`).
     """
     isz = 8 if config.dtype == "float64" else 4
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
-    method = methods.get(config.method)
+    method = config.loss_method
     p = c * d * (2 if method.decoder else 1)
     work = 8 * p
     if config.population:
@@ -257,15 +213,16 @@ CLIENT_CACHE_BUDGET = 8 << 20
 
 
 def auto_client_chunk(
-    config: EngineConfig, budget_bytes: int | None = None, cache_bytes: int | None = None
+    config: EngineSettings, budget_bytes: int | None = None, cache_bytes: int | None = None
 ) -> int:
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
     k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
     :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a
-    quarter of its memory for both), at least 2 where two
+    quarter of its memory for both, see :func:`_backend_budgets`), at least 2 where two
     clients fit the memory budget (else 1).
 
     Example:
+      >>> from sims.trackc.engine_config import EngineConfig
       >>> auto_client_chunk(EngineConfig(n_clients=10_000, d=64, c=16, dtype="float32"))
       113
     """
@@ -306,28 +263,17 @@ def _backend_budgets() -> tuple[int, int]:
     return budget, budget
 
 
-def _map_clients(fn: Callable, args: tuple, n: int, chunk: int):
-    """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
-    clients (each chunk one ``vmap``) when chunk < N, bounding the working set to ``chunk``
-    clients. Each client's computation is independent of the others', so chunking changes only
-    how XLA batches the kernels, which can change rounding: results agree to rounding
-    (tests/test_chunking.py: 1e-12 in float64), not always bit for bit in float32 (a run's
-    chunk size is therefore part of what fixes its float32 numbers, see :func:`client_bytes`)."""
-    if chunk >= n:
-        return jax.vmap(fn)(*args)
-    return lax.map(lambda a: fn(*a), args, batch_size=chunk)
-
-
 # ---------------------------------------------------------------------------------------------
 # the initial encoder
 
 
-def _draw_init(method: str, key, c: int, d: int, scale: float, dtype) -> Any:
-    """:meth:`sims.losses.methods.Method.init` on the ``init`` stream of the raw root ``key``."""
-    return methods.get(method).init(split_streams(key)["init"], c, d, scale, dtype)
+def _draw_init(method: Any, key, c: int, d: int, scale: float, dtype) -> Any:
+    """``method.init`` (:meth:`sims.losses.methods.Method.init`) on the ``init`` stream of the
+    raw root ``key``."""
+    return method.init(split_streams(key)["init"], c, d, scale, dtype)
 
 
-def initial_params(config: EngineConfig, key) -> Any:
+def initial_params(config: EngineSettings, key) -> Any:
     """The initial encoder every client of a run starts from (``init_scale·N(0, 1/d)`` from
     the ``init`` stream of the root ``key``), drawn in float64 and cast to the run's dtype,
     whatever the caller's x64 mode: a float32 run started with x64 off gets the encoder of the
@@ -345,13 +291,14 @@ def initial_params(config: EngineConfig, key) -> Any:
     key = _raw_key(key)
     if isinstance(key, jax.core.Tracer):
         return None
-    m = methods.get(config.method)
-    fn = _init_function(m.name, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2)
+    fn = _init_function(
+        config.loss_method, config.c, config.d, config.init_scale, config.dtype, key.ndim == 2
+    )
     with x64():
         return fn(key)
 
 
-def _given_init(config: EngineConfig, key) -> Any:
+def _given_init(config: EngineSettings, key) -> Any:
     """What the engine passes to ``init``: None (draw inside the engine's own program, no
     extra compilation) when x64 is on, where that draw already is float64, else
     :func:`initial_params`."""
@@ -359,7 +306,7 @@ def _given_init(config: EngineConfig, key) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _init_function(method: str, c: int, d: int, scale: float, dtype: str, batched: bool):
+def _init_function(method: Any, c: int, d: int, scale: float, dtype: str, batched: bool):
     """The jitted draw of :func:`initial_params`, cached by what it depends on (not the whole
     configuration: one compilation serves every run of equal shapes)."""
 

@@ -45,56 +45,32 @@ from jax.sharding import PartitionSpec as P
 
 import sims.losses as losses
 from sims.core import rounds
-from sims.core.client import (  # noqa: F401  (re-exported: sims.core.engine is the public module)
+from sims.core.client import (
     ClientInput,
     RoundInput,
     _draw_init,
     _dtype,
     _given_init,
-    _optimizer,
     _raw_key,
     auto_client_chunk,
-    client_bytes,
     encoder,
-    initial_params,
     make_local_update,
-    population_loss,
-    step_streams,
 )
-from sims.core.config import EngineConfig, split_streams
+from sims.core.config import EngineSettings, split_streams
 from sims.core.environ import bounded_compile_options
-from sims.core.problem import Problem, make_problem
-from sims.core.recorded import (  # noqa: F401  (re-exported)
+from sims.core.problem import Problem
+from sims.core.recorded import (
     METRICS_OF_LEVEL,
-    DivergenceError,
     _all_finite,
     _round_metrics,
-    check_finite,
-    divergence,
     target_stats,
-    where_diverged,
 )
 from sims.core.sharding import check_mesh, shard_clients
-from sims.losses import methods
 from theory import _validate as v
 
 Array = jax.Array
 
-__all__ = [
-    "Problem",
-    "State",
-    "Engine",
-    "make_problem",
-    "initial_params",
-    "make_engine",
-    "make_round",
-    "make_local_update",
-    "sweep",
-    "population_loss",
-    "target_stats",
-    "seed_keys",
-    "encoder",
-]
+__all__ = ["State", "Engine", "make_round", "make_engine", "seed_keys", "sweep", "sweep_call"]
 
 
 class State(NamedTuple):
@@ -109,6 +85,8 @@ class State(NamedTuple):
       key: the run's root PRNG key.
       diverged: bool scalar, set once a client's loss or parameters became NaN/inf; from then
         on the state is frozen at the last finite round (see :func:`divergence`).
+      algo: (N, ...) the clients' states of the configuration's federated algorithm
+        (:class:`sims.core.rounds.ClientAlgorithm`; ``()`` without one).
     """
 
     params: Any
@@ -118,13 +96,14 @@ class State(NamedTuple):
     z_bar: Array
     key: Array
     diverged: Array | None = None
+    algo: Any = ()
 
 
 class Engine(NamedTuple):
     """Pure functions of one configuration: ``init``, ``round_step``, ``run``, ``scan``,
     ``chunks`` (see :func:`make_engine`)."""
 
-    config: EngineConfig
+    config: EngineSettings
     init: Callable
     round_step: Callable
     run: Callable
@@ -136,7 +115,7 @@ class Engine(NamedTuple):
 # the engine (one client: sims.core.client; round metrics and divergence: sims.core.recorded)
 
 
-def _check_mesh(config: EngineConfig, mesh) -> None:
+def _check_mesh(config: EngineSettings, mesh) -> None:
     """``mesh`` is None or a one-axis mesh over a number of devices that divides N."""
     if mesh is None:
         return
@@ -147,7 +126,7 @@ def _check_mesh(config: EngineConfig, mesh) -> None:
         )  # fmt: skip
 
 
-def _make_init(config: EngineConfig, opt) -> Callable:
+def _make_init(config: EngineSettings, opt) -> Callable:
     """``init(problem, *, key, params=None) -> State`` of :func:`make_round`."""
     n, c, d, b = config.n_clients, config.c, config.d, config.batch
     dt = _dtype(config)
@@ -155,9 +134,10 @@ def _make_init(config: EngineConfig, opt) -> Callable:
     def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
         if params is None:
-            params = _draw_init(config.method, key, c, d, config.init_scale, dt)
+            params = _draw_init(config.loss_method, key, c, d, config.init_scale, dt)
         stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
+        alg = config.client_algorithm
         return State(
             params=stacked,
             opt_state=opt_state,
@@ -166,13 +146,14 @@ def _make_init(config: EngineConfig, opt) -> Callable:
             z_bar=jnp.zeros((n, b, c), dt),
             key=key,
             diverged=jnp.zeros((), bool),
+            algo=() if alg is None else jax.vmap(alg.init)(stacked),
         )
 
     return init
 
 
-def _make_updates(config: EngineConfig, mesh) -> Callable:
-    """``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec)``: the local
+def _make_updates(config: EngineSettings, mesh) -> Callable:
+    """``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec, algo)``: the local
     updates of the k clients ``who`` (vmapped, ``lax.map`` over chunks of
     :func:`auto_client_chunk` clients; with ``mesh`` each device trains the clients it holds);
     ``x`` the (N, M, d) samples of every client or None."""
@@ -181,8 +162,9 @@ def _make_updates(config: EngineConfig, mesh) -> Callable:
     local_update = make_local_update(config)
 
     def streams_of(clients: ClientInput, shared: RoundInput):
-        """The minibatch rows and loss keys of ``clients`` this round (:func:`step_streams`)."""
-        return step_streams(
+        """The minibatch rows and loss keys of ``clients`` this round
+        (:func:`sims.core.rounds.step_streams`)."""
+        return rounds.step_streams(
             shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
             steps=config.local_steps, batch=None if config.population else config.batch,
         )  # fmt: skip
@@ -226,7 +208,7 @@ def _make_updates(config: EngineConfig, mesh) -> Callable:
     return updates
 
 
-def _make_metrics(config: EngineConfig, mesh) -> Callable:
+def _make_metrics(config: EngineSettings, mesh) -> Callable:
     """The round's metrics (:func:`sims.core.recorded._round_metrics` at the configuration's
     level); with ``mesh`` in one ``shard_map``: each device sums over its clients, then a few
     collectives (left to the partitioner, the metrics' small reductions became a dozen
@@ -254,16 +236,17 @@ def _make_metrics(config: EngineConfig, mesh) -> Callable:
 
 def _untrained(state: State, n: int, outputs):
     """What the clients that did not train this round hold in place of ``outputs`` (the
-    opt_state, vals, zs, rec of the S sampled clients, put back among all N by
+    opt_state, vals, zs, rec, algo of the S sampled clients, put back among all N by
     :func:`sims.core.rounds.one_round`): their round-start optimiser state (Δ_i = 0), loss 0,
-    no embeddings; their recorded iterates are the round-start model and their gradients 0."""
-    _, vals, zs, rec = outputs
+    no embeddings, their algorithm state; their recorded iterates are the round-start model
+    and their gradients 0."""
+    _, vals, zs, rec, _ = outputs
     if rec is not None:
         W0 = encoder(state.params)
         its = jnp.broadcast_to(W0[:, None], (n,) + rec[0].shape[1:])
         rec = (its, jnp.zeros_like(its))
     zeros_zs = jnp.zeros((n,) + zs.shape[1:], zs.dtype)
-    return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec
+    return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec, state.algo
 
 
 def _applied(state: State, new_state: State, vals, local, active, metrics: dict):
@@ -286,7 +269,7 @@ def _applied(state: State, new_state: State, vals, local, active, metrics: dict)
     return new_state, metrics
 
 
-def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
+def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
     :func:`make_engine`; the problem must then be placed by
     :func:`sims.core.sharding.shard_clients`).
@@ -311,7 +294,7 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
     round (:func:`divergence`).
     """
     n, dt = config.n_clients, _dtype(config)
-    method = methods.get(config.method)
+    method = config.loss_method
     _check_mesh(config, mesh)
     updates, round_metrics = _make_updates(config, mesh), _make_metrics(config, mesh)
 
@@ -327,14 +310,16 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         )
         gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
         sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
-        scale = config.lr_scale
+        scale, alg = config.lr_scale, config.client_algorithm
         shared = RoundInput(
             t, k_rows, k_loss, problem.H,
             jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt),
+            () if alg is None else alg.share(state.algo),
         )  # fmt: skip
         inputs = ClientInput(
             state.params, state.opt_state, None, sizes,
             problem.targets if config.population else None, state.z_bar, gamma, None,
+            algo=state.algo,
         )  # fmt: skip
 
         def train(clients: ClientInput, who):
@@ -347,7 +332,7 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
             rule, k_rows, t, None, inputs, train, n=n, n_sampled=config.n_sampled, dtype=dt,
             fill=lambda outputs: _untrained(state, n, outputs), kept=state.params,
         )  # fmt: skip
-        opt_state, vals, zs, rec = r.extras
+        opt_state, vals, zs, rec, algo = r.extras
         z_bar = rule.mix(zs, None, r.active)[0] if method.embeddings else state.z_bar
         counts = state.counts + (r.active > 0).astype(jnp.int32)
         if stats is None:
@@ -355,13 +340,13 @@ def make_round(config: EngineConfig, mesh=None) -> tuple[Callable, Callable]:
         metrics = round_metrics(
             state.params, r.local, r.mixed, problem.pi, vals, r.active, gamma, rec, stats
         )
-        new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None)
+        new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None, algo)
         return _applied(state, new_state, vals, r.local, r.active, metrics)
 
-    return _make_init(config, _optimizer(config)), round_step
+    return _make_init(config, config.local_optimizer), round_step
 
 
-def make_engine(config: EngineConfig, mesh=None) -> Engine:
+def make_engine(config: EngineSettings, mesh=None) -> Engine:
     """``Engine(config, init, round_step, run, scan, chunks)`` of one configuration.
 
     ``mesh``: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.core.sharding.client_mesh`) to
@@ -389,6 +374,7 @@ def make_engine(config: EngineConfig, mesh=None) -> Engine:
 
     Example:
       >>> import numpy as np, jax.random as jr
+      >>> from sims.trackc.engine_config import EngineConfig
       >>> cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1,
       ...                    population=True, rounds=2)
       >>> prob = make_problem(cfg, np.stack([np.eye(3)] * 2))
@@ -460,7 +446,7 @@ def seed_keys(seeds) -> Array:
 
 
 def sweep(
-    config: EngineConfig,
+    config: EngineSettings,
     problems: Problem,
     keys,
     *,
@@ -495,7 +481,7 @@ def sweep(
 
 
 def sweep_call(
-    config: EngineConfig,
+    config: EngineSettings,
     problems: Problem,
     keys,
     *,
@@ -554,7 +540,9 @@ def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
 
 
 @functools.lru_cache(maxsize=32)
-def _sweep_function(config: EngineConfig, batch_size: int | None, options: tuple = ()) -> Callable:
+def _sweep_function(
+    config: EngineSettings, batch_size: int | None, options: tuple = ()
+) -> Callable:
     """The jitted sweep of one configuration, built once and reused across calls (so repeated
     sweeps of equal shapes do not recompile)."""
     init, round_step = make_round(config)

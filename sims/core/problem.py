@@ -1,6 +1,6 @@
 """A run's arrays, validated: :class:`Problem` (what a sweep can ``vmap`` over) and
 :func:`make_problem` (the targets, samples, mixing matrix, weights and transform of one run,
-checked against its :class:`~sims.core.config.EngineConfig`). :mod:`sims.core.engine` trains on it
+checked against its :class:`~sims.core.config.EngineSettings`). :mod:`sims.core.engine` trains on it
 and re-exports both."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.core.client import _dtype
-from sims.core.config import EngineConfig
-from sims.losses import methods
+from sims.core.config import EngineSettings
 from theory import _validate as v
 
 Array = jax.Array
@@ -52,7 +51,7 @@ def _numeric(value, field: str, **kw) -> np.ndarray:
 
 
 def make_problem(
-    config: EngineConfig,
+    config: EngineSettings,
     targets,
     *,
     x=None,
@@ -67,7 +66,7 @@ def make_problem(
     """Validate and assemble a :class:`Problem` (defaults: uniform FL weights, π of ``mixing``).
 
     Args:
-      config: the run's :class:`EngineConfig`.
+      config: the run's :class:`EngineSettings`.
       targets: (N, d, d) population targets X_i.
       x: (N, M, d) samples (required unless ``config.population``); valid rows first.
       sizes: (N,) valid rows per client; default M for every client.
@@ -112,7 +111,7 @@ def make_problem(
     )
 
 
-def _check_samples(config: EngineConfig, x, sizes, dt) -> tuple:
+def _check_samples(config: EngineSettings, x, sizes, dt) -> tuple:
     """``(x, sizes)`` as arrays of the run's dtype and int32 (None, None in population mode)."""
     n, d = config.n_clients, config.d
     if config.population:
@@ -133,7 +132,7 @@ def _check_samples(config: EngineConfig, x, sizes, dt) -> tuple:
     return jnp.asarray(x_arr, dtype=dt), jnp.asarray(sizes, dtype=jnp.int32)
 
 
-def _check_mixing(config: EngineConfig, mixing, pi) -> tuple:
+def _check_mixing(config: EngineSettings, mixing, pi) -> tuple:
     """``(mixing, pi)``: DecL's row-stochastic, irreducible W and its stationary weights (or the
     given π); FedAvg's (N, 0) placeholder (it uses no matrix) and uniform π."""
     n = config.n_clients
@@ -163,10 +162,10 @@ def _check_mixing(config: EngineConfig, mixing, pi) -> tuple:
     return mixing, pi
 
 
-def _check_transform(config: EngineConfig, H, dt):
+def _check_transform(config: EngineSettings, H, dt):
     """The (d, d) transform H of a method that takes one (non-zero), else None."""
     d = config.d
-    if methods.get(config.method).needs_H:
+    if config.loss_method.needs_H:
         if H is None:
             v.fail("H", "a (d, d) transform for method cl-dissimilar", None)
         H = v.array(H, "H", shape=(d, d))
@@ -174,5 +173,9 @@ def _check_transform(config: EngineConfig, H, dt):
             v.fail("H", "a non-zero (d, d) transform (H = 0 makes the second view 0)", "zeros")
         H = jnp.asarray(H, dtype=dt)
     elif H is not None:
-        v.fail("H", f"None for method {config.method} (only cl-dissimilar uses H)", "an array")
+        v.fail(
+            "H",
+            f"None for method {config.loss_method.name} (only cl-dissimilar uses H)",
+            "an array",
+        )
     return H

@@ -31,7 +31,7 @@ divergence fields (and the ``record_local`` ones) are recorded; the state is the
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any
 
 import jax
 import jax.flatten_util
@@ -44,9 +44,6 @@ from jaxtyping import Float
 from sims.core.client import encoder
 from theory import _validate as v
 from theory.dissimilarity import global_loss_jnp
-
-if TYPE_CHECKING:
-    from sims.core.engine import State
 
 Array = jax.Array
 
@@ -257,9 +254,10 @@ def divergence(trace) -> dict | None:
     }
 
 
-def check_finite(state: State, trace) -> tuple[State, dict]:
+def check_finite(state: Any, trace) -> tuple[Any, dict]:
     """Raise :class:`DivergenceError` (carrying the state of the last finite round and the trace
-    cut before the divergent round) if the run diverged; otherwise return ``(state, trace)``."""
+    cut before the divergent round) if the run diverged; otherwise return ``(state, trace)``
+    (``state``: the engine's :class:`sims.core.engine.State`)."""
     info = divergence(trace)
     if info is None:
         return state, trace

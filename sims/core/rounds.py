@@ -21,7 +21,7 @@ for ONE client (unbatched) or act on a pytree whose leaves carry the clients on 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -44,6 +44,9 @@ __all__ = [
     "mix_gossip",
     "mix_average",
     "local_train",
+    "step_streams",
+    "ClientAlgorithm",
+    "transformed",
     "one_round",
     "Round",
     "per_device",
@@ -155,56 +158,130 @@ def mix_average(s: Float[Array, " N"], tree: Any) -> Any:
     return jax.tree.map(one, tree)
 
 
+def step_streams(
+    k_rows: Array,
+    k_loss: Array,
+    t: Any,
+    index: Any,
+    sizes: Any,
+    *,
+    steps: int,
+    batch: int | None,
+) -> tuple[Any, Array]:
+    """The key scheme of a round: minibatch rows and loss keys of clients ``index`` at local
+    steps 0..E−1 of round t, ``rows[i, s]`` = :func:`batch_indices` (k_rows, t, i, s, sizes[i], B)
+    (None when ``batch`` is None: full-batch losses) and ``keys[i, s]`` = :func:`loss_key`
+    (k_loss, t, i, s); leading axes those of ``index`` (a scalar: one client). The two base
+    keys are the caller's: one key for both (:func:`sims.run`), or two streams of a seed's key
+    tree (the Track C engine); the per-(round, client, step) derivation is this one.
+
+    Drawn for all clients of a round at once where the caller can (one vectorised threefry
+    pass instead of a few tiny ones per client and step; the same numbers either way).
+
+    >>> rows, keys = step_streams(jr.PRNGKey(0), jr.PRNGKey(1), 0, 2, 5, steps=3, batch=4)
+    >>> rows.shape, keys.shape
+    ((3, 4), (3, 2))
+    """
+    ss = jnp.arange(steps, dtype=jnp.int32)
+
+    def one(i, n_i):
+        keys = jax.vmap(lambda s: loss_key(k_loss, t, i, s))(ss)
+        if batch is None:
+            return None, keys
+        return jax.vmap(lambda s: batch_indices(k_rows, t, i, s, n_i, batch))(ss), keys
+
+    index, sizes = jnp.asarray(index), jnp.asarray(sizes)
+    fn = one
+    for _ in range(index.ndim):
+        fn = jax.vmap(fn)
+    return fn(index, sizes)
+
+
 def local_train(
     value_and_grad: Callable,
     optimizer: optax.GradientTransformation,
     params: Any,
     opt_state: Any,
-    data_i: Any,
-    n_i: Int[Array, ""],
-    keys: tuple[Array, Array],
-    t: Int[Array, ""],
-    i: Int[Array, ""],
+    xs: Any,
+    keys: Array,
     *,
-    steps: int,
-    batch_size: int,
+    batch_of: Callable = lambda x: x,
     scale: Any = None,
-    record: bool = False,
+    record: Callable | None = None,
 ):
-    """E optimiser steps of ONE client (unbatched; ``vmap`` it over clients).
+    """E optimiser steps of ONE client (unbatched; ``vmap`` it over clients): the one local
+    loop of every trainer (Track C's engine, :func:`sims.run`, Track D).
 
-    The E minibatches (rows from :func:`batch_indices` with ``keys[0]``) are gathered once,
-    before a ``lax.scan`` over the steps; step s calls ``value_and_grad(params, batch,
-    key=loss_key(keys[1], t, i, s)) -> (loss, grads, aux)``. ``scale`` multiplies the updates
-    (learning-rate schedule). ``data_i`` None: no minibatches (full-batch losses).
+    Step s calls ``value_and_grad(params, batch_of(xs[s]), key=keys[s]) -> (loss, grads, aux)``
+    and applies ``optimizer``'s update, times ``scale`` if given (a learning-rate schedule's
+    factor); ``xs`` (leading axis E) are the step's minibatches, or what ``batch_of`` gathers
+    them from (e.g. the rows of :func:`step_streams`: each step then gathers its own), and
+    ``keys`` (E, ...) the loss keys of :func:`step_streams`.
 
     Returns:
-      ``(params, opt_state, losses (E,), aux (E, ...), record)`` with ``record`` the pair
-      (iterates (E, ...), gradients (E, ...)) if ``record`` else None.
+      ``(params, opt_state, losses (E,), aux (E, ...), record)`` with ``record`` the stacked
+      ``record(params, grads)`` of every step if given, else None.
+
+    >>> vg = lambda p, b, *, key: (jnp.sum(p * b), b, None)
+    >>> opt, p0 = optax.sgd(0.5), jnp.zeros(2)
+    >>> p, _, vals, _, _ = local_train(vg, opt, p0, opt.init(p0), jnp.ones((3, 2)),
+    ...                                jnp.zeros((3, 2), jnp.uint32))
+    >>> p.tolist(), vals.tolist()
+    ([-1.5, -1.5], [0.0, -1.0, -2.0])
     """
-    key_b, key_l = keys
-    ss = jnp.arange(steps)
-    if data_i is None:
-        batches = jnp.zeros((steps,), jnp.int32)
-    else:
-        rows = jax.vmap(lambda s: batch_indices(key_b, t, i, s, n_i, batch_size))(ss)
-        batches = jax.tree.map(lambda a: a[rows], data_i)
 
     def step(carry, inp):
         p, o = carry
-        s, batch = inp
-        val, g, aux = value_and_grad(
-            p, None if data_i is None else batch, key=loss_key(key_l, t, i, s)
-        )
+        x, key = inp
+        val, g, aux = value_and_grad(p, batch_of(x), key=key)
         with jax.numpy_dtype_promotion("standard"):  # optax mixes int counts and floats
             upd, o = optimizer.update(g, o, p)
         if scale is not None:
             upd = jax.tree.map(lambda u: scale * u, upd)
-        rec = (p, g) if record else None
+        rec = None if record is None else record(p, g)
         return (optax.apply_updates(p, upd), o), (val, aux, rec)
 
-    (params, opt_state), (vals, aux, rec) = lax.scan(step, (params, opt_state), (ss, batches))
+    (params, opt_state), (vals, aux, rec) = lax.scan(step, (params, opt_state), (xs, keys))
     return params, opt_state, vals, aux, rec
+
+
+class ClientAlgorithm(Protocol):
+    """A federated algorithm as a value handed to a trainer (FedProx, SCAFFOLD, ...: the
+    modules of :mod:`sims.algorithms`): it transforms each local step's gradient and carries a
+    per-client state between rounds; None is plain local training.
+
+    * ``init(params) -> state``: one client's state before the first round;
+    * ``share(states) -> shared``: what every client reads this round, from the N clients'
+      states (leading axis N);
+    * ``grad(g, params, start, state, shared) -> g``: the step's gradient transformed, ``start``
+      the client's model at the start of the round;
+    * ``finish(state, start, params, shared, *, steps) -> state``: the client's state after its
+      ``steps`` local steps from ``start`` to ``params`` (a client that does not train keeps
+      its state).
+    """
+
+    def init(self, params: Any) -> Any: ...
+
+    def share(self, states: Any) -> Any: ...
+
+    def grad(self, g: Any, params: Any, start: Any, state: Any, shared: Any) -> Any: ...
+
+    def finish(self, state: Any, start: Any, params: Any, shared: Any, *, steps: int) -> Any: ...
+
+
+def transformed(
+    value_and_grad: Callable, algorithm: ClientAlgorithm | None, start: Any, state: Any, shared: Any
+) -> Callable:
+    """``value_and_grad`` (as :func:`local_train` calls it) with ``algorithm.grad`` applied to
+    its gradient; itself when ``algorithm`` is None."""
+    if algorithm is None:
+        return value_and_grad
+
+    def vg(p, batch, *, key):
+        val, g, aux = value_and_grad(p, batch, key=key)
+        return val, algorithm.grad(g, p, start, state, shared), aux
+
+    return vg
 
 
 class Round(NamedTuple):

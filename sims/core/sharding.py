@@ -73,7 +73,7 @@ def _divisible(n: int, mesh: Mesh, field: str) -> None:
 
 
 def shard_clients(problem, mesh: Mesh):
-    """Place a :class:`sims.core.engine.Problem` with its client axis split over ``mesh``.
+    """Place a :class:`sims.core.problem.Problem` with its client axis split over ``mesh``.
 
     Fields with a leading client axis (targets, x, sizes, mixing rows, agg, π) are sharded;
     the rest (γ's, H) are replicated. ``make_engine(config).run(shard_clients(problem, mesh),

@@ -52,39 +52,19 @@ from jaxtyping import Array
 
 from sims.core import rounds
 from sims.core.environ import bounded_compile_options
-from sims.core.mixing import (  # noqa: F401  (check_mixing, mixing_rule: re-exported)
+from sims.core.mixing import (
     FedAvg,
-    check_mixing,
     mixing_rule,
 )
-from sims.core.rounds import (  # noqa: F401  (re-exported: these were defined here)
+from sims.core.rounds import (
     _consensus_distance,
     as_key,
-    batch_indices,
     local_train,
-    loss_key,
     map_clients,
-    mix_average,
-    mix_gossip,
-    participation,
 )
 from theory import _validate as v
 
-__all__ = [
-    "Result",
-    "run",
-    "partition",
-    "check_mixing",
-    "mixing_rule",
-    "batch_indices",
-    "loss_key",
-    "map_clients",
-    "local_train",
-    "mix_gossip",
-    "mix_average",
-    "participation",
-    "as_key",
-]
+__all__ = ["Result", "run", "partition", "DivergenceWarning"]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -215,61 +195,69 @@ class _State(NamedTuple):
     weights: Array  # (N,) push-sum weights
     round: Array  # int32 rounds done
     key: Array
+    algo: Any = ()  # (N, ...) per-client states of the algorithm (none: ())
 
 
 @functools.lru_cache(maxsize=16)
 def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
-             mesh=None, options=None):  # fmt: skip
+             mesh=None, options=None, algorithm=None):  # fmt: skip
     """Jitted ``scan_rounds(state, data, sizes, rule, length) -> (state, trace)`` of one
     configuration (cached by the rule's tree structure, so repeated calls of equal shapes
     compile once, whatever the matrix). With ``mesh``, the clients of a round are trained in
     ``jax.shard_map``, each device its own. ``options``: the ``compiler_options`` as sorted
-    ``(name, value)`` pairs (None: :func:`bounded_compile_options`)."""
+    ``(name, value)`` pairs (None: :func:`bounded_compile_options`). ``algorithm``: a
+    :class:`sims.core.rounds.ClientAlgorithm` or None."""
     vg = jax.value_and_grad(loss)
 
     def vga(p, batch, *, key):
         val, g = vg(p, batch, key=key)
         return val, g, None
 
-    def client(p, data_i, n_i, i, key, t):
-        p, _, vals, _, _ = local_train(
-            vga, optimizer, p, optimizer.init(p), data_i, n_i, (key, key), t, i,
-            steps=local_steps, batch_size=batch_size,
+    def client(p, data_i, n_i, i, st, key, t, shared):
+        rows, keys = rounds.step_streams(
+            key, key, t, i, n_i, steps=local_steps, batch=batch_size
         )  # fmt: skip
-        return p, jnp.mean(vals)
+        # the E minibatches gathered once, before the steps
+        batches = jax.tree.map(lambda a: a[rows], data_i)
+        step_vg = rounds.transformed(vga, algorithm, p, st, shared)
+        end, _, vals, _, _ = local_train(step_vg, optimizer, p, optimizer.init(p), batches, keys)
+        if algorithm is not None:
+            st = algorithm.finish(st, p, end, shared, steps=local_steps)
+        return end, (jnp.mean(vals), st)
 
-    def train(params, data, sizes, who, key, t):
+    def train(params, data, sizes, algo, who, key, t, shared):
         """The local updates of the clients ``who`` (all of them, or one device's)."""
         count = who.shape[0]
         return map_clients(
-            lambda p, d, ni, i: client(p, d, ni, i, key, t),
-            (params, data, sizes, who),
+            lambda p, d, ni, st, i: client(p, d, ni, i, st, key, t, shared),
+            (params, data, sizes, algo, who),
             count,
             None if chunk is None else min(chunk, count),
         )
 
-    train = rounds.per_device(train, mesh, n_sampled, (True,) * 4 + (False,) * 2) or train
+    train = rounds.per_device(train, mesh, n_sampled, (True,) * 5 + (False,) * 3) or train
 
     def round_step(state: _State, data, sizes, rule):
         t = state.round
+        shared = () if algorithm is None else algorithm.share(state.algo)
         # the round (sims.core.rounds.one_round): FedAvg with S < N trains the S sampled
         # clients (every client starts the round from the server model, and a
         # non-participant's update would be discarded) and mixes those S alone; an untrained
-        # client's loss is NaN
+        # client's loss is NaN, and it keeps its algorithm state
         r = rounds.one_round(
-            rule, state.key, t, state.weights, (state.params, data, sizes),
-            lambda taken, who: train(*taken, who, state.key, t),
+            rule, state.key, t, state.weights, (state.params, data, sizes, state.algo),
+            lambda taken, who: train(*taken, who, state.key, t, shared),
             n=n, n_sampled=n_sampled, dtype=state.weights.dtype,
-            fill=lambda vals: jnp.full((n,), jnp.nan, vals.dtype),
+            fill=lambda out: (jnp.full((n,), jnp.nan, out[0].dtype), state.algo),
         )  # fmt: skip
         trace = {
-            "loss": jnp.mean(r.trained),
-            "client_loss": r.extras,
+            "loss": jnp.mean(r.trained[0]),
+            "client_loss": r.extras[0],
             "consensus_distance": _consensus_distance(r.mixed),
         }
         if record is not None:
             trace["record"] = record(r.glob)
-        return _State(r.mixed, r.carry, t + 1, state.key), trace
+        return _State(r.mixed, r.carry, t + 1, state.key, r.extras[1]), trace
 
     def scan_rounds(state, data, sizes, rule, length):
         return lax.scan(lambda s, _: round_step(s, data, sizes, rule), state, None, length)
@@ -284,7 +272,8 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         clients_per_round: int | None = None, weights: Any = None, key: Array,
         chunk: int | None = None, record: Callable | None = None,
         rounds_per_call: int | None = None, on_chunk: Callable | None = None,
-        mesh: Any = None, compiler_options: Any = None) -> Result:  # fmt: skip
+        mesh: Any = None, compiler_options: Any = None,
+        algorithm: Any = None) -> Result:  # fmt: skip
     """Train ``params`` on every client with the user's ``loss``, mixed by FedAvg, gossip or
     push-sum (Algorithms 1 and 2 of arXiv 2607.02447 with any model and loss).
 
@@ -327,6 +316,10 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         XLA option names to values (e.g. :func:`sims.core.environ.long_training_options` for
         a run far longer than its compilation); None: :func:`bounded_compile_options`. They
         may change float results in rounding.
+      algorithm: a federated algorithm value that transforms the local steps and carries a
+        per-client state (:class:`sims.core.rounds.ClientAlgorithm`; e.g.
+        ``sims.algorithms.fedprox.fedprox(mu)``, ``sims.algorithms.scaffold.scaffold(lr)``);
+        None: plain local training.
 
     Returns:
       :class:`Result` ``(params, global_params, trace, weights)``; a run whose loss or
@@ -347,7 +340,7 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
     scan, state, args, rounds, per_call = _prepare(
         loss, params, data, mixing, rounds, local_steps, batch_size, optimizer, lr,
         clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk, mesh,
-        compiler_options,
+        compiler_options, algorithm,
     )  # fmt: skip
     result = _rounds(scan, state, args, rounds, per_call, on_chunk)
     _warn_if_diverged(result, rounds)
@@ -356,7 +349,7 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
 
 def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimizer, lr,
              clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk,
-             mesh, compiler_options=None) -> tuple:  # fmt: skip
+             mesh, compiler_options=None, algorithm=None) -> tuple:  # fmt: skip
     """:func:`run`'s arguments checked, and what its rounds need: ``(scan, initial state,
     (data, sizes, rule), rounds, rounds per call)``."""
     if not callable(loss):
@@ -387,7 +380,8 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     options = _check_compiler_options(compiler_options)
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
-    state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key)
+    algo = () if algorithm is None else jax.vmap(_check_algorithm(algorithm).init)(stacked)
+    state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key, algo)
     rule = jax.tree.map(lambda a: jnp.asarray(a, dtype=dt), rule)
     sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
     if mesh is not None:  # each client's rows on the device that trains it, once per run
@@ -395,9 +389,22 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
         data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
     scan = _trainer(
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
-        chunk, record, mesh, options,
+        chunk, record, mesh, options, algorithm,
     )  # fmt: skip
     return scan, state, (data_p, sizes_arr, rule), rounds, per_call
+
+
+def _check_algorithm(algorithm: Any) -> Any:
+    """A :class:`sims.core.rounds.ClientAlgorithm` (its four functions), hashable (the
+    trainer's cache key)."""
+    names = ("init", "share", "grad", "finish")
+    if not all(callable(getattr(algorithm, f, None)) for f in names):
+        v.fail("algorithm", "a value with init, share, grad and finish, or None", algorithm)
+    try:
+        hash(algorithm)
+    except TypeError:
+        v.fail("algorithm", "a hashable value (e.g. a frozen dataclass)", algorithm)
+    return algorithm
 
 
 def _check_compiler_options(options: Any) -> tuple | None:

@@ -224,7 +224,7 @@ class Method:
     def init(self, key, c: int, d: int, scale: float, dtype) -> Any:
         """Initial parameters ``scale·N(0, 1/d)`` (W_d: ``scale·N(0, 1/c)``), drawn in float64
         whatever ``dtype`` when x64 is on, so float32 and float64 runs start from the same
-        encoder (with x64 off: in float32, another stream; :func:`sims.core.engine.initial_params`
+        encoder (with x64 off: in float32, another stream; :func:`sims.core.client.initial_params`
         switches x64 on for the draw). Traceable (the engine calls it under ``jit``)."""
         wide = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
         W = (scale * jr.normal(jr.fold_in(key, 0), (c, d), wide) / np.sqrt(d)).astype(dtype)

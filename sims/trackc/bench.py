@@ -32,13 +32,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import (
-    make_engine,
-    make_problem,
-    make_round,
-)
+from sims.core.config import key_tree
+from sims.core.engine import make_engine, make_round
+from sims.core.problem import make_problem
 from sims.trackc.bench_loops import _loop_runner, _numpy_runner, _per_step_runner, starting_params
+from sims.trackc.engine_config import EngineConfig
 from theory import _validate as v
 from theory import topology
 
@@ -229,7 +227,7 @@ def estimate_seconds(config: EngineConfig, *, repeats: int, per_step: bool) -> f
     ``repeats`` timed calls each), from the work of a round (``round_flops``) and
     :data:`ESTIMATE_RATES`; the engine counts three times (its loss-only and sharded rows).
 
-    >>> from sims.core.config import EngineConfig
+    >>> from sims.trackc.engine_config import EngineConfig
     >>> round(estimate_seconds(bench_config(**QUICK), repeats=5, per_step=False))
     34
     """
@@ -487,7 +485,7 @@ def scale_case(
         jax.block_until_ready(state.params)
         times.append(time.perf_counter() - t0)
     per_round = min(times)
-    from sims.core.engine import auto_client_chunk, client_bytes
+    from sims.core.client import auto_client_chunk, client_bytes
 
     res = {
         "n_clients": n_clients,

@@ -10,9 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.core import rounds
-from sims.core.config import EngineConfig, split_streams
-from sims.core.engine import ClientInput, RoundInput, initial_params, make_local_update
+from sims.core.client import ClientInput, RoundInput, initial_params, make_local_update
+from sims.core.config import split_streams
 from sims.losses import methods
+from sims.trackc.engine_config import EngineConfig
 
 
 def starting_params(engine, config: EngineConfig, problem, root) -> np.ndarray:

@@ -28,9 +28,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.config import LR_SCHEDULES, EngineConfig, key_tree
-from sims.core.engine import make_problem, sweep
+from sims.core.config import key_tree
+from sims.core.engine import sweep
 from sims.core.environ import long_run_options
+from sims.core.problem import make_problem
+from sims.trackc.engine_config import LR_SCHEDULES, EngineConfig
 from theory import _validate as v
 from theory import objectives, spectral, topology
 from theory._config import JsonConfig, field

@@ -23,12 +23,16 @@ import jax.random as jr
 import numpy as np
 
 from sims.core import metrics as mt
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import divergence, encoder, make_engine, make_problem, where_diverged
+from sims.core.client import encoder
+from sims.core.config import key_tree
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.core.recorded import divergence, where_diverged
 from sims.core.sharding import shard_clients
 from sims.data import sample_paper_model
 from sims.losses import methods
 from sims.losses.methods import Context, Method
+from sims.trackc.engine_config import EngineConfig
 from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_per_chunk, run_rounds
 from theory import _validate as v
 from theory import spectral, topology
@@ -128,6 +132,7 @@ def _setup(args) -> _Setup:
         lr=DEFAULTS["lr"] if args.lr is None else args.lr, optimizer=args.optimizer,
         local_steps=args.local_steps, batch=args.batch, rounds=args.rounds,
         clients_per_round=args.clients_per_round, population=args.population, dtype=args.dtype,
+        algorithm=args.algorithm, mu=args.mu,
     )  # fmt: skip
     if not args.population and args.batch > m:
         v.fail("batch", f"at most --samples-per-client = {m}", args.batch)

@@ -11,7 +11,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.engine import _given_init, target_stats
+from sims.core.client import _given_init
+from sims.core.recorded import target_stats
 from theory import _validate as v
 
 #: Target floating-point work of one chunk of rounds: rounds run in jitted chunks of about this
@@ -34,7 +35,7 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     ``local_steps``: a round's minibatch indices (N, E, B), int64 (none with population
     gradients; needs ``config``).
     ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
-    (about twelve), plus the engine's per-round working set (``sims.core.engine.client_bytes`` × the
+    (about twelve), plus the engine's per-round working set (``sims.core.client.client_bytes`` × the
     clients processed at once).
 
     Example:
@@ -50,7 +51,7 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     targets = 5 * 8 * n * d * d
     params = 12 * max(isz, 4) * n * c * d
     if config is not None:
-        from sims.core.engine import auto_client_chunk, client_bytes
+        from sims.core.client import auto_client_chunk, client_bytes
 
         params += client_bytes(config) * auto_client_chunk(config)
     # a round's minibatch indices, (clients, E, B) int64, drawn before its local steps
@@ -103,7 +104,7 @@ def rounds_per_chunk(config) -> int:
     text and --json runs use the same chunks.
 
     Example:
-      >>> from sims.core.config import EngineConfig
+      >>> from sims.trackc.engine_config import EngineConfig
       >>> rounds_per_chunk(EngineConfig(n_clients=4, d=64, c=8, batch=256, local_steps=5,
       ...                               rounds=300))
       150

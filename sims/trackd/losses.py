@@ -1,6 +1,6 @@
 """Track D per-client losses ``loss(params, batch, *, key) -> scalar`` for the plug-in engine.
 
-A batch is images (B, H, W, C). Three objectives (arXiv 2607.02447 §3.1, §5):
+A batch is images (B, H, W, C). Four objectives (arXiv 2607.02447 §3.1, §5):
 
 * **MAE** (Eq. 3, nonlinear form): patches x (B, P, q); a random visibility mask m (B, P)
   with exactly K = max(1, round((1−p)P)) visible patches per sample (``mode="count"``, MAE's
@@ -14,6 +14,12 @@ A batch is images (B, H, W, C). Three objectives (arXiv 2607.02447 §3.1, §5):
   with W_e = kernelᵀ, W_d = decoder kernelᵀ and the same key.
 * **SimSiam**: views x₁, x₂ = view(x) (``augment.view``); z = proj(f(x)), p = pred(z);
   ℓ = −½[cos(p₁, sg(z₂)) + cos(p₂, sg(z₁))].
+* **BYOL** (Grill et al. 2020): the SimSiam head under an EMA target: z, p of each view under
+  the online network θ, z′ under the target ξ (the projection only);
+  ℓ = −½[cos(p₁, sg(z′₂)) + cos(p₂, sg(z′₁))] (BYOL's 2 − 2cos, halved and shifted). Parameters
+  are ``{"net": θ, "target": ξ}``; ξ gets no gradient and after every local step
+  ξ ← τξ + (1 − τ)θ (:func:`ema_target`, τ = :data:`BYOL_DECAY`). Under FedAvg or gossip
+  both are mixed (the target is part of each client's model).
 * **MAR** (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)) with ``sims.losses.ammd`` (Eq. 6), z the pooled
   embedding of the masked view under the client's model and z̄ the same masked view under the
   anchor (the last aggregated model; γ from ``sims.losses.gamma_schedule``, Eq. 7). MAR
@@ -28,11 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import optax
 
 from sims import losses as base_losses
 from sims.trackd import augment
@@ -47,7 +54,12 @@ __all__ = [
     "patch_mask",
     "mae_loss",
     "simsiam_loss",
+    "byol_loss",
+    "ema_target",
+    "BYOL_DECAY",
     "mar_loss",
+    "mar_optimizer",
+    "mar_params",
     "make_loss",
     "negative_cosine",
 ]
@@ -61,7 +73,7 @@ class LossConfig:
     """One Track D objective (frozen; hashable).
 
     Args:
-      objective: ``"mae"``, ``"simsiam"`` or ``"mar"``.
+      objective: one of :data:`OBJECTIVES` (``"mae"``, ``"simsiam"``, ``"mar"``, ``"byol"``).
       patch: patch side s (pixels). p: mask ratio in (0, 1).
       mask_mode: ``"count"`` or ``"bernoulli"``. target: ``"masked"`` or ``"eq3"``.
       shift: augmentation shift s (pixels). sigma: augmentation noise σ. flip: random flips.
@@ -191,9 +203,60 @@ def simsiam_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *
     return 0.5 * (negative_cosine(p1, z2) + negative_cosine(p2, z1))
 
 
+def byol_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
+    """BYOL loss −½[cos(p₁, sg(z′₂)) + cos(p₂, sg(z′₁))], z′ under the target ``params["target"]``
+    (module docstring)."""
+    dt = jnp.dtype(net_cfg.dtype)
+    net = make_net(net_cfg)
+    x = _images(batch, dt)
+    target = jax.lax.stop_gradient(params["target"])
+    views = [
+        augment.patchify(
+            augment.view_batch(
+                x, key=k, s=cfg.shift, sigma=cfg.sigma, do_flip=cfg.flip, crop=cfg.crop
+            ),
+            cfg.patch,
+        )
+        for k in jr.split(key)
+    ]
+    (_, p1), (_, p2) = (net.apply(params["net"], xv, method="siam") for xv in views)
+    (t1, _), (t2, _) = (net.apply(target, xv, method="siam") for xv in views)
+    return 0.5 * (negative_cosine(p1, t2) + negative_cosine(p2, t1))
+
+
+#: τ of BYOL's target, ξ ← τξ + (1 − τ)θ after every step (Grill et al. 2020's base τ; their
+#: cosine increase of τ towards 1 is not applied).
+BYOL_DECAY = 0.996
+
+
+def ema_target(inner: optax.GradientTransformation, decay: float) -> optax.GradientTransformation:
+    """The optimiser of ``{"net", "target"}``: ``inner`` steps "net", then
+    target ← decay·target + (1 − decay)·net (the net after the step).
+
+    Example:
+      >>> opt = ema_target(optax.sgd(1.0), 0.5)
+      >>> p = {"net": jnp.ones(1), "target": jnp.zeros(1)}
+      >>> u, _ = opt.update({"net": jnp.zeros(1), "target": jnp.zeros(1)}, opt.init(p), p)
+      >>> optax.apply_updates(p, u)["target"].tolist()
+      [0.5]
+    """
+
+    def init(params):
+        return inner.init(params["net"])
+
+    def update(grads, state, params):
+        u_net, state = inner.update(grads["net"], state, params["net"])
+        new_net = optax.apply_updates(params["net"], u_net)
+        u_target = jax.tree.map(lambda n, t: (1.0 - decay) * (n - t), new_net, params["target"])
+        return {"net": u_net, "target": u_target}, state
+
+    return optax.GradientTransformation(init, update)
+
+
 def mar_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
-    """MAR loss (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)); params ``{"net", "anchor", "gamma"}``."""
-    if not isinstance(params, dict) or set(params) != {"net", "anchor", "gamma"}:
+    """MAR loss (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)); params ``{"net", "anchor", "gamma"}`` (and
+    the trainer's ``"round"``, :func:`mar_params`, which the loss does not read)."""
+    if not isinstance(params, dict) or set(params) - {"round"} != {"net", "anchor", "gamma"}:
         v.fail("params", 'a dict with keys "net", "anchor", "gamma"', type(params).__name__)
     anchor = jax.lax.stop_gradient(params["anchor"])
     gamma = jax.lax.stop_gradient(params["gamma"])
@@ -228,36 +291,101 @@ def make_loss(net_cfg: NetConfig, cfg: LossConfig):
     return loss
 
 
+class _MarState(NamedTuple):
+    inner: Any
+    count: jax.Array
+
+
+def mar_optimizer(
+    inner: optax.GradientTransformation,
+    local_steps: int,
+    rounds: int,
+    gamma_max: float = 1e-1,
+    gamma_min: float = 1e-3,
+) -> optax.GradientTransformation:
+    """Optimiser of MAR's ``{"net", "anchor", "gamma", "round"}`` parameters.
+
+    ``inner`` steps "net"; at local step E − 1 of a round (the engine re-initialises the
+    optimiser every round) anchor ← net after the step, γ ← γ(t+1), round ← t + 1.
+    """
+
+    def init(params):
+        return _MarState(inner.init(params["net"]), jnp.zeros((), jnp.int32))
+
+    def update(grads, state, params):
+        u_net, s_net = inner.update(grads["net"], state.inner, params["net"])
+        last = state.count == local_steps - 1
+        new_net = optax.apply_updates(params["net"], u_net)
+        u_anchor = jax.tree.map(
+            lambda new, a: jnp.where(last, new - a, jnp.zeros_like(a)), new_net, params["anchor"]
+        )
+        t = params["round"]
+        g_next = base_losses.gamma_schedule(t + 1, rounds, gamma_max, gamma_min).astype(t.dtype)
+        u_gamma = jnp.where(last, g_next - params["gamma"], jnp.zeros_like(t))
+        u_round = jnp.where(last, jnp.ones_like(t), jnp.zeros_like(t))
+        updates = {"net": u_net, "anchor": u_anchor, "gamma": u_gamma, "round": u_round}
+        return updates, _MarState(s_net, state.count + 1)
+
+    return optax.GradientTransformation(init, update)
+
+
+def mar_params(net_params: Any, cfg: Any) -> dict:
+    """Initial MAR parameters: anchor = net, γ = γ_max (γ(0)), round = 0, in the net's dtype
+    (``cfg``: a ``sims.trackd.train.TrainConfig``)."""
+    dt = jax.tree.leaves(net_params)[0].dtype
+    return {
+        "net": net_params,
+        "anchor": net_params,
+        "gamma": jnp.asarray(cfg.gamma_max, dt),
+        "round": jnp.zeros((), dt),
+    }
+
+
+def _mar_optimizer(inner: optax.GradientTransformation, cfg: Any):
+    return mar_optimizer(inner, cfg.local_steps, cfg.rounds, cfg.gamma_max, cfg.gamma_min)
+
+
 @dataclass(frozen=True)
 class Objective:
     """One Track D objective as the experiments and the trainer see it (one value per name:
     code reads these fields instead of comparing names).
 
     Args:
-      name: ``"mae"``, ``"simsiam"`` or ``"mar"``.
+      name: ``"mae"``, ``"simsiam"``, ``"byol"`` or ``"mar"``.
       head: the network's head (:class:`sims.trackd.models.NetConfig`): ``"mae"`` (decoder)
         or ``"simsiam"`` (projector and predictor).
       loss: ``loss(net_cfg, cfg, params, batch, *, key)`` (:func:`mae_loss`, ...).
-      anchored: the parameters are ``{"net", "anchor", "gamma", "round"}`` (MAR, Eq. 5;
-        ``sims.trackd.train.mar_params``) and the network is their ``"net"``.
+      params: ``params(net_params, train_cfg) -> params``: what the trainer trains, from the
+        network's parameters (None: the network itself); :func:`mar_params` (MAR), the
+        network with its BYOL target.
+      optimizer: ``optimizer(inner, train_cfg) -> optax transformation`` around the preset's
+        Adam (None: Adam itself): :func:`mar_optimizer` (MAR), :func:`ema_target` (BYOL).
       own_schedule: trains with the preset's ``lr_simsiam`` and ``batch_simsiam`` (SimSiam).
     """
 
     name: str
     head: str
     loss: Callable
-    anchored: bool = False
+    params: Callable | None = None
+    optimizer: Callable | None = None
     own_schedule: bool = False
 
     def net(self, params: Any) -> Any:
         """The network parameters inside this objective's parameters."""
-        return params["net"] if self.anchored else params
+        return params if self.params is None else params["net"]
 
 
 _OBJECTIVES = {
     "mae": Objective("mae", head="mae", loss=mae_loss),
     "simsiam": Objective("simsiam", head="simsiam", loss=simsiam_loss, own_schedule=True),
-    "mar": Objective("mar", head="mae", loss=mar_loss, anchored=True),
+    "mar": Objective("mar", head="mae", loss=mar_loss, params=mar_params, optimizer=_mar_optimizer),
+    "byol": Objective(
+        "byol",
+        head="simsiam",
+        loss=byol_loss,
+        params=lambda net, cfg: {"net": net, "target": net},
+        optimizer=lambda inner, cfg: ema_target(inner, BYOL_DECAY),
+    ),
 }
 #: the objective names (``LossConfig.objective``), in the order of the tables
 OBJECTIVES = tuple(_OBJECTIVES)
@@ -267,7 +395,7 @@ def objective_of(name: str) -> Objective:
     """The :class:`Objective` called ``name`` (a one-line ValueError naming ``objective``).
 
     Example:
-      >>> objective_of("mar").anchored, objective_of("simsiam").head
-      (True, 'simsiam')
+      >>> objective_of("mar").net({"net": 1, "anchor": 2}), objective_of("byol").head
+      (1, 'simsiam')
     """
     return _OBJECTIVES[v.choice(name, "objective", OBJECTIVES)]

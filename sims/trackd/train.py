@@ -10,19 +10,19 @@ compile once. Deviation: a row then has sampling weight ⌈rows/n_i⌉ or ⌊row
 (uniform to within 1/⌊rows/n_i⌋); the engine draws with replacement in any case.
 
 MAR in one engine call: the parameters are ``{"net": θ, "anchor": θ̄, "gamma": γ, "round": t}``.
-:func:`mar_optimizer` steps θ with the inner optimiser and, at the last local step of a round,
-sets anchor ← θ (the local model), γ ← γ(t + 1) (``sims.losses.gamma_schedule``, Ω = T) and
-t ← t + 1; the engine's mixing then turns the anchors into the mixed (FedAvg: global) model,
-which is the z̄ model of the next round. Deviations (docs/theory/mar.md): Ω = T and the count ω = t
-for every client in FL too (the expected count under uniform sampling is tS/N, Ω = TS/N: the
-same ratio); the anchor is mixed alongside θ (twice the traffic in the simulation).
+:func:`sims.trackd.losses.mar_optimizer` steps θ with the inner optimiser and, at the last local
+step of a round, sets anchor ← θ (the local model), γ ← γ(t + 1) (``sims.losses.gamma_schedule``,
+Ω = T) and t ← t + 1; the engine's mixing then turns the anchors into the mixed (FedAvg: global)
+model, which is the z̄ model of the next round. Deviations (docs/theory/mar.md): Ω = T and the
+count ω = t for every client in FL too (the expected count under uniform sampling is tS/N,
+Ω = TS/N: the same ratio); the anchor is mixed alongside θ (twice the traffic in the simulation).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,11 +30,11 @@ import jax.random as jr
 import numpy as np
 import optax
 
+from sims.core import rounds
 from sims.core import trainer as api
 from sims.core.environ import long_training_options
-from sims.core.mixing import FedAvg
+from sims.core.mixing import FedAvg, mixing_rule
 from sims.core.sharding import client_mesh
-from sims.losses import gamma_schedule
 from sims.trackd.losses import LossConfig, make_loss, objective_of
 from sims.trackd.models import NetConfig, init_params
 from theory import _validate as v
@@ -43,8 +43,6 @@ __all__ = [
     "TrainConfig",
     "engine_run",
     "make_optimizer",
-    "mar_optimizer",
-    "mar_params",
     "tile_clients",
     "train",
     "global_net",
@@ -89,74 +87,18 @@ class TrainConfig:
         v.real(self.gamma_max, "gamma_max", lo=self.gamma_min)
 
 
-class _MarState(NamedTuple):
-    inner: Any
-    count: jax.Array
-
-
-def mar_optimizer(
-    inner: optax.GradientTransformation,
-    local_steps: int,
-    rounds: int,
-    gamma_max: float = 1e-1,
-    gamma_min: float = 1e-3,
-) -> optax.GradientTransformation:
-    """Optimiser of MAR's ``{"net", "anchor", "gamma", "round"}`` parameters (module docstring).
-
-    ``inner`` steps "net"; at local step E − 1 of a round (the engine re-initialises the
-    optimiser every round) anchor ← net after the step, γ ← γ(t+1), round ← t + 1.
-    """
-
-    def init(params):
-        return _MarState(inner.init(params["net"]), jnp.zeros((), jnp.int32))
-
-    def update(grads, state, params):
-        u_net, s_net = inner.update(grads["net"], state.inner, params["net"])
-        last = state.count == local_steps - 1
-        new_net = optax.apply_updates(params["net"], u_net)
-        u_anchor = jax.tree.map(
-            lambda new, a: jnp.where(last, new - a, jnp.zeros_like(a)), new_net, params["anchor"]
-        )
-        t = params["round"]
-        g_next = gamma_schedule(t + 1, rounds, gamma_max, gamma_min).astype(t.dtype)
-        u_gamma = jnp.where(last, g_next - params["gamma"], jnp.zeros_like(t))
-        u_round = jnp.where(last, jnp.ones_like(t), jnp.zeros_like(t))
-        updates = {"net": u_net, "anchor": u_anchor, "gamma": u_gamma, "round": u_round}
-        return updates, _MarState(s_net, state.count + 1)
-
-    return optax.GradientTransformation(init, update)
-
-
-def mar_params(net_params: Any, cfg: TrainConfig) -> dict:
-    """Initial MAR parameters: anchor = net, γ = γ_max (γ(0)), round = 0, in the net's dtype."""
-    dt = jax.tree.leaves(net_params)[0].dtype
-    return {
-        "net": net_params,
-        "anchor": net_params,
-        "gamma": jnp.asarray(cfg.gamma_max, dt),
-        "round": jnp.zeros((), dt),
-    }
-
-
 @functools.lru_cache(maxsize=64)
 def make_optimizer(objective: str, cfg: TrainConfig) -> optax.GradientTransformation:
-    """Adam(lr) (SimSiam, MAE) or :func:`mar_optimizer` around it (MAR); cached per config."""
+    """Adam(lr), within the objective's own optimiser where it has one
+    (:attr:`sims.trackd.losses.Objective.optimizer`: MAR's, BYOL's target); cached per config."""
     inner = optax.adam(cfg.lr)
-    if not objective_of(objective).anchored:
-        return inner
-    return mar_optimizer(inner, cfg.local_steps, cfg.rounds, cfg.gamma_max, cfg.gamma_min)
+    wrap = objective_of(objective).optimizer
+    return inner if wrap is None else wrap(inner, cfg)
 
 
 @functools.lru_cache(maxsize=64)
 def _cached_loss(net_cfg: NetConfig, loss_cfg: LossConfig):
-    loss = make_loss(net_cfg, loss_cfg)
-    if not objective_of(loss_cfg.objective).anchored:
-        return loss
-
-    def mar(params, batch, *, key):  # the engine's pytree includes the round counter
-        return loss({k: params[k] for k in ("net", "anchor", "gamma")}, batch, key=key)
-
-    return mar
+    return make_loss(net_cfg, loss_cfg)
 
 
 def tile_clients(images: list, rows: int, *, key: jax.Array) -> np.ndarray:
@@ -190,6 +132,7 @@ def train(
     rounds_per_call: int | None = None,
     on_chunk: Any = None,
     compiler_options: Any = None,
+    algorithm: Any = None,
 ) -> api.Result:
     """Train one Track D network on every client through ``sims.run``.
 
@@ -208,17 +151,21 @@ def train(
       compiler_options: ``sims.run``'s; None: :func:`sims.core.environ.long_training_options`
         (the program runs many times longer than it compiles; on this project's CPUs the
         results were bit-identical to the default options', ``benchmarks/bench_trackd_options.py``).
+      algorithm: ``sims.run``'s: a federated algorithm value of :mod:`sims.algorithms` (e.g.
+        ``fedprox(mu)``), or None (plain local steps).
 
     Returns:
-      ``sims.core.trainer.Result``; for MAR the parameters are the dict of :func:`mar_params`.
+      ``sims.core.trainer.Result``; for MAR the parameters are the dict of
+      :func:`sims.trackd.losses.mar_params`.
     """
-    key = api.as_key(key)
+    key = rounds.as_key(key)
     params = init_params(net_cfg, key=jr.fold_in(key, 0))
-    if objective_of(loss_cfg.objective).anchored:
-        params = mar_params(params, cfg)
+    wrap = objective_of(loss_cfg.objective).params
+    if wrap is not None:
+        params = wrap(params, cfg)
     n = int(np.shape(data)[0])
     cpr = cfg.clients_per_round
-    if cpr is not None and not isinstance(api.mixing_rule(mixing, n), FedAvg):
+    if cpr is not None and not isinstance(mixing_rule(mixing, n), FedAvg):
         cpr = None
     return engine_run(
         _cached_loss(net_cfg, loss_cfg),
@@ -236,6 +183,7 @@ def train(
         rounds_per_call=rounds_per_call,
         on_chunk=on_chunk,
         compiler_options=long_training_options() if compiler_options is None else compiler_options,
+        algorithm=algorithm,
     )
 
 
@@ -250,16 +198,16 @@ def _client_update_fn(net_cfg: NetConfig, loss_cfg: LossConfig, cfg: TrainConfig
     opt = make_optimizer(loss_cfg.objective, cfg)
     vg = jax.value_and_grad(loss)
 
-    def update(params, data_i, n_i, i, key, t):
-        def step(carry, s):
-            p, o = carry
-            rows = api.batch_indices(key, t, i, s, n_i, cfg.batch_size)
-            val, g = vg(p, data_i[rows], key=api.loss_key(key, t, i, s))
-            with jax.numpy_dtype_promotion("standard"):
-                upd, o = opt.update(g, o, p)
-            return (optax.apply_updates(p, upd), o), val
+    def vga(p, batch, *, key):
+        return (*vg(p, batch, key=key), None)
 
-        (p, _), vals = jax.lax.scan(step, (params, opt.init(params)), jnp.arange(cfg.local_steps))
+    def update(params, data_i, n_i, i, key, t):
+        rows, keys = rounds.step_streams(
+            key, key, t, i, n_i, steps=cfg.local_steps, batch=cfg.batch_size
+        )  # fmt: skip
+        p, _, vals, _, _ = rounds.local_train(
+            vga, opt, params, opt.init(params), rows, keys, batch_of=lambda r: data_i[r]
+        )  # fmt: skip
         return p, jnp.mean(vals)
 
     return jax.jit(update)
@@ -293,7 +241,12 @@ def client_update(
     fn = _client_update_fn(net_cfg, loss_cfg, cfg)
     n_i = jnp.asarray(data_i.shape[0], jnp.int32)
     return fn(
-        params, data_i, n_i, jnp.asarray(i, jnp.int32), api.as_key(key), jnp.asarray(t, jnp.int32)
+        params,
+        data_i,
+        n_i,
+        jnp.asarray(i, jnp.int32),
+        rounds.as_key(key),
+        jnp.asarray(t, jnp.int32),
     )
 
 

@@ -9,8 +9,9 @@ import jax.random as jr
 import numpy as np
 
 from sims.core import metrics as mt
-from sims.core.config import EngineConfig, key_tree
+from sims.core.config import key_tree
 from sims.core.engine import sweep
+from sims.trackc.engine_config import EngineConfig
 from theory import dissimilarity, objectives, solve, spectral
 from theory.datamodel import DataModel
 from theory.sweeps import seed_grid

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from sims.core.config import key_tree
-from sims.core.engine import make_problem
+from sims.core.problem import make_problem
 from sims.trackc import presets
 from sims.trackc.experiments._common import (
     _aggregate,

@@ -9,9 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.config import EngineConfig, key_tree
-from sims.core.engine import make_problem, sweep
+from sims.core.config import key_tree
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
 from sims.trackc import presets
+from sims.trackc.engine_config import EngineConfig
 from sims.trackc.experiments._common import _stationary
 from theory import objectives, topology
 from theory.datamodel import DataModel

@@ -13,7 +13,8 @@ import numpy as np
 
 from sims.core import metrics as mt
 from sims.core.config import key_tree
-from sims.core.engine import make_problem, sweep
+from sims.core.engine import sweep
+from sims.core.problem import make_problem
 from sims.losses import methods as registry
 from sims.trackc import presets
 from sims.trackc.experiments._common import (
