@@ -8,6 +8,7 @@ import pytest
 
 from sims.commands import exact, topology
 from sims.core import config, mixing
+from sims.trackc import engine_config
 from sims.reproduce import export
 from sims.trackc import evidence
 from sims.trackc import simulate as trackc_simulate
@@ -32,7 +33,7 @@ def test_mixing_rule_spellings():
 
 
 def test_aggregation_weights_cover_the_aggregations():
-    assert tuple(trackc_simulate.AGGREGATION_WEIGHTS) == config.AGGREGATIONS
+    assert tuple(trackc_simulate.AGGREGATION_WEIGHTS) == engine_config.AGGREGATIONS
     sizes = np.array([3, 5])
     assert trackc_simulate.AGGREGATION_WEIGHTS["uniform"](sizes) is None
     w = trackc_simulate.AGGREGATION_WEIGHTS["data-size"](sizes)

@@ -218,7 +218,7 @@ def auto_client_chunk(
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
     k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
     :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a
-    quarter of its memory for both, see :func:`_backend_budgets`), at least 2 where two
+    quarter of its memory for both, the backend budgets below), at least 2 where two
     clients fit the memory budget (else 1).
 
     Example:
