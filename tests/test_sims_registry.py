@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from sims.commands import exact, topology
-from sims.core import config, mixing
-from sims.trackc import engine_config
+from sims.core import mixing
 from sims.reproduce import export
-from sims.trackc import evidence
+from sims.trackc import engine_config, evidence
 from sims.trackc import simulate as trackc_simulate
 from sims.verdict_map import compute
 from theory import objectives, sweeps
