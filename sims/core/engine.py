@@ -374,6 +374,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
 
     Example:
       >>> import numpy as np, jax.random as jr
+      >>> from sims.core.problem import make_problem
       >>> from sims.trackc.engine_config import EngineConfig
       >>> cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1,
       ...                    population=True, rounds=2)
