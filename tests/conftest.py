@@ -95,6 +95,14 @@ def count_compiles(name: str | None = None):
 
 
 @pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch):
+    """Every test sees a 120-column terminal, the width the text output falls back to when
+    stdout is not a terminal: a CI runner's own ``COLUMNS`` must not rewrap what a test reads.
+    A test about another width sets ``COLUMNS`` itself."""
+    monkeypatch.setenv("COLUMNS", "120")
+
+
+@pytest.fixture(autouse=True)
 def _close_figures():
     """Close every pyplot figure a test left open (a worker runs a whole module's figure
     tests: matplotlib warned of more than 20 open figures)."""

@@ -419,8 +419,8 @@ def evaluate(
     Each dict: ``id``, ``reference``, ``statement``, ``track_a``, ``track_b``, ``track_c``
     (verdict words under the primary readings, combined with R5), ``verdict_basis``
     (``proved (all N, d)`` when closed forms prove the Track B word: under every primary reading,
-    or a proved ``violated`` under one, which decides it by R5, :func:`theory.symbolic.proofs.
-    claim_decided`; else ``computed (grid)``), ``readings
+    or a proved ``violated`` under one, which decides it by R5:
+    :func:`theory.symbolic.proofs.claim_decided`; else ``computed (grid)``), ``readings``
     ({reading name: Track B word} under every reading when ``all_readings``) and ``evidence``
     ({"track_a": {...}, "track_b": {...}, "track_c": {...}}).
     """

@@ -329,8 +329,9 @@ def _all_sum(tree, axis: str | None):
 
 
 def _spread(W: Array, w: Array, mean: Array) -> Array:
-    """This device's part of Ξ_w = Σ_i w_i‖W_i − W̄_w‖² (:func:`theory.dissimilarity.
-    consensus_sq_jnp`, the same operations) around the global weighted mean ``mean``."""
+    """This device's part of Ξ_w = Σ_i w_i‖W_i − W̄_w‖² around the global weighted mean ``mean``.
+
+    The same operations as :func:`theory.dissimilarity.consensus_sq_jnp`."""
     dev = (W - mean[None]).reshape(W.shape[0], -1)
     return jnp.sum(w * jnp.sum(dev**2, axis=1))
 

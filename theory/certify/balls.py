@@ -135,9 +135,10 @@ def exact_matrix(M: Any, field: str = "M") -> fmpq_mat:
     Returns:
       ``flint.fmpq_mat``.
 
-    >>> exact_matrix([[Fraction(1, 3), 0.5], [1, 2]])
-    [1/3, 1/2]
-    [  1,   2]
+    Example:
+      >>> exact_matrix([[Fraction(1, 3), 0.5], [1, 2]])
+      [1/3, 1/2]
+      [  1,   2]
     """
     if isinstance(M, fmpq_mat):
         if M.nrows() != M.ncols() or M.nrows() == 0:
@@ -741,9 +742,10 @@ def exact_mixing(name: str, adjacency: Any, *, sizes: Any = None) -> fmpq_mat:
     Returns:
       ``flint.fmpq_mat``.
 
-    >>> exact_mixing("uniform", [[0, 1], [1, 0]])
-    [1/2, 1/2]
-    [1/2, 1/2]
+    Example:
+      >>> exact_mixing("uniform", [[0, 1], [1, 0]])
+      [1/2, 1/2]
+      [1/2, 1/2]
     """
     from theory import topology  # the rule names and the adjacency check live there
 

@@ -152,7 +152,7 @@ def pi_weighted_offdiag() -> dict:
     """Entry (k, l), k ≠ l, of the [N] block of Σ_i π_i X_i^M for a symbolic N (Eq. (1)).
 
     Client i's block has c₀ on the pairs of its offset axes and 0 on pairs that touch its own
-    axis i: c₀[i ≠ k][i ≠ l]. The weighted sum Σ_{i=1}^N π_i c₀(1 − δ_ik)(1 − δ_il) is done by
+    axis i: c₀·𝟙(i ≠ k)·𝟙(i ≠ l). The weighted sum Σ_{i=1}^N π_i c₀(1 − δ_ik)(1 − δ_il) is done by
     sympy over a symbolic N; with Σ π = 1 and k ≠ l it is c₀(1 − π_k − π_l).
 
     Returns:
