@@ -377,7 +377,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
       >>> from sims.core.problem import make_problem
       >>> from sims.trackc.engine_config import EngineConfig
       >>> cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1,
-      ...                    population=True, rounds=2)
+      ...                    population=True, rounds=2, dtype="float32")
       >>> prob = make_problem(cfg, np.stack([np.eye(3)] * 2))
       >>> state, trace = make_engine(cfg).run(prob, key=jr.key(0))
       >>> trace["loss"].shape
