@@ -67,17 +67,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--lr",
         type=_common.real(0.0, 1e6, lo_open=True),
         default=None,
-        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max of the targets))",
+        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max(targets)))",
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
-    p.add_argument("--algorithm", default="none", choices=ALGORITHMS, help="client steps (none)")
-    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ (0)")
+    p.add_argument("--algorithm", default="none", choices=ALGORITHMS, help="client steps")
+    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ")
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
     p.add_argument(
         "--batch",
         type=_common.integer(lo=2),
         default=None,
-        help=f"minibatch per local step ({DEFAULTS['batch']}; not with --population)",
+        help=f"minibatch per local step ({DEFAULTS['batch']}; no --population)",
     )
     p.add_argument("--rounds", type=pos_int, default=DEFAULTS["rounds"])
     p.add_argument(

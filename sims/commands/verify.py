@@ -52,7 +52,7 @@ _td_verdicts = _lazy.module("sims.trackd.verdicts")
 cl = _lazy.module("theory.claims")
 
 NAME = "verify"
-HELP = "verdict on every claim of the paper from Track A (formulas) and Track B (exact model)"
+HELP = "verdict on every claim of the paper: Track A (formulas), Track B (exact model)"
 
 #: the Track D results file (stage ``trackd_verdicts`` of ``dssl reproduce``, or ``dssl trackd
 #: --save DIR``) and the folder read when ``--trackd-results`` is not given
