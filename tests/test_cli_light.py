@@ -53,6 +53,22 @@ def test_help_imports_nothing_heavy_and_fits_60_lines_at_80_columns(command):
         ["bounds", "--d", "1e5", "--p", "0.75", "--n", "20"],
         ["verify", "--claims", "nope"],  # checks between options that need no JAX (check)
         ["topology", "--graph", "ring", "--sizes", "1,2"],
+        ["bounds", "--d", "1e5", "--p", "0.5", "--frameworks", "nope"],
+        ["bounds", "--d", "1e5", "--p", "0.5", "--frameworks", "decl"],
+        ["bounds", "--d", "1e5", "--p", "0.5", "--abar", "3", "--frameworks", "fl"],
+        ["bounds", "--d", "1e5", "--p", "0.5", "--c-f", "2"],
+        ["exact", "--method", "nope"],
+        ["exact", "--d", "1e40"],
+        ["exact", "--transform", "nope", "--method", "cl-dissimilar"],
+        ["exact", "--transform", "dct-rotation", "--method", "cl-dissimilar"],
+        ["exact", "--samples", "0"],
+        ["exact", "--mixing", "nope"],
+        ["exact", "--graph", "ring", "--degree", "3"],
+        ["verify", "--sim-seed", "3"],
+        ["verify", "--rare-axis", "nope"],
+        ["verify", "--map-preset", "fast"],
+        ["verify", "--map", "--d", "100"],
+        ["verify", "--graph", "ring", "--degree", "3"],
     ],
 )
 def test_argument_errors_imports_nothing_heavy(argv):
