@@ -18,7 +18,7 @@ These three quantities have one implementation each, here. ``global_loss_jnp``, 
 and ``consensus_sq_jnp`` are the plain ``jax.numpy`` forms: their dtype follows the inputs and
 they can be called inside jitted or vmapped code (the engine, ``sims.core.metrics``,
 ``sims.trackc.consensus``, ``sims.core.rounds``). ``global_loss``, ``zeta_sq`` and ``consensus_sq``
-are the same functions jitted and run in float64 (``theory._precision.float64``).
+are the same functions jitted and run in float64 (a scoped ``jax.enable_x64(True)``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Results are JSON-serialisable dicts; :func:`sims.trackd.verdicts.decisions` turn
 Track D verdicts with the rule written in that module before the runs.
 
 Precision: the experiments are float32 simulations and run with JAX's x64 mode off whatever
-the caller's setting (:func:`theory._precision.float32`), so the reproduce stage (which
+the caller's setting (a scoped ``jax.enable_x64(False)``), so the reproduce stage (which
 computes under x64) and ``dssl trackd`` give the same numbers; every random draw names its
 dtype.
 """

@@ -4,8 +4,8 @@
 number of clients N, where the rare class lives) at one dimension d; :data:`DEFAULT` and
 :data:`FAST` are its presets. A cell is ``theory.claims.evaluate_reading`` at one configuration
 (Track A: the paper's bounds, Thms 4.2–4.6 and Cor 4.5; Track B: the exact model at any d,
-Eq. (1) and Eqs. (2)–(4)), kept as its two words, its note and its numbers made small
-(``_compact``). Every name here is importable from :mod:`sims.verdict_map`.
+Eq. (1) and Eqs. (2)–(4)), kept as its two words, its note and its numbers made small.
+Every public name here is importable from :mod:`sims.verdict_map`.
 """
 
 from __future__ import annotations
