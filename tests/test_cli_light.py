@@ -69,6 +69,13 @@ def test_help_imports_nothing_heavy_and_fits_60_lines_at_80_columns(command):
         ["verify", "--map-preset", "fast"],
         ["verify", "--map", "--d", "100"],
         ["verify", "--graph", "ring", "--degree", "3"],
+        ["topology", "--mixing", "ying", "--graph", "ring"],
+        ["topology", "--mixing", "ying", "--graph", "exponential", "--n-clients", "2"],
+        ["compare", "no-such-folder", "no-such-folder"],
+        ["reproduce", "--jobs", "0"],
+        ["reproduce", "--list", "--fast"],
+        ["explain", "nope"],
+        ["explain", "p", "--output-of", "nope"],
     ],
 )
 def test_argument_errors_imports_nothing_heavy(argv):
