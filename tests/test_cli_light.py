@@ -76,6 +76,11 @@ def test_help_imports_nothing_heavy_and_fits_60_lines_at_80_columns(command):
         ["reproduce", "--list", "--fast"],
         ["explain", "nope"],
         ["explain", "p", "--output-of", "nope"],
+        ["simulate", "--framework", "fl", "--graph", "ring"],
+        ["simulate", "--aggregation", "uniform"],
+        ["simulate", "--method", "mim", "--gamma-max", "0.1"],
+        ["simulate", "--population", "--batch", "8"],
+        ["simulate", "--graph", "ring", "--degree", "3"],
     ],
 )
 def test_argument_errors_imports_nothing_heavy(argv):
@@ -118,6 +123,12 @@ def test_parse_time_names_equal_their_sources():
     assert n.SIM_METHODS == config.METHODS and n.FRAMEWORKS == config.FRAMEWORKS
     assert n.OPTIMIZERS == config.OPTIMIZERS and n.AGGREGATIONS == config.AGGREGATIONS
     assert n.DTYPES == config.DTYPES and n.ALGORITHMS == tuple(config.ALGORITHMS)
+    assert n.MATRIX_FRAMEWORKS == tuple(
+        f for f in config.FRAMEWORKS if config.MIXING_RULES[f].takes_matrix
+    )
+    from sims.losses import methods
+
+    assert n.EMBEDDING_METHODS == tuple(m for m in config.METHODS if methods.get(m).embeddings)
     assert n.SIM_DEFAULTS == simulate.DEFAULTS
     assert n.LR_STABLE_FRACTION == simulate.LR_STABLE_FRACTION
     assert n.DATASETS == data.DATASETS and n.CLAIM_IDS == claims.CLAIM_IDS
