@@ -29,9 +29,8 @@ CSV_COMMANDS = {
     "topology": "also write the summary as CSV, one row per client (PATH)",
     "bounds": "also write the bounds as CSV, one row per method x framework (PATH)",
     "exact": "also write the optima as CSV, one row per optimum (PATH)",
-    "verify": "also write the claims table as CSV, one row per claim (with --map: per claim "
-    "of the map)",
-    "simulate": "also write the per-round trace as CSV (records it as --trace does)",
+    "verify": "also write the claims table as CSV (with --map: the map's)",
+    "simulate": "also record the per-round trace (as --trace) and write it as CSV",
     "bench": "also write the timings as CSV, one row (PATH)",
 }
 
@@ -61,7 +60,7 @@ def _defaults_note(name: str) -> str:
 
 #: the last line of every subcommand's ``--help``: where its output keys are explained (the
 #: help lists options only)
-KEYS_NOTE = "Output keys: docs/glossary.md or dssl explain KEY; a claim: dssl explain CLAIM."
+KEYS_NOTE = "Output keys: docs/glossary.md, dssl explain KEY; a claim: dssl explain CLAIM."
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -112,15 +111,15 @@ FORCE_SIZE_HELP = (
 #: the exit statuses of every subcommand (``dssl --help``; docs/gen_pages.py, CLI reference)
 EXIT_STATUS = """exit status:
   0    the command ran (dssl compare: the folders agree)
-  1    the run failed: a file could not be written or read (disk full, a name too long, no
-       permission), memory ran out (MemoryError, XLA's RESOURCE_EXHAUSTED), an internal
-       error; dssl compare: the folders differ
-  2    bad input: an option, an environment variable (JAX_PLATFORMS, JAX_ENABLE_X64,
-       XLA_FLAGS, JAX_DEFAULT_MATMUL_PRECISION), a file given, or an --out folder that is
-       unusable or in use by another run
+  1    the run failed: a file could not be written or read (disk full, a name
+       too long, no permission), memory ran out (MemoryError, XLA's
+       RESOURCE_EXHAUSTED), an internal error; dssl compare: the folders differ
+  2    bad input: an option, an environment variable (JAX_PLATFORMS,
+       JAX_ENABLE_X64, XLA_FLAGS, JAX_DEFAULT_MATMUL_PRECISION), a file given,
+       or an --out folder that is unusable or in use by another run
   130  interrupted (Ctrl-C)
-Every error is one line on stderr naming the option (or file) and what is allowed; --debug
-prints the traceback first."""
+Every error is one line on stderr naming the option (or file) and what is
+allowed; --debug prints the traceback first."""
 
 #: a command-line token read as a value, not an option: a negative number (with an exponent,
 #: or -inf / -nan), alone or first in a comma-separated list
@@ -235,14 +234,20 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     return parser
 
 
+#: the widest option name with its value that ``--help`` prints beside its help text
+#: (``_HelpFormatter``'s help column, 30, less the indent and the gap)
+_INVOCATION_WIDTH = 26
+
+
 def _short_metavar(action) -> None:
-    """Keep ``--help`` short: a value is shown as N (an integer) or X, and a long list of
-    choices moves from the option's name into its help text."""
+    """Keep ``--help`` short: a value is shown as N (an integer) or X, and a list of choices
+    too long to sit beside the help text (``--aggregation {uniform,data-size}``) moves from
+    the option's name into its help text."""
     if not action.option_strings or action.nargs == 0 or action.metavar is not None:
         return
     if action.choices is not None:
         listed = ",".join(map(str, action.choices))
-        if len(listed) <= 24:
+        if len(f"{action.option_strings[-1]} {{{listed}}}") <= _INVOCATION_WIDTH:
             return
         action.metavar = action.dest.upper().replace("_", "-")
         action.help = f"{action.help or ''}; one of {', '.join(map(str, action.choices))}"

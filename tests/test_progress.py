@@ -65,3 +65,88 @@ def test_time_left_follows_the_weights_and_the_measured_speed():
     p.finished({"name": "a", "cached": False, "seconds": 10.0})  # twice its weight
     assert "1/3 done: a 10.0 s" in out.getvalue()
     assert "about 1:00 left" in out.getvalue()  # (20 + 10) x 2
+
+
+def _noting(name: str, notes: int, every: float) -> Stage:
+    """A stage that reports its own work: an INFO line of a ``sims`` logger every ``every`` s."""
+    import logging
+
+    log = logging.getLogger("sims.test_progress")
+
+    def compute(cfg: CountConfig) -> dict:
+        for k in range(notes):
+            log.info("step %d of %d", k + 1, notes)
+            time.sleep(every)
+        return {"x": cfg.x}
+
+    return Stage(name, CountConfig, compute, summarize=lambda r: {"x": r["x"]})
+
+
+def test_status_lines_show_what_the_stage_last_reported(tmp_path, monkeypatch):
+    """The stage's own progress (its INFO lines) is in the status lines, which come at least
+    every interval; nothing of it is left on the logger after the run."""
+    import logging
+
+    monkeypatch.setattr(P, "EVERY", 0.3)
+    err, times = io.StringIO(), []
+    start = time.monotonic()
+    with contextlib.redirect_stderr(_stamped(err, times)):
+        run_stages([_noting("noting", 6, 0.25)], out=tmp_path, progress=True,
+                   seconds={"noting": (1.0, 1.0)})  # fmt: skip
+    status = [x for x in err.getvalue().splitlines() if " stages done" in x]
+    assert len(status) >= 3
+    steps = [int(m.group(1)) for x in status if (m := re.search(r"\(step (\d) of 6\)", x))]
+    assert steps and steps == sorted(steps)  # each line shows the latest step
+    gaps = [b - a for a, b in zip([start, *times], times, strict=False)]
+    assert max(gaps) <= 0.3 + 0.5
+    logger = logging.getLogger(P.LOGGER)
+    assert not any(isinstance(h, P._Notes) for h in logger.handlers)
+    assert logger.level == logging.NOTSET
+
+
+def test_a_note_is_cut_to_the_width_and_cleared_when_the_stage_ends():
+    clock = iter([0.0] * 20).__next__
+    out = io.StringIO()
+    p = P.Progress(["a", "b"], {"a": (1, 1), "b": (1, 1)}, stream=out, clock=clock)
+    p.running(["a"])
+    p.note("x" * 200)
+    assert f"({'x' * (P.NOTE_WIDTH - 1)}…)" in p.status()
+    p.finished({"name": "a", "cached": False, "seconds": 1.0})
+    assert "(x" not in p.status()
+
+
+def test_the_verdict_maps_workers_send_their_progress_lines_here():
+    """compute_map's worker processes (spawned) forward their per-configuration lines."""
+    import concurrent.futures as cf
+    import logging
+    import multiprocessing as mp
+
+    from sims.verdict_map import compute
+
+    got: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            got.append(record.getMessage())
+
+    logger = logging.getLogger(compute.cells_log.name)
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        context = mp.get_context("spawn")
+        with (
+            compute._forwarded_notes(context) as notes,
+            cf.ProcessPoolExecutor(
+                1, mp_context=context, initializer=compute._one_blas_thread, initargs=(notes,)
+            ) as pool,  # fmt: skip
+        ):
+            assert notes is not None
+            pool.submit(compute.cells_log.info, "configuration %d of %d", 1, 2).result()
+            pool.submit(compute.cells_log.info, "configuration %d of %d", 2, 2).result()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert got == ["configuration 1 of 2", "configuration 2 of 2"]
+    with compute._forwarded_notes(mp.get_context("spawn")) as notes:  # nobody listens
+        assert notes is None

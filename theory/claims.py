@@ -500,7 +500,7 @@ def evaluate(
 
 
 def config_dict(cfg: VerifyConfig) -> dict:
-    """The configuration as plain JSON (for reports and hashing; :func:`theory._config.to_json`)."""
+    """The configuration as plain JSON (for reports and hashing; ``cfg.to_json()``)."""
     if not isinstance(cfg, VerifyConfig):
         v.fail("cfg", "a VerifyConfig", type(cfg).__name__)
     return _config.to_json(cfg)

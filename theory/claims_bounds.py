@@ -1,6 +1,6 @@
 """Checks of the paper's formulas and Theorems 4.2–4.4 for :mod:`theory.claims`.
 
-Each ``_<claim>_a`` / ``_<claim>_b`` computes one claim's Track A / Track B evidence under a
+A private pair of functions per claim computes its Track A / Track B evidence under a
 reading: Eq. (17) (exact mask expectation vs the paper's diagonal surrogate), Eqs. (27)–(30)
 (DecL neighbourhood average), the lower bounds on the RV of e_1..e_N of Thm 4.2 (MIM) and
 Thm 4.3 (CL) for local, DecL and FL training, and Thm 4.4 (s^C > s^M) of arXiv 2607.02447.

@@ -10,8 +10,8 @@
   Dissimilar CL uses H = H_m ⊕ I_{d−m} (the transform acts on the leading m coordinates), which
   keeps the structure; tr(H) = tr(H_m) + d − m. H_m also moves the block's stand-in coordinates
   (a rotation or permutation mixes them into the signal axes), so the block is padded with
-  min(c + 1, d − m) coordinates at μ², the bulk of the d − m outside (``_Exact._pad_bulk``;
-  without it a review found the μ² eigenvalue lost: rotation at d = 60 untied instead of tied).
+  min(c + 1, d − m) coordinates at μ², the bulk of the d − m outside (without that padding a
+  review found the μ² eigenvalue lost: rotation at d = 60 untied instead of tied).
 * Track A, the paper's bounds with their denominators (T4, R3 of docs/verdict_rules.md), is
   :mod:`theory.claims_track_a`.
 * The full-space reading ``dissimilar-rotation-full``: H a dense rotation of *all* d coordinates,

@@ -169,7 +169,7 @@ DENSE_COPIES = 7
 
 def check_dense_fits(model: DataModel, *, force_size: bool = False) -> None:
     """Refuse, before allocating, a model whose dense (N, d, d) moments exceed the memory
-    budget (:func:`theory._validate.check_fits`; ``force_size`` goes further). The structured
+    budget (half this machine's memory; ``force_size`` goes further). The structured
     solvers (``theory.structured``) handle any d without them.
 
     >>> try:

@@ -18,7 +18,7 @@ These three quantities have one implementation each, here. ``global_loss_jnp``, 
 and ``consensus_sq_jnp`` are the plain ``jax.numpy`` forms: their dtype follows the inputs and
 they can be called inside jitted or vmapped code (the engine, ``sims.core.metrics``,
 ``sims.trackc.consensus``, ``sims.core.rounds``). ``global_loss``, ``zeta_sq`` and ``consensus_sq``
-are the same functions jitted and run in float64 (``theory._precision.float64``).
+are the same functions jitted and run in float64 (a scoped ``jax.enable_x64(True)``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,13 @@ def _weights(targets: jax.Array, weights) -> jax.Array:
 def global_loss_jnp(
     W: jax.Array, targets: jax.Array, weights: jax.Array | None = None
 ) -> jax.Array:
-    """f_w(W) = Σ_i w_i [−tr(W X_i Wᵀ) + ½‖WᵀW‖_F²] = −tr(W X̄_w Wᵀ) + ½‖WWᵀ‖_F² (Eq. 16).
+    r"""f_w(W) = Σ_i w_i [−tr(W X_i Wᵀ) + ½‖WᵀW‖_F²] = −tr(W X̄_w Wᵀ) + ½‖WWᵀ‖_F² (Eq. 16).
+
+    $$
+    f_w(W) = \sum_i w_i \Big[-\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W
+    \rVert_F^2\Big] = -\operatorname{tr}(W \bar X_w W^\top) + \tfrac12 \lVert W W^\top
+    \rVert_F^2, \qquad \bar X_w = \sum_i w_i X_i
+    $$
 
     Args:
       W: (c, d) encoder.
@@ -55,7 +61,12 @@ def global_loss_jnp(
 
 
 def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    """ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (docs/theory/consensus.md §0).
+    r"""ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (docs/theory/consensus.md §0).
+
+    $$
+    \zeta^2(W) = \sum_i w_i \lVert \nabla f_i(W) - \nabla f_w(W) \rVert_F^2
+    = \sum_i w_i \, 4 \lVert W (X_i - \bar X_w) \rVert_F^2
+    $$
 
     Args:
       W: (c, d) encoder.
@@ -74,7 +85,11 @@ def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = No
 def consensus_sq_jnp(
     W: jax.Array, weights: jax.Array | None = None, axis_name: str | None = None
 ) -> jax.Array:
-    """Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md §0, D7).
+    r"""Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md §0, D7).
+
+    $$
+    \Xi_w = \sum_i w_i \lVert W_i - \bar W_w \rVert^2, \qquad \bar W_w = \sum_i w_i W_i
+    $$
 
     Args:
       W: (N, ...) stacked client parameters (any trailing shape).

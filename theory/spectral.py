@@ -24,7 +24,7 @@ docs/theory/consensus.md §0, §3 D7):
   the stationary π on irregular graphs.
 * n_W(γ) — effective number of neighbours of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
 
-The unbatched kernels and argument checks live in ``theory._spectral_cores``; the exact closed
+The unbatched kernels and argument checks are private helpers batched here; the exact closed
 forms for named graphs (:func:`closed_form_eigenvalues`, :func:`closed_form_lambda`,
 :func:`closed_form_effective_neighbours`) in :mod:`theory.spectral_closed_forms`, importable
 from here.

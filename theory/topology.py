@@ -164,7 +164,8 @@ GRAPH_COPIES = 4
 
 def _nodes(n: Any, lo: int, field: str = "n") -> int:
     """``n`` as the number of nodes of a dense graph: an integer >= ``lo`` whose (n, n)
-    matrices fit in memory (:func:`theory._validate.check_fits`), checked before allocating."""
+    matrices fit in the memory budget (half this machine's memory), checked before
+    allocating."""
     n = v.integer(n, field, lo=lo)
     v.check_fits(field, n, GRAPH_COPIES * 8 * n * n, what="the dense n×n graph matrices")
     return n
@@ -535,8 +536,8 @@ def validate_mixing(
 ) -> np.ndarray:
     """Check a mixing matrix; return it as float64 or raise a one-line ValueError.
 
-    Always: square, finite, entries >= 0, rows summing to 1 (to
-    :func:`theory._validate.stochastic_tolerance` of W's own dtype: a float32 W may carry
+    Always: square, finite, entries >= 0, rows summing to 1 (to a tolerance of W's own
+    dtype: a float32 W may carry
     float32 rounding), support graph connected. Optional: ``symmetric``, ``doubly`` (columns
     sum to 1 too), ``positive_diagonal`` (w_ii > 0), and ``adjacency`` (w_ij > 0 only for j in
     A_i: Assumption A.3). The memory of the checks (:data:`MIXING_CHECK_COPIES` dense float64

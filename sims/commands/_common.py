@@ -334,8 +334,7 @@ def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
         "--mixing-file",
         default=None,
         metavar="W.npy|W.csv",
-        help="mixing matrix W from a .npy or .csv file (row-stochastic, irreducible); "
-        "replaces --graph and --mixing",
+        help="W from a .npy or .csv file (row-stochastic, irreducible); replaces --graph, --mixing",
     )
 
 

@@ -36,6 +36,11 @@ FRAMEWORKS = ("fl", "decl")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 AGGREGATIONS = ("uniform", "data-size")
 DTYPES = ("float32", "float64")
+#: the frameworks whose mixing rule takes a matrix (a graph):
+#: sims.trackc.engine_config.MIXING_RULES[name].takes_matrix
+MATRIX_FRAMEWORKS = ("decl",)
+#: the methods whose clients exchange embeddings (MAR): sims.losses.methods.get(name).embeddings
+EMBEDDING_METHODS = ("mar",)
 #: sims.trackc.simulate.DEFAULTS, sims.trackc.simulate.LR_STABLE_FRACTION
 SIM_DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
 LR_STABLE_FRACTION = 0.25

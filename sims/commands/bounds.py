@@ -85,18 +85,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _frameworks(args) -> tuple:
     """The asked frameworks; --abar exactly when DecL is asked for."""
     from theory import _validate as v
+    from theory.frameworks import FRAMEWORK_NAMES  # theory.bounds.FRAMEWORKS, without JAX
 
     if args.frameworks is None:
-        asked = bounds.FRAMEWORKS if args.abar is not None else ("local", "fl")
+        asked = FRAMEWORK_NAMES if args.abar is not None else ("local", "fl")
     else:
         items = [t.strip() for t in str(args.frameworks).split(",")]
-        if not items or any(t not in bounds.FRAMEWORKS for t in items):
+        if not items or any(t not in FRAMEWORK_NAMES for t in items):
             v.fail(
                 "frameworks",
-                "comma-separated names among " + ", ".join(bounds.FRAMEWORKS),
+                "comma-separated names among " + ", ".join(FRAMEWORK_NAMES),
                 args.frameworks,
             )
-        asked = tuple(f for f in bounds.FRAMEWORKS if f in items)
+        asked = tuple(f for f in FRAMEWORK_NAMES if f in items)
     if "decl" in asked and args.abar is None:
         v.fail("abar", "given (|A-bar| of the DecL bound) when --frameworks includes decl", None)
     if "decl" not in asked and args.abar is not None:
@@ -108,16 +109,28 @@ def _frameworks(args) -> tuple:
     return asked
 
 
-def _constants_given(args) -> None:
-    """--c-f and --c-n only where they enter the bounds (refused elsewhere), else 1."""
+def _refuse_constants(args) -> None:
+    """--c-f and --c-n only where they enter the bounds."""
     if args.c_f is not None and args.fl_term != "theta":
         _common.not_applicable(
             "--c-f", f"with --fl-term {args.fl_term} (it enters theta)", args.c_f
         )
     if args.c_n is not None and args.n is not None:
         _common.not_applicable("--c-n", "with --n-clients (N is given, not C_N d^(1/20))", args.c_n)
+
+
+def _constants_given(args) -> None:
+    """--c-f and --c-n only where they enter the bounds (refused elsewhere), else 1."""
+    _refuse_constants(args)
     args.c_f = 1.0 if args.c_f is None else args.c_f
     args.c_n = 1.0 if args.c_n is None else args.c_n
+
+
+def check(args: argparse.Namespace) -> None:
+    """The checks between options, before JAX is imported (sims.cli): --c-f and --c-n where
+    they enter, the frameworks and --abar."""
+    _refuse_constants(args)
+    _frameworks(args)
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -306,16 +306,7 @@ def compare_folders(
     )
     v.choice(track_d, "track_d", TRACK_D_MODES)
     old, new = Path(old), Path(new)
-    from sims.reproduce.pipeline import outfolder
-
-    for name, folder in (("old", old), ("new", new)):
-        if not folder.is_dir():
-            v.fail(name, "an existing folder", str(folder))
-        if outfolder.unfinished(folder):
-            v.fail(name, f"a folder whose dssl reproduce run finished ({outfolder.UNFINISHED} "
-                   f"is there: the run was interrupted or wrote no {outfolder.RECORD}, so its "
-                   f"{outfolder.RECORD} and machine are an earlier run's; rerun dssl reproduce "
-                   "--out on it)", str(folder))  # fmt: skip
+    _check_folders(old, new)
     mode, mode_why = track_d_mode(old, new, track_d)
     tols = _Tolerances((rtol, atol), tol32, WORDS if mode == WORDS else tol32)
     ignored = frozenset((*IGNORED, *ignore))
@@ -345,6 +336,25 @@ def compare_folders(
         "n_differences": len(diffs),
         "differences": diffs[:MAX_LISTED],
     }
+
+
+def _check_folders(old: Path, new: Path) -> None:
+    """Both folders exist and hold a finished ``dssl reproduce`` run (or no run record)."""
+    from sims.reproduce.pipeline import outfolder
+
+    for name, folder in (("old", old), ("new", new)):
+        if not folder.is_dir():
+            v.fail(name, "an existing folder", str(folder))
+        if outfolder.unfinished(folder):
+            v.fail(name, f"a folder whose dssl reproduce run finished ({outfolder.UNFINISHED} "
+                   f"is there: the run was interrupted or wrote no {outfolder.RECORD}, so its "
+                   f"{outfolder.RECORD} and machine are an earlier run's; rerun dssl reproduce "
+                   "--out on it)", str(folder))  # fmt: skip
+
+
+def check(args) -> None:
+    """The folders, before JAX is imported (sims.cli)."""
+    _check_folders(Path(args.old), Path(args.new))
 
 
 def run(args) -> dict:

@@ -179,6 +179,28 @@ def _transform_options(args, method: str) -> None:
     v.integer(args.transform_seed, "transform_seed", lo=0)
 
 
+def _transform_name(name: str) -> None:
+    """--transform: a name of :data:`TRANSFORMS` (an old spelling refused with a hint)."""
+    if name in OLD_SPELLINGS:
+        v.fail("transform", f"{OLD_SPELLINGS[name]!r} (the old spelling {name!r} names it)", name)
+    v.choice(name, "transform", TRANSFORMS)
+
+
+def check(args) -> None:
+    """The checks that need no JAX, before it is imported (sims.cli): --method, --d,
+    --transform, --samples, --mixing and the graph options that do not apply."""
+    v.choice(args.method, "method", _names.OBJECTIVE_METHODS)
+    parse_d(args.d)
+    if args.transform is not None:
+        _transform_name(args.transform)
+    if args.samples is not None:
+        v.integer(args.samples, "--samples", lo=1)
+    if args.mixing_file is None:
+        if args.mixing is not None:
+            v.choice(args.mixing, "mixing", _names.MIXINGS)
+        _common.check_graph_flags(args, args.graph)
+
+
 def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
     if args.p is not None and not ob.uses_mask_ratio(method):
@@ -197,12 +219,7 @@ def run(args) -> dict:
         # named by the larger factor of the N·M·d draw (M samples or d coordinates per client)
         field, value = ("--d", args.d) if args.d > m else ("--samples", m)
         check_sample_fits(field, n, m, args.d, value)
-    if args.transform in OLD_SPELLINGS:
-        new = OLD_SPELLINGS[args.transform]
-        v.fail(
-            "transform", f"{new!r} (the old spelling {args.transform!r} names it)", args.transform
-        )
-    v.choice(args.transform, "transform", TRANSFORMS)
+    _transform_name(args.transform)
     if args.sample_seeds is not None:
         return _run_finite(args, method)
     if args.transform == MATRIX_FREE_ROTATION:

@@ -21,6 +21,25 @@ def add_arguments(parser) -> None:
     )
 
 
+def check(args) -> None:
+    """A claim id or a glossary key (of ``--output-of``'s output), before JAX is imported
+    (sims.cli): the names need neither JAX nor the claims' formulas."""
+    from sims import glossary
+    from sims.commands._names import CLAIM_IDS
+    from theory import _validate as v
+
+    if args.name in CLAIM_IDS:
+        return
+    with v.renamed("command", "output_of"):
+        known = glossary.describe(args.name, args.output_of) is not None
+    if not known:
+        v.fail(
+            "KEY|CLAIM",
+            "an output key of docs/glossary.md or a claim id (" + ", ".join(CLAIM_IDS) + ")",
+            args.name,
+        )
+
+
 def run(args) -> dict:
     from sims.reproduce.report.answer import explain
     from theory import _validate as v

@@ -54,29 +54,51 @@ def add_arguments(parser) -> None:
     )
 
 
+def _check_list(args) -> None:
+    """With --list nothing runs: the options of a run are refused."""
+    from sims.commands._common import not_applicable
+
+    for flag, dest in (("--jobs", "jobs"), ("--stages", "stages")):
+        if getattr(args, dest) is not None:
+            not_applicable(flag, "with --list (nothing runs)", getattr(args, dest))
+    for flag, dest in (("--force", "force"), ("--fast", "fast")):
+        if getattr(args, dest):
+            not_applicable(flag, "with --list (nothing runs)", True)
+    if args.out is not None:
+        not_applicable("--out", "with --list (nothing is written)", args.out)
+
+
+def _check_numbers(args) -> None:
+    """--blas-threads >= 0 and --jobs in its range (capped at the stages later)."""
+    from sims.reproduce.pipeline.runner import v_jobs
+
+    if args.blas_threads < 0:
+        from theory import _validate as v
+
+        v.fail("blas-threads", "an integer >= 0", args.blas_threads)
+    if args.jobs is not None:
+        v_jobs(args.jobs, 1)
+
+
+def check(args) -> None:
+    """The checks that need no JAX, before it is imported (sims.cli)."""
+    if args.list:
+        _check_list(args)
+    else:
+        _check_numbers(args)
+
+
 def run(args) -> dict:
     from sims.reproduce.pipeline import compile_cache, run_stages, select_stages
     from sims.reproduce.pipeline.runner import default_jobs, v_jobs
     from sims.reproduce.stages import SECONDS, STAGES, catalogue
 
     if args.list:
-        from sims.commands._common import not_applicable
-
-        for flag, dest in (("--jobs", "jobs"), ("--stages", "stages")):
-            if getattr(args, dest) is not None:
-                not_applicable(flag, "with --list (nothing runs)", getattr(args, dest))
-        for flag, dest in (("--force", "force"), ("--fast", "fast")):
-            if getattr(args, dest):
-                not_applicable(flag, "with --list (nothing runs)", True)
-        if args.out is not None:
-            not_applicable("--out", "with --list (nothing is written)", args.out)
+        _check_list(args)
         return {
             "stages": [{"name": s.name, "cached": s.cache, "files": list(s.files)} for s in STAGES]
         }
-    if args.blas_threads < 0:
-        from theory import _validate as v
-
-        v.fail("blas-threads", "an integer >= 0", args.blas_threads)
+    _check_numbers(args)
     if args.out is None:
         from sims.commands._common import check_out_dir
 

@@ -14,9 +14,11 @@ from sims.commands._names import (
     AGGREGATIONS,
     ALGORITHMS,
     DTYPES,
+    EMBEDDING_METHODS,
     FRAMEWORKS,
     GRAPHS,
     LR_STABLE_FRACTION,
+    MATRIX_FRAMEWORKS,
     MIXINGS,
     OPTIMIZERS,
 )
@@ -26,7 +28,6 @@ from sims.commands._names import (
 from sims.commands._names import SIM_METHODS as METHODS
 from theory import _validate as v
 
-config = _lazy.module("sims.trackc.engine_config")
 trackc_simulate = _lazy.module("sims.trackc.simulate")
 
 NAME = "simulate"
@@ -67,17 +68,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--lr",
         type=_common.real(0.0, 1e6, lo_open=True),
         default=None,
-        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max of the targets))",
+        help=f"> 0 (default: min({DEFAULTS['lr']}, {LR_STABLE_FRACTION}/λ_max(targets)))",
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
-    p.add_argument("--algorithm", default="none", choices=ALGORITHMS, help="client steps (none)")
-    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ (0)")
+    p.add_argument("--algorithm", default="none", choices=ALGORITHMS, help="client steps")
+    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ")
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
     p.add_argument(
         "--batch",
         type=_common.integer(lo=2),
         default=None,
-        help=f"minibatch per local step ({DEFAULTS['batch']}; not with --population)",
+        help=f"minibatch per local step ({DEFAULTS['batch']}; no --population)",
     )
     p.add_argument("--rounds", type=pos_int, default=DEFAULTS["rounds"])
     p.add_argument(
@@ -113,7 +114,7 @@ HOST_DEVICES = _common.wants_host_devices
 def _check_flags(args) -> tuple[str | None, str | None]:
     """Reject flags that do not apply; return the resolved (graph, mixing) of DecL."""
     na = _common.not_applicable
-    if not config.MIXING_RULES[args.framework].takes_matrix:  # FL: no graph, no mixing matrix
+    if args.framework not in MATRIX_FRAMEWORKS:  # FL: no graph, no mixing matrix
         for flag, value in (
             ("--graph", args.graph),
             ("--mixing", args.mixing),
@@ -142,14 +143,17 @@ def _check_flags(args) -> tuple[str | None, str | None]:
             _common.check_graph_flags(args, graph)
     if args.population and args.batch is not None:
         na("--batch", "with --population (full-batch population gradients)", args.batch)
-    args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
-    from sims.losses import methods
-
-    if not methods.get(args.method).embeddings:
+    if args.method not in EMBEDDING_METHODS:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
                 na(flag, f"with --method {args.method} (it applies to mar)", value)
     return graph, mixing
+
+
+def check(args) -> None:
+    """The flags that do not apply, before JAX is imported (sims.cli; the sizes are checked
+    when the run starts)."""
+    _check_flags(args)
 
 
 def _mesh(devices: int, n: int):
@@ -184,6 +188,7 @@ def run(args) -> dict:
             args
         )  # before the flags: the order the errors have always come in
         graph, mixing_rule = _check_flags(args)
+        args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
         result = trackc_simulate.simulate(
             args,
             graph=graph,

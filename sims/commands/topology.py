@@ -180,6 +180,11 @@ def _check_flags(args) -> None:
         return
     _common.check_graph_flags(args, args.graph)
     spelling = SPELLINGS[args.mixing]
+    if spelling.build is _ying:  # Ying et al.'s W is its own graph: exponential, N >= 3
+        if args.graph != "exponential":
+            v.fail("mixing", "'ying' only with --graph exponential", args.mixing)
+        if args.n is not None:
+            v.integer(args.n, "n", lo=3)
     if spelling.complete_only and args.graph != "complete":
         v.fail("mixing", f"{args.mixing!r} only with --graph complete (J = 11ᵀ/N joins every pair)",
                f"{args.mixing} with --graph {args.graph}")  # fmt: skip

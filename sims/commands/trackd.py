@@ -164,6 +164,7 @@ def _progress(logger):
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Elapsed())
+    handler.addFilter(lambda record: record.name == logger.name)  # one line per arm
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

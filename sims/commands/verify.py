@@ -52,7 +52,7 @@ _td_verdicts = _lazy.module("sims.trackd.verdicts")
 cl = _lazy.module("theory.claims")
 
 NAME = "verify"
-HELP = "verdict on every claim of the paper from Track A (formulas) and Track B (exact model)"
+HELP = "verdict on every claim of the paper: Track A (formulas), Track B (exact model)"
 
 #: the Track D results file (stage ``trackd_verdicts`` of ``dssl reproduce``, or ``dssl trackd
 #: --save DIR``) and the folder read when ``--trackd-results`` is not given
@@ -175,10 +175,10 @@ def _add_map_arguments(parser) -> None:
 MAP_ONLY = {"map_preset": "default", "out": ".", "workers": 2, "atlas": False}
 
 
-def _map_options(args) -> None:
+def _map_options(args, fill: bool = True) -> None:
     """--map's own options: refused without --map (one line naming the option), filled with
-    their defaults with it; with --map, the options of one configuration are refused (the map
-    sweeps its own configurations)."""
+    their defaults with it (unless ``fill`` is false: :func:`check`); with --map, the options
+    of one configuration are refused (the map sweeps its own configurations)."""
     from sims.commands._common import not_applicable
 
     if args.map:
@@ -201,7 +201,7 @@ def _map_options(args) -> None:
             not_applicable(
                 flag, "without --map (only the verdict map uses it)", getattr(args, dest)
             )
-        if getattr(args, dest) is None:
+        if fill and getattr(args, dest) is None:
             setattr(args, dest, default)
 
 
@@ -445,12 +445,24 @@ def _run_map(args) -> dict:
 
 
 def check(args) -> None:
-    """The claim ids of ``--claims`` and ``--explain``, before JAX is imported (sims.cli)."""
+    """The checks that need no JAX, before it is imported (sims.cli): the claim ids of
+    ``--claims`` and ``--explain``, --map's options, the graph options that do not apply,
+    ``--sim-seed`` without ``--simulate`` and ``--rare-axis``."""
     ids = tuple(t.strip() for t in args.claims.split(","))
     if not ids or any(t not in _names.CLAIM_IDS for t in ids):
         v.fail("claims", "comma-separated claim ids: " + ", ".join(_names.CLAIM_IDS), args.claims)
-    if args.explain is not None and args.explain not in _names.CLAIM_IDS:
-        v.fail("explain", "a claim id: " + ", ".join(_names.CLAIM_IDS), args.explain)
+    if args.explain is not None:
+        if args.explain not in _names.CLAIM_IDS:
+            v.fail("explain", "a claim id: " + ", ".join(_names.CLAIM_IDS), args.explain)
+        return
+    _map_options(args, fill=False)
+    if args.map:
+        return
+    if args.mixing_file is None:
+        _common.check_graph_flags(args, args.graph)
+    if args.simulate == "off" and args.sim_seed is not None:
+        _common.not_applicable("--sim-seed", "without --simulate (no Track C runs)", args.sim_seed)
+    _common.rare_axis(args.rare_axis)
 
 
 def run(args) -> dict:

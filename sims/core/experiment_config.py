@@ -1,4 +1,4 @@
-"""One config style: stage configurations are :class:`theory._config.JsonConfig` dataclasses.
+"""One config style: stage configurations are frozen JSON-able dataclasses (:class:`StageConfig`).
 
 A stage's configuration subclasses :class:`StageConfig` and is declared with
 ``@dataclasses.dataclass(frozen=True)``. Validation on construction, ``to_json()`` /

@@ -203,7 +203,7 @@ def check_mixing(
 ) -> np.ndarray:
     """Validate a mixing matrix: square, finite, entries ≥ 0, row- (gossip) or column-
     (push-sum) stochastic to the tolerance of ``theory.topology.validate_mixing``
-    (:func:`theory._validate.stochastic_tolerance` of W's dtype), irreducible (its directed
+    (a tolerance of W's own dtype), irreducible (its directed
     support graph is strongly connected).
 
     Args:

@@ -22,6 +22,7 @@ and computes the verdicts.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import jax
@@ -39,6 +40,10 @@ from theory._config import JsonConfig, field
 from theory.claims import VerifyConfig
 from theory.objectives import takes_transform
 
+#: an INFO line as each method's runs start training (``dssl reproduce`` shows the last in its
+#: status line)
+log = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass(frozen=True)
 class EvidenceSettings(JsonConfig):
@@ -55,7 +60,7 @@ class EvidenceSettings(JsonConfig):
       dtype: training dtype (metrics are computed in float64 afterwards).
 
     Validated on construction (the limits of each field); ``to_json()`` /
-    ``EvidenceSettings.from_json`` round-trip it (:class:`theory._config.JsonConfig`).
+    ``EvidenceSettings.from_json`` round-trip it.
     """
 
     rounds: int = field(200, lo=1)
@@ -192,7 +197,10 @@ def track_c_runs(
     ).reshape(-1, n)
     keys = jnp.stack([key_tree(seed + s)["root"] for _ in names for s in range(n_seeds)])
     models, targets = {}, {}
-    for method in _methods(cfg):
+    methods = tuple(_methods(cfg))
+    for k, method in enumerate(methods):
+        log.info("Track C: training %s (%d of %d methods; %d runs, %d rounds each)", method,
+                 k + 1, len(methods), n_runs * n_seeds, settings.rounds)  # fmt: skip
         H = None
         if takes_transform(method):
             H = cfg.transform_matrix()  # the H of Track B's reading (H_m ⊕ I_{d−m})

@@ -306,8 +306,8 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
 
     DecL mixes by ``mixing_rule`` on ``graph``, or by ``load_mixing(N)``, the validated matrix
     of a mixing file (None without one); ``mesh`` is None or a one-axis device mesh. Call it
-    under ``theory._precision.x64`` (the engine draws 64-bit mask bits and float64 minibatch
-    indices for either dtype)."""
+    under a scoped ``jax.enable_x64(True)``, as ``dssl simulate`` does (the engine draws 64-bit
+    mask bits and float64 minibatch indices for either dtype)."""
     s = _setup(args)
     config, n = s.config, s.config.n_clients
     mixing_file = load_mixing(n)

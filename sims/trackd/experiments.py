@@ -11,7 +11,7 @@ Results are JSON-serialisable dicts; :func:`sims.trackd.verdicts.decisions` turn
 Track D verdicts with the rule written in that module before the runs.
 
 Precision: the experiments are float32 simulations and run with JAX's x64 mode off whatever
-the caller's setting (:func:`theory._precision.float32`), so the reproduce stage (which
+the caller's setting (a scoped ``jax.enable_x64(False)``), so the reproduce stage (which
 computes under x64) and ``dssl trackd`` give the same numbers; every random draw names its
 dtype.
 """
@@ -71,6 +71,9 @@ __all__ = [
 
 #: one INFO line per trained arm (``dssl trackd`` shows them on stderr as progress)
 log = logging.getLogger(__name__)
+#: an INFO line when an arm starts training and after each learning-curve chunk of rounds
+#: (``dssl reproduce`` shows the last in its status line; ``dssl trackd`` prints ``log``'s only)
+rounds_log = logging.getLogger(__name__ + ".rounds")
 
 
 def _seed_key(s: int) -> jax.Array:
@@ -213,11 +216,17 @@ def run_arm(
     untrained = _probe_of(common, nc, init_params(nc, key=jr.fold_in(key, 0)), images)
     curve = {"rounds": [0], "probe": [untrained]}
 
+    n_clients = int(np.shape(data)[0])
+
     def on_chunk(done, res):  # the learning curve reads the probe only
         curve["rounds"].append(int(done))
         curve["probe"].append(_probe_of(common, nc, global_net(res, objective), images))
+        rounds_log.info("%s %s, %d clients: round %d of %d", objective, arch, n_clients,
+                        int(done), common.rounds)  # fmt: skip
 
     every = common.curve_every if 0 < common.curve_every < common.rounds else None
+    rounds_log.info("%s %s, %d clients: training %d rounds", objective, arch, n_clients,
+                    common.rounds)  # fmt: skip
     t0 = time.perf_counter()
     mesh = arm_mesh(int(np.shape(data)[0]), devices)
     # sharded, each device trains its clients one at a time (benchmarks/bench_trackd.py, 2

@@ -4,14 +4,15 @@
 number of clients N, where the rare class lives) at one dimension d; :data:`DEFAULT` and
 :data:`FAST` are its presets. A cell is ``theory.claims.evaluate_reading`` at one configuration
 (Track A: the paper's bounds, Thms 4.2–4.6 and Cor 4.5; Track B: the exact model at any d,
-Eq. (1) and Eqs. (2)–(4)), kept as its two words, its note and its numbers made small
-(``_compact``). Every name here is importable from :mod:`sims.verdict_map`.
+Eq. (1) and Eqs. (2)–(4)), kept as its two words, its note and its numbers made small.
+Every public name here is importable from :mod:`sims.verdict_map`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 from collections import Counter
 
 import numpy as np
@@ -20,6 +21,9 @@ from theory import _validate as v
 from theory import assumptions as asm
 from theory import claims as cl
 from theory.symbolic.proofs import COMPUTED
+
+#: an INFO line per configuration (``dssl reproduce`` shows the last in its status line)
+log = logging.getLogger(__name__)
 
 P_VALUES = (0.15, 0.5, 0.75, 0.9)
 N_VALUES = tuple(range(2, 21))
@@ -168,7 +172,10 @@ def _cells_for(cfg: MapConfig, rare_axes: tuple) -> tuple[list, dict]:
     """Cells and assumption summaries of every configuration with a rare axis in
     ``rare_axes`` (one worker's share; p varies innermost so CL optima are reused)."""
     cells, assumptions = [], {}
-    for rare, n, p in itertools.product(rare_axes, cfg.n_values, cfg.p_values):
+    configs = list(itertools.product(rare_axes, cfg.n_values, cfg.p_values))
+    for k, (rare, n, p) in enumerate(configs):
+        log.info("verdict map: configuration %d of %d (p = %s, N = %s, rare axis %s)",
+                 k + 1, len(configs), p, n, rare)  # fmt: skip
         cells += _cells_at(cfg, p, n, rare, cfg.claims)
         rows = asm.check(cfg.verify_config(n, p, rare), methods=_assumption_methods(cfg.d))
         assumptions[f"p={p},N={n},rare_axis={rare}"] = asm.summary(rows)

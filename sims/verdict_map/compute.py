@@ -11,6 +11,7 @@ of Thms 4.2 and 4.3 (``theory.constants``). Importable from :mod:`sims.verdict_m
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import time
@@ -25,6 +26,7 @@ from sims.verdict_map.cells import (
     _configs,
     _order,
 )
+from sims.verdict_map.cells import log as cells_log
 from sims.verdict_map.files import finding_paragraph
 from sims.verdict_map.rows import _columns, _reading_rows, headline
 from sims.verdict_map.track_c import track_c_cells
@@ -193,11 +195,53 @@ def _hidden_constants(cfg: MapConfig) -> dict:
     }
 
 
-def _one_blas_thread() -> None:
-    """Worker initializer of :func:`compute_map`: one BLAS thread for the rest of the process."""
+def _one_blas_thread(notes=None) -> None:
+    """Worker initializer of :func:`compute_map`: one BLAS thread for the rest of the process;
+    with ``notes`` (a queue), the worker's progress lines (``sims.verdict_map.cells``) go to
+    the parent process (:func:`_forwarded_notes`)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
+    if notes is not None:
+        import logging
+        from logging.handlers import QueueHandler
+
+        logger = logging.getLogger(cells_log.name)
+        logger.addHandler(QueueHandler(notes))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+class _Forward:
+    """A QueueListener's handler: each record handed to this process's logger of its name."""
+
+    level = 0
+
+    @staticmethod
+    def handle(record) -> None:
+        import logging
+
+        logging.getLogger(record.name).handle(record)
+
+
+@contextlib.contextmanager
+def _forwarded_notes(context):
+    """A queue for the workers' progress lines, read into this process's loggers while the
+    block runs; None (nothing forwarded) when no one here listens to them at INFO."""
+    import logging
+
+    if not cells_log.isEnabledFor(logging.INFO):
+        yield None
+        return
+    from logging.handlers import QueueListener
+
+    queue = context.Queue()
+    listener = QueueListener(queue, _Forward())
+    listener.start()
+    try:
+        yield queue
+    finally:
+        listener.stop()
 
 
 def _cells_in_parts(cfg: MapConfig, workers: int) -> list:
@@ -213,9 +257,13 @@ def _cells_in_parts(cfg: MapConfig, workers: int) -> list:
     # One BLAS thread per worker: with the library default (a thread per core) the two
     # workers' eigh/qr calls oversubscribed the cores, and 2 workers took 90 s against 52 s
     # for one process (DEFAULT map, 2 cores); with one thread each, 38 s.
-    with cf.ProcessPoolExecutor(
-        len(groups), mp_context=mp.get_context("spawn"), initializer=_one_blas_thread
-    ) as pool:
+    context = mp.get_context("spawn")
+    with (
+        _forwarded_notes(context) as notes,
+        cf.ProcessPoolExecutor(
+            len(groups), mp_context=context, initializer=_one_blas_thread, initargs=(notes,)
+        ) as pool,
+    ):
         return list(pool.map(_cells_for, [cfg] * len(groups), groups))
 
 

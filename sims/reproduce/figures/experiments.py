@@ -11,9 +11,8 @@ optima against chance), says what does not move and why.
 This module draws what the DecL mixing changes: Fig. 2a (against the connectivity |Ā|) and
 Table 6 (per mixing rule). Fig. 2b and MIM vs CL are in
 :mod:`sims.reproduce.figures.method_comparison`, the consensus distance against its bounds in
-:mod:`sims.reproduce.figures.consensus`, and the pieces they share in
-``sims.reproduce.figures._experiment_parts``; every ``make_<name>_figure`` is importable from here
-too.
+:mod:`sims.reproduce.figures.consensus` (the pieces they share are private helpers); every
+``make_<name>_figure`` is importable from here too.
 """
 
 from __future__ import annotations

@@ -4,9 +4,8 @@ Track B exact optima, and the three tracks side by side.
 This module draws the figures against the input dimension d: the sensitivity bound of
 Thms 4.2 and 4.3 and the ratio of Thm 4.4. The figures against the connectivity |Ā|
 (Cor 4.5, Thm 4.6) are in :mod:`sims.reproduce.figures.connectivity`, the three tracks side by side
-in :mod:`sims.reproduce.figures.tracks_overlay`, and the pieces they share in
-``sims.reproduce.figures._theorem_parts``; every one of their public names is importable from here
-too.
+in :mod:`sims.reproduce.figures.tracks_overlay` (the pieces they share are private helpers);
+every one of their public names is importable from here too.
 
 All figures use the house style of :mod:`sims.reproduce.figures.style`: Track A in the colour of its
 framework (local, DecL, FL), Track B in black and grey with one marker shape per target, exact

@@ -252,7 +252,7 @@ def run_one(
 
 @contextlib.contextmanager
 def stage_context(blas_threads: int | None = None):
-    """What every stage computes inside: ``theory._precision.x64()`` (float64 where a
+    """What every stage computes inside: a scoped ``jax.enable_x64(True)`` (float64 where a
     computation does not choose its dtype; the caller's JAX setting is restored afterwards)
     and, with ``blas_threads``, that many NumPy/SciPy BLAS threads (``threadpoolctl``)."""
     from theory._precision import x64

@@ -213,7 +213,7 @@ def launching_here() -> bool:
     program before the new worker has been handed its task: waiting for the launch to end
     would wait for the handler's own thread, and raising ends the parent while the worker
     reads from it (its ``EOFError`` traceback). The handler returns instead and the
-    interrupt is raised again (``sims.commands._boundary``)."""
+    interrupt is raised again (by the command line's error boundary)."""
     return _launcher[0] == threading.get_ident()
 
 

@@ -3,9 +3,11 @@ run, a line at least every :data:`EVERY` seconds with each running stage's time 
 weight and the time left, estimated from the stage weights (``SECONDS`` of
 :mod:`sims.reproduce.stages`) scaled by how fast the finished stages ran against theirs.
 
-A stage's own work is not reported from inside it (stages may run in worker processes): the
-line says how far each running stage is against what it took on the reference machine, which
-is what the weights are.
+The line says how far each running stage is against what it took on the reference machine,
+which is what the weights are, and what the stage last reported of its own work: the INFO lines
+of the ``sims`` loggers written in this process while the run lasts (:data:`LOGGER`; Track D
+logs one per trained arm and per learning-curve chunk of rounds, ``sims.trackd.experiments``).
+Stages run in worker processes (``--jobs`` above 1) report nothing of their own work here.
 
 Example:
   >>> import io
@@ -19,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -26,6 +29,24 @@ from collections.abc import Callable, Iterable, Mapping
 
 #: the longest gap, in seconds, between two progress lines while a stage runs
 EVERY = 10.0
+#: the logger whose INFO lines (and its children's) are a stage's own progress
+LOGGER = "sims"
+#: the longest stage note shown in a status line (characters)
+NOTE_WIDTH = 80
+
+
+class _Notes(logging.Handler):
+    """Keeps the last INFO line of the :data:`LOGGER` loggers for the status line."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.progress.note(record.getMessage())
+        except Exception:  # noqa: BLE001 - a progress note never stops a run
+            self.handleError(record)
 
 
 def _clock_text(seconds: float) -> str:
@@ -74,6 +95,10 @@ class Progress:
         self.done: dict[str, float | None] = {}  # name -> seconds (None: cached)
         self.last = self.t0
         self.lines = 0
+        self.notes = 0
+        self._note = ""
+        self._handler: _Notes | None = None
+        self._level = logging.NOTSET
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,12 +110,21 @@ class Progress:
             for n in names:
                 self.started.setdefault(n, now)
 
+    def note(self, text: str) -> None:
+        """What a running stage last reported of its own work (the next status line shows it,
+        the line after a stage ends no longer)."""
+        text = " ".join(str(text).split())
+        with self._lock:
+            self._note = text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1] + "…"
+            self.notes += 1
+
     def finished(self, row: Mapping) -> None:
         name = row["name"]
         took = None if row.get("cached") else float(row.get("seconds", 0.0))
         with self._lock:
             self.done[name] = took
             self.started.pop(name, None)
+            self._note = ""
             state = "cached" if took is None else f"{took:.1f} s"
             now = self.clock()
             self._write(
@@ -141,9 +175,10 @@ class Progress:
                 f"{n} {_clock_text(now - t)} of ~{_clock_text(self.weight.get(n, 1.0))}"
                 for n, t in self.started.items()
             ) if self.started else ""  # fmt: skip
+            note = f" ({self._note})" if self._note and self.started else ""
             return (
                 f"[reproduce {_clock_text(now - self.t0)}] {len(self.done)}/{len(self.names)} "
-                f"stages done{running}; {self._left_text(now)}"
+                f"stages done{running}{note}; {self._left_text(now)}"
             )
 
     def _write(self, line: str) -> None:
@@ -162,6 +197,12 @@ class Progress:
                     self._write(line)
 
     def start(self) -> Progress:
+        """Start the status-line thread and listen to the stages' own notes (:data:`LOGGER`)."""
+        logger = logging.getLogger(LOGGER)
+        self._handler, self._level = _Notes(self), logger.level
+        logger.addHandler(self._handler)
+        if not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.INFO)
         self._thread = threading.Thread(target=self._beat, name="dssl-progress", daemon=True)
         self._thread.start()
         return self
@@ -170,3 +211,8 @@ class Progress:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
+        if self._handler is not None:
+            logger = logging.getLogger(LOGGER)
+            logger.removeHandler(self._handler)
+            logger.setLevel(self._level)
+            self._handler = None

@@ -788,19 +788,35 @@ def _td_cell(td: Mapping) -> str:
     return td.get("verdict", "not-run")
 
 
-def _td_headline(td: Mapping, fmt: str) -> str:
-    """Track D's word (marked) at the scale of its runs (``scale``, the row's scale tag), then
-    the DECISIVE and PAPER-SCALE words where they ran (their scales: the report)."""
+def _td_headline(td: Mapping, fmt: str, shared: str | None = None) -> str:
+    """Track D's word (marked) at the scale of its runs (``scale``, the row's scale tag; left
+    out where it is ``shared``, the scale the preamble states once), then the DECISIVE and
+    PAPER-SCALE words where they ran (their scales: the report)."""
     word = td.get("verdict", "not-run")
-    out = mark(word, fmt) + (f" at {td['scale']}" if td.get("scale") else "")
+    scale = td.get("scale")
+    out = mark(word, fmt) + (f" at {scale}" if scale and scale != shared else "")
     for key, label in (("decisive", "decisive"), ("paper_scale_run", "paper-scale")):
         if td.get(key):
             out += f"; {label}: {td[key]}"
     return out
 
 
-def _headline_parts(h: Mapping, fmt: str) -> tuple[str, str]:
-    """(the claim's label, its answer) of one headline."""
+def shared_scale(hs) -> str | None:
+    """The one scale every headline's Track D runs share (the entries with a scale tag), or
+    None when they differ or none ran: the preamble then states it once and the headline
+    lines leave it out.
+
+    >>> shared_scale([{"track_d": {"scale": "MNIST-4k"}}, {"track_d": {"verdict": "n/a"}}])
+    'MNIST-4k'
+    >>> shared_scale([{"track_d": {"scale": "MNIST-4k"}}, {"track_d": {"scale": "CIFAR"}}])
+    """
+    scales = {h["track_d"].get("scale") for h in hs} - {None, ""}
+    return scales.pop() if len(scales) == 1 else None
+
+
+def _headline_parts(h: Mapping, fmt: str, shared: str | None = None) -> tuple[str, str]:
+    """(the claim's label, its answer) of one headline; ``shared``: the Track D scale the
+    preamble states (:func:`shared_scale`)."""
     ref = f"`{h['claim']}`" if fmt != "text" and h["claim"] else h["claim"]
     label = f"{h['label']} ({ref})" if h["claim"] else h["label"]
     if h["claim"] and "main" not in h:
@@ -810,18 +826,19 @@ def _headline_parts(h: Mapping, fmt: str) -> tuple[str, str]:
         for cid, part in h["refine"]:
             c = f"`{cid}`" if fmt != "text" else cid
             said += f"; {c.replace('thm4.6.', '')} {mark(part, fmt)}"
-        said += f". Track D: {_td_headline(h['track_d'], fmt)}"
+        said += f". Track D: {_td_headline(h['track_d'], fmt, shared)}"
     else:
-        said = f"Track D only: {_td_headline(h['track_d'], fmt)}"
+        said = f"Track D only: {_td_headline(h['track_d'], fmt, shared)}"
     return label, said
 
 
-def _preamble(answer: Mapping) -> str:
+def _preamble(answer: Mapping, shared: str | None = None) -> str:
     g = answer["grid"]
+    td = f"; Track D: small nonlinear encoders at {shared}" if shared else ""
     return (
         "The paper's headline claims under its own reading (Track B, the exact linear model: "
         f"d = {_d_text(g['d'])}, {g['n_configurations']} configurations, "
-        f"{min(g['N'])} ≤ N ≤ {max(g['N'])}; how sure: its cells' basis):"
+        f"{min(g['N'])} ≤ N ≤ {max(g['N'])}; how sure: its cells' basis{td}):"
     )
 
 
@@ -877,7 +894,8 @@ def fit_table(head, rows, width: int, *, drop=()) -> list[str]:
 def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT_COLUMNS) -> str:
     """The answer in one screen: what the toolkit is (one sentence), the paper's headline
     claims (:data:`HEADLINES`) in at most six lines (the word under the paper's reading, how
-    sure, Track D's word with its scale), then the table of every claim with short names.
+    sure, Track D's word with its scale: stated once before them where every headline's runs
+    share it, :func:`shared_scale`), then the table of every claim with short names.
 
     The same block opens README (between its finding markers), ``report.md`` and
     ``report.html``, ``dssl verify`` and is the last thing ``dssl reproduce`` prints. Every word
@@ -892,11 +910,13 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
     """
     if fmt not in ("markdown", "html", "text"):
         raise ValueError(f"fmt: must be markdown, html or text, got {fmt!r}")
-    hs = [_headline_parts(h, fmt) for h in headlines(answer)]
+    answered = headlines(answer)
+    shared = shared_scale(answered)
+    hs = [_headline_parts(h, fmt, shared) for h in answered]
     rows = answer["rows"]
     if fmt == "text":
         width = max(int(width), 40)
-        out = textwrap.wrap(WHAT, width) + [""] + textwrap.wrap(_preamble(answer), width)
+        out = textwrap.wrap(WHAT, width) + [""] + textwrap.wrap(_preamble(answer, shared), width)
         for label, said in hs:
             out += textwrap.wrap(f"{label}: {said}", width, initial_indent="  ",
                                  subsequent_indent="      ")  # fmt: skip
@@ -912,7 +932,7 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
             "Each claim in full: dssl explain CLAIM; every reading and cell: the report.",
             width))  # fmt: skip
         return "\n".join(out)
-    out = [f"{WHAT} {_preamble(answer)}", ""]
+    out = [f"{WHAT} {_preamble(answer, shared)}", ""]
     out += [f"- **{label}:** {said}" for label, said in hs]
     out += [
         "",
