@@ -182,6 +182,52 @@ def test_exact_refuses_p_where_it_does_not_enter(method, p, capsys):
     assert f"--p: must be omitted with --method {method}" in _one_line(capsys)
 
 
+@pytest.mark.parametrize("method", ["cl", "cl-dissimilar"])
+def test_simulate_refuses_p_where_it_does_not_enter(method, capsys):
+    assert main(["simulate", "--method", method, "--p", "0.3"]) == 2
+    assert f"--p: must be omitted with --method {method}" in _one_line(capsys)
+
+
+def test_a_simulated_method_masks_where_its_target_takes_p():
+    from sims.commands._names import SIM_METHODS
+    from sims.losses import methods
+
+    for name in SIM_METHODS:
+        m = methods.get(name)
+        if m.objective in objectives.TARGET_METHODS:
+            assert m.masks == objectives.uses_mask_ratio(m.objective), name
+        else:  # mim-recon, mar, ssd: MIM masks drawn by their own losses
+            assert m.masks, name
+
+
+def _p_entry_points():
+    """Every public entry point that takes a mask ratio with a method, called at (method, p)."""
+    from theory import finite_sample, structured
+
+    model = DataModel(d=12, n_clients=2)
+    x = np.random.default_rng(0).normal(size=(2, 5, 12))
+    return {
+        "population_targets": lambda m, p: objectives.population_targets(model, m, p=p),
+        "empirical_target": lambda m, p: objectives.empirical_target(x, m, p=p),
+        "client_targets": lambda m, p: structured.client_targets(model, m, p=p),
+        "structured.solve": lambda m, p: structured.solve(model, m, p=p),
+        "solve_dense": lambda m, p: structured.solve_dense(model, m, p=p),
+        "solve_framework": lambda m, p: structured.solve_framework(model, m, "fl", p=p),
+        "paper_decl_block": lambda m, p: structured.paper_decl_block(model, m, 1.0, p=p),
+        "track_b_samples": lambda m, p: finite_sample.track_b_samples(model, m, m=20, p=p),
+    }
+
+
+@pytest.mark.parametrize("entry", sorted(_p_entry_points()))
+@pytest.mark.parametrize("method", ["cl", "cl-dissimilar"])
+def test_the_api_refuses_p_where_it_does_not_enter(entry, method):
+    call = _p_entry_points()[entry]
+    line = _refused(lambda: call(method, 0.3), "p")
+    assert f"omitted with method {method!r}" in line
+    call(method, None)  # omitted: accepted
+    call("mim", 0.3)  # where p enters: accepted
+
+
 @pytest.mark.parametrize("method", ["mim", "mim-paper", "mim-independent", "mim-recon"])
 def test_mask_ratio_enters_every_mim_method(method):
     assert objectives.uses_mask_ratio(method)

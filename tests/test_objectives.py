@@ -53,7 +53,7 @@ def test_population_target_matches_monte_carlo(method):
     """
     model = dm.DataModel(d=6, n_clients=2, tau=1.5, mu=0.4, rare_fraction=0.2)
     H = ob.transform("permutation", model.d, seed=3)
-    X = ob.population_targets(model, method, p=P, H=H)
+    X = ob.population_targets(model, method, p=ob.p_for(method, P), H=H)
     rng = np.random.default_rng(0)
     M = 200_000
     for i in range(model.n_clients):
