@@ -228,6 +228,21 @@ def test_the_api_refuses_p_where_it_does_not_enter(entry, method):
     call("mim", 0.3)  # where p enters: accepted
 
 
+@pytest.mark.parametrize("method", ["cl", "mim", "mim-independent", "mim-paper"])
+def test_the_api_refuses_a_transform_where_it_does_not_enter(method):
+    from theory import structured
+
+    model = DataModel(d=12, n_clients=2)
+    x = np.random.default_rng(1).normal(size=(5, 12))
+    for call in (
+        lambda: objectives.population_targets(model, method, H=np.eye(12)),
+        lambda: objectives.empirical_target(x, method, H=np.eye(12)),
+        lambda: structured.solve(model, method, H="rotation"),
+    ):
+        assert "None unless method is cl-dissimilar" in _refused(call, "H")
+    objectives.population_targets(model, "cl-dissimilar", H=np.eye(12))
+
+
 @pytest.mark.parametrize("method", ["mim", "mim-paper", "mim-independent", "mim-recon"])
 def test_mask_ratio_enters_every_mim_method(method):
     assert objectives.uses_mask_ratio(method)

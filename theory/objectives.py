@@ -166,9 +166,11 @@ def p_for(method: str, p: float | None) -> float | None:
     return p if uses_mask_ratio(method) else None
 
 
-def _check_h(H, d: int) -> np.ndarray:
+def _check_h(H, d: int, method: str) -> np.ndarray:
     if H is None:
         return np.eye(d)
+    if not takes_transform(method):  # as theory.structured: never silently ignored
+        v.fail("H", "None unless method is cl-dissimilar", "a (d, d) transform")
     return v.array(H, "H", shape=(d, d))
 
 
@@ -232,7 +234,7 @@ def population_targets(
         with v.sizes_forced():
             return population_targets(model, method, p=p, H=H)
     check_dense_fits(model)
-    H = _check_h(H, model.d)
+    H = _check_h(H, model.d, method)
     return _target_from_second_moment(client_second_moment(model), method, p, H)
 
 
@@ -256,7 +258,7 @@ def empirical_target(x, method: str, *, p: float | None = None, H=None) -> np.nd
         v.fail("x", "an array of shape (M, d) or (N, M, d) with M >= 1", f"shape {x.shape}")
     v.choice(method, "method", TARGET_METHODS)
     p = mask_ratio(method, p)
-    H = _check_h(H, x.shape[-1])
+    H = _check_h(H, x.shape[-1], method)
     S = np.einsum("...md,...me->...de", x, x) / x.shape[-2]
     return _target_from_second_moment(S, method, p, H)
 

@@ -474,6 +474,7 @@ def _run_dense(args, method: str) -> dict:
     n, d, c = model.n_clients, model.d, model.c
     p = ob.p_for(method, v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
     H = ob.transform(args.transform, d, seed=args.transform_seed)
+    H = H if ob.takes_transform(method) else None  # H enters cl-dissimilar only
     data = _dense_samples(args, model)
     notes = []
     graph = _graph_weights(args, n)

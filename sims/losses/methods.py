@@ -266,6 +266,7 @@ class Method:
             moments = [objectives.recon_moments(np.asarray(x), p=p) for x in source]
             return tuple(np.stack(m) for m in zip(*moments, strict=True))
         p = objectives.p_for(self.objective, p)  # one p is handed to every method
+        H = H if self.needs_H else None  # and one H
         if isinstance(source, DataModel):
             return objectives.population_targets(source, self.objective, p=p, H=H)
         return np.stack([objectives.empirical_target(x, self.objective, p=p, H=H) for x in source])
