@@ -512,6 +512,46 @@ def cause4() -> Iterator[Case]:
         (["verify", "--d", "40", "--sim-seed", "4"], "--sim-seed"),
     ):
         yield Case(4, f"dssl {argv[0]}", " ".join(argv[1:]), (opt,), argv=argv)
+    yield from _mask_ratio_cases()
+
+
+def _mask_ratio_cases() -> Iterator[Case]:
+    """A mask ratio given to a method it does not enter (CL): every entry point that takes
+    one with a method, the simulator's command too."""
+    from theory import finite_sample, objectives, structured
+    from theory.datamodel import DataModel
+
+    model = DataModel(d=12, n_clients=3)
+    x = np.random.default_rng(4).normal(size=(3, 6, 12))
+    entries = {
+        "objectives.population_targets": lambda m, p: objectives.population_targets(model, m, p=p),
+        "objectives.empirical_target": lambda m, p: objectives.empirical_target(x, m, p=p),
+        "structured.client_targets": lambda m, p: structured.client_targets(model, m, p=p),
+        "structured.solve": lambda m, p: structured.solve(model, m, weights="fl", p=p),
+        "structured.solve_dense": lambda m, p: structured.solve_dense(model, m, client=0, p=p),
+        "structured.d_sweep": lambda m, p: structured.d_sweep(m, [40, 80], p=p),
+        "finite_sample.track_b_samples": lambda m, p: finite_sample.track_b_samples(
+            model, m, m=16, p=p
+        ),
+    }
+    for entry, call in entries.items():
+        for method in ("cl", "cl-dissimilar"):
+            for p in (0.2, 0.75):
+                yield Case(
+                    4,
+                    entry,
+                    f"{method} p={p}",
+                    ("p",),
+                    call=lambda tmp, c=call, m=method, p=p: c(m, p),
+                )
+    for method in ("cl", "cl-dissimilar"):
+        yield Case(
+            4,
+            "dssl simulate",
+            f"--method {method} --p 0.4",
+            ("--p",),
+            argv=["simulate", "--method", method, "--p", "0.4", "--rounds", "2"],
+        )
 
 
 def cause5() -> Iterator[Case]:
@@ -623,6 +663,69 @@ def cause5() -> Iterator[Case]:
         (["simulate", "--lr", "1e400"], "--lr"),
     ):
         yield Case(5, f"dssl {argv[0]}", " ".join(argv[1:]), (opt,), argv=argv)
+    yield from _overflow_cases()
+
+
+def _overflow_cases() -> Iterator[Case]:
+    """Numbers beyond float64's range in a results file: refused naming the folder and file,
+    also where the reader allows a spelled-out NaN or Infinity (dssl compare)."""
+    for k, text in enumerate(('{"x": 1e400}', '{"x": [1.0, -2e308]}', '{"a": {"b": 9.9e999}}')):
+
+        def setup(tmp, text=text):
+            for side in ("old", "new"):
+                os.makedirs(f"{tmp}/{side}", exist_ok=True)
+                with open(f"{tmp}/{side}/r.json", "w") as fh:
+                    fh.write('{"x": 1.0, "a": {"b": 1.0}}' if side == "old" else text)
+
+        yield Case(
+            5,
+            "dssl compare",
+            f"overflowing number {k} in new",
+            ("new",),
+            argv=["compare", "{tmp}/old", "{tmp}/new"],
+            setup=setup,
+        )
+
+
+def _image_size_cases() -> Iterator[Case]:
+    """Track D images no arm can train on (the fast preset's 2-pixel patches, MAE's mask
+    ratio 0.75): too few patches, sides that do not tile, non-square for the CNN."""
+    from sims.trackd import experiments, presets
+
+    for hw in ((1, 1), (2, 2), (3, 3), (2, 5), (5, 5), (7, 4)):
+        yield Case(
+            6,
+            "dssl trackd",
+            f"--data-path {hw[0]}x{hw[1]} images",
+            ("--data-path",),
+            argv=[
+                "trackd",
+                "--experiment",
+                "fig2b",
+                "--dataset",
+                "npz",
+                "--data-path",
+                "{tmp}/im.npz",
+            ],
+            setup=lambda tmp, hw=hw: np.savez(
+                f"{tmp}/im.npz", images=np.zeros((40, *hw, 1), np.uint8), labels=np.arange(40) % 2
+            ),
+        )
+    common = presets.preset("fast", "fig2a").common
+    for hw, arch, objective in (
+        ((2, 2), "mlp", "mae"),
+        ((2, 2), "vit", "mar"),
+        ((6, 3), "vit", "simsiam"),
+        ((4, 6), "cnn", "simsiam"),
+        ((8, 4), "cnn", "mae"),
+    ):
+        yield Case(
+            6,
+            "trackd.experiments.net_config",
+            f"{hw[0]}x{hw[1]} images, {arch} {objective}",
+            ("data_path",),
+            call=lambda tmp, a=(common, arch, objective, (*hw, 1)): experiments.net_config(*a),
+        )
 
 
 def cause6() -> Iterator[Case]:
@@ -747,6 +850,7 @@ def cause6() -> Iterator[Case]:
             f"{tmp}/tiny.npz", images=np.zeros((40, 2, 2, 1), np.uint8), labels=np.arange(40) % 2
         ),
     )
+    yield from _image_size_cases()
 
 
 def cause7() -> Iterator[Case]:

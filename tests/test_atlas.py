@@ -51,7 +51,9 @@ def _dense_spread(cfg: cl.VerifyConfig, method: str, pi) -> float:
     """Oracle: the dense d × d π-weighted target, numpy eigh, spread of the RV over [N]."""
     model = cfg.model()
     X = np.einsum(
-        "n,nde->de", np.asarray(pi), objectives.population_targets(model, method, p=cfg.p)
+        "n,nde->de",
+        np.asarray(pi),
+        objectives.population_targets(model, method, p=objectives.p_for(method, cfg.p)),
     )
     lam, vec = np.linalg.eigh(X)
     order = np.argsort(lam)[::-1][: model.c]

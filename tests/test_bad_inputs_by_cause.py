@@ -182,6 +182,67 @@ def test_exact_refuses_p_where_it_does_not_enter(method, p, capsys):
     assert f"--p: must be omitted with --method {method}" in _one_line(capsys)
 
 
+@pytest.mark.parametrize("method", ["cl", "cl-dissimilar"])
+def test_simulate_refuses_p_where_it_does_not_enter(method, capsys):
+    assert main(["simulate", "--method", method, "--p", "0.3"]) == 2
+    assert f"--p: must be omitted with --method {method}" in _one_line(capsys)
+
+
+def test_a_simulated_method_masks_where_its_target_takes_p():
+    from sims.commands._names import SIM_METHODS
+    from sims.losses import methods
+
+    for name in SIM_METHODS:
+        m = methods.get(name)
+        if m.objective in objectives.TARGET_METHODS:
+            assert m.masks == objectives.uses_mask_ratio(m.objective), name
+        else:  # mim-recon, mar, ssd: MIM masks drawn by their own losses
+            assert m.masks, name
+
+
+def _p_entry_points():
+    """Every public entry point that takes a mask ratio with a method, called at (method, p)."""
+    from theory import finite_sample, structured
+
+    model = DataModel(d=12, n_clients=2)
+    x = np.random.default_rng(0).normal(size=(2, 5, 12))
+    return {
+        "population_targets": lambda m, p: objectives.population_targets(model, m, p=p),
+        "empirical_target": lambda m, p: objectives.empirical_target(x, m, p=p),
+        "client_targets": lambda m, p: structured.client_targets(model, m, p=p),
+        "structured.solve": lambda m, p: structured.solve(model, m, p=p),
+        "solve_dense": lambda m, p: structured.solve_dense(model, m, p=p),
+        "solve_framework": lambda m, p: structured.solve_framework(model, m, "fl", p=p),
+        "paper_decl_block": lambda m, p: structured.paper_decl_block(model, m, 1.0, p=p),
+        "track_b_samples": lambda m, p: finite_sample.track_b_samples(model, m, m=20, p=p),
+    }
+
+
+@pytest.mark.parametrize("entry", sorted(_p_entry_points()))
+@pytest.mark.parametrize("method", ["cl", "cl-dissimilar"])
+def test_the_api_refuses_p_where_it_does_not_enter(entry, method):
+    call = _p_entry_points()[entry]
+    line = _refused(lambda: call(method, 0.3), "p")
+    assert f"omitted with method {method!r}" in line
+    call(method, None)  # omitted: accepted
+    call("mim", 0.3)  # where p enters: accepted
+
+
+@pytest.mark.parametrize("method", ["cl", "mim", "mim-independent", "mim-paper"])
+def test_the_api_refuses_a_transform_where_it_does_not_enter(method):
+    from theory import structured
+
+    model = DataModel(d=12, n_clients=2)
+    x = np.random.default_rng(1).normal(size=(5, 12))
+    for call in (
+        lambda: objectives.population_targets(model, method, H=np.eye(12)),
+        lambda: objectives.empirical_target(x, method, H=np.eye(12)),
+        lambda: structured.solve(model, method, H="rotation"),
+    ):
+        assert "None unless method is cl-dissimilar" in _refused(call, "H")
+    objectives.population_targets(model, "cl-dissimilar", H=np.eye(12))
+
+
 @pytest.mark.parametrize("method", ["mim", "mim-paper", "mim-independent", "mim-recon"])
 def test_mask_ratio_enters_every_mim_method(method):
     assert objectives.uses_mask_ratio(method)
@@ -256,6 +317,19 @@ def test_json_beyond_float64_is_refused_on_read(text, tmp_path):
     _refused(lambda: jsonio.from_json(text), "json")
     (tmp_path / "x.json").write_text(text)
     _refused(lambda: jsonio.read_json(tmp_path / "x.json"), "path")
+
+
+@pytest.mark.parametrize("text", ["1e400", '{"x": [1.0, -1e309]}'])
+def test_json_beyond_float64_is_refused_where_nan_and_infinity_are_read(text, tmp_path, capsys):
+    _refused(lambda: jsonio.from_json(text, constants=True), "json")
+    assert jsonio.from_json("[NaN, Infinity, 1.7e308]", constants=True)[2] == 1.7e308
+    for side in ("old", "new"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "r.json").write_text('{"x": 1.0}' if side == "old" else text)
+    assert main(["compare", str(tmp_path / "old"), str(tmp_path / "new")]) == 2
+    line = _one_line(capsys)
+    assert "new: must be a folder of valid JSON files (r.json is not" in line
+    assert "float64's range" in line
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), np.float32("-inf")])
@@ -343,6 +417,73 @@ def test_a_backend_that_fails_to_start_is_one_line(monkeypatch):
     monkeypatch.setattr(jax, "devices", broken)
     line = cli.platform_error()
     assert line.startswith("dssl: error: JAX_PLATFORMS: must be a platform that starts here")
+
+
+# Track D images no arm can train on: too small for MAE's mask to hide a patch, sides that do
+# not tile into patches, a non-square image for the CNN's square patch grid
+TRACKD_IMAGES = [
+    ((2, 2), ("mlp", "vit", "cnn"), ("mae",)),  # one patch: nothing masked, loss and gradient 0
+    ((3, 3), ("mlp", "vit", "cnn"), ("mae", "simsiam")),
+    ((5, 5), ("mlp", "vit", "cnn"), ("mae", "simsiam")),
+    ((4, 6), ("cnn",), ("mae", "simsiam")),
+]
+
+
+def _fast_common():
+    from sims.trackd import presets
+
+    return presets.preset("fast", "fig2a").common
+
+
+@pytest.mark.parametrize("hw, archs, objectives_", TRACKD_IMAGES)
+def test_images_no_arm_can_train_on_name_the_data(hw, archs, objectives_):
+    from sims.trackd import experiments
+
+    common = _fast_common()
+    for arch in archs:
+        for objective in objectives_:
+            args = (common, arch, objective, (*hw, 1))
+            _refused(lambda a=args: experiments.net_config(*a), "data_path")
+
+
+@pytest.mark.parametrize(
+    "hw, arch, objective",
+    [
+        ((2, 2), "mlp", "simsiam"),
+        ((4, 2), "mlp", "mae"),
+        ((4, 6), "vit", "mae"),
+        ((4, 4), "cnn", "mae"),
+    ],
+)
+def test_the_smallest_images_an_arm_trains_on_are_accepted(hw, arch, objective):
+    from sims.trackd import experiments
+
+    nc = experiments.net_config(_fast_common(), arch, objective, (*hw, 1))
+    assert nc.n_patches == (hw[0] // 2) * (hw[1] // 2)
+
+
+@pytest.mark.parametrize("p", [0.01, 0.1, 0.25, 0.3, 0.5, 0.75, 0.99])
+def test_min_patches_is_where_the_mask_first_hides_a_patch(p):
+    import jax.random as jr
+
+    from sims.trackd import experiments
+    from sims.trackd.losses import patch_mask
+
+    def hidden(n):  # patches the mask itself hides, counted
+        return int(n - np.asarray(patch_mask(jr.key(0), 1, n, p)[0]).sum())
+
+    need = experiments.min_patches(p)
+    assert hidden(need) >= 1
+    assert all(hidden(n) == 0 for n in range(1, need))
+
+
+def test_trackd_refuses_tiny_images_before_training(tmp_path, capsys):
+    path = tmp_path / "tiny.npz"
+    np.savez(path, images=np.zeros((40, 2, 2, 1), np.uint8), labels=np.arange(40) % 2)
+    argv = ["trackd", "--experiment", "fig2a", "--dataset", "npz", "--data-path", str(path)]
+    assert main(argv) == 2
+    line = _one_line(capsys)
+    assert "--data-path: must be images of at least 2 patches of 2x2 pixels" in line, line
 
 
 # ---------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_block_reduction_equals_the_dense_model(method, d):
     cfg = cl.VerifyConfig(d=d, n_clients=4)
     ex = cl._Exact(cfg)
     model = cfg.model()
-    dense = objectives.population_targets(model, method, p=cfg.p).mean(0)
+    dense = objectives.population_targets(model, method, p=objectives.p_for(method, cfg.p)).mean(0)
     lam, vec = np.linalg.eigh(dense)
     order = np.argsort(lam)[::-1]
     lam, vec = lam[order], vec[:, order]
@@ -254,7 +254,7 @@ def test_block_reduction_agrees_with_theory_structured_at_large_d(method):
     structured = pytest.importorskip("theory.structured")
     cfg = cl.VerifyConfig(d=10**12, n_clients=4)
     sol = cl._exact(cfg).solution(method, "identity", cl._fl_weights(4))
-    ref = structured.solve(cfg.model(), method, weights="fl", p=cfg.p)
+    ref = structured.solve(cfg.model(), method, weights="fl", p=objectives.p_for(method, cfg.p))
     assert sol.rank == ref.rank
     lo, hi = ref.rv_range(range(4))
     assert np.all(sol.samples[:, :4] >= np.asarray(lo) - 1e-9)
@@ -271,7 +271,7 @@ def test_assumption_checks_match_independent_computations():
     model = cfg.model()
     by = {(r["assumption"], str(r["detail"])): r for r in rows}
     for reading, method in (("eq4-complementary", "mim"), ("similar", "cl")):
-        X = objectives.population_targets(model, method, p=cfg.p).mean(0)
+        X = objectives.population_targets(model, method, p=objectives.p_for(method, cfg.p)).mean(0)
         W = solve.eckart_young_np(X, model.c)
         r = by[("A.5", f"rank W = c = {model.c} ({reading})")]
         assert r["value"]["fl"] == np.linalg.matrix_rank(W, tol=1e-6)
@@ -334,7 +334,7 @@ def test_dissimilar_block_model_equals_the_dense_target(transform, weights):
     n, d, m = ex.n, cfg.d, ex.m
     H = np.eye(d)
     H[:m, :m] = ex.transform(transform)
-    X = objectives.population_targets(cfg.model(), "cl-dissimilar", p=cfg.p, H=H)
+    X = objectives.population_targets(cfg.model(), "cl-dissimilar", H=H)
     if weights == "fl":
         w = tuple(np.full(n, 1.0 / n).tolist())
     elif weights == "star":

@@ -196,9 +196,9 @@ def test_moment_root_gives_the_same_empirical_target(method):
     import numpy as np
 
     from sims.trackc.simulate import _moment_root
-    from theory.objectives import empirical_target
+    from theory.objectives import empirical_target, p_for
 
     x = np.random.default_rng(1).normal(size=(300, 9)) + 0.2
-    want = empirical_target(x, method, p=0.75)
-    got = empirical_target(_moment_root(x), method, p=0.75)
+    want = empirical_target(x, method, p=p_for(method, 0.75))
+    got = empirical_target(_moment_root(x), method, p=p_for(method, 0.75))
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)

@@ -32,7 +32,9 @@ def _data(n=N, d=D, m=12, seed=0):
 
 
 def _targets(x, p=0.75, method="mim"):
-    return np.stack([objectives.empirical_target(xi, method, p=p) for xi in x])
+    return np.stack(
+        [objectives.empirical_target(xi, method, p=objectives.p_for(method, p)) for xi in x]
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -98,7 +98,9 @@ def test_targets_and_optima_are_theorys():
     for name in ("cl", "mim", "mim-independent"):
         m = methods.get(name)
         X = m.target(model, p=P)
-        np.testing.assert_array_equal(X, objectives.population_targets(model, name, p=P))
+        np.testing.assert_array_equal(
+            X, objectives.population_targets(model, name, p=objectives.p_for(name, P))
+        )
         np.testing.assert_allclose(
             np.asarray(m.optimum(X[0], C)), np.asarray(solve.eckart_young(X[0], C))
         )

@@ -53,7 +53,9 @@ def test_population_target_matches_monte_carlo(method):
     """
     model = dm.DataModel(d=6, n_clients=2, tau=1.5, mu=0.4, rare_fraction=0.2)
     H = ob.transform("permutation", model.d, seed=3)
-    X = ob.population_targets(model, method, p=P, H=H)
+    X = ob.population_targets(
+        model, method, p=ob.p_for(method, P), H=H if ob.takes_transform(method) else None
+    )
     rng = np.random.default_rng(0)
     M = 200_000
     for i in range(model.n_clients):
@@ -109,7 +111,8 @@ def test_empirical_target_cl_variants_and_batches():
 def test_hollow_and_symmetric_facts():
     model = dm.DataModel(d=10, n_clients=3)
     for method in ob.TARGET_METHODS:
-        X = ob.population_targets(model, method, H=ob.transform("rotation", 10))
+        H = ob.transform("rotation", 10) if ob.takes_transform(method) else None
+        X = ob.population_targets(model, method, H=H)
         np.testing.assert_allclose(X, np.swapaxes(X, 1, 2), atol=1e-14)
     hollow = ob.population_targets(model, "mim")
     assert np.all(np.diagonal(hollow, axis1=1, axis2=2) == 0.0)

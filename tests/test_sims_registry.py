@@ -57,6 +57,6 @@ def test_hollow_targets_are_the_targets_with_a_zero_diagonal():
     model = DataModel(d=8, n_clients=2)
     for method in objectives.TARGET_METHODS:
         H = np.eye(8) if objectives.takes_transform(method) else None
-        X = objectives.population_targets(model, method, p=0.75, H=H)
+        X = objectives.population_targets(model, method, p=objectives.p_for(method, 0.75), H=H)
         hollow = bool(np.all(np.diagonal(X, axis1=1, axis2=2) == 0.0))
         assert hollow == (method in exact.HOLLOW_TARGETS), method

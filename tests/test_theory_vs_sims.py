@@ -22,7 +22,7 @@ from sims.losses import methods
 from sims.trackc.engine_config import EngineConfig
 from tests._helpers import mixing, swept
 from theory.datamodel import DataModel
-from theory.objectives import empirical_target, population_targets
+from theory.objectives import empirical_target, p_for, population_targets
 from theory.solve import eckart_young
 
 N, D = 4, 12
@@ -174,7 +174,7 @@ def test_sgd_on_samples_within_derived_tolerance(method, c, framework):
     state, _ = make_engine(config).run(prob, key=keys["root"])
     W = np.asarray(state.params).mean(0)
     angle, r = mt.principal_angle_to_optimum(W, X.mean(0), c)
-    Xhat = np.mean([empirical_target(xi, method, p=config.p) for xi in x], axis=0)
+    Xhat = np.mean([empirical_target(xi, method, p=p_for(method, config.p)) for xi in x], axis=0)
     lam = np.linalg.eigvalsh(X.mean(0))[::-1]
     lam_hat = np.linalg.eigvalsh(Xhat)[::-1]
     E = Xhat - X.mean(0)

@@ -410,7 +410,9 @@ class _Exact:
                 self._cache[key] = objectives.recon_moments(self.small, p=self.cfg.p)
             else:
                 H = self.transform(transform) if takes_transform(method) else None
-                tg = objectives.population_targets(self.small, method, p=self.cfg.p, H=H)
+                tg = objectives.population_targets(
+                    self.small, method, p=objectives.p_for(method, self.cfg.p), H=H
+                )
                 if H is not None and self._moves_stand_ins(H):
                     tg = self._pad_bulk(tg)
                 self._cache[key] = tg

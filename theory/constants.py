@@ -53,6 +53,7 @@ from theory import structured as st
 from theory import symbolic as S
 from theory.datamodel import DataModel
 from theory.frameworks import BOUND_METHODS, bound_method_of, framework_of
+from theory.objectives import p_for
 
 READINGS = ("c_num", "c_den", "c_f", "c_n")
 #: |slope| of log C* vs log d below this counts as bounded (no growth).
@@ -247,14 +248,15 @@ def exact_values(
     N and |Ā| of each d (N = max(2, round(C_N d^{1/20})) when ``c_n`` is given).
     """
     fw = framework_of(framework)
+    pe = p_for(exact_method, p)  # the bound's p; the exact optimum takes it where it enters
     worst, best, ns, abars = [], [], [], []
     for d in ds:
         n = st.n_of_d(d, c_n) if c_n is not None else n_clients
         model = DataModel(d=d, n_clients=n, rare_axis=rare_axis)
         if fw.per_client:
-            res = [st.solve(model, exact_method, client=i, H=H, p=p) for i in range(n)]
+            res = [st.solve(model, exact_method, client=i, H=H, p=pe) for i in range(n)]
         else:
-            res = [st.solve_framework(model, exact_method, framework, graph=graph, H=H, p=p)]
+            res = [st.solve_framework(model, exact_method, framework, graph=graph, H=H, p=pe)]
         worst.append(min(1.0 - r.gap[1] for r in res))
         best.append(min(1.0 - r.gap[0] for r in res))
         ns.append(n)

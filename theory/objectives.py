@@ -130,9 +130,47 @@ def _check_p(p) -> float:
     return v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
 
 
-def _check_h(H, d: int) -> np.ndarray:
+#: the mask ratio where none is given (the paper's MAE setting)
+DEFAULT_P = 0.75
+
+
+def mask_ratio(method: str, p: float | None = None) -> float:
+    """The mask ratio of ``method``'s target, checked: p in (0, 1) (:data:`DEFAULT_P` when
+    None) where it enters the target (:func:`uses_mask_ratio`). Where it does not (``cl``,
+    ``cl-dissimilar``) a given p is refused naming ``p`` rather than silently ignored; the
+    value returned then (:data:`DEFAULT_P`) enters nothing.
+
+    Example:
+      >>> mask_ratio("mim", 0.3), mask_ratio("cl")
+      (0.3, 0.75)
+      >>> mask_ratio("cl", 0.3)
+      Traceback (most recent call last):
+      ...
+      ValueError: p: must be omitted with method 'cl' (p enters only the MIM targets), got 0.3
+    """
+    if p is None:
+        return DEFAULT_P
+    if not uses_mask_ratio(method):
+        v.fail("p", f"omitted with method {method!r} (p enters only the MIM targets)", p)
+    return _check_p(p)
+
+
+def p_for(method: str, p: float | None) -> float | None:
+    """``p`` where the mask ratio enters ``method``'s target, else None: what a caller that
+    holds one mask ratio (a preset's) for several methods hands each of them.
+
+    Example:
+      >>> p_for("mim", 0.5), p_for("cl", 0.5)
+      (0.5, None)
+    """
+    return p if uses_mask_ratio(method) else None
+
+
+def _check_h(H, d: int, method: str) -> np.ndarray:
     if H is None:
         return np.eye(d)
+    if not takes_transform(method):  # as theory.structured: never silently ignored
+        v.fail("H", "None unless method is cl-dissimilar", "a (d, d) transform")
     return v.array(H, "H", shape=(d, d))
 
 
@@ -164,7 +202,7 @@ def _target_from_second_moment(S: np.ndarray, method: str, p: float, H: np.ndarr
 
 
 def population_targets(
-    model: DataModel, method: str, *, p: float = 0.75, H=None, force_size: bool = False
+    model: DataModel, method: str, *, p: float | None = None, H=None, force_size: bool = False
 ) -> np.ndarray:
     """Population target X_i = ½E[b aᵀ + a bᵀ] of every client, shape (N, d, d).
 
@@ -174,7 +212,8 @@ def population_targets(
     Args:
       model: the data model (supplies S_i = E[x xᵀ] per client).
       method: one of ``TARGET_METHODS`` (``"mim-recon"`` has no X_i: use :func:`recon_moments`).
-      p: mask ratio in (0, 1) (MIM methods; ignored for CL).
+      p: mask ratio in (0, 1), MIM methods only (None: :data:`DEFAULT_P`; refused for CL,
+        where it does not enter: :func:`mask_ratio`).
       H: (d, d) transform for ``"cl-dissimilar"``; ``None`` means the identity.
       force_size: go on when the dense (N, d, d) arrays exceed the memory budget
         (:func:`theory.datamodel.check_dense_fits`; refused otherwise, before allocating).
@@ -190,16 +229,16 @@ def population_targets(
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", TARGET_METHODS)
-    p = _check_p(p)
+    p = mask_ratio(method, p)
     if v.boolean(force_size, "force_size"):
         with v.sizes_forced():
             return population_targets(model, method, p=p, H=H)
     check_dense_fits(model)
-    H = _check_h(H, model.d)
+    H = _check_h(H, model.d, method)
     return _target_from_second_moment(client_second_moment(model), method, p, H)
 
 
-def empirical_target(x, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
+def empirical_target(x, method: str, *, p: float | None = None, H=None) -> np.ndarray:
     """Finite-sample target: X with E_x replaced by the average over ``x`` (mask/noise exact).
 
     Args:
@@ -218,8 +257,8 @@ def empirical_target(x, method: str, *, p: float = 0.75, H=None) -> np.ndarray:
     if x.ndim not in (2, 3) or x.shape[-2] < 1:
         v.fail("x", "an array of shape (M, d) or (N, M, d) with M >= 1", f"shape {x.shape}")
     v.choice(method, "method", TARGET_METHODS)
-    p = _check_p(p)
-    H = _check_h(H, x.shape[-1])
+    p = mask_ratio(method, p)
+    H = _check_h(H, x.shape[-1], method)
     S = np.einsum("...md,...me->...de", x, x) / x.shape[-2]
     return _target_from_second_moment(S, method, p, H)
 
@@ -293,7 +332,7 @@ def _second_moments(model_or_x) -> np.ndarray:
     return np.einsum("...md,...me->...de", x, x) / x.shape[-2]
 
 
-def recon_moments(model_or_x, *, p: float = 0.75, with_vv: bool = False):
+def recon_moments(model_or_x, *, p: float | None = None, with_vv: bool = False):
     """Sufficient statistics of the reconstruction loss Eq. (3): Σ_uu = E[u uᵀ], Σ_vu = E[v uᵀ].
 
     u = x ⊙ m (visible), v = x ⊙ (1 − m) (masked), P(m_k = 1) = 1 − p. With S = E[x xᵀ]:
@@ -317,7 +356,7 @@ def recon_moments(model_or_x, *, p: float = 0.75, with_vv: bool = False):
     Returns:
       ``(sigma_uu, sigma_vu)`` (or with ``sigma_vv``), each (..., d, d).
     """
-    p = _check_p(p)
+    p = mask_ratio("mim-recon", p)
     S = _second_moments(model_or_x)
     diag = np.eye(S.shape[-1]) * np.diagonal(S, axis1=-2, axis2=-1)[..., None, :]
     kappa = p * (1.0 - p)

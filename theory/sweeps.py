@@ -15,7 +15,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory.frameworks import BOUND_METHOD_NAMES, BOUND_OF_EXACT, FRAMEWORK_NAMES
-from theory.objectives import takes_transform
+from theory.objectives import p_for, takes_transform
 
 #: the frameworks and bound methods of the Track A tables (:mod:`theory.frameworks`)
 FRAMEWORKS = FRAMEWORK_NAMES
@@ -135,7 +135,7 @@ def exact_row(model, method: str, H, pi_obj, p: float) -> dict:
     from theory import objectives, solve
 
     n, c = model.n_clients, model.c
-    targets = objectives.population_targets(model, method, p=p, H=H)
+    targets = objectives.population_targets(model, method, p=p_for(method, p), H=H)
     opt = solve.optima(targets, c, decl_weights=pi_obj)
     row = {}
     for f in ("fl", "decl"):
@@ -214,7 +214,7 @@ def exact_all_d(config: Mapping) -> dict:
     for d in ds:
         model = DataModel(d=int(d), n_clients=n)
         for m, by_fw in methods.items():
-            kw = {"H": h_name if m == "cl-dissimilar" else None, "p": float(config["p"])}
+            kw = {"H": h_name if m == "cl-dissimilar" else None, "p": p_for(m, float(config["p"]))}
             for f, w in (("fl", "fl"), ("decl", pi_obj)):
                 r = structured.solve(model, m, weights=w, **kw)
                 for k, val in (("gap_N", r.gap), ("spread_N", r.s_N), ("spread_c", r.s_c)):
@@ -246,7 +246,9 @@ def connectivity_sweep(config: Mapping) -> dict:
     cc = config["connectivity"]
     n, d = int(cc["n_clients"]), int(cc["d"])
     model = DataModel(d=d, n_clients=n)
-    targets = {m: objectives.population_targets(model, m, p=config["p"]) for m in ("mim", "cl")}
+    targets = {
+        m: objectives.population_targets(model, m, p=p_for(m, config["p"])) for m in ("mim", "cl")
+    }
     sweep = degree_sweep(n, seeds=range(int(cc["paper_code_seeds"])))
     graphs = [("star", {}), ("ring", {}), sweep[-1], *sweep[:-1]]  # complete first: stable sort
     fl = {}

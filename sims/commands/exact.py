@@ -299,7 +299,7 @@ def _run_finite(args, method: str) -> dict:
         method,
         m=args.samples,
         seeds=[args.seed + s for s in range(seeds)],
-        p=args.p,
+        p=ob.p_for(method, args.p),
         H=H,
         decl={"decl": graph["pi"]},
         abar={"decl": graph["abar"]},
@@ -365,7 +365,7 @@ def _run_structured(args, method: str) -> dict:
     start = time.perf_counter()
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
-    p = v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    p = ob.p_for(method, v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
     H = args.transform if ob.takes_transform(method) else None
     graph = _graph_weights(args, n)
     k = min(d, max(c, 2 * n))
@@ -394,7 +394,7 @@ def _run_structured(args, method: str) -> dict:
             "outside it, so the RVs are intervals"
         )
     result = {
-        **_header("structured", method, model, p, args.rare_axis),
+        **_header("structured", method, model, args.p, args.rare_axis),
         "transform": args.transform if ob.takes_transform(method) else None,
         "samples": None,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
@@ -489,8 +489,9 @@ def _dense_targets(model, data, method: str, p: float, H, c, k, n, graph, notes)
 def _run_dense(args, method: str) -> dict:
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
-    p = v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    p = ob.p_for(method, v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
     H = ob.transform(args.transform, d, seed=args.transform_seed)
+    H = H if ob.takes_transform(method) else None  # H enters cl-dissimilar only
     data = _dense_samples(args, model)
     notes = []
     graph = _graph_weights(args, n)
@@ -504,7 +505,7 @@ def _run_dense(args, method: str) -> dict:
 
     local = [so.representability_vector(W) for W in opt["local"]]
     result = {
-        **_header("dense", method, model, p, args.rare_axis),
+        **_header("dense", method, model, args.p, args.rare_axis),
         "samples": args.samples,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
         "local_rv": [r[:k] for r in local],

@@ -33,6 +33,9 @@ trackc_simulate = _lazy.module("sims.trackc.simulate")
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
 
+#: the mask ratio where --p is not given (theory.objectives.DEFAULT_P, kept here so that
+#: parsing imports no theory module)
+DEFAULT_P = 0.75
 MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --framework fl
 
 
@@ -59,7 +62,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--d", type=_common.integer(lo=2), default=64)
     p.add_argument("--c", type=pos_int, default=None, help="embedding width (default 2N)")
     p.add_argument(
-        "--p", type=_common.real(0.0, 1.0, lo_open=True, hi_open=True), default=0.75, help="mask"
+        "--p",
+        type=_common.real(0.0, 1.0, lo_open=True, hi_open=True),
+        default=None,
+        help="mask ratio, masking methods only (0.75)",
     )
     p.add_argument(
         "--rare-fraction", type=_common.real(0.0, 1.0, lo_open=True, hi_open=True), default=0.05
@@ -147,6 +153,9 @@ def _check_flags(args) -> tuple[str | None, str | None]:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
                 na(flag, f"with --method {args.method} (it applies to mar)", value)
+    if args.p is not None and not methods.get(args.method).masks:
+        na("--p", f"with --method {args.method} (p enters only the masking methods)", args.p)
+    args.p = DEFAULT_P if args.p is None else args.p
     return graph, mixing
 
 

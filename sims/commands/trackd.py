@@ -123,7 +123,7 @@ def run(args) -> dict:
 
     with v.renamed("path", "data_path"):  # the data are read (and checked) before any training
         for cfg in cfgs.values():
-            experiments.images_of(cfg.common)
+            experiments.check_images(cfg)
     arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
     with _progress(experiments.log):
         for n in names:

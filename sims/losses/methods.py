@@ -176,6 +176,17 @@ class Method:
     population: bool = False
     reference: str = ""
 
+    @property
+    def masks(self) -> bool:
+        """Whether the mask ratio p enters the method: asked of its target where it has a
+        dense one (:func:`theory.objectives.uses_mask_ratio`: not for cl, cl-dissimilar);
+        mim-recon, mar and ssd draw MIM masks."""
+        from theory import objectives
+
+        if self.objective in objectives.TARGET_METHODS:
+            return objectives.uses_mask_ratio(self.objective)
+        return True
+
     def loss(self, params: Any, x: Float[Array, "B d"], ctx: Context, *, key) -> tuple:
         """(loss, z or None) on one minibatch of one client."""
         if self.views is not None:
@@ -254,6 +265,8 @@ class Method:
                 return objectives.recon_moments(source, p=p)
             moments = [objectives.recon_moments(np.asarray(x), p=p) for x in source]
             return tuple(np.stack(m) for m in zip(*moments, strict=True))
+        p = objectives.p_for(self.objective, p)  # one p is handed to every method
+        H = H if self.needs_H else None  # and one H
         if isinstance(source, DataModel):
             return objectives.population_targets(source, self.objective, p=p, H=H)
         return np.stack([objectives.empirical_target(x, self.objective, p=p, H=H) for x in source])

@@ -96,7 +96,7 @@ def _sample_angle(runs: dict, method: str, weights: np.ndarray, X: np.ndarray) -
     exactly) and the population optimum: the part of any trained angle due to sampling."""
     cfg = runs["config"]
     c = cfg.model().c
-    emp = objectives.empirical_target(runs["sample"], method, p=cfg.p)
+    emp = objectives.empirical_target(runs["sample"], method, p=objectives.p_for(method, cfg.p))
     X_emp = np.einsum("n,nde->de", weights, emp)
     W_emp = solve.eckart_young_np(X_emp, c)
     return mt.principal_angle_to_optimum(W_emp, X, c)[0]

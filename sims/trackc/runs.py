@@ -204,7 +204,7 @@ def track_c_runs(
         H = None
         if takes_transform(method):
             H = cfg.transform_matrix()  # the H of Track B's reading (H_m ⊕ I_{d−m})
-        tg = objectives.population_targets(model, method, p=cfg.p, H=H)
+        tg = objectives.population_targets(model, method, p=objectives.p_for(method, cfg.p), H=H)
         targets[method] = tg
         ec = _engine_config(cfg, settings, method)
         prob = make_problem(ec, tg, x=x, mixing=mixings[1], H=H)

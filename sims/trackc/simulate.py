@@ -37,7 +37,13 @@ from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_p
 from theory import _validate as v
 from theory import spectral, topology
 from theory.datamodel import DataModel
-from theory.objectives import empirical_target, population_targets, takes_transform, transform
+from theory.objectives import (
+    empirical_target,
+    p_for,
+    population_targets,
+    takes_transform,
+    transform,
+)
 from theory.solve import eckart_young
 
 __all__ = ["DEFAULTS", "default_lr", "check_sizes", "simulate", "UNIFORMITY_PAIRS"]
@@ -242,7 +248,10 @@ def _optima(s: _Setup, W_bar, pi, targets, x, p: float) -> dict:
     X_pi = np.einsum("n,nde->de", pi, np.asarray(targets, dtype=np.float64))
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
     emp = sum(
-        pi[i] * empirical_target(_moment_root(np.asarray(x[i])), s.target_method, p=p, H=s.H)
+        pi[i]
+        * empirical_target(
+            _moment_root(np.asarray(x[i])), s.target_method, p=p_for(s.target_method, p), H=s.H
+        )
         for i in range(n)
     )
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
@@ -312,7 +321,7 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
     config, n = s.config, s.config.n_clients
     mixing_file = load_mixing(n)
     dt = jnp.float64 if args.dtype == "float64" else jnp.float32
-    targets = population_targets(s.model, s.target_method, p=args.p, H=s.H)
+    targets = population_targets(s.model, s.target_method, p=p_for(s.target_method, args.p), H=s.H)
     if args.lr is None:
         config = dataclasses.replace(config, lr=default_lr(targets)[0])
     x, y = sample_paper_model(s.model, s.m, key=s.keys["data"], dtype=dt)

@@ -57,6 +57,8 @@ from theory._precision import float32
 
 __all__ = [
     "net_config",
+    "min_patches",
+    "check_images",
     "loss_config",
     "raw_pixel_probe",
     "run_arm",
@@ -105,9 +107,18 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
     (the architecture's own width, depth and decoder width where the preset sets them)."""
     h, w, c = image_shape
     s = common.patch
-    if h < s or w < s:  # no patch fits: the images' fault, not a network setting's
-        v.fail("data_path", f"images of at least {s}x{s} pixels (the preset's patch size)",
-               f"images of {h}x{w} pixels")  # fmt: skip
+    got = f"images of {h}x{w} pixels"
+    # the images' faults, not a network setting's: each names the data, never n_patches
+    if h < s or w < s or h % s or w % s:  # patchify tiles the image exactly
+        v.fail("data_path", f"images whose sides are multiples of the preset's patch size {s}", got)
+    if arch_of(arch).image and h != w:  # the CNN re-assembles a square grid of patches
+        v.fail("data_path", f"square images for the {arch} (it convolves a square patch grid)", got)
+    if objective_of(objective).head == "mae":
+        p = _setting(common, arch, "p", common.p)
+        need = min_patches(p)
+        if (h // s) * (w // s) < need:
+            v.fail("data_path", f"images of at least {need} patches of {s}x{s} pixels (MAE's mask "
+                   f"ratio {p} hides no patch of fewer)", got)  # fmt: skip
     return NetConfig(
         arch=arch,
         head=objective_of(objective).head,
@@ -120,6 +131,35 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
         embed=common.embed,
         dec_hidden=_setting(common, arch, "dec_hidden", None),
     )
+
+
+def min_patches(p: float) -> int:
+    """The fewest patches P per image on which MAE's mask of ratio ``p`` hides at least one:
+    the smallest P with P − max(1, round((1 − p)P)) ≥ 1 (``sims.trackd.losses.patch_mask``
+    keeps that many visible). With fewer, MAE has nothing to reconstruct: its loss and
+    gradient are 0 and the arm trains nothing.
+
+    Example:
+      >>> min_patches(0.75), min_patches(0.5), min_patches(0.1)
+      (2, 2, 5)
+    """
+    p = v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    n = max(2, int(min(0.5 / p, 1e15)) - 2)  # round((1 - p)P) < P needs P > 1/(2p), about
+    while n - max(1, int(round((1.0 - p) * n))) < 1:
+        n += 1
+    return n
+
+
+def check_images(cfg: Any) -> None:
+    """Refuse, before anything trains, images that an arm of ``cfg`` cannot train on:
+    sides not multiples of the patch size, non-square images for the CNN, fewer patches
+    than MAE's mask ratio needs to hide one (:func:`net_config`'s checks, for every
+    architecture and objective of the experiment). Raises ValueError naming ``data_path``."""
+    shape = images_of(cfg.common).x_train.shape[1:]
+    archs = getattr(cfg, "archs", None) or (cfg.arch,)
+    for arch in archs:
+        for objective in getattr(cfg, "methods", ("mae",)):
+            net_config(cfg.common, arch, objective, shape)
 
 
 def loss_config(common: Common, objective: str, arch: str = "mlp") -> LossConfig:
@@ -342,6 +382,7 @@ def _graph(kind: str, n: int, abar: int, key: jax.Array) -> np.ndarray:
 def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Table 1 analogue: probe accuracy and drop from IID for MAE vs SimSiam × arch × skew (FL)."""
     c = cfg.common
+    check_images(cfg)
     acc, knn, erank, untrained = (
         {m: {a: {s: [] for s in cfg.skews} for a in cfg.archs} for m in cfg.methods}
         for _ in range(4)
@@ -406,6 +447,7 @@ def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
 def fig2a(cfg: Fig2a, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Fig 2a analogue: DecL MAE accuracy vs |Ā| (general / uniform graphs) and FL reference."""
     c = cfg.common
+    check_images(cfg)
     acc = {k: {str(a): [] for a in cfg.abars} for k in cfg.kinds}
     realised = {k: {str(a): [] for a in cfg.abars} for k in cfg.kinds}
     fl, untrained = [], []
@@ -458,6 +500,7 @@ def fig2a(cfg: Fig2a, devices: tuple = (), arms: Arms | None = None) -> dict:
 def table6(cfg: Table6, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Table 6 analogue: DecL MAE accuracy per mixing rule at each |Ā|, FL reference."""
     c = cfg.common
+    check_images(cfg)
     acc = {r: {str(a): [] for a in cfg.abars} for r in cfg.rules}
     fl, untrained = [], []
     for s in range(c.seeds):
@@ -493,6 +536,7 @@ def table6(cfg: Table6, devices: tuple = (), arms: Arms | None = None) -> dict:
 def fig2b(cfg: Fig2b, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Fig 2b analogue: MAR vs MAE accuracy over α in FL and DecL."""
     c = cfg.common
+    check_images(cfg)
     methods = ("mae", "mar")
     acc = {f: {m: {str(a): [] for a in cfg.alphas} for m in methods} for f in cfg.frameworks}
     untrained = []
@@ -543,6 +587,7 @@ def table5(cfg: Table5, devices: tuple = (), arms: Arms | None = None) -> dict:
     """Table 5 analogue: layer-wise distances local 1 / local N / global after one more local
     round from the final global model, per-client vs global probe, uniformity, rank."""
     c = cfg.common
+    check_images(cfg)
     images = images_of(c)
     n = cfg.n_clients
     rows = {m: [] for m in cfg.methods}

@@ -64,7 +64,13 @@ from theory.finite_sample.statistic import (  # noqa: F401  (re-exported)
     client_statistic,
 )
 from theory.frameworks import BOUND_OF_EXACT, framework_of
-from theory.objectives import METHODS, has_decoder, has_diagonal_target, takes_transform
+from theory.objectives import (
+    METHODS,
+    has_decoder,
+    has_diagonal_target,
+    mask_ratio,
+    takes_transform,
+)
 from theory.structured import ImplicitOrthogonal, signal_coords
 
 #: exact method -> the Track A bound it is compared with (:data:`theory.frameworks.BOUND_OF_EXACT`)
@@ -84,7 +90,7 @@ def track_b_samples(
     beta: float = 1.0,
     m: int | None = None,
     seeds: Sequence[int] | int = 20,
-    p: float = 0.75,
+    p: float | None = None,
     H=None,
     decl: Mapping[str, Sequence[float]] | None = None,
     abar: Mapping[str, float] | None = None,
@@ -153,7 +159,7 @@ def _track_b_args(model, method, beta, m, seeds, p, H, decl, steps, oversample) 
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", METHODS)
-    p = v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    p = mask_ratio(method, p)  # None: the default; refused where p does not enter (CL)
     n, d = model.n_clients, model.d
     if m is None:
         beta = v.real(beta, "beta", lo=1.0, hi=2.0)

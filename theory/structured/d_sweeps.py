@@ -88,7 +88,7 @@ def solve_framework(
     client: int = 0,
     graph: str = "ring",
     H=None,
-    p: float = 0.75,
+    p: float | None = None,
 ) -> StructuredOptimum:
     """:func:`solve` for ``framework`` in ``FRAMEWORKS`` (local = one client, DecL on ``graph``)."""
     fw = framework_of(framework)
@@ -108,7 +108,7 @@ def d_sweep(
     c_n: float | None = None,
     c: int | None = None,
     rare_axis="class-index",
-    p: float = 0.75,
+    p: float | None = None,
     H=None,
     graph: str = "ring",
     client: int = 0,

@@ -241,7 +241,7 @@ def solve(
     weights=None,
     client: int | None = None,
     H=None,
-    p: float = 0.75,
+    p: float | None = None,
 ) -> StructuredOptimum:
     """Exact optimum set of min_W Σ_j π_j L_j(W) at any d (structured; Eq. 1, 16, Thm 4.2/4.3).
 
@@ -260,7 +260,8 @@ def solve(
       client: 0-based client index for the local optimum.
       H: transform of ``"cl-dissimilar"``: ``None``/a name in ``STRUCTURED_TRANSFORMS`` or a
         :class:`StructuredTransform`.
-      p: mask ratio in (0, 1).
+      p: mask ratio in (0, 1), MIM methods only (None: 0.75; refused for CL, where it does
+        not enter: :func:`theory.objectives.mask_ratio`).
 
     Returns:
       :class:`StructuredOptimum`.
@@ -343,7 +344,7 @@ def solve_block(
 
 
 def paper_decl_block(
-    model: DataModel, method: str, abar: float, *, H=None, p: float = 0.75
+    model: DataModel, method: str, abar: float, *, H=None, p: float | None = None
 ) -> BlockMatrix:
     """Structured twin of ``theory.solve.paper_decl_target`` (the paper's Eqs. 27–30, labelled).
 
@@ -374,7 +375,7 @@ def solve_dense(
     weights=None,
     client: int | None = None,
     H=None,
-    p: float = 0.75,
+    p: float | None = None,
 ) -> StructuredOptimum:
     """The dense oracle of :func:`solve` (d ≤ 2000): the same quantities from d×d matrices.
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import DataModel, rare_axes
-from theory.objectives import METHODS, has_decoder, takes_transform
+from theory.objectives import METHODS, has_decoder, mask_ratio, takes_transform
 
 #: ``block-X``: X on the signal block K (spelling rule: :mod:`theory.objectives`)
 STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
@@ -150,11 +150,7 @@ def _embed(B: np.ndarray, src: Sequence[int], dst: Sequence[int]) -> np.ndarray:
     return out
 
 
-def _check_p(p) -> float:
-    return v.real(p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-
-
-def client_targets(model: DataModel, method: str, *, p: float = 0.75, H=None):
+def client_targets(model: DataModel, method: str, *, p: float | None = None, H=None):
     """Per-client structured targets: ``(a, coords, B (N, |K|, |K|))``.
 
     For ``"mim-recon"`` returns ``((a_uu, coords, B_uu), (a_vu, coords, B_vu))`` (Σ_uu, Σ_vu).
@@ -168,7 +164,7 @@ def client_targets(model: DataModel, method: str, *, p: float = 0.75, H=None):
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", METHODS)
-    p = _check_p(p)
+    p = mask_ratio(method, p)  # None: the default; refused where p does not enter (CL)
     kappa = p * (1.0 - p)
     mu2 = model.mu**2
     K = signal_coords(model)
@@ -233,7 +229,7 @@ def _resolve_weights(weights, client, n: int):
 
 
 def combined_target(
-    model: DataModel, method: str, *, weights=None, client=None, H=None, p: float = 0.75
+    model: DataModel, method: str, *, weights=None, client=None, H=None, p: float | None = None
 ):
     """The π-weighted target Σ_j π_j X_j as a :class:`BlockMatrix` (a pair for mim-recon)."""
     w, _ = _resolve_weights(weights, client, model.n_clients)

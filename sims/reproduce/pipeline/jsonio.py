@@ -92,9 +92,11 @@ def depth(obj: Any) -> int:
 
 def from_json(text: str | bytes, *, constants: bool = False) -> Any:
     """Parse strict JSON text (``NaN``/``Infinity`` are rejected: this project never writes
-    them, unless ``constants``; nesting deeper than :data:`MAX_DEPTH`; integers longer than
-    Python's digit limit; an object with a key twice, which JSON readers would otherwise
-    resolve silently to the last value). Raises a one-line ValueError on anything else.
+    them, unless ``constants``; a number beyond float64's range such as ``1e400``, which would
+    be read as infinity, even with ``constants``; nesting deeper than :data:`MAX_DEPTH`;
+    integers longer than Python's digit limit; an object with a key twice, which JSON readers
+    would otherwise resolve silently to the last value). Raises a one-line ValueError on
+    anything else.
 
     >>> from_json("[" * 101 + "]" * 101)
     Traceback (most recent call last):
@@ -106,9 +108,12 @@ def from_json(text: str | bytes, *, constants: bool = False) -> Any:
         raise ValueError(f"json: must be strict JSON, got {token}")
 
     def _finite(token: str) -> float:  # 1e400 would be read as inf
-        x = float(token)
-        if not constants and not math.isfinite(x):
-            raise ValueError(f"json: must hold finite numbers (at most about 1.8e308), got {token}")
+        x = float(token)  # a number token is never NaN: not finite means it overflowed
+        if not math.isfinite(x):  # refused with ``constants`` too: only a spelled-out
+            raise ValueError(  # NaN/Infinity is a non-finite number, never an overflow
+                f"json: must hold numbers within float64's range (at most about 1.8e308), got "
+                f"{token[:40]}"
+            )
         return x
 
     if isinstance(text, (bytes, bytearray)):

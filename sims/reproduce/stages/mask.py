@@ -51,13 +51,16 @@ def compute(cfg: Config) -> dict:
     """Heat maps of the targets, the symbolic Eq. (17) check, and the RVs of the optima."""
     small = DataModel(d=cfg.heatmap_d, n_clients=cfg.heatmap_n_clients)
     i = cfg.heatmap_client
-    heat = {m: objectives.population_targets(small, m, p=cfg.p)[i] for m in cfg.methods}
+    heat = {
+        m: objectives.population_targets(small, m, p=objectives.p_for(m, cfg.p))[i]
+        for m in cfg.methods
+    }
     sym = symbolic.check_eq17(3)
     model = DataModel(d=cfg.d, n_clients=cfg.n_clients)
     n, c = model.n_clients, model.c
     rvs = {}
     for m in cfg.methods:
-        opt = solve.optima(objectives.population_targets(model, m, p=cfg.p), c)
+        opt = solve.optima(objectives.population_targets(model, m, p=objectives.p_for(m, cfg.p)), c)
         r_fl = solve.representability_vector(opt["fl"])
         r_loc = solve.representability_vector(opt["local"][0])
         rvs[m] = {

@@ -175,6 +175,7 @@ def _partitions(x_pool, y_pool, n, alphas, *, key) -> list:
 
 
 def _client_targets(xs, sizes, method: str, p: float) -> np.ndarray:
+    p = objectives.p_for(method, p)  # the preset's p, where it enters the method's target
     return np.stack(
         [objectives.empirical_target(xs[i, : sizes[i]], method, p=p) for i in range(len(sizes))]
     )

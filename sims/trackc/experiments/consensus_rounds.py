@@ -105,7 +105,10 @@ def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
         init_scale=float(preset.init_scale),
     )
     model = DataModel(d=d, n_clients=n)
-    targets = {m: objectives.population_targets(model, m, p=float(preset.p)) for m in methods}
+    targets = {
+        m: objectives.population_targets(model, m, p=objectives.p_for(m, float(preset.p)))
+        for m in methods
+    }
     mixings = _consensus_mixings(preset, n)
     pis = [_stationary(m) for m in mixings]
     pairs = [(m, g) for m in methods for g in range(len(mixings))]

@@ -144,7 +144,7 @@ def fig2b(preset: presets.Fig2bPreset = presets.FIG2B) -> dict:
 
 
 def _exact_s_n(model: DataModel, method: str, p: float) -> float:
-    X = objectives.population_targets(model, method, p=p).mean(0)
+    X = objectives.population_targets(model, method, p=objectives.p_for(method, p)).mean(0)
     r = solve.representability_vector(solve.eckart_young_np(X, model.c))
     return float(solve.sensitivity_N(r, model.n_clients))
 
@@ -171,7 +171,11 @@ def mim_vs_cl(preset: presets.MimVsClPreset = presets.MIM_VS_CL) -> dict:
         x, _, probe = _paper_data(model, pr.samples_per_client, 50, pr.seed)
         for method in pr.methods:
             ec = _engine_config(method, "fl", n, d, c, pr)
-            prob = make_problem(ec, objectives.population_targets(model, method, p=pr.p), x=x)
+            prob = make_problem(
+                ec,
+                objectives.population_targets(model, method, p=objectives.p_for(method, pr.p)),
+                x=x,
+            )
             axes = jax.tree.map(lambda _: None, prob)
             st, _ = sweep(ec, prob, _keys(pr.seed, pr.seeds), axes=axes)
             agg = _aggregate([_measure(W, n, probe, 2 * n) for W in _consensus(st.params)])
@@ -207,7 +211,9 @@ def _digits(pr: presets.MimVsClPreset) -> tuple[list[dict], dict]:
         xs = np.stack([p[0] for p in parts])
         sizes = np.stack([p[1] for p in parts])
         targets = np.stack([_client_targets(p[0], p[1], method, pr.p) for p in parts])
-        pooled = objectives.empirical_target(split.x_train, method, p=pr.p)
+        pooled = objectives.empirical_target(
+            split.x_train, method, p=objectives.p_for(method, pr.p)
+        )
         ec = _engine_config(method, "fl", k_clients, d, c, pr_d)
         prob = make_problem(
             ec, targets[0], x=xs[0], sizes=sizes[0], agg=sizes[0].astype(np.float64)
