@@ -382,7 +382,11 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     algo = () if algorithm is None else jax.vmap(_check_algorithm(algorithm).init)(stacked)
     state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key, algo)
-    rule = jax.tree.map(lambda a: jnp.asarray(a, dtype=dt), rule)
+    # the rule's float arrays in the run's dtype (neighbour indices stay integers)
+    rule = jax.tree.map(
+        lambda a: jnp.asarray(a, dtype=dt) if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
+        rule,
+    )
     sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
     if mesh is not None:  # each client's rows on the device that trains it, once per run
         split = NamedSharding(mesh, P(mesh.axis_names[0]))
