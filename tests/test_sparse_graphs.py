@@ -97,3 +97,20 @@ def test_product_contraction_against_the_dense_norm():
     got = S.product_contraction([sp.csr_matrix(m) for m in mats])
     assert got.error < 1e-8
     assert abs(got.value - want) <= got.error + 1e-12
+
+
+def test_product_contraction_of_a_product_that_is_J():
+    # the one-peer exponential period at N = 2^k: J up to rounding, where ARPACK stops
+    from theory.time_varying import one_peer_exponential
+
+    got = S.product_contraction([sp.csr_matrix(w) for w in one_peer_exponential(64)])
+    assert got.value <= got.error + 1e-15 and got.error < 1e-12
+
+
+def test_product_contraction_takes_one_peer_rounds_that_are_reducible():
+    from theory.time_varying import one_peer_exponential, period_contraction
+
+    mats = one_peer_exponential(12)
+    got = S.product_contraction([sp.csr_matrix(w) for w in mats])
+    want = period_contraction(mats).rho
+    assert abs(got.value - want) <= got.error + 1e-12

@@ -33,7 +33,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import LinearOperator, eigs, eigsh, svds
+from scipy.sparse.linalg import ArpackError, LinearOperator, eigs, eigsh, svds
 
 from theory import _validate as v
 from theory.topology import numpy_rng
@@ -226,7 +226,7 @@ class Estimate(NamedTuple):
     error: float
 
 
-def _stochastic(W: Any, field: str = "W") -> sp.csr_matrix:
+def _stochastic(W: Any, field: str = "W", *, irreducible: bool = True) -> sp.csr_matrix:
     m = sp.csr_matrix(W, dtype=np.float64)
     if m.shape[0] != m.shape[1] or m.shape[0] < 2:
         v.fail(field, "a square matrix with N >= 2", f"shape {m.shape}")
@@ -235,7 +235,7 @@ def _stochastic(W: Any, field: str = "W") -> sp.csr_matrix:
     rows = np.asarray(m.sum(axis=1)).ravel()
     if np.max(np.abs(rows - 1.0)) > v.stochastic_tolerance(np.float64, m.shape[0]):
         v.fail(field, "row-stochastic (rows sum to 1)", f"row sums in [{rows.min()}, {rows.max()}]")
-    if connected_components(m, directed=True, connection="strong")[0] != 1:
+    if irreducible and connected_components(m, directed=True, connection="strong")[0] != 1:
         v.fail(field, "irreducible (a strongly connected graph)", "reducible")
     return m
 
@@ -330,9 +330,12 @@ def product_contraction(mats) -> Estimate:
     :func:`theory.time_varying.period_contraction`.
 
     Args:
-      mats: a list of P (N, N) sparse (or dense) doubly-stochastic matrices, N >= 3.
+      mats: a list of P (N, N) sparse (or dense) doubly-stochastic matrices, N >= 3 (the
+        columns are not checked: for a W_t that is only row-stochastic the value is still
+        ‖Π W_t − J‖₂, but no longer a consensus contraction).
     """
-    ms = [_stochastic(w, f"mats[{t}]") for t, w in enumerate(mats)]
+    # one W_t alone need not be irreducible (a one-peer round, a matching)
+    ms = [_stochastic(w, f"mats[{t}]", irreducible=False) for t, w in enumerate(mats)]
     if not ms:
         v.fail("mats", "a non-empty list of (N, N) matrices", mats)
     n = ms[0].shape[0]
@@ -355,9 +358,31 @@ def product_contraction(mats) -> Estimate:
 
     op = LinearOperator((n, n), matvec=mv, rmatvec=rmv, matmat=mv, rmatmat=rmv, dtype=np.float64)
     rng = np.random.default_rng(0)
-    u, s, vt = svds(op, k=1, tol=ARPACK_TOL, v0=rng.standard_normal(n))
-    sigma, u, vv = float(s[0]), u[:, 0], vt[0]
+    try:
+        u, s, vt = svds(op, k=1, tol=ARPACK_TOL, v0=rng.standard_normal(n))
+        sigma, u, vv = float(s[0]), u[:, 0], vt[0]
+    except ArpackError:
+        # ARPACK stops when the operator is zero to rounding (a product that is J up to
+        # float64, e.g. the one-peer exponential period at N = 2^k): power iterations instead
+        sigma, u, vv = _power_svd(mv, rmv, n, rng)
     err = max(
         np.linalg.norm(mv(vv).ravel() - sigma * u), np.linalg.norm(rmv(u).ravel() - sigma * vv)
     )
     return Estimate(sigma, float(err))
+
+
+def _power_svd(mv, rmv, n: int, rng, iterations: int = 100) -> tuple[float, np.ndarray, np.ndarray]:
+    """(σ, u, v) of the largest singular value of the operator by power iterations on AᵀA
+    (the residual bound of :func:`product_contraction` is computed from the triple as for
+    ``svds``); σ = 0 with u = v = a unit vector where A maps every probe to exactly 0."""
+    v = rng.standard_normal(n)
+    v /= np.linalg.norm(v)
+    for _ in range(iterations):
+        w = rmv(mv(v)).ravel()
+        size = np.linalg.norm(w)
+        if size == 0.0:
+            return 0.0, v, v
+        v = w / size
+    av = mv(v).ravel()
+    sigma = float(np.linalg.norm(av))
+    return sigma, (av / sigma if sigma > 0 else v), v
