@@ -114,3 +114,11 @@ def test_product_contraction_takes_one_peer_rounds_that_are_reducible():
     got = S.product_contraction([sp.csr_matrix(w) for w in mats])
     want = period_contraction(mats).rho
     assert abs(got.value - want) <= got.error + 1e-12
+
+
+def test_spectrum_stops_at_maxiter():
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    W = S.sparse_mixing("uniform", S.sparse_graph("ring", 3000))  # gap ~ 1e-6: many restarts
+    with pytest.raises(ArpackNoConvergence):
+        S.spectrum(W, maxiter=2)

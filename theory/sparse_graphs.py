@@ -268,7 +268,7 @@ def _symmetrised(m: sp.csr_matrix, pi: np.ndarray) -> tuple[sp.csr_matrix, float
     return sp.csr_matrix(0.5 * (s + s.T)), float(sp.linalg.norm(s - s.T))
 
 
-def spectrum(W: Any, *, pi: Any = None) -> dict:
+def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
     """λ₂, λ_N and λ = max(|λ₂|, |λ_N|) of a reversible sparse W (:mod:`theory.spectral`'s
     definitions; Lanczos through ``eigsh`` on the π-symmetrised S), each an :class:`Estimate`
     whose error is the residual bound of its Ritz pair.
@@ -276,6 +276,8 @@ def spectrum(W: Any, *, pi: Any = None) -> dict:
     Args:
       W: (N, N) row-stochastic, irreducible, reversible (π_i W_ij = π_j W_ji), N >= 4.
       pi: its stationary weights if known (None: :func:`stationary_weights`).
+      maxiter: ARPACK's limit on restarts (None: its default, 10·N); past it
+        ``scipy.sparse.linalg.ArpackNoConvergence`` is raised (a gap too small to resolve).
 
     Returns:
       dict with ``lambda2``, ``lambda_min``, ``lambda`` (Estimates), ``pi`` (N,),
@@ -299,8 +301,10 @@ def spectrum(W: Any, *, pi: Any = None) -> dict:
     s, asym = _symmetrised(m, pi)
     if asym > 1e-8:
         v.fail("W", "reversible (pi_i W_ij = pi_j W_ji)", f"||S - S^T||_F = {asym:.3g}")
-    top, vt = eigsh(s, k=2, which="LA", v0=np.sqrt(pi), tol=ARPACK_TOL)
-    low, vl = eigsh(s, k=1, which="SA", v0=np.sqrt(pi), tol=ARPACK_TOL)
+    if maxiter is not None:
+        maxiter = v.integer(maxiter, "maxiter", lo=1)
+    top, vt = eigsh(s, k=2, which="LA", v0=np.sqrt(pi), tol=ARPACK_TOL, maxiter=maxiter)
+    low, vl = eigsh(s, k=1, which="SA", v0=np.sqrt(pi), tol=ARPACK_TOL, maxiter=maxiter)
 
     def est(theta, vec):
         vec = vec / np.linalg.norm(vec)

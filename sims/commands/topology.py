@@ -321,7 +321,7 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
     )
     W = sparse_graphs.sparse_mixing(args.mixing, adj)
     try:
-        out = sparse_graphs.spectrum(W)
+        out = sparse_graphs.spectrum(W, maxiter=ARPACK_MAXITER)
     except ArpackNoConvergence:
         v.fail("n", f"a graph whose spectral gap ARPACK resolves in {ARPACK_MAXITER} restarts "
                "(a ring or torus this large: see theory.spectral_closed_forms)", n)  # fmt: skip
