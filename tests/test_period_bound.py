@@ -1,7 +1,7 @@
 """The consensus bound over a period of time-varying mixing (sims.trackc.consensus.period_bound)
 against the consensus distances of trained rounds (sims.core.rounds.one_round), the way
 tests/test_consensus_bounds.py checks the static bounds: max measured/bound <= 1 (+ rounding)
-on every window."""
+on every window (T14: D8 of docs/theory/consensus.md)."""
 
 from __future__ import annotations
 

@@ -289,7 +289,9 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         ``sims.gossip(W)`` with W (N, N) row-stochastic, or ``sims.push_sum(A)`` with A (N, N)
         column-stochastic (directed graphs); or the spellings ``"fedavg"``, W and
         ``("push-sum", A)``. Matrices are validated by :func:`check_mixing` (finite, ≥ 0,
-        stochastic, irreducible).
+        stochastic, irreducible). At scale and over time (:mod:`sims.core.mixing`):
+        ``sparse_gossip(W)`` (neighbour lists), ``gossip_sequence(Ws)`` (W_t cycled by
+        round), ``one_peer_exponential(N)``, ``random_matching(N)`` (drawn from ``key``).
       rounds: T ≥ 1 communication rounds. local_steps: E ≥ 1 optimiser steps per round.
       batch_size: B ≥ 1 rows per local step (drawn with replacement).
       optimizer: an optax transformation, re-initialised every round on every client (as the

@@ -29,7 +29,7 @@ Quantities (docs/theory/consensus.md §0, §3, §5.1, §7):
   q^t e_0 + ληζ̄(1 − q^t)/(1 − q)); NaN where ρ ≥ 1 (vacuous);
 * a period of time-varying doubly-stochastic W_t (:mod:`theory.time_varying`), π uniform:
   e_{t+P} ≤ ρ(t, t+P) e_t + Σ_{s<P} ρ(t+s, t+P) u_{t+s}, ρ(a, b) = ‖W_{b−1} ⋯ W_a − J‖₂
-  (:func:`period_bound`; P = 1 is D2);
+  (:func:`period_bound`, docs/theory/consensus.md §3 D8; P = 1 is D2);
 * T9 (FedAvg drift, §5.1): ‖D_{i,k}‖ ≤ c_k‖∇f_i(x)‖ with c_k = ((1+ηL)^k − 1)/L (equality at
   k = 1), E_r ≤ ((1/K)Σ_k c_k²)(‖∇f(x)‖² + ζ²(x)), and pathwise with noise
   ‖D_{i,k+1}‖ ≤ (1+ηL)‖D_{i,k}‖ + η(‖∇f_i(x)‖ + ‖ν_{i,k}‖).
@@ -255,7 +255,8 @@ def period_bound(e, spread, mixings, period: int) -> np.ndarray:
     """The consensus bound over a period of time-varying mixing: the bound on e_{t+P},
     t = 0..T−P, ρ(t, t+P) e_t + Σ_{s=0}^{P−1} ρ(t+s, t+P) u_{t+s}, with ρ(a, b) =
     ‖W_{b−1} ⋯ W_a − J‖₂ (:func:`theory.time_varying.window_contractions`), e and u with
-    uniform π (the round's models are x^{t+1} = W_t(x^t + Δ^t)).
+    uniform π (the round's models are x^{t+1} = W_t(x^t + Δ^t); docs/theory/consensus.md §3
+    D8, checked as T14).
 
     Derivation (doubly-stochastic W_t, so J W_t = W_t J = J): (I − J)x^{t+1} =
     (W_t − J)(I − J)(x^t + Δ^t), and Π_s (W_s − J) = Π_s W_s − J; unrolled over P rounds and
