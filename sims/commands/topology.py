@@ -16,6 +16,7 @@ Three kinds of summary, chosen by the graph and its size:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -299,6 +300,16 @@ def _sparse(args, n: int) -> bool:
 
 #: how many Lanczos restarts ARPACK may take before the sparse summary gives up
 ARPACK_MAXITER = 20_000
+#: seconds per node of the sparse summary (ARPACK's λ₂, λ_N on an exponential graph: 94 s at
+#: N = 10⁵ on 2 shared cores at load average ~12): its time estimate
+SPARSE_SECONDS_PER_NODE = 1e-3
+
+
+def _sparse_checks(n: int, per_node: int, what: str) -> None:
+    """Refuse a sparse summary past the memory or the time budget before building anything:
+    ``per_node`` float64 numbers per node (the lists, their copies, ARPACK's work vectors)."""
+    _common.check_fits("n", n, 8 * per_node * n, what=what)
+    v.check_time("n", n, SPARSE_SECONDS_PER_NODE * n, what=what)
 
 
 def _sparse_summary(args, n: int, seed: int) -> dict:
@@ -316,6 +327,11 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
         v.fail("mixing", "one of " + ", ".join(sparse_graphs.SPARSE_MIXINGS)
                + f" for the sparse summary (N = {n})", args.mixing)  # fmt: skip
     n = v.integer(n, "n", lo=4)
+    tau = math.ceil(math.log2(n))
+    k = 1 + {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(
+        args.graph, args.degree or 0
+    )  # the most nonzeros of a row of W
+    _sparse_checks(n, 4 * k + 40, "the sparse spectral summary")
     adj = sparse_graphs.sparse_graph(
         args.graph, n, rows=args.rows, cols=args.cols, degree=args.degree, seed=seed
     )
@@ -362,6 +378,8 @@ def _period_summary(args, n: int, seed: int) -> dict:
 
     if args.graph == "static_exp":
         n = v.integer(n, "n", lo=3)
+    tau = math.ceil(math.log2(n))
+    _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary")
     rule = mx.graph_rule(args.graph, n, mixing=None)
     tau = len(time_varying.one_peer_offsets(n))
     period = {"one_peer_exp": tau, "static_exp": 1}.get(args.graph, args.period or tau)
