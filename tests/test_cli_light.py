@@ -110,12 +110,14 @@ def test_one_spelling_of_the_client_count():
 
 def test_parse_time_names_equal_their_sources():
     from sims.commands import _names as n
+    from sims.core import mixing
     from sims.trackc import engine_config as config
     from sims.trackc import simulate
     from sims.trackd import data, verdicts
     from theory import bounds, claims, objectives, structured, topology
 
     assert n.GRAPHS == tuple(topology.GRAPHS) and n.MIXINGS == tuple(topology.MIXINGS)
+    assert n.RULE_GRAPHS == mixing.RULE_GRAPHS
     assert n.SIGNS == tuple(bounds.SIGNS) and n.FL_TERMS == tuple(bounds.FL_TERMS)
     assert n.OBJECTIVE_METHODS == objectives.METHODS
     assert n.OBJECTIVE_TRANSFORMS == objectives.TRANSFORMS

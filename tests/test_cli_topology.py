@@ -157,3 +157,83 @@ def test_subprocess_json():
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert KEYS <= r.keys() and r["lambda"] == pytest.approx(0.5, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# graphs that are their own mixing rule, and the sparse summary
+
+
+def test_one_peer_period_json(capsys):
+    from theory import time_varying as tv
+
+    r = _json(capsys, "--graph", "one_peer_exp", "--n-clients", "16")
+    assert (r["period"], r["rho_period"], r["rho_period_error"]) == (4, 0.0, 0.0)
+    r = _json(capsys, "--graph", "one_peer_exp", "--n-clients", "12")
+    want = tv.period_contraction(tv.one_peer_exponential(12))
+    assert r["period"] == 4 and r["rho_period"] == pytest.approx(want.rho, rel=1e-14)
+    assert r["rho_per_round"] == pytest.approx(want.per_round, rel=1e-14)
+
+
+def test_matching_window_from_the_seed(capsys):
+    import jax.random as jr
+
+    from sims.core import mixing as mx
+    from theory import time_varying as tv
+
+    r = _json(capsys, "--graph", "matching", "--n-clients", "9", "--seed", "3", "--period", "5")
+    rule = mx.random_matching(9)
+    mats = np.stack([mx.round_matrix(rule, 9, key=jr.key(3), t=t) for t in range(5)])
+    assert r["seed"] == 3 and r["period"] == 5
+    assert r["rho_period"] == pytest.approx(tv.period_contraction(mats).rho, rel=1e-14)
+
+
+def test_static_exponential_is_the_ying_summary(capsys):
+    r = _json(capsys, "--graph", "static_exp", "--n-clients", "10")
+    ying = _json(capsys, "--graph", "exponential", "--mixing", "ying", "--n-clients", "10")
+    assert r["rho_period"] == pytest.approx(ying["lambda"], rel=1e-12)
+
+
+def test_one_peer_period_at_a_sparse_size(capsys):
+    r = _json(capsys, "--graph", "one_peer_exp", "--n-clients", "8192")
+    assert r["solver"].startswith("sparse") and r["period"] == 13
+    assert r["rho_period"] <= r["rho_period_error"] + 1e-12  # the product is J up to rounding
+
+
+def test_sparse_summary_against_the_dense_one(capsys):
+    argv = ("--graph", "random_regular", "--degree", "3", "--seed", "2", "--n-clients", "40")
+    dense = _json(capsys, *argv, "--mixing", "metropolis")
+    sparse = _json(capsys, *argv, "--mixing", "metropolis", "--solver", "sparse")
+    assert sparse["solver"].startswith("sparse")
+    for key in ("lambda2", "lambda_min", "lambda"):
+        assert abs(sparse[key] - dense[key]) <= sparse[key + "_error"] + 1e-12
+    assert sparse["avg_connectivity"] == dense["avg_connectivity"] == 4.0
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (("--graph", "one_peer_exp", "--mixing", "uniform"), "--mixing: must be omitted"),
+        (("--graph", "ring", "--period", "3"), "--period: must be omitted"),
+        (("--graph", "one_peer_exp", "--seed", "1"), "--seed: must be omitted"),
+        (("--graph", "star", "--n-clients", "30", "--solver", "sparse"), "graph: must be one of"),
+        (
+            (
+                "--graph",
+                "ring",
+                "--mixing",
+                "data_size",
+                "--sizes",
+                "1,2,3",
+                "--n-clients",
+                "3",
+                "--solver",
+                "sparse",
+            ),
+            "mixing: must be one of uniform, metropolis, max_degree",
+        ),
+    ],  # fmt: skip
+)
+def test_new_options_fail_in_one_line(capsys, argv, message):
+    assert main(["topology", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

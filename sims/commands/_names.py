@@ -19,6 +19,8 @@ GRAPHS = (
     "random_regular",
     "paper_code",
 )
+#: sims.core.mixing.RULE_GRAPHS (graphs that are their own mixing rule)
+RULE_GRAPHS = ("one_peer_exp", "static_exp", "matching")
 #: theory.topology.MIXINGS
 MIXINGS = ("uniform", "metropolis", "max_degree", "data_size", "fedavg")
 #: theory.bounds.SIGNS, theory.bounds.FL_TERMS

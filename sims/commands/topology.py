@@ -1,7 +1,22 @@
-"""``dssl topology``: build a graph and mixing matrix, print its spectral summary."""
+"""``dssl topology``: build a graph and mixing matrix, print its spectral summary.
+
+Three kinds of summary, chosen by the graph and its size:
+
+* dense (``theory.spectral.summary``): every graph of ``theory.topology`` while the N × N
+  matrices fit (``--solver dense``, or ``auto`` with 8·N² bytes at most
+  ``sims.core.mixing.DENSE_GOSSIP_MAX_BYTES``);
+* sparse (``theory.sparse_graphs.spectrum``, ARPACK): the graphs and rules with a sparse form,
+  above that size or with ``--solver sparse``; each eigenvalue with the residual bound of its
+  Ritz pair as ``*_error``;
+* a period (``theory.time_varying``): the graphs that are their own mixing rule
+  (``sims.core.mixing.RULE_GRAPHS``: one-peer exponential, Ying et al.'s static exponential,
+  random matchings drawn from ``--seed``) report ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ over a window of P
+  rounds and ρ_P^{1/P} (dense and exact, or ``svds`` with its residual bound at large N).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -23,7 +38,12 @@ LAMBDA_GENERAL = (
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--graph", default="ring", choices=_names.GRAPHS, help="graph family")
+    parser.add_argument(
+        "--graph",
+        default="ring",
+        choices=_names.GRAPHS + _names.RULE_GRAPHS,
+        help="graph family (one_peer_exp, static_exp, matching: their own weights, no --mixing)",
+    )
     parser.add_argument(
         "--n-clients",
         dest="n",
@@ -34,9 +54,22 @@ def add_arguments(parser) -> None:
     _common.add_renamed(parser, "--n", "--n-clients")
     parser.add_argument(
         "--mixing",
-        default="uniform",
+        default=None,
         choices=tuple(SPELLINGS),
-        help="mixing rule ('ying': Ying et al.'s directed W, only with --graph exponential)",
+        help="mixing rule (uniform; 'ying': Ying et al.'s directed W, only with --graph"
+        " exponential)",
+    )
+    parser.add_argument(
+        "--solver",
+        default="auto",
+        choices=SOLVERS,
+        help="dense eigen-decomposition or sparse ARPACK (auto: sparse above the dense size)",
+    )
+    parser.add_argument(
+        "--period",
+        type=_common.integer(lo=1, hi=10_000),
+        default=None,
+        help="rounds in the window of rho_P (matching; default ceil(log2 N))",
     )
     _common.add_mixing_file_argument(parser)
     parser.add_argument("--rows", type=_common.integer(lo=3), default=None, help="torus rows")
@@ -78,7 +111,8 @@ def add_arguments(parser) -> None:
 #: eigen-decomposition and spectral work arrays): the memory estimate is this × 8·N² bytes.
 DENSE_COPIES = 12
 
-RANDOM_GRAPHS = ("erdos_renyi", "random_regular", "paper_code")
+RANDOM_GRAPHS = ("erdos_renyi", "random_regular", "paper_code", "matching")
+SOLVERS = ("auto", "dense", "sparse")
 
 
 #: floating-point work of a topology summary per N³ (eigen-decompositions, inverse, powers)
@@ -162,10 +196,26 @@ SPELLINGS = {name: Spelling(_rule_on_graph) for name in _names.MIXINGS} | {
 def _check_flags(args) -> None:
     """Reject flags that have no effect with the given graph / mixing / mixing file."""
     na = _common.not_applicable
+    if args.period is not None and args.graph != "matching":
+        na("--period", f"with --graph {args.graph} (it applies to matching)", args.period)
+    if args.graph in _names.RULE_GRAPHS:
+        if args.mixing is not None:
+            na("--mixing", f"with --graph {args.graph} (it holds its own weights)", args.mixing)
+        if args.mixing_file is not None:
+            na("--mixing-file", f"with --graph {args.graph} (it holds its own weights)",
+               args.mixing_file)  # fmt: skip
+        if args.sizes is not None:
+            na("--sizes", f"with --graph {args.graph} (it holds its own weights)", args.sizes)
+        _common.check_graph_flags(args, None)
+        if args.seed is not None and args.graph not in RANDOM_GRAPHS:
+            na("--seed", f"with --graph {args.graph} (it applies to random graphs)", args.seed)
+        return
     if args.mixing_file is not None:
+        if args.solver == "sparse":
+            na("--solver", "with --mixing-file (a dense matrix file)", args.solver)
         for flag, value, default in (
             ("--graph", args.graph, "ring"),
-            ("--mixing", args.mixing, "uniform"),
+            ("--mixing", args.mixing or "uniform", "uniform"),
         ):
             if value != default:
                 na(flag, "with --mixing-file (the file gives the mixing matrix)", value)
@@ -179,6 +229,7 @@ def _check_flags(args) -> None:
         _common.check_graph_flags(args, None)
         return
     _common.check_graph_flags(args, args.graph)
+    args.mixing = args.mixing or "uniform"
     spelling = SPELLINGS[args.mixing]
     if spelling.build is _ying:  # Ying et al.'s W is its own graph: exponential, N >= 3
         if args.graph != "exponential":
@@ -205,6 +256,10 @@ def run(args) -> dict:
     seed = 0 if args.seed is None else v.integer(args.seed, "seed", lo=0)
     gamma = v.real(args.gamma, "gamma", lo=0.0, hi=spectral.GAMMA_MAX, why=spectral.GAMMA_WHY)
     n_req = 20 if args.n is None else args.n
+    if args.graph in _names.RULE_GRAPHS and args.mixing_file is None:
+        return _period_summary(args, v.integer(n_req, "n", lo=2), seed)
+    if args.mixing_file is None and _sparse(args, n_req):
+        return _sparse_summary(args, n_req, seed)
     if args.mixing_file is not None:
         W = _common.mixing_from_args(args)
         say = _checked_time("mixing-file", args.mixing_file, W.shape[0])
@@ -238,6 +293,131 @@ def run(args) -> dict:
     return result
 
 
+def _sparse(args, n: int) -> bool:
+    """Whether the summary is the sparse one: ``--solver sparse``, or ``auto`` where the dense
+    W would be above ``sims.core.mixing.DENSE_GOSSIP_MAX_BYTES``."""
+    from sims.core.mixing import DENSE_GOSSIP_MAX_BYTES
+
+    if args.solver == "auto":
+        return 8 * n * n > DENSE_GOSSIP_MAX_BYTES
+    return args.solver == "sparse"
+
+
+#: how many Lanczos restarts ARPACK may take before the sparse summary gives up
+ARPACK_MAXITER = 20_000
+#: seconds per node of the sparse summary (ARPACK's λ₂, λ_N on an exponential graph: 94 s at
+#: N = 10⁵ on 2 shared cores at load average ~12): its time estimate
+SPARSE_SECONDS_PER_NODE = 1e-3
+
+
+def _sparse_checks(n: int, per_node: int, what: str) -> None:
+    """Refuse a sparse summary past the memory or the time budget before building anything:
+    ``per_node`` float64 numbers per node (the lists, their copies, ARPACK's work vectors)."""
+    _common.check_fits("n", n, 8 * per_node * n, what=what)
+    v.check_time("n", n, SPARSE_SECONDS_PER_NODE * n, what=what)
+
+
+def _sparse_summary(args, n: int, seed: int) -> dict:
+    """The sparse summary (``theory.sparse_graphs``): λ₂, λ_N, λ with their residual bounds,
+    the stationary weights' range, |Ā|; no N × N array."""
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    from theory import sparse_graphs
+
+    if args.graph not in sparse_graphs.SPARSE_GRAPHS:
+        v.fail("graph", "one of " + ", ".join(sparse_graphs.SPARSE_GRAPHS) + " for the sparse "
+               f"summary (N = {n}; a dense one needs --solver dense and a smaller N)",
+               args.graph)  # fmt: skip
+    if args.mixing not in sparse_graphs.SPARSE_MIXINGS:
+        v.fail("mixing", "one of " + ", ".join(sparse_graphs.SPARSE_MIXINGS)
+               + f" for the sparse summary (N = {n})", args.mixing)  # fmt: skip
+    n = v.integer(n, "n", lo=4)
+    tau = math.ceil(math.log2(n))
+    k = 1 + {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(
+        args.graph, args.degree or 0
+    )  # the most nonzeros of a row of W
+    _sparse_checks(n, 4 * k + 40, "the sparse spectral summary")
+    adj = sparse_graphs.sparse_graph(
+        args.graph, n, rows=args.rows, cols=args.cols, degree=args.degree, seed=seed
+    )
+    W = sparse_graphs.sparse_mixing(args.mixing, adj)
+    try:
+        out = sparse_graphs.spectrum(W, maxiter=ARPACK_MAXITER)
+    except ArpackNoConvergence:
+        v.fail("n", f"a graph whose spectral gap ARPACK resolves in {ARPACK_MAXITER} restarts "
+               "(a ring or torus this large: see theory.spectral_closed_forms)", n)  # fmt: skip
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    lam = out["lambda"]
+    return {
+        "graph": args.graph,
+        "mixing": args.mixing,
+        "n": n,
+        "seed": seed if args.graph in RANDOM_GRAPHS else None,
+        "solver": "sparse (ARPACK eigsh on the pi-symmetrised W)",
+        "lambda2": out["lambda2"].value,
+        "lambda2_error": out["lambda2"].error,
+        "lambda_min": out["lambda_min"].value,
+        "lambda_min_error": out["lambda_min"].error,
+        "lambda": lam.value,
+        "lambda_error": lam.error,
+        "spectral_gap": 1.0 - lam.value,
+        "p": 1.0 - lam.value**2,
+        "avg_connectivity": float(np.mean(deg + 1.0)),
+        "mean_degree": float(np.mean(deg)),
+        "stationary_weights_min": float(out["pi"].min()),
+        "stationary_weights_max": float(out["pi"].max()),
+        "pi_residual": out["pi_residual"],
+        "asymmetry": out["asymmetry"],
+        "lambda_definition": LAMBDA_REVERSIBLE + "; *_error: the residual bound of its Ritz pair",
+    }
+
+
+def _period_summary(args, n: int, seed: int) -> dict:
+    """The period summary of a graph that is its own rule: ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ over P
+    rounds (``theory.time_varying``; ``svds`` with its residual bound where the dense matrices
+    do not fit) and ρ_P^{1/P}."""
+    import jax.random as jr
+
+    from sims.core import mixing as mx
+    from theory import sparse_graphs, time_varying
+
+    if args.graph == "static_exp":
+        n = v.integer(n, "n", lo=3)
+    tau = math.ceil(math.log2(n))
+    _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary")
+    rule = mx.graph_rule(args.graph, n, mixing=None)
+    tau = len(time_varying.one_peer_offsets(n))
+    period = {"one_peer_exp": tau, "static_exp": 1}.get(args.graph, args.period or tau)
+    key = jr.key(seed)
+    dense = not _sparse(args, n) and 8 * n * n * (period + 4) <= v.memory_budget_bytes()
+    if dense:
+        mats = np.stack([mx.round_matrix(rule, n, key=key, t=t) for t in range(period)])
+        rho, error = time_varying.period_contraction(mats).rho, 0.0
+    else:
+        mats = []
+        for t in range(period):
+            r = rule.at_round(key, t) if hasattr(rule, "at_round") else rule
+            mats.append(sparse_graphs.from_neighbour_lists(np.asarray(r.index), r.weights))
+        est = sparse_graphs.product_contraction(mats)
+        rho, error = est.value, est.error
+    return {
+        "graph": args.graph,
+        "n": n,
+        "seed": seed if args.graph in RANDOM_GRAPHS else None,
+        "solver": "dense (float64 product, spectral norm)" if dense else "sparse (ARPACK svds)",
+        "period": period,
+        "rho_period": rho,
+        "rho_period_error": error,
+        "rho_per_round": rho ** (1.0 / period),
+        "neighbours_per_round": int(np.asarray(rule.at_round(key, 0).index).shape[1])
+        if hasattr(rule, "at_round")
+        else int(np.asarray(rule.index).shape[1]),
+        "doubly_stochastic": True,
+        "lambda_definition": "rho_period = ||W_{P-1} ... W_0 - J||_2 over P rounds, J = 11^T/N;"
+        " rho_per_round = rho_period^(1/P)",
+    }
+
+
 def _fmt(value) -> str:
     if isinstance(value, list):
         if len(value) > 8:
@@ -256,9 +436,18 @@ def format_text(result: dict) -> str:
         "mixing",
         "n",
         "seed",
+        "solver",
+        "period",
+        "rho_period",
+        "rho_period_error",
+        "rho_per_round",
+        "neighbours_per_round",
         "lambda2",
+        "lambda2_error",
         "lambda_min",
+        "lambda_min_error",
         "lambda",
+        "lambda_error",
         "spectral_gap",
         "p",
         "avg_connectivity",

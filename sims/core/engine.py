@@ -333,7 +333,7 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
             fill=lambda outputs: _untrained(state, n, outputs), kept=state.params,
         )  # fmt: skip
         opt_state, vals, zs, rec, algo = r.extras
-        z_bar = rule.mix(zs, None, r.active)[0] if method.embeddings else state.z_bar
+        z_bar = r.rule.mix(zs, None, r.active)[0] if method.embeddings else state.z_bar
         counts = state.counts + (r.active > 0).astype(jnp.int32)
         if stats is None:
             stats = target_stats(problem.targets)

@@ -19,6 +19,20 @@ Every rule answers the same four questions: how many clients train this round
 and which model is the run's global one (:meth:`average`). ``sims.run`` and the Track C engine
 both call them.
 
+At scale (an extension; the paper's Algorithm 2 mixes with one dense W):
+
+* :func:`sparse_gossip` — the gossip of :func:`gossip` with W given as padded neighbour lists
+  (``index`` (N, k) int32, ``weights`` (N, k)): θ_i ← Σ_m weights[i, m] θ_{index[i, m]},
+  2·N·k·(model size) flops and no N × N array (:func:`sims.core.rounds.mix_neighbours`).
+  :func:`graph_rule` builds a graph from its name and picks it over the dense W above
+  :data:`DENSE_GOSSIP_MAX_BYTES`.
+* time-varying topologies, rules that answer a fifth question, :meth:`at_round` ``(key, t)``:
+  the rule that mixes round t (:func:`sims.core.rounds.one_round` asks it first).
+  :func:`gossip_sequence` cycles a user sequence W_0, ..., W_{P−1} by round;
+  :func:`one_peer_exponential` is its one-peer exponential graph (Ying et al. 2021,
+  :mod:`theory.time_varying`); :func:`random_matching` draws a random perfect matching each
+  round from the round's key (:func:`sims.core.rounds.mixing_key`).
+
 Example:
   >>> import jax.numpy as jnp
   >>> rule = gossip(jnp.full((2, 2), 0.5))
@@ -34,19 +48,30 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import jax.random as jr
 import numpy as np
 from jaxtyping import Array
 
-from sims.core.rounds import mix_gossip, participation
+from sims.core.rounds import mix_gossip, mix_neighbours, mixing_key, participation
 from theory import _validate as v
 
 __all__ = [
     "FedAvg",
     "Gossip",
     "PushSum",
+    "SparseGossip",
+    "GossipCycle",
+    "RandomMatching",
     "fedavg",
     "gossip",
     "push_sum",
+    "sparse_gossip",
+    "gossip_sequence",
+    "one_peer_exponential",
+    "static_exponential",
+    "random_matching",
+    "graph_rule",
+    "round_matrix",
     "check_mixing",
     "mixing_rule",
 ]
@@ -55,7 +80,8 @@ MIXINGS = (
     "fedavg",
     "W (N, N) row-stochastic",
     "('push-sum', A (N, N) column-stochastic)",
-    "a rule of sims.core.mixing (fedavg(...), gossip(W), push_sum(A))",
+    "a rule of sims.core.mixing (fedavg(...), gossip(W), push_sum(A), sparse_gossip(W), "
+    "gossip_sequence(Ws), one_peer_exponential(N), random_matching(N))",
 )
 
 
@@ -168,6 +194,101 @@ class PushSum:
         return jax.tree.map(lambda a: jnp.tensordot(w.astype(a.dtype), a, axes=(0, 0)), params)
 
 
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class SparseGossip:
+    """Gossip with W as padded neighbour lists: ``index`` (N, k) int32 and ``weights`` (N, k),
+    row i of W holding ``weights[i, m]`` at column ``index[i, m]`` (padding: index i, weight
+    0); the same map as :class:`Gossip` with that W."""
+
+    index: Any
+    weights: Any
+    takes_matrix: ClassVar[bool] = True
+
+    def trained(self, n: int) -> int:
+        return n
+
+    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
+        return jnp.ones((n,), dtype)
+
+    def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
+        """``(mixed, carry, global)``: θ_i ← Σ_m weights[i, m] θ_{index[i, m]}; the global
+        model is their mean."""
+        mixed = mix_neighbours(self.index, self.weights, local)
+        return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
+
+    def average(self, params: Any, carry: Array) -> Any:
+        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class GossipCycle:
+    """A time-varying topology W_0, ..., W_{P−1} cycled by round: ``stack`` is a
+    :class:`Gossip` or :class:`SparseGossip` whose arrays carry the period on a leading axis P;
+    round t mixes by entry t mod P (:meth:`at_round`)."""
+
+    stack: Any
+    takes_matrix: ClassVar[bool] = True
+
+    @property
+    def period(self) -> int:
+        """P, the number of matrices in the cycle."""
+        return int(jax.tree.leaves(self.stack)[0].shape[0])
+
+    def at_round(self, key: Array, t: Any) -> Any:
+        """Round t's rule: the stack's entry t mod P."""
+        p = self.period
+        return jax.tree.map(lambda a: a[jnp.asarray(t) % p], self.stack)
+
+    def trained(self, n: int) -> int:
+        return n
+
+    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
+        return jnp.ones((n,), dtype)
+
+    def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
+        """Not defined without a round: ask :meth:`at_round` for the round's rule."""
+        raise TypeError("GossipCycle mixes by round: call at_round(key, t).mix(...)")
+
+    def average(self, params: Any, carry: Array) -> Any:
+        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class RandomMatching:
+    """Gossip over a random perfect matching drawn each round (``n`` clients, static): the
+    clients are paired by a random permutation from :func:`sims.core.rounds.mixing_key` (key,
+    t), each pair averages its two models (weights ½, ½), and with N odd the one left over
+    keeps its model. Every round's W is symmetric and doubly stochastic."""
+
+    n: int = dataclasses.field(metadata={"static": True})
+    takes_matrix: ClassVar[bool] = True
+
+    def at_round(self, key: Array, t: Any) -> SparseGossip:
+        """Round t's matching as neighbour lists ``index[i] = (i, partner(i))``, weights ½."""
+        n, half = self.n, self.n // 2
+        perm = jr.permutation(mixing_key(key, t), n).astype(jnp.int32)
+        a, b = perm[:half], perm[half : 2 * half]
+        partner = jnp.arange(n, dtype=jnp.int32).at[a].set(b).at[b].set(a)
+        index = jnp.stack([jnp.arange(n, dtype=jnp.int32), partner], axis=1)
+        return SparseGossip(index, jnp.full((n, 2), 0.5, jnp.float32))
+
+    def trained(self, n: int) -> int:
+        return n
+
+    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
+        return jnp.ones((n,), dtype)
+
+    def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
+        """Not defined without a round: ask :meth:`at_round` for the round's rule."""
+        raise TypeError("RandomMatching mixes by round: call at_round(key, t).mix(...)")
+
+    def average(self, params: Any, carry: Array) -> Any:
+        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
+
+
 def fedavg(weights: Any = None, clients_per_round: int | None = None) -> FedAvg:
     """FedAvg's rule (:class:`FedAvg`); ``sims.run`` validates and fills the weights."""
     return FedAvg(weights, clients_per_round)
@@ -181,6 +302,246 @@ def gossip(W: Any) -> Gossip:
 def push_sum(A: Any) -> PushSum:
     """Push-sum with the column-stochastic A (:class:`PushSum`)."""
     return PushSum(A)
+
+
+#: A dense W above this many bytes (float64, 8·N²) is not built by :func:`graph_rule`: the
+#: graph's W is given as neighbour lists instead (:class:`SparseGossip`). 2^28 bytes
+#: (256 MiB): dense up to N = 5792, where one round's dense mix already costs 2·N² flops per
+#: model entry, 70× the sparse one on a degree-3 graph.
+DENSE_GOSSIP_MAX_BYTES = 2**28
+
+#: The graphs that are their own mixing rule (no ``mixing`` name): the one-peer exponential
+#: graph (time-varying), Ying et al.'s static exponential graph, random matchings.
+RULE_GRAPHS = ("one_peer_exp", "static_exp", "matching")
+
+
+def sparse_gossip(W: Any) -> SparseGossip:
+    """Gossip with a row-stochastic W given sparse (:class:`SparseGossip`): a
+    ``scipy.sparse`` matrix (CSR or any format), a dense (N, N) array, or padded neighbour
+    lists ``(index (N, k), weights (N, k))``; checked as :func:`check_mixing` checks a dense W
+    (≥ 0, rows sum to 1, irreducible), in memory O(N·k).
+
+    Example:
+      >>> rule = sparse_gossip(np.array([[0.5, 0.5], [0.5, 0.5]]))
+      >>> rule.index.tolist(), rule.weights.tolist()
+      ([[0, 1], [0, 1]], [[0.5, 0.5], [0.5, 0.5]])
+    """
+    index, weights = _neighbours(W, "W")
+    _check_sparse(index, weights, "W", irreducible=True)
+    return SparseGossip(index, weights)
+
+
+def _neighbours(W: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
+    from theory import sparse_graphs
+
+    if isinstance(W, tuple) and len(W) == 2:
+        index = np.asarray(W[0])
+        if index.ndim != 2 or index.dtype.kind not in "iu":
+            v.fail(field, "neighbour lists (index (N, k) integers, weights (N, k))",
+                   f"index of dtype {index.dtype} and shape {index.shape}")  # fmt: skip
+        weights = v.array(W[1], field, ndim=2)
+        if weights.shape != index.shape:
+            v.fail(field, f"weights of the shape of index {index.shape}", f"{weights.shape}")
+        n = index.shape[0]
+        if index.size and (index.min() < 0 or index.max() >= n):
+            v.fail(field, f"neighbour indices in [0, {n})", f"[{index.min()}, {index.max()}]")
+        return index.astype(np.int32), np.asarray(weights, np.float64)
+    import scipy.sparse as sp
+
+    if not sp.issparse(W):
+        w = v.array(W, field, ndim=2)
+        if w.shape[0] != w.shape[1]:
+            v.fail(field, "a square (N, N) matrix", f"shape {w.shape}")
+        W = w
+    return sparse_graphs.neighbour_lists(W)
+
+
+def _check_sparse(index: np.ndarray, weights: np.ndarray, field: str, *, irreducible: bool) -> None:
+    """Row-stochastic, ≥ 0, finite (and irreducible) neighbour lists; one-line errors."""
+    from theory import sparse_graphs
+
+    if np.any(weights < 0):
+        v.fail(field, "entrywise >= 0", f"min entry {weights.min():.3g}")
+    sums = weights.sum(axis=1)
+    if np.max(np.abs(sums - 1.0)) > v.stochastic_tolerance(np.float64, index.shape[0]):
+        v.fail(field, "row-stochastic (rows sum to 1)",
+               f"rows sums in [{sums.min():.6g}, {sums.max():.6g}]")  # fmt: skip
+    if irreducible and index.shape[0] > 1:
+        m = sparse_graphs.from_neighbour_lists(index, weights)
+        if not _strongly_connected(m):
+            v.fail(field, "irreducible (a strongly connected graph)", "reducible")
+
+
+def gossip_sequence(mats: Any) -> GossipCycle:
+    """A time-varying topology cycled by round (:class:`GossipCycle`): round t mixes by
+    W_{t mod P}. ``mats`` is a (P, N, N) array (dense rules) or a list of P sparse matrices
+    or neighbour lists (sparse rules, padded to one k). Each W_t is row-stochastic and ≥ 0;
+    their union graph is strongly connected (each W_t alone need not be: the one-peer
+    graphs are not).
+
+    Example:
+      >>> Ws = np.stack([np.eye(2), np.full((2, 2), 0.5)])
+      >>> rule = gossip_sequence(Ws)
+      >>> rule.period, rule.at_round(None, 3).matrix.tolist()
+      (2, [[0.5, 0.5], [0.5, 0.5]])
+    """
+    import scipy.sparse as sp
+
+    if (
+        isinstance(mats, (list, tuple))
+        and mats
+        and (sp.issparse(mats[0]) or isinstance(mats[0], tuple))
+    ):
+        lists = [_neighbours(w, f"mats[{t}]") for t, w in enumerate(mats)]
+        n = lists[0][0].shape[0]
+        if any(ix.shape[0] != n for ix, _ in lists):
+            v.fail("mats", f"matrices of one size N = {n}", [ix.shape[0] for ix, _ in lists])
+        k = max(ix.shape[1] for ix, _ in lists)
+        idx = np.repeat(np.arange(n, dtype=np.int32)[None, :, None], len(lists), 0)
+        idx = np.repeat(idx, k, 2)
+        wts = np.zeros((len(lists), n, k))
+        for t, (ix, w) in enumerate(lists):
+            _check_sparse(ix, w, f"mats[{t}]", irreducible=False)
+            idx[t, :, : ix.shape[1]], wts[t, :, : ix.shape[1]] = ix, w
+        union = sum(_csr(ix, w) for ix, w in lists)
+        _union_connected(union)
+        return GossipCycle(SparseGossip(idx, wts))
+    w = v.array(mats, "mats", ndim=3)
+    if w.shape[0] < 1 or w.shape[1] != w.shape[2]:
+        v.fail("mats", "a (P, N, N) stack of square matrices, P >= 1", f"shape {w.shape}")
+    for t in range(w.shape[0]):
+        _check_sparse(*_neighbours(w[t], f"mats[{t}]"), f"mats[{t}]", irreducible=False)
+    _union_connected(w.sum(axis=0))
+    return GossipCycle(Gossip(np.asarray(w, np.float64)))
+
+
+def _csr(index: np.ndarray, weights: np.ndarray) -> Any:
+    """The CSR matrix of neighbour lists (:func:`theory.sparse_graphs.from_neighbour_lists`)."""
+    from theory import sparse_graphs
+
+    return sparse_graphs.from_neighbour_lists(index, weights)
+
+
+def _union_connected(union: Any) -> None:
+    if union.shape[0] > 1 and not _strongly_connected(union):
+        v.fail("mats", "matrices whose union graph is strongly connected", "reducible")
+
+
+def one_peer_exponential(n: int) -> GossipCycle:
+    """The one-peer exponential graph (:func:`theory.time_varying.one_peer_exponential`; Ying
+    et al. 2021): round t, client i averages with client (i + 2^(t mod τ)) mod N,
+    weights ½, τ = ⌈log₂ N⌉; neighbour lists of k = 2.
+
+    Example:
+      >>> one_peer_exponential(8).at_round(None, 2).index[:2].tolist()
+      [[0, 4], [1, 5]]
+    """
+    from theory.time_varying import one_peer_offsets
+
+    offsets = one_peer_offsets(n)
+    i = np.arange(n, dtype=np.int32)
+    idx = np.stack([np.stack([i, (i + s) % n], axis=1) for s in offsets]).astype(np.int32)
+    return GossipCycle(SparseGossip(idx, np.full(idx.shape, 0.5)))
+
+
+def static_exponential(n: int) -> SparseGossip:
+    """Ying et al.'s static exponential graph as neighbour lists: client i averages itself and
+    clients i + 2^ℓ mod N, ℓ < τ = ⌈log₂ N⌉, each with weight 1/(τ+1) (the W of
+    :func:`theory.topology.exponential_mixing`, doubly stochastic, not symmetric); k = τ + 1.
+
+    Example:
+      >>> static_exponential(8).index[0].tolist()
+      [0, 1, 2, 4]
+    """
+    from theory.time_varying import one_peer_offsets
+
+    n = v.integer(n, "n", lo=3)
+    offsets = one_peer_offsets(n)
+    i = np.arange(n, dtype=np.int64)
+    idx = np.stack([i] + [(i + s) % n for s in offsets], axis=1).astype(np.int32)
+    return SparseGossip(idx, np.full(idx.shape, 1.0 / (len(offsets) + 1)))
+
+
+def random_matching(n: int) -> RandomMatching:
+    """Gossip over a random perfect matching each round (:class:`RandomMatching`), N >= 2."""
+    return RandomMatching(v.integer(n, "n", lo=2))
+
+
+def graph_rule(
+    graph: str,
+    n: int,
+    *,
+    mixing: str | None = "uniform",
+    rows: int | None = None,
+    cols: int | None = None,
+    degree: int | None = None,
+    avg_degree: float | None = None,
+    prob: float | None = None,
+    seed: Any = None,
+    sizes: Any = None,
+    dense_max_bytes: int = DENSE_GOSSIP_MAX_BYTES,
+) -> Gossip | SparseGossip | GossipCycle | RandomMatching:
+    """The gossip rule of graph ``graph`` on N clients with the weights ``mixing``: the names
+    of :func:`theory.topology.make_graph` / :func:`theory.topology.mixing_matrix`, or one of
+    :data:`RULE_GRAPHS` (their own weights; ``mixing`` None). A dense :class:`Gossip` while
+    W's 8·N² bytes are at most ``dense_max_bytes`` (:data:`DENSE_GOSSIP_MAX_BYTES`), above it
+    the same W as :class:`SparseGossip` built without an N × N array
+    (:mod:`theory.sparse_graphs`: ring, torus, hypercube, exponential, random_regular with
+    uniform, metropolis or max_degree weights; a random graph is then drawn by the sparse
+    builder, not the dense one's stream).
+
+    Example:
+      >>> small, big = graph_rule("ring", 8), graph_rule("ring", 8, dense_max_bytes=0)
+      >>> type(small).__name__, type(big).__name__
+      ('Gossip', 'SparseGossip')
+    """
+    from theory import sparse_graphs, topology
+
+    graph = v.choice(graph, "graph", topology.GRAPHS + RULE_GRAPHS)
+    n = v.integer(n, "n", lo=2)
+    dense_max_bytes = v.integer(dense_max_bytes, "dense_max_bytes", lo=0)
+    if graph in RULE_GRAPHS:
+        if mixing is not None:
+            v.fail("mixing", f"None with graph {graph!r} (it holds its own weights)", mixing)
+        if graph == "one_peer_exp":
+            return one_peer_exponential(n)
+        if graph == "static_exp":
+            return static_exponential(n)
+        return random_matching(n)
+    mixing = v.choice(mixing, "mixing", topology.MIXINGS)
+    if 8 * n * n <= dense_max_bytes:
+        adj = topology.make_graph(graph, n, rows=rows, cols=cols, degree=degree,
+                                  avg_degree=avg_degree, prob=prob, seed=seed)  # fmt: skip
+        return Gossip(topology.mixing_matrix(mixing, adj, sizes=sizes))
+    big = f"N = {n} (a dense W of {v.format_bytes(8 * n * n)} is above {dense_max_bytes} bytes)"
+    if graph not in sparse_graphs.SPARSE_GRAPHS:
+        v.fail("graph", "one of " + ", ".join(sparse_graphs.SPARSE_GRAPHS + RULE_GRAPHS)
+               + " at " + big, graph)  # fmt: skip
+    if mixing not in sparse_graphs.SPARSE_MIXINGS:
+        v.fail("mixing", "one of " + ", ".join(sparse_graphs.SPARSE_MIXINGS) + " at " + big, mixing)
+    adj = sparse_graphs.sparse_graph(graph, n, rows=rows, cols=cols, degree=degree, seed=seed)
+    return SparseGossip(*sparse_graphs.neighbour_lists(sparse_graphs.sparse_mixing(mixing, adj)))
+
+
+def round_matrix(rule: Any, n: int, *, key: Any = None, t: int = 0) -> np.ndarray:
+    """The dense (N, N) float64 W by which ``rule`` (a gossip rule of this module) mixes round
+    t with the run's key ``key`` (for checks and bounds at small N; :func:`check_fits`).
+
+    Example:
+      >>> round_matrix(one_peer_exponential(4), 4, t=1)[0].tolist()
+      [0.5, 0.0, 0.5, 0.0]
+    """
+    v.check_fits("n", n, 8 * n * n, what="the dense round matrix")
+    at_round = getattr(rule, "at_round", None)
+    if at_round is not None:
+        rule = at_round(key, jnp.asarray(t, jnp.int32))
+    if isinstance(rule, Gossip):
+        return np.asarray(rule.matrix, np.float64)
+    if isinstance(rule, SparseGossip):
+        m = _csr(np.asarray(rule.index), np.asarray(rule.weights, np.float64))
+        return m.toarray()
+    v.fail("rule", "a gossip rule of sims.core.mixing", type(rule).__name__)
+    raise AssertionError  # unreachable
 
 
 #: The rules a name spells (``mixing="fedavg"``), name -> constructor: the spellings
@@ -245,11 +606,36 @@ def check_mixing(
     return w
 
 
-def mixing_rule(mixing: Any, n: int) -> FedAvg | Gossip | PushSum:
+def mixing_rule(mixing: Any, n: int) -> Any:
     """The rule value of ``mixing`` with its matrix validated (:func:`check_mixing`): a value of
     :mod:`sims.core.mixing` as given, or one of the spellings ``"fedavg"``, W, ``("push-sum",
     A)``."""
     if isinstance(mixing, FedAvg):
+        return mixing
+    if isinstance(mixing, SparseGossip):
+        index, weights = _neighbours((np.asarray(mixing.index), mixing.weights), "mixing")
+        if index.shape[0] != n:
+            v.fail("mixing", f"neighbour lists of N = {n} rows (one per client)", index.shape[0])
+        _check_sparse(index, weights, "mixing", irreducible=True)
+        return SparseGossip(index, weights)
+    if isinstance(mixing, GossipCycle):
+        stack = mixing.stack
+        if isinstance(stack, Gossip):
+            checked = gossip_sequence(np.asarray(stack.matrix))
+        elif isinstance(stack, SparseGossip):
+            idx, w = np.asarray(stack.index), np.asarray(stack.weights, np.float64)
+            if idx.ndim != 3:
+                v.fail("mixing", "a cycle of (P, N, k) neighbour lists", f"shape {idx.shape}")
+            checked = gossip_sequence([(idx[t], w[t]) for t in range(idx.shape[0])])
+        else:
+            v.fail("mixing", "a GossipCycle of a Gossip or SparseGossip stack", stack)
+        size = jax.tree.leaves(checked.stack)[0].shape[1]
+        if size != n:
+            v.fail("mixing", f"matrices of N = {n} clients", size)
+        return checked
+    if isinstance(mixing, RandomMatching):
+        if mixing.n != n:
+            v.fail("mixing", f"random_matching({n}) (one node per client)", mixing.n)
         return mixing
     if isinstance(mixing, Gossip):
         return Gossip(check_mixing(mixing.matrix, n, stochastic="row"))

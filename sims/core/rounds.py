@@ -14,8 +14,10 @@ for ONE client (unbatched) or act on a pytree whose leaves carry the clients on 
 * client batching: :func:`map_clients` (``vmap``, or ``lax.map`` over chunks of clients),
   and :func:`per_device` (``jax.shard_map``: each device trains the clients it holds);
 * local training: :func:`local_train`, E optimiser steps of one client in a ``lax.scan``;
-* mixing: :func:`mix_gossip` (θ_i ← Σ_j W_ij θ_j) and :func:`mix_average` (FedAvg's 1 sᵀ in
-  O(N)); and the consensus distance of the mixed models.
+* mixing: :func:`mix_gossip` (θ_i ← Σ_j W_ij θ_j), :func:`mix_neighbours` (the same from padded
+  neighbour lists, O(N·k)) and :func:`mix_average` (FedAvg's 1 sᵀ in O(N)); the key of a
+  round's random mixing matrix (:func:`mixing_key`, stream 3); and the consensus distance of
+  the mixed models.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ __all__ = [
     "participation",
     "map_clients",
     "mix_gossip",
+    "mix_neighbours",
     "mix_average",
+    "mixing_key",
     "local_train",
     "step_streams",
     "ClientAlgorithm",
@@ -52,7 +56,7 @@ __all__ = [
     "per_device",
 ]
 
-_BATCH, _LOSS, _PARTICIPATION = 0, 1, 2
+_BATCH, _LOSS, _PARTICIPATION, _MIXING = 0, 1, 2, 3
 
 
 def as_key(key: Any, field: str = "key") -> Array:
@@ -120,6 +124,12 @@ def participation(key: Array, t: Any, n: int, n_sampled: int, dtype: Any) -> Flo
     return jnp.zeros((n,), dtype).at[chosen].set(1)
 
 
+def mixing_key(key: Array, t: Any) -> Array:
+    """The key of round t's random mixing matrix (a random matching,
+    :class:`sims.core.mixing.RandomMatching`): ``fold_in(fold_in(key, 3), t)``."""
+    return _fold_in_all(key, (_MIXING, t))
+
+
 def map_clients(fn: Callable, args: tuple, n: int, chunk: int | None = None):
     """``vmap(fn)(*args)`` over the leading client axis, or ``lax.map`` over chunks of ``chunk``
     clients (each chunk one ``vmap``) when chunk < N: the working set is then ``chunk``
@@ -146,6 +156,27 @@ def per_device(fn: Callable, mesh: Any, k: int, split: tuple[bool, ...]) -> Call
 def mix_gossip(W: Float[Array, "N N"], tree: Any) -> Any:
     """θ_i ← Σ_j W_ij θ_j on every leaf (leading axis N); W is cast to each leaf's dtype."""
     return jax.tree.map(lambda a: jnp.tensordot(W.astype(a.dtype), a, axes=(1, 0)), tree)
+
+
+def mix_neighbours(index: Int[Array, "N k"], weights: Float[Array, "N k"], tree: Any) -> Any:
+    """θ_i ← Σ_m weights[i, m] θ_{index[i, m]} on every leaf (leading axis N): gossip with the
+    sparse W whose row i holds ``weights[i]`` at the columns ``index[i]`` (padded neighbour
+    lists, :func:`theory.sparse_graphs.neighbour_lists`), in O(N·k) work and memory O(N) per
+    leaf: a ``fori_loop`` over the k columns, one gather of the N models each (never the
+    (N, k, ...) array of all neighbours' models)."""
+    k = index.shape[1]
+
+    def one(a):
+        w = weights.astype(a.dtype)
+
+        def add(m, acc):
+            col = lax.dynamic_index_in_dim(index, m, axis=1, keepdims=False)
+            wm = lax.dynamic_index_in_dim(w, m, axis=1, keepdims=False)
+            return acc + wm.reshape((-1,) + (1,) * (a.ndim - 1)) * a[col]
+
+        return lax.fori_loop(0, k, add, jnp.zeros_like(a))
+
+    return jax.tree.map(one, tree)
 
 
 def mix_average(s: Float[Array, " N"], tree: Any) -> Any:
@@ -295,6 +326,7 @@ class Round(NamedTuple):
       extras: those put back among the N clients (``fill``'s values for the untrained).
       mixed, carry, glob: what ``rule.mix`` returned (the next models, the rule's carry, the
         global model).
+      rule: the rule that mixed this round (``rule.at_round(key, t)`` for a time-varying one).
     """
 
     active: Array
@@ -305,6 +337,7 @@ class Round(NamedTuple):
     mixed: Any
     carry: Any
     glob: Any
+    rule: Any = None
 
 
 def one_round(
@@ -338,7 +371,9 @@ def one_round(
       active, who)``.
 
     The rule is any value of :mod:`sims.core.mixing` (``participants``, ``mix``); nothing here
-    depends on which.
+    depends on which. A rule whose matrix changes with the round (a time-varying topology)
+    answers ``at_round(key, t)`` with round t's rule, which then mixes; a rule without
+    ``at_round`` mixes as it is.
 
     Example:
       >>> from sims.core.mixing import fedavg
@@ -348,12 +383,14 @@ def one_round(
       >>> r.who.tolist(), r.extras.tolist(), r.mixed.tolist()
       ([1, 2], [-1.0, 1.0, 2.0, -1.0], [2.5, 2.5, 2.5, 2.5])
     """
+    at_round = getattr(rule, "at_round", None)
+    rule = rule if at_round is None else at_round(key, t)
     active = rule.participants(key, t, n, dtype)
     if n_sampled >= n:
         who = jnp.arange(n, dtype=jnp.int32)
         local, trained = train(inputs, who)
         mixed, carry, glob = rule.mix(local, carry, active)
-        return Round(active, who, local, trained, trained, mixed, carry, glob)
+        return Round(active, who, local, trained, trained, mixed, carry, glob, rule)
     # FedAvg with S < N (Algorithm 1): only the S sampled clients train; their client indices
     # keep each one's own minibatch and loss keys
     who = jnp.nonzero(active > 0, size=n_sampled)[0].astype(jnp.int32)
@@ -368,7 +405,7 @@ def one_round(
     else:
         local = back(kept, local)
         mixed, carry, glob = rule.mix(local, carry, active)
-    return Round(active, who, local, trained, extras, mixed, carry, glob)
+    return Round(active, who, local, trained, extras, mixed, carry, glob, rule)
 
 
 def _consensus_distance(tree: Any) -> Array:

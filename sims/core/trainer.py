@@ -289,7 +289,9 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         ``sims.gossip(W)`` with W (N, N) row-stochastic, or ``sims.push_sum(A)`` with A (N, N)
         column-stochastic (directed graphs); or the spellings ``"fedavg"``, W and
         ``("push-sum", A)``. Matrices are validated by :func:`check_mixing` (finite, ≥ 0,
-        stochastic, irreducible).
+        stochastic, irreducible). At scale and over time (:mod:`sims.core.mixing`):
+        ``sparse_gossip(W)`` (neighbour lists), ``gossip_sequence(Ws)`` (W_t cycled by
+        round), ``one_peer_exponential(N)``, ``random_matching(N)`` (drawn from ``key``).
       rounds: T ≥ 1 communication rounds. local_steps: E ≥ 1 optimiser steps per round.
       batch_size: B ≥ 1 rows per local step (drawn with replacement).
       optimizer: an optax transformation, re-initialised every round on every client (as the
@@ -382,7 +384,11 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     algo = () if algorithm is None else jax.vmap(_check_algorithm(algorithm).init)(stacked)
     state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key, algo)
-    rule = jax.tree.map(lambda a: jnp.asarray(a, dtype=dt), rule)
+    # the rule's float arrays in the run's dtype (neighbour indices stay integers)
+    rule = jax.tree.map(
+        lambda a: jnp.asarray(a, dtype=dt) if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
+        rule,
+    )
     sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
     if mesh is not None:  # each client's rows on the device that trains it, once per run
         split = NamedSharding(mesh, P(mesh.axis_names[0]))

@@ -27,6 +27,9 @@ Quantities (docs/theory/consensus.md §0, §3, §5.1, §7):
 * D4 / D5 closed form: with a = 1+ηL, ρ = λa^E < 1 and ζ̄_t = max ζ over the local averages of
   rounds < t, e_t ≤ ρ^t e_0 + λζ̄_t (a^E − 1)/L · (1 − ρ^t)/(1 − ρ) (E = 1: D4,
   q^t e_0 + ληζ̄(1 − q^t)/(1 − q)); NaN where ρ ≥ 1 (vacuous);
+* a period of time-varying doubly-stochastic W_t (:mod:`theory.time_varying`), π uniform:
+  e_{t+P} ≤ ρ(t, t+P) e_t + Σ_{s<P} ρ(t+s, t+P) u_{t+s}, ρ(a, b) = ‖W_{b−1} ⋯ W_a − J‖₂
+  (:func:`period_bound`, docs/theory/consensus.md §3 D8; P = 1 is D2);
 * T9 (FedAvg drift, §5.1): ‖D_{i,k}‖ ≤ c_k‖∇f_i(x)‖ with c_k = ((1+ηL)^k − 1)/L (equality at
   k = 1), E_r ≤ ((1/K)Σ_k c_k²)(‖∇f(x)‖² + ζ²(x)), and pathwise with noise
   ‖D_{i,k+1}‖ ≤ (1+ηL)‖D_{i,k}‖ + η(‖∇f_i(x)‖ + ‖ν_{i,k}‖).
@@ -41,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from theory import _validate as v
-from theory import dissimilarity, spectral
+from theory import dissimilarity, spectral, time_varying
 from theory._precision import x64
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "contraction",
     "smoothness",
     "d2_bound",
+    "period_bound",
     "stepwise_bound",
     "closed_form_bound",
     "decl_bounds",
@@ -245,6 +249,49 @@ def d2_bound(e, spread, lam) -> np.ndarray:
         v.fail("e", f"at least T={u.shape[0]} distances", f"shape {e.shape}")
     lam = v.real(lam, "lam", lo=0.0)
     return lam * (e[: u.shape[0]] + u)
+
+
+def period_bound(e, spread, mixings, period: int) -> np.ndarray:
+    """The consensus bound over a period of time-varying mixing: the bound on e_{t+P},
+    t = 0..T−P, ρ(t, t+P) e_t + Σ_{s=0}^{P−1} ρ(t+s, t+P) u_{t+s}, with ρ(a, b) =
+    ‖W_{b−1} ⋯ W_a − J‖₂ (:func:`theory.time_varying.window_contractions`), e and u with
+    uniform π (the round's models are x^{t+1} = W_t(x^t + Δ^t); docs/theory/consensus.md §3
+    D8, checked as T14).
+
+    Derivation (doubly-stochastic W_t, so J W_t = W_t J = J): (I − J)x^{t+1} =
+    (W_t − J)(I − J)(x^t + Δ^t), and Π_s (W_s − J) = Π_s W_s − J; unrolled over P rounds and
+    bounded column by column with ‖AY‖_F ≤ ‖A‖₂‖Y‖_F. Pathwise, for any local updates; P = 1
+    is D2 (:func:`d2_bound`) with λ = ‖W − J‖₂.
+
+    Args:
+      e: (T+1,) or (T,) consensus distances at the round starts (π uniform).
+      spread: (T,) update spreads u_t (:func:`update_spread`, π uniform).
+      mixings: (T, N, N) the matrix of every round (each doubly stochastic).
+      period: the window P, 1 <= P <= T.
+
+    Returns:
+      (T−P+1,) bounds on e_P..e_T.
+
+    Example:
+      >>> from theory.time_varying import one_peer_exponential
+      >>> Ws = np.concatenate([one_peer_exponential(4)] * 2)
+      >>> period_bound(np.ones(5), np.zeros(4), Ws, 2).tolist()
+      [0.0, 0.0, 0.0]
+    """
+    u = np.asarray(v.array(spread, "spread", ndim=1), dtype=np.float64)
+    e = np.asarray(v.array(e, "e", ndim=1), dtype=np.float64)
+    T = u.shape[0]
+    w = v.array(mixings, "mixings", ndim=3)
+    if w.shape[0] != T:
+        v.fail("mixings", f"one (N, N) matrix per round (T = {T})", f"shape {w.shape}")
+    if e.shape[0] < T:
+        v.fail("e", f"at least T={T} distances", f"shape {e.shape}")
+    P = v.integer(period, "period", lo=1, hi=T)
+    out = np.empty(T - P + 1)
+    for t in range(T - P + 1):
+        rho = time_varying.window_contractions(w[t : t + P])
+        out[t] = rho[0] * e[t] + float(np.dot(rho, u[t : t + P]))
+    return out
 
 
 def stepwise_bound(e, zeta_local, lam, lr, L) -> np.ndarray:

@@ -1,0 +1,161 @@
+"""Sparse gossip (neighbour lists) against the dense W (NumPy's W @ x and the dense rule), with
+and without jit, in float64."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import sims
+from sims.core import mixing as mx
+from sims.core import rounds
+from theory import sparse_graphs as S
+from theory import topology as T
+
+
+def _random_stochastic(seed: int, n: int, extra: int, loops: bool) -> np.ndarray:
+    """A row-stochastic W on a ring plus ``extra`` random directed edges, random weights."""
+    rng = np.random.default_rng(seed)
+    support = np.zeros((n, n), bool)
+    support[np.arange(n), (np.arange(n) + 1) % n] = True
+    if loops:
+        support[np.arange(n), np.arange(n)] = True
+    for _ in range(extra):
+        support[rng.integers(n), rng.integers(n)] = True
+    w = np.where(support, rng.uniform(0.1, 1.0, (n, n)), 0.0)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _models(seed: int, n: int):
+    k1, k2 = jr.split(jr.key(seed))
+    return {
+        "a": jr.normal(k1, (n, 3, 2), jnp.float64),
+        "b": jr.normal(k2, (n,), jnp.float64),
+    }
+
+
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(2, 24),
+    extra=st.integers(0, 40),
+    loops=st.booleans(),
+)
+def test_sparse_mix_equals_dense_on_random_graphs(seed, n, extra, loops):
+    W = _random_stochastic(seed, n, extra, loops)
+    x = _models(seed, n)
+    dense = mx.gossip(jnp.asarray(W))
+    sparse = mx.sparse_gossip(sp.csr_matrix(W))
+    sparse = jax.tree.map(jnp.asarray, sparse)
+    want = jax.tree.map(lambda a: np.tensordot(W, np.asarray(a), axes=(1, 0)), x)
+    ones = jnp.ones(n)
+    for fn in (lambda r: r.mix(x, ones, ones), jax.jit(lambda r: r.mix(x, ones, ones))):
+        got_s, _, glob_s = fn(sparse)
+        got_d, _, _ = fn(dense)
+        for key in x:
+            np.testing.assert_allclose(got_s[key], want[key], rtol=1e-13, atol=1e-14)
+            np.testing.assert_allclose(got_s[key], got_d[key], rtol=1e-13, atol=1e-14)
+            np.testing.assert_allclose(glob_s[key], np.mean(want[key], 0), rtol=1e-12, atol=1e-14)
+
+
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 30), extra=st.integers(0, 60))
+def test_neighbour_lists_round_trip(seed, n, extra):
+    W = _random_stochastic(seed, max(n, 2), extra, True)
+    idx, w = S.neighbour_lists(W)
+    assert idx.dtype == np.int32 and idx.shape == w.shape
+    assert idx.shape[1] == np.count_nonzero(W, axis=1).max()
+    np.testing.assert_array_equal(S.from_neighbour_lists(idx, w).toarray(), W)
+    # padding: own index, weight 0
+    pad = w == 0
+    assert np.all(idx[pad] == np.nonzero(pad)[0].astype(np.int32))
+
+
+def test_the_three_spellings_give_one_rule():
+    W = T.mixing_matrix("metropolis", T.make_graph("random_regular", 10, degree=3, seed=1))
+    a = mx.sparse_gossip(W)
+    b = mx.sparse_gossip(sp.coo_matrix(W))
+    c = mx.sparse_gossip(S.neighbour_lists(W))
+    for r in (b, c):
+        np.testing.assert_array_equal(r.index, a.index)
+        np.testing.assert_array_equal(r.weights, a.weights)
+    np.testing.assert_array_equal(mx.round_matrix(a, 10), W)
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.array([[0.5, 0.6], [0.5, 0.5]]), "row-stochastic"),
+        (np.array([[1.5, -0.5], [0.5, 0.5]]), ">= 0"),
+        (np.eye(3), "irreducible"),
+        ((np.array([[0, 5], [1, 0]]), np.full((2, 2), 0.5)), r"in \[0, 2\)"),
+        ((np.array([[0.0, 1.0], [1.0, 0.0]]), np.full((2, 2), 0.5)), "integers"),
+    ],
+)
+def test_bad_sparse_rules_fail_in_one_line(bad, match):
+    with pytest.raises(ValueError, match=match) as err:
+        mx.sparse_gossip(bad)
+    assert "\n" not in str(err.value)
+
+
+def test_mixing_rule_checks_a_sparse_rule():
+    rule = mx.SparseGossip(np.array([[0, 1], [1, 0]], np.int32), np.array([[0.5, 0.5]] * 2))
+    assert isinstance(mx.mixing_rule(rule, 2), mx.SparseGossip)
+    with pytest.raises(ValueError, match="N = 3"):
+        mx.mixing_rule(rule, 3)
+
+
+def test_graph_rule_goes_sparse_above_the_threshold():
+    dense = mx.graph_rule("torus", 20, mixing="metropolis", rows=4, cols=5)
+    assert isinstance(dense, mx.Gossip)
+    limit = 8 * 20 * 20 - 1
+    sparse = mx.graph_rule("torus", 20, mixing="metropolis", rows=4, cols=5, dense_max_bytes=limit)
+    assert isinstance(sparse, mx.SparseGossip) and sparse.index.shape == (20, 5)
+    np.testing.assert_allclose(mx.round_matrix(sparse, 20), dense.matrix, rtol=1e-15, atol=0)
+    assert mx.DENSE_GOSSIP_MAX_BYTES == 2**28
+    assert isinstance(mx.graph_rule("ring", 5793), mx.SparseGossip)  # 8·N² > 2^28
+    assert isinstance(mx.graph_rule("ring", 5792), mx.Gossip)
+    with pytest.raises(ValueError, match="^graph: must be one of ring, .* at N = 6000"):
+        mx.graph_rule("star", 6000)
+    with pytest.raises(ValueError, match="^mixing: must be one of uniform, metropolis"):
+        mx.graph_rule("ring", 6000, mixing="data_size")
+
+
+def test_sparse_rule_at_n_1e5_without_a_dense_matrix():
+    rule = mx.graph_rule("exponential", 100_000)
+    assert isinstance(rule, mx.SparseGossip) and rule.index.shape == (100_000, 35)
+    x = jnp.arange(100_000, dtype=jnp.float64)[:, None]
+    out = jax.jit(lambda r: r.mix(x, None, None)[0])(jax.tree.map(jnp.asarray, rule))
+    # uniform weights on a circulant graph: row sums 1, the mean is kept
+    np.testing.assert_allclose(float(jnp.mean(out)), float(jnp.mean(x)), rtol=1e-12)
+
+
+def test_sims_run_with_the_sparse_rule_equals_the_dense_one():
+    n = 6
+    W = T.uniform_mixing(T.random_regular(n, 3, seed=4))
+    xs = jr.normal(jr.key(1), (n, 10, 2), jnp.float64)
+
+    def loss(w, batch, *, key):
+        return 0.5 * jnp.mean((batch @ w - 1.0) ** 2)
+
+    kw = dict(rounds=5, local_steps=2, batch_size=3, optimizer=optax.sgd(0.1), key=jr.key(0))
+    a = sims.run(loss, jnp.zeros(2, jnp.float64), xs, mixing=mx.gossip(W), **kw)
+    b = sims.run(loss, jnp.zeros(2, jnp.float64), xs, mixing=mx.sparse_gossip(W), **kw)
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        b.trace["consensus_distance"], a.trace["consensus_distance"], rtol=1e-10, atol=1e-18
+    )
+
+
+def test_mix_neighbours_float32():
+    W = _random_stochastic(5, 9, 12, True)
+    idx, w = S.neighbour_lists(W)
+    x = jr.normal(jr.key(2), (9, 4), jnp.float32)
+    got = rounds.mix_neighbours(jnp.asarray(idx), jnp.asarray(w), x)
+    assert got.dtype == jnp.float32
+    np.testing.assert_allclose(got, W @ np.asarray(x, np.float64), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,147 @@
+"""Time-varying mixing: a sequence of matrices W_0, W_1, ... applied one per round, and its
+consensus contraction over a period (an extension of arXiv 2607.02447, whose Algorithm 2 mixes
+with one fixed W; docs/theory/consensus.md §0).
+
+* one-peer exponential graph (Ying, Yuan, Chen, Hu, Pan, Yin, "Exponential Graph is Provably
+  Efficient for Decentralized Deep Training", NeurIPS 2021, arXiv 2110.13363; the time-varying
+  exponential graph of Stochastic Gradient Push, Assran, Loizou, Ballas, Rabbat, ICML 2019,
+  where each node sends to one peer per iteration, cycling through the powers of 2): with
+  τ = ⌈log₂ N⌉, round t mixes by W_t with w_ii = w_ij = ½ for j = (i + 2^(t mod τ)) mod N and 0
+  elsewhere, so each node averages its model with one peer whose offset doubles every round.
+  Every W_t is doubly stochastic (a circulant), not symmetric. For N a power of 2 the product
+  over a period, W_{τ−1} ⋯ W_0, is exactly J = 11ᵀ/N (Ying et al.'s periodic exact averaging):
+  after τ rounds every node holds the exact average.
+* the consensus contraction over a period of P matrices, ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂, and its
+  rate per round ρ_P^{1/P}: for doubly-stochastic W_t, (W_a − J)(W_b − J) = W_a W_b − J, so the
+  disagreement x − Jx shrinks by at least ρ_P every P rounds of pure mixing; with P = 1 this is
+  the static λ = ‖W − J‖₂ of :func:`theory.spectral.contraction`.
+
+All functions are NumPy float64 on dense matrices (small N); the large-N product norm is
+:func:`theory.sparse_graphs.product_contraction`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from theory import _validate as v
+
+__all__ = [
+    "one_peer_offsets",
+    "one_peer_exponential",
+    "period_product",
+    "PeriodContraction",
+    "period_contraction",
+    "window_contractions",
+]
+
+
+def one_peer_offsets(n: int) -> list[int]:
+    """The peers' offsets 2^p, p = 0..τ−1, τ = ⌈log₂ N⌉, of the one-peer exponential graph
+    (round t uses offset number t mod τ).
+
+    Example:
+      >>> one_peer_offsets(8), one_peer_offsets(5)
+      ([1, 2, 4], [1, 2, 4])
+    """
+    n = v.integer(n, "n", lo=2)
+    return [2**p for p in range(math.ceil(math.log2(n)))]
+
+
+def one_peer_exponential(n: int) -> np.ndarray:
+    """The τ matrices of a period of the one-peer exponential graph (Ying et al. 2021):
+    (τ, N, N) float64, W_p = (I + S^{2^p})/2 with (S^s)_{i, (i+s) mod N} = 1.
+
+    Example:
+      >>> W = one_peer_exponential(4)
+      >>> W.shape, W[1, 0].tolist()
+      ((2, 4, 4), [0.5, 0.0, 0.5, 0.0])
+    """
+    offsets = one_peer_offsets(n)
+    v.check_fits("n", n, 8 * len(offsets) * n * n, what="the dense one-peer matrices")
+    out = np.zeros((len(offsets), n, n))
+    i = np.arange(n)
+    for p, s in enumerate(offsets):
+        out[p, i, i] += 0.5
+        out[p, i, (i + s) % n] += 0.5
+    return out
+
+
+def _sequence(mats: Any, field: str = "mats") -> np.ndarray:
+    """A (P, N, N) stack of doubly-stochastic matrices, checked (one-line errors)."""
+    w = v.array(mats, field, ndim=3)
+    if w.shape[0] < 1 or w.shape[1] != w.shape[2] or w.shape[1] < 1:
+        v.fail(field, "a (P, N, N) stack of square matrices, P >= 1", f"shape {w.shape}")
+    n = w.shape[1]
+    for t in range(w.shape[0]):
+        wt = w[t]
+        if np.any(wt < 0):
+            v.fail(f"{field}[{t}]", "entrywise >= 0", f"min entry {wt.min():.3g}")
+        for axis, what in ((1, "rows"), (0, "columns")):
+            sums = wt.sum(axis=axis)
+            if np.max(np.abs(sums - 1.0)) > v.stochastic_tolerance(np.float64, n):
+                v.fail(f"{field}[{t}]", f"doubly stochastic ({what} sum to 1)",
+                       f"{what} sums in [{sums.min():.6g}, {sums.max():.6g}]")  # fmt: skip
+    return np.asarray(w, dtype=np.float64)
+
+
+def period_product(mats: Any) -> np.ndarray:
+    """W_{P−1} ⋯ W_0 of a (P, N, N) stack (round 0's matrix applied first).
+
+    Example:
+      >>> period_product(one_peer_exponential(4)).tolist()[0]
+      [0.25, 0.25, 0.25, 0.25]
+    """
+    w = v.array(mats, "mats", ndim=3)
+    out = np.eye(w.shape[1])
+    for wt in np.asarray(w, dtype=np.float64):
+        out = wt @ out
+    return out
+
+
+class PeriodContraction(NamedTuple):
+    """ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂, the period P and the rate per round ρ_P^{1/P}."""
+
+    rho: float
+    period: int
+    per_round: float
+
+
+def period_contraction(mats: Any) -> PeriodContraction:
+    """The consensus contraction over a period of doubly-stochastic W_t (module docstring):
+    ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ (dense spectral norm, float64) and ρ_P^{1/P}.
+
+    Args:
+      mats: (P, N, N) the period's matrices, each doubly stochastic (one-line error otherwise).
+
+    Example:
+      >>> period_contraction(one_peer_exponential(8))
+      PeriodContraction(rho=0.0, period=3, per_round=0.0)
+    """
+    w = _sequence(mats)
+    n = w.shape[1]
+    v.check_fits("mats", f"shape {w.shape}", 8 * 4 * n * n, what="the dense period product")
+    rho = float(np.linalg.norm(period_product(w) - np.full((n, n), 1.0 / n), ord=2))
+    return PeriodContraction(rho, int(w.shape[0]), rho ** (1.0 / w.shape[0]))
+
+
+def window_contractions(mats: Any) -> np.ndarray:
+    """ρ(s) = ‖W_{P−1} ⋯ W_s − J‖₂ for s = 0..P−1 (ρ(0) = ρ_P): how much of the disagreement
+    that enters at round s is left at the end of the window (the terms of
+    :func:`sims.trackc.consensus.period_bound`). (P,) float64.
+
+    Example:
+      >>> window_contractions(one_peer_exponential(4)).round(12).tolist()
+      [0.0, 1.0]
+    """
+    w = _sequence(mats)
+    n = w.shape[1]
+    j = np.full((n, n), 1.0 / n)
+    out, prod = np.zeros(w.shape[0]), np.eye(n)
+    for s in range(w.shape[0] - 1, -1, -1):
+        prod = prod @ w[s]
+        out[s] = np.linalg.norm(prod - j, ord=2)
+    return out
