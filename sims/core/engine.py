@@ -167,6 +167,7 @@ def _make_updates(config: EngineSettings, mesh) -> Callable:
         return rounds.step_streams(
             shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
             steps=config.local_steps, batch=None if config.population else config.batch,
+            keyed=getattr(config, "sampler", None) is not None,
         )  # fmt: skip
 
     def on_rows(clients: ClientInput, shared: RoundInput, data, offsets, k: int):

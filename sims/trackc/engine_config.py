@@ -116,6 +116,11 @@ class EngineConfig:
         ``"scaffold"`` (control variates at step size ``lr``; with ``lr_schedule="cosine"`` or
         an optimiser other than SGD the variates use ``lr`` as written).
       mu: FedProx's proximal weight μ ≥ 0.
+      sampler: None (minibatches are rows of the problem's samples ``x``), or a minibatch
+        generator ``sampler(key, i, batch, dtype) -> (batch, d)`` with an attribute ``d``
+        (:class:`sims.data.paper_model.KeyedPaperSampler`; hashable): each client's minibatch
+        is drawn from its (seed, round, client, step) key inside the local step and the
+        problem holds no samples (memory for the models only). Not with ``population``.
     """
 
     method: str = "mim"
@@ -141,6 +146,7 @@ class EngineConfig:
     client_chunk: int | None = None
     algorithm: str = "none"
     mu: float = 0.0
+    sampler: Any = None
 
     def __post_init__(self) -> None:
         v.choice(self.algorithm, "algorithm", tuple(ALGORITHMS))
@@ -168,6 +174,13 @@ class EngineConfig:
             v.integer(self.client_chunk, "client_chunk", lo=1)
         for flag in ("population", "persist_opt_state", "record_local"):
             v.boolean(getattr(self, flag), flag)
+        if self.sampler is not None:
+            if not callable(self.sampler) or getattr(self.sampler, "d", None) != d:
+                what = f"a minibatch generator sampler(key, i, batch, dtype) with d = {d}"
+                v.fail("sampler", what, self.sampler)
+            if self.population:
+                v.fail("sampler", "None with population=True (population gradients draw no data)",
+                       self.sampler)  # fmt: skip
         if self.population and not methods.get(self.method).population:
             with_population = [m for m in METHODS if methods.get(m).population]
             v.fail(
