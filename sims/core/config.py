@@ -84,6 +84,8 @@ class EngineSettings(Protocol):
         :class:`sims.data.paper_model.KeyedPaperSampler`): every minibatch is drawn from its
         key inside the local step and the problem holds no samples; None: minibatches are
         rows of the problem's samples ``x``.
+      server_model: FedAvg keeps one server model instead of N client copies
+        (:func:`sims.core.engine.server_model`).
     """
 
     n_clients: int
@@ -105,6 +107,7 @@ class EngineSettings(Protocol):
     lr_scale: Callable | None
     client_algorithm: Any
     sampler: Any
+    server_model: bool
     n_sampled: int
     gamma_omega: float
 
