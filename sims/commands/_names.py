@@ -44,7 +44,7 @@ MATRIX_FRAMEWORKS = ("decl",)
 #: the methods whose clients exchange embeddings (MAR): sims.losses.methods.get(name).embeddings
 EMBEDDING_METHODS = ("mar",)
 #: sims.trackc.simulate.DEFAULTS, sims.trackc.simulate.LR_STABLE_FRACTION
-SIM_DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
+SIM_DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=None)
 LR_STABLE_FRACTION = 0.25
 #: sims.trackd.data.DATASETS
 DATASETS = ("mnist", "digits", "cifar10", "npz")

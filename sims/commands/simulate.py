@@ -88,7 +88,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rounds", type=pos_int, default=DEFAULTS["rounds"])
     p.add_argument(
-        "--samples-per-client", type=_common.integer(lo=2), default=DEFAULTS["samples_per_client"]
+        "--samples-per-client",
+        type=_common.integer(lo=2),
+        default=DEFAULTS["samples_per_client"],
+        help="M samples drawn per client before training, minibatches drawn from them (default: "
+        "none; every minibatch is drawn from its own key inside the round)",
     )
     p.add_argument("--clients-per-round", type=pos_int, default=None, help="FL: S (default N)")
     p.add_argument("--aggregation", default=None, choices=AGGREGATIONS, help="FL (uniform)")

@@ -62,7 +62,8 @@ class ClientInput(NamedTuple):
       x: (M, d) its samples (valid rows first), or None in population mode. n: int32 valid rows.
       X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
       gamma: its MAR weight γ_i this round. index: int32 client id i.
-      rows: (E, B) int32 minibatch rows of its E steps and ``keys`` (E, 2) the loss keys, as
+      rows: (E, B) int32 minibatch rows of its E steps (with ``config.sampler``: (E, 2) the
+        minibatch keys its samples are drawn from) and ``keys`` (E, 2) the loss keys, as
         drawn by :func:`sims.core.rounds.step_streams`; None: drawn inside the update (the
         same numbers). algo: its state of the federated algorithm (``()`` without one).
     """
@@ -111,6 +112,10 @@ def make_local_update(config: EngineSettings) -> Callable:
     ``config.loss_method``: the closed form of the alignment methods (no autodiff) or
     ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
     :func:`population_loss` with the client's X_i.
+
+    Keyed data (``config.sampler`` given, no samples ``x``): step s draws its B samples
+    ``config.sampler(batch_key(k_rows, t, i, s), i, B, dtype)`` inside the step
+    (:func:`sims.core.rounds.batch_key`), so the run holds models and no data.
     """
     E, b = config.local_steps, config.batch
     dt = _dtype(config)
@@ -119,6 +124,8 @@ def make_local_update(config: EngineSettings) -> Callable:
     zeros_z = jnp.zeros((b, config.c), dt)
     record = config.record_local
     alg = config.client_algorithm
+    sampler = getattr(config, "sampler", None)
+    keyed = sampler is not None and not config.population
 
     def local_update(client: ClientInput, shared: RoundInput, data=None):
         params, opt_state = client.params, client.opt_state
@@ -128,7 +135,7 @@ def make_local_update(config: EngineSettings) -> Callable:
         if keys is None:
             rows, keys = rounds.step_streams(
                 shared.k_rows, shared.k_loss, shared.t, client.index, client.n,
-                steps=E, batch=None if config.population else b,
+                steps=E, batch=None if config.population else b, keyed=keyed,
             )  # fmt: skip
         if config.population:
             rows = jnp.zeros((E,), jnp.int32)
@@ -152,7 +159,11 @@ def make_local_update(config: EngineSettings) -> Callable:
         vg = rounds.transformed(vg, alg, start, client.algo, shared.shared)
         params, opt_state, vals, zs, rec = rounds.local_train(
             vg, opt, params, opt_state, rows, keys,
-            batch_of=_gather(config.population, client.x, data),
+            batch_of=(
+                (lambda k: sampler(k, client.index, b, dt))
+                if keyed
+                else _gather(config.population, client.x, data)
+            ),
             scale=None if config.lr_scale is None else shared.scale,
             record=(lambda p, g: (encoder(p), encoder(g))) if record else None,
         )  # fmt: skip
@@ -194,6 +205,8 @@ def client_bytes(config: EngineSettings) -> int:
         work += 3 * d * d + 2 * c * d
     else:
         work += b * d + 3 * b * d + b * d  # the step's batch, views and mask, mask words
+        if getattr(config, "sampler", None) is not None:
+            work += 3 * b * d  # the keyed draw: noise, offsets and the sample before its cast
         if method.embeddings:
             work += 4 * b * b + 4 * b * config.c
     if config.record_local:

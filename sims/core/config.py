@@ -80,6 +80,12 @@ class EngineSettings(Protocol):
       lr_scale: the schedule's factor ``scale(t, T, dtype)`` on the updates, or None.
       mixing_rule(matrix, agg): the round's rule of :mod:`sims.core.mixing`.
       client_algorithm: a :class:`sims.core.rounds.ClientAlgorithm` value, or None.
+      sampler: a minibatch generator ``sampler(key, i, batch, dtype) -> (batch, d)`` (e.g.
+        :class:`sims.data.paper_model.KeyedPaperSampler`): every minibatch is drawn from its
+        key inside the local step and the problem holds no samples; None: minibatches are
+        rows of the problem's samples ``x``.
+      server_model: FedAvg keeps one server model instead of N client copies
+        (:func:`sims.core.engine.server_model`).
     """
 
     n_clients: int
@@ -100,6 +106,8 @@ class EngineSettings(Protocol):
     local_optimizer: optax.GradientTransformation
     lr_scale: Callable | None
     client_algorithm: Any
+    sampler: Any
+    server_model: bool
     n_sampled: int
     gamma_omega: float
 

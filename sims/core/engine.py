@@ -70,7 +70,16 @@ from theory import _validate as v
 
 Array = jax.Array
 
-__all__ = ["State", "Engine", "make_round", "make_engine", "seed_keys", "sweep", "sweep_call"]
+__all__ = [
+    "State",
+    "Engine",
+    "make_round",
+    "make_engine",
+    "seed_keys",
+    "sweep",
+    "sweep_call",
+    "server_model",
+]
 
 
 class State(NamedTuple):
@@ -135,7 +144,8 @@ def _make_init(config: EngineSettings, opt) -> Callable:
         key = _raw_key(key)
         if params is None:
             params = _draw_init(config.loss_method, key, c, d, config.init_scale, dt)
-        stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
+        rows = 1 if server_model(config) else n  # the server model: one row stands for all N
+        stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (rows,) + a.shape), params)
         opt_state = jax.vmap(opt.init)(stacked)
         alg = config.client_algorithm
         return State(
@@ -143,7 +153,7 @@ def _make_init(config: EngineSettings, opt) -> Callable:
             opt_state=opt_state,
             round=jnp.zeros((), jnp.int32),
             counts=jnp.zeros((n,), jnp.int32),
-            z_bar=jnp.zeros((n, b, c), dt),
+            z_bar=jnp.zeros((rows, b, c), dt),
             key=key,
             diverged=jnp.zeros((), bool),
             algo=() if alg is None else jax.vmap(alg.init)(stacked),
@@ -167,6 +177,7 @@ def _make_updates(config: EngineSettings, mesh) -> Callable:
         return rounds.step_streams(
             shared.k_rows, shared.k_loss, shared.t, clients.index, clients.n,
             steps=config.local_steps, batch=None if config.population else config.batch,
+            keyed=getattr(config, "sampler", None) is not None,
         )  # fmt: skip
 
     def on_rows(clients: ClientInput, shared: RoundInput, data, offsets, k: int):
@@ -249,11 +260,12 @@ def _untrained(state: State, n: int, outputs):
     return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec, state.algo
 
 
-def _applied(state: State, new_state: State, vals, local, active, metrics: dict):
+def _applied(state: State, new_state: State, vals, local, active, metrics: dict, index=None):
     """``(state, metrics)`` after the divergence check: a participating client whose loss or
     parameters are NaN/inf, or an average whose global loss (Eq. 16) is no longer finite
     (parameters so large that ‖WWᵀ‖² overflows while every entry is still finite), stops the
-    run at ``state`` (:func:`divergence`)."""
+    run at ``state`` (:func:`divergence`). ``index``: the client ids of the rows of ``vals``
+    and ``local`` (None: row i is client i)."""
     bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
     bad = bad & (active > 0)
     blown = ~jnp.isfinite(metrics["loss_global"])
@@ -264,9 +276,71 @@ def _applied(state: State, new_state: State, vals, local, active, metrics: dict)
     frozen = state._replace(diverged=stop)
     new_state = jax.tree.map(lambda a, o: jnp.where(stop, o, a), new_state, frozen)
     metrics["diverged"] = now_bad
-    metrics["diverged_client"] = jnp.where(jnp.any(bad), first, -1)
+    client = first if index is None else index[first]
+    metrics["diverged_client"] = jnp.where(jnp.any(bad), client, -1)
     metrics["diverged_loss"] = jnp.where(jnp.any(bad), vals[first], metrics["loss_global"])
     return new_state, metrics
+
+
+def server_model(config: EngineSettings) -> bool:
+    """Whether rounds keep ONE server model instead of N client copies
+    (``config.server_model``; EngineConfig admits it only for FedAvg with S < N clients that
+    keep no state between rounds: no persistent optimiser state, federated algorithm, MAR
+    embeddings or recorded iterates)."""
+    return bool(getattr(config, "server_model", False))
+
+
+def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma, metrics_fn):
+    """FedAvg's round (Algorithm 1) with the server model ``state.params`` (leading axis 1)
+    in place of the N identical client copies: the S participants of
+    :meth:`~sims.core.mixing.FedAvg.participants` train from it (the same minibatch and loss
+    keys, client by client, as :func:`sims.core.rounds.one_round`) and the rule mixes them
+    (``who`` given) into the next server model. Memory and work per round: the S trained
+    models, not N.
+
+    The metrics are :func:`sims.core.recorded._round_metrics` over S + 1 rows: the S trained
+    clients, and one row standing for the N − S others (their local iterate is the round-start
+    server model, their update 0), with weight (N − S)/N in the uniform means and
+    1 − Σ_(who) π in the π-weighted ones; the same quantities as the N-copy round, summed in
+    another order (``tests/test_keyed_data.py``)."""
+    n, s = config.n_clients, config.n_sampled
+    t = state.round
+    active = rule.participants(key, t, n, gamma.dtype)
+    who = jnp.nonzero(active > 0, size=s)[0].astype(jnp.int32)
+
+    def taken(a, rows=s):  # the server row for every trained client
+        return jnp.broadcast_to(a, (rows,) + a.shape[1:])
+
+    own = ClientInput(
+        jax.tree.map(taken, inputs.params), jax.tree.map(taken, inputs.opt_state), None,
+        inputs.n[who], None if inputs.X is None else inputs.X[who],
+        jax.tree.map(taken, inputs.z_bar), gamma[who], None, algo=(),
+    )  # fmt: skip
+    local, (_, vals, _, _, _) = train(own, who)
+    _, _, glob = rule.mix(local, None, active, who)
+    server = jax.tree.map(lambda g: g[None], glob)
+    pi_who = problem.pi[who]
+    rest = jnp.ones((1,), pi_who.dtype)
+    one = jnp.ones((s,), pi_who.dtype)
+
+    def rows(trained, others):
+        return jax.tree.map(lambda a, b: jnp.concatenate([a, b]), trained, others)
+
+    metrics = metrics_fn(
+        jax.tree.map(lambda a: taken(a, s + 1), state.params),
+        rows(local, state.params),
+        jax.tree.map(lambda a: taken(a, s + 1), server),
+        jnp.concatenate([pi_who, rest - jnp.sum(pi_who)]),
+        jnp.concatenate([vals, jnp.zeros((1,), vals.dtype)]),
+        jnp.concatenate([one, 0 * rest]),
+        jnp.concatenate([gamma[who], jnp.zeros((1,), gamma.dtype)]),
+        None,
+        stats,
+        uniform=jnp.concatenate([one / n, rest * (n - s) / n]),
+    )
+    counts = state.counts + (active > 0).astype(jnp.int32)
+    new_state = state._replace(params=server, round=t + 1, counts=counts)
+    return _applied(state, new_state, vals, local, one, metrics, index=who)
 
 
 def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
@@ -296,6 +370,9 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     n, dt = config.n_clients, _dtype(config)
     method = config.loss_method
     _check_mesh(config, mesh)
+    server = server_model(config)
+    if server and mesh is not None:
+        v.fail("mesh", "None with server_model (the server-model round runs on one device)", mesh)
     updates, round_metrics = _make_updates(config, mesh), _make_metrics(config, mesh)
 
     def round_step(state: State, problem: Problem, stats=None):
@@ -325,6 +402,11 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
         def train(clients: ClientInput, who):
             local, *outputs = updates(clients._replace(index=who), shared, problem.x, who)
             return local, tuple(outputs)
+
+        if server:
+            return _server_round(
+                config, state, problem, stats, rule, k_rows, inputs, train, gamma, round_metrics
+            )
 
         # the round (sims.core.rounds.one_round): FedAvg with S < N trains the S sampled
         # clients (Algorithm 1), puts them back among the round-start models, mixes all N

@@ -68,7 +68,8 @@ def make_problem(
     Args:
       config: the run's :class:`EngineSettings`.
       targets: (N, d, d) population targets X_i.
-      x: (N, M, d) samples (required unless ``config.population``); valid rows first.
+      x: (N, M, d) samples (required unless ``config.population`` or ``config.sampler``: then
+        None); valid rows first.
       sizes: (N,) valid rows per client; default M for every client.
       mixing: (N, N) row-stochastic matrix, required for DecL.
       agg: (N,) positive FL aggregation weights; default uniform.
@@ -118,6 +119,12 @@ def _check_samples(config: EngineSettings, x, sizes, dt) -> tuple:
         if x is not None or sizes is not None:
             field = "x" if x is not None else "sizes"
             v.fail(field, "None with population=True (population gradients use the targets)",
+                   "an array")  # fmt: skip
+        return None, None
+    if getattr(config, "sampler", None) is not None:
+        if x is not None or sizes is not None:
+            field = "x" if x is not None else "sizes"
+            v.fail(field, "None with a sampler (minibatches are drawn from their keys)",
                    "an array")  # fmt: skip
         return None, None
     if x is None:

@@ -338,7 +338,7 @@ def _spread(W: Array, w: Array, mean: Array) -> Array:
 
 def _round_metrics(
     before, local, after, pi, vals, active, gamma, rec, stats, axis: str | None = None,
-    level: str = "all",
+    level: str = "all", uniform=None,
 ):  # fmt: skip
     """The per-round metrics of :func:`sims.core.engine.make_round` (π: ``problem.pi``), those of
     ``level`` (:data:`METRICS_OF_LEVEL`).
@@ -348,12 +348,18 @@ def _round_metrics(
     every sum, mean and maximum over clients runs over all devices: two collectives per round,
     one for the means and participation sums, one for the spreads and the largest norm (left
     to the partitioner, the metrics' small reductions became a dozen collectives per round,
-    each a wait for the slower device: more than the local steps they followed)."""
+    each a wait for the slower device: more than the local steps they followed).
+
+    ``uniform``: the weights of the rows in the uniform means (default 1/N each): where a row
+    stands for several clients holding the same model (the server-model FedAvg round of
+    :func:`sims.core.engine.make_round`), its multiplicity over N."""
     v.choice(level, "level", tuple(METRICS_OF_LEVEL))
     W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
     k = W1.shape[0]
     n = k if axis is None else k * lax.axis_size(axis)
-    uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
+    weighted = uniform is not None
+    if not weighted:
+        uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
     step = Wl - W0
     full = level == "all"
 
@@ -369,8 +375,10 @@ def _round_metrics(
             "step_pi": wmean(pi, step),
             "gamma": jnp.sum(gamma * active),
         }
+    if weighted:
+        sums["sum"] = wmean(uniform, W1)
     means = _all_sum(sums, axis)
-    Wbar = means["sum"] / n
+    Wbar = means["sum"] if weighted else means["sum"] / n
     Xbar, Q = stats
     out = {
         "loss": means["loss"] / means["active"],

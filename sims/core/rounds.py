@@ -7,8 +7,9 @@ is theirs (:func:`sims.core.engine.make_round`: γ, z̄, counts, metrics, diverg
 :func:`sims.core.trainer.run`: push-sum weights, the trace, ``record``). Its pieces are written
 for ONE client (unbatched) or act on a pytree whose leaves carry the clients on a leading axis N:
 
-* keys: :func:`as_key` checks one; the key streams: the minibatch rows of client i at local
-  step s of round t (:func:`batch_indices`, stream 0 of the run's key), the key handed to the loss
+* keys: :func:`as_key` checks one; the key streams: the minibatch of client i at local step s
+  of round t (:func:`batch_key`, stream 0 of the run's key: its rows, :func:`batch_indices`, or
+  its samples drawn from a generator of the data), the key handed to the loss
   (:func:`loss_key`, stream 1) and FedAvg participation (:func:`participation`, stream 2),
   each folded in by (round, client, step), so every random number depends only on those;
 * client batching: :func:`map_clients` (``vmap``, or ``lax.map`` over chunks of clients),
@@ -39,6 +40,7 @@ from theory import dissimilarity
 
 __all__ = [
     "as_key",
+    "batch_key",
     "batch_indices",
     "loss_key",
     "participation",
@@ -84,6 +86,23 @@ def _fold_in_all(key: Array, data: tuple) -> Array:
     return key
 
 
+def batch_key(
+    key: Array, t: Int[Array, ""] | int, i: Int[Array, ""] | int, s: Int[Array, ""] | int
+) -> Array:
+    """The minibatch key of client i at local step s of round t:
+    ``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (by :mod:`sims.keys`). It draws the
+    step's rows of a materialised sample (:func:`batch_indices`) or, with a generator of the
+    data (``EngineConfig.sampler``), the step's samples themselves.
+
+    >>> import numpy as np
+    >>> k = jr.PRNGKey(0)
+    >>> bool(np.array_equal(batch_key(k, 2, 1, 0),
+    ...                     jr.fold_in(jr.fold_in(jr.fold_in(jr.fold_in(k, 0), 2), 1), 0)))
+    True
+    """
+    return _fold_in_all(key, (_BATCH, t, i, s))
+
+
 def batch_indices(
     key: Array,
     t: Int[Array, ""] | int,
@@ -100,7 +119,7 @@ def batch_indices(
     >>> batch_indices(jr.key(0), 0, 1, 0, 5, 3).shape
     (3,)
     """
-    return keys.randint(_fold_in_all(key, (_BATCH, t, i, s)), batch_size, n_i)
+    return keys.randint(batch_key(key, t, i, s), batch_size, n_i)
 
 
 def loss_key(key: Array, t: Any, i: Any, s: Any) -> Array:
@@ -198,10 +217,13 @@ def step_streams(
     *,
     steps: int,
     batch: int | None,
+    keyed: bool = False,
 ) -> tuple[Any, Array]:
     """The key scheme of a round: minibatch rows and loss keys of clients ``index`` at local
     steps 0..E−1 of round t, ``rows[i, s]`` = :func:`batch_indices` (k_rows, t, i, s, sizes[i], B)
-    (None when ``batch`` is None: full-batch losses) and ``keys[i, s]`` = :func:`loss_key`
+    (None when ``batch`` is None: full-batch losses; with ``keyed`` the minibatch keys
+    :func:`batch_key` (k_rows, t, i, s) instead, from which a generator draws the step's
+    samples) and ``keys[i, s]`` = :func:`loss_key`
     (k_loss, t, i, s); leading axes those of ``index`` (a scalar: one client). The two base
     keys are the caller's: one key for both (:func:`sims.run`), or two streams of a seed's key
     tree (the Track C engine); the per-(round, client, step) derivation is this one.
@@ -219,6 +241,8 @@ def step_streams(
         keys = jax.vmap(lambda s: loss_key(k_loss, t, i, s))(ss)
         if batch is None:
             return None, keys
+        if keyed:
+            return jax.vmap(lambda s: batch_key(k_rows, t, i, s))(ss), keys
         return jax.vmap(lambda s: batch_indices(k_rows, t, i, s, n_i, batch))(ss), keys
 
     index, sizes = jnp.asarray(index), jnp.asarray(sizes)

@@ -4,10 +4,15 @@
 :class:`theory.datamodel.DataModel`: frequent components ±e_i − Σ_{k≠i} q_k τ e_k + μξ and the
 rare component e_{h_i} + μξ, with the class weights ((1−ρ)/2, (1−ρ)/2, ρ). The draws are made
 in float64 and cast, so float32 and float64 runs of one key see the same data.
+
+:class:`KeyedPaperSampler` is the same model as a generator: one client's minibatch of B
+samples drawn from its own key inside a local step, so that a run holds no sample at all
+(memory N·c·d for the models, not N·M·d for the data; :mod:`sims.core.engine`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 from typing import Any
 
@@ -21,7 +26,7 @@ from theory import _validate as v
 from theory import datamodel as dm
 from theory._precision import x64
 
-__all__ = ["sample_paper_model", "SAMPLE_CHUNK_BYTES"]
+__all__ = ["sample_paper_model", "KeyedPaperSampler", "SAMPLE_CHUNK_BYTES"]
 
 
 def check_sample_fits(field: str, n: int, m: int, d: int, value=None) -> None:
@@ -125,6 +130,7 @@ def sample_paper_model(
 def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction, stratified, dtype):
     rare_arr = jnp.asarray(rare)
     label_arr = jnp.asarray(labels)
+    base = None
     if stratified:
         n_rare = int(round(rare_fraction * m))
         n_second = (m - n_rare) // 2
@@ -139,22 +145,10 @@ def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction,
     logits = jnp.log(jnp.asarray(weights, dtype=jnp.float64))
 
     def one_client(i, k):
-        k_comp, k_q, k_xi = jr.split(k, 3)
-        s = (
-            jr.permutation(k_comp, base)
-            if stratified
-            else jr.categorical(k_comp, logits, shape=(m,))
-        )
-        q = jr.bernoulli(k_q, 0.5, (m, n)).astype(dtype)
-        own = jax.nn.one_hot(i, n, dtype=dtype)
-        offset = -tau * q * (1 - own)  # zero on the client's own axis i
-        sign = jnp.where(s == 0, 1.0, -1.0).astype(dtype)
-        freq = sign[:, None] * own[None, :] + offset  # (M, N) on coordinates e_1..e_N
-        freq = jnp.pad(freq, ((0, 0), (0, d - n)))
-        rare_x = jnp.broadcast_to(jax.nn.one_hot(rare_arr[i], d, dtype=dtype), (m, d))
-        xi = jr.normal(k_xi, (m, d), dtype=dtype)
-        x = jnp.where((s == 2)[:, None], rare_x, freq) + mu * xi
-        return x, label_arr[i][s]
+        return _client_draw(
+            k, i, m, n=n, d=d, tau=tau, mu=mu, rare=rare_arr, labels=label_arr, logits=logits,
+            base=base, dtype=dtype,
+        )  # fmt: skip
 
     # clients in chunks (lax.map; each chunk one vmap) that divide N, so that the sampling
     # temporaries (threefry bits, the (M, N) offsets) stay near SAMPLE_CHUNK_BYTES instead of a
@@ -165,6 +159,77 @@ def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction,
     return jax.lax.map(
         lambda a: one_client(*a), (jnp.arange(n), jr.split(key, n)), batch_size=chunk
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyedPaperSampler:
+    """The paper's data model as a minibatch generator: ``sampler(key, i, batch, dtype)`` is
+    ``batch`` fresh samples (B, d) of client i drawn from ``key`` alone (Section 3.2, Figure 1
+    of arXiv 2607.02447; the component, offset bits and noise of :func:`sample_paper_model`'s
+    per-client draw, i.i.d. components, not stratified).
+
+    The engine hands it the minibatch key of client i at local step s of round t
+    (:func:`sims.core.rounds.batch_key`: the key that draws a materialised run's minibatch
+    rows), so every batch is a function of (seed, t, i, s) only: not of the other clients,
+    the chunking or ``jit``. E[x] = ``theory.datamodel.client_mean(model)[i]`` and
+    E[xxᵀ] = ``theory.datamodel.client_second_moment(model)[i]`` (``tests/test_keyed_data.py``).
+
+    A value (frozen, hashable: part of a static engine configuration). Draws are made in
+    float64 when JAX's x64 mode is on (as :func:`sample_paper_model`, so a float32 run sees
+    the float64 draw rounded) and in float32 otherwise (deviation: a float32 run without x64
+    sees other, equally distributed, numbers; JAX cannot draw float64 inside such a trace).
+
+    Example:
+      >>> s = KeyedPaperSampler(dm.DataModel(d=8, n_clients=3))
+      >>> s(jr.key(0), 1, 5, jnp.float32).shape
+      (5, 8)
+    """
+
+    model: dm.DataModel
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, dm.DataModel):
+            v.fail("model", "a theory.datamodel.DataModel", self.model)
+
+    @property
+    def d(self) -> int:
+        """The dimension of a sample."""
+        return self.model.d
+
+    def __call__(self, key: jax.Array, i, batch: int, dtype: Any) -> jax.Array:
+        model = self.model
+        draw = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        x, _ = _client_draw(
+            key, i, int(batch), n=model.n_clients, d=model.d, tau=model.tau, mu=model.mu,
+            rare=jnp.asarray(dm.rare_axes(model)), labels=jnp.asarray(dm.class_labels(model)),
+            logits=jnp.log(jnp.asarray(dm.class_weights(model), dtype=draw)), base=None,
+            dtype=draw,
+        )  # fmt: skip
+        return x.astype(dtype)
+
+
+def _client_draw(k, i, m: int, *, n, d, tau, mu, rare, labels, logits, base, dtype):
+    """``(x (m, d), y (m,))``: m samples of client i (0-based, possibly traced) from the key
+    ``k``, the one draw of the paper's model (components from ``logits``, or a permutation of
+    the stratified ``base`` when given; the N offset bits q; the noise ξ), shared by the
+    materialised sample (:func:`sample_paper_model`) and the keyed minibatches
+    (:class:`KeyedPaperSampler`)."""
+    k_comp, k_q, k_xi = jr.split(k, 3)
+    s = (
+        jr.permutation(k_comp, base)
+        if base is not None
+        else jr.categorical(k_comp, logits, shape=(m,))
+    )
+    q = jr.bernoulli(k_q, 0.5, (m, n)).astype(dtype)
+    own = jax.nn.one_hot(i, n, dtype=dtype)
+    offset = -tau * q * (1 - own)  # zero on the client's own axis i
+    sign = jnp.where(s == 0, 1.0, -1.0).astype(dtype)
+    freq = sign[:, None] * own[None, :] + offset  # (M, N) on coordinates e_1..e_N
+    freq = jnp.pad(freq, ((0, 0), (0, d - n)))
+    rare_x = jnp.broadcast_to(jax.nn.one_hot(rare[i], d, dtype=dtype), (m, d))
+    xi = jr.normal(k_xi, (m, d), dtype=dtype)
+    x = jnp.where((s == 2)[:, None], rare_x, freq) + mu * xi
+    return x, labels[i][s]
 
 
 #: Bytes of sampling temporaries per chunk of clients (one chunk is sampled at a time).

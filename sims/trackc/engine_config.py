@@ -116,6 +116,17 @@ class EngineConfig:
         ``"scaffold"`` (control variates at step size ``lr``; with ``lr_schedule="cosine"`` or
         an optimiser other than SGD the variates use ``lr`` as written).
       mu: FedProx's proximal weight μ ≥ 0.
+      sampler: None (minibatches are rows of the problem's samples ``x``), or a minibatch
+        generator ``sampler(key, i, batch, dtype) -> (batch, d)`` with an attribute ``d``
+        (:class:`sims.data.paper_model.KeyedPaperSampler`; hashable): each client's minibatch
+        is drawn from its (seed, round, client, step) key inside the local step and the
+        problem holds no samples (memory for the models only). Not with ``population``.
+      server_model: FedAvg rounds keep ONE server model instead of N identical client copies
+        (``sims.core.engine.server_model``): memory and work per round of the S trained clients,
+        not N (FedAvg with clients_per_round < N whose clients keep no state: not with
+        ``persist_opt_state``, an algorithm, ``mar``'s embeddings or ``record_local``). The
+        state's params then have a leading axis of 1; the metrics are the same quantities,
+        summed in another order.
     """
 
     method: str = "mim"
@@ -141,6 +152,8 @@ class EngineConfig:
     client_chunk: int | None = None
     algorithm: str = "none"
     mu: float = 0.0
+    sampler: Any = None
+    server_model: bool = False
 
     def __post_init__(self) -> None:
         v.choice(self.algorithm, "algorithm", tuple(ALGORITHMS))
@@ -166,8 +179,25 @@ class EngineConfig:
         v.choice(self.dtype, "dtype", DTYPES)
         if self.client_chunk is not None:
             v.integer(self.client_chunk, "client_chunk", lo=1)
-        for flag in ("population", "persist_opt_state", "record_local"):
+        for flag in ("population", "persist_opt_state", "record_local", "server_model"):
             v.boolean(getattr(self, flag), flag)
+        if self.sampler is not None:
+            if not callable(self.sampler) or getattr(self.sampler, "d", None) != d:
+                what = f"a minibatch generator sampler(key, i, batch, dtype) with d = {d}"
+                v.fail("sampler", what, self.sampler)
+            if self.population:
+                v.fail("sampler", "None with population=True (population gradients draw no data)",
+                       self.sampler)  # fmt: skip
+        if self.server_model:
+            stateless = not (
+                self.persist_opt_state or self.record_local or self.algorithm != "none"
+                or methods.get(self.method).embeddings
+            )  # fmt: skip
+            sampled = self.clients_per_round is not None and self.clients_per_round < n
+            if self.framework != "fl" or not sampled or not stateless:
+                v.fail("server_model", "True only for framework fl with clients_per_round < "
+                       "n_clients and clients that keep no state (no persist_opt_state, "
+                       "algorithm, mar or record_local)", self.server_model)  # fmt: skip
         if self.population and not methods.get(self.method).population:
             with_population = [m for m in METHODS if methods.get(m).population]
             v.fail(

@@ -30,10 +30,17 @@ from sims.core.problem import make_problem
 from sims.core.recorded import divergence, where_diverged
 from sims.core.sharding import shard_clients
 from sims.data import sample_paper_model
+from sims.data.paper_model import KeyedPaperSampler
 from sims.losses import methods
 from sims.losses.methods import Context, Method
 from sims.trackc.engine_config import EngineConfig
-from sims.trackc.simulate_rounds import check_run_time, estimate_bytes, rounds_per_chunk, run_rounds
+from sims.trackc.simulate_rounds import (
+    announce,
+    check_run_time,
+    estimate_bytes,
+    rounds_per_chunk,
+    run_rounds,
+)
 from theory import _validate as v
 from theory import spectral, topology
 from theory.datamodel import DataModel
@@ -50,7 +57,16 @@ __all__ = ["DEFAULTS", "default_lr", "check_sizes", "simulate", "UNIFORMITY_PAIR
 
 # Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
-DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=8000)
+#: ``samples_per_client`` None: no sample is drawn before training, every minibatch comes from
+#: its own key inside the round (``sims.data.paper_model.KeyedPaperSampler``).
+DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=None)
+
+#: Bytes of the evaluation sample of a keyed run (the probe's training set and the empirical
+#: target of the metrics; no client trains on it): min(:data:`EVAL_SAMPLES_MAX`, this /
+#: (8·N·d)) samples per client, at least :data:`EVAL_SAMPLES_MIN`.
+EVAL_BYTES = 256 << 20
+EVAL_SAMPLES_MAX = 2000
+EVAL_SAMPLES_MIN = 50
 
 #: Without --lr the step is min(DEFAULTS["lr"], LR_STABLE_FRACTION / λ_max), λ_max the largest
 #: eigenvalue of any client's target X_i: near the optimum the Hessian of
@@ -102,13 +118,15 @@ def default_lr(targets) -> tuple[float, float]:
 @dataclasses.dataclass(frozen=True)
 class _Setup:
     """One run's resolved settings: the engine configuration, the data model, the key tree,
-    samples per client (train, test), the method whose Track B target is the reference, the
+    samples per client (train, or None for keyed minibatches; the evaluation sample of a keyed
+    run; test), the method whose Track B target is the reference, the
     transform H (dissimilar CL), the MAR schedule ends and the FL aggregation."""
 
     config: EngineConfig
     model: DataModel
     keys: dict
-    m: int
+    m: int | None
+    m_eval: int
     m_test: int
     target_method: str
     H: Any
@@ -117,13 +135,26 @@ class _Setup:
     aggregation: str
 
 
-def check_sizes(args) -> tuple[int, int, int, int]:
-    """``(N, d, c, M)`` of ``args``, validated in that order (c defaults to 2N)."""
+def check_sizes(args) -> tuple[int, int, int, int | None]:
+    """``(N, d, c, M)`` of ``args``, validated in that order (c defaults to 2N; M None: keyed
+    minibatches, no sample drawn before training)."""
     n = v.integer(args.n_clients, "n_clients", lo=2)
     d = v.integer(args.d, "d", lo=2 * n, why="2·n_clients")
     c = 2 * n if args.c is None else v.integer(args.c, "c", lo=1, hi=d)
-    m = v.integer(args.samples_per_client, "samples_per_client", lo=2)
+    m = args.samples_per_client
+    if m is not None:
+        m = v.integer(m, "samples_per_client", lo=2)
     return n, d, c, m
+
+
+def eval_samples(n: int, d: int) -> int:
+    """Samples per client of a keyed run's evaluation sample: min(:data:`EVAL_SAMPLES_MAX`,
+    :data:`EVAL_BYTES` / (8·N·d)), at least :data:`EVAL_SAMPLES_MIN`.
+
+    >>> eval_samples(4, 64), eval_samples(100, 256), eval_samples(500, 1000)
+    (2000, 1310, 67)
+    """
+    return max(EVAL_SAMPLES_MIN, min(EVAL_SAMPLES_MAX, EVAL_BYTES // (8 * n * d)))
 
 
 def _setup(args) -> _Setup:
@@ -133,26 +164,35 @@ def _setup(args) -> _Setup:
     gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
     if methods.get(args.method).embeddings and gamma_min > gamma_max:
         v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
+    model = DataModel(d=d, n_clients=n, rare_fraction=args.rare_fraction, c=c)
+    # without --samples-per-client (and not with population gradients, which draw no data)
+    # every minibatch is drawn from its key inside the round: the run holds no sample
+    keyed = m is None and not args.population
     config = EngineConfig(
         method=args.method, framework=args.framework, n_clients=n, d=d, c=c, p=args.p,
         lr=DEFAULTS["lr"] if args.lr is None else args.lr, optimizer=args.optimizer,
         local_steps=args.local_steps, batch=args.batch, rounds=args.rounds,
         clients_per_round=args.clients_per_round, population=args.population, dtype=args.dtype,
         algorithm=args.algorithm, mu=args.mu,
+        sampler=KeyedPaperSampler(model) if keyed else None,
     )  # fmt: skip
-    if not args.population and args.batch > m:
+    if not args.population and m is not None and args.batch > m:
         v.fail("batch", f"at most --samples-per-client = {m}", args.batch)
-    m_test = max(m // 4, 50)
-    est = estimate_bytes(n=n, d=d, c=c, m=m, m_test=m_test, dtype=args.dtype, config=config)
+    m_eval = eval_samples(n, d) if m is None else m
+    m_test = max(m_eval // 4, 50)
+    est = estimate_bytes(n=n, d=d, c=c, m=m_eval, m_test=m_test, dtype=args.dtype, config=config)
     field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
-    v.check_fits("--" + field.replace("_", "-"), getattr(args, field), est["total"])
+    value = getattr(args, field)
+    v.check_fits("--" + field.replace("_", "-"), m_eval if value is None else value, est["total"])
     check_run_time(config, "--rounds", args.rounds)
+    announce(config, est["total"], "dssl simulate")
     H = transform("rotation", d, seed=args.seed) if takes_transform(args.method) else None
     return _Setup(
         config=config,
-        model=DataModel(d=d, n_clients=n, rare_fraction=args.rare_fraction, c=c),
+        model=model,
         keys=key_tree(args.seed),
         m=m,
+        m_eval=m_eval,
         m_test=m_test,
         target_method={"mar": "mim", "mim-recon": "mim"}.get(args.method, args.method),
         H=H,
@@ -324,13 +364,16 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
     targets = population_targets(s.model, s.target_method, p=p_for(s.target_method, args.p), H=s.H)
     if args.lr is None:
         config = dataclasses.replace(config, lr=default_lr(targets)[0])
-    x, y = sample_paper_model(s.model, s.m, key=s.keys["data"], dtype=dt)
-    sizes = np.full(n, s.m)
+    # the training sample (--samples-per-client), or a keyed run's evaluation sample: the
+    # probe's training set and the empirical target, from the same data stream, no client
+    # trains on it
+    x, y = sample_paper_model(s.model, s.m_eval, key=s.keys["data"], dtype=dt)
+    sizes = np.full(n, s.m_eval)
     mixing, graph_info = None, {}
     if config.mixing_rule().takes_matrix:
         mixing, graph_info = _decl_mixing(args, n, sizes, graph, mixing_rule, mixing_file)
     problem = make_problem(
-        config, targets, x=None if args.population else x, mixing=mixing,
+        config, targets, x=None if args.population or s.m is None else x, mixing=mixing,
         agg=AGGREGATION_WEIGHTS[s.aggregation](sizes),
         gamma_max=s.gamma_max, gamma_min=s.gamma_min, H=s.H,
     )  # fmt: skip
@@ -347,6 +390,7 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
         "config": {k: getattr(config, k) for k in _CONFIG_FIELDS}
         | {
             "samples_per_client": s.m,
+            "evaluation_samples_per_client": s.m_eval,
             "seed": args.seed,
             "clients_per_round": config.n_sampled,
             "aggregation": s.aggregation,

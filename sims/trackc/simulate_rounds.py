@@ -30,10 +30,12 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     reads it in place; FedAvg trains only the sampled clients), plus a float64 copy for a
     float32 run (the draw before the cast, the probe's features), the labels, the sampling
     temporaries (``sims.data.SAMPLE_CHUNK_BYTES``), the held-out set (run dtype and float64)
-    and its embeddings.
+    and its embeddings. A keyed run (``config.sampler``: minibatches drawn from their keys
+    inside the round) holds no training sample: ``m`` is then the size of its bounded
+    evaluation sample (``sims.trackc.simulate.eval_samples``), the only data it draws.
     ``d``: the (N, d, d) population and empirical targets (five copies).
     ``local_steps``: a round's minibatch indices (N, E, B), int64 (none with population
-    gradients; needs ``config``).
+    gradients; a keyed run's minibatch keys (N, E, 2) uint32; needs ``config``).
     ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
     (about twelve), plus the engine's per-round working set (``sims.core.client.client_bytes`` × the
     clients processed at once).
@@ -57,7 +59,8 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     # a round's minibatch indices, (clients, E, B) int64, drawn before its local steps
     steps = 0
     if config is not None and not config.population:
-        steps = 8 * n * config.local_steps * config.batch
+        keyed = getattr(config, "sampler", None) is not None
+        steps = 8 * n * config.local_steps * (1 if keyed else config.batch)
     out = {"samples_per_client": data, "d": targets, "n_clients": params, "local_steps": steps}
     out["total"] = data + targets + params + steps
     return out
@@ -79,14 +82,45 @@ def round_flops(config) -> float:
     return per_round + STEP_OVERHEAD_FLOPS * n * e
 
 
+def _fastest_rate() -> float:
+    return FASTEST_FLOPS["cpu" if jax.default_backend() == "cpu" else "gpu"]
+
+
+def training_seconds(config) -> float:
+    """Estimated seconds of the training: ``round_flops(config)·T·S/N`` (FedAvg trains S of the
+    N clients a round) at a tenth of :data:`FASTEST_FLOPS` (the estimate the time budget and
+    the printed estimate use)."""
+    return _training_flops(config) / (_fastest_rate() / 10)
+
+
+def _training_flops(config) -> float:
+    return round_flops(config) * config.rounds * config.n_sampled / config.n_clients
+
+
+def announce(config, total_bytes: float, prefix: str) -> None:
+    """One stderr line with the run's estimated peak memory and training time, before a run
+    whose training is estimated longer than ``theory._validate.PROGRESS_AFTER_S``; nothing
+    for a quicker one."""
+    seconds = training_seconds(config)
+    if not seconds > v.PROGRESS_AFTER_S:
+        return
+    data = "keyed minibatches" if getattr(config, "sampler", None) is not None else "samples"
+    sys.stderr.write(
+        f"{prefix}: estimate: peak memory about {v.format_bytes(total_bytes)}, training about "
+        f"{seconds:.0f} s ({_training_flops(config):.2g} flop at "
+        f"{_fastest_rate() / 10:.0e} flop/s; {data})\n"
+    )
+    sys.stderr.flush()
+
+
 def check_run_time(config, field: str, value) -> None:
     """Refuse a run that would take longer than :data:`MAX_RUN_SECONDS` even at
     :data:`FASTEST_FLOPS` (``--rounds 1e12`` ran on for ever): one line naming ``field``,
     the estimated work and the limit."""
-    rate = FASTEST_FLOPS["cpu" if jax.default_backend() == "cpu" else "gpu"]
-    work = round_flops(config) * config.rounds
+    rate = _fastest_rate()
+    work = _training_flops(config)
     # the estimate at a tenth of the fastest rate: past the time budget, --force-size
-    v.check_time(field, value, work / (rate / 10), what="the training")
+    v.check_time(field, value, training_seconds(config), what="the training")
     if not work <= rate * MAX_RUN_SECONDS:
         v.fail(
             field,

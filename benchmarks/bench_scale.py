@@ -1,0 +1,318 @@
+"""Time and peak memory per round as the number of clients N grows, at fixed work per client.
+
+Every client draws its minibatches from their keys inside the round (``EngineConfig.sampler``:
+no sample is held), so what a run holds is the models. The cells:
+
+Wall seconds and CPU seconds (user + system of the process, all its threads) per round are
+both recorded: on a shared machine the wall time includes waiting for a core.
+
+* FL (FedAvg, Algorithm 1 of arXiv 2607.02447): N clients, S of them sampled per round
+  (default 100), every sampled client E local steps on minibatches of B. Two forms:
+  ``fl-server`` keeps one server model (``EngineConfig.server_model``: the clients keep no
+  state), ``fl`` the engine's N client copies;
+* DecL (Algorithm 2): every client trains and mixes with the rule the cell is handed
+  (``MIXINGS``: the dense uniform ring W by default, 2·N²·c·d flops and N² memory per round,
+  run only up to ``--decl-max-n``). A sparse or one-peer rule is one more entry of ``MIXINGS``.
+
+The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a generator usable
+at any N (the paper's model needs d ≥ 2N). The metrics' targets: FL carries one identity target
+and the round reads its statistics (``sims.trackc.bench.identity_stats``; no (N, d, d) array),
+DecL the N identity targets ``make_problem`` validates. Metrics level ``--metrics``.
+
+Each (framework, N) runs in a fresh process: seconds per round (best of ``--rounds`` jitted
+rounds after a warm-up round that compiles), the process's peak RSS after them, its RSS after
+the imports (the baseline), and the bytes N·c·d·(dtype size) of one stack of models. The
+machine (CPU model, cores, load average) is recorded beside the numbers.
+
+Usage::
+
+    python benchmarks/bench_scale.py                      # FL 1e2..1e5, DecL 1e2..1e3
+    python benchmarks/bench_scale.py --n 100,1000 --frameworks fl
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "results", "scale")
+
+
+# no ``from __future__ import annotations`` in this file: the tests import it from its path,
+# outside sys.modules, where dataclasses cannot resolve string annotations
+@dataclasses.dataclass(frozen=True)
+class GaussianClients:
+    """Keyed minibatches of client i: 0.5·N(0, I_d) + 2·e_(i mod d), from ``key`` alone."""
+
+    d: int
+
+    def __call__(self, key, i, batch, dtype):
+        import jax
+        import jax.random as jr
+
+        x = 0.5 * jr.normal(key, (batch, self.d), dtype)
+        return x + 2.0 * jax.nn.one_hot(i % self.d, self.d, dtype=dtype)
+
+
+def dense_ring(n: int):
+    """The uniform ring's dense (N, N) mixing matrix (theory.topology)."""
+    from theory import topology
+
+    return topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+
+
+#: DecL mixing rules by name: ``rule(N)`` -> what the cell's problem mixes with (a dense
+#: matrix here; a sparse neighbour-list or one-peer rule is one more entry).
+MIXINGS = {"dense-ring": dense_ring}
+
+
+def _rss_bytes() -> int:
+    """Current resident set size of this process (Linux /proc), bytes."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def run_cell(name: str, n: int, a) -> dict:
+    """One cell, in this process: build, compile, time ``a.rounds`` rounds. ``name``: fl,
+    fl-server or decl."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from sims.core.config import key_tree
+    from sims.core.engine import make_round
+    from sims.core.problem import make_problem
+    from sims.trackc.bench import identity_stats
+    from sims.trackc.engine_config import EngineConfig
+
+    base_rss = _rss_bytes()
+    framework = "fl" if name.startswith("fl") else "decl"
+    dt = np.float32 if a.dtype == "float32" else np.float64
+    d = a.d
+    config = EngineConfig(
+        method=a.method, framework=framework, n_clients=n, d=d, c=a.c, batch=a.batch,
+        local_steps=a.local_steps, rounds=a.rounds, lr=0.01, dtype=a.dtype, metrics=a.metrics,
+        clients_per_round=min(a.clients_per_round, n) if framework == "fl" else None,
+        sampler=GaussianClients(d),
+        # the server model where FedAvg samples S < N (with S = N every client trains)
+        server_model=name == "fl-server" and a.clients_per_round < n,
+    )  # fmt: skip
+    if framework == "fl":
+        # one identity target: the round reads the targets only through ``stats``
+        two = dataclasses.replace(config, n_clients=2, clients_per_round=None, server_model=False)
+        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)))
+        problem = small._replace(
+            targets=small.targets[:1],
+            mixing=jnp.zeros((n, 0), dt),
+            agg=jnp.ones((n,), dt),
+            pi=jnp.full((n,), 1.0 / n, dt),
+        )
+    else:
+        targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
+        problem = make_problem(config, targets, mixing=MIXINGS[a.mixing](n))
+    stats = identity_stats(d, dt)
+    init, round_step = make_round(config)
+    step = jax.jit(round_step)
+    state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
+    t0 = time.perf_counter()
+    state, _ = step(state, problem, stats)
+    jax.block_until_ready(state.params)
+    first = time.perf_counter() - t0
+    times, cpu = [], []
+    for _ in range(a.rounds):
+        t0, c0 = time.perf_counter(), time.process_time()
+        state, metrics = step(state, problem, stats)
+        jax.block_until_ready(state.params)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    assert bool(np.isfinite(np.asarray(metrics["loss_global"])))
+    isz = np.dtype(dt).itemsize
+    return {
+        "framework": name,
+        "mixing": a.mixing if framework == "decl" else "fedavg",
+        "n_clients": n,
+        "clients_per_round": config.n_sampled,
+        "server_model": config.server_model,
+        "seconds_per_round": min(times),
+        "seconds_per_round_all": times,
+        "cpu_seconds_per_round": min(cpu),
+        "cpu_seconds_per_round_all": cpu,
+        "first_round_seconds": first,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "baseline_rss_bytes": base_rss,
+        "model_stack_bytes": n * a.c * d * isz,
+        "load_average": list(os.getloadavg()),
+    }
+
+
+def _child(framework: str, n: int, argv: list[str], timeout: float) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--cell", f"{framework}:{n}", *argv]
+    env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=os.path.dirname(HERE)
+        )
+    except subprocess.TimeoutExpired:
+        return {"framework": framework, "n_clients": n, "status": f"timeout after {timeout:.0f} s"}
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [""])[-1]
+        return {"framework": framework, "n_clients": n, "status": f"exit {proc.returncode}: {last}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1]) | {"status": "ok"}
+
+
+def slope(cells: list[dict]) -> float | None:
+    """Least-squares slope of peak RSS against N (bytes per client) over the ok cells."""
+    import numpy as np
+
+    ok = [c for c in cells if c.get("status") == "ok"]
+    if len(ok) < 2:
+        return None
+    n = np.array([c["n_clients"] for c in ok], dtype=float)
+    rss = np.array([c["peak_rss_bytes"] for c in ok], dtype=float)
+    return float(np.polyfit(n, rss, 1)[0])
+
+
+def markdown(doc: dict) -> str:
+    s = doc["settings"]
+    lines = [
+        "# Time and peak RSS per round against the number of clients",
+        "",
+        f"CPU: {doc['machine']['cpu_model']} ({doc['machine']['cpus']} cores), "
+        f"load average before {doc['loadavg_before']}, after {doc['loadavg_after']}; "
+        f"{doc['date']}. GPU: none.",
+        "",
+        f"Method {s['method']}, d = {s['d']}, c = {s['c']}, B = {s['batch']}, "
+        f"E = {s['local_steps']}, {s['dtype']}, metrics '{s['metrics']}'; minibatches drawn "
+        "from their keys (no samples held). Each cell a fresh process; seconds per round: best "
+        f"of {s['rounds']} after a compiling round. Command: `{doc['command']}`.",
+        "",
+        "| framework | mixing | N | S | s / round (wall) | CPU s / round | peak RSS (MiB) "
+        "| baseline RSS (MiB) | one model stack N·c·d (MiB) | status |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    mib = 1 << 20
+    for c in doc["cells"]:
+        if c.get("status") != "ok":
+            lines.append(f"| {c['framework']} | | {c['n_clients']} | | | | | | | {c['status']} |")
+            continue
+        mixing = c["mixing"] + (" (server model)" if c.get("server_model") else "")
+        lines.append(
+            f"| {c['framework']} | {mixing} | {c['n_clients']} | {c['clients_per_round']} "
+            f"| {c['seconds_per_round']:.4f} | {c['cpu_seconds_per_round']:.4f} "
+            f"| {c['peak_rss_bytes'] / mib:.0f} "
+            f"| {c['baseline_rss_bytes'] / mib:.0f} | {c['model_stack_bytes'] / mib:.1f} "
+            f"| ok |"
+        )
+    lines += [
+        "",
+        "fl-server keeps one server model where S < N (at N = S every client trains and the "
+        "cell is the N-copy round). Wall seconds include waiting for a core on a shared "
+        "machine (see the load average); CPU seconds are user + system of the process. The "
+        "DecL slope includes the dense W (N² entries), the N identity targets (N·d² entries) "
+        "that make_problem validates, and the rows of every client's metrics.",
+        "",
+    ]
+    for fw, sl in doc["rss_slope_bytes_per_client"].items():
+        if sl is not None:
+            lines.append(
+                f"Peak RSS slope, {fw}: {sl:.0f} bytes per client "
+                f"(one model stack: {doc['model_bytes_per_client']} bytes per client; "
+                f"ratio {sl / doc['model_bytes_per_client']:.2f})."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", default="100,1000,10000,100000", help="N values, comma-separated")
+    ap.add_argument("--frameworks", default="fl-server,fl,decl", help="of fl-server, fl, decl")
+    ap.add_argument("--decl-max-n", type=int, default=1000, help="largest N of dense DecL")
+    ap.add_argument("--mixing", default="dense-ring", choices=tuple(MIXINGS))
+    ap.add_argument("--method", default="mim")
+    ap.add_argument("--d", type=int, default=64)
+    ap.add_argument("--c", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--local-steps", type=int, default=5)
+    ap.add_argument("--clients-per-round", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    ap.add_argument("--metrics", default="all", choices=("all", "loss"))
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per cell")
+    ap.add_argument("--out", default=OUT, help="output stem (.json and .md are written)")
+    ap.add_argument("--cell", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--render", action="store_true", help="rewrite OUT.md from OUT.json only")
+    a = ap.parse_args(argv)
+    if a.render:
+        from sims.files import write_text
+
+        with open(a.out + ".json") as fh:
+            write_text(a.out + ".md", markdown(json.load(fh)), field="out")
+        return 0
+    if a.cell is not None:
+        fw, n = a.cell.split(":")
+        print(json.dumps(run_cell(fw, int(n), a)))
+        return 0
+    shared = [
+        "--mixing", a.mixing, "--method", a.method, "--d", str(a.d), "--c", str(a.c),
+        "--batch", str(a.batch), "--local-steps", str(a.local_steps),
+        "--clients-per-round", str(a.clients_per_round), "--rounds", str(a.rounds),
+        "--dtype", a.dtype, "--metrics", a.metrics,
+    ]  # fmt: skip
+    ns = [int(float(x)) for x in a.n.split(",")]
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    cells = []
+    for fw in a.frameworks.split(","):
+        for n in ns:
+            if fw == "decl" and n > a.decl_max_n:
+                continue
+            cell = _child(fw, n, shared, a.timeout)
+            cells.append(cell)
+            print(json.dumps({k: cell.get(k) for k in (
+                "framework", "n_clients", "seconds_per_round", "peak_rss_bytes", "status")}),
+                flush=True)  # fmt: skip
+    isz = 4 if a.dtype == "float32" else 8
+    doc = {
+        "description": "seconds and peak RSS per round against N, keyed minibatches",
+        "command": " ".join(["python benchmarks/bench_scale.py", *(argv or sys.argv[1:])]),
+        "settings": {k: getattr(a, k) for k in (
+            "method", "d", "c", "batch", "local_steps", "clients_per_round", "rounds", "dtype",
+            "metrics", "mixing", "decl_max_n")},
+        "machine": {
+            "cpu_model": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
+        },
+        "loadavg_before": load_before,
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "model_bytes_per_client": a.c * a.d * isz,
+        "rss_slope_bytes_per_client": {
+            fw: slope([c for c in cells if c["framework"] == fw])
+            for fw in a.frameworks.split(",")
+        },
+        "cells": cells,
+    }  # fmt: skip
+    from sims.files import write_text  # the one writer
+
+    write_text(a.out + ".json", json.dumps(doc, indent=1) + "\n", field="out")
+    write_text(a.out + ".md", markdown(doc), field="out")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

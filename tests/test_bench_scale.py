@@ -1,0 +1,56 @@
+"""benchmarks/bench_scale.py: one cell in this process (its numbers present and sane), the
+RSS slope against a hand-made line, and the table rendered from the JSON."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+from tests._helpers import load_script
+
+
+def _args(**kw):
+    base = dict(
+        method="mim", d=8, c=2, batch=4, local_steps=2, clients_per_round=3, rounds=2,
+        dtype="float32", metrics="all", mixing="dense-ring",
+    )  # fmt: skip
+    return argparse.Namespace(**(base | kw))
+
+
+@pytest.mark.parametrize("name", ["fl-server", "fl", "decl"])
+def test_one_cell(name):
+    cell = load_script("bench_scale").run_cell(name, 6, _args())
+    assert cell["framework"] == name and cell["n_clients"] == 6
+    assert cell["server_model"] == (name == "fl-server")
+    assert cell["clients_per_round"] == (6 if name == "decl" else 3)
+    assert cell["seconds_per_round"] > 0 and cell["peak_rss_bytes"] >= cell["baseline_rss_bytes"]
+    assert cell["model_stack_bytes"] == 6 * 2 * 8 * 4
+
+
+def test_slope_and_table():
+    mod = load_script("bench_scale")
+    cells = [
+        {"framework": "fl", "n_clients": n, "status": "ok", "peak_rss_bytes": 1000 + 7 * n}
+        for n in (10, 100, 1000)
+    ]
+    assert mod.slope(cells) == pytest.approx(7.0)
+    assert mod.slope(cells[:1]) is None
+    rows = [
+        c | {"mixing": "fedavg", "clients_per_round": 3, "seconds_per_round": 0.1,
+             "cpu_seconds_per_round": 0.1, "baseline_rss_bytes": 1000,
+             "model_stack_bytes": 64 * c["n_clients"], "server_model": False}
+        for c in cells
+    ]  # fmt: skip
+    doc = {
+        "settings": dict(method="mim", d=8, c=2, batch=4, local_steps=2, dtype="float32",
+                         metrics="all", rounds=2),  # fmt: skip
+        "machine": {"cpu_model": "test CPU", "cpus": 2},
+        "loadavg_before": [0, 0, 0], "loadavg_after": [0, 0, 0], "date": "today",
+        "command": "python benchmarks/bench_scale.py", "cells": rows,
+        "rss_slope_bytes_per_client": {"fl": 7.0}, "model_bytes_per_client": 64,
+    }  # fmt: skip
+    md = mod.markdown(doc)
+    assert "test CPU" in md and md.count("| fl |") == 3 and "7 bytes per client" in md
+    assert np.isfinite(7.0 / 64)
