@@ -144,8 +144,11 @@ class Gossip:
     takes_matrix: ClassVar[bool] = True
 
     @classmethod
-    def for_round(cls, matrix: Any, agg: Any, clients_per_round: int | None) -> Gossip:
-        """The rule of a Track C problem: its mixing matrix (every client trains)."""
+    def for_round(cls, matrix: Any, agg: Any, clients_per_round: int | None) -> Any:
+        """The rule of a Track C problem: gossip with its mixing matrix, or the sparse or
+        time-varying gossip rule the problem holds instead (every client trains)."""
+        if isinstance(matrix, (SparseGossip, GossipCycle, RandomMatching)):
+            return matrix
         return cls(matrix)
 
     def trained(self, n: int) -> int:

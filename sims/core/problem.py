@@ -25,7 +25,10 @@ class Problem(NamedTuple):
       targets: (N, d, d) population targets X_i (population gradients and the ζ², loss metrics).
       x: (N, M, d) client samples, valid rows first, or ``None`` in population mode.
       sizes: (N,) int32 number of valid rows of each client (ragged clients are padded).
-      mixing: (N, N) row-stochastic DecL mixing matrix (FL: unused; (N, 0) unless given).
+      mixing: (N, N) row-stochastic DecL mixing matrix, or DecL's sparse or time-varying gossip
+        rule itself (:class:`~sims.core.mixing.SparseGossip`,
+        :class:`~sims.core.mixing.GossipCycle`, :class:`~sims.core.mixing.RandomMatching`);
+        FL: unused, (N, 0) unless given.
       agg: (N,) FL aggregation weights (uniform or data sizes; normalised over the sampled set).
       pi: (N,) weights of the π-weighted consensus distance (stationary weights of ``mixing``).
       gamma_max, gamma_min: scalars of the MAR γ schedule (Eq. 7).
@@ -71,7 +74,9 @@ def make_problem(
       x: (N, M, d) samples (required unless ``config.population`` or ``config.sampler``: then
         None); valid rows first.
       sizes: (N,) valid rows per client; default M for every client.
-      mixing: (N, N) row-stochastic matrix, required for DecL.
+      mixing: (N, N) row-stochastic matrix, or a gossip rule of :mod:`sims.core.mixing`
+        (``gossip(W)``, ``sparse_gossip(W)``, ``one_peer_exponential(N)``, ...; no N × N array
+        for the sparse and time-varying ones), required for DecL.
       agg: (N,) positive FL aggregation weights; default uniform.
       pi: (N,) consensus weights; default the stationary distribution of ``mixing`` (DecL) or
         uniform (FL).
@@ -103,7 +108,7 @@ def make_problem(
         targets=jnp.asarray(targets, dtype=dt),
         x=x_arr,
         sizes=sizes_arr,
-        mixing=jnp.asarray(mixing, dtype=dt),
+        mixing=_as_dtype(mixing, dt),
         agg=jnp.asarray(agg, dtype=dt),
         pi=jnp.asarray(pi / pi.sum(), dtype=dt),
         gamma_max=jnp.asarray(gamma_max, dtype=dt),
@@ -143,7 +148,17 @@ def _check_mixing(config: EngineSettings, mixing, pi) -> tuple:
     """``(mixing, pi)``: DecL's row-stochastic, irreducible W and its stationary weights (or the
     given π); FedAvg's (N, 0) placeholder (it uses no matrix) and uniform π."""
     n = config.n_clients
-    if config.mixing_rule().takes_matrix:
+    decl = config.mixing_rule().takes_matrix
+    if _is_rule(mixing):
+        from sims.core.mixing import Gossip
+
+        if not decl:
+            v.fail("mixing", "None for framework fl (FedAvg's rule is the framework's)",
+                   type(mixing).__name__)  # fmt: skip
+        if not isinstance(mixing, Gossip):
+            return _check_rule(mixing, n, pi)
+        mixing = mixing.matrix  # gossip(W): the dense path of a bare W
+    if decl:
         if mixing is None:
             v.fail("mixing", "an (N, N) row-stochastic matrix for framework decl", None)
         mixing = v.array(mixing, "mixing", ndim=2, shape=(n, n))
@@ -167,6 +182,64 @@ def _check_mixing(config: EngineSettings, mixing, pi) -> tuple:
         if pi is None:
             pi = np.full(n, 1.0 / n)
     return mixing, pi
+
+
+def _is_rule(mixing) -> bool:
+    """Whether ``mixing`` is a rule value of :mod:`sims.core.mixing` (not a matrix)."""
+    from sims.core import mixing as mx
+
+    return isinstance(mixing, (mx.FedAvg, mx.Gossip, mx.PushSum, mx.SparseGossip,
+                               mx.GossipCycle, mx.RandomMatching))  # fmt: skip
+
+
+def _check_rule(rule, n: int, pi) -> tuple:
+    """``(mixing, pi)`` of a DecL sparse or time-varying gossip rule value, checked by
+    :func:`sims.core.mixing.mixing_rule` and kept as the rule (``gossip(W)`` takes the path
+    of a bare W). π (default): the stationary weights of a sparse W
+    (:func:`theory.sparse_graphs.stationary_weights`), uniform for a time-varying rule whose
+    every W_t is doubly stochastic (one-peer exponential, matchings); other time-varying
+    rules need ``pi`` given."""
+    from sims.core import mixing as mx
+
+    if not isinstance(rule, (mx.SparseGossip, mx.GossipCycle, mx.RandomMatching)):
+        v.fail("mixing", "an (N, N) matrix or a gossip rule for framework decl (gossip, "
+               "sparse_gossip, gossip_sequence, one_peer_exponential, random_matching)",
+               type(rule).__name__)  # fmt: skip
+    rule = mx.mixing_rule(rule, n)
+    if pi is not None:
+        return rule, pi
+    if isinstance(rule, mx.SparseGossip):
+        from theory.sparse_graphs import from_neighbour_lists, stationary_weights
+
+        csr = from_neighbour_lists(np.asarray(rule.index), np.asarray(rule.weights, np.float64))
+        return rule, stationary_weights(csr)[0]
+    if isinstance(rule, mx.GossipCycle):
+        for t in range(rule.period):
+            cols = _column_sums(jax.tree.map(lambda a, t=t: np.asarray(a)[t], rule.stack), n)
+            if np.max(np.abs(cols - 1.0)) > v.stochastic_tolerance(np.float64, n):
+                v.fail("pi", "given for a time-varying rule whose W_t are not doubly "
+                       "stochastic", None)  # fmt: skip
+    return rule, np.full(n, 1.0 / n)
+
+
+def _column_sums(rule, n: int) -> np.ndarray:
+    """Column sums of one round's W (a dense or neighbour-list gossip rule)."""
+    if hasattr(rule, "matrix"):
+        return np.asarray(rule.matrix, np.float64).sum(axis=0)
+    w = np.asarray(rule.weights, np.float64)
+    return np.bincount(np.asarray(rule.index).ravel(), weights=w.ravel(), minlength=n)
+
+
+def _as_dtype(mixing, dt):
+    """The matrix, or a rule's float arrays, in the run's dtype (indices stay integers)."""
+    if not _is_rule(mixing):
+        return jnp.asarray(mixing, dtype=dt)
+
+    def cast(a):
+        a = jnp.asarray(a)
+        return a.astype(dt) if jnp.issubdtype(a.dtype, jnp.floating) else a
+
+    return jax.tree.map(cast, mixing)
 
 
 def _check_transform(config: EngineSettings, H, dt):

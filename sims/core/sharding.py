@@ -81,6 +81,9 @@ def shard_clients(problem, mesh: Mesh):
     """
     axis = mesh.axis_names[0]
     _divisible(int(problem.targets.shape[0]), mesh, "n_clients")
+    if not hasattr(problem.mixing, "shape"):  # a sparse or time-varying gossip rule
+        v.fail("mesh", "None with a sparse or time-varying mixing rule (one device mixes by "
+               "neighbour lists)", mesh)  # fmt: skip
     split = NamedSharding(mesh, P(axis))
     repl = NamedSharding(mesh, P())
     out = {}
