@@ -202,3 +202,44 @@ def test_moment_root_gives_the_same_empirical_target(method):
     want = empirical_target(x, method, p=p_for(method, 0.75))
     got = empirical_target(_moment_root(x), method, p=p_for(method, 0.75))
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
+def test_decl_ring_dense_and_sparse_gossip_agree(capsys, monkeypatch):
+    """`--graph ring` with the dense W and, above a zero DENSE_GOSSIP_MAX_BYTES, with the same
+    W as neighbour lists (sims.core.mixing.graph_rule): the same run to float64 rounding
+    (rel 1e-12; the mixing sums the same terms in another order, and π is 1/N exactly
+    against the dense W's eigenvector)."""
+    from sims.core import mixing as mx
+
+    argv = ["simulate", "--graph", "ring", "--json", "--trace", "--rounds", "4"] + SMALL[:4]
+    argv += SMALL[6:]
+    code, out = _run(capsys, argv)
+    assert code == 0
+    dense = json.loads(out.out)
+    monkeypatch.setattr(mx, "DENSE_GOSSIP_MAX_BYTES", 0)
+    code, out = _run(capsys, argv)
+    assert code == 0
+    sparse = json.loads(out.out)
+    assert sparse["config"]["contraction"] is None and dense["config"]["contraction"] < 1
+    for key in ("loss", "consensus_distance", "principal_angle_to_exact", "zeta_sq"):
+        assert sparse[key] == pytest.approx(dense[key], rel=1e-12, abs=1e-14)
+    assert sparse["global_rv"] == pytest.approx(dense["global_rv"], rel=1e-12, abs=1e-14)
+    for key in ("loss", "consensus_distance"):
+        assert sparse["trace"][key] == pytest.approx(dense["trace"][key], rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("graph", ["one_peer_exp", "matching"])
+def test_decl_rule_graph_runs(capsys, graph):
+    """A one-peer exponential (and a random-matching) DecL run at N = 8 ends, finite."""
+    argv = ["simulate", "--graph", graph, "--n-clients", "8", "--d", "16", "--json"]
+    code, out = _run(capsys, argv + SMALL[4:])
+    assert code == 0
+    result = json.loads(out.out)
+    assert result["config"]["graph"] == graph and result["config"]["mixing"] is None
+    assert result["rounds_done"] == 3 and result["loss"] == pytest.approx(result["loss"])
+
+
+def test_decl_rule_graph_rejects_mixing(capsys):
+    code, out = _run(capsys, ["simulate", "--graph", "one_peer_exp", "--mixing", "metropolis",
+                              "--json", "--d", "8", "--rounds", "2"])  # fmt: skip
+    assert code == 2 and out.err.count("\n") == 1 and "--mixing" in out.err

@@ -21,6 +21,7 @@ from sims.commands._names import (
     MATRIX_FRAMEWORKS,
     MIXINGS,
     OPTIMIZERS,
+    RULE_GRAPHS,
 )
 from sims.commands._names import (
     SIM_DEFAULTS as DEFAULTS,
@@ -29,6 +30,7 @@ from sims.commands._names import SIM_METHODS as METHODS
 from theory import _validate as v
 
 trackc_simulate = _lazy.module("sims.trackc.simulate")
+methods = _lazy.module("sims.losses.methods")  # --p: whether the method masks
 
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
@@ -43,7 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pos_int = _common.integer(lo=1)
     p.add_argument("--method", default="mim", choices=METHODS)
     p.add_argument("--framework", default="decl", choices=FRAMEWORKS)
-    p.add_argument("--graph", default=None, choices=GRAPHS, help="DecL graph (ring)")
+    p.add_argument(
+        "--graph",
+        default=None,
+        choices=GRAPHS + RULE_GRAPHS,
+        help="DecL graph (ring; one_peer_exp, static_exp, matching: their own weights, no "
+        "--mixing)",
+    )
     p.add_argument("--mixing", default=None, choices=MIXINGS, help="DecL mixing rule (uniform)")
     _common.add_mixing_file_argument(p)
     p.add_argument("--degree", type=_common.integer(lo=2), default=None, help="random_regular")
@@ -149,7 +157,12 @@ def _check_flags(args) -> tuple[str | None, str | None]:
             graph = mixing = None
         else:
             graph = args.graph or "ring"
-            mixing = args.mixing or "uniform"
+            if graph in RULE_GRAPHS:
+                if args.mixing is not None:
+                    na("--mixing", f"with --graph {graph} (it holds its own weights)", args.mixing)
+                mixing = None
+            else:
+                mixing = args.mixing or "uniform"
             _common.check_graph_flags(args, graph)
     if args.population and args.batch is not None:
         na("--batch", "with --population (full-batch population gradients)", args.batch)

@@ -23,6 +23,7 @@ import jax.random as jr
 import numpy as np
 
 from sims.core import metrics as mt
+from sims.core import mixing as mx
 from sims.core.client import encoder
 from sims.core.config import key_tree
 from sims.core.engine import make_engine
@@ -202,9 +203,22 @@ def _setup(args) -> _Setup:
     )
 
 
-def _decl_mixing(args, n: int, sizes, graph, rule, mixing_file) -> tuple[np.ndarray, dict]:
+def _decl_mixing(args, n: int, sizes, graph, rule, mixing_file) -> tuple:
     """DecL's mixing matrix (the file's, or ``rule`` on the graph drawn from ``--seed``) and
-    what the result reports of it (the graph, contraction, spectral gap, |Ā|)."""
+    what the result reports of it (the graph, contraction, spectral gap, |Ā|); for a graph
+    that is its own rule (one-peer exponential, static exponential, matchings) or a W above
+    :data:`sims.core.mixing.DENSE_GOSSIP_MAX_BYTES`, the gossip rule value of
+    :func:`sims.core.mixing.graph_rule` instead, with no N × N array (contraction, spectral
+    gap and |Ā| are then not computed: null)."""
+    if mixing_file is None and (graph in mx.RULE_GRAPHS or 8 * n * n > mx.DENSE_GOSSIP_MAX_BYTES):
+        value = mx.graph_rule(
+            graph, n, mixing=rule, rows=args.rows, cols=args.cols, degree=args.degree,
+            avg_degree=args.avg_degree, prob=args.prob, seed=args.seed, sizes=sizes,
+            dense_max_bytes=mx.DENSE_GOSSIP_MAX_BYTES,
+        )  # fmt: skip
+        info = {"graph": graph, "mixing": rule, "contraction": None, "spectral_gap": None,
+                "avg_connectivity": None}  # fmt: skip
+        return value, info
     if mixing_file is not None:
         mixing = mixing_file
         adj = ((mixing + mixing.T) > 0).astype(np.float64)
