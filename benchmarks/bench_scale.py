@@ -12,7 +12,8 @@ both recorded: on a shared machine the wall time includes waiting for a core.
   state), ``fl`` the engine's N client copies;
 * DecL (Algorithm 2): every client trains and mixes with the rule the cell is handed
   (``MIXINGS``: the dense uniform ring W by default, 2·N²·c·d flops and N² memory per round,
-  run only up to ``--decl-max-n``). A sparse or one-peer rule is one more entry of ``MIXINGS``.
+  run only up to ``--decl-max-n``), or ``--mixing one-peer``: the one-peer exponential graph
+  (:func:`sims.core.mixing.one_peer_exponential`, 2·N·c·d flops per round, any N).
 
 The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a generator usable
 at any N (the paper's model needs d ≥ 2N). The metrics' targets: FL carries one identity target
@@ -67,9 +68,19 @@ def dense_ring(n: int):
     return topology.mixing_matrix("uniform", topology.make_graph("ring", n))
 
 
+def one_peer(n: int):
+    """The one-peer exponential graph's time-varying rule (sims.core.mixing; neighbour lists
+    of k = 2 per round, no N × N array)."""
+    from sims.core import mixing
+
+    return mixing.one_peer_exponential(n)
+
+
 #: DecL mixing rules by name: ``rule(N)`` -> what the cell's problem mixes with (a dense
-#: matrix here; a sparse neighbour-list or one-peer rule is one more entry).
-MIXINGS = {"dense-ring": dense_ring}
+#: matrix, or a rule value of sims.core.mixing).
+MIXINGS = {"dense-ring": dense_ring, "one-peer": one_peer}
+#: The MIXINGS that build an N × N matrix (bounded by ``--decl-max-n``).
+DENSE_MIXINGS = ("dense-ring",)
 
 
 def _rss_bytes() -> int:
@@ -124,9 +135,25 @@ def run_cell(name: str, n: int, a) -> dict:
             agg=jnp.ones((n,), dt),
             pi=jnp.full((n,), 1.0 / n, dt),
         )
-    else:
+    elif a.mixing in DENSE_MIXINGS:
         targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
         problem = make_problem(config, targets, mixing=MIXINGS[a.mixing](n))
+    else:
+        # a rule value, validated at N (sims.core.mixing.mixing_rule), without the N targets:
+        # one identity target, as FL (the round reads the targets only through ``stats``)
+        from sims.core.mixing import mixing_rule
+
+        two = dataclasses.replace(config, n_clients=2)
+        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)),
+                             mixing=np.full((2, 2), 0.5))  # fmt: skip
+        rule = jax.tree.map(lambda x: jnp.asarray(x, dt) if np.asarray(x).dtype.kind == "f"
+                            else jnp.asarray(x), mixing_rule(MIXINGS[a.mixing](n), n))  # fmt: skip
+        problem = small._replace(
+            targets=small.targets[:1],
+            mixing=rule,
+            agg=jnp.ones((n,), dt),
+            pi=jnp.full((n,), 1.0 / n, dt),
+        )
     stats = identity_stats(d, dt)
     init, round_step = make_round(config)
     step = jax.jit(round_step)
@@ -226,9 +253,17 @@ def markdown(doc: dict) -> str:
         "cell is the N-copy round). Wall seconds include waiting for a core on a shared "
         "machine (see the load average); CPU seconds are user + system of the process. The "
         "DecL slope includes the dense W (N² entries), the N identity targets (N·d² entries) "
-        "that make_problem validates, and the rows of every client's metrics.",
+        "that make_problem validates, and the rows of every client's metrics. DecL one-peer: the "
+        "one-peer exponential rule (neighbour lists, no N × N array; π uniform) and one "
+        "identity target, as FL.",
         "",
     ]
+    for run in doc.get("added_runs", []):
+        lines += [
+            f"Cells added by `{run['command']}` ({run['settings']['mixing']}), {run['date']}: "
+            f"load average before {run['loadavg_before']}, after {run['loadavg_after']}.",
+            "",
+        ]
     for fw, sl in doc["rss_slope_bytes_per_client"].items():
         if sl is not None:
             lines.append(
@@ -237,6 +272,24 @@ def markdown(doc: dict) -> str:
                 f"ratio {sl / doc['model_bytes_per_client']:.2f})."
             )
     return "\n".join(lines) + "\n"
+
+
+_RUN_FIELDS = ("command", "settings", "loadavg_before", "loadavg_after", "date")
+
+
+def _added(old: dict, new: dict) -> dict:
+    """``old`` with ``new``'s cells added (replacing its cells of the same framework, mixing
+    and N) and ``new``'s command, settings, load and date listed under ``added_runs``."""
+    key = lambda c: (c["framework"], c.get("mixing"), c["n_clients"])  # noqa: E731
+    fresh = {key(c) for c in new["cells"]}
+    runs = old.get("added_runs", []) + [{k: new[k] for k in _RUN_FIELDS}]
+    return old | {
+        "cells": [c for c in old["cells"] if key(c) not in fresh] + new["cells"],
+        "added_runs": runs,
+        "rss_slope_bytes_per_client": old["rss_slope_bytes_per_client"]
+        | {f"{fw} ({new['settings']['mixing']})": sl
+           for fw, sl in new["rss_slope_bytes_per_client"].items() if fw == "decl"},
+    }  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=OUT, help="output stem (.json and .md are written)")
     ap.add_argument("--cell", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--render", action="store_true", help="rewrite OUT.md from OUT.json only")
+    ap.add_argument(
+        "--add",
+        action="store_true",
+        help="keep OUT.json's cells of other (framework, mixing, N) and add this run's",
+    )
     a = ap.parse_args(argv)
     if a.render:
         from sims.files import write_text
@@ -280,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     cells = []
     for fw in a.frameworks.split(","):
         for n in ns:
-            if fw == "decl" and n > a.decl_max_n:
+            if fw == "decl" and a.mixing in DENSE_MIXINGS and n > a.decl_max_n:
                 continue
             cell = _child(fw, n, shared, a.timeout)
             cells.append(cell)
@@ -307,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "cells": cells,
     }  # fmt: skip
+    if a.add and os.path.exists(a.out + ".json"):
+        with open(a.out + ".json") as fh:
+            doc = _added(json.load(fh), doc)
     from sims.files import write_text  # the one writer
 
     write_text(a.out + ".json", json.dumps(doc, indent=1) + "\n", field="out")
