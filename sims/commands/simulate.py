@@ -30,7 +30,6 @@ from sims.commands._names import SIM_METHODS as METHODS
 from theory import _validate as v
 
 trackc_simulate = _lazy.module("sims.trackc.simulate")
-methods = _lazy.module("sims.losses.methods")  # --p: whether the method masks
 
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
@@ -49,8 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--graph",
         default=None,
         choices=GRAPHS + RULE_GRAPHS,
-        help="DecL graph (ring; one_peer_exp, static_exp, matching: their own weights, no "
-        "--mixing)",
+        help="DecL graph (ring; the last three: no --mixing)",
     )
     p.add_argument("--mixing", default=None, choices=MIXINGS, help="DecL mixing rule (uniform)")
     _common.add_mixing_file_argument(p)
@@ -99,8 +97,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--samples-per-client",
         type=_common.integer(lo=2),
         default=DEFAULTS["samples_per_client"],
-        help="M samples drawn per client before training, minibatches drawn from them (default: "
-        "none; every minibatch is drawn from its own key inside the round)",
+        help="M samples per client drawn before training (default: none; keyed minibatches)",
     )
     p.add_argument("--clients-per-round", type=pos_int, default=None, help="FL: S (default N)")
     p.add_argument("--aggregation", default=None, choices=AGGREGATIONS, help="FL (uniform)")
@@ -170,9 +167,11 @@ def _check_flags(args) -> tuple[str | None, str | None]:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
                 na(flag, f"with --method {args.method} (it applies to mar)", value)
-    if args.p is not None and not methods.get(args.method).masks:
-        na("--p", f"with --method {args.method} (p enters only the masking methods)", args.p)
-    args.p = DEFAULT_P if args.p is None else args.p
+    if args.p is not None:
+        from sims.losses import methods  # whether the method masks (imports JAX)
+
+        if not methods.get(args.method).masks:
+            na("--p", f"with --method {args.method} (p enters only the masking methods)", args.p)
     return graph, mixing
 
 
@@ -215,6 +214,7 @@ def run(args) -> dict:
         )  # before the flags: the order the errors have always come in
         graph, mixing_rule = _check_flags(args)
         args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
+        args.p = DEFAULT_P if args.p is None else args.p  # after the check: --p given or not
         result = trackc_simulate.simulate(
             args,
             graph=graph,
