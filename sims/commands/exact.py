@@ -323,8 +323,14 @@ def _run_finite(args, method: str) -> dict:
     }
 
 
-def _header(path: str, method: str, model, p: float, rare_axis) -> dict:
-    """The keys every exact result starts with: how it was computed and the data model."""
+def _p_text(result: dict) -> str:
+    """`` p=0.75`` in the text header, or nothing where p does not enter the method."""
+    return "" if result["p"] is None else f" p={result['p']}"
+
+
+def _header(path: str, method: str, model, p: float | None, rare_axis) -> dict:
+    """The keys every exact result starts with: how it was computed and the data model (``p``
+    None where the mask ratio does not enter the method)."""
     return {
         "path": path,
         "method": method,
@@ -394,7 +400,7 @@ def _run_structured(args, method: str) -> dict:
             "outside it, so the RVs are intervals"
         )
     result = {
-        **_header("structured", method, model, args.p, args.rare_axis),
+        **_header("structured", method, model, p, args.rare_axis),
         "transform": args.transform if ob.takes_transform(method) else None,
         "samples": None,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
@@ -505,7 +511,7 @@ def _run_dense(args, method: str) -> dict:
 
     local = [so.representability_vector(W) for W in opt["local"]]
     result = {
-        **_header("dense", method, model, args.p, args.rare_axis),
+        **_header("dense", method, model, p, args.rare_axis),
         "samples": args.samples,
         "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
         "local_rv": [r[:k] for r in local],
@@ -570,7 +576,7 @@ def _format_structured(result: dict) -> str:
 
     lines = [
         f"method {result['method']}  d={result['d']} N={result['n_clients']} "
-        f"c={result['c']} p={result['p']}  structured  ({result['rv_coords']})"
+        f"c={result['c']}{_p_text(result)}  structured  ({result['rv_coords']})"
     ]
     for i, o in enumerate(result["local"]):
         lines.append(row(f"local {i + 1}", o))
@@ -596,7 +602,7 @@ def _format_dense(result: dict) -> str:
 
     lines = [
         f"method {result['method']}  d={result['d']} N={result['n_clients']} "
-        f"c={result['c']} p={result['p']}  ({result['rv_coords']})"
+        f"c={result['c']}{_p_text(result)}  ({result['rv_coords']})"
     ]
     for i, r in enumerate(result["local_rv"]):
         lines.append(f"local {i + 1:<3} rv {fmt(r)}")
