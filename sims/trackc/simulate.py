@@ -403,6 +403,8 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
     parts = {
         "config": {k: getattr(config, k) for k in _CONFIG_FIELDS}
         | {
+            # the mask ratio only where it enters the method (not cl, cl-dissimilar)
+            "p": config.p if methods.get(config.method).masks else None,
             "samples_per_client": s.m,
             "evaluation_samples_per_client": s.m_eval,
             "seed": args.seed,
