@@ -97,8 +97,13 @@ def test_force_size_goes_past_the_budget():
 @pytest.mark.parametrize(
     "argv, option",
     [
-        (["topology", "--n-clients", "9000"], "--n-clients"),
-        (["topology", "--graph", "star", "--n-clients", "40000"], "--n-clients"),
+        # the dense summary (above DENSE_GOSSIP_MAX_BYTES the automatic solver is the sparse one,
+        # refused below when it cannot resolve a graph)
+        (["topology", "--n-clients", "9000", "--solver", "dense"], "--n-clients"),
+        (
+            ["topology", "--graph", "star", "--n-clients", "40000", "--solver", "dense"],
+            "--n-clients",
+        ),
         (["bench", "--quick", "--rounds", "50000"], "--rounds"),
         (["bench", "--rounds", "4000"], "--rounds"),
         (["simulate", "--n-clients", "600", "--d", "1500"], "--n-clients"),
@@ -108,6 +113,19 @@ def test_commands_refuse_sizes_naming_the_option_and_force_size(argv, option, ca
     assert main(argv) == 2
     line = _one_line(capsys)
     assert f"error: {option}: must be small enough" in line and "--force-size" in line, line
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        # a ring's gap ~ 1/N²: ARPACK gives up; a star has no sparse form
+        (["topology", "--n-clients", "9000"], "--n-clients"),
+        (["topology", "--graph", "star", "--n-clients", "40000"], "--graph"),
+    ],
+)
+def test_the_sparse_summary_refuses_what_it_cannot_resolve_in_one_line(argv, option, capsys):
+    assert main(argv) == 2
+    assert f"error: {option}: must be" in _one_line(capsys)
 
 
 def test_long_runs_announce_their_estimate_and_progress(capsys):
