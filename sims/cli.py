@@ -13,12 +13,27 @@ are discovered from :mod:`sims.commands`.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
-import re
+import os
+import signal
 import sys
-from types import ModuleType
+
+
+def _interrupted_while_starting(signum, frame) -> None:  # noqa: ARG001 - a signal handler
+    """Ctrl-C while this module is still being imported, as the program: one line, status 130
+    (nothing has been written yet). :func:`main`'s boundary takes over from here."""
+    os.write(2, b"dssl: interrupted\n")
+    os._exit(130)
+
+
+# as the program only (``python -m sims.cli`` or the ``dssl`` script), never in a caller's process
+if __name__ == "__main__" or os.path.basename(sys.argv[0] if sys.argv else "") == "dssl":
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import argparse  # noqa: E402 - after the handler above
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+from types import ModuleType  # noqa: E402
 
 PROG = "dssl"
 

@@ -76,9 +76,10 @@ def _interrupt_after_first_chunk(extra):
 
 
 def _message_lines(err: str) -> list[str]:
-    """stderr lines that are not progress-bar redraws (tqdm writes with carriage returns)."""
+    """stderr lines that are not progress-bar redraws (tqdm writes with carriage returns) or
+    the estimate printed before a long run."""
     parts = re.split(r"[\r\n]+", err)
-    bar = re.compile(r"^\s*(rounds:|\x1b)|^\s*$")
+    bar = re.compile(r"^\s*(rounds:|\x1b)|^\s*$|^dssl simulate: estimate: ")
     return [p for p in parts if not bar.search(p)]
 
 
