@@ -224,9 +224,27 @@ class SparseGossip:
         return jax.tree.map(lambda a: jnp.mean(a, 0), params)
 
 
+class _ByRound:
+    """What every time-varying rule shares: all N clients train, the run's global model is
+    the plain mean, and the round's own rule (:meth:`at_round`) does the mixing."""
+
+    def trained(self, n: int) -> int:
+        return n
+
+    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
+        return jnp.ones((n,), dtype)
+
+    def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
+        """Not defined without a round: ask :meth:`at_round` for the round's rule."""
+        raise TypeError(f"{type(self).__name__} mixes by round: call at_round(key, t).mix(...)")
+
+    def average(self, params: Any, carry: Array) -> Any:
+        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
+
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class GossipCycle:
+class GossipCycle(_ByRound):
     """A time-varying topology W_0, ..., W_{P−1} cycled by round: ``stack`` is a
     :class:`Gossip` or :class:`SparseGossip` whose arrays carry the period on a leading axis P;
     round t mixes by entry t mod P (:meth:`at_round`)."""
@@ -244,23 +262,10 @@ class GossipCycle:
         p = self.period
         return jax.tree.map(lambda a: a[jnp.asarray(t) % p], self.stack)
 
-    def trained(self, n: int) -> int:
-        return n
-
-    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
-        return jnp.ones((n,), dtype)
-
-    def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
-        """Not defined without a round: ask :meth:`at_round` for the round's rule."""
-        raise TypeError("GossipCycle mixes by round: call at_round(key, t).mix(...)")
-
-    def average(self, params: Any, carry: Array) -> Any:
-        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
-
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class RandomMatching:
+class RandomMatching(_ByRound):
     """Gossip over a random perfect matching drawn each round (``n`` clients, static): the
     clients are paired by a random permutation from :func:`sims.core.rounds.mixing_key` (key,
     t), each pair averages its two models (weights ½, ½), and with N odd the one left over
@@ -277,19 +282,6 @@ class RandomMatching:
         partner = jnp.arange(n, dtype=jnp.int32).at[a].set(b).at[b].set(a)
         index = jnp.stack([jnp.arange(n, dtype=jnp.int32), partner], axis=1)
         return SparseGossip(index, jnp.full((n, 2), 0.5, jnp.float32))
-
-    def trained(self, n: int) -> int:
-        return n
-
-    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
-        return jnp.ones((n,), dtype)
-
-    def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
-        """Not defined without a round: ask :meth:`at_round` for the round's rule."""
-        raise TypeError("RandomMatching mixes by round: call at_round(key, t).mix(...)")
-
-    def average(self, params: Any, carry: Array) -> Any:
-        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
 
 
 def fedavg(weights: Any = None, clients_per_round: int | None = None) -> FedAvg:
