@@ -23,7 +23,14 @@ Run it on a machine with a GPU (``make bench`` is the CPU table). In one process
 Writes ``gpu.json`` and ``gpu.md`` (device named, load average, versions) to ``--out``
 (default ``benchmarks/results``) and prints the table last.
 
-Usage: ``python benchmarks/bench_gpu.py [--out DIR] [--parts peak,engine,cpu,trackd]
+5. **Rounds per second** of the quick cell as one jitted scan of 2000 rounds
+   (:attr:`sims.core.engine.Engine.scan`), with all metrics and with the loss only.
+6. **DrJAX head to head** (``benchmarks/drjax_fedavg.py``) on the GPU, if drjax is installed.
+
+``benchmarks/gpu_checks.sh OUT`` runs this and the scale cells of ``benchmarks/bench_scale.py``
+(10⁶ clients) in one go.
+
+Usage: ``python benchmarks/bench_gpu.py [--out DIR] [--parts peak,engine,rounds,drjax,trackd,cpu]
 [--smoke]``; ``--smoke`` runs tiny sizes on whatever backend there is (a check of the script).
 """
 
@@ -47,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 from sims.files import write_text  # noqa: E402 - the one writer
 from sims.trackc import bench  # noqa: E402
 
-PARTS = ("peak", "engine", "trackd", "cpu")
+PARTS = ("peak", "engine", "rounds", "drjax", "trackd", "cpu")
 PRECISIONS = ("default", "highest")
 # (N, d, c, B, samples per client)
 CELLS = ((1000, 4096, 64, 128, 128), (1000, 4096, 16, 32, 64), (100, 64, 16, 32, 256))
@@ -85,11 +92,70 @@ def engine_cell(n, d, c, b, m, precision, rounds) -> dict:
     return res | {"precision": precision, "backend": jax.default_backend()}
 
 
+def rounds_per_second(length: int, metrics: str, repeats: int = 3, smoke: bool = False) -> dict:
+    """The quick cell (FedAvg, every client, N = 100, d = 64, float32: ``bench.QUICK``) as
+    ``length`` rounds in one jitted ``lax.scan`` (:attr:`sims.core.engine.Engine.scan`, what
+    ``Engine.run`` calls): rounds per second, best of ``repeats`` after a compiling call. One
+    dispatch per scan instead of one per round, so that the GPU is not idle between rounds."""
+    from sims.core.config import key_tree
+    from sims.core.engine import make_engine
+    from sims.core.recorded import target_stats
+
+    fields = dict(bench.QUICK) | ({"n_clients": 8, "d": 16} if smoke else {})
+    config = bench.bench_config(**fields, framework="fl", metrics=metrics)
+    problem = bench._problem(config, m=bench.SAMPLES_PER_CLIENT)
+    engine = make_engine(config)
+    state0 = engine.init(problem, key=key_tree(0)["root"])
+    stats = target_stats(problem.targets)
+
+    def once():
+        state, trace = engine.scan(state0, problem, stats, length)
+        jax.block_until_ready((state.params, trace))
+
+    t0 = time.perf_counter()
+    once()
+    first = time.perf_counter() - t0
+    best = bench._best(once, repeats)
+    return {
+        "cell": {k: fields[k] for k in ("n_clients", "d", "c", "batch", "local_steps")},
+        "metrics": metrics,
+        "rounds_per_scan": length,
+        "seconds_per_scan": best,
+        "rounds_per_second": length / best,
+        "first_call_seconds": first,
+        "backend": jax.default_backend(),
+    }
+
+
+def drjax_cells(smoke: bool) -> list:
+    """``benchmarks/drjax_fedavg.py``'s head to head (the engine and DrJAX on identical FedAvg
+    work) at its settings, on this machine's default device; [] with a note if drjax is not
+    installed."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import drjax  # noqa: F401
+    except ImportError:
+        return [{"skipped": "drjax is not installed"}]
+    from drjax_fedavg import SETTINGS, head_to_head
+
+    over = {"n_clients": 4, "d": 8, "c": 2, "batch": 4, "rounds": 2} if smoke else None
+    out = []
+    for name in SETTINGS:
+        r = head_to_head(name, repeats=2 if smoke else 5, overrides=over)
+        out.append(r | {"backend": jax.default_backend()})
+        print(
+            f"drjax {name}: engine {r['seconds']['engine']:.4g} s, drjax "
+            f"{r['seconds']['drjax']:.4g} s ({r['engine_speedup_vs_drjax']:.2f}x)",
+            flush=True,
+        )
+    return out
+
+
 def cpu_cells(cells, rounds: int, timeout: int) -> dict:
     """The cells on this machine's CPU, in a fresh process (a GPU process cannot switch)."""
     code = (
         f"import json, sys; sys.path.insert(0, {str(ROOT)!r});"
-        "from sims import bench;"
+        "from sims.trackc import bench;"
         f"cells = {[list(x) for x in cells]!r};"
         "out = {'peak': bench.matmul_peak(2048, repeats=5),"
         f" 'cells': [bench.scale_case(n, d, c=c, batch=b, m=m, rounds={rounds}, framework='fl')"
@@ -199,6 +265,40 @@ def _table(res: dict) -> str:
                 + (f"{tc:.4g} | {tc / t:.0f}× |" if cx else "– | – |")
             )
         lines.append("")
+    rps = res.get("rounds", [])
+    if rps:
+        q = rps[0]["cell"]
+        lines += [
+            f"Quick cell as one scan of rounds (FedAvg, every client, N = {q['n_clients']}, "
+            f"d = {q['d']}, c = {q['c']}, B = {q['batch']}, E = {q['local_steps']}, float32, "
+            "default precision; `Engine.scan`, best of 3 after compiling):",
+            "",
+            "| metrics | rounds per scan | s per scan | rounds / s |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {x['metrics']} | {x['rounds_per_scan']} | {x['seconds_per_scan']:.4g} | "
+                  f"{x['rounds_per_second']:.0f} |" for x in rps]  # fmt: skip
+        lines.append("")
+    dj = [x for x in res.get("drjax", []) if "seconds" in x]
+    if dj:
+        lines += [
+            f"Against DrJAX {dj[0]['drjax_version']} on this device (FedAvg, every client, float32,"
+            " identical data, keys and starting model; `benchmarks/drjax_fedavg.py`; seconds "
+            "for the setting's rounds, best of 5):",
+            "",
+            "| setting | N | d | c | B | rounds | engine | engine, loss only | DrJAX | DrJAX, "
+            "closed-form gradient | DrJAX / engine | max abs diff of the model |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for x in dj:
+            c, t = x["config"], x["seconds"]
+            lines.append(
+                f"| {x['setting']} | {c['n_clients']} | {c['d']} | {c['c']} | {c['batch']} | "
+                f"{c['rounds']} | {t['engine']:.4g} | {t['loss_only']:.4g} | {t['drjax']:.4g} | "
+                f"{t['drjax_closed_form']:.4g} | {x['engine_speedup_vs_drjax']:.2f}× | "
+                f"{x['max_abs_diff_vs_engine']['drjax']:.2g} |"
+            )
+        lines.append("")
     td = res.get("trackd", [])
     if td:
         lines += [
@@ -260,6 +360,17 @@ def main(argv=None) -> dict:
                       f" {x['flop_per_s'] / 1e12:.2f} TFLOP/s, chunk {x['client_chunk']}",
                       flush=True)  # fmt: skip
                 save()
+    if "rounds" in parts:
+        res["rounds"] = []
+        for metrics in ("all", "loss"):
+            x = rounds_per_second(20 if args.smoke else 2000, metrics, smoke=args.smoke)
+            res["rounds"].append(x)
+            rate = x["rounds_per_second"]
+            print(f"quick cell, metrics {metrics}: {rate:.0f} rounds/s", flush=True)
+            save()
+    if "drjax" in parts:
+        res["drjax"] = drjax_cells(args.smoke)
+        save()
     if "trackd" in parts:
         which = [("default", True), ("default", False), ("highest", True)]
         res["trackd"] = trackd_cells(args.smoke, which)

@@ -61,6 +61,25 @@ class GaussianClients:
         return x + 2.0 * jax.nn.one_hot(i % self.d, self.d, dtype=dtype)
 
 
+@dataclasses.dataclass(frozen=True)
+class FixedClients:
+    """Client i's minibatch without a random draw: rows 2·e_(i mod d) + a fixed ramp (a
+    benchmark control: the round's cost with the data draw taken out)."""
+
+    d: int
+
+    def __call__(self, key, i, batch, dtype):
+        import jax
+        import jax.numpy as jnp
+
+        ramp = jnp.linspace(-0.5, 0.5, batch * self.d, dtype=dtype).reshape(batch, self.d)
+        return ramp + 2.0 * jax.nn.one_hot(i % self.d, self.d, dtype=dtype)
+
+
+#: The client data generators of ``--data``.
+DATA = {"gaussian": GaussianClients, "fixed": FixedClients}
+
+
 def dense_ring(n: int):
     """The uniform ring's dense (N, N) mixing matrix (theory.topology)."""
     from theory import topology
@@ -121,7 +140,7 @@ def run_cell(name: str, n: int, a) -> dict:
         method=a.method, framework=framework, n_clients=n, d=d, c=a.c, batch=a.batch,
         local_steps=a.local_steps, rounds=a.rounds, lr=0.01, dtype=a.dtype, metrics=a.metrics,
         clients_per_round=min(a.clients_per_round, n) if framework == "fl" else None,
-        sampler=GaussianClients(d),
+        sampler=DATA[a.data](d),
         # the server model where FedAvg samples S < N (with S = N every client trains)
         server_model=name == "fl-server" and a.clients_per_round < n,
     )  # fmt: skip
@@ -186,7 +205,21 @@ def run_cell(name: str, n: int, a) -> dict:
         "baseline_rss_bytes": base_rss,
         "model_stack_bytes": n * a.c * d * isz,
         "load_average": list(os.getloadavg()),
+        "device": _device_name(),
     }
+
+
+def _device_name() -> str:
+    """The device the cell ran on: ``cpu``, or the accelerator's kind (e.g. ``NVIDIA H200``)
+    and, on a GPU, its peak memory in use after the rounds."""
+    import jax
+
+    dev = jax.devices()[0]
+    if dev.platform == "cpu":
+        return "cpu"
+    stats = dev.memory_stats() or {}
+    peak = stats.get("peak_bytes_in_use")
+    return dev.device_kind + (f" (peak {peak / 2**30:.2f} GiB in use)" if peak else "")
 
 
 def _child(framework: str, n: int, argv: list[str], timeout: float) -> dict:
@@ -216,6 +249,16 @@ def slope(cells: list[dict]) -> float | None:
     return float(np.polyfit(n, rss, 1)[0])
 
 
+def _devices(cells: list[dict]) -> str:
+    """The devices the cells name, once each (cells of before the field: the CPU, no GPU)."""
+    names = []
+    for c in cells:
+        name = c.get("device", "cpu").split(" (peak")[0]
+        if c.get("status") == "ok" and name not in names:
+            names.append(name)
+    return ", ".join(names) or "none ran"
+
+
 def markdown(doc: dict) -> str:
     s = doc["settings"]
     lines = [
@@ -223,11 +266,16 @@ def markdown(doc: dict) -> str:
         "",
         f"CPU: {doc['machine']['cpu_model']} ({doc['machine']['cpus']} cores), "
         f"load average before {doc['loadavg_before']}, after {doc['loadavg_after']}; "
-        f"{doc['date']}. GPU: none.",
+        f"{doc['date']}. Device of the cells: {_devices(doc['cells'])}.",
         "",
         f"Method {s['method']}, d = {s['d']}, c = {s['c']}, B = {s['batch']}, "
-        f"E = {s['local_steps']}, {s['dtype']}, metrics '{s['metrics']}'; minibatches drawn "
-        "from their keys (no samples held). Each cell a fresh process; seconds per round: best "
+        f"E = {s['local_steps']}, {s['dtype']}, metrics '{s['metrics']}'; "
+        + (
+            "minibatches drawn from their keys (no samples held)"
+            if s.get("data", "gaussian") == "gaussian"
+            else "fixed minibatches, no draw (the control of --data fixed)"
+        )
+        + f". Each cell a fresh process; seconds per round: best "
         f"of {s['rounds']} after a compiling round. Command: `{doc['command']}`.",
         "",
         "| framework | mixing | N | S | s / round (wall) | CPU s / round | peak RSS (MiB) "
@@ -245,7 +293,7 @@ def markdown(doc: dict) -> str:
             f"| {c['seconds_per_round']:.4f} | {c['cpu_seconds_per_round']:.4f} "
             f"| {c['peak_rss_bytes'] / mib:.0f} "
             f"| {c['baseline_rss_bytes'] / mib:.0f} | {c['model_stack_bytes'] / mib:.1f} "
-            f"| ok |"
+            f"| ok{'' if c.get('device', 'cpu') == 'cpu' else ', ' + c['device']} |"
         )
     lines += [
         "",
@@ -307,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     ap.add_argument("--metrics", default="all", choices=("all", "loss"))
+    ap.add_argument(
+        "--data",
+        default="gaussian",
+        choices=tuple(DATA),
+        help="client minibatches: drawn from keys, or fixed (no draw: a control)",
+    )
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per cell")
     ap.add_argument("--out", default=OUT, help="output stem (.json and .md are written)")
     ap.add_argument("--cell", default=None, help=argparse.SUPPRESS)
@@ -331,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         "--mixing", a.mixing, "--method", a.method, "--d", str(a.d), "--c", str(a.c),
         "--batch", str(a.batch), "--local-steps", str(a.local_steps),
         "--clients-per-round", str(a.clients_per_round), "--rounds", str(a.rounds),
-        "--dtype", a.dtype, "--metrics", a.metrics,
+        "--dtype", a.dtype, "--metrics", a.metrics, "--data", a.data,
     ]  # fmt: skip
     ns = [int(float(x)) for x in a.n.split(",")]
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -351,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python benchmarks/bench_scale.py", *(argv or sys.argv[1:])]),
         "settings": {k: getattr(a, k) for k in (
             "method", "d", "c", "batch", "local_steps", "clients_per_round", "rounds", "dtype",
-            "metrics", "mixing", "decl_max_n")},
+            "metrics", "mixing", "decl_max_n", "data")},
         "machine": {
             "cpu_model": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
         },

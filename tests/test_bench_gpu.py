@@ -44,3 +44,19 @@ def test_smoke_writes_the_table(tmp_path):
         assert c["seconds_per_round"] > 0 and c["flop_per_s"] > 0
     table = (tmp_path / "gpu.md").read_text()
     assert table.count("\n| ") >= 4 and "of the peak at that precision" in table
+
+
+def test_smoke_rounds_and_drjax(tmp_path):
+    """The rounds-per-second part (one scan of rounds) and the DrJAX head to head: records
+    with their fields, the same final model on both sides, and their tables."""
+    proc = _run("--smoke", "--parts", "rounds,drjax", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads((tmp_path / "gpu.json").read_text())
+    assert [r["metrics"] for r in res["rounds"]] == ["all", "loss"]
+    for r in res["rounds"]:
+        assert r["rounds_per_second"] == r["rounds_per_scan"] / r["seconds_per_scan"] > 0
+    assert [r["setting"] for r in res["drjax"]] == ["quick", "efficiency"]
+    for r in res["drjax"]:
+        assert max(r["max_abs_diff_vs_engine"].values()) < 1e-5
+    table = (tmp_path / "gpu.md").read_text()
+    assert "rounds / s" in table and "DrJAX / engine" in table

@@ -14,7 +14,7 @@ from tests._helpers import load_script
 def _args(**kw):
     base = dict(
         method="mim", d=8, c=2, batch=4, local_steps=2, clients_per_round=3, rounds=2,
-        dtype="float32", metrics="all", mixing="dense-ring",
+        dtype="float32", metrics="all", mixing="dense-ring", data="gaussian",
     )  # fmt: skip
     return argparse.Namespace(**(base | kw))
 
@@ -27,6 +27,18 @@ def test_one_cell(name):
     assert cell["clients_per_round"] == (6 if name == "decl" else 3)
     assert cell["seconds_per_round"] > 0 and cell["peak_rss_bytes"] >= cell["baseline_rss_bytes"]
     assert cell["model_stack_bytes"] == 6 * 2 * 8 * 4
+    assert cell["device"] == "cpu"
+
+
+def test_fixed_data_control():
+    """--data fixed: the same round with minibatches that need no draw (a benchmark control);
+    its minibatch is the documented one."""
+    mod = load_script("bench_scale")
+    cell = mod.run_cell("fl", 6, _args(data="fixed"))
+    assert cell["seconds_per_round"] > 0
+    batch = np.asarray(mod.FixedClients(4)(None, 5, 2, np.float32))
+    ramp = np.linspace(-0.5, 0.5, 8, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_allclose(batch, ramp + 2.0 * np.eye(4, dtype=np.float32)[1], atol=1e-6)
 
 
 def test_slope_and_table():
