@@ -245,3 +245,10 @@ def test_batched_norms_equal_one_vmap_and_numpy(n):
         np.testing.assert_allclose(got, want, rtol=4 * 2.0**-23)
     exact = np.linalg.norm(np.asarray(W, np.float64), ord=2, axis=(1, 2))
     np.testing.assert_allclose(want, exact, rtol=NORM_RTOL + 1e-6)
+
+
+def test_norm_batch_on_the_cpu():
+    """The CPU keeps its cache-sized batches (the accelerator's one is for GPU kernels)."""
+    from sims.core.recorded import NORM_BATCH_ACCELERATOR, norm_batch
+
+    assert norm_batch() == NORM_BATCH < NORM_BATCH_ACCELERATOR

@@ -69,6 +69,20 @@ NORM_RTOL = 1e-4
 #: 3.22 and 3.27 s (and 4.35 against 4.45 s in a slower hour); 1,000 clients the same (0.248-
 #: 0.264 s either way). Up to NORM_BATCH clients nothing changes.
 NORM_BATCH = 100
+#: The same on an accelerator, where each batch is a sequential step of a few tiny kernels:
+#: at 10⁶ FedAvg clients (d = 64, c = 16, all training; NVIDIA H200) the norms in batches of
+#: 100 were 10,000 steps and 0.34 of the round's 0.55 s (``benchmarks/bench_scale.py``,
+#: ``--metrics all`` against ``loss``). A batch of 2^16 clients at c = 16, d = 64 holds
+#: about 0.5 GB in float32 (c·d + 3·c² numbers per client).
+NORM_BATCH_ACCELERATOR = 1 << 16
+
+
+def norm_batch() -> int:
+    """Clients per batch of :func:`_norms` on the default backend: :data:`NORM_BATCH` on the
+    CPU, :data:`NORM_BATCH_ACCELERATOR` elsewhere."""
+    return NORM_BATCH if jax.default_backend() == "cpu" else NORM_BATCH_ACCELERATOR
+
+
 #: Largest exponent (base 2) an entry of the squared matrices may reach between two
 #: rescalings of the spectral-norm estimate (float32 overflows at 2^128).
 _EXPONENT_ROOM = 100
@@ -192,13 +206,14 @@ def _spectral_norm(W: Array, every: int | None = None) -> Array:
 
 def _norms(W: Array) -> Array:
     """:func:`_spectral_norm` of every client of W (N, c, d): one ``vmap`` when N ≤
-    :data:`NORM_BATCH`, else ``lax.map`` over batches of NORM_BATCH clients. The clients of full
+    :func:`norm_batch`, else ``lax.map`` over batches of that many clients. The clients of full
     batches get the numbers of one ``vmap`` over all; those of a last, smaller batch run
     another kernel and may differ in the last bits (``tests/test_spectral_norm.py``), far
     below :data:`NORM_RTOL`."""
-    if W.shape[0] <= NORM_BATCH:
+    batch = norm_batch()
+    if W.shape[0] <= batch:
         return jax.vmap(_spectral_norm)(W)
-    return lax.map(_spectral_norm, W, batch_size=NORM_BATCH)
+    return lax.map(_spectral_norm, W, batch_size=batch)
 
 
 def _all_finite(tree) -> Array:
