@@ -190,18 +190,24 @@ def test_defaults_land_near_optimum(capsys):
 
 
 @pytest.mark.parametrize("method", ["mim", "cl", "mim-independent"])
-def test_moment_root_gives_the_same_empirical_target(method):
-    """simulate computes the empirical target from a (d, d) root of xᵀx/M (one BLAS product)
-    instead of the (M, d) sample; the target depends on x only through that moment."""
+def test_mixture_moment_gives_the_weighted_empirical_targets(method):
+    """simulate computes Σ π_i X̂_i (the clients' empirical targets, π-weighted) as the target of
+    the mixture's second moment S_π (one BLAS product): the target is linear in the moment."""
     import numpy as np
 
-    from sims.trackc.simulate import _moment_root
-    from theory.objectives import empirical_target, p_for
+    from sims.trackc.simulate import _mixture_moment
+    from theory.objectives import empirical_target, moment_target, p_for
 
-    x = np.random.default_rng(1).normal(size=(300, 9)) + 0.2
-    want = empirical_target(x, method, p=p_for(method, 0.75))
-    got = empirical_target(_moment_root(x), method, p=p_for(method, 0.75))
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4, 300, 9)) + 0.2
+    pi = rng.dirichlet(np.ones(4))
+    p = p_for(method, 0.75)
+    want = sum(pi[i] * empirical_target(x[i], method, p=p) for i in range(4))
+    got = moment_target(_mixture_moment(x, pi), method, p=p)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+    # one client: the moment of its sample gives its empirical target
+    one = moment_target(x[0].T @ x[0] / 300, method, p=p)
+    np.testing.assert_allclose(one, empirical_target(x[0], method, p=p), rtol=1e-13, atol=1e-14)
 
 
 def test_decl_ring_dense_and_sparse_gossip_agree(capsys, monkeypatch):
@@ -243,3 +249,24 @@ def test_decl_rule_graph_rejects_mixing(capsys):
     code, out = _run(capsys, ["simulate", "--graph", "one_peer_exp", "--mixing", "metropolis",
                               "--json", "--d", "8", "--rounds", "2"])  # fmt: skip
     assert code == 2 and out.err.count("\n") == 1 and "--mixing" in out.err
+
+
+def test_fedavg_sampled_runs_on_the_server_model(capsys, monkeypatch):
+    """FL with S < N trains one server model (EngineConfig.server_model): the same results, to
+    float rounding, as the N-copy round it replaces (the oracle, forced by taking the server
+    model away); every client then holds exactly that model."""
+    from sims.trackc.engine_config import EngineConfig
+
+    argv = ["simulate", "--framework", "fl", "--n-clients", "4", "--clients-per-round", "2",
+            "--d", "12", "--rounds", "6", "--batch", "16", "--json"]  # fmt: skip
+    code, out = _run(capsys, argv)
+    server = json.loads(out.out)
+    assert code == 0 and server["consensus_distance"] == 0.0
+    assert all(row == server["local_rv"][0] for row in server["local_rv"])
+    monkeypatch.setattr(EngineConfig, "admits_server_model", property(lambda self: False))
+    code, out = _run(capsys, argv)
+    copies = json.loads(out.out)
+    assert code == 0
+    for key in ("loss", "zeta_sq", "principal_angle_to_exact", "alignment", "probe_accuracy"):
+        assert server[key] == pytest.approx(copies[key], rel=1e-9, abs=1e-12), key
+    assert copies["consensus_distance"] < 1e-20

@@ -191,6 +191,31 @@ _DENSE_TARGETS = {
 }
 
 
+def moment_target(S, method: str, *, p: float | None = None, H=None) -> np.ndarray:
+    """The target X of any data whose second moment is S = E[x xᵀ] (the module table): a
+    population moment, a sample's (1/M) Σ x_m x_mᵀ, or a π-weighted mixture of clients' moments.
+    X is linear in S for every method, so the target of a mixture Σ π_i S_i is Σ π_i X_i.
+
+    Args:
+      S: (d, d) or (..., d, d) symmetric second moments.
+      method, p, H: as in :func:`population_targets`.
+
+    Returns:
+      X of the same shape as S.
+
+    Example:
+      >>> S = np.array([[2.0, 1.0], [1.0, 3.0]])
+      >>> moment_target(S, "mim", p=0.5).tolist()
+      [[0.0, 0.25], [0.25, 0.0]]
+    """
+    S = v.array(S, "S")
+    if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
+        v.fail("S", "an array of shape (..., d, d)", f"shape {S.shape}")
+    v.choice(method, "method", TARGET_METHODS)
+    p = mask_ratio(method, p)
+    return _target_from_second_moment(S, method, p, _check_h(H, S.shape[-1], method))
+
+
 def _target_from_second_moment(S: np.ndarray, method: str, p: float, H: np.ndarray) -> np.ndarray:
     """X for a batch of second-moment matrices S (..., d, d); exact mask/noise expectation."""
     if method not in _DENSE_TARGETS:

@@ -189,12 +189,7 @@ class EngineConfig:
                 v.fail("sampler", "None with population=True (population gradients draw no data)",
                        self.sampler)  # fmt: skip
         if self.server_model:
-            stateless = not (
-                self.persist_opt_state or self.record_local or self.algorithm != "none"
-                or methods.get(self.method).embeddings
-            )  # fmt: skip
-            sampled = self.clients_per_round is not None and self.clients_per_round < n
-            if self.framework != "fl" or not sampled or not stateless:
+            if not self.admits_server_model:
                 v.fail("server_model", "True only for framework fl with clients_per_round < "
                        "n_clients and clients that keep no state (no persist_opt_state, "
                        "algorithm, mar or record_local)", self.server_model)  # fmt: skip
@@ -205,6 +200,18 @@ class EngineConfig:
                 ", ".join(with_population[:-1]) + f" or {with_population[-1]} with population",
                 self.method,
             )
+
+    @property
+    def admits_server_model(self) -> bool:
+        """Whether ``server_model=True`` is admitted: FedAvg with clients_per_round < n_clients
+        and clients that keep no state between rounds (no persist_opt_state, federated
+        algorithm, MAR embeddings or recorded iterates)."""
+        stateless = not (
+            self.persist_opt_state or self.record_local or self.algorithm != "none"
+            or methods.get(self.method).embeddings
+        )  # fmt: skip
+        sampled = self.clients_per_round is not None and self.clients_per_round < self.n_clients
+        return self.framework == "fl" and sampled and stateless
 
     @property
     def loss_method(self) -> methods.Method:

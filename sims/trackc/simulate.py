@@ -18,6 +18,7 @@ import dataclasses
 import sys
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
@@ -46,7 +47,7 @@ from theory import _validate as v
 from theory import spectral, topology
 from theory.datamodel import DataModel
 from theory.objectives import (
-    empirical_target,
+    moment_target,
     p_for,
     population_targets,
     takes_transform,
@@ -273,15 +274,24 @@ def _train(config: EngineConfig, problem, root, mesh, *, lr: float, progress: bo
     return state, trace, done, interrupted, diverged
 
 
-def _moment_root(x) -> np.ndarray:
-    """A (d, d) sample with the same second moment as x (M, d): R = √d·Λ^½Vᵀ for
-    xᵀx/M = VΛVᵀ, so RᵀR/d = xᵀx/M. The empirical targets depend on the sample only through
-    that moment (``theory.objectives.empirical_target``), and this computes it with one BLAS
-    product instead of an M·d² einsum per client."""
+def _mixture_moment(x, pi) -> np.ndarray:
+    """S_π = Σ_i π_i x_iᵀx_i/M of the clients' samples x (N, M, d): the second moment of the
+    π-mixture, as one BLAS product of the (N·M, d) rows scaled by √(π_i/M). The empirical
+    target is linear in the moment (``theory.objectives.moment_target``), so the π-weighted sum
+    of the clients' empirical targets is the target of S_π."""
     x = np.asarray(x, dtype=np.float64)
-    S = x.T @ x / x.shape[0]
-    lam, V = np.linalg.eigh((S + S.T) / 2)
-    return np.sqrt(x.shape[1]) * (np.sqrt(np.maximum(lam, 0.0))[:, None] * V.T)
+    w = np.sqrt(np.asarray(pi, dtype=np.float64) / x.shape[1])
+    rows = (x * w[:, None, None]).reshape(-1, x.shape[-1])
+    return rows.T @ rows
+
+
+def _per_client(W, fn) -> np.ndarray:
+    """``fn`` of every client's model W (N, c, d), stacked; computed once where every client
+    holds the same model (FedAvg's server model: one SVD instead of N), the same numbers."""
+    if np.array_equal(W, np.broadcast_to(W[:1], W.shape)):
+        one = fn(jnp.asarray(W[0]))
+        return np.broadcast_to(one, (W.shape[0],) + one.shape)
+    return np.stack([fn(jnp.asarray(w)) for w in W])
 
 
 def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
@@ -289,25 +299,23 @@ def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
     data, with the method's own positive pair (``Method.positive_pair``: complementary masked
     views for MIM and the methods built on it, independent masks for mim-independent, two
     noisy views or x + ξ and Hx for CL); client i's views from ``fold_in(key, i)``."""
-    out = []
-    for i, xi in enumerate(x):  # one client at a time: views and embeddings of one client
-        a, b = method.positive_pair(jnp.asarray(xi), ctx, key=jr.fold_in(key, i))
-        out.append(float(mt.alignment(a @ W.T, b @ W.T)))
-    return np.asarray(out)
+
+    @jax.jit
+    def one(W, xi, k):  # one client at a time: views and embeddings of one client
+        a, b = method.positive_pair(xi, ctx, key=k)
+        return mt.alignment(a @ W.T, b @ W.T)
+
+    W = jnp.asarray(W)
+    keys = [jr.fold_in(key, i) for i in range(len(x))]
+    return np.asarray([float(one(W, jnp.asarray(xi), k)) for xi, k in zip(x, keys, strict=True)])
 
 
 def _optima(s: _Setup, W_bar, pi, targets, x, p: float) -> dict:
     """The averaged model against the exact optimum of X_π and the pooled samples' optimum."""
-    c, n = s.config.c, s.config.n_clients
+    c = s.config.c
     X_pi = np.einsum("n,nde->de", pi, np.asarray(targets, dtype=np.float64))
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
-    emp = sum(
-        pi[i]
-        * empirical_target(
-            _moment_root(np.asarray(x[i])), s.target_method, p=p_for(s.target_method, p), H=s.H
-        )
-        for i in range(n)
-    )
+    emp = moment_target(_mixture_moment(x, pi), s.target_method, p=p_for(s.target_method, p), H=s.H)
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
     optimum = jnp.asarray(np.asarray(eckart_young(X_pi, c)))
     return {
@@ -329,7 +337,7 @@ def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
     )  # fmt: skip
     rv = np.asarray(mt.representability_vector(jnp.asarray(W_bar)))
     erv = np.asarray(mt.energy_rv(jnp.asarray(W_bar)))
-    local_rv = np.stack([np.asarray(mt.representability_vector(jnp.asarray(w))) for w in W_local])
+    local_rv = _per_client(W_local, lambda w: np.asarray(mt.representability_vector(w)))
     x_te64 = np.asarray(x_te, dtype=np.float64)
     z_te = jnp.asarray(x_te64 @ W_bar.T)
     unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["metrics"], 0), pairs=UNIFORMITY_PAIRS)
@@ -378,6 +386,11 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
     targets = population_targets(s.model, s.target_method, p=p_for(s.target_method, args.p), H=s.H)
     if args.lr is None:
         config = dataclasses.replace(config, lr=default_lr(targets)[0])
+    if mesh is None and config.admits_server_model:
+        # FedAvg with S < N: one server model, not N identical copies (the same models to
+        # float rounding, tests/test_server_model.py); the round's work and metrics are the S
+        # trained clients', and the N clients' models below are that one model
+        config = dataclasses.replace(config, server_model=True)
     # the training sample (--samples-per-client), or a keyed run's evaluation sample: the
     # probe's training set and the empirical target, from the same data stream, no client
     # trains on it
@@ -395,6 +408,7 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
         config, problem, s.keys["root"], mesh, lr=config.lr, progress=not args.json
     )
     W_local = np.asarray(encoder(state.params), dtype=np.float64)
+    W_local = np.broadcast_to(W_local, (n,) + W_local.shape[1:])  # the server model: one row
     W_bar = W_local.mean(0)
     pi = np.asarray(problem.pi, dtype=np.float64)
     optima = _optima(s, W_bar, pi, targets, x, args.p)
