@@ -259,6 +259,16 @@ def _devices(cells: list[dict]) -> str:
     return ", ".join(names) or "none ran"
 
 
+def slopes(cells: list[dict]) -> dict:
+    """:func:`slope` of each framework's cells, DecL's per mixing rule (``"decl (one-peer)"``):
+    one line per form of the round, over every cell of the table (added runs included)."""
+    groups: dict[str, list[dict]] = {}
+    for c in cells:
+        label = c["framework"] + (f" ({c['mixing']})" if c["framework"] == "decl" else "")
+        groups.setdefault(label, []).append(c)
+    return {label: slope(group) for label, group in groups.items()}
+
+
 def markdown(doc: dict) -> str:
     s = doc["settings"]
     lines = [
@@ -312,7 +322,7 @@ def markdown(doc: dict) -> str:
             f"load average before {run['loadavg_before']}, after {run['loadavg_after']}.",
             "",
         ]
-    for fw, sl in doc["rss_slope_bytes_per_client"].items():
+    for fw, sl in slopes(doc["cells"]).items():
         if sl is not None:
             lines.append(
                 f"Peak RSS slope, {fw}: {sl:.0f} bytes per client "
@@ -334,10 +344,7 @@ def _added(old: dict, new: dict) -> dict:
     return old | {
         "cells": [c for c in old["cells"] if key(c) not in fresh] + new["cells"],
         "added_runs": runs,
-        "rss_slope_bytes_per_client": old["rss_slope_bytes_per_client"]
-        | {f"{fw} ({new['settings']['mixing']})": sl
-           for fw, sl in new["rss_slope_bytes_per_client"].items() if fw == "decl"},
-    }  # fmt: skip
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -413,15 +420,12 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "model_bytes_per_client": a.c * a.d * isz,
-        "rss_slope_bytes_per_client": {
-            fw: slope([c for c in cells if c["framework"] == fw])
-            for fw in a.frameworks.split(",")
-        },
         "cells": cells,
     }  # fmt: skip
     if a.add and os.path.exists(a.out + ".json"):
         with open(a.out + ".json") as fh:
             doc = _added(json.load(fh), doc)
+    doc["rss_slope_bytes_per_client"] = slopes(doc["cells"])
     from sims.files import write_text  # the one writer
 
     write_text(a.out + ".json", json.dumps(doc, indent=1) + "\n", field="out")
