@@ -58,11 +58,10 @@ def _data_changes(common, args) -> dict:
     """``dataset`` and ``data_path`` from --dataset/--data-path: the path must be what the
     dataset reads (``sims.trackd.data.SOURCES``), and is refused where its data ship with the
     install. A preset's path is kept only for the preset's own dataset."""
-    from sims.trackd.data import SOURCES
     from theory import _validate as v
 
     dataset = common.dataset if args.dataset is None else args.dataset
-    wants = SOURCES[dataset].path
+    wants = _names.DATA_PATHS[dataset]  # sims.trackd.data.SOURCES[dataset].path
     if args.data_path is None:
         path = common.data_path if dataset == common.dataset else None
         if wants is not None and path is None:
@@ -95,17 +94,11 @@ def _override(cfg, args):
 HOST_DEVICES = cm.wants_host_devices
 
 
-def run(args) -> dict:
-    """Run the selected experiments; return their headline numbers and the verdicts (with
-    ``--ledger``: the parity ledger instead, nothing trained)."""
-    if getattr(args, "ledger", False):
-        from sims.trackd.ledger import ledger_rows  # imports no JAX
-
-        return {"ledger": ledger_rows()}
-    from sims.trackd import experiments, presets, train, verdicts
-    from sims.trackd import power as td_power
-    from sims.trackd import verdict_rows as td_rows
-    from sims.trackd.arms import Arms
+def _configs(args) -> dict:
+    """The configuration of each selected experiment: its preset's, with --dataset,
+    --data-path, --seeds, --rounds and --balanced applied (each refused where it cannot
+    apply). Imports no JAX."""
+    from sims.trackd import presets
 
     offered = tuple(presets.PRESETS[args.preset])
     names = offered if args.experiment == "all" else (args.experiment,)
@@ -115,7 +108,38 @@ def run(args) -> dict:
         v.fail(
             "experiment", f"one of {offered} or all with --preset {args.preset}", args.experiment
         )
-    cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
+    return {n: _override(presets.preset(args.preset, n), args) for n in names}
+
+
+def check(args) -> None:
+    """Before JAX is imported (sims.cli): the experiments' configurations (--data-path where
+    the dataset reads one), --save and, on a CPU, --devices against the cores."""
+    if getattr(args, "ledger", False):
+        return
+    _configs(args)
+    if args.save is not None:
+        cm.check_out_dir(args.save, "save")
+    have = cm.host_device_count() if args.devices > 1 else None
+    if have is not None and args.devices > have:  # sims.trackd.train.devices_for
+        from theory import _validate as v
+
+        v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", args.devices)
+
+
+def run(args) -> dict:
+    """Run the selected experiments; return their headline numbers and the verdicts (with
+    ``--ledger``: the parity ledger instead, nothing trained)."""
+    if getattr(args, "ledger", False):
+        from sims.trackd.ledger import ledger_rows  # imports no JAX
+
+        return {"ledger": ledger_rows()}
+    from sims.trackd import experiments, train, verdicts
+    from sims.trackd import power as td_power
+    from sims.trackd import verdict_rows as td_rows
+    from sims.trackd.arms import Arms
+
+    cfgs = _configs(args)
+    names = tuple(cfgs)
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
     devices = train.devices_for(args.devices)
