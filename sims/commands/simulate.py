@@ -180,7 +180,7 @@ def check(args) -> None:
     not apply, the graph at N clients, --clients-per-round <= N and MAR's gammas (the run
     checks them again: sims.trackc.simulate, sims.trackc.engine_config)."""
     n = args.n_clients
-    _devices(args.devices, n, _common.host_device_count())
+    _devices(args.devices, n, _common.host_device_count() if args.devices > 1 else None)
     DataModel(d=args.d, n_clients=n, rare_fraction=args.rare_fraction, c=args.c)
     graph, _ = _check_flags(args)
     if graph is not None:
