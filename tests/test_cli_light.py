@@ -145,6 +145,10 @@ def test_parse_time_names_equal_their_sources():
     from sims.commands import verify
 
     assert verify.MAP_MAX_WORKERS == compute.MAX_WORKERS
+    from sims.reproduce.stages import STAGES
+
+    assert n.STAGE_NAMES == tuple(s.name for s in STAGES)
+    assert n.STAGE_NEEDS == {s.name: s.needs for s in STAGES if s.needs}
     assert n.SIM_DEFAULTS == simulate.DEFAULTS
     assert n.LR_STABLE_FRACTION == simulate.LR_STABLE_FRACTION
     assert n.DATASETS == data.DATASETS and n.CLAIM_IDS == claims.CLAIM_IDS
@@ -247,6 +251,8 @@ PARSE_TIME_REFUSALS = [
      "--sample-seeds: must be an integer in [1, 10000], got 0"),
     (["exact", "--graph", "random_regular", "--degree", "9"],
      "--degree: must be an integer in [2, 3], got 9"),
+    (["reproduce", "--stages", "report"],
+     "--stages: must be a list that includes verify (needed by report), got 'report'"),
     (["bench", "--n-clients", "1"], "--n-clients: must be an integer in [2, 2000], got 1"),
     (["bench", "--c", "100"], "--c: must be an integer in [1, 64] (at most d), got 100"),
     (["bench", "--batch", "300"], "--batch: must be at most the 256 samples per client, got 300"),

@@ -83,3 +83,23 @@ TRACKD_DECISIVE_COMMAND = f"dssl trackd --preset decisive --save {TRACKD_DECISIV
 #: sims.trackd.verdicts.PAPER_SCALE_DIR
 TRACKD_PAPER_SCALE_DIR = "figures/trackd_paper_scale"
 TRACKD_CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
+#: sims.reproduce.stages.STAGES: each stage's name in run order, and what a stage needs
+STAGE_NAMES = (
+    "track_a",
+    "mask",
+    "topology_audit",
+    "verify",
+    "fig2a",
+    "table6",
+    "fig2b",
+    "mim_vs_cl",
+    "consensus",
+    "track_c",
+    "verdict_map",
+    "trackd_table1",
+    "trackd_fig2a",
+    "trackd_fig2b",
+    "trackd_verdicts",
+    "report",
+)
+STAGE_NEEDS = {"report": ("verify", "runs")}
