@@ -142,6 +142,9 @@ def test_parse_time_names_equal_their_sources():
     from sims.verdict_map import compute
 
     assert n.BENCH_SAMPLES_PER_CLIENT == bench.SAMPLES_PER_CLIENT
+    from sims.data import datasets
+
+    assert n.CIFAR10_BATCHES == datasets._CIFAR_TRAIN + (datasets._CIFAR_TEST,)
     from sims.commands import verify
 
     assert verify.MAP_MAX_WORKERS == compute.MAX_WORKERS
@@ -421,3 +424,29 @@ def test_bounds_ranges_at_parse_time_are_theory_bounds(option, value):
     point = {"d": 1e5, "p": 0.5, option: value} if option in ("d", "p", "n", "trH", "abar") else {
         "d": 1e5, "p": 0.5, "constants": {option: value}}  # fmt: skip
     assert parsed == (_refused_or_none(bounds.evaluate, **point) is None)
+
+
+def test_trackd_data_path_checks_are_the_loaders(tmp_path):
+    import jax.random as jr
+
+    from sims.commands import trackd
+    from sims.data import datasets
+
+    zipless = tmp_path / "zipless.npz"
+    zipless.write_bytes(b"not an archive")
+    empty, partial, nested = tmp_path / "empty", tmp_path / "partial", tmp_path / "nested"
+    empty.mkdir()
+    datasets.write_random_cifar10(partial, 10, 10)
+    (partial / "test_batch").unlink()
+    datasets.write_random_cifar10(nested / "cifar-10-batches-py", 10, 10)
+    (nested / "cifar-10-batches-py" / "data_batch_3").unlink()
+    cases = [("npz", zipless, lambda p: datasets.load_npz_images(p, key=jr.key(0)))]
+    cases += [("cifar10", path, datasets.load_cifar10) for path in (empty, partial, nested)]
+    for dataset, path, load in cases:
+        expected = _refused_or_none(load, str(path))
+        assert expected is not None
+        assert _refused_or_none(trackd.data_path_readable, dataset, str(path)) == expected
+    rc, heavy, err = _refusal(["trackd", "--dataset", "npz", "--data-path", str(zipless)])
+    assert (rc, heavy) == (2, [])
+    assert err == ["dssl trackd: error: --data-path: must be a .npz archive (numpy.savez), "
+                   "got 'zipless.npz: not a zip archive'"]  # fmt: skip

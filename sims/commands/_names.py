@@ -58,6 +58,8 @@ LR_STABLE_FRACTION = 0.25
 DATASETS = ("mnist", "digits", "cifar10", "npz")
 #: what each dataset's --data-path names: sims.trackd.data.SOURCES[name].path
 DATA_PATHS = {"mnist": None, "digits": None, "cifar10": "directory", "npz": "file"}
+#: sims.data.datasets._CIFAR_TRAIN + (_CIFAR_TEST,): the batch files of a CIFAR-10 folder
+CIFAR10_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 #: sims.trackc.bench.SAMPLES_PER_CLIENT
 BENCH_SAMPLES_PER_CLIENT = 256
 #: theory.claims.CLAIM_IDS

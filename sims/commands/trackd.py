@@ -111,18 +111,46 @@ def _configs(args) -> dict:
     return {n: _override(presets.preset(args.preset, n), args) for n in names}
 
 
+def data_path_readable(dataset: str, path: str) -> None:
+    """The loaders' first checks of an existing data path (``sims.data.datasets``), without
+    reading the data: an ``npz`` file must start as a zip archive does, a ``cifar10`` folder
+    (or its ``cifar-10-batches-py``) must hold every batch file. The error names ``path``."""
+    from theory import _validate as v
+
+    if dataset == "npz":
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+            name = os.path.basename(path)
+            v.fail("path", "a .npz archive (numpy.savez)", f"{name}: not a zip archive")
+    elif dataset == "cifar10":
+        root = path
+        nested = os.path.join(root, "cifar-10-batches-py")
+        if os.path.isdir(nested) and not os.path.exists(os.path.join(root, "test_batch")):
+            root = nested
+        for name in _names.CIFAR10_BATCHES:
+            file = os.path.join(root, name)
+            if not os.path.exists(file):
+                where = f"{name} in {os.path.dirname(file)}"
+                v.fail("path", "a directory holding CIFAR-10 python batches", f"{where} missing")
+
+
 def check(args) -> None:
     """Before JAX is imported (sims.cli): the experiments' configurations (--data-path where
-    the dataset reads one), --save and, on a CPU, --devices against the cores."""
+    the dataset reads one, and that its files are there), --save and, on a CPU, --devices
+    against the cores."""
     if getattr(args, "ledger", False):
         return
-    _configs(args)
+    from theory import _validate as v
+
+    for cfg in _configs(args).values():
+        if cfg.common.data_path is not None:
+            with v.renamed("path", "data_path"):
+                data_path_readable(cfg.common.dataset, cfg.common.data_path)
     if args.save is not None:
         cm.check_out_dir(args.save, "save")
     have = cm.host_device_count() if args.devices > 1 else None
     if have is not None and args.devices > have:  # sims.trackd.train.devices_for
-        from theory import _validate as v
-
         v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", args.devices)
 
 
