@@ -365,7 +365,7 @@ def test_json_never_written_with_a_non_finite_number(bad, tmp_path):
 )
 def test_bounds_command_refuses_constants_out_of_range(argv, option, capsys):
     assert main(argv) == 2
-    assert f"error: {option}: must be in [1e-100, 1e+100]" in _one_line(capsys)
+    assert f"error: {option}: must be a finite number in [1e-100, 1e+100]" in _one_line(capsys)
 
 
 # ---------------------------------------------------------------------------------------------

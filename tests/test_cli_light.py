@@ -131,6 +131,27 @@ def test_parse_time_names_equal_their_sources():
     from sims.losses import methods
 
     assert n.EMBEDDING_METHODS == tuple(m for m in config.METHODS if methods.get(m).embeddings)
+    assert n.MASKING_METHODS == tuple(m for m in config.METHODS if methods.get(m).masks)
+    assert n.MASK_RATIO_METHODS == tuple(m for m in objectives.METHODS
+                                         if objectives.uses_mask_ratio(m))  # fmt: skip
+    assert n.TRANSFORM_METHODS == tuple(m for m in objectives.METHODS
+                                        if objectives.takes_transform(m))  # fmt: skip
+    assert n.BOUND_CONSTANT_RANGE == bounds.CONSTANT_RANGE
+    assert n.DATA_PATHS == {name: source.path for name, source in data.SOURCES.items()}
+    from sims.trackc import bench
+    from sims.verdict_map import compute
+
+    assert n.BENCH_SAMPLES_PER_CLIENT == bench.SAMPLES_PER_CLIENT
+    from sims.data import datasets
+
+    assert n.CIFAR10_BATCHES == datasets._CIFAR_TRAIN + (datasets._CIFAR_TEST,)
+    from sims.commands import verify
+
+    assert verify.MAP_MAX_WORKERS == compute.MAX_WORKERS
+    from sims.reproduce.stages import STAGES
+
+    assert n.STAGE_NAMES == tuple(s.name for s in STAGES)
+    assert n.STAGE_NEEDS == {s.name: s.needs for s in STAGES if s.needs}
     assert n.SIM_DEFAULTS == simulate.DEFAULTS
     assert n.LR_STABLE_FRACTION == simulate.LR_STABLE_FRACTION
     assert n.DATASETS == data.DATASETS and n.CLAIM_IDS == claims.CLAIM_IDS
@@ -156,3 +177,276 @@ def test_explain_prints_a_claim_and_a_key(capsys):
     assert "mixing matrix" in capsys.readouterr().out
     assert main(["explain", "p", "--output-of", "nope"]) == 2
     assert capsys.readouterr().err.startswith("dssl explain: error: --output-of: ")
+
+
+def _refusal(argv: list[str]) -> tuple[int, list[str], list[str]]:
+    """(exit status, heavy modules imported, stderr lines) of ``dssl argv`` in a fresh
+    interpreter."""
+    code = (
+        "import json, sys\n"
+        "from sims.cli import main\n"
+        f"rc = main({argv!r})\n"
+        f"print(json.dumps([rc, [m for m in {HEAVY!r} if m in sys.modules]]), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
+    env.pop("XLA_FLAGS", None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)  # fmt: skip
+    *lines, last = proc.stderr.strip().splitlines()
+    rc, heavy = json.loads(last)
+    return rc, heavy, lines
+
+
+#: argument errors the run used to find after importing JAX (1.2-5 s of CPU), now refused at
+#: parse time with the line the run printed (or one naming the option the user typed)
+PARSE_TIME_REFUSALS = [
+    (["bounds", "--d", "0.5", "--p", "0.5"], "--d: must be a finite number >= 1.0, got '0.5'"),
+    (["bounds", "--d", "1e5", "--p", "1"], "--p: must be a finite number in (0.0, 1.0), got '1'"),
+    (["bounds", "--d", "1e5", "--p", "0.5", "--n-clients", "1"],
+     "--n-clients: must be a finite number >= 2.0, got '1'"),
+    (["bounds", "--d", "1e5", "--p", "0.5", "--trH", "0"],
+     "--trH: must be a finite number > 0.0, got '0'"),
+    (["bounds", "--d", "1e5", "--p", "0.5", "--abar", "0.5"],
+     "--abar: must be a finite number >= 1.0, got '0.5'"),
+    (["bounds", "--d", "1e5", "--p", "0.5", "--c-den", "1e101"],
+     "--c-den: must be a finite number in [1e-100, 1e+100], got '1e101'"),
+    (["verify", "--d", "6"], "--d: must be an integer >= 8 (2·n_clients), got 6"),
+    (["verify", "--rare-axis", "1,2"],
+     "--rare-axis: must be a mode or a tuple of n_clients=4 coordinates, got (1, 2)"),
+    (["verify", "--graph", "torus", "--rows", "3"], "--rows: must be a divisor of n=4, got 3"),
+    (["verify", "--graph", "hypercube", "--n-clients", "5"],
+     "--graph: must be a graph defined on n_clients=5 nodes, got 'hypercube'"),
+    (["verify", "--transform", "nope"],
+     "--transform: must be one of identity, permutation, sign-flip, rotation, got 'nope'"),
+    (["verify", "--d-sweep", "1,2"], "--d-sweep: must be an integer >= 8, got 1"),
+    (["verify", "--map", "--workers", "0"], "--workers: must be an integer in [1, 64], got 0"),
+    (["verify", "--map-results", "no-such-folder"],
+     "--map-results: must be an existing folder, got 'no-such-folder'"),
+    (["verify", "--mixing-file", "no-such-file.npy"],
+     "--mixing-file: must be an existing readable file, got 'no-such-file.npy'"),
+    (["simulate", "--c", "1000"], "--c: must be an integer in [1, 64], got 1000"),
+    (["simulate", "--d", "6"], "--d: must be an integer >= 8 (2·n_clients), got 6"),
+    (["simulate", "--graph", "torus", "--rows", "3"], "--rows: must be a divisor of n=4, got 3"),
+    (["simulate", "--graph", "hypercube", "--n-clients", "5"],
+     "--n-clients: must be a power of 2 for the hypercube, got 5"),
+    (["simulate", "--graph", "random_regular", "--degree", "9"],
+     "--degree: must be an integer in [2, 3], got 9"),
+    (["simulate", "--method", "cl", "--p", "0.5"],
+     "--p: must be omitted with --method cl (p enters only the masking methods), got 0.5"),
+    (["simulate", "--framework", "fl", "--clients-per-round", "5"],
+     "--clients-per-round: must be an integer in [1, 4], got 5"),
+    (["simulate", "--method", "mar", "--gamma-max", "0.001", "--gamma-min", "0.1"],
+     "--gamma-min: must be <= --gamma-max = 0.001, got 0.1"),
+    (["exact", "--method", "cl", "--p", "0.5"],
+     "--p: must be omitted with --method cl (p enters only the MIM targets), got 0.5"),
+    (["exact", "--method", "cl-dissimilar", "--transform", "rotation"],
+     "--transform: must be one of identity, block-sign-flip, block-permutation, block-rotation "
+     "on the structured path (add --dense for a transform of all d axes), got 'rotation'"),
+    (["exact", "--transform", "identity"],
+     "--transform: must be omitted with --method mim (only cl-dissimilar has a transform H), "
+     "got 'identity'"),
+    (["exact", "--method", "cl-dissimilar", "--transform-seed", "1"],
+     "--transform-seed: must be omitted with the identity transform (nothing is random), got 1"),
+    (["exact", "--d", "6"], "--d: must be an integer >= 8 (2·n_clients), got 6"),
+    (["exact", "--dense", "--d", "5000"],
+     "--d: must be <= 4000 with --dense or --samples (drop them for any d), got 5000"),
+    (["exact", "--samples", "10", "--sample-seeds", "0"],
+     "--sample-seeds: must be an integer in [1, 10000], got 0"),
+    (["exact", "--graph", "random_regular", "--degree", "9"],
+     "--degree: must be an integer in [2, 3], got 9"),
+    (["reproduce", "--stages", "report"],
+     "--stages: must be a list that includes verify (needed by report), got 'report'"),
+    (["bench", "--n-clients", "1"], "--n-clients: must be an integer in [2, 2000], got 1"),
+    (["bench", "--c", "100"], "--c: must be an integer in [1, 64] (at most d), got 100"),
+    (["bench", "--batch", "300"], "--batch: must be at most the 256 samples per client, got 300"),
+    (["trackd", "--data-path", "no-such-folder"],
+     "--data-path: must be omitted with --dataset digits (its data ship with the install), "
+     "got 'no-such-folder'"),
+    (["trackd", "--dataset", "cifar10", "--data-path", "no-such-folder"],
+     "--data-path: must be an existing directory for --dataset cifar10, got 'no-such-folder'"),
+    (["trackd", "--dataset", "npz"],
+     "--data-path: must be a file when the dataset is npz, got None"),
+    (["trackd", "--balanced", "--experiment", "fig2a"],
+     "--balanced: must be omitted except with --experiment table1, got True"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv, line", PARSE_TIME_REFUSALS)
+def test_refused_at_parse_time_in_one_line_without_jax(argv, line):
+    rc, heavy, err = _refusal(argv)
+    assert (rc, heavy) == (2, [])
+    assert err == [f"dssl {argv[0]}: error: {line}"]
+
+
+def test_devices_beyond_the_cores_refused_at_parse_time():
+    cores = len(os.sched_getaffinity(0))
+    n = 2 * (cores + 1)
+    rc, heavy, err = _refusal(["simulate", "--n-clients", str(n), "--devices", str(cores + 1)])
+    assert (rc, heavy) == (2, [])
+    assert err == [
+        f"dssl simulate: error: --devices: must be at most the {cores} device(s) JAX sees here "
+        f"(on a CPU dssl makes one per core), got {cores + 1}"
+    ]
+    rc, heavy, err = _refusal(["trackd", "--devices", str(cores + 1)])
+    assert (rc, heavy) == (2, [])
+    assert err == [
+        f"dssl trackd: error: --devices: must be in [1, {cores}] (the devices JAX sees here), "
+        f"got {cores + 1}"
+    ]
+    if cores >= 2:
+        rc, heavy, err = _refusal(["simulate", "--n-clients", "5", "--d", "20", "--devices", "2"])
+        assert (rc, heavy) == (2, [])
+        assert err == [
+            "dssl simulate: error: --devices: must be a divisor of --n-clients = 5, got 2"
+        ]
+
+
+def test_host_device_count_is_what_jax_sees():
+    from sims.commands import _common
+    from sims.core.environ import set_environ
+    from sims.reproduce.pipeline import parallel
+
+    flag = parallel.host_devices_flag()
+    for flags in (flag, "--xla_force_host_platform_device_count=3"):
+        env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": flags}
+        code = "import jax; print(len(jax.devices()))"
+        seen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, timeout=120)  # fmt: skip
+        with set_environ({"JAX_PLATFORMS": "cpu", "XLA_FLAGS": flags}):
+            assert _common.host_device_count() == int(seen.stdout.strip())
+    with set_environ({"JAX_PLATFORMS": "cuda"}):
+        assert _common.host_device_count() is None
+
+
+def _refused_or_none(fn, *args, **kwargs) -> str | None:
+    try:
+        fn(*args, **kwargs)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def test_graph_params_refuse_what_make_graph_refuses():
+    from theory import graph_params, topology
+
+    params = [
+        {},
+        {"rows": 3},
+        {"cols": 4},
+        {"rows": 3, "cols": 4},
+        {"rows": 4, "cols": 4},
+        {"degree": 3},
+        {"degree": 2},
+        {"degree": 9},
+        {"avg_degree": 2.0},
+        {"avg_degree": 0.5},
+        {"avg_degree": 40.0},
+        {"prob": 0.9},
+        {"prob": 1.0},
+        {"prob": 0.9, "avg_degree": 2.0},
+    ]
+    checked = 0
+    for name in topology.GRAPHS:
+        for n in range(2, 17):
+            for kw in params:
+                expected = _refused_or_none(topology.make_graph, name, n, seed=0, **kw)
+                if expected is not None and "connected graph in" in expected:
+                    continue  # a random draw, not the parameters
+                got = _refused_or_none(graph_params.check_graph, name, n, **kw)
+                assert got == expected, (name, n, kw)
+                checked += expected is not None
+    assert checked > 100
+
+
+def test_simulate_sizes_at_parse_time_are_the_runs():
+    import argparse
+
+    from sims.trackc import simulate
+    from theory.datamodel import DataModel
+
+    for n, d, c in [(4, 6, None), (4, 8, None), (4, 64, 65), (4, 64, 0), (3, 64, 64), (2, 3, 1)]:
+        args = argparse.Namespace(n_clients=n, d=d, c=c, samples_per_client=None)
+        run = _refused_or_none(simulate.check_sizes, args)
+        assert _refused_or_none(DataModel, d=d, n_clients=n, c=c) == run, (n, d, c)
+
+
+def test_verify_configuration_at_parse_time_is_verify_configs():
+    from sims.cli import build_parser
+    from sims.commands import verify
+    from theory.claims_model import VerifyConfig
+
+    cases = [
+        {"d": 6},
+        {"n_clients": 5, "graph": "hypercube"},
+        {"graph": "torus", "rows": 3},
+        {"graph": "random_regular", "degree": 9},
+        {"graph": "paper_code", "avg_degree": 100.0},
+        {"transform": "nope"},
+        {"transform_seed": -1},
+        {"d_sweep": (8, 4)},
+        {"c": 500},
+        {"rare_axis": (1, 2)},
+        {"graph": "ring", "n_clients": 5},
+    ]
+    for kw in cases:
+        argv = ["verify"]
+        for key, value in kw.items():
+            text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            argv += ["--" + key.replace("_", "-"), text]
+        args = build_parser().parse_args(argv)
+        expected = _refused_or_none(VerifyConfig, **kw)
+        assert _refused_or_none(verify._check_configuration, args) == expected, kw
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("d", 1.0), ("d", 0.999), ("p", 1e-9), ("p", 0.0), ("p", 1.0), ("n", 2.0), ("n", 1.999),
+     ("trH", 0.0), ("trH", 1e-300), ("abar", 1.0), ("abar", 0.999), ("c_num", 1e-100),
+     ("c_num", 0.99e-100), ("c_den", 1e100), ("c_den", 1.01e100), ("c_n", 0.0)],
+)  # fmt: skip
+def test_bounds_ranges_at_parse_time_are_theory_bounds(option, value):
+    from sims.cli import build_parser
+    from theory import bounds
+
+    flag = {"n": "--n-clients", "c_num": "--c-num", "c_den": "--c-den", "c_n": "--c-n"}
+    argv = ["bounds", "--d", "1e5", "--p", "0.5", flag.get(option, "--" + option), repr(value)]
+    if option == "d":
+        argv[2] = repr(value)
+        argv = argv[:-2]
+    if option == "p":
+        argv[4] = repr(value)
+        argv = argv[:-2]
+    try:
+        build_parser().parse_args(argv)
+        parsed = True
+    except SystemExit:
+        parsed = False
+    point = {"d": 1e5, "p": 0.5, option: value} if option in ("d", "p", "n", "trH", "abar") else {
+        "d": 1e5, "p": 0.5, "constants": {option: value}}  # fmt: skip
+    assert parsed == (_refused_or_none(bounds.evaluate, **point) is None)
+
+
+def test_trackd_data_path_checks_are_the_loaders(tmp_path):
+    import jax.random as jr
+
+    from sims.commands import trackd
+    from sims.data import datasets
+
+    zipless = tmp_path / "zipless.npz"
+    zipless.write_bytes(b"not an archive")
+    empty, partial, nested = tmp_path / "empty", tmp_path / "partial", tmp_path / "nested"
+    empty.mkdir()
+    datasets.write_random_cifar10(partial, 10, 10)
+    (partial / "test_batch").unlink()
+    datasets.write_random_cifar10(nested / "cifar-10-batches-py", 10, 10)
+    (nested / "cifar-10-batches-py" / "data_batch_3").unlink()
+    cases = [("npz", zipless, lambda p: datasets.load_npz_images(p, key=jr.key(0)))]
+    cases += [("cifar10", path, datasets.load_cifar10) for path in (empty, partial, nested)]
+    for dataset, path, load in cases:
+        expected = _refused_or_none(load, str(path))
+        assert expected is not None
+        assert _refused_or_none(trackd.data_path_readable, dataset, str(path)) == expected
+    rc, heavy, err = _refusal(["trackd", "--dataset", "npz", "--data-path", str(zipless)])
+    assert (rc, heavy) == (2, [])
+    assert err == ["dssl trackd: error: --data-path: must be a .npz archive (numpy.savez), "
+                   "got 'zipless.npz: not a zip archive'"]  # fmt: skip

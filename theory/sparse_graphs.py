@@ -110,9 +110,9 @@ def sparse_graph(
         c = np.concatenate([i ^ (1 << b) for b in range(n.bit_length() - 1)])
         return sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
     if name == "torus":
-        from theory.topology import _torus_shape
+        from theory.graph_params import torus_shape
 
-        nr, nc = _torus_shape(n, rows, cols)
+        nr, nc = torus_shape(n, rows, cols)
         i = np.arange(n)
         r_, c_ = i // nc, i % nc
         right, down = r_ * nc + (c_ + 1) % nc, ((r_ + 1) % nr) * nc + c_

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from theory import _validate as v
+from theory.graph_params import torus_shape
 
 GRAPHS = (
     "complete",
@@ -340,32 +341,6 @@ def paper_code(n: int, avg_degree: float, *, seed: Any) -> np.ndarray:
     raise AssertionError("paper_code: tree construction is always connected")  # unreachable
 
 
-def _torus_shape(n: int, rows: int | None, cols: int | None) -> tuple[int, int]:
-    if rows is None and cols is None:
-        best = None
-        for r in range(3, math.isqrt(n) + 1):
-            if n % r == 0 and n // r >= 3:
-                best = r
-        if best is None:
-            v.fail("n", "a product rows*cols with rows, cols >= 3 for the torus", n)
-        return best, n // best
-    if rows is None:
-        cols = v.integer(cols, "cols", lo=3)
-        if n % cols:
-            v.fail("cols", f"a divisor of n={n}", cols)
-        return n // cols, cols
-    if cols is None:
-        rows = v.integer(rows, "rows", lo=3)
-        if n % rows:
-            v.fail("rows", f"a divisor of n={n}", rows)
-        return rows, n // rows
-    rows = v.integer(rows, "rows", lo=3)
-    cols = v.integer(cols, "cols", lo=3)
-    if rows * cols != n:
-        v.fail("rows", f"such that rows*cols == n={n} (cols={cols})", rows)
-    return rows, cols
-
-
 def make_graph(
     name: str,
     n: int,
@@ -396,7 +371,7 @@ def make_graph(
     if name == "ring":
         return ring(n)
     if name == "torus":
-        r, c = _torus_shape(n, rows, cols)
+        r, c = torus_shape(n, rows, cols)
         return torus(r, c)
     if name == "star":
         return star(n)

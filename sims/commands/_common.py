@@ -200,6 +200,29 @@ def check_graph_flags(args, graph: str | None) -> None:
             not_applicable(flag, f"with --graph {graph} (it applies to {', '.join(graphs)})", value)
 
 
+def check_graph_sizes(args, graph: str | None, n: int, *, n_field: str = "n_clients") -> None:
+    """The graph's parameters at N = ``n`` clients, before JAX (the rules of
+    ``theory.topology.make_graph``, :func:`theory.graph_params.check_graph`): a torus whose
+    sides do not divide N, a hypercube off a power of 2, a degree or average degree out of
+    range. An error about N names ``n_field`` (the option that gave N). Graphs that are their
+    own mixing rule (one_peer_exp, ...) and ``None`` (no graph) pass."""
+    from sims.commands._names import GRAPHS
+    from theory.graph_params import check_graph
+
+    if graph not in GRAPHS:
+        return
+    with v.renamed("n", n_field):
+        check_graph(
+            graph,
+            n,
+            rows=args.rows,
+            cols=args.cols,
+            degree=args.degree,
+            avg_degree=args.avg_degree,
+            prob=args.prob,
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # the data model
 
@@ -322,6 +345,26 @@ def add_devices_argument(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def host_device_count() -> int | None:
+    """The devices JAX will see where ``--devices`` above 1 makes the CPU one device per core,
+    decided without starting JAX: the count ``XLA_FLAGS`` sets, else the cores this process may
+    run on (:func:`sims.reproduce.pipeline.parallel.host_devices_flag`); None where the backend
+    is an accelerator (its devices are known once JAX starts)."""
+    from sims.reproduce.pipeline import parallel
+
+    if not parallel.runs_on_cpu():
+        return None
+    flags = os.environ.get("XLA_FLAGS", "").split() + [parallel.host_devices_flag()]
+    for token in flags:  # a count already set wins (sims.cli.cpu_xla_flags)
+        name, _, value = token.partition("=")
+        if name == "--xla_force_host_platform_device_count":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 def wants_host_devices(args) -> bool:
     """A command's ``HOST_DEVICES`` for :func:`add_devices_argument`: one CPU device per core
     when ``--devices`` is above 1 (read by :func:`sims.cli.main` before the backend starts)."""
@@ -375,6 +418,20 @@ def _mixing_file_fits(path: str, ext: str, n: int | None, field: str) -> None:
                  what="the mixing matrix and its working copies")  # fmt: skip
 
 
+def check_mixing_path(path, field: str = "mixing-file") -> tuple[str, str]:
+    """``(path, extension)`` of a mixing file that exists and is named ``.npy`` or ``.csv``
+    (checked before JAX is imported; :func:`load_mixing_file` reads and checks the matrix)."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        v.fail(field, "a path to a .npy or .csv file", path)
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".npy", ".csv"):
+        v.fail(field, "a .npy or .csv file", path)
+    if not os.path.isfile(path):
+        v.fail(field, "an existing readable file", path)
+    return path, ext
+
+
 def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") -> np.ndarray:
     """Read and validate a mixing matrix W from ``.npy`` or ``.csv``: (n, n), finite,
     non-negative, rows summing to 1 (to 1e-10·n), irreducible (strongly connected support).
@@ -389,14 +446,7 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
     """
     from theory.topology import validate_mixing
 
-    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
-        v.fail(field, "a path to a .npy or .csv file", path)
-    path = os.fspath(path)
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".npy", ".csv"):
-        v.fail(field, "a .npy or .csv file", path)
-    if not os.path.isfile(path):
-        v.fail(field, "an existing readable file", path)
+    path, ext = check_mixing_path(path, field)
     _mixing_file_fits(path, ext, n, field)
     if ext == ".csv":  # np.loadtxt reads about CSV_ENTRIES_PER_S entries a second
         seconds = os.path.getsize(path) / 10 / CSV_ENTRIES_PER_S

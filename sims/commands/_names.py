@@ -26,9 +26,15 @@ MIXINGS = ("uniform", "metropolis", "max_degree", "data_size", "fedavg")
 #: theory.bounds.SIGNS, theory.bounds.FL_TERMS
 SIGNS = ("+", "-")
 FL_TERMS = ("eq37", "theta")
+#: theory.bounds.CONSTANT_RANGE (the range of a hidden constant C_num, C_den, C_F, C_N)
+BOUND_CONSTANT_RANGE = (1e-100, 1e100)
 #: theory.objectives.METHODS, theory.objectives.TRANSFORMS
 OBJECTIVE_METHODS = ("cl", "cl-dissimilar", "mim", "mim-paper", "mim-independent", "mim-recon")
 OBJECTIVE_TRANSFORMS = ("identity", "permutation", "sign-flip", "rotation")
+#: the methods whose target the mask ratio enters: theory.objectives.uses_mask_ratio(name)
+MASK_RATIO_METHODS = ("mim", "mim-paper", "mim-independent", "mim-recon")
+#: the methods with a transform H: theory.objectives.takes_transform(name)
+TRANSFORM_METHODS = ("cl-dissimilar",)
 #: theory.structured.STRUCTURED_TRANSFORMS
 STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
 #: sims.trackc.engine_config.METHODS, FRAMEWORKS, OPTIMIZERS, AGGREGATIONS, DTYPES, ALGORITHMS
@@ -43,11 +49,19 @@ DTYPES = ("float32", "float64")
 MATRIX_FRAMEWORKS = ("decl",)
 #: the methods whose clients exchange embeddings (MAR): sims.losses.methods.get(name).embeddings
 EMBEDDING_METHODS = ("mar",)
+#: the methods that mask their views (--p enters): sims.losses.methods.get(name).masks
+MASKING_METHODS = ("mim", "mim-independent", "mim-recon", "mar", "ssd")
 #: sims.trackc.simulate.DEFAULTS, sims.trackc.simulate.LR_STABLE_FRACTION
 SIM_DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=None)
 LR_STABLE_FRACTION = 0.25
 #: sims.trackd.data.DATASETS
 DATASETS = ("mnist", "digits", "cifar10", "npz")
+#: what each dataset's --data-path names: sims.trackd.data.SOURCES[name].path
+DATA_PATHS = {"mnist": None, "digits": None, "cifar10": "directory", "npz": "file"}
+#: sims.data.datasets._CIFAR_TRAIN + (_CIFAR_TEST,): the batch files of a CIFAR-10 folder
+CIFAR10_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+#: sims.trackc.bench.SAMPLES_PER_CLIENT
+BENCH_SAMPLES_PER_CLIENT = 256
 #: theory.claims.CLAIM_IDS
 CLAIM_IDS = (
     "eq17",
@@ -71,3 +85,23 @@ TRACKD_DECISIVE_COMMAND = f"dssl trackd --preset decisive --save {TRACKD_DECISIV
 #: sims.trackd.verdicts.PAPER_SCALE_DIR
 TRACKD_PAPER_SCALE_DIR = "figures/trackd_paper_scale"
 TRACKD_CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
+#: sims.reproduce.stages.STAGES: each stage's name in run order, and what a stage needs
+STAGE_NAMES = (
+    "track_a",
+    "mask",
+    "topology_audit",
+    "verify",
+    "fig2a",
+    "table6",
+    "fig2b",
+    "mim_vs_cl",
+    "consensus",
+    "track_c",
+    "verdict_map",
+    "trackd_table1",
+    "trackd_fig2a",
+    "trackd_fig2b",
+    "trackd_verdicts",
+    "report",
+)
+STAGE_NEEDS = {"report": ("verify", "runs")}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from sims.commands import _common
+from sims.commands._names import BENCH_SAMPLES_PER_CLIENT
 from theory import _validate as v
 
 NAME = "bench"
@@ -42,9 +43,8 @@ XLA_DEFAULTS = True
 HOST_DEVICES = True
 
 
-def run(args) -> dict:
-    from sims.trackc import bench
-
+def _sizes(args, samples_per_client: int) -> tuple[int, ...]:
+    """(N, d, c, B, E, T, repeats) of ``args``, each checked against its range."""
     n = v.integer(args.n_clients, "n_clients", lo=2, hi=2000)
     d = v.integer(args.d, "d", lo=1, hi=4096)
     c = v.integer(args.c, "c", lo=1, hi=d, why="at most d")
@@ -52,8 +52,20 @@ def run(args) -> dict:
     e = v.integer(args.local_steps, "local_steps", lo=1)
     t = v.integer(args.rounds, "rounds", lo=1)
     r = v.integer(args.repeats, "repeats", lo=1, hi=20)
-    if b > bench.SAMPLES_PER_CLIENT:
-        v.fail("batch", f"at most the {bench.SAMPLES_PER_CLIENT} samples per client", b)
+    if b > samples_per_client:
+        v.fail("batch", f"at most the {samples_per_client} samples per client", b)
+    return n, d, c, b, e, t, r
+
+
+def check(args) -> None:
+    """The sizes, before JAX is imported (sims.cli)."""
+    _sizes(args, BENCH_SAMPLES_PER_CLIENT)
+
+
+def run(args) -> dict:
+    from sims.trackc import bench
+
+    n, d, c, b, e, t, r = _sizes(args, bench.SAMPLES_PER_CLIENT)
     config = bench.bench_config(
         n_clients=n, d=d, c=c, batch=b, local_steps=e, rounds=t, dtype=args.dtype
     )

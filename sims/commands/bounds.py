@@ -23,12 +23,24 @@ NAME = "bounds"
 HELP = "Track A: the paper's representability bounds (Thms 4.2/4.3) and sensitivities"
 
 
+#: a hidden constant's range: theory.bounds.CONSTANT_RANGE (tests/test_cli_light.py)
+_constant = _common.real(*_names.BOUND_CONSTANT_RANGE)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--d", type=_common.real(), required=True, help="input dimension d >= 1")
-    parser.add_argument("--p", type=_common.real(), required=True, help="mask ratio p in (0, 1)")
+    # the ranges are theory.bounds' own (_inputs, CONSTANT_RANGE), checked here before JAX
+    parser.add_argument(
+        "--d", type=_common.real(lo=1.0), required=True, help="input dimension d >= 1"
+    )
+    parser.add_argument(
+        "--p",
+        type=_common.real(0.0, 1.0, lo_open=True, hi_open=True),
+        required=True,
+        help="mask ratio p in (0, 1)",
+    )
     parser.add_argument(
         "--abar",
-        type=_common.real(),
+        type=_common.real(lo=1.0),
         default=None,
         help="average neighbourhood size |A-bar| incl. self (= average degree + 1); only for "
         "the DecL bound, required when --frameworks includes decl",
@@ -42,29 +54,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--n-clients",
         dest="n",
-        type=_common.real(),
+        type=_common.real(lo=2.0),
         default=None,
         help="number of clients N >= 2 (default C_N d^(1/20))",
     )
     _common.add_renamed(parser, "--n", "--n-clients")
     parser.add_argument(
-        "--trH", "--trh", dest="trH", type=_common.real(), default=1.0, help="tr(H) > 0"
+        "--trH",
+        "--trh",
+        dest="trH",
+        type=_common.real(0.0, lo_open=True),
+        default=1.0,
+        help="tr(H) > 0",
     )
+    parser.add_argument("--c-num", type=_constant, default=1.0, help="constant of the numerator O")
     parser.add_argument(
-        "--c-num", type=_common.real(), default=1.0, help="constant of the numerator O"
-    )
-    parser.add_argument(
-        "--c-den", type=_common.real(), default=1.0, help="constant of the denominator O"
+        "--c-den", type=_constant, default=1.0, help="constant of the denominator O"
     )
     parser.add_argument(
         "--c-f",
-        type=_common.real(),
+        type=_constant,
         default=None,
         help="constant of Theta(d^(7/20)) (with --fl-term theta; default 1)",
     )
     parser.add_argument(
         "--c-n",
-        type=_common.real(),
+        type=_constant,
         default=None,
         help="N = C_N d^(1/20) (without --n-clients; default 1)",
     )

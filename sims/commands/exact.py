@@ -13,6 +13,7 @@ follow Def. 4.1 of arXiv 2607.02447.
 
 from __future__ import annotations
 
+import argparse
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -56,6 +57,8 @@ HOLLOW_NOTE = (
 #: Largest d of the matrix-free paths (finite samples: O(N d²) float32 memory).
 FINITE_MAX_D = 20_000
 ROTATION_MAX_D = 10**6
+#: Most seeds of --sample-seeds.
+MAX_SAMPLE_SEEDS = 10_000
 
 
 #: the mask ratio of the MIM methods when --p is not given
@@ -159,10 +162,11 @@ def parse_d(value) -> int:
     return int(dec)
 
 
-def _transform_options(args, method: str) -> None:
+def _transform_options(args, method: str, fill: bool = True) -> None:
     """--transform and --transform-seed shape H, which only ``cl-dissimilar`` has: refused
-    with any other method, the seed also with the identity (nothing random); defaults filled."""
-    if not ob.takes_transform(method):
+    with any other method, the seed also with the identity (nothing random); defaults filled
+    (unless ``fill`` is false: :func:`check`)."""
+    if method not in _names.TRANSFORM_METHODS:  # theory.objectives.takes_transform
         for flag, dest in (("--transform", "transform"), ("--transform-seed", "transform_seed")):
             if getattr(args, dest) is not None:
                 _common.not_applicable(
@@ -174,9 +178,11 @@ def _transform_options(args, method: str) -> None:
             "--transform-seed", "with the identity transform (nothing is random)",
             args.transform_seed,
         )  # fmt: skip
-    args.transform = "identity" if args.transform is None else args.transform
-    args.transform_seed = 0 if args.transform_seed is None else args.transform_seed
-    v.integer(args.transform_seed, "transform_seed", lo=0)
+    if args.transform_seed is not None:
+        v.integer(args.transform_seed, "transform_seed", lo=0)
+    if fill:
+        args.transform = "identity" if args.transform is None else args.transform
+        args.transform_seed = 0 if args.transform_seed is None else args.transform_seed
 
 
 def _transform_name(name: str) -> None:
@@ -186,31 +192,87 @@ def _transform_name(name: str) -> None:
     v.choice(name, "transform", TRANSFORMS)
 
 
+def _mask_ratio(args, method: str) -> None:
+    """--p only for the methods whose target it enters (theory.objectives.uses_mask_ratio)."""
+    if args.p is not None and method not in _names.MASK_RATIO_METHODS:
+        _common.not_applicable("--p", f"with --method {method} (p enters only the MIM targets)",
+                               args.p)  # fmt: skip
+
+
+def _path_refusals(args, method: str, d: int) -> None:
+    """What the path chosen by the options cannot do: d beyond its largest (--sample-seeds,
+    --dense or --samples, the matrix-free rotation), a transform it does not know, --sample-seeds
+    without --samples or out of range. ``d``: --d parsed; ``args.transform`` may be None."""
+    transform = "identity" if args.transform is None else args.transform
+    if args.sample_seeds is not None:
+        if d > FINITE_MAX_D:  # before any memory estimate
+            v.fail("d", f"<= {FINITE_MAX_D} with --sample-seeds", d)
+        if args.samples is None:
+            v.fail("samples", "given (M samples per client) with --sample-seeds", None)
+        v.integer(args.sample_seeds, "sample-seeds", lo=1, hi=MAX_SAMPLE_SEEDS)
+        return
+    if transform == MATRIX_FREE_ROTATION:
+        if method not in _names.TRANSFORM_METHODS or args.dense or args.samples is not None:
+            v.fail(
+                "transform",
+                f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
+                "",
+            )
+        if d > ROTATION_MAX_D:
+            v.fail("d", f"<= {ROTATION_MAX_D} with --transform {MATRIX_FREE_ROTATION}", d)
+        return
+    if args.samples is not None or args.dense:
+        if d > DENSE_MAX_D:
+            v.fail("d", f"<= {DENSE_MAX_D} with --dense or --samples (drop them for any d)", d)
+        if transform in _names.STRUCTURED_TRANSFORMS[1:]:
+            v.fail(
+                "transform",
+                "one of " + ", ".join(_names.OBJECTIVE_TRANSFORMS) + " with --dense",
+                transform,
+            )
+        return
+    if transform not in _names.STRUCTURED_TRANSFORMS:
+        v.fail(
+            "transform",
+            "one of "
+            + ", ".join(_names.STRUCTURED_TRANSFORMS)
+            + " on the structured path (add --dense for a transform of all d axes)",
+            transform,
+        )
+
+
 def check(args) -> None:
-    """The checks that need no JAX, before it is imported (sims.cli): --method, --d,
-    --transform, --samples, --mixing and the graph options that do not apply."""
-    v.choice(args.method, "method", _names.OBJECTIVE_METHODS)
-    parse_d(args.d)
+    """The checks that need no JAX, before it is imported (sims.cli): --method, --p, --d,
+    --transform and --transform-seed, --samples and --sample-seeds, what the chosen path
+    cannot do, the data model (d >= 2N, c, the rare axes), --mixing, the mixing file's name
+    and the graph at N clients."""
+    method = v.choice(args.method, "method", _names.OBJECTIVE_METHODS)
     if args.transform is not None:
         _transform_name(args.transform)
+    _mask_ratio(args, method)
+    _transform_options(args, method, fill=False)
+    d = parse_d(args.d)
     if args.samples is not None:
         v.integer(args.samples, "--samples", lo=1)
+    _path_refusals(args, method, d)
+    _common.model_from_args(argparse.Namespace(**{**vars(args), "d": d}))
     if args.mixing_file is None:
         if args.mixing is not None:
             v.choice(args.mixing, "mixing", _names.MIXINGS)
         _common.check_graph_flags(args, args.graph)
+        _common.check_graph_sizes(args, args.graph, args.n_clients)
+    else:
+        _common.check_mixing_path(args.mixing_file)
 
 
 def run(args) -> dict:
     method = v.choice(args.method, "method", ob.METHODS)
-    if args.p is not None and not ob.uses_mask_ratio(method):
-        _common.not_applicable("--p", f"with --method {method} (p enters only the MIM targets)",
-                               args.p)  # fmt: skip
+    _mask_ratio(args, method)
     args.p = DEFAULT_P if args.p is None else args.p
     _transform_options(args, method)
     args.d = parse_d(args.d)
-    if args.sample_seeds is not None and args.d > FINITE_MAX_D:  # before any memory estimate
-        v.fail("d", f"<= {FINITE_MAX_D} with --sample-seeds", args.d)
+    _transform_name(args.transform)
+    _path_refusals(args, method, args.d)
     if args.samples is not None:  # sampled in float64 before anything else is checked
         from sims.data.paper_model import check_sample_fits
 
@@ -219,41 +281,18 @@ def run(args) -> dict:
         # named by the larger factor of the N·M·d draw (M samples or d coordinates per client)
         field, value = ("--d", args.d) if args.d > m else ("--samples", m)
         check_sample_fits(field, n, m, args.d, value)
-    _transform_name(args.transform)
     if args.sample_seeds is not None:
         return _run_finite(args, method)
     if args.transform == MATRIX_FREE_ROTATION:
-        if not ob.takes_transform(method) or args.dense or args.samples is not None:
-            v.fail(
-                "transform",
-                f"{MATRIX_FREE_ROTATION} only with --method cl-dissimilar (population)",
-                "",
-            )
         return _run_rotation(args)
     if args.samples is not None or args.dense:
-        if args.d > DENSE_MAX_D:
-            v.fail("d", f"<= {DENSE_MAX_D} with --dense or --samples (drop them for any d)", args.d)
-        if args.transform in structured.STRUCTURED_TRANSFORMS[1:]:
-            v.fail(
-                "transform", "one of " + ", ".join(ob.TRANSFORMS) + " with --dense", args.transform
-            )
         return _run_dense(args, method)
-    if args.transform not in structured.STRUCTURED_TRANSFORMS:
-        v.fail(
-            "transform",
-            "one of "
-            + ", ".join(structured.STRUCTURED_TRANSFORMS)
-            + " on the structured path (add --dense for a transform of all d axes)",
-            args.transform,
-        )
     return _run_structured(args, method)
 
 
 def _run_rotation(args) -> dict:
     """cl-dissimilar with a dense DCT-based rotation, matrix-free (block Krylov)."""
     start = time.perf_counter()
-    if args.d > ROTATION_MAX_D:
-        v.fail("d", f"<= {ROTATION_MAX_D} with --transform {MATRIX_FREE_ROTATION}", args.d)
     model = _common.model_from_args(args)
     n = model.n_clients
     graph = _graph_weights(args, n)
@@ -285,12 +324,8 @@ def _run_finite(args, method: str) -> dict:
     """Matrix-free finite-sample Track B over seeds (theory.finite_sample)."""
     from theory import finite_sample as fs
 
-    if args.samples is None:
-        v.fail("samples", "given (M samples per client) with --sample-seeds", None)
-    if args.d > FINITE_MAX_D:
-        v.fail("d", f"<= {FINITE_MAX_D} with --sample-seeds", args.d)
     v.choice(method, "method", fs.METHODS)
-    seeds = v.integer(args.sample_seeds, "sample-seeds", lo=1, hi=10_000)
+    seeds = v.integer(args.sample_seeds, "sample-seeds", lo=1, hi=MAX_SAMPLE_SEEDS)
     model = _common.model_from_args(args)
     graph = _graph_weights(args, model.n_clients)
     H = args.transform if ob.takes_transform(method) else None

@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from typing import NamedTuple
+
+from sims.commands import _names
 
 NAME = "reproduce"
 HELP = (
@@ -80,12 +83,28 @@ def _check_numbers(args) -> None:
         v_jobs(args.jobs, 1)
 
 
+class _StageName(NamedTuple):
+    """What :func:`sims.reproduce.pipeline.select_stages` reads of a stage."""
+
+    name: str
+    needs: tuple = ()
+
+
 def check(args) -> None:
-    """The checks that need no JAX, before it is imported (sims.cli)."""
+    """The checks that need no JAX, before it is imported (sims.cli): --list's refusals, the
+    numbers and --stages (against the stage names of _names)."""
     if args.list:
         _check_list(args)
-    else:
-        _check_numbers(args)
+        return
+    _check_numbers(args)
+    if args.stages is not None:
+        from sims.reproduce.pipeline.runner import select_stages
+
+        loaded = sys.modules.get("sims.reproduce.stages")  # the catalogue itself, if loaded
+        stages = loaded.STAGES if loaded is not None else [
+            _StageName(n, _names.STAGE_NEEDS.get(n, ())) for n in _names.STAGE_NAMES
+        ]  # fmt: skip
+        select_stages(args.stages, stages)
 
 
 def run(args) -> dict:

@@ -18,6 +18,7 @@ from sims.commands._names import (
     FRAMEWORKS,
     GRAPHS,
     LR_STABLE_FRACTION,
+    MASKING_METHODS,
     MATRIX_FRAMEWORKS,
     MIXINGS,
     OPTIMIZERS,
@@ -28,6 +29,7 @@ from sims.commands._names import (
 )
 from sims.commands._names import SIM_METHODS as METHODS
 from theory import _validate as v
+from theory.datamodel import DataModel
 
 trackc_simulate = _lazy.module("sims.trackc.simulate")
 
@@ -167,18 +169,44 @@ def _check_flags(args) -> tuple[str | None, str | None]:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
                 na(flag, f"with --method {args.method} (it applies to mar)", value)
-    if args.p is not None:
-        from sims.losses import methods  # whether the method masks (imports JAX)
-
-        if not methods.get(args.method).masks:
-            na("--p", f"with --method {args.method} (p enters only the masking methods)", args.p)
+    if args.p is not None and args.method not in MASKING_METHODS:
+        na("--p", f"with --method {args.method} (p enters only the masking methods)", args.p)
     return graph, mixing
 
 
 def check(args) -> None:
-    """The flags that do not apply, before JAX is imported (sims.cli; the sizes are checked
-    when the run starts)."""
-    _check_flags(args)
+    """Before JAX is imported (sims.cli): --devices against N (and, on a CPU, the cores), the
+    sizes (--d >= 2N, --c <= d, as theory.datamodel.DataModel checks them), the flags that do
+    not apply, the graph at N clients, --clients-per-round <= N and MAR's gammas (the run
+    checks them again: sims.trackc.simulate, sims.trackc.engine_config)."""
+    n = args.n_clients
+    _devices(args.devices, n, _common.host_device_count() if args.devices > 1 else None)
+    DataModel(d=args.d, n_clients=n, rare_fraction=args.rare_fraction, c=args.c)
+    graph, _ = _check_flags(args)
+    if graph is not None:
+        _common.check_graph_sizes(args, graph, n)
+    elif args.mixing_file is not None:
+        _common.check_mixing_path(args.mixing_file)
+    if args.clients_per_round is not None:
+        v.integer(args.clients_per_round, "clients_per_round", lo=1, hi=n)
+    if args.method in EMBEDDING_METHODS:
+        gamma_max = 0.1 if args.gamma_max is None else args.gamma_max
+        gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
+        if gamma_min > gamma_max:
+            v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
+
+
+def _devices(devices: int, n: int, have: int | None) -> None:
+    """--devices K: at most the ``have`` devices JAX sees (None: not known yet), a divisor
+    of N."""
+    if have is not None and devices > have:
+        v.fail(
+            "devices",
+            f"at most the {have} device(s) JAX sees here (on a CPU dssl makes one per core)",
+            devices,
+        )
+    if n % devices:
+        v.fail("devices", f"a divisor of --n-clients = {n}", devices)
 
 
 def _mesh(devices: int, n: int):
@@ -187,15 +215,7 @@ def _mesh(devices: int, n: int):
 
     from sims.core.sharding import client_mesh
 
-    have = len(jax.devices())
-    if devices > have:
-        v.fail(
-            "devices",
-            f"at most the {have} device(s) JAX sees here (on a CPU dssl makes one per core)",
-            devices,
-        )
-    if n % devices:
-        v.fail("devices", f"a divisor of --n-clients = {n}", devices)
+    _devices(devices, n, len(jax.devices()))
     return None if devices == 1 else client_mesh(jax.devices()[:devices])
 
 

@@ -245,8 +245,14 @@ def _check_flags(args) -> None:
         na("--seed", f"with --graph {args.graph} (it applies to random graphs)", args.seed)
 
 
-#: checked before JAX is imported (sims.cli)
-check = _check_flags
+def check(args) -> None:
+    """Before JAX is imported (sims.cli): the flags that do not apply, the mixing file's name
+    and the graph at N clients (``theory.graph_params``)."""
+    _check_flags(args)
+    if args.mixing_file is not None:
+        _common.check_mixing_path(args.mixing_file)
+    elif args.graph not in _names.RULE_GRAPHS and SPELLINGS[args.mixing].build is _rule_on_graph:
+        _common.check_graph_sizes(args, args.graph, 20 if args.n is None else args.n, n_field="n")
 
 
 def run(args) -> dict:

@@ -58,11 +58,10 @@ def _data_changes(common, args) -> dict:
     """``dataset`` and ``data_path`` from --dataset/--data-path: the path must be what the
     dataset reads (``sims.trackd.data.SOURCES``), and is refused where its data ship with the
     install. A preset's path is kept only for the preset's own dataset."""
-    from sims.trackd.data import SOURCES
     from theory import _validate as v
 
     dataset = common.dataset if args.dataset is None else args.dataset
-    wants = SOURCES[dataset].path
+    wants = _names.DATA_PATHS[dataset]  # sims.trackd.data.SOURCES[dataset].path
     if args.data_path is None:
         path = common.data_path if dataset == common.dataset else None
         if wants is not None and path is None:
@@ -95,17 +94,11 @@ def _override(cfg, args):
 HOST_DEVICES = cm.wants_host_devices
 
 
-def run(args) -> dict:
-    """Run the selected experiments; return their headline numbers and the verdicts (with
-    ``--ledger``: the parity ledger instead, nothing trained)."""
-    if getattr(args, "ledger", False):
-        from sims.trackd.ledger import ledger_rows  # imports no JAX
-
-        return {"ledger": ledger_rows()}
-    from sims.trackd import experiments, presets, train, verdicts
-    from sims.trackd import power as td_power
-    from sims.trackd import verdict_rows as td_rows
-    from sims.trackd.arms import Arms
+def _configs(args) -> dict:
+    """The configuration of each selected experiment: its preset's, with --dataset,
+    --data-path, --seeds, --rounds and --balanced applied (each refused where it cannot
+    apply). Imports no JAX."""
+    from sims.trackd import presets
 
     offered = tuple(presets.PRESETS[args.preset])
     names = offered if args.experiment == "all" else (args.experiment,)
@@ -115,7 +108,66 @@ def run(args) -> dict:
         v.fail(
             "experiment", f"one of {offered} or all with --preset {args.preset}", args.experiment
         )
-    cfgs = {n: _override(presets.preset(args.preset, n), args) for n in names}
+    return {n: _override(presets.preset(args.preset, n), args) for n in names}
+
+
+def data_path_readable(dataset: str, path: str) -> None:
+    """The loaders' first checks of an existing data path (``sims.data.datasets``), without
+    reading the data: an ``npz`` file must start as a zip archive does, a ``cifar10`` folder
+    (or its ``cifar-10-batches-py``) must hold every batch file. The error names ``path``."""
+    from theory import _validate as v
+
+    if dataset == "npz":
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+            name = os.path.basename(path)
+            v.fail("path", "a .npz archive (numpy.savez)", f"{name}: not a zip archive")
+    elif dataset == "cifar10":
+        root = path
+        nested = os.path.join(root, "cifar-10-batches-py")
+        if os.path.isdir(nested) and not os.path.exists(os.path.join(root, "test_batch")):
+            root = nested
+        for name in _names.CIFAR10_BATCHES:
+            file = os.path.join(root, name)
+            if not os.path.exists(file):
+                where = f"{name} in {os.path.dirname(file)}"
+                v.fail("path", "a directory holding CIFAR-10 python batches", f"{where} missing")
+
+
+def check(args) -> None:
+    """Before JAX is imported (sims.cli): the experiments' configurations (--data-path where
+    the dataset reads one, and that its files are there), --save and, on a CPU, --devices
+    against the cores."""
+    if getattr(args, "ledger", False):
+        return
+    from theory import _validate as v
+
+    for cfg in _configs(args).values():
+        if cfg.common.data_path is not None:
+            with v.renamed("path", "data_path"):
+                data_path_readable(cfg.common.dataset, cfg.common.data_path)
+    if args.save is not None:
+        cm.check_out_dir(args.save, "save")
+    have = cm.host_device_count() if args.devices > 1 else None
+    if have is not None and args.devices > have:  # sims.trackd.train.devices_for
+        v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", args.devices)
+
+
+def run(args) -> dict:
+    """Run the selected experiments; return their headline numbers and the verdicts (with
+    ``--ledger``: the parity ledger instead, nothing trained)."""
+    if getattr(args, "ledger", False):
+        from sims.trackd.ledger import ledger_rows  # imports no JAX
+
+        return {"ledger": ledger_rows()}
+    from sims.trackd import experiments, train, verdicts
+    from sims.trackd import power as td_power
+    from sims.trackd import verdict_rows as td_rows
+    from sims.trackd.arms import Arms
+
+    cfgs = _configs(args)
+    names = tuple(cfgs)
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
     results = {}
     devices = train.devices_for(args.devices)

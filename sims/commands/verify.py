@@ -173,6 +173,8 @@ def _add_map_arguments(parser) -> None:
 
 #: the options that only --map reads, with their defaults under --map
 MAP_ONLY = {"map_preset": "default", "out": ".", "workers": 2, "atlas": False}
+#: the most --workers of --map: sims.verdict_map.compute's range (tests/test_cli_light.py)
+MAP_MAX_WORKERS = 64
 
 
 def _map_options(args, fill: bool = True) -> None:
@@ -372,12 +374,9 @@ def trackd_entry(trackd: dict | None, claim: str) -> dict:
     return entry
 
 
-def _answer(args) -> dict:
-    """The answer table (:func:`sims.reproduce.report.answer_from_folder`) of ``--map-results``
-    (must hold the map and its cells), else of ``figures/`` when the map is there, else ``status``
-    not-run (with the reason when figures/ holds a map the table cannot be read from)."""
-    from sims.reproduce.report import answer_from_folder
-
+def _map_results_dir(args) -> str | None:
+    """The folder to read the answer table from: ``--map-results`` (must hold the map), else
+    ``figures/`` if the map is there, else None (not run)."""
     given = getattr(args, "map_results", None)
     folder = ANSWER_DEFAULT_DIR if given is None else given
     if given is not None and not os.path.isdir(given):
@@ -385,6 +384,19 @@ def _answer(args) -> dict:
     if not os.path.isfile(os.path.join(folder, "verdict_map.json")):
         if given is not None:
             v.fail("map-results", f"a folder containing {ANSWER_FILES}", given)
+        return None
+    return folder
+
+
+def _answer(args) -> dict:
+    """The answer table (:func:`sims.reproduce.report.answer_from_folder`) of ``--map-results``
+    (must hold the map and its cells), else of ``figures/`` when the map is there, else ``status``
+    not-run (with the reason when figures/ holds a map the table cannot be read from)."""
+    from sims.reproduce.report import answer_from_folder
+
+    given = getattr(args, "map_results", None)
+    folder = _map_results_dir(args)
+    if folder is None:
         return {"status": "not-run", "command": ANSWER_COMMAND}
     try:
         return answer_from_folder(folder)
@@ -457,12 +469,38 @@ def check(args) -> None:
         return
     _map_options(args, fill=False)
     if args.map:
+        if args.workers is not None:  # sims.verdict_map.compute_map's range
+            v.integer(args.workers, "workers", lo=1, hi=MAP_MAX_WORKERS)
         return
     if args.mixing_file is None:
         _common.check_graph_flags(args, args.graph)
+    else:
+        _common.check_mixing_path(args.mixing_file)
     if args.simulate == "off" and args.sim_seed is not None:
         _common.not_applicable("--sim-seed", "without --simulate (no Track C runs)", args.sim_seed)
     _common.rare_axis(args.rare_axis)
+    _check_configuration(args)
+    _trackd_dir(args)
+    _map_results_dir(args)
+
+
+def _check_configuration(args) -> None:
+    """The checks of ``theory.claims_model.VerifyConfig`` that need no JAX, in its order:
+    --transform, --transform-seed, --d-sweep (each >= 2N), the data model (--d >= 2N, --c,
+    --rare-axis) and whether the graph is defined on N clients with its parameters."""
+    v.choice(args.transform, "transform", _names.OBJECTIVE_TRANSFORMS)
+    v.integer(args.transform_seed, "transform_seed", lo=0)
+    n = args.n_clients
+    for x in _ints(args.d_sweep, "d-sweep"):
+        v.integer(x, "d_sweep", lo=2 * n)
+    _common.model_from_args(args)
+    if args.mixing_file is None:
+        try:
+            _common.check_graph_sizes(args, args.graph, n, n_field="n")
+        except ValueError as err:
+            if str(err).startswith("n:"):  # VerifyConfig names the graph
+                v.fail("graph", f"a graph defined on n_clients={n} nodes", args.graph)
+            raise
 
 
 def run(args) -> dict:

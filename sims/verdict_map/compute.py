@@ -244,6 +244,10 @@ def _forwarded_notes(context):
         listener.stop()
 
 
+#: the most worker processes of :func:`compute_map`
+MAX_WORKERS = 64
+
+
 def _cells_in_parts(cfg: MapConfig, workers: int) -> list:
     """``[(cells, assumptions), …]``: the map's cells, the rare axes split over ``workers``
     processes (one part per process; one part in this process when there is one group)."""
@@ -313,7 +317,7 @@ def compute_map(
     """
     if not isinstance(cfg, MapConfig):
         v.fail("cfg", "a MapConfig", cfg)
-    workers = v.integer(workers, "workers", lo=1, hi=64)
+    workers = v.integer(workers, "workers", lo=1, hi=MAX_WORKERS)
     t0 = time.perf_counter()
     parts = _cells_in_parts(cfg, workers)
     cells = _order(cfg, [c for part in parts for c in part[0]])
