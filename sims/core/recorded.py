@@ -78,8 +78,8 @@ NORM_BATCH_ACCELERATOR = 1 << 16
 
 
 def norm_batch() -> int:
-    """Clients per batch of :func:`_norms` on the default backend: :data:`NORM_BATCH` on the
-    CPU, :data:`NORM_BATCH_ACCELERATOR` elsewhere."""
+    """Clients per batch of the round's spectral norms (metric R_t) on the default backend:
+    :data:`NORM_BATCH` on the CPU, :data:`NORM_BATCH_ACCELERATOR` elsewhere."""
     return NORM_BATCH if jax.default_backend() == "cpu" else NORM_BATCH_ACCELERATOR
 
 
