@@ -70,6 +70,9 @@ def test_help_imports_nothing_heavy_and_fits_60_lines_at_80_columns(command):
         ["verify", "--map", "--d", "100"],
         ["verify", "--graph", "ring", "--degree", "3"],
         ["topology", "--mixing", "ying", "--graph", "ring"],
+        ["topology", "--mixing", "data_size", "--n-clients", "8"],
+        ["topology", "--solver", "sparse", "--graph", "star", "--n-clients", "8"],
+        ["topology", "--solver", "sparse", "--mixing", "data_size", "--sizes", "1,2,3,4"],
         ["topology", "--mixing", "ying", "--graph", "exponential", "--n-clients", "2"],
         ["compare", "no-such-folder", "no-such-folder"],
         ["reproduce", "--jobs", "0"],
@@ -118,6 +121,11 @@ def test_parse_time_names_equal_their_sources():
 
     assert n.GRAPHS == tuple(topology.GRAPHS) and n.MIXINGS == tuple(topology.MIXINGS)
     assert n.RULE_GRAPHS == mixing.RULE_GRAPHS
+    assert n.DENSE_GOSSIP_MAX_BYTES == mixing.DENSE_GOSSIP_MAX_BYTES
+    from theory import sparse_graphs
+
+    assert n.SPARSE_GRAPHS == sparse_graphs.SPARSE_GRAPHS
+    assert n.SPARSE_MIXINGS == sparse_graphs.SPARSE_MIXINGS
     assert n.SIGNS == tuple(bounds.SIGNS) and n.FL_TERMS == tuple(bounds.FL_TERMS)
     assert n.OBJECTIVE_METHODS == objectives.METHODS
     assert n.OBJECTIVE_TRANSFORMS == objectives.TRANSFORMS

@@ -21,6 +21,11 @@ GRAPHS = (
 )
 #: sims.core.mixing.RULE_GRAPHS (graphs that are their own mixing rule)
 RULE_GRAPHS = ("one_peer_exp", "static_exp", "matching")
+#: theory.sparse_graphs.SPARSE_GRAPHS, SPARSE_MIXINGS (the sparse summary's graphs and rules)
+SPARSE_GRAPHS = ("ring", "torus", "hypercube", "exponential", "random_regular")
+SPARSE_MIXINGS = ("uniform", "metropolis", "max_degree")
+#: sims.core.mixing.DENSE_GOSSIP_MAX_BYTES (above it, dssl topology's automatic solver is sparse)
+DENSE_GOSSIP_MAX_BYTES = 2**28
 #: theory.topology.MIXINGS
 MIXINGS = ("uniform", "metropolis", "max_degree", "data_size", "fedavg")
 #: theory.bounds.SIGNS, theory.bounds.FL_TERMS

@@ -249,10 +249,16 @@ def check(args) -> None:
     """Before JAX is imported (sims.cli): the flags that do not apply, the mixing file's name
     and the graph at N clients (``theory.graph_params``)."""
     _check_flags(args)
+    n = 20 if args.n is None else args.n
     if args.mixing_file is not None:
         _common.check_mixing_path(args.mixing_file)
-    elif args.graph not in _names.RULE_GRAPHS and SPELLINGS[args.mixing].build is _rule_on_graph:
-        _common.check_graph_sizes(args, args.graph, 20 if args.n is None else args.n, n_field="n")
+    elif args.graph not in _names.RULE_GRAPHS:
+        if SPELLINGS[args.mixing].build is _rule_on_graph:
+            _common.check_graph_sizes(args, args.graph, n, n_field="n")
+        if _sparse(args, n):
+            _check_sparse(args, n, _names.SPARSE_GRAPHS, _names.SPARSE_MIXINGS)
+        if args.mixing == "data_size" and args.sizes is None:
+            v.fail("sizes", f"given (n={n} client data sizes > 0)", None)  # theory.topology's
 
 
 def run(args) -> dict:
@@ -302,11 +308,20 @@ def run(args) -> dict:
 def _sparse(args, n: int) -> bool:
     """Whether the summary is the sparse one: ``--solver sparse``, or ``auto`` where the dense
     W would be above ``sims.core.mixing.DENSE_GOSSIP_MAX_BYTES``."""
-    from sims.core.mixing import DENSE_GOSSIP_MAX_BYTES
-
     if args.solver == "auto":
-        return 8 * n * n > DENSE_GOSSIP_MAX_BYTES
+        return 8 * n * n > _names.DENSE_GOSSIP_MAX_BYTES
     return args.solver == "sparse"
+
+
+def _check_sparse(args, n: int, graphs: tuple, mixings: tuple) -> None:
+    """The graph and rule the sparse summary can take (``theory.sparse_graphs``' names)."""
+    if args.graph not in graphs:
+        v.fail("graph", "one of " + ", ".join(graphs) + " for the sparse "
+               f"summary (N = {n}; a dense one needs --solver dense and a smaller N)",
+               args.graph)  # fmt: skip
+    if args.mixing not in mixings:
+        v.fail("mixing", "one of " + ", ".join(mixings) + f" for the sparse summary (N = {n})",
+               args.mixing)  # fmt: skip
 
 
 #: how many Lanczos restarts ARPACK may take before the sparse summary gives up
@@ -330,13 +345,7 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
 
     from theory import sparse_graphs
 
-    if args.graph not in sparse_graphs.SPARSE_GRAPHS:
-        v.fail("graph", "one of " + ", ".join(sparse_graphs.SPARSE_GRAPHS) + " for the sparse "
-               f"summary (N = {n}; a dense one needs --solver dense and a smaller N)",
-               args.graph)  # fmt: skip
-    if args.mixing not in sparse_graphs.SPARSE_MIXINGS:
-        v.fail("mixing", "one of " + ", ".join(sparse_graphs.SPARSE_MIXINGS)
-               + f" for the sparse summary (N = {n})", args.mixing)  # fmt: skip
+    _check_sparse(args, n, sparse_graphs.SPARSE_GRAPHS, sparse_graphs.SPARSE_MIXINGS)
     n = v.integer(n, "n", lo=4)
     tau = math.ceil(math.log2(n))
     k = 1 + {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(
