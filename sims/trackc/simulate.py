@@ -515,13 +515,9 @@ def simulate(
 
     Runs under a scoped ``jax.enable_x64(True)`` (the engine draws 64-bit mask bits and
     float64 minibatch indices for either dtype); the caller's setting is restored after.
-
-    Example (FedAvg, 4 clients, 2 rounds, 40 samples each):
-      >>> s = SimulateSettings(framework="fl", n_clients=4, d=8, rounds=2, samples_per_client=40,
-      ...                      batch=8, local_steps=1)
-      >>> r = simulate(s)
-      >>> r["rounds_done"], r["config"]["framework"], len(r["global_rv"])
-      (2, 'fl', 8)
+    A small FedAvg run from Python, equal to the command's: tests/test_trackc_simulate.py
+    (not a doctest: it compiles the engine at the caller's XLA settings; at XLA's defaults
+    one of the programs of a 4-client run was still compiling after 6 minutes of CPU time).
     """
     s = _setup(settings)
     config, n = s.config, s.config.n_clients
