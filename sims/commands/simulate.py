@@ -7,6 +7,7 @@ which flags apply, calls it and prints.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from sims.commands import _common, _lazy
@@ -36,9 +37,6 @@ trackc_simulate = _lazy.module("sims.trackc.simulate")
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
 
-#: the mask ratio where --p is not given (theory.objectives.DEFAULT_P, kept here so that
-#: parsing imports no theory module)
-DEFAULT_P = 0.75
 MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --framework fl
 
 
@@ -219,6 +217,15 @@ def _mesh(devices: int, n: int):
     return None if devices == 1 else client_mesh(jax.devices()[:devices])
 
 
+def _settings(args):
+    """The run's :class:`sims.trackc.simulate.SimulateSettings`: every setting from its option
+    (an option not given: the setting's default); ``--csv`` records the trace too."""
+    names = [f.name for f in dataclasses.fields(trackc_simulate.SimulateSettings)]
+    given = {k: getattr(args, k) for k in names if k != "trace" and getattr(args, k) is not None}
+    trace = args.trace or getattr(args, "csv", None) is not None
+    return trackc_simulate.SimulateSettings(**given, trace=trace)
+
+
 def run(args) -> dict:
     """The command: parse-checked ``args`` -> result dict (:func:`sims.trackc.simulate.simulate`,
     then the warnings on what the run could not give). Runs under a scoped x64 (the engine
@@ -229,18 +236,15 @@ def run(args) -> dict:
     n = v.integer(args.n_clients, "n_clients", lo=2)
     with x64():
         mesh = _mesh(args.devices, n)
-        trackc_simulate.check_sizes(
-            args
-        )  # before the flags: the order the errors have always come in
+        settings = _settings(args)  # the sizes before the flags: the order errors come in
         graph, mixing_rule = _check_flags(args)
-        args.batch = DEFAULTS["batch"] if args.batch is None else args.batch
-        args.p = DEFAULT_P if args.p is None else args.p  # after the check: --p given or not
         result = trackc_simulate.simulate(
-            args,
+            settings,
             graph=graph,
             mixing_rule=mixing_rule,
-            load_mixing=lambda n: _common.mixing_from_args(args, n),
+            load_mixing=_common.load_mixing_file,
             mesh=mesh,
+            progress=not args.json,
         )
     _warn_undefined(result)
     # an interrupted run is partial by choice, a diverged one has its own warning

@@ -74,6 +74,18 @@ ALGORITHMS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def check_population(method: str, population: bool) -> None:
+    """Refuse ``population=True`` for a method without full-batch population gradients
+    (:attr:`sims.losses.methods.Method.population`): one line naming ``method``."""
+    if population and not methods.get(method).population:
+        with_population = [m for m in METHODS if methods.get(m).population]
+        v.fail(
+            "method",
+            ", ".join(with_population[:-1]) + f" or {with_population[-1]} with population",
+            method,
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class EngineConfig:
     """Static settings of one FL / DecL training run (everything that fixes array shapes).
@@ -193,13 +205,7 @@ class EngineConfig:
                 v.fail("server_model", "True only for framework fl with clients_per_round < "
                        "n_clients and clients that keep no state (no persist_opt_state, "
                        "algorithm, mar or record_local)", self.server_model)  # fmt: skip
-        if self.population and not methods.get(self.method).population:
-            with_population = [m for m in METHODS if methods.get(m).population]
-            v.fail(
-                "method",
-                ", ".join(with_population[:-1]) + f" or {with_population[-1]} with population",
-                self.method,
-            )
+        check_population(self.method, self.population)
 
     @property
     def admits_server_model(self) -> bool:

@@ -1,6 +1,6 @@
 """One FL / DecL training run of a linear CL / MIM / MAR encoder on the paper's data model, and
-its final metrics: the body of ``dssl simulate`` (the command parses, calls :func:`simulate` and
-prints).
+its final metrics: the body of ``dssl simulate`` (the command parses, builds the
+:class:`SimulateSettings`, calls :func:`simulate` and prints); callable from Python as it is.
 
 "Optimum" here is Track B's exact optimum of the *population* objective: the top-c PSD part of
 X_π = Σ_j π_j X_j with the population targets of ``theory.objectives.population_targets``
@@ -15,7 +15,9 @@ samples' own target.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -30,12 +32,21 @@ from sims.core.config import key_tree
 from sims.core.engine import make_engine
 from sims.core.problem import make_problem
 from sims.core.recorded import divergence, where_diverged
-from sims.core.sharding import shard_clients
+from sims.core.sharding import check_mesh, shard_clients
 from sims.data import sample_paper_model
 from sims.data.paper_model import KeyedPaperSampler
 from sims.losses import methods
 from sims.losses.methods import Context, Method
-from sims.trackc.engine_config import EngineConfig
+from sims.trackc.engine_config import (
+    AGGREGATIONS,
+    ALGORITHMS,
+    DTYPES,
+    FRAMEWORKS,
+    METHODS,
+    OPTIMIZERS,
+    EngineConfig,
+    check_population,
+)
 from sims.trackc.simulate_rounds import (
     announce,
     check_run_time,
@@ -45,8 +56,10 @@ from sims.trackc.simulate_rounds import (
 )
 from theory import _validate as v
 from theory import spectral, topology
+from theory._precision import float64
 from theory.datamodel import DataModel
 from theory.objectives import (
+    DEFAULT_P,
     moment_target,
     p_for,
     population_targets,
@@ -55,7 +68,7 @@ from theory.objectives import (
 )
 from theory.solve import eckart_young
 
-__all__ = ["DEFAULTS", "default_lr", "check_sizes", "simulate", "UNIFORMITY_PAIRS"]
+__all__ = ["DEFAULTS", "SimulateSettings", "default_lr", "simulate", "UNIFORMITY_PAIRS"]
 
 # Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
@@ -118,11 +131,139 @@ def default_lr(targets) -> tuple[float, float]:
 
 
 @dataclasses.dataclass(frozen=True)
+class SimulateSettings:
+    """The settings of one :func:`simulate` run, each named as the option of ``dssl simulate``
+    that sets it; validated on construction (one line naming the field).
+
+    Args:
+      method: the clients' local loss, one of ``sims.losses.methods.NAMES`` (``"mim"``: Eq. 4;
+        ``"cl"``: Eq. 2; ``"mar"``: MIM + γ_t·A-MMD, Eqs. 5–7).
+      framework: ``"fl"`` (FedAvg, Algorithm 1 of arXiv 2607.02447) or ``"decl"`` (gossip,
+        Algorithm 2); DecL's graph and rule are :func:`simulate`'s arguments.
+      n_clients: N, the number of clients (§3.2).
+      d: input dimension d of the data model, at least 2N (§3.2).
+      c: embedding width c, the rows of the linear encoder W (c × d) (§3.2, Assumption A.5);
+        None: 2N.
+      p: mask ratio p of the masking methods (Eq. 4); the other methods ignore it.
+      rare_fraction: weight ρ of each client's rare class in the data model (§3.2).
+      lr: the local optimiser's step size; None: min(``DEFAULTS["lr"]``,
+        :data:`LR_STABLE_FRACTION`/λ_max of the clients' targets) (:func:`default_lr`).
+      optimizer: the local optimiser, one of ``sims.trackc.engine_config.OPTIMIZERS``.
+      algorithm: the clients' steps: ``"none"`` (Algorithms 1–2 as written), ``"fedprox"`` or
+        ``"scaffold"``.
+      mu: FedProx's proximal weight μ ≥ 0.
+      local_steps: E, the local steps of every client in a round (Algorithms 1–2).
+      batch: B, the minibatch of a local step (not used with ``population``).
+      rounds: T, the communication rounds (t = 1, …, T of Algorithms 1–2).
+      samples_per_client: M samples per client drawn before training; None: none drawn, every
+        minibatch comes from its own key inside the round.
+      clients_per_round: S, the clients sampled per FL round (the set C_t of Algorithm 1); None:
+        all N. DecL trains every client.
+      aggregation: FedAvg's weights over the sampled clients: ``"uniform"`` (1/|C_t|, Algorithm
+        1) or ``"data-size"`` (the released code's).
+      gamma_max, gamma_min: MAR's schedule γ_t from γ_max down to γ_min (Eq. 7); MAR only.
+      seed: the run's seed (data, initialisation, sampling, masks) and a random graph's.
+      dtype: ``"float32"`` or ``"float64"``, the dtype of training.
+      population: full-batch population gradients with the exact targets X_i (no sampling).
+      trace: also return the per-round metrics.
+      degree, avg_degree, prob, rows, cols: the parameters of DecL's graph
+        (``theory.topology.make_graph``: random_regular; erdos_renyi / paper_code; erdos_renyi;
+        torus); None where the graph takes none.
+      mixing_file: the path of DecL's mixing matrix W instead of a graph and a rule, read by
+        :func:`simulate`'s ``load_mixing`` and named in the result; None: no file.
+
+    Example:
+      >>> SimulateSettings(framework="fl", n_clients=4, d=16, rounds=2).batch
+      256
+      >>> SimulateSettings(n_clients=4, d=6)
+      Traceback (most recent call last):
+      ...
+      ValueError: d: must be an integer >= 8 (2·n_clients), got 6
+    """
+
+    method: str = "mim"
+    framework: str = "decl"
+    n_clients: int = 4
+    d: int = 64
+    c: int | None = None
+    p: float = DEFAULT_P
+    rare_fraction: float = 0.05
+    lr: float | None = None
+    optimizer: str = "sgd"
+    algorithm: str = "none"
+    mu: float = 0.0
+    local_steps: int = DEFAULTS["local_steps"]
+    batch: int = DEFAULTS["batch"]
+    rounds: int = DEFAULTS["rounds"]
+    samples_per_client: int | None = DEFAULTS["samples_per_client"]
+    clients_per_round: int | None = None
+    aggregation: str = "uniform"
+    gamma_max: float = 0.1
+    gamma_min: float = 1e-3
+    seed: int = 0
+    dtype: str = "float64"
+    population: bool = False
+    trace: bool = False
+    degree: int | None = None
+    avg_degree: float | None = None
+    prob: float | None = None
+    rows: int | None = None
+    cols: int | None = None
+    mixing_file: Any = None
+
+    def __post_init__(self) -> None:
+        def put(name, value):  # the validated value (an int for an integer field)
+            object.__setattr__(self, name, value)
+
+        def optional(name, check, **limits):
+            if getattr(self, name) is not None:
+                put(name, check(getattr(self, name), name, **limits))
+
+        v.choice(self.method, "method", METHODS)
+        v.choice(self.framework, "framework", FRAMEWORKS)
+        # the sizes first, in this order: the order dssl simulate's errors have always come in
+        put("n_clients", n := v.integer(self.n_clients, "n_clients", lo=2))
+        put("d", d := v.integer(self.d, "d", lo=2 * n, why="2·n_clients"))
+        optional("c", v.integer, lo=1, hi=d)
+        optional("samples_per_client", v.integer, lo=2)
+        for name in ("gamma_max", "gamma_min"):
+            put(name, v.real(getattr(self, name), name, lo=0.0))
+        if methods.get(self.method).embeddings and self.gamma_min > self.gamma_max:
+            v.fail("gamma_min", f"<= --gamma-max = {self.gamma_max}", self.gamma_min)
+        put("p", v.real(self.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
+        put("rare_fraction", v.real(self.rare_fraction, "rare_fraction", lo=0.0, hi=1.0,
+                                    lo_open=True, hi_open=True))  # fmt: skip
+        optional("lr", v.real, lo=0.0, lo_open=True)
+        v.choice(self.optimizer, "optimizer", OPTIMIZERS)
+        v.choice(self.algorithm, "algorithm", tuple(ALGORITHMS))
+        put("mu", v.real(self.mu, "mu", lo=0.0))
+        for name, lo in (("local_steps", 1), ("batch", 2), ("rounds", 1)):
+            put(name, v.integer(getattr(self, name), name, lo=lo))
+        optional("clients_per_round", v.integer, lo=1, hi=n)
+        v.choice(self.aggregation, "aggregation", AGGREGATIONS)
+        put("seed", v.integer(self.seed, "seed", lo=0, hi=2**32 - 1))
+        v.choice(self.dtype, "dtype", DTYPES)
+        for name in ("population", "trace"):
+            put(name, v.boolean(getattr(self, name), name))
+        check_population(self.method, self.population)
+        m = self.samples_per_client
+        if not self.population and m is not None and self.batch > m:
+            v.fail("batch", f"at most --samples-per-client = {m}", self.batch)
+        optional("degree", v.integer, lo=2)
+        optional("avg_degree", v.real, lo=0.0, lo_open=True)
+        optional("prob", v.real, lo=0.0, hi=1.0, lo_open=True)
+        optional("rows", v.integer, lo=3)
+        optional("cols", v.integer, lo=3)
+        if self.mixing_file is not None and not isinstance(self.mixing_file, (str, os.PathLike)):
+            v.fail_type("mixing_file", "a path to a .npy or .csv file, or None", self.mixing_file)
+
+
+@dataclasses.dataclass(frozen=True)
 class _Setup:
-    """One run's resolved settings: the engine configuration, the data model, the key tree,
-    samples per client (train, or None for keyed minibatches; the evaluation sample of a keyed
-    run; test), the method whose Track B target is the reference, the
-    transform H (dissimilar CL), the MAR schedule ends and the FL aggregation."""
+    """What a run's :class:`SimulateSettings` resolve to: the engine configuration, the data
+    model, the key tree, samples per client (train, or None for keyed minibatches; the
+    evaluation sample of a keyed run; test), the method whose Track B target is the reference
+    and the transform H (dissimilar CL)."""
 
     config: EngineConfig
     model: DataModel
@@ -132,21 +273,6 @@ class _Setup:
     m_test: int
     target_method: str
     H: Any
-    gamma_max: float
-    gamma_min: float
-    aggregation: str
-
-
-def check_sizes(args) -> tuple[int, int, int, int | None]:
-    """``(N, d, c, M)`` of ``args``, validated in that order (c defaults to 2N; M None: keyed
-    minibatches, no sample drawn before training)."""
-    n = v.integer(args.n_clients, "n_clients", lo=2)
-    d = v.integer(args.d, "d", lo=2 * n, why="2·n_clients")
-    c = 2 * n if args.c is None else v.integer(args.c, "c", lo=1, hi=d)
-    m = args.samples_per_client
-    if m is not None:
-        m = v.integer(m, "samples_per_client", lo=2)
-    return n, d, c, m
 
 
 def eval_samples(n: int, d: int) -> int:
@@ -159,62 +285,57 @@ def eval_samples(n: int, d: int) -> int:
     return max(EVAL_SAMPLES_MIN, min(EVAL_SAMPLES_MAX, EVAL_BYTES // (8 * n * d)))
 
 
-def _setup(args) -> _Setup:
-    """Validate the sizes and build the configuration (the learning rate may still be None)."""
-    n, d, c, m = check_sizes(args)
-    gamma_max = 0.1 if args.gamma_max is None else args.gamma_max
-    gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
-    if methods.get(args.method).embeddings and gamma_min > gamma_max:
-        v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
-    model = DataModel(d=d, n_clients=n, rare_fraction=args.rare_fraction, c=c)
-    # without --samples-per-client (and not with population gradients, which draw no data)
+def _setup(s: SimulateSettings) -> _Setup:
+    """The run's engine configuration (where ``s.lr`` is None, its learning rate is a
+    placeholder that :func:`simulate` replaces from the targets), data model and sample sizes,
+    checked against the memory and time budgets."""
+    n, d = s.n_clients, s.d
+    c = 2 * n if s.c is None else s.c
+    m = s.samples_per_client
+    model = DataModel(d=d, n_clients=n, rare_fraction=s.rare_fraction, c=c)
+    # without samples_per_client (and not with population gradients, which draw no data)
     # every minibatch is drawn from its key inside the round: the run holds no sample
-    keyed = m is None and not args.population
+    keyed = m is None and not s.population
     config = EngineConfig(
-        method=args.method, framework=args.framework, n_clients=n, d=d, c=c, p=args.p,
-        lr=DEFAULTS["lr"] if args.lr is None else args.lr, optimizer=args.optimizer,
-        local_steps=args.local_steps, batch=args.batch, rounds=args.rounds,
-        clients_per_round=args.clients_per_round, population=args.population, dtype=args.dtype,
-        algorithm=args.algorithm, mu=args.mu,
-        sampler=KeyedPaperSampler(model) if keyed else None,
+        method=s.method, framework=s.framework, n_clients=n, d=d, c=c, p=s.p,
+        lr=DEFAULTS["lr"] if s.lr is None else s.lr, optimizer=s.optimizer,
+        local_steps=s.local_steps, batch=s.batch, rounds=s.rounds,
+        clients_per_round=s.clients_per_round, population=s.population, dtype=s.dtype,
+        algorithm=s.algorithm, mu=s.mu, sampler=KeyedPaperSampler(model) if keyed else None,
     )  # fmt: skip
-    if not args.population and m is not None and args.batch > m:
-        v.fail("batch", f"at most --samples-per-client = {m}", args.batch)
     m_eval = eval_samples(n, d) if m is None else m
     m_test = max(m_eval // 4, 50)
-    est = estimate_bytes(n=n, d=d, c=c, m=m_eval, m_test=m_test, dtype=args.dtype, config=config)
+    est = estimate_bytes(n=n, d=d, c=c, m=m_eval, m_test=m_test, dtype=s.dtype, config=config)
     field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
-    value = getattr(args, field)
+    value = getattr(s, field)
     v.check_fits("--" + field.replace("_", "-"), m_eval if value is None else value, est["total"])
-    check_run_time(config, "--rounds", args.rounds)
+    check_run_time(config, "--rounds", s.rounds)
     announce(config, est["total"], "dssl simulate")
-    H = transform("rotation", d, seed=args.seed) if takes_transform(args.method) else None
+    H = transform("rotation", d, seed=s.seed) if takes_transform(s.method) else None
     return _Setup(
         config=config,
         model=model,
-        keys=key_tree(args.seed),
+        keys=key_tree(s.seed),
         m=m,
         m_eval=m_eval,
         m_test=m_test,
-        target_method={"mar": "mim", "mim-recon": "mim"}.get(args.method, args.method),
+        target_method={"mar": "mim", "mim-recon": "mim"}.get(s.method, s.method),
         H=H,
-        gamma_max=gamma_max,
-        gamma_min=gamma_min,
-        aggregation=args.aggregation or "uniform",
     )
 
 
-def _decl_mixing(args, n: int, sizes, graph, rule, mixing_file) -> tuple:
-    """DecL's mixing matrix (the file's, or ``rule`` on the graph drawn from ``--seed``) and
+def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
+    """DecL's mixing matrix (the file's, or ``rule`` on the graph drawn from ``s.seed``) and
     what the result reports of it (the graph, contraction, spectral gap, |Ā|); for a graph
     that is its own rule (one-peer exponential, static exponential, matchings) or a W above
     :data:`sims.core.mixing.DENSE_GOSSIP_MAX_BYTES`, the gossip rule value of
     :func:`sims.core.mixing.graph_rule` instead, with no N × N array (contraction, spectral
     gap and |Ā| are then not computed: null)."""
+    n = s.n_clients
+    shape = dict(rows=s.rows, cols=s.cols, degree=s.degree, avg_degree=s.avg_degree, prob=s.prob)
     if mixing_file is None and (graph in mx.RULE_GRAPHS or 8 * n * n > mx.DENSE_GOSSIP_MAX_BYTES):
         value = mx.graph_rule(
-            graph, n, mixing=rule, rows=args.rows, cols=args.cols, degree=args.degree,
-            avg_degree=args.avg_degree, prob=args.prob, seed=args.seed, sizes=sizes,
+            graph, n, mixing=rule, **shape, seed=s.seed, sizes=sizes,
             dense_max_bytes=mx.DENSE_GOSSIP_MAX_BYTES,
         )  # fmt: skip
         info = {"graph": graph, "mixing": rule, "contraction": None, "spectral_gap": None,
@@ -224,13 +345,10 @@ def _decl_mixing(args, n: int, sizes, graph, rule, mixing_file) -> tuple:
         mixing = mixing_file
         adj = ((mixing + mixing.T) > 0).astype(np.float64)
         np.fill_diagonal(adj, 0.0)
-        info = {"graph": None, "mixing": "file", "mixing_file": args.mixing_file}
+        info = {"graph": None, "mixing": "file", "mixing_file": s.mixing_file}
     else:
-        adj = topology.make_graph(
-            graph, n, rows=args.rows, cols=args.cols, degree=args.degree,
-            avg_degree=args.avg_degree, prob=args.prob,
-            seed=args.seed,  # the graph seed of every command (sims.core.config)
-        )  # fmt: skip
+        # the graph seed of every command (sims.core.config)
+        adj = topology.make_graph(graph, n, **shape, seed=s.seed)
         with v.renamed("adjacency", "graph"):  # fedavg: only the complete graph
             mixing = topology.mixing_matrix(rule, adj, sizes=sizes)
         info = {"graph": graph, "mixing": rule}
@@ -370,50 +488,82 @@ def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
     }
 
 
-def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
-    """The run of ``dssl simulate``'s checked ``args`` -> the result dict: the configuration,
-    the rounds done, the metrics against the exact and empirical optima (in the order of
-    :data:`RESULT_FIELDS`), and the trace when asked for.
+@float64
+def simulate(
+    settings: SimulateSettings,
+    *,
+    graph: str | None = None,
+    mixing_rule: str | None = None,
+    load_mixing: Callable | None = None,
+    mesh: Any = None,
+    progress: bool = False,
+) -> dict:
+    """One run of :class:`SimulateSettings` -> the result dict: the configuration, the rounds
+    done, the metrics against the exact and empirical optima (in the order of
+    :data:`RESULT_FIELDS`), and the trace when ``settings.trace``.
 
-    DecL mixes by ``mixing_rule`` on ``graph``, or by ``load_mixing(N)``, the validated matrix
-    of a mixing file (None without one); ``mesh`` is None or a one-axis device mesh. Call it
-    under a scoped ``jax.enable_x64(True)``, as ``dssl simulate`` does (the engine draws 64-bit
-    mask bits and float64 minibatch indices for either dtype)."""
-    s = _setup(args)
+    Args:
+      settings: the run's settings (validated).
+      graph, mixing_rule: DecL's graph (``theory.topology.GRAPHS`` or
+        ``sims.core.mixing.RULE_GRAPHS``; None: ring) and mixing rule (None: uniform, or none
+        for a graph that holds its own weights); FL uses neither.
+      load_mixing: with ``settings.mixing_file``, the reader ``load_mixing(path, N)`` of the
+        validated (N, N) matrix W that DecL mixes with instead of a graph (the command's reads
+        .npy and .csv files, ``sims.commands._common.load_mixing_file``).
+      mesh: None, or a one-axis device mesh over which the clients are split.
+      progress: a progress bar on stderr.
+
+    Runs under a scoped ``jax.enable_x64(True)`` (the engine draws 64-bit mask bits and
+    float64 minibatch indices for either dtype); the caller's setting is restored after.
+    A small FedAvg run from Python, equal to the command's: tests/test_trackc_simulate.py
+    (not a doctest: it compiles the engine at the caller's XLA settings; at XLA's defaults
+    one of the programs of a 4-client run was still compiling after 6 minutes of CPU time).
+    """
+    s = _setup(settings)
     config, n = s.config, s.config.n_clients
-    mixing_file = load_mixing(n)
-    dt = jnp.float64 if args.dtype == "float64" else jnp.float32
-    targets = population_targets(s.model, s.target_method, p=p_for(s.target_method, args.p), H=s.H)
-    if args.lr is None:
+    mixing_file = None
+    if settings.mixing_file is not None:
+        if not callable(load_mixing):
+            v.fail_type("load_mixing", "a reader load_mixing(path, n) -> (n, n) W with a "
+                        "mixing_file", load_mixing)  # fmt: skip
+        mixing_file = load_mixing(settings.mixing_file, n)
+    dt = jnp.float64 if settings.dtype == "float64" else jnp.float32
+    p = settings.p
+    targets = population_targets(s.model, s.target_method, p=p_for(s.target_method, p), H=s.H)
+    if settings.lr is None:
         config = dataclasses.replace(config, lr=default_lr(targets)[0])
     if mesh is None and config.admits_server_model:
         # FedAvg with S < N: one server model, not N identical copies (the same models to
         # float rounding, tests/test_server_model.py); the round's work and metrics are the S
         # trained clients', and the N clients' models below are that one model
         config = dataclasses.replace(config, server_model=True)
-    # the training sample (--samples-per-client), or a keyed run's evaluation sample: the
+    # the training sample (samples_per_client), or a keyed run's evaluation sample: the
     # probe's training set and the empirical target, from the same data stream, no client
     # trains on it
     x, y = sample_paper_model(s.model, s.m_eval, key=s.keys["data"], dtype=dt)
     sizes = np.full(n, s.m_eval)
     mixing, graph_info = None, {}
     if config.mixing_rule().takes_matrix:
-        mixing, graph_info = _decl_mixing(args, n, sizes, graph, mixing_rule, mixing_file)
+        graph = "ring" if graph is None else graph
+        if mixing_rule is None and graph not in mx.RULE_GRAPHS:
+            mixing_rule = "uniform"
+        mixing, graph_info = _decl_mixing(settings, sizes, graph, mixing_rule, mixing_file)
     problem = make_problem(
-        config, targets, x=None if args.population or s.m is None else x, mixing=mixing,
-        agg=AGGREGATION_WEIGHTS[s.aggregation](sizes),
-        gamma_max=s.gamma_max, gamma_min=s.gamma_min, H=s.H,
+        config, targets, x=None if settings.population or s.m is None else x, mixing=mixing,
+        agg=AGGREGATION_WEIGHTS[settings.aggregation](sizes),
+        gamma_max=settings.gamma_max, gamma_min=settings.gamma_min, H=s.H,
     )  # fmt: skip
     state, trace, done, interrupted, diverged = _train(
-        config, problem, s.keys["root"], mesh, lr=config.lr, progress=not args.json
+        config, problem, s.keys["root"], mesh, lr=config.lr, progress=progress
     )
     W_local = np.asarray(encoder(state.params), dtype=np.float64)
     W_local = np.broadcast_to(W_local, (n,) + W_local.shape[1:])  # the server model: one row
     W_bar = W_local.mean(0)
     pi = np.asarray(problem.pi, dtype=np.float64)
-    optima = _optima(s, W_bar, pi, targets, x, args.p)
-    reps = _representations(s, W_local, W_bar, x, y, args.p, dt)
+    optima = _optima(s, W_bar, pi, targets, x, p)
+    reps = _representations(s, W_local, W_bar, x, y, p, dt)
     del x
+    embeddings = methods.get(settings.method).embeddings
     parts = {
         "config": {k: getattr(config, k) for k in _CONFIG_FIELDS}
         | {
@@ -421,17 +571,13 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
             "p": config.p if methods.get(config.method).masks else None,
             "samples_per_client": s.m,
             "evaluation_samples_per_client": s.m_eval,
-            "seed": args.seed,
+            "seed": settings.seed,
             "clients_per_round": config.n_sampled,
-            "aggregation": s.aggregation,
+            "aggregation": settings.aggregation,
             "rounds_per_chunk": rounds_per_chunk(config),
-            "devices": args.devices,
+            "devices": 1 if mesh is None else check_mesh(mesh),
         }  # fmt: skip
-        | (
-            {"gamma_max": s.gamma_max, "gamma_min": s.gamma_min}
-            if methods.get(args.method).embeddings
-            else {}
-        )
+        | ({"gamma_max": settings.gamma_max, "gamma_min": settings.gamma_min} if embeddings else {})
         | graph_info,
         "rounds_done": done,
         "interrupted": bool(interrupted),
@@ -442,7 +588,7 @@ def simulate(args, *, graph, mixing_rule, load_mixing, mesh) -> dict:
     }
     parts |= optima | reps
     result = {k: parts[k] for k in RESULT_FIELDS}
-    if args.trace or getattr(args, "csv", None) is not None:
+    if settings.trace:
         result["trace"] = {
             k: np.asarray(val).tolist()
             for k, val in trace.items()
