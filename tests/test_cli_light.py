@@ -367,14 +367,11 @@ def test_graph_params_refuse_what_make_graph_refuses():
 
 
 def test_simulate_sizes_at_parse_time_are_the_runs():
-    import argparse
-
     from sims.trackc import simulate
     from theory.datamodel import DataModel
 
     for n, d, c in [(4, 6, None), (4, 8, None), (4, 64, 65), (4, 64, 0), (3, 64, 64), (2, 3, 1)]:
-        args = argparse.Namespace(n_clients=n, d=d, c=c, samples_per_client=None)
-        run = _refused_or_none(simulate.check_sizes, args)
+        run = _refused_or_none(simulate.SimulateSettings, n_clients=n, d=d, c=c)
         assert _refused_or_none(DataModel, d=d, n_clients=n, c=c) == run, (n, d, c)
 
 
