@@ -71,6 +71,8 @@ def test_help_imports_nothing_heavy_and_fits_60_lines_at_80_columns(command):
         ["verify", "--graph", "ring", "--degree", "3"],
         ["topology", "--mixing", "ying", "--graph", "ring"],
         ["topology", "--mixing", "data_size", "--n-clients", "8"],
+        ["simulate", "--mu", "0.1"],
+        ["simulate", "--mu", "0.1", "--algorithm", "scaffold"],
         ["topology", "--solver", "sparse", "--graph", "star", "--n-clients", "8"],
         ["topology", "--solver", "sparse", "--mixing", "data_size", "--sizes", "1,2,3,4"],
         ["topology", "--mixing", "ying", "--graph", "exponential", "--n-clients", "2"],

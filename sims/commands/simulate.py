@@ -84,7 +84,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
     p.add_argument("--algorithm", default="none", choices=ALGORITHMS, help="client steps")
-    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=0.0, help="FedProx: μ")
+    p.add_argument("--mu", type=_common.real(0.0, 1e6), default=None,
+                   help="FedProx: μ (default: 0.0)")  # fmt: skip
     p.add_argument("--local-steps", type=pos_int, default=DEFAULTS["local_steps"])
     p.add_argument(
         "--batch",
@@ -167,6 +168,8 @@ def _check_flags(args) -> tuple[str | None, str | None]:
         for flag, value in (("--gamma-max", args.gamma_max), ("--gamma-min", args.gamma_min)):
             if value is not None:
                 na(flag, f"with --method {args.method} (it applies to mar)", value)
+    if args.mu is not None and args.algorithm != "fedprox":
+        na("--mu", "without --algorithm fedprox (it is FedProx's proximal weight)", args.mu)
     if args.p is not None and args.method not in MASKING_METHODS:
         na("--p", f"with --method {args.method} (p enters only the masking methods)", args.p)
     return graph, mixing
