@@ -59,10 +59,12 @@ _state_lock = threading.Lock()
 
 def _remove_temporaries() -> None:
     """Remove the temporary files of the atomic writes in flight, and refuse new ones (only
-    where :mod:`sims.files` is loaded: otherwise this process writes none)."""
-    files = sys.modules.get("sims.files")
-    if files is not None:
-        files.remove_temporaries(stop=True)
+    where :mod:`sims.files` is loaded: otherwise this process writes none; a module still
+    being imported, found in ``sys.modules`` before its functions are defined, has written
+    nothing either)."""
+    remove = getattr(sys.modules.get("sims.files"), "remove_temporaries", None)
+    if remove is not None:
+        remove(stop=True)
 
 
 def _watchdog() -> None:
@@ -93,11 +95,15 @@ def _inside_extension_import(frame) -> bool:
 
 
 def _on_sigint(signum, frame) -> None:
+    # a module still being imported is in sys.modules before its functions exist: a Ctrl-C
+    # while it imports finds no launch in flight and none to stop
     parallel = sys.modules.get("sims.reproduce.pipeline.parallel")
+    launching_here = getattr(parallel, "launching_here", None)
+    stop_launches = getattr(parallel, "stop_launches", None)
     # this thread is starting a worker: raised again once the worker has its task
-    launching = parallel is not None and parallel.launching_here()
-    if parallel is not None and not launching:  # a worker being started reads its task first
-        parallel.stop_launches()
+    launching = launching_here is not None and launching_here()
+    if stop_launches is not None and not launching:  # a worker being started reads its task first
+        stop_launches()
     _remove_temporaries()
     if not _state["pending"]:
         _state["pending"] = True
