@@ -145,12 +145,14 @@ def interrupts():
         signal.signal(signal.SIGINT, old)
         sys.unraisablehook = old_hook
         acknowledge()
-        files = sys.modules.get("sims.files")
-        if files is not None:
-            files.allow_writes()
-        parallel = sys.modules.get("sims.reproduce.pipeline.parallel")
-        if parallel is not None:
-            parallel.allow_launches()
+        # as in the handler: a module still being imported has nothing to allow again
+        for module, undo in (
+            ("sims.files", "allow_writes"),
+            ("sims.reproduce.pipeline.parallel", "allow_launches"),
+        ):
+            allow = getattr(sys.modules.get(module), undo, None)
+            if allow is not None:
+                allow()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -170,9 +170,10 @@ def _worker_init(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.2)
-        files = sys.modules.get("sims.files")
-        if files is not None:
-            files.remove_temporaries(stop=True)
+        # a sims.files still being imported (its functions not yet defined) has written nothing
+        remove = getattr(sys.modules.get("sims.files"), "remove_temporaries", None)
+        if remove is not None:
+            remove(stop=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
