@@ -220,17 +220,31 @@ def test_a_dropped_interrupt_is_raised_again(capsys):
     assert "Exception ignored" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["sims.files", "sims.reproduce.pipeline.parallel"])
-def test_ctrl_c_while_a_module_the_handler_calls_is_half_imported(module, monkeypatch):
+@pytest.mark.parametrize("half", ["sims.files", "sims.reproduce.pipeline.parallel"])
+def test_ctrl_c_while_a_module_the_handler_calls_is_half_imported(half, monkeypatch):
     """A module in ``sys.modules`` whose body has not yet defined its functions (Ctrl-C while
     it is imported: seen in CI at 0.6 s, "partially initialized module 'sims.files' has no
-    attribute 'remove_temporaries'", exit 1): the handler raises KeyboardInterrupt."""
+    attribute 'remove_temporaries'", exit 1): the handler raises KeyboardInterrupt, and still
+    calls the other module's functions. Both modules are stand-ins here: the real ones would
+    stay stopped for the rest of this process."""
     import types
 
-    monkeypatch.setitem(sys.modules, module, types.ModuleType(module))
-    with pytest.raises(KeyboardInterrupt):
-        _boundary._on_sigint(signal.SIGINT, sys._getframe())
-    _boundary.acknowledge()
+    called = []
+    whole = types.SimpleNamespace(
+        remove_temporaries=lambda stop: called.append("remove_temporaries"),
+        launching_here=lambda: False,
+        stop_launches=lambda: called.append("stop_launches"),
+    )
+    for module in ("sims.files", "sims.reproduce.pipeline.parallel"):
+        monkeypatch.setitem(
+            sys.modules, module, types.ModuleType(module) if module == half else whole
+        )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _boundary._on_sigint(signal.SIGINT, sys._getframe())
+    finally:
+        _boundary.acknowledge()
+    assert called == (["stop_launches"] if half == "sims.files" else ["remove_temporaries"])
 
 
 def _wait_for(predicate, timeout: float) -> bool:
