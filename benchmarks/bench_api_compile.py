@@ -1,14 +1,17 @@
-"""Compile time of one engine run from the Python API, with and without the engine's own
-compile options (:func:`sims.core.environ.bounded_compile_options`; issue: an ``EngineConfig()``
-run, whose default is one local step, compiled for more than ten minutes on CPU at XLA's
-default LLVM level).
+"""Compile time of one run from the Python API, with and without the engine's own compile
+options (:func:`sims.core.environ.bounded_compile_options`; issues: an ``EngineConfig()`` run,
+whose default is one local step, compiled for more than ten minutes on CPU at XLA's default
+LLVM level; ``sims.trackc.simulate`` of a 4-client FL run was still compiling after 120 s at
+level 1 with XLA's newer fusion generator).
 
 Each case runs in a fresh process (``JAX_PLATFORMS=cpu``, no ``XLA_FLAGS`` of ours) under a
-time limit; ``--without`` sets ``XLA_FLAGS=--xla_backend_optimization_level=2`` (XLA's default),
-which the engine then leaves alone (the user's choice wins), so the program compiles as it did
-before. Prints one line per case: seconds to the trained model, or "did not finish in LIMIT s".
+time limit; ``--without`` sets XLA's defaults in ``XLA_FLAGS`` (LLVM level 2, the newer fusion
+generator), which the engine then leaves alone (the user's choice wins), so the program
+compiles as it did before. Prints one line per case: seconds to the trained model, or "did
+not finish in LIMIT s".
 
-    python benchmarks/bench_api_compile.py [--limit 600] [--local-steps 1 2]
+    python benchmarks/bench_api_compile.py [--limit 600] [--local-steps 1 2] \
+        [--case engine simulate]
 """
 
 from __future__ import annotations
@@ -38,16 +41,27 @@ with jax.enable_x64(True):
     jax.block_until_ready(state.params)
 """
 
+#: ``dssl simulate``'s library function from Python (FL, 4 clients, d = 8, samples)
+SIMULATE_CASE = """
+from sims.trackc.simulate import SimulateSettings, simulate
+simulate(SimulateSettings(framework="fl", n_clients=4, d=8, rounds=2, samples_per_client=40,
+                          batch=8, local_steps={steps}))
+"""
 
-def one(steps: int, without: bool, limit: float) -> str:
+CASES = {"engine": CASE, "simulate": SIMULATE_CASE}
+#: XLA's own defaults of the flags the engine's options set
+XLA_DEFAULTS = "--xla_backend_optimization_level=2 --xla_cpu_use_fusion_emitters=true"
+
+
+def one(case: str, steps: int, without: bool, limit: float) -> str:
     env = {k: val for k, val in os.environ.items() if k not in ("XLA_FLAGS",)}
     env["JAX_PLATFORMS"] = "cpu"
     if without:
-        env["XLA_FLAGS"] = "--xla_backend_optimization_level=2"
+        env["XLA_FLAGS"] = XLA_DEFAULTS
     start = time.perf_counter()
     try:
         subprocess.run(
-            [sys.executable, "-c", CASE.format(steps=steps)],
+            [sys.executable, "-c", CASES[case].format(steps=steps)],
             env=env,
             check=True,
             timeout=limit,
@@ -62,12 +76,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=float, default=600.0, help="seconds per case (600)")
     ap.add_argument("--local-steps", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--case", nargs="+", choices=sorted(CASES), default=sorted(CASES))
     args = ap.parse_args(argv)
     print(f"load average at start: {os.getloadavg()}")
-    for steps in args.local_steps:
-        for without in (False, True):
-            label = "XLA default level 2" if without else "engine options (level 1)"
-            print(f"local_steps={steps}  {label:<26} {one(steps, without, args.limit)}", flush=True)
+    for case in args.case:
+        for steps in args.local_steps:
+            for without in (False, True):
+                label = "XLA defaults" if without else "engine options"
+                took = one(case, steps, without, args.limit)
+                print(f"{case:<8} local_steps={steps}  {label:<15} {took}", flush=True)
     print(f"load average at end: {os.getloadavg()}")
     return 0
 

@@ -481,16 +481,25 @@ def test_metrics_level_is_validated():
 
 
 def test_bounded_compile_options_on_cpu_unless_the_user_chose(monkeypatch):
-    """The engine's programs get LLVM level 1 on a CPU (an ``EngineConfig()`` run compiled for
-    more than ten minutes at XLA's default level 2); a level in the user's XLA_FLAGS wins."""
-    from sims.core.environ import OPTIMIZATION_LEVEL, bounded_compile_options, xla_has_flag
+    """The engine's programs get LLVM level 1 and the older fusion generator on a CPU (an
+    ``EngineConfig()`` run compiled for more than ten minutes at XLA's default level 2; a
+    simulate chunk for minutes with the newer generator); a flag in the user's XLA_FLAGS wins."""
+    from sims.core.environ import (
+        NEWER_FUSION_GENERATOR,
+        OPTIMIZATION_LEVEL,
+        bounded_compile_options,
+        xla_has_flag,
+    )
 
     if jax.default_backend() != "cpu" or not xla_has_flag(OPTIMIZATION_LEVEL):
         pytest.skip("CPU backend with the level flag only")
+    older = {NEWER_FUSION_GENERATOR: False} if xla_has_flag(NEWER_FUSION_GENERATOR) else {}
     monkeypatch.delenv("XLA_FLAGS", raising=False)
-    assert bounded_compile_options() == {OPTIMIZATION_LEVEL: 1}
+    assert bounded_compile_options() == {OPTIMIZATION_LEVEL: 1, **older}
     monkeypatch.setenv("XLA_FLAGS", f"--{OPTIMIZATION_LEVEL}=2")
-    assert bounded_compile_options() == {}
+    assert bounded_compile_options() == older
+    monkeypatch.setenv("XLA_FLAGS", f"--{NEWER_FUSION_GENERATOR}=true")
+    assert bounded_compile_options() == {OPTIMIZATION_LEVEL: 1}
 
 
 def test_default_engine_config_run_returns_from_a_fresh_process():
@@ -509,7 +518,8 @@ def test_default_engine_config_run_returns_from_a_fresh_process():
     spec.loader.exec_module(bench)
     env = {k: val for k, val in os.environ.items() if k != "XLA_FLAGS"}
     env["JAX_PLATFORMS"] = "cpu"
-    subprocess.run(
-        [sys.executable, "-c", bench.CASE.format(steps=1)], env=env, check=True, timeout=300,
-        capture_output=True,
-    )  # fmt: skip
+    for case in (bench.CASE, bench.SIMULATE_CASE):  # the simulate chunk: minutes before
+        subprocess.run(
+            [sys.executable, "-c", case.format(steps=1)], env=env, check=True, timeout=300,
+            capture_output=True,
+        )  # fmt: skip

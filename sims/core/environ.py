@@ -119,25 +119,33 @@ def user_sets_xla_flag(name: str) -> bool:
 OPTIMIZATION_LEVEL = "xla_backend_optimization_level"
 
 
-def bounded_compile_options() -> dict[str, int]:
+def bounded_compile_options() -> dict[str, Any]:
     """``jax.jit`` ``compiler_options`` that keep the training programs' compile time bounded
     for Python API users, as the ``dssl`` commands' flags do for theirs: on a CPU, LLVM at
-    optimisation level 1 (``sims.cli.cpu_xla_flags`` sets the same level for the whole
-    process). ``{}`` on other backends and where the user set the level in ``XLA_FLAGS``.
+    optimisation level 1 and XLA's older fusion code generator (``sims.cli.cpu_xla_flags``
+    sets both for the whole process), each where this jaxlib has the flag and the user did
+    not set it in ``XLA_FLAGS``; ``{}`` on other backends.
 
     Why: at XLA's default level an engine run with ``local_steps=1`` (``EngineConfig``'s
     default: the scan over one step collapses into the round's body) compiled for more than
     ten minutes on a 2-core CPU and did not finish; at level 1 it took 3.9 s and with the
     older fusion generator alone 5.3 s (2026-11-24, ``EngineConfig()`` with N = 4, d = 64,
-    100 rounds). Float32 results move in rounding only (README, Performance).
+    100 rounds). Level 1 alone was not enough for every program: the round chunk of
+    ``sims.trackc.simulate`` called from Python (FL, N = 4, d = 8, E = 1, samples) was
+    still compiling after 120 s with the newer generator at level 1, and took 26.5 s in
+    all with the older generator at XLA's default level and 16.4 s with both (2026-11-27,
+    2 cores, load 3). Float32 results move in rounding only (README, Performance).
     """
     import jax
 
-    if user_sets_xla_flag(OPTIMIZATION_LEVEL) or jax.default_backend() != "cpu":
+    if jax.default_backend() != "cpu":
         return {}
-    if not xla_has_flag(OPTIMIZATION_LEVEL):
-        return {}
-    return {OPTIMIZATION_LEVEL: 1}
+    options: dict[str, Any] = {}
+    if not user_sets_xla_flag(OPTIMIZATION_LEVEL) and xla_has_flag(OPTIMIZATION_LEVEL):
+        options[OPTIMIZATION_LEVEL] = 1
+    if not user_sets_xla_flag(NEWER_FUSION_GENERATOR) and xla_has_flag(NEWER_FUSION_GENERATOR):
+        options[NEWER_FUSION_GENERATOR] = False
+    return options
 
 
 def long_run_options() -> dict[str, bool]:

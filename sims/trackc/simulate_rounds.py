@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.core.client import _given_init
+from sims.core.environ import bounded_compile_options
 from sims.core.recorded import target_stats
 from theory import _validate as v
 
@@ -192,6 +193,9 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
     chunk = rounds_per_chunk(config)
     stats = jax.jit(target_stats)(problem.targets)
     compiled: dict = {}
+    # the engine's bounded compile time for a Python caller without the dssl flags: with
+    # XLA's newer fusion generator a 4-client chunk was still compiling after minutes
+    options = bounded_compile_options() or None
 
     bar = None
     if progress:
@@ -214,12 +218,14 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
             compiled[k] = jax.jit(
                 lambda s, p, st: jax.lax.scan(
                     lambda carry, _: one_round(carry, p, st), s, None, length=k
-                )
+                ),
+                compiler_options=options,
             )
         return compiled[k]
 
     params0 = _given_init(config, key)  # float64 draw whatever the x64 mode
-    state = jax.jit(lambda p, k, w: engine.init(p, key=k, params=w))(problem, key, params0)
+    init = jax.jit(lambda p, k, w: engine.init(p, key=k, params=w), compiler_options=options)
+    state = init(problem, key, params0)
     traces = []
     done = 0
     interrupted = False
