@@ -14,6 +14,9 @@ Two rewrites, made before mkdocstrings renders a docstring:
   (mkdocs-autorefs' ``<autoref ... optional>``): a target that has no entry in the site (a
   private helper, a name from another library) is shown as plain code instead of failing the
   build. A few other roles (``:envvar:``, ``:file:``, ...) become plain code spans.
+* ``:math:`TeX``` becomes ``\\(TeX\\)``, which pymdownx.arithmatex marks as maths and the build
+  typesets with KaTeX (``docs/gen_pages.py``): a docstring's formula reads as typeset maths on
+  its API page, and as its TeX in ``help()``.
 
 And one rule of what the API pages show. mkdocstrings shows a module's imported names only
 when ``__all__`` lists them; a package without ``__all__`` whose ``__init__`` re-exports a
@@ -35,8 +38,12 @@ _EXAMPLE = re.compile(r"^(\s*)Example:\s*$", re.MULTILINE)
 PY_ROLES = ("func", "class", "mod", "meth", "attr", "data", "exc", "obj", "const")
 #: other roles whose text is shown as code, without a link
 CODE_ROLES = ("envvar", "file", "command", "program", "option", "samp", "code")
+#: the role whose text is TeX, typeset on the page
+MATH_ROLE = "math"
 _ROLE = re.compile(
-    r"(?<![\w`]):(?:py:)?(?P<role>" + "|".join(PY_ROLES + CODE_ROLES) + r"):`(?P<text>[^`]+)`"
+    r"(?<![\w`]):(?:py:)?(?P<role>"
+    + "|".join(PY_ROLES + CODE_ROLES + (MATH_ROLE,))
+    + r"):`(?P<text>[^`]+)`"
 )
 # doctest lines are code: a role there is what the code prints, not a reference
 _DOCTEST = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
@@ -66,6 +73,8 @@ def _target(obj: griffe.Object, name: str) -> str:
 def role_markdown(role: str, text: str, obj: griffe.Object | None = None) -> str:
     """The Markdown (with inline HTML) that replaces one ``:role:`text``` of ``obj``'s docstring."""
     text = text.strip()
+    if role == MATH_ROLE:
+        return f"\\({text}\\)"
     explicit = re.fullmatch(r"(.*?)\s*<([^<>]+)>", text)  # :func:`title <target>`
     if explicit:
         title, name = explicit.group(1), explicit.group(2)

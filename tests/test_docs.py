@@ -102,6 +102,10 @@ def test_maths_typeset_in_the_built_pages(site):
         assert f'<annotation encoding="application/x-tex">{tex}</annotation>' in notebooks, tex
     theory = (site / "theory" / "mask_expectation.html").read_text()
     assert 'class="katex-display"' in theory and theory.count('class="katex"') >= 10
+    # a docstring's :math: role, typeset on its API page (docs/griffe_house_style.py)
+    api = (site / "api" / "theory.spectral.html").read_text()
+    for tex in (r"\lambda_2", r"|\bar A| = \frac1N \sum_i |A_i|"):
+        assert f'<annotation encoding="application/x-tex">{tex}</annotation>' in api, tex
     typeset = 0
     for path in _pages(site):
         page = path.read_text()
@@ -169,7 +173,7 @@ def test_api_pages_show_public_members_only(site):
 
 def test_no_raw_rest_roles(site):
     """Sphinx roles of the docstrings (:func:`x`, ...) are links or code in the built pages."""
-    role = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj|const):")
+    role = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj|const|math):")
     links = 0
     for path in _pages(site):
         page = path.read_text()
@@ -195,6 +199,10 @@ def test_roles_become_cross_references():
     )
     assert convert(":envvar:`DSSL_FAST`") == "`DSSL_FAST`"
     assert convert(">>> f(':func:`x`')") == ">>> f(':func:`x`')"  # doctest code is left alone
+    assert (
+        convert(r"gap :math:`\delta = 1 - \lambda_2` here")
+        == r"gap \(\delta = 1 - \lambda_2\) here"
+    )
 
 
 def _cell_texts(markdown_text: str) -> list[str]:

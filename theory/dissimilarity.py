@@ -131,7 +131,8 @@ consensus_sq.__doc__ = "Float64, jitted :func:`consensus_sq_jnp`: Ξ_w = Σ_i w_
 @float64
 @jax.jit
 def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    """δ = max_i 2‖X_i − X̄_w‖₂ (spectral norm; X_i symmetric) (docs/theory/consensus.md §7)."""
+    r""":math:`\delta = \max_i 2\lVert X_i - \bar X_w\rVert_2` (spectral norm; X_i symmetric)
+    (docs/theory/consensus.md §7)."""
     w = _weights(targets, weights)
     dev = targets - jnp.einsum("n,nde->de", w, targets)[None]
     dev = 0.5 * (dev + jnp.swapaxes(dev, 1, 2))
@@ -141,8 +142,8 @@ def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> ja
 @float64
 @jax.jit
 def local_smoothness(targets: jax.Array, R) -> jax.Array:
-    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on the ball ‖W‖₂ ≤ R
-    (docs/theory/consensus.md §7).
+    r""":math:`L_R = \max_i \max\big(2\lambda_{\max}(X_i),\ 6R^2 - 2\lambda_{\min}(X_i)\big)`
+    on the ball :math:`\lVert W\rVert_2 \le R` (docs/theory/consensus.md §7).
 
     Args:
       targets: (N, d, d) symmetric X_i (a single (d, d) matrix is also accepted).

@@ -229,7 +229,8 @@ def _target_from_second_moment(S: np.ndarray, method: str, p: float, H: np.ndarr
 def population_targets(
     model: DataModel, method: str, *, p: float | None = None, H=None, force_size: bool = False
 ) -> np.ndarray:
-    """Population target X_i = ½E[b aᵀ + a bᵀ] of every client, shape (N, d, d).
+    r"""Population target :math:`X_i = \tfrac12 \mathbb{E}[b a^\top + a b^\top]` of every
+    client, shape (N, d, d).
 
     Eq. (16) of arXiv 2607.02447 with the exact mask / noise expectation (see the module table;
     ``"mim-paper"`` is the paper's Eq. (17) surrogate, kept as a labelled deviation).
@@ -333,7 +334,8 @@ def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
 @float64
 @jax.jit
 def loss(W: jax.Array, X: jax.Array) -> jax.Array:
-    """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d), X (d, d) symmetric (docs/theory/optimum.md §1).
+    r""":math:`L(W) = -\operatorname{tr}(W X W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2` for
+    W (c, d), X (d, d) symmetric (docs/theory/optimum.md §1).
 
     ‖WᵀW‖_F = ‖WWᵀ‖_F is used (c×c instead of d×d); the one implementation is
     :func:`theory.dissimilarity.global_loss_jnp` with a single target.
@@ -344,7 +346,8 @@ def loss(W: jax.Array, X: jax.Array) -> jax.Array:
 @float64
 @jax.jit
 def grad(W: jax.Array, X: jax.Array) -> jax.Array:
-    """∇L(W) = −2 W X + 2 W WᵀW for symmetric X (Eq. 14 of arXiv 2607.02447)."""
+    r""":math:`\nabla L(W) = -2 W X + 2 W W^\top W` for symmetric X (Eq. 14 of arXiv
+    2607.02447)."""
     return -2.0 * (W @ X) + 2.0 * (W @ W.T) @ W
 
 
@@ -395,7 +398,9 @@ def recon_moments(model_or_x, *, p: float | None = None, with_vv: bool = False):
 @float64
 @jax.jit
 def recon_loss(W_e: jax.Array, W_d: jax.Array, sigma_uu: jax.Array, sigma_vu: jax.Array):
-    """E‖W_d W_e u − v‖² − E‖v‖² = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv), B = W_d W_e (Eq. 3).
+    r""":math:`\mathbb{E}\lVert W_d W_e u - v\rVert^2 - \mathbb{E}\lVert v\rVert^2`
+    :math:`= \operatorname{tr}(B \Sigma_{uu} B^\top) - 2 \operatorname{tr}(B \Sigma_{uv})`,
+    :math:`B = W_d W_e` (Eq. 3).
 
     The constant E‖v‖² = tr(Σ_vv) is dropped (it does not depend on the weights).
     W_e is (c, d), W_d is (d, c).

@@ -1,24 +1,30 @@
-"""Spectral quantities of mixing matrices (extension: arXiv 2607.02447's theory uses only |Ā|).
+r"""Spectral quantities of mixing matrices (extension: arXiv 2607.02447's theory uses only |Ā|).
 
 Every numeric function here is ``jax.jit``-compiled, float64, and accepts one matrix
-``(n, n)`` or a batch ``(b, n, n)`` (it then ``vmap``\\ s internally); each can also be
-``jax.vmap``\\ ped by the caller. Shapes are checked at trace time; *values* are not checked
+``(n, n)`` or a batch ``(b, n, n)`` (it then ``vmap``\ s internally); each can also be
+``jax.vmap``\ ped by the caller. Shapes are checked at trace time; *values* are not checked
 inside ``jit`` — run :func:`theory.topology.validate_mixing` first on untrusted input.
 
 Definitions (toolkit convention x <- W x, rows of W sum to 1; spec
 docs/theory/consensus.md §0, §3 D7):
 
-* π — stationary weights: the left Perron vector, πᵀW = πᵀ, Σπ = 1.
-* S = D_π^{1/2} W D_π^{-1/2} — the π-symmetrised similar matrix. W is *reversible*
-  (π_i W_ij = π_j W_ji) iff S is symmetric; then the eigenvalues of W are real and equal to
-  those of S. All rules in :data:`theory.topology.MIXINGS` give reversible W.
-* λ = ``contraction(W)`` := ‖D_π^{1/2}(W − 1πᵀ)D_π^{-1/2}‖₂, the one-step contraction of the
-  disagreement x − 1(πᵀx) in the π-weighted norm. For reversible W this equals
-  max(|λ₂|, |λ_N|); for doubly-stochastic W (π = 1/N) it equals ‖W − J‖₂, which covers the
-  non-reversible directed exponential graph of Ying et al. (there: max_{k≠0}|eig_k|, as W is
+* π — stationary weights: the left Perron vector, :math:`\pi^\top W = \pi^\top`,
+  :math:`\sum_i \pi_i = 1`.
+* :math:`S = D_\pi^{1/2} W D_\pi^{-1/2}` — the π-symmetrised similar matrix. W is
+  *reversible* (:math:`\pi_i W_{ij} = \pi_j W_{ji}`) iff S is symmetric; then the eigenvalues
+  of W are real and equal to those of S. All rules in :data:`theory.topology.MIXINGS` give
+  reversible W.
+* λ = ``contraction(W)``
+  :math:`:= \lVert D_\pi^{1/2}(W - \mathbf{1}\pi^\top)D_\pi^{-1/2}\rVert_2`, the one-step
+  contraction of the disagreement :math:`x - \mathbf{1}(\pi^\top x)` in the π-weighted norm.
+  For reversible W this equals :math:`\max(|\lambda_2|, |\lambda_N|)`; for doubly-stochastic
+  W (π = 1/N) it equals :math:`\lVert W - J\rVert_2`, which covers the non-reversible directed
+  exponential graph of Ying et al. (there: :math:`\max_{k\neq 0}|\mathrm{eig}_k|`, as W is
   circulant).
-* spectral gap δ = 1 − λ; Koloskova et al.'s p = 1 − λ² (tight for a fixed W, τ = 1).
-* |A_i| = deg_i + 1 (the client counts itself) and |Ā| = mean_i |A_i| (Section 3.1).
+* spectral gap :math:`\delta = 1 - \lambda`; Koloskova et al.'s :math:`p = 1 - \lambda^2`
+  (tight for a fixed W, τ = 1).
+* :math:`|A_i| = \deg_i + 1` (the client counts itself) and
+  :math:`|\bar A| = \frac1N \sum_i |A_i|` (Section 3.1).
 * Eq. (1) objective weights π^obj_j = (column sum j of W)/N; with the paper's uniform W these
   are the weights the DecL objective puts on L_j (docs/theory/decl_weights.md §2). They differ from
   the stationary π on irregular graphs.
@@ -73,7 +79,8 @@ GAMMA_WHY = "closer to 1, float64 cannot resolve 1 - gamma for n_W"
 @float64
 @jax.jit
 def stationary_weights(W):
-    """Stationary weights π: left Perron vector of W, πᵀW = πᵀ, Σ_i π_i = 1.
+    r"""Stationary weights π: left Perron vector of W, :math:`\pi^\top W = \pi^\top`,
+    :math:`\sum_i \pi_i = 1`.
 
     This is the weighting D-SGD with W actually optimises at consensus
     (docs/theory/consensus.md §3 D7);
@@ -92,9 +99,11 @@ def stationary_weights(W):
 @float64
 @jax.jit
 def objective_weights(W):
-    """Eq. (1) weights π^obj_j = (1/N) Σ_i W_ij (column sums / N) of arXiv 2607.02447.
+    r"""Eq. (1) weights :math:`\pi^{\mathrm{obj}}_j = \frac1N \sum_i W_{ij}` (column sums / N)
+    of arXiv 2607.02447.
 
-    With the paper's uniform W (w_ij = 1/|A_i|), Σ_i (1/N)(1/|A_i|) Σ_{j∈A_i} L_j = Σ_j π^obj_j L_j
+    With the paper's uniform W (:math:`w_{ij} = 1/|A_i|`),
+    :math:`\sum_i \frac1N \frac{1}{|A_i|} \sum_{j\in A_i} L_j = \sum_j \pi^{\mathrm{obj}}_j L_j`
     (docs/theory/decl_weights.md §2). Equals 1/N for every doubly-stochastic W.
 
     Args: W (n, n) or (b, n, n). Returns (n,) or (b, n).
@@ -111,9 +120,11 @@ def objective_weights(W):
 @float64
 @jax.jit
 def eigenvalues(W):
-    """Real eigenvalues of a reversible W, descending (λ₁ = 1 >= λ₂ >= ... >= λ_N).
+    r"""Real eigenvalues of a reversible W, descending
+    (:math:`\lambda_1 = 1 \ge \lambda_2 \ge \dots \ge \lambda_N`).
 
-    Computed as ``eigvalsh`` of the π-symmetrised similar matrix D_π^{1/2} W D_π^{-1/2}.
+    Computed as ``eigvalsh`` of the π-symmetrised similar matrix
+    :math:`D_\pi^{1/2} W D_\pi^{-1/2}`.
     Returns NaN entries for a non-reversible W (its spectrum may be complex; use
     :func:`eigenvalues_complex`). Args: W (n, n) or (b, n, n). Returns (n,) or (b, n).
     """
@@ -136,7 +147,8 @@ def eigenvalues_complex(W) -> np.ndarray:
 @float64
 @jax.jit
 def lambda2(W):
-    """Second-largest eigenvalue λ₂ of a reversible W (NaN if W is not reversible).
+    r"""Second-largest eigenvalue :math:`\lambda_2` of a reversible W (NaN if W is not
+    reversible).
 
     Args: W (n, n) or (b, n, n). Returns () or (b,).
     """
@@ -147,7 +159,7 @@ def lambda2(W):
 @float64
 @jax.jit
 def lambda_min(W):
-    """Smallest eigenvalue λ_N of a reversible W (NaN if W is not reversible)."""
+    r"""Smallest eigenvalue :math:`\lambda_N` of a reversible W (NaN if W is not reversible)."""
     return eigenvalues(W)[..., -1]
 
 
@@ -155,9 +167,11 @@ def lambda_min(W):
 @float64
 @jax.jit
 def contraction(W):
-    """Contraction factor λ = ‖D_π^{1/2}(W − 1πᵀ)D_π^{-1/2}‖₂ ∈ [0, 1].
+    r"""Contraction factor
+    :math:`\lambda = \lVert D_\pi^{1/2}(W - \mathbf{1}\pi^\top)D_\pi^{-1/2}\rVert_2 \in [0, 1]`.
 
-    = max(|λ₂|, |λ_N|) for reversible W (all rules in MIXINGS), and = ‖W − J‖₂ for
+    :math:`= \max(|\lambda_2|, |\lambda_N|)` for reversible W (all rules in MIXINGS), and
+    :math:`= \lVert W - J\rVert_2` for
     doubly-stochastic W, including the non-reversible directed exponential graph
     (docs/theory/consensus.md §0). Not in the paper's theory: an extension
     (docs/theory/consensus.md, note at the top).
@@ -175,7 +189,8 @@ def contraction(W):
 @float64
 @jax.jit
 def spectral_gap(W):
-    """Spectral gap δ = 1 − λ with λ = :func:`contraction`. Returns () or (b,)."""
+    r"""Spectral gap :math:`\delta = 1 - \lambda` with λ = :func:`contraction`. Returns () or
+    (b,)."""
     return _batch(lambda w: 1.0 - _contraction(w), _matrix(W))
 
 
@@ -183,7 +198,7 @@ def spectral_gap(W):
 @float64
 @jax.jit
 def koloskova_p(W):
-    """Koloskova et al.'s consensus rate p = 1 − λ² for a fixed W (τ = 1;
+    r"""Koloskova et al.'s consensus rate :math:`p = 1 - \lambda^2` for a fixed W (τ = 1;
     docs/theory/consensus.md §1)."""
     return _batch(lambda w: 1.0 - _contraction(w) ** 2, _matrix(W))
 
@@ -192,7 +207,7 @@ def koloskova_p(W):
 @float64
 @jax.jit
 def connectivity(adjacency):
-    """|A_i| = deg_i + 1: neighbourhood size counting the client itself (Section 3.1).
+    r""":math:`|A_i| = \deg_i + 1`: neighbourhood size counting the client itself (Section 3.1).
 
     Args: adjacency (n, n) or (b, n, n), 0/1 with zero diagonal. Returns (n,) or (b, n).
     """
@@ -204,7 +219,8 @@ def connectivity(adjacency):
 @float64
 @jax.jit
 def avg_connectivity(adjacency):
-    """Average connectivity |Ā| = (1/N) Σ_i |A_i| (Assumption A.1). Returns () or (b,)."""
+    r"""Average connectivity :math:`|\bar A| = \frac1N \sum_i |A_i|` (Assumption A.1).
+    Returns () or (b,)."""
     return connectivity(adjacency).mean(axis=-1)
 
 
@@ -216,11 +232,15 @@ def _effective_neighbours_jit(W, gamma):
 @_checked("stochastic")
 @float64
 def effective_neighbours(W, gamma):
-    """Effective number of neighbours n_W(γ) of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
+    r"""Effective number of neighbours :math:`n_W(\gamma)` of Vogels, Hendrikx & Jaggi
+    (NeurIPS 2022).
 
-    n_W(γ) = 1 / ((1 − γ) · (1/n) tr C), C = Σ_{t>=0} γ^t W^{t+1}(W^{t+1})ᵀ the stationary
-    covariance of the random walk x <- W(√γ x + ξ), ξ ~ N(0, I) (docs/theory/consensus.md §6, "mean"
-    mode). For symmetric W: n_W = (1/(1−γ)) / ((1/n) Σ_k λ_k²/(1 − γλ_k²)). n_W(0) = n/‖W‖_F².
+    :math:`n_W(\gamma) = 1 / \big((1 - \gamma) \cdot \tfrac1n \operatorname{tr} C\big)`,
+    :math:`C = \sum_{t\ge 0} \gamma^t W^{t+1}(W^{t+1})^\top` the stationary covariance of the
+    random walk :math:`x \leftarrow W(\sqrt{\gamma}\, x + \xi)`, :math:`\xi \sim N(0, I)`
+    (docs/theory/consensus.md §6, "mean" mode). For symmetric W:
+    :math:`n_W = \frac{1/(1-\gamma)}{\frac1n \sum_k \lambda_k^2/(1 - \gamma\lambda_k^2)}`;
+    :math:`n_W(0) = n/\lVert W\rVert_F^2`.
 
     Args: W (n, n) or (b, n, n); gamma in [0, 1 − 1e-6] (:data:`GAMMA_MAX`: closer to 1,
     float64 cannot resolve 1 − γ well enough). Returns () or (b,), in [1, n].

@@ -44,7 +44,8 @@ def _dtype(config: EngineSettings):
 
 
 def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Array, ""]:
-    """f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² (docs/theory/optimum.md §1). W (c, d), X (d, d):
+    r""":math:`f_i(W) = -\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2`
+    (docs/theory/optimum.md §1). W (c, d), X (d, d):
     :func:`theory.dissimilarity.global_loss_jnp` with one target."""
     return global_loss_jnp(W, X[None])
 
