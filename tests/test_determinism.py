@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests._helpers import fresh_python, problem_source
 
 _SCRIPT = (
@@ -55,10 +53,14 @@ def _chunk_setup(framework: str, dtype: str):
     return make_engine(cfg), make_problem(cfg, t, x=x, mixing=mix)
 
 
-@pytest.mark.parametrize("framework, dtype", [("fl", "float32"), ("decl", "float64")])
-def test_chunked_rounds_equal_single_scan_bit_for_bit(framework, dtype):
+def check_chunked_rounds_equal_single_scan(framework: str, dtype: str) -> None:
     """Issue 11 item 7: the result does not depend on how the rounds are split into calls
-    (chunks of 3, 3, 1 and of 1 against one scan of 7), the trace included."""
+    (chunks of 3, 3, 1 and of 1 against one scan of 7), the trace included. A property of the
+    compiled programs, so of the XLA flags they are compiled with: run by the test below under
+    the flags of the dssl commands, which the engine's own options match for Python callers
+    (``sims.core.environ.bounded_compile_options``). Under the tests' faster flags (LLVM level
+    0, no expensive passes) with XLA's older fusion generator, the one-round scan of a DecL
+    float64 run rounds differently (1 ulp in 94 of its values), so it is not checked there."""
     import jax
     import jax.random as jr
     import numpy as np
@@ -89,14 +91,14 @@ import jax
 jax.config.update("jax_enable_x64", True)
 from tests import test_determinism as t
 for framework, dtype in (("fl", "float32"), ("decl", "float64")):
-    t.test_chunked_rounds_equal_single_scan_bit_for_bit(framework, dtype)
+    t.check_chunked_rounds_equal_single_scan(framework, dtype)
 print("ok")
 """
 
 
 def test_chunked_rounds_equal_single_scan_under_the_dssl_flags():
-    """The same check in a fresh process with exactly the XLA flags of the dssl commands on a
-    CPU (``sims.cli.cpu_flags``), which compile differently from the tests' flags."""
+    """:func:`check_chunked_rounds_equal_single_scan` in a fresh process with exactly the XLA
+    flags of the dssl commands on a CPU (``sims.cli.cpu_flags``)."""
     from sims.cli import cpu_flags
 
     proc = fresh_python(["-c", _CHUNK_CHECK], xla_flags=cpu_flags(), timeout=600)
