@@ -195,6 +195,33 @@ def check(args) -> None:
         gamma_min = 1e-3 if args.gamma_min is None else args.gamma_min
         if gamma_min > gamma_max:
             v.fail("gamma-min", f"<= --gamma-max = {gamma_max}", gamma_min)
+    _check_budget(args, n)
+
+
+def _check_budget(args, n: int) -> None:
+    """The run's memory and time budgets (:func:`sims.trackc.simulate_rounds.check_budget`) on
+    the options' numbers, before JAX starts (``--rounds 1e9`` or ``--d 1e8`` used to be refused
+    after 2 s of importing it): the memory is a lower bound of the run's own estimate and the
+    time is estimated at the faster rate where an accelerator may be JAX's backend, so nothing
+    refused here would have been accepted by the run, which checks again."""
+    from sims.reproduce.pipeline.parallel import runs_on_cpu
+    from sims.trackc import simulate_rounds as plan
+
+    m = args.samples_per_client
+    m_eval = plan.eval_samples(n, args.d) if m is None else m
+    fl_sampled = args.framework == "fl" and args.clients_per_round is not None
+    shape = plan.RunShape(
+        n_clients=n, d=args.d, c=2 * n if args.c is None else args.c,
+        local_steps=args.local_steps,
+        batch=DEFAULTS["batch"] if args.batch is None else args.batch, rounds=args.rounds,
+        population=bool(args.population), n_sampled=args.clients_per_round if fl_sampled else n,
+        keyed=m is None and not args.population,
+    )  # fmt: skip
+    with v.sizes_forced(bool(getattr(args, "force_size", False))):
+        plan.check_budget(
+            shape, samples=m, m_eval=m_eval, m_test=plan.held_out_samples(m_eval),
+            dtype=args.dtype, backend="cpu" if runs_on_cpu() else "gpu",
+        )  # fmt: skip
 
 
 def _devices(devices: int, n: int, have: int | None) -> None:

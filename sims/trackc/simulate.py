@@ -49,8 +49,9 @@ from sims.trackc.engine_config import (
 )
 from sims.trackc.simulate_rounds import (
     announce,
-    check_run_time,
-    estimate_bytes,
+    check_budget,
+    eval_samples,
+    held_out_samples,
     rounds_per_chunk,
     run_rounds,
 )
@@ -76,12 +77,6 @@ __all__ = ["DEFAULTS", "SimulateSettings", "default_lr", "simulate", "UNIFORMITY
 #: its own key inside the round (``sims.data.paper_model.KeyedPaperSampler``).
 DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_client=None)
 
-#: Bytes of the evaluation sample of a keyed run (the probe's training set and the empirical
-#: target of the metrics; no client trains on it): min(:data:`EVAL_SAMPLES_MAX`, this /
-#: (8·N·d)) samples per client, at least :data:`EVAL_SAMPLES_MIN`.
-EVAL_BYTES = 256 << 20
-EVAL_SAMPLES_MAX = 2000
-EVAL_SAMPLES_MIN = 50
 
 #: Without --lr the step is min(DEFAULTS["lr"], LR_STABLE_FRACTION / λ_max), λ_max the largest
 #: eigenvalue of any client's target X_i: near the optimum the Hessian of
@@ -275,16 +270,6 @@ class _Setup:
     H: Any
 
 
-def eval_samples(n: int, d: int) -> int:
-    """Samples per client of a keyed run's evaluation sample: min(:data:`EVAL_SAMPLES_MAX`,
-    :data:`EVAL_BYTES` / (8·N·d)), at least :data:`EVAL_SAMPLES_MIN`.
-
-    >>> eval_samples(4, 64), eval_samples(100, 256), eval_samples(500, 1000)
-    (2000, 1310, 67)
-    """
-    return max(EVAL_SAMPLES_MIN, min(EVAL_SAMPLES_MAX, EVAL_BYTES // (8 * n * d)))
-
-
 def _setup(s: SimulateSettings) -> _Setup:
     """The run's engine configuration (where ``s.lr`` is None, its learning rate is a
     placeholder that :func:`simulate` replaces from the targets), data model and sample sizes,
@@ -304,12 +289,8 @@ def _setup(s: SimulateSettings) -> _Setup:
         algorithm=s.algorithm, mu=s.mu, sampler=KeyedPaperSampler(model) if keyed else None,
     )  # fmt: skip
     m_eval = eval_samples(n, d) if m is None else m
-    m_test = max(m_eval // 4, 50)
-    est = estimate_bytes(n=n, d=d, c=c, m=m_eval, m_test=m_test, dtype=s.dtype, config=config)
-    field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
-    value = getattr(s, field)
-    v.check_fits("--" + field.replace("_", "-"), m_eval if value is None else value, est["total"])
-    check_run_time(config, "--rounds", s.rounds)
+    m_test = held_out_samples(m_eval)
+    est = check_budget(config, samples=m, m_eval=m_eval, m_test=m_test, dtype=s.dtype)
     announce(config, est["total"], "dssl simulate")
     H = transform("rotation", d, seed=s.seed) if takes_transform(s.method) else None
     return _Setup(

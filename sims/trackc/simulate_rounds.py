@@ -1,20 +1,25 @@
 """The memory plan and the chunked rounds of ``dssl simulate``: how many bytes a run needs (by
 the option that drives each term, so that a run too large for the machine is refused naming
-that option), how many rounds each jitted chunk holds, and the loop over chunks that shows
-progress and stops between chunks on Ctrl-C."""
+that option), how long its training is estimated to take, how many rounds each jitted chunk
+holds, and the loop over chunks that shows progress and stops between chunks on Ctrl-C.
+
+The plan imports no JAX (the loop imports it when it runs): ``dssl simulate`` checks a run's
+sizes with :func:`check_budget` before JAX starts, on the numbers of its options, and the run
+checks them again with its engine configuration."""
 
 from __future__ import annotations
 
 import sys
+from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-from sims.core.client import _given_init
-from sims.core.environ import bounded_compile_options
-from sims.core.recorded import target_stats
 from theory import _validate as v
+
+#: Bytes of a keyed run's evaluation sample (the probe's training set and the empirical
+#: target of the metrics; no client trains on it): min(:data:`EVAL_SAMPLES_MAX`, this /
+#: (8·N·d)) samples per client, at least :data:`EVAL_SAMPLES_MIN`.
+EVAL_BYTES = 256 << 20
+EVAL_SAMPLES_MAX = 2000
+EVAL_SAMPLES_MIN = 50
 
 #: Target floating-point work of one chunk of rounds: rounds run in jitted chunks of about this
 #: many flops (the same chunks in text and --json mode), and Ctrl-C stops between chunks.
@@ -22,6 +27,45 @@ CHUNK_FLOPS = 4e9
 
 #: Fixed cost of one client's local step, in flop equivalents (dispatch inside the scan).
 STEP_OVERHEAD_FLOPS = 2e5
+
+
+def eval_samples(n: int, d: int) -> int:
+    """Samples per client of a keyed run's evaluation sample: min(:data:`EVAL_SAMPLES_MAX`,
+    :data:`EVAL_BYTES` / (8·N·d)), at least :data:`EVAL_SAMPLES_MIN`.
+
+    >>> eval_samples(4, 64), eval_samples(100, 256), eval_samples(500, 1000)
+    (2000, 1310, 67)
+    """
+    return max(EVAL_SAMPLES_MIN, min(EVAL_SAMPLES_MAX, EVAL_BYTES // (8 * n * d)))
+
+
+def held_out_samples(m_eval: int) -> int:
+    """Held-out samples per client of the probe's test set: a quarter of the training (or
+    evaluation) sample, at least 50."""
+    return max(m_eval // 4, 50)
+
+
+class RunShape(NamedTuple):
+    """The sizes of a run that its memory and time estimates read, as numbers (what ``dssl
+    simulate`` knows of a run before JAX starts; an engine configuration,
+    ``sims.trackc.engine_config.EngineConfig``, has the same attributes)."""
+
+    n_clients: int
+    d: int
+    c: int
+    local_steps: int
+    batch: int
+    rounds: int
+    population: bool
+    n_sampled: int
+    keyed: bool
+
+
+def _keyed(config) -> bool:
+    """Whether a run's minibatches are drawn from keys inside the round (no sample held)."""
+    if isinstance(config, RunShape):
+        return config.keyed
+    return getattr(config, "sampler", None) is not None
 
 
 def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, config=None) -> dict:
@@ -39,7 +83,8 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     gradients; a keyed run's minibatch keys (N, E, 2) uint32; needs ``config``).
     ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
     (about twelve), plus the engine's per-round working set (``sims.core.client.client_bytes`` × the
-    clients processed at once).
+    clients processed at once; not counted for a :class:`RunShape`, whose estimate is then a
+    lower bound computed without JAX).
 
     Example:
       >>> est = estimate_bytes(n=4, d=64, c=8, m=100, m_test=50, dtype="float64")
@@ -47,21 +92,24 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
       ['d', 'local_steps', 'n_clients', 'samples_per_client', 'total']
     """
     isz = 8 if dtype == "float64" else 4
-    from sims.data import SAMPLE_CHUNK_BYTES
+    shape = isinstance(config, RunShape)
+    # the sampling temporaries (sims.data.SAMPLE_CHUNK_BYTES; importing it starts JAX)
+    chunk = 0
+    if not shape:
+        from sims.data import SAMPLE_CHUNK_BYTES as chunk
 
     per_sample = d * (isz + (8 if isz == 4 else 0)) + 8  # x (+ float64 copy), int64 label
-    data = n * m * per_sample + SAMPLE_CHUNK_BYTES + n * m_test * (d * (isz + 8) + 8 + 8 * c)
+    data = n * m * per_sample + chunk + n * m_test * (d * (isz + 8) + 8 + 8 * c)
     targets = 5 * 8 * n * d * d
     params = 12 * max(isz, 4) * n * c * d
-    if config is not None:
+    if config is not None and not shape:
         from sims.core.client import auto_client_chunk, client_bytes
 
         params += client_bytes(config) * auto_client_chunk(config)
     # a round's minibatch indices, (clients, E, B) int64, drawn before its local steps
     steps = 0
     if config is not None and not config.population:
-        keyed = getattr(config, "sampler", None) is not None
-        steps = 8 * n * config.local_steps * (1 if keyed else config.batch)
+        steps = 8 * n * config.local_steps * (1 if _keyed(config) else config.batch)
     out = {"samples_per_client": data, "d": targets, "n_clients": params, "local_steps": steps}
     out["total"] = data + targets + params + steps
     return out
@@ -83,15 +131,20 @@ def round_flops(config) -> float:
     return per_round + STEP_OVERHEAD_FLOPS * n * e
 
 
-def _fastest_rate() -> float:
-    return FASTEST_FLOPS["cpu" if jax.default_backend() == "cpu" else "gpu"]
+def _fastest_rate(backend: str | None = None) -> float:
+    """:data:`FASTEST_FLOPS` of ``backend`` ("cpu" or an accelerator); None: JAX's backend."""
+    if backend is None:
+        import jax
+
+        backend = jax.default_backend()
+    return FASTEST_FLOPS["cpu" if backend == "cpu" else "gpu"]
 
 
-def training_seconds(config) -> float:
+def training_seconds(config, backend: str | None = None) -> float:
     """Estimated seconds of the training: ``round_flops(config)·T·S/N`` (FedAvg trains S of the
     N clients a round) at a tenth of :data:`FASTEST_FLOPS` (the estimate the time budget and
-    the printed estimate use)."""
-    return _training_flops(config) / (_fastest_rate() / 10)
+    the printed estimate use); ``backend`` as :func:`check_run_time`'s."""
+    return _training_flops(config) / (_fastest_rate(backend) / 10)
 
 
 def _training_flops(config) -> float:
@@ -105,7 +158,7 @@ def announce(config, total_bytes: float, prefix: str) -> None:
     seconds = training_seconds(config)
     if not seconds > v.PROGRESS_AFTER_S:
         return
-    data = "keyed minibatches" if getattr(config, "sampler", None) is not None else "samples"
+    data = "keyed minibatches" if _keyed(config) else "samples"
     sys.stderr.write(
         f"{prefix}: estimate: peak memory about {v.format_bytes(total_bytes)}, training about "
         f"{seconds:.0f} s ({_training_flops(config):.2g} flop at "
@@ -114,14 +167,16 @@ def announce(config, total_bytes: float, prefix: str) -> None:
     sys.stderr.flush()
 
 
-def check_run_time(config, field: str, value) -> None:
+def check_run_time(config, field: str, value, backend: str | None = None) -> None:
     """Refuse a run that would take longer than :data:`MAX_RUN_SECONDS` even at
     :data:`FASTEST_FLOPS` (``--rounds 1e12`` ran on for ever): one line naming ``field``,
-    the estimated work and the limit."""
-    rate = _fastest_rate()
+    the estimated work and the limit. ``backend``: "cpu", "gpu" (any accelerator: the faster
+    rate, so a check made before JAX starts refuses only what the run would refuse too) or
+    None (JAX's backend)."""
+    rate = _fastest_rate(backend)
     work = _training_flops(config)
     # the estimate at a tenth of the fastest rate: past the time budget, --force-size
-    v.check_time(field, value, training_seconds(config), what="the training")
+    v.check_time(field, value, training_seconds(config, backend), what="the training")
     if not work <= rate * MAX_RUN_SECONDS:
         v.fail(
             field,
@@ -129,6 +184,25 @@ def check_run_time(config, field: str, value) -> None:
             f"{rate:.0e} flop/s (estimated {work:.2e} flop, limit {rate * MAX_RUN_SECONDS:.2e})",
             value,
         )
+
+
+def check_budget(
+    config, *, samples: int | None, m_eval: int, m_test: int, dtype: str, backend=None
+) -> dict:
+    """Refuse a run whose estimated peak memory (:func:`estimate_bytes`) is over the memory
+    budget, naming the option behind its largest term (``samples`` is ``--samples-per-client``,
+    None for a keyed run), or whose training is estimated longer than the time budget
+    (:func:`check_run_time`, naming ``--rounds``); one line each, ``--force-size`` to go
+    further. ``config``: the engine configuration, or a :class:`RunShape` before JAX starts
+    (its memory estimate a lower bound). Returns the estimate."""
+    n, d = config.n_clients, config.d
+    est = estimate_bytes(n=n, d=d, c=config.c, m=m_eval, m_test=m_test, dtype=dtype, config=config)
+    field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
+    value = {"samples_per_client": m_eval if samples is None else samples, "d": d,
+             "n_clients": n, "local_steps": config.local_steps}[field]  # fmt: skip
+    v.check_fits("--" + field.replace("_", "-"), value, est["total"])
+    check_run_time(config, "--rounds", config.rounds, backend)
+    return est
 
 
 def rounds_per_chunk(config) -> int:
@@ -189,6 +263,14 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
       the finished rounds (leading axis = rounds; ``{}`` if none finished) and whether the run
       stopped early.
     """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from sims.core.client import _given_init
+    from sims.core.environ import bounded_compile_options
+    from sims.core.recorded import target_stats
+
     config = engine.config
     chunk = rounds_per_chunk(config)
     stats = jax.jit(target_stats)(problem.targets)
