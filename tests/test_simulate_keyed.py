@@ -8,8 +8,7 @@ import json
 
 from sims.cli import main
 from sims.trackc.engine_config import EngineConfig
-from sims.trackc.simulate import eval_samples
-from sims.trackc.simulate_rounds import announce, estimate_bytes, training_seconds
+from sims.trackc.simulate_rounds import announce, estimate_bytes, eval_samples, training_seconds
 
 SMALL = ["--n-clients", "4", "--d", "8", "--rounds", "3", "--batch", "8", "--local-steps", "2"]
 
