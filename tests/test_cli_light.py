@@ -265,6 +265,9 @@ PARSE_TIME_REFUSALS = [
      "--sample-seeds: must be an integer in [1, 10000], got 0"),
     (["exact", "--graph", "random_regular", "--degree", "9"],
      "--degree: must be an integer in [2, 3], got 9"),
+    (["exact", "--mixing", "fedavg", "--graph", "ring"],
+     "--graph: must be the complete graph with mixing 'fedavg' (J/N averages every client "
+     "whatever the graph; any_graph=True to allow it), got 'a graph with 4 of 6 edges'"),
     (["reproduce", "--stages", "report"],
      "--stages: must be a list that includes verify (needed by report), got 'report'"),
     (["bench", "--n-clients", "1"], "--n-clients: must be an integer in [2, 2000], got 1"),
@@ -367,6 +370,28 @@ def test_graph_params_refuse_what_make_graph_refuses():
                 assert got == expected, (name, n, kw)
                 checked += expected is not None
     assert checked > 100
+
+
+def test_edge_counts_are_make_graphs():
+    """The edges ``dssl exact`` counts before JAX (``--mixing fedavg`` takes the complete graph
+    only) are those of the graph make_graph builds."""
+    import numpy as np
+
+    from theory import graph_params, topology
+
+    checked = 0
+    for name in topology.GRAPHS:
+        for n in range(2, 34):
+            for kw in ({}, {"degree": 2}, {"degree": 3}, {"rows": 3}):
+                if _refused_or_none(graph_params.check_graph, name, n, **kw) is not None:
+                    continue
+                edges = graph_params.edge_count(name, n, **kw)
+                if edges is None:
+                    continue
+                a = topology.make_graph(name, n, seed=0, **kw)
+                assert edges == int(np.count_nonzero(np.triu(a, 1))), (name, n, kw)
+                checked += 1
+    assert checked > 150
 
 
 def test_simulate_sizes_at_parse_time_are_the_runs():

@@ -60,6 +60,66 @@ def torus_shape(n: int, rows: int | None, cols: int | None) -> tuple[int, int]:
     return rows, cols
 
 
+def exponential_offsets(n: int) -> list[int]:
+    """The offsets 2^ℓ, ℓ = 0..⌈log₂ n⌉−1, of the static exponential graph on ``n`` nodes
+    (Ying et al. 2021; :func:`theory.topology.exponential`).
+
+    >>> exponential_offsets(8), exponential_offsets(9)
+    ([1, 2, 4], [1, 2, 4, 8])
+    """
+    tau = math.ceil(math.log2(n))
+    return [2**ell for ell in range(tau)]
+
+
+def edge_count(name: str, n: int, *, rows=None, cols=None, degree=None) -> int | None:
+    """The number of edges of graph ``name`` on ``n`` nodes where its definition fixes it
+    (that of :func:`theory.topology.make_graph`, with parameters :func:`check_graph` accepts),
+    without building it; None for the random graphs whose edges depend on the draw
+    (erdos_renyi, paper_code) and for names not listed.
+
+    >>> edge_count("ring", 8), edge_count("hypercube", 8), edge_count("exponential", 5)
+    (8, 12, 10)
+    """
+    if name == "complete":
+        return n * (n - 1) // 2
+    if name == "ring":
+        return n
+    if name == "star":
+        return n - 1
+    if name == "torus":
+        return 2 * n  # both sides >= 3: four distinct neighbours per node
+    if name == "hypercube":
+        return (n.bit_length() - 1) * n // 2
+    if name == "exponential":  # circulant: node 0's neighbours ±2^ℓ mod n, the same degree all
+        near = {(sign * s) % n for s in exponential_offsets(n) for sign in (1, -1)} - {0}
+        return n * len(near) // 2
+    if name == "random_regular" and degree is not None:
+        return n * degree // 2
+    return None
+
+
+#: the rules of ``theory.topology.MIXINGS`` that read no graph: ``fedavg`` (J/N averages every
+#: client), which takes the complete graph only (:func:`check_graph_free`)
+GRAPH_FREE_MIXINGS = ("fedavg",)
+
+
+def check_graph_free(mixing: str, n: int, edges: int) -> None:
+    """Refuse a graph of ``edges`` edges on ``n`` nodes for a rule of
+    :data:`GRAPH_FREE_MIXINGS` unless it is the complete graph (the rule would ignore it);
+    field ``adjacency``, as :func:`theory.topology.mixing_matrix` names it.
+
+    >>> try:
+    ...     check_graph_free("fedavg", 4, 4)
+    ... except ValueError as err:
+    ...     print(str(err).split(", got ")[-1])
+    'a graph with 4 of 6 edges'
+    """
+    if mixing in GRAPH_FREE_MIXINGS and edges != n * (n - 1) // 2:
+        v.fail("adjacency", f"the complete graph with mixing {mixing!r} (J/N averages every "
+               "client whatever the graph; any_graph=True to allow it)",
+               f"a graph with {edges} of {n * (n - 1) // 2} edges")  # fmt: skip
+
+
 def check_graph(
     name: str,
     n: int,

@@ -21,7 +21,6 @@ reproducible: the same seed gives the same graph.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
@@ -31,7 +30,12 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from theory import _validate as v
-from theory.graph_params import torus_shape
+from theory.graph_params import (
+    GRAPH_FREE_MIXINGS,
+    check_graph_free,
+    exponential_offsets,
+    torus_shape,
+)
 
 GRAPHS = (
     "complete",
@@ -216,11 +220,6 @@ def hypercube(n: int) -> np.ndarray:
     return _from_edges(n, ((i, i ^ (1 << b)) for i in range(n) for b in range(d)))
 
 
-def _exponential_offsets(n: int) -> list[int]:
-    tau = math.ceil(math.log2(n))
-    return [2**ell for ell in range(tau)]
-
-
 def exponential(n: int) -> np.ndarray:
     """Undirected static exponential graph: i ~ i ± 2^ℓ mod n, ℓ = 0..⌈log₂ n⌉−1.
 
@@ -229,7 +228,7 @@ def exponential(n: int) -> np.ndarray:
     :func:`exponential_directed` and :func:`exponential_mixing`.
     """
     n = _nodes(n, lo=3)
-    return _from_edges(n, ((i, (i + s) % n) for i in range(n) for s in _exponential_offsets(n)))
+    return _from_edges(n, ((i, (i + s) % n) for i in range(n) for s in exponential_offsets(n)))
 
 
 def exponential_directed(n: int) -> np.ndarray:
@@ -240,7 +239,7 @@ def exponential_directed(n: int) -> np.ndarray:
     n = _nodes(n, lo=3)
     a = np.zeros((n, n))
     for i in range(n):
-        for s in _exponential_offsets(n):
+        for s in exponential_offsets(n):
             a[i, (i + s) % n] = 1.0
     return a
 
@@ -252,7 +251,7 @@ def exponential_mixing(n: int) -> np.ndarray:
     (so its contraction factor is ‖W − J‖₂, see :func:`theory.spectral.contraction`).
     """
     n = _nodes(n, lo=3)
-    tau = len(_exponential_offsets(n))
+    tau = len(exponential_offsets(n))
     return (np.eye(n) + exponential_directed(n)) / (tau + 1)
 
 
@@ -471,17 +470,8 @@ def mixing_matrix(name: str, adjacency, *, sizes=None, any_graph: bool = False) 
     v.boolean(any_graph, "any_graph")
     if name in GRAPH_FREE_MIXINGS and not any_graph:
         a = validate_adjacency(adjacency)
-        n = a.shape[0]
-        edges = int(np.count_nonzero(np.triu(a, 1)))
-        if edges != n * (n - 1) // 2:
-            v.fail("adjacency", f"the complete graph with mixing {name!r} (J/N averages every "
-                   "client whatever the graph; any_graph=True to allow it)",
-                   f"a graph with {edges} of {n * (n - 1) // 2} edges")  # fmt: skip
+        check_graph_free(name, a.shape[0], int(np.count_nonzero(np.triu(a, 1))))
     return _MIXING_OF[name](adjacency, sizes)
-
-
-#: the rules of :data:`MIXINGS` that do not read the graph (:func:`mixing_matrix`)
-GRAPH_FREE_MIXINGS = ("fedavg",)
 
 
 #: ``(adjacency, sizes) -> W`` of each name of :data:`MIXINGS` (:func:`mixing_matrix`)

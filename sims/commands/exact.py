@@ -21,6 +21,7 @@ import numpy as np
 
 from sims.commands import _common, _lazy, _names
 from theory import _validate as v
+from theory import graph_params
 
 ob = _lazy.module("theory.objectives")
 so = _lazy.module("theory.solve")
@@ -261,8 +262,23 @@ def check(args) -> None:
             v.choice(args.mixing, "mixing", _names.MIXINGS)
         _common.check_graph_flags(args, args.graph)
         _common.check_graph_sizes(args, args.graph, args.n_clients)
+        _graph_free_mixing(args)
     else:
         _common.check_mixing_path(args.mixing_file)
+
+
+def _graph_free_mixing(args) -> None:
+    """``--mixing fedavg`` on a graph that is not complete, refused as the run refuses it
+    (:func:`theory.graph_params.check_graph_free`) where the graph's edges are fixed by its
+    parameters (a random graph's are known once drawn, by the run)."""
+    if args.mixing not in graph_params.GRAPH_FREE_MIXINGS or args.graph is None:
+        return
+    n = args.n_clients
+    kwargs = {"rows": args.rows, "cols": args.cols, "degree": args.degree}
+    edges = graph_params.edge_count(args.graph, n, **kwargs)
+    if edges is not None:
+        with v.renamed("adjacency", "graph"):
+            graph_params.check_graph_free(args.mixing, n, edges)
 
 
 def run(args) -> dict:
