@@ -144,7 +144,8 @@ def class_weights(model: DataModel) -> np.ndarray:
 
 
 def class_means(model: DataModel) -> np.ndarray:
-    """Mean of each component, shape (N, 3, d): ±e_i − (τ/2)Σ_{k≠i} e_k, and e_{h_i}."""
+    r"""Mean of each component, shape (N, 3, d): :math:`\pm e_i - \frac{\tau}{2}\sum_{k\ne i} e_k`,
+    and :math:`e_{h_i}`."""
     _model(model)
     n, d, tau = model.n_clients, model.d, model.tau
     out = np.zeros((n, 3, d))
@@ -191,7 +192,7 @@ class _Shown(str):
 
 
 def class_second_moments(model: DataModel) -> np.ndarray:
-    """E[x xᵀ] of each component, shape (N, 3, d, d).
+    r""":math:`\mathbb{E}[x x^\top]` of each component, shape (N, 3, d, d).
 
     Frequent classes: e_i e_iᵀ ∓ (τ/2)(e_i oᵀ + o e_iᵀ) + τ²·E[q qᵀ] on the offset block + μ² I,
     where o = Σ_{k≠i} e_k and E[q_k q_l] = 1/4 + δ_kl/4. Rare class: e_h e_hᵀ + μ² I. Refused
@@ -225,7 +226,8 @@ def client_mean(model: DataModel) -> np.ndarray:
 
 
 def client_second_moment(model: DataModel) -> np.ndarray:
-    """E[x xᵀ] on each client (the population CL target of Eq. 2), shape (N, d, d)."""
+    r""":math:`\mathbb{E}[x x^\top]` on each client (the population CL target of Eq. 2), shape
+    (N, d, d)."""
     _model(model)
     return np.einsum("s,nsde->nde", class_weights(model), class_second_moments(model))
 

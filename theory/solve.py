@@ -65,7 +65,8 @@ def _eckart_young(X: jax.Array, c: int, tol) -> jax.Array:
 
 @float64
 def eckart_young(X, c: int, *, tol: float | None = None) -> jax.Array:
-    """Best PSD rank-c factor W (c, d): WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ.
+    r"""Best PSD rank-c factor W (c, d):
+    :math:`W^\top W = \sum_{j\le c} (\lambda_j)_+ v_j v_j^\top`.
 
     Minimises ½‖X − WᵀW‖_F² (≡ −tr(W X Wᵀ) + ½‖WᵀW‖_F², docs/theory/optimum.md §1; the paper's Eq.
     (16) stationary condition with Eckart–Young, A.6.2). Row j is √λ_j v_jᵀ for the j-th largest
@@ -124,7 +125,8 @@ def row_space_basis(W, *, rel_tol: float = ROW_SPACE_REL_TOL) -> np.ndarray:
 
 
 def representability_vector(W, *, rel_tol: float = ROW_SPACE_REL_TOL) -> np.ndarray:
-    """Representability vector r_k = ‖Π_row(W) e_k‖², shape (d,) (Def. 4.1 of arXiv 2607.02447).
+    r"""Representability vector :math:`r_k = \lVert \Pi_{\mathrm{row}(W)} e_k\rVert^2`, shape (d,)
+    (Def. 4.1 of arXiv 2607.02447).
 
     r_k = Σ_j (e_kᵀ v_j)² over an orthonormal basis {v_j} of row(W) (:func:`row_space_basis`);
     0 ≤ r_k ≤ 1 and Σ_k r_k = rank.
@@ -140,7 +142,8 @@ def representability_vector(W, *, rel_tol: float = ROW_SPACE_REL_TOL) -> np.ndar
 @float64
 @jax.jit
 def energy_weighted_rv(W: jax.Array) -> jax.Array:
-    """Energy-weighted RV: Σ_j σ_j² (v_jᵀ e_k)² / Σ_j σ_j² = diag(WᵀW)_k / ‖W‖_F², shape (d,).
+    r"""Energy-weighted RV: :math:`\sum_j \sigma_j^2 (v_j^\top e_k)^2 / \sum_j \sigma_j^2`
+    :math:`= \mathrm{diag}(W^\top W)_k / \lVert W\rVert_F^2`, shape (d,).
 
     Not in the paper (an extension): weights each row-space direction by its energy, so it is
     insensitive to a threshold. Normalised to sum to 1 over k (not to max 1 like Def. 4.1).
@@ -224,7 +227,8 @@ def _targets(targets) -> np.ndarray:
 
 
 def global_target(targets, weights) -> np.ndarray:
-    """X_w = Σ_j w_j X_j, (d, d): the target of min_W Σ_j w_j L_j(W) (the loss is linear in X).
+    r""":math:`X_w = \sum_j w_j X_j`, (d, d): the target of :math:`\min_W \sum_j w_j L_j(W)` (the
+    loss is linear in X).
 
     Args:
       targets: (N, d, d) per-client targets.

@@ -103,7 +103,8 @@ def period_product(mats: Any) -> np.ndarray:
 
 
 class PeriodContraction(NamedTuple):
-    """ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂, the period P and the rate per round ρ_P^{1/P}."""
+    r""":math:`\rho_P = \lVert W_{P-1} \cdots W_0 - J\rVert_2`, the period P and the rate per round
+    :math:`\rho_P^{1/P}`."""
 
     rho: float
     period: int
@@ -129,7 +130,8 @@ def period_contraction(mats: Any) -> PeriodContraction:
 
 
 def window_contractions(mats: Any) -> np.ndarray:
-    """ρ(s) = ‖W_{P−1} ⋯ W_s − J‖₂ for s = 0..P−1 (ρ(0) = ρ_P): how much of the disagreement
+    r""":math:`\rho(s) = \lVert W_{P-1} \cdots W_s - J\rVert_2` for s = 0..P−1 (ρ(0) = ρ_P): how
+    much of the disagreement
     that enters at round s is left at the end of the window (the terms of
     :func:`sims.trackc.consensus.period_bound`). (P,) float64.
 
