@@ -253,37 +253,12 @@ class _StopFlag:
         return False
 
 
-def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
-    """Run ``engine.config.rounds`` rounds in jitted chunks of :func:`rounds_per_chunk` rounds
-    (the same chunks whether or not a progress bar is shown), stopping early between chunks
-    on Ctrl-C (or when ``stop()`` returns True).
-
-    Returns:
-      ``(state, trace, interrupted)``: the state after the last finished chunk, the trace of
-      the finished rounds (leading axis = rounds; ``{}`` if none finished) and whether the run
-      stopped early.
-    """
+def _chunk_programs(engine, bar, options):
+    """``scan_fn(k)``: the jitted program of a chunk of k rounds (compiled once per k), which
+    advances ``bar`` (a tqdm bar, or None) per finished round from inside the program."""
     import jax
-    import jax.numpy as jnp
-    import numpy as np
 
-    from sims.core.client import _given_init
-    from sims.core.environ import bounded_compile_options
-    from sims.core.recorded import target_stats
-
-    config = engine.config
-    chunk = rounds_per_chunk(config)
-    stats = jax.jit(target_stats)(problem.targets)
     compiled: dict = {}
-    # the engine's bounded compile time for a Python caller without the dssl flags: with
-    # XLA's newer fusion generator a 4-client chunk was still compiling after minutes
-    options = bounded_compile_options() or None
-
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
 
     def tick(diverged):
         if not diverged:  # a diverged round is not a finished one (the state stays frozen)
@@ -305,6 +280,39 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
             )
         return compiled[k]
 
+    return scan_fn
+
+
+def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
+    """Run ``engine.config.rounds`` rounds in jitted chunks of :func:`rounds_per_chunk` rounds
+    (the same chunks whether or not a progress bar is shown), stopping early between chunks
+    on Ctrl-C (or when ``stop()`` returns True).
+
+    Returns:
+      ``(state, trace, interrupted)``: the state after the last finished chunk, the trace of
+      the finished rounds (leading axis = rounds; ``{}`` if none finished) and whether the run
+      stopped early.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from sims.core.client import _given_init
+    from sims.core.environ import bounded_compile_options
+    from sims.core.recorded import target_stats
+
+    config = engine.config
+    chunk = rounds_per_chunk(config)
+    stats = jax.jit(target_stats)(problem.targets)
+    # the engine's bounded compile time for a Python caller without the dssl flags: with
+    # XLA's newer fusion generator a 4-client chunk was still compiling after minutes
+    options = bounded_compile_options() or None
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
+    scan_fn = _chunk_programs(engine, bar, options)
     params0 = _given_init(config, key)  # float64 draw whatever the x64 mode
     init = jax.jit(lambda p, k, w: engine.init(p, key=k, params=w), compiler_options=options)
     state = init(problem, key, params0)
