@@ -209,12 +209,13 @@ def _check_budget(args, n: int) -> None:
 
     m = args.samples_per_client
     m_eval = plan.eval_samples(n, args.d) if m is None else m
-    fl_sampled = args.framework == "fl" and args.clients_per_round is not None
     shape = plan.RunShape(
         n_clients=n, d=args.d, c=2 * n if args.c is None else args.c,
         local_steps=args.local_steps,
         batch=DEFAULTS["batch"] if args.batch is None else args.batch, rounds=args.rounds,
-        population=bool(args.population), n_sampled=args.clients_per_round if fl_sampled else n,
+        population=bool(args.population),
+        # S clients trained per round: --clients-per-round (refused above but with FL), else N
+        n_sampled=n if args.clients_per_round is None else args.clients_per_round,
         keyed=m is None and not args.population,
     )  # fmt: skip
     with v.sizes_forced(bool(getattr(args, "force_size", False))):
