@@ -271,11 +271,9 @@ def _graph_free_mixing(args) -> None:
     """``--mixing fedavg`` on a graph that is not complete, refused as the run refuses it
     (:func:`theory.graph_params.check_graph_free`) where the graph's edges are fixed by its
     parameters (a random graph's are known once drawn, by the run)."""
-    if args.mixing not in graph_params.GRAPH_FREE_MIXINGS or args.graph is None:
-        return
     n = args.n_clients
     kwargs = {"rows": args.rows, "cols": args.cols, "degree": args.degree}
-    edges = graph_params.edge_count(args.graph, n, **kwargs)
+    edges = None if args.graph is None else graph_params.edge_count(args.graph, n, **kwargs)
     if edges is not None:
         with v.renamed("adjacency", "graph"):
             graph_params.check_graph_free(args.mixing, n, edges)

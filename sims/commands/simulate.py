@@ -208,7 +208,6 @@ def _check_budget(args, n: int) -> None:
     from sims.trackc import simulate_rounds as plan
 
     m = args.samples_per_client
-    m_eval = plan.eval_samples(n, args.d) if m is None else m
     shape = plan.RunShape(
         n_clients=n, d=args.d, c=2 * n if args.c is None else args.c,
         local_steps=args.local_steps,
@@ -220,9 +219,8 @@ def _check_budget(args, n: int) -> None:
     )  # fmt: skip
     with v.sizes_forced(bool(getattr(args, "force_size", False))):
         plan.check_budget(
-            shape, samples=m, m_eval=m_eval, m_test=plan.held_out_samples(m_eval),
-            dtype=args.dtype, backend="cpu" if runs_on_cpu() else "gpu",
-        )  # fmt: skip
+            shape, samples=m, dtype=args.dtype, backend="cpu" if runs_on_cpu() else "gpu"
+        )
 
 
 def _devices(devices: int, n: int, have: int | None) -> None:

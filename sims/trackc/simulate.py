@@ -50,10 +50,9 @@ from sims.trackc.engine_config import (
 from sims.trackc.simulate_rounds import (
     announce,
     check_budget,
-    eval_samples,
-    held_out_samples,
     rounds_per_chunk,
     run_rounds,
+    sample_sizes,
 )
 from theory import _validate as v
 from theory import spectral, topology
@@ -288,9 +287,8 @@ def _setup(s: SimulateSettings) -> _Setup:
         clients_per_round=s.clients_per_round, population=s.population, dtype=s.dtype,
         algorithm=s.algorithm, mu=s.mu, sampler=KeyedPaperSampler(model) if keyed else None,
     )  # fmt: skip
-    m_eval = eval_samples(n, d) if m is None else m
-    m_test = held_out_samples(m_eval)
-    est = check_budget(config, samples=m, m_eval=m_eval, m_test=m_test, dtype=s.dtype)
+    m_eval, m_test = sample_sizes(n, d, m)
+    est = check_budget(config, samples=m, dtype=s.dtype)
     announce(config, est["total"], "dssl simulate")
     H = transform("rotation", d, seed=s.seed) if takes_transform(s.method) else None
     return _Setup(

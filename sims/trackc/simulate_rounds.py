@@ -45,6 +45,18 @@ def held_out_samples(m_eval: int) -> int:
     return max(m_eval // 4, 50)
 
 
+def sample_sizes(n: int, d: int, samples: int | None) -> tuple[int, int]:
+    """(training or evaluation samples per client, held-out samples per client) of a run with
+    ``samples`` per client (``--samples-per-client``; None: a keyed run and its
+    :func:`eval_samples`).
+
+    >>> sample_sizes(4, 64, None), sample_sizes(4, 64, 100)
+    ((2000, 500), (100, 50))
+    """
+    m_eval = eval_samples(n, d) if samples is None else samples
+    return m_eval, held_out_samples(m_eval)
+
+
 class RunShape(NamedTuple):
     """The sizes of a run that its memory and time estimates read, as numbers (what ``dssl
     simulate`` knows of a run before JAX starts; an engine configuration,
@@ -186,16 +198,16 @@ def check_run_time(config, field: str, value, backend: str | None = None) -> Non
         )
 
 
-def check_budget(
-    config, *, samples: int | None, m_eval: int, m_test: int, dtype: str, backend=None
-) -> dict:
+def check_budget(config, *, samples: int | None, dtype: str, backend=None) -> dict:
     """Refuse a run whose estimated peak memory (:func:`estimate_bytes`) is over the memory
     budget, naming the option behind its largest term (``samples`` is ``--samples-per-client``,
-    None for a keyed run), or whose training is estimated longer than the time budget
-    (:func:`check_run_time`, naming ``--rounds``); one line each, ``--force-size`` to go
-    further. ``config``: the engine configuration, or a :class:`RunShape` before JAX starts
-    (its memory estimate a lower bound). Returns the estimate."""
+    None for a keyed run; the sizes of :func:`sample_sizes`), or whose training is estimated
+    longer than the time budget (:func:`check_run_time`, naming ``--rounds``); one line each,
+    ``--force-size`` to go further. ``config``: the engine configuration, or a
+    :class:`RunShape` before JAX starts (its memory estimate a lower bound). Returns the
+    estimate."""
     n, d = config.n_clients, config.d
+    m_eval, m_test = sample_sizes(n, d, samples)
     est = estimate_bytes(n=n, d=d, c=config.c, m=m_eval, m_test=m_test, dtype=dtype, config=config)
     field = max(("samples_per_client", "d", "n_clients", "local_steps"), key=lambda k: est[k])
     value = {"samples_per_client": m_eval if samples is None else samples, "d": d,
