@@ -65,3 +65,17 @@ def test_every_setting_is_an_option_of_dssl_simulate():
     dests = {a.dest for a in sub.choices["simulate"]._actions}
     names = {f.name for f in dataclasses.fields(SimulateSettings)}
     assert names <= dests and "csv" in dests
+
+
+def test_the_command_with_a_compile_cache_gives_the_same_result(tmp_path, capsys):
+    """``--compile-cache DIR`` (as ``dssl reproduce``'s): the run's programs are kept under
+    DIR/<host tag> with the manifest of a clean exit, and the result is the one without it."""
+    from sims.reproduce.pipeline.compile_cache import host_tag
+
+    assert main(["simulate", *_options(FL), "--json", "--compile-cache", "none"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    cache = tmp_path / "cc"
+    assert main(["simulate", *_options(FL), "--json", "--compile-cache", str(cache)]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+    manifest = json.loads((cache / host_tag() / "manifest.json").read_text())
+    assert isinstance(manifest, dict)

@@ -345,6 +345,20 @@ def add_devices_argument(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def add_compile_cache_argument(parser: argparse.ArgumentParser) -> None:
+    """``--compile-cache DIR``: JAX's persistent compilation cache of the command's programs
+    (:mod:`sims.reproduce.pipeline.compile_cache`), one spelling for every command that has it."""
+    parser.add_argument(
+        "--compile-cache",
+        default=None,
+        metavar="DIR",
+        help="keep the compiled XLA programs in DIR (one subfolder per host CPU) and load them "
+        "in later runs instead of compiling again (run times: README, Run times). Default: "
+        "$DSSL_COMPILE_CACHE, else ~/.cache/dssl-verify/xla ($XDG_CACHE_HOME respected); "
+        "'none' turns it off. Results do not depend on it",
+    )
+
+
 def host_device_count() -> int | None:
     """The devices JAX will see where ``--devices`` above 1 makes the CPU one device per core,
     decided without starting JAX: the count ``XLA_FLAGS`` sets, else the cores this process may

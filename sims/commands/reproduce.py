@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import NamedTuple
 
-from sims.commands import _names
+from sims.commands import _common, _names
 
 NAME = "reproduce"
 HELP = (
@@ -46,15 +46,7 @@ def add_arguments(parser) -> None:
         help="BLAS threads of NumPy/SciPy during the run (default 1: avoids oversubscription "
         "on small shared CPUs; 0 keeps the library default). JAX (CPU or GPU) is unaffected",
     )
-    parser.add_argument(
-        "--compile-cache",
-        default=None,
-        metavar="DIR",
-        help="keep the compiled XLA programs in DIR (one subfolder per host CPU) and load them "
-        "in later runs instead of compiling again (run times: README, Run times). Default: "
-        "$DSSL_COMPILE_CACHE, else ~/.cache/dssl-verify/xla ($XDG_CACHE_HOME respected); "
-        "'none' turns it off. Results do not depend on it",
-    )
+    _common.add_compile_cache_argument(parser)
 
 
 def _check_list(args) -> None:

@@ -122,6 +122,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--trace", action="store_true", help="also print per-round metrics")
     _common.add_devices_argument(p, "the clients (K a divisor of --n-clients)")
+    _common.add_compile_cache_argument(p)
 
 
 HOST_DEVICES = _common.wants_host_devices
@@ -260,6 +261,7 @@ def run(args) -> dict:
     then the warnings on what the run could not give). Runs under a scoped x64 (the engine
     draws 64-bit mask bits and float64 minibatch indices for either --dtype; the caller's JAX
     setting is restored afterwards)."""
+    from sims.reproduce.pipeline import compile_cache
     from theory._precision import x64
 
     n = v.integer(args.n_clients, "n_clients", lo=2)
@@ -267,14 +269,17 @@ def run(args) -> dict:
         mesh = _mesh(args.devices, n)
         settings = _settings(args)  # the sizes before the flags: the order errors come in
         graph, mixing_rule = _check_flags(args)
-        result = trackc_simulate.simulate(
-            settings,
-            graph=graph,
-            mixing_rule=mixing_rule,
-            load_mixing=_common.load_mixing_file,
-            mesh=mesh,
-            progress=not args.json,
-        )
+        # the compiled programs of earlier runs, read back (once the arguments passed)
+        cache = compile_cache.persistent_cache(compile_cache.resolve(args.compile_cache))
+        with cache:
+            result = trackc_simulate.simulate(
+                settings,
+                graph=graph,
+                mixing_rule=mixing_rule,
+                load_mixing=_common.load_mixing_file,
+                mesh=mesh,
+                progress=not args.json,
+            )
     _warn_undefined(result)
     # an interrupted run is partial by choice, a diverged one has its own warning
     if not result["interrupted"] and result["diverged"] is None:
