@@ -109,43 +109,86 @@ def _track_b_here(vcfg: dict, cid: str, reading: dict) -> str | None:
         return None
 
 
+def _tc_angles(cid, ev, nums, stage_word, values) -> list:
+    """Eqs. 17 and 29-30: the stage's own word (principal angles carry no standard error)."""
+    return [({}, stage_word, {}, "principal angles, no SE: the stage's word (R10)")]
+
+
+def _tc_mim_bound(cid, ev, nums, stage_word, values) -> list:
+    """Thm 4.2: trained MIM min r against the paper's LB."""
+    w, n = _tc_bound(nums, "mim")
+    return [({"objective": values["mim"]}, w, n, "trained min r vs LB (R2, T6)")]
+
+
+def _tc_cl_bound(cid, ev, nums, stage_word, values) -> list:
+    """Thm 4.3: trained CL (each augmentation trained) min r against the paper's LB."""
+    found = []
+    for m in ("cl", "cl-dissimilar"):
+        if m in nums:
+            w, n = _tc_bound(nums, m)
+            found.append(({"cl": values[m]}, w, n, "trained min r vs LB (R2, T6)"))
+    return found
+
+
+def _tc_mim_vs_cl(cid, ev, nums, stage_word, values) -> list:
+    """Thm 4.4: trained s^C against s^M over [N], per CL augmentation."""
+    found = []
+    for m in ("cl", "cl-dissimilar"):
+        if any(isinstance(r, dict) and m in r for r in nums.values()):
+            w, n = _tc_thm44(nums, m)
+            rd = {"objective": values["mim"], "cl": values[m], "sensitivity": "spread-N"}
+            found.append((rd, w, n, "trained s^C > s^M over [N] (R1, T6)"))
+    return found
+
+
+def _tc_connectivity(cid, ev, nums, stage_word, values) -> list:
+    """Cor 4.5: trained DecL sensitivity against |Ā|, per trained method."""
+    found = []
+    for m in _trained(values):
+        if any(f"{m}_s_N" in r for r in nums.get("sweep") or []):
+            w, n = _tc_cor45(nums, m)
+            rd = {"method": values[m], "sensitivity": "spread-N"}
+            found.append((rd, w, n, "trained DecL sensitivity vs |Ā| (R6, T6)"))
+    return found
+
+
+def _tc_decl_vs_fl(cid, ev, nums, stage_word, values) -> list:
+    """Thm 4.6 and its two equations: trained s_Dec against s_Fed by the claim's relation."""
+    found = []
+    for m in _trained(values):
+        if m in nums:
+            w, n = _tc_thm46(nums, m, _TC_REL[cid])
+            rd = {"method": values[m], "sensitivity": "spread-N"}
+            found.append((rd, w, n, f"trained s_Dec {_TC_REL[cid]} s_Fed (R1, T6)"))
+    if not found:
+        reason = nums.get("reason") or ev.get("note", "")
+        found.append(({}, "not-run", {"reason": reason}, "no trained numbers"))
+    return found
+
+
+def _trained(values: dict) -> list:
+    return [m for m in ("mim", "cl", "cl-dissimilar") if m in values]
+
+
+#: the Track C words of each claim family (a claim id, or its family: ``thm4.2.local`` ->
+#: ``thm4.2``): ``found(cid, ev, nums, stage_word, values) -> [(reading, word, numbers,
+#: note), …]``; a claim in neither has no Track C word
+_TC_FOUND = {
+    "eq17": _tc_angles,
+    "eq29-30": _tc_angles,
+    "thm4.2": _tc_mim_bound,
+    "thm4.3": _tc_cl_bound,
+    "thm4.4": _tc_mim_vs_cl,
+    "cor4.5": _tc_connectivity,
+    **dict.fromkeys(_TC_REL, _tc_decl_vs_fl),
+}
+
+
 def _tc_found(cid: str, ev: dict, nums: dict, stage_word: str, values: dict) -> list:
     """``[(reading, word, numbers, note), …]``: the Track C words of claim ``cid`` per reading,
     from its evidence ``ev`` (its ``numbers`` and the stage's own word)."""
-    trained = [m for m in ("mim", "cl", "cl-dissimilar") if m in values]
-    found = []
-    if cid in ("eq17", "eq29-30"):
-        found.append(({}, stage_word, {}, "principal angles, no SE: the stage's word (R10)"))
-    elif cid.startswith("thm4.2."):
-        w, n = _tc_bound(nums, "mim")
-        found.append(({"objective": values["mim"]}, w, n, "trained min r vs LB (R2, T6)"))
-    elif cid.startswith("thm4.3."):
-        for m in ("cl", "cl-dissimilar"):
-            if m in nums:
-                w, n = _tc_bound(nums, m)
-                found.append(({"cl": values[m]}, w, n, "trained min r vs LB (R2, T6)"))
-    elif cid == "thm4.4":
-        for m in ("cl", "cl-dissimilar"):
-            if any(isinstance(r, dict) and m in r for r in nums.values()):
-                w, n = _tc_thm44(nums, m)
-                rd = {"objective": values["mim"], "cl": values[m], "sensitivity": "spread-N"}
-                found.append((rd, w, n, "trained s^C > s^M over [N] (R1, T6)"))
-    elif cid == "cor4.5":
-        for m in trained:
-            if any(f"{m}_s_N" in r for r in nums.get("sweep") or []):
-                w, n = _tc_cor45(nums, m)
-                rd = {"method": values[m], "sensitivity": "spread-N"}
-                found.append((rd, w, n, "trained DecL sensitivity vs |Ā| (R6, T6)"))
-    elif cid in _TC_REL:
-        for m in trained:
-            if m in nums:
-                w, n = _tc_thm46(nums, m, _TC_REL[cid])
-                rd = {"method": values[m], "sensitivity": "spread-N"}
-                found.append((rd, w, n, f"trained s_Dec {_TC_REL[cid]} s_Fed (R1, T6)"))
-        if not found:
-            reason = nums.get("reason") or ev.get("note", "")
-            found.append(({}, "not-run", {"reason": reason}, "no trained numbers"))
-    return found
+    found = _TC_FOUND.get(cid) or _TC_FOUND.get(cid.rsplit(".", 1)[0])
+    return [] if found is None else found(cid, ev, nums, stage_word, values)
 
 
 def track_c_cells(track_c: dict | None, claims: tuple = cl.CLAIM_IDS) -> dict:

@@ -31,9 +31,6 @@ from theory.symbolic import hollow
 from theory.symbolic import terms as t
 from theory.symbolic.decl_weights import objective_weights
 
-#: the claims a witness is searched for: those violated under the paper's reading
-CLAIMS = ("eq17", "eq29-30", "thm4.2.local", "thm4.2.decl", "thm4.2.fl", "thm4.4", "cor4.5",
-          "thm4.6.eq87")  # fmt: skip
 #: p in the verdict map's order of preference (the map's grid values as rationals)
 P_VALUES = (sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(3, 20), sp.Rational(9, 10))
 RHO = sp.Rational(1, 20)
@@ -161,25 +158,36 @@ def _lb(framework: str, method: str, n: int, k: int, p, abar=None) -> sp.Rationa
     return sp.nsimplify(sp.simplify(lb.subs(vals)))
 
 
-def _check_bound(claim: str, n: int, k: int, p) -> dict | None:
-    framework = claim.rsplit(".", 1)[1]
-    if framework == "local":
-        rv = _top_rv(_mim_target(n, [1] + [0] * (n - 1), k, p))
-        r, coords, graph, abar = min(rv[1:]), "k != i = 0", None, None
-    elif framework == "fl":
-        rv = _top_rv(_mim_target(n, [sp.Rational(1, n)] * n, k, p))
-        r, coords, graph, abar = min(rv), "k in [N]", None, None
-    else:
-        adj = _star(n)
-        pi = objective_weights(adj)
-        rv = _top_rv(_mim_target(n, pi, k, p))
-        r, coords, graph, abar = min(rv, key=lambda x: float(x)), "k in [N]", "star", _abar(adj)
+def _bound_local(n: int, k: int, p) -> tuple:
+    """Thm 4.2 for one client (client 0's own target): min r over k != i, and no graph."""
+    rv = _top_rv(_mim_target(n, [1] + [0] * (n - 1), k, p))
+    return min(rv[1:]), "k != i = 0", None, None
+
+
+def _bound_fl(n: int, k: int, p) -> tuple:
+    """Thm 4.2 for FL (π = 1/N): min r over [N], and no graph."""
+    rv = _top_rv(_mim_target(n, [sp.Rational(1, n)] * n, k, p))
+    return min(rv), "k in [N]", None, None
+
+
+def _bound_decl(n: int, k: int, p) -> tuple:
+    """Thm 4.2 for DecL on the star (π of Eq. 1): min r over [N] (algebraic numbers, compared
+    in floating point only to pick the smallest; the sign is decided in ball arithmetic)."""
+    adj = _star(n)
+    rv = _top_rv(_mim_target(n, objective_weights(adj), k, p))
+    return min(rv, key=lambda x: float(x)), "k in [N]", "star", _abar(adj)
+
+
+def _check_bound(framework: str, place, graph_name: str, n: int, k: int, p) -> dict | None:
+    """Thm 4.2 under ``framework`` (the bound's framework in :func:`_lb`): the evidence where
+    min r of the exact MIM optimum (``place``: one of the three above) is below the paper's LB."""
+    r, coords, graph, abar = place(n, k, p)
     lb = _lb(framework, "mim", n, k, p, abar)
     sign, ball = _sign_ball(lb - r)
     if sign <= 0:
         return None
     return {
-        "graph": graph or ("one client" if framework == "local" else "FL (pi = 1/N)"),
+        "graph": graph or graph_name,
         "abar": str(abar) if abar is not None else None,
         "check": f"min r over {coords} = {r} < LB = {lb}",
         "rv": str(r),
@@ -188,65 +196,85 @@ def _check_bound(claim: str, n: int, k: int, p) -> dict | None:
     }
 
 
-def _check(claim: str, n: int, k: int, p) -> dict | None:
-    """The exact check of ``claim`` at one configuration: the evidence if it is violated, else
-    None."""
+def _check_eq17(n: int, k: int, p) -> dict | None:
+    """Client 0, offset axis 1: exact Eq. (4) diagonal 0 against the paper's 2p(1-p)E[x_1^2]."""
     tau, mu = sp.Integer(k), sp.Rational(1, k)
-    if claim == "eq17":
-        # client 0, offset axis 1: exact Eq. (4) diagonal 0 against the paper's 2p(1-p)E[x_1^2]
-        exact = _mim_target(n, [1] + [0] * (n - 1), k, p)[1, 1]
-        ex2 = (1 - RHO) * tau**2 / 2 + mu**2
-        paper = 2 * p * (1 - p) * ex2
-        if exact == paper:
-            return None
-        return {"graph": "one client", "check": f"X_exact[1,1] = {exact} != X_Eq17[1,1] = {paper}"}
-    if claim == "eq29-30":
-        adj = _star(n)
-        pi, abar = objective_weights(adj), _abar(adj)
-
-        def s_kk(j, kk):  # E_j[x_kk^2] times 2p(1-p), client j's paper diagonal (extra rare)
-            e2 = (1 - RHO) * (1 if kk == j else tau**2 / 2) + mu**2
-            return 2 * p * (1 - p) * e2
-
-        kk = 1  # a leaf's axis
-        exact = sum(pi[j] * s_kk(j, kk) for j in range(n))
-        others = sum(s_kk(j, kk) for j in range(n) if j != kk) / (n - 1)
-        constr = s_kk(kk, kk) / abar + (1 - 1 / abar) * others
-        if sp.simplify(exact - constr) == 0:
-            return None
-        return {"graph": "star", "abar": str(abar),
-                "check": f"exact Eq. (1) diagonal on e_1 = {sp.nsimplify(exact)} != Eqs. 27-30 "
-                         f"construction = {sp.nsimplify(constr)}"}  # fmt: skip
-    if claim.startswith("thm4.2."):
-        return _check_bound(claim, n, k, p)
-    if claim == "thm4.4":
-        rv = _top_rv(_mim_target(n, [1] + [0] * (n - 1), k, p))
-        s_m = max(rv) - min(rv)
-        if not _cl_rv_is_one(n, [1] + [0] * (n - 1), k) or not s_m > 0:
-            return None
-        text = f"local s^C = 0 (r = 1 on [N]) is not > s^M = {s_m} (r = {rv})"
-        return {"graph": "one client", "check": text}
-    if claim == "cor4.5":
-        graphs = {"star": _star(n), "complete": _complete(n)}
-        if not all(_cl_rv_is_one(n, objective_weights(a), k) for a in graphs.values()):
-            return None
-        ab = ", ".join(f"{g} {_abar(a)}" for g, a in graphs.items())
-        return {"graph": "star and complete", "abar": ab,
-                "check": "CL (similar): s_Dec = 0 on both graphs (r = 1 on [N]): no improvement "
-                         "with |Ā|"}  # fmt: skip
-    if claim == "thm4.6.eq87":
-        adj = _star(n)
-        if not (_abar(adj) < n and _cl_rv_is_one(n, objective_weights(adj), k)
-                and _cl_rv_is_one(n, [sp.Rational(1, n)] * n, k)):  # fmt: skip
-            return None
-        return {"graph": "star", "abar": str(_abar(adj)),
-                "check": f"|Ā| = {_abar(adj)} < N; CL (similar): s_Dec = s_Fed = 0 (r = 1 on "
-                         "[N] for both), so s_Dec > s_Fed is false"}  # fmt: skip
-    raise AssertionError(claim)
+    exact = _mim_target(n, [1] + [0] * (n - 1), k, p)[1, 1]
+    ex2 = (1 - RHO) * tau**2 / 2 + mu**2
+    paper = 2 * p * (1 - p) * ex2
+    if exact == paper:
+        return None
+    return {"graph": "one client", "check": f"X_exact[1,1] = {exact} != X_Eq17[1,1] = {paper}"}
 
 
-def _n_min(claim: str) -> int:
-    return 2 if claim == "eq17" else 3
+def _check_eq29_30(n: int, k: int, p) -> dict | None:
+    """The star's exact Eq. (1) diagonal on a leaf's axis against the Eqs. 27-30 construction."""
+    tau, mu = sp.Integer(k), sp.Rational(1, k)
+    adj = _star(n)
+    pi, abar = objective_weights(adj), _abar(adj)
+
+    def s_kk(j, kk):  # E_j[x_kk^2] times 2p(1-p), client j's paper diagonal (extra rare)
+        e2 = (1 - RHO) * (1 if kk == j else tau**2 / 2) + mu**2
+        return 2 * p * (1 - p) * e2
+
+    kk = 1  # a leaf's axis
+    exact = sum(pi[j] * s_kk(j, kk) for j in range(n))
+    others = sum(s_kk(j, kk) for j in range(n) if j != kk) / (n - 1)
+    constr = s_kk(kk, kk) / abar + (1 - 1 / abar) * others
+    if sp.simplify(exact - constr) == 0:
+        return None
+    return {"graph": "star", "abar": str(abar),
+            "check": f"exact Eq. (1) diagonal on e_1 = {sp.nsimplify(exact)} != Eqs. 27-30 "
+                     f"construction = {sp.nsimplify(constr)}"}  # fmt: skip
+
+
+def _check_thm44(n: int, k: int, p) -> dict | None:
+    """One client: CL's sensitivity 0 (r = 1 on [N]) against MIM's positive one."""
+    rv = _top_rv(_mim_target(n, [1] + [0] * (n - 1), k, p))
+    s_m = max(rv) - min(rv)
+    if not _cl_rv_is_one(n, [1] + [0] * (n - 1), k) or not s_m > 0:
+        return None
+    text = f"local s^C = 0 (r = 1 on [N]) is not > s^M = {s_m} (r = {rv})"
+    return {"graph": "one client", "check": text}
+
+
+def _check_cor45(n: int, k: int, p) -> dict | None:
+    """CL (similar) on the star and the complete graph: sensitivity 0 on both."""
+    graphs = {"star": _star(n), "complete": _complete(n)}
+    if not all(_cl_rv_is_one(n, objective_weights(a), k) for a in graphs.values()):
+        return None
+    ab = ", ".join(f"{g} {_abar(a)}" for g, a in graphs.items())
+    return {"graph": "star and complete", "abar": ab,
+            "check": "CL (similar): s_Dec = 0 on both graphs (r = 1 on [N]): no improvement "
+                     "with |Ā|"}  # fmt: skip
+
+
+def _check_thm46_eq87(n: int, k: int, p) -> dict | None:
+    """CL (similar) on the star (|Ā| < N) and in FL: both sensitivities 0, so s_Dec > s_Fed
+    fails."""
+    adj = _star(n)
+    if not (_abar(adj) < n and _cl_rv_is_one(n, objective_weights(adj), k)
+            and _cl_rv_is_one(n, [sp.Rational(1, n)] * n, k)):  # fmt: skip
+        return None
+    return {"graph": "star", "abar": str(_abar(adj)),
+            "check": f"|Ā| = {_abar(adj)} < N; CL (similar): s_Dec = s_Fed = 0 (r = 1 on "
+                     "[N] for both), so s_Dec > s_Fed is false"}  # fmt: skip
+
+
+#: each claim's exact check ``check(N, k, p) -> evidence or None`` and the smallest N it is
+#: searched from (Eq. 17 needs one client and an offset axis; the others a third client)
+CHECKS = {
+    "eq17": (_check_eq17, 2),
+    "eq29-30": (_check_eq29_30, 3),
+    "thm4.2.local": (functools.partial(_check_bound, "local", _bound_local, "one client"), 3),
+    "thm4.2.decl": (functools.partial(_check_bound, "decl", _bound_decl, ""), 3),
+    "thm4.2.fl": (functools.partial(_check_bound, "fl", _bound_fl, "FL (pi = 1/N)"), 3),
+    "thm4.4": (_check_thm44, 3),
+    "cor4.5": (_check_cor45, 3),
+    "thm4.6.eq87": (_check_thm46_eq87, 3),
+}
+#: the claims a witness is searched for: those violated under the paper's reading
+CLAIMS = tuple(CHECKS)
 
 
 @functools.lru_cache(maxsize=16)
@@ -264,12 +292,13 @@ def witness(claim: str) -> dict:
       (3, 32, '1/2')
     """
     v.choice(claim, "claim", CLAIMS)
-    for n in range(_n_min(claim), N_MAX + 1):
+    check, n_min = CHECKS[claim]
+    for n in range(n_min, N_MAX + 1):
         for k in range(2, K_MAX + 1):
             if k**5 < 4 * n:
                 continue
             for p in P_VALUES:
-                found = _check(claim, n, k, p)
+                found = check(n, k, p)
                 if found is not None:
                     return {"claim": claim, "N": n, "d": k**5, "p": str(p), **found}
     v.fail("claim", f"a claim with a witness at N <= {N_MAX}, d <= {K_MAX}^5", claim)
