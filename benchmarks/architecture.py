@@ -134,12 +134,50 @@ def vocabulary_switches(path: Path, vocab: dict[str, frozenset]) -> list[tuple[i
     return out
 
 
-def reexported_names(mods: dict[str, Path]) -> tuple[list[str], list[str]]:
+def users() -> list[Path]:
+    """The Python files outside the package that read its names: tests, benchmarks, docs hooks."""
+    return [p for folder in ("tests", "benchmarks", "docs") for p in
+            sorted((ROOT / folder).rglob("*.py")) if "vendor" not in p.parts]  # fmt: skip
+
+
+def _names_taken(tree: ast.AST, mods: dict[str, Path]) -> list[tuple[str, str]]:
+    """``(module, name)`` of every name a file reads from a project module: ``from m import
+    name``, and ``alias.name`` where ``alias`` is the module (``import m as alias``, ``from
+    package import m as alias``)."""
+    taken, alias = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in mods:
+                    alias[a.asname or a.name] = a.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if full in mods:
+                    alias[a.asname or a.name] = full
+                elif node.module in mods:
+                    taken.append((node.module, a.name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            mod = alias.get(node.value.id)
+            if mod is not None:
+                taken.append((mod, node.attr))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            dotted = ast.unparse(node.value)
+            if dotted in mods:
+                taken.append((dotted, node.attr))
+    return taken
+
+
+def reexported_names(mods: dict[str, Path], users=()) -> tuple[list[str], list[str]]:
     """Names other modules import from a module that only imported them (a façade): all of
-    them, and the private ones (leading underscore), as ``module.name``."""
+    them, and the private ones (leading underscore), as ``module.name``. The importers are the
+    modules themselves and the files ``users`` (tests, benchmarks, docs hooks)."""
     imported: dict[str, set[str]] = {}
     defined: dict[str, set[str]] = {}
     taken: list[tuple[str, str]] = []
+    for path in users:
+        taken.extend(_names_taken(ast.parse(path.read_text(encoding="utf-8")), mods))
     for mod, path in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imported[mod] = set()
@@ -152,9 +190,8 @@ def reexported_names(mods: dict[str, Path]) -> tuple[list[str], list[str]]:
                 defined[mod].update(t.id for t in targets if isinstance(t, ast.Name))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module in mods and not node.level:
-                for a in node.names:
-                    imported[mod].add(a.asname or a.name)
-                    taken.append((node.module, a.name))
+                imported[mod].update(a.asname or a.name for a in node.names)
+        taken.extend(_names_taken(tree, mods))
     out = sorted({f"{m}.{n}" for m, n in taken
                   if n in imported.get(m, ()) and n not in defined.get(m, ()) and
                   f"{m}.{n}" not in mods})  # fmt: skip
@@ -213,7 +250,7 @@ def measure() -> dict:
     core_words = {
         m: v for m, v in vswitches.items() if m == "sims.core" or m.startswith("sims.core.")
     }
-    reexported, private = reexported_names(mods)
+    reexported, private = reexported_names(mods, users())
     longs = {m: long_functions(p) for m, p in mods.items()}
     lines = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in mods.items()}
     up = [(a, b) for a, b in graph.edges if FLOORS.get(room(b), 0) > FLOORS.get(room(a), 0)]

@@ -48,12 +48,12 @@ from sims.core.config import key_tree  # noqa: E402
 from sims.core.engine import make_engine  # noqa: E402
 from sims.trackc.bench import (  # noqa: E402
     QUICK,
-    _numpy_runner,
     _problem,
     bench_config,
     best_interleaved,
     script_record,
 )
+from sims.trackc.bench_loops import _numpy_runner  # noqa: E402
 from theory._precision import x64  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "spectral_norm.json"

@@ -72,13 +72,13 @@ def test_block_reduction_equals_the_dense_model(method, d):
     """The exact model at any d (leading block + stand-ins) equals the dense d × d computation:
     same RV on every coordinate of the leading block, same rank, same tie flag."""
     cfg = cl.VerifyConfig(d=d, n_clients=4)
-    ex = cl._Exact(cfg)
+    ex = claims_model._Exact(cfg)
     model = cfg.model()
     dense = objectives.population_targets(model, method, p=objectives.p_for(method, cfg.p)).mean(0)
     lam, vec = np.linalg.eigh(dense)
     order = np.argsort(lam)[::-1]
     lam, vec = lam[order], vec[:, order]
-    sol = ex.solution(method, "identity", cl._fl_weights(4))
+    sol = ex.solution(method, "identity", claims_model._fl_weights(4))
     thr = solve.EY_REL_TOL * np.abs(lam).max()
     keep = (np.arange(d) < model.c) & (lam > thr)
     assert sol.rank == int(keep.sum())
@@ -93,11 +93,11 @@ def test_block_reduction_equals_the_dense_model(method, d):
 
 def test_recon_reduction_equals_the_dense_model():
     cfg = cl.VerifyConfig(d=60, n_clients=3)
-    ex = cl._Exact(cfg)
+    ex = claims_model._Exact(cfg)
     uu, vu = objectives.recon_moments(cfg.model(), p=cfg.p)
     W_e, _, _ = solve.recon_optimum(uu.mean(0), vu.mean(0), cfg.model().c)
     want = solve.representability_vector(W_e)
-    got = ex.solution("mim-recon", "identity", cl._fl_weights(3)).rv
+    got = ex.solution("mim-recon", "identity", claims_model._fl_weights(3)).rv
     np.testing.assert_allclose(got[:6], want[:6], atol=1e-8)
 
 
@@ -243,7 +243,7 @@ def test_large_d_runs_on_the_block():
     cfg = cl.VerifyConfig(d=10**12, n_clients=4)
     out = cl.evaluate(cfg, claims=("thm4.2.fl",), all_readings=False)
     assert out[0]["track_b"] in vd.TRACK_BC
-    assert cl._exact(cfg).m == 16
+    assert claims_model._exact(cfg).m == 16
 
 
 @pytest.mark.parametrize("method", ["cl", "mim", "mim-independent", "mim-paper", "mim-recon"])
@@ -253,7 +253,7 @@ def test_block_reduction_agrees_with_theory_structured_at_large_d(method):
     signal coordinates lies in structured's (min, max) over the optimal set."""
     structured = pytest.importorskip("theory.structured")
     cfg = cl.VerifyConfig(d=10**12, n_clients=4)
-    sol = cl._exact(cfg).solution(method, "identity", cl._fl_weights(4))
+    sol = claims_model._exact(cfg).solution(method, "identity", claims_model._fl_weights(4))
     ref = structured.solve(cfg.model(), method, weights="fl", p=objectives.p_for(method, cfg.p))
     assert sol.rank == ref.rank
     lo, hi = ref.rv_range(range(4))
@@ -275,7 +275,7 @@ def test_assumption_checks_match_independent_computations():
         W = solve.eckart_young_np(X, model.c)
         r = by[("A.5", f"rank W = c = {model.c} ({reading})")]
         assert r["value"]["fl"] == np.linalg.matrix_rank(W, tol=1e-6)
-    H = objectives.transform("sign-flip", cl._exact(cfg).m, seed=0)
+    H = objectives.transform("sign-flip", claims_model._exact(cfg).m, seed=0)
     a9 = [r for r in rows if r["assumption"] == "A.9"][0]
     assert a9["value"] == pytest.approx(np.trace(H[:8, :8]))
     assert a9["met"] == (np.trace(H[:8, :8]) > 0)
@@ -290,10 +290,10 @@ def test_bounds_are_float64_even_when_jax_defaults_to_float32():
     """The Track A numbers must not depend on the global x64 switch (T4 assumes float64)."""
     import jax
 
-    cl._bound_values.cache_clear()
+    claims_track_a._bound_values.cache_clear()
     with jax.enable_x64(False):
-        lb, den = cl._paper_bound(cl.VerifyConfig(fl_term="theta"), "mim", "fl", None)
-    cl._bound_values.cache_clear()
+        lb, den = claims_track_a._paper_bound(cl.VerifyConfig(fl_term="theta"), "mim", "fl", None)
+    claims_track_a._bound_values.cache_clear()
     expr = symbolic.lower_bound("mim", "fl", "+", "theta", "given")
     want = float(
         expr.subs(
@@ -330,7 +330,7 @@ def test_dissimilar_block_model_equals_the_dense_target(transform, weights):
     sensitivity's point and outer interval (a rotation or permutation mixes the block's
     stand-in coordinates, so the block alone would lose the bulk eigenvalue μ²)."""
     cfg = cl.VerifyConfig(d=60, n_clients=4, graph="star")
-    ex = cl._exact(cfg)
+    ex = claims_model._exact(cfg)
     n, d, m = ex.n, cfg.d, ex.m
     H = np.eye(d)
     H[:m, :m] = ex.transform(transform)
@@ -346,7 +346,7 @@ def test_dissimilar_block_model_equals_the_dense_target(transform, weights):
     block = ex.solution("cl-dissimilar", transform, w)
     assert (dense.rank, dense.tied) == (block.rank, block.tied)
     for sens in ("spread-N", "spread-c", "gap"):
-        a, b = cl._sens(dense, sens, n, ex.c), cl._sens(block, sens, n, ex.c)
+        a, b = claims_model._sens(dense, sens, n, ex.c), claims_model._sens(block, sens, n, ex.c)
         assert a.point == pytest.approx(b.point, abs=1e-9)
         assert (a.lo, a.hi) == pytest.approx((b.lo, b.hi), abs=1e-9)
 

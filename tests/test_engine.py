@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sims import losses
+from sims.core import client as core_client
 from sims.core.client import population_loss
 from sims.core.config import key_tree, split_streams
 from sims.core.engine import make_engine, make_round, sweep
@@ -426,17 +427,14 @@ def test_problem_validation():
 
 def test_float64_without_x64_is_an_error_not_a_silent_float32():
     """The package never switches x64 on globally: a float64 run outside x64 mode must say so."""
-    import jax
-
-    from sims.core import engine as eng
     from sims.trackc.engine_config import EngineConfig
 
     cfg = EngineConfig(method="mim", framework="fl", n_clients=4, d=16, c=4)
     with jax.enable_x64(False):
         with pytest.raises(ValueError, match="^dtype: float64 needs"):
-            eng._dtype(cfg)
+            core_client._dtype(cfg)
     with jax.enable_x64(True):
-        assert eng._dtype(cfg) == jax.numpy.float64
+        assert core_client._dtype(cfg) == jax.numpy.float64
 
 
 @pytest.mark.parametrize("framework", ["fl", "decl"])

@@ -13,6 +13,7 @@ from sims.reproduce.figures import experiments as pe
 from sims.reproduce.stages import STAGES
 from sims.trackc import experiments as ex
 from sims.trackc import presets
+from sims.trackc.experiments import _common as ex_common
 from tests._pipeline_helpers import run_stage
 
 matplotlib.use("Agg")
@@ -173,7 +174,7 @@ def test_exact_row_against_numpy_oracles():
     targets = np.asarray(population_targets(model, "cl"), dtype=np.float64)
     c = 4  # the CL target's spectrum has a clear gap after the 4th eigenvalue here
     star = topology.mixing_matrix("uniform", topology.star(4))
-    row = ex._exact_row(targets, c, star)
+    row = ex_common._exact_row(targets, c, star)
     # uniform weights on a star: π ∝ |A_i| = (4, 2, 2, 2) / 10
     assert row["pi_spread"] == pytest.approx(0.2, abs=1e-12)
     pi = np.array([0.4, 0.2, 0.2, 0.2])
@@ -200,17 +201,17 @@ def test_exact_row_doubly_stochastic_mixing_is_fl():
     model = DataModel(d=10, n_clients=4)
     targets = np.asarray(population_targets(model, "mim", p=0.5), dtype=np.float64)
     ring = topology.mixing_matrix("metropolis", topology.ring(4))
-    row = ex._exact_row(targets, model.c, ring)
+    row = ex_common._exact_row(targets, model.c, ring)
     assert row["pi_spread"] == pytest.approx(0.0, abs=1e-12)
     assert row["exact_angle_to_fl"] == pytest.approx(0.0, abs=1e-7)
-    fl = ex._exact_row(targets, model.c, np.full((4, 4), 0.25))
+    fl = ex_common._exact_row(targets, model.c, np.full((4, 4), 0.25))
     assert row["exact_s_N_decl"] == pytest.approx(fl["exact_s_N_decl"], abs=1e-12)
 
 
 def test_probe_references():
     x = np.array([[1.0, 0.0], [-1.0, 0.0], [2.0, 0.0], [-2.0, 0.0]])
     y = np.array([0, 1, 0, 0])
-    ref = ex._probe_references((x, y, x, y), 4)
+    ref = ex_common._probe_references((x, y, x, y), 4)
     assert ref["probe_chance"] == 0.25
     assert ref["probe_majority"] == 0.75
     assert 0.0 <= ref["probe_raw_input"] <= 1.0

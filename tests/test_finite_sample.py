@@ -7,6 +7,7 @@ from theory import finite_sample as fs
 from theory import solutions
 from theory import structured as st
 from theory.datamodel import DataModel, client_second_moment
+from theory.finite_sample._solvers import _cg_solve
 
 KAPPA = 0.75 * 0.25
 
@@ -73,7 +74,7 @@ def test_cg_solve_is_the_inverse():
     A = rng.standard_normal((30, 30))
     B = A @ A.T + 30 * np.eye(30)
     Y = rng.standard_normal((30, 3))
-    X, it = fs._cg_solve(lambda V: B @ V, Y, np.diag(B).copy())
+    X, it = _cg_solve(lambda V: B @ V, Y, np.diag(B).copy())
     np.testing.assert_allclose(B @ X, Y, atol=1e-6)
     assert it < fs.CG_MAX_ITER
 

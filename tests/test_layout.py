@@ -154,3 +154,35 @@ def test_the_wings_do_not_import_each_other(graph):
 
 def test_every_module_has_a_floor():
     assert all(room(m) in FLOORS for m in modules())
+
+
+def _architecture():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "architecture", ROOT / "benchmarks" / "architecture.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_no_private_name_is_read_through_a_facade():
+    """Every private name is read from the module that defines it, by the package and by the
+    tests, benchmarks and docs hooks alike (``benchmarks/architecture.py``'s count)."""
+    arch = _architecture()
+    assert arch.reexported_names(arch.modules(), arch.users())[1] == []
+
+
+def test_the_facade_count_sees_imports_and_module_attributes(tmp_path):
+    """The count finds ``from b import _x`` and ``b._x`` through an alias when b only imported
+    ``_x`` from a, and not a name b defines."""
+    arch = _architecture()
+    (tmp_path / "a.py").write_text("_x = 1\n")
+    (tmp_path / "b.py").write_text("from a import _x\n_y = 2\n")
+    (tmp_path / "u1.py").write_text("import b as bb\nprint(bb._x, bb._y)\n")
+    (tmp_path / "u2.py").write_text("from b import _x\n")
+    mods = {"a": tmp_path / "a.py", "b": tmp_path / "b.py"}
+    for user in ("u1.py", "u2.py"):
+        assert arch.reexported_names(mods, [tmp_path / user])[1] == ["b._x"]
+    assert arch.reexported_names(mods, [])[1] == []

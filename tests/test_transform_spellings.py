@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from theory import claims as cl
-from theory import objectives
+from theory import claims_model, objectives
 from theory.datamodel import DataModel
 from theory.structured import targets as st
 
@@ -52,12 +52,12 @@ def test_block_x_is_x_on_the_signal_block(name, seed):
 def test_the_reading_is_x_on_the_leading_block(name):
     """Track B's reading ``dissimilar-X`` is X of dimension m on the leading m coordinates
     (tr H = tr H_m + d − m); where m = d it is the all-d transform ``X`` itself."""
-    big = cl._exact(cl.VerifyConfig(d=40, n_clients=4, d_sweep=(40,)))
+    big = claims_model._exact(cl.VerifyConfig(d=40, n_clients=4, d_sweep=(40,)))
     assert big.m < 40
     np.testing.assert_array_equal(big.transform(name), objectives.transform(name, big.m))
     Hm = _placed(name, range(big.m), 40)
     assert big.trace_h(name) == pytest.approx(float(np.trace(Hm)), rel=1e-12)
-    small = cl._exact(cl.VerifyConfig(d=16, n_clients=4, d_sweep=(16,)))
+    small = claims_model._exact(cl.VerifyConfig(d=16, n_clients=4, d_sweep=(16,)))
     assert small.m == 16
     np.testing.assert_array_equal(small.transform(name), objectives.transform(name, 16))
 
@@ -68,7 +68,7 @@ def test_the_three_supports_are_three_transforms(name):
     d 40), and so do H, the CL-dissimilar targets (relative Frobenius distance > 0.5) and
     tr H: one spelling for the three would name three different matrices."""
     model = DataModel(d=40, n_clients=4)
-    ex = cl._exact(cl.VerifyConfig(d=40, n_clients=4, d_sweep=(40,)))
+    ex = claims_model._exact(cl.VerifyConfig(d=40, n_clients=4, d_sweep=(40,)))
     K = st.signal_coords(model)
     hs = {
         "block": _placed(name, K, 40),

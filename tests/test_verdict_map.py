@@ -10,6 +10,9 @@ from collections import Counter
 import pytest
 
 from sims import verdict_map as vm
+from sims.verdict_map import cells as vm_cells
+from sims.verdict_map import compute as vm_compute
+from sims.verdict_map import rows as vm_rows
 from theory import claims as cl
 
 TINY = vm.MapConfig(
@@ -61,7 +64,7 @@ def test_row_counts_and_columns_are_consistent(result):
         assert sum(row["counts"].values()) == len(cells)
         for key, counts in row["columns"].items():
             dim, val = key.split("=", 1)
-            n = sum(1 for c in cells if str(vm._keys(c).get(dim)) == val)
+            n = sum(1 for c in cells if str(vm_rows._keys(c).get(dim)) == val)
             assert sum(counts.values()) == n
 
 
@@ -129,7 +132,7 @@ def test_representative_cell_is_the_direct_evaluation(result):
             cfg = TINY.verify_config(conf["N"], conf["p"], conf["rare_axis"])
             direct = cl.evaluate_reading(cfg, cid, r["reading"])
             assert direct["track_b"].verdict == rep["track_b"]
-            assert rep["numbers"] == vm._compact(direct["track_b"].numbers)
+            assert rep["numbers"] == vm_cells._compact(direct["track_b"].numbers)
 
 
 def test_cell_table_round_trips(result):
@@ -302,16 +305,16 @@ def test_hidden_constants_are_summarised_per_claim(monkeypatch):
         },
     ]
     monkeypatch.setattr(constants, "all_verdicts", lambda **k: fake)
-    out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
+    out = vm_compute._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
     assert out["summary"]["thm4.2.fl"].startswith(
         "violated (asymptotically) under eq4-complementary (mim; c_num* ~ d^0.8 (fit))"
     )
     fake[0]["readings"]["c_num"] |= {"exponent_exact": "4/5", "exponent_source": "closed form"}
-    out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
+    out = vm_compute._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
     assert "c_num* ~ d^(4/5) (closed form)" in out["summary"]["thm4.2.fl"]
     assert out["cells"][0]["constants"]["c_num"]["exponent_source"] == "closed form"
     assert out["summary"]["thm4.3.local"] == "not violated asymptotically under any exact reading"
-    assert vm._hidden_constants(TINY)["status"] == "not-run"
+    assert vm_compute._hidden_constants(TINY)["status"] == "not-run"
 
 
 def _tc_row(seeds: int = 2) -> dict:
@@ -436,7 +439,7 @@ def test_hidden_constants_cover_every_structured_transform(monkeypatch):
         return fake
 
     monkeypatch.setattr(constants, "all_verdicts", all_verdicts)
-    out = vm._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
+    out = vm_compute._hidden_constants(vm.MapConfig(n_values=(3,), p_values=(0.5,)))
     assert tuple(seen["transforms"]) == STRUCTURED_TRANSFORMS
     readings = {c["reading"] for c in out["cells"]}
     assert readings == {"dissimilar-identity"} | {

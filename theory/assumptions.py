@@ -24,8 +24,9 @@ import numpy as np
 
 from theory import _validate as v
 from theory import claims as cl
+from theory import claims_model
 from theory import verdicts as vd
-from theory.claims_model import NotApplicable
+from theory.claims_model import NotApplicable, _graph_info
 
 #: N-scaling is met when N / d^{1/20} is within this factor of C_N (a stated choice)
 N_SCALING_FACTOR = 4.0
@@ -64,9 +65,9 @@ def check(cfg: cl.VerifyConfig | None = None, *, methods: tuple | None = None) -
     methods = tuple(methods) if explicit else cl.READINGS["method"]
     for m in methods:
         v.choice(m, "methods", cl.READINGS["method"])
-    ex = cl._exact(cfg)
+    ex = claims_model._exact(cfg)
     n, c = ex.n, ex.c
-    info = cl._graph_info(cfg)
+    info = _graph_info(cfg)
     # A.5: rank W = c for every optimum
     out = _rank_rows(ex, info, methods, explicit)
     # the diagonal forms of Eq. 17 (MIM) and Eq. 44 (CL)
@@ -115,12 +116,12 @@ def _rank_rows(ex, info: dict, methods: tuple, explicit: bool) -> list[dict]:
     n, c = ex.n, ex.c
     out = []
     for m in methods:
-        mth, tr, _ = cl._method_of({"method": m}, "method")
+        mth, tr, _ = claims_model._method_of({"method": m}, "method")
         try:
             r = {
                 "local": [ex.solution(mth, tr, i).rank for i in range(n)],
                 "decl": ex.solution(mth, tr, info["weights"]).rank,
-                "fl": ex.solution(mth, tr, cl._fl_weights(n)).rank,
+                "fl": ex.solution(mth, tr, claims_model._fl_weights(n)).rank,
             }
         except NotApplicable:
             if explicit:

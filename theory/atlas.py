@@ -28,6 +28,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory import claims as cl
+from theory import claims_model as cm
 from theory import topology
 from theory import verdicts as vd
 
@@ -202,12 +203,12 @@ def _values(
 ) -> tuple[list[vd.Value], np.ndarray]:
     """Exact DecL sensitivity per graph and the rank of its optimum (one solve per distinct π,
     shared via the cache)."""
-    ex = cl._exact(cfg)
-    mth, tr, _ = cl._method_of({"method": method}, "method")
+    ex = cm._exact(cfg)
+    mth, tr, _ = cm._method_of({"method": method}, "method")
     out, ranks = [], []
     for row in pis:
         sol = ex.solution(mth, tr, _key(row))
-        out.append(cl._sens(sol, sens, ex.n, ex.c))
+        out.append(cm._sens(sol, sens, ex.n, ex.c))
         ranks.append(sol.rank)
     return out, np.asarray(ranks, int)
 
@@ -369,8 +370,8 @@ def _study(
 ) -> dict:
     """All graphs of one size: features, sensitivities, R6 trend, Thm 4.6 / Eq. 87 words."""
     vcfg = cfg.verify_config(n)
-    ex = cl._exact(vcfg)
-    fl = cl._fl_weights(n)
+    ex = cm._exact(vcfg)
+    fl = cm._fl_weights(n)
     out: dict = {"n": n, "graphs": ids if names is None else names, "mixings": {}}
     for mixing in cfg.mixings:
         feats = graph_features(adjs, mixing)
@@ -383,12 +384,12 @@ def _study(
             "methods": {},
         }
         for method in cfg.methods:
-            mth, tr, _ = cl._method_of({"method": method}, "method")
+            mth, tr, _ = cm._method_of({"method": method}, "method")
             sol_fl = ex.solution(mth, tr, fl)
             res["methods"][method] = {}
             for sens in cfg.sensitivities:
                 vals, ranks = _values(vcfg, method, feats["pi"], sens)
-                vfed = cl._sens(sol_fl, sens, n, ex.c)
+                vfed = cm._sens(sol_fl, sens, n, ex.c)
                 s = np.array([x.point for x in vals])
                 lo = np.array([min(x.samples) for x in vals])
                 hi = np.array([max(x.samples) for x in vals])

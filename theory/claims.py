@@ -48,7 +48,7 @@ from theory.claims_bounds import (
     _thm44_b,
 )
 from theory.claims_graphs import _cor45_a, _cor45_b, _thm46_a, _thm46_b, cor45_certificate
-from theory.claims_model import (  # noqa: F401 (re-exported: the public and tested names)
+from theory.claims_model import (  # noqa: F401 (re-exported: the public names)
     CL_READINGS,
     CLAIM_IDS,
     CLAIM_READINGS,
@@ -61,18 +61,9 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public and tes
     NotApplicable,
     TrackAConstants,
     VerifyConfig,
-    _Exact,
-    _exact,
-    _fl_weights,
     _graph_info,
-    _method_of,
-    _sens,
 )
-from theory.claims_track_a import (  # noqa: F401 (re-exported: the tested names)
-    _bound_values,
-    _paper_bound,
-    _worst_a,
-)
+from theory.claims_track_a import _worst_a
 from theory.symbolic import proofs
 
 # ----------------------------------------------------------------------------------------------

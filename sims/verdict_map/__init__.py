@@ -26,16 +26,15 @@ The package is five modules, and every public name of them is importable from he
 
 from __future__ import annotations
 
-from sims.verdict_map.cells import (  # noqa: F401  (_compact: re-exported)
+from sims.verdict_map.cells import (  # noqa: F401  (re-exported)
     DEFAULT,
     FAST,
     N_VALUES,
     P_VALUES,
     RARE_AXES,
     MapConfig,
-    _compact,
 )
-from sims.verdict_map.compute import _hidden_constants, compute_map  # noqa: F401  (re-exported)
+from sims.verdict_map.compute import compute_map  # noqa: F401  (re-exported)
 from sims.verdict_map.files import (
     CODES,
     WORD_ORDER,
@@ -45,7 +44,7 @@ from sims.verdict_map.files import (
     finding_paragraph,
     summarize,
 )
-from sims.verdict_map.rows import REPRESENTATIVE, _keys, headline  # noqa: F401  (re-exported)
+from sims.verdict_map.rows import REPRESENTATIVE, headline  # noqa: F401  (re-exported)
 from sims.verdict_map.track_c import track_c_cells
 
 __all__ = [

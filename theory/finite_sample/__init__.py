@@ -50,7 +50,6 @@ from theory.finite_sample._solvers import (  # noqa: F401  (re-exported)
     CG_MAX_ITER,
     CG_TOL,
     FULL_ROTATION,
-    _cg_solve,
     _diagonal_optima,
     _krylov_optima,
     _recon_optima,

@@ -30,7 +30,6 @@ from __future__ import annotations
 # decl_weights (Eqs. 27–30), theorems (Eq. 37, Thm 4.4, Cor 4.5, Thm 4.6), golden_values
 # (fixtures and golden constants), hollow (closed forms of theory.structured), _asymptotics
 # (leading terms and signs). Every name is importable from theory.symbolic.
-from theory.symbolic._asymptotics import _leading as _leading
 from theory.symbolic.decl_weights import (
     check_eq29_30,
     decl_average,
