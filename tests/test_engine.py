@@ -197,7 +197,7 @@ def test_population_step_is_gradient_descent_on_closed_form():
     np.testing.assert_allclose(population_loss(W, X[0]), objectives.loss(W, X[0]), rtol=1e-12)
 
 
-def test_run_compiles_once_and_sweep_compiles_once():
+def test_run_compiles_once_and_sweep_compiles_once(caplog):
     x = _data()
     config = EngineConfig(method="mim", framework="decl", n_clients=N, d=D, c=C, rounds=2, batch=4)
     prob = make_problem(config, _targets(x), x=x, mixing=mixing("ring", N))
@@ -211,10 +211,13 @@ def test_run_compiles_once_and_sweep_compiles_once():
     mixings = np.stack([mixing("ring", N), mixing("star", N)] * 3)
     probs, axes = swept(prob, mixing=mixings)
     keys = jax.vmap(jr.PRNGKey)(jnp.asarray(seeds))
-    with count_compiles("_engine_sweep") as cnt:
+    with count_compiles("_engine_sweep") as cnt, caplog.at_level("INFO", logger="sims"):
         states, traces = sweep(config, probs, keys, axes=axes)
     assert cnt.count == 1
     assert states.params.shape == (6, N, C, D)
+    # the line dssl reproduce's progress shows while a stage sweeps
+    said = [r.getMessage() for r in caplog.records if r.name == "sims.core.engine"]
+    assert said == [f"training 6 runs at once: {N} clients, 2 rounds each"]
     with count_compiles("_engine_sweep") as cnt:
         chunked, _ = sweep(config, probs, keys, axes=axes, batch_size=4)
     assert cnt.count == 1

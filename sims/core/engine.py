@@ -34,6 +34,7 @@ X_i of Track B (docs/theory/optimum.md §1), i.e. full-batch gradients with no s
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -69,6 +70,7 @@ from sims.core.sharding import check_mesh, shard_clients
 from theory import _validate as v
 
 Array = jax.Array
+log = logging.getLogger(__name__)
 
 __all__ = [
     "State",
@@ -556,10 +558,17 @@ def sweep(
 
     Returns:
       ``(states, traces)`` with a leading axis K.
+
+    Logs one INFO line (logger ``sims.core.engine``) as it starts: the runs, clients and rounds
+    (what ``dssl reproduce``'s progress line shows of a stage that sweeps).
     """
     fn, args = sweep_call(
         config, problems, keys, axes=axes, batch_size=batch_size, compiler_options=compiler_options
     )
+    log.info(
+        "training %d runs at once: %d clients, %d rounds each", args[2].shape[0],
+        config.n_clients, config.rounds,
+    )  # fmt: skip
     return fn(*args)
 
 
