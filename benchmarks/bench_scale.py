@@ -238,14 +238,16 @@ def _child(framework: str, n: int, argv: list[str], timeout: float) -> dict:
 
 
 def slope(cells: list[dict]) -> float | None:
-    """Least-squares slope of peak RSS against N (bytes per client) over the ok cells."""
+    """Least-squares slope of the run's memory against N (bytes per client) over the ok cells:
+    each cell's peak RSS less its process's baseline before the cell built anything (cells
+    added by different runs start from different baselines: 238 and 196 MiB here)."""
     import numpy as np
 
     ok = [c for c in cells if c.get("status") == "ok"]
     if len(ok) < 2:
         return None
     n = np.array([c["n_clients"] for c in ok], dtype=float)
-    rss = np.array([c["peak_rss_bytes"] for c in ok], dtype=float)
+    rss = np.array([c["peak_rss_bytes"] - c["baseline_rss_bytes"] for c in ok], dtype=float)
     return float(np.polyfit(n, rss, 1)[0])
 
 
@@ -325,7 +327,7 @@ def markdown(doc: dict) -> str:
     for fw, sl in slopes(doc["cells"]).items():
         if sl is not None:
             lines.append(
-                f"Peak RSS slope, {fw}: {sl:.0f} bytes per client "
+                f"Peak RSS less baseline, slope, {fw}: {sl:.0f} bytes per client "
                 f"(one model stack: {doc['model_bytes_per_client']} bytes per client; "
                 f"ratio {sl / doc['model_bytes_per_client']:.2f})."
             )
