@@ -244,8 +244,8 @@ def sensitivity(
     c_f=None,
     c_n=None,
 ) -> jax.Array:
-    """s = C_num d^{−e} / (Den ± C_den d^{−e}) = 1 − LB (Eqs. 62–64, 71–73;
-    docs/theory/track_a.md §1).
+    r""":math:`s = C_{num} d^{-e} / (\mathrm{Den} \pm C_{den} d^{-e}) = 1 - \mathrm{LB}`
+    (Eqs. 62–64, 71–73; docs/theory/track_a.md §1).
 
     Args:
       method: ``"mim"``, ``"cl_similar"`` or ``"cl_dissimilar"``.
@@ -301,7 +301,8 @@ def lower_bound(
     c_f=None,
     c_n=None,
 ) -> jax.Array:
-    """LB = 1 − s of Thm 4.2 (MIM) / Thm 4.3 (CL); arguments as in :func:`sensitivity`.
+    r""":math:`\mathrm{LB} = 1 - s` of Thm 4.2 (MIM) / Thm 4.3 (CL); arguments as in
+    :func:`sensitivity`.
 
     Example:
       >>> round(float(lower_bound("cl_similar", "local", d=1e5, p=0.75)), 6)
@@ -324,7 +325,8 @@ def lower_bound(
 
 
 def resolve_n(d, n=None, c_n: float = 1.0) -> np.ndarray:
-    """N used by the FL bounds: ``n`` if given, else c_n·d^{1/20} (N = Θ(d^{1/20}))."""
+    r"""N used by the FL bounds: ``n`` if given, else :math:`C_N d^{1/20}`
+    (:math:`N = \Theta(d^{1/20})`)."""
     if n is not None:
         return _param(n, "n", lo=2.0)
     d = _param(d, "d", lo=1.0)

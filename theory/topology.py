@@ -148,8 +148,8 @@ def degrees(adjacency) -> np.ndarray:
 
 
 def mean_neighbourhood(adjacency) -> float:
-    """|Ā| = (1/N) Σ_i |A_i|, the mean neighbourhood size with each node in its own
-    neighbourhood (A_i = {j : A_ij = 1} ∪ {i}; §3.3 of arXiv 2607.02447).
+    r""":math:`|\bar A| = \frac1N \sum_i |A_i|`, the mean neighbourhood size with each node in its
+    own neighbourhood (:math:`A_i = \{j : A_{ij} = 1\} \cup \{i\}`; §3.3 of arXiv 2607.02447).
 
     >>> mean_neighbourhood(star(4))
     2.5
@@ -245,7 +245,8 @@ def exponential_directed(n: int) -> np.ndarray:
 
 
 def exponential_mixing(n: int) -> np.ndarray:
-    """Ying et al.'s static exponential mixing matrix W = (I + Σ_ℓ S^{2^ℓ})/(τ+1), τ=⌈log₂ n⌉.
+    r"""Ying et al.'s static exponential mixing matrix
+    :math:`W = (I + \sum_{\ell} S^{2^\ell})/(\tau + 1)`, :math:`\tau = \lceil \log_2 n \rceil`.
 
     Row i averages x_i with x_{i+2^ℓ}; W is circulant and doubly stochastic but not symmetric
     (so its contraction factor is ‖W − J‖₂, see :func:`theory.spectral.contraction`).
@@ -402,7 +403,8 @@ def uniform_mixing(adjacency) -> np.ndarray:
 
 
 def metropolis_mixing(adjacency) -> np.ndarray:
-    """Metropolis–Hastings: w_ij = 1/(1 + max(deg_i, deg_j)) on edges, w_ii = 1 − Σ_{j≠i} w_ij."""
+    r"""Metropolis–Hastings: :math:`w_{ij} = 1/(1 + \max(\deg_i, \deg_j))` on edges,
+    :math:`w_{ii} = 1 - \sum_{j \ne i} w_{ij}`."""
     a = validate_adjacency(adjacency)
     d = degrees(a)
     w = a / (1.0 + np.maximum(d[:, None], d[None, :]))
@@ -417,7 +419,8 @@ def max_degree_mixing(adjacency) -> np.ndarray:
 
 
 def data_size_mixing(adjacency, sizes) -> np.ndarray:
-    """Official code's weights w_ij = n_j / Σ_{k∈A_i} n_k for j in A_i (row-stochastic)."""
+    r"""Official code's weights :math:`w_{ij} = n_j / \sum_{k \in A_i} n_k` for
+    :math:`j \in A_i` (row-stochastic)."""
     a = validate_adjacency(adjacency)
     s = validate_sizes(sizes, a.shape[0])
     m = (a + np.eye(a.shape[0])) * s[None, :]
@@ -425,7 +428,8 @@ def data_size_mixing(adjacency, sizes) -> np.ndarray:
 
 
 def fedavg_mixing(n: int) -> np.ndarray:
-    """FedAvg as gossip: W = J = 11ᵀ/N (Remark A.2: FL is the fully connected case)."""
+    r"""FedAvg as gossip: :math:`W = J = \mathbf{1}\mathbf{1}^\top/N` (Remark A.2: FL is the
+    fully connected case)."""
     n = _nodes(n, lo=1)
     return np.full((n, n), 1.0 / n)
 
