@@ -241,8 +241,9 @@ def _stochastic(W: Any, field: str = "W", *, irreducible: bool = True) -> sp.csr
 
 
 def stationary_weights(W: Any) -> tuple[np.ndarray, float]:
-    """π with πᵀW = πᵀ, Σπ = 1, of a sparse row-stochastic irreducible W, and the residual
-    ‖Wᵀπ − π‖₂ (``eigs`` on Wᵀ; exactly 1/N when the columns sum to 1 too).
+    r""":math:`\pi` with :math:`\pi^\top W = \pi^\top`, :math:`\sum_i \pi_i = 1`, of a sparse
+    row-stochastic irreducible W, and the residual :math:`\lVert W^\top \pi - \pi\rVert_2`
+    (``eigs`` on :math:`W^\top`; exactly 1/N when the columns sum to 1 too).
 
     Example:
       >>> pi, res = stationary_weights(sparse_mixing("uniform", sparse_graph("ring", 6)))
@@ -269,8 +270,9 @@ def _symmetrised(m: sp.csr_matrix, pi: np.ndarray) -> tuple[sp.csr_matrix, float
 
 
 def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
-    """λ₂, λ_N and λ = max(|λ₂|, |λ_N|) of a reversible sparse W (:mod:`theory.spectral`'s
-    definitions; Lanczos through ``eigsh`` on the π-symmetrised S), each an :class:`Estimate`
+    r""":math:`\lambda_2`, :math:`\lambda_N` and :math:`\lambda = \max(|\lambda_2|, |\lambda_N|)`
+    of a reversible sparse W (:mod:`theory.spectral`'s definitions; Lanczos through ``eigsh``
+    on the π-symmetrised :math:`S = D_\pi^{1/2} W D_\pi^{-1/2}`), each an :class:`Estimate`
     whose error is the residual bound of its Ritz pair.
 
     Args:
@@ -328,7 +330,8 @@ def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
 
 
 def product_contraction(mats) -> Estimate:
-    """‖W_{P−1} ⋯ W_0 − J‖₂, J = 11ᵀ/N, of a sequence of sparse doubly-stochastic W_t by
+    r""":math:`\lVert W_{P-1} \cdots W_0 - J\rVert_2`, :math:`J = \mathbf{1}\mathbf{1}^\top/N`,
+    of a sequence of sparse doubly-stochastic :math:`W_t` by
     ``svds`` on the product as a linear operator (no N × N array), with the residual bound of
     the singular triplet. The dense, exact form for small N is
     :func:`theory.time_varying.period_contraction`.
