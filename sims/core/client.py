@@ -156,9 +156,7 @@ def make_local_update(config: EngineSettings) -> Callable:
         # XLA transpose them to step-major order (measured: a quarter of the quick setting's
         # round); from the shared (N·M, d) rows when given: a plain row gather, not a
         # per-client one
-        start = params
-        vg = rounds.transformed(vg, alg, start, client.algo, shared.shared)
-        params, opt_state, vals, zs, rec = rounds.local_train(
+        params, opt_state, vals, zs, rec, algo = rounds.local_train(
             vg, opt, params, opt_state, rows, keys,
             batch_of=(
                 (lambda k: sampler(k, client.index, b, dt))
@@ -167,10 +165,8 @@ def make_local_update(config: EngineSettings) -> Callable:
             ),
             scale=None if config.lr_scale is None else shared.scale,
             record=(lambda p, g: (encoder(p), encoder(g))) if record else None,
+            algorithm=alg, state=client.algo, shared=shared.shared,
         )  # fmt: skip
-        algo = client.algo
-        if alg is not None:
-            algo = alg.finish(algo, start, params, shared.shared, steps=E)
         return params, opt_state, jnp.mean(vals), jnp.mean(zs, 0), rec, algo
 
     return local_update

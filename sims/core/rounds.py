@@ -52,7 +52,6 @@ __all__ = [
     "local_train",
     "step_streams",
     "ClientAlgorithm",
-    "transformed",
     "one_round",
     "Round",
     "per_device",
@@ -263,27 +262,41 @@ def local_train(
     batch_of: Callable = lambda x: x,
     scale: Any = None,
     record: Callable | None = None,
+    algorithm: ClientAlgorithm | None = None,
+    state: Any = (),
+    shared: Any = (),
 ):
     """E optimiser steps of ONE client (unbatched; ``vmap`` it over clients): the one local
     loop of every trainer (Track C's engine, :func:`sims.run`, Track D).
 
-    Step s calls ``value_and_grad(params, batch_of(xs[s]), key=keys[s]) -> (loss, grads, aux)``
-    and applies ``optimizer``'s update, times ``scale`` if given (a learning-rate schedule's
-    factor); ``xs`` (leading axis E) are the step's minibatches, or what ``batch_of`` gathers
-    them from (e.g. the rows of :func:`step_streams`: each step then gathers its own), and
-    ``keys`` (E, ...) the loss keys of :func:`step_streams`.
+    Step s calls ``value_and_grad(params, batch_of(xs[s]), key=keys[s]) -> (loss, grads, aux)``,
+    transforms the gradient by ``algorithm`` if given (``algorithm.grad(g, params, start,
+    state, shared)``, ``start`` the model before the first step) and applies ``optimizer``'s
+    update, times ``scale`` if given (a learning-rate schedule's factor); ``xs`` (leading
+    axis E) are the step's minibatches, or what ``batch_of`` gathers them from (e.g. the rows
+    of :func:`step_streams`: each step then gathers its own), and ``keys`` (E, ...) the loss
+    keys of :func:`step_streams`. After the steps the client's ``state`` of the algorithm
+    becomes ``algorithm.finish(state, start, params, shared, steps=E)``.
 
     Returns:
-      ``(params, opt_state, losses (E,), aux (E, ...), record)`` with ``record`` the stacked
-      ``record(params, grads)`` of every step if given, else None.
+      ``(params, opt_state, losses (E,), aux (E, ...), record, state)`` with ``record`` the
+      stacked ``record(params, grads)`` of every step if given, else None, and ``state`` the
+      algorithm's (as given without one).
 
     >>> vg = lambda p, b, *, key: (jnp.sum(p * b), b, None)
     >>> opt, p0 = optax.sgd(0.5), jnp.zeros(2)
-    >>> p, _, vals, _, _ = local_train(vg, opt, p0, opt.init(p0), jnp.ones((3, 2)),
-    ...                                jnp.zeros((3, 2), jnp.uint32))
+    >>> p, _, vals, _, _, _ = local_train(vg, opt, p0, opt.init(p0), jnp.ones((3, 2)),
+    ...                                   jnp.zeros((3, 2), jnp.uint32))
     >>> p.tolist(), vals.tolist()
     ([-1.5, -1.5], [0.0, -1.0, -2.0])
     """
+    start = params
+    if algorithm is not None:
+        plain = value_and_grad
+
+        def value_and_grad(p, batch, *, key):
+            val, g, aux = plain(p, batch, key=key)
+            return val, algorithm.grad(g, p, start, state, shared), aux
 
     def step(carry, inp):
         p, o = carry
@@ -297,7 +310,9 @@ def local_train(
         return (optax.apply_updates(p, upd), o), (val, aux, rec)
 
     (params, opt_state), (vals, aux, rec) = lax.scan(step, (params, opt_state), (xs, keys))
-    return params, opt_state, vals, aux, rec
+    if algorithm is not None:
+        state = algorithm.finish(state, start, params, shared, steps=vals.shape[0])
+    return params, opt_state, vals, aux, rec, state
 
 
 class ClientAlgorithm(Protocol):
@@ -322,21 +337,6 @@ class ClientAlgorithm(Protocol):
     def grad(self, g: Any, params: Any, start: Any, state: Any, shared: Any) -> Any: ...
 
     def finish(self, state: Any, start: Any, params: Any, shared: Any, *, steps: int) -> Any: ...
-
-
-def transformed(
-    value_and_grad: Callable, algorithm: ClientAlgorithm | None, start: Any, state: Any, shared: Any
-) -> Callable:
-    """``value_and_grad`` (as :func:`local_train` calls it) with ``algorithm.grad`` applied to
-    its gradient; itself when ``algorithm`` is None."""
-    if algorithm is None:
-        return value_and_grad
-
-    def vg(p, batch, *, key):
-        val, g, aux = value_and_grad(p, batch, key=key)
-        return val, algorithm.grad(g, p, start, state, shared), aux
-
-    return vg
 
 
 class Round(NamedTuple):

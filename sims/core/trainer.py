@@ -219,10 +219,10 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
         )  # fmt: skip
         # the E minibatches gathered once, before the steps
         batches = jax.tree.map(lambda a: a[rows], data_i)
-        step_vg = rounds.transformed(vga, algorithm, p, st, shared)
-        end, _, vals, _, _ = local_train(step_vg, optimizer, p, optimizer.init(p), batches, keys)
-        if algorithm is not None:
-            st = algorithm.finish(st, p, end, shared, steps=local_steps)
+        end, _, vals, _, _, st = local_train(
+            vga, optimizer, p, optimizer.init(p), batches, keys,
+            algorithm=algorithm, state=st, shared=shared,
+        )  # fmt: skip
         return end, (jnp.mean(vals), st)
 
     def train(params, data, sizes, algo, who, key, t, shared):

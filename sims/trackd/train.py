@@ -205,7 +205,7 @@ def _client_update_fn(net_cfg: NetConfig, loss_cfg: LossConfig, cfg: TrainConfig
         rows, keys = rounds.step_streams(
             key, key, t, i, n_i, steps=cfg.local_steps, batch=cfg.batch_size
         )  # fmt: skip
-        p, _, vals, _, _ = rounds.local_train(
+        p, _, vals, _, _, _ = rounds.local_train(
             vga, opt, params, opt.init(params), rows, keys, batch_of=lambda r: data_i[r]
         )  # fmt: skip
         return p, jnp.mean(vals)
