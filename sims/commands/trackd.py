@@ -161,8 +161,7 @@ def run(args) -> dict:
         from sims.trackd.ledger import ledger_rows  # imports no JAX
 
         return {"ledger": ledger_rows()}
-    from sims.trackd import experiments, train, verdicts
-    from sims.trackd import power as td_power
+    from sims.trackd import experiments, train
     from sims.trackd import verdict_rows as td_rows
     from sims.trackd.arms import Arms
 
@@ -183,12 +182,11 @@ def run(args) -> dict:
             results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
             if out_dir is not None:
                 _write(out_dir, n, results[n])
-    dec = verdicts.decisions(results)
-    table = td_rows.verdict_table(dec)
+    doc = td_rows.verdicts_doc(results)  # the trackd_verdicts stage's computation
+    table = doc["rows"]
     if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
         from sims.reproduce.pipeline import jsonio
 
-        doc = {"rows": table, "scale": td_rows.scale_of(results), "margin": td_power.MARGIN}
         jsonio.write_json(
             os.path.join(out_dir, "trackd_verdicts.json"), doc, field="save", nonfinite="null"
         )

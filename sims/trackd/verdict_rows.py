@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from sims.trackd.paper_numbers import PAPER_DIRECTION, PAPER_EFFECTS
+from sims.trackd.power import MARGIN
 from sims.trackd.verdicts import (
     CLAIMS,
     D3_WORDS,
@@ -25,6 +26,8 @@ from sims.trackd.verdicts import (
     PAPER_SCALE_COMMAND,
     PAPER_SCALE_DIR,
     RULE,
+    RULE_CHANGES,
+    RULE_WORD_KEYS,
     VERDICTS_FILE,
     WORDS,
     decide,  # noqa: F401  (the examples)
@@ -99,6 +102,34 @@ def verdict_table(decisions: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def verdicts_doc(results: dict, *, margin: float = MARGIN, preset: str | None = None) -> dict:
+    """The Track D verdicts of experiment results ``{"table1": ..., "fig2a": ..., "fig2b":
+    ...}`` as ``trackd_verdicts.json`` holds them, the one computation behind the
+    ``trackd_verdicts`` stage and ``dssl trackd --save``: ``rows`` (:func:`verdict_table` of
+    :func:`sims.trackd.verdicts.decisions` with ``margin`` and ``preset``), ``scale``
+    (:func:`scale_of`), ``margin`` and ``rule_changes`` (each of
+    :data:`sims.trackd.verdicts.RULE_CHANGES` with the claims whose word it changed; none where
+    no claim was evaluated)."""
+    rows = verdict_table(decisions(results, margin=margin, preset=preset))
+    evaluated = any(r["track_d"] != "not-run" for r in rows)
+    changes = [
+        {**ch, "changed_cells": _changed(rows, *RULE_WORD_KEYS[ch["rule"]])}
+        for ch in RULE_CHANGES
+        if evaluated
+    ]
+    return {"rows": rows, "scale": scale_of(results), "margin": margin, "rule_changes": changes}
+
+
+def _changed(rows: list[dict], old_key: str, new_key: str) -> list[dict]:
+    """The claims whose word differs between the rows' ``old_key`` and ``new_key`` (one rule
+    change of :data:`sims.trackd.verdicts.RULE_CHANGES`, keyed by its rule id)."""
+    return [
+        {"reading": {"claim": r["claim"]}, "old": r[old_key], "new": r[new_key], "cells": 1}
+        for r in rows
+        if r.get(old_key) is not None and r.get(new_key) not in (None, r[old_key])
+    ]
 
 
 def _number(

@@ -55,33 +55,11 @@ def compute(
     rows = {"trackd_table1": trackd_table1, "trackd_fig2a": trackd_fig2a,
             "trackd_fig2b": trackd_fig2b}  # fmt: skip
     results = {_SOURCES[k]: r["result"] for k, r in rows.items() if r is not None}
-    dec = verdicts.decisions(results, margin=cfg.margin, preset=cfg.preset)
-    scale = td_rows.scale_of(results)
-    rows = td_rows.verdict_table(dec)
-    evaluated = any(r["track_d"] != "not-run" for r in rows)
-    changes = [
-        {**ch, "changed_cells": _changed(rows, *verdicts.RULE_WORD_KEYS[ch["rule"]])}
-        for ch in verdicts.RULE_CHANGES
-        if evaluated
-    ]
     return {
-        "rows": rows,
-        "scale": scale,
-        "margin": cfg.margin,
-        "rule_changes": changes,
+        **td_rows.verdicts_doc(results, margin=cfg.margin, preset=cfg.preset),
         "decisive": td_rows.decisive_entry(cfg.decisive_dir, field="decisive_dir"),
         "paper_scale_run": td_rows.paper_scale_entry(cfg.paper_scale_dir, field="paper_scale_dir"),
     }
-
-
-def _changed(rows: list[dict], old_key: str, new_key: str) -> list[dict]:
-    """The claims whose word differs between the rows' ``old_key`` and ``new_key`` (one rule
-    change of :data:`sims.trackd.verdicts.RULE_CHANGES`, keyed by its rule id)."""
-    return [
-        {"reading": {"claim": r["claim"]}, "old": r[old_key], "new": r[new_key], "cells": 1}
-        for r in rows
-        if r.get(old_key) is not None and r.get(new_key) not in (None, r[old_key])
-    ]
 
 
 def summarize(results: dict) -> dict:
