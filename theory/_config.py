@@ -9,9 +9,10 @@ plain JSON form and ``from_json`` builds the configuration back from it (unknown
 values are one-line ``ValueError``s naming the field). :func:`to_json` and :func:`from_json`
 do the same for any frozen dataclass whose own ``__post_init__`` validates it.
 
-``sims.reproduce.pipeline.StageConfig`` (the stages of ``dssl reproduce``) and
-``sims.trackc.evidence.EvidenceSettings`` build on :class:`JsonConfig`; ``theory.claims`` uses
-:func:`to_json` / :func:`from_json` for ``VerifyConfig``.
+:class:`StageConfig` (the stages of ``dssl reproduce`` and the experiment presets of
+``sims.trackc.presets``) and ``sims.trackc.evidence.EvidenceSettings`` build on
+:class:`JsonConfig`; ``theory.claims`` uses :func:`to_json` / :func:`from_json` for
+``VerifyConfig``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import types
 import typing
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from theory import _validate as v
 
@@ -192,3 +193,25 @@ class JsonConfig:
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` applied (validated)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class StageConfig(JsonConfig):
+    """Base of every stage and experiment configuration (a frozen :class:`JsonConfig`): each
+    stage module of ``dssl reproduce`` declares its ``Config`` as a subclass and sets
+    ``Config.DEFAULT`` and ``Config.FAST`` (``--fast``); the stage's cache key is a hash of the
+    JSON form."""
+
+    DEFAULT: ClassVar[StageConfig]
+    FAST: ClassVar[StageConfig]
+
+    # read like a mapping of its fields, so that functions taking a plain ``config`` mapping
+    # (``theory.sweeps``) accept a stage config as well
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.keys():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def keys(self) -> tuple[str, ...]:
+        """The field names, in declaration order."""
+        return tuple(f.name for f in dataclasses.fields(self))

@@ -4,7 +4,6 @@ mixing rule, an optimiser) and knows no stage or command.
 * :mod:`sims.core.config`: the one PRNG key tree and :class:`~sims.core.config.EngineSettings`,
   what the engine reads of a configuration (its names resolved by
   ``sims.trackc.engine_config.EngineConfig``);
-* :mod:`sims.core.experiment_config`: the base of every experiment and stage configuration;
 * :mod:`sims.core.client`: one client (its loss, optimiser and E local steps), then ``vmap``;
 * :mod:`sims.core.problem`: a run's arrays (targets, samples, mixing matrix, weights), validated;
 * :mod:`sims.core.engine`: the round (vmap over clients, mixing, ``lax.scan`` over rounds)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sims.core.experiment_config import StageConfig
+from theory._config import StageConfig
 
 
 @dataclasses.dataclass(frozen=True)

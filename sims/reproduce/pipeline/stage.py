@@ -2,7 +2,7 @@
 
 ``Stage(name, Config, compute, figures, summarize)``:
 
-* ``Config``: a :class:`sims.core.experiment_config.StageConfig` subclass with ``Config.DEFAULT``
+* ``Config``: a :class:`theory._config.StageConfig` subclass with ``Config.DEFAULT``
   and ``Config.FAST`` instances (``dssl reproduce`` and ``dssl reproduce --fast``);
 * ``compute(cfg, **rows) -> dict``: the JSON-able results; ``rows`` holds the rows (name,
   config, result, files, ...) of the stages named in ``needs`` (``runs``: every earlier row)
@@ -25,7 +25,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
-from sims.core.experiment_config import StageConfig
+from theory._config import StageConfig
 
 #: the ``needs`` entry that passes every earlier row to ``compute``
 RUNS = "runs"
