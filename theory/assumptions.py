@@ -27,6 +27,7 @@ from theory import claims as cl
 from theory import claims_model
 from theory import verdicts as vd
 from theory.claims_model import NotApplicable, _graph_info
+from theory.objectives import takes_transform
 
 #: N-scaling is met when N / d^{1/20} is within this factor of C_N (a stated choice)
 N_SCALING_FACTOR = 4.0
@@ -102,7 +103,7 @@ def check(cfg: cl.VerifyConfig | None = None, *, methods: tuple | None = None) -
     # A.9: tr(P H_sym P) > 0 for each dissimilar transform
     for m in cl.CL_READINGS:
         mth, tr = cl.CL_READINGS[m]
-        if mth != "cl-dissimilar" or m not in methods:
+        if not takes_transform(mth) or m not in methods:
             continue
         H = ex.transform(tr)
         hs = 0.5 * (H + H.T)

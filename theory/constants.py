@@ -53,7 +53,7 @@ from theory import structured as st
 from theory import symbolic as S
 from theory.datamodel import DataModel
 from theory.frameworks import BOUND_METHODS, bound_method_of, framework_of
-from theory.objectives import p_for
+from theory.objectives import p_for, takes_transform
 
 READINGS = ("c_num", "c_den", "c_f", "c_n")
 #: |slope| of log C* vs log d below this counts as bounded (no growth).
@@ -360,7 +360,7 @@ def _verdict_inputs(
         c_n=c_n,
         graph=graph,
         p=p,
-        H=H if exact_method == "cl-dissimilar" else None,
+        H=H if takes_transform(exact_method) else None,
         rare_axis=rare_axis,
     )
     return exact_method, H, ds, ex

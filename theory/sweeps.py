@@ -214,7 +214,7 @@ def exact_all_d(config: Mapping) -> dict:
     for d in ds:
         model = DataModel(d=int(d), n_clients=n)
         for m, by_fw in methods.items():
-            kw = {"H": h_name if m == "cl-dissimilar" else None, "p": p_for(m, float(config["p"]))}
+            kw = {"H": h_name if takes_transform(m) else None, "p": p_for(m, float(config["p"]))}
             for f, w in (("fl", "fl"), ("decl", pi_obj)):
                 r = structured.solve(model, m, weights=w, **kw)
                 for k, val in (("gap_N", r.gap), ("spread_N", r.s_N), ("spread_c", r.s_c)):

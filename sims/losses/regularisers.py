@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 BANDWIDTHS = ("mean", "mean-code")
-MAR_BASES = ("mim", "mim-independent", "recon")
 DSR_FORMS = ("paper", "code")
 
 
@@ -121,6 +120,16 @@ def ammd(z: Any, z_bar: Any, *, bandwidth: Any = "mean", squared: bool = True) -
     return k_zz + k_bb - 2.0 * k_zb
 
 
+#: each base of :func:`mar`: its loss and whether the parameters are the pair (W_e, W_d)
+_MAR_BASE_LOSSES = {
+    "mim": (mim, False),
+    "mim-independent": (mim_independent, False),
+    "recon": (mim_recon, True),
+}
+#: the bases of :func:`mar`
+MAR_BASES = tuple(_MAR_BASE_LOSSES)
+
+
 def mar(
     W: Any,
     x: Any,
@@ -156,13 +165,10 @@ def mar(
     """
     v.choice(base, "base", MAR_BASES)
     _nonneg(gamma, "gamma")
-    if base == "recon":
-        base_loss = mim_recon(W, x, p, key=key)
-        W_e = W[0]
-    else:
-        base_loss = (mim if base == "mim" else mim_independent)(W, x, p, key=key)
-        W_e = W
-    z = masked_embeddings(W_e, x, p, key=key, exact=base == "recon")
+    base_fn, decoder = _MAR_BASE_LOSSES[base]
+    base_loss = base_fn(W, x, p, key=key)
+    W_e = W[0] if decoder else W
+    z = masked_embeddings(W_e, x, p, key=key, exact=decoder)
     reg = ammd(z, jax.lax.stop_gradient(jnp.asarray(z_bar)), bandwidth=bandwidth, squared=squared)
     total = base_loss + gamma * reg
     return (total, z) if return_embeddings else total
