@@ -122,7 +122,10 @@ def make_local_update(config: EngineSettings) -> Callable:
     dt = _dtype(config)
     opt = config.local_optimizer
     method = config.loss_method
-    zeros_z = jnp.zeros((b, config.c), dt)
+    # the step's embeddings (B, c) for a method that shares them (MAR's z̄); one placeholder
+    # row (1, c) for the others, which carry no embeddings through the round (N·(B−1)·c floats
+    # less per round; not 0 rows: lax.map cannot split an empty array into chunks)
+    zeros_z = jnp.zeros((b if method.embeddings else 1, config.c), dt)
     record = config.record_local
     alg = config.client_algorithm
     sampler = getattr(config, "sampler", None)

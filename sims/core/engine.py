@@ -92,7 +92,8 @@ class State(NamedTuple):
       opt_state: stacked optax states.
       round: int32 scalar, rounds done.
       counts: (N,) int32 participation counts ω (Eq. 7).
-      z_bar: (N, B, c) global representation z̄ seen by each client (MAR).
+      z_bar: (N, B, c) global representation z̄ seen by each client (MAR; an (N, 1, c) placeholder
+        for a method that shares no embeddings).
       key: the run's root PRNG key.
       diverged: bool scalar, set once a client's loss or parameters became NaN/inf; from then
         on the state is frozen at the last finite round (see :func:`divergence`).
@@ -155,7 +156,8 @@ def _make_init(config: EngineSettings, opt) -> Callable:
             opt_state=opt_state,
             round=jnp.zeros((), jnp.int32),
             counts=jnp.zeros((n,), jnp.int32),
-            z_bar=jnp.zeros((rows, b, c), dt),
+            # z̄ only for a method that shares embeddings (MAR); a placeholder row for the others
+            z_bar=jnp.zeros((rows, b if config.loss_method.embeddings else 1, c), dt),
             key=key,
             diverged=jnp.zeros((), bool),
             algo=() if alg is None else jax.vmap(alg.init)(stacked),
