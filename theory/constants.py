@@ -1,16 +1,19 @@
-"""Break-even hidden constants of the Track A bounds against the exact model at any d.
+r"""Break-even hidden constants of the Track A bounds against the exact model at any d.
 
 Every bound of Thms 4.2 / 4.3 of arXiv 2607.02447 (``theory.symbolic.lower_bound``) reads
 
-    LB = 1 − C_num d^{−e} / (Den ± C_den d^{−e}),   Den = g d^{2/5}, g(1 − 1/|Ā|) d^{2/5},
-                                                    or g d^{2/5} − Θ(d^{7/20})   (FL),
+$$
+\mathrm{LB} = 1 - \frac{C_{num}\, d^{-e}}{\mathrm{Den} \pm C_{den}\, d^{-e}}, \qquad
+\mathrm{Den} \in \Big\{ g\, d^{2/5},\ g\,(1 - 1/|\bar A|)\, d^{2/5},\
+g\, d^{2/5} - \Theta(d^{7/20}) \ \text{(FL)} \Big\},
+$$
 
-with Θ(d^{7/20}) = g d^{2/5}/N, N = C_N d^{1/20} (``fl_term="eq37"``) or C_F d^{7/20}
-(``"theta"``). For one hidden constant at a time (the others at 1) the break-even value C*(d)
-solves LB(C) = r(d) in closed form (sympy ``solve``; LB is a linear-fractional function of each
-constant), where r(d) is the exact RV of the bound's coordinates from :mod:`theory.structured`
-(min over k ∈ [N] ∖ {i} locally, over k ∈ [N] globally; over the optimal set the smallest
-("worst") or largest ("best") value).
+with :math:`\Theta(d^{7/20}) = g\, d^{2/5}/N`, :math:`N = C_N d^{1/20}` (``fl_term="eq37"``)
+or :math:`C_F d^{7/20}` (``"theta"``). For one hidden constant at a time (the others at 1)
+the break-even value C*(d) solves LB(C) = r(d) in closed form (sympy ``solve``; LB is a
+linear-fractional function of each constant), where r(d) is the exact RV of the bound's
+coordinates from :mod:`theory.structured` (min over k ∈ [N] ∖ {i} locally, over k ∈ [N]
+globally; over the optimal set the smallest ("worst") or largest ("best") value).
 
 Readings of the constants (which one is varied):
 

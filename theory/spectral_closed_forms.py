@@ -146,8 +146,9 @@ def closed_form_lambda(
 
 
 def closed_form_effective_neighbours(eigs, gamma) -> sp.Expr:
-    """n_W(γ) = (1/(1−γ)) / ((1/n) Σ_k λ_k²/(1 − γλ_k²)) for a symmetric W with eigenvalues
-    ``eigs`` (docs/theory/consensus.md §6). ``gamma`` may be a number or a sympy symbol."""
+    r""":math:`n_W(\gamma) = \frac{1/(1-\gamma)}{\frac1n \sum_k \lambda_k^2/(1-\gamma\lambda_k^2)}`
+    for a symmetric W with eigenvalues ``eigs`` (docs/theory/consensus.md §6). ``gamma`` may
+    be a number or a sympy symbol."""
     eigs = [sp.sympify(e) for e in eigs]
     g = sp.sympify(gamma)
     n = len(eigs)
