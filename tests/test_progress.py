@@ -9,8 +9,10 @@ import io
 import re
 import time
 
+from sims.core.environ import forwarded_logs
 from sims.reproduce.pipeline import Stage, run_stages
 from sims.reproduce.pipeline import progress as P
+from sims.reproduce.pipeline.progress import LOGGER
 from tests._pipeline_helpers import CountConfig
 
 
@@ -136,7 +138,7 @@ def test_the_verdict_maps_workers_send_their_progress_lines_here():
     try:
         context = mp.get_context("spawn")
         with (
-            compute._forwarded_notes(context) as notes,
+            forwarded_logs(context, compute.cells_log.name) as notes,
             cf.ProcessPoolExecutor(
                 1, mp_context=context, initializer=compute._one_blas_thread, initargs=(notes,)
             ) as pool,  # fmt: skip
@@ -148,5 +150,35 @@ def test_the_verdict_maps_workers_send_their_progress_lines_here():
         logger.removeHandler(handler)
         logger.setLevel(level)
     assert got == ["configuration 1 of 2", "configuration 2 of 2"]
-    with compute._forwarded_notes(mp.get_context("spawn")) as notes:  # nobody listens
+    with forwarded_logs(mp.get_context("spawn"), compute.cells_log.name) as notes:  # nobody listens
         assert notes is None
+
+
+def test_the_pipelines_workers_send_the_stages_progress_lines_here():
+    """A stage run by ``dssl reproduce --jobs 2`` runs in a worker process; its own INFO lines
+    (a Track D arm, a sweep) reach this process's ``sims`` loggers, where the progress line
+    reads them."""
+    import logging
+
+    from sims.reproduce.pipeline import parallel
+
+    got: list[tuple[str, str]] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            got.append((record.name, record.getMessage()))
+
+    logger = logging.getLogger(LOGGER)
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with contextlib.ExitStack() as stack:
+            pool = parallel._worker_pool(stack, 1)
+            arm = logging.getLogger("sims.trackd.experiments")
+            pool.submit(arm.info, "mae mlp, %d clients: round %d of %d", 10, 5, 30).result()
+            pool.submit(logging.getLogger("sims.core.engine").debug, "not at INFO").result()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert got == [("sims.trackd.experiments", "mae mlp, 10 clients: round 5 of 30")]

@@ -1,5 +1,6 @@
 """Environment variables a ``dssl`` run sets for itself and its worker processes, restored
-afterwards: :func:`set_environ`, and :func:`add_xla_flags` for ``XLA_FLAGS``."""
+afterwards: :func:`set_environ`, and :func:`add_xla_flags` for ``XLA_FLAGS``; the log lines of
+worker processes, read into the parent's loggers (:func:`forwarded_logs`, :func:`send_logs`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,55 @@ import functools
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+
+class _ToOwnLogger:
+    """A QueueListener's handler: each record handed to this process's logger of its name (and
+    from there to the handlers of that logger and its parents)."""
+
+    level = 0
+
+    @staticmethod
+    def handle(record) -> None:
+        import logging
+
+        logging.getLogger(record.name).handle(record)
+
+
+@contextlib.contextmanager
+def forwarded_logs(context: Any, name: str) -> Iterator[Any]:
+    """A queue (of the multiprocessing ``context``) for worker processes' INFO records of the
+    logger ``name`` and its children (:func:`send_logs` in each worker), read into this
+    process's loggers while the block runs; None (nothing forwarded) when nothing here listens
+    to ``name`` at INFO."""
+    import logging
+    from logging.handlers import QueueListener
+
+    if not logging.getLogger(name).isEnabledFor(logging.INFO):
+        yield None
+        return
+    queue = context.Queue()
+    listener = QueueListener(queue, _ToOwnLogger())
+    listener.start()
+    try:
+        yield queue
+    finally:
+        listener.stop()
+
+
+def send_logs(queue: Any, name: str) -> None:
+    """In a worker process: the INFO records of the logger ``name`` and its children go to
+    ``queue`` (a :func:`forwarded_logs` queue; None: nothing changes) instead of this process's
+    handlers."""
+    if queue is None:
+        return
+    import logging
+    from logging.handlers import QueueHandler
+
+    logger = logging.getLogger(name)
+    logger.addHandler(QueueHandler(queue))
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 @contextlib.contextmanager

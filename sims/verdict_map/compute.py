@@ -11,12 +11,12 @@ of Thms 4.2 and 4.3 (``theory.constants``). Importable from :mod:`sims.verdict_m
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
 import time
 from collections import Counter
 
+from sims.core.environ import forwarded_logs
 from sims.verdict_map.cells import (
     DEFAULT,
     MapConfig,
@@ -197,51 +197,14 @@ def _hidden_constants(cfg: MapConfig) -> dict:
 
 def _one_blas_thread(notes=None) -> None:
     """Worker initializer of :func:`compute_map`: one BLAS thread for the rest of the process;
-    with ``notes`` (a queue), the worker's progress lines (``sims.verdict_map.cells``) go to
-    the parent process (:func:`_forwarded_notes`)."""
+    with ``notes`` (a :func:`sims.core.environ.forwarded_logs` queue), the worker's progress
+    lines (``sims.verdict_map.cells``) go to the parent process."""
     from threadpoolctl import threadpool_limits
 
+    from sims.core.environ import send_logs
+
     threadpool_limits(limits=1, user_api="blas")
-    if notes is not None:
-        import logging
-        from logging.handlers import QueueHandler
-
-        logger = logging.getLogger(cells_log.name)
-        logger.addHandler(QueueHandler(notes))
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-
-
-class _Forward:
-    """A QueueListener's handler: each record handed to this process's logger of its name."""
-
-    level = 0
-
-    @staticmethod
-    def handle(record) -> None:
-        import logging
-
-        logging.getLogger(record.name).handle(record)
-
-
-@contextlib.contextmanager
-def _forwarded_notes(context):
-    """A queue for the workers' progress lines, read into this process's loggers while the
-    block runs; None (nothing forwarded) when no one here listens to them at INFO."""
-    import logging
-
-    if not cells_log.isEnabledFor(logging.INFO):
-        yield None
-        return
-    from logging.handlers import QueueListener
-
-    queue = context.Queue()
-    listener = QueueListener(queue, _Forward())
-    listener.start()
-    try:
-        yield queue
-    finally:
-        listener.stop()
+    send_logs(notes, cells_log.name)
 
 
 #: the most worker processes of :func:`compute_map`
@@ -263,7 +226,7 @@ def _cells_in_parts(cfg: MapConfig, workers: int) -> list:
     # for one process (DEFAULT map, 2 cores); with one thread each, 38 s.
     context = mp.get_context("spawn")
     with (
-        _forwarded_notes(context) as notes,
+        forwarded_logs(context, cells_log.name) as notes,
         cf.ProcessPoolExecutor(
             len(groups), mp_context=context, initializer=_one_blas_thread, initargs=(notes,)
         ) as pool,

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from sims.reproduce.pipeline.progress import LOGGER as NOTES_LOGGER
 from sims.reproduce.pipeline.stage import Stage
 
 _QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
@@ -150,19 +151,23 @@ def runs_on_cpu() -> bool:
     return importlib.util.find_spec("libtpu") is None
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(parent: int, notes=None) -> None:
     """In each worker (before JAX is imported there): XLA on one thread, Ctrl-C left to the
     parent (which reports it in one line), and exit as soon as the parent is gone (killed, or
     exited after Ctrl-C) instead of computing on for nobody, after removing the temporary
-    file of any write in flight (:func:`sims.files.remove_temporaries`).
+    file of any write in flight (:func:`sims.files.remove_temporaries`). With ``notes`` (a
+    :func:`sims.core.environ.forwarded_logs` queue), the stage's own progress lines (INFO of
+    the ``sims`` loggers: Track D's arms, the verdict map's configurations, the sweeps) go to
+    the parent, whose progress line shows them.
 
     A worker starts with SIGINT blocked (:func:`_spawning`): a Ctrl-C sent to the process
     group while its interpreter was still importing printed a traceback per worker. Here it
     is ignored, then unblocked."""
     os.environ[WORKER_ENV] = "1"
-    from sims.core.environ import add_xla_flags
+    from sims.core.environ import add_xla_flags, send_logs
 
     os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), WORKER_XLA_FLAGS)
+    send_logs(notes, NOTES_LOGGER)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -271,12 +276,17 @@ def _worker_pool(stack: contextlib.ExitStack, jobs: int) -> cf.ProcessPoolExecut
     # the workers).
     if _QUIET_TRACKER not in sys.warnoptions:
         sys.warnoptions.append(_QUIET_TRACKER)
+    from sims.core.environ import forwarded_logs
+
+    context = mp.get_context("spawn")
+    # the workers' progress lines, read here until the pool has shut down (entered first)
+    notes = stack.enter_context(forwarded_logs(context, NOTES_LOGGER))
     pool = stack.enter_context(
         cf.ProcessPoolExecutor(
             jobs,
-            mp_context=mp.get_context("spawn"),
+            mp_context=context,
             initializer=_worker_init,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), notes),
         )
     )
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)

@@ -5,9 +5,11 @@ weight and the time left, estimated from the stage weights (``SECONDS`` of
 
 The line says how far each running stage is against what it took on the reference machine,
 which is what the weights are, and what the stage last reported of its own work: the INFO lines
-of the ``sims`` loggers written in this process while the run lasts (:data:`LOGGER`; Track D
-logs one per trained arm and per learning-curve chunk of rounds, ``sims.trackd.experiments``).
-Stages run in worker processes (``--jobs`` above 1) report nothing of their own work here.
+of the ``sims`` loggers written while the run lasts (:data:`LOGGER`; Track D logs one per
+trained arm and per learning-curve chunk of rounds, ``sims.trackd.experiments``; the verdict
+map one per configuration; a Track C sweep one as it starts), in this process or in the worker
+processes of ``--jobs`` above 1, which send theirs here
+(:func:`sims.core.environ.forwarded_logs`).
 
 Example:
   >>> import io
