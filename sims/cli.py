@@ -45,7 +45,7 @@ CSV_COMMANDS = {
     "bounds": "also write the bounds as CSV, one row per method x framework (PATH)",
     "exact": "also write the optima as CSV, one row per optimum (PATH)",
     "verify": "also write the claims table as CSV (with --map: the map's)",
-    "simulate": "also record the per-round trace (as --trace) and write it as CSV",
+    "simulate": "write the trace as CSV",
     "bench": "also write the timings as CSV, one row (PATH)",
 }
 
@@ -63,10 +63,9 @@ def _defaults_note(name: str) -> str:
         "exact": shared + " d = 400 on a ring graph (the structured path makes any d cheap, "
         "e.g. --d 1e12).",
         "verify": shared + " a star graph (on regular graphs Eq. (1) equals FL).",
-        "simulate": "Defaults c = 2N; d = 64, not exact/verify's 400 (training costs about "
-        "8 N E B c d flops per round). Warns on stderr when training has "
-        f"not converged: angle to the Track B optimum above {ANGLE_WARN_RAD} rad, or loss gap "
-        f"above {LOSS_GAP_WARN} x |optimal_loss|.",
+        "simulate": "Defaults c = 2N, d = 64 (exact/verify: 400; a round costs about 8 N E B c "
+        f"d flops). Warns when training has not converged: angle to the Track B optimum above "
+        f"{ANGLE_WARN_RAD} rad, or loss gap above {LOSS_GAP_WARN} x |optimal_loss|.",
         "bench": "Defaults: the engine benchmark setting N = 100, d = 64, c = 16, B = 32, "
         "E = 5, T = 20, float32 (the paper's FL client count at simulate's d).",
     }
@@ -237,7 +236,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
                 "--csv",
                 default=None,
                 metavar="PATH",
-                help=CSV_COMMANDS[name] + "; - writes it to standard output",
+                help=CSV_COMMANDS[name] + "; - for standard output",
             )
         module.add_arguments(p)
         for action in p._actions:  # options without a help text still show their default

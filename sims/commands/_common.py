@@ -341,7 +341,7 @@ def add_devices_argument(parser: argparse.ArgumentParser, what: str) -> None:
         "--devices",
         type=integer(lo=1),
         default=1,
-        help=f"split {what} over K devices (on a CPU: K <= the cores) (default 1)",
+        help=f"split {what} over K devices (default 1; a CPU: K <= its cores)",
     )
 
 
@@ -352,10 +352,8 @@ def add_compile_cache_argument(parser: argparse.ArgumentParser) -> None:
         "--compile-cache",
         default=None,
         metavar="DIR",
-        help="keep the compiled XLA programs in DIR (one subfolder per host CPU) and load them "
-        "in later runs instead of compiling again (run times: README, Run times). Default: "
-        "$DSSL_COMPILE_CACHE, else ~/.cache/dssl-verify/xla ($XDG_CACHE_HOME respected); "
-        "'none' turns it off. Results do not depend on it",
+        help="reuse XLA programs compiled by earlier runs, kept in DIR (default "
+        "$DSSL_COMPILE_CACHE or ~/.cache/dssl-verify/xla; 'none': off)",
     )
 
 

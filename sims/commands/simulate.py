@@ -112,7 +112,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--seed",
         type=_common.integer(0, 2**32 - 1),
         default=0,
-        help="seed of the run (data, init, sampling, masks) and of a random graph",
+        help="seed of the run and of a random graph",
     )
     p.add_argument("--dtype", default="float64", choices=DTYPES)
     p.add_argument(
@@ -121,7 +121,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="full-batch population gradients (exact X_i)",
     )
     p.add_argument("--trace", action="store_true", help="also print per-round metrics")
-    _common.add_devices_argument(p, "the clients (K a divisor of --n-clients)")
+    _common.add_devices_argument(p, "the clients (K divides --n-clients)")
     _common.add_compile_cache_argument(p)
 
 
