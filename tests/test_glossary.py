@@ -221,7 +221,7 @@ def test_help_ends_with_the_glossary(capsys, command):
 def test_help_states_the_defaults_and_why(capsys):
     assert main(["simulate", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "d = 64" in text and "exact/verify's 400" in text
+    assert "d = 64" in text and "exact/verify: 400" in text
     assert f"{g.ANGLE_WARN_RAD} rad" in text and f"{g.LOSS_GAP_WARN} x |optimal_loss|" in text
     assert "--rounds N default: 300" in text
     for command in ("exact", "verify"):
