@@ -24,9 +24,8 @@ import numpy as np
 
 from theory import _validate as v
 from theory import claims as cl
-from theory import claims_model
 from theory import verdicts as vd
-from theory.claims_model import NotApplicable, _graph_info
+from theory.claims_model import NotApplicable, _exact, _fl_weights, _graph_info, _method_of
 from theory.objectives import takes_transform
 
 #: N-scaling is met when N / d^{1/20} is within this factor of C_N (a stated choice)
@@ -66,7 +65,7 @@ def check(cfg: cl.VerifyConfig | None = None, *, methods: tuple | None = None) -
     methods = tuple(methods) if explicit else cl.READINGS["method"]
     for m in methods:
         v.choice(m, "methods", cl.READINGS["method"])
-    ex = claims_model._exact(cfg)
+    ex = _exact(cfg)
     n, c = ex.n, ex.c
     info = _graph_info(cfg)
     # A.5: rank W = c for every optimum
@@ -117,12 +116,12 @@ def _rank_rows(ex, info: dict, methods: tuple, explicit: bool) -> list[dict]:
     n, c = ex.n, ex.c
     out = []
     for m in methods:
-        mth, tr, _ = claims_model._method_of({"method": m}, "method")
+        mth, tr, _ = _method_of({"method": m}, "method")
         try:
             r = {
                 "local": [ex.solution(mth, tr, i).rank for i in range(n)],
                 "decl": ex.solution(mth, tr, info["weights"]).rank,
-                "fl": ex.solution(mth, tr, claims_model._fl_weights(n)).rank,
+                "fl": ex.solution(mth, tr, _fl_weights(n)).rank,
             }
         except NotApplicable:
             if explicit:

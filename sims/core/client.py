@@ -50,6 +50,13 @@ def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Arr
     return global_loss_jnp(W, X[None])
 
 
+def embedding_rows(config: EngineSettings) -> int:
+    """Rows of the embeddings a client shares each round: B for a method that shares them (MAR's
+    z̄), else one placeholder row (the round carries no (B, c) block per client; not 0 rows:
+    ``lax.map`` cannot split an empty array into chunks)."""
+    return config.batch if config.loss_method.embeddings else 1
+
+
 def encoder(params) -> Array:
     """The encoder W (or W_e of mim-recon) of one client's parameters."""
     return params[0] if isinstance(params, tuple) else params
@@ -122,10 +129,7 @@ def make_local_update(config: EngineSettings) -> Callable:
     dt = _dtype(config)
     opt = config.local_optimizer
     method = config.loss_method
-    # the step's embeddings (B, c) for a method that shares them (MAR's z̄); one placeholder
-    # row (1, c) for the others, which carry no embeddings through the round (N·(B−1)·c floats
-    # less per round; not 0 rows: lax.map cannot split an empty array into chunks)
-    zeros_z = jnp.zeros((b if method.embeddings else 1, config.c), dt)
+    zeros_z = jnp.zeros((embedding_rows(config), config.c), dt)
     record = config.record_local
     alg = config.client_algorithm
     sampler = getattr(config, "sampler", None)

@@ -54,6 +54,7 @@ from sims.core.client import (
     _given_init,
     _raw_key,
     auto_client_chunk,
+    embedding_rows,
     encoder,
     make_local_update,
 )
@@ -140,7 +141,7 @@ def _check_mesh(config: EngineSettings, mesh) -> None:
 
 def _make_init(config: EngineSettings, opt) -> Callable:
     """``init(problem, *, key, params=None) -> State`` of :func:`make_round`."""
-    n, c, d, b = config.n_clients, config.c, config.d, config.batch
+    n, c, d = config.n_clients, config.c, config.d
     dt = _dtype(config)
 
     def init(problem: Problem, *, key, params=None) -> State:
@@ -156,8 +157,7 @@ def _make_init(config: EngineSettings, opt) -> Callable:
             opt_state=opt_state,
             round=jnp.zeros((), jnp.int32),
             counts=jnp.zeros((n,), jnp.int32),
-            # z̄ only for a method that shares embeddings (MAR); a placeholder row for the others
-            z_bar=jnp.zeros((rows, b if config.loss_method.embeddings else 1, c), dt),
+            z_bar=jnp.zeros((rows, embedding_rows(config), c), dt),
             key=key,
             diverged=jnp.zeros((), bool),
             algo=() if alg is None else jax.vmap(alg.init)(stacked),

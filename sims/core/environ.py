@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,8 +20,6 @@ class _ToOwnLogger:
 
     @staticmethod
     def handle(record) -> None:
-        import logging
-
         logging.getLogger(record.name).handle(record)
 
 
@@ -30,7 +29,6 @@ def forwarded_logs(context: Any, name: str) -> Iterator[Any]:
     logger ``name`` and its children (:func:`send_logs` in each worker), read into this
     process's loggers while the block runs; None (nothing forwarded) when nothing here listens
     to ``name`` at INFO."""
-    import logging
     from logging.handlers import QueueListener
 
     if not logging.getLogger(name).isEnabledFor(logging.INFO):
@@ -51,7 +49,6 @@ def send_logs(queue: Any, name: str) -> None:
     handlers."""
     if queue is None:
         return
-    import logging
     from logging.handlers import QueueHandler
 
     logger = logging.getLogger(name)

@@ -159,15 +159,15 @@ def _lb(framework: str, method: str, n: int, k: int, p, abar=None) -> sp.Rationa
 
 
 def _bound_local(n: int, k: int, p) -> tuple:
-    """Thm 4.2 for one client (client 0's own target): min r over k != i, and no graph."""
+    """Thm 4.2 for one client (client 0's own target): min r over k != i, no graph."""
     rv = _top_rv(_mim_target(n, [1] + [0] * (n - 1), k, p))
-    return min(rv[1:]), "k != i = 0", None, None
+    return min(rv[1:]), "k != i = 0", "one client", None
 
 
 def _bound_fl(n: int, k: int, p) -> tuple:
-    """Thm 4.2 for FL (π = 1/N): min r over [N], and no graph."""
+    """Thm 4.2 for FL (π = 1/N): min r over [N], no graph."""
     rv = _top_rv(_mim_target(n, [sp.Rational(1, n)] * n, k, p))
-    return min(rv), "k in [N]", None, None
+    return min(rv), "k in [N]", "FL (pi = 1/N)", None
 
 
 def _bound_decl(n: int, k: int, p) -> tuple:
@@ -178,16 +178,17 @@ def _bound_decl(n: int, k: int, p) -> tuple:
     return min(rv, key=lambda x: float(x)), "k in [N]", "star", _abar(adj)
 
 
-def _check_bound(framework: str, place, graph_name: str, n: int, k: int, p) -> dict | None:
+def _check_bound(framework: str, place, n: int, k: int, p) -> dict | None:
     """Thm 4.2 under ``framework`` (the bound's framework in :func:`_lb`): the evidence where
-    min r of the exact MIM optimum (``place``: one of the three above) is below the paper's LB."""
+    min r of the exact MIM optimum is below the paper's LB; ``place`` (one of the three above)
+    gives min r, its coordinates, the setting's name and |Ā| (None without a graph)."""
     r, coords, graph, abar = place(n, k, p)
     lb = _lb(framework, "mim", n, k, p, abar)
     sign, ball = _sign_ball(lb - r)
     if sign <= 0:
         return None
     return {
-        "graph": graph or graph_name,
+        "graph": graph,
         "abar": str(abar) if abar is not None else None,
         "check": f"min r over {coords} = {r} < LB = {lb}",
         "rv": str(r),
@@ -266,9 +267,9 @@ def _check_thm46_eq87(n: int, k: int, p) -> dict | None:
 CHECKS = {
     "eq17": (_check_eq17, 2),
     "eq29-30": (_check_eq29_30, 3),
-    "thm4.2.local": (functools.partial(_check_bound, "local", _bound_local, "one client"), 3),
-    "thm4.2.decl": (functools.partial(_check_bound, "decl", _bound_decl, ""), 3),
-    "thm4.2.fl": (functools.partial(_check_bound, "fl", _bound_fl, "FL (pi = 1/N)"), 3),
+    "thm4.2.local": (functools.partial(_check_bound, "local", _bound_local), 3),
+    "thm4.2.decl": (functools.partial(_check_bound, "decl", _bound_decl), 3),
+    "thm4.2.fl": (functools.partial(_check_bound, "fl", _bound_fl), 3),
     "thm4.4": (_check_thm44, 3),
     "cor4.5": (_check_cor45, 3),
     "thm4.6.eq87": (_check_thm46_eq87, 3),
