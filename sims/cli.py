@@ -208,6 +208,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         description="Verify the theory of arXiv 2607.02447 (distributed SSL under non-IID data).",
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # one spelling per option: a prefix is never read as a whole name
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     parser.add_argument("--force-size", action="store_true", default=False, help=FORCE_SIZE_HELP)
@@ -223,6 +224,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
             description=module.HELP,
             epilog="\n\n".join(t for t in parts if t) or None,
             formatter_class=_HelpFormatter,
+            allow_abbrev=False,
         )
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         p.add_argument(

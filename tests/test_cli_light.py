@@ -114,6 +114,19 @@ def test_one_spelling_of_the_client_count():
         assert "--n" not in shown, name
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["simulate", "--n", "3"], ["simulate", "--n-client", "3"], ["verify", "--clai", "eq17"]],
+)
+def test_a_prefix_of_an_option_is_not_read_as_the_option(capsys, argv):
+    """argparse's abbreviations are off: `--n` in a command without it is not --n-clients."""
+    from sims.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unrecognized arguments" in err[0] and argv[1] in err[0]
+
+
 def test_parse_time_names_equal_their_sources():
     from sims.commands import _names as n
     from sims.core import mixing
