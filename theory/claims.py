@@ -187,6 +187,7 @@ REGISTRY: dict[str, Claim] = {
             _thm44_b,
             paper_reading={**_MIM, **_CL, "sensitivity": _SPREAD_N},
             paper_reading_why=_THM44_WHY,
+            sweeps_d=True,
         ),
         Claim(
             "cor4.5",
@@ -447,8 +448,8 @@ def evaluate(
                 name = reading_name(r)
                 cell = cells.get(name) or evaluate_reading(cfg, cid, r)
                 readings[name] = cell["track_b"].verdict
-        if cid == "thm4.4" and cfg.d_sweep:
-            # the claim is a limit d -> oo: the primary readings' word at every d of d_sweep
+        if claim.sweeps_d and cfg.d_sweep:
+            # a limit d -> oo: the primary readings' word at every d of d_sweep
             b_numbers["d_sweep"] = {
                 str(d): vd.combine(
                     evaluate_reading(dataclasses.replace(cfg, d=d), cid, r)["track_b"].verdict

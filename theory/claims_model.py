@@ -318,7 +318,9 @@ class Claim:
     empty where both read it the same way. ``paper_reading``: the paper's own reading,
     {dimension: values} over ``CLAIM_READINGS[id]`` (several values of one dimension: each is
     the paper's, their words combined with R5); empty for a claim with one reading.
-    ``paper_reading_why``: one line saying why, citing the paper's section."""
+    ``paper_reading_why``: one line saying why, citing the paper's section. ``sweeps_d``:
+    the claim's Track B word is also reported at every d of ``VerifyConfig.d_sweep`` (Thm
+    4.4's statement is a limit d → ∞, read along the sweep)."""
 
     id: str
     reference: str
@@ -328,6 +330,7 @@ class Claim:
     tracks: str = ""
     paper_reading: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
     paper_reading_why: str = ""
+    sweeps_d: bool = False
 
 
 # ----------------------------------------------------------------------------------------------
