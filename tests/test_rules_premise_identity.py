@@ -87,22 +87,20 @@ def test_strict_claim_with_identical_sides_is_violated_naming_the_identity():
 
 def test_r7_guards_violated_resting_on_the_collapsed_side():
     # claim s_X > s_Y: violated means X came out more robust; X collapsed -> collapsed (R13)
-    assert vd.collapse_guard("violated", 4, 4, "spread-N", other_rank=1) == "collapsed"
-    assert vd.collapse_guard("violated", 4, 4, "spread-N", other_rank=4) == "violated"
-    assert vd.collapse_guard("violated", 4, 4, "gap", other_rank=1) == "violated"
-    assert vd.collapse_guard("violated", 1, 4, "spread-N") == "violated"  # the old rule
+    assert vd.collapse_guard("violated", 4, 4, True, other_rank=1) == "collapsed"
+    assert vd.collapse_guard("violated", 4, 4, True, other_rank=4) == "violated"
+    assert vd.collapse_guard("violated", 4, 4, False, other_rank=1) == "violated"
+    assert vd.collapse_guard("violated", 1, 4, True) == "violated"  # the old rule
 
 
 def test_trend_violation_between_collapsed_optima_is_collapsed():
     ab, s = [2, 3, 4], [0.010, 0.012, 0.011]  # bumps between rank-1 optima
     word, viol = vd.trend(ab, s, 1e-6)
     assert word == "violated" and viol
-    assert vd.trend_collapse_guard(word, ab, s, [1, 1, 1], 4, "spread-N", 1e-6) == "collapsed"
-    kept = vd.trend_collapse_guard(word, ab, s, [4, 1, 1], 4, "spread-N", 1e-6)
+    assert vd.trend_collapse_guard(word, ab, s, [1, 1, 1], 4, True, 1e-6) == "collapsed"
+    kept = vd.trend_collapse_guard(word, ab, s, [4, 1, 1], 4, True, 1e-6)
     assert kept == "violated"  # the violation starting at graph 0 (full rank) stands
-    old = vd.trend_collapse_guard(
-        word, ab, s, [1, 1, 1], 4, "spread-N", 1e-6, both_directions=False
-    )
+    old = vd.trend_collapse_guard(word, ab, s, [1, 1, 1], 4, True, 1e-6, both_directions=False)
     assert old == "violated"
 
 
@@ -127,5 +125,5 @@ def test_atlas_trend_guard_matches_the_scalar_rule():
         ranks = rng.integers(0, 5, k)
         tol = np.full(k, 1e-4)
         w, _ = trend_arrays(ab, s, s, tol)
-        ref = vd.trend_collapse_guard(vd.trend(ab, s, 2e-4)[0], ab, s, ranks, 4, "spread-N", 2e-4)
-        assert trend_collapse_arrays(w, ab, s, s, tol, ranks, 4, "spread-N") == ref
+        ref = vd.trend_collapse_guard(vd.trend(ab, s, 2e-4)[0], ab, s, ranks, 4, True, 2e-4)
+        assert trend_collapse_arrays(w, ab, s, s, tol, ranks, 4, True) == ref

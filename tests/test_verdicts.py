@@ -101,39 +101,42 @@ def test_trend_holds_needs_a_decrease_along_abar():
 def test_trend_collapse_guard():
     ab, n = [2, 3, 4], 4
     # every decrease ends at a collapsed optimum -> collapsed (spread readings only; R13)
-    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, "spread-N") == (
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, True) == (
         "collapsed"
     )
-    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, "gap") == "holds"
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4, 1], n, False) == "holds"
     # one decrease into a full-rank optimum keeps holds
-    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, "spread-c") == (
-        "holds"
-    )
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, True) == ("holds")
     # a decrease within the tolerance does not count
     tol = 0.25
-    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, "spread-N", tol) == (
+    assert vd.trend_collapse_guard("holds", ab, [0.3, 0.1, 0.0], [4, 4, 1], n, True, tol) == (
         "collapsed"
     )
     for word in ("degenerate", "not-unique", "void"):
-        assert vd.trend_collapse_guard(word, ab, [0.3, 0.3, 0.0], [1, 1, 1], n, "spread-N") == word
+        assert vd.trend_collapse_guard(word, ab, [0.3, 0.3, 0.0], [1, 1, 1], n, True) == word
     # violated: guarded since R7 applies in both directions (RULE_CHANGES), not before
     up = [0.0, 0.3, 0.3]
-    assert vd.trend_collapse_guard("violated", ab, up, [1, 4, 4], n, "spread-N") == "collapsed"
-    assert vd.trend_collapse_guard("violated", ab, up, [4, 1, 1], n, "spread-N") == "violated"
-    old = vd.trend_collapse_guard(
-        "violated", ab, up, [1, 4, 4], n, "spread-N", both_directions=False
-    )
+    assert vd.trend_collapse_guard("violated", ab, up, [1, 4, 4], n, True) == "collapsed"
+    assert vd.trend_collapse_guard("violated", ab, up, [4, 1, 1], n, True) == "violated"
+    old = vd.trend_collapse_guard("violated", ab, up, [1, 4, 4], n, True, both_directions=False)
     assert old == "violated"
     with pytest.raises(ValueError, match="^ranks"):
-        vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4], n, "spread-N")
+        vd.trend_collapse_guard("holds", ab, [0.3, 0.3, 0.0], [4, 4], n, True)
 
 
 def test_collapse_guard():
-    assert vd.collapse_guard("holds", 1, 4, "spread-N") == "collapsed"
-    assert vd.collapse_guard("holds", 1, 4, "spread-c") == "collapsed"
-    assert vd.collapse_guard("holds", 1, 4, "gap") == "holds"
-    assert vd.collapse_guard("holds", 4, 4, "spread-N") == "holds"
-    assert vd.collapse_guard("violated", 1, 4, "spread-N") == "violated"
+    assert vd.collapse_guard("holds", 1, 4, True) == "collapsed"
+    # the spreads are guarded, the gap is not (theory.claims_model.SENSITIVITY)
+    from theory.claims_model import SENSITIVITY
+
+    assert {k: x.spread for k, x in SENSITIVITY.items()} == {
+        "spread-N": True, "spread-c": True, "gap": False
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="spread"):  # a name is truthy: refused
+        vd.collapse_guard("holds", 1, 4, "gap")
+    assert vd.collapse_guard("holds", 1, 4, False) == "holds"
+    assert vd.collapse_guard("holds", 4, 4, True) == "holds"
+    assert vd.collapse_guard("violated", 1, 4, True) == "violated"
 
 
 def test_solve_target_matches_numpy_eigh_untied():

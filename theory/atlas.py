@@ -268,7 +268,7 @@ def trend_collapse_arrays(
     tol,
     ranks,
     n_signal: int,
-    reading: str,
+    spread: bool,
     *,
     both_directions=True,
     flat_by_proof: bool = False,
@@ -278,17 +278,18 @@ def trend_collapse_arrays(
     decrease (|Ā|_i < |Ā|_j and lo_i − hi_j > tol_i + tol_j) ends at a graph whose optimum has
     rank ≥ ``n_signal``, a ``violated`` only if some certain violation (lo_j − hi_i > tol_i +
     tol_j) starts at one (``both_directions=False``: ``violated`` unguarded, the rule before
-    RULE_CHANGES' R7 entry of 2026-11-25); else, under a spread reading, ``collapsed`` (R13).
+    RULE_CHANGES' R7 entry of 2026-11-25); else, when s is a spread (``spread``), ``collapsed``
+    (R13).
     A ``violated`` of a series constant by proof (``flat_by_proof``) stays where no optimum
     collapsed.
 
     >>> ab, s, tol, ranks = [2, 3], [0.3, 0.0], [0, 0], [4, 1]
-    >>> trend_collapse_arrays("holds", ab, s, s, tol, ranks, 4, "spread-N")
+    >>> trend_collapse_arrays("holds", ab, s, s, tol, ranks, 4, True)
     'collapsed'
-    >>> trend_collapse_arrays("violated", ab, s[::-1], s[::-1], tol, [1, 4], 4, "spread-N")
+    >>> trend_collapse_arrays("violated", ab, s[::-1], s[::-1], tol, [1, 4], 4, True)
     'collapsed'
     """
-    if word not in ("holds", "violated") or reading == "gap":
+    if word not in ("holds", "violated") or not vd.is_spread(spread):
         return word
     if word == "violated" and not both_directions:
         return word
@@ -388,6 +389,7 @@ def _study(
             sol_fl = ex.solution(mth, tr, fl)
             res["methods"][method] = {}
             for sens in cfg.sensitivities:
+                spread = cm.SENSITIVITY[sens].spread
                 vals, ranks = _values(vcfg, method, feats["pi"], sens)
                 vfed = cm._sens(sol_fl, sens, n, ex.c)
                 s = np.array([x.point for x in vals])
@@ -401,14 +403,14 @@ def _study(
                 ab = feats["abar"]
                 one_way = vd.before_r13(
                     trend_collapse_arrays(
-                        r6_old, ab, lo, hi, tol, ranks, n, sens, both_directions=False
+                        r6_old, ab, lo, hi, tol, ranks, n, spread, both_directions=False
                     )
                 )
                 before = vd.before_r13(
-                    trend_collapse_arrays(r6_old, ab, lo, hi, tol, ranks, n, sens)
+                    trend_collapse_arrays(r6_old, ab, lo, hi, tol, ranks, n, spread)
                 )
                 word = trend_collapse_arrays(
-                    r6, ab, lo, hi, tol, ranks, n, sens, flat_by_proof=flat
+                    r6, ab, lo, hi, tol, ranks, n, spread, flat_by_proof=flat
                 )
                 # R11: an optimum W = 0 on any graph voids the trend
                 word, zero = vd.premise_guard(word, ranks)
@@ -423,8 +425,8 @@ def _study(
                             continue
                         raw = vd.compare(x, vfed, rel)
                         raw_old = vd.compare(x, vfed, rel, r13=False)
-                        old[vd.before_r13(vd.collapse_guard(raw_old, sol_fl.rank, n, sens))] += 1
-                        w = vd.collapse_guard(raw, sol_fl.rank, n, sens, other_rank=ranks[k])
+                        old[vd.before_r13(vd.collapse_guard(raw_old, sol_fl.rank, n, spread))] += 1
+                        w = vd.collapse_guard(raw, sol_fl.rank, n, spread, other_rank=ranks[k])
                         w = vd.IDENTITY_WORDS[rel] if same else w
                         new["void" if void else w] += 1
                 label = out["graphs"]

@@ -16,6 +16,7 @@ import numpy as np
 from theory import solutions, solve, symbolic
 from theory import verdicts as vd
 from theory.claims_model import (
+    SENSITIVITY,
     Evidence,
     VerifyConfig,
     _exact,
@@ -228,6 +229,7 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
     mm, tm, _ = _method_of(reading, "objective")
     mc, tc, _ = _method_of(reading, "cl")
     sens = reading["sensitivity"]
+    spread = SENSITIVITY[sens].spread
     numbers: dict = {}
     words, old_r7, old_a5, old_r13 = [], [], [], []
     for fw in FRAMEWORK_NAMES:
@@ -239,9 +241,11 @@ def _thm44_b(cfg: VerifyConfig, reading: dict) -> Evidence:
             vm, vc = _sens(sm, sens, n, c), _sens(sc, sens, n, c)
             raw = vd.compare(vc, vm, ">")
             raw_old = vd.compare(vc, vm, ">", r13=False)
-            one_way = vd.before_r13(vd.collapse_guard(raw_old, sm.rank, n, sens))
-            guarded = vd.collapse_guard(raw, sm.rank, n, sens, other_rank=sc.rank)
-            before = vd.before_r13(vd.collapse_guard(raw_old, sm.rank, n, sens, other_rank=sc.rank))
+            one_way = vd.before_r13(vd.collapse_guard(raw_old, sm.rank, n, spread))
+            guarded = vd.collapse_guard(raw, sm.rank, n, spread, other_rank=sc.rank)
+            before = vd.before_r13(
+                vd.collapse_guard(raw_old, sm.rank, n, spread, other_rank=sc.rank)
+            )
             word, why = vd.premise_guard(guarded, [sm.rank, sc.rank], ["MIM", "CL"])
             words.append(word)
             old_r7.append("void" if why else one_way)

@@ -12,6 +12,7 @@ import numpy as np
 from theory import symbolic
 from theory import verdicts as vd
 from theory.claims_model import (
+    SENSITIVITY,
     Evidence,
     NotApplicable,
     VerifyConfig,
@@ -85,17 +86,17 @@ def _cor45_b(cfg: VerifyConfig, reading: dict) -> Evidence:
         raise NotApplicable("fewer than two graphs at this N (Cor 4.5 needs N >= 3)")
     r6, viol = vd.trend(abars, vals)
     ranks = [row["rank"] for row in rows]
-    sens = reading["sensitivity"]
-    guarded = vd.trend_collapse_guard(r6, abars, vals, ranks, cfg.n_clients, sens)
+    spread = SENSITIVITY[reading["sensitivity"]].spread
+    guarded = vd.trend_collapse_guard(r6, abars, vals, ranks, cfg.n_clients, spread)
     one_way = vd.before_r13(
         vd.trend_collapse_guard(
-            vd.trend(abars, vals, r13=False)[0], abars, vals, ranks, cfg.n_clients, sens,
+            vd.trend(abars, vals, r13=False)[0], abars, vals, ranks, cfg.n_clients, spread,
             both_directions=False,
         )
     )  # fmt: skip
     before = vd.before_r13(
         vd.trend_collapse_guard(
-            vd.trend(abars, vals, r13=False)[0], abars, vals, ranks, cfg.n_clients, sens
+            vd.trend(abars, vals, r13=False)[0], abars, vals, ranks, cfg.n_clients, spread
         )
     )
     names = [f"the DecL objective on {row['graph']}" for row in rows]
@@ -243,6 +244,7 @@ def _thm46_b(which: str):
         info = _thm46_graph(cfg, which)
         method, transform, _ = _method_of(reading, "method")
         sens = reading["sensitivity"]
+        spread = SENSITIVITY[sens].spread
         sd = ex.solution(method, transform, info["weights"])
         sf = ex.solution(method, transform, _fl_weights(ex.n))
         vdec, vfed = _sens(sd, sens, ex.n, ex.c), _sens(sf, sens, ex.n, ex.c)
@@ -255,10 +257,10 @@ def _thm46_b(which: str):
             old_r7 = guarded = raw
             before = raw_old
         else:
-            old_r7 = vd.before_r13(vd.collapse_guard(raw_old, sf.rank, ex.n, sens))
-            guarded = vd.collapse_guard(raw, sf.rank, ex.n, sens, other_rank=sd.rank)
+            old_r7 = vd.before_r13(vd.collapse_guard(raw_old, sf.rank, ex.n, spread))
+            guarded = vd.collapse_guard(raw, sf.rank, ex.n, spread, other_rank=sd.rank)
             before = vd.before_r13(
-                vd.collapse_guard(raw_old, sf.rank, ex.n, sens, other_rank=sd.rank)
+                vd.collapse_guard(raw_old, sf.rank, ex.n, spread, other_rank=sd.rank)
             )
         old_identity = before  # without R12, and before R13
         if same:

@@ -101,7 +101,30 @@ FULL_SPACE_TRANSFORMS = ("rotation-full",)
 FULL_SPACE_MAX_D = 2000
 #: largest d at which tr(H) of the full-space rotation is summed (O(d) work)
 FULL_TRACE_MAX_D = 10**8
-SENSITIVITIES = ("spread-N", "spread-c", "gap")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sensitivity:
+    """A reading of the sensitivity s of Thm 4.4 / 4.6 (the ``sensitivity`` dimension).
+
+    Attributes:
+      of: ``of(solution, n, c) -> Value``: s at an optimum of N clients and c features.
+      spread: whether s is a spread max r − min r; R7 (:func:`theory.verdicts.collapse_guard`)
+        guards a spread only: a collapsed optimum spreads its RV evenly, while the gap
+        1 − min r stays informative.
+    """
+
+    of: Callable[[solutions.Solution, int, int], vd.Value]
+    spread: bool
+
+
+#: The sensitivity readings: the spread over [N] (Thm 4.4's own), over [c], and the gap.
+SENSITIVITY = {
+    "spread-N": Sensitivity(lambda sol, n, c: solutions.spread(sol, range(n)), True),
+    "spread-c": Sensitivity(lambda sol, n, c: solutions.spread(sol, range(c)), True),
+    "gap": Sensitivity(lambda sol, n, c: solutions.gap(sol, range(n)), False),
+}
+SENSITIVITIES = tuple(SENSITIVITY)
 #: reading dimensions and their values ("method": any SSL method, MIM or CL)
 READINGS = {
     "objective": tuple(OBJECTIVES),
@@ -564,11 +587,7 @@ def _method_of(reading: dict, dim: str) -> tuple[str, str, str]:
 
 
 def _sens(sol: solutions.Solution, reading: str, n: int, c: int) -> vd.Value:
-    if reading == "spread-N":
-        return solutions.spread(sol, range(n))
-    if reading == "spread-c":
-        return solutions.spread(sol, range(c))
-    return solutions.gap(sol, range(n))
+    return SENSITIVITY[reading].of(sol, n, c)
 
 
 def _lst(x, digits: int = 9) -> list:

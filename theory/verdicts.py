@@ -467,13 +467,21 @@ def old_trend_rule(series: dict) -> str:
     return "holds" if ok and dec else "violated"
 
 
+def is_spread(spread: bool) -> bool:
+    """``spread`` checked: R7's flag, True or False (a reading's name is refused: every name is
+    truthy, so "gap" would read as a spread)."""
+    if not isinstance(spread, bool | np.bool_):
+        v.fail("spread", "True or False (Sensitivity.spread of the reading)", spread)
+    return bool(spread)
+
+
 def trend_collapse_guard(
     word: str,
     abar: Sequence[float],
     s: Sequence,
     ranks: Sequence[int],
     n_signal: int,
-    reading: str,
+    spread: bool,
     tol: float | None = None,
     *,
     both_directions: bool = True,
@@ -486,18 +494,19 @@ def trend_collapse_guard(
     a tie). The same for ``violated`` (R7 in both directions, RULE_CHANGES):
     it stays only if some violation (s_j > s_i + t) starts at a graph i, the side that came out
     more robust, whose optimum has rank ≥ N. ``both_directions=False``: the rule before that
-    change (``violated`` unguarded). Other words and the ``gap`` reading pass unchanged.
+    change (``violated`` unguarded). Other words, and s that is not a spread (``spread``
+    False: the gap; :class:`theory.claims_model.Sensitivity`), pass unchanged.
 
-    >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "spread-N", 1e-12)
+    >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, True, 1e-12)
     'collapsed'
-    >>> trend_collapse_guard("holds", [2, 3, 4], [0.3, 0.2, 0.0], [4, 4, 1], 4, "spread-N", 1e-12)
+    >>> trend_collapse_guard("holds", [2, 3, 4], [0.3, 0.2, 0.0], [4, 4, 1], 4, True, 1e-12)
     'holds'
-    >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, "gap", 1e-12)
+    >>> trend_collapse_guard("holds", [2, 3], [0.3, 0.0], [4, 1], 4, False, 1e-12)
     'holds'
-    >>> trend_collapse_guard("violated", [2, 3], [0.001, 0.003], [1, 1], 4, "spread-N", 1e-12)
+    >>> trend_collapse_guard("violated", [2, 3], [0.001, 0.003], [1, 1], 4, True, 1e-12)
     'collapsed'
     """
-    if word not in ("holds", "violated") or reading == "gap":
+    if word not in ("holds", "violated") or not is_spread(spread):
         return word
     if word == "violated" and not both_directions:
         return word
@@ -519,23 +528,24 @@ def collapse_guard(
     word: str,
     robust_rank: int,
     n_signal: int,
-    reading: str,
+    spread: bool,
     other_rank: int | None = None,
 ) -> str:
     """R7: a ``holds`` of "s_X > s_Y" (or ≥) resting on Y, whose optimum has rank < N, is
-    ``collapsed`` under the spread readings (a collapsed optimum spreads its RV evenly, so the
-    spread says nothing about robustness; R13 gave this finding its own word); so is
-    a ``violated`` resting on X (``other_rank`` < N), the side that came out more robust (R7 in
-    both directions, RULE_CHANGES; ``other_rank=None``: the rule before, one direction).
+    ``collapsed`` when s is a spread (``spread``; :class:`theory.claims_model.Sensitivity`: a
+    collapsed optimum spreads its RV evenly, so the spread says nothing about robustness;
+    R13 gave this finding its own word); so is a ``violated`` resting on X (``other_rank``
+    < N), the side that came out more robust (R7 in both directions, RULE_CHANGES;
+    ``other_rank=None``: the rule before, one direction). The gap (``spread`` False) passes.
 
-    >>> collapse_guard("holds", 1, 4, "spread-N"), collapse_guard("holds", 1, 4, "gap")
+    >>> collapse_guard("holds", 1, 4, True), collapse_guard("holds", 1, 4, False)
     ('collapsed', 'holds')
-    >>> collapse_guard("violated", 4, 4, "spread-N", 1)
+    >>> collapse_guard("violated", 4, 4, True, 1)
     'collapsed'
-    >>> collapse_guard("violated", 4, 4, "spread-N")
+    >>> collapse_guard("violated", 4, 4, True)
     'violated'
     """
-    if reading == "gap":
+    if not is_spread(spread):
         return word
     if word == "holds" and int(robust_rank) < int(n_signal):
         return "collapsed"

@@ -32,6 +32,7 @@ from sims.reproduce.figures._theorem_parts import (
 )
 from sims.reproduce.figures.verdicts import STYLE as WORD_STYLE
 from theory import verdicts as vd
+from theory.claims_model import SENSITIVITY
 
 _D_STYLES = ("-", "--", "-.", ":")
 #: Track B markers of the named graphs; the official generator's graphs get one per seed
@@ -326,12 +327,12 @@ def thm46_words(ex: dict, em: str, key: str) -> list[tuple[str, str]]:
     """
     n = int(ex["n_clients"])
     fl = ex["fl"][em]
-    reading = dict((k, r) for k, r, _ in _QUANTITIES)[key]
+    spread = SENSITIVITY[dict((k, r) for k, r, _ in _QUANTITIES)[key]].spread
     out = []
     for rec in ex["records"]:
         sd, sf = float(rec[em][key]), float(fl[key])
         raw = vd.compare(sd, sf, ">=", ZERO_TOL)
-        word = vd.collapse_guard(raw, fl["rank"], n, reading, other_rank=rec[em]["rank"])
+        word = vd.collapse_guard(raw, fl["rank"], n, spread, other_rank=rec[em]["rank"])
         why = "R1" if raw != "degenerate" else f"R1: tie within {ZERO_TOL:g}"
         if word != raw:
             rank = fl["rank"] if raw == "holds" else rec[em]["rank"]
