@@ -1,19 +1,22 @@
-"""The assumptions the proofs of arXiv 2607.02447 use, each reported ``met`` / ``not met``.
+r"""The assumptions the proofs of arXiv 2607.02447 use, each reported ``met`` / ``not met``.
 
 Checked at a configuration (``theory.claims.VerifyConfig``) on the exact model:
 
-* ``A.5`` — rank W = c for the optimum of every framework (local, DecL, FL) and method
-  (Assumption A.5, Remark A.6). The exact optimum's rank is that of the positive part of the
-  top-c eigen-space (rule T2 of docs/verdict_rules.md).
+* ``A.5`` — :math:`\operatorname{rank} W = c` for the optimum of every framework (local, DecL, FL)
+  and method (Assumption A.5, Remark A.6). The exact optimum's rank is that of the positive part of
+  the top-c eigen-space (rule T2 of docs/verdict_rules.md).
 * ``eq17-diagonal`` / ``eq44-diagonal`` — the proofs replace the exact targets by diagonal ones
   (Eq. 17 for MIM, Eq. 44 for CL; docs/theory/errata.md (a), (b)). Met when the exact target's
-  off-diagonal part is zero within T5; the relative size ‖offdiag‖_F / ‖X‖_F is reported.
-* ``N-scaling`` — N = Θ(d^{1/20}) with the constant C_N of Track A: the implied constant
-  N / d^{1/20} is reported; met when it lies within a factor 4 of ``c_n`` (a stated choice: a
-  Θ(·) cannot be checked at one d).
-* ``A.1`` — 2 ≤ |A_i| ≤ N for every client and |Ā| ≤ N (Assumption A.1; the DecL formulas
-  need 1 − 1/|Ā| ≤ 1 − 1/N).
-* ``A.9`` — tr(P H_sym P) > 0 for the dissimilar-CL transform, P the projector on e_1..e_c.
+  off-diagonal part is zero within T5; the relative size
+  :math:`\lVert \mathrm{offdiag}\rVert_F / \lVert X\rVert_F` is reported.
+* ``N-scaling`` — :math:`N = \Theta(d^{1/20})` with the constant :math:`C_N` of Track A: the
+  implied constant :math:`N / d^{1/20}` is reported; met when it lies within a factor 4 of
+  ``c_n`` (a stated choice: a :math:`\Theta(\cdot)` cannot be checked at one d).
+* ``A.1`` — :math:`2 \le \lvert A_i\rvert \le N` for every client and
+  :math:`\lvert\bar A\rvert \le N` (Assumption A.1; the DecL formulas need
+  :math:`1 - 1/\lvert\bar A\rvert \le 1 - 1/N`).
+* ``A.9`` — :math:`\operatorname{tr}(P H_{\mathrm{sym}} P) > 0` for the dissimilar-CL transform,
+  P the projector on :math:`e_1, \dots, e_c`.
 
 Rule R9: assumption checks never change a verdict; both are reported side by side.
 """

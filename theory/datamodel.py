@@ -1,28 +1,36 @@
-"""The paper's non-IID data model (Section 3.2, Figure 1 of arXiv 2607.02447).
+r"""The paper's non-IID data model (Section 3.2, Figure 1 of arXiv 2607.02447).
 
 Client ``i`` (1-based in the paper, 0-based here) holds three classes:
 
-* frequent class 2i−1:  x = +e_i − Σ_{k∈[N]∖i} q_k τ e_k + μ ξ,
-* frequent class 2i:    x = −e_i − Σ_{k∈[N]∖i} q_k τ e_k + μ ξ,
-* rare class h_i:       x = e_{h_i} + μ ξ,
+$$
+\begin{aligned}
+\text{frequent class } 2i-1: &\quad x = +e_i - \sum_{k \in [N] \setminus \{i\}} q_k \tau e_k
++ \mu \xi, \\
+\text{frequent class } 2i: &\quad x = -e_i - \sum_{k \in [N] \setminus \{i\}} q_k \tau e_k
++ \mu \xi, \\
+\text{rare class } h_i: &\quad x = e_{h_i} + \mu \xi,
+\end{aligned}
+$$
 
-with q_k ~ Bernoulli(1/2) independently per coordinate (camera-ready reading), ξ ~ N(0, I_d).
-The two frequent classes have weight (1 − ρ)/2 each and the rare class weight ρ
-(``rare_fraction``). Defaults follow the theorems: τ = d^{1/5}, μ = d^{−1/5}; the embedding
-width defaults to c = 2N.
+with :math:`q_k \sim \mathrm{Bernoulli}(1/2)` independently per coordinate (camera-ready
+reading), :math:`\xi \sim N(0, I_d)`. The two frequent classes have weight :math:`(1 - \rho)/2`
+each and the rare class weight ρ (``rare_fraction``). Defaults follow the theorems:
+:math:`\tau = d^{1/5}`, :math:`\mu = d^{-1/5}`; the embedding width defaults to :math:`c = 2N`.
 
-Where the rare class lives is ambiguous in the paper (h_i is a *class* index in [2N]∖{2i−1, 2i}
-but is used as a *coordinate*); ``rare_axis`` exposes the readings:
+Where the rare class lives is ambiguous in the paper (:math:`h_i` is a *class* index in
+:math:`[2N] \setminus \{2i-1, 2i\}` but is used as a *coordinate*); ``rare_axis`` exposes the
+readings:
 
-* ``"class-index"`` (default, literal): h_i = 2·((i mod N) + 1) − 1, the first frequent class
-  of the next client, used as the coordinate e_{h_i}. Some of these axes are other clients'
-  own axes (h_i ≤ N), the others lie in e_{N+1..2N}.
-* ``"next-client"``: the axis is e_{(i mod N)+1}, the next client's own axis — the analogue of
-  Liu et al. (2022), whose rare class lives on the offset axis.
-* ``"extra"``: a dedicated axis e_{N+i} per client.
+* ``"class-index"`` (default, literal): :math:`h_i = 2((i \bmod N) + 1) - 1`, the first frequent
+  class of the next client, used as the coordinate :math:`e_{h_i}`. Some of these axes are other
+  clients' own axes (:math:`h_i \le N`), the others lie in :math:`e_{N+1}, \dots, e_{2N}`.
+* ``"next-client"``: the axis is :math:`e_{(i \bmod N)+1}`, the next client's own axis — the
+  analogue of Liu et al. (2022), whose rare class lives on the offset axis.
+* ``"extra"``: a dedicated axis :math:`e_{N+i}` per client.
 * a tuple of N 1-based coordinates, one per client.
 
-In every reading the rare class's *label* is the class index h_i = 2·((i mod N)+1) − 1.
+In every reading the rare class's *label* is the class index
+:math:`h_i = 2((i \bmod N) + 1) - 1`.
 """
 
 from __future__ import annotations
@@ -50,16 +58,16 @@ def _model(model) -> "DataModel":
 
 @dataclasses.dataclass(frozen=True)
 class DataModel:
-    """Parameters of the paper's data model (Section 3.2).
+    r"""Parameters of the paper's data model (Section 3.2).
 
     Args:
-      d: input dimension, at least 2N (rare axes may use e_{N+1..2N}).
+      d: input dimension, at least 2N (rare axes may use :math:`e_{N+1}, \dots, e_{2N}`).
       n_clients: N ≥ 2.
-      tau: offset scale τ > 0; ``None`` means d^{1/5}.
-      mu: noise scale μ > 0; ``None`` means d^{−1/5}.
-      rare_fraction: weight ρ ∈ [0, 1) of the rare class on each client.
+      tau: offset scale τ > 0; ``None`` means :math:`d^{1/5}`.
+      mu: noise scale μ > 0; ``None`` means :math:`d^{-1/5}`.
+      rare_fraction: weight :math:`\rho \in [0, 1)` of the rare class on each client.
       rare_axis: one of ``RARE_AXIS_MODES`` or a tuple of N 1-based coordinates.
-      c: embedding width, 1 ≤ c ≤ d; ``None`` means 2N (the paper's c ≥ 2N).
+      c: embedding width, :math:`1 \le c \le d`; ``None`` means 2N (the paper's :math:`c \ge 2N`).
 
     Example:
       >>> m = DataModel(d=400, n_clients=4)
@@ -109,14 +117,15 @@ class DataModel:
 
 
 def rare_labels(model: DataModel) -> np.ndarray:
-    """0-based label of each client's rare class: h_i − 1 with h_i = 2((i mod N)+1) − 1."""
+    r"""0-based label of each client's rare class: :math:`h_i - 1` with
+    :math:`h_i = 2((i \bmod N) + 1) - 1`."""
     _model(model)
     n = model.n_clients
     return np.array([2 * ((i + 1) % n) for i in range(n)], dtype=np.int64)
 
 
 def rare_axes(model: DataModel) -> np.ndarray:
-    """0-based coordinate of each client's rare-class axis e_{h_i}, shape (N,)."""
+    """0-based coordinate of each client's rare-class axis :math:`e_{h_i}`, shape (N,)."""
     _model(model)
     n = model.n_clients
     if model.rare_axis == "class-index":
@@ -129,7 +138,7 @@ def rare_axes(model: DataModel) -> np.ndarray:
 
 
 def class_labels(model: DataModel) -> np.ndarray:
-    """0-based labels (N, 3) of each client's components: (2i, 2i+1, rare)."""
+    """0-based labels (N, 3) of each client's components: (:math:`2i`, :math:`2i+1`, rare)."""
     _model(model)
     n = model.n_clients
     own = np.arange(n, dtype=np.int64)
@@ -137,7 +146,8 @@ def class_labels(model: DataModel) -> np.ndarray:
 
 
 def class_weights(model: DataModel) -> np.ndarray:
-    """Mixture weights (3,) of (class 2i−1, class 2i, rare class) on every client."""
+    """Mixture weights (3,) of (class :math:`2i-1`, class :math:`2i`, rare class) on every
+    client."""
     _model(model)
     rho = model.rare_fraction
     return np.array([(1 - rho) / 2, (1 - rho) / 2, rho])
@@ -194,9 +204,17 @@ class _Shown(str):
 def class_second_moments(model: DataModel) -> np.ndarray:
     r""":math:`\mathbb{E}[x x^\top]` of each component, shape (N, 3, d, d).
 
-    Frequent classes: e_i e_iᵀ ∓ (τ/2)(e_i oᵀ + o e_iᵀ) + τ²·E[q qᵀ] on the offset block + μ² I,
-    where o = Σ_{k≠i} e_k and E[q_k q_l] = 1/4 + δ_kl/4. Rare class: e_h e_hᵀ + μ² I. Refused
-    before allocating above the memory budget (:func:`check_dense_fits`).
+    Frequent classes:
+
+    $$
+    e_i e_i^\top \mp \frac{\tau}{2}(e_i o^\top + o e_i^\top) + \tau^2\, \mathbb{E}[q q^\top]
+    + \mu^2 I
+    $$
+
+    (the :math:`\tau^2\, \mathbb{E}[q q^\top]` term on the offset block), where
+    :math:`o = \sum_{k \ne i} e_k` and :math:`\mathbb{E}[q_k q_l] = 1/4 + \delta_{kl}/4`. Rare
+    class: :math:`e_h e_h^\top + \mu^2 I`. Refused before allocating above the memory budget
+    (:func:`check_dense_fits`).
     """
     check_dense_fits(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
@@ -220,7 +238,7 @@ def class_second_moments(model: DataModel) -> np.ndarray:
 
 
 def client_mean(model: DataModel) -> np.ndarray:
-    """E[x] on each client, shape (N, d)."""
+    r""":math:`\mathbb{E}[x]` on each client, shape (N, d)."""
     _model(model)
     return np.einsum("s,nsd->nd", class_weights(model), class_means(model))
 
@@ -233,18 +251,21 @@ def client_second_moment(model: DataModel) -> np.ndarray:
 
 
 def second_moment_symbolic(d: int, n_clients: int, client: int, rare_axis: int):
-    """sympy derivation of E[x] and E[x xᵀ] on one client, in the symbols τ, μ, ρ.
+    r"""sympy derivation of :math:`\mathbb{E}[x]` and :math:`\mathbb{E}[x x^\top]` on one client, in
+    the symbols τ, μ, ρ.
 
-    Builds x of each component symbolically — q_k ~ Bernoulli(1/2) and ξ_k ~ N(0, 1) as
-    independent symbols — expands x xᵀ and applies E[q_k^a] = 1/2 (a ≥ 1), E[ξ_k] = 0,
-    E[ξ_k²] = 1 monomial by monomial, then mixes the components with weights
-    ((1 − ρ)/2, (1 − ρ)/2, ρ). Independent of :func:`class_second_moments` (an oracle for it).
+    Builds x of each component symbolically — :math:`q_k \sim \mathrm{Bernoulli}(1/2)` and
+    :math:`\xi_k \sim N(0, 1)` as independent symbols — expands :math:`x x^\top` and applies
+    :math:`\mathbb{E}[q_k^a] = 1/2` (:math:`a \ge 1`), :math:`\mathbb{E}[\xi_k] = 0`,
+    :math:`\mathbb{E}[\xi_k^2] = 1` monomial by monomial, then mixes the components with weights
+    :math:`((1 - \rho)/2, (1 - \rho)/2, \rho)`. Independent of :func:`class_second_moments` (an
+    oracle for it).
 
     Args:
       d: dimension (small: the matrix is built entry by entry).
       n_clients: N.
       client: 0-based client index i.
-      rare_axis: 0-based coordinate of the rare-class axis e_{h_i}.
+      rare_axis: 0-based coordinate of the rare-class axis :math:`e_{h_i}`.
 
     Returns:
       ``(mean, second, (tau, mu, rho))``: sympy Matrices (d, 1) and (d, d) and the symbols.

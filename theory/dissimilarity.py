@@ -1,18 +1,26 @@
-"""Heterogeneity constants of the linear SSL losses f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F².
+r"""Heterogeneity constants of the linear SSL losses
+:math:`f_i(W) = -\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2`.
 
 An EXTENSION (docs/theory/consensus.md §0, §7; not in the paper's theory, docs/theory/consensus.md,
 note at the top):
 
-* ζ²(W) = Σ_i w_i ‖∇f_i(W) − ∇f_w(W)‖² = Σ_i w_i · 4‖W(X_i − X̄_w)‖_F²
-  (uniform w = 1/N gives (4/N) Σ_i ‖W(X_i − X̄)‖_F²), since ∇f_i = −2 W X_i + 2 W WᵀW;
-  identity: Σ_i w_i ‖∇f_i‖² = ‖∇f_w‖² + ζ².
-* curvature spread δ = max_i 2‖X_i − X̄_w‖₂ (Hessian dissimilarity; the quartic term cancels).
-* local smoothness on 𝔅_R = {‖W‖₂ ≤ R}: L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)).
+* :math:`\zeta^2(W) = \sum_i w_i \lVert \nabla f_i(W) - \nabla f_w(W)\rVert^2`
+  :math:`= \sum_i w_i \, 4\lVert W(X_i - \bar X_w)\rVert_F^2`
+  (uniform :math:`w = 1/N` gives :math:`\frac4N \sum_i \lVert W(X_i - \bar X)\rVert_F^2`), since
+  :math:`\nabla f_i = -2 W X_i + 2 W W^\top W`;
+  identity: :math:`\sum_i w_i \lVert \nabla f_i\rVert^2 = \lVert \nabla f_w\rVert^2 + \zeta^2`.
+* curvature spread :math:`\delta = \max_i 2\lVert X_i - \bar X_w\rVert_2` (Hessian
+  dissimilarity; the quartic term cancels).
+* local smoothness on :math:`\mathfrak{B}_R = \{\lVert W\rVert_2 \le R\}`:
+  :math:`L_R = \max_i \max\big(2\lambda_{\max}(X_i),\ 6R^2 - 2\lambda_{\min}(X_i)\big)`.
 
-* the global loss f_w(W) = Σ_i w_i f_i(W) = −tr(W X̄_w Wᵀ) + ½‖WᵀW‖_F², X̄_w = Σ_i w_i X_i
-  (Eq. 1 with π = w, Eq. 16 of arXiv 2607.02447).
-* the consensus distance Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md
-  §0, D7; uniform w gives Koloskova's Ξ = (1/n) Σ_i ‖W_i − W̄‖²).
+* the global loss
+  :math:`f_w(W) = \sum_i w_i f_i(W)`
+  :math:`= -\operatorname{tr}(W \bar X_w W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2`,
+  :math:`\bar X_w = \sum_i w_i X_i` (Eq. 1 with :math:`\pi = w`, Eq. 16 of arXiv 2607.02447).
+* the consensus distance :math:`\Xi_w = \sum_i w_i \lVert W_i - \bar W_w\rVert^2`,
+  :math:`\bar W_w = \sum_i w_i W_i` (docs/theory/consensus.md §0, D7; uniform w gives
+  Koloskova's :math:`\Xi = \frac1n \sum_i \lVert W_i - \bar W\rVert^2`).
 
 These three quantities have one implementation each, here. ``global_loss_jnp``, ``zeta_sq_jnp``
 and ``consensus_sq_jnp`` are the plain ``jax.numpy`` forms: their dtype follows the inputs and
@@ -39,7 +47,9 @@ def _weights(targets: jax.Array, weights) -> jax.Array:
 def global_loss_jnp(
     W: jax.Array, targets: jax.Array, weights: jax.Array | None = None
 ) -> jax.Array:
-    r"""f_w(W) = Σ_i w_i [−tr(W X_i Wᵀ) + ½‖WᵀW‖_F²] = −tr(W X̄_w Wᵀ) + ½‖WWᵀ‖_F² (Eq. 16).
+    r"""The global loss
+    :math:`f_w(W) = -\operatorname{tr}(W \bar X_w W^\top) + \tfrac12 \lVert W W^\top\rVert_F^2`
+    (Eq. 16).
 
     $$
     f_w(W) = \sum_i w_i \Big[-\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W
@@ -49,7 +59,7 @@ def global_loss_jnp(
 
     Args:
       W: (c, d) encoder.
-      targets: (N, d, d) per-client X_i.
+      targets: (N, d, d) per-client :math:`X_i`.
       weights: (N,) summing to 1; ``None`` means 1/N.
 
     Returns:
@@ -61,7 +71,9 @@ def global_loss_jnp(
 
 
 def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    r"""ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F², X̄_w = Σ_i w_i X_i (docs/theory/consensus.md §0).
+    r"""Gradient dissimilarity
+    :math:`\zeta^2(W) = \sum_i w_i \, 4\lVert W (X_i - \bar X_w)\rVert_F^2`,
+    :math:`\bar X_w = \sum_i w_i X_i` (docs/theory/consensus.md §0).
 
     $$
     \zeta^2(W) = \sum_i w_i \lVert \nabla f_i(W) - \nabla f_w(W) \rVert_F^2
@@ -70,8 +82,9 @@ def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = No
 
     Args:
       W: (c, d) encoder.
-      targets: (N, d, d) per-client X_i.
-      weights: (N,) summing to 1; ``None`` means 1/N (then ζ² = (4/N) Σ‖W(X_i − X̄)‖_F²).
+      targets: (N, d, d) per-client :math:`X_i`.
+      weights: (N,) summing to 1; ``None`` means 1/N
+        (then :math:`\zeta^2 = \frac4N \sum_i \lVert W(X_i - \bar X)\rVert_F^2`).
 
     Returns:
       scalar, in the dtype of the inputs (jittable; see :func:`zeta_sq` for float64).
@@ -85,7 +98,8 @@ def zeta_sq_jnp(W: jax.Array, targets: jax.Array, weights: jax.Array | None = No
 def consensus_sq_jnp(
     W: jax.Array, weights: jax.Array | None = None, axis_name: str | None = None
 ) -> jax.Array:
-    r"""Ξ_w = Σ_i w_i ‖W_i − W̄_w‖², W̄_w = Σ_i w_i W_i (docs/theory/consensus.md §0, D7).
+    r"""Consensus distance :math:`\Xi_w = \sum_i w_i \lVert W_i - \bar W_w\rVert^2`,
+    :math:`\bar W_w = \sum_i w_i W_i` (docs/theory/consensus.md §0, D7).
 
     $$
     \Xi_w = \sum_i w_i \lVert W_i - \bar W_w \rVert^2, \qquad \bar W_w = \sum_i w_i W_i
@@ -93,7 +107,8 @@ def consensus_sq_jnp(
 
     Args:
       W: (N, ...) stacked client parameters (any trailing shape).
-      weights: (N,) summing to 1; ``None`` means 1/N (Ξ = (1/N) Σ_i ‖W_i − W̄‖²).
+      weights: (N,) summing to 1; ``None`` means 1/N
+        (:math:`\Xi = \frac1N \sum_i \lVert W_i - \bar W\rVert^2`).
       axis_name: inside ``jax.shard_map`` with the clients split over this mesh axis, ``W``
         and ``weights`` are this device's clients and the sums run over all devices' clients
         (``lax.psum``; N is then the total number of clients).
@@ -116,7 +131,8 @@ def consensus_sq_jnp(
 global_loss = float64(jax.jit(global_loss_jnp))
 global_loss.__doc__ = "Float64, jitted :func:`global_loss_jnp` (Eq. 16)."
 zeta_sq = float64(jax.jit(zeta_sq_jnp))
-zeta_sq.__doc__ = """Float64, jitted :func:`zeta_sq_jnp`: ζ²(W) = Σ_i w_i · 4‖W (X_i − X̄_w)‖_F².
+zeta_sq.__doc__ = r"""Float64, jitted :func:`zeta_sq_jnp`:
+:math:`\zeta^2(W) = \sum_i w_i \, 4\lVert W (X_i - \bar X_w)\rVert_F^2`.
 
 Example:
   >>> import numpy as np
@@ -125,14 +141,15 @@ Example:
   8.0
 """
 consensus_sq = float64(jax.jit(consensus_sq_jnp))
-consensus_sq.__doc__ = "Float64, jitted :func:`consensus_sq_jnp`: Ξ_w = Σ_i w_i ‖W_i − W̄_w‖²."
+consensus_sq.__doc__ = r"""Float64, jitted :func:`consensus_sq_jnp`:
+:math:`\Xi_w = \sum_i w_i \lVert W_i - \bar W_w\rVert^2`."""
 
 
 @float64
 @jax.jit
 def curvature_spread(targets: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    r""":math:`\delta = \max_i 2\lVert X_i - \bar X_w\rVert_2` (spectral norm; X_i symmetric)
-    (docs/theory/consensus.md §7)."""
+    r""":math:`\delta = \max_i 2\lVert X_i - \bar X_w\rVert_2` (spectral norm;
+    :math:`X_i` symmetric) (docs/theory/consensus.md §7)."""
     w = _weights(targets, weights)
     dev = targets - jnp.einsum("n,nde->de", w, targets)[None]
     dev = 0.5 * (dev + jnp.swapaxes(dev, 1, 2))
@@ -146,7 +163,7 @@ def local_smoothness(targets: jax.Array, R) -> jax.Array:
     on the ball :math:`\lVert W\rVert_2 \le R` (docs/theory/consensus.md §7).
 
     Args:
-      targets: (N, d, d) symmetric X_i (a single (d, d) matrix is also accepted).
+      targets: (N, d, d) symmetric :math:`X_i` (a single (d, d) matrix is also accepted).
       R: radius of the spectral-norm ball.
     """
     X = targets if targets.ndim == 3 else targets[None]

@@ -1,13 +1,20 @@
-"""Target matrices X_i of the linear SSL objectives (Eqs. 2–4, 14, 16–17 of arXiv 2607.02447).
+r"""Target matrices :math:`X_i` of the linear SSL objectives (Eqs. 2–4, 14, 16–17 of arXiv
+2607.02447).
 
 For every method except ``"mim-recon"`` the local loss has the form (docs/theory/optimum.md §1)
 
-    L_i(W) = −E[aᵀ WᵀW b] + ½‖WᵀW‖_F² = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F²,
-    X_i    = ½ E[b aᵀ + a bᵀ]  (symmetric, d×d),
+$$
+\begin{aligned}
+L_i(W) &= -\mathbb{E}[a^\top W^\top W b] + \tfrac12 \lVert W^\top W\rVert_F^2
+= -\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2, \\
+X_i &= \tfrac12 \mathbb{E}[b a^\top + a b^\top] \quad (\text{symmetric, } d\times d),
+\end{aligned}
+$$
 
-so that L_i(W) = ½‖X_i − WᵀW‖_F² − ½‖X_i‖_F² and the minimisers are Eckart–Young factors of
-X_i (see :mod:`theory.solve`). With S = E[x xᵀ] (population, :mod:`theory.datamodel`) or
-S = (1/M) Σ_m x_m x_mᵀ (finite sample) and κ = p(1 − p):
+so that :math:`L_i(W) = \tfrac12\lVert X_i - W^\top W\rVert_F^2 - \tfrac12\lVert X_i\rVert_F^2` and
+the minimisers are Eckart–Young factors of :math:`X_i` (see :mod:`theory.solve`). With
+:math:`S = \mathbb{E}[x x^\top]` (population, :mod:`theory.datamodel`) or
+:math:`S = \frac1M \sum_m x_m x_m^\top` (finite sample) and :math:`\kappa = p(1 - p)`:
 
 ==================  ============================  =========================================
 method              views (a, b)                  X
@@ -19,8 +26,9 @@ method              views (a, b)                  X
 ``mim-independent`` x ⊙ m, x ⊙ (1 − m′)           κ S
 ==================  ============================  =========================================
 
-Mask convention (paper §3.2): m_k = 1 means *visible*, P(m_k = 1) = 1 − p, p is the mask ratio,
-entries independent. The noise ξ, ξ′ ~ N(0, I) and the masks are always integrated out exactly;
+Mask convention (paper §3.2): :math:`m_k = 1` means *visible*, :math:`P(m_k = 1) = 1 - p`, p is
+the mask ratio, entries independent. The noise :math:`\xi, \xi' \sim \mathcal{N}(0, I)` and the
+masks are always integrated out exactly;
 only the data expectation becomes an empirical average in :func:`empirical_target`.
 
 ``"mim-recon"`` (Eq. 3, linear encoder–decoder reconstruction) is not of this form; its
@@ -30,10 +38,10 @@ sufficient statistics are :func:`recon_moments` and its exact optimum is
 Transform spellings (the H of ``cl-dissimilar``, Assumption A.9). The rule: a spelling names
 one transform, and a transform is a *family* placed on a *support*. The family X is one of
 :data:`TRANSFORMS` (``identity``; ``permutation``, uniform; ``sign-flip``, fair signs;
-``rotation``, Haar with det +1), drawn at dimension |S| by :func:`transform` from
+``rotation``, Haar with det +1), drawn at dimension :math:`|S|` by :func:`transform` from
 ``numpy.random.default_rng(seed)``; the support S is the set of coordinates it acts on, with
-the identity elsewhere (H = H_S ⊕ I). The family is spelled X everywhere; the support is
-spelled by the prefix, or fixed by the one place the spelling is read:
+the identity elsewhere (:math:`H = H_S \oplus I`). The family is spelled X everywhere; the
+support is spelled by the prefix, or fixed by the one place the spelling is read:
 
 =============================  =====================================  ========================
 spelling                       support S                              read by
@@ -50,13 +58,14 @@ reading ``dissimilar-X``       the leading m = min(d, max(2N, rare    Track B
                                not Haar                               rotation-full``
 =============================  =====================================  ========================
 
-The supports differ (at d = 40, N = 4: |K| = 6, m = 16, d = 40), and so do H, the targets and
-tr H (tests/test_transform_spellings.py): ``block-X`` and ``X`` are different transforms and
-keep different spellings; they coincide only where the supports do (Track B's reading is ``X``
-itself where m = d). The configuration's ``transform`` (``theory.claims.VerifyConfig``, ``dssl
-verify --transform``) is a reading: Track B, the Track C runs and their Track A bound all use
-its H_m ⊕ I_{d−m} (``VerifyConfig.transform_matrix``). ``rotation-full`` is also ``dssl exact
---transform rotation-full``; its old spelling there, ``dct-rotation``, is refused with a hint.
+The supports differ (at d = 40, N = 4: :math:`|K| = 6`, m = 16, d = 40), and so do H, the targets
+and :math:`\operatorname{tr} H` (tests/test_transform_spellings.py): ``block-X`` and ``X`` are
+different transforms and keep different spellings; they coincide only where the supports do
+(Track B's reading is ``X`` itself where m = d). The configuration's ``transform``
+(``theory.claims.VerifyConfig``, ``dssl verify --transform``) is a reading: Track B, the Track C
+runs and their Track A bound all use its :math:`H_m \oplus I_{d-m}`
+(``VerifyConfig.transform_matrix``). ``rotation-full`` is also ``dssl exact --transform
+rotation-full``; its old spelling there, ``dct-rotation``, is refused with a hint.
 """
 
 from __future__ import annotations
@@ -110,9 +119,9 @@ def has_diagonal_target(method: str) -> bool:
 
 
 def uses_mask_ratio(method: str) -> bool:
-    """Whether the mask ratio p enters ``method``'s target, asked of the target itself: the
-    same second moment at two values of κ = p(1 − p) gives two targets (``mim-recon``, whose
-    moments are :func:`recon_moments`, masks too).
+    r"""Whether the mask ratio p enters ``method``'s target, asked of the target itself: the
+    same second moment at two values of :math:`\kappa = p(1 - p)` gives two targets
+    (``mim-recon``, whose moments are :func:`recon_moments`, masks too).
 
     >>> uses_mask_ratio("mim"), uses_mask_ratio("cl"), uses_mask_ratio("cl-dissimilar")
     (True, False, False)
@@ -192,9 +201,10 @@ _DENSE_TARGETS = {
 
 
 def moment_target(S, method: str, *, p: float | None = None, H=None) -> np.ndarray:
-    """The target X of any data whose second moment is S = E[x xᵀ] (the module table): a
-    population moment, a sample's (1/M) Σ x_m x_mᵀ, or a π-weighted mixture of clients' moments.
-    X is linear in S for every method, so the target of a mixture Σ π_i S_i is Σ π_i X_i.
+    r"""The target X of any data whose second moment is :math:`S = \mathbb{E}[x x^\top]` (the
+    module table): a population moment, a sample's :math:`\frac1M \sum_m x_m x_m^\top`, or a
+    π-weighted mixture of clients' moments. X is linear in S for every method, so the target of a
+    mixture :math:`\sum_i \pi_i S_i` is :math:`\sum_i \pi_i X_i`.
 
     Args:
       S: (d, d) or (..., d, d) symmetric second moments.
@@ -236,8 +246,9 @@ def population_targets(
     ``"mim-paper"`` is the paper's Eq. (17) surrogate, kept as a labelled deviation).
 
     Args:
-      model: the data model (supplies S_i = E[x xᵀ] per client).
-      method: one of ``TARGET_METHODS`` (``"mim-recon"`` has no X_i: use :func:`recon_moments`).
+      model: the data model (supplies :math:`S_i = \mathbb{E}[x x^\top]` per client).
+      method: one of ``TARGET_METHODS`` (``"mim-recon"`` has no :math:`X_i`: use
+        :func:`recon_moments`).
       p: mask ratio in (0, 1), MIM methods only (None: :data:`DEFAULT_P`; refused for CL,
         where it does not enter: :func:`mask_ratio`).
       H: (d, d) transform for ``"cl-dissimilar"``; ``None`` means the identity.
@@ -265,7 +276,8 @@ def population_targets(
 
 
 def empirical_target(x, method: str, *, p: float | None = None, H=None) -> np.ndarray:
-    """Finite-sample target: X with E_x replaced by the average over ``x`` (mask/noise exact).
+    r"""Finite-sample target: X with :math:`\mathbb{E}_x` replaced by the average over ``x``
+    (mask/noise exact).
 
     Args:
       x: (M, d) sample of one client, or (N, M, d) for N clients at once.
@@ -290,16 +302,16 @@ def empirical_target(x, method: str, *, p: float | None = None, H=None) -> np.nd
 
 
 def transform(name: str, d: int, *, seed: int = 0) -> np.ndarray:
-    """A linear image transform H (d, d) of all d axes for ``"cl-dissimilar"`` (Eq. 2,
+    r"""A linear image transform H (d, d) of all d axes for ``"cl-dissimilar"`` (Eq. 2,
     Assumption A.9; the family X on the support "all d" of the module's spelling rule).
 
     * ``"identity"``: I (then ``cl-dissimilar`` equals ``cl`` in population);
     * ``"permutation"``: a uniformly random permutation matrix;
-    * ``"sign-flip"``: diag(±1) with independent fair signs;
-    * ``"rotation"``: a Haar-random rotation (orthogonal, det = +1).
+    * ``"sign-flip"``: :math:`\operatorname{diag}(\pm 1)` with independent fair signs;
+    * ``"rotation"``: a Haar-random rotation (orthogonal, :math:`\det = +1`).
 
     Randomness comes from ``numpy.random.default_rng(seed)``. A structured ``block-X``
-    (``theory.structured``) is this at d = |K| placed on the signal block K; refused here
+    (``theory.structured``) is this at :math:`d = |K|` placed on the signal block K; refused here
     with a one-line hint, since it is another transform.
 
     Example:
@@ -337,7 +349,8 @@ def loss(W: jax.Array, X: jax.Array) -> jax.Array:
     r""":math:`L(W) = -\operatorname{tr}(W X W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2` for
     W (c, d), X (d, d) symmetric (docs/theory/optimum.md §1).
 
-    ‖WᵀW‖_F = ‖WWᵀ‖_F is used (c×c instead of d×d); the one implementation is
+    :math:`\lVert W^\top W\rVert_F = \lVert W W^\top\rVert_F` is used (:math:`c\times c` instead
+    of :math:`d\times d`); the one implementation is
     :func:`theory.dissimilarity.global_loss_jnp` with a single target.
     """
     return global_loss_jnp(W, X[None])
@@ -361,25 +374,35 @@ def _second_moments(model_or_x) -> np.ndarray:
 
 
 def recon_moments(model_or_x, *, p: float | None = None, with_vv: bool = False):
-    """Sufficient statistics of the reconstruction loss Eq. (3): Σ_uu = E[u uᵀ], Σ_vu = E[v uᵀ].
+    r"""Sufficient statistics of the reconstruction loss Eq. (3):
+    :math:`\Sigma_{uu} = \mathbb{E}[u u^\top]`, :math:`\Sigma_{vu} = \mathbb{E}[v u^\top]`.
 
-    u = x ⊙ m (visible), v = x ⊙ (1 − m) (masked), P(m_k = 1) = 1 − p. With S = E[x xᵀ]:
+    :math:`u = x \odot m` (visible), :math:`v = x \odot (1 - m)` (masked),
+    :math:`P(m_k = 1) = 1 - p`. With :math:`S = \mathbb{E}[x x^\top]`:
 
-        E_m[m_k m_l]           = (1−p)² (k ≠ l),  1 − p (k = l)
-        ⇒ Σ_uu = (1−p)² S + p(1−p) diag(S)
-        E_m[(1−m_k) m_l]       = p(1−p) (k ≠ l),  0 (k = l)
-        ⇒ Σ_vu = p(1−p) (S − diag(S))      (= the exact ``"mim"`` target)
-        E_m[(1−m_k)(1−m_l)]    = p² (k ≠ l),  p (k = l)
-        ⇒ Σ_vv = p² S + p(1−p) diag(S)
+    $$
+    \begin{aligned}
+    \mathbb{E}_m[m_k m_l] &= (1-p)^2 \ (k \ne l), \quad 1 - p \ (k = l)
+    &&\Rightarrow\ \Sigma_{uu} = (1-p)^2 S + p(1-p) \operatorname{diag}(S) \\
+    \mathbb{E}_m[(1-m_k) m_l] &= p(1-p) \ (k \ne l), \quad 0 \ (k = l)
+    &&\Rightarrow\ \Sigma_{vu} = p(1-p) \big(S - \operatorname{diag}(S)\big) \\
+    \mathbb{E}_m[(1-m_k)(1-m_l)] &= p^2 \ (k \ne l), \quad p \ (k = l)
+    &&\Rightarrow\ \Sigma_{vv} = p^2 S + p(1-p) \operatorname{diag}(S)
+    \end{aligned}
+    $$
 
-    and E‖B u − v‖² = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv) + tr(Σ_vv) for B = W_d W_e.
+    (:math:`\Sigma_{vu}` is the exact ``"mim"`` target) and
+    :math:`\mathbb{E}\lVert B u - v\rVert^2`
+    :math:`= \operatorname{tr}(B \Sigma_{uu} B^\top) - 2 \operatorname{tr}(B \Sigma_{uv})`
+    :math:`+ \operatorname{tr}(\Sigma_{vv})` for :math:`B = W_d W_e`.
     The exact rank-c optimum is :func:`theory.solve.recon_optimum`.
 
     Args:
       model_or_x: a :class:`DataModel` (population, per client) or a sample (M, d) / (N, M, d)
-        (finite sample: E_x becomes the sample average, the mask expectation stays exact).
+        (finite sample: :math:`\mathbb{E}_x` becomes the sample average, the mask expectation
+        stays exact).
       p: mask ratio in (0, 1).
-      with_vv: also return Σ_vv.
+      with_vv: also return :math:`\Sigma_{vv}`.
 
     Returns:
       ``(sigma_uu, sigma_vu)`` (or with ``sigma_vv``), each (..., d, d).
@@ -402,8 +425,8 @@ def recon_loss(W_e: jax.Array, W_d: jax.Array, sigma_uu: jax.Array, sigma_vu: ja
     :math:`= \operatorname{tr}(B \Sigma_{uu} B^\top) - 2 \operatorname{tr}(B \Sigma_{uv})`,
     :math:`B = W_d W_e` (Eq. 3).
 
-    The constant E‖v‖² = tr(Σ_vv) is dropped (it does not depend on the weights).
-    W_e is (c, d), W_d is (d, c).
+    The constant :math:`\mathbb{E}\lVert v\rVert^2 = \operatorname{tr}(\Sigma_{vv})` is dropped (it
+    does not depend on the weights). :math:`W_e` is (c, d), :math:`W_d` is (d, c).
     """
     B = W_d @ W_e
     return jnp.sum((B @ sigma_uu) * B) - 2.0 * jnp.sum(B * sigma_vu)

@@ -22,16 +22,17 @@ from theory.verdicts import EPS, POSITIVITY, TIE_SAMPLES, Value, eig_tolerance
 
 @dataclasses.dataclass(frozen=True)
 class Solution:
-    """An optimum of a linear SSL objective with what the verdicts need.
+    r"""An optimum of a linear SSL objective with what the verdicts need.
 
     ``rv`` (d,) at the solver's pick; ``samples`` (S, m) RVs of the first m coordinates at S
     points of the optimal set (row 0: the pick); ``lo``, ``hi`` (m,) exact per-coordinate range
     over the optimal set (``None`` if unknown: recon ties); ``rank``; ``tied`` (T2);
     ``delta_lambda`` (T1), ``delta_r`` (T3); ``eigenvalues`` (top c + 1, descending);
-    ``free`` (Eq. (3) only): encoder rows the decoder ignores (c − rank where the regression
-    has rank < c), which make the optimum a set as a tie does (:func:`solve_recon`);
-    ``certified`` (m,): where finite, a proved bound s_j with r_j ∈ [1 − s_j, 1] over the whole
-    optimal set (:func:`certify_top`; NaN where no certificate applies).
+    ``free`` (Eq. (3) only): encoder rows the decoder ignores (:math:`c - \mathrm{rank}` where
+    the regression has rank :math:`< c`), which make the optimum a set as a tie does
+    (:func:`solve_recon`); ``certified`` (m,): where finite, a proved bound :math:`s_j` with
+    :math:`r_j \in [1 - s_j, 1]` over the whole optimal set (:func:`certify_top`; NaN where no
+    certificate applies).
     """
 
     rv: np.ndarray
@@ -104,18 +105,23 @@ def _frames(T: np.ndarray, k: int, coords: int, rng) -> np.ndarray:
 
 
 def certify_top(X, c: int, m: int, dl: float, thr: float) -> np.ndarray:
-    """Proved RVs near 1 (rule T7): for each of the first m coordinates, s_j with
-    r_j ∈ [1 − s_j, 1] over the whole optimal set, or NaN where no certificate applies.
+    r"""Proved RVs near 1 (rule T7): for each of the first m coordinates, :math:`s_j` with
+    :math:`r_j \in [1 - s_j, 1]` over the whole optimal set, or NaN where no certificate applies.
 
-    The coordinates split into blocks that couple only through entries |X_jk| ≤ δλ (any split
-    is valid; this one keeps the coupling E at the size of the solver's own error). Let X₀ be
-    X without E, J a block, a = λ_min(X_JJ), b the largest eigenvalue of X₀ below a, and k the
-    number of eigenvalues of X₀ at least a. If k ≤ c, a > thr (positive, T2) and the gap
-    a − b exceeds ‖E‖₂ + 2δλ (eigenvalues of the blocks are computed within δλ), the top-k
-    eigenspace of X is unique and lies in every rank-c optimum, and by the Davis–Kahan sin θ
-    theorem it holds span(e_J) up to sin θ ≤ ‖E‖₂ / (a − b − 2δλ − ‖E‖₂): r_j ≥ 1 − sin²θ for
-    j ∈ J. ‖E‖₂ is bounded by ‖E‖_F; with E = 0 (the model's exact zeros) s_j = 0, so the
-    comparison is decided without the eigen-solver's tolerance δr (T3), which grows with N.
+    The coordinates split into blocks that couple only through entries
+    :math:`\lvert X_{jk}\rvert \le \delta\lambda` (any split is valid; this one keeps the coupling E
+    at the size of the solver's own error). Let :math:`X_0` be X without E, J a block,
+    :math:`a = \lambda_{\min}(X_{JJ})`, b the largest eigenvalue of :math:`X_0` below a, and k the
+    number of eigenvalues of :math:`X_0` at least a. If :math:`k \le c`, :math:`a > \mathrm{thr}`
+    (positive, T2) and the gap :math:`a - b` exceeds :math:`\lVert E\rVert_2 + 2\delta\lambda`
+    (eigenvalues of the blocks are computed within :math:`\delta\lambda`), the top-k eigenspace of X
+    is unique and lies in every rank-c optimum, and by the Davis–Kahan sin θ theorem it holds
+    :math:`\operatorname{span}(e_J)` up to
+    :math:`\sin\theta \le \lVert E\rVert_2 / (a - b - 2\delta\lambda - \lVert E\rVert_2)`:
+    :math:`r_j \ge 1 - \sin^2\theta` for :math:`j \in J`. :math:`\lVert E\rVert_2` is bounded by
+    :math:`\lVert E\rVert_F`; with :math:`E = 0` (the model's exact zeros) :math:`s_j = 0`, so the
+    comparison is decided without the eigen-solver's tolerance :math:`\delta r` (T3), which grows
+    with N.
 
     >>> X = np.diag([5.0, 4.0, 1.0, 0.5]); X[0, 1] = X[1, 0] = 0.5
     >>> certify_top(X, 2, 3, 1e-15, 0.0).tolist()[:2], bool(np.isnan(certify_top(X, 2, 3,
@@ -167,13 +173,15 @@ def certify_top(X, c: int, m: int, dl: float, thr: float) -> np.ndarray:
 def solve_target(
     X, c: int, *, coords: int | None = None, seed: int = 0, positivity: str = "eigen-error"
 ) -> Solution:
-    """Eckart–Young optimum of a symmetric target X with tolerance and tie handling (T1–T3, R4).
+    r"""Eckart–Young optimum of a symmetric target X with tolerance and tie handling (T1–T3, R4).
 
-    WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (docs/theory/optimum.md §1). Eigenvalues ≤ 2δλ (T1) count as
-    non-positive (``positivity="eigen-error"``, rule T2 as changed, see ``RULE_CHANGES``);
-    ``positivity="relative"`` is the first rule, ``EY_REL_TOL``·‖X‖₂ as in
-    :func:`theory.solve.eckart_young`, which drops genuine eigenvalues μ² ≈ d^{-2/5} once
-    ‖X‖₂ ≈ Nτ² = N d^{2/5} makes their ratio fall below 1e-9 (d ≳ 1e10).
+    :math:`W^\top W = \sum_{j \le c} (\lambda_j)_+ v_j v_j^\top` (docs/theory/optimum.md §1).
+    Eigenvalues :math:`\le 2\delta\lambda` (T1) count as non-positive
+    (``positivity="eigen-error"``, rule T2 as changed, see ``RULE_CHANGES``);
+    ``positivity="relative"`` is the first rule, ``EY_REL_TOL`` · :math:`\lVert X\rVert_2` as in
+    :func:`theory.solve.eckart_young`, which drops genuine eigenvalues
+    :math:`\mu^2 \approx d^{-2/5}` once :math:`\lVert X\rVert_2 \approx N\tau^2 = N d^{2/5}`
+    makes their ratio fall below :math:`10^{-9}` (:math:`d \gtrsim 10^{10}`).
 
     Args:
       X: (d, d) symmetric target (symmetrised).
@@ -256,21 +264,24 @@ def solve_recon(
     positivity: str = "eigen-error",
     free_rows: bool = True,
 ):
-    """Encoder row space of the Eq. (3) reduced-rank-regression optimum with tolerance and ties.
+    r"""Encoder row space of the Eq. (3) reduced-rank-regression optimum with tolerance and ties.
 
-    The encoder rows span S⁺ Σ_uv U_c, U_c the top-c eigenvectors of G Gᵀ = Σ_vu S⁺ Σ_uv with
-    S = Σ_uu (:func:`theory.solve.recon_optimum`). T1 is applied to G Gᵀ and δr is multiplied by
-    cond(S) (the encoder map S⁺ Σ_uv amplifies the subspace error by at most that). When σ_c is
-    tied, RVs are sampled over random cluster frames (no exact per-coordinate range: lo = hi =
-    ``None``).
+    The encoder rows span :math:`S^+ \Sigma_{uv} U_c`, :math:`U_c` the top-c eigenvectors of
+    :math:`G G^\top = \Sigma_{vu} S^+ \Sigma_{uv}` with :math:`S = \Sigma_{uu}`
+    (:func:`theory.solve.recon_optimum`). T1 is applied to :math:`G G^\top` and :math:`\delta r`
+    is multiplied by :math:`\operatorname{cond}(S)` (the encoder map :math:`S^+ \Sigma_{uv}`
+    amplifies the subspace error by at most that). When :math:`\sigma_c` is tied, RVs are sampled
+    over random cluster frames (no exact per-coordinate range: lo = hi = ``None``).
 
-    Free rows: Eq. (3) fixes only the product W_d W_e. Where G Gᵀ has rank r < c the product is
-    the full regression, and every encoder whose row space R contains R_F = span(S⁺ Σ_uv U_r)
-    is optimal (the decoder gives the other rows zero weight). Over that set r_j ranges over
-    [f_j, 1], f_j = ‖Π_{R_F} e_j‖²: R = R_F, or R_F plus the direction of e_j orthogonal to it
-    (the bounds hold with rank(W) = c too, as Assumption A.5 asks, whenever the space has
-    c + 1 dimensions). The samples are the pick R = R_F and rank-c members R_F ⊕ V, V a
-    (c − r)-frame of R_F^⊥ through each coordinate's direction, orthogonal to it, and at random.
+    Free rows: Eq. (3) fixes only the product :math:`W_d W_e`. Where :math:`G G^\top` has rank
+    :math:`r < c` the product is the full regression, and every encoder whose row space R
+    contains :math:`R_F = \operatorname{span}(S^+ \Sigma_{uv} U_r)` is optimal (the decoder gives
+    the other rows zero weight). Over that set :math:`r_j` ranges over :math:`[f_j, 1]`,
+    :math:`f_j = \lVert \Pi_{R_F} e_j\rVert^2`: :math:`R = R_F`, or :math:`R_F` plus the direction
+    of :math:`e_j` orthogonal to it (the bounds hold with :math:`\operatorname{rank}(W) = c` too,
+    as Assumption A.5 asks, whenever the space has :math:`c + 1` dimensions). The samples are the
+    pick :math:`R = R_F` and rank-c members :math:`R_F \oplus V`, V a :math:`(c - r)`-frame of
+    :math:`R_F^\perp` through each coordinate's direction, orthogonal to it, and at random.
     ``free_rows=False``: the rule before (the pick alone, as if the optimum were unique), kept
     for the record of that rule change (``theory.verdicts.RULE_CHANGES``).
     """
@@ -371,8 +382,9 @@ def _proved(sol: Solution, idx: np.ndarray) -> float | None:
 
 
 def spread(sol: Solution, coords: Iterable[int]) -> Value:
-    """Spread max_k r_k − min_k r_k over ``coords`` (Thm 4.4's s) on the optimal set; tol 2δr,
-    or, where every r_k is proved in [1 − s, 1] (T7), 0 within s (``certified``)."""
+    r"""Spread :math:`\max_k r_k - \min_k r_k` over ``coords`` (Thm 4.4's s) on the optimal set;
+    tol :math:`2\delta r`, or, where every :math:`r_k` is proved in :math:`[1 - s, 1]` (T7), 0
+    within s (``certified``)."""
     idx = _coords(coords, sol.samples.shape[1])
     proved = _proved(sol, idx)
     if proved is not None:
@@ -390,8 +402,9 @@ def spread(sol: Solution, coords: Iterable[int]) -> Value:
 
 
 def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
-    """min_k r_k over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol δr, or,
-    where every r_k is proved in [1 − s, 1] (T7), 1 within s (``certified``)."""
+    r""":math:`\min_k r_k` over ``coords`` on the optimal set (the left side of Thm 4.2/4.3); tol
+    :math:`\delta r`, or, where every :math:`r_k` is proved in :math:`[1 - s, 1]` (T7), 1 within s
+    (``certified``)."""
     idx = _coords(coords, sol.samples.shape[1])
     proved = _proved(sol, idx)
     if proved is not None:
@@ -407,7 +420,8 @@ def min_rv(sol: Solution, coords: Iterable[int]) -> Value:
 
 
 def gap(sol: Solution, coords: Iterable[int]) -> Value:
-    """Sensitivity read as the bound gap 1 − min_k r_k over ``coords`` (the proofs' s); tol δr."""
+    r"""Sensitivity read as the bound gap :math:`1 - \min_k r_k` over ``coords`` (the proofs' s);
+    tol :math:`\delta r`."""
     m = min_rv(sol, coords)
     return Value(
         1 - m.point, tuple(1 - x for x in m.samples), 1 - m.hi, 1 - m.lo, m.tol, m.certified

@@ -1,7 +1,9 @@
-"""Exact optima of the linear SSL objectives and the paper's representability measures.
+r"""Exact optima of the linear SSL objectives and the paper's representability measures.
 
-* :func:`eckart_young`: the minimiser of L(W) = ½‖X − WᵀW‖_F² − ½‖X‖_F² over W (c, d) is a
-  best PSD rank-c factor, WᵀW = Σ_{j≤c} (λ_j)_+ v_j v_jᵀ (docs/theory/optimum.md §1).
+* :func:`eckart_young`: the minimiser of
+  :math:`L(W) = \tfrac12\lVert X - W^\top W\rVert_F^2 - \tfrac12\lVert X\rVert_F^2` over W (c, d)
+  is a best PSD rank-c factor, :math:`W^\top W = \sum_{j\le c} (\lambda_j)_+ v_j v_j^\top`
+  (docs/theory/optimum.md §1).
 * :func:`optima`: local, FL (uniform weights) and DecL (π-weighted) optima; the π of Eq. (1)
   are column sums of the uniform mixing matrix divided by N (docs/theory/decl_weights.md §2), the
   D-SGD fixed
@@ -68,14 +70,16 @@ def eckart_young(X, c: int, *, tol: float | None = None) -> jax.Array:
     r"""Best PSD rank-c factor W (c, d):
     :math:`W^\top W = \sum_{j\le c} (\lambda_j)_+ v_j v_j^\top`.
 
-    Minimises ½‖X − WᵀW‖_F² (≡ −tr(W X Wᵀ) + ½‖WᵀW‖_F², docs/theory/optimum.md §1; the paper's Eq.
-    (16) stationary condition with Eckart–Young, A.6.2). Row j is √λ_j v_jᵀ for the j-th largest
-    eigenpair when λ_j > tol, else zero — rounding noise never adds a spurious direction.
+    Minimises :math:`\tfrac12\lVert X - W^\top W\rVert_F^2`
+    (:math:`\equiv -\operatorname{tr}(W X W^\top) + \tfrac12\lVert W^\top W\rVert_F^2`,
+    docs/theory/optimum.md §1; the paper's Eq. (16) stationary condition with Eckart–Young,
+    A.6.2). Row j is :math:`\sqrt{\lambda_j}\, v_j^\top` for the j-th largest eigenpair when
+    :math:`\lambda_j > \mathrm{tol}`, else zero — rounding noise never adds a spurious direction.
     Ties at the c-th eigenvalue make the optimum non-unique; ``eigh`` picks one.
 
     Args:
       X: (d, d) symmetric target (it is symmetrised).
-      c: number of rows, 1 ≤ c ≤ d (static under ``jit``).
+      c: number of rows, :math:`1 \le c \le d` (static under ``jit``).
       tol: eigenvalues ≤ tol count as non-positive; ``None`` means ``EY_REL_TOL · ‖X‖₂``.
 
     Returns:
@@ -94,11 +98,11 @@ def eckart_young(X, c: int, *, tol: float | None = None) -> jax.Array:
 
 
 def eckart_young_np(X: np.ndarray, c: int, tol: float | None = None) -> np.ndarray:
-    """NumPy/SciPy twin of :func:`eckart_young` for the non-jitted solvers.
+    r"""NumPy/SciPy twin of :func:`eckart_young` for the non-jitted solvers.
 
     Computes only the top-c eigenpairs (``scipy.linalg.eigh(subset_by_index=...)``) and the
-    smallest eigenvalue (for the scale ‖X‖₂ of the positivity threshold); same rows, same
-    threshold as the jitted version, several times faster at large d.
+    smallest eigenvalue (for the scale :math:`\lVert X\rVert_2` of the positivity threshold);
+    same rows, same threshold as the jitted version, several times faster at large d.
     """
     X = 0.5 * (X + X.T)
     d = X.shape[0]
@@ -112,7 +116,8 @@ def eckart_young_np(X: np.ndarray, c: int, tol: float | None = None) -> np.ndarr
 
 
 def row_space_basis(W, *, rel_tol: float = ROW_SPACE_REL_TOL) -> np.ndarray:
-    """Orthonormal basis (d, r) of row(W): right singular vectors with σ > rel_tol · σ_max.
+    r"""Orthonormal basis (d, r) of row(W): right singular vectors with
+    :math:`\sigma > \texttt{rel\_tol} \cdot \sigma_{\max}`.
 
     W = 0 gives an empty (d, 0) basis. The same threshold is used by the simulation metrics.
     """
@@ -128,8 +133,8 @@ def representability_vector(W, *, rel_tol: float = ROW_SPACE_REL_TOL) -> np.ndar
     r"""Representability vector :math:`r_k = \lVert \Pi_{\mathrm{row}(W)} e_k\rVert^2`, shape (d,)
     (Def. 4.1 of arXiv 2607.02447).
 
-    r_k = Σ_j (e_kᵀ v_j)² over an orthonormal basis {v_j} of row(W) (:func:`row_space_basis`);
-    0 ≤ r_k ≤ 1 and Σ_k r_k = rank.
+    :math:`r_k = \sum_j (e_k^\top v_j)^2` over an orthonormal basis :math:`\{v_j\}` of row(W)
+    (:func:`row_space_basis`); :math:`0 \le r_k \le 1` and :math:`\sum_k r_k = \operatorname{rank}`.
 
     Example:
       >>> representability_vector(np.array([[1.0, 1.0, 0.0]])).round(6).tolist()
@@ -153,7 +158,8 @@ def energy_weighted_rv(W: jax.Array) -> jax.Array:
 
 
 def sensitivity(r, coords) -> float:
-    """Spread max_{k∈coords} r_k − min_{k∈coords} r_k (Thm 4.4's s; ``coords`` 0-based)."""
+    r"""Spread :math:`\max_{k\in\mathrm{coords}} r_k - \min_{k\in\mathrm{coords}} r_k`
+    (Thm 4.4's s; ``coords`` 0-based)."""
     r = v.array(r, "r", ndim=1)
     idx = np.asarray(list(coords), dtype=np.int64)
     if idx.size == 0 or idx.min() < 0 or idx.max() >= r.size:
@@ -163,19 +169,21 @@ def sensitivity(r, coords) -> float:
 
 
 def sensitivity_N(r, n_clients: int) -> float:
-    """Spread over k ∈ [N] (e_1..e_N): the coordinates the paper's proofs actually bound.
+    r"""Spread over :math:`k \in [N]` (:math:`e_1, \dots, e_N`): the coordinates the paper's
+    proofs actually bound.
 
-    Theorems 4.2/4.3 bound r_k only for k ∈ [N] (docs/theory/errata.md (e)); this is the proof's
-    reading.
+    Theorems 4.2/4.3 bound :math:`r_k` only for :math:`k \in [N]` (docs/theory/errata.md (e));
+    this is the proof's reading.
     """
     n = v.integer(n_clients, "n_clients", lo=1)
     return sensitivity(r, range(n))
 
 
 def sensitivity_c(r, c: int) -> float:
-    """Spread over the leading c coordinates: the literal definition in Thm 4.4 / Def. 4.1.
+    r"""Spread over the leading c coordinates: the literal definition in Thm 4.4 / Def. 4.1.
 
-    With c ≥ 2N this includes the rare / noise axes e_{N+1..c} (docs/theory/errata.md (e)).
+    With :math:`c \ge 2N` this includes the rare / noise axes :math:`e_{N+1}, \dots, e_c`
+    (docs/theory/errata.md (e)).
     """
     c = v.integer(c, "c", lo=1)
     return sensitivity(r, range(c))
@@ -189,11 +197,12 @@ def _orth(A: np.ndarray, rel_tol: float = 1e-12) -> np.ndarray:
 
 
 def principal_angles(A, B) -> np.ndarray:
-    """Principal angles (radians, ascending) between the column spaces of A (d, k) and B (d, l).
+    r"""Principal angles (radians, ascending) between the column spaces of A (d, k) and B (d, l).
 
-    Cosines are the singular values of Q_Aᵀ Q_B; angles below π/4 use the sines (singular values
-    of Q_B − Q_A Q_Aᵀ Q_B) for accuracy (Björck & Golub 1973; Knyazev & Argentati 2002).
-    Returns min(rank A, rank B) angles.
+    Cosines are the singular values of :math:`Q_A^\top Q_B`; angles below :math:`\pi/4` use the
+    sines (singular values of :math:`Q_B - Q_A Q_A^\top Q_B`) for accuracy (Björck & Golub 1973;
+    Knyazev & Argentati 2002). Returns :math:`\min(\operatorname{rank} A, \operatorname{rank} B)`
+    angles.
     """
     A = v.array(A, "A", ndim=2)
     B = v.array(B, "B", ndim=2)
@@ -249,13 +258,14 @@ def optima(
     tol: float | None = None,
     local: bool = True,
 ) -> dict:
-    """Exact local, FL and DecL optima (Eq. 1 of arXiv 2607.02447, exact weights).
+    r"""Exact local, FL and DecL optima (Eq. 1 of arXiv 2607.02447, exact weights).
 
     Args:
-      targets: (N, d, d) per-client targets X_i.
+      targets: (N, d, d) per-client targets :math:`X_i`.
       c: embedding width.
-      decl_weights: π_j = (column j sum of the uniform mixing matrix)/N, the weights Eq. (1)
-        induces (docs/theory/decl_weights.md §2); e.g. ``theory.spectral.objective_weights``.
+      decl_weights: :math:`\pi_j = (\text{column } j \text{ sum of the uniform mixing matrix})/N`,
+        the weights Eq. (1) induces (docs/theory/decl_weights.md §2); e.g.
+        ``theory.spectral.objective_weights``.
         Optional.
       stationary_weights: the stationary distribution of the mixing matrix, the objective D-SGD
         converges to (docs/theory/consensus.md §3 D7); e.g. ``theory.spectral.stationary_weights``.
@@ -284,23 +294,34 @@ def optima(
 
 
 def paper_decl_target(targets, abar: float) -> np.ndarray:
-    """DecL target as the paper's Eqs. (27)–(30) build it — labelled "paper", NOT Eq. (1).
+    r"""DecL target as the paper's Eqs. (27)–(30) build it — labelled "paper", NOT Eq. (1).
 
     The paper works with diagonal targets and, in Eq. (30), gives *every* coordinate
-    k ∈ [N] the neighbourhood-averaged value (1 − 1/|Ā|)·(value on a client that does not own
-    e_k) + (1/|Ā|)·(value on the owner, client k), as if every client's neighbourhood contained
-    the owner with weight 1/|Ā| (docs/theory/errata.md (c)). Generalised to any targets:
+    :math:`k \in [N]` the neighbourhood-averaged value
+    :math:`(1 - 1/|\bar A|)\cdot(\text{value on a client that does not own } e_k)`
+    :math:`+ (1/|\bar A|)\cdot(\text{value on the owner, client } k)`, as if every client's
+    neighbourhood contained the owner with weight :math:`1/|\bar A|` (docs/theory/errata.md (c)).
+    Generalised to any targets:
 
-        X_paper = diag(t),  t_k = (1/|Ā|) X_{k,kk} + (1 − 1/|Ā|) mean_{j≠k} X_{j,kk}  (k < N),
-                            t_k = mean_j X_{j,kk}                                 (k ≥ N).
+    $$
+    X_{\mathrm{paper}} = \operatorname{diag}(t), \qquad
+    t_k = \begin{cases}
+    \frac{1}{|\bar A|} X_{k,kk} + \big(1 - \frac{1}{|\bar A|}\big) \operatorname{mean}_{j\ne k}
+    X_{j,kk} & (k < N), \\
+    \operatorname{mean}_j X_{j,kk} & (k \ge N).
+    \end{cases}
+    $$
 
-    Off-diagonal entries are dropped as in the paper (Eq. 29 is diagonal). The Θ(1) term
-    κ/|Ā| that Eq. (30) drops in its last line is kept. At |Ā| = N this equals diag(X̄_FL).
+    Off-diagonal entries are dropped as in the paper (Eq. 29 is diagonal). The :math:`\Theta(1)`
+    term :math:`\kappa/|\bar A|` that Eq. (30) drops in its last line is kept. At
+    :math:`|\bar A| = N` this equals :math:`\operatorname{diag}(\bar X_{\mathrm{FL}})`.
     DEVIATION from Eq. (1) on purpose: the exact DecL target is ``global_target(targets, π)``.
 
     Args:
-      targets: (N, d, d) per-client targets (client i owns coordinate e_i, 0-based i < N).
-      abar: average connectivity |Ā| ∈ [1, N] (neighbourhood size including self).
+      targets: (N, d, d) per-client targets (client i owns coordinate :math:`e_i`, 0-based
+        i < N).
+      abar: average connectivity :math:`|\bar A| \in [1, N]` (neighbourhood size including
+        self).
     """
     X = _targets(targets)
     n = X.shape[0]
@@ -314,39 +335,50 @@ def paper_decl_target(targets, abar: float) -> np.ndarray:
 
 
 def recon_optimum(sigma_uu, sigma_vu, c: int, *, rel_tol: float = 1e-12):
-    """Exact rank-c optimum of the linear reconstruction loss Eq. (3) (reduced-rank regression).
+    r"""Exact rank-c optimum of the linear reconstruction loss Eq. (3) (reduced-rank regression).
 
-    Minimise F(W_e, W_d) = E‖W_d W_e u − v‖² over W_e (c, d), W_d (d, c), with u = x ⊙ m,
-    v = x ⊙ (1 − m) and the moments of :func:`theory.objectives.recon_moments` (expectation over
-    data and masks). Derivation, with B = W_d W_e (any matrix of rank ≤ c), S = Σ_uu (PSD):
+    Minimise :math:`F(W_e, W_d) = \mathbb{E}\lVert W_d W_e u - v\rVert^2` over :math:`W_e` (c, d),
+    :math:`W_d` (d, c), with :math:`u = x \odot m`, :math:`v = x \odot (1 - m)` and the moments of
+    :func:`theory.objectives.recon_moments` (expectation over data and masks). Derivation, with
+    :math:`B = W_d W_e` (any matrix of rank ≤ c), :math:`S = \Sigma_{uu}` (PSD):
 
-    1. F = tr(B S Bᵀ) − 2 tr(B Σ_uv) + tr(Σ_vv).
-    2. u ∈ range(S) almost surely, so Σ_vu = Σ_vu S⁺ S. Completing the square,
-       F = ‖B S^{1/2} − Σ_vu S^{+1/2}‖_F² + tr(Σ_vv) − ‖Σ_vu S^{+1/2}‖_F².
-    3. C = B S^{1/2} ranges over all rank-≤c matrices whose rows lie in range(S); by
-       Eckart–Young the best is C* = U_c U_cᵀ G with G = Σ_vu S^{+1/2} = U Σ Vᵀ (SVD), i.e.
-       U_c = top-c eigenvectors of G Gᵀ = Σ_vu S⁺ Σ_uv.
-    4. B* = C* S^{+1/2} = U_c U_cᵀ Σ_vu S⁺ (the projection of the full regression B₀ = Σ_vu S⁺
-       onto the top-c eigenspace of Σ_vu S⁺ Σ_uv), and F* = tr(Σ_vv) − Σ_{j≤c} σ_j².
-    5. Factor W_d = U_c, W_e = U_cᵀ Σ_vu S⁺. Every optimal factorisation is (W_d G, G⁻¹ W_e),
-       so the encoder row space span(S⁺ Σ_uv U_c) is determined whenever σ_c > 0 (and unique
-       when σ_c > σ_{c+1}).
+    1. :math:`F = \operatorname{tr}(B S B^\top) - 2 \operatorname{tr}(B \Sigma_{uv})`
+       :math:`+ \operatorname{tr}(\Sigma_{vv})`.
+    2. :math:`u \in \operatorname{range}(S)` almost surely, so
+       :math:`\Sigma_{vu} = \Sigma_{vu} S^+ S`. Completing the square,
+       :math:`F = \lVert B S^{1/2} - \Sigma_{vu} S^{+1/2}\rVert_F^2`
+       :math:`+ \operatorname{tr}(\Sigma_{vv}) - \lVert \Sigma_{vu} S^{+1/2}\rVert_F^2`.
+    3. :math:`C = B S^{1/2}` ranges over all rank-≤c matrices whose rows lie in range(S); by
+       Eckart–Young the best is :math:`C^* = U_c U_c^\top G` with
+       :math:`G = \Sigma_{vu} S^{+1/2} = U \Sigma V^\top` (SVD), i.e. :math:`U_c` = top-c
+       eigenvectors of :math:`G G^\top = \Sigma_{vu} S^+ \Sigma_{uv}`.
+    4. :math:`B^* = C^* S^{+1/2} = U_c U_c^\top \Sigma_{vu} S^+` (the projection of the full
+       regression :math:`B_0 = \Sigma_{vu} S^+` onto the top-c eigenspace of
+       :math:`\Sigma_{vu} S^+ \Sigma_{uv}`), and
+       :math:`F^* = \operatorname{tr}(\Sigma_{vv}) - \sum_{j\le c} \sigma_j^2`.
+    5. Factor :math:`W_d = U_c`, :math:`W_e = U_c^\top \Sigma_{vu} S^+`. Every optimal
+       factorisation is :math:`(W_d G, G^{-1} W_e)`, so the encoder row space
+       :math:`\operatorname{span}(S^+ \Sigma_{uv} U_c)` is determined whenever
+       :math:`\sigma_c > 0` (and unique when :math:`\sigma_c > \sigma_{c+1}`).
 
     S singular (possible only for finite samples with a coordinate that is zero in every
-    sample; in population diag(S) ≥ (1 − p)μ² > 0): S⁺ is the pseudo-inverse, eigenvalues of S
-    at most ``rel_tol · ‖S‖₂`` are treated as zero; B then acts as zero on null(S) (minimum-norm
-    solution). Encoder rows j with σ_j ≤ rel_tol · σ_1 are set to zero (no spurious directions).
+    sample; in population :math:`\operatorname{diag}(S) \ge (1 - p)\mu^2 > 0`): :math:`S^+` is
+    the pseudo-inverse, eigenvalues of S at most ``rel_tol · ‖S‖₂`` are treated as zero; B then
+    acts as zero on null(S) (minimum-norm solution). Encoder rows j with
+    :math:`\sigma_j \le \texttt{rel\_tol} \cdot \sigma_1` are set to zero (no spurious directions).
 
     Args:
-      sigma_uu: (d, d) Σ_uu = E[u uᵀ].
-      sigma_vu: (d, d) Σ_vu = E[v uᵀ].
-      c: rank, 1 ≤ c ≤ d.
+      sigma_uu: (d, d) :math:`\Sigma_{uu} = \mathbb{E}[u u^\top]`.
+      sigma_vu: (d, d) :math:`\Sigma_{vu} = \mathbb{E}[v u^\top]`.
+      c: rank, :math:`1 \le c \le d`.
 
     Returns:
-      ``(W_e (c, d), W_d (d, c), singular_values (d,))``: all singular values σ_j of
-      G = Σ_vu S^{+1/2} (descending; σ_j² are the eigenvalues of Σ_vu S⁺ Σ_uv). The optimum is
-      F* = tr(Σ_vv) − Σ_{j≤c} σ_j², i.e. −Σ_{j≤c} σ_j² for
-      :func:`theory.objectives.recon_loss` (which drops the constant).
+      ``(W_e (c, d), W_d (d, c), singular_values (d,))``: all singular values :math:`\sigma_j`
+      of :math:`G = \Sigma_{vu} S^{+1/2}` (descending; :math:`\sigma_j^2` are the eigenvalues of
+      :math:`\Sigma_{vu} S^+ \Sigma_{uv}`). The optimum is
+      :math:`F^* = \operatorname{tr}(\Sigma_{vv}) - \sum_{j\le c} \sigma_j^2`, i.e.
+      :math:`-\sum_{j\le c} \sigma_j^2` for :func:`theory.objectives.recon_loss` (which drops
+      the constant).
     """
     S = np.asarray(_square(sigma_uu, "sigma_uu"))
     M = np.asarray(_square(sigma_vu, "sigma_vu"))
@@ -369,17 +401,18 @@ def recon_optimum(sigma_uu, sigma_vu, c: int, *, rel_tol: float = 1e-12):
 
 
 def recon_optima(sigma_uu, sigma_vu, c: int, *, decl_weights=None, stationary_weights=None) -> dict:
-    """Local / FL / DecL optima of Eq. (3): the loss is linear in (Σ_uu, Σ_vu), so a weighted
-    objective Σ_j w_j F_j has moments Σ_j w_j Σ_uu,j and Σ_j w_j Σ_vu,j.
+    r"""Local / FL / DecL optima of Eq. (3): the loss is linear in
+    :math:`(\Sigma_{uu}, \Sigma_{vu})`, so a weighted objective :math:`\sum_j w_j F_j` has moments
+    :math:`\sum_j w_j \Sigma_{uu,j}` and :math:`\sum_j w_j \Sigma_{vu,j}`.
 
     Args:
       sigma_uu, sigma_vu: (N, d, d) per-client moments.
       c, decl_weights, stationary_weights: as in :func:`optima`.
 
     Returns:
-      dict like :func:`optima` with encoders W_e under ``"local"`` (N, c, d), ``"fl"``,
-      ``"decl"``, ``"decl_stationary"``, and ``"sv_*"`` all d singular values (σ_j² are the
-      eigenvalues of Σ_vu Σ_uu⁺ Σ_uv).
+      dict like :func:`optima` with encoders :math:`W_e` under ``"local"`` (N, c, d), ``"fl"``,
+      ``"decl"``, ``"decl_stationary"``, and ``"sv_*"`` all d singular values
+      (:math:`\sigma_j^2` are the eigenvalues of :math:`\Sigma_{vu} \Sigma_{uu}^+ \Sigma_{uv}`).
     """
     uu, vu = _targets(sigma_uu), _targets(sigma_vu)
     n = uu.shape[0]

@@ -41,9 +41,9 @@ def seed_grid(seed: int, seeds: int, repeat: int = 1) -> list[int]:
 
 
 def degree_sweep(n: int, seeds: Sequence[int] = (0,)) -> list[tuple[str, dict]]:
-    """Graphs of increasing connectivity on ``n`` nodes (Cor 4.5, Thm 4.6 of arXiv 2607.02447):
-    the official code's generator ``paper_code`` at every nominal degree k = 1 .. n − 2 (for
-    each seed), then the complete graph. Returns ``(graph, make_graph keywords)`` pairs.
+    r"""Graphs of increasing connectivity on ``n`` nodes (Cor 4.5, Thm 4.6 of arXiv 2607.02447): the
+    official code's generator ``paper_code`` at every nominal degree :math:`k = 1, \dots, n - 2`
+    (for each seed), then the complete graph. Returns ``(graph, make_graph keywords)`` pairs.
 
     >>> degree_sweep(4)
     [('paper_code', {'avg_degree': 1.0, 'seed': 0}), ('paper_code', {'avg_degree': 2.0, 'seed': 0}), ('complete', {})]
@@ -59,8 +59,9 @@ def degree_sweep(n: int, seeds: Sequence[int] = (0,)) -> list[tuple[str, dict]]:
 
 
 def constant_grid(constants_range: Sequence[float], points: int) -> tuple[np.ndarray, int]:
-    """(K, 3) grid of the hidden constants (C_num, C_den, tr H), each over ``points``
-    log-spaced values in ``constants_range``, and the index of the point nearest all-ones.
+    r"""(K, 3) grid of the hidden constants (:math:`C_{num}`, :math:`C_{den}`,
+    :math:`\operatorname{tr} H`), each over ``points`` log-spaced values in ``constants_range``,
+    and the index of the point nearest all-ones.
 
     >>> grid, centre = constant_grid((0.1, 10.0), 3)
     >>> grid.shape, grid[centre].tolist()
@@ -74,12 +75,13 @@ def constant_grid(constants_range: Sequence[float], points: int) -> tuple[np.nda
 
 
 def bound_table(config: Mapping, d, abar) -> dict:
-    """Sensitivities s = 1 − LB over the hidden-constant grid (Thms 4.2, 4.3).
+    r"""Sensitivities :math:`s = 1 - \mathrm{LB}` over the hidden-constant grid (Thms 4.2, 4.3).
 
     ``config`` keys: p, n_clients, sign, fl_term, constants_range, constants_points. ``d`` and
-    ``abar`` broadcast together. Returns ``{method: {framework: {"s": (K, *shape), "vacuous":
-    (K, *shape)}}}``; where a bound is vacuous (undefined or LB ≤ 0) s is set to 1 (the RV is in
-    [0, 1] anyway). One jitted evaluation of :func:`theory.bounds.evaluate` for the grid.
+    ``abar`` broadcast together. Returns
+    ``{method: {framework: {"s": (K, *shape), "vacuous": (K, *shape)}}}``; where a bound is vacuous
+    (undefined or :math:`\mathrm{LB} \le 0`) s is set to 1 (the RV is in [0, 1] anyway). One jitted
+    evaluation of :func:`theory.bounds.evaluate` for the grid.
     """
     from theory import bounds
 
@@ -113,7 +115,8 @@ def band(s: np.ndarray) -> dict:
 
 
 def weights_of(adjacency) -> tuple[float, np.ndarray]:
-    """(|Ā|, objective weights π of Eq. (1)) of a graph under uniform mixing."""
+    r"""(:math:`\lvert\bar A\rvert`, objective weights π of Eq. (1)) of a graph under uniform
+    mixing."""
     from theory import spectral, topology
 
     w = topology.mixing_matrix("uniform", adjacency)
@@ -130,8 +133,9 @@ def _rv_row(solve, r: np.ndarray, n: int, c: int) -> dict:
 
 
 def exact_row(model, method: str, H, pi_obj, p: float) -> dict:
-    """Exact local / FL / DecL optima of one method (Thms 4.2, 4.3, Track B): gaps 1 − min r
-    and RV spreads over [N] and [c]; ``local`` is the worst client, k ∈ [N] \\ {i}."""
+    r"""Exact local / FL / DecL optima of one method (Thms 4.2, 4.3, Track B): gaps
+    :math:`1 - \min r` and RV spreads over [N] and [c]; ``local`` is the worst client,
+    :math:`k \in [N] \setminus \{i\}`."""
     from theory import objectives, solve
 
     n, c = model.n_clients, model.c
@@ -180,15 +184,16 @@ def exact_vs_d(config: Mapping) -> dict:
 
 
 def exact_all_d(config: Mapping) -> dict:
-    """Exact optima at every d of a log-spaced grid up to 10¹² and beyond (Track B of Thms
-    4.2–4.4), through the structured solver :func:`theory.structured.solve` (no d-sized array).
+    r"""Exact optima at every d of a log-spaced grid up to :math:`10^{12}` and beyond (Track B of
+    Thms 4.2–4.4), through the structured solver :func:`theory.structured.solve` (no d-sized array).
 
     ``config`` keys: n_clients, graph, p, exact_methods, ``exact_all_d_log10`` = (lo, hi,
     points) and ``structured_transform`` (the structure-keeping H of ``cl-dissimilar``,
     Assumption A.9; a rotation of all d axes is not structured). Per method and framework, lists
-    over the grid of (min, max) pairs over the optimal set: ``gap_N`` = 1 − min_{k∈[N]} r_k
-    (Thms 4.2/4.3 bound it; local: the worst client, k ∈ [N] ∖ {i}), ``spread_N`` and
-    ``spread_c`` (max − min of r over [N] and over the leading c coordinates), and ``rank``.
+    over the grid of (min, max) pairs over the optimal set: ``gap_N`` =
+    :math:`1 - \min_{k \in [N]} r_k` (Thms 4.2/4.3 bound it; local: the worst client,
+    :math:`k \in [N] \setminus \{i\}`), ``spread_N`` and ``spread_c`` (:math:`\max r - \min r`
+    over [N] and over the leading c coordinates), and ``rank``.
 
     Example:
       >>> out = exact_all_d({"n_clients": 4, "graph": "complete", "p": 0.75,
@@ -236,10 +241,11 @@ def exact_all_d(config: Mapping) -> dict:
 
 
 def connectivity_sweep(config: Mapping) -> dict:
-    """Exact DecL optima (Eq. 1 weights) over graphs of increasing |Ā| (Cor 4.5, Thm 4.6):
-    star, ring and :func:`degree_sweep`. ``config`` keys: p and ``connectivity`` (n_clients, d,
-    paper_code_seeds). Records are sorted by |Ā|; ``fl`` is the FL optimum for reference. Each
-    method's row also has ``rank``, the rank of the optimal W (at most c)."""
+    r"""Exact DecL optima (Eq. 1 weights) over graphs of increasing :math:`\lvert\bar A\rvert`
+    (Cor 4.5, Thm 4.6): star, ring and :func:`degree_sweep`. ``config`` keys: p and
+    ``connectivity`` (n_clients, d, paper_code_seeds). Records are sorted by
+    :math:`\lvert\bar A\rvert`; ``fl`` is the FL optimum for reference. Each method's row also
+    has ``rank``, the rank of the optimal W (at most c)."""
     from theory import objectives, solve, topology
     from theory.datamodel import DataModel
 
@@ -270,12 +276,12 @@ def connectivity_sweep(config: Mapping) -> dict:
 
 
 def paper_lower_bound(cfg, method: str, framework: str, abar=None) -> float:
-    """The paper's lower bound LB (Thm 4.2 for MIM, Thm 4.3 for CL) at a configuration.
+    r"""The paper's lower bound LB (Thm 4.2 for MIM, Thm 4.3 for CL) at a configuration.
 
     ``cfg``: a ``theory.claims.VerifyConfig`` (d, p, n_clients, transform, transform_seed,
-    c_num, c_den, c_f, c_n, sign, fl_term); N = n_clients is given, not C_N d^{1/20}.
-    ``method``: exact-model name (mim, cl, cl-dissimilar; tr H of the transform enters
-    cl-dissimilar). ``abar``: |Ā| for DecL.
+    c_num, c_den, c_f, c_n, sign, fl_term); N = n_clients is given, not :math:`C_N d^{1/20}`.
+    ``method``: exact-model name (mim, cl, cl-dissimilar; :math:`\operatorname{tr} H` of the
+    transform enters cl-dissimilar). ``abar``: :math:`\lvert\bar A\rvert` for DecL.
     """
     from theory import bounds
 

@@ -1,20 +1,24 @@
-"""Time-varying mixing: a sequence of matrices W_0, W_1, ... applied one per round, and its
-consensus contraction over a period (an extension of arXiv 2607.02447, whose Algorithm 2 mixes
+r"""Time-varying mixing: a sequence of matrices :math:`W_0, W_1, \dots` applied one per round, and
+its consensus contraction over a period (an extension of arXiv 2607.02447, whose Algorithm 2 mixes
 with one fixed W; docs/theory/consensus.md §0).
 
 * one-peer exponential graph (Ying, Yuan, Chen, Hu, Pan, Yin, "Exponential Graph is Provably
   Efficient for Decentralized Deep Training", NeurIPS 2021, arXiv 2110.13363; the time-varying
   exponential graph of Stochastic Gradient Push, Assran, Loizou, Ballas, Rabbat, ICML 2019,
   where each node sends to one peer per iteration, cycling through the powers of 2): with
-  τ = ⌈log₂ N⌉, round t mixes by W_t with w_ii = w_ij = ½ for j = (i + 2^(t mod τ)) mod N and 0
+  :math:`\tau = \lceil \log_2 N \rceil`, round t mixes by :math:`W_t` with
+  :math:`w_{ii} = w_{ij} = \tfrac12` for :math:`j = (i + 2^{t \bmod \tau}) \bmod N` and 0
   elsewhere, so each node averages its model with one peer whose offset doubles every round.
-  Every W_t is doubly stochastic (a circulant), not symmetric. For N a power of 2 the product
-  over a period, W_{τ−1} ⋯ W_0, is exactly J = 11ᵀ/N (Ying et al.'s periodic exact averaging):
-  after τ rounds every node holds the exact average.
-* the consensus contraction over a period of P matrices, ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂, and its
-  rate per round ρ_P^{1/P}: for doubly-stochastic W_t, (W_a − J)(W_b − J) = W_a W_b − J, so the
-  disagreement x − Jx shrinks by at least ρ_P every P rounds of pure mixing; with P = 1 this is
-  the static λ = ‖W − J‖₂ of :func:`theory.spectral.contraction`.
+  Every :math:`W_t` is doubly stochastic (a circulant), not symmetric. For N a power of 2 the
+  product over a period, :math:`W_{\tau-1} \cdots W_0`, is exactly
+  :math:`J = \mathbf{1}\mathbf{1}^\top/N` (Ying et al.'s periodic exact averaging): after τ rounds
+  every node holds the exact average.
+* the consensus contraction over a period of P matrices,
+  :math:`\rho_P = \lVert W_{P-1} \cdots W_0 - J\rVert_2`, and its rate per round
+  :math:`\rho_P^{1/P}`: for doubly-stochastic :math:`W_t`,
+  :math:`(W_a - J)(W_b - J) = W_a W_b - J`, so the disagreement :math:`x - Jx` shrinks by at
+  least :math:`\rho_P` every P rounds of pure mixing; with :math:`P = 1` this is the static
+  :math:`\lambda = \lVert W - J\rVert_2` of :func:`theory.spectral.contraction`.
 
 All functions are NumPy float64 on dense matrices (small N); the large-N product norm is
 :func:`theory.sparse_graphs.product_contraction`.
@@ -40,8 +44,9 @@ __all__ = [
 
 
 def one_peer_offsets(n: int) -> list[int]:
-    """The peers' offsets 2^p, p = 0..τ−1, τ = ⌈log₂ N⌉, of the one-peer exponential graph
-    (round t uses offset number t mod τ).
+    r"""The peers' offsets :math:`2^p`, :math:`p = 0, \dots, \tau - 1`,
+    :math:`\tau = \lceil \log_2 N \rceil`, of the one-peer exponential graph (round t uses offset
+    number :math:`t \bmod \tau`).
 
     Example:
       >>> one_peer_offsets(8), one_peer_offsets(5)
@@ -52,8 +57,8 @@ def one_peer_offsets(n: int) -> list[int]:
 
 
 def one_peer_exponential(n: int) -> np.ndarray:
-    """The τ matrices of a period of the one-peer exponential graph (Ying et al. 2021):
-    (τ, N, N) float64, W_p = (I + S^{2^p})/2 with (S^s)_{i, (i+s) mod N} = 1.
+    r"""The τ matrices of a period of the one-peer exponential graph (Ying et al. 2021):
+    (τ, N, N) float64, :math:`W_p = (I + S^{2^p})/2` with :math:`(S^s)_{i, (i+s) \bmod N} = 1`.
 
     Example:
       >>> W = one_peer_exponential(4)
@@ -89,7 +94,7 @@ def _sequence(mats: Any, field: str = "mats") -> np.ndarray:
 
 
 def period_product(mats: Any) -> np.ndarray:
-    """W_{P−1} ⋯ W_0 of a (P, N, N) stack (round 0's matrix applied first).
+    r""":math:`W_{P-1} \cdots W_0` of a (P, N, N) stack (round 0's matrix applied first).
 
     Example:
       >>> period_product(one_peer_exponential(4)).tolist()[0]
@@ -112,8 +117,9 @@ class PeriodContraction(NamedTuple):
 
 
 def period_contraction(mats: Any) -> PeriodContraction:
-    """The consensus contraction over a period of doubly-stochastic W_t (module docstring):
-    ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ (dense spectral norm, float64) and ρ_P^{1/P}.
+    r"""The consensus contraction over a period of doubly-stochastic :math:`W_t` (module
+    docstring): :math:`\rho_P = \lVert W_{P-1} \cdots W_0 - J\rVert_2` (dense spectral norm,
+    float64) and :math:`\rho_P^{1/P}`.
 
     Args:
       mats: (P, N, N) the period's matrices, each doubly stochastic (one-line error otherwise).
@@ -130,10 +136,10 @@ def period_contraction(mats: Any) -> PeriodContraction:
 
 
 def window_contractions(mats: Any) -> np.ndarray:
-    r""":math:`\rho(s) = \lVert W_{P-1} \cdots W_s - J\rVert_2` for s = 0..P−1 (ρ(0) = ρ_P): how
-    much of the disagreement
-    that enters at round s is left at the end of the window (the terms of
-    :func:`sims.trackc.consensus.period_bound`). (P,) float64.
+    r""":math:`\rho(s) = \lVert W_{P-1} \cdots W_s - J\rVert_2` for :math:`s = 0, \dots, P - 1`
+    (:math:`\rho(0) = \rho_P`): how much of the disagreement that enters at round s is left at
+    the end of the window (the terms of :func:`sims.trackc.consensus.period_bound`). (P,)
+    float64.
 
     Example:
       >>> window_contractions(one_peer_exponential(4)).round(12).tolist()

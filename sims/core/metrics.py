@@ -1,13 +1,16 @@
-"""Metrics of trained encoders (Track C of arXiv 2607.02447).
+r"""Metrics of trained encoders (Track C of arXiv 2607.02447).
 
 Representability (Definition 4.1): the row space of a trained W is scale-blind, so residual
 directions of negligible size would count fully. ``representability_vector`` therefore uses the
-right singular directions whose singular value exceeds ``rel_tol``·σ_max (default 1e-2), and
-``energy_rv`` weights every direction by its energy σ_j²/σ_max², i.e. r_k = ‖W e_k‖²/‖W‖₂².
+right singular directions whose singular value exceeds
+:math:`\mathrm{rel\_tol}\cdot\sigma_{\max}` (``rel_tol``, default 1e-2), and ``energy_rv``
+weights every direction by its share of the energy
+:math:`\sigma_j^2/\sum_l \sigma_l^2`, i.e. :math:`r_k = \lVert W e_k\rVert^2/\lVert W\rVert_F^2`.
 Both are jittable (fixed shapes; the threshold is a mask).
 
 Also here: sensitivity (Theorem 4.4), principal angle to the Track B optimum, consensus distance
-Ξ (docs/theory/consensus.md §0, D7), ζ²(W) (docs/theory/consensus.md §0), the population loss
+Ξ (docs/theory/consensus.md §0, D7), :math:`\zeta^2(W)` (docs/theory/consensus.md §0), the
+population loss
 (these three validate their arguments and call the one implementation in
 :mod:`theory.dissimilarity`; the dtype follows the inputs, so they work under ``jit``), a
 closed-form ridge linear
@@ -48,7 +51,8 @@ def _shape(x, field: str, ndim: int) -> tuple:
 
 
 def representability_vector(W: Array, rel_tol: float = RV_REL_TOL) -> Array:
-    """r_k = Σ_{j: σ_j > rel_tol·σ_1} (v_jᵀe_k)², RV of Definition 4.1 on the significant row space.
+    r""":math:`r_k = \sum_{j:\, \sigma_j > \mathrm{rel\_tol}\cdot\sigma_1} (v_j^\top e_k)^2`, RV of
+    Definition 4.1 on the significant row space.
 
     Args:
       W: (c, d) encoder.
@@ -71,10 +75,12 @@ def representability_vector(W: Array, rel_tol: float = RV_REL_TOL) -> Array:
 
 
 def energy_rv(W: Array) -> Array:
-    """Energy-weighted RV r_k = Σ_j σ_j²(v_jᵀe_k)² / Σ_j σ_j² = ‖W e_k‖² / ‖W‖_F², shape (d,).
+    r"""Energy-weighted RV
+    :math:`r_k = \sum_j \sigma_j^2 (v_j^\top e_k)^2 / \sum_j \sigma_j^2`
+    :math:`{} = \lVert W e_k\rVert^2 / \lVert W\rVert_F^2`, shape (d,).
 
     Not in the paper (an extension, threshold-free); same normalisation as Track B's
-    ``theory.solve.energy_weighted_rv`` (sums to 1 over k). W (c, d), W ≠ 0."""
+    ``theory.solve.energy_weighted_rv`` (sums to 1 over k). W (c, d), :math:`W \ne 0`."""
     _shape(W, "W", 2)
     if _concrete(W) and not np.any(np.asarray(W)):
         v.fail("W", "nonzero (the energy RV of W = 0 is undefined)", "an all-zero matrix")
@@ -83,15 +89,16 @@ def energy_rv(W: Array) -> Array:
 
 
 def sensitivity(r: Array, k: int) -> Array:
-    """s = max_{j<k} r_j − min_{j<k} r_j over the leading k coordinates (Thm 4.4 uses k = c; the
-    theorems bound only k = N, docs/theory/errata.md (e)). r (d,), k in [1, d]."""
+    r""":math:`s = \max_{j<k} r_j - \min_{j<k} r_j` over the leading k coordinates (Thm 4.4 uses
+    k = c; the theorems bound only k = N, docs/theory/errata.md (e)). r (d,), k in [1, d]."""
     (d,) = _shape(r, "r", 1)
     k = v.integer(k, "k", lo=1, hi=d)
     return jnp.max(r[:k]) - jnp.min(r[:k])
 
 
 def consensus_distance(W: Array, pi: Array | None = None) -> Array:
-    """Ξ = (1/n)Σ‖W_i − W̄‖², or with ``pi`` Σπ_i‖W_i − W̄_π‖², W̄_π = Σπ_iW_i
+    r""":math:`\Xi = \frac1n \sum_i \lVert W_i - \bar W\rVert^2`, or with ``pi``
+    :math:`\sum_i \pi_i \lVert W_i - \bar W_\pi\rVert^2`, :math:`\bar W_\pi = \sum_i \pi_i W_i`
     (docs/theory/consensus.md §3 D7).
 
     Args:
@@ -113,8 +120,8 @@ def consensus_distance(W: Array, pi: Array | None = None) -> Array:
 
 
 def zeta_sq(W: Array, targets: Array) -> Array:
-    """ζ²(W) = (4/N)Σ_i‖W(X_i − X̄)‖_F² (docs/theory/consensus.md §0). W (c, d), targets (N, d,
-    d)."""
+    r""":math:`\zeta^2(W) = \frac4N \sum_i \lVert W(X_i - \bar X)\rVert_F^2`
+    (docs/theory/consensus.md §0). W (c, d), targets (N, d, d)."""
     _check_targets(W, targets)
     return dissimilarity.zeta_sq_jnp(W, targets)
 
@@ -127,7 +134,9 @@ def _check_targets(W, targets) -> None:
 
 
 def global_loss(W: Array, targets: Array, weights: Array | None = None) -> Array:
-    """Σ_i w_i f_i(W), f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖² (uniform w by default).
+    r""":math:`\sum_i w_i f_i(W)`,
+    :math:`f_i(W) = -\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert^2`
+    (uniform w by default).
     W (c, d), targets (N, d, d), weights (N,) non-negative summing to 1."""
     _check_targets(W, targets)
     n = targets.shape[0]
@@ -139,10 +148,12 @@ def global_loss(W: Array, targets: Array, weights: Array | None = None) -> Array
 
 
 def identifiable_rank(X, c: int, gap_rtol: float = 1e-2) -> int:
-    """Largest r ≤ c with λ_r > gap_rtol·λ_1 and λ_r − λ_{r+1} ≥ gap_rtol·λ_1 (eigenvalues of X,
+    r"""Largest :math:`r \le c` with :math:`\lambda_r > \mathrm{gap\_rtol}\cdot\lambda_1` and
+    :math:`\lambda_r - \lambda_{r+1} \ge \mathrm{gap\_rtol}\cdot\lambda_1` (eigenvalues of X,
     descending).
 
-    The optimum of −tr(WXWᵀ) + ½‖WᵀW‖² is WᵀW = Σ_{j≤c}(λ_j)_+ v_jv_jᵀ (Eckart–Young); its
+    The optimum of :math:`-\operatorname{tr}(W X W^\top) + \tfrac12 \lVert W^\top W\rVert^2` is
+    :math:`W^\top W = \sum_{j\le c} (\lambda_j)_+ v_j v_j^\top` (Eckart–Young); its
     top-r eigenspace is uniquely defined (and recoverable by training in finite time) only where
     an eigengap separates it. Returns 0 if no such r exists.
     """
@@ -162,11 +173,12 @@ def identifiable_rank(X, c: int, gap_rtol: float = 1e-2) -> int:
 
 
 def principal_angle_to_optimum(W, X, c: int, *, gap_rtol: float = 1e-2) -> tuple[float, int]:
-    """Largest principal angle (rad) between the top-r right singular space of W and the top-r
+    r"""Largest principal angle (rad) between the top-r right singular space of W and the top-r
     eigenspace of X, r = ``identifiable_rank(X, c, gap_rtol)``; returns ``(angle, r)``.
 
-    Computed as arcsin ‖(I − U Uᵀ) V_r‖₂ (stable for small angles). X is the target whose
-    optimum is compared (Track B's population X̄ = Σπ_jX_j, or an empirical target).
+    Computed as :math:`\arcsin \lVert (I - U U^\top) V_r\rVert_2` (stable for small angles). X is
+    the target whose optimum is compared (Track B's population :math:`\bar X = \sum_j \pi_j X_j`,
+    or an empirical target).
     """
     X = v.array(X, "X", ndim=2)
     W = v.array(W, "W", ndim=2)
@@ -186,11 +198,12 @@ def principal_angle_to_optimum(W, X, c: int, *, gap_rtol: float = 1e-2) -> tuple
 def probe_accuracy(
     W, x_train, y_train, x_test, y_test, *, n_classes: int, ridge: float = 1e-3, block: int = 65536
 ):
-    """Held-out accuracy of a closed-form ridge linear probe on features z = Wx (+ bias).
+    r"""Held-out accuracy of a closed-form ridge linear probe on features z = Wx (+ bias).
 
-    β = (ZᵀZ + ρ·(tr(ZᵀZ)/c')·I)⁻¹ Zᵀ Y with one-hot Y; prediction argmax Zβ. ZᵀZ and ZᵀY are
-    accumulated over blocks of ``block`` rows, so memory is O(block·(c + K) + c²), not
-    O(m·c).
+    :math:`\beta = \big(Z^\top Z + \rho\,(\operatorname{tr}(Z^\top Z)/c')\, I\big)^{-1} Z^\top Y`
+    with one-hot Y; prediction :math:`\operatorname{argmax} Z\beta`. :math:`Z^\top Z` and
+    :math:`Z^\top Y` are accumulated over blocks of ``block`` rows, so memory is
+    :math:`O(\mathrm{block}\cdot(c + K) + c^2)`, not :math:`O(m c)`.
 
     Args:
       W: (c, d) encoder.
@@ -291,14 +304,15 @@ def _log_pair_sum(a: Array, b: Array, t, exclude_diagonal, block_elements: int) 
 
 
 def uniformity(z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS) -> Array:
-    """U = −log E_{a≠b} exp(−t‖ẑ_a − ẑ_b‖²), rows L2-normalised, self-pairs excluded
-    (docs/theory/ssd.md §1; higher = more uniform, U ∈ [0, 4] for t = 2).
+    r""":math:`U = -\log \mathbb{E}_{a\ne b} \exp(-t\lVert \hat z_a - \hat z_b\rVert^2)`, rows
+    L2-normalised, self-pairs excluded (docs/theory/ssd.md §1; higher = more uniform,
+    :math:`U \in [0, 4]` for t = 2).
 
     Computed blockwise (running log-sum-exp over blocks of rows), so memory is
-    O(``block_elements`` + m·c), not O(m²).
+    :math:`O(\text{block\_elements} + m c)`, not :math:`O(m^2)`.
 
     Args:
-      z: (m, c) embeddings, m ≥ 2.
+      z: (m, c) embeddings, :math:`m \ge 2`.
       t: kernel scale t > 0.
       block_elements: largest number of pair terms held at once.
 
@@ -322,7 +336,8 @@ def uniformity(z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELE
 def cross_uniformity(
     z1: Array, z2: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS
 ) -> Array:
-    """Inter-client uniformity U_ij = −log E_{z∼p_i, z′∼p_j} exp(−t‖ẑ − ẑ′‖²)
+    r"""Inter-client uniformity
+    :math:`U_{ij} = -\log \mathbb{E}_{z\sim p_i, z'\sim p_j} \exp(-t\lVert\hat z - \hat z'\rVert^2)`
     (docs/theory/ssd.md §1.2),
     blockwise as :func:`uniformity`. z1 (m1, c), z2 (m2, c); returns a scalar."""
     _check_t(t)
@@ -335,12 +350,13 @@ def cross_uniformity(
 def client_uniformity(
     z: Array, t: float = 2.0, *, block_elements: int = PAIR_BLOCK_ELEMENTS
 ) -> tuple[Array, Array]:
-    """Intra-client U_k (N,) and inter-client U_ij (N, N) (diagonal: intra) of embeddings
-    z (N, m, c) of each client's data under one model (docs/theory/ssd.md §1.2).
+    r"""Intra-client :math:`U_k` (N,) and inter-client :math:`U_{ij}` (N, N) (diagonal: intra) of
+    embeddings z (N, m, c) of each client's data under one model (docs/theory/ssd.md §1.2).
 
     Exact, and blockwise: a ``lax.map`` over clients i, ``vmap`` over j, and a scan over blocks
-    of client i's rows with a running log-sum-exp, so memory is O(``block_elements``·N + N·m·c)
-    rather than the O(N²m²) of materialising every pair. Compute is still O(N²m²c): for large
+    of client i's rows with a running log-sum-exp, so memory is
+    :math:`O(\text{block\_elements}\cdot N + N m c)` rather than the :math:`O(N^2 m^2)` of
+    materialising every pair. Compute is still :math:`O(N^2 m^2 c)`: for large
     N·m use :func:`client_uniformity_mc`.
 
     Example:
@@ -369,17 +385,20 @@ def client_uniformity(
 
 
 def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) -> dict:
-    """Monte Carlo estimate of :func:`client_uniformity` with its standard error, in
-    O(N²·pairs·c) time and O(pairs·c + N·m·c) memory (one client pair at a time).
+    r"""Monte Carlo estimate of :func:`client_uniformity` with its standard error, in
+    :math:`O(N^2\cdot\mathrm{pairs}\cdot c)` time and :math:`O(\mathrm{pairs}\cdot c + N m c)`
+    memory (one client pair at a time).
 
     For every (i, j), ``pairs`` index pairs (a, b) are drawn independently and uniformly (a from
-    client i, b from client j; for i = j, b ≠ a), k = exp(−t‖ẑ_a − ẑ_b‖²), and
-    Û_ij = −log k̄ with the delta-method standard error se(Û_ij) = s_k / (√pairs · k̄) (s_k the
+    client i, b from client j; for i = j, :math:`b \ne a`),
+    :math:`k = \exp(-t\lVert \hat z_a - \hat z_b\rVert^2)`, and
+    :math:`\hat U_{ij} = -\log \bar k` with the delta-method standard error
+    :math:`\mathrm{se}(\hat U_{ij}) = s_k / (\sqrt{\mathrm{pairs}}\cdot \bar k)` (:math:`s_k` the
     sample standard deviation of k). This is the sampling error over pairs, given the
     embeddings z (not over fresh data).
 
     Args:
-      z: (N, m, c) embeddings, m ≥ 2.
+      z: (N, m, c) embeddings, :math:`m \ge 2`.
       t: kernel scale t > 0.
       key: JAX PRNG key of the pair draws.
       pairs: pairs per (i, j), ≥ 2.
@@ -435,8 +454,8 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
 
 
 def alignment(z: Array, z_pos: Array) -> Array:
-    """L_align = E‖ẑ − ẑ⁺‖² of normalised positive pairs (docs/theory/ssd.md §1.1, α = 2). z, z_pos
-    (m, c)."""
+    r""":math:`L_{\mathrm{align}} = \mathbb{E}\lVert \hat z - \hat z^+\rVert^2` of normalised
+    positive pairs (docs/theory/ssd.md §1.1, α = 2). z, z_pos (m, c)."""
     _shape(z, "z", 2)
     _shape(z_pos, "z_pos", 2)
     if jnp.shape(z) != jnp.shape(z_pos):
@@ -445,7 +464,8 @@ def alignment(z: Array, z_pos: Array) -> Array:
 
 
 def weight_distance(W_local: Array, W_global: Array) -> Array:
-    """‖W_i − W_global‖_F per client (paper Table 5's weight distance), shape (N,).
+    r""":math:`\lVert W_i - W_{\mathrm{global}}\rVert_F` per client (paper Table 5's weight
+    distance), shape (N,).
     W_local (N, ...), W_global (...)."""
     if jnp.shape(W_local)[1:] != jnp.shape(W_global):
         v.fail(

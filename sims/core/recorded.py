@@ -1,18 +1,20 @@
-"""What the engine (:mod:`sims.core.engine`) records each round and how it detects divergence:
-consensus distances, ζ² and the global loss (the one implementation in
+r"""What the engine (:mod:`sims.core.engine`) records each round and how it detects divergence:
+consensus distances, :math:`\zeta^2` and the global loss (the one implementation in
 :mod:`theory.dissimilarity`), spectral norms, and the divergence report.
 
 The metrics of a round, all after mixing unless named otherwise:
 
-* ``consensus_distance`` Ξ_t = (1/N)Σ‖W_i − W̄‖² and ``consensus_distance_pi``
-  Σπ_i‖W_i − W̄_π‖² (docs/theory/consensus.md §0, D7);
+* ``consensus_distance``
+  :math:`\Xi_t = \frac1N \sum_i \lVert W_i - \bar W\rVert^2` and ``consensus_distance_pi``
+  :math:`\sum_i \pi_i \lVert W_i - \bar W_\pi\rVert^2` (docs/theory/consensus.md §0, D7);
 * ``consensus_distance_local``: the π-form of the local iterates before mixing;
-* ``update_spread``: √(Σπ_i‖Δ_i − Δ̄_π‖²) with Δ_i the round's local update (the summed
-  applied gradients of D2/D5);
+* ``update_spread``: :math:`\sqrt{\sum_i \pi_i \lVert \Delta_i - \bar\Delta_\pi\rVert^2}` with
+  :math:`\Delta_i` the round's local update (the summed applied gradients of D2/D5);
 * ``loss`` (mean minibatch loss of the participating clients), ``loss_global``
-  (1/N)Σ_i f_i(W̄) with the population X_i, ``zeta_sq`` ζ²(W̄) = (4/N)Σ‖W̄(X_i − X̄)‖²;
-* ``spectral_norm_max`` R_t = max_i ‖W_i‖₂ over the pre- and post-mixing models (computed
-  from the pre-mixing ones, whose convex combinations the others are);
+  :math:`\frac1N \sum_i f_i(\bar W)` with the population :math:`X_i`, ``zeta_sq``
+  :math:`\zeta^2(\bar W) = \frac4N \sum_i \lVert \bar W(X_i - \bar X)\rVert^2`;
+* ``spectral_norm_max`` :math:`R_t = \max_i \lVert W_i\rVert_2` over the pre- and post-mixing
+  models (computed from the pre-mixing ones, whose convex combinations the others are);
 * ``gamma_mean`` mean γ of the participants (MAR);
 * ``diverged`` (bool), ``diverged_client`` (int, −1 if none) and ``diverged_loss``: whether
   a client's local loss or parameters became NaN/inf this round, or the averaged model's
@@ -78,8 +80,8 @@ NORM_BATCH_ACCELERATOR = 1 << 16
 
 
 def norm_batch() -> int:
-    """Clients per batch of the round's spectral norms (metric R_t) on the default backend:
-    :data:`NORM_BATCH` on the CPU, :data:`NORM_BATCH_ACCELERATOR` elsewhere."""
+    """Clients per batch of the round's spectral norms (metric :math:`R_t`) on the default
+    backend: :data:`NORM_BATCH` on the CPU, :data:`NORM_BATCH_ACCELERATOR` elsewhere."""
     return NORM_BATCH if jax.default_backend() == "cpu" else NORM_BATCH_ACCELERATOR
 
 
@@ -112,9 +114,11 @@ def _scaled(A: Array, e: Array) -> Array:
 
 
 def norm_squarings(c: int) -> int:
-    """The number k of squarings of a c×c Gram matrix that the spectral-norm estimate needs for
-    :data:`NORM_RTOL`: the smallest k ≥ 0 with ε/(2 − ε) ≤ NORM_RTOL, ε = W₀((c − 1)/e)/2^(k+1)
-    (W₀: the principal branch of Lambert's W).
+    r"""The number k of squarings of a c×c Gram matrix that the spectral-norm estimate needs for
+    :data:`NORM_RTOL`: the smallest :math:`k \ge 0` with
+    :math:`\varepsilon/(2 - \varepsilon) \le \mathrm{NORM\_RTOL}`,
+    :math:`\varepsilon = W_0\big((c - 1)/e\big)/2^{k+1}`
+    (:math:`W_0`: the principal branch of Lambert's W).
 
     Example:
       >>> [norm_squarings(c) for c in (1, 2, 16, 64, 512)]
@@ -129,14 +133,15 @@ def norm_squarings(c: int) -> int:
 
 
 def squarings_between_rescalings(c: int) -> int:
-    """How many squarings of a c×c Gram matrix the spectral-norm estimate runs between two
-    rescalings: the largest s with (2^s + 1)·max(1, log₂ c) ≤ 100 (at least 1).
+    r"""How many squarings of a c×c Gram matrix the spectral-norm estimate runs between two
+    rescalings: the largest s with :math:`(2^s + 1)\cdot\max(1, \log_2 c) \le 100` (at least 1).
 
-    After a rescaling the largest entry of the positive semi-definite P is in [½, 1) (its
-    diagonal holds it), so λ_max(P) ∈ [½, c] and s squarings give entries of at most
-    c^(2^s) and sums of at most c^(2^s + 1): below 2^100 by this rule, far from float32's
-    overflow; the top eigenvalue's part, ≥ 2^(−2^s) ≥ 2^(−100), stays far above its smallest
-    normal number (max(1, ·): at c = 1 and 2, λ_max(P) ≤ 2).
+    After a rescaling the largest entry of the positive semi-definite P is in :math:`[\tfrac12, 1)`
+    (its diagonal holds it), so :math:`\lambda_{\max}(P) \in [\tfrac12, c]` and s squarings give
+    entries of at most :math:`c^{2^s}` and sums of at most :math:`c^{2^s + 1}`: below
+    :math:`2^{100}` by this rule, far from float32's overflow; the top eigenvalue's part,
+    :math:`\ge 2^{-2^s} \ge 2^{-100}`, stays far above its smallest normal number
+    (:math:`\max(1, \cdot)`: at c = 1 and 2, :math:`\lambda_{\max}(P) \le 2`).
 
     Example:
       >>> squarings_between_rescalings(16), squarings_between_rescalings(64)
@@ -282,8 +287,11 @@ def check_finite(state: Any, trace) -> tuple[Any, dict]:
 
 
 def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
-    """(X̄, Q) with X̄ = (1/N)Σ X_i and Q = (1/N)Σ (X_i − X̄)², so that for any W
-    ζ²(W) = (4/N)Σ‖W(X_i − X̄)‖² = 4 tr(W Q Wᵀ) and (1/N)Σ f_i(W) = f(W; X̄) (X_i symmetric)."""
+    r""":math:`(\bar X, Q)` with :math:`\bar X = \frac1N \sum_i X_i` and
+    :math:`Q = \frac1N \sum_i (X_i - \bar X)^2`, so that for any W
+    :math:`\zeta^2(W) = \frac4N \sum_i \lVert W(X_i - \bar X)\rVert^2`
+    :math:`{} = 4 \operatorname{tr}(W Q W^\top)` and :math:`\frac1N \sum_i f_i(W) = f(W; \bar X)`
+    (:math:`X_i` symmetric)."""
     n, d = targets.shape[0], targets.shape[-1]
     Xbar = jnp.mean(targets, 0)
 

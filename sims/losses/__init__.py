@@ -1,26 +1,30 @@
-"""Stochastic losses on samples: one client's minibatch, unbatched and jittable.
+r"""Stochastic losses on samples: one client's minibatch, unbatched and jittable.
 
 Every alignment loss has the generic form of docs/theory/optimum.md §1 (arXiv 2607.02447, Eqs. 2 and
 4),
 
-    ℓ(W; x, ω) = −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖_F²,
+$$
+\ell(W; x, \omega) = -\operatorname{mean}_b (W a_b)^\top (W b_b) +
+\tfrac12 \lVert W^\top W\rVert_F^2,
+$$
 
 with views (a, b) drawn from the randomness ω (augmentation noise or masks). Its expectation
-over ω for a FIXED batch x is −tr(W X̂ Wᵀ) + ½‖WᵀW‖_F² with X̂ =
-``theory.objectives.empirical_target(x, method)``:
+over ω for a FIXED batch x is
+:math:`-\operatorname{tr}(W \hat X W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2` with
+:math:`\hat X` = ``theory.objectives.empirical_target(x, method)``
+(:math:`S = \operatorname{mean}_b x_b x_b^\top`, :math:`\kappa = p(1-p)`):
 
-=====================  ===========================  =========================================
-loss                   (a, b)                       X̂  (S = mean_b x_b x_bᵀ, κ = p(1−p))
-=====================  ===========================  =========================================
-``cl_similar``         x + ξ, x + ξ′                S
-``cl_dissimilar``      x + ξ, H x                   ½(H S + S Hᵀ)
-``mim``                x ⊙ m, x ⊙ (1 − m)           κ (S − diag S)
-``mim_independent``    x ⊙ m, x ⊙ (1 − m′)          κ S
-=====================  ===========================  =========================================
+| loss                | (a, b)                            | :math:`\hat X`                       |
+| ------------------- | --------------------------------- | ------------------------------------ |
+| ``cl_similar``      | :math:`x + \xi, x + \xi'`         | :math:`S`                            |
+| ``cl_dissimilar``   | :math:`x + \xi, H x`              | :math:`\tfrac12 (H S + S H^\top)`    |
+| ``mim``             | :math:`x \odot m, x \odot (1-m)`  | :math:`\kappa(S - \mathrm{diag}\,S)` |
+| ``mim_independent`` | :math:`x \odot m, x \odot (1-m')` | :math:`\kappa S`                     |
 
 Also: the reconstruction loss (Eq. 3), the MAR regulariser A-MMD with its adaptive kernel and
 cosine γ schedule (Eqs. 5–7, docs/theory/mar.md), and the SSD soft-separation regulariser DSR
-(docs/theory/ssd.md §2, §3). Masks: m_k = 1 means visible, P(m_k = 1) = 1 − p (p = mask ratio).
+(docs/theory/ssd.md §2, §3). Masks: :math:`m_k = 1` means visible, :math:`P(m_k = 1) = 1 - p`
+(p = mask ratio).
 
 Key use (so that the engine can reproduce the embeddings a loss saw): ``k1, k2 =
 sims.keys.split(key)``, the two keys of ``jr.split(key)`` (written out, faster on a CPU).
@@ -32,8 +36,9 @@ keyed by ``k1``) in :func:`mim`, :func:`mim_independent`, :func:`mar` and
 p), x.shape)`` (float32 draws in either x64 mode), the stream Track D's Bernoulli patch masks
 reproduce.
 
-Validation: shapes are always checked; values (finiteness, p ∈ (0, 1), γ ≥ 0, …) are checked
-when they are concrete, i.e. outside ``jit``/``vmap`` tracing.
+Validation: shapes are always checked; values (finiteness, :math:`p \in (0, 1)`,
+:math:`\gamma \ge 0`, …) are checked when they are concrete, i.e. outside ``jit``/``vmap``
+tracing.
 
 The code lives in four modules, all re-exported here: :mod:`sims.losses.alignment` (the table
 above, the reconstruction loss and the masked embeddings), :mod:`sims.losses.masks` (the

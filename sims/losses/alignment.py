@@ -1,11 +1,18 @@
-"""Population and alignment losses of one client's minibatch: CL (Eq. 2), MIM (Eqs. 3–4).
+r"""Population and alignment losses of one client's minibatch: CL (Eq. 2), MIM (Eqs. 3–4).
 
 Every alignment loss has the generic form of docs/theory/optimum.md §1 (arXiv 2607.02447,
-Eqs. 2 and 4), ℓ(W; x, ω) = −mean_b (W a_b)ᵀ(W b_b) + ½‖WᵀW‖_F², with views (a, b) drawn from
+Eqs. 2 and 4),
+
+$$
+\ell(W; x, \omega) = -\operatorname{mean}_b (W a_b)^\top (W b_b) +
+\tfrac12 \lVert W^\top W\rVert_F^2,
+$$
+
+with views (a, b) drawn from
 the randomness ω (augmentation noise or masks); :func:`population_loss` is its exact
 expectation. :func:`mim_recon` is the reconstruction loss (Eq. 3) and
-:func:`masked_embeddings` the embeddings z = W(x ⊙ m) a MAR client sends. The table of the
-losses and their expected targets is in :mod:`sims.losses`.
+:func:`masked_embeddings` the embeddings :math:`z = W(x \odot m)` a MAR client sends. The table
+of the losses and their expected targets is in :mod:`sims.losses`.
 """
 
 from __future__ import annotations
@@ -44,7 +51,8 @@ def _align(W: jax.Array, a: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def population_loss(W: Any, X: Any) -> jax.Array:
-    """L(W) = −tr(W X Wᵀ) + ½‖WᵀW‖_F² for W (c, d) and a symmetric target X (d, d).
+    r""":math:`L(W) = -\operatorname{tr}(W X W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2` for
+    W (c, d) and a symmetric target X (d, d).
 
     The exact-expectation counterpart of every alignment loss here (docs/theory/optimum.md §1);
     evaluates ``theory.objectives.loss``.
@@ -57,11 +65,20 @@ def population_loss(W: Any, X: Any) -> jax.Array:
 
 
 def cl_similar(W: Any, x: Any, *, key: jax.Array) -> jax.Array:
-    """Linear CL with similar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
+    r"""Linear CL with similar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
 
-    ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W(x_b + ξ′_b)) + ½‖WᵀW‖_F²,  ξ, ξ′ ~ N(0, I) i.i.d. (unit
-    variance, not scaled by μ; drawn by :func:`sims.losses.gaussian`).
-    E_ξ[ℓ] = −tr(W S Wᵀ) + ½‖WᵀW‖², S = mean_b x_b x_bᵀ.
+    $$
+    \ell = -\operatorname{mean}_b \big(W(x_b + \xi_b)\big)^\top \big(W(x_b + \xi'_b)\big) +
+    \tfrac12 \lVert W^\top W\rVert_F^2,
+    $$
+
+    :math:`\xi, \xi' \sim \mathcal{N}(0, I)` i.i.d. (unit variance, not scaled by μ; drawn by
+    :func:`sims.losses.gaussian`).
+
+    $$
+    \mathbb{E}_\xi[\ell] = -\operatorname{tr}(W S W^\top) + \tfrac12 \lVert W^\top W\rVert^2,
+    \qquad S = \operatorname{mean}_b x_b x_b^\top.
+    $$
 
     Args:
       W: (c, d) encoder. x: (B, d) batch. key: PRNG key for ξ, ξ′.
@@ -78,10 +95,19 @@ def cl_similar(W: Any, x: Any, *, key: jax.Array) -> jax.Array:
 
 
 def cl_dissimilar(W: Any, x: Any, H: Any, *, key: jax.Array) -> jax.Array:
-    """Linear CL with dissimilar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
+    r"""Linear CL with dissimilar augmentations (Eq. 2 of arXiv 2607.02447) on one minibatch.
 
-    ℓ = −mean_b (W(x_b + ξ_b))ᵀ(W H x_b) + ½‖WᵀW‖_F², ξ ~ N(0, I) (:func:`sims.losses.gaussian`).
-    E_ξ[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = ½(H S + S Hᵀ).
+    $$
+    \ell = -\operatorname{mean}_b \big(W(x_b + \xi_b)\big)^\top (W H x_b) +
+    \tfrac12 \lVert W^\top W\rVert_F^2,
+    $$
+
+    :math:`\xi \sim \mathcal{N}(0, I)` (:func:`sims.losses.gaussian`).
+
+    $$
+    \mathbb{E}_\xi[\ell] = -\operatorname{tr}(W \hat X W^\top) + \tfrac12 \lVert W^\top W\rVert^2
+    \quad \text{with} \quad \hat X = \tfrac12 (H S + S H^\top).
+    $$
 
     Args:
       W: (c, d). x: (B, d). H: (d, d) linear transform. key: PRNG key for ξ.
@@ -97,10 +123,19 @@ def cl_dissimilar(W: Any, x: Any, H: Any, *, key: jax.Array) -> jax.Array:
 
 
 def mim(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
-    """Linear MIM alignment surrogate (Eq. 4 of arXiv 2607.02447) with a sampled mask.
+    r"""Linear MIM alignment surrogate (Eq. 4 of arXiv 2607.02447) with a sampled mask.
 
-    ℓ = −mean_b (W(x_b ⊙ m_b))ᵀ(W(x_b ⊙ (1 − m_b))) + ½‖WᵀW‖_F², m_bk ~ Bernoulli(1 − p)
-    i.i.d. (1 = visible). E_m[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = p(1−p)(S − diag S).
+    $$
+    \ell = -\operatorname{mean}_b \big(W(x_b \odot m_b)\big)^\top
+    \big(W(x_b \odot (1 - m_b))\big) + \tfrac12 \lVert W^\top W\rVert_F^2,
+    $$
+
+    :math:`m_{bk} \sim \mathrm{Bernoulli}(1 - p)` i.i.d. (1 = visible).
+
+    $$
+    \mathbb{E}_m[\ell] = -\operatorname{tr}(W \hat X W^\top) + \tfrac12 \lVert W^\top W\rVert^2
+    \quad \text{with} \quad \hat X = p(1-p)(S - \operatorname{diag} S).
+    $$
 
     Args:
       W: (c, d). x: (B, d). p: mask ratio in (0, 1). key: PRNG key (mask from ``split(key)[0]``).
@@ -120,10 +155,12 @@ def mim(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
 
 
 def mim_independent(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
-    """MIM surrogate with independent masks: b = x ⊙ (1 − m′), m′ independent of m.
+    r"""MIM surrogate with independent masks: :math:`b = x \odot (1 - m')`, m′ independent of m.
 
-    Not in the paper (a control): E[ℓ] = −tr(W X̂ Wᵀ) + ½‖WᵀW‖² with X̂ = p(1−p) S (the
-    diagonal is kept, unlike the hollow target of complementary masks).
+    Not in the paper (a control):
+    :math:`\mathbb{E}[\ell] = -\operatorname{tr}(W\hat X W^\top) + \tfrac12 \lVert W^\top W\rVert^2`
+    with :math:`\hat X = p(1-p)\, S` (the diagonal is kept, unlike the hollow target of
+    complementary masks).
 
     Args:
       W: (c, d). x: (B, d). p: mask ratio in (0, 1). key: PRNG key (m from ``split(key)[0]``,
@@ -139,14 +176,20 @@ def mim_independent(W: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
 
 
 def mim_recon(params: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
-    """Linear MIM reconstruction loss (Eq. 3 of arXiv 2607.02447) on one minibatch.
+    r"""Linear MIM reconstruction loss (Eq. 3 of arXiv 2607.02447) on one minibatch.
 
-    ℓ = mean_b ‖W_d W_e (x_b ⊙ m_b) − x_b ⊙ (1 − m_b)‖², m_bk ~ Bernoulli(1 − p), 1 = visible.
-    E_m[ℓ] = tr(B Σ_uu Bᵀ) − 2 tr(B Σ_uv) + tr(Σ_vv), B = W_d W_e, with the batch moments of
-    ``theory.objectives.recon_moments(x, p=p, with_vv=True)``.
+    :math:`\ell = \operatorname{mean}_b \lVert W_d W_e (x_b \odot m_b) - x_b \odot (1-m_b)\rVert^2`,
+    :math:`m_{bk} \sim \mathrm{Bernoulli}(1 - p)`, 1 = visible.
+
+    $$
+    \mathbb{E}_m[\ell] = \operatorname{tr}(B \Sigma_{uu} B^\top) - 2 \operatorname{tr}(B
+    \Sigma_{uv}) + \operatorname{tr}(\Sigma_{vv}), \qquad B = W_d W_e,
+    $$
+
+    with the batch moments of ``theory.objectives.recon_moments(x, p=p, with_vv=True)``.
 
     Args:
-      params: ``(W_e, W_d)`` with W_e (c, d) and W_d (d, c).
+      params: ``(W_e, W_d)`` with :math:`W_e` (c, d) and :math:`W_d` (d, c).
       x: (B, d). p: mask ratio in (0, 1). key: PRNG key (mask from ``split(key)[0]``).
     """
     try:
@@ -166,14 +209,15 @@ def mim_recon(params: Any, x: Any, p: Any, *, key: jax.Array) -> jax.Array:
 
 
 def masked_embeddings(W: Any, x: Any, p: Any, *, key: jax.Array, exact: bool = False) -> jax.Array:
-    """Local masked embeddings z = W(x ⊙ m), shape (B, c), with the same mask as the MIM losses.
+    r"""Local masked embeddings :math:`z = W(x \odot m)`, shape (B, c), with the same mask as the
+    MIM losses.
 
-    The z_i a client sends for MAR (Alg. 1–2 of arXiv 2607.02447). With the same key this is
-    the z used inside :func:`mar` and the visible view inside :func:`mim`; with ``exact=True``
+    The :math:`z_i` a client sends for MAR (Alg. 1–2 of arXiv 2607.02447). With the same key this
+    is the z used inside :func:`mar` and the visible view inside :func:`mim`; with ``exact=True``
     the mask of :func:`mim_recon` (``jax.random.bernoulli``).
 
     Args:
-      W: (c, d) encoder (W_e). x: (B, d). p: mask ratio in (0, 1). key: PRNG key.
+      W: (c, d) encoder (:math:`W_e`). x: (B, d). p: mask ratio in (0, 1). key: PRNG key.
       exact: use :func:`mim_recon`'s mask stream.
     """
     W, x = _encoder_and_batch(W, x)

@@ -1,13 +1,14 @@
-"""The random draws of the losses and of the engine within a step, from a counter-based hash:
+r"""The random draws of the losses and of the engine within a step, from a counter-based hash:
 the visibility masks of MIM and the Gaussian augmentation noise of CL.
 
-A mask m (True = visible) has P(m_k = 1) = 1 − p i.i.d. over entries, p the mask ratio of
-Eq. (4) of arXiv 2607.02447. Its words come from :func:`random_bits32`, a hash of the element
+A mask m (True = visible) has :math:`P(m_k = 1) = 1 - p` i.i.d. over entries, p the mask ratio
+of Eq. (4) of arXiv 2607.02447. Its words come from :func:`random_bits32`, a hash of the element
 index keyed by the two words of a JAX key (about 20 integer operations per word instead of
 threefry's ~100), and a word is visible iff it is below :func:`mask_threshold` (p). The noise
-ξ ~ N(0, I) of the CL views (Eq. 2) is :func:`gaussian`: the same words through the normal
-quantile function, in float32. The same key gives the same mask and the same noise in float32
-and float64 runs and on every backend, so the engine can reproduce the embeddings a loss saw.
+:math:`\xi \sim \mathcal{N}(0, I)` of the CL views (Eq. 2) is :func:`gaussian`: the same words
+through the normal quantile function, in float32. The same key gives the same mask and the same
+noise in float32 and float64 runs and on every backend, so the engine can reproduce the
+embeddings a loss saw.
 """
 
 from __future__ import annotations
@@ -38,15 +39,16 @@ def _lowbias32(h: jax.Array) -> jax.Array:
 
 
 def random_bits32(key: jax.Array, shape: tuple) -> UInt32[jax.Array, "..."]:
-    """uint32 random words of ``shape`` from a counter-based hash of the element index keyed by
-    the two words of ``key``: h_j = H(H(H(j ⊕ k₀) + k₁) ⊕ k₀) with H = lowbias32.
+    r"""uint32 random words of ``shape`` from a counter-based hash of the element index keyed by
+    the two words of ``key``: :math:`h_j = H\big(H(H(j \oplus k_0) + k_1) \oplus k_0\big)` with
+    H = lowbias32.
 
     Deviation from ``jax.random.bits`` (threefry, ~100 integer operations per word): about 20
     operations per word, x64-independent, the same words on every backend. Used for the MIM
     masks, where threefry was a third of the engine's time, and for the CL noise
     (:func:`gaussian`). Keys still come from threefry
     (``fold_in``), so streams of different (round, client, step) keys are independent draws of
-    the hash; within one key, element j gets word h_j.
+    the hash; within one key, element j gets word :math:`h_j`.
     """
     size = int(np.prod(shape)) if shape else 1
     if size >= 2**32:
@@ -57,8 +59,9 @@ def random_bits32(key: jax.Array, shape: tuple) -> UInt32[jax.Array, "..."]:
 
 
 def mask_threshold(p: float) -> int:
-    """T = ⌈(1 − p)·2³²⌉ (at most 2³² − 1): a word h is visible iff h < T, so P(visible) =
-    T/2³² = 1 − p to within 2.3e-10 (exactly 1 − p when (1 − p)·2³² is an integer)."""
+    r""":math:`T = \lceil (1 - p)\cdot 2^{32}\rceil` (at most :math:`2^{32} - 1`): a word h is
+    visible iff :math:`h < T`, so :math:`P(\text{visible}) = T/2^{32} = 1 - p` to within 2.3e-10
+    (exactly 1 − p when :math:`(1 - p)\cdot 2^{32}` is an integer)."""
     import math
     from fractions import Fraction
 
@@ -66,7 +69,7 @@ def mask_threshold(p: float) -> int:
 
 
 def mask(key: jax.Array, p: Any, shape: tuple) -> Bool[jax.Array, "..."]:
-    """Visibility mask m (bool, True = visible), P(m_k = 1) = 1 − p, i.i.d. over entries.
+    """Visibility mask m (bool, True = visible), :math:`P(m_k = 1) = 1 - p`, i.i.d. over entries.
 
     m = :func:`random_bits32` < :func:`mask_threshold` (p) for a concrete p; for a traced p the
     top 24 bits are compared as a float with 1 − p. The mask of every MIM-type loss here and of
@@ -125,14 +128,16 @@ def _log32(y: jax.Array) -> jax.Array:
 
 
 def gaussian(key: jax.Array, shape: tuple, dtype: Any = jnp.float32) -> jax.Array:
-    """Standard normal draws of ``shape``, computed in float32 and cast to ``dtype``: the
+    r"""Standard normal draws of ``shape``, computed in float32 and cast to ``dtype``: the
     augmentation noise ξ of the CL views (Eq. 2).
 
-    From the words h of :func:`random_bits32`: k = h >> 8 (24 bits), u = (k + ½)/2²⁴ ∈ (0, 1)
-    and z = Φ⁻¹(u) = √2·erfinv(2u − 1) (Giles' single-precision erfinv, with a float32
-    logarithm of its own). Checked against ``scipy.special.ndtri`` at every one of the 2²⁴
-    values of u: relative error below 4e-7 (``tests/test_losses.py``). The draws are symmetric
-    (u ↦ 1 − u gives −z exactly), so their mean is 0; |z| < 5.42.
+    From the words h of :func:`random_bits32`: k = h >> 8 (24 bits),
+    :math:`u = (k + \tfrac12)/2^{24} \in (0, 1)` and
+    :math:`z = \Phi^{-1}(u) = \sqrt2\, \operatorname{erfinv}(2u - 1)` (Giles' single-precision
+    erfinv, with a float32 logarithm of its own). Checked against ``scipy.special.ndtri`` at every
+    one of the :math:`2^{24}` values of u: relative error below 4e-7 (``tests/test_losses.py``).
+    The draws are symmetric (:math:`u \mapsto 1 - u` gives −z exactly), so their mean is 0;
+    :math:`|z| < 5.42`.
 
     Deviation from ``jax.random.normal``: another stream (the hash instead of threefry, and the
     inverse CDF in float32 for every dtype), so float32 and float64 runs see the same noise.

@@ -1,23 +1,27 @@
-"""One value per self-supervised method: its Track B target, its Track C loss, its paper bound.
+r"""One value per self-supervised method: its Track B target, its Track C loss, its paper bound.
 
 The engine is handed a :class:`Method` (the way a simulator is handed its energy function) and
 never switches on method names; adding a method is adding one value to :data:`METHODS`.
 
-=====================  ====================  =============  =====================================
-method                 Track B target X_i    paper bound    Track C loss (per minibatch)
-=====================  ====================  =============  =====================================
-``cl``                 S (``"cl"``)           Thm 4.3 (cl)   −mean (W(x+ξ))ᵀ(W(x+ξ′)) + ½‖WᵀW‖²
-``cl-dissimilar``      ½(HS + SHᵀ)           Thm 4.3        −mean (W(x+ξ))ᵀ(WHx) + ½‖WᵀW‖²
-``mim``                κ(S − diag S)         Thm 4.2        −mean (W(x⊙m))ᵀ(W(x⊙(1−m))) + ½‖WᵀW‖²
-``mim-independent``    κS                    none           as mim, independent second mask
-``mim-recon``          Eq. 3 moments         none           mean ‖W_d W_e(x⊙m) − x⊙(1−m)‖²
-``mar``                none                  none           mim + γ·A-MMD(z, z̄)  (Eqs. 5–7)
-``ssd``                none                  none           mim + λ·DSR (docs/theory/ssd.md §3)
-=====================  ====================  =============  =====================================
+With the means over the minibatch
+:math:`\ell(u, v) = -\operatorname{mean}\, (W u)^\top (W v) + \tfrac12 \lVert W^\top W\rVert^2`
+(the alignment loss of the views (u, v)) and
+:math:`\ell_{\mathrm{rec}} = \operatorname{mean} \lVert W_d W_e(x \odot m) - x \odot (1-m)\rVert^2`:
 
-(κ = p(1 − p), S the client's second moment; Eqs. 2–7 of arXiv 2607.02447; the targets are
-:mod:`theory.objectives`, the optima :func:`theory.solve.eckart_young` and, for mim-recon, its
-own reduced-rank regression optimum :func:`theory.solve.recon_optimum`, never the MIM one.)
+| method | Track B target :math:`X_i` | paper bound | Track C loss (per minibatch) |
+| --- | --- | --- | --- |
+| ``cl`` | :math:`S` (``"cl"``) | Thm 4.3 (cl) | :math:`\ell(x+\xi,\ x+\xi')` |
+| ``cl-dissimilar`` | :math:`\tfrac12(HS + SH^\top)` | Thm 4.3 | :math:`\ell(x+\xi,\ Hx)` |
+| ``mim`` | :math:`\kappa(S-\mathrm{diag}\,S)` | Thm 4.2 | :math:`\ell(x \odot m,\ x \odot(1-m))` |
+| ``mim-independent`` | :math:`\kappa S` | none | as mim, independent second mask |
+| ``mim-recon`` | Eq. 3 moments | none | :math:`\ell_{\mathrm{rec}}` (Eq. 3) |
+| ``mar`` | none | none | mim + :math:`\gamma \cdot \text{A-MMD}(z, \bar z)` (Eqs. 5–7) |
+| ``ssd`` | none | none | mim + λ·DSR (docs/theory/ssd.md §3) |
+
+(:math:`\kappa = p(1 - p)`, S the client's second moment; Eqs. 2–7 of arXiv 2607.02447; the
+targets are :mod:`theory.objectives`, the optima :func:`theory.solve.eckart_young` and, for
+mim-recon, its own reduced-rank regression optimum :func:`theory.solve.recon_optimum`, never the
+MIM one.)
 
 The four alignment methods carry ``views`` and use the closed-form gradient
 :func:`align_value_and_grad` (the engine's fast path); the others are differentiated with
@@ -72,13 +76,16 @@ class Context(NamedTuple):
 def align_value_and_grad(
     W: Float[Array, "c d"], a: Float[Array, "B d"], b: Float[Array, "B d"]
 ) -> tuple[Float[Array, ""], Float[Array, "c d"]]:
-    """ℓ = −(1/B)Σ_b (W a_b)ᵀ(W b_b) + ½‖WWᵀ‖² and ∇ℓ = −(1/B)(z_bᵀa + z_aᵀb) + 2(WWᵀ)W with
-    z_a = aWᵀ, z_b = bWᵀ (the closed-form gradient of the alignment losses, Eqs. 2 and 4).
+    r""":math:`\ell = -\frac1B \sum_b (W a_b)^\top (W b_b) + \tfrac12 \lVert W W^\top\rVert^2` and
+    :math:`\nabla\ell = -\frac1B (z_b^\top a + z_a^\top b) + 2(W W^\top) W` with
+    :math:`z_a = a W^\top`, :math:`z_b = b W^\top` (the closed-form gradient of the alignment
+    losses, Eqs. 2 and 4).
 
-    The embeddings are formed transposed, z_aᵀ = W aᵀ (c, B): every product is then a plain
-    (M, K)·(K, N) one, which XLA's CPU backend hands to its fast batched kernels; with z_a
-    (B, c) the gradient's z_bᵀa contracts the leading axes of both operands and fell back to a
-    slower generic dot (measured at N = 100, d = 64, c = 16, B = 32: 9–13 % of the round).
+    The embeddings are formed transposed, :math:`z_a^\top = W a^\top` (c, B): every product is
+    then a plain (M, K)·(K, N) one, which XLA's CPU backend hands to its fast batched kernels; with
+    :math:`z_a` (B, c) the gradient's :math:`z_b^\top a` contracts the leading axes of both
+    operands and fell back to a slower generic dot (measured at N = 100, d = 64, c = 16, B = 32:
+    9–13 % of the round).
 
     >>> W = jnp.eye(2, 3); x = jnp.ones((4, 3))
     >>> val, g = align_value_and_grad(W, x, x)
@@ -145,11 +152,11 @@ def _loss_ssd(params, x, ctx: Context, *, key):
 
 @dataclasses.dataclass(frozen=True)
 class Method:
-    """A self-supervised method as the engine and the checks see it.
+    r"""A self-supervised method as the engine and the checks see it.
 
     Attributes:
       name: the method's name (the CLI's ``--method``).
-      objective: the :mod:`theory.objectives` name of its target X_i (``"recon"`` for the
+      objective: the :mod:`theory.objectives` name of its target :math:`X_i` (``"recon"`` for the
         Eq. 3 moments, None when there is no closed-form target).
       bound: the :mod:`theory.bounds` method its Track A bound is evaluated with, or None.
       views: ``views(x (B, d), ctx, *, key) -> (a, b)`` for the alignment methods, else None.
@@ -157,10 +164,14 @@ class Method:
       decoder: parameters are ``(W_e (c, d), W_d (d, c))`` instead of one encoder W (c, d).
       pair: ``views`` of the method's positive pair where it has no ``views`` of its own (the
         MIM views of mim-recon, mar and ssd; their losses draw their masks their own way):
-        what the alignment E‖ẑ − ẑ⁺‖² of a run is measured on (:meth:`positive_pair`).
-      embeddings: the clients exchange embeddings z̄ and weight a regulariser by γ (MAR).
+        what the alignment :math:`\mathbb{E}\lVert \hat z - \hat z^+\rVert^2` of a run is measured
+        on (:meth:`positive_pair`).
+      embeddings: the clients exchange embeddings :math:`\bar z` and weight a regulariser by γ
+        (MAR).
       needs_H: needs the transform H in its :class:`Context`.
-      population: has the population form −tr(W X_i Wᵀ) + ½‖WᵀW‖² (full-batch runs).
+      population: has the population form
+        :math:`-\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert^2` (full-batch
+        runs).
       reference: where it is defined.
     """
 

@@ -1,8 +1,9 @@
-"""The regularised MIM losses: MAR's A-MMD and γ schedule (Eqs. 5–7), SSD's DSR.
+r"""The regularised MIM losses: MAR's A-MMD and γ schedule (Eqs. 5–7), SSD's DSR.
 
-* MAR (Eq. 5 of arXiv 2607.02447): the MIM loss plus γ · A-MMD(z, z̄) between the client's
-  masked embeddings and the global ones (:func:`ammd`, Eq. 6, with its adaptive kernel), γ
-  from the cosine schedule of Eq. (7) (:func:`gamma_schedule`); docs/theory/mar.md.
+* MAR (Eq. 5 of arXiv 2607.02447): the MIM loss plus :math:`\gamma \cdot \text{A-MMD}(z, \bar z)`
+  between the client's masked embeddings and the global ones (:func:`ammd`, Eq. 6, with its
+  adaptive kernel), γ from the cosine schedule of Eq. (7) (:func:`gamma_schedule`);
+  docs/theory/mar.md.
 * SSD: the soft-separation regulariser DSR (:func:`dsr`, docs/theory/ssd.md §2), its shared
   rotation and per-client scalings (:func:`dsr_scales`), and the projector-free form for a
   linear encoder (:func:`dsr_linear`, §3).
@@ -52,23 +53,33 @@ def _safe_sqrt(d2: jax.Array) -> jax.Array:
 
 
 def ammd(z: Any, z_bar: Any, *, bandwidth: Any = "mean", squared: bool = True) -> jax.Array:
-    """A-MMD of Eq. (6) of arXiv 2607.02447 between pooled embeddings z (B, c) and z̄ (B̄, c).
+    r"""A-MMD of Eq. (6) of arXiv 2607.02447 between pooled embeddings z (B, c) and
+    :math:`\bar z` (:math:`\bar B`, c).
 
-      A-MMD = Σ_{a≠b} k(z_a, z_b)/(B(B−1)) + Σ_{a≠b} k(z̄_a, z̄_b)/(B̄(B̄−1))
-              − 2 Σ_{a,b} k(z_a, z̄_b)/(B B̄),
-      k(z, z′) = exp(−‖z − z′‖² / (2σ²))   (``squared=True``, default, as the official code),
-      k(z, z′) = exp(−‖z − z′‖ / (2σ²))    (``squared=False``, the paper's printed kernel),
+    $$
+    \begin{aligned}
+    \text{A-MMD} &= \sum_{a\ne b} \frac{k(z_a, z_b)}{B(B-1)} +
+      \sum_{a\ne b} \frac{k(\bar z_a, \bar z_b)}{\bar B(\bar B-1)} -
+      2 \sum_{a,b} \frac{k(z_a, \bar z_b)}{B \bar B},\\
+    k(z, z') &= \exp\big(-\lVert z - z'\rVert^2 / (2\sigma^2)\big)
+      \qquad (\texttt{squared=True}\text{, default, as the official code}),\\
+    k(z, z') &= \exp\big(-\lVert z - z'\rVert / (2\sigma^2)\big)
+      \qquad (\texttt{squared=False}\text{, the paper's printed kernel}),
+    \end{aligned}
+    $$
 
     with the adaptive bandwidth σ computed from the local set z under ``stop_gradient`` (as the
     code, which uses ``no_grad``):
 
-    * ``"mean"`` (default, the paper's Eq. 6): σ = mean_{a≠b} ‖z_a − z_b‖;
-    * ``"mean-code"``: σ = mean over all B² pairs including the zero diagonal
-      (= (B−1)/B × the above; the code's ``cdist(...).mean()``);
-    * a positive number: a fixed σ (then the estimator is unbiased for MMD² with that kernel).
+    * ``"mean"`` (default, the paper's Eq. 6):
+      :math:`\sigma = \operatorname{mean}_{a\ne b} \lVert z_a - z_b\rVert`;
+    * ``"mean-code"``: σ = mean over all :math:`B^2` pairs including the zero diagonal
+      (:math:`= (B-1)/B \times` the above; the code's ``cdist(...).mean()``);
+    * a positive number: a fixed σ (then the estimator is unbiased for :math:`\mathrm{MMD}^2` with
+      that kernel).
 
-    Why squared by default: the unsquared numerator makes k non-Gaussian and the σ² in the
-    denominator dimensionally inconsistent (a distance over a squared distance);
+    Why squared by default: the unsquared numerator makes k non-Gaussian and the :math:`\sigma^2`
+    in the denominator dimensionally inconsistent (a distance over a squared distance);
     docs/theory/mar.md §1
     flags it as a probable typo and the released code squares it (§2). Both are kept.
     Deviation from the code (docs/theory/mar.md §2): the within-set sums exclude a = b here (the
@@ -77,7 +88,8 @@ def ammd(z: Any, z_bar: Any, *, bandwidth: Any = "mean", squared: bool = True) -
     (σ = 0), σ = 1 is used; the kernel values are then exact anyway for identical points.
 
     Args:
-      z: (B, c) local embeddings, B ≥ 2. z_bar: (B̄, c) global embeddings, B̄ ≥ 2.
+      z: (B, c) local embeddings, :math:`B \ge 2`. z_bar: (:math:`\bar B`, c) global embeddings,
+        :math:`\bar B \ge 2`.
       bandwidth: ``"mean"``, ``"mean-code"`` or a float σ > 0.
       squared: squared (code) or unsquared (paper as printed) distance in the kernel.
 
@@ -143,19 +155,22 @@ def mar(
     squared: bool = True,
     return_embeddings: bool = False,
 ) -> Any:
-    """MAR loss (Eq. 5 of arXiv 2607.02447): base MIM loss + γ · A-MMD(z, z̄).
+    r"""MAR loss (Eq. 5 of arXiv 2607.02447): base MIM loss
+    :math:`+\ \gamma \cdot \text{A-MMD}(z, \bar z)`.
 
-    z = W(x ⊙ m) are the local masked embeddings of this batch, with the same mask m as the base
-    loss (and as :func:`masked_embeddings` with the same key); z̄ is the global embedding set
-    received from the server / neighbours, treated as a constant (``stop_gradient``).
+    :math:`z = W(x \odot m)` are the local masked embeddings of this batch, with the same mask m as
+    the base loss (and as :func:`masked_embeddings` with the same key); :math:`\bar z` is the global
+    embedding set received from the server / neighbours, treated as a constant
+    (``stop_gradient``).
 
     ``base``: ``"mim"`` (Eq. 4 surrogate, default: the loss the theory analyses),
     ``"mim-independent"``, or ``"recon"`` (Eq. 3, the paper's Eq. 5 literally; then ``W`` is
-    the pair (W_e, W_d) and z = W_e(x ⊙ m)).
+    the pair :math:`(W_e, W_d)` and :math:`z = W_e(x \odot m)`).
 
     Args:
-      W: (c, d) encoder, or (W_e, W_d) for ``base="recon"``.
-      x: (B, d) batch. z_bar: (B̄, c) global embeddings. gamma: weight γ ≥ 0 (may be traced).
+      W: (c, d) encoder, or :math:`(W_e, W_d)` for ``base="recon"``.
+      x: (B, d) batch. z_bar: (:math:`\bar B`, c) global embeddings. gamma: weight
+        :math:`\gamma \ge 0` (may be traced).
       p: mask ratio in (0, 1). key: PRNG key.
       bandwidth, squared: passed to :func:`ammd`.
       return_embeddings: also return z (use ``jax.value_and_grad(..., has_aux=True)``).
@@ -177,19 +192,25 @@ def mar(
 def gamma_schedule(
     count: Any, omega: Any, gamma_max: float = 1e-1, gamma_min: float = 1e-3
 ) -> jax.Array:
-    """Cosine MAR weight of Eq. (7) of arXiv 2607.02447 over a client's participation count.
+    r"""Cosine MAR weight of Eq. (7) of arXiv 2607.02447 over a client's participation count.
 
-    γ = γ_min + (γ_max − γ_min) · ½(1 + cos(π · clip(ω/Ω, 0, 1))).
+    $$
+    \gamma = \gamma_{\min} + (\gamma_{\max} - \gamma_{\min}) \cdot
+    \tfrac12\big(1 + \cos(\pi \cdot \operatorname{clip}(\omega/\Omega, 0, 1))\big).
+    $$
 
     ω = ``count`` is the number of times the client has been selected so far; the ratio is
-    clipped to [0, 1] as in the official code (``min(1, count/c_cap)``), so γ stays at γ_min
-    once ω ≥ Ω (the paper's formula would rise again for ω > Ω). γ(0) = γ_max, γ(Ω) = γ_min.
+    clipped to [0, 1] as in the official code (``min(1, count/c_cap)``), so γ stays at
+    :math:`\gamma_{\min}` once :math:`\omega \ge \Omega` (the paper's formula would rise again for
+    :math:`\omega > \Omega`). :math:`\gamma(0) = \gamma_{\max}`,
+    :math:`\gamma(\Omega) = \gamma_{\min}`.
     The paper's Ω is T in DecL and the expected number of selections per client in FL.
 
     Args:
-      count: ω ≥ 0, scalar or array (e.g. (N,) per client); may be traced.
+      count: :math:`\omega \ge 0`, scalar or array (e.g. (N,) per client); may be traced.
       omega: Ω > 0 (may be traced).
-      gamma_max, gamma_min: 0 ≤ γ_min ≤ γ_max (paper defaults 1e−1 and 1e−3).
+      gamma_max, gamma_min: :math:`0 \le \gamma_{\min} \le \gamma_{\max}` (paper defaults 1e−1 and
+        1e−3).
 
     Returns:
       array of the shape of ``count``: float64 in JAX's x64 mode, else float32 (what JAX
@@ -212,8 +233,14 @@ def gamma_schedule(
 
 
 def gamma_cosine(count: Any, omega: Any, gamma_max: Any, gamma_min: Any) -> jax.Array:
-    """The formula of :func:`gamma_schedule` without validation, for traced (swept) γ's:
-    γ_min + (γ_max − γ_min)·½(1 + cos(π·clip(ω/Ω, 0, 1))) in the dtype of ``count``."""
+    r"""The formula of :func:`gamma_schedule` without validation, for traced (swept) γ's:
+
+    $$
+    \gamma_{\min} + (\gamma_{\max} - \gamma_{\min}) \cdot
+    \tfrac12\big(1 + \cos(\pi \cdot \operatorname{clip}(\omega/\Omega, 0, 1))\big)
+    $$
+
+    in the dtype of ``count``."""
     ratio = jnp.clip(count / omega, 0.0, 1.0)
     return gamma_min + (gamma_max - gamma_min) * 0.5 * (1.0 + jnp.cos(jnp.pi * ratio))
 
@@ -245,17 +272,23 @@ def _check_dsr(z: Any, Q: Any, scale: Any, field: str = "z") -> tuple:
 
 
 def dsr(z: Any, Q: Any, scale: Any, *, form: str = "paper", normalize: bool = True) -> jax.Array:
-    """SSD's soft-separation regulariser (DSR; docs/theory/ssd.md §2) for one client's embeddings.
+    r"""SSD's soft-separation regulariser (DSR; docs/theory/ssd.md §2) for one client's embeddings.
 
-      T = normalize_rows(stop_gradient(Q diag(d_k) Qᵀ z_b)),
-      ``form="paper"``: mean_b ‖z_b − T_b‖²   (the project page's squared expectation),
-      ``form="code"``:  ‖Z − T‖_F / B          (the official code: Frobenius norm, not squared).
+    $$
+    T = \operatorname{normalize\_rows}\big(\operatorname{stop\_gradient}(Q \operatorname{diag}(d_k)
+    Q^\top z_b)\big),
+    $$
+
+    * ``form="paper"``: :math:`\operatorname{mean}_b \lVert z_b - T_b\rVert^2` (the project page's
+      squared expectation),
+    * ``form="code"``: :math:`\lVert Z - T\rVert_F / B` (the official code: Frobenius norm, not
+      squared).
 
     With ``normalize=True`` (as in SSD, whose z is the L2-normalised projector output) the rows
     of z are L2-normalised first, and the gradient flows through that normalisation.
 
     Args:
-      z: (B, c) embeddings. Q: (c, c) orthogonal. scale: (c,) the client's d_k.
+      z: (B, c) embeddings. Q: (c, c) orthogonal. scale: (c,) the client's :math:`d_k`.
       form: ``"paper"`` or ``"code"``. normalize: L2-normalise the rows of z first.
 
     Returns:
@@ -272,15 +305,18 @@ def dsr(z: Any, Q: Any, scale: Any, *, form: str = "paper", normalize: bool = Tr
 def dsr_scales(
     n_clients: int, dim: int, *, key: jax.Array, weight: float = 10.0, dtype: Any = jnp.float64
 ) -> tuple[jax.Array, jax.Array]:
-    """Shared rotation Q and per-client scalings d_k of SSD's DSR (docs/theory/ssd.md §2.2, §3).
+    r"""Shared rotation Q and per-client scalings :math:`d_k` of SSD's DSR (docs/theory/ssd.md §2.2,
+    §3).
 
     Q is Haar-random orthogonal (QR of a Gaussian matrix, signs fixed by diag R). A random
-    permutation of the dim coordinates is cut into disjoint blocks S_k of m = dim // K
-    coordinates; d_k = ``weight`` on S_k and 1 elsewhere, so M_k M_kᵀ = Q diag(d_k) Qᵀ.
+    permutation of the dim coordinates is cut into disjoint blocks :math:`S_k` of m = dim // K
+    coordinates; :math:`d_k` = ``weight`` on :math:`S_k` and 1 elsewhere, so
+    :math:`M_k M_k^\top = Q \operatorname{diag}(d_k) Q^\top`.
     Row k belongs to client id k (the paper's intent; the code assigns by selection slot).
 
     Args:
-      n_clients: K ≥ 1 with K ≤ dim. dim: embedding width c. key: PRNG key.
+      n_clients: :math:`K \ge 1` with :math:`K \le \mathrm{dim}`. dim: embedding width c.
+        key: PRNG key.
       weight: w > 0 (the code uses 10). dtype: float dtype.
 
     Returns:
@@ -306,17 +342,20 @@ def dsr_scales(
 def dsr_linear(
     W: Any, x: Any, Q: Any, scale: Any, *, normalize: bool = False, form: str = "paper"
 ) -> jax.Array:
-    """Projector-free DSR for a linear encoder: the regulariser applied to z = W x directly.
+    r"""Projector-free DSR for a linear encoder: the regulariser applied to z = W x directly.
 
     A linear encoder has no projector, so there is nothing for Projector Distillation to do and
     DSR acts on the representation itself (docs/theory/ssd.md §3). Default (``normalize=False``):
-    ℓ = mean_b ‖z_b − stop_gradient(M z_b)‖², M = Q diag(d_k) Qᵀ, without the row
+    :math:`\ell = \operatorname{mean}_b \lVert z_b - \operatorname{stop\_gradient}(M z_b)\rVert^2`,
+    :math:`M = Q \operatorname{diag}(d_k) Q^\top`, without the row
     normalisation. Chosen because its gradient is exactly
 
-        ∇_W ℓ = −2 (M − I) W S,   S = mean_b x_b x_bᵀ,
+    $$
+    \nabla_W \ell = -2 (M - I) W S, \qquad S = \operatorname{mean}_b x_b x_b^\top,
+    $$
 
-    i.e. λ·DSR changes the linear objective's gradient −2 W X + 2 W WᵀW by a term that is
-    again linear in the data second moment, so training with it stays comparable with the
+    i.e. λ·DSR changes the linear objective's gradient :math:`-2 W X + 2 W W^\top W` by a term that
+    is again linear in the data second moment, so training with it stays comparable with the
     closed forms of :mod:`theory.objectives` (and it is well defined at z = 0, where the
     normalised form is not). ``normalize=True`` gives SSD's normalised version of
     :func:`dsr` on z = W x (scale-invariant in W: it only rotates W).

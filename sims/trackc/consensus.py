@@ -1,7 +1,8 @@
-"""Consensus distance and client drift along a recorded trajectory, with their derived bounds.
+r"""Consensus distance and client drift along a recorded trajectory, with their derived bounds.
 
-An EXTENSION of arXiv 2607.02447: the paper's theory uses neither the contraction factor λ of
-the mixing matrix nor the gradient dissimilarity ζ² (docs/theory/consensus.md, note at the top).
+An EXTENSION of arXiv 2607.02447: the paper's theory uses neither the contraction factor
+:math:`\lambda` of the mixing matrix nor the gradient dissimilarity :math:`\zeta^2`
+(docs/theory/consensus.md, note at the top).
 Every bound here is
 derived in docs/theory/consensus.md for exactly the engine's order of operations (E local gradient
 steps, then one mixing step) and holds pathwise, so a measured/bound ratio above 1 (beyond
@@ -11,28 +12,44 @@ Inputs come from an engine trace recorded with ``EngineConfig(record_local=True)
 (leading axis T = rounds): ``local_iterates`` (T, N, E+1, c, d), the models at the start of
 each round (after the previous mixing) followed by every local step, and ``local_grads``
 (T, N, E, c, d), the gradients actually applied. The loss is the linear encoder's
-f_i(W) = −tr(W X_i Wᵀ) + ½‖WᵀW‖_F² with ∇f_i(W) = −2 W X_i + 2 W WᵀW (docs/theory/optimum.md §1).
+:math:`f_i(W) = -\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert_F^2` with
+:math:`\nabla f_i(W) = -2 W X_i + 2 W W^\top W` (docs/theory/optimum.md §1).
 
 Quantities (docs/theory/consensus.md §0, §3, §5.1, §7):
 
-* e_t = √Ξ_t, Ξ_t = Σ_i π_i ‖x_i^t − x̄_π^t‖² (π uniform: Koloskova's (1/n)Σ‖x_i − x̄‖²;
-  π the stationary weights of a row-stochastic reversible 𝒲: the D7 form);
-* λ = :func:`theory.spectral.contraction` (‖W − J‖₂ for doubly-stochastic W, the π-form
-  otherwise), L = :func:`theory.dissimilarity.local_smoothness` on the ball of radius
-  R_T = max ‖W‖₂ over every recorded iterate (§7: legitimate for these per-step inequalities),
-  ζ(x̄) = √:func:`theory.dissimilarity.zeta_sq` with weights π;
-* D2: e_{t+1} ≤ λ(e_t + u_t), u_t the π-RMS spread of the round's summed update (= ηg_t, E = 1);
-* D3 / D5 stepwise: e_{t+1} ≤ λ·b_{t,E}, b_{t,0} = e_t, b_{t,k+1} = (1+ηL)b_{t,k} + ηζ(x̄_{t,k});
-  for E = 1 this is D3, e_{t+1} ≤ λ((1+ηL)e_t + ηζ(x̄_t));
-* D4 / D5 closed form: with a = 1+ηL, ρ = λa^E < 1 and ζ̄_t = max ζ over the local averages of
-  rounds < t, e_t ≤ ρ^t e_0 + λζ̄_t (a^E − 1)/L · (1 − ρ^t)/(1 − ρ) (E = 1: D4,
-  q^t e_0 + ληζ̄(1 − q^t)/(1 − q)); NaN where ρ ≥ 1 (vacuous);
-* a period of time-varying doubly-stochastic W_t (:mod:`theory.time_varying`), π uniform:
-  e_{t+P} ≤ ρ(t, t+P) e_t + Σ_{s<P} ρ(t+s, t+P) u_{t+s}, ρ(a, b) = ‖W_{b−1} ⋯ W_a − J‖₂
+* :math:`e_t = \sqrt{\Xi_t}`, :math:`\Xi_t = \sum_i \pi_i \lVert x_i^t - \bar x_\pi^t\rVert^2`
+  (π uniform: Koloskova's :math:`\frac1n \sum \lVert x_i - \bar x\rVert^2`;
+  π the stationary weights of a row-stochastic reversible :math:`\mathcal{W}`: the D7 form);
+* λ = :func:`theory.spectral.contraction` (:math:`\lVert W - J\rVert_2` for doubly-stochastic W,
+  the π-form otherwise), L = :func:`theory.dissimilarity.local_smoothness` on the ball of radius
+  :math:`R_T = \max \lVert W\rVert_2` over every recorded iterate (§7: legitimate for these
+  per-step inequalities), :math:`\zeta(\bar x)` the square root of
+  :func:`theory.dissimilarity.zeta_sq` with weights π;
+* D2: :math:`e_{t+1} \le \lambda(e_t + u_t)`, :math:`u_t` the π-RMS spread of the round's
+  summed update (:math:`= \eta g_t`, E = 1);
+* D3 / D5 stepwise: :math:`e_{t+1} \le \lambda\, b_{t,E}`, :math:`b_{t,0} = e_t`,
+  :math:`b_{t,k+1} = (1+\eta L)\, b_{t,k} + \eta\, \zeta(\bar x_{t,k})`;
+  for E = 1 this is D3,
+  :math:`e_{t+1} \le \lambda\big((1+\eta L)\, e_t + \eta\, \zeta(\bar x_t)\big)`;
+* D4 / D5 closed form: with :math:`a = 1+\eta L`, :math:`\rho = \lambda a^E < 1` and
+  :math:`\bar\zeta_t = \max \zeta` over the local averages of rounds :math:`< t`,
+  :math:`e_t \le \rho^t e_0 + \lambda\bar\zeta_t \frac{a^E-1}{L} \cdot \frac{1 - \rho^t}{1 - \rho}`
+  (E = 1: D4, :math:`q^t e_0 + \lambda\eta\bar\zeta\, (1 - q^t)/(1 - q)`); NaN where
+  :math:`\rho \ge 1` (vacuous);
+* a period of time-varying doubly-stochastic :math:`W_t` (:mod:`theory.time_varying`),
+  π uniform:
+  :math:`e_{t+P} \le \rho(t, t+P)\, e_t + \sum_{s<P} \rho(t+s, t+P)\, u_{t+s}`,
+  :math:`\rho(a, b) = \lVert W_{b-1} \cdots W_a - J\rVert_2`
   (:func:`period_bound`, docs/theory/consensus.md §3 D8; P = 1 is D2);
-* T9 (FedAvg drift, §5.1): ‖D_{i,k}‖ ≤ c_k‖∇f_i(x)‖ with c_k = ((1+ηL)^k − 1)/L (equality at
-  k = 1), E_r ≤ ((1/K)Σ_k c_k²)(‖∇f(x)‖² + ζ²(x)), and pathwise with noise
-  ‖D_{i,k+1}‖ ≤ (1+ηL)‖D_{i,k}‖ + η(‖∇f_i(x)‖ + ‖ν_{i,k}‖).
+* T9 (FedAvg drift, §5.1): :math:`\lVert D_{i,k}\rVert \le c_k\lVert \nabla f_i(x)\rVert` with
+  :math:`c_k = ((1+\eta L)^k - 1)/L` (equality at k = 1),
+  :math:`E_r \le \big(\frac1K \sum_k c_k^2\big)\big(\lVert \nabla f(x)\rVert^2 + \zeta^2(x)\big)`,
+  and pathwise with noise
+
+    $$
+    \lVert D_{i,k+1}\rVert \le (1+\eta L)\lVert D_{i,k}\rVert +
+    \eta\big(\lVert \nabla f_i(x)\rVert + \lVert \nu_{i,k}\rVert\big).
+    $$
 
 All functions are NumPy float64 (the theory calls are float64 JAX) and pure.
 """
@@ -84,7 +101,8 @@ def _clients(W, field: str) -> np.ndarray:
 
 
 def weighted_average(W, pi=None) -> np.ndarray:
-    """x̄_π = Σ_i π_i W_i over the client axis −3 (docs/theory/consensus.md §0, D7).
+    r""":math:`\bar x_\pi = \sum_i \pi_i W_i` over the client axis −3
+    (docs/theory/consensus.md §0, D7).
 
     Args:
       W: (..., N, c, d) client models.
@@ -106,12 +124,14 @@ _consensus_batch = jax.jit(jax.vmap(_consensus_one, in_axes=(0, None)))
 
 
 def consensus_distance(W, pi=None) -> np.ndarray:
-    """e = √(Σ_i π_i ‖W_i − W̄_π‖_F²), the RMS consensus distance √Ξ
-    (docs/theory/consensus.md §0, D7), via :func:`theory.dissimilarity.consensus_sq_jnp`.
+    r""":math:`e = \sqrt{\sum_i \pi_i \lVert W_i - \bar W_\pi\rVert_F^2}`, the RMS consensus
+    distance :math:`\sqrt{\Xi}` (docs/theory/consensus.md §0, D7), via
+    :func:`theory.dissimilarity.consensus_sq_jnp`.
 
     Args:
       W: (..., N, c, d) client models (clients on axis −3).
-      pi: (N,) weights summing to 1; ``None`` means 1/N (Koloskova's Ξ = (1/n)Σ‖x_i − x̄‖²).
+      pi: (N,) weights summing to 1; ``None`` means 1/N (Koloskova's
+        :math:`\Xi = \frac1n \sum \lVert x_i - \bar x\rVert^2`).
 
     Returns:
       (...) float64 array (a 0-d array for one set of models).
@@ -137,10 +157,10 @@ def _iterates(local_iterates) -> np.ndarray:
 
 
 def round_starts(local_iterates, mixing) -> np.ndarray:
-    """Models at the start of every round and after the last mixing: (T+1, N, c, d).
+    r"""Models at the start of every round and after the last mixing: (T+1, N, c, d).
 
-    Entry t < T is ``local_iterates[t, :, 0]``; entry T is 𝒲 · (last local iterates), the
-    final state of the run.
+    Entry t < T is ``local_iterates[t, :, 0]``; entry T is :math:`\mathcal{W}` · (last local
+    iterates), the final state of the run.
 
     Args:
       local_iterates: (T, N, E+1, c, d) from a ``record_local`` trace.
@@ -154,21 +174,23 @@ def round_starts(local_iterates, mixing) -> np.ndarray:
 
 
 def update_spread(local_iterates, pi=None) -> np.ndarray:
-    """u_t = π-RMS spread of the round's summed update Δ_i = x_{i,E} − x_{i,0}: (T,) (D2/D5).
+    r""":math:`u_t` = π-RMS spread of the round's summed update
+    :math:`\Delta_i = x_{i,E} - x_{i,0}`: (T,) (D2/D5).
 
-    For E = 1 and plain SGD, u_t = η g_t with g_t the spread of the applied gradients.
+    For E = 1 and plain SGD, :math:`u_t = \eta g_t` with :math:`g_t` the spread of the applied
+    gradients.
     """
     it = _iterates(local_iterates)
     return consensus_distance(it[:, :, -1] - it[:, :, 0], pi)
 
 
 def local_gradients(W, targets) -> np.ndarray:
-    """∇f_i(W_i) = −2 W_i X_i + 2 W_i W_iᵀW_i for every client (docs/theory/optimum.md §1): (..., N,
-    c, d).
+    r""":math:`\nabla f_i(W_i) = -2 W_i X_i + 2 W_i W_i^\top W_i` for every client
+    (docs/theory/optimum.md §1): (..., N, c, d).
 
     Args:
       W: (..., N, c, d) one model per client (clients on axis −3; broadcast a shared model).
-      targets: (N, d, d) symmetric X_i.
+      targets: (N, d, d) symmetric :math:`X_i`.
     """
     W = _clients(W, "W")
     X = np.asarray(v.array(targets, "targets", ndim=3), dtype=np.float64)
@@ -186,12 +208,17 @@ _zeta_batch = jax.jit(jax.vmap(_zeta_one, in_axes=(0, None, None)))
 
 
 def zeta(W, targets, pi=None) -> np.ndarray:
-    """ζ(W) = √(Σ_i π_i ‖∇f_i(W) − Σ_j π_j ∇f_j(W)‖²) = √(Σ_i π_i 4‖W(X_i − X̄_π)‖_F²)
-    (docs/theory/consensus.md §0, D7), via :func:`theory.dissimilarity.zeta_sq`.
+    r""":math:`\zeta(W)`, the gradient dissimilarity
+    (docs/theory/consensus.md §0, D7), via :func:`theory.dissimilarity.zeta_sq`:
+
+    $$
+    \zeta(W) = \sqrt{\sum_i \pi_i \lVert \nabla f_i(W) - \sum_j \pi_j \nabla f_j(W)\rVert^2}
+    = \sqrt{\sum_i \pi_i\, 4\lVert W(X_i - \bar X_\pi)\rVert_F^2}.
+    $$
 
     Args:
-      W: (..., c, d) models (e.g. the π-averages x̄_π of a trajectory).
-      targets: (N, d, d) X_i.
+      W: (..., c, d) models (e.g. the π-averages :math:`\bar x_\pi` of a trajectory).
+      targets: (N, d, d) :math:`X_i`.
       pi: (N,) weights summing to 1; ``None`` means 1/N.
 
     Returns:
@@ -209,7 +236,8 @@ def zeta(W, targets, pi=None) -> np.ndarray:
 
 
 def trajectory_radius(*models) -> float:
-    """R_T = max ‖W‖₂ over every (c, d) matrix in ``models`` (arrays (..., c, d)) (§7)."""
+    r""":math:`R_T = \max \lVert W\rVert_2` over every (c, d) matrix in ``models``
+    (arrays (..., c, d)) (§7)."""
     if not models:
         v.fail("models", "at least one array (..., c, d)", None)
     return float(
@@ -218,30 +246,33 @@ def trajectory_radius(*models) -> float:
 
 
 def contraction(mixing) -> float:
-    """λ = ‖D_π^{1/2}(𝒲 − 1πᵀ)D_π^{−1/2}‖₂ (= ‖W − J‖₂ when doubly stochastic),
+    r""":math:`\lambda = \lVert D_\pi^{1/2}(\mathcal{W} - \mathbf{1}\pi^\top)D_\pi^{-1/2}\rVert_2`
+    (:math:`= \lVert W - J\rVert_2` when doubly stochastic),
     docs/theory/consensus.md §0, D7; :func:`theory.spectral.contraction`."""
     M = v.array(mixing, "mixing", ndim=2)
     return float(spectral.contraction(np.asarray(M, dtype=np.float64)))
 
 
 def smoothness(targets, R) -> float:
-    """L_R = max_i max(2λ_max(X_i), 6R² − 2λ_min(X_i)) on {‖W‖₂ ≤ R}
-    (docs/theory/consensus.md §7)."""
+    r""":math:`L_R = \max_i \max\big(2\lambda_{\max}(X_i),\ 6R^2 - 2\lambda_{\min}(X_i)\big)`
+    on :math:`\{\lVert W\rVert_2 \le R\}` (docs/theory/consensus.md §7)."""
     X = v.array(targets, "targets", ndim=3)
     R = v.real(R, "R", lo=0.0)
     return float(dissimilarity.local_smoothness(np.asarray(X, dtype=np.float64), R))
 
 
 def d2_bound(e, spread, lam) -> np.ndarray:
-    """D2: the bound λ(e_t + u_t) on e_{t+1}, for t = 0..T−1 (docs/theory/consensus.md §3 D2, T4).
+    r"""D2: the bound :math:`\lambda(e_t + u_t)` on :math:`e_{t+1}`, for t = 0..T−1
+    (docs/theory/consensus.md §3 D2, T4).
 
     Args:
-      e: (T+1,) or (T,) consensus distances e_0..e_T (only e_0..e_{T−1} are used).
-      spread: (T,) update spreads u_t (:func:`update_spread`).
+      e: (T+1,) or (T,) consensus distances :math:`e_0, \dots, e_T` (only
+        :math:`e_0, \dots, e_{T-1}` are used).
+      spread: (T,) update spreads :math:`u_t` (:func:`update_spread`).
       lam: contraction factor λ.
 
     Returns:
-      (T,) bounds on e_1..e_T.
+      (T,) bounds on :math:`e_1, \dots, e_T`.
     """
     u = np.asarray(v.array(spread, "spread", ndim=1), dtype=np.float64)
     e = np.asarray(v.array(e, "e", ndim=1), dtype=np.float64)
@@ -252,25 +283,33 @@ def d2_bound(e, spread, lam) -> np.ndarray:
 
 
 def period_bound(e, spread, mixings, period: int) -> np.ndarray:
-    """The consensus bound over a period of time-varying mixing: the bound on e_{t+P},
-    t = 0..T−P, ρ(t, t+P) e_t + Σ_{s=0}^{P−1} ρ(t+s, t+P) u_{t+s}, with ρ(a, b) =
-    ‖W_{b−1} ⋯ W_a − J‖₂ (:func:`theory.time_varying.window_contractions`), e and u with
-    uniform π (the round's models are x^{t+1} = W_t(x^t + Δ^t); docs/theory/consensus.md §3
-    D8, checked as T14).
+    r"""The consensus bound over a period of time-varying mixing: the bound on :math:`e_{t+P}`,
+    t = 0..T−P,
 
-    Derivation (doubly-stochastic W_t, so J W_t = W_t J = J): (I − J)x^{t+1} =
-    (W_t − J)(I − J)(x^t + Δ^t), and Π_s (W_s − J) = Π_s W_s − J; unrolled over P rounds and
-    bounded column by column with ‖AY‖_F ≤ ‖A‖₂‖Y‖_F. Pathwise, for any local updates; P = 1
-    is D2 (:func:`d2_bound`) with λ = ‖W − J‖₂.
+    $$
+    \rho(t, t+P)\, e_t + \sum_{s=0}^{P-1} \rho(t+s, t+P)\, u_{t+s}, \qquad
+    \rho(a, b) = \lVert W_{b-1} \cdots W_a - J\rVert_2
+    $$
+
+    (:func:`theory.time_varying.window_contractions`), e and u with
+    uniform π (the round's models are :math:`x^{t+1} = W_t(x^t + \Delta^t)`;
+    docs/theory/consensus.md §3 D8, checked as T14).
+
+    Derivation (doubly-stochastic :math:`W_t`, so :math:`J W_t = W_t J = J`):
+    :math:`(I - J)x^{t+1} = (W_t - J)(I - J)(x^t + \Delta^t)`, and
+    :math:`\prod_s (W_s - J) = \prod_s W_s - J`; unrolled over P rounds and
+    bounded column by column with :math:`\lVert AY\rVert_F \le \lVert A\rVert_2 \lVert Y\rVert_F`.
+    Pathwise, for any local updates; P = 1 is D2 (:func:`d2_bound`) with
+    :math:`\lambda = \lVert W - J\rVert_2`.
 
     Args:
       e: (T+1,) or (T,) consensus distances at the round starts (π uniform).
-      spread: (T,) update spreads u_t (:func:`update_spread`, π uniform).
+      spread: (T,) update spreads :math:`u_t` (:func:`update_spread`, π uniform).
       mixings: (T, N, N) the matrix of every round (each doubly stochastic).
       period: the window P, 1 <= P <= T.
 
     Returns:
-      (T−P+1,) bounds on e_P..e_T.
+      (T−P+1,) bounds on :math:`e_P, \dots, e_T`.
 
     Example:
       >>> from theory.time_varying import one_peer_exponential
@@ -295,17 +334,18 @@ def period_bound(e, spread, mixings, period: int) -> np.ndarray:
 
 
 def stepwise_bound(e, zeta_local, lam, lr, L) -> np.ndarray:
-    """D3 (E = 1) / D5 per-step: the bound λ·b_{t,E} on e_{t+1} with b_{t,0} = e_t and
-    b_{t,k+1} = (1+ηL) b_{t,k} + η ζ(x̄_{t,k}) (docs/theory/consensus.md §3 D3, D5; T5).
+    r"""D3 (E = 1) / D5 per-step: the bound :math:`\lambda\, b_{t,E}` on :math:`e_{t+1}` with
+    :math:`b_{t,0} = e_t` and :math:`b_{t,k+1} = (1+\eta L)\, b_{t,k} + \eta\, \zeta(\bar x_{t,k})`
+    (docs/theory/consensus.md §3 D3, D5; T5).
 
     Args:
       e: (T+1,) or (T,) consensus distances at the round starts.
       zeta_local: (T, E) ζ at the π-average of every local iterate before each step
-        (E = 1: ζ(x̄_t)).
+        (E = 1: :math:`\zeta(\bar x_t)`).
       lam: contraction factor λ. lr: step η. L: smoothness constant on the trajectory's ball.
 
     Returns:
-      (T,) bounds on e_1..e_T.
+      (T,) bounds on :math:`e_1, \dots, e_T`.
     """
     z = np.asarray(v.array(zeta_local, "zeta_local", ndim=2), dtype=np.float64)
     e = np.asarray(v.array(e, "e", ndim=1), dtype=np.float64)
@@ -321,10 +361,15 @@ def stepwise_bound(e, zeta_local, lam, lr, L) -> np.ndarray:
 
 
 def closed_form_bound(e0, zeta_local, lam, lr, L) -> tuple[np.ndarray, float, bool]:
-    """D4 (E = 1) / D5 unrolled: e_t ≤ ρ^t e_0 + λζ̄_t (a^E − 1)/L · (1 − ρ^t)/(1 − ρ) for
-    t = 1..T, a = 1+ηL, ρ = λa^E, ζ̄_t = max of ``zeta_local`` over rounds < t
-    (docs/theory/consensus.md §3 D4, D5; T6). For E = 1: q^t e_0 + ληζ̄_t(1 − q^t)/(1 − q), q =
-    λ(1+ηL).
+    r"""D4 (E = 1) / D5 unrolled:
+
+    $$
+    e_t \le \rho^t e_0 + \lambda \bar\zeta_t \, \frac{a^E - 1}{L} \cdot \frac{1 - \rho^t}{1 - \rho}
+    $$
+
+    for t = 1..T, :math:`a = 1+\eta L`, :math:`\rho = \lambda a^E`, :math:`\bar\zeta_t` = max of
+    ``zeta_local`` over rounds < t (docs/theory/consensus.md §3 D4, D5; T6). For E = 1:
+    :math:`q^t e_0 + \lambda\eta\bar\zeta_t (1 - q^t)/(1 - q)`, :math:`q = \lambda(1+\eta L)`.
 
     Args:
       e0: e at the start of round 0.
@@ -332,8 +377,8 @@ def closed_form_bound(e0, zeta_local, lam, lr, L) -> tuple[np.ndarray, float, bo
       lam, lr, L: λ, η, L.
 
     Returns:
-      ``(bounds (T,), rho, valid)``; where ρ ≥ 1 the bound is vacuous: ``valid`` is False and
-      the bounds are NaN.
+      ``(bounds (T,), rho, valid)``; where :math:`\rho \ge 1` the bound is vacuous: ``valid`` is
+      False and the bounds are NaN.
     """
     z = np.asarray(v.array(zeta_local, "zeta_local", ndim=2), dtype=np.float64)
     e0 = v.real(e0, "e0", lo=0.0)
@@ -353,7 +398,8 @@ def closed_form_bound(e0, zeta_local, lam, lr, L) -> tuple[np.ndarray, float, bo
 
 
 def max_ratio(measured, bound) -> float:
-    """max_t measured_t / bound_t over finite bounds > 0 (NaN if there is none)."""
+    r""":math:`\max_t \mathrm{measured}_t / \mathrm{bound}_t` over finite bounds > 0 (NaN if there
+    is none)."""
     m = np.asarray(measured, np.float64)
     b = np.asarray(bound, np.float64)
     ok = np.isfinite(b) & (b > 0)
@@ -361,23 +407,24 @@ def max_ratio(measured, bound) -> float:
 
 
 def decl_bounds(local_iterates, mixing, targets, *, lr, pi=None) -> dict:
-    """Measured consensus distance of a DecL run and its derived bounds (D2, D3/D5, D4/D5).
+    r"""Measured consensus distance of a DecL run and its derived bounds (D2, D3/D5, D4/D5).
 
     The stepwise and closed-form bounds need full-batch local gradients (``population=True``);
     D2 holds for any applied gradients.
 
     Args:
       local_iterates: (T, N, E+1, c, d) of a ``record_local`` trace of one run.
-      mixing: (N, N) the run's row-stochastic 𝒲.
-      targets: (N, d, d) the population X_i.
+      mixing: (N, N) the run's row-stochastic :math:`\mathcal{W}`.
+      targets: (N, d, d) the population :math:`X_i`.
       lr: the constant step η.
       pi: (N,) consensus weights; ``None`` means the stationary weights of ``mixing`` (uniform
-        for doubly-stochastic 𝒲; the D7 π-form otherwise).
+        for doubly-stochastic :math:`\mathcal{W}`; the D7 π-form otherwise).
 
     Returns:
-      dict with ``e`` (T+1,) e_0..e_T; ``spread`` (T,); ``zeta_local`` (T, E); ``lam``, ``R``,
-      ``L``, ``rho`` (ρ = λ(1+ηL)^E; q for E = 1); ``closed_form_valid``; ``d2``, ``stepwise``,
-      ``closed_form`` (T,) bounds on e_1..e_T (``closed_form`` NaN when not valid); ``ratio``
+      dict with ``e`` (T+1,) :math:`e_0, \dots, e_T`; ``spread`` (T,); ``zeta_local`` (T, E);
+      ``lam``, ``R``, ``L``, ``rho`` (:math:`\rho = \lambda(1+\eta L)^E`; q for E = 1);
+      ``closed_form_valid``; ``d2``, ``stepwise``, ``closed_form`` (T,) bounds on
+      :math:`e_1, \dots, e_T` (``closed_form`` NaN when not valid); ``ratio``
       dict of max measured/bound per bound (``closed_form`` NaN when not valid).
     """
     it = _iterates(local_iterates)
@@ -420,25 +467,30 @@ def decl_bounds(local_iterates, mixing, targets, *, lr, pi=None) -> dict:
 
 
 def fedavg_drift(local_iterates, targets, *, lr, L=None, local_grads=None) -> dict:
-    """Client drift D_{i,k} = y_{i,k} − x of FedAvg and its bounds
+    r"""Client drift :math:`D_{i,k} = y_{i,k} - x` of FedAvg and its bounds
     (docs/theory/consensus.md §5.1, T9).
 
     Every client's round starts from the server model x = ``local_iterates[t, i, 0]``.
 
     Args:
       local_iterates: (T, N, K+1, c, d) of a ``record_local`` FL trace.
-      targets: (N, d, d) population X_i.
+      targets: (N, d, d) population :math:`X_i`.
       lr: the constant step η.
-      L: smoothness constant; ``None`` means L on the ball of the trajectory's radius R_T.
+      L: smoothness constant; ``None`` means L on the ball of the trajectory's radius
+        :math:`R_T`.
       local_grads: (T, N, K, c, d) applied gradients, for the noisy pathwise form (optional).
 
     Returns:
-      dict with ``L``; ``drift`` (T, N, K+1) ‖D_{i,k}‖; ``grad_norm`` (T, N) ‖∇f_i(x)‖; ``c_k``
-      (K+1,); ``deterministic`` (T, N, K+1) c_k‖∇f_i(x)‖ (full-batch gradients only; equality at
-      k = 1); ``averaged`` (T,) E_r = (1/(NK))Σ_{i,k≥1}‖D_{i,k}‖² and ``averaged_bound`` (T,)
-      ((1/K)Σ_k c_k²)(‖∇f(x)‖² + ζ²(x)); with ``local_grads``: ``noisy_lhs`` (T, N, K)
-      ‖D_{i,k+1}‖ and ``noisy`` (T, N, K) (1+ηL)‖D_{i,k}‖ + η(‖∇f_i(x)‖ + ‖ν_{i,k}‖), ν the
-      applied minus the full gradient at y_{i,k}.
+      dict with ``L``; ``drift`` (T, N, K+1) :math:`\lVert D_{i,k}\rVert`; ``grad_norm`` (T, N)
+      :math:`\lVert \nabla f_i(x)\rVert`; ``c_k`` (K+1,); ``deterministic`` (T, N, K+1)
+      :math:`c_k\lVert \nabla f_i(x)\rVert` (full-batch gradients only; equality at k = 1);
+      ``averaged`` (T,) :math:`E_r = \frac{1}{NK}\sum_{i,k\ge1}\lVert D_{i,k}\rVert^2` and
+      ``averaged_bound`` (T,)
+      :math:`\big(\frac1K \sum_k c_k^2\big)\big(\lVert \nabla f(x)\rVert^2 + \zeta^2(x)\big)`; with
+      ``local_grads``: ``noisy_lhs`` (T, N, K) :math:`\lVert D_{i,k+1}\rVert` and ``noisy``
+      (T, N, K) :math:`(1+\eta L)\lVert D_{i,k}\rVert`
+      :math:`{} + \eta(\lVert \nabla f_i(x)\rVert + \lVert \nu_{i,k}\rVert)`, ν the
+      applied minus the full gradient at :math:`y_{i,k}`.
     """
     it = _iterates(local_iterates)
     T, n, kp1 = it.shape[:3]

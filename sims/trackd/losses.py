@@ -1,31 +1,45 @@
-"""Track D per-client losses ``loss(params, batch, *, key) -> scalar`` for the plug-in engine.
+r"""Track D per-client losses ``loss(params, batch, *, key) -> scalar`` for the plug-in engine.
 
 A batch is images (B, H, W, C). Four objectives (arXiv 2607.02447 §3.1, §5):
 
 * **MAE** (Eq. 3, nonlinear form): patches x (B, P, q); a random visibility mask m (B, P)
-  with exactly K = max(1, round((1−p)P)) visible patches per sample (``mode="count"``, MAE's
-  shuffle) or i.i.d. m ~ Bernoulli(1 − p) (``mode="bernoulli"``, the linear tracks' mask);
+  with exactly :math:`K = \max(1, \operatorname{round}((1-p)P))` visible patches per sample
+  (``mode="count"``, MAE's shuffle) or i.i.d. :math:`m \sim \mathrm{Bernoulli}(1 - p)`
+  (``mode="bernoulli"``, the linear tracks' mask); ``target="masked"`` (MAE, left) and
+  ``target="eq3"`` (Eq. 3 exactly, right):
 
-    ``target="masked"`` (MAE): ℓ = mean_b Σ_k (1 − m_bk)‖x̂_bk − x_bk‖² / max(1, Σ_k (1 − m_bk))
-    ``target="eq3"``:          ℓ = mean_b ‖x̂_b − x_b ⊙ (1 − m_b)‖²   (Eq. 3 exactly)
+    $$
+    \ell = \operatorname{mean}_b \frac{\sum_k (1 - m_{bk}) \lVert \hat x_{bk} - x_{bk}\rVert^2}
+    {\max(1, \sum_k (1 - m_{bk}))}, \qquad
+    \ell = \operatorname{mean}_b \lVert \hat x_b - x_b \odot (1 - m_b)\rVert^2,
+    $$
 
-  with x̂ = f_d(f_e(x ⊙ m)). For the linear MLP (no hidden layer, no bias, no activation),
-  patch size 1 and ``mode="bernoulli"``, ``target="eq3"``, this is ``sims.losses.mim_recon``
-  with W_e = kernelᵀ, W_d = decoder kernelᵀ and the same key.
-* **SimSiam**: views x₁, x₂ = view(x) (``augment.view``); z = proj(f(x)), p = pred(z);
-  ℓ = −½[cos(p₁, sg(z₂)) + cos(p₂, sg(z₁))].
+    with :math:`\hat x = f_d(f_e(x \odot m))`. For the linear MLP (no hidden layer, no bias, no
+    activation), patch size 1 and ``mode="bernoulli"``, ``target="eq3"``, this is
+    ``sims.losses.mim_recon`` with :math:`W_e = \mathrm{kernel}^\top`,
+    :math:`W_d = (\text{decoder kernel})^\top` and the same key.
+
+* **SimSiam**: views :math:`x_1, x_2 = \operatorname{view}(x)` (``augment.view``);
+  :math:`z = \operatorname{proj}(f(x))`, :math:`p = \operatorname{pred}(z)`;
+  :math:`\ell = -\tfrac12\big[\cos(p_1, \mathrm{sg}(z_2)) + \cos(p_2, \mathrm{sg}(z_1))\big]`.
+
 * **BYOL** (Grill et al. 2020): the SimSiam head under an EMA target: z, p of each view under
-  the online network θ, z′ under the target ξ (the projection only);
-  ℓ = −½[cos(p₁, sg(z′₂)) + cos(p₂, sg(z′₁))] (BYOL's 2 − 2cos, halved and shifted). Parameters
-  are ``{"net": θ, "target": ξ}``; ξ gets no gradient and after every local step
-  ξ ← τξ + (1 − τ)θ (:func:`ema_target`, τ = :data:`BYOL_DECAY`). Under FedAvg or gossip
+  the online network θ, :math:`z'` under the target ξ (the projection only);
+  :math:`\ell = -\tfrac12\big[\cos(p_1, \mathrm{sg}(z'_2)) + \cos(p_2, \mathrm{sg}(z'_1))\big]`
+  (BYOL's :math:`2 - 2\cos`, halved and shifted).
+  Parameters are ``{"net": θ, "target": ξ}``; ξ gets no gradient and after every local step
+  :math:`\xi \leftarrow \tau\xi + (1 - \tau)\theta` (:func:`ema_target`,
+  τ = :data:`BYOL_DECAY`). Under FedAvg or gossip
   both are mixed (the target is part of each client's model).
-* **MAR** (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)) with ``sims.losses.ammd`` (Eq. 6), z the pooled
-  embedding of the masked view under the client's model and z̄ the same masked view under the
+
+* **MAR** (Eq. 5): :math:`\mathrm{MAE} + \gamma\cdot\text{A-MMD}(z, \mathrm{sg}(\bar z))`
+  with ``sims.losses.ammd`` (Eq. 6), z the pooled embedding of the masked view under the
+  client's model and :math:`\bar z` the same masked view under the
   anchor (the last aggregated model; γ from ``sims.losses.gamma_schedule``, Eq. 7). MAR
   parameters are ``{"net": θ, "anchor": θ̄, "gamma": γ}``; anchor and γ get zero gradient.
-  Deviation from the paper/code: z̄ is the anchor model's embedding of the same batch rather
-  than a slot-wise average of other clients' latents of different images (docs/theory/mar.md §2).
+  Deviation from the paper/code: :math:`\bar z` is the anchor model's embedding of the same
+  batch rather than a slot-wise average of other clients' latents of different images
+  (docs/theory/mar.md §2).
 
 Key use (MAE, MAR): ``k_mask, k_aug = jr.split(key)``, as ``sims.losses``.
 """
@@ -107,11 +121,12 @@ class LossConfig:
 
 
 def patch_mask(key: jax.Array, batch: int, n_patches: int, p: float, mode: str = "count"):
-    """Visibility mask (B, P) in {0, 1} (1 = visible) and the kept indices (B, K).
+    r"""Visibility mask (B, P) in {0, 1} (1 = visible) and the kept indices (B, K).
 
-    ``count``: K = max(1, round((1 − p)P)) patches per sample, uniformly at random (the
-    indices of the K smallest of P uniforms, sorted). ``bernoulli``: m ~ Bernoulli(1 − p)
-    i.i.d. with the key used directly (as ``sims.losses``); ``keep`` is then None.
+    ``count``: :math:`K = \max(1, \operatorname{round}((1 - p)P))` patches per sample, uniformly at
+    random (the indices of the K smallest of P uniforms, sorted). ``bernoulli``:
+    :math:`m \sim \mathrm{Bernoulli}(1 - p)` i.i.d. with the key used directly (as
+    ``sims.losses``); ``keep`` is then None.
 
     Example:
       >>> import jax.random as jr
@@ -177,7 +192,8 @@ def mae_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, ke
 
 
 def negative_cosine(p: jax.Array, z: jax.Array) -> jax.Array:
-    """−mean_b cos(p_b, sg(z_b)) (the target branch z is stop-gradient)."""
+    r""":math:`-\operatorname{mean}_b \cos(p_b, \mathrm{sg}(z_b))` (the target branch z is
+    stop-gradient)."""
     z = jax.lax.stop_gradient(z)
     pn = p / jnp.maximum(jnp.linalg.norm(p, axis=-1, keepdims=True), 1e-12)
     zn = z / jnp.maximum(jnp.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
@@ -185,7 +201,9 @@ def negative_cosine(p: jax.Array, z: jax.Array) -> jax.Array:
 
 
 def simsiam_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
-    """SimSiam loss −½[cos(p₁, sg(z₂)) + cos(p₂, sg(z₁))] of one client batch."""
+    r"""SimSiam loss
+    :math:`-\tfrac12\big[\cos(p_1, \mathrm{sg}(z_2)) + \cos(p_2, \mathrm{sg}(z_1))\big]`
+    of one client batch."""
     dt = jnp.dtype(net_cfg.dtype)
     net = make_net(net_cfg)
     x = _images(batch, dt)
@@ -204,8 +222,9 @@ def simsiam_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *
 
 
 def byol_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
-    """BYOL loss −½[cos(p₁, sg(z′₂)) + cos(p₂, sg(z′₁))], z′ under the target ``params["target"]``
-    (module docstring)."""
+    r"""BYOL loss
+    :math:`-\tfrac12\big[\cos(p_1, \mathrm{sg}(z'_2)) + \cos(p_2, \mathrm{sg}(z'_1))\big]`,
+    :math:`z'` under the target ``params["target"]`` (module docstring)."""
     dt = jnp.dtype(net_cfg.dtype)
     net = make_net(net_cfg)
     x = _images(batch, dt)
@@ -230,8 +249,13 @@ BYOL_DECAY = 0.996
 
 
 def ema_target(inner: optax.GradientTransformation, decay: float) -> optax.GradientTransformation:
-    """The optimiser of ``{"net", "target"}``: ``inner`` steps "net", then
-    target ← decay·target + (1 − decay)·net (the net after the step).
+    r"""The optimiser of ``{"net", "target"}``: ``inner`` steps "net", then, with the net after
+    the step,
+
+    $$
+    \mathrm{target} \leftarrow \mathrm{decay}\cdot\mathrm{target} +
+    (1 - \mathrm{decay})\cdot\mathrm{net}.
+    $$
 
     Example:
       >>> opt = ema_target(optax.sgd(1.0), 0.5)
@@ -254,8 +278,10 @@ def ema_target(inner: optax.GradientTransformation, decay: float) -> optax.Gradi
 
 
 def mar_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
-    """MAR loss (Eq. 5): MAE + γ·A-MMD(z, sg(z̄)); params ``{"net", "anchor", "gamma"}`` (and
-    the trainer's ``"round"``, :func:`mar_params`, which the loss does not read)."""
+    r"""MAR loss (Eq. 5):
+    :math:`\mathrm{MAE} + \gamma\cdot\text{A-MMD}(z, \mathrm{sg}(\bar z))`; params
+    ``{"net", "anchor", "gamma"}`` (and the trainer's ``"round"``, :func:`mar_params`, which the
+    loss does not read)."""
     if not isinstance(params, dict) or set(params) - {"round"} != {"net", "anchor", "gamma"}:
         v.fail("params", 'a dict with keys "net", "anchor", "gamma"', type(params).__name__)
     anchor = jax.lax.stop_gradient(params["anchor"])
@@ -303,10 +329,11 @@ def mar_optimizer(
     gamma_max: float = 1e-1,
     gamma_min: float = 1e-3,
 ) -> optax.GradientTransformation:
-    """Optimiser of MAR's ``{"net", "anchor", "gamma", "round"}`` parameters.
+    r"""Optimiser of MAR's ``{"net", "anchor", "gamma", "round"}`` parameters.
 
     ``inner`` steps "net"; at local step E − 1 of a round (the engine re-initialises the
-    optimiser every round) anchor ← net after the step, γ ← γ(t+1), round ← t + 1.
+    optimiser every round) :math:`\mathrm{anchor} \leftarrow \mathrm{net}` after the step,
+    :math:`\gamma \leftarrow \gamma(t+1)`, :math:`\mathrm{round} \leftarrow t + 1`.
     """
 
     def init(params):
@@ -330,8 +357,8 @@ def mar_optimizer(
 
 
 def mar_params(net_params: Any, cfg: Any) -> dict:
-    """Initial MAR parameters: anchor = net, γ = γ_max (γ(0)), round = 0, in the net's dtype
-    (``cfg``: a ``sims.trackd.train.TrainConfig``)."""
+    r"""Initial MAR parameters: anchor = net, :math:`\gamma = \gamma_{\max}` (:math:`\gamma(0)`),
+    round = 0, in the net's dtype (``cfg``: a ``sims.trackd.train.TrainConfig``)."""
     dt = jax.tree.leaves(net_params)[0].dtype
     return {
         "net": net_params,

@@ -19,7 +19,8 @@ POWER = 0.8
 
 
 def mean_se(values: Any) -> tuple[float, float, int]:
-    """Mean, standard error sd(ddof=1)/√S and count S of per-seed values (SE nan if S < 2).
+    r"""Mean, standard error :math:`\mathrm{sd}/\sqrt{S}` (sd with ddof=1) and count S of per-seed
+    values (SE nan if S < 2).
 
     Example:
       >>> mean_se([1.0, 2.0, 3.0])
@@ -45,13 +46,23 @@ def _power_args(sd, n_seeds, margin, resolution) -> tuple[float, int, float, flo
 def holds_probability(
     delta: float, sd: float, n_seeds: int, *, margin: float = MARGIN, resolution: float = 0.0
 ) -> float:
-    """P(rule D3 says holds) = P(mean(Δ) > max(m·SE, r)) when Δ_s ~ N(δ, sd²) i.i.d., s = 1..S.
+    r"""P(rule D3 says holds)
+    :math:`= P\big(\operatorname{mean}(\Delta) > \max(m\cdot\mathrm{SE}, r)\big)`
+    when :math:`\Delta_s \sim \mathcal{N}(\delta, \mathrm{sd}^2)` i.i.d., s = 1..S.
 
     The sample mean and the sample SD of normal data are independent; with
-    V = (S − 1)·s²/sd² ~ χ²_{S−1} and σ = sd/√S,
-    P = E_V[Φ((δ − max(m σ √(V/(S−1)), r))/σ)], one integral over V (``scipy.integrate``).
-    With r = 0 this is P(T > m), T = mean/SE ~ noncentral t(S − 1, δ/σ). S < 2: 0 (the rule
-    never says holds); sd = 0: 1 if δ > r else 0.
+    :math:`V = (S - 1)\, s^2/\mathrm{sd}^2 \sim \chi^2_{S-1}` and
+    :math:`\sigma = \mathrm{sd}/\sqrt{S}`,
+
+    $$
+    P = \mathbb{E}_V\Big[\Phi\Big(\big(\delta - \max\big(m \sigma \sqrt{V/(S-1)},\ r\big)\big)
+    / \sigma\Big)\Big],
+    $$
+
+    one integral over V (``scipy.integrate``).
+    With r = 0 this is :math:`P(T > m)`,
+    :math:`T = \operatorname{mean}/\mathrm{SE} \sim` noncentral :math:`t(S - 1, \delta/\sigma)`.
+    S < 2: 0 (the rule never says holds); sd = 0: 1 if :math:`\delta > r` else 0.
 
     Example:
       >>> round(holds_probability(0.0, 1.0, 5, margin=0.0), 6)  # P(mean > 0) at δ = 0
@@ -100,21 +111,27 @@ def mde(
     power: float = POWER,
     resolution: float = 0.0,
 ) -> float:
-    """Minimum detectable effect of rule D3 (paired): the smallest true mean δ of Δ that the
-    rule calls ``holds`` with probability ``power`` when Δ_s ~ N(δ, sd²) i.i.d. over S seeds,
-    i.e. P(mean(Δ) > max(m·SE, r)) = power with SE the sample SE.
+    r"""Minimum detectable effect of rule D3 (paired): the smallest true mean δ of Δ that the
+    rule calls ``holds`` with probability ``power`` when
+    :math:`\Delta_s \sim \mathcal{N}(\delta, \mathrm{sd}^2)` i.i.d. over S seeds,
+    i.e.
+    :math:`P\big(\operatorname{mean}(\Delta) > \max(m\cdot\mathrm{SE}, r)\big) = \mathrm{power}`
+    with SE the sample SE.
 
-    With r = 0: T = mean/SE ~ noncentral t(df = S − 1, nc = δ√S/sd), so the noncentrality
-    solves P(T > m) = power (``scipy.stats.nct``, ``scipy.optimize.brentq``) and
-    δ = nc·sd/√S. With r > 0 the exact probability of :func:`holds_probability` (an integral
-    over the χ² law of the sample variance, which is independent of the mean) is solved for δ
-    instead; it is at least the larger of the r = 0 answer and r + z_power·sd/√S (each
-    condition alone), and above both where they bind together.
+    With r = 0: :math:`T = \operatorname{mean}/\mathrm{SE} \sim` noncentral
+    :math:`t(\mathrm{df} = S - 1,\ \mathrm{nc} = \delta\sqrt{S}/\mathrm{sd})`, so the
+    noncentrality solves :math:`P(T > m) = \mathrm{power}` (``scipy.stats.nct``,
+    ``scipy.optimize.brentq``) and :math:`\delta = \mathrm{nc}\cdot\mathrm{sd}/\sqrt{S}`. With
+    r > 0 the exact probability of :func:`holds_probability` (an integral over the
+    :math:`\chi^2` law of the sample variance, which is independent of the mean) is solved for δ
+    instead; it is at least the larger of the r = 0 answer and
+    :math:`r + z_{\mathrm{power}}\cdot\mathrm{sd}/\sqrt{S}` (each condition alone), and above both
+    where they bind together.
 
     Args:
       sd: the per-seed SD of Δ (ddof = 1), ≥ 0.
-      n_seeds: S ≥ 1 (S < 2: inf, the rule never says holds).
-      margin: m ≥ 0. power: in (0, 1). resolution: r ≥ 0.
+      n_seeds: :math:`S \ge 1` (S < 2: inf, the rule never says holds).
+      margin: :math:`m \ge 0`. power: in (0, 1). resolution: :math:`r \ge 0`.
 
     Returns:
       δ in the units of Δ (sd = 0: r, the infimum of the effects the rule always detects).
@@ -149,8 +166,8 @@ def seeds_for(
     resolution: float = 0.0,
     max_seeds: int = 100_000,
 ) -> int:
-    """The smallest number of seeds S ≥ 2 whose :func:`mde` is at most ``target`` (the MDE
-    falls with S; searched by doubling, then bisection). Raises ValueError when even
+    r"""The smallest number of seeds :math:`S \ge 2` whose :func:`mde` is at most ``target`` (the
+    MDE falls with S; searched by doubling, then bisection). Raises ValueError when even
     ``max_seeds`` seeds do not reach it (e.g. ``target`` ≤ the resolution).
 
     Example:
@@ -181,22 +198,25 @@ ABSENCE_LEVEL = 0.05
 
 
 def tost(values: Any, bound: float, *, level: float = ABSENCE_LEVEL) -> dict:
-    """Two one-sided t-tests (TOST; Schuirmann 1987) of the mean of paired per-seed values
-    against the equivalence margin ± ``bound``: H0⁻: δ ≤ −b and H0⁺: δ ≥ b, each rejected by a
-    one-sample t-test with df = S − 1; the effect is excluded when both are, p = max(p⁻, p⁺)
-    < ``level``, i.e. the (1 − 2·level) confidence interval lies inside (−b, b).
+    r"""Two one-sided t-tests (TOST; Schuirmann 1987) of the mean of paired per-seed values
+    against the equivalence margin ± ``bound``: :math:`H_0^-: \delta \le -b` and
+    :math:`H_0^+: \delta \ge b`, each rejected by a one-sample t-test with df = S − 1; the effect is
+    excluded when both are, :math:`p = \max(p^-, p^+) < \mathrm{level}`, i.e. the
+    :math:`(1 - 2\cdot\mathrm{level})` confidence interval lies inside (−b, b).
 
-    With T = t_{1−level, S−1}: ``excluded_beyond`` = |mean| + T·SE is the smallest margin the
+    With :math:`T = t_{1-\mathrm{level},\, S-1}`: ``excluded_beyond``
+    :math:`= |\mathrm{mean}| + T\cdot\mathrm{SE}` is the smallest margin the
     runs exclude (every effect of larger size is excluded at ``level``). SE = 0 (identical
-    values): p = 0 if |mean| < b else 1.
+    values): p = 0 if :math:`|\mathrm{mean}| < b` else 1.
 
     Args:
-      values: (S,) per-seed differences, S ≥ 2. bound: b > 0, in the units of the values.
+      values: (S,) per-seed differences, :math:`S \ge 2`. bound: b > 0, in the units of the values.
       level: in (0, 0.5).
 
     Returns:
       dict with ``p`` (max of the two), ``p_lower`` (against −b), ``p_upper`` (against +b),
-      ``ci`` (the (1 − 2·level) interval), ``excluded_beyond``, ``bound``, ``level``, ``df``.
+      ``ci`` (the :math:`(1 - 2\cdot\mathrm{level})` interval), ``excluded_beyond``, ``bound``,
+      ``level``, ``df``.
 
     Example:
       >>> r = tost([0.1, -0.2, 0.0, 0.15, -0.05], 1.0)

@@ -1,16 +1,16 @@
-"""Certified numbers in ball arithmetic (python-flint ``arb``): eigenvalues, the consensus rate
+r"""Certified numbers in ball arithmetic (python-flint ``arb``): eigenvalues, the consensus rate
 of a mixing matrix, its stationary distribution and the representability vector of an
 Eckart–Young optimum, each an enclosure with a rigorous radius.
 
 Input is exact: a sympy Matrix of Rationals, a list of lists of ``fractions.Fraction``/int, a
 ``flint.fmpq_mat``, or a float64 NumPy array, converted **exactly** (a binary float is a dyadic
-rational; 0.1 is 3602879701896397/2**55, not 1/10). The numbers certified are those of the
-matrix given: pass exact rationals where the matrix is rational (:func:`exact_mixing` builds
+rational; 0.1 is :math:`3602879701896397/2^{55}`, not 1/10). The numbers certified are those of
+the matrix given: pass exact rationals where the matrix is rational (:func:`exact_mixing` builds
 the mixing matrices of :mod:`theory.topology` exactly). A symmetric matrix with irrational
-entries (τ² = d^{2/5}) is given as a ball matrix that contains it: a ``flint.arb_mat``, or
-better a function ``prec -> arb_mat`` (e.g. built with ``arb(d) ** (arb(2) / 5)``) so that
-a higher working precision also narrows the input; exact ties and the inertia (below) then
-cannot be decided, and such a case stays ``NotCertified``.
+entries (:math:`\tau^2 = d^{2/5}`) is given as a ball matrix that contains it: a
+``flint.arb_mat``, or better a function ``prec -> arb_mat`` (e.g. built with
+``arb(d) ** (arb(2) / 5)``) so that a higher working precision also narrows the input; exact
+ties and the inertia (below) then cannot be decided, and such a case stays ``NotCertified``.
 
 Each function starts at ``prec`` bits (default :data:`DEFAULT_PREC`) and doubles the working
 precision up to ``max_prec`` (:data:`MAX_PREC`) until the answer is certified: every ball has
@@ -25,21 +25,28 @@ iteration, which needs only matrix products and handles multiple eigenvalues; T.
 K. Aishima, Japan J. Indust. Appl. Math. 35 (2018) 1007–1035) is then *verified* in ball
 arithmetic, so its quality matters for the radius only:
 
-1. α ≥ ‖QᵀQ − I‖₂ (a Frobenius bound of the ball matrix). If α < 1, Q is nonsingular.
-2. B = QᵀAQ (balls) is symmetric; Λ = the midpoints of its diagonal, e ≥ ‖B − diag Λ‖₂.
-   Weyl: |λᵢ(B) − Λ₍ᵢ₎| ≤ e, with Λ₍ᵢ₎ the i-th largest of Λ.
-3. Ostrowski (Horn & Johnson, Thm 4.5.9): λᵢ(QᵀAQ) = θᵢ λᵢ(A) with θᵢ ∈ [σ_min(Q)²,
-   σ_max(Q)²] ⊂ [1 − α, 1 + α]. Hence λᵢ(A) ∈ [Λ₍ᵢ₎ ± e] · [1/(1 + α), 1/(1 − α)].
+1. :math:`\alpha \ge \lVert Q^\top Q - I\rVert_2` (a Frobenius bound of the ball matrix). If
+   :math:`\alpha < 1`, Q is nonsingular.
+2. :math:`B = Q^\top A Q` (balls) is symmetric; :math:`\Lambda` = the midpoints of its diagonal,
+   :math:`e \ge \lVert B - \operatorname{diag}\Lambda\rVert_2`. Weyl:
+   :math:`|\lambda_i(B) - \Lambda_{(i)}| \le e`, with :math:`\Lambda_{(i)}` the i-th largest of
+   :math:`\Lambda`.
+3. Ostrowski (Horn & Johnson, Thm 4.5.9): :math:`\lambda_i(Q^\top A Q) = \theta_i \lambda_i(A)`
+   with
+   :math:`\theta_i \in [\sigma_{\min}(Q)^2, \sigma_{\max}(Q)^2] \subset [1 - \alpha, 1 + \alpha]`.
+   Hence :math:`\lambda_i(A) \in [\Lambda_{(i)} \pm e] \cdot [1/(1 + \alpha), 1/(1 - \alpha)]`.
 
 The enclosures are sorted (the i-th ball holds the i-th largest eigenvalue) and valid for
 every multiplicity: a repeated eigenvalue is not a special case.
 
 **Reversible mixing matrices.** A row-stochastic W with stationary π (exact, fmpq) and
-detailed balance πᵢWᵢⱼ = πⱼWⱼᵢ, checked exactly (every rule of :mod:`theory.topology` but
-``exponential_mixing``; the paper's uniform W = D⁻¹(Adj + I) has πᵢ ∝ |Aᵢ|) is similar to the
-symmetric S = D_π^{1/2} W D_π^{−1/2}, Sᵢⱼ = (πᵢWᵢⱼ)/√(πᵢπⱼ): S is built in balls from the
-exact symmetric numerators πᵢWᵢⱼ, so its ball matrix contains the exact S, and the method
-above encloses W's (real) eigenvalues. A W that is not reversible gets ``NotCertified``: its
+detailed balance :math:`\pi_i W_{ij} = \pi_j W_{ji}`, checked exactly (every rule of
+:mod:`theory.topology` but ``exponential_mixing``; the paper's uniform
+:math:`W = D^{-1}(\mathrm{Adj} + I)` has :math:`\pi_i \propto |A_i|`) is similar to the
+symmetric :math:`S = D_\pi^{1/2} W D_\pi^{-1/2}`, :math:`S_{ij} = \pi_i W_{ij}/\sqrt{\pi_i \pi_j}`:
+S is built in balls from the exact symmetric numerators :math:`\pi_i W_{ij}`, so its ball matrix
+contains the exact S, and the method above encloses W's (real) eigenvalues. A W that is not
+reversible gets ``NotCertified``: its
 eigenvalues need not be real.
 
 A ball is valid at any precision, but a ball built from a decimal or a rational at flint's
@@ -212,9 +219,9 @@ def _abs(x: arb) -> arb:
 
 
 def spread(r: Iterable[arb]) -> arb:
-    """max − min of the values of a list of balls, as a ball (Thm 4.4's s = max_k r_k −
-    min_k r_k of arXiv 2607.02447). The true spread is ≥ 0; the ball may reach below 0 when
-    the values are equal (balls cannot prove equality).
+    r"""max − min of the values of a list of balls, as a ball (Thm 4.4's
+    :math:`s = \max_k r_k - \min_k r_k` of arXiv 2607.02447). The true spread is ≥ 0; the ball may
+    reach below 0 when the values are equal (balls cannot prove equality).
 
     >>> s = spread([arb(1) / 3, arb(1) / 2, arb(1) / 4])
     >>> bool(s.contains(arb(1) / 4)), float(s.rad()) < 1e-15
@@ -473,15 +480,16 @@ def eigenvalues(
     max_prec: int = MAX_PREC,
     radius: float = RADIUS,
 ) -> Certified | NotCertified:
-    """Enclosures of all eigenvalues of ``M``, sorted descending (module docstring).
+    r"""Enclosures of all eigenvalues of ``M``, sorted descending (module docstring).
 
     Args:
       M: exact square matrix (:func:`exact_matrix`); with ``symmetric=True`` also a ball
         matrix containing it (``arb_mat`` or ``prec -> arb_mat``, module docstring).
       symmetric: True for an exactly symmetric M; False for a row-stochastic reversible M (a
-        mixing matrix: real eigenvalues through the similar symmetric D_π^{1/2} M D_π^{−1/2}).
+        mixing matrix: real eigenvalues through the similar symmetric
+        :math:`D_\pi^{1/2} M D_\pi^{-1/2}`).
       prec, max_prec: the first and the largest working precision (bits).
-      radius: the largest radius certified, relative to max(1, max |λ|).
+      radius: the largest radius certified, relative to :math:`\max(1, \max|\lambda|)`.
 
     Returns:
       :class:`Certified` with ``value`` a tuple of arb (``value[i]`` holds the i-th largest
@@ -516,11 +524,13 @@ def eigenvalues(
 def mixing_lambda(
     W: Any, *, prec: int = DEFAULT_PREC, max_prec: int = MAX_PREC, radius: float = RADIUS
 ) -> Certified | NotCertified:
-    """The consensus rate λ = max(|λ₂|, |λ_N|) of a mixing matrix and λ₂ itself, as balls
-    (Assumption A.3 of arXiv 2607.02447; λ₂ is the graph feature of :mod:`theory.atlas`).
+    r"""The consensus rate :math:`\lambda = \max(|\lambda_2|, |\lambda_N|)` of a mixing matrix and
+    :math:`\lambda_2` itself, as balls (Assumption A.3 of arXiv 2607.02447; :math:`\lambda_2` is
+    the graph feature of :mod:`theory.atlas`).
 
     Args:
-      W: exact N×N mixing matrix, N ≥ 2: symmetric, or row-stochastic and reversible
+      W: exact :math:`N\times N` mixing matrix, :math:`N \ge 2`: symmetric, or row-stochastic and
+        reversible
         (:func:`eigenvalues`); :func:`exact_mixing` builds the rules of
         :mod:`theory.topology` exactly.
       prec, max_prec, radius: as :func:`eigenvalues`.
@@ -546,9 +556,10 @@ def mixing_lambda(
 
 
 def stationary(W: Any, *, prec: int = DEFAULT_PREC) -> Certified:
-    """The stationary distribution π (πW = π, Σπ = 1) of an exactly row-stochastic irreducible
-    W, solved exactly in rationals (fmpq): ``exact`` holds π, ``value`` its balls at ``prec``
-    bits (radius 0 where πᵢ is dyadic, else ≤ 2^−prec |πᵢ|). The D-SGD fixed point's weights
+    r"""The stationary distribution π (:math:`\pi W = \pi`, :math:`\sum_i \pi_i = 1`) of an
+    exactly row-stochastic irreducible W, solved exactly in rationals (fmpq): ``exact`` holds π,
+    ``value`` its balls at ``prec`` bits (radius 0 where :math:`\pi_i` is dyadic, else
+    :math:`\le 2^{-\mathrm{prec}} |\pi_i|`). The D-SGD fixed point's weights
     (docs/theory/consensus.md §3 D7).
 
     Raises a one-line ValueError for a W that is not exactly row-stochastic (a float64 matrix
@@ -601,33 +612,44 @@ def top_rv(
     max_prec: int = MAX_PREC,
     radius: float = RADIUS,
 ) -> Certified | NotCertified:
-    """Certified representability vector r_k = ‖P e_k‖² of the Eckart–Young optimum of a
-    symmetric X with c rows (Def. 4.1 of arXiv 2607.02447; :func:`theory.solve.eckart_young`).
+    r"""Certified representability vector :math:`r_k = \lVert P e_k\rVert^2` of the Eckart–Young
+    optimum of a symmetric X with c rows (Def. 4.1 of arXiv 2607.02447;
+    :func:`theory.solve.eckart_young`).
 
-    P projects onto the eigenvectors of the k largest eigenvalues, k = #{j ≤ c : λ_j > 0} (only
-    positive eigenvalues are kept). Certified only when the optimum is unique: the enclosures of
-    λ_k and λ_{k+1} are disjoint (a proved tie λ_c = λ_{c+1} gives ``NotCertified``), and the
-    sign of each λ_j, j ≤ c, is decided (by its ball, or exactly by the inertia of X).
+    P projects onto the eigenvectors of the k largest eigenvalues,
+    :math:`k = \#\{j \le c : \lambda_j > 0\}` (only positive eigenvalues are kept). Certified only
+    when the optimum is unique: the enclosures of :math:`\lambda_k` and :math:`\lambda_{k+1}` are
+    disjoint (a proved tie :math:`\lambda_c = \lambda_{c+1}` gives ``NotCertified``), and the
+    sign of each :math:`\lambda_j`, :math:`j \le c`, is decided (by its ball, or exactly by the
+    inertia of X).
 
-    The bound. Let Z = the k columns of the verified eigenbasis Q for the k largest Λᵢ
-    (module docstring), G = ZᵀZ with β ≥ ‖G − I‖₂ < 1, Ẑ = Z G^{−1/2} (orthonormal, same span)
-    and ρ ≥ ‖XZ − Z Λ_k‖₂ (balls). Then
+    The bound. Let Z = the k columns of the verified eigenbasis Q for the k largest
+    :math:`\Lambda_i` (module docstring), :math:`G = Z^\top Z` with
+    :math:`\beta \ge \lVert G - I\rVert_2 < 1`, :math:`\hat Z = Z G^{-1/2}` (orthonormal, same
+    span) and :math:`\rho \ge \lVert XZ - Z \Lambda_k\rVert_2` (balls). Then
 
-    1. R̂ = XẐ − Ẑ(ẐᵀXẐ) = (I − P_Z)(XZ − ZΛ_k)G^{−1/2}, so ‖R̂‖₂ ≤ ρ/√(1 − β);
-    2. ẐᵀXẐ = G^{−1/2}(ZᵀXZ)G^{−1/2} has its eigenvalues ≥ a = m/(1 + β) (Ostrowski), with
-       m = min Λ_k − ‖ZᵀXZ − Λ_k‖₂ > 0, and the other eigenvalues of X are ≤ λ_{k+1}
-       (its ball's upper end); with δ = a − λ_{k+1} > 0 the Davis–Kahan sin θ theorem (Davis &
+    1. :math:`\hat R = X\hat Z - \hat Z(\hat Z^\top X\hat Z) = (I - P_Z)(XZ - Z\Lambda_k)G^{-1/2}`,
+       so :math:`\lVert \hat R\rVert_2 \le \rho/\sqrt{1 - \beta}`;
+    2. :math:`\hat Z^\top X\hat Z = G^{-1/2}(Z^\top X Z)G^{-1/2}` has its eigenvalues
+       :math:`\ge a = m/(1 + \beta)` (Ostrowski), with
+       :math:`m = \min \Lambda_k - \lVert Z^\top X Z - \Lambda_k\rVert_2 > 0`, and the other
+       eigenvalues of X are :math:`\le \lambda_{k+1}` (its ball's upper end); with
+       :math:`\delta = a - \lambda_{k+1} > 0` the Davis–Kahan :math:`\sin\theta` theorem (Davis &
        Kahan, SIAM J. Numer. Anal. 7 (1970); Bhatia, Matrix Analysis, Thm VII.3.1) gives
-       ‖P − P_Z‖₂ = ‖sin Θ‖₂ ≤ ‖R̂‖₂/δ =: s;
-    3. r_k = e_kᵀPe_k, and e_kᵀP_Z e_k = z_kᵀG⁻¹z_k (z_k the k-th row of Z) differs from
-       ‖z_k‖² by at most ‖z_k‖² β/(1 − β): r_k ∈ ‖z_k‖² ± (‖z_k‖² β/(1 − β) + s), ∩ [0, 1].
+       :math:`\lVert P - P_Z\rVert_2 = \lVert \sin\Theta\rVert_2`
+       :math:`\le \lVert \hat R\rVert_2/\delta =: s`;
+    3. :math:`r_k = e_k^\top P e_k`, and :math:`e_k^\top P_Z e_k = z_k^\top G^{-1} z_k`
+       (:math:`z_k` the k-th row of Z) differs from :math:`\lVert z_k\rVert^2` by at most
+       :math:`\lVert z_k\rVert^2 \beta/(1 - \beta)`:
+       :math:`r_k \in \lVert z_k\rVert^2 \pm (\lVert z_k\rVert^2 \beta/(1 - \beta) + s)`,
+       :math:`\cap\, [0, 1]`.
 
     Args:
-      X: exact symmetric d×d matrix (:func:`exact_matrix`), or a ball matrix containing it
-        (``arb_mat`` or ``prec -> arb_mat``; then a tie or an undecided sign is not resolved
-        exactly).
-      c: number of rows of W, 1 ≤ c ≤ d.
-      coords: indices of the r_k returned (default all d).
+      X: exact symmetric :math:`d\times d` matrix (:func:`exact_matrix`), or a ball matrix
+        containing it (``arb_mat`` or ``prec -> arb_mat``; then a tie or an undecided sign is not
+        resolved exactly).
+      c: number of rows of W, :math:`1 \le c \le d`.
+      coords: indices of the :math:`r_k` returned (default all d).
       prec, max_prec, radius: as :func:`eigenvalues`.
 
     Returns:
@@ -727,12 +749,13 @@ def _rv_balls(enc: _Enclosure, k: int, lam_next: arb, idx: list) -> list | None:
 
 
 def exact_mixing(name: str, adjacency: Any, *, sizes: Any = None) -> fmpq_mat:
-    """The mixing matrix ``name`` of :func:`theory.topology.mixing_matrix` in exact rationals.
+    r"""The mixing matrix ``name`` of :func:`theory.topology.mixing_matrix` in exact rationals.
 
-    uniform: Wᵢⱼ = 1/|Aᵢ| on Aᵢ = {i} ∪ N(i) (the paper's rule, Section 3.1 of arXiv
-    2607.02447); metropolis: 1/(1 + max(degᵢ, degⱼ)) on edges; max_degree: 1/(1 + Δ) on edges
-    (both with the diagonal completing each row to 1); data_size: n_j / Σ_{k∈Aᵢ} n_k (exact
-    ``sizes``); fedavg: J = 11ᵀ/N.
+    uniform: :math:`W_{ij} = 1/|A_i|` on :math:`A_i = \{i\} \cup N(i)` (the paper's rule,
+    Section 3.1 of arXiv 2607.02447); metropolis: :math:`1/(1 + \max(\deg_i, \deg_j))` on edges;
+    max_degree: :math:`1/(1 + \Delta)` on edges (both with the diagonal completing each row to 1);
+    data_size: :math:`n_j / \sum_{k\in A_i} n_k` (exact ``sizes``); fedavg:
+    :math:`J = \mathbf{1}\mathbf{1}^\top/N`.
 
     Args:
       name: one of :data:`theory.topology.MIXINGS`.

@@ -17,7 +17,7 @@ Conventions (each a deliberate choice):
   statement with a non-integer value for such a symbol is the check repeated with that symbol
   an integer (z3 ``Int``; nonlinear integer arithmetic is undecidable, so this may end
   ``unknown``), so a ``refuted`` always comes with a counterexample of the right type.
-* **Division.** z3 reads x/0 as an unspecified value, so a statement with a denominator that
+* **Division.** z3 reads :math:`x/0` as an unspecified value, so a statement with a denominator that
   can vanish would be checked against values sympy never gives it. :func:`prove` therefore
   refuses (one-line ``ValueError``) an obligation with a denominator that its assumptions do
   not prove nonzero (a separate z3 call: ``assumptions ∧ denominator = 0`` must be ``unsat``).
@@ -135,8 +135,8 @@ def _conv(e, symbols: dict):
 
 
 def denominators(expr) -> list:
-    """Every denominator of a sympy expression: the bases of its negative integer powers
-    (sympy writes a/b as a·b⁻¹), in order of appearance, without repeats.
+    r"""Every denominator of a sympy expression: the bases of its negative integer powers
+    (sympy writes :math:`a/b` as :math:`a \cdot b^{-1}`), in order of appearance, without repeats.
 
     >>> x, y = sp.symbols("x y")
     >>> denominators(1 / x + y / (x - y) ** 2 > 1)
@@ -203,9 +203,10 @@ class Obligation:
 
 @dataclasses.dataclass(frozen=True)
 class SmtResult:
-    """The outcome of :func:`prove`.
+    r"""The outcome of :func:`prove`.
 
-    ``status``: ``"proved"`` (z3: ``unsat`` on assumptions ∧ ¬claim), ``"refuted"`` (``sat``;
+    ``status``: ``"proved"`` (z3: ``unsat`` on
+    :math:`\text{assumptions} \land \lnot\, \text{claim}`), ``"refuted"`` (``sat``;
     ``counterexample`` maps each symbol to a ``Fraction``, or to z3's exact ``root-obj`` text
     for an irrational algebraic value) or ``"unknown"`` (time limit or incompleteness; ``detail``
     says z3's reason); ``seconds``: wall time of the whole check, denominators included.

@@ -1,32 +1,43 @@
-"""Track B on finite samples, matrix-free: M = d^β samples per client, many seeds, any bound.
+r"""Track B on finite samples, matrix-free: :math:`M = d^\beta` samples per client, many seeds, any
+bound.
 
-The paper's statements hold "with high probability" over |D_i| = Θ(d^β), β ≥ 1, i.i.d. samples
-per client (Assumption A.7 of arXiv 2607.02447). Here the population expectation over x is
-replaced by the average over M samples (the mask and augmentation expectations stay exact, as in
+The paper's statements hold "with high probability" over
+:math:`\lvert D_i\rvert = \Theta(d^\beta)`, :math:`\beta \ge 1`, i.i.d. samples per client
+(Assumption A.7 of arXiv 2607.02447). Here the population expectation over x is replaced by the
+average over M samples (the mask and augmentation expectations stay exact, as in
 ``theory.objectives.empirical_target``), and the exact optimum of that finite-sample objective
 is computed for local, FL and DecL weights, over many seeds.
 
 The sufficient statistic of each client's samples is drawn exactly, without forming the M×d
 sample or a d×d target (:mod:`theory.finite_sample.statistic`, whose docstring has the
-derivation): M·S = E_K ΣᵀΣ E_Kᵀ + μ(E_K ΣᵀΞ + ΞᵀΣ E_Kᵀ) + μ² ΞᵀΞ from the thin QR of the signal,
-a Gaussian block and a Bartlett factor of the Wishart part, at cost O(d²) per client.
+derivation):
+
+$$
+M S = E_K \Sigma^\top \Sigma E_K^\top + \mu\,(E_K \Sigma^\top \Xi + \Xi^\top \Sigma E_K^\top)
++ \mu^2\, \Xi^\top \Xi
+$$
+
+from the thin QR of the signal, a Gaussian block and a Bartlett factor of the Wishart part, at
+cost :math:`O(d^2)` per client.
 
 Solver: block Krylov with Rayleigh–Ritz
 ---------------------------------------
 For every weighting (each local client, FL, each DecL π) the top-c eigenpairs of the target T
-are found from the block Krylov space span{Q₀, TQ₀, …, T^q Q₀}, Q₀ = [E_K, Gaussian columns]
-(b = |K| + ``oversample`` columns), with full re-orthogonalisation and a Rayleigh–Ritz step;
-the Krylov space is shift invariant, so the top *algebraic* eigenvalues come out directly
-(the hollow MIM target has large negative eigenvalues). Dissimilar CL under a dense rotation of
-all d axes (``H="rotation-full"``: ``theory.structured.ImplicitOrthogonal``, a DCT with random
-signs, O(d log d) per column, never formed) uses the same solver with H E_K added to the start
-block. Eq. (3) (``"mim-recon"``) is reduced-rank regression: Krylov on Σ_vu Σ_uu⁻¹ Σ_uv with
-every Σ_uu⁻¹ by preconditioned conjugate gradients.
+are found from the block Krylov space :math:`\operatorname{span}\{Q_0, T Q_0, \dots, T^q Q_0\}`,
+:math:`Q_0 = [E_K, \text{Gaussian columns}]` (:math:`b = \lvert K\rvert` + ``oversample``
+columns), with full re-orthogonalisation and a Rayleigh–Ritz step; the Krylov space is shift
+invariant, so the top *algebraic* eigenvalues come out directly (the hollow MIM target has large
+negative eigenvalues). Dissimilar CL under a dense rotation of all d axes
+(``H="rotation-full"``: ``theory.structured.ImplicitOrthogonal``, a DCT with random signs,
+:math:`O(d \log d)` per column, never formed) uses the same solver with :math:`H E_K` added to
+the start block. Eq. (3) (``"mim-recon"``) is reduced-rank regression: Krylov on
+:math:`\Sigma_{vu} \Sigma_{uu}^{-1} \Sigma_{uv}` with every :math:`\Sigma_{uu}^{-1}` by
+preconditioned conjugate gradients.
 
-The residual R = TV − VΘ of the Ritz pairs is computed from the stored products (no extra
-pass); ``subspace_bound`` = ‖R‖_F / (θ_c − θ_{c+1}) bounds sin∠ between the computed and the
-exact top-c space (Davis–Kahan, with the Ritz gap) and each RV is then accurate to
-2·subspace_bound.
+The residual :math:`R = T V - V \Theta` of the Ritz pairs is computed from the stored products
+(no extra pass); ``subspace_bound`` = :math:`\lVert R\rVert_F / (\theta_c - \theta_{c+1})`
+bounds :math:`\sin\angle` between the computed and the exact top-c space (Davis–Kahan, with
+the Ritz gap) and each RV is then accurate to 2·subspace_bound.
 
 Seeds
 -----
@@ -97,23 +108,27 @@ def track_b_samples(
     oversample: int = 2,
     constants: Mapping[str, float] | None = None,
 ) -> dict:
-    """Finite-sample Track B over seeds: RVs, sensitivities and the fraction meeting each bound.
+    r"""Finite-sample Track B over seeds: RVs, sensitivities and the fraction meeting each bound.
 
-    Thm 4.2 / 4.3 of arXiv 2607.02447 "with high probability": for each seed, M = round(d^β)
-    samples per client (or ``m``), the exact optimum of the empirical objective for each local
-    client, FL and every DecL weighting in ``decl``; the bound of theory.bounds at (d, p, |Ā|,
-    N) is met when min_k r_k ≥ LB (k ∈ [N] ∖ {i} local, k ∈ [N] global).
+    Thm 4.2 / 4.3 of arXiv 2607.02447 "with high probability": for each seed,
+    :math:`M = \operatorname{round}(d^\beta)` samples per client (or ``m``), the exact optimum of
+    the empirical objective for each local client, FL and every DecL weighting in ``decl``; the
+    bound of theory.bounds at (d, p, :math:`\lvert\bar A\rvert`, N) is met when
+    :math:`\min_k r_k \ge \mathrm{LB}` (:math:`k \in [N] \setminus \{i\}` local,
+    :math:`k \in [N]` global).
 
     Args:
-      model: data model (d up to ~1e4: O(N d²) memory in float32).
+      model: data model (d up to ~1e4: :math:`O(N d^2)` memory in float32).
       method: one of ``METHODS``; ``"mim-recon"`` is Eq. (3).
-      beta: M = round(d^β) (β ≥ 1 in the paper); m: explicit M (overrides β).
+      beta: :math:`M = \operatorname{round}(d^\beta)` (:math:`\beta \ge 1` in the paper); m:
+        explicit M (overrides β).
       seeds: a number of seeds (0..n−1) or the list of seeds.
       p: mask ratio; H: transform of ``"cl-dissimilar"``: a structured block transform
         (``theory.structured.STRUCTURED_TRANSFORMS``) or ``"rotation-full"`` /
         an ``ImplicitOrthogonal`` (a dense rotation of all d axes, matrix-free).
       decl: name → π (N weights) of the DecL objectives to solve (e.g. Eq. 1 weights).
-      abar: name → |Ā| of those graphs (for the DecL bound); missing → bound not evaluated.
+      abar: name → :math:`\lvert\bar A\rvert` of those graphs (for the DecL bound); missing →
+        bound not evaluated.
       steps, oversample: Krylov steps q and extra start columns.
       constants: hidden constants of the bounds (default 1).
 
@@ -122,8 +137,9 @@ def track_b_samples(
       every DecL name): per-seed arrays ``rv`` (seeds, [clients,] k), ``s_N``, ``s_c``,
       ``gap``, ``min_rv``, ``rank``, ``subspace_bound``; ``summary`` quantiles; ``bound``
       (LB) and ``fraction_meeting_bound`` (both ``None`` where the bound is not evaluated: a
-      DecL graph without |Ā|, or tr(P_c H_sym P_c) ≤ 0, where Thm 4.3's dissimilar bound is
-      undefined; ``config["bound_defined"]``); plus ``seconds``.
+      DecL graph without :math:`\lvert\bar A\rvert`, or
+      :math:`\operatorname{tr}(P_c H_{\mathrm{sym}} P_c) \le 0`, where Thm 4.3's dissimilar
+      bound is undefined; ``config["bound_defined"]``); plus ``seconds``.
     """
     from theory import bounds
 

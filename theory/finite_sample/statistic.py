@@ -1,23 +1,30 @@
-"""Exact sampling of one client's sufficient statistic for finite-sample Track B.
+r"""Exact sampling of one client's sufficient statistic for finite-sample Track B.
 
-No M×d sample and no d×d target is formed (Assumption A.7 of arXiv 2607.02447: M = Θ(d^β)
-i.i.d. samples per client of the data model of Section 3.2).
+No M×d sample and no d×d target is formed (Assumption A.7 of arXiv 2607.02447:
+:math:`M = \Theta(d^\beta)` i.i.d. samples per client of the data model of Section 3.2).
 
-A sample is x = s + μξ with s on the signal coordinates K (``theory.structured.signal_coords``)
-and ξ ~ N(0, I_d). Stack client i's samples: X = Σ E_Kᵀ + μΞ (Σ: M×|K| signal, Ξ: M×d noise).
-The target needs only S = XᵀX/M:
+A sample is :math:`x = s + \mu\xi` with s on the signal coordinates K
+(``theory.structured.signal_coords``) and :math:`\xi \sim N(0, I_d)`. Stack client i's samples:
+:math:`X = \Sigma E_K^\top + \mu \Xi` (Σ: M×|K| signal, Ξ: M×d noise). The target needs only
+:math:`S = X^\top X / M`:
 
-    M·S = E_K ΣᵀΣ E_Kᵀ + μ(E_K ΣᵀΞ + ΞᵀΣ E_Kᵀ) + μ² ΞᵀΞ.
+$$
+M S = E_K \Sigma^\top \Sigma E_K^\top + \mu\,(E_K \Sigma^\top \Xi + \Xi^\top \Sigma E_K^\top)
++ \mu^2\, \Xi^\top \Xi.
+$$
 
-With the thin QR Σ = U R (U: M×r orthonormal, r = |K|) and G₁ = UᵀΞ, G₂ = U⊥ᵀΞ (independent
-standard Gaussian r×d and (M − r)×d, Ξ's law is rotation invariant): ΣᵀΞ = RᵀG₁ and
-ΞᵀΞ = G₁ᵀG₁ + G₂ᵀG₂, where G₂ᵀG₂ ~ Wishart_d(M − r, I) is drawn by the Bartlett decomposition
-L Lᵀ (L: d × min(d, M − r) lower trapezoidal, L_jj ~ χ_{M−r−j+1}, L_jk ~ N(0, 1) for j > k).
-So (R, G₁, L) has exactly the law of the statistic given the signal, at cost O(d²) per client
-whatever M is (β = 1.2 costs the same as β = 1). L is stored in float32 (d·min(d, M−r) entries
-per client, no larger than the M×d sample itself); every product with it accumulates in float32
-(relative error ≈ 1e-7·√d of ‖L Lᵀ‖, i.e. ≈ 1e-6·μ² absolute), all small linear algebra is
-float64.
+With the thin QR :math:`\Sigma = U R` (U: M×r orthonormal, :math:`r = \lvert K\rvert`) and
+:math:`G_1 = U^\top \Xi`, :math:`G_2 = U_\perp^\top \Xi` (independent standard Gaussian r×d and
+(M − r)×d, Ξ's law is rotation invariant): :math:`\Sigma^\top \Xi = R^\top G_1` and
+:math:`\Xi^\top \Xi = G_1^\top G_1 + G_2^\top G_2`, where
+:math:`G_2^\top G_2 \sim \mathrm{Wishart}_d(M - r, I)` is drawn by the Bartlett decomposition
+:math:`L L^\top` (L: d × min(d, M − r) lower trapezoidal, :math:`L_{jj} \sim \chi_{M-r-j+1}`,
+:math:`L_{jk} \sim N(0, 1)` for :math:`j > k`). So :math:`(R, G_1, L)` has exactly the law of the
+statistic given the signal, at cost :math:`O(d^2)` per client whatever M is (β = 1.2 costs the
+same as β = 1). L is stored in float32 (:math:`d \cdot \min(d, M - r)` entries per client, no
+larger than the M×d sample itself); every product with it accumulates in float32 (relative error
+:math:`\approx 10^{-7} \sqrt{d}` of :math:`\lVert L L^\top\rVert`, i.e.
+:math:`\approx 10^{-6} \mu^2` absolute), all small linear algebra is float64.
 
 Seeds: client i of seed s draws from ``numpy.random.SeedSequence(s, spawn_key=(DATA_STREAM,
 i))`` with PCG64 (:mod:`theory.finite_sample`, "Seeds").
@@ -41,10 +48,16 @@ PROBE_STREAM = 6
 
 @dataclasses.dataclass(frozen=True)
 class ClientStatistic:
-    """Sufficient statistic of one client's M samples: M·S = E RᵀR Eᵀ + μ(E RᵀG₁ + G₁ᵀR Eᵀ)
-    + μ²(G₁ᵀG₁ + L Lᵀ) (module docstring). ``R`` (r, |K|), ``G1`` (r, d) float64; the Bartlett
-    factor L is stored as row chunks ``(a, block)`` with block = L[a:a+h, :w] (float32, only
-    the lower part); ``l_rows`` = diag(L Lᵀ) in float64; ``coords`` = K; ``m`` = M."""
+    r"""Sufficient statistic of one client's M samples (module docstring):
+
+    $$
+    M S = E R^\top R E^\top + \mu\,(E R^\top G_1 + G_1^\top R E^\top)
+    + \mu^2 (G_1^\top G_1 + L L^\top).
+    $$
+
+    ``R`` (r, |K|), ``G1`` (r, d) float64; the Bartlett factor L is stored as row chunks
+    ``(a, block)`` with block = L[a:a+h, :w] (float32, only the lower part); ``l_rows`` =
+    :math:`\operatorname{diag}(L L^\top)` in float64; ``coords`` = K; ``m`` = M."""
 
     R: np.ndarray
     G1: np.ndarray
@@ -60,7 +73,7 @@ class ClientStatistic:
         return self.G1.shape[1]
 
     def wishart_apply(self, V: np.ndarray) -> np.ndarray:
-        """L Lᵀ V (float32 products, float64 result) using only the lower part of L."""
+        r""":math:`L L^\top V` (float32 products, float64 result) using only the lower part of L."""
         V32 = V.astype(np.float32)
         Y = np.zeros((self.n_cols, V.shape[1]), dtype=np.float32)
         for a, block in self.chunks:
@@ -71,7 +84,7 @@ class ClientStatistic:
         return out
 
     def apply(self, V: np.ndarray) -> np.ndarray:
-        """S V for V (d, b) (float64 result)."""
+        """:math:`S V` for V (d, b) (float64 result)."""
         K = list(self.coords)
         VK = V[K]
         G1V = self.G1 @ V  # (r, b)
@@ -81,7 +94,7 @@ class ClientStatistic:
         return out / self.m
 
     def diagonal(self) -> np.ndarray:
-        """diag(S), shape (d,)."""
+        r""":math:`\operatorname{diag}(S)`, shape (d,)."""
         K = list(self.coords)
         dg = self.mu**2 * (np.sum(self.G1**2, axis=0) + self.l_rows)
         dg[K] += np.sum(self.R**2, axis=0) + 2.0 * self.mu * np.sum(self.R * self.G1[:, K], 0)
@@ -97,10 +110,12 @@ def _seed_sequence(seed: int, stream: int, index: int) -> np.random.SeedSequence
 
 
 def signal_samples(model: DataModel, client: int, m: int, rng) -> np.ndarray:
-    """Signal parts s of M i.i.d. samples of one client on the coordinates K, shape (M, |K|).
+    r"""Signal parts s of M i.i.d. samples of one client on the coordinates K, shape (M, |K|).
 
-    Component 2i−1 / 2i / h_i with weights ((1−ρ)/2, (1−ρ)/2, ρ); s = ±e_i − τΣ_{k≠i} q_k e_k
-    (q_k ~ Bernoulli(1/2)) or e_{h_i} (Section 3.2 of arXiv 2607.02447).
+    Component :math:`2i-1` / :math:`2i` / :math:`h_i` with weights
+    :math:`((1-\rho)/2, (1-\rho)/2, \rho)`; :math:`s = \pm e_i - \tau \sum_{k \ne i} q_k e_k`
+    (:math:`q_k \sim \mathrm{Bernoulli}(1/2)`) or :math:`e_{h_i}` (Section 3.2 of arXiv
+    2607.02447).
     """
     K = signal_coords(model)
     pos = {c: j for j, c in enumerate(K)}
@@ -142,8 +157,9 @@ def _bartlett_chunks(d: int, dof: int, rng, dtype=np.float32):
 
 
 def bartlett_factor(d: int, dof: int, rng, dtype=np.float32) -> np.ndarray:
-    """L with L Lᵀ ~ Wishart_d(dof, I): lower trapezoidal (d, min(d, dof)), L_jj ~ χ_{dof−j}
-    (0-based j), L_jk ~ N(0, 1) below the diagonal (Bartlett decomposition).
+    r"""L with :math:`L L^\top \sim \mathrm{Wishart}_d(\mathrm{dof}, I)`: lower trapezoidal
+    (d, min(d, dof)), :math:`L_{jj} \sim \chi_{\mathrm{dof} - j}` (0-based j),
+    :math:`L_{jk} \sim N(0, 1)` below the diagonal (Bartlett decomposition).
 
     Example:
       >>> L = bartlett_factor(3, 5, np.random.default_rng(0))

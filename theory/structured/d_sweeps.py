@@ -1,4 +1,4 @@
-"""Sweeps of the exact optimum over d (and N = C_N d^{1/20}): pure functions, any d."""
+r"""Sweeps of the exact optimum over d (and :math:`N = C_N d^{1/20}`): pure functions, any d."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def d_grid(lo: float = 1e2, hi: float = 1e20, num: int = 37) -> list[int]:
 
 
 def n_of_d(d: int, c_n: float) -> int:
-    """N = C_N·d^{1/20} rounded to the nearest integer, at least 2 (the paper's N = Θ(d^{1/20})).
+    r""":math:`N = C_N d^{1/20}` rounded to the nearest integer, at least 2 (the paper's
+    :math:`N = \Theta(d^{1/20})`).
 
     Example:
       >>> n_of_d(10**20, 1.0), n_of_d(10**4, 1.0)
@@ -51,10 +52,10 @@ _PI_CACHE: dict = {}
 
 
 def decl_weights(graph: str, n: int, mixing: str = "uniform") -> np.ndarray:
-    """Eq. (1) DecL weights π (column sums / N of the mixing matrix) of a named graph on n nodes.
+    r"""Eq. (1) DecL weights π (column sums / N of the mixing matrix) of a named graph on n nodes.
 
     Graphs that need more nodes than n (e.g. a ring or a star on 2 nodes) are the complete graph
-    there (the only connected graph on 2 nodes), so π = 1/n.
+    there (the only connected graph on 2 nodes), so :math:`\pi = 1/n`.
     """
     key = (graph, n, mixing)
     if key not in _PI_CACHE:
@@ -75,7 +76,7 @@ def decl_weights(graph: str, n: int, mixing: str = "uniform") -> np.ndarray:
 
 
 def decl_abar(graph: str, n: int, mixing: str = "uniform") -> float:
-    """|Ā| of the graph used by :func:`decl_weights`."""
+    r""":math:`\lvert\bar A\rvert` of the graph used by :func:`decl_weights`."""
     decl_weights(graph, n, mixing)
     return _PI_CACHE[(graph, n, mixing)][1]
 
@@ -113,12 +114,14 @@ def d_sweep(
     graph: str = "ring",
     client: int = 0,
 ) -> dict:
-    """Exact optimum over a d grid (default 10² … 10²⁰, 37 points), N fixed or N = C_N d^{1/20}.
+    r"""Exact optimum over a d grid (default :math:`10^2, \dots, 10^{20}`, 37 points), N fixed or
+    :math:`N = C_N d^{1/20}`.
 
     Args:
       method: one of ``METHODS``; framework: one of ``FRAMEWORKS``.
       ds: dimensions (Python ints or integer-valued floats); ``None`` means :func:`d_grid`.
-      n_clients: N when ``c_n`` is None; c_n: joint sweep N = max(2, round(C_N d^{1/20})).
+      n_clients: N when ``c_n`` is None; c_n: joint sweep
+        :math:`N = \max(2, \operatorname{round}(C_N d^{1/20}))`.
       c: embedding width (``None``: 2N); rare_axis, p, H, graph, client: as in :func:`solve`.
 
     Returns:

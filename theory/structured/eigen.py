@@ -1,5 +1,6 @@
-"""Eigen-analysis of a structured target and the tie rule (error bound TIE_K·n·ε·‖M‖₂ per
-eigenvalue; see :mod:`theory.structured`): which eigen-pairs the rank-c Eckart–Young optimum keeps.
+r"""Eigen-analysis of a structured target and the tie rule (error bound
+:math:`\text{TIE\_K} \cdot n \cdot \varepsilon \cdot \lVert M\rVert_2` per eigenvalue; see
+:mod:`theory.structured`): which eigen-pairs the rank-c Eckart–Young optimum keeps.
 """
 
 from __future__ import annotations

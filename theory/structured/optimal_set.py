@@ -1,5 +1,6 @@
-"""The optimal set {fixed part ⊕ V : V a k-dimensional subspace of the tied eigenspace}: RVs
-(Def. 4.1) and sensitivities as (min, max) over the set (closed forms, or brackets).
+r"""The optimal set :math:`\{\text{fixed part} \oplus V : V \subseteq T,\ \dim V = k\}`, T the
+tied eigenspace: RVs (Def. 4.1) and sensitivities as (min, max) over the set (closed forms, or
+brackets).
 """
 
 from __future__ import annotations

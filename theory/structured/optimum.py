@@ -29,14 +29,15 @@ from theory.structured.targets import (
 
 @dataclasses.dataclass(frozen=True)
 class StructuredOptimum:
-    """The exact optimum (a set when eigenvalues tie at position c) of one structured target.
+    r"""The exact optimum (a set when eigenvalues tie at position c) of one structured target.
 
     Fields are described in the module docstring; every (min, max) pair is over the whole
     optimal set. ``free_rows`` (Eq. (3) only): encoder rows the decoder ignores when the
-    reduced-rank regression has rank r < c; they may point anywhere outside the fixed part, so
-    the optimum is a set even where no eigenvalue ties. ``brackets`` maps a field name to
+    reduced-rank regression has rank :math:`r < c`; they may point anywhere outside the fixed
+    part, so the optimum is a set even where no eigenvalue ties. ``brackets`` maps a field name to
     (lower, upper) of its min when ``exact`` is False. ``eigenvalue_source`` says which matrix
-    the eigenvalues belong to (X, or Σ_vu Σ_uu⁻¹ Σ_uv for mim-recon).
+    the eigenvalues belong to (X, or :math:`\Sigma_{vu} \Sigma_{uu}^{-1} \Sigma_{uv}` for
+    mim-recon).
     """
 
     d: int
@@ -64,17 +65,19 @@ class StructuredOptimum:
     _set: _OptSet = dataclasses.field(repr=False, compare=False)
 
     def rv(self, j: int) -> tuple:
-        """(min, max) of r_j over the optimal set for any 0-based coordinate j < d."""
+        """(min, max) of :math:`r_j` over the optimal set for any 0-based coordinate
+        :math:`j < d`."""
         j = v.integer(j, "j", lo=0, hi=self.d - 1)
         lo, hi = self._set.rv_bounds([j])
         return float(lo[0]), float(hi[0])
 
     def rv_range(self, J: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(min, max) arrays of r_j over the optimal set for the coordinates J."""
+        """(min, max) arrays of :math:`r_j` over the optimal set for the coordinates J."""
         return self._set.rv_bounds(list(J))
 
     def spread(self, J: Sequence[int]) -> tuple:
-        """(min, max) of max_J r − min_J r over the optimal set (a lower bound when not exact)."""
+        r"""(min, max) of :math:`\max_J r - \min_J r` over the optimal set (a lower bound when not
+        exact)."""
         J = list(J)
         return self._set.spread(J, self._set.rep_rv(J))[0]
 
@@ -243,10 +246,12 @@ def solve(
     H=None,
     p: float | None = None,
 ) -> StructuredOptimum:
-    """Exact optimum set of min_W Σ_j π_j L_j(W) at any d (structured; Eq. 1, 16, Thm 4.2/4.3).
+    r"""Exact optimum set of :math:`\min_W \sum_j \pi_j L_j(W)` at any d (structured; Eq. 1, 16,
+    Thm 4.2/4.3).
 
-    The target Σ_j π_j X_j = a I + E_K B E_Kᵀ is split into its rest eigenvalue a
-    (multiplicity d − |K|) and the eigen-pairs of B; the rank-c Eckart–Young positive part
+    The target :math:`\sum_j \pi_j X_j = a I + E_K B E_K^\top` is split into its rest eigenvalue a
+    (multiplicity :math:`d - \lvert K\rvert`) and the eigen-pairs of B; the rank-c Eckart–Young
+    positive part
     (docs/theory/optimum.md §1) or, for ``"mim-recon"``, the reduced-rank regression of Eq. (3) is
     formed,
     and the RVs (Def. 4.1), sensitivities and rank are reported as (min, max) over the optimal
@@ -255,8 +260,8 @@ def solve(
     Args:
       model: the data model (any d, a Python int).
       method: one of ``METHODS``.
-      weights: ``None`` or ``"fl"`` (π = 1/N) or an array of N weights (e.g. DecL π from
-        ``theory.spectral.objective_weights``); must be ``None`` when ``client`` is given.
+      weights: ``None`` or ``"fl"`` (:math:`\pi = 1/N`) or an array of N weights (e.g. DecL π
+        from ``theory.spectral.objective_weights``); must be ``None`` when ``client`` is given.
       client: 0-based client index for the local optimum.
       H: transform of ``"cl-dissimilar"``: ``None``/a name in ``STRUCTURED_TRANSFORMS`` or a
         :class:`StructuredTransform`.
@@ -314,7 +319,8 @@ def _model_optimum(model, method: str, weights, client, build, max_d=None) -> St
 def solve_block(
     X: BlockMatrix, c: int, n_clients: int, *, client: int | None = None, label: str = "target"
 ) -> StructuredOptimum:
-    """Exact rank-c Eckart–Young optimum set of any structured target X = a I + E_K B E_Kᵀ.
+    r"""Exact rank-c Eckart–Young optimum set of any structured target
+    :math:`X = a I + E_K B E_K^\top`.
 
     Same analysis as :func:`solve` (docs/theory/optimum.md §1); ``n_clients`` fixes the coordinates
     [N] of ``s_N`` and ``gap``, ``client`` drops its own axis from ``gap``.
@@ -346,11 +352,18 @@ def solve_block(
 def paper_decl_block(
     model: DataModel, method: str, abar: float, *, H=None, p: float | None = None
 ) -> BlockMatrix:
-    """Structured twin of ``theory.solve.paper_decl_target`` (the paper's Eqs. 27–30, labelled).
+    r"""Structured twin of ``theory.solve.paper_decl_target`` (the paper's Eqs. 27–30, labelled).
 
-    Diagonal target t_k = (1/|Ā|) X_{k,kk} + (1 − 1/|Ā|) mean_{j≠k} X_{j,kk} for k < N and
-    mean_j X_{j,kk} otherwise; off-diagonals dropped as in the paper. DEVIATION from Eq. (1)
-    on purpose (docs/theory/errata.md (c)). Not defined for ``"mim-recon"``.
+    Diagonal target
+
+    $$
+    t_k = \frac{1}{\lvert\bar A\rvert} X_{k,kk}
+    + \Bigl(1 - \frac{1}{\lvert\bar A\rvert}\Bigr) \operatorname{mean}_{j \ne k} X_{j,kk}
+    $$
+
+    for :math:`k < N` and :math:`\operatorname{mean}_j X_{j,kk}` otherwise; off-diagonals dropped
+    as in the paper. DEVIATION from Eq. (1) on purpose (docs/theory/errata.md (c)). Not defined
+    for ``"mim-recon"``.
     """
     if has_decoder(method):
         v.fail("method", "an Eckart–Young method (not mim-recon)", method)
@@ -377,11 +390,12 @@ def solve_dense(
     H=None,
     p: float | None = None,
 ) -> StructuredOptimum:
-    """The dense oracle of :func:`solve` (d ≤ 2000): the same quantities from d×d matrices.
+    r"""The dense oracle of :func:`solve` (d ≤ 2000): the same quantities from d×d matrices.
 
     Targets come from ``theory.objectives`` (dense, independent of the block formulas), the
     eigen-decomposition from ``numpy.linalg.eigh`` of the d×d matrix, with the error bound
-    TIE_K·d·ε·‖X‖₂ for every eigenvalue; the tied eigenspace's coordinate structure is detected
+    :math:`\text{TIE\_K} \cdot d \cdot \varepsilon \cdot \lVert X\rVert_2` for every
+    eigenvalue; the tied eigenspace's coordinate structure is detected
     numerically. H may also be a dense (d, d) array here.
     """
     from theory import objectives as ob
@@ -414,10 +428,11 @@ def solve_dense(
 def solve_matrix(
     X, c: int, n_clients: int, *, client: int | None = None, label: str = "target"
 ) -> StructuredOptimum:
-    """Dense oracle of :func:`solve_block`: the same optimum set from a (d, d) matrix.
+    r"""Dense oracle of :func:`solve_block`: the same optimum set from a (d, d) matrix.
 
-    ``numpy.linalg.eigh`` of X, error bound TIE_K·d·ε·‖X‖₂ per eigenvalue, coordinate vectors
-    inside the tied eigenspace detected numerically (d ≤ 2000).
+    ``numpy.linalg.eigh`` of X, error bound
+    :math:`\text{TIE\_K} \cdot d \cdot \varepsilon \cdot \lVert X\rVert_2` per eigenvalue,
+    coordinate vectors inside the tied eigenspace detected numerically (d ≤ 2000).
     """
     X = v.array(X, "X", ndim=2)
     d = X.shape[0]
@@ -462,7 +477,8 @@ def _split_coordinate_members(opt: _OptSet) -> _OptSet:
 
 
 def rank_scan(eigenvalues: Sequence[float], multiplicities: Sequence[int], c: int) -> float:
-    """λ_c of a spectrum given as distinct values (descending) and Python-int multiplicities."""
+    r""":math:`\lambda_c` of a spectrum given as distinct values (descending) and Python-int
+    multiplicities."""
     c = v.integer(c, "c", lo=1)
     total = 0
     for lam, m in zip(eigenvalues, multiplicities, strict=True):

@@ -16,13 +16,15 @@ from theory.structured.targets import combined_target
 
 @dataclasses.dataclass(frozen=True)
 class ImplicitOrthogonal:
-    """A seeded dense orthogonal H = D₂ C D₁ applied in O(d log d), never stored.
+    r"""A seeded dense orthogonal :math:`H = D_2 C D_1` applied in :math:`O(d \log d)`, never
+    stored.
 
-    C is the orthonormal DCT-II (``scipy.fft.dct(norm="ortho")``; Cᵀ = C⁻¹ is the orthonormal
-    DCT-III), D₁, D₂ are diagonal matrices of independent fair signs from
-    ``numpy.random.default_rng(seed)``. Every entry of H is O(1/√d): a dense transform that
-    mixes all d axes (it is orthogonal with det ±1: a rotation or a rotation-reflection; not
-    Haar distributed). Assumption A.9 only involves H_sym.
+    C is the orthonormal DCT-II (``scipy.fft.dct(norm="ortho")``; :math:`C^\top = C^{-1}` is the
+    orthonormal DCT-III), :math:`D_1, D_2` are diagonal matrices of independent fair signs from
+    ``numpy.random.default_rng(seed)``. Every entry of H is :math:`O(1/\sqrt{d})`: a dense
+    transform that mixes all d axes (it is orthogonal with :math:`\det H = \pm 1`: a rotation or
+    a rotation-reflection; not Haar distributed). Assumption A.9 only involves
+    :math:`H_{\mathrm{sym}}`.
     """
 
     d: int
@@ -36,7 +38,7 @@ class ImplicitOrthogonal:
         )
 
     def apply(self, V: np.ndarray, transpose: bool = False) -> np.ndarray:
-        """H V (or Hᵀ V) for V of shape (d,) or (d, b)."""
+        r""":math:`H V` (or :math:`H^\top V`) for V of shape (d,) or (d, b)."""
         import scipy.fft
 
         s1, s2 = self._signs()
@@ -55,9 +57,10 @@ class ImplicitOrthogonal:
 
 
 def orth_against(Y: np.ndarray, basis: list) -> np.ndarray:
-    """Orthonormal basis of the part of span(Y) orthogonal to the blocks in ``basis`` (each with
-    orthonormal columns; two passes of block Gram–Schmidt); directions below 1e-10·‖Y‖₂ (an
-    exhausted Krylov space) are dropped. The block Krylov step of :func:`solve_rotation`.
+    r"""Orthonormal basis of the part of span(Y) orthogonal to the blocks in ``basis`` (each with
+    orthonormal columns; two passes of block Gram–Schmidt); directions below
+    :math:`10^{-10} \lVert Y\rVert_2` (an exhausted Krylov space) are dropped. The block Krylov
+    step of :func:`solve_rotation`.
 
     Example:
       >>> Y = np.array([[1.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
@@ -86,31 +89,37 @@ def solve_rotation(
     steps: int = 10,
     oversample: int = 4,
 ) -> dict:
-    """Dissimilar CL with a dense rotation, matrix-free: top-c eigenpairs of ½(H S + S Hᵀ).
+    r"""Dissimilar CL with a dense rotation, matrix-free: top-c eigenpairs of
+    :math:`\tfrac12(H S + S H^\top)`.
 
-    S = μ² I + E_K D E_Kᵀ (the π-weighted population second moment, structured) and H an
-    :class:`ImplicitOrthogonal`; X V = ½(H(S V) + S(Hᵀ V)) costs two DCTs per column. The top
-    eigenpairs come from the block Krylov space of [E_K, H E_K, Gaussian columns] (``steps``
-    blocks, full re-orthogonalisation, Rayleigh–Ritz; Lanczos in block form). X = μ² H_sym +
-    a rank ≤ 2|K| term: the outliers above the bulk μ²·spec(H_sym) converge in a few steps;
-    slots filled from the bulk edge (a near-continuum of eigenvalues) generally do not, and
-    ``converged`` says so (Davis–Kahan bound ‖R‖_F / (θ_c − θ_{c+1}) < 1e-6).
+    :math:`S = \mu^2 I + E_K D E_K^\top` (the π-weighted population second moment, structured)
+    and H an :class:`ImplicitOrthogonal`; :math:`X V = \tfrac12(H(S V) + S(H^\top V))` costs two
+    DCTs per column. The top eigenpairs come from the block Krylov space of
+    :math:`[E_K, H E_K, \text{Gaussian columns}]` (``steps`` blocks, full re-orthogonalisation,
+    Rayleigh–Ritz; Lanczos in block form). :math:`X = \mu^2 H_{\mathrm{sym}}` + a rank
+    :math:`\le 2\lvert K\rvert` term: the outliers above the bulk
+    :math:`\mu^2 \operatorname{spec}(H_{\mathrm{sym}})` converge in a few steps; slots filled
+    from the bulk edge (a near-continuum of eigenvalues) generally do not, and ``converged``
+    says so (Davis–Kahan bound :math:`\lVert R\rVert_F / (\theta_c - \theta_{c+1}) < 10^{-6}`).
     Eq. (2) (dissimilar views), Assumption A.9 of arXiv 2607.02447.
 
     Args:
-      model: data model (d up to ~1e5 and beyond: O(d log d) per product, O(d·steps·b) memory).
+      model: data model (d up to ~1e5 and beyond: :math:`O(d \log d)` per product,
+        :math:`O(d \cdot \mathrm{steps} \cdot b)` memory).
       weights, client: as in :func:`solve` (local, FL or π).
       rotation: the transform (default ``ImplicitOrthogonal(d, 0)``).
       steps, oversample: Krylov blocks and extra random start columns.
 
     Returns:
-      dict: ``eigenvalues`` (c + 1 Ritz values, descending), ``rank``, ``tied`` (θ_c − θ_{c+1}
-      within TIE_K·d·ε·‖X‖ + the residual), ``rv`` (the first max(c, 2N) coordinates),
-      ``rv_max_rest`` (largest RV outside them), ``s_N``, ``s_c``, ``gap`` (1 − min over [N],
-      minus the own axis locally), ``residual`` (‖R‖_F/‖X‖), ``subspace_bound``,
-      ``converged``, ``n_outliers`` (Ritz values above μ² = the top of the bulk),
+      dict: ``eigenvalues`` (c + 1 Ritz values, descending), ``rank``, ``tied``
+      (:math:`\theta_c - \theta_{c+1}` within
+      :math:`\text{TIE\_K} \cdot d \cdot \varepsilon \cdot \lVert X\rVert` + the residual),
+      ``rv`` (the first :math:`\max(c, 2N)` coordinates), ``rv_max_rest`` (largest RV outside
+      them), ``s_N``, ``s_c``, ``gap`` (:math:`1 - \min` over [N], minus the own axis locally),
+      ``residual`` (:math:`\lVert R\rVert_F / \lVert X\rVert`), ``subspace_bound``,
+      ``converged``, ``n_outliers`` (Ritz values above :math:`\mu^2` = the top of the bulk),
       ``outlier_subspace_bound`` (the same bound for the outlier eigenvectors only), ``trH`` =
-      tr(P_c H_sym P_c) and ``seconds``.
+      :math:`\operatorname{tr}(P_c H_{\mathrm{sym}} P_c)` and ``seconds``.
     """
     import time
 

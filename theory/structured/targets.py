@@ -1,11 +1,12 @@
-"""Structured targets X = a·I_d + E_K B E_Kᵀ of the paper's model: block matrices, structure-keeping
-transforms, per-client and π-weighted targets (Section 3.2, Eqs. 2–4, 16–17 of arXiv 2607.02447).
+r"""Structured targets :math:`X = a\, I_d + E_K B E_K^\top` of the paper's model: block matrices,
+structure-keeping transforms, per-client and π-weighted targets (Section 3.2, Eqs. 2–4, 16–17 of
+arXiv 2607.02447).
 
 ``block-X`` (:data:`STRUCTURED_TRANSFORMS`) is the family X of ``theory.objectives.transform``
 drawn at dimension |K| and placed on the signal block K, the identity elsewhere; the prefix
 names that support. X on all d axes (``theory.objectives``) and Track B's X on the leading m
-coordinates are other transforms (other H, targets and tr H), hence other spellings: the rule
-is in the module docstring of :mod:`theory.objectives`.
+coordinates are other transforms (other H, targets and :math:`\operatorname{tr} H`), hence other
+spellings: the rule is in the module docstring of :mod:`theory.objectives`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ DENSE_MAX_D = 2000
 
 @dataclasses.dataclass(frozen=True)
 class BlockMatrix:
-    """X = a·I_d + E_K B E_Kᵀ: scalar ``a`` on the identity plus a symmetric block ``B`` on the
-    0-based coordinates ``coords`` (sorted, distinct). ``d`` is a Python int (any size)."""
+    r""":math:`X = a\, I_d + E_K B E_K^\top`: scalar ``a`` on the identity plus a symmetric block
+    ``B`` on the 0-based coordinates ``coords`` (sorted, distinct). ``d`` is a Python int (any
+    size)."""
 
     d: int
     a: float
@@ -45,7 +47,7 @@ class BlockMatrix:
         return X
 
     def entry(self, j: int, k: int) -> float:
-        """X_jk without building X."""
+        """:math:`X_{jk}` without building X."""
         out = self.a if j == k else 0.0
         pos = {c: i for i, c in enumerate(self.coords)}
         if j in pos and k in pos:
@@ -55,7 +57,8 @@ class BlockMatrix:
 
 @dataclasses.dataclass(frozen=True)
 class StructuredTransform:
-    """H = α·I_d + E_K G E_Kᵀ: a transform that keeps the target structure (Assumption A.9).
+    r""":math:`H = \alpha I_d + E_K G E_K^\top`: a transform that keeps the target structure
+    (Assumption A.9).
 
     Args:
       alpha: the scalar on every coordinate outside ``coords`` (and added inside).
@@ -73,17 +76,24 @@ class StructuredTransform:
 
 
 def signal_coords(model: DataModel) -> tuple:
-    """Sorted 0-based signal coordinates K = {e_1..e_N} ∪ rare axes of the model (Sec. 3.2)."""
+    r"""Sorted 0-based signal coordinates :math:`K = \{e_1, \dots, e_N\} \cup \text{rare axes}` of
+    the model (Sec. 3.2)."""
     n = model.n_clients
     return tuple(sorted(set(range(n)) | {int(h) for h in rare_axes(model)}))
 
 
 def client_block(model: DataModel, coords: Sequence[int] | None = None) -> np.ndarray:
-    """D_i with S_i = E[x xᵀ] = μ² I + E_K D_i E_Kᵀ on every client, shape (N, |K|, |K|).
+    r""":math:`D_i` with :math:`S_i = \mathbb{E}[x x^\top] = \mu^2 I + E_K D_i E_K^\top` on every
+    client, shape (N, |K|, |K|).
 
-    D_i = (1 − ρ)[e_i e_iᵀ + (τ²/4)(1_o 1_oᵀ + I_o)] + ρ e_h e_hᵀ, o = [N] ∖ {i}, h = h_i:
-    the two frequent classes' cross terms ∓(τ/2)(e_i 1_oᵀ + 1_o e_iᵀ) cancel (equal weights),
-    E[q_k q_l] = 1/4 + δ_kl/4 (docs/theory/data_model.md §2).
+    $$
+    D_i = (1 - \rho)\Bigl[e_i e_i^\top
+    + \frac{\tau^2}{4}(\mathbf{1}_o \mathbf{1}_o^\top + I_o)\Bigr] + \rho\, e_h e_h^\top,
+    $$
+
+    with :math:`o = [N] \setminus \{i\}`, :math:`h = h_i`: the two frequent classes' cross terms
+    :math:`\mp\frac{\tau}{2}(e_i \mathbf{1}_o^\top + \mathbf{1}_o e_i^\top)` cancel (equal
+    weights), :math:`\mathbb{E}[q_k q_l] = 1/4 + \delta_{kl}/4` (docs/theory/data_model.md §2).
 
     Args:
       model: the data model.
@@ -151,9 +161,10 @@ def _embed(B: np.ndarray, src: Sequence[int], dst: Sequence[int]) -> np.ndarray:
 
 
 def client_targets(model: DataModel, method: str, *, p: float | None = None, H=None):
-    """Per-client structured targets: ``(a, coords, B (N, |K|, |K|))``.
+    r"""Per-client structured targets: ``(a, coords, B (N, |K|, |K|))``.
 
-    For ``"mim-recon"`` returns ``((a_uu, coords, B_uu), (a_vu, coords, B_vu))`` (Σ_uu, Σ_vu).
+    For ``"mim-recon"`` returns ``((a_uu, coords, B_uu), (a_vu, coords, B_vu))``
+    (:math:`\Sigma_{uu}`, :math:`\Sigma_{vu}`).
     See the module table; Eqs. (2)–(4), (16)–(17) of arXiv 2607.02447.
 
     Example:
@@ -231,7 +242,8 @@ def _resolve_weights(weights, client, n: int):
 def combined_target(
     model: DataModel, method: str, *, weights=None, client=None, H=None, p: float | None = None
 ):
-    """The π-weighted target Σ_j π_j X_j as a :class:`BlockMatrix` (a pair for mim-recon)."""
+    r"""The π-weighted target :math:`\sum_j \pi_j X_j` as a :class:`BlockMatrix` (a pair for
+    mim-recon)."""
     w, _ = _resolve_weights(weights, client, model.n_clients)
     t = client_targets(model, method, p=p, H=H)
     if has_decoder(method):

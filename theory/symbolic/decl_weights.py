@@ -1,8 +1,9 @@
-"""The DecL neighbourhood average of Eqs. (27)–(30), in the paper's own diagonal model.
+r"""The DecL neighbourhood average of Eqs. (27)–(30), in the paper's own diagonal model.
 
 Averaging the client targets of Eq. (18) over the neighbourhoods of a graph gives
-κ[τ² − (τ² − 1)π_k] on coordinate k, with π the Eq. (1) objective weights, where Eqs. (29)–(30)
-of arXiv 2607.02447 write κ(1 − 1/|Ā|)τ² on every coordinate (docs/theory/decl_weights.md).
+:math:`\kappa[\tau^2 - (\tau^2 - 1)\pi_k]` on coordinate k, with π the Eq. (1) objective weights,
+where Eqs. (29)–(30) of arXiv 2607.02447 write :math:`\kappa(1 - 1/|\bar A|)\tau^2` on every
+coordinate (docs/theory/decl_weights.md).
 """
 
 from __future__ import annotations
@@ -38,17 +39,20 @@ def _check_adjacency(adjacency) -> np.ndarray:
 
 
 def paper_client_diagonal(n: int, client: int) -> list[sp.Expr]:
-    """Leading diagonal of E[X_client^M] on e_1..e_N in the paper's model (Eq. 18).
+    r"""Leading diagonal of :math:`\mathbb{E}[X_{\mathrm{client}}^M]` on :math:`e_1, \dots, e_N`
+    in the paper's model (Eq. 18).
 
-    κτ² on every coordinate k ≠ client, κ on the client's own axis (O(d^{−2/5}) dropped).
+    :math:`\kappa\tau^2` on every coordinate :math:`k \ne \mathrm{client}`, κ on the client's own
+    axis (:math:`O(d^{-2/5})` dropped).
     """
     return [kappa() if k == client else kappa() * tau**2 for k in range(n)]
 
 
 def decl_average(adjacency) -> list[sp.Expr]:
-    """(1/N) Σ_i (1/|A_i|) Σ_{j∈A_i} X_j on e_1..e_N, derived by averaging (Eqs. 25–30).
+    r""":math:`\frac1N \sum_i \frac{1}{|A_i|} \sum_{j\in A_i} X_j` on :math:`e_1, \dots, e_N`,
+    derived by averaging (Eqs. 25–30).
 
-    Uses :func:`paper_client_diagonal` for every X_j and exact Rationals 1/|A_i|.
+    Uses :func:`paper_client_diagonal` for every :math:`X_j` and exact Rationals :math:`1/|A_i|`.
     """
     a = _check_adjacency(adjacency)
     n = a.shape[0]
@@ -63,7 +67,8 @@ def decl_average(adjacency) -> list[sp.Expr]:
 
 
 def objective_weights(adjacency) -> list[sp.Rational]:
-    """π_k = (1/N) Σ_{i: k∈A_i} 1/|A_i| (docs/theory/decl_weights.md §2), exact Rationals."""
+    r""":math:`\pi_k = \frac1N \sum_{i:\, k\in A_i} 1/|A_i|` (docs/theory/decl_weights.md §2), exact
+    Rationals."""
     a = _check_adjacency(adjacency)
     n = a.shape[0]
     size = a.sum(axis=1) + 1
@@ -74,21 +79,24 @@ def objective_weights(adjacency) -> list[sp.Rational]:
 
 
 def check_eq29_30(adjacency, *, p_value=None, d_value=10**5) -> dict:
-    """Check Eqs. (29)–(30): the DecL average vs the paper's κ(1 − 1/|Ā|)τ².
+    r"""Check Eqs. (29)–(30): the DecL average vs the paper's :math:`\kappa(1 - 1/|\bar A|)\tau^2`.
 
-    Exact (averaged in the paper's own diagonal model): coordinate k ↦ κ[τ² − (τ² − 1)π_k].
-    Paper: κ(1 − 1/|Ā|)τ² for all N coordinates. Spec §4.8(c).
+    Exact (averaged in the paper's own diagonal model): coordinate
+    :math:`k \mapsto \kappa[\tau^2 - (\tau^2 - 1)\pi_k]`. Paper:
+    :math:`\kappa(1 - 1/|\bar A|)\tau^2` for all N coordinates. Spec §4.8(c).
 
     Args:
-      adjacency: (N, N) symmetric 0/1 array, zero diagonal, connected; |A_i| = degree + 1.
-      p_value, d_value: where the numeric differences are evaluated (τ = d^{1/5});
+      adjacency: (N, N) symmetric 0/1 array, zero diagonal, connected;
+        :math:`|A_i| = \mathrm{degree} + 1`.
+      p_value, d_value: where the numeric differences are evaluated (:math:`\tau = d^{1/5}`);
         p_value defaults to 3/4.
 
     Returns:
       dict: ``exact`` / ``paper`` (entries as strings in p, tau), ``pi``, ``abar``,
-      ``mean_inv_size`` ((1/N)Σ 1/|A_i|, the paper's Eq. 30 uses it as 1/|Ā|), ``inv_abar``,
-      ``equal`` (symbolic), ``matches_pi_formula``, ``leading_exact`` / ``leading_paper``
-      (coefficients of κτ²), ``equal_leading``, ``max_abs_diff`` / ``max_rel_diff`` at
+      ``mean_inv_size`` (:math:`\frac1N \sum_i 1/|A_i|`, the paper's Eq. 30 uses it as
+      :math:`1/|\bar A|`), ``inv_abar``, ``equal`` (symbolic), ``matches_pi_formula``,
+      ``leading_exact`` / ``leading_paper`` (coefficients of :math:`\kappa\tau^2`),
+      ``equal_leading``, ``max_abs_diff`` / ``max_rel_diff`` at
       (p_value, d_value), ``regular``.
 
     Example:

@@ -1,33 +1,43 @@
-"""Lemmas of the exact linear model, derived in sympy for a symbolic number of clients N.
+r"""Lemmas of the exact linear model, derived in sympy for a symbolic number of clients N.
 
 The proofs of :mod:`theory.symbolic.proofs` rest on these lemmas; none of them is returned as a
 constant. Each one is built from the samples of Section 3.2 of arXiv 2607.02447 and derived
 for every N at once:
 
 * :func:`second_moments`: the second moments of one client's sample by the *role* of the two
-  coordinates (own axis e_i, offset axis e_k with k ∈ [N] \\ {i}, an axis outside [N]), from
-  sympy.stats expectations of x = ±e_i − Σ_{k≠i} q_k τ e_k + μξ (frequent classes) and
-  x = e_h + μξ (rare class). A moment depends on N only through the roles, so a table of
-  roles is the target for every N.
-* :func:`mask_weights`: E over the Bernoulli masks of Eq. (4) (visible with probability
-  1 − p) of the complementary product: p(1 − p) off the diagonal, 0 on it (hollow).
-* :func:`pi_weighted_offdiag`: the [N] block of Σ_i π_i X_i^M with X_i^M the Eq. (4) client
-  target: c₀(1 − π_k − π_l) off the diagonal (k ≠ l), 0 on it, c₀ = p(1 − p)(1 − ρ)τ²/4,
-  a sympy ``Sum`` over a symbolic N with Kronecker deltas and Σ π = 1.
-* :func:`all_ones_spectrum`: the spectrum of aI + bJ of symbolic order n: J² = nJ (a ``Sum``),
-  so (M − aI)(M − (a + nb)I) = 0; J1 = n1; the multiplicities from the trace. The positive
-  part of the hollow block c₀(J − I) (c₀ > 0, n ≥ 2) is then rank one along 1/√n and the RV is
-  1/n on each of the n axes (:func:`hollow_rv`).
+  coordinates (own axis :math:`e_i`, offset axis :math:`e_k` with :math:`k \in [N] \setminus \{i\}`,
+  an axis outside [N]), from sympy.stats expectations of
+  :math:`x = \pm e_i - \sum_{k\ne i} q_k \tau e_k + \mu\xi` (frequent classes) and
+  :math:`x = e_h + \mu\xi` (rare class). A moment depends on N only through the roles, so a
+  table of roles is the target for every N.
+* :func:`mask_weights`: :math:`\mathbb{E}` over the Bernoulli masks of Eq. (4) (visible with
+  probability :math:`1 - p`) of the complementary product: :math:`p(1 - p)` off the diagonal, 0
+  on it (hollow).
+* :func:`pi_weighted_offdiag`: the [N] block of :math:`\sum_i \pi_i X_i^M` with :math:`X_i^M`
+  the Eq. (4) client target: :math:`c_0(1 - \pi_k - \pi_l)` off the diagonal (:math:`k \ne l`),
+  0 on it, :math:`c_0 = p(1 - p)(1 - \rho)\tau^2/4`, a sympy ``Sum`` over a symbolic N with
+  Kronecker deltas and :math:`\sum \pi = 1`.
+* :func:`all_ones_spectrum`: the spectrum of :math:`aI + bJ` of symbolic order n:
+  :math:`J^2 = nJ` (a ``Sum``), so :math:`(M - aI)(M - (a + nb)I) = 0`;
+  :math:`J\mathbf{1} = n\mathbf{1}`; the multiplicities from the trace. The positive part of the
+  hollow block :math:`c_0(J - I)` (:math:`c_0 > 0`, :math:`n \ge 2`) is then rank one along
+  :math:`\mathbf{1}/\sqrt n` and the RV is :math:`1/n` on each of the n axes
+  (:func:`hollow_rv`).
 * :func:`star_weights` and :func:`star_rv`: the Eq. (1) weights of the star with the paper's
   uniform mixing (column sums of W by row class, for symbolic N) and the RV of the star's
   DecL Eq. (4) optimum: the leaf vectors of zero sum are an invariant subspace of eigenvalue
-  −(1 − 2π_leaf) < 0, the rest is the 2 × 2 quotient on {e_hub, 1_leaf/√(N − 1)}, whose
-  determinant is negative, so the optimum has rank one and r_hub, r_leaf have closed forms.
-* :func:`cl_block_bound`: the [N] block of the similar-augmentation CL target Σ_j π_j E_j[xxᵀ]
-  is invariant (no moment couples [N] to another axis) and dominates
-  diag((1 − ρ)[π_k + (τ²/4)(1 − π_k)]) + μ²I, so each of its N eigenvalues exceeds μ²; outside
-  [N] the target is diagonal with at most N entries above μ² (the rare axes). With c ≥ 2N
-  every optimum keeps the whole block: r_k = 1 on [N] exactly, for every π ≥ 0 with Σ π = 1.
+  :math:`-(1 - 2\pi_{\mathrm{leaf}}) < 0`, the rest is the :math:`2 \times 2` quotient on
+  :math:`\{e_{\mathrm{hub}}, \mathbf{1}_{\mathrm{leaf}}/\sqrt{N - 1}\}`, whose determinant is
+  negative, so the optimum has rank one and :math:`r_{\mathrm{hub}}`, :math:`r_{\mathrm{leaf}}`
+  have closed forms.
+* :func:`cl_block_bound`: the [N] block of the similar-augmentation CL target
+  :math:`\sum_j \pi_j \mathbb{E}_j[x x^\top]` is invariant (no moment couples [N] to another
+  axis) and dominates
+  :math:`\operatorname{diag}\big((1 - \rho)[\pi_k + (\tau^2/4)(1 - \pi_k)]\big) + \mu^2 I`, so
+  each of its N eigenvalues exceeds :math:`\mu^2`; outside [N] the target is diagonal with at
+  most N entries above :math:`\mu^2` (the rare axes). With :math:`c \ge 2N` every optimum keeps
+  the whole block: :math:`r_k = 1` on [N] exactly, for every :math:`\pi \ge 0` with
+  :math:`\sum \pi = 1`.
 
 Every lemma returns its closed forms and the obligations (sympy statements "assumptions ⇒
 claim") that :mod:`theory.certify.smt` checks a second way.
@@ -57,17 +67,20 @@ def _to_real_n(expr: sp.Expr) -> sp.Expr:
 
 @functools.lru_cache(maxsize=1)
 def second_moments() -> dict:
-    """Second moments of one client's samples by coordinate role, from sympy.stats.
+    r"""Second moments of one client's samples by coordinate role, from sympy.stats.
 
-    A frequent sample of client i (class 2i − 1 or 2i, sign s = ±1 equally likely) has
-    x_own = s + μξ_own, x_k = −q_k τ + μξ_k on an offset axis k ∈ [N] \\ {i}, x_h = μξ_h on an
-    axis h outside [N]; a rare sample has x_h = 1 + μξ_h on its rare axis and μξ elsewhere
-    (Section 3.2, q_k ~ Bernoulli(1/2), ξ ~ N(0, I), all independent).
+    A frequent sample of client i (class :math:`2i - 1` or :math:`2i`, sign :math:`s = \pm 1`
+    equally likely) has :math:`x_{\mathrm{own}} = s + \mu\xi_{\mathrm{own}}`,
+    :math:`x_k = -q_k \tau + \mu\xi_k` on an offset axis :math:`k \in [N] \setminus \{i\}`,
+    :math:`x_h = \mu\xi_h` on an axis h outside [N]; a rare sample has :math:`x_h = 1 + \mu\xi_h`
+    on its rare axis and :math:`\mu\xi` elsewhere (Section 3.2,
+    :math:`q_k \sim \mathrm{Bernoulli}(1/2)`, :math:`\xi \sim \mathcal{N}(0, I)`, all independent).
 
     Returns:
       dict of sympy expressions in τ, μ: ``own_own``, ``off_off`` (k = l), ``off_off2``
-      (k ≠ l), ``own_off``, ``in_out`` (k ∈ [N], h ∉ [N], frequent and rare samples),
-      ``out_out`` (h ≠ h' outside [N]), ``out_rare`` (the rare axis, rare sample) and
+      (:math:`k \ne l`), ``own_off``, ``in_out`` (:math:`k \in [N]`, :math:`h \notin [N]`,
+      frequent and rare samples), ``out_out`` (:math:`h \ne h'` outside [N]), ``out_rare`` (the
+      rare axis, rare sample) and
       ``out_bulk`` (an axis outside [N], frequent sample).
 
     Example:
@@ -105,8 +118,10 @@ def second_moments() -> dict:
 
 @functools.lru_cache(maxsize=1)
 def mask_weights() -> dict:
-    """E_m of the complementary products of Eq. (4): entry (k, l) of ½E[b aᵀ + a bᵀ] with
-    a = x∘m, b = x∘(1 − m), m_k ~ Bernoulli(1 − p) independent (visible w.p. 1 − p).
+    r""":math:`\mathbb{E}_m` of the complementary products of Eq. (4): entry (k, l) of
+    :math:`\tfrac12\mathbb{E}[b a^\top + a b^\top]` with :math:`a = x \circ m`,
+    :math:`b = x \circ (1 - m)`, :math:`m_k \sim \mathrm{Bernoulli}(1 - p)` independent (visible
+    w.p. :math:`1 - p`).
 
     Returns:
       ``{"diag": 0, "offdiag": p(1 − p)}`` as sympy expressions.
@@ -127,9 +142,10 @@ def mask_weights() -> dict:
 
 
 def mim_client_offdiag() -> sp.Expr:
-    """c₀ = p(1 − p)(1 − ρ)τ²/4: the Eq. (4) client target between two offset axes, derived
-    from :func:`mask_weights` and :func:`second_moments` (a rare sample has no product of two
-    axes of [N] with nonzero mean; a fraction 1 − ρ of the samples is frequent).
+    r""":math:`c_0 = p(1 - p)(1 - \rho)\tau^2/4`: the Eq. (4) client target between two offset
+    axes, derived from :func:`mask_weights` and :func:`second_moments` (a rare sample has no
+    product of two axes of [N] with nonzero mean; a fraction :math:`1 - \rho` of the samples is
+    frequent).
 
     >>> mim_client_offdiag()
     p*tau**2*(1 - p)*(1 - rho)/4
@@ -149,11 +165,13 @@ def mim_client_offdiag() -> sp.Expr:
 
 @functools.lru_cache(maxsize=1)
 def pi_weighted_offdiag() -> dict:
-    """Entry (k, l), k ≠ l, of the [N] block of Σ_i π_i X_i^M for a symbolic N (Eq. (1)).
+    r"""Entry (k, l), :math:`k \ne l`, of the [N] block of :math:`\sum_i \pi_i X_i^M` for a
+    symbolic N (Eq. (1)).
 
-    Client i's block has c₀ on the pairs of its offset axes and 0 on pairs that touch its own
-    axis i: c₀·𝟙(i ≠ k)·𝟙(i ≠ l). The weighted sum Σ_{i=1}^N π_i c₀(1 − δ_ik)(1 − δ_il) is done by
-    sympy over a symbolic N; with Σ π = 1 and k ≠ l it is c₀(1 − π_k − π_l).
+    Client i's block has :math:`c_0` on the pairs of its offset axes and 0 on pairs that touch its
+    own axis i: :math:`c_0 \cdot \mathbf{1}(i \ne k) \cdot \mathbf{1}(i \ne l)`. The weighted sum
+    :math:`\sum_{i=1}^N \pi_i c_0 (1 - \delta_{ik})(1 - \delta_{il})` is done by sympy over a
+    symbolic N; with :math:`\sum \pi = 1` and :math:`k \ne l` it is :math:`c_0(1 - \pi_k - \pi_l)`.
 
     Returns:
       ``{"entry": c₀(1 − π_k − π_l), "c0": c₀, "sum": the raw Sum's value}``.
@@ -179,16 +197,19 @@ def pi_weighted_offdiag() -> dict:
 
 @functools.lru_cache(maxsize=4)
 def all_ones_spectrum(n: sp.Expr | None = None) -> dict:
-    """Spectrum of M = aI + bJ of symbolic order n (J the all-ones matrix), b ≠ 0.
+    r"""Spectrum of :math:`M = aI + bJ` of symbolic order n (J the all-ones matrix),
+    :math:`b \ne 0`.
 
-    Derived, not assumed: (J²)_kl = Σ_{m=1}^n 1 = n (a sympy ``Sum``), so J² = nJ and
-    (M − aI)(M − (a + nb)I) = b²(J² − nJ) = 0: every eigenvalue is a or a + nb. J1 = n1 (a row
-    sum), so 1 is an eigenvector of a + nb; the trace tr M = n(a + b) = m(a + nb) + (n − m)a
-    gives its multiplicity m = 1, and a has multiplicity n − 1 (the complement of 1).
+    Derived, not assumed: :math:`(J^2)_{kl} = \sum_{m=1}^n 1 = n` (a sympy ``Sum``), so
+    :math:`J^2 = nJ` and :math:`(M - aI)(M - (a + nb)I) = b^2(J^2 - nJ) = 0`: every eigenvalue is
+    a or :math:`a + nb`. :math:`J\mathbf{1} = n\mathbf{1}` (a row sum), so :math:`\mathbf{1}` is
+    an eigenvector of :math:`a + nb`; the trace
+    :math:`\operatorname{tr} M = n(a + b) = m(a + nb) + (n - m)a` gives its multiplicity
+    :math:`m = 1`, and a has multiplicity :math:`n - 1` (the complement of :math:`\mathbf{1}`).
 
     Returns:
       ``{"top": a + nb, "top_multiplicity": 1, "rest": a, "rest_multiplicity": n − 1,
-      "top_vector_rv": 1/n}`` (the squared entries of the unit vector 1/√n).
+      "top_vector_rv": 1/n}`` (the squared entries of the unit vector :math:`\mathbf{1}/\sqrt n`).
 
     Example:
       >>> s = all_ones_spectrum()
@@ -227,9 +248,11 @@ def all_ones_spectrum(n: sp.Expr | None = None) -> dict:
 
 
 def hollow_rv(n: sp.Expr) -> dict:
-    """The optimum of c₀(J − I) (order n, c₀ > 0, n ≥ 2): eigenvalues c₀(n − 1) once and −c₀
-    (n − 1 times), from :func:`all_ones_spectrum` with a = −c₀, b = c₀; the positive part has
-    rank one along 1/√n, so every optimum (any c ≥ 1) has RV 1/n on the n axes.
+    r"""The optimum of :math:`c_0(J - I)` (order n, :math:`c_0 > 0`, :math:`n \ge 2`):
+    eigenvalues :math:`c_0(n - 1)` once and :math:`-c_0` (:math:`n - 1` times), from
+    :func:`all_ones_spectrum` with :math:`a = -c_0`, :math:`b = c_0`; the positive part has rank
+    one along :math:`\mathbf{1}/\sqrt n`, so every optimum (any :math:`c \ge 1`) has RV
+    :math:`1/n` on the n axes.
 
     >>> hollow_rv(sp.Symbol("N") - 1)["rv"]
     1/(N - 1)
@@ -248,10 +271,11 @@ def hollow_rv(n: sp.Expr) -> dict:
 
 
 def local_mim_rv() -> sp.Expr:
-    """RV r_{i,k}, k ≠ i, of client i's exact Eq. (4) optimum: its [N] block is c₀(J − I) on
-    the N − 1 offset axes and 0 on the own axis (the own-offset moment is 0,
-    :func:`mim_client_offdiag`), and the target is 0 outside [N] (hollow, no moment couples
-    [N] to another axis): 1/(N − 1) for N ≥ 3 (:func:`hollow_rv` with n = N − 1).
+    r"""RV :math:`r_{i,k}`, :math:`k \ne i`, of client i's exact Eq. (4) optimum: its [N] block is
+    :math:`c_0(J - I)` on the :math:`N - 1` offset axes and 0 on the own axis (the own-offset
+    moment is 0, :func:`mim_client_offdiag`), and the target is 0 outside [N] (hollow, no moment
+    couples [N] to another axis): :math:`1/(N - 1)` for :math:`N \ge 3` (:func:`hollow_rv` with
+    :math:`n = N - 1`).
 
     >>> local_mim_rv()
     1/(N - 1)
@@ -260,9 +284,10 @@ def local_mim_rv() -> sp.Expr:
 
 
 def fl_mim_rv() -> sp.Expr:
-    """RV of the exact FL Eq. (4) optimum on [N]: with π_i = 1/N, :func:`pi_weighted_offdiag`
-    gives c₀(1 − 2/N) = c₀(N − 2)/N on every pair, a hollow block of order N, positive for
-    N ≥ 3: 1/N (:func:`hollow_rv`). The same for any DecL graph whose Eq. (1) weights are
+    r"""RV of the exact FL Eq. (4) optimum on [N]: with :math:`\pi_i = 1/N`,
+    :func:`pi_weighted_offdiag` gives :math:`c_0(1 - 2/N) = c_0(N - 2)/N` on every pair, a hollow
+    block of order N, positive for :math:`N \ge 3`: :math:`1/N` (:func:`hollow_rv`). The same for
+    any DecL graph whose Eq. (1) weights are
     uniform (a regular graph with uniform mixing, any doubly stochastic W).
 
     >>> fl_mim_rv()
@@ -276,11 +301,12 @@ def fl_mim_rv() -> sp.Expr:
 
 @functools.lru_cache(maxsize=1)
 def star_weights() -> dict:
-    """Eq. (1) weights π_k = (1/N) Σ_i W_ik of the star (hub 0, N − 1 leaves) with the paper's
-    uniform mixing W_ik = 1/|A_i|, for a symbolic N: the hub row puts 1/N on every node, a leaf
-    row 1/2 on the hub and on itself. Column sums by row class: the hub column gets 1/N from
-    the hub row and 1/2 from each of the N − 1 leaf rows; a leaf column gets 1/N from the hub
-    row and 1/2 from its own row. Also |Ā| = (1/N)(N + 2(N − 1)).
+    r"""Eq. (1) weights :math:`\pi_k = \frac1N \sum_i W_{ik}` of the star (hub 0, :math:`N - 1`
+    leaves) with the paper's uniform mixing :math:`W_{ik} = 1/|A_i|`, for a symbolic N: the hub
+    row puts :math:`1/N` on every node, a leaf row :math:`1/2` on the hub and on itself. Column
+    sums by row class: the hub column gets :math:`1/N` from the hub row and :math:`1/2` from each
+    of the :math:`N - 1` leaf rows; a leaf column gets :math:`1/N` from the hub row and
+    :math:`1/2` from its own row. Also :math:`|\bar A| = \frac1N (N + 2(N - 1))`.
 
     >>> w = star_weights()
     >>> sp.factor(w["hub"]), sp.factor(w["leaf"]), sp.factor(w["abar"])
@@ -300,22 +326,36 @@ def star_weights() -> dict:
 
 @functools.lru_cache(maxsize=1)
 def star_rv() -> dict:
-    """RV of the exact DecL Eq. (4) optimum on the star with uniform mixing, symbolic N ≥ 3.
+    r"""RV of the exact DecL Eq. (4) optimum on the star with uniform mixing, symbolic
+    :math:`N \ge 3`.
 
-    The block is c₀M(π), M_kl = 1 − π_k − π_l (k ≠ l), M_kk = 0 (:func:`pi_weighted_offdiag`).
-    With β₀ = 1 − π_hub − π_leaf (hub–leaf) and γ₀ = 1 − 2π_leaf (leaf–leaf): a leaf vector v
-    of zero sum has Mv = −γ₀v (the leaf block is γ₀(J − I), :func:`all_ones_spectrum`, and the
-    hub row sums v to 0); on {e_hub, u = 1_leaf/√(N − 1)} M acts as
-    B = [[0, β₀√(N − 1)], [β₀√(N − 1), γ₀(N − 2)]]. det B = −(N − 1)β₀² < 0 and γ₀ > 0, so B
-    has one positive eigenvalue λ₊ = (γ + L)/2, L = √(γ² + 4β²), γ = γ₀(N − 2),
-    β² = (N − 1)β₀², and every other eigenvalue of M is negative: the optimum has rank one for
-    every c ≥ 1 and its RV is the square of λ₊'s unit eigenvector (β, λ₊)/‖·‖:
-    r_hub = β²/(β² + λ₊²), r_leaf = (1 − r_hub)/(N − 1).
+    The block is :math:`c_0 M(\pi)`, :math:`M_{kl} = 1 - \pi_k - \pi_l` (:math:`k \ne l`),
+    :math:`M_{kk} = 0` (:func:`pi_weighted_offdiag`). With
+    :math:`\beta_0 = 1 - \pi_{\mathrm{hub}} - \pi_{\mathrm{leaf}}` (hub–leaf) and
+    :math:`\gamma_0 = 1 - 2\pi_{\mathrm{leaf}}` (leaf–leaf): a leaf vector v of zero sum has
+    :math:`Mv = -\gamma_0 v` (the leaf block is :math:`\gamma_0(J - I)`,
+    :func:`all_ones_spectrum`, and the hub row sums v to 0); on
+    :math:`\{e_{\mathrm{hub}}, u = \mathbf{1}_{\mathrm{leaf}}/\sqrt{N - 1}\}` M acts as
+
+    $$
+    B = \begin{pmatrix} 0 & \beta_0\sqrt{N - 1} \\ \beta_0\sqrt{N - 1} & \gamma_0(N - 2)
+    \end{pmatrix}.
+    $$
+
+    :math:`\det B = -(N - 1)\beta_0^2 < 0` and :math:`\gamma_0 > 0`, so B has one positive
+    eigenvalue :math:`\lambda_+ = (\gamma + L)/2`, :math:`L = \sqrt{\gamma^2 + 4\beta^2}`,
+    :math:`\gamma = \gamma_0(N - 2)`, :math:`\beta^2 = (N - 1)\beta_0^2`, and every other
+    eigenvalue of M is negative: the optimum has rank one for every :math:`c \ge 1` and its RV is
+    the square of :math:`\lambda_+`'s unit eigenvector :math:`(\beta, \lambda_+)/\lVert\cdot\rVert`:
+    :math:`r_{\mathrm{hub}} = \beta^2/(\beta^2 + \lambda_+^2)`,
+    :math:`r_{\mathrm{leaf}} = (1 - r_{\mathrm{hub}})/(N - 1)`.
 
     Returns:
       dict of sympy expressions in N: ``r_hub``, ``r_leaf``, ``beta2``, ``gamma``, ``L``,
-      ``lam``, ``beta0``, ``gamma0`` and ``spread`` (r_leaf − r_hub, the spread over [N] when
-      r_hub < r_leaf, an obligation checked by :mod:`theory.certify.smt`).
+      ``lam``, ``beta0``, ``gamma0`` and ``spread``
+      (:math:`r_{\mathrm{leaf}} - r_{\mathrm{hub}}`, the spread over [N] when
+      :math:`r_{\mathrm{hub}} < r_{\mathrm{leaf}}`, an obligation checked by
+      :mod:`theory.certify.smt`).
     """
     N = t.N
     w = star_weights()
@@ -362,16 +402,22 @@ def star_rv() -> dict:
 
 
 def cl_block_bound() -> dict:
-    """The [N] block of the similar-augmentation CL target Σ_j π_j E_j[xxᵀ] and its bound.
+    r"""The [N] block of the similar-augmentation CL target
+    :math:`\sum_j \pi_j \mathbb{E}_j[x x^\top]` and its bound.
 
-    From :func:`second_moments`: client j's block is (1 − ρ)[e_j e_jᵀ + (τ²/4)(I_{−j} +
-    1_{−j}1_{−j}ᵀ)] + ρR_j + μ²I, with I_{−j} = I − e_j e_jᵀ, 1_{−j} the ones off j and R_j ⪰ 0
-    the rare axis when it lies in [N]; the moments ``in_out`` = 0 make [N] an invariant block,
-    and outside [N] the target is diagonal (``out_out`` = 0) with entries μ² (``out_bulk``)
-    plus ρπ_j on client j's rare axis. Dropping the PSD terms 1_{−j}1_{−j}ᵀ and R_j, the π-sum
-    dominates diag(coef_k) + μ²I with coef_k = (1 − ρ)[π_k + (τ²/4)(1 − π_k)] > 0 for
-    π_k ∈ [0, 1]: each of the N eigenvalues of the block exceeds μ², at most N axes outside
-    [N] exceed μ², and an optimum of width c ≥ 2N keeps the whole block: r_k = 1 on [N].
+    From :func:`second_moments`: client j's block is
+    :math:`(1 - \rho)[e_j e_j^\top + (\tau^2/4)(I_{-j} + \mathbf{1}_{-j}\mathbf{1}_{-j}^\top)]`
+    :math:`+ \rho R_j + \mu^2 I`, with :math:`I_{-j} = I - e_j e_j^\top`,
+    :math:`\mathbf{1}_{-j}` the ones off j and :math:`R_j \succeq 0` the rare axis when it lies
+    in [N]; the moments
+    ``in_out`` = 0 make [N] an invariant block, and outside [N] the target is diagonal
+    (``out_out`` = 0) with entries :math:`\mu^2` (``out_bulk``) plus :math:`\rho\pi_j` on client
+    j's rare axis. Dropping the PSD terms :math:`\mathbf{1}_{-j}\mathbf{1}_{-j}^\top` and
+    :math:`R_j`, the π-sum dominates :math:`\operatorname{diag}(\mathrm{coef}_k) + \mu^2 I` with
+    :math:`\mathrm{coef}_k = (1 - \rho)[\pi_k + (\tau^2/4)(1 - \pi_k)] > 0` for
+    :math:`\pi_k \in [0, 1]`: each of the N eigenvalues of the block exceeds :math:`\mu^2`, at
+    most N axes outside [N] exceed :math:`\mu^2`, and an optimum of width :math:`c \ge 2N` keeps
+    the whole block: :math:`r_k = 1` on [N].
 
     Returns:
       ``{"coef": coef_k (in π_k), "moments": the moments used}``.

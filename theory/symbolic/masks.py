@@ -1,8 +1,9 @@
-"""The mask expectation of Eq. (4), computed exactly, beside the paper's diagonal Eq. (17).
+r"""The mask expectation of Eq. (4), computed exactly, beside the paper's diagonal Eq. (17).
 
 Enumerates every mask of a k-dimensional symbolic x: the exact expectation is hollow,
-p(1 − p)(x xᵀ − diag(x∘x)), where Eq. (17) of arXiv 2607.02447 writes 2p(1 − p)·diag(x∘x);
-two independent masks give p(1 − p)·x xᵀ (docs/theory/mask_expectation.md).
+:math:`p(1 - p)\big(x x^\top - \operatorname{diag}(x \circ x)\big)`, where Eq. (17) of arXiv
+2607.02447 writes :math:`2p(1 - p)\cdot\operatorname{diag}(x \circ x)`; two independent masks give
+:math:`p(1 - p)\cdot x x^\top` (docs/theory/mask_expectation.md).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ def _mask_probability(bits: Sequence[int]) -> sp.Expr:
 
 
 def mask_expectation(k: int = 3, independent: bool = False) -> sp.Matrix:
-    """E_m[½(b aᵀ + a bᵀ)] for a = x⊙m, b = x⊙(1 − m) (Eq. 4), by exact enumeration of masks.
+    r""":math:`\mathbb{E}_m[\tfrac12(b a^\top + a b^\top)]` for :math:`a = x \odot m`,
+    :math:`b = x \odot (1 - m)` (Eq. 4), by exact enumeration of masks.
 
-    x = (x1, …, xk) is symbolic; m_j ~ Bernoulli(1 − p) independently. With
-    ``independent=True``, b = x⊙(1 − m′) with m′ an independent copy of m (a variant reader's
-    reading of Eq. 4). Eq. (16)–(17) of arXiv 2607.02447.
+    :math:`x = (x_1, \dots, x_k)` is symbolic; :math:`m_j \sim \mathrm{Bernoulli}(1 - p)`
+    independently. With ``independent=True``, :math:`b = x \odot (1 - m')` with :math:`m'` an
+    independent copy of m (a variant reader's reading of Eq. 4). Eq. (16)–(17) of arXiv
+    2607.02447.
 
-    Returns the k×k sympy matrix, entries factored.
+    Returns the :math:`k\times k` sympy matrix, entries factored.
     """
     k = v.integer(k, "k", lo=1, hi=6)
     x = sp.Matrix(sp.symbols(f"x1:{k + 1}", real=True))
@@ -44,7 +47,9 @@ def mask_expectation(k: int = 3, independent: bool = False) -> sp.Matrix:
 
 
 def paper_eq17_matrix(k: int = 3) -> sp.Matrix:
-    """The paper's Eq. (17) for one sample: 2p(1 − p)·diag(x)diag(x)ᵀ = 2p(1 − p)·diag(x∘x)."""
+    r"""The paper's Eq. (17) for one sample:
+    :math:`2p(1 - p)\cdot\operatorname{diag}(x)\operatorname{diag}(x)^\top`
+    :math:`= 2p(1 - p)\cdot\operatorname{diag}(x \circ x)`."""
     k = v.integer(k, "k", lo=1, hi=6)
     x = sp.symbols(f"x1:{k + 1}", real=True)
     return sp.diag(*[kappa() * xi**2 for xi in x])
@@ -55,18 +60,21 @@ def _is_zero_matrix(m: sp.Matrix) -> bool:
 
 
 def check_eq17(k: int = 3) -> dict:
-    """Check Eq. (17): exact mask expectation of Eq. (4) vs the paper's diagonal surrogate.
+    r"""Check Eq. (17): exact mask expectation of Eq. (4) vs the paper's diagonal surrogate.
 
-    Computes, by enumeration over all 2^k masks (4^k for the independent variant), the exact
-    E_m[½(b aᵀ + a bᵀ)] and compares it with p(1−p)(x xᵀ − diag(x∘x)) (hollow) and with
-    2p(1−p)·diag(x∘x) (paper). Spec §4.8(a); Eq. (17) of arXiv 2607.02447.
+    Computes, by enumeration over all :math:`2^k` masks (:math:`4^k` for the independent
+    variant), the exact :math:`\mathbb{E}_m[\tfrac12(b a^\top + a b^\top)]` and compares it with
+    :math:`p(1-p)\big(x x^\top - \operatorname{diag}(x \circ x)\big)` (hollow) and with
+    :math:`2p(1-p)\cdot\operatorname{diag}(x \circ x)` (paper). Spec §4.8(a); Eq. (17) of arXiv
+    2607.02447.
 
     Returns:
       dict with ``exact``, ``paper``, ``independent`` (matrices as nested lists of strings),
       ``is_hollow`` / ``is_diagonal`` (of the exact matrix), ``paper_is_diagonal``,
       ``equal`` (exact == paper), ``exact_equals_hollow_form``,
       ``independent_equals_pxxT``, ``offdiag_coefficient`` / ``diag_coefficient`` (exact entry
-      divided by x_j x_l, x_j²) and the same for the paper and the independent variant.
+      divided by :math:`x_j x_l`, :math:`x_j^2`) and the same for the paper and the independent
+      variant.
 
     Example:
       >>> r = check_eq17(2)

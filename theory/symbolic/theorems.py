@@ -1,4 +1,4 @@
-"""Thms 4.4, 4.6 and Cor 4.5 as computed from the bounds, and Eq. (37)'s Θ(d^{7/20}).
+r"""Thms 4.4, 4.6 and Cor 4.5 as computed from the bounds, and Eq. (37)'s :math:`\Theta(d^{7/20})`.
 
 Each check returns what the bounds of :mod:`theory.symbolic.terms` imply (limits, signs,
 thresholds) as strings and words; nothing assumes that a claim of arXiv 2607.02447 holds.
@@ -39,12 +39,12 @@ def _cached_copy(fn):
 
 
 def derive_fl_theta(method: str = "mim", n_mode: str = "default") -> dict:
-    """Identify Θ(d^{7/20}) from Eq. (37): g τ² − ((N − 1) g τ² + g)/N with τ² = d^{2/5}.
+    r"""Identify :math:`\Theta(d^{7/20})` from Eq. (37): :math:`g\tau^2 - ((N - 1) g\tau^2 + g)/N`
+    with :math:`\tau^2 = d^{2/5}`.
 
-    Returns the exact term, its leading exponent and coefficient as d → ∞ (with
-    N = C_N d^{1/20}),
-    the remainder, and the ``"eq37"`` term g d^{2/5}/N used by the bounds (which drops the
-    O(d^{−1/20}) remainder −g/N, as Eq. (37) does).
+    Returns the exact term, its leading exponent and coefficient as :math:`d \to \infty` (with
+    :math:`N = C_N d^{1/20}`), the remainder, and the ``"eq37"`` term :math:`g\, d^{2/5}/N` used
+    by the bounds (which drops the :math:`O(d^{-1/20})` remainder :math:`-g/N`, as Eq. (37) does).
     """
     g = signal_coefficient(method)
     n = n_clients(n_mode)
@@ -72,17 +72,19 @@ def derive_fl_theta(method: str = "mim", n_mode: str = "default") -> dict:
 def check_thm44(
     framework: str = "decl", sign: str = "-", fl_term: str = "eq37", n_mode: str = "default"
 ) -> dict:
-    """Thm 4.4 as computed from the paper's bounds: s^C/s^M and s^M − s^C as d → ∞.
+    r"""Thm 4.4 as computed from the paper's bounds: :math:`s^C/s^M` and :math:`s^M - s^C` as
+    :math:`d \to \infty`.
 
-    For CL similar (C1) and dissimilar (C2): the ratio s^C/s^M, its leading exponent and
-    coefficient, its limit; the difference s^M − s^C, its limit, leading exponent/coefficient
-    and the side from which it approaches 0 (Eq. 66 reads the limit of the difference; Eq. 68
-    the ratio). Limits are read off the leading term coefficient·d^e (tests compare it with
-    ``sympy.limit``), with the coefficient's sign decided under the paper's ranges
-    (0 < p < 1, |Ā| ≥ 2, N ≥ 2). ``sign="-"`` uses Eqs. 63–64 for CL under DecL.
+    For CL similar (C1) and dissimilar (C2): the ratio :math:`s^C/s^M`, its leading exponent and
+    coefficient, its limit; the difference :math:`s^M - s^C`, its limit, leading
+    exponent/coefficient and the side from which it approaches 0 (Eq. 66 reads the limit of the
+    difference; Eq. 68 the ratio). Limits are read off the leading term
+    :math:`\text{coefficient}\cdot d^e` (tests compare it with ``sympy.limit``), with the
+    coefficient's sign decided under the paper's ranges (:math:`0 < p < 1`,
+    :math:`|\bar A| \ge 2`, :math:`N \ge 2`). ``sign="-"`` uses Eqs. 63–64 for CL under DecL.
 
-    Note: the paper's Eq. (65) drops the κ of Eq. (62) from s^M's denominator; here s^M keeps
-    κ, as Eq. (62) and Thm 4.2 write it.
+    Note: the paper's Eq. (65) drops the κ of Eq. (62) from :math:`s^M`'s denominator; here
+    :math:`s^M` keeps κ, as Eq. (62) and Thm 4.2 write it.
     """
     v.choice(framework, "framework", FRAMEWORKS)
     s_m = sensitivity("mim", framework, sign, fl_term, n_mode)
@@ -115,13 +117,15 @@ def check_thm44(
 # --- Corollary 4.5 -----------------------------------------------------------------------------
 @_cached_copy
 def check_cor45(method: str = "mim", sign: str = "+") -> dict:
-    """Cor 4.5 as computed from the DecL bound: the sign of ∂s_Dec/∂|Ā| and where it holds.
+    r"""Cor 4.5 as computed from the DecL bound: the sign of
+    :math:`\partial s_{\mathrm{Dec}}/\partial|\bar A|` and where it holds.
 
     Returns the derivative (factored), the sign of its numerator and the form of its
     denominator (a square, so ≥ 0, zero exactly where the bound's denominator vanishes), the
-    |Ā| at which the denominator vanishes, the resulting sign of ∂s/∂|Ā| wherever the bound is
-    defined, and whether the bound is defined on the paper's range |Ā| ≥ 2 ("always" or the
-    condition on d). Signs are decided under 0 < p < 1 and positive constants.
+    :math:`|\bar A|` at which the denominator vanishes, the resulting sign of
+    :math:`\partial s/\partial|\bar A|` wherever the bound is defined, and whether the bound is
+    defined on the paper's range :math:`|\bar A| \ge 2` ("always" or the condition on d). Signs
+    are decided under :math:`0 < p < 1` and positive constants.
     """
     s = sensitivity(method, "decl", sign)
     den = denominator(method, "decl", sign)
@@ -174,14 +178,19 @@ def check_cor45(method: str = "mim", sign: str = "+") -> dict:
 def check_thm46(
     method: str = "mim", sign: str = "+", fl_term: str = "eq37", n_mode: str = "given"
 ) -> dict:
-    """Thm 4.6 as computed from the paper's bounds: when is s_Dec ≥ s_Fed?
+    r"""Thm 4.6 as computed from the paper's bounds: when is
+    :math:`s_{\mathrm{Dec}} \ge s_{\mathrm{Fed}}`?
 
-    With both bound denominators positive, s_Dec − s_Fed has the sign of
-    gap = Den_Fed − Den_Dec (full denominators). Where ``gap`` is decreasing in |Ā| (computed:
-    ``gap_slope_in_abar``), s_Dec ≥ s_Fed ⇔ |Ā| ≤ |Ā|*, the root of gap = 0 (``condition``;
-    ``None`` when the slope is not negative). Returns the gap, |Ā|*, the value of gap at
-    |Ā| = N (Eq. 89's equality case), and the leading term of s_Dec − s_Fed as d → ∞.
-    In ``"eq37"`` mode FL equals DecL with |Ā| = N (docs/theory/track_a.md §2).
+    With both bound denominators positive, :math:`s_{\mathrm{Dec}} - s_{\mathrm{Fed}}` has the
+    sign of :math:`\mathrm{gap} = \mathrm{Den}_{\mathrm{Fed}} - \mathrm{Den}_{\mathrm{Dec}}` (full
+    denominators). Where ``gap`` is decreasing in :math:`|\bar A|` (computed:
+    ``gap_slope_in_abar``),
+    :math:`s_{\mathrm{Dec}} \ge s_{\mathrm{Fed}} \iff |\bar A| \le |\bar A|^*`, the root of
+    :math:`\mathrm{gap} = 0` (``condition``; ``None`` when the slope is not negative). Returns
+    the gap, :math:`|\bar A|^*`, the value of gap at :math:`|\bar A| = N` (Eq. 89's equality
+    case), and the leading term of :math:`s_{\mathrm{Dec}} - s_{\mathrm{Fed}}` as
+    :math:`d \to \infty`. In ``"eq37"`` mode FL equals DecL with :math:`|\bar A| = N`
+    (docs/theory/track_a.md §2).
     """
     s_dec = sensitivity(method, "decl", sign, fl_term, n_mode)
     s_fed = sensitivity(method, "fl", sign, fl_term, n_mode)
