@@ -136,15 +136,15 @@ def verify(
     track_c: Callable[[cl.VerifyConfig], Mapping[str, cl.Evidence]] | None = None,
     **config: Any,
 ) -> dict:
-    """The claims table of arXiv 2607.02447 at one configuration, with your own DecL mixing
+    r"""The claims table of arXiv 2607.02447 at one configuration, with your own DecL mixing
     matrix: the ``config`` and ``claims`` of ``dssl verify --json`` (``--mixing-file``).
 
     With ``mixing=W`` the DecL graph of every claim that takes one is W's support
-    (A_i = {j : W_ij > 0}) and the exact DecL objective weighs client j by W's Eq. (1) column
-    sum Σ_i W_ij / N (the claims are stated for the paper's rule w_ij = 1/|A_i|, §3.3; whether
-    W is that rule is reported as ``uniform_rule``). Each row then says in ``mixing_file``
-    whether W enters it (:func:`mixing_scope`). Without ``mixing`` the graph is
-    ``config["graph"]`` (a star by default) under the paper's rule.
+    (:math:`A_i = \{j : W_{ij} > 0\}`) and the exact DecL objective weighs client j by W's
+    Eq. (1) column sum :math:`\sum_i W_{ij} / N` (the claims are stated for the paper's rule
+    :math:`w_{ij} = 1/|A_i|`, §3.3; whether W is that rule is reported as ``uniform_rule``).
+    Each row then says in ``mixing_file`` whether W enters it (:func:`mixing_scope`). Without
+    ``mixing`` the graph is ``config["graph"]`` (a star by default) under the paper's rule.
 
     Args:
       n_clients: N ≥ 2. d: the input dimension (≥ 2N; any size, the model is solved in blocks).

@@ -279,7 +279,7 @@ PARSE_TIME_REFUSALS = [
     (["exact", "--graph", "random_regular", "--degree", "9"],
      "--degree: must be an integer in [2, 3], got 9"),
     (["exact", "--mixing", "fedavg", "--graph", "ring"],
-     "--graph: must be the complete graph with mixing 'fedavg' (J/N averages every client "
+     "--graph: must be the complete graph with mixing 'fedavg' (J = 11ᵀ/N averages every client "
      "whatever the graph; any_graph=True to allow it), got 'a graph with 4 of 6 edges'"),
     (["reproduce", "--stages", "report"],
      "--stages: must be a list that includes verify (needed by report), got 'report'"),

@@ -141,7 +141,7 @@ def test_every_generator_times_mixing_conforms(name, kw, mixing):
     w = T.mixing_matrix(mixing, a, sizes=sizes, any_graph=True)
     np.testing.assert_allclose(w, _oracle_mixing(mixing, a, sizes), rtol=1e-12, atol=1e-15)
     # row-stochastic, nonnegative, topology-respecting, positive diagonal, connected support
-    # fedavg is the server's J/N: it ignores the graph (Remark A.2), so it is not
+    # fedavg is the server's J = 11ᵀ/N: it ignores the graph (Remark A.2), so it is not
     # topology-respecting unless the graph is complete
     T.validate_mixing(w, adjacency=None if mixing == "fedavg" else a, positive_diagonal=True)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-13)

@@ -1,21 +1,23 @@
-"""Cor 4.5 and Thm 4.6 over every connected graph with N ≤ 7 and over named graph families.
+r"""Cor 4.5 and Thm 4.6 over every connected graph with :math:`N \le 7` and over named graph
+families.
 
 The exact DecL optimum of Eq. (1) depends on the graph only through the objective weights
-π_j = (1/N) Σ_i W_ij (docs/theory/decl_weights.md §2): π is computed for all graphs of a size at
-once (batched
-column sums of the mixing matrices) and one eigen-solve is done per distinct π (rounded to
-1e-12) and method, shared by every graph and mixing rule with that π (``theory.claims``'s
-solution cache). Doubly-stochastic rules (Metropolis, max-degree) give π = 1/N, the FL optimum.
+:math:`\pi_j = \frac1N \sum_i W_{ij}` (docs/theory/decl_weights.md §2): π is computed for all
+graphs of a size at once (batched column sums of the mixing matrices) and one eigen-solve is
+done per distinct π (rounded to 1e-12) and method, shared by every graph and mixing rule with
+that π (``theory.claims``'s solution cache). Doubly-stochastic rules (Metropolis, max-degree)
+give :math:`\pi = 1/N`, the FL optimum.
 
-Per graph and mixing rule: |Ā| (Assumption A.1, self included), λ₂ of the mixing matrix (an
-extension, not in the paper), the spread max π − min π, and per method and sensitivity reading
-the exact DecL sensitivity with its tolerance (docs/verdict_rules.md T3). Per graph size and
-rule: the rank correlation of the sensitivity with |Ā|, λ₂ and the spread of π, the
+Per graph and mixing rule: :math:`|\bar A|` (Assumption A.1, self included), :math:`\lambda_2`
+of the mixing matrix (an extension, not in the paper), the spread :math:`\max \pi - \min \pi`,
+and per method and sensitivity reading the exact DecL sensitivity with its tolerance
+(docs/verdict_rules.md T3). Per graph size and rule: the rank correlation of the sensitivity
+with :math:`|\bar A|`, :math:`\lambda_2` and the spread of π, the
 monotonicity violations of Cor 4.5 (pairs of graphs where the better-connected one is less
 robust, rule R6) with the graphs that cause them, and the Thm 4.6 / Eq. 87 verdict counts.
 
 Graphs come from ``networkx.graph_atlas_g()`` (all graphs up to 7 nodes, Read & Wilson's
-atlas); :func:`connected_graphs` keeps the connected ones with N ≥ 2 (995 graphs).
+atlas); :func:`connected_graphs` keeps the connected ones with :math:`N \ge 2` (995 graphs).
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ def connected_graphs(max_n: int = 7, min_n: int = 2) -> list[tuple[int, np.ndarr
 
 
 def graph_features(adjacency: np.ndarray, mixing: str) -> dict:
-    """|Ā|, π (Eq. 1 weights), spread of π and λ₂ for a batch of graphs of one size.
+    r""":math:`|\bar A|`, π (Eq. 1 weights), spread of π and :math:`\lambda_2` for a batch of
+    graphs of one size.
 
     Args:
       adjacency: (B, N, N) symmetric 0/1 adjacency matrices, connected.
@@ -154,10 +157,11 @@ CERTIFY_MAX_N = 20
 
 
 def certified_features(adjacency: np.ndarray, mixing: str, feats: dict) -> dict:
-    """λ₂ and π of each graph certified in ball arithmetic, beside the float64 values of
-    :func:`graph_features`: the mixing matrix built exactly in rationals
-    (:func:`theory.certify.balls.exact_mixing`), its Eq. (1) weights π = column sums / N exact
-    (fmpq), λ₂ enclosed by :func:`theory.certify.balls.mixing_lambda` (radius < 1e-30).
+    r""":math:`\lambda_2` and π of each graph certified in ball arithmetic, beside the float64
+    values of :func:`graph_features`: the mixing matrix built exactly in rationals
+    (:func:`theory.certify.balls.exact_mixing`), its Eq. (1) weights
+    :math:`\pi = (\text{column sums})/N` exact (fmpq), :math:`\lambda_2` enclosed by
+    :func:`theory.certify.balls.mixing_lambda` (radius < 1e-30).
 
     Returns:
       ``{"certified": k, "graphs": B, "max_radius_lambda2": r, "max_float_error_lambda2": e,
@@ -216,14 +220,17 @@ def _values(
 def trend_arrays(
     abar, lo, hi, tol, *, ordered_decrease: bool = True, flat_by_proof: bool = False
 ) -> tuple[str, list]:
-    """Rule R6 vectorised over many graphs: ``lo``/``hi`` the attained range of each graph's
-    sensitivity, ``tol`` per graph (T3). A certain violation is a pair with |Ā|_i < |Ā|_j and
-    lo_j − hi_i > tol_i + tol_j. Returns ``(word, [(i, j, increase)])`` worst first; the word as
-    :func:`theory.verdicts.trend` (``not-unique`` when a violation is possible but not certain;
-    ``holds`` only with a certain decrease, lo_i − hi_j > tol_i + tol_j for |Ā|_i < |Ā|_j;
-    ``ordered_decrease=False``: the first implementation, without that condition).
-    ``flat_by_proof``: the series is constant by proof (:func:`theory.verdicts.proved_flat`),
-    so R13 makes the strict "improves with |Ā|" ``violated`` (without it: ``degenerate``).
+    r"""Rule R6 vectorised over many graphs: ``lo``/``hi`` the attained range of each graph's
+    sensitivity, ``tol`` per graph (T3). A certain violation is a pair with
+    :math:`|\bar A|_i < |\bar A|_j` and
+    :math:`\mathrm{lo}_j - \mathrm{hi}_i > \mathrm{tol}_i + \mathrm{tol}_j`. Returns
+    ``(word, [(i, j, increase)])`` worst first; the word as :func:`theory.verdicts.trend`
+    (``not-unique`` when a violation is possible but not certain; ``holds`` only with a certain
+    decrease, :math:`\mathrm{lo}_i - \mathrm{hi}_j > \mathrm{tol}_i + \mathrm{tol}_j` for
+    :math:`|\bar A|_i < |\bar A|_j`; ``ordered_decrease=False``: the first implementation,
+    without that condition). ``flat_by_proof``: the series is constant by proof
+    (:func:`theory.verdicts.proved_flat`), so R13 makes the strict "improves with
+    :math:`|\bar A|`" ``violated`` (without it: ``degenerate``).
     """
     a, lo, hi, t = (np.asarray(x, float) for x in (abar, lo, hi, tol))
     later = a[None, :] > a[:, None] + 1e-12  # (i, j): j better connected than i
@@ -273,13 +280,14 @@ def trend_collapse_arrays(
     both_directions=True,
     flat_by_proof: bool = False,
 ) -> str:
-    """Rule R7 on an R6 trend, vectorised as :func:`trend_arrays` (the same as
+    r"""Rule R7 on an R6 trend, vectorised as :func:`trend_arrays` (the same as
     :func:`theory.verdicts.trend_collapse_guard`): a ``holds`` stays only if some certain
-    decrease (|Ā|_i < |Ā|_j and lo_i − hi_j > tol_i + tol_j) ends at a graph whose optimum has
-    rank ≥ ``n_signal``, a ``violated`` only if some certain violation (lo_j − hi_i > tol_i +
-    tol_j) starts at one (``both_directions=False``: ``violated`` unguarded, the rule before
-    RULE_CHANGES' R7 entry of 2026-11-25); else, when s is a spread (``spread``), ``collapsed``
-    (R13).
+    decrease (:math:`|\bar A|_i < |\bar A|_j` and
+    :math:`\mathrm{lo}_i - \mathrm{hi}_j > \mathrm{tol}_i + \mathrm{tol}_j`) ends at a graph whose
+    optimum has rank ≥ ``n_signal``, a ``violated`` only if some certain violation
+    (:math:`\mathrm{lo}_j - \mathrm{hi}_i > \mathrm{tol}_i + \mathrm{tol}_j`) starts at one
+    (``both_directions=False``: ``violated`` unguarded, the rule before RULE_CHANGES' R7 entry of
+    2026-11-25); else, when s is a spread (``spread``), ``collapsed`` (R13).
     A ``violated`` of a series constant by proof (``flat_by_proof``) stays where no optimum
     collapsed.
 

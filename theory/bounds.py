@@ -1,10 +1,11 @@
-"""Track A bounds of arXiv 2607.02447 as jitted JAX functions (Thms 4.2, 4.3;
+r"""Track A bounds of arXiv 2607.02447 as jitted JAX functions (Thms 4.2, 4.3;
 docs/theory/track_a.md §1).
 
 The sympy expressions of :mod:`theory.symbolic` are turned into JAX code with
 ``sympy.lambdify(..., modules="jax")`` and ``jax.jit``. Every lambdified function takes the
 arguments in the recorded order :data:`ARGS`; arguments a bound does not use are ignored
-(e.g. ``n`` when N = C_N d^{1/20}, ``c_f`` unless ``fl_term="theta"``). Everything is float64.
+(e.g. ``n`` when :math:`N = C_N d^{1/20}`, ``c_f`` unless ``fl_term="theta"``). Everything is
+float64.
 
 Two layers:
 
@@ -15,8 +16,9 @@ Two layers:
   array of d for plots vs d): :func:`sensitivity`, :func:`lower_bound`, :func:`sensitivities`,
   :func:`evaluate` (adds the vacuous / undefined flags), :func:`configuration_warnings`.
 
-A bound is *undefined* where its denominator Den ± C_den d^{−e} is ≤ 0 (or not finite) and
-*vacuous* where it is undefined or LB ≤ 0 (then r ≥ 0 already says more).
+A bound is *undefined* where its denominator :math:`\mathrm{Den} \pm C_{den} d^{-e}` is
+:math:`\le 0` (or not finite) and *vacuous* where it is undefined or :math:`\mathrm{LB} \le 0`
+(then :math:`r \ge 0` already says more).
 """
 
 from __future__ import annotations
@@ -67,10 +69,11 @@ def bound_function(
     fl_term: str = "eq37",
     n_given: bool = False,
 ) -> Callable[..., jax.Array]:
-    """Jitted JAX function f(d, p, abar, n, trH, c_num, c_den, c_f, c_n) of one bound.
+    r"""Jitted JAX function f(d, p, abar, n, trH, c_num, c_den, c_f, c_n) of one bound.
 
-    ``kind``: ``"sensitivity"`` (s = 1 − LB), ``"lower_bound"`` (LB) or ``"denominator"``
-    (Den ± C_den d^{−e}). ``n_given=False`` uses N = c_n·d^{1/20} (``n`` ignored), otherwise
+    ``kind``: ``"sensitivity"`` (:math:`s = 1 - \mathrm{LB}`), ``"lower_bound"`` (LB) or
+    ``"denominator"`` (:math:`\mathrm{Den} \pm C_{den} d^{-e}`). ``n_given=False`` uses
+    :math:`N = c_n d^{1/20}` (``n`` ignored), otherwise
     ``n`` (``c_n`` ignored). No validation: pure, vmappable. Thm 4.2 / 4.3 of arXiv 2607.02447.
 
     Example:
@@ -98,11 +101,11 @@ def bound_function(
 
 @functools.cache
 def kernel(sign: str = "+", fl_term: str = "eq37", n_given: bool = False) -> Callable:
-    """Jitted f(*ARGS) -> (s, den, theta): dicts keyed ``"method/framework"`` (and by method).
+    r"""Jitted f(*ARGS) -> (s, den, theta): dicts keyed ``"method/framework"`` (and by method).
 
     ``s``: the nine sensitivities; ``den``: their denominators; ``theta``: the FL term
-    Θ(d^{7/20}) per method (:func:`theory.symbolic.fl_theta_term`). Pure and vmappable; one
-    compilation per (sign, fl_term, n_given, input shapes).
+    :math:`\Theta(d^{7/20})` per method (:func:`theory.symbolic.fl_theta_term`). Pure and
+    vmappable; one compilation per (sign, fl_term, n_given, input shapes).
     """
     v.choice(sign, "sign", SIGNS)
     v.choice(fl_term, "fl_term", FL_TERMS)
@@ -250,15 +253,17 @@ def sensitivity(
     Args:
       method: ``"mim"``, ``"cl_similar"`` or ``"cl_dissimilar"``.
       framework: ``"local"``, ``"decl"`` or ``"fl"``.
-      d: dimension(s) ≥ 1, scalar or array (broadcast with the other arguments).
+      d: dimension(s) :math:`\ge 1`, scalar or array (broadcast with the other arguments).
       p: mask ratio in (0, 1) (CL bounds do not depend on it).
-      abar: |Ā| ≥ 1 (paper: 2 ≤ |Ā| ≤ N); required for ``"decl"``.
-      n: N ≥ 2; ``None`` means N = c_n·d^{1/20}.
-      trH: tr(H) > 0 (CL dissimilar).
+      abar: :math:`|\bar A| \ge 1` (paper: :math:`2 \le |\bar A| \le N`); required for
+        ``"decl"``.
+      n: :math:`N \ge 2`; ``None`` means :math:`N = c_n d^{1/20}`.
+      trH: :math:`\operatorname{tr}(H) > 0` (CL dissimilar).
       constants: subset of {c_num, c_den, c_f, c_n}, each > 0 (default 1); the keyword
         arguments ``c_num``, ``c_den``, ``c_f``, ``c_n`` override its entries.
       sign: ``"-"`` uses the "−O" denominators of Eqs. 63–64 (CL under DecL).
-      fl_term: ``"eq37"`` (Θ(d^{7/20}) = g d^{2/5}/N) or ``"theta"`` (C_F d^{7/20}).
+      fl_term: ``"eq37"`` (:math:`\Theta(d^{7/20}) = g\, d^{2/5}/N`) or ``"theta"``
+        (:math:`C_F d^{7/20}`).
 
     Returns:
       float64 array of the broadcast shape (non-finite or negative where undefined).
@@ -414,21 +419,22 @@ def sensitivities(**params) -> dict:
 
 
 def configuration_warnings(*, d, abar=None, n=None, c_n: float = 1.0) -> list[str]:
-    """One line per way the configuration leaves the paper's setting (Thm 4.2, Assumption A.1).
+    r"""One line per way the configuration leaves the paper's setting (Thm 4.2, Assumption A.1).
 
     Checks, with N resolved as in :func:`resolve_n`:
 
-    * N ≥ 2, and d ≥ 2N (the data model's N class and N rare axes, §3.2);
-    * 2 ≤ |Ā| ≤ N (Assumption A.1);
-    * N = Θ(d^{1/20}) (Thm 4.2), for a given N. The paper uses it once, in Eq. (37), where the
-      FL diagonal ((N − 1)·2p(1−p)d^{2/5} + 2p(1−p))/N becomes 2p(1−p)d^{2/5} − Θ(d^{7/20}),
-      i.e. 1/N = Θ(d^{−1/20}); the hidden constant is C_N in N = C_N·d^{1/20} (``c_n``, the
-      N the bounds use when ``n`` is not given). A single (N, d) meets a Θ-relation for some
-      constant, so the check is against the configured one: N is a client count, and the
-      counts on the paper's curve at this d are the integers nearest C_N·d^{1/20}; a given N
-      with |N − C_N·d^{1/20}| ≥ 1 is flagged, with the constant it implies, N/d^{1/20}, and
-      the d = (N/C_N)^{20} at which C_N·d^{1/20} = N (pass ``c_n=N/d^{1/20}`` to evaluate the
-      point with that constant instead).
+    * :math:`N \ge 2`, and :math:`d \ge 2N` (the data model's N class and N rare axes, §3.2);
+    * :math:`2 \le |\bar A| \le N` (Assumption A.1);
+    * :math:`N = \Theta(d^{1/20})` (Thm 4.2), for a given N. The paper uses it once, in Eq. (37),
+      where the FL diagonal :math:`((N - 1) \cdot 2p(1-p)\, d^{2/5} + 2p(1-p))/N` becomes
+      :math:`2p(1-p)\, d^{2/5} - \Theta(d^{7/20})`, i.e. :math:`1/N = \Theta(d^{-1/20})`; the
+      hidden constant is :math:`C_N` in :math:`N = C_N d^{1/20}` (``c_n``, the N the bounds use
+      when ``n`` is not given). A single (N, d) meets a Θ-relation for some constant, so the
+      check is against the configured one: N is a client count, and the counts on the paper's
+      curve at this d are the integers nearest :math:`C_N d^{1/20}`; a given N with
+      :math:`|N - C_N d^{1/20}| \ge 1` is flagged, with the constant it implies,
+      :math:`N/d^{1/20}`, and the :math:`d = (N/C_N)^{20}` at which :math:`C_N d^{1/20} = N`
+      (pass ``c_n=N/d^{1/20}`` to evaluate the point with that constant instead).
 
     The bounds are still evaluated (they are formulas); these lines say the theorems do not
     cover the point.

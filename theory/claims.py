@@ -1,4 +1,4 @@
-"""The claims registry: each claim of arXiv 2607.02447 → evidence per track → a verdict word.
+r"""The claims registry: each claim of arXiv 2607.02447 → evidence per track → a verdict word.
 
 Verdicts are *outputs* of computations, never inputs; the rules are docs/verdict_rules.md,
 implemented in :mod:`theory.verdicts`.
@@ -14,13 +14,14 @@ Every claim is evaluated under every reading (:data:`READINGS`): the MIM objecti
 (Eq. 4 with complementary masks — exact —, Eq. 4 with independent masks, Eq. 3 reconstruction,
 the paper's Eq. 17 surrogate), the CL augmentation (similar; dissimilar with the identity, a
 rotation, a permutation, a sign flip), and the sensitivity (spread over [N] — the proofs'
-coordinates —, spread over [c] — the definition —, the gap 1 − min r). :func:`evaluate_reading`
-gives one cell; :func:`evaluate` gives the ``dssl verify`` table, whose Track B word is the
-verdict under the primary reading (:func:`primary_readings`) with every reading's word in the
-numbers. Each claim names the paper's own reading (``Claim.paper_reading``, why in
-``paper_reading_why``, :func:`paper_readings`): the objective its proof starts from (Eq. 4
-with complementary masks for MIM, similar augmentations for CL) and the spread over [N]; the
-primary readings are those plus the configuration's CL transform when it is not the identity.
+coordinates —, spread over [c] — the definition —, the gap :math:`1 - \min r`).
+:func:`evaluate_reading` gives one cell; :func:`evaluate` gives the ``dssl verify`` table, whose
+Track B word is the verdict under the primary reading (:func:`primary_readings`) with every
+reading's word in the numbers. Each claim names the paper's own reading
+(``Claim.paper_reading``, why in ``paper_reading_why``, :func:`paper_readings`): the objective
+its proof starts from (Eq. 4 with complementary masks for MIM, similar augmentations for CL)
+and the spread over [N]; the primary readings are those plus the configuration's CL transform
+when it is not the identity.
 
 Modules: :mod:`theory.claims_model` (configuration, evidence, the exact model at any d, the
 paper's bounds), :mod:`theory.claims_bounds` (Eq. 17, Eqs. 29–30, Thm 4.2–4.4),

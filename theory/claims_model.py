@@ -1,48 +1,54 @@
-"""Configuration, evidence and the exact model of the claims registry (:mod:`theory.claims`).
+r"""Configuration, evidence and the exact model of the claims registry (:mod:`theory.claims`).
 
 * :class:`VerifyConfig` (the data model, graph and Track A constants of one configuration),
   :class:`Evidence` (one track's verdict with its numbers), :class:`Claim`, and the reading
   dimensions (:data:`READINGS`, :data:`CLAIM_READINGS`).
 * The exact model at any d (:class:`_Exact`): the population targets of the paper's model are a
-  scalar times the identity outside the leading 2N coordinates (μ² for CL, 0 for MIM), so the
-  optimum of a d-dimensional target equals that of its leading m = min(d, 2N + c) block with the
-  scalar kept on m − 2N ≥ c stand-in coordinates (at most c eigen-directions are selected).
-  Dissimilar CL uses H = H_m ⊕ I_{d−m} (the transform acts on the leading m coordinates), which
-  keeps the structure; tr(H) = tr(H_m) + d − m. H_m also moves the block's stand-in coordinates
-  (a rotation or permutation mixes them into the signal axes), so the block is padded with
-  min(c + 1, d − m) coordinates at μ², the bulk of the d − m outside (without that padding a
-  review found the μ² eigenvalue lost: rotation at d = 60 untied instead of tied).
+  scalar times the identity outside the leading 2N coordinates (:math:`\mu^2` for CL, 0 for
+  MIM), so the optimum of a d-dimensional target equals that of its leading
+  :math:`m = \min(d, 2N + c)` block with the scalar kept on :math:`m - 2N \ge c` stand-in
+  coordinates (at most c eigen-directions are selected). Dissimilar CL uses
+  :math:`H = H_m \oplus I_{d-m}` (the transform acts on the leading m coordinates), which keeps
+  the structure; :math:`\operatorname{tr}(H) = \operatorname{tr}(H_m) + d - m`. :math:`H_m` also
+  moves the block's stand-in coordinates (a rotation or permutation mixes them into the signal
+  axes), so the block is padded with :math:`\min(c + 1, d - m)` coordinates at :math:`\mu^2`,
+  the bulk of the :math:`d - m` outside (without that padding a review found the :math:`\mu^2`
+  eigenvalue lost: rotation at :math:`d = 60` untied instead of tied).
 * Track A, the paper's bounds with their denominators (T4, R3 of docs/verdict_rules.md), is
   :mod:`theory.claims_track_a`.
 * The full-space reading ``dissimilar-rotation-full``: H a dense rotation of *all* d coordinates,
   ``theory.structured.ImplicitOrthogonal(d, transform_seed)`` (a DCT with random signs, applied
-  matrix-free). It does not keep the structure: X = μ² H_sym + a rank ≤ 2|K| term, whose
-  spectrum below the outliers is the continuum μ²·spec(H_sym). Its exact optimum is computed
-  from the dense d × d target for d ≤ ``FULL_SPACE_MAX_D`` (same rules T1–T3, R4 as every
-  other reading); above that the Track B check is :class:`NotApplicable` (``not-run``, with the
-  reason): the c − (number of outliers) slots filled from the top of that continuum have
-  eigenvalue spacings ~ μ²(2π/d)², far below T1's δλ = d·ε·‖X‖₂ at large d, so the optimum
+  matrix-free). It does not keep the structure: :math:`X = \mu^2 H_{\mathrm{sym}}` plus a term
+  of rank :math:`\le 2|K|`, whose spectrum below the outliers is the continuum
+  :math:`\mu^2 \cdot \mathrm{spec}(H_{\mathrm{sym}})`. Its exact optimum is computed from the
+  dense d × d target for d ≤ ``FULL_SPACE_MAX_D`` (same rules T1–T3, R4 as every other
+  reading); above that the Track B check is :class:`NotApplicable` (``not-run``, with the
+  reason): the :math:`c - (\text{number of outliers})` slots filled from the top of that
+  continuum have eigenvalue spacings :math:`\sim \mu^2 (2\pi/d)^2`, far below T1's
+  :math:`\delta\lambda = d \cdot \varepsilon \cdot \lVert X\rVert_2` at large d, so the optimum
   is a tie over a cluster no matrix-free solver here resolves (``theory.structured.
   solve_rotation`` and ``theory.finite_sample`` report those slots as not converged). Track A
-  uses the literal tr(H) = Σ_j (H)_jj (closed form of the DCT-II diagonal, d ≤
-  ``FULL_TRACE_MAX_D``); Assumption A.9 reads the leading block of H.
+  uses the literal :math:`\operatorname{tr}(H) = \sum_j (H)_{jj}` (closed form of the DCT-II
+  diagonal, d ≤ ``FULL_TRACE_MAX_D``); Assumption A.9 reads the leading block of H.
 
 Why this block reduction and not :func:`theory.structured.solve` (which agrees with it on rank
 and on the signal RVs at d = 1e12 for five methods, tests/test_claims.py): the verdicts are
-functions of :class:`theory.solutions.Solution` (rule T1's δλ = m·ε·‖X‖₂ and T3's δr, the
+functions of :class:`theory.solutions.Solution` (rule T1's
+:math:`\delta\lambda = m \cdot \varepsilon \cdot \lVert X\rVert_2` and T3's :math:`\delta r`, the
 attained RVs at random points of a tied optimal set for R4), which ``structured`` does not
 produce (it reports closed-form min/max over the optimal set with its own tie tolerance
-TIE_K·n·ε·‖M‖); the first T2 rule (``positivity="relative"``), re-evaluated for the rule-change
-record, exists only here; and the dissimilar readings use dense rotations, permutations and sign
-flips of the leading m coordinates (``theory.objectives.transform``), which are not among
-``structured``'s block transforms. Switching would change tolerances, hence verdicts, through a
-rule change. Nor are the two bit-identical: over the FAST verdict-map configurations at
-d = 1e6 (p ∈ {0.5, 0.75}, N ∈ {2, 3, 4, 6}, both rare axes) × five methods × (FL, client 0),
-160 optima, ranks and tie flags agree everywhere and the RVs of the block coordinates agree to
-1.1e-15, but they are bit-identical in 91 of the 160 (different LAPACK calls on different
-blocks). Speed is no reason either: N + 1 optima for each of five methods at d = 1e6 (warm,
-CPU seconds) take 0.01 / 0.07 / 0.34 here and 0.02 / 0.09 / 0.25 in ``structured`` at
-N = 4 / 12 / 20.
+:math:`\mathrm{TIE\_K} \cdot n \cdot \varepsilon \cdot \lVert M\rVert`); the first T2 rule
+(``positivity="relative"``), re-evaluated for the rule-change record, exists only here; and the
+dissimilar readings use dense rotations, permutations and sign flips of the leading m
+coordinates (``theory.objectives.transform``), which are not among ``structured``'s block
+transforms. Switching would change tolerances, hence verdicts, through a rule change. Nor are
+the two bit-identical: over the FAST verdict-map configurations at d = 1e6
+(:math:`p \in \{0.5, 0.75\}`, :math:`N \in \{2, 3, 4, 6\}`, both rare axes) × five methods ×
+(FL, client 0), 160 optima, ranks and tie flags agree everywhere and the RVs of the block
+coordinates agree to 1.1e-15, but they are bit-identical in 91 of the 160 (different LAPACK
+calls on different blocks). Speed is no reason either: :math:`N + 1` optima for each of five
+methods at d = 1e6 (warm, CPU seconds) take 0.01 / 0.07 / 0.34 here and 0.02 / 0.09 / 0.25 in
+``structured`` at N = 4 / 12 / 20.
 """
 
 from __future__ import annotations
@@ -105,13 +111,13 @@ FULL_TRACE_MAX_D = 10**8
 
 @dataclasses.dataclass(frozen=True)
 class Sensitivity:
-    """A reading of the sensitivity s of Thm 4.4 / 4.6 (the ``sensitivity`` dimension).
+    r"""A reading of the sensitivity s of Thm 4.4 / 4.6 (the ``sensitivity`` dimension).
 
     Attributes:
       of: ``of(solution, n, c) -> Value``: s at an optimum of N clients and c features.
-      spread: whether s is a spread max r − min r; R7 (:func:`theory.verdicts.collapse_guard`)
-        guards a spread only: a collapsed optimum spreads its RV evenly, while the gap
-        1 − min r stays informative.
+      spread: whether s is a spread :math:`\max r - \min r`; R7
+        (:func:`theory.verdicts.collapse_guard`) guards a spread only: a collapsed optimum
+        spreads its RV evenly, while the gap :math:`1 - \min r` stays informative.
     """
 
     of: Callable[[solutions.Solution, int, int], vd.Value]
@@ -151,7 +157,8 @@ CLAIM_READINGS = {
 
 
 class NotApplicable(Exception):
-    """A check that cannot run at a valid configuration (e.g. Cor 4.5 with one graph at N = 2).
+    """A check that cannot run at a valid configuration (e.g. Cor 4.5 with one graph at
+    :math:`N = 2`).
 
     Deliberately not a ValueError: bad input raises ValueError and is never swallowed.
     """
@@ -177,8 +184,9 @@ NOT_RUN = Evidence("not-run", {}, "no evidence computed for this track")
 
 @dataclasses.dataclass(frozen=True)
 class TrackAConstants:
-    """Track A hidden constants and variants of the paper's bounds (``theory.bounds``): the
-    O(·) constants c_num, c_den, c_f, c_n (> 0), the sign of the denominator's O(·) term and
+    r"""Track A hidden constants and variants of the paper's bounds (``theory.bounds``): the
+    :math:`O(\cdot)` constants c_num, c_den, c_f, c_n (> 0), the sign of the denominator's
+    :math:`O(\cdot)` term and
     the FL term (``theory.symbolic.SIGNS``, ``FL_TERMS``); Thm 4.2/4.3 of arXiv 2607.02447."""
 
     c_num: float = 1.0
@@ -201,11 +209,12 @@ class TrackAConstants:
 
 @dataclasses.dataclass(frozen=True)
 class VerifyConfig(TrackAConstants):
-    """Configuration of the Track A/B checks.
+    r"""Configuration of the Track A/B checks.
 
     Args:
       d, n_clients, p, c, rare_fraction, rare_axis, tau, mu: the data model and mask ratio
-        (``theory.datamodel.DataModel``; c defaults to 2N). d may be astronomically large.
+        (``theory.datamodel.DataModel``; c defaults to :math:`2N`). d may be astronomically
+        large.
       graph, degree, avg_degree, prob, rows, cols, graph_seed: the DecL graph
         (``theory.topology.make_graph``); ``star`` by default, an irregular graph, because on
         regular graphs the exact Eq. (1) objective equals FL (docs/theory/decl_weights.md §2). It
@@ -213,14 +222,15 @@ class VerifyConfig(TrackAConstants):
       transform, transform_seed: H of CL with dissimilar augmentations in the primary reading
         (``dissimilar-<transform>``: the family on the leading m coordinates in Track B; the
         Track C runs read it on all d axes, see :mod:`theory.objectives`).
-      d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit d → ∞).
+      d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit
+        :math:`d \to \infty`).
       c_num, c_den, c_f, c_n, sign, fl_term: Track A hidden constants and variants
         (``theory.bounds``); N is the actual number of clients.
       positivity: rule T2's threshold below which an eigenvalue counts as non-positive:
         ``"eigen-error"`` (in force) or ``"relative"`` (the first rule, evaluated only to report
         its answer beside the new one, ``theory.verdicts.RULE_CHANGES``). A rule, not part of
         the configuration: left out of :func:`theory.claims.config_dict`.
-      free_rows: whether the Eq. (3) optimum carries its free encoder rows (rank < c: an
+      free_rows: whether the Eq. (3) optimum carries its free encoder rows (rank :math:`< c`: an
         optimal set, ``theory.solutions.solve_recon``), the rule in force; ``False`` evaluates
         the rule before (the solver's pick as if unique), only to report its answers beside the
         new ones (``RULE_CHANGES``, ``verdict_without_free_rows``). A rule, like ``positivity``.
@@ -287,11 +297,11 @@ class VerifyConfig(TrackAConstants):
         )
 
     def transform_matrix(self) -> np.ndarray:
-        """H of the configuration's ``transform`` as a dense d × d matrix: H_m ⊕ I_{d−m} on the
-        leading m coordinates, the H Track B's exact model reads (``_Exact.transform``), so
-        that Track C trains with it and its Track A bound takes tr(H) from it too (one
-        spelling, one matrix; theory.objectives' table of supports). Dense: d ≤
-        ``theory.structured.DENSE_MAX_D``.
+        r"""H of the configuration's ``transform`` as a dense d × d matrix:
+        :math:`H_m \oplus I_{d-m}` on the leading m coordinates, the H Track B's exact model
+        reads (``_Exact.transform``), so that Track C trains with it and its Track A bound takes
+        :math:`\operatorname{tr}(H)` from it too (one spelling, one matrix; theory.objectives'
+        table of supports). Dense: d ≤ ``theory.structured.DENSE_MAX_D``.
 
         >>> cfg = VerifyConfig(d=40, transform="rotation")
         >>> H = cfg.transform_matrix()
@@ -327,7 +337,7 @@ class VerifyConfig(TrackAConstants):
         return topology.make_graph(graph or self.graph, self.n_clients, **params)
 
     def mixing(self, graph: str | None = None, **overrides) -> np.ndarray:
-        """The DecL mixing matrix W on :meth:`adjacency`: the paper's rule w_ij = 1/|A_i|
+        """The DecL mixing matrix W on :meth:`adjacency`: the paper's rule :math:`w_{ij} = 1/|A_i|`
         (§3.3; a subclass that is given W itself, e.g. from a mixing file, returns it here).
         Its Eq. (1) column sums give the objective weights π of the exact DecL objective."""
         return topology.mixing_matrix("uniform", self.adjacency(graph, **overrides))
@@ -335,7 +345,7 @@ class VerifyConfig(TrackAConstants):
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    """A claim of the paper with the functions that compute its Track A and B evidence under a
+    r"""A claim of the paper with the functions that compute its Track A and B evidence under a
     reading (a dict {dimension: value} over ``CLAIM_READINGS[id]``). ``tracks``: where Track A
     and Track B read the claim differently, what each computes (reported beside the verdicts);
     empty where both read it the same way. ``paper_reading``: the paper's own reading,
@@ -343,7 +353,7 @@ class Claim:
     the paper's, their words combined with R5); empty for a claim with one reading.
     ``paper_reading_why``: one line saying why, citing the paper's section. ``sweeps_d``:
     the claim's Track B word is also reported at every d of ``VerifyConfig.d_sweep`` (Thm
-    4.4's statement is a limit d → ∞, read along the sweep)."""
+    4.4's statement is a limit :math:`d \to \infty`, read along the sweep)."""
 
     id: str
     reference: str

@@ -10,37 +10,48 @@ $$
 
 with :math:`\Theta(d^{7/20}) = g\, d^{2/5}/N`, :math:`N = C_N d^{1/20}` (``fl_term="eq37"``)
 or :math:`C_F d^{7/20}` (``"theta"``). For one hidden constant at a time (the others at 1)
-the break-even value C*(d) solves LB(C) = r(d) in closed form (sympy ``solve``; LB is a
-linear-fractional function of each constant), where r(d) is the exact RV of the bound's
-coordinates from :mod:`theory.structured` (min over k ∈ [N] ∖ {i} locally, over k ∈ [N]
-globally; over the optimal set the smallest ("worst") or largest ("best") value).
+the break-even value :math:`C^*(d)` solves :math:`\mathrm{LB}(C) = r(d)` in closed form (sympy
+``solve``; LB is a linear-fractional function of each constant), where :math:`r(d)` is the exact
+RV of the bound's coordinates from :mod:`theory.structured` (min over
+:math:`k \in [N] \setminus \{i\}` locally, over :math:`k \in [N]` globally; over the optimal set
+the smallest ("worst") or largest ("best") value).
 
 Readings of the constants (which one is varied):
 
-* ``c_num`` — the numerator O(d^{−e}); LB decreases in it: the bound holds iff C_num ≥ C*.
-* ``c_den`` — the denominator O(d^{−e}); with "+O" LB increases in it: holds iff C_den ≤ C*
-  (with the "−O" of Eqs. 63–64 it decreases).
-* ``c_f`` — FL with Θ(d^{7/20}) = C_F d^{7/20}; LB decreases in it: holds iff C_F ≥ C* (and
-  the denominator stays positive).
-* ``c_n`` — FL with Θ = g d^{2/5}/(C_N d^{1/20}); LB increases in it: holds iff C_N ≤ C*.
+* ``c_num`` — the numerator :math:`O(d^{-e})`; LB decreases in it: the bound holds iff
+  :math:`C_{num} \ge C^*`.
+* ``c_den`` — the denominator :math:`O(d^{-e})`; with "+O" LB increases in it: holds iff
+  :math:`C_{den} \le C^*` (with the "−O" of Eqs. 63–64 it decreases).
+* ``c_f`` — FL with :math:`\Theta(d^{7/20}) = C_F d^{7/20}`; LB decreases in it: holds iff
+  :math:`C_F \ge C^*` (and the denominator stays positive).
+* ``c_n`` — FL with :math:`\Theta = g\, d^{2/5}/(C_N d^{1/20})`; LB increases in it: holds iff
+  :math:`C_N \le C^*`.
 
-Growth: where the exact RV r (and N, |Ā|) is the same at every d of the grid, as under
-Eq. 4 with complementary masks, and C* > 0 on it, the exponent comes from the closed form:
-lim_{d→∞} log|C*(d)| / log d of the sympy break-even expression with r fixed
-(:func:`exact_exponent`; e.g. exactly 4/5 for C_num and 1/20 for C_F), labelled
-``"closed form"``. Where r moves with d but settles at r_∞ < 1 (dissimilar CL under a block
-rotation or permutation: r → 0.2703, 0.2146), C* is (1 − r(d)) times a closed form in d and
-(1 − r) tends to a positive constant, so the exponent is the closed form's with r = r(d_max)
-(the value of r does not enter it), labelled ``"closed form, r -> r_∞ < 1"`` with r at the
-largest d (the settling is observed on the grid, not proved). Only where r neither stays nor
-settles is it the least-squares slope of log C* against log d over d ∈ [10⁴, 10²⁰], ``"fit"``.
+Growth: where the exact RV r (and N, :math:`|\bar A|`) is the same at every d of the grid, as
+under Eq. 4 with complementary masks, and :math:`C^* > 0` on it, the exponent comes from the
+closed form:
+
+$$
+\lim_{d\to\infty} \frac{\log|C^*(d)|}{\log d}
+$$
+
+of the sympy break-even expression with r fixed (:func:`exact_exponent`; e.g. exactly 4/5 for
+:math:`C_{num}` and 1/20 for :math:`C_F`), labelled ``"closed form"``. Where r moves with d but
+settles at :math:`r_\infty < 1` (dissimilar CL under a block rotation or permutation:
+:math:`r \to 0.2703, 0.2146`), :math:`C^*` is :math:`(1 - r(d))` times a closed form in d and
+:math:`(1 - r)` tends to a positive constant, so the exponent is the closed form's with
+:math:`r = r(d_{\max})` (the value of r does not enter it), labelled
+``"closed form, r -> r_∞ < 1"`` with r at the largest d (the settling is observed on the grid,
+not proved). Only where r neither stays nor settles is it the least-squares slope of
+:math:`\log C^*` against :math:`\log d` over :math:`d \in [10^4, 10^{20}]`, ``"fit"``.
 A reading *degenerates* when the constant that would rescue the bound escapes every fixed
-value as d → ∞: for a constant the bound needs large (LB decreasing) when C* → ∞ (exponent >
-``SLOPE_TOL``); for a constant the bound needs small (LB increasing) when C* ≤ 0 at the large-d
-end (no positive value works) or C* → 0 (exponent < −``SLOPE_TOL``). The claim is labelled
+value as :math:`d \to \infty`: for a constant the bound needs large (LB decreasing) when
+:math:`C^* \to \infty` (exponent > ``SLOPE_TOL``); for a constant the bound needs small (LB
+increasing) when :math:`C^* \le 0` at the large-d end (no positive value works) or
+:math:`C^* \to 0` (exponent < −``SLOPE_TOL``). The claim is labelled
 ``"violated (asymptotically)"`` when every applicable reading degenerates, and
 ``"not violated asymptotically"`` otherwise; ``"holds for every constant"`` readings
-(r = 1 within tolerance, so any constant works) never degenerate.
+(:math:`r = 1` within tolerance, so any constant works) never degenerate.
 """
 
 from __future__ import annotations
@@ -85,7 +96,8 @@ def _setting(framework: str, reading: str) -> tuple[str, str] | None:
 
 @functools.cache
 def breakeven_expression(method: str, framework: str, reading: str, sign: str = "+"):
-    """Closed form of C* solving LB(C) = r (sympy), or None when the constant does not enter.
+    r"""Closed form of :math:`C^*` solving :math:`\mathrm{LB}(C) = r` (sympy), or None when the
+    constant does not enter.
 
     Args:
       method: bound method ``"mim"``, ``"cl_similar"``, ``"cl_dissimilar"``.
@@ -95,8 +107,8 @@ def breakeven_expression(method: str, framework: str, reading: str, sign: str = 
 
     Returns:
       ``(expr, direction)`` with ``expr`` in the symbols of :mod:`theory.symbolic` and r, and
-      ``direction`` −1 when LB decreases in the constant (the bound needs C ≥ C*), +1 when it
-      increases (needs C ≤ C*).
+      ``direction`` −1 when LB decreases in the constant (the bound needs :math:`C \ge C^*`),
+      +1 when it increases (needs :math:`C \le C^*`).
 
     Example:
       >>> expr, direction = breakeven_expression("mim", "local", "c_num")
@@ -150,10 +162,10 @@ def breakeven(
     trH: float = 1.0,
     sign: str = "+",
 ) -> np.ndarray:
-    """C*(d) for arrays d and exact values r (NaN where the reading does not apply).
+    r""":math:`C^*(d)` for arrays d and exact values r (NaN where the reading does not apply).
 
     Other constants are 1. ``n`` is the N of the FL term when it is given (readings c_num,
-    c_den); for ``c_n`` the bound uses N = C_N d^{1/20}.
+    c_den); for ``c_n`` the bound uses :math:`N = C_N d^{1/20}`.
 
     Example:
       >>> float(breakeven("mim", "local", "c_num", d=1e10, r=1/3, p=0.75)[()]) > 1e7
@@ -172,7 +184,8 @@ def breakeven(
 
 
 def growth_exponent(ds: Sequence[float], values: Sequence[float]) -> float:
-    """Least-squares slope of log C* against log d over the points where C* > 0 is finite.
+    r"""Least-squares slope of :math:`\log C^*` against :math:`\log d` over the points where
+    :math:`C^* > 0` is finite.
 
     Example:
       >>> round(growth_exponent([1e4, 1e8, 1e12], [1e1, 1e3, 1e5]), 6)
@@ -187,9 +200,10 @@ def growth_exponent(ds: Sequence[float], values: Sequence[float]) -> float:
 
 
 def exact_exponent(method: str, framework: str, reading: str, sign: str, values: dict):
-    """lim_{d→∞} log|C*(d)| / log d of the break-even closed form with every other symbol fixed
-    at ``values`` ({sympy symbol: number}: p, N, |Ā|, tr H, r; hidden constants not given at 1),
-    as a sympy number, or None where the limit is not a finite real (e.g. r = 1: C* ≡ 0).
+    r""":math:`\lim_{d\to\infty} \log|C^*(d)| / \log d` of the break-even closed form with every
+    other symbol fixed at ``values`` ({sympy symbol: number}: p, N, :math:`|\bar A|`,
+    :math:`\operatorname{tr} H`, r; hidden constants not given at 1), as a sympy number, or None
+    where the limit is not a finite real (e.g. :math:`r = 1`: :math:`C^* \equiv 0`).
 
     >>> exact_exponent("mim", "local", "c_num", "+", {S.p: 0.75, S.N: 4, _R: 1 / 3})
     4/5
@@ -245,10 +259,12 @@ def exact_values(
     H=None,
     rare_axis="class-index",
 ) -> dict:
-    """Exact r(d) for a bound: min RV over its coordinates, worst and best over the optimal set.
+    r"""Exact :math:`r(d)` for a bound: min RV over its coordinates, worst and best over the
+    optimal set.
 
-    Local: min over clients i of min_{k ∈ [N]∖{i}} r_{i,k}; global: min_{k ∈ [N]} r_k. Also the
-    N and |Ā| of each d (N = max(2, round(C_N d^{1/20})) when ``c_n`` is given).
+    Local: min over clients i of :math:`\min_{k \in [N] \setminus \{i\}} r_{i,k}`; global:
+    :math:`\min_{k \in [N]} r_k`. Also the N and :math:`|\bar A|` of each d
+    (:math:`N = \max(2, \mathrm{round}(C_N d^{1/20}))` when ``c_n`` is given).
     """
     fw = framework_of(framework)
     pe = p_for(exact_method, p)  # the bound's p; the exact optimum takes it where it enters
@@ -291,15 +307,15 @@ def asymptotic_verdict(
     sign: str = "+",
     optimum: str = "worst",
 ) -> dict:
-    """Break-even constants of one bound against one exact reading, their growth and the label.
+    r"""Break-even constants of one bound against one exact reading, their growth and the label.
 
     Args:
       method: bound method ``"mim"``, ``"cl_similar"``, ``"cl_dissimilar"``.
       framework: ``"local"``, ``"decl"``, ``"fl"``.
       exact_method: exact model method (default: the first of ``EXACT_METHODS[method]``).
-      ds: d grid (default 17 points over [10⁴, 10²⁰]).
-      n_clients / c_n: N fixed, or N = max(2, round(C_N d^{1/20})).
-      graph: DecL graph (π of Eq. 1 and |Ā|); p, H, rare_axis: the exact model.
+      ds: d grid (default 17 points over :math:`[10^4, 10^{20}]`).
+      n_clients / c_n: N fixed, or :math:`N = \max(2, \mathrm{round}(C_N d^{1/20}))`.
+      graph: DecL graph (π of Eq. 1 and :math:`|\bar A|`); p, H, rare_axis: the exact model.
       sign: "±O" of the CL DecL denominator; optimum: ``"worst"`` or ``"best"`` over the
         optimal set.
 

@@ -1,10 +1,11 @@
-"""Track A's frameworks and bound methods, one value each (Thms 4.2, 4.3 of arXiv 2607.02447;
+r"""Track A's frameworks and bound methods, one value each (Thms 4.2, 4.3 of arXiv 2607.02447;
 docs/theory/track_a.md §1).
 
 A *framework* is how the clients' objectives are combined: ``local`` (each client alone; item 1
-of Thms 4.2/4.3 bounds r_(i,k) for k ∈ [N] ∖ {i}), ``decl`` (DecL: the neighbourhood average
-over a graph, Eqs. 27–30, whose bound reads |Ā| and whose objective the graph's π weights) and
-``fl`` (FL: the uniform average 1/N, whose denominator subtracts Θ(d^{7/20})). A *bound method*
+of Thms 4.2/4.3 bounds :math:`r_{(i,k)}` for :math:`k \in [N] \setminus \{i\}`), ``decl`` (DecL:
+the neighbourhood average over a graph, Eqs. 27–30, whose bound reads :math:`|\bar A|` and whose
+objective the graph's π weights) and ``fl`` (FL: the uniform average :math:`1/N`, whose
+denominator subtracts :math:`\Theta(d^{7/20})`). A *bound method*
 is MIM (Thm 4.2) or CL with similar or dissimilar views (Thm 4.3). Code looks a name up once
 (:func:`framework_of`, :func:`bound_method_of`) and reads the properties of the value; it does
 not compare names.
@@ -19,14 +20,15 @@ from theory import _validate as v
 
 @dataclasses.dataclass(frozen=True)
 class Framework:
-    """One framework: what the bounds and the exact optima read of it.
+    r"""One framework: what the bounds and the exact optima read of it.
 
-    ``per_client``: each client solves its own objective and the bound covers its r_(i,k),
-    k ≠ i (local); otherwise one objective over all clients covers r_k, k ∈ [N].
-    ``has_graph``: the objective averages over a graph's neighbourhoods, so the bound needs |Ā|
-    and the objective the graph's weights π (DecL, Eqs. 27–30).
-    ``has_theta_term``: the bound's denominator subtracts Θ(d^{7/20}), which the constants C_F or
-    C_N spell (FL, Thm 4.2 item 2, Thm 4.3 item 3).
+    ``per_client``: each client solves its own objective and the bound covers its
+    :math:`r_{(i,k)}`, :math:`k \ne i` (local); otherwise one objective over all clients covers
+    :math:`r_k`, :math:`k \in [N]`.
+    ``has_graph``: the objective averages over a graph's neighbourhoods, so the bound needs
+    :math:`|\bar A|` and the objective the graph's weights π (DecL, Eqs. 27–30).
+    ``has_theta_term``: the bound's denominator subtracts :math:`\Theta(d^{7/20})`, which the
+    constants :math:`C_F` or :math:`C_N` spell (FL, Thm 4.2 item 2, Thm 4.3 item 3).
     """
 
     name: str
@@ -55,11 +57,12 @@ def framework_of(name: str, field: str = "framework") -> Framework:
 
 @dataclasses.dataclass(frozen=True)
 class BoundMethod:
-    """One method of the Track A bounds.
+    r"""One method of the Track A bounds.
 
-    ``contrastive``: CL (Thm 4.3, errors O(d^{−1/5})) rather than MIM (Thm 4.2, O(d^{−2/5})).
-    ``takes_transform``: the second view is the transform H, so tr(H) (Assumption A.9) is the
-    signal coefficient (dissimilar CL).
+    ``contrastive``: CL (Thm 4.3, errors :math:`O(d^{-1/5})`) rather than MIM (Thm 4.2,
+    :math:`O(d^{-2/5})`).
+    ``takes_transform``: the second view is the transform H, so :math:`\operatorname{tr}(H)`
+    (Assumption A.9) is the signal coefficient (dissimilar CL).
     ``exact_methods``: the exact-model methods (:mod:`theory.objectives`) the bound is read
     against, the default first.
     """

@@ -98,7 +98,7 @@ def edge_count(name: str, n: int, *, rows=None, cols=None, degree=None) -> int |
     return None
 
 
-#: the rules of ``theory.topology.MIXINGS`` that read no graph: ``fedavg`` (J/N averages every
+#: the rules of ``theory.topology.MIXINGS`` that read no graph: ``fedavg`` (J = 11ᵀ/N averages every
 #: client), which takes the complete graph only (:func:`check_graph_free`)
 GRAPH_FREE_MIXINGS = ("fedavg",)
 
@@ -115,7 +115,7 @@ def check_graph_free(mixing: str, n: int, edges: int) -> None:
     'a graph with 4 of 6 edges'
     """
     if mixing in GRAPH_FREE_MIXINGS and edges != n * (n - 1) // 2:
-        v.fail("adjacency", f"the complete graph with mixing {mixing!r} (J/N averages every "
+        v.fail("adjacency", f"the complete graph with mixing {mixing!r} (J = 11ᵀ/N averages every "
                "client whatever the graph; any_graph=True to allow it)",
                f"a graph with {edges} of {n * (n - 1) // 2} edges")  # fmt: skip
 

@@ -1,10 +1,12 @@
-"""Graphs, mixing matrices and their spectra at a scale where a dense N × N matrix does not fit
-(an extension of arXiv 2607.02447, whose theory uses only |Ā|; docs/theory/consensus.md §0).
+r"""Graphs, mixing matrices and their spectra at a scale where a dense N × N matrix does not fit
+(an extension of arXiv 2607.02447, whose theory uses only :math:`|\bar A|`;
+docs/theory/consensus.md §0).
 
 Graphs are ``scipy.sparse`` CSR 0/1 adjacency matrices (symmetric, zero diagonal), built from
 their neighbour rule without an N × N array; mixing matrices follow the convention of
-:mod:`theory.topology` (x_i ← Σ_j W_ij x_j, rows sum to 1) and equal its dense ones entry for
-entry (``uniform`` W = D⁻¹(Adj + I), ``metropolis``, ``max_degree``). A mixing matrix is handed
+:mod:`theory.topology` (:math:`x_i \leftarrow \sum_j W_{ij} x_j`, rows sum to 1) and equal its
+dense ones entry for entry (``uniform`` :math:`W = D^{-1}(\mathrm{Adj} + I)`, ``metropolis``,
+``max_degree``). A mixing matrix is handed
 to the simulator as padded neighbour lists (:func:`neighbour_lists`): ``index`` (N, k) int32 and
 ``weights`` (N, k) with k the largest number of nonzeros in a row; a shorter row is padded with
 its own index and weight 0.
@@ -12,16 +14,18 @@ its own index and weight 0.
 Spectra come from ARPACK (``scipy.sparse.linalg.eigsh`` / ``eigs`` / ``svds``), each value with
 the bound that its residual gives:
 
-* symmetric S, Ritz pair (θ, x), ‖x‖ = 1, r = ‖Sx − θx‖₂: some eigenvalue of S lies in
-  [θ − r, θ + r] (the residual bound for Hermitian matrices; Parlett, *The Symmetric
-  Eigenvalue Problem*, Thm 4.5.1);
-* singular triplet (σ, u, v) of A: some singular value lies within max(‖Av − σu‖, ‖Aᵀu − σv‖)
-  of σ (the same bound on the symmetric [[0, A], [Aᵀ, 0]]).
+* symmetric S, Ritz pair :math:`(\theta, x)`, :math:`\lVert x\rVert = 1`,
+  :math:`r = \lVert Sx - \theta x\rVert_2`: some eigenvalue of S lies in
+  :math:`[\theta - r, \theta + r]` (the residual bound for Hermitian matrices; Parlett, *The
+  Symmetric Eigenvalue Problem*, Thm 4.5.1);
+* singular triplet :math:`(\sigma, u, v)` of A: some singular value lies within
+  :math:`\max(\lVert Av - \sigma u\rVert, \lVert A^\top u - \sigma v\rVert)` of σ (the same
+  bound on the symmetric :math:`\begin{pmatrix} 0 & A \\ A^\top & 0 \end{pmatrix}`).
 
-A reversible W is similar to S = D_π^{1/2} W D_π^{-1/2}, symmetric: its eigenvalues are
-those of S (:mod:`theory.spectral`). π is exact where the rule fixes it (1/N for the symmetric
-rules, ∝ |A_i| for ``uniform``) and otherwise the Perron vector that ``eigs`` returns, with its
-residual ‖Wᵀπ − π‖₂ reported.
+A reversible W is similar to :math:`S = D_\pi^{1/2} W D_\pi^{-1/2}`, symmetric: its eigenvalues
+are those of S (:mod:`theory.spectral`). π is exact where the rule fixes it (:math:`1/N` for the
+symmetric rules, :math:`\propto |A_i|` for ``uniform``) and otherwise the Perron vector that
+``eigs`` returns, with its residual :math:`\lVert W^\top \pi - \pi\rVert_2` reported.
 """
 
 from __future__ import annotations
@@ -85,12 +89,13 @@ def sparse_graph(
     degree: int | None = None,
     seed: Any = None,
 ) -> sp.csr_matrix:
-    """Graph ``name`` (one of :data:`SPARSE_GRAPHS`) on ``n`` nodes as a CSR 0/1 adjacency.
+    r"""Graph ``name`` (one of :data:`SPARSE_GRAPHS`) on ``n`` nodes as a CSR 0/1 adjacency.
 
     The same edges as :func:`theory.topology.make_graph` for the deterministic graphs (ring,
-    torus with node (r, c) at r·cols + c, hypercube on n = 2^d, exponential i ~ i ± 2^ℓ,
-    ℓ < ⌈log₂ n⌉) and for ``random_regular`` (networkx's pairing model with the same seed
-    stream, resampled until connected); memory O(n·degree).
+    torus with node (r, c) at :math:`r \cdot \mathrm{cols} + c`, hypercube on :math:`n = 2^d`,
+    exponential :math:`i \sim i \pm 2^\ell`, :math:`\ell < \lceil \log_2 n \rceil`) and for
+    ``random_regular`` (networkx's pairing model with the same seed stream, resampled until
+    connected); memory :math:`O(n \cdot \mathrm{degree})`.
 
     Example:
       >>> sparse_graph("ring", 5).sum(axis=1).A1.tolist()
@@ -153,9 +158,10 @@ def _adjacency(adjacency: Any) -> sp.csr_matrix:
 
 
 def sparse_mixing(name: str, adjacency: Any) -> sp.csr_matrix:
-    """Mixing matrix ``name`` (one of :data:`SPARSE_MIXINGS`) of a connected undirected graph,
-    CSR: the entries of :func:`theory.topology.mixing_matrix` (``uniform`` w_ij = 1/|A_i| on
-    A_i = {i} ∪ N(i), Section 3.1 of arXiv 2607.02447; Metropolis–Hastings; max-degree).
+    r"""Mixing matrix ``name`` (one of :data:`SPARSE_MIXINGS`) of a connected undirected graph,
+    CSR: the entries of :func:`theory.topology.mixing_matrix` (``uniform``
+    :math:`w_{ij} = 1/|A_i|` on :math:`A_i = \{i\} \cup N(i)`, Section 3.1 of arXiv 2607.02447;
+    Metropolis–Hastings; max-degree).
 
     Example:
       >>> sparse_mixing("uniform", sparse_graph("ring", 4)).toarray()[0].tolist()
@@ -178,10 +184,11 @@ def sparse_mixing(name: str, adjacency: Any) -> sp.csr_matrix:
 
 
 def neighbour_lists(W: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Padded neighbour lists of a (dense or sparse) N × N matrix: ``(index (N, k) int32,
-    weights (N, k) float64)`` with row i holding the columns j of its nonzeros W_ij in
+    r"""Padded neighbour lists of a (dense or sparse) N × N matrix: ``(index (N, k) int32,
+    weights (N, k) float64)`` with row i holding the columns j of its nonzeros :math:`W_{ij}` in
     increasing order, k the largest count of a row, a shorter row padded with index i and
-    weight 0; Σ_m weights[i, m] θ_{index[i, m]} = Σ_j W_ij θ_j.
+    weight 0;
+    :math:`\sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]} = \sum_j W_{ij} \theta_j`.
 
     Example:
       >>> idx, w = neighbour_lists(np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]))
@@ -276,15 +283,17 @@ def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
     whose error is the residual bound of its Ritz pair.
 
     Args:
-      W: (N, N) row-stochastic, irreducible, reversible (π_i W_ij = π_j W_ji), N >= 4.
+      W: (N, N) row-stochastic, irreducible, reversible (:math:`\pi_i W_{ij} = \pi_j W_{ji}`),
+        :math:`N \ge 4`.
       pi: its stationary weights if known (None: :func:`stationary_weights`).
-      maxiter: ARPACK's limit on restarts (None: its default, 10·N); past it
+      maxiter: ARPACK's limit on restarts (None: its default, :math:`10 N`); past it
         ``scipy.sparse.linalg.ArpackNoConvergence`` is raised (a gap too small to resolve).
 
     Returns:
       dict with ``lambda2``, ``lambda_min``, ``lambda`` (Estimates), ``pi`` (N,),
-      ``pi_residual`` ‖Wᵀπ − π‖₂ and ``asymmetry`` ‖S − Sᵀ‖_F (rounding of π; a reversible W
-      with an exact π has 0): W's eigenvalues are S's to within it.
+      ``pi_residual`` :math:`\lVert W^\top \pi - \pi\rVert_2` and ``asymmetry``
+      :math:`\lVert S - S^\top\rVert_F` (rounding of π; a reversible W with an exact π has 0):
+      W's eigenvalues are S's to within it.
 
     Example:
       >>> out = spectrum(sparse_mixing("uniform", sparse_graph("ring", 6)))
@@ -337,9 +346,9 @@ def product_contraction(mats) -> Estimate:
     :func:`theory.time_varying.period_contraction`.
 
     Args:
-      mats: a list of P (N, N) sparse (or dense) doubly-stochastic matrices, N >= 3 (the
-        columns are not checked: for a W_t that is only row-stochastic the value is still
-        ‖Π W_t − J‖₂, but no longer a consensus contraction).
+      mats: a list of P (N, N) sparse (or dense) doubly-stochastic matrices, :math:`N \ge 3`
+        (the columns are not checked: for a :math:`W_t` that is only row-stochastic the value is
+        still :math:`\lVert \prod_t W_t - J\rVert_2`, but no longer a consensus contraction).
     """
     # one W_t alone need not be irreducible (a one-peer round, a matching)
     ms = [_stochastic(w, f"mats[{t}]", irreducible=False) for t, w in enumerate(mats)]

@@ -1,11 +1,12 @@
-r"""Spectral quantities of mixing matrices (extension: arXiv 2607.02447's theory uses only |Ā|).
+r"""Spectral quantities of mixing matrices (extension: arXiv 2607.02447's theory uses only
+:math:`|\bar A|`).
 
 Every numeric function here is ``jax.jit``-compiled, float64, and accepts one matrix
 ``(n, n)`` or a batch ``(b, n, n)`` (it then ``vmap``\ s internally); each can also be
 ``jax.vmap``\ ped by the caller. Shapes are checked at trace time; *values* are not checked
 inside ``jit`` — run :func:`theory.topology.validate_mixing` first on untrusted input.
 
-Definitions (toolkit convention x <- W x, rows of W sum to 1; spec
+Definitions (toolkit convention :math:`x \leftarrow W x`, rows of W sum to 1; spec
 docs/theory/consensus.md §0, §3 D7):
 
 * π — stationary weights: the left Perron vector, :math:`\pi^\top W = \pi^\top`,
@@ -18,17 +19,19 @@ docs/theory/consensus.md §0, §3 D7):
   :math:`:= \lVert D_\pi^{1/2}(W - \mathbf{1}\pi^\top)D_\pi^{-1/2}\rVert_2`, the one-step
   contraction of the disagreement :math:`x - \mathbf{1}(\pi^\top x)` in the π-weighted norm.
   For reversible W this equals :math:`\max(|\lambda_2|, |\lambda_N|)`; for doubly-stochastic
-  W (π = 1/N) it equals :math:`\lVert W - J\rVert_2`, which covers the non-reversible directed
-  exponential graph of Ying et al. (there: :math:`\max_{k\neq 0}|\mathrm{eig}_k|`, as W is
-  circulant).
+  W (:math:`\pi = 1/N`) it equals :math:`\lVert W - J\rVert_2`, which covers the non-reversible
+  directed exponential graph of Ying et al. (there: :math:`\max_{k\neq 0}|\mathrm{eig}_k|`, as W
+  is circulant).
 * spectral gap :math:`\delta = 1 - \lambda`; Koloskova et al.'s :math:`p = 1 - \lambda^2`
-  (tight for a fixed W, τ = 1).
+  (tight for a fixed W, :math:`\tau = 1`).
 * :math:`|A_i| = \deg_i + 1` (the client counts itself) and
   :math:`|\bar A| = \frac1N \sum_i |A_i|` (Section 3.1).
-* Eq. (1) objective weights π^obj_j = (column sum j of W)/N; with the paper's uniform W these
-  are the weights the DecL objective puts on L_j (docs/theory/decl_weights.md §2). They differ from
-  the stationary π on irregular graphs.
-* n_W(γ) — effective number of neighbours of Vogels, Hendrikx & Jaggi (NeurIPS 2022).
+* Eq. (1) objective weights
+  :math:`\pi^{\mathrm{obj}}_j = (\text{column sum } j \text{ of } W)/N`; with the paper's uniform
+  W these are the weights the DecL objective puts on :math:`L_j` (docs/theory/decl_weights.md
+  §2). They differ from the stationary π on irregular graphs.
+* :math:`n_W(\gamma)` — effective number of neighbours of Vogels, Hendrikx & Jaggi (NeurIPS
+  2022).
 
 The unbatched kernels and argument checks are private helpers batched here; the exact closed
 forms for named graphs (:func:`closed_form_eigenvalues`, :func:`closed_form_lambda`,
@@ -84,7 +87,8 @@ def stationary_weights(W):
 
     This is the weighting D-SGD with W actually optimises at consensus
     (docs/theory/consensus.md §3 D7);
-    for the paper's uniform W, π_i ∝ |A_i|. Needs W irreducible (connected graph).
+    for the paper's uniform W, :math:`\pi_i \propto |A_i|`. Needs W irreducible (connected
+    graph).
 
     Args: W (n, n) or (b, n, n), row-stochastic. Returns (n,) or (b, n).
 
@@ -104,7 +108,7 @@ def objective_weights(W):
 
     With the paper's uniform W (:math:`w_{ij} = 1/|A_i|`),
     :math:`\sum_i \frac1N \frac{1}{|A_i|} \sum_{j\in A_i} L_j = \sum_j \pi^{\mathrm{obj}}_j L_j`
-    (docs/theory/decl_weights.md §2). Equals 1/N for every doubly-stochastic W.
+    (docs/theory/decl_weights.md §2). Equals :math:`1/N` for every doubly-stochastic W.
 
     Args: W (n, n) or (b, n, n). Returns (n,) or (b, n).
 
@@ -198,8 +202,8 @@ def spectral_gap(W):
 @float64
 @jax.jit
 def koloskova_p(W):
-    r"""Koloskova et al.'s consensus rate :math:`p = 1 - \lambda^2` for a fixed W (τ = 1;
-    docs/theory/consensus.md §1)."""
+    r"""Koloskova et al.'s consensus rate :math:`p = 1 - \lambda^2` for a fixed W
+    (:math:`\tau = 1`; docs/theory/consensus.md §1)."""
     return _batch(lambda w: 1.0 - _contraction(w) ** 2, _matrix(W))
 
 
@@ -243,7 +247,7 @@ def effective_neighbours(W, gamma):
     :math:`n_W(0) = n/\lVert W\rVert_F^2`.
 
     Args: W (n, n) or (b, n, n); gamma in [0, 1 − 1e-6] (:data:`GAMMA_MAX`: closer to 1,
-    float64 cannot resolve 1 − γ well enough). Returns () or (b,), in [1, n].
+    float64 cannot resolve :math:`1 - \gamma` well enough). Returns () or (b,), in [1, n].
     """
     if not _is_tracer(gamma):
         gamma = v.real(gamma, "gamma", lo=0.0, hi=GAMMA_MAX, why=GAMMA_WHY)
@@ -253,8 +257,8 @@ def effective_neighbours(W, gamma):
 @float64
 @jax.jit
 def stochasticity(W):
-    """Boolean properties of W: row / column / doubly stochastic, symmetric, nonnegative,
-    primitive (irreducible and aperiodic: W^m > 0 for some m), reversible.
+    r"""Boolean properties of W: row / column / doubly stochastic, symmetric, nonnegative,
+    primitive (irreducible and aperiodic: :math:`W^m > 0` for some m), reversible.
 
     Returns a dict of boolean arrays (shape () or (b,)).
     """
@@ -272,12 +276,13 @@ def _summary_jit(W, adjacency, gamma):
 @_checked("mixing")
 @float64
 def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
-    """All quantities of this module for W (and its graph, if ``adjacency`` is given).
+    r"""All quantities of this module for W (and its graph, if ``adjacency`` is given).
 
     Keys: n, eigenvalues, lambda2, lambda_min, lambda (= :func:`contraction`), spectral_gap,
     p, objective_weights, stationary_weights, effective_neighbours (at ``gamma``), gamma,
     row_stochastic, column_stochastic, doubly_stochastic, symmetric, primitive, reversible;
-    with ``adjacency`` also degrees, mean_degree, connectivity (|A_i|), avg_connectivity (|Ā|).
+    with ``adjacency`` also degrees, mean_degree, connectivity (:math:`|A_i|`), avg_connectivity
+    (:math:`|\bar A|`).
     Eigenvalue-based keys are NaN for a non-reversible W; ``lambda`` is always defined.
 
     Args: W (n, n) or (b, n, n); adjacency of the same shape or None; gamma in
@@ -300,7 +305,8 @@ def summary(W, adjacency=None, gamma: float = 0.9) -> dict:
 @float64
 @jax.jit
 def lambda_gap_pi(W):
-    """(λ, δ = 1 − λ, π) in one pass: the stationary solve is shared. Batched like the rest."""
+    r"""(λ, :math:`\delta = 1 - \lambda`, π) in one pass: the stationary solve is shared. Batched
+    like the rest."""
 
     def core(w):
         pi = _stationary(w)

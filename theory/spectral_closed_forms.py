@@ -1,9 +1,11 @@
-"""Exact spectra of named gossip matrices in sympy (extension: the paper's theory uses only |Ā|).
+r"""Exact spectra of named gossip matrices in sympy (extension: the paper's theory uses only
+:math:`|\bar A|`).
 
 Eigenvalues with multiplicity, the contraction factor λ and the effective number of neighbours
-n_W(γ) of the complete graph, ring, torus, star, hypercube and Ying et al.'s exponential graph
-(docs/theory/consensus.md §4 table, §3 D7 for the uniform star, §6 for n_W), the closed forms
-that the numeric routines of :mod:`theory.spectral` are tested against.
+:math:`n_W(\gamma)` of the complete graph, ring, torus, star, hypercube and Ying et al.'s
+exponential graph (docs/theory/consensus.md §4 table, §3 D7 for the uniform star, §6 for
+:math:`n_W`), the closed forms that the numeric routines of :mod:`theory.spectral` are tested
+against.
 """
 
 from __future__ import annotations
@@ -45,16 +47,21 @@ def closed_form_eigenvalues(
     cols: int | None = None,
     mixing: str | None = None,
 ) -> list[sp.Expr]:
-    """Exact eigenvalues (with multiplicity, as sympy expressions) of a named gossip matrix.
+    r"""Exact eigenvalues (with multiplicity, as sympy expressions) of a named gossip matrix.
 
-    * ``complete`` (any of uniform / metropolis / max_degree / fedavg: all give J): 1, 0^(n−1).
-    * ``ring`` (weights 1/3): (1 + 2cos(2πk/n))/3, k = 0..n−1.
-    * ``torus`` rows×cols (weights 1/5): (1 + 2cos(2πk/rows) + 2cos(2πl/cols))/5.
-    * ``star``, mixing ``metropolis``/``max_degree``: 1, (1 − 1/n)^(n−2), 0; mixing ``uniform``:
-      1, (1/2)^(n−2), 1/n − 1/2 (docs/theory/consensus.md §3 D7).
-    * ``hypercube`` n = 2^d (weights 1/(d+1)): 1 − 2k/(d+1) with multiplicity C(d, k).
+    * ``complete`` (any of uniform / metropolis / max_degree / fedavg: all give J):
+      :math:`1, 0^{(n-1)}`.
+    * ``ring`` (weights 1/3): :math:`(1 + 2\cos(2\pi k/n))/3`, :math:`k = 0, \dots, n-1`.
+    * ``torus`` rows×cols (weights 1/5):
+      :math:`(1 + 2\cos(2\pi k/\mathrm{rows}) + 2\cos(2\pi l/\mathrm{cols}))/5`.
+    * ``star``, mixing ``metropolis``/``max_degree``: :math:`1, (1 - 1/n)^{(n-2)}, 0`; mixing
+      ``uniform``: :math:`1, (1/2)^{(n-2)}, 1/n - 1/2` (docs/theory/consensus.md §3 D7).
+    * ``hypercube`` :math:`n = 2^d` (weights :math:`1/(d+1)`): :math:`1 - 2k/(d+1)` with
+      multiplicity :math:`\binom{d}{k}`.
     * ``exponential``: Ying et al.'s directed W (mixing ``ying``, :func:`exponential_mixing`),
-      circulant, so eig_k = (1 + Σ_{ℓ<τ} e^{2πi k 2^ℓ/n})/(τ+1), τ = ⌈log₂ n⌉ (complex).
+      circulant, so
+      :math:`\mathrm{eig}_k = (1 + \sum_{\ell<\tau} e^{2\pi i k 2^\ell/n})/(\tau+1)`,
+      :math:`\tau = \lceil \log_2 n \rceil` (complex).
 
     For the regular graphs (complete, ring, torus, hypercube) the uniform, Metropolis and
     max-degree rules coincide. ``mixing=None`` picks the default (``ying`` for exponential,
@@ -107,12 +114,14 @@ def closed_form_lambda(
     cols: int | None = None,
     mixing: str | None = None,
 ) -> sp.Expr:
-    """Exact contraction factor λ of a named gossip matrix (docs/theory/consensus.md §4 table).
+    r"""Exact contraction factor λ of a named gossip matrix (docs/theory/consensus.md §4 table).
 
     With ``n=None`` (ring, star, complete) the result is symbolic in ``N_SYM``:
-    ring (1 + 2cos(2π/n))/3 (n >= 3); torus (3 + 2cos(2π/m))/5, m = max(rows, cols);
-    star Metropolis 1 − 1/n, star uniform 1/2; hypercube (d−1)/(d+1); complete 0;
-    exponential (Ying, n >= 3): max_{k≠0} |eig_k|, which is (τ−1)/(τ+1) for even n.
+    ring :math:`(1 + 2\cos(2\pi/n))/3` (:math:`n \ge 3`); torus :math:`(3 + 2\cos(2\pi/m))/5`,
+    :math:`m = \max(\mathrm{rows}, \mathrm{cols})`; star Metropolis :math:`1 - 1/n`, star
+    uniform 1/2; hypercube :math:`(d-1)/(d+1)`; complete 0; exponential (Ying,
+    :math:`n \ge 3`): :math:`\max_{k\ne0} |\mathrm{eig}_k|`, which is :math:`(\tau-1)/(\tau+1)`
+    for even n.
     """
     graph = v.choice(graph, "graph", CLOSED_FORM_GRAPHS)
     mixing = _default_mixing(graph, mixing)

@@ -1,19 +1,23 @@
-"""Communication graphs and mixing matrices for decentralized learning (Section 3.1 and
+r"""Communication graphs and mixing matrices for decentralized learning (Section 3.1 and
 Assumption A.3 of arXiv 2607.02447).
 
 Graphs are returned as dense ``(n, n)`` float64 0/1 adjacency matrices: symmetric, zero
-diagonal (no self loops). The paper's neighbourhood A_i contains client i itself, so
-|A_i| = degree_i + 1; the official code's ``avg_connectivity`` is the average *degree*
-(self excluded), i.e. code degree k corresponds to paper |A_i| = k + 1.
+diagonal (no self loops). The paper's neighbourhood :math:`A_i` contains client i itself, so
+:math:`|A_i| = \mathrm{degree}_i + 1`; the official code's ``avg_connectivity`` is the average
+*degree* (self excluded), i.e. code degree k corresponds to paper :math:`|A_i| = k + 1`.
 
-Mixing matrices follow the toolkit convention x_i <- sum_j W_ij x_j (rows sum to 1):
+Mixing matrices follow the toolkit convention :math:`x_i \leftarrow \sum_j W_{ij} x_j` (rows sum
+to 1):
 
-* ``uniform``     w_ij = 1/|A_i| for j in A_i — the paper's rule (row-stochastic);
-* ``metropolis``  w_ij = 1/(1 + max(deg_i, deg_j)) — Metropolis–Hastings, symmetric doubly
-  stochastic (the weights of Vogels et al.'s ``gossip_matrix``);
-* ``max_degree``  w_ij = 1/(1 + max_k deg_k) — symmetric doubly stochastic;
-* ``data_size``   w_ij = n_j / sum_{k in A_i} n_k — the official code's rule (row-stochastic);
-* ``fedavg``      W = J = 11ᵀ/N — FedAvg as gossip with the averaging matrix.
+* ``uniform``     :math:`w_{ij} = 1/|A_i|` for :math:`j \in A_i` — the paper's rule
+  (row-stochastic);
+* ``metropolis``  :math:`w_{ij} = 1/(1 + \max(\deg_i, \deg_j))` — Metropolis–Hastings,
+  symmetric doubly stochastic (the weights of Vogels et al.'s ``gossip_matrix``);
+* ``max_degree``  :math:`w_{ij} = 1/(1 + \max_k \deg_k)` — symmetric doubly stochastic;
+* ``data_size``   :math:`w_{ij} = n_j / \sum_{k \in A_i} n_k` — the official code's rule
+  (row-stochastic);
+* ``fedavg``      :math:`W = J = \mathbf{1}\mathbf{1}^\top/N` — FedAvg as gossip with the
+  averaging matrix.
 
 Random generators take ``seed`` (an int, a JAX PRNG key or a NumPy Generator) and are
 reproducible: the same seed gives the same graph.
@@ -143,7 +147,7 @@ def validate_adjacency(
 
 
 def degrees(adjacency) -> np.ndarray:
-    """Degree of every node (self excluded): deg_i = sum_j A_ij. Shape (n,)."""
+    r"""Degree of every node (self excluded): :math:`\deg_i = \sum_j A_{ij}`. Shape (n,)."""
     return np.asarray(adjacency, dtype=np.float64).sum(axis=1)
 
 
@@ -177,19 +181,21 @@ def _nodes(n: Any, lo: int, field: str = "n") -> int:
 
 
 def complete(n: int) -> np.ndarray:
-    """Complete graph K_n (every |A_i| = n: the FL case of Remark A.2)."""
+    """Complete graph :math:`K_n` (every :math:`|A_i| = n`: the FL case of Remark A.2)."""
     n = _nodes(n, lo=2)
     return np.ones((n, n)) - np.eye(n)
 
 
 def ring(n: int) -> np.ndarray:
-    """Cycle C_n: i ~ i ± 1 mod n (n = 3 is the triangle K_3)."""
+    r"""Cycle :math:`C_n`: :math:`i \sim i \pm 1 \bmod n` (:math:`n = 3` is the triangle
+    :math:`K_3`)."""
     n = _nodes(n, lo=3)
     return _from_edges(n, ((i, (i + 1) % n) for i in range(n)))
 
 
 def torus(rows: int, cols: int) -> np.ndarray:
-    """2-D torus C_rows × C_cols, node (r, c) has index r*cols + c; degree 4.
+    r"""2-D torus :math:`C_{\mathrm{rows}} \times C_{\mathrm{cols}}`, node (r, c) has index
+    :math:`r \cdot \mathrm{cols} + c`; degree 4.
 
     Both sides must be >= 3 (a side of 2 would double edges; docs/theory/consensus.md §4).
     """
@@ -206,13 +212,14 @@ def torus(rows: int, cols: int) -> np.ndarray:
 
 
 def star(n: int) -> np.ndarray:
-    """Star: node 0 is the hub, nodes 1..n-1 are leaves."""
+    r"""Star: node 0 is the hub, nodes :math:`1, \dots, n-1` are leaves."""
     n = _nodes(n, lo=3)
     return _from_edges(n, ((0, j) for j in range(1, n)))
 
 
 def hypercube(n: int) -> np.ndarray:
-    """Hypercube on n = 2^d nodes: i ~ j iff their binary labels differ in one bit."""
+    r"""Hypercube on :math:`n = 2^d` nodes: :math:`i \sim j` iff their binary labels differ in one
+    bit."""
     n = _nodes(n, lo=2)
     if n & (n - 1):
         v.fail("n", "a power of 2 for the hypercube", n)
@@ -221,7 +228,8 @@ def hypercube(n: int) -> np.ndarray:
 
 
 def exponential(n: int) -> np.ndarray:
-    """Undirected static exponential graph: i ~ i ± 2^ℓ mod n, ℓ = 0..⌈log₂ n⌉−1.
+    r"""Undirected static exponential graph: :math:`i \sim i \pm 2^\ell \bmod n`,
+    :math:`\ell = 0, \dots, \lceil \log_2 n \rceil - 1`.
 
     This is the symmetrised communication graph of Ying et al. (2021). Their *directed*
     graph and its doubly-stochastic (non-symmetric) mixing matrix are
@@ -232,7 +240,8 @@ def exponential(n: int) -> np.ndarray:
 
 
 def exponential_directed(n: int) -> np.ndarray:
-    """Directed static exponential graph of Ying et al. (2021): edge i → i + 2^ℓ mod n.
+    r"""Directed static exponential graph of Ying et al. (2021): edge
+    :math:`i \to i + 2^\ell \bmod n`.
 
     Returns the 0/1 out-neighbour matrix (row i marks the nodes i sends to); not symmetric.
     """
@@ -248,8 +257,9 @@ def exponential_mixing(n: int) -> np.ndarray:
     r"""Ying et al.'s static exponential mixing matrix
     :math:`W = (I + \sum_{\ell} S^{2^\ell})/(\tau + 1)`, :math:`\tau = \lceil \log_2 n \rceil`.
 
-    Row i averages x_i with x_{i+2^ℓ}; W is circulant and doubly stochastic but not symmetric
-    (so its contraction factor is ‖W − J‖₂, see :func:`theory.spectral.contraction`).
+    Row i averages :math:`x_i` with :math:`x_{i+2^\ell}`; W is circulant and doubly stochastic
+    but not symmetric (so its contraction factor is :math:`\lVert W - J\rVert_2`, see
+    :func:`theory.spectral.contraction`).
     """
     n = _nodes(n, lo=3)
     tau = len(exponential_offsets(n))
@@ -264,9 +274,10 @@ def exponential_mixing(n: int) -> np.ndarray:
 def erdos_renyi(
     n: int, *, prob: float | None = None, avg_degree: float | None = None, seed: Any
 ) -> np.ndarray:
-    """Connected Erdős–Rényi G(n, p) graph, resampled until connected.
+    r"""Connected Erdős–Rényi :math:`G(n, p)` graph, resampled until connected.
 
-    Give exactly one of ``prob`` (edge probability p) or ``avg_degree`` (p = avg_degree/(n−1)).
+    Give exactly one of ``prob`` (edge probability p) or ``avg_degree``
+    (:math:`p = \mathrm{avg\_degree}/(n-1)`).
     This is the graph the paper *says* it uses (Section 5 of arXiv 2607.02447); the official
     code uses :func:`paper_code` instead.
     """
@@ -290,8 +301,9 @@ def erdos_renyi(
 
 
 def random_regular(n: int, degree: int, *, seed: Any) -> np.ndarray:
-    """Connected random ``degree``-regular graph (networkx pairing model, resampled until
-    connected). Needs n·degree even and 2 <= degree <= n−1."""
+    r"""Connected random ``degree``-regular graph (networkx pairing model, resampled until
+    connected). Needs :math:`n \cdot \mathrm{degree}` even and
+    :math:`2 \le \mathrm{degree} \le n - 1`."""
     n = _nodes(n, lo=3)
     degree = v.integer(degree, "degree", lo=2, hi=n - 1)
     if (n * degree) % 2:
@@ -307,15 +319,17 @@ def random_regular(n: int, degree: int, *, seed: Any) -> np.ndarray:
 
 
 def paper_code(n: int, avg_degree: float, *, seed: Any) -> np.ndarray:
-    """The official code's generator (``generate_adj_matrix_avg``; docs/theory/paper_code.md §2).
+    r"""The official code's generator (``generate_adj_matrix_avg``; docs/theory/paper_code.md §2).
 
-    1. random spanning tree: node i = 1..n−1 attaches to a parent drawn uniformly from 0..i−1;
+    1. random spanning tree: node :math:`i = 1, \dots, n-1` attaches to a parent drawn uniformly
+       from :math:`0, \dots, i-1`;
     2. visiting nodes in index order, while node i has degree < k = int(avg_degree), add an
        edge to a partner drawn uniformly from the nodes not yet adjacent to i (and ≠ i);
     3. retry from 1. until the graph is connected (step 1 already guarantees it).
 
     The realised mean degree is >= k and usually larger: tree edges and partners' edges push
-    degrees above k. Unit: k is a *degree* (self excluded); paper |A_i| = degree + 1.
+    degrees above k. Unit: k is a *degree* (self excluded); paper
+    :math:`|A_i| = \mathrm{degree} + 1`.
     Deviation from the released code: it uses Python's unseeded ``random``; here the stream
     comes from ``seed``, and step 2 is our reading of "random edges until every node has
     degree >= avg" (a uniformly random non-neighbour as partner).
@@ -396,7 +410,8 @@ def make_graph(
 
 
 def uniform_mixing(adjacency) -> np.ndarray:
-    """Paper's weights w_ij = 1/|A_i| for j in A_i = {i} ∪ N(i): W = D⁻¹(Adj + I)."""
+    r"""Paper's weights :math:`w_{ij} = 1/|A_i|` for :math:`j \in A_i = \{i\} \cup N(i)`:
+    :math:`W = D^{-1}(\mathrm{Adj} + I)`."""
     a = validate_adjacency(adjacency)
     m = a + np.eye(a.shape[0])
     return m / m.sum(axis=1, keepdims=True)
@@ -412,7 +427,8 @@ def metropolis_mixing(adjacency) -> np.ndarray:
 
 
 def max_degree_mixing(adjacency) -> np.ndarray:
-    """Max-degree weights: w_ij = 1/(1 + Δ) on edges (Δ = max degree), w_ii = 1 − deg_i/(1+Δ)."""
+    r"""Max-degree weights: :math:`w_{ij} = 1/(1 + \Delta)` on edges (Δ = max degree),
+    :math:`w_{ii} = 1 - \deg_i/(1 + \Delta)`."""
     a = validate_adjacency(adjacency)
     w = a / (1.0 + degrees(a).max())
     return w + np.diag(1.0 - w.sum(axis=1))
@@ -453,13 +469,14 @@ def validate_sizes(sizes, n: int, *, field: str = "sizes") -> np.ndarray:
 
 
 def mixing_matrix(name: str, adjacency, *, sizes=None, any_graph: bool = False) -> np.ndarray:
-    """Mixing matrix ``name`` (one of :data:`MIXINGS`) for a connected undirected graph.
+    r"""Mixing matrix ``name`` (one of :data:`MIXINGS`) for a connected undirected graph.
 
     ``sizes`` (client data sizes, all > 0) is required by ``data_size``; the other rules do not
     depend on data sizes and ignore it (so one call can serve every rule). Assumption A.3
     of arXiv 2607.02447 allows any topology-respecting row-stochastic rule; its proofs use
-    ``uniform``. ``fedavg`` (J/N: the server averages every client) uses no graph: it takes
-    the complete graph, and another graph is refused (it would be ignored) unless
+    ``uniform``. ``fedavg`` (:math:`J = \mathbf{1}\mathbf{1}^\top/N`: the server averages
+    every client) uses no graph: it takes the complete graph, and another graph is refused (it
+    would be ignored) unless
     ``any_graph`` (an audit that puts every rule on the same graphs).
 
     >>> mixing_matrix("uniform", star(4))[0].tolist()
@@ -503,15 +520,15 @@ def validate_mixing(
     adjacency=None,
     force_size: bool = False,
 ) -> np.ndarray:
-    """Check a mixing matrix; return it as float64 or raise a one-line ValueError.
+    r"""Check a mixing matrix; return it as float64 or raise a one-line ValueError.
 
     Always: square, finite, entries >= 0, rows summing to 1 (to a tolerance of W's own
     dtype: a float32 W may carry
     float32 rounding), support graph connected. Optional: ``symmetric``, ``doubly`` (columns
-    sum to 1 too), ``positive_diagonal`` (w_ii > 0), and ``adjacency`` (w_ij > 0 only for j in
-    A_i: Assumption A.3). The memory of the checks (:data:`MIXING_CHECK_COPIES` dense float64
-    copies) is estimated from W's shape before anything is copied; above the budget the call
-    is refused unless ``force_size``.
+    sum to 1 too), ``positive_diagonal`` (:math:`w_{ii} > 0`), and ``adjacency``
+    (:math:`w_{ij} > 0` only for :math:`j \in A_i`: Assumption A.3). The memory of the checks
+    (:data:`MIXING_CHECK_COPIES` dense float64 copies) is estimated from W's shape before
+    anything is copied; above the budget the call is refused unless ``force_size``.
 
     >>> w = mixing_matrix("uniform", ring(4)).astype(np.float32)
     >>> validate_mixing(w).dtype

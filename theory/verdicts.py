@@ -192,7 +192,8 @@ def rule_change(claim: str, rule: str | None = None) -> dict:
 # tolerances (T1–T5)
 # ----------------------------------------------------------------------------------------------
 def eig_tolerance(norm2: float, d: int) -> float:
-    """T1: δλ = d · ε · ‖X‖₂, the backward error bound of a float64 symmetric eigen-solve.
+    r"""T1: :math:`\delta\lambda = d \cdot \varepsilon \cdot \lVert X\rVert_2`, the backward error
+    bound of a float64 symmetric eigen-solve.
 
     >>> eig_tolerance(1.0, 100) == 100 * EPS
     True
@@ -201,12 +202,14 @@ def eig_tolerance(norm2: float, d: int) -> float:
 
 
 def bound_tolerance(lb: float) -> float:
-    """T4: δLB = 64 · ε · max(1, |LB|) for a closed-form bound evaluated in float64."""
+    r"""T4: :math:`\delta\mathrm{LB} = 64 \cdot \varepsilon \cdot \max(1, |\mathrm{LB}|)` for a
+    closed-form bound evaluated in float64."""
     return BOUND_ULPS * EPS * max(1.0, abs(float(lb)))
 
 
 def targets_equal(X1, X2) -> tuple[bool, float, float]:
-    """T5: ``(equal, max|X1 − X2|, tolerance)`` with tolerance 64 · ε · max(max|X1|, max|X2|)."""
+    r"""T5: ``(equal, max|X1 − X2|, tolerance)`` with tolerance
+    :math:`64 \cdot \varepsilon \cdot \max(\max|X_1|, \max|X_2|)`."""
     X1, X2 = np.asarray(X1, float), np.asarray(X2, float)
     diff = float(np.max(np.abs(X1 - X2)))
     tol = TARGET_ULPS * EPS * max(float(np.max(np.abs(X1))), float(np.max(np.abs(X2))), 1e-300)
@@ -214,7 +217,7 @@ def targets_equal(X1, X2) -> tuple[bool, float, float]:
 
 
 def track_c_tolerance(*standard_errors: float) -> float:
-    """T6: 2·√(Σ SE²), floored at :data:`TRACK_C_FLOOR`.
+    r"""T6: :math:`2\sqrt{\sum \mathrm{SE}^2}`, floored at :data:`TRACK_C_FLOOR`.
 
     >>> track_c_tolerance(0.0), round(track_c_tolerance(0.03, 0.04), 6)
     (0.02, 0.1)
@@ -335,8 +338,8 @@ def compare(a, b, relation: str, tol: float | None = None, *, r13: bool = True) 
 
 
 def track_a(lb: float, denominator: float | None = None) -> str:
-    """R3: ``invalid`` (denominator ≤ 0, non-finite, LB ∉ [0, 1]), ``vacuous`` (LB ≤ δLB),
-    else ``informative``.
+    r"""R3: ``invalid`` (denominator :math:`\le 0`, non-finite, :math:`\mathrm{LB} \notin [0, 1]`),
+    ``vacuous`` (:math:`\mathrm{LB} \le \delta\mathrm{LB}`), else ``informative``.
 
     >>> track_a(0.97, 2.0), track_a(1.023, -0.5), track_a(0.0, 1.0)
     ('informative', 'invalid', 'vacuous')
@@ -352,8 +355,8 @@ def track_a(lb: float, denominator: float | None = None) -> str:
 
 
 def bound_check(rv_min, lb: float, track_a_word: str, tol: float | None = None) -> str:
-    """R2: the claim r ≥ LB; tolerance δr + δLB; a trivial bound (Track A ``invalid`` or
-    ``vacuous``) makes the check ``degenerate``.
+    r"""R2: the claim :math:`r \ge \mathrm{LB}`; tolerance :math:`\delta r + \delta\mathrm{LB}`; a
+    trivial bound (Track A ``invalid`` or ``vacuous``) makes the check ``degenerate``.
 
     >>> bound_check(0.25, 0.97, "informative"), bound_check(0.99, -1.0, "invalid")
     ('violated', 'degenerate')
@@ -393,18 +396,22 @@ def trend(
     ordered_decrease: bool = True,
     r13: bool = True,
 ) -> tuple[str, list]:
-    """R6: a sensitivity series over graphs of increasing |Ā| (``s`` floats or :class:`Value`).
+    r"""R6: a sensitivity series over graphs of increasing :math:`|\bar A|` (``s`` floats or
+    :class:`Value`).
 
-    Returns ``(word, violations)`` with violations ``[(i, j, s_j − s_i)]``: i < j in |Ā| order,
-    |Ā|_i < |Ā|_j and s_j > s_i + tol (a better-connected graph less robust), worst first.
-    ``holds`` needs a decrease along |Ā| by more than the tolerance (a pair |Ā|_i < |Ā|_j with
-    s_i > s_j + t, R1 over the optimal sets); a series neither violated nor flat without one
-    (only graphs of equal |Ā| differ) is ``degenerate`` (RULE_CHANGES, R6).
+    Returns ``(word, violations)`` with violations ``[(i, j, s_j − s_i)]``: :math:`i < j` in
+    :math:`|\bar A|` order, :math:`|\bar A|_i < |\bar A|_j` and
+    :math:`s_j > s_i + \mathrm{tol}` (a better-connected graph less robust), worst first.
+    ``holds`` needs a decrease along :math:`|\bar A|` by more than the tolerance (a pair
+    :math:`|\bar A|_i < |\bar A|_j` with :math:`s_i > s_j + t`, R1 over the optimal sets); a
+    series neither violated nor flat without one (only graphs of equal :math:`|\bar A|` differ)
+    is ``degenerate`` (RULE_CHANGES, R6).
     ``ordered_decrease=False``: the first implementation, which said ``holds`` whenever the
     series was neither violated nor flat, kept to report its answer beside the rule in force.
-    R13: a series constant by proof (:func:`proved_flat`) over graphs of different |Ā| does
-    not improve anywhere: ``violated`` (the claim "improves with |Ā|" is strict), with no
-    pair in ``violations``; ``r13=False``: the rule before (flat, hence ``degenerate``).
+    R13: a series constant by proof (:func:`proved_flat`) over graphs of different
+    :math:`|\bar A|` does not improve anywhere: ``violated`` (the claim "improves with
+    :math:`|\bar A|`" is strict), with no pair in ``violations``; ``r13=False``: the rule before
+    (flat, hence ``degenerate``).
 
     >>> trend([2, 3, 4], [0.0, 0.0, 0.0], 1e-12)[0], trend([2, 3, 4], [0.3, 0.2, 0.1], 1e-12)[0]
     ('degenerate', 'holds')
@@ -486,14 +493,15 @@ def trend_collapse_guard(
     *,
     both_directions: bool = True,
 ) -> str:
-    """R7 on an R6 trend (RULE_CHANGES): ``word`` (from :func:`trend` on ``abar``, ``s``) stays
-    ``holds`` only if some decrease by more than the tolerance (a pair i, j with |Ā|_i < |Ā|_j
-    and s_j < s_i − t, t as in :func:`trend`) ends at a graph whose optimum has rank ≥ N;
-    when every such decrease ends at a collapsed optimum (rank < N) under a spread reading the
-    trend is ``collapsed`` (R13: the word of a collapse, no longer ``degenerate``, the word of
-    a tie). The same for ``violated`` (R7 in both directions, RULE_CHANGES):
-    it stays only if some violation (s_j > s_i + t) starts at a graph i, the side that came out
-    more robust, whose optimum has rank ≥ N. ``both_directions=False``: the rule before that
+    r"""R7 on an R6 trend (RULE_CHANGES): ``word`` (from :func:`trend` on ``abar``, ``s``) stays
+    ``holds`` only if some decrease by more than the tolerance (a pair i, j with
+    :math:`|\bar A|_i < |\bar A|_j` and :math:`s_j < s_i - t`, t as in :func:`trend`) ends at a
+    graph whose optimum has rank :math:`\ge N`; when every such decrease ends at a collapsed
+    optimum (rank :math:`< N`) under a spread reading the trend is ``collapsed`` (R13: the word
+    of a collapse, no longer ``degenerate``, the word of a tie). The same for ``violated`` (R7
+    in both directions, RULE_CHANGES): it stays only if some violation
+    (:math:`s_j > s_i + t`) starts at a graph i, the side that came out more robust, whose
+    optimum has rank :math:`\ge N`. ``both_directions=False``: the rule before that
     change (``violated`` unguarded). Other words, and s that is not a spread (``spread``
     False: the gap; :class:`theory.claims_model.Sensitivity`), pass unchanged.
 
@@ -531,12 +539,13 @@ def collapse_guard(
     spread: bool,
     other_rank: int | None = None,
 ) -> str:
-    """R7: a ``holds`` of "s_X > s_Y" (or ≥) resting on Y, whose optimum has rank < N, is
-    ``collapsed`` when s is a spread (``spread``; :class:`theory.claims_model.Sensitivity`: a
-    collapsed optimum spreads its RV evenly, so the spread says nothing about robustness;
-    R13 gave this finding its own word); so is a ``violated`` resting on X (``other_rank``
-    < N), the side that came out more robust (R7 in both directions, RULE_CHANGES;
-    ``other_rank=None``: the rule before, one direction). The gap (``spread`` False) passes.
+    r"""R7: a ``holds`` of ":math:`s_X > s_Y`" (or ≥) resting on Y, whose optimum has rank
+    :math:`< N`, is ``collapsed`` when s is a spread (``spread``;
+    :class:`theory.claims_model.Sensitivity`: a collapsed optimum spreads its RV evenly, so the
+    spread says nothing about robustness; R13 gave this finding its own word); so is a
+    ``violated`` resting on X (``other_rank`` :math:`< N`), the side that came out more robust
+    (R7 in both directions, RULE_CHANGES; ``other_rank=None``: the rule before, one direction).
+    The gap (``spread`` False) passes.
 
     >>> collapse_guard("holds", 1, 4, True), collapse_guard("holds", 1, 4, False)
     ('collapsed', 'holds')
@@ -555,10 +564,11 @@ def collapse_guard(
 
 
 def premise_a5(ranks: Iterable[int], names: Sequence[str] = ()) -> str | None:
-    """R11 (premise): Assumption A.5 of arXiv 2607.02447 studies optima W ≠ 0 (Remark A.6: W = 0
-    carries no information, and its RV is 0/0). The reason a word resting on an optimum of rank
-    0 (a target with no positive eigenvalue, e.g. Eq. 4 at N = 2) is ``void``, or None when
-    every optimum has rank ≥ 1. ``names``: what each rank belongs to, for the reason.
+    r"""R11 (premise): Assumption A.5 of arXiv 2607.02447 studies optima :math:`W \ne 0` (Remark
+    A.6: :math:`W = 0` carries no information, and its RV is 0/0). The reason a word resting on
+    an optimum of rank 0 (a target with no positive eigenvalue, e.g. Eq. 4 at :math:`N = 2`) is
+    ``void``, or None when every optimum has rank :math:`\ge 1`. ``names``: what each rank
+    belongs to, for the reason.
 
     >>> premise_a5([3, 1]) is None
     True
@@ -634,12 +644,14 @@ def proved_flat(s: Sequence) -> bool:
 
 
 def same_weights(pi_a: Sequence[float], pi_b: Sequence[float]) -> bool:
-    """R12: whether two objective-weight vectors are one vector up to the rounding of their
-    computation: |π_a − π_b| ≤ 4ε entrywise. An Eq. (1) weight is a column sum of N mixing
-    weights (total 1) divided by N; recursive summation errs by at most (N − 1)ε·Σ|w| ≤
-    (N − 1)ε, so π errs by at most ε + ε/N ≤ 2ε; two such vectors by 4ε. Under the uniform
-    rule every weight is a multiple of 1/Q, Q = N·lcm(|A_i|), so weights that differ in the
-    model differ by at least 1/Q (above 2e-10 for N ≤ 20).
+    r"""R12: whether two objective-weight vectors are one vector up to the rounding of their
+    computation: :math:`|\pi_a - \pi_b| \le 4\varepsilon` entrywise. An Eq. (1) weight is a
+    column sum of N mixing weights (total 1) divided by N; recursive summation errs by at most
+    :math:`(N - 1)\varepsilon \sum |w| \le (N - 1)\varepsilon`, so π errs by at most
+    :math:`\varepsilon + \varepsilon/N \le 2\varepsilon`; two such vectors by
+    :math:`4\varepsilon`. Under the uniform rule every weight is a multiple of :math:`1/Q`,
+    :math:`Q = N \cdot \operatorname{lcm}(|A_i|)`, so weights that differ in the model differ by
+    at least :math:`1/Q` (above 2e-10 for :math:`N \le 20`).
 
     >>> same_weights([1/3] * 3, [0.1 + 0.2 + 0.03333333333333333] * 3)
     True

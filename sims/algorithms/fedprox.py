@@ -1,7 +1,8 @@
-"""FedProx (Li et al., MLSys 2020, "Federated Optimization in Heterogeneous Networks"): every
-local step descends f_i(w) + (μ/2)‖w − w_t‖², w_t the client's model at the start of the round
-(the server model under FedAvg), so the step's gradient is ∇f_i(w) + μ(w − w_t). μ = 0 is
-plain local training. Nothing is carried between rounds."""
+r"""FedProx (Li et al., MLSys 2020, "Federated Optimization in Heterogeneous Networks"): every
+local step descends :math:`f_i(w) + (\mu/2)\lVert w - w_t\rVert^2`, :math:`w_t` the client's
+model at the start of the round (the server model under FedAvg), so the step's gradient is
+:math:`\nabla f_i(w) + \mu(w - w_t)`. :math:`\mu = 0` is plain local training. Nothing is
+carried between rounds."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ __all__ = ["FedProx", "fedprox"]
 
 @dataclasses.dataclass(frozen=True)
 class FedProx:
-    """The proximal term μ/2‖w − w_t‖² on every local step
+    r"""The proximal term :math:`\frac{\mu}{2}\lVert w - w_t\rVert^2` on every local step
     (:class:`sims.core.rounds.ClientAlgorithm`).
 
     Example:
@@ -38,7 +39,7 @@ class FedProx:
         return ()
 
     def grad(self, g: Any, params: Any, start: Any, state: Any, shared: Any) -> Any:
-        """∇f_i(w) + μ(w − w_t)."""
+        r""":math:`\nabla f_i(w) + \mu(w - w_t)`."""
         return jax.tree.map(lambda gi, p, p0: gi + self.mu * (p - p0), g, params, start)
 
     def finish(self, state: Any, start: Any, params: Any, shared: Any, *, steps: int) -> tuple:

@@ -51,25 +51,25 @@ def population_loss(W: Float[Array, "c d"], X: Float[Array, "d d"]) -> Float[Arr
 
 
 def embedding_rows(config: EngineSettings) -> int:
-    """Rows of the embeddings a client shares each round: B for a method that shares them (MAR's
-    z̄), else one placeholder row (the round carries no (B, c) block per client; not 0 rows:
-    ``lax.map`` cannot split an empty array into chunks)."""
+    r"""Rows of the embeddings a client shares each round: B for a method that shares them (MAR's
+    :math:`\bar z`), else one placeholder row (the round carries no (B, c) block per client;
+    not 0 rows: ``lax.map`` cannot split an empty array into chunks)."""
     return config.batch if config.loss_method.embeddings else 1
 
 
 def encoder(params) -> Array:
-    """The encoder W (or W_e of mim-recon) of one client's parameters."""
+    """The encoder W (or :math:`W_e` of mim-recon) of one client's parameters."""
     return params[0] if isinstance(params, tuple) else params
 
 
 class ClientInput(NamedTuple):
-    """One client's inputs to a round (the engine ``vmap``s over the leading client axis).
+    r"""One client's inputs to a round (the engine ``vmap``s over the leading client axis).
 
     Attributes:
       params, opt_state: the client's parameters and optimiser state.
       x: (M, d) its samples (valid rows first), or None in population mode. n: int32 valid rows.
-      X: (d, d) its population target X_i. z_bar: (B, c) global embeddings (MAR).
-      gamma: its MAR weight γ_i this round. index: int32 client id i.
+      X: (d, d) its population target :math:`X_i`. z_bar: (B, c) global embeddings (MAR).
+      gamma: its MAR weight :math:`\gamma_i` this round. index: int32 client id i.
       rows: (E, B) int32 minibatch rows of its E steps (with ``config.sampler``: (E, 2) the
         minibatch keys its samples are drawn from) and ``keys`` (E, 2) the loss keys, as
         drawn by :func:`sims.core.rounds.step_streams`; None: drawn inside the update (the
@@ -103,7 +103,7 @@ class RoundInput(NamedTuple):
 
 
 def make_local_update(config: EngineSettings) -> Callable:
-    """The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
+    r"""The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
     ``local_update(client: ClientInput, shared: RoundInput, data=None) -> (params, opt_state,
     mean_loss, z_mean (B, c), record, algo)``: E optimiser steps (a ``lax.scan``) on minibatches of
@@ -114,12 +114,12 @@ def make_local_update(config: EngineSettings) -> Callable:
     multiplies the updates. The steps are :func:`sims.core.rounds.local_train`.
     Each step gathers its own minibatch: rows of ``client.x``, or with ``data`` (the samples of
     all clients as (N·M, d) rows, shared by the vmapped clients) the rows ``client.rows``
-    of ``data`` (the engine passes i·M + row).
+    of ``data`` (the engine passes :math:`i\cdot M + \mathrm{row}`).
 
     The loss, its views and its gradient are the :class:`sims.losses.methods.Method` of
     ``config.loss_method``: the closed form of the alignment methods (no autodiff) or
     ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
-    :func:`population_loss` with the client's X_i.
+    :func:`population_loss` with the client's :math:`X_i`.
 
     Keyed data (``config.sampler`` given, no samples ``x``): step s draws its B samples
     ``config.sampler(batch_key(k_rows, t, i, s), i, B, dtype)`` inside the step
@@ -188,13 +188,14 @@ def _gather(population: bool, x: Any, data: Any) -> Callable:
 
 
 def client_bytes(config: EngineSettings) -> int:
-    """Estimated peak bytes of ONE client's local update inside a round (the working set that
+    r"""Estimated peak bytes of ONE client's local update inside a round (the working set that
     grows with the number of clients processed at once).
 
-    Counts, in the run's dtype: the minibatch a step gathers (B·d; each step gathers its own),
-    the two views and the mask of a step (3·B·d, plus B·d 32-bit mask words), parameters,
-    gradients, optimiser state and
-    the mixed copy (≈ 8·p with p = c·d, or 2c·d for mim-recon), per-step records if
+    Counts, in the run's dtype: the minibatch a step gathers (:math:`B\cdot d`; each step
+    gathers its own), the two views and the mask of a step (:math:`3\cdot B\cdot d`, plus
+    :math:`B\cdot d` 32-bit mask words), parameters, gradients, optimiser state and the mixed
+    copy (:math:`\approx 8\cdot p` with :math:`p = c\cdot d`, or :math:`2c\cdot d` for
+    mim-recon), per-step records if
     ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
     is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
     chunk size of large runs and with it their float32 rounding (see
@@ -302,8 +303,9 @@ def initial_params(config: EngineSettings, key) -> Any:
         root keys of a sweep (leading axis K in the result).
 
     Returns:
-      the parameters (W (c, d), or (W_e, W_d) for mim-recon), or ``None`` when ``key`` is
-      traced (inside a caller's ``jit``): the engine then draws in the trace's own x64 mode.
+      the parameters (W (c, d), or :math:`(W_e, W_d)` for mim-recon), or ``None`` when
+      ``key`` is traced (inside a caller's ``jit``): the engine then draws in the trace's own
+      x64 mode.
     """
     key = _raw_key(key)
     if isinstance(key, jax.core.Tracer):

@@ -1,34 +1,43 @@
-"""Vmapped FL / DecL training of linear CL, MIM and MAR encoders (Track C of arXiv 2607.02447).
+r"""Vmapped FL / DecL training of linear CL, MIM and MAR encoders (Track C of arXiv 2607.02447).
 
 One engine, two mixing rules. A round is: every client runs E local steps of an optax optimiser
 (written for ONE client, then ``jax.vmap`` over clients), then the stacked client parameters are
-mixed with a per-round N×N matrix M_t (adapt-then-combine, docs/theory/consensus.md §3):
+mixed with a per-round N×N matrix :math:`M_t` (adapt-then-combine,
+docs/theory/consensus.md §3):
 
-* DecL (Algorithm 2): M_t = 𝒲, any row-stochastic mixing matrix (uniform 1/|A_i|, Metropolis,
-  data-size, ...). The downstream model is the uniform average of the local models.
-* FL (FedAvg, Algorithm 1): M_t = 1 s_tᵀ with s_t the aggregation weights of the S clients
-  sampled this round (uniform or data-size, normalised over the sampled set, 0 elsewhere), so
-  every client starts the next round from the server model and non-sampled updates are
-  discarded.
+* DecL (Algorithm 2): :math:`M_t = \mathcal{W}`, any row-stochastic mixing matrix (uniform
+  :math:`1/|A_i|`, Metropolis, data-size, ...). The downstream model is the uniform average of
+  the local models.
+* FL (FedAvg, Algorithm 1): :math:`M_t = \mathbf{1} s_t^\top` with :math:`s_t` the aggregation
+  weights of the S clients sampled this round (uniform or data-size, normalised over the sampled
+  set, 0 elsewhere), so every client starts the next round from the server model and
+  non-sampled updates are discarded.
 
 The round's sequence (participants, the clients that train, their training, put-back among the
 N, mixing) is :func:`sims.core.rounds.one_round`, the one :func:`sims.run` runs too; this module
 hands it the clients' update and adds what is the engine's own: the persistent optimiser state,
-MAR's γ schedule, z̄ and participation counts, the per-round metrics of
+MAR's γ schedule, :math:`\bar z` and participation counts, the per-round metrics of
 :mod:`sims.core.recorded` and the divergence freeze.
 
 Rounds are a ``lax.scan``; cheap metrics are recorded inside the scan. A sweep (seeds, mixing
 matrices of equal N, partitions of equal shape, γ) is one more ``vmap`` and compiles once.
 
 Local losses (per client, on a minibatch of the client's samples; from :mod:`sims.losses`):
-  cl          −mean (W(x+ξ))ᵀ(W(x+ξ′)) + ½‖WᵀW‖²            (Eq. 2, similar augmentations)
-  cl-dissimilar  −mean (W(x+ξ))ᵀ(W H x) + ½‖WᵀW‖²           (Eq. 2, dissimilar)
-  mim         −mean (W(x⊙m))ᵀ(W(x⊙(1−m))) + ½‖WᵀW‖²        (Eq. 4, complementary masks)
-  mim-independent  as mim with an independent second mask
-  mim-recon   mean ‖W_d W_e (x⊙m) − x⊙(1−m)‖²               (Eq. 3)
-  mar         mim + γ_t^{(i)} · A-MMD(z_i, z̄_i)              (Eq. 5–7)
-With ``population=True`` the loss is the population form −tr(W X_i Wᵀ) + ½‖WᵀW‖² with the exact
-X_i of Track B (docs/theory/optimum.md §1), i.e. full-batch gradients with no sampling noise.
+
+* cl: :math:`-\operatorname{mean}\, (W(x+\xi))^\top (W(x+\xi')) + \tfrac12 \lVert W^\top W\rVert^2`
+  (Eq. 2, similar augmentations);
+* cl-dissimilar: :math:`-\operatorname{mean}\, (W(x+\xi))^\top (W H x)`
+  :math:`{} + \tfrac12 \lVert W^\top W\rVert^2` (Eq. 2, dissimilar);
+* mim: :math:`-\operatorname{mean}\, (W(x \odot m))^\top (W(x \odot (1-m)))`
+  :math:`{} + \tfrac12 \lVert W^\top W\rVert^2` (Eq. 4, complementary masks);
+* mim-independent: as mim with an independent second mask;
+* mim-recon: :math:`\operatorname{mean} \lVert W_d W_e (x \odot m) - x \odot (1-m)\rVert^2` (Eq. 3);
+* mar: mim + :math:`\gamma_t^{(i)} \cdot \text{A-MMD}(z_i, \bar z_i)` (Eq. 5–7).
+
+With ``population=True`` the loss is the population form
+:math:`-\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert^2` with the exact
+:math:`X_i` of Track B (docs/theory/optimum.md §1), i.e. full-batch gradients with no sampling
+noise.
 """
 
 from __future__ import annotations
@@ -86,15 +95,15 @@ __all__ = [
 
 
 class State(NamedTuple):
-    """Training state (a pytree).
+    r"""Training state (a pytree).
 
     Attributes:
       params: (N, c, d) stacked encoders, or ``(W_e (N, c, d), W_d (N, d, c))`` for mim-recon.
       opt_state: stacked optax states.
       round: int32 scalar, rounds done.
       counts: (N,) int32 participation counts ω (Eq. 7).
-      z_bar: (N, B, c) global representation z̄ seen by each client (MAR; an (N, 1, c) placeholder
-        for a method that shares no embeddings).
+      z_bar: (N, B, c) global representation :math:`\bar z` seen by each client (MAR; an
+        (N, 1, c) placeholder for a method that shares no embeddings).
       key: the run's root PRNG key.
       diverged: bool scalar, set once a client's loss or parameters became NaN/inf; from then
         on the state is frozen at the last finite round (see :func:`divergence`).
@@ -348,7 +357,7 @@ def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma
 
 
 def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
-    """Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
+    r"""Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
     :func:`make_engine`; the problem must then be placed by
     :func:`sims.core.sharding.shard_clients`).
 
@@ -361,12 +370,13 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
     every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
     clients do not fit the memory budget at once), then the configuration's mixing rule
-    (:mod:`sims.core.mixing`): x_i ← Σ_j (M_t)_ij x_j with M_t = 𝒲 (DecL) or 1 s_tᵀ (FL). FedAvg
-    with S < N clients per round trains only the S sampled clients (Algorithm 1); the local
+    (:mod:`sims.core.mixing`): :math:`x_i \leftarrow \sum_j (M_t)_{ij} x_j` with
+    :math:`M_t = \mathcal{W}` (DecL) or :math:`\mathbf{1} s_t^\top` (FL). FedAvg with S < N
+    clients per round trains only the S sampled clients (Algorithm 1); the local
     iterates of the others are their round-start models (the sequence is
     :func:`sims.core.rounds.one_round`, with the round-start models as ``kept``). ``metrics``
     holds the cheap per-round quantities of :mod:`sims.core.recorded` (consensus distances,
-    update spread, losses, ζ², spectral norm, γ; the local iterates and gradients with
+    update spread, losses, :math:`\zeta^2`, spectral norm, γ; the local iterates and gradients with
     ``record_local``) and the divergence fields ``diverged``, ``diverged_client``,
     ``diverged_loss``: a diverged round is not applied, the state stays at the last finite
     round (:func:`divergence`).

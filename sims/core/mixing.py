@@ -1,18 +1,20 @@
-"""Mixing rules: how the clients' models are combined after their local steps.
+r"""Mixing rules: how the clients' models are combined after their local steps.
 
 A rule is a value handed to the round, never a name the round switches on (the way an optax
 transformation is handed to an update). Each is a pytree: its arrays (aggregation weights, the
 mixing matrix) are leaves that a ``jit`` traces, its integers are static, so one compiled round
 serves every matrix of a shape. Three rules (Algorithms 1 and 2 of arXiv 2607.02447):
 
-* :func:`fedavg` — θ ← Σ_j s_j θ_j with s the aggregation weights of this round's participants
-  (all N, or ``clients_per_round`` drawn without replacement), normalised over them; every
-  client starts the next round from it. Gossip with the matrix 1 sᵀ, applied in O(N).
-* :func:`gossip` — θ_i ← Σ_j W_ij θ_j with W row-stochastic (adapt-then-combine DecL).
+* :func:`fedavg` — :math:`\theta \leftarrow \sum_j s_j \theta_j` with s the aggregation weights
+  of this round's participants (all N, or ``clients_per_round`` drawn without replacement),
+  normalised over them; every client starts the next round from it. Gossip with the matrix
+  :math:`\mathbf{1} s^\top`, applied in O(N).
+* :func:`gossip` — :math:`\theta_i \leftarrow \sum_j W_{ij} \theta_j` with W row-stochastic
+  (adapt-then-combine DecL).
 * :func:`push_sum` — A column-stochastic (directed graphs; Kempe et al. 2003 in the
   adapt-then-combine form of stochastic gradient push, Assran et al. 2019): every client carries
-  a weight w_i (initially 1), sends A_ji·(w_i θ_i, w_i), and de-biases θ_i ← Σ_j A_ij w_j θ_j /
-  Σ_j A_ij w_j.
+  a weight :math:`w_i` (initially 1), sends :math:`A_{ji}\cdot(w_i \theta_i, w_i)`, and de-biases
+  :math:`\theta_i \leftarrow \sum_j A_{ij} w_j \theta_j / \sum_j A_{ij} w_j`.
 
 Every rule answers the same four questions: how many clients train this round
 (:meth:`trained`), which ones (:meth:`participants`), how the trained models mix (:meth:`mix`),
@@ -22,13 +24,15 @@ both call them.
 At scale (an extension; the paper's Algorithm 2 mixes with one dense W):
 
 * :func:`sparse_gossip` — the gossip of :func:`gossip` with W given as padded neighbour lists
-  (``index`` (N, k) int32, ``weights`` (N, k)): θ_i ← Σ_m weights[i, m] θ_{index[i, m]},
-  2·N·k·(model size) flops and no N × N array (:func:`sims.core.rounds.mix_neighbours`).
+  (``index`` (N, k) int32, ``weights`` (N, k)):
+  :math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`,
+  :math:`2\cdot N\cdot k\cdot(\text{model size})` flops and no N × N array
+  (:func:`sims.core.rounds.mix_neighbours`).
   :func:`graph_rule` builds a graph from its name and picks it over the dense W above
   :data:`DENSE_GOSSIP_MAX_BYTES`.
 * time-varying topologies, rules that answer a fifth question, :meth:`at_round` ``(key, t)``:
   the rule that mixes round t (:func:`sims.core.rounds.one_round` asks it first).
-  :func:`gossip_sequence` cycles a user sequence W_0, ..., W_{P−1} by round;
+  :func:`gossip_sequence` cycles a user sequence :math:`W_0, \dots, W_{P-1}` by round;
   :func:`one_peer_exponential` is its one-peer exponential graph (Ying et al. 2021,
   :mod:`theory.time_varying`); :func:`random_matching` draws a random perfect matching each
   round from the round's key (:func:`sims.core.rounds.mixing_key`).
@@ -115,9 +119,10 @@ class FedAvg:
         return participation(key, t, n, self.trained(n), dtype)
 
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
-        """``(mixed, carry, global)``: every client gets Σ_j s_j θ_j, s ∝ the weights of the
-        participants. ``local`` holds every client (``who`` None; non-participants weigh 0) or
-        only the participants ``who``; ``carry`` is passed through."""
+        r"""``(mixed, carry, global)``: every client gets :math:`\sum_j s_j \theta_j`,
+        :math:`s \propto` the weights of the participants. ``local`` holds every client (``who``
+        None; non-participants weigh 0) or only the participants ``who``; ``carry`` is passed
+        through."""
         n = active.shape[0]
 
         def one(a):
@@ -158,7 +163,8 @@ class Gossip:
         return jnp.ones((n,), dtype)
 
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
-        """``(mixed, carry, global)``: θ_i ← Σ_j W_ij θ_j; the global model is their mean."""
+        r"""``(mixed, carry, global)``: :math:`\theta_i \leftarrow \sum_j W_{ij} \theta_j`; the
+        global model is their mean."""
         mixed = mix_gossip(self.matrix, local)
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
 
@@ -215,8 +221,9 @@ class SparseGossip:
         return jnp.ones((n,), dtype)
 
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
-        """``(mixed, carry, global)``: θ_i ← Σ_m weights[i, m] θ_{index[i, m]}; the global
-        model is their mean."""
+        r"""``(mixed, carry, global)``:
+        :math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`;
+        the global model is their mean."""
         mixed = mix_neighbours(self.index, self.weights, local)
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
 
@@ -245,9 +252,9 @@ class _ByRound:
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class GossipCycle(_ByRound):
-    """A time-varying topology W_0, ..., W_{P−1} cycled by round: ``stack`` is a
+    r"""A time-varying topology :math:`W_0, \dots, W_{P-1}` cycled by round: ``stack`` is a
     :class:`Gossip` or :class:`SparseGossip` whose arrays carry the period on a leading axis P;
-    round t mixes by entry t mod P (:meth:`at_round`)."""
+    round t mixes by entry :math:`t \bmod P` (:meth:`at_round`)."""
 
     stack: Any
     takes_matrix: ClassVar[bool] = True
@@ -258,7 +265,7 @@ class GossipCycle(_ByRound):
         return int(jax.tree.leaves(self.stack)[0].shape[0])
 
     def at_round(self, key: Array, t: Any) -> Any:
-        """Round t's rule: the stack's entry t mod P."""
+        r"""Round t's rule: the stack's entry :math:`t \bmod P`."""
         p = self.period
         return jax.tree.map(lambda a: a[jnp.asarray(t) % p], self.stack)
 
@@ -368,11 +375,11 @@ def _check_sparse(index: np.ndarray, weights: np.ndarray, field: str, *, irreduc
 
 
 def gossip_sequence(mats: Any) -> GossipCycle:
-    """A time-varying topology cycled by round (:class:`GossipCycle`): round t mixes by
-    W_{t mod P}. ``mats`` is a (P, N, N) array (dense rules) or a list of P sparse matrices
-    or neighbour lists (sparse rules, padded to one k). Each W_t is row-stochastic and ≥ 0;
-    their union graph is strongly connected (each W_t alone need not be: the one-peer
-    graphs are not).
+    r"""A time-varying topology cycled by round (:class:`GossipCycle`): round t mixes by
+    :math:`W_{t \bmod P}`. ``mats`` is a (P, N, N) array (dense rules) or a list of P sparse
+    matrices or neighbour lists (sparse rules, padded to one k). Each :math:`W_t` is
+    row-stochastic and ≥ 0; their union graph is strongly connected (each :math:`W_t` alone
+    need not be: the one-peer graphs are not).
 
     Example:
       >>> Ws = np.stack([np.eye(2), np.full((2, 2), 0.5)])
@@ -423,9 +430,9 @@ def _union_connected(union: Any) -> None:
 
 
 def one_peer_exponential(n: int) -> GossipCycle:
-    """The one-peer exponential graph (:func:`theory.time_varying.one_peer_exponential`; Ying
-    et al. 2021): round t, client i averages with client (i + 2^(t mod τ)) mod N,
-    weights ½, τ = ⌈log₂ N⌉; neighbour lists of k = 2.
+    r"""The one-peer exponential graph (:func:`theory.time_varying.one_peer_exponential`; Ying
+    et al. 2021): round t, client i averages with client :math:`(i + 2^{t \bmod \tau}) \bmod N`,
+    weights ½, :math:`\tau = \lceil \log_2 N\rceil`; neighbour lists of k = 2.
 
     Example:
       >>> one_peer_exponential(8).at_round(None, 2).index[:2].tolist()
@@ -440,9 +447,10 @@ def one_peer_exponential(n: int) -> GossipCycle:
 
 
 def static_exponential(n: int) -> SparseGossip:
-    """Ying et al.'s static exponential graph as neighbour lists: client i averages itself and
-    clients i + 2^ℓ mod N, ℓ < τ = ⌈log₂ N⌉, each with weight 1/(τ+1) (the W of
-    :func:`theory.topology.exponential_mixing`, doubly stochastic, not symmetric); k = τ + 1.
+    r"""Ying et al.'s static exponential graph as neighbour lists: client i averages itself and
+    clients :math:`(i + 2^\ell) \bmod N`, :math:`\ell < \tau = \lceil \log_2 N\rceil`, each with
+    weight :math:`1/(\tau+1)` (the W of :func:`theory.topology.exponential_mixing`, doubly
+    stochastic, not symmetric); :math:`k = \tau + 1`.
 
     Example:
       >>> static_exponential(8).index[0].tolist()
@@ -479,8 +487,8 @@ def graph_rule(
     """The gossip rule of graph ``graph`` on N clients with the weights ``mixing``: the names
     of :func:`theory.topology.make_graph` / :func:`theory.topology.mixing_matrix`, or one of
     :data:`RULE_GRAPHS` (their own weights; ``mixing`` None). A dense :class:`Gossip` while
-    W's 8·N² bytes are at most ``dense_max_bytes`` (:data:`DENSE_GOSSIP_MAX_BYTES`), above it
-    the same W as :class:`SparseGossip` built without an N × N array
+    W's :math:`8 N^2` bytes are at most ``dense_max_bytes`` (:data:`DENSE_GOSSIP_MAX_BYTES`),
+    above it the same W as :class:`SparseGossip` built without an N × N array
     (:mod:`theory.sparse_graphs`: ring, torus, hypercube, exponential, random_regular with
     uniform, metropolis or max_degree weights; a random graph is then drawn by the sparse
     builder, not the dense one's stream).
@@ -557,14 +565,15 @@ def _strongly_connected(w: np.ndarray) -> bool:
 def check_mixing(
     W: Any, n: int | None = None, *, stochastic: str = "row", field: str = "mixing"
 ) -> np.ndarray:
-    """Validate a mixing matrix: square, finite, entries ≥ 0, row- (gossip) or column-
+    r"""Validate a mixing matrix: square, finite, entries ≥ 0, row- (gossip) or column-
     (push-sum) stochastic to the tolerance of ``theory.topology.validate_mixing``
     (a tolerance of W's own dtype), irreducible (its directed
     support graph is strongly connected).
 
     Args:
       W: (N, N) matrix. n: the expected N (the number of clients), or None.
-      stochastic: ``"row"`` (Σ_j W_ij = 1) or ``"column"`` (Σ_i W_ij = 1).
+      stochastic: ``"row"`` (:math:`\sum_j W_{ij} = 1`) or ``"column"``
+        (:math:`\sum_i W_{ij} = 1`).
       field: the name used in the error message.
 
     Returns:

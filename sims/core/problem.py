@@ -19,10 +19,11 @@ Array = jax.Array
 
 
 class Problem(NamedTuple):
-    """Everything about a run that is an array (and can therefore be swept with ``vmap``).
+    r"""Everything about a run that is an array (and can therefore be swept with ``vmap``).
 
     Attributes:
-      targets: (N, d, d) population targets X_i (population gradients and the ζ², loss metrics).
+      targets: (N, d, d) population targets :math:`X_i` (population gradients and the
+        :math:`\zeta^2`, loss metrics).
       x: (N, M, d) client samples, valid rows first, or ``None`` in population mode.
       sizes: (N,) int32 number of valid rows of each client (ragged clients are padded).
       mixing: (N, N) row-stochastic DecL mixing matrix, or DecL's sparse or time-varying gossip
@@ -70,7 +71,7 @@ def make_problem(
 
     Args:
       config: the run's :class:`EngineSettings`.
-      targets: (N, d, d) population targets X_i.
+      targets: (N, d, d) population targets :math:`X_i`.
       x: (N, M, d) samples (required unless ``config.population`` or ``config.sampler``: then
         None); valid rows first.
       sizes: (N,) valid rows per client; default M for every client.

@@ -1,9 +1,9 @@
-"""One communication round and its pieces, shared by :func:`sims.run` and the engine.
+r"""One communication round and its pieces, shared by :func:`sims.run` and the engine.
 
 The round itself is :func:`one_round` (Algorithms 1 and 2 of arXiv 2607.02447): draw the
 participants, train them, put their results back among the N clients, mix with the rule. Both
 trainers hand it their values (the per-client training, the mixing rule, N, S) and add only what
-is theirs (:func:`sims.core.engine.make_round`: γ, z̄, counts, metrics, divergence;
+is theirs (:func:`sims.core.engine.make_round`: γ, :math:`\bar z`, counts, metrics, divergence;
 :func:`sims.core.trainer.run`: push-sum weights, the trace, ``record``). Its pieces are written
 for ONE client (unbatched) or act on a pytree whose leaves carry the clients on a leading axis N:
 
@@ -15,10 +15,10 @@ for ONE client (unbatched) or act on a pytree whose leaves carry the clients on 
 * client batching: :func:`map_clients` (``vmap``, or ``lax.map`` over chunks of clients),
   and :func:`per_device` (``jax.shard_map``: each device trains the clients it holds);
 * local training: :func:`local_train`, E optimiser steps of one client in a ``lax.scan``;
-* mixing: :func:`mix_gossip` (θ_i ← Σ_j W_ij θ_j), :func:`mix_neighbours` (the same from padded
-  neighbour lists, O(N·k)) and :func:`mix_average` (FedAvg's 1 sᵀ in O(N)); the key of a
-  round's random mixing matrix (:func:`mixing_key`, stream 3); and the consensus distance of
-  the mixed models.
+* mixing: :func:`mix_gossip` (:math:`\theta_i \leftarrow \sum_j W_{ij} \theta_j`),
+  :func:`mix_neighbours` (the same from padded neighbour lists, O(N·k)) and :func:`mix_average`
+  (FedAvg's :math:`\mathbf{1} s^\top` in O(N)); the key of a round's random mixing matrix
+  (:func:`mixing_key`, stream 3); and the consensus distance of the mixed models.
 """
 
 from __future__ import annotations
@@ -110,10 +110,10 @@ def batch_indices(
     n_i: Int[Array, ""] | int,
     batch_size: int,
 ) -> Int[Array, " B"]:
-    """Minibatch rows of client i at local step s of round t: B uniform draws from [0, n_i)
-    with key ``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (``jr.randint`` with int32
-    rows, so float32 and float64 runs draw the same rows; computed by :mod:`sims.keys`, the
-    same bits written out).
+    """Minibatch rows of client i at local step s of round t: B uniform draws from
+    :math:`[0, n_i)` with key ``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)``
+    (``jr.randint`` with int32 rows, so float32 and float64 runs draw the same rows; computed
+    by :mod:`sims.keys`, the same bits written out).
 
     >>> batch_indices(jr.key(0), 0, 1, 0, 5, 3).shape
     (3,)
@@ -172,16 +172,18 @@ def per_device(fn: Callable, mesh: Any, k: int, split: tuple[bool, ...]) -> Call
 
 
 def mix_gossip(W: Float[Array, "N N"], tree: Any) -> Any:
-    """θ_i ← Σ_j W_ij θ_j on every leaf (leading axis N); W is cast to each leaf's dtype."""
+    r""":math:`\theta_i \leftarrow \sum_j W_{ij} \theta_j` on every leaf (leading axis N); W is
+    cast to each leaf's dtype."""
     return jax.tree.map(lambda a: jnp.tensordot(W.astype(a.dtype), a, axes=(1, 0)), tree)
 
 
 def mix_neighbours(index: Int[Array, "N k"], weights: Float[Array, "N k"], tree: Any) -> Any:
-    """θ_i ← Σ_m weights[i, m] θ_{index[i, m]} on every leaf (leading axis N): gossip with the
-    sparse W whose row i holds ``weights[i]`` at the columns ``index[i]`` (padded neighbour
-    lists, :func:`theory.sparse_graphs.neighbour_lists`), in O(N·k) work and memory O(N) per
-    leaf: a ``fori_loop`` over the k columns, one gather of the N models each (never the
-    (N, k, ...) array of all neighbours' models)."""
+    r""":math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`
+    on every leaf (leading axis N): gossip with the sparse W whose row i holds ``weights[i]``
+    at the columns ``index[i]`` (padded neighbour lists,
+    :func:`theory.sparse_graphs.neighbour_lists`), in O(N·k) work and memory O(N) per leaf: a
+    ``fori_loop`` over the k columns, one gather of the N models each (never the (N, k, ...)
+    array of all neighbours' models)."""
     k = index.shape[1]
 
     def one(a):
@@ -198,7 +200,8 @@ def mix_neighbours(index: Int[Array, "N k"], weights: Float[Array, "N k"], tree:
 
 
 def mix_average(s: Float[Array, " N"], tree: Any) -> Any:
-    """FedAvg mixing 1 sᵀ without forming it: every client gets Σ_j s_j θ_j (O(N) work)."""
+    r"""FedAvg mixing :math:`\mathbf{1} s^\top` without forming it: every client gets
+    :math:`\sum_j s_j \theta_j` (O(N) work)."""
 
     def one(a):
         avg = jnp.tensordot(s.astype(a.dtype), a, axes=(0, 0))
@@ -218,11 +221,11 @@ def step_streams(
     batch: int | None,
     keyed: bool = False,
 ) -> tuple[Any, Array]:
-    """The key scheme of a round: minibatch rows and loss keys of clients ``index`` at local
-    steps 0..E−1 of round t, ``rows[i, s]`` = :func:`batch_indices` (k_rows, t, i, s, sizes[i], B)
-    (None when ``batch`` is None: full-batch losses; with ``keyed`` the minibatch keys
-    :func:`batch_key` (k_rows, t, i, s) instead, from which a generator draws the step's
-    samples) and ``keys[i, s]`` = :func:`loss_key`
+    r"""The key scheme of a round: minibatch rows and loss keys of clients ``index`` at local
+    steps :math:`0, \dots, E-1` of round t, ``rows[i, s]`` = :func:`batch_indices`
+    (k_rows, t, i, s, sizes[i], B) (None when ``batch`` is None: full-batch losses; with
+    ``keyed`` the minibatch keys :func:`batch_key` (k_rows, t, i, s) instead, from which a
+    generator draws the step's samples) and ``keys[i, s]`` = :func:`loss_key`
     (k_loss, t, i, s); leading axes those of ``index`` (a scalar: one client). The two base
     keys are the caller's: one key for both (:func:`sims.run`), or two streams of a seed's key
     tree (the Track C engine); the per-(round, client, step) derivation is this one.

@@ -1,4 +1,4 @@
-"""Train any model with FedAvg, gossip or push-sum: the plug-in API of the engine.
+r"""Train any model with FedAvg, gossip or push-sum: the plug-in API of the engine.
 
 ``run(loss, params, data, ...)`` trains one pytree of parameters per client with the user's own
 per-client loss ``loss(params, batch, *, key) -> scalar`` (written for ONE client, unbatched) on
@@ -6,23 +6,25 @@ the user's own data, and mixes the clients after every round with one of three r
 value of :mod:`sims.core.mixing` handed to the round (the strings below are spellings of them):
 
 * ``mixing="fedavg"`` (FedAvg, Algorithm 1 of arXiv 2607.02447): the server model
-  θ ← Σ_j s_j θ_j with s the aggregation weights of this round's participants (a random subset
-  of ``clients_per_round`` clients, or all), normalised over them; every client starts the next
-  round from it. This is gossip with the matrix 1 sᵀ (J/N with full, uniform participation),
-  applied in O(N) without forming it.
+  :math:`\theta \leftarrow \sum_j s_j \theta_j` with s the aggregation weights of this round's
+  participants (a random subset of ``clients_per_round`` clients, or all), normalised over them;
+  every client starts the next round from it. This is gossip with the matrix
+  :math:`\mathbf{1} s^\top` (:math:`J = \mathbf{1}\mathbf{1}^\top/N` with full, uniform
+  participation), applied in O(N) without forming it.
 * ``mixing=W`` with W an (N, N) row-stochastic matrix (gossip DecL, Algorithm 2,
-  adapt-then-combine): θ_i ← Σ_j W_ij θ_j.
+  adapt-then-combine): :math:`\theta_i \leftarrow \sum_j W_{ij} \theta_j`.
 * ``mixing=("push-sum", A)`` with A an (N, N) column-stochastic matrix (directed graphs; Kempe
   et al. 2003, in the adapt-then-combine form of stochastic gradient push, Assran et al. 2019):
-  every client carries a weight w_i (initially 1); after local training it sends the pairs
-  A_ji·(w_i θ_i, w_i) and sets θ_i ← Σ_j A_ij w_j θ_j / Σ_j A_ij w_j. The de-biased θ_i
-  reach the average of the clients even though A is not row-stochastic.
+  every client carries a weight :math:`w_i` (initially 1); after local training it sends the
+  pairs :math:`A_{ji}\cdot(w_i \theta_i, w_i)` and sets
+  :math:`\theta_i \leftarrow \sum_j A_{ij} w_j \theta_j / \sum_j A_{ij} w_j`. The de-biased
+  :math:`\theta_i` reach the average of the clients even though A is not row-stochastic.
 
 A round: every client (with FedAvg and ``clients_per_round`` S < N, the S sampled clients
 only) runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
 ``batch_size`` rows drawn uniformly WITH replacement from its own rows (ragged clients are
-padded; only the first n_i rows are drawn), the clients are ``jax.vmap``-ed (or ``lax.map``-ed in
-chunks of ``chunk`` clients), then mixed. The round's sequence is
+padded; only the first :math:`n_i` rows are drawn), the clients are ``jax.vmap``-ed (or
+``lax.map``-ed in chunks of ``chunk`` clients), then mixed. The round's sequence is
 :func:`sims.core.rounds.one_round`, the one the Track C engine runs too; this module adds the
 user's loss, the push-sum weights, the trace and ``record``. Rounds are a ``lax.scan``; the whole
 run is jitted and compiled once per configuration.
@@ -90,19 +92,20 @@ def _warn_if_diverged(result: Result, rounds: int) -> None:
 
 
 class Result(NamedTuple):
-    """What :func:`run` returns.
+    r"""What :func:`run` returns.
 
     Attributes:
       params: the clients' parameters after the last round, a pytree with leading axis N.
       global_params: one pytree: the FedAvg server model, or the average of the DecL models
-        (uniform for gossip, Σ w_i θ_i / Σ w_i for push-sum).
+        (uniform for gossip, :math:`\sum w_i \theta_i / \sum w_i` for push-sum).
       trace: dict of per-round arrays (leading axis T): ``loss`` (mean local loss of the
         participants), ``client_loss`` (T, N) (each client's mean over its local steps; NaN
         for a client that did not take part in the round, which FedAvg with
         ``clients_per_round`` < N does not train), ``consensus_distance``
-        (1/N)Σ_i‖θ_i − θ̄‖² after mixing, and ``record`` (what ``record(global_params)``
-        returned, if given).
-      weights: (N,) push-sum weights w_i after the last round (ones for the other rules).
+        :math:`\frac1N \sum_i \lVert \theta_i - \bar\theta\rVert^2` after mixing, and ``record``
+        (what ``record(global_params)`` returned, if given).
+      weights: (N,) push-sum weights :math:`w_i` after the last round (ones for the other
+        rules).
     """
 
     params: Any
@@ -283,14 +286,15 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         round and local step (for augmentations, masks, dropout).
       params: the initial parameters, any pytree of float arrays, copied to every client.
       data: an (N, M, ...) array (N clients of M rows), a list of N per-client arrays
-        (M_i, ...) (ragged: padded, and only the first M_i rows of client i are drawn), a list
-        of N per-client pytrees, or a pytree of such arrays/lists (e.g. ``(x, y)``).
+        (:math:`M_i`, ...) (ragged: padded, and only the first :math:`M_i` rows of client i are
+        drawn), a list of N per-client pytrees, or a pytree of such arrays/lists (e.g.
+        ``(x, y)``).
       mixing: a rule of :mod:`sims.core.mixing`: ``sims.fedavg(weights, clients_per_round)``,
         ``sims.gossip(W)`` with W (N, N) row-stochastic, or ``sims.push_sum(A)`` with A (N, N)
         column-stochastic (directed graphs); or the spellings ``"fedavg"``, W and
         ``("push-sum", A)``. Matrices are validated by :func:`check_mixing` (finite, ≥ 0,
         stochastic, irreducible). At scale and over time (:mod:`sims.core.mixing`):
-        ``sparse_gossip(W)`` (neighbour lists), ``gossip_sequence(Ws)`` (W_t cycled by
+        ``sparse_gossip(W)`` (neighbour lists), ``gossip_sequence(Ws)`` (:math:`W_t` cycled by
         round), ``one_peer_exponential(N)``, ``random_matching(N)`` (drawn from ``key``).
       rounds: T ≥ 1 communication rounds. local_steps: E ≥ 1 optimiser steps per round.
       batch_size: B ≥ 1 rows per local step (drawn with replacement).

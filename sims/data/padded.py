@@ -20,11 +20,12 @@ __all__ = ["stack_clients", "client_arrays", "minibatch"]
 def stack_clients(
     x_list: Any, *, pad_to: int | None = None, pad_value: float = 0
 ) -> tuple[jax.Array, jax.Array]:
-    """Pad K per-client arrays (M_k, ...) to one (K, M_max, ...) array plus a validity mask.
+    r"""Pad K per-client arrays (M_k, ...) to one (K, M_max, ...) array plus a validity mask.
 
     Args:
-      x_list: sequence of K arrays with equal trailing shape and any leading length M_k ≥ 0.
-      pad_to: M_max; default max_k M_k (must be ≥ it).
+      x_list: sequence of K arrays with equal trailing shape and any leading length
+        :math:`M_k \ge 0`.
+      pad_to: :math:`M_{\max}`; default :math:`\max_k M_k` (must be ≥ it).
       pad_value: value of padded rows.
 
     Returns:
@@ -62,7 +63,7 @@ def client_arrays(
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Padded per-client data from a partition: (x (K, M_max, d), y (K, M_max), mask (K, M_max)).
 
-    Padded rows have x = 0 and label −1.
+    Padded rows have :math:`x = 0` and label −1.
     """
     xa = v.array(x, "x", ndim=2)
     ya = _labels(y, "y")
@@ -80,17 +81,17 @@ def client_arrays(
 def minibatch(
     x: jax.Array, mask: jax.Array, batch_size: int, *, key: jax.Array, replace: bool = False
 ) -> tuple[jax.Array, jax.Array]:
-    """Draw a minibatch of ``batch_size`` valid rows of one padded client.
+    r"""Draw a minibatch of ``batch_size`` valid rows of one padded client.
 
     Without replacement (default) the rows are the top-B of Gumbel scores over valid rows, so
     each B-subset of valid rows is equally likely; with replacement rows are i.i.d. uniform
     over valid rows. Unbatched and jittable; ``jax.vmap`` it over clients. Under ``jit`` the
-    check B ≤ #valid rows cannot run: padded rows would then be drawn.
+    check :math:`B \le \#\text{valid rows}` cannot run: padded rows would then be drawn.
 
     Args:
       x: (M, ...) one client's padded data.
       mask: (M,) bool, True on real rows.
-      batch_size: B ≥ 1 (≤ number of valid rows when ``replace`` is False).
+      batch_size: :math:`B \ge 1` (≤ number of valid rows when ``replace`` is False).
       key: JAX PRNG key.
       replace: sample with replacement.
 

@@ -1,13 +1,16 @@
-"""Samples of the paper's data model (Section 3.2, Figure 1 of arXiv 2607.02447).
+r"""Samples of the paper's data model (Section 3.2, Figure 1 of arXiv 2607.02447).
 
 :func:`sample_paper_model` draws M samples on each of the N clients of a
-:class:`theory.datamodel.DataModel`: frequent components ±e_i − Σ_{k≠i} q_k τ e_k + μξ and the
-rare component e_{h_i} + μξ, with the class weights ((1−ρ)/2, (1−ρ)/2, ρ). The draws are made
+:class:`theory.datamodel.DataModel`: frequent components
+:math:`\pm e_i - \sum_{k \ne i} q_k \tau e_k + \mu\xi` and the
+rare component :math:`e_{h_i} + \mu\xi`, with the class weights
+:math:`((1-\rho)/2,\ (1-\rho)/2,\ \rho)`. The draws are made
 in float64 and cast, so float32 and float64 runs of one key see the same data.
 
 :class:`KeyedPaperSampler` is the same model as a generator: one client's minibatch of B
 samples drawn from its own key inside a local step, so that a run holds no sample at all
-(memory N·c·d for the models, not N·M·d for the data; :mod:`sims.core.engine`).
+(memory :math:`N \cdot c \cdot d` for the models, not :math:`N \cdot M \cdot d` for the data;
+:mod:`sims.core.engine`).
 """
 
 from __future__ import annotations
@@ -49,29 +52,35 @@ def sample_paper_model(
     dtype: Any = jnp.float64,
     stratified: bool = False,
 ) -> tuple[jax.Array, jax.Array]:
-    """Draw ``n_per_client`` samples on each client of the paper's data model.
+    r"""Draw ``n_per_client`` samples on each client of the paper's data model.
 
-    Client i (0-based) draws a component s ∈ {2i−1, 2i, h_i} with weights
-    ``theory.datamodel.class_weights`` ((1−ρ)/2, (1−ρ)/2, ρ) and then
+    Client i (0-based) draws a component :math:`s \in \{2i-1,\ 2i,\ h_i\}` with weights
+    ``theory.datamodel.class_weights`` :math:`((1-\rho)/2,\ (1-\rho)/2,\ \rho)` and then
 
-      frequent: x = ±e_i − Σ_{k∈[N]∖i} q_k τ e_k + μ ξ,   q_k ~ Bernoulli(1/2) i.i.d. per k,
-      rare:     x = e_{h_i} + μ ξ,                          ξ ~ N(0, I_d),
+    $$
+    \begin{aligned}
+    \text{frequent:}\quad x &= \pm e_i - \sum_{k \in [N] \setminus i} q_k \tau e_k + \mu \xi,
+    &\quad q_k &\sim \mathrm{Bernoulli}(1/2) \text{ i.i.d. per } k, \\
+    \text{rare:}\quad x &= e_{h_i} + \mu \xi, &\quad \xi &\sim N(0, I_d),
+    \end{aligned}
+    $$
 
-    with h_i from ``theory.datamodel.rare_axes`` (Section 3.2, Figure 1 of arXiv 2607.02447).
-    So E[x] = ``client_mean(model)[i]`` and E[xxᵀ] = ``client_second_moment(model)[i]``.
+    with :math:`h_i` from ``theory.datamodel.rare_axes`` (Section 3.2, Figure 1 of
+    arXiv 2607.02447). So :math:`\mathbb{E}[x]` = ``client_mean(model)[i]`` and
+    :math:`\mathbb{E}[x x^\top]` = ``client_second_moment(model)[i]``.
 
     Args:
       model: a :class:`theory.datamodel.DataModel`.
-      n_per_client: M ≥ 1 samples per client.
+      n_per_client: :math:`M \ge 1` samples per client.
       key: JAX PRNG key.
       dtype: float dtype of ``x`` (float64 or float32). The draws are made in float64 and cast,
         so both dtypes see the same data (float32 = the float64 sample rounded to nearest).
-      stratified: if True the component counts are fixed (round(ρM) rare samples, the rest split
-        evenly, the odd one to class 2i−1) and only their order is random; if False (default)
-        components are i.i.d. draws from the mixture.
+      stratified: if True the component counts are fixed (:math:`\operatorname{round}(\rho M)`
+        rare samples, the rest split evenly, the odd one to class :math:`2i-1`) and only their
+        order is random; if False (default) components are i.i.d. draws from the mixture.
 
     Returns:
-      ``(x, y)``: x of shape (N, M, d), y (N, M) integer labels in [0, 2N) (0-based class
+      ``(x, y)``: x of shape (N, M, d), y (N, M) integer labels in :math:`[0, 2N)` (0-based class
       indices from ``theory.datamodel.class_labels``; int64 under x64, else int32).
 
     Jittable for fixed shapes: ``jax.jit(sample_paper_model, static_argnums=(0, 1))``.
@@ -163,7 +172,7 @@ def _sample_core(key, *, n, d, m, tau, mu, rare, labels, weights, rare_fraction,
 
 @dataclasses.dataclass(frozen=True)
 class KeyedPaperSampler:
-    """The paper's data model as a minibatch generator: ``sampler(key, i, batch, dtype)`` is
+    r"""The paper's data model as a minibatch generator: ``sampler(key, i, batch, dtype)`` is
     ``batch`` fresh samples (B, d) of client i drawn from ``key`` alone (Section 3.2, Figure 1
     of arXiv 2607.02447; the component, offset bits and noise of :func:`sample_paper_model`'s
     per-client draw, i.i.d. components, not stratified).
@@ -171,8 +180,9 @@ class KeyedPaperSampler:
     The engine hands it the minibatch key of client i at local step s of round t
     (:func:`sims.core.rounds.batch_key`: the key that draws a materialised run's minibatch
     rows), so every batch is a function of (seed, t, i, s) only: not of the other clients,
-    the chunking or ``jit``. E[x] = ``theory.datamodel.client_mean(model)[i]`` and
-    E[xxᵀ] = ``theory.datamodel.client_second_moment(model)[i]`` (``tests/test_keyed_data.py``).
+    the chunking or ``jit``. :math:`\mathbb{E}[x]` = ``theory.datamodel.client_mean(model)[i]``
+    and :math:`\mathbb{E}[x x^\top]` = ``theory.datamodel.client_second_moment(model)[i]``
+    (``tests/test_keyed_data.py``).
 
     A value (frozen, hashable: part of a static engine configuration). Draws are made in
     float64 when JAX's x64 mode is on (as :func:`sample_paper_model`, so a float32 run sees

@@ -1,9 +1,10 @@
-"""Label-skew partitions: Dirichlet(α) splits of labelled data over K clients, and their
+r"""Label-skew partitions: Dirichlet(α) splits of labelled data over K clients, and their
 realised heterogeneity.
 
 :func:`dirichlet_partition` has two forms: Hsu et al.'s (2019; per class, client proportions
-~ Dir(α·1_K)) and the official code's balanced form (a client×class Dirichlet matrix,
-Sinkhorn-balanced, counts floor(P·n); docs/theory/paper_code.md §3). :func:`partition_report`
+:math:`\sim \mathrm{Dir}(\alpha \cdot 1_K)`) and the official code's balanced form (a
+client×class Dirichlet matrix, Sinkhorn-balanced, counts :math:`\lfloor P \cdot n\rfloor`;
+docs/theory/paper_code.md §3). :func:`partition_report`
 gives the per-client label counts and the total-variation distance to the global label
 distribution. Both serve the paper's Dirichlet label-skew settings (Section 6 of
 arXiv 2607.02447).
@@ -106,20 +107,22 @@ def dirichlet_partition(
     sinkhorn_iters: int = 100,
     assign_leftover: bool = False,
 ) -> Partition:
-    """Split sample indices over K clients with Dirichlet(α) label skew.
+    r"""Split sample indices over K clients with Dirichlet(α) label skew.
 
     Hsu form (``balanced=False``; Hsu, Qi, Brown 2019): for each class c, client proportions
-    p_c ~ Dir(α·1_K); the shuffled indices of class c are cut into consecutive chunks of
-    largest-remainder-rounded sizes p_c·n_c, so every sample is assigned exactly once.
+    :math:`p_c \sim \mathrm{Dir}(\alpha \cdot 1_K)`; the shuffled indices of class c are cut into
+    consecutive chunks of largest-remainder-rounded sizes :math:`p_c \cdot n_c`, so every sample
+    is assigned exactly once.
 
     Balanced form (``balanced=True``; the official code's ``dir`` partition,
-    docs/theory/paper_code.md §3): a K×C matrix with Dir(α·1_K) columns is scaled ``sinkhorn_iters``
-    times to row sums 1/K and column sums n_c/n; client k receives floor(P_kc·n) samples of class c.
+    docs/theory/paper_code.md §3): a K×C matrix with :math:`\mathrm{Dir}(\alpha \cdot 1_K)`
+    columns is scaled ``sinkhorn_iters`` times to row sums :math:`1/K` and column sums
+    :math:`n_c/n`; client k receives :math:`\lfloor P_{kc} \cdot n\rfloor` samples of class c.
     Deviations from the code (comments in the body): Dirichlet draws and the Sinkhorn scaling
     run in log space (the code's linear-space version yields NaN when α is tiny and rows
     underflow to 0), the scaling alternates columns then rows (standard Sinkhorn), and the
-    column target is the realised class frequency n_c/n (1/C for balanced classes). The
-    samples lost to flooring stay unassigned (as in the code) and are reported.
+    column target is the realised class frequency :math:`n_c/n` (:math:`1/C` for balanced
+    classes). The samples lost to flooring stay unassigned (as in the code) and are reported.
 
     Empty-client rule (both forms): up to ``max_draws`` independent Dirichlet draws are tried
     (NumPy generators seeded by ``fold_in(key, t)``); the first whose partition gives every
@@ -131,7 +134,7 @@ def dirichlet_partition(
 
     Args:
       labels: (n,) integer class labels ≥ 0.
-      n_clients: K ≥ 1 with K·min_size ≤ n.
+      n_clients: :math:`K \ge 1` with :math:`K \cdot \mathrm{min\_size} \le n`.
       alpha: Dirichlet concentration α > 0 (tested from 1e-3 to 1e5).
       key: JAX PRNG key.
       balanced: Hsu form (False) or the official code's balanced form (True).
@@ -276,15 +279,15 @@ def _assign(pools, counts, lab, min_size: int, deficit: int) -> tuple:
 
 
 def partition_report(partition: Any, labels: Any, *, n_classes: int | None = None) -> dict:
-    """Realised heterogeneity of a partition (JSON-serialisable).
+    r"""Realised heterogeneity of a partition (JSON-serialisable).
 
-    TV_k = ½ Σ_c |P_k(c) − P(c)| between client k's label distribution and the global one of
-    the samples in ``labels``.
+    :math:`\mathrm{TV}_k = \tfrac12 \sum_c \lvert P_k(c) - P(c)\rvert` between client k's label
+    distribution and the global one of the samples in ``labels``.
 
     Args:
       partition: K index arrays into ``labels`` (e.g. from :func:`dirichlet_partition`).
       labels: (n,) integer labels.
-      n_classes: number of classes C; default max(label)+1.
+      n_classes: number of classes C; default :math:`\max(\mathrm{label}) + 1`.
 
     Returns:
       dict with ``counts`` (K×C), ``sizes`` (K), ``tv`` (K), ``tv_mean``, ``tv_max``,

@@ -2,32 +2,29 @@
 
 :func:`to_dataframe` recognises what it is given (:func:`kind_of`) and returns one tidy table
 whose column names are the output keys of :mod:`sims.glossary` (nested keys joined with ``.``,
-list entries as ``key[i]``):
+list entries as ``key[i]``); per kind, its source and what one row is:
 
-==================  =====================================================  ====================
-kind                source                                                 one row per
-==================  =====================================================  ====================
-``d_sweep``         ``theory.structured.d_sweep``                          d
-``exact_vs_d``      ``theory.sweeps.exact_vs_d``                           d × method × framework
-``connectivity``    ``theory.sweeps.connectivity_sweep``                   graph
-``bound_table``     ``theory.sweeps.bound_table``                          method × framework ×
-                                                                           constants × point
-``trace``           ``sims.core.trainer.Result`` (its ``trace``), an engine trace,  round
-                    ``dssl simulate --trace``
-``claims``          ``theory.claims.evaluate`` rows, ``dssl verify``       claim
-``verdict_map``     ``sims.verdict_map.compute_map`` (its ``cells``)       claim × reading ×
-                                                                           configuration
-``map_rows``        ``dssl verify --map`` output                           claim
-``map_readings``    ``sims.verdict_map.compact_map`` (verdict_map.json)    claim × reading
-``verdict_cells``   ``sims.verdict_map.encode_cells`` (verdict_cells.json) claim × reading ×
-                                                                           configuration
-``atlas``           ``theory.atlas.atlas_study``                           N × mixing × method ×
-                                                                           sensitivity × graph
-``topology``        ``dssl topology`` / ``theory.spectral.summary``        client
-``bounds``          ``dssl bounds``                                        method × framework
-``exact``           ``dssl exact`` (structured or dense)                   optimum
-``record``          any other dict (``dssl bench``, ``dssl simulate``)     (one row)
-==================  =====================================================  ====================
+* ``d_sweep``: ``theory.structured.d_sweep``; one row per d;
+* ``exact_vs_d``: ``theory.sweeps.exact_vs_d``; one row per d × method × framework;
+* ``connectivity``: ``theory.sweeps.connectivity_sweep``; one row per graph;
+* ``bound_table``: ``theory.sweeps.bound_table``; one row per method × framework × constants ×
+  point;
+* ``trace``: ``sims.core.trainer.Result`` (its ``trace``), an engine trace,
+  ``dssl simulate --trace``; one row per round;
+* ``claims``: ``theory.claims.evaluate`` rows, ``dssl verify``; one row per claim;
+* ``verdict_map``: ``sims.verdict_map.compute_map`` (its ``cells``); one row per claim ×
+  reading × configuration;
+* ``map_rows``: ``dssl verify --map`` output; one row per claim;
+* ``map_readings``: ``sims.verdict_map.compact_map`` (verdict_map.json); one row per claim ×
+  reading;
+* ``verdict_cells``: ``sims.verdict_map.encode_cells`` (verdict_cells.json); one row per
+  claim × reading × configuration;
+* ``atlas``: ``theory.atlas.atlas_study``; one row per N × mixing × method × sensitivity ×
+  graph;
+* ``topology``: ``dssl topology`` / ``theory.spectral.summary``; one row per client;
+* ``bounds``: ``dssl bounds``; one row per method × framework;
+* ``exact``: ``dssl exact`` (structured or dense); one row per optimum;
+* ``record``: any other dict (``dssl bench``, ``dssl simulate``); one row.
 
 Values are those of the source, unchanged (floats stay float64). :func:`write_csv` writes the
 table with :meth:`pandas.DataFrame.to_csv` (no index column).

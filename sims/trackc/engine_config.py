@@ -54,7 +54,8 @@ DTYPES = ("float32", "float64")
 
 
 def cosine_scale(t, rounds: int, dtype):
-    """The cosine schedule's factor at round t of T: ½(1 + cos(πt/T)) (in ``dtype``)."""
+    r"""The cosine schedule's factor at round t of T: :math:`\tfrac12(1 + \cos(\pi t/T))`
+    (in ``dtype``)."""
     frac = t.astype(dtype) / float(rounds)
     return (0.5 * (1.0 + jnp.cos(jnp.pi * frac))).astype(dtype)
 
@@ -88,10 +89,11 @@ def check_population(method: str, population: bool) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class EngineConfig:
-    """Static settings of one FL / DecL training run (everything that fixes array shapes).
+    r"""Static settings of one FL / DecL training run (everything that fixes array shapes).
 
     Args:
-      method: local loss, one of ``METHODS``. ``"mar"`` is MIM (Eq. 4) + γ_t·A-MMD (Eq. 5–7).
+      method: local loss, one of ``METHODS``.
+        ``"mar"`` is MIM (Eq. 4) + :math:`\gamma_t \cdot \text{A-MMD}` (Eq. 5–7).
       framework: ``"fl"`` (FedAvg) or ``"decl"`` (adapt-then-combine gossip).
       n_clients: N.
       d, c: input dimension and embedding width.
@@ -103,21 +105,24 @@ class EngineConfig:
       rounds: T communication rounds.
       clients_per_round: S clients sampled per FL round (``None``: all N). DecL ignores it
         (every client trains each round), so one value can serve both frameworks.
-      population: full-batch population gradients of −tr(W X_i Wᵀ) + ½‖WᵀW‖² with the exact
-        X_i (no sampling noise).
+      population: full-batch population gradients of
+        :math:`-\operatorname{tr}(W X_i W^\top) + \tfrac12 \lVert W^\top W\rVert^2` with the exact
+        :math:`X_i` (no sampling noise).
       omega: Ω of the γ schedule (Eq. 7); ``None`` means T in DecL and the expected number of
-        selections S·T/N in FL.
-      lr_schedule: ``"constant"`` or ``"cosine"`` (the round-t step is lr·½(1 + cos(πt/T)),
-        applied to the optimiser's updates; it removes the O(η) fixed-point bias of D-SGD and of
-        FedAvg with E > 1).
+        selections :math:`S \cdot T/N` in FL.
+      lr_schedule: ``"constant"`` or ``"cosine"`` (the round-t step is
+        :math:`\mathrm{lr} \cdot \tfrac12(1 + \cos(\pi t/T))`, applied to the optimiser's
+        updates; it removes the :math:`O(\eta)` fixed-point bias of D-SGD and of FedAvg with
+        :math:`E > 1`).
       persist_opt_state: keep each client's optimiser state across rounds; the default
         re-initialises it every round (the official code re-creates the optimiser each round).
       record_local: also record every local iterate and applied gradient (small sizes only).
-      metrics: the per-round metrics of the trace: ``"all"`` (consensus distances, ζ², the
-        spectral norms, the losses, γ: ``sims.core.engine.make_round``) or ``"loss"`` (the local
-        and global losses only, for runs that need the trained models rather than how they
-        got there; the divergence fields are recorded either way). The training is the same
-        (the same final state, bit for bit on the CPU as tested: tests/test_engine.py).
+      metrics: the per-round metrics of the trace: ``"all"`` (consensus distances,
+        :math:`\zeta^2`, the spectral norms, the losses, γ: ``sims.core.engine.make_round``) or
+        ``"loss"`` (the local and global losses only, for runs that need the trained models
+        rather than how they got there; the divergence fields are recorded either way). The
+        training is the same (the same final state, bit for bit on the CPU as tested:
+        tests/test_engine.py).
       init_scale: initial weights are ``init_scale · N(0, 1/d)`` entries, shared by all clients.
       dtype: ``"float32"`` or ``"float64"``.
       client_chunk: clients processed at once inside a round (``lax.map`` over chunks, each a
@@ -127,7 +132,7 @@ class EngineConfig:
       algorithm: one of ``ALGORITHMS``: ``"none"``, ``"fedprox"`` (proximal weight ``mu``) or
         ``"scaffold"`` (control variates at step size ``lr``; with ``lr_schedule="cosine"`` or
         an optimiser other than SGD the variates use ``lr`` as written).
-      mu: FedProx's proximal weight μ ≥ 0.
+      mu: FedProx's proximal weight :math:`\mu \ge 0`.
       sampler: None (minibatches are rows of the problem's samples ``x``), or a minibatch
         generator ``sampler(key, i, batch, dtype) -> (batch, d)`` with an attribute ``d``
         (:class:`sims.data.paper_model.KeyedPaperSampler`; hashable): each client's minibatch
@@ -252,8 +257,8 @@ class EngineConfig:
 
     @property
     def gamma_omega(self) -> float:
-        """Ω of the γ schedule (docs/theory/mar.md §1): the expected number of selections
-        S·T/N (at least 1), which is T in DecL (S = N)."""
+        r"""Ω of the γ schedule (docs/theory/mar.md §1): the expected number of selections
+        :math:`S \cdot T/N` (at least 1), which is T in DecL (:math:`S = N`)."""
         if self.omega is not None:
             return float(self.omega)
         return max(1.0, self.n_sampled * self.rounds / self.n_clients)

@@ -1,4 +1,4 @@
-"""Track C evidence: the simulations' verdict on every claim of ``theory.claims.REGISTRY``.
+r"""Track C evidence: the simulations' verdict on every claim of ``theory.claims.REGISTRY``.
 
 Every number here comes from linear encoders *trained* by :mod:`sims.core.engine` with minibatch SGD
 on a finite sample of the paper's data model (``sims.data.sample_paper_model``; Section 3.2 of
@@ -13,26 +13,31 @@ parts live beside it, and every public name of them is importable from here:
 
 * :mod:`sims.trackc.runs`: the training settings (:class:`EvidenceSettings`) and the runs
   (:func:`track_c_runs`): ``local`` (mixing I), ``decl`` (the configuration's graph), ``fl``
-  (J = 11ᵀ/N) and ``sweep-*`` (the Cor 4.5 graphs), one ``sims.core.engine.sweep`` per method;
+  (:math:`J = \mathbf{1}\mathbf{1}^\top/N`) and ``sweep-*`` (the Cor 4.5 graphs), one
+  ``sims.core.engine.sweep`` per method;
 * :mod:`sims.trackc.rules`: the verdict rules, pure functions of numbers, and the
   tolerances ``ANGLE_TOL`` and ``SENS_TOL``;
 * ``sims.trackc.measures``: the measurements below.
 
-Measured on the consensus model W̄ = (1/N)Σ_i W_i (local runs: on each W_i):
+Measured on the consensus model :math:`\bar W = \frac1N \sum_i W_i` (local runs: on each
+:math:`W_i`):
 
-* RV (Def. 4.1) on the significant row space, singular values > ``RV_REL_TOL``·σ_max
-  (``sims.core.metrics.representability_vector``; equals ``theory.solve.representability_vector``
-  with that threshold), and the threshold-free energy RV;
+* RV (Def. 4.1) on the significant row space, singular values > ``RV_REL_TOL``
+  :math:`\cdot\,\sigma_{\max}` (``sims.core.metrics.representability_vector``; equals
+  ``theory.solve.representability_vector`` with that threshold), and the threshold-free
+  energy RV;
 * sensitivity over [N] (the coordinates the proofs bound, docs/theory/errata.md (e); used for
   verdicts) and over [c] (Thm 4.4's literal wording, reported);
 * principal angles (``sims.core.metrics.principal_angle_to_optimum``, identifiable top-r
   eigenspace) to Track B optima: exact hollow MIM target, the paper's diagonal Eq. 17 target,
-  π-weighted DecL optima, the paper's |Ā| construction (``theory.solve.paper_decl_target``).
+  π-weighted DecL optima, the paper's :math:`\lvert\bar A\rvert` construction
+  (``theory.solve.paper_decl_target``).
 
 Verdict words and tolerances follow docs/verdict_rules.md (``theory.verdicts``): ``holds`` /
 ``violated`` / ``degenerate`` (equal within tolerance) / ``not-run``. Seed noise (rule T6): with
-S ≥ 2 seeds every compared quantity carries a standard error SE and two quantities are compared
-with tolerance 2·√(SE_a² + SE_b²), never less than ``SENS_TOL``; one seed uses ``SENS_TOL``.
+:math:`S \ge 2` seeds every compared quantity carries a standard error SE and two quantities are
+compared with tolerance :math:`2\sqrt{\mathrm{SE}_a^2 + \mathrm{SE}_b^2}`, never less than
+``SENS_TOL``; one seed uses ``SENS_TOL``.
 """
 
 from __future__ import annotations

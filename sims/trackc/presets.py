@@ -35,9 +35,10 @@ _SECTION6_FAST = dict(
 
 @dataclasses.dataclass(frozen=True)
 class Fig2aPreset(_Section6Run):
-    """Fig. 2a: DecL MIM with N clients on graphs of average connectivity |Ā| ∈ ``abars``,
-    "general" (Erdős–Rényi, uneven degrees) vs "uniform" (random regular); FL reference = the
-    complete graph (FedAvg with all N clients); data from the paper's model (c = 2N)."""
+    r"""Fig. 2a: DecL MIM with N clients on graphs of average connectivity
+    :math:`\lvert\bar A\rvert \in` ``abars``, "general" (Erdős–Rényi, uneven degrees) vs
+    "uniform" (random regular); FL reference = the complete graph (FedAvg with all N clients);
+    data from the paper's model (:math:`c = 2N`)."""
 
     n_clients: int = 20
     d: int = 64
@@ -48,9 +49,10 @@ class Fig2aPreset(_Section6Run):
 
 @dataclasses.dataclass(frozen=True)
 class Table6Preset(_Section6Run):
-    """Table 6: DecL MIM with uniform, data-size, Metropolis and max-degree mixing on the
-    official code's graph at |Ā| ≈ 5 and ≈ 10 (``avg_degrees`` = |Ā| − 1), clients from a
-    Dirichlet(``alpha``) label-skew partition (Hsu form) of a pooled paper-model sample."""
+    r"""Table 6: DecL MIM with uniform, data-size, Metropolis and max-degree mixing on the
+    official code's graph at :math:`\lvert\bar A\rvert \approx 5` and :math:`\approx 10`
+    (``avg_degrees`` = :math:`\lvert\bar A\rvert - 1`), clients from a Dirichlet(``alpha``)
+    label-skew partition (Hsu form) of a pooled paper-model sample."""
 
     n_clients: int = 20
     d: int = 64
@@ -77,10 +79,12 @@ class Fig2bPreset(_Section6Run):
 
 @dataclasses.dataclass(frozen=True)
 class MimVsClPreset(StageConfig):
-    """MIM vs CL: FL on the paper's model across ``ds`` (N = ``n_clients``, c = 2N; the
+    r"""MIM vs CL: FL on the paper's model across ``ds`` (N = ``n_clients``, :math:`c = 2N`; the
     theorems' d-scaling, Thm 4.4) and FL on scikit-learn digits across Dirichlet ``alphas``
-    (``digits_lr`` is smaller: a single-class client's target has λ_max ≈ 46 on standardised
-    digits, and plain SGD on −tr(WXWᵀ) + ½‖WᵀW‖² needs lr·4λ_max < 2)."""
+    (``digits_lr`` is smaller: a single-class client's target has
+    :math:`\lambda_{\max} \approx 46` on standardised digits, and plain SGD on
+    :math:`-\operatorname{tr}(W X W^\top) + \tfrac12 \lVert W^\top W\rVert^2` needs
+    :math:`\mathrm{lr} \cdot 4\lambda_{\max} < 2`)."""
 
     n_clients: int = 4
     ds: tuple = (64, 128, 256)
@@ -128,11 +132,12 @@ MIM_VS_CL_FAST = MimVsClPreset(
 
 @dataclasses.dataclass(frozen=True)
 class ConsensusPreset(StageConfig):
-    """Consensus distance over rounds against its derived bounds (an EXTENSION:
+    r"""Consensus distance over rounds against its derived bounds (an EXTENSION:
     docs/theory/consensus.md
-    §3; the paper's theory uses neither λ nor ζ²): DecL with population MIM/CL targets,
-    full-batch local gradients, on the graphs of ``sims.trackc.experiments.CONSENSUS_GRAPHS``
-    (``avg_degree`` and ``graph_seed`` for the Erdős–Rényi graph)."""
+    §3; the paper's theory uses neither :math:`\lambda` nor :math:`\zeta^2`): DecL with
+    population MIM/CL targets, full-batch local gradients, on the graphs of
+    ``sims.trackc.experiments.CONSENSUS_GRAPHS`` (``avg_degree`` and ``graph_seed`` for the
+    Erdős–Rényi graph)."""
 
     n_clients: int = 9
     d: int = 18

@@ -1,15 +1,15 @@
-"""One FL / DecL training run of a linear CL / MIM / MAR encoder on the paper's data model, and
+r"""One FL / DecL training run of a linear CL / MIM / MAR encoder on the paper's data model, and
 its final metrics: the body of ``dssl simulate`` (the command parses, builds the
 :class:`SimulateSettings`, calls :func:`simulate` and prints); callable from Python as it is.
 
 "Optimum" here is Track B's exact optimum of the *population* objective: the top-c PSD part of
-X_π = Σ_j π_j X_j with the population targets of ``theory.objectives.population_targets``
-(π uniform for FL and for doubly-stochastic mixing; the stationary weights of the mixing matrix
-otherwise, docs/theory/consensus.md §3 D7). ``principal_angle_to_exact`` is the largest principal
-angle between the top-r singular space of the averaged model and the top-r eigenspace of X_π,
-where r is the identifiable rank (``sims.core.metrics.identifiable_rank``: the eigenspace
-separated by a gap). ``principal_angle_to_empirical`` compares with the optimum of the pooled
-samples' own target.
+:math:`X_\pi = \sum_j \pi_j X_j` with the population targets of
+``theory.objectives.population_targets`` (π uniform for FL and for doubly-stochastic mixing;
+the stationary weights of the mixing matrix otherwise, docs/theory/consensus.md §3 D7).
+``principal_angle_to_exact`` is the largest principal angle between the top-r singular space
+of the averaged model and the top-r eigenspace of :math:`X_\pi`, where r is the identifiable
+rank (``sims.core.metrics.identifiable_rank``: the eigenspace separated by a gap).
+``principal_angle_to_empirical`` compares with the optimum of the pooled samples' own target.
 """
 
 from __future__ import annotations
@@ -126,39 +126,42 @@ def default_lr(targets) -> tuple[float, float]:
 
 @dataclasses.dataclass(frozen=True)
 class SimulateSettings:
-    """The settings of one :func:`simulate` run, each named as the option of ``dssl simulate``
+    r"""The settings of one :func:`simulate` run, each named as the option of ``dssl simulate``
     that sets it; validated on construction (one line naming the field).
 
     Args:
       method: the clients' local loss, one of ``sims.losses.methods.NAMES`` (``"mim"``: Eq. 4;
-        ``"cl"``: Eq. 2; ``"mar"``: MIM + γ_t·A-MMD, Eqs. 5–7).
+        ``"cl"``: Eq. 2; ``"mar"``: MIM + :math:`\gamma_t \cdot \text{A-MMD}`, Eqs. 5–7).
       framework: ``"fl"`` (FedAvg, Algorithm 1 of arXiv 2607.02447) or ``"decl"`` (gossip,
         Algorithm 2); DecL's graph and rule are :func:`simulate`'s arguments.
       n_clients: N, the number of clients (§3.2).
-      d: input dimension d of the data model, at least 2N (§3.2).
+      d: input dimension d of the data model, at least :math:`2N` (§3.2).
       c: embedding width c, the rows of the linear encoder W (c × d) (§3.2, Assumption A.5);
         None: 2N.
       p: mask ratio p of the masking methods (Eq. 4); the other methods ignore it.
       rare_fraction: weight ρ of each client's rare class in the data model (§3.2).
       lr: the local optimiser's step size; None: min(``DEFAULTS["lr"]``,
-        :data:`LR_STABLE_FRACTION`/λ_max of the clients' targets) (:func:`default_lr`).
+        :data:`LR_STABLE_FRACTION` :math:`/\,\lambda_{\max}` of the clients' targets)
+        (:func:`default_lr`).
       optimizer: the local optimiser, one of ``sims.trackc.engine_config.OPTIMIZERS``.
       algorithm: the clients' steps: ``"none"`` (Algorithms 1–2 as written), ``"fedprox"`` or
         ``"scaffold"``.
-      mu: FedProx's proximal weight μ ≥ 0.
+      mu: FedProx's proximal weight :math:`\mu \ge 0`.
       local_steps: E, the local steps of every client in a round (Algorithms 1–2).
       batch: B, the minibatch of a local step (not used with ``population``).
-      rounds: T, the communication rounds (t = 1, …, T of Algorithms 1–2).
+      rounds: T, the communication rounds (:math:`t = 1, \dots, T` of Algorithms 1–2).
       samples_per_client: M samples per client drawn before training; None: none drawn, every
         minibatch comes from its own key inside the round.
-      clients_per_round: S, the clients sampled per FL round (the set C_t of Algorithm 1); None:
-        all N. DecL trains every client.
-      aggregation: FedAvg's weights over the sampled clients: ``"uniform"`` (1/|C_t|, Algorithm
-        1) or ``"data-size"`` (the released code's).
-      gamma_max, gamma_min: MAR's schedule γ_t from γ_max down to γ_min (Eq. 7); MAR only.
+      clients_per_round: S, the clients sampled per FL round (the set :math:`C_t` of
+        Algorithm 1); None: all N. DecL trains every client.
+      aggregation: FedAvg's weights over the sampled clients: ``"uniform"``
+        (:math:`1/\lvert C_t\rvert`, Algorithm 1) or ``"data-size"`` (the released code's).
+      gamma_max, gamma_min: MAR's schedule :math:`\gamma_t` from :math:`\gamma_{\max}` down to
+        :math:`\gamma_{\min}` (Eq. 7); MAR only.
       seed: the run's seed (data, initialisation, sampling, masks) and a random graph's.
       dtype: ``"float32"`` or ``"float64"``, the dtype of training.
-      population: full-batch population gradients with the exact targets X_i (no sampling).
+      population: full-batch population gradients with the exact targets :math:`X_i`
+        (no sampling).
       trace: also return the per-round metrics.
       degree, avg_degree, prob, rows, cols: the parameters of DecL's graph
         (``theory.topology.make_graph``: random_regular; erdos_renyi / paper_code; erdos_renyi;

@@ -30,8 +30,8 @@ STEP_OVERHEAD_FLOPS = 2e5
 
 
 def eval_samples(n: int, d: int) -> int:
-    """Samples per client of a keyed run's evaluation sample: min(:data:`EVAL_SAMPLES_MAX`,
-    :data:`EVAL_BYTES` / (8·N·d)), at least :data:`EVAL_SAMPLES_MIN`.
+    r"""Samples per client of a keyed run's evaluation sample: min(:data:`EVAL_SAMPLES_MAX`,
+    :data:`EVAL_BYTES` :math:`/\,(8 \cdot N \cdot d)`), at least :data:`EVAL_SAMPLES_MIN`.
 
     >>> eval_samples(4, 64), eval_samples(100, 256), eval_samples(500, 1000)
     (2000, 1310, 67)
@@ -136,8 +136,9 @@ MAX_RUN_SECONDS = 30 * 86400
 
 
 def round_flops(config) -> float:
-    """Floating-point work of one round: 8·N·E·B·c·d flops (4·N·E·c·d² with population
-    gradients) plus :data:`STEP_OVERHEAD_FLOPS` per client step."""
+    r"""Floating-point work of one round: :math:`8 \cdot N \cdot E \cdot B \cdot c \cdot d` flops
+    (:math:`4 \cdot N \cdot E \cdot c \cdot d^2` with population gradients) plus
+    :data:`STEP_OVERHEAD_FLOPS` per client step."""
     n, e, c, d = config.n_clients, config.local_steps, config.c, config.d
     per_round = 4.0 * n * e * c * d * d if config.population else 8.0 * n * e * config.batch * c * d
     return per_round + STEP_OVERHEAD_FLOPS * n * e
@@ -218,8 +219,9 @@ def check_budget(config, *, samples: int | None, dtype: str, backend=None) -> di
 
 
 def rounds_per_chunk(config) -> int:
-    """Rounds per jitted chunk: about :data:`CHUNK_FLOPS` of work per chunk, counting
-    8·N·E·B·c·d flops per round (4·N·E·c·d² with population gradients) plus a fixed
+    r"""Rounds per jitted chunk: about :data:`CHUNK_FLOPS` of work per chunk, counting
+    :math:`8 \cdot N \cdot E \cdot B \cdot c \cdot d` flops per round
+    (:math:`4 \cdot N \cdot E \cdot c \cdot d^2` with population gradients) plus a fixed
     :data:`STEP_OVERHEAD_FLOPS` per client step; at least 1, at most T, and balanced so that
     every chunk but the last has the same length. A function of the configuration only, so
     text and --json runs use the same chunks.

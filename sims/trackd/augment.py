@@ -1,11 +1,11 @@
-"""Keyed image augmentations in JAX for Track D, one image (H, W, C) at a time (vmap for batches).
+r"""Keyed image augmentations in JAX for Track D, one image (H, W, C) at a time (vmap for batches).
 
 * :func:`shift` — random crop after zero padding by ``s`` pixels (a random translation by
-  (dy, dx) ∈ [−s, s]²), the small-image form of RandomResizedCrop;
-* :func:`resized_crop` — a random crop of area fraction in [a, 1] (aspect ratio in [3/4, 4/3])
-  resized back to H × W (bilinear): SimSiam's RandomResizedCrop;
+  :math:`(dy, dx) \in [-s, s]^2`), the small-image form of RandomResizedCrop;
+* :func:`resized_crop` — a random crop of area fraction in :math:`[a, 1]` (aspect ratio in
+  :math:`[3/4, 4/3]`) resized back to H × W (bilinear): SimSiam's RandomResizedCrop;
 * :func:`flip` — horizontal flip with probability ½;
-* :func:`noise` — additive Gaussian noise N(0, σ²);
+* :func:`noise` — additive Gaussian noise :math:`N(0, \sigma^2)`;
 * :func:`view` — the composition crop (resized or shift) → flip → noise used for SimSiam's two
   views;
 * :func:`client_style` / :func:`style_params` — the paper's feature skew
@@ -48,7 +48,8 @@ def _img(x: Any) -> jax.Array:
 
 
 def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
-    """Random translation by (dy, dx) ~ U{−s..s}², zero fill: crop of the s-padded image.
+    r"""Random translation by :math:`(dy, dx) \sim U\{-s, \dots, s\}^2`, zero fill: crop of the
+    s-padded image.
 
     Example:
       >>> import jax.random as jr
@@ -66,9 +67,10 @@ def shift(x: Any, s: int, *, key: jax.Array) -> jax.Array:
 
 
 def resized_crop(x: Any, min_area: float, *, key: jax.Array) -> jax.Array:
-    """A random crop of area fraction u ~ U[min_area, 1] and aspect ratio r ~ logU[3/4, 4/3],
-    at a uniform position, resized back to the image's H × W with bilinear interpolation
-    (``jax.image.scale_and_translate``): the RandomResizedCrop of SimSiam (Chen & He 2021).
+    r"""A random crop of area fraction :math:`u \sim U[\mathrm{min\_area}, 1]` and aspect ratio
+    :math:`r \sim \mathrm{logU}[3/4, 4/3]`, at a uniform position, resized back to the image's
+    H × W with bilinear interpolation (``jax.image.scale_and_translate``): the
+    RandomResizedCrop of SimSiam (Chen & He 2021).
 
     Example:
       >>> import jax.random as jr
@@ -98,7 +100,7 @@ def flip(x: Any, *, key: jax.Array) -> jax.Array:
 
 
 def noise(x: Any, sigma: float, *, key: jax.Array) -> jax.Array:
-    """x + σ·ξ, ξ ~ N(0, I), in the dtype of x."""
+    r""":math:`x + \sigma\cdot\xi`, :math:`\xi \sim N(0, I)`, in the dtype of x."""
     x = _img(x)
     return x + sigma * jr.normal(key, x.shape, x.dtype)
 
@@ -141,12 +143,13 @@ def view_batch(
 
 
 def style_params(n_clients: int, *, key: jax.Array, strength: float = 1.0) -> jax.Array:
-    """Per-client feature-skew parameters (N, 4): gain ∈ 1 ± ½s, offset ∈ ±½s, blur ∈ [0, s],
-    flip ∈ {0, 1} with P(1) = s/2 (the paper's per-client ColorJitter(brightness
-    0.5·U(0,1)), blur and flip).
+    r"""Per-client feature-skew parameters (N, 4): :math:`\mathrm{gain} \in 1 \pm \tfrac12 s`,
+    :math:`\mathrm{offset} \in \pm\tfrac12 s`, :math:`\mathrm{blur} \in [0, s]`,
+    :math:`\mathrm{flip} \in \{0, 1\}` with :math:`P(1) = s/2` (the paper's per-client
+    ColorJitter(brightness 0.5·U(0,1)), blur and flip).
 
     Args:
-      n_clients: N ≥ 1. key: PRNG key. strength: s ∈ [0, 1] (0: no skew).
+      n_clients: N ≥ 1. key: PRNG key. strength: :math:`s \in [0, 1]` (0: no skew).
     """
     n = v.integer(n_clients, "n_clients", lo=1)
     st = v.real(strength, "strength", lo=0.0, hi=1.0)
@@ -159,9 +162,9 @@ def style_params(n_clients: int, *, key: jax.Array, strength: float = 1.0) -> ja
 
 
 def client_style(x: Any, style: Any) -> Any:
-    """Apply one client's fixed style (4,) to its images (M, H, W, C): 3×3 box blur mixed in
-    with weight ``blur``, then gain·x + offset, then a flip if ``flip`` = 1. Deterministic;
-    NumPy in, NumPy out (data preparation), JAX in, JAX out."""
+    r"""Apply one client's fixed style (4,) to its images (M, H, W, C): 3×3 box blur mixed in
+    with weight ``blur``, then :math:`\mathrm{gain}\cdot x + \mathrm{offset}`, then a flip if
+    ``flip`` = 1. Deterministic; NumPy in, NumPy out (data preparation), JAX in, JAX out."""
     xp = np if isinstance(x, np.ndarray) else jnp
     x = xp.asarray(x)
     if x.ndim != 4:

@@ -1,16 +1,17 @@
-"""Track D evaluation of trained encoders on held-out images.
+r"""Track D evaluation of trained encoders on held-out images.
 
 * :func:`features` — pooled representations f(x) (n, c) of a network (jitted, in chunks);
 * :func:`probe` — held-out accuracy of a closed-form ridge linear probe on the features
-  (``sims.core.metrics.probe_accuracy`` on z = f(x) with the identity map; features standardised
-  with the training mean and deviation first);
+  (``sims.core.metrics.probe_accuracy`` on :math:`z = f(x)` with the identity map; features
+  standardised with the training mean and deviation first);
 * :func:`knn` — held-out k-NN accuracy (cosine similarity, majority vote);
 * :func:`effective_rank` — exp of the entropy of the normalised singular values of the centred
   features (Roy & Vetterli 2007) and the numerical rank;
 * :func:`uniformity` — intra- and inter-client uniformity (``sims.core.metrics.client_uniformity``)
   of the global model's features of each client's data;
-* :func:`layer_distances` — summed layer-wise ℓ2 weight distance Σ_l ‖θ_a^l − θ_b^l‖_F
-  (Table 5 of arXiv 2607.02447), and per-leaf values;
+* :func:`layer_distances` — summed layer-wise :math:`\ell_2` weight distance
+  :math:`\sum_l \lVert \theta_a^l - \theta_b^l\rVert_F` (Table 5 of arXiv 2607.02447), and
+  per-leaf values;
 * :func:`summarize_seeds` — mean, SE over seeds, with the chance rate.
 """
 
@@ -105,7 +106,8 @@ def knn(z_train, y_train, z_test, y_test, *, k: int = 5, n_classes: int) -> floa
 
 
 def effective_rank(z: Any, rel_tol: float = 1e-3) -> dict:
-    """Effective rank exp(H(σ/Σσ)) and numerical rank #{σ > rel_tol·σ_max} of centred z (n, c).
+    r"""Effective rank :math:`\exp(H(\sigma/\sum\sigma))` and numerical rank
+    :math:`\#\{\sigma > \mathrm{rel\_tol}\cdot\sigma_{\max}\}` of centred z (n, c).
 
     Example:
       >>> effective_rank(np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]))["erank"]
@@ -125,9 +127,11 @@ def effective_rank(z: Any, rel_tol: float = 1e-3) -> dict:
 
 
 def uniformity(z_clients: Any, t: float = 2.0) -> dict:
-    """Intra-client U_k and mean inter-client U_ij (i ≠ j) of features z (N, m, c).
+    r"""Intra-client :math:`U_k` and mean inter-client :math:`U_{ij}` (:math:`i \ne j`) of
+    features z (N, m, c).
 
-    Returns dict with ``intra`` (N,), ``intra_mean``, ``inter_mean`` (mean over i ≠ j).
+    Returns dict with ``intra`` (N,), ``intra_mean``, ``inter_mean`` (mean over
+    :math:`i \ne j`).
     """
     z = jnp.asarray(np.asarray(z_clients, np.float64))
     if z.ndim != 3 or z.shape[1] < 2:
@@ -145,7 +149,8 @@ def uniformity(z_clients: Any, t: float = 2.0) -> dict:
 
 
 def layer_distances(params_a: Any, params_b: Any) -> dict:
-    """Summed layer-wise distance Σ_l ‖a_l − b_l‖_F over the leaves, and per-leaf values.
+    r"""Summed layer-wise distance :math:`\sum_l \lVert a_l - b_l\rVert_F` over the leaves, and
+    per-leaf values.
 
     Example:
       >>> a, b = {"w": np.ones(4), "b": np.zeros(1)}, {"w": np.zeros(4), "b": np.ones(1)}

@@ -460,7 +460,7 @@ def fig2a(cfg: Fig2a, devices: tuple = (), arms: Arms | None = None) -> dict:
         untrained.append(met["untrained_probe"])
         for kind in cfg.kinds:
             for a in cfg.abars:
-                if a >= cfg.n_clients:  # the complete graph: uniform mixing J/N is FedAvg
+                if a >= cfg.n_clients:  # the complete graph: uniform mixing J is FedAvg
                     acc[kind][str(a)].append(fl[-1])  # with every client, the FL arm itself
                     realised[kind][str(a)].append(float(cfg.n_clients))
                     continue

@@ -1,11 +1,11 @@
 """Track D presets: one frozen dataclass per experiment, each with FAST, DEFAULT and PAPER_SCALE.
 
-FAST: CI (≤ 60 s per experiment on 2 cores, MLP only where the ViT's compile would not fit).
-DEFAULT: ``make reproduce``, real MNIST; budgeted so that every arm learns (README, Track D).
-DECISIVE: DEFAULT's schedule with the seeds that bring Table 1's minimum detectable effect
-below 1.5 points (the pilot's per-seed SD, ``sims.trackd.power.seeds_for``), and the ViT.
-PAPER_SCALE: the paper's client counts on MNIST (FL 100 clients, 5 per round; DecL 20
-clients; α from 1 to 0.001; arXiv 2607.02447 §6.1).
+* FAST: CI (≤ 60 s per experiment on 2 cores, MLP only where the ViT's compile would not fit).
+* DEFAULT: ``make reproduce``, real MNIST; budgeted so that every arm learns (README, Track D).
+* DECISIVE: DEFAULT's schedule with the seeds that bring Table 1's minimum detectable effect
+  below 1.5 points (the pilot's per-seed SD, ``sims.trackd.power.seeds_for``), and the ViT.
+* PAPER_SCALE: the paper's client counts on MNIST (FL 100 clients, 5 per round; DecL 20
+  clients; α from 1 to 0.001; arXiv 2607.02447 §6.1).
 """
 
 from __future__ import annotations
@@ -134,8 +134,9 @@ class Table1:
 
 @dataclass(frozen=True)
 class Fig2a:
-    """Fig 2a analogue: DecL accuracy vs |Ā| for general (Erdős–Rényi) and uniform (random
-    regular) graphs, uniform mixing 1/|A_i|, with a FedAvg reference; MAE, label skew."""
+    r"""Fig 2a analogue: DecL accuracy vs :math:`|\bar A|` for general (Erdős–Rényi) and uniform
+    (random regular) graphs, uniform mixing :math:`1/|A_i|`, with a FedAvg reference; MAE, label
+    skew."""
 
     common: Common = Common()
     n_clients: int = 20
@@ -185,8 +186,8 @@ TABLE6_RULES = {
 
 @dataclass(frozen=True)
 class Table6:
-    """Table 6 analogue: DecL MAE under mixing rules (data-size, degree-normalised, doubly
-    stochastic Metropolis, push-sum) at |Ā| ≈ 5 and 10, FedAvg reference."""
+    r"""Table 6 analogue: DecL MAE under mixing rules (data-size, degree-normalised, doubly
+    stochastic Metropolis, push-sum) at :math:`|\bar A| \approx 5` and 10, FedAvg reference."""
 
     common: Common = Common()
     n_clients: int = 20
@@ -217,8 +218,9 @@ class Fig2b:
 
 @dataclass(frozen=True)
 class Table5:
-    """Table 5 analogue: summed layer-wise ℓ2 distances local 1 / local N / global for SimSiam,
-    MAE and MAR (ViT, FedAvg, α = 0.1), with per-client vs global probes and uniformity."""
+    r"""Table 5 analogue: summed layer-wise :math:`\ell_2` distances local 1 / local N / global
+    for SimSiam, MAE and MAR (ViT, FedAvg, α = 0.1), with per-client vs global probes and
+    uniformity."""
 
     common: Common = Common()
     n_clients: int = 10

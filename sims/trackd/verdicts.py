@@ -1,55 +1,60 @@
-"""Track D verdicts: the decision rule for the paper's empirical claims (rule D4 in force: D3's
+r"""Track D verdicts: the decision rule for the paper's empirical claims (rule D4 in force: D3's
 words and ``absent``; D1, fixed before any run, D2 and D3, after reviews, kept as history),
 the minimum detectable effect of the rule, and the paper's own effect sizes computed from its
 tables.
 
-Every claim is read as a signed, per-seed paired difference Δ_s (s = 1..S seeds; each seed
-shares its data split, partition and initialisation across the compared arms), oriented so
-that Δ > 0 is the direction the paper reports:
+Every claim is read as a signed, per-seed paired difference :math:`\Delta_s`
+(:math:`s = 1, \dots, S` seeds; each seed shares its data split, partition and initialisation
+across the compared arms), oriented so that :math:`\Delta > 0` is the direction the paper
+reports; per claim, :math:`\Delta_s` (per seed) is:
 
-=================  ====================================================================
-claim              Δ_s (per seed)
-=================  ====================================================================
-``mim_vs_cl``      drop_CL − drop_MIM, drop = acc(IID) − acc(skew), probe accuracy,
-                   averaged over the skews and encoders of the run (Table 1's measure)
-``connectivity``   OLS slope of accuracy against the nominal |Ā| over the DecL points of
-                   one seed, averaged over the graph kinds (Cor 4.5, Fig 2a; per unit |Ā|)
-``fl_vs_decl``     acc(FL) − acc(DecL at the smallest |Ā|), averaged over the graph kinds
-                   (Thm 4.6, Fig 2a)
-``mar_vs_mim``     acc(MAR) − acc(MIM), averaged over the α values and frameworks (FL,
-                   DecL) of the run (Fig 2b)
-=================  ====================================================================
+* ``mim_vs_cl``: :math:`\mathrm{drop}_{\mathrm{CL}} - \mathrm{drop}_{\mathrm{MIM}}`,
+  :math:`\mathrm{drop} = \mathrm{acc}(\mathrm{IID}) - \mathrm{acc}(\mathrm{skew})`, probe
+  accuracy, averaged over the skews and encoders of the run (Table 1's measure);
+* ``connectivity``: OLS slope of accuracy against the nominal :math:`|\bar A|` over the DecL
+  points of one seed, averaged over the graph kinds (Cor 4.5, Fig 2a; per unit :math:`|\bar A|`);
+* ``fl_vs_decl``:
+  :math:`\mathrm{acc}(\mathrm{FL}) - \mathrm{acc}(\text{DecL at the smallest } |\bar A|)`,
+  averaged over the graph kinds (Thm 4.6, Fig 2a);
+* ``mar_vs_mim``: :math:`\mathrm{acc}(\mathrm{MAR}) - \mathrm{acc}(\mathrm{MIM})`, averaged over
+  the α values and frameworks (FL, DecL) of the run (Fig 2b).
 
 Rule D3 (:func:`decide`; margin m = 2 standard errors of the mean of Δ over seeds,
-SE = sd(Δ, ddof=1)/√S; resolution r = the smallest difference the accuracies can show, one
-test image: 1/n_test for an accuracy difference, (1/n_test)/(max |Ā| − min |Ā|) for the slope;
-tolerance τ = max(m·SE, r)):
+:math:`\mathrm{SE} = \mathrm{sd}(\Delta, \mathrm{ddof}=1)/\sqrt{S}`; resolution r = the smallest
+difference the accuracies can show, one test image: :math:`1/n_{\mathrm{test}}` for an accuracy
+difference, :math:`(1/n_{\mathrm{test}})/(\max |\bar A| - \min |\bar A|)` for the slope;
+tolerance :math:`\tau = \max(m\cdot\mathrm{SE}, r)`):
 
 * ``void``         if an arm that enters Δ did not learn — its probe accuracy is not above
-  its own untrained encoder's by m SE of the paired per-seed uplift (acc_s − untrained_s) —
-  or is not above chance by m SE of its accuracy, or no untrained baseline was recorded: a
-  comparison of methods needs methods that worked. The reason names every arm that failed;
-* ``holds``        if mean(Δ) > τ   (the paper's direction, beyond noise and one image);
-* ``violated``     if mean(Δ) < −τ  (the opposite direction, likewise);
+  its own untrained encoder's by m SE of the paired per-seed uplift
+  (:math:`\mathrm{acc}_s - \mathrm{untrained}_s`) — or is not above chance by m SE of its
+  accuracy, or no untrained baseline was recorded: a comparison of methods needs methods that
+  worked. The reason names every arm that failed;
+* ``holds``        if :math:`\operatorname{mean}(\Delta) > \tau` (the paper's direction, beyond
+  noise and one image);
+* ``violated``     if :math:`\operatorname{mean}(\Delta) < -\tau` (the opposite direction,
+  likewise);
 * ``inconclusive`` otherwise, or if S < 2: the runs cannot tell.
 
 Rule D4 (:func:`decide_d4`): D3's word, except that D3's ``inconclusive`` with S ≥ 2 becomes
-``absent`` where two one-sided t-tests (df = S − 1, level 0.05 each;
+``absent`` where two one-sided t-tests (:math:`\mathrm{df} = S - 1`, level 0.05 each;
 :func:`sims.trackd.power.tost`) exclude the paper's own effect E for the same comparison on
-both sides (the 90 % interval of mean(Δ) inside (−E, E)): the paper's effect is absent at this
-scale. ``inconclusive`` then means only that the runs cannot tell (its reason gives the MDE
-and the smallest effect the runs exclude).
+both sides (the 90 % interval of :math:`\operatorname{mean}(\Delta)` inside :math:`(-E, E)`): the
+paper's effect is absent at this scale. ``inconclusive`` then means only that the runs cannot
+tell (its reason gives the MDE and the smallest effect the runs exclude).
 
 Every verdict carries the minimum detectable effect (:func:`sims.trackd.power.mde`): the
 smallest true mean δ
-that the rule calls ``holds`` with probability 0.8 when Δ_s ~ N(δ, sd²) i.i.d. over the S
-seeds, sd the measured per-seed SD of Δ, beside the paper's effect for the same comparison
+that the rule calls ``holds`` with probability 0.8 when
+:math:`\Delta_s \sim N(\delta, \mathrm{sd}^2)` i.i.d. over the S seeds, sd the measured per-seed
+SD of Δ, beside the paper's effect for the same comparison
 (:data:`sims.trackd.paper_numbers.PAPER_EFFECTS`, computed from the paper's tables, encoded
 there as data). The rows and their file: :mod:`sims.trackd.verdict_rows`.
 
 History (:data:`RULE_CHANGES`; every verdict row carries D2's word as ``old_verdict`` and
-D1's as ``d1_verdict``). Rule D1, written and committed before the Track D runs, had τ = m·SE
-(no resolution: identical per-seed differences of one test image, SE = 0, read ``holds``) and
+D1's as ``d1_verdict``). Rule D1, written and committed before the Track D runs, had
+:math:`\tau = m\cdot\mathrm{SE}` (no resolution: identical per-seed differences of one test
+image, :math:`\mathrm{SE} = 0`, read ``holds``) and
 checked one reference arm against chance. D2 (after the D1 outputs had been seen) added the
 resolution and checked every arm against chance. Both said ``degenerate`` for "the runs cannot
 tell", the word Tracks B and C use for a tie decided by the model; nothing tied in Track D.
@@ -183,9 +188,10 @@ def rule_d2(
     resolution: float = 0.0,
     margin: float = MARGIN,
 ) -> dict:
-    """Rule D2 (history; :data:`RULE_CHANGES`): ``holds`` if mean > τ, ``violated`` if
-    mean < −τ, τ = max(m·SE, ``resolution``), else ``degenerate``; also ``degenerate`` when
-    S < 2 or when an arm of ``references`` is not above ``chance`` by m·SE.
+    r"""Rule D2 (history; :data:`RULE_CHANGES`): ``holds`` if :math:`\mathrm{mean} > \tau`,
+    ``violated`` if :math:`\mathrm{mean} < -\tau`, :math:`\tau = \max(m\cdot\mathrm{SE}, r)` with
+    r = ``resolution``, else ``degenerate``; also ``degenerate`` when S < 2 or when an arm of
+    ``references`` is not above ``chance`` by :math:`m\cdot\mathrm{SE}`.
 
     Args:
       deltas: (S,) per-seed differences.
@@ -287,14 +293,16 @@ def decide(
     margin: float = MARGIN,
     power: float = POWER,
 ) -> dict:
-    """Verdict of one claim from per-seed signed differences Δ_s (Δ > 0: the paper's
-    direction) by rule D3 (module docstring).
+    r"""Verdict of one claim from per-seed signed differences :math:`\Delta_s` (:math:`\Delta > 0`:
+    the paper's direction) by rule D3 (module docstring).
 
     ``void`` if an arm of ``arms`` is not above ``chance`` by m SE, did not learn (mean of
-    acc_s − untrained_s not above m SE of that paired uplift) or has no untrained baseline;
-    else ``inconclusive`` if S < 2; else ``holds`` if mean > τ, ``violated`` if mean < −τ,
-    τ = max(m·SE, ``resolution``), else ``inconclusive``. With S < 2 the arms cannot be
-    checked: ``void`` only for a missing baseline, else ``inconclusive``.
+    :math:`\mathrm{acc}_s - \mathrm{untrained}_s` not above m SE of that paired uplift) or has no
+    untrained baseline; else ``inconclusive`` if S < 2; else ``holds`` if
+    :math:`\mathrm{mean} > \tau`, ``violated`` if :math:`\mathrm{mean} < -\tau`,
+    :math:`\tau = \max(m\cdot\mathrm{SE}, r)` with r = ``resolution``, else ``inconclusive``.
+    With S < 2 the arms cannot be checked: ``void`` only for a missing baseline, else
+    ``inconclusive``.
 
     Args:
       deltas: (S,) per-seed differences.
@@ -362,17 +370,18 @@ def decide_d4(
     level: float = ABSENCE_LEVEL,
     **d3: Any,
 ) -> dict:
-    """Verdict of one claim by rule D4: rule D3's word (:func:`decide`, given ``d3``'s
+    r"""Verdict of one claim by rule D4: rule D3's word (:func:`decide`, given ``d3``'s
     keywords), except that D3's ``inconclusive`` with S ≥ 2 becomes ``absent`` when the two
     one-sided t-tests (:func:`sims.trackd.power.tost`) exclude the paper's effect E =
     ``paper_effect`` on both sides at ``level``: the paper's effect for this comparison is
     absent at this scale. ``holds``, ``violated`` and ``void`` are D3's; a smaller effect in
     the paper's direction that the runs resolve still ``holds``. ``inconclusive`` is left
     only where the runs cannot tell; its reason gives the MDE and the smallest effect the runs
-    exclude (``excluded_beyond``, |mean| + t_{1−level}·SE).
+    exclude (``excluded_beyond``,
+    :math:`|\mathrm{mean}| + t_{1-\mathrm{level}}\cdot\mathrm{SE}`).
 
     Args:
-      deltas: (S,) per-seed differences (Δ > 0: the paper's direction).
+      deltas: (S,) per-seed differences (:math:`\Delta > 0`: the paper's direction).
       paper_effect: E > 0 in the units of Δ (None, or not positive: no absence test; D3's
         word stands).
       level: of each one-sided test, in (0, 0.5) (default 0.05: a 90 % interval).
@@ -411,7 +420,10 @@ def decide_d4(
 
 
 def drop_differences(iid_a: Any, skew_a: Any, iid_b: Any, skew_b: Any) -> np.ndarray:
-    """Per-seed (acc_IID_b − acc_skew_b) − (acc_IID_a − acc_skew_a): drop of b minus drop of a.
+    r"""Per-seed
+    :math:`(\mathrm{acc}_{\mathrm{IID},b} - \mathrm{acc}_{\mathrm{skew},b})`
+    :math:`{} - (\mathrm{acc}_{\mathrm{IID},a} - \mathrm{acc}_{\mathrm{skew},a})`: drop of b
+    minus drop of a.
 
     With a = MIM and b = CL this is the ``mim_vs_cl`` Δ. Arrays (S,) or (S, cells); cells are
     averaged.
@@ -430,7 +442,8 @@ def drop_differences(iid_a: Any, skew_a: Any, iid_b: Any, skew_b: Any) -> np.nda
 
 
 def connectivity_slopes(abar: Any, acc: Any) -> np.ndarray:
-    """Per-seed OLS slope of accuracy on |Ā|: acc (S, P) at the P connectivities abar (P,).
+    r"""Per-seed OLS slope of accuracy on :math:`|\bar A|`: acc (S, P) at the P connectivities
+    abar (P,).
 
     Example:
       >>> connectivity_slopes([3, 5], [[0.5, 0.7]]).round(6).tolist()
@@ -545,7 +558,7 @@ def _fig2a(f2a: dict, margin, preset) -> dict:
     kinds = list(f2a["acc"])
     slopes, gaps = [], []
     arms = {"FL": f2a["fl"]}
-    # |Ā| ≥ N is the complete graph, whose uniform mixing J/N is FedAvg with every client: the
+    # |Ā| ≥ N is the complete graph, whose uniform mixing J is FedAvg with every client: the
     # FL arm itself (one arm, counted once: :func:`same_arms`)
     same = same_arms(f2a)
     for kind, per in f2a["acc"].items():
@@ -619,9 +632,10 @@ def _fig2b(f2b: dict, margin, preset) -> dict:
 
 
 def same_arms(f2a: dict) -> list[str]:
-    """The Fig 2a DecL arms that are the FL arm: |Ā| ≥ N (``meta["n_clients"]``) is the
-    complete graph, and uniform mixing on it, J/N, is FedAvg with every client. The
-    experiment trains such an arm once, as FL, and so do the verdicts count it.
+    r"""The Fig 2a DecL arms that are the FL arm: :math:`|\bar A| \ge N`
+    (``meta["n_clients"]``) is the complete graph, and uniform mixing on it,
+    :math:`J = \mathbf{1}\mathbf{1}^\top/N`, is FedAvg with every client. The experiment
+    trains such an arm once, as FL, and so do the verdicts count it.
 
     Example:
       >>> same_arms({"meta": {"n_clients": 20}, "abars": [3, 20], "acc": {"general": {}}})

@@ -1,4 +1,4 @@
-"""Track A, the paper as written: sympy derivations of the bounds of arXiv 2607.02447 (Section 4).
+r"""Track A, the paper as written: sympy derivations of the bounds of arXiv 2607.02447 (Section 4).
 
 Everything here is exact (sympy Rationals and symbols). The module reproduces the paper's
 closed forms *and* computes, independently, the quantities the proofs derive:
@@ -6,20 +6,22 @@ closed forms *and* computes, independently, the quantities the proofs derive:
 * the mask expectation of Eq. (4), hollow, beside the paper's diagonal Eq. (17), and the
   two-independent-masks variant (:func:`check_eq17`);
 * the DecL neighbourhood average of Eqs. (27)–(30) in the paper's own diagonal model, beside
-  the paper's (1 − 1/|Ā|) form (:func:`check_eq29_30`);
+  the paper's :math:`(1 - 1/|\bar A|)` form (:func:`check_eq29_30`);
 * the lower bounds of Theorems 4.2 and 4.3 (:func:`lower_bound`) and the sensitivities
-  s = 1 − LB used in the proofs of Theorems 4.4 and 4.6 (:func:`sensitivity`);
-* Theorem 4.4's ratio s^C/s^M and Eq. (66)'s limit (:func:`check_thm44`), Corollary 4.5's
-  derivative in |Ā| (:func:`check_cor45`) and Theorem 4.6's ordering (:func:`check_thm46`).
+  :math:`s = 1 - \mathrm{LB}` used in the proofs of Theorems 4.4 and 4.6 (:func:`sensitivity`);
+* Theorem 4.4's ratio :math:`s^C/s^M` and Eq. (66)'s limit (:func:`check_thm44`), Corollary
+  4.5's derivative in :math:`|\bar A|` (:func:`check_cor45`) and Theorem 4.6's ordering
+  (:func:`check_thm46`).
 
 The results are outputs (dicts of sympy strings, booleans and conditions); nothing here assumes
 that a claim of the paper holds.
 
-Hidden constants. Every O(d^{−e}) in a numerator is ``C_num·d^{−e}``, every O(d^{−e}) in a
-denominator ``C_den·d^{−e}`` (all > 0, default 1 in :mod:`theory.bounds`). The Θ(d^{7/20}) of the
-FL bounds is either ``C_F·d^{7/20}`` (``fl_term="theta"``) or its identification from Eq. (37),
-g·d^{2/5}/N with g = κ = 2p(1−p) (MIM), 1 (CL similar), tr(H) (CL dissimilar)
-(``fl_term="eq37"``, the default); N is given or N = C_N·d^{1/20} (``n_mode="default"``).
+Hidden constants. Every :math:`O(d^{-e})` in a numerator is ``C_num·d^{−e}``, every
+:math:`O(d^{-e})` in a denominator ``C_den·d^{−e}`` (all > 0, default 1 in :mod:`theory.bounds`).
+The :math:`\Theta(d^{7/20})` of the FL bounds is either ``C_F·d^{7/20}`` (``fl_term="theta"``)
+or its identification from Eq. (37), :math:`g\, d^{2/5}/N` with
+:math:`g = \kappa = 2p(1-p)` (MIM), 1 (CL similar), :math:`\operatorname{tr}(H)` (CL dissimilar)
+(``fl_term="eq37"``, the default); N is given or :math:`N = C_N d^{1/20}` (``n_mode="default"``).
 
 Regenerate the golden file with ``python -m theory.symbolic --golden > tests/golden/track_a.json``.
 """

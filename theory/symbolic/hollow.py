@@ -1,7 +1,8 @@
-"""Closed forms of the exact structured model (:mod:`theory.structured`) in sympy.
+r"""Closed forms of the exact structured model (:mod:`theory.structured`) in sympy.
 
-The exact Eq. (4) MIM target on e_1..e_N, derived from the samples of Section 3.2 of arXiv
-2607.02447, and the representability vector (Def. 4.1) of its optimum, local and FL.
+The exact Eq. (4) MIM target on :math:`e_1, \dots, e_N`, derived from the samples of Section
+3.2 of arXiv 2607.02447, and the representability vector (Def. 4.1) of its optimum, local and
+FL.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ import sympy as sp
 
 
 def mim_hollow_block(n_clients: int, client: int | None = None) -> tuple[sp.Matrix, sp.Expr]:
-    """Exact Eq. (4) target on e_1..e_N in sympy: κ E[x_k x_l] (k ≠ l), 0 on the diagonal.
+    r"""Exact Eq. (4) target on :math:`e_1, \dots, e_N` in sympy:
+    :math:`\kappa\, \mathbb{E}[x_k x_l]` (:math:`k \ne l`), 0 on the diagonal.
 
-    Derived from the samples of Section 3.2 (x = ±e_i − Σ_{k≠i} q_k τ e_k + μξ, q_k ~ Bern(1/2)
-    independent, the rare class on its own axis) by expanding x_k x_l and taking E[q_k^a] = 1/2;
-    κ = p(1 − p) = E_m[(1 − m_k) m_l] (k ≠ l). ``client=None`` averages the N clients (FL).
+    Derived from the samples of Section 3.2
+    (:math:`x = \pm e_i - \sum_{k \ne i} q_k \tau e_k + \mu\xi`,
+    :math:`q_k \sim \mathrm{Bern}(1/2)` independent, the rare class on its own axis) by expanding
+    :math:`x_k x_l` and taking :math:`\mathbb{E}[q_k^a] = 1/2`;
+    :math:`\kappa = p(1 - p) = \mathbb{E}_m[(1 - m_k) m_l]` (:math:`k \ne l`). ``client=None``
+    averages the N clients (FL).
 
     Returns:
       ``(X, c0)``: the N×N sympy matrix in the symbols p, τ, ρ and its entry X[1, 2] (local,
@@ -53,13 +58,16 @@ def mim_hollow_block(n_clients: int, client: int | None = None) -> tuple[sp.Matr
 
 
 def mim_hollow_rv(n_clients: int) -> tuple[list, list]:
-    """Closed-form RV on e_1..e_N of the exact Eq. (4) optimum: local (client 1) and FL.
+    r"""Closed-form RV on :math:`e_1, \dots, e_N` of the exact Eq. (4) optimum: local (client 1)
+    and FL.
 
-    X = c0·M with c0 = κ(1 − ρ)τ²/4 > 0 (local) or c0 = κ(1 − ρ)(N − 2)τ²/(4N) (FL) and M a
-    rational matrix (J − I on the N − 1 offset axes, resp. on all N axes). Its positive part has
-    rank 1 (eigenvalue N − 2, resp. N − 1, the others −1 or 0), so for every c ≥ 1 the RV is
-    the square of the normalised top eigenvector: 1/(N − 1) on k ≠ i and 0 on e_i (local),
-    1/N (FL). Needs N ≥ 3 (at N = 2 the target is 0).
+    :math:`X = c_0 M` with :math:`c_0 = \kappa(1 - \rho)\tau^2/4 > 0` (local) or
+    :math:`c_0 = \kappa(1 - \rho)(N - 2)\tau^2/(4N)` (FL) and M a rational matrix
+    (:math:`J - I` on the :math:`N - 1` offset axes, resp. on all N axes). Its positive part has
+    rank 1 (eigenvalue :math:`N - 2`, resp. :math:`N - 1`, the others −1 or 0), so for every
+    :math:`c \ge 1` the RV is the square of the normalised top eigenvector: :math:`1/(N - 1)` on
+    :math:`k \ne i` and 0 on :math:`e_i` (local), :math:`1/N` (FL). Needs :math:`N \ge 3` (at
+    :math:`N = 2` the target is 0).
 
     Returns:
       ``(local, fl)``: lists of N sympy Rationals.

@@ -1,4 +1,4 @@
-"""Verdicts proved for every N and d from closed forms (arXiv 2607.02447, Section 4).
+r"""Verdicts proved for every N and d from closed forms (arXiv 2607.02447, Section 4).
 
 Every claim of the paper, under the paper's own reading (Eq. (4) with complementary masks,
 similar CL augmentations, the spread over [N]), has an exact answer in the linear model: the
@@ -12,27 +12,28 @@ The verdict map and ``dssl verify`` check every computed cell against it: where 
 agree the cell's basis is ``proved (all N, d)``; a proof that disagreed would be reported as
 ``proved_word`` beside the computed word, never applied.
 
-Proved (the paper's reading; N ≥ 3 unless said; at N = 2 the Eq. (4) target is 0 and a word
-that rests on it is ``void``, R11):
+Proved (the paper's reading; :math:`N \ge 3` unless said; at :math:`N = 2` the Eq. (4) target
+is 0 and a word that rests on it is ``void``, R11):
 
-* **Eq. 17**: the exact target is hollow, the paper's diagonal: violated for every N ≥ 2.
+* **Eq. 17**: the exact target is hollow, the paper's diagonal: violated for every
+  :math:`N \ge 2`.
 * **Eqs. 29–30** on the star (violated) and the complete graph (holds), from the star's Eq. (1)
   weights (:func:`theory.symbolic.lemmas.star_weights`).
-* **Thm 4.2** local, FL and DecL (star; complete graph): exact RVs 1/(N − 1), 1/N and the
-  star's r_hub (:func:`theory.symbolic.lemmas.star_rv`); violated wherever
-  g·u > C_num/(1 − r) − C_den, u = d^{4/5}.
-* **Thm 4.3** local, FL and DecL (every graph, N ≥ 2): r = 1 on [N] exactly
+* **Thm 4.2** local, FL and DecL (star; complete graph): exact RVs :math:`1/(N - 1)`,
+  :math:`1/N` and the star's :math:`r_{\mathrm{hub}}` (:func:`theory.symbolic.lemmas.star_rv`);
+  violated wherever :math:`g u > C_{num}/(1 - r) - C_{den}`, :math:`u = d^{4/5}`.
+* **Thm 4.3** local, FL and DecL (every graph, :math:`N \ge 2`): :math:`r = 1` on [N] exactly
   (:func:`theory.symbolic.lemmas.cl_block_bound`), so the bound holds wherever it is not
   trivial.
-* **Thm 4.4**: locally s^C = 0 < s^M = 1/(N − 1): violated.
-* **Cor 4.5**: CL's s_Dec is 0 on every graph: robustness does not improve with |Ā|: violated
-  (R13, R5).
-* **Thm 4.6**: on the star MIM's s_Fed = 0 rests on FL's rank-one optimum (``collapsed``, R7)
-  and CL's sides are equal (holds with equality, R13): ``collapsed`` (R5); on a regular graph
-  the objectives are one (R12): holds.
+* **Thm 4.4**: locally :math:`s^C = 0 < s^M = 1/(N - 1)`: violated.
+* **Cor 4.5**: CL's :math:`s_{\mathrm{Dec}}` is 0 on every graph: robustness does not improve
+  with :math:`|\bar A|`: violated (R13, R5).
+* **Thm 4.6**: on the star MIM's :math:`s_{\mathrm{Fed}} = 0` rests on FL's rank-one optimum
+  (``collapsed``, R7) and CL's sides are equal (holds with equality, R13): ``collapsed`` (R5);
+  on a regular graph the objectives are one (R12): holds.
 * **Eq. 87**: CL's sides are equal by proof, the claim strict: violated on every graph with
-  |Ā| < N.
-* **Eq. 89**: on the complete graph the DecL objective is FL's (π = 1/N): holds.
+  :math:`|\bar A| < N`.
+* **Eq. 89**: on the complete graph the DecL objective is FL's (:math:`\pi = 1/N`): holds.
 
 Not proved: the other readings (computed on the grid), DecL bounds on a graph other than the
 star or a regular graph (certified per graph in ball arithmetic, :mod:`theory.certify.balls`),
@@ -316,9 +317,10 @@ def _bound_proof(claim: str, method: str, framework: str) -> Proof:
 
 
 def eq4_rv(framework: str) -> sp.Expr:
-    """Exact RV on the offset axes of the Eq. 4 (complementary masks) optimum, any N ≥ 3:
-    1/(N − 1) for a client (k ≠ i), 1/N for FL, derived by
-    :func:`theory.symbolic.lemmas.local_mim_rv` and :func:`theory.symbolic.lemmas.fl_mim_rv`.
+    r"""Exact RV on the offset axes of the Eq. 4 (complementary masks) optimum, any
+    :math:`N \ge 3`: :math:`1/(N - 1)` for a client (:math:`k \ne i`), :math:`1/N` for FL,
+    derived by :func:`theory.symbolic.lemmas.local_mim_rv` and
+    :func:`theory.symbolic.lemmas.fl_mim_rv`.
 
     >>> eq4_rv("local"), eq4_rv("fl")
     (1/(N - 1), 1/N)

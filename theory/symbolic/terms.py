@@ -1,10 +1,14 @@
-"""Track A's symbols and one sympy function per term of the bounds of Thms 4.2 and 4.3.
+r"""Track A's symbols and one sympy function per term of the bounds of Thms 4.2 and 4.3.
 
-LB = 1 − C_num·d^{−e} / (Den ± C_den·d^{−e}) (Thm 4.2, MIM; Thm 4.3, CL; arXiv 2607.02447),
-with Den the local, DecL or FL leading denominator (docs/theory/track_a.md §1 table) and every
-hidden O/Θ constant exposed as a positive symbol (see :mod:`theory.symbolic`); s = 1 − LB is the
-sensitivity the proofs of Thms 4.4 and 4.6 use (Eqs. 62–64, 71–73). Everything is exact (sympy
-Rationals and symbols).
+$$
+\mathrm{LB} = 1 - \frac{C_{num}\, d^{-e}}{\mathrm{Den} \pm C_{den}\, d^{-e}}
+$$
+
+(Thm 4.2, MIM; Thm 4.3, CL; arXiv 2607.02447), with :math:`\mathrm{Den}` the local, DecL or FL
+leading denominator (docs/theory/track_a.md §1 table) and every hidden O/Θ constant exposed as a
+positive symbol (see :mod:`theory.symbolic`); :math:`s = 1 - \mathrm{LB}` is the sensitivity
+the proofs of Thms 4.4 and 4.6 use (Eqs. 62–64, 71–73). Everything is exact (sympy Rationals
+and symbols).
 """
 
 from __future__ import annotations
@@ -48,17 +52,18 @@ N_EXPONENT = sp.Rational(1, 20)
 
 # --- one function per theorem term ---------------------------------------------------------
 def kappa() -> sp.Expr:
-    """κ = 2p(1 − p), the mask factor of Eq. (17) and Thm 4.2 of arXiv 2607.02447."""
+    r""":math:`\kappa = 2p(1 - p)`, the mask factor of Eq. (17) and Thm 4.2 of arXiv 2607.02447."""
     return 2 * p * (1 - p)
 
 
 def error_exponent(method: str) -> sp.Rational:
-    """e in the O(d^{−e}) terms: 2/5 for MIM (Thm 4.2), 1/5 for CL (Thm 4.3)."""
+    r""":math:`e` in the :math:`O(d^{-e})` terms: 2/5 for MIM (Thm 4.2), 1/5 for CL (Thm 4.3)."""
     return sp.Rational(1, 5) if bound_method_of(method).contrastive else sp.Rational(2, 5)
 
 
 def signal_coefficient(method: str) -> sp.Expr:
-    """g, the factor of d^{2/5} in the local denominator: κ (MIM), 1 (CL similar), tr(H)."""
+    r""":math:`g`, the factor of :math:`d^{2/5}` in the local denominator: :math:`\kappa` (MIM),
+    1 (CL similar), :math:`\operatorname{tr}(H)`."""
     m = bound_method_of(method)
     if m.takes_transform:
         return trH
@@ -66,27 +71,29 @@ def signal_coefficient(method: str) -> sp.Expr:
 
 
 def n_clients(n_mode: str = "default") -> sp.Expr:
-    """N: the free symbol ``N`` (``n_mode="given"``) or C_N·d^{1/20} (N = Θ(d^{1/20}))."""
+    r"""N: the free symbol ``N`` (``n_mode="given"``) or :math:`C_N d^{1/20}`
+    (:math:`N = \Theta(d^{1/20})`)."""
     v.choice(n_mode, "n_mode", N_MODES)
     return N if n_mode == "given" else C_N * d**N_EXPONENT
 
 
 def numerator_term(method: str) -> sp.Expr:
-    """The numerator O(d^{−e}) of every bound, C_num·d^{−e} (Thms 4.2, 4.3)."""
+    r"""The numerator :math:`O(d^{-e})` of every bound, :math:`C_{num} d^{-e}` (Thms 4.2, 4.3)."""
     return C_num * d ** (-error_exponent(method))
 
 
 def denominator_error_term(method: str) -> sp.Expr:
-    """The denominator O(d^{−e}), C_den·d^{−e} (Thms 4.2, 4.3)."""
+    r"""The denominator :math:`O(d^{-e})`, :math:`C_{den} d^{-e}` (Thms 4.2, 4.3)."""
     return C_den * d ** (-error_exponent(method))
 
 
 def fl_theta_term(method: str, fl_term: str = "eq37", n_mode: str = "default") -> sp.Expr:
-    """The Θ(d^{7/20}) subtracted in the FL denominators (Thm 4.2 item 2, Thm 4.3 item 3).
+    r"""The :math:`\Theta(d^{7/20})` subtracted in the FL denominators (Thm 4.2 item 2, Thm 4.3
+    item 3).
 
-    ``"theta"``: C_F·d^{7/20}. ``"eq37"``: g·d^{2/5}/N, the leading part of Eq. (37)
-    (κ τ² − FL average); the O(d^{−1/20}) remainder g/N of Eq. (37) is dropped, as in the paper
-    (see :func:`derive_fl_theta`).
+    ``"theta"``: :math:`C_F d^{7/20}`. ``"eq37"``: :math:`g\, d^{2/5}/N`, the leading part of
+    Eq. (37) (:math:`\kappa \tau^2` − FL average); the :math:`O(d^{-1/20})` remainder
+    :math:`g/N` of Eq. (37) is dropped, as in the paper (see :func:`derive_fl_theta`).
     """
     v.choice(fl_term, "fl_term", FL_TERMS)
     if fl_term == "theta":
@@ -97,9 +104,11 @@ def fl_theta_term(method: str, fl_term: str = "eq37", n_mode: str = "default") -
 def signal_denominator(
     method: str, framework: str, fl_term: str = "eq37", n_mode: str = "default"
 ) -> sp.Expr:
-    """Den, the leading part of the denominator (docs/theory/track_a.md §1 table).
+    r""":math:`\mathrm{Den}`, the leading part of the denominator (docs/theory/track_a.md §1
+    table).
 
-    local: g d^{2/5}; DecL: g (1 − 1/|Ā|) d^{2/5}; FL: g d^{2/5} − Θ(d^{7/20}).
+    local: :math:`g\, d^{2/5}`; DecL: :math:`g\,(1 - 1/|\bar A|)\, d^{2/5}`;
+    FL: :math:`g\, d^{2/5} - \Theta(d^{7/20})`.
     """
     fw = framework_of(framework)
     g = signal_coefficient(method)
@@ -111,7 +120,7 @@ def signal_denominator(
 
 
 def denominator_sign(method: str, framework: str, sign: str = "+") -> int:
-    """±1 in front of the denominator O(d^{−e}).
+    r""":math:`\pm 1` in front of the denominator :math:`O(d^{-e})`.
 
     The theorems write "+O" everywhere; the proof of Thm 4.4 writes "−O" for CL under DecL
     (Eqs. 63–64, also Eqs. 82–83). ``sign="-"`` selects that variant for (CL, DecL) only; MIM
@@ -131,7 +140,8 @@ def denominator(
     fl_term: str = "eq37",
     n_mode: str = "default",
 ) -> sp.Expr:
-    """Full denominator Den ± C_den d^{−e} of the lower bound; it must be > 0 to be defined."""
+    r"""Full denominator :math:`\mathrm{Den} \pm C_{den} d^{-e}` of the lower bound; it must be
+    :math:`> 0` to be defined."""
     return signal_denominator(method, framework, fl_term, n_mode) + denominator_sign(
         method, framework, sign
     ) * denominator_error_term(method)
@@ -144,7 +154,8 @@ def lower_bound(
     fl_term: str = "eq37",
     n_mode: str = "default",
 ) -> sp.Expr:
-    """LB = 1 − C_num d^{−e} / (Den ± C_den d^{−e}), Thm 4.2 (MIM) / Thm 4.3 (CL).
+    r""":math:`\mathrm{LB} = 1 - C_{num} d^{-e} / (\mathrm{Den} \pm C_{den} d^{-e})`, Thm 4.2
+    (MIM) / Thm 4.3 (CL).
 
     Example:
       >>> lower_bound("mim", "local").subs({d: 10**5, p: sp.Rational(3, 4), C_num: 1, C_den: 1})
@@ -160,5 +171,6 @@ def sensitivity(
     fl_term: str = "eq37",
     n_mode: str = "default",
 ) -> sp.Expr:
-    """s = 1 − LB, the sensitivity the proofs use (Eqs. 62–64, 71–73 of arXiv 2607.02447)."""
+    r""":math:`s = 1 - \mathrm{LB}`, the sensitivity the proofs use (Eqs. 62–64, 71–73 of arXiv
+    2607.02447)."""
     return sp.expand(1 - lower_bound(method, framework, sign, fl_term, n_mode), deep=False)

@@ -1,11 +1,12 @@
-"""Figures of the ``track_a`` stage against the average connectivity |Ā| of the DecL graph:
-Cor 4.5 (DecL sensitivity vs |Ā|) and Thm 4.6 (is FL no less robust than DecL?).
+r"""Figures of the ``track_a`` stage against the average connectivity :math:`|\bar A|` of the DecL
+graph: Cor 4.5 (DecL sensitivity vs :math:`|\bar A|`) and Thm 4.6 (is FL no less robust than
+DecL?).
 
-Track A: the paper's bounds s = 1 − LB of Thms 4.2 and 4.3 at each d of
+Track A: the paper's bounds :math:`s = 1 - \mathrm{LB}` of Thms 4.2 and 4.3 at each d of
 ``connectivity.bound_d`` (line: hidden constants = 1; band: constants swept). Track B: the exact
 optimum of the DecL objective, Eq. (1) (clients weighted by the stationary distribution π of
-the mixing matrix), on graphs of increasing |Ā|, against the FL optimum. House style as in
-:mod:`sims.reproduce.figures.theorems`.
+the mixing matrix), on graphs of increasing :math:`|\bar A|`, against the FL optimum. House
+style as in :mod:`sims.reproduce.figures.theorems`.
 
 Each figure says in one sentence what it shows, computed from its results
 (:func:`connectivity_takeaway`, :func:`decl_vs_fl_takeaway`), and draws that sentence above its
@@ -92,11 +93,13 @@ def _rises(recs: list, em: str, key: str) -> tuple[int, int, tuple | None]:
 
 
 def connectivity_takeaway(results: dict) -> str:
-    """One sentence on the Cor 4.5 figure, computed from ``results`` (``track_a``): how far the
-    paper's DecL bound falls from the sparsest |Ā| to |Ā| = N, and whether the exact sensitivity
-    of each method falls with |Ā| (R6 pairs, tolerance ZERO_TOL) or is 0 on every graph.
+    r"""One sentence on the Cor 4.5 figure, computed from ``results`` (``track_a``): how far the
+    paper's DecL bound falls from the sparsest :math:`|\bar A|` to :math:`|\bar A| = N`, and
+    whether the exact sensitivity of each method falls with :math:`|\bar A|` (R6 pairs,
+    tolerance ZERO_TOL) or is 0 on every graph.
 
-    Cor 4.5 of arXiv 2607.02447: DecL robustness improves with the average connectivity |Ā|.
+    Cor 4.5 of arXiv 2607.02447: DecL robustness improves with the average connectivity
+    :math:`|\bar A|`.
     """
     conn = results["connectivity"]
     ex = conn["exact"]
@@ -245,17 +248,19 @@ def _excess_panel(ax, recs: list, y: np.ndarray, em: str, name: str, quantity: t
 
 @_styled
 def make_connectivity_figure(results: dict):
-    """Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N, each quantity
-    measured from its value on the complete graph (|Ā| = N) on a linear axis, so that the trend
-    the paper claims is visible where it exists and visibly absent where it does not.
+    r"""Cor 4.5: DecL sensitivity against the average connectivity :math:`|\bar A|` at one N,
+    each quantity measured from its value on the complete graph (:math:`|\bar A| = N`) on a
+    linear axis, so that the trend the paper claims is visible where it exists and visibly
+    absent where it does not.
 
-    Rows: MIM (Thm 4.2), CL similar (Thm 4.3). Left: Track A, the DecL bound 1 − LB divided by
-    its value at |Ā| = N, at each d of ``connectivity.bound_d`` (line: constants = 1; band: the
-    same ratio of the band's edges), with the FL bound on the same scale. Middle and right:
-    Track B, the exact Eq. (1) DecL optimum's 1 − min r and spread over [N] minus the complete
-    graph's, one marker per graph whose shape names it (star, ring, complete, the official
-    generator per seed). The takeaway (:func:`connectivity_takeaway`) is drawn above the
-    footer. ``results``: ``track_a``.
+    Rows: MIM (Thm 4.2), CL similar (Thm 4.3). Left: Track A, the DecL bound
+    :math:`1 - \mathrm{LB}` divided by its value at :math:`|\bar A| = N`, at each d of
+    ``connectivity.bound_d`` (line: constants = 1; band: the same ratio of the band's edges),
+    with the FL bound on the same scale. Middle and right: Track B, the exact Eq. (1) DecL
+    optimum's :math:`1 - \min r` and spread over [N] minus the complete graph's, one marker per
+    graph whose shape names it (star, ring, complete, the official generator per seed). The
+    takeaway (:func:`connectivity_takeaway`) is drawn above the footer. ``results``:
+    ``track_a``.
     """
     conn = results["connectivity"]
     ex = conn["exact"]
@@ -309,14 +314,15 @@ def _conn_seeds(cfg: dict):
 
 
 def thm46_words(ex: dict, em: str, key: str) -> list[tuple[str, str]]:
-    """The verdict map's word on s_Dec ≥ s_Fed (Thm 4.6) per graph of ``ex["records"]`` and why,
-    from the numbers the figure draws: R1 (:func:`theory.verdicts.compare`), R7 both ways
-    (:func:`theory.verdicts.collapse_guard`), R12 (π uniform: DecL's objective is FL's) and R11
-    (:func:`theory.verdicts.premise_guard`), as ``theory.claims_graphs`` applies them.
+    r"""The verdict map's word on :math:`s_{\mathrm{Dec}} \ge s_{\mathrm{Fed}}` (Thm 4.6) per graph
+    of ``ex["records"]`` and why, from the numbers the figure draws: R1
+    (:func:`theory.verdicts.compare`), R7 both ways (:func:`theory.verdicts.collapse_guard`),
+    R12 (π uniform: DecL's objective is FL's) and R11 (:func:`theory.verdicts.premise_guard`),
+    as ``theory.claims_graphs`` applies them.
 
     Deviations from the map, marked here: the tie tolerance is ZERO_TOL (the records carry no
-    δr of their optima), and R12's same weights are read from ``pi_spread`` ≤ 4ε (the records
-    carry the spread of π, not π).
+    :math:`\delta r` of their optima), and R12's same weights are read from ``pi_spread``
+    :math:`\le 4\varepsilon` (the records carry the spread of π, not π).
 
     Example:
       >>> ex = {"n_clients": 4, "fl": {"mim": {"gap_N": 0.75, "rank": 1}},
@@ -358,11 +364,12 @@ def _word_groups(ex: dict) -> list[tuple[str, str, str, str, list[int]]]:
 
 
 def decl_vs_fl_takeaway(results: dict) -> str:
-    """One sentence on the Thm 4.6 figure, computed from ``results`` (``track_a``): where the
+    r"""One sentence on the Thm 4.6 figure, computed from ``results`` (``track_a``): where the
     ratio of the paper's bounds stands against 1, the sign of the exact differences DecL − FL,
     and the verdict map's words on them (:func:`thm46_words`; R5 over all of them).
 
-    Thm 4.6 of arXiv 2607.02447: FL is no less robust than DecL, s_Dec ≥ s_Fed.
+    Thm 4.6 of arXiv 2607.02447: FL is no less robust than DecL,
+    :math:`s_{\mathrm{Dec}} \ge s_{\mathrm{Fed}}`.
     """
     conn = results["connectivity"]
     ex = conn["exact"]
@@ -484,16 +491,17 @@ def _difference_legend(ax, groups: list) -> list[str]:
 
 @_styled
 def make_decl_vs_fl_figure(results: dict):
-    """Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? Both panels at one N.
+    r"""Thm 4.6: is FL no less robust than DecL (:math:`s_{\mathrm{Dec}} \ge s_{\mathrm{Fed}}`)?
+    Both panels at one N.
 
-    Left: Track A, the ratio s_Dec / s_Fed of the paper's bounds (constants = 1) against |Ā|
-    at each d of ``connectivity.bound_d`` (≥ 1 is the claim). Right: Track B, the exact
-    differences DecL − FL of 1 − min r (filled) and of the spread over [N] (hollow) on graphs
-    of increasing |Ā|, on a linear axis, each point coloured by the word the verdict map's rules
-    give it (:func:`thm46_words`: green holds, grey degenerate, purple collapsed, vermillion
-    violated; the legend says why and on how many graphs) and the word over all of them (R5) in
-    the panel's title: a difference above 0 that rests on a collapsed FL optimum (R7) is
-    collapsed, not holds.
+    Left: Track A, the ratio :math:`s_{\mathrm{Dec}} / s_{\mathrm{Fed}}` of the paper's bounds
+    (constants = 1) against :math:`|\bar A|` at each d of ``connectivity.bound_d`` (≥ 1 is the
+    claim). Right: Track B, the exact differences DecL − FL of :math:`1 - \min r` (filled) and of
+    the spread over [N] (hollow) on graphs of increasing :math:`|\bar A|`, on a linear axis,
+    each point coloured by the word the verdict map's rules give it (:func:`thm46_words`: green
+    holds, grey degenerate, purple collapsed, vermillion violated; the legend says why and on
+    how many graphs) and the word over all of them (R5) in the panel's title: a difference
+    above 0 that rests on a collapsed FL optimum (R7) is collapsed, not holds.
     The takeaway (:func:`decl_vs_fl_takeaway`) is drawn above the footer. ``results``:
     ``track_a``.
     """

@@ -1,12 +1,13 @@
-"""Figures of the ``fig2b`` and ``mim_vs_cl`` stages (:mod:`sims.trackc.experiments`): SSL methods
+r"""Figures of the ``fig2b`` and ``mim_vs_cl`` stages (:mod:`sims.trackc.experiments`): SSL methods
 compared with linear encoders.
 
 * Fig. 2b: MAR (γ schedule, Eqs. (5)–(7)) against MIM across the Dirichlet label skew α, in FL
-  and DecL — the heterogeneity ζ² of the clients' MIM targets at the exact FL optimum, the
-  exact (MIM) and trained sensitivity s_N over [N] (Def. 4.1), and the probe accuracy on a fixed
-  [0, 1] axis with its chance line; a text box worded from the results says what moves.
-* MIM vs CL in FL: the trained s_N against d on the paper's data model with the exact (Track B)
-  value, and the probe accuracy against α on scikit-learn digits.
+  and DecL — the heterogeneity :math:`\zeta^2` of the clients' MIM targets at the exact FL
+  optimum, the exact (MIM) and trained sensitivity :math:`s_N` over [N] (Def. 4.1), and the
+  probe accuracy on a fixed [0, 1] axis with its chance line; a text box worded from the
+  results says what moves.
+* MIM vs CL in FL: the trained :math:`s_N` against d on the paper's data model with the exact
+  (Track B) value, and the probe accuracy against α on scikit-learn digits.
 
 Layout, text boxes and footers as in :mod:`sims.reproduce.figures.experiments`.
 """
@@ -52,12 +53,12 @@ def _fig2b_rows(rows, framework, method):
 
 
 def fig2b_takeaway(results: dict) -> str:
-    """One sentence on the Fig. 2b figure, computed from ``results["rows"]``: trained MAR −
-    MIM in s_N and in probe accuracy over the (framework, α) points where both ran, and at how
-    many of them it is above 0, how far ζ² moves over α, and how close trained MIM stays to its
-    exact optimum's s_N.
+    r"""One sentence on the Fig. 2b figure, computed from ``results["rows"]``: trained MAR −
+    MIM in :math:`s_N` and in probe accuracy over the (framework, α) points where both ran, and
+    at how many of them it is above 0, how far :math:`\zeta^2` moves over α, and how close
+    trained MIM stays to its exact optimum's :math:`s_N`.
 
-    MAR: Eqs. (5)–(7) of arXiv 2607.02447; s_N: the sensitivity over [N] of Def. 4.1.
+    MAR: Eqs. (5)–(7) of arXiv 2607.02447; :math:`s_N`: the sensitivity over [N] of Def. 4.1.
     """
     rows = results["rows"]
     by = {(r["framework"], r["method"], r["alpha"]): r for r in rows}
@@ -154,11 +155,11 @@ def _fig2b_lines(rows, ref) -> list[str]:
 
 
 def make_fig2b_figure(results: dict):
-    """Fig. 2b (linear, MAR vs MIM across Dirichlet α, FL and DecL): the data heterogeneity ζ²
-    of the exact FL optimum, the exact (MIM) and trained sensitivity, and the probe accuracy on
-    a fixed [0, 1] axis with its chance line, in one row; the legend in a row under them; a
-    text box says what moves and what does not, and the takeaway (:func:`fig2b_takeaway`)
-    sums it up in one sentence."""
+    r"""Fig. 2b (linear, MAR vs MIM across Dirichlet α, FL and DecL): the data heterogeneity
+    :math:`\zeta^2` of the exact FL optimum, the exact (MIM) and trained sensitivity, and the
+    probe accuracy on a fixed [0, 1] axis with its chance line, in one row; the legend in a row
+    under them; a text box says what moves and what does not, and the takeaway
+    (:func:`fig2b_takeaway`) sums it up in one sentence."""
     rows = results["rows"]
     cfg = results.get("config", {})
     seeds = cfg.get("seeds")
@@ -214,12 +215,13 @@ def _span(x: np.ndarray, fmt: str = ".2g") -> str:
 
 
 def mim_vs_cl_takeaway(results: dict) -> str:
-    """One sentence on the MIM vs CL figure, computed from ``results["model_rows"]``: the
-    trained gap s_N(MIM) − s_N(CL) against the exact (Track B) gap at each d, in standard
-    errors, and the optimisation residue (trained − exact s_N) of each method that makes the
-    difference between the two gaps.
+    r"""One sentence on the MIM vs CL figure, computed from ``results["model_rows"]``: the
+    trained gap :math:`s_N(\mathrm{MIM}) - s_N(\mathrm{CL})` against the exact (Track B) gap at
+    each d, in standard errors, and the optimisation residue (trained − exact :math:`s_N`) of
+    each method that makes the difference between the two gaps.
 
-    s_N is the sensitivity over [N] of Def. 4.1 (Thm 4.4 compares it between MIM and CL).
+    :math:`s_N` is the sensitivity over [N] of Def. 4.1 (Thm 4.4 compares it between MIM and
+    CL).
     """
     rows = results["model_rows"]
     cfg = results.get("config", {})
@@ -343,10 +345,11 @@ def _digits_panel(ax_d, results: dict, seeds) -> None:
 
 
 def make_mim_vs_cl_figure(results: dict):
-    """MIM vs CL in FL: trained sensitivity s_N against d on the paper's model, with the exact
-    Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the probe
-    accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis. The takeaway
-    (:func:`mim_vs_cl_takeaway`) says how much of the trained gap is optimisation residue."""
+    """MIM vs CL in FL: trained sensitivity :math:`s_N` against d on the paper's model, with the
+    exact Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the
+    probe accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis. The
+    takeaway (:func:`mim_vs_cl_takeaway`) says how much of the trained gap is optimisation
+    residue."""
     cfg = results.get("config", {})
     seeds = cfg.get("seeds")
     fig, (ax, ax_d) = style.new_figure(

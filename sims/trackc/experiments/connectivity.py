@@ -1,7 +1,7 @@
-"""Fig. 2a and Table 6 of arXiv 2607.02447 (Section 6) redone with linear encoders: DecL MIM
-over graphs of increasing average connectivity |Ā| and under four mixing rules, each with its
-FL reference, and Track B's exact optimum of the stationary-weighted objective (Eq. 1 with
-exact weights) next to the trained runs."""
+r"""Fig. 2a and Table 6 of arXiv 2607.02447 (Section 6) redone with linear encoders: DecL MIM
+over graphs of increasing average connectivity :math:`\lvert\bar A\rvert` and under four
+mixing rules, each with its FL reference, and Track B's exact optimum of the
+stationary-weighted objective (Eq. 1 with exact weights) next to the trained runs."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ __all__ = ["fig2a", "table6"]
 
 
 def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
-    """Fig. 2a in the linear setting: DecL MIM over graphs of increasing |Ā| + FL reference.
+    r"""Fig. 2a in the linear setting: DecL MIM over graphs of increasing
+    :math:`\lvert\bar A\rvert`, and the FL reference.
 
     Returns:
       dict with ``config``; ``rows`` (one per graph: family ∈ {general, uniform, complete},
@@ -45,7 +46,7 @@ def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
       the Track B keys (pi_spread, exact_s_N_decl, exact_angle_to_fl,
       zeta_sq, exact_probe), and seed means ± SE of s_N, rv_mean_N, probe, angle_to_fl,
       consensus_distance); ``fl`` (s_N, rv_mean_N, probe with SEs, clients_per_round; the
-      complete-graph row); ``probe_reference`` (chance 1/K, the majority-class share and
+      complete-graph row); ``probe_reference`` (chance :math:`1/K`, the majority-class share and
       the probe on the raw input); ``seconds``.
     """
     t0 = time.perf_counter()
@@ -97,7 +98,8 @@ def fig2a(preset: presets.Fig2aPreset = presets.FIG2A) -> dict:
 
 
 def table6(preset: presets.Table6Preset = presets.TABLE6) -> dict:
-    """Table 6 in the linear setting: DecL MIM under four mixing rules at |Ā| ≈ 5 and ≈ 10.
+    r"""Table 6 in the linear setting: DecL MIM under four mixing rules at
+    :math:`\lvert\bar A\rvert \approx 5` and :math:`\approx 10`.
 
     Returns:
       dict with ``config``; ``rows`` (avg_degree, mixing, abar, lambda2, contraction,

@@ -1,7 +1,7 @@
-"""The consensus distance of DecL runs over rounds against its derived bounds (an extension:
-docs/theory/consensus.md §3 D2–D5, D7; the paper's theory, arXiv 2607.02447, uses neither λ
-nor ζ²): one compiled sweep of population MIM and CL over ring, torus, star and Erdős–Rényi
-graphs."""
+r"""The consensus distance of DecL runs over rounds against its derived bounds (an extension:
+docs/theory/consensus.md §3 D2–D5, D7; the paper's theory, arXiv 2607.02447, uses neither
+:math:`\lambda` nor :math:`\zeta^2`): one compiled sweep of population MIM and CL over ring,
+torus, star and Erdős–Rényi graphs."""
 
 from __future__ import annotations
 
@@ -71,21 +71,22 @@ def _run_row(method: str, graph: str, rule: str, weighted: bool, res: dict, e_un
 
 
 def consensus(preset: presets.ConsensusPreset = presets.CONSENSUS) -> dict:
-    """DecL on the paper's data model (population MIM and CL targets, full-batch local
+    r"""DecL on the paper's data model (population MIM and CL targets, full-batch local
     gradients) on ring, torus, star and Erdős–Rényi graphs: the measured consensus distance
-    e_t over rounds against its derived bounds (``sims.trackc.consensus``;
+    :math:`e_t` over rounds against its derived bounds (``sims.trackc.consensus``;
     docs/theory/consensus.md §3 D2–D5, D7).
 
     One compiled sweep (methods × graphs). Metropolis weights are doubly stochastic (uniform π);
-    the uniform-weight star (the paper's 1/|A_i|) uses its stationary π (D7).
+    the uniform-weight star (the paper's :math:`1/\lvert A_i\rvert`) uses its stationary π (D7).
 
     Returns:
       dict with ``config`` and ``runs``: one per (method, graph) with ``method``, ``graph``,
-      ``mixing``, ``label``, ``pi_weighted``, ``lam``, ``R``, ``L``, ``rho`` (λ(1+ηL)^E),
-      ``closed_form_valid``, ``e`` (T+1 measured e_0..e_T, π-form), ``e_uniform`` (√Ξ_t with
-      1/N weights), ``d2``, ``stepwise``, ``closed_form`` (bounds on e_1..e_T; ``closed_form``
-      NaN where ρ ≥ 1) and ``ratio`` (max measured/bound per bound); ``max_ratio`` (per bound,
-      over the runs).
+      ``mixing``, ``label``, ``pi_weighted``, ``lam``, ``R``, ``L``, ``rho``
+      (:math:`\lambda(1+\eta L)^E`), ``closed_form_valid``, ``e`` (:math:`T+1` measured
+      :math:`e_0, \dots, e_T`, π-form), ``e_uniform`` (:math:`\sqrt{\Xi_t}` with :math:`1/N`
+      weights), ``d2``, ``stepwise``, ``closed_form`` (bounds on :math:`e_1, \dots, e_T`;
+      ``closed_form`` NaN where :math:`\rho \ge 1`) and ``ratio`` (max measured/bound per
+      bound); ``max_ratio`` (per bound, over the runs).
     """
     from sims.trackc import consensus as cb
 
