@@ -140,9 +140,10 @@ def verify(
     matrix: the ``config`` and ``claims`` of ``dssl verify --json`` (``--mixing-file``).
 
     With ``mixing=W`` the DecL graph of every claim that takes one is W's support
-    (:math:`A_i = \{j : W_{ij} > 0\}`) and the exact DecL objective weighs client j by W's
-    Eq. (1) column sum :math:`\sum_i W_{ij} / N` (the claims are stated for the paper's rule
-    :math:`w_{ij} = 1/|A_i|`, §3.3; whether W is that rule is reported as ``uniform_rule``).
+    (:math:`A_i = \{j : W_{ij} > 0\} \cup \{i\}`) and the exact DecL objective weighs client
+    j by W's Eq. (1) column sum :math:`\sum_i W_{ij} / N` (the claims are stated for the
+    paper's rule :math:`w_{ij} = 1/|A_i|`, §3.3; whether W is that rule is reported as
+    ``uniform_rule``).
     Each row then says in ``mixing_file`` whether W enters it (:func:`mixing_scope`). Without
     ``mixing`` the graph is ``config["graph"]`` (a star by default) under the paper's rule.
 

@@ -18,7 +18,7 @@ stage embedded) are shown beside them, or ``decisive: not run`` with the command
 The claims table is :func:`sims.api.verify` (this command parses, calls it, adds Track D and
 the answer table read from result folders, and prints). ``--mixing-file W.npy|W.csv`` replaces
 ``--graph``: W is the DecL mixing matrix of the claims that take one (Thm 4.2/4.4 DecL
-weights, Thm 4.6): the graph is its support (A_i = {j : W_ij > 0}) and the exact DecL
+weights, Thm 4.6): the graph is its support (A_i = {j : W_ij > 0} ∪ {i}) and the exact DecL
 objective weighs client j by W's Eq. (1) column sum (the claims are stated for the paper's rule
 w_ij = 1/|A_i|; whether W is that rule is reported). The graph sweeps of Cor 4.5 are
 unchanged; each row says whether W enters it (``mixing_file``, :func:`sims.api.mixing_scope`).
