@@ -1,0 +1,180 @@
+"""The engine's speed before and after a change, on one machine in one session.
+
+Checks out two revisions of this repository into temporary worktrees and runs, in each, the
+quick engine benchmark (``dssl bench --quick --json``: the engine against stacked NumPy and a
+jitted loop over clients) and the DrJAX head to head (``benchmarks/drjax_fedavg.py``,
+``head_to_head("quick")``), alternating the two revisions ``--rounds`` times so that a drift of
+the machine's load falls on both. Every number is a best of ``--repeats`` timed calls (the
+benchmarks' own rule); this script reports the median over rounds of each ratio and each
+time, with the load average beside each run.
+
+Usage::
+
+    python benchmarks/before_after.py REV_BEFORE [REV_AFTER] [--rounds 3] [--out STEM]
+
+``REV_AFTER`` defaults to HEAD. Needs ``git`` and the ``bench`` extra (drjax). Writes
+``STEM.json`` and ``STEM.md`` (default ``benchmarks/results/before_after``).
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+#: (ratio name, where it is in a run's record): engine speed-ups, higher is faster
+RATIOS = (
+    ("engine / stacked numpy", ("bench", "speedup_vs_numpy")),
+    ("engine / jitted client loop", ("bench", "speedup_vs_loop")),
+    ("engine / DrJAX", ("drjax", "engine_speedup_vs_drjax")),
+    ("engine / DrJAX (closed-form gradient)", ("drjax", "engine_speedup_vs_drjax_closed_form")),
+)
+#: (time name, where): seconds of the 20 quick rounds, lower is faster
+TIMES = (
+    ("engine s (dssl bench)", ("bench", "engine_seconds")),
+    ("stacked numpy s", ("bench", "numpy_seconds")),
+    ("jitted loop s", ("bench", "loop_seconds")),
+    ("engine s (head to head)", ("drjax", "seconds", "engine")),
+    ("DrJAX s", ("drjax", "seconds", "drjax")),
+)
+
+_DRJAX = (
+    "import json; from drjax_fedavg import head_to_head; print(json.dumps(head_to_head('quick')))"
+)
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _json_line(out: str) -> dict:
+    """The last line of ``out`` that is a JSON object (the benchmarks print one)."""
+    for line in reversed(out.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"no JSON object in the output: {out[-500:]}")
+
+
+def run_once(tree: str) -> dict:
+    """Both benchmarks in the checkout ``tree``, each in a fresh process."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([tree, os.path.join(tree, "benchmarks")]))
+    load = list(os.getloadavg())
+    bench = subprocess.run(
+        [sys.executable, "-m", "sims.cli", "bench", "--quick", "--json"],
+        cwd=tree, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    drjax = subprocess.run(
+        [sys.executable, "-c", _DRJAX], cwd=tree, env=env, check=True, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    return {
+        "load_before": load,
+        "bench": _json_line(bench.stdout),
+        "drjax": _json_line(drjax.stdout),
+    }
+
+
+def _get(record: dict, path: tuple) -> float:
+    for key in path:
+        record = record[key]
+    return float(record)
+
+
+def summary(runs: dict) -> dict:
+    """Median over rounds of every ratio and time, per side."""
+    out = {}
+    for side, records in runs.items():
+        out[side] = {
+            name: statistics.median(_get(r, path) for r in records) for name, path in RATIOS + TIMES
+        }
+    return out
+
+
+def report(doc: dict) -> str:
+    s = doc["summary"]
+    lines = [
+        "# The engine before and after a change",
+        "",
+        f"Before {doc['before']}, after {doc['after']}; CPU {doc['cpu']}, {doc['cores']} cores; "
+        f"{doc['when']}. Command: `{doc['command']}`.",
+        "",
+        f"Each side {doc['rounds']} times, alternating; every figure the median over those runs "
+        "of a best of the benchmark's timed calls (quick setting: N = 100, d = 64, c = 16, B = 32, "
+        "E = 5, T = 20, float32). Load average (1 min) before each run: "
+        + ", ".join(
+            f"{side} {[round(r['load_before'][0], 2) for r in doc['runs'][side]]}"
+            for side in ("before", "after")
+        )  # fmt: skip
+        + ".",
+        "",
+        "| | before | after | after / before |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, _ in RATIOS + TIMES:
+        b, a = s["before"][name], s["after"][name]
+        lines.append(f"| {name} | {b:.3f} | {a:.3f} | {a / b:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("before", help="git revision before the change")
+    ap.add_argument("after", nargs="?", default="HEAD", help="git revision after (default HEAD)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each side, alternating")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "before_after"))
+    a = ap.parse_args()
+    if a.rounds < 1:
+        ap.error("--rounds: must be at least 1")
+    asked = {"before": a.before, "after": a.after}
+    revs = {side: _git("rev-parse", "--short", rev) for side, rev in asked.items()}
+    runs: dict = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {}
+        for side, rev in revs.items():
+            trees[side] = os.path.join(tmp, side)
+            _git("worktree", "add", "--detach", trees[side], rev)
+        try:
+            for k in range(a.rounds):
+                for side in ("before", "after"):
+                    print(f"round {k + 1}/{a.rounds}: {side} ({revs[side]})", flush=True)
+                    runs[side].append(run_once(trees[side]))
+        finally:
+            for tree in trees.values():
+                _git("worktree", "remove", "--force", tree)
+    doc = {
+        "before": revs["before"], "after": revs["after"], "rounds": a.rounds,
+        "cpu": _cpu(), "cores": os.cpu_count(),
+        "when": subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True,
+                               text=True).stdout.strip(),
+        "command": "python benchmarks/before_after.py " + " ".join(sys.argv[1:]),
+        "runs": runs,
+    }  # fmt: skip
+    doc["summary"] = summary(runs)
+    with open(a.out + ".json", "w") as fh:
+        json.dump(doc, fh, indent=1)
+    with open(a.out + ".md", "w") as fh:
+        fh.write(report(doc))
+    print(report(doc))
+
+
+if __name__ == "__main__":
+    main()
