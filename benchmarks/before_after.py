@@ -19,11 +19,12 @@ Usage::
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
+
+from bench_scale import cpu_model  # benchmarks/ is on sys.path when run as a script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -124,17 +125,6 @@ def report(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("before", help="git revision before the change")
@@ -162,7 +152,7 @@ def main() -> None:
                 _git("worktree", "remove", "--force", tree)
     doc = {
         "before": revs["before"], "after": revs["after"], "rounds": a.rounds,
-        "cpu": _cpu(), "cores": os.cpu_count(),
+        "cpu": cpu_model(), "cores": os.cpu_count(),
         "when": subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True,
                                text=True).stdout.strip(),
         "command": "python benchmarks/before_after.py " + " ".join(sys.argv[1:]),

@@ -16,24 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
+
+from bench_scale import cpu_model as _cpu_model  # benchmarks/ is on sys.path as a script
 
 from theory import atlas, topology
 from theory.certify.balls import exact_mixing, mixing_lambda, stationary
 from theory.certify.smt import prove
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def smt_times(repeats: int, with_proofs: bool) -> list[tuple[str, str, float]]:
