@@ -423,6 +423,15 @@ def test_every_png_a_stage_writes_is_in_the_report_and_the_readme_gallery():
     assert all(captions[p] for p in pngs)
 
 
+def test_figure_captions_are_plain_text():
+    """A caption is the first paragraph of its figure function's docstring, printed as it is in
+    report.md, report.html and the README gallery, where no TeX is typeset: the API pages'
+    :math: roles belong after that paragraph."""
+    for f in report.stage_figures(STAGES):
+        tex = re.findall(r"\\[A-Za-z]+|[_^]\{|:math:", f["caption"])
+        assert not tex, (f["file"], tex)
+
+
 def test_python_m_sims_report_runs_the_readme_update(tmp_path):
     import subprocess
     import sys

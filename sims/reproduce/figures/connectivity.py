@@ -248,10 +248,9 @@ def _excess_panel(ax, recs: list, y: np.ndarray, em: str, name: str, quantity: t
 
 @_styled
 def make_connectivity_figure(results: dict):
-    r"""Cor 4.5: DecL sensitivity against the average connectivity :math:`|\bar A|` at one N,
-    each quantity measured from its value on the complete graph (:math:`|\bar A| = N`) on a
-    linear axis, so that the trend the paper claims is visible where it exists and visibly
-    absent where it does not.
+    r"""Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N, each quantity
+    measured from its value on the complete graph (|Ā| = N) on a linear axis, so that the trend
+    the paper claims is visible where it exists and visibly absent where it does not.
 
     Rows: MIM (Thm 4.2), CL similar (Thm 4.3). Left: Track A, the DecL bound
     :math:`1 - \mathrm{LB}` divided by its value at :math:`|\bar A| = N`, at each d of
@@ -491,8 +490,7 @@ def _difference_legend(ax, groups: list) -> list[str]:
 
 @_styled
 def make_decl_vs_fl_figure(results: dict):
-    r"""Thm 4.6: is FL no less robust than DecL (:math:`s_{\mathrm{Dec}} \ge s_{\mathrm{Fed}}`)?
-    Both panels at one N.
+    r"""Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? Both panels at one N.
 
     Left: Track A, the ratio :math:`s_{\mathrm{Dec}} / s_{\mathrm{Fed}}` of the paper's bounds
     (constants = 1) against :math:`|\bar A|` at each d of ``connectivity.bound_d`` (≥ 1 is the

@@ -155,11 +155,11 @@ def _fig2b_lines(rows, ref) -> list[str]:
 
 
 def make_fig2b_figure(results: dict):
-    r"""Fig. 2b (linear, MAR vs MIM across Dirichlet α, FL and DecL): the data heterogeneity
-    :math:`\zeta^2` of the exact FL optimum, the exact (MIM) and trained sensitivity, and the
-    probe accuracy on a fixed [0, 1] axis with its chance line, in one row; the legend in a row
-    under them; a text box says what moves and what does not, and the takeaway
-    (:func:`fig2b_takeaway`) sums it up in one sentence."""
+    r"""Fig. 2b (linear, MAR vs MIM across Dirichlet α, FL and DecL): the data heterogeneity ζ²
+    of the exact FL optimum, the exact (MIM) and trained sensitivity, and the probe accuracy on
+    a fixed [0, 1] axis with its chance line, in one row; the legend in a row under them; a
+    text box says what moves and what does not, and the takeaway (:func:`fig2b_takeaway`)
+    sums it up in one sentence."""
     rows = results["rows"]
     cfg = results.get("config", {})
     seeds = cfg.get("seeds")
@@ -345,11 +345,10 @@ def _digits_panel(ax_d, results: dict, seeds) -> None:
 
 
 def make_mim_vs_cl_figure(results: dict):
-    """MIM vs CL in FL: trained sensitivity :math:`s_N` against d on the paper's model, with the
-    exact Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the
-    probe accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis. The
-    takeaway (:func:`mim_vs_cl_takeaway`) says how much of the trained gap is optimisation
-    residue."""
+    """MIM vs CL in FL: trained sensitivity s_N against d on the paper's model, with the exact
+    Track B value (exact zeros drawn as ▽ on the axis floor, never as a line), and the probe
+    accuracy against Dirichlet α on scikit-learn digits on a fixed [0, 1] axis. The takeaway
+    (:func:`mim_vs_cl_takeaway`) says how much of the trained gap is optimisation residue."""
     cfg = results.get("config", {})
     seeds = cfg.get("seeds")
     fig, (ax, ax_d) = style.new_figure(
