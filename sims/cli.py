@@ -208,7 +208,6 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         description="Verify the theory of arXiv 2607.02447 (distributed SSL under non-IID data).",
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,  # one spelling per option: a prefix is never read as a whole name
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     parser.add_argument("--force-size", action="store_true", default=False, help=FORCE_SIZE_HELP)
@@ -224,7 +223,6 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
             description=module.HELP,
             epilog="\n\n".join(t for t in parts if t) or None,
             formatter_class=_HelpFormatter,
-            allow_abbrev=False,
         )
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         p.add_argument(
@@ -241,6 +239,12 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
                 help=CSV_COMMANDS[name] + "; - for standard output",
             )
         module.add_arguments(p)
+        if "--n-clients" in p._option_string_actions and "--n" not in p._option_string_actions:
+            from sims.commands._common import add_renamed
+
+            # the old spelling, refused with a hint in every command that counts clients (a
+            # prefix of --n-clients would otherwise be read as it where no other option starts so)
+            add_renamed(p, "--n", "--n-clients")
         for action in p._actions:  # options without a help text still show their default
             shown = action.default is not None and action.default is not False
             if action.option_strings and action.help is None and shown:

@@ -94,7 +94,7 @@ def test_argument_errors_imports_nothing_heavy(argv):
     assert rc == 2 and heavy == []
 
 
-@pytest.mark.parametrize("command", ["topology", "bounds"])
+@pytest.mark.parametrize("command", ["topology", "bounds", "simulate", "bench", "exact", "verify"])
 def test_old_client_count_spelling_is_refused_with_a_hint(capsys, command):
     from sims.cli import main
 
@@ -112,19 +112,6 @@ def test_one_spelling_of_the_client_count():
     for name, p in sub.choices.items():
         shown = [s for a in p._actions if a.help != "==SUPPRESS==" for s in a.option_strings]
         assert "--n" not in shown, name
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [["simulate", "--n", "3"], ["simulate", "--n-client", "3"], ["verify", "--clai", "eq17"]],
-)
-def test_a_prefix_of_an_option_is_not_read_as_the_option(capsys, argv):
-    """argparse's abbreviations are off: `--n` in a command without it is not --n-clients."""
-    from sims.cli import main
-
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "unrecognized arguments" in err[0] and argv[1] in err[0]
 
 
 def test_parse_time_names_equal_their_sources():

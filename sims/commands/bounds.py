@@ -58,7 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="number of clients N >= 2 (default C_N d^(1/20))",
     )
-    _common.add_renamed(parser, "--n", "--n-clients")
     parser.add_argument(
         "--trH",
         "--trh",

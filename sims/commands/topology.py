@@ -51,7 +51,6 @@ def add_arguments(parser) -> None:
         default=None,
         help="number of clients N (default 20)",
     )
-    _common.add_renamed(parser, "--n", "--n-clients")
     parser.add_argument(
         "--mixing",
         default=None,
