@@ -60,7 +60,7 @@ def _setup(n_clients: int, rounds: int, arch: str = "vit"):
     images = tdata.load_images("digits", key=jr.key(0))
     xs, _, _ = tdata.split_clients(images, n_clients, "iid", key=jr.key(1))
     data = tt.tile_clients(xs, 256, key=jr.key(2))
-    nc = NetConfig(arch=arch, head="mae", n_patches=16, patch_dim=4, width=64, depth=2, heads=4)
+    nc = NetConfig(arch=arch, head="decoder", n_patches=16, patch_dim=4, width=64, depth=2, heads=4)
     lc = LossConfig("mae", patch=2)
     tc = tt.TrainConfig(rounds=rounds, local_steps=5, batch_size=64, lr=1e-3)
     return nc, lc, tc, data

@@ -21,7 +21,7 @@ from sims.trackd.losses import (
 from sims.trackd.models import NetConfig, init_params
 from sims.trackd.train import TrainConfig, make_optimizer, tile_clients, train
 
-NC = NetConfig(arch="mlp", head="simsiam", n_patches=4, patch_dim=4, width=6, depth=1, embed=3,
+NC = NetConfig(arch="mlp", head="siamese", n_patches=4, patch_dim=4, width=6, depth=1, embed=3,
                dtype="float64")  # fmt: skip
 LC = LossConfig("byol", patch=2)
 
@@ -71,7 +71,7 @@ def test_the_target_is_an_exponential_moving_average_of_the_net():
 
 def test_byol_is_one_objective_value():
     o = objective_of("byol")
-    assert o.head == "simsiam" and not o.own_schedule
+    assert o.head == "siamese" and not o.own_schedule
     net = {"w": jnp.ones(2)}
     assert o.net(o.params(net, None)) is net
     cfg = TrainConfig(rounds=2, local_steps=2, batch_size=3)

@@ -113,7 +113,7 @@ def test_track_d_trains_with_fedprox():
     from sims.trackd.models import NetConfig
     from sims.trackd.train import TrainConfig, tile_clients, train
 
-    nc = NetConfig(arch="mlp", head="mae", n_patches=4, patch_dim=4, width=4, depth=1, embed=3,
+    nc = NetConfig(arch="mlp", head="decoder", n_patches=4, patch_dim=4, width=4, depth=1, embed=3,
                    dtype="float64")  # fmt: skip
     tc = TrainConfig(rounds=2, local_steps=2, batch_size=3, lr=1e-2)
     imgs = [np.asarray(jr.uniform(jr.fold_in(jr.key(0), i), (6, 4, 4, 1))) for i in range(3)]

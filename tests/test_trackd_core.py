@@ -32,7 +32,7 @@ def _relu(a):
 def test_mae_loss_equals_hand_written_reference():
     # MLP MAE with ReLU, one hidden layer each side, on a 4x4 image with 2x2 patches.
     nc = NetConfig(
-        arch="mlp", head="mae", n_patches=4, patch_dim=4, width=3, depth=1, embed=2,
+        arch="mlp", head="decoder", n_patches=4, patch_dim=4, width=3, depth=1, embed=2,
         act="relu", dtype="float64",
     )  # fmt: skip
     cfg = LossConfig("mae", patch=2, p=0.5, mae_augment=False)
@@ -69,7 +69,7 @@ def test_linear_mlp_mae_is_track_c_recon_loss(jit):
     x, _ = sample_paper_model(model, 5, key=jr.key(0))
     xb = x.reshape(-1, 16)  # (10, 16) float64, the paper's data
     nc = NetConfig(
-        arch="mlp", head="mae", n_patches=16, patch_dim=1, depth=0, embed=4, act="none",
+        arch="mlp", head="decoder", n_patches=16, patch_dim=1, depth=0, embed=4, act="none",
         bias=False, dtype="float64",
     )  # fmt: skip
     cfg = LossConfig("mae", patch=1, p=0.75, mask_mode="bernoulli", target="eq3", mae_augment=False)
@@ -106,7 +106,7 @@ def test_negative_cosine_has_no_gradient_through_target():
 def test_simsiam_gradient_is_the_stop_gradient_one():
     # The full loss's gradient equals that of a hand-built loss whose target branch runs on
     # stop_gradient(params): nothing flows through z.
-    nc = NetConfig(arch="mlp", head="simsiam", n_patches=4, patch_dim=4, width=4, depth=1,
+    nc = NetConfig(arch="mlp", head="siamese", n_patches=4, patch_dim=4, width=4, depth=1,
                    embed=3, proj=4, pred=2, dtype="float64")  # fmt: skip
     cfg = LossConfig("simsiam", patch=2, shift=1, sigma=0.1)
     params = init_params(nc, key=jr.key(0))
@@ -141,7 +141,7 @@ def test_simsiam_gradient_is_the_stop_gradient_one():
 
 
 def test_vit_mae_and_mar_losses_are_finite_and_mar_reduces_to_mae_at_gamma_zero():
-    nc = NetConfig(arch="vit", head="mae", n_patches=16, patch_dim=4, width=8, depth=1, heads=2,
+    nc = NetConfig(arch="vit", head="decoder", n_patches=16, patch_dim=4, width=8, depth=1, heads=2,
                    dec_width=8, dtype="float64")  # fmt: skip
     params = init_params(nc, key=jr.key(0))
     x = jr.uniform(jr.key(1), (4, 8, 8, 1), jnp.float64)
@@ -179,7 +179,7 @@ def test_bad_arguments_fail_with_one_line():
     with pytest.raises(ValueError, match="^objective: "):
         LossConfig("dino")
     with pytest.raises(ValueError, match="^net_cfg.head: "):
-        make_loss(NetConfig(head="mae"), LossConfig("simsiam"))
+        make_loss(NetConfig(head="decoder"), LossConfig("simsiam"))
 
 
 def test_each_objective_is_one_value_the_trainer_reads():
@@ -191,7 +191,7 @@ def test_each_objective_is_one_value_the_trainer_reads():
     from sims.trackd.train import global_net, make_optimizer
 
     assert {o: objective_of(o).head for o in OBJECTIVES} == {
-        "mae": "mae", "simsiam": "simsiam", "mar": "mae", "byol": "simsiam"
+        "mae": "decoder", "simsiam": "siamese", "mar": "decoder", "byol": "siamese"
     }  # fmt: skip
     net = {"w": jnp.ones(2)}
     wrapped = {"net": net, "anchor": net, "gamma": 0.1, "round": 0.0}

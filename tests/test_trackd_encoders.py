@@ -57,14 +57,14 @@ def test_cnn_config_needs_a_square_grid_of_square_patches():
         NetConfig(arch="cnn", n_patches=16, patch_dim=6, channels=1)
 
 
-@pytest.mark.parametrize("head", ["mae", "simsiam"])
+@pytest.mark.parametrize("head", ["decoder", "siamese"])
 def test_cnn_represent_and_heads_shapes(head):
     nc = NetConfig(arch="cnn", head=head, n_patches=16, patch_dim=49, width=16, depth=2, embed=8)
     params = init_params(nc, key=jr.key(0))
     net = make_net(nc)
     x = jnp.asarray(patchify(np.asarray(jr.uniform(jr.key(1), (3, 28, 28, 1))), 7))
     assert net.apply(params, x, method="represent").shape == (3, nc.rep_dim)
-    if head == "mae":
+    if head == "decoder":
         vis = jnp.ones((3, 16))
         rec, z = net.apply(params, x, vis, None, method="mae")
         assert rec.shape == x.shape and z.shape == (3, 8)

@@ -18,7 +18,7 @@ from sims.trackd.train import TrainConfig, client_update, tile_clients, train
 from theory import topology
 
 N = 3
-NC = NetConfig(arch="mlp", head="mae", n_patches=4, patch_dim=4, width=4, depth=1, embed=3,
+NC = NetConfig(arch="mlp", head="decoder", n_patches=4, patch_dim=4, width=4, depth=1, embed=3,
                dtype="float64")  # fmt: skip
 TC = TrainConfig(rounds=2, local_steps=2, batch_size=3, lr=1e-2, clients_per_round=2)
 

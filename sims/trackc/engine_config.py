@@ -218,11 +218,11 @@ class EngineConfig:
         and clients that keep no state between rounds (no persist_opt_state, federated
         algorithm, MAR embeddings or recorded iterates)."""
         stateless = not (
-            self.persist_opt_state or self.record_local or self.algorithm != "none"
+            self.persist_opt_state or self.record_local or self.client_algorithm is not None
             or methods.get(self.method).embeddings
         )  # fmt: skip
-        sampled = self.clients_per_round is not None and self.clients_per_round < self.n_clients
-        return self.framework == "fl" and sampled and stateless
+        # the mixing rule trains fewer than N clients only in FedAvg with S < N
+        return self.n_sampled < self.n_clients and stateless
 
     @property
     def loss_method(self) -> methods.Method:

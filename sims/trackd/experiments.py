@@ -102,6 +102,12 @@ def _setting(common: Common, arch: str, setting: str, shared: Any) -> Any:
     return shared if own is None else own
 
 
+def _own_schedule(methods) -> bool:
+    """Whether one of ``methods`` trains with the preset's own SimSiam schedule
+    (``Objective.own_schedule``: ``lr_simsiam``, ``batch_simsiam``)."""
+    return any(objective_of(m).own_schedule for m in methods)
+
+
 def net_config(common: Common, arch: str, objective: str, image_shape: tuple) -> NetConfig:
     """The :class:`NetConfig` of an arm: patches from the image shape, sizes from ``common``
     (the architecture's own width, depth and decoder width where the preset sets them)."""
@@ -113,7 +119,7 @@ def net_config(common: Common, arch: str, objective: str, image_shape: tuple) ->
         v.fail("data_path", f"images whose sides are multiples of the preset's patch size {s}", got)
     if arch_of(arch).image and h != w:  # the CNN re-assembles a square grid of patches
         v.fail("data_path", f"square images for the {arch} (it convolves a square patch grid)", got)
-    if objective_of(objective).head == "mae":
+    if objective_of(objective).head == "decoder":
         p = _setting(common, arch, "p", common.p)
         need = min_patches(p)
         if (h // s) * (w // s) < need:
@@ -431,7 +437,7 @@ def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
             clients_per_round=cfg.clients_per_round,
             alpha=cfg.alpha,
             framework="fl",
-            batch_simsiam=c.batch_simsiam if "simsiam" in cfg.methods else None,
+            batch_simsiam=c.batch_simsiam if _own_schedule(cfg.methods) else None,
             # Hsu's Dirichlet (unequal client sizes) or the official code's balanced form
             partition="balanced" if cfg.balanced else "hsu",
         ),
@@ -645,7 +651,7 @@ def table5(cfg: Table5, devices: tuple = (), arms: Arms | None = None) -> dict:
             alpha=cfg.alpha,
             arch=cfg.arch,
             framework="fl",
-            batch_simsiam=c.batch_simsiam if "simsiam" in cfg.methods else None,
+            batch_simsiam=c.batch_simsiam if _own_schedule(cfg.methods) else None,
         ),  # fmt: skip
         "rows": rows,
         "summary": summary,

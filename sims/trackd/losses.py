@@ -297,7 +297,7 @@ def make_loss(net_cfg: NetConfig, cfg: LossConfig):
     Example:
       >>> import jax.random as jr
       >>> from sims.trackd.models import init_params
-      >>> nc = NetConfig(arch="mlp", head="mae", n_patches=16, patch_dim=4, width=8, embed=4)
+      >>> nc = NetConfig(arch="mlp", head="decoder", n_patches=16, patch_dim=4, width=8, embed=4)
       >>> loss = make_loss(nc, LossConfig("mae"))
       >>> float(loss(init_params(nc, key=jr.key(0)), jnp.ones((2, 8, 8, 1)), key=jr.key(1))) > 0
       True
@@ -379,8 +379,8 @@ class Objective:
 
     Args:
       name: ``"mae"``, ``"simsiam"``, ``"byol"`` or ``"mar"``.
-      head: the network's head (:class:`sims.trackd.models.NetConfig`): ``"mae"`` (decoder)
-        or ``"simsiam"`` (projector and predictor).
+      head: the network's head (:class:`sims.trackd.models.NetConfig`): ``"decoder"`` or
+        ``"siamese"`` (projector and predictor).
       loss: ``loss(net_cfg, cfg, params, batch, *, key)`` (:func:`mae_loss`, ...).
       params: ``params(net_params, train_cfg) -> params``: what the trainer trains, from the
         network's parameters (None: the network itself); :func:`mar_params` (MAR), the
@@ -403,12 +403,14 @@ class Objective:
 
 
 _OBJECTIVES = {
-    "mae": Objective("mae", head="mae", loss=mae_loss),
-    "simsiam": Objective("simsiam", head="simsiam", loss=simsiam_loss, own_schedule=True),
-    "mar": Objective("mar", head="mae", loss=mar_loss, params=mar_params, optimizer=_mar_optimizer),
+    "mae": Objective("mae", head="decoder", loss=mae_loss),
+    "simsiam": Objective("simsiam", head="siamese", loss=simsiam_loss, own_schedule=True),
+    "mar": Objective(
+        "mar", head="decoder", loss=mar_loss, params=mar_params, optimizer=_mar_optimizer
+    ),
     "byol": Objective(
         "byol",
-        head="simsiam",
+        head="siamese",
         loss=byol_loss,
         params=lambda net, cfg: {"net": net, "target": net},
         optimizer=lambda inner, cfg: ema_target(inner, BYOL_DECAY),
@@ -423,6 +425,6 @@ def objective_of(name: str) -> Objective:
 
     Example:
       >>> objective_of("mar").net({"net": 1, "anchor": 2}), objective_of("byol").head
-      (1, 'simsiam')
+      (1, 'siamese')
     """
     return _OBJECTIVES[v.choice(name, "objective", OBJECTIVES)]

@@ -20,16 +20,17 @@ Each architecture is a value, :class:`Arch` (``arch_of(name)``): the network rea
 (the encoder's layers, the smallest depth, whether it reads the image or a token sequence, the
 preset's settings of its own) instead of comparing names; ``NetConfig.arch`` names it.
 
-Heads (one network per objective; :class:`SSLNet`):
+Heads (:data:`HEADS`; an objective names the head it trains, :class:`SSLNet`):
 
-* ``"mae"``: encoder on the masked image, decoder back to all P patches (Eq. 3's nonlinear
-  form, arXiv 2607.02447 §3.1; He et al.'s MAE);
-* ``"simsiam"``: encoder → projector (Dense-BN-ReLU-Dense-BN) → predictor (Dense-BN-ReLU-Dense,
-  bottleneck), as SimSiam (Chen & He 2021). The batch normalisation uses the statistics of the
-  client's own batch and keeps no running averages (:class:`_BatchStats`): the probes read the
-  encoder, never the heads, so no inference-mode statistics are needed and a client's forward
-  pass stays a pure function under vmap. (An earlier version used LayerNorm here; SimSiam then
-  collapsed on every encoder, loss → −1 with the probe falling below the untrained encoder's.)
+* ``"decoder"`` (MAE, MAR): encoder on the masked image, decoder back to all P patches (Eq. 3's
+  nonlinear form, arXiv 2607.02447 §3.1; He et al.'s MAE);
+* ``"siamese"`` (SimSiam, BYOL): encoder → projector (Dense-BN-ReLU-Dense-BN) → predictor
+  (Dense-BN-ReLU-Dense, bottleneck), as SimSiam (Chen & He 2021). The batch normalisation uses
+  the statistics of the client's own batch and keeps no running averages (:class:`_BatchStats`):
+  the probes read the encoder, never the heads, so no inference-mode statistics are needed and a
+  client's forward pass stays a pure function under vmap. (An earlier version used LayerNorm
+  here; SimSiam then collapsed on every encoder, loss → −1 with the probe falling below the
+  untrained encoder's.)
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ __all__ = [
     "init_params",
 ]
 
-HEADS = ("mae", "simsiam")
+#: The network heads: an MAE-style decoder (MAE, MAR) or the siamese projector and predictor
+#: (SimSiam, BYOL).
+HEADS = ("decoder", "siamese")
 _ACTS = {"gelu": nn.gelu, "relu": nn.relu, "none": None}
 
 
@@ -67,7 +70,8 @@ class NetConfig:
     """Sizes of one Track D network (frozen, hashable: it is a static argument of jitted code).
 
     Args:
-      arch: ``"mlp"``, ``"cnn"`` or ``"vit"`` (:func:`arch_of`). head: ``"mae"`` or ``"simsiam"``.
+      arch: ``"mlp"``, ``"cnn"`` or ``"vit"`` (:func:`arch_of`).
+      head: ``"decoder"`` or ``"siamese"`` (:data:`HEADS`).
       n_patches: P (a square number for the CNN). patch_dim: q = s·s·channels (pixels per patch).
       channels: image channels C (the CNN re-assembles the image from its patches).
       width: ViT token width / MLP hidden width / CNN last-layer channels (≤ 128).
@@ -81,7 +85,7 @@ class NetConfig:
     """
 
     arch: str = "mlp"
-    head: str = "mae"
+    head: str = "decoder"
     n_patches: int = 16
     patch_dim: int = 4
     channels: int = 1
@@ -261,7 +265,7 @@ class SSLNet(nn.Module):
         act = _ACTS[c.act]
         arch = arch_of(c.arch)
         arch.layers(self)
-        if c.head == "mae":
+        if c.head == "decoder":
             if not arch.tokens:
                 hidden = c.width if c.dec_hidden is None else c.dec_hidden
                 self.decoder = _MLP(
@@ -346,7 +350,7 @@ class SSLNet(nn.Module):
         return z, p
 
     def __call__(self, x):
-        if self.cfg.head == "mae":
+        if self.cfg.head == "decoder":
             k = max(1, self.cfg.n_patches // 4)
             keep = jnp.broadcast_to(jnp.arange(k), (x.shape[0], k))
             vis = jnp.ones(x.shape[:-1], x.dtype)
@@ -456,7 +460,7 @@ def init_params(cfg: NetConfig, *, key: jax.Array) -> Any:
 
     Example:
       >>> import jax.random as jr
-      >>> p = init_params(NetConfig(arch="mlp", head="mae", depth=0, act="none", bias=False,
+      >>> p = init_params(NetConfig(arch="mlp", head="decoder", depth=0, act="none", bias=False,
       ...     n_patches=4, patch_dim=1, embed=2), key=jr.key(0))
       >>> p["params"]["encoder"]["Dense_0"]["kernel"].shape
       (4, 2)

@@ -71,6 +71,7 @@ import numpy as np
 
 from sims.trackd.paper_numbers import PAPER_EFFECTS  # the glossary's documented path
 from sims.trackd.power import ABSENCE_LEVEL, MARGIN, POWER, mde, mean_se, tost
+from sims.trackd.presets import TABLE1_PAIR
 from theory import _validate as v
 
 __all__ = [
@@ -502,36 +503,32 @@ def _decide_all(
 
 def _table1(t1: dict, margin, preset) -> dict:
     acc = t1["acc"]
-    if "mae" not in acc or "simsiam" not in acc:
+    mim, cl = TABLE1_PAIR
+    if mim not in acc or cl not in acc:
         return {}
-    archs = [a for a in acc["mae"] if a in acc["simsiam"]]
-    skews = [s for s in next(iter(acc["mae"].values())) if s != "iid"]
+    archs = [a for a in acc[mim] if a in acc[cl]]
+    skews = [s for s in next(iter(acc[mim].values())) if s != "iid"]
     if not archs or not skews:
         return {}
     d = [
-        drop_differences(
-            acc["mae"][a]["iid"], acc["mae"][a][s], acc["simsiam"][a]["iid"], acc["simsiam"][a][s]
-        )
+        drop_differences(acc[mim][a]["iid"], acc[mim][a][s], acc[cl][a]["iid"], acc[cl][a][s])
         for a in archs
         for s in skews
     ]
     arms = {
-        f"{m} {a} {s}": acc[m][a][s]
-        for m in ("mae", "simsiam")
-        for a in archs
-        for s in ("iid", *skews)
+        f"{m} {a} {s}": acc[m][a][s] for m in TABLE1_PAIR for a in archs for s in ("iid", *skews)
     }
     base = t1.get("untrained")
     untrained = None
     if base is not None:
         untrained = {}
-        for m in ("mae", "simsiam"):
+        for m in TABLE1_PAIR:
             for a in archs:
                 for s in ("iid", *skews):
                     got = base.get(m, {}).get(a, {}).get(s)
                     if got is not None:
                         untrained[f"{m} {a} {s}"] = got
-    first = ("MAE IID (mean over encoders)", np.mean([acc["mae"][a]["iid"] for a in archs], 0))
+    first = ("MAE IID (mean over encoders)", np.mean([acc[mim][a]["iid"] for a in archs], 0))
     reading = (
         "drop_SimSiam - drop_MAE (linear-probe accuracy, IID minus skewed), mean over encoders "
         f"{archs} and skews {skews}"

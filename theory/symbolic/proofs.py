@@ -432,10 +432,18 @@ def _cor45() -> Proof:
                  lambda n, *a, **k: "violated" if n >= 3 else None)  # fmt: skip
 
 
-def _thm46(which: str, reading: tuple) -> Proof:
+#: Theorem 4.6 and its two equations as proved: (claim id, the statement's name, the relation
+#: s_Dec ? s_Fed it asserts).
+_THM46_PARTS = (
+    ("thm4.6", "thm4.6", ">="),
+    ("thm4.6.eq87", "eq87", ">"),
+    ("thm4.6.eq89", "eq89", "=="),
+)
+
+
+def _thm46(claim: str, which: str, relation: str, reading: tuple) -> Proof:
     spread = lm.star_rv()["spread"]
     mim = reading == _MIM_ANY
-    relation = {"thm4.6": ">=", "eq87": ">", "eq89": "=="}[which]
     if mim:
         lemmas = ("pi_weighted_offdiag", "fl_mim_rv", "star_weights", "star_rv")
         obligations = (_c0_positive(), *_star_obligations())
@@ -450,7 +458,7 @@ def _thm46(which: str, reading: tuple) -> Proof:
         def word(n, d, p, c_num, c_den, graph=None, abar=None):
             if n == 2:  # _VOID_AT_2; Eq. 87 has no graph with |Ā| < N = 2
                 return None if relation == ">" else "void"
-            if which == "eq89":
+            if relation == "==":
                 return "holds"
             if graph == "complete" and relation == ">":
                 return None  # Eq. 87 needs |Ā| < N
@@ -474,7 +482,6 @@ def _thm46(which: str, reading: tuple) -> Proof:
                 return None  # Eq. 87 needs |Ā| < N
             return "violated" if relation == ">" else "holds"
 
-    claim = "thm4.6" if which == "thm4.6" else f"thm4.6.{which}"
     forms = {"s_cl_every_graph": "0"} if not mim else {"s_mim_star": str(spread), "s_mim_fl": "0"}
     if mim:
         statement += " " + _VOID_AT_2
@@ -495,7 +502,7 @@ def proofs() -> tuple[Proof, ...]:
         _bound_proof("thm4.3.fl", "cl_similar", "fl"),
         _thm44(),
         _cor45(),
-        *(_thm46(w, r) for w in ("thm4.6", "eq87", "eq89") for r in (_MIM_ANY, _CL_ANY)),
+        *(_thm46(*part, r) for part in _THM46_PARTS for r in (_MIM_ANY, _CL_ANY)),
     )
 
 
