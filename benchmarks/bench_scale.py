@@ -16,7 +16,8 @@ both recorded: on a shared machine the wall time includes waiting for a core.
   (:func:`sims.core.mixing.one_peer_exponential`, 2·N·c·d flops per round, any N).
 
 The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a generator usable
-at any N (the paper's model needs d ≥ 2N). The metrics' targets: FL carries one identity target
+at any N (the paper's model needs d ≥ 2N); ``--data hash-gaussian`` draws the same distribution
+with ``sims.losses.gaussian``, ``--data fixed`` draws nothing (the controls). The metrics' targets: FL carries one identity target
 and the round reads its statistics (``sims.trackc.bench.identity_stats``; no (N, d, d) array),
 DecL the N identity targets ``make_problem`` validates. Metrics level ``--metrics``.
 
@@ -76,8 +77,32 @@ class FixedClients:
         return ramp + 2.0 * jax.nn.one_hot(i % self.d, self.d, dtype=dtype)
 
 
+@dataclasses.dataclass(frozen=True)
+class HashGaussianClients:
+    """As :class:`GaussianClients` with the noise of ``sims.losses.gaussian`` (the counter hash
+    and a float32 inverse normal CDF: the generator of the CL views) instead of
+    ``jax.random.normal``: the same distribution, another stream, a cheaper draw on a CPU
+    (``benchmarks/bench_gaussian.py``)."""
+
+    d: int
+
+    def __call__(self, key, i, batch, dtype):
+        import jax
+
+        from sims.losses import gaussian
+
+        x = 0.5 * gaussian(key, (batch, self.d), dtype)
+        return x + 2.0 * jax.nn.one_hot(i % self.d, self.d, dtype=dtype)
+
+
 #: The client data generators of ``--data``.
-DATA = {"gaussian": GaussianClients, "fixed": FixedClients}
+DATA = {"gaussian": GaussianClients, "hash-gaussian": HashGaussianClients, "fixed": FixedClients}
+#: What the report says of each generator.
+DATA_WORDS = {
+    "gaussian": "minibatches drawn from their keys (jax.random.normal; no samples held)",
+    "hash-gaussian": "minibatches drawn from their keys (sims.losses.gaussian; no samples held)",
+    "fixed": "fixed minibatches, no draw (the control of --data fixed)",
+}
 
 
 def dense_ring(n: int):
@@ -282,11 +307,7 @@ def markdown(doc: dict) -> str:
         "",
         f"Method {s['method']}, d = {s['d']}, c = {s['c']}, B = {s['batch']}, "
         f"E = {s['local_steps']}, {s['dtype']}, metrics '{s['metrics']}'; "
-        + (
-            "minibatches drawn from their keys (no samples held)"
-            if s.get("data", "gaussian") == "gaussian"
-            else "fixed minibatches, no draw (the control of --data fixed)"
-        )
+        + DATA_WORDS[s.get("data", "gaussian")]
         + f". Each cell a fresh process; seconds per round: best "
         f"of {s['rounds']} after a compiling round. Command: `{doc['command']}`.",
         "",
