@@ -15,11 +15,12 @@ both recorded: on a shared machine the wall time includes waiting for a core.
   run only up to ``--decl-max-n``), or ``--mixing one-peer``: the one-peer exponential graph
   (:func:`sims.core.mixing.one_peer_exponential`, 2·N·c·d flops per round, any N).
 
-The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a generator usable
-at any N (the paper's model needs d ≥ 2N); ``--data hash-gaussian`` draws the same distribution
-with ``sims.losses.gaussian``, ``--data fixed`` draws nothing (the controls). The metrics' targets: FL carries one identity target
-and the round reads its statistics (``sims.trackc.bench.identity_stats``; no (N, d, d) array),
-DecL the N identity targets ``make_problem`` validates. Metrics level ``--metrics``.
+The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a generator usable at
+any N (the paper's model needs d ≥ 2N); ``--data hash-gaussian`` draws the same distribution
+with ``sims.losses.gaussian``, ``--data fixed`` draws nothing (the controls). The metrics'
+targets: FL carries one identity target and the round reads its statistics
+(``sims.trackc.bench.identity_stats``; no (N, d, d) array), DecL the N identity targets
+``make_problem`` validates. Metrics level ``--metrics``.
 
 Each (framework, N) runs in a fresh process: seconds per round (best of ``--rounds`` jitted
 rounds after a warm-up round that compiles), the process's peak RSS after them, its RSS after

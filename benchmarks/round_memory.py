@@ -1,0 +1,80 @@
+"""What one engine round holds, per client, from XLA's own account of the compiled round.
+
+Builds the DecL round of ``bench_scale.py``'s one-peer cell (MIM, d = 64, c = 16, B = 32,
+E = 5, float32, minibatches drawn from their keys) at each N, compiles the jitted
+``round_step`` and prints ``memory_analysis()``'s argument, output and temporary bytes divided
+by N: bytes per client that grow with N (compare two N to see that they do). Nothing is run,
+so large N cost only the compilation and the problem's arrays.
+
+Usage::
+
+    python benchmarks/round_memory.py                       # N = 10^4, 2·10^4, all metrics
+    python benchmarks/round_memory.py --n 10000 --metrics loss
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def per_client(n: int, metrics: str) -> dict:
+    """Argument, output and temporary bytes per client of the compiled round at N = ``n``."""
+    import bench_scale as bs
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from sims.core.config import key_tree
+    from sims.core.engine import make_round
+    from sims.core.mixing import mixing_rule
+    from sims.core.problem import make_problem
+    from sims.trackc.bench import identity_stats
+    from sims.trackc.engine_config import EngineConfig
+
+    d, dt = 64, np.float32
+    config = EngineConfig(
+        method="mim", framework="decl", n_clients=n, d=d, c=16, batch=32, local_steps=5,
+        rounds=3, lr=0.01, dtype="float32", metrics=metrics, sampler=bs.GaussianClients(d),
+    )  # fmt: skip
+    two = dataclasses.replace(config, n_clients=2)
+    small = make_problem(
+        two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), mixing=np.full((2, 2), 0.5)
+    )
+    rule = jax.tree.map(
+        lambda x: jnp.asarray(x, dt) if np.asarray(x).dtype.kind == "f" else jnp.asarray(x),
+        mixing_rule(bs.one_peer(n), n),
+    )
+    problem = small._replace(
+        targets=small.targets[:1], mixing=rule, agg=jnp.ones((n,), dt), pi=jnp.full((n,), 1 / n, dt)
+    )
+    init, round_step = make_round(config)
+    state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
+    compiled = jax.jit(round_step).lower(state, problem, identity_stats(d, dt)).compile()
+    m = compiled.memory_analysis()
+    return {
+        "n_clients": n,
+        "metrics": metrics,
+        "argument_bytes_per_client": m.argument_size_in_bytes / n,
+        "output_bytes_per_client": m.output_size_in_bytes / n,
+        "temp_bytes_per_client": m.temp_size_in_bytes / n,
+        "model_stack_bytes_per_client": 16 * d * 4,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", default="10000,20000", help="N values, comma-separated")
+    ap.add_argument("--metrics", default="all", choices=("all", "loss"))
+    a = ap.parse_args(argv)
+    for n in (int(x) for x in a.n.split(",")):
+        print(json.dumps(per_client(n, a.metrics)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
