@@ -44,7 +44,7 @@ CSV_COMMANDS = {
     "topology": "also write the summary as CSV, one row per client (PATH)",
     "bounds": "also write the bounds as CSV, one row per method x framework (PATH)",
     "exact": "also write the optima as CSV, one row per optimum (PATH)",
-    "verify": "also write the claims table as CSV (with --map: the map's)",
+    "verify": "also write the claims table as CSV",
     "simulate": "write the trace as CSV",
     "bench": "also write the timings as CSV, one row (PATH)",
 }

@@ -38,7 +38,7 @@ from theory import _validate as v
 PAPER = "arXiv 2607.02447"
 EXT = "extension, not in the paper"
 
-#: the output groups: every subcommand, plus the verdict map (``verify --map``,
+#: the output groups: every subcommand, plus the verdict map (the ``verdict_map`` stage's
 #: ``verdict_map.json``), the report (``report.json``) of ``dssl reproduce`` and the numbers
 #: of a claim's evidence (in verify, the verdict map and the report)
 COMMANDS = (

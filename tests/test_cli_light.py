@@ -150,15 +150,11 @@ def test_parse_time_names_equal_their_sources():
     assert n.BOUND_CONSTANT_RANGE == bounds.CONSTANT_RANGE
     assert n.DATA_PATHS == {name: source.path for name, source in data.SOURCES.items()}
     from sims.trackc import bench
-    from sims.verdict_map import compute
 
     assert n.BENCH_SAMPLES_PER_CLIENT == bench.SAMPLES_PER_CLIENT
     from sims.data import datasets
 
     assert n.CIFAR10_BATCHES == datasets._CIFAR_TRAIN + (datasets._CIFAR_TEST,)
-    from sims.commands import verify
-
-    assert verify.MAP_MAX_WORKERS == compute.MAX_WORKERS
     from sims.reproduce.stages import STAGES
 
     assert n.STAGE_NAMES == tuple(s.name for s in STAGES)
@@ -230,7 +226,8 @@ PARSE_TIME_REFUSALS = [
     (["verify", "--transform", "nope"],
      "--transform: must be one of identity, permutation, sign-flip, rotation, got 'nope'"),
     (["verify", "--d-sweep", "1,2"], "--d-sweep: must be an integer >= 8, got 1"),
-    (["verify", "--map", "--workers", "0"], "--workers: must be an integer in [1, 64], got 0"),
+    (["verify", "--map"], "--map: the verdict map is computed by dssl reproduce --stages "
+     "verdict_map --out DIR (--fast: the small one); dssl verify --map-results DIR reads it"),
     (["verify", "--map-results", "no-such-folder"],
      "--map-results: must be an existing folder, got 'no-such-folder'"),
     (["verify", "--mixing-file", "no-such-file.npy"],

@@ -211,20 +211,6 @@ def test_verdict_map_one_row_per_cell(verdict_map):
         assert df[k][0] == val or (val is None and pd.isna(df[k][0]))
 
 
-def test_map_rows_of_the_cli_output(verdict_map):
-    out = {
-        "map": True,
-        "rows": {
-            cid: {"headline": r["headline"], "counts": r["counts"]}
-            for cid, r in verdict_map["rows"].items()
-        },
-    }
-    df = ex.to_dataframe(out)
-    assert df.attrs["kind"] == "map_rows"
-    assert df["claim"].tolist() == list(verdict_map["rows"])
-    assert df["headline"].tolist() == [r["headline"] for r in verdict_map["rows"].values()]
-
-
 def test_compact_map_and_cell_table(verdict_map):
     from sims import verdict_map as vm
 

@@ -238,30 +238,13 @@ def test_stage_files_are_written_from_the_compact_map(result, tmp_path):
     assert stage.summarize(results) == {cid: r["headline"] for cid, r in data["rows"].items()}
 
 
-def test_cli_map_writes_files(tmp_path, capsys, monkeypatch):
+def test_verify_refuses_map_with_the_command_that_computes_it(capsys):
+    """dssl verify reads the verdict map; --map (which computed it) names the stage that does."""
     from sims.cli import main
 
-    monkeypatch.setattr(vm, "FAST", TINY)
-    rc = main(["verify", "--map", "--map-preset", "fast", "--out", str(tmp_path), "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert rc == 0 and out["map"]
-    data = json.loads((tmp_path / "verdict_map.json").read_text())
-    assert data["finding"] == out["finding"] == vm.finding_paragraph(data)
-    assert "cells" not in data and out["cells"] == data["n_cells"]
-    cells = vm.decode_cells(json.loads((tmp_path / "verdict_cells.json").read_text()))
-    assert len(cells) == data["n_cells"]
-    assert _counts_from_cells(cells) == _counts_from_map(data)
-    assert (tmp_path / "verdict_map.png").stat().st_size > 0
-    assert (tmp_path / "verdict_finding.md").read_text().strip() == out["finding"]
-
-
-def test_cli_map_bad_out(tmp_path, capsys):
-    from sims.cli import main
-
-    f = tmp_path / "file"
-    f.write_text("x")
-    rc = main(["verify", "--map", "--out", str(f), "--json"])
-    assert rc == 2 and "out" in capsys.readouterr().err
+    assert main(["verify", "--map", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dssl reproduce --stages verdict_map" in err[0]
 
 
 def test_workers_give_the_same_cells():

@@ -176,6 +176,23 @@ def add_renamed(parser: argparse.ArgumentParser, old: str, new: str) -> None:
     parser.add_argument(old, action=_Renamed, new=new, dest=dest, default=argparse.SUPPRESS)
 
 
+class _Moved(argparse.Action):
+    """An option whose work another command does now, refused with a one-line hint to it."""
+
+    def __init__(self, option_strings, dest, hint: str = "", **kwargs):
+        self.hint = hint
+        super().__init__(option_strings, dest, nargs="?", help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string}: {self.hint}")
+
+
+def add_moved(parser: argparse.ArgumentParser, old: str, hint: str) -> None:
+    """Refuse ``old`` (hidden from ``--help``) with ``hint``: where its work is done now."""
+    dest = "_moved_" + old.lstrip("-").replace("-", "_")
+    parser.add_argument(old, action=_Moved, hint=hint, dest=dest, default=argparse.SUPPRESS)
+
+
 #: Graph parameters and the graphs that use them.
 GRAPH_PARAMETERS = {
     "rows": ("torus",),

@@ -30,11 +30,9 @@ reproduce output folder (``--map-results DIR``; by default ``figures/`` when
 ``--json`` it is the ``answer`` key (``status`` not-run with the command that writes the map
 when there is none). The claims table at the configuration given follows it.
 
-``--map`` writes the verdict map instead (:mod:`sims.verdict_map`: every claim × reading ×
-configuration; under ``--out`` the compact ``verdict_map.json``, every cell's words in
-``verdict_cells.json``, ``verdict_map.png`` and ``verdict_finding.md``, each drawn from the
-compact map); ``--atlas`` adds
-the graph atlas study (:mod:`theory.atlas`, ``atlas.json`` and ``verdict_worst_pair.png``).
+The verdict map itself (:mod:`sims.verdict_map`: every claim × reading × configuration) and
+the graph atlas are computed by the ``verdict_map`` stage of ``dssl reproduce``
+(:data:`MAP_COMMAND`); this command reads them, it does not compute them.
 """
 
 from __future__ import annotations
@@ -70,7 +68,9 @@ _TRACKD_NUMBER_KEYS = ("mean", "se", "n_seeds")
 #: writes them
 ANSWER_DEFAULT_DIR = "figures"
 ANSWER_FILES = "verdict_map.json and verdict_cells.json"
-ANSWER_COMMAND = "dssl reproduce (or dssl verify --map --out DIR)"
+#: the command that computes the verdict map alone (``--fast``: the small configuration)
+MAP_COMMAND = "dssl reproduce --stages verdict_map --out DIR"
+ANSWER_COMMAND = f"dssl reproduce (or {MAP_COMMAND})"
 #: the fields of a Track D row copied into the verify entry where the row has them
 _TRACKD_ROW_FIELDS = ("mde", "preset", "rule", "d3_verdict", "old_verdict", "d1_verdict",
                       "tost_p", "excluded_beyond", "reason")  # fmt: skip
@@ -126,7 +126,10 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--explain", default=None, metavar="CLAIM", help="print one claim's full statement"
     )
-    _add_map_arguments(parser)
+    _common.add_moved(
+        parser, "--map", f"the verdict map is computed by {MAP_COMMAND} (--fast: the small one); "
+        "dssl verify --map-results DIR reads it",
+    )  # fmt: skip
 
 
 def _add_constant_arguments(parser) -> None:
@@ -151,60 +154,6 @@ def _add_constant_arguments(parser) -> None:
     )
     parser.add_argument("--sign", default="+", choices=("+", "-"), help="± O in Eqs. 63-64")
     parser.add_argument("--fl-term", default="eq37", choices=("eq37", "theta"))
-
-
-def _add_map_arguments(parser) -> None:
-    """The options of ``--map`` (the verdict map and the graph atlas)."""
-    parser.add_argument(
-        "--map",
-        action="store_true",
-        help="write the verdict map (claim x reading x configuration) to --out",
-    )
-    parser.add_argument(
-        "--map-preset",
-        choices=("default", "fast"),
-        default=None,
-        help="with --map: its configurations (default: N = 2..20, 4 p, 2 rare axes)",
-    )
-    parser.add_argument("--atlas", action="store_true", help="with --map: also the graph atlas")
-    parser.add_argument("--out", default=None, help="with --map: folder of its files (default .)")
-    parser.add_argument("--workers", type=int, default=None, help="with --map: processes (2)")
-
-
-#: the options that only --map reads, with their defaults under --map
-MAP_ONLY = {"map_preset": "default", "out": ".", "workers": 2, "atlas": False}
-#: the most --workers of --map: sims.verdict_map.compute's range (tests/test_cli_light.py)
-MAP_MAX_WORKERS = 64
-
-
-def _map_options(args, fill: bool = True) -> None:
-    """--map's own options: refused without --map (one line naming the option), filled with
-    their defaults with it (unless ``fill`` is false: :func:`check`); with --map, the options
-    of one configuration are refused (the map sweeps its own configurations)."""
-    from sims.commands._common import not_applicable
-
-    if args.map:
-        import argparse
-
-        own = argparse.ArgumentParser(add_help=False)
-        add_arguments(own)
-        for action in own._actions:
-            if action.dest in ("map", *MAP_ONLY) or not action.option_strings:
-                continue
-            if getattr(args, action.dest, action.default) != action.default:
-                flag = max(action.option_strings, key=len)
-                reason = "with --map (the map sweeps its own configurations)"
-                not_applicable(flag, reason, getattr(args, action.dest))
-
-    for dest, default in MAP_ONLY.items():
-        given = getattr(args, dest) not in (None, False)
-        if given and not args.map:
-            flag = "--" + dest.replace("_", "-")
-            not_applicable(
-                flag, "without --map (only the verdict map uses it)", getattr(args, dest)
-            )
-        if fill and getattr(args, dest) is None:
-            setattr(args, dest, default)
 
 
 def _ints(text: str, field: str) -> tuple:
@@ -406,59 +355,9 @@ def _answer(args) -> dict:
         return {"status": "not-run", "reason": str(err), "command": ANSWER_COMMAND}
 
 
-def _run_map(args) -> dict:
-    from pathlib import Path
-
-    from sims import verdict_map as vm
-    from sims.files import write_text
-    from sims.reproduce.figures import verdicts as fv
-    from sims.reproduce.pipeline.jsonio import savefig, write_json
-
-    cfg = vm.FAST if args.map_preset == "fast" else vm.DEFAULT
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        from theory import _validate as v
-
-        v.fail("out", "a folder", str(out))
-    out.mkdir(parents=True, exist_ok=True)
-    full = vm.compute_map(cfg, workers=args.workers)
-    result = vm.compact_map(full)
-    files = [
-        write_json(out / "verdict_map.json", result, field="out", nonfinite="null"),
-        write_json(
-            out / "verdict_cells.json", vm.encode_cells(full), field="out", nonfinite="null"
-        ),
-        savefig(
-            fv.make_verdict_map_figure(result, cells=full["cells"]),
-            out / "verdict_map.png",
-            field="out",
-        ),
-        write_text(out / "verdict_finding.md", vm.finding_paragraph(result) + "\n", field="out"),
-    ]
-    if args.atlas:
-        from theory.atlas import AtlasConfig, atlas_study
-
-        acfg = AtlasConfig(max_n=5, families=False) if args.map_preset == "fast" else AtlasConfig()
-        atlas = atlas_study(acfg)
-        files.append(write_json(out / "atlas.json", atlas, field="out", nonfinite="null"))
-        fig = fv.make_worst_pair_figure(atlas, n=str(acfg.max_n))
-        files.append(savefig(fig, out / "verdict_worst_pair.png", field="out"))
-    rows = {
-        cid: {"headline": r["headline"], "counts": r["counts"]} for cid, r in result["rows"].items()
-    }
-    return {
-        "map": True,
-        "files": [str(f) for f in files],
-        "rows": rows,
-        "finding": result["finding"],
-        "cells": result["n_cells"],
-        "seconds": result["seconds"],
-    }
-
-
 def check(args) -> None:
     """The checks that need no JAX, before it is imported (sims.cli): the claim ids of
-    ``--claims`` and ``--explain``, --map's options, the graph options that do not apply,
+    ``--claims`` and ``--explain``, the graph options that do not apply,
     ``--sim-seed`` without ``--simulate`` and ``--rare-axis``."""
     ids = tuple(t.strip() for t in args.claims.split(","))
     if not ids or any(t not in _names.CLAIM_IDS for t in ids):
@@ -466,11 +365,6 @@ def check(args) -> None:
     if args.explain is not None:
         if args.explain not in _names.CLAIM_IDS:
             v.fail("explain", "a claim id: " + ", ".join(_names.CLAIM_IDS), args.explain)
-        return
-    _map_options(args, fill=False)
-    if args.map:
-        if args.workers is not None:  # sims.verdict_map.compute_map's range
-            v.integer(args.workers, "workers", lo=1, hi=MAP_MAX_WORKERS)
         return
     if args.mixing_file is None:
         _common.check_graph_flags(args, args.graph)
@@ -510,9 +404,6 @@ def run(args) -> dict:
         if args.explain not in _names.CLAIM_IDS:
             v.fail("explain", "a claim id: " + ", ".join(_names.CLAIM_IDS), args.explain)
         return {"explain": explain(args.explain)}
-    _map_options(args)
-    if args.map:
-        return _run_map(args)
     options = verify_options(args)
     if args.simulate == "off" and args.sim_seed is not None:
         _common.not_applicable("--sim-seed", "without --simulate (no Track C runs)", args.sim_seed)
@@ -557,11 +448,6 @@ def format_text(result: dict, width: int | None = None) -> str:
         from sims.commands.explain import format_text as explain_text
 
         return _fit(explain_text(result["explain"]), width)
-    if result.get("map"):
-        lines = [f"{cid:<13}{r['headline']}" for cid, r in result["rows"].items()]
-        lines.append(f"({result['cells']} cells in {result['seconds']:.1f} s) -> ")
-        lines[-1] += ", ".join(result["files"])
-        return _fit("\n".join(lines), width)
     lines = [*_answer_lines(result.get("answer"), width), ""]
     lines += textwrap.wrap(_one_configuration(result["config"]), width)
     lines += _claims_table(result, width)

@@ -14,7 +14,6 @@ list entries as ``key[i]``); per kind, its source and what one row is:
 * ``claims``: ``theory.claims.evaluate`` rows, ``dssl verify``; one row per claim;
 * ``verdict_map``: ``sims.verdict_map.compute_map`` (its ``cells``); one row per claim ×
   reading × configuration;
-* ``map_rows``: ``dssl verify --map`` output; one row per claim;
 * ``map_readings``: ``sims.verdict_map.compact_map`` (verdict_map.json); one row per claim ×
   reading;
 * ``verdict_cells``: ``sims.verdict_map.encode_cells`` (verdict_cells.json); one row per
@@ -53,7 +52,6 @@ KINDS = (
     "trace",
     "claims",
     "verdict_map",
-    "map_rows",
     "map_readings",
     "verdict_cells",
     "atlas",
@@ -152,8 +150,6 @@ def kind_of(obj) -> str:
     keys = set(obj)
     if "cells" in keys and isinstance(obj["cells"], list):
         return "verdict_map"
-    if obj.get("map") is True and "rows" in keys:
-        return "map_rows"
     if {"codes", "configs", "claims"} <= keys:
         return "verdict_cells"
     if "readings" in keys and "n_cells" in keys:
@@ -320,10 +316,6 @@ def _verdict_map(obj) -> list[dict]:
         row.update(flatten(cell.get("numbers", {}), "numbers"))
         rows.append(row)
     return rows
-
-
-def _map_rows(obj) -> list[dict]:
-    return [{"claim": cid, **flatten(r)} for cid, r in obj["rows"].items()]
 
 
 def _map_readings(obj) -> list[dict]:
@@ -511,7 +503,6 @@ _TABLES = {
             "bound_table": _bound_table,
             "claims": _claims,
             "verdict_map": _verdict_map,
-            "map_rows": _map_rows,
             "map_readings": _map_readings,
             "verdict_cells": _verdict_cells,
             "atlas": _atlas,
