@@ -99,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _frameworks(args) -> tuple:
     """The asked frameworks; --abar exactly when DecL is asked for."""
     from theory import _validate as v
-    from theory.frameworks import FRAMEWORK_NAMES  # theory.bounds.FRAMEWORKS, without JAX
+    from theory.frameworks import FRAMEWORK_NAMES, framework_of  # without JAX
 
     if args.frameworks is None:
         asked = FRAMEWORK_NAMES if args.abar is not None else ("local", "fl")
@@ -112,9 +112,11 @@ def _frameworks(args) -> tuple:
                 args.frameworks,
             )
         asked = tuple(f for f in FRAMEWORK_NAMES if f in items)
-    if "decl" in asked and args.abar is None:
+    # the bounds of a framework with a graph (DecL) take |Ā|
+    graph = any(framework_of(f).has_graph for f in asked)
+    if graph and args.abar is None:
         v.fail("abar", "given (|A-bar| of the DecL bound) when --frameworks includes decl", None)
-    if "decl" not in asked and args.abar is not None:
+    if not graph and args.abar is not None:
         v.fail(
             "abar",
             "omitted unless --frameworks includes decl (only the DecL bound uses it)",

@@ -34,6 +34,7 @@ from sims.reproduce.figures._experiment_parts import (
     _text_panel,
     _unique_handles,
 )
+from theory.frameworks import framework_of
 
 # ---------------------------------------------------------------------------------------------
 # Fig. 2b
@@ -90,13 +91,14 @@ def _fig2b_framework(ax_z, ax_sn, ax_acc, rows, fw: str, methods: list, seeds) -
     rows carry them), and each method's trained s_N and probe accuracy (mean ± SE)."""
     fw_name = style.FRAMEWORK_LABELS
     mim = _fig2b_rows(rows, fw, _BASELINE)
+    weights = "π" if framework_of(fw).has_graph else "1/N"  # DecL weighs clients by π
     if mim and "zeta_sq" in mim[0]:
         x = _col(mim, "alpha")
         ax_z.plot(
             x,
             _col(mim, "zeta_sq"),
             color=_ZETA,
-            label=f"ζ², {fw_name[fw]} (client weights {'1/N' if fw == 'fl' else 'π'})",
+            label=f"ζ², {fw_name[fw]} (client weights {weights})",
             **_FW_STYLE[fw],
         )
         for ax, key in ((ax_sn, "exact_s_N_decl"), (ax_acc, "exact_probe")):
