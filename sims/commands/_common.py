@@ -155,27 +155,6 @@ def not_applicable(flag: str, reason: str, value) -> None:
     v.fail(flag, f"omitted {reason}", value)
 
 
-class _Renamed(argparse.Action):
-    """An old spelling of an option, refused with a one-line hint to the one in use."""
-
-    def __init__(self, option_strings, dest, new: str = "", **kwargs):
-        self.new = new
-        super().__init__(option_strings, dest, nargs="?", help=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        parser.error(
-            f"{option_string}: renamed {self.new} (one spelling in every dssl command); "
-            f"write {self.new}"
-        )
-
-
-def add_renamed(parser: argparse.ArgumentParser, old: str, new: str) -> None:
-    """Refuse ``old`` (hidden from ``--help``) with a one-line hint to ``new``: one spelling of
-    each option across the subcommands (an old spelling is never a silent abbreviation)."""
-    dest = "_renamed_" + old.lstrip("-").replace("-", "_")
-    parser.add_argument(old, action=_Renamed, new=new, dest=dest, default=argparse.SUPPRESS)
-
-
 class _Moved(argparse.Action):
     """An option whose work another command does now, refused with a one-line hint to it."""
 
@@ -191,6 +170,12 @@ def add_moved(parser: argparse.ArgumentParser, old: str, hint: str) -> None:
     """Refuse ``old`` (hidden from ``--help``) with ``hint``: where its work is done now."""
     dest = "_moved_" + old.lstrip("-").replace("-", "_")
     parser.add_argument(old, action=_Moved, hint=hint, dest=dest, default=argparse.SUPPRESS)
+
+
+def add_renamed(parser: argparse.ArgumentParser, old: str, new: str) -> None:
+    """Refuse ``old`` (hidden from ``--help``) with a one-line hint to ``new``: one spelling of
+    each option across the subcommands (an old spelling is never a silent abbreviation)."""
+    add_moved(parser, old, f"renamed {new} (one spelling in every dssl command); write {new}")
 
 
 #: Graph parameters and the graphs that use them.
