@@ -54,6 +54,8 @@ from theory.claims_model import (  # noqa: F401 (re-exported: the public names)
     CLAIM_IDS,
     CLAIM_READINGS,
     NOT_RUN,
+    PAPER_CL,
+    PAPER_MIM,
     READINGS,
     SENSITIVITIES,
     VERDICTS,
@@ -71,12 +73,12 @@ from theory.symbolic import proofs
 # the registry
 # ----------------------------------------------------------------------------------------------
 #: the paper's own readings (``Claim.paper_reading``) and why, one line each
-_MIM = {"objective": ("eq4-complementary",)}
+_MIM = {"objective": (PAPER_MIM,)}
 _MIM_WHY = (
     "Eq. (4) of §3.2, the complementary views x∘m and x∘(1−m) of one mask, is the MIM objective "
     "Thm 4.2's proof starts from (App. A.6.2; Eq. (17) is a step of that proof, not its objective)"
 )
-_CL = {"cl": ("similar",)}
+_CL = {"cl": (PAPER_CL,)}
 _CL_WHY = (
     "similar augmentations (Eq. (2), ξ, ξ′ ~ N(0, I), §3.2) are Thm 4.3's first case and "
     "Lemma A.11's; the tr(H) case needs a transform H that the paper does not fix (A.9)"
@@ -87,7 +89,7 @@ _THM44_WHY = (
     "Eqs. (62)-(63)); s as Thm 4.4 defines it, a spread max r̄ − min r̄, over the k ∈ [N] "
     "that its bounds cover"
 )
-_ANY_METHOD = {"method": ("eq4-complementary", "similar"), "sensitivity": _SPREAD_N}
+_ANY_METHOD = {"method": (PAPER_MIM, PAPER_CL), "sensitivity": _SPREAD_N}
 
 
 def _any_method_why(where: str, quote: str = "for any SSL paradigm") -> str:
@@ -279,7 +281,7 @@ def primary_readings(cfg: VerifyConfig, claim_id: str) -> list[dict]:
     v.choice(claim_id, "claim", CLAIM_IDS)
     extra = (f"dissimilar-{cfg.transform}",) if cfg.transform != "identity" else ()
     values = {
-        d: tuple(vals) + (extra if d in ("cl", "method") else ())
+        d: tuple(vals) + (extra if any(x in CL_READINGS for x in vals) else ())
         for d, vals in REGISTRY[claim_id].paper_reading.items()
     }
     return _product(CLAIM_READINGS[claim_id], values)

@@ -53,7 +53,7 @@ def _cor45_a(cfg: VerifyConfig, reading: dict) -> Evidence:
         e = _bound_entry(cfg, ex, bm, "decl", info["abar"], transform)
         words.append(e["track_a"])
         rows.append({"graph": graph, "params": dict(key), "abar": info["abar"], **e})
-    r = _cor45_symbolic("mim" if bm == "mim" else "cl_similar", cfg.sign)
+    r = _cor45_symbolic(bm, cfg.sign)  # the sign of the reading's own bound
     numbers = {"sweep": rows, "derivative_sign": r["derivative_sign_paper_range"]}
     return Evidence(_worst_a(words), numbers, "the paper's DecL bound over the graph sweep (R3)")
 

@@ -100,6 +100,11 @@ CL_READINGS = {
     "dissimilar-sign-flip": ("cl-dissimilar", "sign-flip"),
     "dissimilar-rotation-full": ("cl-dissimilar", "rotation-full"),
 }
+#: The paper's own readings of the objectives of Thms 4.2-4.4: Eq. (4) with complementary masks
+#: (MIM) and similar augmentations, Eq. (2) (CL); and the exact-model methods of those two, the
+#: pair Thm 4.4 compares (what the figures show as "MIM" and "CL")
+PAPER_MIM, PAPER_CL = "eq4-complementary", "similar"
+THM44_METHODS = (OBJECTIVES[PAPER_MIM], CL_READINGS[PAPER_CL][0])
 #: transforms that act on all d coordinates (the full-space readings); the other dissimilar
 #: readings transform the leading m coordinates only (H = H_m ⊕ I_{d−m})
 FULL_SPACE_TRANSFORMS = ("rotation-full",)

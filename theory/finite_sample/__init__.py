@@ -126,7 +126,8 @@ def track_b_samples(
       p: mask ratio; H: transform of ``"cl-dissimilar"``: a structured block transform
         (``theory.structured.STRUCTURED_TRANSFORMS``) or ``"rotation-full"`` /
         an ``ImplicitOrthogonal`` (a dense rotation of all d axes, matrix-free).
-      decl: name → π (N weights) of the DecL objectives to solve (e.g. Eq. 1 weights).
+      decl: name → π (N weights) of the DecL objectives to solve (e.g. Eq. 1 weights); a name
+        other than ``fl`` and ``local0`` … ``local{N-1}`` (the FL and local weightings).
       abar: name → :math:`\lvert\bar A\rvert` of those graphs (for the DecL bound); missing →
         bound not evaluated.
       steps, oversample: Krylov steps q and extra start columns.
@@ -154,15 +155,19 @@ def track_b_samples(
         name: {key: [] for key in ("rv", "s_N", "s_c", "gap", "min_rv", "rank", "subspace_bound")}
         for name in weight_sets
     }
+    weights = {name: w for name, (_, w) in weight_sets.items()}
     for seed in seed_list:
-        res = _seed_optima(model, method, m, seed, weight_sets, p, t, steps, oversample, K)
+        res = _seed_optima(model, method, m, seed, weights, p, t, steps, oversample, K)
         _record_seed(per, res, n, c, d, k_show)
     consts = dict(constants or {})
     bmethod = BOUND_METHOD[method]
     trh = 1.0 if t is None else _trace_h(t, c)
     out = {"config": _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show)}
     for name, acc in per.items():
-        lb = _weighting_bound(bounds.lower_bound, bmethod, name, d, n, p, trh, abar, consts)
+        framework = weight_sets[name][0]
+        lb = _weighting_bound(
+            bounds.lower_bound, bmethod, framework, name, d, n, p, trh, abar, consts
+        )
         out[name] = _weighting_entry(acc, lb)
     out["local"] = _local_entry(out, n)
     out["seconds"] = time.perf_counter() - start_t
@@ -170,7 +175,8 @@ def track_b_samples(
 
 
 def _track_b_args(model, method, beta, m, seeds, p, H, decl, steps, oversample) -> tuple:
-    """Validated (p, M, seeds, steps, oversample, transform, weightings) of track_b_samples."""
+    """Validated (p, M, seeds, steps, oversample, transform, weightings) of track_b_samples;
+    the weightings by name, each ``(framework, (N,) weights)``."""
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", METHODS)
@@ -188,13 +194,17 @@ def _track_b_args(model, method, beta, m, seeds, p, H, decl, steps, oversample) 
     steps = v.integer(steps, "steps", lo=1, hi=50)
     oversample = v.integer(oversample, "oversample", lo=0, hi=64)
     t = _transform(model, H) if takes_transform(method) else None
-    weight_sets = {f"local{i}": np.eye(n)[i] for i in range(n)}
-    weight_sets["fl"] = np.full(n, 1.0 / n)
+    # each weighting with its framework (what its bound reads): the local optima, FL's
+    # uniform average, and the caller's DecL weightings
+    weight_sets = {f"local{i}": ("local", np.eye(n)[i]) for i in range(n)}
+    weight_sets["fl"] = ("fl", np.full(n, 1.0 / n))
     for name, w in (decl or {}).items():
+        if name in weight_sets:
+            v.fail("decl", f"names other than fl and local0..local{n - 1}", name)
         w = v.array(w, "decl", shape=(n,))
         if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
             v.fail("decl", "weights that are non-negative and sum to 1", w.tolist())
-        weight_sets[name] = w
+        weight_sets[name] = ("decl", w)
     return p, m, seed_list, steps, oversample, t, weight_sets
 
 
@@ -263,9 +273,9 @@ def _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show)
     }
 
 
-def _weighting_bound(lower_bound, bmethod, name, d, n, p, trh, abar, consts) -> float | None:
-    """LB of Thm 4.2 / 4.3 for one weighting (None: DecL without |Ā|, or tr H ≤ 0)."""
-    framework = "local" if name.startswith("local") else ("fl" if name == "fl" else "decl")
+def _weighting_bound(lower_bound, bmethod, framework, name, d, n, p, trh, abar, consts):
+    """LB of Thm 4.2 / 4.3 for the weighting ``name`` of ``framework`` (None: DecL without
+    |Ā|, or tr H ≤ 0)."""
     fw = framework_of(framework)
     lb = None
     if trh > 0 and (not fw.has_graph or (abar and name in abar)):

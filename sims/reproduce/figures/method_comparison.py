@@ -34,6 +34,7 @@ from sims.reproduce.figures._experiment_parts import (
     _text_panel,
     _unique_handles,
 )
+from theory.claims_model import THM44_METHODS
 from theory.frameworks import framework_of
 
 # ---------------------------------------------------------------------------------------------
@@ -227,32 +228,29 @@ def mim_vs_cl_takeaway(results: dict) -> str:
     """
     rows = results["model_rows"]
     cfg = results.get("config", {})
+    mim, cl = THM44_METHODS
     by = {(r["method"], r["d"]): r for r in rows}
-    ds = sorted({r["d"] for r in rows if ("mim", r["d"]) in by and ("cl", r["d"]) in by})
+    ds = sorted({r["d"] for r in rows if (mim, r["d"]) in by and (cl, r["d"]) in by})
     rounds = cfg.get("rounds")
     after = f" after {rounds} rounds" if rounds else ""
     resid = {
         m: np.array([_num(by[(m, d)].get("s_N")) - _num(by[(m, d)].get("exact_s_N")) for d in ds])
-        for m in ("mim", "cl")
+        for m in (mim, cl)
     }
     if not ds:
         return "MIM and CL were not both trained at any d: no gap to compare."
-    trained = np.array(
-        [_num(by[("mim", d)].get("s_N")) - _num(by[("cl", d)].get("s_N")) for d in ds]
-    )
+    trained = np.array([_num(by[(mim, d)].get("s_N")) - _num(by[(cl, d)].get("s_N")) for d in ds])
     exact = np.array(
-        [_num(by[("mim", d)].get("exact_s_N")) - _num(by[("cl", d)].get("exact_s_N")) for d in ds]
+        [_num(by[(mim, d)].get("exact_s_N")) - _num(by[(cl, d)].get("exact_s_N")) for d in ds]
     )
     se = np.array(
         [
-            np.hypot(
-                _num(by[("mim", d)].get("s_N_se"), 0.0), _num(by[("cl", d)].get("s_N_se"), 0.0)
-            )
+            np.hypot(_num(by[(mim, d)].get("s_N_se"), 0.0), _num(by[(cl, d)].get("s_N_se"), 0.0))
             for d in ds
         ]
     )
     in_se = f" ({_span(np.abs(trained) / se)} SE)" if np.all(se > 0) else ""
-    exacts = np.array([_num(by[(m, d)].get("exact_s_N")) for m in ("mim", "cl") for d in ds])
+    exacts = np.array([_num(by[(m, d)].get("exact_s_N")) for m in (mim, cl) for d in ds])
     residue = f"MIM {_span(resid['mim'])}, CL {_span(resid['cl'])}"
     if np.all(np.abs(exacts) < _EXACT_ZERO):
         return (
