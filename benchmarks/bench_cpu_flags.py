@@ -2,10 +2,11 @@
 code generator (``--xla_cpu_use_fusion_emitters=false``).
 
 Two flag sets, each part in a FRESH process (XLA reads its flags once, when its backend
-starts): ``dssl`` (``sims.cli.cpu_flags()``: one thread, LLVM level 1, and the older fusion
-code generator where this jaxlib has the flag) and ``level1`` (``sims.cli.CPU_XLA_FLAGS``: the
-same with the newer generator, ``--xla_cpu_use_fusion_emitters=true`` where the flag exists,
-so that a ``dssl`` command in part 3 does not add the older one).
+starts): ``dssl`` (``sims.core.environ.cpu_flags()``: one thread, LLVM level 1, and the
+older fusion code generator where this jaxlib has the flag) and ``level1``
+(``sims.core.environ.CPU_XLA_FLAGS``: the same with the newer generator,
+``--xla_cpu_use_fusion_emitters=true`` where the flag exists, so that a ``dssl`` command in
+part 3 does not add the older one).
 
 1. ``compile``: the six engine programs of the fast ``mim_vs_cl`` stage (FL on the paper's
    model at d = 48 and 96 for MIM and CL, and on digits for both), compile seconds of each
@@ -99,8 +100,7 @@ def _flag_sets() -> dict[str, tuple[str, ...]]:
     """``dssl``: the flags of the ``dssl`` commands; ``level1``: the same with XLA's newer
     fusion generator, chosen explicitly where this jaxlib has the flag (a ``dssl`` command
     adds only flags that are not set; XLA aborts on a flag it does not know)."""
-    from sims.cli import CPU_XLA_FLAGS, cpu_flags
-    from sims.core.environ import xla_has_flag
+    from sims.core.environ import CPU_XLA_FLAGS, cpu_flags, xla_has_flag
 
     newer = ("--xla_cpu_use_fusion_emitters=true",)
     return {

@@ -4,9 +4,9 @@ What a Track C CL step draws: two (B, d) = (128, 400) float32 arrays of standard
 step, here inside one jitted ``lax.scan`` over 200 keys that sums them (the sum keeps XLA from
 dropping the draws). Also ``gaussian`` with ``jnp.log`` in place of the arithmetic log it uses
 (``sims.losses.masks._log32``), and the hash's 32-bit words alone (as float32). Each flag
-set in a FRESH process (XLA reads its flags once): ``dssl`` (``sims.cli.cpu_flags()``, with
+set in a FRESH process (XLA reads its flags once): ``dssl`` (``sims.core.environ.cpu_flags()``, with
 XLA's older fusion code generator where this jaxlib has it) and ``level1``
-(``sims.cli.CPU_XLA_FLAGS`` with the newer generator; ``bench_cpu_flags._flag_sets``).
+(``sims.core.environ.CPU_XLA_FLAGS`` with the newer generator; ``bench_cpu_flags._flag_sets``).
 Millions of draws per second, best of three.
 
 Writes ``benchmarks/results/gaussian.json``.

@@ -39,7 +39,7 @@ from pathlib import Path
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # one CPU device per core, for the ``engine_sharded`` path (the others run on the first)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sims.reproduce.pipeline.parallel import request_host_devices  # noqa: E402
+from sims.core.environ import request_host_devices  # noqa: E402
 
 request_host_devices()
 

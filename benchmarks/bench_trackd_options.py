@@ -10,9 +10,9 @@ through ``sims.trackd.train.train`` with each of
 * ``long``: ``sims.core.environ.long_training_options()`` (XLA's newer fusion code generator
   and LLVM level 2: what Track D passes since 2026-11-26).
 
-The process runs under the ``dssl`` commands' XLA flags (``sims.cli.cpu_flags()``: one thread,
-level 1, the older fusion generator), as ``dssl trackd`` and ``dssl reproduce`` do. Each arm is
-trained twice with different keys: the first call's seconds include compiling, the second's
+The process runs under the ``dssl`` commands' XLA flags (``sims.core.environ.cpu_flags()``: one
+thread, level 1, the older fusion generator), as ``dssl trackd`` and ``dssl reproduce`` do. Each
+arm is trained twice with different keys: the first call's seconds include compiling, the second's
 do not; ``max_abs_diff`` is the largest difference between the parameters the two settings
 trained from the same key (0: bit-identical). Writes ``benchmarks/results/trackd_options.json``.
 

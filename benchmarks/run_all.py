@@ -41,8 +41,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # one CPU device per core, for the comparison's sharded-engine row (sims.trackc.bench.compare); the
 # other rows run on the first device, as with one
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sims.core.environ import request_host_devices  # noqa: E402
 from sims.files import write_text  # noqa: E402 - the one writer
-from sims.reproduce.pipeline.parallel import request_host_devices  # noqa: E402
 
 request_host_devices()
 

@@ -3,8 +3,8 @@
 Every subcommand accepts ``--json`` and then prints exactly one JSON object on stdout.
 Every error is one line on stderr (one boundary catches every error of every command): bad input
 exits with status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
-``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them) and an ``--out`` folder
-that cannot be written or is in use by another run; a failure of the run (a full disk, a file
+``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them, by :mod:`sims.core.environ`)
+and an ``--out`` folder that cannot be written or is in use by another run; a failure of the run (a full disk, a file
 name too long, memory) exits with status 1. Ctrl-C exits with status 130 after one stderr line
 at any moment (``dssl simulate`` first prints the results of the rounds it finished, marked
 ``"interrupted": true``). ``dssl --debug ...`` shows the traceback of an error. Subcommands
@@ -277,258 +277,11 @@ def _short_metavar(action) -> None:
     action.metavar = "N" if action.type is int or kind.startswith("integer") else "X"
 
 
-#: JAX platform names that ``JAX_PLATFORMS`` may list (comma-separated, no spaces: JAX splits
-#: the value at commas and takes each piece as it is).
-KNOWN_PLATFORMS = ("cpu", "cuda", "gpu", "rocm", "tpu", "metal", "oneapi")
-
-#: JAX's boolean settings read from the environment when ``jax`` is imported, and the
-#: spellings JAX accepts there (``jax._src.config.bool_env``, any case); anything else makes
-#: ``import jax`` raise.
-BOOL_ENV = (
-    "JAX_ENABLE_X64",
-    "JAX_DISABLE_JIT",
-    "JAX_DEBUG_NANS",
-    "JAX_DEBUG_INFS",
-    "JAX_LOG_COMPILES",
-    "JAX_ENABLE_CHECKS",
-)
-BOOL_SPELLINGS = ("1", "0", "true", "false", "t", "f", "yes", "no", "y", "n", "on", "off")
-
-#: JAX's matmul-precision setting (environment variable) and the values ``dssl`` accepts in it.
-PRECISION_ENV = "JAX_DEFAULT_MATMUL_PRECISION"
-PRECISIONS = ("highest", "float32", "high", "tensorfloat32", "default", "bfloat16")
-
-
-@contextlib.contextmanager
-def matmul_precision():
-    """Run a command with float32 products computed in float32: JAX's matmul precision
-    ``highest`` unless ``JAX_DEFAULT_MATMUL_PRECISION`` names another.
-
-    On a GPU, JAX's default precision lets XLA run float32 products on the TF32 tensor cores
-    (10-bit mantissa), so a float32 run would round differently from the same run on a CPU
-    (benchmarks/results/gpu.md: the engine is 1.6x faster that way on an H200). On a CPU the
-    setting changes no number. The variable is also set for the command's worker processes
-    and restored afterwards."""
-    import os
-
-    import jax
-
-    from sims.core.environ import set_environ
-
-    value = os.environ.get(PRECISION_ENV) or "highest"
-    with set_environ({PRECISION_ENV: value}), jax.default_matmul_precision(value):
-        yield value
-
-
-#: XLA flags every ``dssl`` command that computes results adds on a CPU (see :func:`cpu_xla_flags`).
-CPU_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "--xla_backend_optimization_level=1")
-#: ... and these where the installed XLA has them (:func:`sims.core.environ.xla_has_flag`):
-#: XLA's older fusion code generator, which compiles faster (see :func:`cpu_xla_flags`)
-CPU_XLA_FLAGS_WHERE_KNOWN = ("--xla_cpu_use_fusion_emitters=false",)
-
-
-def cpu_flags() -> tuple[str, ...]:
-    """:data:`CPU_XLA_FLAGS`, then each flag of :data:`CPU_XLA_FLAGS_WHERE_KNOWN` that this
-    jaxlib's XLA defines (XLA aborts the process on a flag it does not know)."""
-    from sims.core.environ import xla_has_flag
-
-    known = tuple(
-        f for f in CPU_XLA_FLAGS_WHERE_KNOWN if xla_has_flag(f.split("=", 1)[0].lstrip("-"))
-    )
-    return CPU_XLA_FLAGS + known
-
-
-@contextlib.contextmanager
-def cpu_xla_flags(enabled: bool = True, host_devices: bool = False):
-    """Run a command on a CPU with XLA's matmuls on one thread, LLVM at optimisation level 1
-    and XLA's older fusion code generator (:func:`cpu_flags`, added to ``XLA_FLAGS`` unless
-    it sets those flags already; restored afterwards). Takes effect where the command starts
-    JAX's backend (the ``dssl`` program always does) and in the worker processes of ``dssl
-    reproduce --jobs``.
-
-    * One thread: XLA's thread pool sums a matmul's products in another order than one
-      thread, so a float32 result depended on whether a stage ran in the main process (the
-      pool) or in a ``--jobs`` worker (one thread: two pools on the same cores ran several
-      times slower). With one thread everywhere, ``dssl reproduce`` with any ``--jobs`` and
-      the single commands compute the same numbers (tests/test_parallel_stages.py).
-    * Level 1 instead of XLA's default (2): compilation is most of a reproduce run with an
-      empty compile cache, and it is shorter (measured on 2 cores: the six engine programs
-      of the fast ``mim_vs_cl`` stage 7.9 s instead of 12.2 s; the stages of a default run
-      428 s instead of 504 s) while the programs ran no slower (the engine's quick setting
-      0.119 s against 0.125 s). Float32 results change in rounding only (a default run: 166
-      of 82,877 values, in Track D and one float32 γ; Tracks A and B equal).
-    * XLA's older fusion code generator (``--xla_cpu_use_fusion_emitters=false``, where this
-      jaxlib has the flag: :data:`CPU_XLA_FLAGS_WHERE_KNOWN`): it compiles faster, and with
-      an empty compile cache most of a reproduce run is compiling (2 cores, 2026-11-23: the
-      fast run 1:48 → 1:19 wall in adjacent runs, 1:20-1:42 later; the engine programs of
-      the fast ``mim_vs_cl`` stage 12.4 s → 10.0 s, ``benchmarks/bench_cpu_flags.py``).
-      Some programs run slower with it: the default ``track_c`` runs 72 s → 99 s, their CL
-      runs' Gaussian views most of it (README, Performance; since 2026-11-24 those views
-      come from :func:`sims.losses.gaussian`, about twice as fast under these flags, and
-      the Track C programs are compiled with the newer generator alone:
-      :func:`sims.core.environ.long_run_options`).
-      Float32 results change in rounding only (a default run: 102 of 82,886 values, all in
-      Track D; Tracks A, B and C equal; no verdict word changed).
-
-    One thread cost no speed where measured, also on 16 cores (2026-11-23, against XLA's
-    thread pool and level 2): the Track D Table 1 and Fig 2a stages 65 s against 72 s; the
-    engine at N = 100, d = 512, c = 64, B = 128 0.348 s per round against 0.353 s. Its products
-    are too small for the pool to split.
-
-    The flags added here (with their values) go to ``DSSL_XLA_FLAGS_ADDED``
-    (:data:`sims.core.environ.ADDED_XLA_FLAGS_ENV`), so that code run by the command can
-    tell them from flags the user set (:func:`sims.core.environ.user_sets_xla_flag`).
-
-    Nothing changes where the backend is not the CPU
-    (:func:`sims.reproduce.pipeline.parallel.runs_on_cpu`) or ``enabled`` is false (``dssl bench``,
-    which times the engine as Python API users run it).
-
-    ``host_devices`` (``dssl bench``): on a CPU, also one XLA device per core
-    (:func:`sims.reproduce.pipeline.parallel.host_devices_flag`), for the engine with its clients
-    sharded over the cores; everything else runs on the first."""
-    import os
-
-    from sims.core.environ import ADDED_XLA_FLAGS_ENV, add_xla_flags, set_environ
-    from sims.reproduce.pipeline import parallel
-
-    flags = os.environ.get("XLA_FLAGS")
-    users = set((flags or "").split())
-    on_cpu = (enabled or host_devices) and parallel.runs_on_cpu()
-    if enabled and on_cpu:
-        flags = add_xla_flags(flags, cpu_flags())
-    if host_devices and on_cpu:
-        flags = add_xla_flags(flags, (parallel.host_devices_flag(),))
-    values = {} if flags is None else {"XLA_FLAGS": flags}
-    if flags is not None:  # the flags added here, told from the user's (long_run_options)
-        added = set(os.environ.get(ADDED_XLA_FLAGS_ENV, "").split())
-        values[ADDED_XLA_FLAGS_ENV] = " ".join(sorted(added | (set(flags.split()) - users)))
-    with set_environ(values):
-        yield flags
-
-
 def _host_devices(module, args) -> bool:
     """A command's ``HOST_DEVICES``: True, or a function of its arguments (``dssl simulate
-    --devices``); absent: False (see :func:`cpu_xla_flags`)."""
+    --devices``); absent: False (see :func:`sims.core.environ.cpu_xla_flags`)."""
     want = getattr(module, "HOST_DEVICES", False)
     return bool(want(args) if callable(want) else want)
-
-
-_ENV_CHECKED: dict = {}
-
-
-def _env_error(var: str, allowed: str, value: str) -> str:
-    value = " ".join(str(value).split()) or str(value)  # a blank value shown as it is
-    value = value if len(value) <= 80 else value[:77] + "..."
-    return f"{PROG}: error: {var}: must be {allowed}, got {value!r}"
-
-
-def check_environment(start_backend: bool = True, probe_flags: bool = True) -> str | None:
-    """The one-line error for an unusable ``JAX_PLATFORMS``, ``XLA_FLAGS``,
-    ``JAX_DEFAULT_MATMUL_PRECISION`` or boolean JAX setting (:data:`BOOL_ENV`, e.g.
-    ``JAX_ENABLE_X64``), else None.
-
-    Runs before JAX is imported or initialises a backend (``import jax`` raises on a boolean
-    setting it cannot read; a bad XLA flag aborts the process inside XLA, no Python
-    exception), so ``XLA_FLAGS`` is tried once in a child process (and the answer cached for
-    this process). ``JAX_PLATFORMS`` must be empty (JAX chooses) or list known platform names
-    separated by commas, without blanks, and (with ``start_backend``) its backend must start:
-    that starts it in this process, after which changes to ``XLA_FLAGS`` have no effect here
-    (``dssl`` checks that part last, see :func:`cpu_xla_flags`). Without ``probe_flags`` the
-    child process is not started (``dssl`` checks the cheap settings before parsing, so that
-    ``--help`` and argument errors answer at once, and probes ``XLA_FLAGS`` after).
-
-    >>> from sims.core.environ import set_environ
-    >>> with set_environ({"JAX_ENABLE_X64": "nonsense"}):
-    ...     check_environment(start_backend=False).split(": must be")[0]
-    'dssl: error: JAX_ENABLE_X64'
-    """
-    import os
-
-    platforms = os.environ.get("JAX_PLATFORMS")
-    flags = os.environ.get("XLA_FLAGS")
-    precision = os.environ.get(PRECISION_ENV)
-    if precision is not None and precision not in PRECISIONS:
-        return _env_error(PRECISION_ENV, "one of " + ", ".join(PRECISIONS), precision)
-    for var in BOOL_ENV:
-        value = os.environ.get(var)
-        if value is not None and value.lower() not in BOOL_SPELLINGS:
-            return _env_error(var, "one of " + ", ".join(BOOL_SPELLINGS) + " (any case)", value)
-    key = (platforms, flags, start_backend, probe_flags)
-    if key in _ENV_CHECKED:
-        return _ENV_CHECKED[key]
-    err = None
-    if platforms is not None and platforms != "":
-        if any(t not in KNOWN_PLATFORMS for t in platforms.split(",")):
-            err = _env_error(
-                "JAX_PLATFORMS",
-                "empty or comma-separated names from " + ", ".join(KNOWN_PLATFORMS)
-                + " (no blanks)",
-                platforms,
-            )  # fmt: skip
-    if (
-        err is None
-        and probe_flags
-        and flags is not None
-        and flags.strip()
-        and not _backend_started()
-    ):
-        tokens = flags.split()
-        if any(not t.startswith("--") for t in tokens):
-            err = _env_error("XLA_FLAGS", "space-separated --flag[=value] options", flags)
-        else:
-            err = _probe_backend(flags)
-    if err is None and start_backend:
-        err = platform_error()
-    _ENV_CHECKED[key] = err
-    return err
-
-
-def platform_error() -> str | None:
-    """The one-line error when the backend ``JAX_PLATFORMS`` names does not start (starting
-    it), else None; None without starting anything when the variable is unset."""
-    import os
-
-    platforms = os.environ.get("JAX_PLATFORMS")
-    if not platforms:
-        return None
-    import jax
-
-    try:
-        jax.devices()
-    except Exception as exc:  # noqa: BLE001 - RuntimeError, or a plugin's AssertionError
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:80]
-        return _env_error("JAX_PLATFORMS", f"a platform that starts here ({first})", platforms)
-    return None
-
-
-def _backend_started() -> bool:
-    """Whether this process already started a JAX backend (then XLA accepted its flags)."""
-    if "jax" not in sys.modules:  # nothing imported JAX: no backend (and none is imported here)
-        return False
-    try:
-        from jax._src import xla_bridge
-
-        return bool(getattr(xla_bridge, "_backends", None))
-    except ImportError:  # pragma: no cover - private module moved
-        return False
-
-
-def _probe_backend(flags: str) -> str | None:
-    """Start a JAX backend with ``XLA_FLAGS`` in a child process; the error line if it fails."""
-    import subprocess
-
-    code = "import jax; jax.devices()"
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode == 0:
-        return None
-    lines = [ln for ln in proc.stderr.splitlines() if "flag" in ln.lower()] or [""]
-    detail = " ".join(lines[-1].split())[-80:]
-    return _env_error("XLA_FLAGS", f"flags XLA accepts ({detail})", flags)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -610,9 +363,11 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     arguments and the command for the boundary's message)."""
     seen = {"words": sys.argv[1:] if argv is None else list(argv)} if seen is None else seen
     # before anything imports jax; XLA_FLAGS (a child process) only once the arguments parse
-    env_error = check_environment(start_backend=False, probe_flags=False)
+    from sims.core import environ
+
+    env_error = environ.check_environment(start_backend=False, probe_flags=False)
     if env_error is not None:
-        sys.stderr.write(env_error + "\n")
+        sys.stderr.write(f"{PROG}: error: {env_error}\n")
         return 2
     parser = build_parser()
     seen["parser"] = parser
@@ -625,9 +380,9 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     check = getattr(module, "check", None)  # checks between options that need no JAX, first
     if check is not None:
         check(args)
-    env_error = check_environment(start_backend=False)
+    env_error = environ.check_environment(start_backend=False)
     if env_error is not None:
-        sys.stderr.write(env_error + "\n")
+        sys.stderr.write(f"{PROG}: error: {env_error}\n")
         return 2
     csv_path = getattr(args, "csv", None)
     from sims.commands import _boundary
@@ -645,12 +400,14 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
 
         check_csv_path(csv_path, _option_spelling(parser, args.command, "csv", seen["words"]))
     with (
-        matmul_precision(),
-        cpu_xla_flags(not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)),
+        environ.matmul_precision(),
+        environ.cpu_xla_flags(
+            not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)
+        ),
     ):
-        env_error = platform_error()  # starts the backend, with the flags set
+        env_error = environ.platform_error()  # starts the backend, with the flags set
         if env_error is not None:
-            sys.stderr.write(env_error + "\n")
+            sys.stderr.write(f"{PROG}: error: {env_error}\n")
             return 2
         from theory._validate import sizes_forced
 

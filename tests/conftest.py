@@ -35,10 +35,10 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 # start JAX's backend now, with the tests' flags: XLA reads them once, and a test that runs a
-# dssl command in this process would otherwise start it inside sims.cli.cpu_xla_flags, giving
-# every later test of the worker the commands' flags (measured: the tests' LLVM level 0 with
-# the commands' older fusion code generator made tests/test_determinism.py's chunked float64
-# run differ from the single scan in the last bit)
+# dssl command in this process would otherwise start it inside
+# sims.core.environ.cpu_xla_flags, giving every later test of the worker the commands' flags
+# (measured: the tests' LLVM level 0 with the commands' older fusion code generator made
+# tests/test_determinism.py's chunked float64 run differ from the single scan in the last bit)
 jax.devices()
 
 settings.register_profile(

@@ -426,15 +426,15 @@ def test_a_deep_csv_path_names_the_option(tmp_path, capsys):
 def test_a_backend_that_fails_to_start_is_one_line(monkeypatch):
     import jax
 
-    from sims import cli
+    from sims.core import environ
 
     def broken():
         raise AssertionError
 
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
     monkeypatch.setattr(jax, "devices", broken)
-    line = cli.platform_error()
-    assert line.startswith("dssl: error: JAX_PLATFORMS: must be a platform that starts here")
+    line = environ.platform_error()
+    assert line.startswith("JAX_PLATFORMS: must be a platform that starts here")
 
 
 # Track D images no arm can train on: too small for MAE's mask to hide a patch, sides that do

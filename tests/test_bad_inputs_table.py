@@ -16,8 +16,8 @@ import stat
 import numpy as np
 import pytest
 
-from sims import cli
 from sims.cli import main
+from sims.core import environ
 
 # ---------------------------------------------------------------------------------------------
 # CLI rows: (argv, field). ``{tmp}`` is a fresh temporary folder, ``{mix:NAME}`` a mixing-matrix
@@ -444,8 +444,8 @@ def test_cli_row(argv, field, tmp_env, capsys, request):
 )
 def test_environment_row(var, value, monkeypatch, capsys):
     monkeypatch.setenv(var, value)
-    monkeypatch.setattr(cli, "_ENV_CHECKED", {})
-    monkeypatch.setattr(cli, "_backend_started", lambda: False)
+    monkeypatch.setattr(environ, "_ENV_CHECKED", {})
+    monkeypatch.setattr(environ, "_backend_started", lambda: False)
     rc = main(["bounds", "--d", "64", "--p", "0.75", "--abar", "4", "--json"])
     lines = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(lines) == 1 and var in lines[0], lines

@@ -314,10 +314,10 @@ def test_devices_beyond_the_cores_refused_at_parse_time():
 
 def test_host_device_count_is_what_jax_sees():
     from sims.commands import _common
+    from sims.core import environ
     from sims.core.environ import set_environ
-    from sims.reproduce.pipeline import parallel
 
-    flag = parallel.host_devices_flag()
+    flag = environ.host_devices_flag()
     for flags in (flag, "--xla_force_host_platform_device_count=3"):
         env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": flags}
         code = "import jax; print(len(jax.devices()))"

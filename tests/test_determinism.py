@@ -98,8 +98,8 @@ print("ok")
 
 def test_chunked_rounds_equal_single_scan_under_the_dssl_flags():
     """:func:`check_chunked_rounds_equal_single_scan` in a fresh process with exactly the XLA
-    flags of the dssl commands on a CPU (``sims.cli.cpu_flags``)."""
-    from sims.cli import cpu_flags
+    flags of the dssl commands on a CPU (``sims.core.environ.cpu_flags``)."""
+    from sims.core.environ import cpu_flags
 
     proc = fresh_python(["-c", _CHUNK_CHECK], xla_flags=cpu_flags(), timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

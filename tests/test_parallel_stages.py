@@ -137,7 +137,7 @@ def test_reproduce_default_jobs(tmp_path, monkeypatch, argv, cores, cpu, expecte
 
     seen: list = []
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    monkeypatch.setattr("sims.reproduce.pipeline.parallel.runs_on_cpu", lambda: cpu)
+    monkeypatch.setattr("sims.core.environ.runs_on_cpu", lambda: cpu)
     monkeypatch.setattr(
         sims.reproduce.pipeline,
         "run_stages",

@@ -66,16 +66,18 @@ def test_commands_run_float32_products_in_float32(monkeypatch):
     setting and the variable are restored afterwards."""
     import jax
 
-    from sims import cli
+    from sims.core import environ
 
     seen = []
 
     def probe():
-        seen.append((jax.config.jax_default_matmul_precision, os.environ.get(cli.PRECISION_ENV)))
+        seen.append(
+            (jax.config.jax_default_matmul_precision, os.environ.get(environ.PRECISION_ENV))
+        )
 
-    monkeypatch.delenv(cli.PRECISION_ENV, raising=False)
+    monkeypatch.delenv(environ.PRECISION_ENV, raising=False)
     before = jax.config.jax_default_matmul_precision
-    with cli.matmul_precision() as value:
+    with environ.matmul_precision() as value:
         probe()
         child = subprocess.run(
             [sys.executable, "-c", "import os; print(os.environ['JAX_DEFAULT_MATMUL_PRECISION'])"],
@@ -84,19 +86,18 @@ def test_commands_run_float32_products_in_float32(monkeypatch):
     assert value == "highest" and seen[-1] == ("highest", "highest")
     assert child.stdout.strip() == "highest"
     assert jax.config.jax_default_matmul_precision == before
-    assert cli.PRECISION_ENV not in os.environ
-    monkeypatch.setenv(cli.PRECISION_ENV, "tensorfloat32")
-    with cli.matmul_precision() as value:
+    assert environ.PRECISION_ENV not in os.environ
+    monkeypatch.setenv(environ.PRECISION_ENV, "tensorfloat32")
+    with environ.matmul_precision() as value:
         probe()
     assert value == "tensorfloat32" and seen[-1] == ("tensorfloat32", "tensorfloat32")
-    assert os.environ[cli.PRECISION_ENV] == "tensorfloat32"
+    assert os.environ[environ.PRECISION_ENV] == "tensorfloat32"
 
 
 def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     """On a CPU a command runs with XLA's matmuls on one thread and LLVM level 1 unless
     XLA_FLAGS sets those flags; nothing is added for an accelerator or for ``dssl bench``; the
     variable is restored afterwards; a worker of ``dssl reproduce --jobs`` adds nothing more."""
-    from sims import cli
     from sims.core import environ
     from sims.core.environ import add_xla_flags
     from sims.reproduce.pipeline import parallel
@@ -104,30 +105,30 @@ def test_cpu_runs_add_the_one_thread_level_1_flags(monkeypatch):
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
     monkeypatch.delenv(environ.ADDED_XLA_FLAGS_ENV, raising=False)
-    with cli.cpu_xla_flags() as flags:
-        assert flags.split() == list(cli.cpu_flags())
+    with environ.cpu_xla_flags() as flags:
+        assert flags.split() == list(environ.cpu_flags())
         assert add_xla_flags(flags, parallel.WORKER_XLA_FLAGS) == flags
         # every flag is marked as the command's own, none as the user's
         assert os.environ[environ.ADDED_XLA_FLAGS_ENV].split() == sorted(flags.split())
         assert not any(environ.user_sets_xla_flag(n) for n in environ.flag_names(flags))
-        with cli.cpu_xla_flags() as inner:  # nested (a command run by a command): still its own
+        with environ.cpu_xla_flags() as inner:  # nested (a command run by a command): still its own
             assert inner == flags
             assert os.environ[environ.ADDED_XLA_FLAGS_ENV].split() == sorted(flags.split())
     assert "XLA_FLAGS" not in os.environ and environ.ADDED_XLA_FLAGS_ENV not in os.environ
     mine = "--xla_backend_optimization_level=3 --xla_dump_to=/dev/null"
     monkeypatch.setenv("XLA_FLAGS", mine)
-    extra = "".join(" " + f for f in cli.cpu_flags()[len(cli.CPU_XLA_FLAGS) :])
-    with cli.cpu_xla_flags() as flags:  # the user's level stays; the thread flag is added
+    extra = "".join(" " + f for f in environ.cpu_flags()[len(environ.CPU_XLA_FLAGS) :])
+    with environ.cpu_xla_flags() as flags:  # the user's level stays; the thread flag is added
         assert flags == mine + " --xla_cpu_multi_thread_eigen=false" + extra
         added = set(os.environ[environ.ADDED_XLA_FLAGS_ENV].split())
         assert added == set(flags.split()) - set(mine.split())
         assert not environ.user_sets_xla_flag("xla_cpu_multi_thread_eigen")
         assert environ.user_sets_xla_flag("xla_backend_optimization_level")
     assert os.environ["XLA_FLAGS"] == mine
-    with cli.cpu_xla_flags(enabled=False) as flags:
+    with environ.cpu_xla_flags(enabled=False) as flags:
         assert flags == mine
     monkeypatch.setenv("JAX_PLATFORMS", "cuda,cpu")
-    with cli.cpu_xla_flags() as flags:
+    with environ.cpu_xla_flags() as flags:
         assert flags == mine
     import sims.commands.bench as bench_command
 
@@ -138,17 +139,18 @@ def test_flags_only_some_xla_versions_know_are_added_only_where_known(monkeypatc
     """XLA aborts the process on a flag it does not know: ``cpu_flags`` adds the fusion
     code generator flag only where this jaxlib's library names it, and the probe finds a
     flag every XLA has but not a made-up one."""
-    from sims import cli
     from sims.core import environ
 
     assert environ.xla_has_flag("xla_cpu_multi_thread_eigen")
     assert not environ.xla_has_flag("xla_cpu_no_such_flag_in_any_xla")
     known = environ.xla_has_flag("xla_cpu_use_fusion_emitters")
-    assert cli.cpu_flags() == cli.CPU_XLA_FLAGS + (cli.CPU_XLA_FLAGS_WHERE_KNOWN if known else ())
+    assert environ.cpu_flags() == environ.CPU_XLA_FLAGS + (
+        environ.CPU_XLA_FLAGS_WHERE_KNOWN if known else ()
+    )
     monkeypatch.setattr(environ, "xla_has_flag", lambda name: False)
-    assert cli.cpu_flags() == cli.CPU_XLA_FLAGS
+    assert environ.cpu_flags() == environ.CPU_XLA_FLAGS
     monkeypatch.setattr(environ, "xla_has_flag", lambda name: True)
-    assert cli.cpu_flags() == cli.CPU_XLA_FLAGS + cli.CPU_XLA_FLAGS_WHERE_KNOWN
+    assert environ.cpu_flags() == environ.CPU_XLA_FLAGS + environ.CPU_XLA_FLAGS_WHERE_KNOWN
 
 
 def test_long_run_options_choose_the_newer_generator_only_where_xla_has_it(monkeypatch):
@@ -207,23 +209,22 @@ def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
     core this process may use (for the sharded-engine row); a device count the user set wins;
     nothing on an accelerator."""
     import sims.commands.bench as bench_command
-    from sims import cli
-    from sims.reproduce.pipeline import parallel
+    from sims.core import environ
 
     assert bench_command.HOST_DEVICES is True
     cores = len(os.sched_getaffinity(0))
-    assert parallel.host_devices_flag() == f"--xla_force_host_platform_device_count={cores}"
+    assert environ.host_devices_flag() == f"--xla_force_host_platform_device_count={cores}"
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
-    with cli.cpu_xla_flags(enabled=False, host_devices=True) as flags:
-        assert flags == parallel.host_devices_flag()
+    with environ.cpu_xla_flags(enabled=False, host_devices=True) as flags:
+        assert flags == environ.host_devices_flag()
     assert "XLA_FLAGS" not in os.environ
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=3")
-    with cli.cpu_xla_flags(enabled=False, host_devices=True) as flags:
+    with environ.cpu_xla_flags(enabled=False, host_devices=True) as flags:
         assert flags == "--xla_force_host_platform_device_count=3"
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
     monkeypatch.delenv("XLA_FLAGS", raising=False)
-    with cli.cpu_xla_flags(enabled=False, host_devices=True) as flags:
+    with environ.cpu_xla_flags(enabled=False, host_devices=True) as flags:
         assert flags is None
 
 
@@ -231,16 +232,16 @@ def test_bench_asks_for_one_cpu_device_per_core(monkeypatch):
     ("platforms", "expected"), [("cpu", True), ("CPU,cuda", True), ("cuda", False), ("tpu", False)]
 )
 def test_runs_on_cpu_follows_jax_platforms(monkeypatch, platforms, expected):
-    from sims.reproduce.pipeline import parallel
+    from sims.core import environ
 
     monkeypatch.setenv("JAX_PLATFORMS", platforms)
-    assert parallel.runs_on_cpu() is expected
+    assert environ.runs_on_cpu() is expected
 
 
 def test_runs_on_cpu_sees_an_accelerator_plugin(monkeypatch):
     import importlib.metadata
 
-    from sims.reproduce.pipeline import parallel
+    from sims.core import environ
 
     monkeypatch.delenv("JAX_PLATFORMS", raising=False)
     plugin = importlib.metadata.EntryPoint("xla_cuda", "jax_cuda_plugin", "jax_plugins")
@@ -250,4 +251,4 @@ def test_runs_on_cpu_sees_an_accelerator_plugin(monkeypatch):
         "entry_points",
         lambda **kw: [plugin] if kw.get("group") == "jax_plugins" else real(**kw),
     )
-    assert parallel.runs_on_cpu() is False
+    assert environ.runs_on_cpu() is False

@@ -362,14 +362,14 @@ def add_compile_cache_argument(parser: argparse.ArgumentParser) -> None:
 def host_device_count() -> int | None:
     """The devices JAX will see where ``--devices`` above 1 makes the CPU one device per core,
     decided without starting JAX: the count ``XLA_FLAGS`` sets, else the cores this process may
-    run on (:func:`sims.reproduce.pipeline.parallel.host_devices_flag`); None where the backend
+    run on (:func:`sims.core.environ.host_devices_flag`); None where the backend
     is an accelerator (its devices are known once JAX starts)."""
-    from sims.reproduce.pipeline import parallel
+    from sims.core import environ
 
-    if not parallel.runs_on_cpu():
+    if not environ.runs_on_cpu():
         return None
-    flags = os.environ.get("XLA_FLAGS", "").split() + [parallel.host_devices_flag()]
-    for token in flags:  # a count already set wins (sims.cli.cpu_xla_flags)
+    flags = os.environ.get("XLA_FLAGS", "").split() + [environ.host_devices_flag()]
+    for token in flags:  # a count already set wins (sims.core.environ.cpu_xla_flags)
         name, _, value = token.partition("=")
         if name == "--xla_force_host_platform_device_count":
             try:

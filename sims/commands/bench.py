@@ -35,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 #: ``dssl bench`` times the engine as the Python API runs it: XLA's own CPU settings, not the
-#: one-thread, level-1 flags of the commands that compute results (:func:`sims.cli.cpu_xla_flags`).
+#: one-thread, level-1 flags of the commands that compute results
+#: (:func:`sims.core.environ.cpu_xla_flags`).
 XLA_DEFAULTS = True
 
 #: ... and on a CPU with one XLA device per core, for the row of the engine with its clients

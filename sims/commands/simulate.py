@@ -205,7 +205,7 @@ def _check_budget(args, n: int) -> None:
     after 2 s of importing it): the memory is a lower bound of the run's own estimate and the
     time is estimated at the faster rate where an accelerator may be JAX's backend, so nothing
     refused here would have been accepted by the run, which checks again."""
-    from sims.reproduce.pipeline.parallel import runs_on_cpu
+    from sims.core.environ import runs_on_cpu
     from sims.trackc import simulate_rounds as plan
 
     m = args.samples_per_client

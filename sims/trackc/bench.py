@@ -400,7 +400,7 @@ def _loss_only_engine(config: EngineConfig, problem, root, params) -> dict:
 def _sharded_engine(config: EngineConfig, problem, root, params):
     """The engine with its clients split over all devices (:func:`sims.core.sharding.client_mesh`;
     on a CPU one device per core, which ``dssl bench`` and ``make bench`` ask XLA for:
-    :func:`sims.reproduce.pipeline.parallel.host_devices_flag`), compiled and run once: ``run`` (a
+    :func:`sims.core.environ.host_devices_flag`), compiled and run once: ``run`` (a
     function running it, for :func:`compare` to time), ``sharded_devices`` and the largest
     difference of its final parameters from the one-device engine's ``params``; empty with one
     device, N not split evenly or a compact problem (:func:`compact_targets`)."""

@@ -10,7 +10,7 @@ last and run alone), then run order. Each stage
 runs exactly as :func:`sims.reproduce.pipeline.runner.run_stages` runs it one after another (same
 configuration hash, same cache entry, same files), in a worker started with ``spawn`` (a
 fresh interpreter: JAX is not safe to fork). Workers run XLA's matmuls on one thread, as
-``dssl`` runs them in its main process on a CPU (:func:`sims.cli.cpu_xla_flags`): a stage's
+``dssl`` runs them in its main process on a CPU (:func:`sims.core.environ.cpu_xla_flags`): a stage's
 results are then the same in a worker and in a one-job run. (A process using XLA's thread pool
 instead, e.g. a Python session that did not set the flags, sums float32 products in another
 order and agrees only to float32 rounding.)
@@ -98,7 +98,7 @@ WORKER_ENV = "DSSL_STAGE_WORKER"
 #: XLA's matmuls on one thread per worker (unless ``XLA_FLAGS`` chooses): two workers with
 #: XLA's default thread pool each (its threads spin while they wait) on the same cores ran
 #: several times slower than one after another. ``dssl`` sets it for its main process too
-#: (:func:`sims.cli.cpu_xla_flags`), so a stage computes the same numbers in either.
+#: (:func:`sims.core.environ.cpu_xla_flags`), so a stage computes the same numbers in either.
 WORKER_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false",)
 
 
@@ -106,49 +106,6 @@ def in_worker() -> bool:
     """Whether this process is a worker of :func:`run_parallel` (a stage may then use fewer
     processes of its own)."""
     return os.environ.get(WORKER_ENV) == "1"
-
-
-def host_devices_flag() -> str:
-    """The XLA flag that makes the CPU backend one device per core this process may run on
-    (``--xla_force_host_platform_device_count``): ``dssl bench`` and ``make bench`` set it
-    for the engine with its clients sharded over the cores (:func:`sims.trackc.bench.compare`)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity call on this platform
-        cores = os.cpu_count() or 1
-    return f"--xla_force_host_platform_device_count={cores}"
-
-
-def request_host_devices() -> None:
-    """Add :func:`host_devices_flag` to this process's ``XLA_FLAGS`` (a device count already
-    set wins), before JAX's backend starts: what the benchmark scripts do for their sharded
-    rows (the ``dssl`` commands set it for the command only, :func:`sims.cli.cpu_xla_flags`)."""
-    from sims.core.environ import add_xla_flags
-
-    os.environ["XLA_FLAGS"] = add_xla_flags(os.environ.get("XLA_FLAGS"), (host_devices_flag(),))
-
-
-def runs_on_cpu() -> bool:
-    """Whether this process's JAX backend will be the CPU, decided without starting it: the
-    first platform of ``JAX_PLATFORMS`` where that is set, else whether no accelerator plugin
-    (a ``jax_plugins`` package or entry point, e.g. CUDA) or TPU runtime is installed."""
-    import importlib.metadata
-    import importlib.util
-    import pkgutil
-
-    platforms = os.environ.get("JAX_PLATFORMS", "").strip()
-    if platforms:
-        return platforms.split(",")[0].strip().lower() == "cpu"
-    if importlib.metadata.entry_points(group="jax_plugins"):
-        return False
-    try:
-        plugins = importlib.util.find_spec("jax_plugins")
-    except (ImportError, ValueError):
-        plugins = None
-    locations = list(plugins.submodule_search_locations or ()) if plugins is not None else []
-    if any(True for _ in pkgutil.iter_modules(locations)):
-        return False
-    return importlib.util.find_spec("libtpu") is None
 
 
 def _worker_init(parent: int, notes=None) -> None:

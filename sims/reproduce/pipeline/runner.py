@@ -39,21 +39,21 @@ class Interrupted(KeyboardInterrupt):
 def default_jobs(cores: int | None = None, cpu: bool | None = None) -> int:
     """Worker processes of ``dssl reproduce`` when ``--jobs`` is not given: 2 where there are 2
     or more cores (``cores``, default ``os.cpu_count()``) and JAX runs on the CPU (``cpu``,
-    default :func:`sims.reproduce.pipeline.parallel.runs_on_cpu`), else 1: on an accelerator each
+    default :func:`sims.core.environ.runs_on_cpu`), else 1: on an accelerator each
     worker would claim most of the device's memory. Most of a run with an empty compile cache
     is XLA compilation, one core per program, so two stages side by side keep 2 cores busy
     (measured, 2 cores, empty compile cache: the fast run 2:14 with one job and 1:34 with
     two; the default run 7:06 with one and 4:35 with two, 4:06 with the flags below).
     Results do not depend on it: ``dssl`` runs XLA's matmuls on one thread in every process
-    (:func:`sims.cli.cpu_xla_flags`).
+    (:func:`sims.core.environ.cpu_xla_flags`).
 
     >>> default_jobs(cores=2, cpu=True), default_jobs(cores=1, cpu=True), default_jobs(8, False)
     (2, 1, 1)
     """
     if cpu is None:
-        import sims.reproduce.pipeline.parallel as parallel
+        from sims.core import environ
 
-        cpu = parallel.runs_on_cpu()
+        cpu = environ.runs_on_cpu()
     cores = (os.cpu_count() or 1) if cores is None else cores
     return 2 if cpu and cores >= 2 else 1
 

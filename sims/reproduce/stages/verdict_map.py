@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 
 from sims import verdict_map as vm
+from sims.core.environ import runs_on_cpu
 from sims.reproduce.figures import verdicts as fv
 from sims.reproduce.pipeline import Stage, StageConfig
-from sims.reproduce.pipeline.parallel import in_worker, runs_on_cpu
+from sims.reproduce.pipeline.parallel import in_worker
 from theory.atlas import AtlasConfig, atlas_study
 
 
