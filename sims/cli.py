@@ -1,14 +1,14 @@
 """The ``dssl`` command line.
 
-Every subcommand accepts ``--json`` and then prints exactly one JSON object on stdout.
-Every error is one line on stderr (one boundary catches every error of every command): bad input
-exits with status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
-``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them, by :mod:`sims.core.environ`)
-and an ``--out`` folder that cannot be written or is in use by another run; a failure of the run (a full disk, a file
-name too long, memory) exits with status 1. Ctrl-C exits with status 130 after one stderr line
-at any moment (``dssl simulate`` first prints the results of the rounds it finished, marked
-``"interrupted": true``). ``dssl --debug ...`` shows the traceback of an error. Subcommands
-are discovered from :mod:`sims.commands`.
+Every subcommand accepts ``--json`` and then prints exactly one JSON object on stdout. Every error
+is one line on stderr (one boundary catches every error of every command): bad input exits with
+status 2 naming the option and the allowed values, so do an unusable ``JAX_PLATFORMS`` /
+``JAX_ENABLE_X64`` / ``XLA_FLAGS`` (checked before JAX reads them, by :mod:`sims.core.environ`) and
+an ``--out`` folder that cannot be written or is in use by another run; a failure of the run (a
+full disk, a file name too long, memory) exits with status 1. Ctrl-C exits with status 130 after
+one stderr line at any moment (``dssl simulate`` first prints the results of the rounds it
+finished, marked ``"interrupted": true``). ``dssl --debug ...`` shows the traceback of an error.
+Subcommands are discovered from :mod:`sims.commands`.
 """
 
 from __future__ import annotations

@@ -495,13 +495,9 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
         root = _raw_key(rounds.as_key(key))
         if mesh is not None:
             problem = shard_clients(problem, mesh)
-        state = init_j(problem, root, _given_init(config, root))
-        stats = stats_j(problem.targets)
-        done = 0
-        while done < config.rounds:
-            length = min(k, config.rounds - done)
-            state, trace = scan(state, problem, stats, length)
-            done += length
+        start = init_j(problem, root, _given_init(config, root))
+        args = (problem, stats_j(problem.targets))
+        for _, state, trace in rounds.scan_in_calls(scan, start, args, config.rounds, k):
             yield state, trace
 
     def run(problem: Problem, *, key, chunk: int | None = None, on_chunk=None):
@@ -511,19 +507,13 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
         for state, tr in chunks(problem, key=key, chunk=chunk):
             traces.append(tr)
             if on_chunk is not None:
-                so_far = _concat(traces)
+                so_far = rounds.concat_traces(traces)
                 traces = [so_far]
                 if on_chunk(state, so_far):
                     break
-        return state, _concat(traces)
+        return state, rounds.concat_traces(traces)
 
     return Engine(config, init, round_step, run, scan, chunks)
-
-
-def _concat(traces: list):
-    if len(traces) == 1:
-        return traces[0]
-    return jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
 
 
 def seed_keys(seeds) -> Array:

@@ -55,6 +55,8 @@ __all__ = [
     "one_round",
     "Round",
     "per_device",
+    "scan_in_calls",
+    "concat_traces",
 ]
 
 _BATCH, _LOSS, _PARTICIPATION, _MIXING = 0, 1, 2, 3
@@ -460,6 +462,32 @@ def one_round(
         local = back(kept, local)
         mixed, carry, glob = rule.mix(local, carry, active)
     return Round(active, who, local, trained, extras, mixed, carry, glob, rule)
+
+
+def scan_in_calls(scan: Callable, state: Any, args: tuple, total: int, per_call: int):
+    """The one run loop of every trainer: ``total`` rounds as jitted calls
+    ``scan(state, *args, k)`` of k ≤ ``per_call`` rounds, yielding ``(rounds_done, state,
+    trace_of_the_call)`` after each (a caller stops between calls by leaving the loop). Every
+    key depends only on (key, round, client, step), so the result does not depend on the
+    split.
+
+    >>> scan = lambda s, step, k: (s + step * k, jnp.arange(k))
+    >>> [(done, int(s)) for done, s, _ in scan_in_calls(scan, jnp.int32(0), (2,), 5, 2)]
+    [(2, 4), (4, 8), (5, 10)]
+    """
+    done = 0
+    while done < total:
+        k = min(per_call, total - done)
+        state, trace = scan(state, *args, k)
+        done += k
+        yield done, state, trace
+
+
+def concat_traces(traces: list) -> Any:
+    """The traces of consecutive calls (pytrees with the rounds on the leading axis) as one."""
+    if len(traces) == 1:
+        return traces[0]
+    return jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
 
 
 def _consensus_distance(tree: Any) -> Array:

@@ -61,8 +61,10 @@ from sims.core.mixing import (
 from sims.core.rounds import (
     _consensus_distance,
     as_key,
+    concat_traces,
     local_train,
     map_clients,
+    scan_in_calls,
 )
 from theory import _validate as v
 
@@ -507,22 +509,16 @@ def _check_run_mesh(mesh: Any, n: int) -> None:
         v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
 
 
-def _rounds(scan, state: _State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
-    """All the rounds in jitted calls of ``per_call`` rounds, ``on_chunk`` after each."""
-    traces, done, result = [], 0, None
-    while done < rounds:
-        k = min(per_call, rounds - done)
-        state, tr = scan(state, *args, k)
+def _rounds(scan, start: _State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
+    """All the rounds in jitted calls of ``per_call`` rounds
+    (:func:`sims.core.rounds.scan_in_calls`), ``on_chunk`` after each."""
+    traces, result = [], None
+    for done, state, tr in scan_in_calls(scan, start, args, rounds, per_call):
         traces.append(tr)
-        done += k
         if on_chunk is not None or done == rounds:
-            trace = (
-                traces[0]
-                if len(traces) == 1
-                else jax.tree.map(lambda *a: jnp.concatenate(a), *traces)
-            )
+            traces = [concat_traces(traces)]
             glob = args[-1].average(state.params, state.weights)
-            result = Result(state.params, glob, trace, state.weights)
+            result = Result(state.params, glob, traces[0], state.weights)
         if on_chunk is not None and done < rounds and on_chunk(done, result):
             break
     return result

@@ -305,12 +305,12 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
       stopped early.
     """
     import jax
-    import jax.numpy as jnp
     import numpy as np
 
     from sims.core.client import _given_init
     from sims.core.environ import bounded_compile_options
     from sims.core.recorded import target_stats
+    from sims.core.rounds import concat_traces, scan_in_calls
 
     config = engine.config
     chunk = rounds_per_chunk(config)
@@ -330,18 +330,20 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
     traces = []
     done = 0
     interrupted = False
+    calls = scan_in_calls(
+        lambda s, p, st, k: scan_fn(k)(s, p, st), state, (problem, stats), config.rounds, chunk
+    )
     try:
         with _StopFlag() as flag:
             while done < config.rounds:
                 if flag.stop or (stop is not None and stop()):
                     interrupted = True
                     break
-                k = min(chunk, config.rounds - done)
-                new_state, tr = scan_fn(k)(state, problem, stats)
+                done, new_state, tr = next(calls)
                 jax.block_until_ready(new_state)
                 state = new_state
                 traces.append(tr)
-                done += k
+                k = tr["diverged"].shape[0]
                 bad = np.flatnonzero(np.asarray(tr["diverged"]))
                 if bar is not None:  # the rounds of the chunk that finished finite
                     bar.n = done - k + (int(bad[0]) if bad.size else k)
@@ -352,5 +354,4 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
     finally:
         if bar is not None:
             bar.close()
-    trace = jax.tree.map(lambda *a: jnp.concatenate(a), *traces) if traces else {}
-    return state, trace, interrupted
+    return state, concat_traces(traces) if traces else {}, interrupted
