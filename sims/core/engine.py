@@ -305,11 +305,10 @@ def server_model(config: EngineSettings) -> bool:
 
 def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma, metrics_fn):
     """FedAvg's round (Algorithm 1) with the server model ``state.params`` (leading axis 1)
-    in place of the N identical client copies: the S participants of
-    :meth:`~sims.core.mixing.FedAvg.participants` train from it (the same minibatch and loss
-    keys, client by client, as :func:`sims.core.rounds.one_round`) and the rule mixes them
-    (``who`` given) into the next server model. Memory and work per round: the S trained
-    models, not N.
+    in place of the N identical client copies, through :func:`sims.core.rounds.one_round`: the
+    S participants of :meth:`~sims.core.mixing.FedAvg.participants` train from it (their own
+    minibatch and loss keys) and the rule mixes them alone into the next server model; nothing
+    is put back among the N. Memory and work per round: the S trained models, not N.
 
     The metrics are :func:`sims.core.recorded._round_metrics` over S + 1 rows: the S trained
     clients, and one row standing for the N − S others (their local iterate is the round-start
@@ -318,20 +317,25 @@ def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma
     another order (``tests/test_keyed_data.py``)."""
     n, s = config.n_clients, config.n_sampled
     t = state.round
-    active = rule.participants(key, t, n, gamma.dtype)
-    who = jnp.nonzero(active > 0, size=s)[0].astype(jnp.int32)
 
     def taken(a, rows=s):  # the server row for every trained client
         return jnp.broadcast_to(a, (rows,) + a.shape[1:])
 
-    own = ClientInput(
-        jax.tree.map(taken, inputs.params), jax.tree.map(taken, inputs.opt_state), None,
-        inputs.n[who], None if inputs.X is None else inputs.X[who],
-        jax.tree.map(taken, inputs.z_bar), gamma[who], None, algo=(),
+    def take(inp: ClientInput, who) -> ClientInput:  # the participants' inputs
+        return ClientInput(
+            jax.tree.map(taken, inp.params), jax.tree.map(taken, inp.opt_state), None,
+            inp.n[who], None if inp.X is None else inp.X[who],
+            jax.tree.map(taken, inp.z_bar), inp.gamma[who], None, algo=(),
+        )  # fmt: skip
+
+    # the round (sims.core.rounds.one_round) with the S trained models mixed alone and nothing
+    # put back among the N clients
+    r = rounds.one_round(
+        rule, key, t, None, inputs, train, n=n, n_sampled=s, dtype=gamma.dtype, fill=None,
+        take=take,
     )  # fmt: skip
-    local, (_, vals, _, _, _) = train(own, who)
-    _, _, glob = rule.mix(local, None, active, who)
-    server = jax.tree.map(lambda g: g[None], glob)
+    active, who, local, vals = r.active, r.who, r.local, r.trained[1]
+    server = jax.tree.map(lambda g: g[None], r.glob)
     pi_who = problem.pi[who]
     rest = jnp.ones((1,), pi_who.dtype)
     one = jnp.ones((s,), pi_who.dtype)

@@ -407,18 +407,21 @@ def one_round(
     n: int,
     n_sampled: int,
     dtype: Any,
-    fill: Callable[[Any], Any],
+    fill: Callable[[Any], Any] | None,
     kept: Any = None,
+    take: Callable[[Any, Array], Any] | None = None,
 ) -> Round:
     """One round of Algorithms 1 and 2: participants, their training, put-back, mixing.
 
     The rule draws round t's participants ``active`` with ``key``; the trained clients ``who``
     are all N, or (``n_sampled`` S < N) the S participants, in client order; ``train(taken,
     who) -> (models, outputs)`` trains them, ``taken`` the rows ``who`` of ``inputs`` (a pytree
-    with the clients on a leading axis N; None leaves stay None). With S < N the ``outputs``
-    go back among the N clients, into ``fill(outputs)`` (the values of the untrained), and the
-    models are mixed in one of two orders, each its caller's own (they sum in a different
-    order, so their floating-point bits differ):
+    with the clients on a leading axis N; None leaves stay None), or ``take(inputs, who)`` where
+    given (the FedAvg server model: one row of parameters that every participant starts from).
+    With S < N the ``outputs`` go back among the N clients, into ``fill(outputs)`` (the values
+    of the untrained; ``fill`` None: they stay the S rows of ``who``), and the models are mixed
+    in one of two orders, each its caller's own (they sum in a different order, so their
+    floating-point bits differ):
 
     * ``kept`` (N, ...) given (the round-start models): the trained models are put back among
       them first and the rule mixes all N, ``rule.mix(local, carry, active)`` (an untrained
@@ -454,8 +457,9 @@ def one_round(
     def back(full, sub):  # the k rows ``sub`` put at ``who`` among the N of ``full``
         return jax.tree.map(lambda a, b: a.at[who].set(b), full, sub)
 
-    local, trained = train(jax.tree.map(lambda a: a[who], inputs), who)
-    extras = back(fill(trained), trained)
+    taken = jax.tree.map(lambda a: a[who], inputs) if take is None else take(inputs, who)
+    local, trained = train(taken, who)
+    extras = trained if fill is None else back(fill(trained), trained)
     if kept is None:
         mixed, carry, glob = rule.mix(local, carry, active, who)
     else:
