@@ -68,7 +68,7 @@ from sims.core.rounds import (
 )
 from theory import _validate as v
 
-__all__ = ["Result", "run", "partition", "DivergenceWarning"]
+__all__ = ["Result", "run", "partition", "client_round", "DivergenceWarning"]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -195,6 +195,37 @@ def _agg_weights(weights: Any, sizes: np.ndarray) -> np.ndarray:
 # the trainer
 
 
+def client_round(loss: Callable, optimizer: optax.GradientTransformation, params: Any,
+                 data_i: Any, n_i: Any, i: Any, key: Array, t: Any, *, local_steps: int,
+                 batch_size: int, algorithm: Any = None, state: Any = (),
+                 shared: Any = ()) -> tuple[Any, Array, Any]:  # fmt: skip
+    """One client's local round in :func:`run` (unbatched; the trainer vmaps it over the
+    clients, and a per-client loop of it is their oracle): ``local_steps`` steps of
+    ``optimizer`` (initialised afresh) from ``params`` with ``loss(params, batch, *, key)`` on
+    minibatches of ``batch_size`` rows drawn from the first ``n_i`` rows of ``data_i`` (a pytree
+    of (M, ...) arrays); the rows and loss keys of client i in round t
+    (:func:`sims.core.rounds.step_streams` with ``key`` for both streams), gathered once before
+    the steps (:func:`sims.core.rounds.local_train`).
+
+    Returns:
+      ``(params, mean loss over the steps, algorithm state)`` (``state`` as given without an
+      ``algorithm``).
+    """
+    vg = jax.value_and_grad(loss)
+
+    def vga(p, batch, *, key):
+        val, g = vg(p, batch, key=key)
+        return val, g, None
+
+    rows, keys = rounds.step_streams(key, key, t, i, n_i, steps=local_steps, batch=batch_size)
+    batches = jax.tree.map(lambda a: a[rows], data_i)
+    end, _, vals, _, _, state = local_train(
+        vga, optimizer, params, optimizer.init(params), batches, keys,
+        algorithm=algorithm, state=state, shared=shared,
+    )  # fmt: skip
+    return end, jnp.mean(vals), state
+
+
 class _State(NamedTuple):
     params: Any  # (N, ...) per client (de-biased for push-sum)
     weights: Array  # (N,) push-sum weights
@@ -212,23 +243,13 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
     ``jax.shard_map``, each device its own. ``options``: the ``compiler_options`` as sorted
     ``(name, value)`` pairs (None: :func:`bounded_compile_options`). ``algorithm``: a
     :class:`sims.core.rounds.ClientAlgorithm` or None."""
-    vg = jax.value_and_grad(loss)
-
-    def vga(p, batch, *, key):
-        val, g = vg(p, batch, key=key)
-        return val, g, None
 
     def client(p, data_i, n_i, i, st, key, t, shared):
-        rows, keys = rounds.step_streams(
-            key, key, t, i, n_i, steps=local_steps, batch=batch_size
+        end, val, st = client_round(
+            loss, optimizer, p, data_i, n_i, i, key, t, local_steps=local_steps,
+            batch_size=batch_size, algorithm=algorithm, state=st, shared=shared,
         )  # fmt: skip
-        # the E minibatches gathered once, before the steps
-        batches = jax.tree.map(lambda a: a[rows], data_i)
-        end, _, vals, _, _, st = local_train(
-            vga, optimizer, p, optimizer.init(p), batches, keys,
-            algorithm=algorithm, state=st, shared=shared,
-        )  # fmt: skip
-        return end, (jnp.mean(vals), st)
+        return end, (val, st)
 
     def train(params, data, sizes, algo, who, key, t, shared):
         """The local updates of the clients ``who`` (all of them, or one device's)."""

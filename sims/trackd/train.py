@@ -196,19 +196,13 @@ def global_net(result: api.Result, objective: str) -> Any:
 def _client_update_fn(net_cfg: NetConfig, loss_cfg: LossConfig, cfg: TrainConfig):
     loss = _cached_loss(net_cfg, loss_cfg)
     opt = make_optimizer(loss_cfg.objective, cfg)
-    vg = jax.value_and_grad(loss)
 
-    def vga(p, batch, *, key):
-        return (*vg(p, batch, key=key), None)
-
-    def update(params, data_i, n_i, i, key, t):
-        rows, keys = rounds.step_streams(
-            key, key, t, i, n_i, steps=cfg.local_steps, batch=cfg.batch_size
+    def update(params, data_i, n_i, i, key, t):  # the trainer's own client round
+        p, val, _ = api.client_round(
+            loss, opt, params, data_i, n_i, i, key, t, local_steps=cfg.local_steps,
+            batch_size=cfg.batch_size,
         )  # fmt: skip
-        p, _, vals, _, _, _ = rounds.local_train(
-            vga, opt, params, opt.init(params), rows, keys, batch_of=lambda r: data_i[r]
-        )  # fmt: skip
-        return p, jnp.mean(vals)
+        return p, val
 
     return jax.jit(update)
 
@@ -225,10 +219,11 @@ def client_update(
     i: int = 0,
 ) -> tuple[Any, jax.Array]:
     """One client's local round, unbatched and jitted: E optimiser steps on its rows with the
-    engine's minibatch rows and loss keys for (key, round t, client i) (``sims.core.trainer``).
+    engine's minibatch rows and loss keys for (key, round t, client i).
 
-    The same update the engine vmaps; used for the per-client-loop oracle, the benchmark's
-    Python loop and the local models of Table 5.
+    The function the engine vmaps (:func:`sims.core.trainer.client_round`), with the Track D
+    network's loss and optimiser; used for the per-client-loop oracle, the benchmark's Python
+    loop and the local models of Table 5.
 
     Args:
       params: one client's parameters (the MAR dict for MAR). data_i: (M, H, W, C).
