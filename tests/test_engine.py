@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from sims import losses
-from sims.core import client as core_client
 from sims.core.client import population_loss
-from sims.core.config import key_tree, split_streams
+from sims.core.config import float_dtype, key_tree, split_streams
 from sims.core.engine import make_engine, make_round, sweep
 from sims.core.problem import make_problem
 from sims.core.recorded import NORM_BATCH, NORM_RTOL
@@ -435,9 +434,9 @@ def test_float64_without_x64_is_an_error_not_a_silent_float32():
     cfg = EngineConfig(method="mim", framework="fl", n_clients=4, d=16, c=4)
     with jax.enable_x64(False):
         with pytest.raises(ValueError, match="^dtype: float64 needs"):
-            core_client._dtype(cfg)
+            float_dtype(cfg)
     with jax.enable_x64(True):
-        assert core_client._dtype(cfg) == jax.numpy.float64
+        assert float_dtype(cfg) == jax.numpy.float64
 
 
 @pytest.mark.parametrize("framework", ["fl", "decl"])

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jaxtyping import Float
 
 from sims.core import rounds
-from sims.core.config import EngineSettings, split_streams
+from sims.core.config import EngineSettings, float_dtype, split_streams
 from sims.keys import key_data
 from sims.losses import methods
 from theory import _validate as v
@@ -26,17 +26,6 @@ Array = jax.Array
 
 #: a raw uint32 key (..., 2) from a new-style (``jr.key``) or raw (``jr.PRNGKey``) key
 _raw_key = key_data
-
-
-def _dtype(config: EngineSettings):
-    """The run's float dtype; float64 needs JAX's x64 mode, which this package never switches on
-    globally: without it JAX would silently compute in float32."""
-    if config.dtype == "float64" and not jax.config.jax_enable_x64:
-        raise ValueError(
-            "dtype: float64 needs JAX's x64 mode; run inside `with theory._precision.x64():` "
-            "(or jax.enable_x64(True)), or use dtype='float32'"
-        )
-    return jnp.float64 if config.dtype == "float64" else jnp.float32
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +115,7 @@ def make_local_update(config: EngineSettings) -> Callable:
     (:func:`sims.core.rounds.batch_key`), so the run holds models and no data.
     """
     E, b = config.local_steps, config.batch
-    dt = _dtype(config)
+    dt = float_dtype(config)
     opt = config.local_optimizer
     method = config.loss_method
     zeros_z = jnp.zeros((embedding_rows(config), config.c), dt)

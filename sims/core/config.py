@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import jax
+import jax.numpy as jnp
 import jax.random as jr
 import optax
 
@@ -66,6 +68,18 @@ def key_tree(seed: int) -> dict:
     seed = v.integer(seed, "seed", lo=0, hi=2**32 - 1)
     root = jr.PRNGKey(seed)
     return {"root": root, **split_streams(root)}
+
+
+def float_dtype(config: Any) -> Any:
+    """The float dtype of a run of ``config`` (its ``dtype``, ``"float32"`` or ``"float64"``);
+    float64 needs JAX's x64 mode, which this package never switches on globally: without it
+    JAX would silently compute in float32, so that is a one-line ValueError."""
+    if config.dtype == "float64" and not jax.config.jax_enable_x64:
+        raise ValueError(
+            "dtype: float64 needs JAX's x64 mode; run inside `with theory._precision.x64():` "
+            "(or jax.enable_x64(True)), or use dtype='float32'"
+        )
+    return jnp.float64 if config.dtype == "float64" else jnp.float32
 
 
 class EngineSettings(Protocol):

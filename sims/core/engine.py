@@ -59,7 +59,6 @@ from sims.core.client import (
     ClientInput,
     RoundInput,
     _draw_init,
-    _dtype,
     _given_init,
     _raw_key,
     auto_client_chunk,
@@ -67,7 +66,7 @@ from sims.core.client import (
     encoder,
     make_local_update,
 )
-from sims.core.config import EngineSettings, split_streams
+from sims.core.config import EngineSettings, float_dtype, split_streams
 from sims.core.environ import bounded_compile_options
 from sims.core.problem import Problem
 from sims.core.recorded import (
@@ -151,7 +150,7 @@ def _check_mesh(config: EngineSettings, mesh) -> None:
 def _make_init(config: EngineSettings, opt) -> Callable:
     """``init(problem, *, key, params=None) -> State`` of :func:`make_round`."""
     n, c, d = config.n_clients, config.c, config.d
-    dt = _dtype(config)
+    dt = float_dtype(config)
 
     def init(problem: Problem, *, key, params=None) -> State:
         key = _raw_key(key)
@@ -385,7 +384,7 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     ``diverged_loss``: a diverged round is not applied, the state stays at the last finite
     round (:func:`divergence`).
     """
-    n, dt = config.n_clients, _dtype(config)
+    n, dt = config.n_clients, float_dtype(config)
     method = config.loss_method
     _check_mesh(config, mesh)
     server = server_model(config)

@@ -11,8 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core.client import _dtype
-from sims.core.config import EngineSettings
+from sims.core.config import EngineSettings, float_dtype
 from theory import _validate as v
 
 Array = jax.Array
@@ -84,7 +83,7 @@ def make_problem(
       gamma_max, gamma_min: MAR schedule ends (paper defaults 1e-1, 1e-3).
       H: (d, d) transform for ``cl-dissimilar``.
     """
-    dt = _dtype(config)
+    dt = float_dtype(config)
     n, d = config.n_clients, config.d
     if getattr(getattr(targets, "dtype", None), "kind", None) == "b":
         v.fail_type("targets", "real (N, d, d) matrices, not booleans", targets)
