@@ -358,6 +358,13 @@ def _report(err: BaseException, seen: dict) -> int:
     return code
 
 
+def _said(env_error: str | None) -> bool:
+    """Whether the environment check found an error (then written as ``dssl``'s one line)."""
+    if env_error is not None:
+        sys.stderr.write(f"{PROG}: error: {env_error}\n")
+    return env_error is not None
+
+
 def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     """:func:`main` without the boundary: errors propagate (``seen`` collects the parser, the
     arguments and the command for the boundary's message)."""
@@ -365,9 +372,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     # before anything imports jax; XLA_FLAGS (a child process) only once the arguments parse
     from sims.core import environ
 
-    env_error = environ.check_environment(start_backend=False, probe_flags=False)
-    if env_error is not None:
-        sys.stderr.write(f"{PROG}: error: {env_error}\n")
+    if _said(environ.check_environment(start_backend=False, probe_flags=False)):
         return 2
     parser = build_parser()
     seen["parser"] = parser
@@ -380,9 +385,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     check = getattr(module, "check", None)  # checks between options that need no JAX, first
     if check is not None:
         check(args)
-    env_error = environ.check_environment(start_backend=False)
-    if env_error is not None:
-        sys.stderr.write(f"{PROG}: error: {env_error}\n")
+    if _said(environ.check_environment(start_backend=False)):
         return 2
     csv_path = getattr(args, "csv", None)
     from sims.commands import _boundary
@@ -405,9 +408,7 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
             not getattr(module, "XLA_DEFAULTS", False), _host_devices(module, args)
         ),
     ):
-        env_error = environ.platform_error()  # starts the backend, with the flags set
-        if env_error is not None:
-            sys.stderr.write(f"{PROG}: error: {env_error}\n")
+        if _said(environ.platform_error()):  # starts the backend, with the flags set
             return 2
         from theory._validate import sizes_forced
 

@@ -545,8 +545,16 @@ def simulate(
     optima = _optima(s, W_bar, pi, targets, x, p)
     reps = _representations(s, W_local, W_bar, x, y, p, dt)
     del x
+    run = {"rounds_done": done, "interrupted": bool(interrupted), "diverged": diverged}
+    return _result(settings, s, config, mesh, graph_info, trace, run | optima | reps)
+
+
+def _result(settings, s: _Setup, config, mesh, graph_info: dict, trace: dict, parts: dict):
+    """The result dict of :func:`simulate`: the configuration, then ``parts`` (what the run
+    measured) and the last round's recorded metrics, in the order of :data:`RESULT_FIELDS`;
+    the trace when ``settings.trace``."""
     embeddings = methods.get(settings.method).embeddings
-    parts = {
+    parts = parts | {
         "config": {k: getattr(config, k) for k in _CONFIG_FIELDS}
         | {
             # the mask ratio only where it enters the method (not cl, cl-dissimilar)
@@ -561,14 +569,10 @@ def simulate(
         }  # fmt: skip
         | ({"gamma_max": settings.gamma_max, "gamma_min": settings.gamma_min} if embeddings else {})
         | graph_info,
-        "rounds_done": done,
-        "interrupted": bool(interrupted),
         "consensus_distance": float(trace["consensus_distance"][-1]),
         "zeta_sq": float(trace["zeta_sq"][-1]),
         "loss": float(trace["loss_global"][-1]),
-        "diverged": diverged,
     }
-    parts |= optima | reps
     result = {k: parts[k] for k in RESULT_FIELDS}
     if settings.trace:
         result["trace"] = {
