@@ -25,7 +25,6 @@ __all__ = [
     "push_sum",
     "DivergenceWarning",
     "verify",
-    "MIXING_NOT_ENTERED",
     "mixing_scope",
 ]
 
@@ -33,31 +32,18 @@ __all__ = [
 #: word ``dssl verify --mixing-file`` has always printed)
 MIXING_GRAPH_LABEL = "mixing-file"
 
-#: Claims a given mixing matrix does not enter, and why: their Track B does not read the
-#: configuration's DecL mixing matrix. Every other claim with a DecL side reads W (its Eq. (1)
-#: weights, or its support as the graph); the local and FL claims and Eq. 17 have no DecL side.
-MIXING_NOT_ENTERED = {
-    "eq17": "a property of the mask expectation, with no mixing",
-    "thm4.2.local": "local training, with no mixing",
-    "thm4.3.local": "local training, with no mixing",
-    "thm4.2.fl": "FedAvg, whose averaging weights are not a mixing matrix",
-    "thm4.3.fl": "FedAvg, whose averaging weights are not a mixing matrix",
-    "cor4.5": "a sweep over graphs of increasing |Ā| under the paper's uniform rule, not one W",
-    "thm4.6.eq89": "FL against DecL on the complete graph under the uniform rule, not the given W",
-}
-
 
 def mixing_scope(claim_id: str) -> str:
     """``"enters"`` or ``"does not enter: <why>"``: whether a given mixing matrix enters the
-    claim's verdicts (:data:`MIXING_NOT_ENTERED`).
+    claim's verdicts (the claim's :attr:`theory.claims.Claim.no_mixing`).
 
     Example:
       >>> mixing_scope("thm4.6"), mixing_scope("cor4.5")[:15]
       ('enters', 'does not enter:')
     """
     v.choice(claim_id, "claim", cl.CLAIM_IDS)
-    why = MIXING_NOT_ENTERED.get(claim_id)
-    return "enters" if why is None else f"does not enter: {why}"
+    why = cl.REGISTRY[claim_id].no_mixing
+    return f"does not enter: {why}" if why else "enters"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -89,6 +89,8 @@ _THM44_WHY = (
     "Eqs. (62)-(63)); s as Thm 4.4 defines it, a spread max r̄ − min r̄, over the k ∈ [N] "
     "that its bounds cover"
 )
+#: why FedAvg's claims take no given W
+_FEDAVG_NO_W = "FedAvg, whose averaging weights are not a mixing matrix"
 _ANY_METHOD = {"method": (PAPER_MIM, PAPER_CL), "sensitivity": _SPREAD_N}
 
 
@@ -111,6 +113,7 @@ REGISTRY: dict[str, Claim] = {
             paper_reading={},
             paper_reading_why="one reading: Eq. (17) against the exact mask expectation of Eq. (4) "
             "it is derived from (App. A.6.2)",
+            no_mixing="a property of the mask expectation, with no mixing",
         ),
         Claim(
             "eq29-30",
@@ -136,6 +139,7 @@ REGISTRY: dict[str, Claim] = {
             _bound_b("objective", "local"),
             paper_reading=_MIM,
             paper_reading_why=_MIM_WHY,
+            no_mixing="local training, with no mixing",
         ),
         Claim(
             "thm4.2.decl",
@@ -154,6 +158,7 @@ REGISTRY: dict[str, Claim] = {
             _bound_b("objective", "fl"),
             paper_reading=_MIM,
             paper_reading_why=_MIM_WHY,
+            no_mixing=_FEDAVG_NO_W,
         ),
         Claim(
             "thm4.3.local",
@@ -163,6 +168,7 @@ REGISTRY: dict[str, Claim] = {
             _bound_b("cl", "local"),
             paper_reading=_CL,
             paper_reading_why=_CL_WHY,
+            no_mixing="local training, with no mixing",
         ),
         Claim(
             "thm4.3.decl",
@@ -181,6 +187,7 @@ REGISTRY: dict[str, Claim] = {
             _bound_b("cl", "fl"),
             paper_reading=_CL,
             paper_reading_why=_CL_WHY,
+            no_mixing=_FEDAVG_NO_W,
         ),
         Claim(
             "thm4.4",
@@ -200,6 +207,8 @@ REGISTRY: dict[str, Claim] = {
             _cor45_b,
             paper_reading=_ANY_METHOD,
             paper_reading_why=_any_method_why("Cor 4.5, App. A.6.5", "for any SSL method"),
+            no_mixing="a sweep over graphs of increasing |Ā| under the paper's uniform rule, "
+            "not one W",
         ),
         Claim(
             "thm4.6",
@@ -227,6 +236,8 @@ REGISTRY: dict[str, Claim] = {
             _thm46_b("eq89"),
             paper_reading=_ANY_METHOD,
             paper_reading_why=_any_method_why("Thm 4.6, Eqs. (88)-(89)"),
+            no_mixing="FL against DecL on the complete graph under the uniform rule, "
+            "not the given W",
         ),
     )
 }

@@ -358,7 +358,10 @@ class Claim:
     the paper's, their words combined with R5); empty for a claim with one reading.
     ``paper_reading_why``: one line saying why, citing the paper's section. ``sweeps_d``:
     the claim's Track B word is also reported at every d of ``VerifyConfig.d_sweep`` (Thm
-    4.4's statement is a limit :math:`d \to \infty`, read along the sweep)."""
+    4.4's statement is a limit :math:`d \to \infty`, read along the sweep).
+    ``no_mixing``: why a given DecL mixing matrix W does not enter the claim's verdicts (its
+    Track B does not read the configuration's W); empty where it enters (the claim's DecL side
+    reads W's Eq. (1) weights, or its support as the graph)."""
 
     id: str
     reference: str
@@ -369,6 +372,7 @@ class Claim:
     paper_reading: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
     paper_reading_why: str = ""
     sweeps_d: bool = False
+    no_mixing: str = ""
 
 
 # ----------------------------------------------------------------------------------------------
