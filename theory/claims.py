@@ -48,7 +48,14 @@ from theory.claims_bounds import (
     _thm44_a,
     _thm44_b,
 )
-from theory.claims_graphs import _cor45_a, _cor45_b, _thm46_a, _thm46_b, cor45_certificate
+from theory.claims_graphs import (
+    THM46_RELATION,
+    _cor45_a,
+    _cor45_b,
+    _thm46_a,
+    _thm46_b,
+    cor45_certificate,
+)
 from theory.claims_model import (  # noqa: F401 (re-exported: the public names)
     CL_READINGS,
     CLAIM_IDS,
@@ -216,6 +223,7 @@ REGISTRY: dict[str, Claim] = {
             "FL is no less robust than DecL: lim_{d->oo} s_Dec >= s_Fed",
             _thm46_a("thm4.6"),
             _thm46_b("thm4.6"),
+            relation=THM46_RELATION["thm4.6"],
             paper_reading=_ANY_METHOD,
             paper_reading_why=_any_method_why("Thm 4.6, Eqs. (79)-(89)"),
         ),
@@ -225,6 +233,7 @@ REGISTRY: dict[str, Claim] = {
             "strict inequality s_Dec > s_Fed when |Ā| < N",
             _thm46_a("eq87"),
             _thm46_b("eq87"),
+            relation=THM46_RELATION["eq87"],
             paper_reading=_ANY_METHOD,
             paper_reading_why=_any_method_why("Thm 4.6, Eq. (87)"),
         ),
@@ -234,6 +243,7 @@ REGISTRY: dict[str, Claim] = {
             "equality s_Dec = s_Fed when |A_i| = N for all i",
             _thm46_a("eq89"),
             _thm46_b("eq89"),
+            relation=THM46_RELATION["eq89"],
             paper_reading=_ANY_METHOD,
             paper_reading_why=_any_method_why("Thm 4.6, Eqs. (88)-(89)"),
             no_mixing="FL against DecL on the complete graph under the uniform rule, "

@@ -236,8 +236,12 @@ def _thm46_a(which: str):
     return check
 
 
+#: The relation of s_Dec to s_Fed that Thm 4.6 (``thm4.6``), its Eq. (87) and its Eq. (89) assert
+THM46_RELATION = {"thm4.6": ">=", "eq87": ">", "eq89": "=="}
+
+
 def _thm46_b(which: str):
-    relation = {"thm4.6": ">=", "eq87": ">", "eq89": "=="}[which]
+    relation = THM46_RELATION[which]
 
     def check(cfg: VerifyConfig, reading: dict) -> Evidence:
         ex = _exact(cfg)

@@ -361,7 +361,8 @@ class Claim:
     4.4's statement is a limit :math:`d \to \infty`, read along the sweep).
     ``no_mixing``: why a given DecL mixing matrix W does not enter the claim's verdicts (its
     Track B does not read the configuration's W); empty where it enters (the claim's DecL side
-    reads W's Eq. (1) weights, or its support as the graph)."""
+    reads W's Eq. (1) weights, or its support as the graph). ``relation``: for a claim that
+    compares s_Dec with s_Fed, the relation it asserts (``">="``, ``">"`` or ``"=="``)."""
 
     id: str
     reference: str
@@ -373,6 +374,7 @@ class Claim:
     paper_reading_why: str = ""
     sweeps_d: bool = False
     no_mixing: str = ""
+    relation: str = ""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from sims.verdict_map.rows import headline
 from theory import claims as cl
 from theory import verdicts as vd
 
-_TC_REL = {"thm4.6": ">=", "thm4.6.eq87": ">", "thm4.6.eq89": "=="}
 #: R10: the collapse rule R7 needs the rank of the optimum, which the Track C evidence does not
 #: carry; every cell whose comparison R7 would guard says so
 R7_NOT_APPLIED = "not applied: the trained optimum's rank is not in the evidence (R10)"
@@ -157,9 +156,10 @@ def _tc_decl_vs_fl(cid, ev, nums, stage_word, values) -> list:
     found = []
     for m in _trained(values):
         if m in nums:
-            w, n = _tc_thm46(nums, m, _TC_REL[cid])
+            relation = cl.REGISTRY[cid].relation
+            w, n = _tc_thm46(nums, m, relation)
             rd = {"method": values[m], "sensitivity": "spread-N"}
-            found.append((rd, w, n, f"trained s_Dec {_TC_REL[cid]} s_Fed (R1, T6)"))
+            found.append((rd, w, n, f"trained s_Dec {relation} s_Fed (R1, T6)"))
     if not found:
         reason = nums.get("reason") or ev.get("note", "")
         found.append(({}, "not-run", {"reason": reason}, "no trained numbers"))
@@ -180,7 +180,7 @@ _TC_FOUND = {
     "thm4.3": _tc_cl_bound,
     "thm4.4": _tc_mim_vs_cl,
     "cor4.5": _tc_connectivity,
-    **dict.fromkeys(_TC_REL, _tc_decl_vs_fl),
+    "thm4.6": _tc_decl_vs_fl,
 }
 
 
