@@ -359,6 +359,33 @@ def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma
     return _applied(state, new_state, vals, local, one, metrics, index=who)
 
 
+def _round_inputs(config: EngineSettings, state: State, problem: Problem):
+    r"""``(shared, inputs)``: what every client of the round reads (:class:`RoundInput`: t, the
+    minibatch and loss streams of the run's key, H, the learning-rate factor, the algorithm's
+    shared part) and each client's own inputs (:class:`ClientInput`, the clients on the leading
+    axis: parameters, optimiser state, sizes, population targets, :math:`\bar z`, and MAR's
+    :math:`\gamma_t^{(i)}` of Eq. 7, 0 in round 0 where Algorithms 1-2 run plain MIM)."""
+    t, dt, n = state.round, float_dtype(config), config.n_clients
+    streams = split_streams(state.key)
+    gamma = losses.gamma_cosine(
+        state.counts.astype(dt), config.gamma_omega, problem.gamma_max, problem.gamma_min
+    )
+    gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))
+    sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
+    scale, alg = config.lr_scale, config.client_algorithm
+    shared = RoundInput(
+        t, streams["sampling"], streams["masks"], problem.H,
+        jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt),
+        () if alg is None else alg.share(state.algo),
+    )  # fmt: skip
+    inputs = ClientInput(
+        state.params, state.opt_state, None, sizes,
+        problem.targets if config.population else None, state.z_bar, gamma, None,
+        algo=state.algo,
+    )  # fmt: skip
+    return shared, inputs
+
+
 def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     r"""Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
     :func:`make_engine`; the problem must then be placed by
@@ -394,27 +421,11 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
 
     def round_step(state: State, problem: Problem, stats=None):
         t = state.round
-        streams = split_streams(state.key)
-        k_rows, k_loss = streams["sampling"], streams["masks"]
         # the mixing rule with this problem's arrays: FedAvg (1 sᵀ, s the weights of this
         # round's participants) or gossip with W
         rule = config.mixing_rule(problem.mixing, problem.agg)
-        gamma = losses.gamma_cosine(
-            state.counts.astype(dt), config.gamma_omega, problem.gamma_max, problem.gamma_min
-        )
-        gamma = jnp.where(t > 0, gamma, jnp.zeros_like(gamma))  # round 0: plain MIM (Alg. 1–2)
-        sizes = problem.sizes if problem.sizes is not None else jnp.ones((n,), jnp.int32)
-        scale, alg = config.lr_scale, config.client_algorithm
-        shared = RoundInput(
-            t, k_rows, k_loss, problem.H,
-            jnp.ones((), dt) if scale is None else scale(t, config.rounds, dt),
-            () if alg is None else alg.share(state.algo),
-        )  # fmt: skip
-        inputs = ClientInput(
-            state.params, state.opt_state, None, sizes,
-            problem.targets if config.population else None, state.z_bar, gamma, None,
-            algo=state.algo,
-        )  # fmt: skip
+        shared, inputs = _round_inputs(config, state, problem)
+        k_rows, gamma = shared.k_rows, inputs.gamma
 
         def train(clients: ClientInput, who):
             local, *outputs = updates(clients._replace(index=who), shared, problem.x, who)
