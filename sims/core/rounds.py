@@ -476,8 +476,11 @@ def scan_in_calls(scan: Callable, state: Any, args: tuple, total: int, per_call:
     split.
 
     >>> scan = lambda s, step, k: (s + step * k, jnp.arange(k))
-    >>> [(done, int(s)) for done, s, _ in scan_in_calls(scan, jnp.int32(0), (2,), 5, 2)]
-    [(2, 4), (4, 8), (5, 10)]
+    >>> for done, s, _ in scan_in_calls(scan, jnp.int32(0), (2,), 5, 2):
+    ...     print(done, int(s))
+    2 4
+    4 8
+    5 10
     """
     done = 0
     while done < total:
