@@ -36,7 +36,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "trackd_options.json"
 
 
 def main() -> None:
-    from sims.cli import cpu_xla_flags
+    from sims.core.environ import cpu_xla_flags
 
     with cpu_xla_flags():
         _bench()

@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.seeds < 2:
         parser.error("--seeds: an integer >= 2 (a standard error needs two seeds)")
-    from sims.cli import cpu_xla_flags
+    from sims.core.environ import cpu_xla_flags
 
     with cpu_xla_flags():
         _run(args.seeds)

@@ -157,6 +157,8 @@ def test_output_shapes_and_bound_fraction():
         ({"method": "mim", "decl": {"g": [1.0, 0.0]}}, "decl"),
         ({"method": "mim", "decl": {"fl": [0.5, 0.25, 0.25]}}, "decl"),
         ({"method": "mim", "decl": {"local1": [0.5, 0.25, 0.25]}}, "decl"),
+        ({"method": "mim", "decl": {"local": [0.5, 0.25, 0.25]}}, "decl"),
+        ({"method": "mim", "decl": {"config": [0.5, 0.25, 0.25]}}, "decl"),
         ({"method": "mim", "p": 0.0}, "p"),
     ],
 )

@@ -1,7 +1,9 @@
 r"""One communication round and its pieces, shared by :func:`sims.run` and the engine.
 
 The round itself is :func:`one_round` (Algorithms 1 and 2 of arXiv 2607.02447): draw the
-participants, train them, put their results back among the N clients, mix with the rule. Both
+participants, train them, put their results back among the N clients (unless the caller keeps
+the participants' alone: FedAvg's server model), mix with the rule; the rounds of a run are
+jitted calls of :func:`scan_in_calls` (their traces joined by :func:`concat_traces`). Both
 trainers hand it their values (the per-client training, the mixing rule, N, S) and add only what
 is theirs (:func:`sims.core.engine.make_round`: γ, :math:`\bar z`, counts, metrics, divergence;
 :func:`sims.core.trainer.run`: push-sum weights, the trace, ``record``). Its pieces are written
@@ -415,13 +417,14 @@ def one_round(
 
     The rule draws round t's participants ``active`` with ``key``; the trained clients ``who``
     are all N, or (``n_sampled`` S < N) the S participants, in client order; ``train(taken,
-    who) -> (models, outputs)`` trains them, ``taken`` the rows ``who`` of ``inputs`` (a pytree
-    with the clients on a leading axis N; None leaves stay None), or ``take(inputs, who)`` where
-    given (the FedAvg server model: one row of parameters that every participant starts from).
-    With S < N the ``outputs`` go back among the N clients, into ``fill(outputs)`` (the values
-    of the untrained; ``fill`` None: they stay the S rows of ``who``), and the models are mixed
-    in one of two orders, each its caller's own (they sum in a different order, so their
-    floating-point bits differ):
+    who) -> (models, outputs)`` trains them: with every client training, ``taken`` is
+    ``inputs`` itself; with S < N it is the rows ``who`` of ``inputs`` (a pytree with the clients
+    on a leading axis N; None leaves stay None), or ``take(inputs, who)`` where given (the
+    FedAvg server model: one row of parameters that every participant starts from), and the
+    ``outputs`` go back among the N clients, into ``fill(outputs)`` (the values of the
+    untrained; ``fill`` None: they stay the S rows of ``who``). ``take`` and ``fill`` are read
+    only when S < N. With S < N the models are mixed in one of two orders, each its caller's
+    own (they sum in a different order, so their floating-point bits differ):
 
     * ``kept`` (N, ...) given (the round-start models): the trained models are put back among
       them first and the rule mixes all N, ``rule.mix(local, carry, active)`` (an untrained

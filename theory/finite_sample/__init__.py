@@ -127,7 +127,8 @@ def track_b_samples(
         (``theory.structured.STRUCTURED_TRANSFORMS``) or ``"rotation-full"`` /
         an ``ImplicitOrthogonal`` (a dense rotation of all d axes, matrix-free).
       decl: name → π (N weights) of the DecL objectives to solve (e.g. Eq. 1 weights); a name
-        other than ``fl`` and ``local0`` … ``local{N-1}`` (the FL and local weightings).
+        other than ``fl``, ``local0`` … ``local{N-1}`` (the FL and local weightings) and the
+        result's own keys ``config``, ``local`` and ``seconds``.
       abar: name → :math:`\lvert\bar A\rvert` of those graphs (for the DecL bound); missing →
         bound not evaluated.
       steps, oversample: Krylov steps q and extra start columns.
@@ -174,6 +175,10 @@ def track_b_samples(
     return out
 
 
+#: the keys of track_b_samples' result beside its weightings (a DecL weighting may not take them)
+_RESULT_KEYS = ("config", "local", "seconds")
+
+
 def _track_b_args(model, method, beta, m, seeds, p, H, decl, steps, oversample) -> tuple:
     """Validated (p, M, seeds, steps, oversample, transform, weightings) of track_b_samples;
     the weightings by name, each ``(framework, (N,) weights)``."""
@@ -199,8 +204,10 @@ def _track_b_args(model, method, beta, m, seeds, p, H, decl, steps, oversample) 
     weight_sets = {f"local{i}": ("local", np.eye(n)[i]) for i in range(n)}
     weight_sets["fl"] = ("fl", np.full(n, 1.0 / n))
     for name, w in (decl or {}).items():
-        if name in weight_sets:
-            v.fail("decl", f"names other than fl and local0..local{n - 1}", name)
+        if name in weight_sets or name in _RESULT_KEYS:
+            v.fail(
+                "decl", f"names other than fl, local, local0..local{n - 1}, config, seconds", name
+            )
         w = v.array(w, "decl", shape=(n,))
         if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
             v.fail("decl", "weights that are non-negative and sum to 1", w.tolist())

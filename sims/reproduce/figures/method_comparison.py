@@ -251,7 +251,7 @@ def mim_vs_cl_takeaway(results: dict) -> str:
     )
     in_se = f" ({_span(np.abs(trained) / se)} SE)" if np.all(se > 0) else ""
     exacts = np.array([_num(by[(m, d)].get("exact_s_N")) for m in (mim, cl) for d in ds])
-    residue = f"MIM {_span(resid['mim'])}, CL {_span(resid['cl'])}"
+    residue = f"MIM {_span(resid[mim])}, CL {_span(resid[cl])}"
     if np.all(np.abs(exacts) < _EXACT_ZERO):
         return (
             f"The exact s_N of MIM and CL is 0 at every d (|s_N| ≤ {np.max(np.abs(exacts)):.1e}), "
