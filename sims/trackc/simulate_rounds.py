@@ -339,14 +339,14 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
                 if flag.stop or (stop is not None and stop()):
                     interrupted = True
                     break
+                before = done
                 done, new_state, tr = next(calls)
                 jax.block_until_ready(new_state)
                 state = new_state
                 traces.append(tr)
-                k = tr["diverged"].shape[0]
                 bad = np.flatnonzero(np.asarray(tr["diverged"]))
                 if bar is not None:  # the rounds of the chunk that finished finite
-                    bar.n = done - k + (int(bad[0]) if bad.size else k)
+                    bar.n = before + (int(bad[0]) if bad.size else done - before)
                     bar.refresh()
                 if bad.size:
                     break  # the state is frozen at the last finite round from here on
