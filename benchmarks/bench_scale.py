@@ -22,6 +22,12 @@ targets: FL carries one identity target and the round reads its statistics
 (``sims.trackc.bench.identity_stats``; no (N, d, d) array), DecL the N identity targets
 ``make_problem`` validates. Metrics level ``--metrics``.
 
+``--devices K`` (K > 1): on a CPU, K XLA devices (one per core:
+``--xla_force_host_platform_device_count``) split the clients (``make_round(config, mesh)``,
+the problem placed by ``sims.core.sharding.shard_clients``): each device trains the clients it
+holds, and the mixing gathers the neighbours' rows across them. The ``fl-server`` cells keep one
+device (the server-model round runs on one).
+
 Each (framework, N) runs in a fresh process: seconds per round (best of ``--rounds`` jitted
 rounds after a warm-up round that compiles), the process's peak RSS after them, its RSS after
 the imports (the baseline), and the bytes N·c·d·(dtype size) of one stack of models. The
@@ -31,6 +37,8 @@ Usage::
 
     python benchmarks/bench_scale.py                      # FL 1e2..1e5, DecL 1e2..1e3
     python benchmarks/bench_scale.py --n 100,1000 --frameworks fl
+    python benchmarks/bench_scale.py --n 1000,10000,100000 --frameworks decl \
+        --mixing one-peer --devices 2                     # DecL on both cores
 """
 
 import argparse
@@ -155,6 +163,7 @@ def run_cell(name: str, n: int, a) -> dict:
     from sims.core.config import key_tree
     from sims.core.engine import make_round
     from sims.core.problem import make_problem
+    from sims.core.sharding import client_mesh, shard_clients
     from sims.trackc.bench import identity_stats
     from sims.trackc.engine_config import EngineConfig
 
@@ -200,7 +209,17 @@ def run_cell(name: str, n: int, a) -> dict:
             pi=jnp.full((n,), 1.0 / n, dt),
         )
     stats = identity_stats(d, dt)
-    init, round_step = make_round(config)
+    mesh = None
+    if a.devices > 1 and not config.server_model:
+        mesh = client_mesh(jax.devices()[: a.devices])
+        if problem.targets.shape[0] < n:  # the one identity target above: one per device
+            # (the round reads the targets only through ``stats``; shard_clients splits their
+            # leading axis over the devices)
+            problem = problem._replace(
+                targets=jnp.broadcast_to(problem.targets[:1], (a.devices, d, d))
+            )
+        problem = shard_clients(problem, mesh)
+    init, round_step = make_round(config, mesh)
     step = jax.jit(round_step)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
     t0 = time.perf_counter()
@@ -232,6 +251,8 @@ def run_cell(name: str, n: int, a) -> dict:
         "model_stack_bytes": n * a.c * d * isz,
         "load_average": list(os.getloadavg()),
         "device": _device_name(),
+        "devices": 1 if mesh is None else a.devices,
+        "loss_global": float(np.asarray(metrics["loss_global"])),  # the last round's
     }
 
 
@@ -251,6 +272,12 @@ def _device_name() -> str:
 def _child(framework: str, n: int, argv: list[str], timeout: float) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--cell", f"{framework}:{n}", *argv]
     env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
+    k = int(argv[argv.index("--devices") + 1]) if "--devices" in argv else 1
+    if k > 1 and env["JAX_PLATFORMS"] == "cpu":  # K devices on the CPU, before jax starts
+        from sims.core.environ import add_xla_flags
+
+        flag = f"--xla_force_host_platform_device_count={k}"
+        env["XLA_FLAGS"] = add_xla_flags(env.get("XLA_FLAGS"), (flag,))
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=os.path.dirname(HERE)
@@ -288,11 +315,13 @@ def _devices(cells: list[dict]) -> str:
 
 
 def slopes(cells: list[dict]) -> dict:
-    """:func:`slope` of each framework's cells, DecL's per mixing rule (``"decl (one-peer)"``):
-    one line per form of the round, over every cell of the table (added runs included)."""
+    """:func:`slope` of each framework's cells, DecL's per mixing rule (``"decl (one-peer)"``)
+    and each per device count (``", 2 devices"``): one line per form of the round, over every
+    cell of the table (added runs included)."""
     groups: dict[str, list[dict]] = {}
     for c in cells:
         label = c["framework"] + (f" ({c['mixing']})" if c["framework"] == "decl" else "")
+        label += f", {c['devices']} devices" if c.get("devices", 1) > 1 else ""
         groups.setdefault(label, []).append(c)
     return {label: slope(group) for label, group in groups.items()}
 
@@ -312,18 +341,19 @@ def markdown(doc: dict) -> str:
         + f". Each cell a fresh process; seconds per round: best "
         f"of {s['rounds']} after a compiling round. Command: `{doc['command']}`.",
         "",
-        "| framework | mixing | N | S | s / round (wall) | CPU s / round | peak RSS (MiB) "
-        "| baseline RSS (MiB) | one model stack N·c·d (MiB) | status |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| framework | mixing | devices | N | S | s / round (wall) | CPU s / round "
+        "| peak RSS (MiB) | baseline RSS (MiB) | one model stack N·c·d (MiB) | status |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     mib = 1 << 20
     for c in doc["cells"]:
         if c.get("status") != "ok":
-            lines.append(f"| {c['framework']} | | {c['n_clients']} | | | | | | | {c['status']} |")
+            lines.append(f"| {c['framework']} | | | {c['n_clients']} | | | | | | | {c['status']} |")
             continue
         mixing = c["mixing"] + (" (server model)" if c.get("server_model") else "")
         lines.append(
-            f"| {c['framework']} | {mixing} | {c['n_clients']} | {c['clients_per_round']} "
+            f"| {c['framework']} | {mixing} | {c.get('devices', 1)} | {c['n_clients']} "
+            f"| {c['clients_per_round']} "
             f"| {c['seconds_per_round']:.4f} | {c['cpu_seconds_per_round']:.4f} "
             f"| {c['peak_rss_bytes'] / mib:.0f} "
             f"| {c['baseline_rss_bytes'] / mib:.0f} | {c['model_stack_bytes'] / mib:.1f} "
@@ -360,9 +390,10 @@ _RUN_FIELDS = ("command", "settings", "loadavg_before", "loadavg_after", "date")
 
 
 def _added(old: dict, new: dict) -> dict:
-    """``old`` with ``new``'s cells added (replacing its cells of the same framework, mixing
-    and N) and ``new``'s command, settings, load and date listed under ``added_runs``."""
-    key = lambda c: (c["framework"], c.get("mixing"), c["n_clients"])  # noqa: E731
+    """``old`` with ``new``'s cells added (replacing its cells of the same framework, mixing,
+    N and device count) and ``new``'s command, settings, load and date listed under
+    ``added_runs``."""
+    key = lambda c: (c["framework"], c.get("mixing"), c["n_clients"], c.get("devices", 1))  # noqa: E731
     fresh = {key(c) for c in new["cells"]}
     runs = old.get("added_runs", []) + [{k: new[k] for k in _RUN_FIELDS}]
     return old | {
@@ -392,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=tuple(DATA),
         help="client minibatches: drawn from keys, or fixed (no draw: a control)",
     )
+    ap.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help="split the clients over K devices (on a CPU: K XLA devices, one per core)",
+    )
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per cell")
     ap.add_argument("--out", default=OUT, help="output stem (.json and .md are written)")
     ap.add_argument("--cell", default=None, help=argparse.SUPPRESS)
@@ -417,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         "--batch", str(a.batch), "--local-steps", str(a.local_steps),
         "--clients-per-round", str(a.clients_per_round), "--rounds", str(a.rounds),
         "--dtype", a.dtype, "--metrics", a.metrics, "--data", a.data,
+        "--devices", str(a.devices),
     ]  # fmt: skip
     ns = [int(float(x)) for x in a.n.split(",")]
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -436,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python benchmarks/bench_scale.py", *(argv or sys.argv[1:])]),
         "settings": {k: getattr(a, k) for k in (
             "method", "d", "c", "batch", "local_steps", "clients_per_round", "rounds", "dtype",
-            "metrics", "mixing", "decl_max_n", "data")},
+            "metrics", "mixing", "decl_max_n", "data", "devices")},
         "machine": {
             "cpu_model": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
         },

@@ -14,7 +14,7 @@ from tests._helpers import load_script
 def _args(**kw):
     base = dict(
         method="mim", d=8, c=2, batch=4, local_steps=2, clients_per_round=3, rounds=2,
-        dtype="float32", metrics="all", mixing="dense-ring", data="gaussian",
+        dtype="float32", metrics="all", mixing="dense-ring", data="gaussian", devices=1,
     )  # fmt: skip
     return argparse.Namespace(**(base | kw))
 
@@ -27,7 +27,23 @@ def test_one_cell(name):
     assert cell["clients_per_round"] == (6 if name == "decl" else 3)
     assert cell["seconds_per_round"] > 0 and cell["peak_rss_bytes"] >= cell["baseline_rss_bytes"]
     assert cell["model_stack_bytes"] == 6 * 2 * 8 * 4
-    assert cell["device"] == "cpu"
+    assert cell["device"] == "cpu" and cell["devices"] == 1
+
+
+def test_two_devices_cell():
+    """--devices 2: the cell runs in a fresh process with two CPU devices, the one-peer DecL
+    round's clients split over them (and records it); its loss is the one-device cell's."""
+    import os
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the two-device cell needs two")
+    mod = load_script("bench_scale")
+    argv = ["--mixing", "one-peer", "--d", "8", "--c", "2", "--batch", "4", "--local-steps",
+            "2", "--rounds", "1", "--devices"]  # fmt: skip
+    cells = [mod._child("decl", 8, argv + [k], timeout=300) for k in ("1", "2")]
+    assert [c["status"] for c in cells] == ["ok", "ok"], cells
+    assert [c["devices"] for c in cells] == [1, 2]
+    assert cells[1]["loss_global"] == pytest.approx(cells[0]["loss_global"], rel=1e-5)
 
 
 def test_fixed_data_control():

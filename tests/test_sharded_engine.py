@@ -1,9 +1,11 @@
 """The engine with its clients split over 4 simulated CPU devices (``make_engine(config,
 mesh=...)``: local updates and metrics in ``jax.shard_map``) equals the one-device engine.
 
-Every configuration that takes another path through a round: DecL and FedAvg with all clients,
-FedAvg with a sampled set that splits evenly over the devices (sharded) and one that does not
-(trained without ``shard_map``), population mode, a method with two parameter matrices and
+Every configuration that takes another path through a round: DecL (with the dense W, whose rows
+the devices split, and with the rules of ``sims.core.mixing`` that every device holds whole:
+neighbour lists, the one-peer exponential graph, keyed random matchings) and FedAvg with all
+clients, FedAvg with a sampled set that splits evenly over the devices (sharded) and one that
+does not (trained without ``shard_map``), population mode, a method with two parameter matrices and
 per-step records (mim-recon), one with embeddings and a γ schedule (MAR), Adam with persistent
 state, a run that diverges (its trace holds NaN and inf where the one-device trace does), and
 runs recording only the losses (``metrics="loss"``). Float64, 1e-12 on the parameters and every
@@ -28,6 +30,7 @@ _SCRIPT = (
 from sims.core.engine import make_engine
 from sims.core.problem import make_problem
 from sims.core.recorded import METRICS_OF_LEVEL
+from sims.core import mixing
 from sims.core.sharding import client_mesh
 assert len(jax.devices()) == 4
 base = dict(n_clients=n, d=d, c=c, rounds=3, batch=4, local_steps=2)
@@ -47,6 +50,16 @@ cases = {
     "losses only, diverges": dict(method="mim", framework="decl", lr=50.0, metrics="loss"),
     "losses only, mim-recon, records": dict(method="mim-recon", framework="decl",
                                             record_local=True, metrics="loss"),
+    "sparse gossip (neighbour lists)": dict(method="mim", framework="decl"),
+    "one-peer exponential (time-varying)": dict(method="mim", framework="decl"),
+    "random matchings (keyed)": dict(method="mar", framework="decl"),
+}
+# the DecL rules given as values of sims.core.mixing (replicated on every device) instead of
+# the dense W (its rows split over the devices)
+RULES = {
+    "sparse gossip (neighbour lists)": mixing.sparse_gossip(mix),
+    "one-peer exponential (time-varying)": mixing.one_peer_exponential(n),
+    "random matchings (keyed)": mixing.random_matching(n),
 }
 OTHER = {"diverged", "diverged_client", "diverged_loss", "local_iterates", "local_grads"}
 
@@ -64,7 +77,7 @@ worst = 0.0
 for name, kw in cases.items():
     cfg = EngineConfig(**base, **kw)
     prob = make_problem(cfg, t, x=None if cfg.population else x,
-                        mixing=mix if cfg.framework == "decl" else None)
+                        mixing=RULES.get(name, mix) if cfg.framework == "decl" else None)
     a, ta = make_engine(cfg).run(prob, key=key_tree(0)["root"])
     b, tb = make_engine(cfg, mesh=mesh).run(prob, key=key_tree(0)["root"])
     assert set(ta) == set(tb), (name, sorted(ta), sorted(tb))
@@ -104,7 +117,8 @@ def _simulate(*extra: str) -> subprocess.CompletedProcess:
 def test_simulate_devices_equals_one_device():
     """``dssl simulate --devices 2`` as a program: on a CPU with 2 or more cores, dssl makes
     one device per core and the run equals ``--devices 1`` (float64: 1e-10 on every number
-    of the result); with one core, or clients that do not split evenly, one clear line."""
+    of the result), for FedAvg and for DecL on the one-peer exponential graph (a rule every
+    device holds whole); with one core, or clients that do not split evenly, one clear line."""
     import json
 
     cores = len(os.sched_getaffinity(0))
@@ -112,15 +126,17 @@ def test_simulate_devices_equals_one_device():
     if cores < 2:
         assert two.returncode == 2 and "devices: must be at most" in two.stderr
         return
-    assert two.returncode == 0, two.stderr[-2000:]
-    one = _simulate()
-    assert one.returncode == 0, one.stderr[-2000:]
-    a, b = json.loads(one.stdout), json.loads(two.stdout)
-    assert a["config"].pop("devices") == 1 and b["config"].pop("devices") == 2
-    flat_a, flat_b = _numbers(a), _numbers(b)
-    assert flat_a.keys() == flat_b.keys() and len(flat_a) > 50
-    worst = max(abs(flat_a[k] - flat_b[k]) / max(1.0, abs(flat_a[k])) for k in flat_a)
-    assert worst <= 1e-10, worst
+    for extra in ((), ("--framework", "decl", "--graph", "one_peer_exp")):
+        two = _simulate("--devices", "2", *extra) if extra else two
+        assert two.returncode == 0, two.stderr[-2000:]
+        one = _simulate(*extra)
+        assert one.returncode == 0, one.stderr[-2000:]
+        a, b = json.loads(one.stdout), json.loads(two.stdout)
+        assert a["config"].pop("devices") == 1 and b["config"].pop("devices") == 2
+        flat_a, flat_b = _numbers(a), _numbers(b)
+        assert flat_a.keys() == flat_b.keys() and len(flat_a) > 50
+        worst = max(abs(flat_a[k] - flat_b[k]) / max(1.0, abs(flat_a[k])) for k in flat_a)
+        assert worst <= 1e-10, (extra, worst)
     odd = _simulate("--devices", "2", "--n-clients", "5", "--d", "20")
     assert odd.returncode == 2
     assert odd.stderr.strip().splitlines() == [
@@ -146,6 +162,7 @@ _API_SCRIPT = """
 import jax, jax.numpy as jnp, jax.random as jr, numpy as np, optax
 jax.config.update("jax_enable_x64", True)
 from sims.core import trainer as api
+from sims.core.mixing import one_peer_exponential
 from sims.core.sharding import client_mesh
 from theory import topology
 assert len(jax.devices()) == 4
@@ -167,6 +184,7 @@ cases = {
     "gossip": dict(mixing=ring),
     "push-sum": dict(mixing=("push-sum", A)),
     "gossip, chunk 1": dict(mixing=ring, chunk=1),
+    "one-peer exponential": dict(mixing=one_peer_exponential(n)),
 }
 worst = 0.0
 for name, kw in cases.items():
@@ -194,7 +212,8 @@ print("max_err", worst)
 def test_api_run_sharded_equals_one_device():
     """``sims.run(..., mesh=...)`` (Track D's engine) on 4 simulated devices equals the
     one-device run: FedAvg with all clients, with a sampled set that splits evenly (sharded)
-    and one that does not, gossip, push-sum and chunked clients (float64, 1e-12)."""
+    and one that does not, gossip (a dense W and the one-peer exponential graph), push-sum and
+    chunked clients (float64, 1e-12)."""
     out = fresh_python(["-c", _API_SCRIPT], devices=4)
     assert out.returncode == 0, out.stderr[-3000:]
     err = float(out.stdout.strip().splitlines()[-1].split()[1])

@@ -75,23 +75,30 @@ def _divisible(n: int, mesh: Mesh, field: str) -> None:
 def shard_clients(problem, mesh: Mesh):
     """Place a :class:`sims.core.problem.Problem` with its client axis split over ``mesh``.
 
-    Fields with a leading client axis (targets, x, sizes, mixing rows, agg, π) are sharded;
-    the rest (γ's, H) are replicated. ``make_engine(config).run(shard_clients(problem, mesh),
-    key=key)`` then runs on all devices of the mesh. N must be a multiple of the device count.
+    Fields with a leading client axis (targets, x, sizes, the rows of a dense W, agg, π) are
+    sharded; the rest (γ's, H) are replicated, and so is a mixing rule given as a value of
+    :mod:`sims.core.mixing` (neighbour lists, a one-peer or matching schedule: O(N·k)
+    integers, small beside the models). ``make_engine(config).run(shard_clients(problem,
+    mesh), key=key)`` then runs on all devices of the mesh. N must be a multiple of the device
+    count.
+
+    With a rule value the devices train the clients they hold and ``jit``'s partitioner
+    gathers the neighbours' rows for the mixing (each device a copy of the N local models:
+    one more model stack per device than the one-device round; ``benchmarks/bench_scale.py
+    --devices``).
     """
     axis = mesh.axis_names[0]
     _divisible(int(problem.targets.shape[0]), mesh, "n_clients")
-    if not hasattr(problem.mixing, "shape"):  # a sparse or time-varying gossip rule
-        v.fail("mesh", "None with a sparse or time-varying mixing rule (one device mixes by "
-               "neighbour lists)", mesh)  # fmt: skip
     split = NamedSharding(mesh, P(axis))
     repl = NamedSharding(mesh, P())
+    rule_value = not hasattr(problem.mixing, "shape")  # a sparse or time-varying gossip rule
     out = {}
     for name, val in problem._asdict().items():
         if val is None:
             out[name] = None
         else:
-            out[name] = jax.device_put(val, split if name in _CLIENT_FIELDS else repl)
+            rows = name in _CLIENT_FIELDS and not (name == "mixing" and rule_value)
+            out[name] = jax.device_put(val, split if rows else repl)
     return type(problem)(**out)
 
 
