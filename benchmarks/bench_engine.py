@@ -1,6 +1,6 @@
 """Engine benchmark: the vmapped FL/DecL engine against a Python loop over clients.
 
-The engine-vs-loop comparison is ``sims.trackc.bench.compare`` (N = 100 clients, d = 64, c = 16,
+The engine-vs-loop comparison is ``timing.compare`` (N = 100 clients, d = 64, c = 16,
 batch 32, 5 local steps, 20 rounds, CPU): the engine against a Python loop over clients calling a
 jitted single-client update, a loop over clients and local steps, and plain NumPy; compile time
 excluded, final parameters checked equal. Also: a 1000-configuration sweep
@@ -29,10 +29,11 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
+from timing import compare  # noqa: E402
+
 from sims.core.engine import sweep  # noqa: E402
 from sims.core.problem import make_problem  # noqa: E402
 from sims.files import write_text  # noqa: E402 - the one writer
-from sims.trackc.bench import compare  # noqa: E402
 from sims.trackc.engine_config import EngineConfig  # noqa: E402
 from theory import topology  # noqa: E402
 

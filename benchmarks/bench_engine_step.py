@@ -17,7 +17,7 @@ XLA fuses each variant in its own way, so the parts need not add up to the step.
 
 ``--bound`` also times, in turn in this process, the engine (20 rounds of the quick setting,
 DecL ring) and the loop over clients with one jitted client update per call
-(``sims.trackc.bench_loops._loop_runner``), and restates the bound on their ratio from the measured
+(``baselines._loop_runner``), and restates the bound on their ratio from the measured
 parts: the engine cannot take less than its 100 local steps of (products only + masks and
 views), so loop / that is the most it can gain over the loop with these kernels. The products
 are counted at the speed XLA reaches on these shapes (32×64 by 64×16 per client, batched over
@@ -39,9 +39,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak, script_record  # noqa: E402
 
 from sims.losses import methods  # noqa: E402
-from sims.trackc.bench import QUICK, SAMPLES_PER_CLIENT, _best, matmul_peak, script_record  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "engine_step.json"
 P, LR = 0.75, 0.01
@@ -50,7 +50,7 @@ VARIANTS = ("step", "no products", "products only", "masks and views")
 
 def product_flops(n: int, b: int, c: int, d: int) -> int:
     """Flops of the products of one step on n clients: 8·B·c·d (two views → embeddings, two
-    gradient products) + 4·c²·d (WWᵀ and (WWᵀ)W), as ``sims.trackc.bench.round_flops`` counts
+    gradient products) + 4·c²·d (WWᵀ and (WWᵀ)W), as ``timing.round_flops`` counts
     them."""
     return n * (8 * b * c * d + 4 * c * c * d)
 
@@ -150,14 +150,15 @@ def restated_bound(ms: dict, repeats: int) -> dict:
     """The engine and the client loop at the quick setting, timed in turn, and the bound on
     their ratio: the loop's time over ``rounds × local_steps`` steps of (products only + masks
     and views), the work no organisation of the round can avoid with these kernels."""
-    from sims.core.config import key_tree
-    from sims.core.engine import make_engine
-    from sims.trackc.bench import (
+    from baselines import _loop_runner, starting_params
+    from timing import (
         _problem,
         bench_config,
         best_interleaved,
     )
-    from sims.trackc.bench_loops import _loop_runner, starting_params
+
+    from sims.core.config import key_tree
+    from sims.core.engine import make_engine
 
     config = bench_config(**QUICK)
     problem = _problem(config)

@@ -12,7 +12,7 @@ for N = 10³, 10⁴, 10⁵:
 
 The sparse and dense results are compared (max absolute difference, float32). Each time is the
 best of ``--repeats`` calls, the implementations of one N in turn
-(:func:`sims.trackc.bench.best_interleaved`). The result names the CPU model and the load
+(:func:`timing.best_interleaved`). The result names the CPU model and the load
 average before and after: the machine the numbers were measured on.
 
 Usage: ``python benchmarks/bench_gossip.py [--repeats 5] [--out PATH]``; writes
@@ -30,10 +30,10 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import best_interleaved, script_record  # noqa: E402
 
 from sims.core import mixing as mx  # noqa: E402
 from sims.reproduce.pipeline.machine import cpu_name  # noqa: E402
-from sims.trackc.bench import best_interleaved, script_record  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "gossip.json"
 SIZES = (1_000, 10_000, 100_000)

@@ -3,13 +3,13 @@
 Run it on a machine with a GPU (``make bench`` is the CPU table). In one process:
 
 1. **Peak.** The GPU's float32 matmul throughput, an 8192×8192 product of random operands
-   (:func:`sims.trackc.bench.matmul_peak`), at JAX's two matmul precisions: ``default`` (XLA may run
+   (:func:`timing.matmul_peak`), at JAX's two matmul precisions: ``default`` (XLA may run
    float32 products on the TF32 tensor cores) and ``highest`` (full float32).
 2. **Track C engine** (linear MIM, Eq. 4 of arXiv 2607.02447; FedAvg, all clients, SGD, E = 5,
-   float32; :func:`sims.trackc.bench.scale_case`, best of the timed rounds after compilation) at
+   float32; :func:`timing.scale_case`, best of the timed rounds after compilation) at
    N = 1000, d = 4096 with c = 64, B = 128 (the CPU efficiency cell's c and B) and with c = 16,
    B = 32 (the quick setting's), and the quick setting N = 100, d = 64, each at both precisions.
-   Achieved FLOP/s count the matmul flops of :func:`sims.trackc.bench.round_flops` and are set
+   Achieved FLOP/s count the matmul flops of :func:`timing.round_flops` and are set
    against the peak measured at the same precision.
 3. **CPU/GPU ratio.** The default-precision cells again on the same machine's CPU, in a fresh
    process with ``JAX_PLATFORMS=cpu`` (float32 on the CPU is full float32 either way).
@@ -51,8 +51,9 @@ import jax.random as jr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import timing as bench  # noqa: E402
+
 from sims.files import write_text  # noqa: E402 - the one writer
-from sims.trackc import bench  # noqa: E402
 
 PARTS = ("peak", "engine", "rounds", "drjax", "trackd", "cpu")
 PRECISIONS = ("default", "highest")
@@ -154,8 +155,8 @@ def drjax_cells(smoke: bool) -> list:
 def cpu_cells(cells, rounds: int, timeout: int) -> dict:
     """The cells on this machine's CPU, in a fresh process (a GPU process cannot switch)."""
     code = (
-        f"import json, sys; sys.path.insert(0, {str(ROOT)!r});"
-        "from sims.trackc import bench;"
+        f"import json, sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'benchmarks')!r}];"
+        "import timing as bench;"
         f"cells = {[list(x) for x in cells]!r};"
         "out = {'peak': bench.matmul_peak(2048, repeats=5),"
         f" 'cells': [bench.scale_case(n, d, c=c, batch=b, m=m, rounds={rounds}, framework='fl')"

@@ -9,7 +9,7 @@ script checks that (largest difference of the final parameters, expected 0) and 
   built once with :mod:`sims.keys` and once with ``jax.random`` in its place (the functions of
   :mod:`sims.keys` are replaced before that engine is traced), MIM and CL (the CL views draw
   two keys per step), and stacked NumPy beside them, all in turn
-  (``sims.trackc.bench.best_interleaved``; best and median of ``--repeats`` timed calls);
+  (``timing.best_interleaved``; best and median of ``--repeats`` timed calls);
 * the time of each engine's first call (tracing, compiling and one run).
 
 Usage: ``python benchmarks/bench_keys.py [--repeats 15]``; writes
@@ -32,19 +32,19 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
-
-import sims.keys  # noqa: E402
-from sims.core.client import initial_params  # noqa: E402
-from sims.core.config import key_tree  # noqa: E402
-from sims.core.engine import make_engine  # noqa: E402
-from sims.trackc.bench import (  # noqa: E402
+from baselines import _numpy_runner  # noqa: E402
+from timing import (  # noqa: E402
     QUICK,
     _problem,
     bench_config,
     interleaved_times,
     script_record,
 )
-from sims.trackc.bench_loops import _numpy_runner  # noqa: E402
+
+import sims.keys  # noqa: E402
+from sims.core.client import initial_params  # noqa: E402
+from sims.core.config import key_tree  # noqa: E402
+from sims.core.engine import make_engine  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "keys.json"
 

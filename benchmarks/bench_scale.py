@@ -19,7 +19,7 @@ The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a gen
 any N (the paper's model needs d ≥ 2N); ``--data hash-gaussian`` draws the same distribution
 with ``sims.losses.gaussian``, ``--data fixed`` draws nothing (the controls). The metrics'
 targets: FL carries one identity target and the round reads its statistics
-(``sims.trackc.bench.identity_stats``; no (N, d, d) array), DecL the N identity targets
+(``timing.identity_stats``; no (N, d, d) array), DecL the N identity targets
 ``make_problem`` validates. Metrics level ``--metrics``.
 
 ``--devices K`` (K > 1): on a CPU, K XLA devices (one per core:
@@ -159,12 +159,12 @@ def run_cell(name: str, n: int, a) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from timing import identity_stats
 
     from sims.core.config import key_tree
     from sims.core.engine import make_round
     from sims.core.problem import make_problem
     from sims.core.sharding import client_mesh, shard_clients
-    from sims.trackc.bench import identity_stats
     from sims.trackc.engine_config import EngineConfig
 
     base_rss = _rss_bytes()

@@ -18,7 +18,7 @@ script times, on the models of N clients:
   for them (:func:`accuracy_cases`, float64);
 * the whole engine at the quick setting with each of the three forms, the engine recording
   only the losses (``metrics="loss"``) and stacked NumPy beside it, the implementations in
-  turn (``sims.trackc.bench.best_interleaved``).
+  turn (``timing.best_interleaved``).
 
 For the engines with the other forms the module's ``_spectral_norm`` is replaced before that
 engine is traced (the engine looks it up when it traces a round).
@@ -42,18 +42,18 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.special  # noqa: E402
-
-import sims.core.recorded as em  # noqa: E402
-from sims.core.config import key_tree  # noqa: E402
-from sims.core.engine import make_engine  # noqa: E402
-from sims.trackc.bench import (  # noqa: E402
+from baselines import _numpy_runner  # noqa: E402
+from timing import (  # noqa: E402
     QUICK,
     _problem,
     bench_config,
     best_interleaved,
     script_record,
 )
-from sims.trackc.bench_loops import _numpy_runner  # noqa: E402
+
+import sims.core.recorded as em  # noqa: E402
+from sims.core.config import key_tree  # noqa: E402
+from sims.core.engine import make_engine  # noqa: E402
 from theory._precision import x64  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "spectral_norm.json"
@@ -222,9 +222,7 @@ def main(argv=None) -> dict:
         "us_per_client_by_n_clients": per_client(args.repeats),
         "relative_error_in_norm": accuracy_cases(),
         "quick_setting_20_rounds": engine_rows(args.repeats),
-        "timing": (
-            f"best of {args.repeats}, the variants in turn (sims.trackc.bench.best_interleaved)"
-        ),
+        "timing": (f"best of {args.repeats}, the variants in turn (timing.best_interleaved)"),
     }
     res = script_record(res, load_before, args.out)
     for cell, r in res["norms_alone"].items():

@@ -19,7 +19,7 @@ with all clients, float32, CPU. Three or four paths, measured in the same run:
 Compile time is excluded (each path runs once before timing; best of ``repeats``); the final
 parameters of the engine and the loop are compared. The loop's achieved FLOP/s (XLA's cost
 analysis of one local step, forward and backward, times the steps) is set against a float32
-matmul peak measured in the same run (:func:`sims.trackc.bench.matmul_peak`): a speed-up of the
+matmul peak measured in the same run (:func:`timing.matmul_peak`): a speed-up of the
 engine over the loop is bounded by how far below that peak the loop runs.
 
 Usage: ``python benchmarks/bench_trackd.py [--rounds 2] [--repeats 2] [--clients 20]
@@ -46,8 +46,8 @@ request_host_devices()
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
+from timing import _best, machine, matmul_peak  # noqa: E402
 
-from sims.trackc.bench import _best, machine, matmul_peak  # noqa: E402
 from sims.trackd import data as tdata  # noqa: E402
 from sims.trackd import train as tt  # noqa: E402
 from sims.trackd.losses import LossConfig  # noqa: E402

@@ -10,7 +10,7 @@ model is broadcast / map / reduce: a FedAvg round is written, as its documentati
         return drjax.reduce_mean(drjax.map_fn(client_update, (models, data)))
 
 and the rounds are a Python loop over the jitted round. Here both sides train the same linear MIM
-problem (Eq. 4 of arXiv 2607.02447, SGD): the same data (``sims.trackc.bench._problem``), the
+problem (Eq. 4 of arXiv 2607.02447, SGD): the same data (``timing._problem``), the
 same starting encoder, every client in every round, the same minibatch rows and masks (both draw
 them with :func:`sims.core.rounds.batch_indices` and :func:`sims.core.rounds.loss_key`, so the
 final models agree to float32 rounding). DrJAX's client update is written two ways:
@@ -33,15 +33,16 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+import baselines
 import jax
 import jax.numpy as jnp
 import numpy as np
+import timing as bench
 
 from sims.core.config import key_tree, split_streams
 from sims.core.engine import make_engine
 from sims.core.rounds import batch_indices, loss_key
 from sims.losses import methods
-from sims.trackc import bench, bench_loops
 
 __all__ = ["drjax_runner", "head_to_head", "drjax_report", "SETTINGS"]
 
@@ -106,7 +107,7 @@ def head_to_head(
     """Engine (all metrics, and ``metrics="loss"``) against the two DrJAX rounds on one setting
     of :data:`SETTINGS` (FedAvg, all clients, float32, ``samples`` per client; ``overrides``
     replace fields of the setting, for small checks): each compiled and run once, then timed
-    in turn (:func:`sims.trackc.bench.best_interleaved`); the final server models compared
+    in turn (:func:`timing.best_interleaved`); the final server models compared
     with the engine's."""
     import drjax
 
@@ -121,7 +122,7 @@ def head_to_head(
     def engine_run(eng):
         return lambda: jax.block_until_ready(eng.run(problem, key=root)[0].params)
 
-    server0 = jnp.asarray(bench_loops.starting_params(engine, config, problem, root)[0])
+    server0 = jnp.asarray(baselines.starting_params(engine, config, problem, root)[0])
     runs = {"engine": engine_run(engine), "loss_only": engine_run(loss_only)}
     for name, closed in (("drjax", False), ("drjax_closed_form", True)):
         r = drjax_runner(config, problem, closed_form=closed)

@@ -191,11 +191,12 @@ def _api_writers() -> dict:
 
         return plt.figure(figsize=(1, 1))
 
+    from timing import script_record
+
     from sims import files
     from sims.data.datasets import write_random_cifar10
     from sims.reproduce import export
     from sims.reproduce.pipeline import jsonio
-    from sims.trackc.bench import script_record
 
     return {
         "files.write_bytes": ("path", lambda p: files.write_bytes(p, b"x")),
@@ -210,7 +211,7 @@ def _api_writers() -> dict:
         ),
         "export.write_csv": ("path", lambda p: export.write_csv({"loss": [0.5, 0.25]}, p)),
         "export.check_csv_path": ("csv", lambda p: export.check_csv_path(p)),
-        "trackc.bench.script_record": ("out", lambda p: script_record({"k": 1}, [0, 0, 0], p)),
+        "timing.script_record": ("out", lambda p: script_record({"k": 1}, [0, 0, 0], p)),
         "datasets.write_random_cifar10(file)": (
             "path",
             lambda p: (
@@ -940,7 +941,7 @@ def _sweep(options):
     from sims.trackc.engine_config import EngineConfig
 
     config = EngineConfig(n_clients=4, d=8, c=2, batch=2, local_steps=1, rounds=1, dtype="float32")
-    from sims.trackc.bench import _problem
+    from timing import _problem
 
     problem = _problem(config)
     fn, args = engine.sweep_call(

@@ -28,12 +28,12 @@ def per_client(n: int, metrics: str) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from timing import identity_stats
 
     from sims.core.config import key_tree
     from sims.core.engine import make_round
     from sims.core.mixing import mixing_rule
     from sims.core.problem import make_problem
-    from sims.trackc.bench import identity_stats
     from sims.trackc.engine_config import EngineConfig
 
     d, dt = 64, np.float32

@@ -1,6 +1,6 @@
 """``make bench``: the engine comparison and the scale table, written to benchmarks/results/.
 
-1. ``sims.trackc.bench.compare`` on the quick setting (N = 100, d = 64, c = 16, B = 32, E = 5,
+1. ``timing.compare`` on the quick setting (N = 100, d = 64, c = 16, B = 32, E = 5,
    T = 20, float32): engine vs loop over clients vs per-step loop vs stacked numpy vs the
    PyTorch per-client loop of ``benchmarks/torch_loop.py`` (the official code's organisation),
    side by side in this process.
@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-# one CPU device per core, for the comparison's sharded-engine row (sims.trackc.bench.compare); the
+# one CPU device per core, for the comparison's sharded-engine row (timing.compare); the
 # other rows run on the first device, as with one
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sims.core.environ import request_host_devices  # noqa: E402
@@ -56,8 +56,8 @@ PARTS = ("compare", "peak", "scale", "drjax", "sweep")
 
 def _data_bytes(n: int, d: int) -> int:
     """float32 bytes of a scale cell's problem: the samples and the (N, d, d) targets, or one
-    (1, d, d) target where ``sims.trackc.bench._problem`` builds the compact problem instead."""
-    from sims.trackc.bench import compact_targets
+    (1, d, d) target where ``timing._problem`` builds the compact problem instead."""
+    from timing import compact_targets
 
     return 4 * (n * M * d + (1 if compact_targets(n, d) else n) * d * d)
 
@@ -100,7 +100,7 @@ def _sweep(timeout: int, quick: bool) -> dict:
     seeds, bs = (10, 40) if quick else (250, 100)
     code = (
         "import json, sys; sys.path.insert(0, 'benchmarks');"
-        "import bench_engine as be; from sims.trackc.bench import peak_rss_bytes;"
+        "import bench_engine as be; from timing import peak_rss_bytes;"
         f"r = be.bench_sweep({seeds}, {bs}); r['peak_rss_bytes'] = peak_rss_bytes();"
         "print(json.dumps(r))"
     )
@@ -142,7 +142,7 @@ def main() -> None:
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    from sims.trackc import bench
+    import timing as bench
 
     path = OUT / "bench.json"
     res = json.loads(path.read_text()) if path.exists() else {}
@@ -276,7 +276,7 @@ def report(res: dict) -> str:
             "",
         ]
         if "timing" in c:
-            lines += [f"Timing: {c['timing']} (`sims.trackc.bench.best_interleaved`).", ""]
+            lines += [f"Timing: {c['timing']} (`timing.best_interleaved`).", ""]
     p = res.get("peak_cell")
     if p and "seconds_per_round" in p:
         peak = (c or {}).get("matmul_peak_flop_per_s")

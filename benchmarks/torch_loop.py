@@ -4,7 +4,7 @@ Clients are trained one after another, each from a copy of its model with a fres
 ``torch.optim.SGD`` and autograd, on the linear MIM alignment loss (Eq. 4 of arXiv 2607.02447:
 −mean_b (W(x_b⊙m_b))ᵀ(W(x_b⊙(1−m_b))) + ½‖WWᵀ‖², P(m = 1) = 1 − p); after every round the
 models are mixed (x_i ← Σ_j M_ij x_j: the DecL matrix, or FedAvg's 1 sᵀ). Same sizes, same
-data and same mixing as ``sims.trackc.bench.compare``; torch's own RNG (a different random stream:
+data and same mixing as ``timing.compare``; torch's own RNG (a different random stream:
 equal cost per step, equal results only in distribution). Imported only by the benchmarks, so
 the core install needs no torch.
 """

@@ -82,7 +82,12 @@ def fresh_python(
 
 def load_script(name: str):
     """The module of ``benchmarks/<name>.py``, imported from its file (the benchmarks are
-    scripts, not a package)."""
+    scripts, not a package). The folder is put on ``sys.path`` (at its end) first, as running a
+    script puts it, so that a script finds the benchmarks' own library (``timing``,
+    ``baselines``)."""
+    folder = str(ROOT / "benchmarks")
+    if folder not in sys.path:
+        sys.path.append(folder)
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

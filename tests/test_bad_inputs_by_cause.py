@@ -17,6 +17,7 @@ from sims.cli import main
 from sims.core.mixing import check_mixing
 from sims.reproduce import export
 from sims.reproduce.pipeline import jsonio
+from tests._helpers import load_script
 from theory import _validate as v
 from theory import bounds, objectives, solve, topology
 from theory.datamodel import DataModel, class_second_moments, client_second_moment
@@ -142,7 +143,8 @@ def test_long_runs_announce_their_estimate_and_progress(capsys):
 
 def test_topology_and_bench_estimates_grow_with_the_sizes():
     from sims.commands import topology as topo_cmd
-    from sims.trackc import bench
+
+    bench = load_script("timing")
 
     assert topo_cmd.estimate_seconds(2500) > v.PROGRESS_AFTER_S
     assert topo_cmd.estimate_seconds(20) < v.PROGRESS_AFTER_S
@@ -541,7 +543,8 @@ def test_unknown_compiler_options_are_refused_before_compiling(name):
     import jax.random as jr
 
     from sims.core import engine
-    from sims.trackc.bench import _problem
+
+    _problem = load_script("timing")._problem
     from sims.trackc.engine_config import EngineConfig
 
     config = EngineConfig(n_clients=4, d=8, c=2, batch=2, local_steps=1, rounds=1,

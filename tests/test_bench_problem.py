@@ -9,7 +9,9 @@ import pytest
 from sims.core.config import key_tree
 from sims.core.engine import make_round
 from sims.core.recorded import target_stats
-from sims.trackc import bench
+from tests._helpers import load_script
+
+bench = load_script("timing")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

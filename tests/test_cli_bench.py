@@ -66,11 +66,13 @@ def test_bench_program_times_the_sharded_engine():
 def test_no_sharded_row_for_a_compact_problem():
     """A compact bench problem (one (1, d, d) target for all clients) cannot be split by
     client: ``compare`` leaves the sharded row out instead of failing after the other rows."""
-    from tests._helpers import fresh_python
+    from tests._helpers import ROOT, fresh_python
 
-    code = """
+    code = f"""
+import sys
 import jax, jax.random as jr
-from sims.trackc import bench
+sys.path.append({str(ROOT / "benchmarks")!r})
+import timing as bench
 cfg = bench.bench_config(n_clients=4, d=4, c=2, batch=4, local_steps=1, rounds=1,
                          framework="fl")
 prob = bench._problem(cfg, compact=True)
@@ -80,3 +82,17 @@ print(bench._sharded_engine(cfg, prob, jr.key(0), None))
     out = fresh_python(["-c", code], devices=2)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "{}"
+
+
+def test_bench_needs_the_checkout(monkeypatch, tmp_path):
+    """The benchmarking code lives in ``benchmarks/``, not in the package: without that folder
+    beside ``sims/`` (an install without the source checkout) ``dssl bench`` says so in one
+    line."""
+    import pytest
+
+    import sims
+    from sims.commands import bench
+
+    monkeypatch.setattr(sims, "__file__", str(tmp_path / "sims" / "__init__.py"))
+    with pytest.raises(ValueError, match=r"^bench: must be run from a source checkout"):
+        bench._timing()

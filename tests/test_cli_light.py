@@ -149,9 +149,9 @@ def test_parse_time_names_equal_their_sources():
                                         if objectives.takes_transform(m))  # fmt: skip
     assert n.BOUND_CONSTANT_RANGE == bounds.CONSTANT_RANGE
     assert n.DATA_PATHS == {name: source.path for name, source in data.SOURCES.items()}
-    from sims.trackc import bench
+    from tests._helpers import load_script
 
-    assert n.BENCH_SAMPLES_PER_CLIENT == bench.SAMPLES_PER_CLIENT
+    assert n.BENCH_SAMPLES_PER_CLIENT == load_script("timing").SAMPLES_PER_CLIENT
     from sims.data import datasets
 
     assert n.CIFAR10_BATCHES == datasets._CIFAR_TRAIN + (datasets._CIFAR_TEST,)

@@ -22,6 +22,7 @@ import pytest
 
 from sims.cli import main
 from sims.trackc.simulate_rounds import estimate_bytes
+from tests._helpers import ROOT
 
 GIB = 2**30
 
@@ -33,13 +34,15 @@ CASES = {
 
 def _child_peak_rss(argv: list[str]) -> tuple[int, int, str]:
     """Run ``dssl simulate argv --rounds 1 --json`` in a fresh child; (rc, peak RSS bytes of
-    that child, stderr). The peak is the child's VmHWM (:func:`sims.trackc.bench.peak_rss_bytes`):
-    its ``ru_maxrss`` starts at the RSS of the test process that forked it (measured: 3.9 GiB
-    reported for a 4-client run started from a process holding 4 GB)."""
+    that child, stderr). The peak is the child's VmHWM (``peak_rss_bytes`` of
+    ``benchmarks/timing.py``): its ``ru_maxrss`` starts at the RSS of the test process that
+    forked it (measured: 3.9 GiB reported for a 4-client run started from a process holding
+    4 GB)."""
     code = (
         "import sys\n"
         "from sims.cli import main\n"
-        "from sims.trackc.bench import peak_rss_bytes\n"
+        f"sys.path.append({str(ROOT / 'benchmarks')!r})\n"
+        "from timing import peak_rss_bytes\n"
         "rc = main(sys.argv[1:])\n"
         "sys.stderr.write('PEAK %d\\n' % peak_rss_bytes())\n"
         "sys.exit(rc)\n"
@@ -116,7 +119,8 @@ def _capped(argv: list[str]) -> subprocess.CompletedProcess:
     code = (
         "import sys\n"
         "from sims.cli import main\n"
-        "from sims.trackc.bench import peak_rss_bytes\n"
+        f"sys.path.append({str(ROOT / 'benchmarks')!r})\n"
+        "from timing import peak_rss_bytes\n"
         "rc = main(sys.argv[1:])\n"
         "sys.stderr.write('PEAK %d\\n' % peak_rss_bytes())\n"
         "sys.exit(rc)\n"

@@ -21,7 +21,7 @@ from sims import files
 from sims.cli import main
 from sims.reproduce import export
 from sims.reproduce.pipeline import jsonio
-from sims.trackc.bench import script_record
+from tests._helpers import load_script
 
 
 def _figure():
@@ -42,7 +42,7 @@ WRITERS = {
         p.parent, {"a": 1}, json_files={p.name: lambda r: r}
     ),
     "write_csv": lambda p: export.write_csv({"a": [1.0]}, p, field="f"),
-    "script_record": lambda p: script_record({"a": 1}, [0.0, 0.0, 0.0], p),
+    "script_record": lambda p: load_script("timing").script_record({"a": 1}, [0.0, 0.0, 0.0], p),
 }
 
 KINDS = ("device", "fifo", "symlink", "folder")

@@ -65,7 +65,7 @@ DATASETS = ("mnist", "digits", "cifar10", "npz")
 DATA_PATHS = {"mnist": None, "digits": None, "cifar10": "directory", "npz": "file"}
 #: sims.data.datasets._CIFAR_TRAIN + (_CIFAR_TEST,): the batch files of a CIFAR-10 folder
 CIFAR10_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
-#: sims.trackc.bench.SAMPLES_PER_CLIENT
+#: SAMPLES_PER_CLIENT of benchmarks/timing.py
 BENCH_SAMPLES_PER_CLIENT = 256
 #: theory.claims.CLAIM_IDS
 CLAIM_IDS = (

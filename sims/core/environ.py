@@ -255,7 +255,7 @@ def long_training_options() -> dict[str, Any]:
 def host_devices_flag() -> str:
     """The XLA flag that makes the CPU backend one device per core this process may run on
     (``--xla_force_host_platform_device_count``): ``dssl bench`` and ``make bench`` set it
-    for the engine with its clients sharded over the cores (:func:`sims.trackc.bench.compare`)."""
+    for the engine with its clients sharded over the cores (``benchmarks/timing.py``)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # no affinity call on this platform

@@ -7,6 +7,8 @@
 * :mod:`sims.trackc.consensus`: consensus distance and drift against their derived bounds;
 * :mod:`sims.trackc.experiments` and :mod:`sims.trackc.presets`: Section 6 (Fig. 2a, Table 6,
   Fig. 2b, MIM vs CL) with linear encoders, and the consensus experiment;
-* :mod:`sims.trackc.simulate_rounds`: the memory plan and chunked rounds of ``dssl simulate``;
-* :mod:`sims.trackc.bench`: the engine against the loop, numpy and PyTorch organisations.
+* :mod:`sims.trackc.simulate_rounds`: the memory plan and chunked rounds of ``dssl simulate``.
+
+The engine timed against the loop, numpy and PyTorch organisations (``dssl bench``) is
+benchmarking code: ``benchmarks/timing.py`` and ``benchmarks/baselines.py``.
 """

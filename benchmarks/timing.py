@@ -1,4 +1,5 @@
-"""Benchmarks of the training engine against the alternatives (library behind ``dssl bench``).
+"""Benchmarks of the training engine against the alternatives (the library behind ``dssl bench``
+and ``make bench``; the alternatives are ``baselines.py``, beside it).
 
 Measured side by side, same configuration (linear MIM, Eq. 4 of arXiv 2607.02447, SGD):
 
@@ -31,11 +32,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from baselines import _loop_runner, _numpy_runner, _per_step_runner, starting_params
 
 from sims.core.config import key_tree
 from sims.core.engine import make_engine, make_round
 from sims.core.problem import make_problem
-from sims.trackc.bench_loops import _loop_runner, _numpy_runner, _per_step_runner, starting_params
 from sims.trackc.engine_config import EngineConfig
 from theory import _validate as v
 from theory import topology

@@ -1,4 +1,4 @@
-"""The alternatives the engine is timed against (:mod:`sims.trackc.bench`): a Python loop over
+"""The alternatives the engine is timed against (``timing.py``): a Python loop over
 clients with one jitted update per client and round, a loop over clients and local steps with
 one jitted step each (fedjax's organisation), and plain numpy with the clients stacked; each
 starts from the engine's own starting point (:func:`starting_params`)."""
