@@ -211,6 +211,8 @@ def run_cell(name: str, n: int, a) -> dict:
     stats = identity_stats(d, dt)
     mesh = None
     if a.devices > 1 and not config.server_model:
+        if len(jax.devices()) < a.devices:
+            raise SystemExit(f"--devices: at most the {len(jax.devices())} devices present")
         mesh = client_mesh(jax.devices()[: a.devices])
         if problem.targets.shape[0] < n:  # the one identity target above: one per device
             # (the round reads the targets only through ``stats``; shard_clients splits their
@@ -251,7 +253,7 @@ def run_cell(name: str, n: int, a) -> dict:
         "model_stack_bytes": n * a.c * d * isz,
         "load_average": list(os.getloadavg()),
         "device": _device_name(),
-        "devices": 1 if mesh is None else a.devices,
+        "devices": 1 if mesh is None else int(mesh.devices.size),
         "loss_global": float(np.asarray(metrics["loss_global"])),  # the last round's
     }
 

@@ -89,7 +89,7 @@ def _cell(n: int, d: int, timeout: int, **kw) -> dict:
     args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
     code = (
         "import json, jax; jax.config.update('jax_enable_x64', True);"
-        "from sims import bench;"
+        "import sys; sys.path.insert(0, 'benchmarks'); import timing as bench;"
         f"print(json.dumps(bench.scale_case({n}, {d}, m={m}, rounds={rounds}, "
         f"loop={n <= 100 and d <= 512}{', ' + args if args else ''})))"
     )

@@ -82,8 +82,9 @@ def fresh_python(
 
 def load_script(name: str):
     """The module of ``benchmarks/<name>.py``, imported from its file (the benchmarks are
-    scripts, not a package). The folder is put on ``sys.path`` (at its end) first, as running a
-    script puts it, so that a script finds the benchmarks' own library (``timing``,
+    scripts, not a package). The folder is put on ``sys.path`` first (at its end, where running
+    a script puts it at the front: a module of the same name installed in the environment
+    would win here), so that a script finds the benchmarks' own library (``timing``,
     ``baselines``)."""
     folder = str(ROOT / "benchmarks")
     if folder not in sys.path:

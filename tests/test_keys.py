@@ -51,12 +51,22 @@ def test_known_answers_in_numpy_jax_and_jit(key, count, want):
 @given(key=st.tuples(words, words), count=st.lists(words, min_size=2, max_size=32))
 def test_hash_equals_jaxs_on_arrays(key, count):
     """``jax.extend.random.threefry_2x32`` hashes the first and second half of an even count
-    as the two words."""
+    as the two words; the JAX path (lax primitives) equals the NumPy one on arrays, and with a
+    column of keys broadcast against a row of counters and a scalar counter."""
     c = np.asarray(count[: len(count) // 2 * 2], np.uint32)
     half = len(c) // 2
     x0, x1 = keys.threefry2x32(np.uint32(key[0]), np.uint32(key[1]), c[:half], c[half:], xp=np)
     out = np.asarray(threefry_2x32(jnp.asarray(key, jnp.uint32), jnp.asarray(c)))
     np.testing.assert_array_equal(out, np.concatenate([x0, x1]))
+    j0, j1 = keys.threefry2x32(*(jnp.asarray(a) for a in (np.uint32(key[0]), np.uint32(key[1]),
+                                                           c[:half], c[half:])))  # fmt: skip
+    np.testing.assert_array_equal(np.concatenate([j0, j1]), np.concatenate([x0, x1]))
+    ks = np.asarray([key[0], key[1], key[0] ^ key[1]], np.uint32)[:, None]
+    want = keys.threefry2x32(ks, ks[::-1], c[:half], np.uint32(7), xp=np)
+    got = jax.jit(keys.threefry2x32)(ks, ks[::-1], c[:half], np.uint32(7))
+    for g, w in zip(got, want, strict=True):
+        assert g.shape == w.shape == (3, half)
+        np.testing.assert_array_equal(np.asarray(g), w)
 
 
 def _data(key):

@@ -90,6 +90,16 @@ for name, kw in cases.items():
     assert bool(np.any(ta["diverged"])) == ("diverges" in name), name
     print(name, max(errs))
     worst = max(worst, max(errs))
+# where shard_clients puts things: the client fields split, a rule value held whole
+from jax.sharding import PartitionSpec
+from sims.core.sharding import shard_clients
+cfg = EngineConfig(**base, method="mim", framework="decl")
+for mixing_in, split_rule in ((mix, True), (RULES["one-peer exponential (time-varying)"], False)):
+    placed = shard_clients(make_problem(cfg, t, x=x, mixing=mixing_in), mesh)
+    for field in ("targets", "x", "pi", "agg"):
+        assert getattr(placed, field).sharding.spec == PartitionSpec("clients"), field
+    for leaf in jax.tree.leaves(placed.mixing):
+        assert leaf.sharding.is_fully_replicated != split_rule, (split_rule, leaf.sharding)
 for bad, field in ((dict(n_clients=6), "n_clients:"), (None, "mesh:")):
     cfg = EngineConfig(**{**base, **(bad or {})}, method="mim", framework="fl")
     try:

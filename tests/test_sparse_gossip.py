@@ -204,11 +204,20 @@ def test_track_c_engine_runs_time_varying_rules(rule):
     assert np.isfinite(np.asarray(trace["loss"])).all()
 
 
-def test_track_c_engine_refuses_a_rule_it_cannot_take():
+def test_track_c_engine_on_a_mesh_and_a_rule_it_cannot_take():
+    """Neighbour lists on a one-device mesh (the rule held whole by the device) train the same
+    models as without a mesh; a cycle of dense N × N matrices is refused on a mesh (every
+    device would hold it whole), and push-sum, which the engine has no rule for, anywhere."""
     from sims.core.sharding import client_mesh
 
-    with pytest.raises(ValueError, match="^mesh: "):
-        _engine_run(mx.sparse_gossip(T.mixing_matrix("uniform", T.make_graph("ring", 8))),
+    rule = mx.sparse_gossip(T.mixing_matrix("uniform", T.make_graph("ring", 8)))
+    _, plain, _ = _engine_run(rule)
+    _, meshed, _ = _engine_run(rule, mesh=client_mesh(jax.devices()[:1]))
+    for a, b in zip(jax.tree.leaves(plain), jax.tree.leaves(meshed), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
+    W = T.mixing_matrix("uniform", T.make_graph("ring", 8))
+    with pytest.raises(ValueError, match="^mesh: must be None with a cycle of dense N × N"):
+        _engine_run(mx.gossip_sequence(np.stack([W, np.eye(8)])),
                     mesh=client_mesh(jax.devices()[:1]))  # fmt: skip
     with pytest.raises(ValueError, match="^mixing: "):
         _engine_run(mx.push_sum(np.full((8, 8), 1 / 8)))

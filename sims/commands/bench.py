@@ -59,29 +59,55 @@ def _sizes(args, samples_per_client: int) -> tuple[int, ...]:
 
 
 def check(args) -> None:
-    """The sizes, before JAX is imported (sims.cli)."""
+    """The sizes and the checkout's benchmarks/ folder, before JAX is imported (sims.cli)."""
     _sizes(args, BENCH_SAMPLES_PER_CLIENT)
+    _benchmarks()
 
 
-def _timing():
-    """``benchmarks/timing.py`` (and ``baselines.py`` beside it, which it imports) of the source
-    checkout this package runs from: the benchmarking code lives with the benchmarks, not in
-    the package. Without that folder (an install without the checkout), one line."""
-    import importlib.util
-    import sys
+#: The benchmarking code ``dssl bench`` runs, in the checkout's ``benchmarks/`` folder (it
+#: lives with the benchmarks, not in the package); ``timing`` imports ``baselines`` by name.
+BENCH_MODULES = ("baselines", "timing")
+
+
+def _benchmarks():
+    """The ``benchmarks/`` folder of the source checkout this package runs from (beside
+    ``sims/`` and ``pyproject.toml``), or one line saying there is none (an install without
+    the checkout)."""
     from pathlib import Path
 
     import sims
 
     folder = Path(sims.__file__).resolve().parents[1] / "benchmarks"
-    if not (folder / "timing.py").is_file():
-        v.fail("bench", "run from a source checkout (benchmarks/timing.py beside sims/)", folder)
-    for name in ("baselines", "timing"):  # timing imports baselines by name
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
+    present = all((folder / f"{name}.py").is_file() for name in BENCH_MODULES)
+    if not present or not (folder.parent / "pyproject.toml").is_file():
+        v.fail(
+            "bench", "run from a source checkout or its editable install (pip install -e .), "
+            "whose benchmarks/ holds timing.py and baselines.py", str(folder),
+        )  # fmt: skip
+    return folder
+
+
+def _timing():
+    """``benchmarks/timing.py`` with ``baselines.py``, imported from the checkout's files: a
+    module of either name already imported from elsewhere is not used, and a failed import
+    leaves nothing behind."""
+    import importlib.util
+    import sys
+
+    folder = _benchmarks()
+    for name in BENCH_MODULES:
+        path = (folder / f"{name}.py").resolve()
+        old = sys.modules.get(name)
+        if old is not None and getattr(old, "__file__", None) and path.samefile(old.__file__):
+            continue
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
             spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
     return sys.modules["timing"]
 
 

@@ -77,10 +77,12 @@ def shard_clients(problem, mesh: Mesh):
 
     Fields with a leading client axis (targets, x, sizes, the rows of a dense W, agg, π) are
     sharded; the rest (γ's, H) are replicated, and so is a mixing rule given as a value of
-    :mod:`sims.core.mixing` (neighbour lists, a one-peer or matching schedule: O(N·k)
-    integers, small beside the models). ``make_engine(config).run(shard_clients(problem,
-    mesh), key=key)`` then runs on all devices of the mesh. N must be a multiple of the device
-    count.
+    :mod:`sims.core.mixing` with neighbour lists (sparse gossip, a one-peer or static
+    exponential schedule: P·N·k indices and weights, small beside the models; keyed random
+    matchings hold no array). A cycle of dense N × N matrices (``gossip_sequence`` of a
+    (P, N, N) stack) is refused: every device would hold the P·N² entries. ``make_engine(
+    config).run(shard_clients(problem, mesh), key=key)`` then runs on all devices of the mesh.
+    N must be a multiple of the device count.
 
     With a rule value the devices train the clients they hold and ``jit``'s partitioner
     gathers the neighbours' rows for the mixing (each device a copy of the N local models:
@@ -92,6 +94,10 @@ def shard_clients(problem, mesh: Mesh):
     split = NamedSharding(mesh, P(axis))
     repl = NamedSharding(mesh, P())
     rule_value = not hasattr(problem.mixing, "shape")  # a sparse or time-varying gossip rule
+    n = int(problem.pi.shape[0])
+    if rule_value and any(np.shape(a)[-2:] == (n, n) for a in jax.tree.leaves(problem.mixing)):
+        v.fail("mesh", "None with a cycle of dense N × N matrices (every device would hold "
+               "them all; give the cycle as neighbour lists)", mesh)  # fmt: skip
     out = {}
     for name, val in problem._asdict().items():
         if val is None:
