@@ -46,8 +46,7 @@ from _interactive import (
     log,
 )
 
-from sims import data
-from sims.core import metrics
+from sims import data, metrics
 from sims.core.problem import make_problem
 from sims.trackc.engine_config import EngineConfig
 from theory import bounds, objectives, solve, spectral, topology

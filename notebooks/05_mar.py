@@ -42,8 +42,7 @@ from _interactive import (
     log,
 )
 
-from sims import data, losses
-from sims.core import metrics
+from sims import data, losses, metrics
 from sims.core.problem import make_problem
 from sims.trackc.engine_config import EngineConfig
 from theory import bounds, objectives, solve

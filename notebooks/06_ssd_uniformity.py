@@ -41,8 +41,7 @@ from _interactive import (
     train_paper_model,
 )
 
-from sims import losses
-from sims.core import metrics
+from sims import losses, metrics
 from theory import objectives, solve
 from theory.datamodel import DataModel
 

@@ -347,8 +347,7 @@ def train_paper_model(
     import numpy as np
 
     import sims
-    from sims import data
-    from sims.core import metrics
+    from sims import data, metrics
     from theory.datamodel import DataModel
 
     model = DataModel(d=d, n_clients=n_clients, **({} if c is None else {"c": c}))

@@ -461,8 +461,8 @@ def _api_rows():
 
     import sims
     from sims import data as D
+    from sims import metrics as mt
     from sims.commands import _common
-    from sims.core import metrics as mt
     from sims.core import problem as core_problem
     from sims.reproduce.pipeline import jsonio
     from sims.trackc.engine_config import EngineConfig
@@ -700,7 +700,7 @@ def _api_rows():
             ValueError,
         ),
         ("resolve_n d 0", lambda: bounds.resolve_n(0), "d", ValueError),
-        # sims.core.metrics
+        # sims.metrics
         (
             "rv rel_tol nan",
             lambda: mt.representability_vector(jnp.ones((2, 3)), nan),

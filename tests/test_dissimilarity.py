@@ -103,7 +103,7 @@ def _oracle_xi(Ws, w):
 def test_single_implementations_vs_numpy_oracle(weighted):
     """global loss, ζ² and Ξ: the float64 entry points, the jnp forms (jitted and not, in
     float64) and the sims wrappers all equal a hand-written loop to 1e-12."""
-    from sims.core import metrics as mt
+    from sims import metrics as mt
     from sims.trackc import consensus as cb
     from theory._precision import x64
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from sims.core.config import key_tree
 from sims.core.engine import make_engine
 from sims.core.problem import make_problem

@@ -4,7 +4,7 @@
 (8000 samples per client, batch 256, held-out 2000 per client) runs in a child process whose
 peak resident set (VmHWM of the child) must stay under a cap. The uniformity metrics used
 to materialise N×N×m×m pair potentials (24 GB at N = 20); they are now blockwise / Monte Carlo
-(``sims.core.metrics``), so the peak is the data itself, which ``estimate_bytes`` predicts.
+(``sims.metrics``), so the peak is the data itself, which ``estimate_bytes`` predicts.
 
 One round only (memory does not grow with rounds: the trace is a few scalars per round), and
 d = 2N, the smallest the model allows, to keep the CPU time short. Requests that cannot fit fail

@@ -200,7 +200,7 @@ def test_positive_pair_refuses_a_method_without_one():
 
 
 def test_simulate_alignment_uses_each_clients_positive_pair():
-    from sims.core import metrics as mt
+    from sims import metrics as mt
     from sims.trackc.simulate import _alignment
 
     x = np.asarray(jr.normal(jr.key(5), (3, 40, 6)), np.float64)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import Ridge
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from theory import dissimilarity, solve
 
 

@@ -3,7 +3,7 @@
 "Optimum" is the top-c PSD part of X̄ = Σ_j π_j X_j (Eckart–Young, docs/theory/optimum.md §1) with
 Track B's targets; π uniform (FL; DecL on a regular graph with uniform = doubly-stochastic mixing).
 The angle is the largest principal angle on the identifiable top-r eigenspace
-(``sims.core.metrics.principal_angle_to_optimum``).
+(``sims.metrics.principal_angle_to_optimum``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from sims.core.config import key_tree
 from sims.core.engine import make_engine, sweep
 from sims.core.problem import make_problem

@@ -24,7 +24,7 @@ note at the top):
 
 These three quantities have one implementation each, here. ``global_loss_jnp``, ``zeta_sq_jnp``
 and ``consensus_sq_jnp`` are the plain ``jax.numpy`` forms: their dtype follows the inputs and
-they can be called inside jitted or vmapped code (the engine, ``sims.core.metrics``,
+they can be called inside jitted or vmapped code (the engine, ``sims.metrics``,
 ``sims.trackc.consensus``, ``sims.core.rounds``). ``global_loss``, ``zeta_sq`` and ``consensus_sq``
 are the same functions jitted and run in float64 (a scoped ``jax.enable_x64(True)``).
 """

@@ -14,8 +14,6 @@ mixing rule, an optimiser) and knows no stage or command.
 * :mod:`sims.core.mixing`: the mixing rules handed to a round (FedAvg, gossip, push-sum), the
   values both the engine and the trainer call;
 * :mod:`sims.core.trainer`: :func:`sims.run`, any user model with FedAvg, gossip or push-sum;
-* :mod:`sims.core.metrics`: measurements of trained encoders (Def. 4.1 RV, sensitivity,
-  principal angles, probes, uniformity);
 * :mod:`sims.core.sharding`, :mod:`sims.core.environ`: devices and the process environment.
 
 Nothing here imports the wings (:mod:`sims.trackc`, :mod:`sims.trackd`), the verdict map,

@@ -23,12 +23,12 @@ Measured on the consensus model :math:`\bar W = \frac1N \sum_i W_i` (local runs:
 :math:`W_i`):
 
 * RV (Def. 4.1) on the significant row space, singular values > ``RV_REL_TOL``
-  :math:`\cdot\,\sigma_{\max}` (``sims.core.metrics.representability_vector``; equals
+  :math:`\cdot\,\sigma_{\max}` (``sims.metrics.representability_vector``; equals
   ``theory.solve.representability_vector`` with that threshold), and the threshold-free
   energy RV;
 * sensitivity over [N] (the coordinates the proofs bound, docs/theory/errata.md (e); used for
   verdicts) and over [c] (Thm 4.4's literal wording, reported);
-* principal angles (``sims.core.metrics.principal_angle_to_optimum``, identifiable top-r
+* principal angles (``sims.metrics.principal_angle_to_optimum``, identifiable top-r
   eigenspace) to Track B optima: exact hollow MIM target, the paper's diagonal Eq. 17 target,
   π-weighted DecL optima, the paper's :math:`\lvert\bar A\rvert` construction
   (``theory.solve.paper_decl_target``).

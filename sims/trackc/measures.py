@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from theory import objectives, solve
 
 

@@ -8,7 +8,7 @@ its final metrics: the body of ``dssl simulate`` (the command parses, builds the
 the stationary weights of the mixing matrix otherwise, docs/theory/consensus.md §3 D7).
 ``principal_angle_to_exact`` is the largest principal angle between the top-r singular space
 of the averaged model and the top-r eigenspace of :math:`X_\pi`, where r is the identifiable
-rank (``sims.core.metrics.identifiable_rank``: the eigenspace separated by a gap).
+rank (``sims.metrics.identifiable_rank``: the eigenspace separated by a gap).
 ``principal_angle_to_empirical`` compares with the optimum of the pooled samples' own target.
 """
 
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from sims.core import mixing as mx
 from sims.core.client import encoder
 from sims.core.config import key_tree
@@ -462,7 +462,7 @@ def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
         "uniformity_inter_mean_se": float(np.sqrt(np.sum(inter_se[off] ** 2)) / off.sum()),
         "uniformity_estimator": (
             f"Monte Carlo over {UNIFORMITY_PAIRS} random pairs per client pair of the held-out "
-            "embeddings (sims.core.metrics.client_uniformity_mc); *_se: its standard error"
+            "embeddings (sims.metrics.client_uniformity_mc); *_se: its standard error"
         ),
         "weight_distance": np.asarray(
             mt.weight_distance(jnp.asarray(W_local), jnp.asarray(W_bar))

@@ -2,12 +2,12 @@ r"""Track D evaluation of trained encoders on held-out images.
 
 * :func:`features` — pooled representations f(x) (n, c) of a network (jitted, in chunks);
 * :func:`probe` — held-out accuracy of a closed-form ridge linear probe on the features
-  (``sims.core.metrics.probe_accuracy`` on :math:`z = f(x)` with the identity map; features
+  (``sims.metrics.probe_accuracy`` on :math:`z = f(x)` with the identity map; features
   standardised with the training mean and deviation first);
 * :func:`knn` — held-out k-NN accuracy (cosine similarity, majority vote);
 * :func:`effective_rank` — exp of the entropy of the normalised singular values of the centred
   features (Roy & Vetterli 2007) and the numerical rank;
-* :func:`uniformity` — intra- and inter-client uniformity (``sims.core.metrics.client_uniformity``)
+* :func:`uniformity` — intra- and inter-client uniformity (``sims.metrics.client_uniformity``)
   of the global model's features of each client's data;
 * :func:`layer_distances` — summed layer-wise :math:`\ell_2` weight distance
   :math:`\sum_l \lVert \theta_a^l - \theta_b^l\rVert_F` (Table 5 of arXiv 2607.02447), and
@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core import metrics
+from sims import metrics
 from sims.trackd import augment
 from sims.trackd.models import NetConfig, make_net
 from theory import _validate as v
@@ -71,7 +71,7 @@ def _standardise(z_tr: np.ndarray, z_te: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def probe(z_train, y_train, z_test, y_test, *, n_classes: int, ridge: float = 1e-3) -> float:
-    """Ridge linear-probe accuracy on standardised features (``sims.core.metrics.probe_accuracy``).
+    """Ridge linear-probe accuracy on standardised features (``sims.metrics.probe_accuracy``).
 
     Example:
       >>> z = np.array([[0.0], [1.0], [0.1], [0.9]]); y = np.array([0, 1, 0, 1])

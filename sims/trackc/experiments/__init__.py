@@ -26,9 +26,9 @@ configuration costs one XLA compilation).
 
 Linear-setting stand-ins for the paper's measurements (deviations, stated): "accuracy" is the
 held-out accuracy of a closed-form ridge probe on :math:`\bar W x`
-(``sims.core.metrics.probe_accuracy``), not fine-tuning; robustness is the RV sensitivity over
+(``sims.metrics.probe_accuracy``), not fine-tuning; robustness is the RV sensitivity over
 [N] of the consensus model :math:`\bar W` (RV on the significant row space,
-``sims.core.metrics.representability_vector``). Dirichlet partitions are Hsu et al.'s form
+``sims.metrics.representability_vector``). Dirichlet partitions are Hsu et al.'s form
 over a pooled sample of the paper's model (labels = the 2N classes and the rare classes'
 labels). Seeds vary initialisation, minibatches and masks; the sample and the graph are drawn
 once per experiment.

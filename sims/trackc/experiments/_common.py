@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from sims.core.config import key_tree
 from sims.core.engine import sweep
 from sims.trackc.engine_config import EngineConfig

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sims.core import metrics as mt
+from sims import metrics as mt
 from sims.core.config import key_tree
 from sims.core.engine import sweep
 from sims.core.problem import make_problem

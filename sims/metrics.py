@@ -1,4 +1,6 @@
-r"""Metrics of trained encoders (Track C of arXiv 2607.02447).
+r"""Metrics of trained encoders (arXiv 2607.02447): what Track C (:mod:`sims.trackc`) and
+Track D (:mod:`sims.trackd.evaluate`) measure of a trained model, beside the simulator
+(:mod:`sims.core`), whose rounds need none of it.
 
 Representability (Definition 4.1): the row space of a trained W is scale-blind, so residual
 directions of negligible size would count fully. ``representability_vector`` therefore uses the
