@@ -29,6 +29,7 @@ function returns a key of the kind it was given.
 from __future__ import annotations
 
 import contextlib
+import operator
 
 import jax
 import jax.numpy as jnp
@@ -58,49 +59,40 @@ def threefry2x32(k0, k1, x0, x1, xp=None):
     ('0x6b200159', '0x99ba4efe')
     """
     if xp is None or xp is jnp:
-        return _threefry_lax(k0, k1, x0, x1)
+        # lax primitives on arrays broadcast once: each jnp operator is a function of its own
+        # that a trace enters (type promotion, broadcasting), and under the engine's nested
+        # vmap the 100 operators of a hash took 0.1 s of tracing per call: 1.7 s of the
+        # paper-size dssl simulate's 16 hashes under cProfile, 0.68 s as primitives (the same
+        # bits: tests/test_keys.py, and that run's JSON byte-identical)
+        args = jnp.broadcast_arrays(*(jnp.asarray(a, dtype=jnp.uint32) for a in (k0, k1, x0, x1)))
+        return _schedule(*args, add=lax.add, xor=lax.bitwise_xor, rotl=_rotl_lax, const=np.uint32)
     u32 = xp.uint32
-    k0, k1, x0, x1 = (xp.asarray(a, dtype=u32) for a in (k0, k1, x0, x1))
+    args = (xp.asarray(a, dtype=u32) for a in (k0, k1, x0, x1))
     # the sums wrap modulo 2³² by design (NumPy would warn on its scalars)
     with xp.errstate(over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext():
-        keys = (k0, k1, k0 ^ k1 ^ u32(PARITY))
-        x0 = x0 + keys[0]
-        x1 = x1 + keys[1]
-        for block in range(BLOCKS):
-            for r in ROTATIONS[block % 2]:
-                x0 = x0 + x1
-                x1 = (x1 << u32(r)) | (x1 >> u32(32 - r))
-                x1 = x1 ^ x0
-            x0 = x0 + keys[(block + 1) % 3]
-            x1 = x1 + keys[(block + 2) % 3] + u32(block + 1)
-    return x0, x1
+        return _schedule(*args, add=operator.add, xor=operator.xor, const=u32,
+                         rotl=lambda x, r: (x << u32(r)) | (x >> u32(32 - r)))  # fmt: skip
 
 
-def _threefry_lax(k0, k1, x0, x1):
-    """:func:`threefry2x32` in JAX, the same operations written as ``lax`` primitives on
-    arrays broadcast once: each ``jnp`` operator is a function of its own that a trace enters
-    (type promotion, broadcasting), and under the engine's nested ``vmap`` the 100 operators
-    of a hash took 0.1 s of tracing per call: 1.7 s of the paper-size ``dssl simulate``'s
-    16 hashes under cProfile, 0.68 s as primitives (the same bits: ``tests/test_keys.py``, and
-    that run's JSON byte-identical)."""
-    u32 = jnp.uint32
-    k0, k1, x0, x1 = jnp.broadcast_arrays(*(jnp.asarray(a, dtype=u32) for a in (k0, k1, x0, x1)))
+def _rotl_lax(x, r: int):
+    """x rotated left by r bits (uint32 words), as lax primitives."""
+    return lax.bitwise_or(
+        lax.shift_left(x, np.uint32(r)), lax.shift_right_logical(x, np.uint32(32 - r))
+    )
 
-    def const(value):  # a uint32 scalar: the primitives broadcast it
-        return np.uint32(value)
 
-    keys = (k0, k1, lax.bitwise_xor(lax.bitwise_xor(k0, k1), const(PARITY)))
-    x0 = lax.add(x0, keys[0])
-    x1 = lax.add(x1, keys[1])
+def _schedule(k0, k1, x0, x1, *, add, xor, rotl, const):
+    """The 20 rounds and 6 key injections of :func:`threefry2x32`, in the array library's own
+    operations (``add`` and ``xor`` of two words, ``rotl`` by a distance, ``const`` a uint32)."""
+    keys = (k0, k1, xor(xor(k0, k1), const(PARITY)))
+    x0 = add(x0, keys[0])
+    x1 = add(x1, keys[1])
     for block in range(BLOCKS):
         for r in ROTATIONS[block % 2]:
-            x0 = lax.add(x0, x1)
-            x1 = lax.bitwise_or(
-                lax.shift_left(x1, const(r)), lax.shift_right_logical(x1, const(32 - r))
-            )
-            x1 = lax.bitwise_xor(x1, x0)
-        x0 = lax.add(x0, keys[(block + 1) % 3])
-        x1 = lax.add(lax.add(x1, keys[(block + 2) % 3]), const(block + 1))
+            x0 = add(x0, x1)
+            x1 = xor(rotl(x1, r), x0)
+        x0 = add(x0, keys[(block + 1) % 3])
+        x1 = add(add(x1, keys[(block + 2) % 3]), const(block + 1))
     return x0, x1
 
 
