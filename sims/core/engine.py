@@ -494,15 +494,17 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
       (2,)
     """
     init, round_step = make_round(config, mesh)
-    init_j = jax.jit(lambda problem, key, params: init(problem, key=key, params=params))
+    options = bounded_compile_options() or None
+    init_j = jax.jit(
+        lambda problem, key, params: init(problem, key=key, params=params),
+        compiler_options=options,
+    )
     stats_j = jax.jit(target_stats)
 
     def _engine_scan(state, problem, stats, length):
         return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
 
-    scan = jax.jit(
-        _engine_scan, static_argnums=3, compiler_options=bounded_compile_options() or None
-    )
+    scan = jax.jit(_engine_scan, static_argnums=3, compiler_options=options)
 
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)

@@ -32,7 +32,7 @@ from sims.core.config import key_tree
 from sims.core.engine import make_engine
 from sims.core.problem import make_problem
 from sims.core.recorded import divergence, where_diverged
-from sims.core.sharding import check_mesh, shard_clients
+from sims.core.sharding import check_mesh
 from sims.data import sample_paper_model
 from sims.data.paper_model import KeyedPaperSampler
 from sims.losses import methods
@@ -346,9 +346,7 @@ def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
 def _train(config: EngineConfig, problem, root, mesh, *, lr: float, progress: bool):
     """``(state, trace, rounds done, interrupted, divergence)``: the rounds, cut at the last
     finite round if the run diverged (one stderr line each for divergence and interruption)."""
-    engine = make_engine(config, mesh=mesh)
-    if mesh is not None:  # placed once, not re-split at every jitted chunk of rounds
-        problem = shard_clients(problem, mesh)
+    engine = make_engine(config, mesh=mesh)  # its chunks place the problem on the mesh once
     state, trace, interrupted = run_rounds(engine, problem, root, progress=progress)
     done = int(np.asarray(trace["loss"]).shape[0]) if trace else 0
     if interrupted and done == 0:

@@ -267,72 +267,34 @@ class _StopFlag:
         return False
 
 
-def _chunk_programs(engine, options):
-    """``scan_fn(k)``: the jitted program of a chunk of k rounds (compiled once per k).
-
-    The program has no host callback: the progress bar advances between chunks
-    (:func:`run_rounds`; a chunk is about :data:`CHUNK_FLOPS` of work, well under a second on
-    the CPUs measured). JAX never writes a program with a host callback to its persistent
-    compile cache, so the per-round tick this program carried before was compiled again by
-    every run: 5.1 s of the paper-size ``dssl simulate --framework fl --n-clients 100
-    --clients-per-round 5 --d 256 --rounds 5`` with a warm cache (34.5 CPU s in all with the
-    tick; 24.6 and 22.5 without it, 2 cores, 2026-11-27)."""
-    import jax
-
-    compiled: dict = {}
-
-    def scan_fn(k):
-        if k not in compiled:
-            compiled[k] = jax.jit(
-                lambda s, p, st: jax.lax.scan(
-                    lambda carry, _: engine.round_step(carry, p, st), s, None, length=k
-                ),
-                compiler_options=options,
-            )
-        return compiled[k]
-
-    return scan_fn
-
-
 def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
     """Run ``engine.config.rounds`` rounds in jitted chunks of :func:`rounds_per_chunk` rounds
     (the same chunks whether or not a progress bar is shown), stopping early between chunks
     on Ctrl-C (or when ``stop()`` returns True).
 
     Returns:
-      ``(state, trace, interrupted)``: the state after the last finished chunk, the trace of
-      the finished rounds (leading axis = rounds; ``{}`` if none finished) and whether the run
-      stopped early.
+      ``(state, trace, interrupted)``: the state after the last finished chunk (None if none
+      finished), the trace of the finished rounds (leading axis = rounds; ``{}`` if none
+      finished) and whether the run stopped early.
     """
     import jax
     import numpy as np
 
-    from sims.core.client import _given_init
-    from sims.core.environ import bounded_compile_options
-    from sims.core.recorded import target_stats
-    from sims.core.rounds import concat_traces, scan_in_calls
+    from sims.core.rounds import concat_traces
 
     config = engine.config
     chunk = rounds_per_chunk(config)
-    stats = jax.jit(target_stats)(problem.targets)
-    # the engine's bounded compile time for a Python caller without the dssl flags: with
-    # XLA's newer fusion generator a 4-client chunk was still compiling after minutes
-    options = bounded_compile_options() or None
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=config.rounds, file=sys.stderr, desc="rounds", leave=False)
-    scan_fn = _chunk_programs(engine, options)
-    params0 = _given_init(config, key)  # float64 draw whatever the x64 mode
-    init = jax.jit(lambda p, k, w: engine.init(p, key=k, params=w), compiler_options=options)
-    state = init(problem, key, params0)
-    traces = []
-    done = 0
-    interrupted = False
-    calls = scan_in_calls(
-        lambda s, p, st, k: scan_fn(k)(s, p, st), state, (problem, stats), config.rounds, chunk
-    )
+    # the engine's own chunks (sims.core.engine.make_engine): one jitted program per chunk
+    # length, no host callback in it (JAX writes no program with one to its persistent compile
+    # cache: a per-round tick compiled again in every run, 5.1 s of the paper-size FL smoke
+    # with a warm cache), so the bar advances between chunks
+    calls = engine.chunks(problem, key=key, chunk=chunk)
+    state, traces, done, interrupted = None, [], 0, False
     try:
         with _StopFlag() as flag:
             while done < config.rounds:
@@ -340,9 +302,9 @@ def run_rounds(engine, problem, key, *, progress: bool = False, stop=None):
                     interrupted = True
                     break
                 before = done
-                done, new_state, tr = next(calls)
-                jax.block_until_ready(new_state)
-                state = new_state
+                state, tr = next(calls)
+                jax.block_until_ready(state)
+                done = before + int(np.asarray(tr["loss"]).shape[0])
                 traces.append(tr)
                 bad = np.flatnonzero(np.asarray(tr["diverged"]))
                 if bar is not None:  # the rounds of the chunk that finished finite
