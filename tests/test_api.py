@@ -320,6 +320,8 @@ def test_bad_mixing_one_line(mixing, match):
         ({"chunk": 0}, "chunk"),
         ({"compiler_options": ["xla_backend_optimization_level"]}, "compiler_options"),
         ({"compiler_options": {"xla_backend_optimization_level": None}}, "compiler_options"),
+        # an option this XLA does not define: refused before compiling, as the sweep does
+        ({"compiler_options": {"xla_no_such_option_here": True}}, "compiler_options"),
     ],
 )
 def test_bad_arguments_name_the_field(kw, field):
@@ -463,3 +465,16 @@ def test_verify_bad_inputs_one_line(kw, field):
         sims.verify(**kw)
     msg = str(err.value)
     assert msg.startswith(f"{field}: ") and "\n" not in msg, msg
+
+
+def test_compiler_options_key_keeps_equal_values_of_other_types_apart():
+    """The cached training programs are keyed by ``compiler_options_key``: ``True``, ``1`` and
+    ``1.0`` (equal in Python, and one key as (name, value) pairs) are three keys, so a program
+    compiled with one is never served for another."""
+    from sims.core.environ import compiler_options_key, compiler_options_of
+
+    name = "xla_backend_optimization_level"
+    keys = {compiler_options_key({name: value}) for value in (True, 1, 1.0)}
+    assert len(keys) == 3
+    assert compiler_options_of(compiler_options_key({name: 1})) == {name: 1}
+    assert compiler_options_key(None) is None and compiler_options_key({}) == ()

@@ -67,7 +67,11 @@ from sims.core.client import (
     make_local_update,
 )
 from sims.core.config import EngineSettings, float_dtype, split_streams
-from sims.core.environ import bounded_compile_options
+from sims.core.environ import (
+    bounded_compile_options,
+    compiler_options_key,
+    compiler_options_of,
+)
 from sims.core.problem import Problem
 from sims.core.recorded import (
     METRICS_OF_LEVEL,
@@ -613,40 +617,12 @@ def sweep_call(
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
-    given = {name: value for name, _, value in _compiler_options(compiler_options)}
-    for name in given:  # XLA fails only when it compiles, with its own error type
-        if not name.strip() or not _known_xla_option(name):
-            v.fail("compiler_options", "names of options the installed XLA defines", name)
-    options = _compiler_options({**bounded_compile_options(), **given})  # the caller's win
+    given = compiler_options_of(compiler_options_key(compiler_options) or ())
+    options = compiler_options_key({**bounded_compile_options(), **given})  # the caller's win
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
     fn = _sweep_function(config, bs, options)
     return fn, (swept, shared, keys, _given_init(config, keys))
-
-
-@functools.lru_cache(maxsize=64)
-def _known_xla_option(name: str) -> bool:
-    from sims.core.environ import xla_has_flag
-
-    return xla_has_flag(name)
-
-
-def _compiler_options(options: Mapping[str, Any] | None) -> tuple:
-    """``options`` as sorted ``(name, type name, value)`` triples (hashable: a key of the
-    cached sweep functions; the type keeps ``True``, ``1`` and ``1.0``, equal in Python,
-    apart), each checked: a str name and a bool, int, float or str value."""
-    if options is None:
-        return ()
-    if not isinstance(options, Mapping):
-        v.fail("compiler_options", "a mapping of XLA option names to values, or None", options)
-    for name, value in options.items():
-        if not isinstance(name, str) or not isinstance(value, bool | int | float | str):
-            v.fail(
-                "compiler_options",
-                "XLA option names (str) with bool, int, float or str values",
-                f"{name!r}: {value!r}",
-            )
-    return tuple(sorted((name, type(value).__name__, value) for name, value in options.items()))
 
 
 @functools.lru_cache(maxsize=32)
@@ -679,4 +655,4 @@ def _sweep_function(
                 lambda a: one(combine(a[0], sh), a[1], a[2]), (sw, ks, p0), batch_size=batch_size
             )
 
-    return jax.jit(_engine_sweep, compiler_options={n: val for n, _, val in options} or None)
+    return jax.jit(_engine_sweep, compiler_options=compiler_options_of(options) or None)

@@ -201,6 +201,41 @@ def bounded_compile_options() -> dict[str, Any]:
     return options
 
 
+def compiler_options_key(options: Any) -> tuple | None:
+    """A caller's ``compiler_options`` (a mapping of XLA option names to bool, int, float or str
+    values, or None) checked, as sorted ``(name, type name, value)`` triples: hashable, the key
+    of a cached training program (the type keeps ``True``, ``1`` and ``1.0``, equal in Python
+    and so one key as pairs, apart); None stays None. Every name must be one the installed XLA
+    defines (:func:`xla_has_flag`): XLA itself fails only when it compiles, with its own error
+    type. :func:`compiler_options_of` turns the key back into the options.
+
+    >>> compiler_options_key({"xla_backend_optimization_level": 1})
+    (('xla_backend_optimization_level', 'int', 1),)
+    """
+    from theory import _validate as v
+
+    if options is None:
+        return None
+    want = "a mapping of XLA option names to bool, int, float or str values, or None"
+    if not isinstance(options, Mapping):
+        v.fail("compiler_options", want, type(options).__name__)
+    for name, value in options.items():
+        if not isinstance(name, str) or not isinstance(value, bool | int | float | str):
+            v.fail("compiler_options", want, f"{name!r}: {value!r}")
+        if not name.strip() or not xla_has_flag(name):
+            v.fail("compiler_options", "names of options the installed XLA defines", name)
+    return tuple(sorted((name, type(value).__name__, value) for name, value in options.items()))
+
+
+def compiler_options_of(key: tuple) -> dict[str, Any]:
+    """The options of a :func:`compiler_options_key` key.
+
+    >>> compiler_options_of((("xla_backend_optimization_level", "int", 1),))
+    {'xla_backend_optimization_level': 1}
+    """
+    return {name: value for name, _, value in key}
+
+
 def long_run_options() -> dict[str, bool]:
     """``jax.jit`` ``compiler_options`` for a program that runs far longer than it compiles:
     on a CPU, XLA's newer fusion code generator (``xla_cpu_use_fusion_emitters``, where this

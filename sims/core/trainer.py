@@ -39,7 +39,7 @@ client, step), never on how the rounds are split into calls.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -53,7 +53,11 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core import rounds
-from sims.core.environ import bounded_compile_options
+from sims.core.environ import (
+    bounded_compile_options,
+    compiler_options_key,
+    compiler_options_of,
+)
 from sims.core.mixing import (
     FedAvg,
     mixing_rule,
@@ -240,8 +244,9 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
     """Jitted ``scan_rounds(state, data, sizes, rule, length) -> (state, trace)`` of one
     configuration (cached by the rule's tree structure, so repeated calls of equal shapes
     compile once, whatever the matrix). With ``mesh``, the clients of a round are trained in
-    ``jax.shard_map``, each device its own. ``options``: the ``compiler_options`` as sorted
-    ``(name, value)`` pairs (None: :func:`bounded_compile_options`). ``algorithm``: a
+    ``jax.shard_map``, each device its own. ``options``: the ``compiler_options`` as
+    :func:`sims.core.environ.compiler_options_key` has them (None:
+    :func:`bounded_compile_options`). ``algorithm``: a
     :class:`sims.core.rounds.ClientAlgorithm` or None."""
 
     def client(p, data_i, n_i, i, st, key, t, shared):
@@ -288,7 +293,7 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
     def scan_rounds(state, data, sizes, rule, length):
         return lax.scan(lambda s, _: round_step(s, data, sizes, rule), state, None, length)
 
-    options = bounded_compile_options() if options is None else dict(options)
+    options = bounded_compile_options() if options is None else compiler_options_of(options)
     return jax.jit(scan_rounds, static_argnums=4, compiler_options=options or None)
 
 
@@ -406,7 +411,7 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     if on_chunk is not None and not callable(on_chunk):
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
     _check_run_mesh(mesh, n)
-    options = _check_compiler_options(compiler_options)
+    options = compiler_options_key(compiler_options)
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     algo = () if algorithm is None else jax.vmap(_check_algorithm(algorithm).init)(stacked)
@@ -438,20 +443,6 @@ def _check_algorithm(algorithm: Any) -> Any:
     except TypeError:
         v.fail("algorithm", "a hashable value (e.g. a frozen dataclass)", algorithm)
     return algorithm
-
-
-def _check_compiler_options(options: Any) -> tuple | None:
-    """``compiler_options`` as sorted ``(name, value)`` pairs (hashable: the trainer's cache
-    key), or None; refuses anything but a mapping of names to bool, int, float or str."""
-    if options is None:
-        return None
-    want = "a mapping of XLA option names to bool, int, float or str values, or None"
-    if not isinstance(options, Mapping):
-        v.fail("compiler_options", want, type(options).__name__)
-    for name, value in options.items():
-        if not isinstance(name, str) or not isinstance(value, (bool, int, float, str)):
-            v.fail("compiler_options", want, f"{name!r}: {value!r}")
-    return tuple(sorted(options.items()))
 
 
 def _check_params(params: Any) -> Any:
