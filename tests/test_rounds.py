@@ -1,5 +1,6 @@
-"""sims.core.rounds.one_round: the one round skeleton behind both trainers (the Track C engine
-and sims.run), its two mixing orders, and per_device's cases."""
+"""The one round: sims.run trains through the engine's round (sims.core.engine.make_round,
+handed its own Clients) as Track C does; sims.core.rounds.one_round, the sequence inside it, with
+its two mixing orders; and per_device's cases."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import optax
 import sims
 from sims.core import mixing as mx
 from sims.core import rounds, trainer
-from sims.core.engine import make_round
+from sims.core.engine import Clients, make_round
 from sims.core.problem import make_problem
 from sims.trackc.engine_config import EngineConfig
 
@@ -30,6 +31,13 @@ def _counting(monkeypatch) -> list:
 
 def test_engine_and_trainer_run_the_same_round(monkeypatch):
     calls = _counting(monkeypatch)
+    built = []  # what sims.run hands the engine's round factory
+
+    def spy(config, mesh=None, clients=None):
+        built.append(clients)
+        return make_round(config, mesh, clients)
+
+    monkeypatch.setattr(trainer, "make_round", spy)
     cfg = EngineConfig(method="cl", framework="fl", n_clients=2, d=3, c=1, population=True,
                        rounds=1, clients_per_round=1, dtype="float32")  # fmt: skip
     init, round_step = make_round(cfg)
@@ -47,6 +55,8 @@ def test_engine_and_trainer_run_the_same_round(monkeypatch):
         trainer._trainer.cache_clear()
     assert len(calls) == 2 and calls[1].get("kept") is None  # mix the trained clients only
     assert (calls[1]["n"], calls[1]["n_sampled"]) == (3, 2)
+    # the round sims.run ran is the engine's, built once with sims.run's own clients
+    assert len(built) == 1 and isinstance(built[0], Clients) and built[0].put_back is False
 
 
 class _Spy:

@@ -13,11 +13,14 @@ docs/theory/consensus.md §3):
   set, 0 elsewhere), so every client starts the next round from the server model and
   non-sampled updates are discarded.
 
-The round's sequence (participants, the clients that train, their training, put-back among the
-N, mixing) is :func:`sims.core.rounds.one_round`, the one :func:`sims.run` runs too; this module
-hands it the clients' update and adds what is the engine's own: the persistent optimiser state,
-MAR's γ schedule, :math:`\bar z` and participation counts, the per-round metrics of
-:mod:`sims.core.recorded` and the divergence freeze.
+The round (:func:`make_round`; its sequence of participants, the clients that train, their
+training, put-back among the N and mixing is :func:`sims.core.rounds.one_round`) is the one
+round of every trainer: it is handed its clients as a value (:class:`Clients`: what they read,
+how they train, what the round records). Track C's (:func:`track_c_clients`) train this
+module's linear encoders with a method's loss and keep the persistent optimiser state, MAR's
+γ schedule and :math:`\bar z`, the per-round metrics of :mod:`sims.core.recorded` and the
+divergence freeze; :func:`sims.run` (and through it Track D) hands it the user's loss and
+data (:mod:`sims.core.trainer`).
 
 Rounds are a ``lax.scan``; cheap metrics are recorded inside the scan. A sweep (seeds, mixing
 matrices of equal N, partitions of equal shape, γ) is one more ``vmap`` and compiles once.
@@ -88,7 +91,12 @@ log = logging.getLogger(__name__)
 __all__ = [
     "State",
     "Engine",
+    "Clients",
+    "track_c_clients",
     "make_round",
+    "advanced",
+    "untrained",
+    "check_clients_mesh",
     "make_engine",
     "seed_keys",
     "sweep",
@@ -112,6 +120,8 @@ class State(NamedTuple):
         on the state is frozen at the last finite round (see :func:`divergence`).
       algo: (N, ...) the clients' states of the configuration's federated algorithm
         (:class:`sims.core.rounds.ClientAlgorithm`; ``()`` without one).
+      weights: (N,) the mixing rule's carry: push-sum weights :math:`w_i` (:func:`sims.run`),
+        None for a rule that carries nothing.
     """
 
     params: Any
@@ -122,6 +132,7 @@ class State(NamedTuple):
     key: Array
     diverged: Array | None = None
     algo: Any = ()
+    weights: Array | None = None
 
 
 class Engine(NamedTuple):
@@ -140,23 +151,23 @@ class Engine(NamedTuple):
 # the engine (one client: sims.core.client; round metrics and divergence: sims.core.recorded)
 
 
-def _check_mesh(config: EngineSettings, mesh) -> None:
-    """``mesh`` is None or a one-axis mesh over a number of devices that divides N."""
+def check_clients_mesh(n: int, mesh) -> None:
+    """``mesh`` is None or a one-axis mesh over a number of devices that divides the ``n``
+    clients (what :func:`make_round` and :func:`sims.run` take); one line naming ``mesh``
+    otherwise."""
     if mesh is None:
         return
-    if config.n_clients % check_mesh(mesh):
-        v.fail(
-            "n_clients", f"a multiple of the {mesh.devices.size} devices of the mesh",
-            config.n_clients,
-        )  # fmt: skip
+    if n % check_mesh(mesh):
+        v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size} devices")
 
 
-def _make_init(config: EngineSettings, opt) -> Callable:
-    """``init(problem, *, key, params=None) -> State`` of :func:`make_round`."""
-    n, c, d = config.n_clients, config.c, config.d
-    dt = float_dtype(config)
+def _make_init(config: EngineSettings) -> Callable:
+    """``init(problem, *, key, params=None) -> State`` of :func:`make_round` (Track C's
+    configurations: the encoder drawn by its method, its optimiser's state)."""
 
     def init(problem: Problem, *, key, params=None) -> State:
+        n, c, d = config.n_clients, config.c, config.d
+        dt, opt = float_dtype(config), config.local_optimizer
         key = _raw_key(key)
         if params is None:
             params = _draw_init(config.loss_method, key, c, d, config.init_scale, dt)
@@ -223,6 +234,7 @@ def _make_updates(config: EngineSettings, mesh) -> Callable:
 
     def updates(clients: ClientInput, shared: RoundInput, x, who):
         k = who.shape[0]
+        clients = clients._replace(index=who)
         if sharded is not None:
             return sharded(clients, shared, None if x is None else x[who] if k < n else x)
         if x is None:
@@ -261,12 +273,13 @@ def _make_metrics(config: EngineSettings, mesh) -> Callable:
     return sharded
 
 
-def _untrained(state: State, n: int, outputs):
+def untrained(state: State, outputs):
     """What the clients that did not train this round hold in place of ``outputs`` (the
     opt_state, vals, zs, rec, algo of the S sampled clients, put back among all N by
     :func:`sims.core.rounds.one_round`): their round-start optimiser state (Δ_i = 0), loss 0,
     no embeddings, their algorithm state; their recorded iterates are the round-start model
-    and their gradients 0."""
+    and their gradients 0 (the round's default :attr:`Clients.fill`)."""
+    n = state.counts.shape[0]
     _, vals, zs, rec, _ = outputs
     if rec is not None:
         W0 = encoder(state.params)
@@ -306,12 +319,41 @@ def server_model(config: EngineSettings) -> bool:
     return bool(getattr(config, "server_model", False))
 
 
-def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma, metrics_fn):
-    """FedAvg's round (Algorithm 1) with the server model ``state.params`` (leading axis 1)
-    in place of the N identical client copies, through :func:`sims.core.rounds.one_round`: the
-    S participants of :meth:`~sims.core.mixing.FedAvg.participants` train from it (their own
-    minibatch and loss keys) and the rule mixes them alone into the next server model; nothing
-    is put back among the N. Memory and work per round: the S trained models, not N.
+def advanced(state: State, r) -> State:
+    """The state after round ``r`` (:class:`sims.core.rounds.Round`) of the N-copy round: the
+    mixed models, the clients' optimiser and algorithm states (the untrained ones' kept), the
+    rule's carry, participation counts and the round counter; :math:`\bar z` and the
+    divergence flag as they were."""
+    opt_state, _, _, _, algo = r.extras
+    counts = state.counts + (r.active > 0).astype(jnp.int32)
+    return State(r.mixed, opt_state, state.round + 1, counts, state.z_bar, state.key, None, algo,
+                 r.carry)  # fmt: skip
+
+
+def _server_take(s: int) -> Callable:
+    """``take(inputs, who)``: the S participants' inputs of the server-model round, each one
+    the server row (its parameters, optimiser state and :math:`\bar z`) with its own sizes,
+    targets and γ."""
+
+    def taken(a):  # the server row for every trained client
+        return jnp.broadcast_to(a, (s,) + a.shape[1:])
+
+    def take(inp: ClientInput, who) -> ClientInput:
+        return ClientInput(
+            jax.tree.map(taken, inp.params), jax.tree.map(taken, inp.opt_state), None,
+            inp.n[who], None if inp.X is None else inp.X[who],
+            jax.tree.map(taken, inp.z_bar), inp.gamma[who], None, algo=(),
+        )  # fmt: skip
+
+    return take
+
+
+def _server_measure(config: EngineSettings, metrics_fn: Callable) -> Callable:
+    """The record of FedAvg's round (Algorithm 1) with the server model ``state.params``
+    (leading axis 1) in place of the N identical client copies: the S participants of
+    :meth:`~sims.core.mixing.FedAvg.participants` trained from it (:func:`_server_take`, their
+    own minibatch and loss keys) and the rule mixed them alone into the next server model;
+    nothing is put back among the N. Memory and work per round: the S trained models, not N.
 
     The metrics are :func:`sims.core.recorded._round_metrics` over S + 1 rows: the S trained
     clients, and one row standing for the N − S others (their local iterate is the round-start
@@ -319,48 +361,40 @@ def _server_round(config, state, problem, stats, rule, key, inputs, train, gamma
     1 − Σ_(who) π in the π-weighted ones; the same quantities as the N-copy round, summed in
     another order (``tests/test_keyed_data.py``)."""
     n, s = config.n_clients, config.n_sampled
-    t = state.round
 
-    def taken(a, rows=s):  # the server row for every trained client
+    def taken(a, rows):
         return jnp.broadcast_to(a, (rows,) + a.shape[1:])
 
-    def take(inp: ClientInput, who) -> ClientInput:  # the participants' inputs
-        return ClientInput(
-            jax.tree.map(taken, inp.params), jax.tree.map(taken, inp.opt_state), None,
-            inp.n[who], None if inp.X is None else inp.X[who],
-            jax.tree.map(taken, inp.z_bar), inp.gamma[who], None, algo=(),
-        )  # fmt: skip
+    def measure(state: State, r, problem: Problem, stats, inputs: ClientInput):
+        if stats is None:
+            stats = target_stats(problem.targets)
+        gamma = inputs.gamma
+        active, who, local, vals = r.active, r.who, r.local, r.trained[1]
+        server = jax.tree.map(lambda g: g[None], r.glob)
+        pi_who = problem.pi[who]
+        rest = jnp.ones((1,), pi_who.dtype)
+        one = jnp.ones((s,), pi_who.dtype)
 
-    # the round (sims.core.rounds.one_round) with the S trained models mixed alone and nothing
-    # put back among the N clients
-    r = rounds.one_round(
-        rule, key, t, None, inputs, train, n=n, n_sampled=s, dtype=gamma.dtype, fill=None,
-        take=take,
-    )  # fmt: skip
-    active, who, local, vals = r.active, r.who, r.local, r.trained[1]
-    server = jax.tree.map(lambda g: g[None], r.glob)
-    pi_who = problem.pi[who]
-    rest = jnp.ones((1,), pi_who.dtype)
-    one = jnp.ones((s,), pi_who.dtype)
+        def rows(trained, others):
+            return jax.tree.map(lambda a, b: jnp.concatenate([a, b]), trained, others)
 
-    def rows(trained, others):
-        return jax.tree.map(lambda a, b: jnp.concatenate([a, b]), trained, others)
+        metrics = metrics_fn(
+            jax.tree.map(lambda a: taken(a, s + 1), state.params),
+            rows(local, state.params),
+            jax.tree.map(lambda a: taken(a, s + 1), server),
+            jnp.concatenate([pi_who, rest - jnp.sum(pi_who)]),
+            jnp.concatenate([vals, jnp.zeros((1,), vals.dtype)]),
+            jnp.concatenate([one, 0 * rest]),
+            jnp.concatenate([gamma[who], jnp.zeros((1,), gamma.dtype)]),
+            None,
+            stats,
+            uniform=jnp.concatenate([one / n, rest * (n - s) / n]),
+        )
+        counts = state.counts + (active > 0).astype(jnp.int32)
+        new_state = state._replace(params=server, round=state.round + 1, counts=counts)
+        return _applied(state, new_state, vals, local, one, metrics, index=who)
 
-    metrics = metrics_fn(
-        jax.tree.map(lambda a: taken(a, s + 1), state.params),
-        rows(local, state.params),
-        jax.tree.map(lambda a: taken(a, s + 1), server),
-        jnp.concatenate([pi_who, rest - jnp.sum(pi_who)]),
-        jnp.concatenate([vals, jnp.zeros((1,), vals.dtype)]),
-        jnp.concatenate([one, 0 * rest]),
-        jnp.concatenate([gamma[who], jnp.zeros((1,), gamma.dtype)]),
-        None,
-        stats,
-        uniform=jnp.concatenate([one / n, rest * (n - s) / n]),
-    )
-    counts = state.counts + (active > 0).astype(jnp.int32)
-    new_state = state._replace(params=server, round=t + 1, counts=counts)
-    return _applied(state, new_state, vals, local, one, metrics, index=who)
+    return measure
 
 
 def _round_inputs(config: EngineSettings, state: State, problem: Problem):
@@ -390,7 +424,82 @@ def _round_inputs(config: EngineSettings, state: State, problem: Problem):
     return shared, inputs
 
 
-def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
+class Clients(NamedTuple):
+    """How the clients of a round train and what the round records: the values a trainer hands
+    :func:`make_round` (Track C's, :func:`track_c_clients`, from its configuration; those of
+    :func:`sims.run`, from the user's loss and data).
+
+    Attributes:
+      prepare: ``prepare(state, problem) -> (key, shared, inputs)``: the key of the round's
+        participants, what every client reads this round and each client's inputs (a pytree
+        with the clients on the leading axis N; Track C's: a :class:`RoundInput` and a
+        :class:`ClientInput`).
+      updates: ``updates(clients, shared, x, who) -> (local, opt_state, vals, zs, rec, algo)``:
+        the local updates of the clients ``who`` (``clients`` their rows of the inputs, ``x``
+        the problem's data of all N): their models, optimiser states, mean local losses,
+        mean embeddings (k, rows, c), recorded iterates (or None) and algorithm states.
+        The round reads ``problem.mixing``, ``problem.agg`` and ``problem.x`` and hands the
+        problem to ``prepare`` and ``measure`` as it is.
+      measure: ``measure(state, r, problem, stats, inputs) -> (state, metrics)``: the next
+        state and the round's record, from the round-start state and the
+        :class:`sims.core.rounds.Round` ``r`` (:func:`advanced` is the N-copy round's next
+        state; Track C's holds it at the last finite round once a round diverges,
+        :func:`divergence`).
+      put_back: FedAvg with S < N: put the S trained models back among the round-start models
+        and mix all N (the round-start models are then every untrained client's local
+        iterate, which Track C's metrics read), or mix the S alone (:func:`sims.run`). The
+        two orders sum differently, so their bits differ.
+      take: ``take(inputs, who)``: the S participants' inputs where they are not the rows
+        ``who`` of ``inputs`` (the server model: :func:`_server_take`); None: those rows.
+      fill: ``fill(state, outputs)``: what the untrained clients hold in place of the S
+        participants' outputs (:func:`untrained`); None: the outputs stay the S rows.
+    """
+
+    prepare: Callable
+    updates: Callable
+    measure: Callable
+    put_back: bool = True
+    take: Callable | None = None
+    fill: Callable | None = untrained
+
+
+def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
+    """Track C's :class:`Clients`: the configuration's method, optimiser, data and key streams
+    (:func:`_round_inputs`, :func:`_make_updates`), and its metrics
+    (:mod:`sims.core.recorded`, at the configuration's level), MAR's :math:`\bar z` and the
+    divergence check as the record; with ``config.server_model``, FedAvg's server-model form
+    (:func:`_server_take`, :func:`_server_measure`)."""
+    round_metrics, method = _make_metrics(config, mesh), config.loss_method
+
+    def prepare(state: State, problem: Problem):
+        shared, inputs = _round_inputs(config, state, problem)
+        return shared.k_rows, shared, inputs
+
+    updates = _make_updates(config, mesh)
+    if server_model(config):
+        return Clients(
+            prepare, updates, _server_measure(config, round_metrics), put_back=False,
+            take=_server_take(config.n_sampled), fill=None,
+        )  # fmt: skip
+
+    def measure(state: State, r, problem: Problem, stats, inputs):
+        new_state = advanced(state, r)
+        _, vals, zs, rec, _ = r.extras
+        if method.embeddings:
+            new_state = new_state._replace(z_bar=r.rule.mix(zs, None, r.active)[0])
+        if stats is None:
+            stats = target_stats(problem.targets)
+        metrics = round_metrics(
+            state.params, r.local, r.mixed, problem.pi, vals, r.active, inputs.gamma, rec, stats
+        )
+        return _applied(state, new_state, vals, r.local, r.active, metrics)
+
+    return Clients(prepare, updates, measure)
+
+
+def make_round(
+    config: EngineSettings, mesh=None, clients: Clients | None = None
+) -> tuple[Callable, Callable]:
     r"""Factory of the pure pair ``(init, round_step)`` for one configuration (``mesh``: see
     :func:`make_engine`; the problem must then be placed by
     :func:`sims.core.sharding.shard_clients`).
@@ -414,50 +523,42 @@ def make_round(config: EngineSettings, mesh=None) -> tuple[Callable, Callable]:
     ``record_local``) and the divergence fields ``diverged``, ``diverged_client``,
     ``diverged_loss``: a diverged round is not applied, the state stays at the last finite
     round (:func:`divergence`).
+
+    ``clients``: the round's :class:`Clients`, by default Track C's of ``config``
+    (:func:`track_c_clients`, everything above); another trainer hands its own and the round
+    reads of ``config`` only N, S, the dtype, ``server_model`` and ``mixing_rule``
+    (:func:`sims.run`: the user's loss and data, :mod:`sims.core.trainer`). ``init`` is Track
+    C's.
     """
     n, dt = config.n_clients, float_dtype(config)
-    method = config.loss_method
-    _check_mesh(config, mesh)
-    server = server_model(config)
-    if server and mesh is not None:
+    check_clients_mesh(config.n_clients, mesh)
+    if server_model(config) and mesh is not None:
         v.fail("mesh", "None with server_model (the server-model round runs on one device)", mesh)
-    updates, round_metrics = _make_updates(config, mesh), _make_metrics(config, mesh)
+    clients = track_c_clients(config, mesh) if clients is None else clients
 
     def round_step(state: State, problem: Problem, stats=None):
-        t = state.round
         # the mixing rule with this problem's arrays: FedAvg (1 sᵀ, s the weights of this
         # round's participants) or gossip with W
         rule = config.mixing_rule(problem.mixing, problem.agg)
-        shared, inputs = _round_inputs(config, state, problem)
-        k_rows, gamma = shared.k_rows, inputs.gamma
+        key, shared, inputs = clients.prepare(state, problem)
 
-        def train(clients: ClientInput, who):
-            local, *outputs = updates(clients._replace(index=who), shared, problem.x, who)
+        def train(taken, who):
+            local, *outputs = clients.updates(taken, shared, problem.x, who)
             return local, tuple(outputs)
 
-        if server:
-            return _server_round(
-                config, state, problem, stats, rule, k_rows, inputs, train, gamma, round_metrics
-            )
-
         # the round (sims.core.rounds.one_round): FedAvg with S < N trains the S sampled
-        # clients (Algorithm 1), puts them back among the round-start models, mixes all N
+        # clients (Algorithm 1) and, with ``put_back``, puts them back among the round-start
+        # models and mixes all N (else it mixes the S alone)
+        fill = clients.fill
         r = rounds.one_round(
-            rule, k_rows, t, None, inputs, train, n=n, n_sampled=config.n_sampled, dtype=dt,
-            fill=lambda outputs: _untrained(state, n, outputs), kept=state.params,
+            rule, key, state.round, state.weights, inputs, train, n=n,
+            n_sampled=config.n_sampled, dtype=dt,
+            fill=None if fill is None else (lambda outputs: fill(state, outputs)),
+            kept=state.params if clients.put_back else None, take=clients.take,
         )  # fmt: skip
-        opt_state, vals, zs, rec, algo = r.extras
-        z_bar = r.rule.mix(zs, None, r.active)[0] if method.embeddings else state.z_bar
-        counts = state.counts + (r.active > 0).astype(jnp.int32)
-        if stats is None:
-            stats = target_stats(problem.targets)
-        metrics = round_metrics(
-            state.params, r.local, r.mixed, problem.pi, vals, r.active, gamma, rec, stats
-        )
-        new_state = State(r.mixed, opt_state, t + 1, counts, z_bar, state.key, None, algo)
-        return _applied(state, new_state, vals, r.local, r.active, metrics)
+        return clients.measure(state, r, problem, stats, inputs)
 
-    return _make_init(config, config.local_optimizer), round_step
+    return _make_init(config), round_step
 
 
 def make_engine(config: EngineSettings, mesh=None) -> Engine:

@@ -1,12 +1,12 @@
-r"""One communication round and its pieces, shared by :func:`sims.run` and the engine.
+r"""One communication round and its pieces.
 
 The round itself is :func:`one_round` (Algorithms 1 and 2 of arXiv 2607.02447): draw the
 participants, train them, put their results back among the N clients (unless the caller keeps
 the participants' alone: FedAvg's server model), mix with the rule; the rounds of a run are
-jitted calls of :func:`scan_in_calls` (their traces joined by :func:`concat_traces`). Both
-trainers hand it their values (the per-client training, the mixing rule, N, S) and add only what
-is theirs (:func:`sims.core.engine.make_round`: γ, :math:`\bar z`, counts, metrics, divergence;
-:func:`sims.core.trainer.run`: push-sum weights, the trace, ``record``). Its pieces are written
+jitted calls of :func:`scan_in_calls` (their traces joined by :func:`concat_traces`). The one
+trainer, :func:`sims.core.engine.make_round`, runs it with the values it is handed (the
+clients' training and record, :class:`sims.core.engine.Clients`; the mixing rule, N, S): Track
+C's and :func:`sims.run`'s. Its pieces are written
 for ONE client (unbatched) or act on a pytree whose leaves carry the clients on a leading axis N:
 
 * keys: :func:`as_key` checks one; the key streams: the minibatch of client i at local step s

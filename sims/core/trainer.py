@@ -24,9 +24,10 @@ A round: every client (with FedAvg and ``clients_per_round`` S < N, the S sample
 only) runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
 ``batch_size`` rows drawn uniformly WITH replacement from its own rows (ragged clients are
 padded; only the first :math:`n_i` rows are drawn), the clients are ``jax.vmap``-ed (or
-``lax.map``-ed in chunks of ``chunk`` clients), then mixed. The round's sequence is
-:func:`sims.core.rounds.one_round`, the one the Track C engine runs too; this module adds the
-user's loss, the push-sum weights, the trace and ``record``. Rounds are a ``lax.scan``; the whole
+``lax.map``-ed in chunks of ``chunk`` clients), then mixed. The round is the engine's, the one
+Track C trains with (:func:`sims.core.engine.make_round`); this module hands it the user's loss
+and data as its clients (:func:`_clients`: :func:`client_round` on every client, the trace and
+``record``) and carries the push-sum weights in its state. Rounds are a ``lax.scan``; the whole
 run is jitted and compiled once per configuration.
 
 Randomness, one key: the minibatch rows of client i at local step s of round t come from
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import jax
@@ -53,15 +55,13 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core import rounds
+from sims.core.engine import Clients, State, advanced, check_clients_mesh, make_round
 from sims.core.environ import (
     bounded_compile_options,
     compiler_options_key,
     compiler_options_of,
 )
-from sims.core.mixing import (
-    FedAvg,
-    mixing_rule,
-)
+from sims.core.mixing import FedAvg, mixing_rule
 from sims.core.rounds import (
     _consensus_distance,
     as_key,
@@ -230,24 +230,39 @@ def client_round(loss: Callable, optimizer: optax.GradientTransformation, params
     return end, jnp.mean(vals), state
 
 
-class _State(NamedTuple):
-    params: Any  # (N, ...) per client (de-biased for push-sum)
-    weights: Array  # (N,) push-sum weights
-    round: Array  # int32 rounds done
-    key: Array
-    algo: Any = ()  # (N, ...) per-client states of the algorithm (none: ())
+class _Data(NamedTuple):
+    """A :func:`run`'s arrays as the engine's round reads them (its ``problem``): the clients'
+    padded data (a pytree of (N, M, ...) arrays), their valid rows (N,) and the mixing rule
+    (a value of :mod:`sims.core.mixing`)."""
+
+    x: Any
+    sizes: Array
+    mixing: Any
+    agg: Any = None
 
 
-@functools.lru_cache(maxsize=16)
-def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
-             mesh=None, options=None, algorithm=None):  # fmt: skip
-    """Jitted ``scan_rounds(state, data, sizes, rule, length) -> (state, trace)`` of one
-    configuration (cached by the rule's tree structure, so repeated calls of equal shapes
-    compile once, whatever the matrix). With ``mesh``, the clients of a round are trained in
-    ``jax.shard_map``, each device its own. ``options``: the ``compiler_options`` as
-    :func:`sims.core.environ.compiler_options_key` has them (None:
-    :func:`bounded_compile_options`). ``algorithm``: a
-    :class:`sims.core.rounds.ClientAlgorithm` or None."""
+@dataclass(frozen=True)
+class _Settings:
+    """What the engine's round (:func:`sims.core.engine.make_round`) reads of a :func:`run`:
+    N, S, the dtype of its participation and FedAvg weights; the mixing rule is the problem's
+    own ``mixing`` (the rule value, not a matrix to build one from)."""
+
+    n_clients: int
+    n_sampled: int
+    dtype: str
+    server_model: bool = False
+
+    def mixing_rule(self, matrix: Any = None, agg: Any = None) -> Any:
+        return matrix
+
+
+def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, record, mesh,
+             algorithm) -> Clients:  # fmt: skip
+    """The :class:`sims.core.engine.Clients` of a :func:`run`: every client runs
+    :func:`client_round` with the user's loss on its own rows (the run's key for both key
+    streams and for the participants), the S sampled ones mixed alone, and the round records
+    the participants' mean loss, each client's (NaN if it did not train), the consensus
+    distance after mixing and ``record(global_params)``."""
 
     def client(p, data_i, n_i, i, st, key, t, shared):
         end, val, st = client_round(
@@ -268,33 +283,54 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
 
     train = rounds.per_device(train, mesh, n_sampled, (True,) * 5 + (False,) * 3) or train
 
-    def round_step(state: _State, data, sizes, rule):
-        t = state.round
+    def prepare(state: State, problem: _Data):
         shared = () if algorithm is None else algorithm.share(state.algo)
-        # the round (sims.core.rounds.one_round): FedAvg with S < N trains the S sampled
-        # clients (every client starts the round from the server model, and a
-        # non-participant's update would be discarded) and mixes those S alone; an untrained
-        # client's loss is NaN, and it keeps its algorithm state
-        r = rounds.one_round(
-            rule, state.key, t, state.weights, (state.params, data, sizes, state.algo),
-            lambda taken, who: train(*taken, who, state.key, t, shared),
-            n=n, n_sampled=n_sampled, dtype=state.weights.dtype,
-            fill=lambda out: (jnp.full((n,), jnp.nan, out[0].dtype), state.algo),
-        )  # fmt: skip
+        inputs = (state.params, state.opt_state, problem.sizes, state.algo)
+        return state.key, (state.round, state.key, shared), inputs
+
+    def updates(clients, shared, data, who):
+        params, opt_state, sizes, algo = clients
+        t, key, algo_shared = shared
+        taken = data if who.shape[0] == n else jax.tree.map(lambda a: a[who], data)
+        local, (vals, algo) = train(params, taken, sizes, algo, who, key, t, algo_shared)
+        zs = jnp.zeros((who.shape[0], 1, 1), vals.dtype)  # no embeddings are shared
+        return local, opt_state, vals, zs, None, algo
+
+    def measure(state: State, r, problem: _Data, stats, inputs):
+        vals = r.extras[1]
         trace = {
-            "loss": jnp.mean(r.trained[0]),
-            "client_loss": r.extras[0],
+            "loss": jnp.mean(r.trained[1]),
+            "client_loss": jnp.where(r.active > 0, vals, jnp.nan),
             "consensus_distance": _consensus_distance(r.mixed),
         }
         if record is not None:
             trace["record"] = record(r.glob)
-        return _State(r.mixed, r.carry, t + 1, state.key, r.extras[1]), trace
+        return advanced(state, r), trace
 
-    def scan_rounds(state, data, sizes, rule, length):
-        return lax.scan(lambda s, _: round_step(s, data, sizes, rule), state, None, length)
+    return Clients(prepare, updates, measure, put_back=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
+             mesh=None, options=None, algorithm=None, dtype="float32"):  # fmt: skip
+    """Jitted ``scan_rounds(state, problem, length) -> (state, trace)`` of one configuration:
+    the engine's round (:func:`sims.core.engine.make_round`) handed :func:`_clients` (cached
+    by the rule's tree structure, so repeated calls of equal shapes compile once, whatever the
+    matrix). With ``mesh``, the clients of a round are trained in ``jax.shard_map``, each
+    device its own. ``options``: the ``compiler_options`` as
+    :func:`sims.core.environ.compiler_options_key` has them (None:
+    :func:`bounded_compile_options`). ``algorithm``: a
+    :class:`sims.core.rounds.ClientAlgorithm` or None."""
+    clients = _clients(
+        loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, record, mesh, algorithm
+    )
+    _, round_step = make_round(_Settings(n, n_sampled, dtype), mesh, clients)
+
+    def scan_rounds(state, problem, length):
+        return lax.scan(lambda s, _: round_step(s, problem), state, None, length)
 
     options = bounded_compile_options() if options is None else compiler_options_of(options)
-    return jax.jit(scan_rounds, static_argnums=4, compiler_options=options or None)
+    return jax.jit(scan_rounds, static_argnums=2, compiler_options=options or None)
 
 
 def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", rounds: int,
@@ -410,12 +446,18 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     )
     if on_chunk is not None and not callable(on_chunk):
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
-    _check_run_mesh(mesh, n)
+    check_clients_mesh(n, mesh)
     options = compiler_options_key(compiler_options)
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     algo = () if algorithm is None else jax.vmap(_check_algorithm(algorithm).init)(stacked)
-    state = _State(stacked, jnp.ones((n,), dt), jnp.zeros((), jnp.int32), key, algo)
+    # the engine's state of a run of the user's model: no optimiser state between rounds (it
+    # is re-initialised every round), no z̄ or divergence flag; the push-sum weights
+    state = State(
+        params=stacked, opt_state=(), round=jnp.zeros((), jnp.int32),
+        counts=jnp.zeros((n,), jnp.int32), z_bar=None, key=key, algo=algo,
+        weights=jnp.ones((n,), dt),
+    )  # fmt: skip
     # the rule's float arrays in the run's dtype (neighbour indices stay integers)
     rule = jax.tree.map(
         lambda a: jnp.asarray(a, dtype=dt) if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
@@ -427,9 +469,10 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
         data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
     scan = _trainer(
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
-        chunk, record, mesh, options, algorithm,
+        chunk, record, mesh, options, algorithm, "float64" if dt == jnp.float64 else "float32",
     )  # fmt: skip
-    return scan, state, (data_p, sizes_arr, rule), rounds, per_call
+    problem = _Data(data_p, sizes_arr, rule)
+    return scan, state, (problem,), rounds, per_call
 
 
 def _check_algorithm(algorithm: Any) -> Any:
@@ -511,17 +554,7 @@ def _with_weights(rule: Any, weights: Any, sizes: np.ndarray, clients_per_round)
     return FedAvg(_agg_weights(weights, sizes), clients_per_round)
 
 
-def _check_run_mesh(mesh: Any, n: int) -> None:
-    """None, or a one-axis mesh whose devices divide the N clients."""
-    if mesh is None:
-        return
-    from sims.core.sharding import check_mesh
-
-    if n % check_mesh(mesh):
-        v.fail("mesh", f"devices that divide the {n} clients", f"{mesh.devices.size}")
-
-
-def _rounds(scan, start: _State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
+def _rounds(scan, start: State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
     """All the rounds in jitted calls of ``per_call`` rounds
     (:func:`sims.core.rounds.scan_in_calls`), ``on_chunk`` after each."""
     traces, result = [], None
@@ -529,7 +562,7 @@ def _rounds(scan, start: _State, args: tuple, rounds: int, per_call: int, on_chu
         traces.append(tr)
         if on_chunk is not None or done == rounds:
             traces = [concat_traces(traces)]
-            glob = args[-1].average(state.params, state.weights)
+            glob = args[0].mixing.average(state.params, state.weights)
             result = Result(state.params, glob, traces[0], state.weights)
         if on_chunk is not None and done < rounds and on_chunk(done, result):
             break
