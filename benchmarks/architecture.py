@@ -1,6 +1,7 @@
 """The shape of ``theory`` and ``sims`` in numbers: rooms (top-level packages and loose
 modules), floors, import cycles (function-level imports included), imports inside functions,
-name switches, and functions and modules over the size limits.
+name switches, the functions that run a round or a client's local steps (the trainers), and
+functions and modules over the size limits.
 
 A *name switch* is a comparison of a configuration name with a string literal
 (``method == "mim"``, ``cfg.framework != "fl"``, ``mixing in ("uniform", ...)``, also inside
@@ -254,8 +255,14 @@ def measure() -> dict:
     longs = {m: long_functions(p) for m, p in mods.items()}
     lines = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in mods.items()}
     up = [(a, b) for a, b in graph.edges if FLOORS.get(room(b), 0) > FLOORS.get(room(a), 0)]
+    calls = {name: [] for name in TRAINER_CALLS}
+    for m, p in mods.items():
+        for name, where in callers(p).items():
+            calls[name] += [f"{m}.{w}" for w in where]
     return {
         "modules": len(mods),
+        "round_functions": calls["one_round"],
+        "local_loop_callers": calls["local_train"],
         "lines": sum(lines.values()),
         "rooms": {r: rooms[r] for r in sorted(rooms, key=lambda r: (FLOORS[r], r))},
         "floors": len(set(FLOORS.values())),
@@ -283,6 +290,31 @@ def measure() -> dict:
     }
 
 
+#: The calls that make a trainer: running a round (:func:`sims.core.rounds.one_round`) and
+#: running a client's local steps (:func:`sims.core.rounds.local_train`).
+TRAINER_CALLS = ("one_round", "local_train")
+
+
+def callers(path: Path, names: tuple[str, ...] = TRAINER_CALLS) -> dict[str, list[str]]:
+    """For each name of ``names``, the qualified names (``outer.<inner>``) of the functions of
+    ``path`` that call it (as ``name(...)`` or ``module.name(...)``), outside its definition."""
+    found: dict[str, list[str]] = {name: [] for name in names}
+
+    def visit(node: ast.AST, stack: tuple[str, ...]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, stack + (child.name,))
+                continue
+            if isinstance(child, ast.Call) and stack and _name(child.func) in found:
+                where = ".".join(stack[:1] + tuple(f"<{s}>" for s in stack[1:]))
+                if stack[0] != _name(child.func) and where not in found[_name(child.func)]:
+                    found[_name(child.func)].append(where)
+            visit(child, stack)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), ())
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
@@ -307,6 +339,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"re-exported names: {m['reexported_names']}, private: "
         f"{len(m['reexported_private_names'])} {m['reexported_private_names']}"
+    )
+    print(
+        f"functions that run a round (call one_round): {len(m['round_functions'])} "
+        f"{m['round_functions']}"
+    )
+    print(
+        f"functions that run a client's local steps (call local_train): "
+        f"{len(m['local_loop_callers'])} {m['local_loop_callers']}"
     )
     print(f"functions over {MAX_FUNCTION_LINES} lines: {m['functions_over_80_lines']}")
     print(f"modules over {MAX_MODULE_LINES} lines: {m['modules_over_600_lines']}")

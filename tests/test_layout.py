@@ -186,3 +186,25 @@ def test_the_facade_count_sees_imports_and_module_attributes(tmp_path):
     for user in ("u1.py", "u2.py"):
         assert arch.reexported_names(mods, [tmp_path / user])[1] == ["b._x"]
     assert arch.reexported_names(mods, [])[1] == []
+
+
+def test_one_round_function():
+    """One trainer: every round of every trainer (Track C, ``sims.run``, Track D through it)
+    runs in the engine's ``make_round`` (``benchmarks/architecture.py``'s count of the
+    functions that call ``sims.core.rounds.one_round``)."""
+    arch = _architecture()
+    assert arch.measure()["round_functions"] == ["sims.core.engine.make_round.<round_step>"]
+
+
+def test_the_round_count_sees_every_caller(tmp_path):
+    """``callers`` finds a call by name and through a module, in nested functions, once per
+    function, and not the definition itself."""
+    arch = _architecture()
+    src = tmp_path / "m.py"
+    src.write_text(
+        "from r import one_round\nimport r\n"
+        "def one_round():\n    return one_round()\n"
+        "def a():\n    one_round(); one_round()\n"
+        "def b():\n    def step():\n        return r.one_round()\n    return step\n"
+    )
+    assert arch.callers(src)["one_round"] == ["a", "b.<step>"]
