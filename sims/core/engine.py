@@ -320,7 +320,7 @@ def server_model(config: EngineSettings) -> bool:
 
 
 def advanced(state: State, r) -> State:
-    """The state after round ``r`` (:class:`sims.core.rounds.Round`) of the N-copy round: the
+    r"""The state after round ``r`` (:class:`sims.core.rounds.Round`) of the N-copy round: the
     mixed models, the clients' optimiser and algorithm states (the untrained ones' kept), the
     rule's carry, participation counts and the round counter; :math:`\bar z` and the
     divergence flag as they were."""
@@ -331,7 +331,7 @@ def advanced(state: State, r) -> State:
 
 
 def _server_take(s: int) -> Callable:
-    """``take(inputs, who)``: the S participants' inputs of the server-model round, each one
+    r"""``take(inputs, who)``: the S participants' inputs of the server-model round, each one
     the server row (its parameters, optimiser state and :math:`\bar z`) with its own sizes,
     targets and γ."""
 
@@ -464,7 +464,7 @@ class Clients(NamedTuple):
 
 
 def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
-    """Track C's :class:`Clients`: the configuration's method, optimiser, data and key streams
+    r"""Track C's :class:`Clients`: the configuration's method, optimiser, data and key streams
     (:func:`_round_inputs`, :func:`_make_updates`), and its metrics
     (:mod:`sims.core.recorded`, at the configuration's level), MAR's :math:`\bar z` and the
     divergence check as the record; with ``config.server_model``, FedAvg's server-model form
