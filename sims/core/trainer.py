@@ -385,7 +385,8 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
       compiler_options: ``jax.jit`` compiler options of the training program, a mapping of
         XLA option names to values (e.g. :func:`sims.core.environ.long_training_options` for
         a run far longer than its compilation); None: :func:`bounded_compile_options`. They
-        may change float results in rounding.
+        may change float results in rounding. A name the installed XLA does not define is
+        refused before anything compiles.
       algorithm: a federated algorithm value that transforms the local steps and carries a
         per-client state (:class:`sims.core.rounds.ClientAlgorithm`; e.g.
         ``sims.algorithms.fedprox.fedprox(mu)``, ``sims.algorithms.scaffold.scaffold(lr)``);
@@ -421,7 +422,8 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
              clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk,
              mesh, compiler_options=None, algorithm=None) -> tuple:  # fmt: skip
     """:func:`run`'s arguments checked, and what its rounds need: ``(scan, initial state,
-    (data, sizes, rule), rounds, rounds per call)``."""
+    (problem,), rounds, rounds per call)`` with ``problem`` the run's :class:`_Data` (padded
+    data, sizes, mixing rule)."""
     if not callable(loss):
         v.fail("loss", "a function loss(params, batch, *, key) -> scalar", loss)
     params = _check_params(params)
