@@ -351,7 +351,7 @@ def _server_take(s: int) -> Callable:
 def _server_measure(config: EngineSettings, metrics_fn: Callable) -> Callable:
     """The record of FedAvg's round (Algorithm 1) with the server model ``state.params``
     (leading axis 1) in place of the N identical client copies: the S participants of
-    :meth:`~sims.core.mixing.FedAvg.participants` trained from it (:func:`_server_take`, their
+    :meth:`~sims.core.mixing.FedAvg.participants` trained from it (``_server_take``, their
     own minibatch and loss keys) and the rule mixed them alone into the next server model;
     nothing is put back among the N. Memory and work per round: the S trained models, not N.
 
@@ -450,7 +450,7 @@ class Clients(NamedTuple):
         iterate, which Track C's metrics read), or mix the S alone (:func:`sims.run`). The
         two orders sum differently, so their bits differ.
       take: ``take(inputs, who)``: the S participants' inputs where they are not the rows
-        ``who`` of ``inputs`` (the server model: :func:`_server_take`); None: those rows.
+        ``who`` of ``inputs`` (the server model: ``_server_take``); None: those rows.
       fill: ``fill(state, outputs)``: what the untrained clients hold in place of the S
         participants' outputs (:func:`untrained`); None: the outputs stay the S rows.
     """
@@ -465,10 +465,10 @@ class Clients(NamedTuple):
 
 def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
     r"""Track C's :class:`Clients`: the configuration's method, optimiser, data and key streams
-    (:func:`_round_inputs`, :func:`_make_updates`), and its metrics
+    (``_round_inputs``, ``_make_updates``), and its metrics
     (:mod:`sims.core.recorded`, at the configuration's level), MAR's :math:`\bar z` and the
     divergence check as the record; with ``config.server_model``, FedAvg's server-model form
-    (:func:`_server_take`, :func:`_server_measure`)."""
+    (``_server_take``, ``_server_measure``)."""
     round_metrics, method = _make_metrics(config, mesh), config.loss_method
 
     def prepare(state: State, problem: Problem):

@@ -26,7 +26,7 @@ only) runs ``local_steps`` optimiser steps (``lax.scan``) on minibatches of
 padded; only the first :math:`n_i` rows are drawn), the clients are ``jax.vmap``-ed (or
 ``lax.map``-ed in chunks of ``chunk`` clients), then mixed. The round is the engine's, the one
 Track C trains with (:func:`sims.core.engine.make_round`); this module hands it the user's loss
-and data as its clients (:func:`_clients`: :func:`client_round` on every client, the trace and
+and data as its clients (``_clients``: :func:`client_round` on every client, the trace and
 ``record``) and carries the push-sum weights in its state. Rounds are a ``lax.scan``; the whole
 run is jitted and compiled once per configuration.
 
@@ -314,7 +314,7 @@ def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, reco
 def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
              mesh=None, options=None, algorithm=None, dtype="float32"):  # fmt: skip
     """Jitted ``scan_rounds(state, problem, length) -> (state, trace)`` of one configuration:
-    the engine's round (:func:`sims.core.engine.make_round`) handed :func:`_clients` (cached
+    the engine's round (:func:`sims.core.engine.make_round`) handed ``_clients`` (cached
     by the rule's tree structure, so repeated calls of equal shapes compile once, whatever the
     matrix). With ``mesh``, the clients of a round are trained in ``jax.shard_map``, each
     device its own. ``options``: the ``compiler_options`` as
