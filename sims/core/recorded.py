@@ -212,10 +212,9 @@ def _spectral_norm(W: Array, every: int | None = None) -> Array:
 
 def _norms(W: Array) -> Array:
     """:func:`_spectral_norm` of every client of W (N, c, d): one ``vmap`` when N ≤
-    :func:`norm_batch`, else batches of that many clients
-    (:func:`sims.core.rounds.map_clients`: every batch full, the last one overlapping its
-    predecessor). Every client gets the numbers of a batch of :func:`norm_batch` clients,
-    which may differ in the last bits from one ``vmap`` over all
+    :func:`norm_batch`, else equal batches of at most that many clients
+    (:func:`sims.core.rounds.map_clients`: every batch as wide, the last one overlapping its
+    predecessor). A client's numbers may differ in the last bits from one ``vmap`` over all
     (``tests/test_spectral_norm.py``), far below :data:`NORM_RTOL`."""
     return map_clients(_spectral_norm, (W,), W.shape[0], norm_batch())
 
