@@ -361,11 +361,6 @@ TIME_BUDGET_S = 1800.0
 PROGRESS_AFTER_S = 3.0
 
 
-def sizes_are_forced() -> bool:
-    """Whether the caller asked to go past the budgets (:func:`sizes_forced`)."""
-    return _FORCED.get()
-
-
 def check_time(field: str, value, seconds: float, *, what: str = "the run",
                force: bool = False) -> None:  # fmt: skip
     """Fail before starting when the estimated ``seconds`` exceed :data:`TIME_BUDGET_S`: one

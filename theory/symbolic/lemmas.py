@@ -61,10 +61,6 @@ _i, _k, _l, _m = sp.symbols("i k l m", integer=True, positive=True)
 _pi = sp.IndexedBase("pi")
 
 
-def _to_real_n(expr: sp.Expr) -> sp.Expr:
-    return expr.subs(_n_int, t.N)
-
-
 @functools.lru_cache(maxsize=1)
 def second_moments() -> dict:
     r"""Second moments of one client's samples by coordinate role, from sympy.stats.
