@@ -161,6 +161,7 @@ def run_cell(name: str, n: int, a) -> dict:
     import numpy as np
     from timing import identity_stats
 
+    from sims.core.client import auto_client_chunk
     from sims.core.config import key_tree
     from sims.core.engine import make_round
     from sims.core.problem import make_problem
@@ -251,6 +252,8 @@ def run_cell(name: str, n: int, a) -> dict:
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "baseline_rss_bytes": base_rss,
         "model_stack_bytes": n * a.c * d * isz,
+        # the clients' widest chunk (sims.core.rounds.map_clients makes them equal, at most this)
+        "client_chunk": auto_client_chunk(config),
         "load_average": list(os.getloadavg()),
         "device": _device_name(),
         "devices": 1 if mesh is None else int(mesh.devices.size),

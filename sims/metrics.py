@@ -422,7 +422,7 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
     pairs = v.integer(pairs, "pairs", lo=2)
     if z.ndim != 3 or z.shape[1] < 2:
         v.fail("z", "an (N, m, c) array with m >= 2", f"shape {z.shape}")
-    inter, inter_se = _uniformity_mc(z, key, float(t), pairs)
+    inter, inter_se = _uniformity_mc(z, key, t, pairs)
     return {
         "intra": jnp.diagonal(inter),
         "inter": inter,
@@ -431,13 +431,14 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
     }
 
 
-@functools.partial(jax.jit, static_argnums=(2, 3))
-def _uniformity_mc(z: Array, key, t: float, pairs: int) -> tuple[Array, Array]:
+@functools.partial(jax.jit, static_argnums=3)
+def _uniformity_mc(z: Array, key, t, pairs: int) -> tuple[Array, Array]:
     """The (N, N) estimates and standard errors of :func:`client_uniformity_mc` as one
-    compiled program, compiled once per shape, t and pairs. Un-jitted, the client loop was
-    traced and compiled again at every call: at N = 100, m = 327, c = 200 (float64, 2 cores,
-    ``dssl``'s XLA flags) a second call took 9.9 CPU s, now 6.7; a first call, compilation
-    included, 10.4 against 9.5. The same numbers, bit for bit."""
+    compiled program (one per shape and dtype of z, kind of key and number of pairs; t may be
+    traced, and keeps its own type as before). Un-jitted, the client loop was traced and
+    compiled again at every call: at N = 100, m = 327, c = 200 (float64, 2 cores, ``dssl``'s
+    XLA flags) a second call took 9.9 CPU s, now 6.7; a first call, compilation included,
+    10.4 against 9.5. The same numbers, bit for bit."""
     n, m, _ = z.shape
     zn = _normalise(z)
 

@@ -126,7 +126,7 @@ def _chunk_loop(n: int, chunk: int) -> tuple[list[int], int]:
 )
 def test_map_clients_chunks_are_equal(n, chunk, width, count):
     """K = ceil(N/chunk) chunks of width ceil(N/K) <= chunk: the last chunk overlaps its
-    predecessor by fewer than K clients (with chunk-wide chunks, 96,000 of 10^6 clients were
+    predecessor by fewer than K clients (with chunk-wide chunks, over 10^5 of 10^6 clients were
     trained twice per round)."""
     widths, trips = _chunk_loop(n, chunk)
     assert set(widths) == {width} and trips == count

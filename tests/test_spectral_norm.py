@@ -234,10 +234,11 @@ def test_every_is_validated():
 
 @pytest.mark.parametrize("n", [NORM_BATCH, NORM_BATCH + 1, 2 * NORM_BATCH + 37])
 def test_batched_norms_equal_one_vmap_and_numpy(n):
-    """:func:`_norms` (batches of NORM_BATCH clients beyond NORM_BATCH) agrees with one vmap
-    over all clients to float32 rounding (4 ulp: XLA may vectorise a batch of 100 and one of
-    237 differently, and does on some processors: 1.5 ulp measured on an AMD EPYC), and both
-    are within NORM_RTOL of NumPy's norms, jitted and not."""
+    """:func:`_norms` (equal batches of at most NORM_BATCH clients beyond NORM_BATCH) agrees
+    with one vmap over all clients to float32 rounding (4 ulp: XLA may vectorise a batch of
+    79 and one of 237 differently, and does on some processors: 1.5 ulp measured on an AMD
+    EPYC with batches of 100), and both are within NORM_RTOL of NumPy's norms, jitted and
+    not."""
     W = jnp.asarray(np.random.default_rng(n).standard_normal((n, 8, 24)), jnp.float32)
     want = np.asarray(jax.vmap(_spectral_norm)(W))
     for fn in (_norms, jax.jit(_norms)):

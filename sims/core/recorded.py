@@ -381,7 +381,7 @@ def _norm_and_spreads(W0, Wl, W1, uniform, pi, means) -> tuple[Array, Array]:
     Wl − W0 around ``means["step_pi"]``, both by π).
 
     Up to :func:`norm_batch` clients, whole-array operations; above, one pass over batches of
-    that many clients (:func:`sims.core.rounds.map_clients`) that keeps each client's norm
+    at most that many clients (:func:`sims.core.rounds.map_clients`) that keeps each client's norm
     and four squared distances (5 numbers) instead of the (N, c, d) differences: measured at
     N = 10⁴ (d = 64, c = 16, float32, one-peer DecL round), 12 kB fewer temporaries per client
     (three stacks of models). The two forms sum the same squares in other groupings, equal to
