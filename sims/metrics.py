@@ -422,7 +422,7 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
     pairs = v.integer(pairs, "pairs", lo=2)
     if z.ndim != 3 or z.shape[1] < 2:
         v.fail("z", "an (N, m, c) array with m >= 2", f"shape {z.shape}")
-    inter, inter_se = _uniformity_mc(z, key, t, pairs)
+    inter, inter_se = _uniformity_mc_program(_no_ynn_key())(z, key, t, pairs)
     return {
         "intra": jnp.diagonal(inter),
         "inter": inter,
@@ -431,14 +431,38 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
     }
 
 
-@functools.partial(jax.jit, static_argnums=3)
+def _no_ynn_key() -> tuple | None:
+    """The compiler options of :func:`_uniformity_mc_program`, as a hashable key: no YNNPACK
+    fusions (:func:`sims.core.environ.no_ynn_options`)."""
+    from sims.core.environ import compiler_options_key, no_ynn_options
+
+    return compiler_options_key(no_ynn_options()) or None
+
+
+@functools.cache
+def _uniformity_mc_program(options: tuple | None):
+    """``_uniformity_mc`` as one compiled program (one per shape and dtype of z, kind of key
+    and number of pairs; t may be traced, and keeps its own type), compiled with
+    ``options`` (a :func:`sims.core.environ.compiler_options_key`).
+
+    Jitted: un-jitted, the client loop was traced and compiled again at every call (N = 100,
+    m = 327, c = 200, float64, 2 cores, ``dssl``'s XLA flags: a second call 9.9 CPU s against
+    6.7 jitted, the same bits). Without XLA:CPU's YNNPACK fusions (on a CPU): each pair's
+    dot products were a YNNPACK reduction of the two gathered (pairs, c) blocks, which XLA
+    then wrote out in full for every client pair; XLA's own reduction reads the rows where
+    they lie. Same shapes, 2 cores, ``dssl``'s flags, alternating calls in one process: 6.0,
+    6.1, 6.3, 7.3 CPU s against 3.7, 4.1, 5.2, 4.0, the first call (compiling) 8.1 against
+    5.6 (2026-11-28, load 1.5-1.9). The dot products are summed in another order: the
+    estimates moved by at most 2.3e-16 relative (1e-13 of their standard errors)."""
+    from sims.core.environ import compiler_options_of
+
+    given = compiler_options_of(options or ())
+    return jax.jit(_uniformity_mc, static_argnums=3, compiler_options=given or None)
+
+
 def _uniformity_mc(z: Array, key, t, pairs: int) -> tuple[Array, Array]:
-    """The (N, N) estimates and standard errors of :func:`client_uniformity_mc` as one
-    compiled program (one per shape and dtype of z, kind of key and number of pairs; t may be
-    traced, and keeps its own type as before). Un-jitted, the client loop was traced and
-    compiled again at every call: at N = 100, m = 327, c = 200 (float64, 2 cores, ``dssl``'s
-    XLA flags) a second call took 9.9 CPU s, now 6.7; a first call, compilation included,
-    10.4 against 9.5. The same numbers, bit for bit."""
+    """The (N, N) estimates and standard errors of :func:`client_uniformity_mc`, run as
+    :func:`_uniformity_mc_program`."""
     n, m, _ = z.shape
     zn = _normalise(z)
 

@@ -227,3 +227,20 @@ def test_uniformity_memory_is_blockwise():
 def test_uniformity_bad_inputs(fn, field):
     with pytest.raises(ValueError, match=f"^{field}:"):
         fn()
+
+
+def test_uniformity_mc_program_reads_gathered_rows_in_place():
+    """On a CPU the Monte Carlo uniformity is compiled without YNNPACK fusions
+    (``sims.core.environ.no_ynn_options``): its dot products are XLA's own reductions of the
+    gathered rows, not a YNNPACK fusion over two gathered blocks written out first (which the
+    same program compiled with XLA's defaults has)."""
+    from sims.core.environ import compiler_options_key, no_ynn_options
+
+    options = no_ynn_options()
+    if not options:
+        pytest.skip("not a CPU with XLA:CPU's YNNPACK fusions")
+    args = (jnp.zeros((2, 8, 64), jnp.float64), jax.random.PRNGKey(0), 2.0, 256)
+    program = mt._uniformity_mc_program(compiler_options_key(options))
+    without = program.lower(*args).compile().as_text()
+    default = jax.jit(mt._uniformity_mc, static_argnums=3).lower(*args).compile().as_text()
+    assert "ynn_fusion" in default and "ynn_fusion" not in without

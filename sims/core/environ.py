@@ -259,6 +259,31 @@ def long_run_options() -> dict[str, bool]:
     return {NEWER_FUSION_GENERATOR: True}
 
 
+#: XLA:CPU's list of YNNPACK fusion types (comma-separated; empty: no YNNPACK fusion).
+YNN_FUSION_TYPES = "xla_cpu_experimental_ynn_fusion_type"
+
+
+def no_ynn_options() -> dict[str, str]:
+    """``jax.jit`` ``compiler_options`` that compile a program without XLA:CPU's YNNPACK
+    fusions (:data:`YNN_FUSION_TYPES` emptied), where this jaxlib has the flag and the user did
+    not set it in ``XLA_FLAGS``; ``{}`` on other backends. For a program whose reductions read
+    gathered rows: a YNNPACK reduction takes its operands whole, so XLA writes each gathered
+    block out first, where its own reduction reads the rows in place
+    (``sims.metrics.client_uniformity_mc``: 1.5x faster on 2 cores). The engine keeps
+    YNNPACK: without it a round took 0.135 s against 0.085 s (docs/performance.md).
+
+    >>> set(no_ynn_options()) <= {YNN_FUSION_TYPES}
+    True
+    """
+    import jax
+
+    if user_sets_xla_flag(YNN_FUSION_TYPES):
+        return {}
+    if jax.default_backend() != "cpu" or not xla_has_flag(YNN_FUSION_TYPES):
+        return {}
+    return {YNN_FUSION_TYPES: ""}
+
+
 def long_training_options() -> dict[str, Any]:
     """``jax.jit`` ``compiler_options`` for a training program that runs many times longer than
     it compiles (the Track D arms: ``sims.trackd.train``): :func:`long_run_options` and, on a
