@@ -78,8 +78,8 @@ from sims.core.environ import (
 from sims.core.problem import Problem
 from sims.core.recorded import (
     METRICS_OF_LEVEL,
-    _all_finite,
     _round_metrics,
+    clients_finite,
     target_stats,
 )
 from sims.core.sharding import check_mesh, shard_clients
@@ -289,13 +289,23 @@ def untrained(state: State, outputs):
     return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec, state.algo
 
 
-def _applied(state: State, new_state: State, vals, local, active, metrics: dict, index=None):
+def _clients_finite(mesh) -> Callable:
+    """:func:`sims.core.recorded.clients_finite`; with ``mesh`` in one ``shard_map``, each
+    device checking the clients it holds (its batches sliced from its own rows)."""
+    if mesh is None:
+        return clients_finite
+    c = P(mesh.axis_names[0])
+    return jax.shard_map(clients_finite, mesh=mesh, in_specs=(c,), out_specs=c, check_vma=False)
+
+
+def _applied(state: State, new_state: State, vals, finite, active, metrics: dict, index=None):
     """``(state, metrics)`` after the divergence check: a participating client whose loss or
-    parameters are NaN/inf, or an average whose global loss (Eq. 16) is no longer finite
-    (parameters so large that ‖WWᵀ‖² overflows while every entry is still finite), stops the
-    run at ``state`` (:func:`divergence`). ``index``: the client ids of the rows of ``vals``
-    and ``local`` (None: row i is client i)."""
-    bad = ~jnp.isfinite(vals) | ~jax.vmap(_all_finite)(local)
+    parameters are NaN/inf (``finite``: (k,) whether each one's parameters are finite,
+    :func:`sims.core.recorded.clients_finite`), or an average whose global loss (Eq. 16) is no
+    longer finite (parameters so large that ‖WWᵀ‖² overflows while every entry is still
+    finite), stops the run at ``state`` (:func:`divergence`). ``index``: the client ids of the
+    rows of ``vals`` and ``finite`` (None: row i is client i)."""
+    bad = ~jnp.isfinite(vals) | ~finite
     bad = bad & (active > 0)
     blown = ~jnp.isfinite(metrics["loss_global"])
     now_bad = jnp.any(bad) | blown
@@ -392,7 +402,7 @@ def _server_measure(config: EngineSettings, metrics_fn: Callable) -> Callable:
         )
         counts = state.counts + (active > 0).astype(jnp.int32)
         new_state = state._replace(params=server, round=state.round + 1, counts=counts)
-        return _applied(state, new_state, vals, local, one, metrics, index=who)
+        return _applied(state, new_state, vals, clients_finite(local), one, metrics, index=who)
 
     return measure
 
@@ -470,6 +480,7 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
     divergence check as the record; with ``config.server_model``, FedAvg's server-model form
     (``_server_take``, ``_server_measure``)."""
     round_metrics, method = _make_metrics(config, mesh), config.loss_method
+    finite = _clients_finite(mesh)
 
     def prepare(state: State, problem: Problem):
         shared, inputs = _round_inputs(config, state, problem)
@@ -492,7 +503,7 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
         metrics = round_metrics(
             state.params, r.local, r.mixed, problem.pi, vals, r.active, inputs.gamma, rec, stats
         )
-        return _applied(state, new_state, vals, r.local, r.active, metrics)
+        return _applied(state, new_state, vals, finite(r.local), r.active, metrics)
 
     return Clients(prepare, updates, measure)
 

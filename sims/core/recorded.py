@@ -224,6 +224,16 @@ def _all_finite(tree) -> Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in leaves]))
 
 
+def clients_finite(tree) -> Array:
+    """(N,) whether every parameter of each client of ``tree`` (leading axis N) is finite: one
+    ``vmap`` up to :func:`norm_batch` clients, else batches of at most that many
+    (:func:`sims.core.rounds.map_clients`), so that the mask of every entry is never held
+    for all N at once (on a CPU XLA wrote it whole: a quarter of a float32 model stack per
+    client, ``benchmarks/round_memory.py``)."""
+    n = jax.tree.leaves(tree)[0].shape[0]
+    return map_clients(_all_finite, (tree,), n, norm_batch())
+
+
 def where_diverged(info: dict) -> str:
     """Where a divergence (:func:`divergence`) happened, in words: a client and its local loss,
     or the averaged model (client −1) and its global loss.
