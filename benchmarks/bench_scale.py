@@ -223,7 +223,8 @@ def run_cell(name: str, n: int, a) -> dict:
             )
         problem = shard_clients(problem, mesh)
     init, round_step = make_round(config, mesh)
-    step = jax.jit(round_step)
+    # the state donated, as the engine's runs donate the models they start from
+    step = jax.jit(round_step, donate_argnums=0)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
     t0 = time.perf_counter()
     state, _ = step(state, problem, stats)

@@ -3,8 +3,10 @@
 Builds the DecL round of ``bench_scale.py``'s one-peer cell (MIM, d = 64, c = 16, B = 32,
 E = 5, float32, minibatches drawn from their keys) at each N, compiles the jitted
 ``round_step`` and prints ``memory_analysis()``'s argument, output and temporary bytes divided
-by N: bytes per client that grow with N (compare two N to see that they do). Nothing is run,
-so large N cost only the compilation and the problem's arrays.
+by N: bytes per client that grow with N (compare two N to see that they do), the state donated
+as the engine's runs donate it, and the bytes held at once (arguments, outputs and temporaries
+less the output bytes written over the arguments). Nothing is run, so large N cost only the
+compilation and the problem's arrays.
 
 Usage::
 
@@ -54,14 +56,23 @@ def per_client(n: int, metrics: str) -> dict:
     )
     init, round_step = make_round(config)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
-    compiled = jax.jit(round_step).lower(state, problem, identity_stats(d, dt)).compile()
+    # the state donated, as the engine's runs donate the models they start from
+    # (sims.core.engine.make_engine): the output may then be written over the argument
+    step = jax.jit(round_step, donate_argnums=0)
+    compiled = step.lower(state, problem, identity_stats(d, dt)).compile()
     m = compiled.memory_analysis()
+    held = (
+        m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
+        - m.alias_size_in_bytes
+    )  # fmt: skip
     return {
         "n_clients": n,
         "metrics": metrics,
         "argument_bytes_per_client": m.argument_size_in_bytes / n,
         "output_bytes_per_client": m.output_size_in_bytes / n,
         "temp_bytes_per_client": m.temp_size_in_bytes / n,
+        "aliased_bytes_per_client": m.alias_size_in_bytes / n,
+        "held_bytes_per_client": held / n,
         "model_stack_bytes_per_client": 16 * d * 4,
     }
 

@@ -78,8 +78,10 @@ from sims.core.environ import (
 from sims.core.problem import Problem
 from sims.core.recorded import (
     METRICS_OF_LEVEL,
+    MixedRows,
     _round_metrics,
     clients_finite,
+    norm_batch,
     target_stats,
 )
 from sims.core.sharding import check_mesh, shard_clients
@@ -500,10 +502,30 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
             new_state = new_state._replace(z_bar=r.rule.mix(zs, None, r.active)[0])
         if stats is None:
             stats = target_stats(problem.targets)
+        # above norm_batch() clients, a rule that can (neighbour lists) mixes in place: the
+        # metrics read the mixed models row by row, the divergence check decides, and only then
+        # are the mixed models written over the round-start ones (which the check falls back
+        # to), so that a round holds two stacks of models, not three
+        over = mesh is None and hasattr(r.rule, "mix_over") and config.n_clients > norm_batch()
+        after = MixedRows(lambda i: r.rule.row(r.local, i), config.n_clients) if over else r.mixed
         metrics = round_metrics(
-            state.params, r.local, r.mixed, problem.pi, vals, r.active, inputs.gamma, rec, stats
+            state.params, r.local, after, problem.pi, vals, r.active, inputs.gamma, rec, stats
         )
-        return _applied(state, new_state, vals, finite(r.local), r.active, metrics)
+        if not over:
+            return _applied(state, new_state, vals, finite(r.local), r.active, metrics)
+        new_state, metrics = _applied(
+            state, new_state._replace(params=state.params), vals, finite(r.local), r.active,
+            metrics,
+        )  # fmt: skip
+        # the write over the round-start models waits for every metric that reads them: the
+        # update spread (of Wl − W0) decides nothing, so without this term (never true: a
+        # square root, or NaN) XLA had no order between it and the write and copied the
+        # round-start models first (a third stack)
+        keep = new_state.diverged
+        if "update_spread" in metrics:
+            keep = keep | (metrics["update_spread"] < -1)
+        params = r.rule.mix_over(r.local, state.params, keep)
+        return new_state._replace(params=params), metrics
 
     return Clients(prepare, updates, measure)
 
@@ -622,6 +644,17 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
 
     scan = jax.jit(_engine_scan, static_argnums=3, compiler_options=options)
 
+    def _engine_scan_from(params, state, problem, stats, length):
+        return _engine_scan(state._replace(params=params), problem, stats, length)
+
+    # the chunks' scans consume the models they start from (donated): XLA may then write the
+    # rounds' models over them, so that a neighbour-list round holds two stacks of N models,
+    # not three (track_c_clients); the rest of the state is not donated
+    consume = jax.jit(_engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options)
+
+    def consuming(state, *args):
+        return consume(state.params, state._replace(params=None), *args)
+
     def chunks(problem: Problem, *, key, chunk: int | None = None):
         k = config.rounds if chunk is None else v.integer(chunk, "chunk", lo=1)
         root = _raw_key(rounds.as_key(key))
@@ -629,7 +662,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
             problem = shard_clients(problem, mesh)
         start = init_j(problem, root, _given_init(config, root))
         args = (problem, stats_j(problem.targets))
-        for _, state, trace in rounds.scan_in_calls(scan, start, args, config.rounds, k):
+        for _, state, trace in rounds.scan_in_calls(consuming, start, args, config.rounds, k):
             yield state, trace
 
     def run(problem: Problem, *, key, chunk: int | None = None, on_chunk=None):

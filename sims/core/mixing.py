@@ -56,7 +56,13 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array
 
-from sims.core.rounds import mix_gossip, mix_neighbours, mixing_key, participation
+from sims.core.rounds import (
+    mix_gossip,
+    mix_neighbours,
+    mixing_key,
+    neighbours_row,
+    participation,
+)
 from theory import _validate as v
 
 __all__ = [
@@ -226,6 +232,16 @@ class SparseGossip:
         the global model is their mean."""
         mixed = mix_neighbours(self.index, self.weights, local)
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
+
+    def row(self, local: Any, i: Any) -> Any:
+        """Client i's row of :meth:`mix`'s mixed models, the same numbers
+        (:func:`sims.core.rounds.neighbours_row`)."""
+        return neighbours_row(self.index, self.weights, local, i)
+
+    def mix_over(self, local: Any, base: Any, keep: Any) -> Any:
+        """:meth:`mix`'s mixed models (the same numbers), or ``base`` where ``keep``, written
+        in ``base``'s place (:func:`sims.core.rounds.mix_neighbours`)."""
+        return mix_neighbours(self.index, self.weights, local, base, keep)
 
     def average(self, params: Any, carry: Array) -> Any:
         return jax.tree.map(lambda a: jnp.mean(a, 0), params)

@@ -33,7 +33,8 @@ divergence fields (and the ``record_local`` ones) are recorded; the state is the
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.flatten_util
@@ -384,6 +385,34 @@ def _weighted_update(w: Array, Wl: Array, W0: Array) -> Array:
     return lax.fori_loop(0, -(-k // batch), add, jnp.zeros(Wl.shape[1:], Wl.dtype))
 
 
+class MixedRows(NamedTuple):
+    """A round's mixed models given as rows formed on demand instead of an (N, ...) array:
+    ``row(i)`` the parameters of client i after the mixing (a pytree like one client's
+    parameters), ``n`` the number of clients. The batched metrics
+    (:func:`_round_metrics` above :func:`norm_batch` clients) read them batch by batch, so
+    the round never holds the mixed models beside the round-start and local ones (the engine
+    writes them over the round-start models after the divergence check:
+    :func:`sims.core.engine.track_c_clients`)."""
+
+    row: Callable
+    n: int
+
+
+def _batched_sums(fn: Callable, k: int, batch: int, weights: Array, init: Array) -> Array:
+    """``Σ_i weights[i, :] ⊗ fn(rows)[i]`` over k clients in batches of ``batch`` (k > batch):
+    ``fn(start)`` the (batch, ...) rows from ``start``; the last batch overlaps its predecessor
+    and weighs its rows 0 (as :func:`_weighted_update`). ``weights`` (k, s), ``init`` (s, ...)
+    zeros; returns (s, ...)."""
+
+    def add(j, acc):
+        start = jnp.minimum(j * batch, k - batch)
+        w = lax.dynamic_slice_in_dim(weights, start, batch)
+        fresh = start + jnp.arange(batch) >= j * batch
+        return acc + jnp.tensordot(jnp.where(fresh[:, None], w, 0).T, fn(start), axes=(1, 0))
+
+    return lax.fori_loop(0, -(-k // batch), add, init)
+
+
 def _norm_and_spreads(W0, Wl, W1, uniform, pi, means) -> tuple[Array, Array]:
     """This device's largest spectral norm of the local models and its parts of the round's
     four spreads :func:`_spread` (of W1 around ``means["after"]`` weighted by ``uniform`` and
@@ -396,7 +425,7 @@ def _norm_and_spreads(W0, Wl, W1, uniform, pi, means) -> tuple[Array, Array]:
     N = 10⁴ (d = 64, c = 16, float32, one-peer DecL round), 12 kB fewer temporaries per client
     (three stacks of models). The two forms sum the same squares in other groupings, equal to
     rounding (``tests/test_recorded_batched.py``)."""
-    k, batch = W1.shape[0], norm_batch()
+    k, batch = Wl.shape[0], norm_batch()
     targets = (means["after"], means["after_pi"], means["local_pi"], means["step_pi"])
     if k <= batch:
         sets = (W1, W1, Wl, Wl - W0)
@@ -406,10 +435,13 @@ def _norm_and_spreads(W0, Wl, W1, uniform, pi, means) -> tuple[Array, Array]:
         return jnp.max(_norms(Wl)), jnp.stack(spreads)
 
     def one(w0, wl, w1):
+        if isinstance(W1, MixedRows):  # w1: the client's index, its mixed row formed here
+            w1 = encoder(W1.row(w1))
         sq = [jnp.sum((a - m) ** 2) for a, m in zip((w1, w1, wl, wl - w0), targets, strict=True)]
         return jnp.stack([_spectral_norm(wl), *sq])
 
-    t = map_clients(one, (W0, Wl, W1), k, batch)
+    rows = jnp.arange(k, dtype=jnp.int32) if isinstance(W1, MixedRows) else W1
+    t = map_clients(one, (W0, Wl, rows), k, batch)
     weights = jnp.stack([uniform, pi, pi, pi], axis=1)
     return jnp.max(t[:, 0]), jnp.sum(weights * t[:, 1:], axis=0)
 
@@ -432,22 +464,36 @@ def _round_metrics(
     stands for several clients holding the same model (the server-model FedAvg round of
     :func:`sims.core.engine.make_round`), its multiplicity over N."""
     v.choice(level, "level", tuple(METRICS_OF_LEVEL))
-    W0, Wl, W1 = encoder(before), encoder(local), encoder(after)
-    k = W1.shape[0]
+    W0, Wl = encoder(before), encoder(local)
+    k = Wl.shape[0]
+    lazy = isinstance(after, MixedRows)
+    if lazy and (k <= norm_batch() or axis is not None or uniform is not None):
+        after, lazy = jax.vmap(after.row)(jnp.arange(k, dtype=jnp.int32)), False  # formed whole
+    W1 = after if lazy else encoder(after)
     n = k if axis is None else k * lax.axis_size(axis)
     weighted = uniform is not None
     if not weighted:
-        uniform = jnp.full((k,), 1.0 / n, dtype=W1.dtype)
+        uniform = jnp.full((k,), 1.0 / n, dtype=Wl.dtype)
     full = level == "all"
 
     def wmean(w, W):
         return jnp.tensordot(w, W, axes=(0, 0))
 
-    sums = {"sum": jnp.sum(W1, 0), "loss": jnp.sum(vals * active), "active": jnp.sum(active)}
+    sums = {"loss": jnp.sum(vals * active), "active": jnp.sum(active)}
+    if lazy:  # Σ W1, and the uniform and π means of W1, batch by batch
+        weights = jnp.stack([jnp.ones_like(uniform), uniform, pi], axis=1)
+        part = jnp.arange(norm_batch(), dtype=jnp.int32)
+        three = _batched_sums(
+            lambda start: encoder(jax.vmap(W1.row)(start + part)), k, norm_batch(), weights,
+            jnp.zeros((3,) + Wl.shape[1:], Wl.dtype),
+        )  # fmt: skip
+        sums |= {"sum": three[0]} | ({"after": three[1], "after_pi": three[2]} if full else {})
+    else:
+        sums["sum"] = jnp.sum(W1, 0)
+        if full:
+            sums |= {"after": wmean(uniform, W1), "after_pi": wmean(pi, W1)}
     if full:
         sums |= {
-            "after": wmean(uniform, W1),
-            "after_pi": wmean(pi, W1),
             "local_pi": wmean(pi, Wl),
             "step_pi": _weighted_update(pi, Wl, W0),
             "gamma": jnp.sum(gamma * active),

@@ -49,6 +49,7 @@ __all__ = [
     "map_clients",
     "mix_gossip",
     "mix_neighbours",
+    "neighbours_row",
     "mix_average",
     "mixing_key",
     "local_train",
@@ -213,24 +214,54 @@ def mix_gossip(W: Float[Array, "N N"], tree: Any) -> Any:
     return jax.tree.map(lambda a: jnp.tensordot(W.astype(a.dtype), a, axes=(1, 0)), tree)
 
 
-def mix_neighbours(index: Int[Array, "N k"], weights: Float[Array, "N k"], tree: Any) -> Any:
+def mix_neighbours(
+    index: Int[Array, "N k"], weights: Float[Array, "N k"], tree: Any, base: Any = None,
+    keep: Any = None,
+) -> Any:  # fmt: skip
     r""":math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`
     on every leaf (leading axis N): gossip with the sparse W whose row i holds ``weights[i]``
     at the columns ``index[i]`` (padded neighbour lists,
     :func:`theory.sparse_graphs.neighbour_lists`), in O(N·k) work and memory O(N) per leaf: a
     ``fori_loop`` over the k columns, one gather of the N models each (never the (N, k, ...)
-    array of all neighbours' models)."""
+    array of all neighbours' models).
+
+    With ``base`` (a tree like ``tree``) and the bool scalar ``keep``: ``base`` where ``keep``,
+    else the same sums, accumulated in ``base``'s place (``base`` dead after: XLA writes the
+    mixed models over it instead of into a new (N, ...) array; the engine's round-start models,
+    :func:`sims.core.engine.track_c_clients`)."""
     k = index.shape[1]
 
-    def one(a):
+    def one(a, b=None):
         w = weights.astype(a.dtype)
 
         def add(m, acc):
             col = lax.dynamic_index_in_dim(index, m, axis=1, keepdims=False)
             wm = lax.dynamic_index_in_dim(w, m, axis=1, keepdims=False)
-            return acc + wm.reshape((-1,) + (1,) * (a.ndim - 1)) * a[col]
+            new = acc + wm.reshape((-1,) + (1,) * (a.ndim - 1)) * a[col]
+            return new if b is None else jnp.where(keep, acc, new)
 
-        return lax.fori_loop(0, k, add, jnp.zeros_like(a))
+        start = jnp.zeros_like(a) if b is None else jnp.where(keep, b, jnp.zeros_like(b))
+        return lax.fori_loop(0, k, add, start)
+
+    return jax.tree.map(one, tree) if base is None else jax.tree.map(one, tree, base)
+
+
+def neighbours_row(
+    index: Int[Array, "N k"], weights: Float[Array, "N k"], tree: Any, i: Any
+) -> Any:
+    r"""Row i of :func:`mix_neighbours`: :math:`\sum_m \mathrm{weights}[i, m]\,
+    \theta_{\mathrm{index}[i, m]}` on every leaf, the same sums in the same order (so the same
+    numbers), for the batched metrics that read the mixed models without forming all N
+    (:class:`sims.core.recorded.MixedRows`)."""
+
+    cols, ws = jnp.asarray(index)[i], jnp.asarray(weights)[i]
+
+    def one(a):
+        w = ws.astype(a.dtype)
+        acc = jnp.zeros_like(a[0])
+        for m in range(cols.shape[0]):
+            acc = acc + w[m] * a[cols[m]]
+        return acc
 
     return jax.tree.map(one, tree)
 
