@@ -616,7 +616,11 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
       are returned). The result does not depend on ``chunk``: every key depends only on (seed,
       round, client, step), and each round is the same compiled computation.
     * ``chunks(problem, *, key, chunk)``: a generator of ``(state, trace_of_the_chunk)``, for
-      callers that stop between chunks (Ctrl-C, a progress bar).
+      callers that stop between chunks (Ctrl-C, a progress bar). Each chunk's scan consumes
+      the models of the state it starts from (donated, so that XLA may write the rounds'
+      models over them): a state that ``chunks`` yielded, or ``run`` handed ``on_chunk``,
+      holds its models until the next chunk starts; keep a copy
+      (``jax.tree.map(jnp.copy, state)``) to read it later. The last state stays valid.
     * ``scan(state, problem, stats, length) -> (state, trace)``: ``length`` rounds from
       ``state`` (jitted; ``stats = target_stats(problem.targets)``).
 
@@ -650,7 +654,9 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
     # the chunks' scans consume the models they start from (donated): XLA may then write the
     # rounds' models over them, so that a neighbour-list round holds two stacks of N models,
     # not three (track_c_clients); the rest of the state is not donated
-    consume = jax.jit(_engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options)
+    consume = jax.jit(
+        _engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options
+    )
 
     def consuming(state, *args):
         return consume(state.params, state._replace(params=None), *args)

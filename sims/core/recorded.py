@@ -462,7 +462,11 @@ def _round_metrics(
 
     ``uniform``: the weights of the rows in the uniform means (default 1/N each): where a row
     stands for several clients holding the same model (the server-model FedAvg round of
-    :func:`sims.core.engine.make_round`), its multiplicity over N."""
+    :func:`sims.core.engine.make_round`), its multiplicity over N.
+
+    ``after``: the mixed models, or a :class:`MixedRows`: above :func:`norm_batch` clients on
+    one device, unweighted, read batch by batch (the sums of the mixed models then group by
+    batch, equal to rounding); otherwise formed whole first."""
     v.choice(level, "level", tuple(METRICS_OF_LEVEL))
     W0, Wl = encoder(before), encoder(local)
     k = Wl.shape[0]

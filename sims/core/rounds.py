@@ -249,10 +249,10 @@ def mix_neighbours(
 def neighbours_row(
     index: Int[Array, "N k"], weights: Float[Array, "N k"], tree: Any, i: Any
 ) -> Any:
-    r"""Row i of :func:`mix_neighbours`: :math:`\sum_m \mathrm{weights}[i, m]\,
-    \theta_{\mathrm{index}[i, m]}` on every leaf, the same sums in the same order (so the same
-    numbers), for the batched metrics that read the mixed models without forming all N
-    (:class:`sims.core.recorded.MixedRows`)."""
+    r"""Row i of :func:`mix_neighbours` on every leaf,
+    :math:`\sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`: the same sums in
+    the same order (so the same numbers), for the batched metrics that read the mixed models
+    without forming all N (:class:`sims.core.recorded.MixedRows`)."""
 
     cols, ws = jnp.asarray(index)[i], jnp.asarray(weights)[i]
 
