@@ -163,7 +163,7 @@ def run_cell(name: str, n: int, a) -> dict:
 
     from sims.core.client import auto_client_chunk
     from sims.core.config import key_tree
-    from sims.core.engine import make_round
+    from sims.core.engine import consuming_scan, make_round
     from sims.core.problem import make_problem
     from sims.core.sharding import client_mesh, shard_clients
     from sims.trackc.engine_config import EngineConfig
@@ -223,8 +223,14 @@ def run_cell(name: str, n: int, a) -> dict:
             )
         problem = shard_clients(problem, mesh)
     init, round_step = make_round(config, mesh)
-    # the state donated, as the engine's runs donate the models they start from
-    step = jax.jit(round_step, donate_argnums=0)
+    # one round as the engine's runs compile it (sims.core.engine.consuming_scan: a scan of
+    # rounds, here one, the models donated)
+    consume = consuming_scan(round_step)
+
+    def step(state, problem, stats):
+        state, trace = consume(state.params, state._replace(params=None), problem, stats, 1)
+        return state, jax.tree.map(lambda a: a[0], trace)
+
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
     t0 = time.perf_counter()
     state, _ = step(state, problem, stats)

@@ -1,12 +1,13 @@
 """What one engine round holds, per client, from XLA's own account of the compiled round.
 
 Builds the DecL round of ``bench_scale.py``'s one-peer cell (MIM, d = 64, c = 16, B = 32,
-E = 5, float32, minibatches drawn from their keys) at each N, compiles the jitted
-``round_step`` and prints ``memory_analysis()``'s argument, output and temporary bytes divided
-by N: bytes per client that grow with N (compare two N to see that they do), the state donated
-as the engine's runs donate it, and the bytes held at once (arguments, outputs and temporaries
-less the output bytes written over the arguments). Nothing is run, so large N cost only the
-compilation and the problem's arrays.
+E = 5, float32, minibatches drawn from their keys) at each N, compiles the program the engine's
+runs compile (``sims.core.engine.consuming_scan``: a scan of rounds, here two, with the models
+donated; ``--program round``: one jitted ``round_step``, nothing donated) and prints
+``memory_analysis()``'s argument, output and temporary bytes divided by N: bytes per client
+that grow with N (compare two N to see that they do), and the bytes held at once (arguments,
+outputs and temporaries less the output bytes written over the arguments). Nothing is run, so
+large N cost only the compilation and the problem's arrays.
 
 Usage::
 
@@ -24,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 
-def per_client(n: int, metrics: str) -> dict:
+def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
     """Argument, output and temporary bytes per client of the compiled round at N = ``n``."""
     import bench_scale as bs
     import jax
@@ -33,7 +34,7 @@ def per_client(n: int, metrics: str) -> dict:
     from timing import identity_stats
 
     from sims.core.config import key_tree
-    from sims.core.engine import make_round
+    from sims.core.engine import consuming_scan, make_round
     from sims.core.mixing import mixing_rule
     from sims.core.problem import make_problem
     from sims.trackc.engine_config import EngineConfig
@@ -56,11 +57,15 @@ def per_client(n: int, metrics: str) -> dict:
     )
     init, round_step = make_round(config)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
-    # the state donated, as the engine's runs donate the models they start from
-    # (sims.core.engine.make_engine): the output may then be written over the argument
-    step = jax.jit(round_step, donate_argnums=0)
-    compiled = step.lower(state, problem, identity_stats(d, dt)).compile()
-    m = compiled.memory_analysis()
+    # the program the engine's chunks run (sims.core.engine.consuming_scan: two rounds, the
+    # models donated), or one jitted round as before (--program round, nothing donated)
+    stats = identity_stats(d, dt)
+    if program == "chunk":
+        rest = state._replace(params=None)
+        lowered = consuming_scan(round_step).lower(state.params, rest, problem, stats, 2)
+    else:
+        lowered = jax.jit(round_step).lower(state, problem, stats)
+    m = lowered.compile().memory_analysis()
     held = (
         m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
         - m.alias_size_in_bytes
@@ -68,6 +73,7 @@ def per_client(n: int, metrics: str) -> dict:
     return {
         "n_clients": n,
         "metrics": metrics,
+        "program": program,
         "argument_bytes_per_client": m.argument_size_in_bytes / n,
         "output_bytes_per_client": m.output_size_in_bytes / n,
         "temp_bytes_per_client": m.temp_size_in_bytes / n,
@@ -81,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", default="10000,20000", help="N values, comma-separated")
     ap.add_argument("--metrics", default="all", choices=("all", "loss"))
+    ap.add_argument(
+        "--program", default="chunk", choices=("chunk", "round"),
+        help="the engine's chunk of rounds (models donated) or one jitted round",
+    )  # fmt: skip
     a = ap.parse_args(argv)
     for n in (int(x) for x in a.n.split(",")):
-        print(json.dumps(per_client(n, a.metrics)))
+        print(json.dumps(per_client(n, a.metrics, a.program)))
     return 0
 
 

@@ -135,21 +135,23 @@ def test_map_clients_chunks_are_equal(n, chunk, width, count):
 
 @pytest.mark.parametrize("jit", [False, True])
 def test_clients_finite_in_batches_finds_every_bad_client(monkeypatch, jit):
-    """N = 250 clients in batches of 60 (the last overlapping its predecessor): each client
-    whose parameters hold a NaN, +inf or -inf (in any leaf) is found, wherever its batch, and
-    no finite client is (against NumPy's isfinite); the same answer as one vmap."""
-    monkeypatch.setattr(recorded, "NORM_BATCH", 60)
+    """N = 250 clients in batches of at most 70 (map_clients: four of 63, starting at 0, 63,
+    126 and 187, the last overlapping its predecessor by clients 187 and 188): each client
+    whose parameters hold a NaN, +inf or -inf (in any leaf) is found, at the batches' edges
+    and in the overlap too, and no finite client is (against NumPy's isfinite); the same
+    answer as one vmap."""
+    monkeypatch.setattr(recorded, "NORM_BATCH", 70)
     n = 250
     rng = np.random.default_rng(1)
     W = rng.normal(size=(n, 3, 4)).astype(np.float32)
     b = rng.normal(size=(n, 2)).astype(np.float32)
-    W[[0, 59, 60, 200, 249], 1, 2] = [np.nan, np.inf, -np.inf, np.nan, np.inf]
-    b[[121, 199], 0] = [np.nan, -np.inf]
+    W[[0, 62, 63, 125, 187, 249], 1, 2] = [np.nan, np.inf, -np.inf, np.nan, np.inf, np.nan]
+    b[[126, 188], 0] = [np.nan, -np.inf]
     want = np.isfinite(W).all(axis=(1, 2)) & np.isfinite(b).all(axis=1)
     tree = {"W": jnp.asarray(W), "b": jnp.asarray(b)}
     fn = jax.jit(recorded.clients_finite) if jit else recorded.clients_finite
     got = np.asarray(fn(tree))
-    assert np.array_equal(got, want) and (~want).sum() == 7
+    assert np.array_equal(got, want) and (~want).sum() == 8
     assert np.array_equal(got, np.asarray(jax.vmap(recorded._all_finite)(tree)))
 
 

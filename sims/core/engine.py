@@ -100,6 +100,7 @@ __all__ = [
     "untrained",
     "check_clients_mesh",
     "make_engine",
+    "consuming_scan",
     "seed_keys",
     "sweep",
     "sweep_call",
@@ -507,7 +508,7 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
         # are the mixed models written over the round-start ones (which the check falls back
         # to), so that a round holds two stacks of models, not three
         over = mesh is None and hasattr(r.rule, "mix_over") and config.n_clients > norm_batch()
-        after = MixedRows(lambda i: r.rule.row(r.local, i), config.n_clients) if over else r.mixed
+        after = MixedRows(lambda i: r.rule.row(r.local, i)) if over else r.mixed
         metrics = round_metrics(
             state.params, r.local, after, problem.pi, vals, r.active, inputs.gamma, rec, stats
         )
@@ -647,16 +648,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
         return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
 
     scan = jax.jit(_engine_scan, static_argnums=3, compiler_options=options)
-
-    def _engine_scan_from(params, state, problem, stats, length):
-        return _engine_scan(state._replace(params=params), problem, stats, length)
-
-    # the chunks' scans consume the models they start from (donated): XLA may then write the
-    # rounds' models over them, so that a neighbour-list round holds two stacks of N models,
-    # not three (track_c_clients); the rest of the state is not donated
-    consume = jax.jit(
-        _engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options
-    )
+    consume = consuming_scan(round_step, options)
 
     def consuming(state, *args):
         return consume(state.params, state._replace(params=None), *args)
@@ -685,6 +677,23 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
         return state, rounds.concat_traces(traces)
 
     return Engine(config, init, round_step, run, scan, chunks)
+
+
+def consuming_scan(round_step: Callable, options: Mapping[str, Any] | None = None) -> Callable:
+    """The jitted scan that :func:`make_engine`'s chunks run:
+    ``consume(params, state, problem, stats, length) -> (state, trace)``, ``length`` rounds of
+    ``round_step`` from ``state`` with its models ``params`` given apart (``state.params`` is
+    not read) and donated: XLA may write the rounds' models over them, so that a round whose
+    rule mixes in place (:func:`track_c_clients`) holds two stacks of N models, not three. The
+    rest of the state is not donated. ``options``: ``jax.jit``'s ``compiler_options``."""
+
+    def _engine_scan_from(params, state, problem, stats, length):
+        def body(s, _):
+            return round_step(s, problem, stats)
+
+        return lax.scan(body, state._replace(params=params), None, length=length)
+
+    return jax.jit(_engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options)
 
 
 def seed_keys(seeds) -> Array:

@@ -234,13 +234,13 @@ class SparseGossip:
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
 
     def row(self, local: Any, i: Any) -> Any:
-        """Client i's row of :meth:`mix`'s mixed models, the same numbers
+        """Client i's row of :meth:`mix`'s mixed models: the same sums in the same order
         (:func:`sims.core.rounds.neighbours_row`)."""
         return neighbours_row(self.index, self.weights, local, i)
 
     def mix_over(self, local: Any, base: Any, keep: Any) -> Any:
-        """:meth:`mix`'s mixed models (the same numbers), or ``base`` where ``keep``, written
-        in ``base``'s place (:func:`sims.core.rounds.mix_neighbours`)."""
+        """:meth:`mix`'s mixed models (the same sums), or ``base`` where ``keep``, written in
+        ``base``'s place (:func:`sims.core.rounds.mix_neighbours`)."""
         return mix_neighbours(self.index, self.weights, local, base, keep)
 
     def average(self, params: Any, carry: Array) -> Any:

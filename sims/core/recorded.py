@@ -388,14 +388,13 @@ def _weighted_update(w: Array, Wl: Array, W0: Array) -> Array:
 class MixedRows(NamedTuple):
     """A round's mixed models given as rows formed on demand instead of an (N, ...) array:
     ``row(i)`` the parameters of client i after the mixing (a pytree like one client's
-    parameters), ``n`` the number of clients. The batched metrics
+    parameters). The batched metrics
     (:func:`_round_metrics` above :func:`norm_batch` clients) read them batch by batch, so
     the round never holds the mixed models beside the round-start and local ones (the engine
     writes them over the round-start models after the divergence check:
     :func:`sims.core.engine.track_c_clients`)."""
 
     row: Callable
-    n: int
 
 
 def _batched_sums(fn: Callable, k: int, batch: int, weights: Array, init: Array) -> Array:
@@ -464,14 +463,14 @@ def _round_metrics(
     stands for several clients holding the same model (the server-model FedAvg round of
     :func:`sims.core.engine.make_round`), its multiplicity over N.
 
-    ``after``: the mixed models, or a :class:`MixedRows`: above :func:`norm_batch` clients on
-    one device, unweighted, read batch by batch (the sums of the mixed models then group by
-    batch, equal to rounding); otherwise formed whole first."""
+    ``after``: the mixed models, or a :class:`MixedRows` (not inside ``shard_map``): above
+    :func:`norm_batch` clients and unweighted, read batch by batch (the sums of the mixed
+    models then group by batch, equal to rounding); otherwise formed whole first."""
     v.choice(level, "level", tuple(METRICS_OF_LEVEL))
     W0, Wl = encoder(before), encoder(local)
     k = Wl.shape[0]
     lazy = isinstance(after, MixedRows)
-    if lazy and (k <= norm_batch() or axis is not None or uniform is not None):
+    if lazy and (k <= norm_batch() or uniform is not None):
         after, lazy = jax.vmap(after.row)(jnp.arange(k, dtype=jnp.int32)), False  # formed whole
     W1 = after if lazy else encoder(after)
     n = k if axis is None else k * lax.axis_size(axis)
@@ -484,14 +483,15 @@ def _round_metrics(
         return jnp.tensordot(w, W, axes=(0, 0))
 
     sums = {"loss": jnp.sum(vals * active), "active": jnp.sum(active)}
-    if lazy:  # Σ W1, and the uniform and π means of W1, batch by batch
-        weights = jnp.stack([jnp.ones_like(uniform), uniform, pi], axis=1)
+    if lazy:  # Σ W1 (and with every metric the uniform and π means of W1), batch by batch
+        columns = [jnp.ones_like(uniform)] + ([uniform, pi] if full else [])
+        weights = jnp.stack(columns, axis=1).astype(Wl.dtype)
         part = jnp.arange(norm_batch(), dtype=jnp.int32)
-        three = _batched_sums(
+        got = _batched_sums(
             lambda start: encoder(jax.vmap(W1.row)(start + part)), k, norm_batch(), weights,
-            jnp.zeros((3,) + Wl.shape[1:], Wl.dtype),
+            jnp.zeros((len(columns),) + Wl.shape[1:], Wl.dtype),
         )  # fmt: skip
-        sums |= {"sum": three[0]} | ({"after": three[1], "after_pi": three[2]} if full else {})
+        sums |= {"sum": got[0]} | ({"after": got[1], "after_pi": got[2]} if full else {})
     else:
         sums["sum"] = jnp.sum(W1, 0)
         if full:

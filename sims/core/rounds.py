@@ -251,8 +251,9 @@ def neighbours_row(
 ) -> Any:
     r"""Row i of :func:`mix_neighbours` on every leaf,
     :math:`\sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`: the same sums in
-    the same order (so the same numbers), for the batched metrics that read the mixed models
-    without forming all N (:class:`sims.core.recorded.MixedRows`)."""
+    the same order (XLA may still round a fused product and sum otherwise), for the batched
+    metrics that read the mixed models without forming all N
+    (:class:`sims.core.recorded.MixedRows`)."""
 
     cols, ws = jnp.asarray(index)[i], jnp.asarray(weights)[i]
 
