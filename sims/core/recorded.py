@@ -389,7 +389,7 @@ class MixedRows(NamedTuple):
     """A round's mixed models given as rows formed on demand instead of an (N, ...) array:
     ``row(i)`` the parameters of client i after the mixing (a pytree like one client's
     parameters). The batched metrics
-    (:func:`_round_metrics` above :func:`norm_batch` clients) read them batch by batch, so
+    (``_round_metrics`` above :func:`norm_batch` clients) read them batch by batch, so
     the round never holds the mixed models beside the round-start and local ones (the engine
     writes them over the round-start models after the divergence check:
     :func:`sims.core.engine.track_c_clients`)."""
