@@ -8,8 +8,6 @@ three."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -20,23 +18,14 @@ from sims.core import mixing as mx
 from sims.core import recorded
 from sims.core import rounds as rd
 from sims.core.config import key_tree
-from sims.core.engine import consuming_scan, make_engine, make_round
+from sims.core.engine import make_engine
 from sims.core.problem import make_problem
 from sims.core.recorded import divergence
 from sims.trackc.engine_config import EngineConfig
+from tests._helpers import load_script
 from theory._precision import x64
 
 N, D, C = 150, 8, 2
-
-
-@dataclasses.dataclass(frozen=True)
-class _Gaussian:
-    """Keyed minibatches N(0, I_d) (a value of a static engine configuration)."""
-
-    d: int
-
-    def __call__(self, key, i, batch, dtype):
-        return jr.normal(key, (batch, self.d), dtype)
 
 
 def _run(monkeypatch, batch: int, rule, *, lr: float = 0.02, rounds: int = 4, **fields):
@@ -138,39 +127,14 @@ def test_mix_over_is_mix_neighbours_or_the_base():
 
 def test_the_engines_chunk_program_holds_two_stacks_of_models():
     """One-peer DecL at N = 10⁴ (d = 64, c = 16, float32, every metric) in the program the
-    engine's chunks run (``consuming_scan``: rounds scanned, the models donated): arguments,
-    outputs and temporaries less the bytes written over the arguments stay under 2.4 stacks of
-    models per client (the round-start, local and mixed models held at once were 3.4)."""
-    n, d, c = 10_000, 64, 16
-    cfg = EngineConfig(
-        method="mim", framework="decl", n_clients=n, d=d, c=c, batch=32, local_steps=5,
-        rounds=2, lr=0.01, dtype="float32", sampler=_Gaussian(d),
-    )  # fmt: skip
-    two = dataclasses.replace(cfg, n_clients=2)
-    small = make_problem(two, np.stack([np.eye(d, dtype=np.float32)] * 2),
-                         mixing=np.full((2, 2), 0.5))  # fmt: skip
-    rule = jax.tree.map(
-        lambda a: jnp.asarray(a, jnp.float32) if np.asarray(a).dtype.kind == "f" else a,
-        mx.mixing_rule(mx.one_peer_exponential(n), n),
-    )
-    problem = small._replace(
-        targets=small.targets[:1], mixing=rule, agg=jnp.ones((n,), jnp.float32),
-        pi=jnp.full((n,), 1 / n, jnp.float32),
-    )  # fmt: skip
-    init, round_step = make_round(cfg)
-    state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
-    stats = recorded.target_stats(problem.targets)
-    lowered = consuming_scan(round_step).lower(
-        state.params, state._replace(params=None), problem, stats, 2
-    )
-    mem = lowered.compile().memory_analysis()
-    if mem is None:
-        pytest.skip("backend gives no memory analysis")
-    held = (
-        mem.argument_size_in_bytes + mem.output_size_in_bytes + mem.temp_size_in_bytes
-        - mem.alias_size_in_bytes
-    )  # fmt: skip
-    assert held / (n * c * d * 4) < 2.4, held / (n * c * d * 4)
+    engine's chunks run (``consuming_scan``: rounds scanned, the models donated), as
+    ``benchmarks/round_memory.py`` builds it: arguments, outputs and temporaries less the bytes
+    written over the arguments stay under 2.4 stacks of models per client (the round-start,
+    local and mixed models held at once were 3.4)."""
+    got = load_script("round_memory").per_client(10_000, "all")
+    assert got["program"] == "chunk" and got["aliased_bytes_per_client"] > 0
+    stacks = got["held_bytes_per_client"] / got["model_stack_bytes_per_client"]
+    assert stacks < 2.4, stacks
 
 
 def test_chunks_consume_the_models_they_start_from():

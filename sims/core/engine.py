@@ -645,7 +645,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
     stats_j = jax.jit(target_stats)
 
     def _engine_scan(state, problem, stats, length):
-        return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
+        return _scan_rounds(round_step, state, problem, stats, length)
 
     scan = jax.jit(_engine_scan, static_argnums=3, compiler_options=options)
     consume = consuming_scan(round_step, options)
@@ -688,12 +688,14 @@ def consuming_scan(round_step: Callable, options: Mapping[str, Any] | None = Non
     rest of the state is not donated. ``options``: ``jax.jit``'s ``compiler_options``."""
 
     def _engine_scan_from(params, state, problem, stats, length):
-        def body(s, _):
-            return round_step(s, problem, stats)
-
-        return lax.scan(body, state._replace(params=params), None, length=length)
+        return _scan_rounds(round_step, state._replace(params=params), problem, stats, length)
 
     return jax.jit(_engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options)
+
+
+def _scan_rounds(round_step: Callable, state, problem, stats, length: int):
+    """``length`` rounds of ``round_step`` from ``state`` as one ``lax.scan``."""
+    return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
 
 
 def seed_keys(seeds) -> Array:

@@ -370,19 +370,18 @@ def _spread(W: Array, w: Array, mean: Array) -> Array:
 
 def _weighted_update(w: Array, Wl: Array, W0: Array) -> Array:
     """Σ_i w_i (Wl_i − W0_i) over this device's clients: one product up to :func:`norm_batch`
-    clients; above, a sum over batches of that many, without the (N, c, d) array of the
-    updates (the last batch overlaps its predecessor, whose clients it weighs 0)."""
+    clients; above, a sum over batches of that many (:func:`_batched_sums`), without the
+    (N, c, d) array of the updates."""
     k, batch = Wl.shape[0], norm_batch()
     if k <= batch:
         return jnp.tensordot(w, Wl - W0, axes=(0, 0))
 
-    def add(j, acc):
-        start = jnp.minimum(j * batch, k - batch)
-        part = [lax.dynamic_slice_in_dim(a, start, batch) for a in (w, Wl, W0)]
-        fresh = start + jnp.arange(batch) >= j * batch  # not counted by an earlier batch
-        return acc + jnp.tensordot(jnp.where(fresh, part[0], 0), part[1] - part[2], axes=(0, 0))
+    def step(start):
+        return lax.dynamic_slice_in_dim(Wl, start, batch) - lax.dynamic_slice_in_dim(
+            W0, start, batch
+        )
 
-    return lax.fori_loop(0, -(-k // batch), add, jnp.zeros(Wl.shape[1:], Wl.dtype))
+    return _batched_sums(step, k, batch, w[:, None], jnp.zeros((1,) + Wl.shape[1:], Wl.dtype))[0]
 
 
 class MixedRows(NamedTuple):
@@ -399,8 +398,8 @@ class MixedRows(NamedTuple):
 
 def _batched_sums(fn: Callable, k: int, batch: int, weights: Array, init: Array) -> Array:
     """``Σ_i weights[i, :] ⊗ fn(rows)[i]`` over k clients in batches of ``batch`` (k > batch):
-    ``fn(start)`` the (batch, ...) rows from ``start``; the last batch overlaps its predecessor
-    and weighs its rows 0 (as :func:`_weighted_update`). ``weights`` (k, s), ``init`` (s, ...)
+    ``fn(start)`` the (batch, ...) rows from ``start``; the last batch overlaps its predecessor,
+    and the rows an earlier batch counted weigh 0 in it. ``weights`` (k, s), ``init`` (s, ...)
     zeros; returns (s, ...)."""
 
     def add(j, acc):

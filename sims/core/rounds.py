@@ -229,21 +229,14 @@ def mix_neighbours(
     else the same sums, accumulated in ``base``'s place (``base`` dead after: XLA writes the
     mixed models over it instead of into a new (N, ...) array; the engine's round-start models,
     :func:`sims.core.engine.track_c_clients`)."""
-    k = index.shape[1]
+    if base is None:
+        return jax.tree.map(lambda a: _neighbour_sums(index, weights, a, jnp.zeros_like(a)), tree)
 
-    def one(a, b=None):
-        w = weights.astype(a.dtype)
+    def one(a, b):
+        start = jnp.where(keep, b, jnp.zeros_like(b))
+        return _neighbour_sums(index, weights, a, start, keep)
 
-        def add(m, acc):
-            col = lax.dynamic_index_in_dim(index, m, axis=1, keepdims=False)
-            wm = lax.dynamic_index_in_dim(w, m, axis=1, keepdims=False)
-            new = acc + wm.reshape((-1,) + (1,) * (a.ndim - 1)) * a[col]
-            return new if b is None else jnp.where(keep, acc, new)
-
-        start = jnp.zeros_like(a) if b is None else jnp.where(keep, b, jnp.zeros_like(b))
-        return lax.fori_loop(0, k, add, start)
-
-    return jax.tree.map(one, tree) if base is None else jax.tree.map(one, tree, base)
+    return jax.tree.map(one, tree, base)
 
 
 def neighbours_row(
@@ -254,17 +247,27 @@ def neighbours_row(
     the same order (XLA may still round a fused product and sum otherwise), for the batched
     metrics that read the mixed models without forming all N
     (:class:`sims.core.recorded.MixedRows`)."""
-
-    cols, ws = jnp.asarray(index)[i], jnp.asarray(weights)[i]
+    rows = jnp.asarray(index)[i][None], jnp.asarray(weights)[i][None]
 
     def one(a):
-        w = ws.astype(a.dtype)
-        acc = jnp.zeros_like(a[0])
-        for m in range(cols.shape[0]):
-            acc = acc + w[m] * a[cols[m]]
-        return acc
+        return _neighbour_sums(*rows, a, jnp.zeros((1,) + a.shape[1:], a.dtype))[0]
 
     return jax.tree.map(one, tree)
+
+
+def _neighbour_sums(index, weights, a, start, keep=None):
+    r"""``start`` plus :math:`\sum_m` ``weights[:, m]`` · ``a[index[:, m]]`` for the rows of
+    ``index`` (a ``fori_loop`` over its k columns); with ``keep``, ``start`` itself where
+    ``keep`` is true."""
+    w = weights.astype(a.dtype)
+
+    def add(m, acc):
+        col = lax.dynamic_index_in_dim(index, m, axis=1, keepdims=False)
+        wm = lax.dynamic_index_in_dim(w, m, axis=1, keepdims=False)
+        new = acc + wm.reshape((-1,) + (1,) * (a.ndim - 1)) * a[col]
+        return new if keep is None else jnp.where(keep, acc, new)
+
+    return lax.fori_loop(0, index.shape[1], add, start)
 
 
 def mix_average(s: Float[Array, " N"], tree: Any) -> Any:
