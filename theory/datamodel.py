@@ -176,11 +176,17 @@ def class_means(model: DataModel) -> np.ndarray:
 #: (N, 3, d, d) class moments, their mixture, the target and its working copies): the memory
 #: estimate of :func:`check_dense_fits`
 DENSE_COPIES = 7
+#: Bytes of the dense class moments of one block of clients in
+#: ``theory.objectives.target_blocks`` (a run's targets summarised a block at a time).
+SUMMARY_BLOCK_BYTES = 64 << 20
 
 
-def check_dense_fits(model: DataModel, *, force_size: bool = False) -> None:
+def check_dense_fits(
+    model: DataModel, *, clients: int | None = None, force_size: bool = False
+) -> None:
     """Refuse, before allocating, a model whose dense (N, d, d) moments exceed the memory
-    budget (half this machine's memory; ``force_size`` goes further). The structured
+    budget (half this machine's memory; ``force_size`` goes further); ``clients``: those of a
+    block of that many clients only (:func:`class_second_moments` of a range). The structured
     solvers (``theory.structured``) handle any d without them.
 
     >>> try:
@@ -190,7 +196,7 @@ def check_dense_fits(model: DataModel, *, force_size: bool = False) -> None:
     model: must be small enough for the dense (N, d, d) moments to fit in m
     """
     _model(model)
-    n, d = model.n_clients, model.d
+    n, d = model.n_clients if clients is None else clients, model.d
     v.check_fits("model", _Shown(f"d = {d}, n_clients = {n} (theory.structured needs no dense "
                  "matrix)"), DENSE_COPIES * 8 * n * d * d,
                  what="the dense (N, d, d) moments", force=force_size)  # fmt: skip
@@ -201,8 +207,9 @@ class _Shown(str):
         return str(self)
 
 
-def class_second_moments(model: DataModel) -> np.ndarray:
-    r""":math:`\mathbb{E}[x x^\top]` of each component, shape (N, 3, d, d).
+def class_second_moments(model: DataModel, clients: range | None = None) -> np.ndarray:
+    r""":math:`\mathbb{E}[x x^\top]` of each component, shape (N, 3, d, d); of the clients in the
+    range ``clients`` only (default all), shape (len(clients), 3, d, d).
 
     Frequent classes:
 
@@ -216,12 +223,13 @@ def class_second_moments(model: DataModel) -> np.ndarray:
     class: :math:`e_h e_h^\top + \mu^2 I`. Refused before allocating above the memory budget
     (:func:`check_dense_fits`).
     """
-    check_dense_fits(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
-    out = np.zeros((n, 3, d, d))
+    clients = _client_range(clients, n)
+    check_dense_fits(model, clients=len(clients))
+    out = np.zeros((len(clients), 3, d, d))
     h = rare_axes(model)
     eye = np.eye(d)
-    for i in range(n):
+    for row, i in enumerate(clients):
         offsets = [k for k in range(n) if k != i]
         block = np.zeros((d, d))
         block[np.ix_(offsets, offsets)] = tau**2 / 4
@@ -231,10 +239,20 @@ def class_second_moments(model: DataModel) -> np.ndarray:
             m[i, i] += 1.0
             m[i, offsets] += -sign * tau / 2
             m[offsets, i] += -sign * tau / 2
-            out[i, s] = m + mu**2 * eye
-        out[i, 2] = mu**2 * eye
-        out[i, 2, h[i], h[i]] += 1.0
+            out[row, s] = m + mu**2 * eye
+        out[row, 2] = mu**2 * eye
+        out[row, 2, h[i], h[i]] += 1.0
     return out
+
+
+def _client_range(clients: range | None, n: int) -> range:
+    """``clients`` (default all N), checked: a range of step 1 within [0, N)."""
+    if clients is None:
+        return range(n)
+    ok = isinstance(clients, range) and clients.step == 1
+    if not ok or not 0 <= clients.start < clients.stop <= n:
+        v.fail("clients", f"a non-empty range of clients within range(0, {n}), step 1", clients)
+    return clients
 
 
 def client_mean(model: DataModel) -> np.ndarray:
@@ -243,11 +261,11 @@ def client_mean(model: DataModel) -> np.ndarray:
     return np.einsum("s,nsd->nd", class_weights(model), class_means(model))
 
 
-def client_second_moment(model: DataModel) -> np.ndarray:
+def client_second_moment(model: DataModel, clients: range | None = None) -> np.ndarray:
     r""":math:`\mathbb{E}[x x^\top]` on each client (the population CL target of Eq. 2), shape
-    (N, d, d)."""
+    (N, d, d); of the clients in the range ``clients`` only (default all)."""
     _model(model)
-    return np.einsum("s,nsde->nde", class_weights(model), class_second_moments(model))
+    return np.einsum("s,nsde->nde", class_weights(model), class_second_moments(model, clients))
 
 
 def second_moment_symbolic(d: int, n_clients: int, client: int, rare_axis: int):

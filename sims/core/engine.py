@@ -82,6 +82,7 @@ from sims.core.recorded import (
     _round_metrics,
     clients_finite,
     norm_batch,
+    problem_stats,
     target_stats,
 )
 from sims.core.sharding import check_mesh, shard_clients
@@ -380,7 +381,7 @@ def _server_measure(config: EngineSettings, metrics_fn: Callable) -> Callable:
 
     def measure(state: State, r, problem: Problem, stats, inputs: ClientInput):
         if stats is None:
-            stats = target_stats(problem.targets)
+            stats = problem_stats(problem)
         gamma = inputs.gamma
         active, who, local, vals = r.active, r.who, r.local, r.trained[1]
         server = jax.tree.map(lambda g: g[None], r.glob)
@@ -502,7 +503,7 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
         if method.embeddings:
             new_state = new_state._replace(z_bar=r.rule.mix(zs, None, r.active)[0])
         if stats is None:
-            stats = target_stats(problem.targets)
+            stats = problem_stats(problem)
         # above norm_batch() clients, a rule that can (neighbour lists) mixes in place: the
         # metrics read the mixed models row by row, the divergence check decides, and only then
         # are the mixed models written over the round-start ones (which the check falls back
@@ -544,19 +545,19 @@ def make_round(
     (what :func:`make_engine` and :func:`sweep` pass when x64 is off).
 
     ``round_step(state, problem, stats=None) -> (state, metrics)`` (``stats``: the
-    round-invariant ``target_stats(problem.targets)``, computed if not given): E local steps on
-    every client (vmapped; ``lax.map`` over chunks of :func:`auto_client_chunk` clients when the
-    clients do not fit the memory budget at once), then the configuration's mixing rule
-    (:mod:`sims.core.mixing`): :math:`x_i \leftarrow \sum_j (M_t)_{ij} x_j` with
-    :math:`M_t = \mathcal{W}` (DecL) or :math:`\mathbf{1} s_t^\top` (FL). FedAvg with S < N
-    clients per round trains only the S sampled clients (Algorithm 1); the local
-    iterates of the others are their round-start models (the sequence is
-    :func:`sims.core.rounds.one_round`, with the round-start models as ``kept``). ``metrics``
-    holds the cheap per-round quantities of :mod:`sims.core.recorded` (consensus distances,
-    update spread, losses, :math:`\zeta^2`, spectral norm, γ; the local iterates and gradients with
-    ``record_local``) and the divergence fields ``diverged``, ``diverged_client``,
-    ``diverged_loss``: a diverged round is not applied, the state stays at the last finite
-    round (:func:`divergence`).
+    round-invariant ``(X̄, Q)`` of the targets, ``recorded.problem_stats``, computed if not
+    given): E local steps on every client (vmapped; ``lax.map`` over chunks of
+    :func:`auto_client_chunk` clients when the clients do not fit the memory budget at once),
+    then the configuration's mixing rule (:mod:`sims.core.mixing`):
+    :math:`x_i \leftarrow \sum_j (M_t)_{ij} x_j` with :math:`M_t = \mathcal{W}` (DecL) or
+    :math:`\mathbf{1} s_t^\top` (FL). FedAvg with S < N clients per round trains only the S
+    sampled clients (Algorithm 1); the local iterates of the others are their round-start
+    models (the sequence is :func:`sims.core.rounds.one_round`, with the round-start models as
+    ``kept``). ``metrics`` holds the cheap per-round quantities of :mod:`sims.core.recorded`
+    (consensus distances, update spread, losses, :math:`\zeta^2`, spectral norm, γ; the local
+    iterates and gradients with ``record_local``) and the divergence fields ``diverged``,
+    ``diverged_client``, ``diverged_loss``: a diverged round is not applied, the state stays at
+    the last finite round (:func:`divergence`).
 
     ``clients``: the round's :class:`Clients`, by default Track C's of ``config``
     (:func:`track_c_clients`, everything above); another trainer hands its own and the round
@@ -623,7 +624,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
       holds its models until the next chunk starts; keep a copy
       (``jax.tree.map(jnp.copy, state)``) to read it later. The last state stays valid.
     * ``scan(state, problem, stats, length) -> (state, trace)``: ``length`` rounds from
-      ``state`` (jitted; ``stats = target_stats(problem.targets)``).
+      ``state`` (jitted; ``stats = recorded.problem_stats(problem)``).
 
     Example:
       >>> import numpy as np, jax.random as jr
@@ -659,7 +660,8 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
         if mesh is not None:
             problem = shard_clients(problem, mesh)
         start = init_j(problem, root, _given_init(config, root))
-        args = (problem, stats_j(problem.targets))
+        given = problem.stats
+        args = (problem, stats_j(problem.targets) if given is None else given)
         for _, state, trace in rounds.scan_in_calls(consuming, start, args, config.rounds, k):
             yield state, trace
 
@@ -775,6 +777,9 @@ def sweep_call(
     keys = jnp.asarray(keys)
     if keys.ndim != 2 or keys.shape[-1] != 2 or keys.dtype != jnp.uint32:
         v.fail("keys", "(K,) new-style keys or a (K, 2) uint32 array", f"shape {keys.shape}")
+    if getattr(problems, "stats", None) is not None:
+        v.fail("problems", "problems made with targets (a sweep computes their stats)",
+               "stats given")  # fmt: skip
     if axes is None:
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])
@@ -797,7 +802,7 @@ def _sweep_function(
 
     def one(problem, key, params):
         state = init(problem, key=key, params=params)
-        stats = target_stats(problem.targets)
+        stats = problem_stats(problem)
         return lax.scan(
             lambda s, _: round_step(s, problem, stats), state, None, length=config.rounds
         )

@@ -33,9 +33,12 @@ class Problem(NamedTuple):
       pi: (N,) weights of the π-weighted consensus distance (stationary weights of ``mixing``).
       gamma_max, gamma_min: scalars of the MAR γ schedule (Eq. 7).
       H: (d, d) image transform of CL with dissimilar augmentations, or ``None``.
+      stats: ``(X̄, Q)``, each (d, d), of the targets (``sims.core.recorded.target_stats``)
+        given instead of them (``targets`` then None: a run without population gradients
+        needs no more of them), or ``None``: computed from ``targets`` at the run's start.
     """
 
-    targets: Array
+    targets: Array | None
     x: Array | None
     sizes: Array | None
     mixing: Array
@@ -44,6 +47,7 @@ class Problem(NamedTuple):
     gamma_max: Array
     gamma_min: Array
     H: Array | None = None
+    stats: tuple[Array, Array] | None = None
 
 
 def _numeric(value, field: str, **kw) -> np.ndarray:
@@ -65,12 +69,13 @@ def make_problem(
     gamma_max: float = 0.1,
     gamma_min: float = 1e-3,
     H=None,
+    stats=None,
 ) -> Problem:
     """Validate and assemble a :class:`Problem` (defaults: uniform FL weights, π of ``mixing``).
 
     Args:
       config: the run's :class:`EngineSettings`.
-      targets: (N, d, d) population targets :math:`X_i`.
+      targets: (N, d, d) population targets :math:`X_i`, or None with ``stats``.
       x: (N, M, d) samples (required unless ``config.population`` or ``config.sampler``: then
         None); valid rows first.
       sizes: (N,) valid rows per client; default M for every client.
@@ -82,16 +87,26 @@ def make_problem(
         uniform (FL).
       gamma_max, gamma_min: MAR schedule ends (paper defaults 1e-1, 1e-3).
       H: (d, d) transform for ``cl-dissimilar``.
+      stats: instead of ``targets`` (not with population gradients, which need every
+        :math:`X_i`): their ``(X̄, Q)`` (``theory.objectives.target_summary`` computes them a
+        block of clients at a time), so that the run holds no (N, d, d) array.
     """
     dt = float_dtype(config)
     n, d = config.n_clients, config.d
-    if getattr(getattr(targets, "dtype", None), "kind", None) == "b":
-        v.fail_type("targets", "real (N, d, d) matrices, not booleans", targets)
+    if (targets is None) == (stats is None):
+        v.fail("stats", "None with targets, or (X̄, Q) without them", "both" if stats else None)
+    if stats is not None:
+        if config.population:
+            v.fail("stats", "None with population=True (the gradients need every X_i)", "given")
+        stats = _check_stats(stats, d, dt)
+    else:
+        if getattr(getattr(targets, "dtype", None), "kind", None) == "b":
+            v.fail_type("targets", "real (N, d, d) matrices, not booleans", targets)
+        # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
+        targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
+        v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
     gamma_max = v.real(gamma_max, "gamma_max", lo=0.0)
     gamma_min = v.real(gamma_min, "gamma_min", lo=0.0, hi=gamma_max)
-    # validated in their own float dtype: no float64 copy of (N, d, d) / (N, M, d) inputs
-    targets = _numeric(targets, "targets", ndim=3, shape=(n, d, d))
-    v.symmetric(targets, "targets")  # ζ² and the loss identities assume X_i = X_iᵀ
     x_arr, sizes_arr = _check_samples(config, x, sizes, dt)
     mixing, pi = _check_mixing(config, mixing, pi)
     agg = np.full(n, 1.0) if agg is None else v.array(agg, "agg", shape=(n,))
@@ -105,7 +120,7 @@ def make_problem(
         m = x_arr.shape[1]
         v.fail("batch", f"at most the M={m} rows of local data per client", config.batch)
     return Problem(
-        targets=jnp.asarray(targets, dtype=dt),
+        targets=None if targets is None else jnp.asarray(targets, dtype=dt),
         x=x_arr,
         sizes=sizes_arr,
         mixing=_as_dtype(mixing, dt),
@@ -114,7 +129,20 @@ def make_problem(
         gamma_max=jnp.asarray(gamma_max, dtype=dt),
         gamma_min=jnp.asarray(gamma_min, dtype=dt),
         H=H,
+        stats=stats,
     )
+
+
+def _check_stats(stats, d: int, dt) -> tuple:
+    """``(X̄, Q)``: two symmetric (d, d) matrices, as arrays of the run's dtype."""
+    if not isinstance(stats, tuple | list) or len(stats) != 2:
+        v.fail_type("stats", "a pair (X̄, Q) of (d, d) matrices", stats)
+    out = []
+    for name, a in zip(("stats[0]", "stats[1]"), stats, strict=True):
+        a = _numeric(a, name, shape=(d, d))
+        v.symmetric(a, name)
+        out.append(jnp.asarray(a, dtype=dt))
+    return tuple(out)
 
 
 def _check_samples(config: EngineSettings, x, sizes, dt) -> tuple:

@@ -324,6 +324,12 @@ def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], F
     return Xbar, total / n
 
 
+def problem_stats(problem) -> tuple:
+    """``(X̄, Q)`` of a :class:`sims.core.problem.Problem`: its ``stats`` where it was given
+    them instead of targets, else :func:`target_stats` of its targets."""
+    return problem.stats if problem.stats is not None else target_stats(problem.targets)
+
+
 #: Bytes of targets per block in :func:`target_stats`.
 STATS_BLOCK_BYTES = 16 << 20
 

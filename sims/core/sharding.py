@@ -90,7 +90,7 @@ def shard_clients(problem, mesh: Mesh):
     --devices``).
     """
     axis = mesh.axis_names[0]
-    _divisible(int(problem.targets.shape[0]), mesh, "n_clients")
+    _divisible(int(problem.pi.shape[0]), mesh, "n_clients")
     split = NamedSharding(mesh, P(axis))
     repl = NamedSharding(mesh, P())
     rule_value = not hasattr(problem.mixing, "shape")  # a sparse or time-varying gossip rule

@@ -14,6 +14,7 @@ rank (``sims.metrics.identifiable_rank``: the eigenspace separated by a gap).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -64,8 +65,11 @@ from theory.objectives import (
     p_for,
     population_targets,
     takes_transform,
+    target_summary,
     transform,
+    weighted_target,
 )
+from theory.objectives import loss as objective_loss
 from theory.solve import eckart_young
 
 __all__ = ["DEFAULTS", "SimulateSettings", "default_lr", "simulate", "UNIFORMITY_PAIRS"]
@@ -113,15 +117,17 @@ RESULT_FIELDS = (
 )  # fmt: skip
 
 
-def default_lr(targets) -> tuple[float, float]:
-    """``(lr, λ_max)``: the step used when --lr is not given (see :data:`LR_STABLE_FRACTION`).
+def default_lr(lam_max: float) -> float:
+    r"""The step used when --lr is not given, from the largest eigenvalue of the clients'
+    targets, :math:`\max_i \lambda_{\max}(X_i)` (``theory.objectives.TargetSummary``; see
+    :data:`LR_STABLE_FRACTION`).
 
     Example:
-      >>> default_lr(np.stack([np.eye(3), 400.0 * np.eye(3)]))
-      (0.000625, 400.0)
+      >>> default_lr(400.0), default_lr(1.0)
+      (0.000625, 0.01)
     """
-    lam = float(max(np.linalg.eigvalsh(np.asarray(x, dtype=np.float64)).max() for x in targets))
-    return min(DEFAULTS["lr"], LR_STABLE_FRACTION / lam) if lam > 0 else DEFAULTS["lr"], lam
+    lam = float(lam_max)
+    return min(DEFAULTS["lr"], LR_STABLE_FRACTION / lam) if lam > 0 else DEFAULTS["lr"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -408,10 +414,34 @@ def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
     return np.asarray([float(one(W, jnp.asarray(xi), k)) for xi, k in zip(x, keys, strict=True)])
 
 
-def _optima(s: _Setup, W_bar, pi, targets, x, p: float) -> dict:
-    """The averaged model against the exact optimum of X_π and the pooled samples' optimum."""
+#: Work of the targets' passes (N·d³) above which ``dssl simulate`` shows their progress: a
+#: few seconds on 2 cores (:func:`theory.objectives.target_summary`: 0.2 s per client at
+#: d = 1000).
+TARGETS_PROGRESS_WORK = 2e10
+
+
+@contextlib.contextmanager
+def _clients_bar(show: bool, s: _Setup, passes: int, desc: str):
+    """A progress bar on stderr over ``passes`` passes through the N clients' targets, where
+    ``show`` and their work is not quick; yields its ``update`` (or None)."""
+    n, d = s.config.n_clients, s.config.d
+    if not show or n * d**3 < TARGETS_PROGRESS_WORK:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=passes * n, file=sys.stderr, desc=desc, unit="client", leave=False) as bar:
+        yield bar.update
+
+
+def _optima(s: _Setup, W_bar, pi, X_mean, x, p: float, progress: bool = False) -> dict:
+    """The averaged model against the exact optimum of X_π and the pooled samples' optimum;
+    the optimal loss is the clients' mean loss at X_π's optimum, :math:`f(W; \bar X)` (the loss
+    is linear in X)."""
     c = s.config.c
-    X_pi = np.einsum("n,nde->de", pi, np.asarray(targets, dtype=np.float64))
+    tp = {"p": p_for(s.target_method, p), "H": s.H}
+    with _clients_bar(progress, s, 1, "targets: X_π") as tick:
+        X_pi = weighted_target(s.model, s.target_method, pi, **tp, on_block=tick)
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
     emp = moment_target(_mixture_moment(x, pi), s.target_method, p=p_for(s.target_method, p), H=s.H)
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
@@ -421,7 +451,7 @@ def _optima(s: _Setup, W_bar, pi, targets, x, p: float) -> dict:
         "identifiable_rank": rank,
         "principal_angle_to_empirical": angle_emp,
         "identifiable_rank_empirical": rank_emp,
-        "optimal_loss": float(mt.global_loss(optimum, jnp.asarray(targets, dtype=jnp.float64))),
+        "optimal_loss": float(objective_loss(optimum, jnp.asarray(X_mean))),
     }
 
 
@@ -509,9 +539,14 @@ def simulate(
         mixing_file = load_mixing(settings.mixing_file, n)
     dt = jnp.float64 if settings.dtype == "float64" else jnp.float32
     p = settings.p
-    targets = population_targets(s.model, s.target_method, p=p_for(s.target_method, p), H=s.H)
+    # the targets' mean, spread and largest eigenvalue, a block of clients at a time: the run
+    # holds no (N, d, d) stack, except for population gradients, which need every X_i
+    tp = {"p": p_for(s.target_method, p), "H": s.H}
+    with _clients_bar(progress, s, 2, "targets: mean, spread") as tick:
+        summary = target_summary(s.model, s.target_method, **tp, on_block=tick)
+    targets = population_targets(s.model, s.target_method, **tp) if config.population else None
     if settings.lr is None:
-        config = dataclasses.replace(config, lr=default_lr(targets)[0])
+        config = dataclasses.replace(config, lr=default_lr(summary.lam_max))
     if mesh is None and config.admits_server_model:
         # FedAvg with S < N: one server model, not N identical copies (the same models to
         # float rounding, tests/test_server_model.py); the round's work and metrics are the S
@@ -529,7 +564,8 @@ def simulate(
             mixing_rule = "uniform"
         mixing, graph_info = _decl_mixing(settings, sizes, graph, mixing_rule, mixing_file)
     problem = make_problem(
-        config, targets, x=None if settings.population or s.m is None else x, mixing=mixing,
+        config, targets, stats=None if config.population else (summary.mean, summary.spread),
+        x=None if settings.population or s.m is None else x, mixing=mixing,
         agg=AGGREGATION_WEIGHTS[settings.aggregation](sizes),
         gamma_max=settings.gamma_max, gamma_min=settings.gamma_min, H=s.H,
     )  # fmt: skip
@@ -540,7 +576,7 @@ def simulate(
     W_local = np.broadcast_to(W_local, (n,) + W_local.shape[1:])  # the server model: one row
     W_bar = W_local.mean(0)
     pi = np.asarray(problem.pi, dtype=np.float64)
-    optima = _optima(s, W_bar, pi, targets, x, p)
+    optima = _optima(s, W_bar, pi, summary.mean, x, p, progress)
     reps = _representations(s, W_local, W_bar, x, y, p, dt)
     del x
     run = {"rounds_done": done, "interrupted": bool(interrupted), "diverged": diverged}

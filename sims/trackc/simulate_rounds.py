@@ -13,6 +13,7 @@ import sys
 from typing import NamedTuple
 
 from theory import _validate as v
+from theory.datamodel import DENSE_COPIES, SUMMARY_BLOCK_BYTES
 
 #: Bytes of a keyed run's evaluation sample (the probe's training set and the empirical
 #: target of the metrics; no client trains on it): min(:data:`EVAL_SAMPLES_MAX`, this /
@@ -90,7 +91,9 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     and its embeddings. A keyed run (``config.sampler``: minibatches drawn from their keys
     inside the round) holds no training sample: ``m`` is then the size of its bounded
     evaluation sample (``sims.trackc.simulate.eval_samples``), the only data it draws.
-    ``d``: the (N, d, d) population and empirical targets (five copies).
+    ``d``: with population gradients the (N, d, d) population and empirical targets (five
+    copies); otherwise the dense class moments of one block of clients
+    (``theory.objectives.target_summary``) and a few (d, d) matrices: no term in N·d².
     ``local_steps``: a round's minibatch indices (N, E, B), int64 (none with population
     gradients; a keyed run's minibatch keys (N, E, 2) uint32; needs ``config``).
     ``n_clients``: the stacked (N, c, d) parameters, optimiser state, local and mixed copies
@@ -112,7 +115,11 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
 
     per_sample = d * (isz + (8 if isz == 4 else 0)) + 8  # x (+ float64 copy), int64 label
     data = n * m * per_sample + chunk + n * m_test * (d * (isz + 8) + 8 + 8 * c)
-    targets = 5 * 8 * n * d * d
+    if config is not None and config.population:
+        targets = 5 * 8 * n * d * d
+    else:  # theory.objectives.target_summary: one block's moments, its mean, Q, X_π, ...
+        block = max(1, min(n, SUMMARY_BLOCK_BYTES // (3 * 8 * d * d)))
+        targets = DENSE_COPIES * 8 * block * d * d + 8 * 8 * d * d
     params = 12 * max(isz, 4) * n * c * d
     if config is not None and not shape:
         from sims.core.client import auto_client_chunk, client_bytes

@@ -1,0 +1,125 @@
+"""The targets a block of clients at a time (theory.objectives.target_summary, weighted_target)
+against the dense (N, d, d) stack, and runs handed their (X̄, Q) instead of the stack."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sims.core.config import key_tree
+from sims.core.engine import make_engine, sweep
+from sims.core.mixing import one_peer_exponential
+from sims.core.problem import make_problem
+from sims.core.recorded import target_stats
+from sims.trackc.engine_config import EngineConfig
+from sims.trackc.simulate_rounds import estimate_bytes
+from theory import datamodel as dm
+from theory import objectives as ob
+from theory._precision import x64
+
+MODEL = dm.DataModel(d=12, n_clients=5)
+H = ob.transform("rotation", 12, seed=3)
+CASES = [("cl", None), ("mim", None), ("mim-paper", None), ("cl-dissimilar", H)]
+
+
+@pytest.mark.parametrize("method, h", CASES)
+def test_a_block_of_clients_is_those_rows_of_the_stack_exactly(method, h):
+    full = ob.population_targets(MODEL, method, H=h)
+    for clients in (range(0, 1), range(1, 4), range(4, 5), range(0, 5)):
+        part = ob.population_targets(MODEL, method, H=h, clients=clients)
+        np.testing.assert_array_equal(part, full[clients.start : clients.stop])
+
+
+@pytest.mark.parametrize("method, h", CASES)
+@pytest.mark.parametrize("block_bytes", [1, 3 * 8 * 12 * 12 * 2, 1 << 30])
+def test_summary_equals_the_stack_stats(method, h, block_bytes):
+    X = ob.population_targets(MODEL, method, H=h)
+    s = ob.target_summary(MODEL, method, H=h, block_bytes=block_bytes)
+    with x64():
+        mean, spread = (np.asarray(a) for a in target_stats(jnp.asarray(X)))
+    np.testing.assert_allclose(s.mean, mean, rtol=0, atol=1e-14 * np.abs(X).max())
+    np.testing.assert_allclose(s.spread, spread, rtol=0, atol=1e-13 * np.abs(X).max() ** 2)
+    # the numpy oracle of Q, written out
+    dev = X - X.mean(0)
+    np.testing.assert_allclose(s.spread, np.mean(dev @ dev, 0), rtol=1e-12, atol=1e-15)
+    assert s.lam_max == max(float(np.linalg.eigvalsh(x).max()) for x in X)
+    w = np.random.default_rng(0).dirichlet(np.ones(MODEL.n_clients))
+    got = ob.weighted_target(MODEL, method, w, H=h, block_bytes=block_bytes)
+    np.testing.assert_allclose(got, np.einsum("n,nde->de", w, X), rtol=1e-13, atol=1e-15)
+
+
+def test_bad_blocks_and_weights_are_refused_with_one_line():
+    with pytest.raises(ValueError, match=r"^clients: must be a non-empty range"):
+        dm.class_second_moments(MODEL, range(3, 9))
+    with pytest.raises(ValueError, match=r"^clients: must be a non-empty range"):
+        dm.class_second_moments(MODEL, range(0, 4, 2))
+    with pytest.raises(ValueError, match=r"^weights:"):
+        ob.weighted_target(MODEL, "cl", np.ones(4))
+    with pytest.raises(ValueError, match=r"^block_bytes:"):
+        ob.target_summary(MODEL, "cl", block_bytes=0)
+    with pytest.raises(ValueError, match=r"^method:"):
+        ob.target_summary(MODEL, "mim-recon")
+
+
+def _config(population=False, **kw):
+    base = dict(method="cl", framework="decl", n_clients=4, d=6, c=2, rounds=3, batch=4,
+                population=population, dtype="float64")  # fmt: skip
+    return EngineConfig(**(base | kw))
+
+
+def _targets():
+    X = np.random.default_rng(1).standard_normal((4, 6, 6))
+    return X + X.transpose(0, 2, 1)
+
+
+def test_a_run_handed_the_stats_equals_the_run_handed_the_targets():
+    """The engine reads only (X̄, Q) of the targets without population gradients: handed the
+    stats it computes itself, it trains and records the same bits."""
+    x = np.random.default_rng(2).standard_normal((4, 8, 6))
+    cfg = _config()
+    with x64():
+        stats = jax.jit(target_stats)(jnp.asarray(_targets()))
+        rule = one_peer_exponential(4)
+        full = make_problem(cfg, _targets(), x=x, mixing=rule)
+        lean = make_problem(cfg, None, stats=stats, x=x, mixing=rule)
+        assert lean.targets is None
+        engine = make_engine(cfg)
+        (a, ta), (b, tb) = (engine.run(p, key=key_tree(0)["root"]) for p in (full, lean))
+    np.testing.assert_array_equal(np.asarray(a.params), np.asarray(b.params))
+    for k in ta:
+        np.testing.assert_array_equal(np.asarray(ta[k]), np.asarray(tb[k]), err_msg=k)
+
+
+def test_stats_are_refused_where_the_targets_are_needed():
+    x = np.random.default_rng(2).standard_normal((4, 8, 6))
+    stats = (np.eye(6), np.eye(6))
+    rule = one_peer_exponential(4)
+    with pytest.raises(ValueError, match=r"^stats: must be None with targets"):
+        make_problem(_config(), _targets(), stats=stats, x=x, mixing=rule)
+    with pytest.raises(ValueError, match=r"^stats: must be None with targets"):
+        make_problem(_config(), None, x=x, mixing=rule)
+    with pytest.raises(ValueError, match=r"^stats: must be None with population=True"):
+        make_problem(_config(population=True), None, stats=stats, mixing=rule)
+    with pytest.raises(ValueError, match=r"^stats\[1\]: must be"):
+        make_problem(_config(), None, stats=(np.eye(6), np.triu(np.ones((6, 6)))), x=x,
+                     mixing=rule)  # fmt: skip
+    with pytest.raises(ValueError, match=r"^stats\[0\]:"):
+        make_problem(_config(), None, stats=(np.eye(5), np.eye(6)), x=x, mixing=rule)
+    with pytest.raises(TypeError, match=r"^stats: must be a pair"):
+        make_problem(_config(), None, stats=np.eye(6), x=x, mixing=rule)
+    lean = make_problem(_config(), None, stats=stats, x=x, mixing=rule)
+    batched = jax.tree.map(lambda a: a[None], lean)
+    with pytest.raises(ValueError, match=r"^problems: must be problems made with targets"):
+        sweep(_config(), batched, jnp.zeros((1, 2), jnp.uint32))
+
+
+def test_a_keyed_run_estimates_no_n_d_squared_term():
+    """The motivating run of the issue on clients at scale (500 clients, d = 1000, c = 8):
+    its targets' term is one block of class moments, not five (N, d, d) stacks (20 GB)."""
+    shape = dict(n=500, d=1000, c=8, m=67, m_test=50, dtype="float32")
+    keyed = estimate_bytes(**shape, config=_config(n_clients=500, d=1000, c=8))
+    assert keyed["d"] < 0.2 * 2**30
+    population = estimate_bytes(**shape, config=_config(True, n_clients=500, d=1000, c=8))
+    assert population["d"] == 5 * 8 * 500 * 1000 * 1000
