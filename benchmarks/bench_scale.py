@@ -18,9 +18,9 @@ both recorded: on a shared machine the wall time includes waiting for a core.
 The data: ``GaussianClients`` (client i: 0.5·N(0, I_d) + 2·e_(i mod d)), a generator usable at
 any N (the paper's model needs d ≥ 2N); ``--data hash-gaussian`` draws the same distribution
 with ``sims.losses.gaussian``, ``--data fixed`` draws nothing (the controls). The metrics'
-targets: FL carries one identity target and the round reads its statistics
-(``timing.identity_stats``; no (N, d, d) array), DecL the N identity targets
-``make_problem`` validates. Metrics level ``--metrics``.
+targets: the problem carries no (N, d, d) array, only the statistics of identity targets
+(``make_problem(..., stats=timing.identity_stats(d, dtype))``), which is all a round without
+population gradients reads of them. Metrics level ``--metrics``.
 
 ``--devices K`` (K > 1): on a CPU, K XLA devices (one per core:
 ``--xla_force_host_platform_device_count``) split the clients (``make_round(config, mesh)``,
@@ -157,7 +157,6 @@ def run_cell(name: str, n: int, a) -> dict:
     """One cell, in this process: build, compile, time ``a.rounds`` rounds. ``name``: fl,
     fl-server or decl."""
     import jax
-    import jax.numpy as jnp
     import numpy as np
     from timing import identity_stats
 
@@ -180,47 +179,23 @@ def run_cell(name: str, n: int, a) -> dict:
         # the server model where FedAvg samples S < N (with S = N every client trains)
         server_model=name == "fl-server" and a.clients_per_round < n,
     )  # fmt: skip
+    # no (N, d, d) targets: the round reads them only through their (X̄, Q), handed to the
+    # problem (make_problem's stats) and to each round
+    stats = identity_stats(d, dt)
     if framework == "fl":
-        # one identity target: the round reads the targets only through ``stats``
-        two = dataclasses.replace(config, n_clients=2, clients_per_round=None, server_model=False)
-        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)))
-        problem = small._replace(
-            targets=small.targets[:1],
-            mixing=jnp.zeros((n, 0), dt),
-            agg=jnp.ones((n,), dt),
-            pi=jnp.full((n,), 1.0 / n, dt),
-        )
+        mixing = None
     elif a.mixing in DENSE_MIXINGS:
-        targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
-        problem = make_problem(config, targets, mixing=MIXINGS[a.mixing](n))
-    else:
-        # a rule value, validated at N (sims.core.mixing.mixing_rule), without the N targets:
-        # one identity target, as FL (the round reads the targets only through ``stats``)
+        mixing = MIXINGS[a.mixing](n)
+    else:  # a rule value, validated at N (sims.core.mixing.mixing_rule)
         from sims.core.mixing import mixing_rule
 
-        two = dataclasses.replace(config, n_clients=2)
-        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)),
-                             mixing=np.full((2, 2), 0.5))  # fmt: skip
-        rule = jax.tree.map(lambda x: jnp.asarray(x, dt) if np.asarray(x).dtype.kind == "f"
-                            else jnp.asarray(x), mixing_rule(MIXINGS[a.mixing](n), n))  # fmt: skip
-        problem = small._replace(
-            targets=small.targets[:1],
-            mixing=rule,
-            agg=jnp.ones((n,), dt),
-            pi=jnp.full((n,), 1.0 / n, dt),
-        )
-    stats = identity_stats(d, dt)
+        mixing = mixing_rule(MIXINGS[a.mixing](n), n)
+    problem = make_problem(config, None, stats=stats, mixing=mixing)
     mesh = None
     if a.devices > 1 and not config.server_model:
         if len(jax.devices()) < a.devices:
             raise SystemExit(f"--devices: at most the {len(jax.devices())} devices present")
         mesh = client_mesh(jax.devices()[: a.devices])
-        if problem.targets.shape[0] < n:  # the one identity target above: one per device
-            # (the round reads the targets only through ``stats``; shard_clients splits their
-            # leading axis over the devices)
-            problem = problem._replace(
-                targets=jnp.broadcast_to(problem.targets[:1], (a.devices, d, d))
-            )
         problem = shard_clients(problem, mesh)
     init, round_step = make_round(config, mesh)
     # one round as the engine's runs compile it (sims.core.engine.consuming_scan: a scan of
