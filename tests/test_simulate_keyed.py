@@ -8,7 +8,14 @@ import json
 
 from sims.cli import main
 from sims.trackc.engine_config import EngineConfig
-from sims.trackc.simulate_rounds import announce, estimate_bytes, eval_samples, training_seconds
+from sims.trackc.simulate_rounds import (
+    DRAW_FLOPS,
+    announce,
+    estimate_bytes,
+    eval_samples,
+    side_seconds,
+    training_seconds,
+)
 
 SMALL = ["--n-clients", "4", "--d", "8", "--rounds", "3", "--batch", "8", "--local-steps", "2"]
 
@@ -66,6 +73,20 @@ def test_estimate_line_before_a_long_run(capsys):
     assert err.count("\n") == 1
     assert err.startswith("dssl simulate: estimate: peak memory about 3")
     assert f"training about {training_seconds(cfg):.0f} s" in err
+    assert f"targets and metrics about {side_seconds(cfg):.0f} s" in err
+
+
+def test_keyed_draws_and_the_side_work_enter_the_time_estimate():
+    """A keyed run's estimate counts its Gaussian draws (S·E·B·d a round), and the side work
+    grows as N·d³ (the targets) and N² (the uniformity's client pairs)."""
+    kw = dict(method="mim", framework="decl", n_clients=50, d=128, c=8, batch=64,
+              local_steps=2, rounds=3)  # fmt: skip
+    plain, keyed = EngineConfig(**kw), EngineConfig(**kw, sampler=_sampler(50, 128))
+    rate = 1e10  # a tenth of the CPU's FASTEST_FLOPS
+    draws = DRAW_FLOPS * 50 * 2 * 64 * 128 * 3
+    assert abs(training_seconds(keyed) - training_seconds(plain) - draws / rate) < 1e-9
+    big = EngineConfig(**(kw | {"n_clients": 100, "d": 256}), sampler=_sampler(100, 256))
+    assert side_seconds(big) > 4 * side_seconds(keyed)
 
 
 def test_no_estimate_line_for_a_quick_run(capsys):

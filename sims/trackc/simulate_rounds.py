@@ -29,6 +29,24 @@ CHUNK_FLOPS = 4e9
 #: Fixed cost of one client's local step, in flop equivalents (dispatch inside the scan).
 STEP_OVERHEAD_FLOPS = 2e5
 
+# What a run costs besides its products, in flop equivalents at the estimate's rate (a tenth
+# of FASTEST_FLOPS), from one run on 2 cores (Intel Xeon, 2026-11-28, docs/performance.md:
+# 500 clients, d = 1000, c = 8, E = 5, B = 256, float32, keyed): a round 25.0 s, of which the
+# products are 4.1 s at that rate; the targets' passes 80 s; the uniformity 17.3 s, and at
+# the paper's FL size (N = 100, c = 200) about 3.5 s.
+#: Per Gaussian entry of a keyed minibatch (float64 threefry bits and inverse normal CDF):
+#: 21 s for 6.4·10⁸ entries a round, 33 ns.
+DRAW_FLOPS = 330.0
+#: Per N·d³ of the passes through the population targets (``target_summary`` and
+#: ``weighted_target`` of ``theory.objectives``: each client's λ_max, Q's products, the
+#: targets formed three times).
+TARGET_FLOPS = 1.6
+#: Per client pair and pair of embeddings of the uniformity estimate
+#: (``sims.metrics.client_uniformity_mc``), plus :data:`PAIR_FLOPS_PER_C` per embedding
+#: entry: 65 ns a pair at c = 8, about 330 ns at c = 200.
+PAIR_FLOPS = 540.0
+PAIR_FLOPS_PER_C = 14.0
+
 
 def eval_samples(n: int, d: int) -> int:
     r"""Samples per client of a keyed run's evaluation sample: min(:data:`EVAL_SAMPLES_MAX`,
@@ -162,27 +180,42 @@ def _fastest_rate(backend: str | None = None) -> float:
 
 def training_seconds(config, backend: str | None = None) -> float:
     """Estimated seconds of the training: ``round_flops(config)·T·S/N`` (FedAvg trains S of the
-    N clients a round) at a tenth of :data:`FASTEST_FLOPS` (the estimate the time budget and
-    the printed estimate use); ``backend`` as :func:`check_run_time`'s."""
+    N clients a round), and a keyed run's Gaussian draws (:data:`DRAW_FLOPS` each, S·E·B·d a
+    round), at a tenth of :data:`FASTEST_FLOPS` (the estimate the time budget and the printed
+    estimate use); ``backend`` as :func:`check_run_time`'s."""
     return _training_flops(config) / (_fastest_rate(backend) / 10)
 
 
 def _training_flops(config) -> float:
-    return round_flops(config) * config.rounds * config.n_sampled / config.n_clients
+    work = round_flops(config) * config.n_sampled / config.n_clients
+    if _keyed(config) and not config.population:
+        work += DRAW_FLOPS * config.n_sampled * config.local_steps * config.batch * config.d
+    return work * config.rounds
+
+
+def side_seconds(config, pairs: int = 1024) -> float:
+    """Estimated seconds of what ``dssl simulate`` does besides training, at the rate of
+    :func:`training_seconds`: the passes through the population targets (:data:`TARGET_FLOPS`
+    per N·d³) and the uniformity estimate over the N² client pairs (``pairs`` pairs of
+    embeddings each, :data:`PAIR_FLOPS` + :data:`PAIR_FLOPS_PER_C`·c each)."""
+    n, d, c = config.n_clients, config.d, config.c
+    work = TARGET_FLOPS * n * d**3 + n * n * pairs * (PAIR_FLOPS + PAIR_FLOPS_PER_C * c)
+    return work / (_fastest_rate() / 10)
 
 
 def announce(config, total_bytes: float, prefix: str) -> None:
-    """One stderr line with the run's estimated peak memory and training time, before a run
-    whose training is estimated longer than ``theory._validate.PROGRESS_AFTER_S``; nothing
+    """One stderr line with the run's estimated peak memory, training time
+    (:func:`training_seconds`) and the time of its targets and metrics (:func:`side_seconds`),
+    before a run estimated longer than ``theory._validate.PROGRESS_AFTER_S`` in all; nothing
     for a quicker one."""
-    seconds = training_seconds(config)
-    if not seconds > v.PROGRESS_AFTER_S:
+    seconds, side = training_seconds(config), side_seconds(config)
+    if not seconds + side > v.PROGRESS_AFTER_S:
         return
     data = "keyed minibatches" if _keyed(config) else "samples"
     sys.stderr.write(
         f"{prefix}: estimate: peak memory about {v.format_bytes(total_bytes)}, training about "
-        f"{seconds:.0f} s ({_training_flops(config):.2g} flop at "
-        f"{_fastest_rate() / 10:.0e} flop/s; {data})\n"
+        f"{seconds:.0f} s ({_training_flops(config):.2g} flop equivalents at "
+        f"{_fastest_rate() / 10:.0e} flop/s; {data}), targets and metrics about {side:.0f} s\n"
     )
     sys.stderr.flush()
 
