@@ -16,7 +16,6 @@ Usage::
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -29,7 +28,6 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
     """Argument, output and temporary bytes per client of the compiled round at N = ``n``."""
     import bench_scale as bs
     import jax
-    import jax.numpy as jnp
     import numpy as np
     from timing import identity_stats
 
@@ -44,22 +42,13 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
         method="mim", framework="decl", n_clients=n, d=d, c=16, batch=32, local_steps=5,
         rounds=3, lr=0.01, dtype="float32", metrics=metrics, sampler=bs.GaussianClients(d),
     )  # fmt: skip
-    two = dataclasses.replace(config, n_clients=2)
-    small = make_problem(
-        two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), mixing=np.full((2, 2), 0.5)
-    )
-    rule = jax.tree.map(
-        lambda x: jnp.asarray(x, dt) if np.asarray(x).dtype.kind == "f" else jnp.asarray(x),
-        mixing_rule(bs.one_peer(n), n),
-    )
-    problem = small._replace(
-        targets=small.targets[:1], mixing=rule, agg=jnp.ones((n,), dt), pi=jnp.full((n,), 1 / n, dt)
-    )
+    # no (N, d, d) targets: a round reads only their (X̄, Q)
+    stats = identity_stats(d, dt)
+    problem = make_problem(config, None, stats=stats, mixing=mixing_rule(bs.one_peer(n), n))
     init, round_step = make_round(config)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
     # the program the engine's chunks run (sims.core.engine.consuming_scan: two rounds, the
     # models donated), or one jitted round as before (--program round, nothing donated)
-    stats = identity_stats(d, dt)
     if program == "chunk":
         rest = state._replace(params=None)
         lowered = consuming_scan(round_step).lower(state.params, rest, problem, stats, 2)

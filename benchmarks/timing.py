@@ -79,8 +79,9 @@ COMPACT_TARGETS_BYTES = 1 << 30
 
 
 def compact_targets(n: int, d: int, itemsize: int = 4) -> bool:
-    """Whether the benchmark builds one (1, d, d) target instead of N: the (N, d, d) targets
-    of ``itemsize``-byte floats exceed :data:`COMPACT_TARGETS_BYTES`."""
+    """Whether the benchmark builds a problem without targets, handed their statistics
+    instead: the (N, d, d) targets of ``itemsize``-byte floats exceed
+    :data:`COMPACT_TARGETS_BYTES`."""
     return n * d * d * itemsize > COMPACT_TARGETS_BYTES
 
 
@@ -98,9 +99,9 @@ def _problem(
     The targets (needed only by the ζ² / global-loss metrics) are the identity: O(N d²) memory
     without the O(N·M·d²) cost of empirical targets. Where even that exceeds
     :data:`COMPACT_TARGETS_BYTES` (N = 1000, d = 4096: 67 GB in float32), or ``compact=True``,
-    the problem carries one (1, d, d) identity target instead: outside population mode a round
-    reads the targets only through ``stats``, so such a problem must be run with
-    ``stats=identity_stats(d, dtype)`` (FedAvg only: a DecL problem is validated in full)."""
+    the problem carries no targets, only their statistics (``make_problem(...,
+    stats=identity_stats(d, dtype))``): outside population mode that is all a round reads of
+    them."""
     n, d = config.n_clients, config.d
     rng = np.random.default_rng(seed)
     dt = np.float32 if config.dtype == "float32" else np.float64
@@ -112,24 +113,12 @@ def _problem(
     x[np.arange(k), :, np.arange(k)] += 2.0
     if compact is None:
         compact = compact_targets(n, d, np.dtype(dt).itemsize)
-    if compact:
-        if config.mixing_rule().takes_matrix or config.population:
-            v.fail("framework", "fl (sample mode) for compact targets", config.framework)
-        two = replace(config, n_clients=2, clients_per_round=None, client_chunk=None)
-        small = make_problem(two, np.broadcast_to(np.eye(d, dtype=dt), (2, d, d)), x=x[:2])
-        pi = np.full(n, 1.0 / n)
-        return small._replace(
-            targets=small.targets[:1],
-            x=jnp.asarray(x, dtype=dt),
-            sizes=jnp.full((n,), m, jnp.int32),
-            mixing=jnp.zeros((n, 0), dt),
-            agg=jnp.ones((n,), dt),
-            pi=jnp.asarray(pi / pi.sum(), dtype=dt),  # as make_problem normalises it
-        )
-    targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
     mixing = None
     if config.mixing_rule().takes_matrix:
         mixing = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
+    if compact:
+        return make_problem(config, None, stats=identity_stats(d, dt), x=x, mixing=mixing)
+    targets = np.broadcast_to(np.eye(d, dtype=dt), (n, d, d))
     return make_problem(config, targets, x=x, mixing=mixing)
 
 
@@ -408,8 +397,9 @@ def _sharded_engine(config: EngineConfig, problem, root, params):
     from sims.core.sharding import client_mesh
 
     k = jax.device_count()
-    # a compact problem (one (1, d, d) target for all clients) cannot be split by client
-    if k < 2 or config.n_clients % k or problem.targets.shape[0] != config.n_clients:
+    # a compact problem (no targets, their statistics only) is timed on one device only, as
+    # before it could be split
+    if k < 2 or config.n_clients % k or problem.targets is None:
         return {}
     engine = make_engine(config, mesh=client_mesh())
     return _timed_engine(engine, problem, root, params, "sharded") | {"sharded_devices": k}

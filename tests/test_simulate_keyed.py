@@ -10,6 +10,11 @@ from sims.cli import main
 from sims.trackc.engine_config import EngineConfig
 from sims.trackc.simulate_rounds import (
     DRAW_FLOPS,
+    FASTEST_FLOPS,
+    PAIR_FLOPS,
+    PAIR_FLOPS_PER_C,
+    TARGET_FLOPS,
+    UNIFORMITY_PAIRS,
     announce,
     estimate_bytes,
     eval_samples,
@@ -82,11 +87,16 @@ def test_keyed_draws_and_the_side_work_enter_the_time_estimate():
     kw = dict(method="mim", framework="decl", n_clients=50, d=128, c=8, batch=64,
               local_steps=2, rounds=3)  # fmt: skip
     plain, keyed = EngineConfig(**kw), EngineConfig(**kw, sampler=_sampler(50, 128))
-    rate = 1e10  # a tenth of the CPU's FASTEST_FLOPS
+    rate = FASTEST_FLOPS["cpu"] / 10
     draws = DRAW_FLOPS * 50 * 2 * 64 * 128 * 3
-    assert abs(training_seconds(keyed) - training_seconds(plain) - draws / rate) < 1e-9
-    big = EngineConfig(**(kw | {"n_clients": 100, "d": 256}), sampler=_sampler(100, 256))
-    assert side_seconds(big) > 4 * side_seconds(keyed)
+    gap = training_seconds(keyed, "cpu") - training_seconds(plain, "cpu")
+    assert abs(gap - draws / rate) < 1e-9
+    targets = TARGET_FLOPS * 50 * 128**3
+    pairs = 50**2 * UNIFORMITY_PAIRS * (PAIR_FLOPS + PAIR_FLOPS_PER_C * 8)
+    assert abs(side_seconds(keyed, "cpu") - (targets + pairs) / rate) < 1e-9
+    # on an accelerator only the pairs are priced at its rate (the targets are NumPy's)
+    gpu = FASTEST_FLOPS["gpu"] / 10
+    assert abs(side_seconds(keyed, "gpu") - targets / rate - pairs / gpu) < 1e-9
 
 
 def test_no_estimate_line_for_a_quick_run(capsys):

@@ -196,10 +196,24 @@ def check_dense_fits(
     model: must be small enough for the dense (N, d, d) moments to fit in m
     """
     _model(model)
-    n, d = model.n_clients if clients is None else clients, model.d
-    v.check_fits("model", _Shown(f"d = {d}, n_clients = {n} (theory.structured needs no dense "
-                 "matrix)"), DENSE_COPIES * 8 * n * d * d,
-                 what="the dense (N, d, d) moments", force=force_size)  # fmt: skip
+    n, d = model.n_clients, model.d
+    if clients is None:
+        shown, what = f"d = {d}, n_clients = {n}", "the dense (N, d, d) moments"
+    else:
+        n = v.integer(clients, "clients", lo=1, hi=model.n_clients)
+        shown, what = f"d = {d}, a block of {n} clients", "the dense moments of a block of clients"
+    v.check_fits("model", _Shown(f"{shown} (theory.structured needs no dense matrix)"),
+                 DENSE_COPIES * 8 * n * d * d, what=what, force=force_size)  # fmt: skip
+
+
+def summary_block(n: int, d: int, block_bytes: int = SUMMARY_BLOCK_BYTES) -> int:
+    """Clients per block of ``theory.objectives.target_blocks``: their class moments (3 d × d
+    float64 matrices a client) about ``block_bytes``, at least one, at most N.
+
+    >>> summary_block(500, 1000), summary_block(100, 256), summary_block(4, 10**5)
+    (2, 42, 1)
+    """
+    return max(1, min(n, block_bytes // (3 * 8 * d * d)))
 
 
 class _Shown(str):
@@ -223,8 +237,9 @@ def class_second_moments(model: DataModel, clients: range | None = None) -> np.n
     class: :math:`e_h e_h^\top + \mu^2 I`. Refused before allocating above the memory budget
     (:func:`check_dense_fits`).
     """
+    _model(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
-    clients = _client_range(clients, n)
+    clients = client_range(clients, n)
     check_dense_fits(model, clients=len(clients))
     out = np.zeros((len(clients), 3, d, d))
     h = rare_axes(model)
@@ -245,8 +260,13 @@ def class_second_moments(model: DataModel, clients: range | None = None) -> np.n
     return out
 
 
-def _client_range(clients: range | None, n: int) -> range:
-    """``clients`` (default all N), checked: a range of step 1 within [0, N)."""
+def client_range(clients: range | None, n: int) -> range:
+    """``clients`` (default all N), checked: a non-empty range of step 1 within [0, N); a
+    one-line error naming ``clients`` otherwise.
+
+    >>> client_range(None, 3), client_range(range(1, 3), 3)
+    (range(0, 3), range(1, 3))
+    """
     if clients is None:
         return range(n)
     ok = isinstance(clients, range) and clients.step == 1

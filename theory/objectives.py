@@ -83,7 +83,9 @@ from theory.datamodel import (
     SUMMARY_BLOCK_BYTES,
     DataModel,
     check_dense_fits,
+    client_range,
     client_second_moment,
+    summary_block,
 )
 from theory.dissimilarity import global_loss_jnp
 
@@ -285,6 +287,8 @@ def population_targets(
     if v.boolean(force_size, "force_size"):
         with v.sizes_forced():
             return population_targets(model, method, p=p, H=H, clients=clients)
+    if clients is not None:
+        clients = client_range(clients, model.n_clients)
     check_dense_fits(model, clients=None if clients is None else len(clients))
     H = _check_h(H, model.d, method)
     return _target_from_second_moment(client_second_moment(model, clients), method, p, H)
@@ -302,6 +306,17 @@ class TargetSummary(NamedTuple):
     lam_max: float
 
 
+def _check_blocks(model, method: str, block_bytes, on_block) -> int:
+    """The arguments of the block passes, checked (one line naming the field); the block
+    bytes."""
+    if not isinstance(model, DataModel):
+        v.fail("model", "a DataModel", model)
+    v.choice(method, "method", TARGET_METHODS)
+    if on_block is not None and not callable(on_block):
+        v.fail_type("on_block", "a function on_block(k), or None", on_block)
+    return v.integer(block_bytes, "block_bytes", lo=1)
+
+
 def target_blocks(
     model: DataModel,
     method: str,
@@ -313,12 +328,9 @@ def target_blocks(
     """The population targets (:func:`population_targets`) a block of clients at a time:
     ``(clients, X)`` pairs, ``clients`` a range and X its (len(clients), d, d) targets, the
     class moments of a block about ``block_bytes`` (at least one client)."""
-    if not isinstance(model, DataModel):
-        v.fail("model", "a DataModel", model)
-    v.choice(method, "method", TARGET_METHODS)
-    block_bytes = v.integer(block_bytes, "block_bytes", lo=1)
+    block_bytes = _check_blocks(model, method, block_bytes, None)
     n, d = model.n_clients, model.d
-    k = max(1, min(n, block_bytes // (3 * 8 * d * d)))
+    k = summary_block(n, d, block_bytes)
     for a in range(0, n, k):
         clients = range(a, min(n, a + k))
         yield clients, population_targets(model, method, p=p, H=H, clients=clients)
@@ -345,6 +357,7 @@ def target_summary(
       >>> bool(np.isclose(s.lam_max, np.linalg.eigvalsh(X).max()))
       True
     """
+    _check_blocks(model, method, block_bytes, on_block)
     n, d = model.n_clients, model.d
 
     def blocks():
@@ -382,6 +395,7 @@ def weighted_target(
       >>> bool(np.allclose(weighted_target(m, "mim", w, block_bytes=1), X))
       True
     """
+    _check_blocks(model, method, block_bytes, on_block)
     w = v.array(weights, "weights", shape=(model.n_clients,))
     out = np.zeros((model.d, model.d))
     for clients, X in target_blocks(model, method, p=p, H=H, block_bytes=block_bytes):

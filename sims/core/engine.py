@@ -660,8 +660,7 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
         if mesh is not None:
             problem = shard_clients(problem, mesh)
         start = init_j(problem, root, _given_init(config, root))
-        given = problem.stats
-        args = (problem, stats_j(problem.targets) if given is None else given)
+        args = (problem, problem_stats(problem, stats_j))
         for _, state, trace in rounds.scan_in_calls(consuming, start, args, config.rounds, k):
             yield state, trace
 

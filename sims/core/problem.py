@@ -93,8 +93,10 @@ def make_problem(
     """
     dt = float_dtype(config)
     n, d = config.n_clients, config.d
-    if (targets is None) == (stats is None):
-        v.fail("stats", "None with targets, or (X̄, Q) without them", "both" if stats else None)
+    if targets is None and stats is None:
+        v.fail("targets", "(N, d, d) targets, or None with stats=(X̄, Q)", None)
+    if targets is not None and stats is not None:
+        v.fail("stats", "None with targets (the run computes their stats)", "given")
     if stats is not None:
         if config.population:
             v.fail("stats", "None with population=True (the gradients need every X_i)", "given")
@@ -134,15 +136,24 @@ def make_problem(
 
 
 def _check_stats(stats, d: int, dt) -> tuple:
-    """``(X̄, Q)``: two symmetric (d, d) matrices, as arrays of the run's dtype."""
+    """``(X̄, Q)``: two real symmetric (d, d) matrices, Q with a non-negative diagonal (Q is
+    positive semi-definite; its diagonal is the part of that which costs no decomposition), as
+    arrays of the run's dtype."""
     if not isinstance(stats, tuple | list) or len(stats) != 2:
         v.fail_type("stats", "a pair (X̄, Q) of (d, d) matrices", stats)
     out = []
     for name, a in zip(("stats[0]", "stats[1]"), stats, strict=True):
+        if getattr(getattr(a, "dtype", None), "kind", None) == "b":
+            v.fail_type(name, "a real (d, d) matrix, not booleans", a)
         a = _numeric(a, name, shape=(d, d))
         v.symmetric(a, name)
-        out.append(jnp.asarray(a, dtype=dt))
-    return tuple(out)
+        out.append(a)
+    Q = out[1]
+    scale = float(np.max(np.abs(Q))) if Q.size else 0.0
+    if np.any(np.diagonal(Q) < -1e-12 * scale):
+        v.fail("stats[1]", "Q = (1/N) Σ (X_i − X̄)², positive semi-definite (a non-negative "
+               "diagonal)", f"min diagonal {float(np.diagonal(Q).min()):.3g}")  # fmt: skip
+    return tuple(jnp.asarray(a, dtype=dt) for a in out)
 
 
 def _check_samples(config: EngineSettings, x, sizes, dt) -> tuple:

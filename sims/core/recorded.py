@@ -324,10 +324,13 @@ def target_stats(targets: Float[Array, "n d d"]) -> tuple[Float[Array, "d d"], F
     return Xbar, total / n
 
 
-def problem_stats(problem) -> tuple:
+def problem_stats(problem, compute=None) -> tuple:
     """``(X̄, Q)`` of a :class:`sims.core.problem.Problem`: its ``stats`` where it was given
-    them instead of targets, else :func:`target_stats` of its targets."""
-    return problem.stats if problem.stats is not None else target_stats(problem.targets)
+    them instead of targets, else :func:`target_stats` of its targets (or ``compute``, that
+    function jitted, of them)."""
+    if problem.stats is not None:
+        return problem.stats
+    return (target_stats if compute is None else compute)(problem.targets)
 
 
 #: Bytes of targets per block in :func:`target_stats`.

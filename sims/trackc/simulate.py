@@ -49,6 +49,7 @@ from sims.trackc.engine_config import (
     check_population,
 )
 from sims.trackc.simulate_rounds import (
+    UNIFORMITY_PAIRS,
     announce,
     check_budget,
     rounds_per_chunk,
@@ -72,7 +73,7 @@ from theory.objectives import (
 from theory.objectives import loss as objective_loss
 from theory.solve import eckart_young
 
-__all__ = ["DEFAULTS", "SimulateSettings", "default_lr", "simulate", "UNIFORMITY_PAIRS"]
+__all__ = ["DEFAULTS", "SimulateSettings", "default_lr", "simulate"]
 
 # Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
@@ -89,8 +90,6 @@ DEFAULTS = dict(rounds=300, lr=0.01, local_steps=5, batch=256, samples_per_clien
 #: λ_max ≈ 218) it is 1.1e-3, where 0.01 diverges in the first rounds.
 LR_STABLE_FRACTION = 0.25
 
-#: Pairs per client pair of the Monte Carlo uniformity estimate (``client_uniformity_mc``).
-UNIFORMITY_PAIRS = 1024
 #: Each ``--aggregation`` (``sims.core.config.AGGREGATIONS``) as the FL aggregation weights it
 #: stands for, from the clients' data sizes |D_i| (None: the engine's uniform weights).
 AGGREGATION_WEIGHTS = {
@@ -126,7 +125,7 @@ def default_lr(lam_max: float) -> float:
       >>> default_lr(400.0), default_lr(1.0)
       (0.000625, 0.01)
     """
-    lam = float(lam_max)
+    lam = v.real(lam_max, "lam_max")
     return min(DEFAULTS["lr"], LR_STABLE_FRACTION / lam) if lam > 0 else DEFAULTS["lr"]
 
 
@@ -276,6 +275,11 @@ class _Setup:
     m_test: int
     target_method: str
     H: Any
+
+    def target_args(self, p) -> dict:
+        """The mask ratio and transform that ``theory.objectives``' target functions take for
+        :attr:`target_method` at mask ratio ``p``."""
+        return {"p": p_for(self.target_method, p), "H": self.H}
 
 
 def _setup(s: SimulateSettings) -> _Setup:
@@ -435,13 +439,12 @@ def _clients_bar(show: bool, s: _Setup, passes: int, desc: str):
 
 
 def _optima(s: _Setup, W_bar, pi, X_mean, x, p: float, progress: bool = False) -> dict:
-    """The averaged model against the exact optimum of X_π and the pooled samples' optimum;
+    r"""The averaged model against the exact optimum of X_π and the pooled samples' optimum;
     the optimal loss is the clients' mean loss at X_π's optimum, :math:`f(W; \bar X)` (the loss
     is linear in X)."""
     c = s.config.c
-    tp = {"p": p_for(s.target_method, p), "H": s.H}
     with _clients_bar(progress, s, 1, "targets: X_π") as tick:
-        X_pi = weighted_target(s.model, s.target_method, pi, **tp, on_block=tick)
+        X_pi = weighted_target(s.model, s.target_method, pi, **s.target_args(p), on_block=tick)
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
     emp = moment_target(_mixture_moment(x, pi), s.target_method, p=p_for(s.target_method, p), H=s.H)
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
@@ -541,7 +544,7 @@ def simulate(
     p = settings.p
     # the targets' mean, spread and largest eigenvalue, a block of clients at a time: the run
     # holds no (N, d, d) stack, except for population gradients, which need every X_i
-    tp = {"p": p_for(s.target_method, p), "H": s.H}
+    tp = s.target_args(p)
     with _clients_bar(progress, s, 2, "targets: mean, spread") as tick:
         summary = target_summary(s.model, s.target_method, **tp, on_block=tick)
     targets = population_targets(s.model, s.target_method, **tp) if config.population else None

@@ -13,7 +13,7 @@ import sys
 from typing import NamedTuple
 
 from theory import _validate as v
-from theory.datamodel import DENSE_COPIES, SUMMARY_BLOCK_BYTES
+from theory.datamodel import DENSE_COPIES, summary_block
 
 #: Bytes of a keyed run's evaluation sample (the probe's training set and the empirical
 #: target of the metrics; no client trains on it): min(:data:`EVAL_SAMPLES_MAX`, this /
@@ -46,6 +46,10 @@ TARGET_FLOPS = 1.6
 #: entry: 65 ns a pair at c = 8, about 330 ns at c = 200.
 PAIR_FLOPS = 540.0
 PAIR_FLOPS_PER_C = 14.0
+
+#: Random pairs of held-out embeddings per client pair of ``dssl simulate``'s uniformity
+#: estimate (``sims.metrics.client_uniformity_mc``).
+UNIFORMITY_PAIRS = 1024
 
 
 def eval_samples(n: int, d: int) -> int:
@@ -136,8 +140,7 @@ def estimate_bytes(*, n: int, d: int, c: int, m: int, m_test: int, dtype: str, c
     if config is not None and config.population:
         targets = 5 * 8 * n * d * d
     else:  # theory.objectives.target_summary: one block's moments, its mean, Q, X_π, ...
-        block = max(1, min(n, SUMMARY_BLOCK_BYTES // (3 * 8 * d * d)))
-        targets = DENSE_COPIES * 8 * block * d * d + 8 * 8 * d * d
+        targets = DENSE_COPIES * 8 * summary_block(n, d) * d * d + 8 * 8 * d * d
     params = 12 * max(isz, 4) * n * c * d
     if config is not None and not shape:
         from sims.core.client import auto_client_chunk, client_bytes
@@ -193,14 +196,16 @@ def _training_flops(config) -> float:
     return work * config.rounds
 
 
-def side_seconds(config, pairs: int = 1024) -> float:
-    """Estimated seconds of what ``dssl simulate`` does besides training, at the rate of
-    :func:`training_seconds`: the passes through the population targets (:data:`TARGET_FLOPS`
-    per N·d³) and the uniformity estimate over the N² client pairs (``pairs`` pairs of
-    embeddings each, :data:`PAIR_FLOPS` + :data:`PAIR_FLOPS_PER_C`·c each)."""
+def side_seconds(config, backend: str | None = None) -> float:
+    """Estimated seconds of what ``dssl simulate`` does besides training, each at a tenth of
+    :data:`FASTEST_FLOPS` of where it runs: the passes through the population targets
+    (:data:`TARGET_FLOPS` per N·d³; NumPy, so on the CPU) and the uniformity estimate over the
+    N² client pairs (:data:`UNIFORMITY_PAIRS` pairs of embeddings each, :data:`PAIR_FLOPS` +
+    :data:`PAIR_FLOPS_PER_C`·c each; JAX, on ``backend``, as :func:`check_run_time`'s)."""
     n, d, c = config.n_clients, config.d, config.c
-    work = TARGET_FLOPS * n * d**3 + n * n * pairs * (PAIR_FLOPS + PAIR_FLOPS_PER_C * c)
-    return work / (_fastest_rate() / 10)
+    targets = TARGET_FLOPS * n * d**3 / (_fastest_rate("cpu") / 10)
+    pairs = n * n * UNIFORMITY_PAIRS * (PAIR_FLOPS + PAIR_FLOPS_PER_C * c)
+    return targets + pairs / (_fastest_rate(backend) / 10)
 
 
 def announce(config, total_bytes: float, prefix: str) -> None:
