@@ -1,5 +1,5 @@
-"""The targets a block of clients at a time (theory.objectives.target_summary, weighted_target)
-against the dense (N, d, d) stack, and runs handed their (X̄, Q) instead of the stack."""
+"""The targets a block of clients at a time (theory.objectives.target_summary) against the dense
+(N, d, d) stack, and runs handed their (X̄, Q) instead of the stack."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_a_block_of_clients_is_those_rows_of_the_stack_exactly(method, h):
 @pytest.mark.parametrize("block_bytes", [1, 3 * 8 * 12 * 12 * 2, 1 << 30])
 def test_summary_equals_the_stack_stats(method, h, block_bytes):
     X = ob.population_targets(MODEL, method, H=h)
-    s = ob.target_summary(MODEL, method, H=h, block_bytes=block_bytes)
+    w = np.random.default_rng(0).dirichlet(np.ones(MODEL.n_clients))
+    s = ob.target_summary(MODEL, method, H=h, weights=w, block_bytes=block_bytes)
     with x64():
         mean, spread = (np.asarray(a) for a in target_stats(jnp.asarray(X)))
     np.testing.assert_allclose(s.mean, mean, rtol=0, atol=1e-14 * np.abs(X).max())
@@ -45,18 +46,14 @@ def test_summary_equals_the_stack_stats(method, h, block_bytes):
     dev = X - X.mean(0)
     np.testing.assert_allclose(s.spread, np.mean(dev @ dev, 0), rtol=1e-12, atol=1e-15)
     assert s.lam_max == max(float(np.linalg.eigvalsh(x).max()) for x in X)
-    w = np.random.default_rng(0).dirichlet(np.ones(MODEL.n_clients))
-    got = ob.weighted_target(MODEL, method, w, H=h, block_bytes=block_bytes)
-    np.testing.assert_allclose(got, np.einsum("n,nde->de", w, X), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(s.weighted, np.einsum("n,nde->de", w, X), rtol=1e-13, atol=1e-15)
+    assert ob.target_summary(MODEL, method, H=h, block_bytes=block_bytes).weighted is None
 
 
 def test_the_passes_report_each_block_once():
     seen = []
     ob.target_summary(MODEL, "cl", block_bytes=3 * 8 * 12 * 12 * 2, on_block=seen.append)
     assert seen == [2, 2, 1] * 2  # two passes over blocks of 2, 2 and 1 clients
-    seen.clear()
-    ob.weighted_target(MODEL, "cl", np.ones(5) / 5, block_bytes=1, on_block=seen.append)
-    assert seen == [1] * 5
 
 
 def test_the_optimal_loss_of_the_mean_target_is_the_clients_mean_loss():
@@ -80,8 +77,7 @@ def test_the_optimal_loss_of_the_mean_target_is_the_clients_mean_loss():
         (lambda: dm.class_second_moments("model"), r"^model: must be"),
         (lambda: ob.population_targets(MODEL, "cl", clients=2), r"^clients: must be a non-empty"),
         (lambda: dm.check_dense_fits(MODEL, clients=0), r"^clients: must be"),
-        (lambda: ob.weighted_target(MODEL, "cl", np.ones(4)), r"^weights:"),
-        (lambda: ob.weighted_target("model", "cl", np.ones(5)), r"^model: must be a DataModel"),
+        (lambda: ob.target_summary(MODEL, "cl", weights=np.ones(4)), r"^weights:"),
         (lambda: ob.target_summary("model", "cl"), r"^model: must be a DataModel"),
         (lambda: ob.target_summary(MODEL, "cl", block_bytes=0), r"^block_bytes:"),
         (lambda: ob.target_summary(MODEL, "mim-recon"), r"^method:"),
@@ -210,3 +206,21 @@ def test_a_keyed_run_estimates_no_n_d_squared_term():
     assert keyed["d"] < 0.2 * 2**30
     population = estimate_bytes(**shape, config=_config(True, n_clients=500, d=1000, c=8))
     assert population["d"] == 5 * 8 * 500 * 1000 * 1000
+
+
+def test_consensus_weights_are_the_problems():
+    """π before the problem (sims.core.problem.consensus_weights) is the π make_problem gives:
+    FedAvg's, a dense W's stationary weights and a neighbour-list rule's."""
+    from sims.core.mixing import sparse_gossip
+    from sims.core.problem import consensus_weights
+    from theory import topology
+
+    x = np.random.default_rng(2).standard_normal((4, 8, 6))
+    star = topology.mixing_matrix("uniform", topology.make_graph("star", 4))
+    for cfg, mixing in ((_config(framework="fl"), None), (_config(), star),
+                        (_config(), sparse_gossip(star))):  # fmt: skip
+        with x64():
+            pi = consensus_weights(cfg, mixing)
+            got = make_problem(cfg, _targets(), x=x, mixing=mixing).pi
+        np.testing.assert_allclose(pi, np.asarray(got), rtol=1e-15)
+    assert not np.allclose(consensus_weights(_config(), star), 0.25)  # the star's are not uniform

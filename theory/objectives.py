@@ -299,10 +299,13 @@ class TargetSummary(NamedTuple):
     (:func:`target_summary`): ``mean`` :math:`\bar X = \frac1N \sum_i X_i`; ``spread``
     :math:`Q = \frac1N \sum_i (X_i - \bar X)^2`, so that
     :math:`\zeta^2(W) = 4 \operatorname{tr}(W Q W^\top)` (``sims.core.recorded.target_stats``
-    computes both from the stack); ``lam_max`` :math:`\max_i \lambda_{\max}(X_i)`."""
+    computes both from the stack); ``weighted`` :math:`\sum_i w_i X_i` of the weights given
+    (e.g. :math:`X_\pi` of the consensus weights π; None without); ``lam_max``
+    :math:`\max_i \lambda_{\max}(X_i)`."""
 
     mean: np.ndarray
     spread: np.ndarray
+    weighted: np.ndarray | None
     lam_max: float
 
 
@@ -337,37 +340,44 @@ def target_blocks(
 
 
 def target_summary(
-    model: DataModel, method: str, *, p: float | None = None, H=None,
+    model: DataModel, method: str, *, p: float | None = None, H=None, weights=None,
     block_bytes: int = SUMMARY_BLOCK_BYTES, on_block: Callable[[int], object] | None = None,
 ) -> TargetSummary:  # fmt: skip
     r""":class:`TargetSummary` of the population targets, in float64, from
     :func:`target_blocks`: memory :math:`O(k d^2)` for blocks of k clients, never the (N, d, d)
     stack, so that a run's memory grows with its models and not with :math:`N d^2`. Two
-    passes (:math:`\bar X` and each :math:`\lambda_{\max}`, then Q about :math:`\bar X`, one
-    product of the block's stacked deviations); time :math:`O(N d^3)`. ``on_block(k)`` is
-    called after each block of k clients of either pass (a progress bar's ``update``: 2N in
-    all).
+    passes (:math:`\bar X`, the weighted sum and each :math:`\lambda_{\max}`, then Q about
+    :math:`\bar X`, one product of the block's stacked deviations); time :math:`O(N d^3)`.
+    ``weights``: (N,) weights of ``weighted``, or None. ``on_block(k)`` is called after each
+    block of k clients of either pass (a progress bar's ``update``: 2N in all).
 
     Example:
       >>> m = DataModel(d=8, n_clients=3)
-      >>> s, X = target_summary(m, "cl", block_bytes=1), population_targets(m, "cl")
+      >>> w = np.array([0.5, 0.25, 0.25])
+      >>> s, X = target_summary(m, "cl", weights=w, block_bytes=1), population_targets(m, "cl")
       >>> dev = X - X.mean(0)
       >>> bool(np.allclose(s.mean, X.mean(0)) and np.allclose(s.spread, (dev @ dev).mean(0)))
+      True
+      >>> bool(np.allclose(s.weighted, np.einsum("n,nde->de", w, X)))
       True
       >>> bool(np.isclose(s.lam_max, np.linalg.eigvalsh(X).max()))
       True
     """
     _check_blocks(model, method, block_bytes, on_block)
     n, d = model.n_clients, model.d
+    w = None if weights is None else v.array(weights, "weights", shape=(n,))
 
     def blocks():
         return target_blocks(model, method, p=p, H=H, block_bytes=block_bytes)
 
     tick = on_block if on_block is not None else (lambda k: None)
     mean, lam = np.zeros((d, d)), -np.inf
+    weighted = None if w is None else np.zeros((d, d))
     for clients, X in blocks():
         mean += X.sum(0)
         lam = max(lam, float(np.linalg.eigvalsh(X).max()))
+        if w is not None:
+            weighted += np.einsum("n,nde->de", w[clients.start : clients.stop], X)
         tick(len(clients))
     mean /= n
     spread = np.zeros((d, d))
@@ -377,32 +387,7 @@ def target_summary(
         dev = (X - mean).reshape(-1, d)
         spread += dev.T @ dev
         tick(len(clients))
-    return TargetSummary(mean, spread / n, lam)
-
-
-def weighted_target(
-    model: DataModel, method: str, weights, *, p: float | None = None, H=None,
-    block_bytes: int = SUMMARY_BLOCK_BYTES, on_block: Callable[[int], object] | None = None,
-) -> np.ndarray:  # fmt: skip
-    r""":math:`\sum_i w_i X_i` (d, d) of the population targets, from :func:`target_blocks`
-    (e.g. :math:`X_\pi` of the consensus weights π), in float64; ``on_block`` as in
-    :func:`target_summary` (N in all).
-
-    Example:
-      >>> m = DataModel(d=8, n_clients=3)
-      >>> w = np.array([0.5, 0.25, 0.25])
-      >>> X = np.einsum("n,nde->de", w, population_targets(m, "mim"))
-      >>> bool(np.allclose(weighted_target(m, "mim", w, block_bytes=1), X))
-      True
-    """
-    _check_blocks(model, method, block_bytes, on_block)
-    w = v.array(weights, "weights", shape=(model.n_clients,))
-    out = np.zeros((model.d, model.d))
-    for clients, X in target_blocks(model, method, p=p, H=H, block_bytes=block_bytes):
-        out += np.einsum("n,nde->de", w[clients.start : clients.stop], X)
-        if on_block is not None:
-            on_block(len(clients))
-    return out
+    return TargetSummary(mean, spread / n, weighted, lam)
 
 
 def empirical_target(x, method: str, *, p: float | None = None, H=None) -> np.ndarray:

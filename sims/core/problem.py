@@ -183,6 +183,18 @@ def _check_samples(config: EngineSettings, x, sizes, dt) -> tuple:
     return jnp.asarray(x_arr, dtype=dt), jnp.asarray(sizes, dtype=jnp.int32)
 
 
+def consensus_weights(config: EngineSettings, mixing) -> np.ndarray:
+    """The weights π (N,) that :func:`make_problem` gives a run with ``mixing`` and no ``pi``
+    (the stationary weights of DecL's W or rule, uniform for FedAvg), checked as it checks
+    them: for a caller that needs π before it makes the problem (and then passes it).
+
+    >>> from sims.trackc.engine_config import EngineConfig
+    >>> consensus_weights(EngineConfig(framework="fl", n_clients=4, d=8, c=2), None).tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+    return np.asarray(_check_mixing(config, mixing, None)[1], dtype=np.float64)
+
+
 def _check_mixing(config: EngineSettings, mixing, pi) -> tuple:
     """``(mixing, pi)``: DecL's row-stochastic, irreducible W and its stationary weights (or the
     given π); FedAvg's (N, 0) placeholder (it uses no matrix) and uniform π."""

@@ -31,7 +31,7 @@ from sims.core import mixing as mx
 from sims.core.client import encoder
 from sims.core.config import key_tree
 from sims.core.engine import make_engine
-from sims.core.problem import make_problem
+from sims.core.problem import consensus_weights, make_problem
 from sims.core.recorded import divergence, where_diverged
 from sims.core.sharding import check_mesh
 from sims.data import sample_paper_model
@@ -68,7 +68,6 @@ from theory.objectives import (
     takes_transform,
     target_summary,
     transform,
-    weighted_target,
 )
 from theory.objectives import loss as objective_loss
 from theory.solve import eckart_young
@@ -419,7 +418,7 @@ def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
 
 
 #: Work of the targets' passes (N·d³) above which ``dssl simulate`` shows their progress: a
-#: few seconds on 2 cores (:func:`theory.objectives.target_summary`: 0.2 s per client at
+#: few seconds on 2 cores (:func:`theory.objectives.target_summary`: 0.13 s per client at
 #: d = 1000).
 TARGETS_PROGRESS_WORK = 2e10
 
@@ -438,13 +437,12 @@ def _clients_bar(show: bool, s: _Setup, passes: int, desc: str):
         yield bar.update
 
 
-def _optima(s: _Setup, W_bar, pi, X_mean, x, p: float, progress: bool = False) -> dict:
-    r"""The averaged model against the exact optimum of X_π and the pooled samples' optimum;
-    the optimal loss is the clients' mean loss at X_π's optimum, :math:`f(W; \bar X)` (the loss
-    is linear in X)."""
+def _optima(s: _Setup, W_bar, pi, summary, x, p: float) -> dict:
+    r"""The averaged model against the exact optimum of X_π (``summary.weighted``, of the
+    consensus weights π) and the pooled samples' optimum; the optimal loss is the clients' mean
+    loss at X_π's optimum, :math:`f(W; \bar X)` (the loss is linear in X)."""
     c = s.config.c
-    with _clients_bar(progress, s, 1, "targets: X_π") as tick:
-        X_pi = weighted_target(s.model, s.target_method, pi, **s.target_args(p), on_block=tick)
+    X_pi, X_mean = summary.weighted, summary.mean
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
     emp = moment_target(_mixture_moment(x, pi), s.target_method, p=p_for(s.target_method, p), H=s.H)
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
@@ -542,19 +540,6 @@ def simulate(
         mixing_file = load_mixing(settings.mixing_file, n)
     dt = jnp.float64 if settings.dtype == "float64" else jnp.float32
     p = settings.p
-    # the targets' mean, spread and largest eigenvalue, a block of clients at a time: the run
-    # holds no (N, d, d) stack, except for population gradients, which need every X_i
-    tp = s.target_args(p)
-    with _clients_bar(progress, s, 2, "targets: mean, spread") as tick:
-        summary = target_summary(s.model, s.target_method, **tp, on_block=tick)
-    targets = population_targets(s.model, s.target_method, **tp) if config.population else None
-    if settings.lr is None:
-        config = dataclasses.replace(config, lr=default_lr(summary.lam_max))
-    if mesh is None and config.admits_server_model:
-        # FedAvg with S < N: one server model, not N identical copies (the same models to
-        # float rounding, tests/test_server_model.py); the round's work and metrics are the S
-        # trained clients', and the N clients' models below are that one model
-        config = dataclasses.replace(config, server_model=True)
     # the training sample (samples_per_client), or a keyed run's evaluation sample: the
     # probe's training set and the empirical target, from the same data stream, no client
     # trains on it
@@ -566,9 +551,24 @@ def simulate(
         if mixing_rule is None and graph not in mx.RULE_GRAPHS:
             mixing_rule = "uniform"
         mixing, graph_info = _decl_mixing(settings, sizes, graph, mixing_rule, mixing_file)
+    # the consensus weights π of the problem, first: X_π is summed with the targets' mean
+    pi = consensus_weights(config, mixing)
+    # the targets' mean, spread, X_π and largest eigenvalue, a block of clients at a time: the
+    # run holds no (N, d, d) stack, except for population gradients, which need every X_i
+    tp = s.target_args(p)
+    with _clients_bar(progress, s, 2, "targets") as tick:
+        summary = target_summary(s.model, s.target_method, **tp, weights=pi, on_block=tick)
+    targets = population_targets(s.model, s.target_method, **tp) if config.population else None
+    if settings.lr is None:
+        config = dataclasses.replace(config, lr=default_lr(summary.lam_max))
+    if mesh is None and config.admits_server_model:
+        # FedAvg with S < N: one server model, not N identical copies (the same models to
+        # float rounding, tests/test_server_model.py); the round's work and metrics are the S
+        # trained clients', and the N clients' models below are that one model
+        config = dataclasses.replace(config, server_model=True)
     problem = make_problem(
         config, targets, stats=None if config.population else (summary.mean, summary.spread),
-        x=None if settings.population or s.m is None else x, mixing=mixing,
+        x=None if settings.population or s.m is None else x, mixing=mixing, pi=pi,
         agg=AGGREGATION_WEIGHTS[settings.aggregation](sizes),
         gamma_max=settings.gamma_max, gamma_min=settings.gamma_min, H=s.H,
     )  # fmt: skip
@@ -578,8 +578,7 @@ def simulate(
     W_local = np.asarray(encoder(state.params), dtype=np.float64)
     W_local = np.broadcast_to(W_local, (n,) + W_local.shape[1:])  # the server model: one row
     W_bar = W_local.mean(0)
-    pi = np.asarray(problem.pi, dtype=np.float64)
-    optima = _optima(s, W_bar, pi, summary.mean, x, p, progress)
+    optima = _optima(s, W_bar, pi, summary, x, p)
     reps = _representations(s, W_local, W_bar, x, y, p, dt)
     del x
     run = {"rounds_done": done, "interrupted": bool(interrupted), "diverged": diverged}

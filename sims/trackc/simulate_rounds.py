@@ -32,15 +32,15 @@ STEP_OVERHEAD_FLOPS = 2e5
 # What a run costs besides its products, in flop equivalents at the estimate's rate (a tenth
 # of FASTEST_FLOPS), from one run on 2 cores (Intel Xeon, 2026-11-28, docs/performance.md:
 # 500 clients, d = 1000, c = 8, E = 5, B = 256, float32, keyed): a round 25.0 s, of which the
-# products are 4.1 s at that rate; the targets' passes 80 s; the uniformity 17.3 s, and at
+# products are 4.1 s at that rate; the targets' passes 65 s; the uniformity 17.3 s, and at
 # the paper's FL size (N = 100, c = 200) about 3.5 s.
 #: Per Gaussian entry of a keyed minibatch (float64 threefry bits and inverse normal CDF):
 #: 21 s for 6.4·10⁸ entries a round, 33 ns.
 DRAW_FLOPS = 330.0
-#: Per N·d³ of the passes through the population targets (``target_summary`` and
-#: ``weighted_target`` of ``theory.objectives``: each client's λ_max, Q's products, the
-#: targets formed three times).
-TARGET_FLOPS = 1.6
+#: Per N·d³ of the two passes through the population targets
+#: (``theory.objectives.target_summary``: each client's λ_max, Q's products, the targets
+#: formed twice).
+TARGET_FLOPS = 1.3
 #: Per client pair and pair of embeddings of the uniformity estimate
 #: (``sims.metrics.client_uniformity_mc``), plus :data:`PAIR_FLOPS_PER_C` per embedding
 #: entry: 65 ns a pair at c = 8, about 330 ns at c = 200.
