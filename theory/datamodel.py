@@ -239,8 +239,9 @@ def class_second_moments(model: DataModel, clients: range | None = None) -> np.n
     """
     _model(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
+    block = None if clients is None else len(client_range(clients, n))
+    check_dense_fits(model, clients=block)
     clients = client_range(clients, n)
-    check_dense_fits(model, clients=len(clients))
     out = np.zeros((len(clients), 3, d, d))
     h = rare_axes(model)
     eye = np.eye(d)

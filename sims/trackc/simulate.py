@@ -424,16 +424,17 @@ TARGETS_PROGRESS_WORK = 2e10
 
 
 @contextlib.contextmanager
-def _clients_bar(show: bool, s: _Setup, passes: int, desc: str):
-    """A progress bar on stderr over ``passes`` passes through the N clients' targets, where
-    ``show`` and their work is not quick; yields its ``update`` (or None)."""
+def _targets_bar(show: bool, s: _Setup):
+    """A progress bar on stderr over the two passes of ``target_summary`` through the N
+    clients' targets, where ``show`` and their work is not quick; yields its ``update`` (or
+    None)."""
     n, d = s.config.n_clients, s.config.d
     if not show or n * d**3 < TARGETS_PROGRESS_WORK:
         yield None
         return
     from tqdm import tqdm
 
-    with tqdm(total=passes * n, file=sys.stderr, desc=desc, unit="client", leave=False) as bar:
+    with tqdm(total=2 * n, file=sys.stderr, desc="targets", unit="client", leave=False) as bar:
         yield bar.update
 
 
@@ -444,7 +445,7 @@ def _optima(s: _Setup, W_bar, pi, summary, x, p: float) -> dict:
     c = s.config.c
     X_pi, X_mean = summary.weighted, summary.mean
     angle, rank = mt.principal_angle_to_optimum(W_bar, X_pi, c)
-    emp = moment_target(_mixture_moment(x, pi), s.target_method, p=p_for(s.target_method, p), H=s.H)
+    emp = moment_target(_mixture_moment(x, pi), s.target_method, **s.target_args(p))
     angle_emp, rank_emp = mt.principal_angle_to_optimum(W_bar, emp, c)
     optimum = jnp.asarray(np.asarray(eckart_young(X_pi, c)))
     return {
@@ -556,7 +557,7 @@ def simulate(
     # the targets' mean, spread, X_π and largest eigenvalue, a block of clients at a time: the
     # run holds no (N, d, d) stack, except for population gradients, which need every X_i
     tp = s.target_args(p)
-    with _clients_bar(progress, s, 2, "targets") as tick:
+    with _targets_bar(progress, s) as tick:
         summary = target_summary(s.model, s.target_method, **tp, weights=pi, on_block=tick)
     targets = population_targets(s.model, s.target_method, **tp) if config.population else None
     if settings.lr is None:
