@@ -438,6 +438,18 @@ def _targets_bar(show: bool, s: _Setup):
         yield bar.update
 
 
+def _targets(s: _Setup, config, p, pi, progress: bool) -> tuple:
+    """``(summary, targets)``: the targets' mean, spread, X_π and largest eigenvalue
+    (``theory.objectives.target_summary``), a block of clients at a time, so that the run holds
+    no (N, d, d) stack; and that stack only with population gradients, which need every X_i
+    (None otherwise)."""
+    tp = s.target_args(p)
+    with _targets_bar(progress, s) as tick:
+        summary = target_summary(s.model, s.target_method, **tp, weights=pi, on_block=tick)
+    targets = population_targets(s.model, s.target_method, **tp) if config.population else None
+    return summary, targets
+
+
 def _optima(s: _Setup, W_bar, pi, summary, x, p: float) -> dict:
     r"""The averaged model against the exact optimum of X_π (``summary.weighted``, of the
     consensus weights π) and the pooled samples' optimum; the optimal loss is the clients' mean
@@ -554,12 +566,7 @@ def simulate(
         mixing, graph_info = _decl_mixing(settings, sizes, graph, mixing_rule, mixing_file)
     # the consensus weights π of the problem, first: X_π is summed with the targets' mean
     pi = consensus_weights(config, mixing)
-    # the targets' mean, spread, X_π and largest eigenvalue, a block of clients at a time: the
-    # run holds no (N, d, d) stack, except for population gradients, which need every X_i
-    tp = s.target_args(p)
-    with _targets_bar(progress, s) as tick:
-        summary = target_summary(s.model, s.target_method, **tp, weights=pi, on_block=tick)
-    targets = population_targets(s.model, s.target_method, **tp) if config.population else None
+    summary, targets = _targets(s, config, p, pi, progress)
     if settings.lr is None:
         config = dataclasses.replace(config, lr=default_lr(summary.lam_max))
     if mesh is None and config.admits_server_model:
