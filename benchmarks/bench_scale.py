@@ -182,14 +182,8 @@ def run_cell(name: str, n: int, a) -> dict:
     # no (N, d, d) targets: the round reads them only through their (X̄, Q), handed to the
     # problem (make_problem's stats) and to each round
     stats = identity_stats(d, dt)
-    if framework == "fl":
-        mixing = None
-    elif a.mixing in DENSE_MIXINGS:
-        mixing = MIXINGS[a.mixing](n)
-    else:  # a rule value, validated at N (sims.core.mixing.mixing_rule)
-        from sims.core.mixing import mixing_rule
-
-        mixing = mixing_rule(MIXINGS[a.mixing](n), n)
+    # DecL's W or rule value (make_problem validates either at N)
+    mixing = None if framework == "fl" else MIXINGS[a.mixing](n)
     problem = make_problem(config, None, stats=stats, mixing=mixing)
     mesh = None
     if a.devices > 1 and not config.server_model:

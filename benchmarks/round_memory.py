@@ -33,7 +33,6 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
 
     from sims.core.config import key_tree
     from sims.core.engine import consuming_scan, make_round
-    from sims.core.mixing import mixing_rule
     from sims.core.problem import make_problem
     from sims.trackc.engine_config import EngineConfig
 
@@ -44,7 +43,7 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
     )  # fmt: skip
     # no (N, d, d) targets: a round reads only their (X̄, Q)
     stats = identity_stats(d, dt)
-    problem = make_problem(config, None, stats=stats, mixing=mixing_rule(bs.one_peer(n), n))
+    problem = make_problem(config, None, stats=stats, mixing=bs.one_peer(n))
     init, round_step = make_round(config)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
     # the program the engine's chunks run (sims.core.engine.consuming_scan: two rounds, the

@@ -239,13 +239,12 @@ def class_second_moments(model: DataModel, clients: range | None = None) -> np.n
     """
     _model(model)
     n, d, tau, mu = model.n_clients, model.d, model.tau, model.mu
-    block = None if clients is None else len(client_range(clients, n))
-    check_dense_fits(model, clients=block)
-    clients = client_range(clients, n)
-    out = np.zeros((len(clients), 3, d, d))
+    rows = client_range(clients, n)
+    check_dense_fits(model, clients=None if clients is None else len(rows))
+    out = np.zeros((len(rows), 3, d, d))
     h = rare_axes(model)
     eye = np.eye(d)
-    for row, i in enumerate(clients):
+    for row, i in enumerate(rows):
         offsets = [k for k in range(n) if k != i]
         block = np.zeros((d, d))
         block[np.ix_(offsets, offsets)] = tau**2 / 4

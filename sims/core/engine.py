@@ -801,10 +801,7 @@ def _sweep_function(
 
     def one(problem, key, params):
         state = init(problem, key=key, params=params)
-        stats = problem_stats(problem)
-        return lax.scan(
-            lambda s, _: round_step(s, problem, stats), state, None, length=config.rounds
-        )
+        return _scan_rounds(round_step, state, problem, problem_stats(problem), config.rounds)
 
     def combine(sw, sh):
         return Problem(*[a if a is not None else b for a, b in zip(sw, sh, strict=True)])
