@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sims.cli import main
@@ -243,6 +244,39 @@ def test_decl_rule_graph_runs(capsys, graph):
     result = json.loads(out.out)
     assert result["config"]["graph"] == graph and result["config"]["mixing"] is None
     assert result["rounds_done"] == 3 and result["loss"] == pytest.approx(result["loss"])
+    # its contraction over a period: of the W_t the engine's rounds mix with (round_key)
+    import jax.random as jr
+
+    from sims.core import mixing as mx
+    from sims.core.config import round_key
+    from theory import time_varying as tv
+
+    rule, cfg = mx.graph_rule(graph, 8, mixing=None), result["config"]
+    key = round_key(jr.key(cfg["seed"]))
+    mats = np.stack([mx.round_matrix(rule, 8, key=key, t=t) for t in range(3)])
+    assert cfg["period"] == 3 and cfg["rho_period_error"] == 0.0
+    assert cfg["rho_period"] == pytest.approx(tv.period_contraction(mats).rho, rel=1e-14, abs=0)
+
+
+def test_engine_hands_the_rule_the_round_key():
+    """The key an engine round hands its mixing rule is ``round_key`` of the run's root key
+    (the key ``dssl simulate`` reads a random rule's rounds from)."""
+    import jax.random as jr
+
+    from sims.core import mixing as mx
+    from sims.core.config import round_key
+    from sims.core.engine import make_engine, track_c_clients
+    from sims.core.problem import make_problem
+    from sims.trackc.engine_config import EngineConfig
+
+    config = EngineConfig(
+        method="mim", framework="decl", n_clients=4, d=8, c=2, rounds=1, population=True
+    )
+    problem = make_problem(config, np.zeros((4, 8, 8)), mixing=mx.random_matching(4))
+    root = jr.key(11)
+    state = make_engine(config).init(problem, key=root)
+    key = track_c_clients(config).prepare(state, problem)[0]
+    assert np.array_equal(jr.key_data(key), jr.key_data(round_key(root)))
 
 
 def test_decl_rule_graph_rejects_mixing(capsys):

@@ -36,6 +36,8 @@ RUNS = [
     ("topology", ["topology"]),
     ("topology", ["topology", "--graph", "paper_code", "--avg-degree", "3", "--n-clients", "8"]),
     ("topology", ["topology", "--graph", "exponential", "--mixing", "ying", "--n-clients", "8"]),
+    ("topology", ["topology", "--graph", "matching", "--n-clients", "9"]),
+    ("topology", ["topology", "--graph", "ring", "--n-clients", "12", "--solver", "sparse"]),
     ("bounds", ["bounds", "--d", "1e5", "--p", "0.75", "--abar", "5", "--n-clients", "20"]),
     ("exact", ["exact", "--d", "40"]),
     ("exact", ["exact", "--d", "40", "--dense", "--method", "cl"]),
@@ -46,6 +48,7 @@ RUNS = [
     ("verify", ["verify", "--d", "400", "--d-sweep", "400"]),
     ("simulate", ["simulate", "--method", "mim", "--framework", "decl", "--trace"] + SIM_SMALL),
     ("simulate", ["simulate", "--method", "mar", "--framework", "fl", "--trace"] + SIM_SMALL),
+    ("simulate", ["simulate", "--graph", "one_peer_exp"] + SIM_SMALL),
     (
         "bench",
         ["bench", "--quick", "--n-clients", "3", "--d", "4", "--c", "2", "--batch", "4"]

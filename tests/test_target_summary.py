@@ -34,6 +34,24 @@ def test_a_block_of_clients_is_those_rows_of_the_stack_exactly(method, h):
 
 @pytest.mark.parametrize("method, h", CASES)
 @pytest.mark.parametrize("block_bytes", [1, 3 * 8 * 12 * 12 * 2, 1 << 30])
+def test_summary_of_a_held_stack_is_the_same_numbers(method, h, block_bytes):
+    """Population mode hands the summary the stack it formed: the same bits as forming it."""
+    X = ob.population_targets(MODEL, method, H=h)
+    w = np.random.default_rng(1).dirichlet(np.ones(MODEL.n_clients))
+    ticks = []
+    a = ob.target_summary(MODEL, method, H=h, weights=w, block_bytes=block_bytes)
+    b = ob.target_summary(
+        MODEL, method, H=h, weights=w, block_bytes=block_bytes, targets=X, on_block=ticks.append
+    )
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert sum(ticks) == 2 * MODEL.n_clients
+    with pytest.raises(ValueError, match=r"^targets: must be an array of shape \(5, 12, 12\)"):
+        ob.target_summary(MODEL, method, H=h, targets=X[:4])
+
+
+@pytest.mark.parametrize("method, h", CASES)
+@pytest.mark.parametrize("block_bytes", [1, 3 * 8 * 12 * 12 * 2, 1 << 30])
 def test_summary_equals_the_stack_stats(method, h, block_bytes):
     X = ob.population_targets(MODEL, method, H=h)
     w = np.random.default_rng(0).dirichlet(np.ones(MODEL.n_clients))

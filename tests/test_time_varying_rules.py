@@ -124,3 +124,51 @@ def test_sims_run_accepts_the_time_varying_rules():
         assert res.params.shape == (n, 2) and np.all(np.isfinite(res.trace["loss"]))
     with pytest.raises(ValueError, match="^mixing: must be random_matching\\(6\\)"):
         sims.run(loss, jnp.zeros(2, jnp.float64), xs, mixing=mx.random_matching(5), **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# the contraction of a rule over a period (sims.core.mixing.rule_contraction)
+
+
+@pytest.mark.parametrize(
+    "make,n,period",
+    [
+        (mx.one_peer_exponential, 12, 4),
+        (mx.static_exponential, 10, 1),
+        (mx.random_matching, 9, 4),
+    ],
+)
+def test_rule_contraction_dense_and_sparse_agree_with_theory(make, n, period):
+    rule, key = make(n), jr.key(5)
+    dense = mx.rule_contraction(rule, n, key=key, dense=True)
+    sparse = mx.rule_contraction(rule, n, key=key, dense=False)
+    mats = np.stack([mx.round_matrix(rule, n, key=key, t=t) for t in range(period)])
+    want = np.linalg.norm(np.linalg.multi_dot([*mats[::-1], np.eye(n)]) - 1.0 / n, ord=2)
+    assert (dense.period, sparse.period) == (period, period)
+    assert (dense.solver, dense.error, sparse.solver) == ("dense", 0.0, "sparse")
+    assert dense.rho == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert abs(sparse.rho - want) <= sparse.error + 1e-12
+    assert dense.per_round == pytest.approx(want ** (1.0 / period), rel=1e-12, abs=1e-15)
+
+
+def test_rule_contraction_of_a_static_w_is_its_spectral_norm_about_j():
+    from theory import spectral
+
+    W = T.mixing_matrix("uniform", T.make_graph("ring", 7))  # symmetric, doubly stochastic
+    for rule in (mx.gossip(W), mx.sparse_gossip(W)):
+        got = mx.rule_contraction(rule, 7)
+        assert got.period == 1
+        assert got.rho == pytest.approx(float(spectral.lambda_gap_pi(W)[0]), rel=1e-12)
+    got = mx.rule_contraction(mx.gossip(W), 7, dense=False, period=3)
+    want = np.linalg.norm(np.linalg.matrix_power(W, 3) - 1 / 7, 2)
+    assert abs(got.rho - want) <= got.error + 1e-12
+
+
+def test_rule_contraction_refuses_in_one_line():
+    rule = mx.one_peer_exponential(8)
+    with pytest.raises(ValueError, match=r"^period: must be .*>= 1.*got 0$"):
+        mx.rule_contraction(rule, 8, period=0)
+    with pytest.raises(ValueError, match=r"^dense: "):
+        mx.rule_contraction(rule, 8, dense="yes")
+    with pytest.raises(ValueError, match=r"^rule: must be a gossip rule"):
+        mx.rule_contraction(mx.fedavg(), 8, dense=False)

@@ -342,6 +342,7 @@ def target_blocks(
 def target_summary(
     model: DataModel, method: str, *, p: float | None = None, H=None, weights=None,
     block_bytes: int = SUMMARY_BLOCK_BYTES, on_block: Callable[[int], object] | None = None,
+    targets=None,
 ) -> TargetSummary:  # fmt: skip
     r""":class:`TargetSummary` of the population targets, in float64, from
     :func:`target_blocks`: memory :math:`O(k d^2)` for blocks of k clients, never the (N, d, d)
@@ -349,7 +350,9 @@ def target_summary(
     passes (:math:`\bar X`, the weighted sum and each :math:`\lambda_{\max}`, then Q about
     :math:`\bar X`, one product of the block's stacked deviations); time :math:`O(N d^3)`.
     ``weights``: (N,) weights of ``weighted``, or None. ``on_block(k)`` is called after each
-    block of k clients of either pass (a progress bar's ``update``: 2N in all).
+    block of k clients of either pass (a progress bar's ``update``: 2N in all). ``targets``:
+    the (N, d, d) stack of :func:`population_targets` where a caller holds it already (with
+    population gradients): its blocks are read instead of formed again, the same numbers.
 
     Example:
       >>> m = DataModel(d=8, n_clients=3)
@@ -366,9 +369,14 @@ def target_summary(
     _check_blocks(model, method, block_bytes, on_block)
     n, d = model.n_clients, model.d
     w = None if weights is None else v.array(weights, "weights", shape=(n,))
+    if targets is not None:
+        targets = v.array(targets, "targets", shape=(n, d, d))
 
     def blocks():
-        return target_blocks(model, method, p=p, H=H, block_bytes=block_bytes)
+        if targets is None:
+            return target_blocks(model, method, p=p, H=H, block_bytes=block_bytes)
+        k = summary_block(n, d, block_bytes)
+        return ((range(a, min(n, a + k)), targets[a : a + k]) for a in range(0, n, k))
 
     tick = on_block if on_block is not None else (lambda k: None)
     mean, lam = np.zeros((d, d)), -np.inf

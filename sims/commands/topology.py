@@ -386,43 +386,36 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
     }
 
 
+#: what the period summary's ``solver`` says of ``rule_contraction``'s solver
+SOLVER_TEXT = {"dense": "dense (float64 product, spectral norm)", "sparse": "sparse (ARPACK svds)"}
+
+
 def _period_summary(args, n: int, seed: int) -> dict:
     """The period summary of a graph that is its own rule: ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ over P
-    rounds (``theory.time_varying``; ``svds`` with its residual bound where the dense matrices
-    do not fit) and ρ_P^{1/P}."""
+    rounds and ρ_P^{1/P} (``sims.core.mixing.rule_contraction``: dense where the matrices fit,
+    ``svds`` with its residual bound otherwise)."""
     import jax.random as jr
 
     from sims.core import mixing as mx
-    from theory import sparse_graphs, time_varying
+    from theory import time_varying
 
     if args.graph == "static_exp":
         n = v.integer(n, "n", lo=3)
-    tau = math.ceil(math.log2(n))
+    tau = len(time_varying.one_peer_offsets(n))
     _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary")
     rule = mx.graph_rule(args.graph, n, mixing=None)
-    tau = len(time_varying.one_peer_offsets(n))
-    period = {"one_peer_exp": tau, "static_exp": 1}.get(args.graph, args.period or tau)
     key = jr.key(seed)
-    dense = not _sparse(args, n) and 8 * n * n * (period + 4) <= v.memory_budget_bytes()
-    if dense:
-        mats = np.stack([mx.round_matrix(rule, n, key=key, t=t) for t in range(period)])
-        rho, error = time_varying.period_contraction(mats).rho, 0.0
-    else:
-        mats = []
-        for t in range(period):
-            r = rule.at_round(key, t) if hasattr(rule, "at_round") else rule
-            mats.append(sparse_graphs.from_neighbour_lists(np.asarray(r.index), r.weights))
-        est = sparse_graphs.product_contraction(mats)
-        rho, error = est.value, est.error
+    dense = {"auto": None, "dense": True, "sparse": False}[args.solver]
+    rc = mx.rule_contraction(rule, n, key=key, period=args.period, dense=dense)
     return {
         "graph": args.graph,
         "n": n,
         "seed": seed if args.graph in RANDOM_GRAPHS else None,
-        "solver": "dense (float64 product, spectral norm)" if dense else "sparse (ARPACK svds)",
-        "period": period,
-        "rho_period": rho,
-        "rho_period_error": error,
-        "rho_per_round": rho ** (1.0 / period),
+        "solver": SOLVER_TEXT[rc.solver],
+        "period": rc.period,
+        "rho_period": rc.rho,
+        "rho_period_error": rc.error,
+        "rho_per_round": rc.per_round,
         "neighbours_per_round": int(np.asarray(rule.at_round(key, 0).index).shape[1])
         if hasattr(rule, "at_round")
         else int(np.asarray(rule.index).shape[1]),

@@ -54,6 +54,13 @@ def split_streams(key) -> dict:
     return {name: jr.fold_in(key, i) for name, i in STREAMS.items()}
 
 
+def round_key(key):
+    """The key an engine round hands its mixing rule (:func:`sims.core.rounds.one_round`'s
+    ``key``: participation, and a random rule's round t, :func:`sims.core.rounds.mixing_key`):
+    the ``sampling`` stream of the run's root key ``key``."""
+    return jr.fold_in(key, STREAMS["sampling"])
+
+
 def key_tree(seed: int) -> dict:
     """The run's key tree: ``{"root": PRNGKey(seed), "data": ..., "partition": ..., ...}``.
 

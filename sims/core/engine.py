@@ -69,7 +69,7 @@ from sims.core.client import (
     encoder,
     make_local_update,
 )
-from sims.core.config import EngineSettings, float_dtype, split_streams
+from sims.core.config import EngineSettings, float_dtype, round_key, split_streams
 from sims.core.environ import (
     bounded_compile_options,
     compiler_options_key,
@@ -488,7 +488,7 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
 
     def prepare(state: State, problem: Problem):
         shared, inputs = _round_inputs(config, state, problem)
-        return shared.k_rows, shared, inputs
+        return round_key(state.key), shared, inputs
 
     updates = _make_updates(config, mesh)
     if server_model(config):

@@ -48,7 +48,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -561,6 +561,70 @@ def round_matrix(rule: Any, n: int, *, key: Any = None, t: int = 0) -> np.ndarra
         return m.toarray()
     v.fail("rule", "a gossip rule of sims.core.mixing", type(rule).__name__)
     raise AssertionError  # unreachable
+
+
+class RuleContraction(NamedTuple):
+    r""":func:`rule_contraction`'s answer: :math:`\rho_P`, the bound on its error (0 for the
+    dense product), the period P, :math:`\rho_P^{1/P}` and the solver used."""
+
+    rho: float
+    error: float
+    period: int
+    per_round: float
+    solver: str
+
+
+def rule_contraction(
+    rule: Any, n: int, *, key: Any = None, period: int | None = None, dense: bool | None = None
+) -> RuleContraction:
+    r"""The consensus contraction of gossip rule ``rule`` on N clients over P rounds,
+    :math:`\rho_P = \lVert W_{P-1} \cdots W_0 - J\rVert_2` (:math:`J = \mathbf{1}\mathbf{1}^\top/N`;
+    :mod:`theory.time_varying`), from the run's key ``key`` (a random rule's rounds).
+
+    Args:
+      rule: a gossip rule of this module (a static W, or one that mixes by round).
+      n: the number of clients N.
+      key: the run's key (:func:`sims.core.rounds.mixing_key` draws round t's matching from it).
+      period: P; None: the rule's own (``rule.period`` of a :class:`GossipCycle`), 1 for a
+        static rule, :math:`\lceil \log_2 N\rceil` for a random one.
+      dense: the float64 product of the P dense W_t and its spectral norm
+        (:func:`theory.time_varying.period_contraction`, error 0) when True; ``svds`` on the
+        product of the neighbour lists as a linear operator with its residual bound
+        (:func:`theory.sparse_graphs.product_contraction`) when False; None: dense while one W
+        is at most :data:`DENSE_GOSSIP_MAX_BYTES` and P + 4 of them fit the memory budget.
+
+    Example:
+      >>> rule_contraction(one_peer_exponential(8), 8)
+      RuleContraction(rho=0.0, error=0.0, period=3, per_round=0.0, solver='dense')
+    """
+    from theory import sparse_graphs, time_varying
+
+    n = v.integer(n, "n", lo=2)
+    at_round = getattr(rule, "at_round", None)
+    if period is None:
+        own = rule.period if isinstance(rule, GossipCycle) else None
+        period = own or (1 if at_round is None else len(time_varying.one_peer_offsets(n)))
+    period = v.integer(period, "period", lo=1)
+    need = 8 * n * n * (period + 4)
+    if dense is None:
+        dense = 8 * n * n <= DENSE_GOSSIP_MAX_BYTES and need <= v.memory_budget_bytes()
+    if v.boolean(dense, "dense"):
+        v.check_fits("n", n, need, what="the dense period product")
+        mats = np.stack([round_matrix(rule, n, key=key, t=t) for t in range(period)])
+        pc = time_varying.period_contraction(mats)
+        return RuleContraction(pc.rho, 0.0, period, pc.per_round, "dense")
+    mats = []
+    for t in range(period):
+        r = rule if at_round is None else at_round(key, jnp.asarray(t, jnp.int32))
+        if isinstance(r, Gossip):
+            mats.append(np.asarray(r.matrix, np.float64))
+        elif isinstance(r, SparseGossip):
+            index, weights = np.asarray(r.index), np.asarray(r.weights, np.float64)
+            mats.append(sparse_graphs.from_neighbour_lists(index, weights))
+        else:
+            v.fail("rule", "a gossip rule of sims.core.mixing", type(r).__name__)
+    est = sparse_graphs.product_contraction(mats)
+    return RuleContraction(est.value, est.error, period, est.value ** (1.0 / period), "sparse")
 
 
 #: The rules a name spells (``mixing="fedavg"``), name -> constructor: the spellings

@@ -29,7 +29,7 @@ import numpy as np
 from sims import metrics as mt
 from sims.core import mixing as mx
 from sims.core.client import encoder
-from sims.core.config import key_tree
+from sims.core.config import key_tree, round_key
 from sims.core.engine import make_engine
 from sims.core.problem import consensus_weights, make_problem
 from sims.core.recorded import divergence, where_diverged
@@ -320,8 +320,9 @@ def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
     what the result reports of it (the graph, contraction, spectral gap, |Ā|); for a graph
     that is its own rule (one-peer exponential, static exponential, matchings) or a W above
     :data:`sims.core.mixing.DENSE_GOSSIP_MAX_BYTES`, the gossip rule value of
-    :func:`sims.core.mixing.graph_rule` instead, with no N × N array (contraction, spectral
-    gap and |Ā| are then not computed: null)."""
+    :func:`sims.core.mixing.graph_rule` instead, with no N × N array: its consensus
+    contraction over a period, ρ_P (:func:`sims.core.mixing.rule_contraction`, from the run's
+    key), in place of λ, spectral gap and |Ā| (null)."""
     n = s.n_clients
     shape = dict(rows=s.rows, cols=s.cols, degree=s.degree, avg_degree=s.avg_degree, prob=s.prob)
     if mixing_file is None and (graph in mx.RULE_GRAPHS or 8 * n * n > mx.DENSE_GOSSIP_MAX_BYTES):
@@ -329,8 +330,10 @@ def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
             graph, n, mixing=rule, **shape, seed=s.seed, sizes=sizes,
             dense_max_bytes=mx.DENSE_GOSSIP_MAX_BYTES,
         )  # fmt: skip
+        rc = mx.rule_contraction(value, n, key=round_key(key_tree(s.seed)["root"]))
         info = {"graph": graph, "mixing": rule, "contraction": None, "spectral_gap": None,
-                "avg_connectivity": None}  # fmt: skip
+                "avg_connectivity": None, "period": rc.period, "rho_period": rc.rho,
+                "rho_period_error": rc.error, "rho_per_round": rc.per_round}  # fmt: skip
         return value, info
     if mixing_file is not None:
         mixing = mixing_file
@@ -442,11 +445,13 @@ def _targets(s: _Setup, config, p, pi, progress: bool) -> tuple:
     """``(summary, targets)``: the targets' mean, spread, X_π and largest eigenvalue
     (``theory.objectives.target_summary``), a block of clients at a time, so that the run holds
     no (N, d, d) stack; and that stack only with population gradients, which need every X_i
-    (None otherwise)."""
+    (None otherwise; the summary then reads it rather than forming the targets again)."""
     tp = s.target_args(p)
-    with _targets_bar(progress, s) as tick:
-        summary = target_summary(s.model, s.target_method, **tp, weights=pi, on_block=tick)
     targets = population_targets(s.model, s.target_method, **tp) if config.population else None
+    with _targets_bar(progress, s) as tick:
+        summary = target_summary(
+            s.model, s.target_method, **tp, weights=pi, on_block=tick, targets=targets
+        )
     return summary, targets
 
 
