@@ -22,6 +22,7 @@ probe, uniformity and alignment (docs/theory/ssd.md §1) and weight distances (p
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -388,7 +389,14 @@ def client_uniformity(
     return jnp.diagonal(inter), inter
 
 
-def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) -> dict:
+#: How many calls :func:`client_uniformity_mc` splits its N rows of client pairs into (each a
+#: block of rows of one compiled program), so that ``on_rows`` reports progress.
+UNIFORMITY_CALLS = 20
+
+
+def client_uniformity_mc(
+    z: Array, t: float = 2.0, *, key, pairs: int = 1024, on_rows: Callable | None = None
+) -> dict:
     r"""Monte Carlo estimate of :func:`client_uniformity` with its standard error, in
     :math:`O(N^2\cdot\mathrm{pairs}\cdot c)` time and :math:`O(\mathrm{pairs}\cdot c + N m c)`
     memory (one client pair at a time).
@@ -406,6 +414,10 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
       t: kernel scale t > 0.
       key: JAX PRNG key of the pair draws.
       pairs: pairs per (i, j), ≥ 2.
+      on_rows: None, or ``on_rows(k)`` called after each block of k clients i (all their
+        partners j): a progress bar's ``update``, N in all. The rows are computed in
+        :data:`UNIFORMITY_CALLS` blocks either way (each row's numbers do not depend on the
+        blocks).
 
     Returns:
       ``{"intra": (N,), "inter": (N, N), "intra_se": (N,), "inter_se": (N, N)}`` (diagonal of
@@ -422,7 +434,19 @@ def client_uniformity_mc(z: Array, t: float = 2.0, *, key, pairs: int = 1024) ->
     pairs = v.integer(pairs, "pairs", lo=2)
     if z.ndim != 3 or z.shape[1] < 2:
         v.fail("z", "an (N, m, c) array with m >= 2", f"shape {z.shape}")
-    inter, inter_se = _uniformity_mc_program(_no_ynn_key())(z, key, t, pairs)
+    if on_rows is not None and not callable(on_rows):
+        v.fail_type("on_rows", "a function on_rows(k), or None", on_rows)
+    n = z.shape[0]
+    program, k = _uniformity_mc_program(_no_ynn_key()), -(-n // UNIFORMITY_CALLS)
+    parts = []
+    for a in range(0, n, k):
+        # a fixed block of k rows (the last one's padding rows repeat row N - 1 and are
+        # dropped): one compiled program for every block
+        rows = jnp.minimum(jnp.arange(a, a + k), n - 1)
+        parts.append(tuple(x[: min(k, n - a)] for x in program(z, key, t, pairs, rows)))
+        if on_rows is not None:
+            on_rows(min(k, n - a))
+    inter, inter_se = (jnp.concatenate(x) for x in zip(*parts, strict=True))
     return {
         "intra": jnp.diagonal(inter),
         "inter": inter,
@@ -441,8 +465,9 @@ def _no_ynn_key() -> tuple | None:
 
 @functools.cache
 def _uniformity_mc_program(options: tuple | None):
-    """``_uniformity_mc`` as one compiled program (one per shape and dtype of z, kind of key
-    and number of pairs; t may be traced, and keeps its own type), compiled with
+    """``_uniformity_mc`` as one compiled program (one per shape and dtype of z, kind of key,
+    number of pairs and size of a block of rows; t may be traced, and keeps its own type),
+    compiled with
     ``options`` (a :func:`sims.core.environ.compiler_options_key`).
 
     Jitted: un-jitted, the client loop was traced and compiled again at every call (N = 100,
@@ -460,8 +485,9 @@ def _uniformity_mc_program(options: tuple | None):
     return jax.jit(_uniformity_mc, static_argnums=3, compiler_options=given or None)
 
 
-def _uniformity_mc(z: Array, key, t, pairs: int) -> tuple[Array, Array]:
-    """The (N, N) estimates and standard errors of :func:`client_uniformity_mc`, run as
+def _uniformity_mc(z: Array, key, t, pairs: int, rows: Array) -> tuple[Array, Array]:
+    """The estimates and standard errors of :func:`client_uniformity_mc` of the clients i in
+    ``rows`` against every client j, (len(rows), N) each, run as
     :func:`_uniformity_mc_program`."""
     n, m, _ = z.shape
     zn = _normalise(z)
@@ -496,8 +522,8 @@ def _uniformity_mc(z: Array, key, t, pairs: int) -> tuple[Array, Array]:
         a, b = jax.vmap(lambda j: draw(i, j))(js)
         return lax.map(lambda jab: one(zi, *jab), (js, a, b))
 
-    est, se = lax.map(row, jnp.arange(n))
-    return est.reshape(n, n), se.reshape(n, n)
+    est, se = lax.map(row, rows)
+    return est.reshape(-1, n), se.reshape(-1, n)
 
 
 def alignment(z: Array, z_pos: Array) -> Array:

@@ -202,6 +202,32 @@ def test_client_uniformity_mc_within_standard_errors():
         np.testing.assert_allclose(out["inter"][i, j], -np.log(kern.mean()), rtol=1e-12)
 
 
+def test_client_uniformity_mc_in_blocks_of_rows():
+    """N = 43 in blocks of 3 rows (the last one padded): every row, the last block's included,
+    is the per-pair computation, and ``on_rows`` counts every client once."""
+    import jax.random as jr
+
+    n, m, pairs = 43, 6, 64
+    z = _rng(5).normal(size=(n, m, 2))
+    ticks = []
+    out = mt.client_uniformity_mc(
+        jnp.asarray(z), key=jr.PRNGKey(9), pairs=pairs, on_rows=ticks.append
+    )
+    assert sum(ticks) == n and len(ticks) == -(-n // -(-n // mt.UNIFORMITY_CALLS))
+    assert out["inter"].shape == out["inter_se"].shape == (n, n)
+    zn = z / np.linalg.norm(z, axis=-1, keepdims=True)
+    for i, j in ((0, 42), (41, 3), (42, 42), (42, 0)):
+        ka, kb = jr.split(jr.fold_in(jr.PRNGKey(9), i * n + j))
+        a = jr.randint(ka, (pairs,), 0, m)
+        b = jr.randint(kb, (pairs,), 0, m)
+        if i == j:
+            b = (a + 1 + jr.randint(kb, (pairs,), 0, m - 1)) % m
+        kern = np.exp(-2.0 * np.maximum(2 - 2 * np.sum(zn[i][a] * zn[j][b], axis=-1), 0))
+        np.testing.assert_allclose(out["inter"][i, j], -np.log(kern.mean()), rtol=1e-12)
+    with pytest.raises(TypeError, match="^on_rows: "):
+        mt.client_uniformity_mc(jnp.asarray(z), key=jr.PRNGKey(9), pairs=pairs, on_rows=3)
+
+
 def test_uniformity_memory_is_blockwise():
     """The compiled uniformity of N·m = 20·2000 points holds no N²m² buffer (12.8 GB in
     float64): its temporaries are a few pair blocks of PAIR_BLOCK_ELEMENTS entries."""
@@ -240,6 +266,6 @@ def test_uniformity_mc_program_reads_gathered_rows_in_place():
     options = no_ynn_options()
     if not options:
         pytest.skip("not a CPU with XLA:CPU's YNNPACK fusions")
-    args = (jnp.zeros((2, 8, 64), jnp.float64), jax.random.PRNGKey(0), 2.0, 256)
+    args = (jnp.zeros((2, 8, 64), jnp.float64), jax.random.PRNGKey(0), 2.0, 256, jnp.arange(2))
     program = mt._uniformity_mc_program(compiler_options_key(options))
     assert "ynn_fusion" not in program.lower(*args).compile().as_text()

@@ -424,20 +424,21 @@ def _alignment(W, x, method: Method, ctx: Context, *, key) -> np.ndarray:
 #: few seconds on 2 cores (:func:`theory.objectives.target_summary`: 0.13 s per client at
 #: d = 1000).
 TARGETS_PROGRESS_WORK = 2e10
+#: Pairs of embeddings of the uniformity estimate (N²·pairs) above which ``dssl simulate``
+#: shows its progress: about 4 s on 2 cores (N = 100, 1,024 pairs per client pair).
+UNIFORMITY_PROGRESS_PAIRS = 1e7
 
 
 @contextlib.contextmanager
-def _targets_bar(show: bool, s: _Setup):
-    """A progress bar on stderr over the two passes of ``target_summary`` through the N
-    clients' targets, where ``show`` and their work is not quick; yields its ``update`` (or
-    None)."""
-    n, d = s.config.n_clients, s.config.d
-    if not show or n * d**3 < TARGETS_PROGRESS_WORK:
+def _bar(show: bool, total: int, desc: str):
+    """A progress bar on stderr over ``total`` clients where ``show``; yields its ``update``
+    (or None)."""
+    if not show:
         yield None
         return
     from tqdm import tqdm
 
-    with tqdm(total=2 * n, file=sys.stderr, desc="targets", unit="client", leave=False) as bar:
+    with tqdm(total=total, file=sys.stderr, desc=desc, unit="client", leave=False) as bar:
         yield bar.update
 
 
@@ -445,10 +446,11 @@ def _targets(s: _Setup, config, p, pi, progress: bool) -> tuple:
     """``(summary, targets)``: the targets' mean, spread, X_π and largest eigenvalue
     (``theory.objectives.target_summary``), a block of clients at a time, so that the run holds
     no (N, d, d) stack; and that stack only with population gradients, which need every X_i
-    (None otherwise; the summary then reads it rather than forming the targets again)."""
-    tp = s.target_args(p)
+    (None otherwise; the summary then reads it rather than forming the targets again). A
+    progress bar over the summary's two passes where ``progress`` and they are not quick."""
+    tp, n, d = s.target_args(p), s.config.n_clients, s.config.d
     targets = population_targets(s.model, s.target_method, **tp) if config.population else None
-    with _targets_bar(progress, s) as tick:
+    with _bar(progress and n * d**3 >= TARGETS_PROGRESS_WORK, 2 * n, "targets") as tick:
         summary = target_summary(
             s.model, s.target_method, **tp, weights=pi, on_block=tick, targets=targets
         )
@@ -474,8 +476,9 @@ def _optima(s: _Setup, W_bar, pi, summary, x, p: float) -> dict:
     }
 
 
-def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
-    """Probe accuracy, RVs and sensitivities, uniformity, alignment and weight distances."""
+def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt, progress: bool) -> dict:
+    """Probe accuracy, RVs and sensitivities, uniformity (with a progress bar where
+    ``progress`` and it is not quick), alignment and weight distances."""
     c, n, d, keys = s.config.c, s.config.n_clients, s.config.d, s.keys
     x_te, y_te = sample_paper_model(s.model, s.m_test, key=keys["probe"], dtype=dt)
     probe = mt.probe_accuracy(
@@ -487,7 +490,11 @@ def _representations(s: _Setup, W_local, W_bar, x, y, p: float, dt) -> dict:
     local_rv = _per_client(W_local, lambda w: np.asarray(mt.representability_vector(w)))
     x_te64 = np.asarray(x_te, dtype=np.float64)
     z_te = jnp.asarray(x_te64 @ W_bar.T)
-    unif = mt.client_uniformity_mc(z_te, key=jr.fold_in(keys["metrics"], 0), pairs=UNIFORMITY_PAIRS)
+    slow = n * n * UNIFORMITY_PAIRS >= UNIFORMITY_PROGRESS_PAIRS
+    with _bar(progress and slow, n, "uniformity") as tick:
+        unif = mt.client_uniformity_mc(
+            z_te, key=jr.fold_in(keys["metrics"], 0), pairs=UNIFORMITY_PAIRS, on_rows=tick
+        )
     inter, inter_se = np.asarray(unif["inter"]), np.asarray(unif["inter_se"])
     off = ~np.eye(n, dtype=bool)
     method, ctx = methods.get(s.config.method), Context(p=float(p), H=s.H)
@@ -592,7 +599,7 @@ def simulate(
     W_local = np.broadcast_to(W_local, (n,) + W_local.shape[1:])  # the server model: one row
     W_bar = W_local.mean(0)
     optima = _optima(s, W_bar, pi, summary, x, p)
-    reps = _representations(s, W_local, W_bar, x, y, p, dt)
+    reps = _representations(s, W_local, W_bar, x, y, p, dt, progress)
     del x
     run = {"rounds_done": done, "interrupted": bool(interrupted), "diverged": diverged}
     return _result(settings, s, config, mesh, graph_info, trace, run | optima | reps)
