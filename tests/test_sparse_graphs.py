@@ -122,3 +122,35 @@ def test_spectrum_stops_at_maxiter():
     W = S.sparse_mixing("uniform", S.sparse_graph("ring", 3000))  # gap ~ 1e-6: many restarts
     with pytest.raises(ArpackNoConvergence):
         S.spectrum(W, maxiter=2)
+
+
+@pytest.mark.parametrize(
+    "graph,n,kw",
+    [("ring", 3, {}), ("ring", 4, {}), ("ring", 11, {}), ("ring", 30, {}),
+     ("torus", 9, {}), ("torus", 12, {"rows": 4}), ("torus", 35, {}), ("torus", 36, {"cols": 4})],
+)  # fmt: skip
+@pytest.mark.parametrize("rule", S.SPARSE_MIXINGS)
+def test_closed_form_spectrum_is_the_dense_spectrum(graph, n, kw, rule):
+    """The closed forms (any N) against numpy's eigenvalues of the dense W of the same graph and
+    rule: λ₂, λ_N and λ to within their stated error and 1e-13 of numpy's rounding."""
+    W = S.sparse_mixing(rule, S.sparse_graph(graph, n, **kw)).toarray()
+    eig = np.sort(np.linalg.eigvalsh(W))
+    out = S.closed_form_spectrum(graph, n, **kw)
+    want = {"lambda2": eig[-2], "lambda_min": eig[0], "lambda": max(abs(eig[-2]), abs(eig[0]))}
+    for key, value in want.items():
+        assert abs(out[key].value - value) <= out[key].error + 1e-13, key
+        assert 0 < out[key].error <= 1.2e-16
+    assert out["pi_residual"] == out["asymmetry"] == 0.0
+    np.testing.assert_array_equal(out["pi"], np.full(n, 1.0 / n))
+
+
+def test_closed_form_spectrum_at_a_size_arpack_cannot_resolve():
+    """The ring at N = 10⁶ (gap 1.3e-11): the exact cosine to 30 digits, rounded once."""
+    import mpmath
+
+    out = S.closed_form_spectrum("ring", 10**6)
+    with mpmath.workdps(40):
+        exact = (1 + 2 * mpmath.cos(2 * mpmath.pi / 10**6)) / 3
+        assert abs(mpmath.mpf(out["lambda2"].value) - exact) <= out["lambda2"].error
+    with pytest.raises(ValueError, match="^graph: "):
+        S.closed_form_spectrum("hypercube", 8)

@@ -338,6 +338,53 @@ def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
     }
 
 
+#: The graphs whose :func:`spectrum` has a closed form (:func:`closed_form_spectrum`): their
+#: spectral gap shrinks as :math:`1/N^2`, past what ARPACK resolves at large N.
+CLOSED_FORM_SPARSE = ("ring", "torus")
+
+
+def closed_form_spectrum(
+    graph: str, n: int, *, rows: int | None = None, cols: int | None = None
+) -> dict:
+    r""":func:`spectrum`'s answer for the ring or the torus (:func:`sparse_graph`'s; ``rows``,
+    ``cols`` as there) with the uniform, Metropolis or max-degree rule (one matrix on these
+    regular graphs) from the exact
+    :func:`theory.spectral_closed_forms.closed_form_extremes`, in O(1) time: each value rounded
+    from 30 digits, its error that rounding (at most half a unit in the last place); π uniform
+    and ``pi_residual`` = ``asymmetry`` = 0 (the matrix is symmetric and doubly stochastic).
+
+    Example:
+      >>> out = closed_form_spectrum("ring", 6)
+      >>> out["lambda2"].value, out["lambda_min"].value, out["lambda"].value
+      (0.6666666666666666, -0.3333333333333333, 0.6666666666666666)
+    """
+    import sympy
+
+    from theory.graph_params import torus_shape
+    from theory.spectral_closed_forms import closed_form_extremes
+
+    graph = v.choice(graph, "graph", CLOSED_FORM_SPARSE)
+    n = v.integer(n, "n", lo=3)
+    if graph == "torus":  # the sides of sparse_graph's torus
+        rows, cols = torus_shape(n, rows, cols)
+
+    def rounded(expr) -> Estimate:
+        exact = sympy.N(expr, 30)
+        value = float(exact)
+        return Estimate(value, float(abs(exact - sympy.Float(value, 30))) + 1e-29)
+
+    lam2, low = (rounded(e) for e in closed_form_extremes(graph, n=n, rows=rows, cols=cols))
+    lam = max((lam2, Estimate(abs(low.value), low.error)), key=lambda e: e.value)
+    return {
+        "lambda2": lam2,
+        "lambda_min": low,
+        "lambda": lam,
+        "pi": np.full(n, 1.0 / n),
+        "pi_residual": 0.0,
+        "asymmetry": 0.0,
+    }
+
+
 def product_contraction(mats) -> Estimate:
     r""":math:`\lVert W_{P-1} \cdots W_0 - J\rVert_2`, :math:`J = \mathbf{1}\mathbf{1}^\top/N`,
     of a sequence of sparse doubly-stochastic :math:`W_t` by

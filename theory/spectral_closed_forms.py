@@ -154,6 +154,34 @@ def closed_form_lambda(
     return max(moduli, key=lambda e: sp.N(e, 30))
 
 
+def closed_form_extremes(
+    graph: str, *, n: int | None = None, rows: int | None = None, cols: int | None = None
+) -> tuple[sp.Expr, sp.Expr]:
+    r"""Exact :math:`(\lambda_2, \lambda_N)`, the second largest and the smallest eigenvalue, of
+    the ring's (weights 1/3) or the torus' (weights 1/5) gossip matrix, from the spectra of
+    :func:`closed_form_eigenvalues` without listing their N terms (any N):
+
+    * ring: :math:`\lambda_2 = (1 + 2\cos(2\pi/n))/3`,
+      :math:`\lambda_N = (1 + 2\cos(2\pi\lfloor n/2\rfloor/n))/3`;
+    * torus rows×cols: :math:`\lambda_2 = (3 + 2\cos(2\pi/m))/5`, :math:`m = \max(\text{rows},
+      \text{cols})`, :math:`\lambda_N = (1 + 2\cos(2\pi\lfloor r/2\rfloor/r) +
+      2\cos(2\pi\lfloor c/2\rfloor/c))/5` (each cosine at its smallest).
+
+    The uniform, Metropolis and max-degree rules give these matrices on both (regular) graphs.
+
+    Example:
+      >>> closed_form_extremes("ring", n=6)
+      (2/3, -1/3)
+    """
+    graph = v.choice(graph, "graph", ("ring", "torus"))
+    if graph == "ring":
+        n = _int(n, "n", 3)
+        return (1 + 2 * sp.cos(2 * sp.pi / n)) / 3, (1 + 2 * sp.cos(2 * sp.pi * (n // 2) / n)) / 3
+    r, c = _int(rows, "rows", 3), _int(cols, "cols", 3)
+    low = (1 + 2 * sp.cos(2 * sp.pi * (r // 2) / r) + 2 * sp.cos(2 * sp.pi * (c // 2) / c)) / 5
+    return (3 + 2 * sp.cos(2 * sp.pi / max(r, c))) / 5, low
+
+
 def closed_form_effective_neighbours(eigs, gamma) -> sp.Expr:
     r""":math:`n_W(\gamma) = \frac{1/(1-\gamma)}{\frac1n \sum_k \lambda_k^2/(1-\gamma\lambda_k^2)}`
     for a symmetric W with eigenvalues ``eigs`` (docs/theory/consensus.md §6). ``gamma`` may

@@ -7,7 +7,9 @@ Three kinds of summary, chosen by the graph and its size:
   ``sims.core.mixing.DENSE_GOSSIP_MAX_BYTES``);
 * sparse (``theory.sparse_graphs.spectrum``, ARPACK): the graphs and rules with a sparse form,
   above that size or with ``--solver sparse``; each eigenvalue with the residual bound of its
-  Ritz pair as ``*_error``;
+  Ritz pair as ``*_error``; the ring and torus by their closed forms instead
+  (``theory.sparse_graphs.closed_form_spectrum``, exact to float64's rounding: their gap,
+  of order 1/N², is past what ARPACK resolves at large N);
 * a period (``theory.time_varying``): the graphs that are their own mixing rule
   (``sims.core.mixing.RULE_GRAPHS``: one-peer exponential, Ying et al.'s static exponential,
   random matchings drawn from ``--seed``) report ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ over a window of P
@@ -354,12 +356,18 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
     adj = sparse_graphs.sparse_graph(
         args.graph, n, rows=args.rows, cols=args.cols, degree=args.degree, seed=seed
     )
-    W = sparse_graphs.sparse_mixing(args.mixing, adj)
-    try:
-        out = sparse_graphs.spectrum(W, maxiter=ARPACK_MAXITER)
-    except ArpackNoConvergence:
-        v.fail("n", f"a graph whose spectral gap ARPACK resolves in {ARPACK_MAXITER} restarts "
-               "(a ring or torus this large: see theory.spectral_closed_forms)", n)  # fmt: skip
+    closed = args.graph in sparse_graphs.CLOSED_FORM_SPARSE
+    if closed:  # exact, where ARPACK cannot resolve a gap of order 1/N² at large N
+        out = sparse_graphs.closed_form_spectrum(args.graph, n, rows=args.rows, cols=args.cols)
+    else:
+        say = _common.progress(NAME, SPARSE_SECONDS_PER_NODE * n, f"N = {n}, sparse summary")
+        say("ARPACK: lambda2 and lambda_N")
+        try:
+            out = sparse_graphs.spectrum(sparse_graphs.sparse_mixing(args.mixing, adj),
+                                         maxiter=ARPACK_MAXITER)  # fmt: skip
+        except ArpackNoConvergence:
+            v.fail("n", f"a graph whose spectral gap ARPACK resolves in {ARPACK_MAXITER} "
+                   "restarts", n)  # fmt: skip
     deg = np.asarray(adj.sum(axis=1)).ravel()
     lam = out["lambda"]
     return {
@@ -367,7 +375,9 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
         "mixing": args.mixing,
         "n": n,
         "seed": seed if args.graph in RANDOM_GRAPHS else None,
-        "solver": "sparse (ARPACK eigsh on the pi-symmetrised W)",
+        "solver": "closed form (theory.spectral_closed_forms), rounded from 30 digits"
+        if closed
+        else "sparse (ARPACK eigsh on the pi-symmetrised W)",
         "lambda2": out["lambda2"].value,
         "lambda2_error": out["lambda2"].error,
         "lambda_min": out["lambda_min"].value,
@@ -382,7 +392,12 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
         "stationary_weights_max": float(out["pi"].max()),
         "pi_residual": out["pi_residual"],
         "asymmetry": out["asymmetry"],
-        "lambda_definition": LAMBDA_REVERSIBLE + "; *_error: the residual bound of its Ritz pair",
+        "lambda_definition": LAMBDA_REVERSIBLE
+        + (
+            "; *_error: its rounding to float64"
+            if closed
+            else "; *_error: the residual bound of its Ritz pair"
+        ),  # fmt: skip
     }
 
 
