@@ -421,6 +421,8 @@ def _period_summary(args, n: int, seed: int) -> dict:
     rule = mx.graph_rule(args.graph, n, mixing=None)
     key = jr.key(seed)
     dense = {"auto": None, "dense": True, "sparse": False}[args.solver]
+    say = _common.progress(NAME, SPARSE_SECONDS_PER_NODE * n, f"N = {n}, period summary")
+    say("the contraction over the period")
     rc = mx.rule_contraction(rule, n, key=key, period=args.period, dense=dense)
     return {
         "graph": args.graph,
