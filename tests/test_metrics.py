@@ -203,8 +203,9 @@ def test_client_uniformity_mc_within_standard_errors():
 
 
 def test_client_uniformity_mc_in_blocks_of_rows():
-    """N = 43 in blocks of 3 rows (the last one padded): every row, the last block's included,
-    is the per-pair computation, and ``on_rows`` counts every client once."""
+    """N = 43 in blocks of 3 rows (the last one padded), as with a progress report: every row,
+    the last block's included, is the per-pair computation and the one call's numbers, and
+    ``on_rows`` counts every client once."""
     import jax.random as jr
 
     n, m, pairs = 43, 6, 64
@@ -215,6 +216,9 @@ def test_client_uniformity_mc_in_blocks_of_rows():
     )
     assert sum(ticks) == n and len(ticks) == -(-n // -(-n // mt.UNIFORMITY_CALLS))
     assert out["inter"].shape == out["inter_se"].shape == (n, n)
+    whole = mt.client_uniformity_mc(jnp.asarray(z), key=jr.PRNGKey(9), pairs=pairs)  # one call
+    for key in ("inter", "inter_se"):
+        np.testing.assert_array_equal(out[key], whole[key])
     zn = z / np.linalg.norm(z, axis=-1, keepdims=True)
     for i, j in ((0, 42), (41, 3), (42, 42), (42, 0)):
         ka, kb = jr.split(jr.fold_in(jr.PRNGKey(9), i * n + j))
