@@ -446,8 +446,8 @@ def client_uniformity_mc(
         # dropped): one compiled program for every block
         rows = jnp.minimum(jnp.arange(a, a + k), n - 1)
         parts.append(tuple(x[: min(k, n - a)] for x in program(z, key, t, pairs, rows)))
-        if on_rows is not None:
-            on_rows(min(k, n - a))
+        if on_rows is not None:  # once the block is computed, not when it is dispatched
+            on_rows(len(jax.block_until_ready(parts[-1])[0]))
     inter, inter_se = (jnp.concatenate(x) for x in zip(*parts, strict=True))
     return {
         "intra": jnp.diagonal(inter),
