@@ -258,25 +258,45 @@ def test_decl_rule_graph_runs(capsys, graph):
     assert cfg["rho_period"] == pytest.approx(tv.period_contraction(mats).rho, rel=1e-14, abs=0)
 
 
-def test_engine_hands_the_rule_the_round_key():
-    """The key an engine round hands its mixing rule is ``round_key`` of the run's root key
-    (the key ``dssl simulate`` reads a random rule's rounds from)."""
+def test_engine_mixes_with_the_rounds_of_round_key():
+    """End to end: the models an engine run mixes (its local steps made exact no-ops by a
+    learning rate of 1e-300) are round_matrix(rule, key=round_key(root), t) times the models
+    before, round after round, for a random matching; the root key itself draws other
+    matchings, so the key that dssl simulate reads ρ_P from is the one training used."""
     import jax.random as jr
 
     from sims.core import mixing as mx
     from sims.core.config import round_key
-    from sims.core.engine import make_engine, track_c_clients
+    from sims.core.engine import make_engine
     from sims.core.problem import make_problem
+    from sims.core.recorded import problem_stats
     from sims.trackc.engine_config import EngineConfig
 
-    config = EngineConfig(
-        method="mim", framework="decl", n_clients=4, d=8, c=2, rounds=1, population=True
-    )
-    problem = make_problem(config, np.zeros((4, 8, 8)), mixing=mx.random_matching(4))
-    root = jr.key(11)
-    state = make_engine(config).init(problem, key=root)
-    key = track_c_clients(config).prepare(state, problem)[0]
-    assert np.array_equal(jr.key_data(key), jr.key_data(round_key(root)))
+    n, c, d, root = 6, 2, 8, jr.key(11)
+    config = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3,
+                          population=True, lr=1e-300, dtype="float64")  # fmt: skip
+    rule = mx.random_matching(n)
+    problem = make_problem(config, np.zeros((n, d, d)), mixing=rule)
+    engine = make_engine(config)
+    params = jr.normal(jr.key(2), (n, c, d), np.float64)
+    state = engine.init(problem, key=root)._replace(params=params)
+    x, moved = np.asarray(params).reshape(n, -1), False
+    for t in range(3):
+        state, _ = engine.scan(state, problem, problem_stats(problem), 1)
+        W = mx.round_matrix(rule, n, key=round_key(root), t=t)
+        x = W @ x
+        np.testing.assert_array_equal(np.asarray(state.params).reshape(n, -1), x)
+        moved |= not np.array_equal(W, mx.round_matrix(rule, n, key=root, t=t))
+    assert moved
+
+
+def test_decl_on_a_static_w_has_no_period(capsys):
+    code, out = _run(capsys, ["simulate", "--graph", "ring", "--json"] + SMALL)
+    cfg = json.loads(out.out)["config"]
+    assert code == 0 and cfg["contraction"] is not None
+    assert [cfg[k] for k in ("period", "rho_period", "rho_period_error", "rho_per_round")] == [
+        None
+    ] * 4
 
 
 def test_decl_rule_graph_rejects_mixing(capsys):

@@ -154,3 +154,7 @@ def test_closed_form_spectrum_at_a_size_arpack_cannot_resolve():
         assert abs(mpmath.mpf(out["lambda2"].value) - exact) <= out["lambda2"].error
     with pytest.raises(ValueError, match="^graph: "):
         S.closed_form_spectrum("hypercube", 8)
+    from theory.spectral_closed_forms import closed_form_extremes
+
+    with pytest.raises(ValueError, match=r"^n: must be rows \* cols = 9 for the torus"):
+        closed_form_extremes("torus", n=10, rows=3, cols=3)

@@ -172,3 +172,10 @@ def test_rule_contraction_refuses_in_one_line():
         mx.rule_contraction(rule, 8, dense="yes")
     with pytest.raises(ValueError, match=r"^rule: must be a gossip rule"):
         mx.rule_contraction(mx.fedavg(), 8, dense=False)
+    with pytest.raises(ValueError, match=r"^key: must be the run's JAX key"):
+        mx.rule_contraction(mx.random_matching(8), 8)
+    for dense in (True, False):
+        with pytest.raises(ValueError, match=r"^n: must be the rule's number of clients, 8"):
+            mx.rule_contraction(rule, 12, dense=dense)
+    with pytest.raises(ValueError, match=r"^n: must be >= 3 for the sparse product"):
+        mx.rule_contraction(mx.one_peer_exponential(2), 2, dense=False)

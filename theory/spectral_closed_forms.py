@@ -178,6 +178,8 @@ def closed_form_extremes(
         n = _int(n, "n", 3)
         return (1 + 2 * sp.cos(2 * sp.pi / n)) / 3, (1 + 2 * sp.cos(2 * sp.pi * (n // 2) / n)) / 3
     r, c = _int(rows, "rows", 3), _int(cols, "cols", 3)
+    if n is not None and _int(n, "n", 9) != r * c:
+        v.fail("n", f"rows * cols = {r * c} for the torus (or None)", n)
     low = (1 + 2 * sp.cos(2 * sp.pi * (r // 2) / r) + 2 * sp.cos(2 * sp.pi * (c // 2) / c)) / 5
     return (3 + 2 * sp.cos(2 * sp.pi / max(r, c))) / 5, low
 

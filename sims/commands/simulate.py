@@ -297,18 +297,12 @@ def _warn_undefined(result: dict) -> None:
             "no identifiable subspace (the population target X_pi has no eigenvalue gap among "
             "its top c; e.g. MIM at N = 2, whose exact Eq. (4) target is zero)\n"
         )
-    cfg = result["config"]
-    lam, rho = cfg.get("contraction"), cfg.get("rho_period")
+    lam = result["config"].get("contraction")
     if lam is not None and lam >= 1.0 - 1e-12:
         sys.stderr.write(
             f"dssl simulate: warning: the mixing matrix does not contract (lambda = {lam:.6g}, "
             "spectral gap 0: periodic): the clients never reach consensus, and the averaged "
             "model is not what any client holds\n"
-        )
-    if rho is not None and rho - cfg["rho_period_error"] >= 1.0 - 1e-12:
-        sys.stderr.write(
-            f"dssl simulate: warning: the mixing does not contract over a period (rho_period = "
-            f"{rho:.6g} over {cfg['period']} rounds): the clients may never reach consensus\n"
         )
 
 

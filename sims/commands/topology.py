@@ -64,7 +64,8 @@ def add_arguments(parser) -> None:
         "--solver",
         default="auto",
         choices=SOLVERS,
-        help="dense eigen-decomposition or sparse ARPACK (auto: sparse above the dense size)",
+        help="dense eigen-decomposition or sparse (ARPACK; the ring and torus by their closed"
+        " forms; auto: sparse above the dense size)",
     )
     parser.add_argument(
         "--period",
@@ -340,8 +341,9 @@ def _sparse_checks(n: int, per_node: int, what: str) -> None:
 
 
 def _sparse_summary(args, n: int, seed: int) -> dict:
-    """The sparse summary (``theory.sparse_graphs``): λ₂, λ_N, λ with their residual bounds,
-    the stationary weights' range, |Ā|; no N × N array."""
+    """The sparse summary (``theory.sparse_graphs``): λ₂, λ_N, λ with their errors (ARPACK's
+    residual bounds; the rounding of the ring's and torus' closed forms), the stationary
+    weights' range, |Ā|; no N × N array."""
     from scipy.sparse.linalg import ArpackNoConvergence
 
     from theory import sparse_graphs
@@ -352,11 +354,14 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
     k = 1 + {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(
         args.graph, args.degree or 0
     )  # the most nonzeros of a row of W
-    _sparse_checks(n, 4 * k + 40, "the sparse spectral summary")
+    closed = args.graph in sparse_graphs.CLOSED_FORM_SPARSE
+    if closed:  # no ARPACK: memory only
+        _common.check_fits("n", n, 8 * (4 * k + 40) * n, what="the sparse spectral summary")
+    else:
+        _sparse_checks(n, 4 * k + 40, "the sparse spectral summary")
     adj = sparse_graphs.sparse_graph(
         args.graph, n, rows=args.rows, cols=args.cols, degree=args.degree, seed=seed
     )
-    closed = args.graph in sparse_graphs.CLOSED_FORM_SPARSE
     if closed:  # exact, where ARPACK cannot resolve a gap of order 1/N² at large N
         out = sparse_graphs.closed_form_spectrum(args.graph, n, rows=args.rows, cols=args.cols)
     else:
@@ -409,9 +414,8 @@ def _period_summary(args, n: int, seed: int) -> dict:
     """The period summary of a graph that is its own rule: ρ_P = ‖W_{P−1} ⋯ W_0 − J‖₂ over P
     rounds and ρ_P^{1/P} (``sims.core.mixing.rule_contraction``: dense where the matrices fit,
     ``svds`` with its residual bound otherwise)."""
-    import jax.random as jr
-
     from sims.core import mixing as mx
+    from sims.core.config import key_tree, round_key
     from theory import time_varying
 
     if args.graph == "static_exp":
@@ -419,7 +423,7 @@ def _period_summary(args, n: int, seed: int) -> dict:
     tau = len(time_varying.one_peer_offsets(n))
     _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary")
     rule = mx.graph_rule(args.graph, n, mixing=None)
-    key = jr.key(seed)
+    key = round_key(key_tree(seed)["root"])  # the matchings dssl simulate --seed draws
     dense = {"auto": None, "dense": True, "sparse": False}[args.solver]
     say = _common.progress(NAME, SPARSE_SECONDS_PER_NODE * n, f"N = {n}, period summary")
     say("the contraction over the period")

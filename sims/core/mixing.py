@@ -542,6 +542,27 @@ def graph_rule(
     return SparseGossip(*sparse_graphs.neighbour_lists(sparse_graphs.sparse_mixing(mixing, adj)))
 
 
+def _round_csr(rule: Any, n: int, key: Any, t: int) -> Any:
+    """Round t's W of ``rule`` with the run's key ``key``, a float64 CSR matrix, checked to be
+    N × N."""
+    import scipy.sparse
+
+    at_round = getattr(rule, "at_round", None)
+    if at_round is not None:
+        if key is None and not isinstance(rule, GossipCycle):
+            v.fail("key", "the run's JAX key for a random rule (its rounds are drawn from it)", key)
+        rule = at_round(key, jnp.asarray(t, jnp.int32))
+    if isinstance(rule, Gossip):
+        m = scipy.sparse.csr_matrix(np.asarray(rule.matrix, np.float64))
+    elif isinstance(rule, SparseGossip):
+        m = _csr(np.asarray(rule.index), np.asarray(rule.weights, np.float64))
+    else:
+        v.fail("rule", "a gossip rule of sims.core.mixing", type(rule).__name__)
+    if m.shape != (n, n):
+        v.fail("n", f"the rule's number of clients, {m.shape[0]}", n)
+    return m
+
+
 def round_matrix(rule: Any, n: int, *, key: Any = None, t: int = 0) -> np.ndarray:
     """The dense (N, N) float64 W by which ``rule`` (a gossip rule of this module) mixes round
     t with the run's key ``key`` (for checks and bounds at small N; :func:`check_fits`).
@@ -551,16 +572,7 @@ def round_matrix(rule: Any, n: int, *, key: Any = None, t: int = 0) -> np.ndarra
       [0.5, 0.0, 0.5, 0.0]
     """
     v.check_fits("n", n, 8 * n * n, what="the dense round matrix")
-    at_round = getattr(rule, "at_round", None)
-    if at_round is not None:
-        rule = at_round(key, jnp.asarray(t, jnp.int32))
-    if isinstance(rule, Gossip):
-        return np.asarray(rule.matrix, np.float64)
-    if isinstance(rule, SparseGossip):
-        m = _csr(np.asarray(rule.index), np.asarray(rule.weights, np.float64))
-        return m.toarray()
-    v.fail("rule", "a gossip rule of sims.core.mixing", type(rule).__name__)
-    raise AssertionError  # unreachable
+    return _round_csr(rule, n, key, t).toarray()
 
 
 class RuleContraction(NamedTuple):
@@ -574,6 +586,11 @@ class RuleContraction(NamedTuple):
     solver: str
 
 
+#: The most clients for which :func:`rule_contraction` multiplies the dense W_t by default
+#: (P products of N³: about 10¹¹ flops, a second or two, at P = 11)
+RULE_DENSE_MAX_N = 2048
+
+
 def rule_contraction(
     rule: Any, n: int, *, key: Any = None, period: int | None = None, dense: bool | None = None
 ) -> RuleContraction:
@@ -582,16 +599,18 @@ def rule_contraction(
     :mod:`theory.time_varying`), from the run's key ``key`` (a random rule's rounds).
 
     Args:
-      rule: a gossip rule of this module (a static W, or one that mixes by round).
+      rule: a gossip rule of this module (a static W, or one that mixes by round) on N clients.
       n: the number of clients N.
-      key: the run's key (:func:`sims.core.rounds.mixing_key` draws round t's matching from it).
+      key: the key the run's rounds hand the rule (:func:`sims.core.config.round_key`; a
+        random matching of round t is drawn from it, :func:`sims.core.rounds.mixing_key`);
+        needed by a random rule only.
       period: P; None: the rule's own (``rule.period`` of a :class:`GossipCycle`), 1 for a
         static rule, :math:`\lceil \log_2 N\rceil` for a random one.
       dense: the float64 product of the P dense W_t and its spectral norm
         (:func:`theory.time_varying.period_contraction`, error 0) when True; ``svds`` on the
-        product of the neighbour lists as a linear operator with its residual bound
-        (:func:`theory.sparse_graphs.product_contraction`) when False; None: dense while one W
-        is at most :data:`DENSE_GOSSIP_MAX_BYTES` and P + 4 of them fit the memory budget.
+        product of the sparse W_t as a linear operator with its residual bound
+        (:func:`theory.sparse_graphs.product_contraction`, N >= 3) when False; None: dense up
+        to :data:`RULE_DENSE_MAX_N` clients where P + 4 dense matrices fit the memory budget.
 
     Example:
       >>> rule_contraction(one_peer_exponential(8), 8)
@@ -600,30 +619,22 @@ def rule_contraction(
     from theory import sparse_graphs, time_varying
 
     n = v.integer(n, "n", lo=2)
-    at_round = getattr(rule, "at_round", None)
     if period is None:
         own = rule.period if isinstance(rule, GossipCycle) else None
-        period = own or (1 if at_round is None else len(time_varying.one_peer_offsets(n)))
+        random = hasattr(rule, "at_round") and own is None
+        period = own or (len(time_varying.one_peer_offsets(n)) if random else 1)
     period = v.integer(period, "period", lo=1)
     need = 8 * n * n * (period + 4)
     if dense is None:
-        dense = 8 * n * n <= DENSE_GOSSIP_MAX_BYTES and need <= v.memory_budget_bytes()
+        dense = n <= RULE_DENSE_MAX_N and need <= v.memory_budget_bytes()
     if v.boolean(dense, "dense"):
         v.check_fits("n", n, need, what="the dense period product")
         mats = np.stack([round_matrix(rule, n, key=key, t=t) for t in range(period)])
         pc = time_varying.period_contraction(mats)
         return RuleContraction(pc.rho, 0.0, period, pc.per_round, "dense")
-    mats = []
-    for t in range(period):
-        r = rule if at_round is None else at_round(key, jnp.asarray(t, jnp.int32))
-        if isinstance(r, Gossip):
-            mats.append(np.asarray(r.matrix, np.float64))
-        elif isinstance(r, SparseGossip):
-            index, weights = np.asarray(r.index), np.asarray(r.weights, np.float64)
-            mats.append(sparse_graphs.from_neighbour_lists(index, weights))
-        else:
-            v.fail("rule", "a gossip rule of sims.core.mixing", type(r).__name__)
-    est = sparse_graphs.product_contraction(mats)
+    if n < 3:
+        v.fail("n", ">= 3 for the sparse product (dense=True below)", n)
+    est = sparse_graphs.product_contraction([_round_csr(rule, n, key, t) for t in range(period)])
     return RuleContraction(est.value, est.error, period, est.value ** (1.0 / period), "sparse")
 
 

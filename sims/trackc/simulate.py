@@ -320,9 +320,9 @@ def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
     what the result reports of it (the graph, contraction, spectral gap, |Ā|); for a graph
     that is its own rule (one-peer exponential, static exponential, matchings) or a W above
     :data:`sims.core.mixing.DENSE_GOSSIP_MAX_BYTES`, the gossip rule value of
-    :func:`sims.core.mixing.graph_rule` instead, with no N × N array: its consensus
-    contraction over a period, ρ_P (:func:`sims.core.mixing.rule_contraction`, from the run's
-    key), in place of λ, spectral gap and |Ā| (null)."""
+    :func:`sims.core.mixing.graph_rule` instead, with no N × N array (λ, spectral gap and |Ā|
+    null); a graph that is its own rule reports its contraction over a period, ρ_P, instead
+    (:func:`_period_info`; null for every other graph)."""
     n = s.n_clients
     shape = dict(rows=s.rows, cols=s.cols, degree=s.degree, avg_degree=s.avg_degree, prob=s.prob)
     if mixing_file is None and (graph in mx.RULE_GRAPHS or 8 * n * n > mx.DENSE_GOSSIP_MAX_BYTES):
@@ -330,10 +330,9 @@ def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
             graph, n, mixing=rule, **shape, seed=s.seed, sizes=sizes,
             dense_max_bytes=mx.DENSE_GOSSIP_MAX_BYTES,
         )  # fmt: skip
-        rc = mx.rule_contraction(value, n, key=round_key(key_tree(s.seed)["root"]))
         info = {"graph": graph, "mixing": rule, "contraction": None, "spectral_gap": None,
-                "avg_connectivity": None, "period": rc.period, "rho_period": rc.rho,
-                "rho_period_error": rc.error, "rho_per_round": rc.per_round}  # fmt: skip
+                "avg_connectivity": None}  # fmt: skip
+        info |= _period_info(value if graph in mx.RULE_GRAPHS else None, n, s.seed)
         return value, info
     if mixing_file is not None:
         mixing = mixing_file
@@ -351,8 +350,19 @@ def _decl_mixing(s: SimulateSettings, sizes, graph, rule, mixing_file) -> tuple:
         "contraction": float(lam),
         "spectral_gap": float(gap),
         "avg_connectivity": float(spectral.avg_connectivity(adj)),
-    }
+    } | _period_info(None, n, s.seed)
     return mixing, info
+
+
+def _period_info(rule, n: int, seed: int) -> dict:
+    """The contraction over a period of a time-varying rule (``RULE_GRAPHS``' own rules:
+    :func:`sims.core.mixing.rule_contraction`, of the rounds this run's key draws), null for
+    any other W (its λ is ``contraction``)."""
+    keys = ("period", "rho_period", "rho_period_error", "rho_per_round")
+    if rule is None:
+        return dict.fromkeys(keys)
+    rc = mx.rule_contraction(rule, n, key=round_key(key_tree(seed)["root"]))
+    return dict(zip(keys, (rc.period, rc.rho, rc.error, rc.per_round), strict=True))
 
 
 def _train(config: EngineConfig, problem, root, mesh, *, lr: float, progress: bool):
