@@ -152,6 +152,12 @@ def test_closed_form_spectrum_at_a_size_arpack_cannot_resolve():
     with mpmath.workdps(40):
         exact = (1 + 2 * mpmath.cos(2 * mpmath.pi / 10**6)) / 3
         assert abs(mpmath.mpf(out["lambda2"].value) - exact) <= out["lambda2"].error
+        # the gap 1 − λ₂ = (4/3) sin²(π/N) and p = 1 − λ₂² to float64's rounding, not to the
+        # 1e-16 / 1.3e-11 of 1 − (the rounded λ₂)
+        gap = 4 * mpmath.sin(mpmath.pi / 10**6) ** 2 / 3
+        assert abs(out["spectral_gap"].value / gap - 1) < 1e-15
+        assert abs(out["p"].value / (1 - exact**2) - 1) < 1e-15
+        assert abs(out["spectral_gap"].value - gap) <= out["spectral_gap"].error
     with pytest.raises(ValueError, match="^graph: "):
         S.closed_form_spectrum("hypercube", 8)
     from theory.spectral_closed_forms import closed_form_extremes

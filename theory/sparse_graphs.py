@@ -290,7 +290,8 @@ def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
         ``scipy.sparse.linalg.ArpackNoConvergence`` is raised (a gap too small to resolve).
 
     Returns:
-      dict with ``lambda2``, ``lambda_min``, ``lambda`` (Estimates), ``pi`` (N,),
+      dict with ``lambda2``, ``lambda_min``, ``lambda``, ``spectral_gap`` :math:`1 - \lambda`
+      and ``p`` :math:`1 - \lambda^2` (Estimates), ``pi`` (N,),
       ``pi_residual`` :math:`\lVert W^\top \pi - \pi\rVert_2` and ``asymmetry``
       :math:`\lVert S - S^\top\rVert_F` (rounding of π; a reversible W with an exact π has 0):
       W's eigenvalues are S's to within it.
@@ -332,6 +333,8 @@ def spectrum(W: Any, *, pi: Any = None, maxiter: int | None = None) -> dict:
         "lambda2": lam2,
         "lambda_min": lmin,
         "lambda": lam,
+        "spectral_gap": Estimate(1.0 - lam.value, lam.error),
+        "p": Estimate(1.0 - lam.value**2, 2.0 * lam.value * lam.error + lam.error**2),
         "pi": pi,
         "pi_residual": res,
         "asymmetry": asym,
@@ -350,7 +353,9 @@ def closed_form_spectrum(
     ``cols`` as there) with the uniform, Metropolis or max-degree rule (one matrix on these
     regular graphs) from the exact
     :func:`theory.spectral_closed_forms.closed_form_extremes`, in O(1) time: each value rounded
-    from 30 digits, its error that rounding (at most half a unit in the last place); π uniform
+    from 30 digits, its error that rounding (at most half a unit in the last place; the gap
+    :math:`1 - \lambda` and :math:`p = 1 - \lambda^2` from the exact λ, so that they keep
+    their digits where the gap is of order :math:`1/N^2`); π uniform
     and ``pi_residual`` = ``asymmetry`` = 0 (the matrix is symmetric and doubly stochastic).
 
     Example:
@@ -373,12 +378,15 @@ def closed_form_spectrum(
         value = float(exact)
         return Estimate(value, float(abs(exact - sympy.Float(value, 30))) + 1e-29)
 
-    lam2, low = (rounded(e) for e in closed_form_extremes(graph, n=n, rows=rows, cols=cols))
-    lam = max((lam2, Estimate(abs(low.value), low.error)), key=lambda e: e.value)
+    two, low = closed_form_extremes(graph, n=n, rows=rows, cols=cols)
+    lam = two if sympy.N(two, 30) >= sympy.N(-low, 30) else -low
     return {
-        "lambda2": lam2,
-        "lambda_min": low,
-        "lambda": lam,
+        "lambda2": rounded(two),
+        "lambda_min": rounded(low),
+        "lambda": rounded(lam),
+        # from the exact λ: 1 − λ in float64 would keep only 1e-16 / gap of its digits
+        "spectral_gap": rounded(1 - lam),
+        "p": rounded(1 - lam**2),
         "pi": np.full(n, 1.0 / n),
         "pi_residual": 0.0,
         "asymmetry": 0.0,
