@@ -191,15 +191,25 @@ def test_client_uniformity_mc_within_standard_errors():
     assert np.all(np.abs(np.asarray(out["inter"]) - want_inter) < 5 * se)
     np.testing.assert_allclose(out["intra"], np.diag(np.asarray(out["inter"])))
     # one client pair at a time: the same numbers as all client pairs vmapped at once
-    n, m, pairs, zn = 3, 40, 4000, z / np.linalg.norm(z, axis=-1, keepdims=True)
     for i, j in ((0, 0), (0, 2), (2, 1)):
-        ka, kb = jr.split(jr.fold_in(jr.PRNGKey(3), i * n + j))
-        a = jr.randint(ka, (pairs,), 0, m)
-        b = jr.randint(kb, (pairs,), 0, m)
-        if i == j:
-            b = (a + 1 + jr.randint(kb, (pairs,), 0, m - 1)) % m
-        kern = np.exp(-2.0 * np.maximum(2 - 2 * np.sum(zn[i][a] * zn[j][b], axis=-1), 0))
-        np.testing.assert_allclose(out["inter"][i, j], -np.log(kern.mean()), rtol=1e-12)
+        want = _one_pair_estimate(z, jr.PRNGKey(3), i, j, 4000)
+        np.testing.assert_allclose(out["inter"][i, j], want, rtol=1e-12)
+
+
+def _one_pair_estimate(z, key, i: int, j: int, pairs: int) -> float:
+    """Û_ij of client_uniformity_mc recomputed in NumPy from its documented draws: pairs (a, b)
+    from fold_in(key, i·N + j), b ≠ a within one client."""
+    import jax.random as jr
+
+    n, m = z.shape[:2]
+    zn = z / np.linalg.norm(z, axis=-1, keepdims=True)
+    ka, kb = jr.split(jr.fold_in(key, i * n + j))
+    a = jr.randint(ka, (pairs,), 0, m)
+    b = jr.randint(kb, (pairs,), 0, m)
+    if i == j:
+        b = (a + 1 + jr.randint(kb, (pairs,), 0, m - 1)) % m
+    kern = np.exp(-2.0 * np.maximum(2 - 2 * np.sum(zn[i][a] * zn[j][b], axis=-1), 0))
+    return float(-np.log(kern.mean()))
 
 
 def test_client_uniformity_mc_in_blocks_of_rows():
@@ -219,15 +229,9 @@ def test_client_uniformity_mc_in_blocks_of_rows():
     whole = mt.client_uniformity_mc(jnp.asarray(z), key=jr.PRNGKey(9), pairs=pairs)  # one call
     for key in ("inter", "inter_se"):
         np.testing.assert_array_equal(out[key], whole[key])
-    zn = z / np.linalg.norm(z, axis=-1, keepdims=True)
     for i, j in ((0, 42), (41, 3), (42, 42), (42, 0)):
-        ka, kb = jr.split(jr.fold_in(jr.PRNGKey(9), i * n + j))
-        a = jr.randint(ka, (pairs,), 0, m)
-        b = jr.randint(kb, (pairs,), 0, m)
-        if i == j:
-            b = (a + 1 + jr.randint(kb, (pairs,), 0, m - 1)) % m
-        kern = np.exp(-2.0 * np.maximum(2 - 2 * np.sum(zn[i][a] * zn[j][b], axis=-1), 0))
-        np.testing.assert_allclose(out["inter"][i, j], -np.log(kern.mean()), rtol=1e-12)
+        want = _one_pair_estimate(z, jr.PRNGKey(9), i, j, pairs)
+        np.testing.assert_allclose(out["inter"][i, j], want, rtol=1e-12)
     with pytest.raises(TypeError, match="^on_rows: "):
         mt.client_uniformity_mc(jnp.asarray(z), key=jr.PRNGKey(9), pairs=pairs, on_rows=3)
 
