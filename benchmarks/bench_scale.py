@@ -176,8 +176,8 @@ def run_cell(name: str, n: int, a) -> dict:
         local_steps=a.local_steps, rounds=a.rounds, lr=0.01, dtype=a.dtype, metrics=a.metrics,
         clients_per_round=min(a.clients_per_round, n) if framework == "fl" else None,
         sampler=DATA[a.data](d),
-        # the server model where FedAvg samples S < N (with S = N every client trains)
-        server_model=name == "fl-server" and a.clients_per_round < n,
+        # one server model (S <= N clients train from it) or the engine's N copies
+        server_model=name == "fl-server",
     )  # fmt: skip
     # no (N, d, d) targets: the round reads them only through their (X̄, Q), handed to the
     # problem (make_problem's stats) and to each round
@@ -342,8 +342,8 @@ def markdown(doc: dict) -> str:
         )
     lines += [
         "",
-        "fl-server keeps one server model where S < N (at N = S every client trains and the "
-        "cell is the N-copy round). Wall seconds include waiting for a core on a shared "
+        "fl-server keeps one server model (at S = N every client trains from it), fl the "
+        "engine's N copies. Wall seconds include waiting for a core on a shared "
         "machine (see the load average); CPU seconds are user + system of the process. The "
         "DecL slope includes the dense W (N² entries), the N identity targets (N·d² entries) "
         "that make_problem validates, and the rows of every client's metrics. DecL one-peer: the "

@@ -36,8 +36,9 @@ def _both(keyed: bool, **kw):
 
 
 @pytest.mark.parametrize("keyed", [True, False])
-def test_server_model_equals_the_n_copy_round(keyed):
-    (full, tf), (server, ts) = _both(keyed)
+@pytest.mark.parametrize("s", [2, None], ids=["S=2", "S=N"])
+def test_server_model_equals_the_n_copy_round(keyed, s):
+    (full, tf), (server, ts) = _both(keyed, clients_per_round=s)
     assert np.asarray(server.params).shape == (1, 4, 16)
     # every client of the N-copy round holds the server model
     np.testing.assert_allclose(np.asarray(full.params), np.broadcast_to(server.params, (6, 4, 16)),
@@ -60,7 +61,6 @@ def test_server_model_loss_level():
     "kw",
     [
         dict(framework="decl"),
-        dict(clients_per_round=None),
         dict(persist_opt_state=True),
         dict(record_local=True),
         dict(method="mar"),

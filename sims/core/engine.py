@@ -327,7 +327,7 @@ def _applied(state: State, new_state: State, vals, finite, active, metrics: dict
 
 def server_model(config: EngineSettings) -> bool:
     """Whether rounds keep ONE server model instead of N client copies
-    (``config.server_model``; EngineConfig admits it only for FedAvg with S < N clients that
+    (``config.server_model``; EngineConfig admits it only for FedAvg with S <= N clients that
     keep no state between rounds: no persistent optimiser state, federated algorithm, MAR
     embeddings or recorded iterates)."""
     return bool(getattr(config, "server_model", False))

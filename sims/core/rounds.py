@@ -457,14 +457,14 @@ def one_round(
 
     The rule draws round t's participants ``active`` with ``key``; the trained clients ``who``
     are all N, or (``n_sampled`` S < N) the S participants, in client order; ``train(taken,
-    who) -> (models, outputs)`` trains them: with every client training, ``taken`` is
-    ``inputs`` itself; with S < N it is the rows ``who`` of ``inputs`` (a pytree with the clients
-    on a leading axis N; None leaves stay None), or ``take(inputs, who)`` where given (the
-    FedAvg server model: one row of parameters that every participant starts from), and the
-    ``outputs`` go back among the N clients, into ``fill(outputs)`` (the values of the
-    untrained; ``fill`` None: they stay the S rows of ``who``). ``take`` and ``fill`` are read
-    only when S < N. With S < N the models are mixed in one of two orders, each its caller's
-    own (they sum in a different order, so their floating-point bits differ):
+    who) -> (models, outputs)`` trains them: ``taken`` is ``take(inputs, who)`` where ``take``
+    is given (the FedAvg server model: one row of parameters that every participant starts
+    from), else ``inputs`` itself with every client training and with S < N the rows ``who``
+    of ``inputs`` (a pytree with the clients on a leading axis N; None leaves stay None); with
+    S < N the ``outputs`` go back among the N clients, into ``fill(outputs)`` (the values of
+    the untrained; ``fill`` None: they stay the S rows of ``who``), read only then. With S < N
+    the models are mixed in one of two orders, each its caller's own (they sum in a different
+    order, so their floating-point bits differ):
 
     * ``kept`` (N, ...) given (the round-start models): the trained models are put back among
       them first and the rule mixes all N, ``rule.mix(local, carry, active)`` (an untrained
@@ -490,7 +490,7 @@ def one_round(
     active = rule.participants(key, t, n, dtype)
     if n_sampled >= n:
         who = jnp.arange(n, dtype=jnp.int32)
-        local, trained = train(inputs, who)
+        local, trained = train(inputs if take is None else take(inputs, who), who)
         mixed, carry, glob = rule.mix(local, carry, active)
         return Round(active, who, local, trained, trained, mixed, carry, glob, rule)
     # FedAvg with S < N (Algorithm 1): only the S sampled clients train; their client indices

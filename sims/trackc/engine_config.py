@@ -140,8 +140,9 @@ class EngineConfig:
         problem holds no samples (memory for the models only). Not with ``population``.
       server_model: FedAvg rounds keep ONE server model instead of N identical client copies
         (``sims.core.engine.server_model``): memory and work per round of the S trained clients,
-        not N (FedAvg with clients_per_round < N whose clients keep no state: not with
-        ``persist_opt_state``, an algorithm, ``mar``'s embeddings or ``record_local``). The
+        not N copies of the round-start and mixed models (FedAvg, S <= N, whose clients keep no
+        state: not with ``persist_opt_state``, an algorithm, ``mar``'s embeddings or
+        ``record_local``). The
         state's params then have a leading axis of 1; the metrics are the same quantities,
         summed in another order.
     """
@@ -207,22 +208,21 @@ class EngineConfig:
                        self.sampler)  # fmt: skip
         if self.server_model:
             if not self.admits_server_model:
-                v.fail("server_model", "True only for framework fl with clients_per_round < "
-                       "n_clients and clients that keep no state (no persist_opt_state, "
-                       "algorithm, mar or record_local)", self.server_model)  # fmt: skip
+                v.fail("server_model", "True only for framework fl with clients that keep "
+                       "no state (no persist_opt_state, algorithm, mar or record_local)",
+                       self.server_model)  # fmt: skip
         check_population(self.method, self.population)
 
     @property
     def admits_server_model(self) -> bool:
-        """Whether ``server_model=True`` is admitted: FedAvg with clients_per_round < n_clients
-        and clients that keep no state between rounds (no persist_opt_state, federated
-        algorithm, MAR embeddings or recorded iterates)."""
+        """Whether ``server_model=True`` is admitted: FedAvg (any clients_per_round, all N
+        included) with clients that keep no state between rounds (no persist_opt_state,
+        federated algorithm, MAR embeddings or recorded iterates)."""
         stateless = not (
             self.persist_opt_state or self.record_local or self.client_algorithm is not None
             or methods.get(self.method).embeddings
         )  # fmt: skip
-        # the mixing rule trains fewer than N clients only in FedAvg with S < N
-        return self.n_sampled < self.n_clients and stateless
+        return isinstance(self.mixing_rule(), FedAvg) and stateless
 
     @property
     def loss_method(self) -> methods.Method:

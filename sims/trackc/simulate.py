@@ -592,9 +592,9 @@ def simulate(
     if settings.lr is None:
         config = dataclasses.replace(config, lr=default_lr(summary.lam_max))
     if mesh is None and config.admits_server_model:
-        # FedAvg with S < N: one server model, not N identical copies (the same models to
-        # float rounding, tests/test_server_model.py); the round's work and metrics are the S
-        # trained clients', and the N clients' models below are that one model
+        # FedAvg: one server model, not N identical copies (the same models to float
+        # rounding, tests/test_server_model.py); the round's work and metrics are the S
+        # trained clients' (all N where S = N), and the N clients' models below are that one
         config = dataclasses.replace(config, server_model=True)
     problem = make_problem(
         config, targets, stats=None if config.population else (summary.mean, summary.spread),
