@@ -137,7 +137,10 @@ CLI = [
     (["topology", "--n-clients", "x"], "n-clients"),
     (["topology", "--n-clients", "1.5"], "n-clients"),
     (["topology", "--n-clients", "nan"], "n-clients"),
-    (["topology", "--n-clients", "10000000"], "n-clients"),
+    (
+        ["topology", "--graph", "random_regular", "--degree", "3", "--n-clients", "10000000"],
+        "n-clients",
+    ),  # fmt: skip
     (["topology", "--graph", "nope"], "graph"),
     (["topology", "--mixing", "nope"], "mixing"),
     (["topology", "--graph", "ring", "--rows", "3"], "rows"),

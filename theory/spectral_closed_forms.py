@@ -163,9 +163,11 @@ def closed_form_extremes(
 
     * ring: :math:`\lambda_2 = (1 + 2\cos(2\pi/n))/3`,
       :math:`\lambda_N = (1 + 2\cos(2\pi\lfloor n/2\rfloor/n))/3`;
-    * torus rows×cols: :math:`\lambda_2 = (3 + 2\cos(2\pi/m))/5`, :math:`m = \max(\text{rows},
-      \text{cols})`, :math:`\lambda_N = (1 + 2\cos(2\pi\lfloor r/2\rfloor/r) +
-      2\cos(2\pi\lfloor c/2\rfloor/c))/5` (each cosine at its smallest).
+    * torus r × c: :math:`\lambda_2 = (3 + 2\cos(2\pi/m))/5` with
+      :math:`m = \max(r, c)`, and
+      :math:`\lambda_N = (1 + 2\cos\theta_r + 2\cos\theta_c)/5` with
+      :math:`\theta_r = 2\pi\lfloor r/2\rfloor/r` and :math:`\theta_c` alike (each cosine at
+      its smallest).
 
     The uniform, Metropolis and max-degree rules give these matrices on both (regular) graphs.
 
