@@ -178,12 +178,13 @@ def closed_form_extremes(
     graph = v.choice(graph, "graph", ("ring", "torus"))
     if graph == "ring":
         n = _int(n, "n", 3)
-        return (1 + 2 * sp.cos(2 * sp.pi / n)) / 3, (1 + 2 * sp.cos(2 * sp.pi * (n // 2) / n)) / 3
+        # closed_form_lambda's λ of the ring and torus is their λ₂
+        return closed_form_lambda("ring", n=n), (1 + 2 * sp.cos(2 * sp.pi * (n // 2) / n)) / 3
     r, c = _int(rows, "rows", 3), _int(cols, "cols", 3)
     if n is not None and _int(n, "n", 9) != r * c:
         v.fail("n", f"rows * cols = {r * c} for the torus (or None)", n)
     low = (1 + 2 * sp.cos(2 * sp.pi * (r // 2) / r) + 2 * sp.cos(2 * sp.pi * (c // 2) / c)) / 5
-    return (3 + 2 * sp.cos(2 * sp.pi / max(r, c))) / 5, low
+    return closed_form_lambda("torus", rows=r, cols=c), low
 
 
 def closed_form_effective_neighbours(eigs, gamma) -> sp.Expr:

@@ -333,11 +333,13 @@ ARPACK_MAXITER = 20_000
 SPARSE_SECONDS_PER_NODE = 1e-3
 
 
-def _sparse_checks(n: int, per_node: int, what: str) -> None:
-    """Refuse a sparse summary past the memory or the time budget before building anything:
-    ``per_node`` float64 numbers per node (the lists, their copies, ARPACK's work vectors)."""
+def _sparse_checks(n: int, per_node: int, what: str, *, timed: bool = True) -> None:
+    """Refuse a sparse summary past the memory or (``timed``: ARPACK runs) the time budget
+    before building anything: ``per_node`` float64 numbers per node (the lists, their copies,
+    ARPACK's work vectors)."""
     _common.check_fits("n", n, 8 * per_node * n, what=what)
-    v.check_time("n", n, SPARSE_SECONDS_PER_NODE * n, what=what)
+    if timed:
+        v.check_time("n", n, SPARSE_SECONDS_PER_NODE * n, what=what)
 
 
 def _sparse_summary(args, n: int, seed: int) -> dict:
@@ -354,11 +356,8 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
     k = 1 + {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(
         args.graph, args.degree or 0
     )  # the most nonzeros of a row of W
-    closed = args.graph in sparse_graphs.CLOSED_FORM_SPARSE
-    if closed:  # no ARPACK: memory only
-        _common.check_fits("n", n, 8 * (4 * k + 40) * n, what="the sparse spectral summary")
-    else:
-        _sparse_checks(n, 4 * k + 40, "the sparse spectral summary")
+    closed = args.graph in sparse_graphs.CLOSED_FORM_SPARSE  # no ARPACK: no time check
+    _sparse_checks(n, 4 * k + 40, "the sparse spectral summary", timed=not closed)
     adj = sparse_graphs.sparse_graph(
         args.graph, n, rows=args.rows, cols=args.cols, degree=args.degree, seed=seed
     )

@@ -142,9 +142,8 @@ class EngineConfig:
         (``sims.core.engine.server_model``): memory and work per round of the S trained clients,
         not N copies of the round-start and mixed models (FedAvg, S <= N, whose clients keep no
         state: not with ``persist_opt_state``, an algorithm, ``mar``'s embeddings or
-        ``record_local``). The
-        state's params then have a leading axis of 1; the metrics are the same quantities,
-        summed in another order.
+        ``record_local``). The state's params then have a leading axis of 1; the metrics are
+        the same quantities, summed in another order.
     """
 
     method: str = "mim"
