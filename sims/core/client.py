@@ -110,9 +110,10 @@ def make_local_update(config: EngineSettings) -> Callable:
     ``jax.value_and_grad`` of the others. Population mode: the full-batch gradient of
     :func:`population_loss` with the client's :math:`X_i`.
 
-    Keyed data (``config.sampler`` given, no samples ``x``): step s draws its B samples
-    ``config.sampler(batch_key(k_rows, t, i, s), i, B, dtype)`` inside the step
-    (:func:`sims.core.rounds.batch_key`), so the run holds models and no data.
+    Keyed data (``config.sampler`` given, no samples ``x``): step s trains on the B samples
+    ``config.sampler(batch_key(k_rows, t, i, s), i, B, dtype)``
+    (:func:`sims.core.rounds.batch_key`), the E steps' minibatches drawn inside the round
+    before the client's first step, so the run holds models and no data.
     """
     E, b = config.local_steps, config.batch
     dt = float_dtype(config)
@@ -152,10 +153,16 @@ def make_local_update(config: EngineSettings) -> Callable:
         # XLA transpose them to step-major order (measured: a quarter of the quick setting's
         # round); from the shared (N·M, d) rows when given: a plain row gather, not a
         # per-client one
+        if keyed:
+            # the E minibatches drawn at once, before the steps: drawn inside a step, the
+            # draw was fused into each of its consumers (the views, the loss, the gradient)
+            # and computed up to four times (XLA's optimised HLO of the DecL one-peer round)
+            drawn = jax.vmap(lambda k: sampler(k, client.index, b, dt))(rows)
+            rows = jnp.arange(E, dtype=jnp.int32)
         params, opt_state, vals, zs, rec, algo = rounds.local_train(
             vg, opt, params, opt_state, rows, keys,
             batch_of=(
-                (lambda k: sampler(k, client.index, b, dt))
+                (lambda s: drawn[s])
                 if keyed
                 else _gather(config.population, client.x, data)
             ),
@@ -200,7 +207,9 @@ def client_bytes(config: EngineSettings) -> int:
     else:
         work += b * d + 3 * b * d + b * d  # the step's batch, views and mask, mask words
         if getattr(config, "sampler", None) is not None:
-            work += 3 * b * d  # the keyed draw: noise, offsets and the sample before its cast
+            # the E keyed minibatches drawn before the steps, and the draw's noise, offsets
+            # and samples before their cast
+            work += 4 * E * b * d
         if method.embeddings:
             work += 4 * b * b + 4 * b * config.c
     if config.record_local:
