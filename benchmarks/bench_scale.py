@@ -23,13 +23,16 @@ targets: the problem carries no (N, d, d) array, only the statistics of identity
 population gradients reads of them. Metrics level ``--metrics``.
 
 ``--devices K`` (K > 1): on a CPU, K XLA devices (one per core:
-``--xla_force_host_platform_device_count``) split the clients (``make_round(config, mesh)``,
-the problem placed by ``sims.core.sharding.shard_clients``): each device trains the clients it
-holds, and the mixing gathers the neighbours' rows across them. The ``fl-server`` cells keep one
-device (the server-model round runs on one).
+``--xla_force_host_platform_device_count``) split the clients (``make_engine(config, mesh)``
+places the problem with ``sims.core.sharding.shard_clients``): each device trains the clients
+it holds, and the mixing gathers the neighbours' rows across them. The ``fl-server`` cells keep
+one device (the server-model round runs on one).
 
-Each (framework, N) runs in a fresh process: seconds per round (best of ``--rounds`` jitted
-rounds after a warm-up round that compiles), the process's peak RSS after them, its RSS after
+The rounds run as a user runs them: ``sims.core.engine.make_engine(config, mesh,
+compiler_options=sims.core.environ.long_run_options())``, its ``chunks`` of one round each (the
+models donated). Each (framework, N) runs in a fresh process: seconds per round (best of
+``--rounds`` rounds after a first one that also initialises and compiles), the process's peak
+RSS after them, its RSS after
 the imports (the baseline), and the bytes N·c·d·(dtype size) of one stack of models. The
 machine (CPU model, cores, load average) is recorded beside the numbers.
 
@@ -157,14 +160,15 @@ def run_cell(name: str, n: int, a) -> dict:
     """One cell, in this process: build, compile, time ``a.rounds`` rounds. ``name``: fl,
     fl-server or decl."""
     import jax
+    import jax.random as jr
     import numpy as np
     from timing import identity_stats
 
     from sims.core.client import auto_client_chunk
-    from sims.core.config import key_tree
-    from sims.core.engine import consuming_scan, make_round
+    from sims.core.engine import make_engine
+    from sims.core.environ import long_run_options
     from sims.core.problem import make_problem
-    from sims.core.sharding import client_mesh, shard_clients
+    from sims.core.sharding import client_mesh
     from sims.trackc.engine_config import EngineConfig
 
     base_rss = _rss_bytes()
@@ -173,7 +177,8 @@ def run_cell(name: str, n: int, a) -> dict:
     d = a.d
     config = EngineConfig(
         method=a.method, framework=framework, n_clients=n, d=d, c=a.c, batch=a.batch,
-        local_steps=a.local_steps, rounds=a.rounds, lr=0.01, dtype=a.dtype, metrics=a.metrics,
+        local_steps=a.local_steps, rounds=a.rounds + 1, lr=0.01, dtype=a.dtype,
+        metrics=a.metrics,
         clients_per_round=min(a.clients_per_round, n) if framework == "fl" else None,
         sampler=DATA[a.data](d),
         # one server model (S <= N clients train from it) or the engine's N copies
@@ -190,28 +195,23 @@ def run_cell(name: str, n: int, a) -> dict:
         if len(jax.devices()) < a.devices:
             raise SystemExit(f"--devices: at most the {len(jax.devices())} devices present")
         mesh = client_mesh(jax.devices()[: a.devices])
-        problem = shard_clients(problem, mesh)
-    init, round_step = make_round(config, mesh)
-    # one round as the engine's runs compile it (sims.core.engine.consuming_scan: a scan of
-    # rounds, here one, the models donated)
-    consume = consuming_scan(round_step)
-
-    def step(state, problem, stats):
-        state, trace = consume(state.params, state._replace(params=None), problem, stats, 1)
-        return state, jax.tree.map(lambda a: a[0], trace)
-
-    state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
+    # the rounds as a user runs them: make_engine's chunks of one round each (the models
+    # donated; the problem placed on the mesh), compiled with long_run_options (on a CPU,
+    # XLA's newer fusion code generator); the first chunk also initialises and compiles
+    engine = make_engine(config, mesh, compiler_options=long_run_options())
+    chunks = engine.chunks(problem, key=jr.key(0), chunk=1)
     t0 = time.perf_counter()
-    state, _ = step(state, problem, stats)
+    state, _ = next(chunks)
     jax.block_until_ready(state.params)
     first = time.perf_counter() - t0
     times, cpu = [], []
     for _ in range(a.rounds):
         t0, c0 = time.perf_counter(), time.process_time()
-        state, metrics = step(state, problem, stats)
+        state, trace = next(chunks)
         jax.block_until_ready(state.params)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+    metrics = jax.tree.map(lambda x: x[0], trace)
     assert bool(np.isfinite(np.asarray(metrics["loss_global"])))
     isz = np.dtype(dt).itemsize
     return {

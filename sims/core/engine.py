@@ -596,7 +596,9 @@ def make_round(
     return _make_init(config), round_step
 
 
-def make_engine(config: EngineSettings, mesh=None) -> Engine:
+def make_engine(
+    config: EngineSettings, mesh=None, *, compiler_options: Mapping[str, Any] | None = None
+) -> Engine:
     """``Engine(config, init, round_step, run, scan, chunks)`` of one configuration.
 
     ``mesh``: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.core.sharding.client_mesh`) to
@@ -617,6 +619,13 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
       after each; a truthy return value stops there (the state and trace of the rounds done
       are returned). The result does not depend on ``chunk``: every key depends only on (seed,
       round, client, step), and each round is the same compiled computation.
+    * ``compiler_options``: XLA options for the engine's programs, as :func:`sweep`'s (added
+      to :func:`sims.core.environ.bounded_compile_options`, the caller's winning). For a run
+      much longer than its compilation pass :func:`sims.core.environ.long_run_options` (on a
+      CPU, XLA's newer fusion code generator), as ``benchmarks/bench_scale.py`` does: with
+      the bounded options alone (the older generator) the DecL one-peer round of 10⁴
+      clients took 2.64 s, with XLA's default options (the newer one) 1.94 s (2 cores,
+      2026-11-28).
     * ``chunks(problem, *, key, chunk)``: a generator of ``(state, trace_of_the_chunk)``, for
       callers that stop between chunks (Ctrl-C, a progress bar). Each chunk's scan consumes
       the models of the state it starts from (donated, so that XLA may write the rounds'
@@ -638,7 +647,8 @@ def make_engine(config: EngineSettings, mesh=None) -> Engine:
       (2,)
     """
     init, round_step = make_round(config, mesh)
-    options = bounded_compile_options() or None
+    given = compiler_options_of(compiler_options_key(compiler_options) or ())
+    options = {**bounded_compile_options(), **given} or None  # the caller's win
     init_j = jax.jit(
         lambda problem, key, params: init(problem, key=key, params=params),
         compiler_options=options,
