@@ -110,6 +110,20 @@ def test_client_batches_do_not_depend_on_n_or_chunking():
     np.testing.assert_allclose(chunked, large, rtol=1e-13, atol=1e-15)
 
 
+def test_minibatches_drawn_before_the_steps_or_in_each_are_the_same(monkeypatch):
+    """A client draws its round's E minibatches before its first step (sims.core.client.
+    predraws) or, above PREDRAW_MAX_BYTES, each step its own: the same samples, so the same
+    local iterates."""
+    from sims.core import client
+
+    sampler = _Shifted(d=7)
+    assert client.predraws(_config(4, sampler))
+    before = _first_round_iterates(4, sampler)
+    monkeypatch.setattr(client, "PREDRAW_MAX_BYTES", 0)
+    assert not client.predraws(_config(4, sampler))
+    np.testing.assert_allclose(_first_round_iterates(4, sampler), before, rtol=1e-13, atol=1e-15)
+
+
 def test_engine_local_steps_match_a_plain_loop():
     # the oracle: one client's E SGD steps without jit, its batch drawn from
     # batch_key(sampling stream, t, i, s) and its views from loss_key(masks stream, t, i, s)

@@ -91,6 +91,35 @@ class RoundInput(NamedTuple):
     shared: Any = ()
 
 
+#: Bytes of one client's E keyed minibatches up to which they are drawn together, before its
+#: first step (:func:`predraws`); above it each step draws its own, holding B·d samples
+#: instead of E·B·d. At 64 MiB: E = 5 steps of B = 256 samples up to d = 6,553 in float64.
+PREDRAW_MAX_BYTES = 64 << 20
+
+
+def predraws(config: EngineSettings) -> bool:
+    """Whether a client with keyed data (``config.sampler``) draws the E minibatches of its
+    round at once, before its first step: when their E·B·d samples take at most
+    :data:`PREDRAW_MAX_BYTES`. Drawn inside a step, XLA fused the draw into each of its
+    consumers and computed it up to four times (the optimised HLO of ``bench_scale.py``'s
+    one-peer round; docs/performance.md). Either way the samples are the same numbers.
+
+    >>> from sims.data.paper_model import KeyedPaperSampler
+    >>> from sims.trackc.engine_config import EngineConfig
+    >>> from theory.datamodel import DataModel
+    >>> s = KeyedPaperSampler(DataModel(d=64, n_clients=4))
+    >>> cfg = dict(n_clients=4, d=64, c=4, batch=32, sampler=s)
+    >>> predraws(EngineConfig(**cfg, local_steps=5))
+    True
+    >>> predraws(EngineConfig(**cfg, local_steps=10**5))  # 1.6 GB of samples per client
+    False
+    """
+    if getattr(config, "sampler", None) is None or config.population:
+        return False
+    isz = jnp.dtype(float_dtype(config)).itemsize
+    return config.local_steps * config.batch * config.d * isz <= PREDRAW_MAX_BYTES
+
+
 def make_local_update(config: EngineSettings) -> Callable:
     r"""The local update of ONE client (unbatched; the engine ``vmap``s it over clients).
 
@@ -112,8 +141,9 @@ def make_local_update(config: EngineSettings) -> Callable:
 
     Keyed data (``config.sampler`` given, no samples ``x``): step s trains on the B samples
     ``config.sampler(batch_key(k_rows, t, i, s), i, B, dtype)``
-    (:func:`sims.core.rounds.batch_key`), the E steps' minibatches drawn inside the round
-    before the client's first step, so the run holds models and no data.
+    (:func:`sims.core.rounds.batch_key`), drawn inside the round (the E steps' minibatches
+    before the client's first step where they are small: :func:`predraws`), so the run holds
+    models and no data.
     """
     E, b = config.local_steps, config.batch
     dt = float_dtype(config)
@@ -124,6 +154,7 @@ def make_local_update(config: EngineSettings) -> Callable:
     alg = config.client_algorithm
     sampler = getattr(config, "sampler", None)
     keyed = sampler is not None and not config.population
+    predraw = predraws(config)
 
     def local_update(client: ClientInput, shared: RoundInput, data=None):
         params, opt_state = client.params, client.opt_state
@@ -153,19 +184,14 @@ def make_local_update(config: EngineSettings) -> Callable:
         # XLA transpose them to step-major order (measured: a quarter of the quick setting's
         # round); from the shared (N·M, d) rows when given: a plain row gather, not a
         # per-client one
-        if keyed:
-            # the E minibatches drawn at once, before the steps: drawn inside a step, the
-            # draw was fused into each of its consumers (the views, the loss, the gradient)
-            # and computed up to four times (XLA's optimised HLO of the DecL one-peer round)
-            drawn = jax.vmap(lambda k: sampler(k, client.index, b, dt))(rows)
-            rows = jnp.arange(E, dtype=jnp.int32)
+        draw = lambda k: sampler(k, client.index, b, dt)  # noqa: E731
+        batch_of = draw if keyed else _gather(config.population, client.x, data)
+        if predraw:  # the E minibatches at once, before the steps (predraws)
+            drawn = jax.vmap(draw)(rows)
+            rows, batch_of = jnp.arange(E, dtype=jnp.int32), lambda s: drawn[s]
         params, opt_state, vals, zs, rec, algo = rounds.local_train(
             vg, opt, params, opt_state, rows, keys,
-            batch_of=(
-                (lambda s: drawn[s])
-                if keyed
-                else _gather(config.population, client.x, data)
-            ),
+            batch_of=batch_of,
             scale=None if config.lr_scale is None else shared.scale,
             record=(lambda p, g: (encoder(p), encoder(g))) if record else None,
             algorithm=alg, state=client.algo, shared=shared.shared,
@@ -207,9 +233,10 @@ def client_bytes(config: EngineSettings) -> int:
     else:
         work += b * d + 3 * b * d + b * d  # the step's batch, views and mask, mask words
         if getattr(config, "sampler", None) is not None:
-            # the E keyed minibatches drawn before the steps, and the draw's noise, offsets
-            # and samples before their cast
-            work += 4 * E * b * d
+            # the keyed draw's noise, offsets and samples before their cast, of the E
+            # minibatches drawn before the steps (predraws) or of the step's one, and the
+            # E drawn minibatches
+            work += (4 * E if predraws(config) else 3) * b * d
         if method.embeddings:
             work += 4 * b * b + 4 * b * config.c
     if config.record_local:
