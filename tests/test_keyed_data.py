@@ -110,18 +110,36 @@ def test_client_batches_do_not_depend_on_n_or_chunking():
     np.testing.assert_allclose(chunked, large, rtol=1e-13, atol=1e-15)
 
 
-def test_minibatches_drawn_before_the_steps_or_in_each_are_the_same(monkeypatch):
+@pytest.mark.parametrize("kw", [{}, {"dtype": "float32"}, {"framework": "fl"}])
+def test_minibatches_drawn_before_the_steps_or_in_each_are_the_same(monkeypatch, kw):
     """A client draws its round's E minibatches before its first step (sims.core.client.
     predraws) or, above PREDRAW_MAX_BYTES, each step its own: the same samples, so the same
-    local iterates."""
+    local iterates (float64 and float32, DecL and FedAvg)."""
     from sims.core import client
 
     sampler = _Shifted(d=7)
-    assert client.predraws(_config(4, sampler))
-    before = _first_round_iterates(4, sampler)
+    assert client.predraws(_config(4, sampler, **kw))
+    before = _first_round_iterates(4, sampler, **kw)
     monkeypatch.setattr(client, "PREDRAW_MAX_BYTES", 0)
-    assert not client.predraws(_config(4, sampler))
-    np.testing.assert_allclose(_first_round_iterates(4, sampler), before, rtol=1e-13, atol=1e-15)
+    assert not client.predraws(_config(4, sampler, **kw))
+    after = _first_round_iterates(4, sampler, **kw)
+    # the same samples and operations; in float32 XLA fuses the products otherwise and two of
+    # the 336 entries differed by one ulp of the iterates' scale (3.7e-9 against entries of
+    # 0.07), hence atol 1e-7 there; a sample that differed would move them by lr·|g| ~ 1e-3
+    f32 = kw.get("dtype") == "float32"
+    np.testing.assert_allclose(
+        after, before, rtol=1e-6 if f32 else 1e-13, atol=1e-7 if f32 else 1e-15
+    )
+
+
+def test_client_bytes_needs_no_x64_mode():
+    """The working-set estimate reads the dtype's size from its name: a float64 configuration
+    is sized while JAX's x64 mode is off (the chunking of a run is planned before it)."""
+    from sims.core.client import auto_client_chunk, client_bytes
+
+    cfg = _config(4, _Shifted(d=7))
+    with jax.enable_x64(False):
+        assert client_bytes(cfg) > 0 and auto_client_chunk(cfg) >= 1
 
 
 def test_engine_local_steps_match_a_plain_loop():

@@ -116,8 +116,13 @@ def predraws(config: EngineSettings) -> bool:
     """
     if getattr(config, "sampler", None) is None or config.population:
         return False
-    isz = jnp.dtype(float_dtype(config)).itemsize
-    return config.local_steps * config.batch * config.d * isz <= PREDRAW_MAX_BYTES
+    total = config.local_steps * config.batch * config.d * _float_bytes(config)
+    return total <= PREDRAW_MAX_BYTES
+
+
+def _float_bytes(config: EngineSettings) -> int:
+    """Bytes of one float of the run's dtype (read from its name: no x64 mode needed)."""
+    return 8 if config.dtype == "float64" else 4
 
 
 def make_local_update(config: EngineSettings) -> Callable:
@@ -180,10 +185,11 @@ def make_local_update(config: EngineSettings) -> Callable:
                 val, g, z = method.value_and_grad(p, batch, ctx, key=key)
                 return val, g, zeros_z if z is None else z
 
-        # the step's minibatch gathered inside the step: gathering all E batches first made
-        # XLA transpose them to step-major order (measured: a quarter of the quick setting's
-        # round); from the shared (N·M, d) rows when given: a plain row gather, not a
-        # per-client one
+        # a materialised step's minibatch is gathered inside the step: gathering all E batches
+        # first made XLA transpose them to step-major order (measured: a quarter of the quick
+        # setting's round); from the shared (N·M, d) rows when given: a plain row gather, not
+        # a per-client one. Keyed minibatches drawn before the steps are read by index
+        # (drawn[s]) for the same reason, not scanned over
         draw = lambda k: sampler(k, client.index, b, dt)  # noqa: E731
         batch_of = draw if keyed else _gather(config.population, client.x, data)
         if predraw:  # the E minibatches at once, before the steps (predraws)
@@ -217,13 +223,15 @@ def client_bytes(config: EngineSettings) -> int:
     gathers its own), the two views and the mask of a step (:math:`3\cdot B\cdot d`, plus
     :math:`B\cdot d` 32-bit mask words), parameters, gradients, optimiser state and the mixed
     copy (:math:`\approx 8\cdot p` with :math:`p = c\cdot d`, or :math:`2c\cdot d` for
-    mim-recon), per-step records if
-    ``record_local``, and the d×d gradient temporaries of population mode. An upper estimate; it
+    mim-recon), with keyed data the draw (:math:`4\cdot E\cdot B\cdot d` where the E
+    minibatches are drawn before the steps, :func:`predraws`, else :math:`3\cdot B\cdot d`),
+    per-step records if ``record_local``, and the d×d gradient temporaries of population
+    mode. An upper estimate; it
     is what :func:`auto_client_chunk` divides the memory budget by, so changing it changes the
     chunk size of large runs and with it their float32 rounding (see
     :func:`sims.core.rounds.map_clients`).
     """
-    isz = 8 if config.dtype == "float64" else 4
+    isz = _float_bytes(config)
     d, c, E, b = config.d, config.c, config.local_steps, config.batch
     method = config.loss_method
     p = c * d * (2 if method.decoder else 1)

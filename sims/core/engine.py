@@ -624,8 +624,8 @@ def make_engine(
       much longer than its compilation pass :func:`sims.core.environ.long_run_options` (on a
       CPU, XLA's newer fusion code generator), as ``benchmarks/bench_scale.py`` does: with
       the bounded options alone (the older generator) the DecL one-peer round of 10⁴
-      clients took 2.64 s, with XLA's default options (the newer one) 1.94 s (2 cores,
-      2026-11-28).
+      clients took 2.64 s, with XLA's default options (the newer one, LLVM level 2) 1.94 s
+      (2 cores, 2026-11-28, before its keyed draws moved out of the steps).
     * ``chunks(problem, *, key, chunk)``: a generator of ``(state, trace_of_the_chunk)``, for
       callers that stop between chunks (Ctrl-C, a progress bar). Each chunk's scan consumes
       the models of the state it starts from (donated, so that XLA may write the rounds'
