@@ -647,8 +647,7 @@ def make_engine(
       (2,)
     """
     init, round_step = make_round(config, mesh)
-    given = compiler_options_of(compiler_options_key(compiler_options) or ())
-    options = {**bounded_compile_options(), **given} or None  # the caller's win
+    options = _over_bounded(compiler_options) or None
     init_j = jax.jit(
         lambda problem, key, params: init(problem, key=key, params=params),
         compiler_options=options,
@@ -707,6 +706,14 @@ def consuming_scan(round_step: Callable, options: Mapping[str, Any] | None = Non
 def _scan_rounds(round_step: Callable, state, problem, stats, length: int):
     """``length`` rounds of ``round_step`` from ``state`` as one ``lax.scan``."""
     return lax.scan(lambda s, _: round_step(s, problem, stats), state, None, length=length)
+
+
+def _over_bounded(compiler_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The caller's ``compiler_options`` (checked: :func:`sims.core.environ.compiler_options_key`)
+    added to :func:`sims.core.environ.bounded_compile_options`, the caller's winning: what
+    :func:`make_engine` and :func:`sweep` compile with."""
+    given = compiler_options_of(compiler_options_key(compiler_options) or ())
+    return {**bounded_compile_options(), **given}
 
 
 def seed_keys(seeds) -> Array:
@@ -793,8 +800,7 @@ def sweep_call(
         axes = jax.tree.map(lambda _: 0, problems)
     axes = Problem(*[None if a is None else a for a in axes])
     bs = None if batch_size is None else v.integer(batch_size, "batch_size", lo=1)
-    given = compiler_options_of(compiler_options_key(compiler_options) or ())
-    options = compiler_options_key({**bounded_compile_options(), **given})  # the caller's win
+    options = compiler_options_key(_over_bounded(compiler_options))
     swept = Problem(*[f if a == 0 else None for f, a in zip(problems, axes, strict=True)])
     shared = Problem(*[None if a == 0 else f for f, a in zip(problems, axes, strict=True)])
     fn = _sweep_function(config, bs, options)
