@@ -3,7 +3,8 @@ the verification report and the ``dssl`` command line. Uses :mod:`theory` for ev
 form it is checked against; :mod:`theory` never imports this package.
 
 The plug-in API for users' own losses, data and mixing matrices is :func:`sims.run` (with
-:func:`sims.partition` for label-skewed splits of users' labelled data, and the mixing rules
+:func:`sims.partition` for label-skewed splits of users' labelled data, :class:`sims.KeyedData` for
+data drawn from keys inside the round, and the mixing rules
 :func:`sims.fedavg`, :func:`sims.gossip`, :func:`sims.push_sum`); see
 :mod:`sims.core.trainer` and :mod:`sims.core.mixing`. The claims table of ``dssl verify``
 with the user's own mixing matrix is :func:`sims.verify` (:func:`sims.api.verify`). They are
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 __all__ = [
     "run",
+    "KeyedData",
     "partition",
     "Result",
     "check_mixing",

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from sims.core.mixing import check_mixing, fedavg, gossip, push_sum
-from sims.core.trainer import DivergenceWarning, Result, partition, run
+from sims.core.trainer import DivergenceWarning, KeyedData, Result, partition, run
 from theory import _validate as v
 from theory import claims as cl
 
 __all__ = [
     "run",
+    "KeyedData",
     "partition",
     "Result",
     "check_mixing",

@@ -187,6 +187,10 @@ def loss(w, batch, *, key):
     noise = 0.01 * jr.normal(key, y.shape)  # the per-client, per-step key matters
     return 0.5 * jnp.mean((x @ w - y - noise) ** 2)
 
+def sample(key, i, b):  # keyed data: client i's minibatch from its key
+    x = jr.normal(key, (b, 3)) + 0.1 * i.astype(jnp.float64)
+    return x, x @ jnp.array([1.0, -2.0, 0.5])
+
 ring = topology.mixing_matrix("uniform", topology.make_graph("ring", n))
 A = np.roll(np.eye(n), 1, axis=0) * 0.5 + np.eye(n) * 0.5  # column-stochastic, directed ring
 cases = {
@@ -197,13 +201,18 @@ cases = {
     "push-sum": dict(mixing=("push-sum", A)),
     "gossip, chunk 1": dict(mixing=ring, chunk=1),
     "one-peer exponential": dict(mixing=one_peer_exponential(n)),
+    "keyed data, one-peer exponential": dict(
+        mixing=one_peer_exponential(n), data=api.KeyedData(sample, n)),
+    "keyed data, fedavg S=4, chunk 1": dict(
+        mixing="fedavg", clients_per_round=4, chunk=1, data=api.KeyedData(sample, n)),
 }
 worst = 0.0
 for name, kw in cases.items():
+    data = kw.pop("data", (xs, ys))
     common = dict(rounds=4, local_steps=2, batch_size=4, optimizer=optax.adam(0.05),
                   key=jr.key(0), **kw)
-    a = api.run(loss, jnp.zeros(3), (xs, ys), **common)
-    b = api.run(loss, jnp.zeros(3), (xs, ys), mesh=client_mesh(), **common)
+    a = api.run(loss, jnp.zeros(3), data, **common)
+    b = api.run(loss, jnp.zeros(3), data, mesh=client_mesh(), **common)
     errs = [np.max(np.abs(np.asarray(u) - np.asarray(w)))
             for u, w in zip(jax.tree.leaves(a), jax.tree.leaves(b))
             if np.asarray(u).size and not np.isnan(np.asarray(u)).all()]

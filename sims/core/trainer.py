@@ -30,9 +30,15 @@ and data as its clients (``_clients``: :func:`client_round` on every client, the
 ``record``) and carries the push-sum weights in its state. Rounds are a ``lax.scan``; the whole
 run is jitted and compiled once per configuration.
 
+Data drawn from keys (:class:`KeyedData`): where the clients' data is a generator rather
+than a sample, ``data=KeyedData(sample, n_clients)`` draws every minibatch inside the round,
+``sample(key, i, batch_size)`` with the key that would have drawn its rows, so a run holds the
+models and no data and its number of clients is bounded by time, not memory.
+
 Randomness, one key: the minibatch rows of client i at local step s of round t come from
-``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (:func:`batch_indices`), the key handed to
-``loss`` from the same path with stream 1 instead of 0, and FedAvg participation from
+``fold_in(fold_in(fold_in(fold_in(key, 0), t), i), s)`` (:func:`batch_indices`; with
+:class:`KeyedData` that key draws the minibatch itself), the key handed to ``loss`` from the
+same path with stream 1 instead of 0, and FedAvg participation from
 ``fold_in(fold_in(key, 2), t)``. Every random number therefore depends only on (key, round,
 client, step), never on how the rounds are split into calls.
 """
@@ -55,6 +61,7 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core import rounds
+from sims.core.client import PREDRAW_MAX_BYTES
 from sims.core.engine import Clients, State, advanced, check_clients_mesh, make_round
 from sims.core.environ import (
     bounded_compile_options,
@@ -72,7 +79,7 @@ from sims.core.rounds import (
 )
 from theory import _validate as v
 
-__all__ = ["Result", "run", "partition", "client_round", "DivergenceWarning"]
+__all__ = ["Result", "KeyedData", "run", "partition", "client_round", "DivergenceWarning"]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -120,16 +127,84 @@ class Result(NamedTuple):
     weights: Array
 
 
+@dataclass(frozen=True)
+class KeyedData:
+    """Clients' data as a generator: :func:`run` draws each minibatch from its key inside the
+    round instead of gathering rows of a held sample.
+
+    Attributes:
+      sample: ``sample(key, i, batch_size) -> batch``: ``batch_size`` fresh rows of client i
+        (an int32 scalar, possibly traced) drawn from ``key`` alone, a pytree whose leaves have
+        ``batch_size`` rows (what ``loss`` reads as its ``batch``). It is handed the key that
+        draws a held sample's rows (:func:`sims.core.rounds.batch_key` of the run's key,
+        round t, client i, step s), so every minibatch is a function of (key, t, i, s) only:
+        not of the other clients, ``chunk``, the mesh or ``rounds_per_call``. Written for one
+        client and traced by JAX (``jax.random`` draws, no Python randomness). A function, or
+        any hashable callable: it is part of the compiled run's cache key.
+      n_clients: N ≥ 1, the number of clients.
+
+    Every client holds as many rows as it is handed (FedAvg's ``weights="size"`` is refused).
+    The E minibatches of a client's round are drawn before its first step while they take at
+    most :data:`sims.core.client.PREDRAW_MAX_BYTES` (else each step draws its own; the same
+    numbers either way).
+
+    Example (10⁴ clients, client i's inputs centred on i/N):
+      >>> def sample(key, i, b):
+      ...     x = jr.normal(key, (b, 2))
+      ...     x = x + jnp.asarray(i, x.dtype) / 10_000
+      ...     return x, x @ jnp.array([1.0, -1.0], x.dtype)
+      >>> data = KeyedData(sample, 10_000)
+      >>> [a.shape for a in data.sample(jr.key(0), 3, 8)]
+      [(8, 2), (8,)]
+    """
+
+    sample: Callable
+    n_clients: int
+
+    def __post_init__(self) -> None:
+        if not callable(self.sample):
+            v.fail("sample", "a function sample(key, i, batch_size) -> batch", self.sample)
+        try:
+            hash(self.sample)
+        except TypeError:
+            v.fail("sample", "a hashable callable (a function, or a frozen dataclass)",
+                   type(self.sample).__name__)  # fmt: skip
+        v.integer(self.n_clients, "n_clients", lo=1)
+
+
+def _keyed_batch(data: KeyedData, batch_size: int) -> Any:
+    """The shapes of one minibatch of ``data`` (``jax.eval_shape``: nothing is drawn); every
+    leaf an inexact or integer array with ``batch_size`` rows."""
+    try:
+        batch = jax.eval_shape(
+            lambda k: data.sample(k, jnp.zeros((), jnp.int32), batch_size), jr.key(0)
+        )
+    except Exception as err:  # the user's function, traced: one line naming it
+        first = (str(err).strip().splitlines() or [""])[0]
+        v.fail("sample", "a function sample(key, i, batch_size) -> batch that JAX can trace",
+               f"{type(err).__name__}: {first}")  # fmt: skip
+    leaves = jax.tree.leaves(batch)
+    if not leaves or any(getattr(a, "shape", ())[:1] != (batch_size,) for a in leaves):
+        v.fail("sample", f"a batch whose every leaf has batch_size = {batch_size} rows",
+               [getattr(a, "shape", None) for a in leaves])  # fmt: skip
+    return batch
+
+
 # ---------------------------------------------------------------------------------------------
 # validation
 
 
-def _check_loss_is_scalar(loss: Callable, params: Any, data: Any, batch_size: int) -> None:
-    """``loss(params, batch, key=...)`` traced once on shapes (no computation): it must return
-    a scalar (the gradient of a vector is not defined)."""
-    batch = jax.tree.map(
+def _batch_shapes(data: Any, batch_size: int) -> Any:
+    """The shapes of one minibatch of the padded (N, M, ...) ``data``."""
+    return jax.tree.map(
         lambda a: jax.ShapeDtypeStruct((batch_size,) + tuple(a.shape[2:]), a.dtype), data
     )
+
+
+def _check_loss_is_scalar(loss: Callable, params: Any, batch: Any) -> None:
+    """``loss(params, batch, key=...)`` traced once on shapes (no computation; ``batch`` their
+    ``ShapeDtypeStruct`` pytree): it must return a scalar (the gradient of a vector is not
+    defined)."""
     out = jax.eval_shape(lambda p, b, k: loss(p, b, key=k), params, batch, jr.key(0))
     shape = getattr(out, "shape", None)
     if shape != ():
@@ -182,12 +257,16 @@ def _client_data(data: Any) -> tuple[Any, np.ndarray]:
     return jax.tree.unflatten(treedef, padded), sizes
 
 
-def _agg_weights(weights: Any, sizes: np.ndarray) -> np.ndarray:
-    n = sizes.shape[0]
+def _agg_weights(weights: Any, sizes: np.ndarray | None, n: int) -> np.ndarray:
+    """FedAvg's (N,) aggregation weights: uniform, the clients' sizes (None: keyed data, whose
+    clients have none) or the given positive array."""
     if weights is None or (isinstance(weights, str) and weights == "uniform"):
         return np.ones(n)
     if isinstance(weights, str):
         v.choice(weights, "weights", ("uniform", "size"))
+        if sizes is None:
+            v.fail("weights", "'uniform' or an (N,) array with KeyedData (no client has a size)",
+                   weights)  # fmt: skip
         return sizes.astype(np.float64)
     w = v.array(weights, "weights", shape=(n,))
     if np.any(w <= 0):
@@ -201,15 +280,18 @@ def _agg_weights(weights: Any, sizes: np.ndarray) -> np.ndarray:
 
 def client_round(loss: Callable, optimizer: optax.GradientTransformation, params: Any,
                  data_i: Any, n_i: Any, i: Any, key: Array, t: Any, *, local_steps: int,
-                 batch_size: int, algorithm: Any = None, state: Any = (),
-                 shared: Any = ()) -> tuple[Any, Array, Any]:  # fmt: skip
+                 batch_size: int, algorithm: Any = None, state: Any = (), shared: Any = (),
+                 sample: Callable | None = None) -> tuple[Any, Array, Any]:  # fmt: skip
     """One client's local round in :func:`run` (unbatched; the trainer vmaps it over the
     clients, and a per-client loop of it is their oracle): ``local_steps`` steps of
     ``optimizer`` (initialised afresh) from ``params`` with ``loss(params, batch, *, key)`` on
     minibatches of ``batch_size`` rows drawn from the first ``n_i`` rows of ``data_i`` (a pytree
     of (M, ...) arrays); the rows and loss keys of client i in round t
     (:func:`sims.core.rounds.step_streams` with ``key`` for both streams), gathered once before
-    the steps (:func:`sims.core.rounds.local_train`).
+    the steps (:func:`sims.core.rounds.local_train`). With ``sample`` (:attr:`KeyedData.sample`;
+    ``data_i`` and ``n_i`` are then not read) step s trains on
+    ``sample(batch_key(key, t, i, s), i, batch_size)``, drawn before the steps where
+    :func:`_predraws`, else in each step.
 
     Returns:
       ``(params, mean loss over the steps, algorithm state)`` (``state`` as given without an
@@ -221,10 +303,20 @@ def client_round(loss: Callable, optimizer: optax.GradientTransformation, params
         val, g = vg(p, batch, key=key)
         return val, g, None
 
-    rows, keys = rounds.step_streams(key, key, t, i, n_i, steps=local_steps, batch=batch_size)
-    batches = jax.tree.map(lambda a: a[rows], data_i)
+    rows, keys = rounds.step_streams(
+        key, key, t, i, n_i, steps=local_steps, batch=batch_size, keyed=sample is not None
+    )
+    batch_of = lambda x: x  # noqa: E731
+    if sample is None:
+        batches = jax.tree.map(lambda a: a[rows], data_i)
+    else:
+        draw = lambda k: sample(k, i, batch_size)  # noqa: E731
+        if _predraws(jax.eval_shape(draw, rows[0]), local_steps):
+            batches = jax.vmap(draw)(rows)
+        else:
+            batches, batch_of = rows, draw
     end, _, vals, _, _, state = local_train(
-        vga, optimizer, params, optimizer.init(params), batches, keys,
+        vga, optimizer, params, optimizer.init(params), batches, keys, batch_of=batch_of,
         algorithm=algorithm, state=state, shared=shared,
     )  # fmt: skip
     return end, jnp.mean(vals), state
@@ -257,7 +349,7 @@ class _Settings:
 
 
 def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, record, mesh,
-             algorithm) -> Clients:  # fmt: skip
+             algorithm, sample=None) -> Clients:  # fmt: skip
     """The :class:`sims.core.engine.Clients` of a :func:`run`: every client runs
     :func:`client_round` with the user's loss on its own rows (the run's key for both key
     streams and for the participants), the S sampled ones mixed alone, and the round records
@@ -267,7 +359,7 @@ def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, reco
     def client(p, data_i, n_i, i, st, key, t, shared):
         end, val, st = client_round(
             loss, optimizer, p, data_i, n_i, i, key, t, local_steps=local_steps,
-            batch_size=batch_size, algorithm=algorithm, state=st, shared=shared,
+            batch_size=batch_size, algorithm=algorithm, state=st, shared=shared, sample=sample,
         )  # fmt: skip
         return end, (val, st)
 
@@ -312,7 +404,7 @@ def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, reco
 
 @functools.lru_cache(maxsize=16)
 def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
-             mesh=None, options=None, algorithm=None, dtype="float32"):  # fmt: skip
+             mesh=None, options=None, algorithm=None, dtype="float32", sample=None):  # fmt: skip
     """Jitted ``scan_rounds(state, problem, length) -> (state, trace)`` of one configuration:
     the engine's round (:func:`sims.core.engine.make_round`) handed ``_clients`` (cached
     by the rule's tree structure, so repeated calls of equal shapes compile once, whatever the
@@ -320,10 +412,12 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
     device its own. ``options``: the ``compiler_options`` as
     :func:`sims.core.environ.compiler_options_key` has them (None:
     :func:`bounded_compile_options`). ``algorithm``: a
-    :class:`sims.core.rounds.ClientAlgorithm` or None."""
+    :class:`sims.core.rounds.ClientAlgorithm` or None. ``sample``: a :class:`KeyedData`'s
+    generator, or None (the problem's data)."""
     clients = _clients(
-        loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, record, mesh, algorithm
-    )
+        loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, record, mesh, algorithm,
+        sample,
+    )  # fmt: skip
     _, round_step = make_round(_Settings(n, n_sampled, dtype), mesh, clients)
 
     def scan_rounds(state, problem, length):
@@ -352,7 +446,8 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
       data: an (N, M, ...) array (N clients of M rows), a list of N per-client arrays
         (:math:`M_i`, ...) (ragged: padded, and only the first :math:`M_i` rows of client i are
         drawn), a list of N per-client pytrees, or a pytree of such arrays/lists (e.g.
-        ``(x, y)``).
+        ``(x, y)``); or a :class:`KeyedData` generator: no sample is held, each minibatch is
+        drawn from its key inside the round (any N the time allows).
       mixing: a rule of :mod:`sims.core.mixing`: ``sims.fedavg(weights, clients_per_round)``,
         ``sims.gossip(W)`` with W (N, N) row-stochastic, or ``sims.push_sum(A)`` with A (N, N)
         column-stochastic (directed graphs); or the spellings ``"fedavg"``, W and
@@ -427,8 +522,12 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     if not callable(loss):
         v.fail("loss", "a function loss(params, batch, *, key) -> scalar", loss)
     params = _check_params(params)
-    data_p, sizes = _client_data(data)
-    n = int(sizes.shape[0])
+    keyed = isinstance(data, KeyedData)
+    if keyed:  # no sample held: minibatches drawn inside the round (client_round)
+        data_p, sizes, n = None, None, data.n_clients
+    else:
+        data_p, sizes = _client_data(data)
+        n = int(sizes.shape[0])
     rule = mixing_rule(mixing, n)
     rounds = v.integer(rounds, "rounds", lo=1, hi=2**31 - 1, why="the int32 round counter")
     local_steps = v.integer(local_steps, "local_steps", lo=1)
@@ -436,11 +535,16 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     optimizer = _check_optimizer(optimizer, lr)
     clients_per_round = _clients_per_round(rule, clients_per_round, n)
     n_sampled = n if clients_per_round is None else clients_per_round
-    _check_round_memory(data_p, n_sampled, batch_size, local_steps)
-    _check_loss_is_scalar(loss, params, data_p, batch_size)
-    rule = _with_weights(rule, weights, sizes, clients_per_round)
-    key = as_key(key)
     chunk = None if chunk is None else v.integer(chunk, "chunk", lo=1)
+    check_clients_mesh(n, mesh)
+    devices = 1 if mesh is None else int(mesh.devices.size)
+    batch = _keyed_batch(data, batch_size) if keyed else _batch_shapes(data_p, batch_size)
+    # the clients trained at once: chunk on each device (map_clients), or all S
+    at_once = n_sampled if chunk is None else min(n_sampled, chunk * devices)
+    _check_round_memory(batch, at_once, batch_size, local_steps, keyed)
+    _check_loss_is_scalar(loss, params, batch)
+    rule = _with_weights(rule, weights, sizes, n, clients_per_round)
+    key = as_key(key)
     if record is not None and not callable(record):
         v.fail("record", "a function record(global_params) -> pytree, or None", record)
     per_call = (
@@ -448,7 +552,6 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     )
     if on_chunk is not None and not callable(on_chunk):
         v.fail("on_chunk", "a function on_chunk(rounds_done, result), or None", on_chunk)
-    check_clients_mesh(n, mesh)
     options = compiler_options_key(compiler_options)
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
@@ -465,13 +568,15 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
         lambda a: jnp.asarray(a, dtype=dt) if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
         rule,
     )
-    sizes_arr = jnp.asarray(sizes, dtype=jnp.int32)
+    # keyed data: every client's n_i is unread (its minibatches are drawn, not gathered)
+    sizes_arr = jnp.asarray(np.ones(n) if keyed else sizes, dtype=jnp.int32)
     if mesh is not None:  # each client's rows on the device that trains it, once per run
         split = NamedSharding(mesh, P(mesh.axis_names[0]))
         data_p, sizes_arr = jax.device_put((data_p, sizes_arr), split)
     scan = _trainer(
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
         chunk, record, mesh, options, algorithm, "float64" if dt == jnp.float64 else "float32",
+        data.sample if keyed else None,
     )  # fmt: skip
     problem = _Data(data_p, sizes_arr, rule)
     return scan, state, (problem,), rounds, per_call
@@ -528,20 +633,32 @@ def _clients_per_round(rule: Any, clients_per_round: Any, n: int) -> int | None:
     return clients_per_round
 
 
-def _check_round_memory(data: Any, n_sampled: int, batch_size: int, local_steps: int) -> None:
-    """One round's minibatches fit in memory: the (clients, E, B) row indices and, per step,
-    each client's gathered batch (with its gradient's working copies, about three); checked
-    before anything runs, named by the larger of the two terms."""
-    row = sum(int(np.prod(a.shape[2:])) * a.dtype.itemsize for a in jax.tree.leaves(data))
-    field, value = ("local_steps", local_steps) if 8 * local_steps >= 3 * row else (
+def _check_round_memory(batch: Any, clients: int, batch_size: int, local_steps: int,
+                        keyed: bool = False) -> None:  # fmt: skip
+    """One round's minibatches fit in memory (``clients``: those trained at once): the
+    (clients, E, B) row indices, or with keyed data the E minibatches drawn before the steps
+    (:func:`_predraws`), and, per step, each client's batch (with its gradient's working
+    copies, about three); checked before anything runs, named by the larger of the two terms."""
+    row = sum(int(np.prod(a.shape[1:])) * a.dtype.itemsize for a in jax.tree.leaves(batch))
+    held = (row * local_steps if _predraws(batch, local_steps) else row) if keyed else (
+        8 * local_steps)  # fmt: skip
+    field, value = ("local_steps", local_steps) if held >= 3 * row else (
         "batch_size", batch_size)  # fmt: skip
     v.check_fits(
-        field, value, n_sampled * batch_size * (8 * local_steps + 3 * row),
-        what="one round's minibatches",
-    )  # fmt: skip
+        field, value, clients * batch_size * (held + 3 * row), what="one round's minibatches"
+    )
 
 
-def _with_weights(rule: Any, weights: Any, sizes: np.ndarray, clients_per_round) -> Any:
+def _predraws(batch: Any, local_steps: int) -> bool:
+    """Whether a client draws the E keyed minibatches of its round before its first step:
+    while they take at most :data:`sims.core.client.PREDRAW_MAX_BYTES` (as the engine's
+    clients, :func:`sims.core.client.predraws`)."""
+    size = sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(batch))
+    return local_steps * size <= PREDRAW_MAX_BYTES
+
+
+def _with_weights(rule: Any, weights: Any, sizes: np.ndarray | None, n: int,
+                  clients_per_round) -> Any:  # fmt: skip
     """FedAvg's rule with its aggregation weights (given here or in ``fedavg(...)``, not both)
     and S; the matrix rules as they are (they take no weights)."""
     fed = isinstance(rule, FedAvg)
@@ -553,7 +670,7 @@ def _with_weights(rule: Any, weights: Any, sizes: np.ndarray, clients_per_round)
         if weights is not None:
             v.fail("weights", "given once (here or in fedavg(...))", weights)
         weights = rule.weights
-    return FedAvg(_agg_weights(weights, sizes), clients_per_round)
+    return FedAvg(_agg_weights(weights, sizes, n), clients_per_round)
 
 
 def _rounds(scan, start: State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
