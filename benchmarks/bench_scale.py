@@ -10,6 +10,13 @@ both recorded: on a shared machine the wall time includes waiting for a core.
   (default 100), every sampled client E local steps on minibatches of B. Two forms:
   ``fl-server`` keeps one server model (``EngineConfig.server_model``: the clients keep no
   state), ``fl`` the engine's N client copies;
+* ``run``: the same DecL round through the plug-in API a user trains their own model with,
+  ``sims.run(loss, W0, sims.KeyedData(sample, N), mixing=rule, chunk=...)``: the loss the
+  linear MIM objective written for one client (``sims.losses.mim``, its gradient by autodiff
+  where the engine uses the closed form), the minibatches the same generator's, drawn from
+  their keys; the clients in chunks of the engine's width (``auto_client_chunk``), the rounds
+  one call each (``rounds_per_call=1``, timed between ``on_chunk`` calls). It records the
+  participants' mean loss and the consensus distance, not the engine's metrics;
 * DecL (Algorithm 2): every client trains and mixes with the rule the cell is handed
   (``MIXINGS``: the dense uniform ring W by default, 2·N²·c·d flops and N² memory per round,
   run only up to ``--decl-max-n``), or ``--mixing one-peer``: the one-peer exponential graph
@@ -156,9 +163,88 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def run_api_cell(n: int, a) -> dict:
+    """The ``run`` cell: ``a.rounds`` + 1 rounds of ``sims.run`` with keyed data and the DecL
+    rule of ``--mixing``, each round its own call; seconds per round between the calls."""
+    import jax
+    import jax.random as jr
+    import numpy as np
+
+    import sims
+    from sims.core.client import auto_client_chunk
+    from sims.losses import mim
+    from sims.trackc.engine_config import EngineConfig
+
+    base_rss = _rss_bytes()
+    dt = np.float32 if a.dtype == "float32" else np.float64
+    d, gen = a.d, DATA[a.data](a.d)
+    if a.method != "mim":
+        raise SystemExit("--method: the run cell trains mim (sims.losses.mim)")
+    width = auto_client_chunk(EngineConfig(
+        method="mim", framework="decl", n_clients=n, d=d, c=a.c, batch=a.batch,
+        local_steps=a.local_steps, dtype=a.dtype, sampler=gen,
+    ))  # fmt: skip
+
+    def sample(key, i, b):
+        return gen(key, i, b, dt)
+
+    def loss(W, x, *, key):
+        return mim(W, x, 0.75, key=key)
+
+    w0 = jr.normal(jr.key(1), (a.c, d), dt) / float(np.sqrt(d))
+    mesh = None
+    if a.devices > 1:
+        from sims.core.sharding import client_mesh
+
+        if len(jax.devices()) < a.devices:
+            raise SystemExit(f"--devices: at most the {len(jax.devices())} devices present")
+        mesh = client_mesh(jax.devices()[: a.devices])
+    marks = []
+
+    def on_chunk(done, result):
+        jax.block_until_ready(result.params)
+        marks.append((time.perf_counter(), time.process_time()))
+
+    t0 = (time.perf_counter(), time.process_time())
+    res = sims.run(
+        loss, w0, sims.KeyedData(sample, n), mixing=MIXINGS[a.mixing](n), rounds=a.rounds + 1,
+        local_steps=a.local_steps, batch_size=a.batch, lr=0.01, key=jr.key(0), chunk=width,
+        rounds_per_call=1, on_chunk=on_chunk, mesh=mesh,
+    )  # fmt: skip
+    jax.block_until_ready(res.params)
+    marks.append((time.perf_counter(), time.process_time()))
+    # marks: after rounds 1..R (on_chunk is not called after the last) and the run's end
+    times = [b[0] - p[0] for p, b in zip(marks, marks[1:], strict=False)]
+    cpu = [b[1] - p[1] for p, b in zip(marks, marks[1:], strict=False)]
+    loss_last = float(np.asarray(res.trace["loss"])[-1])
+    assert np.isfinite(loss_last)
+    return {
+        "framework": "run",
+        "mixing": a.mixing,
+        "n_clients": n,
+        "clients_per_round": n,
+        "server_model": False,
+        "seconds_per_round": min(times),
+        "seconds_per_round_all": times,
+        "cpu_seconds_per_round": min(cpu),
+        "cpu_seconds_per_round_all": cpu,
+        "first_round_seconds": marks[0][0] - t0[0],
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "baseline_rss_bytes": base_rss,
+        "model_stack_bytes": n * a.c * d * np.dtype(dt).itemsize,
+        "client_chunk": width,
+        "load_average": list(os.getloadavg()),
+        "device": _device_name(),
+        "devices": 1 if mesh is None else a.devices,
+        "loss": loss_last,  # the last round's mean local loss
+    }
+
+
 def run_cell(name: str, n: int, a) -> dict:
     """One cell, in this process: build, compile, time ``a.rounds`` rounds. ``name``: fl,
-    fl-server or decl."""
+    fl-server, decl or run (:func:`run_api_cell`)."""
+    if name == "run":
+        return run_api_cell(n, a)
     import jax
     import jax.random as jr
     import numpy as np
@@ -301,7 +387,7 @@ def slopes(cells: list[dict]) -> dict:
     cell of the table (added runs included)."""
     groups: dict[str, list[dict]] = {}
     for c in cells:
-        label = c["framework"] + (f" ({c['mixing']})" if c["framework"] == "decl" else "")
+        label = c["framework"] + (f" ({c['mixing']})" if c["framework"] in ("decl", "run") else "")
         label += f", {c['devices']} devices" if c.get("devices", 1) > 1 else ""
         groups.setdefault(label, []).append(c)
     return {label: slope(group) for label, group in groups.items()}
@@ -343,8 +429,10 @@ def markdown(doc: dict) -> str:
     lines += [
         "",
         "fl-server keeps one server model (at S = N every client trains from it), fl the "
-        "engine's N copies. Wall seconds include waiting for a core on a shared "
-        "machine (see the load average); CPU seconds are user + system of the process. The "
+        "engine's N copies; run: the DecL round through sims.run with sims.KeyedData (the "
+        "user's API: the loss's gradient by autodiff, no engine metrics). Wall seconds "
+        "include waiting for a core on a shared machine (see the load average); CPU seconds "
+        "are user + system of the process. The "
         "DecL slope includes the dense W (N² entries), the N identity targets (N·d² entries) "
         "that make_problem validates, and the rows of every client's metrics. DecL one-peer: the "
         "one-peer exponential rule (neighbour lists, no N × N array; π uniform) and one "
@@ -352,9 +440,12 @@ def markdown(doc: dict) -> str:
         "",
     ]
     for run in doc.get("added_runs", []):
+        # the machine of an added run (not recorded before 2026-11-28 17:00 UTC)
+        where = run.get("machine", {}).get("cpu_model", "CPU not recorded")
         lines += [
-            f"Cells added by `{run['command']}` ({run['settings']['mixing']}), {run['date']}: "
-            f"load average before {run['loadavg_before']}, after {run['loadavg_after']}.",
+            f"Cells added by `{run['command']}` ({run['settings']['mixing']}), {run['date']}, "
+            f"{where}: load average before {run['loadavg_before']}, after "
+            f"{run['loadavg_after']}.",
             "",
         ]
     for fw, sl in slopes(doc["cells"]).items():
@@ -367,7 +458,7 @@ def markdown(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-_RUN_FIELDS = ("command", "settings", "loadavg_before", "loadavg_after", "date")
+_RUN_FIELDS = ("command", "settings", "loadavg_before", "loadavg_after", "date", "machine")
 
 
 def _added(old: dict, new: dict) -> dict:
@@ -386,7 +477,7 @@ def _added(old: dict, new: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", default="100,1000,10000,100000", help="N values, comma-separated")
-    ap.add_argument("--frameworks", default="fl-server,fl,decl", help="of fl-server, fl, decl")
+    ap.add_argument("--frameworks", default="fl-server,fl,decl", help="of fl-server, fl, decl, run")
     ap.add_argument("--decl-max-n", type=int, default=1000, help="largest N of dense DecL")
     ap.add_argument("--mixing", default="dense-ring", choices=tuple(MIXINGS))
     ap.add_argument("--method", default="mim")
@@ -442,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     cells = []
     for fw in a.frameworks.split(","):
         for n in ns:
-            if fw == "decl" and a.mixing in DENSE_MIXINGS and n > a.decl_max_n:
+            if fw in ("decl", "run") and a.mixing in DENSE_MIXINGS and n > a.decl_max_n:
                 continue
             cell = _child(fw, n, shared, a.timeout)
             cells.append(cell)

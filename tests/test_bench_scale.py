@@ -30,6 +30,17 @@ def test_one_cell(name):
     assert cell["device"] == "cpu" and cell["devices"] == 1
 
 
+def test_run_cell_times_each_round_of_sims_run():
+    """The ``run`` cell: sims.run with keyed data on the one-peer rule, one time per timed
+    round (the compiling first round apart), its last mean loss finite."""
+    cell = load_script("bench_scale").run_cell("run", 6, _args(mixing="one-peer", rounds=3))
+    assert cell["framework"] == "run" and cell["mixing"] == "one-peer"
+    assert len(cell["seconds_per_round_all"]) == 3 and min(cell["seconds_per_round_all"]) > 0
+    assert cell["seconds_per_round"] == min(cell["seconds_per_round_all"])
+    assert np.isfinite(cell["loss"]) and cell["model_stack_bytes"] == 6 * 2 * 8 * 4
+    assert cell["client_chunk"] >= 1 and cell["devices"] == 1
+
+
 def test_two_devices_cell():
     """--devices 2: the cell runs in a fresh process with two CPU devices, the one-peer DecL
     round's clients split over them (and records it); its loss is the one-device cell's."""
