@@ -97,9 +97,48 @@ def test_keyed_draw_forms_chunks_and_calls_agree(monkeypatch):
     for other in (_run(rule, rounds=6, chunk=3), _run(rule, rounds=6, rounds_per_call=4)):
         np.testing.assert_allclose(np.asarray(other.params), np.asarray(a.params), atol=1e-14)
     monkeypatch.setattr(trainer, "PREDRAW_MAX_BYTES", 0)
-    assert not trainer._predraws(trainer._keyed_batch(sims.KeyedData(_sample, N), B), E)
+    assert not trainer._predraws(trainer._keyed_batch(sims.KeyedData(_sample, N), B, jr.key(0)), E)
     per_step = _run(rule, rounds=6)
     np.testing.assert_allclose(np.asarray(per_step.params), np.asarray(a.params), atol=1e-13)
+
+
+def test_keyed_default_chunk_is_the_cache_rule(monkeypatch):
+    """With keyed data and no ``chunk``, run trains as many clients at once as
+    ``clients_per_chunk`` allows for its estimate of a client (here forced to 3 of 8: the
+    chunked loop), and the models are those of ``chunk=3`` given, and of the oracle."""
+    seen = []
+
+    def rule(per, n):
+        seen.append((per, n))
+        return 3
+
+    monkeypatch.setattr(trainer, "clients_per_chunk", rule)
+    res = _run(rounds=3)
+    params = 8 * D * 8 + (E + 3) * B * (D + 1) * 8  # float64: 8 parameter copies, E + 3 batches
+    assert seen == [(params, N)] == [(trainer._keyed_client_bytes(jnp.zeros(D), *_shapes()), N)]
+    given = _run(rounds=3, chunk=3)
+    np.testing.assert_array_equal(np.asarray(res.params), np.asarray(given.params))
+    want = _oracle("fedavg", rounds=3, lr=0.05, key=jr.key(3))
+    np.testing.assert_allclose(np.asarray(res.params), want, rtol=0, atol=1e-12)
+
+
+def test_keyed_raw_keys_and_integral_counts():
+    """A raw uint32 key (jr.PRNGKey) hands ``sample`` raw minibatch keys, the same numbers as
+    the new-style key; an integral float count is stored as the int it is."""
+    a, b = _run(rounds=2), _run(rounds=2, key=jr.PRNGKey(3))
+    np.testing.assert_array_equal(np.asarray(a.params), np.asarray(b.params))
+
+    def raw_only(key, i, b):  # a sampler written for raw keys
+        assert key.dtype == jnp.uint32 and key.shape == (2,)
+        return _sample(key, i, b)
+
+    c = _run(rounds=2, key=jr.PRNGKey(3), data=sims.KeyedData(raw_only, 8.0))
+    np.testing.assert_array_equal(np.asarray(c.params), np.asarray(a.params))
+    assert sims.KeyedData(_sample, 8.0).n_clients == 8
+
+
+def _shapes():
+    return trainer._keyed_batch(sims.KeyedData(_sample, N), B, jr.key(0)), E
 
 
 @pytest.mark.parametrize(
@@ -110,8 +149,11 @@ def test_keyed_draw_forms_chunks_and_calls_agree(monkeypatch):
         (lambda: sims.KeyedData(lambda k, i: 0, N), {}, "sample"),  # wrong signature
         (lambda: sims.KeyedData(lambda k, i, b: jnp.zeros((b + 1, D)), N), {}, "sample"),
         (lambda: sims.KeyedData(_sample, N), {"weights": "size"}, "weights"),
-        # 10⁹ clients of 10⁴-row minibatches: refused before anything is drawn
-        (lambda: sims.KeyedData(_sample, 10**9), {"lr": 0.1, "batch_size": 10**4}, "batch_size"),
+        (lambda: sims.KeyedData(lambda k, i, b: jr.split(k, b), N), {}, "sample"),  # keys
+        # refused before anything is drawn or stacked: the models of 10⁹ clients, and 10⁹-row
+        # minibatches of 8 clients
+        (lambda: sims.KeyedData(_sample, 10**9), {}, "n_clients"),
+        (lambda: sims.KeyedData(_sample, N), {"batch_size": 10**9}, "batch_size"),
     ],
 )
 def test_bad_keyed_data_one_line(data, kw, field):

@@ -280,12 +280,26 @@ def auto_client_chunk(
     n = config.n_clients
     if config.client_chunk is not None:
         return min(n, config.client_chunk)
+    return clients_per_chunk(client_bytes(config), n, budget_bytes, cache_bytes)
+
+
+def clients_per_chunk(
+    per_client: int, n: int, budget_bytes: int | None = None, cache_bytes: int | None = None
+) -> int:
+    """The largest k ≤ ``n`` with k·``per_client`` ≤ min(memory budget, cache budget) (the
+    defaults of :func:`auto_client_chunk`), at least 2 where two clients fit the memory budget
+    (else 1): the rule of :func:`auto_client_chunk` for a client of ``per_client`` bytes (also
+    :func:`sims.run`'s with :class:`sims.core.trainer.KeyedData`).
+
+    >>> clients_per_chunk(100_000, 10**6, cache_bytes=8 << 20)
+    83
+    """
     mem_default, cache_default = _backend_budgets()
     budget = mem_default if budget_bytes is None else budget_bytes
     budget = v.integer(budget, "budget_bytes", lo=1)
     cache = cache_default if cache_bytes is None else cache_bytes
     cache = v.integer(cache, "cache_bytes", lo=1)
-    per = max(1, client_bytes(config))
+    per = max(1, int(per_client))
     k = min(budget, cache) // per
     # never one client per chunk while two fit the memory budget: one-client chunks run
     # each client's products unbatched inside the round's loop, measured 1.9-3x slower than

@@ -61,7 +61,7 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core import rounds
-from sims.core.client import PREDRAW_MAX_BYTES
+from sims.core.client import PREDRAW_MAX_BYTES, clients_per_chunk
 from sims.core.engine import Clients, State, advanced, check_clients_mesh, make_round
 from sims.core.environ import (
     bounded_compile_options,
@@ -169,21 +169,28 @@ class KeyedData:
         except TypeError:
             v.fail("sample", "a hashable callable (a function, or a frozen dataclass)",
                    type(self.sample).__name__)  # fmt: skip
-        v.integer(self.n_clients, "n_clients", lo=1)
+        object.__setattr__(self, "n_clients", v.integer(self.n_clients, "n_clients", lo=1))
 
 
-def _keyed_batch(data: KeyedData, batch_size: int) -> Any:
-    """The shapes of one minibatch of ``data`` (``jax.eval_shape``: nothing is drawn); every
-    leaf an inexact or integer array with ``batch_size`` rows."""
+def _keyed_batch(data: KeyedData, batch_size: int, key: Array) -> Any:
+    """The shapes of one minibatch of ``data`` (``jax.eval_shape``: nothing is drawn), traced
+    with a minibatch key of the run's ``key`` (a new-style key or a raw uint32 one, as the run
+    hands ``sample``); every leaf a numeric or boolean array with ``batch_size`` rows."""
     try:
         batch = jax.eval_shape(
-            lambda k: data.sample(k, jnp.zeros((), jnp.int32), batch_size), jr.key(0)
+            lambda k: data.sample(
+                rounds.batch_key(k, 0, 0, 0), jnp.zeros((), jnp.int32), batch_size
+            ),
+            key,
         )
     except Exception as err:  # the user's function, traced: one line naming it
         first = (str(err).strip().splitlines() or [""])[0]
         v.fail("sample", "a function sample(key, i, batch_size) -> batch that JAX can trace",
                f"{type(err).__name__}: {first}")  # fmt: skip
     leaves = jax.tree.leaves(batch)
+    if not all(jnp.issubdtype(a.dtype, jnp.number) or a.dtype == bool for a in leaves):
+        v.fail("sample", "a batch of numeric or boolean arrays",
+               [str(a.dtype) for a in leaves])  # fmt: skip
     if not leaves or any(getattr(a, "shape", ())[:1] != (batch_size,) for a in leaves):
         v.fail("sample", f"a batch whose every leaf has batch_size = {batch_size} rows",
                [getattr(a, "shape", None) for a in leaves])  # fmt: skip
@@ -461,10 +468,14 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         official code re-creates its optimiser); or ``lr`` for plain SGD. Exactly one of the two.
       clients_per_round: S ≤ N clients sampled per round (FedAvg only); default all.
       weights: FedAvg aggregation weights: ``"uniform"`` (default), ``"size"`` (rows per
-        client) or an (N,) positive array; normalised over each round's participants.
+        client; not with :class:`KeyedData`) or an (N,) positive array; normalised over each
+        round's participants.
       key: a PRNG key (``jr.key(seed)`` or ``jr.PRNGKey(seed)``); same key, same result.
       chunk: train ``chunk`` clients at once (``lax.map`` over chunks) to bound memory;
-        default all N in one ``vmap``. Results do not depend on it.
+        default all N in one ``vmap`` (with :class:`KeyedData`: on a CPU as many as fit its
+        caches, on an accelerator a quarter of its memory, on each device of a ``mesh``;
+        :func:`sims.core.client.clients_per_chunk`). Results do not depend on it (beyond the
+        rounding of batched reductions).
       record: optional ``record(global_params) -> pytree`` evaluated after every round (jitted
         with the run); stored in ``trace["record"]``.
       rounds_per_call, on_chunk: run the rounds in jitted calls of ``rounds_per_call`` rounds
@@ -538,13 +549,16 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     chunk = None if chunk is None else v.integer(chunk, "chunk", lo=1)
     check_clients_mesh(n, mesh)
     devices = 1 if mesh is None else int(mesh.devices.size)
-    batch = _keyed_batch(data, batch_size) if keyed else _batch_shapes(data_p, batch_size)
+    key = as_key(key)
+    batch = _keyed_batch(data, batch_size, key) if keyed else _batch_shapes(data_p, batch_size)
+    if keyed and chunk is None:  # as many clients at once as fit the CPU caches
+        per = _keyed_client_bytes(params, batch, local_steps)
+        chunk = clients_per_chunk(per, -(-n_sampled // devices))
     # the clients trained at once: chunk on each device (map_clients), or all S
     at_once = n_sampled if chunk is None else min(n_sampled, chunk * devices)
-    _check_round_memory(batch, at_once, batch_size, local_steps, keyed)
+    _check_round_memory(batch, params, n, at_once, batch_size, local_steps, keyed)
     _check_loss_is_scalar(loss, params, batch)
     rule = _with_weights(rule, weights, sizes, n, clients_per_round)
-    key = as_key(key)
     if record is not None and not callable(record):
         v.fail("record", "a function record(global_params) -> pytree, or None", record)
     per_call = (
@@ -633,27 +647,52 @@ def _clients_per_round(rule: Any, clients_per_round: Any, n: int) -> int | None:
     return clients_per_round
 
 
-def _check_round_memory(batch: Any, clients: int, batch_size: int, local_steps: int,
-                        keyed: bool = False) -> None:  # fmt: skip
-    """One round's minibatches fit in memory (``clients``: those trained at once): the
-    (clients, E, B) row indices, or with keyed data the E minibatches drawn before the steps
-    (:func:`_predraws`), and, per step, each client's batch (with its gradient's working
-    copies, about three); checked before anything runs, named by the larger of the two terms."""
-    row = sum(int(np.prod(a.shape[1:])) * a.dtype.itemsize for a in jax.tree.leaves(batch))
+def _check_round_memory(batch: Any, params: Any, n: int, clients: int, batch_size: int,
+                        local_steps: int, keyed: bool = False) -> None:  # fmt: skip
+    """One round's models and minibatches fit in memory: the N clients' models (about five
+    copies: the state's, the round-start, local and mixed models, and the next state's; measured
+    five float32 stacks at 10⁵ clients, benchmarks/results/scale_run_2026-11-28.md) and, of the
+    ``clients`` trained at once, the (clients, E, B) row indices, or with keyed data the E
+    minibatches drawn before the steps (:func:`_predraws`), and, per step, each client's batch
+    (with its gradient's working copies, about three); checked before anything runs, named by
+    the largest term (the models: ``n_clients`` of keyed data, else ``params``)."""
+    row = _nbytes(batch) // batch_size  # bytes of one row of every leaf
+    p = _nbytes(params)
     held = (row * local_steps if _predraws(batch, local_steps) else row) if keyed else (
         8 * local_steps)  # fmt: skip
-    field, value = ("local_steps", local_steps) if held >= 3 * row else (
-        "batch_size", batch_size)  # fmt: skip
-    v.check_fits(
-        field, value, clients * batch_size * (held + 3 * row), what="one round's minibatches"
-    )
+    models, minibatches = 5 * n * p, clients * batch_size * (held + 3 * row)
+    if models >= minibatches:
+        field, value = (
+            ("n_clients", n) if keyed else ("params", f"{p} bytes on each of {n} clients")
+        )
+    elif held >= 3 * row:
+        field, value = "local_steps", local_steps
+    else:
+        field, value = "batch_size", batch_size
+    v.check_fits(field, value, models + minibatches, what="one round's models and minibatches")
+
+
+def _nbytes(tree: Any) -> int:
+    """Bytes of the arrays (or shapes) of a pytree."""
+    return sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
+
+
+def _keyed_client_bytes(params: Any, batch: Any, local_steps: int) -> int:
+    """Estimated bytes of one client's round with keyed data (what picks :func:`run`'s default
+    chunk): its parameters eight times (parameters, gradient, optimiser state, round-start and
+    mixed copies) and its minibatches: the E drawn before the steps (:func:`_predraws`) or the
+    step's one, and about three working copies of a step's. The loss's own intermediates are
+    the user's and not counted."""
+    size = _nbytes(batch)
+    p = _nbytes(params)
+    return 8 * p + ((local_steps if _predraws(batch, local_steps) else 1) + 3) * size
 
 
 def _predraws(batch: Any, local_steps: int) -> bool:
     """Whether a client draws the E keyed minibatches of its round before its first step:
     while they take at most :data:`sims.core.client.PREDRAW_MAX_BYTES` (as the engine's
     clients, :func:`sims.core.client.predraws`)."""
-    size = sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(batch))
+    size = _nbytes(batch)
     return local_steps * size <= PREDRAW_MAX_BYTES
 
 
