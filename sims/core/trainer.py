@@ -551,7 +551,7 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     devices = 1 if mesh is None else int(mesh.devices.size)
     key = as_key(key)
     batch = _keyed_batch(data, batch_size, key) if keyed else _batch_shapes(data_p, batch_size)
-    if keyed and chunk is None:  # as many clients at once as fit the CPU caches
+    if keyed and chunk is None:  # the CPU caches (an accelerator: its memory) bound a chunk
         per = _keyed_client_bytes(params, batch, local_steps)
         chunk = clients_per_chunk(per, -(-n_sampled // devices))
     # the clients trained at once: chunk on each device (map_clients), or all S
