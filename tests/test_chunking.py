@@ -74,7 +74,7 @@ def test_auto_chunk_on_an_accelerator_uses_a_quarter_of_its_memory(monkeypatch):
     memory holds (the CPU defaults would cut N = 1000, d = 4096 into chunks of one client)."""
     import jax
 
-    from sims.core import client as engine_client
+    from sims.core import rounds
 
     class _Dev:
         def memory_stats(self):
@@ -87,7 +87,7 @@ def test_auto_chunk_on_an_accelerator_uses_a_quarter_of_its_memory(monkeypatch):
     assert per > 8 << 20 and auto_client_chunk(cfg) == 2
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
     monkeypatch.setattr(jax, "devices", lambda *a: [_Dev()])
-    assert engine_client._backend_budgets() == (20 << 30, 20 << 30)
+    assert rounds._backend_budgets() == (20 << 30, 20 << 30)
     assert auto_client_chunk(cfg) == min(1000, (20 << 30) // per)
     monkeypatch.setattr(_Dev, "memory_stats", lambda self: None)
     assert auto_client_chunk(cfg) == (1 << 30) // per

@@ -120,7 +120,7 @@ def test_minibatches_drawn_before_the_steps_or_in_each_are_the_same(monkeypatch,
     sampler = _Shifted(d=7)
     assert client.predraws(_config(4, sampler, **kw))
     before = _first_round_iterates(4, sampler, **kw)
-    monkeypatch.setattr(client, "PREDRAW_MAX_BYTES", 0)
+    monkeypatch.setattr(rounds, "PREDRAW_MAX_BYTES", 0)
     assert not client.predraws(_config(4, sampler, **kw))
     after = _first_round_iterates(4, sampler, **kw)
     # the same samples and operations; in float32 XLA fuses the products otherwise and two of

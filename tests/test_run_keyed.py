@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import sims
-from sims.core import trainer
+from sims.core import rounds, trainer
 from sims.core.mixing import one_peer_exponential
 from sims.core.rounds import batch_key, loss_key, participation
 
@@ -96,7 +96,7 @@ def test_keyed_draw_forms_chunks_and_calls_agree(monkeypatch):
     a = _run(rule, rounds=6)
     for other in (_run(rule, rounds=6, chunk=3), _run(rule, rounds=6, rounds_per_call=4)):
         np.testing.assert_allclose(np.asarray(other.params), np.asarray(a.params), atol=1e-14)
-    monkeypatch.setattr(trainer, "PREDRAW_MAX_BYTES", 0)
+    monkeypatch.setattr(rounds, "PREDRAW_MAX_BYTES", 0)
     assert not trainer._predraws(trainer._keyed_batch(sims.KeyedData(_sample, N), B, jr.key(0)), E)
     per_step = _run(rule, rounds=6)
     np.testing.assert_allclose(np.asarray(per_step.params), np.asarray(a.params), atol=1e-13)

@@ -17,7 +17,6 @@ from sims.core import rounds
 from sims.core.config import EngineSettings, float_dtype, split_streams
 from sims.keys import key_data
 from sims.losses import methods
-from theory import _validate as v
 from theory._precision import x64
 from theory.dissimilarity import global_loss_jnp
 
@@ -91,18 +90,13 @@ class RoundInput(NamedTuple):
     shared: Any = ()
 
 
-#: Bytes of one client's E keyed minibatches up to which they are drawn together, before its
-#: first step (:func:`predraws`); above it each step draws its own, holding B·d samples
-#: instead of E·B·d. At 64 MiB: E = 5 steps of B = 256 samples up to d = 6,553 in float64.
-PREDRAW_MAX_BYTES = 64 << 20
-
-
 def predraws(config: EngineSettings) -> bool:
     """Whether a client with keyed data (``config.sampler``) draws the E minibatches of its
     round at once, before its first step: when their E·B·d samples take at most
-    :data:`PREDRAW_MAX_BYTES`. Drawn inside a step, XLA fused the draw into each of its
-    consumers and computed it up to four times (the optimised HLO of ``bench_scale.py``'s
-    one-peer round; docs/performance.md). Either way the samples are the same numbers.
+    :data:`sims.core.rounds.PREDRAW_MAX_BYTES`. Drawn inside a step, XLA fused the draw into
+    each of its consumers and computed it up to four times (the optimised HLO of
+    ``bench_scale.py``'s one-peer round; docs/performance.md). Either way the samples are the
+    same numbers.
 
     >>> from sims.data.paper_model import KeyedPaperSampler
     >>> from sims.trackc.engine_config import EngineConfig
@@ -117,7 +111,7 @@ def predraws(config: EngineSettings) -> bool:
     if getattr(config, "sampler", None) is None or config.population:
         return False
     total = config.local_steps * config.batch * config.d * _float_bytes(config)
-    return total <= PREDRAW_MAX_BYTES
+    return total <= rounds.PREDRAW_MAX_BYTES
 
 
 def _float_bytes(config: EngineSettings) -> int:
@@ -252,25 +246,15 @@ def client_bytes(config: EngineSettings) -> int:
     return int(isz * work)
 
 
-#: Default memory budget (bytes) of the clients processed at once; see :func:`auto_client_chunk`.
-CLIENT_MEMORY_BUDGET = 1 << 30
-
-
-#: Working-set target (bytes) of the clients processed at once: a vmapped step runs each
-#: operation over all clients of a chunk before the next, so a chunk that fits the CPU caches
-#: avoids streaming every intermediate through memory (measured: N = 1000, d = 64: 1.44 s →
-#: 0.33 s per round with 50-client chunks; N = 100, d = 512: 1.15 s → 0.064 s with 8).
-CLIENT_CACHE_BUDGET = 8 << 20
-
-
 def auto_client_chunk(
     config: EngineSettings, budget_bytes: int | None = None, cache_bytes: int | None = None
 ) -> int:
     """Clients per chunk: ``config.client_chunk`` if set, else the largest k ≤ N with
     k·``client_bytes(config)`` ≤ min(memory budget, cache budget) (defaults on CPU
-    :data:`CLIENT_MEMORY_BUDGET`, 1 GiB, and :data:`CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a
-    quarter of its memory for both, the backend budgets below), at least 2 where two
-    clients fit the memory budget (else 1).
+    :data:`sims.core.rounds.CLIENT_MEMORY_BUDGET`, 1 GiB, and
+    :data:`sims.core.rounds.CLIENT_CACHE_BUDGET`, 8 MiB; on a GPU a quarter of its memory for
+    both), at least 2 where two clients fit the memory budget (else 1):
+    :func:`sims.core.rounds.clients_per_chunk` of :func:`client_bytes`.
 
     Example:
       >>> from sims.trackc.engine_config import EngineConfig
@@ -280,52 +264,7 @@ def auto_client_chunk(
     n = config.n_clients
     if config.client_chunk is not None:
         return min(n, config.client_chunk)
-    return clients_per_chunk(client_bytes(config), n, budget_bytes, cache_bytes)
-
-
-def clients_per_chunk(
-    per_client: int, n: int, budget_bytes: int | None = None, cache_bytes: int | None = None
-) -> int:
-    """The largest k ≤ ``n`` with k·``per_client`` ≤ min(memory budget, cache budget) (the
-    defaults of :func:`auto_client_chunk`), at least 2 where two clients fit the memory budget
-    (else 1): the rule of :func:`auto_client_chunk` for a client of ``per_client`` bytes (also
-    :func:`sims.run`'s with :class:`sims.core.trainer.KeyedData`).
-
-    >>> clients_per_chunk(100_000, 10**6, cache_bytes=8 << 20)
-    83
-    """
-    mem_default, cache_default = _backend_budgets()
-    budget = mem_default if budget_bytes is None else budget_bytes
-    budget = v.integer(budget, "budget_bytes", lo=1)
-    cache = cache_default if cache_bytes is None else cache_bytes
-    cache = v.integer(cache, "cache_bytes", lo=1)
-    per = max(1, int(per_client))
-    k = min(budget, cache) // per
-    # never one client per chunk while two fit the memory budget: one-client chunks run
-    # each client's products unbatched inside the round's loop, measured 1.9-3x slower than
-    # chunks of two (fresh processes, AMD EPYC, 2 cores, AVX-512; FedAvg, float32, seconds per
-    # round): N = 100, d = 512, c = 64, B = 128: chunk 1 0.40-0.44, 2 0.21, 3 0.23, 4 0.21,
-    # 8 0.24, 10 0.31, 100 0.38; N = 100, d = 4096, c = 16, B = 32: chunk 1 0.73, 2 0.24, 4 0.32.
-    # (An earlier machine measured the opposite at the first setting, in one process: chunk 1
-    # 0.42, 2 0.66, 10 0.44; this rule follows the measurements in fresh processes.)
-    if k < 2 and 2 * per <= budget:
-        k = 2
-    return int(max(1, min(n, k)))
-
-
-def _backend_budgets() -> tuple[int, int]:
-    """(memory, cache) budgets of the default backend. CPU: :data:`CLIENT_MEMORY_BUDGET` and
-    :data:`CLIENT_CACHE_BUDGET`. An accelerator has no CPU caches to fit and wants as many
-    clients per kernel as its memory holds: a quarter of the device's memory for both (1 GiB
-    where the device does not report its memory)."""
-    if jax.default_backend() == "cpu":
-        return CLIENT_MEMORY_BUDGET, CLIENT_CACHE_BUDGET
-    try:
-        limit = int((jax.devices()[0].memory_stats() or {}).get("bytes_limit", 0))
-    except Exception:  # a backend without memory_stats
-        limit = 0
-    budget = limit // 4 if limit > 0 else CLIENT_MEMORY_BUDGET
-    return budget, budget
+    return rounds.clients_per_chunk(client_bytes(config), n, budget_bytes, cache_bytes)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,6 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core import rounds
-from sims.core.client import PREDRAW_MAX_BYTES, clients_per_chunk
 from sims.core.engine import Clients, State, advanced, check_clients_mesh, make_round
 from sims.core.environ import (
     bounded_compile_options,
@@ -72,6 +71,7 @@ from sims.core.mixing import FedAvg, mixing_rule
 from sims.core.rounds import (
     _consensus_distance,
     as_key,
+    clients_per_chunk,
     concat_traces,
     local_train,
     map_clients,
@@ -145,7 +145,7 @@ class KeyedData:
 
     Every client holds as many rows as it is handed (FedAvg's ``weights="size"`` is refused).
     The E minibatches of a client's round are drawn before its first step while they take at
-    most :data:`sims.core.client.PREDRAW_MAX_BYTES` (else each step draws its own; the same
+    most :data:`sims.core.rounds.PREDRAW_MAX_BYTES` (else each step draws its own; the same
     numbers either way).
 
     Example (10⁴ clients, client i's inputs centred on i/N):
@@ -474,7 +474,7 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
       chunk: train ``chunk`` clients at once (``lax.map`` over chunks) to bound memory;
         default all N in one ``vmap`` (with :class:`KeyedData`: on a CPU as many as fit its
         caches, on an accelerator a quarter of its memory, on each device of a ``mesh``;
-        :func:`sims.core.client.clients_per_chunk`). Results do not depend on it (beyond the
+        :func:`sims.core.rounds.clients_per_chunk`). Results do not depend on it (beyond the
         rounding of batched reductions).
       record: optional ``record(global_params) -> pytree`` evaluated after every round (jitted
         with the run); stored in ``trace["record"]``.
@@ -690,10 +690,10 @@ def _keyed_client_bytes(params: Any, batch: Any, local_steps: int) -> int:
 
 def _predraws(batch: Any, local_steps: int) -> bool:
     """Whether a client draws the E keyed minibatches of its round before its first step:
-    while they take at most :data:`sims.core.client.PREDRAW_MAX_BYTES` (as the engine's
+    while they take at most :data:`sims.core.rounds.PREDRAW_MAX_BYTES` (as the engine's
     clients, :func:`sims.core.client.predraws`)."""
     size = _nbytes(batch)
-    return local_steps * size <= PREDRAW_MAX_BYTES
+    return local_steps * size <= rounds.PREDRAW_MAX_BYTES
 
 
 def _with_weights(rule: Any, weights: Any, sizes: np.ndarray | None, n: int,
