@@ -297,8 +297,9 @@ def client_round(loss: Callable, optimizer: optax.GradientTransformation, params
     (:func:`sims.core.rounds.step_streams` with ``key`` for both streams), gathered once before
     the steps (:func:`sims.core.rounds.local_train`). With ``sample`` (:attr:`KeyedData.sample`;
     ``data_i`` and ``n_i`` are then not read) step s trains on
-    ``sample(batch_key(key, t, i, s), i, batch_size)``, drawn before the steps where
-    :func:`_predraws`, else in each step.
+    ``sample(batch_key(key, t, i, s), i, batch_size)``, the E minibatches drawn before the
+    steps while they take at most :data:`sims.core.rounds.PREDRAW_MAX_BYTES`, else each in its
+    step.
 
     Returns:
       ``(params, mean loss over the steps, algorithm state)`` (``state`` as given without an
