@@ -16,7 +16,9 @@ both recorded: on a shared machine the wall time includes waiting for a core.
   where the engine uses the closed form), the minibatches the same generator's, drawn from
   their keys; the clients in chunks of the engine's width (``auto_client_chunk``), the rounds
   one call each (``rounds_per_call=1``, timed between ``on_chunk`` calls). It records the
-  participants' mean loss and the consensus distance, not the engine's metrics;
+  participants' mean loss and the consensus distance, not the engine's metrics. ``run-fl``:
+  the same with FedAvg, ``--clients-per-round`` S of the N clients trained a round (``sims.run``
+  keeps the N clients' copies, as the engine's ``fl`` form);
 * DecL (Algorithm 2): every client trains and mixes with the rule the cell is handed
   (``MIXINGS``: the dense uniform ring W by default, 2·N²·c·d flops and N² memory per round,
   run only up to ``--decl-max-n``), or ``--mixing one-peer``: the one-peer exponential graph
@@ -163,9 +165,10 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def run_api_cell(n: int, a) -> dict:
-    """The ``run`` cell: ``a.rounds`` + 1 rounds of ``sims.run`` with keyed data and the DecL
-    rule of ``--mixing``, each round its own call; seconds per round between the calls."""
+def run_api_cell(name: str, n: int, a) -> dict:
+    """The ``run`` and ``run-fl`` cells: ``a.rounds`` + 1 rounds of ``sims.run`` with keyed
+    data and the DecL rule of ``--mixing`` (``run``) or FedAvg with S of the N clients a round
+    (``run-fl``), each round its own call; seconds per round between the calls."""
     import jax
     import jax.random as jr
     import numpy as np
@@ -179,10 +182,13 @@ def run_api_cell(n: int, a) -> dict:
     dt = np.float32 if a.dtype == "float32" else np.float64
     d, gen = a.d, DATA[a.data](a.d)
     if a.method != "mim":
-        raise SystemExit("--method: the run cell trains mim (sims.losses.mim)")
+        raise SystemExit("--method: the run cells train mim (sims.losses.mim)")
+    fl = name == "run-fl"
+    sampled = min(a.clients_per_round, n) if fl else None
     width = auto_client_chunk(EngineConfig(
-        method="mim", framework="decl", n_clients=n, d=d, c=a.c, batch=a.batch,
-        local_steps=a.local_steps, dtype=a.dtype, sampler=gen,
+        method="mim", framework="fl" if fl else "decl", n_clients=n, d=d, c=a.c,
+        batch=a.batch, local_steps=a.local_steps, dtype=a.dtype, sampler=gen,
+        clients_per_round=sampled,
     ))  # fmt: skip
 
     def sample(key, i, b):
@@ -207,9 +213,10 @@ def run_api_cell(n: int, a) -> dict:
 
     t0 = (time.perf_counter(), time.process_time())
     res = sims.run(
-        loss, w0, sims.KeyedData(sample, n), mixing=MIXINGS[a.mixing](n), rounds=a.rounds + 1,
-        local_steps=a.local_steps, batch_size=a.batch, lr=0.01, key=jr.key(0), chunk=width,
-        rounds_per_call=1, on_chunk=on_chunk, mesh=mesh,
+        loss, w0, sims.KeyedData(sample, n), mixing="fedavg" if fl else MIXINGS[a.mixing](n),
+        clients_per_round=sampled, rounds=a.rounds + 1, local_steps=a.local_steps,
+        batch_size=a.batch, lr=0.01, key=jr.key(0), chunk=width, rounds_per_call=1,
+        on_chunk=on_chunk, mesh=mesh,
     )  # fmt: skip
     jax.block_until_ready(res.params)
     marks.append((time.perf_counter(), time.process_time()))
@@ -219,10 +226,10 @@ def run_api_cell(n: int, a) -> dict:
     loss_last = float(np.asarray(res.trace["loss"])[-1])
     assert np.isfinite(loss_last)
     return {
-        "framework": "run",
-        "mixing": a.mixing,
+        "framework": name,
+        "mixing": "fedavg" if fl else a.mixing,
         "n_clients": n,
-        "clients_per_round": n,
+        "clients_per_round": sampled or n,
         "server_model": False,
         "seconds_per_round": min(times),
         "seconds_per_round_all": times,
@@ -242,9 +249,9 @@ def run_api_cell(n: int, a) -> dict:
 
 def run_cell(name: str, n: int, a) -> dict:
     """One cell, in this process: build, compile, time ``a.rounds`` rounds. ``name``: fl,
-    fl-server, decl or run (:func:`run_api_cell`)."""
-    if name == "run":
-        return run_api_cell(n, a)
+    fl-server, decl, run or run-fl (:func:`run_api_cell`)."""
+    if name in ("run", "run-fl"):
+        return run_api_cell(name, n, a)
     import jax
     import jax.random as jr
     import numpy as np
@@ -429,8 +436,9 @@ def markdown(doc: dict) -> str:
     lines += [
         "",
         "fl-server keeps one server model (at S = N every client trains from it), fl the "
-        "engine's N copies; run: the DecL round through sims.run with sims.KeyedData (the "
-        "user's API: the loss's gradient by autodiff, no engine metrics). Wall seconds "
+        "engine's N copies; run (DecL) and run-fl (FedAvg, N copies): the round through "
+        "sims.run with sims.KeyedData (the user's API: the loss's gradient by autodiff, no "
+        "engine metrics). Wall seconds "
         "include waiting for a core on a shared machine (see the load average); CPU seconds "
         "are user + system of the process. The "
         "DecL slope includes the dense W (N² entries), the N identity targets (N·d² entries) "
@@ -477,7 +485,9 @@ def _added(old: dict, new: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", default="100,1000,10000,100000", help="N values, comma-separated")
-    ap.add_argument("--frameworks", default="fl-server,fl,decl", help="of fl-server, fl, decl, run")
+    ap.add_argument(
+        "--frameworks", default="fl-server,fl,decl", help="of fl-server, fl, decl, run, run-fl"
+    )
     ap.add_argument("--decl-max-n", type=int, default=1000, help="largest N of dense DecL")
     ap.add_argument("--mixing", default="dense-ring", choices=tuple(MIXINGS))
     ap.add_argument("--method", default="mim")

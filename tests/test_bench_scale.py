@@ -39,6 +39,9 @@ def test_run_cell_times_each_round_of_sims_run():
     assert cell["seconds_per_round"] == min(cell["seconds_per_round_all"])
     assert np.isfinite(cell["loss"]) and cell["model_stack_bytes"] == 6 * 2 * 8 * 4
     assert cell["client_chunk"] >= 1 and cell["devices"] == 1
+    fl = load_script("bench_scale").run_cell("run-fl", 6, _args(rounds=2))
+    assert fl["framework"] == "run-fl" and fl["mixing"] == "fedavg"
+    assert fl["clients_per_round"] == 3 and len(fl["seconds_per_round_all"]) == 2
 
 
 def test_two_devices_cell():
