@@ -97,7 +97,8 @@ def test_keyed_draw_forms_chunks_and_calls_agree(monkeypatch):
     for other in (_run(rule, rounds=6, chunk=3), _run(rule, rounds=6, rounds_per_call=4)):
         np.testing.assert_allclose(np.asarray(other.params), np.asarray(a.params), atol=1e-14)
     monkeypatch.setattr(rounds, "PREDRAW_MAX_BYTES", 0)
-    assert not trainer._predraws(trainer._keyed_batch(sims.KeyedData(_sample, N), B, jr.key(0)), E)
+    batch = trainer._keyed_batch(sims.KeyedData(_sample, N), B, jr.key(0))
+    assert not rounds.predraw_fits(trainer._nbytes(batch), E)
     per_step = _run(rule, rounds=6)
     np.testing.assert_allclose(np.asarray(per_step.params), np.asarray(a.params), atol=1e-13)
 

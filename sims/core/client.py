@@ -110,8 +110,7 @@ def predraws(config: EngineSettings) -> bool:
     """
     if getattr(config, "sampler", None) is None or config.population:
         return False
-    total = config.local_steps * config.batch * config.d * _float_bytes(config)
-    return total <= rounds.PREDRAW_MAX_BYTES
+    return rounds.predraw_fits(config.batch * config.d * _float_bytes(config), config.local_steps)
 
 
 def _float_bytes(config: EngineSettings) -> int:

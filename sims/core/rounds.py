@@ -263,6 +263,17 @@ def _backend_budgets() -> tuple[int, int]:
 PREDRAW_MAX_BYTES = 64 << 20
 
 
+def predraw_fits(step_bytes: int, local_steps: int) -> bool:
+    """Whether a client draws the E keyed minibatches of its round, ``step_bytes`` each, before
+    its first step: while they take at most :data:`PREDRAW_MAX_BYTES` together (the rule of
+    :func:`sims.core.client.predraws` and of :func:`sims.run` with keyed data).
+
+    >>> predraw_fits(32 * 64 * 4, 5), predraw_fits(32 * 64 * 8, 10**5)
+    (True, False)
+    """
+    return local_steps * step_bytes <= PREDRAW_MAX_BYTES
+
+
 def per_device(fn: Callable, mesh: Any, k: int, split: tuple[bool, ...]) -> Callable | None:
     """``fn`` in ``jax.shard_map`` over the one axis of ``mesh``: each device runs it on the
     clients it holds, with no communication. The arguments marked True in ``split`` are split

@@ -319,7 +319,7 @@ def client_round(loss: Callable, optimizer: optax.GradientTransformation, params
         batches = jax.tree.map(lambda a: a[rows], data_i)
     else:
         draw = lambda k: sample(k, i, batch_size)  # noqa: E731
-        if _predraws(jax.eval_shape(draw, rows[0]), local_steps):
+        if rounds.predraw_fits(_nbytes(jax.eval_shape(draw, rows[0])), local_steps):
             batches = jax.vmap(draw)(rows)
         else:
             batches, batch_of = rows, draw
@@ -653,20 +653,24 @@ def _check_round_memory(batch: Any, params: Any, n: int, clients: int, batch_siz
     """One round's models and minibatches fit in memory: the N clients' models (about five
     copies: the state's, the round-start, local and mixed models, and the next state's; measured
     five float32 stacks at 10⁵ clients, benchmarks/results/scale_run_2026-11-28.md) and, of the
-    ``clients`` trained at once, the (clients, E, B) row indices, or with keyed data the E
-    minibatches drawn before the steps (:func:`_predraws`), and, per step, each client's batch
-    (with its gradient's working copies, about three); checked before anything runs, named by
-    the largest term (the models: ``n_clients`` of keyed data, else ``params``)."""
+    ``clients`` trained at once, the (clients, E, B) row indices and, per step, each client's
+    batch with its gradient's working copies (about three), or with keyed data
+    :func:`_drawn_bytes`; checked before anything runs, named by the largest term (the models:
+    ``n_clients`` of keyed data, else ``params``)."""
     row = _nbytes(batch) // batch_size  # bytes of one row of every leaf
     p = _nbytes(params)
-    held = (row * local_steps if _predraws(batch, local_steps) else row) if keyed else (
-        8 * local_steps)  # fmt: skip
-    models, minibatches = 5 * n * p, clients * batch_size * (held + 3 * row)
+    if keyed:
+        minibatches = clients * _drawn_bytes(batch, local_steps)
+        steps_dominate = local_steps >= 3 and rounds.predraw_fits(_nbytes(batch), local_steps)
+    else:
+        minibatches = clients * batch_size * (8 * local_steps + 3 * row)
+        steps_dominate = 8 * local_steps >= 3 * row
+    models = 5 * n * p
     if models >= minibatches:
         field, value = (
             ("n_clients", n) if keyed else ("params", f"{p} bytes on each of {n} clients")
         )
-    elif held >= 3 * row:
+    elif steps_dominate:
         field, value = "local_steps", local_steps
     else:
         field, value = "batch_size", batch_size
@@ -678,23 +682,20 @@ def _nbytes(tree: Any) -> int:
     return sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
 
 
+def _drawn_bytes(batch: Any, local_steps: int) -> int:
+    """A keyed client's minibatch bytes in a round: the E drawn before the steps
+    (:func:`sims.core.rounds.predraw_fits`) or the step's one, and about three working copies
+    of a step's."""
+    size = _nbytes(batch)
+    return ((local_steps if rounds.predraw_fits(size, local_steps) else 1) + 3) * size
+
+
 def _keyed_client_bytes(params: Any, batch: Any, local_steps: int) -> int:
     """Estimated bytes of one client's round with keyed data (what picks :func:`run`'s default
     chunk): its parameters eight times (parameters, gradient, optimiser state, round-start and
-    mixed copies) and its minibatches: the E drawn before the steps (:func:`_predraws`) or the
-    step's one, and about three working copies of a step's. The loss's own intermediates are
-    the user's and not counted."""
-    size = _nbytes(batch)
-    p = _nbytes(params)
-    return 8 * p + ((local_steps if _predraws(batch, local_steps) else 1) + 3) * size
-
-
-def _predraws(batch: Any, local_steps: int) -> bool:
-    """Whether a client draws the E keyed minibatches of its round before its first step:
-    while they take at most :data:`sims.core.rounds.PREDRAW_MAX_BYTES` (as the engine's
-    clients, :func:`sims.core.client.predraws`)."""
-    size = _nbytes(batch)
-    return local_steps * size <= rounds.PREDRAW_MAX_BYTES
+    mixed copies) and :func:`_drawn_bytes`. The loss's own intermediates are the user's and
+    not counted."""
+    return 8 * _nbytes(params) + _drawn_bytes(batch, local_steps)
 
 
 def _with_weights(rule: Any, weights: Any, sizes: np.ndarray | None, n: int,
