@@ -14,8 +14,8 @@ both recorded: on a shared machine the wall time includes waiting for a core.
   ``sims.run(loss, W0, sims.KeyedData(sample, N), mixing=rule, chunk=...)``: the loss the
   linear MIM objective written for one client (``sims.losses.mim``, its gradient by autodiff
   where the engine uses the closed form), the minibatches the same generator's, drawn from
-  their keys; the clients in chunks of the engine's width (``auto_client_chunk``), the rounds
-  one call each (``rounds_per_call=1``, timed between ``on_chunk`` calls). It records the
+  their keys; the clients in chunks of the engine's width (``auto_client_chunk``), each round
+  one ``sims.run`` call (``rounds=1``, timed whole: checks, stacking, round). It records the
   participants' mean loss and the consensus distance, not the engine's metrics. ``run-fl``:
   the same with FedAvg, ``--clients-per-round`` S of the N clients trained a round (``sims.run``
   keeps the N clients' copies, as the engine's ``fl`` form);
@@ -166,9 +166,11 @@ def cpu_model() -> str:
 
 
 def run_api_cell(name: str, n: int, a) -> dict:
-    """The ``run`` and ``run-fl`` cells: ``a.rounds`` + 1 rounds of ``sims.run`` with keyed
-    data and the DecL rule of ``--mixing`` (``run``) or FedAvg with S of the N clients a round
-    (``run-fl``), each round its own call; seconds per round between the calls."""
+    """The ``run`` and ``run-fl`` cells: ``sims.run`` with keyed data and the DecL rule of
+    ``--mixing`` (``run``) or FedAvg with S of the N clients a round (``run-fl``), one round a
+    call as a user calls it (no ``on_chunk``: the models are donated between rounds): a first
+    call that compiles, then ``a.rounds`` calls, each timed whole (its checks, the clients'
+    models stacked, the round)."""
     import jax
     import jax.random as jr
     import numpy as np
@@ -205,24 +207,25 @@ def run_api_cell(name: str, n: int, a) -> dict:
         if len(jax.devices()) < a.devices:
             raise SystemExit(f"--devices: at most the {len(jax.devices())} devices present")
         mesh = client_mesh(jax.devices()[: a.devices])
-    marks = []
+    rule = "fedavg" if fl else MIXINGS[a.mixing](n)
 
-    def on_chunk(done, result):
-        jax.block_until_ready(result.params)
-        marks.append((time.perf_counter(), time.process_time()))
+    def one_round():
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = sims.run(
+            loss, w0, sims.KeyedData(sample, n), mixing=rule, clients_per_round=sampled,
+            rounds=1, local_steps=a.local_steps, batch_size=a.batch, lr=0.01, key=jr.key(0),
+            chunk=width, mesh=mesh,
+        )  # fmt: skip
+        jax.block_until_ready(res.params)
+        return res, time.perf_counter() - t0, time.process_time() - c0
 
-    t0 = (time.perf_counter(), time.process_time())
-    res = sims.run(
-        loss, w0, sims.KeyedData(sample, n), mixing="fedavg" if fl else MIXINGS[a.mixing](n),
-        clients_per_round=sampled, rounds=a.rounds + 1, local_steps=a.local_steps,
-        batch_size=a.batch, lr=0.01, key=jr.key(0), chunk=width, rounds_per_call=1,
-        on_chunk=on_chunk, mesh=mesh,
-    )  # fmt: skip
-    jax.block_until_ready(res.params)
-    marks.append((time.perf_counter(), time.process_time()))
-    # marks: after rounds 1..R (on_chunk is not called after the last) and the run's end
-    times = [b[0] - p[0] for p, b in zip(marks, marks[1:], strict=False)]
-    cpu = [b[1] - p[1] for p, b in zip(marks, marks[1:], strict=False)]
+    res, first, _ = one_round()
+    times, cpu = [], []
+    for _ in range(a.rounds):
+        del res  # one run's models at a time
+        res, wall, used = one_round()
+        times.append(wall)
+        cpu.append(used)
     loss_last = float(np.asarray(res.trace["loss"])[-1])
     assert np.isfinite(loss_last)
     return {
@@ -235,7 +238,7 @@ def run_api_cell(name: str, n: int, a) -> dict:
         "seconds_per_round_all": times,
         "cpu_seconds_per_round": min(cpu),
         "cpu_seconds_per_round_all": cpu,
-        "first_round_seconds": marks[0][0] - t0[0],
+        "first_round_seconds": first,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "baseline_rss_bytes": base_rss,
         "model_stack_bytes": n * a.c * d * np.dtype(dt).itemsize,

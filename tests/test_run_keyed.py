@@ -162,3 +162,23 @@ def test_bad_keyed_data_one_line(data, kw, field):
         kw = {"lr": 0.1, "batch_size": B} | kw
         sims.run(_loss, jnp.zeros(D), data(), rounds=1, key=jr.key(0), **kw)
     assert "\n" not in str(err.value)
+
+
+def test_runs_with_the_same_lr_compile_once_and_donate_only_their_own_models():
+    """Two runs with ``lr=`` the same: one compiled program (``optax.sgd`` made once per lr);
+    the user's parameters and key stay readable after a run (only the run's own stacked
+    models are donated), and so do the results handed to ``on_chunk``."""
+    trainer._trainer.cache_clear()
+    w0, key = jnp.zeros(D), jr.key(3)
+    data = sims.KeyedData(_sample, N)
+    mixing = one_peer_exponential(N)
+    kw = {"local_steps": E, "batch_size": B, "lr": 0.05, "rounds": 3, "rounds_per_call": 1}
+    first = sims.run(_loss, w0, data, mixing=mixing, key=key, **kw)
+    second = sims.run(_loss, w0, data, mixing=mixing, key=key, **kw)
+    assert trainer._trainer.cache_info().misses == 1
+    np.testing.assert_array_equal(first.params, second.params)
+    assert not w0.is_deleted() and not key.is_deleted()
+    held = []
+    sims.run(_loss, w0, data, mixing=mixing, key=key, on_chunk=lambda d, r: held.append(r), **kw)
+    assert held and not any(r.params.is_deleted() for r in held)
+    np.testing.assert_array_equal(held[-1].params, _run(one_peer_exponential(N), rounds=2).params)

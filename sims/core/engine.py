@@ -689,18 +689,24 @@ def make_engine(
     return Engine(config, init, round_step, run, scan, chunks)
 
 
-def consuming_scan(round_step: Callable, options: Mapping[str, Any] | None = None) -> Callable:
-    """The jitted scan that :func:`make_engine`'s chunks run:
+def consuming_scan(
+    round_step: Callable, options: Mapping[str, Any] | None = None, donate: bool = True
+) -> Callable:
+    """The jitted scan that :func:`make_engine`'s chunks and :func:`sims.run` run:
     ``consume(params, state, problem, stats, length) -> (state, trace)``, ``length`` rounds of
     ``round_step`` from ``state`` with its models ``params`` given apart (``state.params`` is
-    not read) and donated: XLA may write the rounds' models over them, so that a round whose
-    rule mixes in place (:func:`track_c_clients`) holds two stacks of N models, not three. The
-    rest of the state is not donated. ``options``: ``jax.jit``'s ``compiler_options``."""
+    not read) and, with ``donate``, donated: XLA may write the rounds' models over them, so
+    that a round whose rule mixes in place (:func:`track_c_clients`) holds two stacks of N
+    models, not three. The rest of the state is not donated. ``options``: ``jax.jit``'s
+    ``compiler_options``."""
 
     def _engine_scan_from(params, state, problem, stats, length):
         return _scan_rounds(round_step, state._replace(params=params), problem, stats, length)
 
-    return jax.jit(_engine_scan_from, static_argnums=4, donate_argnums=0, compiler_options=options)
+    return jax.jit(
+        _engine_scan_from, static_argnums=4, donate_argnums=(0,) if donate else (),
+        compiler_options=options,
+    )  # fmt: skip
 
 
 def _scan_rounds(round_step: Callable, state, problem, stats, length: int):

@@ -238,7 +238,7 @@ class SparseGossip:
         (:func:`sims.core.rounds.neighbours_row`)."""
         return neighbours_row(self.index, self.weights, local, i)
 
-    def mix_over(self, local: Any, base: Any, keep: Any) -> Any:
+    def mix_over(self, local: Any, base: Any, keep: Any = None) -> Any:
         """:meth:`mix`'s mixed models (the same sums), or ``base`` where ``keep``, written in
         ``base``'s place (:func:`sims.core.rounds.mix_neighbours`)."""
         return mix_neighbours(self.index, self.weights, local, base, keep)

@@ -304,14 +304,18 @@ def mix_neighbours(
     ``fori_loop`` over the k columns, one gather of the N models each (never the (N, k, ...)
     array of all neighbours' models).
 
-    With ``base`` (a tree like ``tree``) and the bool scalar ``keep``: ``base`` where ``keep``,
-    else the same sums, accumulated in ``base``'s place (``base`` dead after: XLA writes the
-    mixed models over it instead of into a new (N, ...) array; the engine's round-start models,
-    :func:`sims.core.engine.track_c_clients`)."""
+    With ``base`` (a tree like ``tree``, dead after): the same sums accumulated in ``base``'s
+    place, so that XLA writes the mixed models over it instead of into a new (N, ...) array
+    (the round-start models of the engine, :func:`sims.core.engine.track_c_clients`, and of
+    :func:`sims.run`); with the bool scalar ``keep`` as well, ``base`` where ``keep``. Without
+    ``keep`` the first column's products overwrite ``base`` (the sums start from 0 as without
+    ``base``, whatever ``base`` holds, NaN included)."""
     if base is None:
         return jax.tree.map(lambda a: _neighbour_sums(index, weights, a, jnp.zeros_like(a)), tree)
 
     def one(a, b):
+        if keep is None:
+            return _neighbour_sums(index, weights, a, b, overwrite=True)
         start = jnp.where(keep, b, jnp.zeros_like(b))
         return _neighbour_sums(index, weights, a, start, keep)
 
@@ -334,15 +338,17 @@ def neighbours_row(
     return jax.tree.map(one, tree)
 
 
-def _neighbour_sums(index, weights, a, start, keep=None):
+def _neighbour_sums(index, weights, a, start, keep=None, overwrite=False):
     r"""``start`` plus :math:`\sum_m` ``weights[:, m]`` · ``a[index[:, m]]`` for the rows of
     ``index`` (a ``fori_loop`` over its k columns); with ``keep``, ``start`` itself where
-    ``keep`` is true."""
+    ``keep`` is true; with ``overwrite``, 0 in place of ``start`` (its buffer only is used)."""
     w = weights.astype(a.dtype)
 
     def add(m, acc):
         col = lax.dynamic_index_in_dim(index, m, axis=1, keepdims=False)
         wm = lax.dynamic_index_in_dim(w, m, axis=1, keepdims=False)
+        if overwrite:
+            acc = jnp.where(m == 0, jnp.zeros((), a.dtype), acc)
         new = acc + wm.reshape((-1,) + (1,) * (a.ndim - 1)) * a[col]
         return new if keep is None else jnp.where(keep, acc, new)
 

@@ -55,13 +55,19 @@ import jax.numpy as jnp
 import jax.random as jr  # noqa: F401  (used by the doctests)
 import numpy as np
 import optax
-from jax import lax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from jaxtyping import Array
 
 from sims.core import rounds
-from sims.core.engine import Clients, State, advanced, check_clients_mesh, make_round
+from sims.core.engine import (
+    Clients,
+    State,
+    advanced,
+    check_clients_mesh,
+    consuming_scan,
+    make_round,
+)
 from sims.core.environ import (
     bounded_compile_options,
     compiler_options_key,
@@ -398,6 +404,12 @@ def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, reco
 
     def measure(state: State, r, problem: _Data, stats, inputs):
         vals = r.extras[1]
+        if mesh is None and hasattr(r.rule, "mix_over"):
+            # a rule that can (neighbour lists) writes the mixed models over the round-start
+            # ones, which nothing reads after the local steps: a round holds two stacks of N
+            # models, not three (the same sums as rule.mix; its global model, their mean)
+            mixed = r.rule.mix_over(r.local, state.params)
+            r = r._replace(mixed=mixed, glob=r.rule.average(mixed, r.carry))
         trace = {
             "loss": jnp.mean(r.trained[1]),
             "client_loss": jnp.where(r.active > 0, vals, jnp.nan),
@@ -412,13 +424,15 @@ def _clients(loss, optimizer, n, n_sampled, local_steps, batch_size, chunk, reco
 
 @functools.lru_cache(maxsize=16)
 def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, chunk, record,
-             mesh=None, options=None, algorithm=None, dtype="float32", sample=None):  # fmt: skip
-    """Jitted ``scan_rounds(state, problem, length) -> (state, trace)`` of one configuration:
-    the engine's round (:func:`sims.core.engine.make_round`) handed ``_clients`` (cached
-    by the rule's tree structure, so repeated calls of equal shapes compile once, whatever the
-    matrix). With ``mesh``, the clients of a round are trained in ``jax.shard_map``, each
-    device its own. ``options``: the ``compiler_options`` as
-    :func:`sims.core.environ.compiler_options_key` has them (None:
+             mesh=None, options=None, algorithm=None, dtype="float32", sample=None,
+             donate=False):  # fmt: skip
+    """Jitted ``consume(params, state, problem, stats, length) -> (state, trace)`` of one
+    configuration (:func:`sims.core.engine.consuming_scan`; ``stats`` None): the engine's
+    round (:func:`sims.core.engine.make_round`) handed ``_clients`` (cached by the rule's tree
+    structure, so repeated calls of equal shapes compile once, whatever the matrix), the
+    models ``params`` donated with ``donate``. With ``mesh``, the clients of a round are
+    trained in ``jax.shard_map``, each device its own. ``options``: the ``compiler_options``
+    as :func:`sims.core.environ.compiler_options_key` has them (None:
     :func:`bounded_compile_options`). ``algorithm``: a
     :class:`sims.core.rounds.ClientAlgorithm` or None. ``sample``: a :class:`KeyedData`'s
     generator, or None (the problem's data)."""
@@ -427,12 +441,8 @@ def _trainer(loss, optimizer, rule_def, n, n_sampled, local_steps, batch_size, c
         sample,
     )  # fmt: skip
     _, round_step = make_round(_Settings(n, n_sampled, dtype), mesh, clients)
-
-    def scan_rounds(state, problem, length):
-        return lax.scan(lambda s, _: round_step(s, problem), state, None, length)
-
     options = bounded_compile_options() if options is None else compiler_options_of(options)
-    return jax.jit(scan_rounds, static_argnums=2, compiler_options=options or None)
+    return consuming_scan(round_step, options or None, donate)
 
 
 def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", rounds: int,
@@ -482,7 +492,10 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
       rounds_per_call, on_chunk: run the rounds in jitted calls of ``rounds_per_call`` rounds
         and call ``on_chunk(rounds_done, result_so_far)`` after each; a truthy return value
         stops the run there. Results do not depend on the split (keys depend only on the key,
-        the round, the client and the step).
+        the round, the client and the step). Without ``on_chunk`` the clients' models are
+        donated from call to call (XLA writes each call's over the last's); the results handed
+        to ``on_chunk`` stay readable, so with it a run holds one more copy of the N models.
+        ``params`` and ``key`` are never donated.
       mesh: a one-axis :class:`jax.sharding.Mesh` (:func:`sims.core.sharding.client_mesh`) over
         devices whose number divides N: the clients are split over them and each device
         trains its own (``jax.shard_map``; on a CPU, one device per core with
@@ -520,7 +533,9 @@ def run(loss: Callable, params: Any, data: Any, *, mixing: Any = "fedavg", round
         clients_per_round, weights, key, chunk, record, rounds_per_call, on_chunk, mesh,
         compiler_options, algorithm,
     )  # fmt: skip
-    result = _rounds(scan, state, args, rounds, per_call, on_chunk)
+    calls = _calls(scan, state, args, rounds, per_call)
+    del state  # held by ``calls`` alone: the first call's models are freed after it
+    result = _rounds(calls, args[0].mixing, rounds, on_chunk)
     _warn_if_diverged(result, rounds)
     return result
 
@@ -592,6 +607,8 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
         loss, optimizer, jax.tree.structure(rule), n, n_sampled, local_steps, batch_size,
         chunk, record, mesh, options, algorithm, "float64" if dt == jnp.float64 else "float32",
         data.sample if keyed else None,
+        # the models between calls are the run's own unless on_chunk is handed them
+        on_chunk is None,
     )  # fmt: skip
     problem = _Data(data_p, sizes_arr, rule)
     return scan, state, (problem,), rounds, per_call
@@ -623,12 +640,20 @@ def _check_params(params: Any) -> Any:
     return params
 
 
+@functools.lru_cache(maxsize=64)
+def _sgd(lr: float) -> optax.GradientTransformation:
+    """SGD with ``lr``, one value per ``lr``: ``_trainer``'s cache, keyed by the optimiser,
+    then serves repeated runs with the same ``lr`` one compiled program (``optax.sgd`` makes a
+    new value, and so a new compilation, at every call)."""
+    return optax.sgd(lr)
+
+
 def _check_optimizer(optimizer: Any, lr: Any) -> optax.GradientTransformation:
     """The optax transformation, or SGD with ``lr``: exactly one of the two given."""
     if (optimizer is None) == (lr is None):
         v.fail("optimizer", "given exactly once (an optax transformation, or lr= for SGD)", None)
     if optimizer is None:
-        return optax.sgd(v.real(lr, "lr", lo=0.0, lo_open=True))
+        return _sgd(v.real(lr, "lr", lo=0.0, lo_open=True))
     if not isinstance(optimizer, optax.GradientTransformation):
         v.fail("optimizer", "an optax.GradientTransformation", type(optimizer).__name__)
     return optimizer
@@ -650,9 +675,11 @@ def _clients_per_round(rule: Any, clients_per_round: Any, n: int) -> int | None:
 
 def _check_round_memory(batch: Any, params: Any, n: int, clients: int, batch_size: int,
                         local_steps: int, keyed: bool = False) -> None:  # fmt: skip
-    """One round's models and minibatches fit in memory: the N clients' models (about five
-    copies: the state's, the round-start, local and mixed models, and the next state's; measured
-    five float32 stacks at 10⁵ clients, benchmarks/results/scale_run_2026-11-28.md) and, of the
+    """One round's models and minibatches fit in memory: the N clients' models (at most five
+    copies: the state's, the round-start, local and mixed models, and the next state's; fewer
+    where the models are donated and the rule mixes in place: peak RSS 3.1 float32 stacks at
+    10⁵ clients on the one-peer graph, 5 before, benchmarks/results/scale_run_inplace_2026-11-28.md;
+    the bound stays five, for the rules that mix into a new array) and, of the
     ``clients`` trained at once, the (clients, E, B) row indices and, per step, each client's
     batch with its gradient's working copies (about three), or with keyed data
     :func:`_drawn_bytes`; checked before anything runs, named by the largest term (the models:
@@ -714,15 +741,27 @@ def _with_weights(rule: Any, weights: Any, sizes: np.ndarray | None, n: int,
     return FedAvg(_agg_weights(weights, sizes, n), clients_per_round)
 
 
-def _rounds(scan, start: State, args: tuple, rounds: int, per_call: int, on_chunk) -> Result:
-    """All the rounds in jitted calls of ``per_call`` rounds
-    (:func:`sims.core.rounds.scan_in_calls`), ``on_chunk`` after each."""
+def _calls(scan, start: State, args: tuple, rounds: int, per_call: int):
+    """The run's jitted calls of ``per_call`` rounds from ``start``
+    (:func:`sims.core.rounds.scan_in_calls` of ``_trainer``'s ``scan``): a generator, which
+    alone holds ``start`` once the caller lets go of it, so that the first call's models are
+    not kept beside the rounds'."""
+
+    def call(state, problem, k):
+        return scan(state.params, state._replace(params=None), problem, None, k)
+
+    return scan_in_calls(call, start, args, rounds, per_call)
+
+
+def _rounds(calls, rule: Any, rounds: int, on_chunk) -> Result:
+    """All the rounds of ``calls`` (:func:`_calls`), ``on_chunk`` after each; ``rule`` gives
+    the global model."""
     traces, result = [], None
-    for done, state, tr in scan_in_calls(scan, start, args, rounds, per_call):
+    for done, state, tr in calls:
         traces.append(tr)
         if on_chunk is not None or done == rounds:
             traces = [concat_traces(traces)]
-            glob = args[0].mixing.average(state.params, state.weights)
+            glob = rule.average(state.params, state.weights)
             result = Result(state.params, glob, traces[0], state.weights)
         if on_chunk is not None and done < rounds and on_chunk(done, result):
             break
