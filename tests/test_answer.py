@@ -14,6 +14,7 @@ import pytest
 from sims.reproduce import report
 from sims.reproduce.report import answer as A
 from theory import claims as cl
+from theory import verdicts as vd
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "figures"
@@ -347,11 +348,16 @@ def test_one_screen_of_the_committed_results_in_40_lines_at_120_columns():
         assert re.search(rf"^{re.escape(r['claim'])}\s+\S", top, re.M)
 
 
-def test_the_headline_fits_six_lines_at_120_columns():
+def test_the_headline_fits_seven_lines_at_120_columns():
+    """Four claims in at most seven lines (six before every Track D word carried its reason:
+    the MDE, the paper's effect excluded, the arms that did not learn); each reason is there."""
     lines = A.render_headline(_committed(), "text", width=120).splitlines()
     table = next(k for k, line in enumerate(lines) if line.startswith("claim"))
     headline = [x for x in lines[:table] if x.startswith("  ")]  # a claim and its wraps
-    assert len(headline) <= 6
+    assert len(headline) <= 7
+    text = " ".join(headline)
+    assert "inconclusive (MDE " in text and "absent (the paper's " in text
+    assert re.search(r"void \(\d arms? did not learn\)", text)
 
 
 def test_one_screen_renders_whatever_words_and_bases_the_data_carries(small):
@@ -425,3 +431,15 @@ def test_a_backslash_of_a_statement_survives_markdown():
     html = markdown.markdown(md, extensions=["tables", "md_in_html"])
     assert "[N]\\{i}" in html and "[N]{i}" not in html
     assert html.count('<li><a id="claim-') == len(answer["rows"])
+
+
+def test_every_track_b_void_names_its_failed_premise():
+    """A Track B ``void`` (R11, the only rule that gives it) says its premise beside it, in the
+    table and the finding: the optimum is W = 0."""
+    answer = _committed()
+    voids = [
+        part for r in answer["rows"] for part in r["paper_verdict"]["text"].split("; ")
+        if part.startswith("void ")
+    ]  # fmt: skip
+    assert voids and all(f", {vd.VOID_PREMISE}" in part for part in voids)
+    assert f"void at N = 2, {vd.VOID_PREMISE}" in A.render_block(answer, "text", width=120)

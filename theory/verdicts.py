@@ -563,6 +563,11 @@ def collapse_guard(
     return word
 
 
+#: R11's failed premise in a few words, said beside a Track B ``void`` (the only rule that
+#: gives that word): the optimum is W = 0 (:func:`premise_a5` says it in full).
+VOID_PREMISE = "W = 0"
+
+
 def premise_a5(ranks: Iterable[int], names: Sequence[str] = ()) -> str | None:
     r"""R11 (premise): Assumption A.5 of arXiv 2607.02447 studies optima :math:`W \ne 0` (Remark
     A.6: :math:`W = 0` carries no information, and its RV is 0/0). The reason a word resting on

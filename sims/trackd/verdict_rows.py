@@ -15,7 +15,7 @@ import math
 import os
 from typing import Any
 
-from sims.trackd.paper_numbers import PAPER_DIRECTION, PAPER_EFFECTS
+from sims.trackd.paper_numbers import PAPER_DIRECTION, PAPER_EFFECTS, points_text
 from sims.trackd.power import MARGIN
 from sims.trackd.verdicts import (
     CLAIMS,
@@ -338,6 +338,41 @@ def claim_tag(doc: dict | None, claim: str) -> str:
     rows = rows.values() if isinstance(rows, dict) else rows
     preset = next((r.get("preset") for r in rows if r.get("claim") == claim), None)
     return "scale not recorded" + (f", preset {preset}" if preset else "")
+
+
+def why_text(row: dict | None) -> str:
+    """Why a row's word is what it is, in a few words beside it: the minimum detectable
+    effect (80 % power) of an ``inconclusive`` comparison, the paper's effect an ``absent`` one
+    excludes, the arms a ``void`` one rests on that did not learn (or are at chance); "" for
+    the other words (the row's ``reason`` says the rest).
+
+    Example:
+      >>> why_text({"track_d": "inconclusive", "mde": 0.0327, "unit": "accuracy"})
+      'MDE 3.27 points'
+      >>> why_text({"track_d": "absent", "paper_effect": 0.01348,
+      ...           "unit": "accuracy per unit |Ā|"})
+      "the paper's 1.348 points per unit |Ā| excluded"
+      >>> why_text({"track_d": "void", "reason": "mae fl did not learn (uplift -0.6 ± 1.4 "
+      ...           "points); mar fl did not learn (uplift -0.8 ± 0.9 points)"})
+      '2 arms did not learn'
+    """
+    word = (row or {}).get("track_d")
+    unit = (row.get("unit") or "accuracy") if row else "accuracy"
+    digits = 2 if unit == "accuracy" else 3
+    if word == "inconclusive" and _finite(row.get("mde")) is not None:
+        return f"MDE {points_text(row['mde'], unit, digits)}"
+    if word == "absent" and _finite(row.get("paper_effect")) is not None:
+        return f"the paper's {points_text(row['paper_effect'], unit, digits)} excluded"
+    if word == "void" and row.get("reason"):
+        failed = str(row["reason"]).split("; ")
+        if all("did not learn" in f for f in failed):
+            how = "did not learn"
+        elif all("not above chance" in f for f in failed):
+            how = "at chance"
+        else:
+            how = "failed the learning check"
+        return f"{len(failed)} arm{'s' if len(failed) > 1 else ''} {how}"
+    return ""
 
 
 def word_text(row: dict | None) -> str:

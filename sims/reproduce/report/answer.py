@@ -224,7 +224,9 @@ def _paper_verdict(cells: list[dict], names: set, universe: set, n_domain) -> di
         hit = {k for k, x in words.items() if x == w}
         mark = " (proved)" if all(proved_conf[k] for k in hit) else ""
         proved += [w] if mark else []
-        parts.append(f"{w} {_where(hit, confs, n_domain)}{mark}")
+        # a void says its failed premise (R11, the only rule that gives it)
+        premise = f", {vd.VOID_PREMISE}" if w == "void" else ""
+        parts.append(f"{w} {_where(hit, confs, n_domain)}{premise}{mark}")
     return {
         "proved": proved,
         "verdict": vd.combine(words.values()) if words else "not-run",
@@ -340,7 +342,7 @@ def _track_d(td: tuple, trackd_claim: str | None, ran: bool) -> dict:
     """The Track D entry of a row: the word (D3's beside it) at the scale of its runs, then
     the DECISIVE and PAPER-SCALE words likewise where they ran (``text``); ``word`` is the
     short form the plain-text table's column shows."""
-    from sims.trackd.verdict_rows import word_text
+    from sims.trackd.verdict_rows import why_text, word_text
 
     rows, decisive, paper = td
     if trackd_claim is None:
@@ -350,12 +352,14 @@ def _track_d(td: tuple, trackd_claim: str | None, ran: bool) -> dict:
         return {"verdict": "not-run", "text": "not-run", "word": "not-run", "claim": trackd_claim}
     out = {"verdict": row["track_d"], "d3_verdict": row.get("d3_verdict"),
            "preset": row.get("preset"), "scale": row["scale_tag"], "claim": trackd_claim,
-           "word": word_text(row), "text": f"{word_text(row)} at {row['scale_tag']}"}  # fmt: skip
+           "word": word_text(row), "text": f"{word_text(row)} at {row['scale_tag']}",
+           "why": why_text(row)}  # fmt: skip
     for key, label, doc in (("decisive", "decisive", decisive),
                             ("paper_scale_run", "paper-scale", paper)):  # fmt: skip
         got = doc.get(trackd_claim)
         if got is not None and got["track_d"] != "not-run":
             out[key] = got["track_d"]
+            out[f"{key}_why"] = why_text(got)
             out["text"] += f"; {label}: {word_text(got)} at {got['scale_tag']}"
     return out
 
@@ -794,11 +798,17 @@ def _td_headline(td: Mapping, fmt: str, shared: str | None = None) -> str:
     PAPER-SCALE words where they ran (their scales: the report)."""
     word = td.get("verdict", "not-run")
     scale = td.get("scale")
-    out = mark(word, fmt) + (f" at {scale}" if scale and scale != shared else "")
+    out = mark(word, fmt) + _why(td.get("why"))
+    out += f" at {scale}" if scale and scale != shared else ""
     for key, label in (("decisive", "decisive"), ("paper_scale_run", "paper-scale")):
         if td.get(key):
-            out += f"; {label}: {td[key]}"
+            out += f"; {label}: {td[key]}{_why(td.get(f'{key}_why'))}"
     return out
+
+
+def _why(text: str | None) -> str:
+    """A word's reason in brackets after it (``sims.trackd.verdict_rows.why_text``), or ""."""
+    return f" ({text})" if text else ""
 
 
 def shared_scale(hs) -> str | None:

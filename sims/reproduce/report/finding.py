@@ -161,7 +161,7 @@ def _verdict_sentences(
         groups = _grouped(
             [
                 (r["claim"], _where_text(_where_of(r, "holds") or "everywhere")
-                 + (f", void {_where_of(r, 'void')} (W = 0)" if _where_of(r, "void") else ""))
+                 + (f", void {_where_of(r, 'void')}" if _where_of(r, "void") else ""))
                 for r in good
             ]
         )  # fmt: skip
