@@ -309,6 +309,18 @@ def test_quickstart_snippets_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
 
 
+def test_readme_engine_example_runs(tmp_path):
+    """README's first ```python block (two XLA devices, the engine over them) runs as written,
+    in a fresh interpreter (it sets XLA_FLAGS before JAX starts); the second is a sketch whose
+    names the quickstart defines."""
+    blocks = _snippets(ROOT / "README.md")
+    assert len(blocks) == 2 and "client_mesh" in blocks[0]
+    script = tmp_path / "readme_engine.py"
+    script.write_text(blocks[0] + "\nassert trace['loss'].shape == (5,)\n")
+    proc = _run_script(script)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
 def test_getting_started_python_prints_what_the_page_shows(tmp_path):
     """The Python block of the getting-started page runs and prints the output the page shows
     (the float to 1e-9)."""
