@@ -344,6 +344,29 @@ def test_bad_data_and_params():
         _run(xs, ys, np.full((4, 4), 0.25), weights="size")
 
 
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ("hello", "data: must be numeric or boolean arrays"),
+        (np.full((2, 3, 4), "x"), "data: must be numeric or boolean arrays"),
+        ([np.full((3, 4), "x"), np.full((2, 4), "y")], "data: must be per-client numeric"),
+        (np.ones((4, 20, 5)), "loss: must be a function .* JAX can trace .*dot_general"),
+    ],
+    ids=["string", "string-array", "string-lists", "rows-do-not-fit-params"],
+)
+def test_data_the_loss_cannot_read_fails_in_one_line(data, field):
+    """Data JAX cannot hold, or rows the loss cannot multiply by the parameters (a user's
+    shape mistake), fail in one line naming ``data`` or ``loss`` (they raised JAX's own
+    TypeError, naming neither)."""
+
+    def loss(w, x, *, key):
+        return jnp.mean((x @ w.T) ** 2)
+
+    with pytest.raises(ValueError, match=f"^{field}") as err:
+        sims.run(loss, jnp.zeros((3, 8)), data, rounds=1, batch_size=2, lr=0.1, key=jr.key(0))
+    assert len(str(err.value).splitlines()) == 1
+
+
 def test_check_mixing_accepts_paper_mixings():
     for rule in ("uniform", "metropolis", "max_degree"):
         W = topology.mixing_matrix(rule, topology.make_graph("star", 5))

@@ -104,7 +104,8 @@ def _warn_if_diverged(result: Result, rounds: int) -> None:
         return
     when = f"from round {int(bad[0]) + 1} of {rounds}" if bad.size else "in its parameters"
     warnings.warn(
-        f"sims.run diverged: non-finite loss {when} (a smaller lr or step size may help)",
+        f"sims.run diverged: non-finite loss {when} (a smaller lr or step size may help; "
+        "data drawn by a KeyedData sample is not checked for NaN/inf)",
         DivergenceWarning,
         stacklevel=3,
     )
@@ -217,8 +218,16 @@ def _batch_shapes(data: Any, batch_size: int) -> Any:
 def _check_loss_is_scalar(loss: Callable, params: Any, batch: Any) -> None:
     """``loss(params, batch, key=...)`` traced once on shapes (no computation; ``batch`` their
     ``ShapeDtypeStruct`` pytree): it must return a scalar (the gradient of a vector is not
-    defined)."""
-    out = jax.eval_shape(lambda p, b, k: loss(p, b, key=k), params, batch, jr.key(0))
+    defined), and traced on these shapes at all (one line naming ``loss`` with the error, e.g.
+    data whose rows do not fit the parameters)."""
+    try:
+        out = jax.eval_shape(lambda p, b, k: loss(p, b, key=k), params, batch, jr.key(0))
+    except Exception as err:  # the user's function, traced: one line naming it
+        first = (str(err).strip().splitlines() or [""])[0]
+        shapes = jax.tree.map(lambda a: tuple(a.shape), batch)
+        v.fail("loss", f"a function loss(params, batch, *, key) that JAX can trace on the "
+               f"params and a batch of the data (batch shapes {shapes})",
+               f"{type(err).__name__}: {first}")  # fmt: skip
     shape = getattr(out, "shape", None)
     if shape != ():
         v.fail("loss", "a function returning a scalar (one number per client and batch)",
@@ -253,8 +262,16 @@ def _client_data(data: Any) -> tuple[Any, np.ndarray]:
                 arr, _ = stack_clients(leaf)
             except ValueError as err:
                 raise ValueError(str(err).replace("x_list", "data", 1)) from None
+            except TypeError:  # e.g. strings: JAX holds numbers and booleans only
+                v.fail("data", "per-client numeric or boolean arrays", type(leaf[0]).__name__)
         else:
-            arr = jnp.asarray(leaf)
+            try:
+                arr = jnp.asarray(leaf)
+            except (TypeError, ValueError):
+                arr = None
+            if arr is None or not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == bool):
+                v.fail("data", "numeric or boolean arrays",
+                       type(leaf).__name__ if arr is None else f"dtype {arr.dtype}")  # fmt: skip
             if arr.ndim < 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
                 v.fail("data", "arrays of shape (N, M, ...) with N, M >= 1", f"shape {arr.shape}")
             if jnp.issubdtype(arr.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(arr))):
