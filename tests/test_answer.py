@@ -285,14 +285,31 @@ def test_dssl_verify_prints_the_committed_table_first(capsys, monkeypatch):
 
 
 def test_dssl_verify_without_a_map(capsys, monkeypatch, tmp_path):
+    """No figures/ here and no checkout beside the package: not run, saying how to read one."""
     from sims.cli import main
+    from sims.commands import verify
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(verify, "CHECKOUT_FIGURES", str(tmp_path / "no-checkout"))
     assert main(["verify", "--d", "40", "--d-sweep", "20,40", "--claims", "eq17"]) == 0
-    assert capsys.readouterr().out.startswith("The answer table: not run")
+    out = capsys.readouterr().out
+    assert out.startswith("The answer table: not run") and "--map-results DIR" in out
     assert main(["verify", "--claims", "eq17", "--map-results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "map-results" in err[0]
+
+
+def test_dssl_verify_from_another_folder_reads_the_checkouts_results(capsys, monkeypatch, tmp_path):
+    """Run from a folder without figures/ (a new user's review: every Track D cell said
+    not-run), dssl verify reads the committed figures/ of the checkout it runs from."""
+    from sims.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["verify", "--d", "40", "--d-sweep", "20,40", "--claims", "thm4.4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(A.render_block(_committed(), "text", width=120) + "\n")
+    assert "not-run" not in out.split("Track D (nonlinear encoders):")[1].splitlines()[1]
 
 
 def test_dssl_reproduce_ends_with_the_table_and_the_report_path(monkeypatch):

@@ -114,7 +114,10 @@ def test_cli_verify_trackd_text(capsys, tmp_path):
 
 
 def test_cli_verify_trackd_not_run(capsys, tmp_path, monkeypatch):
+    from sims.commands import verify
+
     monkeypatch.chdir(tmp_path)  # no figures/trackd_verdicts.json here
+    monkeypatch.setattr(verify, "CHECKOUT_FIGURES", str(tmp_path / "no-checkout"))
     rc = main([*_FAST, "--claims", "thm4.4"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0

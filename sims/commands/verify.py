@@ -1,19 +1,20 @@
 """``dssl verify``: the claims table — each claim of arXiv 2607.02447 with a verdict per track.
 
 Track A evaluates the paper's formulas (informative / vacuous / invalid), Track B the exact
-linear model (holds / violated / degenerate / not-unique, under every reading); Track C
+linear model (the words of ``theory.verdicts.TRACK_BC``, under every reading); Track C
 (simulation, :mod:`sims.trackc.evidence`) is ``not-run`` unless ``--simulate fast|full`` is given.
 Rules: docs/verdict_rules.md.
 
 Track D (nonlinear encoders, :mod:`sims.trackd`) is read from a reproduce output folder
 (``--trackd-results DIR``; by default ``figures/`` when ``figures/trackd_verdicts.json``
-exists): for the claims with an empirical reading (Thm 4.4: MIM drop ≤ CL drop; Cor 4.5:
-accuracy rises with |Ā|; Thm 4.6: FL ≥ DecL; and MAR ≥ MIM of §5, which has no row of its own)
-the Track D verdict by rule D3 with its numbers, seeds, preset and scale, and its minimum
-detectable effect beside the paper's effect size, is shown beside the paper's reported
-direction; ``not-run`` with the command that produces the file otherwise. The DECISIVE
-preset's verdicts (``DIR/trackd_decisive/trackd_verdicts.json``, else the copy the reproduce
-stage embedded) are shown beside them, or ``decisive: not run`` with the command.
+exists, else the committed ``figures/`` of the checkout the package runs from): for the claims
+with an empirical reading (Thm 4.4: MIM drop ≤ CL drop; Cor 4.5: accuracy rises with |Ā|; Thm
+4.6: FL ≥ DecL; and MAR ≥ MIM of §5, which has no row of its own) the Track D verdict by rule
+D3 with its numbers, seeds, preset and scale, and its minimum detectable effect beside the
+paper's effect size, is shown beside the paper's reported direction; ``not-run`` with the
+command that produces the file otherwise. The DECISIVE preset's verdicts
+(``DIR/trackd_decisive/trackd_verdicts.json``, else the copy the reproduce stage embedded) are
+shown beside them, or ``decisive: not run`` with the command.
 
 The claims table is :func:`sims.api.verify` (this command parses, calls it, adds Track D and
 the answer table read from result folders, and prints). ``--mixing-file W.npy|W.csv`` replaces
@@ -26,12 +27,11 @@ unchanged; each row says whether W enters it (``mixing_file``, :func:`sims.api.m
 The answer table (:mod:`sims.reproduce.report.answer`: one row per claim, its verdict under the
 paper's own reading first, and the finding) is printed first, from the verdict map of a
 reproduce output folder (``--map-results DIR``; by default ``figures/`` when
-``figures/verdict_map.json`` exists): the same table README and the report open with. With
-``--json`` it is the ``answer`` key (``status`` not-run with the command that writes the map
-when there is none). The claims table at the configuration given follows it.
-
-The verdict map itself (:mod:`sims.verdict_map`: every claim × reading × configuration) and
-the graph atlas are computed by the ``verdict_map`` stage of ``dssl reproduce``
+``figures/verdict_map.json`` exists, else the checkout's): the same table README and the report
+open with. With ``--json`` it is the ``answer`` key (``status`` not-run with the command that
+writes the map when there is none). The claims table at the configuration given follows it. The
+verdict map itself (:mod:`sims.verdict_map`: every claim × reading × configuration) and the
+graph atlas are computed by the ``verdict_map`` stage of ``dssl reproduce``
 (:data:`MAP_COMMAND`); this command reads them, it does not compute them.
 """
 
@@ -59,6 +59,22 @@ TRACKD_DEFAULT_DIR = "figures"
 TRACKD_COMMAND = (
     "dssl reproduce --out DIR --stages trackd_table1,trackd_fig2a,trackd_fig2b,trackd_verdicts"
 )
+#: the committed results of the checkout this package runs from (an editable install of a
+#: clone), read when the working folder has no ``figures/`` of its own
+CHECKOUT_FIGURES = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "figures"
+)
+
+
+def _default_dir(name: str, file: str) -> str | None:
+    """``name`` (``figures``) in the working folder if it holds ``file``, else the checkout's
+    committed ``figures/`` (:data:`CHECKOUT_FIGURES`) if that does, else None."""
+    for folder in (name, CHECKOUT_FIGURES):
+        if os.path.isfile(os.path.join(folder, file)):
+            return folder
+    return None
+
+
 #: the DECISIVE results' folder inside the Track D folder (figures/trackd_decisive)
 TRACKD_DECISIVE_SUBDIR = os.path.basename(_names.TRACKD_DECISIVE_DIR)
 #: claims-table id -> Track D claim (sims.trackd.verdicts.CLAIMS); mar_vs_mim (§5) has no row
@@ -86,13 +102,13 @@ def add_arguments(parser) -> None:
         "--trackd-results",
         default=None,
         metavar="DIR",
-        help=f"folder with {TRACKD_FILE} (Track D; default figures/ when it is there)",
+        help=f"folder with {TRACKD_FILE} (Track D; default figures/, here or the checkout's)",
     )
     parser.add_argument(
         "--map-results",
         default=None,
         metavar="DIR",
-        help="folder with the verdict map (the answer; default figures/ when it is there)",
+        help="folder with the verdict map (the answer; default figures/, here or the checkout's)",
     )
     parser.add_argument(
         "--claims",
@@ -222,8 +238,7 @@ def _trackd_dir(args) -> str | None:
     ``figures/`` if the file is there, else None (not run)."""
     given = getattr(args, "trackd_results", None)
     if given is None:
-        default = os.path.join(TRACKD_DEFAULT_DIR, TRACKD_FILE)
-        return TRACKD_DEFAULT_DIR if os.path.isfile(default) else None
+        return _default_dir(TRACKD_DEFAULT_DIR, TRACKD_FILE)
     if not os.path.isdir(given):
         v.fail("trackd-results", "an existing folder", given)
     if not os.path.isfile(os.path.join(given, TRACKD_FILE)):
@@ -327,14 +342,13 @@ def _map_results_dir(args) -> str | None:
     """The folder to read the answer table from: ``--map-results`` (must hold the map), else
     ``figures/`` if the map is there, else None (not run)."""
     given = getattr(args, "map_results", None)
-    folder = ANSWER_DEFAULT_DIR if given is None else given
-    if given is not None and not os.path.isdir(given):
+    if given is None:
+        return _default_dir(ANSWER_DEFAULT_DIR, "verdict_map.json")
+    if not os.path.isdir(given):
         v.fail("map-results", "an existing folder", given)
-    if not os.path.isfile(os.path.join(folder, "verdict_map.json")):
-        if given is not None:
-            v.fail("map-results", f"a folder containing {ANSWER_FILES}", given)
-        return None
-    return folder
+    if not os.path.isfile(os.path.join(given, "verdict_map.json")):
+        v.fail("map-results", f"a folder containing {ANSWER_FILES}", given)
+    return given
 
 
 def _answer(args) -> dict:
@@ -520,8 +534,11 @@ def _answer_lines(answer: dict | None, width: int = 120) -> list[str]:
     import textwrap
 
     if not answer or answer.get("status") == "not-run":
-        why = (answer or {}).get("reason") or "no verdict map"
-        return textwrap.wrap(f"The answer table: not run ({why}; run: {ANSWER_COMMAND}).", width)
+        why = (answer or {}).get("reason") or "no verdict map in figures/"
+        return textwrap.wrap(
+            f"The answer table: not run ({why}; read one with --map-results DIR, or compute "
+            f"it: {ANSWER_COMMAND}).", width,
+        )  # fmt: skip
     from sims.reproduce.report import render_block
 
     return [
