@@ -234,6 +234,12 @@ PARSE_TIME_REFUSALS = [
      "--mixing-file: must be an existing readable file, got 'no-such-file.npy'"),
     (["simulate", "--c", "1000"], "--c: must be an integer in [1, 64], got 1000"),
     (["simulate", "--d", "6"], "--d: must be an integer >= 8 (2·n_clients), got 6"),
+    (["simulate", "--n-clients", "40"],
+     "--n-clients: must be at most --d / 2 = 32 (the paper's data model needs d >= 2·n_clients; "
+     "raise --d with it), got 40"),
+    (["verify", "--n-clients", "300"],
+     "--n-clients: must be at most --d-sweep / 2 = 200 (the paper's data model needs d >= "
+     "2·n_clients; raise --d-sweep with it), got 300"),
     (["simulate", "--graph", "torus", "--rows", "3"], "--rows: must be a divisor of n=4, got 3"),
     (["simulate", "--graph", "hypercube", "--n-clients", "5"],
      "--n-clients: must be a power of 2 for the hypercube, got 5"),

@@ -466,6 +466,18 @@ def test_a_symlinked_compile_cache_host_folder_is_refused(tmp_path):
         compile_cache.resolve(str(tmp_path / "cc"))
 
 
+def test_a_compile_cache_from_the_environment_is_named_as_set(tmp_path, monkeypatch):
+    """A bad ``$DSSL_COMPILE_CACHE`` is named as the user set it, not as ``--compile-cache``
+    (an option not given: a new user's review); a given option keeps its own name."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv(compile_cache.ENV, str(afile))
+    with pytest.raises(ValueError, match=r"^\$DSSL_COMPILE_CACHE: must be a folder"):
+        compile_cache.resolve(None)
+    with pytest.raises(ValueError, match="^compile-cache: must be a folder"):
+        compile_cache.resolve(str(afile))
+
+
 def test_folders_in_place_of_the_compile_caches_files_are_discarded(tmp_path):
     path = compile_cache.resolve(str(tmp_path / "cc"))
     for name in (compile_cache.MANIFEST, compile_cache._LOCK, "jit_f-0123-cache"):

@@ -102,6 +102,23 @@ def test_too_big_fails_before_allocating(argv, field, capsys):
     assert grown * 1024 < 1 * GIB  # nothing of the estimated size was allocated
 
 
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["--batch", "1000000000"], "--batch"),
+        (["--local-steps", "100000"], "--local-steps"),
+        (["--rounds", "100000000"], "--rounds"),
+    ],
+)
+def test_too_long_names_the_option_that_made_it_long(argv, field, capsys):
+    """The time budget names the option farthest above its default (a new user's review:
+    ``--batch 1e9`` was refused as ``--rounds: ... got 300``, an option not given)."""
+    assert main(["simulate", *argv, "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"dssl simulate: error: {field}:"), err
+    assert "to end within" in err[0] and err[0].endswith(f"got {argv[1]}")
+
+
 #: The paper's FL size under a 6 GB address-space cap (``ulimit -v 6000000``, KiB).
 FL_PAPER = [
     "--method", "cl", "--framework", "fl", "--n-clients", "100", "--clients-per-round", "5",

@@ -229,8 +229,23 @@ def check_graph_sizes(args, graph: str | None, n: int, *, n_field: str = "n_clie
 # the data model
 
 
+def n_within_d(n: int, dims: dict) -> None:
+    """--n-clients against the dimensions the paper's data model needs at least 2N of
+    (``dims``: option -> (value, its default)): a dimension left at its default names
+    --n-clients, the option the user changed (a new user's review: ``--n-clients 1e9`` was
+    refused as ``--d: ... got 64``); a dimension the user set is checked where it is."""
+    for name, (d, default) in dims.items():
+        if d < 2 * n and d == default:
+            v.fail("n-clients", f"at most {name} / 2 = {d // 2} (the paper's data model "
+                   f"needs d >= 2·n_clients; raise {name} with it)", n)  # fmt: skip
+
+
+#: --d of the commands that take the data model's options (add_model_arguments)
+MODEL_D_DEFAULT = 400
+
+
 def add_model_arguments(
-    parser: argparse.ArgumentParser, *, d: int = 400, n_clients: int = 4
+    parser: argparse.ArgumentParser, *, d: int = MODEL_D_DEFAULT, n_clients: int = 4
 ) -> None:
     """--d, --n-clients, --p, --c, --tau, --mu, --rare-fraction, --rare-axis."""
     parser.add_argument(

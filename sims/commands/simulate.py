@@ -36,6 +36,8 @@ trackc_simulate = _lazy.module("sims.trackc.simulate")
 
 NAME = "simulate"
 HELP = "train a linear SSL encoder with FL or DecL on the paper's data model and report metrics"
+#: the defaults of --n-clients and --d (the others: sims.trackc.simulate.DEFAULTS)
+N_CLIENTS_DEFAULT, D_DEFAULT = 4, 64
 
 MIXINGS = tuple(m for m in MIXINGS if m != "fedavg")  # DecL rules; FL has --framework fl
 
@@ -64,8 +66,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rows", type=_common.integer(lo=3), default=None, help="torus rows")
     p.add_argument("--cols", type=_common.integer(lo=3), default=None, help="torus columns")
-    p.add_argument("--n-clients", type=_common.integer(lo=2), default=4)
-    p.add_argument("--d", type=_common.integer(lo=2), default=64)
+    p.add_argument("--n-clients", type=_common.integer(lo=2), default=N_CLIENTS_DEFAULT)
+    p.add_argument("--d", type=_common.integer(lo=2), default=D_DEFAULT)
     p.add_argument("--c", type=pos_int, default=None, help="embedding width (default 2N)")
     p.add_argument(
         "--p",
@@ -183,6 +185,7 @@ def check(args) -> None:
     checks them again: sims.trackc.simulate, sims.trackc.engine_config)."""
     n = args.n_clients
     _devices(args.devices, n, _common.host_device_count() if args.devices > 1 else None)
+    _common.n_within_d(n, {"--d": (args.d, D_DEFAULT)})
     DataModel(d=args.d, n_clients=n, rare_fraction=args.rare_fraction, c=args.c)
     graph, _ = _check_flags(args)
     if graph is not None:
@@ -220,8 +223,23 @@ def _check_budget(args, n: int) -> None:
     )  # fmt: skip
     with v.sizes_forced(bool(getattr(args, "force_size", False))):
         plan.check_budget(
-            shape, samples=m, dtype=args.dtype, backend="cpu" if runs_on_cpu() else "gpu"
-        )
+            shape, samples=m, dtype=args.dtype, backend="cpu" if runs_on_cpu() else "gpu",
+            time_field=_longest(shape),
+        )  # fmt: skip
+
+
+def _longest(shape) -> tuple[str, int]:
+    """The option that made a run long: of those the training time grows with, the one
+    farthest above its default (``--batch 1e9`` is named, not the default ``--rounds``)."""
+    factors = {
+        "--rounds": (shape.rounds, DEFAULTS["rounds"]),
+        "--local-steps": (shape.local_steps, DEFAULTS["local_steps"]),
+        "--batch": (shape.batch, DEFAULTS["batch"]),
+        "--n-clients": (shape.n_clients, N_CLIENTS_DEFAULT),
+        "--d": (shape.d, D_DEFAULT),
+    }
+    field = max(factors, key=lambda k: factors[k][0] / factors[k][1])
+    return field, factors[field][0]
 
 
 def _devices(devices: int, n: int, have: int | None) -> None:

@@ -59,6 +59,8 @@ TRACKD_DEFAULT_DIR = "figures"
 TRACKD_COMMAND = (
     "dssl reproduce --out DIR --stages trackd_table1,trackd_fig2a,trackd_fig2b,trackd_verdicts"
 )
+#: the d of Thm 4.4's limit reported beside the configuration's (--d-sweep)
+D_SWEEP_DEFAULT = "400,1000000,1000000000000"
 #: the committed results of the checkout this package runs from (an editable install of a
 #: clone), read when the working folder has no ``figures/`` of its own
 CHECKOUT_FIGURES = os.path.join(
@@ -123,7 +125,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--transform-seed", type=int, default=0)
     parser.add_argument(
         "--d-sweep",
-        default="400,1000000,1000000000000",
+        default=D_SWEEP_DEFAULT,
         help="also report Thm 4.4 at these d (its limit d -> oo)",
     )
     _add_constant_arguments(parser)
@@ -399,7 +401,12 @@ def _check_configuration(args) -> None:
     v.choice(args.transform, "transform", _names.OBJECTIVE_TRANSFORMS)
     v.integer(args.transform_seed, "transform_seed", lo=0)
     n = args.n_clients
-    for x in _ints(args.d_sweep, "d-sweep"):
+    sweep = _ints(args.d_sweep, "d-sweep")
+    _common.n_within_d(n, {
+        "--d-sweep": (min(sweep), min(_ints(D_SWEEP_DEFAULT, "d-sweep"))),
+        "--d": (args.d, _common.MODEL_D_DEFAULT),
+    })  # fmt: skip
+    for x in sweep:
         v.integer(x, "d_sweep", lo=2 * n)
     _common.model_from_args(args)
     if args.mixing_file is None:

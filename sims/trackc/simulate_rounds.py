@@ -10,7 +10,7 @@ checks them again with its engine configuration."""
 from __future__ import annotations
 
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from theory import _validate as v
 from theory.datamodel import DENSE_COPIES, summary_block
@@ -244,14 +244,16 @@ def check_run_time(config, field: str, value, backend: str | None = None) -> Non
         )
 
 
-def check_budget(config, *, samples: int | None, dtype: str, backend=None) -> dict:
+def check_budget(config, *, samples: int | None, dtype: str, backend=None,
+                 time_field: tuple[str, Any] | None = None) -> dict:  # fmt: skip
     """Refuse a run whose estimated peak memory (:func:`estimate_bytes`) is over the memory
     budget, naming the option behind its largest term (``samples`` is ``--samples-per-client``,
     None for a keyed run; the sizes of :func:`sample_sizes`), or whose training is estimated
-    longer than the time budget (:func:`check_run_time`, naming ``--rounds``); one line each,
-    ``--force-size`` to go further. ``config``: the engine configuration, or a
-    :class:`RunShape` before JAX starts (its memory estimate a lower bound). Returns the
-    estimate."""
+    longer than the time budget (:func:`check_run_time`, naming ``time_field``, an (option,
+    value) pair: the caller's judgement of which option made the run long; default
+    ``--rounds``); one line each, ``--force-size`` to go further. ``config``: the engine
+    configuration, or a :class:`RunShape` before JAX starts (its memory estimate a lower
+    bound). Returns the estimate."""
     n, d = config.n_clients, config.d
     m_eval, m_test = sample_sizes(n, d, samples)
     est = estimate_bytes(n=n, d=d, c=config.c, m=m_eval, m_test=m_test, dtype=dtype, config=config)
@@ -259,7 +261,7 @@ def check_budget(config, *, samples: int | None, dtype: str, backend=None) -> di
     value = {"samples_per_client": m_eval if samples is None else samples, "d": d,
              "n_clients": n, "local_steps": config.local_steps}[field]  # fmt: skip
     v.check_fits("--" + field.replace("_", "-"), value, est["total"])
-    check_run_time(config, "--rounds", config.rounds, backend)
+    check_run_time(config, *(time_field or ("--rounds", config.rounds)), backend)
     return est
 
 

@@ -96,30 +96,32 @@ def resolve(value: str | None) -> Path | None:
     cannot be a writable folder fails with one line naming ``compile-cache``."""
     from theory import _validate as v
 
+    # a folder from the environment is named as the user set it, not as an option
+    field = "compile-cache" if value is not None or not os.environ.get(ENV) else f"${ENV}"
     value = default_dir() if value is None else value
     if not isinstance(value, str) or not value.strip():
-        v.fail("compile-cache", f"a folder path or '{OFF}'", value)
+        v.fail(field, f"a folder path or '{OFF}'", value)
     if value.strip().lower() == OFF:
         return None
     path = Path(value).expanduser() / host_tag()
     if path.is_symlink():
         v.fail(
-            "compile-cache",
+            field,
             f"a folder whose {path.name} is a folder (it is a symbolic link)",
             value,
         )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        v.fail("compile-cache", f"a folder that can be created ({err.strerror})", value)
+        v.fail(field, f"a folder that can be created ({err.strerror})", value)
     if os.path.realpath(path) != os.path.join(os.path.realpath(path.parent), path.name):
         v.fail(
-            "compile-cache",
+            field,
             f"a folder whose {path.name} is inside it (it resolves elsewhere)",
             value,
         )
     if not os.access(path, os.W_OK | os.X_OK):
-        v.fail("compile-cache", "a writable folder", value)
+        v.fail(field, "a writable folder", value)
     return path
 
 
