@@ -67,6 +67,22 @@ def test_a_full_disk_is_one_line_naming_the_option(tmp_path, monkeypatch, capsys
     assert "No space left" in line and ".tmp" not in line
 
 
+def test_a_path_whose_folders_cannot_be_made_says_so(tmp_path, monkeypatch, capsys):
+    """ENOENT on a write (a parent folder that cannot be created, e.g. under /proc) names the
+    option and says the missing folders must be creatable (a new user's review: 'must be an
+    existing path', though missing folders are created)."""
+    import errno
+
+    def gone(src, dst):
+        raise OSError(errno.ENOENT, "No such file or directory", dst)
+
+    monkeypatch.setattr(os, "replace", gone)
+    assert main([*BOUNDS, "--csv", str(tmp_path / "new" / "b.csv")]) == 1
+    line = _one_line(capsys)
+    assert line.startswith("dssl bounds: error: --csv: must be an existing path, or one whose "
+                           "missing folders can be created"), line  # fmt: skip
+
+
 def test_a_file_name_too_long_is_one_line(tmp_path, capsys):
     assert main([*BOUNDS, "--cs", str(tmp_path / ("a" * 300 + ".csv")), "--json"]) == 1
     line = _one_line(capsys)

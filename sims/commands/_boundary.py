@@ -263,7 +263,7 @@ _OS_ALLOWED = {
     errno.EROFS: "a path on a writable file system",
     errno.EISDIR: "a file path (it is a folder)",
     errno.ENOTDIR: "a path whose parents are folders",
-    errno.ENOENT: "an existing path",
+    errno.ENOENT: "an existing path, or one whose missing folders can be created",
     errno.ELOOP: "a path without symbolic-link loops",
     errno.EEXIST: "a path that is free",
 }
