@@ -210,3 +210,22 @@ def test_each_objective_is_one_value_the_trainer_reads():
     with pytest.raises(ValueError, match="^objective: must be one of") as err:
         objective_of("dino")
     assert "\n" not in str(err.value)
+
+
+def test_networks_that_do_not_fit_are_refused_before_the_first_is_made(monkeypatch):
+    """Track D's clients' networks (their shapes by eval_shape: nothing allocated) and images
+    are checked against the memory budget before the first network is initialised: one line
+    naming ``data`` with the image shape (40 images of 512×512×3 ran out of memory in the first
+    client round before); a small preset's fit."""
+    import jax.random as jr
+
+    from sims.trackd import train as td_train
+    from sims.trackd.models import NetConfig
+    from theory import _validate as v
+
+    small = np.zeros((3, 4, 28, 28, 1), np.float32)
+    td_train._check_networks_fit(NetConfig(), small, jr.key(0))  # a preset's size fits
+    monkeypatch.setattr(v, "memory_budget_bytes", lambda: 1 << 20)  # 1 MiB
+    # the check comes first: the objective and schedule (None here) are never read
+    with pytest.raises(ValueError, match=r"^data: must be small enough .*images of shape"):
+        td_train.train(NetConfig(), None, None, small, key=jr.key(0))
