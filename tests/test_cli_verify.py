@@ -132,6 +132,8 @@ def test_cli_verify_trackd_default_folder(capsys, tmp_path, monkeypatch):
     rc = main([*_FAST, "--claims", "cor4.5"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["claims"][0]["track_d"]["verdict"] == "degenerate"
+    # one folder for both: the answer is not taken from the checkout's figures/ (review)
+    assert out["answer"]["status"] == "not-run"
 
 
 @pytest.mark.parametrize(

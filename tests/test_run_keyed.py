@@ -182,3 +182,33 @@ def test_runs_with_the_same_lr_compile_once_and_donate_only_their_own_models():
     sims.run(_loss, w0, data, mixing=mixing, key=key, on_chunk=lambda d, r: held.append(r), **kw)
     assert held and not any(r.params.is_deleted() for r in held)
     np.testing.assert_array_equal(held[-1].params, _run(one_peer_exponential(N), rounds=2).params)
+
+
+class _Anchor:
+    """An algorithm whose state is the client's model itself (``init`` returns its input):
+    vmapped over the stacked models it hands back their very buffer."""
+
+    def init(self, params):
+        return params
+
+    def share(self, states):
+        return ()
+
+    def grad(self, g, params, start, state, shared):
+        return g
+
+    def finish(self, state, start, params, shared, *, steps):
+        return params
+
+
+def test_an_algorithm_state_that_is_the_models_is_not_donated_twice():
+    """The models are donated from call to call; an algorithm whose state is the models (the
+    same buffer after vmap) got 'Attempt to use a buffer that was previously donated in the
+    same call' (found in review): it now trains, and equals plain training (its gradient is
+    the plain one), with and without on_chunk."""
+    kw = {"local_steps": E, "batch_size": B, "lr": 0.05, "rounds": 3, "key": jr.key(3)}
+    data = sims.KeyedData(_sample, N)
+    plain = sims.run(_loss, jnp.zeros(D), data, **kw)
+    for calls in ({}, {"rounds_per_call": 1, "on_chunk": lambda d, r: None}):
+        got = sims.run(_loss, jnp.zeros(D), data, algorithm=_Anchor(), **kw, **calls)
+        np.testing.assert_allclose(got.params, plain.params, rtol=1e-12, atol=1e-15)

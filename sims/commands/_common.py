@@ -233,7 +233,9 @@ def n_within_d(n: int, dims: dict) -> None:
     """--n-clients against the dimensions the paper's data model needs at least 2N of
     (``dims``: option -> (value, its default)): a dimension left at its default names
     --n-clients, the option the user changed (a new user's review: ``--n-clients 1e9`` was
-    refused as ``--d: ... got 64``); a dimension the user set is checked where it is."""
+    refused as ``--d: ... got 64``); a dimension set to another value is checked where it is.
+    It goes by value: a dimension given at its default value counts as left there (the line
+    says to raise it either way)."""
     for name, (d, default) in dims.items():
         if d < 2 * n and d == default:
             v.fail("n-clients", f"at most {name} / 2 = {d // 2} (the paper's data model "

@@ -230,14 +230,17 @@ def _check_budget(args, n: int) -> None:
 
 def _longest(shape) -> tuple[str, int]:
     """The option that made a run long: of those the training time grows with, the one
-    farthest above its default (``--batch 1e9`` is named, not the default ``--rounds``)."""
+    farthest above its default (``--batch 1e9`` is named, not the default ``--rounds``; with
+    ``--population`` the minibatch does not enter the time). It goes by value: an option given
+    at its default value counts as not raised."""
     factors = {
         "--rounds": (shape.rounds, DEFAULTS["rounds"]),
         "--local-steps": (shape.local_steps, DEFAULTS["local_steps"]),
-        "--batch": (shape.batch, DEFAULTS["batch"]),
         "--n-clients": (shape.n_clients, N_CLIENTS_DEFAULT),
         "--d": (shape.d, D_DEFAULT),
     }
+    if not shape.population:
+        factors["--batch"] = (shape.batch, DEFAULTS["batch"])
     field = max(factors, key=lambda k: factors[k][0] / factors[k][1])
     return field, factors[field][0]
 

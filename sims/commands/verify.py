@@ -69,12 +69,14 @@ CHECKOUT_FIGURES = os.path.join(
 
 
 def _default_dir(name: str, file: str) -> str | None:
-    """``name`` (``figures``) in the working folder if it holds ``file``, else the checkout's
-    committed ``figures/`` (:data:`CHECKOUT_FIGURES`) if that does, else None."""
-    for folder in (name, CHECKOUT_FIGURES):
-        if os.path.isfile(os.path.join(folder, file)):
-            return folder
-    return None
+    """The folder ``file`` is read from when no option names one: ``name`` (``figures``) in
+    the working folder where it holds the verdict map or the Track D verdicts, else the
+    checkout's committed ``figures/`` (:data:`CHECKOUT_FIGURES`); None where that folder has
+    no ``file``. One folder for both files, so that the answer table and the claims table never
+    read their results from two places."""
+    here = any(os.path.isfile(os.path.join(name, f)) for f in ("verdict_map.json", TRACKD_FILE))
+    folder = name if here else CHECKOUT_FIGURES
+    return folder if os.path.isfile(os.path.join(folder, file)) else None
 
 
 #: the DECISIVE results' folder inside the Track D folder (figures/trackd_decisive)

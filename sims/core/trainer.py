@@ -263,7 +263,9 @@ def _client_data(data: Any) -> tuple[Any, np.ndarray]:
             except ValueError as err:
                 raise ValueError(str(err).replace("x_list", "data", 1)) from None
             except TypeError:  # e.g. strings: JAX holds numbers and booleans only
-                v.fail("data", "per-client numeric or boolean arrays", type(leaf[0]).__name__)
+                bad = next((a for a in leaf if np.asarray(a).dtype.kind not in "biuf"), leaf[0])
+                v.fail("data", "per-client numeric or boolean arrays",
+                       f"{type(bad).__name__} of dtype {np.asarray(bad).dtype}")  # fmt: skip
         else:
             try:
                 arr = jnp.asarray(leaf)
@@ -603,6 +605,9 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     dt = jax.tree.leaves(params)[0].dtype
     stacked = jax.tree.map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), params)
     algo = () if algorithm is None else jax.vmap(_check_algorithm(algorithm).init)(stacked)
+    # an algorithm's state may be the models themselves (an anchor): its own buffers, since the
+    # models are donated and one buffer cannot be handed to a call twice
+    algo = jax.tree.map(jnp.copy, algo)
     # the engine's state of a run of the user's model: no optimiser state between rounds (it
     # is re-initialised every round), no z̄ or divergence flag; the push-sum weights
     state = State(

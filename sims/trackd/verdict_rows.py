@@ -355,6 +355,8 @@ def why_text(row: dict | None) -> str:
       >>> why_text({"track_d": "void", "reason": "mae fl did not learn (uplift -0.6 ± 1.4 "
       ...           "points); mar fl did not learn (uplift -0.8 ± 0.9 points)"})
       '2 arms did not learn'
+      >>> why_text({"track_d": "void", "reason": "no untrained baseline recorded"})
+      'no untrained baseline recorded'
     """
     word = (row or {}).get("track_d")
     unit = (row.get("unit") or "accuracy") if row else "accuracy"
@@ -365,12 +367,14 @@ def why_text(row: dict | None) -> str:
         return f"the paper's {points_text(row['paper_effect'], unit, digits)} excluded"
     if word == "void" and row.get("reason"):
         failed = str(row["reason"]).split("; ")
+        if any("no untrained baseline" in f for f in failed):
+            return "no untrained baseline recorded"
         if all("did not learn" in f for f in failed):
             how = "did not learn"
         elif all("not above chance" in f for f in failed):
             how = "at chance"
         else:
-            how = "failed the learning check"
+            how = "did not learn or at chance"
         return f"{len(failed)} arm{'s' if len(failed) > 1 else ''} {how}"
     return ""
 
