@@ -182,3 +182,20 @@ def test_the_pipelines_workers_send_the_stages_progress_lines_here():
         logger.removeHandler(handler)
         logger.setLevel(level)
     assert got == [("sims.trackd.experiments", "mae mlp, 10 clients: round 5 of 30")]
+
+
+def test_a_stage_in_a_worker_keeps_the_parents_force_size(monkeypatch, tmp_path):
+    """``dssl reproduce --force-size`` reaches the stages its worker processes run: a context
+    variable does not cross processes, so ``_work`` is handed the flag and sets it around the
+    stage (found in review: a worker refused what the parent forced)."""
+    import types
+
+    from sims.reproduce.pipeline import execute, parallel
+    from theory._validate import sizes_are_forced
+
+    monkeypatch.setattr(execute, "run_one", lambda *a, **k: sizes_are_forced())
+    stage = types.SimpleNamespace(name="s")
+    for forced in (True, False):
+        got = parallel._work(lambda: [stage], "s", [], True, str(tmp_path), False, None, forced)
+        assert got is forced
+    assert not sizes_are_forced()

@@ -322,6 +322,12 @@ def sizes_forced(on: bool = True) -> Iterator[None]:
         _FORCED.reset(token)
 
 
+def sizes_are_forced() -> bool:
+    """Whether :func:`sizes_forced` is on here (what a worker process is handed, since a
+    context variable does not cross into another process)."""
+    return _FORCED.get()
+
+
 def memory_budget_bytes() -> int:
     """Bytes one call may plan to use: :data:`MEMORY_BUDGET` of :func:`memory_limit_bytes`."""
     return int(MEMORY_BUDGET * memory_limit_bytes())

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from sims.reproduce.pipeline.progress import LOGGER as NOTES_LOGGER
 from sims.reproduce.pipeline.stage import Stage
+from theory._validate import sizes_are_forced
 
 _QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 
@@ -205,13 +206,16 @@ def _work(
     out: str,
     force: bool,
     blas: int | None,
+    sizes: bool = False,
 ):
-    """One stage in a worker: the same context and call as the serial runner."""
+    """One stage in a worker: the same context and call as the serial runner, with the
+    parent's ``--force-size`` (``sizes``: a context variable does not cross processes)."""
     import sims.reproduce.pipeline.execute as execute
+    from theory._validate import sizes_forced
 
     listed = tuple(catalogue())
     stage = {s.name: s for s in listed}[name]
-    with execute.stage_context(blas):
+    with execute.stage_context(blas), sizes_forced(sizes):
         return execute.run_one(stage, rows, fast=fast, out=Path(out), force=force, catalogue=listed)
 
 
@@ -307,7 +311,8 @@ def run_parallel(
                     continue
                 if pool is None:
                     pool = _worker_pool(stack, jobs)
-                args = (catalogue, stages[i].name, given, fast, str(out), force, blas_threads)
+                args = (catalogue, stages[i].name, given, fast, str(out), force, blas_threads,
+                        sizes_are_forced())  # fmt: skip
                 with _spawning():  # a submit may start a worker process
                     running[pool.submit(_work, *args)] = i
             if not running:
