@@ -98,7 +98,7 @@ def test_keyed_draw_forms_chunks_and_calls_agree(monkeypatch):
         np.testing.assert_allclose(np.asarray(other.params), np.asarray(a.params), atol=1e-14)
     monkeypatch.setattr(rounds, "PREDRAW_MAX_BYTES", 0)
     batch = trainer._keyed_batch(sims.KeyedData(_sample, N), B, jr.key(0))
-    assert not rounds.predraw_fits(trainer._nbytes(batch), E)
+    assert not rounds.predraw_fits(trainer.tree_nbytes(batch), E)
     per_step = _run(rule, rounds=6)
     np.testing.assert_allclose(np.asarray(per_step.params), np.asarray(a.params), atol=1e-13)
 

@@ -344,7 +344,7 @@ def client_round(loss: Callable, optimizer: optax.GradientTransformation, params
         batches = jax.tree.map(lambda a: a[rows], data_i)
     else:
         draw = lambda k: sample(k, i, batch_size)  # noqa: E731
-        if rounds.predraw_fits(_nbytes(jax.eval_shape(draw, rows[0])), local_steps):
+        if rounds.predraw_fits(tree_nbytes(jax.eval_shape(draw, rows[0])), local_steps):
             batches = jax.vmap(draw)(rows)
         else:
             batches, batch_of = rows, draw
@@ -706,11 +706,11 @@ def _check_round_memory(batch: Any, params: Any, n: int, clients: int, batch_siz
     batch with its gradient's working copies (about three), or with keyed data
     :func:`_drawn_bytes`; checked before anything runs, named by the largest term (the models:
     ``n_clients`` of keyed data, else ``params``)."""
-    row = _nbytes(batch) // batch_size  # bytes of one row of every leaf
-    p = _nbytes(params)
+    row = tree_nbytes(batch) // batch_size  # bytes of one row of every leaf
+    p = tree_nbytes(params)
     if keyed:
         minibatches = clients * _drawn_bytes(batch, local_steps)
-        steps_dominate = local_steps >= 3 and rounds.predraw_fits(_nbytes(batch), local_steps)
+        steps_dominate = local_steps >= 3 and rounds.predraw_fits(tree_nbytes(batch), local_steps)
     else:
         minibatches = clients * batch_size * (8 * local_steps + 3 * row)
         steps_dominate = 8 * local_steps >= 3 * row
@@ -726,8 +726,18 @@ def _check_round_memory(batch: Any, params: Any, n: int, clients: int, batch_siz
     v.check_fits(field, value, models + minibatches, what="one round's models and minibatches")
 
 
-def _nbytes(tree: Any) -> int:
-    """Bytes of the arrays (or shapes) of a pytree."""
+#: copies of one client's parameters its round holds (parameters, gradient, an optimiser's two
+#: moments, the round-start, local and mixed models, the next state's)
+CLIENT_MODEL_COPIES = 8
+
+
+def tree_nbytes(tree: Any) -> int:
+    """Bytes of the arrays (or ``jax.ShapeDtypeStruct`` shapes) of a pytree.
+
+    >>> w, b = jnp.zeros((3, 4), jnp.float32), jax.ShapeDtypeStruct((4,), np.float64)
+    >>> tree_nbytes({"w": w, "b": b})
+    80
+    """
     return sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(tree))
 
 
@@ -735,16 +745,15 @@ def _drawn_bytes(batch: Any, local_steps: int) -> int:
     """A keyed client's minibatch bytes in a round: the E drawn before the steps
     (:func:`sims.core.rounds.predraw_fits`) or the step's one, and about three working copies
     of a step's."""
-    size = _nbytes(batch)
+    size = tree_nbytes(batch)
     return ((local_steps if rounds.predraw_fits(size, local_steps) else 1) + 3) * size
 
 
 def _keyed_client_bytes(params: Any, batch: Any, local_steps: int) -> int:
     """Estimated bytes of one client's round with keyed data (what picks :func:`run`'s default
-    chunk): its parameters eight times (parameters, gradient, optimiser state, round-start and
-    mixed copies) and :func:`_drawn_bytes`. The loss's own intermediates are the user's and
-    not counted."""
-    return 8 * _nbytes(params) + _drawn_bytes(batch, local_steps)
+    chunk): its parameters :data:`CLIENT_MODEL_COPIES` times and :func:`_drawn_bytes`. The
+    loss's own intermediates are the user's and not counted."""
+    return CLIENT_MODEL_COPIES * tree_nbytes(params) + _drawn_bytes(batch, local_steps)
 
 
 def _with_weights(rule: Any, weights: Any, sizes: np.ndarray | None, n: int,

@@ -188,24 +188,21 @@ def train(
     )
 
 
-#: copies of one client's network a round holds (parameters, gradient, an optimiser's two
-#: moments, round-start, local and mixed models, the next state's)
-NETWORK_COPIES = 8
-
-
 def _check_networks_fit(net_cfg: NetConfig, data: Any, key: Any) -> None:
-    """The N clients' networks (:data:`NETWORK_COPIES` copies each, their shapes from
+    """The N clients' networks (``sims.core.trainer.CLIENT_MODEL_COPIES`` copies each, their
+    shapes from
     ``jax.eval_shape`` of the initialiser: nothing allocated) and the images fit in memory,
     checked before the first network is made; the first layer of an MLP grows with the image
     (a new user's review: 40 images of 512×512×3 ran out of memory in the first client round
     after 4.4 GB). One line naming ``data``, with the image shape."""
     shapes = jax.eval_shape(lambda k: init_params(net_cfg, key=k), jr.fold_in(key, 0))
-    per = sum(int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in jax.tree.leaves(shapes))
+    per = api.tree_nbytes(shapes)
     n, image = int(np.shape(data)[0]), tuple(np.shape(data)[2:])
     images = int(np.prod(np.shape(data))) * np.dtype(net_cfg.dtype).itemsize
     v.check_fits(
         "data", f"images of shape {image} ({v.format_bytes(per)} of network on each of {n} "
-        "clients)", NETWORK_COPIES * n * per + images, what="the clients' networks and images",
+        "clients)", api.CLIENT_MODEL_COPIES * n * per + images,
+        what="the clients' networks and images",
     )  # fmt: skip
 
 
