@@ -574,12 +574,7 @@ def _se_text(e: dict) -> str:
 
 
 def _effect_text(e: dict) -> str:
-    return f"{_points(e.get('paper_effect'), e)} ({e.get('paper_effect_source')})"
-
-
-def _points(x, e: dict) -> str:
-    unit = e.get("unit") or "accuracy"
-    return td_paper.points_text(x, unit, 2 if unit == "accuracy" else 3)
+    return f"{td_rows.points_of(e.get('paper_effect'), e)} ({e.get('paper_effect_source')})"
 
 
 def _trackd_detail(e: dict) -> list[str]:
@@ -591,8 +586,8 @@ def _trackd_detail(e: dict) -> list[str]:
     lines = [f"preset {e.get('preset') or 'not recorded'}, rule {rule}{old}: {e.get('reason')}"]
     tost = "" if e.get("tost_p") is None else f"; TOST p {e['tost_p']:.2g} against it"
     lines.append(
-        f"MDE at 80 % power {_points(e.get('mde'), e)} vs the paper's effect {_effect_text(e)}"
-        f"{tost}"
+        f"MDE at 80 % power {td_rows.points_of(e.get('mde'), e)} vs the paper's effect "
+        f"{_effect_text(e)}{tost}"
     )
     for key, label in (("decisive", "decisive"), ("paper_scale_run", "paper-scale")):
         d = e.get(key)
@@ -604,6 +599,6 @@ def _trackd_detail(e: dict) -> list[str]:
         word = td_rows.word_text({"track_d": d["verdict"], **d})
         lines.append(
             f"{label}: {word} at {d['scale_tag']}: Δ = {d['mean']:+.4f} ± {_se_text(d)} (SE); "
-            f"MDE {_points(d.get('mde'), e)}: {d.get('reason')}"
+            f"MDE {td_rows.points_of(d.get('mde'), e)}: {d.get('reason')}"
         )
     return lines

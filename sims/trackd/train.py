@@ -190,11 +190,10 @@ def train(
 
 def _check_networks_fit(net_cfg: NetConfig, data: Any, key: Any) -> None:
     """The N clients' networks (``sims.core.trainer.CLIENT_MODEL_COPIES`` copies each, their
-    shapes from
-    ``jax.eval_shape`` of the initialiser: nothing allocated) and the images fit in memory,
-    checked before the first network is made; the first layer of an MLP grows with the image
-    (a new user's review: 40 images of 512×512×3 ran out of memory in the first client round
-    after 4.4 GB). One line naming ``data``, with the image shape."""
+    shapes from ``jax.eval_shape`` of the initialiser: nothing allocated) and the images fit in
+    memory, checked before the first network is made; the first layer of an MLP grows with the
+    image (a new user's review: 40 images of 512×512×3 ran out of memory in the first client
+    round after 4.4 GB). One line naming ``data``, with the image shape."""
     shapes = jax.eval_shape(lambda k: init_params(net_cfg, key=k), jr.fold_in(key, 0))
     per = api.tree_nbytes(shapes)
     n, image = int(np.shape(data)[0]), tuple(np.shape(data)[2:])

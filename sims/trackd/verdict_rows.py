@@ -340,6 +340,17 @@ def claim_tag(doc: dict | None, claim: str) -> str:
     return "scale not recorded" + (f", preset {preset}" if preset else "")
 
 
+def points_of(x: float | None, row: dict | None) -> str:
+    """A difference ``x`` of a row in points of its unit: two decimals for accuracy, three per
+    unit |Ā| (:func:`sims.trackd.paper_numbers.points_text`).
+
+    >>> points_of(0.0327, {"unit": "accuracy"}), points_of(None, {})
+    ('3.27 points', 'n/a')
+    """
+    unit = (row or {}).get("unit") or "accuracy"
+    return points_text(x, unit, 2 if unit == "accuracy" else 3)
+
+
 def why_text(row: dict | None) -> str:
     """Why a row's word is what it is, in a few words beside it: the minimum detectable
     effect (80 % power) of an ``inconclusive`` comparison, the paper's effect an ``absent`` one
@@ -359,12 +370,10 @@ def why_text(row: dict | None) -> str:
       'no untrained baseline recorded'
     """
     word = (row or {}).get("track_d")
-    unit = (row.get("unit") or "accuracy") if row else "accuracy"
-    digits = 2 if unit == "accuracy" else 3
     if word == "inconclusive" and _finite(row.get("mde")) is not None:
-        return f"MDE {points_text(row['mde'], unit, digits)}"
+        return f"MDE {points_of(row['mde'], row)}"
     if word == "absent" and _finite(row.get("paper_effect")) is not None:
-        return f"the paper's {points_text(row['paper_effect'], unit, digits)} excluded"
+        return f"the paper's {points_of(row['paper_effect'], row)} excluded"
     if word == "void" and row.get("reason"):
         failed = str(row["reason"]).split("; ")
         if any("no untrained baseline" in f for f in failed):
