@@ -178,7 +178,7 @@ def trackd_cells(smoke: bool, precisions) -> list:
     from sims.trackd import data as tdata
     from sims.trackd import presets
     from sims.trackd import train as tt
-    from sims.trackd.experiments import _train_cfg, loss_config, net_config
+    from sims.trackd.experiments import loss_config, net_config, train_config
 
     cfg = presets.preset("paper-scale", "table1")
     common = replace(cfg.common, rounds=2)  # two rounds per timed call
@@ -197,7 +197,7 @@ def trackd_cells(smoke: bool, precisions) -> list:
     step_flops = tt.local_step_flops(nc, lc, data[0, : common.batch_size])
     out = []
     for precision, sampled in precisions:
-        tc = _train_cfg(common, s if sampled else None)
+        tc = train_config(common, s if sampled else None)
         trained = s if sampled else n
 
         def once(tc=tc):

@@ -64,7 +64,7 @@ def _bench() -> None:
         for objective, mixing, cpr, framework in arms:
             nc = ex.net_config(common, "mlp", objective, data.shape[2:])
             lc = ex.loss_config(common, objective, "mlp")
-            tc = ex._train_cfg(common, cpr, objective)
+            tc = ex.train_config(common, cpr, objective)
             seconds = []
             for rep in range(2):
                 t0 = time.perf_counter()

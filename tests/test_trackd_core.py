@@ -186,7 +186,7 @@ def test_each_objective_is_one_value_the_trainer_reads():
     """The objective registry: MAE and MAR share the MAE head, SimSiam and BYOL the SimSiam
     head, MAR's parameters wrap the network, SimSiam has its own schedule; an unknown name
     fails in one line."""
-    from sims.trackd.experiments import _train_cfg
+    from sims.trackd.experiments import train_config
     from sims.trackd.presets import preset
     from sims.trackd.train import global_net, make_optimizer
 
@@ -197,9 +197,9 @@ def test_each_objective_is_one_value_the_trainer_reads():
     wrapped = {"net": net, "anchor": net, "gamma": 0.1, "round": 0.0}
     assert objective_of("mar").net(wrapped) is net and objective_of("mae").net(net) is net
     common = preset("default", "table1").common
-    assert _train_cfg(common, 5, "simsiam").batch_size == common.batch_simsiam
-    assert _train_cfg(common, 5, "mar").batch_size == common.batch_size
-    cfg = _train_cfg(common, 5, "mar")
+    assert train_config(common, 5, "simsiam").batch_size == common.batch_simsiam
+    assert train_config(common, 5, "mar").batch_size == common.batch_size
+    cfg = train_config(common, 5, "mar")
     state = make_optimizer("mar", cfg).init(wrapped)
     assert hasattr(state, "count")  # MAR's optimiser carries the round's step count
 
@@ -224,7 +224,7 @@ def test_networks_that_do_not_fit_are_refused_before_the_first_is_made(monkeypat
     from theory import _validate as v
 
     small = np.zeros((3, 4, 28, 28, 1), np.float32)
-    td_train._check_networks_fit(NetConfig(), small, jr.key(0))  # a preset's size fits
+    td_train._check_networks_fit(NetConfig(), small)  # a preset's size fits
     monkeypatch.setattr(v, "memory_budget_bytes", lambda: 1 << 20)  # 1 MiB
     # the check comes first: the objective and schedule (None here) are never read
     with pytest.raises(ValueError, match=r"^data: must be small enough .*images of shape"):

@@ -108,11 +108,11 @@ def test_view_uses_the_resized_crop_only_when_asked():
 
 def test_simsiam_gets_its_own_learning_rate():
     c = dataclasses.replace(presets.preset("fast", "table1").common, lr=1e-3, lr_simsiam=5e-3)
-    assert experiments._train_cfg(c, None, "simsiam").lr == 5e-3
-    assert experiments._train_cfg(c, None, "mae").lr == 1e-3
-    assert experiments._train_cfg(c, None, "mar").lr == 1e-3
+    assert experiments.train_config(c, None, "simsiam").lr == 5e-3
+    assert experiments.train_config(c, None, "mae").lr == 1e-3
+    assert experiments.train_config(c, None, "mar").lr == 1e-3
     c = dataclasses.replace(c, lr_simsiam=None)
-    assert experiments._train_cfg(c, None, "simsiam").lr == 1e-3
+    assert experiments.train_config(c, None, "simsiam").lr == 1e-3
 
 
 def test_loss_config_carries_the_presets_recipe():
@@ -132,11 +132,11 @@ def test_loss_config_carries_the_presets_recipe():
 def test_simsiam_gets_its_own_batch():
     c = dataclasses.replace(presets.preset("fast", "table1").common, batch_size=16)
     c = dataclasses.replace(c, batch_simsiam=48)
-    assert experiments._train_cfg(c, None, "simsiam").batch_size == 48
-    assert experiments._train_cfg(c, None, "mae").batch_size == 16
-    assert experiments._train_cfg(c, None, "mar").batch_size == 16
+    assert experiments.train_config(c, None, "simsiam").batch_size == 48
+    assert experiments.train_config(c, None, "mae").batch_size == 16
+    assert experiments.train_config(c, None, "mar").batch_size == 16
     c = dataclasses.replace(c, batch_simsiam=None)
-    assert experiments._train_cfg(c, None, "simsiam").batch_size == 16
+    assert experiments.train_config(c, None, "simsiam").batch_size == 16
     with pytest.raises(ValueError, match="batch_simsiam"):
         presets.Common(batch_simsiam=1)
 
@@ -227,7 +227,7 @@ def test_every_preset_builds_its_networks_losses_and_schedules(name):
             for m in methods:
                 nc = experiments.net_config(c, arch, m, shapes[c.dataset])
                 experiments.loss_config(c, m)
-                experiments._train_cfg(c, getattr(cfg, "clients_per_round", None), m)
+                experiments.train_config(c, getattr(cfg, "clients_per_round", None), m)
                 p = init_params(nc, key=jr.key(0))
                 assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(p)), exp
 

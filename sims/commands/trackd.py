@@ -175,8 +175,9 @@ def run(args) -> dict:
     with v.renamed("path", "data_path"):  # the data are read (and checked) before any training
         for cfg in cfgs.values():
             experiments.check_images(cfg)
+    est = _estimate(args, cfgs)
     arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
-    with _progress(experiments.log):
+    with _progress(experiments.log, est.after):
         for n in names:
             experiments.log.info("%s (%s preset) ...", n, args.preset)
             results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
@@ -202,15 +203,55 @@ def run(args) -> dict:
     }
 
 
+def _estimate(args, cfgs: dict):
+    """The run's estimate (:func:`sims.trackd.cost.estimate`), printed on stderr where it is
+    not instant; a run whose --seeds or --rounds take it past both its preset's own estimate
+    and the time budget is refused (:func:`sims.trackd.cost.check_time`), and one whose largest
+    arm does not fit in memory, before anything trains."""
+    import argparse
+
+    from sims.trackd import cost
+    from theory import _validate as v
+
+    est = cost.estimate(cfgs)
+    if args.rounds is not None or args.seeds is not None:
+        own = cost.estimate(_configs(argparse.Namespace(**{**vars(args), "seeds": None,
+                                                            "rounds": None})))  # fmt: skip
+        field, value = ("--seeds", args.seeds) if args.rounds is None else ("--rounds", args.rounds)
+        if args.rounds is not None and args.seeds is not None:
+            value = f"{args.rounds} with --seeds {args.seeds}"
+        cost.check_time(est, own, field, value)
+    common = next(iter(cfgs.values())).common  # one dataset for every experiment
+    field, value = (
+        ("--data-path", common.data_path) if common.data_path else ("--dataset", common.dataset)
+    )
+    v.check_fits(field, value, est.peak_bytes,
+                 what="Track D's largest arm (its clients' networks and tiled images)")  # fmt: skip
+    if est.seconds > v.PROGRESS_AFTER_S:
+        sys.stderr.write(f"Track D ({args.preset} preset): {cost.describe(est)}\n")
+        sys.stderr.flush()
+    return est
+
+
 @contextlib.contextmanager
-def _progress(logger):
-    """Show ``logger``'s INFO lines (one per trained arm) on stderr, with the elapsed time,
-    for the duration of the block only."""
+def _progress(logger, after: tuple):
+    """Show ``logger``'s INFO lines (one per arm) on stderr, with the elapsed time, for the
+    duration of the block only; a trained arm's line counts it among the arms the run trains
+    and gives the time left: the estimate's (``after``: the estimated seconds when each arm
+    ends) scaled by the elapsed time over the estimate's for the arms done."""
     start = time.perf_counter()
+    done = [0]
 
     class _Elapsed(logging.Formatter):
         def format(self, record):
-            return f"[{time.perf_counter() - start:7.1f} s] {record.getMessage()}"
+            elapsed = time.perf_counter() - start
+            line = f"[{elapsed:7.1f} s] {record.getMessage()}"
+            if getattr(record, "trained", False) and done[0] < len(after):
+                done[0] += 1
+                k = done[0]
+                left = elapsed * (after[-1] - after[k - 1]) / after[k - 1]
+                line += f" (arm {k} of {len(after)}, about {left:.0f} s left)"
+            return line
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Elapsed())

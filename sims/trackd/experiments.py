@@ -60,6 +60,7 @@ __all__ = [
     "min_patches",
     "check_images",
     "loss_config",
+    "train_config",
     "raw_pixel_probe",
     "run_arm",
     "table1",
@@ -185,9 +186,12 @@ def loss_config(common: Common, objective: str, arch: str = "mlp") -> LossConfig
     )
 
 
-def _train_cfg(
+def train_config(
     common: Common, clients_per_round: int | None, objective: str = "mae"
 ) -> TrainConfig:
+    """The :class:`TrainConfig` of an arm: the schedule of ``common``, with the objective's own
+    learning rate and batch where it has them (``Objective.own_schedule``: ``lr_simsiam``,
+    ``batch_simsiam``)."""
     own = objective_of(objective).own_schedule
     lr = common.lr_simsiam if own and common.lr_simsiam else common.lr
     batch = common.batch_simsiam if own and common.batch_simsiam else common.batch_size
@@ -278,7 +282,7 @@ def run_arm(
     # sharded, each device trains its clients one at a time (benchmarks/bench_trackd.py, 2
     # cores: 241 ms per round against 317 ms with each device's clients in one vmap)
     res = train(
-        nc, lc, _train_cfg(common, clients_per_round, objective), data, mixing=mixing, key=key,
+        nc, lc, train_config(common, clients_per_round, objective), data, mixing=mixing, key=key,
         mesh=mesh, chunk=None if mesh is None else 1, rounds_per_call=every,
         on_chunk=None if every is None else on_chunk,
     )  # fmt: skip
@@ -294,6 +298,7 @@ def run_arm(
     log.info(
         "%s %s, %d clients: probe %.3f (untrained %.3f), %.1f s",
         objective, arch, int(np.shape(data)[0]), metrics["probe"], untrained, metrics["seconds"],
+        extra={"trained": True},  # dssl trackd counts the arms trained
     )  # fmt: skip
     return res, metrics
 
@@ -607,7 +612,7 @@ def table5(cfg: Table5, devices: tuple = (), arms: Arms | None = None) -> dict:
             )  # fmt: skip
             nc = net_config(c, cfg.arch, m, images.x_train.shape[1:])
             lc = loss_config(c, m, cfg.arch)
-            tc = _train_cfg(c, cfg.clients_per_round, m)
+            tc = train_config(c, cfg.clients_per_round, m)
             start = jax.tree.map(lambda a: a[0], res.params)
             engine_key = jr.fold_in(jr.fold_in(key, 4), 1)
             local = {}

@@ -1,0 +1,252 @@
+"""What a Track D run will cost, known before its first arm trains.
+
+:func:`planned_arms` lists the arms an experiment trains, in the order it trains them: one
+:class:`sims.trackd.arms.ArmKey` each, its mixing spelled ``"fedavg"`` for a FedAvg arm (which
+:class:`sims.trackd.arms.Arms` keeps, so a later experiment reads it instead of training it
+again) and a tuple for a DecL arm (never kept). :func:`estimate` prices them:
+
+- the work of an arm: XLA's count of one local step of its network (the loss and its gradient
+  on one minibatch, from the lowered program: nothing is compiled), times the client steps of
+  its rounds (rounds × clients trained a round × local steps), plus one forward pass over the
+  probe's images per evaluation (the untrained encoder, the trained one and the learning
+  curve's points), a forward pass costing a third of a step per image;
+- the time: the work at :data:`RATE` of the backend, plus :data:`ARM_SECONDS` an arm and
+  :data:`COMPILE_SECONDS` for each distinct program (network, objective, clients and mixing);
+- the memory: the largest arm's networks and images
+  (:func:`sims.trackd.train.networks_bytes`).
+
+The rates were measured, not assumed: on 2 CPU cores the DEFAULT preset's Table 1 arms ran at
+29 GFLOP/s (SimSiam, 9.2 s an arm) to 35 GFLOP/s (MAE, 3.1 s) of XLA's count
+(docs/track_d.md, "Where the time goes"), and on an NVIDIA H200 the PAPER-SCALE ViT with 5
+clients a round at 2.8 to 3.0 TFLOP/s (docs/track_d.md, "On a GPU"). The random views and
+masks are not in XLA's count of the products, so a SimSiam arm takes longer than its share.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from sims.trackd.arms import ArmKey
+from sims.trackd.experiments import (
+    images_of,
+    loss_config,
+    net_config,
+    train_config,
+)
+from sims.trackd.presets import FIG2B_FRAMEWORKS
+from sims.trackd.train import local_step_flops, networks_bytes
+from theory import _validate as v
+
+__all__ = [
+    "RATE",
+    "ARM_SECONDS",
+    "COMPILE_SECONDS",
+    "Estimate",
+    "planned_arms",
+    "schedule",
+    "estimate",
+    "check_time",
+    "describe",
+]
+
+#: Floating-point rate of a Track D arm, flop/s of XLA's count, by backend (module docstring).
+RATE = {"cpu": 3e10, "gpu": 3e12}
+#: Seconds of each arm besides its work, on every backend: the probes' solves and the calls
+#: between the steps (the FAST preset's warm arms, 0.1 s each on 2 CPU cores).
+ARM_SECONDS = 0.1
+#: Seconds to compile one arm's program, by backend: 2 to 4 s on 2 CPU cores for the MLP and
+#: the CNN (the FAST preset's first arm of each shape), 50 s for the PAPER-SCALE ViT's first
+#: call on the H200 (docs/track_d.md).
+COMPILE_SECONDS = {"cpu": 3.0, "gpu": 50.0}
+
+
+class Estimate(NamedTuple):
+    """A run's cost before it starts (:func:`estimate`).
+
+    Attributes:
+      arms: arms trained. reads: arms read from the run's kept arms instead (an arm two
+        experiments share). flops: their work (module docstring). programs: distinct
+        programs compiled. seconds: the estimated time. peak_bytes: the largest arm's
+        networks and images. backend: "cpu" or "gpu", whose :data:`RATE` was used.
+      after: the estimated seconds when each trained arm ends, in the order they train
+        (``dssl trackd``'s progress scales its time left by them).
+    """
+
+    arms: int
+    reads: int
+    flops: float
+    programs: int
+    seconds: float
+    peak_bytes: int
+    backend: str
+    after: tuple = ()
+
+
+def _fedavg(c, arch, objective, cpr, n, skew, alpha, seed, partition="hsu") -> ArmKey:
+    return ArmKey.of(c, arch, objective, "fedavg", cpr, n, skew, alpha, seed, (), partition)
+
+
+def _decl(c, arch, objective, n, what: tuple, seed) -> ArmKey:
+    return ArmKey.of(c, arch, objective, ("decl",) + what, None, n, "label", 0.0, seed, ())
+
+
+def _table1(cfg) -> list:
+    c, part = cfg.common, "balanced" if cfg.balanced else "hsu"
+    return [
+        _fedavg(c, arch, m, cfg.clients_per_round, cfg.n_clients, skew, cfg.alpha, s, part)
+        for s in range(c.seeds) for skew in cfg.skews for arch in cfg.archs for m in cfg.methods
+    ]  # fmt: skip
+
+
+def _fig2a(cfg) -> list:
+    c, n = cfg.common, cfg.n_clients
+    out = []
+    for s in range(c.seeds):
+        out.append(_fedavg(c, cfg.arch, "mae", None, n, "label", cfg.alpha, s))
+        out += [_decl(c, cfg.arch, "mae", n, (kind, a), s)
+                for kind in cfg.kinds for a in cfg.abars if a < n]  # fmt: skip
+    return out
+
+
+def _table6(cfg) -> list:
+    c, n = cfg.common, cfg.n_clients
+    out = []
+    for s in range(c.seeds):
+        out.append(_fedavg(c, cfg.arch, "mae", None, n, "label", cfg.alpha, s))
+        out += [_decl(c, cfg.arch, "mae", n, (rule, a), s)
+                for a in cfg.abars for rule in cfg.rules]  # fmt: skip
+    return out
+
+
+def _fig2b(cfg) -> list:
+    c, n = cfg.common, cfg.n_clients
+    complete = ~np.eye(n, dtype=bool)  # any graph: only whether the mixing is spelled matters
+    out = []
+    for s in range(c.seeds):
+        for a in cfg.alphas:
+            for f in cfg.frameworks:
+                mixing, cpr = FIG2B_FRAMEWORKS[f](cfg, lambda: complete)
+                for m in ("mae", "mar"):
+                    if isinstance(mixing, str):
+                        out.append(_fedavg(c, cfg.arch, m, cpr, n, "label", a, s))
+                    else:
+                        out.append(_decl(c, cfg.arch, m, n, (f, a), s))
+    return out
+
+
+def _table5(cfg) -> list:
+    c, n = cfg.common, cfg.n_clients
+    return [_fedavg(c, cfg.arch, m, cfg.clients_per_round, n, "label", cfg.alpha, s)
+            for s in range(c.seeds) for m in cfg.methods]  # fmt: skip
+
+
+_PLANS = {"table1": _table1, "fig2a": _fig2a, "table6": _table6, "fig2b": _fig2b,
+          "table5": _table5}  # fmt: skip
+
+
+def planned_arms(name: str, cfg: Any) -> list[ArmKey]:
+    """The arms experiment ``name`` (one of ``sims.trackd.experiments.EXPERIMENTS``) trains or
+    reads under ``cfg``, in its order (module docstring); its ``devices`` left empty."""
+    return _PLANS[name](cfg)
+
+
+@functools.lru_cache(maxsize=64)
+def _step_flops(net_cfg, loss_cfg, batch: int, image: tuple) -> float:
+    """XLA's count of one local step of one client, from the lowered program."""
+    x = jax.ShapeDtypeStruct((batch,) + image, jnp.dtype(net_cfg.dtype))
+    return local_step_flops(net_cfg, loss_cfg, x, compiled=False)
+
+
+def _arm_cost(key: ArmKey, curve_every: int, image: tuple, n_images: int) -> tuple:
+    """(flops, bytes, program) of one arm, its learning curve a point every ``curve_every``
+    rounds (the key holds none). Arms that differ only in seed, skew or α cost the same."""
+    fedavg = isinstance(key.mixing, str)
+    cpr = key.clients_per_round if fedavg else None
+    return _cost(key.common, key.arch, key.objective, key.n_clients, cpr, fedavg, curve_every,
+                 image, n_images)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _cost(c, arch, objective, n, cpr, fedavg, curve_every, image, n_images) -> tuple:
+    nc = net_config(c, arch, objective, image)
+    tc = train_config(c, cpr, objective)
+    step = _step_flops(nc, loss_config(c, objective, arch), tc.batch_size, image)
+    active = min(tc.clients_per_round or n, n)
+    every = curve_every if 0 < curve_every < c.rounds else 0
+    evaluations = 2 + (-(-c.rounds // every) if every else 0)  # sims.run's calls of on_chunk
+    flops = (c.rounds * active * c.local_steps * step
+             + evaluations * n_images * step / (3 * tc.batch_size))  # fmt: skip
+    program = (nc, objective, n, active, fedavg)
+    return flops, networks_bytes(nc, (n, c.rows) + image), program
+
+
+def schedule(cfgs: dict) -> list[tuple[str, ArmKey, bool]]:
+    """``(experiment, arm, read)`` for each arm of the experiments ``cfgs`` (name →
+    configuration, in the order they run with one :class:`sims.trackd.arms.Arms`, as
+    ``dssl trackd`` runs them): ``read`` where the arm is served from an arm trained earlier
+    in the run (:meth:`sims.trackd.arms.Arms.get`: the same key, and the same learning curve
+    or none asked for)."""
+    kept, out = {}, []
+    for name, cfg in cfgs.items():
+        every = cfg.common.curve_every
+        for key in planned_arms(name, cfg):
+            read = key in kept and (every == 0 or kept[key] == every)
+            if not read and isinstance(key.mixing, str):
+                kept[key] = every
+            out.append((name, key, read))
+    return out
+
+
+def estimate(cfgs: dict, backend: str | None = None) -> Estimate:
+    """The cost of running the experiments ``cfgs`` (as :func:`schedule`'s) on ``backend``
+    ("cpu" or "gpu"; None: JAX's). Loads each preset's images (their shape and count)."""
+    backend = backend or ("cpu" if jax.default_backend() == "cpu" else "gpu")
+    rate, compile_s = RATE[backend], COMPILE_SECONDS[backend]
+    reads, flops, peak, programs, after = 0, 0.0, 0, set(), []
+    for name, key, read in schedule(cfgs):
+        if read:
+            reads += 1
+            continue
+        images = images_of(cfgs[name].common)
+        image = tuple(images.x_train.shape[1:])
+        n_images = images.x_train.shape[0] + images.x_test.shape[0]
+        f, b, program = _arm_cost(key, cfgs[name].common.curve_every, image, n_images)
+        seconds = f / rate + ARM_SECONDS + (0.0 if program in programs else compile_s)
+        flops, peak = flops + f, max(peak, b)
+        programs.add(program)
+        after.append((after[-1] if after else 0.0) + seconds)
+    total = after[-1] if after else 0.0
+    return Estimate(len(after), reads, flops, len(programs), total, peak, backend, tuple(after))
+
+
+def check_time(est: Estimate, preset: Estimate, field: str, value: Any) -> None:
+    """Refuse a run estimated longer than both the time budget
+    (``theory._validate.check_time``: ``--force-size`` to go further) and ``preset``, the same
+    experiments at their preset's own seeds and rounds: a preset is a size this project chose
+    and documents (PAPER-SCALE is hours on a CPU), ``--seeds`` and ``--rounds`` past it are
+    the caller's. One line naming ``field``, the override, with its ``value``."""
+    if est.seconds > preset.seconds:
+        v.check_time(field, value, est.seconds, what="Track D")
+
+
+def describe(est: Estimate) -> str:
+    """One line: the arms, the estimated time and the largest arm's memory.
+
+    Example:
+      >>> print(describe(Estimate(54, 9, 1.0e13, 5, 352.8, 85877760, "cpu")))
+      ... # doctest: +NORMALIZE_WHITESPACE
+      estimate: 54 arms to train (9 more read from arms trained earlier in the run), about
+      6 min (1.0e+13 flop at 3e+10 flop/s, 5 programs to compile), largest arm 81.9 MiB
+    """
+    minutes = f"{est.seconds / 60:.0f} min" if est.seconds >= 90 else f"{est.seconds:.0f} s"
+    return (
+        f"estimate: {est.arms} arms to train ({est.reads} more read from arms trained earlier "
+        f"in the run), about {minutes} ({est.flops:.1e} flop at {RATE[est.backend]:.0e} "
+        f"flop/s, {est.programs} programs to compile), largest arm "
+        f"{v.format_bytes(est.peak_bytes)}"
+    )

@@ -1,0 +1,117 @@
+"""Track D's estimate before a run (sims.trackd.cost): its plan is the arms the experiments
+train and read, in their order; its work is XLA's count; the command prints it, counts the
+arms as they train and refuses --rounds/--seeds past the time budget."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sims.trackd import cost, presets
+from sims.trackd import experiments as ex
+
+
+def _fast(name, seeds=2):
+    cfg = presets.preset("fast", name)
+    return dataclasses.replace(cfg, common=dataclasses.replace(cfg.common, seeds=seeds))
+
+
+def test_the_plan_is_the_arms_the_experiments_train_and_read(monkeypatch):
+    """Table 1, Fig 2a, Table 6 and Fig 2b with one Arms, each arm's training replaced by a
+    record of what it was handed: the trained arms and the count read are the schedule's."""
+    from sims.core.trainer import Result
+    from sims.trackd.arms import Arms
+
+    trained = []
+
+    def fake_run_arm(common, arch, data, *, seed_key, objective="mae", mixing="fedavg",
+                     clients_per_round=None, devices=()):  # fmt: skip
+        n = int(np.shape(data)[0])
+        fedavg = isinstance(mixing, str)
+        trained.append((arch, objective, n, fedavg, clients_per_round if fedavg else None))
+        met = {"probe": 0.5, "knn": 0.5, "erank": 1.0, "untrained_probe": 0.3}
+        return Result({"w": np.ones((n, 2))}, {"w": np.ones(2)}, {}, np.ones(n)), met
+
+    monkeypatch.setattr(ex, "run_arm", fake_run_arm)
+    cfgs = {n: _fast(n) for n in ("table1", "fig2a", "table6", "fig2b")}
+    arms = Arms()
+    for name, cfg in cfgs.items():
+        ex.EXPERIMENTS[name](cfg, arms=arms)
+    plan = cost.schedule(cfgs)
+    planned = [
+        (k.arch, k.objective, k.n_clients, isinstance(k.mixing, str), k.clients_per_round)
+        for _, k, read in plan if not read
+    ]  # fmt: skip
+    assert planned == trained
+    assert sum(read for *_, read in plan) > 0  # Table 6's FedAvg reference is Fig 2a's
+
+
+def test_the_estimate_counts_the_arms_a_real_run_trains(caplog):
+    """Table 1 then Table 5 with one Arms, really trained (tiny): the log's trained arms (the
+    records ``dssl trackd`` counts) and reads are the estimate's."""
+    from sims.trackd.arms import Arms
+
+    tiny = presets.Common(width=8, depth=1, heads=2, embed=4, rounds=1, local_steps=1,
+                          batch_size=4, rows=8, seeds=1, max_train=120, max_test=40)  # fmt: skip
+    cfgs = {
+        "table1": presets.Table1(
+            tiny, archs=("mlp",), skews=("label",), n_clients=3, clients_per_round=None
+        ),  # fmt: skip
+        "table5": presets.Table5(tiny, n_clients=3, clients_per_round=None, arch="mlp"),
+    }
+    arms = Arms()
+    with caplog.at_level("INFO", logger=ex.log.name):
+        for name, cfg in cfgs.items():
+            ex.EXPERIMENTS[name](cfg, arms=arms)
+    records = [r for r in caplog.records if r.name == ex.log.name]
+    est = cost.estimate(cfgs, "cpu")
+    assert est.arms == sum(getattr(r, "trained", False) for r in records) == 3  # + MAR
+    assert est.reads == sum("read from this run's arms" in r.getMessage() for r in records) == 2
+    assert len(est.after) == est.arms and np.all(np.diff(est.after) > 0)
+
+
+def test_the_work_is_xlas_count_of_the_client_steps():
+    """One arm's work: rounds × clients a round × local steps × XLA's count of one step (the
+    compiled count within 15 % of the lowered one), plus the probes' forward passes."""
+    from sims.trackd.train import local_step_flops
+
+    cfg = _fast("table5", seeds=1)
+    common = dataclasses.replace(cfg.common, curve_every=0)  # the probes: untrained, trained
+    cfg = dataclasses.replace(cfg, common=common, methods=("mae",))
+    c = cfg.common
+    est = cost.estimate({"table5": cfg}, "cpu")
+    im = ex.images_of(c)
+    shape = im.x_train.shape[1:]
+    nc, lc = ex.net_config(c, "mlp", "mae", shape), ex.loss_config(c, "mae")
+    batch = np.zeros((c.batch_size,) + shape, np.float32)
+    step = local_step_flops(nc, lc, batch, compiled=False)
+    assert step == pytest.approx(local_step_flops(nc, lc, batch), rel=0.15)
+    steps = c.rounds * cfg.clients_per_round * c.local_steps
+    probes = 2 * (im.x_train.shape[0] + im.x_test.shape[0]) * step / (3 * c.batch_size)
+    assert est.flops == pytest.approx(steps * step + probes, rel=1e-12)
+    fixed = cost.ARM_SECONDS + cost.COMPILE_SECONDS["cpu"]
+    assert est.seconds == pytest.approx(est.flops / cost.RATE["cpu"] + fixed, rel=1e-12)
+
+
+def test_the_command_prints_the_estimate_and_refuses_past_the_budget(capsys):
+    """--rounds and --seeds past both the preset's own estimate and the time budget are
+    refused before anything trains, naming the option; a preset's own size is never refused
+    on time (PAPER-SCALE is hours on a CPU); the estimate is printed on stderr."""
+    from sims.cli import main
+
+    assert main(["trackd", "--rounds", "100000"]) == 2  # every experiment: about an hour
+    err = capsys.readouterr().err
+    assert err.startswith("dssl trackd: error: --rounds: must be small enough for Track D to ")
+    assert "--force-size" in err and err.count("\n") == 1
+    assert main(["trackd", "--experiment", "fig2b", "--seeds", "1000", "--rounds", "1000"]) == 2
+    assert "got '1000 with --seeds 1000'" in capsys.readouterr().err
+
+    from sims.commands import trackd as cmd
+
+    args = type("A", (), {"preset": "paper-scale", "experiment": "all", "rounds": None,
+                          "seeds": None, "dataset": None, "data_path": None})()  # fmt: skip
+    est = cmd._estimate(args, cmd._configs(args))
+    assert est.seconds > 1800  # over the budget, and not refused: the preset's own size
+    assert capsys.readouterr().err.startswith("Track D (paper-scale preset): estimate: ")
