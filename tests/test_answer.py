@@ -86,7 +86,8 @@ def _small_map() -> tuple[dict, list[dict]]:
                 {"claim": "cor4.5", "reading": {"method": "eq4-complementary",
                                                 "sensitivity": "spread-N"}, "track_c": "holds"},
                 {"claim": "cor4.5", "reading": {"method": "similar", "sensitivity": "spread-N"},
-                 "track_c": "degenerate"},
+                 "track_c": "degenerate", "numbers": {"abar": [1.5, 3.0], "s": [0.004, 0.002],
+                                                      "tolerance": 0.02}},
             ],
         },
     }  # fmt: skip
@@ -117,6 +118,28 @@ def test_n_ranges_are_ranges_never_lists():
     assert A.n_range([9, 10, *range(12, 21)], dom) == "9 ≤ N ≤ 10 or N ≥ 12"
     assert A.n_range([3, 5, 7], dom) == "3 of the 19 values of N"
     assert A.n_range([3, 4, 6], (2, 3, 4, 6)) == "N ≥ 3"  # ranges over the map's own N values
+
+
+def test_a_degenerate_track_c_word_says_why(small):
+    """The reason under the table is read from the degenerate cell: the trained quantities it
+    compares (not the trend's |Ā| axis) and the tolerance they fall within; a cell without
+    numbers gives its note; no reason where nothing is degenerate."""
+    assert small["track_c_why"] == (
+        "Track C degenerate (cor4.5): the trained quantities compared (0.002 to 0.004) differ "
+        "by less than rule T6's tolerance 0.02 (twice their standard error, floored for one "
+        "run's seed noise), so this run (d = 400, N = 4, 2 seeds) cannot order them."
+    )
+    assert small["track_c_why"] in A.render_headline(small, "markdown")
+    assert "cannot order them." in A.render_headline(small, "text", width=100)
+    vmap, cells = _small_map()
+    cell = vmap["track_c"]["cells"][-1]
+    del cell["numbers"]
+    cell["note"] = "a bound Track A calls vacuous"
+    assert A.build_answer(vmap, cells)["track_c_why"] == (
+        "Track C degenerate (cor4.5): a bound Track A calls vacuous."
+    )
+    cell["track_c"] = "holds"
+    assert A.build_answer(vmap, cells)["track_c_why"] is None
 
 
 def test_paper_verdict_per_configuration_and_where(small):

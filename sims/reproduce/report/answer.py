@@ -338,6 +338,39 @@ def _track_c(vmap: Mapping, claim_id: str, names: set) -> str:
     return vd.combine(words) if words else "not-run"
 
 
+def _track_c_why(vmap: Mapping, names_of: Mapping) -> str | None:
+    """Why Track C's word is ``degenerate`` where it is (under the paper's readings,
+    ``names_of``: claim → reading names): the trained quantities it compares and the
+    tolerance of rule T6 they fall within, read from the cells' numbers (a cell without a
+    tolerance gives its note). None where no claim is degenerate."""
+    tc = vmap.get("track_c") or {}
+    cells = [c for c in tc.get("cells", []) if c["track_c"] == "degenerate"
+             and cl.reading_name(c["reading"]) in names_of.get(c["claim"], ())]  # fmt: skip
+    if tc.get("status") != "run" or not cells:
+        return None
+    claims = ", ".join(dict.fromkeys(c["claim"] for c in cells))
+    tied = [c for c in cells if "tolerance" in c.get("numbers", {})]
+    if len(tied) < len(cells):
+        notes = "; ".join(dict.fromkeys(c.get("note", "equal within the rule's tolerance")
+                                        for c in cells if c not in tied))  # fmt: skip
+        return f"Track C degenerate ({claims}): {notes}."
+    values = [float(x) for c in tied for k, val in c["numbers"].items()
+              if k not in ("tolerance", "abar")  # the rule's tolerance, the trend's axis
+              for x in (val if isinstance(val, list) else [val])
+              if isinstance(x, (int, float)) and not isinstance(x, bool)]  # fmt: skip
+    if not values:
+        return f"Track C degenerate ({claims}): equal within the rule's tolerance."
+    tol = max(float(c["numbers"]["tolerance"]) for c in tied)
+    cfg = tc["config"]
+    return (
+        f"Track C degenerate ({claims}): the trained quantities compared "
+        f"({min(values):.2g} to {max(values):.2g}) differ by less than rule T6's tolerance "
+        f"{tol:g} (twice their standard error, floored for one run's seed noise), so this run "
+        f"(d = {cfg['d']}, N = {cfg['N']}, {cfg['seeds']} seed{'s' * (cfg['seeds'] != 1)}) "
+        "cannot order them."
+    )
+
+
 def _track_d(td: tuple, trackd_claim: str | None, ran: bool) -> dict:
     """The Track D entry of a row: the word (D3's beside it) at the scale of its runs, then
     the DECISIVE and PAPER-SCALE words likewise where they ran (``text``); ``word`` is the
@@ -426,6 +459,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
       ``track_c``, ``track_d`` (``verdict``, ``text``, ``preset``, ``decisive``)),
       ``track_d_only`` (Track D claims without a row, e.g. §5's MAR ≥ MIM), ``grid`` (d, p, N,
       rare axes, ``n_configurations``, ``n_cells``, ``n_not_run``), ``track_c_config``,
+      ``track_c_why`` (why Track C says ``degenerate`` where it does, or None),
       ``finding`` (≤ :data:`MAX_WORDS` words).
 
     Example:
@@ -485,6 +519,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
         "track_d_only": track_d_only,
         "grid": grid,
         "track_c_config": tc.get("config") if tc.get("status") == "run" else None,
+        "track_c_why": _track_c_why(vmap, {r["claim"]: r["paper_readings"] for r in rows}),
     }
     answer["finding"] = finding(answer, cells, vmap.get("readings", {}))
     return answer
@@ -534,6 +569,8 @@ def _notes(answer: Mapping) -> list[str]:
         if tc
         else "Track C: not run."
     )
+    if answer.get("track_c_why"):
+        out[-1] += " " + answer["track_c_why"]
     only = answer.get("track_d_only", {})
     extra = "; ".join(f"{k} (no row of its own): {e['text']}" for k, e in only.items())
     out.append(
@@ -938,6 +975,8 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
             for r in rows
         ]  # fmt: skip
         out += ["", *fit_table(head, body, width, drop=(1, 3, 4))]
+        if answer.get("track_c_why"):
+            out += textwrap.wrap(answer["track_c_why"], width)
         out.append(textwrap.shorten(
             "Each claim in full: dssl explain CLAIM; every reading and cell: the report.",
             width))  # fmt: skip
@@ -959,6 +998,8 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
             mark(_td_cell(r["track_d"]), fmt),
         )
         out.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    if answer.get("track_c_why"):
+        out += ["", answer["track_c_why"]]
     out += ["", '<details markdown="1"><summary>The claims in full (the paper\'s statement and '
             "reference; also <code>dssl explain CLAIM</code>)</summary>", ""]  # fmt: skip
     out += [
