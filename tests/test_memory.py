@@ -119,6 +119,16 @@ def test_too_long_names_the_option_that_made_it_long(argv, field, capsys):
     assert "to end within" in err[0] and err[0].endswith(f"got {argv[1]}")
 
 
+def test_the_library_names_the_same_option_as_the_command():
+    """``sims.trackc.simulate`` checks the time again once JAX runs, at the rate of its
+    backend (the command's check, before JAX, assumes the faster rate where an accelerator may
+    run it): that check names the option the command would, not ``--rounds`` always."""
+    from sims.trackc.simulate import SimulateSettings, simulate
+
+    with pytest.raises(ValueError, match=r"^--local-steps: must be small enough .* got 1000000$"):
+        simulate(SimulateSettings(method="cl", framework="fl", local_steps=10**6))
+
+
 #: The paper's FL size under a 6 GB address-space cap (``ulimit -v 6000000``, KiB).
 FL_PAPER = [
     "--method", "cl", "--framework", "fl", "--n-clients", "100", "--clients-per-round", "5",

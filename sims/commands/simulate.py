@@ -202,6 +202,17 @@ def check(args) -> None:
     _check_budget(args, n)
 
 
+#: the options the training time grows with, at their defaults (the time budget's refusal names
+#: the one farthest above its default: sims.trackc.simulate_rounds.longest_option)
+TIME_DEFAULTS = {
+    "--rounds": DEFAULTS["rounds"],
+    "--local-steps": DEFAULTS["local_steps"],
+    "--n-clients": N_CLIENTS_DEFAULT,
+    "--d": D_DEFAULT,
+    "--batch": DEFAULTS["batch"],
+}
+
+
 def _check_budget(args, n: int) -> None:
     """The run's memory and time budgets (:func:`sims.trackc.simulate_rounds.check_budget`) on
     the options' numbers, before JAX starts (``--rounds 1e9`` or ``--d 1e8`` used to be refused
@@ -224,25 +235,8 @@ def _check_budget(args, n: int) -> None:
     with v.sizes_forced(bool(getattr(args, "force_size", False))):
         plan.check_budget(
             shape, samples=m, dtype=args.dtype, backend="cpu" if runs_on_cpu() else "gpu",
-            time_field=_longest(shape),
+            time_field=plan.longest_option(shape, TIME_DEFAULTS),
         )  # fmt: skip
-
-
-def _longest(shape) -> tuple[str, int]:
-    """The option that made a run long: of those the training time grows with, the one
-    farthest above its default (``--batch 1e9`` is named, not the default ``--rounds``; with
-    ``--population`` the minibatch does not enter the time). It goes by value: an option given
-    at its default value counts as not raised."""
-    factors = {
-        "--rounds": (shape.rounds, DEFAULTS["rounds"]),
-        "--local-steps": (shape.local_steps, DEFAULTS["local_steps"]),
-        "--n-clients": (shape.n_clients, N_CLIENTS_DEFAULT),
-        "--d": (shape.d, D_DEFAULT),
-    }
-    if not shape.population:
-        factors["--batch"] = (shape.batch, DEFAULTS["batch"])
-    field = max(factors, key=lambda k: factors[k][0] / factors[k][1])
-    return field, factors[field][0]
 
 
 def _devices(devices: int, n: int, have: int | None) -> None:

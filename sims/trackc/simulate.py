@@ -52,6 +52,7 @@ from sims.trackc.simulate_rounds import (
     UNIFORMITY_PAIRS,
     announce,
     check_budget,
+    longest_option,
     rounds_per_chunk,
     run_rounds,
     sample_sizes,
@@ -259,6 +260,13 @@ class SimulateSettings:
             v.fail_type("mixing_file", "a path to a .npy or .csv file, or None", self.mixing_file)
 
 
+def _time_defaults() -> dict:
+    """The options the training time grows with, at their defaults (``dssl simulate``'s)."""
+    return {"--rounds": DEFAULTS["rounds"], "--local-steps": DEFAULTS["local_steps"],
+            "--n-clients": SimulateSettings.n_clients, "--d": SimulateSettings.d,
+            "--batch": DEFAULTS["batch"]}  # fmt: skip
+
+
 @dataclasses.dataclass(frozen=True)
 class _Setup:
     """What a run's :class:`SimulateSettings` resolve to: the engine configuration, the data
@@ -300,7 +308,8 @@ def _setup(s: SimulateSettings) -> _Setup:
         algorithm=s.algorithm, mu=s.mu, sampler=KeyedPaperSampler(model) if keyed else None,
     )  # fmt: skip
     m_eval, m_test = sample_sizes(n, d, m)
-    est = check_budget(config, samples=m, dtype=s.dtype)
+    est = check_budget(config, samples=m, dtype=s.dtype,
+                       time_field=longest_option(config, _time_defaults()))  # fmt: skip
     announce(config, est["total"], "dssl simulate")
     H = transform("rotation", d, seed=s.seed) if takes_transform(s.method) else None
     return _Setup(

@@ -96,6 +96,27 @@ class RunShape(NamedTuple):
     keyed: bool
 
 
+def longest_option(config, defaults: dict) -> tuple[str, int]:
+    """The option that made a run long, named by the time budget's refusal: of those the
+    training time grows with (``defaults``: ``--rounds``, ``--local-steps``, ``--n-clients``,
+    ``--d``, ``--batch``, each to its default value), the one farthest above its default
+    (``--batch 1e9`` is named, not ``--rounds``); with population gradients the minibatch does
+    not enter the time. It goes by value: an option given at its default counts as not raised.
+    ``config``: a :class:`RunShape` or an engine configuration. Returns ``(option, value)``.
+
+    Example:
+      >>> shape = RunShape(4, 64, 8, 5, 10**9, 300, False, 4, True)
+      >>> longest_option(shape, {"--rounds": 300, "--local-steps": 5, "--n-clients": 4,
+      ...                        "--d": 64, "--batch": 256})
+      ('--batch', 1000000000)
+    """
+    value = {"--rounds": config.rounds, "--local-steps": config.local_steps,
+             "--n-clients": config.n_clients, "--d": config.d, "--batch": config.batch}  # fmt: skip
+    options = [k for k in defaults if not (k == "--batch" and config.population)]
+    field = max(options, key=lambda k: value[k] / defaults[k])
+    return field, value[field]
+
+
 def _keyed(config) -> bool:
     """Whether a run's minibatches are drawn from keys inside the round (no sample held)."""
     if isinstance(config, RunShape):
