@@ -103,24 +103,25 @@ def _table1(cfg) -> list:
     ]  # fmt: skip
 
 
-def _fig2a(cfg) -> list:
+def _fedavg_then_decl(cfg, decl: list) -> list:
+    """Per seed, the FedAvg reference (every client a round) and then a DecL arm for each of
+    ``decl`` (Fig 2a and Table 6)."""
     c, n = cfg.common, cfg.n_clients
     out = []
     for s in range(c.seeds):
         out.append(_fedavg(c, cfg.arch, "mae", None, n, "label", cfg.alpha, s))
-        out += [_decl(c, cfg.arch, "mae", n, (kind, a), s)
-                for kind in cfg.kinds for a in cfg.abars if a < n]  # fmt: skip
+        out += [_decl(c, cfg.arch, "mae", n, what, s) for what in decl]
     return out
+
+
+def _fig2a(cfg) -> list:  # the complete graph (|Ā| ≥ N) is the FedAvg arm itself
+    return _fedavg_then_decl(
+        cfg, [(kind, a) for kind in cfg.kinds for a in cfg.abars if a < cfg.n_clients]
+    )
 
 
 def _table6(cfg) -> list:
-    c, n = cfg.common, cfg.n_clients
-    out = []
-    for s in range(c.seeds):
-        out.append(_fedavg(c, cfg.arch, "mae", None, n, "label", cfg.alpha, s))
-        out += [_decl(c, cfg.arch, "mae", n, (rule, a), s)
-                for a in cfg.abars for rule in cfg.rules]  # fmt: skip
-    return out
+    return _fedavg_then_decl(cfg, [(rule, a) for a in cfg.abars for rule in cfg.rules])
 
 
 def _fig2b(cfg) -> list:
