@@ -479,8 +479,7 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
         raise TypeError("vmap: must be a verdict map (dict)")
     vmap = _compact(vmap)
     cells = _cells_of(vmap, cells)
-    dims = vmap["dimensions"]
-    n_domain = list(dims["N"])
+    n_domain = list(vmap["dimensions"]["N"])
     by_claim: dict = {}
     for c in cells:
         by_claim.setdefault(c["claim"], []).append(c)
@@ -513,11 +512,10 @@ def build_answer(vmap: Mapping, cells=None, trackd: Mapping | None = None) -> di
     only = [c for c in CLAIMS if c not in CLAIM_OF]
     track_d_only = {c: _track_d(td, c, trackd is not None) for c in only}
     tc = vmap.get("track_c") or {}
-    grid = _grid(vmap, universe, cells)
     answer = {
         "rows": rows,
         "track_d_only": track_d_only,
-        "grid": grid,
+        "grid": _grid(vmap, universe, cells),
         "track_c_config": tc.get("config") if tc.get("status") == "run" else None,
         "track_c_why": _track_c_why(vmap, {r["claim"]: r["paper_readings"] for r in rows}),
     }
