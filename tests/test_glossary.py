@@ -99,6 +99,7 @@ def test_trackd_keys_are_explained():
     rec = {"mean": 0.4375, "se": 0.0625, "n": 2, "values": [0.375, 0.5], "chance": 0.1}
     out = {
         "preset": "fast",
+        "estimate": dict.fromkeys(cmd.ESTIMATE_KEYS, 0),
         "experiments": {
             "table1": {"mae+mlp iid": rec},
             "fig2a": {"uniform": {"3": rec}, "fl": rec},

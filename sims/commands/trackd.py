@@ -92,6 +92,8 @@ def _override(cfg, args):
 
 
 HOST_DEVICES = cm.wants_host_devices
+#: the estimate's fields in the --json output (``sims.trackd.cost.Estimate``)
+ESTIMATE_KEYS = ("arms", "reads", "flops", "seconds", "peak_bytes", "backend")
 
 
 def _configs(args) -> dict:
@@ -194,6 +196,7 @@ def run(args) -> dict:
     return {
         "preset": args.preset,
         "devices": args.devices,
+        "estimate": {k: getattr(est, k) for k in ESTIMATE_KEYS},
         "experiments": {n: _headline(n, r) for n, r in results.items()},
         "verdicts": table,
         "scale": {
