@@ -18,34 +18,56 @@ def _fast(name, seeds=2):
     return dataclasses.replace(cfg, common=dataclasses.replace(cfg.common, seeds=seeds))
 
 
-def test_the_plan_is_the_arms_the_experiments_train_and_read(monkeypatch):
-    """Table 1, Fig 2a, Table 6 and Fig 2b with one Arms, each arm's training replaced by a
-    record of what it was handed: the trained arms and the count read are the schedule's."""
+def test_the_plan_is_the_arms_the_experiments_train_and_read(monkeypatch, caplog):
+    """DEFAULT's Table 1 (and FAST's in the balanced partition), Fig 2a, Table 6 and Fig 2b
+    with its DecL framework, with one Arms, each arm's training replaced by a record of what
+    it was handed: the FedAvg arms' keys (every field: split, α, seed, partition), the DecL
+    arms and the count read are the schedule's. Table 5 reads what the networks trained, so
+    the tiny real run below checks its plan."""
     from sims.core.trainer import Result
     from sims.trackd.arms import Arms
 
-    trained = []
+    fedavg, decl = [], []
+
+    class Recording(Arms):
+        def arm(self, key, curve_every, train):
+            if isinstance(key.mixing, str) and self.get(key, curve_every=curve_every) is None:
+                fedavg.append(key)
+            return super().arm(key, curve_every, train)
 
     def fake_run_arm(common, arch, data, *, seed_key, objective="mae", mixing="fedavg",
                      clients_per_round=None, devices=()):  # fmt: skip
         n = int(np.shape(data)[0])
-        fedavg = isinstance(mixing, str)
-        trained.append((arch, objective, n, fedavg, clients_per_round if fedavg else None))
+        if not isinstance(mixing, str):
+            decl.append((arch, objective, n))
         met = {"probe": 0.5, "knn": 0.5, "erank": 1.0, "untrained_probe": 0.3}
         return Result({"w": np.ones((n, 2))}, {"w": np.ones(2)}, {}, np.ones(n)), met
 
     monkeypatch.setattr(ex, "run_arm", fake_run_arm)
-    cfgs = {n: _fast(n) for n in ("table1", "fig2a", "table6", "fig2b")}
-    arms = Arms()
-    for name, cfg in cfgs.items():
-        ex.EXPERIMENTS[name](cfg, arms=arms)
-    plan = cost.schedule(cfgs)
-    planned = [
-        (k.arch, k.objective, k.n_clients, isinstance(k.mixing, str), k.clients_per_round)
-        for _, k, read in plan if not read
-    ]  # fmt: skip
-    assert planned == trained
-    assert sum(read for *_, read in plan) > 0  # Table 6's FedAvg reference is Fig 2a's
+    fig2b = presets.preset("default", "fig2b")
+    runs = [
+        {n: presets.preset("default", n) for n in ("table1", "fig2a", "table6")}
+        | {"fig2b": dataclasses.replace(fig2b, frameworks=("fl", "decl"))},
+        {"table1": dataclasses.replace(_fast("table1"), balanced=True)},
+    ]
+    seen = []
+    for cfgs in runs:
+        fedavg.clear(), decl.clear(), caplog.clear()
+        arms = Recording()
+        with caplog.at_level("INFO", logger=ex.log.name):
+            for name, cfg in cfgs.items():
+                ex.EXPERIMENTS[name](cfg, arms=arms)
+        plan = cost.schedule(cfgs)
+        assert fedavg == [k for _, k, read in plan if isinstance(k.mixing, str) and not read]
+        planned_decl = [(k.arch, k.objective, k.n_clients) for _, k, read in plan
+                        if not isinstance(k.mixing, str)]  # fmt: skip
+        assert decl == planned_decl
+        reads = sum("read from this run's arms" in r.getMessage() for r in caplog.records)
+        assert reads == sum(read for *_, read in plan)
+        seen.append((len(decl), reads, {k.partition for k in fedavg}))
+    assert seen[0][0] > 0 and seen[0][1] > 0  # DecL arms; Table 6 reads Fig 2a's reference
+    assert seen[0][2] == {"hsu"}
+    assert seen[1][2] == {"balanced"}
 
 
 def test_the_estimate_counts_the_arms_a_real_run_trains(caplog):
@@ -95,18 +117,23 @@ def test_the_work_is_xlas_count_of_the_client_steps():
     assert est.seconds == pytest.approx(est.flops / cost.RATE["cpu"] + fixed, rel=1e-12)
 
 
-def test_the_command_prints_the_estimate_and_refuses_past_the_budget(capsys):
+def test_the_command_prints_the_estimate_and_refuses_past_the_budget(capsys, monkeypatch):
     """--rounds and --seeds past both the preset's own estimate and the time budget are
-    refused before anything trains, naming the option; a preset's own size is never refused
-    on time (PAPER-SCALE is hours on a CPU); the estimate is printed on stderr."""
+    refused before anything trains, naming the option farthest above the preset's value; a
+    preset's own size is never refused on time (PAPER-SCALE is hours on a CPU); the estimate
+    is printed on stderr. Priced at the CPU's rates wherever the test runs."""
+    import jax
+
     from sims.cli import main
 
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
     assert main(["trackd", "--rounds", "100000"]) == 2  # every experiment: about an hour
     err = capsys.readouterr().err
     assert err.startswith("dssl trackd: error: --rounds: must be small enough for Track D to ")
     assert "--force-size" in err and err.count("\n") == 1
-    assert main(["trackd", "--experiment", "fig2b", "--seeds", "1000", "--rounds", "1000"]) == 2
-    assert "got '1000 with --seeds 1000'" in capsys.readouterr().err
+    assert main(["trackd", "--seeds", "1000", "--rounds", "12"]) == 2  # about an hour
+    assert "error: --seeds: " in (err := capsys.readouterr().err)  # 333x its preset's, not 2x
+    assert err.endswith("got '1000 with --rounds 12'\n")
 
     from sims.commands import trackd as cmd
 

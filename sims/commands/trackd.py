@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import sys
 import time
@@ -218,11 +219,16 @@ def _estimate(args, cfgs: dict):
 
     est = cost.estimate(cfgs)
     if args.rounds is not None or args.seeds is not None:
-        own = cost.estimate(_configs(argparse.Namespace(**{**vars(args), "seeds": None,
-                                                            "rounds": None})))  # fmt: skip
-        field, value = ("--seeds", args.seeds) if args.rounds is None else ("--rounds", args.rounds)
-        if args.rounds is not None and args.seeds is not None:
-            value = f"{args.rounds} with --seeds {args.seeds}"
+        own_cfgs = _configs(argparse.Namespace(**{**vars(args), "seeds": None, "rounds": None}))
+        own = cost.estimate(own_cfgs)
+        # the option farthest above the preset's own value, the other beside it where given
+        preset = next(iter(own_cfgs.values())).common
+        given = {"--rounds": (args.rounds, preset.rounds), "--seeds": (args.seeds, preset.seeds)}
+        given = {k: x for k, x in given.items() if x[0] is not None}
+        field = max(given, key=lambda k: given[k][0] / given[k][1])
+        value = " with ".join(
+            [str(given[field][0])] + [f"{k} {x[0]}" for k, x in given.items() if k != field]
+        )
         cost.check_time(est, own, field, value)
     common = next(iter(cfgs.values())).common  # one dataset for every experiment
     field, value = (
@@ -253,7 +259,8 @@ def _progress(logger, after: tuple):
                 done[0] += 1
                 k = done[0]
                 left = elapsed * (after[-1] - after[k - 1]) / after[k - 1]
-                line += f" (arm {k} of {len(after)}, about {left:.0f} s left)"
+                about = f", about {left:.0f} s left" if math.isfinite(left) else ""  # no count
+                line += f" (arm {k} of {len(after)}{about})"
             return line
 
     handler = logging.StreamHandler(sys.stderr)

@@ -92,13 +92,15 @@ class Arms:
 
     def arm(self, key: ArmKey, curve_every: int, train: Callable[[], tuple]) -> tuple[Any, dict]:
         """The arm ``key`` as ``(result, metrics)``: kept by this run, or ``train()`` (kept
-        when its mixing is spelled by a string: a DecL matrix is not a key)."""
+        when its mixing is spelled by a string: a DecL matrix is not a key, and such an arm is
+        trained without being looked up; Fig 2b's DecL arms raised ``unhashable type`` here)."""
+        if not isinstance(key.mixing, str):
+            return train()
         kept = self.get(key, curve_every=curve_every)
         if kept is not None:
             log.info("%s %s, %d clients: read from this run's arms", key.objective, key.arch,
                      key.n_clients)  # fmt: skip
             return kept
         result, metrics = train()
-        if isinstance(key.mixing, str):
-            self.put(key, result, metrics, curve_every=curve_every)
+        self.put(key, result, metrics, curve_every=curve_every)
         return result, metrics

@@ -10,8 +10,9 @@ again) and a tuple for a DecL arm (never kept). :func:`estimate` prices them:
   its rounds (rounds × clients trained a round × local steps), plus one forward pass over the
   probe's images per evaluation (the untrained encoder, the trained one and the learning
   curve's points), a forward pass costing a third of a step per image;
-- the time: the work at :data:`RATE` of the backend, plus :data:`ARM_SECONDS` an arm and
-  :data:`COMPILE_SECONDS` for each distinct program (network, objective, clients and mixing);
+- the time: the work at :data:`RATE` of the backend, plus :data:`ARM_SECONDS` an arm,
+  :data:`STEP_SECONDS` a local step of a round and :data:`COMPILE_SECONDS` for each distinct
+  program (network, objective, clients and mixing);
 - the memory: the largest arm's networks and images
   (:func:`sims.trackd.train.networks_bytes`).
 
@@ -45,6 +46,7 @@ from theory import _validate as v
 __all__ = [
     "RATE",
     "ARM_SECONDS",
+    "STEP_SECONDS",
     "COMPILE_SECONDS",
     "Estimate",
     "planned_arms",
@@ -59,6 +61,11 @@ RATE = {"cpu": 3e10, "gpu": 3e12}
 #: Seconds of each arm besides its work, on every backend: the probes' solves and the calls
 #: between the steps (the FAST preset's warm arms, 0.1 s each on 2 CPU cores).
 ARM_SECONDS = 0.1
+#: Seconds of each local step besides its work, by backend: the steps of a round run one after
+#: another, so on a GPU a small network's step is bound by its launches, not its flops (the
+#: engine's quick cell on an H200: 0.23 ms a round of 5 local steps, docs/performance.md); on
+#: a CPU :data:`ARM_SECONDS` holds it.
+STEP_SECONDS = {"cpu": 0.0, "gpu": 4.5e-5}
 #: Seconds to compile one arm's program, by backend: 2 to 4 s on 2 CPU cores for the MLP and
 #: the CNN (the FAST preset's first arm of each shape), 50 s for the PAPER-SCALE ViT's first
 #: call on the H200 (docs/track_d.md).
@@ -153,7 +160,7 @@ _PLANS = {"table1": _table1, "fig2a": _fig2a, "table6": _table6, "fig2b": _fig2b
 def planned_arms(name: str, cfg: Any) -> list[ArmKey]:
     """The arms experiment ``name`` (one of ``sims.trackd.experiments.EXPERIMENTS``) trains or
     reads under ``cfg``, in its order (module docstring); its ``devices`` left empty."""
-    return _PLANS[name](cfg)
+    return _PLANS[v.choice(name, "experiment", tuple(_PLANS))](cfg)
 
 
 @functools.lru_cache(maxsize=64)
@@ -206,8 +213,10 @@ def schedule(cfgs: dict) -> list[tuple[str, ArmKey, bool]]:
 def estimate(cfgs: dict, backend: str | None = None) -> Estimate:
     """The cost of running the experiments ``cfgs`` (as :func:`schedule`'s) on ``backend``
     ("cpu" or "gpu"; None: JAX's). Loads each preset's images (their shape and count)."""
+    # an accelerator other than a GPU is priced at the GPU's rates
     backend = backend or ("cpu" if jax.default_backend() == "cpu" else "gpu")
-    rate, compile_s = RATE[backend], COMPILE_SECONDS[backend]
+    backend = v.choice(backend, "backend", tuple(RATE))
+    rate, compile_s, step_s = RATE[backend], COMPILE_SECONDS[backend], STEP_SECONDS[backend]
     reads, flops, peak, programs, after = 0, 0.0, 0, set(), []
     for name, key, read in schedule(cfgs):
         if read:
@@ -216,8 +225,10 @@ def estimate(cfgs: dict, backend: str | None = None) -> Estimate:
         images = images_of(cfgs[name].common)
         image = tuple(images.x_train.shape[1:])
         n_images = images.x_train.shape[0] + images.x_test.shape[0]
-        f, b, program = _arm_cost(key, cfgs[name].common.curve_every, image, n_images)
-        seconds = f / rate + ARM_SECONDS + (0.0 if program in programs else compile_s)
+        c = cfgs[name].common
+        f, b, program = _arm_cost(key, c.curve_every, image, n_images)
+        seconds = f / rate + ARM_SECONDS + step_s * c.rounds * c.local_steps
+        seconds += 0.0 if program in programs else compile_s
         flops, peak = flops + f, max(peak, b)
         programs.add(program)
         after.append((after[-1] if after else 0.0) + seconds)
@@ -244,10 +255,20 @@ def describe(est: Estimate) -> str:
       estimate: 54 arms to train (9 more read from arms trained earlier in the run), about
       6 min (1.0e+13 flop at 3e+10 flop/s, 5 programs to compile), largest arm 81.9 MiB
     """
-    minutes = f"{est.seconds / 60:.0f} min" if est.seconds >= 90 else f"{est.seconds:.0f} s"
     return (
-        f"estimate: {est.arms} arms to train ({est.reads} more read from arms trained earlier "
-        f"in the run), about {minutes} ({est.flops:.1e} flop at {RATE[est.backend]:.0e} "
-        f"flop/s, {est.programs} programs to compile), largest arm "
-        f"{v.format_bytes(est.peak_bytes)}"
+        f"estimate: {_count(est.arms, 'arm')} to train ({est.reads} more read from arms trained "
+        f"earlier in the run), about {_duration(est.seconds)} ({est.flops:.1e} flop at "
+        f"{RATE[est.backend]:.0e} flop/s, {_count(est.programs, 'program')} to compile), "
+        f"largest arm {v.format_bytes(est.peak_bytes)}"
     )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' * (n != 1)}"
+
+
+def _duration(seconds: float) -> str:
+    """'45 s', '6 min' or '3.2 h'."""
+    if not seconds >= 90:  # NaN too: no flop count from the backend
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"

@@ -193,9 +193,13 @@ def networks_bytes(net_cfg: NetConfig, data_shape: tuple) -> int:
     client's, their shapes from ``jax.eval_shape`` of the initialiser: nothing allocated) and
     of their images, for ``data`` of shape ``data_shape`` (K, rows, H, W, C) in the network's
     dtype."""
-    shapes = jax.eval_shape(lambda k: init_params(net_cfg, key=k), jr.key(0))
     images = int(np.prod(data_shape)) * np.dtype(net_cfg.dtype).itemsize
-    return api.CLIENT_MODEL_COPIES * int(data_shape[0]) * api.tree_nbytes(shapes) + images
+    return api.CLIENT_MODEL_COPIES * int(data_shape[0]) * _network_bytes(net_cfg) + images
+
+
+def _network_bytes(net_cfg: NetConfig) -> int:
+    """Bytes of one client's network (shapes by ``jax.eval_shape``: nothing allocated)."""
+    return api.tree_nbytes(jax.eval_shape(lambda k: init_params(net_cfg, key=k), jr.key(0)))
 
 
 def _check_networks_fit(net_cfg: NetConfig, data: Any) -> None:
@@ -204,7 +208,7 @@ def _check_networks_fit(net_cfg: NetConfig, data: Any) -> None:
     ran out of memory in the first client round after 4.4 GB). One line naming ``data``, with
     the image shape."""
     shape = tuple(np.shape(data))
-    per = api.tree_nbytes(jax.eval_shape(lambda k: init_params(net_cfg, key=k), jr.key(0)))
+    per = _network_bytes(net_cfg)
     v.check_fits(
         "data", f"images of shape {shape[2:]} ({v.format_bytes(per)} of network on each of "
         f"{shape[0]} clients)", networks_bytes(net_cfg, shape),
