@@ -122,22 +122,37 @@ def test_n_ranges_are_ranges_never_lists():
 
 def test_a_degenerate_track_c_word_says_why(small):
     """The reason under the table is read from the degenerate cell: the trained quantities it
-    compares (not the trend's |Ā| axis) and the tolerance they fall within; a cell without
-    numbers gives its note; no reason where nothing is degenerate."""
+    compares (a trend over its |Ā| axis), the tolerance they fall within; a bound Track A calls
+    vacuous is named as such; Thm 4.4's framework that ties; a cell of another form gives its
+    note; no reason where nothing is degenerate."""
     assert small["track_c_why"] == (
-        "Track C degenerate (cor4.5): the trained quantities compared (0.002 to 0.004) differ "
-        "by less than rule T6's tolerance 0.02 (twice their standard error, floored for one "
-        "run's seed noise), so this run (d = 400, N = 4, 2 seeds) cannot order them."
+        "Track C degenerate (d = 400, N = 4, 2 seeds; rule T6's tolerance: twice the standard "
+        "error over the seeds, at least 0.02): cor4.5: sensitivities 0.002 to 0.004 over |Ā| "
+        "1.5 to 3, no two apart by more than 0.02."
     )
     assert small["track_c_why"] in A.render_headline(small, "markdown")
-    assert "cannot order them." in A.render_headline(small, "text", width=100)
+    assert "than 0.02.\nEach claim in full" in A.render_headline(small, "text", width=100)
+    tied = A._tied_sides
+    assert tied({"s_dec": 0.31, "s_fed": 0.3, "tolerance": 0.02}) == (
+        "s_Dec 0.31 and s_Fed 0.3 equal within 0.02"
+    )
+    assert tied({"min_rv": 0.5, "lower_bound": -1.0, "tolerance": 0.02}).startswith(
+        "the bound -1 is vacuous (Track A)"
+    )
+    assert tied({"min_rv": 0.96, "lower_bound": 0.97, "tolerance": 0.02}) == (
+        "min r 0.96 and the bound 0.97 equal within 0.02"
+    )
+    thm44 = {
+        "local": {"s_cl": 0.1, "s_mim": 0.3, "tolerance": 0.02, "verdict": "violated"},
+        "fl": {"s_cl": 0.01, "s_mim": 0.02, "tolerance": 0.02, "verdict": "degenerate"},
+    }
+    assert tied(thm44) == "fl: s_CL 0.01 and s_MIM 0.02 equal within 0.02"
+    assert tied({"angle": 0.1}) is None
     vmap, cells = _small_map()
     cell = vmap["track_c"]["cells"][-1]
     del cell["numbers"]
-    cell["note"] = "a bound Track A calls vacuous"
-    assert A.build_answer(vmap, cells)["track_c_why"] == (
-        "Track C degenerate (cor4.5): a bound Track A calls vacuous."
-    )
+    cell["note"] = "a form of its own"
+    assert A.build_answer(vmap, cells)["track_c_why"].endswith("cor4.5: a form of its own.")
     cell["track_c"] = "holds"
     assert A.build_answer(vmap, cells)["track_c_why"] is None
 

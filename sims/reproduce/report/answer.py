@@ -36,6 +36,7 @@ from sims.reproduce.report.finding import (
     _ids,
     finding,
 )
+from sims.trackc.rules import SENS_TOL
 from theory import claims as cl
 from theory import verdicts as vd
 from theory.symbolic.proofs import CERTIFIED, COMPUTED, PROVED, claim_decided
@@ -340,35 +341,50 @@ def _track_c(vmap: Mapping, claim_id: str, names: set) -> str:
 
 def _track_c_why(vmap: Mapping, names_of: Mapping) -> str | None:
     """Why Track C's word is ``degenerate`` where it is (under the paper's readings,
-    ``names_of``: claim → reading names): the trained quantities it compares and the
-    tolerance of rule T6 they fall within, read from the cells' numbers (a cell without a
-    tolerance gives its note). None where no claim is degenerate."""
+    ``names_of``: claim → reading names), from each degenerate cell's numbers
+    (:func:`_tied_sides`): the trained quantities it compares, equal within the tolerance of
+    rule T6, or a bound Track A calls vacuous; a cell of another form gives its note. None
+    where no claim is degenerate."""
     tc = vmap.get("track_c") or {}
     cells = [c for c in tc.get("cells", []) if c["track_c"] == "degenerate"
              and cl.reading_name(c["reading"]) in names_of.get(c["claim"], ())]  # fmt: skip
     if tc.get("status") != "run" or not cells:
         return None
-    claims = ", ".join(dict.fromkeys(c["claim"] for c in cells))
-    tied = [c for c in cells if "tolerance" in c.get("numbers", {})]
-    if len(tied) < len(cells):
-        notes = "; ".join(dict.fromkeys(c.get("note", "equal within the rule's tolerance")
-                                        for c in cells if c not in tied))  # fmt: skip
-        return f"Track C degenerate ({claims}): {notes}."
-    values = [float(x) for c in tied for k, val in c["numbers"].items()
-              if k not in ("tolerance", "abar")  # the rule's tolerance, the trend's axis
-              for x in (val if isinstance(val, list) else [val])
-              if isinstance(x, (int, float)) and not isinstance(x, bool)]  # fmt: skip
-    if not values:
-        return f"Track C degenerate ({claims}): equal within the rule's tolerance."
-    tol = max(float(c["numbers"]["tolerance"]) for c in tied)
+    said: dict = {}  # what each cell says → the claims that say it, in order
+    for c in cells:
+        what = _tied_sides(c.get("numbers") or {}) or c.get("note", "equal within tolerance")
+        said.setdefault(what, []).append(c["claim"])
     cfg = tc["config"]
+    run = f"d = {cfg['d']}, N = {cfg['N']}, {cfg['seeds']} seed{'s' * (cfg['seeds'] != 1)}"
+    parts = [f"{' and '.join(dict.fromkeys(ids))}: {what}" for what, ids in said.items()]
     return (
-        f"Track C degenerate ({claims}): the trained quantities compared "
-        f"({min(values):.2g} to {max(values):.2g}) differ by less than rule T6's tolerance "
-        f"{tol:g} (twice their standard error, floored for one run's seed noise), so this run "
-        f"(d = {cfg['d']}, N = {cfg['N']}, {cfg['seeds']} seed{'s' * (cfg['seeds'] != 1)}) "
-        "cannot order them."
+        f"Track C degenerate ({run}; rule T6's tolerance: twice the standard error over the "
+        f"seeds, at least {SENS_TOL:g}): " + "; ".join(parts) + "."
     )
+
+
+def _tied_sides(numbers: Mapping) -> str | None:
+    """What a degenerate Track C cell compares, from its numbers; None for a form not known
+    here. Bounds (R2): ``min_rv`` against ``lower_bound``; orders (R1): ``s_dec`` and
+    ``s_fed``, or per framework ``s_cl`` and ``s_mim``; trends (R6): ``s`` over ``abar``."""
+    tol = numbers.get("tolerance")
+    if "lower_bound" in numbers:
+        lb = float(numbers["lower_bound"])
+        if not 0.0 < lb <= 1.0:
+            return f"the bound {lb:.3g} is vacuous (Track A), so there is nothing to check"
+        return f"min r {numbers['min_rv']:.3g} and the bound {lb:.3g} equal within {tol:g}"
+    if "s_dec" in numbers:
+        return f"s_Dec {numbers['s_dec']:.2g} and s_Fed {numbers['s_fed']:.2g} equal within {tol:g}"
+    if "s" in numbers and "abar" in numbers:
+        s, a = numbers["s"], numbers["abar"]
+        return (f"sensitivities {min(s):.2g} to {max(s):.2g} over |Ā| {min(a):g} to {max(a):g}, "
+                f"no two apart by more than {tol:g}")  # fmt: skip
+    tied = [
+        f"{fw}: s_CL {x['s_cl']:.2g} and s_MIM {x['s_mim']:.2g} equal within {x['tolerance']:g}"
+        for fw, x in numbers.items()
+        if isinstance(x, Mapping) and x.get("verdict") == "degenerate" and "s_cl" in x
+    ]
+    return ", ".join(tied) or None
 
 
 def _track_d(td: tuple, trackd_claim: str | None, ran: bool) -> dict:
