@@ -324,6 +324,19 @@ def _leave(code: int, argv: list[str] | None) -> int:
     return code
 
 
+def _interrupted(err: BaseException) -> bool:
+    """Whether ``err`` is a Ctrl-C: a KeyboardInterrupt, or an error raised from one (Python
+    wraps what a class body's ``__set_name__`` raises in a RuntimeError: a Ctrl-C while a
+    library defines its classes said "internal error" instead of "interrupted")."""
+    seen: set = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
 def _report(err: BaseException, seen: dict) -> int:
     """The exit status of ``err``, after its one stderr line (and traceback, with --debug)."""
     from sims.commands import _boundary
@@ -332,7 +345,7 @@ def _report(err: BaseException, seen: dict) -> int:
     name = PROG if command is None else f"{PROG} {command}"
     if isinstance(err, SystemExit):
         return err.code if isinstance(err.code, int) else (0 if err.code is None else 2)
-    if isinstance(err, KeyboardInterrupt):
+    if _interrupted(err):
         _boundary.acknowledge()
         sys.stderr.write(f"{name}: interrupted\n")
         return 130

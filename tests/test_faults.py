@@ -152,6 +152,24 @@ def test_an_interrupt_while_the_subcommands_are_imported(monkeypatch, capsys):
     assert _one_line(capsys) == "dssl: interrupted"
 
 
+def test_an_interrupt_wrapped_by_python_is_an_interrupt(monkeypatch, capsys):
+    """A Ctrl-C while a library defines a class reaches the boundary as the RuntimeError that
+    Python raises from it ("Error calling __set_name__", seen at 0.45 s into `dssl reproduce`
+    while JAX was imported): status 130 and one line, not "internal error"."""
+    from sims import cli
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance 'idx'") from err
+
+    monkeypatch.setattr(cli, "_discover", interrupted)
+    assert main([*BOUNDS]) == 130
+    assert _one_line(capsys) == "dssl: interrupted"
+    assert cli._interrupted(ValueError("a real error")) is False
+
+
 # ---------------------------------------------------------------------------------------------
 # bad files: exit status 2 in one line naming the file's option
 
