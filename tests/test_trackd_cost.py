@@ -31,7 +31,7 @@ def test_the_plan_is_the_arms_the_experiments_train_and_read(monkeypatch, caplog
 
     class Recording(Arms):
         def arm(self, key, curve_every, train):
-            if isinstance(key.mixing, str) and self.get(key, curve_every=curve_every) is None:
+            if key.kept and self.get(key, curve_every=curve_every) is None:
                 fedavg.append(key)
             return super().arm(key, curve_every, train)
 
@@ -58,9 +58,9 @@ def test_the_plan_is_the_arms_the_experiments_train_and_read(monkeypatch, caplog
             for name, cfg in cfgs.items():
                 ex.EXPERIMENTS[name](cfg, arms=arms)
         plan = cost.schedule(cfgs)
-        assert fedavg == [k for _, k, read in plan if isinstance(k.mixing, str) and not read]
+        assert fedavg == [k for _, k, read in plan if k.kept and not read]
         planned_decl = [(k.arch, k.objective, k.n_clients) for _, k, read in plan
-                        if not isinstance(k.mixing, str)]  # fmt: skip
+                        if not k.kept]  # fmt: skip
         assert decl == planned_decl
         reads = sum("read from this run's arms" in r.getMessage() for r in caplog.records)
         assert reads == sum(read for *_, read in plan)

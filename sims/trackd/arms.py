@@ -60,6 +60,12 @@ class ArmKey(NamedTuple):
     devices: tuple
     partition: str = "hsu"
 
+    @property
+    def kept(self) -> bool:
+        """Whether :class:`Arms` keeps this arm: its mixing is spelled by a string
+        (``"fedavg"``); a DecL matrix is not a key."""
+        return isinstance(self.mixing, str)
+
     @classmethod
     def of(cls, common: Common, *args) -> ArmKey:
         """The key with ``common.curve_every`` set to 0 (the curve is not part of the result)."""
@@ -94,7 +100,7 @@ class Arms:
         """The arm ``key`` as ``(result, metrics)``: kept by this run, or ``train()`` (kept
         when its mixing is spelled by a string: a DecL matrix is not a key, and such an arm is
         trained without being looked up; Fig 2b's DecL arms raised ``unhashable type`` here)."""
-        if not isinstance(key.mixing, str):
+        if not key.kept:
             return train()
         kept = self.get(key, curve_every=curve_every)
         if kept is not None:

@@ -173,9 +173,8 @@ def _step_flops(net_cfg, loss_cfg, batch: int, image: tuple) -> float:
 def _arm_cost(key: ArmKey, curve_every: int, image: tuple, n_images: int) -> tuple:
     """(flops, bytes, program) of one arm, its learning curve a point every ``curve_every``
     rounds (the key holds none). Arms that differ only in seed, skew or α cost the same."""
-    fedavg = isinstance(key.mixing, str)
-    cpr = key.clients_per_round if fedavg else None
-    return _cost(key.common, key.arch, key.objective, key.n_clients, cpr, fedavg, curve_every,
+    cpr = key.clients_per_round if key.kept else None
+    return _cost(key.common, key.arch, key.objective, key.n_clients, cpr, key.kept, curve_every,
                  image, n_images)  # fmt: skip
 
 
@@ -204,7 +203,7 @@ def schedule(cfgs: dict) -> list[tuple[str, ArmKey, bool]]:
         every = cfg.common.curve_every
         for key in planned_arms(name, cfg):
             read = key in kept and (every == 0 or kept[key] == every)
-            if not read and isinstance(key.mixing, str):
+            if not read and key.kept:
                 kept[key] = every
             out.append((name, key, read))
     return out
@@ -222,10 +221,10 @@ def estimate(cfgs: dict, backend: str | None = None) -> Estimate:
         if read:
             reads += 1
             continue
-        images = images_of(cfgs[name].common)
+        c = cfgs[name].common
+        images = images_of(c)
         image = tuple(images.x_train.shape[1:])
         n_images = images.x_train.shape[0] + images.x_test.shape[0]
-        c = cfgs[name].common
         f, b, program = _arm_cost(key, c.curve_every, image, n_images)
         seconds = f / rate + ARM_SECONDS + step_s * c.rounds * c.local_steps
         seconds += 0.0 if program in programs else compile_s
