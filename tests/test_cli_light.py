@@ -160,6 +160,9 @@ def test_parse_time_names_equal_their_sources():
     assert n.STAGE_NAMES == tuple(s.name for s in STAGES)
     assert n.STAGE_NEEDS == {s.name: s.needs for s in STAGES if s.needs}
     assert n.SIM_DEFAULTS == simulate.DEFAULTS
+    from sims.commands import simulate as simulate_command
+
+    assert simulate_command.TIME_DEFAULTS == simulate.TIME_DEFAULTS
     assert n.LR_STABLE_FRACTION == simulate.LR_STABLE_FRACTION
     assert n.DATASETS == data.DATASETS and n.CLAIM_IDS == claims.CLAIM_IDS
     assert n.TRACKD_VERDICTS_FILE == verdicts.VERDICTS_FILE

@@ -202,8 +202,7 @@ def check(args) -> None:
     _check_budget(args, n)
 
 
-#: the options the training time grows with, at their defaults (the time budget's refusal names
-#: the one farthest above its default: sims.trackc.simulate_rounds.longest_option)
+#: sims.trackc.simulate.TIME_DEFAULTS, read before JAX is imported
 TIME_DEFAULTS = {
     "--rounds": DEFAULTS["rounds"],
     "--local-steps": DEFAULTS["local_steps"],

@@ -73,7 +73,7 @@ from theory.objectives import (
 from theory.objectives import loss as objective_loss
 from theory.solve import eckart_young
 
-__all__ = ["DEFAULTS", "SimulateSettings", "default_lr", "simulate"]
+__all__ = ["DEFAULTS", "TIME_DEFAULTS", "SimulateSettings", "default_lr", "simulate"]
 
 # Defaults, measured (see tests/test_cli_simulate.py): with only --method, --framework,
 # --n-clients 4 and --d 64 the averaged model lands within 0.05 rad of the population optimum.
@@ -260,11 +260,13 @@ class SimulateSettings:
             v.fail_type("mixing_file", "a path to a .npy or .csv file, or None", self.mixing_file)
 
 
-def _time_defaults() -> dict:
-    """The options the training time grows with, at their defaults (``dssl simulate``'s)."""
-    return {"--rounds": DEFAULTS["rounds"], "--local-steps": DEFAULTS["local_steps"],
-            "--n-clients": SimulateSettings.n_clients, "--d": SimulateSettings.d,
-            "--batch": DEFAULTS["batch"]}  # fmt: skip
+#: The options the training time grows with, at their defaults (``dssl simulate``'s, whose
+#: ``sims.commands.simulate.TIME_DEFAULTS`` is this, before JAX is imported): the time budget's
+#: refusal names the one farthest above its default
+#: (:func:`sims.trackc.simulate_rounds.longest_option`).
+TIME_DEFAULTS = {"--rounds": DEFAULTS["rounds"], "--local-steps": DEFAULTS["local_steps"],
+                 "--n-clients": SimulateSettings.n_clients, "--d": SimulateSettings.d,
+                 "--batch": DEFAULTS["batch"]}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,7 +311,7 @@ def _setup(s: SimulateSettings) -> _Setup:
     )  # fmt: skip
     m_eval, m_test = sample_sizes(n, d, m)
     est = check_budget(config, samples=m, dtype=s.dtype,
-                       time_field=longest_option(config, _time_defaults()))  # fmt: skip
+                       time_field=longest_option(config, TIME_DEFAULTS))  # fmt: skip
     announce(config, est["total"], "dssl simulate")
     H = transform("rotation", d, seed=s.seed) if takes_transform(s.method) else None
     return _Setup(

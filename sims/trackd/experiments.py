@@ -410,7 +410,7 @@ def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
                     _, met = _arm(
                         arms, c, arch, data, (cfg.n_clients, skew, cfg.alpha), s, objective=m,
                         clients_per_round=cfg.clients_per_round, devices=devices,
-                        partition="balanced" if cfg.balanced else "hsu",
+                        partition=cfg.partition,
                     )  # fmt: skip
                     acc[m][arch][skew].append(met["probe"])
                     knn[m][arch][skew].append(met["knn"])
@@ -444,7 +444,7 @@ def table1(cfg: Table1, devices: tuple = (), arms: Arms | None = None) -> dict:
             framework="fl",
             batch_simsiam=c.batch_simsiam if _own_schedule(cfg.methods) else None,
             # Hsu's Dirichlet (unequal client sizes) or the official code's balanced form
-            partition="balanced" if cfg.balanced else "hsu",
+            partition=cfg.partition,
         ),
         "cells": cells,
         "acc": acc,

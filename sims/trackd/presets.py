@@ -135,6 +135,12 @@ class Table1:
     alpha: float = 0.1
     balanced: bool = False
 
+    @property
+    def partition(self) -> str:
+        """The Dirichlet split's form: ``"balanced"`` (the official code's equal client sizes)
+        or ``"hsu"`` (Hsu et al.'s, unequal sizes)."""
+        return "balanced" if self.balanced else "hsu"
+
 
 @dataclass(frozen=True)
 class Fig2a:
