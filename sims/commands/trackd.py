@@ -217,10 +217,10 @@ def _estimate(args, cfgs: dict):
     from sims.trackd import cost
     from theory import _validate as v
 
-    est = cost.estimate(cfgs)
+    est = cost.estimate(cfgs, devices=args.devices)
     if args.rounds is not None or args.seeds is not None:
         own_cfgs = _configs(argparse.Namespace(**{**vars(args), "seeds": None, "rounds": None}))
-        own = cost.estimate(own_cfgs)
+        own = cost.estimate(own_cfgs, devices=args.devices)
         # the option farthest above the preset's own value, the other beside it where given
         preset = next(iter(own_cfgs.values())).common
         given = {"--rounds": (args.rounds, preset.rounds), "--seeds": (args.seeds, preset.seeds)}
@@ -234,8 +234,8 @@ def _estimate(args, cfgs: dict):
     field, value = (
         ("--data-path", common.data_path) if common.data_path else ("--dataset", common.dataset)
     )
-    v.check_fits(field, value, est.peak_bytes,
-                 what="Track D's largest arm (its clients' networks and tiled images)")  # fmt: skip
+    what = "Track D's largest arm (its clients' networks, tiled images and activations)"
+    v.check_fits(field, value, est.peak_bytes, what=what)
     if est.seconds > v.PROGRESS_AFTER_S:
         sys.stderr.write(f"Track D ({args.preset} preset): {cost.describe(est)}\n")
         sys.stderr.flush()

@@ -14,7 +14,16 @@ again) and a tuple for a DecL arm (never kept). :func:`estimate` prices them:
   :data:`STEP_SECONDS` a local step of a round and :data:`COMPILE_SECONDS` for each distinct
   program (network, objective, clients and mixing);
 - the memory: the largest arm's networks and images
-  (:func:`sims.trackd.train.networks_bytes`).
+  (:func:`sims.trackd.train.networks_bytes`) and the activations of the clients it trains at
+  once (:func:`sims.trackd.train.step_activation_bytes` each): all the clients of a round in
+  one ``vmap`` on one device, one client at a time on each of ``devices`` where the arm's
+  clients split evenly over them (:func:`sims.trackd.train.arm_mesh`). Vmapped over 20
+  clients, XLA's temporaries of the PAPER-SCALE ViT's SimSiam step grow 20-fold (the estimate
+  is 1.03 times them).
+
+The time is one device's. On a CPU the devices share the cores whose rate :data:`RATE` is:
+``dssl trackd --experiment fig2a --devices 2`` took 16.1 s against 14.5 s on one device
+(docs/track_d.md, "Clients over cores"). On several GPUs it is an upper bound.
 
 The rates were measured, not assumed: on 2 CPU cores the DEFAULT preset's Table 1 arms ran at
 29 GFLOP/s (SimSiam, 9.2 s an arm) to 35 GFLOP/s (MAE, 3.1 s) of XLA's count
@@ -40,7 +49,7 @@ from sims.trackd.experiments import (
     train_config,
 )
 from sims.trackd.presets import FIG2B_FRAMEWORKS
-from sims.trackd.train import local_step_flops, networks_bytes
+from sims.trackd.train import local_step_flops, networks_bytes, step_activation_bytes
 from theory import _validate as v
 
 __all__ = [
@@ -79,7 +88,7 @@ class Estimate(NamedTuple):
       arms: arms trained. reads: arms read from the run's kept arms instead (an arm two
         experiments share). flops: their work (module docstring). programs: distinct
         programs compiled. seconds: the estimated time. peak_bytes: the largest arm's
-        networks and images. backend: "cpu" or "gpu", whose :data:`RATE` was used.
+        networks, images and activations. backend: "cpu" or "gpu", whose :data:`RATE` was used.
       after: the estimated seconds when each trained arm ends, in the order they train
         (``dssl trackd``'s progress scales its time left by them).
     """
@@ -103,7 +112,7 @@ def _decl(c, arch, objective, n, what: tuple, seed) -> ArmKey:
 
 
 def _table1(cfg) -> list:
-    c, part = cfg.common, "balanced" if cfg.balanced else "hsu"
+    c, part = cfg.common, cfg.partition
     return [
         _fedavg(c, arch, m, cfg.clients_per_round, cfg.n_clients, skew, cfg.alpha, s, part)
         for s in range(c.seeds) for skew in cfg.skews for arch in cfg.archs for m in cfg.methods
@@ -164,32 +173,38 @@ def planned_arms(name: str, cfg: Any) -> list[ArmKey]:
 
 
 @functools.lru_cache(maxsize=64)
-def _step_flops(net_cfg, loss_cfg, batch: int, image: tuple) -> float:
-    """XLA's count of one local step of one client, from the lowered program."""
+def _step(net_cfg, loss_cfg, batch: int, image: tuple) -> tuple:
+    """XLA's count of one local step of one client, from the lowered program, and the bytes of
+    its activations."""
     x = jax.ShapeDtypeStruct((batch,) + image, jnp.dtype(net_cfg.dtype))
-    return local_step_flops(net_cfg, loss_cfg, x, compiled=False)
+    flops = local_step_flops(net_cfg, loss_cfg, x, compiled=False)
+    return flops, step_activation_bytes(net_cfg, loss_cfg, x)
 
 
-def _arm_cost(key: ArmKey, curve_every: int, image: tuple, n_images: int) -> tuple:
+def _arm_cost(key: ArmKey, curve_every: int, image: tuple, n_images: int, devices: int) -> tuple:
     """(flops, bytes, program) of one arm, its learning curve a point every ``curve_every``
-    rounds (the key holds none). Arms that differ only in seed, skew or α cost the same."""
+    rounds (the key holds none), on ``devices``. Arms that differ only in seed, skew or α cost
+    the same."""
     cpr = key.clients_per_round if key.kept else None
     return _cost(key.common, key.arch, key.objective, key.n_clients, cpr, key.kept, curve_every,
-                 image, n_images)  # fmt: skip
+                 image, n_images, devices)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=256)
-def _cost(c, arch, objective, n, cpr, fedavg, curve_every, image, n_images) -> tuple:
+def _cost(c, arch, objective, n, cpr, fedavg, curve_every, image, n_images, devices) -> tuple:
     nc = net_config(c, arch, objective, image)
     tc = train_config(c, cpr, objective)
-    step = _step_flops(nc, loss_config(c, objective, arch), tc.batch_size, image)
+    step, activations = _step(nc, loss_config(c, objective, arch), tc.batch_size, image)
     active = min(tc.clients_per_round or n, n)
+    # sims.trackd.experiments.run_arm: one vmap, or chunk=1 on each device of the arm's mesh
+    at_once = min(active, devices) if devices > 1 and n % devices == 0 else active
     every = curve_every if 0 < curve_every < c.rounds else 0
     evaluations = 2 + (-(-c.rounds // every) if every else 0)  # sims.run's calls of on_chunk
     flops = (c.rounds * active * c.local_steps * step
              + evaluations * n_images * step / (3 * tc.batch_size))  # fmt: skip
     program = (nc, objective, n, active, fedavg)
-    return flops, networks_bytes(nc, (n, c.rows) + image), program
+    memory = networks_bytes(nc, (n, c.rows) + image) + at_once * activations
+    return flops, memory, program
 
 
 def schedule(cfgs: dict) -> list[tuple[str, ArmKey, bool]]:
@@ -209,12 +224,14 @@ def schedule(cfgs: dict) -> list[tuple[str, ArmKey, bool]]:
     return out
 
 
-def estimate(cfgs: dict, backend: str | None = None) -> Estimate:
+def estimate(cfgs: dict, backend: str | None = None, devices: int = 1) -> Estimate:
     """The cost of running the experiments ``cfgs`` (as :func:`schedule`'s) on ``backend``
-    ("cpu" or "gpu"; None: JAX's). Loads each preset's images (their shape and count)."""
+    ("cpu" or "gpu"; None: JAX's) with their clients split over ``devices`` (``dssl trackd
+    --devices``; module docstring). Loads each preset's images (their shape and count)."""
     # an accelerator other than a GPU is priced at the GPU's rates
     backend = backend or ("cpu" if jax.default_backend() == "cpu" else "gpu")
     backend = v.choice(backend, "backend", tuple(RATE))
+    devices = v.integer(devices, "devices", lo=1)
     rate, compile_s, step_s = RATE[backend], COMPILE_SECONDS[backend], STEP_SECONDS[backend]
     reads, flops, peak, programs, after = 0, 0.0, 0, set(), []
     for name, key, read in schedule(cfgs):
@@ -225,7 +242,7 @@ def estimate(cfgs: dict, backend: str | None = None) -> Estimate:
         images = images_of(c)
         image = tuple(images.x_train.shape[1:])
         n_images = images.x_train.shape[0] + images.x_test.shape[0]
-        f, b, program = _arm_cost(key, c.curve_every, image, n_images)
+        f, b, program = _arm_cost(key, c.curve_every, image, n_images, devices)
         seconds = f / rate + ARM_SECONDS + step_s * c.rounds * c.local_steps
         seconds += 0.0 if program in programs else compile_s
         flops, peak = flops + f, max(peak, b)
@@ -246,7 +263,8 @@ def check_time(est: Estimate, preset: Estimate, field: str, value: Any) -> None:
 
 
 def describe(est: Estimate) -> str:
-    """One line: the arms, the estimated time and the largest arm's memory.
+    """One line: the arms, the estimated time and the largest arm's memory (networks, images
+    and activations).
 
     Example:
       >>> print(describe(Estimate(54, 9, 1.0e13, 5, 352.8, 85877760, "cpu")))

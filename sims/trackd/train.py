@@ -48,6 +48,7 @@ __all__ = [
     "global_net",
     "client_update",
     "local_step_flops",
+    "step_activation_bytes",
     "devices_for",
     "arm_mesh",
 ]
@@ -274,6 +275,16 @@ def client_update(
     )
 
 
+def _step(net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any) -> tuple:
+    """``(loss, params, x, key)`` of one local step: the loss of ``batch`` and the shapes of
+    its arguments (``jax.ShapeDtypeStruct``: nothing allocated)."""
+    loss = make_loss(net_cfg, loss_cfg)
+    wrap = objective_of(loss_cfg.objective).params or (lambda p, cfg: p)  # MAR's dict
+    params = jax.eval_shape(lambda k: wrap(init_params(net_cfg, key=k), TrainConfig()), jr.key(0))
+    x = jax.ShapeDtypeStruct(np.shape(batch), jnp.dtype(batch.dtype))
+    return (lambda p, x, k: loss(p, x, key=k)), params, x, jax.eval_shape(jr.key, 1)
+
+
 def local_step_flops(
     net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any, *, compiled: bool = True
 ) -> float:
@@ -282,15 +293,23 @@ def local_step_flops(
     analysis of the compiled program, or with ``compiled=False`` of the lowered one (no
     compilation: 0.1 to 0.4 s against 2 to 6 s, and within 15 % of the compiled count for the
     presets' networks). NaN where the backend reports no count."""
-    loss = make_loss(net_cfg, loss_cfg)
-    vg = jax.jit(jax.value_and_grad(lambda p, x, k: loss(p, x, key=k)))
-    wrap = objective_of(loss_cfg.objective).params or (lambda p, cfg: p)  # MAR's dict
-    params = jax.eval_shape(lambda k: wrap(init_params(net_cfg, key=k), TrainConfig()), jr.key(0))
-    x = jax.ShapeDtypeStruct(np.shape(batch), jnp.dtype(batch.dtype))
-    lowered = vg.lower(params, x, jr.key(1))
+    loss, params, x, key = _step(net_cfg, loss_cfg, batch)
+    lowered = jax.jit(jax.value_and_grad(loss)).lower(params, x, key)
     cost = (lowered.compile() if compiled else lowered).cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     return float((cost or {}).get("flops", float("nan")))
+
+
+def step_activation_bytes(net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any) -> int:
+    """Bytes one local step of one client keeps from its forward pass for its backward pass:
+    the residuals of ``jax.vjp`` of the loss on ``batch`` (as :func:`local_step_flops`'s), the
+    parameters and the minibatch they hold included; shapes by ``jax.eval_shape`` (nothing is
+    compiled or allocated). For the DEFAULT and PAPER-SCALE networks (MLP, CNN and ViT; MAE
+    and SimSiam) they are 0.7 to 3.1 times the temporaries XLA allocates for the compiled
+    step (``memory_analysis``), ``tests/test_trackd_cost.py``."""
+    loss, params, x, key = _step(net_cfg, loss_cfg, batch)
+    vjp = jax.eval_shape(lambda p, x, k: jax.vjp(lambda p: loss(p, x, k), p)[1], params, x, key)
+    return api.tree_nbytes(vjp)
 
 
 def devices_for(count: int) -> tuple:
