@@ -501,3 +501,42 @@ def test_compiler_options_key_keeps_equal_values_of_other_types_apart():
     assert len(keys) == 3
     assert compiler_options_of(compiler_options_key({name: 1})) == {name: 1}
     assert compiler_options_key(None) is None and compiler_options_key({}) == ()
+
+
+_AT_ONCE = """
+import jax, jax.numpy as jnp, numpy as np
+from sims.core import trainer
+from sims.core.sharding import client_mesh
+
+class Stop(Exception):
+    pass
+
+seen = []
+
+def spy(batch, params, n, clients, *args, **kwargs):
+    seen.append(clients)
+    raise Stop
+
+trainer._check_round_memory = spy
+mesh = client_mesh(jax.devices()[:4])
+data = np.zeros((8, 16, 3), np.float32)
+loss = lambda p, b, *, key: jnp.sum((b @ p) ** 2)
+for cpr in (None, 4, 3):
+    try:
+        trainer.run(loss, jnp.zeros(3), data, rounds=1, batch_size=2, lr=0.1,
+                    clients_per_round=cpr, chunk=1, mesh=mesh, key=jax.random.key(0))
+    except Stop:
+        pass
+print(seen)
+"""
+
+
+def test_the_memory_check_counts_the_clients_trained_at_once_on_a_mesh():
+    """sims.run's memory check before a run on a mesh of 4 devices, chunk=1: a round's
+    clients train one on each device where they split evenly over the devices (8 or 4 of 8),
+    else one at a time in all (3 of 8: no shard_map, sims.core.rounds.per_device)."""
+    from tests._helpers import fresh_python
+
+    r = fresh_python(["-c", _AT_ONCE], devices=4)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["[4,", "4,", "1]"]

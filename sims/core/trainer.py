@@ -589,8 +589,10 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     if keyed and chunk is None:  # the CPU caches (an accelerator: its memory) bound a chunk
         per = _keyed_client_bytes(params, batch, local_steps)
         chunk = clients_per_chunk(per, -(-n_sampled // devices))
-    # the clients trained at once: chunk on each device (map_clients), or all S
-    at_once = n_sampled if chunk is None else min(n_sampled, chunk * devices)
+    # the clients trained at once: all S, or chunk on each device where the S split evenly over
+    # them (sims.core.rounds.per_device), else chunk in all
+    split = devices if n_sampled % devices == 0 else 1
+    at_once = n_sampled if chunk is None else min(n_sampled, chunk * split)
     _check_round_memory(batch, params, n, at_once, batch_size, local_steps, keyed)
     _check_loss_is_scalar(loss, params, batch)
     rule = _with_weights(rule, weights, sizes, n, clients_per_round)

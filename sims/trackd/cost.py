@@ -16,14 +16,14 @@ again) and a tuple for a DecL arm (never kept). :func:`estimate` prices them:
 - the memory: the largest arm's networks and images
   (:func:`sims.trackd.train.networks_bytes`) and the activations of the clients it trains at
   once (:func:`sims.trackd.train.step_activation_bytes` each): all the clients of a round in
-  one ``vmap`` on one device, one client at a time on each of ``devices`` where the arm's
-  clients split evenly over them (:func:`sims.trackd.train.arm_mesh`). Vmapped over 20
-  clients, XLA's temporaries of the PAPER-SCALE ViT's SimSiam step grow 20-fold (the estimate
-  is 1.03 times them).
+  one ``vmap`` on one device; where the arm's clients split evenly over ``devices``
+  (:func:`sims.trackd.train.arm_mesh`), one client at a time on each device if a round's
+  clients split evenly over them too, else one client at a time in all. For 20 vmapped
+  clients of the PAPER-SCALE ViT's SimSiam step the estimate is 1.03 times XLA's temporaries.
 
 The time is one device's. On a CPU the devices share the cores whose rate :data:`RATE` is:
 ``dssl trackd --experiment fig2a --devices 2`` took 16.1 s against 14.5 s on one device
-(docs/track_d.md, "Clients over cores"). On several GPUs it is an upper bound.
+(docs/track_d.md, "Clients over cores"). On several GPUs it was not measured.
 
 The rates were measured, not assumed: on 2 CPU cores the DEFAULT preset's Table 1 arms ran at
 29 GFLOP/s (SimSiam, 9.2 s an arm) to 35 GFLOP/s (MAE, 3.1 s) of XLA's count
@@ -196,8 +196,12 @@ def _cost(c, arch, objective, n, cpr, fedavg, curve_every, image, n_images, devi
     tc = train_config(c, cpr, objective)
     step, activations = _step(nc, loss_config(c, objective, arch), tc.batch_size, image)
     active = min(tc.clients_per_round or n, n)
-    # sims.trackd.experiments.run_arm: one vmap, or chunk=1 on each device of the arm's mesh
-    at_once = min(active, devices) if devices > 1 and n % devices == 0 else active
+    # sims.trackd.experiments.run_arm: one vmap, or on the arm's mesh chunk=1, on each device
+    # where a round's clients split evenly over them (sims.core.rounds.per_device), else in all
+    if devices > 1 and n % devices == 0:
+        at_once = min(active, devices) if active % devices == 0 else 1
+    else:
+        at_once = active
     every = curve_every if 0 < curve_every < c.rounds else 0
     evaluations = 2 + (-(-c.rounds // every) if every else 0)  # sims.run's calls of on_chunk
     flops = (c.rounds * active * c.local_steps * step

@@ -277,7 +277,14 @@ def client_update(
 
 def _step(net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any) -> tuple:
     """``(loss, params, x, key)`` of one local step: the loss of ``batch`` and the shapes of
-    its arguments (``jax.ShapeDtypeStruct``: nothing allocated)."""
+    its arguments (``jax.ShapeDtypeStruct``: nothing allocated). One line naming the argument
+    that is not a :class:`NetConfig`, a :class:`LossConfig` or a (B, H, W, C) batch."""
+    if not isinstance(net_cfg, NetConfig):
+        v.fail_type("net_cfg", "a sims.trackd.models.NetConfig", net_cfg)
+    if not isinstance(loss_cfg, LossConfig):
+        v.fail_type("loss_cfg", "a sims.trackd.losses.LossConfig", loss_cfg)
+    if len(getattr(batch, "shape", ())) != 4 or not hasattr(batch, "dtype"):
+        v.fail_type("batch", "an array or jax.ShapeDtypeStruct of shape (B, H, W, C)", batch)
     loss = make_loss(net_cfg, loss_cfg)
     wrap = objective_of(loss_cfg.objective).params or (lambda p, cfg: p)  # MAR's dict
     params = jax.eval_shape(lambda k: wrap(init_params(net_cfg, key=k), TrainConfig()), jr.key(0))
@@ -304,9 +311,10 @@ def step_activation_bytes(net_cfg: NetConfig, loss_cfg: LossConfig, batch: Any) 
     """Bytes one local step of one client keeps from its forward pass for its backward pass:
     the residuals of ``jax.vjp`` of the loss on ``batch`` (as :func:`local_step_flops`'s), the
     parameters and the minibatch they hold included; shapes by ``jax.eval_shape`` (nothing is
-    compiled or allocated). For the DEFAULT and PAPER-SCALE networks (MLP, CNN and ViT; MAE
-    and SimSiam) they are 0.7 to 3.1 times the temporaries XLA allocates for the compiled
-    step (``memory_analysis``), ``tests/test_trackd_cost.py``."""
+    compiled or allocated). For the FAST, DEFAULT and PAPER-SCALE networks (MLP, CNN and ViT;
+    MAE, SimSiam and MAR) they are 0.7 to 3.1 times the temporaries XLA allocates for the
+    compiled ``jax.value_and_grad`` of the loss (its ``memory_analysis``; FAST's 8×8 networks
+    1.0 to 2.0 times, DEFAULT's MLP 0.7 and 3.1, ``tests/test_trackd_cost.py``)."""
     loss, params, x, key = _step(net_cfg, loss_cfg, batch)
     vjp = jax.eval_shape(lambda p, x, k: jax.vjp(lambda p: loss(p, x, k), p)[1], params, x, key)
     return api.tree_nbytes(vjp)
