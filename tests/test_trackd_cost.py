@@ -96,14 +96,15 @@ def test_the_estimate_counts_the_arms_a_real_run_trains(caplog):
 
 def test_the_work_is_xlas_count_of_the_client_steps():
     """One arm's work: rounds × clients a round × local steps × XLA's count of one step (the
-    compiled count within 15 % of the lowered one), plus the probes' forward passes."""
+    compiled count within 15 % of the lowered one), plus the probes' forward passes; Table 5
+    adds, after each arm, one more local round of two clients and their two probes, a program
+    of its own."""
     from sims.trackd.train import local_step_flops
 
     cfg = _fast("table5", seeds=1)
     common = dataclasses.replace(cfg.common, curve_every=0)  # the probes: untrained, trained
     cfg = dataclasses.replace(cfg, common=common, methods=("mae",))
     c = cfg.common
-    est = cost.estimate({"table5": cfg}, "cpu")
     im = ex.images_of(c)
     shape = im.x_train.shape[1:]
     nc, lc = ex.net_config(c, "mlp", "mae", shape), ex.loss_config(c, "mae")
@@ -111,10 +112,20 @@ def test_the_work_is_xlas_count_of_the_client_steps():
     step = local_step_flops(nc, lc, batch, compiled=False)
     assert step == pytest.approx(local_step_flops(nc, lc, batch), rel=0.15)
     steps = c.rounds * cfg.clients_per_round * c.local_steps
-    probes = 2 * (im.x_train.shape[0] + im.x_test.shape[0]) * step / (3 * c.batch_size)
-    assert est.flops == pytest.approx(steps * step + probes, rel=1e-12)
+    probe = (im.x_train.shape[0] + im.x_test.shape[0]) * step / (3 * c.batch_size)
+    table1 = presets.Table1(c, methods=("mae",), archs=("mlp",), skews=("label",),
+                            n_clients=cfg.n_clients,
+                            clients_per_round=cfg.clients_per_round)  # fmt: skip
+    est = cost.estimate({"table1": table1}, "cpu")
+    assert est.flops == pytest.approx(steps * step + 2 * probe, rel=1e-12)
     fixed = cost.ARM_SECONDS + cost.COMPILE_SECONDS["cpu"]
     assert est.seconds == pytest.approx(est.flops / cost.RATE["cpu"] + fixed, rel=1e-12)
+    five = cost.estimate({"table5": cfg}, "cpu")
+    after = 2 * c.local_steps * step + 2 * probe
+    assert five.flops == pytest.approx(est.flops + after, rel=1e-12)
+    assert five.programs == 2 and five.after == est.after
+    fixed = 3 * cost.ARM_SECONDS + 2 * cost.COMPILE_SECONDS["cpu"]
+    assert five.seconds == pytest.approx(five.flops / cost.RATE["cpu"] + fixed, rel=1e-12)
 
 
 def test_the_command_prints_the_estimate_and_refuses_past_the_budget(capsys, monkeypatch):

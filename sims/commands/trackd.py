@@ -180,7 +180,7 @@ def run(args) -> dict:
             experiments.check_images(cfg)
     est = _estimate(args, cfgs)
     arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
-    with _progress(experiments.log, est.after):
+    with _progress(experiments.log, est.after, est.seconds):
         for n in names:
             experiments.log.info("%s (%s preset) ...", n, args.preset)
             results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
@@ -243,11 +243,12 @@ def _estimate(args, cfgs: dict):
 
 
 @contextlib.contextmanager
-def _progress(logger, after: tuple):
+def _progress(logger, after: tuple, total: float):
     """Show ``logger``'s INFO lines (one per arm) on stderr, with the elapsed time, for the
     duration of the block only; a trained arm's line counts it among the arms the run trains
     and gives the time left: the estimate's (``after``: the estimated seconds when each arm
-    ends) scaled by the elapsed time over the estimate's for the arms done."""
+    ends; ``total``: the run's) scaled by the elapsed time over the estimate's for the arms
+    done."""
     start = time.perf_counter()
     done = [0]
 
@@ -258,7 +259,7 @@ def _progress(logger, after: tuple):
             if getattr(record, "trained", False) and done[0] < len(after):
                 done[0] += 1
                 k = done[0]
-                left = elapsed * (after[-1] - after[k - 1]) / after[k - 1]
+                left = elapsed * (total - after[k - 1]) / after[k - 1]
                 about = f", about {left:.0f} s left" if math.isfinite(left) else ""  # no count
                 line += f" (arm {k} of {len(after)}{about})"
             return line

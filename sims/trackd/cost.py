@@ -5,11 +5,13 @@
 :class:`sims.trackd.arms.Arms` keeps, so a later experiment reads it instead of training it
 again) and a tuple for a DecL arm (never kept). :func:`estimate` prices them:
 
-- the work of an arm: XLA's count of one local step of its network (the loss and its gradient
-  on one minibatch, from the lowered program: nothing is compiled), times the client steps of
-  its rounds (rounds × clients trained a round × local steps), plus one forward pass over the
-  probe's images per evaluation (the untrained encoder, the trained one and the learning
-  curve's points), a forward pass costing a third of a step per image;
+- the work of an arm (and of what an experiment computes after each of its arms: Table 5's
+  local round of two clients and their probes): XLA's count of one local step of its network
+  (the loss and its gradient on one minibatch, from the lowered program: nothing is
+  compiled), times the client steps of its rounds (rounds × clients trained a round × local
+  steps), plus one forward pass over the probe's images per evaluation (the untrained
+  encoder, the trained one and the learning curve's points), a forward pass costing a third
+  of a step per image;
 - the time: the work at :data:`RATE` of the backend, plus :data:`ARM_SECONDS` an arm,
   :data:`STEP_SECONDS` a local step of a round and :data:`COMPILE_SECONDS` for each distinct
   program (network, objective, clients and mixing);
@@ -75,10 +77,12 @@ ARM_SECONDS = 0.1
 #: engine's quick cell on an H200: 0.23 ms a round of 5 local steps, docs/performance.md); on
 #: a CPU :data:`ARM_SECONDS` holds it.
 STEP_SECONDS = {"cpu": 0.0, "gpu": 4.5e-5}
-#: Seconds to compile one arm's program, by backend: 2 to 4 s on 2 CPU cores for the MLP and
-#: the CNN (the FAST preset's first arm of each shape), 50 s for the PAPER-SCALE ViT's first
-#: call on the H200 (docs/track_d.md).
-COMPILE_SECONDS = {"cpu": 3.0, "gpu": 50.0}
+#: Seconds to compile one arm's program, by backend: on 2 CPU cores the first arm of each
+#: program took 3.7 to 7.3 s more than the next arm of the same program at the FAST preset
+#: (MLP: MAE, SimSiam, MAR, DecL, push-sum; median 4.9 s) and 4.5 to 10.6 s at PAPER-SCALE
+#: (MLP, CNN, ViT; median 5.2 s), 2026-11-29 (docs/track_d.md); 50 s for the PAPER-SCALE
+#: ViT's first call on the H200.
+COMPILE_SECONDS = {"cpu": 5.0, "gpu": 50.0}
 
 
 class Estimate(NamedTuple):
@@ -90,7 +94,7 @@ class Estimate(NamedTuple):
         programs compiled. seconds: the estimated time. peak_bytes: the largest arm's
         networks, images and activations. backend: "cpu" or "gpu", whose :data:`RATE` was used.
       after: the estimated seconds when each trained arm ends, in the order they train
-        (``dssl trackd``'s progress scales its time left by them).
+        (``dssl trackd``'s progress scales its time left by them and ``seconds``).
     """
 
     arms: int
@@ -166,6 +170,23 @@ _PLANS = {"table1": _table1, "fig2a": _fig2a, "table6": _table6, "fig2b": _fig2b
           "table5": _table5}  # fmt: skip
 
 
+def _table5_after(key: ArmKey, image: tuple, n_images: int) -> tuple:
+    """(flops, program) of what Table 5 computes after each of its arms, trained or read: one
+    more local round of clients 1 and N from the global model
+    (:func:`sims.trackd.train.client_update`, a program of its own) and the probes of their two
+    local networks."""
+    c, arch, objective = key.common, key.arch, key.objective
+    nc = net_config(c, arch, objective, image)
+    tc = train_config(c, key.clients_per_round, objective)
+    step, _ = _step(nc, loss_config(c, objective, arch), tc.batch_size, image)
+    flops = 2 * c.local_steps * step + 2 * n_images * step / (3 * tc.batch_size)
+    return flops, ("client_update", nc, objective)
+
+
+#: what an experiment computes after each of its arms besides the arm (by experiment name)
+_AFTER = {"table5": _table5_after}
+
+
 def planned_arms(name: str, cfg: Any) -> list[ArmKey]:
     """The arms experiment ``name`` (one of ``sims.trackd.experiments.EXPERIMENTS``) trains or
     reads under ``cfg``, in its order (module docstring); its ``devices`` left empty."""
@@ -237,23 +258,29 @@ def estimate(cfgs: dict, backend: str | None = None, devices: int = 1) -> Estima
     backend = v.choice(backend, "backend", tuple(RATE))
     devices = v.integer(devices, "devices", lo=1)
     rate, compile_s, step_s = RATE[backend], COMPILE_SECONDS[backend], STEP_SECONDS[backend]
-    reads, flops, peak, programs, after = 0, 0.0, 0, set(), []
+    reads, flops, peak, programs, after, clock = 0, 0.0, 0, set(), [], 0.0
+    shapes = {}  # an experiment's image shape and count
     for name, key, read in schedule(cfgs):
-        if read:
-            reads += 1
-            continue
         c = cfgs[name].common
-        images = images_of(c)
-        image = tuple(images.x_train.shape[1:])
-        n_images = images.x_train.shape[0] + images.x_test.shape[0]
-        f, b, program = _arm_cost(key, c.curve_every, image, n_images, devices)
-        seconds = f / rate + ARM_SECONDS + step_s * c.rounds * c.local_steps
-        seconds += 0.0 if program in programs else compile_s
-        flops, peak = flops + f, max(peak, b)
-        programs.add(program)
-        after.append((after[-1] if after else 0.0) + seconds)
-    total = after[-1] if after else 0.0
-    return Estimate(len(after), reads, flops, len(programs), total, peak, backend, tuple(after))
+        if name not in shapes:
+            images = images_of(c)
+            shapes[name] = (tuple(images.x_train.shape[1:]),
+                            images.x_train.shape[0] + images.x_test.shape[0])  # fmt: skip
+        image, n_images = shapes[name]
+        reads += read
+        if not read:
+            f, b, program = _arm_cost(key, c.curve_every, image, n_images, devices)
+            clock += f / rate + ARM_SECONDS + step_s * c.rounds * c.local_steps
+            clock += 0.0 if program in programs else compile_s
+            flops, peak = flops + f, max(peak, b)
+            programs.add(program)
+            after.append(clock)
+        if name in _AFTER:  # after the arm, trained or read
+            f, program = _AFTER[name](key, image, n_images)
+            clock += f / rate + 2 * ARM_SECONDS + (0.0 if program in programs else compile_s)
+            flops += f
+            programs.add(program)
+    return Estimate(len(after), reads, flops, len(programs), clock, peak, backend, tuple(after))
 
 
 def check_time(est: Estimate, preset: Estimate, field: str, value: Any) -> None:
