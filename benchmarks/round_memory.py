@@ -24,8 +24,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 
-def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
-    """Argument, output and temporary bytes per client of the compiled round at N = ``n``."""
+def per_client(n: int, metrics: str, program: str = "chunk", devices: int = 1) -> dict:
+    """Argument, output and temporary bytes per client of the compiled round at N = ``n``;
+    with ``devices`` > 1 the clients split over that many devices (``make_engine``'s mesh) and
+    the bytes are one device's (XLA's account of the partitioned program) times the devices."""
     import bench_scale as bs
     import jax
     import numpy as np
@@ -34,6 +36,7 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
     from sims.core.config import key_tree
     from sims.core.engine import consuming_scan, make_round
     from sims.core.problem import make_problem
+    from sims.core.sharding import client_mesh, shard_clients
     from sims.trackc.engine_config import EngineConfig
 
     d, dt = 64, np.float32
@@ -44,7 +47,10 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
     # no (N, d, d) targets: a round reads only their (X̄, Q)
     stats = identity_stats(d, dt)
     problem = make_problem(config, None, stats=stats, mixing=bs.one_peer(n))
-    init, round_step = make_round(config)
+    mesh = client_mesh(jax.devices()[:devices]) if devices > 1 else None
+    if mesh is not None:
+        problem = shard_clients(problem, mesh)
+    init, round_step = make_round(config, mesh)
     state = jax.jit(lambda p, k: init(p, key=k))(problem, key_tree(0)["root"])
     # the program the engine's chunks run (sims.core.engine.consuming_scan: two rounds, the
     # models donated), or one jitted round as before (--program round, nothing donated)
@@ -58,15 +64,17 @@ def per_client(n: int, metrics: str, program: str = "chunk") -> dict:
         m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
         - m.alias_size_in_bytes
     )  # fmt: skip
+    per = devices / n  # one device's account, times the devices, over the clients
     return {
         "n_clients": n,
         "metrics": metrics,
         "program": program,
-        "argument_bytes_per_client": m.argument_size_in_bytes / n,
-        "output_bytes_per_client": m.output_size_in_bytes / n,
-        "temp_bytes_per_client": m.temp_size_in_bytes / n,
-        "aliased_bytes_per_client": m.alias_size_in_bytes / n,
-        "held_bytes_per_client": held / n,
+        "devices": devices,
+        "argument_bytes_per_client": m.argument_size_in_bytes * per,
+        "output_bytes_per_client": m.output_size_in_bytes * per,
+        "temp_bytes_per_client": m.temp_size_in_bytes * per,
+        "aliased_bytes_per_client": m.alias_size_in_bytes * per,
+        "held_bytes_per_client": held * per,
         "model_stack_bytes_per_client": 16 * d * 4,
     }
 
@@ -79,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         "--program", default="chunk", choices=("chunk", "round"),
         help="the engine's chunk of rounds (models donated) or one jitted round",
     )  # fmt: skip
+    ap.add_argument("--devices", type=int, default=1, help="split the clients over K devices")
     a = ap.parse_args(argv)
     for n in (int(x) for x in a.n.split(",")):
-        print(json.dumps(per_client(n, a.metrics, a.program)))
+        print(json.dumps(per_client(n, a.metrics, a.program, a.devices)))
     return 0
 
 
