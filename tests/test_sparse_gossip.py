@@ -221,3 +221,81 @@ def test_track_c_engine_on_a_mesh_and_a_rule_it_cannot_take():
                     mesh=client_mesh(jax.devices()[:1]))  # fmt: skip
     with pytest.raises(ValueError, match="^mixing: "):
         _engine_run(mx.push_sum(np.full((8, 8), 1 / 8)))
+
+
+@given(n=st.integers(2, 70), extra=st.integers(1, 4), seed=st.integers(0, 10**6))
+def test_shifted_neighbour_lists_mix_as_the_gather_does(n, extra, seed):
+    """Neighbour lists whose every column is a shift of the clients (random shifts, random
+    row weights) carry their shifts (mx.with_shifts, as every rule maker applies it), and their
+    mix, a roll per column (rounds.mix_shifted), is the gather's (rounds.mix_neighbours) to
+    the bit, jitted and not, in float64 and float32; any other lists carry none."""
+    rng = np.random.default_rng(seed)
+    shifts = np.concatenate([[0], rng.integers(0, n, extra)])
+    i = np.arange(n)[:, None]
+    index = ((i + shifts[None, :]) % n).astype(np.int32)
+    w = rng.random(index.shape)
+    w /= w.sum(1, keepdims=True)
+    rule = mx.with_shifts(mx.SparseGossip(index, w))
+    assert rule.shifts == (tuple(int(s) for s in shifts),)
+    for dt in (jnp.float64, jnp.float32):
+        x = jr.normal(jr.key(seed % 97), (n, 3, 2), dt)
+        ref = rounds.mix_neighbours(jnp.asarray(index), jnp.asarray(w), x)
+        for f in (
+            lambda r, x: r.mix(x, None, None)[0],
+            jax.jit(lambda r, x: r.mix(x, None, None)[0]),
+        ):
+            assert bool(jnp.array_equal(f(rule, x), ref))
+    if n > 2:  # client 1's first neighbour moved: not a shift
+        index[1, 0] = (index[1, 0] + 1) % n
+        assert mx.with_shifts(mx.SparseGossip(index, w)).shifts is None
+
+
+@pytest.mark.parametrize("n", [8, 37])
+def test_one_peer_and_static_exponential_carry_their_shifts(n):
+    """The one-peer exponential cycle mixes round t by its entry t mod P: the roll of that
+    entry's shift (a lax.switch over the period's rows, jitted with a traced round), equal to
+    the bit to the gather of the entry's neighbour lists; the static exponential graph and a
+    ring given as a matrix (its columns sorted, not shifts) as expected."""
+    cycle = mx.one_peer_exponential(n)
+    tau = int(np.ceil(np.log2(n)))
+    assert cycle.stack.shifts == tuple((0, 2**k) for k in range(tau))
+    x = jr.normal(jr.key(1), (n, 4), jnp.float64)
+    mixed = jax.jit(lambda r, t, x: r.at_round(None, t).mix(x, None, None)[0])
+    for t in range(2 * tau + 1):
+        entry = jax.tree.map(lambda a, t=t: a[t % tau], cycle.stack)
+        ref = rounds.mix_neighbours(jnp.asarray(entry.index), jnp.asarray(entry.weights), x)
+        assert bool(jnp.array_equal(mixed(cycle, t, x), ref)), t
+    assert mx.static_exponential(n).shifts == ((0,) + tuple(2**k for k in range(tau)),)
+    assert mx.sparse_gossip(T.mixing_matrix("uniform", T.make_graph("ring", n))).shifts is None
+
+
+_SHARDED_MIX = """
+import re, jax, jax.numpy as jnp
+from sims.core import mixing as mx
+from sims.core.sharding import client_mesh
+from jax.sharding import NamedSharding, PartitionSpec as P
+n = 64
+mesh = client_mesh(jax.devices()[:2])
+split = NamedSharding(mesh, P("clients"))  # the models in, and the mixed models out
+x = jax.device_put(jnp.zeros((n, 16, 8), jnp.float32), split)
+for name, rule in (("one-peer", mx.one_peer_exponential(n)), ("plain", mx.one_peer_exponential(n))):
+    if name == "plain":  # the same lists without their shifts: the gather
+        rule = mx.GossipCycle(mx.SparseGossip(rule.stack.index, rule.stack.weights))
+    f = jax.jit(lambda r, t, x: r.at_round(None, t).mix(x, None, None)[0], out_shardings=split)
+    hlo = f.lower(rule, 3, x).compile().as_text()
+    print(name, sorted(set(re.findall(r"(all-gather|collective-permute)(?:-start)?\\(", hlo))))
+"""
+
+
+def test_a_shifted_rule_on_two_devices_exchanges_rows_not_all_models():
+    """With the clients split over two devices, the one-peer rule's mix compiles to collective
+    permutes of the rows that cross a device; the same neighbour lists without their shifts
+    to an all-gather of every client's model on each device."""
+    from tests._helpers import fresh_python
+
+    r = fresh_python(["-c", _SHARDED_MIX], devices=2)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.splitlines() == [
+        "one-peer ['collective-permute']",
+        "plain ['all-gather']",
+    ]

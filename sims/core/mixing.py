@@ -59,6 +59,7 @@ from jaxtyping import Array
 from sims.core.rounds import (
     mix_gossip,
     mix_neighbours,
+    mix_shifted,
     mixing_key,
     neighbours_row,
     participation,
@@ -80,6 +81,7 @@ __all__ = [
     "one_peer_exponential",
     "static_exponential",
     "random_matching",
+    "with_shifts",
     "graph_rule",
     "round_matrix",
     "check_mixing",
@@ -214,10 +216,17 @@ class PushSum:
 class SparseGossip:
     """Gossip with W as padded neighbour lists: ``index`` (N, k) int32 and ``weights`` (N, k),
     row i of W holding ``weights[i, m]`` at column ``index[i, m]`` (padding: index i, weight
-    0); the same map as :class:`Gossip` with that W."""
+    0); the same map as :class:`Gossip` with that W.
+
+    ``shifts`` (static, :func:`with_shifts`): where every column of ``index`` is a shift of
+    the clients, the rows of k shifts it may take (one row, or one per entry of a
+    :class:`GossipCycle`), and ``entry`` the row of this round (None: the first); :meth:`mix`
+    then moves each neighbour's models by a roll (:func:`sims.core.rounds.mix_shifted`)."""
 
     index: Any
     weights: Any
+    shifts: Any = dataclasses.field(default=None, metadata={"static": True})
+    entry: Any = None
     takes_matrix: ClassVar[bool] = True
 
     def trained(self, n: int) -> int:
@@ -230,7 +239,10 @@ class SparseGossip:
         r"""``(mixed, carry, global)``:
         :math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`;
         the global model is their mean."""
-        mixed = mix_neighbours(self.index, self.weights, local)
+        if self.shifts is None:
+            mixed = mix_neighbours(self.index, self.weights, local)
+        else:
+            mixed = mix_shifted(self.weights, self.shifts, self.entry, local)
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
 
     def row(self, local: Any, i: Any) -> Any:
@@ -281,9 +293,13 @@ class GossipCycle(_ByRound):
         return int(jax.tree.leaves(self.stack)[0].shape[0])
 
     def at_round(self, key: Array, t: Any) -> Any:
-        r"""Round t's rule: the stack's entry :math:`t \bmod P`."""
-        p = self.period
-        return jax.tree.map(lambda a: a[jnp.asarray(t) % p], self.stack)
+        r"""Round t's rule: the stack's entry :math:`t \bmod P` (with the stack's shifts, its
+        row of them: :class:`SparseGossip`)."""
+        entry = jnp.asarray(t) % self.period
+        rule = jax.tree.map(lambda a: a[entry], self.stack)
+        if getattr(self.stack, "shifts", None) is None:
+            return rule
+        return dataclasses.replace(rule, entry=entry.astype(jnp.int32))
 
 
 @jax.tree_util.register_dataclass
@@ -346,7 +362,7 @@ def sparse_gossip(W: Any) -> SparseGossip:
     """
     index, weights = _neighbours(W, "W")
     _check_sparse(index, weights, "W", irreducible=True)
-    return SparseGossip(index, weights)
+    return with_shifts(SparseGossip(index, weights))
 
 
 def _neighbours(W: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -423,7 +439,7 @@ def gossip_sequence(mats: Any) -> GossipCycle:
             idx[t, :, : ix.shape[1]], wts[t, :, : ix.shape[1]] = ix, w
         union = sum(_csr(ix, w) for ix, w in lists)
         _union_connected(union)
-        return GossipCycle(SparseGossip(idx, wts))
+        return with_shifts(GossipCycle(SparseGossip(idx, wts)))
     w = v.array(mats, "mats", ndim=3)
     if w.shape[0] < 1 or w.shape[1] != w.shape[2]:
         v.fail("mats", "a (P, N, N) stack of square matrices, P >= 1", f"shape {w.shape}")
@@ -459,7 +475,44 @@ def one_peer_exponential(n: int) -> GossipCycle:
     offsets = one_peer_offsets(n)
     i = np.arange(n, dtype=np.int32)
     idx = np.stack([np.stack([i, (i + s) % n], axis=1) for s in offsets]).astype(np.int32)
-    return GossipCycle(SparseGossip(idx, np.full(idx.shape, 0.5)))
+    return with_shifts(GossipCycle(SparseGossip(idx, np.full(idx.shape, 0.5))))
+
+
+def with_shifts(rule: Any) -> Any:
+    """``rule`` with the shifts of its neighbour lists (:class:`SparseGossip`'s ``shifts``)
+    where every column of every entry is a shift of the clients, ``index[i, m] = (i + s) mod
+    N`` (the one-peer and static exponential graphs: :func:`one_peer_exponential`,
+    :func:`static_exponential`); any other rule as it is. Read from the concrete index arrays,
+    when the rule is made (:func:`one_peer_exponential`, :func:`static_exponential`,
+    :func:`sparse_gossip`, :func:`gossip_sequence` apply it). The mixed models are the same to
+    the bit (the same sums in the same order); with the clients split over devices a rule with
+    shifts exchanges only the rows that cross a device, where the gather of the neighbour
+    lists has each device gather all N models (``sims.core.sharding.shard_clients``,
+    ``sims.run``'s ``mesh``; docs/performance.md).
+
+    Example:
+      >>> one_peer_exponential(8).stack.shifts
+      ((0, 1), (0, 2), (0, 4))
+      >>> with_shifts(sparse_gossip(np.full((3, 3), 1 / 3))).shifts is None  # columns 0, 1, 2
+      True
+    """
+    cycle = isinstance(rule, GossipCycle)
+    lists = rule.stack if cycle else rule
+    if not isinstance(lists, SparseGossip) or lists.shifts is not None:
+        return rule
+    index = np.asarray(lists.index)
+    entries = index if cycle else index[None]
+    n = entries.shape[1]
+    i = np.arange(n)[:, None]
+    table = []
+    for entry in entries:  # one (N, k) entry at a time: memory O(N·k)
+        row = entry[0] % n  # client 0's neighbours are the shifts themselves
+        if not np.array_equal(entry, (i + row[None, :]) % n):
+            return rule
+        table.append(tuple(int(s) for s in row))
+    table = tuple(table)
+    lists = dataclasses.replace(lists, shifts=table)
+    return GossipCycle(lists) if cycle else lists
 
 
 def static_exponential(n: int) -> SparseGossip:
@@ -478,7 +531,7 @@ def static_exponential(n: int) -> SparseGossip:
     offsets = one_peer_offsets(n)
     i = np.arange(n, dtype=np.int64)
     idx = np.stack([i] + [(i + s) % n for s in offsets], axis=1).astype(np.int32)
-    return SparseGossip(idx, np.full(idx.shape, 1.0 / (len(offsets) + 1)))
+    return with_shifts(SparseGossip(idx, np.full(idx.shape, 1.0 / (len(offsets) + 1))))
 
 
 def random_matching(n: int) -> RandomMatching:

@@ -51,6 +51,7 @@ __all__ = [
     "map_clients",
     "mix_gossip",
     "mix_neighbours",
+    "mix_shifted",
     "neighbours_row",
     "mix_average",
     "mixing_key",
@@ -320,6 +321,37 @@ def mix_neighbours(
         return _neighbour_sums(index, weights, a, start, keep)
 
     return jax.tree.map(one, tree, base)
+
+
+def mix_shifted(weights: Float[Array, "N k"], shifts: tuple, entry: Any, tree: Any) -> Any:
+    r""":func:`mix_neighbours` where every column m of the neighbour lists is a shift,
+    ``index[i, m] = (i + shifts[entry][m]) mod N``:
+    :math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\,\theta_{(i + s_m) \bmod N}`, each
+    neighbour's models a ``jnp.roll`` of all N by a static shift, the same sums in the same
+    order. ``shifts``: a tuple of such rows of k shifts (one per entry of a cycle), ``entry``
+    the row this round mixes by (an int32 scalar, traced: a ``lax.switch`` over the rows; None
+    for one row). With the clients split over devices, ``jit``'s partitioner moves only the
+    rows that cross a device (collective permutes of s rows) where the gather of
+    :func:`mix_neighbours` has every device gather all N models
+    (:func:`sims.core.mixing.with_shifts` finds the shifts; ``sims.core.sharding``)."""
+
+    def by(row: tuple):
+        def one(a, w):
+            acc = jnp.zeros_like(a)
+            for m, s in enumerate(row):
+                wm = w[:, m].reshape((-1,) + (1,) * (a.ndim - 1))
+                acc = acc + wm * jnp.roll(a, -s, axis=0)
+            return acc
+
+        return one
+
+    def leaf(a):
+        w = weights.astype(a.dtype)
+        if len(shifts) == 1:
+            return by(shifts[0])(a, w)
+        return lax.switch(entry, [by(row) for row in shifts], a, w)
+
+    return jax.tree.map(leaf, tree)
 
 
 def neighbours_row(

@@ -85,9 +85,11 @@ def shard_clients(problem, mesh: Mesh):
     N must be a multiple of the device count.
 
     With a rule value the devices train the clients they hold and ``jit``'s partitioner
-    gathers the neighbours' rows for the mixing (each device a copy of the N local models:
-    one more model stack per device than the one-device round; ``benchmarks/bench_scale.py
-    --devices``).
+    moves the neighbours' rows for the mixing: for neighbour lists whose columns are shifts
+    (the one-peer and static exponential graphs: ``sims.core.mixing.with_shifts``) only the
+    rows that cross a device (collective permutes), for any other lists all N models to each
+    device (an all-gather: one more model stack per device than the one-device round;
+    ``benchmarks/bench_scale.py --devices``).
     """
     axis = mesh.axis_names[0]
     _divisible(int(problem.pi.shape[0]), mesh, "n_clients")
