@@ -251,12 +251,20 @@ def test_shifted_neighbour_lists_mix_as_the_gather_does(n, extra, seed):
 
 
 @pytest.mark.parametrize("n", [8, 37])
-def test_one_peer_and_static_exponential_carry_their_shifts(n):
-    """The one-peer exponential cycle mixes round t by its entry t mod P: the roll of that
-    entry's shift (a lax.switch over the period's rows, jitted with a traced round), equal to
-    the bit to the gather of the entry's neighbour lists; the static exponential graph and a
-    ring given as a matrix (its columns sorted, not shifts) as expected."""
-    cycle = mx.one_peer_exponential(n)
+def test_one_peer_and_static_exponential_carry_their_shifts_on_a_mesh(n):
+    """On a mesh (the rules' on_mesh) the one-peer exponential cycle mixes round t by its
+    entry t mod P: the roll of that entry's shift (a lax.switch over the period's rows, jitted
+    with a traced round), equal to the bit to the gather of the entry's neighbour lists; an
+    entry taken by hand mixes by its lists. The static exponential graph carries its shifts
+    through mixing_rule and shard_clients (the engine's path); a ring given as a matrix (its
+    columns sorted, not shifts) and any rule off a mesh carry none."""
+    from sims.core.problem import make_problem
+    from sims.core.sharding import client_mesh, shard_clients
+    from sims.trackc.engine_config import EngineConfig
+
+    plain = mx.one_peer_exponential(n)
+    assert plain.stack.shifts is None and mx.static_exponential(n).shifts is None
+    cycle = plain.on_mesh()
     tau = int(np.ceil(np.log2(n)))
     assert cycle.stack.shifts == tuple((0, 2**k) for k in range(tau))
     x = jr.normal(jr.key(1), (n, 4), jnp.float64)
@@ -265,8 +273,18 @@ def test_one_peer_and_static_exponential_carry_their_shifts(n):
         entry = jax.tree.map(lambda a, t=t: a[t % tau], cycle.stack)
         ref = rounds.mix_neighbours(jnp.asarray(entry.index), jnp.asarray(entry.weights), x)
         assert bool(jnp.array_equal(mixed(cycle, t, x), ref)), t
-    assert mx.static_exponential(n).shifts == ((0,) + tuple(2**k for k in range(tau)),)
-    assert mx.sparse_gossip(T.mixing_matrix("uniform", T.make_graph("ring", n))).shifts is None
+        assert bool(jnp.array_equal(entry.mix(x, None, None)[0], ref)), t
+    static = (0,) + tuple(2**k for k in range(tau))
+    assert mx.mixing_rule(mx.static_exponential(n), n).on_mesh().shifts == (static,)
+    cfg = EngineConfig(method="cl", framework="decl", n_clients=n, d=3, c=2, population=True,
+                       rounds=1, dtype="float64")  # fmt: skip
+    with jax.enable_x64(True):
+        prob = make_problem(cfg, np.tile(np.eye(3), (n, 1, 1)), mixing=mx.static_exponential(n))
+        assert prob.mixing.shifts is None
+        on = shard_clients(prob, client_mesh(jax.devices()[:1]))
+    assert on.mixing.shifts == (static,)
+    ring = mx.sparse_gossip(T.mixing_matrix("uniform", T.make_graph("ring", n)))
+    assert ring.on_mesh().shifts is None
 
 
 _SHARDED_MIX = """
@@ -278,9 +296,8 @@ n = 64
 mesh = client_mesh(jax.devices()[:2])
 split = NamedSharding(mesh, P("clients"))  # the models in, and the mixed models out
 x = jax.device_put(jnp.zeros((n, 16, 8), jnp.float32), split)
-for name, rule in (("one-peer", mx.one_peer_exponential(n)), ("plain", mx.one_peer_exponential(n))):
-    if name == "plain":  # the same lists without their shifts: the gather
-        rule = mx.GossipCycle(mx.SparseGossip(rule.stack.index, rule.stack.weights))
+plain = mx.one_peer_exponential(n)  # its lists, mixed by their gather
+for name, rule in (("one-peer", plain.on_mesh()), ("plain", plain)):
     f = jax.jit(lambda r, t, x: r.at_round(None, t).mix(x, None, None)[0], out_shardings=split)
     hlo = f.lower(rule, 3, x).compile().as_text()
     print(name, sorted(set(re.findall(r"(all-gather|collective-permute)(?:-start)?\\(", hlo))))
@@ -288,9 +305,10 @@ for name, rule in (("one-peer", mx.one_peer_exponential(n)), ("plain", mx.one_pe
 
 
 def test_a_shifted_rule_on_two_devices_exchanges_rows_not_all_models():
-    """With the clients split over two devices, the one-peer rule's mix compiles to collective
-    permutes of the rows that cross a device; the same neighbour lists without their shifts
-    to an all-gather of every client's model on each device."""
+    """With the clients split over two devices, the one-peer rule's mix on a mesh compiles to
+    collective permutes of the rows that cross a device; the same neighbour lists without
+    their shifts to an all-gather of every client's model on each device (XLA's choice, read
+    from the compiled program's text: a JAX upgrade may change it)."""
     from tests._helpers import fresh_python
 
     r = fresh_python(["-c", _SHARDED_MIX], devices=2)

@@ -82,6 +82,7 @@ __all__ = [
     "static_exponential",
     "random_matching",
     "with_shifts",
+    "MAX_SHIFT_ROLLS",
     "graph_rule",
     "round_matrix",
     "check_mixing",
@@ -218,10 +219,11 @@ class SparseGossip:
     row i of W holding ``weights[i, m]`` at column ``index[i, m]`` (padding: index i, weight
     0); the same map as :class:`Gossip` with that W.
 
-    ``shifts`` (static, :func:`with_shifts`): where every column of ``index`` is a shift of
-    the clients, the rows of k shifts it may take (one row, or one per entry of a
-    :class:`GossipCycle`), and ``entry`` the row of this round (None: the first); :meth:`mix`
-    then moves each neighbour's models by a roll (:func:`sims.core.rounds.mix_shifted`)."""
+    ``shifts`` (static; set by :meth:`on_mesh`, never by hand): where every column of
+    ``index`` is a shift of the clients, the rows of k shifts it may take (one row, or one per
+    entry of a :class:`GossipCycle`), and ``entry`` the row of this round; :meth:`mix` then
+    moves each neighbour's models by a roll (:func:`sims.core.rounds.mix_shifted`), else by
+    the gather of the lists."""
 
     index: Any
     weights: Any
@@ -239,11 +241,17 @@ class SparseGossip:
         r"""``(mixed, carry, global)``:
         :math:`\theta_i \leftarrow \sum_m \mathrm{weights}[i, m]\, \theta_{\mathrm{index}[i, m]}`;
         the global model is their mean."""
-        if self.shifts is None:
+        # a cycle's entry taken by hand (no row of shifts named) mixes by its lists
+        if self.shifts is None or (self.entry is None and len(self.shifts) > 1):
             mixed = mix_neighbours(self.index, self.weights, local)
         else:
             mixed = mix_shifted(self.weights, self.shifts, self.entry, local)
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
+
+    def on_mesh(self) -> SparseGossip:
+        """This rule for clients split over devices: with its shifts where its lists are
+        shifts (:func:`with_shifts`)."""
+        return with_shifts(self)
 
     def row(self, local: Any, i: Any) -> Any:
         """Client i's row of :meth:`mix`'s mixed models: the same sums in the same order
@@ -291,6 +299,11 @@ class GossipCycle(_ByRound):
     def period(self) -> int:
         """P, the number of matrices in the cycle."""
         return int(jax.tree.leaves(self.stack)[0].shape[0])
+
+    def on_mesh(self) -> GossipCycle:
+        """This cycle for clients split over devices: with its stack's shifts where every
+        entry's lists are shifts (:func:`with_shifts`)."""
+        return with_shifts(self)
 
     def at_round(self, key: Array, t: Any) -> Any:
         r"""Round t's rule: the stack's entry :math:`t \bmod P` (with the stack's shifts, its
@@ -362,7 +375,7 @@ def sparse_gossip(W: Any) -> SparseGossip:
     """
     index, weights = _neighbours(W, "W")
     _check_sparse(index, weights, "W", irreducible=True)
-    return with_shifts(SparseGossip(index, weights))
+    return SparseGossip(index, weights)
 
 
 def _neighbours(W: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -439,7 +452,7 @@ def gossip_sequence(mats: Any) -> GossipCycle:
             idx[t, :, : ix.shape[1]], wts[t, :, : ix.shape[1]] = ix, w
         union = sum(_csr(ix, w) for ix, w in lists)
         _union_connected(union)
-        return with_shifts(GossipCycle(SparseGossip(idx, wts)))
+        return GossipCycle(SparseGossip(idx, wts))
     w = v.array(mats, "mats", ndim=3)
     if w.shape[0] < 1 or w.shape[1] != w.shape[2]:
         v.fail("mats", "a (P, N, N) stack of square matrices, P >= 1", f"shape {w.shape}")
@@ -475,34 +488,42 @@ def one_peer_exponential(n: int) -> GossipCycle:
     offsets = one_peer_offsets(n)
     i = np.arange(n, dtype=np.int32)
     idx = np.stack([np.stack([i, (i + s) % n], axis=1) for s in offsets]).astype(np.int32)
-    return with_shifts(GossipCycle(SparseGossip(idx, np.full(idx.shape, 0.5))))
+    return GossipCycle(SparseGossip(idx, np.full(idx.shape, 0.5)))
+
+
+#: The most rolls a rule with shifts may compile (entries × columns): each is a branch of the
+#: round's ``lax.switch`` (one-peer at 10⁶ clients: 20 × 2); a longer cycle keeps its gather.
+MAX_SHIFT_ROLLS = 256
 
 
 def with_shifts(rule: Any) -> Any:
     """``rule`` with the shifts of its neighbour lists (:class:`SparseGossip`'s ``shifts``)
     where every column of every entry is a shift of the clients, ``index[i, m] = (i + s) mod
     N`` (the one-peer and static exponential graphs: :func:`one_peer_exponential`,
-    :func:`static_exponential`); any other rule as it is. Read from the concrete index arrays,
-    when the rule is made (:func:`one_peer_exponential`, :func:`static_exponential`,
-    :func:`sparse_gossip`, :func:`gossip_sequence` apply it). The mixed models are the same to
-    the bit (the same sums in the same order); with the clients split over devices a rule with
-    shifts exchanges only the rows that cross a device, where the gather of the neighbour
-    lists has each device gather all N models (``sims.core.sharding.shard_clients``,
-    ``sims.run``'s ``mesh``; docs/performance.md).
+    :func:`static_exponential`), and at most :data:`MAX_SHIFT_ROLLS` of them; any other rule
+    as it is. Read from the concrete index arrays, when the clients are split over devices
+    (the rules' ``on_mesh``, called by ``sims.core.sharding.shard_clients`` and ``sims.run``
+    with a ``mesh``). The mixed models are the same to the bit (the same sums in the same
+    order); a rule with shifts moves only the rows that cross a device, where the gather of
+    the neighbour lists has each device gather all N models (docs/performance.md). Without a
+    mesh the gather is kept: under ``sweep``'s ``vmap`` the round may be batched, and a
+    switch over a batched row computes every row.
 
     Example:
-      >>> one_peer_exponential(8).stack.shifts
+      >>> with_shifts(one_peer_exponential(8)).stack.shifts
       ((0, 1), (0, 2), (0, 4))
       >>> with_shifts(sparse_gossip(np.full((3, 3), 1 / 3))).shifts is None  # columns 0, 1, 2
       True
     """
     cycle = isinstance(rule, GossipCycle)
     lists = rule.stack if cycle else rule
-    if not isinstance(lists, SparseGossip) or lists.shifts is not None:
+    if not isinstance(lists, SparseGossip):
         return rule
     index = np.asarray(lists.index)
     entries = index if cycle else index[None]
     n = entries.shape[1]
+    if n == 0 or entries.shape[0] * entries.shape[2] > MAX_SHIFT_ROLLS:
+        return rule
     i = np.arange(n)[:, None]
     table = []
     for entry in entries:  # one (N, k) entry at a time: memory O(N·k)
@@ -510,8 +531,7 @@ def with_shifts(rule: Any) -> Any:
         if not np.array_equal(entry, (i + row[None, :]) % n):
             return rule
         table.append(tuple(int(s) for s in row))
-    table = tuple(table)
-    lists = dataclasses.replace(lists, shifts=table)
+    lists = dataclasses.replace(lists, shifts=tuple(table), entry=None)
     return GossipCycle(lists) if cycle else lists
 
 
@@ -531,7 +551,7 @@ def static_exponential(n: int) -> SparseGossip:
     offsets = one_peer_offsets(n)
     i = np.arange(n, dtype=np.int64)
     idx = np.stack([i] + [(i + s) % n for s in offsets], axis=1).astype(np.int32)
-    return with_shifts(SparseGossip(idx, np.full(idx.shape, 1.0 / (len(offsets) + 1))))
+    return SparseGossip(idx, np.full(idx.shape, 1.0 / (len(offsets) + 1)))
 
 
 def random_matching(n: int) -> RandomMatching:

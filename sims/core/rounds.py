@@ -331,7 +331,7 @@ def mix_shifted(weights: Float[Array, "N k"], shifts: tuple, entry: Any, tree: A
     order. ``shifts``: a tuple of such rows of k shifts (one per entry of a cycle), ``entry``
     the row this round mixes by (an int32 scalar, traced: a ``lax.switch`` over the rows; None
     for one row). With the clients split over devices, ``jit``'s partitioner moves only the
-    rows that cross a device (collective permutes of s rows) where the gather of
+    rows that cross a device (collective permutes) where the gather of
     :func:`mix_neighbours` has every device gather all N models
     (:func:`sims.core.mixing.with_shifts` finds the shifts; ``sims.core.sharding``)."""
 

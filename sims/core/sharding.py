@@ -86,10 +86,10 @@ def shard_clients(problem, mesh: Mesh):
 
     With a rule value the devices train the clients they hold and ``jit``'s partitioner
     moves the neighbours' rows for the mixing: for neighbour lists whose columns are shifts
-    (the one-peer and static exponential graphs: ``sims.core.mixing.with_shifts``) only the
-    rows that cross a device (collective permutes), for any other lists all N models to each
-    device (an all-gather: one more model stack per device than the one-device round;
-    ``benchmarks/bench_scale.py --devices``).
+    (the one-peer and static exponential graphs; the rule's ``on_mesh``,
+    ``sims.core.mixing.with_shifts``) only the rows that cross a device (collective permutes),
+    for any other lists all N models to each device (an all-gather: one more model stack per
+    device than the one-device round; ``benchmarks/bench_scale.py --devices``).
     """
     axis = mesh.axis_names[0]
     _divisible(int(problem.pi.shape[0]), mesh, "n_clients")
@@ -100,6 +100,8 @@ def shard_clients(problem, mesh: Mesh):
     if rule_value and any(np.shape(a)[-2:] == (n, n) for a in jax.tree.leaves(problem.mixing)):
         v.fail("mesh", "None with a cycle of dense N × N matrices (every device would hold "
                "them all; give the cycle as neighbour lists)", mesh)  # fmt: skip
+    if rule_value and hasattr(problem.mixing, "on_mesh"):  # the rule as it mixes split
+        problem = problem._replace(mixing=problem.mixing.on_mesh())
     out = {}
     for name, val in problem._asdict().items():
         if val is None:

@@ -596,6 +596,8 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     _check_round_memory(batch, params, n, at_once, batch_size, local_steps, keyed)
     _check_loss_is_scalar(loss, params, batch)
     rule = _with_weights(rule, weights, sizes, n, clients_per_round)
+    if mesh is not None and hasattr(rule, "on_mesh"):  # the rule as it mixes split
+        rule = rule.on_mesh()
     if record is not None and not callable(record):
         v.fail("record", "a function record(global_params) -> pytree, or None", record)
     per_call = (
