@@ -3,6 +3,8 @@ and without jit, in float64."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -245,9 +247,11 @@ def test_shifted_neighbour_lists_mix_as_the_gather_does(n, extra, seed):
             jax.jit(lambda r, x: r.mix(x, None, None)[0]),
         ):
             assert bool(jnp.array_equal(f(rule, x), ref))
-    if n > 2:  # client 1's first neighbour moved: not a shift
+    if n > 2:  # client 1's first neighbour moved: not a shift, and shifts read before dropped
         index[1, 0] = (index[1, 0] + 1) % n
         assert mx.with_shifts(mx.SparseGossip(index, w)).shifts is None
+        stale = dataclasses.replace(rule, index=index)
+        assert mx.with_shifts(stale).shifts is None
 
 
 @pytest.mark.parametrize("n", [8, 37])

@@ -519,20 +519,24 @@ def with_shifts(rule: Any) -> Any:
     lists = rule.stack if cycle else rule
     if not isinstance(lists, SparseGossip):
         return rule
+
+    def rebuilt(shifts):  # read again from the lists: shifts they no longer have are dropped
+        out = dataclasses.replace(lists, shifts=shifts, entry=None)
+        return GossipCycle(out) if cycle else out
+
     index = np.asarray(lists.index)
     entries = index if cycle else index[None]
     n = entries.shape[1]
     if n == 0 or entries.shape[0] * entries.shape[2] > MAX_SHIFT_ROLLS:
-        return rule
+        return rebuilt(None)
     i = np.arange(n)[:, None]
     table = []
     for entry in entries:  # one (N, k) entry at a time: memory O(N·k)
         row = entry[0] % n  # client 0's neighbours are the shifts themselves
         if not np.array_equal(entry, (i + row[None, :]) % n):
-            return rule
+            return rebuilt(None)
         table.append(tuple(int(s) for s in row))
-    lists = dataclasses.replace(lists, shifts=tuple(table), entry=None)
-    return GossipCycle(lists) if cycle else lists
+    return rebuilt(tuple(table))
 
 
 def static_exponential(n: int) -> SparseGossip:
