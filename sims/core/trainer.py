@@ -85,7 +85,15 @@ from sims.core.rounds import (
 )
 from theory import _validate as v
 
-__all__ = ["Result", "KeyedData", "run", "partition", "client_round", "DivergenceWarning"]
+__all__ = [
+    "Result",
+    "KeyedData",
+    "run",
+    "clients_at_once",
+    "partition",
+    "client_round",
+    "DivergenceWarning",
+]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -589,10 +597,7 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     if keyed and chunk is None:  # the CPU caches (an accelerator: its memory) bound a chunk
         per = _keyed_client_bytes(params, batch, local_steps)
         chunk = clients_per_chunk(per, -(-n_sampled // devices))
-    # the clients trained at once: all S, or chunk on each device where the S split evenly over
-    # them (sims.core.rounds.per_device), else chunk in all
-    split = devices if n_sampled % devices == 0 else 1
-    at_once = n_sampled if chunk is None else min(n_sampled, chunk * split)
+    at_once = clients_at_once(n_sampled, chunk, devices)
     _check_round_memory(batch, params, n, at_once, batch_size, local_steps, keyed)
     _check_loss_is_scalar(loss, params, batch)
     rule = _with_weights(rule, weights, sizes, n, clients_per_round)
@@ -638,6 +643,20 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
     )  # fmt: skip
     problem = _Data(data_p, sizes_arr, rule)
     return scan, state, (problem,), rounds, per_call
+
+
+def clients_at_once(n_sampled: int, chunk: int | None, devices: int) -> int:
+    """How many of a round's ``n_sampled`` clients :func:`run` trains at once: all of them
+    (``chunk`` None: one ``vmap``), or ``chunk`` on each of ``devices`` where they split evenly
+    over them (:func:`sims.core.rounds.per_device`), else ``chunk`` in all.
+
+    >>> clients_at_once(8, None, 4), clients_at_once(8, 1, 4), clients_at_once(3, 1, 4)
+    (8, 4, 1)
+    """
+    if chunk is None:
+        return n_sampled
+    split = devices if n_sampled % devices == 0 else 1
+    return min(n_sampled, chunk * split)
 
 
 def _check_algorithm(algorithm: Any) -> Any:

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from sims.core.trainer import clients_at_once
 from sims.trackd.arms import ArmKey
 from sims.trackd.experiments import (
     images_of,
@@ -175,12 +176,10 @@ def _table5_after(key: ArmKey, image: tuple, n_images: int) -> tuple:
     more local round of clients 1 and N from the global model
     (:func:`sims.trackd.train.client_update`, a program of its own) and the probes of their two
     local networks."""
-    c, arch, objective = key.common, key.arch, key.objective
-    nc = net_config(c, arch, objective, image)
-    tc = train_config(c, key.clients_per_round, objective)
-    step, _ = _step(nc, loss_config(c, objective, arch), tc.batch_size, image)
-    flops = 2 * c.local_steps * step + 2 * n_images * step / (3 * tc.batch_size)
-    return flops, ("client_update", nc, objective)
+    c = key.common
+    nc, batch, step, _ = _network(c, key.arch, key.objective, key.clients_per_round, image)
+    flops = 2 * c.local_steps * step + 2 * _forward(step, n_images, batch)
+    return flops, ("client_update", nc, key.objective)
 
 
 #: what an experiment computes after each of its arms besides the arm (by experiment name)
@@ -194,12 +193,20 @@ def planned_arms(name: str, cfg: Any) -> list[ArmKey]:
 
 
 @functools.lru_cache(maxsize=64)
-def _step(net_cfg, loss_cfg, batch: int, image: tuple) -> tuple:
-    """XLA's count of one local step of one client, from the lowered program, and the bytes of
-    its activations."""
-    x = jax.ShapeDtypeStruct((batch,) + image, jnp.dtype(net_cfg.dtype))
-    flops = local_step_flops(net_cfg, loss_cfg, x, compiled=False)
-    return flops, step_activation_bytes(net_cfg, loss_cfg, x)
+def _network(c, arch: str, objective: str, cpr, image: tuple) -> tuple:
+    """``(net_cfg, batch, flops, activations)`` of an arm's network: XLA's count of one local
+    step of one client, from the lowered program, and the bytes of its activations."""
+    nc = net_config(c, arch, objective, image)
+    batch = train_config(c, cpr, objective).batch_size
+    x = jax.ShapeDtypeStruct((batch,) + image, jnp.dtype(nc.dtype))
+    lc = loss_config(c, objective, arch)
+    flops = local_step_flops(nc, lc, x, compiled=False)
+    return nc, batch, flops, step_activation_bytes(nc, lc, x)
+
+
+def _forward(step: float, n_images: int, batch: int) -> float:
+    """The work of one forward pass over ``n_images`` images: a third of a step's per image."""
+    return n_images * step / (3 * batch)
 
 
 def _arm_cost(key: ArmKey, curve_every: int, image: tuple, n_images: int, devices: int) -> tuple:
@@ -213,20 +220,14 @@ def _arm_cost(key: ArmKey, curve_every: int, image: tuple, n_images: int, device
 
 @functools.lru_cache(maxsize=256)
 def _cost(c, arch, objective, n, cpr, fedavg, curve_every, image, n_images, devices) -> tuple:
-    nc = net_config(c, arch, objective, image)
-    tc = train_config(c, cpr, objective)
-    step, activations = _step(nc, loss_config(c, objective, arch), tc.batch_size, image)
-    active = min(tc.clients_per_round or n, n)
-    # sims.trackd.experiments.run_arm: one vmap, or on the arm's mesh chunk=1, on each device
-    # where a round's clients split evenly over them (sims.core.rounds.per_device), else in all
-    if devices > 1 and n % devices == 0:
-        at_once = min(active, devices) if active % devices == 0 else 1
-    else:
-        at_once = active
+    nc, batch, step, activations = _network(c, arch, objective, cpr, image)
+    active = min(train_config(c, cpr, objective).clients_per_round or n, n)
+    # sims.trackd.experiments.run_arm: one vmap, or chunk=1 on the arm's mesh (arm_mesh)
+    mesh = devices > 1 and n % devices == 0
+    at_once = clients_at_once(active, 1, devices) if mesh else active
     every = curve_every if 0 < curve_every < c.rounds else 0
     evaluations = 2 + (-(-c.rounds // every) if every else 0)  # sims.run's calls of on_chunk
-    flops = (c.rounds * active * c.local_steps * step
-             + evaluations * n_images * step / (3 * tc.batch_size))  # fmt: skip
+    flops = c.rounds * active * c.local_steps * step + evaluations * _forward(step, n_images, batch)
     program = (nc, objective, n, active, fedavg)
     memory = networks_bytes(nc, (n, c.rows) + image) + at_once * activations
     return flops, memory, program
