@@ -149,13 +149,32 @@ class FedAvg:
         return jax.tree.map(lambda a: a[0], params)
 
 
+class _EveryClient:
+    """What every rule but FedAvg shares: it mixes by a matrix (or lists), all N clients train
+    every round and the run's global model is the plain mean of the clients' models."""
+
+    #: whether the rule mixes by a matrix (a DecL problem must hold one)
+    takes_matrix: ClassVar[bool] = True
+
+    def trained(self, n: int) -> int:
+        """Clients that train in a round: all N."""
+        return n
+
+    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
+        """(N,) all ones: every client takes part."""
+        return jnp.ones((n,), dtype)
+
+    def average(self, params: Any, carry: Array) -> Any:
+        """The run's global model: the mean of the clients' models."""
+        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
+
+
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class Gossip:
+class Gossip(_EveryClient):
     """Gossip (Algorithm 2, adapt-then-combine): ``matrix`` (N, N) row-stochastic W."""
 
     matrix: Any
-    takes_matrix: ClassVar[bool] = True
 
     @classmethod
     def for_round(cls, matrix: Any, agg: Any, clients_per_round: int | None) -> Any:
@@ -165,35 +184,19 @@ class Gossip:
             return matrix
         return cls(matrix)
 
-    def trained(self, n: int) -> int:
-        return n
-
-    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
-        return jnp.ones((n,), dtype)
-
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
         r"""``(mixed, carry, global)``: :math:`\theta_i \leftarrow \sum_j W_{ij} \theta_j`; the
         global model is their mean."""
         mixed = mix_gossip(self.matrix, local)
         return mixed, carry, jax.tree.map(lambda a: jnp.mean(a, 0), mixed)
 
-    def average(self, params: Any, carry: Array) -> Any:
-        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
-
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class PushSum:
+class PushSum(_EveryClient):
     """Push-sum: ``matrix`` (N, N) column-stochastic A; ``carry`` holds the weights w."""
 
     matrix: Any
-    takes_matrix: ClassVar[bool] = True
-
-    def trained(self, n: int) -> int:
-        return n
-
-    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
-        return jnp.ones((n,), dtype)
 
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
         """``(de-biased models, new weights A w, global Σ_j A w θ / Σ A w)``."""
@@ -214,7 +217,7 @@ class PushSum:
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class SparseGossip:
+class SparseGossip(_EveryClient):
     """Gossip with W as padded neighbour lists: ``index`` (N, k) int32 and ``weights`` (N, k),
     row i of W holding ``weights[i, m]`` at column ``index[i, m]`` (padding: index i, weight
     0); the same map as :class:`Gossip` with that W.
@@ -229,13 +232,6 @@ class SparseGossip:
     weights: Any
     shifts: Any = dataclasses.field(default=None, metadata={"static": True})
     entry: Any = None
-    takes_matrix: ClassVar[bool] = True
-
-    def trained(self, n: int) -> int:
-        return n
-
-    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
-        return jnp.ones((n,), dtype)
 
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
         r"""``(mixed, carry, global)``:
@@ -263,26 +259,14 @@ class SparseGossip:
         ``base``'s place (:func:`sims.core.rounds.mix_neighbours`)."""
         return mix_neighbours(self.index, self.weights, local, base, keep)
 
-    def average(self, params: Any, carry: Array) -> Any:
-        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
 
-
-class _ByRound:
-    """What every time-varying rule shares: all N clients train, the run's global model is
-    the plain mean, and the round's own rule (:meth:`at_round`) does the mixing."""
-
-    def trained(self, n: int) -> int:
-        return n
-
-    def participants(self, key: Array, t: Any, n: int, dtype: Any) -> Array:
-        return jnp.ones((n,), dtype)
+class _ByRound(_EveryClient):
+    """What every time-varying rule shares besides :class:`_EveryClient`'s: the round's own
+    rule (:meth:`at_round`) does the mixing."""
 
     def mix(self, local: Any, carry: Array, active: Array, who: Array | None = None):
         """Not defined without a round: ask :meth:`at_round` for the round's rule."""
         raise TypeError(f"{type(self).__name__} mixes by round: call at_round(key, t).mix(...)")
-
-    def average(self, params: Any, carry: Array) -> Any:
-        return jax.tree.map(lambda a: jnp.mean(a, 0), params)
 
 
 @jax.tree_util.register_dataclass
@@ -293,7 +277,6 @@ class GossipCycle(_ByRound):
     round t mixes by entry :math:`t \bmod P` (:meth:`at_round`)."""
 
     stack: Any
-    takes_matrix: ClassVar[bool] = True
 
     @property
     def period(self) -> int:
@@ -324,7 +307,6 @@ class RandomMatching(_ByRound):
     keeps its model. Every round's W is symmetric and doubly stochastic."""
 
     n: int = dataclasses.field(metadata={"static": True})
-    takes_matrix: ClassVar[bool] = True
 
     def at_round(self, key: Array, t: Any) -> SparseGossip:
         """Round t's matching as neighbour lists ``index[i] = (i, partner(i))``, weights ½."""
