@@ -293,15 +293,6 @@ def untrained(state: State, outputs):
     return state.opt_state, jnp.zeros((n,), vals.dtype), zeros_zs, rec, state.algo
 
 
-def _clients_finite(mesh) -> Callable:
-    """:func:`sims.core.recorded.clients_finite`; with ``mesh`` in one ``shard_map``, each
-    device checking the clients it holds (its batches sliced from its own rows)."""
-    if mesh is None:
-        return clients_finite
-    c = P(mesh.axis_names[0])
-    return jax.shard_map(clients_finite, mesh=mesh, in_specs=(c,), out_specs=c, check_vma=False)
-
-
 def _applied(state: State, new_state: State, vals, finite, active, metrics: dict, index=None):
     """``(state, metrics)`` after the divergence check: a participating client whose loss or
     parameters are NaN/inf (``finite``: (k,) whether each one's parameters are finite,
@@ -484,7 +475,7 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
     divergence check as the record; with ``config.server_model``, FedAvg's server-model form
     (``_server_take``, ``_server_measure``)."""
     round_metrics, method = _make_metrics(config, mesh), config.loss_method
-    finite = _clients_finite(mesh)
+    finite = rounds.per_device(clients_finite, mesh, config.n_clients, (True,)) or clients_finite
 
     def prepare(state: State, problem: Problem):
         shared, inputs = _round_inputs(config, state, problem)

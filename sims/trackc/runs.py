@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sims.core.config import key_tree
-from sims.core.engine import sweep
+from sims.core.engine import seed_keys, sweep
 from sims.core.environ import long_run_options
 from sims.core.problem import make_problem
 from sims.trackc.engine_config import LR_SCHEDULES, EngineConfig
@@ -195,7 +195,7 @@ def track_c_runs(
     pis = np.repeat(
         np.stack([graphs[k]["pi_stationary"] for k in names])[:, None], n_seeds, axis=1
     ).reshape(-1, n)
-    keys = jnp.stack([key_tree(seed + s)["root"] for _ in names for s in range(n_seeds)])
+    keys = seed_keys([seed + s for _ in names for s in range(n_seeds)])
     models, targets = {}, {}
     methods = tuple(_methods(cfg))
     for k, method in enumerate(methods):

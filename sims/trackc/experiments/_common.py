@@ -10,19 +10,14 @@ import numpy as np
 
 from sims import metrics as mt
 from sims.core.config import key_tree
-from sims.core.engine import sweep
+from sims.core.engine import seed_keys, sweep
 from sims.trackc.engine_config import EngineConfig
+from sims.trackc.measures import _mean_se
 from theory import dissimilarity, objectives, solve, spectral
 from theory.datamodel import DataModel
 from theory.sweeps import seed_grid
 
 _DT = jnp.float32  # training dtype of the experiments (metrics in float64 afterwards)
-
-
-def _mean_se(values) -> tuple[float, float]:
-    a = np.asarray(values, dtype=float)
-    se = float(a.std(ddof=1) / np.sqrt(a.size)) if a.size > 1 else 0.0
-    return float(a.mean()), se
 
 
 def _engine_config(method, framework, n, d, c, pr, **kw) -> EngineConfig:
@@ -46,7 +41,7 @@ def _engine_config(method, framework, n, d, c, pr, **kw) -> EngineConfig:
 
 def _keys(seed: int, seeds: int, repeat: int = 1):
     """(repeat·seeds, 2) root keys: outer loop over configurations, inner over seeds."""
-    return jnp.stack([key_tree(s)["root"] for s in seed_grid(seed, seeds, repeat)])
+    return seed_keys(seed_grid(seed, seeds, repeat))
 
 
 def _swept(problem, **fields):
