@@ -704,15 +704,22 @@ def _check_optimizer(optimizer: Any, lr: Any) -> optax.GradientTransformation:
     return optimizer
 
 
+def _given_once(rule: Any, field: str, value: Any, why: str) -> Any:
+    """FedAvg's ``field`` given here (``value``) or in ``fedavg(...)``, not both; only FedAvg
+    takes it (``why``: the reason the other rules do not)."""
+    fed = isinstance(rule, FedAvg)
+    if value is not None and not fed:
+        v.fail(field, f"None unless mixing='fedavg'{why}", value)
+    if fed and getattr(rule, field) is not None:
+        if value is not None:
+            v.fail(field, "given once (here or in fedavg(...))", value)
+        return getattr(rule, field)
+    return value
+
+
 def _clients_per_round(rule: Any, clients_per_round: Any, n: int) -> int | None:
     """S, given here or in ``fedavg(...)`` (not both; FedAvg only), in [1, N]; None: all."""
-    fed = isinstance(rule, FedAvg)
-    if clients_per_round is not None and not fed:
-        v.fail("clients_per_round", "None unless mixing='fedavg'", clients_per_round)
-    if fed and rule.clients_per_round is not None:
-        if clients_per_round is not None:
-            v.fail("clients_per_round", "given once (here or in fedavg(...))", clients_per_round)
-        clients_per_round = rule.clients_per_round
+    clients_per_round = _given_once(rule, "clients_per_round", clients_per_round, "")
     if clients_per_round is not None:
         clients_per_round = v.integer(clients_per_round, "clients_per_round", lo=1, hi=n)
     return clients_per_round
@@ -783,15 +790,9 @@ def _with_weights(rule: Any, weights: Any, sizes: np.ndarray | None, n: int,
                   clients_per_round) -> Any:  # fmt: skip
     """FedAvg's rule with its aggregation weights (given here or in ``fedavg(...)``, not both)
     and S; the matrix rules as they are (they take no weights)."""
-    fed = isinstance(rule, FedAvg)
-    if weights is not None and not fed:
-        v.fail("weights", "None unless mixing='fedavg' (the matrix holds the weights)", weights)
-    if not fed:
+    weights = _given_once(rule, "weights", weights, " (the matrix holds the weights)")
+    if not isinstance(rule, FedAvg):
         return rule
-    if rule.weights is not None:
-        if weights is not None:
-            v.fail("weights", "given once (here or in fedavg(...))", weights)
-        weights = rule.weights
     return FedAvg(_agg_weights(weights, sizes, n), clients_per_round)
 
 

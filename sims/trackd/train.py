@@ -41,7 +41,6 @@ from theory import _validate as v
 
 __all__ = [
     "TrainConfig",
-    "engine_run",
     "make_optimizer",
     "tile_clients",
     "train",
@@ -52,11 +51,6 @@ __all__ = [
     "devices_for",
     "arm_mesh",
 ]
-
-
-def engine_run(loss, params, data, **kwargs) -> api.Result:
-    """The one call into the engine: ``sims.run`` (the same path as the linear tracks)."""
-    return api.run(loss, params, data, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -169,7 +163,7 @@ def train(
     cpr = cfg.clients_per_round
     if cpr is not None and not isinstance(mixing_rule(mixing, n), FedAvg):
         cpr = None
-    return engine_run(
+    return api.run(
         _cached_loss(net_cfg, loss_cfg),
         params,
         jnp.asarray(data, jnp.dtype(net_cfg.dtype)),

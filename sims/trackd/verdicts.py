@@ -181,6 +181,18 @@ CLAIMS = ("mim_vs_cl", "connectivity", "fl_vs_decl", "mar_vs_mim")
 CLAIM_OF = {"mim_vs_cl": "thm4.4", "connectivity": "cor4.5", "fl_vs_decl": "thm4.6"}
 
 
+def _by_tolerance(out: dict, within: str) -> dict:
+    """``out`` with its verdict by the mean against the tolerance (both in ``out``, with the
+    margin m and resolution r): holds above it, violated below minus it, ``within`` between."""
+    m, r, mean, tol = out["margin"], out["resolution"], out["mean"], out["tolerance"]
+    bound = f"max({m:g} SE, resolution {r:.3g})" if r > 0 else f"{m:g} SE"
+    if mean > tol:
+        return {**out, "verdict": "holds", "reason": f"mean > {bound}"}
+    if mean < -tol:
+        return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
+    return {**out, "verdict": within, "reason": f"|mean| within {bound}"}
+
+
 def rule_d2(
     deltas: Any,
     *,
@@ -232,12 +244,7 @@ def rule_d2(
                     "verdict": "degenerate",
                     "reason": f"{name} accuracy {r_mean:.3f} not above chance {chance:.3f}",
                 }
-    bound = f"max({m:g} SE, resolution {r:.3g})" if r > 0 else f"{m:g} SE"
-    if mean > tol:
-        return {**out, "verdict": "holds", "reason": f"mean > {bound}"}
-    if mean < -tol:
-        return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
-    return {**out, "verdict": "degenerate", "reason": f"|mean| within {bound}"}
+    return _by_tolerance(out, "degenerate")
 
 
 def rule_d1(
@@ -250,10 +257,7 @@ def rule_d1(
       >>> rule_d1([0.01, 0.01, 0.01])["verdict"]  # a one-image tie read as holds
       'holds'
     """
-    refs = None if reference is None else {"reference": reference}
-    if isinstance(reference, dict):
-        refs = reference
-    return rule_d2(deltas, references=refs, chance=chance, margin=margin)
+    return rule_d2(deltas, references=reference, chance=chance, margin=margin)
 
 
 def _arm_failures(arms: dict, untrained: Any, chance: float, m: float, s: int) -> list[str]:
@@ -356,12 +360,7 @@ def decide(
                 return {**out, "verdict": "void", "reason": "; ".join(failed)}
     if s < 2:
         return {**out, "verdict": "inconclusive", "reason": "fewer than 2 seeds"}
-    bound = f"max({m:g} SE, resolution {r:.3g})" if r > 0 else f"{m:g} SE"
-    if mean > tol:
-        return {**out, "verdict": "holds", "reason": f"mean > {bound}"}
-    if mean < -tol:
-        return {**out, "verdict": "violated", "reason": f"mean < -{bound}"}
-    return {**out, "verdict": "inconclusive", "reason": f"|mean| within {bound}"}
+    return _by_tolerance(out, "inconclusive")
 
 
 def decide_d4(
