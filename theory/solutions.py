@@ -128,24 +128,13 @@ def certify_top(X, c: int, m: int, dl: float, thr: float) -> np.ndarray:
     ...     1e-15, 0.0)[2]))
     ([0.0, 0.0], True)
     """
+    from scipy.sparse.csgraph import connected_components
+
     X = np.asarray(X, float)
-    d = X.shape[0]
     strong = np.abs(X) > dl
     np.fill_diagonal(strong, True)
-    # blocks: connected components of the strong couplings (union-find over the pairs)
-    parent = list(range(d))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(strong, 1)), strict=True):
-        ri, rj = root(int(i)), root(int(j))
-        if ri != rj:
-            parent[ri] = rj
-    label = np.array([root(i) for i in range(d)])
+    # blocks: connected components of the strong couplings (the pairs above the diagonal)
+    _, label = connected_components(np.triu(strong, 1), directed=False)
     E = np.where(strong, 0.0, X)
     e_norm = float(np.sqrt(np.sum(E**2)))
     blocks = {r: np.nonzero(label == r)[0] for r in set(label[:m].tolist())}
