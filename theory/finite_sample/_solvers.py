@@ -15,6 +15,7 @@ import numpy as np
 from theory import _validate as v
 from theory.datamodel import DataModel
 from theory.finite_sample.statistic import ClientStatistic
+from theory.solve import _orth
 from theory.structured import (
     EPS,
     TIE_K,
@@ -219,9 +220,7 @@ def _recon_optima(stats, weight_sets, p, c, steps, start, diags):
         keep = theta[:c] > tol
         Z, it = _cg_solve(b_apply, a_apply(Vr[:, keep]), precond)  # Σ_uu⁻¹ Σ_uv U_c
         cg_iters[0] = max(cg_iters[0], it)
-        if Z.shape[1]:
-            u, sv, _ = np.linalg.svd(Z, full_matrices=False)
-            Z = u[:, sv > 1e-9 * sv[0]] if sv[0] > 0 else u[:, :0]
+        Z = _orth(Z, 1e-9)
         gap = theta[c - 1] - theta[c] if theta.size > c else np.inf
         out[name] = {
             "ritz": theta[: c + 1],
