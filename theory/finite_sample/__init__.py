@@ -83,9 +83,6 @@ from theory.objectives import (
 )
 from theory.structured import ImplicitOrthogonal, signal_coords
 
-#: exact method -> the Track A bound it is compared with (:data:`theory.frameworks.BOUND_OF_EXACT`)
-BOUND_METHOD = {m: BOUND_OF_EXACT[m] for m in METHODS}
-
 
 def _summary(x: np.ndarray) -> dict:
     x = np.asarray(x, dtype=np.float64)
@@ -161,7 +158,7 @@ def track_b_samples(
         res = _seed_optima(model, method, m, seed, weights, p, t, steps, oversample, K)
         _record_seed(per, res, n, c, d, k_show)
     consts = dict(constants or {})
-    bmethod = BOUND_METHOD[method]
+    bmethod = BOUND_OF_EXACT[method]
     trh = 1.0 if t is None else _trace_h(t, c)
     out = {"config": _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show)}
     for name, acc in per.items():
