@@ -68,6 +68,7 @@ from theory import symbolic as S
 from theory.datamodel import DataModel
 from theory.frameworks import BOUND_METHODS, bound_method_of, framework_of
 from theory.objectives import p_for, takes_transform
+from theory.structured.rotation import _trace_h
 
 READINGS = ("c_num", "c_den", "c_f", "c_n")
 #: |slope| of log C* vs log d below this counts as bounded (no growth).
@@ -284,10 +285,7 @@ def exact_values(
 def _trh(model_n: int, H) -> float:
     """tr(P_c H_sym P_c) over e_1..e_c (Assumption A.9) of a structured transform."""
     model = DataModel(d=10**6, n_clients=model_n)
-    t = st.structured_transform(H, model)
-    c = model.c
-    pos = {cc: j for j, cc in enumerate(t.coords)}
-    return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
+    return _trace_h(st.structured_transform(H, model), model.c)
 
 
 def asymptotic_verdict(

@@ -64,7 +64,6 @@ from theory.finite_sample._solvers import (  # noqa: F401  (re-exported)
     _diagonal_optima,
     _krylov_optima,
     _recon_optima,
-    _trace_h,
     _transform,
 )
 from theory.finite_sample.statistic import (  # noqa: F401  (re-exported)
@@ -82,6 +81,7 @@ from theory.objectives import (
     takes_transform,
 )
 from theory.structured import ImplicitOrthogonal, signal_coords
+from theory.structured.rotation import _trace_h
 
 
 def _summary(x: np.ndarray) -> dict:
