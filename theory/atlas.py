@@ -262,9 +262,9 @@ def _certain_increases(a, lo, hi, t) -> np.ndarray:
 
 def _certain_decreases(a, lo, hi, t) -> np.ndarray:
     """(i, j) → whether |Ā|_i < |Ā|_j and the sensitivity certainly decreases by more than
-    the pair's tolerance: lo_i − hi_j > t_i + t_j."""
-    later = a[None, :] > a[:, None] + 1e-12
-    return later & (lo[:, None] - hi[None, :] > t[:, None] + t[None, :])
+    the pair's tolerance: lo_i − hi_j > t_i + t_j, an increase of −s (x − y and (−y) − (−x)
+    round alike)."""
+    return _certain_increases(a, -hi, -lo, t)
 
 
 def trend_collapse_arrays(

@@ -50,15 +50,6 @@ FL_TERMS = S.FL_TERMS
 KINDS = ("sensitivity", "lower_bound", "denominator")
 
 
-def _expression(kind: str, method: str, framework: str, sign: str, fl_term: str, n_mode: str):
-    builder = {
-        "sensitivity": S.sensitivity,
-        "lower_bound": S.lower_bound,
-        "denominator": S.denominator,
-    }[kind]
-    return builder(method, framework, sign, fl_term, n_mode)
-
-
 @functools.cache
 def bound_function(
     method: str,
@@ -87,9 +78,9 @@ def bound_function(
     v.choice(sign, "sign", SIGNS)
     v.choice(fl_term, "fl_term", FL_TERMS)
     n_mode = "given" if n_given else "default"
-    raw = sp.lambdify(
-        _SYMBOLS, _expression(kind, method, framework, sign, fl_term, n_mode), modules="jax"
-    )
+    # each kind is the theory.symbolic function of that name
+    expr = getattr(S, kind)(method, framework, sign, fl_term, n_mode)
+    raw = sp.lambdify(_SYMBOLS, expr, modules="jax")
 
     def track_a_bound(d, p, abar, n, trH, c_num, c_den, c_f, c_n):
         args = jnp.broadcast_arrays(d, p, abar, n, trH, c_num, c_den, c_f, c_n)
@@ -156,11 +147,8 @@ def _param(value, field: str, **limits) -> np.ndarray:
     return a
 
 
-def _constants(constants: Mapping[str, float] | None) -> dict[str, np.ndarray]:
-    if constants is None:
-        constants = {}
-    if not isinstance(constants, Mapping):
-        v.fail("constants", "a mapping with keys among " + ", ".join(DEFAULT_CONSTANTS), constants)
+def _constants(constants: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The four hidden constants, validated; ``constants`` is :func:`_merge_constants`' dict."""
     for key in constants:
         if key not in DEFAULT_CONSTANTS:
             v.fail("constants", "keys among " + ", ".join(DEFAULT_CONSTANTS), key)

@@ -263,11 +263,7 @@ assert all(
 def readings_of(claim_id: str) -> list[dict]:
     """Every reading of a claim: the product of its dimensions' values (``[{}]`` if none)."""
     v.choice(claim_id, "claim", CLAIM_IDS)
-    dims = CLAIM_READINGS[claim_id]
-    return [
-        dict(zip(dims, vals, strict=True))
-        for vals in itertools.product(*(READINGS[d] for d in dims))
-    ]
+    return _product(CLAIM_READINGS[claim_id], READINGS)
 
 
 def reading_name(reading: dict) -> str:
@@ -418,11 +414,6 @@ def _weight_class(cfg: VerifyConfig) -> tuple[str | None, float]:
     return None, abar
 
 
-def _combine_a(words) -> str:
-    words = [w for w in words if w != "not-run"]
-    return _worst_a(words) if words else "not-run"
-
-
 def evaluate(
     cfg: VerifyConfig | None = None,
     *,
@@ -451,7 +442,7 @@ def evaluate(
         claim = REGISTRY[cid]
         prim = primary_readings(cfg, cid)
         cells = {reading_name(r): evaluate_reading(cfg, cid, r) for r in prim}
-        a_word = _combine_a([x["track_a"].verdict for x in cells.values()])
+        a_word = _worst_a([x["track_a"].verdict for x in cells.values()])
         b_word = vd.combine([x["track_b"].verdict for x in cells.values()])
         if len(cells) == 1:
             a_ev, b_ev = next(iter(cells.values())).values()

@@ -402,15 +402,7 @@ class _Exact:
         self.lead = min(lead, self.m)  # coordinates lead..m-1 are the stand-ins of the bulk
         if self.m > _DENSE_MAX:
             v.fail("rare_axis", f"coordinates with max + c <= {_DENSE_MAX}", cfg.rare_axis)
-        self.small = DataModel(
-            d=self.m,
-            n_clients=self.n,
-            tau=model.tau,
-            mu=model.mu,
-            rare_fraction=model.rare_fraction,
-            rare_axis=model.rare_axis,
-            c=self.c,
-        )
+        self.small = dataclasses.replace(model, d=self.m)
         self.coords = max(self.c, self.n)
         self._cache: dict = {}
         # CL targets do not depend on p: their optima are shared across configurations

@@ -12,21 +12,11 @@ from theory import verdicts as vd
 from theory.claims_model import VerifyConfig
 
 
-@functools.cache
-def _bound_fn(method: str, framework: str, kind: str, sign: str, fl_term: str):
-    """The jitted bound of ``theory.bounds.bound_function``, built (lambdify + jit) once per
-    bound: building it per call cost two compilations per configuration."""
-    from theory import bounds
-
-    return bounds.bound_function(
-        method, framework, kind=kind, sign=sign, fl_term=fl_term, n_given=True
-    )
-
-
 @functools.lru_cache(maxsize=8192)
 def _bound_values(method, framework, d, p, abar, n, trh, c_num, c_den, c_f, c_n, sign, fl_term):
     import jax.numpy as jnp
 
+    from theory import bounds
     from theory._precision import x64
 
     raw = (float(d), p, np.nan if abar is None else abar, float(n), trh, c_num, c_den, c_f, c_n)
@@ -34,7 +24,11 @@ def _bound_values(method, framework, d, p, abar, n, trh, c_num, c_den, c_f, c_n,
     with x64():  # the bounds are evaluated in float64 (T4), never in JAX's default float32
         args = tuple(jnp.asarray(x, dtype=jnp.float64) for x in raw)
         for kind in ("lower_bound", "denominator"):
-            out.append(float(_bound_fn(method, framework, kind, sign, fl_term)(*args)))
+            # bound_function is cached: each bound is built (lambdify + jit) once
+            f = bounds.bound_function(
+                method, framework, kind=kind, sign=sign, fl_term=fl_term, n_given=True
+            )
+            out.append(float(f(*args)))
     return tuple(out)
 
 
@@ -59,10 +53,6 @@ def _paper_bound(
     )
 
 
-def _a_word(lb: float, den: float) -> str:
-    return vd.track_a(lb, den)
-
-
 def _worst_a(words) -> str:
     for w in ("invalid", "vacuous", "informative"):
         if w in words:
@@ -73,7 +63,7 @@ def _worst_a(words) -> str:
 def _bound_entry(cfg, ex, bmethod, framework, abar, transform) -> dict:
     trh = ex.trace_h(transform) if bmethod == "cl_dissimilar" else 1.0
     lb, den = _paper_bound(cfg, bmethod, framework, abar, trh)
-    out = {"lower_bound": lb, "denominator": den, "track_a": _a_word(lb, den)}
+    out = {"lower_bound": lb, "denominator": den, "track_a": vd.track_a(lb, den)}
     if bmethod == "cl_dissimilar":
         out["trH"] = trh
     return out

@@ -68,6 +68,7 @@ from theory import symbolic as S
 from theory.datamodel import DataModel
 from theory.frameworks import BOUND_METHODS, bound_method_of, framework_of
 from theory.objectives import p_for, takes_transform
+from theory.structured.rotation import _trace_h
 
 READINGS = ("c_num", "c_den", "c_f", "c_n")
 #: |slope| of log C* vs log d below this counts as bounded (no growth).
@@ -78,8 +79,6 @@ ONE_TOL = 1e-12
 SETTLED_TOL = 1e-6
 #: ... and 1 − r_∞ above this as away from 1: the exponent of C* is then its closed form's
 AWAY_FROM_ONE = 1e-3
-#: exact readings of each Track A bound (:attr:`theory.frameworks.BoundMethod.exact_methods`)
-EXACT_METHODS = {name: m.exact_methods for name, m in BOUND_METHODS.items()}
 _SYMBOL = {"c_num": S.C_num, "c_den": S.C_den, "c_f": S.C_F, "c_n": S.C_N}
 _ARGS = (S.d, S.p, S.abar, S.N, S.trH, S.C_num, S.C_den, S.C_F, S.C_N)
 _R = sp.Symbol("r", real=True)
@@ -286,10 +285,7 @@ def exact_values(
 def _trh(model_n: int, H) -> float:
     """tr(P_c H_sym P_c) over e_1..e_c (Assumption A.9) of a structured transform."""
     model = DataModel(d=10**6, n_clients=model_n)
-    t = st.structured_transform(H, model)
-    c = model.c
-    pos = {cc: j for j, cc in enumerate(t.coords)}
-    return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
+    return _trace_h(st.structured_transform(H, model), model.c)
 
 
 def asymptotic_verdict(
@@ -312,7 +308,8 @@ def asymptotic_verdict(
     Args:
       method: bound method ``"mim"``, ``"cl_similar"``, ``"cl_dissimilar"``.
       framework: ``"local"``, ``"decl"``, ``"fl"``.
-      exact_method: exact model method (default: the first of ``EXACT_METHODS[method]``).
+      exact_method: exact model method (default: the first of the bound's
+        :attr:`~theory.frameworks.BoundMethod.exact_methods`).
       ds: d grid (default 17 points over :math:`[10^4, 10^{20}]`).
       n_clients / c_n: N fixed, or :math:`N = \max(2, \mathrm{round}(C_N d^{1/20}))`.
       graph: DecL graph (π of Eq. 1 and :math:`|\bar A|`); p, H, rare_axis: the exact model.

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from theory import _validate as v
-from theory.solve import EY_REL_TOL
+from theory.solve import EY_REL_TOL, _orth
 from theory.verdicts import EPS, POSITIVITY, TIE_SAMPLES, Value, eig_tolerance
 
 
@@ -128,24 +128,13 @@ def certify_top(X, c: int, m: int, dl: float, thr: float) -> np.ndarray:
     ...     1e-15, 0.0)[2]))
     ([0.0, 0.0], True)
     """
+    from scipy.sparse.csgraph import connected_components
+
     X = np.asarray(X, float)
-    d = X.shape[0]
     strong = np.abs(X) > dl
     np.fill_diagonal(strong, True)
-    # blocks: connected components of the strong couplings (union-find over the pairs)
-    parent = list(range(d))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(strong, 1)), strict=True):
-        ri, rj = root(int(i)), root(int(j))
-        if ri != rj:
-            parent[ri] = rj
-    label = np.array([root(i) for i in range(d)])
+    # blocks: connected components of the strong couplings (the pairs above the diagonal)
+    _, label = connected_components(np.triu(strong, 1), directed=False)
     E = np.where(strong, 0.0, X)
     e_norm = float(np.sqrt(np.sum(E**2)))
     blocks = {r: np.nonzero(label == r)[0] for r in set(label[:m].tolist())}
@@ -302,7 +291,7 @@ def solve_recon(
     norm = max(abs(lam[0]), abs(lam[-1]))
     thr = 2.0 * sol.delta_lambda if positivity == "eigen-error" else EY_REL_TOL * norm
     kept = (np.arange(d) < c) & (lam > thr)
-    rv = _encoder_rv(A, vec[:, kept], d)
+    rv = _encoder_rv(A, vec[:, kept])
     dr = min(1.0, (sol.delta_r - 16.0 * c * EPS) * cond) + 16.0 * c * EPS
     sol = dataclasses.replace(sol, certified=None)  # G Gᵀ's eigenvectors are not the encoder's
     if sol.tied:
@@ -314,21 +303,16 @@ def solve_recon(
     return _recon_free_rows(sol, A @ vec[:, kept], rv, dr, c, m, seed)
 
 
-def _encoder_rv(A: np.ndarray, U: np.ndarray, d: int) -> np.ndarray:
+def _encoder_rv(A: np.ndarray, U: np.ndarray) -> np.ndarray:
     """RVs of the encoder row space span(A U) of Eq. (3) (zeros when it is empty)."""
-    B = A @ U
-    if B.size == 0 or not np.any(B):
-        return np.zeros(d)
-    u, s, _ = np.linalg.svd(B, full_matrices=False)
-    u = u[:, s > 1e-9 * s[0]]
-    return np.sum(u**2, axis=1)
+    return np.sum(_orth(A @ U, 1e-9) ** 2, axis=1)
 
 
 def _recon_free_rows(sol: Solution, B: np.ndarray, rv, dr: float, c: int, m: int, seed: int):
     """Eq. (3) with rank r < c: the pick R_F = span(B) and the members R_F ⊕ V (free rows)."""
     d = B.shape[0]
-    F = _orth_columns(B)
-    T = _orth_columns(np.eye(d) - F @ F.T)  # R_F^⊥, (d, d − r)
+    F = _orth(B, 1e-9)
+    T = _orth(np.eye(d) - F @ F.T, 1e-9)  # R_F^⊥, (d, d − r)
     k = c - F.shape[1]
     T_m = T[:m]
     qq = np.sum(T_m**2, axis=1)
@@ -343,7 +327,6 @@ def _recon_free_rows(sol: Solution, B: np.ndarray, rv, dr: float, c: int, m: int
 
 def _recon_tied(sol: Solution, A, lam, vec, rv, dr: float, c: int, m: int, seed: int):
     """Eq. (3) with σ_c tied (T2): RVs over random frames of the cluster (lo = hi = None)."""
-    d = A.shape[0]
     lc = lam[c - 1]
     strict = lam > lc + 2.0 * sol.delta_lambda
     in_cluster = np.abs(lam - lc) <= 2.0 * sol.delta_lambda
@@ -352,18 +335,10 @@ def _recon_tied(sol: Solution, A, lam, vec, rv, dr: float, c: int, m: int, seed:
     rows = [rv[:m]]
     for _ in range(TIE_SAMPLES):
         K = _random_frame(rng, vec[:, in_cluster], k)
-        rows.append(_encoder_rv(A, np.column_stack([vec[:, strict], K]), d)[:m])
+        rows.append(_encoder_rv(A, np.column_stack([vec[:, strict], K]))[:m])
     return dataclasses.replace(
         sol, rv=rv, samples=np.stack(rows), lo=None, hi=None, delta_r=dr, tied=True
     )
-
-
-def _orth_columns(B: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of span(B) (singular values above 1e-9 of the largest)."""
-    if B.size == 0 or not np.any(B):
-        return np.zeros((B.shape[0], 0))
-    u, s, _ = np.linalg.svd(B, full_matrices=False)
-    return u[:, s > 1e-9 * s[0]]
 
 
 def _coords(coords: Iterable[int], m: int) -> np.ndarray:

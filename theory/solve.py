@@ -27,6 +27,7 @@ import scipy.linalg
 
 from theory import _validate as v
 from theory._precision import float64
+from theory._spectral_cores import _is_tracer
 
 #: Eigenvalues of X at most ``EY_REL_TOL · ‖X‖₂`` count as non-positive in :func:`eckart_young`.
 #: float64 ``eigh`` rounding is ≈ d·ε·‖X‖₂ (≈ 1e-13 relative for d = 400), far below this; the
@@ -35,10 +36,6 @@ EY_REL_TOL = 1e-9
 #: Singular values of W at most ``ROW_SPACE_REL_TOL · σ_max`` are not part of row(W). Any row kept
 #: by :func:`eckart_young` has σ/σ_max ≥ √EY_REL_TOL ≈ 3e-5, well above this threshold.
 ROW_SPACE_REL_TOL = 1e-6
-
-
-def _is_tracer(x) -> bool:
-    return isinstance(x, jax.core.Tracer)
 
 
 def _square(X, field: str):

@@ -30,7 +30,6 @@ symmetric rules, :math:`\propto |A_i|` for ``uniform``) and otherwise the Perron
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -40,6 +39,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import ArpackError, LinearOperator, eigs, eigsh, svds
 
 from theory import _validate as v
+from theory.graph_params import exponential_offsets
 from theory.topology import numpy_rng
 
 __all__ = [
@@ -106,7 +106,7 @@ def sparse_graph(
     if name == "ring":
         return _offsets_graph(n, [1])
     if name == "exponential":
-        return _offsets_graph(n, [2**ell for ell in range(math.ceil(math.log2(n)))])
+        return _offsets_graph(n, exponential_offsets(n))
     if name == "hypercube":
         if n & (n - 1):
             v.fail("n", "a power of 2 for the hypercube", n)

@@ -15,6 +15,7 @@ import math
 import sympy as sp
 
 from theory import _validate as v
+from theory.graph_params import exponential_offsets
 
 CLOSED_FORM_GRAPHS = ("complete", "ring", "torus", "star", "hypercube", "exponential")
 N_SYM = sp.Symbol("n", integer=True, positive=True)
@@ -33,10 +34,6 @@ def _default_mixing(graph: str, mixing: str | None) -> str:
     if mixing is None:
         return "ying" if graph == "exponential" else "metropolis"
     return mixing
-
-
-def _int(value, field: str, lo: int) -> int:
-    return v.integer(value, field, lo=lo)
 
 
 def closed_form_eigenvalues(
@@ -70,7 +67,7 @@ def closed_form_eigenvalues(
     graph = v.choice(graph, "graph", CLOSED_FORM_GRAPHS)
     mixing = _default_mixing(graph, mixing)
     if graph == "torus":
-        rows, cols = _int(rows, "rows", 3), _int(cols, "cols", 3)
+        rows, cols = v.integer(rows, "rows", lo=3), v.integer(cols, "cols", lo=3)
         return [
             (1 + 2 * sp.cos(2 * sp.pi * k / rows) + 2 * sp.cos(2 * sp.pi * l / cols)) / 5
             for k in range(rows)
@@ -78,25 +75,25 @@ def closed_form_eigenvalues(
         ]
     if graph == "exponential":
         v.choice(mixing, "mixing", ("ying",))
-        n = _int(n, "n", 3)
-        tau = math.ceil(math.log2(n))
+        n = v.integer(n, "n", lo=3)
+        offsets = exponential_offsets(n)
         return [
-            (1 + sum(sp.exp(2 * sp.pi * sp.I * k * 2**ell / n) for ell in range(tau))) / (tau + 1)
+            (1 + sum(sp.exp(2 * sp.pi * sp.I * k * s / n) for s in offsets)) / (len(offsets) + 1)
             for k in range(n)
         ]
     if graph == "star":
         leaf_weight = _STAR_LEAF_WEIGHT[v.choice(mixing, "mixing", tuple(_STAR_LEAF_WEIGHT))]
-        n = _int(n, "n", 3)
+        n = v.integer(n, "n", lo=3)
         s = leaf_weight(n)
         return [sp.Integer(1)] + [s] * (n - 2) + [sp.Rational(1, n) + s - 1]
     v.choice(mixing, "mixing", ("uniform", "metropolis", "max_degree", "fedavg"))
     if graph == "complete":
-        n = _int(n, "n", 2)
+        n = v.integer(n, "n", lo=2)
         return [sp.Integer(1)] + [sp.Integer(0)] * (n - 1)
     if graph == "ring":
-        n = _int(n, "n", 3)
+        n = v.integer(n, "n", lo=3)
         return [(1 + 2 * sp.cos(2 * sp.pi * k / n)) / 3 for k in range(n)]
-    n = _int(n, "n", 2)
+    n = v.integer(n, "n", lo=2)
     if n & (n - 1):
         v.fail("n", "a power of 2 for the hypercube", n)
     d = n.bit_length() - 1
@@ -133,23 +130,23 @@ def closed_form_lambda(
     if graph == "star":
         return _STAR_LEAF_WEIGHT[v.choice(mixing, "mixing", tuple(_STAR_LEAF_WEIGHT))](n_)
     if graph == "torus":
-        m = max(_int(rows, "rows", 3), _int(cols, "cols", 3))
+        m = max(v.integer(rows, "rows", lo=3), v.integer(cols, "cols", lo=3))
         return (3 + 2 * sp.cos(2 * sp.pi / m)) / 5
     if graph == "hypercube":
-        n = _int(n, "n", 2)
+        n = v.integer(n, "n", lo=2)
         if n & (n - 1):
             v.fail("n", "a power of 2 for the hypercube", n)
         d = n.bit_length() - 1
         return sp.Rational(d - 1, d + 1)
     v.choice(mixing, "mixing", ("ying",))
-    n = _int(n, "n", 3)
-    tau = math.ceil(math.log2(n))
+    n = v.integer(n, "n", lo=3)
+    offsets = exponential_offsets(n)
     moduli = []
     for k in range(1, n):
-        angles = [2 * sp.pi * k * 2**ell / n for ell in range(tau)]
+        angles = [2 * sp.pi * k * s / n for s in offsets]
         re = 1 + sum(sp.cos(a) for a in angles)
         im = sum(sp.sin(a) for a in angles)
-        moduli.append(sp.sqrt(re**2 + im**2) / (tau + 1))
+        moduli.append(sp.sqrt(re**2 + im**2) / (len(offsets) + 1))
     # the exact modulus that is largest (chosen by 30-digit evaluation)
     return max(moduli, key=lambda e: sp.N(e, 30))
 
@@ -177,11 +174,11 @@ def closed_form_extremes(
     """
     graph = v.choice(graph, "graph", ("ring", "torus"))
     if graph == "ring":
-        n = _int(n, "n", 3)
+        n = v.integer(n, "n", lo=3)
         # closed_form_lambda's λ of the ring and torus is their λ₂
         return closed_form_lambda("ring", n=n), (1 + 2 * sp.cos(2 * sp.pi * (n // 2) / n)) / 3
-    r, c = _int(rows, "rows", 3), _int(cols, "cols", 3)
-    if n is not None and _int(n, "n", 9) != r * c:
+    r, c = v.integer(rows, "rows", lo=3), v.integer(cols, "cols", lo=3)
+    if n is not None and v.integer(n, "n", lo=9) != r * c:
         v.fail("n", f"rows * cols = {r * c} for the torus (or None)", n)
     low = (1 + 2 * sp.cos(2 * sp.pi * (r // 2) / r) + 2 * sp.cos(2 * sp.pi * (c // 2) / c)) / 5
     return closed_form_lambda("torus", rows=r, cols=c), low

@@ -26,12 +26,12 @@ All functions are NumPy float64 on dense matrices (small N); the large-N product
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from theory import _validate as v
+from theory.graph_params import exponential_offsets
 
 __all__ = [
     "one_peer_offsets",
@@ -53,7 +53,7 @@ def one_peer_offsets(n: int) -> list[int]:
       ([1, 2, 4], [1, 2, 4])
     """
     n = v.integer(n, "n", lo=2)
-    return [2**p for p in range(math.ceil(math.log2(n)))]
+    return exponential_offsets(n)
 
 
 def one_peer_exponential(n: int) -> np.ndarray:

@@ -42,8 +42,6 @@ from theory import _validate as v
 
 #: the random seed of every solver (z3 is deterministic given the input and this seed)
 SEED = 0
-#: the statuses of :class:`SmtResult`
-STATUSES = ("proved", "refuted", "unknown")
 
 _RELATIONS = {
     sp.StrictLessThan: lambda a, b: a < b,

@@ -64,7 +64,6 @@ from theory.finite_sample._solvers import (  # noqa: F401  (re-exported)
     _diagonal_optima,
     _krylov_optima,
     _recon_optima,
-    _trace_h,
     _transform,
 )
 from theory.finite_sample.statistic import (  # noqa: F401  (re-exported)
@@ -82,9 +81,7 @@ from theory.objectives import (
     takes_transform,
 )
 from theory.structured import ImplicitOrthogonal, signal_coords
-
-#: exact method -> the Track A bound it is compared with (:data:`theory.frameworks.BOUND_OF_EXACT`)
-BOUND_METHOD = {m: BOUND_OF_EXACT[m] for m in METHODS}
+from theory.structured.rotation import _trace_h
 
 
 def _summary(x: np.ndarray) -> dict:
@@ -161,7 +158,7 @@ def track_b_samples(
         res = _seed_optima(model, method, m, seed, weights, p, t, steps, oversample, K)
         _record_seed(per, res, n, c, d, k_show)
     consts = dict(constants or {})
-    bmethod = BOUND_METHOD[method]
+    bmethod = BOUND_OF_EXACT[method]
     trh = 1.0 if t is None else _trace_h(t, c)
     out = {"config": _config(method, d, n, c, m, p, seed_list, steps, oversample, t, trh, k_show)}
     for name, acc in per.items():

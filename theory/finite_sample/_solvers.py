@@ -15,6 +15,7 @@ import numpy as np
 from theory import _validate as v
 from theory.datamodel import DataModel
 from theory.finite_sample.statistic import ClientStatistic
+from theory.solve import _orth
 from theory.structured import (
     EPS,
     TIE_K,
@@ -22,7 +23,7 @@ from theory.structured import (
     StructuredTransform,
     structured_transform,
 )
-from theory.structured.rotation import orth_against
+from theory.structured.rotation import block_krylov, orth_against
 
 #: ``H`` of ``"cl-dissimilar"`` that rotates all d coordinates (matrix-free, never formed)
 FULL_ROTATION = "rotation-full"
@@ -43,16 +44,6 @@ def _transform(model: DataModel, H) -> StructuredTransform | ImplicitOrthogonal:
     if isinstance(H, str) and H == FULL_ROTATION:
         return ImplicitOrthogonal(model.d, 0)
     return structured_transform(H, model)
-
-
-def _trace_h(t, c: int) -> float:
-    """tr(P_c H_sym P_c) over e_1..e_c (the tr(H) of Assumption A.9's reading)."""
-    if isinstance(t, ImplicitOrthogonal):
-        Ec = np.zeros((t.d, c))
-        Ec[np.arange(c), np.arange(c)] = 1.0
-        return float(np.trace(Ec.T @ t.apply(Ec)))
-    pos = {cc: j for j, cc in enumerate(t.coords)}
-    return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
 
 
 #: Each method's target applied to V, ``(stat, V, κ, diag, t)``: the matrix-free form of
@@ -120,26 +111,30 @@ def _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags):
     out = {}
     for name, run in runs.items():
         Q = np.concatenate(run.blocks, axis=1)
-        TQ = np.concatenate(run.products, axis=1)
-        Hm = Q.T @ TQ
-        Hm = 0.5 * (Hm + Hm.T)
-        theta, U = np.linalg.eigh(Hm)
-        theta, U = theta[::-1], U[:, ::-1]
-        Vr = Q @ U[:, :c]
-        Res = TQ @ U[:, :c] - Vr * theta[:c]
-        scale = float(np.max(np.abs(theta)))
-        res_norm = np.linalg.norm(Res, axis=0)
-        tol = TIE_K * Q.shape[0] * EPS * scale + res_norm
-        keep = theta[:c] > tol
-        gap = theta[c - 1] - theta[c] if theta.size > c else np.inf
-        out[name] = {
-            "ritz": theta[: c + 1],
-            "vectors": Vr[:, keep],
-            "rank": int(keep.sum()),
-            "residual": float(np.linalg.norm(Res) / max(scale, 1e-300)),
-            "subspace_bound": float(np.linalg.norm(Res) / gap) if gap > 0 else np.inf,
-        }
+        vectors, info = _ritz(Q, np.concatenate(run.products, axis=1), c)
+        out[name] = {"ritz": info.pop("ritz"), "vectors": vectors, **info}
     return out
+
+
+def _ritz(Q: np.ndarray, TQ: np.ndarray, c: int) -> tuple[np.ndarray, dict]:
+    """Rayleigh–Ritz on span(Q), TQ = T Q: the top-c Ritz vectors above the tolerance
+    (TIE_K · n · ε · ‖T‖ plus each one's residual) and the answer's ``ritz`` (c + 1 Ritz values,
+    descending), ``rank``, ``residual`` (‖R‖_F / ‖T‖) and ``subspace_bound`` (Davis–Kahan)."""
+    Hm = Q.T @ TQ
+    theta, U = np.linalg.eigh(0.5 * (Hm + Hm.T))
+    theta, U = theta[::-1], U[:, ::-1]
+    Vr = Q @ U[:, :c]
+    Res = TQ @ U[:, :c] - Vr * theta[:c]
+    scale = float(np.max(np.abs(theta)))
+    tol = TIE_K * Q.shape[0] * EPS * scale + np.linalg.norm(Res, axis=0)
+    keep = theta[:c] > tol
+    gap = theta[c - 1] - theta[c] if theta.size > c else np.inf
+    return Vr[:, keep], {
+        "ritz": theta[: c + 1],
+        "rank": int(keep.sum()),
+        "residual": float(np.linalg.norm(Res) / max(scale, 1e-300)),
+        "subspace_bound": float(np.linalg.norm(Res) / gap) if gap > 0 else np.inf,
+    }
 
 
 def _cg_solve(apply_b, Y: np.ndarray, precond: np.ndarray) -> tuple[np.ndarray, int]:
@@ -199,36 +194,14 @@ def _recon_optima(stats, weight_sets, p, c, steps, start, diags):
             cg_iters[0] = max(cg_iters[0], it)
             return a_apply(Y)
 
-        blocks, products = [start], []
-        for step in range(steps + 1):
-            products.append(t_apply(blocks[step]))
-            if step < steps:
-                nxt = orth_against(products[step], blocks)
-                if nxt.shape[1] == 0:
-                    break
-                blocks.append(nxt)
-        Q = np.concatenate(blocks[: len(products)], axis=1)
-        TQ = np.concatenate(products, axis=1)
-        Hm = Q.T @ TQ
-        theta, U = np.linalg.eigh(0.5 * (Hm + Hm.T))
-        theta, U = theta[::-1], U[:, ::-1]
-        Vr = Q @ U[:, :c]
-        Res = TQ @ U[:, :c] - Vr * theta[:c]
-        scale = float(np.max(np.abs(theta)))
-        tol = TIE_K * Q.shape[0] * EPS * scale + np.linalg.norm(Res, axis=0)
-        keep = theta[:c] > tol
-        Z, it = _cg_solve(b_apply, a_apply(Vr[:, keep]), precond)  # Σ_uu⁻¹ Σ_uv U_c
+        Q, TQ = block_krylov(t_apply, start, steps)
+        kept, info = _ritz(Q, TQ, c)
+        Z, it = _cg_solve(b_apply, a_apply(kept), precond)  # Σ_uu⁻¹ Σ_uv U_c
         cg_iters[0] = max(cg_iters[0], it)
-        if Z.shape[1]:
-            u, sv, _ = np.linalg.svd(Z, full_matrices=False)
-            Z = u[:, sv > 1e-9 * sv[0]] if sv[0] > 0 else u[:, :0]
-        gap = theta[c - 1] - theta[c] if theta.size > c else np.inf
         out[name] = {
-            "ritz": theta[: c + 1],
-            "vectors": Z,
-            "rank": int(keep.sum()),
-            "residual": float(np.linalg.norm(Res) / max(scale, 1e-300)),
-            "subspace_bound": float(np.linalg.norm(Res) / gap) if gap > 0 else np.inf,
+            "ritz": info.pop("ritz"),
+            "vectors": _orth(Z, 1e-9),
+            **info,
             "cg_iterations": cg_iters[0],
         }
     return out

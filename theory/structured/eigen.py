@@ -21,23 +21,11 @@ ALIGN_TOL = 1e-9
 
 def _components(B: np.ndarray) -> list[list[int]]:
     """Connected components of the sparsity graph of B (exact zeros decouple)."""
-    n = B.shape[0]
-    seen = [False] * n
-    comps = []
-    for s in range(n):
-        if seen[s]:
-            continue
-        stack, comp = [s], []
-        seen[s] = True
-        while stack:
-            i = stack.pop()
-            comp.append(i)
-            for j in np.nonzero(B[i])[0]:
-                if not seen[j]:
-                    seen[j] = True
-                    stack.append(int(j))
-        comps.append(sorted(comp))
-    return comps
+    from scipy.sparse.csgraph import connected_components
+
+    count, label = connected_components(B != 0, directed=False)
+    # labels are numbered in order of each component's first node, as the search was
+    return [np.flatnonzero(label == k).tolist() for k in range(count)]
 
 
 @dataclasses.dataclass

@@ -14,6 +14,7 @@ import numpy as np
 from theory import _validate as v
 from theory.datamodel import DataModel
 from theory.objectives import has_decoder, takes_transform
+from theory.solve import _orth
 from theory.structured.eigen import ALIGN_TOL, _block_eig, _dense_eig, _Eig, _select, _Selection
 from theory.structured.optimal_set import _OptSet
 from theory.structured.targets import (
@@ -184,15 +185,6 @@ def _ey_set(e: _Eig, c: int, coords: tuple, d: int) -> tuple[_OptSet, _Selection
         ),
         sel,
     )
-
-
-def _orth(A: np.ndarray) -> np.ndarray:
-    if A.shape[1] == 0:
-        return A
-    u, s, _ = np.linalg.svd(A, full_matrices=False)
-    if s.size == 0 or s[0] == 0.0:
-        return np.zeros((A.shape[0], 0))
-    return u[:, s > 1e-12 * s[0]]
 
 
 def _recon_set(uu: np.ndarray, vu: np.ndarray, e: _Eig, c: int, coords: tuple, d: int):

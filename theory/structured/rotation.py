@@ -80,6 +80,28 @@ def orth_against(Y: np.ndarray, basis: list) -> np.ndarray:
     return np.linalg.qr(u)[0]
 
 
+def block_krylov(apply, start: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Block Krylov basis :math:`Q = [V_0, V_1, \dots]` from ``start`` (orthonormal columns) and
+    :math:`T Q`, T given by ``apply``: ``steps`` further blocks, each the part of T times the last
+    one orthogonal to all before (:func:`orth_against`); stops early when the space is exhausted.
+
+    Example:
+      >>> Q, TQ = block_krylov(lambda V: np.diag([3.0, 2.0, 1.0]) @ V, np.ones((3, 1)) / 3**0.5, 5)
+      >>> Q.shape, bool(np.allclose(Q.T @ Q, np.eye(3)))
+      ((3, 3), True)
+    """
+    blocks, prods = [start], []
+    for step in range(steps + 1):
+        Y = apply(blocks[step])
+        prods.append(Y)
+        if step < steps:
+            nxt = orth_against(Y, blocks)
+            if nxt.shape[1] == 0:
+                break
+            blocks.append(nxt)
+    return np.concatenate(blocks[: len(prods)], axis=1), np.concatenate(prods, axis=1)
+
+
 def solve_rotation(
     model: DataModel,
     *,
@@ -133,9 +155,6 @@ def solve_rotation(
     k_show = min(d, max(c, 2 * n))
     JN = list(range(n))
     Jg = [j for j in JN if j != client] if client is not None else JN
-    Ec = np.zeros((d, c))
-    Ec[np.arange(c), np.arange(c)] = 1.0
-    trh = float(np.trace(Ec.T @ H.apply(Ec)))
     return {
         "eigenvalues": rz["theta"][: c + 1],
         "rank": rz["rank"],
@@ -151,9 +170,20 @@ def solve_rotation(
         "converged": bool(rz["bound"] < 1e-6),
         "n_outliers": rz["n_out"],
         "outlier_subspace_bound": float(rz["out_bound"]),
-        "trH": trh,
+        "trH": _trace_h(H, c),
         "seconds": time.perf_counter() - start_t,
     }
+
+
+def _trace_h(t, c: int) -> float:
+    """tr(P_c H_sym P_c) over e_1..e_c (the tr(H) of Assumption A.9's reading) of an
+    :class:`ImplicitOrthogonal` or a structured transform."""
+    if isinstance(t, ImplicitOrthogonal):
+        Ec = np.zeros((t.d, c))
+        Ec[np.arange(c), np.arange(c)] = 1.0
+        return float(np.trace(Ec.T @ t.apply(Ec)))
+    pos = {cc: j for j, cc in enumerate(t.coords)}
+    return float(t.alpha * c + sum(t.G[pos[j], pos[j]] for j in range(c) if j in pos))
 
 
 def _rotation_args(model: DataModel, rotation, steps: int, oversample: int) -> tuple:
@@ -185,19 +215,7 @@ def _rotation_krylov(S, H: ImplicitOrthogonal, d: int, steps: int, oversample: i
     E[K, np.arange(len(K))] = 1.0
     rng = np.random.default_rng(0)
     Q0 = np.concatenate([E, H.apply(E), rng.standard_normal((d, oversample))], axis=1)
-    blocks = [np.linalg.qr(Q0)[0]]
-    prods = []
-    for step in range(steps + 1):
-        Y = apply(blocks[step])
-        prods.append(Y)
-        if step < steps:
-            nxt = orth_against(Y, blocks)
-            if nxt.shape[1] == 0:
-                break
-            blocks.append(nxt)
-    Q = np.concatenate(blocks[: len(prods)], axis=1)
-    TQ = np.concatenate(prods, axis=1)
-    return Q, TQ
+    return block_krylov(apply, np.linalg.qr(Q0)[0], steps)
 
 
 def _rotation_ritz(Q: np.ndarray, TQ: np.ndarray, d: int, c: int, bulk: float) -> dict:

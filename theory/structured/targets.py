@@ -18,7 +18,7 @@ import numpy as np
 
 from theory import _validate as v
 from theory.datamodel import DataModel, rare_axes
-from theory.objectives import METHODS, has_decoder, mask_ratio, takes_transform
+from theory.objectives import METHODS, has_decoder, mask_ratio, takes_transform, transform
 
 #: ``block-X``: X on the signal block K (spelling rule: :mod:`theory.objectives`)
 STRUCTURED_TRANSFORMS = ("identity", "block-sign-flip", "block-permutation", "block-rotation")
@@ -136,19 +136,8 @@ def structured_transform(name, model: DataModel, *, seed: int = 0) -> Structured
     v.choice(name, "H", STRUCTURED_TRANSFORMS)
     K = signal_coords(model)
     k = len(K)
-    rng = np.random.default_rng(v.integer(seed, "seed", lo=0))
-    if name == "identity":
-        G = np.zeros((k, k))
-    elif name == "block-sign-flip":
-        G = np.diag(rng.choice(np.array([-1.0, 1.0]), size=k)) - np.eye(k)
-    elif name == "block-permutation":
-        G = np.eye(k)[rng.permutation(k)] - np.eye(k)
-    else:
-        q, r = np.linalg.qr(rng.standard_normal((k, k)))
-        q = q * np.sign(np.diagonal(r))[None, :]
-        if np.linalg.det(q) < 0:
-            q[:, 0] = -q[:, 0]
-        G = q - np.eye(k)
+    # block-X is theory.objectives.transform's X at d = |K|, placed on K
+    G = transform(name.removeprefix("block-"), k, seed=seed) - np.eye(k)
     return StructuredTransform(1.0, K, G)
 
 

@@ -16,6 +16,8 @@ from theory.symbolic.terms import kappa, p, tau
 
 
 def _check_adjacency(adjacency) -> np.ndarray:
+    from scipy.sparse.csgraph import connected_components
+
     a = v.array(adjacency, "adjacency", ndim=2)
     n = a.shape[0]
     if a.shape != (n, n) or n < 2:
@@ -26,14 +28,7 @@ def _check_adjacency(adjacency) -> np.ndarray:
         v.fail("adjacency", "symmetric", "a non-symmetric matrix")
     if np.any(np.diag(a) != 0):
         v.fail("adjacency", "zero on the diagonal (self is added by |A_i|)", "a non-zero diagonal")
-    seen, stack = {0}, [0]
-    while stack:
-        i = stack.pop()
-        for j in np.flatnonzero(a[i]):
-            if int(j) not in seen:
-                seen.add(int(j))
-                stack.append(int(j))
-    if len(seen) != n:
+    if connected_components(a != 0, directed=False, return_labels=False) != 1:
         v.fail("adjacency", "a connected graph (Assumption A.1)", "a disconnected graph")
     return a.astype(int)
 

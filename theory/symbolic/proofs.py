@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 from collections.abc import Callable
 
 import mpmath
@@ -60,12 +61,10 @@ from theory.symbolic import terms as t
 PROVED = "proved (all N, d)"
 CERTIFIED = "certified (ball arithmetic)"
 COMPUTED = "computed (grid)"
-BASES = (PROVED, CERTIFIED, COMPUTED)
 
 _u = sp.Symbol("u", positive=True)  # u = d^{e + 2/5}: d^{4/5} (MIM), d^{3/5} (CL)
 _r = sp.Symbol("r", positive=True)
 _g = sp.Symbol("g", positive=True)
-_pi_k = sp.Symbol("pi_k", nonnegative=True)
 
 #: the paper's readings the proofs cover (``theory.claims.REGISTRY[...].paper_reading``)
 _MIM = (("objective", "eq4-complementary"),)
@@ -121,30 +120,24 @@ def _c0_positive() -> Obligation:
     )  # fmt: skip
 
 
-def _threshold_obligation() -> Obligation:
-    """Above u* = (C_num/(1 − r) − C_den)/g the bound LB = 1 − C_num/(g u + C_den) exceeds r."""
-    lb = 1 - t.C_num / (_g * _u + t.C_den)
-    return Obligation(
-        "violated above the threshold",
-        lb > _r,
-        (_g > 0, _u > 0, *_C_POS, _r > 0, _r < 1, _g * _u > t.C_num / (1 - _r) - t.C_den),
-        "g u > C_num/(1 - r) - C_den implies LB > r",
-    )
+#: the bound LB = 1 − C_num/(g u + C_den) in u = d^{e + 2/5}
+_LB = 1 - t.C_num / (_g * _u + t.C_den)
 
 
-def _below_threshold_obligation() -> Obligation:
-    lb = 1 - t.C_num / (_g * _u + t.C_den)
+def _threshold_obligation(above: bool) -> Obligation:
+    """Above u* = (C_num/(1 − r) − C_den)/g the bound LB exceeds r (``above``); below it,
+    LB < r."""
+    cmp, rel = (operator.gt, ">") if above else (operator.lt, "<")
     return Obligation(
-        "holds below the threshold",
-        lb < _r,
-        (_g > 0, _u > 0, *_C_POS, _r > 0, _r < 1, _g * _u < t.C_num / (1 - _r) - t.C_den),
-        "g u < C_num/(1 - r) - C_den implies LB < r",
+        "violated above the threshold" if above else "holds below the threshold",
+        cmp(_LB, _r),
+        (_g > 0, _u > 0, *_C_POS, _r > 0, _r < 1, cmp(_g * _u, t.C_num / (1 - _r) - t.C_den)),
+        f"g u {rel} C_num/(1 - r) - C_den implies LB {rel} r",
     )
 
 
 def _lb_below_one() -> Obligation:
-    lb = 1 - t.C_num / (_g * _u + t.C_den)
-    return Obligation("LB < 1", lb < 1, (_g > 0, _u > 0, *_C_POS), "the bound never reaches r = 1")
+    return Obligation("LB < 1", _LB < 1, (_g > 0, _u > 0, *_C_POS), "the bound never reaches r = 1")
 
 
 def _cl_coefficient() -> Obligation:
@@ -293,7 +286,7 @@ def _bound_proof(claim: str, method: str, framework: str) -> Proof:
             "holds where C_num - C_den < g u below that, and Track A's bound is trivial "
             "(LB <= 0) where g u <= C_num - C_den. " + _VOID_AT_2
         )
-        obligations = (_c0_positive(), _threshold_obligation(), _below_threshold_obligation())
+        obligations = (_c0_positive(), _threshold_obligation(True), _threshold_obligation(False))
         if fw.has_graph:
             obligations += _star_obligations()
     forms = {
