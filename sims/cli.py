@@ -414,7 +414,8 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
     if csv_path is not None and csv_path != "-":
         from sims.reproduce.export import check_csv_path
 
-        check_csv_path(csv_path, _option_spelling(parser, args.command, "csv", seen["words"]))
+        csv_option = _option_spelling(parser, args.command, "csv", seen["words"])
+        check_csv_path(csv_path, csv_option)
     with (
         environ.matmul_precision(),
         environ.cpu_xla_flags(
@@ -440,9 +441,8 @@ def _main(argv: list[str] | None, seen: dict | None = None) -> int:
                 table.to_csv(sys.stdout, index=False)
                 sys.stdout.flush()
             return int(getattr(args, "exit_code", 0))
-        option = _option_spelling(parser, args.command, "csv", seen["words"])
-        with blame(option, csv_path):
-            write_csv(table, csv_path, field=option)
+        with blame(csv_option, csv_path):
+            write_csv(table, csv_path, field=csv_option)
         if not args.json:
             sys.stderr.write(f"{PROG} {args.command}: wrote {csv_path} ({len(table)} rows)\n")
     with _boundary.standard_output():

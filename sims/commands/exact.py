@@ -394,6 +394,27 @@ def _header(path: str, method: str, model, p: float | None, rare_axis) -> dict:
     }
 
 
+def _exact_p(args, method: str) -> float | None:
+    """``--p`` as the method takes it (``objectives.p_for``), checked in (0, 1)."""
+    return ob.p_for(method, v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
+
+
+def _rv_coords(k: int) -> str:
+    """What the listed coordinates of a representability vector are (``rv_coords``)."""
+    return f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)"
+
+
+def _graph_json(args, graph: dict) -> dict:
+    """The ``graph`` key: the graph and mixing asked for and :func:`_graph_weights`' numbers."""
+    return {
+        "name": args.graph,
+        "mixing": args.mixing,
+        "abar": graph["abar"],
+        "decl_weights": graph["pi"],
+        "stationary_weights": graph["stationary"],
+    }
+
+
 def _optimum_json(r: structured.StructuredOptimum, k: int) -> dict:
     lo, hi = r.rv_range(range(min(k, r.d)))
     return {
@@ -420,7 +441,7 @@ def _run_structured(args, method: str) -> dict:
     start = time.perf_counter()
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
-    p = ob.p_for(method, v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
+    p = _exact_p(args, method)
     H = args.transform if ob.takes_transform(method) else None
     graph = _graph_weights(args, n)
     k = min(d, max(c, 2 * n))
@@ -452,7 +473,7 @@ def _run_structured(args, method: str) -> dict:
         **_header("structured", method, model, p, args.rare_axis),
         "transform": args.transform if ob.takes_transform(method) else None,
         "samples": None,
-        "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
+        "rv_coords": _rv_coords(k),
         "local": [_optimum_json(r, k) for r in local],
         **{key: _optimum_json(r, k) for key, r in glob.items()},
         "paper_decl": paper,
@@ -463,13 +484,7 @@ def _run_structured(args, method: str) -> dict:
         "tied": {"local": [r.tied for r in local]},
         "eigenvalues": list(glob["fl"].eigenvalues[:N_EIGENVALUES]),
         "multiplicities": list(glob["fl"].multiplicities[:N_EIGENVALUES]),
-        "graph": {
-            "name": args.graph,
-            "mixing": args.mixing,
-            "abar": graph["abar"],
-            "decl_weights": graph["pi"],
-            "stationary_weights": graph["stationary"],
-        },
+        "graph": _graph_json(args, graph),
         "notes": notes,
     }
     for key, r in glob.items():
@@ -544,7 +559,7 @@ def _dense_targets(model, data, method: str, p: float, H, c, k, n, graph, notes)
 def _run_dense(args, method: str) -> dict:
     model = _common.model_from_args(args)
     n, d, c = model.n_clients, model.d, model.c
-    p = ob.p_for(method, v.real(args.p, "p", lo=0.0, hi=1.0, lo_open=True, hi_open=True))
+    p = _exact_p(args, method)
     H = ob.transform(args.transform, d, seed=args.transform_seed)
     H = H if ob.takes_transform(method) else None  # H enters cl-dissimilar only
     data = _dense_samples(args, model)
@@ -562,7 +577,7 @@ def _run_dense(args, method: str) -> dict:
     result = {
         **_header("dense", method, model, p, args.rare_axis),
         "samples": args.samples,
-        "rv_coords": f"first max(c, 2N) = {k} coordinates e_1..e_{k} (index 0 is e_1)",
+        "rv_coords": _rv_coords(k),
         "local_rv": [r[:k] for r in local],
         "fl_rv": None,
         "decl_rv": None,
@@ -573,13 +588,7 @@ def _run_dense(args, method: str) -> dict:
         "eigenvalues": eig,
         "fl_degenerate_at_c": degenerate,
         "paper_decl": paper,
-        "graph": {
-            "name": args.graph,
-            "mixing": args.mixing,
-            "abar": graph["abar"],
-            "decl_weights": graph["pi"],
-            "stationary_weights": graph["stationary"],
-        },
+        "graph": _graph_json(args, graph),
         "notes": notes,
     }
     for key in ("fl", "decl", "decl_stationary"):

@@ -151,26 +151,15 @@ def _checked_time(field: str, value, n: int):
 
 def _rule_on_graph(args, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(W, adjacency): the ``theory.topology`` rule ``--mixing`` on the ``--graph`` drawn."""
-    adjacency = topology.make_graph(
-        args.graph,
-        n,
-        rows=args.rows,
-        cols=args.cols,
-        degree=args.degree,
-        avg_degree=args.avg_degree,
-        prob=args.prob,
-        seed=seed,
-    )
+    adjacency = topology.make_graph(args.graph, n, **_common.graph_kwargs(args) | {"seed": seed})
     W = topology.mixing_matrix(args.mixing, adjacency, sizes=args.sizes)
     topology.validate_mixing(W, adjacency=adjacency)
     return W, adjacency
 
 
 def _ying(args, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(W, adjacency): Ying et al.'s directed W, which is its own graph (exponential only)."""
-    if args.graph != "exponential":
-        v.fail("mixing", "'ying' only with --graph exponential", args.mixing)
-    n = v.integer(n, "n", lo=3)
+    """(W, adjacency): Ying et al.'s directed W, which is its own graph (exponential only, N ≥ 3:
+    :func:`_check_flags` refused the rest)."""
     W = topology.exponential_mixing(n)
     adjacency = (W > 0).astype(float) - np.eye(n)  # out-neighbours: |A_i| = τ + 1
     topology.validate_mixing(W, doubly=True, positive_diagonal=True)
@@ -201,13 +190,13 @@ def _check_flags(args) -> None:
     if args.period is not None and args.graph != "matching":
         na("--period", f"with --graph {args.graph} (it applies to matching)", args.period)
     if args.graph in _names.RULE_GRAPHS:
-        if args.mixing is not None:
-            na("--mixing", f"with --graph {args.graph} (it holds its own weights)", args.mixing)
-        if args.mixing_file is not None:
-            na("--mixing-file", f"with --graph {args.graph} (it holds its own weights)",
-               args.mixing_file)  # fmt: skip
-        if args.sizes is not None:
-            na("--sizes", f"with --graph {args.graph} (it holds its own weights)", args.sizes)
+        for flag, value in (
+            ("--mixing", args.mixing),
+            ("--mixing-file", args.mixing_file),
+            ("--sizes", args.sizes),
+        ):
+            if value is not None:
+                na(flag, f"with --graph {args.graph} (it holds its own weights)", value)
         _common.check_graph_flags(args, None)
         if args.seed is not None and args.graph not in RANDOM_GRAPHS:
             na("--seed", f"with --graph {args.graph} (it applies to random graphs)", args.seed)

@@ -195,19 +195,13 @@ def verify_options(args) -> dict:
             _common.not_applicable("--graph", "with --mixing-file (its support is the graph)",
                                    args.graph)  # fmt: skip
         _common.check_graph_flags(args, None)
-    else:
-        _common.check_graph_flags(args, args.graph)
+        graph = {}
+    else:  # graph_kwargs checks the graph flags; its seed is graph_seed below
+        graph = {"graph": args.graph, **_common.graph_kwargs(args)}
+        del graph["seed"]
     ids = tuple(t.strip() for t in args.claims.split(","))
     if not ids or any(not t for t in ids):
         v.fail("claims", "comma-separated claim ids: " + ", ".join(cl.CLAIM_IDS), args.claims)
-    graph = {} if W is not None else dict(
-        graph=args.graph,
-        degree=args.degree,
-        avg_degree=args.avg_degree,
-        prob=args.prob,
-        rows=args.rows,
-        cols=args.cols,
-    )  # fmt: skip
     return dict(
         d=args.d,
         n_clients=args.n_clients,
@@ -237,17 +231,24 @@ def verify_options(args) -> dict:
 # Track D
 
 
+def _results_dir(given: str | None, field: str, default: str, file: str, holds: str) -> str | None:
+    """The folder to read ``file`` from: ``given`` (the option ``field``; it must be a folder
+    holding ``file``, else an error that it must contain ``holds``), else ``default`` if the
+    file is there (:func:`_default_dir`), else None (not run)."""
+    if given is None:
+        return _default_dir(default, file)
+    if not os.path.isdir(given):
+        v.fail(field, "an existing folder", given)
+    if not os.path.isfile(os.path.join(given, file)):
+        v.fail(field, f"a folder containing {holds}", given)
+    return given
+
+
 def _trackd_dir(args) -> str | None:
     """The folder to read Track D from: ``--trackd-results`` (must hold the file), else
     ``figures/`` if the file is there, else None (not run)."""
     given = getattr(args, "trackd_results", None)
-    if given is None:
-        return _default_dir(TRACKD_DEFAULT_DIR, TRACKD_FILE)
-    if not os.path.isdir(given):
-        v.fail("trackd-results", "an existing folder", given)
-    if not os.path.isfile(os.path.join(given, TRACKD_FILE)):
-        v.fail("trackd-results", f"a folder containing {TRACKD_FILE}", given)
-    return given
+    return _results_dir(given, "trackd-results", TRACKD_DEFAULT_DIR, TRACKD_FILE, TRACKD_FILE)
 
 
 def load_trackd(folder: str) -> dict:
@@ -265,25 +266,17 @@ def load_trackd(folder: str) -> dict:
     """
     doc = td_rows.read_verdicts_file(os.path.join(folder, TRACKD_FILE))
     ran = [r for r in doc["rows"].values() if r["track_d"] != "not-run"]
-    sub = os.path.join(folder, TRACKD_DECISIVE_SUBDIR, TRACKD_FILE)
-    if ran and all(r.get("preset") == "decisive" for r in ran):
-        doc["decisive"] = "self"
-    elif os.path.isfile(sub):
-        field = f"trackd-results ({TRACKD_DECISIVE_SUBDIR}/{TRACKD_FILE})"
-        got = td_rows.read_verdicts_file(sub, field=field)
-        doc["decisive"] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
-    sub = os.path.join(folder, TRACKD_PAPER_SCALE_SUBDIR, TRACKD_FILE)
-    if ran and all(r.get("preset") == "paper-scale" for r in ran):
-        doc["paper_scale_run"] = None
-    elif os.path.isfile(sub):
-        field = f"trackd-results ({TRACKD_PAPER_SCALE_SUBDIR}/{TRACKD_FILE})"
-        got = td_rows.read_verdicts_file(sub, field=field)
-        doc["paper_scale_run"] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
+    for key, subdir, preset, own in (
+        ("decisive", TRACKD_DECISIVE_SUBDIR, "decisive", "self"),
+        ("paper_scale_run", TRACKD_PAPER_SCALE_SUBDIR, "paper-scale", None),
+    ):
+        sub = os.path.join(folder, subdir, TRACKD_FILE)
+        if ran and all(r.get("preset") == preset for r in ran):
+            doc[key] = own
+        elif os.path.isfile(sub):
+            got = td_rows.read_verdicts_file(sub, field=f"trackd-results ({subdir}/{TRACKD_FILE})")
+            doc[key] = {k: got[k] for k in ("path", "rows", "scale", "margin")}
     return doc
-
-
-_SOURCE = {"mim_vs_cl": "table1", "connectivity": "fig2a", "fl_vs_decl": "fig2a",
-           "mar_vs_mim": "fig2b"}  # fmt: skip
 
 
 def _scale_text(meta: dict | None) -> str:
@@ -299,7 +292,7 @@ def _row_entry(doc: dict, claim: str, command: str) -> dict:
     row = doc["rows"].get(claim)
     if row is None or row["track_d"] == "not-run":
         return {"verdict": "not-run", "command": command}
-    meta = doc["scale"].get(_SOURCE[claim])
+    meta = doc["scale"].get(td_rows.EXPERIMENT_OF[claim])
     return {
         "verdict": row["track_d"],
         **{k: row[k] for k in _TRACKD_NUMBER_KEYS},
@@ -346,13 +339,7 @@ def _map_results_dir(args) -> str | None:
     """The folder to read the answer table from: ``--map-results`` (must hold the map), else
     ``figures/`` if the map is there, else None (not run)."""
     given = getattr(args, "map_results", None)
-    if given is None:
-        return _default_dir(ANSWER_DEFAULT_DIR, "verdict_map.json")
-    if not os.path.isdir(given):
-        v.fail("map-results", "an existing folder", given)
-    if not os.path.isfile(os.path.join(given, "verdict_map.json")):
-        v.fail("map-results", f"a folder containing {ANSWER_FILES}", given)
-    return given
+    return _results_dir(given, "map-results", ANSWER_DEFAULT_DIR, "verdict_map.json", ANSWER_FILES)
 
 
 def _answer(args) -> dict:

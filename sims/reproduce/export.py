@@ -240,7 +240,8 @@ def _bound_table(obj) -> list[dict]:
     return rows
 
 
-def _trace(obj) -> tuple[list[dict], list[str]]:
+def _trace(obj) -> tuple[list[dict], dict]:
+    """A trace's rows, and the per-round arrays left out of them (``df.attrs["left_out"]``)."""
     if hasattr(obj, "trace") and hasattr(obj, "global_params"):
         obj = obj.trace
     elif isinstance(obj, Mapping) and "trace" in obj and isinstance(obj["trace"], Mapping):
@@ -275,7 +276,7 @@ def _trace(obj) -> tuple[list[dict], list[str]]:
         v.fail("trace", "arrays with one common number of rounds", sorted(lengths))
     t = lengths.pop() if lengths else 0
     rows = [{"round": i, **{k: _plain(c[i]) for k, c in cols.items()}} for i in range(t)]
-    return rows, left_out
+    return rows, {"left_out": left_out}
 
 
 def _readings_text(readings) -> str:
@@ -413,6 +414,10 @@ def _bounds(obj) -> list[dict]:
     return [{**row, **inputs} for row in rows]
 
 
+#: the dense path's per-optimum columns before its ``rv``, in order
+_DENSE = ("sensitivity_N", "sensitivity_c", "rank")
+
+
 def _exact(obj) -> list[dict]:
     rows = []
     if obj["path"] == "structured":
@@ -430,45 +435,19 @@ def _exact(obj) -> list[dict]:
                 row.update(flatten(o[k], k))
             rows.append(row)
         return rows
+
+    def dense_row(optimum, s_n, s_c, rank, rv) -> None:
+        rows.append({"optimum": optimum, "s_N": s_n, "s_c": s_c, "rank": rank, **flatten(rv, "rv")})
+
     for i, r in enumerate(obj["local_rv"]):
-        rows.append(
-            {
-                "optimum": f"local{i + 1}",
-                "s_N": obj["sensitivity_N"]["local"][i],
-                "s_c": obj["sensitivity_c"]["local"][i],
-                "rank": obj["rank"]["local"][i],
-                **flatten(r, "rv"),
-            }
-        )
+        dense_row(f"local{i + 1}", *(obj[k]["local"][i] for k in _DENSE), r)
     for key in ("fl", "decl", "decl_stationary"):
         if obj.get(key + "_rv") is not None:
-            rows.append(
-                {
-                    "optimum": key,
-                    "s_N": obj["sensitivity_N"][key],
-                    "s_c": obj["sensitivity_c"][key],
-                    "rank": obj["rank"][key],
-                    **flatten(obj[key + "_rv"], "rv"),
-                }
-            )
+            dense_row(key, *(obj[k][key] for k in _DENSE), obj[key + "_rv"])
     if obj.get("paper_decl"):
         pd_ = obj["paper_decl"]
-        rows.append(
-            {
-                "optimum": "paper_decl",
-                "s_N": pd_["sensitivity_N"],
-                "s_c": pd_["sensitivity_c"],
-                "rank": None,
-                **flatten(pd_["rv"], "rv"),
-            }
-        )
+        dense_row("paper_decl", pd_["sensitivity_N"], pd_["sensitivity_c"], None, pd_["rv"])
     return rows
-
-
-def _trace_table(obj) -> tuple[list[dict], dict]:
-    """A trace's rows, and the per-round arrays left out of them (``df.attrs["left_out"]``)."""
-    rows, left_out = _trace(obj)
-    return rows, {"left_out": left_out}
 
 
 def _record(obj) -> tuple[list[dict], dict]:
@@ -492,7 +471,7 @@ def _checked(kind: str, builder):
 
 #: Each kind's table: ``table(obj) -> (rows, attrs)``, the DataFrame's rows and extra attrs.
 _TABLES = {
-    "trace": _trace_table,
+    "trace": _trace,
     "record": _record,
     **{
         kind: _checked(kind, builder)

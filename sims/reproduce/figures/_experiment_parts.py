@@ -65,17 +65,6 @@ def _accuracy_axis(ax, reference: dict | None, *, n_classes: int | None = None) 
     _no_offset(ax)
 
 
-def _unique_handles(*axes) -> tuple[list, list]:
-    """The legend entries of ``axes``, each label once, in order of appearance."""
-    handles, labels = [], []
-    for ax in axes:
-        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            if label not in labels and not label.startswith("_"):
-                handles.append(h)
-                labels.append(label)
-    return handles, labels
-
-
 def _legend_panel(ax, handles, labels, **kw):
     """The legend of the whole figure in the data-free panel ``ax``."""
     return ax.legend(

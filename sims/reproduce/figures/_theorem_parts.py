@@ -1,7 +1,8 @@
 """The drawing pieces that the theorem figures share (:mod:`sims.reproduce.figures.theorems`,
 :mod:`sims.reproduce.figures.connectivity`, :mod:`sims.reproduce.figures.tracks_overlay`): the
 exact-zero rule, the styles of the Track B targets, axis labels, bands and lines of Track A, Track B
-series with exact zeros on the axis floor, and the footer with one legend for the whole figure.
+series with exact zeros on the axis floor, the grid of method × framework panels against d, and the
+footer with one legend for the whole figure.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import functools  # noqa: E402
 import textwrap  # noqa: E402
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sims.reproduce.figures import style  # noqa: E402
@@ -38,18 +37,6 @@ _EXACT_STYLE = {
 S_LABEL = "sensitivity s (dimensionless)"
 D_LABEL = "input dimension d (log scale)"
 ABAR_LABEL = r"average connectivity $|\bar A|$ (self counted; dimensionless)"
-
-
-def _styled(make):
-    """Run a figure function inside the house style's rc settings (font sizes of titles, labels
-    and legends are fixed when the artists are made)."""
-
-    @functools.wraps(make)
-    def wrapper(results: dict):
-        with plt.rc_context(style.RC):
-            return make(results)
-
-    return wrapper
 
 
 def _arr(values) -> np.ndarray:
@@ -122,16 +109,6 @@ def _exact_series(
     return False
 
 
-def _handles(fig) -> dict:
-    """Label -> handle over every axes of ``fig``, each label once, in drawing order."""
-    seen: dict = {}
-    for ax in fig.axes:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            if not lab.startswith("_"):
-                seen.setdefault(lab, h)
-    return seen
-
-
 def wrap_note(fig, note: str) -> str:
     """``note`` wrapped to the figure's width (7 pt footer type), paragraph by paragraph."""
     width = int(fig.get_size_inches()[0] * 17)
@@ -153,24 +130,50 @@ def _finish(fig, config: dict, note: str = "", *, ncol: int = 3, takeaway: str =
     """Footer, the one-sentence ``takeaway`` above it (:func:`style.draw_takeaway`), then one
     legend for the whole figure below the panels (above the takeaway, outside every data area);
     each label once."""
-    seen = _handles(fig)
+    handles, labels = style._unique_handles(*fig.axes)
     note = wrap_note(fig, note)
     style.footer(fig, config, note)
     text = config if isinstance(config, str) else style.footer_text(config)
     lines = (f"{text}\n{note}" if note else text).count("\n") + 1
     take_in = style.draw_takeaway(fig, takeaway, bottom_in=0.06 + 0.12 * lines)
-    rows = -(-len(seen) // ncol)
+    rows = -(-len(labels) // ncol)
     leg_in = 0.19 * rows + 0.12
     foot = relayout(fig, lines, bottom_in=leg_in + take_in)
     fig.legend(
-        list(seen.values()),
-        list(seen),
+        handles,
+        labels,
         loc="lower center",
         bbox_to_anchor=(0.5, foot + take_in / fig.get_size_inches()[1]),
         ncol=ncol,
         frameon=False,
         fontsize=style.RC["legend.fontsize"],
     )
+
+
+def _panel_grid(methods: list, title: str, floor: float, draw) -> tuple:
+    """A figure of log–log panels against d, sharing their axes: a row per method, a column
+    per framework (local, DecL, FL). ``draw(ax, method, fw)`` draws a panel's data; then the
+    panel gets the dotted line s = 1, its y range ``floor`` … 3 and its title. Returns
+    ``(fig, [what draw returned, panel by panel])``."""
+    fig, axes = style.new_figure(
+        len(methods), 3, width=4.0, height=2.9, sharex=True, sharey=True, title=title
+    )
+    axes = np.atleast_2d(axes)
+    drawn = []
+    for row, method in enumerate(methods):
+        for col, fw in enumerate(_FW):
+            ax = axes[row, col]
+            drawn.append(draw(ax, method, fw))
+            ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_ylim(floor, 3.0)
+            ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
+            if row == len(methods) - 1:
+                ax.set_xlabel(D_LABEL)
+            if col == 0:
+                ax.set_ylabel(S_LABEL)
+    return fig, drawn
 
 
 def _constants_text(cfg: dict) -> str:

@@ -29,7 +29,6 @@ from sims.reproduce.figures._theorem_parts import (
     _finish,
     _fmt,
     _is_zero,
-    _styled,
 )
 from sims.reproduce.figures.verdicts import STYLE as WORD_STYLE
 from theory import verdicts as vd
@@ -246,7 +245,7 @@ def _excess_panel(ax, recs: list, y: np.ndarray, em: str, name: str, quantity: t
         )
 
 
-@_styled
+@style._styled
 def make_connectivity_figure(results: dict):
     r"""Cor 4.5: DecL sensitivity against the average connectivity |Ā| at one N, each quantity
     measured from its value on the complete graph (|Ā| = N) on a linear axis, so that the trend
@@ -488,7 +487,7 @@ def _difference_legend(ax, groups: list) -> list[str]:
     return words
 
 
-@_styled
+@style._styled
 def make_decl_vs_fl_figure(results: dict):
     r"""Thm 4.6: is FL no less robust than DecL (s_Dec ≥ s_Fed)? Both panels at one N.
 

@@ -70,13 +70,7 @@ def _consensus_panel(ax, run: dict, method: str, label: str) -> None:
 def _shared_legend(fig, axes) -> None:
     """One legend for all panels (each label once, in panel order), between the panels and the
     footer."""
-    handles, names = [], []
-    for ax in np.ravel(axes):
-        h, n = ax.get_legend_handles_labels()
-        for hh, nn in zip(h, n, strict=True):
-            if nn not in names:
-                handles.append(hh)
-                names.append(nn)
+    handles, names = style._unique_handles(*np.ravel(axes))
     fig.legend(
         handles,
         names,

@@ -40,7 +40,6 @@ from sims.reproduce.figures._experiment_parts import (
     _seeds_label,
     _text_panel,
     _trained_floor_sentence,
-    _unique_handles,
 )
 from sims.reproduce.figures.consensus import make_consensus_figure  # noqa: F401  (re-exported)
 from sims.reproduce.figures.method_comparison import (  # noqa: F401  (re-exported)
@@ -149,7 +148,7 @@ def make_fig2a_figure(results: dict):
         ],
         width=170,
     )
-    handles, labels = _unique_handles(ax_leg, ax_sn, ax_acc)
+    handles, labels = style._unique_handles(ax_leg, ax_sn, ax_acc)
     _legend_panel(ax_leg, handles, labels)
     style.footer(
         fig,
@@ -320,7 +319,7 @@ def make_table6_figure(results: dict):
         ],
         width=170,
     )
-    handles, names = _unique_handles(ax_sn, ax_acc)
+    handles, names = style._unique_handles(ax_sn, ax_acc)
     _legend_panel(ax_leg, proxies + handles, [p.get_label() for p in proxies] + names)
     foot = _config_footer(cfg, _TRAIN_KEYS)
     foot["Dirichlet α"] = cfg.get("alpha")

@@ -32,7 +32,6 @@ from sims.reproduce.figures._experiment_parts import (
     _probe_sentence,
     _seeds_label,
     _text_panel,
-    _unique_handles,
 )
 from theory.claims_model import THM44_METHODS
 from theory.frameworks import framework_of
@@ -182,7 +181,7 @@ def make_fig2b_figure(results: dict):
     n = cfg.get("n_clients")
     _accuracy_axis(ax_acc, ref, n_classes=2 * n if n else None)
     _fig2b_axes(ax_z, ax_sn, ax_acc)
-    handles, labels = _unique_handles(ax_z, ax_sn, ax_acc)
+    handles, labels = style._unique_handles(ax_z, ax_sn, ax_acc)
     _legend_panel(ax_leg, handles, labels, ncol=3)
     lines = _fig2b_lines(rows, ref)
     _text_panel(ax_txt, "What moves with α, and what does not", lines, width=125)

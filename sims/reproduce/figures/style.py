@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import matplotlib
@@ -105,6 +106,28 @@ def new_figure(
         fig.suptitle(title, fontsize=RC["figure.titlesize"])
     axes = axes[0, 0] if nrows == ncols == 1 else (axes[0] if nrows == 1 else axes)
     return fig, axes
+
+
+def _styled(make):
+    """Run a figure function inside the house style's rc settings (:data:`RC`; font sizes of
+    titles, labels and legends are fixed when the artists are made)."""
+
+    @functools.wraps(make)
+    def wrapper(results: dict):
+        with plt.rc_context(RC):
+            return make(results)
+
+    return wrapper
+
+
+def _unique_handles(*axes) -> tuple[list, list]:
+    """The legend entries of ``axes``, ``(handles, labels)``: each label once, in order of
+    appearance (matplotlib leaves out the labels that start with ``_``)."""
+    seen: dict = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, h)
+    return list(seen.values()), list(seen)
 
 
 def footer_text(config: dict) -> str:

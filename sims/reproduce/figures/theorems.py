@@ -23,7 +23,6 @@ from sims.reproduce.figures import style
 from sims.reproduce.figures._theorem_parts import (  # noqa: F401  (ZERO_TOL ... relayout: re-exported)
     _EXACT_STYLE,
     _FW,
-    _METHOD_TITLES,
     ABAR_LABEL,
     D_LABEL,
     S_LABEL,
@@ -35,7 +34,7 @@ from sims.reproduce.figures._theorem_parts import (  # noqa: F401  (ZERO_TOL ...
     _finish,
     _is_zero,
     _log_floor,
-    _styled,
+    _panel_grid,
     _upper,
     relayout,
     wrap_note,
@@ -84,7 +83,8 @@ def _gap_series(results: dict, methods: list) -> dict:
 
 def _sensitivity_panel(ax, results: dict, method: str, fw: str, series: dict, floor: float):
     """One panel of Thms 4.2 / 4.3 (a method in a framework): the bound's line and band, the
-    exact gaps of each exact method (dissimilar CL also at the dense points) and s = 1."""
+    exact gaps of each exact method (dissimilar CL also at the dense points); :func:`_panel_grid`
+    adds s = 1, the scales and the title."""
     d = np.asarray(results["d"], dtype=float)
     ex = results["exact_all_d"]
     xs = np.asarray(ex["d"], dtype=float)
@@ -121,14 +121,9 @@ def _sensitivity_panel(ax, results: dict, method: str, fw: str, series: dict, fl
             hollow=True,
             ms=7,
         )
-    ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylim(floor, 3.0)
-    ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
 
 
-@_styled
+@style._styled
 def make_sensitivity_figure(results: dict):
     """Thms 4.2 / 4.3: the paper's sensitivity bound vs the exact model over d = 10² … 10¹².
 
@@ -148,25 +143,13 @@ def make_sensitivity_figure(results: dict):
     every = [results["bounds"][m][f]["lo"] for m in methods for f in _FW]
     every += [y for by in series.values() for s in by.values() for y in s.values()]
     floor = _log_floor(*every)
-    fig, axes = style.new_figure(
-        len(methods),
-        3,
-        width=4.0,
-        height=2.9,
-        sharex=True,
-        sharey=True,
-        title="Thms 4.2 and 4.3: the paper's sensitivity bound (Track A) vs the exact linear "
-        "model (Track B), d = 10² … 10¹²",
+    fig, _ = _panel_grid(
+        methods,
+        "Thms 4.2 and 4.3: the paper's sensitivity bound (Track A) vs the exact linear model "
+        "(Track B), d = 10² … 10¹²",
+        floor,
+        lambda ax, method, fw: _sensitivity_panel(ax, results, method, fw, series, floor),
     )
-    axes = np.atleast_2d(axes)
-    for row, method in enumerate(methods):
-        for col, fw in enumerate(_FW):
-            ax = axes[row, col]
-            _sensitivity_panel(ax, results, method, fw, series, floor)
-            if row == len(methods) - 1:
-                ax.set_xlabel(D_LABEL)
-            if col == 0:
-                ax.set_ylabel(S_LABEL)
     _finish(
         fig,
         {
@@ -406,7 +389,7 @@ def _ratio_notes(ax, notes: list, skipped: list) -> None:
             top -= 8.6 * (text.count("\n") + 1) + 2
 
 
-@_styled
+@style._styled
 def make_ratio_figure(results: dict):
     """Thm 4.4: the ratio s^C / s^M of CL's to MIM's sensitivity vs d, one panel per framework.
 

@@ -40,7 +40,6 @@ from sims.reproduce.figures.trackd_draw import (  # noqa: E402
     _open_markers,
     _per_seed,
     _raw_pixels,
-    _styled,
     _summary_mse,
     _untrained_band,
 )
@@ -82,9 +81,6 @@ __all__ = [
     "figures_of",
 ]
 
-# Okabe–Ito
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _FL = style.FRAMEWORK_COLOURS["fl"]
 _DROP_TITLE = "drop = acc(IID) − acc(skewed), points\n> 0: accuracy lost under non-IID"
 
@@ -165,7 +161,7 @@ def _drop_lines(acc: dict, methods, archs, skews, meta: dict, margin: float = MA
     return lines, sentence
 
 
-@_styled
+@style._styled
 def make_trackd_table1_figure(results: dict):
     """Table 1 analogue: probe accuracy per skew for each method × encoder (points ±1 SE) over
     the same encoder untrained (grey band) and the raw-pixel probe (dashed); the drop from IID
@@ -202,19 +198,20 @@ def make_trackd_table1_figure(results: dict):
         mse = [_summary_mse(rows[s]["probe"]) if s in rows else (np.nan, 0.0) for s in skews]
         ax.errorbar(
             xs, [v[0] for v in mse], yerr=[v[1] for v in mse], ls="none", capsize=3,
-            color=PALETTE[k % 7], marker=MARKERS[k % 7], ms=6, label=f"{m} + {a}", zorder=3,
+            color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ms=6, label=f"{m} + {a}",
+            zorder=3,
         )  # fmt: skip
         values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
         flat = [(x, v[0]) for x, s, v in zip(xs, skews, mse, strict=True)
                 if f"{m}+{a} {s}" in failed]  # fmt: skip
-        _open_markers(ax, flat, colour=PALETTE[k % 7], marker=MARKERS[k % 7])
+        _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
         if has_drop:
             drops = [(j, rows[s]["drop"]) for j, s in enumerate(skews) if "drop" in rows.get(s, {})]
             xd = np.arange(len(drops)) + (k - (len(pairs) - 1) / 2) * width
             dm = [_summary_mse(d) for _, d in drops]
             axes[1].errorbar(
                 xd, [100 * v[0] for v in dm], yerr=[100 * v[1] for v in dm], ls="none",
-                capsize=3, color=PALETTE[k % 7], marker=MARKERS[k % 7], ms=6, zorder=3,
+                capsize=3, color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ms=6, zorder=3,
             )  # fmt: skip
     _raw_pixels(ax, meta)
     note = _accuracy_limits(ax, values, meta)
@@ -275,7 +272,7 @@ def _rising_line(curves: dict, meta: dict, margin: float = MARGIN) -> str:
             f"more rounds may raise them.")  # fmt: skip
 
 
-@_styled
+@style._styled
 def make_trackd_curves_figure(results: dict):
     """Table 1's learning curves: the global encoder's probe accuracy against the round for
     every arm of ``results["curves"]`` (one line per arm, mean ± SE over seeds as a band; round
@@ -294,8 +291,8 @@ def make_trackd_curves_figure(results: dict):
         )  # fmt: skip
         return fig
     panels, labels = _curve_arms(curves)
-    colour = {lab: PALETTE[k % 7] for k, lab in enumerate(labels)}
-    marker = {lab: MARKERS[k % 7] for k, lab in enumerate(labels)}
+    colour = {lab: style.CYCLE[k % 7] for k, lab in enumerate(labels)}
+    marker = {lab: style.MARKERS[k % 7] for k, lab in enumerate(labels)}
     first = {k: np.asarray(c["probe"], np.float64)[:, 0] for k, c in curves.items()}
     last = {k: np.asarray(c["probe"], np.float64)[:, -1] for k, c in curves.items()}
     t_end = list(curves.values())[0]["rounds"][-1]
@@ -397,7 +394,7 @@ def _decl_figure(results: dict, title: str, label, draw, xlabel: str):
                    f"alpha = {meta.get('alpha')}, {meta.get('arch')}")  # fmt: skip
 
 
-@_styled
+@style._styled
 def make_trackd_fig2a_figure(results: dict):
     """Fig 2a analogue: DecL probe accuracy vs |Ā| per graph kind (±1 SE), FL as a band, the
     untrained encoder (grey band) and the raw-pixel probe (dashed); a text panel: which arms
@@ -412,12 +409,12 @@ def make_trackd_fig2a_figure(results: dict):
         for k, (kind, per) in enumerate(results["summary"].items()):
             mse = [_summary_mse(per[str(a)]) for a in abars]
             ax.errorbar(
-                abars, [v[0] for v in mse], yerr=[v[1] for v in mse], color=PALETTE[k % 7],
-                marker=MARKERS[k % 7], capsize=3, label=f"DecL {kind}",
+                abars, [v[0] for v in mse], yerr=[v[1] for v in mse], color=style.CYCLE[k % 7],
+                marker=style.MARKERS[k % 7], capsize=3, label=f"DecL {kind}",
             )  # fmt: skip
             values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
             flat = [(a, v[0]) for a, v in zip(abars, mse, strict=True) if label(kind, a) in failed]
-            _open_markers(ax, flat, colour=PALETTE[k % 7], marker=MARKERS[k % 7])
+            _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
         ax.set_xticks(abars)
         return values
 
@@ -427,7 +424,7 @@ def make_trackd_fig2a_figure(results: dict):
     )  # fmt: skip
 
 
-@_styled
+@style._styled
 def make_trackd_table6_figure(results: dict):
     """Table 6 analogue: probe accuracy per mixing rule (points ±1 SE, side by side) at each
     |Ā|, FL as a band, the untrained encoder (grey band), the raw-pixel probe (dashed); a text
@@ -447,12 +444,12 @@ def make_trackd_table6_figure(results: dict):
             mse = [_summary_mse(per[str(a)]) for a in abars]
             ax.errorbar(
                 xs, [v[0] for v in mse], yerr=[v[1] for v in mse], capsize=3,
-                color=PALETTE[k % 7], marker=MARKERS[k % 7], ls="none", label=r,
+                color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ls="none", label=r,
             )  # fmt: skip
             values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
             flat = [(x, v[0]) for x, a, v in zip(xs, abars, mse, strict=True)
                     if label(r, a) in failed]  # fmt: skip
-            _open_markers(ax, flat, colour=PALETTE[k % 7], marker=MARKERS[k % 7])
+            _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
         ax.set_xticks(range(len(abars)), [f"|Ā| ≈ {a}" for a in abars])
         return values
 
@@ -465,7 +462,7 @@ def make_trackd_table6_figure(results: dict):
 _METHOD_NAMES = {"mae": "MIM (MAE)", "mar": "MAR"}
 
 
-@_styled
+@style._styled
 def make_trackd_fig2b_figure(results: dict):
     """Fig 2b analogue: MAR vs MAE probe accuracy over α (±1 SE), one panel per framework, the
     untrained encoder (grey band) and the raw-pixel probe (dashed); a text panel: which arms
@@ -496,13 +493,13 @@ def make_trackd_fig2b_figure(results: dict):
         for k, m in enumerate(results["summary"][fw]):
             mse = [_summary_mse(results["summary"][fw][m][str(a)]) for a in alphas]
             ax.errorbar(
-                alphas, [v[0] for v in mse], yerr=[v[1] for v in mse], color=PALETTE[k % 7],
-                marker=MARKERS[k % 7], capsize=3, label=_METHOD_NAMES.get(m, m),
+                alphas, [v[0] for v in mse], yerr=[v[1] for v in mse], color=style.CYCLE[k % 7],
+                marker=style.MARKERS[k % 7], capsize=3, label=_METHOD_NAMES.get(m, m),
             )  # fmt: skip
             values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
             flat = [(a, v[0]) for a, v in zip(alphas, mse, strict=True)
                     if f"{fw.upper()} {m.upper()} α={a}" in failed]  # fmt: skip
-            _open_markers(ax, flat, colour=PALETTE[k % 7], marker=MARKERS[k % 7])
+            _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
         if band is not None:
             _untrained_band(ax, *band)
         _raw_pixels(ax, meta)
@@ -526,7 +523,7 @@ _PROBES = ("probe_local1", "probe_localN", "probe_global")
 _PROBE_LABELS = ("local 1", "local N", "global")
 
 
-@_styled
+@style._styled
 def make_trackd_table5_figure(results: dict):
     """Table 5 analogue: summed layer-wise ℓ2 distances (left) and per-client vs global probe
     accuracy (right, points ±1 SE over the method's untrained encoder, a grey band, and the
@@ -563,7 +560,7 @@ def make_trackd_table5_figure(results: dict):
         xs = np.arange(len(_PAIRS)) + off
         dist = [_summary_mse(s[p]) for p in _PAIRS]
         ax.bar(xs, [v[0] for v in dist], width, yerr=[v[1] for v in dist], capsize=2,
-               color=PALETTE[k % 7], label=m)  # fmt: skip
+               color=style.CYCLE[k % 7], label=m)  # fmt: skip
         xp = np.arange(len(_PROBES)) + off
         if "probe_untrained" in s:
             um, use = _summary_mse(s["probe_untrained"])
@@ -572,11 +569,12 @@ def make_trackd_table5_figure(results: dict):
             values += [um - use, um + use]
         pr = [_summary_mse(s[p]) for p in _PROBES]
         ax2.errorbar(xp, [v[0] for v in pr], yerr=[v[1] for v in pr], ls="none", capsize=3,
-                     color=PALETTE[k % 7], marker=MARKERS[k % 7], ms=6, zorder=3)  # fmt: skip
+                     color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ms=6,
+                     zorder=3)  # fmt: skip
         values += [v[0] - v[1] for v in pr] + [v[0] + v[1] for v in pr]
         if m in failed:
-            _open_markers(ax2, [(xp[-1], pr[-1][0])], colour=PALETTE[k % 7],
-                          marker=MARKERS[k % 7])  # fmt: skip
+            _open_markers(ax2, [(xp[-1], pr[-1][0])], colour=style.CYCLE[k % 7],
+                          marker=style.MARKERS[k % 7])  # fmt: skip
     ax.set_xticks(range(len(_PAIRS)), _PAIR_LABELS)
     ax.set_ylabel("summed layer-wise ℓ2 distance (encoder)")
     ax.set_title("distance between encoders")

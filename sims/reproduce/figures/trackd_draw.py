@@ -4,7 +4,6 @@ probe and the accuracy limits (:mod:`sims.reproduce.figures.trackd` composes the
 
 from __future__ import annotations
 
-import functools
 import textwrap
 
 import matplotlib
@@ -24,17 +23,6 @@ _ACC_LABEL = "linear-probe accuracy (held out)"
 _TEXT_SIZE = 7.5
 _CHARS_PER_INCH = 16.5  # DejaVu Sans at 7.5 pt, inside the text box's padding
 _LINE_INCH = 0.125
-
-
-def _styled(make):
-    """Build the figure under the house rc (:data:`sims.reproduce.figures.style.RC`)."""
-
-    @functools.wraps(make)
-    def wrapped(results: dict):
-        with plt.rc_context(style.RC):
-            return make(results)
-
-    return wrapped
 
 
 def _wrap(lines: list[str], width_in: float) -> str:
@@ -64,12 +52,7 @@ def _frame(title: str, n_panels: int, *, panel_w=4.4, panel_h=3.3, legend_w=2.4)
 def _finish(fig, axes, ax_legend, ax_text, lines: list[str], meta: dict, extra: str = ""):
     """Legend panel, text panel (``lines`` wrapped to the figure's width; the panel and the
     figure grow to hold them), footer, layout."""
-    handles, labels = [], []
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            if lab not in labels and not lab.startswith("_"):
-                handles.append(h)
-                labels.append(lab)
+    handles, labels = style._unique_handles(*axes)
     if handles:
         ax_legend.legend(
             handles, labels, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5,

@@ -14,9 +14,6 @@ from sims.reproduce.figures import style
 from sims.reproduce.figures._theorem_parts import (
     _EXACT_STYLE,
     _FW,
-    _METHOD_TITLES,
-    D_LABEL,
-    S_LABEL,
     ZERO_TOL,
     _arr,
     _band_line,
@@ -24,7 +21,7 @@ from sims.reproduce.figures._theorem_parts import (
     _exact_series,
     _finish,
     _log_floor,
-    _styled,
+    _panel_grid,
 )
 
 _OVERLAY_ROWS = {"mim": ("mim", "mim-paper"), "cl_similar": ("cl",)}
@@ -112,8 +109,8 @@ def _track_c_point(ax, cell: dict, floor: float) -> None:
 
 def _overlay_panel(ax, results: dict, method: str, fw: str, keep: np.ndarray, floor: float):
     """One panel of the overlay (a method in a framework): Track A's line and band over the
-    kept d, Track B's exact gaps, Track C's point where it ran and s = 1; returns whether
-    Track C is drawn."""
+    kept d, Track B's exact gaps and Track C's point where it ran (:func:`_panel_grid` adds
+    s = 1, the scales and the title); returns whether Track C is drawn."""
     d = np.asarray(results["d"], dtype=float)[keep]
     bound = {k: np.asarray(v, dtype=float)[keep] for k, v in results["bounds"][method][fw].items()}
     _band_line(
@@ -140,15 +137,10 @@ def _overlay_panel(ax, results: dict, method: str, fw: str, keep: np.ndarray, fl
     cell = results.get("track_c", {}).get(method, {}).get(fw)
     if cell is not None:
         _track_c_point(ax, cell, floor)
-    ax.axhline(1.0, color="#777777", ls=":", lw=1, label="s = 1 (a vacuous bound)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylim(floor, 3.0)
-    ax.set_title(f"{_METHOD_TITLES[method]}: {style.FRAMEWORK_LABELS[fw]}")
     return cell is not None
 
 
-@_styled
+@style._styled
 def make_tracks_overlay_figure(results: dict):
     """Thms 4.2 (MIM) and 4.3 (CL, similar) × local / DecL / FL: Tracks A, B and C together.
 
@@ -167,26 +159,14 @@ def make_tracks_overlay_figure(results: dict):
     methods = [m for m in _OVERLAY_ROWS if m in results["bounds"]]
     keep = _overlay_d(results)
     floor = _overlay_floor(results, methods, keep)
-    fig, axes = style.new_figure(
-        len(methods),
-        3,
-        width=4.0,
-        height=2.9,
-        sharex=True,
-        sharey=True,
-        title="Thms 4.2 and 4.3: the paper's bound (Track A), the exact model (Track B) and "
-        "the trained encoders (Track C)",
+    fig, drawn = _panel_grid(
+        methods,
+        "Thms 4.2 and 4.3: the paper's bound (Track A), the exact model (Track B) and the "
+        "trained encoders (Track C)",
+        floor,
+        lambda ax, method, fw: _overlay_panel(ax, results, method, fw, keep, floor),
     )
-    axes = np.atleast_2d(axes)
-    any_c = False
-    for row, method in enumerate(methods):
-        for col, fw in enumerate(_FW):
-            ax = axes[row, col]
-            any_c = _overlay_panel(ax, results, method, fw, keep, floor) or any_c
-            if row == len(methods) - 1:
-                ax.set_xlabel(D_LABEL)
-            if col == 0:
-                ax.set_ylabel(S_LABEL)
+    any_c = any(drawn)
     seeds = {c.get("seeds") for m in tc.values() for c in m.values()} - {None}
     note = (
         "A marker above the line violates the bound; |value| < 1e-12 is an exact 0, drawn as ▽ "

@@ -554,9 +554,9 @@ _HEAD = (
 )
 
 
-def _md(text) -> str:
-    """``text`` as one Markdown table cell: a backslash kept as written (``[N]\\{i}`` is not
-    an escape of ``{``), ``|`` escaped, one line."""
+def _cell(text) -> str:
+    """``text`` as one Markdown table cell (or an emphasis): a backslash kept as written
+    (``[N]\\{i}`` is not an escape of ``{``), ``|`` escaped, one line."""
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -628,7 +628,7 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
                 r["track_c"],
                 r["track_d"]["text"],
             )
-            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines += ["", *[f"{x}" for x in _notes(answer)]]
         lines = [*lines[: len(rows) + 2], "", " ".join(lines[len(rows) + 3 :])]
         if reasons:
@@ -1011,14 +1011,14 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
             mark(r["track_c"], fmt),
             mark(_td_cell(r["track_d"]), fmt),
         )
-        out.append("| " + " | ".join(_md(c) for c in cells) + " |")
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     if answer.get("track_c_why"):
         out += ["", answer["track_c_why"]]
     out += ["", '<details markdown="1"><summary>The claims in full (the paper\'s statement and '
             "reference; also <code>dssl explain CLAIM</code>)</summary>", ""]  # fmt: skip
     out += [
         f'- <a id="claim-{_anchor(r["claim"])}"></a>**`{r["claim"]}`** '
-        f"{_md(r['statement'])} ({r['reference']})"
+        f"{_cell(r['statement'])} ({r['reference']})"
         for r in rows
     ]
     out += ["", "</details>"]

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from sims.reproduce.pipeline.machine import describe as describe_machine
 from sims.reproduce.pipeline.stage import overall_hash
+from sims.reproduce.report.answer import _cell, _compact, build_answer
 
 TRACKS = ("track_a", "track_b", "track_c")
 TRACK_NAMES = {
@@ -136,12 +137,6 @@ def _fmt(value, digits: int = 4) -> str:
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k}: {_fmt(v, digits)}" for k, v in list(value.items())[:6]) + "}"
     return str(value)
-
-
-def _cell(text) -> str:
-    """Text safe inside a Markdown table cell (or an emphasis): a backslash kept as written
-    (``[N]\\{i}`` is not an escape of ``{``), ``|`` escaped, one line."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def compact_numbers(numbers: Mapping, limit: int = 8) -> str:
@@ -294,8 +289,7 @@ def _as_compact(vmap: Mapping | None) -> Mapping | None:
     """The compact verdict map (``verdict_map.json``) of a stage result or of itself."""
     if vmap is None:
         return None
-    if "map" in vmap and "rows" not in vmap:
-        vmap = vmap["map"]
+    vmap = _compact(vmap)
     if "cells" in vmap:
         from sims import verdict_map as vm
 
@@ -432,8 +426,6 @@ def _answer_of(vm_row: Mapping | None, td_row: Mapping | None) -> dict | None:
     the map's cells), with the ``trackd_verdicts`` row's result when it ran."""
     answer = None
     if vm_row:
-        from sims.reproduce.report.answer import build_answer
-
         full = vm_row["result"].get("map", vm_row["result"])
         if "cells" in full:
             answer = build_answer(full, None, td_row["result"] if td_row else None)

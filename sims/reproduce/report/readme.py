@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sims.reproduce.report.answer import render_block
-from sims.reproduce.report.content import _cell
+from sims.reproduce.report.answer import _cell, render_block
 
 #: README markers of the generated parts (the finding markers hold the answer table)
 FINDING_MARKERS = ("<!-- finding:start -->", "<!-- finding:end -->")
@@ -17,21 +16,25 @@ GALLERY_MARKERS = ("<!-- gallery:start -->", "<!-- gallery:end -->")
 # ----------------------------------------------------------------------------------------------
 # README
 # ----------------------------------------------------------------------------------------------
-def _replace_between(text: str, markers: tuple[str, str], new: str) -> str:
+def _between(text: str, markers: tuple[str, str], field: str) -> tuple[int, int]:
+    """Where the text between ``markers`` starts and ends; a ValueError naming ``field`` when
+    they are missing or out of order."""
     start, end = markers
     i, j = text.find(start), text.find(end)
     if i < 0 or j < i:
-        raise ValueError(f"readme_text: needs the markers {start} and {end} in this order")
-    return text[: i + len(start)] + "\n" + new.strip() + "\n" + text[j:]
+        raise ValueError(f"{field}: needs the markers {start} and {end} in this order")
+    return i + len(start), j
+
+
+def _replace_between(text: str, markers: tuple[str, str], new: str) -> str:
+    i, j = _between(text, markers, "readme_text")
+    return text[:i] + "\n" + new.strip() + "\n" + text[j:]
 
 
 def marked(text: str, markers: tuple[str, str]) -> str:
     """The text between two README markers (stripped)."""
-    start, end = markers
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < i:
-        raise ValueError(f"text: needs the markers {start} and {end} in this order")
-    return text[i + len(start) : j].strip()
+    i, j = _between(text, markers, "text")
+    return text[i:j].strip()
 
 
 def gallery_markdown(figures: list[dict]) -> str:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import html
 import re
 
-from sims.reproduce.report.answer import render_answer, render_block
+from sims.reproduce.report.answer import _cell, render_answer, render_block
 from sims.reproduce.report.content import (
     TRACK_NAMES,
     TRACKS,
     VOCABULARY,
-    _cell,
     _counts,
     _fmt,
     _seeds,
