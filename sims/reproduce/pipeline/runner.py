@@ -154,67 +154,92 @@ def run_stages(
 
         v.fail("out", f"a folder that does not hold the cache key {outfolder.key_path()}", out)
     (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-    seconds = seconds or {}
     with outfolder.locked(out):
-        import sims.reproduce.pipeline.parallel as parallel
-        from sims.reproduce.pipeline.progress import Progress
-
-        t_start = time.perf_counter()
-        rows: list[dict] = []
-        names = [s.name for s in stages]
-        bar = Progress(names, seconds, fast=fast, jobs=jobs, stream=sys.stderr)
-        if progress:
-            bar.start()
-
-        def finished(row: dict) -> None:
-            rows.append(row)
-            if progress:
-                bar.finished(row)
-            if on_stage is not None:
-                on_stage(row)
-
-        outfolder.mark_unfinished(out, names)
-        try:
-            listed = tuple(catalogue()) if catalogue is not None else tuple(stages)
-            if jobs > 1 and catalogue is not None and parallel.registered(stages, listed):
-                done = parallel.run_parallel(
-                    stages,
-                    catalogue=catalogue,
-                    seconds=seconds,
-                    jobs=jobs,
-                    runs=RUNS,
-                    fast=fast,
-                    out=out,
-                    force=force,
-                    blas_threads=blas_threads,
-                    on_row=finished,
-                    on_running=bar.running,
-                )
-                rows[:] = done
-            else:
-                with stage_context(blas_threads):
-                    for stage in stages:
-                        bar.running([stage.name])
-                        row = run_one(
-                            stage, rows, fast=fast, out=out, force=force, catalogue=listed
-                        )
-                        finished(row)
-        except KeyboardInterrupt as err:
-            raise Interrupted(sum(r["cache"] for r in rows), out) from err
-        finally:
-            bar.stop()
-        outfolder.mark_finished(out, rows)
-        keep = ("name", "config_hash", "cached", "seconds", "files", "cache_file", "summary")
-        return {
-            "out": str(out),
-            "fast": fast,
-            "config_hash": overall_hash(rows),
-            "seconds": round(time.perf_counter() - t_start, 3),
-            "files": [f for r in rows for f in r["files"]],
-            "stages": [{k: r[k] for k in keep} for r in rows],
-        }
+        return _run_locked(
+            stages,
+            fast=fast,
+            out=out,
+            progress=progress,
+            force=force,
+            blas_threads=blas_threads,
+            on_stage=on_stage,
+            jobs=jobs,
+            catalogue=catalogue,
+            seconds=seconds or {},
+        )
 
 
 def _inside(path: Path, folder: Path) -> bool:
     path, folder = os.path.realpath(path), os.path.realpath(folder)
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _run_locked(
+    stages: Sequence[Stage],
+    *,
+    fast: bool,
+    out: Path,
+    progress: bool,
+    force: bool,
+    blas_threads: int | None,
+    on_stage: Callable[[dict], None] | None,
+    jobs: int,
+    catalogue: Callable[[], Sequence[Stage]] | None,
+    seconds: Mapping[str, tuple[float, float]],
+) -> dict:
+    """:func:`run_stages` once the output folder is checked and locked."""
+    import sims.reproduce.pipeline.parallel as parallel
+    from sims.reproduce.pipeline.progress import Progress
+
+    t_start = time.perf_counter()
+    rows: list[dict] = []
+    names = [s.name for s in stages]
+    bar = Progress(names, seconds or {}, fast=fast, jobs=jobs, stream=sys.stderr)
+    if progress:
+        bar.start()
+
+    def finished(row: dict) -> None:
+        rows.append(row)
+        if progress:
+            bar.finished(row)
+        if on_stage is not None:
+            on_stage(row)
+
+    outfolder.mark_unfinished(out, [s.name for s in stages])
+    try:
+        listed = tuple(catalogue()) if catalogue is not None else tuple(stages)
+        if jobs > 1 and catalogue is not None and parallel.registered(stages, listed):
+            done = parallel.run_parallel(
+                stages,
+                catalogue=catalogue,
+                seconds=seconds,
+                jobs=jobs,
+                runs=RUNS,
+                fast=fast,
+                out=out,
+                force=force,
+                blas_threads=blas_threads,
+                on_row=finished,
+                on_running=bar.running,
+            )
+            rows[:] = done
+        else:
+            with stage_context(blas_threads):
+                for stage in stages:
+                    bar.running([stage.name])
+                    row = run_one(stage, rows, fast=fast, out=out, force=force, catalogue=listed)
+                    finished(row)
+    except KeyboardInterrupt as err:
+        raise Interrupted(sum(r["cache"] for r in rows), out) from err
+    finally:
+        bar.stop()
+    outfolder.mark_finished(out, rows)
+    keep = ("name", "config_hash", "cached", "seconds", "files", "cache_file", "summary")
+    return {
+        "out": str(out),
+        "fast": fast,
+        "config_hash": overall_hash(rows),
+        "seconds": round(time.perf_counter() - t_start, 3),
+        "files": [f for r in rows for f in r["files"]],
+        "stages": [{k: r[k] for k in keep} for r in rows],
+    }
