@@ -10,9 +10,10 @@ of one claim combined with R5), where each word occurs (ranges such as "N ≥ 3"
 readings' Track B cells counted per word (``not-run`` counted and where), whether a hidden
 constant can rescue the paper's bound (Track A's break-even constants, the map's
 ``hidden_constants``), Track C's word under the paper's reading (the map's ``track_c``) and
-Track D's word (rule D3) with its preset. :func:`render_answer` writes it as Markdown (README's
-block between the finding markers, the opening of ``report.md``) or plain text (``dssl verify``
-first, the end of ``dssl reproduce``). :func:`answer_from_folder` reads the three files of a
+Track D's word (rule D3) with its preset. :func:`render_answer` writes the full table as Markdown
+(``report.md``); :func:`render_block` writes the one-screen answer as Markdown (README's block
+between the finding markers, the opening of ``report.md``) or plain text (``dssl verify`` first,
+the end of ``dssl reproduce``). :func:`answer_from_folder` reads the three files of a
 reproduce output folder. Nothing here is typed by hand: every word and number comes from the
 map, and where the map has no data the row says ``not-run`` or ``n/a``.
 """
@@ -44,8 +45,6 @@ from theory.symbolic.witnesses import format_witness
 
 #: the files of a reproduce output folder the answer is read from
 MAP_FILE, CELLS_FILE, TRACKD_FILE = "verdict_map.json", "verdict_cells.json", "trackd_verdicts.json"
-#: the width the text rendering wraps its notes and finding at
-_TEXT_WIDTH = 100
 
 
 # ----------------------------------------------------------------------------------------------
@@ -598,11 +597,12 @@ def _notes(answer: Mapping) -> list[str]:
 
 
 def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = False) -> str:
-    """The answer table, the notes under it and the finding, as Markdown or plain text.
+    """The answer table, the notes under it and the finding, as Markdown (the report's full
+    table; the one-screen block, also as plain text, is :func:`render_block`).
 
     Args:
       answer: :func:`build_answer`'s dict.
-      fmt: ``"markdown"`` (README, report) or ``"text"`` (``dssl verify``, ``dssl reproduce``).
+      fmt: ``"markdown"``, the one format of the full table.
       reasons: also list why each reading is the paper's (``paper_reading_why``).
 
     Example:
@@ -613,66 +613,33 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
       >>> render_answer(build_answer(vmap, cells)).splitlines()[2]  # doctest: +ELLIPSIS
       '| **`eq17`** the mask expectation ... | `one reading` | violated everywhere | ...'
     """
-    if fmt not in ("markdown", "text"):
-        raise ValueError(f"fmt: must be markdown or text, got {fmt!r}")
+    if fmt != "markdown":
+        raise ValueError(f"fmt: must be markdown (plain text: render_block), got {fmt!r}")
     rows = answer["rows"]
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
-        for r in rows:
-            cells = (
-                f"**`{r['claim']}`** {r['statement']} ({r['reference']})",
-                f"`{r['paper_reading']}`",
-                r["paper_verdict"]["text"],
-                r["other_readings"]["text"],
-                r["hidden_constant"]["text"],
-                r["track_c"],
-                r["track_d"]["text"],
-            )
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-        lines += ["", *[f"{x}" for x in _notes(answer)]]
-        lines = [*lines[: len(rows) + 2], "", " ".join(lines[len(rows) + 3 :])]
-        if reasons:
-            lines += ["", "Why each reading is the paper's:", ""]
-            lines += [
-                f"- `{_ids(ids)}` (`{label}`): {why}."
-                for ids, (label, why) in _grouped(
-                    [(r["claim"], (r["paper_reading"], r["paper_reading_why"])) for r in rows]
-                )
-            ]
-        lines += ["", f"**Finding.** {answer['finding']}"]
-        return "\n".join(lines)
-    head = ("claim", "Track B under the paper's reading", "constant", "Track C", "Track D")
-    body = [
-        (r["claim"], r["paper_verdict"]["text"], r["hidden_constant"]["text"], r["track_c"],
-         r["track_d"].get("word", r["track_d"]["text"]))
-        for r in rows
-    ]  # fmt: skip
-    widths = [max(len(x[i]) for x in (head, *body)) + 2 for i in range(len(head) - 1)]
-    pad = " " * widths[0]
-
-    def line(cols) -> str:
-        return "".join(f"{c:<{w}}" for c, w in zip(cols, widths, strict=False)) + cols[-1]
-
-    out = [line(head), "-" * len(line(head))]
-    for r, cols in zip(rows, body, strict=True):
-        out.append(line(cols))
-        out.append(f"{pad}{r['statement']} [{r['reference']}]")
-        others = r["other_readings"]["text"]
-        out.append(f"{pad}paper's reading: {r['paper_reading']}; other readings: {others}")
-        if r["track_d"]["verdict"] not in ("n/a", "not-run"):  # the word's scale, in full
-            out += textwrap.wrap(f"Track D: {r['track_d']['text']}", _TEXT_WIDTH,
-                                 initial_indent=pad, subsequent_indent=pad + "  ",
-                                 break_on_hyphens=False)  # fmt: skip
-    out += ["", *[textwrap.fill(x, _TEXT_WIDTH) for x in _notes(answer)]]
+    lines = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
+    for r in rows:
+        cells = (
+            f"**`{r['claim']}`** {r['statement']} ({r['reference']})",
+            f"`{r['paper_reading']}`",
+            r["paper_verdict"]["text"],
+            r["other_readings"]["text"],
+            r["hidden_constant"]["text"],
+            r["track_c"],
+            r["track_d"]["text"],
+        )
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += ["", *[f"{x}" for x in _notes(answer)]]
+    lines = [*lines[: len(rows) + 2], "", " ".join(lines[len(rows) + 3 :])]
     if reasons:
-        out += ["", "Why each reading is the paper's:"]
-        out += [
-            textwrap.fill(f"{r['claim']}: {r['paper_reading_why']}", _TEXT_WIDTH,
-                          initial_indent="  ", subsequent_indent="    ")
-            for r in rows
-        ]  # fmt: skip
-    out += ["", textwrap.fill(f"Finding. {answer['finding']}", _TEXT_WIDTH)]
-    return "\n".join(out)
+        lines += ["", "Why each reading is the paper's:", ""]
+        lines += [
+            f"- `{_ids(ids)}` (`{label}`): {why}."
+            for ids, (label, why) in _grouped(
+                [(r["claim"], (r["paper_reading"], r["paper_reading_why"])) for r in rows]
+            )
+        ]
+    lines += ["", f"**Finding.** {answer['finding']}"]
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------------
