@@ -23,7 +23,6 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.linalg
 
 from theory import _validate as v
 from theory._precision import float64
@@ -101,6 +100,8 @@ def eckart_young_np(X: np.ndarray, c: int, tol: float | None = None) -> np.ndarr
     smallest eigenvalue (for the scale :math:`\lVert X\rVert_2` of the positivity threshold);
     same rows, same threshold as the jitted version, several times faster at large d.
     """
+    import scipy.linalg  # here: importing theory.solve (and its _orth) loads no SciPy
+
     X = 0.5 * (X + X.T)
     d = X.shape[0]
     lam, vecs = scipy.linalg.eigh(X, subset_by_index=[d - c, d - 1])

@@ -713,19 +713,19 @@ def _over_bounded(compiler_options: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**bounded_compile_options(), **given}
 
 
-def seed_keys(seeds) -> Array:
+def seed_keys(seeds, field: str = "seeds") -> Array:
     """(K, 2) raw root keys ``key_tree(s)["root"]`` of the seeds s of a sweep, in order (e.g.
     ``seed_keys(theory.sweeps.seed_grid(seed, n_seeds, repeat=n_configs))``): the one place
-    a sweep's per-configuration keys are tiled.
+    a sweep's per-configuration keys are tiled. An error names ``field``.
 
     >>> seed_keys([0, 1, 0]).shape
     (3, 2)
     """
     from sims.core.config import key_tree
 
-    seeds = [v.integer(s, "seeds", lo=0, hi=2**32 - 1) for s in seeds]
+    seeds = [v.integer(s, field, lo=0, hi=2**32 - 1) for s in seeds]
     if not seeds:
-        v.fail("seeds", "a non-empty sequence of seeds", seeds)
+        v.fail(field, "a non-empty sequence of seeds", seeds)
     return jnp.stack([key_tree(s)["root"] for s in seeds])
 
 

@@ -414,10 +414,6 @@ def _bounds(obj) -> list[dict]:
     return [{**row, **inputs} for row in rows]
 
 
-#: the dense path's per-optimum columns before its ``rv``, in order
-_DENSE = ("sensitivity_N", "sensitivity_c", "rank")
-
-
 def _exact(obj) -> list[dict]:
     rows = []
     if obj["path"] == "structured":
@@ -439,11 +435,13 @@ def _exact(obj) -> list[dict]:
     def dense_row(optimum, s_n, s_c, rank, rv) -> None:
         rows.append({"optimum": optimum, "s_N": s_n, "s_c": s_c, "rank": rank, **flatten(rv, "rv")})
 
-    for i, r in enumerate(obj["local_rv"]):
-        dense_row(f"local{i + 1}", *(obj[k]["local"][i] for k in _DENSE), r)
+    local = obj["local_rv"]
+    s_n, s_c, rank = obj["sensitivity_N"], obj["sensitivity_c"], obj["rank"]
+    for i, r in enumerate(local):
+        dense_row(f"local{i + 1}", s_n["local"][i], s_c["local"][i], rank["local"][i], r)
     for key in ("fl", "decl", "decl_stationary"):
         if obj.get(key + "_rv") is not None:
-            dense_row(key, *(obj[k][key] for k in _DENSE), obj[key + "_rv"])
+            dense_row(key, s_n[key], s_c[key], rank[key], obj[key + "_rv"])
     if obj.get("paper_decl"):
         pd_ = obj["paper_decl"]
         dense_row("paper_decl", pd_["sensitivity_N"], pd_["sensitivity_c"], None, pd_["rv"])

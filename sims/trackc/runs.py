@@ -195,7 +195,7 @@ def track_c_runs(
     pis = np.repeat(
         np.stack([graphs[k]["pi_stationary"] for k in names])[:, None], n_seeds, axis=1
     ).reshape(-1, n)
-    keys = seed_keys([seed + s for _ in names for s in range(n_seeds)])
+    keys = seed_keys([seed + s for _ in names for s in range(n_seeds)], "seed")
     models, targets = {}, {}
     methods = tuple(_methods(cfg))
     for k, method in enumerate(methods):

@@ -124,7 +124,7 @@ def _c0_positive() -> Obligation:
 _LB = 1 - t.C_num / (_g * _u + t.C_den)
 
 
-def _threshold_obligation(above: bool) -> Obligation:
+def _threshold_obligation(*, above: bool) -> Obligation:
     """Above u* = (C_num/(1 − r) − C_den)/g the bound LB exceeds r (``above``); below it,
     LB < r."""
     cmp, rel = (operator.gt, ">") if above else (operator.lt, "<")
@@ -286,7 +286,11 @@ def _bound_proof(claim: str, method: str, framework: str) -> Proof:
             "holds where C_num - C_den < g u below that, and Track A's bound is trivial "
             "(LB <= 0) where g u <= C_num - C_den. " + _VOID_AT_2
         )
-        obligations = (_c0_positive(), _threshold_obligation(True), _threshold_obligation(False))
+        obligations = (
+            _c0_positive(),
+            _threshold_obligation(above=True),
+            _threshold_obligation(above=False),
+        )
         if fw.has_graph:
             obligations += _star_obligations()
     forms = {

@@ -1,7 +1,7 @@
 """Stage ``report`` (last; never cached): ``report.md``, ``report.html`` and ``report.json``
 from the rows of every earlier stage (:mod:`sims.reproduce.report`), opening with the answer table,
 and ``README_finding.md``, README's block between its finding markers (the same answer table,
-:func:`sims.reproduce.report.render_answer`)."""
+:func:`sims.reproduce.report.render_block`)."""
 
 from __future__ import annotations
 

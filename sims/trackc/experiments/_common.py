@@ -41,7 +41,7 @@ def _engine_config(method, framework, n, d, c, pr, **kw) -> EngineConfig:
 
 def _keys(seed: int, seeds: int, repeat: int = 1):
     """(repeat·seeds, 2) root keys: outer loop over configurations, inner over seeds."""
-    return seed_keys(seed_grid(seed, seeds, repeat))
+    return seed_keys(seed_grid(seed, seeds, repeat), "seed")
 
 
 def _swept(problem, **fields):
