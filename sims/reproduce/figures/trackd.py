@@ -33,6 +33,7 @@ from sims.reproduce.figures import style  # noqa: E402
 from sims.reproduce.figures.trackd_draw import (  # noqa: E402
     _GREY,
     _accuracy_limits,
+    _arm_points,
     _finish,
     _frame,
     _mse,
@@ -408,13 +409,8 @@ def make_trackd_fig2a_figure(results: dict):
         values = []
         for k, (kind, per) in enumerate(results["summary"].items()):
             mse = [_summary_mse(per[str(a)]) for a in abars]
-            ax.errorbar(
-                abars, [v[0] for v in mse], yerr=[v[1] for v in mse], color=style.CYCLE[k % 7],
-                marker=style.MARKERS[k % 7], capsize=3, label=f"DecL {kind}",
-            )  # fmt: skip
-            values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
-            flat = [(a, v[0]) for a, v in zip(abars, mse, strict=True) if label(kind, a) in failed]
-            _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
+            flags = [label(kind, a) in failed for a in abars]
+            values += _arm_points(ax, abars, mse, k, flags, label=f"DecL {kind}")
         ax.set_xticks(abars)
         return values
 
@@ -442,14 +438,8 @@ def make_trackd_table6_figure(results: dict):
             per = results["summary"][r]
             xs = np.arange(len(abars)) + (k - (len(rules) - 1) / 2) * width
             mse = [_summary_mse(per[str(a)]) for a in abars]
-            ax.errorbar(
-                xs, [v[0] for v in mse], yerr=[v[1] for v in mse], capsize=3,
-                color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ls="none", label=r,
-            )  # fmt: skip
-            values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
-            flat = [(x, v[0]) for x, a, v in zip(xs, abars, mse, strict=True)
-                    if label(r, a) in failed]  # fmt: skip
-            _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
+            flags = [label(r, a) in failed for a in abars]
+            values += _arm_points(ax, xs, mse, k, flags, ls="none", label=r)
         ax.set_xticks(range(len(abars)), [f"|Ā| ≈ {a}" for a in abars])
         return values
 
@@ -492,14 +482,8 @@ def make_trackd_fig2b_figure(results: dict):
     for ax, fw in zip(axes, fws, strict=True):
         for k, m in enumerate(results["summary"][fw]):
             mse = [_summary_mse(results["summary"][fw][m][str(a)]) for a in alphas]
-            ax.errorbar(
-                alphas, [v[0] for v in mse], yerr=[v[1] for v in mse], color=style.CYCLE[k % 7],
-                marker=style.MARKERS[k % 7], capsize=3, label=_METHOD_NAMES.get(m, m),
-            )  # fmt: skip
-            values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
-            flat = [(a, v[0]) for a, v in zip(alphas, mse, strict=True)
-                    if f"{fw.upper()} {m.upper()} α={a}" in failed]  # fmt: skip
-            _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
+            flags = [f"{fw.upper()} {m.upper()} α={a}" in failed for a in alphas]
+            values += _arm_points(ax, alphas, mse, k, flags, label=_METHOD_NAMES.get(m, m))
         if band is not None:
             _untrained_band(ax, *band)
         _raw_pixels(ax, meta)
@@ -568,13 +552,8 @@ def make_trackd_table5_figure(results: dict):
                 _untrained_band(ax2, um, use, (x - 0.45 * width, x + 0.45 * width))
             values += [um - use, um + use]
         pr = [_summary_mse(s[p]) for p in _PROBES]
-        ax2.errorbar(xp, [v[0] for v in pr], yerr=[v[1] for v in pr], ls="none", capsize=3,
-                     color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ms=6,
-                     zorder=3)  # fmt: skip
-        values += [v[0] - v[1] for v in pr] + [v[0] + v[1] for v in pr]
-        if m in failed:
-            _open_markers(ax2, [(xp[-1], pr[-1][0])], colour=style.CYCLE[k % 7],
-                          marker=style.MARKERS[k % 7])  # fmt: skip
+        flags = [p == "probe_global" and m in failed for p in _PROBES]  # the global encoder
+        values += _arm_points(ax2, xp, pr, k, flags, ls="none", ms=6, zorder=3)
     ax.set_xticks(range(len(_PAIRS)), _PAIR_LABELS)
     ax.set_ylabel("summed layer-wise ℓ2 distance (encoder)")
     ax.set_title("distance between encoders")

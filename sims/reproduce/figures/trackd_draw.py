@@ -1,6 +1,6 @@
 """The drawing pieces of the Track D figures: the frame with its legend and text panels, the
-footer, the untrained encoder's band, open markers for arms that did not learn, the raw-pixel
-probe and the accuracy limits (:mod:`sims.reproduce.figures.trackd` composes them)."""
+footer, the untrained encoder's band, each arm's points (open where the arm did not learn), the
+raw-pixel probe and the accuracy limits (:mod:`sims.reproduce.figures.trackd` composes them)."""
 
 from __future__ import annotations
 
@@ -135,6 +135,16 @@ def _open_markers(ax, points, *, colour, marker) -> None:
             facecolors="white", edgecolors=colour, linewidths=1.5,
             label=f"open marker: did not learn (uplift within {MARGIN:g} SE)",
         )  # fmt: skip
+
+
+def _arm_points(ax, xs, mse, k: int, failed, **kw) -> list[float]:
+    """Draw one arm's points ±1 SE, open where ``failed``; return their bounds (mean ∓ SE)."""
+    colour, marker = style.CYCLE[k % 7], style.MARKERS[k % 7]
+    ax.errorbar(xs, [v[0] for v in mse], yerr=[v[1] for v in mse], color=colour, marker=marker,
+                capsize=3, **kw)  # fmt: skip
+    flat = [(x, v[0]) for x, v, f in zip(xs, mse, failed, strict=True) if f]
+    _open_markers(ax, flat, colour=colour, marker=marker)
+    return [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
 
 
 def _raw_pixels(ax, meta: dict) -> None:
