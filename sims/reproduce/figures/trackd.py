@@ -45,8 +45,8 @@ from sims.reproduce.figures.trackd_draw import (  # noqa: E402
     _untrained_band,
 )
 from sims.reproduce.figures.trackd_text import (  # noqa: E402
+    _arm_lines,
     _listing,
-    _pairs_line,
     _pts,
     _raw_line,
     _resolution,
@@ -368,14 +368,9 @@ def _decl_figure(results: dict, title: str, label, draw, xlabel: str):
     per, band = _shared_untrained(results)
     base = {n: per for n in arms}
     same = _same(results)
-    lines = [
-        _takeaway(arms, base),
-        *learned_lines(arms, base),
-        *([f"{_listing_names(same)}: the complete graph, whose uniform mixing is FedAvg with "
-           "every client: the FL arm, trained and counted once."] if same else []),
-        _raw_line(meta, arms, base),
-        _pairs_line(arms, meta),
-    ]  # fmt: skip
+    extra = [f"{_listing_names(same)}: the complete graph, whose uniform mixing is FedAvg with "
+             "every client: the FL arm, trained and counted once."] if same else []  # fmt: skip
+    lines = _arm_lines(arms, base, meta, extra=extra)
     fig, axes, ax_leg, ax_txt = _frame(title, 1, panel_w=5.6)
     ax = axes[0]
     values = draw(ax, _not_learned(arms, base))
@@ -468,12 +463,7 @@ def make_trackd_fig2b_figure(results: dict):
     }
     per, band = _shared_untrained(results)
     base = {n: per for n in arms}
-    lines = [
-        _takeaway(arms, base),
-        *learned_lines(arms, base),
-        _raw_line(meta, arms, base),
-        _pairs_line(arms, meta),
-    ]
+    lines = _arm_lines(arms, base, meta)
     fig, axes, ax_leg, ax_txt = _frame(
         "Track D, Fig. 2b analogue: MAR vs MIM over label skew", len(fws), panel_w=4.2
     )
@@ -526,12 +516,7 @@ def make_trackd_table5_figure(results: dict):
         elif results["summary"][m]["probe_global"].get("values"):
             arms[name] = _per_seed(results["summary"][m]["probe_global"]["values"])
             base[name] = None
-    lines = [
-        _takeaway(arms, base),
-        *learned_lines(arms, base, uplift="acc(global encoder) − untrained"),
-        _raw_line(meta, arms, base),
-        _pairs_line(arms, meta),
-    ]
+    lines = _arm_lines(arms, base, meta, uplift="acc(global encoder) − untrained")
     fig, (ax, ax2), ax_leg, ax_txt = _frame(
         "Track D, Table 5 analogue: local drift after one round from the global model", 2
     )

@@ -193,3 +193,15 @@ def _pairs_line(arms: dict, meta: dict, margin: float = MARGIN) -> str:
                 f"{seeds} seeds.")  # fmt: skip
     return (f"{k} of {len(pairs)} pairs of arms differ by more than {bound} (paired per seed); "
             f"the largest: {largest}.")  # fmt: skip
+
+
+def _arm_lines(arms: dict, untrained: dict, meta: dict, *, extra=(), **kw) -> list[str]:
+    """The text panel's lines on the arms: the takeaway, which learned (``kw``: those of
+    :func:`learned_lines`), the ``extra`` lines, the raw-pixel probe and the pairs of arms."""
+    return [
+        _takeaway(arms, untrained),
+        *learned_lines(arms, untrained, **kw),
+        *extra,
+        _raw_line(meta, arms, untrained),
+        _pairs_line(arms, meta),
+    ]
