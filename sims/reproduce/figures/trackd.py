@@ -38,7 +38,6 @@ from sims.reproduce.figures.trackd_draw import (  # noqa: E402
     _frame,
     _mse,
     _not_learned,
-    _open_markers,
     _per_seed,
     _raw_pixels,
     _summary_mse,
@@ -197,15 +196,8 @@ def make_trackd_table1_figure(results: dict):
                 _untrained_band(ax, um, use, (x - 0.45 * width, x + 0.45 * width))
                 values += [um - use, um + use]
         mse = [_summary_mse(rows[s]["probe"]) if s in rows else (np.nan, 0.0) for s in skews]
-        ax.errorbar(
-            xs, [v[0] for v in mse], yerr=[v[1] for v in mse], ls="none", capsize=3,
-            color=style.CYCLE[k % 7], marker=style.MARKERS[k % 7], ms=6, label=f"{m} + {a}",
-            zorder=3,
-        )  # fmt: skip
-        values += [v[0] - v[1] for v in mse] + [v[0] + v[1] for v in mse]
-        flat = [(x, v[0]) for x, s, v in zip(xs, skews, mse, strict=True)
-                if f"{m}+{a} {s}" in failed]  # fmt: skip
-        _open_markers(ax, flat, colour=style.CYCLE[k % 7], marker=style.MARKERS[k % 7])
+        flags = [f"{m}+{a} {s}" in failed for s in skews]
+        values += _arm_points(ax, xs, mse, k, flags, ls="none", ms=6, label=f"{m} + {a}", zorder=3)
         if has_drop:
             drops = [(j, rows[s]["drop"]) for j, s in enumerate(skews) if "drop" in rows.get(s, {})]
             xd = np.arange(len(drops)) + (k - (len(pairs) - 1) / 2) * width
