@@ -559,6 +559,12 @@ def _cell(text) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def md_table(head, rows) -> list[str]:
+    """A Markdown table's lines: ``head``, the ``|---|`` separator, each row (nothing escaped)."""
+    lines = ["| " + " | ".join(map(str, r)) + " |" for r in (head, *rows)]
+    return [lines[0], "|" + "---|" * len(head), *lines[1:]]
+
+
 def _notes(answer: Mapping) -> list[str]:
     """The lines under the table: what each column is, computed from the answer."""
     g = answer["grid"]
@@ -616,9 +622,8 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
     if fmt != "markdown":
         raise ValueError(f"fmt: must be markdown (plain text: render_block), got {fmt!r}")
     rows = answer["rows"]
-    lines = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
-    for r in rows:
-        cells = (
+    cells = [
+        (
             f"**`{r['claim']}`** {r['statement']} ({r['reference']})",
             f"`{r['paper_reading']}`",
             r["paper_verdict"]["text"],
@@ -627,9 +632,10 @@ def render_answer(answer: Mapping, fmt: str = "markdown", *, reasons: bool = Fal
             r["track_c"],
             r["track_d"]["text"],
         )
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    lines += ["", *[f"{x}" for x in _notes(answer)]]
-    lines = [*lines[: len(rows) + 2], "", " ".join(lines[len(rows) + 3 :])]
+        for r in rows
+    ]
+    lines = md_table(_HEAD, [[_cell(c) for c in row] for row in cells])
+    lines += ["", " ".join(_notes(answer))]
     if reasons:
         lines += ["", "Why each reading is the paper's:", ""]
         lines += [
@@ -964,21 +970,18 @@ def render_headline(answer: Mapping, fmt: str = "markdown", *, width: int = TEXT
         return "\n".join(out)
     out = [f"{WHAT} {_preamble(answer, shared)}", ""]
     out += [f"- **{label}:** {said}" for label, said in hs]
-    out += [
-        "",
-        "| claim | Track B under the paper's reading | how sure | Track C | Track D |",
-        "|---|---|---|---|---|",
-    ]
-    for r in rows:
-        cid = r["claim"]
-        cells = (
-            f"[`{cid}`](#claim-{_anchor(cid)}) {short_name(cid)}",
+    head = ("claim", "Track B under the paper's reading", "how sure", "Track C", "Track D")
+    cells = [
+        (
+            f"[`{r['claim']}`](#claim-{_anchor(r['claim'])}) {short_name(r['claim'])}",
             mark(r["paper_verdict"]["text"], fmt),
             r["paper_verdict"].get("basis_text", "n/a"),
             mark(r["track_c"], fmt),
             mark(_td_cell(r["track_d"]), fmt),
         )
-        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        for r in rows
+    ]
+    out += ["", *md_table(head, [[_cell(c) for c in row] for row in cells])]
     if answer.get("track_c_why"):
         out += ["", answer["track_c_why"]]
     out += ["", '<details markdown="1"><summary>The claims in full (the paper\'s statement and '

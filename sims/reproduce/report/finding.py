@@ -136,6 +136,11 @@ def _each(ids: list[str]) -> str:
     return " each" if len(ids) > 1 else ""
 
 
+def _listed(pairs: list[tuple[str, str]]) -> str:
+    """``ids text`` per group of :func:`_grouped` pairs, joined by ``; ``."""
+    return "; ".join(f"{_ids(ids)} {text}" for ids, text in _grouped(pairs))
+
+
 def _verdict_sentences(
     rows: list, grid: Mapping, good: list, bad: list, flat: list, rest: list
 ) -> list:
@@ -153,26 +158,20 @@ def _verdict_sentences(
         f"{min(grid['N'])} ≤ N ≤ {max(grid['N'])}) {_join(parts)}."
     ]
     if bad:
-        groups = _grouped([(r["claim"], _where_text(_where_of(r, "violated"))) for r in bad])
-        sentences.append(
-            "Violated: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + "."
-        )
+        texts = [(r["claim"], _where_text(_where_of(r, "violated"))) for r in bad]
+        sentences.append(f"Violated: {_listed(texts)}.")
     if good:
-        groups = _grouped(
-            [
-                (r["claim"], _where_text(_where_of(r, "holds") or "everywhere")
-                 + (f", void {_where_of(r, 'void')}" if _where_of(r, "void") else ""))
-                for r in good
-            ]
-        )  # fmt: skip
-        sentences.append("Holds: " + "; ".join(f"{_ids(ids)} {text}" for ids, text in groups) + ".")
+        texts = [
+            (r["claim"], _where_text(_where_of(r, "holds") or "everywhere")
+             + (f", void {_where_of(r, 'void')}" if _where_of(r, "void") else ""))
+            for r in good
+        ]  # fmt: skip
+        sentences.append(f"Holds: {_listed(texts)}.")
     if flat:
         texts = [(r["claim"], r["paper_verdict"]["text"].replace("; ", ", ")) for r in flat]
         sentences.append(
-            "Collapsed: "
-            + "; ".join(f"{_ids(ids)} {t}" for ids, t in _grouped(texts))
-            + " (the order holds only because the side judged more robust has a rank-one "
-            "optimum, whose spread says nothing)."
+            f"Collapsed: {_listed(texts)} (the order holds only because the side judged more "
+            "robust has a rank-one optimum, whose spread says nothing)."
         )
     proved = [r["claim"] for r in rows if r["paper_verdict"].get("proved")]
     if proved:
@@ -198,9 +197,7 @@ def _verdict_sentences(
             )
             for r in rest
         ]
-        sentences.append(
-            "Undecided: " + "; ".join(f"{_ids(ids)} {t}" for ids, t in _grouped(texts)) + "."
-        )
+        sentences.append(f"Undecided: {_listed(texts)}.")
     return sentences
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from sims.reproduce.report.answer import _cell, render_answer, render_block
+from sims.reproduce.report.answer import _cell, md_table, render_answer, render_block
 from sims.reproduce.report.content import (
     TRACK_NAMES,
     TRACKS,
@@ -83,7 +83,6 @@ def _md_witnesses(answer: dict) -> list[str]:
 def _md_configuration(payload: dict) -> list[str]:
     v = payload["verify_config"]
     lines = ["## Configuration", ""]
-    lines += ["| quantity | value | where |", "|---|---|---|"]
     rows = [
         ("N (clients)", v.get("n_clients"), "claims table (`verify`)"),
         ("d (input dimension)", v.get("d"), "claims table"),
@@ -119,11 +118,12 @@ def _md_configuration(payload: dict) -> list[str]:
         rows.append(("d-range of C*(d)", hc["d_range"], "hidden constants"))
     for key, val in _seeds(payload.get("configuration", {})).items():
         rows.append((f"seed `{key}`", val, "stage configuration"))
+    body = []
     for name, val, where in rows:
         if isinstance(val, list):
             val = ", ".join(_fmt(x) for x in val)
-        lines.append(f"| {name} | {_cell(_fmt(val) if not isinstance(val, str) else val)} | "
-                     f"{where} |")  # fmt: skip
+        body.append((name, _cell(_fmt(val) if not isinstance(val, str) else val), where))
+    lines += md_table(("quantity", "value", "where"), body)
     lines += [
         "",
         f"Configuration hash `{payload['config_hash']}` (SHA-256 over the stages' config "
@@ -401,10 +401,10 @@ def _md_rule_changes(payload: dict) -> list[str]:
         elif not r["changed_cells"]:
             lines += ["The old rule gives the same word in every cell evaluated.", ""]
         else:
-            lines += ["| reading | old word | new word | cells |", "|---|---|---|---|"]
-            for g in r["changed_cells"]:
-                lines.append(f"| {_cell(g['reading'])} | {g['old']} | {g['new']} | {g['cells']} |")
-            lines.append("")
+            body = [
+                (_cell(g["reading"]), g["old"], g["new"], g["cells"]) for g in r["changed_cells"]
+            ]
+            lines += [*md_table(("reading", "old word", "new word", "cells"), body), ""]
     return lines
 
 
@@ -545,9 +545,7 @@ def render_markdown(payload: dict, *, glossary: bool = True, fmt: str = "markdow
     lines += [
         "## Verdict words",
         "",
-        "| track | word | meaning |",
-        "|---|---|---|",
-        *[f"| {t} | `{w}` | {m} |" for t, w, m in VOCABULARY],
+        *md_table(("track", "word", "meaning"), [(t, f"`{w}`", m) for t, w, m in VOCABULARY]),
         "",
         "Rules and tolerances: `docs/verdict_rules.md`.",
         "",
@@ -565,9 +563,7 @@ def render_markdown(payload: dict, *, glossary: bool = True, fmt: str = "markdow
     lines += [
         "## Software",
         "",
-        "| package | version |",
-        "|---|---|",
-        *[f"| {k} | {v} |" for k, v in payload["software"].items()],
+        *md_table(("package", "version"), payload["software"].items()),
         "",
     ]
     lines += _md_machine(payload.get("machine"))
