@@ -111,15 +111,14 @@ def _krylov_optima(stats, weight_sets, method, p, t, c, steps, start, diags):
     out = {}
     for name, run in runs.items():
         Q = np.concatenate(run.blocks, axis=1)
-        vectors, info = _ritz(Q, np.concatenate(run.products, axis=1), c)
-        out[name] = {"ritz": info.pop("ritz"), "vectors": vectors, **info}
+        out[name] = _ritz(Q, np.concatenate(run.products, axis=1), c)
     return out
 
 
-def _ritz(Q: np.ndarray, TQ: np.ndarray, c: int) -> tuple[np.ndarray, dict]:
-    """Rayleigh–Ritz on span(Q), TQ = T Q: the top-c Ritz vectors above the tolerance
-    (TIE_K · n · ε · ‖T‖ plus each one's residual) and the answer's ``ritz`` (c + 1 Ritz values,
-    descending), ``rank``, ``residual`` (‖R‖_F / ‖T‖) and ``subspace_bound`` (Davis–Kahan)."""
+def _ritz(Q: np.ndarray, TQ: np.ndarray, c: int) -> dict:
+    """Rayleigh–Ritz on span(Q), TQ = T Q: ``ritz`` (c + 1 Ritz values, descending),
+    ``vectors`` (the top-c Ritz vectors above the tolerance TIE_K · n · ε · ‖T‖ plus each one's
+    residual), ``rank``, ``residual`` (‖R‖_F / ‖T‖) and ``subspace_bound`` (Davis–Kahan)."""
     Hm = Q.T @ TQ
     theta, U = np.linalg.eigh(0.5 * (Hm + Hm.T))
     theta, U = theta[::-1], U[:, ::-1]
@@ -129,8 +128,9 @@ def _ritz(Q: np.ndarray, TQ: np.ndarray, c: int) -> tuple[np.ndarray, dict]:
     tol = TIE_K * Q.shape[0] * EPS * scale + np.linalg.norm(Res, axis=0)
     keep = theta[:c] > tol
     gap = theta[c - 1] - theta[c] if theta.size > c else np.inf
-    return Vr[:, keep], {
+    return {
         "ritz": theta[: c + 1],
+        "vectors": Vr[:, keep],
         "rank": int(keep.sum()),
         "residual": float(np.linalg.norm(Res) / max(scale, 1e-300)),
         "subspace_bound": float(np.linalg.norm(Res) / gap) if gap > 0 else np.inf,
@@ -195,15 +195,10 @@ def _recon_optima(stats, weight_sets, p, c, steps, start, diags):
             return a_apply(Y)
 
         Q, TQ = block_krylov(t_apply, start, steps)
-        kept, info = _ritz(Q, TQ, c)
-        Z, it = _cg_solve(b_apply, a_apply(kept), precond)  # Σ_uu⁻¹ Σ_uv U_c
-        cg_iters[0] = max(cg_iters[0], it)
-        out[name] = {
-            "ritz": info.pop("ritz"),
-            "vectors": _orth(Z, 1e-9),
-            **info,
-            "cg_iterations": cg_iters[0],
-        }
+        out[name] = _ritz(Q, TQ, c)
+        Z, it = _cg_solve(b_apply, a_apply(out[name]["vectors"]), precond)  # Σ_uu⁻¹ Σ_uv U_c
+        out[name]["vectors"] = _orth(Z, 1e-9)
+        out[name]["cg_iterations"] = max(cg_iters[0], it)
     return out
 
 
