@@ -118,14 +118,26 @@ def test_the_work_is_xlas_count_of_the_client_steps():
                             clients_per_round=cfg.clients_per_round)  # fmt: skip
     est = cost.estimate({"table1": table1}, "cpu")
     assert est.flops == pytest.approx(steps * step + 2 * probe, rel=1e-12)
-    fixed = cost.ARM_SECONDS + cost.COMPILE_SECONDS["cpu"]
+    fixed = cost.ARM_SECONDS + cost.COMPILE_SECONDS["cpu"]["mlp"]
     assert est.seconds == pytest.approx(est.flops / cost.RATE["cpu"] + fixed, rel=1e-12)
     five = cost.estimate({"table5": cfg}, "cpu")
     after = 2 * c.local_steps * step + 2 * probe
     assert five.flops == pytest.approx(est.flops + after, rel=1e-12)
     assert five.programs == 2 and five.after == est.after
-    fixed = 3 * cost.ARM_SECONDS + 2 * cost.COMPILE_SECONDS["cpu"]
+    fixed = 3 * cost.ARM_SECONDS + 2 * cost.COMPILE_SECONDS["cpu"]["mlp"]
     assert five.seconds == pytest.approx(five.flops / cost.RATE["cpu"] + fixed, rel=1e-12)
+
+
+def test_a_compilation_is_priced_by_the_encoder():
+    """The same Table 1 arm with each encoder: the seconds beyond its work and the arm's own
+    second are one compilation at its encoder's price (sims.trackd.cost.COMPILE_SECONDS)."""
+    cfg = _fast("table1", seeds=1)
+    for arch in ("mlp", "cnn", "vit"):
+        one = dataclasses.replace(cfg, methods=("mae",), archs=(arch,), skews=("iid",))
+        est = cost.estimate({"table1": one}, "cpu")
+        fixed = est.seconds - est.flops / cost.RATE["cpu"] - cost.ARM_SECONDS
+        assert est.programs == 1
+        assert fixed == pytest.approx(cost.COMPILE_SECONDS["cpu"][arch], rel=1e-9)
 
 
 def test_the_command_prints_the_estimate_and_refuses_past_the_budget(capsys, monkeypatch):

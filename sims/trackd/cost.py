@@ -14,7 +14,7 @@ again) and a tuple for a DecL arm (never kept). :func:`estimate` prices them:
   of a step per image;
 - the time: the work at :data:`RATE` of the backend, plus :data:`ARM_SECONDS` an arm,
   :data:`STEP_SECONDS` a local step of a round and :data:`COMPILE_SECONDS` for each distinct
-  program (network, objective, clients and mixing);
+  program (network, objective, clients and mixing), by the network's architecture;
 - the memory: the largest arm's networks and images
   (:func:`sims.trackd.train.networks_bytes`) and the activations of the clients it trains at
   once (:func:`sims.trackd.train.step_activation_bytes` each): all the clients of a round in
@@ -78,12 +78,19 @@ ARM_SECONDS = 0.1
 #: engine's quick cell on an H200: 0.23 ms a round of 5 local steps, docs/performance.md); on
 #: a CPU :data:`ARM_SECONDS` holds it.
 STEP_SECONDS = {"cpu": 0.0, "gpu": 4.5e-5}
-#: Seconds to compile one arm's program, by backend: on 2 CPU cores the first arm of each
-#: program took 3.7 to 7.3 s more than the next arm of the same program at the FAST preset
-#: (MLP: MAE, SimSiam, MAR, DecL, push-sum; median 4.9 s) and 4.5 to 10.6 s at PAPER-SCALE
-#: (MLP, CNN, ViT; median 5.2 s), 2026-11-29 (docs/track_d.md); 50 s for the PAPER-SCALE
-#: ViT's first call on the H200.
-COMPILE_SECONDS = {"cpu": 5.0, "gpu": 50.0}
+#: Seconds to compile one arm's programs (its round, its encoder's features and probe), by
+#: backend and encoder architecture. On 2 CPU cores (AMD EPYC, 2026-11-29,
+#: ``benchmarks/trackd_compile.py``: in one process per preset and architecture, an arm of one
+#: round of each objective trained twice, the first call less the second) the medians over
+#: the FAST, DEFAULT and PAPER-SCALE networks and the four objectives: MLP 5.0 s (2.9 to 5.6),
+#: CNN 6.9 s (4.1 to 8.5), ViT 9.2 s (7.8 to 11.3); an objective after one whose programs it
+#: shares (MAR after MAE) compiles in about half its architecture's median. On the H200 the
+#: PAPER-SCALE ViT's first call took 50 s; the MLP and the CNN were not measured there and are
+#: priced as the ViT.
+COMPILE_SECONDS = {
+    "cpu": {"mlp": 5.0, "cnn": 6.9, "vit": 9.2},
+    "gpu": {"mlp": 50.0, "cnn": 50.0, "vit": 50.0},
+}
 
 
 class Estimate(NamedTuple):
@@ -272,13 +279,14 @@ def estimate(cfgs: dict, backend: str | None = None, devices: int = 1) -> Estima
         if not read:
             f, b, program = _arm_cost(key, c.curve_every, image, n_images, devices)
             clock += f / rate + ARM_SECONDS + step_s * c.rounds * c.local_steps
-            clock += 0.0 if program in programs else compile_s
+            clock += 0.0 if program in programs else compile_s[key.arch]
             flops, peak = flops + f, max(peak, b)
             programs.add(program)
             after.append(clock)
         if name in _AFTER:  # after the arm, trained or read
             f, program = _AFTER[name](key, image, n_images)
-            clock += f / rate + 2 * ARM_SECONDS + (0.0 if program in programs else compile_s)
+            compiled = 0.0 if program in programs else compile_s[key.arch]
+            clock += f / rate + 2 * ARM_SECONDS + compiled
             flops += f
             programs.add(program)
     return Estimate(len(after), reads, flops, len(programs), clock, peak, backend, tuple(after))
