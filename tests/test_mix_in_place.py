@@ -1,12 +1,15 @@
 """Neighbour-list rounds above ``norm_batch()`` clients mix in place
 (``sims.core.engine.track_c_clients``): the metrics read the mixed models row by row
 (``sims.core.recorded.MixedRows``) and the mixed models are written over the round-start ones
-after the divergence check (``SparseGossip.mix_over``). Against the whole-array round (the
-same run with ``norm_batch()`` above N): the same models and metrics to rounding, the same
-divergence freeze; and the engine's compiled chunk holds about two stacks of models, not
-three."""
+after the divergence check (``SparseGossip.mix_over``); every other rule's mixed models are
+selected over the round-start ones after it. Against the whole-array round (the same run with
+``norm_batch()`` above N): the same models and metrics to rounding, the same divergence
+freeze; and the engine's compiled chunk holds about two stacks of models, not three (on two
+devices, four, not five)."""
 
 from __future__ import annotations
+
+import json
 
 import jax
 import jax.numpy as jnp
@@ -22,16 +25,20 @@ from sims.core.engine import make_engine
 from sims.core.problem import make_problem
 from sims.core.recorded import divergence
 from sims.trackc.engine_config import EngineConfig
-from tests._helpers import load_script
+from tests._helpers import fresh_python, load_script
+from theory import topology
 from theory._precision import x64
 
 N, D, C = 150, 8, 2
 
 
-def _run(monkeypatch, batch: int, rule, *, lr: float = 0.02, rounds: int = 4, **fields):
+def _run(monkeypatch, batch: int, rule, *, lr: float = 0.02, rounds: int = 4, over=True,
+         **fields):  # fmt: skip
     """A Track C DecL run (minibatches of fixed samples; MIM, float64 unless ``fields`` say
     otherwise) at N = 150 with the metrics' batch ``batch``: 40 mixes in place (N > batch;
-    asserted: ``SparseGossip.mix_over`` is traced), 1000 the whole-array round."""
+    asserted where ``over``: ``SparseGossip.mix_over`` is traced; else that it is not), 1000
+    the whole-array round. ``rule`` None: the configuration's own (the dense W of DecL,
+    FedAvg's rule with ``framework="fl"``)."""
     monkeypatch.setattr(recorded, "NORM_BATCH", batch)
     traced = []
     mix_over = mx.SparseGossip.mix_over
@@ -41,16 +48,14 @@ def _run(monkeypatch, batch: int, rule, *, lr: float = 0.02, rounds: int = 4, **
     rng = np.random.default_rng(0)
     x = rng.normal(size=(N, 12, D)) * 2.0
     targets = np.einsum("nmd,nme->nde", x, x) / 12
-    fields = {"method": "mim", "dtype": "float64"} | fields
-    cfg = EngineConfig(
-        framework="decl", n_clients=N, d=D, c=C, rounds=rounds, batch=4, lr=lr, **fields
-    )
+    fields = {"method": "mim", "dtype": "float64", "framework": "decl"} | fields
+    cfg = EngineConfig(n_clients=N, d=D, c=C, rounds=rounds, batch=4, lr=lr, **fields)
     with x64():
         prob = make_problem(cfg, targets, x=x, mixing=rule)
         state, trace = make_engine(cfg).run(prob, key=key_tree(0)["root"], chunk=2)
         params = [np.asarray(a) for a in jax.tree.leaves(state.params)]
         z_bar = np.asarray(state.z_bar)
-    assert bool(traced) == (batch < N)
+    assert bool(traced) == (batch < N and over)
     return params + [z_bar], {k: np.asarray(a) for k, a in trace.items()}
 
 
@@ -106,6 +111,33 @@ def test_in_place_round_keeps_the_last_finite_models(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"framework": "fl"}, {"framework": "fl", "clients_per_round": 30}],
+    ids=["dense-W", "fedavg", "fedavg-S30"],
+)
+def test_selected_round_equals_the_whole_array_round(monkeypatch, fields):
+    """The rules that do not mix in place (a dense W, FedAvg): above ``norm_batch()`` the
+    mixed models are selected over the round-start ones after the metrics, with the same
+    models and metrics as the whole-array round, and, at a learning rate that diverges, the
+    same freeze at the same round-start models. (There the clients' updates grow to 1e15 and
+    beyond along one direction, equal to rounding, and their spread is rounding noise that
+    the metrics' batching moves: left out of that comparison.)"""
+    rule = None if fields else topology.uniform_mixing(topology.ring(N))
+    lean = _run(monkeypatch, 40, rule, over=False, **fields)
+    _same(lean, _run(monkeypatch, 1000, rule, over=False, **fields))
+    lean = _run(monkeypatch, 40, rule, lr=50.0, rounds=6, over=False, **fields)
+    whole = _run(monkeypatch, 1000, rule, lr=50.0, rounds=6, over=False, **fields)
+    info = divergence(whole[1])
+    assert info is not None
+    np.testing.assert_equal(divergence(lean[1]), info)  # NaN == NaN
+
+    def no_spread(run):
+        return run[0], {k: a for k, a in run[1].items() if k != "update_spread"}
+
+    _same(no_spread(lean), no_spread(whole))
+
+
 def test_mix_over_is_mix_neighbours_or_the_base():
     """``mix_neighbours`` with a base: the plain mix where ``keep`` is False (bit for bit op by
     op), the base where it is True; ``neighbours_row`` is each row of the mix."""
@@ -135,6 +167,19 @@ def test_the_engines_chunk_program_holds_two_stacks_of_models():
     assert got["program"] == "chunk" and got["aliased_bytes_per_client"] > 0
     stacks = got["held_bytes_per_client"] / got["model_stack_bytes_per_client"]
     assert stacks < 2.4, stacks
+
+
+def test_the_chunk_program_on_two_devices_holds_no_copy_of_the_round_start_models():
+    """The same program with the clients split over two CPU devices (the one-peer rule's
+    shifts: each device mixes a new stack, its rows from the other device in a collective
+    permute): under 4.5 stacks of models per client (4.99 while XLA copied the round-start
+    models before the metrics read them; 3.99 without the copy, at 10⁴ clients)."""
+    out = fresh_python(["benchmarks/round_memory.py", "--n", "10000", "--devices", "2"], devices=2)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["devices"] == 2 and got["aliased_bytes_per_client"] > 0
+    stacks = got["held_bytes_per_client"] / got["model_stack_bytes_per_client"]
+    assert stacks < 4.5, stacks
 
 
 def test_chunks_consume_the_models_they_start_from():

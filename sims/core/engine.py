@@ -495,16 +495,19 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
             new_state = new_state._replace(z_bar=r.rule.mix(zs, None, r.active)[0])
         if stats is None:
             stats = problem_stats(problem)
-        # above norm_batch() clients, a rule that can (neighbour lists) mixes in place: the
-        # metrics read the mixed models row by row, the divergence check decides, and only then
-        # are the mixed models written over the round-start ones (which the check falls back
-        # to), so that a round holds two stacks of models, not three
-        over = mesh is None and hasattr(r.rule, "mix_over") and config.n_clients > norm_batch()
+        # above norm_batch() clients the round's models are written over the round-start ones
+        # (which the divergence check falls back to) once every metric has read them. A rule
+        # that can (neighbour lists on one device) mixes in place: the metrics read the mixed
+        # models row by row, and a round holds two stacks of models, not three. Any other rule
+        # (FedAvg, a dense W, neighbour lists split over devices) mixes into a new stack,
+        # which is then selected over the round-start models, not beside a copy of them
+        large = config.n_clients > norm_batch()
+        over = mesh is None and hasattr(r.rule, "mix_over") and large
         after = MixedRows(lambda i: r.rule.row(r.local, i)) if over else r.mixed
         metrics = round_metrics(
             state.params, r.local, after, problem.pi, vals, r.active, inputs.gamma, rec, stats
         )
-        if not over:
+        if not large:
             return _applied(state, new_state, vals, finite(r.local), r.active, metrics)
         new_state, metrics = _applied(
             state, new_state._replace(params=state.params), vals, finite(r.local), r.active,
@@ -513,11 +516,16 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
         # the write over the round-start models waits for every metric that reads them: the
         # update spread (of Wl − W0) decides nothing, so without this term (never true: a
         # square root, or NaN) XLA had no order between it and the write and copied the
-        # round-start models first (a third stack)
+        # round-start models first (a stack more: in XLA's account of the two-device chunk at
+        # 10^4 clients, 20.4 kB held per client with the copy, 16.3 without,
+        # benchmarks/round_memory.py; docs/performance.md)
         keep = new_state.diverged
         if "update_spread" in metrics:
             keep = keep | (metrics["update_spread"] < -1)
-        params = r.rule.mix_over(r.local, state.params, keep)
+        if over:
+            params = r.rule.mix_over(r.local, state.params, keep)
+        else:
+            params = jax.tree.map(lambda o, m: jnp.where(keep, o, m), state.params, r.mixed)
         return new_state._replace(params=params), metrics
 
     return Clients(prepare, updates, measure)
