@@ -182,6 +182,55 @@ def test_the_chunk_program_on_two_devices_holds_no_copy_of_the_round_start_model
     assert stacks < 4.5, stacks
 
 
+_ONE_STACK_BETWEEN_CALLS = """
+import jax, jax.numpy as jnp, jax.random as jr, numpy as np
+import sims
+from sims.core import mixing as mx
+from sims.core.config import key_tree
+from sims.core.engine import make_engine
+from sims.core.problem import make_problem
+from sims.core.sharding import client_mesh
+from sims.losses import mim
+from sims.trackc.engine_config import EngineConfig
+n, c, d = 64, 2, 8
+mesh = client_mesh(jax.devices()[:2])
+def stacks():
+    return sum(a.shape == (n, c, d) for a in jax.live_arrays())
+x = np.random.default_rng(0).normal(size=(n, 12, d))
+t = np.einsum("nmd,nme->nde", x, x) / 12
+cfg = EngineConfig(method="mim", framework="decl", n_clients=n, d=d, c=c, rounds=3, batch=4,
+                   dtype="float32")
+prob = make_problem(cfg, t, x=x, mixing=mx.one_peer_exponential(n))
+for state, _ in make_engine(cfg, mesh).chunks(prob, key=key_tree(0)["root"], chunk=1):
+    print(stacks(), state.params.sharding.spec)
+del state
+def sample(key, i, b):
+    return jr.normal(key, (b, d)) + i % d
+def loss(W, x, *, key):
+    return mim(W, x, 0.5, key=key)
+seen = []
+sims.run(loss, jnp.zeros((c, d)) + 0.1, sims.KeyedData(sample, n),
+         mixing=mx.one_peer_exponential(n), rounds=3, rounds_per_call=1, batch_size=4,
+         lr=0.01, mesh=mesh, key=jr.key(0),
+         on_chunk=lambda done, res: seen.append(stacks()))
+print(*seen)
+"""
+
+
+def test_a_run_on_two_devices_holds_one_stack_of_models_between_calls():
+    """The state a run starts from is placed on the mesh (``sims.core.sharding.shard_state``),
+    so its models are donated to the first call and freed: between calls, one (N, c, d)
+    stack is alive, split over the devices (the engine's chunks and ``sims.run``). Made on one
+    device, the starting models stayed beside the run's to the end (and this run, of 64
+    clients, did not finish its first call within a minute)."""
+    out = fresh_python(["-c", _ONE_STACK_BETWEEN_CALLS], devices=2)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.split("\n")
+    assert lines[:3] == ["1 P('clients',)"] * 3, out.stdout
+    # sims.run: the run's models (on_chunk holds them) and nothing more
+    assert lines[3].split() and set(lines[3].split()) == {"1"}, out.stdout
+
+
 def test_chunks_consume_the_models_they_start_from():
     """``make_engine``'s chunks donate the models of the state each starts from: an earlier
     yielded state's models are gone once the next chunk started (as the docstring says), its

@@ -85,7 +85,7 @@ from sims.core.recorded import (
     problem_stats,
     target_stats,
 )
-from sims.core.sharding import check_mesh, shard_clients
+from sims.core.sharding import check_mesh, shard_clients, shard_state
 from theory import _validate as v
 
 Array = jax.Array
@@ -668,6 +668,8 @@ def make_engine(
         if mesh is not None:
             problem = shard_clients(problem, mesh)
         start = init_j(problem, root, _given_init(config, root))
+        if mesh is not None:
+            start = shard_state(start, mesh, config.n_clients)
         args = (problem, problem_stats(problem, stats_j))
         for _, state, trace in rounds.scan_in_calls(consuming, start, args, config.rounds, k):
             yield state, trace

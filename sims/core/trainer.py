@@ -83,6 +83,7 @@ from sims.core.rounds import (
     map_clients,
     scan_in_calls,
 )
+from sims.core.sharding import shard_state
 from theory import _validate as v
 
 __all__ = [
@@ -624,6 +625,8 @@ def _prepare(loss, params, data, mixing, rounds, local_steps, batch_size, optimi
         counts=jnp.zeros((n,), jnp.int32), z_bar=None, key=key, algo=algo,
         weights=jnp.ones((n,), dt),
     )  # fmt: skip
+    if mesh is not None:
+        state = shard_state(state, mesh, n)
     # the rule's float arrays in the run's dtype (neighbour indices stay integers)
     rule = jax.tree.map(
         lambda a: jnp.asarray(a, dtype=dt) if np.asarray(a).dtype.kind == "f" else jnp.asarray(a),
