@@ -218,7 +218,7 @@ print(*seen)
 
 
 def test_a_run_on_two_devices_holds_one_stack_of_models_between_calls():
-    """The state a run starts from is placed on the mesh (``sims.core.sharding.shard_state``),
+    """The state a run starts from is placed on the mesh (``sims.core.engine.shard_state``),
     so its models are donated to the first call and freed: between calls, one (N, c, d)
     stack is alive, split over the devices (the engine's chunks and ``sims.run``). Made on one
     device, the starting models stayed beside the run's to the end (and this run, of 64

@@ -54,6 +54,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jax import lax
+from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import sims.losses as losses
@@ -85,7 +86,7 @@ from sims.core.recorded import (
     problem_stats,
     target_stats,
 )
-from sims.core.sharding import check_mesh, shard_clients, shard_state
+from sims.core.sharding import check_mesh, shard_clients
 from theory import _validate as v
 
 Array = jax.Array
@@ -100,6 +101,7 @@ __all__ = [
     "advanced",
     "untrained",
     "check_clients_mesh",
+    "shard_state",
     "make_engine",
     "consuming_scan",
     "seed_keys",
@@ -529,6 +531,23 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
         return new_state._replace(params=params), metrics
 
     return Clients(prepare, updates, measure)
+
+
+def shard_state(state: Any, mesh, n: int) -> Any:
+    """Place a run's :class:`State` (any pytree) on ``mesh``, a one-axis mesh: each leaf with
+    a leading axis of the ``n`` clients split over it, the rest replicated. A state made on
+    one device and handed to a program split over the mesh is copied onto it at the call and
+    kept as it was, so its models, donated in vain, stayed beside the run's for the whole run
+    (one stack more; docs/performance.md); placed first, they are donated and freed after the
+    first call."""
+    split = NamedSharding(mesh, P(mesh.axis_names[0]))
+    repl = NamedSharding(mesh, P())
+
+    def place(a):
+        rows = jnp.ndim(a) >= 1 and jnp.shape(a)[0] == n
+        return jax.device_put(a, split if rows else repl)
+
+    return jax.tree.map(place, state)
 
 
 def make_round(

@@ -44,7 +44,7 @@ from jax.sharding import PartitionSpec as P
 
 from theory import _validate as v
 
-__all__ = ["client_mesh", "check_mesh", "shard_clients", "shard_state", "shard_sweep"]
+__all__ = ["client_mesh", "check_mesh", "shard_clients", "shard_sweep"]
 
 #: Problem fields whose leading axis is the client axis.
 _CLIENT_FIELDS = ("targets", "x", "sizes", "mixing", "agg", "pi")
@@ -110,22 +110,6 @@ def shard_clients(problem, mesh: Mesh):
             rows = name in _CLIENT_FIELDS and not (name == "mixing" and rule_value)
             out[name] = jax.device_put(val, split if rows else repl)
     return type(problem)(**out)
-
-
-def shard_state(state, mesh: Mesh, n: int):
-    """Place a run's state (any pytree) on ``mesh``: each leaf with a leading axis of the
-    ``n`` clients split over it, the rest replicated. A state made on one device and handed to
-    a program split over the mesh is copied onto it at the call and kept as it was, so its
-    models, donated in vain, stayed beside the run's for the whole run (one stack more;
-    docs/performance.md); placed first, they are donated and freed after the first call."""
-    split = NamedSharding(mesh, P(mesh.axis_names[0]))
-    repl = NamedSharding(mesh, P())
-
-    def place(a):
-        rows = np.ndim(a) >= 1 and np.shape(a)[0] == n
-        return jax.device_put(a, split if rows else repl)
-
-    return jax.tree.map(place, state)
 
 
 def shard_sweep(problems, keys, mesh: Mesh, axes=None):

@@ -67,6 +67,7 @@ from sims.core.engine import (
     check_clients_mesh,
     consuming_scan,
     make_round,
+    shard_state,
 )
 from sims.core.environ import (
     bounded_compile_options,
@@ -83,7 +84,6 @@ from sims.core.rounds import (
     map_clients,
     scan_in_calls,
 )
-from sims.core.sharding import shard_state
 from theory import _validate as v
 
 __all__ = [
