@@ -7,9 +7,9 @@ twice (FedAvg, the preset's clients per round, seed 0's IID split,
 arm's programs (the round, the encoder's features, the probe), the second finds them
 compiled, so their difference is what :data:`sims.trackd.cost.COMPILE_SECONDS` prices. The
 process's first arm also compiles what later arms share (``first_in_process``), as the
-first arm of a ``dssl trackd`` run does. Beside
-it, the number of operations in the lowered (not compiled) program of one local step, the
-program :func:`sims.trackd.train.local_step_flops` lowers for the estimate's flop count.
+first arm of a ``dssl trackd`` run does. Beside it, the number of operations in the lowered
+(not compiled) program of one local step (:func:`sims.trackd.train.lowered_step`, whose cost
+analysis is the estimate's flop count).
 
 Each cell runs under the ``dssl`` commands' XLA flags (``sims.core.environ.cpu_xla_flags``)
 with JAX's persistent compilation cache off. Writes ``benchmarks/results/trackd_compile.json``
@@ -51,14 +51,13 @@ def step_ops(common, arch: str, objective: str, image: tuple) -> int:
     import jax.numpy as jnp
 
     from sims.trackd import experiments as ex
-    from sims.trackd.train import _step
+    from sims.trackd.train import lowered_step
 
     nc = ex.net_config(common, arch, objective, image)
     lc = ex.loss_config(common, objective, arch)
     batch = ex.train_config(common, None, objective).batch_size
     x = jax.ShapeDtypeStruct((batch,) + image, jnp.dtype(nc.dtype))
-    loss, params, xs, key = _step(nc, lc, x)
-    text = jax.jit(jax.value_and_grad(loss)).lower(params, xs, key).as_text()
+    text = lowered_step(nc, lc, x).as_text()
     return sum(" = " in line for line in text.splitlines())
 
 

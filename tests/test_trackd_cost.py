@@ -130,7 +130,8 @@ def test_the_work_is_xlas_count_of_the_client_steps():
 
 def test_a_compilation_is_priced_by_the_encoder():
     """The same Table 1 arm with each encoder: the seconds beyond its work and the arm's own
-    second are one compilation at its encoder's price (sims.trackd.cost.COMPILE_SECONDS)."""
+    second are one compilation at its encoder's price (sims.trackd.cost.COMPILE_SECONDS);
+    Table 5 with the CNN: two, the arm's and its local round's."""
     cfg = _fast("table1", seeds=1)
     for arch in ("mlp", "cnn", "vit"):
         one = dataclasses.replace(cfg, methods=("mae",), archs=(arch,), skews=("iid",))
@@ -138,6 +139,14 @@ def test_a_compilation_is_priced_by_the_encoder():
         fixed = est.seconds - est.flops / cost.RATE["cpu"] - cost.ARM_SECONDS
         assert est.programs == 1
         assert fixed == pytest.approx(cost.COMPILE_SECONDS["cpu"][arch], rel=1e-9)
+    # Table 5's local round after each arm is a program of the arm's encoder too
+    five = _fast("table5", seeds=1)
+    five = dataclasses.replace(five, arch="cnn", methods=("mae",),
+                               common=dataclasses.replace(five.common, curve_every=0))  # fmt: skip
+    est = cost.estimate({"table5": five}, "cpu")
+    fixed = est.seconds - est.flops / cost.RATE["cpu"] - 3 * cost.ARM_SECONDS
+    assert est.programs == 2
+    assert fixed == pytest.approx(2 * cost.COMPILE_SECONDS["cpu"]["cnn"], rel=1e-9)
 
 
 def test_the_command_prints_the_estimate_and_refuses_past_the_budget(capsys, monkeypatch):

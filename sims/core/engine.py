@@ -533,21 +533,29 @@ def track_c_clients(config: EngineSettings, mesh=None) -> Clients:
     return Clients(prepare, updates, measure)
 
 
-def shard_state(state: Any, mesh, n: int) -> Any:
-    """Place a run's :class:`State` (any pytree) on ``mesh``, a one-axis mesh: each leaf with
-    a leading axis of the ``n`` clients split over it, the rest replicated. A state made on
-    one device and handed to a program split over the mesh is copied onto it at the call and
-    kept as it was, so its models, donated in vain, stayed beside the run's for the whole run
-    (one stack more; docs/performance.md); placed first, they are donated and freed after the
-    first call."""
+#: The :class:`State` fields that hold no client rows: replicated on a mesh (:func:`shard_state`).
+_SHARED_FIELDS = ("round", "key", "diverged")
+
+
+def shard_state(state: State, mesh, n: int) -> State:
+    """Place a run's :class:`State` on ``mesh``, a one-axis mesh: the leaves of the per-client
+    fields with a leading axis of the ``n`` clients split over it, the rest (the round, the
+    key, the divergence flag, an optimiser's step count) replicated. A state made on one device
+    and handed to a program split over the mesh is copied onto it at the call, not donated:
+    its models stay until the caller drops them (``make_engine``'s chunks held them to the end
+    of the run, a stack more; docs/performance.md). Placed first, they are donated to the
+    first call and freed there."""
     split = NamedSharding(mesh, P(mesh.axis_names[0]))
     repl = NamedSharding(mesh, P())
 
-    def place(a):
-        rows = jnp.ndim(a) >= 1 and jnp.shape(a)[0] == n
-        return jax.device_put(a, split if rows else repl)
+    def placed(name, value):
+        def place(a):
+            rows = name not in _SHARED_FIELDS and jnp.ndim(a) >= 1 and jnp.shape(a)[0] == n
+            return jax.device_put(a, split if rows else repl)
 
-    return jax.tree.map(place, state)
+        return jax.tree.map(place, value)
+
+    return State(**{name: placed(name, value) for name, value in state._asdict().items()})
 
 
 def make_round(

@@ -81,10 +81,11 @@ STEP_SECONDS = {"cpu": 0.0, "gpu": 4.5e-5}
 #: Seconds to compile one arm's programs (its round, its encoder's features and probe), by
 #: backend and encoder architecture. On 2 CPU cores (AMD EPYC, 2026-11-29,
 #: ``benchmarks/trackd_compile.py``: in one process per preset and architecture, an arm of one
-#: round of each objective trained twice, the first call less the second) the medians over
-#: the FAST, DEFAULT and PAPER-SCALE networks and the four objectives: MLP 5.0 s (2.9 to 5.6),
-#: CNN 6.9 s (4.1 to 8.5), ViT 9.2 s (7.8 to 11.3); an objective after one whose programs it
-#: shares (MAR after MAE) compiles in about half its architecture's median. On the H200 the
+#: round of each objective trained twice, the first call less the second) the medians over the
+#: four objectives: MLP 5.0 s (2.9 to 5.6; the FAST, DEFAULT and PAPER-SCALE networks), CNN
+#: 6.9 s (4.1 to 8.5) and ViT 9.2 s (7.8 to 11.3; PAPER-SCALE's only); an objective after one
+#: whose programs it shares (MAR after MAE) compiles in about 60 % of its architecture's
+#: median (85 % for the ViT). On the H200 the
 #: PAPER-SCALE ViT's first call took 50 s; the MLP and the CNN were not measured there and are
 #: priced as the ViT.
 COMPILE_SECONDS = {
