@@ -33,8 +33,6 @@ import sys
 import tempfile
 import time
 
-from bench_scale import cpu_model  # benchmarks/ is on sys.path when run as a script
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -203,10 +201,12 @@ def main() -> None:
         finally:
             for tree in trees.values():
                 _git("worktree", "remove", "--force", tree)
+    from sims.reproduce.pipeline.machine import cpu_name
+
     doc = {
         "before": revs["before"], "after": revs["after"], "rounds": a.rounds,
         "measure": a.measure,
-        "cpu": cpu_model(), "cores": os.cpu_count(),
+        "cpu": cpu_name(), "cores": os.cpu_count(),
         "when": subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True,
                                text=True).stdout.strip(),
         "command": "python benchmarks/before_after.py " + " ".join(sys.argv[1:]),

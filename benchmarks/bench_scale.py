@@ -154,17 +154,6 @@ def _rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def run_api_cell(name: str, n: int, a) -> dict:
     """The ``run`` and ``run-fl`` cells: ``sims.run`` with keyed data and the DecL rule of
     ``--mixing`` (``run``) or FedAvg with S of the N clients a round (``run-fl``), one round a
@@ -553,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: cell.get(k) for k in (
                 "framework", "n_clients", "seconds_per_round", "peak_rss_bytes", "status")}),
                 flush=True)  # fmt: skip
+    from sims.reproduce.pipeline.machine import cpu_name
+
     isz = 4 if a.dtype == "float32" else 8
     doc = {
         "description": "seconds and peak RSS per round against N, keyed minibatches",
@@ -561,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
             "method", "d", "c", "batch", "local_steps", "clients_per_round", "rounds", "dtype",
             "metrics", "mixing", "decl_max_n", "data", "devices")},
         "machine": {
-            "cpu_model": cpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "cpu_model": cpu_name(), "cpus": os.cpu_count(), "platform": platform.platform(),
         },
         "loadavg_before": load_before,
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],

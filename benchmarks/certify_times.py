@@ -19,8 +19,7 @@ import os
 import statistics
 import time
 
-from bench_scale import cpu_model as _cpu_model  # benchmarks/ is on sys.path as a script
-
+from sims.reproduce.pipeline.machine import cpu_name
 from theory import atlas, topology
 from theory.certify.balls import exact_mixing, mixing_lambda, stationary
 from theory.certify.smt import prove
@@ -90,7 +89,7 @@ def main() -> None:
     wall = time.perf_counter() - t0
     load1 = os.getloadavg()
 
-    print(f"CPU: {_cpu_model()} ({os.cpu_count()} logical CPUs)")
+    print(f"CPU: {cpu_name()} ({os.cpu_count()} logical CPUs)")
     print(
         "load average (1, 5, 15 min): before "
         + ", ".join(f"{x:.2f}" for x in load0)

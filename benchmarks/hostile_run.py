@@ -37,7 +37,6 @@ import contextlib
 import datetime as _dt
 import json
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -1469,15 +1468,9 @@ def run_api(case: Case) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
-        for line in fh:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def report(rows: list[dict], started: str, loads: tuple, wall: float, argv: list) -> str:
+    from sims.reproduce.pipeline.machine import cpu_name
+
     total = Counter(r["class"] for r in rows)
     kinds = Counter("cli" if r["cli"] else "api" for r in rows)
     lines = [
@@ -1485,7 +1478,7 @@ def report(rows: list[dict], started: str, loads: tuple, wall: float, argv: list
         "",
         f"- command: `python benchmarks/hostile_run.py {' '.join(argv)}`".rstrip() + "",
         f"- date (UTC): {started}; wall time {wall:.0f} s",
-        f"- CPU: {cpu_model()} ({os.cpu_count()} logical CPUs)",
+        f"- CPU: {cpu_name()} ({os.cpu_count()} logical CPUs)",
         f"- load average at start: {loads[0]}; at end: {loads[1]}",
         f"- cases: {len(rows)} ({kinds['cli']} command line in subprocesses, {kinds['api']} API "
         "in-process); classes in the script's docstring",

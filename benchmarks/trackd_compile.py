@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -33,16 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sims.files import write_text  # noqa: E402 - the one writer
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from sims.reproduce.pipeline.machine import cpu_name  # noqa: E402
 
 
 def step_ops(common, arch: str, objective: str, image: tuple) -> int:
@@ -119,7 +109,7 @@ def main() -> None:
                 print(f"{spec:28s} ops {row['ops']:6d}  first {row['first_s']:6.2f} s  "
                       f"second {row['second_s']:6.2f} s  compile {row['compile_s']:6.2f} s",
                       flush=True)  # fmt: skip
-    out = {"cpu": _cpu_model(), "cpus": os.cpu_count(), "load_average_before": load_before,
+    out = {"cpu": cpu_name(), "cpus": os.cpu_count(), "load_average_before": load_before,
            "load_average_after": os.getloadavg(),
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows}  # fmt: skip
     write_text(Path(args.out), json.dumps(out, indent=1) + "\n")
