@@ -238,3 +238,19 @@ def test_eq89_one_computation_is_decided_by_construction(runs, evidence):
         moved["graphs"]["fl"]["mixing"] = w
         got = ev.evidence_from_runs(moved)["thm4.6.eq89"].numbers["mim"]["identical_runs"]
         assert got is same
+
+
+def test_the_measures_are_float64_whatever_the_callers_x64():
+    """``dssl verify --simulate`` measures the trained models with x64 off: the RVs are still
+    float64, the same numbers as under x64 (no float32 truncation)."""
+    import jax
+
+    from sims.trackc import measures
+
+    W = np.random.default_rng(0).standard_normal((3, 8))
+    with jax.enable_x64(False):
+        off = measures._rv(W), measures._erv(W)
+    with jax.enable_x64(True):
+        on = measures._rv(W), measures._erv(W)
+    for a, b in zip(off, on, strict=True):
+        assert a.dtype == np.float64 and np.array_equal(a, b)

@@ -13,12 +13,16 @@ import numpy as np
 
 from sims import metrics as mt
 from theory import objectives, solve
+from theory._precision import float64
 
 
+# in float64 whatever the caller's x64 setting (dssl verify --simulate runs without it)
+@float64
 def _rv(W: np.ndarray) -> np.ndarray:
     return np.asarray(mt.representability_vector(jnp.asarray(W, dtype=jnp.float64)))
 
 
+@float64
 def _erv(W: np.ndarray) -> np.ndarray:
     return np.asarray(mt.energy_rv(jnp.asarray(W, dtype=jnp.float64)))
 
