@@ -394,6 +394,20 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
     }
 
 
+#: seconds of the period summary (``svds`` on the period's product) at N = 10⁶, twice those
+#: measured on 2 AMD EPYC cores at load average ~1.3 (one-peer 16.4 s, static exponential
+#: 9.6 s, random matchings 210 s), and the power of N they grow with (the matchings' period
+#: product needs more iterations as N grows: 14.6 s at N = 2·10⁵; the others are linear:
+#: one-peer 2.95 s at 2·10⁵ and 50.3 s at 4·10⁶)
+PERIOD_SECONDS_AT_1E6 = {"one_peer_exp": 33.0, "static_exp": 20.0, "matching": 420.0}
+PERIOD_GROWTH = {"one_peer_exp": 1.0, "static_exp": 1.0, "matching": 1.66}
+
+
+def period_seconds(graph: str, n: int) -> float:
+    """The period summary's time estimate (:data:`PERIOD_SECONDS_AT_1E6`) at N = ``n``."""
+    return PERIOD_SECONDS_AT_1E6[graph] * (n / 1e6) ** PERIOD_GROWTH[graph]
+
+
 #: what the period summary's ``solver`` says of ``rule_contraction``'s solver
 SOLVER_TEXT = {"dense": "dense (float64 product, spectral norm)", "sparse": "sparse (ARPACK svds)"}
 
@@ -409,11 +423,13 @@ def _period_summary(args, n: int, seed: int) -> dict:
     if args.graph == "static_exp":
         n = v.integer(n, "n", lo=3)
     tau = len(time_varying.one_peer_offsets(n))
-    _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary")
+    seconds = period_seconds(args.graph, n)
+    _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary", timed=False)
+    v.check_time("n", n, seconds, what="the period summary")
     rule = mx.graph_rule(args.graph, n, mixing=None)
     key = round_key(key_tree(seed)["root"])  # the matchings dssl simulate --seed draws
     dense = {"auto": None, "dense": True, "sparse": False}[args.solver]
-    say = _common.progress(NAME, SPARSE_SECONDS_PER_NODE * n, f"N = {n}, period summary")
+    say = _common.progress(NAME, seconds, f"N = {n}, period summary")
     say("the contraction over the period")
     rc = mx.rule_contraction(rule, n, key=key, period=args.period, dense=dense)
     return {
