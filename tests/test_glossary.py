@@ -129,6 +129,9 @@ def test_claims_verdict_words_and_readings_match_the_code():
     assert values == set(g.READING_VALUES)
     for word in vd.WORDS:
         assert g.describe(word).unit.startswith("verdict word")
+    for key, words in (("track_a", vd.TRACK_A), ("track_b", vd.TRACK_BC), ("track_c", vd.TRACK_BC)):
+        meaning = g.describe(key).meaning  # dssl explain track_b lists every word it can print
+        assert all(w in meaning for w in (*words, vd.NOT_RUN)), (key, meaning)
 
 
 def test_the_disambiguations_the_reader_needs():
