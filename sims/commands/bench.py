@@ -19,15 +19,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="skip the per-step loop (N·E·T Python calls): engine, loop and numpy "
                    "only; under 60 s at the default sizes (N=100, d=64)")  # fmt: skip
-    p.add_argument("--n-clients", type=int, default=100)
-    p.add_argument("--d", type=int, default=64)
-    p.add_argument("--c", type=int, default=16)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--local-steps", type=int, default=5)
-    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--n-clients", type=_common.integer(), default=100)
+    p.add_argument("--d", type=_common.integer(), default=64)
+    p.add_argument("--c", type=_common.integer(), default=16)
+    p.add_argument("--batch", type=_common.integer(), default=32)
+    p.add_argument("--local-steps", type=_common.integer(), default=5)
+    p.add_argument("--rounds", type=_common.integer(), default=20)
     p.add_argument(
         "--repeats",
-        type=int,
+        type=_common.integer(),
         default=5,
         help="timed calls of each implementation, interleaved; the best counts (default 5)",
     )

@@ -45,6 +45,7 @@ import os
 import re
 from pathlib import Path
 
+from sims.commands import _common
 from theory import _validate as v
 
 NAME = "compare"
@@ -83,17 +84,21 @@ MAX_LISTED = 200
 def add_arguments(parser) -> None:
     parser.add_argument("old", help="folder of the reference run (e.g. a checkout's figures/)")
     parser.add_argument("new", help="folder of the run to check")
-    parser.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (1e-9)")
-    parser.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    parser.add_argument(
+        "--rtol", type=_common.real(lo=0.0), default=1e-9, help="relative tolerance (1e-9)"
+    )
+    parser.add_argument(
+        "--atol", type=_common.real(lo=0.0), default=1e-12, help="absolute tolerance (1e-12)"
+    )
     parser.add_argument(
         "--float32-rtol",
-        type=float,
+        type=_common.real(lo=0.0),
         default=FLOAT32_RTOL,
         help=f"relative tolerance for numbers from float32 training ({FLOAT32_RTOL:g})",
     )
     parser.add_argument(
         "--float32-atol",
-        type=float,
+        type=_common.real(lo=0.0),
         default=FLOAT32_ATOL,
         help=f"absolute tolerance for numbers from float32 training ({FLOAT32_ATOL:g})",
     )

@@ -92,20 +92,23 @@ def add_arguments(parser) -> None:
         help=f"build the d x d matrices (d <= {DENSE_MAX_D}) instead of the structured path",
     )
     parser.add_argument(
-        "--transform-seed", type=int, default=None, help="seed of a random H (cl-dissimilar; 0)"
+        "--transform-seed",
+        type=_common.integer(),
+        default=None,
+        help="seed of a random H (cl-dissimilar; 0)",
     )
     _common.add_graph_arguments(parser, graph="ring")
     parser.add_argument("--mixing", default=None, help="DecL mixing rule (default uniform)")
     _common.add_mixing_file_argument(parser)
     parser.add_argument(
         "--samples",
-        type=int,
+        type=_common.integer(),
         default=None,
         help="finite sample: M samples per client (default: population)",
     )
     parser.add_argument(
         "--sample-seeds",
-        type=int,
+        type=_common.integer(),
         default=None,
         help="with --samples: matrix-free finite-sample Track B over this many seeds "
         f"(d <= {FINITE_MAX_D}); without it --samples uses one dense sample",

@@ -34,14 +34,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--list", action="store_true", help="list the stages in run order and exit")
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=_common.integer(),
         default=None,
         help="stages run side by side in this many worker processes once their inputs are "
         "ready; results do not depend on it. Default: 2 on a CPU with 2 or more cores, else 1",
     )
     parser.add_argument(
         "--blas-threads",
-        type=int,
+        type=_common.integer(),
         default=1,
         help="BLAS threads of NumPy/SciPy during the run (default 1: avoids oversubscription "
         "on small shared CPUs; 0 keeps the library default). JAX (CPU or GPU) is unaffected",
