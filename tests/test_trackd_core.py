@@ -103,6 +103,32 @@ def test_negative_cosine_has_no_gradient_through_target():
     assert np.linalg.norm(np.asarray(gp)) > 0
 
 
+def test_negative_cosine_of_a_zero_prediction_has_a_zero_gradient():
+    """A zero row (a predictor whose ReLUs are all off at initialisation) adds 0 to the loss
+    and 0 to the gradient, not NaN; the other rows' gradients equal those of the cosine
+    normalised by ``jnp.linalg.norm`` alone (the form before the guard): to the bit un-jitted,
+    to rounding jitted (XLA fuses the two forms differently)."""
+
+    def plain(p, z):
+        z = jax.lax.stop_gradient(z)
+        pn = p / jnp.maximum(jnp.linalg.norm(p, axis=-1, keepdims=True), 1e-12)
+        zn = z / jnp.maximum(jnp.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
+        return -jnp.mean(jnp.sum(pn * zn, axis=-1))
+
+    for dtype in (jnp.float32, jnp.float64):
+        p = jr.normal(jr.key(0), (6, 5), dtype)
+        z = jr.normal(jr.key(1), (6, 5), dtype)
+        assert np.array_equal(jax.grad(negative_cosine)(p, z), jax.grad(plain)(p, z))
+        jitted = [jax.jit(jax.grad(f))(p, z) for f in (negative_cosine, plain)]
+        eps = 8 * float(jnp.finfo(dtype).eps)
+        np.testing.assert_allclose(*jitted, rtol=eps, atol=eps * float(jnp.abs(jitted[1]).max()))
+        p0 = p.at[0].set(0.0)
+        g = np.asarray(jax.grad(negative_cosine)(p0, z))
+        assert np.all(np.isfinite(g)) and np.all(g[0] == 0.0)
+        np.testing.assert_allclose(g[1:], np.asarray(jax.grad(plain)(p0, z))[1:], rtol=1e-6)
+        assert np.isnan(np.asarray(jax.grad(plain)(p0, z))[0]).all()  # what the guard mends
+
+
 def test_simsiam_gradient_is_the_stop_gradient_one():
     # The full loss's gradient equals that of a hand-built loss whose target branch runs on
     # stop_gradient(params): nothing flows through z.
@@ -125,11 +151,14 @@ def test_simsiam_gradient_is_the_stop_gradient_one():
         z1, _ = net.apply(frozen, v1, method="siam")
         z2, _ = net.apply(frozen, v2, method="siam")
 
-        def cos(a, b):  # norms clamped at 1e-12 (PyTorch's cosine_similarity; a ReLU bottleneck
-            # can output an exact zero vector, as one sample here does since the BN heads)
+        def cos(a, b):  # norms clamped at 1e-12 (PyTorch's cosine_similarity); a ReLU
+            # bottleneck can output an exact zero prediction, as one sample here does since the
+            # BN heads: its cosine is 0 and so is its gradient (the norm's is 0/0 there)
+            zero = jnp.all(a == 0, axis=-1)
+            a = jnp.where(zero[:, None], 1.0, a)
             na = jnp.maximum(jnp.linalg.norm(a, axis=-1), 1e-12)
             nb = jnp.maximum(jnp.linalg.norm(b, axis=-1), 1e-12)
-            return jnp.sum(a * b, -1) / (na * nb)
+            return jnp.where(zero, 0.0, jnp.sum(a * b, -1) / (na * nb))
 
         return -0.5 * (jnp.mean(cos(p1, z2)) + jnp.mean(cos(p2, z1)))
 
@@ -137,6 +166,7 @@ def test_simsiam_gradient_is_the_stop_gradient_one():
     ref_v, ref_g = jax.value_and_grad(reference)(params)
     np.testing.assert_allclose(float(got_v), float(ref_v), rtol=1e-10)
     for a, b in zip(jax.tree.leaves(got_g), jax.tree.leaves(ref_g), strict=True):
+        assert np.all(np.isfinite(a)), "a NaN gradient equals a NaN reference: no check"
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-8, atol=1e-12)
 
 

@@ -195,9 +195,19 @@ def negative_cosine(p: jax.Array, z: jax.Array) -> jax.Array:
     r""":math:`-\operatorname{mean}_b \cos(p_b, \mathrm{sg}(z_b))` (the target branch z is
     stop-gradient)."""
     z = jax.lax.stop_gradient(z)
-    pn = p / jnp.maximum(jnp.linalg.norm(p, axis=-1, keepdims=True), 1e-12)
-    zn = z / jnp.maximum(jnp.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
-    return -jnp.mean(jnp.sum(pn * zn, axis=-1))
+    return -jnp.mean(jnp.sum(_unit_rows(p) * _unit_rows(z), axis=-1))
+
+
+def _unit_rows(x: jax.Array) -> jax.Array:
+    """``x / max(‖x‖, 1e-12)`` along the last axis, with a zero row left zero and its gradient
+    0, not NaN: a row's cosine is undefined at 0 (the norm's derivative there is 0/0), and a
+    predictor whose ReLUs are all off at initialisation outputs such a row. Other rows get the
+    values and gradients of ``jnp.linalg.norm`` alone (to rounding: XLA may fuse the guarded
+    form differently)."""
+    zero = jnp.all(x == 0, axis=-1, keepdims=True)
+    safe = jnp.where(zero, jnp.ones_like(x), x)
+    norm = jnp.linalg.norm(safe, axis=-1, keepdims=True)
+    return jnp.where(zero, 0, safe / jnp.maximum(norm, 1e-12))
 
 
 def simsiam_loss(net_cfg: NetConfig, cfg: LossConfig, params: Any, batch: Any, *, key):
