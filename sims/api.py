@@ -14,6 +14,7 @@ from sims.core.mixing import check_mixing, fedavg, gossip, push_sum
 from sims.core.trainer import DivergenceWarning, KeyedData, Result, partition, run
 from theory import _validate as v
 from theory import claims as cl
+from theory._validate import sizes_forced
 
 __all__ = [
     "run",
@@ -27,6 +28,7 @@ __all__ = [
     "DivergenceWarning",
     "verify",
     "mixing_scope",
+    "sizes_forced",
 ]
 
 #: the label of the DecL graph in the configuration and the evidence when W is given (the
@@ -121,6 +123,7 @@ def verify(
     mixing: Any = None,
     claims: Sequence[str] | None = None,
     track_c: Callable[[cl.VerifyConfig], Mapping[str, cl.Evidence]] | None = None,
+    on_claim: Callable[[str], object] | None = None,
     **config: Any,
 ) -> dict:
     r"""The claims table of arXiv 2607.02447 at one configuration, with your own DecL mixing
@@ -142,6 +145,8 @@ def verify(
       track_c: None (Track C ``not-run``), or a function of the configuration returning
         ``{claim id: Evidence}``, e.g. ``functools.partial(sims.trackc.evidence
         .track_c_evidence, fast=True)`` (the simulations of ``dssl verify --simulate fast``).
+      on_claim: None, or a function called with each claim's id as its Tracks A and B start
+        (a progress line: at N = 40 the whole table takes minutes).
       **config: any other field of :class:`theory.claims.VerifyConfig` (p, c, transform,
         d_sweep, c_num, ...; the graph fields only without ``mixing``).
 
@@ -180,7 +185,7 @@ def verify(
         W = check_mixing(mixing, n_clients, field="mixing")
         cfg = _MixingConfig(n_clients=n_clients, d=d, **config, weights=_rows(W))
     evidence = None if track_c is None else _evidence(track_c(cfg))
-    rows = cl.evaluate(cfg, claims=ids, track_c=evidence)
+    rows = cl.evaluate(cfg, claims=ids, track_c=evidence, on_claim=on_claim)
     out_config = cl.config_dict(cfg)
     if mixing is not None:
         for r in rows:

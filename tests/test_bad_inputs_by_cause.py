@@ -74,14 +74,45 @@ SIZES = {
         "x",
     ),
     "make_graph": (lambda: topology.make_graph("ring", 2_000_000), "n"),
+    "sparse_graph": (lambda: _sparse_graph("ring", 10**12), "n"),
+    "sparse_graph random_regular": (lambda: _sparse_graph("random_regular", 10**9, degree=4), "n"),
+    "graph_rule": (lambda: _mixing().graph_rule("ring", 10**12), "n"),
+    "one_peer_exponential": (lambda: _mixing().one_peer_exponential(10**9), "n"),
+    "static_exponential": (lambda: _mixing().static_exponential(10**8), "n"),
+    "target_summary": (
+        lambda: objectives.target_summary(DataModel(d=10**6, n_clients=4), "cl"),
+        "model",
+    ),
+    "tile_clients": (
+        lambda: _tile_clients([np.zeros((5, 28, 28, 1), np.float32)] * 3, 10**10, key=_key()),
+        "rows",
+    ),
 }
+
+
+def _sparse_graph(*args, **kwargs):
+    from theory.sparse_graphs import sparse_graph
+
+    return sparse_graph(*args, **kwargs)
+
+
+def _mixing():
+    from sims.core import mixing
+
+    return mixing
+
+
+def _tile_clients(*args, **kwargs):
+    from sims.trackd.train import tile_clients
+
+    return tile_clients(*args, **kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(SIZES))
 def test_sizes_are_refused_before_allocating_naming_the_field(name):
     call, field = SIZES[name]
     text = _refused(call, field)
-    assert "estimated" in text and "force_size=True" in text, text
+    assert "estimated" in text and v.FORCE_HINT in text, text
 
 
 def test_force_size_goes_past_the_budget():
@@ -91,7 +122,7 @@ def test_force_size_goes_past_the_budget():
     with v.sizes_forced():
         v.check_fits("d", 1, 1e30)
         v.check_time("rounds", 1, 1e30)
-    with pytest.raises(ValueError, match="force_size"):
+    with pytest.raises(ValueError, match="sizes_forced"):
         v.check_time("rounds", 1, 1e30)
 
 

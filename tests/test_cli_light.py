@@ -241,8 +241,8 @@ PARSE_TIME_REFUSALS = [
      "--n-clients: must be at most --d / 2 = 32 (the paper's data model needs d >= 2·n_clients; "
      "raise --d with it), got 40"),
     (["verify", "--n-clients", "300"],
-     "--n-clients: must be at most --d-sweep / 2 = 200 (the paper's data model needs d >= "
-     "2·n_clients; raise --d-sweep with it), got 300"),
+     "--n-clients: must be at most --d / 2 = 200 (the paper's data model needs d >= "
+     "2·n_clients; raise --d with it), got 300"),
     (["simulate", "--graph", "torus", "--rows", "3"], "--rows: must be a divisor of n=4, got 3"),
     (["simulate", "--graph", "hypercube", "--n-clients", "5"],
      "--n-clients: must be a power of 2 for the hypercube, got 5"),
@@ -426,12 +426,13 @@ def test_simulate_budgets_at_parse_time_are_the_runs(argv):
     from sims.cli import build_parser
     from sims.commands import simulate as command
     from sims.trackc import simulate
+    from theory import _validate as v
 
     rc, heavy, err = _refusal(argv)
     assert (rc, heavy) == (2, [])
     with pytest.raises(ValueError) as run:
         simulate.simulate(command._settings(build_parser().parse_args(argv)))
-    line = f"dssl simulate: error: {run.value}".replace("force_size=True", "--force-size")
+    line = f"dssl simulate: error: {run.value}".replace(v.FORCE_HINT, v.CLI_FORCE_HINT)
     memory = re.compile(r"estimated ([\d.]+) (\w+), budget")
     if memory.search(line) is None:  # the time budget: the same estimate
         assert err == [line]

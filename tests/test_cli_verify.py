@@ -41,6 +41,47 @@ def test_cli_verify_bad_input(capsys, argv, field):
     assert len(err.strip().splitlines()) == 1 and field in err
 
 
+def test_the_claims_table_says_each_claim_as_it_starts(capsys, monkeypatch):
+    """Past VERIFY_PROGRESS_AFTER_S the command prints its estimate, then a line per claim on
+    stderr (standard output keeps only the JSON); the API hands each id to ``on_claim``."""
+    import sims
+    from sims.commands import verify
+
+    seen = []
+    sims.verify(n_clients=4, d=40, claims=["eq17", "thm4.6"], d_sweep=(40,), on_claim=seen.append)
+    assert seen == ["eq17", "thm4.6"]
+    monkeypatch.setattr(verify, "VERIFY_SECONDS", (100.0, 0.0, 0.0))
+    assert main([*_FAST[:5], "--claims", "eq17,thm4.6", "--json"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert "2 of 13 claims (the whole table): about 100 s (estimated)" in lines[0], lines
+    assert lines[1].endswith("] eq17 (1 of 2)") and lines[2].endswith("] thm4.6 (2 of 2)"), lines
+    json.loads(captured.out)
+    monkeypatch.setattr(verify, "VERIFY_SECONDS", (1.0, 0.0, 0.0))
+    assert main([*_FAST[:5], "--claims", "eq17", "--json"]) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(verify, "VERIFY_SECONDS", (1e4, 0.0, 0.0))  # past the time budget
+    assert main([*_FAST[:5], "--claims", "eq17", "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dssl verify: error: --n-clients: must be small enough for the claims")
+    assert "pass --force-size to go further" in err and "\n" not in err
+
+
+def test_the_default_d_sweep_is_raised_to_2n():
+    """Left at its default, the d-sweep starts at 2N at least (N = 60: the API's 100 would be
+    below the data model's least d; N = 300: the command's 400), so a larger N is not refused
+    for a dimension the user never set."""
+    from sims.cli import build_parser
+    from sims.commands import verify
+
+    assert cl.VerifyConfig(n_clients=60, d=400).d_sweep == (120, 200, 400)
+    assert cl.VerifyConfig(n_clients=4, d=400).d_sweep == (100, 200, 400)
+    args = build_parser().parse_args(["verify", "--n-clients", "300", "--d", "1000"])
+    assert verify.verify_options(args)["d_sweep"] == (600, 10**6, 10**12)
+    args = build_parser().parse_args(["verify", "--n-clients", "300", "--d-sweep", "700"])
+    assert verify.verify_options(args)["d_sweep"] == (700,)
+
+
 def test_cli_verify_text_table(capsys):
     rc = main(["verify", "--d", "40", "--claims", "thm4.2.fl"])
     out = capsys.readouterr().out

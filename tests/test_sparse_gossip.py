@@ -321,3 +321,30 @@ def test_a_shifted_rule_on_two_devices_exchanges_rows_not_all_models():
         "one-peer ['collective-permute']",
         "plain ['all-gather']",
     ]
+
+
+def test_float32_matrices_are_checked_at_float32s_tolerance():
+    """A row-stochastic W cast to float32 (rows off 1 by about 3e-8) is accepted by every rule
+    and check that takes a matrix, as check_mixing accepts it, and refused in float64 terms
+    only when given in float64; the refusal says by how much the rows are off."""
+    import scipy.sparse as sp
+
+    from sims.core import mixing as mx
+    from theory import sparse_graphs, time_varying
+    from theory import topology as tp
+
+    W = tp.mixing_matrix("uniform", tp.make_graph("ring", 20))
+    W32 = W.astype(np.float32)
+    assert np.abs(W32.astype(np.float64).sum(axis=1) - 1).max() > 1e-8
+    mx.check_mixing(W32)
+    mx.sparse_gossip(W32)
+    mx.sparse_gossip(sp.csr_matrix(W32))
+    lists = mx.sparse_gossip(W)
+    mx.sparse_gossip((np.asarray(lists.index), np.asarray(lists.weights, np.float32)))
+    mx.gossip_sequence(np.stack([W32, W32]))
+    mx.gossip_sequence([sp.csr_matrix(W32)] * 2)
+    sparse_graphs.product_contraction([sp.csr_matrix(W32)])
+    time_varying.period_contraction(np.stack([W32, W32]))
+    off = W32.astype(np.float64)
+    with pytest.raises(ValueError, match=r"^W: must be row-stochastic .*rows sums off 1 by up to"):
+        mx.sparse_gossip(off)

@@ -301,16 +301,20 @@ def _as_float(n) -> float:
 
 #: the share of :func:`memory_limit_bytes` one call may plan to use without ``force_size``
 MEMORY_BUDGET = 0.5
-#: how a caller goes past the budget (the ``dssl`` boundary shows its option ``--force-size``)
-FORCE_HINT = "force_size=True"
+#: how a caller goes past the budget, from any entry point (some also take ``force_size=True``;
+#: the ``dssl`` boundary shows its option ``--force-size`` instead: :data:`CLI_FORCE_HINT`)
+FORCE_HINT = "run it inside `with sims.sizes_forced():` to go further"
+CLI_FORCE_HINT = "pass --force-size to go further"
 
 _FORCED = contextvars.ContextVar("force_size", default=False)
 
 
 @contextlib.contextmanager
 def sizes_forced(on: bool = True) -> Iterator[None]:
-    """Inside the block (this thread or task only), :func:`check_fits` lets any estimate
-    through: the caller asked to go past the budget (``force_size=True``, ``--force-size``).
+    """Inside the block (this thread or task only), :func:`check_fits` and :func:`check_time` let
+    any estimate through: the caller asked to go past the budget (``force_size=True``,
+    ``--force-size``). Public as ``sims.sizes_forced``, the way past the budget that every
+    entry point takes.
 
     >>> with sizes_forced():
     ...     check_fits("n", 10**9, 1e30)
@@ -338,7 +342,7 @@ def check_fits(
 ) -> None:
     """Fail before allocating when ``estimated_bytes`` exceeds :func:`memory_budget_bytes`
     (half this machine's memory): one line naming ``field``, the estimate, the budget and how
-    to go further (``force_size=True``; ``--force-size`` on the command line). ``force`` (or
+    to go further (:data:`FORCE_HINT`; ``--force-size`` on the command line). ``force`` (or
     :func:`sizes_forced`) lets the call go on whatever the estimate.
 
     >>> try:
@@ -356,7 +360,7 @@ def check_fits(
             field,
             f"small enough for {what} to fit in memory (estimated "
             f"{format_bytes(estimated_bytes)}, budget {format_bytes(budget)}, half this "
-            f"machine's memory; pass {FORCE_HINT} to go further)",
+            f"machine's memory; {FORCE_HINT})",
             value,
         )
 
@@ -370,7 +374,7 @@ PROGRESS_AFTER_S = 3.0
 def check_time(field: str, value, seconds: float, *, what: str = "the run",
                force: bool = False) -> None:  # fmt: skip
     """Fail before starting when the estimated ``seconds`` exceed :data:`TIME_BUDGET_S`: one
-    line naming ``field``, the estimate, the budget and ``force_size=True``.
+    line naming ``field``, the estimate, the budget and :data:`FORCE_HINT`.
 
     >>> check_time("rounds", 10**9, 1e7, force=True)
     """
@@ -381,7 +385,7 @@ def check_time(field: str, value, seconds: float, *, what: str = "the run",
         fail(
             field,
             f"small enough for {what} to end within {TIME_BUDGET_S / 60:g} minutes (estimated "
-            f"{seconds:.3g} s; pass {FORCE_HINT} to go further)",
+            f"{seconds:.3g} s; {FORCE_HINT})",
             value,
         )
 
@@ -401,6 +405,35 @@ def stochastic_tolerance(dtype, n: int) -> float:
     """
     eps = float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else 0.0
     return max(STOCHASTIC_ATOL, 64 * eps) * max(int(n), 1)
+
+
+def float_dtype(value: Any) -> np.dtype:
+    """The floating dtype ``value`` was given in (an array's, a scipy matrix's), float64 for
+    anything else: the dtype whose rounding :func:`stochastic_tolerance` allows."""
+    given = getattr(value, "dtype", None)
+    floating = given is not None and np.dtype(given).kind == "f"
+    return np.dtype(given if floating else np.float64)
+
+
+def sums_to_one(sums: np.ndarray, field: str, *, dtype: Any, n: int, what: str = "rows",
+                requirement: str = "row-stochastic (rows sum to 1)") -> None:  # fmt: skip
+    """Fail in one line unless every entry of ``sums`` (a matrix's row or column sums) is 1
+    within :func:`stochastic_tolerance` of ``dtype`` (the dtype the matrix was given in) and
+    ``n``: the one check of every mixing matrix, dense, sparse or in a sequence.
+
+    >>> sums_to_one(np.array([1.0, 1 + 3e-8]), "W", dtype=np.float32, n=2)
+    >>> try:
+    ...     sums_to_one(np.array([1.0, 1 + 3e-8]), "W", dtype=np.float64, n=2)
+    ... except ValueError as err:
+    ...     print(str(err).split("got ")[1])
+    'rows sums off 1 by up to 3e-08 (float64 allows 2e-10 at N = 2)'
+    """
+    sums = np.asarray(sums, dtype=np.float64)
+    off = float(np.max(np.abs(sums - 1.0))) if sums.size else 0.0
+    tol = stochastic_tolerance(dtype, n)
+    if not off <= tol:  # NaN too
+        fail(field, requirement, f"{what} sums off 1 by up to {off:.3g} "
+             f"({np.dtype(dtype).name} allows {tol:.3g} at N = {n})")  # fmt: skip
 
 
 #: relative asymmetry a "symmetric" matrix may carry: rounding of products like A·Aᵀ is

@@ -420,8 +420,10 @@ def evaluate(
     claims: tuple = CLAIM_IDS,
     track_c: Mapping[str, Evidence] | None = None,
     all_readings: bool = True,
+    on_claim: Callable[[str], object] | None = None,
 ) -> list[dict]:
-    """Compute every claim's evidence. Returns a list of dicts (JSON-ready).
+    """Compute every claim's evidence. Returns a list of dicts (JSON-ready); ``on_claim(id)``,
+    where given, is called as each claim starts (a progress line).
 
     Each dict: ``id``, ``reference``, ``statement``, ``track_a``, ``track_b``, ``track_c``
     (verdict words under the primary readings, combined with R5), ``verdict_basis``
@@ -437,8 +439,12 @@ def evaluate(
     track_c = {} if track_c is None else dict(track_c)
     for cid in claims:
         v.choice(cid, "claim", CLAIM_IDS)
+    if on_claim is not None and not callable(on_claim):
+        v.fail_type("on_claim", "a function on_claim(claim_id), or None", on_claim)
     out = []
     for cid in claims:
+        if on_claim is not None:
+            on_claim(cid)
         claim = REGISTRY[cid]
         prim = primary_readings(cfg, cid)
         cells = {reading_name(r): evaluate_reading(cfg, cid, r) for r in prim}

@@ -62,7 +62,7 @@ import numpy as np
 from theory import _validate as v
 from theory import objectives, solutions, spectral, symbolic, topology
 from theory import verdicts as vd
-from theory.datamodel import DataModel
+from theory.datamodel import DataModel, raised_sweep
 from theory.objectives import has_decoder, takes_transform
 
 VERDICTS = vd.WORDS
@@ -212,6 +212,10 @@ class TrackAConstants:
             v.real(getattr(self, name), name, lo=0.0, lo_open=True)
 
 
+#: the dimensions of Thm 4.4's d-sweep in :class:`VerifyConfig` by default
+D_SWEEP = (100, 200, 400)
+
+
 @dataclasses.dataclass(frozen=True)
 class VerifyConfig(TrackAConstants):
     r"""Configuration of the Track A/B checks.
@@ -228,7 +232,8 @@ class VerifyConfig(TrackAConstants):
         (``dissimilar-<transform>``: the family on the leading m coordinates in Track B; the
         Track C runs read it on all d axes, see :mod:`theory.objectives`).
       d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit
-        :math:`d \to \infty`).
+        :math:`d \to \infty`), each ≥ 2N; default (None) :data:`D_SWEEP` raised to 2N
+        (:func:`theory.datamodel.raised_sweep`).
       c_num, c_den, c_f, c_n, sign, fl_term: Track A hidden constants and variants
         (``theory.bounds``); N is the actual number of clients.
       positivity: rule T2's threshold below which an eigenvalue counts as non-positive:
@@ -261,7 +266,7 @@ class VerifyConfig(TrackAConstants):
     graph_seed: int = 0
     transform: str = "identity"
     transform_seed: int = 0
-    d_sweep: tuple = (100, 200, 400)
+    d_sweep: tuple | None = None
     positivity: str = dataclasses.field(default="eigen-error", metadata={"json": False})
     free_rows: bool = dataclasses.field(default=True, metadata={"json": False})
     certify: bool = dataclasses.field(default=True, metadata={"json": False})
@@ -277,7 +282,10 @@ class VerifyConfig(TrackAConstants):
         v.integer(self.transform_seed, "transform_seed", lo=0)
         v.integer(self.graph_seed, "graph_seed", lo=0)
         self._check_constants()
-        sweep = tuple(v.integer(x, "d_sweep", lo=2 * self.n_clients) for x in self.d_sweep)
+        given = self.d_sweep
+        if given is None:
+            given = raised_sweep(D_SWEEP, v.integer(self.n_clients, "n_clients", lo=2))
+        sweep = tuple(v.integer(x, "d_sweep", lo=2 * self.n_clients) for x in given)
         object.__setattr__(self, "d_sweep", sweep)
         self.model()  # validates d, n_clients, c, τ, μ, rare options
         try:  # validates the graph: defined at this N, fully specified, connected

@@ -206,6 +206,18 @@ def check_dense_fits(
                  DENSE_COPIES * 8 * n * d * d, what=what, force=force_size)  # fmt: skip
 
 
+def raised_sweep(sweep, n_clients: int) -> tuple:
+    """A default d-sweep at N clients: each dimension raised to at least 2N (the least d of the
+    paper's data model), in increasing order, without repeats.
+
+    >>> raised_sweep((100, 200, 400), 4), raised_sweep((100, 200, 400), 60)
+    ((100, 200, 400), (120, 200, 400))
+    >>> raised_sweep((100,), 300)
+    (600,)
+    """
+    return tuple(sorted({max(int(d), 2 * int(n_clients)) for d in sweep}))
+
+
 def summary_block(n: int, d: int, block_bytes: int = SUMMARY_BLOCK_BYTES) -> int:
     """Clients per block of ``theory.objectives.target_blocks``: their class moments (3 d × d
     float64 matrices a client) about ``block_bytes``, at least one, at most N.

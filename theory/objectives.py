@@ -310,14 +310,16 @@ class TargetSummary(NamedTuple):
 
 
 def _check_blocks(model, method: str, block_bytes, on_block) -> int:
-    """The arguments of the block passes, checked (one line naming the field); the block
-    bytes."""
+    """The arguments of the block passes, checked (one line naming the field), and a block's
+    dense moments against the memory budget before any is formed; the block bytes."""
     if not isinstance(model, DataModel):
         v.fail("model", "a DataModel", model)
     v.choice(method, "method", TARGET_METHODS)
     if on_block is not None and not callable(on_block):
         v.fail_type("on_block", "a function on_block(k), or None", on_block)
-    return v.integer(block_bytes, "block_bytes", lo=1)
+    block_bytes = v.integer(block_bytes, "block_bytes", lo=1)
+    check_dense_fits(model, clients=summary_block(model.n_clients, model.d, block_bytes))
+    return block_bytes
 
 
 def target_blocks(

@@ -77,6 +77,7 @@ def one_peer_exponential(n: int) -> np.ndarray:
 
 def _sequence(mats: Any, field: str = "mats") -> np.ndarray:
     """A (P, N, N) stack of doubly-stochastic matrices, checked (one-line errors)."""
+    given = v.float_dtype(mats)
     w = v.array(mats, field, ndim=3)
     if w.shape[0] < 1 or w.shape[1] != w.shape[2] or w.shape[1] < 1:
         v.fail(field, "a (P, N, N) stack of square matrices, P >= 1", f"shape {w.shape}")
@@ -86,10 +87,8 @@ def _sequence(mats: Any, field: str = "mats") -> np.ndarray:
         if np.any(wt < 0):
             v.fail(f"{field}[{t}]", "entrywise >= 0", f"min entry {wt.min():.3g}")
         for axis, what in ((1, "rows"), (0, "columns")):
-            sums = wt.sum(axis=axis)
-            if np.max(np.abs(sums - 1.0)) > v.stochastic_tolerance(np.float64, n):
-                v.fail(f"{field}[{t}]", f"doubly stochastic ({what} sum to 1)",
-                       f"{what} sums in [{sums.min():.6g}, {sums.max():.6g}]")  # fmt: skip
+            v.sums_to_one(wt.sum(axis=axis), f"{field}[{t}]", dtype=given, n=n, what=what,
+                          requirement=f"doubly stochastic ({what} sum to 1)")  # fmt: skip
     return np.asarray(w, dtype=np.float64)
 
 

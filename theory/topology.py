@@ -538,8 +538,7 @@ def validate_mixing(
     if shape is not None and len(shape) == 2:
         v.check_fits(field, f"shape {tuple(shape)}", MIXING_CHECK_COPIES * 8 * shape[0] * shape[1],
                      what="the checks of the mixing matrix", force=force_size)  # fmt: skip
-    given = getattr(W, "dtype", None)
-    given = given if given is not None and np.dtype(given).kind == "f" else np.float64
+    given = v.float_dtype(W)
     w = v.array(W, field, ndim=2)
     if w.shape[0] != w.shape[1]:
         v.fail(field, "a square matrix", f"shape {w.shape}")
@@ -549,20 +548,14 @@ def validate_mixing(
     if np.any(w < 0):
         v.fail(field, "entrywise >= 0", f"min entry {w.min():.3g}")
     rows = w.sum(axis=1)
-    if np.max(np.abs(rows - 1.0)) > v.stochastic_tolerance(given, n):
-        v.fail(field, "row-stochastic (rows sum to 1)", f"row sums in [{rows.min()}, {rows.max()}]")
+    v.sums_to_one(rows, field, dtype=given, n=n)
     if positive_diagonal and np.any(np.diag(w) <= 0):
         v.fail(field, "positive on the diagonal", f"min diagonal {np.diag(w).min():.3g}")
     if symmetric and np.max(np.abs(w - w.T)) > _ATOL:
         v.fail(field, "symmetric", "a non-symmetric matrix")
     if doubly:
-        cols = w.sum(axis=0)
-        if np.max(np.abs(cols - 1.0)) > v.stochastic_tolerance(given, n):
-            v.fail(
-                field,
-                "doubly stochastic (columns sum to 1)",
-                f"column sums in [{cols.min():.6g}, {cols.max():.6g}]",
-            )
+        v.sums_to_one(w.sum(axis=0), field, dtype=given, n=n, what="columns",
+                      requirement="doubly stochastic (columns sum to 1)")  # fmt: skip
     if adjacency is not None:
         a = validate_adjacency(adjacency, field="adjacency", connected=False)
         if a.shape != w.shape:

@@ -352,7 +352,9 @@ def classify(err: BaseException, *, argv=(), parser=None, command=None, args=Non
         return 2, f"input nested too deeply to read ({_first_line(err)}; RecursionError)"
     if isinstance(err, (ValueError, TypeError)):
         line = " ".join(str(err).split()) or type(err).__name__
-        line = line.replace("pass force_size=True", "pass --force-size")
+        from theory import _validate as v
+
+        line = line.replace(v.FORCE_HINT, v.CLI_FORCE_HINT)
         if isinstance(err, TypeError) and not isinstance(err, ValueError):
             line = f"a value of the wrong type: {line} (TypeError)"
         return 2, _as_typed(line, argv, actions)

@@ -556,10 +556,11 @@ def check_out_dir(path, field: str = "out") -> str:
 # time: an estimate before a long run, then progress lines
 
 
-def progress(command: str, seconds: float, what: str):
+def progress(command: str, seconds: float, what: str, *, after: float = v.PROGRESS_AFTER_S):
     """A function ``say(text)`` printing ``[elapsed] text`` on stderr, after one line with the
-    estimate, where the run is estimated longer than ``theory._validate.PROGRESS_AFTER_S``;
-    else a function that prints nothing. Standard output keeps only the result.
+    estimate, where the run is estimated longer than ``after`` seconds (by default
+    ``theory._validate.PROGRESS_AFTER_S``); else a function that prints nothing. Standard output
+    keeps only the result.
 
     >>> say = progress("bench", 0.1, "the benchmark")
     >>> say("engine")
@@ -567,7 +568,7 @@ def progress(command: str, seconds: float, what: str):
     import sys
     import time
 
-    if not seconds > v.PROGRESS_AFTER_S:
+    if not seconds > after:
         return lambda text: None
     start = time.perf_counter()
     sys.stderr.write(f"dssl {command}: {what}: about {seconds:.0f} s (estimated)\n")

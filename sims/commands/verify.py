@@ -124,11 +124,12 @@ def add_arguments(parser) -> None:
         default="identity",
         help="H of CL-dissimilar: identity, permutation, sign-flip or rotation",
     )
-    parser.add_argument("--transform-seed", type=int, default=0)
+    parser.add_argument("--transform-seed", type=_common.integer(), default=0)
     parser.add_argument(
         "--d-sweep",
         default=D_SWEEP_DEFAULT,
-        help="also report Thm 4.4 at these d (its limit d -> oo)",
+        help="also report Thm 4.4 at these d (its limit d -> oo); left at its default, each"
+        " raised to at least 2N",
     )
     _add_constant_arguments(parser)
     parser.add_argument(
@@ -185,6 +186,17 @@ def _ints(text: str, field: str) -> tuple:
         v.fail(field, "comma-separated integers", text)
 
 
+def _d_sweep(args) -> tuple:
+    """--d-sweep's dimensions; left at its default, each raised to at least 2N
+    (``theory.datamodel.raised_sweep``: the data model's least d)."""
+    sweep = _ints(args.d_sweep, "d-sweep")
+    if args.d_sweep != D_SWEEP_DEFAULT:
+        return sweep
+    from theory.datamodel import raised_sweep
+
+    return raised_sweep(sweep, args.n_clients)
+
+
 def verify_options(args) -> dict:
     """The keyword arguments of :func:`sims.api.verify` from the parsed options: the
     configuration, the claims and, with ``--mixing-file``, the file's validated W (the graph
@@ -217,7 +229,7 @@ def verify_options(args) -> dict:
         graph_seed=args.seed,
         transform=args.transform,
         transform_seed=args.transform_seed,
-        d_sweep=_ints(args.d_sweep, "d-sweep"),
+        d_sweep=_d_sweep(args),
         c_num=args.c_num,
         c_den=args.c_den,
         c_f=args.c_f,
@@ -390,11 +402,8 @@ def _check_configuration(args) -> None:
     v.choice(args.transform, "transform", _names.OBJECTIVE_TRANSFORMS)
     v.integer(args.transform_seed, "transform_seed", lo=0)
     n = args.n_clients
-    sweep = _ints(args.d_sweep, "d-sweep")
-    _common.n_within_d(n, {
-        "--d-sweep": (min(sweep), min(_ints(D_SWEEP_DEFAULT, "d-sweep"))),
-        "--d": (args.d, _common.MODEL_D_DEFAULT),
-    })  # fmt: skip
+    sweep = _d_sweep(args)
+    _common.n_within_d(n, {"--d": (args.d, _common.MODEL_D_DEFAULT)})
     for x in sweep:
         v.integer(x, "d_sweep", lo=2 * n)
     _common.model_from_args(args)
@@ -426,7 +435,7 @@ def run(args) -> dict:
     trackd_dir = _trackd_dir(args)
     trackd = None if trackd_dir is None else load_trackd(trackd_dir)
     with v.renamed("mixing", "mixing-file"):
-        table = api.verify(**options, track_c=track_c)
+        table = api.verify(**options, track_c=track_c, on_claim=_progress(options))
     if "mixing_file" in table["config"]:
         table["config"]["mixing_file"] = {
             "path": str(args.mixing_file),
@@ -442,6 +451,37 @@ def run(args) -> dict:
         "claims": table["claims"],
         "track_d_only": extra,
     }
+
+
+#: seconds of the claims table (Tracks A and B, every claim, the default d-sweep) as
+#: ``a + b·N³ + c·N⁵`` for ``VERIFY_SECONDS = (a, b, c)``: on 2 AMD EPYC cores at load average
+#: 1-2, the whole command took 6.9, 7.8, 11.3, 19.1, 27.5, 35.6 and 208.6 s at N = 4, 10, 20,
+#: 30, 35, 40 and 60 (d = 400; 7.1 and 9.9 s at d = 10⁶, N = 10 and 20), about 3 s of it
+#: starting Python and JAX; the fit is within 1.5 times of each (over, at N = 35 and 40)
+VERIFY_SECONDS = (4.0, 5e-4, 1.2e-7)
+#: the table is estimated and shown claim by claim only past this many seconds (the default
+#: table, about 4 s, prints nothing on stderr before its answer)
+VERIFY_PROGRESS_AFTER_S = 15.0
+
+
+def estimated_seconds(n_clients: int) -> float:
+    """The whole claims table's time estimate (:data:`VERIFY_SECONDS`); a few claims take less,
+    though not in proportion (Thm 4.4 alone is about 40 % of the table)."""
+    a, b, c = VERIFY_SECONDS
+    return a + b * float(n_clients) ** 3 + c * float(n_clients) ** 5
+
+
+def _progress(options: dict):
+    """``on_claim`` for :func:`sims.api.verify`: a progress line as each claim starts, after the
+    table's estimate, where it is estimated past :data:`VERIFY_PROGRESS_AFTER_S`; a table
+    estimated past the time budget is refused first (``--force-size`` goes on)."""
+    ids = options["claims"]
+    n, d = options["n_clients"], options["d"]
+    v.check_time("n_clients", n, estimated_seconds(n), what="the claims table")
+    what = f"N = {n}, d = {d}, {len(ids)} of {len(_names.CLAIM_IDS)} claims (the whole table)"
+    say = _common.progress(NAME, estimated_seconds(n), what, after=VERIFY_PROGRESS_AFTER_S)
+    count = iter(range(1, len(ids) + 1))
+    return lambda cid: say(f"{cid} ({next(count)} of {len(ids)})")
 
 
 def format_text(result: dict, width: int | None = None) -> str:

@@ -103,6 +103,11 @@ def tile_clients(images: list, rows: int, *, key: jax.Array) -> np.ndarray:
     if not images:
         v.fail("images", "a non-empty list of per-client arrays", images)
     rows = v.integer(rows, "rows", lo=1)
+    first = np.asarray(images[0])
+    per_image = first.nbytes // max(first.shape[0], 1) if first.ndim else first.nbytes
+    # the per-client copies and their stack: two of the (K, rows, H, W, C) output
+    v.check_fits("rows", rows, 2.0 * len(images) * rows * per_image,
+                 what="the tiled client images")  # fmt: skip
     out = []
     for k, x in enumerate(images):
         x = np.asarray(x)
