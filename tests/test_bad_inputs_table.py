@@ -244,6 +244,7 @@ CLI = [
     (["reproduce", "--out", "{tmp}/afile/sub"], "out"),
     (["reproduce", "--out", "{tmp}/cachefile"], "out"),
     (["reproduce", "--out", "{tmp}/readonly"], "out"),
+    (["reproduce", "--fast", "--stages", "mask", "--out", "/proc/dssl-out"], "out"),
     (["reproduce", "--out", "{tmp}/readonly/new"], "out"),
     (["reproduce", "--compile-cache", ""], "compile-cache"),
     (["reproduce", "--compile-cache", "{tmp}/afile"], "compile-cache"),

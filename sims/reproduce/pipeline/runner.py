@@ -153,7 +153,12 @@ def run_stages(
         from theory import _validate as v
 
         v.fail("out", f"a folder that does not hold the cache key {outfolder.key_path()}", out)
-    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    try:
+        (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # an --out that cannot be made is bad input (exit 2), not a failed run
+        from theory import _validate as v
+
+        v.fail("out", "a folder that exists or can be created", f"{out} ({err.strerror or err})")
     with outfolder.locked(out):
         return _run_locked(
             stages,
