@@ -245,6 +245,7 @@ CLI = [
     (["reproduce", "--out", "{tmp}/cachefile"], "out"),
     (["reproduce", "--out", "{tmp}/readonly"], "out"),
     (["reproduce", "--fast", "--stages", "mask", "--out", "/proc/dssl-out"], "out"),
+    (["exact", "--dense", "--d", "4000", "--n-clients", "1000"], "--n-clients"),
     (["reproduce", "--out", "{tmp}/readonly/new"], "out"),
     (["reproduce", "--compile-cache", ""], "compile-cache"),
     (["reproduce", "--compile-cache", "{tmp}/afile"], "compile-cache"),

@@ -303,7 +303,9 @@ def run(args) -> dict:
     if args.transform == MATRIX_FREE_ROTATION:
         return _run_rotation(args)
     if args.samples is not None or args.dense:
-        return _run_dense(args, method)
+        # d is at most DENSE_MAX_D here: the dense (N, d, d) moments outgrow memory with N
+        with v.renamed("model", "n_clients"):
+            return _run_dense(args, method)
     return _run_structured(args, method)
 
 
