@@ -324,3 +324,18 @@ def test_fedavg_sampled_runs_on_the_server_model(capsys, monkeypatch):
     for key in ("loss", "zeta_sq", "principal_angle_to_exact", "alignment", "probe_accuracy"):
         assert server[key] == pytest.approx(copies[key], rel=1e-9, abs=1e-12), key
     assert copies["consensus_distance"] < 1e-20
+
+
+def test_the_rv_line_is_wrapped_to_the_terminal():
+    """``global_rv[:c]`` holds c = 2N values (260 characters at N = 20): the text view wraps
+    them under their key at the terminal's width and keeps every value."""
+    from sims.commands import simulate
+
+    result = {"config": {"rounds": 1}, "global_rv": [0.5] * 40}
+    result.update({k: 0.0 for k in (
+        "principal_angle_to_exact", "identifiable_rank", "principal_angle_to_empirical",
+        "sensitivity_N", "sensitivity_c", "consensus_distance", "zeta_sq", "loss",
+        "optimal_loss", "probe_accuracy", "alignment", "uniformity_inter_mean")})  # fmt: skip
+    lines = simulate.format_text(result, width=80).splitlines()
+    rv = lines[lines.index(next(x for x in lines if x.startswith("global_rv[:c]"))) :]
+    assert max(len(x) for x in rv) <= 80 and " ".join(rv).split()[1:] == ["0.500"] * 40
