@@ -338,3 +338,19 @@ def test_cli_verify_mixing_file_says_which_claims_it_enters(capsys, tmp_path):
     # without a file no claim carries the field
     assert main(argv) == 0
     assert all("mixing_file" not in r for r in json.loads(capsys.readouterr().out)["claims"])
+
+
+def test_track_c_progress_reaches_stderr_while_the_table_runs(capsys):
+    """``dssl verify --simulate`` shows Track C's own lines (sims.trackc.runs' INFO log) on
+    stderr with the elapsed time, only while the command runs."""
+    import logging
+
+    from sims.commands import _common
+
+    log = logging.getLogger("sims.trackc.runs")
+    with _common.logged("sims.trackc.runs"):
+        log.info("Track C: training %s (%d of %d methods)", "mim", 1, 2)
+    log.info("after the block")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.rstrip().endswith("] Track C: training mim (1 of 2 methods)")

@@ -581,6 +581,36 @@ def progress(command: str, seconds: float, what: str, *, after: float = v.PROGRE
     return say
 
 
+def logged(name: str):
+    """Context manager: while the block runs, the INFO lines of the logger ``name`` (a library
+    stage's own progress, e.g. Track C's methods) go to stderr as ``[elapsed] text``.
+
+    >>> with logged("sims.trackc.runs"):
+    ...     pass
+    """
+    import contextlib
+    import logging
+    import sys
+    import time
+
+    @contextlib.contextmanager
+    def block():
+        logger, start = logging.getLogger(name), time.perf_counter()
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter())
+        handler.format = lambda r: f"[{time.perf_counter() - start:7.1f} s] {r.getMessage()}"
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return block()
+
+
 # ---------------------------------------------------------------------------------------------
 # memory (the checks live in theory._validate, shared with the API entry points)
 

@@ -434,7 +434,7 @@ def run(args) -> dict:
         track_c = functools.partial(track_c_evidence, fast=args.simulate == "fast", seed=seed)
     trackd_dir = _trackd_dir(args)
     trackd = None if trackd_dir is None else load_trackd(trackd_dir)
-    with v.renamed("mixing", "mixing-file"):
+    with v.renamed("mixing", "mixing-file"), _track_c_lines(args):
         table = api.verify(**options, track_c=track_c, on_claim=_progress(options))
     if "mixing_file" in table["config"]:
         table["config"]["mixing_file"] = {
@@ -469,6 +469,16 @@ def estimated_seconds(n_clients: int) -> float:
     though not in proportion (Thm 4.4 alone is about 40 % of the table)."""
     a, b, c = VERIFY_SECONDS
     return a + b * float(n_clients) ** 3 + c * float(n_clients) ** 5
+
+
+def _track_c_lines(args):
+    """With --simulate, Track C's own progress (a line as each method's runs start) on stderr:
+    its training takes about a minute at the default configuration (fast)."""
+    import contextlib
+
+    return (
+        contextlib.nullcontext() if args.simulate == "off" else _common.logged("sims.trackc.runs")
+    )
 
 
 def _progress(options: dict):
