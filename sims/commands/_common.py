@@ -581,9 +581,11 @@ def progress(command: str, seconds: float, what: str, *, after: float = v.PROGRE
     return say
 
 
-def logged(name: str):
-    """Context manager: while the block runs, the INFO lines of the logger ``name`` (a library
-    stage's own progress, e.g. Track C's methods) go to stderr as ``[elapsed] text``.
+def logged(name: str, line=None):
+    """Context manager: while the block runs, the INFO lines of the logger ``name`` itself (a
+    library stage's own progress, e.g. Track C's methods, Track D's arms; not its children's)
+    go to stderr as ``[elapsed] text``, ``text`` being ``line(record, elapsed)`` (default: the
+    record's message).
 
     >>> with logged("sims.trackc.runs"):
     ...     pass
@@ -593,12 +595,20 @@ def logged(name: str):
     import sys
     import time
 
+    text = line if line is not None else (lambda record, elapsed: record.getMessage())
+
     @contextlib.contextmanager
     def block():
         logger, start = logging.getLogger(name), time.perf_counter()
+
+        class _Elapsed(logging.Formatter):
+            def format(self, record):
+                elapsed = time.perf_counter() - start
+                return f"[{elapsed:7.1f} s] {text(record, elapsed)}"
+
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter())
-        handler.format = lambda r: f"[{time.perf_counter() - start:7.1f} s] {r.getMessage()}"
+        handler.setFormatter(_Elapsed())
+        handler.addFilter(lambda record: record.name == name)
         level = logger.level
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

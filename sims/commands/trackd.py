@@ -4,13 +4,10 @@ verdicts (rule fixed in ``sims.trackd.verdicts``)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import logging
 import math
 import os
 import sys
-import time
 
 from sims.commands import _common as cm
 from sims.commands import _names
@@ -242,39 +239,25 @@ def _estimate(args, cfgs: dict):
     return est
 
 
-@contextlib.contextmanager
 def _progress(logger, after: tuple, total: float):
     """Show ``logger``'s INFO lines (one per arm) on stderr, with the elapsed time, for the
-    duration of the block only; a trained arm's line counts it among the arms the run trains
-    and gives the time left: the estimate's (``after``: the estimated seconds when each arm
-    ends; ``total``: the run's) scaled by the elapsed time over the estimate's for the arms
-    done."""
-    start = time.perf_counter()
+    duration of the block only (:func:`sims.commands._common.logged`); a trained arm's line
+    counts it among the arms the run trains and gives the time left: the estimate's
+    (``after``: the estimated seconds when each arm ends; ``total``: the run's) scaled by the
+    elapsed time over the estimate's for the arms done."""
     done = [0]
 
-    class _Elapsed(logging.Formatter):
-        def format(self, record):
-            elapsed = time.perf_counter() - start
-            line = f"[{elapsed:7.1f} s] {record.getMessage()}"
-            if getattr(record, "trained", False) and done[0] < len(after):
-                done[0] += 1
-                k = done[0]
-                left = elapsed * (total - after[k - 1]) / after[k - 1]
-                about = f", about {left:.0f} s left" if math.isfinite(left) else ""  # no count
-                line += f" (arm {k} of {len(after)}{about})"
-            return line
+    def line(record, elapsed: float) -> str:
+        text = record.getMessage()
+        if getattr(record, "trained", False) and done[0] < len(after):
+            done[0] += 1
+            k = done[0]
+            left = elapsed * (total - after[k - 1]) / after[k - 1]
+            about = f", about {left:.0f} s left" if math.isfinite(left) else ""  # no count
+            text += f" (arm {k} of {len(after)}{about})"
+        return text
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Elapsed())
-    handler.addFilter(lambda record: record.name == logger.name)  # one line per arm
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+    return cm.logged(logger.name, line)
 
 
 def _write(out_dir: str, name: str, result: dict) -> None:
