@@ -145,8 +145,7 @@ def verify(
       track_c: None (Track C ``not-run``), or a function of the configuration returning
         ``{claim id: Evidence}``, e.g. ``functools.partial(sims.trackc.evidence
         .track_c_evidence, fast=True)`` (the simulations of ``dssl verify --simulate fast``).
-      on_claim: None, or a function called with each claim's id as its Tracks A and B start
-        (a progress line: at N = 40 the whole table takes minutes).
+      on_claim: None, or a function of each claim's id as its Tracks A and B start (progress).
       **config: any other field of :class:`theory.claims.VerifyConfig` (p, c, transform,
         d_sweep, c_num, ...; the graph fields only without ``mixing``).
 
@@ -156,8 +155,7 @@ def verify(
       ``track_c``, ``readings`` and ``evidence``; with ``mixing`` also ``mixing_file``
       (``"enters"`` or ``"does not enter: <why>"``), and the configuration's ``mixing_file``
       block (n, abar, uniform_rule, objective_weights). Track D and the answer table are read
-      from result folders by the command, not computed here. One-line ``ValueError`` naming
-      the field for any bad input.
+      from result folders by the command. One-line ``ValueError`` naming a bad field.
 
     Example:
       >>> W = np.array([[0.5, 0.5, 0, 0], [0.25, 0.5, 0.25, 0], [0, 0.25, 0.5, 0.25],
@@ -169,8 +167,7 @@ def verify(
       >>> table["config"]["mixing_file"]["uniform_rule"]
       False
     """
-    unknown = sorted(set(config) - set(_CONFIG_FIELDS))
-    if unknown:
+    if unknown := sorted(set(config) - set(_CONFIG_FIELDS)):
         v.fail("config", "VerifyConfig fields (" + ", ".join(_CONFIG_FIELDS) + ")", unknown[0])
     n_clients = v.integer(n_clients, "n_clients", lo=2)
     if track_c is not None and not callable(track_c):
