@@ -6,7 +6,7 @@ The plug-in API for users' own losses, data and mixing matrices is :func:`sims.r
 :func:`sims.partition` for label-skewed splits of users' labelled data, :class:`sims.KeyedData` for
 data drawn from keys inside the round, and the mixing rules
 :func:`sims.fedavg`, :func:`sims.gossip`, :func:`sims.push_sum`; :func:`sims.sizes_forced` lets
-a call go past the memory and time budgets that every entry point checks); see
+a call go past the memory and time budgets the entry points check); see
 :mod:`sims.core.trainer` and :mod:`sims.core.mixing`. The claims table of ``dssl verify``
 with the user's own mixing matrix is :func:`sims.verify` (:func:`sims.api.verify`). They are
 imported on first use, so ``import sims`` stays cheap for the command line.

@@ -145,7 +145,8 @@ def verify(
       track_c: None (Track C ``not-run``), or a function of the configuration returning
         ``{claim id: Evidence}``, e.g. ``functools.partial(sims.trackc.evidence
         .track_c_evidence, fast=True)`` (the simulations of ``dssl verify --simulate fast``).
-      on_claim: None, or a function of each claim's id as its Tracks A and B start (progress).
+      on_claim: None, or a function of each claim's id as its Tracks A and B start (progress;
+        the whole table is refused first where :func:`claims_table_seconds` exceeds 30 min).
       **config: any other field of :class:`theory.claims.VerifyConfig` (p, c, transform,
         d_sweep, c_num, ...; the graph fields only without ``mixing``).
 
@@ -167,11 +168,7 @@ def verify(
       >>> table["config"]["mixing_file"]["uniform_rule"]
       False
     """
-    if unknown := sorted(set(config) - set(_CONFIG_FIELDS)):
-        v.fail("config", "VerifyConfig fields (" + ", ".join(_CONFIG_FIELDS) + ")", unknown[0])
-    n_clients = v.integer(n_clients, "n_clients", lo=2)
-    if track_c is not None and not callable(track_c):
-        v.fail("track_c", "None or a function of the configuration", track_c)
+    n_clients = _checked(n_clients, track_c, on_claim, config)
     ids = _claim_ids(claims)
     if mixing is None:
         cfg = cl.VerifyConfig(n_clients=n_clients, d=d, **config)
@@ -196,6 +193,36 @@ def verify(
             "objective_weights": "Eq. (1) column sums of the given W",
         }
     return {"config": out_config, "claims": rows}
+
+
+#: seconds of the claims table (Tracks A and B, every claim, the default d-sweep; Track C's
+#: training not included) as ``a + b·N³ + c·N⁵`` for ``CLAIMS_TABLE_SECONDS = (a, b, c)``: on 2
+#: AMD EPYC cores at load average 1-2, ``dssl verify`` took 6.9, 7.8, 11.3, 19.1, 27.5, 35.6
+#: and 208.6 s at N = 4, 10, 20, 30, 35, 40 and 60 (d = 400; 7.1 and 9.9 s at d = 10⁶,
+#: N = 10 and 20), about 3 s of it starting Python and JAX; the fit is within 1.5 times of
+#: each (over, at N = 35 and 40)
+CLAIMS_TABLE_SECONDS = (4.0, 5e-4, 1.2e-7)
+
+
+def claims_table_seconds(n_clients: int) -> float:
+    """The whole claims table's time estimate at N clients (:data:`CLAIMS_TABLE_SECONDS`); a
+    few claims take less, though not in proportion (they share the optima they solve)."""
+    a, b, c = CLAIMS_TABLE_SECONDS
+    return a + b * float(n_clients) ** 3 + c * float(n_clients) ** 5
+
+
+def _checked(n_clients: Any, track_c: Any, on_claim: Any, config: Mapping) -> int:
+    """:func:`verify`'s arguments checked before anything runs: the fields, the functions,
+    and the whole table's time against the budget (``sizes_forced`` goes on); N."""
+    if unknown := sorted(set(config) - set(_CONFIG_FIELDS)):
+        v.fail("config", "VerifyConfig fields (" + ", ".join(_CONFIG_FIELDS) + ")", unknown[0])
+    n_clients = v.integer(n_clients, "n_clients", lo=2)
+    for name, fn in (("track_c", track_c), ("on_claim", on_claim)):
+        if fn is not None and not callable(fn):
+            v.fail(name, f"None or a function ({name} of the claims table)", fn)
+    v.check_time("n_clients", n_clients, claims_table_seconds(n_clients),
+                 what="the whole claims table")  # fmt: skip
+    return n_clients
 
 
 def _claim_ids(claims: Any) -> tuple:

@@ -244,8 +244,14 @@ CLI = [
     (["reproduce", "--out", "{tmp}/afile/sub"], "out"),
     (["reproduce", "--out", "{tmp}/cachefile"], "out"),
     (["reproduce", "--out", "{tmp}/readonly"], "out"),
-    (["reproduce", "--fast", "--stages", "mask", "--out", "/proc/dssl-out"], "out"),
-    (["exact", "--dense", "--d", "4000", "--n-clients", "1000"], "--n-clients"),
+    (
+        ["reproduce", "--fast", "--stages", "mask", "--out", "/proc/dssl-out"],
+        "error: --out: must be a folder that exists or can be created",
+    ),
+    (
+        ["exact", "--dense", "--d", "4000", "--n-clients", "1000"],
+        "error: --n-clients: must be small enough for the dense (N, d, d) moments",
+    ),
     (["reproduce", "--out", "{tmp}/readonly/new"], "out"),
     (["reproduce", "--compile-cache", ""], "compile-cache"),
     (["reproduce", "--compile-cache", "{tmp}/afile"], "compile-cache"),

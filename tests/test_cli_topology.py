@@ -264,3 +264,26 @@ def test_the_period_summary_is_estimated_by_its_graph():
                 ("matching", 10**6): 210.0}  # fmt: skip
     for (graph, n), seconds in measured.items():
         assert seconds / 3 <= topology.period_seconds(graph, n) <= 3 * seconds, (graph, n)
+
+
+def test_the_period_summary_is_refused_or_started_by_its_estimate(capsys, monkeypatch):
+    """Through the command: random matchings at 5·10⁶ clients are refused (estimated about
+    6,000 s), a one-peer summary of 2·10⁶ clients passes the checks (estimated 66 s) and goes
+    on to build its rule (stood in for here), and a 10,000-round window is priced by its
+    length."""
+    from sims.core import mixing
+
+    class Started(Exception):
+        pass
+
+    def stand_in(*args, **kwargs):
+        raise Started
+
+    monkeypatch.setattr(mixing, "graph_rule", stand_in)
+    assert main(["topology", "--graph", "matching", "--n-clients", "5000000"]) == 2
+    assert "the period summary to end within 30 minutes" in capsys.readouterr().err
+    assert main(["topology", "--graph", "one_peer_exp", "--n-clients", "2000000"]) == 1
+    err = capsys.readouterr().err  # the stand-in's exception reached the boundary: it started
+    assert "internal error: Started" in err, err
+    argv = ["topology", "--graph", "matching", "--n-clients", "100000", "--period", "10000"]
+    assert main(argv) == 2

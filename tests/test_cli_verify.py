@@ -3,6 +3,7 @@ Checks the command's plumbing, never a claim of the paper."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -45,41 +46,51 @@ def test_the_claims_table_says_each_claim_as_it_starts(capsys, monkeypatch):
     """Past VERIFY_PROGRESS_AFTER_S the command prints its estimate, then a line per claim on
     stderr (standard output keeps only the JSON); the API hands each id to ``on_claim``."""
     import sims
-    from sims.commands import verify
+    import sims.api
 
     seen = []
     sims.verify(n_clients=4, d=40, claims=["eq17", "thm4.6"], d_sweep=(40,), on_claim=seen.append)
     assert seen == ["eq17", "thm4.6"]
-    monkeypatch.setattr(verify, "VERIFY_SECONDS", (100.0, 0.0, 0.0))
+    monkeypatch.setattr(sims.api, "CLAIMS_TABLE_SECONDS", (100.0, 0.0, 0.0))
     assert main([*_FAST[:5], "--claims", "eq17,thm4.6", "--json"]) == 0
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert "2 of 13 claims (the whole table): about 100 s (estimated)" in lines[0], lines
+    assert "2 of 13 claims; the whole table: about 100 s (estimated)" in lines[0], lines
     assert lines[1].endswith("] eq17 (1 of 2)") and lines[2].endswith("] thm4.6 (2 of 2)"), lines
     json.loads(captured.out)
-    monkeypatch.setattr(verify, "VERIFY_SECONDS", (1.0, 0.0, 0.0))
+    monkeypatch.setattr(sims.api, "CLAIMS_TABLE_SECONDS", (1.0, 0.0, 0.0))
     assert main([*_FAST[:5], "--claims", "eq17", "--json"]) == 0
     assert capsys.readouterr().err == ""
-    monkeypatch.setattr(verify, "VERIFY_SECONDS", (1e4, 0.0, 0.0))  # past the time budget
+    monkeypatch.setattr(sims.api, "CLAIMS_TABLE_SECONDS", (1e4, 0.0, 0.0))  # past the budget
     assert main([*_FAST[:5], "--claims", "eq17", "--json"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("dssl verify: error: --n-clients: must be small enough for the claims")
+    assert err.startswith("dssl verify: error: --n-clients: must be small enough for the whole")
     assert "pass --force-size to go further" in err and "\n" not in err
+    with pytest.raises(ValueError, match="^n_clients: must be small enough for the whole claims"):
+        sims.verify(n_clients=4, d=40, claims=["eq17"])
+    with sims.sizes_forced():  # the API's way past the budget
+        sims.verify(n_clients=4, d=40, claims=["eq17"], d_sweep=(40,))
+    with pytest.raises(ValueError, match="^on_claim: must be None or a function"):
+        sims.verify(n_clients=4, d=40, claims=["eq17"], on_claim=3)
 
 
 def test_the_default_d_sweep_is_raised_to_2n():
-    """Left at its default, the d-sweep starts at 2N at least (N = 60: the API's 100 would be
-    below the data model's least d; N = 300: the command's 400), so a larger N is not refused
-    for a dimension the user never set."""
+    """Left at its default, the d-sweep is scaled up to start at 2N or above (N = 60: the API's
+    100 would be below the data model's least d; N = 300: the command's 400), so a larger N is
+    not refused for a dimension the user never set; ``dataclasses.replace`` keeps the first
+    N's sweep unless given ``d_sweep=None``."""
     from sims.cli import build_parser
     from sims.commands import verify
 
-    assert cl.VerifyConfig(n_clients=60, d=400).d_sweep == (120, 200, 400)
+    assert cl.VerifyConfig(n_clients=60, d=400).d_sweep == (200, 400, 800)
     assert cl.VerifyConfig(n_clients=4, d=400).d_sweep == (100, 200, 400)
     args = build_parser().parse_args(["verify", "--n-clients", "300", "--d", "1000"])
-    assert verify.verify_options(args)["d_sweep"] == (600, 10**6, 10**12)
+    assert verify.verify_options(args)["d_sweep"] == (800, 2 * 10**6, 2 * 10**12)
     args = build_parser().parse_args(["verify", "--n-clients", "300", "--d-sweep", "700"])
     assert verify.verify_options(args)["d_sweep"] == (700,)
+    with pytest.raises(ValueError, match=r"^d_sweep: must be an integer >= 120, got 100"):
+        dataclasses.replace(cl.VerifyConfig(), n_clients=60, d=400)  # the sweep of N = 4
+    assert dataclasses.replace(cl.VerifyConfig(), n_clients=60, d_sweep=None).d_sweep[0] == 200
 
 
 def test_cli_verify_text_table(capsys):
@@ -340,17 +351,25 @@ def test_cli_verify_mixing_file_says_which_claims_it_enters(capsys, tmp_path):
     assert all("mixing_file" not in r for r in json.loads(capsys.readouterr().out)["claims"])
 
 
-def test_track_c_progress_reaches_stderr_while_the_table_runs(capsys):
+def test_track_c_progress_reaches_stderr_while_the_table_runs(capsys, monkeypatch):
     """``dssl verify --simulate`` shows Track C's own lines (sims.trackc.runs' INFO log) on
-    stderr with the elapsed time, only while the command runs."""
+    stderr with the elapsed time, only while the command runs, and none without --simulate.
+    Track C's training is replaced by a stand-in that logs as it does and returns no
+    evidence."""
     import logging
 
-    from sims.commands import _common
+    from sims.trackc import evidence
 
     log = logging.getLogger("sims.trackc.runs")
-    with _common.logged("sims.trackc.runs"):
+
+    def stand_in(config, **kwargs):
         log.info("Track C: training %s (%d of %d methods)", "mim", 1, 2)
-    log.info("after the block")
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert err.rstrip().endswith("] Track C: training mim (1 of 2 methods)")
+        return {}
+
+    monkeypatch.setattr(evidence, "track_c_evidence", stand_in)
+    assert main([*_FAST[:5], "--claims", "eq17", "--json", "--simulate", "fast"]) == 0
+    log.info("after the command")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("] Track C: training mim (1 of 2 methods)"), err
+    assert main([*_FAST[:5], "--claims", "eq17", "--json"]) == 0
+    assert capsys.readouterr().err == ""

@@ -342,9 +342,16 @@ def test_float32_matrices_are_checked_at_float32s_tolerance():
     lists = mx.sparse_gossip(W)
     mx.sparse_gossip((np.asarray(lists.index), np.asarray(lists.weights, np.float32)))
     mx.gossip_sequence(np.stack([W32, W32]))
+    mx.gossip_sequence([W32, W32])
+    time_varying.period_contraction([W32, W32])
     mx.gossip_sequence([sp.csr_matrix(W32)] * 2)
     sparse_graphs.product_contraction([sp.csr_matrix(W32)])
     time_varying.period_contraction(np.stack([W32, W32]))
     off = W32.astype(np.float64)
-    with pytest.raises(ValueError, match=r"^W: must be row-stochastic .*rows sums off 1 by up to"):
+    with pytest.raises(ValueError, match=r"^W: must be row-stochastic .*row sums off 1 by up to"):
         mx.sparse_gossip(off)
+    # the tolerance counts a row's entries, not N, and is capped: a float32 ring of 2·10⁵
+    # clients whose rows sum to 1.4 is refused (N times 64 float32 ulps would be 1.5)
+    ring = sparse_graphs.sparse_graph("ring", 200_000) + sp.identity(200_000)
+    with pytest.raises(ValueError, match=r"row sums off 1 by up to 0\.4 "):
+        mx.sparse_gossip(sp.csr_matrix(ring * (1.4 / 3), dtype=np.float32))

@@ -106,7 +106,7 @@ def test_negative_cosine_has_no_gradient_through_target():
 def test_negative_cosine_of_a_zero_prediction_has_a_zero_gradient():
     """A zero row (a predictor whose ReLUs are all off at initialisation) adds 0 to the loss
     and 0 to the gradient, not NaN; the other rows' gradients equal those of the cosine
-    normalised by ``jnp.linalg.norm`` alone (the form before the guard): to the bit un-jitted,
+    normalised by ``jnp.linalg.norm`` alone (the unguarded form): to the bit un-jitted,
     to rounding jitted (XLA fuses the two forms differently)."""
 
     def plain(p, z):
@@ -127,6 +127,8 @@ def test_negative_cosine_of_a_zero_prediction_has_a_zero_gradient():
         assert np.all(np.isfinite(g)) and np.all(g[0] == 0.0)
         np.testing.assert_allclose(g[1:], np.asarray(jax.grad(plain)(p0, z))[1:], rtol=1e-6)
         assert np.isnan(np.asarray(jax.grad(plain)(p0, z))[0]).all()  # what the guard mends
+        tiny = p.at[0].set(1e-30 if dtype == jnp.float32 else 1e-200)  # its squares underflow
+        assert np.all(np.asarray(jax.grad(negative_cosine)(tiny, z))[0] == 0.0)
 
 
 def test_simsiam_gradient_is_the_stop_gradient_one():

@@ -394,46 +394,64 @@ def check_time(field: str, value, seconds: float, *, what: str = "the run",
 STOCHASTIC_ATOL = 1e-10
 
 
+#: the loosest a row sum may be from 1 whatever its dtype and length (a float16 or a long
+#: float32 row would otherwise allow sums far from 1)
+STOCHASTIC_MAX_TOL = 1e-3
+
+
 def stochastic_tolerance(dtype, n: int) -> float:
-    """How far the row sums of an (n, n) matrix given in ``dtype`` may be from 1: n times
-    :data:`STOCHASTIC_ATOL`, or n times 64 units of ``dtype``'s rounding where that is larger
-    (a float32 uniform ring's rows sum to 1 + 3e-8). One tolerance for
-    ``theory.topology.validate_mixing`` and ``sims.core.mixing.check_mixing``.
+    """How far a row sum of ``n`` entries (a dense row: N; a sparse one: its nonzeros) given in
+    ``dtype`` may be from 1: n times :data:`STOCHASTIC_ATOL`, or n times 64 units of
+    ``dtype``'s rounding where that is larger (a float32 uniform ring's rows sum to
+    1 + 3e-8), at most :data:`STOCHASTIC_MAX_TOL`. One tolerance for every mixing matrix
+    (:func:`sums_to_one`).
 
     >>> stochastic_tolerance(np.float64, 4), round(stochastic_tolerance(np.float32, 4), 9)
     (4e-10, 3.0518e-05)
+    >>> stochastic_tolerance(np.float32, 10**6)
+    0.001
     """
     eps = float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else 0.0
-    return max(STOCHASTIC_ATOL, 64 * eps) * max(int(n), 1)
+    return min(max(STOCHASTIC_ATOL, 64 * eps) * max(int(n), 1), STOCHASTIC_MAX_TOL)
 
 
 def float_dtype(value: Any) -> np.dtype:
-    """The floating dtype ``value`` was given in (an array's, a scipy matrix's), float64 for
-    anything else: the dtype whose rounding :func:`stochastic_tolerance` allows."""
+    """The floating dtype ``value`` was given in (an array's, a scipy matrix's; a list's or
+    tuple's: its items' widest, as NumPy would stack them), float64 for anything else: the
+    dtype whose rounding :func:`stochastic_tolerance` allows.
+
+    >>> float_dtype(np.ones(2, np.float32)), float_dtype([np.ones(2, np.float32)] * 2)
+    (dtype('float32'), dtype('float32'))
+    >>> float_dtype([[0.5, 0.5]])
+    dtype('float64')
+    """
+    if isinstance(value, (list, tuple)) and value and all(hasattr(x, "dtype") for x in value):
+        return np.dtype(np.result_type(*(float_dtype(x) for x in value)))
     given = getattr(value, "dtype", None)
     floating = given is not None and np.dtype(given).kind == "f"
     return np.dtype(given if floating else np.float64)
 
 
-def sums_to_one(sums: np.ndarray, field: str, *, dtype: Any, n: int, what: str = "rows",
+def sums_to_one(sums: np.ndarray, field: str, *, dtype: Any, n: int, what: str = "row",
                 requirement: str = "row-stochastic (rows sum to 1)") -> None:  # fmt: skip
-    """Fail in one line unless every entry of ``sums`` (a matrix's row or column sums) is 1
-    within :func:`stochastic_tolerance` of ``dtype`` (the dtype the matrix was given in) and
-    ``n``: the one check of every mixing matrix, dense, sparse or in a sequence.
+    """Fail in one line unless every entry of ``sums`` (a matrix's ``what`` sums: row or
+    column) is 1 within :func:`stochastic_tolerance` of ``dtype`` (the dtype the matrix was
+    given in) and ``n`` (the most entries a sum adds): the one check of every mixing matrix,
+    dense, sparse or in a sequence.
 
     >>> sums_to_one(np.array([1.0, 1 + 3e-8]), "W", dtype=np.float32, n=2)
     >>> try:
     ...     sums_to_one(np.array([1.0, 1 + 3e-8]), "W", dtype=np.float64, n=2)
     ... except ValueError as err:
     ...     print(str(err).split("got ")[1])
-    'rows sums off 1 by up to 3e-08 (float64 allows 2e-10 at N = 2)'
+    'row sums off 1 by up to 3e-08 (float64 allows 2e-10 for 2 entries)'
     """
     sums = np.asarray(sums, dtype=np.float64)
     off = float(np.max(np.abs(sums - 1.0))) if sums.size else 0.0
     tol = stochastic_tolerance(dtype, n)
     if not off <= tol:  # NaN too
         fail(field, requirement, f"{what} sums off 1 by up to {off:.3g} "
-             f"({np.dtype(dtype).name} allows {tol:.3g} at N = {n})")  # fmt: skip
+             f"({np.dtype(dtype).name} allows {tol:.3g} for {n} entries)")  # fmt: skip
 
 
 #: relative asymmetry a "symmetric" matrix may carry: rounding of products like A·Aᵀ is

@@ -232,8 +232,9 @@ class VerifyConfig(TrackAConstants):
         (``dissimilar-<transform>``: the family on the leading m coordinates in Track B; the
         Track C runs read it on all d axes, see :mod:`theory.objectives`).
       d_sweep: dimensions at which Thm 4.4's primary reading is also reported (a limit
-        :math:`d \to \infty`), each ≥ 2N; default (None) :data:`D_SWEEP` raised to 2N
-        (:func:`theory.datamodel.raised_sweep`).
+        :math:`d \to \infty`), each ≥ 2N; default (None) :data:`D_SWEEP` scaled up to start
+        at 2N or above (:func:`theory.datamodel.raised_sweep`). ``dataclasses.replace`` keeps
+        the sweep of the first N: pass ``d_sweep=None`` with a new ``n_clients``.
       c_num, c_den, c_f, c_n, sign, fl_term: Track A hidden constants and variants
         (``theory.bounds``); N is the actual number of clients.
       positivity: rule T2's threshold below which an eigenvalue counts as non-positive:

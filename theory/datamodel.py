@@ -207,15 +207,18 @@ def check_dense_fits(
 
 
 def raised_sweep(sweep, n_clients: int) -> tuple:
-    """A default d-sweep at N clients: each dimension raised to at least 2N (the least d of the
-    paper's data model), in increasing order, without repeats.
+    """A default d-sweep at N clients: the sweep times the least whole factor that makes its
+    smallest dimension at least 2N (the least d of the paper's data model), so that it stays a
+    sweep of the same ratios.
 
     >>> raised_sweep((100, 200, 400), 4), raised_sweep((100, 200, 400), 60)
-    ((100, 200, 400), (120, 200, 400))
-    >>> raised_sweep((100,), 300)
-    (600,)
+    ((100, 200, 400), (200, 400, 800))
+    >>> raised_sweep((400, 10**6), 300)
+    (800, 2000000)
     """
-    return tuple(sorted({max(int(d), 2 * int(n_clients)) for d in sweep}))
+    sweep = tuple(int(d) for d in sweep)
+    factor = max(1, -(-2 * int(n_clients) // min(sweep)))
+    return tuple(factor * d for d in sweep)
 
 
 def summary_block(n: int, d: int, block_bytes: int = SUMMARY_BLOCK_BYTES) -> int:

@@ -30,6 +30,7 @@ symmetric rules, :math:`\propto |A_i|` for ``uniform``) and otherwise the Perron
 
 from __future__ import annotations
 
+import operator
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -151,12 +152,28 @@ ENTRY_BYTES = {"random_regular": 400}
 ENTRY_BYTES_DEFAULT = 100
 
 
+def row_entries(name: str, n: int, degree: Any = None) -> int:
+    """The most neighbours a node of :func:`sparse_graph` ``name`` has on ``n`` nodes (the
+    nonzeros of its adjacency row; 2⌈log₂ n⌉ bounds the exponential graph's); the degree
+    of ``random_regular`` (1 where it is not a valid degree yet: it is checked with the graph).
+
+    >>> row_entries("ring", 10), row_entries("exponential", 1000), row_entries("torus", 9)
+    (2, 20, 4)
+    """
+    tau = max(1, (int(n) - 1).bit_length())  # ceil(log2 n)
+    per_row = {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(name)
+    if per_row is not None:
+        return per_row
+    try:
+        degree = operator.index(degree)
+    except TypeError:
+        return 1
+    return degree if 0 < degree < n else 1
+
+
 def _check_entries(name: str, n: int, degree: Any) -> None:
     """Refuse, before building, a graph whose entries would exceed the memory budget."""
-    tau = max(1, (n - 1).bit_length())  # ceil(log2 n)
-    per_row = {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(name)
-    if per_row is None:  # random_regular: its degree is checked with the graph
-        per_row = degree if isinstance(degree, int) and 0 < degree < n else 1
+    per_row = row_entries(name, n, degree)
     v.check_fits("n", n, ENTRY_BYTES.get(name, ENTRY_BYTES_DEFAULT) * per_row * n,
                  what=f"the sparse {name} graph")  # fmt: skip
 
@@ -260,7 +277,7 @@ def _stochastic(W: Any, field: str = "W", *, irreducible: bool = True) -> sp.csr
     if m.nnz and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
         v.fail(field, "finite and entrywise >= 0", "other entries")
     rows = np.asarray(m.sum(axis=1)).ravel()
-    v.sums_to_one(rows, field, dtype=given, n=m.shape[0])
+    v.sums_to_one(rows, field, dtype=given, n=int(np.diff(m.indptr).max(initial=1)))
     if irreducible and connected_components(m, directed=True, connection="strong")[0] != 1:
         v.fail(field, "irreducible (a strongly connected graph)", "reducible")
     return m

@@ -86,9 +86,9 @@ def _sequence(mats: Any, field: str = "mats") -> np.ndarray:
         wt = w[t]
         if np.any(wt < 0):
             v.fail(f"{field}[{t}]", "entrywise >= 0", f"min entry {wt.min():.3g}")
-        for axis, what in ((1, "rows"), (0, "columns")):
+        for axis, what in ((1, "row"), (0, "column")):
             v.sums_to_one(wt.sum(axis=axis), f"{field}[{t}]", dtype=given, n=n, what=what,
-                          requirement=f"doubly stochastic ({what} sum to 1)")  # fmt: skip
+                          requirement=f"doubly stochastic ({what}s sum to 1)")  # fmt: skip
     return np.asarray(w, dtype=np.float64)
 
 

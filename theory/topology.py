@@ -554,7 +554,7 @@ def validate_mixing(
     if symmetric and np.max(np.abs(w - w.T)) > _ATOL:
         v.fail(field, "symmetric", "a non-symmetric matrix")
     if doubly:
-        v.sums_to_one(w.sum(axis=0), field, dtype=given, n=n, what="columns",
+        v.sums_to_one(w.sum(axis=0), field, dtype=given, n=n, what="column",
                       requirement="doubly stochastic (columns sum to 1)")  # fmt: skip
     if adjacency is not None:
         a = validate_adjacency(adjacency, field="adjacency", connected=False)

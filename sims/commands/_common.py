@@ -232,8 +232,8 @@ def check_graph_sizes(args, graph: str | None, n: int, *, n_field: str = "n_clie
 def n_within_d(n: int, dims: dict) -> None:
     """--n-clients against the dimensions the paper's data model needs at least 2N of
     (``dims``: option -> (value, its default)): a dimension left at its default names
-    --n-clients, the option the user changed (a new user's review: ``--n-clients 1e9`` was
-    refused as ``--d: ... got 64``); a dimension set to another value is checked where it is.
+    --n-clients, the option the user changed (``--n-clients 1e9`` is not refused as
+    ``--d: ... got 64``); a dimension set to another value is checked where it is.
     It goes by value: a dimension given at its default value counts as left there (the line
     says to raise it either way)."""
     for name, (d, default) in dims.items():
@@ -579,6 +579,20 @@ def progress(command: str, seconds: float, what: str, *, after: float = v.PROGRE
         sys.stderr.flush()
 
     return say
+
+
+def terminal_width(width: int | None = None) -> int:
+    """The width a command's text is fitted to: ``width``, else the terminal's (``COLUMNS``;
+    120 where there is none, e.g. a pipe), at least 40.
+
+    >>> terminal_width(20), terminal_width(100)
+    (40, 100)
+    """
+    import shutil
+
+    if width is None:
+        width = shutil.get_terminal_size((120, 24)).columns
+    return max(int(width), 40)
 
 
 def logged(name: str, line=None):

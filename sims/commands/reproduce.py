@@ -198,12 +198,9 @@ def format_text(result: dict) -> str:
     answer = result.get("answer") or {}
     lines.append("")
     if answer.get("rows"):
-        import shutil
-
         from sims.reproduce.report import render_block
 
-        width = shutil.get_terminal_size((120, 24)).columns
-        block = render_block(answer, "text", width=width)
+        block = render_block(answer, "text", width=_common.terminal_width())
         lines += [f"The answer ({answer.get('source_map')}):", "", block]
     else:
         lines.append(f"The answer table: not run ({answer.get('reason', 'no verdict map')}).")

@@ -347,11 +347,9 @@ def _warn_not_converged(result: dict) -> None:
 def format_text(result: dict, width: int | None = None) -> str:
     """The result as ``key value`` lines; the c RVs of ``global_rv[:c]`` wrapped to ``width``
     (default: the terminal's, ``COLUMNS``, else 120)."""
-    import shutil
     import textwrap
 
-    if width is None:
-        width = shutil.get_terminal_size((120, 24)).columns
+    width = _common.terminal_width(width)
     keys = (
         "principal_angle_to_exact",
         "identifiable_rank",
@@ -372,6 +370,6 @@ def format_text(result: dict, width: int | None = None) -> str:
         done, total = result.get("rounds_done"), result["config"]["rounds"]
         lines.insert(0, f"{'interrupted':28s} True (results after round {done} of {total})")
     rvs = " ".join(f"{r:.3f}" for r in result["global_rv"])
-    lines += textwrap.wrap(rvs, width=max(width, 40), initial_indent=f"{'global_rv[:c]':28s} ",
+    lines += textwrap.wrap(rvs, width=width, initial_indent=f"{'global_rv[:c]':28s} ",
                            subsequent_indent=" " * 29)  # fmt: skip
     return "\n".join(lines)

@@ -18,7 +18,6 @@ Three kinds of summary, chosen by the graph and its size:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -341,10 +340,7 @@ def _sparse_summary(args, n: int, seed: int) -> dict:
 
     _check_sparse(args, n, sparse_graphs.SPARSE_GRAPHS, sparse_graphs.SPARSE_MIXINGS)
     n = v.integer(n, "n", lo=4)
-    tau = math.ceil(math.log2(n))
-    k = 1 + {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(
-        args.graph, args.degree or 0
-    )  # the most nonzeros of a row of W
+    k = 1 + sparse_graphs.row_entries(args.graph, n, args.degree)  # most nonzeros of W's rows
     closed = args.graph in sparse_graphs.CLOSED_FORM_SPARSE  # no ARPACK: no time check
     _sparse_checks(n, 4 * k + 40, "the sparse spectral summary", timed=not closed)
     adj = sparse_graphs.sparse_graph(
@@ -403,9 +399,13 @@ PERIOD_SECONDS_AT_1E6 = {"one_peer_exp": 33.0, "static_exp": 20.0, "matching": 4
 PERIOD_GROWTH = {"one_peer_exp": 1.0, "static_exp": 1.0, "matching": 1.66}
 
 
-def period_seconds(graph: str, n: int) -> float:
-    """The period summary's time estimate (:data:`PERIOD_SECONDS_AT_1E6`) at N = ``n``."""
-    return PERIOD_SECONDS_AT_1E6[graph] * (n / 1e6) ** PERIOD_GROWTH[graph]
+def period_seconds(graph: str, n: int, period: int | None = None) -> float:
+    """The period summary's time estimate (:data:`PERIOD_SECONDS_AT_1E6`, measured over the
+    default window of ⌈log₂ N⌉ rounds) at N = ``n``, in proportion to a window of ``period``
+    rounds (``--period``: each round is one more W_t in the product)."""
+    tau = max(1, (int(n) - 1).bit_length())
+    window = 1.0 if period is None else period / tau
+    return PERIOD_SECONDS_AT_1E6[graph] * (n / 1e6) ** PERIOD_GROWTH[graph] * window
 
 
 #: what the period summary's ``solver`` says of ``rule_contraction``'s solver
@@ -423,7 +423,7 @@ def _period_summary(args, n: int, seed: int) -> dict:
     if args.graph == "static_exp":
         n = v.integer(n, "n", lo=3)
     tau = len(time_varying.one_peer_offsets(n))
-    seconds = period_seconds(args.graph, n)
+    seconds = period_seconds(args.graph, n, args.period)
     _sparse_checks(n, 8 * (tau + 2) + 40, "the period summary", timed=False)
     v.check_time("n", n, seconds, what="the period summary")
     rule = mx.graph_rule(args.graph, n, mixing=None)

@@ -128,8 +128,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--d-sweep",
         default=D_SWEEP_DEFAULT,
-        help="also report Thm 4.4 at these d (its limit d -> oo); left at its default, each"
-        " raised to at least 2N",
+        help="also report Thm 4.4 at these d (its limit d -> oo); left at its default, scaled"
+        " up to start at 2N or above",
     )
     _add_constant_arguments(parser)
     parser.add_argument(
@@ -187,7 +187,7 @@ def _ints(text: str, field: str) -> tuple:
 
 
 def _d_sweep(args) -> tuple:
-    """--d-sweep's dimensions; left at its default, each raised to at least 2N
+    """--d-sweep's dimensions; left at its default, scaled up to start at 2N or above
     (``theory.datamodel.raised_sweep``: the data model's least d)."""
     sweep = _ints(args.d_sweep, "d-sweep")
     if args.d_sweep != D_SWEEP_DEFAULT:
@@ -453,22 +453,9 @@ def run(args) -> dict:
     }
 
 
-#: seconds of the claims table (Tracks A and B, every claim, the default d-sweep) as
-#: ``a + b·N³ + c·N⁵`` for ``VERIFY_SECONDS = (a, b, c)``: on 2 AMD EPYC cores at load average
-#: 1-2, the whole command took 6.9, 7.8, 11.3, 19.1, 27.5, 35.6 and 208.6 s at N = 4, 10, 20,
-#: 30, 35, 40 and 60 (d = 400; 7.1 and 9.9 s at d = 10⁶, N = 10 and 20), about 3 s of it
-#: starting Python and JAX; the fit is within 1.5 times of each (over, at N = 35 and 40)
-VERIFY_SECONDS = (4.0, 5e-4, 1.2e-7)
 #: the table is estimated and shown claim by claim only past this many seconds (the default
 #: table, about 4 s, prints nothing on stderr before its answer)
 VERIFY_PROGRESS_AFTER_S = 15.0
-
-
-def estimated_seconds(n_clients: int) -> float:
-    """The whole claims table's time estimate (:data:`VERIFY_SECONDS`); a few claims take less,
-    though not in proportion (Thm 4.4 alone is about 40 % of the table)."""
-    a, b, c = VERIFY_SECONDS
-    return a + b * float(n_clients) ** 3 + c * float(n_clients) ** 5
 
 
 def _track_c_lines(args):
@@ -483,27 +470,29 @@ def _track_c_lines(args):
 
 def _progress(options: dict):
     """``on_claim`` for :func:`sims.api.verify`: a progress line as each claim starts, after the
-    table's estimate, where it is estimated past :data:`VERIFY_PROGRESS_AFTER_S`; a table
-    estimated past the time budget is refused first (``--force-size`` goes on)."""
+    whole table's estimate (:func:`sims.api.claims_table_seconds`) as the first starts (after
+    the API's checks), where it is estimated past :data:`VERIFY_PROGRESS_AFTER_S`."""
     ids = options["claims"]
     n, d = options["n_clients"], options["d"]
-    v.check_time("n_clients", n, estimated_seconds(n), what="the claims table")
-    what = f"N = {n}, d = {d}, {len(ids)} of {len(_names.CLAIM_IDS)} claims (the whole table)"
-    say = _common.progress(NAME, estimated_seconds(n), what, after=VERIFY_PROGRESS_AFTER_S)
-    count = iter(range(1, len(ids) + 1))
-    return lambda cid: say(f"{cid} ({next(count)} of {len(ids)})")
+    what = f"N = {n}, d = {d}, {len(ids)} of {len(_names.CLAIM_IDS)} claims; the whole table"
+    count, say = iter(range(1, len(ids) + 1)), []
+
+    def on_claim(cid: str) -> None:
+        if not say:
+            seconds = api.claims_table_seconds(n)
+            say.append(_common.progress(NAME, seconds, what, after=VERIFY_PROGRESS_AFTER_S))
+        say[0](f"{cid} ({next(count)} of {len(ids)})")
+
+    return on_claim
 
 
 def format_text(result: dict, width: int | None = None) -> str:
     """The answer in one screen first (:func:`sims.reproduce.report.render_block`), then the
     claims table at one configuration and the Track D details; no line wider than ``width``
     (default: the terminal's, ``COLUMNS``, else 120)."""
-    import shutil
     import textwrap
 
-    if width is None:
-        width = shutil.get_terminal_size((120, 24)).columns
-    width = max(int(width), 40)
+    width = _common.terminal_width(width)
     if result.get("explain"):
         from sims.commands.explain import format_text as explain_text
 

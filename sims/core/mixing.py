@@ -398,7 +398,7 @@ def _check_sparse(index: np.ndarray, weights: np.ndarray, field: str, *, irreduc
 
     if np.any(weights < 0):
         v.fail(field, "entrywise >= 0", f"min entry {weights.min():.3g}")
-    v.sums_to_one(weights.sum(axis=1), field, dtype=dtype, n=index.shape[0])
+    v.sums_to_one(weights.sum(axis=1), field, dtype=dtype, n=index.shape[1])  # k a row
     if irreducible and index.shape[0] > 1:
         m = sparse_graphs.from_neighbour_lists(index, weights)
         if not _strongly_connected(m):
@@ -757,9 +757,9 @@ def check_mixing(
     if np.any(w < 0):
         v.fail(field, "entrywise >= 0", f"min entry {w.min():.3g}")
     sums = w.sum(axis=1 if stochastic == "row" else 0)
-    what = "rows" if stochastic == "row" else "columns"
+    what = "row" if stochastic == "row" else "column"
     v.sums_to_one(sums, field, dtype=given, n=w.shape[0], what=what,
-                  requirement=f"{stochastic}-stochastic ({what} sum to 1)")  # fmt: skip
+                  requirement=f"{stochastic}-stochastic ({what}s sum to 1)")  # fmt: skip
     if w.shape[0] > 1 and not _strongly_connected(w):
         v.fail(field, "irreducible (a strongly connected graph)", "reducible")
     return w

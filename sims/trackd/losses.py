@@ -199,12 +199,12 @@ def negative_cosine(p: jax.Array, z: jax.Array) -> jax.Array:
 
 
 def _unit_rows(x: jax.Array) -> jax.Array:
-    """``x / max(‖x‖, 1e-12)`` along the last axis, with a zero row left zero and its gradient
-    0, not NaN: a row's cosine is undefined at 0 (the norm's derivative there is 0/0), and a
-    predictor whose ReLUs are all off at initialisation outputs such a row. Other rows get the
-    values and gradients of ``jnp.linalg.norm`` alone (to rounding: XLA may fuse the guarded
-    form differently)."""
-    zero = jnp.all(x == 0, axis=-1, keepdims=True)
+    """``x / max(‖x‖, 1e-12)`` along the last axis, with a row of norm 0 (zero, or so small
+    that its squares underflow) left zero and its gradient 0, not NaN: a row's cosine is
+    undefined at 0 (the norm's derivative there is 0/0), and a predictor whose ReLUs are all
+    off at initialisation outputs such a row. Other rows get the values and gradients of
+    ``jnp.linalg.norm`` alone (to rounding: XLA may fuse the guarded form differently)."""
+    zero = jnp.sum(x * x, axis=-1, keepdims=True) == 0  # also a row whose squares underflow
     safe = jnp.where(zero, jnp.ones_like(x), x)
     norm = jnp.linalg.norm(safe, axis=-1, keepdims=True)
     return jnp.where(zero, 0, safe / jnp.maximum(norm, 1e-12))

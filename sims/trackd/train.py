@@ -205,8 +205,8 @@ def _network_bytes(net_cfg: NetConfig) -> int:
 
 def _check_networks_fit(net_cfg: NetConfig, data: Any) -> None:
     """:func:`networks_bytes` fit in memory, checked before the first network is made; the
-    first layer of an MLP grows with the image (a new user's review: 40 images of 512×512×3
-    ran out of memory in the first client round after 4.4 GB). One line naming ``data``, with
+    first layer of an MLP grows with the image (40 images of 512×512×3 ran out of memory
+    in the first client round after 4.4 GB). One line naming ``data``, with
     the image shape."""
     shape = tuple(np.shape(data))
     per = _network_bytes(net_cfg)

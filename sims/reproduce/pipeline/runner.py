@@ -11,6 +11,7 @@ once, naming the folder and the first run's pid (:mod:`sims.reproduce.pipeline.o
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -34,6 +35,11 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(f"{finished} stages finished")
         self.finished = finished
         self.out = out
+
+
+#: the errors of making --out that say the path itself is unusable (bad input, exit 2)
+_BAD_OUT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.EROFS,
+                      errno.EEXIST})  # fmt: skip
 
 
 def default_jobs(cores: int | None = None, cpu: bool | None = None) -> int:
@@ -155,7 +161,9 @@ def run_stages(
         v.fail("out", f"a folder that does not hold the cache key {outfolder.key_path()}", out)
     try:
         (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-    except OSError as err:  # an --out that cannot be made is bad input (exit 2), not a failed run
+    except OSError as err:  # an --out that cannot be made is bad input (exit 2), not a failed
+        if err.errno not in _BAD_OUT:  # run; a full disk or an I/O error is the run's (exit 1)
+            raise
         from theory import _validate as v
 
         v.fail("out", "a folder that exists or can be created", f"{out} ({err.strerror or err})")
