@@ -160,7 +160,7 @@ def row_entries(name: str, n: int, degree: Any = None) -> int:
     >>> row_entries("ring", 10), row_entries("exponential", 1000), row_entries("torus", 9)
     (2, 20, 4)
     """
-    tau = max(1, (int(n) - 1).bit_length())  # ceil(log2 n)
+    tau = len(exponential_offsets(n))  # ceil(log2 n)
     per_row = {"ring": 2, "torus": 4, "hypercube": tau, "exponential": 2 * tau}.get(name)
     if per_row is not None:
         return per_row

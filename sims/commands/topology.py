@@ -403,8 +403,9 @@ def period_seconds(graph: str, n: int, period: int | None = None) -> float:
     """The period summary's time estimate (:data:`PERIOD_SECONDS_AT_1E6`, measured over the
     default window of ⌈log₂ N⌉ rounds) at N = ``n``, in proportion to a window of ``period``
     rounds (``--period``: each round is one more W_t in the product)."""
-    tau = max(1, (int(n) - 1).bit_length())
-    window = 1.0 if period is None else period / tau
+    from theory.time_varying import one_peer_offsets
+
+    window = 1.0 if period is None else period / len(one_peer_offsets(n))
     return PERIOD_SECONDS_AT_1E6[graph] * (n / 1e6) ** PERIOD_GROWTH[graph] * window
 
 
