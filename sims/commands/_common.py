@@ -595,6 +595,55 @@ def terminal_width(width: int | None = None) -> int:
     return max(int(width), 40)
 
 
+def fill(text: str, width: int | None = None, indent: str = "", subsequent: str = "  ") -> str:
+    """``text`` wrapped at word boundaries to :func:`terminal_width` (``width``), its first line
+    indented by ``indent`` and the rest by ``subsequent``; long words (paths) are not broken.
+
+    >>> print(fill("compare a -> b (rtol 1e-09, atol 1e-12)", 40))
+    compare a -> b (rtol 1e-09, atol 1e-12)
+    >>> print(fill("one two three four five six seven eight nine ten eleven", 40, indent="  "))
+      one two three four five six seven
+      eight nine ten eleven
+    """
+    import textwrap
+
+    return textwrap.fill(text, terminal_width(width), initial_indent=indent,
+                         subsequent_indent=subsequent, break_long_words=False,
+                         break_on_hyphens=False)  # fmt: skip
+
+
+def pack(parts: list[str], hang: int, width: int | None = None) -> str:
+    """A table row too wide for the terminal, as lines: ``parts`` (a row's labelled fields) are
+    joined by two spaces while they fit :func:`terminal_width` and continue on lines indented
+    by ``hang``; a part wider than a whole line flows on from where the line is, word by word,
+    its own continuation indented two further.
+
+    >>> print(pack(["local 1   rank 1", "rv 0.1 0.2 0.3", "gap [1, 1]"], 10, 40))
+    local 1   rank 1  rv 0.1 0.2 0.3
+              gap [1, 1]
+    >>> print(pack(["fl", "rv " + " ".join(["0.25"] * 12), "s_N=0"], 4, 40))
+    fl  rv 0.25 0.25 0.25 0.25 0.25 0.25
+          0.25 0.25 0.25 0.25 0.25 0.25
+        s_N=0
+    """
+    width, pad = terminal_width(width), " " * hang
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += "  " + part
+        elif hang + len(part) <= width:
+            lines.append(pad + part)
+        else:
+            sep = "  "
+            for word in part.split(" "):
+                if len(lines[-1]) + len(sep) + len(word) <= width:
+                    lines[-1] += sep + word
+                else:
+                    lines.append(pad + ("  " if sep == " " else "") + word)
+                sep = " "
+    return "\n".join(lines)
+
+
 def logged(name: str, line=None):
     """Context manager: while the block runs, the INFO lines of the logger ``name`` itself (a
     library stage's own progress, e.g. Track C's methods, Track D's arms; not its children's)

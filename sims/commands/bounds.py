@@ -202,9 +202,11 @@ def format_text(result: dict) -> str:
     inp = result["inputs"]
     abar = "n/a" if inp["abar"] is None else f"{inp['abar']:g}"
     lines = [
-        f"Track A bounds (paper as written): d={inp['d']:g} p={inp['p']:g} |A|={abar} "
-        f"N={inp['n']:.4g} ({inp['n_source']}) trH={inp['trH']:g} sign={inp['sign']} "
-        f"fl_term={inp['fl_term']}",
+        _common.fill(
+            f"Track A bounds (paper as written): d={inp['d']:g} p={inp['p']:g} "
+            f"|A|={abar} N={inp['n']:.4g} ({inp['n_source']}) trH={inp['trH']:g} "
+            f"sign={inp['sign']} fl_term={inp['fl_term']}"
+        ),
         f"{'method':<15}{'framework':<10}{'sensitivity':>14}{'lower bound':>14}  status",
     ]
     for m in bounds.METHODS:
@@ -220,5 +222,5 @@ def format_text(result: dict) -> str:
             lb_txt = "nan" if lb is None else f"{lb:.6g}"
             lines.append(f"{m:<15}{f:<10}{s_txt:>14}{lb_txt:>14}  {status}")
     for w in result["warnings"]:
-        lines.append(f"warning: {w}")
+        lines.append(_common.fill(f"warning: {w}", subsequent=" " * 9))
     return "\n".join(lines)

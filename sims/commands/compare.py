@@ -379,16 +379,17 @@ def run(args) -> dict:
 
 
 def format_text(result: dict) -> str:
-    lines = [f"compare {result['old']} -> {result['new']} (rtol {result['rtol']:g}, "
+    lines = [_common.fill(f"compare {result['old']} -> {result['new']} (rtol {result['rtol']:g}, "
              f"atol {result['atol']:g}; float32 training: rtol {result['float32_rtol']:g}, "
              f"atol {result['float32_atol']:g}; Track D by its {result['track_d']}: "
-             f"{result['track_d_why']})"]  # fmt: skip
+             f"{result['track_d_why']})")]  # fmt: skip
     for name, f in result["files"].items():
         state = "same" if not f["differences"] else f"{f['differences']} differ"
         lines.append(f"  {name:<28} {f['compared']:>7} values  {state}")
     for d in result["differences"]:
         where = f"{d['file']}:{d['path']}" if d["path"] else d["file"]
-        lines.append(f"  {where}: {d['why']}: {d['old']!r} -> {d['new']!r}")
+        lines.append(_common.fill(f"{where}: {d['why']}: {d['old']!r} -> {d['new']!r}",
+                                  indent="  ", subsequent="      "))  # fmt: skip
     if result["n_differences"] > len(result["differences"]):
         lines.append(f"  ... {result['n_differences'] - len(result['differences'])} more")
     total = sum(f["compared"] for f in result["files"].values())

@@ -632,31 +632,30 @@ def _format_structured(result: dict) -> str:
             else ("min " + fmt(o["rv_min"]) + " | max " + fmt(o["rv_max"]))
         )
         tie = " TIED" if o["tied"] else ""
-        return (
-            f"{name:<15} rank {o['rank']}{tie}  rv {rv}  rest {pair(o['rv_rest'])}  "
-            f"s_N {pair(o['s_N'])} s_c {pair(o['s_c'])} gap {pair(o['gap'])}"
-        )
+        return _common.pack([f"{name:<15} rank {o['rank']}{tie}", f"rv {rv}",
+                             f"rest {pair(o['rv_rest'])}", f"s_N {pair(o['s_N'])}",
+                             f"s_c {pair(o['s_c'])}", f"gap {pair(o['gap'])}"], 16)  # fmt: skip
 
     lines = [
-        f"method {result['method']}  d={result['d']} N={result['n_clients']} "
-        f"c={result['c']}{_p_text(result)}  structured  ({result['rv_coords']})"
-    ]
+        _common.fill(f"method {result['method']}  d={result['d']} N={result['n_clients']} "
+                     f"c={result['c']}{_p_text(result)}  structured  ({result['rv_coords']})")
+    ]  # fmt: skip
     for i, o in enumerate(result["local"]):
         lines.append(row(f"local {i + 1}", o))
     for key in ("fl", "decl", "decl_stationary"):
         lines.append(row(key, result[key]))
     if result.get("paper_decl"):
         lines.append(row("paper-DecL", result["paper_decl"]))
-    lines.append(
-        "FL eigenvalues "
-        + " ".join(
-            f"{x:.4g}" + (f"(x{m})" if m > 1 else "")
-            for x, m in zip(result["eigenvalues"], result["multiplicities"], strict=True)
-        )
-    )
+    pairs = zip(result["eigenvalues"], result["multiplicities"], strict=True)
+    eig = [f"{x:.4g}" + (f"(x{m})" if m > 1 else "") for x, m in pairs]
+    lines.append(_common.fill("FL eigenvalues " + " ".join(eig), subsequent=" " * 15))
     lines.append(f"seconds {result['seconds']:.3f}")
-    lines.extend("note: " + n for n in result["notes"])
-    return "\n".join(lines)
+    return "\n".join(lines + _notes(result))
+
+
+def _notes(result: dict) -> list[str]:
+    """The answer's notes, each wrapped to the terminal."""
+    return [_common.fill("note: " + n, subsequent=" " * 6) for n in result["notes"]]
 
 
 def _format_dense(result: dict) -> str:
@@ -664,24 +663,21 @@ def _format_dense(result: dict) -> str:
         return " ".join(f"{x:.3f}" for x in xs)
 
     lines = [
-        f"method {result['method']}  d={result['d']} N={result['n_clients']} "
-        f"c={result['c']}{_p_text(result)}  ({result['rv_coords']})"
-    ]
+        _common.fill(f"method {result['method']}  d={result['d']} N={result['n_clients']} "
+                     f"c={result['c']}{_p_text(result)}  ({result['rv_coords']})")
+    ]  # fmt: skip
     for i, r in enumerate(result["local_rv"]):
-        lines.append(f"local {i + 1:<3} rv {fmt(r)}")
+        lines.append(_common.pack([f"local {i + 1:<3}", f"rv {fmt(r)}"], 10))
     for key in ("fl", "decl", "decl_stationary"):
         if result.get(key + "_rv") is not None:
-            lines.append(
-                f"{key:<9} rv {fmt(result[key + '_rv'])}  "
-                f"s_N={result['sensitivity_N'][key]:.4f} "
-                f"s_c={result['sensitivity_c'][key]:.4f}"
-            )
+            lines.append(_common.pack([f"{key:<9}", f"rv {fmt(result[key + '_rv'])}",
+                                       f"s_N={result['sensitivity_N'][key]:.4f}",
+                                       f"s_c={result['sensitivity_c'][key]:.4f}"], 10))  # fmt: skip
     if result.get("paper_decl"):
         pd = result["paper_decl"]
-        lines.append(
-            f"paper-DecL rv {fmt(pd['rv'])}  s_N={pd['sensitivity_N']:.4f} "
-            f"s_c={pd['sensitivity_c']:.4f}"
-        )
-    lines.append("FL target eigenvalues " + fmt(result["eigenvalues"]))
-    lines.extend("note: " + n for n in result["notes"])
-    return "\n".join(lines)
+        lines.append(_common.pack(["paper-DecL", f"rv {fmt(pd['rv'])}",
+                                   f"s_N={pd['sensitivity_N']:.4f}",
+                                   f"s_c={pd['sensitivity_c']:.4f}"], 10))  # fmt: skip
+    lines.append(_common.fill("FL target eigenvalues " + fmt(result["eigenvalues"]),
+                              subsequent=" " * 22))  # fmt: skip
+    return "\n".join(lines + _notes(result))

@@ -4,6 +4,8 @@ reading), the text the short claim names of the answer table stand for."""
 
 from __future__ import annotations
 
+from sims.commands import _common
+
 NAME = "explain"
 HELP = "explain an output key (docs/glossary.md) or print a claim's full statement"
 
@@ -57,12 +59,18 @@ def format_text(result: dict) -> str:
         ]
         if result.get("paper_reading_why"):
             lines.append(f"  why: {result['paper_reading_why']}")
-        return "\n".join(lines)
-    return "\n".join(
-        [
+    else:
+        lines = [
             f"{result['key']}: {result['meaning']}",
             f"  unit: {result['unit']}",
             f"  source: {result['source']}",
             f"  in: {', '.join(result['outputs'])}",
         ]
-    )
+    return "\n".join(_fit(line) for line in lines)
+
+
+def _fit(line: str) -> str:
+    """One line of the answer wrapped to the terminal, its indent kept and its continuation
+    indented two further."""
+    indent = line[: len(line) - len(line.lstrip())]
+    return _common.fill(line.lstrip(), indent=indent, subsequent=indent + "  ")

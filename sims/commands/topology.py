@@ -451,11 +451,17 @@ def _period_summary(args, n: int, seed: int) -> dict:
     }
 
 
-def _fmt(value) -> str:
+def _fmt(value, room: int = 80) -> str:
+    """``value`` as text; a list shows its first values (at most 8) that fit in ``room``
+    characters, then how many it has."""
     if isinstance(value, list):
-        if len(value) > 8:
-            return "[" + ", ".join(_fmt(x) for x in value[:8]) + f", ... ({len(value)} values)]"
-        return "[" + ", ".join(_fmt(x) for x in value) + "]"
+        parts = [_fmt(x) for x in value[:8]]
+        if len(value) <= 8 and len(", ".join(parts)) + 2 <= room:
+            return "[" + ", ".join(parts) + "]"
+        tail = f", ... ({len(value)} values)]"
+        while len(parts) > 1 and len(", ".join(parts)) + 1 + len(tail) > room:
+            parts.pop()
+        return "[" + ", ".join(parts) + tail
     if isinstance(value, float):
         return f"{value:.6g}"
     if value is None:
@@ -504,4 +510,7 @@ def format_text(result: dict) -> str:
     keys = [k for k in order if k in result] + [k for k in result if k not in order]
     skip = {"degrees", "connectivity"}
     width = max(len(k) for k in keys)
-    return "\n".join(f"{k:<{width}}  {_fmt(result[k])}" for k in keys if k not in skip)
+    room = _common.terminal_width() - width - 2
+    hang = " " * (width + 2)
+    return "\n".join(_common.fill(f"{k:<{width}}  {_fmt(result[k], room)}", subsequent=hang)
+                     for k in keys if k not in skip)  # fmt: skip

@@ -289,7 +289,7 @@ def format_text(result: dict) -> str:
     if "ledger" in result:
         from sims.trackd.ledger import ledger_text
 
-        return ledger_text(result["ledger"])
+        return ledger_text(result["ledger"], width=cm.terminal_width())
     lines = [f"Track D ({result['preset']} preset)"]
     for row in result["verdicts"]:
         if row["track_d"] == "not-run":

@@ -185,8 +185,9 @@ def ledger_text(rows: list[dict] | None = None, width: int = 100) -> str:
     """The ledger as plain text, one block per setting (``dssl trackd --ledger``)."""
     rows = ledger_rows() if rows is None else rows
     differ = sum(bool(r["why"]) for r in rows)
-    out = [f"Parity ledger: {len(rows)} settings, {differ} differ somewhere "
-           "(paper arXiv 2607.02447 / official code / this toolkit)"]  # fmt: skip
+    out = textwrap.wrap(f"Parity ledger: {len(rows)} settings, {differ} differ somewhere "
+                        "(paper arXiv 2607.02447 / official code / this toolkit)", width,
+                        subsequent_indent="  ")  # fmt: skip
     group = None
     for r in rows:
         if r["group"] != group:
