@@ -219,6 +219,39 @@ def unknown_keys(obj, command: str | None = None) -> list[str]:
     return sorted({k for k in iter_keys(obj, command) if describe(k, command) is None})
 
 
+def near_keys(name: str, most: int = 6) -> list[str]:
+    """Up to ``most`` glossary keys a mistyped or shortened ``name`` may mean: those that begin
+    with it (ignoring case), else the closest spellings (difflib), for a refusal to suggest.
+
+    >>> near_keys("mar")
+    ['mar(§5)', 'mar_vs_mim', 'margin']
+    >>> near_keys("rho_perod")
+    ['rho_period', 'rho_per_round', 'period']
+    """
+    import difflib
+
+    keys = sorted({k.rpartition(":")[2] for k in GLOSSARY})
+    low = str(name).lower()
+    begin = [k for k in keys if k.lower().startswith(low)] if low else []
+    return begin[:most] if begin else difflib.get_close_matches(str(name), keys, n=most)
+
+
+def refuse(name, claim_ids) -> None:
+    """Fail in one line: ``name`` is neither an output key nor one of ``claim_ids`` (``dssl
+    explain``); the keys it may have meant (:func:`near_keys`) are named.
+
+    >>> try:
+    ...     refuse("mar", ("thm4.4",))
+    ... except ValueError as e:
+    ...     print(str(e).split("docs/glossary.md ")[1])
+    (near 'mar': mar(§5), mar_vs_mim, margin) or a claim id (thm4.4), got 'mar'
+    """
+    near = near_keys(name)
+    close = f" (near {name!r}: {', '.join(near)})" if near else ""
+    v.fail("KEY|CLAIM", f"an output key of docs/glossary.md{close} or a claim id "
+           f"({', '.join(claim_ids)})", name)  # fmt: skip
+
+
 def _entries(groups) -> list[tuple[str, Term]]:
     out = []
     for key, term in GLOSSARY.items():

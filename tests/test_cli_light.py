@@ -183,6 +183,11 @@ def test_explain_prints_a_claim_and_a_key(capsys):
     assert "Thm 4.4" in capsys.readouterr().out
     assert main(["explain", "nope"]) == 2
     assert capsys.readouterr().err.startswith("dssl explain: error: KEY|CLAIM: ")
+    assert main(["explain", "mar"]) == 2  # a shortened key: the refusal names what it may mean
+    err = capsys.readouterr().err
+    assert "(near 'mar': mar(§5), mar_vs_mim, margin)" in err and len(err.splitlines()) == 1
+    assert main(["explain", "mar_vs_mim"]) == 0
+    assert "Fig 2b" in capsys.readouterr().out
     assert main(["explain", "p", "--output-of", "topology"]) == 0
     assert "mixing matrix" in capsys.readouterr().out
     assert main(["explain", "p", "--output-of", "nope"]) == 2

@@ -35,11 +35,7 @@ def check(args) -> None:
     with v.renamed("command", "output_of"):
         known = glossary.describe(args.name, args.output_of) is not None
     if not known:
-        v.fail(
-            "KEY|CLAIM",
-            "an output key of docs/glossary.md or a claim id (" + ", ".join(CLAIM_IDS) + ")",
-            args.name,
-        )
+        glossary.refuse(args.name, CLAIM_IDS)
 
 
 def run(args) -> dict:

@@ -723,7 +723,6 @@ def explain(name: str, command: str | None = None) -> dict:
     'key'
     """
     from sims import glossary
-    from theory import _validate as v
 
     if name in cl.REGISTRY:
         c = cl.REGISTRY[name]
@@ -738,11 +737,7 @@ def explain(name: str, command: str | None = None) -> dict:
         }
     term = glossary.describe(name, command)
     if term is None:
-        v.fail(
-            "KEY|CLAIM",
-            "an output key of docs/glossary.md or a claim id (" + ", ".join(cl.CLAIM_IDS) + ")",
-            name,
-        )
+        glossary.refuse(name, cl.CLAIM_IDS)
     return {
         "kind": "key",
         "key": name,
