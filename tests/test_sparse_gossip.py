@@ -355,3 +355,32 @@ def test_float32_matrices_are_checked_at_float32s_tolerance():
     ring = sparse_graphs.sparse_graph("ring", 200_000) + sp.identity(200_000)
     with pytest.raises(ValueError, match=r"row sums off 1 by up to 0\.4 "):
         mx.sparse_gossip(sp.csr_matrix(ring * (1.4 / 3), dtype=np.float32))
+
+
+def test_float32_rules_are_checked_again_at_float32s_tolerance():
+    """The rules keep the dtype their weights were given in, so the checks a run makes again
+    (``mixing_rule`` in sims.run; Track C's make_problem and its π) use the tolerance the rule
+    was built at: a float32 W (rows off 1 by about 3e-8) accepted by sparse_gossip and
+    gossip_sequence runs, where it had been refused as 'float64 allows 3e-10'."""
+    from sims.core import mixing as mx
+
+    n = 3
+    W32 = np.full((n, n), 1 / 3, np.float32)
+    rules = [mx.sparse_gossip(W32), mx.gossip_sequence(np.stack([W32, W32])),
+             mx.gossip_sequence([(np.tile(np.arange(n), (n, 1)), W32)] * 2)]  # fmt: skip
+    xs = jr.normal(jr.key(1), (n, 6, 2), jnp.float64)
+
+    def loss(w, batch, *, key):
+        return 0.5 * jnp.mean((batch @ w - 1.0) ** 2)
+
+    kw = dict(rounds=2, local_steps=1, batch_size=3, optimizer=optax.sgd(0.1), key=jr.key(0))
+    dense = sims.run(loss, jnp.zeros(2, jnp.float64), xs, mixing=mx.gossip(W32), **kw)
+    for rule in rules:
+        assert jax.tree.leaves(mx.mixing_rule(rule, n))[-1].dtype == np.float32
+        got = sims.run(loss, jnp.zeros(2, jnp.float64), xs, mixing=rule, **kw)
+        np.testing.assert_allclose(got.params, dense.params, rtol=1e-12)
+        prob, _, _ = _engine_run(rule, n=n)
+        np.testing.assert_allclose(np.asarray(prob.pi), np.full(n, 1 / n), rtol=1e-7)
+    with pytest.raises(ValueError, match=r"^mixing: must be row-stochastic .*float64 allows"):
+        lists = mx.sparse_gossip(W32)  # the same values given as float64: float64's check
+        mx.mixing_rule(mx.SparseGossip(lists.index, np.asarray(lists.weights, np.float64)), n)

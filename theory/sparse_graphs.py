@@ -249,9 +249,10 @@ def neighbour_lists(W: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def from_neighbour_lists(index: Any, weights: Any) -> sp.csr_matrix:
-    """The CSR matrix of padded neighbour lists (duplicate entries of a row summed)."""
+    """The CSR matrix of padded neighbour lists (duplicate entries of a row summed), in the
+    weights' own float dtype."""
     index = np.asarray(index)
-    w = v.array(weights, "weights", ndim=2)
+    w = v.array(weights, "weights", ndim=2, dtype=v.float_dtype(weights))
     if index.shape != w.shape or index.ndim != 2:
         v.fail("index", f"an (N, k) integer array like weights {w.shape}", f"shape {index.shape}")
     n = index.shape[0]
@@ -296,7 +297,7 @@ def stationary_weights(W: Any) -> tuple[np.ndarray, float]:
     m = _stochastic(W)
     n = m.shape[0]
     cols = np.asarray(m.sum(axis=0)).ravel()
-    if np.max(np.abs(cols - 1.0)) <= v.stochastic_tolerance(np.float64, n):
+    if np.max(np.abs(cols - 1.0)) <= v.stochastic_tolerance(v.float_dtype(W), n):
         pi = np.full(n, 1.0 / n)
     else:
         _, vec = eigs(m.T, k=1, which="LR", v0=np.full(n, 1.0), tol=ARPACK_TOL)

@@ -374,19 +374,23 @@ def _neighbours(W: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
         n = index.shape[0]
         if index.size and (index.min() < 0 or index.max() >= n):
             v.fail(field, f"neighbour indices in [0, {n})", f"[{index.min()}, {index.max()}]")
-        return index.astype(np.int32), np.asarray(weights, np.float64)
+        return index.astype(np.int32), weights.astype(_given_dtype(W))
     import scipy.sparse as sp
 
+    given = _given_dtype(W)
     if not sp.issparse(W):
         w = v.array(W, field, ndim=2)
         if w.shape[0] != w.shape[1]:
             v.fail(field, "a square (N, N) matrix", f"shape {w.shape}")
         W = w
-    return sparse_graphs.neighbour_lists(W)
+    index, weights = sparse_graphs.neighbour_lists(W)
+    return index, weights.astype(given)  # float32 → float64 → float32 is exact
 
 
 def _given_dtype(W: Any) -> np.dtype:
-    """The floating dtype of W's weights as given (neighbour lists: of ``weights``)."""
+    """The floating dtype of W's weights as given (neighbour lists: of ``weights``): the rule
+    values keep it, so that a rule checked again (``sims.run``, Track C) is checked at the
+    tolerance it was built at."""
     return v.float_dtype(W[1] if isinstance(W, tuple) and len(W) == 2 else W)
 
 
@@ -398,7 +402,8 @@ def _check_sparse(index: np.ndarray, weights: np.ndarray, field: str, *, irreduc
 
     if np.any(weights < 0):
         v.fail(field, "entrywise >= 0", f"min entry {weights.min():.3g}")
-    v.sums_to_one(weights.sum(axis=1), field, dtype=dtype, n=index.shape[1])  # k a row
+    sums = weights.sum(axis=1, dtype=np.float64)
+    v.sums_to_one(sums, field, dtype=dtype, n=index.shape[1])  # k a row
     if irreducible and index.shape[0] > 1:
         m = sparse_graphs.from_neighbour_lists(index, weights)
         if not _strongly_connected(m):
@@ -432,7 +437,7 @@ def gossip_sequence(mats: Any) -> GossipCycle:
         k = max(ix.shape[1] for ix, _ in lists)
         idx = np.repeat(np.arange(n, dtype=np.int32)[None, :, None], len(lists), 0)
         idx = np.repeat(idx, k, 2)
-        wts = np.zeros((len(lists), n, k))
+        wts = np.zeros((len(lists), n, k), np.result_type(*(w.dtype for _, w in lists)))
         for t, (ix, w) in enumerate(lists):
             _check_sparse(ix, w, f"mats[{t}]", irreducible=False, dtype=_given_dtype(mats[t]))
             idx[t, :, : ix.shape[1]], wts[t, :, : ix.shape[1]] = ix, w
@@ -447,7 +452,7 @@ def gossip_sequence(mats: Any) -> GossipCycle:
         _check_sparse(*_neighbours(w[t], f"mats[{t}]"), f"mats[{t}]", irreducible=False,
                       dtype=given)  # fmt: skip
     _union_connected(w.sum(axis=0))
-    return GossipCycle(Gossip(np.asarray(w, np.float64)))
+    return GossipCycle(Gossip(w.astype(given)))
 
 
 def _csr(index: np.ndarray, weights: np.ndarray) -> Any:
@@ -775,14 +780,14 @@ def mixing_rule(mixing: Any, n: int) -> Any:
         index, weights = _neighbours((np.asarray(mixing.index), mixing.weights), "mixing")
         if index.shape[0] != n:
             v.fail("mixing", f"neighbour lists of N = {n} rows (one per client)", index.shape[0])
-        _check_sparse(index, weights, "mixing", irreducible=True)
+        _check_sparse(index, weights, "mixing", irreducible=True, dtype=weights.dtype)
         return SparseGossip(index, weights)
     if isinstance(mixing, GossipCycle):
         stack = mixing.stack
         if isinstance(stack, Gossip):
             checked = gossip_sequence(np.asarray(stack.matrix))
         elif isinstance(stack, SparseGossip):
-            idx, w = np.asarray(stack.index), np.asarray(stack.weights, np.float64)
+            idx, w = np.asarray(stack.index), np.asarray(stack.weights)
             if idx.ndim != 3:
                 v.fail("mixing", "a cycle of (P, N, k) neighbour lists", f"shape {idx.shape}")
             checked = gossip_sequence([(idx[t], w[t]) for t in range(idx.shape[0])])

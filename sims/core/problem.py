@@ -212,17 +212,9 @@ def _check_mixing(config: EngineSettings, mixing, pi) -> tuple:
     if decl:
         if mixing is None:
             v.fail("mixing", "an (N, N) row-stochastic matrix for framework decl", None)
-        mixing = v.array(mixing, "mixing", ndim=2, shape=(n, n))
-        if np.any(mixing < -1e-12) or not np.allclose(mixing.sum(1), 1.0, atol=1e-8):
-            v.fail(
-                "mixing",
-                "row-stochastic (non-negative, rows sum to 1)",
-                "rows " + str(mixing.sum(1)[:4]),
-            )
-        from scipy.sparse.csgraph import connected_components
+        from sims.core.mixing import check_mixing  # the one check of a W (sims.run's too)
 
-        if connected_components(mixing > 0, directed=True, connection="strong")[0] > 1:
-            v.fail("mixing", "irreducible (a connected communication graph)", "disconnected")
+        mixing = check_mixing(mixing, n, stochastic="row")
         if pi is None:
             from theory.spectral import stationary_weights
 
@@ -262,12 +254,13 @@ def _check_rule(rule, n: int, pi) -> tuple:
     if isinstance(rule, mx.SparseGossip):
         from theory.sparse_graphs import from_neighbour_lists, stationary_weights
 
-        csr = from_neighbour_lists(np.asarray(rule.index), np.asarray(rule.weights, np.float64))
+        csr = from_neighbour_lists(np.asarray(rule.index), np.asarray(rule.weights))
         return rule, stationary_weights(csr)[0]
     if isinstance(rule, mx.GossipCycle):
         for t in range(rule.period):
             cols = _column_sums(jax.tree.map(lambda a, t=t: np.asarray(a)[t], rule.stack), n)
-            if np.max(np.abs(cols - 1.0)) > v.stochastic_tolerance(np.float64, n):
+            given = v.float_dtype(jax.tree.leaves(rule.stack)[-1])  # the weights' dtype
+            if np.max(np.abs(cols - 1.0)) > v.stochastic_tolerance(given, n):
                 v.fail("pi", "given for a time-varying rule whose W_t are not doubly "
                        "stochastic", None)  # fmt: skip
     return rule, np.full(n, 1.0 / n)
