@@ -403,12 +403,14 @@ def wants_host_devices(args) -> bool:
 
 
 def add_mixing_file_argument(parser: argparse.ArgumentParser) -> None:
-    """--mixing-file W.npy|W.csv: a given (N, N) mixing matrix instead of --graph/--mixing."""
+    """--mixing-file W.npy|W.csv: a given (N, N) mixing matrix instead of --graph (and of
+    --mixing, where the command has one: add this after it)."""
+    takes = "--graph, --mixing" if "--mixing" in parser._option_string_actions else "--graph"
     parser.add_argument(
         "--mixing-file",
         default=None,
         metavar="W.npy|W.csv",
-        help="W from a .npy or .csv file (row-stochastic, irreducible); replaces --graph, --mixing",
+        help=f"W from a .npy or .csv file (row-stochastic, irreducible); replaces {takes}",
     )
 
 
