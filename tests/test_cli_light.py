@@ -529,3 +529,27 @@ def test_trackd_data_path_checks_are_the_loaders(tmp_path):
     assert (rc, heavy) == (2, [])
     assert err == ["dssl trackd: error: --data-path: must be a .npz archive (numpy.savez), "
                    "got 'zipless.npz: not a zip archive'"]  # fmt: skip
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_run(tmp_path):
+    """--save (and --out) that cannot become a folder is refused in one line (exit 2) before
+    anything trains: a symbolic link to nothing (it had trained every arm, then failed with
+    'File exists', exit 1) and a folder whose making the file system refuses (/proc). A path
+    that can be made is probed and left as it was."""
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nothing")
+    rc, heavy, err = _refusal(["trackd", "--save", str(dangling)])
+    assert (rc, heavy) == (2, [])
+    assert err[0].startswith("dssl trackd: error: --save: must be a folder or a free path (it is "
+                             "a symbolic link to nothing), got '")  # fmt: skip
+    if os.path.isdir("/proc/self"):
+        rc, heavy, err = _refusal(["trackd", "--save", "/proc/dssl-out"])
+        assert (rc, heavy) == (2, [])
+        assert err[0].startswith("dssl trackd: error: --save: must be a folder that exists or "
+                                 "can be created (making it: ")  # fmt: skip
+        assert err[0].endswith("got '/proc/dssl-out'") and len(err) == 1
+    from sims.commands._common import check_out_dir
+
+    fresh = tmp_path / "a" / "b"
+    assert check_out_dir(str(fresh), "save") == str(fresh)
+    assert sorted(os.listdir(tmp_path)) == ["dangling"]

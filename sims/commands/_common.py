@@ -527,10 +527,11 @@ def check_out_dir(path, field: str = "out") -> str:
     """An output folder that can be created or written, whose ``.cache`` (if any) is a folder
     inside it.
 
-    Rejects: an empty path, /dev/null (or any non-folder), a path below a file, a folder
-    without write permission, and a ``.cache`` entry that is not a folder, is a symbolic link
-    or resolves outside the folder (the run would write there;
-    :func:`sims.reproduce.pipeline.outfolder.check_cache_dir`).
+    Rejects: an empty path, /dev/null (or any non-folder), a symbolic link to nothing, a path
+    below a file, a folder without write permission, one that cannot be created (its missing
+    folders are made and removed again to find out: a read-only file system, /proc), and a
+    ``.cache`` entry that is not a folder, is a symbolic link or resolves outside the folder
+    (the run would write there; :func:`sims.reproduce.pipeline.outfolder.check_cache_dir`).
     """
     if path is None or not str(path).strip():
         v.fail(field, "a non-empty folder path", path)
@@ -544,6 +545,8 @@ def check_out_dir(path, field: str = "out") -> str:
             v.fail(field, "a writable folder", path)
         check_cache_dir(p, field)
         return p
+    if os.path.islink(p):
+        v.fail(field, "a folder or a free path (it is a symbolic link to nothing)", path)
     parent = p
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
@@ -551,7 +554,26 @@ def check_out_dir(path, field: str = "out") -> str:
         v.fail(field, "a path whose existing parent is a folder (it is a file)", path)
     if not os.access(parent, os.W_OK | os.X_OK):
         v.fail(field, f"creatable (no write permission in {parent})", path)
+    _probe_creatable(p, parent, field)
     return p
+
+
+def _probe_creatable(p: str, parent: str, field: str) -> None:
+    """Make the folders from ``parent`` down to ``p`` and remove them again: a path that cannot
+    be made (a read-only file system, /proc, a full disk) is refused now, not after the run."""
+    made = []
+    try:
+        for part in os.path.relpath(p, parent).split(os.sep):
+            made.append(os.path.join(made[-1] if made else parent, part))
+            os.mkdir(made[-1])
+    except OSError as err:
+        made = made[:-1]
+        v.fail(field, f"a folder that exists or can be created (making it: "
+               f"{err.strerror or err})", p)  # fmt: skip
+    finally:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
 
 
 # ---------------------------------------------------------------------------------------------

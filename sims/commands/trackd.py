@@ -13,7 +13,10 @@ from sims.commands import _common as cm
 from sims.commands import _names
 
 NAME = "trackd"
-HELP = "Track D: nonlinear encoders (MLP, CNN, ViT; MAE, SimSiam, BYOL, MAR) in FL/DecL on real images"
+HELP = (
+    "Track D: nonlinear encoders (MLP, CNN, ViT; MAE, SimSiam, BYOL, MAR) in FL/DecL on real "
+    "images"
+)
 
 EXPERIMENTS = ("table1", "fig2a", "table6", "fig2b", "table5")
 #: Bounds on the run length, 1,000× the PAPER-SCALE preset's 100 rounds and far above any
