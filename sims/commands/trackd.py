@@ -14,8 +14,7 @@ from sims.commands import _names
 
 NAME = "trackd"
 HELP = (
-    "Track D: nonlinear encoders (MLP, CNN, ViT; MAE, SimSiam, BYOL, MAR) in FL/DecL on real "
-    "images"
+    "Track D: nonlinear encoders (MLP, CNN, ViT; MAE, SimSiam, BYOL, MAR) in FL/DecL on real images"
 )
 
 EXPERIMENTS = ("table1", "fig2a", "table6", "fig2b", "table5")
