@@ -144,6 +144,27 @@ def test_cli_verify_trackd_column_json(capsys, tmp_path):
     assert mar["verdict"] == "not-run" and "trackd_verdicts" in mar["command"]
 
 
+def test_the_answer_and_the_claims_table_read_track_d_from_one_folder(capsys, tmp_path):
+    """--trackd-results names the Track D folder of the answer table too (it had read the
+    committed figures/ while the claims table below read the folder given), and a
+    --map-results folder holding Track D verdicts is that folder when none is named."""
+    import shutil
+
+    (tmp_path / "td").mkdir()
+    folder = _trackd_file(tmp_path / "td")
+    mapped = tmp_path / "map"
+    shutil.copytree("figures", mapped, ignore=shutil.ignore_patterns("*.png", "*.html", "*.md"))
+    shutil.copy(folder / "trackd_verdicts.json", mapped / "trackd_verdicts.json")
+    for extra in (["--trackd-results", str(folder)], ["--map-results", str(mapped)]):
+        assert main([*_FAST, "--claims", "thm4.4,cor4.5,thm4.6", *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        table = {c["id"]: c["track_d"]["verdict"] for c in out["claims"]}
+        answer = {r["claim"]: r["track_d"]["verdict"] for r in out["answer"]["rows"]
+                  if r["claim"] in table}  # fmt: skip
+        assert table == answer == {"thm4.4": "violated", "cor4.5": "degenerate",
+                                   "thm4.6": "holds"}, extra  # fmt: skip
+
+
 def test_cli_verify_trackd_text(capsys, tmp_path):
     folder = _trackd_file(tmp_path)
     rc = main(["verify", "--d", "40", "--claims", "thm4.6", "--trackd-results", str(folder)])

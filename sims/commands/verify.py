@@ -257,9 +257,13 @@ def _results_dir(given: str | None, field: str, default: str, file: str, holds: 
 
 
 def _trackd_dir(args) -> str | None:
-    """The folder to read Track D from: ``--trackd-results`` (must hold the file), else
+    """The folder to read Track D from, for the answer table and the claims table alike:
+    ``--trackd-results`` (must hold the file), else ``--map-results`` where it holds one, else
     ``figures/`` if the file is there, else None (not run)."""
     given = getattr(args, "trackd_results", None)
+    mapped = getattr(args, "map_results", None)
+    if given is None and mapped is not None and os.path.isfile(os.path.join(mapped, TRACKD_FILE)):
+        given = mapped
     return _results_dir(given, "trackd-results", TRACKD_DEFAULT_DIR, TRACKD_FILE, TRACKD_FILE)
 
 
@@ -357,7 +361,8 @@ def _map_results_dir(args) -> str | None:
 def _answer(args) -> dict:
     """The answer table (:func:`sims.reproduce.report.answer_from_folder`) of ``--map-results``
     (must hold the map and its cells), else of ``figures/`` when the map is there, else ``status``
-    not-run (with the reason when figures/ holds a map the table cannot be read from)."""
+    not-run (with the reason when figures/ holds a map the table cannot be read from); its
+    Track D from the folder the claims table reads (:func:`_trackd_dir`)."""
     from sims.reproduce.report import answer_from_folder
 
     given = getattr(args, "map_results", None)
@@ -365,7 +370,7 @@ def _answer(args) -> dict:
     if folder is None:
         return {"status": "not-run", "command": ANSWER_COMMAND}
     try:
-        return answer_from_folder(folder)
+        return answer_from_folder(folder, trackd_folder=_trackd_dir(args) or folder)
     except (OSError, ValueError) as err:
         if given is not None:
             v.fail("map-results", f"a folder containing {ANSWER_FILES}", f"{folder} ({err})")

@@ -94,12 +94,14 @@ def _trackd_rows(trackd) -> tuple[dict, dict, dict]:
             by_claim(trackd.get("paper_scale_run")))  # fmt: skip
 
 
-def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
+def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE,
+                       trackd_folder: str | Path | None = None) -> dict:  # fmt: skip
     """:func:`build_answer` of a reproduce output folder: its ``verdict_map.json`` (or
     ``map_file``), the cells file the map names (``verdict_cells.json``) and
-    ``trackd_verdicts.json`` (Track D ``not-run`` where it is missing; checked by
-    :func:`sims.trackd.verdict_rows.read_verdicts_file`). One-line ``FileNotFoundError`` when the
-    map or its cells are missing; ``source`` is the map's path."""
+    ``trackd_verdicts.json`` of ``trackd_folder`` (default ``folder``; Track D ``not-run`` where
+    it is missing; checked by :func:`sims.trackd.verdict_rows.read_verdicts_file`). One-line
+    ``FileNotFoundError`` when the map or its cells are missing; ``source`` is the map's
+    path."""
     from sims.trackd.verdict_rows import read_verdicts_file
 
     folder = Path(folder)
@@ -115,7 +117,7 @@ def answer_from_folder(folder: str | Path, *, map_file: str = MAP_FILE) -> dict:
     cells_path = folder / cells_file
     if not cells_path.is_file():
         raise FileNotFoundError(f"verdict_cells: file not found: {cells_path}")
-    td_path = folder / TRACKD_FILE
+    td_path = Path(folder if trackd_folder is None else trackd_folder) / TRACKD_FILE
     trackd = read_verdicts_file(str(td_path)) if td_path.is_file() else None
     cells = read_json(cells_path)
     try:
