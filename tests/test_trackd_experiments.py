@@ -287,3 +287,31 @@ def test_cli_rejects_bad_arguments(capsys):
     assert main(["trackd", "--dataset", "cifar10", "--experiment", "table1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "data-path" in err[-1]
+
+
+def test_cli_save_folder_is_held_and_names_an_earlier_runs_files(capsys, tmp_path):
+    """dssl trackd --save holds its folder (a second run into it is refused in one line before
+    anything trains: two runs had both written it, the last one winning), says on stderr which
+    experiments of an earlier run the folder keeps beside this run's verdicts, and writes the
+    verdicts after each experiment (an interrupted run leaves them agreeing with its files)."""
+    import json
+
+    from sims.cli import main
+    from sims.reproduce.pipeline import outfolder
+
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / "trackd_fig2b.json").write_text("{}")
+    argv = ["trackd", "--experiment", "table1", "--seeds", "1", "--rounds", "1",
+            "--save", str(tmp_path)]  # fmt: skip
+    with outfolder.locked(tmp_path, "save"):
+        assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("dssl trackd: error: --save: must be a folder no other run is "
+                              "writing (pid ")  # fmt: skip
+    assert not (tmp_path / "trackd_table1.json").exists()
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert (f"dssl trackd: note: {tmp_path} holds trackd_fig2b.json of an earlier run; its "
+            "trackd_verdicts.json will hold this run's table1 only") in err  # fmt: skip
+    rows = json.loads((tmp_path / "trackd_verdicts.json").read_text())["rows"]
+    assert {r["claim"]: r["track_d"] != "not-run" for r in rows}["mim_vs_cl"]

@@ -179,20 +179,15 @@ def run(args) -> dict:
             experiments.check_images(cfg)
     est = _estimate(args, cfgs)
     arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
-    with _progress(experiments.log, est.after, est.seconds):
+    with _held(out_dir, names), _progress(experiments.log, est.after, est.seconds):
         for n in names:
             experiments.log.info("%s (%s preset) ...", n, args.preset)
             results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
-            if out_dir is not None:
-                _write(out_dir, n, results[n])
+            if out_dir is not None:  # each experiment with the verdicts so far: an
+                _write(out_dir, n, results[n])  # interrupted run leaves a folder that agrees
+                _write_verdicts(out_dir, td_rows.verdicts_doc(results))
     doc = td_rows.verdicts_doc(results)  # the trackd_verdicts stage's computation
     table = doc["rows"]
-    if out_dir is not None:  # the trackd_verdicts stage's file, read by `dssl verify`
-        from sims.reproduce.pipeline import jsonio
-
-        jsonio.write_json(
-            os.path.join(out_dir, "trackd_verdicts.json"), doc, field="save", nonfinite="null"
-        )
     return {
         "preset": args.preset,
         "devices": args.devices,
@@ -260,6 +255,35 @@ def _progress(logger, after: tuple, total: float):
         return text
 
     return cm.logged(logger.name, line)
+
+
+def _held(out_dir: str | None, names: tuple):
+    """The --save folder held for this run (a second run into it is refused in one line,
+    :func:`sims.reproduce.pipeline.outfolder.locked`), with a note on stderr where it holds
+    experiments of an earlier run that this one does not write: its ``trackd_verdicts.json``
+    will hold this run's experiments only."""
+    import contextlib
+
+    if out_dir is None:
+        return contextlib.nullcontext()
+    from sims.reproduce.pipeline import outfolder
+
+    os.makedirs(os.path.join(out_dir, outfolder.CACHE_DIR), exist_ok=True)
+    others = [e for e in EXPERIMENTS if e not in names
+              and os.path.isfile(os.path.join(out_dir, f"trackd_{e}.json"))]  # fmt: skip
+    if others:
+        files, own = ", ".join(f"trackd_{e}.json" for e in others), ", ".join(names)
+        sys.stderr.write(f"dssl trackd: note: {out_dir} holds {files} of an earlier run; its "
+                         f"trackd_verdicts.json will hold this run's {own} only\n")  # fmt: skip
+    return outfolder.locked(out_dir, "save")
+
+
+def _write_verdicts(out_dir: str, doc: dict) -> None:
+    """The trackd_verdicts stage's file, read by ``dssl verify``."""
+    from sims.reproduce.pipeline import jsonio
+
+    path = os.path.join(out_dir, "trackd_verdicts.json")
+    jsonio.write_json(path, doc, field="save", nonfinite="null")
 
 
 def _write(out_dir: str, name: str, result: dict) -> None:
