@@ -118,8 +118,8 @@ DEBUG_HELP = "on an error, print the Python traceback before the one-line messag
 
 #: every subcommand's ``--force-size`` (:func:`theory._validate.check_fits`)
 FORCE_SIZE_HELP = (
-    "run even when the estimated memory is above the budget (half this machine's memory); "
-    "without it such a run is refused before it allocates"
+    "run even when the estimated memory or time is above its budget (half this machine's "
+    "memory; 30 minutes); without it such a run is refused before it starts"
 )
 
 #: the exit statuses of every subcommand (``dssl --help``; docs/gen_pages.py, CLI reference)

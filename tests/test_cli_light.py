@@ -115,13 +115,16 @@ def test_one_spelling_of_the_client_count():
 
 
 def test_parse_time_names_equal_their_sources():
+    from sims.cli import FORCE_SIZE_HELP
     from sims.commands import _names as n
     from sims.core import mixing
     from sims.trackc import engine_config as config
     from sims.trackc import simulate
     from sims.trackd import data, verdicts
+    from theory import _validate as v
     from theory import bounds, claims, objectives, structured, topology
 
+    assert f"; {v.TIME_BUDGET_S / 60:g} minutes)" in FORCE_SIZE_HELP  # --force-size's two budgets
     assert n.GRAPHS == tuple(topology.GRAPHS) and n.MIXINGS == tuple(topology.MIXINGS)
     assert n.RULE_GRAPHS == mixing.RULE_GRAPHS
     assert n.DENSE_GOSSIP_MAX_BYTES == mixing.DENSE_GOSSIP_MAX_BYTES

@@ -109,3 +109,17 @@ def test_the_report_shows_the_ledger():
     lines = render._md_ledger()
     assert lines[0] == "### Parity ledger: the paper, the official code and this toolkit"
     assert sum(line.startswith("| ") for line in "\n".join(lines).splitlines()) >= 31
+
+
+def test_ledger_refuses_the_options_of_a_run(capsys):
+    """--ledger trains nothing and shows the presets' settings whatever is asked: an option of
+    a run beside it (--preset, --save, --dataset, …) is refused in one line, not ignored."""
+    from sims.cli import main
+
+    for extra in (["--preset", "paper-scale"], ["--save", "/nonexistent/x"],
+                  ["--dataset", "cifar10"], ["--seeds", "3"], ["--devices", "2"]):  # fmt: skip
+        assert main(["trackd", "--ledger", *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert err[0].startswith(f"dssl trackd: error: {extra[0]}: must be omitted with --ledger")
+    assert main(["trackd", "--ledger"]) == 0

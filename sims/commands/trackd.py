@@ -25,9 +25,13 @@ MAX_SEEDS = 1_000
 PRESETS = ("fast", "default", "decisive", "paper-scale")
 
 
+#: the options' defaults (what --ledger takes as "not given")
+_DEFAULTS = {"experiment": "all", "preset": "fast", "balanced": False, "devices": 1}
+
+
 def add_arguments(p) -> None:
-    p.add_argument("--experiment", default="all", choices=EXPERIMENTS + ("all",))
-    p.add_argument("--preset", default="fast", choices=PRESETS)
+    p.add_argument("--experiment", default=_DEFAULTS["experiment"], choices=EXPERIMENTS + ("all",))
+    p.add_argument("--preset", default=_DEFAULTS["preset"], choices=PRESETS)
     p.add_argument("--dataset", default=None, choices=_names.DATASETS,
                    help="override the preset's dataset (cifar10 and npz need --data-path; "
                    "mnist and digits ship with the install)")  # fmt: skip
@@ -140,8 +144,15 @@ def data_path_readable(dataset: str, path: str) -> None:
 def check(args) -> None:
     """Before JAX is imported (sims.cli): the experiments' configurations (--data-path where
     the dataset reads one, and that its files are there), --save and, on a CPU, --devices
-    against the cores."""
+    against the cores; with --ledger, that no option of a run is given (the ledger is the
+    presets' settings against the paper's and the official code's, whatever they are)."""
     if getattr(args, "ledger", False):
+        for flag in ("experiment", "preset", "dataset", "data_path", "seeds", "rounds", "balanced",
+                     "devices", "save"):  # fmt: skip
+            value, default = getattr(args, flag, None), _DEFAULTS.get(flag)
+            if value != default:
+                option = "--" + flag.replace("_", "-")
+                cm.not_applicable(option, "with --ledger (it trains nothing)", value)
         return
     from theory import _validate as v
 
@@ -332,6 +343,13 @@ def format_text(result: dict) -> str:
                 f"[{row.get('unit', '')}]"
             )
             lines.append(f"  {'':<13} {row['reason']}")
+    ran = [r["track_d"] for r in result["verdicts"] if r["track_d"] != "not-run"]
+    if ran and set(ran) == {"void"}:
+        why = (" The fast preset is CI's: 8x8 digits and a few rounds, too little to learn from; "
+               "--preset default or --preset decisive train encoders that learn (each prints "
+               "its estimate first)." if result["preset"] == "fast" else "")  # fmt: skip
+        note = f"note: every verdict is void (its arms did not learn).{why}"
+        lines.append(cm.fill(note, subsequent="  "))
     for name, head in result["experiments"].items():
         lines.append(f"{name}:")
         for k, s in _flat(head):
