@@ -187,7 +187,10 @@ def bounded_compile_options() -> dict[str, Any]:
     ``sims.trackc.simulate`` called from Python (FL, N = 4, d = 8, E = 1, samples) was
     still compiling after 120 s with the newer generator at level 1, and took 26.5 s in
     all with the older generator at XLA's default level and 16.4 s with both (2026-11-27,
-    2 cores, load 3). Float32 results move in rounding only (README, Performance).
+    2 cores, load 3). With jax 0.10.2 the engine run compiles at XLA's defaults too (4.3 s;
+    5.3 s with these options), but the ``simulate`` chunk still does not (past 150 s; 8.6 s
+    with them): ``benchmarks/bench_api_compile.py``, 2026-11-29, load 1.2–1.4. Float32 results
+    move in rounding only (README, Performance).
     """
     import jax
 
