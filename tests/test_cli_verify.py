@@ -174,7 +174,7 @@ def test_cli_verify_trackd_text(capsys, tmp_path):
     line = next(s for s in lines if "fl_vs_decl" in s)  # the word at its scale, then Δ
     nxt = lines[lines.index(line) + 1]
     assert "holds at " in line and "20 cl·3 seeds" in line
-    assert "+0.0300 ± 0.0100" in nxt and "n_clients 20" in nxt
+    assert "+3.00 ± 1.00 points" in nxt and "n_clients 20" in nxt
     # a true column of the claims table: its header, thm4.6's cell, and §5's MAR row
     lines = out.splitlines()  # the answer table first (tests/test_answer.py), then this one
     head = next(i for i, s in enumerate(lines) if s.startswith("claim ") and "track D" in s)

@@ -524,7 +524,7 @@ def test_verify_track_d_text_shows_the_words_mde_and_decisive(capsys, tmp_path):
     assert f"decisive: not run ({vd.DECISIVE_COMMAND})" in text
     _write_doc(folder / "trackd_decisive", _d3_doc("decisive"))
     rc, text, _ = _verify(capsys, folder, "--claims", "thm4.4")
-    assert "decisive: holds (D3 holds) at " in text and "Δ = +0.0393" in text
+    assert "decisive: holds (D3 holds) at " in text and "Δ = +3.93 ± " in text
 
 
 @pytest.mark.parametrize(

@@ -327,6 +327,8 @@ def format_text(result: dict) -> str:
         from sims.trackd.ledger import ledger_text
 
         return ledger_text(result["ledger"], width=cm.terminal_width())
+    from sims.trackd.verdict_rows import delta_text, points_of
+
     lines = [f"Track D ({result['preset']} preset)"]
     for row in result["verdicts"]:
         if row["track_d"] == "not-run":
@@ -336,12 +338,11 @@ def format_text(result: dict) -> str:
                 f"  {row['claim']:<13} {row['track_d']:<12} D3 {row.get('d3_verdict') or '?':<12} "
                 f"{result.get('scale', {}).get(row['claim'], '')}"
             )
-            lines.append(
-                f"  {'':<13} Δ = {_num(row['mean'])} ± "
-                f"{_num(row['se'], '.4f')} (SE, {row['n_seeds']} seeds), "
-                f"MDE {_num(row.get('mde'))}, paper effect {_num(row.get('paper_effect'))} "
-                f"[{row.get('unit', '')}]"
-            )
+            lines.append(cm.fill(
+                f"Δ = {delta_text(row)} (SE, {row['n_seeds']} seeds), MDE "
+                f"{points_of(row.get('mde'), row)}, paper effect "
+                f"{points_of(row.get('paper_effect'), row)}",
+                indent=" " * 16, subsequent=" " * 18))  # fmt: skip
             lines.append(f"  {'':<13} {row['reason']}")
     ran = [r["track_d"] for r in result["verdicts"] if r["track_d"] != "not-run"]
     if ran and set(ran) == {"void"}:

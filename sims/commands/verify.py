@@ -524,8 +524,7 @@ def format_text(result: dict, width: int | None = None) -> str:
             f"at {e['scale_tag']}"
         )
         lines.append(
-            f"  {'':<22}Δ = {e['mean']:+.4f} ± {_se_text(e)} (SE, {e['n_seeds']} seeds; "
-            f"{e['scale_text']})"
+            f"  {'':<22}Δ = {td_rows.delta_text(e)} (SE, {e['n_seeds']} seeds; {e['scale_text']})"
         )
         lines += [f"  {'':<22}{t}" for t in _trackd_detail(e)]
         lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
@@ -600,10 +599,6 @@ def _one_configuration(config: dict) -> str:
     )
 
 
-def _se_text(e: dict) -> str:
-    return "n/a" if e.get("se") is None else f"{e['se']:.4f}"
-
-
 def _effect_text(e: dict) -> str:
     return f"{td_rows.points_of(e.get('paper_effect'), e)} ({e.get('paper_effect_source')})"
 
@@ -628,8 +623,9 @@ def _trackd_detail(e: dict) -> list[str]:
             lines.append(f"{label}: not run ({d['command']})")
             continue
         word = td_rows.word_text({"track_d": d["verdict"], **d})
+        delta = td_rows.delta_text({**d, "unit": e.get("unit")})
         lines.append(
-            f"{label}: {word} at {d['scale_tag']}: Δ = {d['mean']:+.4f} ± {_se_text(d)} (SE); "
+            f"{label}: {word} at {d['scale_tag']}: Δ = {delta} (SE); "
             f"MDE {td_rows.points_of(d.get('mde'), e)}: {d.get('reason')}"
         )
     return lines

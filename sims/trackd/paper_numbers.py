@@ -202,5 +202,14 @@ def points_text(value: float | None, unit: str = "accuracy", digits: int = 2) ->
     """
     if value is None or not math.isfinite(value):
         return "n/a"
+    return f"{100 * value:.{digits}f} {points_unit(unit)}"
+
+
+def points_unit(unit: str = "accuracy") -> str:
+    """The unit of an accuracy difference in points: ``points`` (per what the unit is per).
+
+    >>> points_unit("accuracy per unit |Ā|")
+    'points per unit |Ā|'
+    """
     per = unit.removeprefix("accuracy").strip()
-    return f"{100 * value:.{digits}f} points" + (f" {per}" if per else "")
+    return "points" + (f" {per}" if per else "")

@@ -15,8 +15,9 @@ import math
 import os
 from typing import Any
 
-from sims.trackd.paper_numbers import PAPER_DIRECTION, PAPER_EFFECTS, points_text
+from sims.trackd.paper_numbers import PAPER_DIRECTION, PAPER_EFFECTS, points_text, points_unit
 from sims.trackd.power import MARGIN
+from sims.trackd.presets import PRESETS
 from sims.trackd.verdicts import (
     CLAIMS,
     D3_WORDS,
@@ -295,8 +296,9 @@ def scale_of(results: dict) -> dict:
 
 def scale_tag(meta: dict | None) -> str:
     """The scale of one Track D word as a short tag: data set and training size, encoders,
-    probe, clients, seeds, preset, e.g. ``MNIST-4k·MLP·ridge·10 cl·3 seeds·default``. Every
-    Track D word is shown with it: none is a statement about CIFAR or ResNet-18.
+    probe, clients, seeds, rounds where they are not the preset's own (``--rounds``), preset,
+    e.g. ``MNIST-4k·MLP·ridge·10 cl·3 seeds·default``. Every Track D word is shown with it: none
+    is a statement about CIFAR or ResNet-18.
 
     Args:
       meta: an experiment's ``meta`` (:func:`scale_of`); ``archs`` or ``arch`` names the
@@ -306,6 +308,9 @@ def scale_tag(meta: dict | None) -> str:
       >>> scale_tag({"dataset": "mnist", "n_train": 4000, "archs": ["cnn", "mlp"],
       ...            "n_clients": 10, "seeds": 8, "preset": "decisive"})
       'MNIST-4k·CNN/MLP·ridge·10 cl·8 seeds·decisive'
+      >>> scale_tag({"dataset": "digits", "n_train": 1438, "arch": "mlp", "n_clients": 5,
+      ...            "seeds": 2, "rounds": 2, "preset": "fast"})
+      'digits 8×8-1.438k·MLP·ridge·5 cl·2 seeds·2 rounds·fast'
     """
     if not meta:
         return "scale not recorded"
@@ -321,6 +326,9 @@ def scale_tag(meta: dict | None) -> str:
         f"{meta.get('seeds', '?')} seeds",
         str(meta.get("preset") or "preset?"),
     ]
+    own = PRESETS.get(meta.get("preset"))
+    if own and meta.get("rounds") not in (None, next(iter(own.values())).common.rounds):
+        parts.insert(5, f"{meta['rounds']} rounds")
     if meta.get("partition") == "balanced":
         parts.insert(4, "balanced")
     return "·".join(parts)
@@ -349,6 +357,25 @@ def points_of(x: float | None, row: dict | None) -> str:
     """
     unit = (row or {}).get("unit") or "accuracy"
     return points_text(x, unit, 2 if unit == "accuracy" else 3)
+
+
+def delta_text(row: dict) -> str:
+    """A row's difference with its standard error, in points of its unit (the digits of
+    :func:`points_of`): what ``dssl verify`` and ``dssl trackd`` print after ``Δ =``.
+
+    >>> delta_text({"mean": -0.0163, "se": 0.0112, "unit": "accuracy"})
+    '-1.63 ± 1.12 points'
+    >>> delta_text({"mean": 0.0008, "se": None, "unit": "accuracy per unit |Ā|"})
+    '+0.080 ± n/a points per unit |Ā|'
+    """
+    unit = row.get("unit") or "accuracy"
+    digits = 2 if unit == "accuracy" else 3
+
+    def pts(x, sign=""):
+        ok = x is not None and math.isfinite(x)
+        return format(100 * x, f"{sign}.{digits}f") if ok else "n/a"
+
+    return f"{pts(row.get('mean'), '+')} ± {pts(row.get('se'))} {points_unit(unit)}"
 
 
 def why_text(row: dict | None) -> str:
