@@ -347,7 +347,8 @@ def _report(err: BaseException, seen: dict) -> int:
         return err.code if isinstance(err.code, int) else (0 if err.code is None else 2)
     if _interrupted(err):
         _boundary.acknowledge()
-        sys.stderr.write(f"{name}: interrupted\n")
+        kept = getattr(err, "dssl_kept", None)  # what the run had finished, where it is
+        sys.stderr.write(f"{name}: interrupted" + (f"; {kept}" if kept else "") + "\n")
         return 130
     if isinstance(err, BrokenPipeError) or getattr(err, "dssl_stream", False):
         import os  # stdout cannot take the output: later flushes (at exit) go nowhere

@@ -315,3 +315,18 @@ def test_cli_save_folder_is_held_and_names_an_earlier_runs_files(capsys, tmp_pat
             "trackd_verdicts.json will hold this run's table1 only") in err  # fmt: skip
     rows = json.loads((tmp_path / "trackd_verdicts.json").read_text())["rows"]
     assert {r["claim"]: r["track_d"] != "not-run" for r in rows}["mim_vs_cl"]
+
+
+def test_cli_interrupted_says_what_it_kept(capsys, monkeypatch):
+    """A Ctrl-C during dssl trackd names the experiments it had finished (and the folder they
+    are saved in) in its one line, instead of a bare 'interrupted'."""
+    from sims.cli import main
+
+    def stop(cfg, **kw):
+        raise KeyboardInterrupt
+
+    fake = {"table1": lambda cfg, **kw: {"meta": {}}, "fig2a": stop}
+    monkeypatch.setattr(experiments, "EXPERIMENTS", fake)
+    assert main(["trackd", "--experiment", "all", "--seeds", "1", "--rounds", "1"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "dssl trackd: interrupted; table1 finished")

@@ -191,12 +191,18 @@ def run(args) -> dict:
     est = _estimate(args, cfgs)
     arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
     with _held(out_dir, names), _progress(experiments.log, est.after, est.seconds):
-        for n in names:
-            experiments.log.info("%s (%s preset) ...", n, args.preset)
-            results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
-            if out_dir is not None:  # each experiment with the verdicts so far: an
-                _write(out_dir, n, results[n])  # interrupted run leaves a folder that agrees
-                _write_verdicts(out_dir, td_rows.verdicts_doc(results))
+        try:
+            for n in names:
+                experiments.log.info("%s (%s preset) ...", n, args.preset)
+                results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
+                if out_dir is not None:  # each experiment with the verdicts so far: an
+                    _write(out_dir, n, results[n])  # interrupted run leaves a folder that agrees
+                    _write_verdicts(out_dir, td_rows.verdicts_doc(results))
+        except KeyboardInterrupt as err:  # the command's one line says what was kept
+            done = ", ".join(results) or "no experiment"
+            err.dssl_kept = f"{done} finished" + (f", saved in {out_dir}" if results and out_dir
+                                                  else "")  # fmt: skip
+            raise
     doc = td_rows.verdicts_doc(results)  # the trackd_verdicts stage's computation
     table = doc["rows"]
     return {
