@@ -329,4 +329,5 @@ def test_cli_interrupted_says_what_it_kept(capsys, monkeypatch):
     monkeypatch.setattr(experiments, "EXPERIMENTS", fake)
     assert main(["trackd", "--experiment", "all", "--seeds", "1", "--rounds", "1"]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "dssl trackd: interrupted; table1 finished")
+        "dssl trackd: interrupted; table1 finished"
+    )
