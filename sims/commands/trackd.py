@@ -352,9 +352,9 @@ def format_text(result: dict) -> str:
             lines.append(f"  {'':<13} {row['reason']}")
     ran = [r["track_d"] for r in result["verdicts"] if r["track_d"] != "not-run"]
     if ran and set(ran) == {"void"}:
-        why = (" The fast preset is CI's: 8x8 digits and a few rounds, too little to learn from; "
-               "--preset default or --preset decisive train encoders that learn (each prints "
-               "its estimate first)." if result["preset"] == "fast" else "")  # fmt: skip
+        why = (" The fast preset is CI's, too short to learn from; --preset default or "
+               "--preset decisive train encoders that learn (each prints its estimate first)."
+               if result["preset"] == "fast" else "")  # fmt: skip
         note = f"note: every verdict is void (its arms did not learn).{why}"
         lines.append(cm.fill(note, subsequent="  "))
     for name, head in result["experiments"].items():
