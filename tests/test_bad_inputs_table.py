@@ -257,6 +257,7 @@ CLI = [
     (["reproduce", "--compile-cache", "{tmp}/afile"], "compile-cache"),
     (["reproduce", "--compile-cache", "{tmp}/afile/sub"], "compile-cache"),
     (["simulate", "--d", "8", "--compile-cache", "{tmp}/afile"], "compile-cache"),
+    (["trackd", "--experiment", "table1", "--compile-cache", "{tmp}/afile"], "compile-cache"),
     # output folders that would make the run write elsewhere (issue 40)
     (["reproduce", "--fast", "--stages", "mask", "--out", "{tmp}/symcache"], "out"),
     (

@@ -117,7 +117,8 @@ def test_ledger_refuses_the_options_of_a_run(capsys):
     from sims.cli import main
 
     for extra in (["--preset", "paper-scale"], ["--save", "/nonexistent/x"],
-                  ["--dataset", "cifar10"], ["--seeds", "3"], ["--devices", "2"]):  # fmt: skip
+                  ["--dataset", "cifar10"], ["--seeds", "3"], ["--devices", "2"],
+                  ["--compile-cache", "none"]):  # fmt: skip
         assert main(["trackd", "--ledger", *extra]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1

@@ -49,6 +49,7 @@ def add_arguments(p) -> None:
                    help="print the parity ledger (paper / official code / this toolkit) and "
                    "exit; trains nothing")  # fmt: skip
     cm.add_devices_argument(p, "each arm's clients, where K divides them,")
+    cm.add_compile_cache_argument(p)
     p.add_argument(
         "--save",
         default=None,
@@ -143,12 +144,13 @@ def data_path_readable(dataset: str, path: str) -> None:
 
 def check(args) -> None:
     """Before JAX is imported (sims.cli): the experiments' configurations (--data-path where
-    the dataset reads one, and that its files are there), --save and, on a CPU, --devices
-    against the cores; with --ledger, that no option of a run is given (the ledger is the
-    presets' settings against the paper's and the official code's, whatever they are)."""
+    the dataset reads one, and that its files are there), --save, --compile-cache and, on a
+    CPU, --devices against the cores; with --ledger, that no option of a run is given (the
+    ledger is the presets' settings against the paper's and the official code's, whatever
+    they are)."""
     if getattr(args, "ledger", False):
         for flag in ("experiment", "preset", "dataset", "data_path", "seeds", "rounds", "balanced",
-                     "devices", "save"):  # fmt: skip
+                     "devices", "save", "compile_cache"):  # fmt: skip
             value, default = getattr(args, flag, None), _DEFAULTS.get(flag)
             if value != default:
                 option = "--" + flag.replace("_", "-")
@@ -162,6 +164,9 @@ def check(args) -> None:
                 data_path_readable(cfg.common.dataset, cfg.common.data_path)
     if args.save is not None:
         cm.check_out_dir(args.save, "save")
+    from sims.reproduce.pipeline import compile_cache
+
+    compile_cache.resolve(args.compile_cache)
     have = cm.host_device_count() if args.devices > 1 else None
     if have is not None and args.devices > have:  # sims.trackd.train.devices_for
         v.fail("devices", f"in [1, {have}] (the devices JAX sees here)", args.devices)
@@ -174,6 +179,7 @@ def run(args) -> dict:
         from sims.trackd.ledger import ledger_rows  # imports no JAX
 
         return {"ledger": ledger_rows()}
+    from sims.reproduce.pipeline import compile_cache
     from sims.trackd import experiments, train
     from sims.trackd import verdict_rows as td_rows
     from sims.trackd.arms import Arms
@@ -190,7 +196,9 @@ def run(args) -> dict:
             experiments.check_images(cfg)
     est = _estimate(args, cfgs)
     arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
-    with _held(out_dir, names), _progress(experiments.log, est.after, est.seconds):
+    # the compiled programs of earlier runs, read back (most of a fast run is compilation)
+    cache = compile_cache.persistent_cache(compile_cache.resolve(args.compile_cache))
+    with _held(out_dir, names), cache, _progress(experiments.log, est.after, est.seconds):
         try:
             for n in names:
                 experiments.log.info("%s (%s preset) ...", n, args.preset)
