@@ -287,3 +287,19 @@ def test_the_period_summary_is_refused_or_started_by_its_estimate(capsys, monkey
     assert "internal error: Started" in err, err
     argv = ["topology", "--graph", "matching", "--n-clients", "100000", "--period", "10000"]
     assert main(argv) == 2
+
+
+def test_a_float32_mixing_file_is_checked_at_float32s_tolerance(tmp_path, capsys):
+    """A W saved in float32 (a uniform ring: rows off 1 by about 3e-8) is read as the matrix
+    it is: the file's rows are checked at float32's rounding, as check_mixing checks a float32
+    W from Python (the file reader had cast it to float64 first and refused it)."""
+    from theory import topology as tp
+
+    W = tp.mixing_matrix("uniform", tp.make_graph("ring", 20)).astype(np.float32)
+    assert np.abs(W.astype(np.float64).sum(axis=1) - 1).max() > 1e-8
+    np.save(tmp_path / "W.npy", W)
+    assert main(["topology", "--mixing-file", str(tmp_path / "W.npy"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 20
+    np.save(tmp_path / "off.npy", W.astype(np.float64))  # the same rows given as float64
+    assert main(["topology", "--mixing-file", str(tmp_path / "off.npy")]) == 2
+    assert "float64 allows" in capsys.readouterr().err

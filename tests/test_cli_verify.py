@@ -163,6 +163,11 @@ def test_the_answer_and_the_claims_table_read_track_d_from_one_folder(capsys, tm
                   if r["claim"] in table}  # fmt: skip
         assert table == answer == {"thm4.4": "violated", "cor4.5": "degenerate",
                                    "thm4.6": "holds"}, extra  # fmt: skip
+    (mapped / "trackd_verdicts.json").unlink()  # a map whose run had no Track D: not-run, not
+    assert main([*_FAST, "--claims", "thm4.4", "--map-results", str(mapped)]) == 0  # figures/'s
+    out = json.loads(capsys.readouterr().out)
+    answer = {r["claim"]: r["track_d"]["verdict"] for r in out["answer"]["rows"]}
+    assert out["claims"][0]["track_d"]["verdict"] == answer["thm4.4"] == "not-run"
 
 
 def test_cli_verify_trackd_text(capsys, tmp_path):

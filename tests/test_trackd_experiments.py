@@ -317,17 +317,28 @@ def test_cli_save_folder_is_held_and_names_an_earlier_runs_files(capsys, tmp_pat
     assert {r["claim"]: r["track_d"] != "not-run" for r in rows}["mim_vs_cl"]
 
 
-def test_cli_interrupted_says_what_it_kept(capsys, monkeypatch):
-    """A Ctrl-C during dssl trackd names the experiments it had finished (and the folder they
-    are saved in) in its one line, instead of a bare 'interrupted'."""
+def test_cli_interrupted_says_what_it_kept(capsys, monkeypatch, tmp_path):
+    """A Ctrl-C during dssl trackd names the experiments it had finished, whether and where
+    they were saved, and an earlier run's files the folder still holds, in its one line,
+    instead of a bare 'interrupted'."""
     from sims.cli import main
+    from sims.commands import trackd
 
     def stop(cfg, **kw):
         raise KeyboardInterrupt
 
     fake = {"table1": lambda cfg, **kw: {"meta": {}}, "fig2a": stop}
     monkeypatch.setattr(experiments, "EXPERIMENTS", fake)
-    assert main(["trackd", "--experiment", "all", "--seeds", "1", "--rounds", "1"]) == 130
+    argv = ["trackd", "--experiment", "all", "--seeds", "1", "--rounds", "1"]
+    assert main(argv) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "dssl trackd: interrupted; table1 finished"
+        "dssl trackd: interrupted; table1 finished, not saved (no --save)"
+    )
+    monkeypatch.setattr(trackd, "_write", lambda out, n, r: None)  # the fake results are not
+    monkeypatch.setattr(trackd, "_write_verdicts", lambda out, res: None)  # drawn or judged
+    (tmp_path / "trackd_fig2a.json").write_text("{}")  # an earlier run's
+    assert main([*argv, "--save", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"dssl trackd: interrupted; table1 finished, table1 saved in {tmp_path}; it also holds "
+        "an earlier run's trackd_fig2a.json (not in its verdicts)"
     )

@@ -500,6 +500,7 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
         v.fail(field, "a .npy file holding one array (it is an .npz archive)", path)
     if W.dtype.kind not in "fiu":
         v.fail(field, "a numeric matrix", f"dtype {W.dtype}")
+    given = W.dtype if W.dtype.kind == "f" else np.dtype(np.float64)
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] < 2:
         v.fail(field, "a square (N, N) matrix with N >= 2", f"shape {W.shape}")
@@ -507,7 +508,7 @@ def load_mixing_file(path, n: int | None = None, *, field: str = "mixing-file") 
         v.fail(field, f"an (N, N) matrix with N = --n-clients = {n}", f"shape {W.shape}")
     if not np.all(np.isfinite(W)):
         v.fail(field, "finite (no NaN or inf)", "a matrix with NaN/inf entries")
-    return validate_mixing(W, field=field)
+    return validate_mixing(W.astype(given), field=field)  # checked at its own dtype's rounding
 
 
 def mixing_from_args(args, n: int | None = None) -> np.ndarray | None:
@@ -554,22 +555,28 @@ def check_out_dir(path, field: str = "out") -> str:
         v.fail(field, "a path whose existing parent is a folder (it is a file)", path)
     if not os.access(parent, os.W_OK | os.X_OK):
         v.fail(field, f"creatable (no write permission in {parent})", path)
-    _probe_creatable(p, parent, field)
+    _probe_creatable(p, parent, field, path)
     return p
 
 
-def _probe_creatable(p: str, parent: str, field: str) -> None:
-    """Make the folders from ``parent`` down to ``p`` and remove them again: a path that cannot
-    be made (a read-only file system, /proc, a full disk) is refused now, not after the run."""
-    made = []
+def _probe_creatable(p: str, parent: str, field: str, given) -> None:
+    """Make the folders from ``parent`` down to ``p`` and remove again those it made: a path
+    that cannot be made (a read-only file system, /proc, a full disk) is refused now, not
+    after the run; one that another process makes meanwhile is taken as it is."""
+    made, at = [], parent
     try:
         for part in os.path.relpath(p, parent).split(os.sep):
-            made.append(os.path.join(made[-1] if made else parent, part))
-            os.mkdir(made[-1])
+            at = os.path.join(at, part)
+            try:
+                os.mkdir(at)
+            except FileExistsError:
+                if os.path.isdir(at) and not os.path.islink(at):
+                    continue  # made meanwhile: not ours to remove
+                raise
+            made.append(at)
     except OSError as err:
-        made = made[:-1]
         v.fail(field, f"a folder that exists or can be created (making it: "
-               f"{err.strerror or err})", p)  # fmt: skip
+               f"{err.strerror or err})", given)  # fmt: skip
     finally:
         for folder in reversed(made):
             with contextlib.suppress(OSError):
@@ -640,7 +647,8 @@ def pack(parts: list[str], hang: int, width: int | None = None) -> str:
     """A table row too wide for the terminal, as lines: ``parts`` (a row's labelled fields) are
     joined by two spaces while they fit :func:`terminal_width` and continue on lines indented
     by ``hang``; a part wider than a whole line flows on from where the line is, word by word,
-    its own continuation indented two further.
+    its own continuation indented two further. The first part (a padded label) is kept as
+    given, the others stripped.
 
     >>> print(pack(["local 1   rank 1", "rv 0.1 0.2 0.3", "gap [1, 1]"], 10, 40))
     local 1   rank 1  rv 0.1 0.2 0.3
@@ -650,6 +658,9 @@ def pack(parts: list[str], hang: int, width: int | None = None) -> str:
           0.25 0.25 0.25 0.25 0.25 0.25
         s_N=0
     """
+    if not parts:
+        return ""
+    parts = [str(parts[0]), *(str(x).strip() for x in parts[1:] if str(x).strip())]
     width, pad = terminal_width(width), " " * hang
     lines = [parts[0]]
     for part in parts[1:]:

@@ -667,17 +667,17 @@ def _format_dense(result: dict) -> str:
                      f"c={result['c']}{_p_text(result)}  ({result['rv_coords']})")
     ]  # fmt: skip
     for i, r in enumerate(result["local_rv"]):
-        lines.append(_common.pack([f"local {i + 1:<3}", f"rv {fmt(r)}"], 10))
+        lines.append(_common.pack([f"local {i + 1:<3}", f"rv {fmt(r)}"], 11))
     for key in ("fl", "decl", "decl_stationary"):
         if result.get(key + "_rv") is not None:
             lines.append(_common.pack([f"{key:<9}", f"rv {fmt(result[key + '_rv'])}",
                                        f"s_N={result['sensitivity_N'][key]:.4f}",
-                                       f"s_c={result['sensitivity_c'][key]:.4f}"], 10))  # fmt: skip
+                                       f"s_c={result['sensitivity_c'][key]:.4f}"], 11))  # fmt: skip
     if result.get("paper_decl"):
         pd = result["paper_decl"]
         lines.append(_common.pack(["paper-DecL", f"rv {fmt(pd['rv'])}",
                                    f"s_N={pd['sensitivity_N']:.4f}",
-                                   f"s_c={pd['sensitivity_c']:.4f}"], 10))  # fmt: skip
+                                   f"s_c={pd['sensitivity_c']:.4f}"], 11))  # fmt: skip
     lines.append(_common.fill("FL target eigenvalues " + fmt(result["eigenvalues"]),
                               subsequent=" " * 22))  # fmt: skip
     return "\n".join(lines + _notes(result))

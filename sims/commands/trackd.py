@@ -4,6 +4,7 @@ verdicts (rule fixed in ``sims.trackd.verdicts``)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -187,30 +188,30 @@ def run(args) -> dict:
     cfgs = _configs(args)
     names = tuple(cfgs)
     out_dir = cm.check_out_dir(args.save, "save") if args.save is not None else None
-    results = {}
+    results, saved = {}, []
     devices = train.devices_for(args.devices)
     from theory import _validate as v
 
-    with v.renamed("path", "data_path"):  # the data are read (and checked) before any training
-        for cfg in cfgs.values():
-            experiments.check_images(cfg)
-    est = _estimate(args, cfgs)
-    arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
-    # the compiled programs of earlier runs, read back (most of a fast run is compilation)
-    cache = compile_cache.persistent_cache(compile_cache.resolve(args.compile_cache))
-    with _held(out_dir, names), cache, _progress(experiments.log, est.after, est.seconds):
-        try:
-            for n in names:
-                experiments.log.info("%s (%s preset) ...", n, args.preset)
-                results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
-                if out_dir is not None:  # each experiment with the verdicts so far: an
-                    _write(out_dir, n, results[n])  # interrupted run leaves a folder that agrees
-                    _write_verdicts(out_dir, td_rows.verdicts_doc(results))
-        except KeyboardInterrupt as err:  # the command's one line says what was kept
-            done = ", ".join(results) or "no experiment"
-            err.dssl_kept = f"{done} finished" + (f", saved in {out_dir}" if results and out_dir
-                                                  else "")  # fmt: skip
-            raise
+    with _held(out_dir, names) as earlier:  # before the data and the estimate
+        with v.renamed("path", "data_path"):  # the data are read (and checked) before training
+            for cfg in cfgs.values():
+                experiments.check_images(cfg)
+        est = _estimate(args, cfgs)
+        arms = Arms()  # an arm two experiments share is trained once (sims.trackd.arms)
+        # the compiled programs of earlier runs, read back (most of a fast run is compilation)
+        cache = compile_cache.persistent_cache(compile_cache.resolve(args.compile_cache))
+        with cache, _progress(experiments.log, est.after, est.seconds):
+            try:
+                for n in names:
+                    experiments.log.info("%s (%s preset) ...", n, args.preset)
+                    results[n] = experiments.EXPERIMENTS[n](cfgs[n], devices=devices, arms=arms)
+                    if out_dir is not None:  # each experiment with the verdicts so far
+                        _write(out_dir, n, results[n])
+                        _write_verdicts(out_dir, results)
+                        saved.append(n)
+            except KeyboardInterrupt as err:  # the command's one line says what was kept
+                err.dssl_kept = _kept(results, saved, out_dir, earlier)
+                raise
     doc = td_rows.verdicts_doc(results)  # the trackd_verdicts stage's computation
     table = doc["rows"]
     return {
@@ -282,33 +283,57 @@ def _progress(logger, after: tuple, total: float):
     return cm.logged(logger.name, line)
 
 
+@contextlib.contextmanager
 def _held(out_dir: str | None, names: tuple):
     """The --save folder held for this run (a second run into it is refused in one line,
-    :func:`sims.reproduce.pipeline.outfolder.locked`), with a note on stderr where it holds
-    experiments of an earlier run that this one does not write: its ``trackd_verdicts.json``
-    will hold this run's experiments only."""
-    import contextlib
-
+    :func:`sims.reproduce.pipeline.outfolder.locked`); yields the experiments whose files an
+    earlier run left there, after a note on stderr naming those this run does not write (its
+    ``trackd_verdicts.json`` will hold this run's experiments only)."""
     if out_dir is None:
-        return contextlib.nullcontext()
+        yield []
+        return
     from sims.reproduce.pipeline import outfolder
 
     os.makedirs(os.path.join(out_dir, outfolder.CACHE_DIR), exist_ok=True)
-    others = [e for e in EXPERIMENTS if e not in names
-              and os.path.isfile(os.path.join(out_dir, f"trackd_{e}.json"))]  # fmt: skip
-    if others:
-        files, own = ", ".join(f"trackd_{e}.json" for e in others), ", ".join(names)
-        sys.stderr.write(f"dssl trackd: note: {out_dir} holds {files} of an earlier run; its "
-                         f"trackd_verdicts.json will hold this run's {own} only\n")  # fmt: skip
-    return outfolder.locked(out_dir, "save")
+    with outfolder.locked(out_dir, "save"):
+        earlier = [e for e in EXPERIMENTS if os.path.isfile(_file(out_dir, e))]
+        others = [e for e in earlier if e not in names]
+        if others:
+            files, own = ", ".join(f"trackd_{e}.json" for e in others), ", ".join(names)
+            note = (f"dssl trackd: note: {out_dir} holds {files} of an earlier run; its "
+                    f"trackd_verdicts.json will hold this run's {own} only")  # fmt: skip
+            sys.stderr.write(note + "\n")
+        yield earlier
 
 
-def _write_verdicts(out_dir: str, doc: dict) -> None:
-    """The trackd_verdicts stage's file, read by ``dssl verify``."""
+def _file(out_dir: str, name: str) -> str:
+    return os.path.join(out_dir, f"trackd_{name}.json")
+
+
+def _kept(results: dict, saved: list, out_dir: str | None, earlier: list) -> str:
+    """What an interrupted run kept, for its one line: the experiments it finished, whether
+    and where they were saved, and an earlier run's files the folder still holds."""
+    if not results:
+        return "no experiment finished"
+    done = ", ".join(results)
+    if out_dir is None:
+        return f"{done} finished, not saved (no --save)"
+    text = f"{done} finished, {', '.join(saved) or 'none'} saved in {out_dir}"
+    stale = [e for e in earlier if e not in saved]
+    if stale:
+        files = ", ".join(f"trackd_{e}.json" for e in stale)
+        text += f"; it also holds an earlier run's {files} (not in its verdicts)"
+    return text
+
+
+def _write_verdicts(out_dir: str, results: dict) -> None:
+    """The trackd_verdicts stage's file of ``results``, read by ``dssl verify``."""
     from sims.reproduce.pipeline import jsonio
+    from sims.trackd import verdict_rows as td_rows
 
-    path = os.path.join(out_dir, "trackd_verdicts.json")
-    jsonio.write_json(path, doc, field="save", nonfinite="null")
+    doc = td_rows.verdicts_doc(results)
+    jsonio.write_json(os.path.join(out_dir, "trackd_verdicts.json"), doc, field="save",
+                      nonfinite="null")  # fmt: skip
 
 
 def _write(out_dir: str, name: str, result: dict) -> None:
@@ -317,9 +342,7 @@ def _write(out_dir: str, name: str, result: dict) -> None:
     from sims.reproduce.pipeline import jsonio
 
     os.makedirs(out_dir, exist_ok=True)
-    jsonio.write_json(
-        os.path.join(out_dir, f"trackd_{name}.json"), result, field="save", nonfinite="null"
-    )
+    jsonio.write_json(_file(out_dir, name), result, field="save", nonfinite="null")
     for file, make in figs.figures_of(name).items():
         jsonio.savefig(make(result), os.path.join(out_dir, file), field="save")
 
@@ -357,11 +380,11 @@ def format_text(result: dict) -> str:
                 f"{points_of(row.get('mde'), row)}, paper effect "
                 f"{points_of(row.get('paper_effect'), row)}",
                 indent=" " * 16, subsequent=" " * 18))  # fmt: skip
-            lines.append(f"  {'':<13} {row['reason']}")
+            lines.append(cm.fill(row["reason"], indent=" " * 16, subsequent=" " * 18))
     ran = [r["track_d"] for r in result["verdicts"] if r["track_d"] != "not-run"]
     if ran and set(ran) == {"void"}:
-        why = (" The fast preset is CI's, too short to learn from; --preset default or "
-               "--preset decisive train encoders that learn (each prints its estimate first)."
+        why = (" The fast preset is CI's, too short to learn from; --preset default and "
+               "--preset decisive train longer (each prints its estimate first)."
                if result["preset"] == "fast" else "")  # fmt: skip
         note = f"note: every verdict is void (its arms did not learn).{why}"
         lines.append(cm.fill(note, subsequent="  "))

@@ -258,12 +258,15 @@ def _results_dir(given: str | None, field: str, default: str, file: str, holds: 
 
 def _trackd_dir(args) -> str | None:
     """The folder to read Track D from, for the answer table and the claims table alike:
-    ``--trackd-results`` (must hold the file), else ``--map-results`` where it holds one, else
-    ``figures/`` if the file is there, else None (not run)."""
+    ``--trackd-results`` (must hold the file), else ``--map-results`` (None where it holds
+    none: that run's Track D did not run), else ``figures/`` if the file is there, else None
+    (not run)."""
     given = getattr(args, "trackd_results", None)
     mapped = getattr(args, "map_results", None)
-    if given is None and mapped is not None and os.path.isfile(os.path.join(mapped, TRACKD_FILE)):
-        given = mapped
+    if given is None and mapped is not None:  # the map's own run, or none (not another's)
+        if not os.path.isfile(os.path.join(mapped, TRACKD_FILE)):
+            return None
+        return _results_dir(mapped, "map-results", TRACKD_DEFAULT_DIR, TRACKD_FILE, TRACKD_FILE)
     return _results_dir(given, "trackd-results", TRACKD_DEFAULT_DIR, TRACKD_FILE, TRACKD_FILE)
 
 

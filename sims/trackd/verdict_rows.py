@@ -326,8 +326,8 @@ def scale_tag(meta: dict | None) -> str:
         f"{meta.get('seeds', '?')} seeds",
         str(meta.get("preset") or "preset?"),
     ]
-    own = PRESETS.get(meta.get("preset"))
-    if own and meta.get("rounds") not in (None, next(iter(own.values())).common.rounds):
+    own = {cfg.common.rounds for cfg in PRESETS.get(meta.get("preset"), {}).values()}
+    if own and meta.get("rounds") is not None and meta["rounds"] not in own:
         parts.insert(5, f"{meta['rounds']} rounds")
     if meta.get("partition") == "balanced":
         parts.insert(4, "balanced")
