@@ -643,6 +643,27 @@ def fill(text: str, width: int | None = None, indent: str = "", subsequent: str 
                          break_on_hyphens=False)  # fmt: skip
 
 
+def fit(text: str, width: int | None = None) -> str:
+    """``text`` with every line longer than :func:`terminal_width` (``width``) wrapped under its
+    own indentation, its continuation indented two further.
+
+    >>> print(fit("  why: one two three four five six seven eight nine", 40))
+      why: one two three four five six seven
+        eight nine
+    """
+    import textwrap
+
+    width, out = terminal_width(width), []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * min(len(line) - len(line.lstrip()), width // 2)
+        out += textwrap.wrap(line.strip(), width, initial_indent=indent,
+                             subsequent_indent=indent + "  ")  # fmt: skip
+    return "\n".join(out)
+
+
 def pack(parts: list[str], hang: int, width: int | None = None) -> str:
     """A table row too wide for the terminal, as lines: ``parts`` (a row's labelled fields) are
     joined by two spaces while they fit :func:`terminal_width` and continue on lines indented

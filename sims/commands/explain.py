@@ -62,11 +62,4 @@ def format_text(result: dict) -> str:
             f"  source: {result['source']}",
             f"  in: {', '.join(result['outputs'])}",
         ]
-    return "\n".join(_fit(line) for line in lines)
-
-
-def _fit(line: str) -> str:
-    """One line of the answer wrapped to the terminal, its indent kept and its continuation
-    indented two further."""
-    indent = line[: len(line) - len(line.lstrip())]
-    return _common.fill(line.lstrip(), indent=indent, subsequent=indent + "  ")
+    return _common.fit("\n".join(lines))

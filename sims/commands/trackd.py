@@ -299,7 +299,7 @@ def _held(out_dir: str | None, names: tuple):
         earlier = [e for e in EXPERIMENTS if os.path.isfile(_file(out_dir, e))]
         others = [e for e in earlier if e not in names]
         if others:
-            files, own = ", ".join(f"trackd_{e}.json" for e in others), ", ".join(names)
+            files, own = _files(others), ", ".join(names)
             note = (f"dssl trackd: note: {out_dir} holds {files} of an earlier run; its "
                     f"trackd_verdicts.json will hold this run's {own} only")  # fmt: skip
             sys.stderr.write(note + "\n")
@@ -307,7 +307,13 @@ def _held(out_dir: str | None, names: tuple):
 
 
 def _file(out_dir: str, name: str) -> str:
+    """The result file of experiment ``name`` in ``out_dir``."""
     return os.path.join(out_dir, f"trackd_{name}.json")
+
+
+def _files(names: list) -> str:
+    """The result files of the experiments ``names``, for a line of text."""
+    return ", ".join(os.path.basename(_file("", e)) for e in names)
 
 
 def _kept(results: dict, saved: list, out_dir: str | None, earlier: list) -> str:
@@ -321,8 +327,7 @@ def _kept(results: dict, saved: list, out_dir: str | None, earlier: list) -> str
     text = f"{done} finished, {', '.join(saved) or 'none'} saved in {out_dir}"
     stale = [e for e in earlier if e not in saved]
     if stale:
-        files = ", ".join(f"trackd_{e}.json" for e in stale)
-        text += f"; it also holds an earlier run's {files} (not in its verdicts)"
+        text += f"; it also holds an earlier run's {_files(stale)} (not in its verdicts)"
     return text
 
 

@@ -504,7 +504,7 @@ def format_text(result: dict, width: int | None = None) -> str:
     if result.get("explain"):
         from sims.commands.explain import format_text as explain_text
 
-        return _fit(explain_text(result["explain"]), width)
+        return _common.fit(explain_text(result["explain"]), width)
     lines = [*_answer_lines(result.get("answer"), width), ""]
     lines += textwrap.wrap(_one_configuration(result["config"]), width)
     lines += _claims_table(result, width)
@@ -531,22 +531,7 @@ def format_text(result: dict, width: int | None = None) -> str:
         )
         lines += [f"  {'':<22}{t}" for t in _trackd_detail(e)]
         lines.append(f"  {'':<22}paper: {e['paper']} [{e['paper_scale']}]")
-    return _fit("\n".join(lines), width)
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` with every line longer than ``width`` wrapped under its own indentation."""
-    import textwrap
-
-    out = []
-    for line in text.splitlines():
-        if len(line) <= width:
-            out.append(line)
-            continue
-        indent = " " * min(len(line) - len(line.lstrip()), width // 2)
-        out += textwrap.wrap(line.strip(), width, initial_indent=indent,
-                             subsequent_indent=indent + "  ")  # fmt: skip
-    return "\n".join(out)
+    return _common.fit("\n".join(lines), width)
 
 
 def _claims_table(result: dict, width: int) -> list[str]:

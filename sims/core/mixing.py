@@ -363,6 +363,7 @@ def sparse_gossip(W: Any) -> SparseGossip:
 def _neighbours(W: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
     from theory import sparse_graphs
 
+    given = _given_dtype(W)
     if isinstance(W, tuple) and len(W) == 2:
         index = np.asarray(W[0])
         if index.ndim != 2 or index.dtype.kind not in "iu":
@@ -374,10 +375,9 @@ def _neighbours(W: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
         n = index.shape[0]
         if index.size and (index.min() < 0 or index.max() >= n):
             v.fail(field, f"neighbour indices in [0, {n})", f"[{index.min()}, {index.max()}]")
-        return index.astype(np.int32), weights.astype(_given_dtype(W))
+        return index.astype(np.int32), weights.astype(given)
     import scipy.sparse as sp
 
-    given = _given_dtype(W)
     if not sp.issparse(W):
         w = v.array(W, field, ndim=2)
         if w.shape[0] != w.shape[1]:

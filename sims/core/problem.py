@@ -257,9 +257,9 @@ def _check_rule(rule, n: int, pi) -> tuple:
         csr = from_neighbour_lists(np.asarray(rule.index), np.asarray(rule.weights))
         return rule, stationary_weights(csr)[0]
     if isinstance(rule, mx.GossipCycle):
+        given = v.float_dtype(jax.tree.leaves(rule.stack)[-1])  # the weights' dtype
         for t in range(rule.period):
             cols = _column_sums(jax.tree.map(lambda a, t=t: np.asarray(a)[t], rule.stack), n)
-            given = v.float_dtype(jax.tree.leaves(rule.stack)[-1])  # the weights' dtype
             if np.max(np.abs(cols - 1.0)) > v.stochastic_tolerance(given, n):
                 v.fail("pi", "given for a time-varying rule whose W_t are not doubly "
                        "stochastic", None)  # fmt: skip

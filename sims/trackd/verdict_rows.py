@@ -356,7 +356,12 @@ def points_of(x: float | None, row: dict | None) -> str:
     ('3.27 points', 'n/a')
     """
     unit = (row or {}).get("unit") or "accuracy"
-    return points_text(x, unit, 2 if unit == "accuracy" else 3)
+    return points_text(x, unit, _digits(unit))
+
+
+def _digits(unit: str) -> int:
+    """Decimals of a difference in points: two for accuracy, three per unit |Ā|."""
+    return 2 if unit == "accuracy" else 3
 
 
 def delta_text(row: dict) -> str:
@@ -369,7 +374,7 @@ def delta_text(row: dict) -> str:
     '+0.080 ± n/a points per unit |Ā|'
     """
     unit = row.get("unit") or "accuracy"
-    digits = 2 if unit == "accuracy" else 3
+    digits = _digits(unit)
 
     def pts(x, sign=""):
         ok = x is not None and math.isfinite(x)
